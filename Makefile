@@ -1,0 +1,91 @@
+# shoal build. `make` builds bin/shoal-node; see README.md for the other targets.
+CC      ?= gcc
+CSTD    := -std=c11 -D_GNU_SOURCE
+WARN    := -Wall -Wextra -Werror
+CFLAGS  := $(CSTD) -O2 -g $(WARN) -I. -MMD -MP -pthread
+LDLIBS  := -lck -lev -lssl -lcrypto -lm -pthread
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+PY      := /usr/bin/python3
+
+PROTO_SRC   := $(wildcard proto/*.c)
+RUNTIME_SRC := $(wildcard runtime/*.c)
+ACTOR_SRC   := $(filter-out actors/main.c,$(wildcard actors/*.c))
+UNIT_SRC    := $(wildcard tests/unit/*.c)
+FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
+
+LIB_SRC := $(PROTO_SRC) $(RUNTIME_SRC) $(ACTOR_SRC)
+OBJ      := $(patsubst %.c,build/rel/%.o,$(LIB_SRC) actors/main.c)
+ASAN_OBJ := $(patsubst %.c,build/asan/%.o,$(LIB_SRC) $(UNIT_SRC))
+
+DEPS_STAMP := build/.deps-ok
+DEB_PKGS := libck-dev libev-dev libssl-dev pkg-config redis-tools redis-server \
+            python3-pytest python3-redis clang libclang-rt-14-dev gnuplot-nox
+
+.PHONY: all deps test unit integration run bench fuzz clean drill
+
+all: bin/shoal-node
+
+# Installs every Debian package we need that is missing; a no-op when all are there.
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP):
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	fi
+	@mkdir -p build && touch $@
+
+bin/shoal-node: $(OBJ) | $(DEPS_STAMP)
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+build/rel/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+build/asan/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -O1 $(SANFLAGS) -c -o $@ $<
+
+build/unit-tests: $(ASAN_OBJ)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
+unit: build/unit-tests
+	@mkdir -p build
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build/unit-tests | tee build/unit.log; true
+
+integration: bin/shoal-node
+	@mkdir -p build
+	@cd tests/integration && $(PY) -m pytest -q -p no:cacheprovider --junitxml=../../build/integration.xml . 2>&1 | tee ../../build/integration.log; true
+
+# Runs unit tests (ASan+UBSan) and integration tests, then one summary line.
+test: deps bin/shoal-node build/unit-tests
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory integration
+	@$(PY) tests/summary.py build/unit.log build/integration.xml
+
+run: deps bin/shoal-node
+	@./tests/run-cluster.sh
+
+bench: deps bin/shoal-node
+	@$(PY) bench/run.py
+
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+build/fuzz/%: tests/fuzz/%.c $(PROTO_SRC) | $(DEPS_STAMP)
+	@mkdir -p build/fuzz
+	clang $(CSTD) -g -O1 -I. -fsanitize=fuzzer,address,undefined -o $@ $< $(PROTO_SRC)
+
+# Builds every fuzz target and runs each for FUZZ_SECONDS (default 60).
+FUZZ_SECONDS ?= 60
+fuzz: deps $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/corpus/$$n; \
+	  echo "== $$n"; $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/corpus/$$n tests/fuzz/corpus/$$n 2>&1 | \
+	  grep -E "stat::number_of_executed_units|stat::average_exec_per_sec|ERROR|SUMMARY" ; done
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,97 @@
+/* actor.h - actors bound to runtime threads, each thread driving one libev loop.
+ *
+ * An actor is a behaviour function plus private state plus a mailbox. It is
+ * bound to one rt_thread for life; its behaviour runs only on that thread, one
+ * message at a time, so the state needs no locks. Sending pushes onto the
+ * mailbox; when the mailbox goes from empty to non-empty the actor is put on
+ * its thread's ready queue and, if that queue was idle, the loop is woken with
+ * ev_async_send. Each wake-up drains at most RT_BATCH messages per actor and
+ * then yields to I/O, so no actor starves the loop or its neighbours.
+ *
+ * Must never: run an actor's behaviour on two threads, or block in a behaviour.
+ */
+#ifndef SHOAL_RUNTIME_ACTOR_H
+#define SHOAL_RUNTIME_ACTOR_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "runtime/mailbox.h"
+
+#define RT_BATCH 64
+
+typedef struct rt_thread rt_thread_t;
+typedef struct rt_actor rt_actor_t;
+
+/* Handles one message. The message belongs to the behaviour (free it, keep
+ * it, or forward it). */
+typedef void (*rt_behaviour_fn)(rt_actor_t *self, rt_msg_t *msg);
+
+struct rt_actor {
+    rt_msg_t sched_link;      /* link in the thread's ready queue (internal) */
+    rt_mailbox_t mailbox;
+    rt_behaviour_fn behaviour;
+    rt_thread_t *thread;
+    void *state;              /* the actor's private state */
+    const char *name;
+};
+
+/* Binds `actor` (caller-owned storage) to `thread`. Call before any send. */
+void rt_actor_init(rt_actor_t *actor, rt_thread_t *thread, const char *name,
+                   rt_behaviour_fn behaviour, void *state);
+
+/* Any thread. Ownership of `msg` passes to the receiving actor. */
+void rt_send(rt_actor_t *to, rt_msg_t *msg);
+
+/* Creates a thread object with its own ev loop (not started). Returns NULL
+ * on allocation failure. `name` is shown in logs and /proc (<= 15 chars). */
+rt_thread_t *rt_thread_create(const char *name);
+
+/* The thread's loop, for registering ev_io/ev_timer watchers. Watchers may be
+ * started only from the owning thread once it runs (or before it starts). */
+struct ev_loop *rt_thread_loop(rt_thread_t *t);
+
+/* Starts a pthread that runs the loop until rt_thread_stop. 0 or errno. */
+int rt_thread_start(rt_thread_t *t);
+
+/* Runs the loop on the calling thread until rt_thread_stop (for main). */
+void rt_thread_run_here(rt_thread_t *t);
+
+/* Any thread: asks the loop to exit after its current iteration. */
+void rt_thread_stop(rt_thread_t *t);
+
+/* Waits for a started thread to end. */
+void rt_thread_join(rt_thread_t *t);
+
+/* Frees the thread object and its loop; the thread must have ended. */
+void rt_thread_destroy(rt_thread_t *t);
+
+/* The rt_thread running the calling code, or NULL outside runtime threads. */
+rt_thread_t *rt_thread_self(void);
+
+/* Index given at creation order (0, 1, ...). */
+int rt_thread_index(const rt_thread_t *t);
+
+/* Hooks run by the loop of `t` once per iteration, before it sleeps (ev_prepare),
+ * e.g. to flush client output or quiesce snapshot readers. At most 8. */
+typedef void (*rt_hook_fn)(rt_thread_t *t, void *arg);
+int rt_thread_add_prepare_hook(rt_thread_t *t, rt_hook_fn fn, void *arg);
+
+/* Convenience timer bound to a thread's loop. `cb` runs on that thread.
+ * after_ms/repeat_ms as ev_timer. Caller owns the storage. */
+typedef struct rt_timer {
+    ev_timer w;
+    void (*cb)(struct rt_timer *timer, void *arg);
+    void *arg;
+    rt_thread_t *thread;
+} rt_timer_t;
+void rt_timer_start(rt_timer_t *timer, rt_thread_t *t, double after_ms, double repeat_ms,
+                    void (*cb)(rt_timer_t *, void *), void *arg);
+void rt_timer_stop(rt_timer_t *timer);
+
+/* Milliseconds: wall clock (Unix epoch) and monotonic. */
+long long rt_now_ms(void);
+long long rt_mono_ms(void);
+long long rt_now_us(void);
+
+#endif

@@ -1,0 +1,27 @@
+/* log.h - logging in Redis's format: "pid:role dd Mon yyyy hh:mm:ss.mmm <level> message".
+ *
+ * Levels and their marks as in Redis: debug '.', verbose '-', notice '*',
+ * warning '#'. Safe from any thread: each line is written with one write(2).
+ */
+#ifndef SHOAL_RUNTIME_LOG_H
+#define SHOAL_RUNTIME_LOG_H
+
+enum rt_log_level { RT_LOG_DEBUG = 0, RT_LOG_VERBOSE = 1, RT_LOG_NOTICE = 2, RT_LOG_WARNING = 3 };
+
+/* path NULL or "" = stdout. Returns 0, or -1 with errno if the file can't be opened. */
+int rt_log_open(const char *path);
+void rt_log_set_level(int level);
+int rt_log_get_level(void);
+/* Role character: 'M' master, 'S' replica, 'C' child (default 'M'). */
+void rt_log_set_role(char role);
+
+void rt_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Writes the message without the prefix (for the startup banner lines). */
+void rt_log_raw(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define LOG_DEBUG(...)   rt_log(RT_LOG_DEBUG, __VA_ARGS__)
+#define LOG_VERBOSE(...) rt_log(RT_LOG_VERBOSE, __VA_ARGS__)
+#define LOG_NOTICE(...)  rt_log(RT_LOG_NOTICE, __VA_ARGS__)
+#define LOG_WARNING(...) rt_log(RT_LOG_WARNING, __VA_ARGS__)
+
+#endif
