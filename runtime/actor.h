@@ -72,13 +72,25 @@ rt_thread_t *rt_thread_self(void);
 /* Index given at creation order (0, 1, ...). */
 int rt_thread_index(const rt_thread_t *t);
 
+/* The name given at creation (truncated to 15 chars). */
+const char *rt_thread_name(const rt_thread_t *t);
+
+/* Statistics, readable from any thread: how many times the loop was woken to
+ * run ready actors, and how many messages its actors handled. Messages per
+ * wake-up show how well sends are batched. */
+unsigned long long rt_thread_wakeups(const rt_thread_t *t);
+unsigned long long rt_thread_messages(const rt_thread_t *t);
+
 /* Hooks run by the loop of `t` once per iteration, before it sleeps (ev_prepare),
  * e.g. to flush client output or quiesce snapshot readers. At most 8. */
 typedef void (*rt_hook_fn)(rt_thread_t *t, void *arg);
 int rt_thread_add_prepare_hook(rt_thread_t *t, rt_hook_fn fn, void *arg);
 
 /* Convenience timer bound to a thread's loop. `cb` runs on that thread.
- * after_ms/repeat_ms as ev_timer. Caller owns the storage. */
+ * after_ms/repeat_ms as ev_timer (repeat 0 = one-shot). Caller owns the
+ * storage. Start and stop on the owning thread (or before it starts). To
+ * restart a running timer, stop it first. rt_timer_stop is a no-op on a
+ * stopped timer and on a zero-initialised one. */
 typedef struct rt_timer {
     ev_timer w;
     void (*cb)(struct rt_timer *timer, void *arg);

@@ -1,0 +1,318 @@
+/* actor.c - runtime threads (one pthread + one libev loop each) and the
+ * scheduling of the actors bound to them.
+ *
+ * Scheduling: every thread has a ready queue, itself an MPSC mailbox whose
+ * nodes are the actors' sched_link. A send that finds an actor's mailbox
+ * marked empty puts the actor on its thread's ready queue; a push that finds
+ * the ready queue marked empty wakes the loop with ev_async_send. So a burst
+ * of sends costs one wake-up, and an idle thread costs nothing.
+ *
+ * Fairness: one wake-up serves only the actors that were ready when it began
+ * (a marker node is pushed behind them), each for at most RT_BATCH messages;
+ * work that remains is re-queued and the loop is woken again, so it polls its
+ * sockets and timers between rounds.
+ *
+ * Must never: run an actor on a thread other than its own, touch another
+ * thread's loop (except through ev_async_send), or block.
+ */
+#include "runtime/actor.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <ck_pr.h>
+
+#define RT_MAX_PREPARE_HOOKS 8
+
+struct rt_thread {
+    struct ev_loop *loop;
+    ev_async wake;                 /* "the ready queue went non-empty" */
+    ev_async stop_async;           /* "rt_thread_stop was called" */
+    ev_prepare prepare;            /* runs the prepare hooks */
+    rt_mailbox_t ready;            /* actors with messages, via sched_link */
+    rt_msg_t round_marker;         /* ends the current round in `ready` */
+    bool marker_queued;            /* loop thread only */
+    int stop_requested;            /* atomic */
+    int index;
+    bool started;
+    pthread_t pthread;
+    char name[16];
+    struct { rt_hook_fn fn; void *arg; } hooks[RT_MAX_PREPARE_HOOKS];
+    int hook_count;
+    uint64_t wakeups;              /* written by the loop thread only (atomic store) */
+    uint64_t messages;             /* idem */
+};
+
+static _Thread_local rt_thread_t *current_thread;
+static unsigned next_thread_index;  /* atomic */
+
+#define ACTOR_OF_LINK(link) \
+    ((rt_actor_t *)((char *)(link) - offsetof(rt_actor_t, sched_link)))
+
+void rt_actor_init(rt_actor_t *actor, rt_thread_t *thread, const char *name,
+                   rt_behaviour_fn behaviour, void *state)
+{
+    memset(&actor->sched_link, 0, sizeof actor->sched_link);
+    rt_mailbox_init(&actor->mailbox);
+    actor->behaviour = behaviour;
+    actor->thread = thread;
+    actor->state = state;
+    actor->name = name;
+}
+
+void rt_send(rt_actor_t *to, rt_msg_t *msg)
+{
+    if (!rt_mailbox_push(&to->mailbox, msg))
+        return;                   /* the actor is already scheduled or running */
+    rt_thread_t *t = to->thread;
+    if (rt_mailbox_push(&t->ready, &to->sched_link))
+        ev_async_send(t->loop, &t->wake);
+}
+
+/* Runs one actor for at most RT_BATCH messages, then either lets it go idle
+ * (mailbox marked empty: the next send reschedules it) or re-queues it. */
+static void run_actor(rt_thread_t *t, rt_actor_t *a)
+{
+    int handled = 0;
+    rt_msg_t *msg;
+    while (handled < RT_BATCH && (msg = rt_mailbox_pop(&a->mailbox)) != NULL) {
+        a->behaviour(a, msg);
+        handled++;
+    }
+    ck_pr_store_64(&t->messages, t->messages + (uint64_t)handled);
+    if (handled == RT_BATCH || !rt_mailbox_mark_empty(&a->mailbox)) {
+        /* Still ours: it goes behind the round marker, i.e. to the next round.
+         * The ready queue is not marked while we drain it, so no wake here. */
+        rt_mailbox_push(&t->ready, &a->sched_link);
+    }
+    /* After a successful mark another thread may already have rescheduled
+     * `a`: it must not be touched again here. */
+}
+
+static void wake_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+    (void)revents;
+    rt_thread_t *t = w->data;
+    ck_pr_store_64(&t->wakeups, t->wakeups + 1);
+
+    if (!t->marker_queued) {
+        rt_mailbox_push(&t->ready, &t->round_marker);
+        t->marker_queued = true;
+    }
+    for (;;) {
+        rt_msg_t *link = rt_mailbox_pop(&t->ready);
+        if (link == NULL) {
+            /* A push ahead of the marker is still in flight; poll I/O and
+             * come back (the marker stays queued). */
+            ev_async_send(loop, &t->wake);
+            return;
+        }
+        if (link == &t->round_marker) {
+            t->marker_queued = false;
+            break;
+        }
+        run_actor(t, ACTOR_OF_LINK(link));
+    }
+    if (!rt_mailbox_mark_empty(&t->ready))
+        ev_async_send(loop, &t->wake);   /* more work: next round after I/O */
+}
+
+static void stop_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+    (void)w;
+    (void)revents;
+    ev_break(loop, EVBREAK_ALL);
+}
+
+static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    rt_thread_t *t = w->data;
+    for (int i = 0; i < t->hook_count; i++)
+        t->hooks[i].fn(t, t->hooks[i].arg);
+}
+
+rt_thread_t *rt_thread_create(const char *name)
+{
+    rt_thread_t *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return NULL;
+    /* NOSIGMASK: signals belong to main's handling, not to worker loops. */
+    t->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
+    if (t->loop == NULL) {
+        free(t);
+        return NULL;
+    }
+    ev_set_userdata(t->loop, t);
+    snprintf(t->name, sizeof t->name, "%s", name ? name : "rt");
+    /* Relaxed is enough: the index only needs to be unique. */
+    t->index = (int)ck_pr_faa_uint(&next_thread_index, 1);
+    rt_mailbox_init(&t->ready);
+
+    ev_async_init(&t->wake, wake_cb);
+    t->wake.data = t;
+    ev_async_start(t->loop, &t->wake);
+    ev_async_init(&t->stop_async, stop_cb);
+    t->stop_async.data = t;
+    ev_async_start(t->loop, &t->stop_async);
+    ev_prepare_init(&t->prepare, prepare_cb);
+    t->prepare.data = t;
+    ev_prepare_start(t->loop, &t->prepare);
+    return t;
+}
+
+struct ev_loop *rt_thread_loop(rt_thread_t *t)
+{
+    return t->loop;
+}
+
+static void run_loop(rt_thread_t *t)
+{
+    current_thread = t;
+    /* Acquire: pairs with the store in rt_thread_stop; ev_run only returns
+     * early if every watcher stopped, so loop until stop was asked for. */
+    while (!ck_pr_load_int(&t->stop_requested))
+        ev_run(t->loop, 0);
+    current_thread = NULL;
+}
+
+static void *thread_main(void *arg)
+{
+    rt_thread_t *t = arg;
+    pthread_setname_np(pthread_self(), t->name);
+    run_loop(t);
+    return NULL;
+}
+
+int rt_thread_start(rt_thread_t *t)
+{
+    int rc = pthread_create(&t->pthread, NULL, thread_main, t);
+    if (rc == 0)
+        t->started = true;
+    return rc;
+}
+
+void rt_thread_run_here(rt_thread_t *t)
+{
+    /* The calling thread is not renamed: renaming main would rename the
+     * process as seen by ps/pkill. */
+    run_loop(t);
+}
+
+void rt_thread_stop(rt_thread_t *t)
+{
+    /* Store then ev_async_send (which fences): the loop sees the flag when
+     * it handles the async event, whichever thread called us. */
+    ck_pr_store_int(&t->stop_requested, 1);
+    ev_async_send(t->loop, &t->stop_async);
+}
+
+void rt_thread_join(rt_thread_t *t)
+{
+    if (t->started) {
+        pthread_join(t->pthread, NULL);
+        t->started = false;
+    }
+}
+
+void rt_thread_destroy(rt_thread_t *t)
+{
+    if (t == NULL)
+        return;
+    ev_async_stop(t->loop, &t->wake);
+    ev_async_stop(t->loop, &t->stop_async);
+    ev_prepare_stop(t->loop, &t->prepare);
+    ev_loop_destroy(t->loop);
+    free(t);
+}
+
+rt_thread_t *rt_thread_self(void)
+{
+    return current_thread;
+}
+
+int rt_thread_index(const rt_thread_t *t)
+{
+    return t->index;
+}
+
+const char *rt_thread_name(const rt_thread_t *t)
+{
+    return t->name;
+}
+
+unsigned long long rt_thread_wakeups(const rt_thread_t *t)
+{
+    /* Atomic load of a counter only the loop thread writes. */
+    return ck_pr_load_64((uint64_t *)&t->wakeups);
+}
+
+unsigned long long rt_thread_messages(const rt_thread_t *t)
+{
+    return ck_pr_load_64((uint64_t *)&t->messages);
+}
+
+int rt_thread_add_prepare_hook(rt_thread_t *t, rt_hook_fn fn, void *arg)
+{
+    if (t->hook_count >= RT_MAX_PREPARE_HOOKS)
+        return -1;
+    t->hooks[t->hook_count].fn = fn;
+    t->hooks[t->hook_count].arg = arg;
+    t->hook_count++;
+    return 0;
+}
+
+static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    rt_timer_t *timer = w->data;
+    timer->cb(timer, timer->arg);
+}
+
+void rt_timer_start(rt_timer_t *timer, rt_thread_t *t, double after_ms, double repeat_ms,
+                    void (*cb)(rt_timer_t *, void *), void *arg)
+{
+    timer->cb = cb;
+    timer->arg = arg;
+    timer->thread = t;
+    ev_timer_init(&timer->w, timer_cb, after_ms / 1000.0, repeat_ms / 1000.0);
+    timer->w.data = timer;
+    /* The loop's cached time may be stale after a long batch of messages;
+     * refresh it so `after_ms` counts from now. */
+    ev_now_update(t->loop);
+    ev_timer_start(t->loop, &timer->w);
+}
+
+void rt_timer_stop(rt_timer_t *timer)
+{
+    if (timer->thread != NULL)
+        ev_timer_stop(timer->thread->loop, &timer->w);
+}
+
+static long long clock_ns(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+long long rt_now_ms(void)
+{
+    return clock_ns(CLOCK_REALTIME) / 1000000LL;
+}
+
+long long rt_now_us(void)
+{
+    return clock_ns(CLOCK_REALTIME) / 1000LL;
+}
+
+long long rt_mono_ms(void)
+{
+    return clock_ns(CLOCK_MONOTONIC) / 1000000LL;
+}

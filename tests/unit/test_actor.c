@@ -1,0 +1,336 @@
+/* test_actor.c - unit tests for runtime/actor.c: cross-thread ping-pong with
+ * per-sender order, batching of wake-ups, bounded rounds (timers still fire
+ * while an actor floods itself), timers, prepare hooks, stop/join.
+ *
+ * Must never: hang forever on a bug when a bound can be put on it (waits use a
+ * deadline), or assert on speed (only on counts and order).
+ */
+#include <sched.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <ck_pr.h>
+#include "runtime/actor.h"
+#include "tests/unit/unit.h"
+
+enum { MSG_START = 1, MSG_DATA, MSG_ECHO };
+enum { FROM_A = 0, FROM_MAIN = 1 };
+
+typedef struct {
+    rt_msg_t hdr;
+    uint32_t sender;
+    uint32_t seq;
+} test_msg_t;
+
+static test_msg_t *new_msg(uint32_t type, uint32_t sender, uint32_t seq)
+{
+    test_msg_t *m = malloc(sizeof *m);
+    if (m == NULL) abort();
+    m->hdr.type = type;
+    m->sender = sender;
+    m->seq = seq;
+    return m;
+}
+
+/* Waits until *flag != 0 or the deadline passes; returns the flag. */
+static int wait_flag(int *flag, long long timeout_ms)
+{
+    long long deadline = rt_mono_ms() + timeout_ms;
+    while (!ck_pr_load_int(flag) && rt_mono_ms() < deadline)
+        usleep(1000);
+    return ck_pr_load_int(flag);
+}
+
+/* ---- ping-pong ---------------------------------------------------------- */
+
+enum { PP_TOTAL = 200000, PP_WINDOW = 500, PP_FROM_MAIN = 50000 };
+
+struct pingpong {
+    rt_thread_t *t0, *t1;
+    rt_actor_t a, b;
+    /* A's state (thread 0) */
+    uint32_t a_sent, a_echoes;
+    /* B's state (thread 1) */
+    uint32_t b_expected[2];
+    /* shared, atomic */
+    int errors;
+    int parts_done;
+    int finished;
+};
+
+static void pp_part_done(struct pingpong *pp)
+{
+    /* Fetch-and-add: the second finisher stops both threads. */
+    if (ck_pr_faa_int(&pp->parts_done, 1) == 1) {
+        ck_pr_store_int(&pp->finished, 1);
+        rt_thread_stop(pp->t0);
+        rt_thread_stop(pp->t1);
+    }
+}
+
+static void a_send_window(struct pingpong *pp)
+{
+    for (int i = 0; i < PP_WINDOW && pp->a_sent < PP_TOTAL; i++) {
+        test_msg_t *m = new_msg(MSG_DATA, FROM_A, pp->a_sent++);
+        rt_send(&pp->b, &m->hdr);
+    }
+}
+
+static void actor_a(rt_actor_t *self, rt_msg_t *msg)
+{
+    struct pingpong *pp = self->state;
+    test_msg_t *m = (test_msg_t *)msg;
+    if (rt_thread_self() != pp->t0) ck_pr_inc_int(&pp->errors);
+    if (msg->type == MSG_START) {
+        a_send_window(pp);
+    } else if (msg->type == MSG_ECHO) {
+        if (m->seq != pp->a_echoes) ck_pr_inc_int(&pp->errors);
+        pp->a_echoes++;
+        if (pp->a_echoes == pp->a_sent) {
+            if (pp->a_sent == PP_TOTAL) pp_part_done(pp);
+            else a_send_window(pp);
+        }
+    } else {
+        ck_pr_inc_int(&pp->errors);
+    }
+    free(m);
+}
+
+static void actor_b(rt_actor_t *self, rt_msg_t *msg)
+{
+    struct pingpong *pp = self->state;
+    test_msg_t *m = (test_msg_t *)msg;
+    if (rt_thread_self() != pp->t1 || msg->type != MSG_DATA || m->sender > FROM_MAIN ||
+        m->seq != pp->b_expected[m->sender]) {
+        ck_pr_inc_int(&pp->errors);
+        free(m);
+        return;
+    }
+    pp->b_expected[m->sender]++;
+    if (m->sender == FROM_A) {
+        m->hdr.type = MSG_ECHO;           /* forward the same message back */
+        rt_send(&pp->a, &m->hdr);
+    } else {
+        if (pp->b_expected[FROM_MAIN] == PP_FROM_MAIN) pp_part_done(pp);
+        free(m);
+    }
+}
+
+TEST(actor_pingpong_two_threads)
+{
+    struct pingpong *pp = calloc(1, sizeof *pp);
+    REQUIRE(pp != NULL);
+    pp->t0 = rt_thread_create("test-t0");
+    pp->t1 = rt_thread_create("test-t1");
+    REQUIRE(pp->t0 != NULL && pp->t1 != NULL);
+    CHECK(rt_thread_index(pp->t1) == rt_thread_index(pp->t0) + 1);
+    CHECK_EQ_STR(rt_thread_name(pp->t0), "test-t0");
+    CHECK(rt_thread_self() == NULL);
+    rt_actor_init(&pp->a, pp->t0, "a", actor_a, pp);
+    rt_actor_init(&pp->b, pp->t1, "b", actor_b, pp);
+    REQUIRE(rt_thread_start(pp->t0) == 0);
+    REQUIRE(rt_thread_start(pp->t1) == 0);
+
+    rt_send(&pp->a, &new_msg(MSG_START, 0, 0)->hdr);
+    /* A second sender from outside the runtime, interleaving with A. */
+    for (uint32_t i = 0; i < PP_FROM_MAIN; i++)
+        rt_send(&pp->b, &new_msg(MSG_DATA, FROM_MAIN, i)->hdr);
+
+    int finished = wait_flag(&pp->finished, 15000);
+    CHECK(finished);
+    if (!finished) { rt_thread_stop(pp->t0); rt_thread_stop(pp->t1); }
+    rt_thread_join(pp->t0);
+    rt_thread_join(pp->t1);
+
+    CHECK_EQ_INT(ck_pr_load_int(&pp->errors), 0);
+    CHECK_EQ_INT(pp->a_echoes, PP_TOTAL);
+    CHECK_EQ_INT(pp->b_expected[FROM_A], PP_TOTAL);
+    CHECK_EQ_INT(pp->b_expected[FROM_MAIN], PP_FROM_MAIN);
+    unsigned long long msgs = rt_thread_messages(pp->t0) + rt_thread_messages(pp->t1);
+    unsigned long long wakes = rt_thread_wakeups(pp->t0) + rt_thread_wakeups(pp->t1);
+    CHECK_EQ_INT(msgs, 2ULL * PP_TOTAL + PP_FROM_MAIN + 1);
+    /* Batching: a burst must not cost a wake-up per message. */
+    CHECK(wakes * 8 < msgs);
+    printf("  actor ping-pong: %llu messages, %llu wake-ups (%.1f msgs/wake)\n",
+           msgs, wakes, wakes ? (double)msgs / (double)wakes : 0.0);
+
+    /* Messages left over if the run failed part-way are leaked on purpose:
+     * the runtime cannot know how to free them. */
+    rt_thread_destroy(pp->t0);
+    rt_thread_destroy(pp->t1);
+    free(pp);
+}
+
+/* ---- fairness: a flooding actor neither starves others nor timers -------- */
+
+enum { FLOOD_CAP = 2000000, FAIR_MSGS = 1000 };
+
+struct flood {
+    rt_thread_t *t;
+    rt_actor_t flooder, p, q;
+    rt_msg_t ring;                 /* the one message the flooder re-sends */
+    test_msg_t pq_msgs[2][FAIR_MSGS];
+    uint32_t flood_count;
+    int stop_flood;                /* set by the timer (same thread) */
+    uint32_t flood_at_timer;
+    /* order in which p and q ran */
+    char order[2 * FAIR_MSGS];
+    int order_len;
+    rt_timer_t timer;
+    int done;
+};
+
+static void flooder_fn(rt_actor_t *self, rt_msg_t *msg)
+{
+    struct flood *f = self->state;
+    f->flood_count++;
+    if (!f->stop_flood && f->flood_count < FLOOD_CAP) rt_send(self, msg);
+}
+
+static void pq_fn(rt_actor_t *self, rt_msg_t *msg)
+{
+    struct flood *f = self->state;
+    (void)msg;
+    f->order[f->order_len++] = self == &f->p ? 'p' : 'q';
+}
+
+static void flood_timer_cb(rt_timer_t *timer, void *arg)
+{
+    struct flood *f = arg;
+    (void)timer;
+    f->stop_flood = 1;
+    f->flood_at_timer = f->flood_count;
+    ck_pr_store_int(&f->done, 1);
+    rt_thread_stop(f->t);
+}
+
+TEST(actor_rounds_are_bounded)
+{
+    struct flood *f = calloc(1, sizeof *f);
+    REQUIRE(f != NULL);
+    f->t = rt_thread_create("test-flood");
+    REQUIRE(f->t != NULL);
+    rt_actor_init(&f->flooder, f->t, "flooder", flooder_fn, f);
+    rt_actor_init(&f->p, f->t, "p", pq_fn, f);
+    rt_actor_init(&f->q, f->t, "q", pq_fn, f);
+    /* Sends and timers before start are allowed; all of it is ready at once. */
+    rt_send(&f->flooder, &f->ring);
+    for (int i = 0; i < FAIR_MSGS; i++) {
+        rt_send(&f->p, &f->pq_msgs[0][i].hdr);
+        rt_send(&f->q, &f->pq_msgs[1][i].hdr);
+    }
+    rt_timer_start(&f->timer, f->t, 5, 0, flood_timer_cb, f);
+    REQUIRE(rt_thread_start(f->t) == 0);
+    CHECK(wait_flag(&f->done, 15000));
+    rt_thread_join(f->t);
+
+    /* The timer fired while the flooder still had work: I/O and timers get
+     * their turn between rounds. */
+    CHECK(f->flood_at_timer < FLOOD_CAP);
+    CHECK(f->flood_at_timer > 0);
+    /* p and q each ran in slices of at most RT_BATCH, taking turns. */
+    CHECK_EQ_INT(f->order_len, 2 * FAIR_MSGS);
+    int longest = 0, run = 0;
+    for (int i = 0; i < f->order_len; i++) {
+        run = (i > 0 && f->order[i] == f->order[i - 1]) ? run + 1 : 1;
+        if (run > longest) longest = run;
+    }
+    CHECK(longest <= RT_BATCH);
+    CHECK(longest > 1);            /* and messages are batched, not one per round */
+    rt_thread_destroy(f->t);
+    free(f);
+}
+
+/* ---- timers, hooks, stop ------------------------------------------------- */
+
+struct timing {
+    rt_thread_t *t;
+    rt_timer_t once, repeat;
+    long long started_ms, once_ms;
+    int repeat_fires;
+    int wrong_thread;
+    int done;
+};
+
+static void once_cb(rt_timer_t *timer, void *arg)
+{
+    struct timing *tm = arg;
+    if (rt_thread_self() != tm->t || timer != &tm->once) tm->wrong_thread++;
+    tm->once_ms = rt_mono_ms();
+}
+
+static void repeat_cb(rt_timer_t *timer, void *arg)
+{
+    struct timing *tm = arg;
+    if (rt_thread_self() != tm->t) tm->wrong_thread++;
+    if (++tm->repeat_fires == 5) {
+        rt_timer_stop(timer);
+        ck_pr_store_int(&tm->done, 1);
+        rt_thread_stop(tm->t);
+    }
+}
+
+TEST(actor_timers_fire_on_their_thread)
+{
+    struct timing tm = {0};
+    tm.t = rt_thread_create("test-timer");
+    REQUIRE(tm.t != NULL);
+    tm.started_ms = rt_mono_ms();
+    rt_timer_start(&tm.once, tm.t, 30, 0, once_cb, &tm);
+    rt_timer_start(&tm.repeat, tm.t, 10, 10, repeat_cb, &tm);
+    REQUIRE(rt_thread_start(tm.t) == 0);
+    CHECK(wait_flag(&tm.done, 10000));
+    rt_thread_join(tm.t);
+    CHECK_EQ_INT(tm.wrong_thread, 0);
+    CHECK_EQ_INT(tm.repeat_fires, 5);       /* stopped: no sixth fire */
+    CHECK(tm.once_ms != 0);                 /* 30 ms < 5 x 10 ms */
+    CHECK(tm.once_ms - tm.started_ms >= 29); /* not early (1 ms clock slack) */
+    rt_timer_stop(&tm.once);                /* stopping a fired one-shot is a no-op */
+    rt_thread_destroy(tm.t);
+}
+
+static void hook_fn(rt_thread_t *t, void *arg)
+{
+    int *calls = arg;
+    if (rt_thread_self() == t && ck_pr_faa_int(calls, 1) == 0)
+        rt_thread_stop(t);       /* stop from inside the loop */
+}
+
+TEST(actor_prepare_hook_and_stop)
+{
+    static int calls;
+    rt_thread_t *t = rt_thread_create("test-hook");
+    REQUIRE(t != NULL);
+    for (int i = 0; i < 8; i++) CHECK(rt_thread_add_prepare_hook(t, hook_fn, &calls) == 0);
+    CHECK(rt_thread_add_prepare_hook(t, hook_fn, &calls) == -1);   /* at most 8 */
+    REQUIRE(rt_thread_start(t) == 0);
+    rt_thread_join(t);
+    CHECK(ck_pr_load_int(&calls) >= 8);
+    rt_thread_destroy(t);
+
+    /* Stop before start: the thread exits at once. */
+    t = rt_thread_create("test-early");
+    REQUIRE(t != NULL);
+    rt_thread_stop(t);
+    REQUIRE(rt_thread_start(t) == 0);
+    rt_thread_join(t);
+    rt_thread_destroy(t);
+
+    /* Stop from another thread while the loop sleeps. */
+    t = rt_thread_create("test-sleep");
+    REQUIRE(t != NULL);
+    REQUIRE(rt_thread_start(t) == 0);
+    usleep(20000);
+    rt_thread_stop(t);
+    rt_thread_join(t);
+    rt_thread_destroy(t);
+}
+
+TEST(actor_clocks)
+{
+    long long wall = rt_now_ms(), wall_us = rt_now_us(), mono = rt_mono_ms();
+    CHECK(wall > 1600000000000LL);                 /* after 2020 */
+    CHECK(wall_us / 1000 - wall >= 0 && wall_us / 1000 - wall < 1000);
+    usleep(5000);
+    CHECK(rt_mono_ms() - mono >= 4);
+}
