@@ -1,0 +1,171 @@
+"""pytest fixtures for the integration tests.
+
+What it is for: giving each test the shoal-node / redis-server processes it needs,
+attaching their logs to the report of a failing test, and failing a test whose
+node crashed or printed a sanitizer report, even if its assertions passed.
+
+What it must never do: stop a process it did not start, or skip a test (a missing
+binary is an error, not a skip).
+
+Fixtures:
+  servers  - factory: servers.shoal(...), servers.redis(...); everything it started
+             is stopped (SIGTERM, SIGKILL after 5 s) at the end of the test.
+  node     - a fresh cluster-enabled shoal-node (no slots).
+  ref      - a fresh cluster-enabled redis-server 7.0.15 (no slots), the reference.
+  snode    - a shoal-node shared by the session that owns all 16384 slots and is in
+             cluster_state:ok; FLUSHALL'd before each test. Tests must not change its
+             config or slots (use `node` for that).
+  sref     - the same, for the reference redis-server.
+"""
+import shutil
+
+import pytest
+
+import helpers as h
+
+SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
+                   "runtime error:", "ThreadSanitizer")
+
+
+def _attach(item, server):
+    lst = item.__dict__.setdefault("_shoal_servers", [])
+    lst.append((server, len(server.log())))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.failed:
+        for server, offset in item.__dict__.get("_shoal_servers", []):
+            text = server.log()[offset:]
+            if len(text) > 8000:
+                text = "...\n" + text[-8000:]
+            rep.sections.append((f"{server.kind} :{server.port} log (pid "
+                                 f"{server.popen.pid if server.popen else '-'})", text))
+
+
+def _health_problems(server, offset=0):
+    """Returns a description of a crash or sanitizer report, or None."""
+    problems = []
+    if server.died_unexpectedly():
+        problems.append(f"{server.kind} on port {server.port} died during the test "
+                        f"(exit code {server.popen.returncode})")
+    if server.kind == "shoal":
+        text = server.log()[offset:]
+        for mark in SANITIZER_MARKS:
+            if mark in text:
+                problems.append(f"{server.kind} on port {server.port} logged '{mark}'")
+                break
+    return "; ".join(problems) or None
+
+
+class ServerSet:
+    def __init__(self, item, base_dir):
+        self.item = item
+        self.base = base_dir
+        self.all = []
+
+    def _new(self, kind, extra_args, config_file, start, name):
+        port = h.free_port()
+        d = self.base / (name or f"{kind}-{port}")
+        srv = h.Server(kind, port, d, extra_args=extra_args, config_file=config_file)
+        self.all.append(srv)
+        _attach(self.item, srv)
+        if start:
+            srv.start()
+        return srv
+
+    def shoal(self, extra_args=(), config_file=None, start=True, name=None):
+        return self._new("shoal", extra_args, config_file, start, name)
+
+    def redis(self, extra_args=(), config_file=None, start=True, name=None):
+        return self._new("redis", extra_args, config_file, start, name)
+
+    def stop_all(self):
+        problems = []
+        for srv in self.all:
+            p = _health_problems(srv)
+            if p:
+                problems.append(p)
+            srv.stop()
+        return problems
+
+
+@pytest.fixture
+def servers(request, tmp_path):
+    ss = ServerSet(request.node, tmp_path)
+    yield ss
+    problems = ss.stop_all()
+    if problems:
+        pytest.fail("; ".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def node(servers):
+    return servers.shoal()
+
+
+@pytest.fixture
+def ref(servers):
+    return servers.redis()
+
+
+class _Shared:
+    """A session-wide server that owns every slot; restarted from scratch if it died."""
+
+    def __init__(self, kind, base):
+        self.kind = kind
+        self.base = base
+        self.server = None
+        self.generation = 0
+
+    def get(self):
+        if self.server is None or not self.server.alive():
+            if self.server is not None:
+                self.server.stop()
+            self.generation += 1
+            port = h.free_port()
+            d = self.base / f"{self.kind}-shared-{self.generation}"
+            if d.exists():
+                shutil.rmtree(d)
+            self.server = h.Server(self.kind, port, d)
+            self.server.start()
+            h.own_all_slots(self.server)
+        return self.server
+
+    def close(self):
+        if self.server is not None:
+            self.server.stop()
+
+
+@pytest.fixture(scope="session")
+def _shared(tmp_path_factory):
+    base = tmp_path_factory.mktemp("shared")
+    pool = {"shoal": _Shared("shoal", base), "redis": _Shared("redis", base)}
+    yield pool
+    for s in pool.values():
+        s.close()
+
+
+def _shared_fixture(request, pool, kind):
+    srv = pool[kind].get()
+    _attach(request.node, srv)
+    offset = len(srv.log())
+    with srv.raw() as c:
+        r = c.call("FLUSHALL")
+        assert r == "OK", f"FLUSHALL before the test answered {r!r}"
+    yield srv
+    p = _health_problems(srv, offset)
+    if p:
+        pytest.fail(p, pytrace=False)
+
+
+@pytest.fixture
+def snode(request, _shared):
+    yield from _shared_fixture(request, _shared, "shoal")
+
+
+@pytest.fixture
+def sref(request, _shared):
+    yield from _shared_fixture(request, _shared, "redis")

@@ -1,0 +1,459 @@
+"""Process and wire helpers for the integration tests.
+
+What it is for: starting shoal-node and reference redis-server processes on free
+loopback ports, stopping exactly the processes we started (by pid), and talking
+RESP over raw sockets so that tests can compare replies byte for byte.
+
+What it must never do: kill a process it did not start, sleep for a fixed long
+time (everything polls with a deadline), or hide a node's death: a process that
+exited on its own is reported with its log.
+"""
+import os
+import random
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SHOAL_BIN = Path(os.environ.get("SHOAL_NODE", str(REPO_ROOT / "bin" / "shoal-node")))
+REDIS_SERVER = os.environ.get("REDIS_SERVER", "/usr/bin/redis-server")
+REDIS_CLI = os.environ.get("REDIS_CLI", "/usr/bin/redis-cli")
+
+READY_LINE = "Ready to accept connections"
+START_TIMEOUT = 10.0
+STOP_GRACE = 5.0
+
+# Client ports stay below 22768 so that the bus port (+10000) stays below 32768,
+# out of the usual ephemeral range.
+PORT_LOW, PORT_HIGH = 20000, 22700
+_handed_out = set()
+
+
+def _bindable(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def free_port():
+    """A client port P such that P and P+10000 are both bindable right now."""
+    for _ in range(2000):
+        p = random.randint(PORT_LOW, PORT_HIGH)
+        if p in _handed_out:
+            continue
+        if _bindable(p) and _bindable(p + 10000):
+            _handed_out.add(p)
+            return p
+    raise RuntimeError("no free loopback port pair found")
+
+
+def wait_until(pred, timeout, interval=0.02, what="condition"):
+    """Polls pred() until it returns a truthy value; returns that value or raises."""
+    deadline = time.monotonic() + timeout
+    last_exc = None
+    while True:
+        try:
+            v = pred()
+            if v:
+                return v
+        except Exception as e:  # noqa: BLE001 - the predicate may fail while a node starts
+            last_exc = e
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}"
+                               + (f" (last error: {last_exc!r})" if last_exc else ""))
+        time.sleep(interval)
+
+
+# ---------------------------------------------------------------------------
+# RESP
+# ---------------------------------------------------------------------------
+
+class Status(str):
+    """A simple-string reply (+...)."""
+
+
+class Error(str):
+    """An error reply (-...)."""
+
+
+class Verbatim:
+    def __init__(self, fmt, data):
+        self.fmt, self.data = fmt, data
+
+    def __repr__(self):
+        return f"Verbatim({self.fmt!r}, {self.data!r})"
+
+
+class Map(list):
+    """A RESP3 map kept as an ordered list of (key, value) pairs."""
+
+
+class Push(list):
+    pass
+
+
+class ProtocolDesync(Exception):
+    pass
+
+
+def encode(*args):
+    """Encodes a command as a RESP array of bulk strings."""
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        if isinstance(a, str):
+            a = a.encode()
+        elif isinstance(a, int):
+            a = str(a).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+class RawConn:
+    """A socket that speaks RESP and keeps the raw bytes of every reply."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=5.0):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+        self.timeout = timeout
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("connection closed by peer")
+        self.buf += chunk
+
+    def _line(self, pos):
+        while True:
+            i = self.buf.find(b"\r\n", pos)
+            if i >= 0:
+                return self.buf[pos:i], i + 2
+            self._fill()
+
+    def _need(self, end):
+        while len(self.buf) < end:
+            self._fill()
+
+    def _parse(self, pos):
+        line, pos = self._line(pos)
+        if not line:
+            raise ProtocolDesync("empty reply line")
+        t, rest = line[:1], line[1:]
+        if t == b"+":
+            return Status(rest.decode("utf-8", "replace")), pos
+        if t == b"-":
+            return Error(rest.decode("utf-8", "replace")), pos
+        if t == b":":
+            return int(rest), pos
+        if t == b"(":
+            return int(rest), pos
+        if t == b",":
+            return float(rest), pos
+        if t == b"#":
+            return rest == b"t", pos
+        if t == b"_":
+            return None, pos
+        if t in (b"$", b"=", b"!"):
+            n = int(rest)
+            if n < 0:
+                return None, pos
+            self._need(pos + n + 2)
+            data = self.buf[pos:pos + n]
+            if self.buf[pos + n:pos + n + 2] != b"\r\n":
+                raise ProtocolDesync("bulk not terminated by CRLF")
+            pos += n + 2
+            if t == b"=":
+                return Verbatim(data[:3].decode(), data[4:]), pos
+            if t == b"!":
+                return Error(data.decode("utf-8", "replace")), pos
+            return data, pos
+        if t in (b"*", b"~", b">"):
+            n = int(rest)
+            if n < 0:
+                return None, pos
+            items = []
+            for _ in range(n):
+                v, pos = self._parse(pos)
+                items.append(v)
+            return (Push(items) if t == b">" else items), pos
+        if t == b"%" or t == b"|":
+            n = int(rest)
+            m = Map()
+            for _ in range(n):
+                k, pos = self._parse(pos)
+                v, pos = self._parse(pos)
+                m.append((k, v))
+            return m, pos
+        raise ProtocolDesync(f"unknown reply type {line!r}")
+
+    def read(self):
+        """Reads one reply; returns (raw_bytes, value)."""
+        v, end = self._parse(0)
+        raw, self.buf = self.buf[:end], self.buf[end:]
+        return raw, v
+
+    def req(self, *args):
+        """Sends one command; returns (raw_bytes, value) of its reply."""
+        self.send(encode(*args))
+        return self.read()
+
+    def raw(self, *args):
+        self.send(encode(*args))
+        return self.read()[0]
+
+    def call(self, *args):
+        self.send(encode(*args))
+        return self.read()[1]
+
+    def read_until_closed(self, timeout=3.0):
+        """Reads until the peer closes; returns everything received. Raises on timeout."""
+        self.sock.settimeout(timeout)
+        data = self.buf
+        self.buf = b""
+        while True:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+
+    def is_closed(self, timeout=2.0):
+        """True if the peer closed the connection within timeout (no pending data)."""
+        self.sock.settimeout(timeout)
+        try:
+            chunk = self.sock.recv(1)
+        except socket.timeout:
+            return False
+        except ConnectionResetError:
+            return True
+        finally:
+            self.sock.settimeout(self.timeout)
+        if chunk:
+            self.buf += chunk
+            return False
+        return True
+
+
+def info_dict(text):
+    """Parses INFO / CLUSTER INFO text into {field: value-string}."""
+    if isinstance(text, Verbatim):
+        text = text.data
+    if isinstance(text, bytes):
+        text = text.decode()
+    out = {}
+    for line in text.split("\r\n"):
+        if not line or line.startswith("#"):
+            continue
+        k, _, v = line.partition(":")
+        out[k] = v
+    return out
+
+
+# ---------------------------------------------------------------------------
+# processes
+# ---------------------------------------------------------------------------
+
+class ProcessExited(Exception):
+    pass
+
+
+class Server:
+    """One shoal-node or redis-server process that this test run started."""
+
+    def __init__(self, kind, port, workdir, extra_args=(), config_file=None):
+        self.kind = kind            # "shoal" or "redis"
+        self.port = port
+        self.dir = Path(workdir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.extra_args = list(extra_args)
+        self.config_file = config_file
+        self.log_path = self.dir / f"{kind}-{port}.log"
+        self.popen = None
+        self.expected_exit = False
+        self.starts = 0
+
+    # argv ---------------------------------------------------------------
+    def argv(self):
+        binary = str(SHOAL_BIN) if self.kind == "shoal" else REDIS_SERVER
+        argv = [binary]
+        if self.config_file:
+            argv.append(str(self.config_file))
+        argv += ["--port", str(self.port), "--bind", "127.0.0.1",
+                 "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                 "--dir", str(self.dir), "--logfile", "",
+                 "--cluster-node-timeout", "5000"]
+        if self.kind == "redis":
+            argv += ["--save", "", "--appendonly", "no", "--daemonize", "no"]
+        return argv + self.extra_args
+
+    @property
+    def nodes_conf(self):
+        return self.dir / "nodes.conf"
+
+    # lifecycle ----------------------------------------------------------
+    def spawn(self):
+        """Starts the process without waiting for readiness."""
+        if self.kind == "shoal" and not SHOAL_BIN.exists():
+            raise FileNotFoundError(f"{SHOAL_BIN} is not built (run make in the repo root)")
+        self.starts += 1
+        self.expected_exit = False
+        logf = open(self.log_path, "ab")
+        logf.write(f"==== start #{self.starts}: {' '.join(self.argv())}\n".encode())
+        logf.flush()
+        env = dict(os.environ)
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
+        self.popen = subprocess.Popen(self.argv(), stdout=logf, stderr=subprocess.STDOUT,
+                                      stdin=subprocess.DEVNULL, cwd=str(self.dir), env=env)
+        logf.close()
+        return self
+
+    def start(self, timeout=START_TIMEOUT):
+        self.spawn()
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout=START_TIMEOUT):
+        def ready():
+            if self.popen.poll() is not None:
+                raise ProcessExited(f"{self.kind} on port {self.port} exited with code "
+                                    f"{self.popen.returncode} during startup:\n{self.log_tail()}")
+            if READY_LINE in self.log():
+                return self.ping_ok()
+            return self.ping_ok()
+        deadline = time.monotonic() + timeout
+        while True:
+            if ready():
+                return
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"{self.kind} on port {self.port} not ready after {timeout}s:\n"
+                                   + self.log_tail())
+            time.sleep(0.02)
+
+    def ping_ok(self):
+        try:
+            with RawConn(self.port, timeout=1.0) as c:
+                return c.call("PING") == "PONG"
+        except (OSError, ConnectionError, ProtocolDesync, ValueError):
+            return False
+
+    def alive(self):
+        return self.popen is not None and self.popen.poll() is None
+
+    @property
+    def pid(self):
+        return self.popen.pid
+
+    def signal(self, sig):
+        if self.alive():
+            os.kill(self.popen.pid, sig)
+
+    def wait_exit(self, timeout):
+        """Waits for the process to exit; returns its exit code or None on timeout."""
+        try:
+            return self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self, grace=STOP_GRACE):
+        """SIGTERM, then SIGKILL after grace seconds. Returns (exit code, seconds to exit)."""
+        if self.popen is None:
+            return None, 0.0
+        self.expected_exit = True
+        if self.popen.poll() is not None:
+            return self.popen.returncode, 0.0
+        t0 = time.monotonic()
+        os.kill(self.popen.pid, signal.SIGTERM)
+        rc = self.wait_exit(grace)
+        if rc is None:
+            os.kill(self.popen.pid, signal.SIGKILL)
+            self.popen.wait()
+            return "killed", time.monotonic() - t0
+        return rc, time.monotonic() - t0
+
+    def died_unexpectedly(self):
+        return (self.popen is not None and not self.expected_exit
+                and self.popen.poll() is not None)
+
+    # logs ---------------------------------------------------------------
+    def log(self):
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def log_tail(self, nbytes=6000):
+        text = self.log()
+        return text[-nbytes:]
+
+    # clients ------------------------------------------------------------
+    def raw(self, timeout=5.0):
+        return RawConn(self.port, timeout=timeout)
+
+    def client(self, **kw):
+        import redis
+        kw.setdefault("socket_timeout", 10)
+        return redis.Redis(host="127.0.0.1", port=self.port, **kw)
+
+    def cli(self, *args, timeout=20, check=False):
+        """Runs redis-cli against this server; returns CompletedProcess (text)."""
+        return subprocess.run([REDIS_CLI, "-h", "127.0.0.1", "-p", str(self.port), *args],
+                              capture_output=True, text=True, timeout=timeout, check=check)
+
+
+def cluster_info(conn):
+    v = conn.call("CLUSTER", "INFO")
+    assert not isinstance(v, Error), v
+    return info_dict(v)
+
+
+def wait_cluster_ok(server, timeout=10.0):
+    def ok():
+        with server.raw() as c:
+            return cluster_info(c).get("cluster_state") == "ok"
+    wait_until(ok, timeout, interval=0.05, what=f"cluster_state:ok on port {server.port}")
+
+
+def own_all_slots(server, timeout=10.0):
+    with server.raw() as c:
+        r = c.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383")
+        assert r == "OK", r
+    wait_cluster_ok(server, timeout)
+
+
+def parse_nodes(text):
+    """Parses CLUSTER NODES text into a list of dicts."""
+    if isinstance(text, Verbatim):
+        text = text.data
+    if isinstance(text, bytes):
+        text = text.decode()
+    out = []
+    for line in text.split("\n"):
+        if not line:
+            continue
+        f = line.split(" ")
+        out.append({"id": f[0], "addr": f[1], "flags": f[2].split(","), "master": f[3],
+                    "ping_sent": f[4], "pong_recv": f[5], "config_epoch": f[6],
+                    "link": f[7], "slots": f[8:], "line": line})
+    return out
