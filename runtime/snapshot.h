@@ -6,6 +6,17 @@
  * reader that could still hold it has left its section (ck_epoch grace
  * period), so readers never see freed memory.
  *
+ * Ownership: the cell owns `initial` and every object passed to
+ * rt_snap_publish, and frees each with `free_fn` once it is retired and its
+ * grace period is over (or at rt_snap_destroy). Objects need no special
+ * layout: each retirement allocates a small wrapper holding the
+ * ck_epoch_entry_t. If that allocation fails, publish waits for a grace
+ * period (readers are short) and frees the old object directly.
+ *
+ * Epoch records (the writer's and the readers') are allocated by the cell and
+ * freed only by rt_snap_destroy: ck_epoch keeps every record linked in its
+ * list for good, so a record must outlive the cell's use, not the reader's.
+ *
  * Must never: modify an object after publishing it, or let a reader keep a
  * pointer past rt_snap_read_end.
  */
@@ -19,13 +30,17 @@ typedef void (*rt_snap_free_fn)(void *obj);
 typedef struct rt_snap_cell {
     void *current;                /* atomic */
     ck_epoch_t epoch;
-    ck_epoch_record_t *writer;    /* the publishing thread's record */
-    rt_snap_free_fn free_fn;
+    ck_epoch_record_t *writer;    /* the publishing thread's record (registered on first publish) */
+    rt_snap_free_fn free_fn;      /* NULL: objects are never freed by the cell */
+    unsigned long long retired;   /* writer only: objects handed to the grace period */
+    unsigned long long reclaimed; /* writer only: of those, already freed */
 } rt_snap_cell_t;
 
-/* A reader's registration; one per reading thread, caller-owned storage. */
+/* A reader's registration; one per reading thread, caller-owned storage.
+ * The record it points to belongs to the cell (see above), so the reader
+ * struct itself may go away after rt_snap_reader_unregister. */
 typedef struct rt_snap_reader {
-    ck_epoch_record_t record;
+    ck_epoch_record_t *record;
     rt_snap_cell_t *cell;
 } rt_snap_reader_t;
 
@@ -39,11 +54,20 @@ void rt_snap_publish(rt_snap_cell_t *cell, void *obj);
 /* Writer only: tries to reclaim retired objects (call periodically). */
 void rt_snap_reclaim(rt_snap_cell_t *cell);
 
-/* Writer, at teardown after all readers stopped: frees current and retired objects. */
+/* Writer, at teardown after all readers stopped (left their sections; they
+ * need not unregister): frees current and retired objects and every epoch
+ * record. Registered readers must not be used afterwards. The cell may be
+ * initialised again. */
 void rt_snap_destroy(rt_snap_cell_t *cell);
 
-void rt_snap_reader_register(rt_snap_cell_t *cell, rt_snap_reader_t *reader);
+/* Any thread, once per reading thread. Reuses an unregistered record when
+ * there is one. Returns 0, or -1 if no record could be allocated. */
+int rt_snap_reader_register(rt_snap_cell_t *cell, rt_snap_reader_t *reader);
+/* The reading thread, outside a read section. */
 void rt_snap_reader_unregister(rt_snap_reader_t *reader);
+
+/* Writer only: retired objects not freed yet. */
+unsigned long long rt_snap_pending(const rt_snap_cell_t *cell);
 
 /* Returns the current object, valid until rt_snap_read_end. Sections do not nest. */
 void *rt_snap_read_begin(rt_snap_reader_t *reader);

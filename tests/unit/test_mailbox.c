@@ -137,10 +137,18 @@ TEST(mailbox_four_producers_one_consumer)
     unsigned long long received = 0, marks = 0, bad = 0;
     unsigned tokens_used = 0;
     bool scheduled = false;            /* init left it marked */
+    bool lost_wakeup = false;
     const unsigned long long total = (unsigned long long)PRODUCERS * PER_PRODUCER;
+    double idle_since = 0;             /* a lost wake-up would leave us waiting */
     while (received < total && bad == 0) {
         if (!scheduled) {
-            if (ck_pr_load_uint(&s->wake_tokens) == tokens_used) { sched_yield(); continue; }
+            if (ck_pr_load_uint(&s->wake_tokens) == tokens_used) {
+                if (idle_since == 0) idle_since = now_s();
+                else if (now_s() - idle_since > 10.0) { lost_wakeup = true; break; }
+                sched_yield();
+                continue;
+            }
+            idle_since = 0;
             tokens_used++;
             scheduled = true;
         }
@@ -158,6 +166,7 @@ TEST(mailbox_four_producers_one_consumer)
     for (int p = 0; p < PRODUCERS; p++) pthread_join(th[p], NULL);
     double elapsed = now_s() - t0;
 
+    CHECK(!lost_wakeup);
     CHECK_EQ_INT(bad, 0);
     CHECK_EQ_INT(received, total);
     for (int p = 0; p < PRODUCERS; p++) CHECK_EQ_INT(expected[p], PER_PRODUCER);
