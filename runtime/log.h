@@ -2,13 +2,22 @@
  *
  * Levels and their marks as in Redis: debug '.', verbose '-', notice '*',
  * warning '#'. Safe from any thread: each line is written with one write(2).
+ *
+ * Must never: take a lock or use stdio buffers (lines would interleave or be
+ * lost on a crash).
  */
 #ifndef SHOAL_RUNTIME_LOG_H
 #define SHOAL_RUNTIME_LOG_H
 
 enum rt_log_level { RT_LOG_DEBUG = 0, RT_LOG_VERBOSE = 1, RT_LOG_NOTICE = 2, RT_LOG_WARNING = 3 };
 
-/* path NULL or "" = stdout. Returns 0, or -1 with errno if the file can't be opened. */
+/* Lines at a level below the current one (default RT_LOG_NOTICE, as Redis)
+ * are dropped. Messages longer than 1024 bytes are cut, as in Redis. */
+
+/* path NULL or "" = stdout. Returns 0, or -1 with errno if the file can't be opened.
+ * The file is opened O_APPEND and created 0644. Reopening a file (e.g. after
+ * rotation) is safe while other threads log; switching back to stdout is
+ * meant for startup/teardown. Do not call concurrently with itself. */
 int rt_log_open(const char *path);
 void rt_log_set_level(int level);
 int rt_log_get_level(void);
@@ -16,7 +25,8 @@ int rt_log_get_level(void);
 void rt_log_set_role(char role);
 
 void rt_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Writes the message without the prefix (for the startup banner lines). */
+/* Writes the message exactly as formatted: no prefix and no newline added,
+ * like Redis's LL_RAW (for the startup banner). Still filtered by level. */
 void rt_log_raw(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define LOG_DEBUG(...)   rt_log(RT_LOG_DEBUG, __VA_ARGS__)
