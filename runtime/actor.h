@@ -36,7 +36,9 @@ struct rt_actor {
     const char *name;
 };
 
-/* Binds `actor` (caller-owned storage) to `thread`. Call before any send. */
+/* Binds `actor` (caller-owned storage) to `thread`. Call before any send.
+ * The storage must outlive the last message sent to the actor: the runtime
+ * touches the actor after its behaviour returns. */
 void rt_actor_init(rt_actor_t *actor, rt_thread_t *thread, const char *name,
                    rt_behaviour_fn behaviour, void *state);
 
@@ -63,7 +65,9 @@ void rt_thread_stop(rt_thread_t *t);
 /* Waits for a started thread to end. */
 void rt_thread_join(rt_thread_t *t);
 
-/* Frees the thread object and its loop; the thread must have ended. */
+/* Frees the thread object and its loop; the thread must have ended and no
+ * one may send to its actors any more. Messages still queued are not freed
+ * (only their actors know how). */
 void rt_thread_destroy(rt_thread_t *t);
 
 /* The rt_thread running the calling code, or NULL outside runtime threads. */
@@ -82,7 +86,8 @@ unsigned long long rt_thread_wakeups(const rt_thread_t *t);
 unsigned long long rt_thread_messages(const rt_thread_t *t);
 
 /* Hooks run by the loop of `t` once per iteration, before it sleeps (ev_prepare),
- * e.g. to flush client output or quiesce snapshot readers. At most 8. */
+ * e.g. to flush client output or quiesce snapshot readers. At most 8: returns
+ * 0, or -1 when full. Add them before the thread starts or from the thread. */
 typedef void (*rt_hook_fn)(rt_thread_t *t, void *arg);
 int rt_thread_add_prepare_hook(rt_thread_t *t, rt_hook_fn fn, void *arg);
 

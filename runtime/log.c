@@ -92,6 +92,8 @@ static bool level_enabled(int level)
 /* Writes all of buf; loops only on EINTR or a short write (disk full etc.). */
 static void write_all(const char *buf, size_t len)
 {
+    /* Relaxed load: rt_log_open changes it at startup/teardown only, and a
+     * reopen keeps the number (dup2). */
     int fd = ck_pr_load_int(&log_fd);
     while (len > 0) {
         ssize_t n = write(fd, buf, len);
@@ -125,6 +127,8 @@ void rt_log(int level, const char *fmt, ...)
     localtime_r(&secs, &tm);
 
     char line[RT_LOG_MAX_LEN + 64];
+    /* The role is read relaxed: a line written across a role change may
+     * carry either role, as in Redis. */
     int n = snprintf(line, sizeof line, "%d:%c %02d %s %04d %02d:%02d:%02d.%03d %c %s\n",
                      (int)getpid(), (char)ck_pr_load_int(&log_role), tm.tm_mday,
                      month_names[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
