@@ -271,7 +271,9 @@ bool bus_ext_forgotten(const bus_ext_t *ext, char name[BUS_NAME_LEN + 1], uint64
  * totlen, count and extensions, and for PING/PONG/MEET sets mflags[0]
  * EXT_DATA if and only if records are appended (§4.7). Reserved bytes are 0. */
 
-/* Writes the 2256-byte header exactly as given (totlen/count/type included). */
+/* Writes the 2256-byte header exactly as given (totlen/count/type included).
+ * slaveof is written only when has_master is set; otherwise 40 zero bytes
+ * say "I am a master". myip and strings are written up to their NUL. */
 void bus_header_encode(uint8_t *p, const bus_header_t *hdr);
 /* Writes one 104-byte gossip entry. */
 void bus_gossip_encode(uint8_t *p, const bus_gossip_t *g);
@@ -286,6 +288,7 @@ size_t bus_ping_len(unsigned count, const bus_ext_t *exts, size_t n_exts);
 size_t bus_build_ping(uint8_t *buf, size_t cap, const bus_header_t *hdr, unsigned type,
                       const bus_gossip_t *gossip, unsigned count,
                       const bus_ext_t *exts, size_t n_exts);
+/* nodename40 / update's nodename40: 40 bytes, no terminator needed. */
 size_t bus_build_fail(uint8_t *buf, size_t cap, const bus_header_t *hdr, const char *nodename40);
 /* type is BUS_PUBLISH or BUS_PUBLISHSHARD. */
 size_t bus_build_publish(uint8_t *buf, size_t cap, const bus_header_t *hdr, unsigned type,
