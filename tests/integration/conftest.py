@@ -66,21 +66,25 @@ class ServerSet:
         self.base = base_dir
         self.all = []
 
-    def _new(self, kind, extra_args, config_file, start, name):
-        port = h.free_port()
+    def _new(self, kind, extra_args, config_file, start, name, base_args=True, port=None):
+        port = port or h.free_port()
         d = self.base / (name or f"{kind}-{port}")
-        srv = h.Server(kind, port, d, extra_args=extra_args, config_file=config_file)
+        srv = h.Server(kind, port, d, extra_args=extra_args, config_file=config_file,
+                       base_args=base_args)
         self.all.append(srv)
         _attach(self.item, srv)
         if start:
             srv.start()
         return srv
 
-    def shoal(self, extra_args=(), config_file=None, start=True, name=None):
-        return self._new("shoal", extra_args, config_file, start, name)
+    def shoal(self, extra_args=(), config_file=None, start=True, name=None, base_args=True,
+              port=None):
+        """A shoal-node; base_args=False passes only config_file and extra_args."""
+        return self._new("shoal", extra_args, config_file, start, name, base_args, port)
 
-    def redis(self, extra_args=(), config_file=None, start=True, name=None):
-        return self._new("redis", extra_args, config_file, start, name)
+    def redis(self, extra_args=(), config_file=None, start=True, name=None, base_args=True,
+              port=None):
+        return self._new("redis", extra_args, config_file, start, name, base_args, port)
 
     def stop_all(self):
         problems = []

@@ -282,13 +282,14 @@ class ProcessExited(Exception):
 class Server:
     """One shoal-node or redis-server process that this test run started."""
 
-    def __init__(self, kind, port, workdir, extra_args=(), config_file=None):
+    def __init__(self, kind, port, workdir, extra_args=(), config_file=None, base_args=True):
         self.kind = kind            # "shoal" or "redis"
         self.port = port
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.extra_args = list(extra_args)
         self.config_file = config_file
+        self.base_args = base_args      # False: only the config file and extra_args
         self.log_path = self.dir / f"{kind}-{port}.log"
         self.popen = None
         self.expected_exit = False
@@ -300,6 +301,8 @@ class Server:
         argv = [binary]
         if self.config_file:
             argv.append(str(self.config_file))
+        if not self.base_args:
+            return argv + self.extra_args
         argv += ["--port", str(self.port), "--bind", "127.0.0.1",
                  "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
                  "--dir", str(self.dir), "--logfile", "",
@@ -335,16 +338,13 @@ class Server:
         return self
 
     def wait_ready(self, timeout=START_TIMEOUT):
-        def ready():
+        """Waits until the server answers PING (PONG, or NOAUTH when a password is set)."""
+        deadline = time.monotonic() + timeout
+        while True:
             if self.popen.poll() is not None:
                 raise ProcessExited(f"{self.kind} on port {self.port} exited with code "
                                     f"{self.popen.returncode} during startup:\n{self.log_tail()}")
-            if READY_LINE in self.log():
-                return self.ping_ok()
-            return self.ping_ok()
-        deadline = time.monotonic() + timeout
-        while True:
-            if ready():
+            if self.ping_ok():
                 return
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"{self.kind} on port {self.port} not ready after {timeout}s:\n"
@@ -354,7 +354,8 @@ class Server:
     def ping_ok(self):
         try:
             with RawConn(self.port, timeout=1.0) as c:
-                return c.call("PING") == "PONG"
+                v = c.call("PING")
+                return v == "PONG" or (isinstance(v, Error) and v.startswith("NOAUTH"))
         except (OSError, ConnectionError, ProtocolDesync, ValueError):
             return False
 
