@@ -130,6 +130,30 @@ TEST(nodes_conf_parse_appendix_c)
     check_round_trip_exact(appendix_c_7203);
 }
 
+/* Written by a real redis-server 7.0.15 (cluster-announce-hostname set, a
+ * MIGRATING and two IMPORTING slots) while this module was written. */
+static const char real_7_0_15[] =
+    "b94b9a5c1266d98d47bd6aad381b9dd059ae5605 127.0.0.1:20743@30743,node-a.test myself,master - 0 0 2 connected 0-100 102-5000 16383"
+    " [50->-92d0b2cbcf19571ccab118403072b044151a3c27] [8000-<-92d0b2cbcf19571ccab118403072b044151a3c27]"
+    " [9000-<-92d0b2cbcf19571ccab118403072b044151a3c27]\n"
+    "92d0b2cbcf19571ccab118403072b044151a3c27 127.0.0.1:20744@30744 master - 0 1795598648653 1 connected 101 6000-7000\n"
+    "vars currentEpoch 2 lastVoteEpoch 0\n";
+
+TEST(nodes_conf_real_server_file)
+{
+    nodes_conf_t c;
+    nodes_conf_error_t e;
+    REQUIRE(parse_str(real_7_0_15, &c, &e) == NODES_CONF_OK);
+    REQUIRE(c.node_count == 2);
+    CHECK_EQ_INT(c.nodes[0].cport, 30743);
+    CHECK_EQ_STR(c.nodes[0].hostname, "node-a.test");
+    CHECK_EQ_INT(c.nodes[0].open_slot_count, 3);
+    CHECK_EQ_INT(count_slots(&c.nodes[0]), 101 + 4899 + 1);
+    CHECK_EQ_INT(count_slots(&c.nodes[1]), 1 + 1001);
+    nodes_conf_free(&c);
+    check_round_trip_exact(real_7_0_15);
+}
+
 /* One CLUSTER NODES line in, the same line out (the myself line keeps its
  * open-slot annotations). */
 static void check_line_round_trip(const char *line)
