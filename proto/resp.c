@@ -1,0 +1,629 @@
+/* resp.c - the Redis client protocol codec: an incremental request parser
+ * (multibulk and inline) and a RESP2/RESP3 reply writer.
+ *
+ * It must behave exactly like redis-server 7.0.15 on the bytes a client sends,
+ * quirks included (see resp.h), because clients and tools are tested against
+ * that server. It must never read past the length it is given, never allocate
+ * more than a small multiple of the bytes it has been given, and never keep a
+ * pointer into the caller's buffer between calls (the caller may realloc it).
+ * No I/O, no globals other than const tables.
+ */
+#include "proto/resp.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------ */
+/* small helpers                                                            */
+
+static void *resp_xrealloc(void *ptr, size_t n)
+{
+    void *q = realloc(ptr, n ? n : 1);
+    if (!q) abort(); /* as Redis's zmalloc: out of memory is not recoverable */
+    return q;
+}
+
+/* Redis's string2ll: the whole of s[0..n) must be a canonical decimal that
+ * fits a long long. Empty, 21+ characters, '+', leading zeros, "-0", spaces:
+ * all invalid. This is why "*01" and "$-0" are protocol errors in Redis. */
+static bool resp_str_to_ll(const uint8_t *s, size_t n, long long *out)
+{
+    if (n == 0 || n >= 21) return false;
+    if (n == 1 && s[0] == '0') { *out = 0; return true; }
+    size_t i = 0;
+    bool negative = false;
+    if (s[0] == '-') {
+        negative = true;
+        if (++i == n) return false;
+    }
+    if (s[i] < '1' || s[i] > '9') return false;
+    unsigned long long v = (unsigned long long)(s[i++] - '0');
+    for (; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return false;
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > ULLONG_MAX / 10) return false;
+        v *= 10;
+        if (v > ULLONG_MAX - d) return false;
+        v += d;
+    }
+    if (negative) {
+        if (v > (unsigned long long)LLONG_MAX + 1) return false;
+        *out = v == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)v;
+    } else {
+        if (v > (unsigned long long)LLONG_MAX) return false;
+        *out = (long long)v;
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* parser                                                                   */
+
+enum { KIND_NONE = 0, KIND_MULTIBULK = 1, KIND_INLINE = 2 };
+enum { LINE_NOT_FOUND = 0, LINE_FOUND = 1 };
+
+void resp_parser_init(resp_parser_t *p, long long max_bulk_len)
+{
+    memset(p, 0, sizeof *p);
+    p->max_bulk_len = max_bulk_len;
+    p->authenticated = true;
+    p->bulk_len = -1;
+}
+
+void resp_parser_free(resp_parser_t *p)
+{
+    free(p->arg_off);
+    free(p->arg_len);
+    free(p->inline_buf);
+    p->arg_off = p->arg_len = NULL;
+    p->inline_buf = NULL;
+    p->arg_cap = p->inline_cap = 0;
+    p->argc = 0;
+}
+
+/* Only the progress is forgotten: the last command's result (argc, offsets,
+ * consumed) stays readable until the next command starts. */
+void resp_parser_reset(resp_parser_t *p)
+{
+    p->kind = KIND_NONE;
+    p->pos = 0;
+    p->multibulk_left = 0;
+    p->bulk_len = -1;
+    p->line_scan = 0;
+    p->line_blocked = false;
+}
+
+const uint8_t *resp_arg(const resp_parser_t *p, const uint8_t *buf, size_t i)
+{
+    if (p->args_inline) return (const uint8_t *)p->inline_buf + p->arg_off[i];
+    return buf + p->arg_off[i];
+}
+
+/* Redis looks for a line end with strchr, which stops at a NUL byte: a NUL
+ * before the terminator means "no line yet" forever. We reproduce that, and
+ * remember how far we looked so feeding a long line in pieces stays linear. */
+static int resp_find_line(resp_parser_t *p, const uint8_t *buf, size_t len,
+                          size_t start, uint8_t term, size_t *at)
+{
+    if (p->line_blocked) return LINE_NOT_FOUND;
+    size_t from = p->line_scan > start ? p->line_scan : start;
+    if (from >= len) return LINE_NOT_FOUND;
+    const uint8_t *t = memchr(buf + from, term, len - from);
+    size_t end = t ? (size_t)(t - buf) : len;
+    if (memchr(buf + from, 0, end - from)) {
+        p->line_blocked = true;
+        return LINE_NOT_FOUND;
+    }
+    p->line_scan = end;
+    if (!t) return LINE_NOT_FOUND;
+    *at = end;
+    return LINE_FOUND;
+}
+
+static void resp_line_done(resp_parser_t *p)
+{
+    p->line_scan = 0;
+    p->line_blocked = false;
+}
+
+static int resp_fail(resp_parser_t *p, const char *text)
+{
+    p->error = text;
+    p->consumed = 0;
+    resp_parser_reset(p);
+    return RESP_PARSE_ERROR;
+}
+
+static void resp_push_arg(resp_parser_t *p, size_t off, size_t len, size_t room_hint)
+{
+    if (p->argc == p->arg_cap) {
+        /* Grow with what has arrived, never with what the header promises:
+         * "*2000000000" alone must not allocate gigabytes. */
+        size_t cap = p->arg_cap ? p->arg_cap * 2 : 8;
+        if (room_hint > 0 && cap > p->argc + room_hint) cap = p->argc + room_hint;
+        p->arg_off = resp_xrealloc(p->arg_off, cap * sizeof *p->arg_off);
+        p->arg_len = resp_xrealloc(p->arg_len, cap * sizeof *p->arg_len);
+        p->arg_cap = cap;
+    }
+    p->arg_off[p->argc] = off;
+    p->arg_len[p->argc] = len;
+    p->argc++;
+}
+
+static int resp_parse_multibulk(resp_parser_t *p, const uint8_t *buf, size_t len)
+{
+    size_t nl;
+    long long ll;
+
+    if (p->multibulk_left == 0) {
+        /* the "*<n>\r" header line */
+        if (!resp_find_line(p, buf, len, 0, '\r', &nl)) {
+            if (len > RESP_MAX_INLINE) return resp_fail(p, "Protocol error: too big mbulk count string");
+            return RESP_PARSE_MORE;
+        }
+        if (nl + 2 > len) return RESP_PARSE_MORE; /* the byte after '\r' must be here */
+        if (!resp_str_to_ll(buf + 1, nl - 1, &ll) || ll > RESP_MAX_MULTIBULK)
+            return resp_fail(p, "Protocol error: invalid multibulk length");
+        if (ll > RESP_UNAUTH_MAX_MULTIBULK && !p->authenticated)
+            return resp_fail(p, "Protocol error: unauthenticated multibulk length");
+        p->pos = nl + 2;
+        resp_line_done(p);
+        if (ll <= 0) {
+            p->consumed = p->pos;
+            resp_parser_reset(p);
+            return RESP_PARSE_EMPTY;
+        }
+        p->multibulk_left = ll;
+        p->bulk_len = -1;
+    }
+
+    while (p->multibulk_left > 0) {
+        if (p->bulk_len == -1) {
+            if (!resp_find_line(p, buf, len, p->pos, '\r', &nl)) {
+                if (len - p->pos > RESP_MAX_INLINE)
+                    return resp_fail(p, "Protocol error: too big bulk count string");
+                return RESP_PARSE_MORE;
+            }
+            if (nl + 2 > len) return RESP_PARSE_MORE;
+            if (buf[p->pos] != '$') {
+                /* Redis formats this with %c and then maps CR/LF to spaces. */
+                uint8_t c = buf[p->pos];
+                if (c == '\r' || c == '\n') c = ' ';
+                snprintf(p->error_buf, sizeof p->error_buf, "Protocol error: expected '$', got '%c'", c);
+                return resp_fail(p, p->error_buf);
+            }
+            if (!resp_str_to_ll(buf + p->pos + 1, nl - p->pos - 1, &ll) || ll < 0 || ll > p->max_bulk_len)
+                return resp_fail(p, "Protocol error: invalid bulk length");
+            if (ll > RESP_UNAUTH_MAX_BULK && !p->authenticated)
+                return resp_fail(p, "Protocol error: unauthenticated bulk length");
+            p->pos = nl + 2;
+            resp_line_done(p);
+            p->bulk_len = ll;
+        }
+        /* data plus two trailing bytes, which Redis skips without checking */
+        size_t avail = len - p->pos;
+        if (avail < 2 || avail - 2 < (unsigned long long)p->bulk_len) return RESP_PARSE_MORE;
+        size_t room = p->multibulk_left > (long long)(SIZE_MAX / 4) ? 0 : (size_t)p->multibulk_left;
+        resp_push_arg(p, p->pos, (size_t)p->bulk_len, room);
+        p->pos += (size_t)p->bulk_len + 2;
+        p->bulk_len = -1;
+        p->multibulk_left--;
+    }
+    p->consumed = p->pos;
+    resp_parser_reset(p);
+    return RESP_PARSE_DONE;
+}
+
+static bool resp_is_space(int c)
+{
+    /* isspace() in the C locale, without its undefined behaviour for bytes >= 0x80 */
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+static bool resp_is_hex(int c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static int resp_hex_value(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return c - 'A' + 10;
+}
+
+/* Splits line[0..n) into words the way Redis's sdssplitargs does, writing the
+ * unquoted bytes to p->inline_buf (never longer than the line). The line holds
+ * no NUL (resp_find_line guarantees it), so "past the end" reads as 0 just as
+ * the C string Redis scans. Returns false on unbalanced quotes. */
+static bool resp_split_inline(resp_parser_t *p, const uint8_t *line, size_t n)
+{
+#define AT(k) ((k) < n ? (int)line[(k)] : 0)
+    if (p->inline_cap < n) {
+        p->inline_buf = resp_xrealloc(p->inline_buf, n);
+        p->inline_cap = n;
+    }
+    char *out = p->inline_buf;
+    size_t o = 0, i = 0;
+    for (;;) {
+        while (i < n && resp_is_space(line[i])) i++;
+        if (i >= n) return true;
+        size_t word = o, word_start = i;
+        bool in_dq = false, in_sq = false, done = false;
+        while (!done) {
+            int c = AT(i);
+            if (in_dq) {
+                if (c == '\\' && AT(i + 1) == 'x' && resp_is_hex(AT(i + 2)) && resp_is_hex(AT(i + 3))) {
+                    out[o++] = (char)(resp_hex_value(AT(i + 2)) * 16 + resp_hex_value(AT(i + 3)));
+                    i += 3;
+                } else if (c == '\\' && AT(i + 1)) {
+                    i++;
+                    switch (AT(i)) {
+                    case 'n': out[o++] = '\n'; break;
+                    case 'r': out[o++] = '\r'; break;
+                    case 't': out[o++] = '\t'; break;
+                    case 'b': out[o++] = '\b'; break;
+                    case 'a': out[o++] = '\a'; break;
+                    default: out[o++] = (char)AT(i); break;
+                    }
+                } else if (c == '"') {
+                    /* a closing quote must be followed by a space or the end */
+                    if (AT(i + 1) && !resp_is_space(AT(i + 1))) return false;
+                    done = true;
+                } else if (!c) {
+                    return false;
+                } else {
+                    out[o++] = (char)c;
+                }
+            } else if (in_sq) {
+                if (c == '\\' && AT(i + 1) == '\'') {
+                    i++;
+                    out[o++] = '\'';
+                } else if (c == '\'') {
+                    if (AT(i + 1) && !resp_is_space(AT(i + 1))) return false;
+                    done = true;
+                } else if (!c) {
+                    return false;
+                } else {
+                    out[o++] = (char)c;
+                }
+            } else {
+                switch (c) {
+                /* only these end an unquoted word: "\v" and "\f" do not */
+                case ' ': case '\n': case '\r': case '\t': case 0:
+                    done = true;
+                    break;
+                case '"': in_dq = true; break;
+                case '\'': in_sq = true; break;
+                default: out[o++] = (char)c; break;
+                }
+            }
+            if (AT(i)) i++;
+        }
+        /* Cannot happen while the line holds no NUL; guards the loop anyway. */
+        if (i == word_start) return true;
+        resp_push_arg(p, word, o - word, 0);
+    }
+#undef AT
+}
+
+static int resp_parse_inline(resp_parser_t *p, const uint8_t *buf, size_t len)
+{
+    size_t nl;
+    if (!resp_find_line(p, buf, len, 0, '\n', &nl)) {
+        if (len > RESP_MAX_INLINE) return resp_fail(p, "Protocol error: too big inline request");
+        return RESP_PARSE_MORE;
+    }
+    size_t end = nl;
+    if (end > 0 && buf[end - 1] == '\r') end--;
+    p->args_inline = true;
+    if (!resp_split_inline(p, buf, end)) {
+        p->argc = 0;
+        return resp_fail(p, "Protocol error: unbalanced quotes in request");
+    }
+    p->consumed = nl + 1;
+    int r = p->argc ? RESP_PARSE_DONE : RESP_PARSE_EMPTY;
+    resp_parser_reset(p);
+    return r;
+}
+
+int resp_parse(resp_parser_t *p, const uint8_t *buf, size_t len)
+{
+    if (p->kind == KIND_NONE) {
+        if (len == 0) return RESP_PARSE_MORE;
+        /* a new command: drop the previous result */
+        p->argc = 0;
+        p->consumed = 0;
+        p->error = NULL;
+        p->args_inline = false;
+        resp_parser_reset(p);
+        p->kind = buf[0] == '*' ? KIND_MULTIBULK : KIND_INLINE;
+    }
+    if (p->kind == KIND_MULTIBULK) return resp_parse_multibulk(p, buf, len);
+    return resp_parse_inline(p, buf, len);
+}
+
+/* ------------------------------------------------------------------------ */
+/* writer                                                                   */
+
+void resp_buf_init(resp_buf_t *b, int proto)
+{
+    memset(b, 0, sizeof *b);
+    b->proto = proto;
+}
+
+void resp_buf_free(resp_buf_t *b)
+{
+    free(b->data);
+    free(b->deferred_pos);
+    int proto = b->proto;
+    memset(b, 0, sizeof *b);
+    b->proto = proto;
+}
+
+void resp_buf_reset(resp_buf_t *b)
+{
+    b->len = 0;
+    b->deferred_count = 0;
+}
+
+static void resp_reserve(resp_buf_t *b, size_t n)
+{
+    if (b->cap - b->len >= n) return;
+    if (n > SIZE_MAX / 2 - b->len) abort();
+    size_t cap = b->cap ? b->cap * 2 : 64;
+    if (cap < b->len + n) cap = b->len + n;
+    b->data = resp_xrealloc(b->data, cap);
+    b->cap = cap;
+}
+
+void resp_buf_append(resp_buf_t *b, const void *bytes, size_t n)
+{
+    if (n == 0) return;
+    resp_reserve(b, n);
+    memcpy(b->data + b->len, bytes, n);
+    b->len += n;
+}
+
+static void resp_append_str(resp_buf_t *b, const char *s)
+{
+    resp_buf_append(b, s, strlen(s));
+}
+
+/* <prefix><n>\r\n */
+static void resp_add_prefixed_ll(resp_buf_t *b, char prefix, long long n)
+{
+    char tmp[32];
+    int k = snprintf(tmp, sizeof tmp, "%c%lld\r\n", prefix, n);
+    resp_buf_append(b, tmp, (size_t)k);
+}
+
+void resp_add_simple_len(resp_buf_t *b, const char *text, size_t n)
+{
+    resp_reserve(b, n + 3);
+    resp_buf_append(b, "+", 1);
+    resp_buf_append(b, text, n);
+    resp_buf_append(b, "\r\n", 2);
+}
+
+void resp_add_simple(resp_buf_t *b, const char *text)
+{
+    resp_add_simple_len(b, text, strlen(text));
+}
+
+/* Redis 7.0's error codes (every "-CODE " literal in its source, plus MOVED
+ * and ASK which it formats). */
+static const char *const resp_error_codes[] = {
+    "ERR", "WRONGTYPE", "MOVED", "ASK", "TRYAGAIN", "CROSSSLOT", "CLUSTERDOWN",
+    "NOAUTH", "WRONGPASS", "NOPERM", "NOPROTO", "BUSY", "BUSYKEY", "BUSYGROUP",
+    "NOGROUP", "NOTBUSY", "UNKILLABLE", "NOSCRIPT", "LOADING", "MASTERDOWN",
+    "MISCONF", "READONLY", "OOM", "EXECABORT", "NOREPLICAS", "NOQUORUM",
+    "NOGOODSLAVE", "NOMASTERLINK", "UNBLOCKED", "IOERR", "INVALIDOBJ", "INPROG",
+    "DENIED",
+};
+
+static bool resp_has_error_code(const char *text, size_t n)
+{
+    size_t w = 0;
+    while (w < n && text[w] != ' ') w++;
+    for (size_t i = 0; i < sizeof resp_error_codes / sizeof resp_error_codes[0]; i++) {
+        if (strlen(resp_error_codes[i]) == w && memcmp(resp_error_codes[i], text, w) == 0) return true;
+    }
+    return false;
+}
+
+static void resp_add_error_len(resp_buf_t *b, const char *text, size_t n)
+{
+    while (n > 0 && (text[n - 1] == '\r' || text[n - 1] == '\n')) n--;
+    resp_reserve(b, n + 7);
+    if (n > 0 && text[0] == '-') {
+        /* the caller wrote the code, dash included */
+    } else if (n > 0 && resp_has_error_code(text, n)) {
+        resp_buf_append(b, "-", 1);
+    } else {
+        resp_buf_append(b, "-ERR ", 5);
+    }
+    char *dst = b->data + b->len;
+    for (size_t i = 0; i < n; i++) dst[i] = (text[i] == '\r' || text[i] == '\n') ? ' ' : text[i];
+    b->len += n;
+    resp_buf_append(b, "\r\n", 2);
+}
+
+void resp_add_error(resp_buf_t *b, const char *text)
+{
+    resp_add_error_len(b, text, strlen(text));
+}
+
+void resp_add_errorf(resp_buf_t *b, const char *fmt, ...)
+{
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (k < 0) k = 0;
+    if ((size_t)k < sizeof small) {
+        resp_add_error_len(b, small, (size_t)k);
+        return;
+    }
+    char *big = resp_xrealloc(NULL, (size_t)k + 1);
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)k + 1, fmt, ap);
+    va_end(ap);
+    resp_add_error_len(b, big, (size_t)k);
+    free(big);
+}
+
+void resp_add_int(resp_buf_t *b, long long v)
+{
+    resp_add_prefixed_ll(b, ':', v);
+}
+
+void resp_add_bulk(resp_buf_t *b, const void *bytes, size_t n)
+{
+    resp_reserve(b, n + 32);
+    resp_add_prefixed_ll(b, '$', (long long)n);
+    resp_buf_append(b, bytes, n);
+    resp_buf_append(b, "\r\n", 2);
+}
+
+void resp_add_bulk_str(resp_buf_t *b, const char *s)
+{
+    if (!s) {
+        resp_add_null(b);
+        return;
+    }
+    resp_add_bulk(b, s, strlen(s));
+}
+
+void resp_add_bulk_ll(resp_buf_t *b, long long v)
+{
+    char tmp[32];
+    int k = snprintf(tmp, sizeof tmp, "%lld", v);
+    resp_add_bulk(b, tmp, (size_t)k);
+}
+
+void resp_add_null(resp_buf_t *b)
+{
+    if (b->proto >= 3) resp_append_str(b, "_\r\n");
+    else resp_append_str(b, "$-1\r\n");
+}
+
+void resp_add_null_array(resp_buf_t *b)
+{
+    if (b->proto >= 3) resp_append_str(b, "_\r\n");
+    else resp_append_str(b, "*-1\r\n");
+}
+
+void resp_add_array(resp_buf_t *b, long long n)
+{
+    resp_add_prefixed_ll(b, '*', n);
+}
+
+void resp_add_map(resp_buf_t *b, long long n)
+{
+    if (b->proto >= 3) resp_add_prefixed_ll(b, '%', n);
+    else resp_add_prefixed_ll(b, '*', n * 2);
+}
+
+void resp_add_set(resp_buf_t *b, long long n)
+{
+    resp_add_prefixed_ll(b, b->proto >= 3 ? '~' : '*', n);
+}
+
+void resp_add_verbatim(resp_buf_t *b, const char *text, size_t n)
+{
+    if (b->proto < 3) {
+        resp_add_bulk(b, text, n);
+        return;
+    }
+    resp_reserve(b, n + 36);
+    resp_add_prefixed_ll(b, '=', (long long)n + 4);
+    resp_buf_append(b, "txt:", 4);
+    resp_buf_append(b, text, n);
+    resp_buf_append(b, "\r\n", 2);
+}
+
+void resp_add_double(resp_buf_t *b, double v)
+{
+    char tmp[64];
+    if (isinf(v)) {
+        /* Redis spells infinities itself rather than trust libc */
+        snprintf(tmp, sizeof tmp, "%s", v > 0 ? "inf" : "-inf");
+    } else {
+        /* 7.0's addReplyDouble: %.17g (NaN prints as glibc writes it) */
+        snprintf(tmp, sizeof tmp, "%.17g", v);
+    }
+    if (b->proto >= 3) {
+        resp_buf_append(b, ",", 1);
+        resp_append_str(b, tmp);
+        resp_buf_append(b, "\r\n", 2);
+    } else {
+        resp_add_bulk(b, tmp, strlen(tmp));
+    }
+}
+
+void resp_add_bool(resp_buf_t *b, bool v)
+{
+    if (b->proto >= 3) resp_append_str(b, v ? "#t\r\n" : "#f\r\n");
+    else resp_append_str(b, v ? ":1\r\n" : ":0\r\n");
+}
+
+/* Deferred lengths: the handle indexes deferred_pos, which holds the byte
+ * offset where the header goes (nothing is reserved in data). Inserting a
+ * header shifts the pending slots that lie after it; a slot reserved later
+ * at the same offset lies after it too (it is nested inside). */
+#define RESP_DEFERRED_DONE SIZE_MAX
+
+size_t resp_add_deferred_len(resp_buf_t *b)
+{
+    if (b->deferred_count == b->deferred_cap) {
+        size_t cap = b->deferred_cap ? b->deferred_cap * 2 : 8;
+        b->deferred_pos = resp_xrealloc(b->deferred_pos, cap * sizeof *b->deferred_pos);
+        b->deferred_cap = cap;
+    }
+    b->deferred_pos[b->deferred_count] = b->len;
+    return b->deferred_count++;
+}
+
+static void resp_set_deferred(resp_buf_t *b, size_t handle, char prefix, long long n)
+{
+    if (handle >= b->deferred_count || b->deferred_pos[handle] == RESP_DEFERRED_DONE) return;
+    size_t at = b->deferred_pos[handle];
+    char hdr[32];
+    size_t k = (size_t)snprintf(hdr, sizeof hdr, "%c%lld\r\n", prefix, n);
+    resp_reserve(b, k);
+    memmove(b->data + at + k, b->data + at, b->len - at);
+    memcpy(b->data + at, hdr, k);
+    b->len += k;
+    b->deferred_pos[handle] = RESP_DEFERRED_DONE;
+    for (size_t j = 0; j < b->deferred_count; j++) {
+        size_t q = b->deferred_pos[j];
+        if (q == RESP_DEFERRED_DONE) continue;
+        if (q > at || (q == at && j > handle)) b->deferred_pos[j] = q + k;
+    }
+    /* ids are reused once every later one is set, so nesting depth, not the
+     * number of deferred lengths in a reply, bounds this array */
+    while (b->deferred_count > 0 && b->deferred_pos[b->deferred_count - 1] == RESP_DEFERRED_DONE)
+        b->deferred_count--;
+}
+
+void resp_set_deferred_array(resp_buf_t *b, size_t handle, long long n)
+{
+    resp_set_deferred(b, handle, '*', n);
+}
+
+void resp_set_deferred_map(resp_buf_t *b, size_t handle, long long n)
+{
+    if (b->proto >= 3) resp_set_deferred(b, handle, '%', n);
+    else resp_set_deferred(b, handle, '*', n * 2);
+}
+
+void resp_set_deferred_set(resp_buf_t *b, size_t handle, long long n)
+{
+    resp_set_deferred(b, handle, b->proto >= 3 ? '~' : '*', n);
+}
