@@ -228,16 +228,28 @@ class RawConn:
         self.send(encode(*args))
         return self.read()[1]
 
-    def read_until_closed(self, timeout=3.0):
-        """Reads until the peer closes; returns everything received. Raises on timeout."""
-        self.sock.settimeout(timeout)
-        data = self.buf
-        self.buf = b""
+    def exchange(self, data, idle=0.3, limit=5.0):
+        """Sends raw bytes; collects what comes back until the peer closes, or until
+        nothing arrives for `idle` seconds (at most `limit` s). Returns (bytes, closed)."""
+        self.send(data)
+        got, self.buf = self.buf, b""
+        deadline = time.monotonic() + limit
         while True:
-            chunk = self.sock.recv(65536)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return got, False
+            self.sock.settimeout(min(idle, left))
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                return got, False
+            except ConnectionResetError:
+                return got, True
+            finally:
+                self.sock.settimeout(self.timeout)
             if not chunk:
-                return data
-            data += chunk
+                return got, True
+            got += chunk
 
     def is_closed(self, timeout=2.0):
         """True if the peer closed the connection within timeout (no pending data)."""
@@ -403,6 +415,11 @@ class Server:
             return self.log_path.read_text(errors="replace")
         except OSError:
             return ""
+
+    def output(self):
+        """What the process itself printed: the log without our '==== start' header lines."""
+        return "".join(ln for ln in self.log().splitlines(keepends=True)
+                       if not ln.startswith("==== start #"))
 
     def log_tail(self, nbytes=6000):
         text = self.log()
