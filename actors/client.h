@@ -1,0 +1,118 @@
+/* client.h - one client connection as its worker sees it. Only the worker
+ * that accepted the connection touches this struct. */
+#ifndef SHOAL_ACTORS_CLIENT_H
+#define SHOAL_ACTORS_CLIENT_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "proto/resp.h"
+#include "actors/worker.h"
+
+/* A reply that is not ready yet (it is computed on another actor), or a
+ * ready reply queued behind one that is not. Replies leave in FIFO order. */
+typedef struct reply_slot {
+    struct reply_slot *next;
+    struct client *client;        /* NULL once the client is gone */
+    resp_buf_t buf;
+    bool done;
+    bool txn_part;                /* belongs to a running EXEC, not to the FIFO */
+    bool watch_failed;
+    /* fan-out bookkeeping */
+    int parts_left;
+    const cmd_def_t *cmd;
+    long long sum;
+    long long count;
+    resp_buf_t acc;
+    int fanout_kind;
+} reply_slot_t;
+
+enum {
+    CLIENT_AUTHENTICATED = 1 << 0,
+    CLIENT_READONLY      = 1 << 1,
+    CLIENT_ASKING        = 1 << 2,
+    CLIENT_MULTI         = 1 << 3,
+    CLIENT_DIRTY_EXEC    = 1 << 4,   /* a queued command was rejected: EXEC aborts */
+    CLIENT_CLOSE_AFTER_REPLY = 1 << 5,
+    CLIENT_CLOSE_ASAP    = 1 << 6,
+    CLIENT_PENDING_WRITE = 1 << 7,
+    CLIENT_CLOSED        = 1 << 8,   /* socket closed; struct lingers while replies are pending */
+};
+
+#define WATCH_MAX 1024
+
+typedef struct client {
+    struct client *next, *prev;           /* worker's client list */
+    struct client *next_write;            /* worker's pending-write list */
+    worker_t *worker;
+    uint64_t id;
+    int fd;
+    ev_io rio, wio;
+    bool wio_active;
+    uint32_t flags;
+    int proto;                            /* 2 or 3 */
+    char addr[64], laddr[64];
+    char name[128];
+    long long created_ms, last_interaction_ms;
+    const char *last_cmd;
+    /* input */
+    uint8_t *qbuf;
+    size_t qlen, qcap, qpos;              /* unparsed bytes are qbuf[qpos..qlen) */
+    resp_parser_t parser;
+    /* output */
+    resp_buf_t out;
+    size_t out_sent;
+    reply_slot_t *pending_head, *pending_tail;
+    int pending_count;
+    /* MULTI */
+    queued_cmd_t *mq;
+    int mq_len, mq_cap;
+    int multi_slot;                       /* -1 none yet */
+    /* WATCH: one slot only (cluster mode) */
+    int watch_slot;
+    int nwatch;
+    uint32_t watch_index[64];
+    uint64_t watch_version[64];
+    uint64_t watch_flush_epoch;
+    bool watch_dirty;                     /* watched key was touched on our own worker */
+    struct txn *txn;                      /* an EXEC in progress */
+} client_t;
+
+/* Where the next reply of this client goes: its output buffer when nothing is
+ * pending, else a new ready slot at the tail of the FIFO. */
+resp_buf_t *client_reply_target(client_t *c);
+/* A pending slot at the FIFO tail, to be filled by a later completion. */
+reply_slot_t *client_defer_reply(client_t *c);
+/* Marks a slot done and moves every ready reply at the head to the output. */
+void client_slot_done(worker_t *w, reply_slot_t *s);
+/* Schedules the output buffer for writing before the loop sleeps. */
+void client_schedule_write(client_t *c);
+/* Closes the socket now; memory is freed once no reply is pending. */
+void client_close(client_t *c);
+/* Continues parsing buffered input (after replies arrived). */
+void client_process_input(client_t *c);
+
+/* dispatch.c: runs one parsed command. */
+void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvlen);
+/* Runs a batch on this worker (the executing side). */
+void dispatch_execute_batch(worker_t *w, remote_cmd_t *rc);
+/* Executes a command here with this worker's keyspace, writing to `reply`. */
+void dispatch_run_local(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc,
+                        const uint8_t **argv, const size_t *argvlen, resp_buf_t *reply, long long now_ms);
+/* Completes a fan-out part on the origin side. */
+void dispatch_fanout_done(worker_t *w, remote_cmd_t *rc);
+
+/* Copies argv into one allocation. */
+void queued_cmd_copy(queued_cmd_t *dst, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);
+void queued_cmd_free(queued_cmd_t *q);
+
+/* Sends a CLIENT-class command to another actor, with a deferred reply. */
+remote_cmd_t *dispatch_defer(cmd_ctx_t *ctx, rt_actor_t *to, uint32_t msg_type);
+
+/* Per-worker stats bookkeeping (stats.c). */
+void stats_init_worker(worker_t *w);
+void stats_note_call(worker_t *w, const cmd_def_t *cmd, long long usec, const resp_buf_t *reply, size_t reply_start);
+void stats_note_rejected(worker_t *w, const cmd_def_t *cmd, const char *err);
+void stats_note_error_text(worker_t *w, const char *err);
+
+#endif

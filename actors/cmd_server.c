@@ -1,0 +1,347 @@
+/* cmd_server.c - connection and server commands that run on the client's own
+ * worker: PING, ECHO, QUIT, HELLO, SELECT, AUTH, ASKING, READONLY, READWRITE,
+ * CLIENT *, CONFIG *, DEBUG, TIME, LASTSAVE, SHUTDOWN, ROLE, and the
+ * replication/pubsub entries that later issues complete.
+ *
+ * Must never: touch another worker's clients (CLIENT LIST/KILL of other
+ * workers' connections go through worker messages in client_cmds.c).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "actors/client.h"
+#include "actors/commands.h"
+#include "actors/config.h"
+#include "actors/dispatch.h"
+#include "actors/state.h"
+#include "actors/stats.h"
+#include "runtime/log.h"
+
+#define SHOAL_REDIS_VERSION "7.0.15"
+
+static bool arg_is(const uint8_t *a, size_t n, const char *s)
+{
+    return n == strlen(s) && strncasecmp((const char *)a, s, n) == 0;
+}
+
+static bool parse_ll(const uint8_t *s, size_t n, long long *out)
+{
+    char buf[32];
+    if (n == 0 || n >= sizeof buf) return false;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    char *end;
+    errno = 0;
+    long long v = strtoll(buf, &end, 10);
+    if (*end || errno || buf[0] == ' ' || buf[0] == '+') return false;
+    *out = v;
+    return true;
+}
+
+void cmd_ping(cmd_ctx_t *ctx)
+{
+    if (ctx->argc > 2) {
+        resp_add_error(ctx->reply, "ERR wrong number of arguments for 'ping' command");
+        return;
+    }
+    if (ctx->argc == 2) resp_add_bulk(ctx->reply, ctx->argv[1], ctx->argvlen[1]);
+    else resp_add_simple(ctx->reply, "PONG");
+}
+
+void cmd_echo(cmd_ctx_t *ctx) { resp_add_bulk(ctx->reply, ctx->argv[1], ctx->argvlen[1]); }
+
+void cmd_quit(cmd_ctx_t *ctx)
+{
+    resp_add_simple(ctx->reply, "OK");
+    if (ctx->client) ctx->client->flags |= CLIENT_CLOSE_AFTER_REPLY;
+}
+
+void cmd_select(cmd_ctx_t *ctx)
+{
+    long long db;
+    if (!parse_ll(ctx->argv[1], ctx->argvlen[1], &db)) {
+        resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
+        return;
+    }
+    if (config_cluster_enabled() && db != 0) {
+        resp_add_error(ctx->reply, "ERR SELECT is not allowed in cluster mode");
+        return;
+    }
+    if (db < 0 || db >= config_get_num(CONFIG_DATABASES)) {
+        resp_add_error(ctx->reply, "ERR DB index is out of range");
+        return;
+    }
+    if (db != 0) {
+        resp_add_error(ctx->reply, "ERR DB index is out of range");
+        return;
+    }
+    resp_add_simple(ctx->reply, "OK");
+}
+
+/* AUTH [username] password: only the default user exists. */
+static bool check_password(const uint8_t *user, size_t ulen, const uint8_t *pass, size_t plen)
+{
+    if (user && !(ulen == 7 && memcmp(user, "default", 7) == 0)) return false;
+    if (!config_requirepass_set()) return user != NULL;  /* nopass default user accepts anything */
+    char want[512];
+    size_t wl = config_requirepass(want, sizeof want);
+    return wl == plen && memcmp(want, pass, plen) == 0;
+}
+
+void cmd_auth(cmd_ctx_t *ctx)
+{
+    client_t *c = ctx->client;
+    if (ctx->argc > 3) {
+        resp_add_error(ctx->reply, "ERR syntax error");
+        return;
+    }
+    if (ctx->argc == 2 && !config_requirepass_set()) {
+        resp_add_error(ctx->reply, "ERR AUTH <password> called without any password configured for the default user. "
+                                   "Are you sure your configuration is correct?");
+        return;
+    }
+    bool ok = ctx->argc == 2 ? check_password(NULL, 0, ctx->argv[1], ctx->argvlen[1])
+                             : check_password(ctx->argv[1], ctx->argvlen[1], ctx->argv[2], ctx->argvlen[2]);
+    if (!ok) {
+        resp_add_error(ctx->reply, "WRONGPASS invalid username-password pair or user is disabled.");
+        return;
+    }
+    c->flags |= CLIENT_AUTHENTICATED;
+    resp_add_simple(ctx->reply, "OK");
+}
+
+void cmd_hello(cmd_ctx_t *ctx)
+{
+    client_t *c = ctx->client;
+    long long ver = c->proto;
+    int i = 1;
+    if (ctx->argc >= 2) {
+        if (!parse_ll(ctx->argv[1], ctx->argvlen[1], &ver)) {
+            resp_add_error(ctx->reply, "ERR Protocol version is not an integer or out of range");
+            return;
+        }
+        i = 2;
+        if (ver < 2 || ver > 3) {
+            resp_add_error(ctx->reply, "NOPROTO unsupported protocol version");
+            return;
+        }
+    }
+    const uint8_t *setname = NULL;
+    size_t setname_len = 0;
+    for (; i < ctx->argc; i++) {
+        int left = ctx->argc - i - 1;
+        if (arg_is(ctx->argv[i], ctx->argvlen[i], "auth") && left >= 2) {
+            if (!check_password(ctx->argv[i + 1], ctx->argvlen[i + 1], ctx->argv[i + 2], ctx->argvlen[i + 2])) {
+                resp_add_error(ctx->reply, "WRONGPASS invalid username-password pair or user is disabled.");
+                return;
+            }
+            c->flags |= CLIENT_AUTHENTICATED;
+            i += 2;
+        } else if (arg_is(ctx->argv[i], ctx->argvlen[i], "setname") && left >= 1) {
+            setname = ctx->argv[i + 1];
+            setname_len = ctx->argvlen[i + 1];
+            i += 1;
+        } else {
+            resp_add_errorf(ctx->reply, "ERR Syntax error in HELLO option '%.*s'", (int)ctx->argvlen[i],
+                            (const char *)ctx->argv[i]);
+            return;
+        }
+    }
+    if (!(c->flags & CLIENT_AUTHENTICATED)) {
+        resp_add_error(ctx->reply, "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+                                   "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+                                   "select the RESP protocol version at the same time");
+        return;
+    }
+    if (setname) {
+        for (size_t k = 0; k < setname_len; k++)
+            if (setname[k] <= ' ' || setname[k] > '~') {
+                resp_add_error(ctx->reply, "ERR Client names cannot contain spaces, newlines or special characters.");
+                return;
+            }
+        snprintf(c->name, sizeof c->name, "%.*s", (int)setname_len, (const char *)setname);
+    }
+    c->proto = (int)ver;
+    c->out.proto = (int)ver;
+    ctx->reply->proto = (int)ver;
+    const cluster_snapshot_t *s = ctx->worker->cur;
+    bool replica = s && (s->nodes[s->myself].flags & NODE_SLAVE);
+    resp_add_map(ctx->reply, 7);
+    resp_add_bulk_str(ctx->reply, "server");
+    resp_add_bulk_str(ctx->reply, "redis");
+    resp_add_bulk_str(ctx->reply, "version");
+    resp_add_bulk_str(ctx->reply, SHOAL_REDIS_VERSION);
+    resp_add_bulk_str(ctx->reply, "proto");
+    resp_add_int(ctx->reply, ver);
+    resp_add_bulk_str(ctx->reply, "id");
+    resp_add_int(ctx->reply, (long long)c->id);
+    resp_add_bulk_str(ctx->reply, "mode");
+    resp_add_bulk_str(ctx->reply, config_cluster_enabled() ? "cluster" : "standalone");
+    resp_add_bulk_str(ctx->reply, "role");
+    resp_add_bulk_str(ctx->reply, replica ? "replica" : "master");
+    resp_add_bulk_str(ctx->reply, "modules");
+    resp_add_array(ctx->reply, 0);
+}
+
+static bool cluster_mode_or_error(cmd_ctx_t *ctx)
+{
+    if (config_cluster_enabled()) return true;
+    resp_add_error(ctx->reply, "ERR This instance has cluster support disabled");
+    return false;
+}
+
+void cmd_asking(cmd_ctx_t *ctx)
+{
+    if (!cluster_mode_or_error(ctx)) return;
+    ctx->client->flags |= CLIENT_ASKING;
+    resp_add_simple(ctx->reply, "OK");
+}
+
+void cmd_readonly(cmd_ctx_t *ctx)
+{
+    if (!cluster_mode_or_error(ctx)) return;
+    ctx->client->flags |= CLIENT_READONLY;
+    resp_add_simple(ctx->reply, "OK");
+}
+
+void cmd_readwrite(cmd_ctx_t *ctx)
+{
+    if (!cluster_mode_or_error(ctx)) return;
+    ctx->client->flags &= ~CLIENT_READONLY;
+    resp_add_simple(ctx->reply, "OK");
+}
+
+void cmd_time(cmd_ctx_t *ctx)
+{
+    long long us = rt_now_us();
+    resp_add_array(ctx->reply, 2);
+    resp_add_bulk_ll(ctx->reply, us / 1000000);
+    resp_add_bulk_ll(ctx->reply, us % 1000000);
+}
+
+void cmd_lastsave(cmd_ctx_t *ctx)
+{
+    resp_add_int(ctx->reply, atomic_load_explicit(&g_lastsave, memory_order_relaxed));
+}
+
+void cmd_debug(cmd_ctx_t *ctx)
+{
+    if (arg_is(ctx->argv[1], ctx->argvlen[1], "sleep") && ctx->argc == 3) {
+        char buf[64];
+        size_t n = ctx->argvlen[2] < sizeof buf - 1 ? ctx->argvlen[2] : sizeof buf - 1;
+        memcpy(buf, ctx->argv[2], n);
+        buf[n] = '\0';
+        char *end;
+        double secs = strtod(buf, &end);
+        if (*end || secs < 0) {
+            resp_add_error(ctx->reply, "ERR value is not a valid float");
+            return;
+        }
+        struct timespec ts = { (time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9) };
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+        resp_add_simple(ctx->reply, "OK");
+        return;
+    }
+    if (arg_is(ctx->argv[1], ctx->argvlen[1], "help")) {
+        resp_add_array(ctx->reply, 3);
+        resp_add_simple(ctx->reply, "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+        resp_add_simple(ctx->reply, "SLEEP <seconds>");
+        resp_add_simple(ctx->reply, "    Stop the server for <seconds>. Decimals allowed.");
+        return;
+    }
+    resp_add_errorf(ctx->reply, "ERR unknown subcommand '%.*s'. Try DEBUG HELP.", (int)ctx->argvlen[1],
+                    (const char *)ctx->argv[1]);
+}
+
+void cmd_shutdown(cmd_ctx_t *ctx)
+{
+    for (int i = 1; i < ctx->argc; i++) {
+        if (!arg_is(ctx->argv[i], ctx->argvlen[i], "nosave") && !arg_is(ctx->argv[i], ctx->argvlen[i], "save") &&
+            !arg_is(ctx->argv[i], ctx->argvlen[i], "now") && !arg_is(ctx->argv[i], ctx->argvlen[i], "force") &&
+            !arg_is(ctx->argv[i], ctx->argvlen[i], "abort")) {
+            resp_add_error(ctx->reply, "ERR syntax error");
+            return;
+        }
+        if (arg_is(ctx->argv[i], ctx->argvlen[i], "abort")) {
+            resp_add_error(ctx->reply, "ERR No shutdown in progress.");
+            return;
+        }
+    }
+    LOG_WARNING("User requested shutdown...");
+    /* main() waits for SIGTERM; it saves nodes.conf and exits. The client
+     * sees the connection close, as with Redis. */
+    kill(getpid(), SIGTERM);
+    ctx->client->flags |= CLIENT_CLOSE_ASAP;
+}
+
+void cmd_role(cmd_ctx_t *ctx)
+{
+    resp_add_array(ctx->reply, 3);
+    resp_add_bulk_str(ctx->reply, "master");
+    resp_add_int(ctx->reply, 0);
+    resp_add_array(ctx->reply, 0);
+}
+
+void cmd_wait(cmd_ctx_t *ctx)
+{
+    long long n, timeout;
+    if (!parse_ll(ctx->argv[1], ctx->argvlen[1], &n) || !parse_ll(ctx->argv[2], ctx->argvlen[2], &timeout)) {
+        resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
+        return;
+    }
+    if (timeout < 0) {
+        resp_add_error(ctx->reply, "ERR timeout is negative");
+        return;
+    }
+    resp_add_int(ctx->reply, 0);   /* no replicas yet */
+}
+
+static void not_yet(cmd_ctx_t *ctx, const char *what)
+{
+    resp_add_errorf(ctx->reply, "ERR %s is not supported by this node yet", what);
+}
+void cmd_save(cmd_ctx_t *ctx) { not_yet(ctx, "SAVE"); }
+void cmd_bgsave(cmd_ctx_t *ctx) { not_yet(ctx, "BGSAVE"); }
+void cmd_replconf(cmd_ctx_t *ctx) { not_yet(ctx, "REPLCONF"); }
+void cmd_psync(cmd_ctx_t *ctx) { not_yet(ctx, "PSYNC"); }
+void cmd_sync(cmd_ctx_t *ctx) { not_yet(ctx, "SYNC"); }
+void cmd_publish(cmd_ctx_t *ctx) { resp_add_int(ctx->reply, 0); }   /* no subscribers exist yet */
+void cmd_spublish(cmd_ctx_t *ctx) { resp_add_int(ctx->reply, 0); }
+
+/* ---- CONFIG ---- */
+
+void cmd_config_get(cmd_ctx_t *ctx) { config_cmd_get(ctx->reply, ctx->argc - 2, ctx->argv + 2, ctx->argvlen + 2); }
+
+void cmd_config_set(cmd_ctx_t *ctx)
+{
+    config_cmd_set(ctx->reply, ctx->argc - 2, ctx->argv + 2, ctx->argvlen + 2, true);
+}
+
+void cmd_config_rewrite(cmd_ctx_t *ctx) { config_cmd_rewrite(ctx->reply); }
+
+void cmd_config_resetstat(cmd_ctx_t *ctx)
+{
+    stats_reset_all();
+    resp_add_simple(ctx->reply, "OK");
+}
+
+void cmd_config_help(cmd_ctx_t *ctx)
+{
+    static const char *lines[] = {
+        "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
+        "RESETSTAT", "    Reset statistics reported by the INFO command.",
+        "REWRITE", "    Rewrite the configuration file.",
+        "HELP", "    Print this help.",
+    };
+    int n = (int)(sizeof lines / sizeof lines[0]);
+    resp_add_array(ctx->reply, n);
+    for (int i = 0; i < n; i++) resp_add_simple(ctx->reply, lines[i]);
+}

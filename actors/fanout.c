@@ -1,0 +1,309 @@
+/* fanout.c - commands that see the whole local keyspace, which is spread over
+ * every worker: DBSIZE, KEYS, RANDOMKEY, FLUSHALL, FLUSHDB (one part per
+ * worker, merged on the client's worker) and SCAN (one worker per call, the
+ * worker index kept in the low 6 bits of the cursor).
+ *
+ * Parts travel as messages even to the client's own worker, so a fan-out is
+ * ordered after every earlier command of the same connection on every worker.
+ *
+ * Must never: read another worker's keyspace directly.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "actors/client.h"
+#include "actors/commands.h"
+#include "actors/dispatch.h"
+#include "actors/keyspace.h"
+#include "runtime/log.h"
+
+#define SCAN_WORKER_BITS 6
+
+enum { FAN_DBSIZE = 1, FAN_KEYS, FAN_RANDOMKEY, FAN_FLUSH, FAN_CLIENT_LIST, FAN_CLIENT_KILL };
+
+static int fan_kind(const cmd_def_t *cmd)
+{
+    if (cmd->parent && !strcmp(cmd->parent->name, "client"))
+        return !strcmp(cmd->name, "list") ? FAN_CLIENT_LIST : FAN_CLIENT_KILL;
+    if (!strcmp(cmd->name, "dbsize")) return FAN_DBSIZE;
+    if (!strcmp(cmd->name, "keys")) return FAN_KEYS;
+    if (!strcmp(cmd->name, "randomkey")) return FAN_RANDOMKEY;
+    if (!strcmp(cmd->name, "flushall") || !strcmp(cmd->name, "flushdb")) return FAN_FLUSH;
+    return 0;
+}
+
+static bool arg_is(const uint8_t *a, size_t n, const char *s)
+{
+    return n == strlen(s) && strncasecmp((const char *)a, s, n) == 0;
+}
+
+static void send_to_worker(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                           const size_t *argvlen, int target)
+{
+    worker_t *w = c->worker;
+    if (target == w->index) {
+        dispatch_run_local(w, NULL, cmd, argc, argv, argvlen, client_reply_target(c), rt_now_ms());
+        return;
+    }
+    remote_cmd_t *rc = calloc(1, sizeof *rc);
+    if (!rc) abort();
+    rc->origin = w;
+    rc->proto = c->proto;
+    rc->now_ms = rt_now_ms();
+    rc->ncmds = 1;
+    rc->cmds = calloc(1, sizeof *rc->cmds);
+    if (!rc->cmds) abort();
+    queued_cmd_copy(&rc->cmds[0], cmd, argc, argv, argvlen);
+    resp_buf_init(&rc->reply, c->proto);
+    rc->slot = client_defer_reply(c);
+    rc->hdr.type = WMSG_EXEC;
+    rt_send(&g_workers[target]->actor, &rc->hdr);
+}
+
+/* Validates SCAN's arguments; returns false after replying an error. */
+static bool scan_parse(const cmd_ctx_t *ctx, resp_buf_t *r, unsigned long long *cursor, const uint8_t **pat,
+                       size_t *patlen, long long *count, const uint8_t **type, size_t *typelen)
+{
+    const char *cs = (const char *)ctx->argv[1];
+    char *end = NULL;
+    char tmp[32];
+    size_t n = ctx->argvlen[1];
+    if (n == 0 || n >= sizeof tmp) { resp_add_error(r, "ERR invalid cursor"); return false; }
+    memcpy(tmp, cs, n);
+    tmp[n] = '\0';
+    errno = 0;
+    *cursor = strtoull(tmp, &end, 10);
+    if (*end || errno || tmp[0] == '-' || tmp[0] == '+' || tmp[0] == ' ') { resp_add_error(r, "ERR invalid cursor"); return false; }
+    *pat = NULL; *patlen = 0; *count = 10; *type = NULL; *typelen = 0;
+    for (int i = 2; i < ctx->argc; i += 2) {
+        if (i + 1 >= ctx->argc) { resp_add_error(r, "ERR syntax error"); return false; }
+        if (arg_is(ctx->argv[i], ctx->argvlen[i], "match")) {
+            *pat = ctx->argv[i + 1]; *patlen = ctx->argvlen[i + 1];
+        } else if (arg_is(ctx->argv[i], ctx->argvlen[i], "count")) {
+            char nb[32];
+            size_t l = ctx->argvlen[i + 1];
+            if (l == 0 || l >= sizeof nb) { resp_add_error(r, "ERR value is not an integer or out of range"); return false; }
+            memcpy(nb, ctx->argv[i + 1], l);
+            nb[l] = '\0';
+            errno = 0;
+            long long v = strtoll(nb, &end, 10);
+            if (*end || errno) { resp_add_error(r, "ERR value is not an integer or out of range"); return false; }
+            if (v < 1) { resp_add_error(r, "ERR syntax error"); return false; }
+            *count = v;
+        } else if (arg_is(ctx->argv[i], ctx->argvlen[i], "type")) {
+            *type = ctx->argv[i + 1]; *typelen = ctx->argvlen[i + 1];
+        } else {
+            resp_add_error(r, "ERR syntax error");
+            return false;
+        }
+    }
+    return true;
+}
+
+typedef struct scan_acc { resp_buf_t *buf; long long n; } scan_acc_t;
+
+static void scan_collect(const uint8_t *key, size_t len, void *arg)
+{
+    scan_acc_t *a = arg;
+    resp_add_bulk(a->buf, key, len);
+    a->n++;
+}
+
+/* SCAN: on the client's worker it forwards itself to the worker named by the
+ * cursor; on that worker (client == NULL) it scans its own keyspace. */
+void cmd_scan(cmd_ctx_t *ctx)
+{
+    unsigned long long cursor;
+    const uint8_t *pat, *type;
+    size_t patlen, typelen;
+    long long count;
+    if (!scan_parse(ctx, ctx->reply, &cursor, &pat, &patlen, &count, &type, &typelen)) return;
+    int widx = (int)(cursor & ((1u << SCAN_WORKER_BITS) - 1)) % g_nworkers;
+    if (ctx->client) {
+        send_to_worker(ctx->client, dispatch_current_cmd(ctx->client), ctx->argc, ctx->argv, ctx->argvlen, widx);
+        return;
+    }
+    unsigned long long local = cursor >> SCAN_WORKER_BITS;
+    resp_buf_t keys;
+    resp_buf_init(&keys, ctx->reply->proto);
+    scan_acc_t acc = { &keys, 0 };
+    unsigned long long next = ks_scan(ctx->ks, local, pat, patlen, count, type, typelen, ctx->now_ms, scan_collect, &acc);
+    unsigned long long gnext;
+    if (next != 0) gnext = (next << SCAN_WORKER_BITS) | (unsigned)widx;
+    else gnext = (widx + 1 < g_nworkers) ? (unsigned long long)(widx + 1) : 0;
+    resp_add_array(ctx->reply, 2);
+    char nb[32];
+    int l = snprintf(nb, sizeof nb, "%llu", gnext);
+    resp_add_bulk(ctx->reply, nb, (size_t)l);
+    resp_add_array(ctx->reply, acc.n);
+    resp_buf_append(ctx->reply, keys.data, keys.len);
+    resp_buf_free(&keys);
+}
+
+void dispatch_fanout(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    if (!strcmp(cmd->name, "scan")) {
+        cmd_ctx_t ctx = { .argc = argc, .argv = argv, .argvlen = argvlen, .client = c, .worker = c->worker,
+                          .now_ms = rt_now_ms() };
+        resp_buf_t tmp;
+        resp_buf_init(&tmp, c->proto);
+        ctx.reply = &tmp;
+        cmd_scan(&ctx);
+        if (tmp.len) resp_buf_append(client_reply_target(c), tmp.data, tmp.len);
+        resp_buf_free(&tmp);
+        return;
+    }
+    int kind = fan_kind(cmd);
+    if (kind == FAN_FLUSH) {
+        if (argc > 2 || (argc == 2 && !arg_is(argv[1], argvlen[1], "async") && !arg_is(argv[1], argvlen[1], "sync"))) {
+            resp_add_error(client_reply_target(c), "ERR syntax error");
+            return;
+        }
+    }
+    reply_slot_t *slot = client_defer_reply(c);
+    slot->parts_left = g_nworkers;
+    slot->cmd = cmd;
+    slot->fanout_kind = kind;
+    resp_buf_init(&slot->acc, c->proto);
+    for (int i = 0; i < g_nworkers; i++) {
+        remote_cmd_t *rc = calloc(1, sizeof *rc);
+        if (!rc) abort();
+        rc->origin = c->worker;
+        rc->proto = c->proto;
+        rc->now_ms = rt_now_ms();
+        rc->ncmds = 1;
+        rc->cmds = calloc(1, sizeof *rc->cmds);
+        if (!rc->cmds) abort();
+        queued_cmd_copy(&rc->cmds[0], cmd, argc, argv, argvlen);
+        resp_buf_init(&rc->reply, c->proto);
+        rc->slot = slot;
+        rc->client_id = c->id;
+        rc->hdr.type = WMSG_FANOUT;
+        rt_send(&g_workers[i]->actor, &rc->hdr);
+    }
+}
+
+static void keys_collect(const uint8_t *key, size_t len, void *arg)
+{
+    scan_acc_t *a = arg;
+    resp_add_bulk(a->buf, key, len);
+    a->n++;
+}
+
+/* One worker's share of a fan-out command. */
+void dispatch_fanout_part(worker_t *w, remote_cmd_t *rc, queued_cmd_t *q)
+{
+    switch (fan_kind(q->cmd)) {
+    case FAN_DBSIZE:
+        rc->keys_delta = (long long)ks_size(w->ks);
+        break;
+    case FAN_KEYS: {
+        scan_acc_t acc = { &rc->reply, 0 };
+        ks_keys(w->ks, q->argv[1], q->argvlen[1], rc->now_ms, keys_collect, &acc);
+        rc->keys_delta = acc.n;
+        break;
+    }
+    case FAN_RANDOMKEY: {
+        scan_acc_t acc = { &rc->reply, 0 };
+        ks_random_key(w->ks, rc->now_ms, keys_collect, &acc);
+        rc->keys_delta = acc.n ? (long long)ks_size(w->ks) : 0;   /* weight by size */
+        break;
+    }
+    case FAN_CLIENT_LIST:
+        client_list_part(w, rc, q);
+        break;
+    case FAN_CLIENT_KILL:
+        rc->keys_delta = client_kill_part(w, rc, q);
+        break;
+    case FAN_FLUSH:
+        ks_flush(w->ks);
+        w->flush_epoch++;
+        atomic_store_explicit(&w->stats.keys, 0, memory_order_relaxed);
+        atomic_store_explicit(&w->stats.expires, 0, memory_order_relaxed);
+        break;
+    }
+    stats_note_call(w, q->cmd, 0, NULL, 0);
+}
+
+/* A part came back to the client's worker: merge, and answer after the last. */
+void dispatch_fanout_done(worker_t *w, remote_cmd_t *rc)
+{
+    reply_slot_t *s = rc->slot;
+    switch (s->fanout_kind) {
+    case FAN_DBSIZE:
+        s->sum += rc->keys_delta;
+        break;
+    case FAN_KEYS:
+        s->sum += rc->keys_delta;
+        resp_buf_append(&s->acc, rc->reply.data, rc->reply.len);
+        break;
+    case FAN_CLIENT_LIST:
+        resp_buf_append(&s->acc, rc->reply.data, rc->reply.len);
+        break;
+    case FAN_CLIENT_KILL:
+        s->sum += rc->keys_delta;
+        s->count = rc->cmds[0].argc;
+        break;
+    case FAN_RANDOMKEY:
+        /* Reservoir choice weighted by each worker's key count. */
+        if (rc->keys_delta > 0) {
+            s->sum += rc->keys_delta;
+            if (random() % s->sum < rc->keys_delta) {
+                resp_buf_reset(&s->acc);
+                resp_buf_append(&s->acc, rc->reply.data, rc->reply.len);
+            }
+        }
+        break;
+    default:
+        break;
+    }
+    remote_cmd_free(rc);
+    if (--s->parts_left > 0) return;
+    switch (s->fanout_kind) {
+    case FAN_DBSIZE: resp_add_int(&s->buf, s->sum); break;
+    case FAN_KEYS:
+        resp_add_array(&s->buf, s->sum);
+        resp_buf_append(&s->buf, s->acc.data, s->acc.len);
+        break;
+    case FAN_RANDOMKEY:
+        if (s->acc.len) resp_buf_append(&s->buf, s->acc.data, s->acc.len);
+        else resp_add_null(&s->buf);
+        break;
+    case FAN_FLUSH: resp_add_simple(&s->buf, "OK"); break;
+    case FAN_CLIENT_LIST: resp_add_verbatim(&s->buf, s->acc.data, s->acc.len); break;
+    case FAN_CLIENT_KILL:
+        if (s->count == 3) {   /* old form: CLIENT KILL addr */
+            if (s->sum == 0) resp_add_error(&s->buf, "ERR No such client");
+            else resp_add_simple(&s->buf, "OK");
+        } else {
+            resp_add_int(&s->buf, s->sum);
+        }
+        break;
+    }
+    client_slot_done(w, s);
+}
+
+/* The table names these handlers; they run only through the fan-out path. */
+void cmd_dbsize(cmd_ctx_t *ctx) { resp_add_int(ctx->reply, (long long)ks_size(ctx->ks)); }
+void cmd_keys(cmd_ctx_t *ctx)
+{
+    scan_acc_t acc = { NULL, 0 };
+    resp_buf_t tmp;
+    resp_buf_init(&tmp, ctx->reply->proto);
+    acc.buf = &tmp;
+    ks_keys(ctx->ks, ctx->argv[1], ctx->argvlen[1], ctx->now_ms, keys_collect, &acc);
+    resp_add_array(ctx->reply, acc.n);
+    resp_buf_append(ctx->reply, tmp.data, tmp.len);
+    resp_buf_free(&tmp);
+}
+void cmd_randomkey(cmd_ctx_t *ctx)
+{
+    scan_acc_t acc = { ctx->reply, 0 };
+    ks_random_key(ctx->ks, ctx->now_ms, keys_collect, &acc);
+    if (!acc.n) resp_add_null(ctx->reply);
+}
+void cmd_flushall(cmd_ctx_t *ctx) { ks_flush(ctx->ks); ctx->dirty = true; resp_add_simple(ctx->reply, "OK"); }
+void cmd_flushdb(cmd_ctx_t *ctx) { cmd_flushall(ctx); }

@@ -1,0 +1,198 @@
+/* main.c - shoal-node: loads the configuration like redis-server, opens the
+ * listening sockets, starts the runtime threads and actors (state, config
+ * persister, client workers), then waits for SIGTERM/SIGINT, saves
+ * nodes.conf and exits.
+ *
+ * Must never: exit below main() except for startup misconfiguration.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "actors/commands.h"
+#include "actors/config.h"
+#include "actors/persister.h"
+#include "actors/state.h"
+#include "actors/state_internal.h"
+#include "actors/stats.h"
+#include "actors/worker.h"
+#include "runtime/log.h"
+
+extern char g_run_id[41];
+extern char g_executable[1024];
+
+static int open_listener(const char *addr, int port, int backlog, bool optional)
+{
+    bool v6 = strchr(addr, ':') != NULL;
+    const char *host = addr;
+    if (!strcmp(addr, "*")) host = "0.0.0.0";
+    if (!strcmp(addr, "::*")) host = "::";
+    int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return optional ? -2 : -1;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    int rc;
+    if (v6) {
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+        struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port) };
+        if (inet_pton(AF_INET6, host, &sa.sin6_addr) != 1) { close(fd); errno = EINVAL; return -1; }
+        rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+    } else {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+        if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) { close(fd); errno = EINVAL; return -1; }
+        rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+    }
+    if (rc != 0 || listen(fd, backlog) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        if (optional && (e == EADDRNOTAVAIL || e == EAFNOSUPPORT || e == EPROTONOSUPPORT)) return -2;
+        return -1;
+    }
+    return fd;
+}
+
+static void make_run_id(void)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char raw[40];
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || read(fd, raw, sizeof raw) != (ssize_t)sizeof raw)
+        for (size_t i = 0; i < sizeof raw; i++) raw[i] = (unsigned char)rand();
+    if (fd >= 0) close(fd);
+    for (int i = 0; i < 40; i++) g_run_id[i] = hex[raw[i] & 15];
+    g_run_id[40] = '\0';
+}
+
+int main(int argc, char **argv)
+{
+    config_error_t err;
+    if (argc >= 2 && (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--version"))) {
+        printf("shoal-node (Redis-compatible v=7.0.15) bits=64\n");
+        return 0;
+    }
+    if (config_load_argv(argc, argv, &err) != 0) {
+        char buf[4096];
+        config_format_error(&err, buf, sizeof buf);
+        fputs(buf, stderr);
+        fflush(stderr);
+        return 1;
+    }
+    if (realpath("/proc/self/exe", g_executable) == NULL) snprintf(g_executable, sizeof g_executable, "%s", argv[0]);
+    cmd_table_init();
+    stats_global_init();
+    make_run_id();
+    srandom((unsigned)(getpid() ^ rt_now_us()));
+
+    if (config_daemonize()) {
+        pid_t pid = fork();
+        if (pid < 0) { perror("fork"); return 1; }
+        if (pid > 0) _exit(0);
+        setsid();
+        int nul = open("/dev/null", O_RDWR);
+        if (nul >= 0) { dup2(nul, 0); dup2(nul, 1); dup2(nul, 2); if (nul > 2) close(nul); }
+    }
+    char path[1024];
+    config_logfile(path, sizeof path);
+    if (rt_log_open(path[0] ? path : NULL) != 0) {
+        fprintf(stderr, "Can't open the log file: %s\n", strerror(errno));
+        return 1;
+    }
+    rt_log_set_level(config_loglevel());
+    rt_log_set_role('M');
+    LOG_NOTICE("oO0OoO0OoO0Oo shoal is starting oO0OoO0OoO0Oo");
+    LOG_NOTICE("shoal version=0.1 (Redis-compatible 7.0.15), bits=64, pid=%d, just started", (int)getpid());
+    char cfgpath[1024] = "";
+    config_file_path(cfgpath, sizeof cfgpath);
+    if (cfgpath[0]) LOG_NOTICE("Configuration loaded");
+    else LOG_WARNING("Warning: no config file specified, using the default config. In order to specify a config file use %s /path/to/redis.conf", argv[0]);
+
+    config_pidfile(path, sizeof path);
+    if (path[0]) {
+        FILE *pf = fopen(path, "w");
+        if (pf) { fprintf(pf, "%d\n", (int)getpid()); fclose(pf); }
+    }
+
+    /* Signals are taken by main with sigwait; every thread inherits the mask. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int port = config_port();
+    if (config_cluster_enabled() && config_cluster_port() == 0 && port > 55535) {
+        LOG_WARNING("Redis port number too high. Cluster communication port is 10,000 port numbers higher than your Redis port. Your Redis port number must be 55535 or less.");
+        return 1;
+    }
+
+    g_start_ms = rt_now_ms();
+    atomic_store(&g_lastsave, g_start_ms / 1000);
+    rt_snap_init(&g_cluster_snapshot, NULL, NULL);
+    if (config_cluster_enabled()) {
+        rt_thread_t *state_thread = rt_thread_create("state");
+        rt_thread_t *persist_thread = rt_thread_create("persister");
+        if (!state_thread || !persist_thread) return 1;
+        char conf[1024];
+        config_cluster_config_file(conf, sizeof conf);
+        if (persister_start(persist_thread, conf, STATE_MSG_DURABLE) != 0) return 1;
+        if (state_start(state_thread, conf) != 0) return 1;
+        if (rt_thread_start(persist_thread) != 0 || rt_thread_start(state_thread) != 0) return 1;
+    }
+
+    char addrs[CONFIG_BIND_MAX][CONFIG_ADDR_MAX];
+    int naddr = config_bind(addrs, CONFIG_BIND_MAX);
+    int fds[CONFIG_BIND_MAX];
+    int nfds = 0;
+    if (naddr == 0) {
+        snprintf(addrs[0], CONFIG_ADDR_MAX, "*");
+        naddr = 1;
+    }
+    for (int i = 0; i < naddr; i++) {
+        bool optional = addrs[i][0] == '-';
+        const char *a = optional ? addrs[i] + 1 : addrs[i];
+        int fd = open_listener(a, port, (int)config_get_num(CONFIG_TCP_BACKLOG), optional);
+        if (fd == -2) continue;
+        if (fd < 0) {
+            LOG_WARNING("Warning: Could not create server TCP listening socket %s:%d: %s", a, port, strerror(errno));
+            return 1;
+        }
+        fds[nfds++] = fd;
+    }
+    if (nfds == 0) {
+        LOG_WARNING("Failed listening on port %d (TCP), aborting.", port);
+        return 1;
+    }
+    if (workers_start(config_worker_threads(), fds, nfds) != 0) {
+        LOG_WARNING("Could not start the worker threads");
+        return 1;
+    }
+    LOG_NOTICE("Server initialized");
+    LOG_NOTICE("Running mode=%s, port=%d, worker threads=%d.", config_cluster_enabled() ? "cluster" : "standalone",
+               port, g_nworkers);
+    LOG_NOTICE("Ready to accept connections");
+
+    int sig = 0;
+    while (sigwait(&sigs, &sig) != 0) {}
+    LOG_WARNING("Received %s scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    for (int i = 0; i < nfds; i++) close(fds[i]);
+    if (config_cluster_enabled()) {
+        if (state_save_and_wait(800) != 0) LOG_WARNING("Could not confirm the cluster config save before exit");
+        else LOG_NOTICE("Saving the cluster config file before exiting.");
+    }
+    config_pidfile(path, sizeof path);
+    if (path[0]) unlink(path);
+    LOG_WARNING("shoal is now ready to exit, bye bye...");
+    /* Threads are not joined: everything durable is already on disk, and a
+     * quick exit keeps the shutdown within a second. */
+    _exit(0);
+}

@@ -1,0 +1,129 @@
+/* persister.c - see persister.h. Bursts are coalesced: save requests only
+ * record the newest text, and the write happens in a prepare hook, once the
+ * mailbox batch that carried them has been drained. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "actors/persister.h"
+#include "runtime/log.h"
+
+static struct {
+    rt_actor_t actor;
+    char path[1024];
+    uint32_t ack_type;
+    persist_req_t *newest;        /* coalesced pending write */
+    persist_req_t **waiters;      /* requests whose senders wait on a semaphore */
+    int nwaiters, capwaiters;
+} P;
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int persister_write_file(const char *path, const char *text, size_t len)
+{
+    char tmp[1200];
+    snprintf(tmp, sizeof tmp, "%s.tmp-%d", path, (int)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return errno;
+    int err = write_all(fd, text, len);
+    if (!err && fsync(fd) != 0) err = errno;
+    if (close(fd) != 0 && !err) err = errno;
+    if (!err && rename(tmp, path) != 0) err = errno;
+    if (err) {
+        unlink(tmp);
+        return err;
+    }
+    /* The rename is durable only once the directory entry is. */
+    char dirbuf[1024];
+    snprintf(dirbuf, sizeof dirbuf, "%s", path);
+    int dfd = open(dirname(dirbuf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        if (fsync(dfd) != 0) err = errno;
+        close(dfd);
+    }
+    return err;
+}
+
+static void finish(persist_req_t *r, int err)
+{
+    if (r->result) *r->result = err;
+    if (r->done) sem_post(r->done);
+    if (r->reply_to) {
+        persist_ack_t *a = calloc(1, sizeof *a);
+        if (a) {
+            a->hdr.type = P.ack_type;
+            a->seq = r->seq;
+            a->err = err;
+            rt_send(r->reply_to, &a->hdr);
+        }
+    }
+    free(r->text);
+    free(r);
+}
+
+static void flush_hook(rt_thread_t *t, void *arg)
+{
+    (void)t; (void)arg;
+    persist_req_t *r = P.newest;
+    if (!r) return;
+    P.newest = NULL;
+    int err = persister_write_file(P.path, r->text, r->len);
+    if (err) LOG_WARNING("Could not save the cluster config file %s: %s", P.path, strerror(err));
+    /* Everyone who asked for an older version is covered by this write. */
+    for (int i = 0; i < P.nwaiters; i++) finish(P.waiters[i], err);
+    P.nwaiters = 0;
+    finish(r, err);
+}
+
+static void behaviour(rt_actor_t *self, rt_msg_t *msg)
+{
+    (void)self;
+    if (msg->type != PERSIST_SAVE) { free(msg); return; }
+    persist_req_t *r = (persist_req_t *)msg;
+    if (P.newest) {
+        persist_req_t *old = P.newest;
+        if (old->done || old->reply_to) {
+            /* keep it to acknowledge after the coalesced write */
+            if (P.nwaiters == P.capwaiters) {
+                int nc = P.capwaiters ? P.capwaiters * 2 : 8;
+                persist_req_t **n = realloc(P.waiters, sizeof *n * (size_t)nc);
+                if (!n) abort();
+                P.waiters = n;
+                P.capwaiters = nc;
+            }
+            free(old->text);
+            old->text = NULL;
+            P.waiters[P.nwaiters++] = old;
+        } else {
+            free(old->text);
+            free(old);
+        }
+    }
+    P.newest = r;
+}
+
+int persister_start(rt_thread_t *thread, const char *path, uint32_t ack_type)
+{
+    snprintf(P.path, sizeof P.path, "%s", path);
+    P.ack_type = ack_type;
+    rt_actor_init(&P.actor, thread, "persister", behaviour, NULL);
+    return rt_thread_add_prepare_hook(thread, flush_hook, NULL);
+}
+
+rt_actor_t *persister_actor(void) { return &P.actor; }

@@ -1,0 +1,443 @@
+/* state.c - the state actor (see state.h): node table, slot table, epochs;
+ * loading and creating the node identity; publishing snapshots; asking the
+ * persister to save. The CLUSTER subcommands that change state are applied
+ * here (state_cmds.c), one at a time, in mailbox order.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "actors/config.h"
+#include "actors/persister.h"
+#include "actors/state.h"
+#include "actors/state_internal.h"
+#include "actors/worker.h"
+#include "proto/nodes_conf.h"
+#include "runtime/log.h"
+
+rt_snap_cell_t g_cluster_snapshot;
+state_t S;
+
+#define CLUSTER_WRITABLE_DELAY_MS 2000
+
+static void snapshot_free(void *obj)
+{
+    cluster_snapshot_t *s = obj;
+    free(s->nodes);
+    free(s);
+}
+
+uint64_t node_shown_epoch(const cluster_snapshot_t *s, int idx)
+{
+    const node_view_t *n = &s->nodes[idx];
+    if ((n->flags & NODE_SLAVE) && n->master >= 0) return s->nodes[n->master].config_epoch;
+    return n->config_epoch;
+}
+
+void state_random_name(char out[NODE_NAME_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char raw[NODE_NAME_LEN];
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    ssize_t got = fd >= 0 ? read(fd, raw, sizeof raw) : -1;
+    if (fd >= 0) close(fd);
+    if (got != (ssize_t)sizeof raw)
+        for (size_t i = 0; i < sizeof raw; i++) raw[i] = (unsigned char)(rand() ^ (rt_now_us() >> (i % 16)));
+    for (int i = 0; i < NODE_NAME_LEN; i++) out[i] = hex[raw[i] & 15];
+    out[NODE_NAME_LEN] = '\0';
+}
+
+int state_find(const char *name, size_t len)
+{
+    if (len != NODE_NAME_LEN) return -1;
+    for (int i = 0; i < S.node_count; i++)
+        if (memcmp(S.nodes[i].name, name, NODE_NAME_LEN) == 0) return i;
+    return -1;
+}
+
+int state_add_node(const char *name, uint16_t flags)
+{
+    if (S.node_count == S.node_cap) {
+        int nc = S.node_cap ? S.node_cap * 2 : 8;
+        state_node_t *n = realloc(S.nodes, sizeof *n * (size_t)nc);
+        if (!n) abort();
+        S.nodes = n;
+        S.node_cap = nc;
+    }
+    state_node_t *n = &S.nodes[S.node_count];
+    memset(n, 0, sizeof *n);
+    memcpy(n->name, name, NODE_NAME_LEN);
+    n->flags = flags;
+    n->master = -1;
+    return S.node_count++;
+}
+
+/* Fills in our own announced address from the configuration. */
+static void refresh_myself_address(void)
+{
+    state_node_t *me = &S.nodes[S.myself];
+    int port = config_cluster_announce_port();
+    me->port = port ? port : config_port();
+    int bport = config_cluster_announce_bus_port();
+    me->cport = bport ? bport : config_cluster_bus_port();
+    char ip[46];
+    if (config_cluster_announce_ip(ip, sizeof ip) > 0) snprintf(me->ip, sizeof me->ip, "%s", ip);
+    config_cluster_announce_hostname(me->hostname, sizeof me->hostname);
+}
+
+/* ---------------- cluster health ---------------- */
+
+static void update_state(void)
+{
+    long long now = rt_mono_ms();
+    bool ok = true;
+    if (config_cluster_require_full_coverage()) {
+        for (int s = 0; s < SLOT_COUNT; s++) {
+            int o = S.slot_owner[s];
+            if (o < 0 || (S.nodes[o].flags & NODE_FAIL)) { ok = false; break; }
+        }
+    }
+    int size = 0, reachable = 0;
+    for (int i = 0; i < S.node_count; i++) {
+        if (!(S.nodes[i].flags & NODE_MASTER) || S.nodes[i].slot_count == 0) continue;
+        size++;
+        if (!(S.nodes[i].flags & (NODE_FAIL | NODE_PFAIL))) reachable++;
+    }
+    S.size = size;
+    if (reachable < size / 2 + 1) ok = false;
+    /* Right after start a master stays down for a moment, as Redis does, so
+     * that it can learn the current configuration before serving. */
+    if (!ok || S.state_ok) {
+        if (S.state_ok != ok) S.dirty_snapshot = true;
+        S.state_ok = ok;
+        return;
+    }
+    if ((S.nodes[S.myself].flags & NODE_MASTER) && now - S.started_mono < CLUSTER_WRITABLE_DELAY_MS) return;
+    if (S.state_ok != ok) {
+        S.state_ok = ok;
+        S.dirty_snapshot = true;
+        LOG_NOTICE("Cluster state changed: %s", ok ? "ok" : "fail");
+    }
+}
+
+void state_recount_slots(void)
+{
+    for (int i = 0; i < S.node_count; i++) S.nodes[i].slot_count = 0;
+    for (int s = 0; s < SLOT_COUNT; s++)
+        if (S.slot_owner[s] >= 0) S.nodes[S.slot_owner[s]].slot_count++;
+}
+
+/* ---------------- snapshots ---------------- */
+
+void state_publish(void)
+{
+    update_state();
+    cluster_snapshot_t *s = calloc(1, sizeof *s);
+    if (!s) abort();
+    s->nodes = calloc((size_t)S.node_count, sizeof *s->nodes);
+    if (!s->nodes) abort();
+    s->version = ++S.snapshot_version;
+    s->myself = S.myself;
+    s->node_count = S.node_count;
+    for (int i = 0; i < S.node_count; i++) {
+        const state_node_t *n = &S.nodes[i];
+        node_view_t *v = &s->nodes[i];
+        memcpy(v->name, n->name, NODE_NAME_LEN + 1);
+        memcpy(v->ip, n->ip, sizeof v->ip);
+        memcpy(v->hostname, n->hostname, sizeof v->hostname);
+        v->port = n->port;
+        v->cport = n->cport;
+        v->pport = n->pport;
+        v->flags = n->flags;
+        v->master = n->master;
+        if (n->master >= 0) memcpy(v->master_name, S.nodes[n->master].name, NODE_NAME_LEN + 1);
+        else if (n->master_name[0]) memcpy(v->master_name, n->master_name, NODE_NAME_LEN + 1);
+        v->ping_sent_ms = n->ping_sent_ms;
+        v->pong_received_ms = n->pong_received_ms;
+        v->config_epoch = n->config_epoch;
+        v->repl_offset = n->repl_offset;
+        v->link_connected = (i == S.myself) || n->link_connected;
+        v->slot_count = n->slot_count;
+        v->fail_reports = n->fail_reports;
+    }
+    memcpy(s->slot_owner, S.slot_owner, sizeof s->slot_owner);
+    memcpy(s->migrating_to, S.migrating_to, sizeof s->migrating_to);
+    memcpy(s->importing_from, S.importing_from, sizeof s->importing_from);
+    s->state_ok = S.state_ok;
+    s->size = S.size;
+    s->current_epoch = S.current_epoch;
+    s->last_vote_epoch = S.last_vote_epoch;
+    s->created_ms = rt_now_ms();
+    rt_snap_publish(&g_cluster_snapshot, s);
+    S.dirty_snapshot = false;
+}
+
+/* ---------------- nodes.conf ---------------- */
+
+/* Converts the node table into the codec's form (the caller frees the array). */
+static nodes_conf_node_t *to_conf_nodes(int *count)
+{
+    nodes_conf_node_t *out = calloc((size_t)S.node_count, sizeof *out);
+    if (!out) abort();
+    for (int i = 0; i < S.node_count; i++) {
+        const state_node_t *n = &S.nodes[i];
+        nodes_conf_node_t *c = &out[i];
+        memcpy(c->name, n->name, NODE_NAME_LEN + 1);
+        snprintf(c->ip, sizeof c->ip, "%s", n->ip);
+        snprintf(c->hostname, sizeof c->hostname, "%s", n->hostname);
+        c->port = n->port;
+        c->cport = n->cport;
+        c->flags = n->flags & (uint16_t)~(NODE_MEET | NODE_MIGRATE_TO);
+        if (n->master >= 0) memcpy(c->master, S.nodes[n->master].name, NODE_NAME_LEN + 1);
+        c->ping_sent = n->ping_sent_ms;
+        c->pong_received = n->pong_received_ms;
+        c->config_epoch = ((n->flags & NODE_SLAVE) && n->master >= 0) ? S.nodes[n->master].config_epoch : n->config_epoch;
+        c->connected = (i == S.myself) || n->link_connected;
+    }
+    int nopen = 0;
+    for (int s = 0; s < SLOT_COUNT; s++) {
+        int o = S.slot_owner[s];
+        if (o >= 0) out[o].slots[s >> 3] |= (uint8_t)(1u << (s & 7));
+        if (S.migrating_to[s] >= 0 || S.importing_from[s] >= 0) nopen++;
+    }
+    if (nopen) {
+        nodes_conf_open_slot_t *os = calloc((size_t)nopen * 2, sizeof *os);
+        if (!os) abort();
+        size_t k = 0;
+        for (int s = 0; s < SLOT_COUNT; s++) {
+            if (S.migrating_to[s] >= 0) {
+                os[k].slot = (uint16_t)s;
+                os[k].importing = false;
+                memcpy(os[k].peer, S.nodes[S.migrating_to[s]].name, NODE_NAME_LEN + 1);
+                k++;
+            }
+            if (S.importing_from[s] >= 0) {
+                os[k].slot = (uint16_t)s;
+                os[k].importing = true;
+                memcpy(os[k].peer, S.nodes[S.importing_from[s]].name, NODE_NAME_LEN + 1);
+                k++;
+            }
+        }
+        out[S.myself].open_slots = os;
+        out[S.myself].open_slot_count = k;
+    }
+    *count = S.node_count;
+    return out;
+}
+
+static char *format_conf(size_t *len)
+{
+    int count;
+    nodes_conf_node_t *nodes = to_conf_nodes(&count);
+    nodes_conf_t conf = { .nodes = nodes, .node_count = (size_t)count, .myself = (size_t)S.myself,
+                          .current_epoch = S.current_epoch, .last_vote_epoch = S.last_vote_epoch };
+    char *text = nodes_conf_format(&conf, len);
+    free(nodes[S.myself].open_slots);
+    free(nodes);
+    if (!text) abort();
+    return text;
+}
+
+/* Asks the persister to write the current state; returns its version. */
+uint64_t state_request_save(rt_actor_t *reply_to)
+{
+    persist_req_t *r = calloc(1, sizeof *r);
+    if (!r) abort();
+    r->hdr.type = PERSIST_SAVE;
+    r->text = format_conf(&r->len);
+    r->seq = ++S.config_seq;
+    r->reply_to = reply_to;
+    rt_send(persister_actor(), &r->hdr);
+    S.save_pending = false;
+    return r->seq;
+}
+
+static int load_conf(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) return 1;   /* create */
+        fprintf(stderr, "Can't open the cluster config file %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) { close(fd); return -1; }
+    size_t len = (size_t)st.st_size;
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf) abort();
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, buf + got, len - got);
+        if (n <= 0) break;
+        got += (size_t)n;
+    }
+    close(fd);
+    nodes_conf_t conf;
+    nodes_conf_error_t err;
+    nodes_conf_result_t r = nodes_conf_parse(buf, got, &conf, &err);
+    free(buf);
+    if (r == NODES_CONF_EMPTY) return 1;
+    if (r != NODES_CONF_OK) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "Unrecoverable error: corrupted cluster config file \"%s\" at line %d: %s",
+                 path, err.line, err.message);
+        fprintf(stderr, "%s\n", msg);
+        LOG_WARNING("%s", msg);
+        return -1;
+    }
+    for (size_t i = 0; i < conf.node_count; i++) {
+        const nodes_conf_node_t *c = &conf.nodes[i];
+        int idx = state_find(c->name, NODE_NAME_LEN);
+        if (idx < 0) idx = state_add_node(c->name, c->flags);
+        state_node_t *n = &S.nodes[idx];
+        n->flags = c->flags;
+        snprintf(n->ip, sizeof n->ip, "%s", c->ip);
+        snprintf(n->hostname, sizeof n->hostname, "%s", c->hostname);
+        n->port = c->port;
+        n->cport = c->cport;
+        n->config_epoch = c->config_epoch;
+        if (c->master[0]) {
+            int m = state_find(c->master, NODE_NAME_LEN);
+            if (m < 0) m = state_add_node(c->master, 0);
+            n = &S.nodes[idx];
+            n->master = m;
+            if (n->flags & NODE_SLAVE) n->config_epoch = 0;
+        }
+        if (i == conf.myself) S.myself = idx;
+        for (int s = 0; s < SLOT_COUNT; s++)
+            if (nodes_conf_slot_test(c, (unsigned)s)) S.slot_owner[s] = (int16_t)idx;
+    }
+    /* Open slots refer to nodes by name; resolve after every node exists. */
+    const nodes_conf_node_t *me = &conf.nodes[conf.myself];
+    for (size_t k = 0; k < me->open_slot_count; k++) {
+        int peer = state_find(me->open_slots[k].peer, NODE_NAME_LEN);
+        if (peer < 0) continue;
+        if (me->open_slots[k].importing) S.importing_from[me->open_slots[k].slot] = (int16_t)peer;
+        else S.migrating_to[me->open_slots[k].slot] = (int16_t)peer;
+    }
+    S.current_epoch = conf.current_epoch;
+    S.last_vote_epoch = conf.last_vote_epoch;
+    uint64_t maxe = nodes_conf_max_epoch(&conf);
+    if (maxe > S.current_epoch) S.current_epoch = maxe;
+    S.nodes[S.myself].flags |= NODE_MYSELF;
+    nodes_conf_free(&conf);
+    return 0;
+}
+
+void state_reset_tables(void)
+{
+    for (int s = 0; s < SLOT_COUNT; s++) {
+        S.slot_owner[s] = -1;
+        S.migrating_to[s] = -1;
+        S.importing_from[s] = -1;
+    }
+}
+
+/* ---------------- behaviour ---------------- */
+
+static void cron(rt_timer_t *t, void *arg)
+{
+    (void)t; (void)arg;
+    bool before = S.state_ok;
+    update_state();
+    if (S.state_ok != before || S.dirty_snapshot) state_publish();
+    rt_snap_reclaim(&g_cluster_snapshot);
+}
+
+static void behaviour(rt_actor_t *self, rt_msg_t *msg)
+{
+    (void)self;
+    switch (msg->type) {
+    case STATE_MSG_CMD:
+        state_apply_command((remote_cmd_t *)msg);
+        break;
+    case STATE_MSG_DURABLE: {
+        persist_ack_t *a = (persist_ack_t *)msg;
+        state_durable(a->seq, a->err);
+        free(a);
+        break;
+    }
+    case STATE_MSG_SAVE_SYNC: {
+        state_sync_req_t *r = (state_sync_req_t *)msg;
+        persist_req_t *p = calloc(1, sizeof *p);
+        if (!p) abort();
+        p->hdr.type = PERSIST_SAVE;
+        p->text = format_conf(&p->len);
+        p->seq = ++S.config_seq;
+        p->done = r->done;
+        p->result = r->result;
+        rt_send(persister_actor(), &p->hdr);
+        free(r);
+        break;
+    }
+    default:
+        free(msg);
+    }
+    if (S.dirty_snapshot) state_publish();
+    if (S.save_pending) state_request_save(&S.actor);
+}
+
+int state_start(rt_thread_t *thread, const char *conf_path)
+{
+    memset(&S, 0, sizeof S);
+    snprintf(S.conf_path, sizeof S.conf_path, "%s", conf_path);
+    S.started_mono = rt_mono_ms();
+    state_reset_tables();
+    rt_snap_init(&g_cluster_snapshot, NULL, snapshot_free);
+    int r = load_conf(conf_path);
+    if (r < 0) return -1;
+    if (r == 1) {
+        char name[NODE_NAME_LEN + 1];
+        state_random_name(name);
+        S.myself = state_add_node(name, NODE_MYSELF | NODE_MASTER);
+        LOG_NOTICE("No cluster configuration found, I'm %s", name);
+    } else {
+        LOG_NOTICE("Node configuration loaded, I'm %.40s", S.nodes[S.myself].name);
+    }
+    refresh_myself_address();
+    state_recount_slots();
+    size_t len;
+    char *text = format_conf(&len);
+    int err = persister_write_file(conf_path, text, len);
+    free(text);
+    if (err) {
+        fprintf(stderr, "Fatal: can't write the cluster config file %s: %s\n", conf_path, strerror(err));
+        return -1;
+    }
+    rt_actor_init(&S.actor, thread, "state", behaviour, NULL);
+    state_publish();
+    rt_timer_start(&S.cron, thread, 100, 100, cron, NULL);
+    return 0;
+}
+
+rt_actor_t *state_actor(void) { return &S.actor; }
+
+int state_save_and_wait(int timeout_ms)
+{
+    sem_t done;
+    sem_init(&done, 0, 0);
+    int result = -1;
+    state_sync_req_t *r = calloc(1, sizeof *r);
+    if (!r) return -1;
+    r->hdr.type = STATE_MSG_SAVE_SYNC;
+    r->done = &done;
+    r->result = &result;
+    rt_send(&S.actor, &r->hdr);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+    int rc;
+    while ((rc = sem_timedwait(&done, &ts)) != 0 && errno == EINTR) {}
+    /* On timeout the semaphore stays referenced by the persister; leak it
+     * deliberately by not destroying (the process is exiting). */
+    if (rc != 0) return -1;
+    sem_destroy(&done);
+    return result;
+}

@@ -1,0 +1,87 @@
+/* state.h - the state actor: single owner of the cluster state, and the
+ * immutable snapshot it publishes for everyone else.
+ *
+ * The state actor holds the node table (myself included), the slot table, the
+ * epochs and the open-slot marks. Every change goes through its mailbox and is
+ * applied in one order; after each batch of changes it publishes a fresh
+ * cluster_snapshot_t (runtime/snapshot.h) and, when Redis would save
+ * nodes.conf, hands the new file text to the persister.
+ *
+ * Must never: block, touch a worker's keyspace, or mutate a published snapshot.
+ */
+#ifndef SHOAL_ACTORS_STATE_H
+#define SHOAL_ACTORS_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "runtime/actor.h"
+#include "runtime/snapshot.h"
+#include "proto/resp.h"
+#include "proto/slot.h"
+
+#define NODE_NAME_LEN 40
+
+/* Node flags: the bit values of the bus protocol (spec cluster-bus.md 3.8). */
+enum {
+    NODE_MASTER = 1, NODE_SLAVE = 2, NODE_PFAIL = 4, NODE_FAIL = 8, NODE_MYSELF = 16,
+    NODE_HANDSHAKE = 32, NODE_NOADDR = 64, NODE_MEET = 128, NODE_MIGRATE_TO = 256,
+    NODE_NOFAILOVER = 512,
+};
+
+/* One node as everyone but the state actor sees it. */
+typedef struct node_view {
+    char name[NODE_NAME_LEN + 1];
+    char ip[46];
+    char hostname[256];
+    int port, cport, pport;
+    uint16_t flags;
+    int master;                   /* index into nodes[], or -1 */
+    char master_name[NODE_NAME_LEN + 1];  /* "" when none */
+    long long ping_sent_ms, pong_received_ms;
+    uint64_t config_epoch;        /* own configEpoch (for replicas: see node_shown_epoch) */
+    long long repl_offset;
+    bool link_connected;          /* we hold an outbound link to it (always true for myself) */
+    int slot_count;
+    int fail_reports;
+} node_view_t;
+
+/* Immutable after publication. */
+typedef struct cluster_snapshot {
+    uint64_t version;
+    int myself;                   /* index of myself in nodes[] */
+    int node_count;
+    node_view_t *nodes;
+    int16_t slot_owner[SLOT_COUNT];       /* node index, -1 = unassigned */
+    int16_t migrating_to[SLOT_COUNT];     /* node index, -1 = none */
+    int16_t importing_from[SLOT_COUNT];   /* node index, -1 = none */
+    bool state_ok;
+    int size;                     /* masters owning at least one slot */
+    uint64_t current_epoch, last_vote_epoch;
+    long long created_ms;
+} cluster_snapshot_t;
+
+/* The published snapshot cell; workers register readers on it. */
+extern rt_snap_cell_t g_cluster_snapshot;
+
+/* configEpoch shown for a node: a replica with a known master shows its master's. */
+uint64_t node_shown_epoch(const cluster_snapshot_t *s, int idx);
+
+/* Creates the state actor on `thread`, loading `conf_path` (nodes.conf) or
+ * creating a fresh identity and saving it. Returns 0, or -1 after printing a
+ * message naming the file and line (startup must stop). Publishes the first
+ * snapshot before returning. */
+int state_start(rt_thread_t *thread, const char *conf_path);
+
+/* The state actor (for sending requests). */
+rt_actor_t *state_actor(void);
+
+/* Asks the state actor to save nodes.conf synchronously and returns when it is
+ * durable or after timeout_ms (used at shutdown). 0 on success. */
+int state_save_and_wait(int timeout_ms);
+
+/* Appends the CLUSTER NODES text of a snapshot (every line ends with \n). */
+void state_format_nodes(const cluster_snapshot_t *s, resp_buf_t *out, bool for_nodes_conf);
+/* One line for node idx, without the trailing newline. */
+void state_format_node_line(const cluster_snapshot_t *s, int idx, resp_buf_t *out, bool with_open_slots);
+
+#endif

@@ -1,0 +1,530 @@
+/* worker.c - client worker actors: threads, accepting, reading, writing, and
+ * the per-connection reply FIFO that keeps replies in request order when some
+ * of them are computed on other workers.
+ *
+ * Each worker thread runs one worker actor. All workers watch the same
+ * listening sockets (non-blocking accept, so a lost race is harmless). A
+ * connection stays on the worker that accepted it for life.
+ *
+ * Must never: touch another worker's clients or keyspace directly; every
+ * cross-worker interaction is a message (remote_cmd_t).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "actors/client.h"
+#include "actors/stats.h"
+#include "actors/config.h"
+#include "actors/dispatch.h"
+#include "actors/keyspace.h"
+#include "actors/state.h"
+#include "actors/worker.h"
+#include "runtime/log.h"
+
+worker_t *g_workers[MAX_WORKERS];
+int g_nworkers;
+long long g_start_ms;
+_Atomic long long g_lastsave;
+_Atomic uint64_t g_next_client_id = 1;
+
+#define READ_CHUNK (16 * 1024)
+#define MAX_PENDING_PER_CLIENT 4096
+#define WATCH_BUCKETS 65536
+
+static __thread client_t *pending_writes;
+
+/* ---------------- reply FIFO ---------------- */
+
+resp_buf_t *client_reply_target(client_t *c)
+{
+    resp_buf_t *tb = txn_reply_target(c);
+    if (tb) return tb;
+    if (!c->pending_head) return &c->out;
+    reply_slot_t *s = calloc(1, sizeof *s);
+    if (!s) abort();
+    s->client = c;
+    s->done = true;
+    resp_buf_init(&s->buf, c->proto);
+    c->pending_tail->next = s;
+    c->pending_tail = s;
+    c->pending_count++;
+    return &s->buf;
+}
+
+reply_slot_t *client_defer_reply(client_t *c)
+{
+    reply_slot_t *ts = txn_defer(c);
+    if (ts) return ts;
+    reply_slot_t *s = calloc(1, sizeof *s);
+    if (!s) abort();
+    s->client = c;
+    resp_buf_init(&s->buf, c->proto);
+    if (c->pending_tail) c->pending_tail->next = s;
+    else c->pending_head = s;
+    c->pending_tail = s;
+    c->pending_count++;
+    return s;
+}
+
+static void client_free(client_t *c);
+
+void client_slot_done(worker_t *w, reply_slot_t *s)
+{
+    (void)w;
+    client_t *c = s->client;
+    if (s->txn_part) {
+        txn_part_done(c, s);
+        return;
+    }
+    s->done = true;
+    while (c->pending_head && c->pending_head->done) {
+        reply_slot_t *h = c->pending_head;
+        c->pending_head = h->next;
+        if (!c->pending_head) c->pending_tail = NULL;
+        c->pending_count--;
+        if (!(c->flags & CLIENT_CLOSED) && h->buf.len)
+            resp_buf_append(&c->out, h->buf.data, h->buf.len);
+        resp_buf_free(&h->buf);
+        resp_buf_free(&h->acc);
+        free(h);
+    }
+    if (c->flags & CLIENT_CLOSED) {
+        if (!c->pending_head && !(c->flags & CLIENT_PENDING_WRITE)) client_free(c);
+        return;
+    }
+    client_schedule_write(c);
+    /* Replies drained: parsing may resume if it was held back. */
+    if (c->qpos < c->qlen && c->pending_count < MAX_PENDING_PER_CLIENT)
+        client_process_input(c);
+}
+
+/* ---------------- output ---------------- */
+
+void client_schedule_write(client_t *c)
+{
+    if (c->flags & (CLIENT_PENDING_WRITE | CLIENT_CLOSED)) return;
+    c->flags |= CLIENT_PENDING_WRITE;
+    c->next_write = pending_writes;
+    pending_writes = c;
+}
+
+static void write_cb(struct ev_loop *loop, ev_io *wio, int revents);
+
+/* Writes as much as the socket takes; returns false if the client was closed. */
+static bool client_write(client_t *c)
+{
+    worker_t *w = c->worker;
+    while (c->out_sent < c->out.len) {
+        ssize_t n = write(c->fd, c->out.data + c->out_sent, c->out.len - c->out_sent);
+        if (n > 0) {
+            c->out_sent += (size_t)n;
+            atomic_fetch_add_explicit(&w->stats.net_output_bytes, n, memory_order_relaxed);
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (!c->wio_active) {
+                ev_io_start(rt_thread_loop(w->thread), &c->wio);
+                c->wio_active = true;
+            }
+            return true;
+        }
+        client_close(c);
+        return false;
+    }
+    resp_buf_reset(&c->out);
+    c->out_sent = 0;
+    if (c->out.cap > 1024 * 1024) {     /* give back a big buffer after a big reply */
+        resp_buf_free(&c->out);
+        resp_buf_init(&c->out, c->proto);
+    }
+    if (c->wio_active) {
+        ev_io_stop(rt_thread_loop(w->thread), &c->wio);
+        c->wio_active = false;
+    }
+    if (c->flags & CLIENT_CLOSE_AFTER_REPLY) {
+        client_close(c);
+        return false;
+    }
+    return true;
+}
+
+static void write_cb(struct ev_loop *loop, ev_io *wio, int revents)
+{
+    (void)loop; (void)revents;
+    client_t *c = wio->data;
+    client_write(c);
+}
+
+/* Before the loop sleeps: flush every client that got output this iteration. */
+static void flush_pending_writes(rt_thread_t *t, void *arg)
+{
+    (void)t; (void)arg;
+    while (pending_writes) {
+        client_t *c = pending_writes;
+        pending_writes = c->next_write;
+        c->next_write = NULL;
+        c->flags &= ~CLIENT_PENDING_WRITE;
+        if (c->flags & CLIENT_CLOSED) {
+            if (!c->pending_head) client_free(c);
+            continue;
+        }
+        if (!c->wio_active) client_write(c);
+    }
+}
+
+/* ---------------- connection lifecycle ---------------- */
+
+static void client_unlink(client_t *c)
+{
+    worker_t *w = c->worker;
+    if (c->prev) c->prev->next = c->next;
+    else w->clients = c->next;
+    if (c->next) c->next->prev = c->prev;
+    c->next = c->prev = NULL;
+}
+
+static void client_free(client_t *c)
+{
+    resp_parser_free(&c->parser);
+    resp_buf_free(&c->out);
+    free(c->qbuf);
+    for (int i = 0; i < c->mq_len; i++) queued_cmd_free(&c->mq[i]);
+    free(c->mq);
+    free(c);
+}
+
+void client_close(client_t *c)
+{
+    if (c->flags & CLIENT_CLOSED) return;
+    worker_t *w = c->worker;
+    struct ev_loop *loop = rt_thread_loop(w->thread);
+    ev_io_stop(loop, &c->rio);
+    if (c->wio_active) ev_io_stop(loop, &c->wio);
+    c->wio_active = false;
+    close(c->fd);
+    c->fd = -1;
+    c->flags |= CLIENT_CLOSED;
+    client_unlink(c);
+    atomic_fetch_sub_explicit(&w->stats.connected_clients, 1, memory_order_relaxed);
+    /* Never free here: the caller may still hold `c` (a handler that closed
+     * its own client). The struct goes on the flush list, which frees it
+     * before the loop sleeps, or later when its last pending reply lands. */
+    if (!(c->flags & CLIENT_PENDING_WRITE)) {
+        c->flags |= CLIENT_PENDING_WRITE;
+        c->next_write = pending_writes;
+        pending_writes = c;
+    }
+}
+
+static void format_addr(const struct sockaddr_storage *ss, char *out, size_t cap)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+        inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof ip);
+        port = ntohs(s4->sin_port);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+        inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof ip);
+        port = ntohs(s6->sin6_port);
+    }
+    snprintf(out, cap, "%s:%d", ip, port);
+}
+
+static void read_cb(struct ev_loop *loop, ev_io *rio, int revents);
+
+static void accept_cb(struct ev_loop *loop, ev_io *lw, int revents)
+{
+    (void)revents;
+    worker_t *w = lw->data;
+    for (int i = 0; i < 32; i++) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int fd = accept4(lw->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) return;   /* EAGAIN: another worker took it, or nothing left */
+        long long maxclients = config_maxclients();
+        long long total = 0;
+        for (int k = 0; k < g_nworkers; k++)
+            total += atomic_load_explicit(&g_workers[k]->stats.connected_clients, memory_order_relaxed);
+        if (maxclients > 0 && total >= maxclients) {
+            const char *msg = "-ERR max number of clients reached\r\n";
+            ssize_t ignored = write(fd, msg, strlen(msg));
+            (void)ignored;
+            close(fd);
+            atomic_fetch_add_explicit(&w->stats.rejected_connections, 1, memory_order_relaxed);
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        client_t *c = calloc(1, sizeof *c);
+        if (!c) { close(fd); return; }
+        c->worker = w;
+        c->id = atomic_fetch_add(&g_next_client_id, 1);
+        c->fd = fd;
+        c->proto = 2;
+        c->multi_slot = -1;
+        c->watch_slot = -1;
+        c->created_ms = c->last_interaction_ms = rt_now_ms();
+        c->last_cmd = "NULL";
+        format_addr(&ss, c->addr, sizeof c->addr);
+        struct sockaddr_storage ls;
+        socklen_t ll = sizeof ls;
+        if (getsockname(fd, (struct sockaddr *)&ls, &ll) == 0) format_addr(&ls, c->laddr, sizeof c->laddr);
+        if (!config_requirepass_set()) c->flags |= CLIENT_AUTHENTICATED;
+        resp_parser_init(&c->parser, config_proto_max_bulk_len());
+        c->parser.authenticated = (c->flags & CLIENT_AUTHENTICATED) != 0;
+        resp_buf_init(&c->out, 2);
+        ev_io_init(&c->rio, read_cb, fd, EV_READ);
+        c->rio.data = c;
+        ev_io_init(&c->wio, write_cb, fd, EV_WRITE);
+        c->wio.data = c;
+        ev_io_start(loop, &c->rio);
+        c->next = w->clients;
+        if (w->clients) w->clients->prev = c;
+        w->clients = c;
+        atomic_fetch_add_explicit(&w->stats.connections_received, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&w->stats.connected_clients, 1, memory_order_relaxed);
+    }
+}
+
+static void snap_enter(worker_t *w)
+{
+    if (w->snap_depth++ == 0) w->cur = rt_snap_read_begin(&w->snap);
+}
+
+static void snap_leave(worker_t *w)
+{
+    if (--w->snap_depth == 0) {
+        rt_snap_read_end(&w->snap);
+        w->cur = NULL;
+    }
+}
+
+void client_process_input(client_t *c)
+{
+    worker_t *w = c->worker;
+    snap_enter(w);
+    while (!(c->flags & (CLIENT_CLOSED | CLIENT_CLOSE_AFTER_REPLY)) && c->qpos < c->qlen &&
+           c->pending_count < MAX_PENDING_PER_CLIENT) {
+        c->parser.authenticated = (c->flags & CLIENT_AUTHENTICATED) != 0;
+        const uint8_t *start = c->qbuf + c->qpos;
+        int r = resp_parse(&c->parser, start, c->qlen - c->qpos);
+        if (r == RESP_PARSE_MORE) break;
+        if (r == RESP_PARSE_ERROR) {
+            resp_buf_t *out = client_reply_target(c);
+            char msg[256];
+            snprintf(msg, sizeof msg, "%s", c->parser.error);
+            resp_add_error(out, msg);
+            stats_note_error_text(w, msg);
+            LOG_VERBOSE("Protocol error (%s) from client: id=%llu addr=%s", c->parser.error,
+                        (unsigned long long)c->id, c->addr);
+            c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+            c->qpos = c->qlen;
+            if (!c->pending_head) client_schedule_write(c);
+            break;
+        }
+        size_t consumed = c->parser.consumed;
+        if (r == RESP_PARSE_DONE && c->parser.argc > 0) {
+            int argc = (int)c->parser.argc;
+            const uint8_t *stack_argv[16];
+            size_t stack_len[16];
+            const uint8_t **argv = argc <= 16 ? stack_argv : malloc(sizeof(*argv) * (size_t)argc);
+            size_t *argvlen = argc <= 16 ? stack_len : malloc(sizeof(*argvlen) * (size_t)argc);
+            if (!argv || !argvlen) abort();
+            for (int i = 0; i < argc; i++) {
+                argv[i] = resp_arg(&c->parser, start, (size_t)i);
+                argvlen[i] = c->parser.arg_len[i];
+            }
+            c->last_interaction_ms = rt_now_ms();
+            dispatch_command(c, argc, argv, argvlen);
+            if (argc > 16) { free(argv); free(argvlen); }
+        }
+        resp_parser_reset(&c->parser);
+        c->qpos += consumed;
+    }
+    snap_leave(w);
+    if (c->flags & CLIENT_CLOSED) return;
+    /* Compact the query buffer. */
+    if (c->qpos == c->qlen) {
+        c->qpos = c->qlen = 0;
+        if (c->qcap > 1024 * 1024) { free(c->qbuf); c->qbuf = NULL; c->qcap = 0; }
+    } else if (c->qpos > 0 && (c->qpos > c->qcap / 2 || c->qcap - c->qlen < READ_CHUNK)) {
+        memmove(c->qbuf, c->qbuf + c->qpos, c->qlen - c->qpos);
+        c->qlen -= c->qpos;
+        c->qpos = 0;
+    }
+    if (c->out.len) client_schedule_write(c);
+}
+
+static void read_cb(struct ev_loop *loop, ev_io *rio, int revents)
+{
+    (void)loop; (void)revents;
+    client_t *c = rio->data;
+    worker_t *w = c->worker;
+    size_t want = READ_CHUNK;
+    /* A big bulk argument in progress: read it in larger pieces. */
+    if (c->parser.bulk_len > 0 && (size_t)c->parser.bulk_len > want) want = (size_t)c->parser.bulk_len + 2;
+    if (want > 64 * 1024 * 1024) want = 64 * 1024 * 1024;
+    if (c->qcap - c->qlen < want) {
+        size_t ncap = c->qcap ? c->qcap : READ_CHUNK;
+        while (ncap - c->qlen < want) ncap *= 2;
+        uint8_t *nb = realloc(c->qbuf, ncap);
+        if (!nb) { client_close(c); return; }
+        c->qbuf = nb;
+        c->qcap = ncap;
+    }
+    ssize_t n = read(c->fd, c->qbuf + c->qlen, c->qcap - c->qlen);
+    if (n == 0) { client_close(c); return; }
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+        client_close(c);
+        return;
+    }
+    c->qlen += (size_t)n;
+    atomic_fetch_add_explicit(&w->stats.net_input_bytes, n, memory_order_relaxed);
+    if (c->pending_count >= MAX_PENDING_PER_CLIENT) return;
+    client_process_input(c);
+}
+
+/* ---------------- messages ---------------- */
+
+void remote_cmd_free(remote_cmd_t *rc)
+{
+    for (int i = 0; i < rc->ncmds; i++) queued_cmd_free(&rc->cmds[i]);
+    free(rc->cmds);
+    free(rc->watch_index);
+    free(rc->watch_version);
+    resp_buf_free(&rc->reply);
+    free(rc->blob);
+    free(rc);
+}
+
+void worker_reply_async(remote_cmd_t *rc)
+{
+    rc->hdr.type = WMSG_DONE;
+    rt_send(&rc->origin->actor, &rc->hdr);
+}
+
+static void worker_behaviour(rt_actor_t *self, rt_msg_t *msg)
+{
+    worker_t *w = self->state;
+    remote_cmd_t *rc = (remote_cmd_t *)msg;
+    switch (msg->type) {
+    case WMSG_EXEC:
+        snap_enter(w);
+        dispatch_execute_batch(w, rc);
+        snap_leave(w);
+        rc->hdr.type = WMSG_DONE;
+        rt_send(&rc->origin->actor, &rc->hdr);
+        break;
+    case WMSG_FANOUT:
+        snap_enter(w);
+        dispatch_execute_batch(w, rc);
+        snap_leave(w);
+        rc->hdr.type = WMSG_FANOUT_DONE;
+        rt_send(&rc->origin->actor, &rc->hdr);
+        break;
+    case WMSG_DONE: {
+        reply_slot_t *s = rc->slot;
+        if (s->client && !(s->client->flags & CLIENT_CLOSED)) {
+            /* move the reply bytes into the slot */
+            resp_buf_free(&s->buf);
+            s->buf = rc->reply;
+            resp_buf_init(&rc->reply, 2);
+        }
+        s->watch_failed = rc->watch_failed;
+        rc->hdr.type = 0;
+        client_slot_done(w, s);
+        remote_cmd_free(rc);
+        break;
+    }
+    case WMSG_FANOUT_DONE:
+        dispatch_fanout_done(w, rc);
+        break;
+    case WMSG_STOP:
+        free(msg);
+        break;
+    default:
+        LOG_WARNING("worker %d: unknown message type %u", w->index, msg->type);
+        free(msg);
+    }
+}
+
+static void worker_cron(rt_timer_t *t, void *arg)
+{
+    (void)t;
+    worker_t *w = arg;
+    long long now = rt_now_ms();
+    long long expired = ks_active_expire(w->ks, now, 1000);
+    if (expired > 0) atomic_fetch_add_explicit(&w->stats.expired_keys, expired, memory_order_relaxed);
+    atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
+    atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
+    atomic_store_explicit(&w->stats.avg_ttl, ks_avg_ttl(w->ks, now), memory_order_relaxed);
+    atomic_store_explicit(&w->stats.used_bytes, (long long)ks_used_bytes(w->ks), memory_order_relaxed);
+    /* Idle timeout (`timeout` directive). */
+    long long idle = config_timeout_seconds();
+    if (idle > 0) {
+        for (client_t *c = w->clients, *n; c; c = n) {
+            n = c->next;
+            if (!c->pending_head && !(c->flags & CLIENT_MULTI) && now - c->last_interaction_ms > idle * 1000)
+                client_close(c);
+        }
+    }
+}
+
+static void worker_thread_started(rt_thread_t *t, void *arg);
+
+int workers_start(int n, const int *listen_fds, int nlisten)
+{
+    if (n < 1) n = 1;
+    if (n > MAX_WORKERS) n = MAX_WORKERS;
+    g_nworkers = n;
+    for (int i = 0; i < n; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "worker-%d", i);
+        rt_thread_t *t = rt_thread_create(name);
+        worker_t *w = calloc(1, sizeof *w);
+        if (!t || !w) return -1;
+        w->thread = t;
+        w->index = i;
+        w->ks = ks_create();
+        w->key_versions = calloc(WATCH_BUCKETS, sizeof(uint64_t));
+        if (!w->ks || !w->key_versions) return -1;
+        stats_init_worker(w);
+        rt_actor_init(&w->actor, t, name, worker_behaviour, w);
+        rt_snap_reader_register(&g_cluster_snapshot, &w->snap);
+        struct ev_loop *loop = rt_thread_loop(t);
+        w->nlisten = nlisten;
+        for (int k = 0; k < nlisten && k < 16; k++) {
+            w->listen_fds[k] = listen_fds[k];
+            ev_io_init(&w->listen_w[k], accept_cb, listen_fds[k], EV_READ);
+            w->listen_w[k].data = w;
+            ev_io_start(loop, &w->listen_w[k]);
+        }
+        rt_thread_add_prepare_hook(t, flush_pending_writes, w);
+        rt_timer_start(&w->cron, t, 100, 100, worker_cron, w);
+        g_workers[i] = w;
+    }
+    (void)worker_thread_started;
+    for (int i = 0; i < n; i++)
+        if (rt_thread_start(g_workers[i]->thread) != 0) return -1;
+    return 0;
+}
+
+static void worker_thread_started(rt_thread_t *t, void *arg) { (void)t; (void)arg; }
+
+void workers_stop(void)
+{
+    for (int i = 0; i < g_nworkers; i++) rt_thread_stop(g_workers[i]->thread);
+    for (int i = 0; i < g_nworkers; i++) rt_thread_join(g_workers[i]->thread);
+}

@@ -1,0 +1,120 @@
+/* worker.h - client workers: one per worker thread. A worker accepts client
+ * connections, parses RESP, routes each command by the cluster snapshot, and
+ * executes it on the worker that owns the command's slot (slot % nworkers).
+ * Commands for another worker's slots travel as messages and their replies
+ * come back the same way, in order per connection.
+ *
+ * Must never: touch another worker's keyspace or clients, or block (except
+ * DEBUG SLEEP, which blocks its own worker on purpose as Redis does).
+ */
+#ifndef SHOAL_ACTORS_WORKER_H
+#define SHOAL_ACTORS_WORKER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "runtime/actor.h"
+#include "runtime/snapshot.h"
+#include "actors/cmd.h"
+
+#define MAX_WORKERS 64
+
+/* Message types handled by workers (rt_msg_t.type). */
+enum worker_msg {
+    WMSG_EXEC = 1,        /* run commands here (remote_cmd_t) */
+    WMSG_DONE,            /* reply for one of our clients is ready (remote_cmd_t) */
+    WMSG_FANOUT,          /* run a fan-out part here (fanout_part_t) */
+    WMSG_FANOUT_DONE,
+    WMSG_STOP,
+};
+
+struct reply_slot;
+struct client;
+struct worker;
+
+/* One queued command (argument bytes in one allocation). */
+typedef struct queued_cmd {
+    const cmd_def_t *cmd;         /* for subcommands: the subcommand entry */
+    int argc;
+    const uint8_t **argv;
+    size_t *argvlen;
+} queued_cmd_t;
+
+/* A batch of commands to run on another actor for one client. */
+typedef struct remote_cmd {
+    rt_msg_t hdr;
+    struct worker *origin;
+    struct reply_slot *slot;      /* owned by the origin; only the origin touches it */
+    int proto;
+    long long now_ms;
+    int ncmds;
+    queued_cmd_t *cmds;
+    bool is_exec;                 /* a MULTI/EXEC body: reply is one array */
+    int nwatch;                   /* watched key versions to check first (EXEC) */
+    uint32_t *watch_index;
+    uint64_t *watch_version;
+    uint64_t watch_flush_epoch;
+    bool watch_failed;            /* set by the executor: EXEC must answer null */
+    resp_buf_t reply;             /* filled by the executor */
+    void *blob;                   /* owns argv memory */
+    long long keys_delta;         /* fan-out part result (counts) */
+    uint64_t client_id;           /* the requesting client (CLIENT KILL SKIPME) */
+} remote_cmd_t;
+
+typedef struct worker_stats {
+    _Atomic long long commands;
+    _Atomic long long connections_received;
+    _Atomic long long rejected_connections;
+    _Atomic long long expired_keys;
+    _Atomic long long keyspace_hits, keyspace_misses;
+    _Atomic long long net_input_bytes, net_output_bytes;
+    _Atomic long long total_errors;
+    _Atomic long long connected_clients;
+    _Atomic long long keys, expires;      /* published after each batch */
+    _Atomic long long avg_ttl;
+    _Atomic long long used_bytes;
+} worker_stats_t;
+
+typedef struct worker {
+    rt_actor_t actor;
+    rt_thread_t *thread;
+    int index;
+    struct keyspace *ks;
+    rt_snap_reader_t snap;
+    const struct cluster_snapshot *cur;   /* valid inside a read section */
+    int snap_depth;
+    ev_io accept_w;
+    int listen_fds[16];
+    ev_io listen_w[16];
+    int nlisten;
+    rt_timer_t cron;
+    struct client *clients;       /* intrusive list */
+    worker_stats_t stats;
+    uint64_t *key_versions;       /* WATCH: version per key hash bucket */
+    uint64_t flush_epoch;
+    struct cmdstat *cmdstats;     /* per command, indexed by cmd id */
+    struct errstat *errstats;
+    int nerrstats;
+} worker_t;
+
+extern worker_t *g_workers[MAX_WORKERS];
+extern int g_nworkers;
+extern long long g_start_ms;
+extern _Atomic long long g_lastsave;
+extern _Atomic uint64_t g_next_client_id;
+
+/* Creates `n` workers on their own threads, listening on the given fds (shared). */
+int workers_start(int n, const int *listen_fds, int nlisten);
+void workers_stop(void);
+
+/* The worker that owns a slot. */
+static inline int worker_of_slot(unsigned slot) { return (int)(slot % (unsigned)g_nworkers); }
+
+/* Completes an asynchronous reply produced by a non-worker actor (e.g. the
+ * state actor): sends `rc` back to its origin worker. */
+void worker_reply_async(remote_cmd_t *rc);
+
+/* Frees a remote command and its blob. */
+void remote_cmd_free(remote_cmd_t *rc);
+
+#endif
