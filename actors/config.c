@@ -56,6 +56,8 @@ void config_reset_defaults(void)
 {
     _Static_assert(CONFIG_HOT_COUNT < CFG_MAX, "hot ids fit the store");
     if (cfg_table_len > CFG_MAX) abort();      /* grow CFG_MAX with the table */
+    for (int i = 0; i < cfg_table_len; i++)
+        if (!cfg_table[i].name) abort();        /* an enum config_id without its table entry */
     worker_threads_default = online_cpus();
     pthread_mutex_lock(&cfg_lock);
     for (int i = 0; i < cfg_table_len; i++) {
@@ -360,7 +362,9 @@ static int parse_special(int i, char **argv, int argc, bool in_file, cfg_staged_
         if (argc > CONFIG_BIND_MAX) { *err = "Too many bind addresses specified."; goto fail; }
         if (argc == 1 && !argv[0][0]) argc = 0;
         for (int a = 0; a < argc; a++) {
-            if (strlen(argv[a]) >= CONFIG_ADDR_MAX) { *err = "Failed to bind to specified addresses."; goto fail; }
+            /* An empty or oversized address cannot be bound (Redis finds out
+             * by trying; we refuse it up front with the same words). */
+            if (!argv[a][0] || strlen(argv[a]) >= CONFIG_ADDR_MAX) { *err = "Failed to bind to specified addresses."; goto fail; }
             cfg_sb_addf(&sb, "%s%s", a ? " " : "", argv[a]);
         }
         break;

@@ -208,7 +208,9 @@ void config_unsubscribe_all(void);                          /* tests */
 
 /* CONFIG GET pattern [pattern ...]: `n` patterns. Writes one map reply
  * (RESP3 map, RESP2 flat array). Aliases are names of their own: a glob
- * matches both spellings; an exact name is echoed as the client spelled it. */
+ * matches both spellings; an exact name is echoed as the client spelled it.
+ * cluster-failover-on-shutdown (ours) answers only to its exact name, so
+ * glob answers list the same names as 7.0.15 (plus worker-threads). */
 void config_cmd_get(resp_buf_t *r, int n, const uint8_t **pat, const size_t *patlen);
 
 /* CONFIG SET name value [name value ...]: `n` is the number of arguments

