@@ -343,6 +343,9 @@ int resp_parse(resp_parser_t *p, const uint8_t *buf, size_t len)
         resp_parser_reset(p);
         p->kind = buf[0] == '*' ? KIND_MULTIBULK : KIND_INLINE;
     }
+    /* Fewer bytes than already parsed breaks the calling contract; answer
+     * MORE rather than look at bytes that are no longer there. */
+    if (len < p->pos) return RESP_PARSE_MORE;
     if (p->kind == KIND_MULTIBULK) return resp_parse_multibulk(p, buf, len);
     return resp_parse_inline(p, buf, len);
 }

@@ -667,3 +667,15 @@ TEST(resp_write_then_parse)
     resp_parser_free(&p);
     resp_buf_free(&b);
 }
+
+TEST(resp_parse_shorter_buffer_is_safe)
+{
+    /* breaking the "len never shrinks" contract must not read stale bytes */
+    resp_parser_t p;
+    resp_parser_init(&p, RESP_DEFAULT_MAX_BULK);
+    const char *in = "*2\r\n$3\r\nGET\r\n$5\r\nhe";
+    CHECK_EQ_INT(resp_parse(&p, (const uint8_t *)in, strlen(in)), RESP_PARSE_MORE);
+    CHECK_EQ_INT(resp_parse(&p, (const uint8_t *)in, 5), RESP_PARSE_MORE);
+    CHECK_EQ_INT(p.argc, 1);
+    resp_parser_free(&p);
+}
