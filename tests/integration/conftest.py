@@ -123,8 +123,12 @@ class _Shared:
         self.base = base
         self.server = None
         self.generation = 0
+        self.failures = []
 
     def get(self):
+        if len(self.failures) >= 2:
+            raise RuntimeError(f"the shared {self.kind} node could not be started "
+                               f"(twice); first error:\n{self.failures[0]}")
         if self.server is None or not self.server.alive():
             if self.server is not None:
                 self.server.stop()
@@ -134,8 +138,13 @@ class _Shared:
             if d.exists():
                 shutil.rmtree(d)
             self.server = h.Server(self.kind, port, d)
-            self.server.start()
-            h.own_all_slots(self.server)
+            try:
+                self.server.start()
+                h.own_all_slots(self.server)
+            except Exception as e:
+                self.failures.append(f"{e!r}\n{self.server.log_tail()}")
+                self.server.stop()
+                raise
         return self.server
 
     def close(self):

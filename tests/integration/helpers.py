@@ -30,6 +30,11 @@ STOP_GRACE = 5.0
 PORT_LOW, PORT_HIGH = 20000, 22700
 _handed_out = set()
 
+# After this many consecutive shoal-node start timeouts, further starts fail at once,
+# so that a node that never answers cannot stretch the suite to hours.
+MAX_START_TIMEOUTS = 3
+_start_timeouts = {"shoal": 0, "redis": 0}
+
 
 def _bindable(port):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -332,6 +337,9 @@ class Server:
         """Starts the process without waiting for readiness."""
         if self.kind == "shoal" and not SHOAL_BIN.exists():
             raise FileNotFoundError(f"{SHOAL_BIN} is not built (run make in the repo root)")
+        if _start_timeouts[self.kind] >= MAX_START_TIMEOUTS:
+            raise RuntimeError(f"{self.kind} failed to become ready {MAX_START_TIMEOUTS} times "
+                               "in a row; not trying again in this run")
         self.starts += 1
         self.expected_exit = False
         logf = open(self.log_path, "ab")
@@ -357,8 +365,10 @@ class Server:
                 raise ProcessExited(f"{self.kind} on port {self.port} exited with code "
                                     f"{self.popen.returncode} during startup:\n{self.log_tail()}")
             if self.ping_ok():
+                _start_timeouts[self.kind] = 0
                 return
             if time.monotonic() >= deadline:
+                _start_timeouts[self.kind] += 1
                 raise TimeoutError(f"{self.kind} on port {self.port} not ready after {timeout}s:\n"
                                    + self.log_tail())
             time.sleep(0.02)

@@ -24,8 +24,12 @@ FRESH_INFO_FIELDS = [
 FRESH_INFO_BODY = "".join(f"{k}:{v}\r\n" for k, v in FRESH_INFO_FIELDS).encode()
 
 
-def test_ready_line_is_logged(node):
-    assert h.READY_LINE in node.log()
+def test_ready_line_is_logged_in_redis_format(node):
+    lines = [ln for ln in node.output().splitlines() if h.READY_LINE in ln]
+    assert lines, node.output()
+    # pid:role dd Mon yyyy hh:mm:ss.mmm <level> message, as redis-server writes it
+    assert re.fullmatch(r"%d:[MCSX] \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2}\.\d{3} [.\-*#] "
+                        r"Ready to accept connections.*" % node.pid, lines[0]), lines[0]
 
 
 def test_cluster_info_of_fresh_node(node):
