@@ -1,0 +1,434 @@
+#!/usr/bin/python3
+"""shoal benchmarks, side by side with redis-server 7.0.15 in one run (`make bench`).
+
+What it is for: starting shoal-node and redis-server on free loopback ports, driving them
+with the same real client tools, measuring client throughput and the server CPU time each
+request costs, and printing every result as one set of tables at the end. Each section is a
+function added to SECTIONS; later sections (gossip throughput, convergence time, failover
+drills) plug in the same way.
+
+What it must never do: stop a process it did not start (everything is stopped by the pid
+we got from Popen, also on errors and Ctrl-C), bind outside 127.0.0.1, or report a number
+it did not measure (a failed or timed-out run shows as such in the table).
+
+Environment:
+  BENCH_QUICK=1      small request counts (a smoke run of a few seconds)
+  BENCH_REPEAT=k     run each cell k times and report the median (default 1)
+  BENCH_KEYSPACE=r   redis-benchmark -r (random keys over r values; default 100000)
+  SHOAL_NODE, REDIS_SERVER, REDIS_BENCHMARK   binaries (defaults: bin/shoal-node, PATH)
+  BENCH_KEEP=1       keep the temp directory with the server logs
+"""
+import csv
+import io
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHOAL_NODE = os.environ.get("SHOAL_NODE", str(REPO / "bin" / "shoal-node"))
+REDIS_SERVER = os.environ.get("REDIS_SERVER", shutil.which("redis-server") or "redis-server")
+REDIS_BENCHMARK = os.environ.get("REDIS_BENCHMARK",
+                                 shutil.which("redis-benchmark") or "redis-benchmark")
+
+QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+REPEAT = max(1, int(os.environ.get("BENCH_REPEAT", "1")))
+KEYSPACE = int(os.environ.get("BENCH_KEYSPACE", "100000"))
+# Requests per redis-benchmark run, by pipeline depth: a few seconds each on a small machine.
+REQUESTS = {1: 20000, 16: 200000} if QUICK else {1: 200000, 16: 2000000}
+CLIENTS = 50
+RUN_TIMEOUT = 120 if QUICK else 600     # seconds for one redis-benchmark run
+START_TIMEOUT = 15.0
+OK_TIMEOUT = 30.0
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+NCPU = os.cpu_count() or 1
+
+# Client ports stay below 22768 so that the bus port (+10000) stays below 32768.
+PORT_LOW, PORT_HIGH = 20000, 22700
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+class BenchError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------------------
+# Processes
+# ---------------------------------------------------------------------------------------
+
+def _bindable(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+_ports_used = set()
+
+
+def free_port():
+    """A client port P such that P and its bus port P+10000 are both bindable now."""
+    for _ in range(2000):
+        p = random.randint(PORT_LOW, PORT_HIGH)
+        if p not in _ports_used and _bindable(p) and _bindable(p + 10000):
+            _ports_used.add(p)
+            return p
+    raise BenchError("no free loopback port pair")
+
+
+def resp_call(port, *args, timeout=5.0):
+    """Sends one command and returns the reply: str for +/-, int, bytes, list, or None.
+    Errors come back as a str starting with '-' so callers can show them as they are."""
+    req = b"".join([b"*%d\r\n" % len(args)] +
+                   [b"$%d\r\n%s\r\n" % (len(a), a) for a in
+                    (x.encode() if isinstance(x, str) else x for x in args)])
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(req)
+        f = s.makefile("rb")
+
+        def parse():
+            line = f.readline()
+            if not line.endswith(b"\r\n"):
+                raise ConnectionError("connection closed mid-reply")
+            t, rest = line[:1], line[1:-2]
+            if t == b"+":
+                return rest.decode()
+            if t == b"-":
+                return "-" + rest.decode()
+            if t == b":":
+                return int(rest)
+            if t == b"$":
+                n = int(rest)
+                return None if n < 0 else f.read(n + 2)[:-2]
+            if t == b"*":
+                n = int(rest)
+                return None if n < 0 else [parse() for _ in range(n)]
+            raise ConnectionError(f"unexpected reply type {line!r}")
+        return parse()
+
+
+class Server:
+    """One shoal-node or redis-server process this script started, owning all 16384 slots."""
+
+    def __init__(self, kind, workdir, extra_args=()):
+        self.kind = kind
+        self.port = free_port()
+        self.dir = Path(workdir) / f"{kind}-{self.port}"
+        self.dir.mkdir(parents=True)
+        self.extra_args = list(extra_args)
+        self.log_path = self.dir / "server.log"
+        self.popen = None
+
+    def argv(self):
+        common = ["--port", str(self.port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
+                  "--cluster-config-file", "nodes.conf", "--dir", str(self.dir),
+                  "--logfile", "", "--daemonize", "no"]
+        if self.kind == "shoal":
+            return [SHOAL_NODE] + common + self.extra_args
+        return [REDIS_SERVER] + common + ["--save", "", "--appendonly", "no"] + self.extra_args
+
+    @property
+    def label(self):
+        return f"{self.kind} {' '.join(self.extra_args)}".strip() + f" :{self.port}"
+
+    def start(self):
+        with open(self.log_path, "wb") as logf:
+            # A new session: a Ctrl-C in the terminal reaches only us, and we stop the
+            # servers in order instead of racing them.
+            self.popen = subprocess.Popen(self.argv(), stdout=logf, stderr=subprocess.STDOUT,
+                                          stdin=subprocess.DEVNULL, cwd=str(self.dir),
+                                          start_new_session=True)
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            self.check_alive("during startup")
+            try:
+                if resp_call(self.port, "PING", timeout=1.0) == "PONG":
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise BenchError(f"{self.label} not answering PING after {START_TIMEOUT}s\n"
+                                 + self.log_tail())
+            time.sleep(0.05)
+        r = resp_call(self.port, "CLUSTER", "ADDSLOTSRANGE", "0", "16383")
+        if r != "OK":
+            raise BenchError(f"{self.label}: CLUSTER ADDSLOTSRANGE replied {r!r}")
+        deadline = time.monotonic() + OK_TIMEOUT
+        while b"cluster_state:ok" not in (resp_call(self.port, "CLUSTER", "INFO") or b""):
+            self.check_alive("waiting for cluster_state:ok")
+            if time.monotonic() > deadline:
+                raise BenchError(f"{self.label}: cluster_state not ok after {OK_TIMEOUT}s")
+            time.sleep(0.1)
+        # A benchmark that only measured error replies would be worthless: check one round trip.
+        if resp_call(self.port, "SET", "bench:probe", "v") != "OK" or \
+                resp_call(self.port, "GET", "bench:probe") != b"v":
+            raise BenchError(f"{self.label}: SET/GET round trip failed")
+        return self
+
+    def check_alive(self, when):
+        if self.popen.poll() is not None:
+            raise BenchError(f"{self.label} exited with code {self.popen.returncode} {when}\n"
+                             + self.log_tail())
+
+    def log_tail(self, n=20):
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return "(no log)"
+
+    def cpu_seconds(self):
+        """utime+stime of the whole process (all threads), in seconds."""
+        with open(f"/proc/{self.popen.pid}/stat") as f:
+            # The command name may contain spaces and ')': fields start after the last ')'.
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK   # fields 14 and 15 of stat(5)
+
+    def stop(self):
+        if self.popen is None or self.popen.poll() is not None:
+            return
+        self.popen.send_signal(signal.SIGTERM)
+        try:
+            self.popen.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            log(f"{self.label} (pid {self.popen.pid}) ignored SIGTERM for 5 s; SIGKILL")
+            self.popen.kill()
+            self.popen.wait()
+
+
+class Bench:
+    """The run's context: temp dir, the servers it started, and the report tables."""
+
+    def __init__(self):
+        self.workdir = Path(tempfile.mkdtemp(prefix="shoal-bench."))
+        self.servers = []
+        self.tables = []
+
+    def server(self, kind, extra_args=()):
+        srv = Server(kind, self.workdir, extra_args)
+        self.servers.append(srv)      # registered before start so a failed start is stopped
+        log(f"starting {srv.label}")
+        return srv.start()
+
+    def stop(self, srv):
+        srv.stop()
+
+    def close(self):
+        for srv in self.servers:
+            srv.stop()
+        if os.environ.get("BENCH_KEEP", "") not in ("", "0"):
+            log(f"server logs kept in {self.workdir}")
+        else:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def table(self, title, header, rows, notes=()):
+        self.tables.append((title, header, rows, list(notes)))
+
+
+# ---------------------------------------------------------------------------------------
+# Measurements
+# ---------------------------------------------------------------------------------------
+
+class Result:
+    """One redis-benchmark run: client-side rps and server CPU seconds, or why it failed."""
+
+    def __init__(self, rps=None, requests=0, cpu=None, error=None):
+        self.rps, self.requests, self.cpu, self.error = rps, requests, cpu, error
+
+    @property
+    def rps_per_cpu(self):
+        if self.rps is None or not self.cpu:
+            return None
+        return self.requests / self.cpu
+
+
+def redis_benchmark(srv, test, pipeline):
+    """Runs one redis-benchmark test against srv and measures the server's CPU time."""
+    n = REQUESTS[pipeline]
+    argv = [REDIS_BENCHMARK, "-h", "127.0.0.1", "-p", str(srv.port), "-t", test,
+            "-n", str(n), "-c", str(CLIENTS), "-P", str(pipeline), "-r", str(KEYSPACE),
+            "--csv", "-q"]
+    srv.check_alive("before the run")
+    cpu0 = srv.cpu_seconds()
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=RUN_TIMEOUT,
+                             start_new_session=True)
+    except subprocess.TimeoutExpired:
+        return Result(error=f"timeout>{RUN_TIMEOUT}s")
+    if srv.popen.poll() is not None:
+        return Result(error=f"server died (exit {srv.popen.returncode})")
+    cpu = srv.cpu_seconds() - cpu0
+    rows = [r for r in csv.reader(io.StringIO(out.stdout)) if r and r[0] != "test"]
+    row = next((r for r in rows if r[0].upper() == test.upper()), None)
+    if out.returncode != 0 or row is None:
+        msg = (out.stderr or out.stdout).strip().splitlines()
+        return Result(error=f"failed: {msg[-1] if msg else out.returncode}")
+    return Result(rps=float(row[1]), requests=n, cpu=cpu)
+
+
+def measure(srv, test, pipeline):
+    """Median of REPEAT runs (by rps); a failure in any run makes the cell a failure."""
+    runs = []
+    for _ in range(REPEAT):
+        r = redis_benchmark(srv, test, pipeline)
+        if r.error:
+            log(f"  {srv.label} {test} -P {pipeline}: {r.error}")
+            return r
+        runs.append(r)
+    runs.sort(key=lambda r: r.rps)
+    r = runs[len(runs) // 2]
+    log(f"  {srv.label} {test.upper()} -P {pipeline}: {r.rps:,.0f} rps, "
+        f"{r.cpu:.2f} server CPU-s, {r.rps_per_cpu or 0:,.0f} req/CPU-s")
+    return r
+
+
+def fmt_num(v):
+    return "-" if v is None else f"{v:,.0f}"
+
+
+def fmt_ratio(a, b):
+    return "-" if a is None or b in (None, 0) else f"{a / b:.2f}"
+
+
+def cell(r, attr):
+    return r.error if r.error else fmt_num(getattr(r, attr))
+
+
+# ---------------------------------------------------------------------------------------
+# Sections: each takes the Bench, starts what it needs, and adds tables.
+# ---------------------------------------------------------------------------------------
+
+CASES = [("set", 1), ("get", 1), ("set", 16), ("get", 16)]
+
+
+def client_throughput(b):
+    """redis-benchmark SET/GET against one shoal-node and one redis-server, both owning all
+    slots. Runs alternate between the two servers so that a change in machine load hits both."""
+    shoal = b.server("shoal")
+    redis = b.server("redis")
+    rows = []
+    for test, pipeline in CASES:
+        s = measure(shoal, test, pipeline)
+        r = measure(redis, test, pipeline)
+        rows.append([f"{test.upper()} -P {pipeline}",
+                     cell(s, "rps"), cell(r, "rps"), fmt_ratio(s.rps, r.rps),
+                     cell(s, "rps_per_cpu"), cell(r, "rps_per_cpu"),
+                     fmt_ratio(s.rps_per_cpu, r.rps_per_cpu)])
+    b.stop(shoal)
+    b.stop(redis)
+    b.table("Client throughput (redis-benchmark, one node owning all slots)",
+            ["test", "shoal rps", "redis rps", "ratio", "shoal rps/CPU-s", "redis rps/CPU-s",
+             "ratio"], rows,
+            [f"-c {CLIENTS} -r {KEYSPACE}; -n {REQUESTS[1]} at -P 1, {REQUESTS[16]} at -P 16; "
+             f"median of {REPEAT} run(s); shoal with its default worker threads ({NCPU} CPUs)",
+             "rps/CPU-s = requests / server CPU seconds (utime+stime from /proc) during the run; "
+             "ratio = shoal / redis",
+             "redis-benchmark runs on the same machine and takes CPU too: on a small machine "
+             "rps/CPU-s says more than rps"])
+
+
+def thread_scaling(b):
+    """shoal at -P 16 with 1, 2, 4... worker threads (up to the CPU count, at least 2)."""
+    counts = [1, 2]
+    while counts[-1] * 2 <= NCPU:
+        counts.append(counts[-1] * 2)
+    rows = []
+    base = {}
+    for threads in counts:
+        srv = b.server("shoal", ["--worker-threads", str(threads)])
+        res = {t: measure(srv, t, 16) for t in ("set", "get")}
+        b.stop(srv)
+        row = [str(threads)]
+        for t in ("set", "get"):
+            r = res[t]
+            if threads == counts[0]:
+                base[t] = r.rps
+            row += [cell(r, "rps"), fmt_ratio(r.rps, base.get(t)), cell(r, "rps_per_cpu")]
+        rows.append(row)
+    b.table("shoal worker threads (redis-benchmark -P 16)",
+            ["threads", "SET rps", "vs 1 thread", "SET rps/CPU-s",
+             "GET rps", "vs 1 thread", "GET rps/CPU-s"], rows,
+            [f"{NCPU} CPUs on this machine, shared with redis-benchmark (one client thread)"])
+
+
+# Later: gossip_throughput, convergence, failover_drills.
+SECTIONS = [client_throughput, thread_scaling]
+
+
+# ---------------------------------------------------------------------------------------
+# Report
+# ---------------------------------------------------------------------------------------
+
+def render(title, header, rows, notes):
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    line = lambda cells: " | ".join(str(c).rjust(w) if i else str(c).ljust(w)  # noqa: E731
+                                    for i, (c, w) in enumerate(zip(cells, widths)))
+    out = [title, line(header), "-+-".join("-" * w for w in widths)]
+    out += [line(r) for r in rows]
+    out += [f"  {n}" for n in notes]
+    return "\n".join(out)
+
+
+def versions():
+    def first_line(argv):
+        try:
+            return subprocess.run(argv, capture_output=True, text=True,
+                                  timeout=10).stdout.strip().splitlines()[0]
+        except (OSError, IndexError, subprocess.TimeoutExpired):
+            return "?"
+    return f"redis-server: {first_line([REDIS_SERVER, '--version'])}"
+
+
+def main():
+    for binary in (SHOAL_NODE, REDIS_SERVER, REDIS_BENCHMARK):
+        if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
+            sys.exit(f"bench: {binary} not found or not executable (run make)")
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, on_term)
+
+    b = Bench()
+    failed = False
+    try:
+        for section in SECTIONS:
+            log(f"== {section.__name__}")
+            try:
+                section(b)
+            except BenchError as e:
+                failed = True
+                log(f"{section.__name__} failed: {e}")
+                b.table(section.__name__, ["error"], [[str(e).splitlines()[0]]])
+            finally:
+                for srv in b.servers:       # whatever the section left running
+                    srv.stop()
+    except KeyboardInterrupt:
+        log("interrupted: stopping servers")
+        failed = True
+    finally:
+        b.close()
+    print()
+    print(f"shoal bench  ({NCPU} CPUs; {versions()}; "
+          f"{'BENCH_QUICK' if QUICK else 'full'} run)")
+    for t in b.tables:
+        print()
+        print(render(*t))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
