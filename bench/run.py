@@ -25,7 +25,6 @@ import random
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -123,7 +122,8 @@ def resp_call(port, *args, timeout=5.0):
 
 
 class Server:
-    """One shoal-node or redis-server process this script started, owning all 16384 slots."""
+    """One shoal-node or redis-server process this script started (by default owning all
+    16384 slots, so that a cluster-unaware client can use it)."""
 
     def __init__(self, kind, workdir, extra_args=()):
         self.kind = kind
@@ -146,7 +146,7 @@ class Server:
     def label(self):
         return f"{self.kind} {' '.join(self.extra_args)}".strip() + f" :{self.port}"
 
-    def start(self):
+    def start(self, own_all_slots=True):
         with open(self.log_path, "wb") as logf:
             # A new session: a Ctrl-C in the terminal reaches only us, and we stop the
             # servers in order instead of racing them.
@@ -165,6 +165,8 @@ class Server:
                 raise BenchError(f"{self.label} not answering PING after {START_TIMEOUT}s\n"
                                  + self.log_tail())
             time.sleep(0.05)
+        if not own_all_slots:
+            return self
         r = resp_call(self.port, "CLUSTER", "ADDSLOTSRANGE", "0", "16383")
         if r != "OK":
             raise BenchError(f"{self.label}: CLUSTER ADDSLOTSRANGE replied {r!r}")
@@ -218,11 +220,12 @@ class Bench:
         self.servers = []
         self.tables = []
 
-    def server(self, kind, extra_args=()):
+    def server(self, kind, extra_args=(), own_all_slots=True):
+        """Starts a "shoal" or "redis" node; it is stopped when the section ends."""
         srv = Server(kind, self.workdir, extra_args)
         self.servers.append(srv)      # registered before start so a failed start is stopped
         log(f"starting {srv.label}")
-        return srv.start()
+        return srv.start(own_all_slots)
 
     def stop(self, srv):
         srv.stop()
