@@ -45,18 +45,25 @@ def pytest_runtest_makereport(item, call):
                                  f"{server.popen.pid if server.popen else '-'})", text))
 
 
+def _sanitizer_report(server, offset=0):
+    if server.kind != "shoal":
+        return None
+    text = server.log()[offset:]
+    for mark in SANITIZER_MARKS:
+        if mark in text:
+            return f"{server.kind} on port {server.port} logged '{mark}'"
+    return None
+
+
 def _health_problems(server, offset=0):
     """Returns a description of a crash or sanitizer report, or None."""
     problems = []
     if server.died_unexpectedly():
         problems.append(f"{server.kind} on port {server.port} died during the test "
                         f"(exit code {server.popen.returncode})")
-    if server.kind == "shoal":
-        text = server.log()[offset:]
-        for mark in SANITIZER_MARKS:
-            if mark in text:
-                problems.append(f"{server.kind} on port {server.port} logged '{mark}'")
-                break
+    p = _sanitizer_report(server, offset)
+    if p:
+        problems.append(p)
     return "; ".join(problems) or None
 
 
@@ -67,6 +74,7 @@ class ServerSet:
         self.all = []
 
     def _new(self, kind, extra_args, config_file, start, name, base_args=True, port=None):
+        port_was_free = port is None
         port = port or h.free_port()
         d = self.base / (name or f"{kind}-{port}")
         srv = h.Server(kind, port, d, extra_args=extra_args, config_file=config_file,
@@ -74,7 +82,7 @@ class ServerSet:
         self.all.append(srv)
         _attach(self.item, srv)
         if start:
-            srv.start()
+            srv.start(retry_port=port_was_free)
         return srv
 
     def shoal(self, extra_args=(), config_file=None, start=True, name=None, base_args=True,
@@ -89,10 +97,16 @@ class ServerSet:
     def stop_all(self):
         problems = []
         for srv in self.all:
-            p = _health_problems(srv)
+            if srv.died_unexpectedly():
+                problems.append(f"{srv.kind} on port {srv.port} died during the test "
+                                f"(exit code {srv.popen.returncode})")
+            rc, _ = srv.stop()
+            if rc == "killed":
+                problems.append(f"{srv.kind} on port {srv.port} ignored SIGTERM for "
+                                f"{h.STOP_GRACE:.0f} s and was killed")
+            p = _sanitizer_report(srv)
             if p:
                 problems.append(p)
-            srv.stop()
         return problems
 
 
@@ -139,7 +153,7 @@ class _Shared:
                 shutil.rmtree(d)
             self.server = h.Server(self.kind, port, d)
             try:
-                self.server.start()
+                self.server.start(retry_port=True)
                 h.own_all_slots(self.server)
             except Exception as e:
                 self.failures.append(f"{e!r}\n{self.server.log_tail()}")

@@ -352,9 +352,19 @@ class Server:
         logf.close()
         return self
 
-    def start(self, timeout=START_TIMEOUT):
-        self.spawn()
-        self.wait_ready(timeout)
+    def start(self, timeout=START_TIMEOUT, retry_port=False):
+        """Starts and waits for readiness. With retry_port, a port that another program
+        took between free_port() and our bind is replaced (at most twice)."""
+        for attempt in range(3):
+            self.spawn()
+            try:
+                self.wait_ready(timeout)
+                return self
+            except ProcessExited:
+                taken = "in use" in self.log().split("==== start")[-1]
+                if not (retry_port and taken and attempt < 2):
+                    raise
+                self.port = free_port()
         return self
 
     def wait_ready(self, timeout=START_TIMEOUT):
