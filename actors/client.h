@@ -50,11 +50,13 @@ typedef struct client {
     ev_io rio, wio;
     bool wio_active;
     uint32_t flags;
+    bool in_input;                        /* inside client_process_input (no re-entry) */
     int proto;                            /* 2 or 3 */
     char addr[64], laddr[64];
     char name[128];
     long long created_ms, last_interaction_ms;
-    const char *last_cmd;
+    const char *last_cmd;                 /* "NULL" before the first command */
+    const cmd_def_t *last_cmd_def;
     /* input */
     uint8_t *qbuf;
     size_t qlen, qcap, qpos;              /* unparsed bytes are qbuf[qpos..qlen) */

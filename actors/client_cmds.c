@@ -31,6 +31,8 @@ static void format_client(const client_t *c, resp_buf_t *out)
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) flags[k++] = 'c';
     if (k == 0) flags[k++] = 'N';
     flags[k] = '\0';
+    char cmdname[96] = "NULL";
+    if (c->last_cmd_def) cmd_fullname(c->last_cmd_def, cmdname, sizeof cmdname);
     char line[1024];
     int n = snprintf(line, sizeof line,
                      "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=0 sub=0 psub=0 ssub=0 "
@@ -39,7 +41,7 @@ static void format_client(const client_t *c, resp_buf_t *out)
                      (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name, (now - c->created_ms) / 1000,
                      (now - c->last_interaction_ms) / 1000, flags, (c->flags & CLIENT_MULTI) ? c->mq_len : -1,
                      c->qlen - c->qpos, c->qcap - c->qlen, c->qcap, c->pending_count, c->out.cap,
-                     c->qcap + c->out.cap + sizeof *c, c->wio_active ? "w" : "", c->last_cmd, c->proto);
+                     c->qcap + c->out.cap + sizeof *c, c->wio_active ? "w" : "", cmdname, c->proto);
     resp_buf_append(out, line, (size_t)n);
 }
 
@@ -97,8 +99,13 @@ void client_list_part(worker_t *w, remote_cmd_t *rc, queued_cmd_t *q)
         if (by_type && !arg_is(q->argv[3], q->argvlen[3], "normal")) continue;
         if (by_id) {
             bool match = false;
-            for (int i = 3; i < q->argc; i++)
-                if ((unsigned long long)strtoull((const char *)q->argv[i], NULL, 10) == c->id) match = true;
+            for (int i = 3; i < q->argc; i++) {
+                char nb[32];
+                size_t l = q->argvlen[i] < sizeof nb - 1 ? q->argvlen[i] : sizeof nb - 1;
+                memcpy(nb, q->argv[i], l);
+                nb[l] = '\0';
+                if ((unsigned long long)strtoull(nb, NULL, 10) == c->id) match = true;
+            }
             if (!match) continue;
         }
         format_client(c, &rc->reply);
@@ -131,10 +138,13 @@ static bool parse_kill(const queued_cmd_t *q, kill_filter_t *f, char *err, size_
         const uint8_t *k = q->argv[i], *v = q->argv[i + 1];
         size_t kl = q->argvlen[i], vl = q->argvlen[i + 1];
         if (arg_is(k, kl, "id")) {
-            char *end;
+            char nb[32], *end;
+            size_t l = vl < sizeof nb - 1 ? vl : sizeof nb - 1;
+            memcpy(nb, v, l);
+            nb[l] = '\0';
             errno = 0;
-            f->id = strtoull((const char *)v, &end, 10);
-            if (*end || errno || vl == 0 || f->id == 0) {
+            f->id = strtoull(nb, &end, 10);
+            if (*end || errno || vl == 0 || vl >= sizeof nb || nb[0] == '-' || f->id == 0) {
                 snprintf(err, errcap, "ERR client-id should be greater than 0");
                 return false;
             }

@@ -155,7 +155,7 @@ void cmd_hello(cmd_ctx_t *ctx)
     }
     if (!(c->flags & CLIENT_AUTHENTICATED)) {
         resp_add_error(ctx->reply, "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
-                                   "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+                                   "HELLO AUTH <user> <pass> option can be used to authenticate the client and "
                                    "select the RESP protocol version at the same time");
         return;
     }

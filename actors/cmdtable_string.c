@@ -20,7 +20,7 @@ static const cmd_arg_doc_t args_get[] = {
 };
 
 static const cmd_keyspec_t keyspecs_set[] = {
-    { .flags = "RW access update variable_flags", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0, .notes = "RW and ACCESS because of the optional GET" },
+    { .flags = "RW access update variable_flags", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0, .notes = "RW and ACCESS due to the optional `GET` argument" },
 };
 
 static const cmd_history_t history_set[] = {
@@ -98,7 +98,7 @@ static const cmd_arg_doc_t args_getdel[] = {
 };
 
 static const cmd_keyspec_t keyspecs_getex[] = {
-    { .flags = "RW access update", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0, .notes = "RW and UPDATE since it can change the expiry" },
+    { .flags = "RW access update", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0, .notes = "RW and UPDATE because it changes the TTL" },
 };
 
 static const cmd_arg_doc_t args_getex_expiration[] = {
@@ -404,6 +404,16 @@ cmd_def_t cmdtable_string[] = {
         .exec = CMD_EXEC_KEYED, .handler = cmd_getrange,
         .summary = "Reads part of the string stored at a key",
         .since = "2.4.0", .group = "string", .complexity = "O(N), N being the length of the part returned; in practice constant for short ranges, since copying a few bytes is cheap.",
+        .args = args_getrange, .arg_count = 3,
+    },
+    {
+        .name = "substr", .arity = 4, .flags = CMD_READONLY, .flag_names = "readonly",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "read string slow",
+        .keyspecs = keyspecs_getrange, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_getrange,
+        .summary = "Reads part of the string stored at a key (old name of GETRANGE)",
+        .since = "1.0.0", .group = "string", .complexity = "O(N), N being the length of the part returned.",
+        .doc_flags = "deprecated", .deprecated_since = "2.0.0", .replaced_by = "`GETRANGE`",
         .args = args_getrange, .arg_count = 3,
     },
     {

@@ -41,7 +41,12 @@ static void set_error(config_error_t *err, int line, bool in_file, const char *t
     err->line = line;
     err->in_file = in_file;
     snprintf(err->text, sizeof err->text, "%s", text ? text : "");
-    snprintf(err->msg, sizeof err->msg, "%s", msg);
+    /* Truncation of an over-long message is fine; copy explicitly so the
+     * compiler does not flag it. */
+    size_t n = strlen(msg);
+    if (n >= sizeof err->msg) n = sizeof err->msg - 1;
+    memcpy(err->msg, msg, n);
+    err->msg[n] = '\0';
 }
 
 static char *trim(char *s)

@@ -66,14 +66,12 @@ static void reply_arity_error(resp_buf_t *r, const cmd_def_t *cmd)
     resp_add_errorf(r, "ERR wrong number of arguments for '%s' command", name);
 }
 
-/* Redis shows user input in errors with non-printables replaced by spaces. */
+/* User input quoted in an error, as Redis does it: raw bytes up to the
+ * first NUL (the writer turns CR/LF into spaces). */
 static void printable_copy(char *out, size_t cap, const uint8_t *s, size_t n)
 {
     size_t k = 0;
-    for (size_t i = 0; i < n && k + 1 < cap; i++) {
-        unsigned char ch = s[i];
-        out[k++] = (ch < 32 || ch == 127) ? ' ' : (char)ch;
-    }
+    for (size_t i = 0; i < n && k + 1 < cap && s[i]; i++) out[k++] = (char)s[i];
     out[k] = '\0';
 }
 
@@ -104,6 +102,11 @@ static int route(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, const
     int nkeys = cmd_get_keys(cmd, argc, argv, argvlen, pos, 512);
     if (nkeys <= 0) return ROUTE_NOKEYS;
     unsigned slot = slot_of_key(argv[pos[0]], argvlen[pos[0]]);
+    /* An unserved first slot is reported before any CROSSSLOT, as Redis does. */
+    if (config_cluster_enabled() && w->cur->slot_owner[slot] < 0) {
+        snprintf(err, errcap, "CLUSTERDOWN Hash slot not served");
+        return ROUTE_ERROR;
+    }
     for (int i = 1; i < nkeys; i++) {
         unsigned s = slot_of_key(argv[pos[i]], argvlen[pos[i]]);
         if (s != slot) {
@@ -153,6 +156,9 @@ const char *dispatch_endpoint(const node_view_t *n)
 
 /* ---------------- execution ---------------- */
 
+/* The command being dispatched on this thread (for handlers that forward themselves). */
+static __thread const cmd_def_t *current_cmd;
+
 static void bump_key_versions(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
 {
     int pos[512];
@@ -180,8 +186,11 @@ void dispatch_run_local(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc
     };
     size_t start = reply->len;
     struct timespec t0, t1;
+    const cmd_def_t *saved = current_cmd;
+    current_cmd = cmd;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     cmd->handler(&ctx);
+    current_cmd = saved;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     long long usec = (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000;
     if (ctx.dirty) {
@@ -190,8 +199,10 @@ void dispatch_run_local(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc
         /* relaxed: read by INFO and by CLUSTER RESET/FLUSHSLOTS/REPLICATE, which
          * learn of this command through a later message (release/acquire chain) */
         atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
+        atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
     }
     stats_note_call(w, cmd, usec, reply, start);
+    if (ctx.ks) worker_publish_ks_stats(w);
 }
 
 /* Runs every command of a batch on this worker (the executing side). */
@@ -267,8 +278,6 @@ remote_cmd_t *dispatch_defer(cmd_ctx_t *ctx, rt_actor_t *to, uint32_t msg_type)
     return rc;
 }
 
-/* The command being dispatched on this thread (for handlers that forward themselves). */
-static __thread const cmd_def_t *current_cmd;
 const cmd_def_t *dispatch_current_cmd(client_t *c) { (void)c; return current_cmd; }
 
 /* Runs a command that executes on the client's own worker. The reply target
@@ -355,7 +364,7 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
         return;
     }
     const cmd_def_t *top = cmd->parent ? cmd->parent : cmd;
-    c->last_cmd = top->name;
+    c->last_cmd_def = cmd;
     if (!(c->flags & CLIENT_AUTHENTICATED) && !(cmd->flags & CMD_NO_AUTH) && !(top->flags & CMD_NO_AUTH)) {
         reply_error_now(c, cmd, "NOAUTH Authentication required.");
         if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
@@ -423,13 +432,9 @@ bool dispatch_route_for_multi(client_t *c, const cmd_def_t *cmd, int argc, const
         reply_error_now(c, cmd, err);
         return false;
     }
-    if (rt == ROUTE_SLOT) {
-        if (c->multi_slot >= 0 && c->multi_slot != slot) {
-            reply_error_now(c, cmd, "CROSSSLOT Keys in request don't hash to the same slot");
-            return false;
-        }
-        *slot_out = slot;
-    }
+    /* Like Redis, each queued command is checked alone; keys of different
+     * commands are compared when EXEC runs. */
+    if (rt == ROUTE_SLOT) *slot_out = slot;
     return true;
 }
 

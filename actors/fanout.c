@@ -132,8 +132,15 @@ void cmd_scan(cmd_ctx_t *ctx)
     scan_acc_t acc = { &keys, 0 };
     unsigned long long next = ks_scan(ctx->ks, local, pat, patlen, count, type, typelen, ctx->now_ms, scan_collect, &acc);
     unsigned long long gnext;
-    if (next != 0) gnext = (next << SCAN_WORKER_BITS) | (unsigned)widx;
-    else gnext = (widx + 1 < g_nworkers) ? (unsigned long long)(widx + 1) : 0;
+    if (next != 0) {
+        gnext = (next << SCAN_WORKER_BITS) | (unsigned)widx;
+    } else {
+        /* Skip workers that hold no keys at all: a key that exists for the
+         * whole iteration keeps its worker's count above zero. */
+        int nw = widx + 1;
+        while (nw < g_nworkers && atomic_load_explicit(&g_workers[nw]->stats.keys, memory_order_relaxed) == 0) nw++;
+        gnext = nw < g_nworkers ? (unsigned long long)nw : 0;
+    }
     resp_add_array(ctx->reply, 2);
     char nb[32];
     int l = snprintf(nb, sizeof nb, "%llu", gnext);

@@ -83,7 +83,7 @@ static void sec_server(text_t *t)
            "multiplexing_api:epoll\r\natomicvar_api:c11-builtin\r\ngcc_version:%d.%d.%d\r\nprocess_id:%d\r\n"
            "process_supervised:no\r\nrun_id:%s\r\ntcp_port:%d\r\nserver_time_usec:%lld\r\nuptime_in_seconds:%lld\r\n"
            "uptime_in_days:%lld\r\nhz:%d\r\nconfigured_hz:%d\r\nlru_clock:%lld\r\nexecutable:%s\r\nconfig_file:%s\r\n"
-           "io_threads_active:0\r\nshoal_worker_threads:%d\r\n",
+           "io_threads_active:0\r\n",
         config_cluster_enabled() ? "cluster" : "standalone", u.sysname, u.release, u.machine,
 #ifdef __GNUC__
         __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__,
@@ -91,7 +91,7 @@ static void sec_server(text_t *t)
         0, 0, 0,
 #endif
         (int)getpid(), g_run_id, config_port(), rt_now_us(), up, up / 86400, config_hz(), config_hz(),
-        (now / 1000) & ((1 << 24) - 1), g_executable, cfg, g_nworkers);
+        (now / 1000) & ((1 << 24) - 1), g_executable, cfg);
 }
 
 static void sec_clients(text_t *t)
@@ -102,43 +102,90 @@ static void sec_clients(text_t *t)
         SUM(connected_clients), config_maxclients());
 }
 
+static long long total_system_memory(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES);
+    return pages > 0 ? (long long)pages * sysconf(_SC_PAGESIZE) : 0;
+}
+
+static long long g_peak_memory;
+
 static void sec_memory(text_t *t)
 {
-    long long used = SUM(used_bytes) + 1024 * 1024;
+    long long dataset = SUM(used_bytes);
+    long long startup = 1024 * 1024;
+    long long used = dataset + startup;
+    if (used > g_peak_memory) g_peak_memory = used;   /* racy max across INFO callers: statistics only */
     long long rss = rss_bytes();
-    char hu[32], hr[32];
+    long long sysmem = total_system_memory();
+    char hu[32], hr[32], hp[32], hs[32];
     human_bytes(hu, sizeof hu, used);
     human_bytes(hr, sizeof hr, rss);
-    long long maxmem = config_get_num(CONFIG_HOT_COUNT) >= 0 ? 0 : 0;
-    add(t, "# Memory\r\nused_memory:%lld\r\nused_memory_human:%s\r\nused_memory_rss:%lld\r\nused_memory_rss_human:%s\r\n"
-           "used_memory_peak:%lld\r\nused_memory_dataset:%lld\r\nmaxmemory:%lld\r\nmaxmemory_policy:noeviction\r\n"
-           "mem_fragmentation_ratio:%.2f\r\nmem_allocator:libc\r\n",
-        used, hu, rss, hr, used, SUM(used_bytes), maxmem, used ? (double)rss / (double)used : 0.0);
+    human_bytes(hp, sizeof hp, g_peak_memory);
+    human_bytes(hs, sizeof hs, sysmem);
+    long long maxmem = 0;
+    char mm[64] = "0";
+    if (config_get_by_name("maxmemory", mm, sizeof mm) > 0) maxmem = atoll(mm);
+    char hm[32];
+    human_bytes(hm, sizeof hm, maxmem);
+    char policy[64] = "noeviction";
+    config_get_by_name("maxmemory-policy", policy, sizeof policy);
+    add(t, "# Memory\r\nused_memory:%lld\r\nused_memory_human:%s\r\nused_memory_rss:%lld\r\n"
+           "used_memory_rss_human:%s\r\nused_memory_peak:%lld\r\nused_memory_peak_human:%s\r\n"
+           "used_memory_peak_perc:%.2f%%\r\nused_memory_overhead:%lld\r\nused_memory_startup:%lld\r\n"
+           "used_memory_dataset:%lld\r\nused_memory_dataset_perc:%.2f%%\r\nallocator_allocated:%lld\r\n"
+           "allocator_active:%lld\r\nallocator_resident:%lld\r\ntotal_system_memory:%lld\r\n"
+           "total_system_memory_human:%s\r\nused_memory_lua:0\r\nused_memory_vm_eval:0\r\nused_memory_lua_human:0B\r\n"
+           "used_memory_scripts_eval:0\r\nnumber_of_cached_scripts:0\r\nnumber_of_functions:0\r\n"
+           "number_of_libraries:0\r\nused_memory_vm_functions:0\r\nused_memory_vm_total:0\r\n"
+           "used_memory_vm_total_human:0B\r\nused_memory_functions:0\r\nused_memory_scripts:0\r\n"
+           "used_memory_scripts_human:0B\r\nmaxmemory:%lld\r\nmaxmemory_human:%s\r\nmaxmemory_policy:%s\r\n"
+           "allocator_frag_ratio:1.00\r\nallocator_frag_bytes:0\r\nallocator_rss_ratio:1.00\r\nallocator_rss_bytes:0\r\n"
+           "rss_overhead_ratio:1.00\r\nrss_overhead_bytes:0\r\nmem_fragmentation_ratio:%.2f\r\n"
+           "mem_fragmentation_bytes:%lld\r\nmem_not_counted_for_evict:0\r\nmem_replication_backlog:0\r\n"
+           "mem_total_replication_buffers:0\r\nmem_clients_slaves:0\r\nmem_clients_normal:0\r\nmem_cluster_links:0\r\n"
+           "mem_aof_buffer:0\r\nmem_allocator:libc\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:0\r\n"
+           "lazyfreed_objects:0\r\n",
+        used, hu, rss, hr, g_peak_memory, hp, g_peak_memory ? 100.0 * (double)used / (double)g_peak_memory : 100.0,
+        startup, startup, dataset, used ? 100.0 * (double)dataset / (double)used : 0.0, used, used, rss, sysmem, hs,
+        maxmem, hm, policy, used ? (double)rss / (double)used : 0.0, rss - used);
 }
 
 static void sec_persistence(text_t *t)
 {
     add(t, "# Persistence\r\nloading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\n"
-           "rdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:%lld\r\n"
-           "rdb_last_bgsave_status:ok\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n",
+           "current_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\n"
+           "current_save_keys_total:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\n"
+           "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:-1\r\n"
+           "rdb_current_bgsave_time_sec:-1\r\nrdb_saves:0\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:0\r\n"
+           "rdb_last_load_keys_loaded:0\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\n"
+           "aof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\n"
+           "aof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\n"
+           "module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
         atomic_load_explicit(&g_lastsave, memory_order_relaxed));
 }
 
 static void sec_stats(text_t *t)
 {
-    long long hits = 0, misses = 0, expired = 0;
-    for (int i = 0; i < g_nworkers; i++) {
-        hits += atomic_load_explicit(&g_workers[i]->stats.keyspace_hits, memory_order_relaxed);
-        misses += atomic_load_explicit(&g_workers[i]->stats.keyspace_misses, memory_order_relaxed);
-        expired += atomic_load_explicit(&g_workers[i]->stats.expired_keys, memory_order_relaxed);
-    }
     add(t, "# Stats\r\ntotal_connections_received:%lld\r\ntotal_commands_processed:%lld\r\n"
            "instantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:%lld\r\ntotal_net_output_bytes:%lld\r\n"
-           "rejected_connections:%lld\r\nexpired_keys:%lld\r\nevicted_keys:0\r\nkeyspace_hits:%lld\r\n"
-           "keyspace_misses:%lld\r\npubsub_channels:0\r\npubsub_patterns:0\r\ntotal_error_replies:%lld\r\n"
-           "total_reads_processed:0\r\ntotal_writes_processed:0\r\n",
+           "total_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\ninstantaneous_input_kbps:0.00\r\n"
+           "instantaneous_output_kbps:0.00\r\ninstantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\n"
+           "rejected_connections:%lld\r\nsync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\n"
+           "expired_keys:%lld\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\n"
+           "expire_cycle_cpu_milliseconds:0\r\nevicted_keys:0\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\n"
+           "current_eviction_exceeded_time:0\r\nkeyspace_hits:%lld\r\nkeyspace_misses:%lld\r\npubsub_channels:0\r\n"
+           "pubsub_patterns:0\r\npubsubshard_channels:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\n"
+           "migrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\n"
+           "active_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\n"
+           "current_active_defrag_time:0\r\ntracking_total_keys:0\r\ntracking_total_items:0\r\n"
+           "tracking_total_prefixes:0\r\nunexpected_error_replies:0\r\ntotal_error_replies:%lld\r\n"
+           "dump_payload_sanitizations:0\r\ntotal_reads_processed:%lld\r\ntotal_writes_processed:%lld\r\n"
+           "io_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\n"
+           "reply_buffer_expands:0\r\n",
         SUM(connections_received), SUM(commands), SUM(net_input_bytes), SUM(net_output_bytes),
-        SUM(rejected_connections), expired, hits, misses, SUM(total_errors));
+        SUM(rejected_connections), SUM(expired_keys), SUM(keyspace_hits), SUM(keyspace_misses), SUM(total_errors),
+        SUM(reads_processed), SUM(writes_processed));
 }
 
 static void sec_replication(text_t *t)
@@ -153,9 +200,12 @@ static void sec_cpu(text_t *t)
 {
     struct rusage self;
     getrusage(RUSAGE_SELF, &self);
+    struct rusage mt;
+    getrusage(RUSAGE_THREAD, &mt);
     add(t, "# CPU\r\nused_cpu_sys:%ld.%06ld\r\nused_cpu_user:%ld.%06ld\r\nused_cpu_sys_children:0.000000\r\n"
-           "used_cpu_user_children:0.000000\r\n",
-        (long)self.ru_stime.tv_sec, (long)self.ru_stime.tv_usec, (long)self.ru_utime.tv_sec, (long)self.ru_utime.tv_usec);
+           "used_cpu_user_children:0.000000\r\nused_cpu_sys_main_thread:%ld.%06ld\r\nused_cpu_user_main_thread:%ld.%06ld\r\n",
+        (long)self.ru_stime.tv_sec, (long)self.ru_stime.tv_usec, (long)self.ru_utime.tv_sec, (long)self.ru_utime.tv_usec,
+        (long)mt.ru_stime.tv_sec, (long)mt.ru_stime.tv_usec, (long)mt.ru_utime.tv_sec, (long)mt.ru_utime.tv_usec);
 }
 
 static void sec_commandstats(text_t *t)
@@ -206,6 +256,9 @@ static void sec_errorstats(text_t *t)
         if (counts[j]) add(t, "errorstat_%s:count=%lld\r\n", codes[j], counts[j]);
 }
 
+/* Latency percentiles are not tracked yet: the section exists, empty. */
+static void sec_latencystats(text_t *t) { add(t, "# Latencystats\r\n"); }
+
 static void sec_cluster(text_t *t) { add(t, "# Cluster\r\ncluster_enabled:%d\r\n", config_cluster_enabled() ? 1 : 0); }
 
 static void sec_keyspace(text_t *t)
@@ -227,6 +280,7 @@ static const section_t sections[] = {
     { "persistence", sec_persistence, true }, { "stats", sec_stats, true },
     { "replication", sec_replication, true }, { "cpu", sec_cpu, true }, { "modules", NULL, true },
     { "commandstats", sec_commandstats, false }, { "errorstats", sec_errorstats, true },
+    { "latencystats", sec_latencystats, false },
     { "cluster", sec_cluster, true }, { "keyspace", sec_keyspace, true },
 };
 #define NSECTIONS ((int)(sizeof sections / sizeof sections[0]))

@@ -38,6 +38,7 @@ typedef struct txn {
     int ncmds;
     int slot;
     int nwatch;
+    int watch_slot;
     uint32_t watch_index[64];
     uint64_t watch_version[64];
     uint64_t watch_flush_epoch;
@@ -177,7 +178,7 @@ static void txn_step(client_t *c)
     while (!t->waiting && !t->aborted) {
         /* The WATCH check comes first, on the worker that owns the keys. */
         if (!t->watch_checked && t->nwatch > 0) {
-            int wowner = worker_of_slot((unsigned)c->watch_slot);
+            int wowner = worker_of_slot((unsigned)t->watch_slot);
             if (wowner == w->index) {
                 t->watch_checked = true;
                 if (!watch_ok_here(w, t)) { t->aborted = true; break; }
@@ -324,6 +325,7 @@ void cmd_exec(cmd_ctx_t *ctx)
     t->ncmds = c->mq_len;
     t->slot = c->multi_slot;
     t->nwatch = c->nwatch;
+    t->watch_slot = c->watch_slot;
     memcpy(t->watch_index, c->watch_index, sizeof t->watch_index);
     memcpy(t->watch_version, c->watch_version, sizeof t->watch_version);
     t->watch_flush_epoch = c->watch_flush_epoch;

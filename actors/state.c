@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -382,9 +383,38 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
     if (S.save_pending) state_request_save(&S.actor);
 }
 
+/* One node per config file: an exclusive lock held for the life of the
+ * process. The lock lives on a side file because nodes.conf itself is
+ * replaced by rename on every save. */
+static int lock_conf(const char *conf_path)
+{
+    char lock_path[1100];
+    snprintf(lock_path, sizeof lock_path, "%s.lock", conf_path);
+    int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        fprintf(stderr, "Can't open %s in order to acquire a lock: %s\n", lock_path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK) {
+            fprintf(stderr, "Sorry, the cluster configuration file %s is already used by a different Redis Cluster "
+                            "node. Please make sure that different nodes use different cluster configuration files.\n",
+                    conf_path);
+            LOG_WARNING("Sorry, the cluster configuration file %s is already used by a different Redis Cluster node. "
+                        "Please make sure that different nodes use different cluster configuration files.", conf_path);
+        } else {
+            fprintf(stderr, "Impossible to lock %s: %s\n", lock_path, strerror(errno));
+        }
+        close(fd);
+        return -1;
+    }
+    return fd;   /* kept open (and locked) until exit */
+}
+
 int state_start(rt_thread_t *thread, const char *conf_path)
 {
     memset(&S, 0, sizeof S);
+    if (lock_conf(conf_path) < 0) return -1;
     snprintf(S.conf_path, sizeof S.conf_path, "%s", conf_path);
     S.started_mono = rt_mono_ms();
     state_reset_tables();

@@ -140,6 +140,7 @@ void stats_reset_all(void)
         atomic_store_explicit(&w->stats.keyspace_hits, 0, memory_order_relaxed);
         atomic_store_explicit(&w->stats.keyspace_misses, 0, memory_order_relaxed);
         atomic_store_explicit(&w->stats.expired_keys, 0, memory_order_relaxed);
+        atomic_store_explicit(&w->stats.reset_requested, 1, memory_order_relaxed);
         atomic_store_explicit(&w->stats.net_input_bytes, 0, memory_order_relaxed);
         atomic_store_explicit(&w->stats.net_output_bytes, 0, memory_order_relaxed);
     }

@@ -102,7 +102,7 @@ void client_slot_done(worker_t *w, reply_slot_t *s)
     }
     client_schedule_write(c);
     /* Replies drained: parsing may resume if it was held back. */
-    if (c->qpos < c->qlen && c->pending_count < MAX_PENDING_PER_CLIENT)
+    if (!c->in_input && c->qpos < c->qlen && c->pending_count < MAX_PENDING_PER_CLIENT)
         client_process_input(c);
 }
 
@@ -127,6 +127,7 @@ static bool client_write(client_t *c)
         if (n > 0) {
             c->out_sent += (size_t)n;
             atomic_fetch_add_explicit(&w->stats.net_output_bytes, n, memory_order_relaxed);
+            atomic_fetch_add_explicit(&w->stats.writes_processed, 1, memory_order_relaxed);
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
@@ -313,6 +314,8 @@ static void snap_leave(worker_t *w)
 void client_process_input(client_t *c)
 {
     worker_t *w = c->worker;
+    if (c->in_input) return;
+    c->in_input = true;
     snap_enter(w);
     while (!(c->flags & (CLIENT_CLOSED | CLIENT_CLOSE_AFTER_REPLY)) && c->qpos < c->qlen &&
            c->pending_count < MAX_PENDING_PER_CLIENT) {
@@ -353,6 +356,7 @@ void client_process_input(client_t *c)
         c->qpos += consumed;
     }
     snap_leave(w);
+    c->in_input = false;
     if (c->flags & CLIENT_CLOSED) return;
     /* Compact the query buffer. */
     if (c->qpos == c->qlen) {
@@ -392,6 +396,7 @@ static void read_cb(struct ev_loop *loop, ev_io *rio, int revents)
     }
     c->qlen += (size_t)n;
     atomic_fetch_add_explicit(&w->stats.net_input_bytes, n, memory_order_relaxed);
+    atomic_fetch_add_explicit(&w->stats.reads_processed, 1, memory_order_relaxed);
     if (c->pending_count >= MAX_PENDING_PER_CLIENT) return;
     client_process_input(c);
 }
@@ -460,13 +465,29 @@ static void worker_behaviour(rt_actor_t *self, rt_msg_t *msg)
     }
 }
 
+/* Publishes the keyspace's hit/miss/expired counters (relaxed: statistics
+ * only), rebased after CONFIG RESETSTAT. Owner thread only. */
+void worker_publish_ks_stats(worker_t *w)
+{
+    ks_stats_t ks = ks_stats(w->ks);
+    worker_stats_t *st = &w->stats;
+    if (atomic_exchange_explicit(&st->reset_requested, 0, memory_order_relaxed)) {
+        st->hits_base = (long long)ks.hits;
+        st->misses_base = (long long)ks.misses;
+        st->expired_base = (long long)ks.expired_keys;
+    }
+    atomic_store_explicit(&st->keyspace_hits, (long long)ks.hits - st->hits_base, memory_order_relaxed);
+    atomic_store_explicit(&st->keyspace_misses, (long long)ks.misses - st->misses_base, memory_order_relaxed);
+    atomic_store_explicit(&st->expired_keys, (long long)ks.expired_keys - st->expired_base, memory_order_relaxed);
+}
+
 static void worker_cron(rt_timer_t *t, void *arg)
 {
     (void)t;
     worker_t *w = arg;
     long long now = rt_now_ms();
-    long long expired = ks_active_expire(w->ks, now, 1000);
-    if (expired > 0) atomic_fetch_add_explicit(&w->stats.expired_keys, expired, memory_order_relaxed);
+    ks_active_expire(w->ks, now, 1000);
+    worker_publish_ks_stats(w);
     atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
     atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
     atomic_store_explicit(&w->stats.avg_ttl, ks_avg_ttl(w->ks, now), memory_order_relaxed);
@@ -490,8 +511,9 @@ int workers_start(int n, const int *listen_fds, int nlisten)
     if (n > MAX_WORKERS) n = MAX_WORKERS;
     g_nworkers = n;
     for (int i = 0; i < n; i++) {
-        char name[16];
-        snprintf(name, sizeof name, "worker-%d", i);
+        static char names[MAX_WORKERS][24];
+        char *name = names[i];
+        snprintf(name, sizeof names[i], "worker-%d", i);
         rt_thread_t *t = rt_thread_create(name);
         worker_t *w = calloc(1, sizeof *w);
         if (!t || !w) return -1;

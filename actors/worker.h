@@ -68,11 +68,14 @@ typedef struct worker_stats {
     _Atomic long long expired_keys;
     _Atomic long long keyspace_hits, keyspace_misses;
     _Atomic long long net_input_bytes, net_output_bytes;
+    _Atomic long long reads_processed, writes_processed;
     _Atomic long long total_errors;
     _Atomic long long connected_clients;
     _Atomic long long keys, expires;      /* published after each batch */
     _Atomic long long avg_ttl;
     _Atomic long long used_bytes;
+    _Atomic int reset_requested;          /* CONFIG RESETSTAT: rebase keyspace counters */
+    long long hits_base, misses_base, expired_base;   /* owner thread only */
 } worker_stats_t;
 
 typedef struct worker {
@@ -116,5 +119,8 @@ void worker_reply_async(remote_cmd_t *rc);
 
 /* Frees a remote command and its blob. */
 void remote_cmd_free(remote_cmd_t *rc);
+
+/* Owner thread: refresh the published keyspace counters. */
+void worker_publish_ks_stats(worker_t *w);
 
 #endif

@@ -1,0 +1,194 @@
+/* keyspace.h - one worker's share of the database: keys, values, expiry and a
+ * per-hash-slot index.
+ *
+ * A keyspace belongs to exactly one worker thread; only that thread may call
+ * any function here, so nothing is locked. Keys and string values are
+ * binary-safe. The hash table grows and shrinks by incremental rehashing, so
+ * no single call stalls for long even at millions of keys.
+ *
+ * Expiry follows Redis: a key whose absolute expiry (unix ms) is in the past
+ * (now > expire) is deleted when it is looked up (lazy) and by the sampling
+ * sweep of ks_active_expire (active). Functions that can expire keys take
+ * `now_ms`; functions documented "no side effects" never delete.
+ *
+ * Pointers to entries (ks_entry_t *) stay valid until the entry is deleted,
+ * replaced by ks_set_object/ks_rename, or the keyspace is flushed. Callbacks
+ * (ks_key_cb, ks_entry_cb) must not modify the keyspace.
+ */
+#ifndef SHOAL_ACTORS_KEYSPACE_H
+#define SHOAL_ACTORS_KEYSPACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct keyspace;
+
+#define KS_NO_EXPIRE (-1LL)     /* entry has no TTL */
+#define KS_KEEP_TTL  (-2LL)     /* ks_set_*: keep the existing TTL (SET KEEPTTL) */
+
+/* Value types, numbered as Redis's object types (RDB and TYPE use them). */
+enum ks_type {
+    KS_TYPE_STRING = 0,
+    KS_TYPE_LIST   = 1,
+    KS_TYPE_SET    = 2,
+    KS_TYPE_ZSET   = 3,
+    KS_TYPE_HASH   = 4,
+    KS_TYPE_MODULE = 5,
+    KS_TYPE_STREAM = 6,
+};
+
+#define KS_WRONGTYPE_ERR "WRONGTYPE Operation against a key holding the wrong kind of value"
+
+/* Non-string values are owned by the module that implements their type. The
+ * value struct starts with a ks_object_t, whose ops the keyspace uses to free
+ * it and to account its memory. */
+typedef struct ks_object_ops {
+    const char *type_name;                    /* TYPE reply, e.g. "list" */
+    void (*free_value)(void *obj);
+    size_t (*mem_usage)(const void *obj);     /* approximate bytes */
+} ks_object_ops_t;
+
+typedef struct ks_object {
+    const ks_object_ops_t *ops;
+} ks_object_t;
+
+/* String payload: exactly `len` bytes, room for `cap`. */
+typedef struct ks_str {
+    size_t len, cap;
+    uint8_t data[];
+} ks_str_t;
+
+/* One key. Fields are read-only outside keyspace.c. */
+typedef struct ks_entry {
+    struct ks_entry *next;                    /* hash bucket chain */
+    struct ks_entry *slot_prev, *slot_next;   /* per-slot list, newest first */
+    uint64_t hash;
+    long long expire_ms;                      /* absolute unix ms, or KS_NO_EXPIRE */
+    void *value;                              /* ks_str_t * or ks_object_t * */
+    uint32_t keylen;
+    uint32_t expire_idx;                      /* position in the TTL vector */
+    uint16_t slot;
+    uint8_t type;                             /* enum ks_type */
+    uint8_t key[];
+} ks_entry_t;
+
+typedef void (*ks_key_cb)(const uint8_t *key, size_t len, void *arg);
+typedef void (*ks_entry_cb)(void *arg, ks_entry_t *e);
+
+/* ---- lifetime ---- */
+/* Allocates an empty keyspace with a fresh random hash seed. Aborts on OOM. */
+struct keyspace *ks_create(void);
+/* Frees the keyspace and every key and value in it. NULL is fine. */
+void ks_free(struct keyspace *ks);
+/* Deletes every key (FLUSHALL/FLUSHDB on this worker's share). */
+void ks_flush(struct keyspace *ks);
+
+/* ---- lookup ---- */
+/* The live entry for key, or NULL. An expired entry is deleted (lazy expiry). */
+ks_entry_t *ks_lookup(struct keyspace *ks, const uint8_t *key, size_t len, long long now_ms);
+/* As ks_lookup, and counts a keyspace hit or miss (read commands). */
+ks_entry_t *ks_lookup_read(struct keyspace *ks, const uint8_t *key, size_t len, long long now_ms);
+/* True if key exists and is not expired. No side effects (no deletion, no
+ * stats, no rehash step): safe for routing decisions during migration. */
+bool ks_exists_noexpire(const struct keyspace *ks, const uint8_t *key, size_t len, long long now_ms);
+
+/* ---- writes ---- */
+/* Sets key to a copy of the string bytes, replacing any value of any type.
+ * expire_ms: absolute ms, KS_NO_EXPIRE (drop any TTL) or KS_KEEP_TTL (keep
+ * the TTL of a live key; an expired old key counts as absent at now_ms).
+ * Returns the (possibly reused) entry. */
+ks_entry_t *ks_set_string(struct keyspace *ks, const uint8_t *key, size_t klen,
+                          const void *val, size_t vlen, long long expire_ms, long long now_ms);
+/* As ks_set_string for a non-string value; takes ownership of obj. */
+ks_entry_t *ks_set_object(struct keyspace *ks, const uint8_t *key, size_t klen,
+                          int type, ks_object_t *obj, long long expire_ms, long long now_ms);
+/* Deletes key if live; an expired key is removed too but reported as absent.
+ * Returns true if a live key was deleted. */
+bool ks_delete(struct keyspace *ks, const uint8_t *key, size_t len, long long now_ms);
+void ks_delete_entry(struct keyspace *ks, ks_entry_t *e);
+/* Sets (when_ms >= 0) or removes (KS_NO_EXPIRE) the TTL. */
+void ks_set_expire(struct keyspace *ks, ks_entry_t *e, long long when_ms);
+/* Removes the TTL; true if there was one. */
+bool ks_persist(struct keyspace *ks, ks_entry_t *e);
+/* Moves e's value and TTL to newkey (replacing whatever newkey held) and
+ * deletes e. Returns the new entry; e is invalid afterwards. Renaming a key
+ * to itself returns e unchanged. */
+ks_entry_t *ks_rename(struct keyspace *ks, ks_entry_t *e, const uint8_t *newkey, size_t newlen);
+
+/* String in place: resizes e's string to newlen bytes (new bytes are zero),
+ * keeping the content; returns its data. e must be a string. */
+uint8_t *ks_str_resize(struct keyspace *ks, ks_entry_t *e, size_t newlen);
+/* For modules whose objects grow or shrink in place: adjusts ks_used_bytes. */
+void ks_mem_adjust(struct keyspace *ks, long long delta);
+
+/* ---- entry access ---- */
+static inline const uint8_t *ks_entry_key(const ks_entry_t *e, size_t *len)
+{
+    *len = e->keylen;
+    return e->key;
+}
+/* String bytes of a KS_TYPE_STRING entry. */
+static inline const uint8_t *ks_entry_str(const ks_entry_t *e, size_t *len)
+{
+    const ks_str_t *s = (const ks_str_t *)e->value;
+    *len = s->len;
+    return s->data;
+}
+/* "string", "list", ... as TYPE replies. */
+const char *ks_type_name(const ks_entry_t *e);
+
+/* Redis's string-to-integer rule (string2ll), shared by INCR, EXPIRE, SETRANGE
+ * and the other commands that read integers: optional '-', no '+', no spaces,
+ * no leading zeros ("0" alone is fine, "-0" is not), at most 20 bytes, in
+ * range of long long. Returns false if `s` is not such a number. */
+bool ks_str_to_ll(const uint8_t *s, size_t len, long long *out);
+
+/* ---- expiry ---- */
+/* Redis-like active expiry: samples keys with a TTL and deletes expired
+ * ones, repeating while many of a sample were expired, until the budget
+ * (microseconds of CPU wall time) is spent. Also advances incremental rehash
+ * and shrinks an oversized table. Call every 100 ms. Returns keys deleted. */
+size_t ks_active_expire(struct keyspace *ks, long long now_ms, long long budget_us);
+
+/* ---- statistics ---- */
+size_t ks_size(const struct keyspace *ks);                 /* keys, expired-not-yet-deleted included */
+size_t ks_expires_count(const struct keyspace *ks);        /* keys with a TTL */
+long long ks_avg_ttl(const struct keyspace *ks, long long now_ms);  /* ms, 0 if no TTLs */
+size_t ks_used_bytes(const struct keyspace *ks);           /* approximate heap use */
+typedef struct ks_stats {
+    uint64_t expired_keys;       /* deleted because their TTL passed (lazy + active) */
+    uint64_t hits, misses;       /* ks_lookup_read outcomes */
+} ks_stats_t;
+ks_stats_t ks_stats(const struct keyspace *ks);
+
+/* ---- whole-keyspace iteration (fanout commands) ---- */
+/* KEYS: calls cb for every live key matching the glob pattern ("*" = all).
+ * Returns the number of keys reported. */
+size_t ks_keys(struct keyspace *ks, const uint8_t *pat, size_t patlen, long long now_ms,
+               ks_key_cb cb, void *arg);
+/* SCAN step from `cursor` (0 starts). Visits buckets until about `count`
+ * keys were seen, reports live keys matching pattern (NULL = all) and type
+ * (NULL = any; a type name such as "string", case-insensitive; an unknown name
+ * matches nothing, as in 7.0). Returns the next cursor, 0 when done. A key
+ * present during the whole scan is reported at least once, even if the table
+ * is resized between calls. The cursor is always below the table size (< 2^58
+ * in practice), so callers may keep a few high bits of their own. */
+uint64_t ks_scan(struct keyspace *ks, uint64_t cursor, const uint8_t *pat, size_t patlen,
+                 long long count, const uint8_t *type, size_t typelen, long long now_ms,
+                 ks_key_cb cb, void *arg);
+/* Reports one random live key through cb (expired ones met on the way are
+ * deleted). Returns false, without calling cb, if there is none. */
+bool ks_random_key(struct keyspace *ks, long long now_ms, ks_key_cb cb, void *arg);
+/* Every entry, expired or not, in table order (RDB, DEBUG). */
+void ks_foreach(struct keyspace *ks, ks_entry_cb cb, void *arg);
+
+/* ---- per-slot index ---- */
+size_t ks_count_in_slot(const struct keyspace *ks, unsigned slot);
+/* Up to count keys of slot, most recently added first. Returns how many. */
+size_t ks_keys_in_slot(const struct keyspace *ks, unsigned slot, size_t count,
+                       ks_key_cb cb, void *arg);
+/* Deletes every key of slot (slot lost, CLUSTER FLUSHSLOTS). Returns how many. */
+size_t ks_delete_slot(struct keyspace *ks, unsigned slot);
+
+#endif
