@@ -296,6 +296,16 @@ class ProcessExited(Exception):
     pass
 
 
+def _die_with_parent():
+    """Runs in the child before exec: if the test runner itself is killed, the kernel
+    sends SIGKILL to the servers it started, so none is left behind."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 class Server:
     """One shoal-node or redis-server process that this test run started."""
 
@@ -348,7 +358,8 @@ class Server:
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
         self.popen = subprocess.Popen(self.argv(), stdout=logf, stderr=subprocess.STDOUT,
-                                      stdin=subprocess.DEVNULL, cwd=str(self.dir), env=env)
+                                      stdin=subprocess.DEVNULL, cwd=str(self.dir), env=env,
+                                      preexec_fn=_die_with_parent)
         logf.close()
         return self
 
