@@ -85,6 +85,8 @@ typedef struct client {
 resp_buf_t *client_reply_target(client_t *c);
 /* A pending slot at the FIFO tail, to be filled by a later completion. */
 reply_slot_t *client_defer_reply(client_t *c);
+/* Gives a pending slot its reply bytes (copied) and completes it. */
+void client_slot_fill(worker_t *w, reply_slot_t *s, const char *data, size_t len);
 /* Marks a slot done and moves every ready reply at the head to the output. */
 void client_slot_done(worker_t *w, reply_slot_t *s);
 /* Schedules the output buffer for writing before the loop sleeps. */

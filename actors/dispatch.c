@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "actors/batch.h"
 #include "actors/client.h"
 #include "actors/config.h"
 #include "actors/dispatch.h"
@@ -235,19 +236,7 @@ static void exec_at_slot(client_t *c, const cmd_def_t *cmd, int argc, const uint
         dispatch_run_local(w, c, cmd, argc, argv, argvlen, client_reply_target(c), now);
         return;
     }
-    remote_cmd_t *rc = calloc(1, sizeof *rc);
-    if (!rc) abort();
-    rc->origin = w;
-    rc->proto = c->proto;
-    rc->now_ms = now;
-    rc->ncmds = 1;
-    rc->cmds = calloc(1, sizeof *rc->cmds);
-    if (!rc->cmds) abort();
-    queued_cmd_copy(&rc->cmds[0], cmd, argc, argv, argvlen);
-    resp_buf_init(&rc->reply, c->proto);
-    rc->slot = client_defer_reply(c);
-    rc->hdr.type = WMSG_EXEC;
-    rt_send(&g_workers[target]->actor, &rc->hdr);
+    batch_add(w, target, client_defer_reply(c), cmd, argc, argv, argvlen, c->proto, now);
 }
 
 void dispatch_keyed_at(cmd_ctx_t *ctx, int slot)
@@ -274,6 +263,7 @@ remote_cmd_t *dispatch_defer(cmd_ctx_t *ctx, rt_actor_t *to, uint32_t msg_type)
     resp_buf_init(&rc->reply, c->proto);
     rc->slot = client_defer_reply(c);
     rc->hdr.type = msg_type;
+    batch_flush(c->worker, -1);
     rt_send(to, &rc->hdr);
     return rc;
 }

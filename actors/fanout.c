@@ -60,7 +60,7 @@ static void send_to_worker(client_t *c, const cmd_def_t *cmd, int argc, const ui
     resp_buf_init(&rc->reply, c->proto);
     rc->slot = client_defer_reply(c);
     rc->hdr.type = WMSG_EXEC;
-    rt_send(&g_workers[target]->actor, &rc->hdr);
+    worker_send(w, target, &rc->hdr);
 }
 
 /* Validates SCAN's arguments; returns false after replying an error. */
@@ -189,7 +189,7 @@ void dispatch_fanout(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t 
         rc->slot = slot;
         rc->client_id = c->id;
         rc->hdr.type = WMSG_FANOUT;
-        rt_send(&g_workers[i]->actor, &rc->hdr);
+        worker_send(c->worker, i, &rc->hdr);
     }
 }
 

@@ -211,7 +211,7 @@ static void txn_step(client_t *c)
                 t->watch_checked = true;
                 rc->slot = client_defer_reply(c);
                 rc->hdr.type = WMSG_EXEC;
-                rt_send(&g_workers[wowner]->actor, &rc->hdr);
+                worker_send(w, wowner, &rc->hdr);
                 return;
             }
         }
@@ -238,7 +238,7 @@ static void txn_step(client_t *c)
             resp_buf_init(&rc->reply, c->proto);
             rc->slot = client_defer_reply(c);
             rc->hdr.type = WMSG_EXEC;
-            rt_send(&g_workers[owner]->actor, &rc->hdr);
+            worker_send(w, owner, &rc->hdr);
             return;
         }
         t->next++;

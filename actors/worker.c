@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "actors/batch.h"
 #include "actors/client.h"
 #include "actors/stats.h"
 #include "actors/config.h"
@@ -75,6 +76,24 @@ reply_slot_t *client_defer_reply(client_t *c)
 }
 
 static void client_free(client_t *c);
+
+void client_slot_fill(worker_t *w, reply_slot_t *s, const char *data, size_t len)
+{
+    client_t *c = s->client;
+    if (!s->txn_part && s == c->pending_head && !(c->flags & CLIENT_CLOSED)) {
+        /* The common case: the reply is next in line, so it goes straight out. */
+        resp_buf_append(&c->out, data, len);
+    } else if (!(c->flags & CLIENT_CLOSED)) {
+        resp_buf_append(&s->buf, data, len);
+    }
+    client_slot_done(w, s);
+}
+
+void worker_send(worker_t *from, int to, rt_msg_t *msg)
+{
+    batch_flush(from, to);
+    rt_send(&g_workers[to]->actor, msg);
+}
 
 void client_slot_done(worker_t *w, reply_slot_t *s)
 {
@@ -168,7 +187,8 @@ static void write_cb(struct ev_loop *loop, ev_io *wio, int revents)
 /* Before the loop sleeps: flush every client that got output this iteration. */
 static void flush_pending_writes(rt_thread_t *t, void *arg)
 {
-    (void)t; (void)arg;
+    (void)t;
+    batch_flush((worker_t *)arg, -1);
     while (pending_writes) {
         client_t *c = pending_writes;
         pending_writes = c->next_write;
@@ -243,10 +263,56 @@ static void format_addr(const struct sockaddr_storage *ss, char *out, size_t cap
 }
 
 static void read_cb(struct ev_loop *loop, ev_io *rio, int revents);
+static void write_cb(struct ev_loop *loop, ev_io *wio, int revents);
 
+typedef struct newconn {
+    rt_msg_t hdr;
+    int fd;
+    struct sockaddr_storage ss;
+} newconn_t;
+
+static _Atomic unsigned g_next_worker;
+
+/* Sets up a connection on the worker that will own it (its own thread). */
+static void adopt_connection(worker_t *w, int fd, const struct sockaddr_storage *ss)
+{
+    struct ev_loop *loop = rt_thread_loop(w->thread);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    client_t *c = calloc(1, sizeof *c);
+    if (!c) { close(fd); return; }
+    c->worker = w;
+    c->id = atomic_fetch_add(&g_next_client_id, 1);
+    c->fd = fd;
+    c->proto = 2;
+    c->multi_slot = -1;
+    c->watch_slot = -1;
+    c->created_ms = c->last_interaction_ms = rt_now_ms();
+    c->last_cmd = "NULL";
+    format_addr(ss, c->addr, sizeof c->addr);
+    struct sockaddr_storage ls;
+    socklen_t ll = sizeof ls;
+    if (getsockname(fd, (struct sockaddr *)&ls, &ll) == 0) format_addr(&ls, c->laddr, sizeof c->laddr);
+    if (!config_requirepass_set()) c->flags |= CLIENT_AUTHENTICATED;
+    resp_parser_init(&c->parser, config_proto_max_bulk_len());
+    c->parser.authenticated = (c->flags & CLIENT_AUTHENTICATED) != 0;
+    resp_buf_init(&c->out, 2);
+    ev_io_init(&c->rio, read_cb, fd, EV_READ);
+    c->rio.data = c;
+    ev_io_init(&c->wio, write_cb, fd, EV_WRITE);
+    c->wio.data = c;
+    ev_io_start(loop, &c->rio);
+    c->next = w->clients;
+    if (w->clients) w->clients->prev = c;
+    w->clients = c;
+    atomic_fetch_add_explicit(&w->stats.connections_received, 1, memory_order_relaxed);
+}
+
+/* Any worker may win the accept; connections are then dealt round-robin so
+ * that socket I/O spreads evenly over the workers. */
 static void accept_cb(struct ev_loop *loop, ev_io *lw, int revents)
 {
-    (void)revents;
+    (void)revents; (void)loop;
     worker_t *w = lw->data;
     for (int i = 0; i < 32; i++) {
         struct sockaddr_storage ss;
@@ -265,36 +331,19 @@ static void accept_cb(struct ev_loop *loop, ev_io *lw, int revents)
             atomic_fetch_add_explicit(&w->stats.rejected_connections, 1, memory_order_relaxed);
             continue;
         }
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        client_t *c = calloc(1, sizeof *c);
-        if (!c) { close(fd); return; }
-        c->worker = w;
-        c->id = atomic_fetch_add(&g_next_client_id, 1);
-        c->fd = fd;
-        c->proto = 2;
-        c->multi_slot = -1;
-        c->watch_slot = -1;
-        c->created_ms = c->last_interaction_ms = rt_now_ms();
-        c->last_cmd = "NULL";
-        format_addr(&ss, c->addr, sizeof c->addr);
-        struct sockaddr_storage ls;
-        socklen_t ll = sizeof ls;
-        if (getsockname(fd, (struct sockaddr *)&ls, &ll) == 0) format_addr(&ls, c->laddr, sizeof c->laddr);
-        if (!config_requirepass_set()) c->flags |= CLIENT_AUTHENTICATED;
-        resp_parser_init(&c->parser, config_proto_max_bulk_len());
-        c->parser.authenticated = (c->flags & CLIENT_AUTHENTICATED) != 0;
-        resp_buf_init(&c->out, 2);
-        ev_io_init(&c->rio, read_cb, fd, EV_READ);
-        c->rio.data = c;
-        ev_io_init(&c->wio, write_cb, fd, EV_WRITE);
-        c->wio.data = c;
-        ev_io_start(loop, &c->rio);
-        c->next = w->clients;
-        if (w->clients) w->clients->prev = c;
-        w->clients = c;
-        atomic_fetch_add_explicit(&w->stats.connections_received, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&w->stats.connected_clients, 1, memory_order_relaxed);
+        int target = (int)(atomic_fetch_add_explicit(&g_next_worker, 1, memory_order_relaxed) % (unsigned)g_nworkers);
+        /* counted now so that maxclients holds while the hand-off is in flight */
+        atomic_fetch_add_explicit(&g_workers[target]->stats.connected_clients, 1, memory_order_relaxed);
+        if (target == w->index) {
+            adopt_connection(w, fd, &ss);
+            continue;
+        }
+        newconn_t *m = calloc(1, sizeof *m);
+        if (!m) { close(fd); continue; }
+        m->hdr.type = WMSG_NEWCONN;
+        m->fd = fd;
+        m->ss = ss;
+        rt_send(&g_workers[target]->actor, &m->hdr);
     }
 }
 
@@ -455,6 +504,24 @@ static void worker_behaviour(rt_actor_t *self, rt_msg_t *msg)
     }
     case WMSG_FANOUT_DONE:
         dispatch_fanout_done(w, rc);
+        break;
+    case WMSG_NEWCONN: {
+        newconn_t *m = (newconn_t *)msg;
+        adopt_connection(w, m->fd, &m->ss);
+        free(m);
+        break;
+    }
+    case WMSG_BATCH: {
+        cmd_batch_t *b = (cmd_batch_t *)msg;
+        snap_enter(w);
+        batch_execute(w, b);
+        snap_leave(w);
+        b->hdr.type = WMSG_BATCH_DONE;
+        rt_send(&b->origin->actor, &b->hdr);
+        break;
+    }
+    case WMSG_BATCH_DONE:
+        batch_complete(w, (cmd_batch_t *)msg);
         break;
     case WMSG_STOP:
         free(msg);

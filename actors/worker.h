@@ -26,6 +26,9 @@ enum worker_msg {
     WMSG_FANOUT,          /* run a fan-out part here (fanout_part_t) */
     WMSG_FANOUT_DONE,
     WMSG_STOP,
+    WMSG_NEWCONN,         /* adopt an accepted connection (newconn_t) */
+    WMSG_BATCH,           /* run a batch of commands here (cmd_batch_t) */
+    WMSG_BATCH_DONE,      /* a batch came back with its replies */
 };
 
 struct reply_slot;
@@ -98,6 +101,7 @@ typedef struct worker {
     struct cmdstat *cmdstats;     /* per command, indexed by cmd id */
     struct errstat *errstats;
     int nerrstats;
+    struct cmd_batch *outbox[MAX_WORKERS];   /* commands waiting to go to each worker */
 } worker_t;
 
 extern worker_t *g_workers[MAX_WORKERS];
@@ -119,6 +123,10 @@ void worker_reply_async(remote_cmd_t *rc);
 
 /* Frees a remote command and its blob. */
 void remote_cmd_free(remote_cmd_t *rc);
+
+/* Sends a message to another worker after the commands already queued for
+ * it (keeps per-pair order with batched commands). */
+void worker_send(worker_t *from, int to, rt_msg_t *msg);
 
 /* Owner thread: refresh the published keyspace counters. */
 void worker_publish_ks_stats(worker_t *w);
