@@ -605,7 +605,13 @@ size_t ks_active_expire(struct keyspace *ks, long long now_ms, long long budget_
 size_t ks_size(const struct keyspace *ks) { return ks->ht[0].used + ks->ht[1].used; }
 size_t ks_expires_count(const struct keyspace *ks) { return ks->ttl_len; }
 size_t ks_used_bytes(const struct keyspace *ks) { return ks->used_bytes; }
-ks_stats_t ks_stats(const struct keyspace *ks) { return ks->stats; }
+ks_stats_t ks_stats(const struct keyspace *ks)
+{
+    ks_stats_t st = ks->stats;
+    st.buckets = ks->ht[0].size + ks->ht[1].size;
+    st.rehashing = ks->rehash_idx >= 0;
+    return st;
+}
 
 long long ks_avg_ttl(const struct keyspace *ks, long long now_ms)
 {

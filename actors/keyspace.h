@@ -159,6 +159,8 @@ size_t ks_used_bytes(const struct keyspace *ks);           /* approximate heap u
 typedef struct ks_stats {
     uint64_t expired_keys;       /* deleted because their TTL passed (lazy + active) */
     uint64_t hits, misses;       /* ks_lookup_read outcomes */
+    size_t buckets;              /* hash table size(s), both tables while rehashing */
+    bool rehashing;              /* an incremental resize is under way */
 } ks_stats_t;
 ks_stats_t ks_stats(const struct keyspace *ks);
 
