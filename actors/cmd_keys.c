@@ -148,8 +148,9 @@ static void ttl_generic(cmd_ctx_t *ctx, bool ms, bool absolute)
     }
     long long ttl = absolute ? e->expire_ms : e->expire_ms - ctx->now_ms;
     if (ttl < 0) ttl = 0;
-    /* ttl + 500 wraps like Redis's signed arithmetic does on its hardware. */
-    resp_add_int(ctx->reply, ms ? ttl : (long long)((unsigned long long)ttl + 500) / 1000);
+    /* Rounded in unsigned arithmetic: redis-server answers 9223372036854776 for
+     * an expiry at LLONG_MAX ms, so ttl + 500 must not wrap negative. */
+    resp_add_int(ctx->reply, ms ? ttl : (long long)(((unsigned long long)ttl + 500) / 1000));
 }
 
 void cmd_ttl(cmd_ctx_t *ctx) { ttl_generic(ctx, false, false); }

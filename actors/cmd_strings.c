@@ -343,9 +343,9 @@ void cmd_decrby(cmd_ctx_t *ctx)
     incr_generic(ctx, -decr);
 }
 
-/* Redis's string2ld: strtold over the whole text, no leading space, no
- * NaN, no overflow or underflow to zero. Like Redis, the text is read as a C
- * string, so an embedded NUL ends it. */
+/* Redis's string2ld: strtold over the whole text (an embedded NUL makes it
+ * invalid, as redis-server 7.0.15 answers), no leading space, no NaN, no
+ * overflow or underflow to zero. */
 static bool parse_long_double(const uint8_t *s, size_t len, long double *out)
 {
     char buf[MAX_LD_CHARS];
@@ -355,7 +355,7 @@ static bool parse_long_double(const uint8_t *s, size_t len, long double *out)
     char *end;
     errno = 0;
     long double v = strtold(buf, &end);
-    if (buf[0] == ' ' || (buf[0] >= '\t' && buf[0] <= '\r') || *end != '\0' || isnan(v) ||
+    if (buf[0] == ' ' || (buf[0] >= '\t' && buf[0] <= '\r') || end != buf + len || isnan(v) ||
         errno == EINVAL || (errno == ERANGE && (isinf(v) || v == 0)))
         return false;
     *out = v;
