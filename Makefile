@@ -82,7 +82,8 @@ build/fuzz/%: tests/fuzz/%.c $(PROTO_SRC) | $(DEPS_STAMP)
 FUZZ_SECONDS ?= 60
 fuzz: deps $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/corpus/$$n; \
-	  echo "== $$n"; $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/corpus/$$n tests/fuzz/corpus/$$n 2>&1 | \
+	  seeds=tests/fuzz/corpus/$$n; [ -d $$seeds ] || seeds=; \
+	  echo "== $$n"; $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/corpus/$$n $$seeds 2>&1 | \
 	  grep -E "stat::number_of_executed_units|stat::average_exec_per_sec|ERROR|SUMMARY" ; done
 
 clean:
