@@ -70,8 +70,13 @@ test: deps bin/shoal-node build/unit-tests
 run: deps bin/shoal-node
 	@./tests/run-cluster.sh
 
-bench: deps bin/shoal-node
+bench: deps bin/shoal-node build/bench/gossip_flood
 	@$(PY) bench/run.py
+
+# The bus PING flooder of bench/run.py's gossip section (links proto/ only).
+build/bench/gossip_flood: bench/gossip_flood.c proto/bus.c proto/bus_build.c proto/bus.h | $(DEPS_STAMP)
+	@mkdir -p build/bench
+	$(CC) $(CSTD) -O2 -g $(WARN) -I. -pthread -o $@ $< proto/bus.c proto/bus_build.c
 
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 build/fuzz/%: tests/fuzz/%.c $(PROTO_SRC) | $(DEPS_STAMP)

@@ -1,0 +1,435 @@
+/* gossip_flood.c - cluster-bus PING flooder for bench/run.py's gossip section.
+ *
+ * What it is for: measuring how many bus PINGs one node (shoal-node or
+ * redis-server 7.0.15) answers per second and per second of its own CPU. It
+ * opens K TCP connections to the node's bus port, each acting as one fake
+ * peer with its own random valid 40-hex name, keeps W PINGs (built with
+ * proto/bus.h, with -g gossip entries each) in flight per connection, and
+ * counts the PONGs that come back. A 7.0.15 node answers every PING with a
+ * PONG on the same link even when the sender is unknown to it
+ * (spec/cluster-bus.md §5.2 step 5.3), so no handshake is needed and both
+ * servers see the same traffic.
+ *
+ * After a warm-up it counts PONGs for -t seconds and, given -P <pid>, reads
+ * that process's utime+stime from /proc/<pid>/stat at the start and end of the
+ * same window, so the figure per server CPU-second covers exactly the counted
+ * PONGs. It prints one line of key=value pairs for run.py to parse.
+ *
+ * What it must never do: send MEET (the node would add our fake peers to its
+ * cluster and try to connect back), send anything a 7.0.15 node would drop or
+ * close the link for, or connect anywhere but the host and port it is given.
+ * It exits non-zero if the node closes links or answers nothing, so a
+ * failing server never shows up as a throughput figure.
+ *
+ * Usage: gossip_flood -p busport [-h 127.0.0.1] [-k 32] [-w 16] [-t 5]
+ *                     [-g 3] [-j 1] [-W 1] [-P pid]
+ *   -k connections   -w PINGs in flight per connection   -t seconds counted
+ *   -g gossip entries per PING   -j flooder threads   -W warm-up seconds
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proto/bus.h"
+
+#define FRAME_VARIANTS 4     /* PINGs per connection differ in their gossip entries */
+#define MAX_IOV 64
+#define READ_BUF (256 * 1024)
+#define PEEK_LEN 14          /* sig, totlen, ver, port, type: enough to count a frame */
+
+struct conn {
+    int fd;
+    uint8_t *frames[FRAME_VARIANTS];
+    size_t frame_len;        /* all variants have the same length */
+    unsigned next_variant;
+    /* write side: frames owed (window credit not yet written) and how much of
+     * the frame at the head has been written already */
+    unsigned to_write;
+    size_t head_off;
+    bool want_out;           /* EPOLLOUT registered */
+    /* read side: the frame being skipped */
+    uint8_t peek[PEEK_LEN];
+    size_t peek_have;
+    uint64_t frame_left;     /* bytes of the current frame after the peeked part */
+    bool closed;
+};
+
+struct worker {
+    pthread_t thread;
+    struct conn *conns;
+    unsigned nconns;
+    int epfd;
+    /* read by the main thread while the worker runs: relaxed is enough, the
+     * figures are sampled, not synchronised with anything */
+    _Atomic uint64_t pongs;
+    _Atomic uint64_t others;  /* frames of any other type */
+    _Atomic uint64_t closed;
+    char error[160];
+};
+
+static struct {
+    const char *host;
+    int port;
+    unsigned k, window, gossip, threads;
+    double seconds, warmup;
+    long pid;
+} opt = {"127.0.0.1", 0, 32, 16, 3, 1, 5.0, 1.0, 0};
+
+static atomic_bool stop_flag;
+
+static void die(const char *what)
+{
+    fprintf(stderr, "gossip_flood: %s: %s\n", what, strerror(errno));
+    exit(2);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* xorshift64*: cheap, seeded per process; names need only be distinct. */
+static uint64_t rng_state;
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 2685821657736338717ULL;
+}
+
+static void random_name(char out[BUS_NAME_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < BUS_NAME_LEN; i++) out[i] = hex[rng() & 15];
+    out[BUS_NAME_LEN] = '\0';
+}
+
+/* Builds the PING variants of one fake peer: a master with no slots, epochs 0,
+ * its address left for the receiver to take from the socket (myip ""). */
+static void build_frames(struct conn *c, unsigned peer_index)
+{
+    bus_header_t hdr;
+    memset(&hdr, 0, sizeof hdr);
+    random_name(hdr.sender);
+    hdr.port = (uint16_t)(30000 + peer_index);     /* never listened on: we never MEET */
+    hdr.cport = (uint16_t)(hdr.port + 10000 > 65535 ? 65535 : hdr.port + 10000);
+    hdr.pport = 0;
+    hdr.flags = BUS_NODE_MASTER;
+
+    bus_gossip_t g[64];
+    unsigned count = opt.gossip;
+    size_t len = bus_ping_len(count, NULL, 0);
+    uint32_t now = (uint32_t)time(NULL);
+    for (unsigned v = 0; v < FRAME_VARIANTS; v++) {
+        for (unsigned i = 0; i < count; i++) {
+            memset(&g[i], 0, sizeof g[i]);
+            random_name(g[i].name);
+            g[i].pong_received = now;
+            strcpy(g[i].ip, "127.0.0.1");
+            g[i].port = (uint16_t)(31000 + (rng() % 1000));
+            g[i].cport = (uint16_t)(g[i].port + 10000);
+            g[i].flags = BUS_NODE_MASTER;
+        }
+        c->frames[v] = malloc(len);
+        if (!c->frames[v]) die("malloc");
+        size_t n = bus_build_ping(c->frames[v], len, &hdr, BUS_PING, g, count, NULL, 0);
+        if (n != len) {
+            fprintf(stderr, "gossip_flood: bus_build_ping returned %zu, expected %zu\n", n, len);
+            exit(2);
+        }
+    }
+    c->frame_len = len;
+}
+
+static int connect_one(void)
+{
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)opt.port);
+    if (inet_pton(AF_INET, opt.host, &sa.sin_addr) != 1) {
+        fprintf(stderr, "gossip_flood: bad IPv4 address %s\n", opt.host);
+        exit(2);
+    }
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) die("socket");
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) die("connect");
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);   /* as the bus does */
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) die("fcntl");
+    return fd;
+}
+
+static void conn_close(struct worker *w, struct conn *c, const char *why)
+{
+    if (c->closed) return;
+    c->closed = true;
+    epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    atomic_fetch_add_explicit(&w->closed, 1, memory_order_relaxed);
+    if (!w->error[0]) snprintf(w->error, sizeof w->error, "%s", why);
+}
+
+static void set_want_out(struct worker *w, struct conn *c, bool on)
+{
+    if (c->want_out == on) return;
+    struct epoll_event ev = {.events = EPOLLIN | (on ? EPOLLOUT : 0), .data.ptr = c};
+    if (epoll_ctl(w->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0) die("epoll_ctl");
+    c->want_out = on;
+}
+
+/* Writes as many owed frames as the socket takes. */
+static void conn_flush(struct worker *w, struct conn *c)
+{
+    while (c->to_write > 0 && !c->closed) {
+        struct iovec iov[MAX_IOV];
+        unsigned n = c->to_write < MAX_IOV ? c->to_write : MAX_IOV;
+        unsigned v = c->next_variant;
+        for (unsigned i = 0; i < n; i++) {
+            uint8_t *f = c->frames[(v + i) % FRAME_VARIANTS];
+            size_t off = i == 0 ? c->head_off : 0;
+            iov[i].iov_base = f + off;
+            iov[i].iov_len = c->frame_len - off;
+        }
+        ssize_t r = writev(c->fd, iov, (int)n);
+        if (r < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+            if (errno == EINTR) continue;
+            conn_close(w, c, "write failed (server closed the link?)");
+            return;
+        }
+        size_t done = (size_t)r + c->head_off;
+        unsigned whole = (unsigned)(done / c->frame_len);
+        c->to_write -= whole;
+        c->next_variant = (c->next_variant + whole) % FRAME_VARIANTS;
+        c->head_off = done % c->frame_len;
+    }
+    set_want_out(w, c, c->to_write > 0 && !c->closed);
+}
+
+/* Consumes received bytes: counts whole frames by type, never keeps them. */
+static void conn_consume(struct worker *w, struct conn *c, const uint8_t *p, size_t n)
+{
+    uint64_t pongs = 0, others = 0;
+    while (n > 0) {
+        if (c->frame_left > 0) {
+            size_t take = n < c->frame_left ? n : (size_t)c->frame_left;
+            c->frame_left -= take;
+            p += take;
+            n -= take;
+            continue;
+        }
+        size_t take = PEEK_LEN - c->peek_have;
+        if (take > n) take = n;
+        memcpy(c->peek + c->peek_have, p, take);
+        c->peek_have += take;
+        p += take;
+        n -= take;
+        if (c->peek_have < PEEK_LEN) break;
+        uint32_t totlen = (uint32_t)c->peek[4] << 24 | (uint32_t)c->peek[5] << 16 |
+                          (uint32_t)c->peek[6] << 8 | c->peek[7];
+        uint16_t type = (uint16_t)(c->peek[12] << 8 | c->peek[13]);
+        if (memcmp(c->peek, BUS_SIG, 4) != 0 || totlen < BUS_HEADER_LEN) {
+            conn_close(w, c, "server sent a frame with a bad signature or length");
+            return;
+        }
+        if (type == BUS_PONG) pongs++;
+        else others++;
+        c->frame_left = totlen - PEEK_LEN;
+        c->peek_have = 0;
+    }
+    if (pongs) {
+        atomic_fetch_add_explicit(&w->pongs, pongs, memory_order_relaxed);
+        /* each PONG frees one slot of the window (we count it at its first bytes,
+         * which keeps the window full without waiting for the tail) */
+        c->to_write += (unsigned)pongs;
+    }
+    if (others) atomic_fetch_add_explicit(&w->others, others, memory_order_relaxed);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    uint8_t *buf = malloc(READ_BUF);
+    if (!buf) die("malloc");
+    for (unsigned i = 0; i < w->nconns; i++) conn_flush(w, &w->conns[i]);
+    struct epoll_event evs[64];
+    while (!atomic_load_explicit(&stop_flag, memory_order_relaxed)) {
+        int n = epoll_wait(w->epfd, evs, 64, 100);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            die("epoll_wait");
+        }
+        for (int i = 0; i < n; i++) {
+            struct conn *c = evs[i].data.ptr;
+            if (c->closed) continue;
+            if (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+                ssize_t r = read(c->fd, buf, READ_BUF);
+                if (r == 0) {
+                    conn_close(w, c, "server closed the link");
+                    continue;
+                }
+                if (r < 0) {
+                    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                        conn_close(w, c, "read failed");
+                    continue;
+                }
+                conn_consume(w, c, buf, (size_t)r);
+            }
+            if (!c->closed) conn_flush(w, c);
+        }
+    }
+    free(buf);
+    return NULL;
+}
+
+/* utime+stime of a process, in seconds; -1 if it cannot be read. */
+static double proc_cpu_seconds(long pid)
+{
+    char path[64], text[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    /* the command name may hold spaces and ')': fields start after the last ')' */
+    char *p = strrchr(text, ')');
+    if (!p) return -1;
+    unsigned long long utime = 0, stime = 0;
+    if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+               &utime, &stime) != 2)
+        return -1;
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static uint64_t total(struct worker *ws, _Atomic uint64_t *(*field)(struct worker *))
+{
+    uint64_t sum = 0;
+    for (unsigned i = 0; i < opt.threads; i++)
+        sum += atomic_load_explicit(field(&ws[i]), memory_order_relaxed);
+    return sum;
+}
+static _Atomic uint64_t *f_pongs(struct worker *w) { return &w->pongs; }
+static _Atomic uint64_t *f_others(struct worker *w) { return &w->others; }
+static _Atomic uint64_t *f_closed(struct worker *w) { return &w->closed; }
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: gossip_flood -p busport [-h ipv4] [-k conns] [-w window] "
+                    "[-t seconds] [-g gossip] [-j threads] [-W warmup] [-P server-pid]\n");
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    int ch;
+    while ((ch = getopt(argc, argv, "h:p:k:w:t:g:j:W:P:")) != -1) {
+        switch (ch) {
+        case 'h': opt.host = optarg; break;
+        case 'p': opt.port = atoi(optarg); break;
+        case 'k': opt.k = (unsigned)atoi(optarg); break;
+        case 'w': opt.window = (unsigned)atoi(optarg); break;
+        case 't': opt.seconds = atof(optarg); break;
+        case 'g': opt.gossip = (unsigned)atoi(optarg); break;
+        case 'j': opt.threads = (unsigned)atoi(optarg); break;
+        case 'W': opt.warmup = atof(optarg); break;
+        case 'P': opt.pid = atol(optarg); break;
+        default: usage();
+        }
+    }
+    if (opt.port <= 0 || opt.port > 65535 || opt.k == 0 || opt.window == 0 ||
+        opt.seconds <= 0 || opt.gossip > 64 || opt.threads == 0 || opt.warmup < 0)
+        usage();
+    if (opt.threads > opt.k) opt.threads = opt.k;
+
+    rng_state = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ULL;
+
+    struct worker *ws = calloc(opt.threads, sizeof *ws);
+    struct conn *conns = calloc(opt.k, sizeof *conns);
+    if (!ws || !conns) die("calloc");
+    for (unsigned i = 0; i < opt.k; i++) {
+        build_frames(&conns[i], i);
+        conns[i].fd = connect_one();
+        conns[i].to_write = opt.window;
+    }
+    /* connections are dealt to threads in contiguous runs */
+    unsigned base = 0;
+    for (unsigned t = 0; t < opt.threads; t++) {
+        struct worker *w = &ws[t];
+        w->nconns = opt.k / opt.threads + (t < opt.k % opt.threads);
+        w->conns = conns + base;
+        base += w->nconns;
+        w->epfd = epoll_create1(0);
+        if (w->epfd < 0) die("epoll_create1");
+        for (unsigned i = 0; i < w->nconns; i++) {
+            struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &w->conns[i]};
+            if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->conns[i].fd, &ev) < 0) die("epoll_ctl");
+        }
+    }
+    for (unsigned t = 0; t < opt.threads; t++)
+        if (pthread_create(&ws[t].thread, NULL, worker_main, &ws[t]) != 0) die("pthread_create");
+
+    /* warm-up, then the counted window */
+    struct timespec ts = {(time_t)opt.warmup, (long)((opt.warmup - (time_t)opt.warmup) * 1e9)};
+    nanosleep(&ts, NULL);
+    uint64_t p0 = total(ws, f_pongs), o0 = total(ws, f_others);
+    double cpu0 = opt.pid ? proc_cpu_seconds(opt.pid) : -1;
+    double t0 = now_s();
+    ts.tv_sec = (time_t)opt.seconds;
+    ts.tv_nsec = (long)((opt.seconds - (time_t)opt.seconds) * 1e9);
+    nanosleep(&ts, NULL);
+    uint64_t p1 = total(ws, f_pongs), o1 = total(ws, f_others);
+    double cpu1 = opt.pid ? proc_cpu_seconds(opt.pid) : -1;
+    double t1 = now_s();
+    atomic_store_explicit(&stop_flag, true, memory_order_relaxed);
+    for (unsigned t = 0; t < opt.threads; t++) pthread_join(ws[t].thread, NULL);
+
+    uint64_t closed = total(ws, f_closed);
+    double secs = t1 - t0;
+    uint64_t pongs = p1 - p0;
+    printf("pongs=%llu others=%llu seconds=%.3f pongs_per_sec=%.0f conns=%u window=%u "
+           "gossip=%u threads=%u closed=%llu",
+           (unsigned long long)pongs, (unsigned long long)(o1 - o0), secs, pongs / secs,
+           opt.k, opt.window, opt.gossip, opt.threads, (unsigned long long)closed);
+    if (opt.pid) {
+        double cpu = cpu0 >= 0 && cpu1 >= 0 ? cpu1 - cpu0 : -1;
+        printf(" server_cpu=%.3f pings_per_cpu_sec=%.0f", cpu, cpu > 0 ? pongs / cpu : 0.0);
+    }
+    printf("\n");
+    for (unsigned i = 0; i < opt.k; i++) {
+        if (!conns[i].closed) close(conns[i].fd);
+        for (unsigned v = 0; v < FRAME_VARIANTS; v++) free(conns[i].frames[v]);
+    }
+    int rc = 0;
+    for (unsigned t = 0; t < opt.threads; t++) {
+        if (ws[t].error[0]) {
+            fprintf(stderr, "gossip_flood: %s\n", ws[t].error);
+            rc = 1;
+        }
+        close(ws[t].epfd);
+    }
+    if (pongs == 0) {
+        fprintf(stderr, "gossip_flood: no PONG in the counted window\n");
+        rc = 1;
+    }
+    free(conns);
+    free(ws);
+    return rc;
+}
