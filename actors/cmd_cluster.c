@@ -17,6 +17,7 @@
 #include "actors/config.h"
 #include "actors/dispatch.h"
 #include "actors/keyspace.h"
+#include "actors/link.h"
 #include "actors/state.h"
 #include "actors/state_internal.h"
 #include "proto/nodes_conf.h"
@@ -55,15 +56,26 @@ static void not_yet(cmd_ctx_t *ctx, const char *what)
 {
     resp_add_errorf(ctx->reply, "ERR CLUSTER %s is not supported by this node yet", what);
 }
-void cmd_cluster_meet(cmd_ctx_t *ctx) { not_yet(ctx, "MEET"); }
-void cmd_cluster_forget(cmd_ctx_t *ctx) { not_yet(ctx, "FORGET"); }
-void cmd_cluster_replicate(cmd_ctx_t *ctx) { not_yet(ctx, "REPLICATE"); }
+void cmd_cluster_meet(cmd_ctx_t *ctx) { to_state(ctx); }
+void cmd_cluster_forget(cmd_ctx_t *ctx) { to_state(ctx); }
+void cmd_cluster_replicate(cmd_ctx_t *ctx) { to_state(ctx); }
 void cmd_cluster_failover(cmd_ctx_t *ctx) { not_yet(ctx, "FAILOVER"); }
 void cmd_cluster_setslot(cmd_ctx_t *ctx) { not_yet(ctx, "SETSLOT"); }
 
+static const char *link_owner(link_id_t id, bool outbound, void *arg)
+{
+    const cluster_snapshot_t *s = arg;
+    for (int i = 0; i < s->node_count; i++) {
+        if (i == s->myself) continue;
+        if ((outbound && s->nodes[i].out_link == id) || (!outbound && s->nodes[i].in_link == id))
+            return s->nodes[i].name;
+    }
+    return NULL;
+}
+
 void cmd_cluster_links(cmd_ctx_t *ctx)
 {
-    resp_add_array(ctx->reply, 0);   /* no bus links exist yet */
+    links_reply(ctx->reply, link_owner, (void *)snap(ctx));
 }
 
 void cmd_cluster_myid(cmd_ctx_t *ctx)
@@ -158,15 +170,32 @@ void cmd_cluster_info(cmd_ctx_t *ctx)
         else if (s->nodes[o].flags & NODE_PFAIL) pfail++;
         else ok++;
     }
-    char buf[2048];
+    char buf[4096];
     int n = snprintf(buf, sizeof buf,
                      "cluster_state:%s\r\ncluster_slots_assigned:%d\r\ncluster_slots_ok:%d\r\n"
                      "cluster_slots_pfail:%d\r\ncluster_slots_fail:%d\r\ncluster_known_nodes:%d\r\n"
-                     "cluster_size:%d\r\ncluster_current_epoch:%llu\r\ncluster_my_epoch:%llu\r\n"
-                     "cluster_stats_messages_sent:0\r\ncluster_stats_messages_received:0\r\n"
-                     "total_cluster_links_buffer_limit_exceeded:0\r\n",
+                     "cluster_size:%d\r\ncluster_current_epoch:%llu\r\ncluster_my_epoch:%llu\r\n",
                      s->state_ok ? "ok" : "fail", assigned, ok, pfail, fail, s->node_count, s->size,
                      (unsigned long long)s->current_epoch, (unsigned long long)node_shown_epoch(s, s->myself));
+    /* Per-type counters in type order, only those that are non-zero, then the totals. */
+    static const char *names[BUS_TYPE_COUNT] = { "ping", "pong", "meet", "fail", "publish", "auth-req",
+                                                 "auth-ack", "update", "mfstart", "module", "publishshard" };
+    long long total = 0;
+    for (int t = 0; t < BUS_TYPE_COUNT; t++) {
+        long long v = atomic_load_explicit(&g_bus_sent[t], memory_order_relaxed);
+        total += v;
+        if (v) n += snprintf(buf + n, sizeof buf - (size_t)n, "cluster_stats_messages_%s_sent:%lld\r\n", names[t], v);
+    }
+    n += snprintf(buf + n, sizeof buf - (size_t)n, "cluster_stats_messages_sent:%lld\r\n", total);
+    total = 0;
+    for (int t = 0; t < BUS_TYPE_COUNT; t++) {
+        long long v = atomic_load_explicit(&g_bus_received[t], memory_order_relaxed);
+        total += v;
+        if (v) n += snprintf(buf + n, sizeof buf - (size_t)n, "cluster_stats_messages_%s_received:%lld\r\n", names[t], v);
+    }
+    n += snprintf(buf + n, sizeof buf - (size_t)n,
+                  "cluster_stats_messages_received:%lld\r\ntotal_cluster_links_buffer_limit_exceeded:%lld\r\n", total,
+                  atomic_load_explicit(&g_links_buffer_limit_exceeded, memory_order_relaxed));
     resp_add_verbatim(ctx->reply, buf, (size_t)n);
 }
 

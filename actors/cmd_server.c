@@ -19,6 +19,7 @@
 #include "actors/commands.h"
 #include "actors/config.h"
 #include "actors/dispatch.h"
+#include "actors/link.h"
 #include "actors/state.h"
 #include "actors/stats.h"
 #include "runtime/log.h"
@@ -245,6 +246,16 @@ void cmd_debug(cmd_ctx_t *ctx)
         }
         struct timespec ts = { (time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9) };
         while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+        resp_add_simple(ctx->reply, "OK");
+        return;
+    }
+    if (arg_is(ctx->argv[1], ctx->argvlen[1], "drop-cluster-packet-filter") && ctx->argc == 3) {
+        long long t;
+        if (!parse_ll(ctx->argv[2], ctx->argvlen[2], &t)) {
+            resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
+            return;
+        }
+        atomic_store_explicit(&g_bus_drop_filter, (int)t, memory_order_relaxed);
         resp_add_simple(ctx->reply, "OK");
         return;
     }

@@ -19,6 +19,7 @@
 
 #include "actors/commands.h"
 #include "actors/config.h"
+#include "actors/link.h"
 #include "actors/persister.h"
 #include "actors/state.h"
 #include "actors/state_internal.h"
@@ -175,6 +176,14 @@ int main(int argc, char **argv)
     if (workers_start(config_worker_threads(), fds, nfds) != 0) {
         LOG_WARNING("Could not start the worker threads");
         return 1;
+    }
+    if (config_cluster_enabled()) {
+        rt_thread_t *threads[MAX_WORKERS];
+        for (int i = 0; i < g_nworkers; i++) threads[i] = g_workers[i]->thread;
+        if (links_start(addrs, naddr, config_cluster_bus_port(), threads, g_nworkers, state_actor()) != 0) {
+            LOG_WARNING("Could not start the cluster bus on port %d", config_cluster_bus_port());
+            return 1;
+        }
     }
     LOG_NOTICE("Server initialized");
     LOG_NOTICE("Running mode=%s, port=%d, worker threads=%d.", config_cluster_enabled() ? "cluster" : "standalone",

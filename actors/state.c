@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "actors/config.h"
+#include "actors/link.h"
 #include "actors/persister.h"
 #include "actors/state.h"
 #include "actors/state_internal.h"
@@ -93,9 +94,16 @@ static void refresh_myself_address(void)
 
 /* ---------------- cluster health ---------------- */
 
+void state_update_health(void) { S.dirty_snapshot = true; }
+
 static void update_state(void)
 {
     long long now = rt_mono_ms();
+    if (!S.first_eval_ms) S.first_eval_ms = now;
+    bool master = (S.nodes[S.myself].flags & NODE_MASTER) != 0;
+    /* Right after start a master stays down for a moment, as Redis does, so
+     * that it can learn the current configuration before serving. */
+    if (master && !S.state_ok && now - S.first_eval_ms < CLUSTER_WRITABLE_DELAY_MS) return;
     bool ok = true;
     if (config_cluster_require_full_coverage()) {
         for (int s = 0; s < SLOT_COUNT; s++) {
@@ -109,31 +117,60 @@ static void update_state(void)
         size++;
         if (!(S.nodes[i].flags & (NODE_FAIL | NODE_PFAIL))) reachable++;
     }
+    if (S.size != size) S.dirty_snapshot = true;
     S.size = size;
-    if (reachable < size / 2 + 1) ok = false;
-    /* Right after start a master stays down for a moment, as Redis does, so
-     * that it can learn the current configuration before serving. */
-    if (!ok || S.state_ok) {
-        if (S.state_ok != ok) S.dirty_snapshot = true;
-        S.state_ok = ok;
-        return;
+    if (reachable < size / 2 + 1) {
+        ok = false;
+        S.minority_since_ms = now;
     }
-    if ((S.nodes[S.myself].flags & NODE_MASTER) && now - S.started_mono < CLUSTER_WRITABLE_DELAY_MS) return;
-    if (S.state_ok != ok) {
-        S.state_ok = ok;
-        S.dirty_snapshot = true;
-        LOG_NOTICE("Cluster state changed: %s", ok ? "ok" : "fail");
-    }
+    if (ok == S.state_ok) return;
+    long long rejoin = config_cluster_node_timeout();
+    if (rejoin < 500) rejoin = 500;
+    if (rejoin > 5000) rejoin = 5000;
+    if (ok && master && S.minority_since_ms && now - S.minority_since_ms < rejoin) return;
+    S.state_ok = ok;
+    S.dirty_snapshot = true;
+    LOG_NOTICE("Cluster state changed: %s", ok ? "ok" : "fail");
 }
 
 void state_recount_slots(void)
 {
+    S.slot_version++;
     for (int i = 0; i < S.node_count; i++) S.nodes[i].slot_count = 0;
     for (int s = 0; s < SLOT_COUNT; s++)
         if (S.slot_owner[s] >= 0) S.nodes[S.slot_owner[s]].slot_count++;
 }
 
 /* ---------------- snapshots ---------------- */
+
+/* Our header as 7.0.15 fills it (cluster-bus.md 2.5): a replica describes
+ * its master's slots and configEpoch. */
+static void build_header(cluster_snapshot_t *s)
+{
+    bus_header_t *h = &s->hdr;
+    memset(h, 0, sizeof *h);
+    const state_node_t *me = &S.nodes[S.myself];
+    int record = S.myself;
+    if ((me->flags & NODE_SLAVE) && me->master >= 0) record = me->master;
+    h->ver = BUS_PROTO_VER;
+    memcpy(h->sender, me->name, BUS_NAME_LEN);
+    for (int i = 0; i < SLOT_COUNT; i++)
+        if (S.slot_owner[i] == record) bus_slot_set(h->myslots, (unsigned)i);
+    h->config_epoch = S.nodes[record].config_epoch;
+    if (me->master >= 0) {
+        memcpy(h->slaveof, S.nodes[me->master].name, BUS_NAME_LEN);
+        h->has_master = true;
+    }
+    char ip[BUS_IP_LEN + 1];
+    if (config_cluster_announce_ip(ip, sizeof ip) > 0) snprintf(h->myip, sizeof h->myip, "%s", ip);
+    h->port = (uint16_t)me->port;
+    h->cport = (uint16_t)me->cport;
+    h->pport = 0;
+    h->flags = me->flags & (uint16_t)~(NODE_MEET | NODE_HANDSHAKE);
+    h->state = S.state_ok ? 0 : 1;
+    h->current_epoch = S.current_epoch;
+    h->offset = (uint64_t)me->repl_offset;
+}
 
 void state_publish(void)
 {
@@ -164,7 +201,11 @@ void state_publish(void)
         v->repl_offset = n->repl_offset;
         v->link_connected = (i == S.myself) || n->link_connected;
         v->slot_count = n->slot_count;
-        v->fail_reports = n->fail_reports;
+        v->fail_reports = n->nreports;
+        v->out_link = n->out_link;
+        v->in_link = n->in_link;
+        v->data_received_ms = n->data_received_ms;
+        if ((n->flags & NODE_PFAIL) && !(n->flags & (NODE_NOADDR | NODE_HANDSHAKE))) s->pfail_count++;
     }
     memcpy(s->slot_owner, S.slot_owner, sizeof s->slot_owner);
     memcpy(s->migrating_to, S.migrating_to, sizeof s->migrating_to);
@@ -174,6 +215,7 @@ void state_publish(void)
     s->current_epoch = S.current_epoch;
     s->last_vote_epoch = S.last_vote_epoch;
     s->created_ms = rt_now_ms();
+    build_header(s);
     rt_snap_publish(&g_cluster_snapshot, s);
     S.dirty_snapshot = false;
 }
@@ -344,6 +386,7 @@ void state_reset_tables(void)
 static void cron(rt_timer_t *t, void *arg)
 {
     (void)t; (void)arg;
+    state_tick();
     bool before = S.state_ok;
     update_state();
     if (S.state_ok != before || S.dirty_snapshot) state_publish();
@@ -363,6 +406,14 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
         free(a);
         break;
     }
+    case STATE_MSG_FRAME:
+        state_bus_frame((link_frame_t *)msg);
+        free(msg);
+        break;
+    case STATE_MSG_LINK_EVENT:
+        state_bus_link_event((link_event_t *)msg);
+        free(msg);
+        break;
     case STATE_MSG_SAVE_SYNC: {
         state_sync_req_t *r = (state_sync_req_t *)msg;
         persist_req_t *p = calloc(1, sizeof *p);
@@ -379,8 +430,20 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
     default:
         free(msg);
     }
+}
+
+/* Once per loop iteration, after a batch of messages: publish and save. */
+static void before_sleep(rt_thread_t *t, void *arg)
+{
+    (void)t; (void)arg;
     if (S.dirty_snapshot) state_publish();
     if (S.save_pending) state_request_save(&S.actor);
+}
+
+void state_reply(remote_cmd_t *rc)
+{
+    if (S.dirty_snapshot) state_publish();
+    worker_reply_async(rc);
 }
 
 /* One node per config file: an exclusive lock held for the life of the
@@ -440,6 +503,7 @@ int state_start(rt_thread_t *thread, const char *conf_path)
         return -1;
     }
     rt_actor_init(&S.actor, thread, "state", behaviour, NULL);
+    rt_thread_add_prepare_hook(thread, before_sleep, NULL);
     state_publish();
     rt_timer_start(&S.cron, thread, 100, 100, cron, NULL);
     return 0;

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include "runtime/actor.h"
 #include "runtime/snapshot.h"
+#include "proto/bus.h"
 #include "proto/resp.h"
 #include "proto/slot.h"
 
@@ -43,6 +44,8 @@ typedef struct node_view {
     bool link_connected;          /* we hold an outbound link to it (always true for myself) */
     int slot_count;
     int fail_reports;
+    uint64_t out_link, in_link;   /* link ids (0 = none) */
+    long long data_received_ms;
 } node_view_t;
 
 /* Immutable after publication. */
@@ -58,6 +61,8 @@ typedef struct cluster_snapshot {
     int size;                     /* masters owning at least one slot */
     uint64_t current_epoch, last_vote_epoch;
     long long created_ms;
+    int pfail_count;              /* PFAIL records with an address (gossip appends them all) */
+    bus_header_t hdr;             /* our header, ready to copy into any frame we send */
 } cluster_snapshot_t;
 
 /* The published snapshot cell; workers register readers on it. */

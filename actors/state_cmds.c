@@ -17,7 +17,7 @@
 #include "actors/state_internal.h"
 #include "runtime/log.h"
 
-static long long total_keys(void)
+long long state_total_keys(void)
 {
     long long n = 0;
     for (int i = 0; i < g_nworkers; i++)
@@ -73,7 +73,7 @@ void state_durable(uint64_t seq, int err)
                 resp_buf_reset(&w->rc->reply);
                 resp_add_errorf(&w->rc->reply, "ERR error saving the cluster node config: %s", strerror(err));
             }
-            worker_reply_async(w->rc);
+            state_reply(w->rc);
             free(w);
         } else {
             pp = &w->next;
@@ -87,7 +87,7 @@ static void addslots(remote_cmd_t *rc, bool range, bool del)
     resp_buf_t *r = &rc->reply;
     if (range && (q->argc - 2) % 2 != 0) {
         resp_add_errorf(r, "ERR wrong number of arguments for 'cluster|%s' command", del ? "delslotsrange" : "addslotsrange");
-        worker_reply_async(rc);
+        state_reply(rc);
         return;
     }
     static uint8_t mark[SLOT_COUNT];
@@ -145,14 +145,14 @@ static void addslots(remote_cmd_t *rc, bool range, bool del)
 done:
     free(lo);
     free(hi);
-    worker_reply_async(rc);
+    state_reply(rc);
 }
 
 static void flushslots(remote_cmd_t *rc)
 {
-    if (total_keys() > 0) {
+    if (state_total_keys() > 0) {
         resp_add_error(&rc->reply, "ERR DB must be empty to perform CLUSTER FLUSHSLOTS.");
-        worker_reply_async(rc);
+        state_reply(rc);
         return;
     }
     for (int s = 0; s < SLOT_COUNT; s++)
@@ -177,13 +177,14 @@ static void set_config_epoch(remote_cmd_t *rc)
         resp_add_error(r, "ERR Node config epoch is already non-zero");
     } else {
         S.nodes[S.myself].config_epoch = (uint64_t)e;
+        S.slot_version++;
         if (S.current_epoch < (uint64_t)e) S.current_epoch = (uint64_t)e;
         LOG_NOTICE("configEpoch set to %lld via CLUSTER SET-CONFIG-EPOCH", e);
         resp_add_simple(r, "OK");
         reply_after_save(rc);
         return;
     }
-    worker_reply_async(rc);
+    state_reply(rc);
 }
 
 static void bumpepoch(remote_cmd_t *rc)
@@ -201,6 +202,7 @@ static void bumpepoch(remote_cmd_t *rc)
     if (!highest) {
         S.current_epoch = maxe + 1;
         me->config_epoch = S.current_epoch;
+        S.slot_version++;
         snprintf(buf, sizeof buf, "BUMPED %llu", (unsigned long long)me->config_epoch);
         resp_add_simple(&rc->reply, buf);
         reply_after_save(rc);
@@ -208,7 +210,7 @@ static void bumpepoch(remote_cmd_t *rc)
     }
     snprintf(buf, sizeof buf, "STILL %llu", (unsigned long long)me->config_epoch);
     resp_add_simple(&rc->reply, buf);
-    worker_reply_async(rc);
+    state_reply(rc);
 }
 
 static void reset(remote_cmd_t *rc)
@@ -219,19 +221,26 @@ static void reset(remote_cmd_t *rc)
         if (q->argvlen[2] == 4 && strncasecmp((const char *)q->argv[2], "hard", 4) == 0) hard = true;
         else if (!(q->argvlen[2] == 4 && strncasecmp((const char *)q->argv[2], "soft", 4) == 0)) {
             resp_add_error(&rc->reply, "ERR syntax error");
-            worker_reply_async(rc);
+            state_reply(rc);
             return;
         }
     } else if (q->argc > 3) {
         resp_add_errorf(&rc->reply, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try CLUSTER HELP.",
                         (int)q->argvlen[1], (const char *)q->argv[1]);
-        worker_reply_async(rc);
+        state_reply(rc);
         return;
     }
-    if ((S.nodes[S.myself].flags & NODE_MASTER) && total_keys() > 0) {
+    if ((S.nodes[S.myself].flags & NODE_MASTER) && state_total_keys() > 0) {
         resp_add_error(&rc->reply, "ERR CLUSTER RESET can't be called with master nodes containing keys");
-        worker_reply_async(rc);
+        state_reply(rc);
         return;
+    }
+    for (int i = 0; i < S.node_count; i++) {
+        if (i == S.myself) continue;
+        if (S.nodes[i].out_link) link_close(S.nodes[i].out_link);
+        if (S.nodes[i].in_link) link_close(S.nodes[i].in_link);
+        free(S.nodes[i].reports);
+        free(S.nodes[i].last_claim);
     }
     state_node_t me = S.nodes[S.myself];
     me.flags = (uint16_t)((me.flags & ~NODE_SLAVE) | NODE_MASTER | NODE_MYSELF);
@@ -257,6 +266,7 @@ static void reset(remote_cmd_t *rc)
 
 void state_apply_command(remote_cmd_t *rc)
 {
+    if (state_bus_command(rc)) return;
     const cmd_def_t *cmd = rc->cmds[0].cmd;
     const char *n = cmd->name;
     if (!strcmp(n, "addslots")) addslots(rc, false, false);
@@ -272,6 +282,6 @@ void state_apply_command(remote_cmd_t *rc)
         reply_after_save(rc);
     } else {
         resp_add_errorf(&rc->reply, "ERR unsupported state command '%s'", n);
-        worker_reply_async(rc);
+        state_reply(rc);
     }
 }

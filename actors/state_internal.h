@@ -6,6 +6,7 @@
 #include <semaphore.h>
 #include "actors/state.h"
 #include "actors/worker.h"
+#include "actors/link.h"
 
 enum state_msg {
     STATE_MSG_CMD = 100,          /* remote_cmd_t: a CLUSTER subcommand to apply */
@@ -33,7 +34,27 @@ typedef struct state_node {
     bool link_connected;
     int slot_count;
     int fail_reports;
+    /* bus */
+    long long ctime_ms, data_received_ms, fail_time_ms;
+    uint64_t out_link, in_link;           /* link ids, 0 = none */
+    long long out_link_ctime_ms;
+    struct fail_report *reports;
+    int nreports, capreports;
+    uint8_t *last_claim;                  /* last slot bitmap this node's header claimed (malloc'ed) */
+    uint64_t last_claim_version;          /* S.slot_version when it was checked */
+    uint64_t last_claim_epoch;
+    int last_stale_owner;                 /* owner we sent an UPDATE about for that claim, -1 none */
 } state_node_t;
+
+typedef struct fail_report {
+    char reporter[NODE_NAME_LEN + 1];
+    long long time_ms;
+} fail_report_t;
+
+typedef struct blacklist_entry {
+    char name[NODE_NAME_LEN + 1];
+    long long expire_ms;
+} blacklist_entry_t;
 
 /* A reply held back until a given config version is durable. */
 typedef struct durable_wait {
@@ -62,6 +83,15 @@ typedef struct state {
     uint64_t config_seq;          /* last version handed to the persister */
     uint64_t durable_seq;
     durable_wait_t *waits;
+    /* bus */
+    blacklist_entry_t *blacklist;
+    int nblacklist, capblacklist;
+    long long minority_since_ms;
+    long long first_eval_ms;
+    int pfail_count;                  /* PFAIL records with an address, from the last tick */
+    unsigned long long tick;
+    bool save_fsync;
+    uint64_t slot_version;                /* bumped on every slot table change */
 } state_t;
 
 extern state_t S;
@@ -75,5 +105,24 @@ void state_publish(void);
 uint64_t state_request_save(rt_actor_t *reply_to);
 void state_apply_command(remote_cmd_t *rc);
 void state_durable(uint64_t seq, int err);
+/* Replies to a worker, publishing pending changes first so that the client's
+ * next command sees them. */
+void state_reply(remote_cmd_t *rc);
+
+/* state_bus.c: the cluster-bus rules. */
+void state_bus_frame(struct link_frame *f);
+void state_bus_link_event(struct link_event *e);
+bool state_bus_command(remote_cmd_t *rc);    /* MEET, FORGET, ...: true if handled */
+void state_del_node(int idx);
+int state_node_by_link(uint64_t link_id);
+void state_send_to(int idx, const uint8_t *frame, size_t len);
+void state_broadcast(const uint8_t *frame, size_t len);
+void state_update_health(void);
+long long state_total_keys(void);
+void state_send_ping(int idx, unsigned type);
+void state_broadcast_pong(void);
+int state_count_reports(int about);
+/* ticker.c: the 100 ms cron. */
+void state_tick(void);
 
 #endif

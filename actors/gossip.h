@@ -1,0 +1,24 @@
+/* gossip.h - building PING / PONG / MEET frames (header plus gossip section
+ * plus extensions) from a cluster snapshot, as 7.0.15 does (spec
+ * cluster-bus.md 2.5, 4.2, 5.5). Used by the links (PONG replies) and by the
+ * ticker (PINGs and MEETs).
+ *
+ * Must never: read anything but the snapshot it is given.
+ */
+#ifndef SHOAL_ACTORS_GOSSIP_H
+#define SHOAL_ACTORS_GOSSIP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "actors/state.h"
+#include "proto/bus.h"
+
+/* Fills the header every message of ours starts with (type, lengths and
+ * counts are set by the builders). */
+void gossip_header(const cluster_snapshot_t *s, bus_header_t *hdr);
+
+/* Builds a PING, PONG or MEET into a malloc'ed buffer; returns its length
+ * and sets *out (the caller frees it). Returns 0 on failure. */
+size_t gossip_build(const cluster_snapshot_t *s, unsigned type, uint8_t **out);
+
+#endif

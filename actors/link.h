@@ -1,0 +1,104 @@
+/* link.h - peer link actors: one per cluster-bus connection.
+ *
+ * A link owns one socket, its read buffer and its write queue. It reads
+ * whole frames, validates and decodes them with proto/bus on its own thread,
+ * answers PING and MEET with a PONG built from the current snapshot (so the
+ * reply never waits for the state actor), and forwards every valid frame to
+ * the state actor. It writes the frames it is given. Links are spread over
+ * the runtime's worker threads.
+ *
+ * The state actor owns the mapping from node records to links: it opens an
+ * outbound link per record (link_connect), sends frames by link id
+ * (link_send) and closes links (link_close). Inbound links are created by the
+ * bus listener; their frames reach the state actor tagged with the link id,
+ * and the state actor binds them to records.
+ *
+ * Must never: change cluster state, block, or let a stopped peer grow our
+ * memory without bound (cluster-link-sendbuf-limit).
+ */
+#ifndef SHOAL_ACTORS_LINK_H
+#define SHOAL_ACTORS_LINK_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "proto/bus.h"
+#include "proto/resp.h"
+#include "runtime/actor.h"
+
+typedef uint64_t link_id_t;       /* never 0; never reused */
+
+/* Message types the link layer sends to the state actor. */
+enum {
+    STATE_MSG_LINK_EVENT = 200,   /* link_event_t */
+    STATE_MSG_FRAME,              /* link_frame_t */
+};
+
+enum link_event_kind {
+    LINK_EV_CONNECTED = 1,        /* outbound connect completed: the state actor sends MEET or PING */
+    LINK_EV_CONNECT_FAILED,       /* outbound connect failed (sync or async); the link is gone */
+    LINK_EV_CLOSED,               /* I/O error, EOF, bad signature/length, sendbuf limit, or link_close */
+    LINK_EV_ACCEPTED,             /* a new inbound link (not bound to any record yet) */
+};
+
+typedef struct link_event {
+    rt_msg_t hdr;                 /* type STATE_MSG_LINK_EVENT; the receiver frees it */
+    link_id_t id;
+    int kind;                     /* enum link_event_kind */
+    bool outbound;
+    bool sendbuf_limit;           /* CLOSED because of cluster-link-sendbuf-limit */
+    char node_name[BUS_NAME_LEN + 1];   /* outbound: the record it was opened for */
+} link_event_t;
+
+typedef struct link_frame {
+    rt_msg_t hdr;                 /* type STATE_MSG_FRAME; the receiver frees it */
+    link_id_t id;
+    bool outbound;
+    char node_name[BUS_NAME_LEN + 1];   /* outbound: the record it was opened for; inbound: "" */
+    char peer_ip[46];             /* remote address of the socket (text) */
+    char local_ip[46];            /* local address of the socket (text) */
+    long long received_ms;
+    uint32_t len;
+    uint8_t data[];               /* the whole frame, already validated by bus_decode */
+} link_frame_t;
+
+/* Starts the bus listener on every bind address at `bus_port`. Links are
+ * created on `threads` (round-robin). Events and frames go to `state`.
+ * Returns 0, or -1 with a logged reason. */
+int links_start(char addrs[][256], int naddrs, int bus_port, rt_thread_t **threads, int nthreads,
+                rt_actor_t *state);
+
+/* Any thread. Opens an outbound link to ip:port (IPv4 or IPv6 text) for
+ * record `node_name`. Returns the new link's id; the outcome arrives as a
+ * link_event_t. Returns 0 (no link, no event) when links_start has not run
+ * yet or memory ran out: the caller retries on its next tick. */
+link_id_t link_connect(const char *node_name, const char *ip, int port);
+
+/* Any thread. Queues a copy of `frame` on the link; silently dropped when the
+ * link no longer exists. Counts the frame in the per-type sent stats. */
+void link_send(link_id_t id, const uint8_t *frame, size_t len);
+
+/* Any thread. Closes the link (no event is sent for a close asked this way). */
+void link_close(link_id_t id);
+
+/* CLUSTER LINKS reply (RESP2 flat arrays / RESP3 maps), one entry per live
+ * link bound to a record. `name_of` maps a link to the record name it is
+ * bound to ("" = skip); the state actor publishes that binding in its
+ * snapshot, so this is called with a lookup over the snapshot. */
+typedef const char *(*link_name_fn)(link_id_t id, bool outbound, void *arg);
+void links_reply(resp_buf_t *r, link_name_fn name_of, void *arg);
+
+/* Number of live links (registered: not yet closed). For tests and INFO. */
+size_t links_count(void);
+
+/* Bus statistics (relaxed counters, for CLUSTER INFO). */
+extern _Atomic long long g_bus_sent[BUS_TYPE_COUNT];
+extern _Atomic long long g_bus_received[BUS_TYPE_COUNT];
+extern _Atomic long long g_links_buffer_limit_exceeded;
+
+/* DEBUG DROP-CLUSTER-PACKET-FILTER <type>: frames of this type (-1: none) are
+ * dropped on receipt, before any processing. */
+extern _Atomic int g_bus_drop_filter;
+
+#endif
