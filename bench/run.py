@@ -368,8 +368,328 @@ def thread_scaling(b):
             [f"{NCPU} CPUs on this machine, shared with redis-benchmark (one client thread)"])
 
 
-# Later: gossip_throughput, convergence, failover_drills.
-SECTIONS = [client_throughput, thread_scaling]
+# ---------------------------------------------------------------------------------------
+# Cluster bus sections: gossip throughput, convergence, idle cost
+# ---------------------------------------------------------------------------------------
+
+GOSSIP_FLOOD = os.environ.get("GOSSIP_FLOOD", str(REPO / "build" / "bench" / "gossip_flood"))
+FLOOD_CONNS, FLOOD_WINDOW, FLOOD_GOSSIP = 32, 16, 3
+FLOOD_SECONDS, FLOOD_WARMUP = (2.0, 0.5) if QUICK else (5.0, 1.0)
+CONVERGE_SIZES = [10] if QUICK else [10, 30, 60]
+CONVERGE_TIMEOUT = 30.0 if QUICK else 90.0   # seconds from the first MEET
+NODE_TIMEOUT_MS = 15000
+IDLE_NODES = 30
+IDLE_SECONDS = 5.0 if QUICK else 10.0
+IDLE_SETTLE = 2.0                             # after convergence, before measuring
+
+
+class FloodResult:
+    """One gossip_flood run: PONGs/s, server CPU-seconds, PINGs per CPU-second, or why not."""
+
+    def __init__(self, pps=None, per_cpu=None, cpu=None, seconds=None, error=None):
+        self.pps, self.per_cpu, self.cpu, self.seconds, self.error = \
+            pps, per_cpu, cpu, seconds, error
+
+    @property
+    def cpu_util(self):
+        """Server CPUs busy on average during the window (1.00 = one core)."""
+        return None if self.cpu is None or not self.seconds else self.cpu / self.seconds
+
+
+def gossip_flood(srv, threads=1):
+    """Runs the flooder against srv's bus port; the flooder reads the server's CPU time
+    itself at both ends of the counted window."""
+    argv = [GOSSIP_FLOOD, "-h", "127.0.0.1", "-p", str(srv.port + 10000),
+            "-k", str(FLOOD_CONNS), "-w", str(FLOOD_WINDOW), "-g", str(FLOOD_GOSSIP),
+            "-t", str(FLOOD_SECONDS), "-W", str(FLOOD_WARMUP), "-j", str(threads),
+            "-P", str(srv.popen.pid)]
+    srv.check_alive("before the flood")
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True,
+                             timeout=FLOOD_SECONDS + FLOOD_WARMUP + 30, start_new_session=True)
+    except subprocess.TimeoutExpired:
+        return FloodResult(error="flooder timed out")
+    if srv.popen.poll() is not None:
+        return FloodResult(error=f"server died (exit {srv.popen.returncode})")
+    kv = dict(f.split("=", 1) for f in out.stdout.split() if "=" in f)
+    if out.returncode != 0 or "pongs_per_sec" not in kv:
+        msg = [line for line in out.stderr.strip().splitlines() if line]
+        return FloodResult(error=f"failed: {msg[-1] if msg else out.returncode}")
+    cpu = float(kv.get("server_cpu", -1))
+    return FloodResult(pps=float(kv["pongs_per_sec"]),
+                       per_cpu=float(kv["pings_per_cpu_sec"]) if cpu > 0 else None,
+                       cpu=cpu if cpu >= 0 else None, seconds=float(kv["seconds"]))
+
+
+def flood_measure(srv, threads=1):
+    """Median of REPEAT flooder runs (by PINGs per CPU-second)."""
+    runs = []
+    for _ in range(REPEAT):
+        r = gossip_flood(srv, threads)
+        if r.error:
+            log(f"  {srv.label} flood: {r.error}")
+            return r
+        runs.append(r)
+    runs.sort(key=lambda r: r.per_cpu or 0)
+    r = runs[len(runs) // 2]
+    log(f"  {srv.label} flood: {r.pps:,.0f} PINGs/s, {r.cpu_util or 0:.2f} server CPUs, "
+        f"{r.per_cpu or 0:,.0f} PINGs/CPU-s")
+    return r
+
+
+def fmt_util(r):
+    return r.error if r.error else ("-" if r.cpu_util is None else f"{r.cpu_util:.2f}")
+
+
+def gossip(b):
+    """Bus PING throughput: one redis-server and one shoal-node, each owning all slots, both
+    flooded by gossip_flood with K fake peers; then shoal with 1 and 2 threads saturated."""
+    if not (os.path.isfile(GOSSIP_FLOOD) and os.access(GOSSIP_FLOOD, os.X_OK)):
+        raise BenchError(f"{GOSSIP_FLOOD} not built (make build/bench/gossip_flood)")
+    redis = b.server("redis")
+    shoal = b.server("shoal")
+    r = flood_measure(redis)
+    s = flood_measure(shoal)
+    b.stop(redis)
+    b.stop(shoal)
+    rows = [["redis-server", cell(r, "pps"), fmt_util(r), cell(r, "per_cpu")],
+            ["shoal", cell(s, "pps"), fmt_util(s), cell(s, "per_cpu")],
+            ["ratio shoal/redis", fmt_ratio(s.pps, r.pps), fmt_ratio(s.cpu_util, r.cpu_util),
+             fmt_ratio(s.per_cpu, r.per_cpu)]]
+    b.table(f"Gossip throughput (bus PINGs from {FLOOD_CONNS} fake peers, one node)",
+            ["server", "PINGs/s", "server CPUs", "PINGs/CPU-s"], rows,
+            [f"gossip_flood -k {FLOOD_CONNS} -w {FLOOD_WINDOW} -g {FLOOD_GOSSIP}: "
+             f"{FLOOD_CONNS} links, {FLOOD_WINDOW} PINGs in flight each, {FLOOD_GOSSIP} gossip "
+             f"entries per PING, unknown random senders (answered with a PONG, §5.2 5.3); "
+             f"{FLOOD_SECONDS:g} s counted after {FLOOD_WARMUP:g} s warm-up; "
+             f"median of {REPEAT} run(s)",
+             "PINGs/CPU-s = PONGs received / server utime+stime in the same window; "
+             "server CPUs = CPU-seconds per second; target: shoal/redis >= 2.0 in PINGs/CPU-s",
+             f"the flooder (one thread) shares the machine's {NCPU} CPUs with the server"])
+
+    rows = []
+    base = None
+    for threads in (1, 2):
+        srv = b.server("shoal", ["--worker-threads", str(threads)])
+        res = flood_measure(srv, threads=1)
+        b.stop(srv)
+        if threads == 1:
+            base = res.pps
+        rows.append([str(threads), cell(res, "pps"), fmt_ratio(res.pps, base), fmt_util(res),
+                     cell(res, "per_cpu")])
+    b.table("shoal bus threads, saturated (same flood)",
+            ["threads", "PINGs/s", "vs 1 thread", "server CPUs", "PINGs/CPU-s"], rows,
+            [f"--worker-threads 1 and 2; {NCPU} CPUs on this machine, one of them busy with "
+             "the flooder, so 2 threads can only show growth if the server is not starved"])
+
+
+class RespConn:
+    """A kept-open client connection (one per node while polling CLUSTER NODES)."""
+
+    def __init__(self, port, timeout=5.0):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.f = self.sock.makefile("rb")
+
+    def send(self, *args):
+        self.sock.sendall(b"".join([b"*%d\r\n" % len(args)] +
+                                   [b"$%d\r\n%s\r\n" % (len(a), a) for a in
+                                    (x.encode() if isinstance(x, str) else x for x in args)]))
+
+    def reply(self):
+        line = self.f.readline()
+        if not line.endswith(b"\r\n"):
+            raise ConnectionError("connection closed mid-reply")
+        t, rest = line[:1], line[1:-2]
+        if t == b"+":
+            return rest.decode()
+        if t == b"-":
+            return "-" + rest.decode()
+        if t == b":":
+            return int(rest)
+        if t == b"$":
+            n = int(rest)
+            return None if n < 0 else self.f.read(n + 2)[:-2]
+        if t == b"*":
+            n = int(rest)
+            return None if n < 0 else [self.reply() for _ in range(n)]
+        raise ConnectionError(f"unexpected reply type {line!r}")
+
+    def call(self, *args):
+        self.send(*args)
+        return self.reply()
+
+    def close(self):
+        try:
+            self.f.close()
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def start_nodes(b, kind, n, extra_args=()):
+    """Starts n nodes without slots, all at once, and waits until each answers PING."""
+    import concurrent.futures
+    servers = []
+    for _ in range(n):
+        srv = Server(kind, b.workdir, extra_args)
+        b.servers.append(srv)          # registered first so a failed start is stopped
+        servers.append(srv)
+    log(f"starting {n} {kind} nodes")
+    with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+        for f in [pool.submit(srv.start, False) for srv in servers]:
+            f.result()                 # re-raises a BenchError from any start
+    return servers
+
+
+def stop_nodes(servers):
+    """SIGTERM to all first, then wait for each (Server.stop), so n nodes stop in parallel."""
+    for srv in servers:
+        if srv.popen is not None and srv.popen.poll() is None:
+            srv.popen.send_signal(signal.SIGTERM)
+    for srv in servers:
+        srv.stop()
+
+
+def node_view(nodes_text, n):
+    """(records listed, records in handshake) from a CLUSTER NODES reply."""
+    lines = [ln for ln in nodes_text.decode(errors="replace").splitlines() if ln.strip()]
+    handshake = sum(1 for ln in lines if len(ln.split()) > 2 and
+                    "handshake" in ln.split()[2].split(","))
+    return len(lines), handshake
+
+
+def meet_and_converge(servers, timeout, mesh=False):
+    """MEETs every node to node 0 (mesh: every node i to every node j > i, which makes an
+    idle cluster converge in a second or two) and polls CLUSTER NODES until each node lists
+    all len(servers) nodes with none in handshake. Returns (seconds from the first MEET
+    until the last node got there, None) or (None, why not)."""
+    n = len(servers)
+    conns = [RespConn(srv.port) for srv in servers]
+    try:
+        t0 = time.monotonic()
+        meets = [(i, j) for i in range(n) for j in range(i + 1, n)] if mesh else \
+            [(i, 0) for i in range(1, n)]
+        for i, j in meets:             # pipelined: all MEETs leave before any reply is read
+            conns[i].send("CLUSTER", "MEET", "127.0.0.1", str(servers[j].port))
+        for i, _ in meets:
+            r = conns[i].reply()
+            if r != "OK":
+                return None, f"MEET on {servers[i].label}: {r!r}"[:120]
+        pending = set(range(n))
+        last = {}
+        while pending:
+            # one CLUSTER NODES per pending node per round, all sent before any is read
+            order = sorted(pending)
+            for i in order:
+                conns[i].send("CLUSTER", "NODES")
+            now = time.monotonic()
+            for i in order:
+                r = conns[i].reply()
+                if not isinstance(r, bytes):
+                    return None, f"CLUSTER NODES on {servers[i].label}: {r!r}"[:120]
+                last[i] = node_view(r, n)
+                if last[i] == (n, 0):
+                    pending.discard(i)
+            if not pending:
+                return now - t0, None
+            for i in order:
+                servers[i].check_alive("while converging")
+            if time.monotonic() - t0 > timeout:
+                worst = min(pending, key=lambda i: last[i][0] - last[i][1])
+                return None, (f"timeout>{timeout:g}s: {len(pending)}/{n} nodes not there, "
+                              f"worst knows {last[worst][0]} ({last[worst][1]} handshake)")
+            time.sleep(0.02)
+        return time.monotonic() - t0, None
+    finally:
+        for c in conns:
+            c.close()
+
+
+def converge_args():
+    return ["--cluster-node-timeout", str(NODE_TIMEOUT_MS)]
+
+
+def convergence(b):
+    """N empty nodes, each MEETed only to node 0: time until every node knows all N."""
+    rows = []
+    for n in CONVERGE_SIZES:
+        res = {}
+        for kind in ("redis", "shoal"):
+            servers = start_nodes(b, kind, n, converge_args())
+            try:
+                secs, err = meet_and_converge(servers, CONVERGE_TIMEOUT)
+            finally:
+                stop_nodes(servers)
+            log(f"  {kind} N={n}: " + (f"{secs:.2f} s" if err is None else err))
+            res[kind] = (secs, err)
+        (rs, rerr), (ss, serr) = res["redis"], res["shoal"]
+        rows.append([str(n), serr or f"{ss:.2f}", rerr or f"{rs:.2f}", fmt_ratio(ss, rs)])
+    b.table("Convergence (N empty nodes, each CLUSTER MEET to node 0 only)",
+            ["N", "shoal s", "redis s", "ratio"], rows,
+            [f"cluster-node-timeout {NODE_TIMEOUT_MS}; seconds from the first MEET until every "
+             "node's CLUSTER NODES lists N nodes, none in handshake (polled every ~20 ms)",
+             "ratio = shoal / redis (lower is better); target: shoal <= 3 s at N=60"])
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def idle_cost(b):
+    """A converged idle cluster of IDLE_NODES nodes: CPU and RSS per node, shoal vs redis."""
+    res = {}
+    for kind in ("redis", "shoal"):
+        servers = start_nodes(b, kind, IDLE_NODES, converge_args())
+        try:
+            secs, err = meet_and_converge(servers, CONVERGE_TIMEOUT, mesh=True)
+            if err is None:
+                log(f"  {kind}: {IDLE_NODES} nodes converged {secs:.2f} s after the first MEET")
+                time.sleep(IDLE_SETTLE)
+                cpu0 = [srv.cpu_seconds() for srv in servers]
+                t0 = time.monotonic()
+                time.sleep(IDLE_SECONDS)
+                cpu1 = [srv.cpu_seconds() for srv in servers]
+                elapsed = time.monotonic() - t0
+                rss = [rss_kib(srv.popen.pid) / 1024 for srv in servers]
+                for srv in servers:
+                    srv.check_alive("while idle")
+                cpu = [(b1 - a) / elapsed * 100 for a, b1 in zip(cpu0, cpu1)]
+                res[kind] = (sum(cpu) / len(cpu), max(cpu), sum(rss) / len(rss), max(rss), None)
+                log(f"  {kind}: {res[kind][0]:.2f}% CPU, {res[kind][2]:.1f} MB RSS per node")
+            else:
+                res[kind] = (None,) * 4 + (err,)
+                log(f"  {kind}: {err}")
+        finally:
+            stop_nodes(servers)
+
+    def c(kind, i, fmt):
+        v = res[kind]
+        return v[4] if v[4] else fmt.format(v[i])
+    rows = []
+    for label, i, fmt in (("CPU % per node (mean)", 0, "{:.2f}"), ("CPU % per node (max)", 1,
+                                                                     "{:.2f}"),
+                          ("RSS MB per node (mean)", 2, "{:.1f}"),
+                          ("RSS MB per node (max)", 3, "{:.1f}")):
+        rows.append([label, c("shoal", i, fmt), c("redis", i, fmt),
+                     fmt_ratio(res["shoal"][i], res["redis"][i])])
+    b.table(f"Idle cost ({IDLE_NODES}-node cluster, converged, no slots, no clients)",
+            ["per node", "shoal", "redis", "ratio"], rows,
+            ["every node MEETs every other (a full mesh of MEETs joins fastest), then the "
+             "cluster is left alone until CLUSTER NODES is complete everywhere",
+             f"CPU: utime+stime over {IDLE_SECONDS:g} s, {IDLE_SETTLE:g} s after convergence, "
+             "as % of one core; RSS: VmRSS from /proc at the end",
+             "ratio = shoal / redis; target: <= 1.00 on both; shoal with its default threads"])
+
+
+# Later: failover_drills.
+SECTIONS = [client_throughput, thread_scaling, gossip, convergence, idle_cost]
+# BENCH_ONLY=gossip,convergence runs only the named sections.
+if os.environ.get("BENCH_ONLY"):
+    SECTIONS = [s for s in SECTIONS if s.__name__ in os.environ["BENCH_ONLY"].split(",")]
 
 
 # ---------------------------------------------------------------------------------------
