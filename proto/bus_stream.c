@@ -1,0 +1,131 @@
+/* bus_stream.c - incremental frame splitter for the bus read path (see
+ * bus_stream.h). Pure: no I/O, no globals; the only allocation is the
+ * gathering buffer for a frame cut by a chunk boundary, bounded by that
+ * frame's capped totlen.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/bus_stream.h"
+
+/* The framer can judge a frame's cap once it sees the type at offset 12. */
+#define STREAM_HEAD 16
+/* Smallest gathering buffer: a whole UPDATE, the largest fixed-size frame. */
+#define STREAM_MIN_CAP BUS_FULL_LEN
+
+void bus_stream_init(bus_stream_t *s, uint32_t max_payload)
+{
+    memset(s, 0, sizeof *s);
+    s->max_payload = max_payload;
+}
+
+void bus_stream_free(bus_stream_t *s)
+{
+    free(s->part);
+    s->part = NULL;
+    s->part_len = s->part_cap = 0;
+    s->part_done = 0;
+    s->in = NULL;
+    s->in_len = 0;
+}
+
+void bus_stream_feed(bus_stream_t *s, const uint8_t *chunk, size_t len)
+{
+    s->in = chunk;
+    s->in_len = len;
+}
+
+static uint16_t frame_type(const uint8_t *p)
+{
+    return (uint16_t)((p[12] << 8) | p[13]);
+}
+
+static int deliver(const uint8_t *p, uint32_t len, bus_stream_frame_t *f, bus_msg_t *msg)
+{
+    f->data = p;
+    f->len = len;
+    f->type = frame_type(p);
+    f->result = bus_decode(p, len, msg);
+    return BUS_STREAM_FRAME;
+}
+
+static int fail(bus_stream_t *s, bus_stream_frame_t *f, int result)
+{
+    s->closed = result;
+    f->data = NULL;
+    f->len = 0;
+    f->type = 0;
+    f->result = result;
+    return BUS_STREAM_CLOSE;
+}
+
+/* Makes room for `need` bytes in part. Grows geometrically, but never past
+ * `limit` (the frame's totlen once known), so the buffer stays within twice
+ * what the peer actually sent and within one capped frame. */
+static int part_reserve(bus_stream_t *s, size_t need, size_t limit)
+{
+    if (need <= s->part_cap) return 0;
+    size_t cap = s->part_cap * 2;
+    if (cap < STREAM_MIN_CAP) cap = STREAM_MIN_CAP;
+    if (cap < need) cap = need;
+    if (limit && cap > limit) cap = limit < need ? need : limit;
+    uint8_t *p = realloc(s->part, cap);
+    if (!p) return -1;
+    s->part = p;
+    s->part_cap = cap;
+    return 0;
+}
+
+/* Continues gathering a cut frame from the current chunk. */
+static int next_from_part(bus_stream_t *s, bus_stream_frame_t *f, bus_msg_t *msg)
+{
+    for (;;) {
+        uint32_t flen = 0;
+        int r = bus_frame_check(s->part, s->part_len, s->max_payload, &flen);
+        if (r == BUS_OK) {
+            s->part_done = 1;
+            return deliver(s->part, flen, f, msg);
+        }
+        if (r != BUS_NEED_MORE) return fail(s, f, r);
+        /* First complete the 16 bytes the framer needs to judge the cap;
+         * only then trust totlen enough to gather up to it. */
+        size_t want = s->part_len < STREAM_HEAD ? STREAM_HEAD - s->part_len : flen - s->part_len;
+        size_t take = want < s->in_len ? want : s->in_len;
+        if (take == 0) return BUS_STREAM_MORE;
+        size_t limit = s->part_len < STREAM_HEAD ? 0 : flen;
+        if (part_reserve(s, s->part_len + take, limit) != 0) return fail(s, f, BUS_STREAM_ERR_NOMEM);
+        memcpy(s->part + s->part_len, s->in, take);
+        s->part_len += take;
+        s->in += take;
+        s->in_len -= take;
+    }
+}
+
+int bus_stream_next(bus_stream_t *s, bus_stream_frame_t *f, bus_msg_t *msg)
+{
+    if (s->closed) return fail(s, f, s->closed);
+    if (s->part_done) {
+        s->part_done = 0;
+        s->part_len = 0;
+        if (s->part_cap > BUS_STREAM_KEEP_CAP) {
+            free(s->part);
+            s->part = NULL;
+            s->part_cap = 0;
+        }
+    }
+    if (s->part_len > 0) return next_from_part(s, f, msg);
+    if (s->in_len == 0) return BUS_STREAM_MORE;
+
+    uint32_t flen = 0;
+    int r = bus_frame_check(s->in, s->in_len, s->max_payload, &flen);
+    if (r == BUS_OK) {
+        const uint8_t *p = s->in;
+        s->in += flen;
+        s->in_len -= flen;
+        return deliver(p, flen, f, msg);
+    }
+    if (r != BUS_NEED_MORE) return fail(s, f, r);
+    /* A cut frame: keep what we have (less than its capped totlen, or less
+     * than 16 bytes) and wait for the rest. */
+    return next_from_part(s, f, msg);
+}

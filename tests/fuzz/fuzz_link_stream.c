@@ -1,0 +1,144 @@
+/* fuzz_link_stream.c - libFuzzer target for the link read path's frame
+ * splitter (proto/bus_stream.h), the very code actors/link.c runs on every
+ * byte that comes off a bus socket.
+ *
+ * The input is one link's byte stream. It is split twice: once fed whole, and
+ * once cut into pseudo-random chunks (1 byte to several KiB, sizes derived
+ * from a hash of the input so every input replays the same way). Both runs
+ * must yield the same frames (same bytes, type and decode result) and end the
+ * same way (need more, or close with the same reason), which checks that the
+ * gathering of cut frames is invisible. Every handed-out frame must have
+ * passed the framer, and the gathering buffer must never exceed one frame.
+ * The raw vectors of spec/vectors are good seeds (no prefix needed).
+ *
+ * Build: make build/fuzz/fuzz_link_stream
+ * Must never keep state between inputs.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "proto/bus.h"
+#include "proto/bus_stream.h"
+
+typedef struct seen {
+    uint64_t hash;
+    uint32_t len;
+    uint16_t type;
+    int result;
+} seen_t;
+
+typedef struct run {
+    seen_t *frames;
+    size_t n, cap;
+    int end_status;      /* BUS_STREAM_MORE or BUS_STREAM_CLOSE */
+    int end_result;
+} run_t;
+
+static uint64_t fnv(const uint8_t *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+
+static uint64_t rng(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 0x2545f4914f6cdd1dull;
+}
+
+static void record(run_t *r, const bus_stream_frame_t *f)
+{
+    if (r->n == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 16;
+        r->frames = realloc(r->frames, r->cap * sizeof *r->frames);
+        if (!r->frames) abort();
+    }
+    r->frames[r->n++] = (seen_t){ fnv(f->data, f->len), f->len, f->type, f->result };
+}
+
+/* Drains the stream after a feed; returns false once it closed. */
+static bool drain(bus_stream_t *s, run_t *r, bus_msg_t *msg)
+{
+    for (;;) {
+        bus_stream_frame_t f;
+        int st = bus_stream_next(s, &f, msg);
+        if (st == BUS_STREAM_MORE) { r->end_status = st; return true; }
+        if (st == BUS_STREAM_CLOSE) {
+            if (!bus_result_closes_link(f.result) && f.result != BUS_STREAM_ERR_NOMEM) abort();
+            r->end_status = st;
+            r->end_result = f.result;
+            /* sticky */
+            if (bus_stream_next(s, &f, msg) != BUS_STREAM_CLOSE) abort();
+            return false;
+        }
+        if (st != BUS_STREAM_FRAME) abort();
+        /* what was handed out must pass the framer on its own */
+        uint32_t flen = 0;
+        if (f.len < BUS_HEADER_LEN) abort();
+        if (bus_frame_check(f.data, f.len, s->max_payload, &flen) != BUS_OK || flen != f.len) abort();
+        if (f.result == BUS_NEED_MORE || bus_result_closes_link(f.result)) abort();
+        if (f.result == BUS_OK && msg->hdr.totlen != f.len) abort();
+        /* the gathering buffer never holds more than one frame */
+        if (bus_stream_allocated(s) > (f.len > BUS_FULL_LEN ? f.len : BUS_FULL_LEN)) abort();
+        record(r, &f);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const uint32_t payload_caps[4] = { 0, 100, 65536, BUS_DEFAULT_MAX_PAYLOAD };
+    uint64_t h = fnv(data, size);
+    uint32_t max_payload = payload_caps[h & 3];
+    bus_msg_t *msg = malloc(sizeof *msg);
+    if (!msg) abort();
+
+    run_t whole = { 0 }, cut = { 0 };
+    bus_stream_t s;
+    bus_stream_init(&s, max_payload);
+    bus_stream_feed(&s, data, size);
+    drain(&s, &whole, msg);
+    bus_stream_free(&s);
+
+    /* Chunks are copied to a fresh allocation each time, so ASan catches a
+     * view that outlives its chunk or a read past its end. */
+    uint64_t seed = h | 1;
+    bus_stream_init(&s, max_payload);
+    size_t pos = 0;
+    bool open = true;
+    while (open && pos < size) {
+        uint64_t x = rng(&seed);
+        size_t n;
+        switch (x & 3) {
+        case 0: n = 1 + (x >> 8) % 8; break;
+        case 1: n = 1 + (x >> 8) % 64; break;
+        case 2: n = 1 + (x >> 8) % 3000; break;
+        default: n = 1 + (x >> 8) % 20000; break;
+        }
+        if (n > size - pos) n = size - pos;
+        uint8_t *chunk = malloc(n);
+        if (!chunk) abort();
+        memcpy(chunk, data + pos, n);
+        bus_stream_feed(&s, chunk, n);
+        open = drain(&s, &cut, msg);
+        free(chunk);
+        pos += n;
+    }
+    if (size == 0) cut.end_status = BUS_STREAM_MORE;
+    bus_stream_free(&s);
+
+    if (whole.n != cut.n) abort();
+    for (size_t i = 0; i < whole.n; i++)
+        if (whole.frames[i].hash != cut.frames[i].hash || whole.frames[i].len != cut.frames[i].len ||
+            whole.frames[i].type != cut.frames[i].type || whole.frames[i].result != cut.frames[i].result)
+            abort();
+    if (whole.end_status != cut.end_status || whole.end_result != cut.end_result) abort();
+
+    free(whole.frames);
+    free(cut.frames);
+    free(msg);
+    return 0;
+}

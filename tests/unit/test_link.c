@@ -1,0 +1,624 @@
+/* test_link.c - the peer link layer (actors/link.c, link_listen.c) over real
+ * loopback sockets: runtime threads run in-process, the bus listener is on a
+ * free port, and the test plays the peer with plain blocking sockets and the
+ * captured 7.0.15 frames of spec/vectors. A stub actor stands in for the
+ * state actor and queues every event and frame it gets for the test to check.
+ *
+ * The PONG answers come from the real gossip_build over a one-node snapshot
+ * published here. Timing waits are generous (seconds) but only the failure
+ * path waits that long; the whole file runs in well under 5 s.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "actors/config.h"
+#include "actors/link.h"
+#include "actors/state.h"
+#include "proto/bus.h"
+#include "tests/unit/unit.h"
+
+#define MY_NAME "0123456789abcdef0123456789abcdef01234567"
+#define PEER_NAME "fedcba9876543210fedcba9876543210fedcba98"
+
+/* ---------------- the stub state actor ---------------- */
+
+static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t q_cond = PTHREAD_COND_INITIALIZER;
+static rt_msg_t *q_head, **q_tail = &q_head;
+
+static void stub_behaviour(rt_actor_t *self, rt_msg_t *msg)
+{
+    (void)self;
+    pthread_mutex_lock(&q_lock);
+    msg->next = NULL;
+    *q_tail = msg;
+    q_tail = &msg->next;
+    pthread_cond_broadcast(&q_cond);
+    pthread_mutex_unlock(&q_lock);
+}
+
+static link_id_t msg_id(rt_msg_t *m)
+{
+    return m->type == STATE_MSG_LINK_EVENT ? ((link_event_t *)m)->id : ((link_frame_t *)m)->id;
+}
+
+/* Removes and returns the first queued message of `type` for link `id` (0:
+ * any link) and, for events, of `kind` (0: any); NULL after timeout_ms. */
+static rt_msg_t *wait_msg(uint32_t type, link_id_t id, int kind, int timeout_ms)
+{
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += timeout_ms / 1000;
+    dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (dl.tv_nsec >= 1000000000L) { dl.tv_sec++; dl.tv_nsec -= 1000000000L; }
+    pthread_mutex_lock(&q_lock);
+    for (;;) {
+        for (rt_msg_t **pp = &q_head; *pp; pp = &(*pp)->next) {
+            rt_msg_t *m = *pp;
+            if (m->type != type || (id && msg_id(m) != id)) continue;
+            if (type == STATE_MSG_LINK_EVENT && kind && ((link_event_t *)m)->kind != kind) continue;
+            *pp = m->next;
+            if (!*pp) q_tail = pp;
+            pthread_mutex_unlock(&q_lock);
+            return m;
+        }
+        if (pthread_cond_timedwait(&q_cond, &q_lock, &dl) == ETIMEDOUT) break;
+    }
+    pthread_mutex_unlock(&q_lock);
+    return NULL;
+}
+
+static link_event_t *wait_event(link_id_t id, int kind, int timeout_ms)
+{
+    return (link_event_t *)wait_msg(STATE_MSG_LINK_EVENT, id, kind, timeout_ms);
+}
+
+static link_frame_t *wait_frame(link_id_t id, int timeout_ms)
+{
+    return (link_frame_t *)wait_msg(STATE_MSG_FRAME, id, 0, timeout_ms);
+}
+
+static int queued_for(link_id_t id)
+{
+    int n = 0;
+    pthread_mutex_lock(&q_lock);
+    for (rt_msg_t *m = q_head; m; m = m->next) n += msg_id(m) == id;
+    pthread_mutex_unlock(&q_lock);
+    return n;
+}
+
+static void drop_queue(void)
+{
+    pthread_mutex_lock(&q_lock);
+    while (q_head) {
+        rt_msg_t *m = q_head;
+        q_head = m->next;
+        free(m);
+    }
+    q_tail = &q_head;
+    pthread_mutex_unlock(&q_lock);
+}
+
+/* ---------------- environment (set up once for the file) ---------------- */
+
+static rt_actor_t stub_state;
+static int bus_port;
+static bool env_ok;
+
+static void publish_snapshot(void)
+{
+    cluster_snapshot_t *s = calloc(1, sizeof *s);
+    node_view_t *me = calloc(1, sizeof *me);
+    memcpy(me->name, MY_NAME, 40);
+    strcpy(me->ip, "127.0.0.1");
+    me->port = 30001;
+    me->cport = 40001;
+    me->flags = NODE_MYSELF | NODE_MASTER;
+    me->master = -1;
+    s->nodes = me;
+    s->node_count = 1;
+    s->myself = 0;
+    memcpy(s->hdr.sender, MY_NAME, 40);
+    s->hdr.port = 30001;
+    s->hdr.cport = 40001;
+    s->hdr.flags = NODE_MYSELF | NODE_MASTER;
+    s->hdr.ver = BUS_PROTO_VER;
+    for (int i = 0; i < SLOT_COUNT; i++) s->slot_owner[i] = s->migrating_to[i] = s->importing_from[i] = -1;
+    /* never freed: the cell has no free function and the snapshot lives for the process */
+    rt_snap_init(&g_cluster_snapshot, s, NULL);
+}
+
+static bool env(void)
+{
+    static bool tried;
+    if (tried) return env_ok;
+    tried = true;
+    publish_snapshot();
+    rt_thread_t *t0 = rt_thread_create("lk0"), *t1 = rt_thread_create("lk1"), *ts = rt_thread_create("lkstate");
+    if (!t0 || !t1 || !ts) return false;
+    rt_actor_init(&stub_state, ts, "stub-state", stub_behaviour, NULL);
+    if (rt_thread_start(t0) || rt_thread_start(t1) || rt_thread_start(ts)) return false;
+    rt_thread_t *threads[2] = { t0, t1 };
+    char addrs[1][256] = { "127.0.0.1" };
+    for (int p = 21700 + (int)(getpid() % 400); p < 22700; p += 7) {
+        if (links_start(addrs, 1, p, threads, 2, &stub_state) == 0) {
+            bus_port = p;
+            env_ok = true;
+            break;
+        }
+    }
+    return env_ok;
+}
+
+/* ---------------- the test's side of the sockets ---------------- */
+
+static void set_timeout(int fd, int ms)
+{
+    struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+}
+
+static int raw_connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) { close(fd); return -1; }
+    set_timeout(fd, 2000);
+    return fd;
+}
+
+/* A listening socket on a free loopback port; *port gets the port. */
+static int raw_listen(int *port, int rcvbuf)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (rcvbuf) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    struct sockaddr_in sa = { .sin_family = AF_INET };
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    socklen_t sl = sizeof sa;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 8) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &sl) != 0) {
+        close(fd);
+        return -1;
+    }
+    *port = ntohs(sa.sin_port);
+    return fd;
+}
+
+static int raw_accept(int lfd)
+{
+    struct pollfd p = { .fd = lfd, .events = POLLIN };
+    if (poll(&p, 1, 2000) != 1) return -1;
+    int fd = accept(lfd, NULL, NULL);
+    if (fd >= 0) set_timeout(fd, 2000);
+    return fd;
+}
+
+static bool send_all(int fd, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    while (len) {
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        if (n <= 0) return false;
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+static bool recv_all(int fd, uint8_t *buf, size_t len)
+{
+    while (len) {
+        ssize_t n = recv(fd, buf, len, 0);
+        if (n <= 0) return false;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/* Reads one frame; returns a malloc'ed copy (and its length) or NULL. */
+static uint8_t *recv_frame(int fd, size_t *len)
+{
+    uint8_t head[8];
+    if (!recv_all(fd, head, 8)) return NULL;
+    uint32_t totlen = (uint32_t)head[4] << 24 | (uint32_t)head[5] << 16 | (uint32_t)head[6] << 8 | head[7];
+    if (memcmp(head, "RCmb", 4) != 0 || totlen < 8 || totlen > 16 * 1024 * 1024) return NULL;
+    uint8_t *buf = malloc(totlen);
+    memcpy(buf, head, 8);
+    if (!recv_all(fd, buf + 8, totlen - 8)) { free(buf); return NULL; }
+    *len = totlen;
+    return buf;
+}
+
+/* True when the peer closed: recv sees EOF (or a reset) within 2 s. */
+static bool sees_eof(int fd)
+{
+    uint8_t b[4096];
+    for (;;) {
+        ssize_t n = recv(fd, b, sizeof b, 0);
+        if (n == 0) return true;
+        if (n < 0) return errno == ECONNRESET;
+    }
+}
+
+static uint8_t *vector(const char *name, size_t *len)
+{
+    char path[256];
+    snprintf(path, sizeof path, "../shared/spec/vectors/%s", name);
+    return unit_read_file(path, len);
+}
+
+/* Connects a raw peer and returns the inbound link id the layer announced. */
+static link_id_t accept_peer(int *fd)
+{
+    *fd = raw_connect(bus_port);
+    if (*fd < 0) return 0;
+    link_event_t *e = wait_event(0, LINK_EV_ACCEPTED, 2000);
+    if (!e) return 0;
+    link_id_t id = e->outbound ? 0 : e->id;
+    free(e);
+    return id;
+}
+
+static void wait_links_gone(size_t n)
+{
+    for (int i = 0; i < 200 && links_count() > n; i++) usleep(10000);
+}
+
+/* ---------------- tests ---------------- */
+
+TEST(link_inbound_ping_answered_with_pong_and_forwarded)
+{
+    REQUIRE(env());
+    drop_queue();
+    size_t plen;
+    uint8_t *ping = vector("bus-ping-3gossip.bin", &plen);
+    REQUIRE(ping);
+    long long rx0 = g_bus_received[BUS_PING], tx0 = g_bus_sent[BUS_PONG];
+    int fd;
+    link_id_t id = accept_peer(&fd);
+    REQUIRE(id != 0);
+    REQUIRE(send_all(fd, ping, plen));
+
+    size_t n = 0;
+    uint8_t *pong = recv_frame(fd, &n);
+    REQUIRE(pong);
+    bus_msg_t *m = malloc(sizeof *m);
+    CHECK_EQ_INT(bus_decode(pong, n, m), BUS_OK);
+    CHECK_EQ_INT(m->hdr.type, BUS_PONG);
+    CHECK_EQ_STR(m->hdr.sender, MY_NAME);
+    CHECK_EQ_INT(m->hdr.port, 30001);
+
+    link_frame_t *f = wait_frame(id, 2000);
+    REQUIRE(f);
+    CHECK(!f->outbound);
+    CHECK_EQ_INT(f->len, plen);
+    CHECK(memcmp(f->data, ping, plen) == 0);
+    CHECK_EQ_STR(f->peer_ip, "127.0.0.1");
+    CHECK_EQ_STR(f->local_ip, "127.0.0.1");
+    CHECK_EQ_STR(f->node_name, "");
+    CHECK(f->received_ms > 0);
+    CHECK_EQ_INT(g_bus_received[BUS_PING] - rx0, 1);
+    CHECK_EQ_INT(g_bus_sent[BUS_PONG] - tx0, 1);
+    free(f);
+
+    /* MEET is answered the same way */
+    size_t mlen;
+    uint8_t *meet = vector("bus-meet.bin", &mlen);
+    REQUIRE(meet);
+    REQUIRE(send_all(fd, meet, mlen));
+    free(pong);
+    pong = recv_frame(fd, &n);
+    REQUIRE(pong);
+    CHECK_EQ_INT(bus_decode(pong, n, m), BUS_OK);
+    CHECK_EQ_INT(m->hdr.type, BUS_PONG);
+    f = wait_frame(id, 2000);
+    REQUIRE(f);
+    CHECK_EQ_INT(f->len, mlen);
+    free(f);
+
+    /* the peer hangs up: CLOSED for this inbound link */
+    close(fd);
+    link_event_t *e = wait_event(id, LINK_EV_CLOSED, 2000);
+    CHECK(e != NULL);
+    if (e) CHECK(!e->outbound && !e->sendbuf_limit);
+    free(e);
+    free(pong);
+    free(meet);
+    free(m);
+    free(ping);
+}
+
+TEST(link_cut_frames_wait_and_back_to_back_frames_split)
+{
+    REQUIRE(env());
+    drop_queue();
+    size_t flen, slen;
+    uint8_t *fail = vector("bus-fail.bin", &flen);
+    uint8_t *stream = vector("bus-stream-3frames-one-segment.bin", &slen);
+    REQUIRE(fail && stream);
+    int fd;
+    link_id_t id = accept_peer(&fd);
+    REQUIRE(id != 0);
+
+    /* a truncated frame: nothing happens until the rest arrives */
+    REQUIRE(send_all(fd, fail, 5));
+    usleep(50000);
+    REQUIRE(send_all(fd, fail + 5, 1000));
+    usleep(100000);
+    CHECK_EQ_INT(queued_for(id), 0);
+    REQUIRE(send_all(fd, fail + 1005, flen - 1005));
+    link_frame_t *f = wait_frame(id, 2000);
+    REQUIRE(f);
+    CHECK_EQ_INT(f->len, flen);
+    CHECK(memcmp(f->data, fail, flen) == 0);
+    free(f);
+
+    /* three frames in one write come out as three frames, in order */
+    REQUIRE(send_all(fd, stream, slen));
+    size_t off = 0;
+    for (int i = 0; i < 3; i++) {
+        f = wait_frame(id, 2000);
+        REQUIRE(f);
+        CHECK(off + f->len <= slen);
+        if (off + f->len <= slen) CHECK(memcmp(f->data, stream + off, f->len) == 0);
+        off += f->len;
+        free(f);
+    }
+    CHECK_EQ_INT(off, slen);
+    CHECK_EQ_INT(links_count() > 0, 1);
+    close(fd);
+    free(wait_event(id, LINK_EV_CLOSED, 2000));
+    free(fail);
+    free(stream);
+}
+
+TEST(link_invalid_frame_dropped_link_kept)
+{
+    REQUIRE(env());
+    drop_queue();
+    size_t flen, plen;
+    uint8_t *fail = vector("bus-fail.bin", &flen);
+    uint8_t *ping = vector("bus-ping-3gossip.bin", &plen);
+    REQUIRE(fail && ping);
+    int fd;
+    link_id_t id = accept_peer(&fd);
+    REQUIRE(id != 0);
+
+    /* a FAIL four bytes longer than a FAIL can be: framed, then dropped */
+    uint8_t *bad = calloc(1, flen + 4);
+    memcpy(bad, fail, flen);
+    uint32_t t = (uint32_t)flen + 4;
+    bad[4] = (uint8_t)(t >> 24); bad[5] = (uint8_t)(t >> 16); bad[6] = (uint8_t)(t >> 8); bad[7] = (uint8_t)t;
+    long long fails0 = g_bus_received[BUS_FAIL];
+    REQUIRE(send_all(fd, bad, flen + 4));
+    /* then a good PING on the same link: answered, forwarded */
+    REQUIRE(send_all(fd, ping, plen));
+    size_t n;
+    uint8_t *pong = recv_frame(fd, &n);
+    CHECK(pong != NULL);
+    link_frame_t *f = wait_frame(id, 2000);
+    REQUIRE(f);
+    CHECK_EQ_INT(f->len, plen);   /* the PING, not the bad FAIL */
+    free(f);
+    CHECK_EQ_INT(g_bus_received[BUS_FAIL] - fails0, 1);   /* counted, as 7.0.15 does */
+    CHECK_EQ_INT(queued_for(id), 0);                       /* no CLOSED */
+
+    /* the debug drop filter: a PING is counted but neither answered nor forwarded */
+    atomic_store(&g_bus_drop_filter, BUS_PING);
+    long long pings0 = g_bus_received[BUS_PING];
+    REQUIRE(send_all(fd, ping, plen));
+    REQUIRE(send_all(fd, fail, flen));        /* a marker frame behind it */
+    f = wait_frame(id, 2000);
+    REQUIRE(f);
+    CHECK_EQ_INT(f->len, flen);               /* the FAIL came, the PING did not */
+    free(f);
+    CHECK_EQ_INT(g_bus_received[BUS_PING] - pings0, 1);
+    atomic_store(&g_bus_drop_filter, -1);
+    set_timeout(fd, 200);
+    uint8_t b[16];
+    CHECK(recv(fd, b, sizeof b, 0) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));   /* no PONG */
+
+    close(fd);
+    free(wait_event(id, LINK_EV_CLOSED, 2000));
+    free(pong);
+    free(bad);
+    free(fail);
+    free(ping);
+}
+
+TEST(link_bad_signature_or_length_closes)
+{
+    REQUIRE(env());
+    drop_queue();
+    size_t plen;
+    uint8_t *ping = vector("bus-ping-3gossip.bin", &plen);
+    REQUIRE(ping);
+
+    int fd;
+    link_id_t id = accept_peer(&fd);
+    REQUIRE(id != 0);
+    ping[3] = 'X';                      /* "RCmX" */
+    REQUIRE(send_all(fd, ping, plen));
+    link_event_t *e = wait_event(id, LINK_EV_CLOSED, 2000);
+    CHECK(e != NULL);
+    free(e);
+    CHECK(sees_eof(fd));
+    CHECK_EQ_INT(queued_for(id), 0);    /* nothing was forwarded */
+    close(fd);
+
+    /* totlen below the 2256 minimum */
+    ping[3] = 'b';
+    ping[4] = 0; ping[5] = 0; ping[6] = 0x08; ping[7] = 0xcf;   /* 2255 */
+    id = accept_peer(&fd);
+    REQUIRE(id != 0);
+    REQUIRE(send_all(fd, ping, 8));
+    e = wait_event(id, LINK_EV_CLOSED, 2000);
+    CHECK(e != NULL);
+    free(e);
+    CHECK(sees_eof(fd));
+    close(fd);
+    free(ping);
+}
+
+static const char *name_of_test(link_id_t id, bool outbound, void *arg)
+{
+    (void)outbound;
+    return id == *(link_id_t *)arg ? PEER_NAME : NULL;
+}
+
+TEST(link_outbound_connect_send_receive_rtt_and_links_reply)
+{
+    REQUIRE(env());
+    drop_queue();
+    size_t plen, qlen;
+    uint8_t *ping = vector("bus-ping-3gossip.bin", &plen);
+    uint8_t *pong = vector("bus-pong.bin", &qlen);
+    REQUIRE(ping && pong);
+    int port;
+    int lfd = raw_listen(&port, 0);
+    REQUIRE(lfd >= 0);
+    link_id_t id = link_connect(PEER_NAME, "127.0.0.1", port);
+    REQUIRE(id != 0);
+    int fd = raw_accept(lfd);
+    REQUIRE(fd >= 0);
+    link_event_t *e = wait_event(id, LINK_EV_CONNECTED, 2000);
+    REQUIRE(e);
+    CHECK(e->outbound);
+    CHECK_EQ_STR(e->node_name, PEER_NAME);
+    free(e);
+
+    long long tx0 = g_bus_sent[BUS_PING];
+    link_send(id, ping, plen);
+    size_t n;
+    uint8_t *got = recv_frame(fd, &n);
+    REQUIRE(got);
+    CHECK_EQ_INT(n, plen);
+    CHECK(memcmp(got, ping, plen) == 0);
+    CHECK_EQ_INT(g_bus_sent[BUS_PING] - tx0, 1);
+    free(got);
+
+    usleep(20000);                      /* a measurable round trip */
+    REQUIRE(send_all(fd, pong, qlen));
+    link_frame_t *f = wait_frame(id, 2000);
+    REQUIRE(f);
+    CHECK(f->outbound);
+    CHECK_EQ_STR(f->node_name, PEER_NAME);
+    CHECK_EQ_INT(f->len, qlen);
+    CHECK_EQ_STR(f->peer_ip, "127.0.0.1");
+    free(f);
+
+    /* CLUSTER LINKS: RESP2 flat array of 14, our rtt field last */
+    resp_buf_t r;
+    resp_buf_init(&r, 2);
+    links_reply(&r, name_of_test, &id);
+    char *text = strndup((const char *)r.data, r.len);
+    CHECK(strncmp(text, "*1\r\n*14\r\n$9\r\ndirection\r\n$2\r\nto\r\n$4\r\nnode\r\n$40\r\n" PEER_NAME
+                        "\r\n$11\r\ncreate-time\r\n:", strlen("*1\r\n*14\r\n$9\r\ndirection\r\n$2\r\nto\r\n$4\r\nnode\r\n$40\r\n" PEER_NAME
+                        "\r\n$11\r\ncreate-time\r\n:")) == 0);
+    CHECK(strstr(text, "$6\r\nevents\r\n$1\r\nr\r\n$21\r\nsend-buffer-allocated\r\n:") != NULL);
+    CHECK(strstr(text, "$16\r\nsend-buffer-used\r\n:0\r\n$6\r\nrtt-ms\r\n:") != NULL);
+    const char *rtt = strstr(text, "rtt-ms\r\n:");
+    if (rtt) {
+        long v = strtol(rtt + 9, NULL, 10);
+        CHECK(v >= 15 && v < 2000);
+    }
+    free(text);
+    resp_buf_free(&r);
+    resp_buf_init(&r, 3);
+    links_reply(&r, name_of_test, &id);
+    CHECK(r.len > 8 && memcmp(r.data, "*1\r\n%7\r\n", 8) == 0);
+    resp_buf_free(&r);
+
+    /* a close asked by the state actor: the peer sees EOF, no event is posted */
+    link_close(id);
+    CHECK(sees_eof(fd));
+    usleep(100000);
+    CHECK_EQ_INT(queued_for(id), 0);
+    link_send(id, ping, plen);          /* to a gone link: silently dropped */
+    close(fd);
+    close(lfd);
+    free(ping);
+    free(pong);
+}
+
+TEST(link_connect_failures_reported)
+{
+    REQUIRE(env());
+    drop_queue();
+    int port;
+    int lfd = raw_listen(&port, 0);
+    REQUIRE(lfd >= 0);
+    close(lfd);                         /* nothing listens there now */
+    link_id_t id = link_connect(PEER_NAME, "127.0.0.1", port);
+    REQUIRE(id != 0);
+    link_event_t *e = wait_event(id, LINK_EV_CONNECT_FAILED, 2000);
+    REQUIRE(e);
+    CHECK(e->outbound);
+    CHECK_EQ_STR(e->node_name, PEER_NAME);
+    free(e);
+
+    id = link_connect(PEER_NAME, "not-an-address", 1234);
+    REQUIRE(id != 0);
+    e = wait_event(id, LINK_EV_CONNECT_FAILED, 2000);
+    CHECK(e != NULL);
+    free(e);
+
+    /* ids are never reused */
+    link_id_t id2 = link_connect(PEER_NAME, "::1", port);
+    CHECK(id2 > id);
+    free(wait_event(id2, 0, 2000));
+}
+
+TEST(link_sendbuf_limit_closes_link_to_a_peer_that_does_not_read)
+{
+    REQUIRE(env());
+    drop_queue();
+    config_error_t err;
+    REQUIRE(config_load_string("cluster-link-sendbuf-limit 65536\n", &err) == 0);
+    size_t ulen;
+    uint8_t *upd = vector("bus-update.bin", &ulen);
+    REQUIRE(upd);
+    int port;
+    int lfd = raw_listen(&port, 4096);
+    REQUIRE(lfd >= 0);
+    link_id_t id = link_connect(PEER_NAME, "127.0.0.1", port);
+    int fd = raw_accept(lfd);           /* accepted, never read */
+    REQUIRE(fd >= 0);
+    link_event_t *e = wait_event(id, LINK_EV_CONNECTED, 2000);
+    REQUIRE(e);
+    free(e);
+    long long exceeded0 = g_links_buffer_limit_exceeded;
+    /* The kernel buffers a few MiB first; then our queue grows past the limit. */
+    e = NULL;
+    for (int round = 0; round < 100 && !e; round++) {
+        for (int i = 0; i < 200; i++) link_send(id, upd, ulen);
+        e = wait_event(id, LINK_EV_CLOSED, 20);
+    }
+    REQUIRE(e);
+    CHECK(e->sendbuf_limit);
+    CHECK(e->outbound);
+    free(e);
+    CHECK_EQ_INT(g_links_buffer_limit_exceeded - exceeded0, 1);
+    close(fd);
+    close(lfd);
+    free(upd);
+    config_load_string("", &err);
+}
+
+TEST(link_all_links_gone_after_peers_leave)
+{
+    REQUIRE(env());
+    wait_links_gone(0);
+    CHECK_EQ_INT(links_count(), 0);
+    drop_queue();
+}
