@@ -52,7 +52,7 @@ _Atomic int g_bus_drop_filter = -1;
 
 #define SCRATCH_LEN   (64 * 1024)   /* one read(); big enough that a flood needs few syscalls */
 #define READS_PER_EVENT 16          /* then yield to the loop's other watchers */
-#define WBUF_KEEP_CAP (16 * 1024)   /* an emptied send buffer larger than this is freed */
+#define WBUF_KEEP_CAP (1024 * 1024)  /* keep a busy link's buffer between bursts: regrowing it each time costs more than the memory */
 #define WBUF_MIN_CAP  4096
 
 enum { LINK_MSG_START = 1, LINK_MSG_SEND, LINK_MSG_CLOSE };
@@ -431,18 +431,36 @@ static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 /* ---------------- read path ---------------- */
 
-static void reply_pong(link_t *l, link_thread_ctx_t *c)
+/* Whether a PING can change cluster state: only when its sender is a known
+ * record, or when we still have to learn our own address from it (5.2 step
+ * 5.1, 5.4). A PING from an unknown sender is answered and goes no further,
+ * so that floods of them never reach the state actor. */
+static bool ping_matters(const cluster_snapshot_t *s, const uint8_t *frame)
 {
-    if (!c->reader_ok) return;
+    if (!s) return true;
+    const node_view_t *me = &s->nodes[s->myself];
+    if (me->ip[0] == '\0') return true;
+    const uint8_t *sender = frame + 40;
+    for (int i = 0; i < s->node_count; i++)
+        if (memcmp(s->nodes[i].name, sender, BUS_NAME_LEN) == 0) return true;
+    return false;
+}
+
+/* Answers a PING/MEET; returns whether the frame must still go to the state actor. */
+static bool reply_pong(link_t *l, link_thread_ctx_t *c, const uint8_t *frame, unsigned type)
+{
+    if (!c->reader_ok) return true;
     uint8_t *buf = NULL;
     size_t n = 0;
     const cluster_snapshot_t *s = rt_snap_read_begin(&c->reader);
     if (s) n = gossip_build(s, BUS_PONG, &buf);
+    bool forward = type != BUS_PING || ping_matters(s, frame);
     rt_snap_read_end(&c->reader);
-    if (n == 0) return;
+    if (n == 0) return forward;
     atomic_fetch_add_explicit(&g_bus_sent[BUS_PONG], 1, memory_order_relaxed);
     append(l, buf, n);
     free(buf);
+    return forward;
 }
 
 /* One whole frame, already judged by bus_decode. Order as 7.0.15 (§5.2):
@@ -465,8 +483,9 @@ static void handle_frame(link_t *l, link_thread_ctx_t *c, const bus_stream_frame
         atomic_store_explicit(&l->rtt_us, mono_us() - l->request_sent_us, memory_order_relaxed);
         l->request_sent_us = 0;
     }
-    if (f->type == BUS_PING || f->type == BUS_MEET) reply_pong(l, c);
-    if (l->dead) return;
+    bool forward = true;
+    if (f->type == BUS_PING || f->type == BUS_MEET) forward = reply_pong(l, c, f->data, f->type);
+    if (l->dead || !forward) return;
     forward_frame(l, f->data, f->len);
 }
 
@@ -740,90 +759,29 @@ void link_close(link_id_t id)
     pthread_mutex_unlock(&g_reg_lock);
 }
 
-/* ---------------- CLUSTER LINKS ---------------- */
+/* ---------------- CLUSTER LINKS data ---------------- */
 
-typedef struct link_row {
-    link_id_t id;
-    bool outbound;
-    long long create_ms;
-    int events;
-    long long alloc, used, rtt_us;
-} link_row_t;
-
-static int row_cmp(const void *a, const void *b)
-{
-    link_id_t x = ((const link_row_t *)a)->id, y = ((const link_row_t *)b)->id;
-    return x < y ? -1 : x > y;
-}
-
-void links_reply(resp_buf_t *r, link_name_fn name_of, void *arg)
+link_row_t *link_rows(size_t *n)
 {
     pthread_mutex_lock(&g_reg_lock);
-    size_t n = 0;
+    size_t k = 0;
     link_row_t *rows = g_reg_count ? malloc(g_reg_count * sizeof *rows) : NULL;
     if (rows) {
         for (size_t b = 0; b < g_reg_nbuckets; b++) {
             for (link_t *l = g_reg[b]; l; l = l->hnext) {
-                rows[n++] = (link_row_t){
+                rows[k++] = (link_row_t){
                     .id = l->id,
                     .outbound = l->outbound,
                     .create_ms = l->create_ms,
                     .events = atomic_load_explicit(&l->events, memory_order_relaxed),
-                    .alloc = atomic_load_explicit(&l->sendbuf_alloc, memory_order_relaxed),
-                    .used = atomic_load_explicit(&l->sendbuf_used, memory_order_relaxed),
+                    .sendbuf_alloc = atomic_load_explicit(&l->sendbuf_alloc, memory_order_relaxed),
+                    .sendbuf_used = atomic_load_explicit(&l->sendbuf_used, memory_order_relaxed),
                     .rtt_us = atomic_load_explicit(&l->rtt_us, memory_order_relaxed),
                 };
             }
         }
     }
     pthread_mutex_unlock(&g_reg_lock);
-    if (n > 1) qsort(rows, n, sizeof *rows, row_cmp);
-
-    /* names come from the caller's snapshot, outside the lock */
-    const char **names = n ? calloc(n, sizeof *names) : NULL;
-    size_t shown = 0;
-    for (size_t i = 0; i < n && names; i++) {
-        const char *name = name_of(rows[i].id, rows[i].outbound, arg);
-        if (name && name[0]) { names[i] = name; shown++; }
-    }
-    resp_add_array(r, (long long)shown);
-    for (size_t i = 0; i < n && names; i++) {
-        if (!names[i]) continue;
-        const link_row_t *w = &rows[i];
-        char ev[3];
-        int k = 0;
-        if (w->events & 1) ev[k++] = 'r';
-        if (w->events & 2) ev[k++] = 'w';
-        ev[k] = '\0';
-        resp_add_map(r, 7);
-        resp_add_bulk_str(r, "direction");
-        resp_add_bulk_str(r, w->outbound ? "to" : "from");
-        resp_add_bulk_str(r, "node");
-        resp_add_bulk(r, names[i], strnlen(names[i], BUS_NAME_LEN));
-        resp_add_bulk_str(r, "create-time");
-        resp_add_int(r, w->create_ms);
-        resp_add_bulk_str(r, "events");
-        resp_add_bulk_str(r, ev);
-        resp_add_bulk_str(r, "send-buffer-allocated");
-        resp_add_int(r, w->alloc);
-        resp_add_bulk_str(r, "send-buffer-used");
-        resp_add_int(r, w->used);
-        resp_add_bulk_str(r, "rtt-ms");   /* ours: -1 until a PONG answered our PING/MEET */
-        resp_add_int(r, w->rtt_us < 0 ? -1 : (w->rtt_us + 500) / 1000);
-    }
-    free(names);
-    free(rows);
-}
-
-void link_format_ip(const struct sockaddr_storage *ss, char *out, size_t cap)
-{
-    out[0] = '\0';
-    if (ss->ss_family == AF_INET) {
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, out, (socklen_t)cap);
-    } else if (ss->ss_family == AF_INET6) {
-        const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
-        /* an IPv4 peer on a dual-stack socket reads as ::ffff:a.b.c.d; show it as a.b.c.d */
-        if (IN6_IS_ADDR_V4MAPPED(a)) inet_ntop(AF_INET, &a->s6_addr[12], out, (socklen_t)cap);
-        else inet_ntop(AF_INET6, a, out, (socklen_t)cap);
-    }
+    *n = k;
+    return rows;
 }
