@@ -113,10 +113,23 @@ static rt_actor_t stub_state;
 static int bus_port;
 static bool env_ok;
 
+/* Myself, plus the sender of bus-ping-3gossip.bin as a known node (PINGs
+ * from unknown senders are answered but not forwarded). */
 static void publish_snapshot(void)
 {
     cluster_snapshot_t *s = calloc(1, sizeof *s);
-    node_view_t *me = calloc(1, sizeof *me);
+    node_view_t *me = calloc(2, sizeof *me);
+    size_t plen;
+    uint8_t *ping = unit_read_file(VECTOR_PATH("bus-ping-3gossip.bin"), &plen);
+    if (ping && plen >= BUS_HEADER_LEN) {
+        bus_header_t h;
+        bus_header_decode(ping, &h);
+        memcpy(me[1].name, h.sender, 40);
+        strcpy(me[1].ip, "127.0.0.1");
+        me[1].flags = NODE_MASTER;
+        me[1].master = -1;
+    }
+    free(ping);
     memcpy(me->name, MY_NAME, 40);
     strcpy(me->ip, "127.0.0.1");
     me->port = 30001;
@@ -124,7 +137,7 @@ static void publish_snapshot(void)
     me->flags = NODE_MYSELF | NODE_MASTER;
     me->master = -1;
     s->nodes = me;
-    s->node_count = 1;
+    s->node_count = 2;
     s->myself = 0;
     memcpy(s->hdr.sender, MY_NAME, 40);
     s->hdr.port = 30001;
@@ -310,6 +323,16 @@ TEST(link_inbound_ping_answered_with_pong_and_forwarded)
     CHECK_EQ_INT(g_bus_received[BUS_PING] - rx0, 1);
     CHECK_EQ_INT(g_bus_sent[BUS_PONG] - tx0, 1);
     free(f);
+
+    /* a PING from a sender we do not know is answered, but it cannot change
+     * cluster state, so it stays on the link's thread */
+    memcpy(ping + 40, "9999999999999999999999999999999999999999", 40);
+    REQUIRE(send_all(fd, ping, plen));
+    free(pong);
+    pong = recv_frame(fd, &n);
+    REQUIRE(pong);
+    CHECK_EQ_INT(bus_decode(pong, n, m), BUS_OK);
+    CHECK_EQ_INT(m->hdr.type, BUS_PONG);
 
     /* MEET is answered the same way */
     size_t mlen;
