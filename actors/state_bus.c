@@ -568,6 +568,9 @@ void state_bus_frame(link_frame_t *f)
                 n->flags |= h->flags & (NODE_MASTER | NODE_SLAVE);
                 LOG_VERBOSE("Handshake with node %.40s completed.", n->name);
                 save_config();
+                /* Tell every peer about the newcomer soon (the PONG's gossip
+                 * carries it), instead of waiting for random pings. */
+                S.announce_pending = true;
             } else if (memcmp(n->name, h->sender, NODE_NAME_LEN) != 0) {
                 LOG_VERBOSE("PONG contains mismatching sender ID. Node %.40s is now without an address.", n->name);
                 n->flags |= NODE_NOADDR;

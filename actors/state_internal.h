@@ -92,6 +92,7 @@ typedef struct state {
     unsigned long long tick;
     bool save_fsync;
     uint64_t slot_version;                /* bumped on every slot table change */
+    bool announce_pending;                /* a node joined: PONG to everyone on the next tick */
 } state_t;
 
 extern state_t S;

@@ -118,6 +118,11 @@ void state_tick(void)
     }
     if (pfail_set) state_update_health();
 
+    if (S.announce_pending) {
+        S.announce_pending = false;
+        state_broadcast_pong();
+    }
+
     /* A replica whose master has an address would start replicating here;
      * the data path arrives with the replication issue, so say so and retry. */
     state_node_t *me = &S.nodes[S.myself];
