@@ -3,8 +3,9 @@
 
 What it is for: starting shoal-node and redis-server on free loopback ports, driving them
 with the same real client tools, measuring client throughput and the server CPU time each
-request costs, and printing every result as one set of tables at the end. Each section is a
-function added to SECTIONS; later sections (gossip throughput, convergence time, failover
+request costs, the cluster bus (PING throughput with bench/gossip_flood.c, convergence time
+after CLUSTER MEET, idle cost of a 30-node cluster), and printing every result as one set of
+tables at the end. Each section is a function added to SECTIONS; later sections (failover
 drills) plug in the same way.
 
 What it must never do: stop a process it did not start (everything is stopped by the pid
@@ -17,6 +18,8 @@ Environment:
   BENCH_KEYSPACE=r   redis-benchmark -r (random keys over r values; default 100000)
   SHOAL_NODE, REDIS_SERVER, REDIS_BENCHMARK   binaries (defaults: bin/shoal-node, PATH)
   BENCH_KEEP=1       keep the temp directory with the server logs
+  BENCH_ONLY=a,b     run only the named sections (e.g. gossip,convergence,idle_cost)
+  GOSSIP_FLOOD       the flooder binary (default build/bench/gossip_flood)
 """
 import csv
 import io
@@ -375,6 +378,9 @@ def thread_scaling(b):
 GOSSIP_FLOOD = os.environ.get("GOSSIP_FLOOD", str(REPO / "build" / "bench" / "gossip_flood"))
 FLOOD_CONNS, FLOOD_WINDOW, FLOOD_GOSSIP = 32, 16, 3
 FLOOD_SECONDS, FLOOD_WARMUP = (2.0, 0.5) if QUICK else (5.0, 1.0)
+# A flood run is short and its figure swings with thread scheduling on a small machine:
+# a full run takes the median of 3 unless BENCH_REPEAT asks for more.
+FLOOD_REPEAT = REPEAT if QUICK else max(3, REPEAT)
 CONVERGE_SIZES = [10] if QUICK else [10, 30, 60]
 CONVERGE_TIMEOUT = 30.0 if QUICK else 90.0   # seconds from the first MEET
 NODE_TIMEOUT_MS = 15000
@@ -422,9 +428,9 @@ def gossip_flood(srv, threads=1):
 
 
 def flood_measure(srv, threads=1):
-    """Median of REPEAT flooder runs (by PINGs per CPU-second)."""
+    """Median of FLOOD_REPEAT flooder runs (by PINGs per CPU-second)."""
     runs = []
-    for _ in range(REPEAT):
+    for _ in range(FLOOD_REPEAT):
         r = gossip_flood(srv, threads)
         if r.error:
             log(f"  {srv.label} flood: {r.error}")
@@ -433,7 +439,9 @@ def flood_measure(srv, threads=1):
     runs.sort(key=lambda r: r.per_cpu or 0)
     r = runs[len(runs) // 2]
     log(f"  {srv.label} flood: {r.pps:,.0f} PINGs/s, {r.cpu_util or 0:.2f} server CPUs, "
-        f"{r.per_cpu or 0:,.0f} PINGs/CPU-s")
+        f"{r.per_cpu or 0:,.0f} PINGs/CPU-s"
+        + (f" (runs: {', '.join(f'{x.per_cpu or 0:,.0f}' for x in runs)})" if len(runs) > 1
+           else ""))
     return r
 
 
@@ -462,7 +470,7 @@ def gossip(b):
              f"{FLOOD_CONNS} links, {FLOOD_WINDOW} PINGs in flight each, {FLOOD_GOSSIP} gossip "
              f"entries per PING, unknown random senders (answered with a PONG, §5.2 5.3); "
              f"{FLOOD_SECONDS:g} s counted after {FLOOD_WARMUP:g} s warm-up; "
-             f"median of {REPEAT} run(s)",
+             f"median of {FLOOD_REPEAT} run(s)",
              "PINGs/CPU-s = PONGs received / server utime+stime in the same window; "
              "server CPUs = CPU-seconds per second; target: shoal/redis >= 2.0 in PINGs/CPU-s",
              f"the flooder (one thread) shares the machine's {NCPU} CPUs with the server"])
