@@ -57,6 +57,9 @@ size_t gossip_build(const cluster_snapshot_t *s, unsigned type, uint8_t **out)
     if (wanted < GOSSIP_FLOOR) wanted = GOSSIP_FLOOR;
     if (wanted > freshnodes) wanted = freshnodes;
     if (wanted < 0) wanted = 0;
+    bool sweep = wanted >= n - 2;    /* small cluster: every eligible record, from a random start */
+    if (sweep) wanted = freshnodes = n - 1;   /* all but myself (the receiver included) */
+    if (wanted < 0) wanted = 0;
     int pfail_wanted = s->pfail_count;
     bus_gossip_t stackbuf[16];
     int cap = wanted + pfail_wanted;
@@ -64,7 +67,6 @@ size_t gossip_build(const cluster_snapshot_t *s, unsigned type, uint8_t **out)
     int *picked = calloc((size_t)(n > 0 ? n : 1), sizeof(int));
     if (!g || !picked) abort();
     int count = 0, tries = 3 * wanted;
-    bool sweep = wanted >= n - 2;    /* small cluster: every eligible record, from a random start */
     int start = n > 0 ? (int)(rng_next() % (uint64_t)n) : 0;
     int step = 0;
     while (freshnodes > 0 && count < wanted && (sweep ? step < n : tries-- > 0)) {

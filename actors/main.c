@@ -142,12 +142,12 @@ int main(int argc, char **argv)
     if (config_cluster_enabled()) {
         rt_thread_t *state_thread = rt_thread_create("state");
         rt_thread_t *persist_thread = rt_thread_create("persister");
-        if (!state_thread || !persist_thread) return 1;
+        if (!state_thread || !persist_thread) _exit(1);   /* threads are running: no exit handlers */
         char conf[1024];
         config_cluster_config_file(conf, sizeof conf);
-        if (persister_start(persist_thread, conf, STATE_MSG_DURABLE) != 0) return 1;
-        if (state_start(state_thread, conf) != 0) return 1;
-        if (rt_thread_start(persist_thread) != 0 || rt_thread_start(state_thread) != 0) return 1;
+        if (persister_start(persist_thread, conf, STATE_MSG_DURABLE) != 0) _exit(1);   /* threads are running: no exit handlers */
+        if (state_start(state_thread, conf) != 0) _exit(1);   /* threads are running: no exit handlers */
+        if (rt_thread_start(persist_thread) != 0 || rt_thread_start(state_thread) != 0) _exit(1);   /* threads are running: no exit handlers */
     }
 
     char addrs[CONFIG_BIND_MAX][CONFIG_ADDR_MAX];
@@ -165,24 +165,24 @@ int main(int argc, char **argv)
         if (fd == -2) continue;
         if (fd < 0) {
             LOG_WARNING("Warning: Could not create server TCP listening socket %s:%d: %s", a, port, strerror(errno));
-            return 1;
+            _exit(1);   /* threads are running: no exit handlers */
         }
         fds[nfds++] = fd;
     }
     if (nfds == 0) {
         LOG_WARNING("Failed listening on port %d (TCP), aborting.", port);
-        return 1;
+        _exit(1);   /* threads are running: no exit handlers */
     }
     if (workers_start(config_worker_threads(), fds, nfds) != 0) {
         LOG_WARNING("Could not start the worker threads");
-        return 1;
+        _exit(1);   /* threads are running: no exit handlers */
     }
     if (config_cluster_enabled()) {
         rt_thread_t *threads[MAX_WORKERS];
         for (int i = 0; i < g_nworkers; i++) threads[i] = g_workers[i]->thread;
         if (links_start(addrs, naddr, config_cluster_bus_port(), threads, g_nworkers, state_actor()) != 0) {
             LOG_WARNING("Could not start the cluster bus on port %d", config_cluster_bus_port());
-            return 1;
+            _exit(1);   /* threads are running: no exit handlers */
         }
     }
     LOG_NOTICE("Server initialized");
