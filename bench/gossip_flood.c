@@ -15,16 +15,27 @@
  * same window, so the figure per server CPU-second covers exactly the counted
  * PONGs. It prints one line of key=value pairs for run.py to parse.
  *
- * What it must never do: send MEET (the node would add our fake peers to its
- * cluster and try to connect back), send anything a 7.0.15 node would drop or
- * close the link for, or connect anywhere but the host and port it is given.
- * It exits non-zero if the node closes links or answers nothing, so a
+ * With -m (members) the fake peers first join the node's cluster the way a
+ * real node does (§5.3): each listens on its own loopback bus port, sends a
+ * MEET carrying that port, and answers the PING the node sends when it
+ * connects back with a PONG, which makes the node rename its handshake record
+ * to the peer's name. The flood then comes from known senders, so the node
+ * runs its whole per-message pipeline (epochs, pong times, gossip, §5.2), and
+ * the gossip entries describe the other fake peers (never unknown names, which
+ * the node would add and try to reach). The node's own PINGs to the peers are
+ * answered throughout, so it never sees them time out.
+ *
+ * What it must never do: send MEET without -m, send anything a 7.0.15 node
+ * would drop or close the link for, listen anywhere but 127.0.0.1, or connect
+ * anywhere but the host and port it is given. It exits non-zero if the node
+ * closes links, does not take the peers in (-m), or answers nothing, so a
  * failing server never shows up as a throughput figure.
  *
  * Usage: gossip_flood -p busport [-h 127.0.0.1] [-k 32] [-w 16] [-t 5]
- *                     [-g 3] [-j 1] [-W 1] [-P pid]
+ *                     [-g 3] [-j 1] [-W 1] [-P pid] [-m]
  *   -k connections   -w PINGs in flight per connection   -t seconds counted
  *   -g gossip entries per PING   -j flooder threads   -W warm-up seconds
+ *   -m join the node's cluster first (known senders)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -49,6 +60,9 @@
 #define MAX_IOV 64
 #define READ_BUF (256 * 1024)
 #define PEEK_LEN 14          /* sig, totlen, ver, port, type: enough to count a frame */
+#define INBOUND_BUF (64 * 1024)  /* the node's PINGs to a peer: header + a few gossip entries */
+#define MAX_INBOUND 1024
+#define JOIN_TIMEOUT 15.0    /* seconds for the node to connect back to every peer (-m) */
 
 struct conn {
     int fd;
@@ -86,7 +100,31 @@ static struct {
     unsigned k, window, gossip, threads;
     double seconds, warmup;
     long pid;
-} opt = {"127.0.0.1", 0, 32, 16, 3, 1, 5.0, 1.0, 0};
+    bool members;
+} opt = {"127.0.0.1", 0, 32, 16, 3, 1, 5.0, 1.0, 0, false};
+
+/* One fake peer: its identity, and with -m its listening bus port and the
+ * frames it sends outside the flood. */
+struct peer {
+    char name[BUS_NAME_LEN + 1];
+    uint16_t cport;
+    int listen_fd;
+    uint8_t *meet, *pong;
+    size_t meet_len, pong_len;
+    unsigned pongs_sent;     /* PONGs answering the node's PINGs (-m) */
+};
+
+/* A connection the node opened to one of our peers (-m): read by the main thread. */
+struct inbound {
+    int fd;
+    unsigned peer;
+    size_t len;
+    uint8_t buf[INBOUND_BUF];
+};
+
+static struct peer *peers;
+static struct inbound *inbound[MAX_INBOUND];
+static unsigned n_inbound;
 
 static atomic_bool stop_flag;
 
@@ -122,15 +160,48 @@ static void random_name(char out[BUS_NAME_LEN + 1])
 
 /* Builds the PING variants of one fake peer: a master with no slots, epochs 0,
  * its address left for the receiver to take from the socket (myip ""). */
+static void peer_header(bus_header_t *hdr, unsigned peer_index)
+{
+    const struct peer *p = &peers[peer_index];
+    memset(hdr, 0, sizeof *hdr);
+    memcpy(hdr->sender, p->name, sizeof hdr->sender);
+    hdr->port = p->cport;          /* no client port behind it; any non-zero value will do */
+    hdr->cport = p->cport;
+    hdr->flags = BUS_NODE_MASTER;
+    /* distinct non-zero config epochs: no collision with the node (§5.9) or each other */
+    hdr->config_epoch = peer_index + 1;
+    hdr->current_epoch = opt.k;
+}
+
+static uint8_t *build_or_die(const bus_header_t *hdr, unsigned type, const bus_gossip_t *g,
+                             unsigned count, size_t *len_out)
+{
+    size_t len = bus_ping_len(count, NULL, 0);
+    uint8_t *f = malloc(len);
+    if (!f) die("malloc");
+    size_t n = bus_build_ping(f, len, hdr, type, g, count, NULL, 0);
+    if (n != len) {
+        fprintf(stderr, "gossip_flood: bus_build_ping returned %zu, expected %zu\n", n, len);
+        exit(2);
+    }
+    *len_out = len;
+    return f;
+}
+
+/* The MEET and PONG a member peer sends outside the flood. */
+static void build_member_frames(unsigned peer_index)
+{
+    bus_header_t hdr;
+    peer_header(&hdr, peer_index);
+    struct peer *p = &peers[peer_index];
+    p->meet = build_or_die(&hdr, BUS_MEET, NULL, 0, &p->meet_len);
+    p->pong = build_or_die(&hdr, BUS_PONG, NULL, 0, &p->pong_len);
+}
+
 static void build_frames(struct conn *c, unsigned peer_index)
 {
     bus_header_t hdr;
-    memset(&hdr, 0, sizeof hdr);
-    random_name(hdr.sender);
-    hdr.port = (uint16_t)(30000 + peer_index);     /* never listened on: we never MEET */
-    hdr.cport = (uint16_t)(hdr.port + 10000 > 65535 ? 65535 : hdr.port + 10000);
-    hdr.pport = 0;
-    hdr.flags = BUS_NODE_MASTER;
+    peer_header(&hdr, peer_index);
 
     bus_gossip_t g[64];
     unsigned count = opt.gossip;
@@ -139,20 +210,24 @@ static void build_frames(struct conn *c, unsigned peer_index)
     for (unsigned v = 0; v < FRAME_VARIANTS; v++) {
         for (unsigned i = 0; i < count; i++) {
             memset(&g[i], 0, sizeof g[i]);
-            random_name(g[i].name);
             g[i].pong_received = now;
             strcpy(g[i].ip, "127.0.0.1");
-            g[i].port = (uint16_t)(31000 + (rng() % 1000));
-            g[i].cport = (uint16_t)(g[i].port + 10000);
             g[i].flags = BUS_NODE_MASTER;
+            if (opt.members) {
+                /* another member, as a real peer would gossip about it */
+                unsigned j = (unsigned)(rng() % opt.k);
+                memcpy(g[i].name, peers[j].name, sizeof g[i].name);
+                g[i].port = g[i].cport = peers[j].cport;
+            } else {
+                /* a node the receiver does not know; it ignores gossip from unknown
+                 * senders (§5.6), so this is never added anywhere */
+                random_name(g[i].name);
+                g[i].port = (uint16_t)(31000 + (rng() % 1000));
+                g[i].cport = (uint16_t)(g[i].port + 10000);
+            }
         }
-        c->frames[v] = malloc(len);
-        if (!c->frames[v]) die("malloc");
-        size_t n = bus_build_ping(c->frames[v], len, &hdr, BUS_PING, g, count, NULL, 0);
-        if (n != len) {
-            fprintf(stderr, "gossip_flood: bus_build_ping returned %zu, expected %zu\n", n, len);
-            exit(2);
-        }
+        size_t n;
+        c->frames[v] = build_or_die(&hdr, BUS_PING, g, count, &n);
     }
     c->frame_len = len;
 }
@@ -299,6 +374,156 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* ---------------- members mode (-m): joining and answering the node ---------------- */
+
+/* epoll tags of the main thread's loop: kind in the high word, index in the low */
+enum { TAG_LISTEN = 1, TAG_INBOUND = 2, TAG_FLOOD = 3 };
+#define TAG(kind, i) ((uint64_t)(kind) << 32 | (uint32_t)(i))
+
+static void peer_listen(unsigned i)
+{
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (fd < 0) die("socket");
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) die("bind");
+    if (listen(fd, 16) < 0) die("listen");
+    if (getsockname(fd, (struct sockaddr *)&sa, &sl) < 0) die("getsockname");
+    peers[i].listen_fd = fd;
+    peers[i].cport = ntohs(sa.sin_port);
+}
+
+static void inbound_close(int ep, unsigned slot)
+{
+    struct inbound *in = inbound[slot];
+    epoll_ctl(ep, EPOLL_CTL_DEL, in->fd, NULL);
+    close(in->fd);
+    free(in);
+    inbound[slot] = NULL;
+}
+
+/* Reads what the node sent to one of our peers and answers every PING/MEET
+ * with that peer's PONG. The socket is blocking for writes (a PONG never goes
+ * out in pieces) and read with MSG_DONTWAIT. */
+static void inbound_read(int ep, unsigned slot)
+{
+    struct inbound *in = inbound[slot];
+    ssize_t r = recv(in->fd, in->buf + in->len, INBOUND_BUF - in->len, MSG_DONTWAIT);
+    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        inbound_close(ep, slot);      /* the node may reconnect; the listener stays */
+        return;
+    }
+    if (r < 0) return;
+    in->len += (size_t)r;
+    size_t off = 0;
+    while (in->len - off >= 8) {
+        const uint8_t *f = in->buf + off;
+        uint32_t totlen = (uint32_t)f[4] << 24 | (uint32_t)f[5] << 16 |
+                          (uint32_t)f[6] << 8 | f[7];
+        if (memcmp(f, BUS_SIG, 4) != 0 || totlen < BUS_HEADER_LEN || totlen > INBOUND_BUF) {
+            fprintf(stderr, "gossip_flood: node sent a bad frame to a peer; closing\n");
+            inbound_close(ep, slot);
+            return;
+        }
+        if (in->len - off < totlen) break;
+        uint16_t type = (uint16_t)(f[12] << 8 | f[13]);
+        if (type == BUS_PING || type == BUS_MEET) {
+            struct peer *p = &peers[in->peer];
+            if (send(in->fd, p->pong, p->pong_len, MSG_NOSIGNAL) != (ssize_t)p->pong_len) {
+                inbound_close(ep, slot);
+                return;
+            }
+            p->pongs_sent++;
+        }
+        off += totlen;
+    }
+    memmove(in->buf, in->buf + off, in->len - off);
+    in->len -= off;
+}
+
+static void inbound_accept(int ep, unsigned peer)
+{
+    for (;;) {
+        int fd = accept(peers[peer].listen_fd, NULL, NULL);   /* blocking: see inbound_read */
+        if (fd < 0) return;
+        unsigned slot = 0;
+        while (slot < MAX_INBOUND && inbound[slot]) slot++;
+        if (slot == MAX_INBOUND) { close(fd); continue; }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        struct inbound *in = calloc(1, sizeof *in);
+        if (!in) die("calloc");
+        in->fd = fd;
+        in->peer = peer;
+        inbound[slot] = in;
+        if (slot >= n_inbound) n_inbound = slot + 1;
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG(TAG_INBOUND, slot)};
+        if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) die("epoll_ctl");
+    }
+}
+
+/* Runs the main thread's loop until `until` (monotonic seconds): accepts the
+ * node's connections to our peers and answers its PINGs; during the join it
+ * also drains the flood links (their PONGs to our MEETs), counted in join_w. */
+static void service(int ep, double until, struct worker *join_w, struct conn *conns)
+{
+    struct epoll_event evs[64];
+    for (double now = now_s(); now < until; now = now_s()) {
+        int ms = (int)((until - now) * 1000) + 1;
+        int n = epoll_wait(ep, evs, 64, ms < 50 ? ms : 50);
+        if (n < 0 && errno != EINTR) die("epoll_wait");
+        for (int i = 0; i < n; i++) {
+            unsigned kind = (unsigned)(evs[i].data.u64 >> 32), idx = (uint32_t)evs[i].data.u64;
+            if (kind == TAG_LISTEN) inbound_accept(ep, idx);
+            else if (kind == TAG_INBOUND && inbound[idx]) inbound_read(ep, idx);
+            else if (kind == TAG_FLOOD && join_w && !conns[idx].closed) {
+                uint8_t buf[16384];
+                ssize_t r = read(conns[idx].fd, buf, sizeof buf);
+                if (r == 0) conn_close(join_w, &conns[idx], "server closed the link while joining");
+                else if (r > 0) conn_consume(join_w, &conns[idx], buf, (size_t)r);
+            }
+        }
+    }
+}
+
+static unsigned peers_joined(void)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < opt.k; i++) n += peers[i].pongs_sent > 0;
+    return n;
+}
+
+/* Each peer sends its MEET on its flood link; the node then connects back to
+ * the peer's listening port and PINGs, and our PONG completes the handshake
+ * (§5.3). Returns the number of peers the node took in. */
+static unsigned join_cluster(int ep, struct conn *conns)
+{
+    struct worker join_w;
+    memset(&join_w, 0, sizeof join_w);
+    join_w.epfd = ep;
+    for (unsigned i = 0; i < opt.k; i++) {
+        struct peer *p = &peers[i];
+        if (send(conns[i].fd, p->meet, p->meet_len, MSG_NOSIGNAL) != (ssize_t)p->meet_len)
+            die("send MEET");
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG(TAG_FLOOD, i)};
+        if (epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].fd, &ev) < 0) die("epoll_ctl");
+    }
+    double deadline = now_s() + JOIN_TIMEOUT;
+    while (peers_joined() < opt.k && now_s() < deadline && !join_w.closed)
+        service(ep, now_s() + 0.05, &join_w, conns);
+    /* let the node process the PONGs that renamed its handshake records */
+    service(ep, now_s() + 0.3, &join_w, conns);
+    for (unsigned i = 0; i < opt.k; i++) {
+        if (!conns[i].closed) epoll_ctl(ep, EPOLL_CTL_DEL, conns[i].fd, NULL);
+        conns[i].to_write = opt.window;    /* PONGs to the MEETs gave no credit */
+    }
+    if (join_w.error[0]) fprintf(stderr, "gossip_flood: %s\n", join_w.error);
+    return join_w.closed ? 0 : peers_joined();
+}
+
 /* utime+stime of a process, in seconds; -1 if it cannot be read. */
 static double proc_cpu_seconds(long pid)
 {
@@ -333,14 +558,14 @@ static _Atomic uint64_t *f_closed(struct worker *w) { return &w->closed; }
 static void usage(void)
 {
     fprintf(stderr, "usage: gossip_flood -p busport [-h ipv4] [-k conns] [-w window] "
-                    "[-t seconds] [-g gossip] [-j threads] [-W warmup] [-P server-pid]\n");
+                    "[-t seconds] [-g gossip] [-j threads] [-W warmup] [-P server-pid] [-m]\n");
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
     int ch;
-    while ((ch = getopt(argc, argv, "h:p:k:w:t:g:j:W:P:")) != -1) {
+    while ((ch = getopt(argc, argv, "h:p:k:w:t:g:j:W:P:m")) != -1) {
         switch (ch) {
         case 'h': opt.host = optarg; break;
         case 'p': opt.port = atoi(optarg); break;
@@ -351,10 +576,11 @@ int main(int argc, char **argv)
         case 'j': opt.threads = (unsigned)atoi(optarg); break;
         case 'W': opt.warmup = atof(optarg); break;
         case 'P': opt.pid = atol(optarg); break;
+        case 'm': opt.members = true; break;
         default: usage();
         }
     }
-    if (opt.port <= 0 || opt.port > 65535 || opt.k == 0 || opt.window == 0 ||
+    if (opt.port <= 0 || opt.port > 65535 || opt.k == 0 || opt.k > 1000 || opt.window == 0 ||
         opt.seconds <= 0 || opt.gossip > 64 || opt.threads == 0 || opt.warmup < 0)
         usage();
     if (opt.threads > opt.k) opt.threads = opt.k;
@@ -363,11 +589,35 @@ int main(int argc, char **argv)
 
     struct worker *ws = calloc(opt.threads, sizeof *ws);
     struct conn *conns = calloc(opt.k, sizeof *conns);
-    if (!ws || !conns) die("calloc");
+    peers = calloc(opt.k, sizeof *peers);
+    if (!ws || !conns || !peers) die("calloc");
+    int ep = epoll_create1(0);        /* the main thread's loop (-m: listeners, inbound) */
+    if (ep < 0) die("epoll_create1");
+    for (unsigned i = 0; i < opt.k; i++) {
+        random_name(peers[i].name);
+        peers[i].listen_fd = -1;
+        if (opt.members) {
+            peer_listen(i);
+            build_member_frames(i);
+            struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG(TAG_LISTEN, i)};
+            if (epoll_ctl(ep, EPOLL_CTL_ADD, peers[i].listen_fd, &ev) < 0) die("epoll_ctl");
+        } else {
+            peers[i].cport = (uint16_t)(40000 + i);   /* never listened on: no MEET */
+        }
+    }
     for (unsigned i = 0; i < opt.k; i++) {
         build_frames(&conns[i], i);
         conns[i].fd = connect_one();
         conns[i].to_write = opt.window;
+    }
+    unsigned joined = 0;
+    if (opt.members) {
+        joined = join_cluster(ep, conns);
+        if (joined < opt.k) {
+            fprintf(stderr, "gossip_flood: the node took in %u of %u peers within %.0f s\n",
+                    joined, opt.k, JOIN_TIMEOUT);
+            return 1;
+        }
     }
     /* connections are dealt to threads in contiguous runs */
     unsigned base = 0;
@@ -386,15 +636,13 @@ int main(int argc, char **argv)
     for (unsigned t = 0; t < opt.threads; t++)
         if (pthread_create(&ws[t].thread, NULL, worker_main, &ws[t]) != 0) die("pthread_create");
 
-    /* warm-up, then the counted window */
-    struct timespec ts = {(time_t)opt.warmup, (long)((opt.warmup - (time_t)opt.warmup) * 1e9)};
-    nanosleep(&ts, NULL);
+    /* warm-up, then the counted window; meanwhile the main thread answers the
+     * node's own PINGs to our peers (-m) */
+    service(ep, now_s() + opt.warmup, NULL, conns);
     uint64_t p0 = total(ws, f_pongs), o0 = total(ws, f_others);
     double cpu0 = opt.pid ? proc_cpu_seconds(opt.pid) : -1;
     double t0 = now_s();
-    ts.tv_sec = (time_t)opt.seconds;
-    ts.tv_nsec = (long)((opt.seconds - (time_t)opt.seconds) * 1e9);
-    nanosleep(&ts, NULL);
+    service(ep, t0 + opt.seconds, NULL, conns);
     uint64_t p1 = total(ws, f_pongs), o1 = total(ws, f_others);
     double cpu1 = opt.pid ? proc_cpu_seconds(opt.pid) : -1;
     double t1 = now_s();
@@ -405,9 +653,9 @@ int main(int argc, char **argv)
     double secs = t1 - t0;
     uint64_t pongs = p1 - p0;
     printf("pongs=%llu others=%llu seconds=%.3f pongs_per_sec=%.0f conns=%u window=%u "
-           "gossip=%u threads=%u closed=%llu",
+           "gossip=%u threads=%u closed=%llu members=%u",
            (unsigned long long)pongs, (unsigned long long)(o1 - o0), secs, pongs / secs,
-           opt.k, opt.window, opt.gossip, opt.threads, (unsigned long long)closed);
+           opt.k, opt.window, opt.gossip, opt.threads, (unsigned long long)closed, joined);
     if (opt.pid) {
         double cpu = cpu0 >= 0 && cpu1 >= 0 ? cpu1 - cpu0 : -1;
         printf(" server_cpu=%.3f pings_per_cpu_sec=%.0f", cpu, cpu > 0 ? pongs / cpu : 0.0);
@@ -429,6 +677,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "gossip_flood: no PONG in the counted window\n");
         rc = 1;
     }
+    for (unsigned i = 0; i < n_inbound; i++)
+        if (inbound[i]) inbound_close(ep, i);
+    for (unsigned i = 0; i < opt.k; i++) {
+        if (peers[i].listen_fd >= 0) close(peers[i].listen_fd);
+        free(peers[i].meet);
+        free(peers[i].pong);
+    }
+    close(ep);
+    free(peers);
     free(conns);
     free(ws);
     return rc;

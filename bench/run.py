@@ -402,17 +402,19 @@ class FloodResult:
         return None if self.cpu is None or not self.seconds else self.cpu / self.seconds
 
 
-def gossip_flood(srv, threads=1):
+def gossip_flood(srv, members=False):
     """Runs the flooder against srv's bus port; the flooder reads the server's CPU time
-    itself at both ends of the counted window."""
+    itself at both ends of the counted window. members: the fake peers join srv's cluster
+    first (MEET, connect-back, PONG), so the flood comes from known senders."""
     argv = [GOSSIP_FLOOD, "-h", "127.0.0.1", "-p", str(srv.port + 10000),
             "-k", str(FLOOD_CONNS), "-w", str(FLOOD_WINDOW), "-g", str(FLOOD_GOSSIP),
-            "-t", str(FLOOD_SECONDS), "-W", str(FLOOD_WARMUP), "-j", str(threads),
-            "-P", str(srv.popen.pid)]
+            "-t", str(FLOOD_SECONDS), "-W", str(FLOOD_WARMUP), "-P", str(srv.popen.pid)]
+    if members:
+        argv.append("-m")
     srv.check_alive("before the flood")
     try:
         out = subprocess.run(argv, capture_output=True, text=True,
-                             timeout=FLOOD_SECONDS + FLOOD_WARMUP + 30, start_new_session=True)
+                             timeout=FLOOD_SECONDS + FLOOD_WARMUP + 45, start_new_session=True)
     except subprocess.TimeoutExpired:
         return FloodResult(error="flooder timed out")
     if srv.popen.poll() is not None:
@@ -427,18 +429,32 @@ def gossip_flood(srv, threads=1):
                        cpu=cpu if cpu >= 0 else None, seconds=float(kv["seconds"]))
 
 
-def flood_measure(srv, threads=1):
-    """Median of FLOOD_REPEAT flooder runs (by PINGs per CPU-second)."""
+def flood_measure(b, kind, extra_args=(), members=False):
+    """Median of FLOOD_REPEAT flooder runs (by PINGs per CPU-second). With unknown senders
+    one server takes every run; with members each run gets a fresh server, since the
+    peers of a run stay in its node table (and would fail there) after the run."""
     runs = []
-    for _ in range(FLOOD_REPEAT):
-        r = gossip_flood(srv, threads)
-        if r.error:
-            log(f"  {srv.label} flood: {r.error}")
-            return r
-        runs.append(r)
+    srv = None
+    label = f"{kind} {' '.join(extra_args)}".strip() + (" members" if members else "")
+    try:
+        for _ in range(FLOOD_REPEAT):
+            if srv is None or members:
+                if srv is not None:
+                    b.stop(srv)
+                srv = b.server(kind, list(extra_args))
+            r = gossip_flood(srv, members)
+            if r.error:
+                log(f"  {label} flood: {r.error}")
+                if srv.popen.poll() is not None or "closed" in r.error:
+                    log(srv.log_tail(10))
+                return r
+            runs.append(r)
+    finally:
+        if srv is not None:
+            b.stop(srv)
     runs.sort(key=lambda r: r.per_cpu or 0)
     r = runs[len(runs) // 2]
-    log(f"  {srv.label} flood: {r.pps:,.0f} PINGs/s, {r.cpu_util or 0:.2f} server CPUs, "
+    log(f"  {label} flood: {r.pps:,.0f} PINGs/s, {r.cpu_util or 0:.2f} server CPUs, "
         f"{r.per_cpu or 0:,.0f} PINGs/CPU-s"
         + (f" (runs: {', '.join(f'{x.per_cpu or 0:,.0f}' for x in runs)})" if len(runs) > 1
            else ""))
@@ -449,44 +465,50 @@ def fmt_util(r):
     return r.error if r.error else ("-" if r.cpu_util is None else f"{r.cpu_util:.2f}")
 
 
+SENDERS = [(False, "unknown"), (True, "members")]
+
+
 def gossip(b):
-    """Bus PING throughput: one redis-server and one shoal-node, each owning all slots, both
-    flooded by gossip_flood with K fake peers; then shoal with 1 and 2 threads saturated."""
+    """Bus PING throughput: redis-server and shoal-node, each one node owning all slots,
+    flooded by gossip_flood with K fake peers, first as unknown senders, then as members of
+    the node's cluster; then shoal with 1 and 2 threads saturated."""
     if not (os.path.isfile(GOSSIP_FLOOD) and os.access(GOSSIP_FLOOD, os.X_OK)):
         raise BenchError(f"{GOSSIP_FLOOD} not built (make build/bench/gossip_flood)")
-    redis = b.server("redis")
-    shoal = b.server("shoal")
-    r = flood_measure(redis)
-    s = flood_measure(shoal)
-    b.stop(redis)
-    b.stop(shoal)
-    rows = [["redis-server", cell(r, "pps"), fmt_util(r), cell(r, "per_cpu")],
-            ["shoal", cell(s, "pps"), fmt_util(s), cell(s, "per_cpu")],
-            ["ratio shoal/redis", fmt_ratio(s.pps, r.pps), fmt_ratio(s.cpu_util, r.cpu_util),
-             fmt_ratio(s.per_cpu, r.per_cpu)]]
+    rows = []
+    for members, senders in SENDERS:
+        r = flood_measure(b, "redis", members=members)
+        s = flood_measure(b, "shoal", members=members)
+        rows += [[senders, "redis-server", cell(r, "pps"), fmt_util(r), cell(r, "per_cpu")],
+                 [senders, "shoal", cell(s, "pps"), fmt_util(s), cell(s, "per_cpu")],
+                 [senders, "ratio shoal/redis", fmt_ratio(s.pps, r.pps),
+                  fmt_ratio(s.cpu_util, r.cpu_util), fmt_ratio(s.per_cpu, r.per_cpu)]]
     b.table(f"Gossip throughput (bus PINGs from {FLOOD_CONNS} fake peers, one node)",
-            ["server", "PINGs/s", "server CPUs", "PINGs/CPU-s"], rows,
+            ["senders", "server", "PINGs/s", "server CPUs", "PINGs/CPU-s"], rows,
             [f"gossip_flood -k {FLOOD_CONNS} -w {FLOOD_WINDOW} -g {FLOOD_GOSSIP}: "
              f"{FLOOD_CONNS} links, {FLOOD_WINDOW} PINGs in flight each, {FLOOD_GOSSIP} gossip "
-             f"entries per PING, unknown random senders (answered with a PONG, §5.2 5.3); "
-             f"{FLOOD_SECONDS:g} s counted after {FLOOD_WARMUP:g} s warm-up; "
+             f"entries per PING; {FLOOD_SECONDS:g} s counted after {FLOOD_WARMUP:g} s warm-up; "
              f"median of {FLOOD_REPEAT} run(s)",
+             "unknown: random sender names the node has never met; it only answers with a PONG "
+             "(§5.2 step 5.3) and ignores the gossip",
+             "members: each fake peer first joins the node's cluster (MEET, the node connects "
+             "back, PONG), so every PING runs the whole pipeline (epochs, pong times, gossip "
+             "about the other peers); the flooder answers the node's own PINGs",
              "PINGs/CPU-s = PONGs received / server utime+stime in the same window; "
              "server CPUs = CPU-seconds per second; target: shoal/redis >= 2.0 in PINGs/CPU-s",
              f"the flooder (one thread) shares the machine's {NCPU} CPUs with the server"])
 
     rows = []
-    base = None
-    for threads in (1, 2):
-        srv = b.server("shoal", ["--worker-threads", str(threads)])
-        res = flood_measure(srv, threads=1)
-        b.stop(srv)
-        if threads == 1:
-            base = res.pps
-        rows.append([str(threads), cell(res, "pps"), fmt_ratio(res.pps, base), fmt_util(res),
-                     cell(res, "per_cpu")])
-    b.table("shoal bus threads, saturated (same flood)",
-            ["threads", "PINGs/s", "vs 1 thread", "server CPUs", "PINGs/CPU-s"], rows,
+    for members, senders in SENDERS:
+        base = None
+        for threads in (1, 2):
+            res = flood_measure(b, "shoal", ["--worker-threads", str(threads)], members)
+            if threads == 1:
+                base = res.pps
+            rows.append([senders, str(threads), cell(res, "pps"), fmt_ratio(res.pps, base),
+                         fmt_util(res), cell(res, "per_cpu")])
+    b.table("shoal bus threads, saturated (same floods)",
+            ["senders", "threads", "PINGs/s", "vs 1 thread", "server CPUs", "PINGs/CPU-s"],
+            rows,
             [f"--worker-threads 1 and 2; {NCPU} CPUs on this machine, one of them busy with "
              "the flooder, so 2 threads can only show growth if the server is not starved"])
 
