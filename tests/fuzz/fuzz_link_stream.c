@@ -82,8 +82,12 @@ static bool drain(bus_stream_t *s, run_t *r, bus_msg_t *msg)
         if (bus_frame_check(f.data, f.len, s->max_payload, &flen) != BUS_OK || flen != f.len) abort();
         if (f.result == BUS_NEED_MORE || bus_result_closes_link(f.result)) abort();
         if (f.result == BUS_OK && msg->hdr.totlen != f.len) abort();
-        /* the gathering buffer never holds more than one frame */
-        if (bus_stream_allocated(s) > (f.len > BUS_FULL_LEN ? f.len : BUS_FULL_LEN)) abort();
+        /* the gathering buffer is never bigger than the frame it gathered,
+         * or than what is kept between frames */
+        size_t bound = f.len;
+        if (bound < BUS_FULL_LEN) bound = BUS_FULL_LEN;
+        if (bound < BUS_STREAM_KEEP_CAP) bound = BUS_STREAM_KEEP_CAP;
+        if (bus_stream_allocated(s) > bound) abort();
         record(r, &f);
     }
 }
