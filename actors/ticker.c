@@ -36,7 +36,7 @@ static void refresh_myself(void)
     if (!port) port = config_port();
     int cport = config_cluster_announce_bus_port();
     if (!cport) cport = config_cluster_bus_port();
-    char ip[64] = "";
+    char ip[46] = "";   /* the size of a node's ip field */
     config_cluster_announce_ip(ip, sizeof ip);
     if (me->port != port || me->cport != cport || (ip[0] && strcmp(ip, me->ip) != 0)) {
         me->port = port;
