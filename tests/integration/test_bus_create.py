@@ -58,6 +58,36 @@ def test_six_nodes_create_check_and_clients(servers):
         assert s["slots"] == [], s["line"]
     assert len({s["master"] for s in slaves}) == 3, "one replica per master"
 
+    # CLUSTER REPLICAS / SLAVES: one NODES-format line (no newline) per replica.
+    with nodes[1].raw() as c:
+        for m in masters:
+            for sub in ("REPLICAS", "SLAVES"):
+                v = c.call("CLUSTER", sub, m["id"])
+                assert isinstance(v, list) and len(v) == 1, v
+                line = v[0].decode()
+                assert not line.endswith("\n")
+                f = line.split(" ")
+                slave = next(s for s in slaves if s["id"] == f[0])
+                assert f[1] == slave["addr"] and f[3] == m["id"] and "slave" in f[2].split(","), line
+        some_slave = slaves[0]["id"]
+        assert c.call("CLUSTER", "REPLICAS", some_slave) == "ERR The specified node is not a master"
+        assert c.call("CLUSTER", "REPLICAS", "0" * 40) == "ERR Unknown node " + "0" * 40
+
+    # CLUSTER SLOTS: the three ranges, each with its master first, then (only) its
+    # replicas (7.0.15 leaves out replicas that have not synced yet).
+    with nodes[5].raw() as c:
+        v = c.call("CLUSTER", "SLOTS")
+    assert [(e[0], e[1]) for e in sorted(v)] == [(0, 5460), (5461, 10922), (10923, 16383)], v
+    by_id = {n["id"]: n for n in view_all(nodes[5])}
+    for e in v:
+        ip, port, nid, meta = e[2]
+        assert ip == b"127.0.0.1" and meta == [], e
+        owner = by_id[nid.decode()]
+        assert "master" in owner["flags"] and owner["addr"].startswith(f"127.0.0.1:{port}@"), e
+        assert owner["slots"] == [f"{e[0]}-{e[1]}"], e
+        for rep in e[3:]:
+            assert by_id[rep[2].decode()]["master"] == owner["id"], e
+
     # Every view agrees with node 0's on address, role, master, epoch and slots.
     ref = {v["id"]: bh.comparable(v) for v in view}
     for n in nodes[1:]:
@@ -123,6 +153,10 @@ def test_six_nodes_create_check_and_clients(servers):
             with n.raw() as c:
                 v = c.call("GET", "alpha")
             assert isinstance(v, h.Error) and v == f"MOVED {slot} {owner_addr}", v
+
+
+def view_all(server):
+    return bh.cluster_nodes(server)
 
 
 def _in_range(slot, r):

@@ -331,3 +331,24 @@ def test_debug_drop_cluster_packet_filter(servers):
     assert debug("x") == "ERR value is not an integer or out of range"
     assert debug() == ("ERR unknown subcommand or wrong number of arguments for "
                        "'DROP-CLUSTER-PACKET-FILTER'. Try DEBUG HELP.")
+
+
+def test_stopped_node_is_suspected_then_cleared(servers):
+    """A node that stops answering is flagged fail? (or already fail) by the others after
+    node_timeout (§5.10 step 5.6), and the flag goes away once it answers again."""
+    nodes = bh.start_cluster(servers, 3, node_timeout=1000)
+    a, b, c = nodes
+    idc = bh.myid(c)
+
+    def flags_of_c(viewer):
+        return next(v for v in bh.cluster_nodes(viewer) if v["id"] == idc)["flags"]
+    c.signal(signal.SIGSTOP)
+    try:
+        for viewer in (a, b):
+            h.wait_until(lambda v=viewer: {"fail?", "fail"} & set(flags_of_c(v)), 10, interval=0.05,
+                         what=f":{viewer.port} flagging the stopped node")
+    finally:
+        c.signal(signal.SIGCONT)
+    bh.wait_healthy(nodes, 3, timeout=20)
+    for viewer in (a, b):
+        assert not {"fail?", "fail"} & set(flags_of_c(viewer))
