@@ -3,7 +3,7 @@ CC      ?= gcc
 CSTD    := -std=c11 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror
 CFLAGS  := $(CSTD) -O2 -g $(WARN) -I. -MMD -MP -pthread
-LDLIBS  := -lck -lev -lssl -lcrypto -lm -pthread
+LDLIBS  := -lck -lev -lssl -lcrypto -llzf -lm -pthread
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 PY      := /usr/bin/python3
 
@@ -19,7 +19,7 @@ ASAN_OBJ := $(patsubst %.c,build/asan/%.o,$(LIB_SRC) $(UNIT_SRC))
 
 DEPS_STAMP := build/.deps-ok
 DEB_PKGS := libck-dev libev-dev libssl-dev pkg-config redis-tools redis-server \
-            python3-pytest python3-redis clang libclang-rt-14-dev gnuplot-nox
+            python3-pytest python3-redis clang libclang-rt-14-dev gnuplot-nox liblzf-dev
 
 .PHONY: all deps test unit integration run bench fuzz clean drill
 
@@ -81,7 +81,7 @@ build/bench/gossip_flood: bench/gossip_flood.c proto/bus.c proto/bus_build.c pro
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 build/fuzz/%: tests/fuzz/%.c $(PROTO_SRC) | $(DEPS_STAMP)
 	@mkdir -p build/fuzz
-	clang $(CSTD) -g -O1 -I. -fsanitize=fuzzer,address,undefined -o $@ $< $(PROTO_SRC)
+	clang $(CSTD) -g -O1 -I. -fsanitize=fuzzer,address,undefined -o $@ $< $(PROTO_SRC) -llzf
 
 # Builds every fuzz target and runs each for FUZZ_SECONDS (default 60).
 FUZZ_SECONDS ?= 60
