@@ -17,6 +17,7 @@ typedef struct reply_slot {
     resp_buf_t buf;
     bool done;
     bool txn_part;                /* belongs to a running EXEC, not to the FIFO */
+    bool blocks_client;           /* the client reads no further command until this is done */
     bool watch_failed;
     /* fan-out bookkeeping */
     int parts_left;
@@ -37,6 +38,7 @@ enum {
     CLIENT_CLOSE_ASAP    = 1 << 6,
     CLIENT_PENDING_WRITE = 1 << 7,
     CLIENT_CLOSED        = 1 << 8,   /* socket closed; struct lingers while replies are pending */
+    CLIENT_BLOCKED       = 1 << 9,   /* waiting for a cluster-state command's reply */
 };
 
 #define WATCH_MAX 1024

@@ -21,6 +21,7 @@
 #include "actors/dispatch.h"
 #include "actors/link.h"
 #include "actors/state.h"
+#include "actors/state_internal.h"
 #include "actors/stats.h"
 #include "runtime/log.h"
 
@@ -233,6 +234,13 @@ void cmd_lastsave(cmd_ctx_t *ctx)
 
 void cmd_debug(cmd_ctx_t *ctx)
 {
+    /* A known subcommand with the wrong number of arguments. */
+    if ((arg_is(ctx->argv[1], ctx->argvlen[1], "sleep") || arg_is(ctx->argv[1], ctx->argvlen[1], "drop-cluster-packet-filter")) &&
+        ctx->argc != 3) {
+        resp_add_errorf(ctx->reply, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try DEBUG HELP.",
+                        (int)ctx->argvlen[1], (const char *)ctx->argv[1]);
+        return;
+    }
     if (arg_is(ctx->argv[1], ctx->argvlen[1], "sleep") && ctx->argc == 3) {
         char buf[64];
         size_t n = ctx->argvlen[2] < sizeof buf - 1 ? ctx->argvlen[2] : sizeof buf - 1;
@@ -331,7 +339,20 @@ void cmd_config_get(cmd_ctx_t *ctx) { config_cmd_get(ctx->reply, ctx->argc - 2, 
 
 void cmd_config_set(cmd_ctx_t *ctx)
 {
-    config_cmd_set(ctx->reply, ctx->argc - 2, ctx->argv + 2, ctx->argvlen + 2, true);
+    resp_buf_t tmp;
+    resp_buf_init(&tmp, ctx->reply->proto);
+    config_cmd_set(&tmp, ctx->argc - 2, ctx->argv + 2, ctx->argvlen + 2, true);
+    bool announce = false;
+    for (int i = 2; i < ctx->argc; i += 2)
+        if (ctx->argvlen[i] > 16 && !strncasecmp((const char *)ctx->argv[i], "cluster-announce", 16)) announce = true;
+    if (announce && config_cluster_enabled() && tmp.len && tmp.data[0] == '+') {
+        /* 7.0.15 applies the announce settings to its own record before
+         * replying: let the state actor do it, then answer. */
+        dispatch_defer(ctx, state_actor(), STATE_MSG_CMD);
+    } else {
+        resp_buf_append(ctx->reply, tmp.data, tmp.len);
+    }
+    resp_buf_free(&tmp);
 }
 
 void cmd_config_rewrite(cmd_ctx_t *ctx) { config_cmd_rewrite(ctx->reply); }

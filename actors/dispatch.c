@@ -262,6 +262,12 @@ remote_cmd_t *dispatch_defer(cmd_ctx_t *ctx, rt_actor_t *to, uint32_t msg_type)
     queued_cmd_copy(&rc->cmds[0], dispatch_current_cmd(c), ctx->argc, ctx->argv, ctx->argvlen);
     resp_buf_init(&rc->reply, c->proto);
     rc->slot = client_defer_reply(c);
+    if (!rc->slot->txn_part) {
+        /* Like Redis, which applies these before it reads the next command:
+         * later commands of this client must see the change. */
+        rc->slot->blocks_client = true;
+        c->flags |= CLIENT_BLOCKED;
+    }
     rc->hdr.type = msg_type;
     batch_flush(c->worker, -1);
     rt_send(to, &rc->hdr);

@@ -669,8 +669,8 @@ void state_bus_link_event(link_event_t *e)
         if (S.nodes[idx].out_link == e->id) {
             S.nodes[idx].out_link = 0;
             S.nodes[idx].link_connected = false;
-            if (S.nodes[idx].ping_sent_ms == 0 && e->kind == LINK_EV_CONNECT_FAILED)
-                S.nodes[idx].ping_sent_ms = now_ms();
+            /* 7.0.15 sets ping_sent only when connect() fails synchronously;
+             * a refused non-blocking connect fails asynchronously (1.5). */
         }
         if (S.nodes[idx].in_link == e->id) S.nodes[idx].in_link = 0;
         S.dirty_snapshot = true;

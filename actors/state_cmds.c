@@ -266,6 +266,13 @@ static void reset(remote_cmd_t *rc)
 
 void state_apply_command(remote_cmd_t *rc)
 {
+    if (rc->cmds[0].cmd->parent && !strcmp(rc->cmds[0].cmd->parent->name, "config")) {
+        /* CONFIG SET of cluster-announce-*: already stored; refresh our record. */
+        state_refresh_myself();
+        resp_add_simple(&rc->reply, "OK");
+        state_reply(rc);
+        return;
+    }
     if (state_bus_command(rc)) return;
     const cmd_def_t *cmd = rc->cmds[0].cmd;
     const char *n = cmd->name;

@@ -124,6 +124,7 @@ void state_send_ping(int idx, unsigned type);
 void state_broadcast_pong(void);
 int state_count_reports(int about);
 /* ticker.c: the 100 ms cron. */
+void state_refresh_myself(void);
 void state_tick(void);
 
 #endif

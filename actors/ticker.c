@@ -22,7 +22,7 @@
 
 void state_send_ping(int idx, unsigned type);
 
-static void refresh_myself(void)
+void state_refresh_myself(void)
 {
     state_node_t *me = &S.nodes[S.myself];
     char host[256] = "";
@@ -53,7 +53,7 @@ void state_tick(void)
     long long nt = config_cluster_node_timeout();
     long long handshake_timeout = nt > 1000 ? nt : 1000;
     S.tick++;
-    refresh_myself();
+    state_refresh_myself();
     int pfail = 0;
 
     for (int i = 0; i < S.node_count; i++) {

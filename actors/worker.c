@@ -104,6 +104,7 @@ void client_slot_done(worker_t *w, reply_slot_t *s)
         return;
     }
     s->done = true;
+    if (s->blocks_client) c->flags &= ~CLIENT_BLOCKED;
     while (c->pending_head && c->pending_head->done) {
         reply_slot_t *h = c->pending_head;
         c->pending_head = h->next;
@@ -366,7 +367,7 @@ void client_process_input(client_t *c)
     if (c->in_input) return;
     c->in_input = true;
     snap_enter(w);
-    while (!(c->flags & (CLIENT_CLOSED | CLIENT_CLOSE_AFTER_REPLY)) && c->qpos < c->qlen &&
+    while (!(c->flags & (CLIENT_CLOSED | CLIENT_CLOSE_AFTER_REPLY | CLIENT_BLOCKED)) && c->qpos < c->qlen &&
            c->pending_count < MAX_PENDING_PER_CLIENT) {
         c->parser.authenticated = (c->flags & CLIENT_AUTHENTICATED) != 0;
         const uint8_t *start = c->qbuf + c->qpos;
