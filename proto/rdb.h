@@ -155,8 +155,17 @@ void rdb_decoder_free(rdb_decoder_t *d);
 /* Hands over the next chunk (borrowed: keep it alive and unchanged until
  * rdb_decoder_next returns something other than RDB_EVENT). Call only when
  * the previous chunk is used up (RDB_MORE). Only a record cut by the chunk's
- * end is copied, so the decoder holds at most one record (<= max_string plus
- * a few bytes), and only as much of it as has arrived. */
+ * end is copied, so the decoder holds at most one record (a key and its
+ * value, each <= max_string), and only as much of it as has arrived.
+ *
+ * Typical replica loop (staging, commit at EOF only):
+ *     rdb_decoder_init(&d, 0, bulk_len_or_0);
+ *     on each socket read: rdb_decoder_feed(&d, buf, n);
+ *         while ((st = rdb_decoder_next(&d, &ev)) == RDB_EVENT)
+ *             stage ev (RDB_EV_KEY: key, value, expire_ms; RDB_EV_EOF: commit);
+ *         if (st == RDB_ERROR) { log rdb_decoder_error(&d); drop the staging; retry sync; }
+ *         if (st == RDB_DONE) { rest = rdb_decoder_rest(&d, &rest_len): stream bytes; }
+ *     on EOF of the connection/bulk: rdb_decoder_finish(&d) != RDB_OK means truncated. */
 void rdb_decoder_feed(rdb_decoder_t *d, const uint8_t *chunk, size_t len);
 
 /* Decodes the next event. Views in *ev point into the chunk or into the

@@ -974,3 +974,24 @@ TEST(rdb_restore_parse_round_trip_and_errors)
     CHECK_EQ_INT(rdb_restore_parse(q, sizeof junk + 8, 0, &r), RDB_ERR_CORRUPT);
     free(p);
 }
+
+static int stop_at_first_key(void *ctx, const rdb_event_t *ev)
+{
+    int *seen = ctx;
+    (*seen)++;
+    return ev->type == RDB_EV_KEY;
+}
+
+TEST(rdb_decode_buffer_callback_can_stop)
+{
+    size_t len;
+    uint8_t *f = unit_read_file(VECTOR_PATH("rdb-strings.rdb"), &len);
+    REQUIRE(f);
+    int seen = 0;
+    char err[200];
+    CHECK_EQ_INT(rdb_decode_buffer(f, len, 0, stop_at_first_key, &seen, NULL, err, sizeof err), RDB_ERR_CALLBACK);
+    CHECK_EQ_INT(seen, 8);   /* 5 aux, SELECTDB, RESIZEDB, the first key */
+    CHECK(strstr(err, "offset 85") != NULL);
+    CHECK_EQ_STR(rdb_result_name(RDB_ERR_CHECKSUM), "checksum mismatch");
+    free(f);
+}
