@@ -11,7 +11,6 @@ sleep for a fixed long time (everything polls with a deadline), or make a
 frame "nicer" than the bytes a test asked for: bad-input tests depend on
 exact bytes.
 """
-import os
 import random
 import socket
 import struct
@@ -426,10 +425,3 @@ def comparable(node_line):
         "config_epoch": node_line["config_epoch"],
         "slots": [s for s in node_line["slots"] if not s.startswith("[")],
     }
-
-
-def env_int(name, default):
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
-        return default

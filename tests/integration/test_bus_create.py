@@ -78,7 +78,7 @@ def test_six_nodes_create_check_and_clients(servers):
     with nodes[5].raw() as c:
         v = c.call("CLUSTER", "SLOTS")
     assert [(e[0], e[1]) for e in sorted(v)] == [(0, 5460), (5461, 10922), (10923, 16383)], v
-    by_id = {n["id"]: n for n in view_all(nodes[5])}
+    by_id = {n["id"]: n for n in bh.cluster_nodes(nodes[5])}
     for e in v:
         ip, port, nid, meta = e[2]
         assert ip == b"127.0.0.1" and meta == [], e
@@ -153,10 +153,6 @@ def test_six_nodes_create_check_and_clients(servers):
             with n.raw() as c:
                 v = c.call("GET", "alpha")
             assert isinstance(v, h.Error) and v == f"MOVED {slot} {owner_addr}", v
-
-
-def view_all(server):
-    return bh.cluster_nodes(server)
 
 
 def _in_range(slot, r):
