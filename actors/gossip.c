@@ -6,10 +6,12 @@
  * one.
  *
  * One departure, for convergence speed: 7.0.15 gossips max(3, N/10) random
- * records; we gossip up to GOSSIP_FLOOR records (every eligible one in a
- * cluster of up to GOSSIP_FLOOR + 2 nodes). Receivers of any version accept
- * any count, and a node that joins learns the whole table from one message
- * instead of waiting for random samples to cover it.
+ * records; our own PINGs and PONG broadcasts carry up to GOSSIP_FLOOR
+ * records (every eligible one in a cluster of up to GOSSIP_FLOOR + 2 nodes).
+ * Receivers of any version accept any count, and a node that joins learns the
+ * whole table from one message instead of waiting for random samples to
+ * cover it. Replies to PINGs keep 7.0.15's size, so a flood of PINGs costs
+ * no more than with Redis.
  */
 #define GOSSIP_FLOOR 32
 #include <stdlib.h>
@@ -48,24 +50,34 @@ static void fill_entry(const node_view_t *n, bus_gossip_t *g)
     g->flags = n->flags;
 }
 
-size_t gossip_build(const cluster_snapshot_t *s, unsigned type, uint8_t **out)
+/* Builds into *buf (grown as needed, kept by the caller for reuse). `full`
+ * selects our larger gossip section; otherwise 7.0.15's max(3, N/10). */
+static size_t build(const cluster_snapshot_t *s, unsigned type, bool full, uint8_t **buf, size_t *cap,
+                    int **picked, size_t *picked_cap)
 {
-    *out = NULL;
     int n = s->node_count;
     int freshnodes = n - 2;
     int wanted = n / 10;
-    if (wanted < GOSSIP_FLOOR) wanted = GOSSIP_FLOOR;
+    if (wanted < 3) wanted = 3;
+    if (full && wanted < GOSSIP_FLOOR) wanted = GOSSIP_FLOOR;
     if (wanted > freshnodes) wanted = freshnodes;
     if (wanted < 0) wanted = 0;
-    bool sweep = wanted >= n - 2;    /* small cluster: every eligible record, from a random start */
-    if (sweep) wanted = freshnodes = n - 1;   /* all but myself (the receiver included) */
+    bool sweep = full && wanted >= n - 2;   /* small cluster: every eligible record, from a random start */
+    if (sweep) wanted = freshnodes = n - 1;  /* all but myself (the receiver included) */
     if (wanted < 0) wanted = 0;
     int pfail_wanted = s->pfail_count;
     bus_gossip_t stackbuf[16];
-    int cap = wanted + pfail_wanted;
-    bus_gossip_t *g = cap <= 16 ? stackbuf : malloc(sizeof *g * (size_t)cap);
-    int *picked = calloc((size_t)(n > 0 ? n : 1), sizeof(int));
-    if (!g || !picked) abort();
+    int gcap = wanted + pfail_wanted;
+    bus_gossip_t *g = gcap <= 16 ? stackbuf : malloc(sizeof *g * (size_t)gcap);
+    if (!g) abort();
+    if (*picked_cap < (size_t)n) {
+        size_t nc = (size_t)n + 64;
+        int *p = realloc(*picked, nc * sizeof(int));
+        if (!p) abort();
+        *picked = p;
+        *picked_cap = nc;
+    }
+    if (n > 0) memset(*picked, 0, (size_t)n * sizeof(int));
     int count = 0, tries = 3 * wanted;
     int start = n > 0 ? (int)(rng_next() % (uint64_t)n) : 0;
     int step = 0;
@@ -78,8 +90,8 @@ size_t gossip_build(const cluster_snapshot_t *s, unsigned type, uint8_t **out)
             freshnodes--;
             continue;
         }
-        if (picked[i]) continue;
-        picked[i] = 1;
+        if ((*picked)[i]) continue;
+        (*picked)[i] = 1;
         fill_entry(v, &g[count++]);
         freshnodes--;
     }
@@ -99,12 +111,38 @@ size_t gossip_build(const cluster_snapshot_t *s, unsigned type, uint8_t **out)
         next = 1;
     }
     size_t len = bus_ping_len((unsigned)count, next ? &ext : NULL, next);
-    uint8_t *buf = malloc(len);
-    if (!buf) abort();
-    size_t got = bus_build_ping(buf, len, &hdr, type, g, (unsigned)count, next ? &ext : NULL, next);
+    if (*cap < len) {
+        uint8_t *nb = realloc(*buf, len);
+        if (!nb) abort();
+        *buf = nb;
+        *cap = len;
+    }
+    size_t got = bus_build_ping(*buf, *cap, &hdr, type, g, (unsigned)count, next ? &ext : NULL, next);
     if (g != stackbuf) free(g);
-    free(picked);
-    if (got == 0) { free(buf); return 0; }
-    *out = buf;
     return got;
+}
+
+size_t gossip_build(const cluster_snapshot_t *s, unsigned type, uint8_t **out)
+{
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    int *picked = NULL;
+    size_t picked_cap = 0;
+    size_t len = build(s, type, true, &buf, &cap, &picked, &picked_cap);
+    free(picked);
+    if (!len) { free(buf); buf = NULL; }
+    *out = buf;
+    return len;
+}
+
+/* Per-thread buffers: a flood of PINGs costs no allocation per reply. */
+static __thread uint8_t *reply_buf;
+static __thread size_t reply_cap;
+static __thread int *reply_picked;
+static __thread size_t reply_picked_cap;
+
+const uint8_t *gossip_build_reply(const cluster_snapshot_t *s, size_t *len)
+{
+    *len = build(s, BUS_PONG, false, &reply_buf, &reply_cap, &reply_picked, &reply_picked_cap);
+    return *len ? reply_buf : NULL;
 }

@@ -21,4 +21,8 @@ void gossip_header(const cluster_snapshot_t *s, bus_header_t *hdr);
  * and sets *out (the caller frees it). Returns 0 on failure. */
 size_t gossip_build(const cluster_snapshot_t *s, unsigned type, uint8_t **out);
 
+/* The PONG answering a PING or MEET, with 7.0.15's gossip count, in a
+ * per-thread buffer valid until the next call on this thread. */
+const uint8_t *gossip_build_reply(const cluster_snapshot_t *s, size_t *len);
+
 #endif

@@ -66,6 +66,8 @@ typedef struct link_send_msg {
 typedef struct link link_t;
 struct link {
     rt_actor_t actor;
+    link_frame_t *fwd;               /* frames read this round, going to the state actor as one message */
+    size_t fwd_cap;
     rt_msg_t start_msg, close_msg;   /* embedded: these two can never fail to be sent */
     _Atomic bool close_sent;
     link_id_t id;
@@ -284,20 +286,41 @@ static void post_event(link_t *l, int kind, bool sendbuf_limit)
     rt_send(g_state, &e->hdr);
 }
 
+/* Frames of one read round travel to the state actor together: one
+ * allocation and one mailbox push for a burst of frames. The frames are
+ * concatenated; each one is delimited by its own totlen. */
 static void forward_frame(link_t *l, const uint8_t *data, uint32_t len)
 {
-    link_frame_t *f = malloc(sizeof *f + len);
-    if (!f) { LOG_WARNING("Out of memory: dropped a cluster bus message"); return; }
-    memset(f, 0, sizeof *f);
-    f->hdr.type = STATE_MSG_FRAME;
-    f->id = l->id;
-    f->outbound = l->outbound;
-    memcpy(f->node_name, l->node_name, sizeof f->node_name);
-    memcpy(f->peer_ip, l->peer_ip, sizeof f->peer_ip);
-    memcpy(f->local_ip, l->local_ip, sizeof f->local_ip);
-    f->received_ms = rt_now_ms();
-    f->len = len;
-    memcpy(f->data, data, len);
+    size_t used = l->fwd ? l->fwd->len : 0;
+    size_t need = sizeof(link_frame_t) + used + len;
+    if (!l->fwd || need > l->fwd_cap) {
+        size_t cap = l->fwd_cap ? l->fwd_cap * 2 : sizeof(link_frame_t) + 16384;
+        while (cap < need) cap *= 2;
+        link_frame_t *f = realloc(l->fwd, cap);
+        if (!f) { LOG_WARNING("Out of memory: dropped a cluster bus message"); return; }
+        if (!l->fwd) {
+            memset(f, 0, sizeof *f);
+            f->hdr.type = STATE_MSG_FRAME;
+            f->id = l->id;
+            f->outbound = l->outbound;
+            memcpy(f->node_name, l->node_name, sizeof f->node_name);
+            memcpy(f->peer_ip, l->peer_ip, sizeof f->peer_ip);
+            memcpy(f->local_ip, l->local_ip, sizeof f->local_ip);
+            f->received_ms = rt_now_ms();
+        }
+        l->fwd = f;
+        l->fwd_cap = cap;
+    }
+    memcpy(l->fwd->data + used, data, len);
+    l->fwd->len = (uint32_t)(used + len);
+}
+
+static void flush_forward(link_t *l)
+{
+    if (!l->fwd) return;
+    link_frame_t *f = l->fwd;
+    l->fwd = NULL;
+    l->fwd_cap = 0;
     rt_send(g_state, &f->hdr);
 }
 
@@ -308,6 +331,7 @@ static void forward_frame(link_t *l, const uint8_t *data, uint32_t len)
 static void teardown(link_t *l, int event_kind, bool sendbuf_limit)
 {
     if (l->dead) return;
+    flush_forward(l);     /* what was read before the close goes first */
     l->dead = true;
     struct ev_loop *loop = rt_thread_loop(l->actor.thread);
     ev_io_stop(loop, &l->rio);
@@ -361,6 +385,16 @@ static void queue_flush(link_t *l)
 static void append(link_t *l, const uint8_t *data, size_t len)
 {
     if (l->dead) return;
+    /* cluster-link-sendbuf-limit: a peer that stopped reading must not make
+     * the queue grow past the limit, not even between two write attempts. */
+    long long limit = config_get_num(CONFIG_CLUSTER_LINK_SENDBUF_LIMIT);
+    if (limit > 0 && (long long)(l->wlen - l->wpos + len) > limit) {
+        atomic_fetch_add_explicit(&g_links_buffer_limit_exceeded, 1, memory_order_relaxed);
+        LOG_WARNING("Freeing cluster link(%s node %.40s, used memory: %zu) due to exceeding send buffer memory limit.",
+                    l->outbound ? "to" : "from", l->node_name[0] ? l->node_name : "<unknown>", l->wlen - l->wpos);
+        teardown(l, LINK_EV_CLOSED, true);
+        return;
+    }
     if (l->wlen + len > l->wcap && l->wpos > 0) {
         memmove(l->wbuf, l->wbuf + l->wpos, l->wlen - l->wpos);
         l->wlen -= l->wpos;
@@ -450,16 +484,14 @@ static bool ping_matters(const cluster_snapshot_t *s, const uint8_t *frame)
 static bool reply_pong(link_t *l, link_thread_ctx_t *c, const uint8_t *frame, unsigned type)
 {
     if (!c->reader_ok) return true;
-    uint8_t *buf = NULL;
     size_t n = 0;
     const cluster_snapshot_t *s = rt_snap_read_begin(&c->reader);
-    if (s) n = gossip_build(s, BUS_PONG, &buf);
+    const uint8_t *buf = s ? gossip_build_reply(s, &n) : NULL;
     bool forward = type != BUS_PING || ping_matters(s, frame);
     rt_snap_read_end(&c->reader);
     if (n == 0) return forward;
     atomic_fetch_add_explicit(&g_bus_sent[BUS_PONG], 1, memory_order_relaxed);
     append(l, buf, n);
-    free(buf);
     return forward;
 }
 
@@ -489,7 +521,7 @@ static void handle_frame(link_t *l, link_thread_ctx_t *c, const bus_stream_frame
     forward_frame(l, f->data, f->len);
 }
 
-static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
+static void read_round(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)loop;
     (void)revents;
@@ -525,6 +557,13 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
         }
         if (n < SCRATCH_LEN) return;
     }
+}
+
+static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    link_t *l = w->data;
+    read_round(loop, w, revents);
+    if (!l->dead) flush_forward(l);
 }
 
 /* ---------------- connecting ---------------- */

@@ -154,8 +154,18 @@ static void build_header(cluster_snapshot_t *s)
     if ((me->flags & NODE_SLAVE) && me->master >= 0) record = me->master;
     h->ver = BUS_PROTO_VER;
     memcpy(h->sender, me->name, BUS_NAME_LEN);
-    for (int i = 0; i < SLOT_COUNT; i++)
-        if (S.slot_owner[i] == record) bus_slot_set(h->myslots, (unsigned)i);
+    /* The claimed bitmap changes only with the slot table. */
+    static uint8_t cached[BUS_SLOT_BYTES];
+    static uint64_t cached_version = UINT64_MAX;
+    static int cached_record = -2;
+    if (cached_version != S.slot_version || cached_record != record) {
+        memset(cached, 0, sizeof cached);
+        for (int i = 0; i < SLOT_COUNT; i++)
+            if (S.slot_owner[i] == record) bus_slot_set(cached, (unsigned)i);
+        cached_version = S.slot_version;
+        cached_record = record;
+    }
+    memcpy(h->myslots, cached, sizeof cached);
     h->config_epoch = S.nodes[record].config_epoch;
     if (me->master >= 0) {
         memcpy(h->slaveof, S.nodes[me->master].name, BUS_NAME_LEN);
@@ -218,6 +228,8 @@ void state_publish(void)
     build_header(s);
     rt_snap_publish(&g_cluster_snapshot, s);
     S.dirty_snapshot = false;
+    S.dirty_soft = false;
+    S.last_publish_mono = rt_mono_ms();
 }
 
 /* ---------------- nodes.conf ---------------- */
@@ -374,6 +386,7 @@ static int load_conf(const char *path)
 
 void state_reset_tables(void)
 {
+    S.slot_version++;
     for (int s = 0; s < SLOT_COUNT; s++) {
         S.slot_owner[s] = -1;
         S.migrating_to[s] = -1;
@@ -389,7 +402,7 @@ static void cron(rt_timer_t *t, void *arg)
     state_tick();
     bool before = S.state_ok;
     update_state();
-    if (S.state_ok != before || S.dirty_snapshot) state_publish();
+    if (S.state_ok != before || S.dirty_snapshot || S.dirty_soft) state_publish();
     rt_snap_reclaim(&g_cluster_snapshot);
 }
 
@@ -436,7 +449,9 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
 static void before_sleep(rt_thread_t *t, void *arg)
 {
     (void)t; (void)arg;
-    if (S.dirty_snapshot) state_publish();
+    /* Ping/pong times alone change on every PONG: under a flood of them,
+     * publishing once per 10 ms is plenty (the cron covers a quiet loop). */
+    if (S.dirty_snapshot || (S.dirty_soft && rt_mono_ms() - S.last_publish_mono >= 10)) state_publish();
     if (S.save_pending) state_request_save(&S.actor);
 }
 

@@ -160,7 +160,7 @@ void state_send_ping(int idx, unsigned type)
     free(frame);
     if (type == BUS_PING && S.nodes[idx].ping_sent_ms == 0) {
         S.nodes[idx].ping_sent_ms = now_ms();
-        S.dirty_snapshot = true;
+        S.dirty_soft = true;
     }
 }
 
@@ -411,7 +411,7 @@ static void process_gossip(int sender, const bus_msg_t *m)
                 long long pongtime = (long long)g.pong_received * 1000;
                 if (pongtime <= now + 500 && pongtime > n->pong_received_ms) {
                     n->pong_received_ms = pongtime;
-                    S.dirty_snapshot = true;
+                    S.dirty_soft = true;
                 }
             }
             if ((n->flags & (NODE_PFAIL | NODE_FAIL)) && !(g.flags & (NODE_PFAIL | NODE_FAIL | NODE_NOADDR)) &&
@@ -479,10 +479,25 @@ static void address_update(int idx, const bus_header_t *h, const char *peer_ip)
     save_config();
 }
 
+static void process_frame(link_frame_t *f, const uint8_t *data, uint32_t len);
+
+/* A link forwards the frames of one read round together, back to back. */
 void state_bus_frame(link_frame_t *f)
 {
+    uint32_t off = 0;
+    while (f->len - off >= BUS_HEADER_LEN) {
+        const uint8_t *p = f->data + off;
+        uint32_t flen = ((uint32_t)p[4] << 24) | ((uint32_t)p[5] << 16) | ((uint32_t)p[6] << 8) | p[7];
+        if (flen < BUS_HEADER_LEN || flen > f->len - off) break;
+        process_frame(f, p, flen);
+        off += flen;
+    }
+}
+
+static void process_frame(link_frame_t *f, const uint8_t *data, uint32_t len)
+{
     bus_msg_t m;
-    if (bus_decode(f->data, f->len, &m) != 0) return;
+    if (bus_decode(data, len, &m) != 0) return;
     const bus_header_t *h = &m.hdr;
     unsigned type = h->type;
     long long now = now_ms();
@@ -594,7 +609,7 @@ void state_bus_frame(link_frame_t *f)
             state_node_t *n = &S.nodes[bound];
             n->pong_received_ms = now;
             n->ping_sent_ms = 0;
-            S.dirty_snapshot = true;
+            S.dirty_soft = true;
             if (n->flags & NODE_PFAIL) {
                 n->flags &= (uint16_t)~NODE_PFAIL;
                 save_config();

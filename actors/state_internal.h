@@ -79,6 +79,8 @@ typedef struct state {
     long long started_mono;
     uint64_t snapshot_version;
     bool dirty_snapshot;          /* publish after this message */
+    bool dirty_soft;              /* only ping/pong times changed: publish within 10 ms */
+    long long last_publish_mono;
     bool save_pending;            /* ask the persister after this message */
     uint64_t config_seq;          /* last version handed to the persister */
     uint64_t durable_seq;
