@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -88,6 +89,10 @@ int main(int argc, char **argv)
         return 1;
     }
     if (realpath("/proc/self/exe", g_executable) == NULL) snprintf(g_executable, sizeof g_executable, "%s", argv[0]);
+    /* Buffers of a few hundred KB come and go on every thread (bus bursts,
+     * pipelines); keep glibc from mapping and trimming them each time. */
+    mallopt(M_MMAP_THRESHOLD, 8 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
     cmd_table_init();
     stats_global_init();
     make_run_id();
