@@ -6,14 +6,14 @@
  * one.
  *
  * One departure, for convergence speed: 7.0.15 gossips max(3, N/10) random
- * records; our own PINGs and PONG broadcasts carry up to GOSSIP_FLOOR
+ * records; our own PINGs and PONG broadcasts carry up to GOSSIP_FLOOR (64)
  * records (every eligible one in a cluster of up to GOSSIP_FLOOR + 2 nodes).
  * Receivers of any version accept any count, and a node that joins learns the
  * whole table from one message instead of waiting for random samples to
  * cover it. Replies to PINGs keep 7.0.15's size, so a flood of PINGs costs
  * no more than with Redis.
  */
-#define GOSSIP_FLOOR 32
+#define GOSSIP_FLOOR 64
 #include <stdlib.h>
 #include <string.h>
 

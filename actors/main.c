@@ -198,7 +198,8 @@ int main(int argc, char **argv)
     int sig = 0;
     while (sigwait(&sigs, &sig) != 0) {}
     LOG_WARNING("Received %s scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    for (int i = 0; i < nfds; i++) close(fds[i]);
+    /* The listening sockets stay open until _exit: the workers' watchers still
+     * refer to them, and closing them under a running loop trips libev. */
     if (config_cluster_enabled()) {
         if (state_save_and_wait(800) != 0) LOG_WARNING("Could not confirm the cluster config save before exit");
         else LOG_NOTICE("Saving the cluster config file before exiting.");
