@@ -301,6 +301,17 @@ void cmd_shutdown(cmd_ctx_t *ctx)
 
 void cmd_role(cmd_ctx_t *ctx)
 {
+    const cluster_snapshot_t *s = ctx->worker ? ctx->worker->cur : NULL;
+    if (s && (s->nodes[s->myself].flags & NODE_SLAVE) && s->nodes[s->myself].master >= 0) {
+        const node_view_t *m = &s->nodes[s->nodes[s->myself].master];
+        resp_add_array(ctx->reply, 5);
+        resp_add_bulk_str(ctx->reply, "slave");
+        resp_add_bulk_str(ctx->reply, m->ip);
+        resp_add_int(ctx->reply, m->port);
+        resp_add_bulk_str(ctx->reply, "connect");   /* trying; the data path is not built yet */
+        resp_add_int(ctx->reply, -1);
+        return;
+    }
     resp_add_array(ctx->reply, 3);
     resp_add_bulk_str(ctx->reply, "master");
     resp_add_int(ctx->reply, 0);

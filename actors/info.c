@@ -16,6 +16,7 @@
 #include "actors/client.h"
 #include "actors/commands.h"
 #include "actors/config.h"
+#include "actors/link.h"
 #include "actors/state.h"
 #include "actors/stats.h"
 
@@ -96,10 +97,10 @@ static void sec_server(text_t *t)
 
 static void sec_clients(text_t *t)
 {
-    add(t, "# Clients\r\nconnected_clients:%lld\r\ncluster_connections:0\r\nmaxclients:%lld\r\n"
+    add(t, "# Clients\r\nconnected_clients:%lld\r\ncluster_connections:%zu\r\nmaxclients:%lld\r\n"
            "client_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\n"
            "tracking_clients:0\r\nclients_in_timeout_table:0\r\n",
-        SUM(connected_clients), config_maxclients());
+        SUM(connected_clients), config_cluster_enabled() ? links_count() : (size_t)0, config_maxclients());
 }
 
 static long long total_system_memory(void)
@@ -188,8 +189,33 @@ static void sec_stats(text_t *t)
         SUM(reads_processed), SUM(writes_processed));
 }
 
+static __thread const cluster_snapshot_t *info_snap;   /* the snapshot INFO runs under */
+
+/* Our master's node record, when we are a replica with a known master. */
+static const node_view_t *my_master(void)
+{
+    const cluster_snapshot_t *s = info_snap;
+    if (!s) return NULL;
+    const node_view_t *me = &s->nodes[s->myself];
+    if (!(me->flags & NODE_SLAVE) || me->master < 0) return NULL;
+    return &s->nodes[me->master];
+}
+
 static void sec_replication(text_t *t)
 {
+    const node_view_t *m = my_master();
+    if (m) {
+        /* The data path of replication is not built yet: the link is down. */
+        add(t, "# Replication\r\nrole:slave\r\nmaster_host:%s\r\nmaster_port:%d\r\nmaster_link_status:down\r\n"
+               "master_last_io_seconds_ago:-1\r\nmaster_sync_in_progress:0\r\nslave_read_repl_offset:0\r\n"
+               "slave_repl_offset:0\r\nmaster_link_down_since_seconds:-1\r\nslave_priority:100\r\n"
+               "slave_read_only:1\r\nreplica_announced:1\r\nconnected_slaves:0\r\n"
+               "master_failover_state:no-failover\r\n"
+               "master_replid:%s\r\nmaster_replid2:0000000000000000000000000000000000000000\r\n"
+               "master_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\nrepl_backlog_size:1048576\r\n"
+               "repl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n", m->ip, m->port, g_run_id);
+        return;
+    }
     add(t, "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\n"
            "master_replid:%s\r\nmaster_replid2:0000000000000000000000000000000000000000\r\n"
            "master_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\nrepl_backlog_size:1048576\r\n"
@@ -304,6 +330,7 @@ void cmd_info(cmd_ctx_t *ctx)
                 want[i] = true;
         }
     }
+    info_snap = ctx->worker ? ctx->worker->cur : NULL;
     text_t t = { malloc(4096), 0, 4096 };
     if (!t.p) abort();
     bool first = true;
