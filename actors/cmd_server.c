@@ -336,8 +336,6 @@ static void not_yet(cmd_ctx_t *ctx, const char *what)
 {
     resp_add_errorf(ctx->reply, "ERR %s is not supported by this node yet", what);
 }
-void cmd_save(cmd_ctx_t *ctx) { not_yet(ctx, "SAVE"); }
-void cmd_bgsave(cmd_ctx_t *ctx) { not_yet(ctx, "BGSAVE"); }
 void cmd_replconf(cmd_ctx_t *ctx) { not_yet(ctx, "REPLCONF"); }
 void cmd_psync(cmd_ctx_t *ctx) { not_yet(ctx, "PSYNC"); }
 void cmd_sync(cmd_ctx_t *ctx) { not_yet(ctx, "SYNC"); }

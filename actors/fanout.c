@@ -18,6 +18,7 @@
 #include "actors/commands.h"
 #include "actors/dispatch.h"
 #include "actors/keyspace.h"
+#include "actors/rdb_save.h"
 #include "runtime/log.h"
 
 #define SCAN_WORKER_BITS 6
@@ -203,6 +204,12 @@ static void keys_collect(const uint8_t *key, size_t len, void *arg)
 /* One worker's share of a fan-out command. */
 void dispatch_fanout_part(worker_t *w, remote_cmd_t *rc, queued_cmd_t *q)
 {
+    /* SAVE/BGSAVE and the startup load use this path to reach every worker
+     * (rdb_save.c); not a client call, so no command statistics. */
+    if (rdb_save_is_part(rc)) {
+        rdb_save_part(w, rc);
+        return;
+    }
     switch (fan_kind(q->cmd)) {
     case FAN_DBSIZE:
         rc->keys_delta = (long long)ks_size(w->ks);
@@ -238,6 +245,10 @@ void dispatch_fanout_part(worker_t *w, remote_cmd_t *rc, queued_cmd_t *q)
 /* A part came back to the client's worker: merge, and answer after the last. */
 void dispatch_fanout_done(worker_t *w, remote_cmd_t *rc)
 {
+    if (rdb_save_is_part(rc)) {   /* rdb_save.c gathers its own parts */
+        rdb_save_part_done(w, rc);
+        return;
+    }
     reply_slot_t *s = rc->slot;
     switch (s->fanout_kind) {
     case FAN_DBSIZE:

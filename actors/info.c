@@ -17,6 +17,7 @@
 #include "actors/commands.h"
 #include "actors/config.h"
 #include "actors/link.h"
+#include "actors/rdb_save.h"
 #include "actors/state.h"
 #include "actors/stats.h"
 
@@ -154,16 +155,20 @@ static void sec_memory(text_t *t)
 
 static void sec_persistence(text_t *t)
 {
+    rdb_persist_info_t p;
+    rdb_persist_info(&p);
     add(t, "# Persistence\r\nloading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\n"
            "current_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\n"
-           "current_save_keys_total:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\n"
-           "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:-1\r\n"
-           "rdb_current_bgsave_time_sec:-1\r\nrdb_saves:0\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:0\r\n"
-           "rdb_last_load_keys_loaded:0\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\n"
+           "current_save_keys_total:0\r\nrdb_changes_since_last_save:%lld\r\nrdb_bgsave_in_progress:%d\r\n"
+           "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:%s\r\nrdb_last_bgsave_time_sec:%lld\r\n"
+           "rdb_current_bgsave_time_sec:%lld\r\nrdb_saves:%lld\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:%lld\r\n"
+           "rdb_last_load_keys_loaded:%lld\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\n"
            "aof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\n"
            "aof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\n"
            "module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
-        atomic_load_explicit(&g_lastsave, memory_order_relaxed));
+        p.changes_since_last_save, p.bgsave_in_progress, p.last_save_time, p.last_bgsave_ok ? "ok" : "err",
+        p.last_bgsave_time_sec, p.current_bgsave_time_sec, p.saves, p.last_load_keys_expired,
+        p.last_load_keys_loaded);
 }
 
 static void sec_stats(text_t *t)

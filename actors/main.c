@@ -22,6 +22,7 @@
 #include "actors/config.h"
 #include "actors/link.h"
 #include "actors/persister.h"
+#include "actors/rdb_save.h"
 #include "actors/state.h"
 #include "actors/state_internal.h"
 #include "actors/stats.h"
@@ -178,10 +179,14 @@ int main(int argc, char **argv)
         LOG_WARNING("Failed listening on port %d (TCP), aborting.", port);
         _exit(1);   /* threads are running: no exit handlers */
     }
+    /* dump.rdb is decoded before the workers exist (clients wait in the
+     * listen backlog meanwhile); each worker then adopts its share. */
+    if (rdb_load_startup(config_worker_threads()) != 0) _exit(1);   /* threads are running: no exit handlers */
     if (workers_start(config_worker_threads(), fds, nfds) != 0) {
         LOG_WARNING("Could not start the worker threads");
         _exit(1);   /* threads are running: no exit handlers */
     }
+    if (rdb_load_handover() != 0) _exit(1);   /* threads are running: no exit handlers */
     if (config_cluster_enabled()) {
         rt_thread_t *threads[MAX_WORKERS];
         for (int i = 0; i < g_nworkers; i++) threads[i] = g_workers[i]->thread;
