@@ -564,6 +564,13 @@ int rdb_load_startup(int nworkers)
     atomic_store_explicit(&load_keys_expired, x.expired, memory_order_relaxed);
     LOG_NOTICE("Done loading RDB, keys loaded: %lld, keys expired: %lld.", x.loaded, x.expired);
     LOG_NOTICE("DB loaded from disk: %.3f seconds", (double)(rt_mono_ms() - t0) / 1000.0);
+    /* The workers start with these keyspaces, before they accept anyone:
+     * no client can see the node half loaded. */
+    for (int i = 0; i < nworkers; i++) {
+        g_worker_preload[i] = g_load.staged[i];
+        g_load.staged[i] = NULL;
+    }
+    g_load.active = false;
     return 0;
 }
 

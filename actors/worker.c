@@ -31,6 +31,7 @@
 #include "runtime/log.h"
 
 worker_t *g_workers[MAX_WORKERS];
+struct keyspace *g_worker_preload[MAX_WORKERS];
 int g_nworkers;
 long long g_start_ms;
 _Atomic long long g_lastsave;
@@ -587,7 +588,10 @@ int workers_start(int n, const int *listen_fds, int nlisten)
         if (!t || !w) return -1;
         w->thread = t;
         w->index = i;
-        w->ks = ks_create();
+        w->ks = g_worker_preload[i] ? g_worker_preload[i] : ks_create();
+        g_worker_preload[i] = NULL;
+        atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
+        atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
         w->key_versions = calloc(WATCH_BUCKETS, sizeof(uint64_t));
         if (!w->ks || !w->key_versions) return -1;
         stats_init_worker(w);

@@ -105,6 +105,8 @@ typedef struct worker {
 } worker_t;
 
 extern worker_t *g_workers[MAX_WORKERS];
+/* Keyspaces loaded from dump.rdb before the workers start (set by the loader, taken by workers_start). */
+extern struct keyspace *g_worker_preload[MAX_WORKERS];
 extern int g_nworkers;
 extern long long g_start_ms;
 extern _Atomic long long g_lastsave;
