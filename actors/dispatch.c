@@ -186,6 +186,7 @@ void dispatch_run_local(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc
         .client = c, .worker = w, .now_ms = now_ms,
     };
     size_t start = reply->len;
+    worker_apply_stats_reset(w);
     struct timespec t0, t1;
     const cmd_def_t *saved = current_cmd;
     current_cmd = cmd;

@@ -536,15 +536,24 @@ static void worker_behaviour(rt_actor_t *self, rt_msg_t *msg)
 
 /* Publishes the keyspace's hit/miss/expired counters (relaxed: statistics
  * only), rebased after CONFIG RESETSTAT. Owner thread only. */
+/* CONFIG RESETSTAT asked: the counters start again from here. Called before
+ * a command runs, so that command counts after the reset. */
+void worker_apply_stats_reset(worker_t *w)
+{
+    worker_stats_t *st = &w->stats;
+    if (!atomic_load_explicit(&st->reset_requested, memory_order_relaxed)) return;
+    atomic_store_explicit(&st->reset_requested, 0, memory_order_relaxed);
+    ks_stats_t ks = ks_stats(w->ks);
+    st->hits_base = (long long)ks.hits;
+    st->misses_base = (long long)ks.misses;
+    st->expired_base = (long long)ks.expired_keys;
+}
+
 void worker_publish_ks_stats(worker_t *w)
 {
+    worker_apply_stats_reset(w);
     ks_stats_t ks = ks_stats(w->ks);
     worker_stats_t *st = &w->stats;
-    if (atomic_exchange_explicit(&st->reset_requested, 0, memory_order_relaxed)) {
-        st->hits_base = (long long)ks.hits;
-        st->misses_base = (long long)ks.misses;
-        st->expired_base = (long long)ks.expired_keys;
-    }
     atomic_store_explicit(&st->keyspace_hits, (long long)ks.hits - st->hits_base, memory_order_relaxed);
     atomic_store_explicit(&st->keyspace_misses, (long long)ks.misses - st->misses_base, memory_order_relaxed);
     atomic_store_explicit(&st->expired_keys, (long long)ks.expired_keys - st->expired_base, memory_order_relaxed);

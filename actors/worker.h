@@ -132,5 +132,6 @@ void worker_send(worker_t *from, int to, rt_msg_t *msg);
 
 /* Owner thread: refresh the published keyspace counters. */
 void worker_publish_ks_stats(worker_t *w);
+void worker_apply_stats_reset(worker_t *w);
 
 #endif
