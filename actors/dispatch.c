@@ -196,6 +196,9 @@ void dispatch_run_local(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc
     clock_gettime(CLOCK_MONOTONIC, &t1);
     long long usec = (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000;
     if (ctx.dirty) {
+        /* owner-only writer, relaxed: a statistic */
+        atomic_store_explicit(&w->stats.dirty, atomic_load_explicit(&w->stats.dirty, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
         if (cmd->exec == CMD_EXEC_FANOUT) w->flush_epoch++;
         else bump_key_versions(w, cmd, argc, argv, argvlen);
         /* relaxed: read by INFO and by CLUSTER RESET/FLUSHSLOTS/REPLICATE, which

@@ -131,8 +131,21 @@ static void send_parts(worker_t *origin, rdb_job_t *job, bool from_worker)
     }
 }
 
+/* Changes counted when the last successful save started (INFO
+ * rdb_changes_since_last_save = changes now - this). */
+static _Atomic long long dirty_at_last_save;
+static _Atomic long long dirty_at_job_start;
+
+static long long dirty_now(void)
+{
+    long long n = 0;
+    for (int i = 0; i < g_nworkers; i++) n += atomic_load_explicit(&g_workers[i]->stats.dirty, memory_order_relaxed);
+    return n;
+}
+
 static rdb_job_t *job_new(int kind)
 {
+    if (kind != JOB_LOAD) atomic_store_explicit(&dirty_at_job_start, dirty_now(), memory_order_relaxed);
     rdb_job_t *job = calloc(1, sizeof *job);
     if (!job) abort();
     job->kind = kind;
@@ -316,6 +329,8 @@ static int write_dump(rdb_job_t *job)
         close(dfd);
     }
     LOG_NOTICE("DB saved on disk");
+    atomic_store_explicit(&dirty_at_last_save, atomic_load_explicit(&dirty_at_job_start, memory_order_relaxed),
+                          memory_order_relaxed);
     atomic_store_explicit(&g_lastsave, rt_now_ms() / 1000, memory_order_relaxed);
     atomic_fetch_add_explicit(&saves_done, 1, memory_order_relaxed);
     return 0;
@@ -422,6 +437,7 @@ void rdb_persist_info(rdb_persist_info_t *out)
 {
     memset(out, 0, sizeof *out);
     out->bgsave_in_progress = atomic_load_explicit(&bgsave_in_progress, memory_order_relaxed);
+    out->changes_since_last_save = dirty_now() - atomic_load_explicit(&dirty_at_last_save, memory_order_relaxed);
     out->last_save_time = atomic_load_explicit(&g_lastsave, memory_order_relaxed);
     out->last_bgsave_ok = atomic_load_explicit(&last_bgsave_ok, memory_order_relaxed);
     out->last_bgsave_time_sec = atomic_load_explicit(&last_bgsave_time_sec, memory_order_relaxed);

@@ -42,7 +42,7 @@ int rdb_load_handover(void);
 
 /* INFO persistence figures (any thread). */
 typedef struct rdb_persist_info {
-    long long changes_since_last_save;   /* not tracked yet: always 0 */
+    long long changes_since_last_save;   /* keyspace changes since the last successful save started */
     int bgsave_in_progress;
     long long last_save_time;            /* unix seconds (g_lastsave) */
     bool last_bgsave_ok;

@@ -72,6 +72,7 @@ typedef struct worker_stats {
     _Atomic long long keyspace_hits, keyspace_misses;
     _Atomic long long net_input_bytes, net_output_bytes;
     _Atomic long long reads_processed, writes_processed;
+    _Atomic long long dirty;                  /* keyspace changes (owner writes; rdb_changes_since_last_save) */
     _Atomic long long total_errors;
     _Atomic long long connected_clients;
     _Atomic long long keys, expires;      /* published after each batch */
