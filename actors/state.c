@@ -307,9 +307,10 @@ uint64_t state_request_save(rt_actor_t *reply_to)
     r->text = format_conf(&r->len);
     r->seq = ++S.config_seq;
     r->reply_to = reply_to;
-    rt_send(persister_actor(), &r->hdr);
+    uint64_t seq = r->seq;
     S.save_pending = false;
-    return r->seq;
+    rt_send(persister_actor(), &r->hdr);   /* r belongs to the persister from here on */
+    return seq;
 }
 
 static int load_conf(const char *path)
