@@ -21,7 +21,7 @@ DEPS_STAMP := build/.deps-ok
 DEB_PKGS := libck-dev libev-dev libssl-dev pkg-config redis-tools redis-server \
             python3-pytest python3-redis clang libclang-rt-14-dev gnuplot-nox liblzf-dev
 
-.PHONY: all deps test unit integration run bench fuzz clean drill
+.PHONY: all deps test unit integration run bench fuzz clean drill test-asan
 
 all: bin/shoal-node
 
@@ -66,6 +66,15 @@ test: deps bin/shoal-node build/unit-tests
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 	@$(PY) tests/summary.py build/unit.log build/integration.xml
+
+# The integration suite against a node built with ASan+UBSan (slower; not part of `make test`).
+bin/shoal-node-asan: $(LIB_SRC) actors/main.c | $(DEPS_STAMP)
+	@mkdir -p bin
+	$(CC) $(CSTD) -O1 -g $(WARN) -I. -pthread $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
+test-asan: deps bin/shoal-node-asan
+	@cd tests/integration && ASAN_OPTIONS=detect_leaks=0 SHOAL_NODE=$(CURDIR)/bin/shoal-node-asan \
+	  $(PY) -m pytest -q -p no:cacheprovider .
 
 run: deps bin/shoal-node
 	@./tests/run-cluster.sh
