@@ -66,6 +66,7 @@ typedef struct link_send_msg {
 typedef struct link link_t;
 struct link {
     rt_actor_t actor;
+    bool connect_failed_sync;        /* connect() returned an error at once */
     link_frame_t *fwd;               /* frames read this round, going to the state actor as one message */
     size_t fwd_cap;
     rt_msg_t start_msg, close_msg;   /* embedded: these two can never fail to be sent */
@@ -282,6 +283,7 @@ static void post_event(link_t *l, int kind, bool sendbuf_limit)
     e->kind = kind;
     e->outbound = l->outbound;
     e->sendbuf_limit = sendbuf_limit;
+    e->sync_failure = l->connect_failed_sync;
     memcpy(e->node_name, l->node_name, sizeof e->node_name);
     rt_send(g_state, &e->hdr);
 }
@@ -651,6 +653,7 @@ static void start_connect(link_t *l)
     if (errno != EINPROGRESS) {
         LOG_VERBOSE("Connection with Node %.40s at %s:%d failed: %s", l->node_name, l->connect_ip, l->connect_port,
                     strerror(errno));
+        l->connect_failed_sync = true;
         teardown(l, LINK_EV_CONNECT_FAILED, false);
         return;
     }

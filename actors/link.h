@@ -48,6 +48,7 @@ typedef struct link_event {
     int kind;                     /* enum link_event_kind */
     bool outbound;
     bool sendbuf_limit;           /* CLOSED because of cluster-link-sendbuf-limit */
+    bool sync_failure;            /* CONNECT_FAILED: connect() itself failed (not later, asynchronously) */
     char node_name[BUS_NAME_LEN + 1];   /* outbound: the record it was opened for */
 } link_event_t;
 

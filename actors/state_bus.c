@@ -684,8 +684,13 @@ void state_bus_link_event(link_event_t *e)
         if (S.nodes[idx].out_link == e->id) {
             S.nodes[idx].out_link = 0;
             S.nodes[idx].link_connected = false;
-            /* 7.0.15 sets ping_sent only when connect() fails synchronously;
-             * a refused non-blocking connect fails asynchronously (1.5). */
+            /* 7.0.15 sets ping_sent only when connect() fails synchronously
+             * (so failure detection still advances); a refused non-blocking
+             * connect fails asynchronously and leaves it alone (1.5). */
+            if (e->kind == LINK_EV_CONNECT_FAILED && e->sync_failure && S.nodes[idx].ping_sent_ms == 0) {
+                S.nodes[idx].ping_sent_ms = now_ms();
+                S.dirty_soft = true;
+            }
         }
         if (S.nodes[idx].in_link == e->id) S.nodes[idx].in_link = 0;
         S.dirty_snapshot = true;
