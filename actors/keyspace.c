@@ -49,6 +49,9 @@ struct keyspace {
     uint32_t *slot_count;          /* SLOT_COUNT counters */
     size_t used_bytes;
     ks_stats_t stats;
+    ks_expired_cb expired_cb;      /* told before an expired key is deleted */
+    void *expired_arg;
+    bool replica_mode;             /* expired keys read as absent but stay */
 };
 
 static void *ks_xalloc(void *p, size_t n)
@@ -376,13 +379,30 @@ static inline bool ks_is_expired(const ks_entry_t *e, long long now_ms)
     return e->expire_ms != KS_NO_EXPIRE && now_ms > e->expire_ms;
 }
 
+/* Deletes an entry because its TTL passed, telling the hook first. */
+static void ks_expire_entry(struct keyspace *ks, ks_entry_t *e)
+{
+    if (ks->expired_cb) ks->expired_cb(ks->expired_arg, e->key, e->keylen);
+    ks_delete_entry(ks, e);
+    ks->stats.expired_keys++;
+}
+
+void ks_set_expired_hook(struct keyspace *ks, ks_expired_cb cb, void *arg)
+{
+    ks->expired_cb = cb;
+    ks->expired_arg = arg;
+}
+
+void ks_set_replica_mode(struct keyspace *ks, bool on) { ks->replica_mode = on; }
+bool ks_replica_mode(const struct keyspace *ks) { return ks->replica_mode; }
+
 ks_entry_t *ks_lookup(struct keyspace *ks, const uint8_t *key, size_t len, long long now_ms)
 {
     if (ks->rehash_idx >= 0) ks_rehash_steps(ks, 1);
     ks_entry_t *e = ks_find(ks, key, len, ks_hash(ks, key, len));
     if (e && ks_is_expired(e, now_ms)) {
-        ks_delete_entry(ks, e);
-        ks->stats.expired_keys++;
+        /* A replica waits for its master's DEL; until then the key reads as absent. */
+        if (!ks->replica_mode) ks_expire_entry(ks, e);
         return NULL;
     }
     return e;
@@ -394,6 +414,11 @@ ks_entry_t *ks_lookup_read(struct keyspace *ks, const uint8_t *key, size_t len, 
     if (e) ks->stats.hits++;
     else ks->stats.misses++;
     return e;
+}
+
+ks_entry_t *ks_peek(struct keyspace *ks, const uint8_t *key, size_t len)
+{
+    return ks_find(ks, key, len, ks_hash(ks, key, len));
 }
 
 bool ks_exists_noexpire(const struct keyspace *ks, const uint8_t *key, size_t len, long long now_ms)
@@ -420,8 +445,7 @@ static ks_entry_t *ks_upsert(struct keyspace *ks, const uint8_t *key, size_t kle
     ks_entry_t *e = ks_find(ks, key, klen, h);
     if (e && ks_is_expired(e, now_ms)) {
         /* A stale key is gone: its TTL must not survive into the new value. */
-        ks_delete_entry(ks, e);
-        ks->stats.expired_keys++;
+        ks_expire_entry(ks, e);
         e = NULL;
     }
     if (!e) {
@@ -578,14 +602,13 @@ size_t ks_active_expire(struct keyspace *ks, long long now_ms, long long budget_
     long long start = ks_mono_us();
     size_t deleted = 0;
     unsigned rounds = 0;
-    while (ks->ttl_len > 0) {
+    while (ks->ttl_len > 0 && !ks->replica_mode) {
         size_t sample = ks->ttl_len < KS_SAMPLE ? ks->ttl_len : KS_SAMPLE;
         size_t expired = 0;
         for (size_t i = 0; i < sample && ks->ttl_len > 0; i++) {
             ks_entry_t *e = ks->ttl_keys[ks_rand(ks) % ks->ttl_len];
             if (ks_is_expired(e, now_ms)) {
-                ks_delete_entry(ks, e);
-                ks->stats.expired_keys++;
+                ks_expire_entry(ks, e);
                 expired++;
             }
         }
@@ -780,8 +803,11 @@ bool ks_random_key(struct keyspace *ks, long long now_ms, ks_key_cb cb, void *ar
             cb(e->key, e->keylen, arg);
             return true;
         }
-        ks_delete_entry(ks, e);   /* each miss removes a stale key: progress */
-        ks->stats.expired_keys++;
+        if (ks->replica_mode) {   /* a replica keeps stale keys: report this one */
+            cb(e->key, e->keylen, arg);
+            return true;
+        }
+        ks_expire_entry(ks, e);   /* each miss removes a stale key: progress */
     }
     return false;
 }

@@ -89,6 +89,8 @@ void ks_flush(struct keyspace *ks);
 ks_entry_t *ks_lookup(struct keyspace *ks, const uint8_t *key, size_t len, long long now_ms);
 /* As ks_lookup, and counts a keyspace hit or miss (read commands). */
 ks_entry_t *ks_lookup_read(struct keyspace *ks, const uint8_t *key, size_t len, long long now_ms);
+/* The entry for key, expired or not. No side effects. */
+ks_entry_t *ks_peek(struct keyspace *ks, const uint8_t *key, size_t len);
 /* True if key exists and is not expired. No side effects (no deletion, no
  * stats, no rehash step): safe for routing decisions during migration. */
 bool ks_exists_noexpire(const struct keyspace *ks, const uint8_t *key, size_t len, long long now_ms);
@@ -150,6 +152,15 @@ bool ks_str_to_ll(const uint8_t *s, size_t len, long long *out);
  * (microseconds of CPU wall time) is spent. Also advances incremental rehash
  * and shrinks an oversized table. Call every 100 ms. Returns keys deleted. */
 size_t ks_active_expire(struct keyspace *ks, long long now_ms, long long budget_us);
+
+/* Called with the key just before an expired key is deleted (lazy, active or
+ * by an upsert over it): the master propagates a DEL from here. */
+typedef void (*ks_expired_cb)(void *arg, const uint8_t *key, size_t len);
+void ks_set_expired_hook(struct keyspace *ks, ks_expired_cb cb, void *arg);
+/* Replica mode: expired keys read as absent but are not deleted (the master's
+ * DEL removes them); active expiry does nothing. */
+void ks_set_replica_mode(struct keyspace *ks, bool on);
+bool ks_replica_mode(const struct keyspace *ks);
 
 /* ---- statistics ---- */
 size_t ks_size(const struct keyspace *ks);                 /* keys, expired-not-yet-deleted included */

@@ -1,0 +1,105 @@
+/* repl.h - replication: one totally ordered stream out of many workers.
+ *
+ * Actors and who owns what:
+ *   - the replication actor (repl.c, its own thread) owns the replication
+ *     IDs (replid, replid2), master_repl_offset, second_repl_offset, the
+ *     backlog, and every replica connection we serve (after PSYNC a client
+ *     connection is handed from its worker to this actor). It is the only
+ *     place where stream offsets are assigned.
+ *   - workers append the effect of each write they execute (rewritten to
+ *     absolute expiry, DEL for keys that expire) to a per-worker buffer
+ *     (repl_propagate) and hand the buffer to the replication actor with
+ *     repl_flush BEFORE any reply to those writes leaves the worker. Keys of
+ *     different workers are disjoint and no command spans workers, so any
+ *     interleaving of per-worker-ordered chunks is a valid serial order; the
+ *     one the replication actor receives becomes THE order.
+ *   - the replica link actor (repl_replica.c) is our side of a link to our
+ *     own master: it applies the master's stream through the owning workers
+ *     and feeds the same bytes into the replication actor (repl_feed_from_master),
+ *     so the backlog and offsets of a replica follow its master's and a
+ *     promoted replica can serve partial resyncs.
+ *
+ * Must never: let a worker's reply to a write reach a client before that
+ * write's bytes were handed to the replication actor; propagate commands that
+ * came from our master (ctx->from_master).
+ */
+#ifndef SHOAL_ACTORS_REPL_H
+#define SHOAL_ACTORS_REPL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "runtime/actor.h"
+
+struct worker;
+
+#define REPL_ID_LEN 40
+#define REPL_MAX_SHOWN_REPLICAS 32
+
+/* Nonzero while writes must be propagated: we are a master and a backlog
+ * exists. Workers read it (relaxed) before buffering anything. */
+extern _Atomic int g_repl_propagate;
+/* master_repl_offset as last published by the replication actor (a replica's
+ * is its processed offset): the bus header's offset field. */
+extern _Atomic long long g_repl_offset;
+/* Replicas with an ACK no older than min-replicas-max-lag (for min-replicas-to-write). */
+extern _Atomic int g_repl_good_replicas;
+
+/* One replica as INFO shows it. */
+typedef struct repl_replica_view {
+    char ip[46];
+    int port;
+    char state[16];               /* wait_bgsave, send_bulk, online */
+    long long offset, lag;
+} repl_replica_view_t;
+
+/* A consistent copy of the replication actor's figures (INFO, ROLE). */
+typedef struct repl_status {
+    char replid[REPL_ID_LEN + 1], replid2[REPL_ID_LEN + 1];
+    long long master_repl_offset, second_repl_offset;
+    bool backlog_active;
+    long long backlog_size, backlog_first_byte_offset, backlog_histlen;
+    int nreplicas;
+    repl_replica_view_t replicas[REPL_MAX_SHOWN_REPLICAS];
+    long long sync_full, sync_partial_ok, sync_partial_err;
+    long long net_repl_output_bytes;
+} repl_status_t;
+
+/* Starts the replication actor on its own thread. replid/offset: the history
+ * loaded from dump.rdb (repl-id / repl-offset aux), or NULL/0 for a fresh one. */
+int repl_start(const char *loaded_replid, long long loaded_offset);
+void repl_stop(void);
+void repl_status_get(repl_status_t *out);
+rt_actor_t *repl_actor(void);
+
+/* ---- worker side (owner thread of w only) ---- */
+void repl_worker_init(struct worker *w);
+/* Appends one command (as a RESP array of bulk strings) to w's buffer. */
+void repl_propagate(struct worker *w, int argc, const uint8_t **argv, const size_t *argvlen);
+/* Convenience for rewritten commands built from C strings and byte ranges. */
+void repl_propagate_del(struct worker *w, const uint8_t *key, size_t len);
+/* Hands w's buffered bytes to the replication actor (no-op when empty). */
+void repl_flush(struct worker *w);
+
+/* ---- replica link side ---- */
+/* The master's stream bytes we processed, appended to our backlog as they are
+ * (so offsets stay equal to the master's). Takes ownership of data (malloc'd). */
+void repl_feed_from_master(uint8_t *data, size_t len);
+/* After +FULLRESYNC <replid> <offset> and a successful load: our history is now
+ * the master's (backlog reset to start at offset+1, replid2 cleared; our own
+ * replicas are dropped so they resync). */
+void repl_set_master_history(const char *replid, long long offset);
+/* After +CONTINUE <newid> with a different id: replid2 = old id,
+ * second_repl_offset = our offset + 1, replid = newid. */
+void repl_switch_replid(const char *newid);
+/* The PSYNC arguments for our next attempt, from the actor's current figures:
+ * fills replid and returns the offset+1 to ask for, or -1 when we have no
+ * history to continue ("PSYNC ? -1"). Safe from any thread. */
+long long repl_psync_args(char replid[REPL_ID_LEN + 1]);
+
+/* ---- WAIT / PSYNC from client workers (worker_reply_async answers) ---- */
+struct remote_cmd;
+void repl_request_wait(struct remote_cmd *rc, int numreplicas, long long timeout_ms);
+
+#endif
