@@ -80,6 +80,10 @@ typedef struct client {
     uint64_t watch_flush_epoch;
     bool watch_dirty;                     /* watched key was touched on our own worker */
     struct txn *txn;                      /* an EXEC in progress */
+    /* REPLCONF from a replica, kept until its PSYNC hands the connection over */
+    int repl_port;
+    int repl_capa;                        /* REPL_CAPA_* */
+    char repl_ip[46];
 } client_t;
 
 /* Where the next reply of this client goes: its output buffer when nothing is
@@ -95,6 +99,10 @@ void client_slot_done(worker_t *w, reply_slot_t *s);
 void client_schedule_write(client_t *c);
 /* Closes the socket now; memory is freed once no reply is pending. */
 void client_close(client_t *c);
+/* Takes the socket away from the worker (PSYNC hands it to the replication
+ * actor): watchers stopped, client forgotten, fd returned open. Any unsent
+ * output is written first (blocking briefly); -1 if that fails. */
+int client_detach(client_t *c);
 /* Continues parsing buffered input (after replies arrived). */
 void client_process_input(client_t *c);
 
@@ -103,6 +111,10 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
 /* Runs a batch on this worker (the executing side). */
 void dispatch_execute_batch(worker_t *w, remote_cmd_t *rc);
 /* Executes a command here with this worker's keyspace, writing to `reply`. */
+/* Runs one command of our master's stream on this worker (ctx->from_master):
+ * no reply, no propagation. KEYED commands and the FLUSHALL/FLUSHDB share of
+ * this worker; anything else is ignored (the replica link filters those). */
+void dispatch_apply(worker_t *w, const queued_cmd_t *q, long long now_ms);
 void dispatch_run_local(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc,
                         const uint8_t **argv, const size_t *argvlen, resp_buf_t *reply, long long now_ms);
 /* Completes a fan-out part on the origin side. */
@@ -114,6 +126,8 @@ void queued_cmd_free(queued_cmd_t *q);
 
 /* Sends a CLIENT-class command to another actor, with a deferred reply. */
 remote_cmd_t *dispatch_defer(cmd_ctx_t *ctx, rt_actor_t *to, uint32_t msg_type);
+/* As dispatch_defer, but the caller sends rc (after other messages of its own). */
+remote_cmd_t *dispatch_defer_nosend(cmd_ctx_t *ctx, uint32_t msg_type);
 
 /* Per-worker stats bookkeeping (stats.c). */
 void stats_init_worker(worker_t *w);

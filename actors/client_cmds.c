@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "actors/repl.h"
+#include "actors/repl_internal.h"
 #include "actors/client.h"
 #include "actors/commands.h"
 #include "actors/dispatch.h"
@@ -155,8 +157,8 @@ static bool parse_kill(const queued_cmd_t *q, kill_filter_t *f, char *err, size_
             f->laddr = v; f->laddrlen = vl;
         } else if (arg_is(k, kl, "type")) {
             if (arg_is(v, vl, "normal")) f->type = 1;
-            else if (arg_is(v, vl, "master") || arg_is(v, vl, "replica") || arg_is(v, vl, "slave") ||
-                     arg_is(v, vl, "pubsub")) f->type = 2;
+            else if (arg_is(v, vl, "replica") || arg_is(v, vl, "slave")) f->type = 3;
+            else if (arg_is(v, vl, "master") || arg_is(v, vl, "pubsub")) f->type = 2;
             else { snprintf(err, errcap, "ERR Unknown client type '%.*s'", (int)vl, (const char *)v); return false; }
         } else if (arg_is(k, kl, "skipme")) {
             if (arg_is(v, vl, "yes")) f->skipme = true;
@@ -186,6 +188,10 @@ void cmd_client_kill(cmd_ctx_t *ctx)
         resp_add_error(ctx->reply, err);
         return;
     }
+    if (f.type == 3) {   /* replica connections belong to the replication actor */
+        dispatch_defer(ctx, repl_actor(), RM_KILL);
+        return;
+    }
     dispatch_fanout(ctx->client, dispatch_current_cmd(ctx->client), ctx->argc, ctx->argv, ctx->argvlen);
 }
 
@@ -200,7 +206,7 @@ long long client_kill_part(worker_t *w, remote_cmd_t *rc, queued_cmd_t *q)
         if (f.has_id && c->id != f.id) continue;
         if (f.addr && !(strlen(c->addr) == f.addrlen && memcmp(c->addr, f.addr, f.addrlen) == 0)) continue;
         if (f.laddr && !(strlen(c->laddr) == f.laddrlen && memcmp(c->laddr, f.laddr, f.laddrlen) == 0)) continue;
-        if (f.type == 2) continue;
+        if (f.type >= 2) continue;
         if (f.skipme && c->id == rc->client_id) continue;
         killed++;
         if (c->id == rc->client_id) c->flags |= CLIENT_CLOSE_AFTER_REPLY;   /* answer first, then close */

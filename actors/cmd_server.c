@@ -20,6 +20,7 @@
 #include "actors/config.h"
 #include "actors/dispatch.h"
 #include "actors/link.h"
+#include "actors/repl.h"
 #include "actors/state.h"
 #include "actors/state_internal.h"
 #include "actors/stats.h"
@@ -312,33 +313,26 @@ void cmd_role(cmd_ctx_t *ctx)
         resp_add_int(ctx->reply, -1);
         return;
     }
+    repl_status_t st;
+    repl_status_get(&st);
     resp_add_array(ctx->reply, 3);
     resp_add_bulk_str(ctx->reply, "master");
-    resp_add_int(ctx->reply, 0);
-    resp_add_array(ctx->reply, 0);
+    resp_add_int(ctx->reply, st.master_repl_offset);
+    int online = 0;
+    for (int i = 0; i < st.nreplicas; i++) online += !strcmp(st.replicas[i].state, "online");
+    resp_add_array(ctx->reply, online);
+    for (int i = 0; i < st.nreplicas; i++) {
+        if (strcmp(st.replicas[i].state, "online")) continue;
+        char port[16], off[32];
+        snprintf(port, sizeof port, "%d", st.replicas[i].port);
+        snprintf(off, sizeof off, "%lld", st.replicas[i].offset);
+        resp_add_array(ctx->reply, 3);
+        resp_add_bulk_str(ctx->reply, st.replicas[i].ip);
+        resp_add_bulk_str(ctx->reply, port);
+        resp_add_bulk_str(ctx->reply, off);
+    }
 }
 
-void cmd_wait(cmd_ctx_t *ctx)
-{
-    long long n, timeout;
-    if (!parse_ll(ctx->argv[1], ctx->argvlen[1], &n) || !parse_ll(ctx->argv[2], ctx->argvlen[2], &timeout)) {
-        resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
-        return;
-    }
-    if (timeout < 0) {
-        resp_add_error(ctx->reply, "ERR timeout is negative");
-        return;
-    }
-    resp_add_int(ctx->reply, 0);   /* no replicas yet */
-}
-
-static void not_yet(cmd_ctx_t *ctx, const char *what)
-{
-    resp_add_errorf(ctx->reply, "ERR %s is not supported by this node yet", what);
-}
-void cmd_replconf(cmd_ctx_t *ctx) { not_yet(ctx, "REPLCONF"); }
-void cmd_psync(cmd_ctx_t *ctx) { not_yet(ctx, "PSYNC"); }
-void cmd_sync(cmd_ctx_t *ctx) { not_yet(ctx, "SYNC"); }
 void cmd_publish(cmd_ctx_t *ctx) { resp_add_int(ctx->reply, 0); }   /* no subscribers exist yet */
 void cmd_spublish(cmd_ctx_t *ctx) { resp_add_int(ctx->reply, 0); }
 

@@ -16,7 +16,10 @@
 #include "actors/config.h"
 #include "actors/dispatch.h"
 #include "actors/keyspace.h"
+#include "actors/repl.h"
+#include "actors/repl_internal.h"
 #include "actors/state.h"
+#include "actors/wpause.h"
 #include "proto/slot.h"
 #include "runtime/log.h"
 
@@ -178,12 +181,12 @@ uint32_t dispatch_watch_bucket(const uint8_t *key, size_t len)
     return h & 0xffff;
 }
 
-void dispatch_run_local(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
-                        const size_t *argvlen, resp_buf_t *reply, long long now_ms)
+static void run_here(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                     const size_t *argvlen, resp_buf_t *reply, long long now_ms, bool from_master)
 {
     cmd_ctx_t ctx = {
         .argc = argc, .argv = argv, .argvlen = argvlen, .reply = reply, .ks = w->ks,
-        .client = c, .worker = w, .now_ms = now_ms,
+        .client = c, .worker = w, .now_ms = now_ms, .from_master = from_master,
     };
     size_t start = reply->len;
     worker_apply_stats_reset(w);
@@ -205,9 +208,38 @@ void dispatch_run_local(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc
          * learn of this command through a later message (release/acquire chain) */
         atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
         atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
+        /* relaxed: the flag only turns on in the replication actor's cut, which
+         * every worker passes through (a message) before it matters */
+        if (!from_master && atomic_load_explicit(&g_repl_propagate, memory_order_relaxed))
+            repl_propagate_effect(w, cmd, &ctx);
     }
     stats_note_call(w, cmd, usec, reply, start);
     if (ctx.ks) worker_publish_ks_stats(w);
+}
+
+void dispatch_run_local(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                        const size_t *argvlen, resp_buf_t *reply, long long now_ms)
+{
+    run_here(w, c, cmd, argc, argv, argvlen, reply, now_ms, false);
+}
+
+void dispatch_apply(worker_t *w, const queued_cmd_t *q, long long now_ms)
+{
+    if (q->cmd->exec == CMD_EXEC_FANOUT) {
+        /* FLUSHALL/FLUSHDB from the master: this worker's share. */
+        if (q->cmd->flags & CMD_WRITE) {
+            ks_flush(w->ks);
+            w->flush_epoch++;
+            atomic_store_explicit(&w->stats.keys, 0, memory_order_relaxed);
+            atomic_store_explicit(&w->stats.expires, 0, memory_order_relaxed);
+        }
+        return;
+    }
+    if (q->cmd->exec != CMD_EXEC_KEYED || !q->cmd->handler) return;
+    resp_buf_t scratch;
+    resp_buf_init(&scratch, 2);
+    run_here(w, NULL, q->cmd, q->argc, q->argv, q->argvlen, &scratch, now_ms, true);
+    resp_buf_free(&scratch);
 }
 
 /* Runs every command of a batch on this worker (the executing side). */
@@ -222,11 +254,13 @@ void dispatch_execute_batch(worker_t *w, remote_cmd_t *rc)
             return;
         }
     }
+    if (rc->is_exec) repl_multi_begin(w);   /* several effects go out as MULTI ... EXEC */
     for (int i = 0; i < rc->ncmds; i++) {
         queued_cmd_t *q = &rc->cmds[i];
         if (rc->hdr.type == WMSG_FANOUT) dispatch_fanout_part(w, rc, q);
         else dispatch_run_local(w, NULL, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rc->now_ms);
     }
+    if (rc->is_exec) repl_multi_end(w);
 }
 
 /* Sends one keyed command to the worker owning `slot`, or runs it here. */
@@ -254,6 +288,13 @@ void dispatch_keyed_at(cmd_ctx_t *ctx, int slot)
 
 remote_cmd_t *dispatch_defer(cmd_ctx_t *ctx, rt_actor_t *to, uint32_t msg_type)
 {
+    remote_cmd_t *rc = dispatch_defer_nosend(ctx, msg_type);
+    rt_send(to, &rc->hdr);
+    return rc;
+}
+
+remote_cmd_t *dispatch_defer_nosend(cmd_ctx_t *ctx, uint32_t msg_type)
+{
     client_t *c = ctx->client;
     remote_cmd_t *rc = calloc(1, sizeof *rc);
     if (!rc) abort();
@@ -274,7 +315,6 @@ remote_cmd_t *dispatch_defer(cmd_ctx_t *ctx, rt_actor_t *to, uint32_t msg_type)
     }
     rc->hdr.type = msg_type;
     batch_flush(c->worker, -1);
-    rt_send(to, &rc->hdr);
     return rc;
 }
 
@@ -402,6 +442,10 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
             c->flags &= ~CLIENT_ASKING;
             return;
         }
+    }
+    if ((cmd->flags & CMD_WRITE) && wpause_active()) {   /* manual failover pause (wpause.h) */
+        reply_error_now(c, cmd, WPAUSE_ERROR);
+        return;
     }
     switch (cmd->exec) {
     case CMD_EXEC_KEYED:

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "actors/repl.h"
+#include "actors/repl_internal.h"
 #include "actors/client.h"
 #include "actors/commands.h"
 #include "actors/dispatch.h"
@@ -170,6 +172,16 @@ void dispatch_fanout(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t 
             resp_add_error(client_reply_target(c), "ERR syntax error");
             return;
         }
+    }
+    if (kind == FAN_FLUSH && atomic_load_explicit(&g_repl_propagate, memory_order_relaxed)) {
+        /* With replicas the flush is one point in the stream: the replication
+         * actor runs it as a cut across all workers. */
+        cmd_ctx_t ctx = { .argc = argc, .argv = argv, .argvlen = argvlen, .client = c, .worker = c->worker,
+                          .now_ms = rt_now_ms() };
+        remote_cmd_t *rc = dispatch_defer_nosend(&ctx, RM_FLUSH);
+        rc->slot->blocks_client = false;
+        rt_send(repl_actor(), &rc->hdr);
+        return;
     }
     reply_slot_t *slot = client_defer_reply(c);
     slot->parts_left = g_nworkers;

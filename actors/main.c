@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "actors/repl.h"
 #include "actors/commands.h"
 #include "actors/config.h"
 #include "actors/link.h"
@@ -182,6 +183,10 @@ int main(int argc, char **argv)
     /* dump.rdb is decoded before the workers exist (clients wait in the
      * listen backlog meanwhile); each worker then adopts its share. */
     if (rdb_load_startup(config_worker_threads()) != 0) _exit(1);   /* threads are running: no exit handlers */
+    if (repl_start(NULL, 0) != 0) {
+        LOG_WARNING("Could not start the replication actor");
+        _exit(1);   /* threads are running: no exit handlers */
+    }
     if (workers_start(config_worker_threads(), fds, nfds) != 0) {
         LOG_WARNING("Could not start the worker threads");
         _exit(1);   /* threads are running: no exit handlers */

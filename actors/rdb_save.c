@@ -35,14 +35,6 @@
 
 enum { JOB_SAVE = 1, JOB_BGSAVE, JOB_LOAD };
 
-/* One worker's share of a save: RDB key records, no header, no EOF. */
-typedef struct rdb_part {
-    uint8_t *data;        /* owned */
-    size_t len;
-    uint64_t crc;         /* CRC-64 of data from 0 (for rdb_encoder_splice) */
-    uint64_t keys, expires, skipped;
-    bool failed;          /* out of memory while encoding */
-} rdb_part_t;
 
 typedef struct rdb_job {
     int kind;
@@ -213,10 +205,14 @@ void rdb_save_part(worker_t *w, remote_cmd_t *rc)
         atomic_store_explicit(&w->stats.used_bytes, (long long)ks_used_bytes(w->ks), memory_order_relaxed);
         return;
     }
-    rdb_part_t *part = &job->parts[m->part];   /* only this worker writes this part */
-    encode_ctx_t x = { .now_ms = rt_now_ms(), .part = part };
-    rdb_encoder_init(&x.enc, job->compress);
-    ks_foreach(w->ks, encode_entry, &x);
+    rdb_save_encode_part(w->ks, rt_now_ms(), job->compress, &job->parts[m->part]);   /* only this worker writes this part */
+}
+
+void rdb_save_encode_part(struct keyspace *ks, long long now_ms, int compress, rdb_part_t *part)
+{
+    encode_ctx_t x = { .now_ms = now_ms, .part = part };
+    rdb_encoder_init(&x.enc, compress);
+    ks_foreach(ks, encode_entry, &x);
     if (x.enc.failed) part->failed = true;
     part->crc = rdb_encoder_crc(&x.enc);
     part->len = x.enc.len;

@@ -18,7 +18,23 @@
 #define SHOAL_ACTORS_RDB_SAVE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include "actors/worker.h"
+
+/* One worker's share of a save: RDB key records, no header, no EOF. */
+typedef struct rdb_part {
+    uint8_t *data;        /* owned */
+    size_t len;
+    uint64_t crc;         /* CRC-64 of data from 0 (for rdb_encoder_splice) */
+    uint64_t keys, expires, skipped;
+    bool failed;          /* out of memory while encoding */
+} rdb_part_t;
+
+/* Encodes every string key of ks (a worker's own, on its thread) as RDB key
+ * records into *part (zeroed by the caller). Keys already expired at now_ms
+ * are left out. Also used by the replication actor's full sync. */
+struct keyspace;
+void rdb_save_encode_part(struct keyspace *ks, long long now_ms, int compress, rdb_part_t *part);
 
 /* Worker side of the fan-out kind "rdb" (fanout.c calls these). */
 /* On every worker: encode this worker's keys (save) or adopt the staged

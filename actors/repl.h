@@ -79,6 +79,12 @@ void repl_worker_init(struct worker *w);
 void repl_propagate(struct worker *w, int argc, const uint8_t **argv, const size_t *argvlen);
 /* Convenience for rewritten commands built from C strings and byte ranges. */
 void repl_propagate_del(struct worker *w, const uint8_t *key, size_t len);
+/* After a dirty command ran (not from our master): appends its effect, rewritten
+ * as Redis does (relative TTLs to PXAT/PEXPIREAT, GETDEL to DEL, INCRBYFLOAT
+ * to SET ... KEEPTTL, ...). */
+struct cmd_ctx;
+struct cmd_def;
+void repl_propagate_effect(struct worker *w, const struct cmd_def *cmd, struct cmd_ctx *ctx);
 /* Hands w's buffered bytes to the replication actor (no-op when empty). */
 void repl_flush(struct worker *w);
 

@@ -16,6 +16,7 @@
 #include "actors/config.h"
 #include "actors/link.h"
 #include "actors/persister.h"
+#include "actors/repl.h"
 #include "actors/state.h"
 #include "actors/state_internal.h"
 #include "actors/worker.h"
@@ -179,7 +180,8 @@ static void build_header(cluster_snapshot_t *s)
     h->flags = me->flags & (uint16_t)~(NODE_MEET | NODE_HANDSHAKE);
     h->state = S.state_ok ? 0 : 1;
     h->current_epoch = S.current_epoch;
-    h->offset = (uint64_t)me->repl_offset;
+    /* The replication actor's offset (a replica's processed offset): elections rank by it. */
+    h->offset = (uint64_t)atomic_load_explicit(&g_repl_offset, memory_order_relaxed);
 }
 
 void state_publish(void)

@@ -26,6 +26,8 @@
 #include "actors/config.h"
 #include "actors/dispatch.h"
 #include "actors/keyspace.h"
+#include "actors/repl.h"
+#include "actors/repl_internal.h"
 #include "actors/state.h"
 #include "actors/worker.h"
 #include "runtime/log.h"
@@ -190,6 +192,7 @@ static void write_cb(struct ev_loop *loop, ev_io *wio, int revents)
 static void flush_pending_writes(rt_thread_t *t, void *arg)
 {
     (void)t;
+    repl_flush((worker_t *)arg);
     batch_flush((worker_t *)arg, -1);
     while (pending_writes) {
         client_t *c = pending_writes;
@@ -246,6 +249,33 @@ void client_close(client_t *c)
         c->next_write = pending_writes;
         pending_writes = c;
     }
+}
+
+int client_detach(client_t *c)
+{
+    if (c->flags & CLIENT_CLOSED) return -1;
+    worker_t *w = c->worker;
+    struct ev_loop *loop = rt_thread_loop(w->thread);
+    while (c->out_sent < c->out.len) {       /* normally empty: replicas wait for each reply */
+        ssize_t k = send(c->fd, c->out.data + c->out_sent, c->out.len - c->out_sent, MSG_NOSIGNAL);
+        if (k < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (k <= 0) return -1;
+        c->out_sent += (size_t)k;
+    }
+    ev_io_stop(loop, &c->rio);
+    if (c->wio_active) ev_io_stop(loop, &c->wio);
+    c->wio_active = false;
+    int fd = c->fd;
+    c->fd = -1;
+    c->flags |= CLIENT_CLOSED;
+    client_unlink(c);
+    atomic_fetch_sub_explicit(&w->stats.connected_clients, 1, memory_order_relaxed);
+    if (!(c->flags & CLIENT_PENDING_WRITE)) {
+        c->flags |= CLIENT_PENDING_WRITE;
+        c->next_write = pending_writes;
+        pending_writes = c;
+    }
+    return fd;
 }
 
 static void format_addr(const struct sockaddr_storage *ss, char *out, size_t cap)
@@ -351,7 +381,26 @@ static void accept_cb(struct ev_loop *loop, ev_io *lw, int revents)
 
 static void snap_enter(worker_t *w)
 {
-    if (w->snap_depth++ == 0) w->cur = rt_snap_read_begin(&w->snap);
+    if (w->snap_depth++ == 0) {
+        w->cur = rt_snap_read_begin(&w->snap);
+        /* A replica does not expire keys itself: it waits for its master's DELs. */
+        bool replica = (w->cur->nodes[w->cur->myself].flags & NODE_SLAVE) != 0;
+        if (replica != ks_replica_mode(w->ks)) ks_set_replica_mode(w->ks, replica);
+    }
+}
+
+/* An expired key is being deleted on this worker: a master tells its replicas. */
+static void on_key_expired(void *arg, const uint8_t *key, size_t len)
+{
+    worker_t *w = arg;
+    if (atomic_load_explicit(&g_repl_propagate, memory_order_relaxed)) repl_propagate_del(w, key, len);
+}
+
+void worker_keyspace_adopted(worker_t *w)
+{
+    ks_set_expired_hook(w->ks, on_key_expired, w);
+    atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
+    atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
 }
 
 static void snap_leave(worker_t *w)
@@ -480,6 +529,7 @@ static void worker_behaviour(rt_actor_t *self, rt_msg_t *msg)
         snap_enter(w);
         dispatch_execute_batch(w, rc);
         snap_leave(w);
+        repl_flush(w);                /* the stream has these writes before their replies leave */
         rc->hdr.type = WMSG_DONE;
         rt_send(&rc->origin->actor, &rc->hdr);
         break;
@@ -487,6 +537,7 @@ static void worker_behaviour(rt_actor_t *self, rt_msg_t *msg)
         snap_enter(w);
         dispatch_execute_batch(w, rc);
         snap_leave(w);
+        repl_flush(w);
         rc->hdr.type = WMSG_FANOUT_DONE;
         rt_send(&rc->origin->actor, &rc->hdr);
         break;
@@ -518,12 +569,40 @@ static void worker_behaviour(rt_actor_t *self, rt_msg_t *msg)
         snap_enter(w);
         batch_execute(w, b);
         snap_leave(w);
+        repl_flush(w);
         b->hdr.type = WMSG_BATCH_DONE;
         rt_send(&b->origin->actor, &b->hdr);
         break;
     }
     case WMSG_BATCH_DONE:
         batch_complete(w, (cmd_batch_t *)msg);
+        break;
+    case WMSG_APPLY: {
+        repl_apply_t *a = (repl_apply_t *)msg;
+        snap_enter(w);
+        for (int i = 0; i < a->ncmds; i++) {
+            dispatch_apply(w, &a->cmds[i], a->now_ms);
+            queued_cmd_free(&a->cmds[i]);
+        }
+        snap_leave(w);
+        free(a->cmds);
+        free(a);
+        break;
+    }
+    case WMSG_SWAP_KS: {
+        ks_swap_t *m = (ks_swap_t *)msg;
+        ks_free(w->ks);
+        w->ks = m->ks;
+        worker_keyspace_adopted(w);
+        w->flush_epoch++;             /* every WATCH on this worker is now stale */
+        free(m);
+        break;
+    }
+    case WMSG_REPL_CUT:
+        repl_cut_worker(w, (repl_cut_msg_t *)msg);
+        break;
+    case WMSG_REPL_MARK:
+        repl_wait_mark(w, msg);
         break;
     case WMSG_STOP:
         free(msg);
@@ -599,6 +678,8 @@ int workers_start(int n, const int *listen_fds, int nlisten)
         w->index = i;
         w->ks = g_worker_preload[i] ? g_worker_preload[i] : ks_create();
         g_worker_preload[i] = NULL;
+        worker_keyspace_adopted(w);
+        repl_worker_init(w);
         atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
         atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
         w->key_versions = calloc(WATCH_BUCKETS, sizeof(uint64_t));

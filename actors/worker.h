@@ -29,7 +29,28 @@ enum worker_msg {
     WMSG_NEWCONN,         /* adopt an accepted connection (newconn_t) */
     WMSG_BATCH,           /* run a batch of commands here (cmd_batch_t) */
     WMSG_BATCH_DONE,      /* a batch came back with its replies */
+    WMSG_APPLY,           /* commands from our master's stream (repl_apply_t): run, no reply */
+    WMSG_SWAP_KS,         /* adopt a keyspace loaded from the master's RDB (ks_swap_t) */
+    WMSG_REPL_CUT,        /* stop-the-world cut for a full sync or FLUSHALL (repl.c) */
+    WMSG_REPL_MARK,       /* WAIT's marker: hand over buffered writes (cmd_repl.c) */
 };
+
+/* WMSG_APPLY: commands of the master's stream for one worker, in stream
+ * order, as queued_cmd_t (built with queued_cmd_copy; the worker frees each
+ * with queued_cmd_free, then cmds and the message). Replies are discarded. */
+typedef struct repl_apply {
+    rt_msg_t hdr;
+    int ncmds;
+    struct queued_cmd *cmds;
+    long long now_ms;
+} repl_apply_t;
+
+/* WMSG_SWAP_KS: the worker frees its keyspace and adopts `ks` (built off-thread
+ * from the master's RDB; nobody else touches it after the send). */
+typedef struct ks_swap {
+    rt_msg_t hdr;
+    struct keyspace *ks;
+} ks_swap_t;
 
 struct reply_slot;
 struct client;
@@ -103,6 +124,7 @@ typedef struct worker {
     struct errstat *errstats;
     int nerrstats;
     struct cmd_batch *outbox[MAX_WORKERS];   /* commands waiting to go to each worker */
+    struct repl_wbuf *repl;                  /* writes to propagate, not yet handed over (repl.c) */
 } worker_t;
 
 extern worker_t *g_workers[MAX_WORKERS];
@@ -134,5 +156,7 @@ void worker_send(worker_t *from, int to, rt_msg_t *msg);
 /* Owner thread: refresh the published keyspace counters. */
 void worker_publish_ks_stats(worker_t *w);
 void worker_apply_stats_reset(worker_t *w);
+/* Owner thread: w->ks was just installed (start, or a master's RDB). */
+void worker_keyspace_adopted(worker_t *w);
 
 #endif

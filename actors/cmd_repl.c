@@ -1,0 +1,191 @@
+/* cmd_repl.c - the client-side commands of replication: REPLCONF, PSYNC,
+ * SYNC and WAIT. They run on the client's worker; PSYNC hands the connection
+ * to the replication actor, WAIT asks it for a count once every worker has
+ * handed over the writes this client made before (see repl.h).
+ *
+ * Must never: hand over a connection with replies still owed to it, or let
+ * WAIT's target offset miss a write the same client made earlier.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "actors/batch.h"
+#include "actors/client.h"
+#include "actors/commands.h"
+#include "actors/dispatch.h"
+#include "actors/repl.h"
+#include "actors/repl_internal.h"
+#include "actors/state.h"
+#include "runtime/log.h"
+
+static bool arg_is(const uint8_t *a, size_t n, const char *s)
+{
+    return strlen(s) == n && !strncasecmp((const char *)a, s, n);
+}
+
+static bool parse_ll(const uint8_t *s, size_t n, long long *out)
+{
+    char buf[32];
+    if (n == 0 || n >= sizeof buf) return false;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    char *end;
+    long long v = strtoll(buf, &end, 10);
+    if (*end) return false;
+    *out = v;
+    return true;
+}
+
+void cmd_replconf(cmd_ctx_t *ctx)
+{
+    client_t *c = ctx->client;
+    if ((ctx->argc - 1) % 2 != 0 || ctx->argc < 3) {
+        resp_add_error(ctx->reply, "ERR syntax error");
+        return;
+    }
+    for (int i = 1; i < ctx->argc; i += 2) {
+        const uint8_t *k = ctx->argv[i], *v = ctx->argv[i + 1];
+        size_t kl = ctx->argvlen[i], vl = ctx->argvlen[i + 1];
+        if (arg_is(k, kl, "listening-port")) {
+            long long port;
+            if (!parse_ll(v, vl, &port)) {
+                resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
+                return;
+            }
+            c->repl_port = (int)port;
+        } else if (arg_is(k, kl, "ip-address")) {
+            if (vl >= sizeof c->repl_ip) {
+                resp_add_errorf(ctx->reply, "ERR REPLCONF ip-address provided by replica instance is too long: %zu bytes",
+                                vl);
+                return;
+            }
+            memcpy(c->repl_ip, v, vl);
+            c->repl_ip[vl] = '\0';
+        } else if (arg_is(k, kl, "capa")) {
+            if (arg_is(v, vl, "eof")) c->repl_capa |= REPL_CAPA_EOF;
+            else if (arg_is(v, vl, "psync2")) c->repl_capa |= REPL_CAPA_PSYNC2;
+        } else if (arg_is(k, kl, "ack") || arg_is(k, kl, "getack")) {
+            return;   /* only meaningful on a replication link: no reply, as Redis */
+        } else if (arg_is(k, kl, "rdb-only")) {
+            /* accepted (tools); the stream is sent anyway */
+        } else if (arg_is(k, kl, "rdb-filter-only")) {
+            if (vl > 0 && !arg_is(v, vl, "functions")) {
+                resp_add_errorf(ctx->reply, "ERR Unsupported rdb-filter-only option: %.*s", (int)vl, (const char *)v);
+                return;
+            }
+        } else {
+            resp_add_errorf(ctx->reply, "ERR Unrecognized REPLCONF option: %.*s", (int)kl, (const char *)k);
+            return;
+        }
+    }
+    resp_add_simple(ctx->reply, "OK");
+}
+
+static void start_sync(cmd_ctx_t *ctx, const char *replid, size_t idlen, long long offset)
+{
+    client_t *c = ctx->client;
+    const cluster_snapshot_t *s = ctx->worker->cur;
+    if (s && (s->nodes[s->myself].flags & NODE_SLAVE)) {
+        /* Chained replication is not served: a cluster replica has no replicas. */
+        resp_add_error(ctx->reply, "NOMASTERLINK Can't SYNC while not connected with my master");
+        return;
+    }
+    if (c->pending_count > 0) {
+        resp_add_error(ctx->reply, "ERR SYNC and PSYNC are invalid with pending output");
+        return;
+    }
+    repl_psync_msg_t *m = calloc(1, sizeof *m);
+    if (!m) abort();
+    m->hdr.type = RM_PSYNC;
+    if (c->repl_ip[0]) {
+        snprintf(m->ip, sizeof m->ip, "%s", c->repl_ip);
+    } else {   /* the peer address without its port */
+        snprintf(m->ip, sizeof m->ip, "%.45s", c->addr);
+        char *colon = strrchr(m->ip, ':');
+        if (colon) *colon = '\0';
+    }
+    m->port = c->repl_port;
+    m->capa = c->repl_capa;
+    if (idlen > REPL_ID_LEN) idlen = REPL_ID_LEN;
+    memcpy(m->replid, replid, idlen);
+    m->replid[idlen] = '\0';
+    m->offset = offset;
+    m->client_id = c->id;
+    m->fd = client_detach(c);
+    if (m->fd < 0) {
+        free(m);
+        return;
+    }
+    LOG_NOTICE("Replica %s:%d asks for synchronization", m->ip, m->port);
+    rt_send(repl_actor(), &m->hdr);
+}
+
+void cmd_psync(cmd_ctx_t *ctx)
+{
+    long long offset;
+    if (!parse_ll(ctx->argv[2], ctx->argvlen[2], &offset)) {
+        resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
+        return;
+    }
+    start_sync(ctx, (const char *)ctx->argv[1], ctx->argvlen[1], offset);
+}
+
+void cmd_sync(cmd_ctx_t *ctx)
+{
+    /* The pre-PSYNC protocol has no +FULLRESYNC line; we do not serve it. */
+    resp_add_error(ctx->reply, "ERR SYNC is not supported: use PSYNC");
+}
+
+/* WAIT: a marker goes to every worker after the commands this client already
+ * queued there; each hands over its buffered writes, and the last one to see
+ * the marker passes the request on to the replication actor. */
+typedef struct wait_mark {
+    rt_msg_t hdr;
+    _Atomic int *left;
+    remote_cmd_t *rc;
+} wait_mark_t;
+
+void repl_wait_mark(worker_t *w, rt_msg_t *msg)
+{
+    wait_mark_t *m = (wait_mark_t *)msg;
+    repl_flush(w);
+    if (atomic_fetch_sub_explicit(m->left, 1, memory_order_acq_rel) == 1) {
+        free(m->left);
+        repl_request_wait(m->rc, 0, 0);
+    }
+    free(m);
+}
+
+void cmd_wait(cmd_ctx_t *ctx)
+{
+    long long n, timeout;
+    if (!parse_ll(ctx->argv[1], ctx->argvlen[1], &n) || !parse_ll(ctx->argv[2], ctx->argvlen[2], &timeout)) {
+        resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
+        return;
+    }
+    if (timeout < 0) {
+        resp_add_error(ctx->reply, "ERR timeout is negative");
+        return;
+    }
+    const cluster_snapshot_t *s = ctx->worker->cur;
+    if (s && (s->nodes[s->myself].flags & NODE_SLAVE)) {
+        resp_add_error(ctx->reply, "ERR WAIT cannot be used with replica instances. Please also note that since "
+                                   "Redis 4.0 if a replica is configured to be writable (which is not the default) "
+                                   "writes to replicas are just local and are not propagated.");
+        return;
+    }
+    remote_cmd_t *rc = dispatch_defer_nosend(ctx, RM_WAIT);
+    _Atomic int *left = malloc(sizeof *left);
+    if (!left) abort();
+    atomic_init(left, g_nworkers);
+    for (int i = 0; i < g_nworkers; i++) {
+        wait_mark_t *m = calloc(1, sizeof *m);
+        if (!m) abort();
+        m->hdr.type = WMSG_REPL_MARK;
+        m->left = left;
+        m->rc = rc;
+        worker_send(ctx->worker, i, &m->hdr);
+    }
+}
