@@ -13,6 +13,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "actors/repl.h"
 #include "actors/client.h"
 #include "actors/commands.h"
 #include "actors/config.h"
@@ -173,11 +174,13 @@ static void sec_persistence(text_t *t)
 
 static void sec_stats(text_t *t)
 {
+    repl_status_t rs;
+    repl_status_get(&rs);
     add(t, "# Stats\r\ntotal_connections_received:%lld\r\ntotal_commands_processed:%lld\r\n"
            "instantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:%lld\r\ntotal_net_output_bytes:%lld\r\n"
-           "total_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\ninstantaneous_input_kbps:0.00\r\n"
+           "total_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:%lld\r\ninstantaneous_input_kbps:0.00\r\n"
            "instantaneous_output_kbps:0.00\r\ninstantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\n"
-           "rejected_connections:%lld\r\nsync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\n"
+           "rejected_connections:%lld\r\nsync_full:%lld\r\nsync_partial_ok:%lld\r\nsync_partial_err:%lld\r\n"
            "expired_keys:%lld\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\n"
            "expire_cycle_cpu_milliseconds:0\r\nevicted_keys:0\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\n"
            "current_eviction_exceeded_time:0\r\nkeyspace_hits:%lld\r\nkeyspace_misses:%lld\r\npubsub_channels:0\r\n"
@@ -190,7 +193,8 @@ static void sec_stats(text_t *t)
            "io_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\n"
            "reply_buffer_expands:0\r\n",
         SUM(connections_received), SUM(commands), SUM(net_input_bytes), SUM(net_output_bytes),
-        SUM(rejected_connections), SUM(expired_keys), SUM(keyspace_hits), SUM(keyspace_misses), SUM(total_errors),
+        rs.net_repl_output_bytes, SUM(rejected_connections), rs.sync_full, rs.sync_partial_ok, rs.sync_partial_err,
+        SUM(expired_keys), SUM(keyspace_hits), SUM(keyspace_misses), SUM(total_errors),
         SUM(reads_processed), SUM(writes_processed));
 }
 
@@ -206,25 +210,45 @@ static const node_view_t *my_master(void)
     return &s->nodes[me->master];
 }
 
+/* The lines both roles end with: the replication actor's history and backlog. */
+static void repl_tail(text_t *t, const repl_status_t *st)
+{
+    add(t, "master_failover_state:no-failover\r\nmaster_replid:%s\r\nmaster_replid2:%s\r\n"
+           "master_repl_offset:%lld\r\nsecond_repl_offset:%lld\r\nrepl_backlog_active:%d\r\n"
+           "repl_backlog_size:%lld\r\nrepl_backlog_first_byte_offset:%lld\r\nrepl_backlog_histlen:%lld\r\n",
+        st->replid, st->replid2, st->master_repl_offset, st->second_repl_offset, st->backlog_active ? 1 : 0,
+        st->backlog_size, st->backlog_first_byte_offset, st->backlog_histlen);
+}
+
+/* connected_slaves and one slaveN line per replica we serve. */
+static void repl_served(text_t *t, const repl_status_t *st)
+{
+    add(t, "connected_slaves:%d\r\n", st->nreplicas);
+    for (int i = 0; i < st->nreplicas; i++) {
+        const repl_replica_view_t *v = &st->replicas[i];
+        add(t, "slave%d:ip=%s,port=%d,state=%s,offset=%lld,lag=%lld\r\n", i, v->ip, v->port, v->state, v->offset,
+            v->lag);
+    }
+}
+
 static void sec_replication(text_t *t)
 {
+    repl_status_t st;
+    repl_status_get(&st);
     const node_view_t *m = my_master();
     if (m) {
         /* The data path of replication is not built yet: the link is down. */
         add(t, "# Replication\r\nrole:slave\r\nmaster_host:%s\r\nmaster_port:%d\r\nmaster_link_status:down\r\n"
                "master_last_io_seconds_ago:-1\r\nmaster_sync_in_progress:0\r\nslave_read_repl_offset:0\r\n"
                "slave_repl_offset:0\r\nmaster_link_down_since_seconds:-1\r\nslave_priority:100\r\n"
-               "slave_read_only:1\r\nreplica_announced:1\r\nconnected_slaves:0\r\n"
-               "master_failover_state:no-failover\r\n"
-               "master_replid:%s\r\nmaster_replid2:0000000000000000000000000000000000000000\r\n"
-               "master_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\nrepl_backlog_size:1048576\r\n"
-               "repl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n", m->ip, m->port, g_run_id);
+               "slave_read_only:1\r\nreplica_announced:1\r\n", m->ip, m->port);
+        repl_served(t, &st);
+        repl_tail(t, &st);
         return;
     }
-    add(t, "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\n"
-           "master_replid:%s\r\nmaster_replid2:0000000000000000000000000000000000000000\r\n"
-           "master_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\nrepl_backlog_size:1048576\r\n"
-           "repl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n", g_run_id);
+    add(t, "# Replication\r\nrole:master\r\n");
+    repl_served(t, &st);
+    repl_tail(t, &st);
 }
 
 static void sec_cpu(text_t *t)
