@@ -21,6 +21,7 @@
 #include "actors/dispatch.h"
 #include "actors/link.h"
 #include "actors/repl.h"
+#include "actors/repl_replica.h"
 #include "actors/state.h"
 #include "actors/state_internal.h"
 #include "actors/stats.h"
@@ -309,8 +310,11 @@ void cmd_role(cmd_ctx_t *ctx)
         resp_add_bulk_str(ctx->reply, "slave");
         resp_add_bulk_str(ctx->reply, m->ip);
         resp_add_int(ctx->reply, m->port);
-        resp_add_bulk_str(ctx->reply, "connect");   /* trying; the data path is not built yet */
-        resp_add_int(ctx->reply, -1);
+        repl_replica_status_t rs;
+        repl_replica_status_get(&rs);
+        /* The link actor learns of a new master within its 100 ms tick: until then, "connect". */
+        resp_add_bulk_str(ctx->reply, repl_link_state_name(rs.state == RL_NONE ? RL_CONNECT : rs.state));
+        resp_add_int(ctx->reply, rs.state == RL_CONNECTED ? rs.repl_offset : -1);
         return;
     }
     repl_status_t st;

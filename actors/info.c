@@ -19,6 +19,7 @@
 #include "actors/config.h"
 #include "actors/link.h"
 #include "actors/rdb_save.h"
+#include "actors/repl_replica.h"
 #include "actors/state.h"
 #include "actors/stats.h"
 
@@ -176,9 +177,11 @@ static void sec_stats(text_t *t)
 {
     repl_status_t rs;
     repl_status_get(&rs);
+    repl_replica_status_t link;
+    repl_replica_status_get(&link);
     add(t, "# Stats\r\ntotal_connections_received:%lld\r\ntotal_commands_processed:%lld\r\n"
            "instantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:%lld\r\ntotal_net_output_bytes:%lld\r\n"
-           "total_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:%lld\r\ninstantaneous_input_kbps:0.00\r\n"
+           "total_net_repl_input_bytes:%lld\r\ntotal_net_repl_output_bytes:%lld\r\ninstantaneous_input_kbps:0.00\r\n"
            "instantaneous_output_kbps:0.00\r\ninstantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\n"
            "rejected_connections:%lld\r\nsync_full:%lld\r\nsync_partial_ok:%lld\r\nsync_partial_err:%lld\r\n"
            "expired_keys:%lld\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\n"
@@ -193,7 +196,7 @@ static void sec_stats(text_t *t)
            "io_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\n"
            "reply_buffer_expands:0\r\n",
         SUM(connections_received), SUM(commands), SUM(net_input_bytes), SUM(net_output_bytes),
-        rs.net_repl_output_bytes, SUM(rejected_connections), rs.sync_full, rs.sync_partial_ok, rs.sync_partial_err,
+        link.net_repl_input_bytes, rs.net_repl_output_bytes, SUM(rejected_connections), rs.sync_full, rs.sync_partial_ok, rs.sync_partial_err,
         SUM(expired_keys), SUM(keyspace_hits), SUM(keyspace_misses), SUM(total_errors),
         SUM(reads_processed), SUM(writes_processed));
 }
@@ -231,17 +234,54 @@ static void repl_served(text_t *t, const repl_status_t *st)
     }
 }
 
+/* The replica half of INFO replication: our link to our master (repl_replica.h). */
+static void sec_replica_link(text_t *t, const node_view_t *m)
+{
+    repl_replica_status_t rs;
+    repl_replica_status_get(&rs);
+    long long now = rt_now_ms();
+    bool up = rs.state == RL_CONNECTED;
+    long long read_off = 1, off = 1;
+    if (up) {
+        read_off = rs.read_repl_offset;
+        off = rs.repl_offset;
+    } else {
+        char id[REPL_ID_LEN + 1];
+        long long next = repl_psync_args(id);   /* our cached history, as Redis's cached master */
+        if (next > 0) read_off = off = next - 1;
+    }
+    add(t, "# Replication\r\nrole:slave\r\nmaster_host:%s\r\nmaster_port:%d\r\nmaster_link_status:%s\r\n"
+           "master_last_io_seconds_ago:%lld\r\nmaster_sync_in_progress:%d\r\nslave_read_repl_offset:%lld\r\n"
+           "slave_repl_offset:%lld\r\n",
+        m->ip, m->port, up ? "up" : "down", up ? (now - rs.last_io_ms) / 1000 : -1LL, rs.sync_in_progress ? 1 : 0,
+        read_off, off);
+    if (rs.sync_in_progress) {
+        long long total = rs.sync_total_bytes;
+        double perc = total > 0 ? (double)rs.sync_read_bytes / (double)total * 100.0 : 0.0;
+        add(t, "master_sync_total_bytes:%lld\r\nmaster_sync_read_bytes:%lld\r\nmaster_sync_left_bytes:%lld\r\n"
+               "master_sync_perc:%.2f\r\nmaster_sync_last_io_seconds_ago:%lld\r\n",
+            total, rs.sync_read_bytes, total - rs.sync_read_bytes, perc,
+            rs.sync_last_io_ms ? (now - rs.sync_last_io_ms) / 1000 : 0LL);
+    }
+    if (!up)
+        add(t, "master_link_down_since_seconds:%lld\r\n",
+            rs.link_down_since_ms ? (now - rs.link_down_since_ms) / 1000 : -1LL);
+    /* Not a 7.0.15 field: why the last sync attempt failed (bad RDB, refused PSYNC, ...). */
+    if (rs.last_error[0]) add(t, "master_sync_last_error:%s\r\n", rs.last_error);
+    char announced[8] = "yes";
+    config_get_by_name("replica-announced", announced, sizeof announced);
+    add(t, "slave_priority:%lld\r\nslave_read_only:%lld\r\nreplica_announced:%d\r\n",
+        config_get_num(CONFIG_REPLICA_PRIORITY), config_get_num(CONFIG_REPLICA_READ_ONLY),
+        strcmp(announced, "no") ? 1 : 0);
+}
+
 static void sec_replication(text_t *t)
 {
     repl_status_t st;
     repl_status_get(&st);
     const node_view_t *m = my_master();
     if (m) {
-        /* The data path of replication is not built yet: the link is down. */
-        add(t, "# Replication\r\nrole:slave\r\nmaster_host:%s\r\nmaster_port:%d\r\nmaster_link_status:down\r\n"
-               "master_last_io_seconds_ago:-1\r\nmaster_sync_in_progress:0\r\nslave_read_repl_offset:0\r\n"
-               "slave_repl_offset:0\r\nmaster_link_down_since_seconds:-1\r\nslave_priority:100\r\n"
-               "slave_read_only:1\r\nreplica_announced:1\r\n", m->ip, m->port);
+        sec_replica_link(t, m);
         repl_served(t, &st);
         repl_tail(t, &st);
         return;

@@ -24,6 +24,7 @@
 #include "actors/link.h"
 #include "actors/persister.h"
 #include "actors/rdb_save.h"
+#include "actors/repl_replica.h"
 #include "actors/state.h"
 #include "actors/state_internal.h"
 #include "actors/stats.h"
@@ -197,6 +198,10 @@ int main(int argc, char **argv)
         for (int i = 0; i < g_nworkers; i++) threads[i] = g_workers[i]->thread;
         if (links_start(addrs, naddr, config_cluster_bus_port(), threads, g_nworkers, state_actor()) != 0) {
             LOG_WARNING("Could not start the cluster bus on port %d", config_cluster_bus_port());
+            _exit(1);   /* threads are running: no exit handlers */
+        }
+        if (repl_replica_start() != 0) {
+            LOG_WARNING("Could not start the replica link thread");
             _exit(1);   /* threads are running: no exit handlers */
         }
     }

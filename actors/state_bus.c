@@ -821,8 +821,6 @@ static void cmd_replicate(remote_cmd_t *rc)
         me->flags = (uint16_t)((me->flags & ~(NODE_MASTER | NODE_MIGRATE_TO)) | NODE_SLAVE);
         me->master = idx;
         for (int s = 0; s < SLOT_COUNT; s++) { S.migrating_to[s] = -1; S.importing_from[s] = -1; }
-        LOG_NOTICE("Configured as a replica of %.40s; replication of data arrives with the replication issue, "
-                   "so this replica cannot sync yet", S.nodes[idx].name);
         save_config();
         S.save_fsync = true;
         resp_add_simple(r, "OK");

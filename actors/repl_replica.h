@@ -1,0 +1,64 @@
+/* repl_replica.h - our side of the link to our own master (replica side of
+ * replication, spec cluster-clients.md §7.1, §7.3).
+ *
+ * One actor on its own thread. Every 100 ms it reads the cluster snapshot: when
+ * we are a replica with a known master it keeps one client connection to the
+ * master's announced address, does the PING / REPLCONF / PSYNC handshake, loads
+ * a full sync's RDB into fresh keyspaces (one per worker, built here, handed
+ * over only once the whole RDB decoded with a good checksum), and applies the
+ * command stream through the owning workers (WMSG_APPLY), feeding the same
+ * bytes to the replication actor (repl_feed_from_master) so our offsets and
+ * backlog follow the master's.
+ *
+ * Must never: block its loop, touch a worker's keyspace (only build new ones
+ * and hand them over), or apply a half-received RDB.
+ */
+#ifndef SHOAL_ACTORS_REPL_REPLICA_H
+#define SHOAL_ACTORS_REPL_REPLICA_H
+
+#include <stdbool.h>
+
+/* Link states, as ROLE names them (Redis's repl_state). */
+enum repl_link_state {
+    RL_NONE = 0,        /* we are a master (or have no master address) */
+    RL_CONNECT,         /* waiting to (re)connect */
+    RL_CONNECTING,      /* TCP connect in progress */
+    RL_HANDSHAKE,       /* PING / AUTH / REPLCONF / PSYNC exchange */
+    RL_TRANSFER,        /* receiving the RDB of a full sync */
+    RL_CONNECTED,       /* applying the command stream */
+};
+
+/* A consistent copy of the link's figures (INFO replication, ROLE). */
+typedef struct repl_replica_status {
+    bool replica;                   /* the link actor follows a master */
+    char master_host[46];
+    int master_port;
+    int state;                      /* enum repl_link_state */
+    long long last_io_ms;           /* wall ms of the last byte from the master (0: none) */
+    long long link_down_since_ms;   /* wall ms the link went down; 0: never up */
+    bool sync_in_progress;
+    long long sync_total_bytes;     /* -1 for the EOF-marked transfer */
+    long long sync_read_bytes;
+    long long sync_last_io_ms;
+    bool has_offsets;               /* a link was up since the last master change */
+    long long read_repl_offset;     /* bytes of stream read (master offset) */
+    long long repl_offset;          /* bytes of stream processed */
+    long long net_repl_input_bytes; /* every byte read from masters */
+    char last_error[256];           /* why the last sync attempt failed ("" if it did not) */
+} repl_replica_status_t;
+
+/* Starts the link actor on its own thread. 0, or -1 if it could not start. */
+int repl_replica_start(void);
+
+/* Any thread. */
+void repl_replica_status_get(repl_replica_status_t *out);
+/* "connect", "connecting", "handshake", "sync", "connected" (ROLE). */
+const char *repl_link_state_name(int state);
+
+/* The age of our data, for the failover elector (elector.h): while the link
+ * is up, ms since the last byte from the master (Redis's data age); while it
+ * is down, ms since it went down; -1 when it was never up (unknown: the
+ * elector then uses bus times). Any thread. */
+long long repl_master_link_down_ms(void);
+
+#endif
