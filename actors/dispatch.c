@@ -447,6 +447,13 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
         reply_error_now(c, cmd, WPAUSE_ERROR);
         return;
     }
+    if ((cmd->flags & CMD_WRITE) && atomic_load_explicit(&g_repl_min_replicas, memory_order_relaxed) > 0 &&
+        atomic_load_explicit(&g_repl_good_replicas, memory_order_relaxed) <
+            atomic_load_explicit(&g_repl_min_replicas, memory_order_relaxed) &&
+        !(c->worker->cur->nodes[c->worker->cur->myself].flags & NODE_SLAVE)) {
+        reply_error_now(c, cmd, "NOREPLICAS Not enough good replicas to write.");
+        return;
+    }
     switch (cmd->exec) {
     case CMD_EXEC_KEYED:
         if (rt == ROUTE_SLOT) exec_at_slot(c, cmd, argc, argv, argvlen, slot);

@@ -42,6 +42,7 @@
 _Atomic int g_repl_propagate;
 _Atomic long long g_repl_offset;
 _Atomic int g_repl_good_replicas;
+_Atomic int g_repl_min_replicas;
 
 enum { SND_WAIT_CUT = 1, SND_WAIT_RDB, SND_ONLINE };
 
@@ -85,6 +86,7 @@ static struct {
     bool sync_queued;             /* a full sync waits for the current cut */
     rt_timer_t cron, wait_timer;
     bool wait_timer_on;
+    long long max_lag;            /* min-replicas-max-lag, read by the cron */
     long long last_ping_ms;
     long long sync_full, sync_partial_ok, sync_partial_err;
     long long output_bytes;
@@ -146,9 +148,7 @@ static long long first_byte_offset(void) { return R.backlog ? R.offset - R.histl
 static void publish(void)
 {
     long long now = rt_mono_ms();
-    long long maxlag = 10;
-    char buf[32];
-    if (config_get_by_name("min-replicas-max-lag", buf, sizeof buf) >= 0) maxlag = atoll(buf);
+    long long maxlag = R.max_lag;
     int good = 0;
     pthread_mutex_lock(&R.mu);
     repl_status_t *p = &R.pub;
@@ -744,6 +744,10 @@ static void cron(rt_timer_t *t, void *arg)
         static const char ping[] = "*1\r\n$4\r\nping\r\n";
         stream_append(ping, sizeof ping - 1);
     }
+    char buf[32];
+    R.max_lag = config_get_by_name("min-replicas-max-lag", buf, sizeof buf) >= 0 ? atoll(buf) : 10;
+    int minrep = config_get_by_name("min-replicas-to-write", buf, sizeof buf) >= 0 ? atoi(buf) : 0;
+    atomic_store_explicit(&g_repl_min_replicas, minrep, memory_order_relaxed);
     long long tmo = config_get_num(CONFIG_REPL_TIMEOUT) * 1000;
     for (served_t *s = R.served, *n; s; s = n) {
         n = s->next;
@@ -854,6 +858,7 @@ static void prepare(rt_thread_t *t, void *arg)
     (void)t;
     (void)arg;
     if (R.getack_pending) send_getack();
+    publish();   /* INFO and the bus header see this round's offsets */
 }
 
 int repl_start(const char *loaded_replid, long long loaded_offset)
@@ -871,6 +876,7 @@ int repl_start(const char *loaded_replid, long long loaded_offset)
     }
     memcpy(R.replid2, zero_id, sizeof R.replid2);
     R.second_offset = -1;
+    R.max_lag = 10;
     publish();
     rt_thread_add_prepare_hook(R.thread, prepare, NULL);
     rt_timer_start(&R.cron, R.thread, 100, 100, cron, NULL);

@@ -45,6 +45,8 @@ extern _Atomic int g_repl_propagate;
 extern _Atomic long long g_repl_offset;
 /* Replicas with an ACK no older than min-replicas-max-lag (for min-replicas-to-write). */
 extern _Atomic int g_repl_good_replicas;
+/* min-replicas-to-write as the replication actor last read it (0 = off). */
+extern _Atomic int g_repl_min_replicas;
 
 /* One replica as INFO shows it. */
 typedef struct repl_replica_view {
