@@ -59,7 +59,7 @@ static void not_yet(cmd_ctx_t *ctx, const char *what)
 void cmd_cluster_meet(cmd_ctx_t *ctx) { to_state(ctx); }
 void cmd_cluster_forget(cmd_ctx_t *ctx) { to_state(ctx); }
 void cmd_cluster_replicate(cmd_ctx_t *ctx) { to_state(ctx); }
-void cmd_cluster_failover(cmd_ctx_t *ctx) { not_yet(ctx, "FAILOVER"); }
+void cmd_cluster_failover(cmd_ctx_t *ctx) { to_state(ctx); }
 void cmd_cluster_setslot(cmd_ctx_t *ctx) { not_yet(ctx, "SETSLOT"); }
 
 static const char *link_owner(link_id_t id, bool outbound, void *arg)

@@ -21,6 +21,7 @@
 #include "actors/repl.h"
 #include "actors/commands.h"
 #include "actors/config.h"
+#include "actors/elector.h"
 #include "actors/link.h"
 #include "actors/persister.h"
 #include "actors/rdb_save.h"
@@ -155,6 +156,7 @@ int main(int argc, char **argv)
         config_cluster_config_file(conf, sizeof conf);
         if (persister_start(persist_thread, conf, STATE_MSG_DURABLE) != 0) _exit(1);   /* threads are running: no exit handlers */
         if (state_start(state_thread, conf) != 0) _exit(1);   /* threads are running: no exit handlers */
+        elector_start(state_thread);
         if (rt_thread_start(persist_thread) != 0 || rt_thread_start(state_thread) != 0) _exit(1);   /* threads are running: no exit handlers */
     }
 
@@ -216,6 +218,8 @@ int main(int argc, char **argv)
     /* The listening sockets stay open until _exit: the workers' watchers still
      * refer to them, and closing them under a running loop trips libev. */
     if (config_cluster_enabled()) {
+        /* cluster-failover-on-shutdown: hand our slots to the best replica first. */
+        if (config_get_num(CONFIG_CLUSTER_FAILOVER_ON_SHUTDOWN)) elector_failover_on_shutdown(5000);
         if (state_save_and_wait(800) != 0) LOG_WARNING("Could not confirm the cluster config save before exit");
         else LOG_NOTICE("Saving the cluster config file before exiting.");
     }

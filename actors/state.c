@@ -182,10 +182,13 @@ static void build_header(cluster_snapshot_t *s)
     h->current_epoch = S.current_epoch;
     /* The replication actor's offset (a replica's processed offset): elections rank by it. */
     h->offset = (uint64_t)atomic_load_explicit(&g_repl_offset, memory_order_relaxed);
+    state_fo_header(h);
 }
 
 void state_publish(void)
 {
+    /* A promotion is announced only once durable (state_failover.c). */
+    if (state_fo_publish_held()) return;
     update_state();
     cluster_snapshot_t *s = calloc(1, sizeof *s);
     if (!s) abort();
@@ -429,6 +432,9 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
     case STATE_MSG_LINK_EVENT:
         state_bus_link_event((link_event_t *)msg);
         free(msg);
+        break;
+    case STATE_MSG_FAILOVER:
+        state_fo_request((state_fo_req_t *)msg);
         break;
     case STATE_MSG_SAVE_SYNC: {
         state_sync_req_t *r = (state_sync_req_t *)msg;

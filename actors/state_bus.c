@@ -240,7 +240,7 @@ int state_count_reports(int about)
     return n->nreports;
 }
 
-static void maybe_mark_fail(int idx)
+void state_maybe_mark_fail(int idx)
 {
     state_node_t *n = &S.nodes[idx];
     if (!(n->flags & NODE_PFAIL) || (n->flags & NODE_FAIL)) return;
@@ -253,6 +253,7 @@ static void maybe_mark_fail(int idx)
     n->fail_time_ms = now_ms();
     broadcast_fail(idx);
     save_config();
+    state_fo_note_fail(idx);
 }
 
 /* ---------------- roles and slots (5.7, 5.8, 5.9) ---------------- */
@@ -261,7 +262,9 @@ static void set_master(int idx)
 {
     state_node_t *n = &S.nodes[idx];
     if (n->flags & NODE_MASTER) return;
+    int old = n->master;
     n->master = -1;
+    state_fo_replica_changed(idx, old);
     n->flags = (uint16_t)((n->flags & ~NODE_SLAVE) | NODE_MASTER);
     if (idx != S.myself) n->flags |= NODE_MIGRATE_TO;
     save_config();
@@ -283,7 +286,9 @@ static void role_update(int idx, const bus_header_t *h)
     }
     int m = state_find(h->slaveof, NODE_NAME_LEN);
     if (m >= 0 && m != idx && n->master != m) {
+        int old = n->master;
         n->master = m;
+        state_fo_replica_changed(idx, old);
         save_config();
     }
 }
@@ -315,15 +320,35 @@ static void rebind_slots(int sender, uint64_t epoch, const uint8_t *bitmap)
             }
         }
     }
-    if (!changed) return;
-    state_recount_slots();
-    save_config();
-    S.save_fsync = true;
-    if (cur >= 0 && taken_from_cur > 0 && S.nodes[cur].slot_count == 0 && cur == S.myself) {
-        /* We lost our last slot to a newer configuration: follow its owner. */
+    if (changed) {
+        state_recount_slots();
+        save_config();
+        S.save_fsync = true;
+    }
+    int sender_slots = 0;
+    for (int s = 0; s < SLOT_COUNT; s++) sender_slots += bus_slot_test(bitmap, (unsigned)s);
+    if (cur >= 0 && taken_from_cur > 0 && S.nodes[cur].slot_count == 0 &&
+        (config_get_num(CONFIG_CLUSTER_ALLOW_REPLICA_MIGRATION) || sender_slots == taken_from_cur)) {
+        /* Our shard's last slot went to a newer configuration (a failover):
+         * follow its owner, whether we were that shard's master or one of
+         * its replicas. */
         LOG_NOTICE("Configuration change detected. Reconfiguring myself as a replica of %.40s", S.nodes[sender].name);
+        int old = me->master;
+        if (cur == S.myself) state_fo_lost_mastership();
         me->flags = (uint16_t)((me->flags & ~(NODE_MASTER | NODE_MIGRATE_TO)) | NODE_SLAVE);
         me->master = sender;
+        state_fo_replica_changed(S.myself, old);
+        save_config();
+        S.save_fsync = true;
+    } else if ((me->flags & NODE_SLAVE) && me->master >= 0 && (S.nodes[me->master].flags & NODE_SLAVE) &&
+               S.nodes[me->master].master >= 0 && S.nodes[me->master].master != S.myself) {
+        /* Never a replica of a replica: follow our master's master. */
+        int old = me->master;
+        me->master = S.nodes[old].master;
+        LOG_NOTICE("I'm a sub-replica! Reconfiguring myself as a replica of %.40s", S.nodes[me->master].name);
+        state_fo_replica_changed(S.myself, old);
+        save_config();
+        S.save_fsync = true;
     }
 }
 
@@ -401,7 +426,7 @@ static void process_gossip(int sender, const bus_msg_t *m)
             if (sender >= 0 && sender_master && idx != S.myself) {
                 if (g.flags & (NODE_PFAIL | NODE_FAIL)) {
                     report_add(idx, S.nodes[sender].name);
-                    maybe_mark_fail(idx);
+                    state_maybe_mark_fail(idx);
                 } else {
                     report_del(idx, S.nodes[sender].name);
                 }
@@ -524,6 +549,7 @@ static void process_frame(link_frame_t *f, const uint8_t *data, uint32_t len)
         if (h->current_epoch > S.current_epoch) { S.current_epoch = h->current_epoch; save_config(); }
         if (h->config_epoch > n->config_epoch) { n->config_epoch = h->config_epoch; S.slot_version++; save_config(); }
         n->repl_offset = (long long)h->offset;
+        if ((S.nodes[S.myself].flags & NODE_SLAVE) && S.nodes[S.myself].master == sender) state_fo_master_header(h);
     }
 
     if (type == BUS_PING || type == BUS_MEET) {
@@ -641,6 +667,7 @@ static void process_frame(link_frame_t *f, const uint8_t *data, uint32_t len)
         S.nodes[idx].flags = (uint16_t)((S.nodes[idx].flags & ~NODE_PFAIL) | NODE_FAIL);
         S.nodes[idx].fail_time_ms = now;
         save_config();
+        state_fo_note_fail(idx);
         break;
     }
     case BUS_UPDATE: {
@@ -655,8 +682,13 @@ static void process_frame(link_frame_t *f, const uint8_t *data, uint32_t len)
         rebind_slots(idx, m.u.update.config_epoch, m.u.update.slots);
         break;
     }
+    case BUS_FAILOVER_AUTH_REQUEST:
+    case BUS_FAILOVER_AUTH_ACK:
+    case BUS_MFSTART:
+        state_fo_frame(sender, &m);
+        break;
     default:
-        /* PUBLISH, votes, MFSTART, MODULE: later issues; unknown types are ignored */
+        /* PUBLISH, MODULE: later issues; unknown types are ignored */
         break;
     }
 }
@@ -818,8 +850,10 @@ static void cmd_replicate(remote_cmd_t *rc)
     } else if ((me->flags & NODE_MASTER) && (me->slot_count > 0 || state_total_keys() > 0)) {
         resp_add_error(r, "ERR To set a master the node must be empty and without assigned slots.");
     } else {
+        int old = me->master;
         me->flags = (uint16_t)((me->flags & ~(NODE_MASTER | NODE_MIGRATE_TO)) | NODE_SLAVE);
         me->master = idx;
+        state_fo_replica_changed(S.myself, old);
         for (int s = 0; s < SLOT_COUNT; s++) { S.migrating_to[s] = -1; S.importing_from[s] = -1; }
         save_config();
         S.save_fsync = true;

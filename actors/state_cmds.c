@@ -64,6 +64,7 @@ static void reply_after_save(remote_cmd_t *rc)
 void state_durable(uint64_t seq, int err)
 {
     if (seq > S.durable_seq) S.durable_seq = seq;
+    if (!err) state_fo_durable(seq);
     durable_wait_t **pp = &S.waits;
     while (*pp) {
         durable_wait_t *w = *pp;
@@ -284,6 +285,7 @@ void state_apply_command(remote_cmd_t *rc)
     else if (!strcmp(n, "set-config-epoch")) set_config_epoch(rc);
     else if (!strcmp(n, "bumpepoch")) bumpepoch(rc);
     else if (!strcmp(n, "reset")) reset(rc);
+    else if (!strcmp(n, "failover")) state_fo_command(rc);
     else if (!strcmp(n, "saveconfig")) {
         resp_add_simple(&rc->reply, "OK");
         reply_after_save(rc);

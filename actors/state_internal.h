@@ -12,7 +12,24 @@ enum state_msg {
     STATE_MSG_CMD = 100,          /* remote_cmd_t: a CLUSTER subcommand to apply */
     STATE_MSG_DURABLE,            /* persist_ack_t from the persister */
     STATE_MSG_SAVE_SYNC,          /* state_sync_req_t: save now and post a semaphore */
+    STATE_MSG_FAILOVER,           /* state_fo_req_t: from the failover elector */
 };
+
+/* What the elector asks of the state actor (state_failover.c). */
+enum state_fo_kind {
+    STATE_FO_ELECTION = 1,        /* currentEpoch++, broadcast FAILOVER_AUTH_REQUEST (force: FORCEACK) */
+    STATE_FO_PROMOTE,             /* won `epoch`: take `master`'s slots, become a master */
+    STATE_FO_PONG_SIBLINGS,       /* PONG to the other replicas of our master (rank exchange) */
+    STATE_FO_MIGRATE,             /* replica migration: become a replica of `master` */
+};
+
+typedef struct state_fo_req {
+    rt_msg_t hdr;                 /* type STATE_MSG_FAILOVER; the state actor frees it */
+    int kind;                     /* enum state_fo_kind */
+    char master[NODE_NAME_LEN + 1];
+    uint64_t epoch;
+    bool force;
+} state_fo_req_t;
 
 typedef struct state_sync_req {
     rt_msg_t hdr;
@@ -44,6 +61,7 @@ typedef struct state_node {
     uint64_t last_claim_version;          /* S.slot_version when it was checked */
     uint64_t last_claim_epoch;
     int last_stale_owner;                 /* owner we sent an UPDATE about for that claim, -1 none */
+    long long voted_time_ms;              /* last vote we gave to one of its replicas (5.14) */
 } state_node_t;
 
 typedef struct fail_report {
@@ -95,6 +113,14 @@ typedef struct state {
     bool save_fsync;
     uint64_t slot_version;                /* bumped on every slot table change */
     bool announce_pending;                /* a node joined: PONG to everyone on the next tick */
+    /* failover (state_failover.c) */
+    uint64_t fo_election_epoch;           /* our running election (ACKs at or above it count) */
+    uint64_t publish_hold_seq;            /* no snapshot until this config version is durable */
+    struct fo_action *fo_actions;         /* frames that leave once a config version is durable */
+    long long mf_end_ms;                  /* master side of a manual failover: 0 = none */
+    int mf_replica;                       /* the replica driving it, -1 none */
+    bool mf_paused_flag;                  /* PAUSED goes on our headers (offset is final) */
+    rt_timer_t mf_settle;                 /* sets mf_paused_flag once in-flight writes settled */
 } state_t;
 
 extern state_t S;
@@ -125,6 +151,19 @@ long long state_total_keys(void);
 void state_send_ping(int idx, unsigned type);
 void state_broadcast_pong(void);
 int state_count_reports(int about);
+void state_maybe_mark_fail(int idx);
+/* state_failover.c: votes, elections, promotion, manual failover (5.13-5.16). */
+void state_fo_request(state_fo_req_t *r);
+void state_fo_frame(int sender, const bus_msg_t *m);   /* AUTH_REQUEST, AUTH_ACK, MFSTART */
+void state_fo_durable(uint64_t seq);
+bool state_fo_publish_held(void);
+void state_fo_command(remote_cmd_t *rc);               /* CLUSTER FAILOVER [FORCE|TAKEOVER] */
+void state_fo_tick(void);
+void state_fo_header(bus_header_t *h);                 /* PAUSED flag */
+void state_fo_master_header(const bus_header_t *h);    /* a header from our master (PAUSED offset) */
+void state_fo_note_fail(int idx);                      /* idx was just marked FAIL */
+void state_fo_lost_mastership(void);                   /* we were demoted: end a manual failover */
+void state_fo_replica_changed(int idx, int old_master);  /* MIGRATE_TO bookkeeping */
 /* ticker.c: the 100 ms cron. */
 void state_refresh_myself(void);
 void state_tick(void);

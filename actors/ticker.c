@@ -47,6 +47,26 @@ void state_refresh_myself(void)
     }
 }
 
+/* Issue 5 speedup: a peer just went PFAIL here. Reports already received
+ * from other masters may make the quorum now (7.0.15 checks only when the
+ * next gossip entry arrives), and a PING to every master (and to the
+ * suspect's replicas) carries our PFAIL entry at once, so their reports
+ * come back within a round trip instead of with the next random PINGs.
+ * Safe: FAIL still needs the same quorum of masters' reports (5.11); this
+ * only changes when it is checked and how soon the reports travel. */
+static void speed_up_failure_reports(const int *idx, int n)
+{
+    for (int k = 0; k < n; k++) state_maybe_mark_fail(idx[k]);
+    for (int i = 0; i < S.node_count; i++) {
+        state_node_t *p = &S.nodes[i];
+        if (i == S.myself || !p->out_link || (p->flags & (NODE_HANDSHAKE | NODE_NOADDR | NODE_PFAIL | NODE_FAIL)))
+            continue;
+        bool wanted = (p->flags & NODE_MASTER) != 0;
+        for (int k = 0; k < n && !wanted; k++) wanted = p->master == idx[k];
+        if (wanted) state_send_ping(i, BUS_PING);
+    }
+}
+
 void state_tick(void)
 {
     long long now = rt_now_ms();
@@ -90,6 +110,8 @@ void state_tick(void)
     }
 
     bool pfail_set = false;
+    int newly_pfail[16];
+    int nnew = 0;
     for (int i = 0; i < S.node_count; i++) {
         state_node_t *n = &S.nodes[i];
         if (i == S.myself || (n->flags & (NODE_NOADDR | NODE_HANDSHAKE))) continue;
@@ -114,9 +136,14 @@ void state_tick(void)
             n->flags |= NODE_PFAIL;
             S.dirty_snapshot = true;
             pfail_set = true;
+            if (nnew < (int)(sizeof newly_pfail / sizeof newly_pfail[0])) newly_pfail[nnew++] = i;
         }
     }
-    if (pfail_set) state_update_health();
+    if (pfail_set) {
+        state_update_health();
+        speed_up_failure_reports(newly_pfail, nnew);
+    }
+    state_fo_tick();
 
     if (S.announce_pending) {
         S.announce_pending = false;
