@@ -566,7 +566,7 @@ static bool on_psync_reply(const char *line)
         long long off = -1;
         if (sscanf(line + 11, " %63s %lld", id, &off) != 2 || strlen(id) != REPL_ID_LEN || off < 0) {
             char why[300];
-            snprintf(why, sizeof why, "Master replied with wrong +FULLRESYNC syntax: '%.200s'", line);
+            snprintf(why, sizeof why, "Master replied to PSYNC with an invalid +FULLRESYNC line: '%.200s'", line);
             link_drop(why, true);
             return false;
         }
@@ -1096,6 +1096,10 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
         else if (L.state == RL_TRANSFER)
             snprintf(why, sizeof why, "I/O error trying to sync with MASTER: %s",
                      n == 0 ? "connection lost" : strerror(errno));
+        else if (L.in_len > 0)
+            snprintf(why, sizeof why, "Unexpected reply to %s from master: %zu bytes without a line end, then "
+                     "the connection %s", L.hs_expect[L.hs_i] == HS_PSYNC ? "PSYNC" : "the handshake", L.in_len,
+                     n == 0 ? "closed" : strerror(errno));
         else snprintf(why, sizeof why, "Master closed the connection during the handshake%s%s",
                       n == 0 ? "" : ": ", n == 0 ? "" : strerror(errno));
         link_drop(why, L.state != RL_CONNECTED);
