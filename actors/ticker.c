@@ -32,6 +32,13 @@ void state_refresh_myself(void)
         S.dirty_snapshot = true;
         S.save_pending = true;
     }
+    /* cluster-replica-no-failover shows as our NOFAILOVER flag (gossiped, 3.8). */
+    uint16_t nofailover = config_get_num(CONFIG_CLUSTER_REPLICA_NO_FAILOVER) ? NODE_NOFAILOVER : 0;
+    if ((me->flags & NODE_NOFAILOVER) != nofailover) {
+        me->flags = (uint16_t)((me->flags & ~NODE_NOFAILOVER) | nofailover);
+        S.dirty_snapshot = true;
+        S.save_pending = true;
+    }
     int port = config_cluster_announce_port();
     if (!port) port = config_port();
     int cport = config_cluster_announce_bus_port();

@@ -18,6 +18,12 @@ NT = 1000
 
 # --- helpers -----------------------------------------------------------------
 
+def kill9(server):
+    server.expected_exit = True
+    server.signal(signal.SIGKILL)
+    assert server.wait_exit(5) is not None
+
+
 def view(server):
     return bh.nodes_by_id(bh.cluster_nodes(server))
 
@@ -124,8 +130,7 @@ def test_kill9_master_replica_takes_over_and_old_master_rejoins(servers):
     keys = write_acked(victim, keys_for(victim, 50))
     survivors = [s for s in nodes if s is not victim]
     t0 = time.monotonic()
-    victim.signal(signal.SIGKILL)
-    victim.wait_exit(5)
+    kill9(victim)
     wait_role(survivors, hid, "master", 15)
     all_ok(survivors, 15)
     took = time.monotonic() - t0
@@ -173,8 +178,7 @@ def test_replica_no_failover_prevents_failover(servers):
     h.wait_until(lambda: all("nofailover" in view(o)[rid]["flags"] for o in others), 10, interval=0.1,
                  what="nofailover flag gossiped")
     vid = bh.myid(victim)
-    victim.signal(signal.SIGKILL)
-    victim.wait_exit(5)
+    kill9(victim)
     h.wait_until(lambda: "fail" in view(others[0])[vid]["flags"], 10, interval=0.05, what="FAIL of the master")
     time.sleep(4 * NT / 1000 + 2)   # well past any election delay and retry
     assert role_of(rep, rid) == "slave"
@@ -222,8 +226,7 @@ def test_takeover_with_majority_of_masters_down(servers):
     (m0, (r0,)), (m1, (r1,)), (m2, (r2,)) = sh
     # two of three masters die: no election can win, TAKEOVER needs no votes
     for m in (m0, m1):
-        m.signal(signal.SIGKILL)
-        m.wait_exit(5)
+        kill9(m)
     live = [r0, r1, m2, r2]
     h.wait_until(lambda: bh.cluster_info(r2).get("cluster_state") == "fail", 10, interval=0.05,
                  what="cluster down")
@@ -246,6 +249,7 @@ def test_failover_on_shutdown(servers):
     keys = write_acked(master, keys_for(master, 20, prefix="q"))
     others = [s for s in nodes if s is not master]
     t0 = time.monotonic()
+    master.expected_exit = True
     master.cli("SHUTDOWN")
     rc = master.wait_exit(15)
     assert rc == 0, rc
@@ -260,6 +264,7 @@ def test_failover_on_shutdown(servers):
 def test_no_failover_on_shutdown_by_default(servers):
     nodes, sh = cluster_3_3(servers)
     master, (rep,) = sh[0]
+    master.expected_exit = True
     master.cli("SHUTDOWN")
     assert master.wait_exit(15) == 0
     assert "Failover on shutdown" not in master.log()
@@ -276,8 +281,7 @@ def test_replica_migration_to_orphaned_master(servers):
     assert len(rich) == 1 and len(poor) == 2, [(m.port, [x.port for x in r]) for m, r in sh]
     orphan_master, (lonely,) = poor[0]
     om_id = bh.myid(orphan_master)
-    lonely.signal(signal.SIGKILL)
-    lonely.wait_exit(5)
+    kill9(lonely)
     migrants = rich[0][1]
     ids = [bh.myid(x) for x in migrants]
 
@@ -327,8 +331,7 @@ def test_mixed_cluster_failover(servers, master_kind, replica_kind):
     rid = bh.myid(rep)
     keys = write_acked(master, keys_for(master, 20, prefix="x"))
     survivors = [s for s in allnodes if s is not master]
-    master.signal(signal.SIGKILL)
-    master.wait_exit(5)
+    kill9(master)
     wait_role(survivors, rid, "master", 20)
     all_ok(survivors, 20)
     assert_keys(rep, keys)
