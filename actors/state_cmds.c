@@ -244,6 +244,8 @@ static void reset(remote_cmd_t *rc)
         free(S.nodes[i].last_claim);
     }
     state_node_t me = S.nodes[S.myself];
+    /* A replica's data was its master's: a reset leaves an empty master, as in Redis. */
+    if (me.flags & NODE_SLAVE) workers_flush_all_async();
     me.flags = (uint16_t)((me.flags & ~NODE_SLAVE) | NODE_MASTER | NODE_MYSELF);
     me.master = -1;
     me.master_name[0] = '\0';

@@ -251,6 +251,24 @@ void client_close(client_t *c)
     }
 }
 
+void workers_flush_all_async(void)
+{
+    static const uint8_t *argv[1] = { (const uint8_t *)"flushall" };
+    static const size_t argvlen[1] = { 8 };
+    const cmd_def_t *fl = cmd_lookup(argv[0], argvlen[0]);
+    for (int i = 0; i < g_nworkers; i++) {
+        repl_apply_t *a = calloc(1, sizeof *a);
+        if (!a) abort();
+        a->hdr.type = WMSG_APPLY;
+        a->ncmds = 1;
+        a->cmds = calloc(1, sizeof *a->cmds);
+        if (!a->cmds) abort();
+        queued_cmd_copy(&a->cmds[0], fl, 1, argv, argvlen);
+        a->now_ms = rt_now_ms();
+        rt_send(&g_workers[i]->actor, &a->hdr);
+    }
+}
+
 int client_detach(client_t *c)
 {
     if (c->flags & CLIENT_CLOSED) return -1;

@@ -156,6 +156,9 @@ void worker_send(worker_t *from, int to, rt_msg_t *msg);
 /* Owner thread: refresh the published keyspace counters. */
 void worker_publish_ks_stats(worker_t *w);
 void worker_apply_stats_reset(worker_t *w);
+/* Any thread: every worker drops all its keys (a replica's CLUSTER RESET),
+ * after the messages already queued for it. */
+void workers_flush_all_async(void);
 /* Owner thread: w->ks was just installed (start, or a master's RDB). */
 void worker_keyspace_adopted(worker_t *w);
 
