@@ -18,7 +18,7 @@ Environment:
   BENCH_KEYSPACE=r   redis-benchmark -r (random keys over r values; default 100000)
   SHOAL_NODE, REDIS_SERVER, REDIS_BENCHMARK   binaries (defaults: bin/shoal-node, PATH)
   BENCH_KEEP=1       keep the temp directory with the server logs
-  BENCH_ONLY=a,b     run only the named sections (e.g. gossip,convergence,idle_cost)
+  BENCH_ONLY=a,b     run only the named sections (e.g. gossip,convergence,idle_cost,replication)
   GOSSIP_FLOOD       the flooder binary (default build/bench/gossip_flood)
 """
 import csv
@@ -753,8 +753,14 @@ def idle_cost(b):
              "ratio = shoal / redis; target: <= 1.00 on both; shoal with its default threads"])
 
 
+def replication(b):
+    """Full sync of 1 M keys and SET throughput with a replica attached (bench/repl_bench.py)."""
+    import repl_bench       # bench/ is sys.path[0] when this file runs as a script
+    repl_bench.replication(b, sys.modules[__name__])
+
+
 # Later: failover_drills.
-SECTIONS = [client_throughput, thread_scaling, gossip, convergence, idle_cost]
+SECTIONS = [client_throughput, thread_scaling, gossip, convergence, idle_cost, replication]
 # BENCH_ONLY=gossip,convergence runs only the named sections.
 if os.environ.get("BENCH_ONLY"):
     SECTIONS = [s for s in SECTIONS if s.__name__ in os.environ["BENCH_ONLY"].split(",")]
