@@ -84,6 +84,7 @@ static struct {
     long long last_io_mono;       /* last byte from the master (or connect start) */
     long long last_ack_mono;
     long long last_newline_mono;
+    long long fast_ack_until_mono;  /* ACK every tick until then (after a full sync) */
 
     /* handshake */
     int hs_expect[6];             /* enum hs_reply, in order */
@@ -731,6 +732,10 @@ static void transfer_commit(void)
     LOG_NOTICE("MASTER <-> REPLICA sync: Finished with success");
     stream_start(L.sync_offset);
     send_ack();
+    /* A redis-server master starts the stream on the first ACK that arrives once its
+     * RDB child has been reaped, which may be after this one: ACK every tick for a
+     * second rather than leave writes waiting for the periodic ACK. */
+    L.fast_ack_until_mono = rt_mono_ms() + 1000;
 }
 
 /* Consumes transfer bytes. Returns false when nothing more can be done now. */
@@ -1186,7 +1191,8 @@ static void tick(rt_timer_t *t, void *arg)
         out_append("\n", 1);
         L.last_newline_mono = now;
         out_flush();
-    } else if (L.state == RL_CONNECTED && now - L.last_ack_mono >= 1000) {
+    } else if (L.state == RL_CONNECTED &&
+               (now - L.last_ack_mono >= 1000 || (now < L.fast_ack_until_mono && now - L.last_ack_mono >= TICK_MS))) {
         send_ack();
     }
 }
