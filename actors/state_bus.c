@@ -175,6 +175,8 @@ void state_broadcast_pong(void)
 
 static void send_update(int to, int about)
 {
+    /* Our own new configEpoch is not announced before it is durable. */
+    if (about == S.myself && state_fo_publish_held()) return;
     bus_header_t hdr;
     gossip_header(fresh_snapshot(), &hdr);
     uint8_t slots[BUS_SLOT_BYTES];
