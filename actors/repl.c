@@ -859,6 +859,7 @@ static void prepare(rt_thread_t *t, void *arg)
     (void)t;
     (void)arg;
     if (R.getack_pending) send_getack();
+    repl_sender_reap();
     publish();   /* INFO and the bus header see this round's offsets */
 }
 

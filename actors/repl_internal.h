@@ -127,5 +127,8 @@ repl_sender_t *repl_sender_new(rt_thread_t *t, const repl_psync_msg_t *p);
 rt_actor_t *repl_sender_actor(repl_sender_t *s);
 void repl_sender_send(repl_sender_t *s, repl_chunk_t *chunk, bool hold);   /* takes a ref */
 void repl_sender_signal(repl_sender_t *s, int type);
+/* Frees senders that got RS_FREE and whose mailbox the runtime left (repl
+ * thread, before the loop sleeps). */
+void repl_sender_reap(void);
 
 #endif

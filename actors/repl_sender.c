@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <ck_pr.h>
 
 #include "actors/config.h"
 #include "actors/repl_internal.h"
@@ -41,7 +42,34 @@ struct repl_sender {
     size_t inlen, incap;
     resp_parser_t parser;
     char name[64];
+    struct repl_sender *dead_next;
 };
+
+/* Senders told RS_FREE, freed by repl_sender_reap once the runtime is done
+ * with their mailbox (never from inside their own behaviour). Repl thread only. */
+static repl_sender_t *dead_senders;
+
+static bool mailbox_idle(repl_sender_t *s)
+{
+    /* acquire: pairs with the consumer's marking CAS, so the runtime's last
+     * touches of the actor happen before we free it */
+    uintptr_t head = (uintptr_t)ck_pr_load_ptr(&s->actor.mailbox.head);
+    ck_pr_fence_load();
+    return (head & 1u) != 0;
+}
+
+void repl_sender_reap(void)
+{
+    for (repl_sender_t **pp = &dead_senders; *pp;) {
+        repl_sender_t *s = *pp;
+        if (mailbox_idle(s)) {
+            *pp = s->dead_next;
+            free(s);
+        } else {
+            pp = &s->dead_next;
+        }
+    }
+}
 
 static void q_push(outq_t *q, repl_chunk_t *c)
 {
@@ -240,7 +268,9 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
         shut(s);
         resp_parser_free(&s->parser);
         free(s->in);
-        free(s);
+        s->in = NULL;
+        s->dead_next = dead_senders;   /* freed before the loop sleeps, once idle */
+        dead_senders = s;
         break;
     default:
         free(msg);
