@@ -184,6 +184,25 @@ def write_mix(srv, n, seed, prefix="k", batch=500):
         cl.close()
 
 
+def concurrently(*fns, timeout=300):
+    """Runs each function in its own thread; re-raises the first exception."""
+    errors = []
+
+    def run(fn):
+        try:
+            fn()
+        except BaseException as e:  # noqa: BLE001 - re-raised below
+            errors.append(e)
+    threads = [threading.Thread(target=run, args=(fn,), daemon=True) for fn in fns]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+        assert not t.is_alive(), "a concurrent writer did not finish"
+    if errors:
+        raise errors[0]
+
+
 class Writer(threading.Thread):
     """Writes SETs to srv in the background until stop(); counts them; keeps the first
     error (a master must keep accepting writes while its replica restarts)."""

@@ -92,7 +92,10 @@ def test_sync_stream_and_reads(servers, mkind, rkind):
     # (they travel in the command stream).
     master, replica, mid = rh.make_pair(servers, mkind, rkind,
                                         writes_before=_fill(WRITES // 2, 1, "a"))
-    rh.write_mix(master, WRITES - WRITES // 2, 2, "b")
+    # Two clients write the same keys at once: the stream must carry every key's writes
+    # in the order the master executed them, whichever workers ran them.
+    rh.concurrently(lambda: rh.write_mix(master, WRITES // 4, 2, "b"),
+                    lambda: rh.write_mix(master, WRITES // 4, 22, "b"))
 
     r = rh.wait_cmd(master, 1, 5000)
     assert r == 1, f"WAIT 1 5000 on {rh.label(master)} answered {r!r}"
@@ -186,3 +189,31 @@ def test_two_replicas_wait(servers, kind):
         rh.assert_same_data(master, rep)
     mr = rh.role(master)
     assert sorted(int(e[1]) for e in mr[2]) == sorted([r1.port, r2.port]), f"ROLE: {mr!r}"
+
+
+LOG_LINE = r"^\d+:([A-Z]) \d\d \w{3} \d{4} \d\d:\d\d:\d\d\.\d{3} [.\-*#] "
+
+
+@pytest.mark.parametrize("kind", ["shoal", "redis"])
+def test_replica_logs_with_role_s(servers, kind):
+    """Operators' log tooling reads the role from `pid:S`: a replica's lines after CLUSTER
+    REPLICATE carry S, its master's keep M (conventions.md, Redis's log format)."""
+    import re
+    master = rh.start(servers, kind)
+    h.own_all_slots(master)
+    rh.fast_sync(master)
+    replica = rh.start(servers, kind)
+    mid, _ = rh.meet(replica, master)
+    offset = len(replica.log())
+    moffset = len(master.log())
+    rh.replicate(replica, mid)
+    rh.wait_link_up(replica)
+    roles = [m.group(1) for m in (re.match(LOG_LINE, ln) for ln in
+                                  rh.log_since(replica, offset).splitlines()) if m]
+    assert roles, f"no log line of the replica since CLUSTER REPLICATE:\n{replica.log_tail()}"
+    # The line that reports the REPLICATE itself may still be written as a master.
+    assert set(roles[1:]) <= {"S"} and roles[-1] == "S", \
+        f"roles in the replica's log lines since CLUSTER REPLICATE: {roles}"
+    mroles = [m.group(1) for m in (re.match(LOG_LINE, ln) for ln in
+                                   rh.log_since(master, moffset).splitlines()) if m]
+    assert mroles and set(mroles) <= {"M", "C"}, f"roles in the master's log: {mroles}"
