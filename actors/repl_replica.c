@@ -708,8 +708,7 @@ static void tail_note(const uint8_t *p, size_t n)
 /* The whole RDB is staged: hand it over and go online. */
 static void transfer_commit(void)
 {
-    LOG_NOTICE("MASTER <-> REPLICA sync: Flushing old data");
-    LOG_NOTICE("MASTER <-> REPLICA sync: Loading DB in memory");
+    LOG_NOTICE("MASTER <-> REPLICA sync: Flushing old data (the loaded keyspaces replace it)");
     for (int i = 0; i < g_nworkers; i++) {
         ks_swap_t *m = calloc(1, sizeof *m);
         if (!m) abort();
@@ -782,6 +781,7 @@ static bool transfer_step(void)
         }
         L.dec_on = true;
         L.bulk_started = true;
+        LOG_NOTICE("MASTER <-> REPLICA sync: Loading DB in memory (as it arrives; old data kept until it is complete)");
         publish();
         return true;
     }
