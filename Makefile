@@ -82,6 +82,12 @@ run: deps bin/shoal-node
 bench: deps bin/shoal-node build/bench/gossip_flood
 	@$(PY) bench/run.py
 
+# Failover drills (bench/drill.py): kill -9, SIGSTOP, CLUSTER FAILOVER, TAKEOVER on 3+3 clusters of
+# shoal and redis-server, node timeouts 1000 and 5000 ms, 5 runs each; table, build/drill.json and
+# build/drill-timeline.svg. BENCH_QUICK=1: 1 run each at 1000 ms only.
+drill: deps bin/shoal-node
+	@$(PY) bench/drill.py
+
 # The bus PING flooder of bench/run.py's gossip section (links proto/ only).
 build/bench/gossip_flood: bench/gossip_flood.c proto/bus.c proto/bus_build.c proto/bus.h | $(DEPS_STAMP)
 	@mkdir -p build/bench

@@ -5,8 +5,8 @@ What it is for: starting shoal-node and redis-server on free loopback ports, dri
 with the same real client tools, measuring client throughput and the server CPU time each
 request costs, the cluster bus (PING throughput with bench/gossip_flood.c, convergence time
 after CLUSTER MEET, idle cost of a 30-node cluster), and printing every result as one set of
-tables at the end. Each section is a function added to SECTIONS; later sections (failover
-drills) plug in the same way.
+tables at the end. Each section is a function added to SECTIONS; the failover drills
+(bench/drill.py) plug in the same way.
 
 What it must never do: stop a process it did not start (everything is stopped by the pid
 we got from Popen, also on errors and Ctrl-C), bind outside 127.0.0.1, or report a number
@@ -18,7 +18,8 @@ Environment:
   BENCH_KEYSPACE=r   redis-benchmark -r (random keys over r values; default 100000)
   SHOAL_NODE, REDIS_SERVER, REDIS_BENCHMARK   binaries (defaults: bin/shoal-node, PATH)
   BENCH_KEEP=1       keep the temp directory with the server logs
-  BENCH_ONLY=a,b     run only the named sections (e.g. gossip,convergence,idle_cost,replication)
+  BENCH_ONLY=a,b     run only the named sections (e.g. gossip,convergence,idle_cost,replication,
+                     drill)
   GOSSIP_FLOOD       the flooder binary (default build/bench/gossip_flood)
 """
 import csv
@@ -759,8 +760,16 @@ def replication(b):
     repl_bench.replication(b, sys.modules[__name__])
 
 
-# Later: failover_drills.
-SECTIONS = [client_throughput, thread_scaling, gossip, convergence, idle_cost, replication]
+def drill(b):
+    """Failover drills on 3+3 clusters (bench/drill.py; `make drill` runs the full set)."""
+    import drill as drill_mod   # bench/ is sys.path[0] when this file runs as a script
+    if not QUICK and "DRILL_REPS" not in os.environ:
+        os.environ["DRILL_REPS"] = "1"      # a short version here; `make drill` does 5 each
+    drill_mod.section(b, sys.modules[__name__])
+
+
+SECTIONS = [client_throughput, thread_scaling, gossip, convergence, idle_cost, replication,
+            drill]
 # BENCH_ONLY=gossip,convergence runs only the named sections.
 if os.environ.get("BENCH_ONLY"):
     SECTIONS = [s for s in SECTIONS if s.__name__ in os.environ["BENCH_ONLY"].split(",")]
