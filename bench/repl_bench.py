@@ -158,7 +158,7 @@ def full_sync(ctx, b, kind):
 
 def steady_state(ctx, master, replica):
     """redis-benchmark -P 16 SET against the master with the replica attached; then the time
-    until the replica's offset reaches the master's. Returns (rps, catch_up_s)."""
+    until the replica's offset reaches the master's. Returns (rps, catch_up_ms)."""
     rt = ctx.rt
     argv = [rt.REDIS_BENCHMARK, "-h", "127.0.0.1", "-p", str(master.port), "-t", "set",
             "-n", str(ctx.steady_requests), "-c", str(rt.CLIENTS), "-P", "16",
@@ -181,9 +181,9 @@ def steady_state(ctx, master, replica):
         r = int(_info(rt, replica.port).get("slave_repl_offset", "-1"))
         return m > 0 and m == r
     _poll(rt, caught_up, 120, f"{replica.label} reaching the master's offset", (master, replica))
-    catch_up = time.monotonic() - t_end
+    catch_up = (time.monotonic() - t_end) * 1000
     ctx.log(f"  {master.kind}: SET -P 16 with a replica: {rps:,.0f} rps; replica caught up "
-            f"{catch_up:.2f} s after the run")
+            f"{catch_up:.0f} ms after the run")
     return rps, catch_up
 
 
@@ -220,14 +220,16 @@ def replication(b, rt):
     rows = [
         [f"full sync of {ctx.keys:,} keys (s)", c("shoal", "sync_s", "{:.2f}"),
          c("redis", "sync_s", "{:.2f}"), ratio("sync_s")],
+        ["master RSS before the sync (MiB)", c("shoal", "master_rss0", "{:.0f}"),
+         c("redis", "master_rss0", "{:.0f}"), ratio("master_rss0")],
         ["master peak RSS, VmHWM (MiB)", c("shoal", "master_hwm", "{:.0f}"),
          c("redis", "master_hwm", "{:.0f}"), ratio("master_hwm")],
         ["replica peak RSS, VmHWM (MiB)", c("shoal", "replica_hwm", "{:.0f}"),
          c("redis", "replica_hwm", "{:.0f}"), ratio("replica_hwm")],
         ["SET -P 16 with one replica (rps)", c("shoal", "rps", "{:,.0f}"),
          c("redis", "rps", "{:,.0f}"), ratio("rps")],
-        ["replica caught up after the run (s)", c("shoal", "catch_up", "{:.2f}"),
-         c("redis", "catch_up", "{:.2f}"), ratio("catch_up")],
+        ["replica at the master's offset after the run (ms)",
+         c("shoal", "catch_up", "{:.0f}"), c("redis", "catch_up", "{:.0f}"), "-"],
     ]
     errors = [f"{kind}: {res[kind].get('error') or res[kind].get('steady_error')}"
               for kind in ("shoal", "redis")
@@ -241,7 +243,10 @@ def replication(b, rt):
              "redis-server's forked RDB child is not counted",
              f"steady state: redis-benchmark -t set -P 16 -c {rt.CLIENTS} -r 100000 "
              f"-n {ctx.steady_requests:,} against the master, replica attached",
-             "ratio = shoal / redis; targets: sync time <= 1.00, SET rps >= 1.00"])
+             "offset after the run: polled (INFO on both, ~20 ms apart), so 0-30 ms means "
+             "'already there'",
+             "ratio = shoal / redis; targets: sync time <= 1.00, SET rps >= 1.00; one run each, "
+             "noisy on a shared machine"])
 
 
 if __name__ == "__main__":
