@@ -17,7 +17,8 @@ From the samples it derives, relative to the fault (t = 0):
   t_promoted  R's own CLUSTER NODES says it is a master;
   t_all_ok    every reachable node has cluster_state:ok and gives M's slots to R, and stays so
               (for a manual failover this is "all nodes agree on the new master");
-  t_roles     (manual only) as t_all_ok, and every node also lists M as R's replica;
+  t_roles     (manual only) as t_all_ok, and every node also lists M as R's replica: all views
+              consistent (the figure the target of issue 5 is for; redis's ~462 ms matches it);
   t_write     the first SET answered OK by R; t_acked: the first acknowledged one (R has a
               replica again only once the old master is back, see README);
   lost        acknowledged keys that R does not return with their value after the drill.
@@ -67,12 +68,12 @@ METRIC_TITLE = {
     "t_fail": "FAIL on every survivor (ms)", "t_promoted": "replica is master (ms)",
     "t_all_ok": "all nodes ok, new owner (ms)", "t_write": "first write accepted (ms)",
     "t_acked": "first write acked, WAIT 1 (ms)", "t_back": "old master back as replica (ms)",
-    "t_roles": "... and old master shown as replica (ms)", "lost": "acked writes lost",
+    "t_roles": "consistent: + old master a replica (ms)", "lost": "acked writes lost",
 }
 # Targets from issue 5, keyed by (drill, metric, node timeout or None for any).
 TARGETS = {("kill", "t_all_ok", 1000): ("<= 1300 (redis ~2248)", 1300),
            ("kill", "t_all_ok", 5000): ("<= 5500 (redis ~8384)", 5500),
-           ("manual", "t_all_ok", None): ("<= 150 (redis ~462)", 150)}
+           ("manual", "t_roles", None): ("<= 150 (redis ~462)", 150)}
 WAIT_MS = 100             # WAIT 1 <WAIT_MS> after every SET
 OP_TIMEOUT = 0.2          # the writer's socket timeout (a SIGSTOPped master never answers)
 POLL_INTERVAL = 0.010
@@ -217,8 +218,8 @@ def one_call(port, *args, timeout=1.0):
 class Node:
     """One shoal-node or redis-server process of a drill cluster, started by us."""
 
-    def __init__(self, rt, kind, workdir, nt):
-        self.rt, self.kind, self.nt = rt, kind, nt
+    def __init__(self, rt, kind, workdir, nt, binary):
+        self.rt, self.kind, self.nt, self.binary = rt, kind, nt, binary
         self.port = rt.free_port()
         self.dir = Path(workdir) / f"{kind}-{nt}-{self.port}"
         self.dir.mkdir(parents=True)
@@ -232,8 +233,8 @@ class Node:
                   "--logfile", "", "--daemonize", "no",
                   "--cluster-node-timeout", str(self.nt), "--repl-diskless-sync-delay", "0"]
         if self.kind == "shoal":
-            return [self.rt.SHOAL_NODE] + common
-        return [self.rt.REDIS_SERVER] + common + ["--save", "", "--appendonly", "no"]
+            return [self.binary] + common
+        return [self.binary] + common + ["--save", "", "--appendonly", "no"]
 
     def start(self):
         with open(self.dir / "server.log", "ab") as logf:
@@ -298,9 +299,9 @@ class Node:
 
 
 class Cluster:
-    def __init__(self, rt, kind, nt, workdir):
+    def __init__(self, rt, kind, nt, workdir, binary):
         self.rt, self.kind, self.nt = rt, kind, nt
-        self.nodes = [Node(rt, kind, workdir, nt) for _ in range(6)]
+        self.nodes = [Node(rt, kind, workdir, nt, binary) for _ in range(6)]
         self.by_id = {}
 
     def create(self):
@@ -724,6 +725,12 @@ def run_all(rt, workdir, log):
     import redis as redis_mod
     reps, timeouts, drills, kinds, budget = settings(rt)
     start = time.monotonic()
+    # Our own copy of shoal-node: others may rebuild bin/shoal-node during the run, and a
+    # restarted node must run the same binary as the rest (and never a half-written one).
+    binaries = {"redis": rt.REDIS_SERVER}
+    if "shoal" in kinds:
+        binaries["shoal"] = str(Path(workdir) / "shoal-node")
+        shutil.copy2(rt.SHOAL_NODE, binaries["shoal"])
     results = []
     drill_no = 0
     for nt in timeouts:
@@ -740,7 +747,7 @@ def run_all(rt, workdir, log):
                         try:
                             if cl is None:
                                 log(f"  {kind} nt={nt}: building a 3+3 cluster")
-                                cl = Cluster(rt, kind, nt, workdir)
+                                cl = Cluster(rt, kind, nt, workdir, binaries[kind])
                                 shape = cl.create()
                             else:
                                 shape = cl.settle(timeout=10.0)
@@ -820,7 +827,7 @@ def table_rows(summary, rt):
                     target += " met" if a["median"] <= tgt[1] else " MISSED"
                 if lost and a is not None:
                     target += " met" if a["max"] == 0 else " MISSED"
-                if sh and sh["completed"] < sh["runs"] and mtr == "t_all_ok" and tgt:
+                if sh and sh["completed"] < sh["runs"] and tgt:
                     target += f" ({sh['runs'] - sh['completed']} did not complete)"
                 rows.append(["", METRIC_TITLE[mtr], fmt_stat(a, lost), fmt_stat(z, lost),
                              ratio, target])
