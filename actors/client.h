@@ -39,6 +39,7 @@ enum {
     CLIENT_PENDING_WRITE = 1 << 7,
     CLIENT_CLOSED        = 1 << 8,   /* socket closed; struct lingers while replies are pending */
     CLIENT_BLOCKED       = 1 << 9,   /* waiting for a cluster-state command's reply */
+    CLIENT_PAUSED        = 1 << 10,  /* a write waits for the failover pause to end (wpause.h) */
 };
 
 #define WATCH_MAX 1024
@@ -84,6 +85,7 @@ typedef struct client {
     int repl_port;
     int repl_capa;                        /* REPL_CAPA_* */
     char repl_ip[46];
+    struct client *next_paused;           /* worker's list of paused clients */
 } client_t;
 
 /* Where the next reply of this client goes: its output buffer when nothing is

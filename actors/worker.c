@@ -30,6 +30,7 @@
 #include "actors/repl_internal.h"
 #include "actors/state.h"
 #include "actors/worker.h"
+#include "actors/wpause.h"
 #include "runtime/log.h"
 
 worker_t *g_workers[MAX_WORKERS];
@@ -240,6 +241,14 @@ void client_close(client_t *c)
     c->fd = -1;
     c->flags |= CLIENT_CLOSED;
     client_unlink(c);
+    if (c->flags & CLIENT_PAUSED) {   /* it must not stay on the paused list once freed */
+        for (client_t **pp = &w->paused; *pp; pp = &(*pp)->next_paused)
+            if (*pp == c) {
+                *pp = c->next_paused;
+                break;
+            }
+        c->flags &= ~CLIENT_PAUSED;
+    }
     atomic_fetch_sub_explicit(&w->stats.connected_clients, 1, memory_order_relaxed);
     /* Never free here: the caller may still hold `c` (a handler that closed
      * its own client). The struct goes on the flush list, which frees it
@@ -429,13 +438,57 @@ static void snap_leave(worker_t *w)
     }
 }
 
+/* During a manual failover's pause (wpause.h) a master holds writes, as Redis
+ * pauses its clients: the client reads nothing further until the pause ends. */
+static bool write_must_wait(client_t *c, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    (void)argc;
+    if (!wpause_active()) return false;
+    const cmd_def_t *cmd = cmd_lookup(argv[0], argvlen[0]);
+    if (!cmd) return false;
+    if (!strcmp(cmd->name, "exec")) return true;
+    /* Inside MULTI a write is only queued; its EXEC waits instead. */
+    return (cmd->flags & CMD_WRITE) && !(c->flags & CLIENT_MULTI);
+}
+
+static void pause_timer_cb(rt_timer_t *t, void *arg)
+{
+    (void)t;
+    worker_t *w = arg;
+    if (wpause_active()) return;
+    rt_timer_stop(&w->pause_timer);
+    w->pause_timer_on = false;
+    client_t *list = w->paused;
+    w->paused = NULL;
+    while (list) {
+        client_t *c = list;
+        list = c->next_paused;
+        c->next_paused = NULL;
+        c->flags &= ~CLIENT_PAUSED;
+        client_process_input(c);
+    }
+}
+
+static void pause_client(client_t *c)
+{
+    worker_t *w = c->worker;
+    c->flags |= CLIENT_PAUSED;
+    c->next_paused = w->paused;
+    w->paused = c;
+    if (!w->pause_timer_on) {
+        rt_timer_start(&w->pause_timer, w->thread, 5, 5, pause_timer_cb, w);
+        w->pause_timer_on = true;
+    }
+}
+
 void client_process_input(client_t *c)
 {
     worker_t *w = c->worker;
     if (c->in_input) return;
     c->in_input = true;
     snap_enter(w);
-    while (!(c->flags & (CLIENT_CLOSED | CLIENT_CLOSE_AFTER_REPLY | CLIENT_BLOCKED)) && c->qpos < c->qlen &&
+    while (!(c->flags & (CLIENT_CLOSED | CLIENT_CLOSE_AFTER_REPLY | CLIENT_BLOCKED | CLIENT_PAUSED)) &&
+           c->qpos < c->qlen &&
            c->pending_count < MAX_PENDING_PER_CLIENT) {
         c->parser.authenticated = (c->flags & CLIENT_AUTHENTICATED) != 0;
         const uint8_t *start = c->qbuf + c->qpos;
@@ -467,6 +520,13 @@ void client_process_input(client_t *c)
                 argvlen[i] = c->parser.arg_len[i];
             }
             c->last_interaction_ms = rt_now_ms();
+            if (write_must_wait(c, argc, argv, argvlen)) {
+                /* Leave the command unparsed in the buffer; it runs when the pause ends. */
+                if (argc > 16) { free(argv); free(argvlen); }
+                resp_parser_reset(&c->parser);
+                pause_client(c);
+                break;
+            }
             dispatch_command(c, argc, argv, argvlen);
             if (argc > 16) { free(argv); free(argvlen); }
         }

@@ -124,6 +124,9 @@ typedef struct worker {
     struct errstat *errstats;
     int nerrstats;
     struct cmd_batch *outbox[MAX_WORKERS];   /* commands waiting to go to each worker */
+    struct client *paused;                   /* clients holding a write until the pause ends */
+    rt_timer_t pause_timer;
+    bool pause_timer_on;
     struct repl_wbuf *repl;                  /* writes to propagate, not yet handed over (repl.c) */
 } worker_t;
 
