@@ -12,6 +12,7 @@
 
 #include "actors/repl.h"
 #include "actors/repl_internal.h"
+#include "actors/repl_replica.h"
 #include "actors/client.h"
 #include "actors/commands.h"
 #include "actors/dispatch.h"
@@ -120,7 +121,7 @@ typedef struct kill_filter {
     size_t addrlen, laddrlen;
     bool has_id;
     unsigned long long id;
-    int type;                      /* 0 any, 1 normal, 2 other (matches none) */
+    int type;                      /* 0 any, 1 normal, 2 other (matches none), 3 replica, 4 master */
     bool skipme;
 } kill_filter_t;
 
@@ -158,7 +159,8 @@ static bool parse_kill(const queued_cmd_t *q, kill_filter_t *f, char *err, size_
         } else if (arg_is(k, kl, "type")) {
             if (arg_is(v, vl, "normal")) f->type = 1;
             else if (arg_is(v, vl, "replica") || arg_is(v, vl, "slave")) f->type = 3;
-            else if (arg_is(v, vl, "master") || arg_is(v, vl, "pubsub")) f->type = 2;
+            else if (arg_is(v, vl, "master")) f->type = 4;
+            else if (arg_is(v, vl, "pubsub")) f->type = 2;
             else { snprintf(err, errcap, "ERR Unknown client type '%.*s'", (int)vl, (const char *)v); return false; }
         } else if (arg_is(k, kl, "skipme")) {
             if (arg_is(v, vl, "yes")) f->skipme = true;
@@ -186,6 +188,11 @@ void cmd_client_kill(cmd_ctx_t *ctx)
     char err[256];
     if (!parse_kill(&q, &f, err, sizeof err)) {
         resp_add_error(ctx->reply, err);
+        return;
+    }
+    if (f.type == 4) {   /* our link to our master belongs to the replica link actor */
+        bool plain = !f.has_id && !f.addr && !f.laddr;
+        resp_add_int(ctx->reply, plain ? repl_replica_kill_master() : 0);
         return;
     }
     if (f.type == 3) {   /* replica connections belong to the replication actor */

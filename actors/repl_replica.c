@@ -1197,11 +1197,31 @@ static void tick(rt_timer_t *t, void *arg)
     }
 }
 
+enum { RMSG_CHECK = 1, RMSG_KILL_MASTER };
+
 static void behaviour(rt_actor_t *self, rt_msg_t *msg)
 {
     (void)self;
-    free(msg);                        /* any message: look at the snapshot now */
-    check_master();
+    uint32_t type = msg->type;
+    free(msg);
+    if (type == RMSG_KILL_MASTER) {
+        /* As Redis does for its master client: close; the next attempt asks for a partial resync. */
+        if (L.state == RL_CONNECTED) link_drop("Connection with master lost (killed by CLIENT KILL).", false);
+        return;
+    }
+    check_master();                   /* any other message: look at the snapshot now */
+}
+
+int repl_replica_kill_master(void)
+{
+    repl_replica_status_t st;
+    repl_replica_status_get(&st);
+    if (st.state != RL_CONNECTED || !L.thread) return 0;
+    rt_msg_t *m = calloc(1, sizeof *m);
+    if (!m) return 0;
+    m->type = RMSG_KILL_MASTER;
+    rt_send(&L.actor, m);
+    return 1;
 }
 
 int repl_replica_start(void)

@@ -50,6 +50,11 @@ typedef struct repl_replica_status {
 /* Starts the link actor on its own thread. 0, or -1 if it could not start. */
 int repl_replica_start(void);
 
+/* CLIENT KILL TYPE master: asks the link actor to close a connected master
+ * link (it reconnects and tries a partial resync). Returns 1 if the link was
+ * connected (one "client" killed), else 0. Any thread. */
+int repl_replica_kill_master(void);
+
 /* Any thread. */
 void repl_replica_status_get(repl_replica_status_t *out);
 /* "connect", "connecting", "handshake", "sync", "connected" (ROLE). */

@@ -171,3 +171,28 @@ def test_repl_timeout_then_partial_resync(servers):
     assert partial_after == partial_before + 1, \
         f"sync_partial_ok on the master went {partial_before} -> {partial_after}"
     assert rh.grep_log(replica, log_at, r"Successful partial resynchronization")
+
+
+def test_client_kill_type_master_then_partial_resync(servers):
+    master, replica, mid = _pair(servers)
+    rh.replicate(replica, mid)
+    rh.wait_link_up(replica)
+    rh.write_mix(master, 1000, 31, "ck")
+    rh.wait_acked(master, 1)
+    partial_before = int(rh.info(master, "stats")["sync_partial_ok"])
+    full_before = int(rh.info(master, "stats")["sync_full"])
+    with replica.raw() as c:
+        assert c.call("CLIENT", "KILL", "TYPE", "master") == 1
+    # Writes while the link is being re-established travel in the backlog.
+    rh.write_mix(master, 1000, 32, "ck2")
+    rh.wait_link_up(replica)
+    rh.wait_acked(master, 1)
+    rh.wait_offsets_equal(master, replica)
+    rh.assert_same_data(master, replica)
+    st = rh.info(master, "stats")
+    assert int(st["sync_partial_ok"]) == partial_before + 1 and int(st["sync_full"]) == full_before, st
+    # A node that is not a replica kills no master link.
+    with master.raw() as c:
+        assert c.call("CLIENT", "KILL", "TYPE", "master") == 0
+    with replica.raw() as c:
+        assert c.call("CLIENT", "KILL", "TYPE", "master", "ADDR", "1.2.3.4:5") == 0
