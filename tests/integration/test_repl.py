@@ -12,6 +12,8 @@ must pass: it is the proof that the test itself is right.
 What it must never do: skip a pair, accept a figure without comparing it with the other
 side, or stop a process it did not start.
 """
+import re
+
 import pytest
 
 import bushelpers as bh
@@ -198,7 +200,6 @@ LOG_LINE = r"^\d+:([A-Z]) \d\d \w{3} \d{4} \d\d:\d\d:\d\d\.\d{3} [.\-*#] "
 def test_replica_logs_with_role_s(servers, kind):
     """Operators' log tooling reads the role from `pid:S`: a replica's lines after CLUSTER
     REPLICATE carry S, its master's keep M (conventions.md, Redis's log format)."""
-    import re
     master = rh.start(servers, kind)
     h.own_all_slots(master)
     rh.fast_sync(master)

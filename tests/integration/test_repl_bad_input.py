@@ -19,6 +19,8 @@ corrupt RDB from its master (rdbReportError), which shoal must not do.
 What it must never do: skip a case, accept a replica that lost its old data, or stop a
 process it did not start.
 """
+import re
+
 import pytest
 
 import bushelpers as bh
@@ -156,5 +158,4 @@ def _run(master, replica, proxy, mid, mode):
 
 
 def _search(pattern, line):
-    import re
     return re.search(pattern, line, re.I) is not None
