@@ -768,8 +768,9 @@ static bool transfer_step(void)
             LOG_NOTICE("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to memory");
         } else {
             char *end;
+            errno = 0;
             long long len = strtoll(line + 1, &end, 10);
-            if (end == line + 1 || *end || len <= 0) {
+            if (end == line + 1 || *end || len <= 0 || errno == ERANGE) {
                 char what[300];
                 snprintf(what, sizeof what, "bad bulk length from MASTER: '%.200s'", line);
                 transfer_fail(what);
@@ -1096,6 +1097,15 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
     ssize_t n = read(L.fd, L.in + L.in_len, READ_CHUNK);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
     if (n <= 0) {
+        if (L.state == RL_TRANSFER && L.bulk_started && !L.rdb_done) {
+            rdb_decoder_finish(&L.dec);
+            char what[400];
+            snprintf(what, sizeof what, "truncated RDB: the connection %s after %lld bytes of it (%s)",
+                     n == 0 ? "closed" : strerror(errno), L.transfer_read,
+                     rdb_decoder_error(&L.dec)[0] ? rdb_decoder_error(&L.dec) : "RDB incomplete");
+            transfer_fail(what);
+            return;
+        }
         char why[200];
         if (L.state == RL_CONNECTED) snprintf(why, sizeof why, "Connection with master lost.");
         else if (L.state == RL_TRANSFER)
