@@ -196,3 +196,29 @@ def test_client_kill_type_master_then_partial_resync(servers):
         assert c.call("CLIENT", "KILL", "TYPE", "master") == 0
     with replica.raw() as c:
         assert c.call("CLIENT", "KILL", "TYPE", "master", "ADDR", "1.2.3.4:5") == 0
+
+
+def test_masterauth(servers):
+    """A master that requires a password: the replica answers -NOAUTH to PING with AUTH
+    <masterauth> (pipelined before REPLCONF, §7.1); a wrong password keeps the link down
+    and says why."""
+    master, replica, mid = _pair(servers, replica_args=WORKERS + ("--masterauth", "wrong"))
+    with master.raw() as c:
+        assert c.call("SET", "{a}k", "v1") == "OK"
+        assert c.call("CONFIG", "SET", "requirepass", "s3cret") == "OK"
+    log_at = len(replica.log())
+    rh.replicate(replica, mid)
+    h.wait_until(lambda: rh.grep_log(replica, log_at, r"Unable to AUTH to MASTER"), 15, interval=0.2,
+                 what="the replica logging its refused AUTH")
+    ri = rh.info(replica)
+    assert ri["master_link_status"] == "down" and "AUTH" in ri.get("master_sync_last_error", ""), ri
+    with replica.raw() as c:
+        assert c.call("CONFIG", "SET", "masterauth", "s3cret") == "OK"
+    rh.wait_link_up(replica, timeout=30)
+    with master.raw() as c:
+        assert c.call("AUTH", "s3cret") == "OK"
+        assert c.call("SET", "{a}k2", "v2") == "OK"
+        assert c.call("WAIT", "1", "5000") == 1
+    with replica.raw() as c:
+        assert c.call("READONLY") == "OK"
+        assert c.call("MGET", "{a}k", "{a}k2") == [b"v1", b"v2"]
