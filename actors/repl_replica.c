@@ -1173,7 +1173,7 @@ static void check_master(void)
     else if (L.state == RL_CONNECTED) L.link_down_since_ms = rt_now_ms();
     L.state = replica ? RL_CONNECT : RL_NONE;
     L.next_attempt_mono = 0;                   /* connect at once */
-    if (replica) LOG_NOTICE("Connecting to MASTER %s:%d as its replica", ip, port);
+    if (replica) LOG_NOTICE("Following MASTER %.40s at %s:%d", name, ip, port);
     publish();
 }
 
