@@ -500,7 +500,8 @@ class ReplProxy:
       garbage:<g> do not forward PSYNC; answer it with GARBAGE_REPLIES[g] and close
 
     Counters: psyncs (list of (PSYNC line as sent by the replica, mode)), fullsyncs and
-    tampered (full syncs seen / damaged)."""
+    tampered (full syncs seen / damaged), framings ("eof" for $EOF:<mark>, "len" for
+    $<length>, one per full sync)."""
 
     TYPE = 0x0F
 
@@ -512,6 +513,7 @@ class ReplProxy:
         self.psyncs = []
         self.fullsyncs = 0
         self.tampered = 0
+        self.framings = []          # "eof" or "len", one per full sync seen
         self.errors = []
         self.pairs = []
         self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -695,6 +697,8 @@ class _ProxyPair:
             i = buf.find(b"\r\n")
             hdr, buf = buf[:i + 2], buf[i + 2:]
             mark = None
+            with self.proxy.lock:
+                self.proxy.framings.append("eof" if hdr.startswith(b"$EOF:") else "len")
             if hdr.startswith(b"$EOF:"):
                 mark = hdr[5:-2]
                 while mark not in buf:

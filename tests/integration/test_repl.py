@@ -218,3 +218,20 @@ def test_replica_logs_with_role_s(servers, kind):
     mroles = [m.group(1) for m in (re.match(LOG_LINE, ln) for ln in
                                    rh.log_since(master, moffset).splitlines()) if m]
     assert mroles and set(mroles) <= {"M", "C"}, f"roles in the master's log: {mroles}"
+
+
+@pytest.mark.parametrize("mkind,rkind", PAIRS, ids=PAIR_IDS)
+def test_disk_based_full_sync(servers, mkind, rkind):
+    """repl-diskless-sync no on the master: the RDB travels as `$<length>` + bytes with no
+    CRLF, directly followed by the stream (spec §7.2), instead of the $EOF:<mark> framing."""
+    master = rh.start(servers, mkind)
+    h.own_all_slots(master)
+    r = rh.config_set(master, "repl-diskless-sync", "no")
+    assert r == "OK", f"CONFIG SET repl-diskless-sync no on {rh.label(master)}: {r!r}"
+    master, replica, mid = rh.make_pair(servers, mkind, rkind, master=master,
+                                        writes_before=_fill(3000, 7, "g"))
+    rh.write_mix(master, 2000, 8, "h")
+    assert rh.wait_cmd(master, 1, 5000) == 1
+    rh.wait_offsets_equal(master, replica)
+    rh.assert_same_data(master, replica)
+    check_info(master, replica)

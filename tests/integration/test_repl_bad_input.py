@@ -47,11 +47,15 @@ CASES = [
     ("redis", "shoal", "garbage:error"),
     ("shoal", "shoal", "truncate"),
     ("shoal", "shoal", "type"),
+    # the RDB as `$<length>` (repl-diskless-sync no) instead of $EOF:<mark>
+    ("redis", "shoal", "type+disk"),
+    ("shoal", "shoal", "truncate+disk"),
     # the test proven on redis-server
     ("redis", "redis", "truncate"),
     ("redis", "redis", "garbage:noise"),
+    ("redis", "redis", "truncate+disk"),
 ]
-CASE_IDS = [f"{m}-to-{r}-{mode.replace(':', '-')}" for m, r, mode in CASES]
+CASE_IDS = [f"{m}-to-{r}-{mode.replace(':', '-').replace('+', '-')}" for m, r, mode in CASES]
 
 
 def _no_short(d):
@@ -81,8 +85,15 @@ def _proxied_pair(servers, mkind, rkind):
 @pytest.mark.parametrize("mkind,rkind,mode", CASES, ids=CASE_IDS)
 def test_replica_survives_bad_master(servers, mkind, rkind, mode):
     master, replica, proxy, mid = _proxied_pair(servers, mkind, rkind)
+    mode, _, framing = mode.partition("+")
+    if framing == "disk":
+        r = rh.config_set(master, "repl-diskless-sync", "no")
+        assert r == "OK", f"CONFIG SET repl-diskless-sync no on {rh.label(master)}: {r!r}"
     try:
         _run(master, replica, proxy, mid, mode)
+        want = "len" if framing == "disk" else "eof"
+        assert proxy.framings and set(proxy.framings) == {want}, \
+            f"RDB framings seen by the proxy: {proxy.framings}, want only {want!r}"
     finally:
         proxy.close()
 
