@@ -1087,8 +1087,15 @@ static void process_input(void)
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)loop; (void)w; (void)revents;
+    if (L.in_len == 0 && L.in_cap > 4 * READ_CHUNK) {
+        /* a big command went through: give the memory back */
+        free(L.in);
+        L.in = NULL;
+        L.in_cap = 0;
+    }
     if (L.in_cap - L.in_len < READ_CHUNK) {
-        size_t cap = L.in_len + READ_CHUNK;
+        /* geometric growth: one huge argument arriving in many reads costs linear time */
+        size_t cap = L.in_len + READ_CHUNK > L.in_cap * 2 ? L.in_len + READ_CHUNK : L.in_cap * 2;
         uint8_t *nb = realloc(L.in, cap);
         if (!nb) abort();
         L.in = nb;
