@@ -156,14 +156,4 @@ void state_tick(void)
         S.announce_pending = false;
         state_broadcast_pong();
     }
-
-    /* A replica whose master has an address would start replicating here;
-     * the data path arrives with the replication issue, so say so and retry. */
-    state_node_t *me = &S.nodes[S.myself];
-    if ((me->flags & NODE_SLAVE) && me->master >= 0 && S.tick % 50 == 0) {
-        const state_node_t *m = &S.nodes[me->master];
-        if (m->ip[0])
-            LOG_NOTICE("Replica of %.40s (%s:%d): cannot sync yet, replication is not implemented; will retry",
-                       m->name, m->ip, m->port);
-    }
 }
