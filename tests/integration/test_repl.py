@@ -5,8 +5,9 @@ data and follows it, for every pairing of shoal-node and redis-server (spec
 cluster-clients.md §7): a full sync that carries data, the command stream (SET with
 EX/PX, INCR, APPEND, EXPIRE, DEL, keys the master expires), WAIT, equal offsets, every
 key and TTL equal (SCAN + GET + PTTL), READONLY reads and MOVED for writes on the
-replica, ROLE, a partial resync after CLIENT KILL TYPE replica, and a replica that is
-restarted while its master takes writes. The redis->redis pair runs the same test and
+replica, ROLE, a partial resync after CLIENT KILL TYPE replica, a replica that is
+restarted while its master takes writes, the disk-based `$<length>` RDB framing, a master
+with two replicas (WAIT 2), and the replica's log lines carrying role S. The redis->redis pair runs the same test and
 must pass: it is the proof that the test itself is right.
 
 What it must never do: skip a pair, accept a figure without comparing it with the other
