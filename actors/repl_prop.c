@@ -55,9 +55,17 @@ static void wb_put(repl_wbuf_t *b, const void *p, size_t n)
 
 static void wb_head(repl_wbuf_t *b, char kind, size_t n)
 {
+    /* "*3\r\n" / "$5\r\n": digits written back to front (hot path: no snprintf) */
     char tmp[32];
-    int k = snprintf(tmp, sizeof tmp, "%c%zu\r\n", kind, n);
-    wb_put(b, tmp, (size_t)k);
+    char *p = tmp + sizeof tmp;
+    *--p = '\n';
+    *--p = '\r';
+    do {
+        *--p = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    *--p = kind;
+    wb_put(b, p, (size_t)(tmp + sizeof tmp - p));
 }
 
 static void wb_bulk(repl_wbuf_t *b, const void *p, size_t n)
