@@ -33,7 +33,8 @@ is reported as "did not complete"), or report a figure it did not measure.
 
 Environment (besides bench/run.py's): DRILL_REPS (default 5; 1 with BENCH_QUICK=1),
 DRILL_TIMEOUTS=1000,5000 (1000 with BENCH_QUICK=1), DRILL_ONLY=kill,stop,manual,takeover,
-DRILL_KINDS=redis,shoal, DRILL_BUDGET seconds for the whole run (default 840: drills that
+DRILL_KINDS=redis,shoal, DRILL_NODE_ARGS (directives for every node, e.g.
+"--cluster-replica-no-failover yes" to see a drill that does not complete), DRILL_BUDGET seconds for the whole run (default 840: drills that
 would start later are skipped and the table says how many ran), DRILL_OUT (default build/).
 Run alone: `/usr/bin/python3 bench/drill.py`.
 """
@@ -73,7 +74,7 @@ METRIC_TITLE = {
 # Targets from issue 5, keyed by (drill, metric, node timeout or None for any).
 TARGETS = {("kill", "t_all_ok", 1000): ("<= 1300 (redis ~2248)", 1300),
            ("kill", "t_all_ok", 5000): ("<= 5500 (redis ~8384)", 5500),
-           ("manual", "t_roles", None): ("<= 150 (redis ~462)", 150)}
+           ("manual", "t_roles", 1000): ("<= 150 (redis ~462)", 150)}
 WAIT_MS = 100             # WAIT 1 <WAIT_MS> after every SET
 OP_TIMEOUT = 0.2          # the writer's socket timeout (a SIGSTOPped master never answers)
 POLL_INTERVAL = 0.010
@@ -232,9 +233,10 @@ class Node:
                   "--cluster-config-file", "nodes.conf", "--dir", str(self.dir),
                   "--logfile", "", "--daemonize", "no",
                   "--cluster-node-timeout", str(self.nt), "--repl-diskless-sync-delay", "0"]
+        extra = os.environ.get("DRILL_NODE_ARGS", "").split()
         if self.kind == "shoal":
-            return [self.binary] + common
-        return [self.binary] + common + ["--save", "", "--appendonly", "no"]
+            return [self.binary] + common + extra
+        return [self.binary] + common + ["--save", "", "--appendonly", "no"] + extra
 
     def start(self):
         with open(self.dir / "server.log", "ab") as logf:
@@ -419,7 +421,8 @@ class Poller(threading.Thread):
                 me = next((x for x in v.values() if x["myself"]), None)
                 self_master = bool(me and "master" in me["flags"])
                 self.samples.append((t, True, ok, mflag, owner, self_master, m["master"]))
-            except ConnectionError:
+            except (ConnectionError, ValueError, IndexError, UnicodeDecodeError):
+                # Unreachable, or a reply we cannot read: this node is not ok at t.
                 t = time.monotonic()
                 self.samples.append((t, False, False, "", None, False, None))
                 # A refused connection comes back at once: do not spin.
@@ -512,7 +515,7 @@ class Writer(threading.Thread):
                 else:
                     self.refresh(avoid=port)
                     time.sleep(0.005)
-            except self.redis.RedisError as e:
+            except (self.redis.RedisError, ValueError, TypeError) as e:
                 err = f"{type(e).__name__}: {e}"
                 self.drop(port)
                 self.refresh(avoid=port)
@@ -581,12 +584,14 @@ def run_drill(rt, redis_mod, cl, drill, shard, drill_no, log):
             m.kill9()
         elif drill == "stop":
             m.signal(signal.SIGSTOP)
-        if drill == "takeover":
-            reply = one_call(r.port, "CLUSTER", "FAILOVER", "TAKEOVER", timeout=2.0)
-        elif drill == "manual":
-            reply = one_call(r.port, "CLUSTER", "FAILOVER", timeout=2.0)
-        else:
-            reply = "OK"
+        reply = "OK"
+        try:
+            if drill == "takeover":
+                reply = one_call(r.port, "CLUSTER", "FAILOVER", "TAKEOVER", timeout=2.0)
+            elif drill == "manual":
+                reply = one_call(r.port, "CLUSTER", "FAILOVER", timeout=2.0)
+        except ConnectionError as e:
+            reply = f"no reply within 2 s ({e})"
         if reply != "OK":
             res["error"] = f"CLUSTER FAILOVER replied {reply!r}"
         survivors = [n for n in cl.nodes if n is not m]
@@ -631,8 +636,11 @@ def run_drill(rt, redis_mod, cl, drill, shard, drill_no, log):
         res["completed"] = t_all_ok is not None and res["t_promoted"] is not None and \
             (drill not in ("kill", "stop") or res["t_fail"] is not None)
 
-        # Bring the old master back, as an operator or a supervisor would.
-        if drill in ("kill", "takeover"):
+        # Bring the old master back, as an operator or a supervisor would (after a drill
+        # that did not complete, the cluster is torn down instead).
+        if not res["completed"]:
+            pass
+        elif drill in ("kill", "takeover"):
             try:
                 m.start()
             except rt.BenchError as e:
@@ -675,7 +683,9 @@ def run_drill(rt, redis_mod, cl, drill, shard, drill_no, log):
     acked = [(o[4], o[5]) for o in ops if o[6] and (o[7] or 0) >= 1]
     res["acked"] = len(acked)
     res["writes"] = len(ops)
-    res["lost"] = count_lost(redis_mod, r.port, acked) if r.alive() and not r.stopped else None
+    # Only a completed drill has a new master to read from.
+    res["lost"] = count_lost(redis_mod, r.port, acked) \
+        if res["completed"] and r.alive() and not r.stopped else None
     res["samples"] = {str(n.port): [(round((s[0] - t0) * 1000.0, 1),) + s[1:]
                                     for s in samples.get(n.id, [])] for n in cl.nodes}
     res["ops"] = [(round((o[0] - t0) * 1000.0, 1), round((o[2] - t0) * 1000.0, 1), o[3],
@@ -760,9 +770,17 @@ def run_all(rt, workdir, log):
                                             "completed": False, "error": str(e)[:200]})
                             continue
                         shard = shape[drill_no % 3]
-                        res, whole = run_drill(rt, redis_mod, cl, drill, shard, drill_no, log)
+                        try:
+                            res, whole = run_drill(rt, redis_mod, cl, drill, shard, drill_no,
+                                                   log)
+                        except (rt.BenchError, OSError, ValueError, TypeError, KeyError,
+                                IndexError, redis_mod.RedisError) as e:
+                            log(f"  {kind} nt={nt} {drill} #{rep + 1}: harness error {e!r}")
+                            res = {"drill": drill, "kind": kind, "nt": nt, "completed": False,
+                                   "error": repr(e)[:200], "acked": 0, "writes": 0}
+                            whole = False
                         log(f"  {kind} nt={nt} {drill} #{rep + 1}: " + (
-                            "did not complete" if not res["completed"] else "") + " ".join(
+                            "did not complete: " if not res["completed"] else "") + " ".join(
                             f"{k}={res.get(k)}" for k in METRICS[drill]) +
                             f" acked={res['acked']}/{res['writes']}")
                         results.append(res)
@@ -786,7 +804,7 @@ def summarize(results, rt):
                 rs = [r for r in results if r["drill"] == drill and r["nt"] == nt and
                       r["kind"] == kind]
                 done = [r for r in rs if r.get("completed")]
-                entry = {"runs": len(rs), "completed": len(done)}
+                entry = {"runs": len(rs), "completed": len(done), "planned": reps}
                 for mtr in METRICS[drill]:
                     src = rs if mtr == "lost" else done
                     vals = [r[mtr] for r in src if r.get(mtr) is not None]
@@ -813,7 +831,11 @@ def table_rows(summary, rt):
             label = f"{DRILL_TITLE[drill]}, nt {nt}"
 
             def runs(e):
-                return "-" if e is None else f"{e['completed']}/{e['runs']} completed"
+                if e is None:
+                    return "-"
+                skipped = e["planned"] - e["runs"]
+                return f"{e['completed']}/{e['runs']} completed" + (
+                    f", {skipped} skipped (budget)" if skipped > 0 else "")
             rows.append([label, "runs", runs(sh), runs(rd), "", ""])
             for mtr in METRICS[drill]:
                 a = sh.get(mtr) if sh else None
