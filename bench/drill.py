@@ -34,8 +34,10 @@ is reported as "did not complete"), or report a figure it did not measure.
 Environment (besides bench/run.py's): DRILL_REPS (default 5; 1 with BENCH_QUICK=1),
 DRILL_TIMEOUTS=1000,5000 (1000 with BENCH_QUICK=1), DRILL_ONLY=kill,stop,manual,takeover,
 DRILL_KINDS=redis,shoal, DRILL_NODE_ARGS (directives for every node, e.g.
-"--cluster-replica-no-failover yes" to see a drill that does not complete), DRILL_BUDGET seconds for the whole run (default 840: drills that
-would start later are skipped and the table says how many ran), DRILL_OUT (default build/).
+"--cluster-replica-no-failover yes" to see drills that do not complete), DRILL_BUDGET seconds
+for the whole run (default 840: drills that would start later are skipped and the table says
+so), DRILL_OUT (default build/), DRILL_RAW=1 (also drill-raw.json: every sample and write).
+The timeline SVG is drawn by bench/drill_timeline.py.
 Run alone: `/usr/bin/python3 bench/drill.py`.
 """
 import json
@@ -43,17 +45,17 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-REDIS_CLI = os.environ.get("REDIS_CLI", shutil.which("redis-cli") or "redis-cli")
-GNUPLOT = shutil.which("gnuplot") or "gnuplot"
+sys.path.insert(0, str(HERE))
+import drill_timeline  # noqa: E402 - bench/ is not a package
+from drill_cluster import Cluster, Conn, key_slot, one_call, parse_info, parse_nodes, \
+    owner_of  # noqa: E402
 
 DRILLS = ("kill", "stop", "manual", "takeover")
 DRILL_TITLE = {"kill": "kill -9 master", "stop": "SIGSTOP master",
@@ -78,315 +80,11 @@ TARGETS = {("kill", "t_all_ok", 1000): ("<= 1300 (redis ~2248)", 1300),
 WAIT_MS = 100             # WAIT 1 <WAIT_MS> after every SET
 OP_TIMEOUT = 0.2          # the writer's socket timeout (a SIGSTOPped master never answers)
 POLL_INTERVAL = 0.010
-SETTLE_TIMEOUT = 60.0     # a new or recovering cluster must be whole again within this
 
 
 def drill_deadline(nt):
     """Seconds after the fault within which a failover must complete (generous)."""
     return 10.0 + 4.0 * nt / 1000.0
-
-
-# ---------------------------------------------------------------------------------------
-# Small helpers
-# ---------------------------------------------------------------------------------------
-
-def _crc16(data):
-    crc = 0
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-            crc &= 0xFFFF
-    return crc
-
-
-def key_slot(key):
-    k = key.encode()
-    s = k.find(b"{")
-    if s >= 0:
-        e = k.find(b"}", s + 1)
-        if e > s + 1:
-            k = k[s + 1:e]
-    return _crc16(k) % 16384
-
-
-def parse_nodes(text):
-    """CLUSTER NODES -> {id: {port, flags, master, slots [(a, b)], myself}}."""
-    out = {}
-    for line in text.splitlines():
-        f = line.split()
-        if len(f) < 8:
-            continue
-        addr = f[1].split("@")[0]
-        port = int(addr.rsplit(":", 1)[1]) if ":" in addr and addr.rsplit(":", 1)[1] else 0
-        flags = set(f[2].split(","))
-        slots = []
-        for r in f[8:]:
-            if r.startswith("["):
-                continue
-            a, _, b = r.partition("-")
-            slots.append((int(a), int(b or a)))
-        out[f[0]] = {"port": port, "flags": flags, "master": f[3], "slots": slots,
-                     "myself": "myself" in flags, "link": f[7]}
-    return out
-
-
-def parse_info(text):
-    out = {}
-    for line in text.split("\r\n"):
-        if line and not line.startswith("#"):
-            k, _, v = line.partition(":")
-            out[k] = v
-    return out
-
-
-def owner_of(view, slot):
-    for nid, n in view.items():
-        if "master" in n["flags"] and any(a <= slot <= b for a, b in n["slots"]):
-            return nid
-    return None
-
-
-class Conn:
-    """One kept-open RESP connection with a timeout; any error closes it (the next call
-    reconnects). Replies: str (+), '-ERR ...' str, int, bytes, list, None."""
-
-    def __init__(self, port, timeout):
-        self.port, self.timeout = port, timeout
-        self.sock = self.f = None
-
-    def close(self):
-        for x in (self.f, self.sock):
-            try:
-                if x:
-                    x.close()
-            except OSError:
-                pass
-        self.sock = self.f = None
-
-    def calls(self, *cmds):
-        try:
-            if self.sock is None:
-                self.sock = socket.create_connection(("127.0.0.1", self.port), self.timeout)
-                self.sock.settimeout(self.timeout)
-                self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                self.f = self.sock.makefile("rb")
-            req = b""
-            for args in cmds:
-                req += b"*%d\r\n" % len(args) + b"".join(
-                    b"$%d\r\n%s\r\n" % (len(a), a) for a in (str(x).encode() for x in args))
-            self.sock.sendall(req)
-            return [self._parse() for _ in cmds]
-        except (OSError, ValueError, ConnectionError):
-            self.close()
-            raise ConnectionError(f":{self.port} unreachable")
-
-    def call(self, *args):
-        return self.calls(args)[0]
-
-    def _parse(self):
-        line = self.f.readline()
-        if not line.endswith(b"\r\n"):
-            raise ConnectionError("closed mid-reply")
-        t, rest = line[:1], line[1:-2]
-        if t == b"+":
-            return rest.decode()
-        if t == b"-":
-            return "-" + rest.decode()
-        if t == b":":
-            return int(rest)
-        if t == b"$":
-            n = int(rest)
-            return None if n < 0 else self.f.read(n + 2)[:-2]
-        if t == b"*":
-            n = int(rest)
-            return None if n < 0 else [self._parse() for _ in range(n)]
-        raise ConnectionError(f"bad reply {line!r}")
-
-
-def one_call(port, *args, timeout=1.0):
-    c = Conn(port, timeout)
-    try:
-        return c.call(*args)
-    finally:
-        c.close()
-
-
-# ---------------------------------------------------------------------------------------
-# Nodes and the cluster
-# ---------------------------------------------------------------------------------------
-
-class Node:
-    """One shoal-node or redis-server process of a drill cluster, started by us."""
-
-    def __init__(self, rt, kind, workdir, nt, binary):
-        self.rt, self.kind, self.nt, self.binary = rt, kind, nt, binary
-        self.port = rt.free_port()
-        self.dir = Path(workdir) / f"{kind}-{nt}-{self.port}"
-        self.dir.mkdir(parents=True)
-        self.popen = None
-        self.stopped = False          # SIGSTOPped by us and not yet continued
-        self.id = None
-
-    def argv(self):
-        common = ["--port", str(self.port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
-                  "--cluster-config-file", "nodes.conf", "--dir", str(self.dir),
-                  "--logfile", "", "--daemonize", "no",
-                  "--cluster-node-timeout", str(self.nt), "--repl-diskless-sync-delay", "0"]
-        extra = os.environ.get("DRILL_NODE_ARGS", "").split()
-        if self.kind == "shoal":
-            return [self.binary] + common + extra
-        return [self.binary] + common + ["--save", "", "--appendonly", "no"] + extra
-
-    def start(self):
-        with open(self.dir / "server.log", "ab") as logf:
-            self.popen = subprocess.Popen(self.argv(), stdout=logf, stderr=subprocess.STDOUT,
-                                          stdin=subprocess.DEVNULL, cwd=str(self.dir),
-                                          start_new_session=True)
-        self.stopped = False
-        deadline = time.monotonic() + 15
-        while True:
-            if self.popen.poll() is not None:
-                raise self.rt.BenchError(f"{self.kind} :{self.port} exited with "
-                                         f"{self.popen.returncode} at start\n{self.log_tail()}")
-            try:
-                if one_call(self.port, "PING") == "PONG":
-                    break
-            except ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                raise self.rt.BenchError(f"{self.kind} :{self.port} not answering PING")
-            time.sleep(0.05)
-        if self.id is None:
-            v = one_call(self.port, "CLUSTER", "MYID")
-            if not isinstance(v, bytes):
-                raise self.rt.BenchError(f":{self.port} CLUSTER MYID: {v!r}")
-            self.id = v.decode()
-
-    def alive(self):
-        return self.popen is not None and self.popen.poll() is None
-
-    def signal(self, sig):
-        if self.alive():
-            os.kill(self.popen.pid, sig)
-            if sig == signal.SIGSTOP:
-                self.stopped = True
-            elif sig == signal.SIGCONT:
-                self.stopped = False
-
-    def kill9(self):
-        if self.alive():
-            self.popen.kill()
-            self.popen.wait()
-        self.stopped = False
-
-    def stop(self):
-        if not self.alive():
-            return
-        if self.stopped:
-            self.signal(signal.SIGCONT)
-        self.popen.send_signal(signal.SIGTERM)
-        try:
-            self.popen.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.popen.kill()
-            self.popen.wait()
-
-    def log_tail(self, n=15):
-        try:
-            return "\n".join((self.dir / "server.log").read_text(errors="replace")
-                             .splitlines()[-n:])
-        except OSError:
-            return "(no log)"
-
-
-class Cluster:
-    def __init__(self, rt, kind, nt, workdir, binary):
-        self.rt, self.kind, self.nt = rt, kind, nt
-        self.nodes = [Node(rt, kind, workdir, nt, binary) for _ in range(6)]
-        self.by_id = {}
-
-    def create(self):
-        for n in self.nodes:
-            n.start()
-        self.by_id = {n.id: n for n in self.nodes}
-        argv = [REDIS_CLI, "--cluster", "create"] + [f"127.0.0.1:{n.port}" for n in self.nodes] \
-            + ["--cluster-replicas", "1", "--cluster-yes"]
-        try:
-            out = subprocess.run(argv, capture_output=True, text=True, timeout=90,
-                                 stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            raise self.rt.BenchError(f"{self.kind}: redis-cli --cluster create timed out")
-        if out.returncode != 0 or "[OK] All 16384 slots covered" not in out.stdout:
-            raise self.rt.BenchError(f"{self.kind}: redis-cli --cluster create failed: "
-                                     f"{(out.stdout + out.stderr)[-300:]}")
-        return self.settle()
-
-    def close(self):
-        for n in self.nodes:
-            n.stop()
-
-    def shape(self):
-        """[(master, replica, ranges)] when the cluster is whole and agreed; else None.
-        Whole: 6 live nodes answering, every view lists the same 3 slot owners covering all
-        16384 slots and the same replica of each, no fail/pfail flag, cluster_state:ok
-        everywhere, and each replica's link to its master up."""
-        views = []
-        for n in self.nodes:
-            if not n.alive() or n.stopped:
-                return None
-            try:
-                nodes_txt, info_txt = Conn(n.port, 1.0).calls(("CLUSTER", "NODES"),
-                                                               ("CLUSTER", "INFO"))
-            except ConnectionError:
-                return None
-            if not isinstance(nodes_txt, bytes) or not isinstance(info_txt, bytes):
-                return None
-            if parse_info(info_txt.decode()).get("cluster_state") != "ok":
-                return None
-            views.append(parse_nodes(nodes_txt.decode()))
-        keyed = []
-        for v in views:
-            if any(f in x["flags"] for x in v.values() for f in ("fail", "fail?", "handshake")):
-                return None
-            masters = {nid: tuple(sorted(x["slots"])) for nid, x in v.items()
-                       if "master" in x["flags"] and x["slots"]}
-            reps = {nid: x["master"] for nid, x in v.items() if "slave" in x["flags"]}
-            keyed.append((tuple(sorted(masters.items())), tuple(sorted(reps.items()))))
-        if len(set(keyed)) != 1:
-            return None
-        masters, reps = dict(keyed[0][0]), dict(keyed[0][1])
-        if len(masters) != 3 or sum(b - a + 1 for r in masters.values() for a, b in r) != 16384:
-            return None
-        out = []
-        for mid, ranges in sorted(masters.items(), key=lambda kv: kv[1][0]):
-            rs = [r for r, m in reps.items() if m == mid]
-            if len(rs) != 1 or mid not in self.by_id or rs[0] not in self.by_id:
-                return None
-            out.append((self.by_id[mid], self.by_id[rs[0]], list(ranges)))
-        for _, r, _ in out:
-            try:
-                info = one_call(r.port, "INFO", "replication")
-            except ConnectionError:
-                return None
-            if not isinstance(info, bytes) or \
-                    parse_info(info.decode()).get("master_link_status") != "up":
-                return None
-        return out
-
-    def settle(self, timeout=SETTLE_TIMEOUT):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for n in self.nodes:
-                if not n.alive():
-                    raise self.rt.BenchError(f"{self.kind} :{n.port} exited "
-                                             f"({n.popen.returncode})\n{n.log_tail()}")
-            s = self.shape()
-            if s:
-                return s
-            time.sleep(0.05)
-        raise self.rt.BenchError(f"{self.kind} nt={self.nt}: cluster not whole after "
-                                 f"{timeout:.0f} s")
 
 
 # ---------------------------------------------------------------------------------------
@@ -873,115 +571,6 @@ NOTES = [
 ]
 
 
-def timeline(results, outdir, log):
-    """Draws the first completed kill -9 drill at the shortest timeout of each kind as an
-    SVG of per-node states over time (gnuplot)."""
-    picks = []
-    for kind in ("shoal", "redis"):
-        rs = [r for r in results if r["kind"] == kind and r["drill"] == "kill" and
-              r.get("samples")]
-        rs.sort(key=lambda r: (r["nt"], not r["completed"]))
-        if rs:
-            picks.append(rs[0])
-    if not picks:
-        return None
-    states = [("unreachable", "#999999"), ("ok, old owner", "#a6d96a"),
-              ("sees M pfail", "#fee08b"), ("sees M fail", "#fdae61"),
-              ("cluster_state fail", "#d73027"), ("ok, new owner", "#1a9850")]
-    dat = outdir / "drill-timeline.dat"
-    gp = outdir / "drill-timeline.gp"
-    svg = outdir / "drill-timeline.svg"
-    blocks = []
-    xmax = 0
-    for bi, r in enumerate(picks):
-        lines = []
-        ports = r["roles"]["ports"]
-        m_id_owner = r["roles"]["replica_id"]
-        for yi, port in enumerate(ports):
-            smp = [s for s in r["samples"][str(port)] if s[0] >= -300]
-            segs = []
-            for s in smp:
-                t, reach, ok, mflag, owner = s[0], s[1], s[2], s[3], s[4]
-                if not reach:
-                    st = 0
-                elif ok and owner is not None and owner == m_id_owner:
-                    st = 5
-                elif not ok:
-                    st = 4
-                elif mflag == "fail":
-                    st = 3
-                elif mflag == "pfail":
-                    st = 2
-                else:
-                    st = 1
-                if segs and segs[-1][2] == st:
-                    segs[-1][1] = t
-                else:
-                    if segs:
-                        segs[-1][1] = t
-                    segs.append([t, t, st])
-            for a, b, st in segs:
-                lines.append(f"{a} {b} {yi} {st} {int(states[st][1][1:], 16)}")
-            xmax = max(xmax, smp[-1][0] if smp else 0)
-        ops = [o for o in r["ops"] if o[0] >= -300]
-        for o in ops:
-            acked = o[3] and (o[4] or 0) >= 1
-            lines.append(f"{o[1]} {o[1]} 6 {1 if acked else (2 if o[3] else 0)} 0")
-        blocks.append("\n".join(lines))
-    dat.write_text("\n\n\n".join(blocks) + "\n")
-    xmax = min(xmax, max((r.get("t_back") or 0) + (r.get("t_all_ok") or 0) for r in picks)
-               + 500) if any(r.get("t_back") for r in picks) else xmax
-    g = ["set terminal svg size 1100,%d dynamic font 'sans,11'" % (300 * len(picks) + 80),
-         f"set output '{svg}'",
-         f"set multiplot layout {len(picks)},1"]
-    g += ["set termoption noenhanced",
-          "set xlabel 'ms since the fault'", "set yrange [-0.7:6.7]", "set grid x",
-          f"set xrange [-300:{xmax:.0f}]", "set key outside right top"]
-    for bi, r in enumerate(picks):
-        ports = r["roles"]["ports"]
-        labels = []
-        for yi, port in enumerate(ports):
-            role = "M (failed)" if port == r["roles"]["master"] else (
-                "R (its replica)" if port == r["roles"]["replica"] else "")
-            labels.append(f"':{port} {role}' {yi}")
-        labels.append("'writer' 6")
-        g.append("set ytics (" + ", ".join(labels) + ")")
-        g.append(f"set title '{r['kind']} {r['nt']} ms node timeout, {DRILL_TITLE[r['drill']]}: "
-                 f"all ok at {r.get('t_all_ok')} ms, promoted at {r.get('t_promoted')} ms'")
-        g.append("unset arrow")
-        for mtr, color in (("t_fail", "#d73027"), ("t_promoted", "#4575b4"),
-                           ("t_all_ok", "#1a9850")):
-            if r.get(mtr) is not None:
-                g.append(f"set arrow from {r[mtr]},-0.6 to {r[mtr]},6.6 nohead dt 2 "
-                         f"lc rgb '{color}'")
-        plots = [f"'{dat}' index {bi} using (($1+$2)/2):($3 < 6 ? $3 : 1/0):"
-                 "(($2-$1)/2 + 2):(0.32):5 with boxxyerror fs solid 1.0 noborder "
-                 "lc rgb variable notitle"]
-        plots.append(f"'{dat}' index {bi} using 1:($3 == 6 && $4 == 1 ? 6 : 1/0) with points "
-                     "pt 7 ps 0.3 lc rgb '#1a9850' title 'write acked'")
-        plots.append(f"'{dat}' index {bi} using 1:($3 == 6 && $4 == 2 ? 6 : 1/0) with points "
-                     "pt 7 ps 0.3 lc rgb '#fdae61' title 'SET ok, not acked'")
-        plots.append(f"'{dat}' index {bi} using 1:($3 == 6 && $4 == 0 ? 6 : 1/0) with points "
-                     "pt 2 ps 0.3 lc rgb '#d73027' title 'write failed'")
-        for i, (name, color) in enumerate(states):
-            plots.append(f"NaN with boxes fs solid lc rgb '{color}' title '{name}'")
-        for name, color in (("FAIL on all survivors", "#d73027"),
-                            ("replica is master", "#4575b4"), ("all ok", "#1a9850")):
-            plots.append(f"NaN with lines dt 2 lc rgb '{color}' title '{name}'")
-        g.append("plot " + ", \\\n  ".join(plots))
-    g.append("unset multiplot")
-    gp.write_text("\n".join(g) + "\n")
-    try:
-        out = subprocess.run([GNUPLOT, str(gp)], capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        log(f"  gnuplot failed: {e}")
-        return None
-    if out.returncode != 0 or not svg.exists():
-        log(f"  gnuplot failed: {out.stderr[-400:]}")
-        return None
-    return svg
-
-
 def section(b, rt):
     """The `drill` section of bench/run.py (and all of `make drill`)."""
     outdir = Path(os.environ.get("DRILL_OUT", str(rt.REPO / "build")))
@@ -991,7 +580,7 @@ def section(b, rt):
     summary = summarize(results, rt)
     rows = table_rows(summary, rt)
     reps, timeouts, drills, kinds, budget = settings(rt)
-    svg = timeline(results, outdir, rt.log)
+    svg = drill_timeline.draw(results, outdir, rt.log, DRILL_TITLE)
     doc = {
         "settings": {"reps": reps, "node_timeouts": timeouts, "drills": drills, "kinds": kinds,
                      "wait_ms": WAIT_MS, "poll_interval_ms": POLL_INTERVAL * 1000,
@@ -1010,7 +599,6 @@ def section(b, rt):
 
 
 def main():
-    sys.path.insert(0, str(HERE))
     import run as rt
 
     def on_term(signum, frame):
