@@ -151,6 +151,50 @@ def test_kill9_master_replica_takes_over_and_old_master_rejoins(servers):
         assert c.call("GET", keys[0]) == ("v-" + keys[0]).encode()
 
 
+def test_more_up_to_date_replica_wins(servers):
+    """Two replicas of one master with different offsets: the one that has more of the
+    stream ranks first and becomes the master; every acknowledged write survives."""
+    nodes = bh.start_cluster(servers, 7, replicas=1, node_timeout=NT)
+    sh = shards(nodes)
+    rich = [(m, r) for m, r in sh if len(r) == 2]
+    assert len(rich) == 1, [(m.port, [x.port for x in r]) for m, r in sh]
+    victim, (r1, r2) = rich[0]
+    for r in (r1, r2):
+        wait_repl_up(r)
+    # `ahead` gets the larger name, so a win cannot come from a tie broken by name
+    ahead, behind = sorted((r1, r2), key=bh.myid, reverse=True)
+    aid, bid = bh.myid(ahead), bh.myid(behind)
+    # `behind` misses the next writes: it is stopped and its replication link cut (a stopped
+    # process would still find the bytes in its socket buffer), while `ahead` reconnects
+    # and acknowledges them
+    behind.signal(signal.SIGSTOP)
+    try:
+        with victim.raw() as c:
+            assert c.call("CLIENT", "KILL", "TYPE", "replica") == 2
+        wait_repl_up(ahead)
+        keys = write_acked(victim, keys_for(victim, 200))
+        with victim.raw() as c:
+            moff = int(h.info_dict(c.call("INFO", "replication"))["master_repl_offset"])
+        with ahead.raw() as c:
+            h.wait_until(lambda: int(h.info_dict(c.call("INFO", "replication"))["slave_repl_offset"]) >= moff,
+                         10, interval=0.05, what="the up-to-date replica at the master's offset")
+        kill9(victim)
+    finally:
+        behind.signal(signal.SIGCONT)
+    survivors = [s for s in nodes if s is not victim]
+    wait_role(survivors, aid, "master", 15)
+    all_ok(survivors, 15)
+    assert role_of(ahead, bid) == "slave", bh._safe_nodes_text(ahead)
+    assert_keys(ahead, keys)
+    # the other replica follows the winner and gets the writes it missed
+    wait_role(survivors, bid, "slave", 15, master_id=aid)
+    wait_repl_up(behind)
+    with behind.raw() as c:
+        assert c.call("READONLY") == "OK"
+        h.wait_until(lambda: c.call("GET", keys[-1]) == ("v-" + keys[-1]).encode(), 15, interval=0.1,
+                     what="the lagging replica caught up from the new master")
+
+
 def test_sigstop_master_fails_over_and_becomes_replica_on_sigcont(servers):
     nodes, sh = cluster_3_3(servers)
     victim, (heir,) = sh[1]
