@@ -342,6 +342,9 @@ static void rebind_slots(int sender, uint64_t epoch, const uint8_t *bitmap)
         state_fo_replica_changed(S.myself, old);
         save_config();
         S.save_fsync = true;
+        /* Tell everyone at once that we follow the winner (a role change, no
+         * epoch claimed): views agree a round trip after the failover. */
+        state_broadcast_pong();
     } else if ((me->flags & NODE_SLAVE) && me->master >= 0 && (S.nodes[me->master].flags & NODE_SLAVE) &&
                S.nodes[me->master].master >= 0 && S.nodes[me->master].master != S.myself) {
         /* Never a replica of a replica: follow our master's master. */
@@ -722,6 +725,15 @@ void state_bus_link_event(link_event_t *e)
              * (so failure detection still advances); a refused non-blocking
              * connect fails asynchronously and leaves it alone (1.5). */
             if (e->kind == LINK_EV_CONNECT_FAILED && e->sync_failure && S.nodes[idx].ping_sent_ms == 0) {
+                S.nodes[idx].ping_sent_ms = now_ms();
+                S.dirty_soft = true;
+            }
+            /* Faster detection (issue 5): a lost link (a killed peer closes it
+             * at once) starts the failure clock as an unanswered ping would.
+             * Safe: PFAIL still needs node_timeout without a pong, and the
+             * reconnect's PING gets a PONG that clears it if the peer lives. */
+            if (e->kind == LINK_EV_CLOSED && S.nodes[idx].ping_sent_ms == 0 &&
+                !(S.nodes[idx].flags & (NODE_HANDSHAKE | NODE_NOADDR))) {
                 S.nodes[idx].ping_sent_ms = now_ms();
                 S.dirty_soft = true;
             }
