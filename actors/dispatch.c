@@ -447,6 +447,15 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
         reply_error_now(c, cmd, WPAUSE_ERROR);
         return;
     }
+    if ((cmd->flags & CMD_WRITE) && (c->worker->cur->nodes[c->worker->cur->myself].flags & NODE_SLAVE)) {
+        /* A keyed write gets MOVED to the master by routing; one without keys
+         * (FLUSHALL, ...) is refused, as on a read-only Redis replica. */
+        int pos[1];
+        if (cmd_get_keys(cmd, argc, argv, argvlen, pos, 1) == 0) {
+            reply_error_now(c, cmd, "READONLY You can't write against a read only replica.");
+            return;
+        }
+    }
     if ((cmd->flags & CMD_WRITE) && atomic_load_explicit(&g_repl_min_replicas, memory_order_relaxed) > 0 &&
         atomic_load_explicit(&g_repl_good_replicas, memory_order_relaxed) <
             atomic_load_explicit(&g_repl_min_replicas, memory_order_relaxed) &&

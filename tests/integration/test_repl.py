@@ -236,3 +236,21 @@ def test_disk_based_full_sync(servers, mkind, rkind):
     rh.wait_offsets_equal(master, replica)
     rh.assert_same_data(master, replica)
     check_info(master, replica)
+
+
+@pytest.mark.parametrize("kind", ["shoal", "redis"])
+def test_replica_refuses_keyless_writes(servers, kind):
+    """A replica is read-only: FLUSHALL (a write without keys) is refused with READONLY and
+    its data stays; a keyed write is redirected (MOVED) to the master."""
+    master, replica, _ = rh.make_pair(servers, kind, kind)
+    with master.raw() as c:
+        for i in range(50):
+            assert c.call("SET", f"ro:{i}", i) == "OK"
+        assert c.call("WAIT", "1", "5000") == 1
+    with replica.raw() as c:
+        r = c.call("FLUSHALL")
+        assert str(r).startswith("READONLY You can't write"), f"FLUSHALL on a replica -> {r!r}"
+        r = c.call("SET", "ro:1", "x")
+        assert str(r).startswith("MOVED "), f"SET on a replica -> {r!r}"
+        assert c.call("READONLY") == "OK"
+        assert c.call("DBSIZE") == 50
