@@ -727,7 +727,6 @@ static void check_role(void)
                    R.replid2, R.second_offset, R.replid);
         publish();
     }
-    if (replica != was_replica) rt_log_set_role(replica ? 'S' : 'M');   /* log lines say S on a replica */
     was_replica = replica;
 }
 

@@ -190,6 +190,14 @@ void state_publish(void)
     /* A promotion is announced only once durable (state_failover.c). */
     if (state_fo_publish_held()) return;
     update_state();
+    /* Log lines carry S on a replica, M on a master (Redis's format): switch
+     * as soon as the role changes, before anyone logs about the new role. */
+    static int logged_slave = -1;
+    int slave = (S.nodes[S.myself].flags & NODE_SLAVE) != 0;
+    if (slave != logged_slave) {
+        rt_log_set_role(slave ? 'S' : 'M');
+        logged_slave = slave;
+    }
     cluster_snapshot_t *s = calloc(1, sizeof *s);
     if (!s) abort();
     s->nodes = calloc((size_t)S.node_count, sizeof *s->nodes);
