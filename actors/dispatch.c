@@ -169,7 +169,10 @@ static void bump_key_versions(worker_t *w, const cmd_def_t *cmd, int argc, const
     int n = cmd_get_keys(cmd, argc, argv, argvlen, pos, 512);
     for (int i = 0; i < n; i++) {
         uint32_t b = dispatch_watch_bucket(argv[pos[i]], argvlen[pos[i]]);
-        atomic_fetch_add_explicit((_Atomic uint64_t *)&w->key_versions[b], 1, memory_order_relaxed);
+        /* Only the owner thread writes its versions (others read them relaxed):
+         * a plain load and store, no locked read-modify-write on the hot path. */
+        _Atomic uint64_t *v = (_Atomic uint64_t *)&w->key_versions[b];
+        atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + 1, memory_order_relaxed);
     }
 }
 

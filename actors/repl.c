@@ -97,6 +97,7 @@ static struct {
 } R = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 rt_actor_t *repl_actor(void) { return &R.actor; }
+rt_thread_t *repl_thread(void) { return R.thread; }
 
 /* ---------------- chunks ---------------- */
 

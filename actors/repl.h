@@ -74,6 +74,8 @@ int repl_start(const char *loaded_replid, long long loaded_offset);
 void repl_stop(void);
 void repl_status_get(repl_status_t *out);
 rt_actor_t *repl_actor(void);
+/* The replication actor's thread (the replica link actor shares it). */
+rt_thread_t *repl_thread(void);
 
 /* ---- worker side (owner thread of w only) ---- */
 void repl_worker_init(struct worker *w);

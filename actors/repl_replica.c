@@ -1214,13 +1214,17 @@ static void tick(rt_timer_t *t, void *arg)
     }
 }
 
-enum { RMSG_CHECK = 1, RMSG_KILL_MASTER };
+enum { RMSG_CHECK = 1, RMSG_KILL_MASTER, RMSG_START };
 
 static void behaviour(rt_actor_t *self, rt_msg_t *msg)
 {
     (void)self;
     uint32_t type = msg->type;
     free(msg);
+    if (type == RMSG_START) {          /* first message, on our thread: start the tick */
+        rt_timer_start(&L.tick, L.thread, TICK_MS, TICK_MS, tick, NULL);
+        return;
+    }
     if (type == RMSG_KILL_MASTER) {
         /* As Redis does for its master client: close; the next attempt asks for a partial resync. */
         if (L.state == RL_CONNECTED) link_drop("Connection with master lost (killed by CLIENT KILL).", false);
@@ -1246,11 +1250,16 @@ int repl_replica_start(void)
     memset(&L, 0, sizeof L);
     L.fd = -1;
     L.state = RL_NONE;
-    L.thread = rt_thread_create("replica");
+    /* The replication actor's thread: idle on a replica (it only files the
+     * stream into the backlog), and one thread fewer competing for cores. */
+    L.thread = repl_thread();
     if (!L.thread) return -1;
     L.snap_ok = rt_snap_reader_register(&g_cluster_snapshot, &L.snap) == 0;
     rt_actor_init(&L.actor, L.thread, "replica", behaviour, NULL);
     publish();
-    rt_timer_start(&L.tick, L.thread, TICK_MS, TICK_MS, tick, NULL);
-    return rt_thread_start(L.thread) == 0 ? 0 : -1;
+    rt_msg_t *m = calloc(1, sizeof *m);
+    if (!m) return -1;
+    m->type = RMSG_START;
+    rt_send(&L.actor, m);
+    return 0;
 }
