@@ -254,3 +254,19 @@ def test_replica_refuses_keyless_writes(servers, kind):
         assert str(r).startswith("MOVED "), f"SET on a replica -> {r!r}"
         assert c.call("READONLY") == "OK"
         assert c.call("DBSIZE") == 50
+
+
+@pytest.mark.parametrize("kind", ["shoal", "redis"])
+def test_min_replicas_to_write(servers, kind):
+    """min-replicas-to-write: with fewer good replicas than asked, writes get NOREPLICAS;
+    reads still work; with enough, writes succeed again."""
+    master, replica, _ = rh.make_pair(servers, kind, kind)
+    with master.raw() as c:
+        assert c.call("CONFIG", "SET", "min-replicas-to-write", "2") == "OK"
+        h.wait_until(lambda: str(c.call("SET", "mr:a", "1")).startswith("NOREPLICAS"), 5, interval=0.05,
+                     what="SET answered NOREPLICAS with 1 replica and min-replicas-to-write 2")
+        assert c.call("GET", "mr:missing") is None
+        assert c.call("CONFIG", "SET", "min-replicas-to-write", "1") == "OK"
+        h.wait_until(lambda: c.call("SET", "mr:a", "1") == "OK", 5, interval=0.05,
+                     what="SET accepted with 1 good replica and min-replicas-to-write 1")
+        assert c.call("CONFIG", "SET", "min-replicas-to-write", "0") == "OK"
