@@ -453,16 +453,18 @@ static long long used_memory(void)
     return used;
 }
 
-/* Joins the parts into one RDB for offset `at`. Returns a chunk, or NULL. */
-static repl_chunk_t *build_rdb(repl_cut_t *cut, long long at)
+/* The RDB for offset `at` as a list of chunks sent one after the other: the
+ * header with its aux fields, each worker's part as it was encoded (no join
+ * copy: the parts' CRCs are combined), then EOF and the checksum. Returns the
+ * number of chunks (in out[], at most MAX_WORKERS + 2) and their total length,
+ * or 0 if a part failed. */
+static int build_rdb(repl_cut_t *cut, long long at, repl_chunk_t **out, size_t *total)
 {
     uint64_t keys = 0, expires = 0;
-    size_t total = 0;
     for (int i = 0; i < g_nworkers; i++) {
-        if (cut->parts[i].failed) return NULL;
+        if (cut->parts[i].failed) return 0;
         keys += cut->parts[i].keys;
         expires += cut->parts[i].expires;
-        total += cut->parts[i].len;
     }
     rdb_encoder_t e;
     rdb_encoder_init(&e, cut->compress);
@@ -474,24 +476,24 @@ static repl_chunk_t *build_rdb(repl_cut_t *cut, long long at)
         rdb_encode_selectdb(&e, 0);
         rdb_encode_resizedb(&e, keys, expires);
     }
-    size_t head = rdb_encoder_pending(&e);
-    uint8_t *out = malloc(head + total + 9);
-    if (!out || e.failed) abort();
-    memcpy(out, rdb_encoder_data(&e), head);
-    rdb_encoder_drain(&e, head);
-    size_t pos = head;
+    if (e.failed) abort();
+    int n = 0;
+    *total = 0;
+    out[n++] = repl_chunk_copy(rdb_encoder_data(&e), rdb_encoder_pending(&e));
+    rdb_encoder_drain(&e, rdb_encoder_pending(&e));
     for (int i = 0; i < g_nworkers; i++) {
         rdb_part_t *p = &cut->parts[i];
-        if (p->len) memcpy(out + pos, p->data, p->len);
-        pos += p->len;
         rdb_encoder_splice(&e, p->len, p->crc);
+        if (!p->len) continue;
+        out[n++] = repl_chunk_new(p->data, p->len);   /* the chunk owns the part's bytes now */
+        p->data = NULL;
     }
     rdb_encode_eof(&e);
-    size_t tail = rdb_encoder_pending(&e);
-    memcpy(out + pos, rdb_encoder_data(&e), tail);
-    pos += tail;
+    if (e.failed) abort();
+    out[n++] = repl_chunk_copy(rdb_encoder_data(&e), rdb_encoder_pending(&e));
     rdb_encoder_free(&e);
-    return repl_chunk_new(out, pos);
+    for (int i = 0; i < n; i++) *total += out[i]->len;
+    return n;
 }
 
 static void cut_done(repl_cut_msg_t *m)
@@ -500,10 +502,12 @@ static void cut_done(repl_cut_msg_t *m)
     free(m);
     if (++cut->done < g_nworkers) return;
     if (cut->kind == CUT_SYNC) {
-        repl_chunk_t *rdb = build_rdb(cut, cut->offset);
+        repl_chunk_t *chunks[MAX_WORKERS + 2];
+        size_t rdb_len = 0;
+        int nchunks = build_rdb(cut, cut->offset, chunks, &rdb_len);
         for (served_t *s = R.served; s; s = s->next) {
             if (s->state != SND_WAIT_RDB) continue;
-            if (!rdb) {
+            if (!nchunks) {
                 repl_sender_signal(s->sender, RS_CLOSE);
                 continue;
             }
@@ -515,11 +519,11 @@ static void cut_done(repl_cut_msg_t *m)
                 random_id(mark);
                 n = snprintf(head, sizeof head, "$EOF:%s\r\n", mark);
             } else {
-                n = snprintf(head, sizeof head, "$%zu\r\n", rdb->len);
+                n = snprintf(head, sizeof head, "$%zu\r\n", rdb_len);
             }
             repl_sender_send(s->sender, repl_chunk_copy(head, (size_t)n), false);
-            repl_sender_send(s->sender, repl_chunk_ref(rdb), false);
-            R.output_bytes += (long long)(rdb->len + (size_t)n);
+            for (int i = 0; i < nchunks; i++) repl_sender_send(s->sender, repl_chunk_ref(chunks[i]), false);
+            R.output_bytes += (long long)(rdb_len + (size_t)n);
             if (eof) {
                 repl_sender_send(s->sender, repl_chunk_copy(mark, REPL_ID_LEN), false);
             } else {
@@ -530,8 +534,8 @@ static void cut_done(repl_cut_msg_t *m)
             s->ack_ms = rt_mono_ms();
             LOG_NOTICE("Synchronization with replica %s:%d succeeded", s->ip, s->port);
         }
-        if (rdb) repl_chunk_unref(rdb);
-        else LOG_WARNING("Full sync failed: out of memory while encoding the RDB");
+        for (int i = 0; i < nchunks; i++) repl_chunk_unref(chunks[i]);
+        if (!nchunks) LOG_WARNING("Full sync failed: out of memory while encoding the RDB");
     } else {
         remote_cmd_t *rc = R.cut_flush_rc;
         R.cut_flush_rc = NULL;
