@@ -213,7 +213,7 @@ static void run_here(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, c
         atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
         /* relaxed: the flag only turns on in the replication actor's cut, which
          * every worker passes through (a message) before it matters */
-        if (!from_master && atomic_load_explicit(&g_repl_propagate, memory_order_relaxed))
+        if (!from_master && repl_worker_propagates(w))
             repl_propagate_effect(w, cmd, &ctx);
     }
     stats_note_call(w, cmd, usec, reply, start);

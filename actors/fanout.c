@@ -173,7 +173,7 @@ void dispatch_fanout(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t 
             return;
         }
     }
-    if (kind == FAN_FLUSH && atomic_load_explicit(&g_repl_propagate, memory_order_relaxed)) {
+    if (kind == FAN_FLUSH && repl_worker_propagates(c->worker)) {
         /* With replicas the flush is one point in the stream: the replication
          * actor runs it as a cut across all workers. */
         cmd_ctx_t ctx = { .argc = argc, .argv = argv, .argvlen = argvlen, .client = c, .worker = c->worker,

@@ -96,6 +96,9 @@ static struct {
     repl_status_t pub;
 } R = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
+static bool was_replica;
+static void check_role(void);
+
 rt_actor_t *repl_actor(void) { return &R.actor; }
 rt_thread_t *repl_thread(void) { return R.thread; }
 
@@ -579,6 +582,7 @@ static served_t *find_served(repl_sender_t *snd)
 
 static void handle_psync(repl_psync_msg_t *p)
 {
+    check_role();   /* a just-promoted master answers with its new replid */
     served_t *s = calloc(1, sizeof *s);
     if (!s) abort();
     s->sender = repl_sender_new(R.thread, p);
@@ -659,6 +663,7 @@ static void set_history(const repl_id_msg_t *m)
     R.second_offset = -1;
     R.offset = m->offset;
     if (!R.backlog) backlog_create();
+    atomic_store(&g_repl_propagate, 1);   /* replica-mode workers still do not propagate */
     R.histlen = 0;
     R.widx = 0;
     R.need_select = false;
@@ -708,8 +713,6 @@ void repl_request_wait(remote_cmd_t *rc, int numreplicas, long long timeout_ms)
 
 /* ---------------- role changes ---------------- */
 
-static bool was_replica;
-
 static void check_role(void)
 {
     if (!R.snap_ok) return;
@@ -717,9 +720,8 @@ static void check_role(void)
     bool replica = (s->nodes[s->myself].flags & NODE_SLAVE) != 0;
     rt_snap_read_end(&R.snap);
     if (replica && !was_replica) {
-        /* Becoming a replica: stop propagating our own writes (there are none:
-         * writes are redirected) and let our replicas resync from the new history. */
-        atomic_store(&g_repl_propagate, 0);
+        /* Becoming a replica: our workers stop propagating by themselves (their
+         * keyspaces turn to replica mode); our replicas resync from the new history. */
         drop_all_served("we became a replica");
     } else if (!replica && was_replica && R.backlog) {
         /* Promoted: a new history that continues the old one. */
@@ -727,7 +729,6 @@ static void check_role(void)
         R.second_offset = R.offset + 1;
         random_id(R.replid);
         R.need_select = true;
-        atomic_store(&g_repl_propagate, 1);
         LOG_NOTICE("Setting secondary replication ID to %s, valid up to offset: %lld. New replication ID is %s",
                    R.replid2, R.second_offset, R.replid);
         publish();
@@ -770,6 +771,9 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
     switch (msg->type) {
     case RM_FEED: {
         repl_feed_msg_t *m = (repl_feed_msg_t *)msg;
+        /* A worker propagates as soon as its snapshot says we are a master: see
+         * the promotion (new replid) before the first byte of it is filed. */
+        if (was_replica) check_role();
         if (R.backlog && !was_replica) {
             maybe_select();
             stream_append_chunk(repl_chunk_new(m->data, m->len));
@@ -781,7 +785,10 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
     }
     case RM_FEED_MASTER: {
         repl_feed_msg_t *m = (repl_feed_msg_t *)msg;
-        if (!R.backlog) backlog_create();
+        if (!R.backlog) {
+            backlog_create();
+            atomic_store(&g_repl_propagate, 1);   /* replica-mode workers still do not propagate */
+        }
         stream_append_chunk(repl_chunk_new(m->data, m->len));
         free(m);
         break;
@@ -885,7 +892,9 @@ int repl_start(const char *loaded_replid, long long loaded_offset)
     R.max_lag = 10;
     publish();
     rt_thread_add_prepare_hook(R.thread, prepare, NULL);
-    rt_timer_start(&R.cron, R.thread, 100, 100, cron, NULL);
+    /* Once a second is enough: role changes are also checked when a worker's
+     * first write or a PSYNC arrives, and WAIT has a timer of its own. */
+    rt_timer_start(&R.cron, R.thread, 1000, 1000, cron, NULL);
     return rt_thread_start(R.thread);
 }
 

@@ -37,8 +37,10 @@ struct worker;
 #define REPL_ID_LEN 40
 #define REPL_MAX_SHOWN_REPLICAS 32
 
-/* Nonzero while writes must be propagated: we are a master and a backlog
- * exists. Workers read it (relaxed) before buffering anything. */
+/* Nonzero once a backlog exists. A worker propagates a write when this is set
+ * and its keyspace is not in replica mode (repl_worker_propagates): the role
+ * comes from the worker's own snapshot, so a promoted replica's first write
+ * is already in the stream. */
 extern _Atomic int g_repl_propagate;
 /* master_repl_offset as last published by the replication actor (a replica's
  * is its processed offset): the bus header's offset field. */
@@ -79,6 +81,8 @@ rt_thread_t *repl_thread(void);
 
 /* ---- worker side (owner thread of w only) ---- */
 void repl_worker_init(struct worker *w);
+/* True if writes executed on w now must go into the stream (see g_repl_propagate). */
+bool repl_worker_propagates(const struct worker *w);
 /* Appends one command (as a RESP array of bulk strings) to w's buffer. */
 void repl_propagate(struct worker *w, int argc, const uint8_t **argv, const size_t *argvlen);
 /* Convenience for rewritten commands built from C strings and byte ranges. */

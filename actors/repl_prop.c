@@ -30,6 +30,13 @@ typedef struct repl_wbuf {
     int multi_count;
 } repl_wbuf_t;
 
+bool repl_worker_propagates(const worker_t *w)
+{
+    /* relaxed: the flag turns on in the replication actor's first cut, which
+     * every worker passes through (a message) before it can matter */
+    return atomic_load_explicit(&g_repl_propagate, memory_order_relaxed) && !ks_replica_mode(w->ks);
+}
+
 void repl_worker_init(worker_t *w)
 {
     w->repl = calloc(1, sizeof *w->repl);

@@ -420,7 +420,7 @@ static void snap_enter(worker_t *w)
 static void on_key_expired(void *arg, const uint8_t *key, size_t len)
 {
     worker_t *w = arg;
-    if (atomic_load_explicit(&g_repl_propagate, memory_order_relaxed)) repl_propagate_del(w, key, len);
+    if (repl_worker_propagates(w)) repl_propagate_del(w, key, len);
 }
 
 void worker_keyspace_adopted(worker_t *w)
