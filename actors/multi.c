@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "actors/repl_internal.h"
 #include "actors/client.h"
 #include "actors/commands.h"
 #include "actors/dispatch.h"
@@ -169,8 +170,20 @@ static bool watch_ok_here(worker_t *w, const txn_t *t)
     return true;
 }
 
-/* Runs the transaction forward until it must wait for another actor or ends. */
+static void txn_step_inner(client_t *c);
+
+/* Runs the transaction forward until it must wait for another actor or ends.
+ * The effects of the commands run here in one go leave as one MULTI ... EXEC
+ * (parts run on another worker are wrapped there). */
 static void txn_step(client_t *c)
+{
+    worker_t *w = c->worker;
+    repl_multi_begin(w);
+    txn_step_inner(c);
+    repl_multi_end(w);
+}
+
+static void txn_step_inner(client_t *c)
 {
     txn_t *t = c->txn;
     worker_t *w = c->worker;
