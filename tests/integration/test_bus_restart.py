@@ -99,8 +99,9 @@ def test_forget_and_reset_hard(servers):
 
     # RESET HARD on a node without slots: new ID, epochs 0, it knows only itself and
     # is a master again.
-    info = bh.cluster_info(d)
-    assert int(info["cluster_current_epoch"]) > 0, info
+    # (the cluster's currentEpoch reaches d with the first PING/PONG after the handshake)
+    h.wait_until(lambda: int(bh.cluster_info(d)["cluster_current_epoch"]) > 0, 10, interval=0.05,
+                 what=f"the new node learning the cluster's currentEpoch: {bh.cluster_info(d)}")
     with d.raw() as conn:
         assert conn.call("CLUSTER", "RESET", "HARD") == "OK"
     idd_new = bh.myid(d)
