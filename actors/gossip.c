@@ -52,8 +52,19 @@ static void fill_entry(const node_view_t *n, bus_gossip_t *g)
 
 /* Builds into *buf (grown as needed, kept by the caller for reuse). `full`
  * selects our larger gossip section; otherwise 7.0.15's max(3, N/10). */
+/* The last reply frame a thread built: while the snapshot, the entry count and
+ * the extensions stay the same, its header and extension bytes are still
+ * right and only the gossip entries are written again (a PING flood then
+ * costs no header encoding per PONG). */
+typedef struct reply_memo {
+    uint64_t version;         /* snapshot version, 0 = none */
+    unsigned type;
+    int count;
+    size_t next, len;
+} reply_memo_t;
+
 static size_t build(const cluster_snapshot_t *s, unsigned type, bool full, uint8_t **buf, size_t *cap,
-                    int **picked, size_t *picked_cap)
+                    int **picked, size_t *picked_cap, reply_memo_t *memo)
 {
     int n = s->node_count;
     int freshnodes = n - 2;
@@ -101,15 +112,18 @@ static size_t build(const cluster_snapshot_t *s, unsigned type, bool full, uint8
         fill_entry(v, &g[count++]);
         pfail_wanted--;
     }
+    const node_view_t *me = &s->nodes[s->myself];
+    size_t next = me->hostname[0] ? 1 : 0;
+    if (memo && memo->version == s->version && memo->type == type && memo->count == count && memo->next == next &&
+        *buf && *cap >= memo->len) {
+        for (int i = 0; i < count; i++) bus_gossip_encode(*buf + BUS_HEADER_LEN + (size_t)i * BUS_GOSSIP_LEN, &g[i]);
+        if (g != stackbuf) free(g);
+        return memo->len;
+    }
     bus_header_t hdr;
     gossip_header(s, &hdr);
     bus_ext_t ext;
-    size_t next = 0;
-    const node_view_t *me = &s->nodes[s->myself];
-    if (me->hostname[0]) {
-        bus_ext_hostname(&ext, me->hostname);
-        next = 1;
-    }
+    if (next) bus_ext_hostname(&ext, me->hostname);
     size_t len = bus_ping_len((unsigned)count, next ? &ext : NULL, next);
     if (*cap < len) {
         uint8_t *nb = realloc(*buf, len);
@@ -119,6 +133,7 @@ static size_t build(const cluster_snapshot_t *s, unsigned type, bool full, uint8
     }
     size_t got = bus_build_ping(*buf, *cap, &hdr, type, g, (unsigned)count, next ? &ext : NULL, next);
     if (g != stackbuf) free(g);
+    if (memo) *memo = (reply_memo_t){ got ? s->version : 0, type, count, next, got };
     return got;
 }
 
@@ -128,7 +143,7 @@ size_t gossip_build(const cluster_snapshot_t *s, unsigned type, uint8_t **out)
     size_t cap = 0;
     int *picked = NULL;
     size_t picked_cap = 0;
-    size_t len = build(s, type, true, &buf, &cap, &picked, &picked_cap);
+    size_t len = build(s, type, true, &buf, &cap, &picked, &picked_cap, NULL);
     free(picked);
     if (!len) { free(buf); buf = NULL; }
     *out = buf;
@@ -140,9 +155,10 @@ static __thread uint8_t *reply_buf;
 static __thread size_t reply_cap;
 static __thread int *reply_picked;
 static __thread size_t reply_picked_cap;
+static __thread reply_memo_t reply_memo;
 
 const uint8_t *gossip_build_reply(const cluster_snapshot_t *s, size_t *len)
 {
-    *len = build(s, BUS_PONG, false, &reply_buf, &reply_cap, &reply_picked, &reply_picked_cap);
+    *len = build(s, BUS_PONG, false, &reply_buf, &reply_cap, &reply_picked, &reply_picked_cap, &reply_memo);
     return *len ? reply_buf : NULL;
 }

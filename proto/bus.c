@@ -7,6 +7,7 @@
  * whose declared lengths point outside it (see bus.h for where we are
  * stricter than 7.0.15 for that reason).
  */
+#include <stddef.h>
 #include <string.h>
 #include "proto/bus.h"
 #include "proto/bus_wire.h"
@@ -126,7 +127,14 @@ static void copy_name(char *dst, const uint8_t *src)
     dst[BUS_NAME_LEN] = '\0';
 }
 
+static void header_decode(const uint8_t *p, bus_header_t *h, bool with_slots);
+
 void bus_header_decode(const uint8_t *p, bus_header_t *h)
+{
+    header_decode(p, h, true);
+}
+
+static void header_decode(const uint8_t *p, bus_header_t *h, bool with_slots)
 {
     h->totlen = bw_get32(p + BW_TOTLEN);
     h->ver = bw_get16(p + BW_VER);
@@ -137,7 +145,7 @@ void bus_header_decode(const uint8_t *p, bus_header_t *h)
     h->config_epoch = bw_get64(p + BW_CFG_EPOCH);
     h->offset = bw_get64(p + BW_OFFSET);
     copy_name(h->sender, p + BW_SENDER);
-    memcpy(h->myslots, p + BW_MYSLOTS, BUS_SLOT_BYTES);
+    if (with_slots) memcpy(h->myslots, p + BW_MYSLOTS, BUS_SLOT_BYTES);
     h->has_master = !bus_name_is_null(p + BW_SLAVEOF);
     copy_name(h->slaveof, p + BW_SLAVEOF);
     copy_strfield(h->myip, p + BW_MYIP, BUS_IP_LEN);
@@ -286,16 +294,38 @@ static int decode_ping(const uint8_t *buf, uint32_t totlen, bus_msg_t *m)
     return expected == totlen ? BUS_OK : BUS_ERR_LENGTH;
 }
 
+/* A frame whose header is not decoded: a zero header, with totlen when known. */
+static int header_error(bus_msg_t *m, uint32_t totlen, int err)
+{
+    memset(&m->hdr, 0, sizeof m->hdr);
+    m->hdr.totlen = totlen;
+    return err;
+}
+
+static int decode(const uint8_t *buf, size_t len, bus_msg_t *m, bool with_slots);
+
 int bus_decode(const uint8_t *buf, size_t len, bus_msg_t *m)
 {
-    memset(m, 0, sizeof *m);
-    if (len < 8) return BUS_ERR_TRUNCATED;
-    if (memcmp(buf, BUS_SIG, 4) != 0) return BUS_ERR_SIG;
+    return decode(buf, len, m, true);
+}
+
+int bus_decode_noslots(const uint8_t *buf, size_t len, bus_msg_t *m)
+{
+    return decode(buf, len, m, false);
+}
+
+static int decode(const uint8_t *buf, size_t len, bus_msg_t *m, bool with_slots)
+{
+    /* Everything but the header, which bus_header_decode writes in full (it
+     * holds the 2 KB slot bitmap: not clearing it first halves the bytes
+     * touched per frame). */
+    memset(&m->sender_valid, 0, sizeof *m - offsetof(bus_msg_t, sender_valid));
+    if (len < 8) return header_error(m, 0, BUS_ERR_TRUNCATED);
+    if (memcmp(buf, BUS_SIG, 4) != 0) return header_error(m, 0, BUS_ERR_SIG);
     uint32_t totlen = bw_get32(buf + BW_TOTLEN);
-    m->hdr.totlen = totlen;
-    if (totlen < BUS_HEADER_LEN) return BUS_ERR_SHORT;
-    if (len < totlen) return BUS_ERR_TRUNCATED;
-    bus_header_decode(buf, &m->hdr);
+    if (totlen < BUS_HEADER_LEN) return header_error(m, totlen, BUS_ERR_SHORT);
+    if (len < totlen) return header_error(m, totlen, BUS_ERR_TRUNCATED);
+    header_decode(buf, &m->hdr, with_slots);
     m->sender_valid = bus_name_is_valid(buf + BW_SENDER);
     m->body = buf + BW_DATA;
     m->body_len = totlen - BUS_HEADER_LEN;

@@ -245,6 +245,10 @@ int bus_frame_check(const uint8_t *buf, size_t len, uint32_t max_payload, uint32
  * logging), and nothing else is meaningful. Unknown types decode as BUS_OK
  * with only the header and body view. */
 int bus_decode(const uint8_t *buf, size_t len, bus_msg_t *out);
+/* As bus_decode, with the same result, but out->hdr.myslots is left as it
+ * was: for readers that only judge frames (the link's stream), it saves
+ * copying the 2 KB slot bitmap of every frame. */
+int bus_decode_noslots(const uint8_t *buf, size_t len, bus_msg_t *out);
 
 /* Decodes header fields from the first BUS_HEADER_LEN bytes (no validation). */
 void bus_header_decode(const uint8_t *p, bus_header_t *out);

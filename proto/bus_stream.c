@@ -45,7 +45,7 @@ static int deliver(const uint8_t *p, uint32_t len, bus_stream_frame_t *f, bus_ms
     f->data = p;
     f->len = len;
     f->type = frame_type(p);
-    f->result = bus_decode(p, len, msg);
+    f->result = bus_decode_noslots(p, len, msg);   /* judged only: the slot bitmap is not copied */
     return BUS_STREAM_FRAME;
 }
 

@@ -70,7 +70,8 @@ void bus_stream_feed(bus_stream_t *s, const uint8_t *chunk, size_t len);
 
 /* Splits off the next frame. On BUS_STREAM_FRAME, `frame` describes it and
  * `msg` holds its decoding when frame->result is BUS_OK (views into
- * frame->data). Returns BUS_STREAM_MORE once the chunk is used up. */
+ * frame->data; msg->hdr.myslots excepted: it is not copied, see
+ * bus_decode_noslots). Returns BUS_STREAM_MORE once the chunk is used up. */
 int bus_stream_next(bus_stream_t *s, bus_stream_frame_t *frame, bus_msg_t *msg);
 
 /* Bytes of a cut frame held between chunks (for memory accounting). */
