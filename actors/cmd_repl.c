@@ -15,6 +15,7 @@
 #include "actors/client.h"
 #include "actors/commands.h"
 #include "actors/dispatch.h"
+#include "actors/keyspace.h"
 #include "actors/repl.h"
 #include "actors/repl_internal.h"
 #include "actors/state.h"
@@ -25,18 +26,8 @@ static bool arg_is(const uint8_t *a, size_t n, const char *s)
     return strlen(s) == n && !strncasecmp((const char *)a, s, n);
 }
 
-static bool parse_ll(const uint8_t *s, size_t n, long long *out)
-{
-    char buf[32];
-    if (n == 0 || n >= sizeof buf) return false;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    char *end;
-    long long v = strtoll(buf, &end, 10);
-    if (*end) return false;
-    *out = v;
-    return true;
-}
+/* Integers as Redis reads them (string2ll): the keyspace module has the rule. */
+static bool parse_ll(const uint8_t *s, size_t n, long long *out) { return ks_str_to_ll(s, n, out); }
 
 void cmd_replconf(cmd_ctx_t *ctx)
 {

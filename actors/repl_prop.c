@@ -23,8 +23,7 @@
 #include "actors/worker.h"
 
 typedef struct repl_wbuf {
-    uint8_t *data;
-    size_t len, cap;
+    resp_buf_t out;           /* RESP arrays of bulk strings, as the stream carries them */
     bool in_multi;
     size_t multi_mark;        /* where the transaction's effects start */
     int multi_count;
@@ -41,56 +40,15 @@ void repl_worker_init(worker_t *w)
 {
     w->repl = calloc(1, sizeof *w->repl);
     if (!w->repl) abort();
-}
-
-static void wb_reserve(repl_wbuf_t *b, size_t more)
-{
-    if (b->len + more <= b->cap) return;
-    size_t cap = b->cap ? b->cap * 2 : 4096;
-    while (cap < b->len + more) cap *= 2;
-    b->data = realloc(b->data, cap);
-    if (!b->data) abort();
-    b->cap = cap;
-}
-
-static void wb_put(repl_wbuf_t *b, const void *p, size_t n)
-{
-    wb_reserve(b, n);
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-}
-
-static void wb_head(repl_wbuf_t *b, char kind, size_t n)
-{
-    /* "*3\r\n" / "$5\r\n": digits written back to front (hot path: no snprintf) */
-    char tmp[32];
-    char *p = tmp + sizeof tmp;
-    *--p = '\n';
-    *--p = '\r';
-    do {
-        *--p = (char)('0' + n % 10);
-        n /= 10;
-    } while (n);
-    *--p = kind;
-    wb_put(b, p, (size_t)(tmp + sizeof tmp - p));
-}
-
-static void wb_bulk(repl_wbuf_t *b, const void *p, size_t n)
-{
-    wb_head(b, '$', n);
-    wb_reserve(b, n + 2);
-    memcpy(b->data + b->len, p, n);
-    b->data[b->len + n] = '\r';
-    b->data[b->len + n + 1] = '\n';
-    b->len += n + 2;
+    resp_buf_init(&w->repl->out, 2);
 }
 
 void repl_propagate(worker_t *w, int argc, const uint8_t **argv, const size_t *argvlen)
 {
     repl_wbuf_t *b = w->repl;
     if (!b) return;
-    wb_head(b, '*', (size_t)argc);
-    for (int i = 0; i < argc; i++) wb_bulk(b, argv[i], argvlen[i]);
+    resp_add_array(&b->out, argc);
+    for (int i = 0; i < argc; i++) resp_add_bulk(&b->out, argv[i], argvlen[i]);
     if (b->in_multi) b->multi_count++;
 }
 
@@ -106,7 +64,7 @@ void repl_multi_begin(worker_t *w)
     repl_wbuf_t *b = w->repl;
     if (!b) return;
     b->in_multi = true;
-    b->multi_mark = b->len;
+    b->multi_mark = b->out.len;
     b->multi_count = 0;
 }
 
@@ -119,26 +77,24 @@ void repl_multi_end(worker_t *w)
     if (b->multi_count < 2) return;
     static const char multi[] = "*1\r\n$5\r\nMULTI\r\n";
     static const char exec[] = "*1\r\n$4\r\nEXEC\r\n";
-    size_t ml = sizeof multi - 1;
-    wb_reserve(b, ml);
-    memmove(b->data + b->multi_mark + ml, b->data + b->multi_mark, b->len - b->multi_mark);
-    memcpy(b->data + b->multi_mark, multi, ml);
-    b->len += ml;
-    wb_put(b, exec, sizeof exec - 1);
+    size_t ml = sizeof multi - 1, tail = b->out.len - b->multi_mark;
+    resp_buf_append(&b->out, multi, ml);   /* room at the end, then moved into place */
+    memmove(b->out.data + b->multi_mark + ml, b->out.data + b->multi_mark, tail);
+    memcpy(b->out.data + b->multi_mark, multi, ml);
+    resp_buf_append(&b->out, exec, sizeof exec - 1);
 }
 
 void repl_flush(worker_t *w)
 {
     repl_wbuf_t *b = w->repl;
-    if (!b || b->len == 0 || b->in_multi) return;
+    if (!b || b->out.len == 0 || b->in_multi) return;
     repl_feed_msg_t *m = malloc(sizeof *m);
     if (!m) abort();
     memset(&m->hdr, 0, sizeof m->hdr);
     m->hdr.type = RM_FEED;
-    m->data = b->data;        /* hand the buffer over; start a fresh one */
-    m->len = b->len;
-    b->data = NULL;
-    b->len = b->cap = 0;
+    m->data = (uint8_t *)b->out.data;   /* hand the buffer over; start a fresh one */
+    m->len = b->out.len;
+    resp_buf_init(&b->out, 2);
     rt_send(repl_actor(), &m->hdr);
 }
 
