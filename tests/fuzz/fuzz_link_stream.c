@@ -9,7 +9,7 @@
  * same way (need more, or close with the same reason), which checks that the
  * gathering of cut frames is invisible. Every handed-out frame must have
  * passed the framer, and the gathering buffer must never exceed one frame.
- * The raw vectors of spec/vectors are good seeds (no prefix needed).
+ * The raw vectors of tests/vectors are good seeds (no prefix needed).
  *
  * Build: make build/fuzz/fuzz_link_stream
  * Must never keep state between inputs.

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import helpers as h
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "spec" / "vectors"
+VECTORS = Path(__file__).resolve().parents[1] / "vectors"  # tests/vectors
 
 # --- bus constants (cluster-bus.md §2.2, §3.1, §3.8, §3.9) -----------------
 HDR_LEN = 2256

@@ -1,5 +1,5 @@
 /* test_bus.c - unit tests of the cluster-bus codec (proto/bus.h) against the
- * frames captured from redis-server 7.0.15 (spec/vectors/README.md lists the
+ * frames captured from redis-server 7.0.15 (tests/vectors/README.md lists the
  * field values checked here), the two multi-frame streams through the framer,
  * byte-identical re-encoding, and malformed input.
  *
@@ -30,8 +30,8 @@ static const char *const single_vectors[] = {
 
 static uint8_t *load(const char *name, size_t *len)
 {
-    char path[256];
-    snprintf(path, sizeof path, "../shared/spec/vectors/%s", name);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", SHOAL_VECTORS_DIR, name);
     return unit_read_file(path, len);
 }
 

@@ -1,7 +1,7 @@
 /* test_link.c - the peer link layer (actors/link.c, link_listen.c) over real
  * loopback sockets: runtime threads run in-process, the bus listener is on a
  * free port, and the test plays the peer with plain blocking sockets and the
- * captured 7.0.15 frames of spec/vectors. A stub actor stands in for the
+ * captured 7.0.15 frames of tests/vectors. A stub actor stands in for the
  * state actor and queues every event and frame it gets for the test to check.
  *
  * The PONG answers come from the real gossip_build over a one-node snapshot
@@ -265,8 +265,8 @@ static bool sees_eof(int fd)
 
 static uint8_t *vector(const char *name, size_t *len)
 {
-    char path[256];
-    snprintf(path, sizeof path, "../shared/spec/vectors/%s", name);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", SHOAL_VECTORS_DIR, name);
     return unit_read_file(path, len);
 }
 

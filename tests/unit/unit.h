@@ -26,8 +26,14 @@ void unit_fail(const char *file, int line, const char *expr);
     if (!_a || !_b || strcmp(_a, _b) != 0) { char _m[512]; snprintf(_m, sizeof _m, "%s == %s (\"%.200s\" != \"%.200s\")", #a, #b, _a ? _a : "(null)", _b ? _b : "(null)"); unit_fail(__FILE__, __LINE__, _m); } } while (0)
 #define CHECK_MEM(a, b, n) CHECK(memcmp((a), (b), (n)) == 0)
 
-/* Path of a file under ../shared/spec/vectors (relative to the repo root, where tests run). */
-#define VECTOR_PATH(name) "../shared/spec/vectors/" name
+/* The captured redis-server 7.0.15 vectors (tests/vectors/README.md). The
+ * Makefile passes the absolute directory so the runner works from any cwd;
+ * without it the path is relative to the repository root. */
+#ifndef SHOAL_VECTORS_DIR
+#define SHOAL_VECTORS_DIR "tests/vectors"
+#endif
+/* Path of a file under tests/vectors, as a string literal. */
+#define VECTOR_PATH(name) SHOAL_VECTORS_DIR "/" name
 
 /* Reads a whole file into a malloc'ed buffer; returns NULL on error. */
 unsigned char *unit_read_file(const char *path, size_t *len);
