@@ -491,6 +491,9 @@ void client_process_input(client_t *c)
            c->qpos < c->qlen &&
            c->pending_count < MAX_PENDING_PER_CLIENT) {
         c->parser.authenticated = (c->flags & CLIENT_AUTHENTICATED) != 0;
+        /* Read each time, not copied at accept: CONFIG SET proto-max-bulk-len
+         * applies to connections already open, as in Redis. */
+        c->parser.max_bulk_len = config_proto_max_bulk_len();
         const uint8_t *start = c->qbuf + c->qpos;
         int r = resp_parse(&c->parser, start, c->qlen - c->qpos);
         if (r == RESP_PARSE_MORE) break;
