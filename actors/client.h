@@ -56,6 +56,7 @@ typedef struct client {
     bool in_input;                        /* inside client_process_input (no re-entry) */
     int proto;                            /* 2 or 3 */
     char addr[64], laddr[64];
+    bool local;                           /* unix socket, 127.0.0.1 or ::1 (protect.h) */
     char name[128];
     long long created_ms, last_interaction_ms;
     const char *last_cmd;                 /* "NULL" before the first command */

@@ -7,6 +7,8 @@
  * workers' connections go through worker messages in client_cmds.c).
  */
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,8 +252,12 @@ void cmd_debug(cmd_ctx_t *ctx)
         buf[n] = '\0';
         char *end;
         double secs = strtod(buf, &end);
-        if (*end || secs < 0) {
+        if (ctx->argvlen[2] >= sizeof buf || *end || end == buf || !isfinite(secs) || secs < 0) {
             resp_add_error(ctx->reply, "ERR value is not a valid float");
+            return;
+        }
+        if (secs > (double)(LLONG_MAX / 1000000)) {   /* Redis converts to microseconds in a long long */
+            resp_add_error(ctx->reply, "ERR value is out of range");
             return;
         }
         struct timespec ts = { (time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9) };
@@ -348,7 +354,7 @@ void cmd_config_set(cmd_ctx_t *ctx)
 {
     resp_buf_t tmp;
     resp_buf_init(&tmp, ctx->reply->proto);
-    config_cmd_set(&tmp, ctx->argc - 2, ctx->argv + 2, ctx->argvlen + 2, true);
+    config_cmd_set(&tmp, ctx->argc - 2, ctx->argv + 2, ctx->argvlen + 2, ctx->client && ctx->client->local);
     bool announce = false;
     for (int i = 2; i < ctx->argc; i += 2)
         if (ctx->argvlen[i] > 16 && !strncasecmp((const char *)ctx->argv[i], "cluster-announce", 16)) announce = true;

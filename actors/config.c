@@ -550,6 +550,7 @@ long long config_maxclients(void) { return cfg_value_num(CONFIG_MAXCLIENTS); }
 int config_hz(void) { return (int)cfg_value_num(CONFIG_HZ); }
 long long config_timeout_seconds(void) { return cfg_value_num(CONFIG_TIMEOUT); }
 int config_enable_debug_command(void) { return (int)cfg_value_num(CONFIG_ENABLE_DEBUG_COMMAND); }
+bool config_protected_mode(void) { return cfg_value_num(CONFIG_PROTECTED_MODE) != 0; }
 
 int config_bind(char addrs[][CONFIG_ADDR_MAX], int max)
 {

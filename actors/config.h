@@ -184,6 +184,7 @@ long long config_maxclients(void);
 int config_hz(void);                                       /* already clamped to 1..500 */
 long long config_timeout_seconds(void);                    /* client idle timeout, 0 = never */
 int config_enable_debug_command(void);                     /* enum config_protected_action */
+bool config_protected_mode(void);
 
 /* Any directive by name (aliases accepted, case-insensitive): writes the
  * value exactly as CONFIG GET shows it. Returns the length, or -1 if there

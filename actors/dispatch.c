@@ -13,9 +13,11 @@
 
 #include "actors/batch.h"
 #include "actors/client.h"
+#include "actors/commands.h"
 #include "actors/config.h"
 #include "actors/dispatch.h"
 #include "actors/keyspace.h"
+#include "actors/protect.h"
 #include "actors/repl.h"
 #include "actors/repl_internal.h"
 #include "actors/state.h"
@@ -408,6 +410,12 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
     }
     const cmd_def_t *top = cmd->parent ? cmd->parent : cmd;
     c->last_cmd_def = cmd;
+    /* Checked before AUTH, as 7.0.15 does: enable-debug-command gates DEBUG. */
+    if (top->handler == cmd_debug && !protect_allows(config_enable_debug_command(), c->local)) {
+        reply_error_now(c, cmd, PROTECT_DEBUG_REFUSED);
+        if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
+        return;
+    }
     if (!(c->flags & CLIENT_AUTHENTICATED) && !(cmd->flags & CMD_NO_AUTH) && !(top->flags & CMD_NO_AUTH)) {
         reply_error_now(c, cmd, "NOAUTH Authentication required.");
         if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;

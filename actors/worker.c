@@ -30,6 +30,7 @@
 #include "actors/repl_internal.h"
 #include "actors/state.h"
 #include "actors/worker.h"
+#include "actors/protect.h"
 #include "actors/wpause.h"
 #include "runtime/log.h"
 
@@ -336,10 +337,19 @@ static _Atomic unsigned g_next_worker;
 static void adopt_connection(worker_t *w, int fd, const struct sockaddr_storage *ss)
 {
     struct ev_loop *loop = rt_thread_loop(w->thread);
+    bool local = protect_peer_is_local(ss);
+    if (protect_refuses_connection(local)) {
+        protect_send_denied(fd);
+        close(fd);
+        atomic_fetch_sub_explicit(&w->stats.connected_clients, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&w->stats.rejected_connections, 1, memory_order_relaxed);
+        return;
+    }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     client_t *c = calloc(1, sizeof *c);
     if (!c) { close(fd); return; }
+    c->local = local;
     c->worker = w;
     c->id = atomic_fetch_add(&g_next_client_id, 1);
     c->fd = fd;
