@@ -175,11 +175,12 @@ void dispatch_fanout(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t 
     }
     if (kind == FAN_FLUSH && repl_worker_propagates(c->worker)) {
         /* With replicas the flush is one point in the stream: the replication
-         * actor runs it as a cut across all workers. */
+         * actor runs it as a cut across all workers. The client stays blocked
+         * (dispatch_defer_nosend) until the cut is done, so its next command
+         * sees the empty keyspace, and the slot's completion unblocks it. */
         cmd_ctx_t ctx = { .argc = argc, .argv = argv, .argvlen = argvlen, .client = c, .worker = c->worker,
                           .now_ms = rt_now_ms() };
         remote_cmd_t *rc = dispatch_defer_nosend(&ctx, RM_FLUSH);
-        rc->slot->blocks_client = false;
         rt_send(repl_actor(), &rc->hdr);
         return;
     }
