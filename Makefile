@@ -6,6 +6,8 @@ CFLAGS  := $(CSTD) -O2 -g $(WARN) -I. -MMD -MP -pthread
 LDLIBS  := -lck -lev -lssl -lcrypto -llzf -lm -pthread
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 PY      := /usr/bin/python3
+# bash for `set -o pipefail` in the test recipes: a test's exit status must survive `| tee`.
+SHELL   := /bin/bash
 
 PROTO_SRC   := $(wildcard proto/*.c)
 RUNTIME_SRC := $(wildcard runtime/*.c)
@@ -56,19 +58,32 @@ build/asan/tests/%.o: CFLAGS += -DSHOAL_VECTORS_DIR='"$(CURDIR)/tests/vectors"'
 build/unit-tests: $(ASAN_OBJ)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
-unit: build/unit-tests
+# What `unit`, `integration` and `test` run and where they write; overridable so that
+# tests/integration/test_make.py can check the exit statuses with a failing test of its own.
+UNIT_BIN          ?= build/unit-tests
+UNIT_LOG          ?= $(CURDIR)/build/unit.log
+INTEGRATION_ARGS  ?= .
+INTEGRATION_LOG   ?= $(CURDIR)/build/integration.log
+INTEGRATION_XML   ?= $(CURDIR)/build/integration.xml
+
+# Both exit non-zero when a test fails (pipefail keeps the runner's status through tee).
+unit: $(UNIT_BIN)
 	@mkdir -p build
-	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build/unit-tests | tee build/unit.log; true
+	@set -o pipefail; ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(UNIT_BIN) | tee $(UNIT_LOG)
 
 integration: bin/shoal-node
 	@mkdir -p build
-	@cd tests/integration && $(PY) -m pytest -q -p no:cacheprovider --junitxml=../../build/integration.xml . 2>&1 | tee ../../build/integration.log; true
+	@set -o pipefail; cd tests/integration && \
+	  $(PY) -m pytest -q -p no:cacheprovider --junitxml=$(INTEGRATION_XML) $(INTEGRATION_ARGS) 2>&1 | tee $(INTEGRATION_LOG)
 
-# Runs unit tests (ASan+UBSan) and integration tests, then one summary line.
-test: deps bin/shoal-node build/unit-tests
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory integration
-	@$(PY) tests/summary.py build/unit.log build/integration.xml
+# Runs unit tests (ASan+UBSan) and integration tests, then one summary line; both halves run
+# even when the first fails, and the target fails if either did.
+test: deps bin/shoal-node $(UNIT_BIN)
+	@rc=0; \
+	$(MAKE) --no-print-directory unit || rc=1; \
+	$(MAKE) --no-print-directory integration || rc=1; \
+	$(PY) tests/summary.py $(UNIT_LOG) $(INTEGRATION_XML) || rc=1; \
+	exit $$rc
 
 # The integration suite against a node built with ASan+UBSan (slower; not part of `make test`).
 bin/shoal-node-asan: $(LIB_SRC) actors/main.c | $(DEPS_STAMP)
