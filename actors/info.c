@@ -4,6 +4,7 @@
  *
  * Must never: block or touch another worker's private state.
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,8 @@
 #include "actors/stats.h"
 
 char g_run_id[41];
-char g_executable[1024];
+/* realpath() writes up to PATH_MAX bytes (the fortified build checks it). */
+char g_executable[PATH_MAX];
 
 typedef struct text { char *p; size_t len, cap; } text_t;
 

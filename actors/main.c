@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <malloc.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -33,7 +34,7 @@
 #include "runtime/log.h"
 
 extern char g_run_id[41];
-extern char g_executable[1024];
+extern char g_executable[PATH_MAX];
 
 static int open_listener(const char *addr, int port, int backlog, bool optional)
 {
