@@ -205,6 +205,17 @@ typedef void (*config_change_fn)(const char *name, void *arg);
 int config_subscribe(config_change_fn fn, void *arg);
 void config_unsubscribe_all(void);                          /* tests */
 
+/* ---- acting on a change before it is stored ---- */
+
+/* CONFIG SET bind calls this with the new addresses once every value of the
+ * command is valid and before anything is stored: 0 means the node now
+ * listens there, -1 that it could not and still listens where it did (the
+ * command then fails with "Failed to bind to specified addresses." and
+ * changes nothing). Set once by main() before the workers start; without
+ * one (unit tests) bind is only stored. */
+typedef int (*config_bind_fn)(char addrs[][CONFIG_ADDR_MAX], int n);
+void config_set_bind_handler(config_bind_fn fn);
+
 /* ---- command bodies (the worker's CONFIG handlers call these) ---- */
 
 /* CONFIG GET pattern [pattern ...]: `n` patterns. Writes one map reply

@@ -7,12 +7,39 @@
  * a multi-directive SET. Never writes more than one reply per call.
  */
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "actors/config_internal.h"
 #include "proto/glob.h"
+
+/* Written once by main() before any worker exists (see config.h). */
+static config_bind_fn bind_handler;
+
+void config_set_bind_handler(config_bind_fn fn) { bind_handler = fn; }
+
+/* Held from acting on a value (rebinding) to storing it, so that two
+ * concurrent CONFIG SET bind leave the stored value equal to what the node
+ * listens on. */
+static pthread_mutex_t apply_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Splits a stored bind value (addresses separated by one space). */
+static int bind_split(const char *v, char addrs[][CONFIG_ADDR_MAX])
+{
+    int n = 0;
+    const char *p = v;
+    while (p && *p && n < CONFIG_BIND_MAX) {
+        const char *sp = strchr(p, ' ');
+        size_t len = sp ? (size_t)(sp - p) : strlen(p);
+        if (len >= CONFIG_ADDR_MAX) len = CONFIG_ADDR_MAX - 1;
+        memcpy(addrs[n], p, len);
+        addrs[n++][len] = '\0';
+        p = sp ? sp + 1 : NULL;
+    }
+    return n;
+}
 
 void config_cmd_get(resp_buf_t *r, int n, const uint8_t **pat, const size_t *patlen)
 {
@@ -156,12 +183,29 @@ void config_cmd_set(resp_buf_t *r, int n, const uint8_t **argv, const size_t *ar
         parsed = k + 1;
     }
 
-    /* Pass 3: store all, then tell the subscribers what changed. */
+    /* Pass 3: act where a value must take effect to be true (bind), then
+     * store all and tell the subscribers what changed. Acting comes after
+     * every value is known to be valid, so a failure here is the only way
+     * left to fail and it leaves everything as it was. */
+    pthread_mutex_lock(&apply_lock);
+    for (int k = 0; k < count; k++) {
+        if (cfg_table[idx[k]].special != SP_BIND || !bind_handler) continue;
+        char addrs[CONFIG_BIND_MAX][CONFIG_ADDR_MAX];
+        int na = bind_split(st[k].str ? st[k].str : "", addrs);
+        if (bind_handler(addrs, na) != 0) {
+            pthread_mutex_unlock(&apply_lock);
+            errstr = "Failed to bind to specified addresses.";
+            err_arg = (char *)(alias[k] ? cfg_table[idx[k]].alias : cfg_table[idx[k]].name);
+            if (cwd_saved && chdir(old_cwd) != 0) { /* nothing better to do: the old dir vanished */ }
+            goto fail;
+        }
+    }
     bool *changed = calloc((size_t)count, sizeof *changed);
     if (!changed) abort();
     pthread_mutex_lock(&cfg_lock);
     for (int k = 0; k < count; k++) changed[k] = cfg_store_locked(idx[k], &st[k]);
     pthread_mutex_unlock(&cfg_lock);
+    pthread_mutex_unlock(&apply_lock);
     resp_add_simple(r, "OK");
     for (int k = 0; k < count; k++) {
         bool dup = false;

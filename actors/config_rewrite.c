@@ -146,6 +146,41 @@ static char *quoted_line(const char *name, const char *value)
     return sb.s;
 }
 
+/* One argument of a multi-argument line: bare when it is a plain word
+ * (what Redis writes for bind and replicaof), quoted and escaped as
+ * sdscatrepr does otherwise, so that no stored value, whatever bytes it
+ * holds, can end the line or start another directive. */
+static void add_arg(cfg_sb_t *sb, const char *a)
+{
+    bool plain = *a != '\0';
+    for (const char *p = a; *p && plain; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c <= ' ' || c >= 0x7f || c == '"' || c == '\'' || c == '\\') plain = false;
+    }
+    if (plain) cfg_sb_adds(sb, a);
+    else cfg_repr(sb, a, strlen(a));
+}
+
+/* "name a b c": the space separated words of a stored value, each through add_arg. */
+static char *words_line(const char *name, const char *val)
+{
+    cfg_sb_t sb = {0};
+    cfg_sb_adds(&sb, name);
+    if (!*val) { cfg_sb_adds(&sb, " \"\""); return sb.s; }
+    const char *p = val;
+    while (p) {
+        const char *sp = strchr(p, ' ');
+        size_t len = sp ? (size_t)(sp - p) : strlen(p);
+        char *w = strndup(p, len);
+        if (!w) abort();
+        cfg_sb_add(&sb, " ", 1);
+        add_arg(&sb, w);
+        free(w);
+        p = sp ? sp + 1 : NULL;
+    }
+    return sb.s;
+}
+
 static void rw_special(rw_t *s, int i)
 {
     const cfg_def_t *d = &cfg_table[i];
@@ -186,21 +221,21 @@ static void rw_special(rw_t *s, int i)
         break;
     }
     case SP_OOM_VALUES:
-        rw_line(s, i, fmt_line("%s %s", d->name, val), strcmp(val, d->def_str) != 0);
+        rw_line(s, i, words_line(d->name, val), strcmp(val, d->def_str) != 0);
         break;
     case SP_NOTIFY:
         rw_line(s, i, quoted_line(d->name, val), *val != '\0');
         break;
     case SP_BIND:
         if (!strcmp(val, d->def_str)) s->processed[i] = true;
-        else rw_line(s, i, fmt_line("%s %s", d->name, *val ? val : "\"\""), true);
+        else rw_line(s, i, words_line(d->name, val), true);
         break;
     case SP_REPLICAOF:
         if (config_cluster_enabled() || !*val) s->processed[i] = true;
-        else rw_line(s, i, fmt_line("%s %s", d->name, val), true);
+        else rw_line(s, i, words_line(d->name, val), true);
         break;
     case SP_LATENCY_PCT:
-        rw_line(s, i, fmt_line("%s %s", d->name, *val ? val : "\"\""), true);
+        rw_line(s, i, words_line(d->name, val), true);
         break;
     case SP_NONE:
         break;

@@ -24,6 +24,7 @@
 #include "actors/config.h"
 #include "actors/elector.h"
 #include "actors/link.h"
+#include "actors/listen.h"
 #include "actors/persister.h"
 #include "actors/rdb_save.h"
 #include "actors/repl_replica.h"
@@ -35,37 +36,6 @@
 
 extern char g_run_id[41];
 extern char g_executable[PATH_MAX];
-
-static int open_listener(const char *addr, int port, int backlog, bool optional)
-{
-    bool v6 = strchr(addr, ':') != NULL;
-    const char *host = addr;
-    if (!strcmp(addr, "*")) host = "0.0.0.0";
-    if (!strcmp(addr, "::*")) host = "::";
-    int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return optional ? -2 : -1;
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    int rc;
-    if (v6) {
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-        struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port) };
-        if (inet_pton(AF_INET6, host, &sa.sin6_addr) != 1) { close(fd); errno = EINVAL; return -1; }
-        rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
-    } else {
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-        if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) { close(fd); errno = EINVAL; return -1; }
-        rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
-    }
-    if (rc != 0 || listen(fd, backlog) != 0) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        if (optional && (e == EADDRNOTAVAIL || e == EAFNOSUPPORT || e == EPROTONOSUPPORT)) return -2;
-        return -1;
-    }
-    return fd;
-}
 
 static void make_run_id(void)
 {
@@ -164,22 +134,13 @@ int main(int argc, char **argv)
     char addrs[CONFIG_BIND_MAX][CONFIG_ADDR_MAX];
     int naddr = config_bind(addrs, CONFIG_BIND_MAX);
     int fds[CONFIG_BIND_MAX];
-    int nfds = 0;
     if (naddr == 0) {
         snprintf(addrs[0], CONFIG_ADDR_MAX, "*");
         naddr = 1;
     }
-    for (int i = 0; i < naddr; i++) {
-        bool optional = addrs[i][0] == '-';
-        const char *a = optional ? addrs[i] + 1 : addrs[i];
-        int fd = open_listener(a, port, (int)config_get_num(CONFIG_TCP_BACKLOG), optional);
-        if (fd == -2) continue;
-        if (fd < 0) {
-            LOG_WARNING("Warning: Could not create server TCP listening socket %s:%d: %s", a, port, strerror(errno));
-            _exit(1);   /* threads are running: no exit handlers */
-        }
-        fds[nfds++] = fd;
-    }
+    int nfds = listen_startup(addrs, naddr, port, (int)config_get_num(CONFIG_TCP_BACKLOG), fds);
+    if (nfds < 0) _exit(1);   /* threads are running: no exit handlers */
+    config_set_bind_handler(listen_rebind);
     if (nfds == 0) {
         LOG_WARNING("Failed listening on port %d (TCP), aborting.", port);
         _exit(1);   /* threads are running: no exit handlers */

@@ -26,6 +26,7 @@
 #include "actors/config.h"
 #include "actors/dispatch.h"
 #include "actors/keyspace.h"
+#include "actors/listen.h"
 #include "actors/repl.h"
 #include "actors/repl_internal.h"
 #include "actors/state.h"
@@ -695,6 +696,21 @@ static void worker_behaviour(rt_actor_t *self, rt_msg_t *msg)
     case WMSG_REPL_MARK:
         repl_wait_mark(w, msg);
         break;
+    case WMSG_LISTENERS: {
+        /* CONFIG SET bind: stop watching the old sockets, watch the new. */
+        listen_swap_msg_t *m = (listen_swap_msg_t *)msg;
+        struct ev_loop *loop = rt_thread_loop(w->thread);
+        for (int k = 0; k < w->nlisten; k++) ev_io_stop(loop, &w->listen_w[k]);
+        w->nlisten = m->nfds;
+        for (int k = 0; k < m->nfds; k++) {
+            w->listen_fds[k] = m->fds[k];
+            ev_io_init(&w->listen_w[k], accept_cb, m->fds[k], EV_READ);
+            w->listen_w[k].data = w;
+            ev_io_start(loop, &w->listen_w[k]);
+        }
+        listen_swap_done(m);
+        break;
+    }
     case WMSG_STOP:
         free(msg);
         break;

@@ -33,6 +33,7 @@ enum worker_msg {
     WMSG_SWAP_KS,         /* adopt a keyspace loaded from the master's RDB (ks_swap_t) */
     WMSG_REPL_CUT,        /* stop-the-world cut for a full sync or FLUSHALL (repl.c) */
     WMSG_REPL_MARK,       /* WAIT's marker: hand over buffered writes (cmd_repl.c) */
+    WMSG_LISTENERS,       /* watch a new set of listening sockets (listen_swap_msg_t, listen.c) */
 };
 
 /* WMSG_APPLY: commands of the master's stream for one worker, in stream

@@ -1,0 +1,157 @@
+"""Configuration hardening (issue 8): CONFIG SET bind really rebinds or fails
+without changing anything, CONFIG REWRITE writes every value so that it stays
+one argument on one line, temp files and the save directory cannot be
+redirected, integers are parsed strictly, and every directive redis-server
+7.0.15 knows is known here.
+
+Each test runs shoal-node and redis-server 7.0.15 the same way (same config
+file, same commands) where the behaviour is Redis's, and asserts the same
+replies. Never weaken an expectation to match our node.
+"""
+import os
+import re
+import socket
+import time
+
+import pytest
+
+import helpers as h
+
+KINDS = ("shoal", "redis")
+
+
+def _start(servers, kind, tmp_path, name, extra=""):
+    """A node started from a config file of its own (CONFIG REWRITE needs one)."""
+    port = h.free_port()
+    d = tmp_path / f"{name}-{kind}"
+    d.mkdir()
+    conf = d / "node.conf"
+    conf.write_text(f"port {port}\nbind 127.0.0.1\ncluster-enabled yes\n"
+                    f"cluster-config-file nodes.conf\ndir {d}\nlogfile \"\"\n"
+                    f"save \"\"\nappendonly no\n{extra}")
+    srv = getattr(servers, kind)(config_file=conf, base_args=False, port=port, name=f"{name}-{kind}")
+    return srv, conf, d
+
+
+def _can_connect(host, port):
+    try:
+        with h.RawConn(port, host=host, timeout=2.0) as c:
+            return c.call("PING") == "PONG"
+    except OSError:
+        return False
+
+
+def _refused(host, port):
+    try:
+        socket.create_connection((host, port), timeout=1.0).close()
+        return False
+    except ConnectionRefusedError:
+        return True
+
+
+def _directive_lines(text):
+    return [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+
+
+# --- item 8: config file injection -------------------------------------------------
+
+ATTACK = "127.0.0.1\nenable-protected-configs yes"
+
+
+def _attack(servers, kind, tmp_path):
+    srv, conf, d = _start(servers, kind, tmp_path, "inject")
+    outside = tmp_path / f"outside-{kind}"
+    outside.mkdir()
+    with srv.raw() as c:
+        reply = c.raw("CONFIG", "SET", "bind", ATTACK)
+        # the other directive whose value 7.0.15 checks for such characters
+        host = c.raw("CONFIG", "SET", "cluster-announce-hostname", "a\nb")
+        bind = c.call("CONFIG", "GET", "bind")
+        rewrite = c.raw("CONFIG", "REWRITE")
+    text = conf.read_text()
+    srv.stop()
+    srv.start()
+    with srv.raw() as c:
+        prot = c.call("CONFIG", "GET", "enable-protected-configs")
+        setdir = c.raw("CONFIG", "SET", "dir", str(outside))
+        c.call("CONFIG", "SET", "dbfilename", "evil.rdb")
+        c.call("SET", "k", "v")
+        c.call("SAVE")
+    return dict(reply=reply, host=host, bind=bind, rewrite=rewrite, text=text, prot=prot,
+                setdir=setdir, outside=sorted(os.listdir(outside)))
+
+
+def test_bind_injection_is_refused_and_changes_nothing(servers, tmp_path):
+    got = {k: _attack(servers, k, tmp_path) for k in KINDS}
+    s, r = got["shoal"], got["redis"]
+    assert r["reply"] == (b"-ERR CONFIG SET failed (possibly related to argument 'bind') - "
+                          b"Failed to bind to specified addresses.\r\n")
+    assert s["reply"] == r["reply"]
+    assert s["host"] == r["host"] and r["host"].startswith(b"-ERR CONFIG SET failed")
+    assert s["bind"] == r["bind"] == [b"bind", b"127.0.0.1"]
+    assert s["rewrite"] == r["rewrite"] == b"+OK\r\n"
+    for k in KINDS:
+        text = got[k]["text"]
+        assert not re.search(r"^\s*enable-protected-configs", text, re.M), (k, text)
+        assert re.search(r"^bind 127\.0\.0\.1$", text, re.M), (k, text)
+        assert got[k]["prot"] == [b"enable-protected-configs", b"no"]
+        assert got[k]["setdir"] == (b"-ERR CONFIG SET failed (possibly related to argument 'dir') - "
+                                    b"can't set protected config\r\n"), k
+        assert got[k]["outside"] == [], k
+
+
+def _rebind(servers, kind, tmp_path):
+    """CONFIG SET bind moves the listener; what each step allowed."""
+    srv, conf, d = _start(servers, kind, tmp_path, "rebind")
+    p = srv.port
+    steps = []
+    with srv.raw() as c:
+        def step(value, up, down):
+            reply = c.raw("CONFIG", "SET", "bind", value)
+            ok_up = all(h.wait_until(lambda a=a: _can_connect(a, p), 5, what=f"{a} up") for a in up) \
+                if reply == b"+OK\r\n" else all(_can_connect(a, p) for a in up)
+            ok_down = all(h.wait_until(lambda a=a: _refused(a, p), 5, what=f"{a} down") for a in down)
+            steps.append((value, reply, ok_up, ok_down, c.call("CONFIG", "GET", "bind")))
+        step("127.0.0.2", ["127.0.0.2"], ["127.0.0.1"])
+        step("127.0.0.1 127.0.0.2", ["127.0.0.1", "127.0.0.2"], ["127.0.0.3"])
+        step("*", ["127.0.0.1", "127.0.0.3"], [])             # a wildcard over specific ones
+        step("127.0.0.1", ["127.0.0.1"], ["127.0.0.3"])       # and back
+        # an address the host does not have: refused, the old one still serves
+        step("127.0.0.1 192.0.2.1", ["127.0.0.1"], ["127.0.0.2"])
+        # the same address as optional is skipped, as 7.0.15 does
+        step("127.0.0.1 -192.0.2.1", ["127.0.0.1"], ["127.0.0.2"])
+        assert c.call("PING") == "PONG"       # the connection that asked is untouched
+    return steps
+
+
+def test_config_set_bind_rebinds(servers, tmp_path):
+    got = {k: _rebind(servers, k, tmp_path) for k in KINDS}
+    assert got["shoal"] == got["redis"]
+    for value, reply, up, down, bind in got["shoal"]:
+        assert up and down, (value, reply)
+
+
+def _rewrite_value(servers, kind, tmp_path, value):
+    srv, conf, d = _start(servers, kind, tmp_path, "roundtrip")
+    with srv.raw() as c:
+        assert c.raw("CONFIG", "SET", "masterauth", value, "replica-announce-ip", value) == b"+OK\r\n"
+        assert c.raw("CONFIG", "REWRITE") == b"+OK\r\n"
+    text = conf.read_bytes()
+    srv.stop()
+    srv.start()
+    with srv.raw() as c:
+        back = [c.raw("CONFIG", "GET", "masterauth"), c.raw("CONFIG", "GET", "replica-announce-ip")]
+    lines = sorted(ln for ln in text.split(b"\n") if ln.startswith((b"masterauth", b"replica-announce-ip")))
+    return lines, back, text
+
+
+def test_rewrite_escapes_every_byte_and_reads_it_back(servers, tmp_path):
+    value = bytes(b for b in range(1, 256)).decode("latin-1")
+    value = "x\nrequirepass y\r\n\"dir /\" 'q' \\ #" + value
+    got = {k: _rewrite_value(servers, k, tmp_path, value.encode("latin-1")) for k in KINDS}
+    s_lines, s_back, s_text = got["shoal"]
+    r_lines, r_back, _ = got["redis"]
+    assert s_lines == r_lines and len(s_lines) == 2      # the same escaped lines as sdscatrepr
+    assert s_back == r_back
+    assert s_back[0].endswith(b"\r\n$%d\r\n" % len(value.encode("latin-1")) + value.encode("latin-1") + b"\r\n")
+    assert not re.search(rb"^requirepass", s_text, re.M)
