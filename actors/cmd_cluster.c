@@ -62,20 +62,17 @@ void cmd_cluster_replicate(cmd_ctx_t *ctx) { to_state(ctx); }
 void cmd_cluster_failover(cmd_ctx_t *ctx) { to_state(ctx); }
 void cmd_cluster_setslot(cmd_ctx_t *ctx) { not_yet(ctx, "SETSLOT"); }
 
-static const char *link_owner(link_id_t id, bool outbound, void *arg)
-{
-    const cluster_snapshot_t *s = arg;
-    for (int i = 0; i < s->node_count; i++) {
-        if (i == s->myself) continue;
-        if ((outbound && s->nodes[i].out_link == id) || (!outbound && s->nodes[i].in_link == id))
-            return s->nodes[i].name;
-    }
-    return NULL;
-}
-
 void cmd_cluster_links(cmd_ctx_t *ctx)
 {
-    links_reply(ctx->reply, link_owner, (void *)snap(ctx));
+    const cluster_snapshot_t *s = snap(ctx);
+    link_peer_t *peers = s->node_count ? calloc((size_t)s->node_count, sizeof *peers) : NULL;
+    size_t n = 0;
+    for (int i = 0; i < s->node_count && peers; i++) {
+        if (i == s->myself) continue;
+        peers[n++] = (link_peer_t){ s->nodes[i].name, s->nodes[i].out_link, s->nodes[i].in_link };
+    }
+    links_reply(ctx->reply, peers, n);
+    free(peers);
 }
 
 void cmd_cluster_myid(cmd_ctx_t *ctx)

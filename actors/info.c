@@ -371,6 +371,33 @@ static void sec_keyspace(text_t *t)
     if (keys > 0) add(t, "db0:keys=%lld,expires=%lld,avg_ttl=%lld\r\n", keys, expires, ttl_n ? ttl_sum / ttl_n : 0);
 }
 
+/* Ours, not Redis's: one line per peer with what the bus sees of it. Shown
+ * only when asked for by name (not by default, all or everything), so no
+ * reply that redis-server gives changes. rtt_ms: our last PING/MEET to its
+ * PONG on the outbound link (-1 until measured); last_pong_ms: age of the
+ * last PONG (-1: none yet); then socket bytes of the `to` and `from` links
+ * (-1: no such link). */
+static void sec_peers(text_t *t)
+{
+    add(t, "# Peers\r\n");
+    const cluster_snapshot_t *s = info_snap;
+    if (!s || !config_cluster_enabled()) return;
+    long long now = rt_now_ms();
+    int k = 0;
+    for (int i = 0; i < s->node_count; i++) {
+        if (i == s->myself) continue;
+        const node_view_t *n = &s->nodes[i];
+        link_stats_t to = link_stats_of(n->out_link), from = link_stats_of(n->in_link);
+        long long rtt = to.rtt_us < 0 ? -1 : (to.rtt_us + 500) / 1000;
+        long long pong_age = n->pong_received_ms > 0 ? now - n->pong_received_ms : -1;
+        if (pong_age < -1) pong_age = 0;
+        add(t, "peer%d:node=%.40s,ip=%s,port=%d,cport=%d,rtt_ms=%lld,last_pong_ms=%lld,"
+               "to_sent=%lld,to_received=%lld,from_sent=%lld,from_received=%lld\r\n",
+            k++, n->name, n->ip, n->port, n->cport, rtt, pong_age,
+            to.bytes_out, to.bytes_in, from.bytes_out, from.bytes_in);
+    }
+}
+
 typedef struct section { const char *name; void (*fn)(text_t *); bool dflt; } section_t;
 static const section_t sections[] = {
     { "server", sec_server, true }, { "clients", sec_clients, true }, { "memory", sec_memory, true },
@@ -379,6 +406,7 @@ static const section_t sections[] = {
     { "commandstats", sec_commandstats, false }, { "errorstats", sec_errorstats, true },
     { "latencystats", sec_latencystats, false },
     { "cluster", sec_cluster, true }, { "keyspace", sec_keyspace, true },
+    { "peers", sec_peers, false },        /* by name only: see sec_peers */
 };
 #define NSECTIONS ((int)(sizeof sections / sizeof sections[0]))
 
@@ -396,7 +424,7 @@ void cmd_info(cmd_ctx_t *ctx)
         bool all = (n == 3 && !strncasecmp(arg, "all", 3)) || (n == 10 && !strncasecmp(arg, "everything", 10));
         bool dflt = n == 7 && !strncasecmp(arg, "default", 7);
         for (int i = 0; i < NSECTIONS; i++) {
-            if (all || (dflt && sections[i].dflt) ||
+            if ((all && sections[i].fn != sec_peers) || (dflt && sections[i].dflt) ||
                 (strlen(sections[i].name) == n && !strncasecmp(arg, sections[i].name, n)))
                 want[i] = true;
         }

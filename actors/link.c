@@ -90,6 +90,7 @@ struct link {
     /* read by CLUSTER LINKS on other threads: relaxed, each value stands alone */
     _Atomic int events;              /* 1 = r, 2 = w */
     _Atomic long long sendbuf_alloc, sendbuf_used, rtt_us;
+    _Atomic long long bytes_in, bytes_out;   /* socket bytes read / written (INFO peers) */
     link_t *hnext;                   /* registry chain (registry lock) */
     link_t *fnext;                   /* thread flush list (owning thread) */
     link_t *dnext;                   /* thread dead list (owning thread) */
@@ -426,7 +427,14 @@ static void flush(link_t *l)
     if (l->dead || l->connecting || l->fd < 0) return;
     while (l->wpos < l->wlen) {
         ssize_t n = send(l->fd, l->wbuf + l->wpos, l->wlen - l->wpos, MSG_NOSIGNAL);
-        if (n > 0) { l->wpos += (size_t)n; continue; }
+        if (n > 0) {
+            l->wpos += (size_t)n;
+            /* relaxed: a statistic read on its own by INFO; only this thread writes it */
+            atomic_store_explicit(&l->bytes_out,
+                                  atomic_load_explicit(&l->bytes_out, memory_order_relaxed) + n,
+                                  memory_order_relaxed);
+            continue;
+        }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
         LOG_VERBOSE("I/O error writing to node link: %s", n < 0 ? strerror(errno) : "short write");
@@ -543,6 +551,9 @@ static void read_round(struct ev_loop *loop, ev_io *w, int revents)
             teardown(l, LINK_EV_CLOSED, false);
             return;
         }
+        /* relaxed: a statistic read on its own by INFO; only this thread writes it */
+        atomic_store_explicit(&l->bytes_in, atomic_load_explicit(&l->bytes_in, memory_order_relaxed) + n,
+                              memory_order_relaxed);
         bus_stream_feed(&l->rx, c->scratch, (size_t)n);
         for (;;) {
             bus_stream_frame_t f;
@@ -818,7 +829,6 @@ link_row_t *link_rows(size_t *n)
                     .events = atomic_load_explicit(&l->events, memory_order_relaxed),
                     .sendbuf_alloc = atomic_load_explicit(&l->sendbuf_alloc, memory_order_relaxed),
                     .sendbuf_used = atomic_load_explicit(&l->sendbuf_used, memory_order_relaxed),
-                    .rtt_us = atomic_load_explicit(&l->rtt_us, memory_order_relaxed),
                 };
             }
         }
@@ -826,4 +836,20 @@ link_row_t *link_rows(size_t *n)
     pthread_mutex_unlock(&g_reg_lock);
     *n = k;
     return rows;
+}
+
+link_stats_t link_stats_of(link_id_t id)
+{
+    link_stats_t st = { .live = false, .rtt_us = -1, .bytes_in = -1, .bytes_out = -1 };
+    if (id == 0) return st;
+    pthread_mutex_lock(&g_reg_lock);
+    link_t *l = reg_find(id);
+    if (l) {
+        st.live = true;
+        st.rtt_us = atomic_load_explicit(&l->rtt_us, memory_order_relaxed);
+        st.bytes_in = atomic_load_explicit(&l->bytes_in, memory_order_relaxed);
+        st.bytes_out = atomic_load_explicit(&l->bytes_out, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&g_reg_lock);
+    return st;
 }

@@ -83,12 +83,28 @@ void link_send(link_id_t id, const uint8_t *frame, size_t len);
 /* Any thread. Closes the link (no event is sent for a close asked this way). */
 void link_close(link_id_t id);
 
-/* CLUSTER LINKS reply (RESP2 flat arrays / RESP3 maps), one entry per live
- * link bound to a record. `name_of` maps a link to the record name it is
- * bound to ("" = skip); the state actor publishes that binding in its
- * snapshot, so this is called with a lookup over the snapshot. */
-typedef const char *(*link_name_fn)(link_id_t id, bool outbound, void *arg);
-void links_reply(resp_buf_t *r, link_name_fn name_of, void *arg);
+/* One peer as CLUSTER LINKS and INFO peers walk them: the record's name and
+ * the ids of the links bound to it (0 = none), as the caller's snapshot has
+ * them. */
+typedef struct link_peer {
+    const char *name;             /* NODE_NAME_LEN bytes */
+    link_id_t out_link, in_link;
+} link_peer_t;
+
+/* CLUSTER LINKS reply (RESP2 flat arrays / RESP3 maps) with 7.0.15's six
+ * fields: for each peer in the order given, its `to` link, then its `from`
+ * link, as 7.0.15 walks its node table. Links that closed since the caller's
+ * snapshot are left out. */
+void links_reply(resp_buf_t *r, const link_peer_t *peers, size_t npeers);
+
+/* What INFO peers shows of one link (a relaxed copy; -1 fields when the link
+ * is gone). */
+typedef struct link_stats {
+    bool live;
+    long long rtt_us;             /* outbound: last PING/MEET to PONG time; -1 = never measured */
+    long long bytes_in, bytes_out;
+} link_stats_t;
+link_stats_t link_stats_of(link_id_t id);
 
 /* Number of live links (registered: not yet closed). For tests and INFO. */
 size_t links_count(void);

@@ -20,48 +20,57 @@ static int row_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-void links_reply(resp_buf_t *r, link_name_fn name_of, void *arg)
+static const link_row_t *row_find(const link_row_t *rows, size_t n, link_id_t id)
+{
+    if (id == 0 || n == 0) return NULL;
+    link_row_t key = { .id = id };
+    return bsearch(&key, rows, n, sizeof *rows, row_cmp);
+}
+
+static void add_link(resp_buf_t *r, const link_row_t *w, const char *name)
+{
+    char ev[3];
+    int k = 0;
+    if (w->events & 1) ev[k++] = 'r';
+    if (w->events & 2) ev[k++] = 'w';
+    ev[k] = '\0';
+    /* exactly 7.0.15's six fields, in its order: clients check the shape */
+    resp_add_map(r, 6);
+    resp_add_bulk_str(r, "direction");
+    resp_add_bulk_str(r, w->outbound ? "to" : "from");
+    resp_add_bulk_str(r, "node");
+    resp_add_bulk(r, name, strnlen(name, BUS_NAME_LEN));
+    resp_add_bulk_str(r, "create-time");
+    resp_add_int(r, w->create_ms);
+    resp_add_bulk_str(r, "events");
+    resp_add_bulk_str(r, ev);
+    resp_add_bulk_str(r, "send-buffer-allocated");
+    resp_add_int(r, w->sendbuf_alloc);
+    resp_add_bulk_str(r, "send-buffer-used");
+    resp_add_int(r, w->sendbuf_used);
+}
+
+void links_reply(resp_buf_t *r, const link_peer_t *peers, size_t npeers)
 {
     size_t n = 0;
     link_row_t *rows = link_rows(&n);
-    /* creation order, so the reply is stable between calls */
     if (n > 1) qsort(rows, n, sizeof *rows, row_cmp);
-    const char **names = n ? calloc(n, sizeof *names) : NULL;
-    size_t shown = 0;
-    for (size_t i = 0; i < n && names; i++) {
-        const char *name = name_of(rows[i].id, rows[i].outbound, arg);
-        if (name && name[0]) { names[i] = name; shown++; }
+    /* Two passes over the same rows: the count first (the array header comes
+     * before its entries), then the entries. A link is shown only under the
+     * record the snapshot binds it to, and only in the direction it has. */
+    const link_row_t **shown = npeers ? calloc(2 * npeers, sizeof *shown) : NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < npeers && shown; i++) {
+        const link_row_t *to = row_find(rows, n, peers[i].out_link);
+        const link_row_t *from = row_find(rows, n, peers[i].in_link);
+        shown[2 * i] = to && to->outbound ? to : NULL;
+        shown[2 * i + 1] = from && !from->outbound ? from : NULL;
+        k += (shown[2 * i] != NULL) + (shown[2 * i + 1] != NULL);
     }
-    resp_add_array(r, (long long)shown);
-    for (size_t i = 0; i < n && names; i++) {
-        if (!names[i]) continue;
-        const link_row_t *w = &rows[i];
-        char ev[3];
-        int k = 0;
-        if (w->events & 1) ev[k++] = 'r';
-        if (w->events & 2) ev[k++] = 'w';
-        ev[k] = '\0';
-        /* 7.0.15's six fields in its order, then ours */
-        resp_add_map(r, 7);
-        resp_add_bulk_str(r, "direction");
-        resp_add_bulk_str(r, w->outbound ? "to" : "from");
-        resp_add_bulk_str(r, "node");
-        resp_add_bulk(r, names[i], strnlen(names[i], BUS_NAME_LEN));
-        resp_add_bulk_str(r, "create-time");
-        resp_add_int(r, w->create_ms);
-        resp_add_bulk_str(r, "events");
-        resp_add_bulk_str(r, ev);
-        resp_add_bulk_str(r, "send-buffer-allocated");
-        resp_add_int(r, w->sendbuf_alloc);
-        resp_add_bulk_str(r, "send-buffer-used");
-        resp_add_int(r, w->sendbuf_used);
-        /* ours: ms between our PING/MEET on an outbound link and the PONG
-         * that answered it, rounded; -1 until measured (always on inbound
-         * links, where we send no requests) */
-        resp_add_bulk_str(r, "rtt-ms");
-        resp_add_int(r, w->rtt_us < 0 ? -1 : (w->rtt_us + 500) / 1000);
-    }
-    free(names);
+    resp_add_array(r, (long long)k);
+    for (size_t i = 0; i < 2 * npeers && shown; i++)
+        if (shown[i]) add_link(r, shown[i], peers[i / 2].name);
+    free(shown);
     free(rows);
 }
 
