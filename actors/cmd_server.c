@@ -22,6 +22,7 @@
 #include "actors/config.h"
 #include "actors/dispatch.h"
 #include "actors/link.h"
+#include "actors/protect.h"
 #include "actors/repl.h"
 #include "actors/repl_replica.h"
 #include "actors/state.h"
@@ -95,9 +96,10 @@ static bool check_password(const uint8_t *user, size_t ulen, const uint8_t *pass
 {
     if (user && !(ulen == 7 && memcmp(user, "default", 7) == 0)) return false;
     if (!config_requirepass_set()) return user != NULL;  /* nopass default user accepts anything */
-    char want[512];
-    size_t wl = config_requirepass(want, sizeof want);
-    return wl == plen && memcmp(want, pass, plen) == 0;
+    char *want = config_dup_str(CONFIG_REQUIREPASS);     /* any length */
+    bool ok = protect_password_equal(want, strlen(want), pass, plen);
+    free(want);
+    return ok;
 }
 
 void cmd_auth(cmd_ctx_t *ctx)

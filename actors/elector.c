@@ -357,6 +357,19 @@ void elector_start(rt_thread_t *thread)
 
 /* ---------------- failover on shutdown (main's thread) ---------------- */
 
+/* Writes all of buf to a blocking socket (its send timeout bounds each write). */
+static bool write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t k = write(fd, buf, len);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return false;
+        buf += k;
+        len -= (size_t)k;
+    }
+    return true;
+}
+
 /* Sends CLUSTER FAILOVER to ip:port; true on +OK. Short blocking I/O. */
 static bool send_cluster_failover(const char *ip, int port)
 {
@@ -378,13 +391,20 @@ static bool send_cluster_failover(const char *ip, int port)
     }
     bool ok = false;
     if (rc == 0) {
-        char auth[600] = "";
-        char pass[256];
-        if (config_get_str(CONFIG_MASTERAUTH, pass, sizeof pass) > 0)
-            snprintf(auth, sizeof auth, "*2\r\n$4\r\nAUTH\r\n$%zu\r\n%s\r\n", strlen(pass), pass);
+        char *pass = config_dup_str(CONFIG_MASTERAUTH);      /* whole value, any length */
         static const char cmd[] = "*2\r\n$7\r\nCLUSTER\r\n$8\r\nFAILOVER\r\n";
         char buf[256];
-        if (auth[0] && write(fd, auth, strlen(auth)) > 0) (void)!read(fd, buf, sizeof buf);
+        if (pass[0]) {
+            size_t plen = strlen(pass), cap = plen + 64;
+            char *auth = malloc(cap);
+            if (!auth) abort();
+            int hl = snprintf(auth, cap, "*2\r\n$4\r\nAUTH\r\n$%zu\r\n", plen);
+            memcpy(auth + hl, pass, plen);
+            memcpy(auth + hl + plen, "\r\n", 2);
+            if (write_all(fd, auth, (size_t)hl + plen + 2)) (void)!read(fd, buf, sizeof buf);
+            free(auth);
+        }
+        free(pass);
         if (write(fd, cmd, sizeof cmd - 1) == (ssize_t)(sizeof cmd - 1)) {
             ssize_t n = read(fd, buf, sizeof buf - 1);
             if (n > 0) {

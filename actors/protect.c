@@ -3,6 +3,8 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <unistd.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "actors/config.h"
 #include "actors/protect.h"
@@ -70,6 +72,16 @@ void protect_send_denied(int fd)
      * write only shortens the explanation, the connection closes anyway. */
     ssize_t ignored = send(fd, denied_reply, sizeof denied_reply - 1, MSG_NOSIGNAL);
     (void)ignored;
+}
+
+bool protect_password_equal(const char *want, size_t want_len, const void *got, size_t got_len)
+{
+    unsigned char dw[EVP_MAX_MD_SIZE], dg[EVP_MAX_MD_SIZE];
+    unsigned int lw = 0, lg = 0;
+    if (!EVP_Digest(want, want_len, dw, &lw, EVP_sha256(), NULL) ||
+        !EVP_Digest(got, got_len, dg, &lg, EVP_sha256(), NULL) || lw != lg)
+        return false;
+    return CRYPTO_memcmp(dw, dg, lw) == 0;
 }
 
 const char PROTECT_DEBUG_REFUSED[] =

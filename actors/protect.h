@@ -27,6 +27,12 @@ bool protect_refuses_connection(bool local_client);
  * the socket is non-blocking and closed by the caller right after). */
 void protect_send_denied(int fd);
 
+/* Whether a password a client sent equals the configured one, in time that
+ * depends on neither password's content nor on where they first differ (both
+ * are hashed with SHA-256 and the digests compared with CRYPTO_memcmp), and
+ * with no limit on either length. */
+bool protect_password_equal(const char *want, size_t want_len, const void *got, size_t got_len);
+
 /* The error (without the leading '-') for a DEBUG refused by
  * enable-debug-command. */
 extern const char PROTECT_DEBUG_REFUSED[];

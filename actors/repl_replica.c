@@ -491,9 +491,8 @@ static long take_line(char *buf, size_t cap)
 
 static void hs_send_config(void)
 {
-    char auth[512], user[256];
-    config_get_str(CONFIG_MASTERAUTH, auth, sizeof auth);
-    config_get_str(CONFIG_MASTERUSER, user, sizeof user);
+    char *auth = config_dup_str(CONFIG_MASTERAUTH);      /* whole values, any length */
+    char *user = config_dup_str(CONFIG_MASTERUSER);
     L.hs_n = L.hs_i = 0;
     if (auth[0]) {
         if (user[0]) {
@@ -505,6 +504,8 @@ static void hs_send_config(void)
         }
         L.hs_expect[L.hs_n++] = HS_AUTH;
     }
+    free(auth);
+    free(user);
     char port[24];
     long long ap = config_get_num(CONFIG_REPLICA_ANNOUNCE_PORT);
     snprintf(port, sizeof port, "%lld", ap > 0 ? ap : (long long)config_port());
