@@ -1,12 +1,16 @@
 /* persister.c - see persister.h. Bursts are coalesced: save requests only
  * record the newest text, and the write happens in a prepare hook, once the
  * mailbox batch that carried them has been drained. */
+#include <ck_pr.h>
 #include <errno.h>
+#include <semaphore.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "actors/persister.h"
@@ -17,7 +21,7 @@ static struct {
     char path[1024];
     uint32_t ack_type;
     persist_req_t *newest;        /* coalesced pending write */
-    persist_req_t **waiters;      /* requests whose senders wait on a semaphore */
+    persist_req_t **waiters;      /* requests kept to be acknowledged after the coalesced write */
     int nwaiters, capwaiters;
 } P;
 
@@ -60,10 +64,61 @@ int persister_write_file(const char *path, const char *text, size_t len)
     return err;
 }
 
+struct persist_wait {
+    sem_t done;                   /* posted once `result` is set */
+    int result;                   /* 0 or errno */
+    unsigned int refs;            /* 2 at birth: the waiter and the persister */
+};
+
+persist_wait_t *persist_wait_new(void)
+{
+    persist_wait_t *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    if (sem_init(&w->done, 0, 0) != 0) { free(w); return NULL; }
+    w->refs = 2;
+    return w;
+}
+
+static void wait_release(persist_wait_t *w)
+{
+    /* A full fence around the decrement: the side that drops the last
+     * reference must see everything the other side did to `w` (its
+     * sem_post, its reads of `result`) before it destroys and frees it. */
+    ck_pr_fence_memory();
+    bool last = false;
+    ck_pr_dec_uint_zero(&w->refs, &last);
+    ck_pr_fence_memory();
+    if (last) {
+        sem_destroy(&w->done);
+        free(w);
+    }
+}
+
+void persist_wait_finish(persist_wait_t *w, int err)
+{
+    if (!w) return;
+    w->result = err;              /* published to the waiter by sem_post */
+    sem_post(&w->done);
+    wait_release(w);
+}
+
+int persist_wait_timed(persist_wait_t *w, int timeout_ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+    int rc;
+    while ((rc = sem_timedwait(&w->done, &ts)) != 0 && errno == EINTR) {}
+    int result = rc == 0 ? w->result : -1;   /* sem_wait ordered it after the persister's write */
+    wait_release(w);
+    return result;
+}
+
 static void finish(persist_req_t *r, int err)
 {
-    if (r->result) *r->result = err;
-    if (r->done) sem_post(r->done);
+    persist_wait_finish(r->wait, err);
     if (r->reply_to) {
         persist_ack_t *a = calloc(1, sizeof *a);
         if (a) {
@@ -98,7 +153,7 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
     persist_req_t *r = (persist_req_t *)msg;
     if (P.newest) {
         persist_req_t *old = P.newest;
-        if (old->done || old->reply_to) {
+        if (old->wait || old->reply_to) {
             /* keep it to acknowledge after the coalesced write */
             if (P.nwaiters == P.capwaiters) {
                 int nc = P.capwaiters ? P.capwaiters * 2 : 8;

@@ -9,12 +9,31 @@
 #ifndef SHOAL_ACTORS_PERSISTER_H
 #define SHOAL_ACTORS_PERSISTER_H
 
-#include <semaphore.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "runtime/actor.h"
 
 enum { PERSIST_SAVE = 1 };
+
+/* The rendezvous of a synchronous save (the shutdown path): the waiting
+ * thread may give up before the persister answers, so neither side owns it
+ * alone. It lives on the heap with two references, one per side, and
+ * whichever side lets go last frees it. */
+typedef struct persist_wait persist_wait_t;
+
+/* A new rendezvous holding the waiter's and the persister's references
+ * (NULL when out of memory). */
+persist_wait_t *persist_wait_new(void);
+
+/* Waiter side: waits up to timeout_ms for the answer, then drops the
+ * waiter's reference. Returns the write's result (0 or errno), or -1 when
+ * the answer did not come in time. */
+int persist_wait_timed(persist_wait_t *w, int timeout_ms);
+
+/* Persister side: records `err`, wakes the waiter (if still waiting) and
+ * drops the persister's reference. Also for a request that never reaches
+ * the persister, so that its reference is not lost. */
+void persist_wait_finish(persist_wait_t *w, int err);
 
 typedef struct persist_req {
     rt_msg_t hdr;
@@ -22,8 +41,7 @@ typedef struct persist_req {
     size_t len;
     uint64_t seq;                 /* version of the config this text describes */
     rt_actor_t *reply_to;         /* gets a persist_ack_t (may be NULL) */
-    sem_t *done;                  /* posted after the write (shutdown path), may be NULL */
-    int *result;                  /* 0 or errno, written before `done` is posted */
+    persist_wait_t *wait;         /* finished after the write (shutdown path), may be NULL */
 } persist_req_t;
 
 typedef struct persist_ack {

@@ -451,8 +451,7 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
         p->hdr.type = PERSIST_SAVE;
         p->text = format_conf(&p->len);
         p->seq = ++S.config_seq;
-        p->done = r->done;
-        p->result = r->result;
+        p->wait = r->wait;
         rt_send(persister_actor(), &p->hdr);
         free(r);
         break;
@@ -545,25 +544,18 @@ rt_actor_t *state_actor(void) { return &S.actor; }
 
 int state_save_and_wait(int timeout_ms)
 {
-    sem_t done;
-    sem_init(&done, 0, 0);
-    int result = -1;
+    /* The rendezvous is on the heap, not in this frame: after a timeout we
+     * return while the persister may still answer into it. */
+    persist_wait_t *w = persist_wait_new();
+    if (!w) return -1;
     state_sync_req_t *r = calloc(1, sizeof *r);
-    if (!r) return -1;
+    if (!r) {
+        persist_wait_finish(w, ENOMEM);   /* the persister's reference, never handed on */
+        persist_wait_timed(w, 0);
+        return -1;
+    }
     r->hdr.type = STATE_MSG_SAVE_SYNC;
-    r->done = &done;
-    r->result = &result;
+    r->wait = w;
     rt_send(&S.actor, &r->hdr);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
-    int rc;
-    while ((rc = sem_timedwait(&done, &ts)) != 0 && errno == EINTR) {}
-    /* On timeout the semaphore stays referenced by the persister; leak it
-     * deliberately by not destroying (the process is exiting). */
-    if (rc != 0) return -1;
-    sem_destroy(&done);
-    return result;
+    return persist_wait_timed(w, timeout_ms);
 }

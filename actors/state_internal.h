@@ -3,7 +3,7 @@
 #ifndef SHOAL_ACTORS_STATE_INTERNAL_H
 #define SHOAL_ACTORS_STATE_INTERNAL_H
 
-#include <semaphore.h>
+#include "actors/persister.h"
 #include "actors/state.h"
 #include "actors/worker.h"
 #include "actors/link.h"
@@ -11,7 +11,7 @@
 enum state_msg {
     STATE_MSG_CMD = 100,          /* remote_cmd_t: a CLUSTER subcommand to apply */
     STATE_MSG_DURABLE,            /* persist_ack_t from the persister */
-    STATE_MSG_SAVE_SYNC,          /* state_sync_req_t: save now and post a semaphore */
+    STATE_MSG_SAVE_SYNC,          /* state_sync_req_t: save now and finish its persist_wait_t */
     STATE_MSG_FAILOVER,           /* state_fo_req_t: from the failover elector */
 };
 
@@ -33,8 +33,7 @@ typedef struct state_fo_req {
 
 typedef struct state_sync_req {
     rt_msg_t hdr;
-    sem_t *done;
-    int *result;
+    persist_wait_t *wait;         /* handed on to the persister's request */
 } state_sync_req_t;
 
 typedef struct state_node {
