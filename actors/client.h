@@ -40,6 +40,7 @@ enum {
     CLIENT_CLOSED        = 1 << 8,   /* socket closed; struct lingers while replies are pending */
     CLIENT_BLOCKED       = 1 << 9,   /* waiting for a cluster-state command's reply */
     CLIENT_PAUSED        = 1 << 10,  /* a write waits for the failover pause to end (wpause.h) */
+    CLIENT_UNIX_SOCKET   = 1 << 11,  /* came in on the unixsocket: a local client (protected mode) */
 };
 
 #define WATCH_MAX 1024
@@ -87,6 +88,7 @@ typedef struct client {
     int repl_capa;                        /* REPL_CAPA_* */
     char repl_ip[46];
     struct client *next_paused;           /* worker's list of paused clients */
+    long long obuf_soft_since_s;          /* output over the soft limit since (s), 0 = not (client_limits.h) */
 } client_t;
 
 /* Where the next reply of this client goes: its output buffer when nothing is
@@ -108,6 +110,10 @@ void client_close(client_t *c);
 int client_detach(client_t *c);
 /* Continues parsing buffered input (after replies arrived). */
 void client_process_input(client_t *c);
+
+/* client_cmds.c: the client's CLIENT LIST line, without its newline, as
+ * Redis's catClientInfoString (also used in log lines). */
+void client_info_line(const client_t *c, char *buf, size_t cap);
 
 /* dispatch.c: runs one parsed command. */
 void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvlen);

@@ -14,6 +14,7 @@
 #include "actors/repl_internal.h"
 #include "actors/repl_replica.h"
 #include "actors/client.h"
+#include "actors/client_limits.h"
 #include "actors/commands.h"
 #include "actors/dispatch.h"
 
@@ -22,30 +23,39 @@ static bool arg_is(const uint8_t *a, size_t n, const char *s)
     return n == strlen(s) && strncasecmp((const char *)a, s, n) == 0;
 }
 
-/* One CLIENT LIST / CLIENT INFO line in 7.0's field order, with "\n". */
-static void format_client(const client_t *c, resp_buf_t *out)
+void client_info_line(const client_t *c, char *line, size_t cap)
 {
     long long now = rt_now_ms();
     char flags[16];
     int k = 0;
     if (c->flags & CLIENT_MULTI) flags[k++] = 'x';
-    if (c->flags & CLIENT_READONLY) flags[k++] = 'r';
-    if (c->flags & CLIENT_ASKING) flags[k++] = 'A';
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) flags[k++] = 'c';
+    if (c->flags & CLIENT_UNIX_SOCKET) flags[k++] = 'U';
+    if (c->flags & CLIENT_READONLY) flags[k++] = 'r';
     if (k == 0) flags[k++] = 'N';
     flags[k] = '\0';
     char cmdname[96] = "NULL";
     if (c->last_cmd_def) cmd_fullname(c->last_cmd_def, cmdname, sizeof cmdname);
+    /* omem counts reply bytes the socket has not taken; tot-mem everything
+     * the client holds (client_limits.c). */
+    snprintf(line, cap,
+             "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=0 sub=0 psub=0 ssub=0 "
+             "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=0 obl=0 oll=%d omem=%zu "
+             "tot-mem=%zu events=%s%s cmd=%s user=default redir=-1 resp=%d",
+             (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name, (now - c->created_ms) / 1000,
+             (now - c->last_interaction_ms) / 1000, flags, (c->flags & CLIENT_MULTI) ? c->mq_len : -1,
+             c->qlen - c->qpos, c->qcap - c->qlen, c->out.cap, c->pending_count, client_obuf_bytes(c),
+             client_total_mem(c), (c->flags & CLIENT_CLOSED) ? "" : "r", c->wio_active ? "w" : "", cmdname,
+             c->proto);
+}
+
+/* One CLIENT LIST / CLIENT INFO line, with "\n". */
+static void format_client(const client_t *c, resp_buf_t *out)
+{
     char line[1024];
-    int n = snprintf(line, sizeof line,
-                     "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=0 sub=0 psub=0 ssub=0 "
-                     "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=0 obl=0 oll=%d omem=%zu "
-                     "tot-mem=%zu events=r%s cmd=%s user=default redir=-1 resp=%d\n",
-                     (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name, (now - c->created_ms) / 1000,
-                     (now - c->last_interaction_ms) / 1000, flags, (c->flags & CLIENT_MULTI) ? c->mq_len : -1,
-                     c->qlen - c->qpos, c->qcap - c->qlen, c->qcap, c->pending_count, c->out.cap,
-                     c->qcap + c->out.cap + sizeof *c, c->wio_active ? "w" : "", cmdname, c->proto);
-    resp_buf_append(out, line, (size_t)n);
+    client_info_line(c, line, sizeof line);
+    resp_buf_append(out, line, strlen(line));
+    resp_buf_append(out, "\n", 1);
 }
 
 void cmd_client_id(cmd_ctx_t *ctx) { resp_add_int(ctx->reply, (long long)ctx->client->id); }

@@ -22,6 +22,7 @@
 
 #include "actors/batch.h"
 #include "actors/client.h"
+#include "actors/client_limits.h"
 #include "actors/stats.h"
 #include "actors/config.h"
 #include "actors/dispatch.h"
@@ -126,6 +127,7 @@ void client_slot_done(worker_t *w, reply_slot_t *s)
         if (!c->pending_head && !(c->flags & CLIENT_PENDING_WRITE)) client_free(c);
         return;
     }
+    if (client_check_obuf(c, false)) return;
     client_schedule_write(c);
     /* Replies drained: parsing may resume if it was held back. */
     if (!c->in_input && c->qpos < c->qlen && c->pending_count < MAX_PENDING_PER_CLIENT)
@@ -158,6 +160,7 @@ static bool client_write(client_t *c)
         }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (client_check_obuf(c, false)) return false;
             if (!c->wio_active) {
                 ev_io_start(rt_thread_loop(w->thread), &c->wio);
                 c->wio_active = true;
@@ -543,6 +546,9 @@ void client_process_input(client_t *c)
             }
             dispatch_command(c, argc, argv, argvlen);
             if (argc > 16) { free(argv); free(argvlen); }
+            /* As Redis after each reply it queues: a client that does not
+             * read its replies cannot make us hold more than its limit. */
+            if (c->out.len > c->out_sent && client_check_obuf(c, false)) break;
         }
         resp_parser_reset(&c->parser);
         c->qpos += consumed;
@@ -571,6 +577,11 @@ static void read_cb(struct ev_loop *loop, ev_io *rio, int revents)
     /* A big bulk argument in progress: read it in larger pieces. */
     if (c->parser.bulk_len > 0 && (size_t)c->parser.bulk_len > want) want = (size_t)c->parser.bulk_len + 2;
     if (want > 64 * 1024 * 1024) want = 64 * 1024 * 1024;
+    /* Never make room for more than client-query-buffer-limit allows: one
+     * byte past it is enough to know the client must go. */
+    long long qlimit = config_client_query_buffer_limit();
+    if (qlimit > 0 && want > (size_t)qlimit + 1 && want > READ_CHUNK)
+        want = (size_t)qlimit + 1 > READ_CHUNK ? (size_t)qlimit + 1 : READ_CHUNK;
     if (c->qcap - c->qlen < want) {
         size_t ncap = c->qcap ? c->qcap : READ_CHUNK;
         while (ncap - c->qlen < want) ncap *= 2;
@@ -589,6 +600,9 @@ static void read_cb(struct ev_loop *loop, ev_io *rio, int revents)
     c->qlen += (size_t)n;
     atomic_fetch_add_explicit(&w->stats.net_input_bytes, n, memory_order_relaxed);
     atomic_fetch_add_explicit(&w->stats.reads_processed, 1, memory_order_relaxed);
+    /* Checked on every read, also while the client is blocked or paused and
+     * its input only piles up (Redis keeps reading such a client too). */
+    if (client_check_qbuf(c)) return;
     if (c->pending_count >= MAX_PENDING_PER_CLIENT) return;
     client_process_input(c);
 }
@@ -756,6 +770,12 @@ static void worker_cron(rt_timer_t *t, void *arg)
     atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
     atomic_store_explicit(&w->stats.avg_ttl, ks_avg_ttl(w->ks, now), memory_order_relaxed);
     atomic_store_explicit(&w->stats.used_bytes, (long long)ks_used_bytes(w->ks), memory_order_relaxed);
+    /* Output stuck in a socket nobody reads: the soft limit's seconds run out
+     * here even when no new reply arrives (Redis's clientsCron). */
+    for (client_t *c = w->clients, *n; c; c = n) {
+        n = c->next;
+        client_check_obuf(c, true);
+    }
     /* Idle timeout (`timeout` directive). */
     long long idle = config_timeout_seconds();
     if (idle > 0) {
@@ -774,6 +794,7 @@ int workers_start(int n, const int *listen_fds, int nlisten)
     if (n < 1) n = 1;
     if (n > MAX_WORKERS) n = MAX_WORKERS;
     g_nworkers = n;
+    climits_init();
     for (int i = 0; i < n; i++) {
         static char names[MAX_WORKERS][24];
         char *name = names[i];

@@ -84,3 +84,143 @@ def test_proto_max_bulk_len_raised_applies_to_open_connection(servers, kind):
         early.send(_big_set(b"k", 2 * 1024 * 1024))
         assert early.read()[0] == b"+OK\r\n"
         assert admin.call("STRLEN", "k") == 2 * 1024 * 1024
+
+
+# ---------------------------------------------------------------------------
+# client-query-buffer-limit (item 13)
+# ---------------------------------------------------------------------------
+
+def _flood(conn, total, chunk=64 * 1024):
+    """Sends up to `total` bytes of one endless bulk argument; returns the bytes
+    the peer took before it closed (or `total` if it never did)."""
+    sent = 0
+    conn.sock.settimeout(5.0)
+    data = b"y" * chunk
+    try:
+        while sent < total:
+            conn.sock.sendall(data)
+            sent += chunk
+    except (ConnectionResetError, BrokenPipeError, socket.timeout):
+        return sent
+    return sent
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_query_buffer_limit_closes_client_blocked_in_wait(servers, kind):
+    srv = _start(servers, kind, ["--client-query-buffer-limit", "1mb"])
+    rss0 = _rss_kb(srv.pid)
+    with srv.raw() as victim, srv.raw() as admin:
+        assert victim.call("CLIENT", "SETNAME", "victim") == "OK"
+        # WAIT for a replica that does not exist: the client blocks for ever,
+        # and what it sends next only piles up in its query buffer.
+        victim.send(h.encode("WAIT", "1", "0"))
+        h.wait_until(lambda: "cmd=wait" in admin.call("CLIENT", "LIST").decode(), 5, what="client blocked in WAIT")
+        victim.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$200000000\r\n")
+        sent = _flood(victim, 64 * 1024 * 1024)
+        assert sent < 64 * 1024 * 1024, "the node took 64 MB from a client over its 1 MB query limit"
+        h.wait_until(lambda: "name=victim" not in admin.call("CLIENT", "LIST").decode(), 5,
+                     what="the victim gone from CLIENT LIST")
+        assert admin.call("PING") == "PONG"
+    log = srv.output()
+    assert "Closing client that reached max query buffer length: id=" in log
+    assert "name=victim" in log and "(qbuf initial bytes: \"*3\\r\\n$3\\r\\nSET" in log
+    assert _rss_kb(srv.pid) - rss0 < 24 * 1024, "RSS grew by more than 24 MB"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_query_buffer_limit_closes_client_with_one_huge_argument(servers, kind):
+    srv = _start(servers, kind, ["--client-query-buffer-limit", "1mb"])
+    with srv.raw() as victim, srv.raw() as admin:
+        assert victim.call("PING") == "PONG"
+        got, closed = _send_until_closed(victim, _big_set(b"k", 3 * 1024 * 1024))
+        assert closed and got == b""
+        assert admin.call("EXISTS", "k") == 0
+    assert "Closing client that reached max query buffer length" in srv.output()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_query_buffer_limit_lets_a_pipeline_under_it_through(servers, kind):
+    srv = _start(servers, kind, ["--client-query-buffer-limit", "1mb"])
+    with srv.raw() as c:
+        n = 3000
+        c.send(b"".join(h.encode("SET", f"k{i}", "v" * 500) for i in range(n)))
+        for _ in range(n):
+            assert c.read()[1] == "OK"
+        assert c.call("DBSIZE") == n
+
+
+# ---------------------------------------------------------------------------
+# client-output-buffer-limit (item 14)
+# ---------------------------------------------------------------------------
+
+def _client_line(admin, name):
+    for line in admin.call("CLIENT", "LIST").decode().splitlines():
+        if f" name={name} " in line:
+            return dict(kv.split("=", 1) for kv in line.split(" "))
+    return None
+
+
+def _unread_gets(srv, admin, name, count, value_size=100 * 1024):
+    assert admin.call("SET", "big", "z" * value_size) == "OK"
+    victim = srv.raw()
+    victim.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    assert victim.call("CLIENT", "SETNAME", name) == "OK"
+    victim.send(b"".join(h.encode("GET", "big") for _ in range(count)))
+    return victim
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_output_buffer_hard_limit_normal_client(servers, kind):
+    srv = _start(servers, kind, ["--client-output-buffer-limit", "normal 1mb 0 0"])
+    with srv.raw() as admin:
+        victim = _unread_gets(srv, admin, "victim", 400)
+        try:
+            h.wait_until(lambda: _client_line(admin, "victim") is None, 5, what="victim disconnected")
+            assert admin.call("PING") == "PONG"
+        finally:
+            victim.close()
+    log = srv.output()
+    assert "name=victim" in log
+    assert "scheduled to be closed ASAP for overcoming of output buffer limits." in log
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_output_buffer_soft_limit_normal_client(servers, kind):
+    srv = _start(servers, kind, ["--client-output-buffer-limit", "normal 0 512kb 2"])
+    with srv.raw() as admin:
+        victim = _unread_gets(srv, admin, "slow", 100)
+        try:
+            t0 = time.monotonic()
+            line = h.wait_until(lambda: (lambda l: l if l and int(l["omem"]) >= 512 * 1024 else None)(
+                _client_line(admin, "slow")), 3, what="output piling up")
+            # over the soft limit, but not for 2 s yet: still connected, and
+            # CLIENT LIST tells how much is held for it
+            assert int(line["tot-mem"]) >= int(line["omem"]) >= 512 * 1024
+            time.sleep(max(0.0, 1.0 - (time.monotonic() - t0)))
+            assert _client_line(admin, "slow") is not None
+            h.wait_until(lambda: _client_line(admin, "slow") is None, 6, what="soft limit close")
+            assert time.monotonic() - t0 >= 2.0
+        finally:
+            victim.close()
+    log = srv.output()
+    assert "name=slow" in log and "closed for overcoming of output buffer limits." in log
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_output_buffer_limit_spares_a_client_that_reads(servers, kind):
+    srv = _start(servers, kind, ["--client-output-buffer-limit", "normal 1mb 0 0"])
+    with srv.raw() as admin:
+        assert admin.call("SET", "v", "q" * 200 * 1024) == "OK"
+        for _ in range(50):
+            assert len(admin.call("GET", "v")) == 200 * 1024
+    assert "overcoming of output buffer limits" not in srv.output()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_client_list_omem_is_zero_when_idle(servers, kind):
+    srv = _start(servers, kind)
+    with srv.raw() as admin:
+        assert admin.call("CLIENT", "SETNAME", "me") == "OK"
+        line = _client_line(admin, "me")
+        assert line["omem"] == "0"
+        assert int(line["tot-mem"]) > 0
