@@ -9,6 +9,9 @@ LDLIBS  := -lck -lev -lssl -lcrypto -llzf -lm -pthread
 # after start-up). Not used for the sanitizer builds: ASan replaces the checked libc calls.
 HARDEN_CFLAGS  := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -Wformat -Wformat-security -fPIE
 HARDEN_LDFLAGS := -pie -Wl,-z,relro,-z,now
+# Exports our function names to the dynamic symbol table, so that the crash report's
+# stack trace (backtrace_symbols_fd, runtime/crash.c) names functions, as redis-server's does.
+REL_LDFLAGS    := -rdynamic
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 PY      := /usr/bin/python3
 # bash for `set -o pipefail` in the test recipes: a test's exit status must survive `| tee`.
@@ -47,7 +50,7 @@ $(DEPS_STAMP):
 
 bin/shoal-node: $(OBJ) | $(DEPS_STAMP)
 	@mkdir -p bin
-	$(CC) $(CFLAGS) $(HARDEN_CFLAGS) $(HARDEN_LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(HARDEN_CFLAGS) $(HARDEN_LDFLAGS) $(REL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 build/rel/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)

@@ -32,6 +32,7 @@
 #include "actors/state_internal.h"
 #include "actors/stats.h"
 #include "actors/worker.h"
+#include "runtime/crash.h"
 #include "runtime/log.h"
 
 extern char g_run_id[41];
@@ -109,6 +110,10 @@ int main(int argc, char **argv)
     sigaddset(&sigs, SIGINT);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* As redis-server: a hangup (closed terminal, a supervisor's reload
+     * signal) must not end the node without saving. */
+    signal(SIGHUP, SIG_IGN);
+    if (rt_crash_install() != 0) LOG_WARNING("Could not install the crash report handlers");
 
     int port = config_port();
     if (config_cluster_enabled() && config_cluster_port() == 0 && port > 55535) {

@@ -107,6 +107,12 @@ static void write_all(const char *buf, size_t len)
     }
 }
 
+int rt_log_fd(void)
+{
+    /* Relaxed load, as in write_all. */
+    return ck_pr_load_int(&log_fd);
+}
+
 void rt_log(int level, const char *fmt, ...)
 {
     if (!level_enabled(level))

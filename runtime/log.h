@@ -24,6 +24,9 @@ int rt_log_get_level(void);
 /* Role character: 'M' master, 'S' replica, 'C' child (default 'M'). */
 void rt_log_set_role(char role);
 
+/* The fd lines are written to, for the crash handler (async-signal-safe). */
+int rt_log_fd(void);
+
 void rt_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Writes the message exactly as formatted: no prefix and no newline added,
  * like Redis's LL_RAW (for the startup banner). Still filtered by level. */
