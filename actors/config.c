@@ -11,6 +11,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
@@ -95,7 +96,7 @@ char *cfg_value_strdup(int i)
 bool cfg_store_locked(int i, cfg_staged_t *st)
 {
     const cfg_def_t *d = &cfg_table[i];
-    if (d->kind == CK_STR || (d->kind == CK_SPECIAL && d->special != SP_DIR)) {
+    if (d->kind == CK_STR || d->kind == CK_SPECIAL) {
         char *old = cfg_str[i];
         bool changed = !((old == NULL && st->str == NULL) ||
                          (old && st->str && strcmp(old, st->str) == 0));
@@ -103,11 +104,6 @@ bool cfg_store_locked(int i, cfg_staged_t *st)
         st->str = NULL;
         free(old);
         return changed;
-    }
-    if (d->kind == CK_SPECIAL) {                /* dir: the chdir already happened */
-        free(st->str);
-        st->str = NULL;
-        return true;
     }
     long long old = atomic_exchange_explicit(&cfg_num[i], st->num, memory_order_relaxed);
     return old != st->num;
@@ -292,6 +288,13 @@ static int parse_special(int i, char **argv, int argc, bool in_file, cfg_staged_
     case SP_DIR:
         if (argc != 1) { *err = "wrong number of arguments"; goto fail; }
         if (chdir(argv[0]) == -1) { *err = set_err(eb, ecap, "%s", strerror(errno)); goto fail; }
+        /* Kept as an absolute path: savers open it (config_dir_open) instead
+         * of trusting the working directory, which the next SET may move. */
+        {
+            char cwd[PATH_MAX];
+            if (!getcwd(cwd, sizeof cwd)) { *err = set_err(eb, ecap, "%s", strerror(errno)); goto fail; }
+            cfg_sb_adds(&sb, cwd);
+        }
         break;
     case SP_SAVE: {
         if (argc == 1 && !argv[0][0]) argc = 0;
@@ -470,12 +473,13 @@ void cfg_value_format(int i, cfg_sb_t *out)
     }
     case CK_STR:
     case CK_SPECIAL:
-        if (d->special == SP_DIR) {
-            char cwd[4096];
+        pthread_mutex_lock(&cfg_lock);
+        if (d->special == SP_DIR && !cfg_str[i]) {      /* never set: where we were started */
+            pthread_mutex_unlock(&cfg_lock);
+            char cwd[PATH_MAX];
             cfg_sb_adds(out, getcwd(cwd, sizeof cwd) ? cwd : "");
             return;
         }
-        pthread_mutex_lock(&cfg_lock);
         cfg_sb_adds(out, cfg_str[i] ? cfg_str[i] : "");
         pthread_mutex_unlock(&cfg_lock);
         return;
@@ -510,6 +514,19 @@ long config_get_by_name(const char *name, char *buf, size_t cap)
     int i = cfg_lookup(name, strlen(name), NULL);
     if (i < 0) return -1;
     return (long)config_get_str((enum config_id)i, buf, cap);
+}
+
+int config_dir_open(void)
+{
+    /* Under the lock, so the directory opened is the one `dir` names at
+     * this instant, never half of a concurrent CONFIG SET dir. */
+    pthread_mutex_lock(&cfg_lock);
+    const char *p = cfg_str[CONFIG_DIR] ? cfg_str[CONFIG_DIR] : ".";
+    int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int e = errno;
+    pthread_mutex_unlock(&cfg_lock);
+    errno = e;
+    return fd;
 }
 
 int config_port(void) { return (int)cfg_value_num(CONFIG_PORT); }

@@ -179,7 +179,11 @@ int config_loglevel(void);                                 /* 0 debug .. 3 warni
 size_t config_logfile(char *buf, size_t cap);              /* "" = stdout */
 size_t config_pidfile(char *buf, size_t cap);              /* "" = none */
 bool config_daemonize(void);
-size_t config_dir(char *buf, size_t cap);                  /* the current working directory */
+size_t config_dir(char *buf, size_t cap);                  /* absolute; where we started if never set */
+/* An O_DIRECTORY fd of `dir` as it is now (taken under the config lock), for
+ * writers that must create, rename and fsync in one directory even if
+ * CONFIG SET dir runs meanwhile. The caller closes it. -1 with errno. */
+int config_dir_open(void);
 long long config_maxclients(void);
 int config_hz(void);                                       /* already clamped to 1..500 */
 long long config_timeout_seconds(void);                    /* client idle timeout, 0 = never */

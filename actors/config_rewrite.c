@@ -189,9 +189,12 @@ static void rw_special(rw_t *s, int i)
     char m1[64], m2[64];
     switch (d->special) {
     case SP_DIR: {
-        char cwd[PATH_MAX];
-        if (getcwd(cwd, sizeof cwd)) rw_line(s, i, quoted_line(d->name, cwd), true);
+        cfg_sb_t dir = {0};
+        cfg_sb_add(&dir, "", 0);
+        cfg_value_format(i, &dir);
+        if (dir.len) rw_line(s, i, quoted_line(d->name, dir.s), true);
         else s->processed[i] = true;
+        free(dir.s);
         break;
     }
     case SP_SAVE: {

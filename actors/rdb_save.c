@@ -32,6 +32,7 @@
 #include "proto/rdb.h"
 #include "proto/slot.h"
 #include "runtime/log.h"
+#include "runtime/tmpfile.h"
 
 enum { JOB_SAVE = 1, JOB_BGSAVE, JOB_LOAD };
 
@@ -274,9 +275,17 @@ static int write_dump(rdb_job_t *job)
         skipped += job->parts[i].skipped;
     }
     if (skipped) LOG_WARNING("%llu keys of types without an RDB encoding here were left out of the dump", (unsigned long long)skipped);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* One directory for the whole save, held as an fd: a CONFIG SET dir
+     * meanwhile moves the next save, never half of this one. */
+    int dirfd = config_dir_open();
+    if (dirfd < 0) {
+        LOG_WARNING("Failed opening the temp RDB file %s (in server root dir %s) for saving: %s", tmp, dir, strerror(errno));
+        return -1;
+    }
+    int fd = rt_tmpfile_create(dirfd, tmp, 0644);
     if (fd < 0) {
         LOG_WARNING("Failed opening the temp RDB file %s (in server root dir %s) for saving: %s", tmp, dir, strerror(errno));
+        close(dirfd);
         return -1;
     }
     rdb_encoder_t e;
@@ -304,25 +313,24 @@ static int write_dump(rdb_job_t *job)
         rc = flush_enc(fd, &e);
     }
     rdb_encoder_free(&e);
-    if (rc == 0 && fsync(fd) != 0) rc = -1;
-    if (rc != 0) LOG_WARNING("Write error saving DB on disk: %s", strerror(errno));
-    if (close(fd) != 0 && rc == 0) {
-        LOG_WARNING("Write error saving DB on disk: %s", strerror(errno));
-        rc = -1;
-    }
-    if (rc == 0 && rename(tmp, fname) != 0) {
-        LOG_WARNING("Error moving temp DB file %s on the final destination %s (in server root dir %s): %s", tmp,
-                    fname, dir, strerror(errno));
-        rc = -1;
-    }
     if (rc != 0) {
-        unlink(tmp);
+        LOG_WARNING("Write error saving DB on disk: %s", strerror(errno));
+        close(fd);
+        unlinkat(dirfd, tmp, 0);
+        close(dirfd);
         return -1;
     }
-    int dfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {   /* make the rename itself durable */
-        fsync(dfd);
-        close(dfd);
+    const char *op = NULL;
+    rc = rt_tmpfile_commit(dirfd, fd, tmp, fname, &op);
+    int saved = errno;
+    close(dirfd);
+    if (rc != 0) {
+        if (!strcmp(op, "rename"))
+            LOG_WARNING("Error moving temp DB file %s on the final destination %s (in server root dir %s): %s", tmp,
+                        fname, dir, strerror(saved));
+        else
+            LOG_WARNING("Write error saving DB on disk(%s): %s", op, strerror(saved));
+        return -1;
     }
     LOG_NOTICE("DB saved on disk");
     atomic_store_explicit(&dirty_at_last_save, atomic_load_explicit(&dirty_at_job_start, memory_order_relaxed),

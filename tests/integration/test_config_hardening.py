@@ -155,3 +155,65 @@ def test_rewrite_escapes_every_byte_and_reads_it_back(servers, tmp_path):
     assert s_back == r_back
     assert s_back[0].endswith(b"\r\n$%d\r\n" % len(value.encode("latin-1")) + value.encode("latin-1") + b"\r\n")
     assert not re.search(rb"^requirepass", s_text, re.M)
+
+
+# --- item 11: temp files cannot be redirected ---------------------------------------
+
+def test_planted_symlinks_at_temp_names_leave_target_unchanged(servers, tmp_path):
+    srv, conf, d = _start(servers, "shoal", tmp_path, "symlink")
+    target = tmp_path / "precious"
+    target.write_text("keep me\n")
+    pid = srv.pid
+    planted = [d / f"nodes.conf.tmp-{pid}"] + [d / f"temp-{pid}-{seq}.rdb" for seq in range(20)]
+    for p in planted:
+        os.symlink(target, p)
+    with srv.raw() as c:
+        c.call("SET", "k", "v")
+        for _ in range(3):
+            assert c.call("SAVE") == "OK"
+        # a cluster change makes the node save nodes.conf
+        assert c.call("CLUSTER", "ADDSLOTS", "1", "2", "3") == "OK"
+        h.wait_until(lambda: "1-3" in (d / "nodes.conf").read_text(), 5, what="nodes.conf saved")
+    assert target.read_text() == "keep me\n"
+    for name in ("nodes.conf", "dump.rdb"):
+        assert not (d / name).is_symlink() and (d / name).is_file(), name
+    assert (d / "dump.rdb").read_bytes().startswith(b"REDIS")
+
+
+# --- item 12: a save racing CONFIG SET dir -------------------------------------------
+
+def test_save_racing_config_set_dir_writes_into_one_directory(servers, tmp_path):
+    srv, conf, d = _start(servers, "shoal", tmp_path, "dirrace", extra="enable-protected-configs yes\n")
+    a, b = tmp_path / "dir-a", tmp_path / "dir-b"
+    a.mkdir()
+    b.mkdir()
+    with srv.raw() as c:
+        # enough data that a save takes a while
+        assert c.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383") == "OK"
+        h.wait_until(lambda: b"cluster_state:ok" in c.call("CLUSTER", "INFO"), 10, what="cluster ok")
+        for i in range(0, 40000, 1000):
+            assert c.call("MSET", *[x for k in range(i, i + 1000) for x in (f"{{t}}key:{k}", "v" * 50)]) == "OK"
+        with srv.raw() as s:
+            saves = 0
+            for round_ in range(60):
+                s.send(h.encode("BGSAVE"))
+                for _ in range(10):
+                    c.call("CONFIG", "SET", "dir", str(a if round_ % 2 else b))
+                    c.call("CONFIG", "SET", "dir", str(b if round_ % 2 else a))
+                if s.read()[1] == "Background saving started":
+                    saves += 1
+            assert saves > 0
+        h.wait_until(lambda: b"rdb_bgsave_in_progress:0" in c.call("INFO", "persistence"), 20,
+                     what="saves finished")
+    log = srv.output()
+    assert "Error moving temp DB file" not in log and "Write error saving DB" not in log \
+        and "Failed opening the temp RDB file" not in log, log[-3000:]
+    for where in (a, b, d):
+        assert not [p.name for p in where.iterdir() if p.name.startswith("temp-")], where
+    dumps = [where / "dump.rdb" for where in (a, b) if (where / "dump.rdb").exists()]
+    assert dumps
+    for p in dumps:
+        data = p.read_bytes()
+        # a whole dump: header, the first and the last key, the EOF opcode and checksum
+        assert data.startswith(b"REDIS0010") and data[-9] == 0xff, p
+        assert b"{t}key:0" in data and b"{t}key:39999" in data, p
