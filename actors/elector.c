@@ -1,5 +1,5 @@
 /* elector.c - the failover elector actor (see elector.h): replica-side
- * election (spec cluster-bus.md 5.13), the replica side of manual failover
+ * election (docs/cluster-bus.md §5.13), the replica side of manual failover
  * (5.15), replica migration (5.16), and failover on shutdown.
  *
  * Timing shortcut (issue 5), and why it is safe: a replica of rank 0 whose

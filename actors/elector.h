@@ -1,5 +1,5 @@
 /* elector.h - the failover elector: the replica side of automatic and manual
- * failover and of replica migration (spec cluster-bus.md 5.13, 5.15, 5.16).
+ * failover and of replica migration (docs/cluster-bus.md §5.13, §5.15, §5.16).
  *
  * It is its own actor. It runs on the state actor's thread (so reading the
  * current snapshot needs no read section: the only writer of that cell, and

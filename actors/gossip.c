@@ -1,5 +1,5 @@
 /* gossip.c - PING / PONG / MEET frames built from a snapshot (see gossip.h).
- * The gossip selection follows 7.0.15 (cluster-bus.md 5.5): about N/10
+ * The gossip selection follows 7.0.15 (docs/cluster-bus.md §5.5): about N/10
  * random records (at least 3), skipping myself, PFAIL records, handshake and
  * address-less records and records with neither a link nor slots; then every
  * PFAIL record. The hostname extension goes on every frame when we announce

@@ -1,6 +1,6 @@
 /* gossip.h - building PING / PONG / MEET frames (header plus gossip section
- * plus extensions) from a cluster snapshot, as 7.0.15 does (spec
- * cluster-bus.md 2.5, 4.2, 5.5). Used by the links (PONG replies) and by the
+ * plus extensions) from a cluster snapshot, as 7.0.15 does
+ * (docs/cluster-bus.md §2.5, §4.2, §5.5). Used by the links (PONG replies) and by the
  * ticker (PINGs and MEETs).
  *
  * Must never: read anything but the snapshot it is given.

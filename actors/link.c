@@ -476,8 +476,8 @@ static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
 /* ---------------- read path ---------------- */
 
 /* Whether a PING can change cluster state: only when its sender is a known
- * record, or when we still have to learn our own address from it (5.2 step
- * 5.1, 5.4). A PING from an unknown sender is answered and goes no further,
+ * record, or when we still have to learn our own address from it
+ * (docs/cluster-bus.md §5.2 step 5.1, §5.4). A PING from an unknown sender is answered and goes no further,
  * so that floods of them never reach the state actor. */
 static bool ping_matters(const cluster_snapshot_t *s, const uint8_t *frame)
 {
@@ -505,7 +505,7 @@ static bool reply_pong(link_t *l, link_thread_ctx_t *c, const uint8_t *frame, un
     return forward;
 }
 
-/* One whole frame, already judged by bus_decode. Order as 7.0.15 (§5.2):
+/* One whole frame, already judged by bus_decode. Order as 7.0.15 (docs/cluster-bus.md §5.2):
  * count it, apply the debug drop filter, drop it if invalid. */
 static void handle_frame(link_t *l, link_thread_ctx_t *c, const bus_stream_frame_t *f)
 {

@@ -1,6 +1,6 @@
 /* link_listen.c - the cluster bus listener: listening sockets on the bus
  * port for every bind address, and the accept loop that turns each accepted
- * socket into an inbound link (spec cluster-bus.md §1.1, §1.5).
+ * socket into an inbound link (docs/cluster-bus.md §1.1, §1.5).
  *
  * The listener is a small actor on the first link thread; its watchers are
  * started by a message so that they are started from that thread. Accepted

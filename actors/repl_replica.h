@@ -1,5 +1,5 @@
 /* repl_replica.h - our side of the link to our own master (replica side of
- * replication, spec cluster-clients.md §7.1, §7.3).
+ * replication, docs/replication.md §1, §3).
  *
  * One actor on its own thread. Every 100 ms it reads the cluster snapshot: when
  * we are a replica with a known master it keeps one client connection to the

@@ -144,7 +144,7 @@ void state_recount_slots(void)
 
 /* ---------------- snapshots ---------------- */
 
-/* Our header as 7.0.15 fills it (cluster-bus.md 2.5): a replica describes
+/* Our header as 7.0.15 fills it (docs/cluster-bus.md §2.5): a replica describes
  * its master's slots and configEpoch. */
 static void build_header(cluster_snapshot_t *s)
 {

@@ -22,7 +22,7 @@
 
 #define NODE_NAME_LEN 40
 
-/* Node flags: the bit values of the bus protocol (spec cluster-bus.md 3.8). */
+/* Node flags: the bit values of the bus protocol (docs/cluster-bus.md §3.8). */
 enum {
     NODE_MASTER = 1, NODE_SLAVE = 2, NODE_PFAIL = 4, NODE_FAIL = 8, NODE_MYSELF = 16,
     NODE_HANDSHAKE = 32, NODE_NOADDR = 64, NODE_MEET = 128, NODE_MIGRATE_TO = 256,

@@ -1,5 +1,5 @@
 /* state_bus.c - the cluster-bus rules the state actor applies to every frame
- * a link forwards (spec cluster-bus.md 5.2-5.9, 5.11, 5.18): sender lookup
+ * a link forwards (docs/cluster-bus.md §5.2-§5.9, §5.11, §5.18): sender lookup
  * and link binding, epochs, handshake and renaming, address updates, PONG
  * bookkeeping, role updates, slot ownership by configEpoch, UPDATE, FAIL,
  * gossip consumption, failure reports; plus the link events and the

@@ -1,11 +1,11 @@
-/* state_failover.c - the state actor's part of failover (spec
- * cluster-bus.md 5.13-5.16): voting on FAILOVER_AUTH_REQUEST, forwarding
+/* state_failover.c - the state actor's part of failover (see
+ * docs/cluster-bus.md §5.13-§5.16): voting on FAILOVER_AUTH_REQUEST, forwarding
  * ACKs to the elector, starting an election (new epoch, AUTH_REQUEST),
  * promotion and TAKEOVER, the master side of a manual failover (MFSTART,
  * write pause, PAUSED headers), CLUSTER FAILOVER, replica migration, and
  * MIGRATE_TO bookkeeping.
  *
- * Durability (design.md invariants): a vote's ACK, our own AUTH_REQUEST and
+ * Durability (docs/design.md §5): a vote's ACK, our own AUTH_REQUEST and
  * a promotion's announcement wait until the persister reports the config
  * version that records them (lastVoteEpoch, currentEpoch, our new role and
  * configEpoch) as durable. A promotion also holds back snapshot publication

@@ -60,7 +60,7 @@ typedef struct state_node {
     uint64_t last_claim_version;          /* S.slot_version when it was checked */
     uint64_t last_claim_epoch;
     int last_stale_owner;                 /* owner we sent an UPDATE about for that claim, -1 none */
-    long long voted_time_ms;              /* last vote we gave to one of its replicas (5.14) */
+    long long voted_time_ms;              /* last vote we gave to one of its replicas (docs/cluster-bus.md §5.14) */
 } state_node_t;
 
 typedef struct fail_report {
@@ -151,7 +151,7 @@ void state_send_ping(int idx, unsigned type);
 void state_broadcast_pong(void);
 int state_count_reports(int about);
 void state_maybe_mark_fail(int idx);
-/* state_failover.c: votes, elections, promotion, manual failover (5.13-5.16). */
+/* state_failover.c: votes, elections, promotion, manual failover (docs/cluster-bus.md §5.13-§5.16). */
 void state_fo_request(state_fo_req_t *r);
 void state_fo_frame(int sender, const bus_msg_t *m);   /* AUTH_REQUEST, AUTH_ACK, MFSTART */
 void state_fo_durable(uint64_t seq);

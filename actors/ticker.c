@@ -1,10 +1,10 @@
-/* ticker.c - the 100 ms cluster cron (spec cluster-bus.md 5.10), run by the
+/* ticker.c - the 100 ms cluster cron (docs/cluster-bus.md §5.10), run by the
  * state actor's timer on the state thread: reconnects, handshake timeouts,
  * the once-a-second random PING, keep-alive PINGs at node_timeout/2,
  * stale-link recycling and PFAIL marking. Frames are built from the freshly
  * published snapshot (gossip.c) and handed to the links.
  *
- * Departure from design.md: the ticker is not a separate actor but the state
+ * Why not an actor of its own (docs/design.md §6): the ticker is the state
  * actor's own timer. It needs ping_sent/pong_received/link ids, which the
  * state actor owns, and a separate actor would have to report every PING it
  * sends back to the state actor; keeping it here removes that round trip.

@@ -7,7 +7,7 @@
  * proto/bus.h, with -g gossip entries each) in flight per connection, and
  * counts the PONGs that come back. A 7.0.15 node answers every PING with a
  * PONG on the same link even when the sender is unknown to it
- * (spec/cluster-bus.md §5.2 step 5.3), so no handshake is needed and both
+ * (docs/cluster-bus.md §5.2 step 5.3), so no handshake is needed and both
  * servers see the same traffic.
  *
  * After a warm-up it counts PONGs for -t seconds and, given -P <pid>, reads

@@ -490,7 +490,7 @@ def gossip(b):
              f"entries per PING; {FLOOD_SECONDS:g} s counted after {FLOOD_WARMUP:g} s warm-up; "
              f"median of {FLOOD_REPEAT} run(s)",
              "unknown: random sender names the node has never met; it only answers with a PONG "
-             "(§5.2 step 5.3) and ignores the gossip",
+             "(docs/cluster-bus.md §5.2 step 5.3) and ignores the gossip",
              "members: each fake peer first joins the node's cluster (MEET, the node connects "
              "back, PONG), so every PING runs the whole pipeline (epochs, pong times, gossip "
              "about the other peers); the flooder answers the node's own PINGs",

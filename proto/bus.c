@@ -1,6 +1,6 @@
 /* bus.c - cluster-bus read side: the framer that cuts a link's byte stream
  * into frames, the decoder that validates a frame the way redis-server
- * 7.0.15 does (spec/cluster-bus.md §1.6, §3.10, §4.7) and exposes its fields,
+ * 7.0.15 does (docs/cluster-bus.md §1.6, §3.10, §4.7) and exposes its fields,
  * plus the node-name and slot-bitmap helpers.
  *
  * Must never read past the length it is given, allocate, or accept a frame

@@ -1,5 +1,5 @@
 /* bus.h - the Redis Cluster bus message codec (wire format of redis-server
- * 7.0.15, spec/cluster-bus.md §1.6-§4): a framer for the link read path, a
+ * 7.0.15, docs/cluster-bus.md §1.6-§4): a framer for the link read path, a
  * validating decoder, encoders for every message type, and slot-bitmap and
  * node-name helpers.
  *

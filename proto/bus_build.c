@@ -1,6 +1,6 @@
 /* bus_build.c - cluster-bus write side: encodes the header, gossip entries,
  * ping-extension records and every message type into a caller's buffer,
- * byte for byte as redis-server 7.0.15 lays them out (spec/cluster-bus.md
+ * byte for byte as redis-server 7.0.15 lays them out (docs/cluster-bus.md
  * §2.5, §3, §4.6).
  *
  * Must never write past the capacity it is given, never emit a frame that a

@@ -1,5 +1,5 @@
 /* bus_stream.h - the incremental frame splitter of a bus link's read path
- * (spec cluster-bus.md §1.6): bytes go in as they come off the socket, in
+ * (docs/cluster-bus.md §1.6): bytes go in as they come off the socket, in
  * chunks of any size; whole frames come out one at a time, each already
  * judged by bus_decode. It is the whole "what do these bytes mean" part of
  * actors/link.c, kept here so that the fuzzer drives exactly the code the

@@ -1,5 +1,5 @@
 /* bus_wire.h - private to proto/bus*.c: byte offsets of the cluster-bus
- * header, gossip entry and bodies (spec/cluster-bus.md §2.1, §3), and the
+ * header, gossip entry and bodies (docs/cluster-bus.md §2.1, §3), and the
  * explicit big-endian load/store helpers every field goes through.
  *
  * Never include this outside proto/bus*.c, and never cast a struct over a

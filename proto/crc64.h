@@ -1,6 +1,6 @@
 /* crc64.h - the CRC-64 that Redis puts after RDB files, replication RDBs and
  * DUMP payloads: the "Jones" polynomial 0xad93d23594c935a9, reflected input
- * and output, initial value 0, no final XOR (spec cluster-clients.md §7.5).
+ * and output, initial value 0, no final XOR (docs/replication.md §5).
  * The check value of ASCII "123456789" is 0xe9c6d914c4b8d9ca; the value is
  * stored after the data as 8 little-endian bytes.
  *

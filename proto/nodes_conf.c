@@ -1,5 +1,5 @@
 /* nodes_conf.c - parser and formatters for nodes.conf / CLUSTER NODES lines
- * (cluster-bus.md §5.19, §5.20).
+ * (docs/cluster-bus.md §5.19, §5.20).
  *
  * Pure: no I/O, no globals. The parser must never read outside [buf,
  * buf+len), never crash on any input, and never allocate more than a small

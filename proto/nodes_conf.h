@@ -10,8 +10,8 @@
  * an unknown master gets an empty record, currentEpoch is raised to the largest
  * config epoch, the first claimant of a slot wins) belong to the state actor.
  *
- * Specs: cluster-bus.md §5.19 (file, loading rules) and §5.20 (line format);
- * cluster-clients.md §3.2 and §3.24. */
+ * Specs: docs/cluster-bus.md §5.19 (file, loading rules) and §5.20 (line format);
+ * docs/clients.md §3.2 and §3.24. */
 #ifndef SHOAL_PROTO_NODES_CONF_H
 #define SHOAL_PROTO_NODES_CONF_H
 
@@ -25,7 +25,7 @@
 #define NODES_CONF_HOSTNAME_SIZE 256  /* with the NUL */
 #define NODES_CONF_MAX_WARNINGS  16   /* warnings kept; more are only counted */
 
-/* Node flags: the same bit values as the bus header's u16 flags (cluster-bus.md §3.8). */
+/* Node flags: the same bit values as the bus header's u16 flags (docs/cluster-bus.md §3.8). */
 enum {
     NODES_CONF_FLAG_MASTER     = 1,
     NODES_CONF_FLAG_SLAVE      = 2,
@@ -57,7 +57,7 @@ typedef struct nodes_conf_node {
     uint64_t config_epoch;               /* as written (format: caller passes the master's for a replica) */
     bool connected;                      /* link-state field == "connected" */
     /* Owned slots; slot s is bit (s % 8) of byte s / 8, LSB first, which is
-     * the bus header's bitmap order (cluster-bus.md §2.3), so it can be copied. */
+     * the bus header's bitmap order (docs/cluster-bus.md §2.3), so it can be copied. */
     uint8_t slots[SLOT_COUNT / 8];
     /* Open slots, sorted by slot then migrating before importing, at most one
      * entry per (slot, direction). The parser produces this order; callers of

@@ -3,7 +3,7 @@
  * (raw, int8/16/32, LZF), expiry (EXPIRETIME_MS, and the old EXPIRETIME in
  * seconds on input), aux fields, SELECTDB, RESIZEDB, EOF and the CRC-64
  * trailer; plus the DUMP/RESTORE payload that carries one value with a
- * version-and-CRC footer. Spec: cluster-clients.md §7.5 and §7.6.
+ * version-and-CRC footer. Spec: docs/replication.md §5 and §6.
  *
  * Three parts:
  *  - rdb_decoder_*: a streaming decoder. Chunks go in as they come off a

@@ -1,6 +1,6 @@
 /* fuzz_slot.c - libFuzzer target for proto/slot.c: the table-driven CRC16
  * must equal the bitwise MSB-first definition, and slot_of_key must follow
- * the hash-tag rule as written in cluster-clients.md §1.3. Both references
+ * the hash-tag rule as written in docs/clients.md §1.3. Both references
  * here are deliberately naive and separate from the code under test.
  * Must never touch anything outside the input bytes. */
 #include <stddef.h>

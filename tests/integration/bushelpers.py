@@ -3,7 +3,7 @@
 What it is for: building clusters of real processes with the real `redis-cli
 --cluster create`, reading CLUSTER NODES / CLUSTER INFO / CLUSTER LINKS views,
 waiting for convergence, and building or reading raw cluster-bus frames
-(layout: spec cluster-bus.md §2 header, §3.2 gossip entries, §4 extensions)
+(layout: docs/cluster-bus.md §2 header, §3.2 gossip entries, §4 extensions)
 so that tests can talk to a node's bus port like a peer would.
 
 What it must never do: stop or signal a process that the test did not start,
@@ -22,7 +22,7 @@ import helpers as h
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"  # tests/vectors
 
-# --- bus constants (cluster-bus.md §2.2, §3.1, §3.8, §3.9) -----------------
+# --- bus constants (docs/cluster-bus.md §2.2, §3.1, §3.8, §3.9) -----------------
 HDR_LEN = 2256
 GOSSIP_LEN = 104
 FULL_LEN = 4352
@@ -32,7 +32,7 @@ F_MASTER, F_SLAVE, F_PFAIL, F_FAIL, F_MYSELF = 1, 2, 4, 8, 16
 F_HANDSHAKE, F_NOADDR = 32, 64
 M_EXT_DATA = 0x04
 
-# header field offsets (cluster-bus.md §2.1)
+# header field offsets (docs/cluster-bus.md §2.1)
 O_SIG, O_TOTLEN, O_VER, O_PORT, O_TYPE, O_COUNT = 0, 4, 8, 10, 12, 14
 O_CUR_EPOCH, O_CFG_EPOCH, O_OFFSET, O_SENDER = 16, 24, 32, 40
 O_MYSLOTS, O_SLAVEOF, O_MYIP, O_EXTENSIONS = 80, 2128, 2168, 2214
@@ -49,7 +49,7 @@ def random_name():
 
 
 def slots_bitmap(ranges):
-    """2048-byte slot bitmap; slot s is bit (s % 8) of byte s // 8 (cluster-bus.md §2.3)."""
+    """2048-byte slot bitmap; slot s is bit (s % 8) of byte s // 8 (docs/cluster-bus.md §2.3)."""
     bm = bytearray(2048)
     for a, b in ranges:
         for s in range(a, b + 1):

@@ -5,7 +5,7 @@ way a cluster does (ADDSLOTSRANGE on the master, CLUSTER MEET, CLUSTER REPLICATE
 driving a reproducible mix of writes through redis-py, reading INFO replication / ROLE,
 and comparing two nodes' keyspaces key by key (SCAN + GET + PTTL); plus ReplProxy, a
 TCP proxy between a replica and its master that can tamper with the first full
-synchronisation it sees (spec cluster-clients.md §7.1, §7.2, §7.5).
+synchronisation it sees (docs/replication.md §1, §2, §5).
 
 What it must never do: stop or signal a process that the test did not start, sleep
 for a fixed long time where a poll with a deadline works, or make the tampered bytes

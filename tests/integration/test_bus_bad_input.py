@@ -2,7 +2,7 @@
 
 What it is for: issue 3's bad-input scenarios. Each case opens its own connection(s)
 to one node of a healthy 3-node shoal cluster and sends malformed or hostile bytes;
-the expected handling is 7.0.15's (cluster-bus.md §1.5, §1.6, §4.7, §8.1, §8.12):
+the expected handling is 7.0.15's (docs/cluster-bus.md §1.5, §1.6, §4.7, §8.1, §8.12):
 * a bad signature or a totlen below 2256 closes that link;
 * a frame that fails the length/version/type checks is dropped, no reply, the link
   stays open (a valid PING afterwards on the same connection gets its PONG);
@@ -187,7 +187,7 @@ def case_random_bodies_after_valid_framing(conn, ctx):
 def case_uppercase_gossip_name(conn, ctx):
     # A PING that really comes from node C's header (so the gossip is processed, as by a
     # known sender), whose one gossip entry names a node with upper-case hex. Twice:
-    # the second entry with the same bad name is what aborts 7.0.15 (spec §8.1).
+    # the second entry with the same bad name is what aborts 7.0.15 (docs/cluster-bus.md §8.1).
     bad = ("%040x" % random.Random(SEED).getrandbits(160)).upper()
     assert bad != bad.lower()
     entry = bh.gossip_entry(bad, port=1, cport=10001, flags=bh.F_MASTER)

@@ -4,8 +4,8 @@ What it is for: issue 3's acceptance scenarios that need only shoal nodes: a
 6-node cluster made by `redis-cli --cluster create --cluster-replicas 1`, checked
 by `redis-cli --cluster check`, used by redis-py's RedisCluster and `redis-cli -c`;
 and 20 nodes chained by CLUSTER MEET that must all learn about each other.
-Behaviour expected is that of redis-server 7.0.15 (spec cluster-bus.md,
-cluster-clients.md §4.1-4.3).
+Behaviour expected is that of redis-server 7.0.15 (docs/cluster-bus.md,
+docs/clients.md §4.1-§4.3).
 
 What it must never do: weaken an expectation to match our node, or wait with
 fixed long sleeps (everything polls with a deadline).

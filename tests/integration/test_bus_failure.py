@@ -1,4 +1,4 @@
-"""Failure detection on the bus (cluster-bus.md 5.10-5.12): a killed master goes
+"""Failure detection on the bus (docs/cluster-bus.md §5.10-§5.12): a killed master goes
 PFAIL then FAIL on every survivor, the cluster goes down while its slots are
 unserved, and when it comes back the FAIL flag clears and the cluster is ok."""
 import signal

@@ -2,7 +2,7 @@
 settings, the send-buffer limit with a stopped peer, and the packet drop filter.
 
 What it is for: issue 3's link-level behaviour, compared with redis-server 7.0.15
-(cluster-bus.md §1.5, §1.7, §5.4, §5.10; cluster-clients.md §3.1, §3.22, §6):
+(docs/cluster-bus.md §1.5, §1.7, §5.4, §5.10; docs/clients.md §3.1, §3.22, §6):
 * CLUSTER LINKS: one `to` and one `from` link per peer, exactly 7.0.15's 6 fields in
   its order, each peer's `to` link followed by its `from` link, key for key as
   redis-server shows them; our per-peer round-trip times live in `INFO peers`
@@ -441,7 +441,7 @@ def test_debug_drop_cluster_packet_filter(servers):
 
 def test_stopped_node_is_suspected_then_cleared(servers):
     """A node that stops answering is flagged fail? (or already fail) by the others after
-    node_timeout (§5.10 step 5.6), and the flag goes away once it answers again."""
+    node_timeout (docs/cluster-bus.md §5.10 step 4.4), and the flag goes away once it answers again."""
     nodes = bh.start_cluster(servers, 3, node_timeout=1000)
     a, b, c = nodes
     idc = bh.myid(c)

@@ -5,7 +5,7 @@ CLUSTER NODES prints it, that it is counted but never saved, that a second MEET 
 the same address does not add another one, that it is deleted after the handshake
 timeout), and the 3-argument MEET towards a node whose bus port is not port+10000,
 including `redis-cli --cluster create` with such a first node. Expected behaviour is
-redis-server 7.0.15's (cluster-clients.md §3.10, cluster-bus.md §5.3, §5.19).
+redis-server 7.0.15's (docs/clients.md §3.10, docs/cluster-bus.md §5.3, §5.19).
 
 What it must never do: weaken an expectation to match our node.
 """
@@ -42,7 +42,7 @@ def test_meet_errors_and_handshake_record(servers):
                  what="the handshake record timing out")
     assert len(bh.cluster_nodes(node)) == 1
     # 7.0.15 prints ping-sent 0 for it: a refused connect fails asynchronously, and
-    # only a synchronous connect failure sets ping_sent (cluster-bus.md §1.5).
+    # only a synchronous connect failure sets ping_sent (docs/cluster-bus.md §1.5).
     assert hs[0]["ping_sent"] == "0", hs[0]["line"]
 
 
@@ -69,7 +69,7 @@ def test_meet_with_explicit_bus_port(servers):
 
 def test_create_with_first_node_on_custom_bus_port(servers):
     """redis-cli sends the 3-argument MEET when the first node's bus port is not
-    port+10000 (cluster-clients.md §4.2 phase 5)."""
+    port+10000 (docs/clients.md §4.2 step 5)."""
     cport = h.free_port() + 10000
     first = servers.shoal(extra_args=["--cluster-port", str(cport)])
     nodes = [first, servers.shoal(), servers.shoal()]

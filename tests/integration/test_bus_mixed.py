@@ -4,7 +4,7 @@ What it is for: proving bus interop both ways (issue 3): the real `redis-cli --c
 create` builds one cluster of both kinds, `--cluster check` passes from either kind,
 every node's CLUSTER NODES agrees line by line about everybody's address, role,
 config epoch and slots, and a hostname set on one side shows on the other side
-(ping extension type 0, cluster-bus.md §4).
+(ping extension type 0, docs/cluster-bus.md §4).
 
 What it must never do: treat the redis-server nodes as anything but the reference;
 signal or stop a process it did not start.

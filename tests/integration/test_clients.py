@@ -1,7 +1,7 @@
 """Real cluster clients against one node that owns every slot.
 
 redis-py's RedisCluster (INFO, CLUSTER SLOTS, COMMAND, COMMAND GETKEYS) and
-redis-cli -c / --cluster check must work unchanged (spec cluster-clients.md §4.10,
+redis-cli -c / --cluster check must work unchanged (docs/clients.md §4.10,
 §4.12, §4.3). Must never talk to a node it did not start.
 """
 import redis

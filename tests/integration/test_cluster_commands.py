@@ -1,6 +1,6 @@
 """CLUSTER sub-commands on a single node: slots, epochs, reset, errors.
 
-Expected replies are the bytes redis-server 7.0.15 sends (spec cluster-clients.md
+Expected replies are the bytes redis-server 7.0.15 sends (docs/clients.md
 §3.0-3.9, §3.14-3.21). MEET/FORGET/REPLICATE/LINKS/FAILOVER/SETSLOT only need to
 answer without crashing or hanging at this stage. Never weaken an expectation.
 """

@@ -1,6 +1,6 @@
 """A fresh cluster-enabled node: what it reports before it owns any slot.
 
-Expected bytes were taken from redis-server 7.0.15 (spec cluster-clients.md
+Expected bytes were taken from redis-server 7.0.15 (docs/clients.md
 §3.1-3.3, §2.3, §5.1). Must never weaken an expectation to match our node.
 """
 import re

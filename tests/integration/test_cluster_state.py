@@ -1,5 +1,5 @@
 """Cluster state (ok/fail) as a single node sees it, and the routing errors that
-follow from it (spec cluster-clients.md §2.2 steps 2 and 6, §2.5, §6, Appendix F).
+follow from it (docs/clients.md §2.2 steps 2 and 6, §2.5, §6).
 
 Expected bytes are redis-server 7.0.15's. Never weaken an expectation.
 """

@@ -1,8 +1,8 @@
 """Replication between cluster nodes: shoal and redis-server 7.0.15 in both roles (issue 4).
 
 What it is for: proving that a replica made with CLUSTER REPLICATE holds its master's
-data and follows it, for every pairing of shoal-node and redis-server (spec
-cluster-clients.md §7): a full sync that carries data, the command stream (SET with
+data and follows it, for every pairing of shoal-node and redis-server
+(docs/replication.md): a full sync that carries data, the command stream (SET with
 EX/PX, INCR, APPEND, EXPIRE, DEL, keys the master expires), WAIT, equal offsets, every
 key and TTL equal (SCAN + GET + PTTL), READONLY reads and MOVED for writes on the
 replica, ROLE, a partial resync after CLIENT KILL TYPE replica, a replica that is
@@ -200,7 +200,7 @@ LOG_LINE = r"^\d+:([A-Z]) \d\d \w{3} \d{4} \d\d:\d\d:\d\d\.\d{3} [.\-*#] "
 @pytest.mark.parametrize("kind", ["shoal", "redis"])
 def test_replica_logs_with_role_s(servers, kind):
     """Operators' log tooling reads the role from `pid:S`: a replica's lines after CLUSTER
-    REPLICATE carry S, its master's keep M (conventions.md, Redis's log format)."""
+    REPLICATE carry S, its master's keep M (docs/design.md §7: Redis's log format)."""
     master = rh.start(servers, kind)
     h.own_all_slots(master)
     rh.fast_sync(master)
@@ -224,7 +224,7 @@ def test_replica_logs_with_role_s(servers, kind):
 @pytest.mark.parametrize("mkind,rkind", PAIRS, ids=PAIR_IDS)
 def test_disk_based_full_sync(servers, mkind, rkind):
     """repl-diskless-sync no on the master: the RDB travels as `$<length>` + bytes with no
-    CRLF, directly followed by the stream (spec §7.2), instead of the $EOF:<mark> framing."""
+    CRLF, directly followed by the stream (docs/replication.md §2), instead of the $EOF:<mark> framing."""
     master = rh.start(servers, mkind)
     h.own_all_slots(master)
     r = rh.config_set(master, "repl-diskless-sync", "no")

@@ -1,5 +1,5 @@
 """The replica side of replication in shoal, against a real redis-server 7.0.15 master
-(issue 4; spec cluster-clients.md §7.1-§7.3).
+(issue 4; docs/replication.md §1-§3).
 
 What it is for: focused checks of shoal's replica link that the pair tests in
 test_repl.py do not make: a disk-based full sync ($<len> framing) carrying every string
@@ -200,7 +200,7 @@ def test_client_kill_type_master_then_partial_resync(servers):
 
 def test_masterauth(servers):
     """A master that requires a password: the replica answers -NOAUTH to PING with AUTH
-    <masterauth> (pipelined before REPLCONF, §7.1); a wrong password keeps the link down
+    <masterauth> (pipelined before REPLCONF, docs/replication.md §1); a wrong password keeps the link down
     and says why."""
     master, replica, mid = _pair(servers, replica_args=WORKERS + ("--masterauth", "wrong"))
     with master.raw() as c:

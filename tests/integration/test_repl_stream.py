@@ -1,4 +1,4 @@
-"""The master's replication stream as a replica receives it (spec cluster-clients.md 7.2-7.3),
+"""The master's replication stream as a replica receives it (docs/replication.md §2-§3),
 read byte by byte by a hand-written replica: +FULLRESYNC, the $<len> RDB, then the effects of
 writes as Redis propagates them (SELECT 0 first; relative TTLs made absolute; GETDEL as DEL; a
 transaction as MULTI ... EXEC), and offsets that count exactly those bytes. Run against

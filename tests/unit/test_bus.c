@@ -211,7 +211,7 @@ TEST(bus_vectors_hostname_extension)
         free(buf);
     }
     /* A frame without the extension reports no hostname (which makes a
-     * 7.0.15 receiver clear the stored one, §4.8). */
+     * 7.0.15 receiver clear the stored one, docs/cluster-bus.md §4.8). */
     size_t len;
     uint8_t *buf = load("bus-ping-3gossip.bin", &len);
     REQUIRE(buf);
@@ -539,7 +539,7 @@ TEST(bus_bad_count_and_totlen)
     CHECK_EQ_INT(bus_decode(buf, len, &m), BUS_ERR_LENGTH);
     free(buf);
 
-    /* Fixed-size types demand their exact totlen (§3.10). */
+    /* Fixed-size types demand their exact totlen (docs/cluster-bus.md §3.10). */
     static const struct { const char *file; uint32_t bad; } fixed[] = {
         { "bus-fail.bin", 2304 }, { "bus-failover-auth-ack.bin", 2264 },
         { "bus-mfstart.bin", 2296 }, { "bus-failover-auth-request.bin", 4352 },
@@ -665,11 +665,11 @@ TEST(bus_bad_extensions)
     CHECK_EQ_INT(bus_decode(b, n, &m), BUS_OK);
     CHECK(m.u.ping.has_hostname && m.u.ping.hostname_len == 11);
 
-    put32(b + 2360, 27);                      /* not a multiple of 8 (§A.5) */
+    put32(b + 2360, 27);                      /* not a multiple of 8 (docs/cluster-bus.md §4.7) */
     CHECK_EQ_INT(bus_decode(b, n, &m), BUS_ERR_EXT_PADDING);
     put32(b + 2360, 0);                       /* 7.0.15 would spin on it */
     CHECK_EQ_INT(bus_decode(b, n, &m), BUS_ERR_EXT_PADDING);
-    put32(b + 2360, 64);                      /* 64 with 24 bytes left (§A.5) */
+    put32(b + 2360, 64);                      /* 64 with 24 bytes left (docs/cluster-bus.md §4.7) */
     CHECK_EQ_INT(bus_decode(b, n, &m), BUS_ERR_EXT_OVERRUN);
     put32(b + 2360, 0x10000u + 24);           /* 7.0.15 truncates this to 24 */
     CHECK_EQ_INT(bus_decode(b, n, &m), BUS_ERR_EXT_OVERRUN);
@@ -683,7 +683,7 @@ TEST(bus_bad_extensions)
     put16(b + 2214, 0);                       /* none announced, bytes present */
     CHECK_EQ_INT(bus_decode(b, n, &m), BUS_ERR_LENGTH);
     put16(b + 2214, 1);
-    b[2253] = 0;                              /* record without EXT_DATA (§A.5) */
+    b[2253] = 0;                              /* record without EXT_DATA (docs/cluster-bus.md §4.7) */
     CHECK_EQ_INT(bus_decode(b, n, &m), BUS_ERR_LENGTH);
     /* Without EXT_DATA the count is ignored, like 7.0.15's validator. */
     put32(b + 4, 2360);
@@ -716,7 +716,7 @@ TEST(bus_invalid_names_flagged)
     uint8_t *buf = load("bus-ping-3gossip.bin", &len);
     REQUIRE(buf);
     bus_msg_t m;
-    memcpy(buf + 2256 + 104, "ABCDEF0123456789ABCDEF0123456789ABCDEF01", 40);  /* §8.1 */
+    memcpy(buf + 2256 + 104, "ABCDEF0123456789ABCDEF0123456789ABCDEF01", 40);  /* docs/cluster-bus.md §8.1 */
     REQUIRE(bus_decode(buf, len, &m) == BUS_OK);
     CHECK(!m.u.ping.gossip_names_valid);
     bus_gossip_t g;
@@ -939,7 +939,7 @@ TEST(bus_slot_bitmap_bit_order)
     CHECK_EQ_INT(bm[0], 0x81);
     bus_slot_set(bm, 8);
     bus_slot_set(bm, 9);
-    CHECK_EQ_INT(bm[1], 0x03);              /* §2.3: slots 8-9 gave byte 81 = 03 */
+    CHECK_EQ_INT(bm[1], 0x03);              /* docs/cluster-bus.md §2.3: slots 8-9 gave byte 81 = 03 */
     bus_slot_set(bm, 16383);
     CHECK_EQ_INT(bm[2047], 0x80);
     CHECK(bus_slot_test(bm, 16383) && !bus_slot_test(bm, 16382));

@@ -169,7 +169,7 @@ TEST(cmdtable_arity_and_key_positions_match_7_0_15)
 
 TEST(cmdtable_cluster_subcommand_arities_match_spec)
 {
-    /* cluster-clients.md 3.0, verified on 7.0.15 */
+    /* docs/clients.md §3.0, verified on 7.0.15 */
     static const struct { const char *name; int arity; } want[] = {
         { "addslots", -3 }, { "addslotsrange", -4 }, { "bumpepoch", 2 }, { "count-failure-reports", 3 },
         { "countkeysinslot", 3 }, { "delslots", -3 }, { "delslotsrange", -4 }, { "failover", -2 },

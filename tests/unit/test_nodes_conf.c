@@ -1,5 +1,5 @@
 /* test_nodes_conf.c - unit tests for proto/nodes_conf.c: the verified samples
- * of cluster-bus.md §5.19 and cluster-clients.md Appendix C parse into the
+ * of docs/cluster-bus.md §5.19 and docs/clients.md §3.2 parse into the
  * expected fields and format back byte for byte; every loading error is
  * reported with its code and line; the formatter's flag order, slot runs and
  * snprintf-like contract hold. Must never depend on anything but proto/. */

@@ -398,7 +398,7 @@ static void check_string_encoding(const char *s, size_t len, const char *hex)
 
 TEST(rdb_string_encodings_like_redis)
 {
-    /* examples captured from 7.0.15 (spec §7.5) */
+    /* examples captured from 7.0.15 (docs/replication.md §5) */
     check_string_encoding("-1", 2, "c0 ff");
     check_string_encoding("1", 1, "c0 01");
     check_string_encoding("12345", 5, "c1 39 30");
@@ -508,7 +508,7 @@ TEST(rdb_encoder_reproduces_the_empty_vector)
 TEST(rdb_encoder_reproduces_the_replication_rdb)
 {
     /* The 172-byte empty-dataset RDB a 7.0.15 master sent during a full sync
-     * (spec cluster-clients.md, appendix E): aux fields with repl-*. */
+     * (docs/replication.md §5): aux fields with repl-*. */
     static const char hex[] =
         "52 45 44 49 53 30 30 31 30 fa 09 72 65 64 69 73 2d 76 65 72 06 37 2e 30 2e 31 35 fa 0a 72 65 64"
         "69 73 2d 62 69 74 73 c0 40 fa 05 63 74 69 6d 65 c2 d4 93 06 6b fa 08 75 73 65 64 2d 6d 65 6d c2"

@@ -1,5 +1,5 @@
 /* test_slot.c - unit tests for proto/slot.c: the CRC16/XMODEM check value,
- * every key of cluster-clients.md §1.4 (verified with CLUSTER KEYSLOT on
+ * every key of docs/clients.md §1.4 (verified with CLUSTER KEYSLOT on
  * redis-server 7.0.15), and the hash-tag edge cases. Must never depend on
  * anything but proto/slot.c. */
 #include <stdint.h>
