@@ -133,6 +133,10 @@ void dispatch_fanout_done(worker_t *w, remote_cmd_t *rc);
 void queued_cmd_copy(queued_cmd_t *dst, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);
 void queued_cmd_free(queued_cmd_t *q);
 
+/* True when cluster mode is off and slots a and b are kept by one worker:
+ * their keys may then be used by one command or transaction. */
+bool dispatch_same_worker_standalone(int a, int b);
+
 /* Sends a CLIENT-class command to another actor, with a deferred reply. */
 remote_cmd_t *dispatch_defer(cmd_ctx_t *ctx, rt_actor_t *to, uint32_t msg_type);
 /* As dispatch_defer, but the caller sends rc (after other messages of its own). */

@@ -397,6 +397,25 @@ static const cmd_arg_doc_t args_psync[] = {
     { .name = "offset", .type = "integer", .key_spec_index = -1 },
 };
 
+static const cmd_arg_doc_t args_replicaof_host_port[] = {
+    { .name = "host", .type = "string", .key_spec_index = -1 },
+    { .name = "port", .type = "integer", .key_spec_index = -1 },
+};
+
+static const cmd_arg_doc_t args_replicaof_no_one[] = {
+    { .name = "no", .type = "pure-token", .key_spec_index = -1, .token = "NO" },
+    { .name = "one", .type = "pure-token", .key_spec_index = -1, .token = "ONE" },
+};
+
+static const cmd_arg_doc_t args_replicaof_args[] = {
+    { .name = "host-port", .type = "block", .key_spec_index = -1, .subargs = args_replicaof_host_port, .subarg_count = 2 },
+    { .name = "no-one", .type = "block", .key_spec_index = -1, .subargs = args_replicaof_no_one, .subarg_count = 2 },
+};
+
+static const cmd_arg_doc_t args_replicaof[] = {
+    { .name = "args", .type = "oneof", .key_spec_index = -1, .subargs = args_replicaof_args, .subarg_count = 2 },
+};
+
 static const cmd_arg_doc_t args_publish[] = {
     { .name = "channel", .type = "string", .key_spec_index = -1 },
     { .name = "message", .type = "string", .key_spec_index = -1 },
@@ -642,6 +661,23 @@ cmd_def_t cmdtable_server[] = {
         .summary = "Internal: start or resume replication",
         .since = "2.8.0", .group = "server", .complexity = NULL,
         .args = args_psync, .arg_count = 2,
+    },
+    {
+        .name = "replicaof", .arity = 3, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_STALE, .flag_names = "admin noscript stale no_async_loading",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "admin slow dangerous",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_replicaof,
+        .summary = "Make the server a replica of another instance, or promote it as master.",
+        .since = "5.0.0", .group = "server", .complexity = "O(1)",
+        .args = args_replicaof, .arg_count = 1,
+    },
+    {
+        .name = "slaveof", .arity = 3, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_STALE, .flag_names = "admin noscript stale no_async_loading",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "admin slow dangerous",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_replicaof,
+        .summary = "Make the server a replica of another instance, or promote it as master.",
+        .since = "1.0.0", .group = "server", .complexity = "O(1)",
+        .args = args_replicaof, .arg_count = 1,
+        .doc_flags = "deprecated", .deprecated_since = "5.0.0", .replaced_by = "`REPLICAOF`",
     },
     {
         .name = "sync", .arity = 1, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_MULTI, .flag_names = "admin noscript no_async_loading no_multi",

@@ -126,6 +126,7 @@ void cmd_bgsave(cmd_ctx_t *ctx);            /* BGSAVE */
 void cmd_replconf(cmd_ctx_t *ctx);          /* REPLCONF */
 void cmd_psync(cmd_ctx_t *ctx);             /* PSYNC */
 void cmd_sync(cmd_ctx_t *ctx);              /* SYNC */
+void cmd_replicaof(cmd_ctx_t *ctx);         /* REPLICAOF, SLAVEOF (standalone.c) */
 void cmd_publish(cmd_ctx_t *ctx);           /* PUBLISH */
 void cmd_spublish(cmd_ctx_t *ctx);          /* SPUBLISH */
 

@@ -97,6 +97,14 @@ static void reply_unknown_command(resp_buf_t *r, int argc, const uint8_t **argv,
 
 /* ---------------- routing ---------------- */
 
+bool dispatch_same_worker_standalone(int a, int b)
+{
+    /* Without cluster mode slots only say which worker keeps a key: keys of
+     * different slots on one worker can be used together, as in Redis. Keys
+     * on different workers still cannot (one command runs on one worker). */
+    return !config_cluster_enabled() && worker_of_slot((unsigned)a) == worker_of_slot((unsigned)b);
+}
+
 enum { ROUTE_NOKEYS = 0, ROUTE_SLOT = 1, ROUTE_ERROR = 2 };
 
 /* Decides where a command runs. On ROUTE_SLOT *slot_out is the slot; on
@@ -115,13 +123,21 @@ static int route(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, const
     }
     for (int i = 1; i < nkeys; i++) {
         unsigned s = slot_of_key(argv[pos[i]], argvlen[pos[i]]);
-        if (s != slot) {
+        if (s != slot && !dispatch_same_worker_standalone((int)s, (int)slot)) {
             snprintf(err, errcap, "CROSSSLOT Keys in request don't hash to the same slot");
             return ROUTE_ERROR;
         }
     }
     *slot_out = (int)slot;
-    if (!config_cluster_enabled()) return ROUTE_SLOT;
+    if (!config_cluster_enabled()) {
+        /* Every key is ours; a replica (REPLICAOF) refuses writes, as a
+         * read-only Redis replica does, instead of redirecting them. */
+        if ((cmd->flags & CMD_WRITE) && (w->cur->nodes[w->cur->myself].flags & NODE_SLAVE)) {
+            snprintf(err, errcap, "READONLY You can't write against a read only replica.");
+            return ROUTE_ERROR;
+        }
+        return ROUTE_SLOT;
+    }
     const cluster_snapshot_t *s = w->cur;
     int owner = s->slot_owner[slot];
     if (owner < 0) {
@@ -374,10 +390,6 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
         if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
         return;
     }
-    if (!config_cluster_enabled() && cmd->parent == NULL && strcmp(cmd->name, "cluster") == 0) {
-        reply_error_now(c, cmd, "ERR This instance has cluster support disabled");
-        return;
-    }
     if (cmd->subcommands && !(argc < 2 && cmd->handler)) {
         if (argc < 2) {
             resp_buf_t *r = client_reply_target(c);
@@ -410,6 +422,11 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
     }
     const cmd_def_t *top = cmd->parent ? cmd->parent : cmd;
     c->last_cmd_def = cmd;
+    /* After the arity and subcommand checks, as 7.0.15 does. */
+    if (!config_cluster_enabled() && strcmp(top->name, "cluster") == 0) {
+        reply_error_now(c, cmd, "ERR This instance has cluster support disabled");
+        return;
+    }
     /* Checked before AUTH, as 7.0.15 does: enable-debug-command gates DEBUG. */
     if (top->handler == cmd_debug && !protect_allows(config_enable_debug_command(), c->local)) {
         reply_error_now(c, cmd, PROTECT_DEBUG_REFUSED);
@@ -520,7 +537,7 @@ bool dispatch_route_check_exec(client_t *c, char *err, size_t errcap)
         int rt = route(c->worker, c, q->cmd, q->argc, q->argv, q->argvlen, &s, err, errcap);
         if (rt == ROUTE_ERROR) return false;
         if (rt == ROUTE_SLOT) {
-            if (slot >= 0 && s != slot) {
+            if (slot >= 0 && s != slot && !dispatch_same_worker_standalone(s, slot)) {
                 snprintf(err, errcap, "CROSSSLOT Keys in request don't hash to the same slot");
                 return false;
             }

@@ -28,6 +28,7 @@
 #include "actors/persister.h"
 #include "actors/rdb_save.h"
 #include "actors/repl_replica.h"
+#include "actors/standalone.h"
 #include "actors/state.h"
 #include "actors/state_internal.h"
 #include "actors/stats.h"
@@ -134,6 +135,8 @@ int main(int argc, char **argv)
         if (state_start(state_thread, conf) != 0) _exit(1);   /* threads are running: no exit handlers */
         elector_start(state_thread);
         if (rt_thread_start(persist_thread) != 0 || rt_thread_start(state_thread) != 0) _exit(1);   /* threads are running: no exit handlers */
+    } else if (standalone_publish_initial() != 0) {
+        _exit(1);   /* threads are running: no exit handlers */
     }
 
     char addrs[CONFIG_BIND_MAX][CONFIG_ADDR_MAX];
@@ -157,6 +160,7 @@ int main(int argc, char **argv)
         LOG_WARNING("Could not start the replication actor");
         _exit(1);   /* threads are running: no exit handlers */
     }
+    if (!config_cluster_enabled()) standalone_start(repl_thread());
     if (workers_start(config_worker_threads(), fds, nfds) != 0) {
         LOG_WARNING("Could not start the worker threads");
         _exit(1);   /* threads are running: no exit handlers */
@@ -169,10 +173,10 @@ int main(int argc, char **argv)
             LOG_WARNING("Could not start the cluster bus on port %d", config_cluster_bus_port());
             _exit(1);   /* threads are running: no exit handlers */
         }
-        if (repl_replica_start() != 0) {
-            LOG_WARNING("Could not start the replica link thread");
-            _exit(1);   /* threads are running: no exit handlers */
-        }
+    }
+    if (repl_replica_start() != 0) {
+        LOG_WARNING("Could not start the replica link thread");
+        _exit(1);   /* threads are running: no exit handlers */
     }
     LOG_NOTICE("Server initialized");
     LOG_NOTICE("Running mode=%s, port=%d, worker threads=%d.", config_cluster_enabled() ? "cluster" : "standalone",

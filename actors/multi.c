@@ -119,7 +119,8 @@ void cmd_watch(cmd_ctx_t *ctx)
     int slot = -1;
     const cmd_def_t *cmd = dispatch_current_cmd(c);
     if (!dispatch_route_for_multi(c, cmd, ctx->argc, ctx->argv, ctx->argvlen, &slot)) return;
-    if (slot >= 0 && c->watch_slot >= 0 && slot != c->watch_slot) {
+    if (slot >= 0 && c->watch_slot >= 0 && slot != c->watch_slot &&
+        !dispatch_same_worker_standalone(slot, c->watch_slot)) {
         resp_add_error(ctx->reply, "CROSSSLOT Keys in request don't hash to the same slot");
         return;
     }

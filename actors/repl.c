@@ -703,6 +703,14 @@ static void send_id_msg(int type, const char *id, long long offset)
 void repl_set_master_history(const char *replid, long long offset) { send_id_msg(RM_SET_HISTORY, replid, offset); }
 void repl_switch_replid(const char *newid) { send_id_msg(RM_SWITCH_ID, newid, 0); }
 
+void repl_role_changed(void)
+{
+    rt_msg_t *m = calloc(1, sizeof *m);
+    if (!m) abort();
+    m->type = RM_ROLE_CHANGED;
+    rt_send(&R.actor, m);
+}
+
 void repl_request_wait(remote_cmd_t *rc, int numreplicas, long long timeout_ms)
 {
     (void)numreplicas;
@@ -793,6 +801,10 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
         free(m);
         break;
     }
+    case RM_ROLE_CHANGED:
+        check_role();
+        free(msg);
+        break;
     case RM_SET_HISTORY:
         set_history((repl_id_msg_t *)msg);
         free(msg);

@@ -107,6 +107,11 @@ void repl_set_master_history(const char *replid, long long offset);
 /* After +CONTINUE <newid> with a different id: replid2 = old id,
  * second_repl_offset = our offset + 1, replid = newid. */
 void repl_switch_replid(const char *newid);
+
+/* The node's role may have changed in the snapshot just published: look now
+ * rather than at the next cron (a replica promoted within a second of
+ * becoming one must still start a new history). Any thread. */
+void repl_role_changed(void);
 /* The PSYNC arguments for our next attempt, from the actor's current figures:
  * fills replid and returns the offset+1 to ask for, or -1 when we have no
  * history to continue ("PSYNC ? -1"). Safe from any thread. */

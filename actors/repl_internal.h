@@ -28,6 +28,7 @@ enum repl_msg {
     RM_ACK,               /* repl_ack_msg_t: REPLCONF ACK from a replica */
     RM_SENDER_GONE,       /* repl_ack_msg_t: a sender lost its replica */
     RM_KILL,              /* remote_cmd_t: CLIENT KILL TYPE replica */
+    RM_ROLE_CHANGED,      /* rt_msg_t: a new snapshot may carry a new role */
 };
 
 /* Messages to a sender actor. */

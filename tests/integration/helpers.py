@@ -316,7 +316,9 @@ class Server:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.extra_args = list(extra_args)
         self.config_file = config_file
-        self.base_args = base_args      # False: only the config file and extra_args
+        # False: only the config file and extra_args; "standalone": the usual arguments
+        # without the cluster ones (cluster-enabled stays at its default, no)
+        self.base_args = base_args
         self.log_path = self.dir / f"{kind}-{port}.log"
         self.popen = None
         self.expected_exit = False
@@ -331,9 +333,10 @@ class Server:
         if not self.base_args:
             return argv + self.extra_args
         argv += ["--port", str(self.port), "--bind", "127.0.0.1",
-                 "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                 "--dir", str(self.dir), "--logfile", "",
-                 "--cluster-node-timeout", "5000"]
+                 "--dir", str(self.dir), "--logfile", ""]
+        if self.base_args != "standalone":
+            argv += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                     "--cluster-node-timeout", "5000"]
         if self.kind == "redis":
             argv += ["--save", "", "--appendonly", "no", "--daemonize", "no"]
         return argv + self.extra_args
