@@ -31,6 +31,7 @@
 #include "actors/standalone.h"
 #include "actors/state.h"
 #include "actors/state_internal.h"
+#include "actors/unixsock.h"
 #include "actors/stats.h"
 #include "actors/worker.h"
 #include "runtime/crash.h"
@@ -146,11 +147,17 @@ int main(int argc, char **argv)
         snprintf(addrs[0], CONFIG_ADDR_MAX, "*");
         naddr = 1;
     }
-    int nfds = listen_startup(addrs, naddr, port, (int)config_get_num(CONFIG_TCP_BACKLOG), fds);
+    /* port 0: no TCP listener at all, as redis-server (a unixsocket-only node). */
+    int nfds = port ? listen_startup(addrs, naddr, port, (int)config_get_num(CONFIG_TCP_BACKLOG), fds) : 0;
     if (nfds < 0) _exit(1);   /* threads are running: no exit handlers */
     config_set_bind_handler(listen_rebind);
-    if (nfds == 0) {
+    if (nfds == 0 && port) {
         LOG_WARNING("Failed listening on port %d (TCP), aborting.", port);
+        _exit(1);   /* threads are running: no exit handlers */
+    }
+    if (unixsock_open((int)config_get_num(CONFIG_TCP_BACKLOG)) == -1) _exit(1);   /* threads are running: no exit handlers */
+    if (nfds == 0 && unixsock_fd() < 0) {
+        LOG_WARNING("Configured to not listen anywhere, exiting.");
         _exit(1);   /* threads are running: no exit handlers */
     }
     /* dump.rdb is decoded before the workers exist (clients wait in the
@@ -181,7 +188,8 @@ int main(int argc, char **argv)
     LOG_NOTICE("Server initialized");
     LOG_NOTICE("Running mode=%s, port=%d, worker threads=%d.", config_cluster_enabled() ? "cluster" : "standalone",
                port, g_nworkers);
-    LOG_NOTICE("Ready to accept connections");
+    if (nfds > 0) LOG_NOTICE("Ready to accept connections");
+    if (unixsock_fd() >= 0) LOG_NOTICE("The server is now ready to accept connections at %s", unixsock_path());
 
     int sig = 0;
     while (sigwait(&sigs, &sig) != 0) {}
@@ -194,6 +202,7 @@ int main(int argc, char **argv)
         if (state_save_and_wait(800) != 0) LOG_WARNING("Could not confirm the cluster config save before exit");
         else LOG_NOTICE("Saving the cluster config file before exiting.");
     }
+    unixsock_remove();
     config_pidfile(path, sizeof path);
     if (path[0]) unlink(path);
     LOG_WARNING("shoal is now ready to exit, bye bye...");

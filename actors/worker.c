@@ -31,6 +31,7 @@
 #include "actors/repl.h"
 #include "actors/repl_internal.h"
 #include "actors/state.h"
+#include "actors/unixsock.h"
 #include "actors/worker.h"
 #include "actors/protect.h"
 #include "actors/wpause.h"
@@ -349,8 +350,9 @@ static void adopt_connection(worker_t *w, int fd, const struct sockaddr_storage 
         atomic_fetch_add_explicit(&w->stats.rejected_connections, 1, memory_order_relaxed);
         return;
     }
+    bool unix_socket = ss->ss_family == AF_UNIX;
     int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (!unix_socket) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     client_t *c = calloc(1, sizeof *c);
     if (!c) { close(fd); return; }
     c->local = local;
@@ -362,10 +364,17 @@ static void adopt_connection(worker_t *w, int fd, const struct sockaddr_storage 
     c->watch_slot = -1;
     c->created_ms = c->last_interaction_ms = rt_now_ms();
     c->last_cmd = "NULL";
-    format_addr(ss, c->addr, sizeof c->addr);
-    struct sockaddr_storage ls;
-    socklen_t ll = sizeof ls;
-    if (getsockname(fd, (struct sockaddr *)&ls, &ll) == 0) format_addr(&ls, c->laddr, sizeof c->laddr);
+    if (unix_socket) {
+        /* Both ends are named by the configured path, as Redis shows them. */
+        c->flags |= CLIENT_UNIX_SOCKET;
+        snprintf(c->addr, sizeof c->addr, "%s:0", unixsock_path());
+        snprintf(c->laddr, sizeof c->laddr, "%s:0", unixsock_path());
+    } else {
+        format_addr(ss, c->addr, sizeof c->addr);
+        struct sockaddr_storage ls;
+        socklen_t ll = sizeof ls;
+        if (getsockname(fd, (struct sockaddr *)&ls, &ll) == 0) format_addr(&ls, c->laddr, sizeof c->laddr);
+    }
     if (!config_requirepass_set()) c->flags |= CLIENT_AUTHENTICATED;
     resp_parser_init(&c->parser, config_proto_max_bulk_len());
     c->parser.authenticated = (c->flags & CLIENT_AUTHENTICATED) != 0;
@@ -822,6 +831,11 @@ int workers_start(int n, const int *listen_fds, int nlisten)
             ev_io_init(&w->listen_w[k], accept_cb, listen_fds[k], EV_READ);
             w->listen_w[k].data = w;
             ev_io_start(loop, &w->listen_w[k]);
+        }
+        if (unixsock_fd() >= 0) {
+            ev_io_init(&w->unix_listen_w, accept_cb, unixsock_fd(), EV_READ);
+            w->unix_listen_w.data = w;
+            ev_io_start(loop, &w->unix_listen_w);
         }
         rt_thread_add_prepare_hook(t, flush_pending_writes, w);
         rt_timer_start(&w->cron, t, 100, 100, worker_cron, w);

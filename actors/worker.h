@@ -116,6 +116,7 @@ typedef struct worker {
     int listen_fds[16];
     ev_io listen_w[16];
     int nlisten;
+    ev_io unix_listen_w;          /* the unixsocket listener (unixsock.h), if any */
     rt_timer_t cron;
     struct client *clients;       /* intrusive list */
     worker_stats_t stats;
