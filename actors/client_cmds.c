@@ -17,6 +17,7 @@
 #include "actors/client_limits.h"
 #include "actors/commands.h"
 #include "actors/dispatch.h"
+#include "proto/strnum.h"
 
 static bool arg_is(const uint8_t *a, size_t n, const char *s)
 {
@@ -96,6 +97,13 @@ void cmd_client_list(cmd_ctx_t *ctx)
         if (ctx->argc == 4 && arg_is(ctx->argv[2], ctx->argvlen[2], "type")) {
             /* only normal clients exist for now */
         } else if (ctx->argc >= 4 && arg_is(ctx->argv[2], ctx->argvlen[2], "id")) {
+            for (int i = 3; i < ctx->argc; i++) {
+                long long id;
+                if (!str_to_ll(ctx->argv[i], ctx->argvlen[i], &id)) {
+                    resp_add_error(ctx->reply, "ERR Invalid client ID");
+                    return;
+                }
+            }
         } else {
             resp_add_error(ctx->reply, "ERR syntax error");
             return;
@@ -113,11 +121,8 @@ void client_list_part(worker_t *w, remote_cmd_t *rc, queued_cmd_t *q)
         if (by_id) {
             bool match = false;
             for (int i = 3; i < q->argc; i++) {
-                char nb[32];
-                size_t l = q->argvlen[i] < sizeof nb - 1 ? q->argvlen[i] : sizeof nb - 1;
-                memcpy(nb, q->argv[i], l);
-                nb[l] = '\0';
-                if ((unsigned long long)strtoull(nb, NULL, 10) == c->id) match = true;
+                long long id;   /* validated by cmd_client_list before the fan-out */
+                if (str_to_ll(q->argv[i], q->argvlen[i], &id) && id > 0 && (unsigned long long)id == c->id) match = true;
             }
             if (!match) continue;
         }
@@ -151,16 +156,12 @@ static bool parse_kill(const queued_cmd_t *q, kill_filter_t *f, char *err, size_
         const uint8_t *k = q->argv[i], *v = q->argv[i + 1];
         size_t kl = q->argvlen[i], vl = q->argvlen[i + 1];
         if (arg_is(k, kl, "id")) {
-            char nb[32], *end;
-            size_t l = vl < sizeof nb - 1 ? vl : sizeof nb - 1;
-            memcpy(nb, v, l);
-            nb[l] = '\0';
-            errno = 0;
-            f->id = strtoull(nb, &end, 10);
-            if (*end || errno || vl == 0 || vl >= sizeof nb || nb[0] == '-' || f->id == 0) {
+            long long id;
+            if (!str_to_ll(v, vl, &id) || id <= 0) {
                 snprintf(err, errcap, "ERR client-id should be greater than 0");
                 return false;
             }
+            f->id = (unsigned long long)id;
             f->has_id = true;
         } else if (arg_is(k, kl, "addr")) {
             f->addr = v; f->addrlen = vl;

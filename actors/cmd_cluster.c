@@ -22,21 +22,13 @@
 #include "actors/state_internal.h"
 #include "proto/nodes_conf.h"
 #include "proto/slot.h"
+#include "proto/strnum.h"
 
 static const cluster_snapshot_t *snap(cmd_ctx_t *ctx) { return ctx->worker->cur; }
 
 static bool parse_ll(const uint8_t *s, size_t n, long long *out)
 {
-    char buf[32];
-    if (n == 0 || n >= sizeof buf) return false;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    char *end;
-    errno = 0;
-    long long v = strtoll(buf, &end, 10);
-    if (*end || errno || buf[0] == ' ' || buf[0] == '+') return false;
-    *out = v;
-    return true;
+    return str_to_ll(s, n, out);      /* Redis's string2ll rules (proto/strnum.h) */
 }
 
 static void to_state(cmd_ctx_t *ctx) { dispatch_defer(ctx, state_actor(), STATE_MSG_CMD); }

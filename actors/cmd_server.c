@@ -29,6 +29,7 @@
 #include "actors/state_internal.h"
 #include "actors/stats.h"
 #include "runtime/log.h"
+#include "proto/strnum.h"
 
 #define SHOAL_REDIS_VERSION "7.0.15"
 
@@ -39,16 +40,7 @@ static bool arg_is(const uint8_t *a, size_t n, const char *s)
 
 static bool parse_ll(const uint8_t *s, size_t n, long long *out)
 {
-    char buf[32];
-    if (n == 0 || n >= sizeof buf) return false;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    char *end;
-    errno = 0;
-    long long v = strtoll(buf, &end, 10);
-    if (*end || errno || buf[0] == ' ' || buf[0] == '+') return false;
-    *out = v;
-    return true;
+    return str_to_ll(s, n, out);      /* Redis's string2ll rules (proto/strnum.h) */
 }
 
 void cmd_ping(cmd_ctx_t *ctx)

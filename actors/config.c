@@ -23,6 +23,7 @@
 #include <strings.h>
 #include <unistd.h>
 #include "actors/config_internal.h"
+#include "proto/strnum.h"
 
 #define CFG_MAX 256
 
@@ -131,17 +132,17 @@ static int parse_num(const cfg_def_t *d, const char *v, long long *out, const ch
     }
     size_t len = strlen(v);
     if (!ok && (d->flags & CF_PERCENT) && len > 1 && v[len - 1] == '%' &&
-        cfg_str2ll(v, len - 1, &ll) && ll >= 0) {
+        str_to_ll(v, len - 1, &ll) && ll >= 0) {
         ll = -ll;                                  /* percentages are stored negative */
         ok = 1;
     }
-    if (!ok && (d->flags & CF_OCTAL)) {
+    if (!ok && (d->flags & CF_OCTAL) && v[0] >= '0' && v[0] <= '7') {   /* no sign, no spaces */
         char *end;
         errno = 0;
         ll = strtoll(v, &end, 8);
         if (errno == 0 && *end == '\0') ok = 1;
     }
-    if (!ok && !(d->flags & (CF_MEMORY | CF_PERCENT | CF_OCTAL)) && cfg_str2ll(v, len, &ll)) ok = 1;
+    if (!ok && !(d->flags & (CF_MEMORY | CF_PERCENT | CF_OCTAL)) && str_to_ll(v, len, &ll)) ok = 1;
     if (!ok) {
         if ((d->flags & CF_MEMORY) && (d->flags & CF_PERCENT)) *err = "argument must be a memory or percent value";
         else if (d->flags & CF_MEMORY) *err = "argument must be a memory value";
@@ -299,10 +300,13 @@ static int parse_special(int i, char **argv, int argc, bool in_file, cfg_staged_
     case SP_SAVE: {
         if (argc == 1 && !argv[0][0]) argc = 0;
         if (argc & 1) { *err = "Invalid save parameters"; goto fail; }
+        /* Strictly: 7.0.15 reads these with strtoll, so "99999999999999999999"
+         * silently became LLONG_MAX; here it is refused with Redis's words. */
+        long long *vals = calloc((size_t)argc + 1, sizeof *vals);
+        if (!vals) abort();
         for (int a = 0; a < argc; a++) {
-            char *end;
-            long long v = strtoll(argv[a], &end, 10);
-            if (*end != '\0' || ((a & 1) == 0 && v < 1) || ((a & 1) == 1 && v < 0)) {
+            if (!str_to_ll_z(argv[a], &vals[a]) || ((a & 1) == 0 && vals[a] < 1) || ((a & 1) == 1 && vals[a] < 0)) {
+                free(vals);
                 *err = "Invalid save parameters";
                 goto fail;
             }
@@ -315,7 +319,8 @@ static int parse_special(int i, char **argv, int argc, bool in_file, cfg_staged_
             free(cur);
         }
         for (int a = 0; a < argc; a += 2)
-            cfg_sb_addf(&sb, "%s%lld %lld", sb.len ? " " : "", strtoll(argv[a], NULL, 10), strtoll(argv[a + 1], NULL, 10));
+            cfg_sb_addf(&sb, "%s%lld %lld", sb.len ? " " : "", vals[a], vals[a + 1]);
+        free(vals);
         break;
     }
     case SP_OBUF: {
@@ -330,9 +335,9 @@ static int parse_special(int i, char **argv, int argc, bool in_file, cfg_staged_
             else if (!strcasecmp(argv[a], "slave") || !strcasecmp(argv[a], "replica")) c = 1;
             else if (!strcasecmp(argv[a], "pubsub")) c = 2;
             else { *err = "Invalid client class specified in buffer limit configuration."; goto fail; }
-            char *end;
-            long long s = strtoll(argv[a + 3], &end, 10);
-            if (!cfg_memtoull(argv[a + 1], &hard[c]) || !cfg_memtoull(argv[a + 2], &soft[c]) || s < 0 || *end) {
+            long long s;
+            if (!cfg_memtoull(argv[a + 1], &hard[c]) || !cfg_memtoull(argv[a + 2], &soft[c]) ||
+                !str_to_ll_z(argv[a + 3], &s) || s < 0) {
                 *err = "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
                 goto fail;
             }
@@ -345,9 +350,8 @@ static int parse_special(int i, char **argv, int argc, bool in_file, cfg_staged_
     case SP_OOM_VALUES:
         if (argc != 3) { *err = "wrong number of arguments"; goto fail; }
         for (int a = 0; a < 3; a++) {
-            char *end;
-            long long v = strtoll(argv[a], &end, 10);
-            if (*end || v < -2000 || v > 2000) {
+            long long v;
+            if (!str_to_ll_z(argv[a], &v) || v < -2000 || v > 2000) {
                 *err = "Invalid oom-score-adj-values, elements must be between -2000 and 2000.";
                 goto fail;
             }
@@ -374,10 +378,9 @@ static int parse_special(int i, char **argv, int argc, bool in_file, cfg_staged_
     case SP_REPLICAOF: {
         if (argc != 2) { *err = "wrong number of arguments"; goto fail; }
         if (!strcasecmp(argv[0], "no") && !strcasecmp(argv[1], "one")) break;
-        char *end;
-        long port = strtol(argv[1], &end, 10);
-        if (port < 0 || port > 65535 || *end) { *err = "Invalid master port"; goto fail; }
-        cfg_sb_addf(&sb, "%s %ld", argv[0], port);
+        long long port;
+        if (!str_to_ll_z(argv[1], &port) || port < 0 || port > 65535) { *err = "Invalid master port"; goto fail; }
+        cfg_sb_addf(&sb, "%s %lld", argv[0], port);
         break;
     }
     case SP_LATENCY_PCT:

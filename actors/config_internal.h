@@ -87,9 +87,6 @@ void cfg_sb_add(cfg_sb_t *sb, const char *s, size_t n);
 void cfg_sb_adds(cfg_sb_t *sb, const char *s);
 void cfg_sb_addf(cfg_sb_t *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Strict integer as Redis's string2ll: optional '-', no '+', no spaces, no
- * leading zeros. 1 on success. */
-int cfg_str2ll(const char *s, size_t len, long long *out);
 /* Memory value as Redis's memtoull: digits then b|k|kb|m|mb|g|gb (any case).
  * 1 on success. */
 int cfg_memtoull(const char *s, unsigned long long *out);

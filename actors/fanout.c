@@ -8,6 +8,7 @@
  *
  * Must never: read another worker's keyspace directly.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "actors/keyspace.h"
 #include "actors/rdb_save.h"
 #include "runtime/log.h"
+#include "proto/strnum.h"
 
 #define SCAN_WORKER_BITS 6
 
@@ -79,21 +81,20 @@ static bool scan_parse(const cmd_ctx_t *ctx, resp_buf_t *r, unsigned long long *
     tmp[n] = '\0';
     errno = 0;
     *cursor = strtoull(tmp, &end, 10);
-    if (*end || errno || tmp[0] == '-' || tmp[0] == '+' || tmp[0] == ' ') { resp_add_error(r, "ERR invalid cursor"); return false; }
+    /* The cursor is not a string2ll number in Redis either: 7.0.15 reads it
+     * with strtoul, so "+0" and "-1" are cursors, leading blanks are not. */
+    if (*end || errno || isspace((unsigned char)tmp[0])) { resp_add_error(r, "ERR invalid cursor"); return false; }
     *pat = NULL; *patlen = 0; *count = 10; *type = NULL; *typelen = 0;
     for (int i = 2; i < ctx->argc; i += 2) {
         if (i + 1 >= ctx->argc) { resp_add_error(r, "ERR syntax error"); return false; }
         if (arg_is(ctx->argv[i], ctx->argvlen[i], "match")) {
             *pat = ctx->argv[i + 1]; *patlen = ctx->argvlen[i + 1];
         } else if (arg_is(ctx->argv[i], ctx->argvlen[i], "count")) {
-            char nb[32];
-            size_t l = ctx->argvlen[i + 1];
-            if (l == 0 || l >= sizeof nb) { resp_add_error(r, "ERR value is not an integer or out of range"); return false; }
-            memcpy(nb, ctx->argv[i + 1], l);
-            nb[l] = '\0';
-            errno = 0;
-            long long v = strtoll(nb, &end, 10);
-            if (*end || errno) { resp_add_error(r, "ERR value is not an integer or out of range"); return false; }
+            long long v;
+            if (!str_to_ll(ctx->argv[i + 1], ctx->argvlen[i + 1], &v)) {
+                resp_add_error(r, "ERR value is not an integer or out of range");
+                return false;
+            }
             if (v < 1) { resp_add_error(r, "ERR syntax error"); return false; }
             *count = v;
         } else if (arg_is(ctx->argv[i], ctx->argvlen[i], "type")) {

@@ -563,38 +563,6 @@ const char *ks_type_name(const ks_entry_t *e)
     return o && o->ops && o->ops->type_name ? o->ops->type_name : "none";
 }
 
-bool ks_str_to_ll(const uint8_t *s, size_t len, long long *out)
-{
-    if (len == 0 || len > 20) return false;
-    if (len == 1 && s[0] == '0') {
-        *out = 0;
-        return true;
-    }
-    size_t i = 0;
-    bool neg = false;
-    if (s[0] == '-') {
-        neg = true;
-        i = 1;
-        if (len == 1) return false;
-    }
-    if (s[i] < '1' || s[i] > '9') return false;
-    unsigned long long v = 0;
-    for (; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9') return false;
-        unsigned d = (unsigned)(s[i] - '0');
-        if (v > (ULLONG_MAX - d) / 10) return false;
-        v = v * 10 + d;
-    }
-    if (neg) {
-        if (v > (unsigned long long)LLONG_MAX + 1) return false;
-        *out = v == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)v;
-    } else {
-        if (v > (unsigned long long)LLONG_MAX) return false;
-        *out = (long long)v;
-    }
-    return true;
-}
-
 /* ---- expiry ---- */
 
 size_t ks_active_expire(struct keyspace *ks, long long now_ms, long long budget_us)

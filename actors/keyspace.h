@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "proto/strnum.h"
 
 struct keyspace;
 
@@ -140,11 +141,10 @@ static inline const uint8_t *ks_entry_str(const ks_entry_t *e, size_t *len)
 /* "string", "list", ... as TYPE replies. */
 const char *ks_type_name(const ks_entry_t *e);
 
-/* Redis's string-to-integer rule (string2ll), shared by INCR, EXPIRE, SETRANGE
- * and the other commands that read integers: optional '-', no '+', no spaces,
- * no leading zeros ("0" alone is fine, "-0" is not), at most 20 bytes, in
- * range of long long. Returns false if `s` is not such a number. */
-bool ks_str_to_ll(const uint8_t *s, size_t len, long long *out);
+/* Redis's string-to-integer rule (string2ll): the project's one parser,
+ * str_to_ll (proto/strnum.h), under the name the command code has always
+ * used. */
+static inline bool ks_str_to_ll(const uint8_t *s, size_t len, long long *out) { return str_to_ll(s, len, out); }
 
 /* ---- expiry ---- */
 /* Redis-like active expiry: samples keys with a TTL and deletes expired

@@ -23,6 +23,7 @@
 #include "actors/repl_internal.h"
 #include "proto/resp.h"
 #include "runtime/log.h"
+#include "proto/strnum.h"
 
 typedef struct outq {
     repl_chunk_t **v;
@@ -171,15 +172,15 @@ static void handle_command(repl_sender_t *s, const uint8_t *buf)
     for (size_t i = 1; i + 1 < p->argc; i += 2) {
         const uint8_t *opt = resp_arg(p, buf, i);
         if (p->arg_len[i] == 3 && !strncasecmp((const char *)opt, "ack", 3)) {
-            char num[32];
-            size_t n = p->arg_len[i + 1] < sizeof num - 1 ? p->arg_len[i + 1] : sizeof num - 1;
-            memcpy(num, resp_arg(p, buf, i + 1), n);
-            num[n] = '\0';
+            /* As 7.0.15: an offset that is not a string2ll number is
+             * ignored (no reply either way), never read as 0. */
+            long long offset;
+            if (!str_to_ll(resp_arg(p, buf, i + 1), p->arg_len[i + 1], &offset)) return;
             repl_ack_msg_t *m = calloc(1, sizeof *m);
             if (!m) abort();
             m->hdr.type = RM_ACK;
             m->sender = s;
-            m->offset = strtoll(num, NULL, 10);
+            m->offset = offset;
             rt_send(repl_actor(), &m->hdr);
         }
     }

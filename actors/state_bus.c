@@ -9,6 +9,7 @@
  * other than through link_send.
  */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "actors/link.h"
 #include "actors/state_internal.h"
 #include "runtime/log.h"
+#include "proto/strnum.h"
 
 #define BLACKLIST_TTL_MS 60000
 
@@ -755,14 +757,9 @@ static bool arg_eq(const queued_cmd_t *q, int i, const char *s)
 
 static bool parse_port(const uint8_t *s, size_t n, long *out)
 {
-    char buf[16];
-    if (n == 0 || n >= sizeof buf) return false;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    char *end;
-    long v = strtol(buf, &end, 10);
-    if (*end) return false;
-    *out = v;
+    long long v;
+    if (!str_to_ll(s, n, &v) || v < LONG_MIN || v > LONG_MAX) return false;   /* as getLongLongFromObject */
+    *out = (long)v;
     return true;
 }
 

@@ -16,6 +16,7 @@
 
 #include "actors/state_internal.h"
 #include "runtime/log.h"
+#include "proto/strnum.h"
 
 long long state_total_keys(void)
 {
@@ -27,18 +28,7 @@ long long state_total_keys(void)
 
 static bool parse_ll(const uint8_t *s, size_t n, long long *out)
 {
-    char buf[32];
-    if (n == 0 || n >= sizeof buf) return false;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    char *end;
-    errno = 0;
-    long long v = strtoll(buf, &end, 10);
-    if (*end || errno || buf[0] == ' ' || buf[0] == '+') return false;
-    if (n > 1 && buf[0] == '0') return false;
-    if (buf[0] == '-' && (n == 1 || buf[1] == '0')) return false;
-    *out = v;
-    return true;
+    return str_to_ll(s, n, out);      /* Redis's string2ll rules (proto/strnum.h) */
 }
 
 static int parse_slot(const uint8_t *s, size_t n)

@@ -217,3 +217,91 @@ def test_save_racing_config_set_dir_writes_into_one_directory(servers, tmp_path)
         # a whole dump: header, the first and the last key, the EOF opcode and checksum
         assert data.startswith(b"REDIS0010") and data[-9] == 0xff, p
         assert b"{t}key:0" in data and b"{t}key:39999" in data, p
+
+
+# --- item 17: one strict integer parser ----------------------------------------------
+
+STRICT_CMDS = [
+    ("CLIENT", "LIST", "ID", "abc"), ("CLIENT", "LIST", "ID", "007"), ("CLIENT", "LIST", "ID", "+5"),
+    ("CLIENT", "LIST", "ID", "99999999999999999999"), ("CLIENT", "LIST", "ID", "-1"),
+    ("CLIENT", "LIST", "ID", "1", " 2"),
+    ("CLIENT", "KILL", "ID", "abc"), ("CLIENT", "KILL", "ID", "007"), ("CLIENT", "KILL", "ID", "0"),
+    ("CLIENT", "KILL", "ID", "-3"), ("CLIENT", "KILL", "ID", "99999999999999999999"),
+    ("SCAN", "0", "COUNT", "007"), ("SCAN", "0", "COUNT", "+5"), ("SCAN", "0", "COUNT", " 5"),
+    ("SCAN", "+0"), ("SCAN", "007"), ("SCAN", " 0"), ("SCAN", "0x"),
+    ("CLUSTER", "MEET", "127.0.0.1", "+7000"), ("CLUSTER", "MEET", "127.0.0.1", "07000"),
+    ("CLUSTER", "MEET", "127.0.0.1", "abc"), ("CLUSTER", "MEET", "127.0.0.1", "7000", "1x"),
+    ("CLUSTER", "COUNTKEYSINSLOT", "007"), ("CLUSTER", "COUNTKEYSINSLOT", "+7"),
+    ("CLUSTER", "COUNTKEYSINSLOT", " 7"), ("CLUSTER", "GETKEYSINSLOT", "1", "007"),
+    ("CLUSTER", "GETKEYSINSLOT", "01", "1"), ("CLUSTER", "ADDSLOTS", "007"),
+    ("CLUSTER", "SET-CONFIG-EPOCH", "01"),
+    ("SELECT", "00"), ("SELECT", "+0"), ("SELECT", "-0"), ("HELLO", "03"), ("HELLO", "+3"),
+]
+
+
+def test_integers_are_parsed_as_redis_does(servers):
+    node, ref = servers.shoal(), servers.redis()
+    with node.raw() as c, ref.raw() as r:
+        for args in STRICT_CMDS:
+            e, g = r.raw(*args), c.raw(*args)
+            if args[:2] == ("CLIENT", "LIST") and e.startswith(b"$"):
+                # a list of this connection's matches: compare emptiness, not ids
+                assert (e == b"$0\r\n\r\n") == (g == b"$0\r\n\r\n"), (args, e, g)
+                continue
+            assert g == e, f"{args}: redis {e!r}, shoal {g!r}"
+
+
+def test_save_refuses_an_out_of_range_number(servers):
+    """7.0.15 reads `save` with strtoll and silently turns 99999999999999999999
+    into 9223372036854775807; here the value is refused with Redis's own error
+    for a bad save parameter, and the old value stays."""
+    node = servers.shoal()
+    with node.raw() as c:
+        before = c.call("CONFIG", "GET", "save")
+        for bad in ("99999999999999999999 1", "1 99999999999999999999", "+5 1", " 5 1", "5 01", "0x10 1"):
+            assert c.raw("CONFIG", "SET", "save", bad) == \
+                b"-ERR CONFIG SET failed (possibly related to argument 'save') - Invalid save parameters\r\n", bad
+        assert c.call("CONFIG", "GET", "save") == before
+        assert c.call("CONFIG", "SET", "save", "3600 1 60 10000") == "OK"
+    conf_dir = servers.base / "savefile"
+    conf_dir.mkdir()
+    conf = conf_dir / "n.conf"
+    conf.write_text(f"port {h.free_port()}\nsave 99999999999999999999 1\n")
+    bad = servers.shoal(config_file=conf, base_args=False, start=False, name="savefile")
+    bad.spawn()
+    assert bad.wait_exit(10) == 1
+    assert "Invalid save parameters" in bad.output()
+    bad.expected_exit = True
+
+
+def _slave0_offset(srv):
+    line = h.info_dict(srv.raw().call("INFO", "replication")).get("slave0", "")
+    m = re.search(r"offset=(-?\d+)", line)
+    return int(m.group(1)) if m else None
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_replconf_ack_ignores_what_is_not_a_number(servers, kind):
+    from test_repl_stream import StreamReader
+    import replhelpers as rh
+    master = rh.start(servers, kind)
+    h.own_all_slots(master)
+    rh.fast_sync(master)
+    r = StreamReader(master.port)
+    r.call("REPLCONF", "listening-port", "1")
+    assert r.line() == b"+OK"
+    r.call("PSYNC", "?", "-1")
+    ln = r.line()
+    while ln == b"":
+        ln = r.line()
+    assert ln.lstrip(b"\n").startswith(b"+FULLRESYNC "), ln
+    bl = r.line().lstrip(b"\n")
+    r.take(int(bl[1:]))
+    r.call("REPLCONF", "ACK", "5")
+    h.wait_until(lambda: _slave0_offset(master) == 5, 10, what="ack 5")
+    for bad in ("99999999999999999999", "12abc", "+20", " 30", "abc"):
+        r.call("REPLCONF", "ACK", bad)
+    r.call("REPLCONF", "ACK", "7")
+    h.wait_until(lambda: _slave0_offset(master) == 7, 10, what="ack 7 after the bad ones")
+    time.sleep(0.2)
+    assert _slave0_offset(master) == 7

@@ -13,6 +13,7 @@
 #include "tests/unit/unit.h"
 #include "actors/config.h"
 #include "actors/config_internal.h"
+#include "proto/strnum.h"
 
 /* Like CHECK_EQ_STR, without pasting the (long) expected text into the message. */
 static void check_str(const char *file, int line, const char *got, const char *want)
@@ -306,10 +307,10 @@ TEST(config_memory_units)
     cfg_format_memory(b, sizeof b, 1000);
     CHECK_STR(b, "1000");
     long long ll;
-    CHECK(cfg_str2ll("-12", 3, &ll) && ll == -12);
-    CHECK(!cfg_str2ll("+1", 2, &ll));
-    CHECK(!cfg_str2ll("01", 2, &ll));
-    CHECK(!cfg_str2ll("-0", 2, &ll));
+    CHECK(str_to_ll("-12", 3, &ll) && ll == -12);
+    CHECK(!str_to_ll("+1", 2, &ll));
+    CHECK(!str_to_ll("01", 2, &ll));
+    CHECK(!str_to_ll("-0", 2, &ll));
 }
 
 TEST(config_split_args_quoting)

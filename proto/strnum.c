@@ -1,0 +1,43 @@
+/* strnum.c - see strnum.h. */
+#include <limits.h>
+#include <string.h>
+
+#include "proto/strnum.h"
+
+bool str_to_ll(const void *str, size_t len, long long *out)
+{
+    const unsigned char *s = str;
+    if (len == 0 || len > 20) return false;
+    if (len == 1 && s[0] == '0') {
+        *out = 0;
+        return true;
+    }
+    size_t i = 0;
+    bool neg = false;
+    if (s[0] == '-') {
+        neg = true;
+        i = 1;
+        if (len == 1) return false;
+    }
+    if (s[i] < '1' || s[i] > '9') return false;
+    unsigned long long v = 0;
+    for (; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') return false;
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (ULLONG_MAX - d) / 10) return false;
+        v = v * 10 + d;
+    }
+    if (neg) {
+        if (v > (unsigned long long)LLONG_MAX + 1) return false;
+        *out = v == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)v;
+    } else {
+        if (v > (unsigned long long)LLONG_MAX) return false;
+        *out = (long long)v;
+    }
+    return true;
+}
+
+bool str_to_ll_z(const char *s, long long *out)
+{
+    return str_to_ll(s, strlen(s), out);
+}
