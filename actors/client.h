@@ -105,8 +105,9 @@ void client_schedule_write(client_t *c);
 /* Closes the socket now; memory is freed once no reply is pending. */
 void client_close(client_t *c);
 /* Takes the socket away from the worker (PSYNC hands it to the replication
- * actor): watchers stopped, client forgotten, fd returned open. Any unsent
- * output is written first (blocking briefly); -1 if that fails. */
+ * actor): watchers stopped, client forgotten, fd returned open. -1, and
+ * nothing changed, when the client is closed or has unsent output (it never
+ * waits for the socket). */
 int client_detach(client_t *c);
 /* Continues parsing buffered input (after replies arrived). */
 void client_process_input(client_t *c);

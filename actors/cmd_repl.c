@@ -26,6 +26,8 @@ static bool arg_is(const uint8_t *a, size_t n, const char *s)
     return strlen(s) == n && !strncasecmp((const char *)a, s, n);
 }
 
+#define PSYNC_PENDING_OUTPUT "ERR SYNC and PSYNC are invalid with pending output"
+
 /* Integers as Redis reads them (string2ll): the keyspace module has the rule. */
 static bool parse_ll(const uint8_t *s, size_t n, long long *out) { return ks_str_to_ll(s, n, out); }
 
@@ -83,8 +85,12 @@ static void start_sync(cmd_ctx_t *ctx, const char *replid, size_t idlen, long lo
         resp_add_error(ctx->reply, "NOMASTERLINK Can't SYNC while not connected with my master");
         return;
     }
-    if (c->pending_count > 0) {
-        resp_add_error(ctx->reply, "ERR SYNC and PSYNC are invalid with pending output");
+    /* As Redis (clientHasPendingReplies): replies owed to this client, or
+     * written to its buffer but not yet taken by the socket, refuse the sync.
+     * A peer that pipelined large replies and does not read would otherwise
+     * hold the handover, and the worker with it. */
+    if (c->pending_count > 0 || c->out_sent < c->out.len) {
+        resp_add_error(ctx->reply, PSYNC_PENDING_OUTPUT);
         return;
     }
     repl_psync_msg_t *m = calloc(1, sizeof *m);
@@ -107,6 +113,7 @@ static void start_sync(cmd_ctx_t *ctx, const char *replid, size_t idlen, long lo
     m->fd = client_detach(c);
     if (m->fd < 0) {
         free(m);
+        resp_add_error(ctx->reply, PSYNC_PENDING_OUTPUT);
         return;
     }
     LOG_NOTICE("Replica %s:%d asks for synchronization", m->ip, m->port);

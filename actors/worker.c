@@ -289,12 +289,9 @@ int client_detach(client_t *c)
     if (c->flags & CLIENT_CLOSED) return -1;
     worker_t *w = c->worker;
     struct ev_loop *loop = rt_thread_loop(w->thread);
-    while (c->out_sent < c->out.len) {       /* normally empty: replicas wait for each reply */
-        ssize_t k = send(c->fd, c->out.data + c->out_sent, c->out.len - c->out_sent, MSG_NOSIGNAL);
-        if (k < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-        if (k <= 0) return -1;
-        c->out_sent += (size_t)k;
-    }
+    /* PSYNC refuses a client with unsent output (cmd_repl.c); never wait here
+     * for a socket to drain: a peer that does not read would pin the worker. */
+    if (c->out_sent < c->out.len) return -1;
     ev_io_stop(loop, &c->rio);
     if (c->wio_active) ev_io_stop(loop, &c->wio);
     c->wio_active = false;
