@@ -58,13 +58,12 @@ void state_random_name(char out[NODE_NAME_LEN + 1])
 int state_find(const char *name, size_t len)
 {
     if (len != NODE_NAME_LEN) return -1;
-    for (int i = 0; i < S.node_count; i++)
-        if (memcmp(S.nodes[i].name, name, NODE_NAME_LEN) == 0) return i;
-    return -1;
+    return node_index_find(&S.names, name);
 }
 
 int state_add_node(const char *name, uint16_t flags)
 {
+    if (S.node_count >= STATE_MAX_NODES) return -1;
     if (S.node_count == S.node_cap) {
         int nc = S.node_cap ? S.node_cap * 2 : 8;
         state_node_t *n = realloc(S.nodes, sizeof *n * (size_t)nc);
@@ -77,7 +76,49 @@ int state_add_node(const char *name, uint16_t flags)
     memcpy(n->name, name, NODE_NAME_LEN);
     n->flags = flags;
     n->master = -1;
+    if (node_index_put(&S.names, n->name, S.node_count) != 0) abort();   /* as the realloc above */
     return S.node_count++;
+}
+
+void state_rename_node(int idx, const char *name)
+{
+    state_node_t *n = &S.nodes[idx];
+    if (!memcmp(n->name, name, NODE_NAME_LEN)) return;
+    node_index_del(&S.names, n->name);
+    memcpy(n->name, name, NODE_NAME_LEN);
+    n->name[NODE_NAME_LEN] = '\0';
+    if (node_index_put(&S.names, n->name, idx) != 0) abort();
+}
+
+void state_clear_nodes(void)
+{
+    S.node_count = 0;
+    node_index_clear(&S.names);
+}
+
+void state_table_full(const char *what)
+{
+    S.table_full_ignored++;
+    long long now = rt_mono_ms();
+    if (S.table_full_logged_ms && now - S.table_full_logged_ms < 10000) return;
+    LOG_WARNING("The node table is full (%d nodes): not adding %s (%llu refused since the last such message)",
+                STATE_MAX_NODES, what, S.table_full_ignored);
+    S.table_full_logged_ms = now;
+    S.table_full_ignored = 0;
+}
+
+/* A random key for the name index, so peers cannot aim names at one chain. */
+static void seed_name_index(void)
+{
+    uint64_t k[2] = { 0, 0 };
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    ssize_t got = fd >= 0 ? read(fd, k, sizeof k) : -1;
+    if (fd >= 0) close(fd);
+    if (got != (ssize_t)sizeof k) {
+        k[0] = (uint64_t)rt_now_us() ^ ((uint64_t)getpid() << 32);
+        k[1] = (uint64_t)rt_mono_ms() * 0x9e3779b97f4a7c15ull;
+    }
+    node_index_init(&S.names, k[0], k[1]);
 }
 
 /* Fills in our own announced address from the configuration. */
@@ -363,6 +404,7 @@ static int load_conf(const char *path)
         const nodes_conf_node_t *c = &conf.nodes[i];
         int idx = state_find(c->name, NODE_NAME_LEN);
         if (idx < 0) idx = state_add_node(c->name, c->flags);
+        if (idx < 0) goto too_many;
         state_node_t *n = &S.nodes[idx];
         n->flags = c->flags;
         snprintf(n->ip, sizeof n->ip, "%s", c->ip);
@@ -373,6 +415,7 @@ static int load_conf(const char *path)
         if (c->master[0]) {
             int m = state_find(c->master, NODE_NAME_LEN);
             if (m < 0) m = state_add_node(c->master, 0);
+            if (m < 0) goto too_many;
             n = &S.nodes[idx];
             n->master = m;
             if (n->flags & NODE_SLAVE) n->config_epoch = 0;
@@ -396,6 +439,15 @@ static int load_conf(const char *path)
     S.nodes[S.myself].flags |= NODE_MYSELF;
     nodes_conf_free(&conf);
     return 0;
+too_many: {
+        char msg[600];
+        snprintf(msg, sizeof msg, "Unrecoverable error: the cluster config file \"%s\" lists more than %d nodes",
+                 path, STATE_MAX_NODES);
+        fprintf(stderr, "%s\n", msg);
+        LOG_WARNING("%s", msg);
+        nodes_conf_free(&conf);
+        return -1;
+    }
 }
 
 void state_reset_tables(void)
@@ -508,6 +560,7 @@ static int lock_conf(const char *conf_path)
 int state_start(rt_thread_t *thread, const char *conf_path)
 {
     memset(&S, 0, sizeof S);
+    seed_name_index();
     if (lock_conf(conf_path) < 0) return -1;
     snprintf(S.conf_path, sizeof S.conf_path, "%s", conf_path);
     S.started_mono = rt_mono_ms();

@@ -76,9 +76,11 @@ void state_del_node(int idx)
     }
     for (int i = 0; i < S.node_count; i++)
         if (S.nodes[i].master == idx) S.nodes[i].master = -1;
+    node_index_del(&S.names, n->name);
     int last = S.node_count - 1;
     if (idx != last) {
         S.nodes[idx] = S.nodes[last];
+        node_index_put(&S.names, S.nodes[idx].name, idx);   /* the name is there: replaced, no allocation */
         for (int s = 0; s < SLOT_COUNT; s++) {
             fix_index(&S.slot_owner[s], last, idx);
             fix_index(&S.migrating_to[s], last, idx);
@@ -458,6 +460,10 @@ static void process_gossip(int sender, const bus_msg_t *m)
             }
         } else if (sender >= 0 && !(g.flags & NODE_NOADDR) && !blacklisted(g.name)) {
             int k = state_add_node(g.name, g.flags & (uint16_t)~(NODE_MYSELF));
+            if (k < 0) {
+                state_table_full("a node learned by gossip");
+                continue;
+            }
             state_node_t *n = &S.nodes[k];
             set_ip(n->ip, g.ip);
             n->port = g.port;
@@ -573,6 +579,10 @@ static void process_frame(link_frame_t *f, const uint8_t *data, uint32_t len)
             char name[NODE_NAME_LEN + 1];
             state_random_name(name);
             int k = state_add_node(name, NODE_HANDSHAKE);
+            if (k < 0) {
+                state_table_full("the sender of a MEET");
+                return;
+            }
             state_node_t *n = &S.nodes[k];
             address_from_header(n, h, f->peer_ip, n->ip);
             n->port = h->port;
@@ -610,8 +620,7 @@ static void process_frame(link_frame_t *f, const uint8_t *data, uint32_t len)
                     return;
                 }
                 if (!m.sender_valid) return;
-                memcpy(n->name, h->sender, NODE_NAME_LEN);
-                n->name[NODE_NAME_LEN] = '\0';
+                state_rename_node(bound, h->sender);
                 n->flags &= (uint16_t)~(NODE_HANDSHAKE | NODE_MEET);
                 n->flags |= h->flags & (NODE_MASTER | NODE_SLAVE);
                 LOG_VERBOSE("Handshake with node %.40s completed.", n->name);
@@ -813,6 +822,12 @@ static void cmd_meet(remote_cmd_t *rc)
     char name[NODE_NAME_LEN + 1];
     state_random_name(name);
     int k = state_add_node(name, NODE_HANDSHAKE | NODE_MEET);
+    if (k < 0) {
+        state_table_full("a node named by CLUSTER MEET");
+        resp_add_errorf(r, "ERR the node table is full (%d nodes)", STATE_MAX_NODES);
+        state_reply(rc);
+        return;
+    }
     state_node_t *n = &S.nodes[k];
     set_ip(n->ip, norm);
     n->port = (int)port;

@@ -239,7 +239,7 @@ static void reset(remote_cmd_t *rc)
     me.flags = (uint16_t)((me.flags & ~NODE_SLAVE) | NODE_MASTER | NODE_MYSELF);
     me.master = -1;
     me.master_name[0] = '\0';
-    S.node_count = 0;
+    state_clear_nodes();
     state_reset_tables();
     S.myself = state_add_node(me.name, me.flags);
     S.nodes[S.myself] = me;
@@ -250,7 +250,7 @@ static void reset(remote_cmd_t *rc)
         S.nodes[S.myself].config_epoch = 0;
         char name[NODE_NAME_LEN + 1];
         state_random_name(name);
-        memcpy(S.nodes[S.myself].name, name, NODE_NAME_LEN + 1);
+        state_rename_node(S.myself, name);
         LOG_NOTICE("Node hard reset, now I'm %s", name);
     }
     resp_add_simple(&rc->reply, "OK");

@@ -7,6 +7,7 @@
 #include "actors/state.h"
 #include "actors/worker.h"
 #include "actors/link.h"
+#include "actors/node_index.h"
 
 enum state_msg {
     STATE_MSG_CMD = 100,          /* remote_cmd_t: a CLUSTER subcommand to apply */
@@ -86,6 +87,9 @@ typedef struct state {
     char conf_path[1024];
     state_node_t *nodes;
     int node_count, node_cap;
+    node_index_t names;           /* name -> index into nodes[], kept in step by the helpers below */
+    long long table_full_logged_ms;   /* last "node table full" warning (rate limit) */
+    unsigned long long table_full_ignored;  /* nodes refused since that warning */
     int myself;
     int16_t slot_owner[SLOT_COUNT];
     int16_t migrating_to[SLOT_COUNT];
@@ -124,8 +128,26 @@ typedef struct state {
 
 extern state_t S;
 
+/* Most records the node table holds. 7.0.15 has no limit, so a peer that
+ * gossips 65 535 made-up nodes per PING makes it add a record and open a
+ * connection for each; Redis documents clusters of up to 1000 nodes. Beyond
+ * this, nodes that peers tell us about are ignored (and logged, see
+ * state_table_full); CLUSTER MEET answers an error and a nodes.conf with more
+ * records does not load. It also keeps every index within the int16_t slot
+ * tables. */
+#define STATE_MAX_NODES 4096
+
+/* The record named `name` (len must be NODE_NAME_LEN), or -1: one hash probe. */
 int state_find(const char *name, size_t len);
+/* Appends a record; its index, or -1 when the table holds STATE_MAX_NODES. */
 int state_add_node(const char *name, uint16_t flags);
+/* Gives record idx a new name (the index follows). */
+void state_rename_node(int idx, const char *name);
+/* Empties the node table (records' links and reports are the caller's). */
+void state_clear_nodes(void);
+/* Logs, at most every 10 s, that a node `what` was not added because the
+ * table is full, with how many were refused since the last such line. */
+void state_table_full(const char *what);
 void state_random_name(char out[NODE_NAME_LEN + 1]);
 void state_recount_slots(void);
 void state_reset_tables(void);

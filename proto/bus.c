@@ -306,19 +306,50 @@ static int header_error(bus_msg_t *m, uint32_t totlen, int err)
     return err;
 }
 
-static int decode(const uint8_t *buf, size_t len, bus_msg_t *m, bool with_slots);
+static int decode(const uint8_t *buf, size_t len, bus_msg_t *m, bool with_slots, bool head_only);
 
 int bus_decode(const uint8_t *buf, size_t len, bus_msg_t *m)
 {
-    return decode(buf, len, m, true);
+    return decode(buf, len, m, true, false);
 }
 
 int bus_decode_noslots(const uint8_t *buf, size_t len, bus_msg_t *m)
 {
-    return decode(buf, len, m, false);
+    return decode(buf, len, m, false, false);
 }
 
-static int decode(const uint8_t *buf, size_t len, bus_msg_t *m, bool with_slots)
+uint32_t bus_judge_len(unsigned type, uint32_t totlen)
+{
+    uint32_t head;
+    switch (type) {
+    case BUS_PING: case BUS_PONG: case BUS_MEET:
+        return 0;   /* the extensions' lengths are in the body: it must be read */
+    case BUS_PUBLISH: case BUS_PUBLISHSHARD:
+        head = BUS_PUBLISH_MIN_LEN;
+        break;
+    case BUS_MODULE:
+        head = BUS_MODULE_MIN_LEN;
+        break;
+    case BUS_FAIL:
+        return totlen > BUS_FAIL_LEN ? BUS_HEADER_LEN : 0;
+    case BUS_UPDATE:
+        return totlen > BUS_UPDATE_LEN ? BUS_HEADER_LEN : 0;
+    case BUS_FAILOVER_AUTH_REQUEST: case BUS_FAILOVER_AUTH_ACK: case BUS_MFSTART:
+        head = BUS_HEADER_LEN;
+        break;
+    default:
+        head = BUS_HEADER_LEN;   /* unknown to 7.0.15: only the header counts */
+        break;
+    }
+    return totlen > head ? head : 0;
+}
+
+int bus_decode_head(const uint8_t *buf, size_t len, bus_msg_t *m)
+{
+    return decode(buf, len, m, false, true);
+}
+
+static int decode(const uint8_t *buf, size_t len, bus_msg_t *m, bool with_slots, bool head_only)
 {
     /* Everything but the header, which bus_header_decode writes in full (it
      * holds the 2 KB slot bitmap: not clearing it first halves the bytes
@@ -328,11 +359,18 @@ static int decode(const uint8_t *buf, size_t len, bus_msg_t *m, bool with_slots)
     if (memcmp(buf, BUS_SIG, 4) != 0) return header_error(m, 0, BUS_ERR_SIG);
     uint32_t totlen = bw_get32(buf + BW_TOTLEN);
     if (totlen < BUS_HEADER_LEN) return header_error(m, totlen, BUS_ERR_SHORT);
-    if (len < totlen) return header_error(m, totlen, BUS_ERR_TRUNCATED);
+    /* Only a head is there (bus_decode_head): judge what it holds, point at
+     * no body byte. */
+    bool cut = false;
+    if (len < totlen) {
+        uint32_t head = len >= BW_COUNT ? bus_judge_len(bw_get16(buf + BW_TYPE), totlen) : 0;
+        if (!head_only || head == 0 || len < head) return header_error(m, totlen, BUS_ERR_TRUNCATED);
+        cut = true;
+    }
     header_decode(buf, &m->hdr, with_slots);
     m->sender_valid = bus_name_is_valid(buf + BW_SENDER);
-    m->body = buf + BW_DATA;
-    m->body_len = totlen - BUS_HEADER_LEN;
+    m->body = cut ? NULL : buf + BW_DATA;
+    m->body_len = cut ? 0 : totlen - BUS_HEADER_LEN;
     if (m->hdr.ver != BUS_PROTO_VER) return BUS_ERR_VERSION;
 
     uint64_t expected;
@@ -353,6 +391,7 @@ static int decode(const uint8_t *buf, size_t len, bus_msg_t *m, bool with_slots)
         expected = (uint64_t)BUS_PUBLISH_MIN_LEN + m->u.publish.channel_len
                  + m->u.publish.message_len;
         if (expected != totlen) return BUS_ERR_LENGTH;
+        if (cut) return BUS_OK;
         m->u.publish.channel = buf + BW_PUB_DATA;
         m->u.publish.message = buf + BW_PUB_DATA + m->u.publish.channel_len;
         return BUS_OK;
@@ -371,7 +410,7 @@ static int decode(const uint8_t *buf, size_t len, bus_msg_t *m, bool with_slots)
         if ((uint64_t)BUS_MODULE_MIN_LEN + m->u.module.len != totlen) return BUS_ERR_LENGTH;
         m->u.module.module_id = bw_get64le(buf + BW_MOD_ID);
         m->u.module.type = buf[BW_MOD_TYPE];
-        m->u.module.payload = buf + BW_MOD_DATA;
+        m->u.module.payload = cut ? NULL : buf + BW_MOD_DATA;
         return BUS_OK;
     default:
         /* Unknown to 7.0.15: its length is whatever it says (§3.10). */

@@ -50,7 +50,11 @@
  *  - PUBLISH/PUBLISHSHARD/MODULE: header + the caller's max_payload (channel
  *    + message, or module payload). To accept every PUBLISH a 7.0.15 node can
  *    send, pass 2 * proto-max-bulk-len.
- *  - types 7.0.15 does not know (>= 11): BUS_MAX_UNKNOWN_FRAME. */
+ *  - types 7.0.15 does not know (>= 11): BUS_MAX_UNKNOWN_FRAME.
+ * A reader that skips the bodies it has no use for (bus_stream_skip_unused,
+ * what the links do while there is no pub/sub) holds at most a head of
+ * PUBLISH/PUBLISHSHARD/MODULE and unknown types and applies none of these
+ * caps to them; only PING/PONG/MEET, read whole, keep theirs. */
 #define BUS_MAX_EXT_BYTES      (1024u * 1024u)
 #define BUS_MAX_GOSSIP_FRAME   (BUS_HEADER_LEN + BUS_GOSSIP_LEN * 65535u + BUS_MAX_EXT_BYTES)
 #define BUS_MAX_UNKNOWN_FRAME  (1024u * 1024u)
@@ -250,6 +254,25 @@ int bus_decode(const uint8_t *buf, size_t len, bus_msg_t *out);
  * copying the 2 KB slot bitmap of every frame. */
 int bus_decode_noslots(const uint8_t *buf, size_t len, bus_msg_t *out);
 
+/* For a reader that does not use the bodies of PUBLISH, PUBLISHSHARD and
+ * MODULE frames (no pub/sub, no modules): how many leading bytes of a frame
+ * of this type and totlen decide everything bus_decode would say of it, so
+ * that the rest can be skipped unread; 0 when the whole frame is needed.
+ *  - PUBLISH/PUBLISHSHARD/MODULE: the header and the fixed fields that give
+ *    the body's length (BUS_PUBLISH_MIN_LEN, BUS_MODULE_MIN_LEN);
+ *  - types unknown to 7.0.15: the header (their length is whatever they say);
+ *  - FAIL, UPDATE, AUTH_*, MFSTART longer than their fixed size: the header
+ *    (such a frame is invalid whatever it holds; 7.0.15 reads it whole and
+ *    drops it, keeping the link);
+ *  - PING/PONG/MEET, and every frame no longer than what it needs: 0. */
+uint32_t bus_judge_len(unsigned type, uint32_t totlen);
+/* As bus_decode_noslots, for a frame of which only its first
+ * bus_judge_len(type, totlen) bytes or more are in buf: the result bus_decode
+ * gives for the whole frame. The body views (body, channel, message,
+ * payload) are NULL when the frame is not all there. A whole frame decodes
+ * exactly as with bus_decode_noslots. */
+int bus_decode_head(const uint8_t *buf, size_t len, bus_msg_t *out);
+
 /* Decodes header fields from the first BUS_HEADER_LEN bytes (no validation). */
 void bus_header_decode(const uint8_t *p, bus_header_t *out);
 /* Decodes one 104-byte gossip entry (sets name_valid). */
@@ -307,6 +330,13 @@ size_t bus_build_auth_ack(uint8_t *buf, size_t cap, const bus_header_t *hdr);
 size_t bus_build_mfstart(uint8_t *buf, size_t cap, const bus_header_t *hdr);
 size_t bus_build_module(uint8_t *buf, size_t cap, const bus_header_t *hdr, uint64_t module_id,
                         uint8_t module_type, const void *payload, size_t len);
+/* Turns the judged head of a frame (bus_judge_len bytes at buf, of a
+ * PUBLISH, PUBLISHSHARD, MODULE or unknown type) into a whole frame of that
+ * many bytes with an empty body: totlen and the body's length fields are
+ * rewritten, the header is left as it was. For a reader that skipped the body
+ * but still applies what the header says (sender, epochs, offset). Returns
+ * the new length, or 0 (buf untouched) for other types or a shorter buffer. */
+size_t bus_strip_body(uint8_t *buf, size_t len);
 
 /* ---- slot bitmap (§2.3): slot s is bit (s % 8), LSB first, of byte s / 8 ---- */
 static inline bool bus_slot_test(const uint8_t *bitmap, unsigned slot)

@@ -1,7 +1,7 @@
 /* bus_stream.c - incremental frame splitter for the bus read path (see
  * bus_stream.h). Pure: no I/O, no globals; the only allocation is the
  * gathering buffer for a frame cut by a chunk boundary, bounded by that
- * frame's capped totlen.
+ * frame's capped totlen (or by its head, when its body is skipped).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +19,18 @@ void bus_stream_init(bus_stream_t *s, uint32_t max_payload)
     s->max_payload = max_payload;
 }
 
+void bus_stream_skip_unused(bus_stream_t *s, bool on)
+{
+    s->skip_unused = on;
+}
+
 void bus_stream_free(bus_stream_t *s)
 {
     free(s->part);
     s->part = NULL;
     s->part_len = s->part_cap = 0;
     s->part_done = 0;
+    s->skip_left = 0;
     s->in = NULL;
     s->in_len = 0;
 }
@@ -44,8 +50,26 @@ static int deliver(const uint8_t *p, uint32_t len, bus_stream_frame_t *f, bus_ms
 {
     f->data = p;
     f->len = len;
+    f->totlen = len;
+    f->head_only = false;
     f->type = frame_type(p);
     f->result = bus_decode_noslots(p, len, msg);   /* judged only: the slot bitmap is not copied */
+    return BUS_STREAM_FRAME;
+}
+
+/* Hands out the head of a frame whose remaining totlen - head bytes are to
+ * be skipped; p holds at least the head. */
+static int deliver_head(bus_stream_t *s, const uint8_t *p, uint32_t head, uint32_t totlen,
+                        bus_stream_frame_t *f, bus_msg_t *msg)
+{
+    f->data = p;
+    f->len = head;
+    f->totlen = totlen;
+    f->head_only = true;
+    f->type = frame_type(p);
+    f->result = bus_decode_head(p, head, msg);
+    s->skip_left = totlen - head;
+    s->skipped_bytes += totlen - head;
     return BUS_STREAM_FRAME;
 }
 
@@ -53,10 +77,22 @@ static int fail(bus_stream_t *s, bus_stream_frame_t *f, int result)
 {
     s->closed = result;
     f->data = NULL;
-    f->len = 0;
+    f->len = f->totlen = 0;
+    f->head_only = false;
     f->type = 0;
     f->result = result;
     return BUS_STREAM_CLOSE;
+}
+
+/* Skipping: the head length of the frame starting at p (len bytes of it
+ * known) when its head decides it, else 0. Needs the type, so 16 bytes; the
+ * framer's verdict r must be no worse than "too big for its type", which a
+ * skipped frame cannot be, since none of it is held. */
+static uint32_t skip_head(const bus_stream_t *s, const uint8_t *p, size_t len, int r, uint32_t totlen)
+{
+    if (!s->skip_unused || len < STREAM_HEAD) return 0;
+    if (r != BUS_OK && r != BUS_NEED_MORE && r != BUS_ERR_TOO_BIG) return 0;
+    return bus_judge_len(frame_type(p), totlen);
 }
 
 /* Makes room for `need` bytes in part. Grows geometrically, but never past
@@ -76,23 +112,30 @@ static int part_reserve(bus_stream_t *s, size_t need, size_t limit)
     return 0;
 }
 
-/* Continues gathering a cut frame from the current chunk. */
+/* Continues gathering a cut frame (or a cut head) from the current chunk. */
 static int next_from_part(bus_stream_t *s, bus_stream_frame_t *f, bus_msg_t *msg)
 {
     for (;;) {
         uint32_t flen = 0;
         int r = bus_frame_check(s->part, s->part_len, s->max_payload, &flen);
-        if (r == BUS_OK) {
+        uint32_t head = skip_head(s, s->part, s->part_len, r, flen);
+        if (head && s->part_len >= head) {
+            s->part_done = 1;
+            return deliver_head(s, s->part, head, flen, f, msg);
+        }
+        if (r == BUS_OK && !head) {
             s->part_done = 1;
             return deliver(s->part, flen, f, msg);
         }
-        if (r != BUS_NEED_MORE) return fail(s, f, r);
+        if (r != BUS_NEED_MORE && !head) return fail(s, f, r);
         /* First complete the 16 bytes the framer needs to judge the cap;
-         * only then trust totlen enough to gather up to it. */
-        size_t want = s->part_len < STREAM_HEAD ? STREAM_HEAD - s->part_len : flen - s->part_len;
+         * only then trust totlen enough to gather up to it (or up to the
+         * head, when the rest is to be skipped). */
+        size_t target = head ? head : flen;
+        size_t want = s->part_len < STREAM_HEAD ? STREAM_HEAD - s->part_len : target - s->part_len;
         size_t take = want < s->in_len ? want : s->in_len;
         if (take == 0) return BUS_STREAM_MORE;
-        size_t limit = s->part_len < STREAM_HEAD ? 0 : flen;
+        size_t limit = s->part_len < STREAM_HEAD ? 0 : target;
         if (part_reserve(s, s->part_len + take, limit) != 0) return fail(s, f, BUS_STREAM_ERR_NOMEM);
         memcpy(s->part + s->part_len, s->in, take);
         s->part_len += take;
@@ -113,19 +156,36 @@ int bus_stream_next(bus_stream_t *s, bus_stream_frame_t *f, bus_msg_t *msg)
             s->part_cap = 0;
         }
     }
+    if (s->skip_left) {
+        /* the body of the last head handed out: drop it as it arrives */
+        size_t take = s->skip_left < s->in_len ? s->skip_left : s->in_len;
+        s->in += take;
+        s->in_len -= take;
+        s->skip_left -= (uint32_t)take;
+        if (s->skip_left) return BUS_STREAM_MORE;
+    }
     if (s->part_len > 0) return next_from_part(s, f, msg);
     if (s->in_len == 0) return BUS_STREAM_MORE;
 
     uint32_t flen = 0;
     int r = bus_frame_check(s->in, s->in_len, s->max_payload, &flen);
-    if (r == BUS_OK) {
+    uint32_t head = skip_head(s, s->in, s->in_len, r, flen);
+    if (head && s->in_len >= head) {
+        /* the head is in this chunk: hand it out as a view; the body that
+         * follows it is skipped from the next call on */
+        const uint8_t *p = s->in;
+        s->in += head;
+        s->in_len -= head;
+        return deliver_head(s, p, head, flen, f, msg);
+    }
+    if (r == BUS_OK && !head) {
         const uint8_t *p = s->in;
         s->in += flen;
         s->in_len -= flen;
         return deliver(p, flen, f, msg);
     }
-    if (r != BUS_NEED_MORE) return fail(s, f, r);
-    /* A cut frame: keep what we have (less than its capped totlen, or less
-     * than 16 bytes) and wait for the rest. */
+    if (r != BUS_NEED_MORE && !head) return fail(s, f, r);
+    /* A cut frame or head: keep what we have (less than its capped totlen,
+     * its head, or 16 bytes) and wait for the rest. */
     return next_from_part(s, f, msg);
 }

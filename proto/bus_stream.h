@@ -13,12 +13,25 @@
  * peer that announces a huge frame and sends nothing makes us allocate
  * nothing, and no input makes us hold more than one capped frame.
  *
+ * Skipping (bus_stream_skip_unused): a reader that has no use for the
+ * bodies of PUBLISH, PUBLISHSHARD and MODULE frames (no pub/sub, no modules
+ * yet) gets each such frame as its head only (bus_judge_len): the header and
+ * the fields that give the body's length, judged as bus_decode judges the
+ * whole frame. The body is then skipped as it streams in, never held, so a
+ * peer's 1 GiB PUBLISH costs no memory. The same goes for the frames whose
+ * head alone decides them: types 7.0.15 does not know, and fixed-size types
+ * longer than their size (invalid whatever they hold: dropped, link kept, as
+ * 7.0.15 does after reading them whole). With skipping on, those are never
+ * refused for their size; PING/PONG/MEET keep their cap (bus.h).
+ *
  * Pure: no I/O, no globals. Must never read outside the chunk it was fed or
- * hand out a frame that failed bus_frame_check.
+ * hand out a frame that failed bus_frame_check (or, skipping, one whose head
+ * failed it other than by its size).
  */
 #ifndef SHOAL_PROTO_BUS_STREAM_H
 #define SHOAL_PROTO_BUS_STREAM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "proto/bus.h"
@@ -41,7 +54,10 @@ enum bus_stream_status {
 
 typedef struct bus_stream {
     uint32_t max_payload;    /* passed to bus_frame_check */
+    bool skip_unused;        /* see bus_stream_skip_unused */
     int closed;              /* sticky: 0, or the result that broke the stream */
+    uint32_t skip_left;      /* body bytes of the last frame handed out as a head, still to skip */
+    uint64_t skipped_bytes;  /* body bytes skipped so far (statistics) */
     uint8_t *part;           /* owned: the start of a frame cut by a chunk boundary */
     size_t part_len, part_cap;
     int part_done;           /* the frame in part was handed out; drop it on the next call */
@@ -50,16 +66,21 @@ typedef struct bus_stream {
 } bus_stream_t;
 
 typedef struct bus_stream_frame {
-    const uint8_t *data;     /* the whole frame; valid until the next bus_stream_* call on
-                              * this stream, and, when it points into the chunk, while the
-                              * caller keeps that chunk */
-    uint32_t len;            /* totlen */
+    const uint8_t *data;     /* the whole frame (or its head, see head_only); valid until the
+                              * next bus_stream_* call on this stream, and, when it points into
+                              * the chunk, while the caller keeps that chunk */
+    uint32_t len;            /* bytes at data: totlen, or the head's length */
+    uint32_t totlen;         /* the frame's length on the wire */
+    bool head_only;          /* data holds only the head; the body is being skipped */
     uint16_t type;           /* header type (any value, known or not) */
     int result;              /* FRAME: bus_decode's result (BUS_OK: deliver; other: drop
                               * the frame and keep the link). CLOSE: why. */
 } bus_stream_frame_t;
 
 void bus_stream_init(bus_stream_t *s, uint32_t max_payload);
+/* Hand out PUBLISH/PUBLISHSHARD/MODULE (and the other frames a head decides,
+ * see above) as heads and skip their bodies. Off after init. */
+void bus_stream_skip_unused(bus_stream_t *s, bool on);
 /* Frees the gathering buffer. The stream may be initialised again. */
 void bus_stream_free(bus_stream_t *s);
 

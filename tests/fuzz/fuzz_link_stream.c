@@ -9,6 +9,9 @@
  * same way (need more, or close with the same reason), which checks that the
  * gathering of cut frames is invisible. Every handed-out frame must have
  * passed the framer, and the gathering buffer must never exceed one frame.
+ * Half the inputs run with bus_stream_skip_unused on: a frame handed out as
+ * its head must be exactly bus_judge_len bytes long, and, where the whole
+ * frame is in the input, judged exactly as bus_decode judges the whole.
  * The raw vectors of tests/vectors are good seeds (no prefix needed).
  *
  * Build: make build/fuzz/fuzz_link_stream
@@ -29,6 +32,8 @@ typedef struct seen {
 } seen_t;
 
 typedef struct run {
+    const uint8_t *base; /* the whole input (whole run only), to check heads against */
+    size_t base_len, off;
     seen_t *frames;
     size_t n, cap;
     int end_status;      /* BUS_STREAM_MORE or BUS_STREAM_CLOSE */
@@ -57,7 +62,7 @@ static void record(run_t *r, const bus_stream_frame_t *f)
         r->frames = realloc(r->frames, r->cap * sizeof *r->frames);
         if (!r->frames) abort();
     }
-    r->frames[r->n++] = (seen_t){ fnv(f->data, f->len), f->len, f->type, f->result };
+    r->frames[r->n++] = (seen_t){ fnv(f->data, f->len), f->totlen, f->type, f->result };
 }
 
 /* Drains the stream after a feed; returns false once it closed. */
@@ -76,12 +81,28 @@ static bool drain(bus_stream_t *s, run_t *r, bus_msg_t *msg)
             return false;
         }
         if (st != BUS_STREAM_FRAME) abort();
-        /* what was handed out must pass the framer on its own */
         uint32_t flen = 0;
         if (f.len < BUS_HEADER_LEN) abort();
-        if (bus_frame_check(f.data, f.len, s->max_payload, &flen) != BUS_OK || flen != f.len) abort();
         if (f.result == BUS_NEED_MORE || bus_result_closes_link(f.result)) abort();
-        if (f.result == BUS_OK && msg->hdr.totlen != f.len) abort();
+        if (f.head_only) {
+            /* only when skipping, exactly the head, and judged as the whole would be */
+            if (!s->skip_unused || f.len >= f.totlen || f.len != bus_judge_len(f.type, f.totlen)) abort();
+            if (memcmp(f.data, "RCmb", 4) != 0) abort();
+            if (bus_frame_check(f.data, f.len, s->max_payload, &flen) == BUS_OK || flen != f.totlen) abort();
+            if (r->base && r->base_len - r->off >= f.totlen) {
+                if (memcmp(r->base + r->off, f.data, f.len) != 0) abort();
+                bus_msg_t *whole = malloc(sizeof *whole);
+                if (!whole) abort();
+                if (bus_decode_noslots(r->base + r->off, f.totlen, whole) != f.result) abort();
+                free(whole);
+            }
+        } else {
+            /* what was handed out must pass the framer on its own */
+            if (f.len != f.totlen) abort();
+            if (bus_frame_check(f.data, f.len, s->max_payload, &flen) != BUS_OK || flen != f.len) abort();
+        }
+        if (f.result == BUS_OK && msg->hdr.totlen != f.totlen) abort();
+        r->off += f.totlen;
         /* the gathering buffer is never bigger than the frame it gathered,
          * or than what is kept between frames */
         size_t bound = f.len;
@@ -100,9 +121,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bus_msg_t *msg = malloc(sizeof *msg);
     if (!msg) abort();
 
-    run_t whole = { 0 }, cut = { 0 };
+    bool skip = (h >> 2) & 1;
+    run_t whole = { .base = data, .base_len = size }, cut = { 0 };
     bus_stream_t s;
     bus_stream_init(&s, max_payload);
+    bus_stream_skip_unused(&s, skip);
     bus_stream_feed(&s, data, size);
     drain(&s, &whole, msg);
     bus_stream_free(&s);
@@ -111,6 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * view that outlives its chunk or a read past its end. */
     uint64_t seed = h | 1;
     bus_stream_init(&s, max_payload);
+    bus_stream_skip_unused(&s, skip);
     size_t pos = 0;
     bool open = true;
     while (open && pos < size) {
