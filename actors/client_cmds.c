@@ -5,6 +5,7 @@
  * Must never: read or close another worker's client from this worker.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,8 @@
 #include "actors/commands.h"
 #include "actors/dispatch.h"
 #include "proto/strnum.h"
+#include "actors/timeout.h"
+#include "actors/wpause.h"
 
 static bool arg_is(const uint8_t *a, size_t n, const char *s)
 {
@@ -243,10 +246,47 @@ void cmd_client_help(cmd_ctx_t *ctx)
         "KILL <ip:port>", "    Kill connection made from <ip:port>.",
         "KILL <option> <value> [<option> <value> [...]]", "    Kill connections. Options are: ID, ADDR, LADDR, TYPE, USER, SKIPME, MAXAGE.",
         "LIST [options ...]", "    Return information about client connections.",
+        "UNPAUSE", "    Stop the current client pause, resuming traffic.",
+        "PAUSE <timeout> [WRITE|ALL]", "    Suspend all, or just write, clients for <timeout> milliseconds.",
         "SETNAME <name>", "    Assign the name <name> to the current connection.",
         "HELP", "    Print this help.",
     };
     int n = (int)(sizeof lines / sizeof lines[0]);
     resp_add_array(ctx->reply, n);
     for (int i = 0; i < n; i++) resp_add_simple(ctx->reply, lines[i]);
+}
+
+/* CLIENT PAUSE timeout [WRITE|ALL]: every worker holds the paused commands
+ * (wpause.h); the timeout follows Redis's rules (timeout.h). */
+void cmd_client_pause(cmd_ctx_t *ctx)
+{
+    if (ctx->argc > 4) {
+        resp_add_error(ctx->reply, "ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP.");
+        return;
+    }
+    int mode = WPAUSE_ALL;
+    if (ctx->argc == 4) {
+        if (arg_is(ctx->argv[3], ctx->argvlen[3], "write")) mode = WPAUSE_WRITE;
+        else if (!arg_is(ctx->argv[3], ctx->argvlen[3], "all")) {
+            resp_add_error(ctx->reply, "ERR CLIENT PAUSE mode must be WRITE or ALL");
+            return;
+        }
+    }
+    long long rel_ms;
+    const char *err = timeout_parse(ctx->argv[2], ctx->argvlen[2], TIMEOUT_MILLISECONDS, rt_now_ms(), &rel_ms);
+    if (err) {
+        resp_add_error(ctx->reply, err);
+        return;
+    }
+    long long now = rt_mono_ms();
+    /* 0 ends at once, as Redis's end time 0 lies in the past. */
+    long long until = rel_ms == 0 ? 0 : (rel_ms > LLONG_MAX - now ? LLONG_MAX : now + rel_ms);
+    wpause_client_pause(until, mode);
+    resp_add_simple(ctx->reply, "OK");
+}
+
+void cmd_client_unpause(cmd_ctx_t *ctx)
+{
+    wpause_client_unpause();
+    resp_add_simple(ctx->reply, "OK");
 }

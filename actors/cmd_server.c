@@ -20,6 +20,7 @@
 #include "actors/client.h"
 #include "actors/commands.h"
 #include "actors/config.h"
+#include "actors/debug_cmds.h"
 #include "actors/dispatch.h"
 #include "actors/link.h"
 #include "actors/protect.h"
@@ -267,6 +268,17 @@ void cmd_debug(cmd_ctx_t *ctx)
         }
         atomic_store_explicit(&g_bus_drop_filter, (int)t, memory_order_relaxed);
         resp_add_simple(ctx->reply, "OK");
+        return;
+    }
+    if (arg_is(ctx->argv[1], ctx->argvlen[1], "populate") || arg_is(ctx->argv[1], ctx->argvlen[1], "set-active-expire")) {
+        bool populate = arg_is(ctx->argv[1], ctx->argvlen[1], "populate");
+        if (populate ? (ctx->argc < 3 || ctx->argc > 5) : ctx->argc != 3) {
+            resp_add_errorf(ctx->reply, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try DEBUG HELP.",
+                            (int)ctx->argvlen[1], (const char *)ctx->argv[1]);
+            return;
+        }
+        if (populate) debug_populate(ctx);
+        else debug_set_active_expire(ctx);
         return;
     }
     if (arg_is(ctx->argv[1], ctx->argvlen[1], "help")) {

@@ -115,6 +115,20 @@ static const cmd_arg_doc_t args_client_list[] = {
     { .name = "id", .type = "block", .key_spec_index = -1, .token = "ID", .since = "6.2.0", .flags = CMD_ARG_OPTIONAL, .subargs = args_client_list_id, .subarg_count = 1 },
 };
 
+static const cmd_history_t history_client_pause[] = {
+    { "6.2.0", "`CLIENT PAUSE WRITE` mode added along with the `mode` option." },
+};
+
+static const cmd_arg_doc_t args_client_pause_mode[] = {
+    { .name = "write", .type = "pure-token", .key_spec_index = -1, .token = "WRITE" },
+    { .name = "all", .type = "pure-token", .key_spec_index = -1, .token = "ALL" },
+};
+
+static const cmd_arg_doc_t args_client_pause[] = {
+    { .name = "timeout", .type = "integer", .key_spec_index = -1 },
+    { .name = "mode", .type = "oneof", .key_spec_index = -1, .since = "6.2.0", .flags = CMD_ARG_OPTIONAL, .subargs = args_client_pause_mode, .subarg_count = 2 },
+};
+
 static cmd_def_t subcommands_client[] = {
     {
         .name = "id", .arity = 2, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .flag_names = "noscript loading stale",
@@ -164,6 +178,22 @@ static cmd_def_t subcommands_client[] = {
         .since = "2.4.0", .group = "connection", .complexity = "O(N), N being the number of connected clients",
         .history = history_client_list, .history_count = 6,
         .args = args_client_list, .arg_count = 2,
+    },
+    {
+        .name = "pause", .arity = -3, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .flag_names = "admin noscript loading stale",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "admin slow dangerous connection",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_client_pause,
+        .summary = "Stop processing commands from clients for some time",
+        .since = "2.9.50", .group = "connection", .complexity = "O(1)",
+        .history = history_client_pause, .history_count = 1,
+        .args = args_client_pause, .arg_count = 2,
+    },
+    {
+        .name = "unpause", .arity = 2, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .flag_names = "admin noscript loading stale",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "admin slow dangerous connection",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_client_unpause,
+        .summary = "Resume processing of clients that were paused",
+        .since = "6.2.0", .group = "connection", .complexity = "O(N) Where N is the number of paused clients",
     },
     {
         .name = "getname", .arity = 2, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .flag_names = "noscript loading stale",

@@ -25,6 +25,8 @@ void cmd_client_setname(cmd_ctx_t *ctx);    /* CLIENT SETNAME */
 void cmd_client_kill(cmd_ctx_t *ctx);       /* CLIENT KILL */
 void cmd_client_list(cmd_ctx_t *ctx);       /* CLIENT LIST */
 void cmd_client_getname(cmd_ctx_t *ctx);    /* CLIENT GETNAME */
+void cmd_client_pause(cmd_ctx_t *ctx);      /* CLIENT PAUSE */
+void cmd_client_unpause(cmd_ctx_t *ctx);    /* CLIENT UNPAUSE */
 void cmd_command_info(cmd_ctx_t *ctx);      /* COMMAND INFO */
 void cmd_command_docs(cmd_ctx_t *ctx);      /* COMMAND DOCS */
 void cmd_command_getkeys(cmd_ctx_t *ctx);   /* COMMAND GETKEYS */

@@ -19,6 +19,7 @@
 #include "actors/repl_internal.h"
 #include "actors/client.h"
 #include "actors/commands.h"
+#include "actors/debug_cmds.h"
 #include "actors/dispatch.h"
 #include "actors/keyspace.h"
 #include "actors/rdb_save.h"
@@ -27,13 +28,14 @@
 
 #define SCAN_WORKER_BITS 6
 
-enum { FAN_DBSIZE = 1, FAN_KEYS, FAN_RANDOMKEY, FAN_FLUSH, FAN_CLIENT_LIST, FAN_CLIENT_KILL };
+enum { FAN_DBSIZE = 1, FAN_KEYS, FAN_RANDOMKEY, FAN_FLUSH, FAN_CLIENT_LIST, FAN_CLIENT_KILL, FAN_POPULATE };
 
 static int fan_kind(const cmd_def_t *cmd)
 {
     if (cmd->parent && !strcmp(cmd->parent->name, "client"))
         return !strcmp(cmd->name, "list") ? FAN_CLIENT_LIST : FAN_CLIENT_KILL;
     if (!strcmp(cmd->name, "dbsize")) return FAN_DBSIZE;
+    if (!strcmp(cmd->name, "debug")) return FAN_POPULATE;   /* the only DEBUG that fans out */
     if (!strcmp(cmd->name, "keys")) return FAN_KEYS;
     if (!strcmp(cmd->name, "randomkey")) return FAN_RANDOMKEY;
     if (!strcmp(cmd->name, "flushall") || !strcmp(cmd->name, "flushdb")) return FAN_FLUSH;
@@ -246,6 +248,9 @@ void dispatch_fanout_part(worker_t *w, remote_cmd_t *rc, queued_cmd_t *q)
     case FAN_CLIENT_KILL:
         rc->keys_delta = client_kill_part(w, rc, q);
         break;
+    case FAN_POPULATE:
+        debug_populate_part(w, q, rc->now_ms);
+        break;
     case FAN_FLUSH:
         ks_flush(w->ks);
         w->flush_epoch++;
@@ -305,6 +310,7 @@ void dispatch_fanout_done(worker_t *w, remote_cmd_t *rc)
         else resp_add_null(&s->buf);
         break;
     case FAN_FLUSH: resp_add_simple(&s->buf, "OK"); break;
+    case FAN_POPULATE: resp_add_simple(&s->buf, "OK"); break;
     case FAN_CLIENT_LIST: resp_add_verbatim(&s->buf, s->acc.data, s->acc.len); break;
     case FAN_CLIENT_KILL:
         if (s->count == 3) {   /* old form: CLIENT KILL addr */

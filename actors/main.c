@@ -21,6 +21,7 @@
 
 #include "actors/repl.h"
 #include "actors/commands.h"
+#include "actors/banner.h"
 #include "actors/config.h"
 #include "actors/elector.h"
 #include "actors/link.h"
@@ -185,6 +186,7 @@ int main(int argc, char **argv)
         LOG_WARNING("Could not start the replica link thread");
         _exit(1);   /* threads are running: no exit handlers */
     }
+    banner_print();
     LOG_NOTICE("Server initialized");
     LOG_NOTICE("Running mode=%s, port=%d, worker threads=%d.", config_cluster_enabled() ? "cluster" : "standalone",
                port, g_nworkers);

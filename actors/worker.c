@@ -43,6 +43,7 @@ int g_nworkers;
 long long g_start_ms;
 _Atomic long long g_lastsave;
 _Atomic uint64_t g_next_client_id = 1;
+_Atomic int g_active_expire = 1;
 
 #define READ_CHUNK (16 * 1024)
 #define MAX_PENDING_PER_CLIENT 4096
@@ -430,8 +431,9 @@ static void snap_enter(worker_t *w)
 {
     if (w->snap_depth++ == 0) {
         w->cur = rt_snap_read_begin(&w->snap);
-        /* A replica does not expire keys itself: it waits for its master's DELs. */
-        bool replica = (w->cur->nodes[w->cur->myself].flags & NODE_SLAVE) != 0;
+        /* A replica does not expire keys itself: it waits for its master's DELs.
+         * During a client pause the dataset stays still the same way (wpause.h). */
+        bool replica = (w->cur->nodes[w->cur->myself].flags & NODE_SLAVE) != 0 || wpause_mode() != WPAUSE_OFF;
         if (replica != ks_replica_mode(w->ks)) ks_set_replica_mode(w->ks, replica);
     }
 }
@@ -458,24 +460,42 @@ static void snap_leave(worker_t *w)
     }
 }
 
-/* During a manual failover's pause (wpause.h) a master holds writes, as Redis
- * pauses its clients: the client reads nothing further until the pause ends. */
-static bool write_must_wait(client_t *c, int argc, const uint8_t **argv, const size_t *argvlen)
+/* A command that the pause in force (wpause.h) holds: the client reads
+ * nothing further until the pause lets it through, as Redis postpones it.
+ * As in Redis, unknown commands, wrong arity and NOAUTH are answered at once;
+ * WRITE holds writes (queued into MULTI or not) and an EXEC with a queued
+ * write; ALL holds everything else too. */
+static bool command_must_wait(client_t *c, int argc, const uint8_t **argv, const size_t *argvlen)
 {
-    (void)argc;
-    if (!wpause_active()) return false;
+    int mode = wpause_mode();
+    if (mode == WPAUSE_OFF) return false;
     const cmd_def_t *cmd = cmd_lookup(argv[0], argvlen[0]);
     if (!cmd) return false;
-    if (!strcmp(cmd->name, "exec")) return true;
-    /* Inside MULTI a write is only queued; its EXEC waits instead. */
-    return (cmd->flags & CMD_WRITE) && !(c->flags & CLIENT_MULTI);
+    if (cmd->subcommands && argc >= 2) {
+        const cmd_def_t *sub = cmd_lookup_sub(cmd, argv[1], argvlen[1]);
+        if (!sub) return false;
+        cmd = sub;
+    }
+    if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) return false;
+    const cmd_def_t *top = cmd->parent ? cmd->parent : cmd;
+    if (!(c->flags & CLIENT_AUTHENTICATED) && !(top->flags & CMD_NO_AUTH) && !(cmd->flags & CMD_NO_AUTH)) return false;
+    if (mode == WPAUSE_ALL) return true;
+    if (cmd->flags & CMD_WRITE) return true;
+    if (!strcmp(cmd->name, "exec"))
+        for (int i = 0; i < c->mq_len; i++)
+            if (c->mq[i].cmd && (c->mq[i].cmd->flags & CMD_WRITE)) return true;
+    return false;
 }
 
+/* Every few ms while clients wait: once the pause has become less
+ * restrictive than when they were held, they all run their input again
+ * (and those still held wait again). */
 static void pause_timer_cb(rt_timer_t *t, void *arg)
 {
     (void)t;
     worker_t *w = arg;
-    if (wpause_active()) return;
+    int mode = wpause_mode();
+    if (mode != WPAUSE_OFF && mode >= w->paused_mode) return;
     rt_timer_stop(&w->pause_timer);
     w->pause_timer_on = false;
     client_t *list = w->paused;
@@ -495,6 +515,7 @@ static void pause_client(client_t *c)
     c->flags |= CLIENT_PAUSED;
     c->next_paused = w->paused;
     w->paused = c;
+    w->paused_mode = wpause_mode();
     if (!w->pause_timer_on) {
         rt_timer_start(&w->pause_timer, w->thread, 5, 5, pause_timer_cb, w);
         w->pause_timer_on = true;
@@ -543,7 +564,7 @@ void client_process_input(client_t *c)
                 argvlen[i] = c->parser.arg_len[i];
             }
             c->last_interaction_ms = rt_now_ms();
-            if (write_must_wait(c, argc, argv, argvlen)) {
+            if (command_must_wait(c, argc, argv, argvlen)) {
                 /* Leave the command unparsed in the buffer; it runs when the pause ends. */
                 if (argc > 16) { free(argv); free(argvlen); }
                 resp_parser_reset(&c->parser);
@@ -770,7 +791,11 @@ static void worker_cron(rt_timer_t *t, void *arg)
     (void)t;
     worker_t *w = arg;
     long long now = rt_now_ms();
-    ks_active_expire(w->ks, now, 1000);
+    if (atomic_load_explicit(&g_active_expire, memory_order_relaxed)) {
+        snap_enter(w);          /* refreshes the keep-expired mode (replica, pause) */
+        ks_active_expire(w->ks, now, 1000);
+        snap_leave(w);
+    }
     worker_publish_ks_stats(w);
     atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
     atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);

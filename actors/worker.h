@@ -129,6 +129,7 @@ typedef struct worker {
     struct client *paused;                   /* clients holding a write until the pause ends */
     rt_timer_t pause_timer;
     bool pause_timer_on;
+    int paused_mode;                         /* wpause_mode() when a client was last held */
     struct repl_wbuf *repl;                  /* writes to propagate, not yet handed over (repl.c) */
 } worker_t;
 
@@ -139,6 +140,9 @@ extern int g_nworkers;
 extern long long g_start_ms;
 extern _Atomic long long g_lastsave;
 extern _Atomic uint64_t g_next_client_id;
+/* DEBUG SET-ACTIVE-EXPIRE: 0 stops the cron's expiry sweep (keys then expire
+ * only when touched). Relaxed: a plain on/off switch read once per cron. */
+extern _Atomic int g_active_expire;
 
 /* Creates `n` workers on their own threads, listening on the given fds (shared). */
 int workers_start(int n, const int *listen_fds, int nlisten);
