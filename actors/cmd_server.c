@@ -282,10 +282,26 @@ void cmd_debug(cmd_ctx_t *ctx)
         return;
     }
     if (arg_is(ctx->argv[1], ctx->argvlen[1], "help")) {
-        resp_add_array(ctx->reply, 3);
-        resp_add_simple(ctx->reply, "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
-        resp_add_simple(ctx->reply, "SLEEP <seconds>");
-        resp_add_simple(ctx->reply, "    Stop the server for <seconds>. Decimals allowed.");
+        /* Redis's lines for the subcommands we serve, in Redis's order. */
+        static const char *lines[] = {
+            "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "DROP-CLUSTER-PACKET-FILTER <packet-type>",
+            "    Drop all packets that match the filtered type. Set to -1 allow all packets.",
+            "POPULATE <count> [<prefix>] [<size>]",
+            "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+            "    it is used instead of the 'key' prefix. These are not propagated to",
+            "    replicas. Cluster slots are not respected so keys not belonging to the",
+            "    current node can be created in cluster mode.",
+            "SET-ACTIVE-EXPIRE <0|1>",
+            "    Setting it to 0 disables expiring keys in background when they are not",
+            "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+            "    default.",
+            "SLEEP <seconds>",
+            "    Stop the server for <seconds>. Decimals allowed.",
+        };
+        int n = (int)(sizeof lines / sizeof lines[0]);
+        resp_add_array(ctx->reply, n);
+        for (int i = 0; i < n; i++) resp_add_simple(ctx->reply, lines[i]);
         return;
     }
     resp_add_errorf(ctx->reply, "ERR unknown subcommand '%.*s'. Try DEBUG HELP.", (int)ctx->argvlen[1],

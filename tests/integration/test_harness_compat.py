@@ -248,3 +248,19 @@ def test_debug_set_active_expire(servers):
             still = c.call("DBSIZE")
             got[srv.kind] = (n_before, expired, touched, n_after, still)
     assert got["shoal"] == got["redis"] == (50, 0, b"$-1\r\n", 49, 1)
+
+
+def test_debug_help_lists_served_subcommands_as_redis(servers):
+    a = servers.shoal(extra_args=DEBUG)
+    b = servers.redis(extra_args=DEBUG)
+    with a.raw() as ca, b.raw() as cb:
+        ours, theirs = ca.call("DEBUG", "HELP"), cb.call("DEBUG", "HELP")
+    assert ours[0] == theirs[0]
+    for sub in ("POPULATE", "SET-ACTIVE-EXPIRE", "SLEEP", "DROP-CLUSTER-PACKET-FILTER"):
+        i = next(k for k, line in enumerate(ours) if line.startswith(sub + " "))
+        j = theirs.index(ours[i])
+        # the subcommand's whole description, line for line
+        k = i + 1
+        while k < len(ours) and ours[k].startswith("    "):
+            assert ours[k] == theirs[j + k - i], sub
+            k += 1

@@ -5,6 +5,10 @@ with redis-server 7.0.15 run the same way.
 servers inside a network namespace of their own (netns.py) that has a second
 address, 192.0.2.2, on its loopback device, and connect from inside it.
 """
+import os
+import shutil
+import socket
+import tempfile
 import time
 
 import pytest
@@ -123,3 +127,32 @@ def test_debug_sleep_out_of_range(servers, value):
         assert reply.startswith(b"-ERR value is"), reply
         assert time.monotonic() - t0 < 1.0
         assert c.raw("PING") == b"+PONG\r\n"
+
+
+def _unix_conn(path, timeout=5.0):
+    c = h.RawConn.__new__(h.RawConn)
+    c.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.sock.settimeout(timeout)
+    c.sock.connect(path)
+    c.buf = b""
+    c.timeout = timeout
+    return c
+
+
+def test_unix_socket_client_is_local(servers):
+    """A unix-socket client has no IP address and is local, as in 7.0.15:
+    'local' settings let it run DEBUG and set protected configs."""
+    d = tempfile.mkdtemp(prefix="shp", dir="/tmp")
+    try:
+        got = {}
+        for kind in ("shoal", "redis"):
+            path = os.path.join(d, f"{kind}.sock")
+            args = ["--unixsocket", path, "--enable-debug-command", "local",
+                    "--enable-protected-configs", "local"]
+            srv = servers.shoal(extra_args=args) if kind == "shoal" else servers.redis(extra_args=args)
+            with _unix_conn(path) as c:
+                got[kind] = [c.raw("DEBUG", "SLEEP", "0"), c.raw("CONFIG", "SET", "dir", str(srv.dir)),
+                             c.raw("PING")]
+        assert got["shoal"] == got["redis"] == [b"+OK\r\n", b"+OK\r\n", b"+PONG\r\n"]
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
