@@ -35,6 +35,10 @@ pthread_mutex_t cfg_lock = PTHREAD_MUTEX_INITIALIZER;
 static long long worker_threads_default = 1;
 bool cfg_save_seen_in_file;                     /* load thread only */
 
+/* Table positions of the two debug delays, found once at reset (the
+ * single-threaded load) so that the per-key calls cost one relaxed load. */
+static int key_load_delay_idx = -1, key_save_delay_idx = -1;
+
 static struct { config_change_fn fn; void *arg; } subscribers[16];
 static int subscriber_count;                    /* guarded by cfg_lock */
 
@@ -71,6 +75,8 @@ void config_reset_defaults(void)
     pthread_mutex_unlock(&cfg_lock);
     cfg_save_seen_in_file = false;
     cfg_forget_path();
+    key_load_delay_idx = cfg_lookup("key-load-delay", 14, NULL);
+    key_save_delay_idx = cfg_lookup("rdb-key-save-delay", 18, NULL);
 }
 
 long long cfg_default_num(int i)
@@ -518,6 +524,21 @@ long config_get_by_name(const char *name, char *buf, size_t cap)
     if (i < 0) return -1;
     return (long)config_get_str((enum config_id)i, buf, cap);
 }
+
+/* Redis's debugDelay: a positive value sleeps that many microseconds; -N
+ * sleeps one microsecond with probability 1/N (sleeps shorter than a
+ * context switch cannot be had any other way). */
+static void debug_delay(int idx)
+{
+    if (idx < 0) return;
+    long long us = cfg_value_num(idx);
+    if (us == 0) return;
+    if (us < 0) us = (random() % -us) == 0 ? 1 : 0;
+    if (us) usleep((useconds_t)(us > 1000000000LL ? 1000000000LL : us));
+}
+
+void config_key_load_delay(void) { debug_delay(key_load_delay_idx); }
+void config_key_save_delay(void) { debug_delay(key_save_delay_idx); }
 
 int config_dir_open(void)
 {

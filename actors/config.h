@@ -190,6 +190,13 @@ long long config_timeout_seconds(void);                    /* client idle timeou
 int config_enable_debug_command(void);                     /* enum config_protected_action */
 bool config_protected_mode(void);
 
+/* Redis's hidden debug delays, read afresh on every call (harnesses lower
+ * them to let a slowed save or load finish): called once per key while
+ * loading an RDB (key-load-delay) or saving one (rdb-key-save-delay).
+ * Microseconds; a negative -N sleeps 1 us once in N calls on average. */
+void config_key_load_delay(void);
+void config_key_save_delay(void);
+
 /* Any directive by name (aliases accepted, case-insensitive): writes the
  * value exactly as CONFIG GET shows it. Returns the length, or -1 if there
  * is no such directive. */

@@ -6,7 +6,8 @@
  * against its documentation), plus shoal's own `worker-threads` and
  * `cluster-failover-on-shutdown`. Directives we do not act on are still
  * accepted, kept, shown and rewritten, because Redis's tools and test
- * harnesses write them. Hidden debug directives of Redis are left out.
+ * harnesses write them. Redis's hidden debug directives are here too,
+ * hidden from glob patterns as in Redis.
  *
  * The first CONFIG_HOT_COUNT entries are in `enum config_id` order so that a
  * typed getter indexes the value store directly.
@@ -246,6 +247,16 @@ const cfg_def_t cfg_table[] = {
     NUM("auto-aof-rewrite-min-size", NULL, MEM, 0, LLONG_MAX, 64LL * 1024 * 1024),
     NUM("tls-session-cache-size", NULL, 0, 0, INT_MAX, 20 * 1024),
     NUM("tls-session-cache-timeout", NULL, 0, 0, INT_MAX, 300),
+
+    /* Redis's hidden debug directives: CONFIG GET lists them only by exact
+     * name, as 7.0.15 does. Its test harnesses set them; key-load-delay and
+     * rdb-key-save-delay act (config_key_load_delay/config_key_save_delay),
+     * the others are kept and shown. */
+    NUM("rdb-key-save-delay", NULL, CF_HIDDEN, INT_MIN, INT_MAX, 0),
+    NUM("key-load-delay", NULL, CF_HIDDEN, INT_MIN, INT_MAX, 0),
+    NUM("watchdog-period", NULL, CF_HIDDEN, 0, INT_MAX, 0),
+    NUM("loading-process-events-interval-bytes", NULL, CF_HIDDEN, 1024, INT_MAX, 2 * 1024 * 1024),
+    BOOL("use-exit-on-panic", NULL, CF_HIDDEN, 0),
 
     SPECIAL("save", NULL, CF_MULTI_ARG, SP_SAVE, "3600 1 300 100 60 10000"),
     SPECIAL("client-output-buffer-limit", NULL, CF_MULTI_ARG, SP_OBUF,

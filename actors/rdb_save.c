@@ -300,6 +300,9 @@ static int write_dump(rdb_job_t *job)
     int rc = flush_enc(fd, &e);
     for (int i = 0; rc == 0 && i < job->nparts; i++) {
         rdb_part_t *p = &job->parts[i];
+        /* rdb-key-save-delay: the part is already encoded, so the per-key
+         * delay is paid here, before its bytes go out. */
+        for (uint64_t k = 0; k < p->keys; k++) config_key_save_delay();
         if (write_all(fd, p->data, p->len) != 0) rc = -1;
         else rdb_encoder_splice(&e, p->len, p->crc);
     }
@@ -492,6 +495,7 @@ static int load_event(load_ctx_t *x, const rdb_event_t *ev)
         }
         return 0;
     case RDB_EV_KEY: {
+        config_key_load_delay();
         if (ev->expire_ms >= 0 && ev->expire_ms < x->now_ms) {
             x->expired++;
             return 0;

@@ -678,6 +678,7 @@ static int stage_event(const rdb_event_t *ev, char *err, size_t cap)
         }
         return 0;
     case RDB_EV_KEY: {
+        config_key_load_delay();
         int wi = worker_of_slot(slot_of_key(ev->key, ev->key_len));
         if (!L.staged[wi]) {
             L.staged[wi] = ks_create();
