@@ -140,6 +140,12 @@ int listen_rebind(char addrs[][CONFIG_ADDR_MAX], int n)
 {
     if (n > CONFIG_BIND_MAX) return -1;
     pthread_mutex_lock(&listen_lock);
+    if (listen_port == 0) {
+        /* port 0: no TCP listener at all (a unixsocket-only node), whatever
+         * the addresses; as 7.0.15, the new bind is only remembered. */
+        pthread_mutex_unlock(&listen_lock);
+        return 0;
+    }
     int new_fd[CONFIG_BIND_MAX];         /* -1: not yet open, -2: optional and absent */
     bool opened[CONFIG_BIND_MAX] = {0};  /* a socket we created for this rebind */
     bool kept[CONFIG_BIND_MAX] = {0};    /* per old socket: still in the set */

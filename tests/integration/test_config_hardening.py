@@ -397,3 +397,33 @@ def test_key_load_delay_slows_loading(servers, tmp_path, kind):
     assert took >= 1.5, took
     with srv.raw() as c:
         assert c.call("DBSIZE") == 1000
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_config_set_bind_on_a_unixsocket_only_node(servers, tmp_path, kind):
+    """port 0: no TCP listener; CONFIG SET bind is accepted and opens none."""
+    import subprocess
+    import tempfile
+    sockdir = tempfile.mkdtemp(prefix="shoal-cb-", dir="/tmp")
+    path = os.path.join(sockdir, "n.sock")
+    d = tmp_path / f"unixonly-{kind}"
+    d.mkdir()
+    conf = d / "node.conf"
+    conf.write_text(f"port 0\nunixsocket {path}\ndir {d}\nlogfile \"\"\nsave \"\"\n")
+    srv = getattr(servers, kind)(config_file=conf, base_args=False, start=False, name=f"unixonly-{kind}")
+    srv.spawn()
+
+    def cli(*args):
+        return subprocess.run([h.REDIS_CLI, "-s", path, *args], capture_output=True, text=True,
+                              timeout=20).stdout.strip()
+    try:
+        h.wait_until(lambda: cli("PING") == "PONG", 10, what="unix socket up")
+        assert cli("CONFIG", "SET", "bind", "127.0.0.1") == "OK"
+        assert cli("CONFIG", "GET", "bind") == "bind\n127.0.0.1"
+        assert cli("PING") == "PONG"
+        ss = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True).stdout
+        assert f"pid={srv.pid}," not in ss, ss
+    finally:
+        srv.stop()
+        import shutil
+        shutil.rmtree(sockdir, ignore_errors=True)
