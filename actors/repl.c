@@ -38,6 +38,7 @@
 #include "actors/state.h"
 #include "proto/rdb.h"
 #include "runtime/log.h"
+#include "proto/strnum.h"
 
 _Atomic int g_repl_propagate;
 _Atomic long long g_repl_offset;
@@ -338,8 +339,13 @@ static void handle_wait(remote_cmd_t *rc)
     waiter_t *w = calloc(1, sizeof *w);
     if (!w) abort();
     w->rc = rc;
-    w->numreplicas = atoi((const char *)q->argv[1]);
-    long long timeout = atoll((const char *)q->argv[2]);
+    /* Both were checked by cmd_wait with the same parser. 7.0.15 keeps the
+     * count in an int of its blocking state, so 4294967296 waits for no
+     * replica at all there; the same truncation keeps WAIT's answers equal. */
+    long long n = 0, timeout = 0;
+    str_to_ll(q->argv[1], q->argvlen[1], &n);
+    str_to_ll(q->argv[2], q->argvlen[2], &timeout);
+    w->numreplicas = (int)(uint32_t)(unsigned long long)n;
     w->target = R.offset;
     w->deadline_ms = timeout > 0 ? rt_mono_ms() + timeout : 0;
     if (acked_count(w->target) >= w->numreplicas) {

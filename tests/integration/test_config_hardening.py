@@ -427,3 +427,20 @@ def test_config_set_bind_on_a_unixsocket_only_node(servers, tmp_path, kind):
         srv.stop()
         import shutil
         shutil.rmtree(sockdir, ignore_errors=True)
+
+
+def _wait_times(srv):
+    out = []
+    with srv.raw() as c:
+        for count in ("4294967296", "4294967297", "-1"):
+            t0 = time.monotonic()
+            reply = c.call("WAIT", count, "300")
+            out.append((count, reply, time.monotonic() - t0 >= 0.25))
+    return out
+
+
+def test_wait_count_is_read_as_redis_reads_it(servers):
+    """WAIT's count with no replica: 7.0.15 parses it as a long and keeps it
+    in an int, so 4294967296 waits for nobody and 4294967297 for one."""
+    got = [_wait_times(servers.shoal()), _wait_times(servers.redis())]
+    assert got[0] == got[1]
