@@ -161,7 +161,7 @@ static void sec_persistence(text_t *t)
 {
     rdb_persist_info_t p;
     rdb_persist_info(&p);
-    add(t, "# Persistence\r\nloading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\n"
+    add(t, "# Persistence\r\nloading:%d\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\n"
            "current_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\n"
            "current_save_keys_total:0\r\nrdb_changes_since_last_save:%lld\r\nrdb_bgsave_in_progress:%d\r\n"
            "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:%s\r\nrdb_last_bgsave_time_sec:%lld\r\n"
@@ -170,7 +170,7 @@ static void sec_persistence(text_t *t)
            "aof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\n"
            "aof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\n"
            "module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
-        p.changes_since_last_save, p.bgsave_in_progress, p.last_save_time, p.last_bgsave_ok ? "ok" : "err",
+        p.loading, p.changes_since_last_save, p.bgsave_in_progress, p.last_save_time, p.last_bgsave_ok ? "ok" : "err",
         p.last_bgsave_time_sec, p.current_bgsave_time_sec, p.saves, p.last_load_keys_expired,
         p.last_load_keys_loaded);
 }

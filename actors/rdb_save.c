@@ -440,6 +440,11 @@ void cmd_bgsave(cmd_ctx_t *ctx)
     }
 }
 
+/* Relaxed: a status flag for INFO, ordering nothing. */
+static _Atomic int rdb_loading;
+
+void rdb_loading_set(bool on) { atomic_store_explicit(&rdb_loading, on ? 1 : 0, memory_order_relaxed); }
+
 void rdb_persist_info(rdb_persist_info_t *out)
 {
     memset(out, 0, sizeof *out);
@@ -455,6 +460,7 @@ void rdb_persist_info(rdb_persist_info_t *out)
     out->saves = atomic_load_explicit(&saves_done, memory_order_relaxed);
     out->last_load_keys_loaded = atomic_load_explicit(&load_keys_loaded, memory_order_relaxed);
     out->last_load_keys_expired = atomic_load_explicit(&load_keys_expired, memory_order_relaxed);
+    out->loading = atomic_load_explicit(&rdb_loading, memory_order_relaxed);
 }
 
 /* ---------------- loading at startup ---------------- */

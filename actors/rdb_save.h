@@ -67,7 +67,13 @@ typedef struct rdb_persist_info {
     long long saves;                     /* successful SAVE + BGSAVE since start */
     long long last_load_keys_loaded;
     long long last_load_keys_expired;
+    int loading;                         /* an RDB is being loaded (a replica's sync) */
 } rdb_persist_info_t;
 void rdb_persist_info(rdb_persist_info_t *out);
+
+/* A replica's full sync marks the time it decodes the master's RDB, so that
+ * INFO shows loading:1 meanwhile, as 7.0.15 does (and test harnesses that
+ * slow it with key-load-delay wait on). Any thread. */
+void rdb_loading_set(bool on);
 
 #endif

@@ -35,6 +35,7 @@
 #include "actors/cmd.h"
 #include "actors/config.h"
 #include "actors/keyspace.h"
+#include "actors/rdb_save.h"
 #include "actors/repl.h"
 #include "actors/repl_replica.h"
 #include "actors/state.h"
@@ -337,6 +338,7 @@ static void transfer_reset(void)
 {
     if (L.dec_on) rdb_decoder_free(&L.dec);
     L.dec_on = false;
+    rdb_loading_set(false);
     staged_free();
     L.bulk_started = L.eof_mode = L.rdb_done = false;
     L.bulk_left = 0;
@@ -726,6 +728,7 @@ static void transfer_commit(void)
     long long keys = L.staged_keys;
     if (L.dec_on) rdb_decoder_free(&L.dec);
     L.dec_on = false;
+    rdb_loading_set(false);
     L.bulk_started = L.eof_mode = L.rdb_done = false;
     L.staged_keys = 0;
     repl_set_master_history(L.sync_replid, L.sync_offset);
@@ -783,6 +786,7 @@ static bool transfer_step(void)
             LOG_NOTICE("MASTER <-> REPLICA sync: receiving %lld bytes from master to memory", len);
         }
         L.dec_on = true;
+        rdb_loading_set(true);
         L.bulk_started = true;
         LOG_NOTICE("MASTER <-> REPLICA sync: Loading DB in memory (as it arrives; old data kept until it is complete)");
         publish();

@@ -444,3 +444,31 @@ def test_wait_count_is_read_as_redis_reads_it(servers):
     in an int, so 4294967296 waits for nobody and 4294967297 for one."""
     got = [_wait_times(servers.shoal()), _wait_times(servers.redis())]
     assert got[0] == got[1]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_key_load_delay_holds_a_replica_in_loading(servers, kind):
+    """What Redis's cluster tests do (22-replica-in-sync): a replica slowed by
+    key-load-delay shows loading:1 during its full sync, and finishes once the
+    delay is set back to 0."""
+    import replhelpers as rh
+    master = rh.start(servers, kind)
+    h.own_all_slots(master)
+    rh.fast_sync(master)
+    with master.raw() as c:
+        for i in range(0, 300, 100):
+            assert c.call("MSET", *[x for k in range(i, i + 100) for x in (f"{{t}}k{k}", "A" * 1024)]) == "OK"
+    replica = rh.start(servers, kind)
+    mid, _ = rh.meet(replica, master)
+    with replica.raw() as c:
+        assert c.call("CONFIG", "SET", "key-load-delay", "50000") == "OK"        # 50 ms a key: 15 s
+        assert c.call("CONFIG", "SET", "loading-process-events-interval-bytes", "1024") == "OK"
+    rh.replicate(replica, mid)
+    h.wait_until(lambda: rh.info(replica, "persistence").get("loading") == "1", 20, what="loading:1")
+    assert not rh.link_up(replica)
+    with replica.raw() as c:
+        assert c.call("CONFIG", "SET", "key-load-delay", "0") == "OK"
+    rh.wait_link_up(replica, timeout=30)
+    assert rh.info(replica, "persistence").get("loading") == "0"
+    with replica.raw() as c:
+        assert c.call("DBSIZE") == 300
