@@ -269,10 +269,38 @@ void cmd_cluster_nodes(cmd_ctx_t *ctx)
     resp_buf_free(&text);
 }
 
+/* The replicas of `master` in 7.0.15's order (when each attached, see
+ * node_view_t.attach_seq): a malloc'ed array of indexes (the caller frees
+ * it; NULL when there are none or memory ran out), their count in *n. */
+static int *replicas_in_order(const cluster_snapshot_t *s, int master, int *n)
+{
+    int count = 0;
+    for (int k = 0; k < s->node_count; k++)
+        if (s->nodes[k].master == master && (s->nodes[k].flags & NODE_SLAVE)) count++;
+    *n = 0;
+    int *out = count ? malloc(sizeof *out * (size_t)count) : NULL;
+    if (!out) return NULL;
+    for (int k = 0; k < s->node_count; k++) {
+        if (s->nodes[k].master != master || !(s->nodes[k].flags & NODE_SLAVE)) continue;
+        /* insertion sort: a master has a handful of replicas */
+        int j = (*n)++;
+        while (j > 0 && s->nodes[out[j - 1]].attach_seq > s->nodes[k].attach_seq) {
+            out[j] = out[j - 1];
+            j--;
+        }
+        out[j] = k;
+    }
+    return out;
+}
+
+/* 7.0.15's isReplicaAvailable: not failed, and some replication offset
+ * known; for ourselves, the one our header carries (0 while a full sync
+ * loads), as 7.0.15 asks its own replication state. */
 static bool replica_listed(const cluster_snapshot_t *s, int r)
 {
     const node_view_t *n = &s->nodes[r];
-    return !(n->flags & NODE_FAIL) && (r == s->myself || n->repl_offset != 0);
+    long long offset = r == s->myself ? (long long)s->hdr.offset : n->repl_offset;
+    return !(n->flags & NODE_FAIL) && offset != 0;
 }
 
 static void add_slots_node(resp_buf_t *r, const cluster_snapshot_t *s, int i)
@@ -304,16 +332,16 @@ void cmd_cluster_slots(cmd_ctx_t *ctx)
         int o = i < SLOT_COUNT ? s->slot_owner[i] : -1;
         if (start >= 0 && (i == SLOT_COUNT || o != s->slot_owner[start])) {
             int owner = s->slot_owner[start];
-            int nrep = 0;
-            for (int k = 0; k < s->node_count; k++)
-                if (s->nodes[k].master == owner && (s->nodes[k].flags & NODE_SLAVE) && replica_listed(s, k)) nrep++;
-            resp_add_array(r, 3 + nrep);
+            int nrep = 0, listed = 0;
+            int *reps = replicas_in_order(s, owner, &nrep);
+            for (int k = 0; k < nrep; k++) listed += replica_listed(s, reps[k]);
+            resp_add_array(r, 3 + listed);
             resp_add_int(r, start);
             resp_add_int(r, i - 1);
             add_slots_node(r, s, owner);
-            for (int k = 0; k < s->node_count; k++)
-                if (s->nodes[k].master == owner && (s->nodes[k].flags & NODE_SLAVE) && replica_listed(s, k))
-                    add_slots_node(r, s, k);
+            for (int k = 0; k < nrep; k++)
+                if (replica_listed(s, reps[k])) add_slots_node(r, s, reps[k]);
+            free(reps);
             ranges++;
             start = -1;
         }
@@ -341,11 +369,13 @@ static void add_shard_node(resp_buf_t *r, const cluster_snapshot_t *s, int i)
     }
     resp_add_bulk_str(r, "role");
     resp_add_bulk_str(r, (n->flags & NODE_SLAVE) ? "replica" : "master");
+    /* ours: the offset our header carries (7.0.15 asks its replication state) */
+    long long offset = i == s->myself ? (long long)s->hdr.offset : n->repl_offset;
     resp_add_bulk_str(r, "replication-offset");
-    resp_add_int(r, n->repl_offset);
+    resp_add_int(r, offset);
     resp_add_bulk_str(r, "health");
     const char *health = (n->flags & NODE_FAIL) ? "fail"
-                       : ((n->flags & NODE_SLAVE) && n->repl_offset == 0 && i != s->myself) ? "loading" : "online";
+                       : ((n->flags & NODE_SLAVE) && offset == 0) ? "loading" : "online";
     resp_add_bulk_str(r, health);
 }
 
@@ -376,13 +406,12 @@ void cmd_cluster_shards(cmd_ctx_t *ctx)
         }
         resp_set_deferred_array(r, h, items);
         int nrep = 0;
-        for (int k = 0; k < s->node_count; k++)
-            if (s->nodes[k].master == i && (s->nodes[k].flags & NODE_SLAVE)) nrep++;
+        int *reps = replicas_in_order(s, i, &nrep);
         resp_add_bulk_str(r, "nodes");
         resp_add_array(r, 1 + nrep);
         add_shard_node(r, s, i);
-        for (int k = 0; k < s->node_count; k++)
-            if (s->nodes[k].master == i && (s->nodes[k].flags & NODE_SLAVE)) add_shard_node(r, s, k);
+        for (int k = 0; k < nrep; k++) add_shard_node(r, s, reps[k]);
+        free(reps);
     }
 }
 
@@ -399,17 +428,16 @@ static void replicas(cmd_ctx_t *ctx)
         return;
     }
     int n = 0;
-    for (int k = 0; k < s->node_count; k++)
-        if (s->nodes[k].master == i && (s->nodes[k].flags & NODE_SLAVE)) n++;
+    int *reps = replicas_in_order(s, i, &n);
     resp_add_array(ctx->reply, n);
-    for (int k = 0; k < s->node_count; k++) {
-        if (s->nodes[k].master != i || !(s->nodes[k].flags & NODE_SLAVE)) continue;
+    for (int k = 0; k < n; k++) {
         resp_buf_t line;
         resp_buf_init(&line, 2);
-        state_format_node_line(s, k, &line, false);
+        state_format_node_line(s, reps[k], &line, false);
         resp_add_bulk(ctx->reply, line.data, line.len);
         resp_buf_free(&line);
     }
+    free(reps);
 }
 void cmd_cluster_replicas(cmd_ctx_t *ctx) { replicas(ctx); }
 void cmd_cluster_slaves(cmd_ctx_t *ctx) { replicas(ctx); }

@@ -17,6 +17,7 @@
 #include "actors/link.h"
 #include "actors/persister.h"
 #include "actors/repl.h"
+#include "actors/repl_replica.h"
 #include "actors/state.h"
 #include "actors/state_internal.h"
 #include "actors/worker.h"
@@ -223,7 +224,30 @@ static void build_header(cluster_snapshot_t *s)
     h->current_epoch = S.current_epoch;
     /* The replication actor's offset (a replica's processed offset): elections rank by it. */
     h->offset = (uint64_t)atomic_load_explicit(&g_repl_offset, memory_order_relaxed);
+    if (me->flags & NODE_SLAVE) {
+        /* 7.0.15 gossips its master link's offset, and from a FULLRESYNC until
+         * the RDB is loaded there is none (the cached master is dropped): 0,
+         * which peers show as health "loading" in CLUSTER SHARDS. */
+        repl_replica_status_t st;
+        repl_replica_status_get(&st);
+        if (st.state == RL_TRANSFER) h->offset = 0;
+    }
     state_fo_header(h);
+}
+
+/* 7.0.15 keeps each master's replicas in a list, appending a node when it
+ * becomes that master's replica (and removing it when it stops), and lists
+ * them in that order in CLUSTER SLOTS, SHARDS and REPLICAS. We note the same
+ * moment per node, by name so that table moves do not count as changes. */
+static void note_attachments(void)
+{
+    for (int i = 0; i < S.node_count; i++) {
+        state_node_t *n = &S.nodes[i];
+        const char *m = (n->flags & NODE_SLAVE) && n->master >= 0 ? S.nodes[n->master].name : "";
+        if (strcmp(n->attached_to, m) == 0) continue;
+        snprintf(n->attached_to, sizeof n->attached_to, "%s", m);
+        n->attach_seq = ++S.attach_counter;
+    }
 }
 
 void state_publish(void)
@@ -239,6 +263,7 @@ void state_publish(void)
         rt_log_set_role(slave ? 'S' : 'M');
         logged_slave = slave;
     }
+    note_attachments();
     cluster_snapshot_t *s = calloc(1, sizeof *s);
     if (!s) abort();
     s->nodes = calloc((size_t)S.node_count, sizeof *s->nodes);
@@ -269,6 +294,7 @@ void state_publish(void)
         v->out_link = n->out_link;
         v->in_link = n->in_link;
         v->data_received_ms = n->data_received_ms;
+        v->attach_seq = n->attach_seq;
         if ((n->flags & NODE_PFAIL) && !(n->flags & (NODE_NOADDR | NODE_HANDSHAKE))) s->pfail_count++;
     }
     memcpy(s->slot_owner, S.slot_owner, sizeof s->slot_owner);

@@ -46,6 +46,8 @@ typedef struct node_view {
     int fail_reports;
     uint64_t out_link, in_link;   /* link ids (0 = none) */
     long long data_received_ms;
+    uint64_t attach_seq;          /* replicas of one master list in this order (7.0.15's
+                                   * order: when each became its replica, as seen here) */
 } node_view_t;
 
 /* Immutable after publication. */

@@ -62,6 +62,8 @@ typedef struct state_node {
     uint64_t last_claim_epoch;
     int last_stale_owner;                 /* owner we sent an UPDATE about for that claim, -1 none */
     long long voted_time_ms;              /* last vote we gave to one of its replicas (docs/cluster-bus.md §5.14) */
+    char attached_to[NODE_NAME_LEN + 1];  /* the master it was last seen replicating ("" none) */
+    uint64_t attach_seq;                  /* when it became that master's replica (S.attach_counter) */
 } state_node_t;
 
 typedef struct fail_report {
@@ -115,6 +117,7 @@ typedef struct state {
     unsigned long long tick;
     bool save_fsync;
     uint64_t slot_version;                /* bumped on every slot table change */
+    uint64_t attach_counter;              /* orders replicas by when they attached (state_publish) */
     bool announce_pending;                /* a node joined: PONG to everyone on the next tick */
     /* failover (state_failover.c) */
     uint64_t fo_election_epoch;           /* our running election (ACKs at or above it count) */
