@@ -19,6 +19,7 @@
 #include "actors/repl.h"
 #include "actors/repl_internal.h"
 #include "actors/state.h"
+#include "actors/timeout.h"
 #include "runtime/log.h"
 
 static bool arg_is(const uint8_t *a, size_t n, const char *s)
@@ -158,20 +159,23 @@ void repl_wait_mark(worker_t *w, rt_msg_t *msg)
 
 void cmd_wait(cmd_ctx_t *ctx)
 {
-    long long n, timeout;
-    if (!parse_ll(ctx->argv[1], ctx->argvlen[1], &n) || !parse_ll(ctx->argv[2], ctx->argvlen[2], &timeout)) {
-        resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
-        return;
-    }
-    if (timeout < 0) {
-        resp_add_error(ctx->reply, "ERR timeout is negative");
-        return;
-    }
+    /* Redis's order: the role, the count, then the timeout (timeout.h: the
+     * deadline the replication actor computes from it cannot overflow). */
     const cluster_snapshot_t *s = ctx->worker->cur;
     if (s && (s->nodes[s->myself].flags & NODE_SLAVE)) {
         resp_add_error(ctx->reply, "ERR WAIT cannot be used with replica instances. Please also note that since "
                                    "Redis 4.0 if a replica is configured to be writable (which is not the default) "
                                    "writes to replicas are just local and are not propagated.");
+        return;
+    }
+    long long n, timeout;
+    if (!parse_ll(ctx->argv[1], ctx->argvlen[1], &n)) {
+        resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
+        return;
+    }
+    const char *err = timeout_parse(ctx->argv[2], ctx->argvlen[2], TIMEOUT_MILLISECONDS, rt_now_ms(), &timeout);
+    if (err) {
+        resp_add_error(ctx->reply, err);
         return;
     }
     remote_cmd_t *rc = dispatch_defer_nosend(ctx, RM_WAIT);

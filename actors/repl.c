@@ -23,6 +23,7 @@
  * point.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,7 +348,10 @@ static void handle_wait(remote_cmd_t *rc)
     str_to_ll(q->argv[2], q->argvlen[2], &timeout);
     w->numreplicas = (int)(uint32_t)(unsigned long long)n;
     w->target = R.offset;
-    w->deadline_ms = timeout > 0 ? rt_mono_ms() + timeout : 0;
+    /* cmd_wait bounded now_ms + timeout on the wall clock; the monotonic
+     * clock is not larger, but saturate anyway rather than trust that. */
+    long long now = rt_mono_ms();
+    w->deadline_ms = timeout <= 0 ? 0 : (timeout > LLONG_MAX - now ? LLONG_MAX : now + timeout);
     if (acked_count(w->target) >= w->numreplicas) {
         wait_reply(w);
         return;
