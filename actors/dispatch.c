@@ -210,7 +210,6 @@ static void run_here(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, c
         .client = c, .worker = w, .now_ms = now_ms, .from_master = from_master,
     };
     size_t start = reply->len;
-    worker_apply_stats_reset(w);
     struct timespec t0, t1;
     const cmd_def_t *saved = current_cmd;
     current_cmd = cmd;

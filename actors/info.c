@@ -47,14 +47,7 @@ static void add(text_t *t, const char *fmt, ...)
     }
 }
 
-static long long sum(size_t offset)
-{
-    long long s = 0;
-    for (int i = 0; i < g_nworkers; i++)
-        s += atomic_load_explicit((_Atomic long long *)((char *)&g_workers[i]->stats + offset), memory_order_relaxed);
-    return s;
-}
-#define SUM(field) sum(offsetof(worker_stats_t, field))
+#define SUM(field) stats_sum(offsetof(worker_stats_t, field))
 
 static void human_bytes(char *out, size_t cap, long long n)
 {
@@ -114,20 +107,32 @@ static long long total_system_memory(void)
     return pages > 0 ? (long long)pages * sysconf(_SC_PAGESIZE) : 0;
 }
 
-static long long g_peak_memory;
+/* Highest used_memory any INFO has seen; INFO runs on every worker. */
+static _Atomic long long g_peak_memory;
+
+/* Raises g_peak_memory to `used` if higher; returns the peak. Relaxed: a
+ * statistic on its own, the CAS only keeps concurrent raises from losing one. */
+static long long note_peak_memory(long long used)
+{
+    long long peak = atomic_load_explicit(&g_peak_memory, memory_order_relaxed);
+    while (used > peak &&
+           !atomic_compare_exchange_weak_explicit(&g_peak_memory, &peak, used, memory_order_relaxed,
+                                                  memory_order_relaxed)) {}
+    return used > peak ? used : peak;
+}
 
 static void sec_memory(text_t *t)
 {
     long long dataset = SUM(used_bytes);
     long long startup = 1024 * 1024;
     long long used = dataset + startup;
-    if (used > g_peak_memory) g_peak_memory = used;   /* racy max across INFO callers: statistics only */
+    long long peak = note_peak_memory(used);
     long long rss = rss_bytes();
     long long sysmem = total_system_memory();
     char hu[32], hr[32], hp[32], hs[32];
     human_bytes(hu, sizeof hu, used);
     human_bytes(hr, sizeof hr, rss);
-    human_bytes(hp, sizeof hp, g_peak_memory);
+    human_bytes(hp, sizeof hp, peak);
     human_bytes(hs, sizeof hs, sysmem);
     long long maxmem = 0;
     char mm[64] = "0";
@@ -152,7 +157,7 @@ static void sec_memory(text_t *t)
            "mem_total_replication_buffers:0\r\nmem_clients_slaves:0\r\nmem_clients_normal:0\r\nmem_cluster_links:0\r\n"
            "mem_aof_buffer:0\r\nmem_allocator:libc\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:0\r\n"
            "lazyfreed_objects:0\r\n",
-        used, hu, rss, hr, g_peak_memory, hp, g_peak_memory ? 100.0 * (double)used / (double)g_peak_memory : 100.0,
+        used, hu, rss, hr, peak, hp, peak ? 100.0 * (double)used / (double)peak : 100.0,
         startup, startup, dataset, used ? 100.0 * (double)dataset / (double)used : 0.0, used, used, rss, sysmem, hs,
         maxmem, hm, policy, used ? (double)rss / (double)used : 0.0, rss - used);
 }
@@ -309,14 +314,9 @@ static void sec_commandstats(text_t *t)
 {
     add(t, "# Commandstats\r\n");
     for (int i = 0; i < stats_cmd_total(); i++) {
-        long long calls = 0, usec = 0, failed = 0, rejected = 0;
-        for (int k = 0; k < g_nworkers; k++) {
-            cmdstat_t *s = &g_workers[k]->cmdstats[i];
-            calls += atomic_load_explicit(&s->calls, memory_order_relaxed);
-            usec += atomic_load_explicit(&s->usec, memory_order_relaxed);
-            failed += atomic_load_explicit(&s->failed_calls, memory_order_relaxed);
-            rejected += atomic_load_explicit(&s->rejected_calls, memory_order_relaxed);
-        }
+        long long v[4];
+        stats_cmd_sum(i, v);
+        long long calls = v[0], usec = v[1], failed = v[2], rejected = v[3];
         if (!calls && !failed && !rejected) continue;
         const cmd_def_t *c = stats_cmd_at(i);
         char name[96];
@@ -330,25 +330,9 @@ static void sec_commandstats(text_t *t)
 static void sec_errorstats(text_t *t)
 {
     add(t, "# Errorstats\r\n");
-    /* merge codes over workers, first-seen order */
     char codes[STATS_MAX_ERR_CODES][ERRSTAT_CODE_LEN];
     long long counts[STATS_MAX_ERR_CODES];
-    int n = 0;
-    for (int k = 0; k < g_nworkers; k++) {
-        worker_t *w = g_workers[k];
-        int ne = atomic_load_explicit((_Atomic int *)&w->nerrstats, memory_order_acquire);
-        for (int i = 0; i < ne; i++) {
-            long long c = atomic_load_explicit(&w->errstats[i].count, memory_order_relaxed);
-            int j = 0;
-            for (; j < n; j++) if (!strcmp(codes[j], w->errstats[i].code)) break;
-            if (j == n) {
-                if (n == STATS_MAX_ERR_CODES) continue;
-                snprintf(codes[n], ERRSTAT_CODE_LEN, "%s", w->errstats[i].code);
-                counts[n++] = 0;
-            }
-            counts[j] += c;
-        }
-    }
+    int n = stats_err_merge(codes, counts, STATS_MAX_ERR_CODES);
     for (int j = 0; j < n; j++)
         if (counts[j]) add(t, "errorstat_%s:count=%lld\r\n", codes[j], counts[j]);
 }

@@ -761,29 +761,31 @@ static void worker_behaviour(rt_actor_t *self, rt_msg_t *msg)
     }
 }
 
-/* Publishes the keyspace's hit/miss/expired counters (relaxed: statistics
- * only), rebased after CONFIG RESETSTAT. Owner thread only. */
-/* CONFIG RESETSTAT asked: the counters start again from here. Called before
- * a command runs, so that command counts after the reset. */
-void worker_apply_stats_reset(worker_t *w)
+/* How much a keyspace counter grew since `*seen`, which it then becomes. */
+static long long grown(unsigned long long now, unsigned long long *seen)
 {
-    worker_stats_t *st = &w->stats;
-    if (!atomic_load_explicit(&st->reset_requested, memory_order_relaxed)) return;
-    atomic_store_explicit(&st->reset_requested, 0, memory_order_relaxed);
-    ks_stats_t ks = ks_stats(w->ks);
-    st->hits_base = (long long)ks.hits;
-    st->misses_base = (long long)ks.misses;
-    st->expired_base = (long long)ks.expired_keys;
+    /* Lower than before: a new keyspace at the old one's address. */
+    unsigned long long d = now >= *seen ? now - *seen : now;
+    *seen = now;
+    return (long long)d;
 }
 
+/* Publishes the keyspace's hit/miss/expired counters as totals that only grow
+ * (relaxed: statistics only; this worker is their only writer). CONFIG
+ * RESETSTAT does not touch them: stats.c subtracts what they were at the
+ * reset. Owner thread only. */
 void worker_publish_ks_stats(worker_t *w)
 {
-    worker_apply_stats_reset(w);
     ks_stats_t ks = ks_stats(w->ks);
     worker_stats_t *st = &w->stats;
-    atomic_store_explicit(&st->keyspace_hits, (long long)ks.hits - st->hits_base, memory_order_relaxed);
-    atomic_store_explicit(&st->keyspace_misses, (long long)ks.misses - st->misses_base, memory_order_relaxed);
-    atomic_store_explicit(&st->expired_keys, (long long)ks.expired_keys - st->expired_base, memory_order_relaxed);
+    if (st->seen_ks != w->ks) {
+        /* A new keyspace counts from 0: everything it counted is new. */
+        st->seen_ks = w->ks;
+        st->hits_seen = st->misses_seen = st->expired_seen = 0;
+    }
+    atomic_fetch_add_explicit(&st->keyspace_hits, grown(ks.hits, &st->hits_seen), memory_order_relaxed);
+    atomic_fetch_add_explicit(&st->keyspace_misses, grown(ks.misses, &st->misses_seen), memory_order_relaxed);
+    atomic_fetch_add_explicit(&st->expired_keys, grown(ks.expired_keys, &st->expired_seen), memory_order_relaxed);
 }
 
 static void worker_cron(rt_timer_t *t, void *arg)

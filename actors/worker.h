@@ -100,8 +100,11 @@ typedef struct worker_stats {
     _Atomic long long keys, expires;      /* published after each batch */
     _Atomic long long avg_ttl;
     _Atomic long long used_bytes;
-    _Atomic int reset_requested;          /* CONFIG RESETSTAT: rebase keyspace counters */
-    long long hits_base, misses_base, expired_base;   /* owner thread only */
+    /* Owner thread only: the keyspace's own counters as last published, so that the
+     * published ones above grow by differences and never go back (a load or a full
+     * sync replaces the keyspace, whose counters then start again from 0). */
+    const struct keyspace *seen_ks;
+    unsigned long long hits_seen, misses_seen, expired_seen;
 } worker_stats_t;
 
 typedef struct worker {
@@ -124,7 +127,7 @@ typedef struct worker {
     uint64_t flush_epoch;
     struct cmdstat *cmdstats;     /* per command, indexed by cmd id */
     struct errstat *errstats;
-    int nerrstats;
+    _Atomic int nerrstats;        /* owner writes (release), INFO reads (acquire) */
     struct cmd_batch *outbox[MAX_WORKERS];   /* commands waiting to go to each worker */
     struct client *paused;                   /* clients holding a write until the pause ends */
     rt_timer_t pause_timer;
@@ -164,7 +167,6 @@ void worker_send(worker_t *from, int to, rt_msg_t *msg);
 
 /* Owner thread: refresh the published keyspace counters. */
 void worker_publish_ks_stats(worker_t *w);
-void worker_apply_stats_reset(worker_t *w);
 /* Any thread: every worker drops all its keys (a replica's CLUSTER RESET),
  * after the messages already queued for it. */
 void workers_flush_all_async(void);

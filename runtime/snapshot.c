@@ -18,6 +18,25 @@
 #include <string.h>
 #include <ck_pr.h>
 
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+/* ThreadSanitizer build only. The grace period is detected inside libck
+ * (ck_epoch_poll/synchronize/barrier), which is not instrumented, so TSan
+ * cannot see that a reader's section ended before the writer frees what the
+ * reader loaded, and would report the free as a race with the reader's reads
+ * (a false positive). Each section's end releases onto the cell and each free
+ * after a grace period acquires it: exactly the edge ck_epoch guarantees, no
+ * more (a free during a reader's open section is still reported). The
+ * address is a field of its own: TSan keeps one clock per address, and an
+ * atomic store to the same address (e.g. to `current`) would overwrite the
+ * readers' accumulated releases. */
+#define SNAP_TSAN_READ_END(cell)  __tsan_release(&(cell)->tsan_grace)
+#define SNAP_TSAN_RECLAIM(cell)   __tsan_acquire(&(cell)->tsan_grace)
+#else
+#define SNAP_TSAN_READ_END(cell)  ((void)0)
+#define SNAP_TSAN_RECLAIM(cell)   ((void)0)
+#endif
+
 /* One retired object waiting for its grace period. */
 typedef struct retired {
     ck_epoch_entry_t entry;
@@ -65,6 +84,7 @@ void rt_snap_init(rt_snap_cell_t *cell, void *initial, rt_snap_free_fn free_fn)
 static void retired_free(ck_epoch_entry_t *entry)
 {
     retired_t *r = (retired_t *)((char *)entry - offsetof(retired_t, entry));
+    SNAP_TSAN_RECLAIM(r->cell);
     r->cell->free_fn(r->obj);
     r->cell->reclaimed++;
     free(r);
@@ -90,6 +110,7 @@ void rt_snap_publish(rt_snap_cell_t *cell, void *obj)
     if (r == NULL) {
         /* Cannot defer: wait for every reader that might hold `old`. */
         ck_epoch_synchronize(cell->writer);
+        SNAP_TSAN_RECLAIM(cell);
         cell->free_fn(old);
         cell->reclaimed++;
         goto poll;
@@ -118,6 +139,7 @@ void rt_snap_destroy(rt_snap_cell_t *cell)
     /* Grace period, then run every deferred free. */
     if (cell->writer != NULL)
         ck_epoch_barrier(cell->writer);
+    SNAP_TSAN_RECLAIM(cell);
     void *cur = cell->current;
     ck_pr_store_ptr(&cell->current, NULL);
     if (cur != NULL && cell->free_fn != NULL)
@@ -162,5 +184,6 @@ void *rt_snap_read_begin(rt_snap_reader_t *reader)
 void rt_snap_read_end(rt_snap_reader_t *reader)
 {
     /* ck_epoch_end fences (release) before clearing "active". */
+    SNAP_TSAN_READ_END(reader->cell);
     ck_epoch_end(reader->record, NULL);
 }

@@ -34,6 +34,8 @@ typedef struct rt_snap_cell {
     rt_snap_free_fn free_fn;      /* NULL: objects are never freed by the cell */
     unsigned long long retired;   /* writer only: objects handed to the grace period */
     unsigned long long reclaimed; /* writer only: of those, already freed */
+    char tsan_grace;              /* ThreadSanitizer build: the address its grace-period annotation
+                                     uses (never accessed; see snapshot.c) */
 } rt_snap_cell_t;
 
 /* A reader's registration; one per reading thread, caller-owned storage.
