@@ -195,6 +195,17 @@ static bool parse_kill(const queued_cmd_t *q, kill_filter_t *f, char *err, size_
     return true;
 }
 
+/* Whether addr is "ip:port" of the master our replica link is connected to. */
+static bool master_addr_is(const uint8_t *addr, size_t len)
+{
+    repl_replica_status_t st;
+    repl_replica_status_get(&st);
+    if (!st.replica || st.state != RL_CONNECTED) return false;
+    char want[80];
+    int n = snprintf(want, sizeof want, "%s:%d", st.master_host, st.master_port);
+    return n > 0 && (size_t)n == len && memcmp(want, addr, len) == 0;
+}
+
 void cmd_client_kill(cmd_ctx_t *ctx)
 {
     queued_cmd_t q = { .argc = ctx->argc, .argv = ctx->argv, .argvlen = (size_t *)ctx->argvlen };
@@ -202,6 +213,17 @@ void cmd_client_kill(cmd_ctx_t *ctx)
     char err[256];
     if (!parse_kill(&q, &f, err, sizeof err)) {
         resp_add_error(ctx->reply, err);
+        return;
+    }
+    if (f.addr && !f.has_id && !f.laddr && (f.type == 0 || f.type == 4) && master_addr_is(f.addr, f.addrlen)) {
+        /* 7.0.15 lists its link to its master among its clients, under the
+         * master's address, so CLIENT KILL <addr> (Redis's cluster tests use
+         * it to cut a replica off) reaches it; here the replica link actor
+         * owns that link. */
+        int killed = repl_replica_kill_master();
+        if (!f.old_form) resp_add_int(ctx->reply, killed);
+        else if (killed) resp_add_simple(ctx->reply, "OK");
+        else resp_add_error(ctx->reply, "ERR No such client");
         return;
     }
     if (f.type == 4) {   /* our link to our master belongs to the replica link actor */

@@ -1,0 +1,47 @@
+"""CLIENT KILL <master address> on a replica cuts its link to its master, as on 7.0.15.
+
+What it is for: issue 8 item 26 (Redis's cluster suite, 05-slave-selection and
+06-slave-stop-cond, cut a replica off its master with `CLIENT KILL 127.0.0.1:<master
+port>` on the replica). 7.0.15 lists the link to its master among its clients under the
+master's address; the old form answers +OK, the ADDR filter counts it. The replica then
+reconnects and resumes. Both servers run the same scenario.
+
+What it must never do: relax an expectation to match our node; signal a process it did
+not start.
+"""
+import pytest
+
+import helpers as h
+import bushelpers as bh
+
+
+def _link_up(server):
+    with server.raw() as c:
+        return h.info_dict(c.call("INFO", "replication").decode()).get("master_link_status") == "up"
+
+
+@pytest.mark.parametrize("kind", ["redis", "shoal"])
+def test_client_kill_reaches_the_master_link(servers, kind):
+    make = servers.redis if kind == "redis" else servers.shoal
+    m, r = make(), make()
+    with m.raw() as c:
+        assert c.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383") == "OK"
+    with r.raw() as c:
+        assert c.call("CLUSTER", "MEET", "127.0.0.1", str(m.port)) == "OK"
+    bh.wait_healthy([m, r], 2, timeout=30)
+    with r.raw() as c:
+        assert c.call("CLUSTER", "REPLICATE", bh.myid(m)) == "OK"
+    h.wait_until(lambda: _link_up(r), 20, interval=0.1, what=f"{kind}: replica link up")
+    addr = f"127.0.0.1:{m.port}"
+    with r.raw() as c:
+        assert c.call("CLIENT", "KILL", addr) == "OK"
+    h.wait_until(lambda: _link_up(r), 20, interval=0.1, what=f"{kind}: replica link up again")
+    with r.raw() as c:
+        assert c.call("CLIENT", "KILL", "ADDR", addr, "TYPE", "master") == 1
+    h.wait_until(lambda: _link_up(r), 20, interval=0.1, what=f"{kind}: replica link up a third time")
+    with r.raw() as c:
+        assert c.call("CLIENT", "KILL", "ADDR", addr) == 1
+        # an address nobody has
+        v = c.call("CLIENT", "KILL", "127.0.0.1:1")
+        assert isinstance(v, h.Error) and str(v) == "ERR No such client", v
+    h.wait_until(lambda: _link_up(r), 20, interval=0.1, what=f"{kind}: replica link up at the end")
