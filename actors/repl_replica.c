@@ -916,6 +916,57 @@ static int route(int argc, const uint8_t **argv, const size_t *argvlen, const cm
     return worker_of_slot(slot_of_key(argv[pos[0]], argvlen[pos[0]]));
 }
 
+/* Without cluster mode a master (redis-server) may send one command whose
+ * keys we keep on different workers. Commands made only of key groups
+ * (DEL k k ..., MSET k v k v ...) are split into one command per worker, each
+ * with its own groups; the effect is the same key by key. Returns false when
+ * the command needs no split or cannot be split (then it runs whole on the
+ * first key's worker, and the case is logged once). */
+static bool split_by_worker(const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    if (config_cluster_enabled() || g_nworkers < 2) return false;
+    int step = cmd->key_step;
+    if (cmd->first_key != 1 || cmd->last_key != -1 || step < 1 || (argc - 1) % step != 0) {
+        int pos[16];
+        int nk = cmd_get_keys(cmd, argc, argv, argvlen, pos, 16);
+        for (int k = 1; k < nk; k++) {
+            if (worker_of_slot(slot_of_key(argv[pos[k]], argvlen[pos[k]])) !=
+                worker_of_slot(slot_of_key(argv[pos[0]], argvlen[pos[0]]))) {
+                log_unapplied_once(argv[0], argvlen[0], "its keys are kept by different workers; applied on the first key's");
+                break;
+            }
+        }
+        return false;
+    }
+    int first = worker_of_slot(slot_of_key(argv[1], argvlen[1]));
+    bool spans = false;
+    for (int i = 1 + step; i < argc && !spans; i += step)
+        spans = worker_of_slot(slot_of_key(argv[i], argvlen[i])) != first;
+    if (!spans) return false;
+    const uint8_t **sub = malloc((size_t)argc * sizeof *sub);
+    size_t *sublen = malloc((size_t)argc * sizeof *sublen);
+    if (!sub || !sublen) abort();
+    for (int w = 0; w < g_nworkers; w++) {
+        int n = 1;
+        sub[0] = argv[0];
+        sublen[0] = argvlen[0];
+        for (int i = 1; i < argc; i += step) {
+            if (worker_of_slot(slot_of_key(argv[i], argvlen[i])) != w) continue;
+            for (int j = 0; j < step; j++) {
+                sub[n] = argv[i + j];
+                sublen[n++] = argvlen[i + j];
+            }
+        }
+        if (n == 1) continue;
+        queued_cmd_t q;
+        queued_cmd_copy(&q, cmd, n, sub, sublen);
+        batch_add(w, &q);
+    }
+    free(sub);
+    free(sublen);
+    return true;
+}
+
 static void enqueue(int argc, const uint8_t **argv, const size_t *argvlen)
 {
     const cmd_def_t *cmd = NULL;
@@ -929,6 +980,7 @@ static void enqueue(int argc, const uint8_t **argv, const size_t *argvlen)
         }
         return;
     }
+    if (split_by_worker(cmd, argc, argv, argvlen)) return;
     queued_cmd_t q;
     queued_cmd_copy(&q, cmd, argc, argv, argvlen);
     batch_add(wi, &q);
@@ -1013,6 +1065,10 @@ static void stream_round(void)
                         queued_cmd_copy(&q, cmd, txn[i].argc, txn[i].argv, txn[i].argvlen);
                         batch_add(k, &q);
                     }
+                    queued_cmd_free(&txn[i]);
+                    continue;
+                }
+                if (split_by_worker(cmd, txn[i].argc, txn[i].argv, txn[i].argvlen)) {
                     queued_cmd_free(&txn[i]);
                     continue;
                 }

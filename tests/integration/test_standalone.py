@@ -206,3 +206,28 @@ def test_replicaof_refused_in_cluster_mode(servers, kind):
         for cmd in ("REPLICAOF", "SLAVEOF"):
             assert c.call(cmd, "127.0.0.1", "6379") == h.Error("ERR REPLICAOF not allowed in cluster mode.")
             assert c.call(cmd, "NO", "ONE") == h.Error("ERR REPLICAOF not allowed in cluster mode.")
+
+
+def test_replica_of_redis_applies_multi_key_commands_across_workers(servers):
+    """redis-server, a standalone master, sends MSET/DEL/MSETNX whose keys a shoal replica
+    keeps on different worker threads: each key must end up where GET looks for it."""
+    master = _start(servers, "redis")
+    replica = _start(servers, "shoal", ["--worker-threads", "2"])
+    with master.raw() as c:
+        assert c.call("CONFIG", "SET", "repl-diskless-sync-delay", "0") == "OK"
+    with replica.raw() as c:
+        assert c.call("REPLICAOF", "127.0.0.1", str(master.port)) == "OK"
+    h.wait_until(lambda: _info(replica).get("master_link_status") == "up", 30, what="link up")
+    keys = [f"key:{i}" for i in range(40)]
+    with master.raw() as c:
+        assert c.call("MSET", *[x for k in keys for x in (k, k.upper())]) == "OK"
+        assert c.call("DEL", *keys[::3]) == len(keys[::3])
+        assert c.call("MSETNX", "fresh:a", "1", "fresh:b", "2", "fresh:c", "3") == 1
+        assert c.call("MULTI") == "OK"
+        assert c.call("MSET", "tx:a", "1", "tx:b", "2", "tx:c", "3", "tx:d", "4") == "QUEUED"
+        assert c.call("UNLINK", "key:1", "key:2", "tx:a") == "QUEUED"
+        assert c.call("EXEC") == ["OK", 3]
+        assert c.call("WAIT", "1", "5000") == 1
+    h.wait_until(lambda: _info(replica)["slave_repl_offset"] == _info(master)["master_repl_offset"],
+                 10, what="equal offsets")
+    assert _dump(replica) == _dump(master)
