@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -437,10 +438,28 @@ static void start_connect(void)
         s6->sin6_port = htons((uint16_t)L.master_port);
         sl = sizeof *s6;
     } else {
-        char why[160];
-        snprintf(why, sizeof why, "Unable to connect to MASTER: bad address %s", L.master_ip);
-        link_drop(why, true);
-        return;
+        /* A host name (REPLICAOF localhost 6379 without cluster mode; cluster
+         * peers are always numeric). Resolved at each attempt as Redis does;
+         * the lookup is short and this thread only waits for it then. */
+        struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *res = NULL;
+        if (getaddrinfo(L.master_ip, NULL, &hints, &res) != 0 || !res) {   /* IPv4 first, then any */
+            if (res) freeaddrinfo(res);
+            res = NULL;
+            hints.ai_family = AF_UNSPEC;
+            if (getaddrinfo(L.master_ip, NULL, &hints, &res) != 0) res = NULL;
+        }
+        if (!res || res->ai_addrlen > sizeof ss) {
+            if (res) freeaddrinfo(res);
+            char why[160];
+            snprintf(why, sizeof why, "Unable to connect to MASTER: cannot resolve %s", L.master_ip);
+            link_drop(why, true);
+            return;
+        }
+        memcpy(&ss, res->ai_addr, res->ai_addrlen);
+        sl = (socklen_t)res->ai_addrlen;
+        freeaddrinfo(res);
+        if (ss.ss_family == AF_INET) s4->sin_port = htons((uint16_t)L.master_port);
+        else s6->sin6_port = htons((uint16_t)L.master_port);
     }
     LOG_NOTICE("Connecting to MASTER %s:%d", L.master_ip, L.master_port);
     L.fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -41,7 +41,7 @@ static struct {
     char master_name[NODE_NAME_LEN + 1];
     /* who we follow; master_host[0] == '\0' when we are a master */
     char master_host[256];        /* as the user wrote it (compared by REPLICAOF) */
-    char master_ip[46];           /* resolved, for the replica link */
+    char master_ip[46];           /* what the replica link connects to (master_address) */
     int master_port;
 } SA;
 
@@ -65,15 +65,14 @@ static void snapshot_free(void *obj)
     free(s);
 }
 
-/* The replica link connects to a numeric address; a host name is resolved
- * here (REPLICAOF is an admin command: a short lookup on this thread is
- * acceptable). A name that does not resolve is kept as written, and the link
- * reports it as it retries, as Redis does for an unreachable master. */
-static void resolve(const char *host, char *ip, size_t cap)
+/* The master's address as the replica link, INFO and ROLE show it: the host
+ * as the user wrote it (a name is resolved by the link at each connect, as
+ * Redis does), or its first address when the name is too long for the
+ * field. A name that does not resolve is kept; the link reports it as it
+ * retries, as Redis does for an unreachable master. */
+static void master_address(const char *host, char *ip, size_t cap)
 {
-    struct in_addr a4;
-    struct in6_addr a6;
-    if (inet_pton(AF_INET, host, &a4) == 1 || inet_pton(AF_INET6, host, &a6) == 1) {
+    if (strlen(host) < cap) {
         snprintf(ip, cap, "%s", host);
         return;
     }
@@ -134,7 +133,7 @@ static void set_master(const char *host, int port)
         SA.master_port = 0;
     } else {
         snprintf(SA.master_host, sizeof SA.master_host, "%s", host);
-        resolve(host, SA.master_ip, sizeof SA.master_ip);
+        master_address(host, SA.master_ip, sizeof SA.master_ip);
         SA.master_port = port;
         /* A new name per master: the replica link drops its connection and
          * starts over whenever the master it follows changes. */

@@ -231,3 +231,22 @@ def test_replica_of_redis_applies_multi_key_commands_across_workers(servers):
     h.wait_until(lambda: _info(replica)["slave_repl_offset"] == _info(master)["master_repl_offset"],
                  10, what="equal offsets")
     assert _dump(replica) == _dump(master)
+
+
+@pytest.mark.parametrize("rkind", ["shoal", "redis"])
+def test_replicaof_a_host_name(servers, rkind):
+    """REPLICAOF localhost <port>: the link resolves the name; ROLE and INFO show it as
+    written, as redis-server does."""
+    master, replica = _start(servers, "shoal"), _start(servers, rkind)
+    with replica.raw() as c:
+        assert c.call("REPLICAOF", "localhost", str(master.port)) == "OK"
+    h.wait_until(lambda: _info(replica).get("master_link_status") == "up", 30, what="link up")
+    ri = _info(replica)
+    assert ri["master_host"] == "localhost" and ri["master_port"] == str(master.port), ri
+    with replica.raw() as c:
+        assert c.call("ROLE")[:4] == [b"slave", b"localhost", master.port, b"connected"]
+    with master.raw() as c:
+        assert c.call("SET", "k", "v") == "OK"
+        assert c.call("WAIT", "1", "5000") == 1
+    with replica.raw() as c:
+        assert c.call("GET", "k") == b"v"
