@@ -100,6 +100,24 @@ def test_bind_injection_is_refused_and_changes_nothing(servers, tmp_path):
         assert got[k]["outside"] == [], k
 
 
+def test_control_characters_refused_where_redis_refuses_them(servers):
+    """Every directive redis-server lists, set to values with control
+    characters: the same reply as 7.0.15 (it refuses them where its checks
+    do, e.g. bind by failing to bind, cluster-announce-hostname by its rule)."""
+    node, ref = servers.shoal(), servers.redis()
+    with node.raw() as c, ref.raw() as r:
+        names = sorted(n.decode() for n in _conf_get(r, "*"))
+        for n in names:
+            if n in ("dir", "port"):
+                continue          # protected in both / would move redis's listener
+            old_r, old_c = _conf_get(r, n)[n.encode()], _conf_get(c, n)[n.encode()]
+            for v in ("a\nb", "1\n", "yes\r\n", "\x01", "x\ny z"):
+                e, g = r.raw("CONFIG", "SET", n, v), c.raw("CONFIG", "SET", n, v)
+                assert g == e, f"CONFIG SET {n} {v!r}: redis {e!r}, shoal {g!r}"
+                r.call("CONFIG", "SET", n, old_r)
+                c.call("CONFIG", "SET", n, old_c)
+
+
 def _rebind(servers, kind, tmp_path):
     """CONFIG SET bind moves the listener; what each step allowed."""
     srv, conf, d = _start(servers, kind, tmp_path, "rebind")
