@@ -96,7 +96,7 @@ test: deps bin/shoal-node $(UNIT_BIN)
 # The integration suite against a node built with ASan+UBSan (slower; not part of `make test`).
 bin/shoal-node-asan: $(LIB_SRC) actors/main.c | $(DEPS_STAMP)
 	@mkdir -p bin
-	$(CC) $(CSTD) -O1 -g $(WARN) -I. -pthread $(SANFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CSTD) -O1 -g $(WARN) -I. -pthread $(SANFLAGS) $(REL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 test-asan: deps bin/shoal-node bin/shoal-node-asan
 	@cd tests/integration && ASAN_OPTIONS=detect_leaks=0 SHOAL_NODE=$(CURDIR)/bin/shoal-node-asan \
@@ -122,7 +122,7 @@ build/unit-tests-tsan: $(TSAN_OBJ)
 
 bin/shoal-node-tsan: $(patsubst %.c,build/tsan/%.o,$(LIB_SRC) actors/main.c)
 	@mkdir -p bin
-	$(CC) $(CFLAGS) $(TSAN_FLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(TSAN_FLAGS) $(REL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # halt_on_error+exitcode make the unit run fail on the first report. A report in a node's log
 # fails the test that started it (tests/integration/conftest.py looks for ThreadSanitizer).
