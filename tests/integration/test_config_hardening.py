@@ -490,3 +490,23 @@ def test_key_load_delay_holds_a_replica_in_loading(servers, kind):
     assert rh.info(replica, "persistence").get("loading") == "0"
     with replica.raw() as c:
         assert c.call("DBSIZE") == 300
+
+
+def test_nodes_conf_saves_racing_config_set_dir(servers, tmp_path):
+    """The persister too writes each nodes.conf wholly into one directory."""
+    srv, conf, d = _start(servers, "shoal", tmp_path, "confrace", extra="enable-protected-configs yes\n")
+    a, b = tmp_path / "conf-a", tmp_path / "conf-b"
+    a.mkdir()
+    b.mkdir()
+    replies = []
+    with srv.raw() as c, srv.raw() as s:
+        for round_ in range(200):
+            s.send(h.encode("CLUSTER", "SAVECONFIG"))
+            c.call("CONFIG", "SET", "dir", str(a if round_ % 2 else b))
+            replies.append(s.read()[1])
+    assert all(r == "OK" for r in replies), [r for r in replies if r != "OK"][:3]
+    for where in (a, b, d):
+        assert not [p.name for p in where.iterdir() if ".tmp-" in p.name], where
+    for where in (a, b):
+        text = (where / "nodes.conf").read_text()
+        assert "myself" in text and text.rstrip().splitlines()[-1].startswith("vars currentEpoch"), text
