@@ -24,6 +24,7 @@
 #include "actors/banner.h"
 #include "actors/config.h"
 #include "actors/elector.h"
+#include "actors/fdlimit.h"
 #include "actors/link.h"
 #include "actors/listen.h"
 #include "actors/persister.h"
@@ -117,6 +118,9 @@ int main(int argc, char **argv)
      * signal) must not end the node without saving. */
     signal(SIGHUP, SIG_IGN);
     if (rt_crash_install() != 0) LOG_WARNING("Could not install the crash report handlers");
+
+    /* Before any thread or socket: maxclients must fit RLIMIT_NOFILE. */
+    if (fdlimit_adjust(config_worker_threads()) != 0) return 1;
 
     int port = config_port();
     if (config_cluster_enabled() && config_cluster_port() == 0 && port > 55535) {

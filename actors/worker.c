@@ -26,7 +26,9 @@
 #include "actors/stats.h"
 #include "actors/config.h"
 #include "actors/dispatch.h"
+#include "actors/fdlimit.h"
 #include "actors/keyspace.h"
+#include "actors/link.h"
 #include "actors/listen.h"
 #include "actors/repl.h"
 #include "actors/repl_internal.h"
@@ -388,6 +390,32 @@ static void adopt_connection(worker_t *w, int fd, const struct sockaddr_storage 
     atomic_fetch_add_explicit(&w->stats.connections_received, 1, memory_order_relaxed);
 }
 
+#define ACCEPT_BACKOFF_MS 100
+
+/* The listeners watch again after a rest (see accept_rest). */
+static void accept_backoff_cb(rt_timer_t *t, void *arg)
+{
+    (void)t;
+    worker_t *w = arg;
+    struct ev_loop *loop = rt_thread_loop(w->thread);
+    w->accept_resting = false;
+    for (int k = 0; k < w->nlisten; k++) ev_io_start(loop, &w->listen_w[k]);
+    if (unixsock_fd() >= 0) ev_io_start(loop, &w->unix_listen_w);
+}
+
+/* Out of descriptors and no connection could be refused: a listening
+ * socket with clients waiting stays readable, so watching it now would
+ * spin this thread. Stop watching for a short while instead. */
+static void accept_rest(worker_t *w)
+{
+    struct ev_loop *loop = rt_thread_loop(w->thread);
+    for (int k = 0; k < w->nlisten; k++) ev_io_stop(loop, &w->listen_w[k]);
+    if (unixsock_fd() >= 0) ev_io_stop(loop, &w->unix_listen_w);
+    if (w->accept_resting) return;      /* a rebind restarted some: the timer is already set */
+    w->accept_resting = true;
+    rt_timer_start(&w->accept_backoff, w->thread, ACCEPT_BACKOFF_MS, 0, accept_backoff_cb, w);
+}
+
 /* Any worker may win the accept; connections are then dealt round-robin so
  * that socket I/O spreads evenly over the workers. */
 static void accept_cb(struct ev_loop *loop, ev_io *lw, int revents)
@@ -397,14 +425,27 @@ static void accept_cb(struct ev_loop *loop, ev_io *lw, int revents)
     for (int i = 0; i < 32; i++) {
         struct sockaddr_storage ss;
         socklen_t sl = sizeof ss;
-        int fd = accept4(lw->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) return;   /* EAGAIN: another worker took it, or nothing left */
+        int fd = fdlimit_accept(lw->fd, &ss, &sl);
+        if (fd < 0) {
+            /* EAGAIN: another worker took it, or nothing left. */
+            if (errno == EMFILE || errno == ENFILE) {
+                if (fdlimit_out_of_fds(lw->fd, errno)) {
+                    atomic_fetch_add_explicit(&w->stats.rejected_connections, 1, memory_order_relaxed);
+                    continue;
+                }
+                accept_rest(w);
+            }
+            return;
+        }
+        fdlimit_accept_ok();
         long long maxclients = config_maxclients();
         long long total = 0;
         for (int k = 0; k < g_nworkers; k++)
             total += atomic_load_explicit(&g_workers[k]->stats.connected_clients, memory_order_relaxed);
+        /* As 7.0.15: cluster bus links count against maxclients. */
+        if (config_cluster_enabled()) total += (long long)links_count();
         if (maxclients > 0 && total >= maxclients) {
-            const char *msg = "-ERR max number of clients reached\r\n";
+            const char *msg = fdlimit_maxclients_error();
             ssize_t ignored = write(fd, msg, strlen(msg));
             (void)ignored;
             close(fd);

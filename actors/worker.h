@@ -120,6 +120,8 @@ typedef struct worker {
     ev_io listen_w[16];
     int nlisten;
     ev_io unix_listen_w;          /* the unixsocket listener (unixsock.h), if any */
+    rt_timer_t accept_backoff;    /* out of descriptors: listeners rest until it fires (fdlimit.h) */
+    bool accept_resting;
     rt_timer_t cron;
     struct client *clients;       /* intrusive list */
     worker_stats_t stats;
