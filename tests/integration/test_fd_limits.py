@@ -114,6 +114,8 @@ def test_maxclients_reduced_to_fit_nofile(servers, opendir, kind):
     assert 0 < reduced < 256
     with srv.raw() as admin:
         assert admin.call("CONFIG", "GET", "maxclients") == [b"maxclients", str(reduced).encode()]
+        # the readiness probe's connection must be gone before we count
+        h.wait_until(lambda: len(admin.call("CLIENT", "LIST").splitlines()) == 1, 5, what="only the admin connected")
         socks, counts = _flood(srv.port, 400)
         try:
             assert counts.get("+PONG", 0) == reduced - 1, counts        # the admin holds one
