@@ -181,6 +181,13 @@ def test_replicaof_between_standalone_nodes(servers, mkind, rkind):
     h.wait_until(lambda: _info(replica)["slave_repl_offset"] == _info(master)["master_repl_offset"],
                  10, what="equal offsets")
     assert _dump(replica) == _dump(master)
+    # A flush with a replica attached (shoal: the cut path) answers, and the same
+    # connection goes on being served.
+    with master.raw(timeout=10) as c:
+        assert c.call("FLUSHALL") == "OK"
+        assert c.call("SET", "post", "1") == "OK"
+        assert c.call("WAIT", "1", "5000") == 1
+    h.wait_until(lambda: _dump(replica) == _dump(master), 10, what="equal data after FLUSHALL")
     # Promoted: the old history continues as replid2, writes are accepted.
     old_id = ri["master_replid"]
     with replica.raw() as c:
