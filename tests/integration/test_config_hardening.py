@@ -205,13 +205,13 @@ def test_save_racing_config_set_dir_writes_into_one_directory(servers, tmp_path)
     a, b = tmp_path / "dir-a", tmp_path / "dir-b"
     a.mkdir()
     b.mkdir()
-    with srv.raw() as c:
+    with srv.raw(timeout=30) as c:
         # enough data that a save takes a while
         assert c.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383") == "OK"
-        h.wait_until(lambda: b"cluster_state:ok" in c.call("CLUSTER", "INFO"), 10, what="cluster ok")
+        h.wait_until(lambda: b"cluster_state:ok" in c.call("CLUSTER", "INFO"), 30, what="cluster ok")
         for i in range(0, 40000, 1000):
             assert c.call("MSET", *[x for k in range(i, i + 1000) for x in (f"{{t}}key:{k}", "v" * 50)]) == "OK"
-        with srv.raw() as s:
+        with srv.raw(timeout=30) as s:
             saves = 0
             for round_ in range(60):
                 s.send(h.encode("BGSAVE"))
@@ -221,7 +221,7 @@ def test_save_racing_config_set_dir_writes_into_one_directory(servers, tmp_path)
                 if s.read()[1] == "Background saving started":
                     saves += 1
             assert saves > 0
-        h.wait_until(lambda: b"rdb_bgsave_in_progress:0" in c.call("INFO", "persistence"), 20,
+        h.wait_until(lambda: b"rdb_bgsave_in_progress:0" in c.call("INFO", "persistence"), 60,
                      what="saves finished")
     log = srv.output()
     assert "Error moving temp DB file" not in log and "Write error saving DB" not in log \
@@ -499,7 +499,7 @@ def test_nodes_conf_saves_racing_config_set_dir(servers, tmp_path):
     a.mkdir()
     b.mkdir()
     replies = []
-    with srv.raw() as c, srv.raw() as s:
+    with srv.raw(timeout=30) as c, srv.raw(timeout=30) as s:
         for round_ in range(200):
             s.send(h.encode("CLUSTER", "SAVECONFIG"))
             c.call("CONFIG", "SET", "dir", str(a if round_ % 2 else b))
