@@ -22,6 +22,7 @@
 #include "actors/config.h"
 #include "actors/debug_cmds.h"
 #include "actors/dispatch.h"
+#include "actors/gossip.h"
 #include "actors/link.h"
 #include "actors/protect.h"
 #include "actors/repl.h"
@@ -365,8 +366,18 @@ void cmd_role(cmd_ctx_t *ctx)
     }
 }
 
-void cmd_publish(cmd_ctx_t *ctx) { resp_add_int(ctx->reply, 0); }   /* no subscribers exist yet */
-void cmd_spublish(cmd_ctx_t *ctx) { resp_add_int(ctx->reply, 0); }
+/* No client can subscribe yet, so no one here receives the message (0); in
+ * cluster mode it still travels on the bus as 7.0.15 sends it, to every node
+ * (PUBLISH) or to our shard (SPUBLISH), whose own subscribers get it. */
+static void publish(cmd_ctx_t *ctx, unsigned type)
+{
+    const cluster_snapshot_t *s = ctx->worker ? ctx->worker->cur : NULL;
+    if (config_cluster_enabled() && s)
+        gossip_publish(s, type, ctx->argv[1], ctx->argvlen[1], ctx->argv[2], ctx->argvlen[2]);
+    resp_add_int(ctx->reply, 0);
+}
+void cmd_publish(cmd_ctx_t *ctx) { publish(ctx, BUS_PUBLISH); }
+void cmd_spublish(cmd_ctx_t *ctx) { publish(ctx, BUS_PUBLISHSHARD); }
 
 /* ---- CONFIG ---- */
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "actors/gossip.h"
+#include "actors/link.h"
 
 static __thread uint64_t rng_state;
 
@@ -161,4 +162,33 @@ const uint8_t *gossip_build_reply(const cluster_snapshot_t *s, size_t *len)
 {
     *len = build(s, BUS_PONG, false, &reply_buf, &reply_cap, &reply_picked, &reply_picked_cap, &reply_memo);
     return *len ? reply_buf : NULL;
+}
+
+int gossip_publish(const cluster_snapshot_t *s, unsigned type, const void *channel, size_t channel_len,
+                   const void *message, size_t message_len)
+{
+    uint64_t total = (uint64_t)BUS_PUBLISH_MIN_LEN + channel_len + message_len;
+    if (total > UINT32_MAX) return -1;
+    uint8_t *buf = malloc((size_t)total);
+    if (!buf) return -1;
+    bus_header_t hdr;
+    gossip_header(s, &hdr);
+    size_t len = bus_build_publish(buf, (size_t)total, &hdr, type, channel, channel_len, message, message_len);
+    if (len == 0) { free(buf); return -1; }
+    const node_view_t *me = &s->nodes[s->myself];
+    /* our shard: our master when we are a replica, else ourselves */
+    int shard = (me->flags & NODE_SLAVE) && me->master >= 0 ? me->master : s->myself;
+    int sent = 0;
+    for (int i = 0; i < s->node_count; i++) {
+        const node_view_t *n = &s->nodes[i];
+        if (i == s->myself || (n->flags & NODE_HANDSHAKE) || !n->out_link) continue;
+        if (type == BUS_PUBLISHSHARD) {
+            bool member = i == shard || ((n->flags & NODE_SLAVE) && n->master == shard);
+            if (!member) continue;
+        }
+        link_send(n->out_link, buf, len);
+        sent++;
+    }
+    free(buf);
+    return sent;
 }

@@ -25,4 +25,12 @@ size_t gossip_build(const cluster_snapshot_t *s, unsigned type, uint8_t **out);
  * per-thread buffer valid until the next call on this thread. */
 const uint8_t *gossip_build_reply(const cluster_snapshot_t *s, size_t *len);
 
+/* PUBLISH: sends a PUBLISH frame with channel and message to every node we
+ * hold a link to (7.0.15's clusterPropagatePublish). PUBLISHSHARD
+ * (SPUBLISH): to the other nodes of our shard, our master or our replicas
+ * and theirs (clusterPropagatePublishShard). Any thread. Returns the number
+ * of links it went to, or -1 when the frame could not be built. */
+int gossip_publish(const cluster_snapshot_t *s, unsigned type, const void *channel, size_t channel_len,
+                   const void *message, size_t message_len);
+
 #endif

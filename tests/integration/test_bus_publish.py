@@ -9,7 +9,8 @@ does on redis-server (which buffers the whole frame, up to 4 GiB). What the head
 longer than their size, are judged by their header too and dropped with the link kept,
 as 7.0.15 does after reading them whole.
 Also: a real redis-server 7.0.15 node in a mixed cluster broadcasts PUBLISH frames to
-our nodes (redis-cli PUBLISH on it); our links take them and stay up.
+our nodes (PUBLISH on it); our links take them and stay up. And PUBLISH on our node
+goes out on the bus as 7.0.15 sends it, so subscribers on the redis-server nodes get it.
 
 What it must never do: relax a check to match our node; leave a connection open; signal
 a process the test did not start.
@@ -126,4 +127,17 @@ def test_publish_from_redis_node_in_mixed_cluster(servers):
     for s in shoals:
         now = {(l["direction"], l["node"], l["create-time"]) for l in bh.cluster_links(s)}
         assert now == links_before[s.port], (s.port, links_before[s.port], now)
+    # The other way: PUBLISH on a shoal node travels the bus to every node (7.0.15's
+    # clusterPropagatePublish); a subscriber on a redis-server node gets it. Nobody
+    # can subscribe on shoal yet, so it answers 0 receivers, as redis-server does when
+    # none of its own clients subscribed.
+    with reds[1].raw() as sub:
+        sub.send(h.encode("SUBSCRIBE", "news"))
+        assert sub.read()[1] == [b"subscribe", b"news", 1]
+        with shoals[0].raw() as c:
+            assert c.call("PUBLISH", "news", "from shoal") == 0
+        assert sub.read()[1] == [b"message", b"news", b"from shoal"]
+        with shoals[1].raw() as c:
+            assert c.call("PUBLISH", "news", "x" * 300000) == 0
+        assert sub.read()[1] == [b"message", b"news", b"x" * 300000]
     bh.wait_healthy(order, 4, timeout=15)
