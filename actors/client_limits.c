@@ -47,7 +47,7 @@ void climits_init(void)
         LOG_WARNING("client-output-buffer-limit changes will apply only after a restart");
 }
 
-bool climits_obuf_over(int cls, size_t used, long long *soft_since_s, long long now_s)
+bool climits_obuf_over(int cls, size_t used, long long *soft_since_s, long long now_s, bool complete)
 {
     unsigned long long hard = atomic_load_explicit(&obuf_hard[cls], memory_order_relaxed);
     unsigned long long soft = atomic_load_explicit(&obuf_soft[cls], memory_order_relaxed);
@@ -60,7 +60,7 @@ bool climits_obuf_over(int cls, size_t used, long long *soft_since_s, long long 
     }
     if (hard && used >= hard_eff) return true;
     if (!soft || used < soft) {
-        *soft_since_s = 0;
+        if (complete) *soft_since_s = 0;
         return false;
     }
     if (*soft_since_s == 0) {       /* the first time over: the clock starts */
@@ -88,18 +88,22 @@ size_t client_total_mem(const client_t *c)
     return n;
 }
 
-bool client_check_obuf(client_t *c, bool from_cron)
+bool client_check_obuf(client_t *c, enum obuf_check how)
 {
     if (c->flags & CLIENT_CLOSED) return false;
-    size_t used = client_obuf_bytes(c);
+    /* The quick count leaves out replies queued behind a pending one: walking
+     * them after every command of a deep pipeline would cost its square; the
+     * full checks (a write that left bytes, the cron) count them. */
+    bool complete = how != OBUF_CHECK_QUICK;
+    size_t used = complete ? client_obuf_bytes(c) : c->out.len - c->out_sent;
     /* As Redis: a client with nothing queued is not judged at all (its soft
      * clock, if running, keeps its start). */
     if (used == 0) return false;
     long long now_s = rt_now_ms() / 1000;
-    if (!climits_obuf_over(CLIENT_CLASS_NORMAL, used, &c->obuf_soft_since_s, now_s)) return false;
+    if (!climits_obuf_over(CLIENT_CLASS_NORMAL, used, &c->obuf_soft_since_s, now_s, complete)) return false;
     char info[1024];
     client_info_line(c, info, sizeof info);
-    if (from_cron) LOG_WARNING("Client %s closed for overcoming of output buffer limits.", info);
+    if (how == OBUF_CHECK_CRON) LOG_WARNING("Client %s closed for overcoming of output buffer limits.", info);
     else LOG_WARNING("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.", info);
     client_close(c);
     return true;

@@ -29,8 +29,9 @@ void climits_init(void);
  * true when the hard limit is reached, or the soft limit has been reached
  * continuously for more than its seconds. *soft_since_s is the caller's
  * per-client state (0 = under the soft limit), `now_s` the wall clock in
- * seconds. */
-bool climits_obuf_over(int cls, size_t used, long long *soft_since_s, long long now_s);
+ * seconds. `complete` says `used` is the whole buffer: only then may being
+ * under the soft limit stop its clock (a partial count proves nothing). */
+bool climits_obuf_over(int cls, size_t used, long long *soft_since_s, long long now_s, bool complete);
 
 /* Bytes of reply this client holds that the socket has not taken yet
  * (unsent output plus replies queued behind a pending one): CLIENT LIST's
@@ -39,11 +40,17 @@ size_t client_obuf_bytes(const struct client *c);
 /* All the memory the client holds: CLIENT LIST's tot-mem. */
 size_t client_total_mem(const struct client *c);
 
-/* After reply bytes were added: closes the client if its output buffer is
- * over the limit of its class, logging as Redis does (`from_cron` picks
- * Redis's "closed" wording over "scheduled to be closed ASAP"). Returns true
- * if the client was closed. */
-bool client_check_obuf(struct client *c, bool from_cron);
+/* How much of the output client_check_obuf looks at. */
+enum obuf_check {
+    OBUF_CHECK_QUICK,   /* after a reply: the unsent output buffer only, O(1) per command */
+    OBUF_CHECK_FULL,    /* after a write left bytes: also the replies queued behind a pending one */
+    OBUF_CHECK_CRON,    /* as FULL, from the worker cron (Redis's "closed" wording) */
+};
+
+/* Closes the client if its output buffer is over the limit of its class,
+ * logging as Redis does ("scheduled to be closed ASAP", or "closed" from the
+ * cron). Returns true if the client was closed. */
+bool client_check_obuf(struct client *c, enum obuf_check how);
 
 /* After bytes were read: closes the client if its unparsed input exceeds
  * client-query-buffer-limit, logging Redis's line. Returns true if closed. */

@@ -131,7 +131,7 @@ void client_slot_done(worker_t *w, reply_slot_t *s)
         if (!c->pending_head && !(c->flags & CLIENT_PENDING_WRITE)) client_free(c);
         return;
     }
-    if (client_check_obuf(c, false)) return;
+    if (client_check_obuf(c, OBUF_CHECK_QUICK)) return;
     client_schedule_write(c);
     /* Replies drained: parsing may resume if it was held back. */
     if (!c->in_input && c->qpos < c->qlen && c->pending_count < MAX_PENDING_PER_CLIENT)
@@ -164,7 +164,7 @@ static bool client_write(client_t *c)
         }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (client_check_obuf(c, false)) return false;
+            if (client_check_obuf(c, OBUF_CHECK_FULL)) return false;
             if (!c->wio_active) {
                 ev_io_start(rt_thread_loop(w->thread), &c->wio);
                 c->wio_active = true;
@@ -616,7 +616,7 @@ void client_process_input(client_t *c)
             if (argc > 16) { free(argv); free(argvlen); }
             /* As Redis after each reply it queues: a client that does not
              * read its replies cannot make us hold more than its limit. */
-            if (c->out.len > c->out_sent && client_check_obuf(c, false)) break;
+            if (c->out.len > c->out_sent && client_check_obuf(c, OBUF_CHECK_QUICK)) break;
         }
         resp_parser_reset(&c->parser);
         c->qpos += consumed;
@@ -848,7 +848,7 @@ static void worker_cron(rt_timer_t *t, void *arg)
      * here even when no new reply arrives (Redis's clientsCron). */
     for (client_t *c = w->clients, *n; c; c = n) {
         n = c->next;
-        client_check_obuf(c, true);
+        client_check_obuf(c, OBUF_CHECK_CRON);
     }
     /* Idle timeout (`timeout` directive). */
     long long idle = config_timeout_seconds();
