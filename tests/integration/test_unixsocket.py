@@ -12,6 +12,7 @@ What it must never do: stop a process it did not start, or leave its socket
 directory behind.
 """
 import os
+import re
 import shutil
 import socket
 import stat
@@ -119,3 +120,25 @@ def test_unix_socket_path_too_long_refuses_to_start(servers, sockdir, kind):
     srv.expected_exit = True
     assert srv.wait_exit(10) == 1
     assert "Failed opening Unix socket: unix socket path too long (" in srv.output()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_port_0_listens_on_the_unix_socket_only(servers, sockdir, kind):
+    # Standalone, no TCP listener at all: the socket is the only way in.
+    path = os.path.join(sockdir, f"{kind}.sock")
+    port = h.free_port()
+    args = ["--port", "0", "--unixsocket", path, "--dir", sockdir]
+    if kind == "redis":
+        args += ["--save", "", "--appendonly", "no"]
+    make = servers.shoal if kind == "shoal" else servers.redis
+    srv = make(args, start=False, base_args=False, port=port)
+    srv.spawn()
+    h.wait_until(lambda: os.path.exists(path) and _cli(path, "PING").stdout.strip() == "PONG", 10,
+                 what="PONG over the unix socket")
+    assert _cli(path, "SET", "a", "1").stdout.strip() == "OK"
+    assert _cli(path, "CONFIG", "GET", "port").stdout.split() == ["port", "0"]
+    out = srv.output()
+    assert f"The server is now ready to accept connections at {path}" in out
+    assert re.search(r"\* Ready to accept connections$", out, re.M) is None
+    listening = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True).stdout
+    assert f"pid={srv.pid}," not in listening
