@@ -221,8 +221,35 @@ static void backlog_create(void)
     R.widx = 0;
 }
 
+/* CONFIG SET repl-backlog-size takes effect at once, as 7.0.15's
+ * resizeReplicationBacklog does (at least 16 KB): the newest bytes that fit
+ * stay, so a smaller backlog makes an older PSYNC offset fall out of it. */
+static void backlog_follow_config(void)
+{
+    long long want = config_get_num(CONFIG_REPL_BACKLOG_SIZE);
+    if (want < 16 * 1024) want = 16 * 1024;
+    if (!R.backlog || want == R.backlog_size) return;
+    uint8_t *nb = malloc((size_t)want);
+    if (!nb) return;                       /* keep the old one; try again on the next append */
+    size_t size = (size_t)R.backlog_size;
+    size_t keep = (size_t)(R.histlen < want ? R.histlen : want);
+    size_t start = (R.widx + size - keep % size) % size;   /* the oldest byte kept */
+    for (size_t done = 0; done < keep;) {
+        size_t k = size - start < keep - done ? size - start : keep - done;
+        memcpy(nb + done, R.backlog + start, k);
+        done += k;
+        start = (start + k) % size;
+    }
+    free(R.backlog);
+    R.backlog = nb;
+    R.backlog_size = want;
+    R.histlen = (long long)keep;
+    R.widx = keep % (size_t)want;
+}
+
 static void backlog_put(const uint8_t *p, size_t n)
 {
+    backlog_follow_config();
     size_t size = (size_t)R.backlog_size;
     if (n > size) {               /* only the tail can be kept */
         p += n - size;
@@ -593,6 +620,7 @@ static served_t *find_served(repl_sender_t *snd)
 static void handle_psync(repl_psync_msg_t *p)
 {
     check_role();   /* a just-promoted master answers with its new replid */
+    backlog_follow_config();
     served_t *s = calloc(1, sizeof *s);
     if (!s) abort();
     s->sender = repl_sender_new(R.thread, p);
