@@ -227,6 +227,14 @@ void config_unsubscribe_all(void);                          /* tests */
 typedef int (*config_bind_fn)(char addrs[][CONFIG_ADDR_MAX], int n);
 void config_set_bind_handler(config_bind_fn fn);
 
+/* CONFIG SET maxclients calls this the same way (Redis's updateMaxclients):
+ * 0 when the descriptor limit fits `maxclients` (raised if need be), else -1
+ * with *possible set to what it fits, and the command fails with "The
+ * operating system is not able to handle the specified number of clients,
+ * try with N", changing nothing. */
+typedef int (*config_maxclients_fn)(long long maxclients, long long *possible);
+void config_set_maxclients_handler(config_maxclients_fn fn);
+
 /* ---- command bodies (the worker's CONFIG handlers call these) ---- */
 
 /* CONFIG GET pattern [pattern ...]: `n` patterns. Writes one map reply

@@ -19,6 +19,8 @@
 static config_bind_fn bind_handler;
 
 void config_set_bind_handler(config_bind_fn fn) { bind_handler = fn; }
+static config_maxclients_fn maxclients_handler;
+void config_set_maxclients_handler(config_maxclients_fn fn) { maxclients_handler = fn; }
 
 /* Held from acting on a value (rebinding) to storing it, so that two
  * concurrent CONFIG SET bind leave the stored value equal to what the node
@@ -188,6 +190,18 @@ void config_cmd_set(resp_buf_t *r, int n, const uint8_t **argv, const size_t *ar
      * every value is known to be valid, so a failure here is the only way
      * left to fail and it leaves everything as it was. */
     pthread_mutex_lock(&apply_lock);
+    for (int k = 0; k < count; k++) {
+        long long possible;
+        if (idx[k] == CONFIG_MAXCLIENTS && maxclients_handler && maxclients_handler(st[k].num, &possible) != 0) {
+            pthread_mutex_unlock(&apply_lock);
+            snprintf(eb, sizeof eb, "The operating system is not able to handle the specified number of clients, try with %lld",
+                     possible);
+            errstr = eb;
+            err_arg = (char *)cfg_table[idx[k]].name;
+            if (cwd_saved && chdir(old_cwd) != 0) { /* nothing better to do: the old dir vanished */ }
+            goto fail;
+        }
+    }
     for (int k = 0; k < count; k++) {
         if (cfg_table[idx[k]].special != SP_BIND || !bind_handler) continue;
         char addrs[CONFIG_BIND_MAX][CONFIG_ADDR_MAX];

@@ -55,53 +55,78 @@ static void set_maxclients(long long n)
     resp_buf_free(&r);
 }
 
-int fdlimit_adjust(int worker_threads)
+/* Descriptors reserved beside the clients, fixed at start. */
+static rlim_t reserve_fds = REDIS_RESERVED_FDS;
+
+/* Raises RLIMIT_NOFILE toward maxclients + the reserve when it is lower, as
+ * Redis's adjustOpenFilesLimit does (same search, same log lines). Returns
+ * how many clients the limit fits: maxclients when it fits, fewer when it
+ * could not be raised enough, or -1 when not even the reserve fits. */
+static long long fit_limit(long long maxclients)
 {
-    long long maxclients = config_maxclients();
-    rlim_t reserve = (rlim_t)fdlimit_reserved(worker_threads);
-    rlim_t maxfiles = (rlim_t)maxclients + reserve;
+    rlim_t maxfiles = (rlim_t)maxclients + reserve_fds;
     struct rlimit limit;
 
     if (getrlimit(RLIMIT_NOFILE, &limit) == -1) {
         LOG_WARNING("Unable to obtain the current NOFILE limit (%s), assuming 1024 and setting the max clients "
                     "configuration accordingly.", strerror(errno));
-        set_maxclients(1024 - (long long)reserve);
-    } else if (limit.rlim_cur < maxfiles) {
-        rlim_t oldlimit = limit.rlim_cur;
-        rlim_t best = maxfiles;
-        int setrlimit_error = 0;
-        /* The highest limit the system grants, in steps of 16 downwards,
-         * as Redis searches it. */
-        while (best > oldlimit) {
-            limit.rlim_cur = best;
-            limit.rlim_max = best;
-            if (setrlimit(RLIMIT_NOFILE, &limit) != -1) break;
-            setrlimit_error = errno;
-            if (best < 16) { best = oldlimit; break; }
-            best -= 16;
-        }
-        if (best < oldlimit) best = oldlimit;
-        if (best < maxfiles) {
-            if (best <= reserve) {
-                LOG_WARNING("Your current 'ulimit -n' of %llu is not enough for the server to start. Please increase "
-                            "your open file limit to at least %llu. Exiting.",
-                            (unsigned long long)oldlimit, (unsigned long long)maxfiles);
-                return -1;
-            }
-            long long reduced = (long long)(best - reserve);
-            LOG_WARNING("You requested maxclients of %lld requiring at least %llu max file descriptors.", maxclients,
-                        (unsigned long long)maxfiles);
-            LOG_WARNING("Server can't set maximum open files to %llu because of OS error: %s.",
-                        (unsigned long long)maxfiles, strerror(setrlimit_error));
-            LOG_WARNING("Current maximum open files is %llu. maxclients has been reduced to %lld to compensate for "
-                        "low ulimit. If you need higher maxclients increase 'ulimit -n'.",
-                        (unsigned long long)best, reduced);
-            set_maxclients(reduced);
-        } else {
-            LOG_NOTICE("Increased maximum number of open files to %llu (it was originally set to %llu).",
-                       (unsigned long long)maxfiles, (unsigned long long)oldlimit);
-        }
+        return 1024 - (long long)reserve_fds;
     }
+    if (limit.rlim_cur >= maxfiles) return maxclients;
+    rlim_t oldlimit = limit.rlim_cur;
+    rlim_t best = maxfiles;
+    int setrlimit_error = 0;
+    /* The highest limit the system grants, in steps of 16 downwards. */
+    while (best > oldlimit) {
+        limit.rlim_cur = best;
+        limit.rlim_max = best;
+        if (setrlimit(RLIMIT_NOFILE, &limit) != -1) break;
+        setrlimit_error = errno;
+        if (best < 16) { best = oldlimit; break; }
+        best -= 16;
+    }
+    if (best < oldlimit) best = oldlimit;
+    if (best >= maxfiles) {
+        LOG_NOTICE("Increased maximum number of open files to %llu (it was originally set to %llu).",
+                   (unsigned long long)maxfiles, (unsigned long long)oldlimit);
+        return maxclients;
+    }
+    if (best <= reserve_fds) {
+        LOG_WARNING("Your current 'ulimit -n' of %llu is not enough for the server to start. Please increase "
+                    "your open file limit to at least %llu. Exiting.",
+                    (unsigned long long)oldlimit, (unsigned long long)maxfiles);
+        return -1;
+    }
+    long long fits = (long long)(best - reserve_fds);
+    LOG_WARNING("You requested maxclients of %lld requiring at least %llu max file descriptors.", maxclients,
+                (unsigned long long)maxfiles);
+    LOG_WARNING("Server can't set maximum open files to %llu because of OS error: %s.",
+                (unsigned long long)maxfiles, strerror(setrlimit_error));
+    LOG_WARNING("Current maximum open files is %llu. maxclients has been reduced to %lld to compensate for "
+                "low ulimit. If you need higher maxclients increase 'ulimit -n'.",
+                (unsigned long long)best, fits);
+    return fits;
+}
+
+/* CONFIG SET maxclients (config.h): the new value must fit the limit. */
+static int config_maxclients_fits(long long maxclients, long long *possible)
+{
+    long long fits = fit_limit(maxclients);
+    if (fits == maxclients) return 0;
+    *possible = fits < 0 ? 0 : fits;
+    LOG_WARNING("Failed applying new configuration. Possibly related to new maxclients setting. Restoring "
+                "previous settings.");
+    return -1;
+}
+
+int fdlimit_adjust(int worker_threads)
+{
+    reserve_fds = (rlim_t)fdlimit_reserved(worker_threads);
+    long long maxclients = config_maxclients();
+    long long fits = fit_limit(maxclients);
+    if (fits < 0) return -1;
+    if (fits != maxclients) set_maxclients(fits);
+    config_set_maxclients_handler(config_maxclients_fits);
     atomic_store_explicit(&spare_fd, open("/dev/null", O_RDONLY | O_CLOEXEC), memory_order_relaxed);
     return 0;
 }

@@ -151,3 +151,19 @@ def test_accept_out_of_descriptors_does_not_spin(servers):
     h.wait_until(lambda: _one_ping(srv.port) == "+PONG", 5, what="a client served again")
     log = srv.output()
     assert log.count("Accepting client connection: accept: Too many open files") == 1, log[-3000:]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_config_set_maxclients_must_fit_nofile(servers, opendir, kind):
+    extra = ["--worker-threads", "2"] if kind == "shoal" else []
+    srv = _start_limited(servers, kind, opendir, 256, extra)
+    with srv.raw() as admin:
+        fits = int(admin.call("CONFIG", "GET", "maxclients")[1])
+        r = admin.call("CONFIG", "SET", "maxclients", "1000")
+        assert r == h.Error("ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating "
+                            f"system is not able to handle the specified number of clients, try with {fits}")
+        assert int(admin.call("CONFIG", "GET", "maxclients")[1]) == fits
+        assert admin.call("CONFIG", "SET", "maxclients", "100") == "OK"
+        assert admin.call("CONFIG", "GET", "maxclients") == [b"maxclients", b"100"]
+    assert "Failed applying new configuration. Possibly related to new maxclients setting. Restoring previous " \
+           "settings." in srv.output()
