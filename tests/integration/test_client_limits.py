@@ -128,6 +128,28 @@ def test_query_buffer_limit_closes_client_blocked_in_wait(servers, kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_query_buffer_limit_closes_paused_client(servers, kind):
+    srv = _start(servers, kind, ["--client-query-buffer-limit", "1mb"])
+    rss0 = _rss_kb(srv.pid)
+    with srv.raw() as victim, srv.raw() as admin:
+        assert victim.call("CLIENT", "SETNAME", "paused") == "OK"
+        assert admin.call("CLIENT", "PAUSE", "20000", "WRITE") == "OK"
+        try:
+            # the write waits for the pause; what follows piles up behind it
+            victim.send(h.encode("SET", "k", "v"))
+            sent = _flood(victim, 64 * 1024 * 1024)
+            assert sent < 64 * 1024 * 1024, "the node took 64 MB from a paused client over its 1 MB query limit"
+            h.wait_until(lambda: "name=paused" not in admin.call("CLIENT", "LIST").decode(), 5,
+                         what="the paused client gone from CLIENT LIST")
+        finally:
+            assert admin.call("CLIENT", "UNPAUSE") == "OK"
+        assert admin.call("EXISTS", "k") == 0
+    log = srv.output()
+    assert "Closing client that reached max query buffer length: id=" in log and "name=paused" in log
+    assert _rss_kb(srv.pid) - rss0 < 24 * 1024, "RSS grew by more than 24 MB"
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_query_buffer_limit_closes_client_with_one_huge_argument(servers, kind):
     srv = _start(servers, kind, ["--client-query-buffer-limit", "1mb"])
     with srv.raw() as victim, srv.raw() as admin:
