@@ -142,3 +142,18 @@ def test_port_0_listens_on_the_unix_socket_only(servers, sockdir, kind):
     assert re.search(r"\* Ready to accept connections$", out, re.M) is None
     listening = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True).stdout
     assert f"pid={srv.pid}," not in listening
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_unix_socket_client_is_local(servers, sockdir, kind):
+    # enable-debug-command / enable-protected-configs "local" and protected
+    # mode all count a unix-socket client as local, as 7.0.15 does.
+    path = os.path.join(sockdir, f"{kind}.sock")
+    args = ["--unixsocket", path, "--protected-mode", "yes", "--enable-debug-command", "local",
+            "--enable-protected-configs", "local"]
+    srv = servers.shoal(args) if kind == "shoal" else servers.redis(args)
+    assert _cli(path, "PING").stdout.strip() == "PONG"
+    assert _cli(path, "DEBUG", "SLEEP", "0").stdout.strip() == "OK"
+    here = str(srv.dir.resolve())
+    assert _cli(path, "CONFIG", "SET", "dir", here).stdout.strip() == "OK"
+    assert _cli(path, "CONFIG", "GET", "dir").stdout.split() == ["dir", here]
