@@ -307,3 +307,24 @@ def test_psync_to_a_replica_without_its_master(servers, kind):
         assert conn.call("REPLICAOF", "127.0.0.1", str(h.free_port())) == "OK"
         conn.send(h.encode("PSYNC", "?", "-1"))
         assert conn.read()[0] == b"-NOMASTERLINK Can't SYNC while not connected with my master\r\n"
+
+
+@pytest.mark.parametrize("kind", ["shoal", "redis"])
+def test_replicaof_shows_in_config_get_and_rewrite(servers, tmp_path, kind):
+    conf = tmp_path / f"{kind}.conf"
+    conf.write_text("# test config\n")
+    srv = servers.shoal(config_file=conf, base_args=SA) if kind == "shoal" else \
+        servers.redis(config_file=conf, base_args=SA)
+    port = h.free_port()
+    with srv.raw() as c:
+        assert c.call("CONFIG", "GET", "replicaof") == [b"replicaof", b""]
+        assert c.call("REPLICAOF", "127.0.0.1", str(port)) == "OK"
+        assert c.call("CONFIG", "GET", "replicaof") == [b"replicaof", f"127.0.0.1 {port}".encode()]
+        assert c.call("CONFIG", "REWRITE") == "OK"
+        lines = [ln for ln in conf.read_text().splitlines() if ln.startswith(("replicaof", "slaveof"))]
+        assert lines == [f"replicaof 127.0.0.1 {port}"], lines
+        assert c.call("REPLICAOF", "NO", "ONE") == "OK"
+        assert c.call("CONFIG", "GET", "replicaof") == [b"replicaof", b""]
+        assert c.call("CONFIG", "REWRITE") == "OK"
+        lines = [ln for ln in conf.read_text().splitlines() if ln.startswith(("replicaof", "slaveof"))]
+        assert lines == [], lines
