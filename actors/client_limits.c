@@ -100,6 +100,9 @@ bool client_check_obuf(client_t *c, enum obuf_check how)
      * clock, if running, keeps its start). */
     if (used == 0) return false;
     long long now_s = rt_now_ms() / 1000;
+    /* Every worker client is of the normal class for now: replicas leave the
+     * worker at PSYNC (repl_sender.c judges them), and a subscriber (the
+     * pubsub class) needs SUBSCRIBE, which shoal does not serve yet. */
     if (!climits_obuf_over(CLIENT_CLASS_NORMAL, used, &c->obuf_soft_since_s, now_s, complete)) return false;
     char info[1024];
     client_info_line(c, info, sizeof info);
