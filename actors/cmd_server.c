@@ -271,6 +271,11 @@ void cmd_debug(cmd_ctx_t *ctx)
         resp_add_simple(ctx->reply, "OK");
         return;
     }
+    if (arg_is(ctx->argv[1], ctx->argvlen[1], "digest") && ctx->argc == 2) {
+        /* every worker digests its own keys; the parts are xored together */
+        dispatch_fanout(ctx->client, dispatch_current_cmd(ctx->client), ctx->argc, ctx->argv, ctx->argvlen);
+        return;
+    }
     if (arg_is(ctx->argv[1], ctx->argvlen[1], "populate") || arg_is(ctx->argv[1], ctx->argvlen[1], "set-active-expire")) {
         bool populate = arg_is(ctx->argv[1], ctx->argvlen[1], "populate");
         if (populate ? (ctx->argc < 3 || ctx->argc > 5) : ctx->argc != 3) {
@@ -286,6 +291,8 @@ void cmd_debug(cmd_ctx_t *ctx)
         /* Redis's lines for the subcommands we serve, in Redis's order. */
         static const char *lines[] = {
             "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "DIGEST",
+            "    Output a hex signature representing the current DB content.",
             "DROP-CLUSTER-PACKET-FILTER <packet-type>",
             "    Drop all packets that match the filtered type. Set to -1 allow all packets.",
             "POPULATE <count> [<prefix>] [<size>]",

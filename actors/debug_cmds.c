@@ -1,6 +1,7 @@
 /* debug_cmds.c - DEBUG subcommands that test harnesses use to shape a
  * node's data: POPULATE (string keys on every worker, each key on the worker
- * of its slot) and SET-ACTIVE-EXPIRE (stop the cron's expiry sweep).
+ * of its slot) and SET-ACTIVE-EXPIRE (stop the cron's expiry sweep), and to
+ * compare two nodes' data: DIGEST.
  *
  * Must never: create a key on a worker that does not own its slot, overwrite
  * an existing live key, or propagate what it writes (as in Redis, these keys
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/sha.h>
 
 #include "actors/client.h"
 #include "actors/debug_cmds.h"
@@ -94,4 +96,80 @@ void debug_set_active_expire(cmd_ctx_t *ctx)
     long v = strtol(buf, NULL, 10);
     atomic_store_explicit(&g_active_expire, v != 0, memory_order_relaxed);
     resp_add_simple(ctx->reply, "OK");
+}
+
+/* ---- DEBUG DIGEST ----
+ * 7.0.15's dataset digest, so that a master and its replica (or a shoal node
+ * and a redis-server holding the same data) give the same 40 hex digits. Per
+ * key: d = 0; mix(d, key); mix(d, type as 4 big-endian bytes); mix(d, value);
+ * with a TTL, d ^= SHA1("!!expire!!"). The dataset: f = mix(0, db number 0),
+ * then f ^= SHA1(d) for every key, in any order (so each worker folds its
+ * own keys and the parts are xored together); all zeros when there is no key.
+ * mix(d, x) is d = SHA1(d ^ SHA1(x)). */
+
+static void xor_sha1(uint8_t d[20], const void *p, size_t n)
+{
+    uint8_t h[SHA_DIGEST_LENGTH];
+    SHA1(p, n, h);
+    for (int i = 0; i < 20; i++) d[i] ^= h[i];
+}
+
+static void mix(uint8_t d[20], const void *p, size_t n)
+{
+    xor_sha1(d, p, n);
+    uint8_t h[SHA_DIGEST_LENGTH];
+    SHA1(d, 20, h);
+    memcpy(d, h, 20);
+}
+
+typedef struct digest_acc {
+    uint8_t fold[20];
+    long long keys;
+} digest_acc_t;
+
+static void digest_entry(void *arg, ks_entry_t *e)
+{
+    digest_acc_t *a = arg;
+    uint8_t d[20] = { 0 };
+    size_t klen;
+    const uint8_t *key = ks_entry_key(e, &klen);
+    mix(d, key, klen);
+    uint8_t type[4] = { 0, 0, 0, e->type };
+    mix(d, type, sizeof type);
+    if (e->type == KS_TYPE_STRING) {
+        size_t vlen;
+        const uint8_t *v = ks_entry_str(e, &vlen);
+        mix(d, v, vlen);
+    }
+    if (e->expire_ms != KS_NO_EXPIRE) xor_sha1(d, "!!expire!!", 10);
+    xor_sha1(a->fold, d, 20);
+    a->keys++;
+}
+
+bool debug_is_digest(const queued_cmd_t *q)
+{
+    return q->argc == 2 && q->argvlen[1] == 6 && !strncasecmp((const char *)q->argv[1], "digest", 6);
+}
+
+void debug_digest_part(worker_t *w, remote_cmd_t *rc)
+{
+    /* every key the table holds, expired-not-yet-deleted ones included, as
+     * 7.0.15 walks its dict */
+    digest_acc_t a = { { 0 }, 0 };
+    ks_foreach(w->ks, digest_entry, &a);
+    resp_buf_append(&rc->reply, (const char *)a.fold, 20);
+    rc->keys_delta = a.keys;
+}
+
+void debug_digest_reply(resp_buf_t *out, const uint8_t fold[20], long long keys)
+{
+    uint8_t f[20] = { 0 };
+    if (keys > 0) {
+        uint8_t db[4] = { 0, 0, 0, 0 };
+        mix(f, db, sizeof db);
+        for (int i = 0; i < 20; i++) f[i] ^= fold[i];
+    }
+    char hex[41];
+    for (int i = 0; i < 20; i++) snprintf(hex + 2 * i, 3, "%02x", f[i]);
+    resp_add_simple(out, hex);
 }

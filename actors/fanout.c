@@ -249,7 +249,8 @@ void dispatch_fanout_part(worker_t *w, remote_cmd_t *rc, queued_cmd_t *q)
         rc->keys_delta = client_kill_part(w, rc, q);
         break;
     case FAN_POPULATE:
-        debug_populate_part(w, q, rc->now_ms);
+        if (debug_is_digest(q)) debug_digest_part(w, rc);
+        else debug_populate_part(w, q, rc->now_ms);
         break;
     case FAN_FLUSH:
         ks_flush(w->ks);
@@ -284,6 +285,15 @@ void dispatch_fanout_done(worker_t *w, remote_cmd_t *rc)
         s->sum += rc->keys_delta;
         s->count = rc->cmds[0].argc;
         break;
+    case FAN_POPULATE:
+        if (debug_is_digest(&rc->cmds[0]) && rc->reply.len == 20) {
+            /* DEBUG DIGEST: xor the workers' folds */
+            s->count = -1;
+            s->sum += rc->keys_delta;
+            if (s->acc.len == 0) resp_buf_append(&s->acc, rc->reply.data, 20);
+            else for (int i = 0; i < 20; i++) s->acc.data[i] ^= rc->reply.data[i];
+        }
+        break;
     case FAN_RANDOMKEY:
         /* Reservoir choice weighted by each worker's key count. */
         if (rc->keys_delta > 0) {
@@ -310,7 +320,10 @@ void dispatch_fanout_done(worker_t *w, remote_cmd_t *rc)
         else resp_add_null(&s->buf);
         break;
     case FAN_FLUSH: resp_add_simple(&s->buf, "OK"); break;
-    case FAN_POPULATE: resp_add_simple(&s->buf, "OK"); break;
+    case FAN_POPULATE:
+        if (s->count == -1 && s->acc.len == 20) debug_digest_reply(&s->buf, (const uint8_t *)s->acc.data, s->sum);
+        else resp_add_simple(&s->buf, "OK");
+        break;
     case FAN_CLIENT_LIST: resp_add_verbatim(&s->buf, s->acc.data, s->acc.len); break;
     case FAN_CLIENT_KILL:
         if (s->count == 3) {   /* old form: CLIENT KILL addr */
