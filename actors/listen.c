@@ -34,6 +34,17 @@ static int cur_fd[CONFIG_BIND_MAX];
 static int cur_n;
 static int listen_port, listen_backlog;
 
+static bool looks_like_hostname(const char *h)
+{
+    if (!*h || strlen(h) > 253) return false;
+    for (const char *p = h; *p; p++) {
+        char c = *p;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
 int listen_open_tcp(const char *addr, int port, int backlog, bool optional)
 {
     bool v6 = strchr(addr, ':') != NULL;
@@ -41,9 +52,16 @@ int listen_open_tcp(const char *addr, int port, int backlog, bool optional)
     if (!strcmp(addr, "*") || (v6 && !strcmp(addr, "::*"))) host = NULL;
     char service[16];
     snprintf(service, sizeof service, "%d", port);
-    struct addrinfo hints = { .ai_family = v6 ? AF_INET6 : AF_INET, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
+    struct addrinfo hints = { .ai_family = v6 ? AF_INET6 : AF_INET, .ai_socktype = SOCK_STREAM,
+                              .ai_flags = AI_PASSIVE | AI_NUMERICHOST };
     struct addrinfo *res = NULL;
     int gai = getaddrinfo(host, service, &hints, &res);
+    if (gai == EAI_NONAME && host && looks_like_hostname(host)) {
+        /* A name ("localhost"), as Redis allows; only then may a resolver
+         * be asked, and never for text that cannot be a host name. */
+        hints.ai_flags = AI_PASSIVE;
+        gai = getaddrinfo(host, service, &hints, &res);
+    }
     if (gai != 0) {
         /* Not an address of this family (or a name that does not resolve):
          * bind() would fail the same way. */

@@ -138,6 +138,7 @@ def _rebind(servers, kind, tmp_path):
         step("127.0.0.1 192.0.2.1", ["127.0.0.1"], ["127.0.0.2"])
         # the same address as optional is skipped, as 7.0.15 does
         step("127.0.0.1 -192.0.2.1", ["127.0.0.1"], ["127.0.0.2"])
+        step("localhost", ["127.0.0.1"], ["127.0.0.2"])       # a name, as anet resolves it
         assert c.call("PING") == "PONG"       # the connection that asked is untouched
     return steps
 
@@ -228,7 +229,8 @@ def test_save_racing_config_set_dir_writes_into_one_directory(servers, tmp_path)
         and "Failed opening the temp RDB file" not in log, log[-3000:]
     for where in (a, b, d):
         assert not [p.name for p in where.iterdir() if p.name.startswith("temp-")], where
-    dumps = [where / "dump.rdb" for where in (a, b) if (where / "dump.rdb").exists()]
+    # (under load one long save may span every round and land in the first dir)
+    dumps = [where / "dump.rdb" for where in (a, b, d) if (where / "dump.rdb").exists()]
     assert dumps
     for p in dumps:
         data = p.read_bytes()
