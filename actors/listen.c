@@ -131,6 +131,11 @@ static void send_swap(const int *fds, int n, const int *gone, int ngone)
     memcpy(r->fds, gone, sizeof(int) * (size_t)ngone);
     /* Relaxed is enough for the initial value: rt_send publishes it with the
      * message (release on the mailbox push). */
+    if (g_nworkers == 0) {                 /* no worker watches anything yet */
+        for (int i = 0; i < ngone; i++) close(gone[i]);
+        free(r);
+        return;
+    }
     atomic_store_explicit(&r->pending, g_nworkers, memory_order_relaxed);
     for (int w = 0; w < g_nworkers; w++) {
         listen_swap_msg_t *m = calloc(1, sizeof *m);
