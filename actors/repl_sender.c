@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <ck_pr.h>
 
+#include "actors/client_limits.h"
 #include "actors/config.h"
 #include "actors/repl_internal.h"
 #include "proto/resp.h"
@@ -38,7 +39,8 @@ struct repl_sender {
     outq_t out, held;
     size_t pos;               /* bytes of out.v[out.head] already written */
     size_t queued;            /* bytes waiting in out and held */
-    unsigned long long limit; /* client-output-buffer-limit replica hard */
+    size_t sync_left;         /* of those, the full sync's own bytes at the head of out */
+    long long soft_since_s;   /* over the soft output limit since (client_limits.h) */
     uint8_t *in;
     size_t inlen, incap;
     resp_parser_t parser;
@@ -120,6 +122,7 @@ static void shut(repl_sender_t *s)
     q_clear(&s->out);
     q_clear(&s->held);
     s->queued = 0;
+    s->sync_left = 0;
 }
 
 static void try_write(repl_sender_t *s)
@@ -144,6 +147,7 @@ static void try_write(repl_sender_t *s)
         }
         s->pos += (size_t)k;
         s->queued -= (size_t)k;
+        s->sync_left -= (size_t)k < s->sync_left ? (size_t)k : s->sync_left;
     }
     if (s->closed) return;
     bool pending = s->out.head < s->out.n;
@@ -237,9 +241,14 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
             repl_chunk_unref(m->chunk);
         } else {
             s->queued += m->chunk->len;
+            /* What goes out before the release is the sync itself (the
+             * RDB): Redis sends it apart from the replica's output buffer,
+             * so the limits judge only the stream behind it. */
+            if (!m->hold && !s->released) s->sync_left += m->chunk->len;
             if (m->hold && !s->released) q_push(&s->held, m->chunk);
             else q_push(&s->out, m->chunk);
-            if (s->limit && s->queued > s->limit) {
+            if (climits_obuf_over(CLIENT_CLASS_REPLICA, s->queued - s->sync_left, &s->soft_since_s,
+                                  rt_now_ms() / 1000, true)) {
                 LOG_WARNING("Client replica %s scheduled to be closed ASAP for overcoming of output buffer limits.",
                             s->name);
                 shut(s);
@@ -285,9 +294,6 @@ repl_sender_t *repl_sender_new(rt_thread_t *t, const repl_psync_msg_t *p)
     s->fd = p->fd;
     snprintf(s->name, sizeof s->name, "%s:%d", p->ip, p->port);
     resp_parser_init(&s->parser, 1 << 20);
-    unsigned long long hard = 0, soft = 0;
-    long long secs = 0;
-    if (config_obuf_limit("replica", &hard, &soft, &secs) == 0) s->limit = hard;
     rt_actor_init(&s->actor, t, "repl-sender", behaviour, s);
     struct ev_loop *loop = rt_thread_loop(t);
     ev_io_init(&s->rio, read_cb, s->fd, EV_READ);

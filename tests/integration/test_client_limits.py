@@ -9,6 +9,7 @@ What it must never do: stop a process it did not start, or wait on a fixed
 long sleep where a deadline poll works.
 """
 import os
+import re
 import socket
 import time
 
@@ -246,3 +247,79 @@ def test_client_list_omem_is_zero_when_idle(servers, kind):
         line = _client_line(admin, "me")
         assert line["omem"] == "0"
         assert int(line["tot-mem"]) > 0
+
+
+# ---------------------------------------------------------------------------
+# client-output-buffer-limit, replica class: a replica that stops reading
+# ---------------------------------------------------------------------------
+
+def _stalled_replica(srv):
+    """A replica that asks for a full sync and then never reads again."""
+    rep = srv.raw()
+    rep.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    assert rep.call("REPLCONF", "listening-port", "1") == "OK"
+    rep.send(h.encode("PSYNC", "?", "-1"))
+    return rep
+
+
+def _connected_replicas(admin):
+    return int(h.info_dict(admin.call("INFO", "replication"))["connected_slaves"])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_output_buffer_soft_limit_replica(servers, kind):
+    args = ["--client-output-buffer-limit", "replica 0 256kb 1"]
+    if kind == "redis":
+        args += ["--repl-diskless-sync", "no"]
+    srv = _start(servers, kind, args)
+    with srv.raw() as admin:
+        rep = _stalled_replica(srv)
+        try:
+            h.wait_until(lambda: _connected_replicas(admin) == 1, 10, what="the replica attached")
+            value = "w" * 10000
+            deadline = time.monotonic() + 10
+            while _connected_replicas(admin) == 1 and time.monotonic() < deadline:
+                for i in range(20):
+                    assert admin.call("SET", f"k{i}", value) == "OK"
+                time.sleep(0.05)
+            assert _connected_replicas(admin) == 0, "the stalled replica is still attached"
+        finally:
+            rep.close()
+    # Redis closes it on the write that crosses the limit ("scheduled to be
+    # closed ASAP") or from its cron ("closed"), whichever comes first
+    assert re.search(r"(scheduled to be closed ASAP|closed) for overcoming of output buffer limits\.", srv.output())
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_replica_limit_does_not_count_the_rdb(servers, kind):
+    # The RDB of a full sync is not part of the replica's output buffer in
+    # Redis: a dataset bigger than the hard limit still syncs.
+    args = ["--client-output-buffer-limit", "replica 2mb 0 0"]
+    if kind == "redis":
+        args += ["--repl-diskless-sync", "no"]
+    srv = _start(servers, kind, args)
+    with srv.raw() as admin:
+        # random bytes: the RDB compresses repeated ones to nothing
+        admin.send(b"".join(h.encode("SET", f"key:{i}", os.urandom(10000)) for i in range(800)))
+        for _ in range(800):
+            assert admin.read()[1] == "OK"
+        rep = srv.raw()
+        try:
+            assert rep.call("REPLCONF", "listening-port", "1") == "OK"
+            rep.send(h.encode("PSYNC", "?", "-1"))
+            got = 0
+            rep.sock.settimeout(0.5)
+            end = time.monotonic() + 10
+            while got < 8_000_000 and time.monotonic() < end:
+                try:
+                    chunk = rep.sock.recv(1 << 20)
+                except socket.timeout:
+                    continue
+                if not chunk:
+                    break
+                got += len(chunk)
+            assert got >= 8_000_000, f"only {got} bytes of the sync arrived"
+            assert _connected_replicas(admin) == 1
+        finally:
+            rep.close()
+    assert "overcoming of output buffer limits" not in srv.output()
