@@ -411,7 +411,7 @@ static void accept_rest(worker_t *w)
     struct ev_loop *loop = rt_thread_loop(w->thread);
     for (int k = 0; k < w->nlisten; k++) ev_io_stop(loop, &w->listen_w[k]);
     if (unixsock_fd() >= 0) ev_io_stop(loop, &w->unix_listen_w);
-    if (w->accept_resting) return;      /* a rebind restarted some: the timer is already set */
+    if (w->accept_resting) return;      /* the timer is already set */
     w->accept_resting = true;
     rt_timer_start(&w->accept_backoff, w->thread, ACCEPT_BACKOFF_MS, 0, accept_backoff_cb, w);
 }
@@ -788,7 +788,8 @@ static void worker_behaviour(rt_actor_t *self, rt_msg_t *msg)
             w->listen_fds[k] = m->fds[k];
             ev_io_init(&w->listen_w[k], accept_cb, m->fds[k], EV_READ);
             w->listen_w[k].data = w;
-            ev_io_start(loop, &w->listen_w[k]);
+            /* While resting after EMFILE the backoff timer starts them. */
+            if (!w->accept_resting) ev_io_start(loop, &w->listen_w[k]);
         }
         listen_swap_done(m);
         break;
