@@ -299,6 +299,8 @@ int client_detach(client_t *c)
     if (c->wio_active) ev_io_stop(loop, &c->wio);
     c->wio_active = false;
     int fd = c->fd;
+    /* The repl thread will own and close fd: our epoll must not hold it. */
+    rt_thread_forget_fd(w->thread, fd);
     c->fd = -1;
     c->flags |= CLIENT_CLOSED;
     client_unlink(c);

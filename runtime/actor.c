@@ -16,6 +16,7 @@
  * thread's loop (except through ev_async_send), or block.
  */
 #include "runtime/actor.h"
+#include "runtime/pollfd.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -30,6 +31,7 @@
 
 struct rt_thread {
     struct ev_loop *loop;
+    int poll_fd;                   /* the loop's epoll fd, or -1 (runtime/pollfd.h) */
     ev_async wake;                 /* "the ready queue went non-empty" */
     ev_async stop_async;           /* "rt_thread_stop was called" */
     ev_prepare prepare;            /* runs the prepare hooks */
@@ -149,6 +151,7 @@ rt_thread_t *rt_thread_create(const char *name)
         return NULL;
     }
     ev_set_userdata(t->loop, t);
+    t->poll_fd = rt_pollfd_find(t->loop);   /* before any watcher of ours */
     snprintf(t->name, sizeof t->name, "%s", name ? name : "rt");
     /* Relaxed is enough: the index only needs to be unique. */
     t->index = (int)ck_pr_faa_uint(&next_thread_index, 1);
@@ -169,6 +172,11 @@ rt_thread_t *rt_thread_create(const char *name)
 struct ev_loop *rt_thread_loop(rt_thread_t *t)
 {
     return t->loop;
+}
+
+void rt_thread_forget_fd(rt_thread_t *t, int fd)
+{
+    rt_pollfd_forget(t->poll_fd, fd);
 }
 
 static void run_loop(rt_thread_t *t)

@@ -53,6 +53,12 @@ rt_thread_t *rt_thread_create(const char *name);
  * started only from the owning thread once it runs (or before it starts). */
 struct ev_loop *rt_thread_loop(rt_thread_t *t);
 
+/* Takes `fd` out of the loop's kernel poll set at once. Call on t's thread,
+ * after stopping every watcher of fd, before the fd goes to another thread:
+ * libev alone would remove it only at its next event, by number, possibly
+ * after the new owner closed it and the number was reused (runtime/pollfd.h). */
+void rt_thread_forget_fd(rt_thread_t *t, int fd);
+
 /* Starts a pthread that runs the loop until rt_thread_stop. 0 or errno. */
 int rt_thread_start(rt_thread_t *t);
 
