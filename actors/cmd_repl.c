@@ -19,7 +19,6 @@
 #include "actors/keyspace.h"
 #include "actors/repl.h"
 #include "actors/repl_internal.h"
-#include "actors/repl_replica.h"
 #include "actors/state.h"
 #include "actors/timeout.h"
 #include "runtime/log.h"
@@ -84,17 +83,13 @@ static void start_sync(cmd_ctx_t *ctx, const char *replid, size_t idlen, long lo
     client_t *c = ctx->client;
     const cluster_snapshot_t *s = ctx->worker->cur;
     if (s && (s->nodes[s->myself].flags & NODE_SLAVE)) {
-        /* A standalone replica serves replicas of its own while its link is
-         * up, as Redis does: they get its master's history and stream (the
-         * link actor and the replication actor share a thread, so a cut sees
-         * the workers exactly at the offset the stream has reached). A
-         * cluster replica serves none. */
-        repl_replica_status_t st;
-        repl_replica_status_get(&st);
-        if (config_cluster_enabled() || st.state != RL_CONNECTED) {
-            resp_add_error(ctx->reply, "NOMASTERLINK Can't SYNC while not connected with my master");
-            return;
-        }
+        /* Chained replication is not served. A replica's full sync would need
+         * its cut to hold the link's stream: bytes filed while the workers
+         * wait at the cut are counted in the offset but are neither in the
+         * RDB nor sent after it (seen with writes during the sub-replica's
+         * sync). */
+        resp_add_error(ctx->reply, "NOMASTERLINK Can't SYNC while not connected with my master");
+        return;
     }
     /* As Redis (clientHasPendingReplies): replies owed to this client, or
      * written to its buffer but not yet taken by the socket, refuse the sync.
