@@ -26,6 +26,7 @@ typedef struct reply_slot {
     long long count;
     resp_buf_t acc;
     int fanout_kind;
+    struct split_state *split;    /* a multi-key command split by worker (fanout.c), or NULL */
 } reply_slot_t;
 
 enum {

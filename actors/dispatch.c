@@ -105,12 +105,14 @@ bool dispatch_same_worker_standalone(int a, int b)
     return !config_cluster_enabled() && worker_of_slot((unsigned)a) == worker_of_slot((unsigned)b);
 }
 
-enum { ROUTE_NOKEYS = 0, ROUTE_SLOT = 1, ROUTE_ERROR = 2 };
+enum { ROUTE_NOKEYS = 0, ROUTE_SLOT = 1, ROUTE_ERROR = 2, ROUTE_SPLIT = 3 };
 
 /* Decides where a command runs. On ROUTE_SLOT *slot_out is the slot; on
- * ROUTE_ERROR `err` holds the error text for the client. */
+ * ROUTE_ERROR `err` holds the error text for the client; ROUTE_SPLIT (only
+ * with split_ok, without cluster mode) means keys on several workers, run by
+ * dispatch_split. */
 static int route(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
-                 const size_t *argvlen, int *slot_out, char *err, size_t errcap)
+                 const size_t *argvlen, int *slot_out, char *err, size_t errcap, bool split_ok)
 {
     int pos[512];
     int nkeys = cmd_get_keys(cmd, argc, argv, argvlen, pos, 512);
@@ -121,9 +123,14 @@ static int route(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, const
         snprintf(err, errcap, "CLUSTERDOWN Hash slot not served");
         return ROUTE_ERROR;
     }
+    bool spans = false;
     for (int i = 1; i < nkeys; i++) {
         unsigned s = slot_of_key(argv[pos[i]], argvlen[pos[i]]);
         if (s != slot && !dispatch_same_worker_standalone((int)s, (int)slot)) {
+            if (split_ok && !config_cluster_enabled() && dispatch_split_supported(cmd, argc)) {
+                spans = true;
+                continue;
+            }
             snprintf(err, errcap, "CROSSSLOT Keys in request don't hash to the same slot");
             return ROUTE_ERROR;
         }
@@ -136,7 +143,7 @@ static int route(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, const
             snprintf(err, errcap, "READONLY You can't write against a read only replica.");
             return ROUTE_ERROR;
         }
-        return ROUTE_SLOT;
+        return spans ? ROUTE_SPLIT : ROUTE_SLOT;
     }
     const cluster_snapshot_t *s = w->cur;
     int owner = s->slot_owner[slot];
@@ -463,7 +470,7 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
     int slot = -1;
     int rt = ROUTE_NOKEYS;
     if (cmd->exec == CMD_EXEC_KEYED) {
-        rt = route(w, c, cmd, argc, argv, argvlen, &slot, err, sizeof err);
+        rt = route(w, c, cmd, argc, argv, argvlen, &slot, err, sizeof err, true);
         if (rt == ROUTE_ERROR) {
             reply_error_now(c, cmd, err);
             c->flags &= ~CLIENT_ASKING;
@@ -492,7 +499,8 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
     }
     switch (cmd->exec) {
     case CMD_EXEC_KEYED:
-        if (rt == ROUTE_SLOT) exec_at_slot(c, cmd, argc, argv, argvlen, slot);
+        if (rt == ROUTE_SPLIT) dispatch_split(c, cmd, argc, argv, argvlen);
+        else if (rt == ROUTE_SLOT) exec_at_slot(c, cmd, argc, argv, argvlen, slot);
         else run_client_cmd(c, cmd, argc, argv, argvlen);
         break;
     case CMD_EXEC_CLIENT:
@@ -514,7 +522,7 @@ bool dispatch_route_for_multi(client_t *c, const cmd_def_t *cmd, int argc, const
     int slot = -1;
     *slot_out = -1;
     if (cmd->exec != CMD_EXEC_KEYED) return true;
-    int rt = route(c->worker, c, cmd, argc, argv, argvlen, &slot, err, sizeof err);
+    int rt = route(c->worker, c, cmd, argc, argv, argvlen, &slot, err, sizeof err, false);
     if (rt == ROUTE_ERROR) {
         reply_error_now(c, cmd, err);
         return false;
@@ -533,7 +541,7 @@ bool dispatch_route_check_exec(client_t *c, char *err, size_t errcap)
         queued_cmd_t *q = &c->mq[i];
         if (q->cmd->exec != CMD_EXEC_KEYED) continue;
         int s = -1;
-        int rt = route(c->worker, c, q->cmd, q->argc, q->argv, q->argvlen, &s, err, errcap);
+        int rt = route(c->worker, c, q->cmd, q->argc, q->argv, q->argvlen, &s, err, errcap, false);
         if (rt == ROUTE_ERROR) return false;
         if (rt == ROUTE_SLOT) {
             if (slot >= 0 && s != slot && !dispatch_same_worker_standalone(s, slot)) {

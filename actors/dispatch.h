@@ -26,6 +26,13 @@ reply_slot_t *txn_defer(client_t *c);
 /* fanout.c */
 void dispatch_fanout(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);
 void dispatch_fanout_part(worker_t *w, remote_cmd_t *rc, queued_cmd_t *q);
+/* Without cluster mode: true when a command whose keys several workers keep
+ * can be split into one command per worker and the replies merged (MGET,
+ * MSET, DEL, UNLINK, EXISTS, TOUCH). */
+bool dispatch_split_supported(const cmd_def_t *cmd, int argc);
+/* Runs such a command: one part per worker that keeps some of its keys, the
+ * reply merged as one in the keys' order. */
+void dispatch_split(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);
 
 /* client_cmds.c */
 void client_list_part(worker_t *w, remote_cmd_t *rc, queued_cmd_t *q);

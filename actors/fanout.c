@@ -24,11 +24,13 @@
 #include "actors/keyspace.h"
 #include "actors/rdb_save.h"
 #include "runtime/log.h"
+#include "proto/slot.h"
 #include "proto/strnum.h"
 
 #define SCAN_WORKER_BITS 6
 
-enum { FAN_DBSIZE = 1, FAN_KEYS, FAN_RANDOMKEY, FAN_FLUSH, FAN_CLIENT_LIST, FAN_CLIENT_KILL, FAN_POPULATE };
+enum { FAN_DBSIZE = 1, FAN_KEYS, FAN_RANDOMKEY, FAN_FLUSH, FAN_CLIENT_LIST, FAN_CLIENT_KILL, FAN_POPULATE,
+       FAN_SPLIT };
 
 static int fan_kind(const cmd_def_t *cmd)
 {
@@ -217,6 +219,153 @@ static void keys_collect(const uint8_t *key, size_t len, void *arg)
     a->n++;
 }
 
+/* ---------------- multi-key commands split by worker ----------------
+ *
+ * Without cluster mode a client may name keys of any slots in one MGET, MSET,
+ * DEL, UNLINK, EXISTS or TOUCH. Each worker gets the same command with its
+ * own keys (in their order); the client's worker merges the parts: MGET's
+ * elements back in the keys' order, the counts added, MSET's OK. A departure
+ * from Redis, stated in docs/design.md: the parts run one after the other on
+ * their workers, so another client may see some of an MSET's keys set before
+ * the others. */
+
+enum { SPLIT_MGET = 1, SPLIT_COUNT, SPLIT_OK };
+
+typedef struct split_state {
+    int how;                      /* SPLIT_* */
+    int nkeys;
+    uint8_t *order;               /* the worker of each key, in argument order */
+    resp_buf_t parts[MAX_WORKERS];
+} split_state_t;
+
+static int split_how(const cmd_def_t *cmd)
+{
+    if (cmd->parent) return 0;
+    if (!strcmp(cmd->name, "mget")) return SPLIT_MGET;
+    if (!strcmp(cmd->name, "mset")) return SPLIT_OK;
+    if (!strcmp(cmd->name, "del") || !strcmp(cmd->name, "unlink") || !strcmp(cmd->name, "exists") ||
+        !strcmp(cmd->name, "touch"))
+        return SPLIT_COUNT;
+    return 0;
+}
+
+bool dispatch_split_supported(const cmd_def_t *cmd, int argc)
+{
+    return split_how(cmd) && cmd->first_key == 1 && cmd->last_key == -1 && cmd->key_step >= 1 &&
+           argc > 1 && (argc - 1) % cmd->key_step == 0;
+}
+
+void dispatch_split(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    int step = cmd->key_step;
+    split_state_t *st = calloc(1, sizeof *st);
+    if (!st) abort();
+    st->how = split_how(cmd);
+    st->nkeys = (argc - 1) / step;
+    st->order = malloc((size_t)st->nkeys);
+    if (!st->order) abort();
+    for (int k = 0; k < st->nkeys; k++)
+        st->order[k] = (uint8_t)worker_of_slot(slot_of_key(argv[1 + k * step], argvlen[1 + k * step]));
+    reply_slot_t *slot = client_defer_reply(c);
+    slot->cmd = cmd;
+    slot->fanout_kind = FAN_SPLIT;
+    slot->split = st;
+    resp_buf_init(&slot->acc, c->proto);
+    const uint8_t **sub = malloc((size_t)argc * sizeof *sub);
+    size_t *sublen = malloc((size_t)argc * sizeof *sublen);
+    if (!sub || !sublen) abort();
+    int parts = 0;
+    for (int w = 0; w < g_nworkers; w++) {
+        int n = 1;
+        sub[0] = argv[0];
+        sublen[0] = argvlen[0];
+        for (int k = 0; k < st->nkeys; k++) {
+            if (st->order[k] != w) continue;
+            for (int j = 0; j < step; j++) {
+                sub[n] = argv[1 + k * step + j];
+                sublen[n++] = argvlen[1 + k * step + j];
+            }
+        }
+        if (n == 1) continue;
+        remote_cmd_t *rc = calloc(1, sizeof *rc);
+        if (!rc) abort();
+        rc->origin = c->worker;
+        rc->proto = c->proto;
+        rc->now_ms = rt_now_ms();
+        rc->ncmds = 1;
+        rc->cmds = calloc(1, sizeof *rc->cmds);
+        if (!rc->cmds) abort();
+        queued_cmd_copy(&rc->cmds[0], cmd, n, sub, sublen);
+        resp_buf_init(&rc->reply, c->proto);
+        rc->slot = slot;
+        rc->client_id = c->id;
+        rc->hdr.type = WMSG_FANOUT;
+        parts++;
+        worker_send(c->worker, w, &rc->hdr);
+    }
+    /* The parts come back as messages to this thread, after this returns. */
+    slot->parts_left = parts;
+    free(sub);
+    free(sublen);
+}
+
+/* Length of the RESP element at p (a bulk string or a null, MGET's only kinds). */
+static size_t element_len(const char *p, size_t left)
+{
+    const char *eol = memchr(p, '\n', left);
+    if (!eol) return left;
+    size_t line = (size_t)(eol - p) + 1;
+    if (p[0] != '$') return line;
+    long long n = strtoll(p + 1, NULL, 10);
+    if (n < 0) return line;
+    size_t total = line + (size_t)n + 2;
+    return total <= left ? total : left;
+}
+
+static void split_part_done(reply_slot_t *s, remote_cmd_t *rc)
+{
+    split_state_t *st = s->split;
+    queued_cmd_t *q = &rc->cmds[0];
+    int w = worker_of_slot(slot_of_key(q->argv[1], q->argvlen[1]));
+    st->parts[w] = rc->reply;
+    resp_buf_init(&rc->reply, 2);
+}
+
+static void split_reply(reply_slot_t *s)
+{
+    split_state_t *st = s->split;
+    const resp_buf_t *err = NULL;
+    for (int w = 0; w < g_nworkers && !err; w++)
+        if (st->parts[w].len && st->parts[w].data[0] == '-') err = &st->parts[w];
+    if (err) {
+        resp_buf_append(&s->buf, err->data, err->len);
+    } else if (st->how == SPLIT_OK) {
+        resp_add_simple(&s->buf, "OK");
+    } else if (st->how == SPLIT_COUNT) {
+        long long sum = 0;
+        for (int w = 0; w < g_nworkers; w++)
+            if (st->parts[w].len > 1 && st->parts[w].data[0] == ':') sum += strtoll(st->parts[w].data + 1, NULL, 10);
+        resp_add_int(&s->buf, sum);
+    } else {
+        size_t cur[MAX_WORKERS] = { 0 };
+        for (int w = 0; w < g_nworkers; w++) {   /* past each part's array header */
+            const char *eol = st->parts[w].len ? memchr(st->parts[w].data, '\n', st->parts[w].len) : NULL;
+            cur[w] = eol ? (size_t)(eol - st->parts[w].data) + 1 : st->parts[w].len;
+        }
+        resp_add_array(&s->buf, st->nkeys);
+        for (int k = 0; k < st->nkeys; k++) {
+            resp_buf_t *p = &st->parts[st->order[k]];
+            size_t n = element_len(p->data + cur[st->order[k]], p->len - cur[st->order[k]]);
+            resp_buf_append(&s->buf, p->data + cur[st->order[k]], n);
+            cur[st->order[k]] += n;
+        }
+    }
+    for (int w = 0; w < g_nworkers; w++) resp_buf_free(&st->parts[w]);
+    free(st->order);
+    free(st);
+    s->split = NULL;
+}
+
 /* One worker's share of a fan-out command. */
 void dispatch_fanout_part(worker_t *w, remote_cmd_t *rc, queued_cmd_t *q)
 {
@@ -224,6 +373,10 @@ void dispatch_fanout_part(worker_t *w, remote_cmd_t *rc, queued_cmd_t *q)
      * (rdb_save.c); not a client call, so no command statistics. */
     if (rdb_save_is_part(rc)) {
         rdb_save_part(w, rc);
+        return;
+    }
+    if (q->cmd->exec == CMD_EXEC_KEYED) {   /* a split multi-key command's part */
+        dispatch_run_local(w, NULL, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rc->now_ms);
         return;
     }
     switch (fan_kind(q->cmd)) {
@@ -271,6 +424,9 @@ void dispatch_fanout_done(worker_t *w, remote_cmd_t *rc)
     }
     reply_slot_t *s = rc->slot;
     switch (s->fanout_kind) {
+    case FAN_SPLIT:
+        split_part_done(s, rc);
+        break;
     case FAN_DBSIZE:
         s->sum += rc->keys_delta;
         break;
@@ -310,6 +466,7 @@ void dispatch_fanout_done(worker_t *w, remote_cmd_t *rc)
     remote_cmd_free(rc);
     if (--s->parts_left > 0) return;
     switch (s->fanout_kind) {
+    case FAN_SPLIT: split_reply(s); break;
     case FAN_DBSIZE: resp_add_int(&s->buf, s->sum); break;
     case FAN_KEYS:
         resp_add_array(&s->buf, s->sum);

@@ -10,9 +10,10 @@ answer the same request; the redis->redis pair runs the replication test too, as
 proof that the test asks for Redis's behaviour.
 
 Departures, stated rather than hidden: shoal keeps one database (SELECT 1 answers
-`ERR DB index is out of range`), and a multi-key command whose keys are kept by
-different worker threads answers CROSSSLOT (keys on one worker are fine; with
---worker-threads 1 every combination is).
+`ERR DB index is out of range`); MGET, MSET, DEL, UNLINK, EXISTS and TOUCH over keys that
+different worker threads keep run as one part per worker (not atomic across workers);
+other multi-key commands and transactions over such keys answer CROSSSLOT (keys on one
+worker are fine; with --worker-threads 1 every combination is).
 
 What it must never do: stop a process it did not start, or sleep where a poll with a
 deadline works.
@@ -288,3 +289,41 @@ def test_replicaof_shows_in_config_get_and_rewrite(servers, tmp_path, kind):
         assert c.call("CONFIG", "REWRITE") == "OK"
         lines = [ln for ln in conf.read_text().splitlines() if ln.startswith(("replicaof", "slaveof"))]
         assert lines == [], lines
+
+
+MULTI_KEY_CMDS = [
+    ("MSET", "a", "1", "b", "2", "c", "3", "d", "4", "e", "5", "foo", "6", "bar", "7"),
+    ("MGET", "a", "b", "nope", "c", "d", "e", "foo", "bar", "zz"), ("MGET", "nope1", "nope2"),
+    ("EXISTS", "a", "b", "c", "x", "a"), ("TOUCH", "c", "d", "e", "x"),
+    ("DEL", "a", "b", "x"), ("MGET", "a", "b", "c"), ("UNLINK", "c", "d", "e", "z"),
+    ("SET", "n", "1"), ("INCR", "n"), ("MGET", "n", "foo", "bar"), ("DBSIZE",),
+]
+
+
+@pytest.mark.parametrize("workers", ["2", "4"])
+def test_multi_key_commands_over_workers(servers, workers):
+    """MGET/MSET/DEL/UNLINK/EXISTS/TOUCH over keys that several worker threads keep
+    answer as on redis-server (each worker runs its share, the replies are merged)."""
+    shoal = _start(servers, "shoal", ["--worker-threads", workers])
+    redis = _start(servers, "redis")
+    _compare(shoal, redis, MULTI_KEY_CMDS)
+    with shoal.raw() as c:
+        c.send(h.encode("MGET", "foo", "bar") + h.encode("PING") + h.encode("MSET", "p", "1", "q", "2")
+               + h.encode("MGET", "p", "q", "foo"))
+        assert [c.read()[1] for _ in range(4)] == [[b"6", b"7"], "PONG", "OK", [b"1", b"2", b"6"]]
+
+
+@pytest.mark.parametrize("rkind", ["shoal", "redis"])
+def test_split_commands_reach_the_replica(servers, rkind):
+    master = _start(servers, "shoal", ["--worker-threads", "4"])
+    replica = _start(servers, rkind)
+    with master.raw() as c:
+        assert c.call("CONFIG", "SET", "repl-diskless-sync-delay", "0") == "OK"
+    with replica.raw() as c:
+        assert c.call("REPLICAOF", "127.0.0.1", str(master.port)) == "OK"
+    h.wait_until(lambda: _info(replica).get("master_link_status") == "up", 30, what="link up")
+    with master.raw(timeout=10) as c:
+        for cmd in MULTI_KEY_CMDS:
+            c.call(*cmd)
+        assert c.call("WAIT", "1", "5000") == 1
+    h.wait_until(lambda: _dump(replica) == _dump(master), 10, what="equal data")
