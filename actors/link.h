@@ -64,8 +64,15 @@ typedef struct link_frame {
     uint8_t data[];               /* the whole frame, already validated by bus_decode */
 } link_frame_t;
 
-/* Starts the bus listener on every bind address at `bus_port`. Links are
- * created on `threads` (round-robin). Events and frames go to `state`.
+/* Opens the bus listening sockets on every bind address at `bus_port`, not
+ * yet watched (the kernel queues peers until links_start), so that startup
+ * can fail on a busy bus port before it logs that it is ready, as
+ * redis-server does. Returns 0 (also when already open), or -1 with a logged
+ * reason. Main thread, before links_start. */
+int links_open(char addrs[][256], int naddrs, int bus_port);
+
+/* Starts the bus listener (opening it first unless links_open did). Links
+ * are created on `threads` (round-robin). Events and frames go to `state`.
  * Returns 0, or -1 with a logged reason. */
 int links_start(char addrs[][256], int naddrs, int bus_port, rt_thread_t **threads, int nthreads,
                 rt_actor_t *state);

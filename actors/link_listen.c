@@ -30,6 +30,7 @@ typedef struct listener {
     rt_actor_t actor;
     rt_msg_t start_msg;
     int nfds;
+    bool started;                  /* links_start ran (main thread, once) */
     int fds[MAX_LISTEN_FDS];
     ev_io watchers[MAX_LISTEN_FDS];
 } listener_t;
@@ -124,18 +125,9 @@ static void listener_behaviour(rt_actor_t *self, rt_msg_t *msg)
     }
 }
 
-int links_start(char addrs[][256], int naddrs, int bus_port, rt_thread_t **threads, int nthreads,
-                rt_actor_t *state)
+int links_open(char addrs[][256], int naddrs, int bus_port)
 {
-    if (nthreads <= 0 || !threads || !state) {
-        LOG_WARNING("Cluster bus: no threads to run links on");
-        return -1;
-    }
-    if (g_listener.nfds > 0) {
-        LOG_WARNING("Cluster bus: already started");
-        return -1;
-    }
-    link_configure(threads, nthreads, state);
+    if (g_listener.nfds > 0) return 0;     /* already open */
     int backlog = (int)config_get_num(CONFIG_TCP_BACKLOG);
     if (backlog <= 0) backlog = 511;
     int nfds = 0;
@@ -158,6 +150,23 @@ int links_start(char addrs[][256], int naddrs, int bus_port, rt_thread_t **threa
         return -1;
     }
     g_listener.nfds = nfds;
+    return 0;
+}
+
+int links_start(char addrs[][256], int naddrs, int bus_port, rt_thread_t **threads, int nthreads,
+                rt_actor_t *state)
+{
+    if (nthreads <= 0 || !threads || !state) {
+        LOG_WARNING("Cluster bus: no threads to run links on");
+        return -1;
+    }
+    if (g_listener.started) {
+        LOG_WARNING("Cluster bus: already started");
+        return -1;
+    }
+    if (links_open(addrs, naddrs, bus_port) != 0) return -1;
+    link_configure(threads, nthreads, state);
+    g_listener.started = true;
     rt_actor_init(&g_listener.actor, threads[0], "bus-listener", listener_behaviour, &g_listener);
     rt_send(&g_listener.actor, &g_listener.start_msg);
     return 0;

@@ -173,6 +173,22 @@ int main(int argc, char **argv)
         _exit(1);   /* threads are running: no exit handlers */
     }
     if (!config_cluster_enabled()) standalone_start(repl_thread());
+    /* As redis-server: every listener (the bus too) is open and the data is
+     * loaded before the Ready line, and nothing is served before it. The
+     * workers start watching the listeners only after it. */
+    if (config_cluster_enabled() && links_open(addrs, naddr, config_cluster_bus_port()) != 0) {
+        LOG_WARNING("Could not start the cluster bus on port %d", config_cluster_bus_port());
+        _exit(1);   /* threads are running: no exit handlers */
+    }
+    int nworkers = config_worker_threads();
+    if (nworkers < 1) nworkers = 1;             /* as workers_start clamps it */
+    if (nworkers > MAX_WORKERS) nworkers = MAX_WORKERS;
+    banner_print();
+    LOG_NOTICE("Server initialized");
+    LOG_NOTICE("Running mode=%s, port=%d, worker threads=%d.", config_cluster_enabled() ? "cluster" : "standalone",
+               port, nworkers);
+    if (nfds > 0) LOG_NOTICE("Ready to accept connections");
+    if (unixsock_fd() >= 0) LOG_NOTICE("The server is now ready to accept connections at %s", unixsock_path());
     if (workers_start(config_worker_threads(), fds, nfds) != 0) {
         LOG_WARNING("Could not start the worker threads");
         _exit(1);   /* threads are running: no exit handlers */
@@ -190,12 +206,6 @@ int main(int argc, char **argv)
         LOG_WARNING("Could not start the replica link thread");
         _exit(1);   /* threads are running: no exit handlers */
     }
-    banner_print();
-    LOG_NOTICE("Server initialized");
-    LOG_NOTICE("Running mode=%s, port=%d, worker threads=%d.", config_cluster_enabled() ? "cluster" : "standalone",
-               port, g_nworkers);
-    if (nfds > 0) LOG_NOTICE("Ready to accept connections");
-    if (unixsock_fd() >= 0) LOG_NOTICE("The server is now ready to accept connections at %s", unixsock_path());
 
     int sig = 0;
     while (sigwait(&sigs, &sig) != 0) {}

@@ -4,6 +4,10 @@ Expected bytes were taken from redis-server 7.0.15 (docs/clients.md
 §3.1-3.3, §2.3, §5.1). Must never weaken an expectation to match our node.
 """
 import re
+import socket
+import time
+
+import pytest
 
 import helpers as h
 
@@ -115,3 +119,34 @@ def test_fresh_node_writes_nodes_conf(node):
     assert len(mine) == 1 and mine[0].startswith(myid + " "), conf
     assert re.fullmatch(r"[0-9a-f]{40} \S+ myself,master - 0 0 0 connected", mine[0]), conf
     assert lines[-1] == "vars currentEpoch 0 lastVoteEpoch 0", conf
+
+
+def _first_reply_sees_ready(srv, timeout=20.0):
+    """Connects as soon as the port accepts (the kernel queues us until the node serves),
+    sends PING and, the moment PONG arrives, reads the log: True if the Ready line was
+    already in it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert srv.alive(), srv.log_tail()
+        try:
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=timeout)
+        except OSError:
+            time.sleep(0.001)
+            continue
+        with s:
+            s.sendall(b"PING\r\n")
+            assert s.recv(64) == b"+PONG\r\n"
+            return h.READY_LINE in srv.output()
+    raise AssertionError("the node never answered PING:\n" + srv.log_tail())
+
+
+@pytest.mark.parametrize("kind", ["shoal", "redis"])
+def test_ready_is_logged_before_the_first_reply(servers, kind):
+    # redis-server 7.0.15 logs "Ready to accept connections" before its event loop runs,
+    # so a client whose PING is answered finds the line in the log already (harnesses
+    # wait for either). 25 starts, as the gap it guards against is short.
+    for _ in range(25):
+        srv = servers.shoal(start=False) if kind == "shoal" else servers.redis(start=False)
+        srv.spawn()
+        assert _first_reply_sees_ready(srv), srv.output()
+        assert srv.stop()[0] != "killed"
