@@ -19,6 +19,7 @@
 #include "actors/keyspace.h"
 #include "actors/repl.h"
 #include "actors/repl_internal.h"
+#include "actors/repl_replica.h"
 #include "actors/state.h"
 #include "actors/timeout.h"
 #include "runtime/log.h"
@@ -83,13 +84,17 @@ static void start_sync(cmd_ctx_t *ctx, const char *replid, size_t idlen, long lo
     client_t *c = ctx->client;
     const cluster_snapshot_t *s = ctx->worker->cur;
     if (s && (s->nodes[s->myself].flags & NODE_SLAVE)) {
-        /* Chained replication is not served. A replica's full sync would need
-         * its cut to hold the link's stream: bytes filed while the workers
-         * wait at the cut are counted in the offset but are neither in the
-         * RDB nor sent after it (seen with writes during the sub-replica's
-         * sync). */
-        resp_add_error(ctx->reply, "NOMASTERLINK Can't SYNC while not connected with my master");
-        return;
+        /* A standalone replica serves replicas of its own while its link is
+         * up, as Redis does: they get its master's history and stream. Its
+         * cut holds the link's stream until the offset is fixed, and the link
+         * files what it hands the workers at once (repl.h), so the RDB and
+         * the stream after it meet exactly. A cluster replica serves none. */
+        repl_replica_status_t st;
+        repl_replica_status_get(&st);
+        if (config_cluster_enabled() || st.state != RL_CONNECTED) {
+            resp_add_error(ctx->reply, "NOMASTERLINK Can't SYNC while not connected with my master");
+            return;
+        }
     }
     /* As Redis (clientHasPendingReplies): replies owed to this client, or
      * written to its buffer but not yet taken by the socket, refuse the sync.

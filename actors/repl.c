@@ -36,6 +36,7 @@
 #include "actors/keyspace.h"
 #include "actors/repl.h"
 #include "actors/repl_internal.h"
+#include "actors/repl_replica.h"
 #include "actors/state.h"
 #include "proto/rdb.h"
 #include "runtime/log.h"
@@ -483,6 +484,9 @@ static void cut_arrived(repl_cut_msg_t *m)
     cut->released = true;
     pthread_cond_broadcast(&cut->cv);
     pthread_mutex_unlock(&cut->mu);
+    /* On a replica: the link held its master's stream while the offset was
+     * being fixed; what it applies from now on follows the cut. */
+    repl_replica_resume();
 }
 
 static long long used_memory(void)
@@ -718,28 +722,37 @@ static void switch_id(const repl_id_msg_t *m)
     publish();
 }
 
-void repl_feed_from_master(uint8_t *data, size_t len)
+static void feed_master(uint8_t *data, size_t len)
 {
-    repl_feed_msg_t *m = calloc(1, sizeof *m);
-    if (!m) abort();
-    m->hdr.type = RM_FEED_MASTER;
-    m->data = data;
-    m->len = len;
-    rt_send(&R.actor, &m->hdr);
+    if (!R.backlog) {
+        backlog_create();
+        atomic_store(&g_repl_propagate, 1);   /* replica-mode workers still do not propagate */
+    }
+    stream_append_chunk(repl_chunk_new(data, len));
 }
 
-static void send_id_msg(int type, const char *id, long long offset)
+/* The replica link runs on this actor's thread (repl_replica_start), and
+ * calls these three directly rather than by message: the offset then moves
+ * exactly when the commands go to the workers, which a cut on a replica
+ * relies on (repl_cut_holds_stream). */
+void repl_feed_from_master(uint8_t *data, size_t len) { feed_master(data, len); }
+
+
+void repl_set_master_history(const char *replid, long long offset)
 {
-    repl_id_msg_t *m = calloc(1, sizeof *m);
-    if (!m) abort();
-    m->hdr.type = (uint32_t)type;
-    snprintf(m->id, sizeof m->id, "%s", id);
-    m->offset = offset;
-    rt_send(&R.actor, &m->hdr);
+    repl_id_msg_t m = { .offset = offset };
+    snprintf(m.id, sizeof m.id, "%s", replid);
+    set_history(&m);
 }
 
-void repl_set_master_history(const char *replid, long long offset) { send_id_msg(RM_SET_HISTORY, replid, offset); }
-void repl_switch_replid(const char *newid) { send_id_msg(RM_SWITCH_ID, newid, 0); }
+void repl_switch_replid(const char *newid)
+{
+    repl_id_msg_t m = { .offset = 0 };
+    snprintf(m.id, sizeof m.id, "%s", newid);
+    switch_id(&m);
+}
+
+bool repl_cut_holds_stream(void) { return R.cut && !R.cut->released; }
 
 void repl_role_changed(void)
 {
@@ -831,11 +844,7 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
     }
     case RM_FEED_MASTER: {
         repl_feed_msg_t *m = (repl_feed_msg_t *)msg;
-        if (!R.backlog) {
-            backlog_create();
-            atomic_store(&g_repl_propagate, 1);   /* replica-mode workers still do not propagate */
-        }
-        stream_append_chunk(repl_chunk_new(m->data, m->len));
+        feed_master(m->data, m->len);
         free(m);
         break;
     }

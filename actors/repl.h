@@ -107,6 +107,10 @@ void repl_set_master_history(const char *replid, long long offset);
 /* After +CONTINUE <newid> with a different id: replid2 = old id,
  * second_repl_offset = our offset + 1, replid = newid. */
 void repl_switch_replid(const char *newid);
+/* The three above run on the replication thread only (the link's thread).
+ * True while a full sync's cut is fixing its offset: the link must not hand
+ * the workers more of its master's stream until repl_replica_resume. */
+bool repl_cut_holds_stream(void);
 
 /* The node's role may have changed in the snapshot just published: look now
  * rather than at the next cron (a replica promoted within a second of

@@ -111,6 +111,7 @@ static struct {
     long long staged_keys;
 
     /* stream */
+    bool held;                    /* input waits for a cut to fix its offset (repl_replica_resume) */
     resp_parser_t parser;
     bool parser_on;
     batch_t batch[MAX_WORKERS];
@@ -1157,12 +1158,23 @@ static void process_input(void)
         } else if (L.state == RL_TRANSFER) {
             if (!transfer_step()) return;
         } else if (L.state == RL_CONNECTED) {
+            if (repl_cut_holds_stream()) {   /* a replica of ours is being cut: wait (repl.h) */
+                L.held = true;
+                return;
+            }
             stream_round();
             return;
         } else {
             return;
         }
     }
+}
+
+void repl_replica_resume(void)
+{
+    if (!L.held) return;
+    L.held = false;
+    process_input();
 }
 
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents)

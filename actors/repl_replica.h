@@ -55,6 +55,10 @@ int repl_replica_start(void);
  * connected (one "client" killed), else 0. Any thread. */
 int repl_replica_kill_master(void);
 
+/* Replication thread only: a cut that held the stream (repl_cut_holds_stream)
+ * has fixed its offset; process what was read meanwhile. */
+void repl_replica_resume(void);
+
 /* Any thread. */
 void repl_replica_status_get(repl_replica_status_t *out);
 /* "connect", "connecting", "handshake", "sync", "connected" (ROLE). */

@@ -21,6 +21,7 @@ deadline works.
 import pytest
 
 import helpers as h
+import replhelpers as rh
 
 SA = "standalone"
 
@@ -259,6 +260,44 @@ def test_replicaof_a_host_name(servers, rkind):
     with replica.raw() as c:
         assert c.call("GET", "k") == b"v"
 
+
+CHAINS = [("shoal", "shoal", "shoal"), ("redis", "shoal", "shoal"), ("shoal", "shoal", "redis"),
+          ("redis", "redis", "redis")]
+
+
+@pytest.mark.parametrize("top,mid,leaf", CHAINS, ids=["-".join(c) for c in CHAINS])
+def test_chained_replication(servers, top, mid, leaf):
+    """A standalone replica serves a replica of its own (as redis-server does): the
+    leaf gets the top master's history, data and stream through the middle node."""
+    a, b, c = _start(servers, top), _start(servers, mid), _start(servers, leaf)
+    for srv in (a, b):
+        with srv.raw() as conn:
+            assert conn.call("CONFIG", "SET", "repl-diskless-sync-delay", "0") == "OK"
+    _fill(a, "one", 1000)
+    with b.raw() as conn:
+        assert conn.call("REPLICAOF", "127.0.0.1", str(a.port)) == "OK"
+    h.wait_until(lambda: _info(b).get("master_link_status") == "up", 30, what="middle link up")
+    # The top keeps writing while the leaf takes its full sync from the middle node:
+    # the middle's RDB and the stream after it must join without a gap or overlap.
+    writer = rh.Writer(a, "during")
+    writer.start()
+    with c.raw() as conn:
+        assert conn.call("REPLICAOF", "127.0.0.1", str(b.port)) == "OK"
+    h.wait_until(lambda: _info(c).get("master_link_status") == "up", 30,
+                 what=f"leaf link up (last: {_info(c)})")
+    assert writer.stop() > 0
+    _fill(a, "two", 1000)
+    with a.raw(timeout=10) as conn:
+        assert conn.call("WAIT", "1", "5000") == 1
+    h.wait_until(lambda: _info(c)["slave_repl_offset"] == _info(a)["master_repl_offset"], 15,
+                 what="the leaf at the top's offset")
+    bi, ci, ai = _info(b), _info(c), _info(a)
+    assert bi["role"] == "slave" and bi["connected_slaves"] == "1", bi
+    assert f"port={c.port},state=online" in bi["slave0"], bi
+    assert ci["master_replid"] == ai["master_replid"] == bi["master_replid"], (ai, bi, ci)
+    want = _dump(a)
+    assert _dump(b) == want
+    assert _dump(c) == want
 
 @pytest.mark.parametrize("kind", ["shoal", "redis"])
 def test_psync_to_a_replica_without_its_master(servers, kind):
