@@ -19,7 +19,7 @@ SHELL   := /bin/bash
 
 PROTO_SRC   := $(wildcard proto/*.c)
 RUNTIME_SRC := $(wildcard runtime/*.c)
-ACTOR_SRC   := $(filter-out actors/main.c,$(wildcard actors/*.c))
+ACTOR_SRC   := $(filter-out actors/main.c,$(wildcard actors/*.c actors/*/*.c))
 UNIT_SRC    := $(wildcard tests/unit/*.c)
 FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
 

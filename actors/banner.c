@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "actors/banner.h"
-#include "actors/config.h"
+#include "actors/config/config.h"
 #include "runtime/log.h"
 
 void banner_print(void)

@@ -2,7 +2,7 @@
  * (docs/cluster-bus.md §1.6): bytes go in as they come off the socket, in
  * chunks of any size; whole frames come out one at a time, each already
  * judged by bus_decode. It is the whole "what do these bytes mean" part of
- * actors/link.c, kept here so that the fuzzer drives exactly the code the
+ * actors/bus/link.c, kept here so that the fuzzer drives exactly the code the
  * link runs.
  *
  * Zero-copy when it can be: a frame that lies whole inside the chunk just fed

@@ -1,5 +1,5 @@
 /* fuzz_link_stream.c - libFuzzer target for the link read path's frame
- * splitter (proto/bus_stream.h), the very code actors/link.c runs on every
+ * splitter (proto/bus_stream.h), the very code actors/bus/link.c runs on every
  * byte that comes off a bus socket.
  *
  * The input is one link's byte stream. It is split twice: once fed whole, and

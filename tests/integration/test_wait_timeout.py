@@ -1,7 +1,7 @@
 """WAIT's timeout argument (issue 8, item 6).
 
 What it is for: WAIT's timeout is read with Redis's getTimeoutFromObjectOrReply rules
-(actors/timeout.h, shared with CLIENT PAUSE): an integer, not negative, and small enough
+(actors/commands/timeout.h, shared with CLIENT PAUSE): an integer, not negative, and small enough
 that now + timeout fits in a signed 64-bit number. shoal used to add it to the clock
 unchecked, so `WAIT 1 9223372036854775807` overflowed to a deadline in the past and
 answered at once. Every reply that redis-server 7.0.15 gives is compared with it

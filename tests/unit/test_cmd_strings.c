@@ -5,8 +5,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include "actors/commands.h"
-#include "actors/keyspace.h"
+#include "actors/commands/commands.h"
+#include "actors/worker/keyspace.h"
 #include "tests/unit/unit.h"
 
 #define T0 1700000000000LL

@@ -1,5 +1,5 @@
-/* test_cmdtable.c - unit tests of the command table (actors/cmdtable*.c) and
- * of the COMMAND handlers (actors/cmd_command.c).
+/* test_cmdtable.c - unit tests of the command table (actors/commands/cmdtable*.c) and
+ * of the COMMAND handlers (actors/commands/cmd_command.c).
  *
  * Expected bytes marked "captured" were read from a real redis-server 7.0.15
  * (COMMAND INFO / GETKEYS / LIST replies), so these tests fail if a table
@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tests/unit/unit.h"
-#include "actors/cmd.h"
-#include "actors/commands.h"
+#include "actors/commands/cmd.h"
+#include "actors/commands/commands.h"
 
 static const cmd_def_t *lookup(const char *name)
 {

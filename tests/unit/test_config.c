@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "tests/unit/unit.h"
-#include "actors/config.h"
-#include "actors/config_internal.h"
+#include "actors/config/config.h"
+#include "actors/config/config_internal.h"
 #include "proto/strnum.h"
 
 /* Like CHECK_EQ_STR, without pasting the (long) expected text into the message. */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "actors/keyspace.h"
+#include "actors/worker/keyspace.h"
 #include "proto/slot.h"
 #include "tests/unit/unit.h"
 

@@ -1,4 +1,4 @@
-/* test_link.c - the peer link layer (actors/link.c, link_listen.c) over real
+/* test_link.c - the peer link layer (actors/bus/link.c, link_listen.c) over real
  * loopback sockets: runtime threads run in-process, the bus listener is on a
  * free port, and the test plays the peer with plain blocking sockets and the
  * captured 7.0.15 frames of tests/vectors. A stub actor stands in for the
@@ -19,9 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "actors/config.h"
-#include "actors/link.h"
-#include "actors/state.h"
+#include "actors/config/config.h"
+#include "actors/bus/link.h"
+#include "actors/state/state.h"
 #include "proto/bus.h"
 #include "tests/unit/unit.h"
 

@@ -1,4 +1,4 @@
-/* test_node_index.c - the state actor's name index (actors/node_index.h) and
+/* test_node_index.c - the state actor's name index (actors/state/node_index.h) and
  * the node-table helpers that keep it in step (state_find, state_add_node,
  * state_del_node, state_rename_node, state_clear_nodes), including the cap
  * on the table's size.
@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "actors/node_index.h"
-#include "actors/state_internal.h"
+#include "actors/state/node_index.h"
+#include "actors/state/state_internal.h"
 #include "tests/unit/unit.h"
 
 /* Reference values of SipHash-2-4 from its authors' paper (key 00..0f). */

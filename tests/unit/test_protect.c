@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
-#include "actors/config.h"
-#include "actors/protect.h"
+#include "actors/config/config.h"
+#include "actors/worker/protect.h"
 #include "tests/unit/unit.h"
 
 static struct sockaddr_storage v4(const char *ip)

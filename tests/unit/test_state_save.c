@@ -15,10 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "actors/config.h"
-#include "actors/persister.h"
-#include "actors/state.h"
-#include "actors/state_internal.h"
+#include "actors/config/config.h"
+#include "actors/persist/persister.h"
+#include "actors/state/state.h"
+#include "actors/state/state_internal.h"
 #include "runtime/actor.h"
 #include "tests/unit/unit.h"
 

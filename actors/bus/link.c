@@ -1,0 +1,872 @@
+/* link.c - peer link actors (see link.h): one per cluster-bus connection,
+ * each bound to one runtime thread, plus the registry that lets any thread
+ * find a link by id.
+ *
+ * Read path: the socket is read into a per-thread scratch buffer and split
+ * into frames by proto/bus_stream (framing, caps and decoding live there, so
+ * the fuzzer runs the same code). A PING or MEET is answered at once on the
+ * same link with a PONG built from the current snapshot; every valid frame is
+ * then copied to the state actor. The bodies of PUBLISH and MODULE frames
+ * (and of types 7.0.15 does not know) are skipped as they stream in, since
+ * nothing here uses them yet; the state actor gets their header as a frame
+ * with an empty body.
+ *
+ * Write path: frames are appended to the link's send buffer and written by a
+ * per-thread prepare hook before the loop sleeps (so a burst of frames costs
+ * one write), and by an EV_WRITE watcher while the socket is full. What the
+ * socket does not take stays queued; once more than
+ * cluster-link-sendbuf-limit bytes are waiting after a write attempt, the link
+ * is closed, so a stopped peer costs at most that much memory.
+ *
+ * Lifetime: a link is removed from the registry when it closes; every other
+ * thread reaches a link only through the registry, and sends to it while
+ * holding the registry lock, so once removed nothing new arrives in its
+ * mailbox. Its memory is freed by the prepare hook once the mailbox is marked
+ * idle (no message left and the runtime done with the actor).
+ *
+ * Must never: change cluster state, block, hold the registry lock across
+ * socket I/O, or touch a link from a thread other than its own except
+ * through the registry and its relaxed statistics.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <ck_pr.h>
+
+#include "actors/config/config.h"
+#include "actors/bus/gossip.h"
+#include "actors/bus/link_internal.h"
+#include "actors/state/state.h"
+#include "proto/bus_stream.h"
+#include "runtime/log.h"
+
+_Atomic long long g_bus_sent[BUS_TYPE_COUNT];
+_Atomic long long g_bus_received[BUS_TYPE_COUNT];
+_Atomic long long g_links_buffer_limit_exceeded;
+_Atomic int g_bus_drop_filter = -1;
+
+#define SCRATCH_LEN   (64 * 1024)   /* one read(); big enough that a flood needs few syscalls */
+#define READS_PER_EVENT 16          /* then yield to the loop's other watchers */
+#define WBUF_KEEP_CAP (1024 * 1024)  /* keep a busy link's buffer between bursts: regrowing it each time costs more than the memory */
+#define WBUF_MIN_CAP  4096
+
+enum { LINK_MSG_START = 1, LINK_MSG_SEND, LINK_MSG_CLOSE };
+
+typedef struct link_send_msg {
+    rt_msg_t hdr;
+    size_t len;
+    uint8_t data[];
+} link_send_msg_t;
+
+typedef struct link link_t;
+struct link {
+    rt_actor_t actor;
+    bool connect_failed_sync;        /* connect() returned an error at once */
+    link_frame_t *fwd;               /* frames read this round, going to the state actor as one message */
+    size_t fwd_cap;
+    rt_msg_t start_msg, close_msg;   /* embedded: these two can never fail to be sent */
+    _Atomic bool close_sent;
+    link_id_t id;
+    int fd;
+    bool outbound;
+    bool connecting;                 /* outbound connect still in progress */
+    bool dead;                       /* torn down, waiting to be freed */
+    bool flush_queued;               /* on its thread's flush list */
+    char node_name[BUS_NAME_LEN + 1];
+    char peer_ip[46], local_ip[46];
+    char connect_ip[46];
+    int connect_port;
+    ev_io rio, wio;
+    bus_stream_t rx;
+    uint8_t *wbuf;
+    size_t wpos, wlen, wcap;
+    long long request_sent_us;       /* outbound: oldest unanswered PING/MEET (monotonic), 0 = none */
+    long long create_ms;
+    /* read by CLUSTER LINKS on other threads: relaxed, each value stands alone */
+    _Atomic int events;              /* 1 = r, 2 = w */
+    _Atomic long long sendbuf_alloc, sendbuf_used, rtt_us;
+    _Atomic long long bytes_in, bytes_out;   /* socket bytes read / written (INFO peers) */
+    link_t *hnext;                   /* registry chain (registry lock) */
+    link_t *fnext;                   /* thread flush list (owning thread) */
+    link_t *dnext;                   /* thread dead list (owning thread) */
+};
+
+/* ---------------- configuration ---------------- */
+
+#define MAX_LINK_THREADS 256
+static rt_thread_t *g_threads[MAX_LINK_THREADS];
+static _Atomic int g_nthreads;        /* release-stored after g_threads/g_state are set */
+static rt_actor_t *g_state;
+static _Atomic unsigned g_next_thread;
+static _Atomic link_id_t g_next_id = 1;
+
+void link_configure(rt_thread_t **threads, int nthreads, rt_actor_t *state)
+{
+    if (nthreads > MAX_LINK_THREADS) nthreads = MAX_LINK_THREADS;
+    for (int i = 0; i < nthreads; i++) g_threads[i] = threads[i];
+    g_state = state;
+    /* release: a thread that sees the count also sees the threads and state */
+    atomic_store_explicit(&g_nthreads, nthreads, memory_order_release);
+}
+
+static rt_thread_t *pick_thread(void)
+{
+    int n = atomic_load_explicit(&g_nthreads, memory_order_acquire);
+    if (n <= 0) return NULL;
+    unsigned k = atomic_fetch_add_explicit(&g_next_thread, 1, memory_order_relaxed);
+    return g_threads[k % (unsigned)n];
+}
+
+static long long mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+/* ---------------- registry ---------------- */
+
+static pthread_mutex_t g_reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static link_t **g_reg;               /* buckets, chained through hnext */
+static size_t g_reg_nbuckets, g_reg_count;
+
+static size_t bucket_of(link_id_t id, size_t nbuckets)
+{
+    return (size_t)((id * 0x9e3779b97f4a7c15ull) >> 17) & (nbuckets - 1);
+}
+
+/* Registry lock held. */
+static link_t *reg_find(link_id_t id)
+{
+    if (!g_reg_nbuckets) return NULL;
+    for (link_t *l = g_reg[bucket_of(id, g_reg_nbuckets)]; l; l = l->hnext)
+        if (l->id == id) return l;
+    return NULL;
+}
+
+/* Makes the link findable and sends it START, both under the lock: every
+ * other sender pushes under the lock too, so START is the first message the
+ * link handles, and the link cannot tear down (which takes the lock) before
+ * it is registered. */
+static int reg_add_and_start(link_t *l)
+{
+    pthread_mutex_lock(&g_reg_lock);
+    if (g_reg_count + 1 > g_reg_nbuckets) {
+        size_t nb = g_reg_nbuckets ? g_reg_nbuckets * 2 : 64;
+        link_t **nr = calloc(nb, sizeof *nr);
+        if (!nr) { pthread_mutex_unlock(&g_reg_lock); return -1; }
+        for (size_t i = 0; i < g_reg_nbuckets; i++) {
+            for (link_t *x = g_reg[i], *next; x; x = next) {
+                next = x->hnext;
+                size_t b = bucket_of(x->id, nb);
+                x->hnext = nr[b];
+                nr[b] = x;
+            }
+        }
+        free(g_reg);
+        g_reg = nr;
+        g_reg_nbuckets = nb;
+    }
+    size_t b = bucket_of(l->id, g_reg_nbuckets);
+    l->hnext = g_reg[b];
+    g_reg[b] = l;
+    g_reg_count++;
+    rt_send(&l->actor, &l->start_msg);
+    pthread_mutex_unlock(&g_reg_lock);
+    return 0;
+}
+
+static void reg_remove(link_t *l)
+{
+    pthread_mutex_lock(&g_reg_lock);
+    if (g_reg_nbuckets) {
+        for (link_t **pp = &g_reg[bucket_of(l->id, g_reg_nbuckets)]; *pp; pp = &(*pp)->hnext) {
+            if (*pp == l) {
+                *pp = l->hnext;
+                g_reg_count--;
+                break;
+            }
+        }
+    }
+    pthread_mutex_unlock(&g_reg_lock);
+}
+
+size_t links_count(void)
+{
+    pthread_mutex_lock(&g_reg_lock);
+    size_t n = g_reg_count;
+    pthread_mutex_unlock(&g_reg_lock);
+    return n;
+}
+
+/* ---------------- per-thread context ---------------- */
+
+typedef struct link_thread_ctx {
+    bool ready;
+    bool hooked;                     /* the prepare hook is installed */
+    bool reader_ok;
+    rt_snap_reader_t reader;
+    uint8_t *scratch;
+    link_t *flush_head;              /* links with bytes to write */
+    link_t *dead_head;               /* torn-down links waiting for an idle mailbox */
+    bus_msg_t msg;                   /* decode target (too big for every stack frame) */
+} link_thread_ctx_t;
+
+static _Thread_local link_thread_ctx_t *tctx;
+
+static void flush(link_t *l);
+
+/* True once the runtime has nothing left to do with the actor: its mailbox
+ * head carries the "empty and not scheduled" mark (runtime/mailbox.h). The
+ * link is out of the registry, so no one can push again after that. */
+static bool mailbox_idle(link_t *l)
+{
+    /* acquire: pairs with the consumer's marking CAS, so run_actor's last
+     * touches of the actor happen before we free it */
+    uintptr_t head = (uintptr_t)ck_pr_load_ptr(&l->actor.mailbox.head);
+    ck_pr_fence_load();
+    return (head & 1u) != 0;
+}
+
+static void prepare_hook(rt_thread_t *t, void *arg)
+{
+    (void)t;
+    link_thread_ctx_t *c = arg;
+    while (c->flush_head) {
+        link_t *l = c->flush_head;
+        c->flush_head = l->fnext;
+        l->fnext = NULL;
+        l->flush_queued = false;
+        flush(l);
+    }
+    for (link_t **pp = &c->dead_head; *pp;) {
+        link_t *l = *pp;
+        /* the flush list was drained above, so no list still points at it */
+        if (!l->flush_queued && mailbox_idle(l)) {
+            *pp = l->dnext;
+            free(l);
+        } else {
+            pp = &l->dnext;
+        }
+    }
+}
+
+static link_thread_ctx_t *thread_ctx(void)
+{
+    if (tctx) return tctx;
+    link_thread_ctx_t *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->scratch = malloc(SCRATCH_LEN);
+    if (!c->scratch) { free(c); return NULL; }
+    c->reader_ok = rt_snap_reader_register(&g_cluster_snapshot, &c->reader) == 0;
+    rt_thread_t *t = rt_thread_self();
+    c->hooked = t && rt_thread_add_prepare_hook(t, prepare_hook, c) == 0;
+    if (!c->hooked) LOG_WARNING("Cluster bus links on thread %s write without batching (no prepare hook left)",
+                                t ? rt_thread_name(t) : "?");
+    c->ready = true;
+    tctx = c;   /* lives as long as the thread: the hook keeps using it */
+    return c;
+}
+
+/* ---------------- events and frames to the state actor ---------------- */
+
+static void post_event(link_t *l, int kind, bool sendbuf_limit)
+{
+    link_event_t *e = calloc(1, sizeof *e);
+    if (!e) { LOG_WARNING("Out of memory: lost a cluster link event"); return; }
+    e->hdr.type = STATE_MSG_LINK_EVENT;
+    e->id = l->id;
+    e->kind = kind;
+    e->outbound = l->outbound;
+    e->sendbuf_limit = sendbuf_limit;
+    e->sync_failure = l->connect_failed_sync;
+    memcpy(e->node_name, l->node_name, sizeof e->node_name);
+    rt_send(g_state, &e->hdr);
+}
+
+/* Frames of one read round travel to the state actor together: one
+ * allocation and one mailbox push for a burst of frames. The frames are
+ * concatenated; each one is delimited by its own totlen. */
+static void forward_frame(link_t *l, const uint8_t *data, uint32_t len)
+{
+    size_t used = l->fwd ? l->fwd->len : 0;
+    size_t need = sizeof(link_frame_t) + used + len;
+    if (!l->fwd || need > l->fwd_cap) {
+        size_t cap = l->fwd_cap ? l->fwd_cap * 2 : sizeof(link_frame_t) + 16384;
+        while (cap < need) cap *= 2;
+        link_frame_t *f = realloc(l->fwd, cap);
+        if (!f) { LOG_WARNING("Out of memory: dropped a cluster bus message"); return; }
+        if (!l->fwd) {
+            memset(f, 0, sizeof *f);
+            f->hdr.type = STATE_MSG_FRAME;
+            f->id = l->id;
+            f->outbound = l->outbound;
+            memcpy(f->node_name, l->node_name, sizeof f->node_name);
+            memcpy(f->peer_ip, l->peer_ip, sizeof f->peer_ip);
+            memcpy(f->local_ip, l->local_ip, sizeof f->local_ip);
+            f->received_ms = rt_now_ms();
+        }
+        l->fwd = f;
+        l->fwd_cap = cap;
+    }
+    memcpy(l->fwd->data + used, data, len);
+    l->fwd->len = (uint32_t)(used + len);
+}
+
+static void flush_forward(link_t *l)
+{
+    if (!l->fwd) return;
+    link_frame_t *f = l->fwd;
+    l->fwd = NULL;
+    l->fwd_cap = 0;
+    rt_send(g_state, &f->hdr);
+}
+
+/* ---------------- teardown ---------------- */
+
+/* Owning thread. Closes the socket, leaves the registry, optionally tells
+ * the state actor, and queues the memory for the prepare hook. */
+static void teardown(link_t *l, int event_kind, bool sendbuf_limit)
+{
+    if (l->dead) return;
+    flush_forward(l);     /* what was read before the close goes first */
+    l->dead = true;
+    struct ev_loop *loop = rt_thread_loop(l->actor.thread);
+    ev_io_stop(loop, &l->rio);
+    ev_io_stop(loop, &l->wio);
+    if (l->fd >= 0) close(l->fd);
+    l->fd = -1;
+    bus_stream_free(&l->rx);
+    free(l->wbuf);
+    l->wbuf = NULL;
+    l->wpos = l->wlen = l->wcap = 0;
+    atomic_store_explicit(&l->events, 0, memory_order_relaxed);
+    reg_remove(l);
+    if (event_kind) post_event(l, event_kind, sendbuf_limit);
+    link_thread_ctx_t *c = thread_ctx();
+    if (c && c->hooked) {
+        l->dnext = c->dead_head;
+        c->dead_head = l;
+    }
+    /* Without a hook the struct is leaked rather than freed under the
+     * runtime's feet; that only happens when a thread ran out of hooks. */
+}
+
+/* ---------------- write path ---------------- */
+
+static void publish_wstats(link_t *l)
+{
+    atomic_store_explicit(&l->sendbuf_alloc, (long long)l->wcap, memory_order_relaxed);
+    atomic_store_explicit(&l->sendbuf_used, (long long)(l->wlen - l->wpos), memory_order_relaxed);
+}
+
+static void set_events(link_t *l)
+{
+    int ev = 0;
+    if (ev_is_active(&l->rio)) ev |= 1;
+    if (ev_is_active(&l->wio)) ev |= 2;
+    atomic_store_explicit(&l->events, ev, memory_order_relaxed);
+}
+
+static void queue_flush(link_t *l)
+{
+    link_thread_ctx_t *c = tctx;
+    if (!c || !c->hooked) { flush(l); return; }
+    if (l->flush_queued) return;
+    l->flush_queued = true;
+    l->fnext = c->flush_head;
+    c->flush_head = l;
+}
+
+/* Appends one whole frame to the send buffer; the write happens at the end
+ * of the loop iteration. */
+static void append(link_t *l, const uint8_t *data, size_t len)
+{
+    if (l->dead) return;
+    /* cluster-link-sendbuf-limit: a peer that stopped reading must not make
+     * the queue grow past the limit, not even between two write attempts. */
+    long long limit = config_get_num(CONFIG_CLUSTER_LINK_SENDBUF_LIMIT);
+    if (limit > 0 && (long long)(l->wlen - l->wpos + len) > limit) {
+        atomic_fetch_add_explicit(&g_links_buffer_limit_exceeded, 1, memory_order_relaxed);
+        LOG_WARNING("Freeing cluster link(%s node %.40s, used memory: %zu) due to exceeding send buffer memory limit.",
+                    l->outbound ? "to" : "from", l->node_name[0] ? l->node_name : "<unknown>", l->wlen - l->wpos);
+        teardown(l, LINK_EV_CLOSED, true);
+        return;
+    }
+    if (l->wlen + len > l->wcap && l->wpos > 0) {
+        memmove(l->wbuf, l->wbuf + l->wpos, l->wlen - l->wpos);
+        l->wlen -= l->wpos;
+        l->wpos = 0;
+    }
+    if (l->wlen + len > l->wcap) {
+        size_t cap = l->wcap * 2;
+        if (cap < WBUF_MIN_CAP) cap = WBUF_MIN_CAP;
+        if (cap < l->wlen + len) cap = l->wlen + len;
+        uint8_t *nb = realloc(l->wbuf, cap);
+        if (!nb) {
+            LOG_WARNING("Out of memory for the send buffer of cluster link to %s", l->peer_ip);
+            teardown(l, LINK_EV_CLOSED, false);
+            return;
+        }
+        l->wbuf = nb;
+        l->wcap = cap;
+    }
+    memcpy(l->wbuf + l->wlen, data, len);
+    l->wlen += len;
+    publish_wstats(l);
+    queue_flush(l);
+}
+
+static void flush(link_t *l)
+{
+    if (l->dead || l->connecting || l->fd < 0) return;
+    while (l->wpos < l->wlen) {
+        ssize_t n = send(l->fd, l->wbuf + l->wpos, l->wlen - l->wpos, MSG_NOSIGNAL);
+        if (n > 0) {
+            l->wpos += (size_t)n;
+            /* relaxed: a statistic read on its own by INFO; only this thread writes it */
+            atomic_store_explicit(&l->bytes_out,
+                                  atomic_load_explicit(&l->bytes_out, memory_order_relaxed) + n,
+                                  memory_order_relaxed);
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        LOG_VERBOSE("I/O error writing to node link: %s", n < 0 ? strerror(errno) : "short write");
+        teardown(l, LINK_EV_CLOSED, false);
+        return;
+    }
+    struct ev_loop *loop = rt_thread_loop(l->actor.thread);
+    if (l->wpos == l->wlen) {
+        l->wpos = l->wlen = 0;
+        if (l->wcap > WBUF_KEEP_CAP) {
+            free(l->wbuf);
+            l->wbuf = NULL;
+            l->wcap = 0;
+        }
+        ev_io_stop(loop, &l->wio);
+    } else {
+        long long limit = config_get_num(CONFIG_CLUSTER_LINK_SENDBUF_LIMIT);
+        if (limit > 0 && (long long)(l->wlen - l->wpos) > limit) {
+            atomic_fetch_add_explicit(&g_links_buffer_limit_exceeded, 1, memory_order_relaxed);
+            LOG_WARNING("Freeing cluster link(%s node %.40s, used memory: %zu) due to exceeding send buffer memory limit.",
+                        l->outbound ? "to" : "from", l->node_name[0] ? l->node_name : "<unknown>",
+                        l->wlen - l->wpos);
+            teardown(l, LINK_EV_CLOSED, true);
+            return;
+        }
+        ev_io_start(loop, &l->wio);
+    }
+    publish_wstats(l);
+    set_events(l);
+}
+
+static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    flush(w->data);
+}
+
+/* ---------------- read path ---------------- */
+
+/* Whether a PING can change cluster state: only when its sender is a known
+ * record, or when we still have to learn our own address from it
+ * (docs/cluster-bus.md §5.2 step 5.1, §5.4). A PING from an unknown sender is answered and goes no further,
+ * so that floods of them never reach the state actor. */
+static bool ping_matters(const cluster_snapshot_t *s, const uint8_t *frame)
+{
+    if (!s) return true;
+    const node_view_t *me = &s->nodes[s->myself];
+    if (me->ip[0] == '\0') return true;
+    const uint8_t *sender = frame + 40;
+    for (int i = 0; i < s->node_count; i++)
+        if (memcmp(s->nodes[i].name, sender, BUS_NAME_LEN) == 0) return true;
+    return false;
+}
+
+/* Answers a PING/MEET; returns whether the frame must still go to the state actor. */
+static bool reply_pong(link_t *l, link_thread_ctx_t *c, const uint8_t *frame, unsigned type)
+{
+    if (!c->reader_ok) return true;
+    size_t n = 0;
+    const cluster_snapshot_t *s = rt_snap_read_begin(&c->reader);
+    const uint8_t *buf = s ? gossip_build_reply(s, &n) : NULL;
+    bool forward = type != BUS_PING || ping_matters(s, frame);
+    rt_snap_read_end(&c->reader);
+    if (n == 0) return forward;
+    atomic_fetch_add_explicit(&g_bus_sent[BUS_PONG], 1, memory_order_relaxed);
+    append(l, buf, n);
+    return forward;
+}
+
+/* One whole frame, already judged by bus_decode. Order as 7.0.15 (docs/cluster-bus.md §5.2):
+ * count it, apply the debug drop filter, drop it if invalid. */
+static void handle_frame(link_t *l, link_thread_ctx_t *c, const bus_stream_frame_t *f)
+{
+    if (f->type < BUS_TYPE_COUNT) atomic_fetch_add_explicit(&g_bus_received[f->type], 1, memory_order_relaxed);
+    int filter = atomic_load_explicit(&g_bus_drop_filter, memory_order_relaxed);
+    if (filter >= 0 && f->type == (unsigned)filter) {
+        LOG_WARNING("Dropping packet that matches debug drop filter");
+        return;
+    }
+    if (f->result != BUS_OK) {
+        if (f->result != BUS_ERR_VERSION)    /* 7.0.15 drops other versions silently */
+            LOG_WARNING("Received invalid %s packet of length %u: %s", bus_type_name(f->type), f->totlen,
+                        bus_result_str(f->result));
+        return;
+    }
+    if (f->head_only) {
+        /* PUBLISH, MODULE or an unknown type whose body is being skipped: what
+         * the state actor still needs is the header (sender, epochs, offset),
+         * so it gets the frame with an empty body. */
+        uint8_t head[BUS_MODULE_MIN_LEN];
+        size_t n = f->len <= sizeof head ? f->len : 0;
+        memcpy(head, f->data, n);
+        n = bus_strip_body(head, n);
+        if (n) forward_frame(l, head, (uint32_t)n);
+        return;
+    }
+    if (f->type == BUS_PONG && l->outbound && l->request_sent_us) {
+        atomic_store_explicit(&l->rtt_us, mono_us() - l->request_sent_us, memory_order_relaxed);
+        l->request_sent_us = 0;
+    }
+    bool forward = true;
+    if (f->type == BUS_PING || f->type == BUS_MEET) forward = reply_pong(l, c, f->data, f->type);
+    if (l->dead || !forward) return;
+    forward_frame(l, f->data, f->len);
+}
+
+static void read_round(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    link_t *l = w->data;
+    link_thread_ctx_t *c = tctx;
+    for (int i = 0; i < READS_PER_EVENT && !l->dead; i++) {
+        ssize_t n = read(l->fd, c->scratch, SCRATCH_LEN);
+        if (n == 0) {
+            LOG_VERBOSE("I/O error reading from node link: connection closed");
+            teardown(l, LINK_EV_CLOSED, false);
+            return;
+        }
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+            LOG_VERBOSE("I/O error reading from node link: %s", strerror(errno));
+            teardown(l, LINK_EV_CLOSED, false);
+            return;
+        }
+        /* relaxed: a statistic read on its own by INFO; only this thread writes it */
+        atomic_store_explicit(&l->bytes_in, atomic_load_explicit(&l->bytes_in, memory_order_relaxed) + n,
+                              memory_order_relaxed);
+        bus_stream_feed(&l->rx, c->scratch, (size_t)n);
+        for (;;) {
+            bus_stream_frame_t f;
+            int st = bus_stream_next(&l->rx, &f, &c->msg);
+            if (st == BUS_STREAM_MORE) break;
+            if (st == BUS_STREAM_CLOSE) {
+                LOG_WARNING("Bad message length or signature received on cluster bus link from %s (%s)", l->peer_ip,
+                            f.result == BUS_STREAM_ERR_NOMEM ? "out of memory" : bus_result_str(f.result));
+                teardown(l, LINK_EV_CLOSED, false);
+                return;
+            }
+            handle_frame(l, c, &f);
+            if (l->dead) return;
+        }
+        if (n < SCRATCH_LEN) return;
+    }
+}
+
+static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    link_t *l = w->data;
+    read_round(loop, w, revents);
+    if (!l->dead) flush_forward(l);
+}
+
+/* ---------------- connecting ---------------- */
+
+static void fill_addresses(link_t *l)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (getpeername(l->fd, (struct sockaddr *)&ss, &sl) == 0) link_format_ip(&ss, l->peer_ip, sizeof l->peer_ip);
+    sl = sizeof ss;
+    if (getsockname(l->fd, (struct sockaddr *)&ss, &sl) == 0) link_format_ip(&ss, l->local_ip, sizeof l->local_ip);
+}
+
+static void start_io(link_t *l)
+{
+    struct ev_loop *loop = rt_thread_loop(l->actor.thread);
+    ev_io_init(&l->rio, read_cb, l->fd, EV_READ);
+    l->rio.data = l;
+    ev_io_init(&l->wio, write_cb, l->fd, EV_WRITE);
+    l->wio.data = l;
+    ev_io_start(loop, &l->rio);
+    set_events(l);
+}
+
+static void connected(link_t *l)
+{
+    l->connecting = false;
+    fill_addresses(l);
+    start_io(l);
+    post_event(l, LINK_EV_CONNECTED, false);
+    if (l->wlen > l->wpos) queue_flush(l);
+}
+
+static void connect_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)revents;
+    link_t *l = w->data;
+    int err = 0;
+    socklen_t el = sizeof err;
+    if (getsockopt(l->fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0) err = errno;
+    if (err == EINPROGRESS || err == EALREADY) return;
+    ev_io_stop(loop, w);
+    if (err != 0) {
+        LOG_VERBOSE("Connection with Node %.40s at %s:%d failed: %s", l->node_name, l->connect_ip, l->connect_port,
+                    strerror(err));
+        teardown(l, LINK_EV_CONNECT_FAILED, false);
+        return;
+    }
+    connected(l);
+}
+
+static void start_connect(link_t *l)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    socklen_t sl;
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, l->connect_ip, &s4->sin_addr) == 1) {
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)l->connect_port);
+        sl = sizeof *s4;
+    } else if (inet_pton(AF_INET6, l->connect_ip, &s6->sin6_addr) == 1) {
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)l->connect_port);
+        sl = sizeof *s6;
+    } else {
+        LOG_VERBOSE("Connection with Node %.40s at %s:%d failed: bad address", l->node_name, l->connect_ip,
+                    l->connect_port);
+        teardown(l, LINK_EV_CONNECT_FAILED, false);
+        return;
+    }
+    l->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (l->fd < 0) {
+        LOG_WARNING("Could not create a cluster bus socket: %s", strerror(errno));
+        teardown(l, LINK_EV_CONNECT_FAILED, false);
+        return;
+    }
+    int one = 1;
+    setsockopt(l->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(l->fd, (struct sockaddr *)&ss, sl) == 0) {
+        connected(l);
+        return;
+    }
+    if (errno != EINPROGRESS) {
+        LOG_VERBOSE("Connection with Node %.40s at %s:%d failed: %s", l->node_name, l->connect_ip, l->connect_port,
+                    strerror(errno));
+        l->connect_failed_sync = true;
+        teardown(l, LINK_EV_CONNECT_FAILED, false);
+        return;
+    }
+    ev_io_init(&l->wio, connect_cb, l->fd, EV_WRITE);
+    l->wio.data = l;
+    ev_io_start(rt_thread_loop(l->actor.thread), &l->wio);
+}
+
+/* ---------------- the link actor ---------------- */
+
+static void link_behaviour(rt_actor_t *self, rt_msg_t *msg)
+{
+    link_t *l = self->state;
+    switch (msg->type) {
+    case LINK_MSG_START:              /* embedded; first message of every link */
+        if (!thread_ctx()) {
+            LOG_WARNING("Out of memory starting a cluster link");
+            teardown(l, l->outbound ? LINK_EV_CONNECT_FAILED : LINK_EV_CLOSED, false);
+            return;
+        }
+        if (l->outbound) start_connect(l);
+        else start_io(l);
+        return;
+    case LINK_MSG_SEND: {
+        link_send_msg_t *m = (link_send_msg_t *)msg;
+        if (!l->dead) {
+            if (l->outbound && l->request_sent_us == 0 && m->len >= 16) {
+                unsigned type = (unsigned)((m->data[12] << 8) | m->data[13]);
+                if (type == BUS_PING || type == BUS_MEET) l->request_sent_us = mono_us();
+            }
+            append(l, m->data, m->len);
+        }
+        free(m);
+        return;
+    }
+    case LINK_MSG_CLOSE:              /* embedded */
+        teardown(l, 0, false);
+        return;
+    default:
+        free(msg);
+        return;
+    }
+}
+
+static uint32_t read_cap_payload(void)
+{
+    /* Accept every PUBLISH a 7.0.15 node can send (channel + message, each up
+     * to proto-max-bulk-len). Memory still follows what arrives, not what a
+     * header announces (proto/bus_stream.h). */
+    long long m = config_proto_max_bulk_len();
+    if (m <= 0) m = 512LL * 1024 * 1024;
+    unsigned long long p = 2ULL * (unsigned long long)m;
+    if (p > (unsigned long long)UINT32_MAX - BUS_HEADER_LEN - 64) p = (unsigned long long)UINT32_MAX - BUS_HEADER_LEN - 64;
+    return (uint32_t)p;
+}
+
+static link_t *link_new(rt_thread_t *t, bool outbound, int fd)
+{
+    link_t *l = calloc(1, sizeof *l);
+    if (!l) return NULL;
+    l->id = atomic_fetch_add_explicit(&g_next_id, 1, memory_order_relaxed);
+    l->fd = fd;
+    l->outbound = outbound;
+    l->connecting = outbound;
+    l->create_ms = rt_now_ms();
+    atomic_init(&l->rtt_us, -1);
+    bus_stream_init(&l->rx, read_cap_payload());
+    /* No pub/sub and no modules yet: PUBLISH and MODULE bodies are skipped as
+     * they stream in, never held (proto/bus_stream.h). */
+    bus_stream_skip_unused(&l->rx, true);
+    l->start_msg.type = LINK_MSG_START;
+    l->close_msg.type = LINK_MSG_CLOSE;
+    rt_actor_init(&l->actor, t, "link", link_behaviour, l);
+    return l;
+}
+
+/* Registers and starts a new link; on failure (out of memory) the link was
+ * never reachable, so it is freed here, after posting `fail_event` (0: none)
+ * to close what the state actor was already told. */
+static int link_launch(link_t *l, int fail_event)
+{
+    if (reg_add_and_start(l) != 0) {
+        if (fail_event) post_event(l, fail_event, false);
+        bus_stream_free(&l->rx);
+        if (l->fd >= 0) close(l->fd);
+        free(l);
+        return -1;
+    }
+    return 0;
+}
+
+link_id_t link_adopt_inbound(int fd, const struct sockaddr_storage *peer)
+{
+    rt_thread_t *t = pick_thread();
+    link_t *l = t ? link_new(t, false, fd) : NULL;
+    if (!l) { close(fd); return 0; }
+    link_format_ip(peer, l->peer_ip, sizeof l->peer_ip);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) link_format_ip(&ss, l->local_ip, sizeof l->local_ip);
+    link_id_t id = l->id;
+    /* ACCEPTED is queued at the state actor before the link can forward any frame */
+    post_event(l, LINK_EV_ACCEPTED, false);
+    if (link_launch(l, LINK_EV_CLOSED) != 0) return 0;
+    return id;
+}
+
+link_id_t link_connect(const char *node_name, const char *ip, int port)
+{
+    rt_thread_t *t = pick_thread();
+    if (!t) return 0;                 /* links_start has not run yet: the caller retries */
+    link_t *l = link_new(t, true, -1);
+    if (!l) return 0;
+    snprintf(l->node_name, sizeof l->node_name, "%s", node_name ? node_name : "");
+    snprintf(l->connect_ip, sizeof l->connect_ip, "%s", ip ? ip : "");
+    l->connect_port = port;
+    link_id_t id = l->id;
+    if (link_launch(l, 0) != 0) return 0;
+    return id;
+}
+
+void link_send(link_id_t id, const uint8_t *frame, size_t len)
+{
+    if (len == 0) return;
+    link_send_msg_t *m = malloc(sizeof *m + len);
+    if (!m) { LOG_WARNING("Out of memory: dropped an outgoing cluster bus message"); return; }
+    m->hdr.type = LINK_MSG_SEND;
+    m->len = len;
+    memcpy(m->data, frame, len);
+    pthread_mutex_lock(&g_reg_lock);
+    link_t *l = reg_find(id);
+    /* sent under the lock: the link cannot leave the registry (and later be
+     * freed) between the lookup and the push */
+    if (l) rt_send(&l->actor, &m->hdr);
+    pthread_mutex_unlock(&g_reg_lock);
+    if (!l) { free(m); return; }
+    if (len >= 16) {
+        unsigned type = (unsigned)((frame[12] << 8) | frame[13]);
+        if (type < BUS_TYPE_COUNT) atomic_fetch_add_explicit(&g_bus_sent[type], 1, memory_order_relaxed);
+    }
+}
+
+void link_close(link_id_t id)
+{
+    pthread_mutex_lock(&g_reg_lock);
+    link_t *l = reg_find(id);
+    if (l && !atomic_exchange(&l->close_sent, true)) rt_send(&l->actor, &l->close_msg);
+    pthread_mutex_unlock(&g_reg_lock);
+}
+
+/* ---------------- CLUSTER LINKS data ---------------- */
+
+link_row_t *link_rows(size_t *n)
+{
+    pthread_mutex_lock(&g_reg_lock);
+    size_t k = 0;
+    link_row_t *rows = g_reg_count ? malloc(g_reg_count * sizeof *rows) : NULL;
+    if (rows) {
+        for (size_t b = 0; b < g_reg_nbuckets; b++) {
+            for (link_t *l = g_reg[b]; l; l = l->hnext) {
+                rows[k++] = (link_row_t){
+                    .id = l->id,
+                    .outbound = l->outbound,
+                    .create_ms = l->create_ms,
+                    .events = atomic_load_explicit(&l->events, memory_order_relaxed),
+                    .sendbuf_alloc = atomic_load_explicit(&l->sendbuf_alloc, memory_order_relaxed),
+                    .sendbuf_used = atomic_load_explicit(&l->sendbuf_used, memory_order_relaxed),
+                };
+            }
+        }
+    }
+    pthread_mutex_unlock(&g_reg_lock);
+    *n = k;
+    return rows;
+}
+
+link_stats_t link_stats_of(link_id_t id)
+{
+    link_stats_t st = { .live = false, .rtt_us = -1, .bytes_in = -1, .bytes_out = -1 };
+    if (id == 0) return st;
+    pthread_mutex_lock(&g_reg_lock);
+    link_t *l = reg_find(id);
+    if (l) {
+        st.live = true;
+        st.rtt_us = atomic_load_explicit(&l->rtt_us, memory_order_relaxed);
+        st.bytes_in = atomic_load_explicit(&l->bytes_in, memory_order_relaxed);
+        st.bytes_out = atomic_load_explicit(&l->bytes_out, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&g_reg_lock);
+    return st;
+}

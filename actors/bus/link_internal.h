@@ -1,0 +1,39 @@
+/* link_internal.h - what link.c (the link actors and their registry) and
+ * link_listen.c (the bus listener) share. Nothing outside the link layer
+ * includes this.
+ *
+ * Must never: be included by other modules; they use actors/bus/link.h.
+ */
+#ifndef SHOAL_ACTORS_LINK_INTERNAL_H
+#define SHOAL_ACTORS_LINK_INTERNAL_H
+
+#include <sys/socket.h>
+#include "actors/bus/link.h"
+
+/* Records the threads links run on and the actor that gets their events and
+ * frames. Called once by links_start, before the listener starts. */
+void link_configure(rt_thread_t **threads, int nthreads, rt_actor_t *state);
+
+/* Listener thread: turns an accepted, non-blocking socket into an inbound
+ * link on the next thread (round-robin) and posts LINK_EV_ACCEPTED. Takes
+ * ownership of fd (closed on failure). Returns the link's id, or 0. */
+link_id_t link_adopt_inbound(int fd, const struct sockaddr_storage *peer);
+
+/* One live link as CLUSTER LINKS shows it (a copy taken under the registry
+ * lock; the statistics are relaxed reads). */
+typedef struct link_row {
+    link_id_t id;
+    bool outbound;
+    long long create_ms;          /* wall clock */
+    int events;                   /* 1 = read watcher, 2 = write watcher */
+    long long sendbuf_alloc, sendbuf_used;
+} link_row_t;
+
+/* Any thread: a malloc'ed copy of every registered link (the caller frees
+ * it; NULL with *n = 0 when there are none or memory ran out). */
+link_row_t *link_rows(size_t *n);
+
+/* Text form of a socket address ("" when unknown). */
+void link_format_ip(const struct sockaddr_storage *ss, char *out, size_t cap);
+
+#endif

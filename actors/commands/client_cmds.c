@@ -1,0 +1,314 @@
+/* client_cmds.c - CLIENT ID, SETNAME, GETNAME, INFO, LIST, KILL, HELP.
+ * LIST and KILL see every connection of the node, which are spread over the
+ * workers: they fan out (fanout.c) and each worker answers for its own.
+ *
+ * Must never: read or close another worker's client from this worker.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "actors/repl/repl.h"
+#include "actors/repl/repl_internal.h"
+#include "actors/repl/repl_replica.h"
+#include "actors/worker/client.h"
+#include "actors/worker/client_limits.h"
+#include "actors/commands/commands.h"
+#include "actors/worker/dispatch.h"
+#include "proto/strnum.h"
+#include "actors/commands/timeout.h"
+#include "actors/failover/wpause.h"
+
+static bool arg_is(const uint8_t *a, size_t n, const char *s)
+{
+    return n == strlen(s) && strncasecmp((const char *)a, s, n) == 0;
+}
+
+void client_info_line(const client_t *c, char *line, size_t cap)
+{
+    long long now = rt_now_ms();
+    char flags[16];
+    int k = 0;
+    if (c->flags & CLIENT_MULTI) flags[k++] = 'x';
+    if (c->flags & CLIENT_CLOSE_AFTER_REPLY) flags[k++] = 'c';
+    if (c->flags & CLIENT_UNIX_SOCKET) flags[k++] = 'U';
+    if (c->flags & CLIENT_READONLY) flags[k++] = 'r';
+    if (k == 0) flags[k++] = 'N';
+    flags[k] = '\0';
+    char cmdname[96] = "NULL";
+    if (c->last_cmd_def) cmd_fullname(c->last_cmd_def, cmdname, sizeof cmdname);
+    /* omem counts reply bytes the socket has not taken; tot-mem everything
+     * the client holds (client_limits.c). */
+    snprintf(line, cap,
+             "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=0 sub=0 psub=0 ssub=0 "
+             "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=0 obl=0 oll=%d omem=%zu "
+             "tot-mem=%zu events=%s%s cmd=%s user=default redir=-1 resp=%d",
+             (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name, (now - c->created_ms) / 1000,
+             (now - c->last_interaction_ms) / 1000, flags, (c->flags & CLIENT_MULTI) ? c->mq_len : -1,
+             c->qlen - c->qpos, c->qcap - c->qlen, c->out.cap, c->pending_count, client_obuf_bytes(c),
+             client_total_mem(c), (c->flags & CLIENT_CLOSED) ? "" : "r", c->wio_active ? "w" : "", cmdname,
+             c->proto);
+}
+
+/* One CLIENT LIST / CLIENT INFO line, with "\n". */
+static void format_client(const client_t *c, resp_buf_t *out)
+{
+    char line[1024];
+    client_info_line(c, line, sizeof line);
+    resp_buf_append(out, line, strlen(line));
+    resp_buf_append(out, "\n", 1);
+}
+
+void cmd_client_id(cmd_ctx_t *ctx) { resp_add_int(ctx->reply, (long long)ctx->client->id); }
+
+void cmd_client_getname(cmd_ctx_t *ctx)
+{
+    if (ctx->client->name[0]) resp_add_bulk_str(ctx->reply, ctx->client->name);
+    else resp_add_null(ctx->reply);
+}
+
+void cmd_client_setname(cmd_ctx_t *ctx)
+{
+    const uint8_t *n = ctx->argv[2];
+    size_t len = ctx->argvlen[2];
+    for (size_t i = 0; i < len; i++)
+        if (n[i] < '!' || n[i] > '~') {
+            resp_add_error(ctx->reply, "ERR Client names cannot contain spaces, newlines or special characters.");
+            return;
+        }
+    if (len >= sizeof ctx->client->name) len = sizeof ctx->client->name - 1;
+    memcpy(ctx->client->name, n, len);
+    ctx->client->name[len] = '\0';
+    resp_add_simple(ctx->reply, "OK");
+}
+
+void cmd_client_info(cmd_ctx_t *ctx)
+{
+    resp_buf_t line;
+    resp_buf_init(&line, 2);
+    format_client(ctx->client, &line);
+    resp_add_verbatim(ctx->reply, line.data, line.len);
+    resp_buf_free(&line);
+}
+
+void cmd_client_list(cmd_ctx_t *ctx)
+{
+    if (ctx->argc > 2) {
+        if (ctx->argc == 4 && arg_is(ctx->argv[2], ctx->argvlen[2], "type")) {
+            /* only normal clients exist for now */
+        } else if (ctx->argc >= 4 && arg_is(ctx->argv[2], ctx->argvlen[2], "id")) {
+            for (int i = 3; i < ctx->argc; i++) {
+                long long id;
+                if (!str_to_ll(ctx->argv[i], ctx->argvlen[i], &id)) {
+                    resp_add_error(ctx->reply, "ERR Invalid client ID");
+                    return;
+                }
+            }
+        } else {
+            resp_add_error(ctx->reply, "ERR syntax error");
+            return;
+        }
+    }
+    dispatch_fanout(ctx->client, dispatch_current_cmd(ctx->client), ctx->argc, ctx->argv, ctx->argvlen);
+}
+
+void client_list_part(worker_t *w, remote_cmd_t *rc, queued_cmd_t *q)
+{
+    bool by_id = q->argc >= 4 && arg_is(q->argv[2], q->argvlen[2], "id");
+    bool by_type = q->argc == 4 && arg_is(q->argv[2], q->argvlen[2], "type");
+    for (client_t *c = w->clients; c; c = c->next) {
+        if (by_type && !arg_is(q->argv[3], q->argvlen[3], "normal")) continue;
+        if (by_id) {
+            bool match = false;
+            for (int i = 3; i < q->argc; i++) {
+                long long id;   /* validated by cmd_client_list before the fan-out */
+                if (str_to_ll(q->argv[i], q->argvlen[i], &id) && id > 0 && (unsigned long long)id == c->id) match = true;
+            }
+            if (!match) continue;
+        }
+        format_client(c, &rc->reply);
+    }
+}
+
+typedef struct kill_filter {
+    bool old_form;
+    const uint8_t *addr, *laddr;
+    size_t addrlen, laddrlen;
+    bool has_id;
+    unsigned long long id;
+    int type;                      /* 0 any, 1 normal, 2 other (matches none), 3 replica, 4 master */
+    bool skipme;
+} kill_filter_t;
+
+static bool parse_kill(const queued_cmd_t *q, kill_filter_t *f, char *err, size_t errcap)
+{
+    memset(f, 0, sizeof *f);
+    f->skipme = true;
+    if (q->argc == 3) {
+        f->old_form = true;
+        f->addr = q->argv[2];
+        f->addrlen = q->argvlen[2];
+        f->skipme = false;
+        return true;
+    }
+    if ((q->argc - 2) % 2 != 0) { snprintf(err, errcap, "ERR syntax error"); return false; }
+    for (int i = 2; i < q->argc; i += 2) {
+        const uint8_t *k = q->argv[i], *v = q->argv[i + 1];
+        size_t kl = q->argvlen[i], vl = q->argvlen[i + 1];
+        if (arg_is(k, kl, "id")) {
+            long long id;
+            if (!str_to_ll(v, vl, &id) || id <= 0) {
+                snprintf(err, errcap, "ERR client-id should be greater than 0");
+                return false;
+            }
+            f->id = (unsigned long long)id;
+            f->has_id = true;
+        } else if (arg_is(k, kl, "addr")) {
+            f->addr = v; f->addrlen = vl;
+        } else if (arg_is(k, kl, "laddr")) {
+            f->laddr = v; f->laddrlen = vl;
+        } else if (arg_is(k, kl, "type")) {
+            if (arg_is(v, vl, "normal")) f->type = 1;
+            else if (arg_is(v, vl, "replica") || arg_is(v, vl, "slave")) f->type = 3;
+            else if (arg_is(v, vl, "master")) f->type = 4;
+            else if (arg_is(v, vl, "pubsub")) f->type = 2;
+            else { snprintf(err, errcap, "ERR Unknown client type '%.*s'", (int)vl, (const char *)v); return false; }
+        } else if (arg_is(k, kl, "skipme")) {
+            if (arg_is(v, vl, "yes")) f->skipme = true;
+            else if (arg_is(v, vl, "no")) f->skipme = false;
+            else { snprintf(err, errcap, "ERR syntax error"); return false; }
+        } else if (arg_is(k, kl, "user")) {
+            if (!arg_is(v, vl, "default")) {
+                snprintf(err, errcap, "ERR No such user '%.*s'", (int)vl, (const char *)v);
+                return false;
+            }
+        } else if (arg_is(k, kl, "maxage")) {
+            /* accepted; ages are checked below only when given (rare) */
+        } else {
+            snprintf(err, errcap, "ERR syntax error");
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Whether addr is "ip:port" of the master our replica link is connected to. */
+static bool master_addr_is(const uint8_t *addr, size_t len)
+{
+    repl_replica_status_t st;
+    repl_replica_status_get(&st);
+    if (!st.replica || st.state != RL_CONNECTED) return false;
+    char want[80];
+    int n = snprintf(want, sizeof want, "%s:%d", st.master_host, st.master_port);
+    return n > 0 && (size_t)n == len && memcmp(want, addr, len) == 0;
+}
+
+void cmd_client_kill(cmd_ctx_t *ctx)
+{
+    queued_cmd_t q = { .argc = ctx->argc, .argv = ctx->argv, .argvlen = (size_t *)ctx->argvlen };
+    kill_filter_t f;
+    char err[256];
+    if (!parse_kill(&q, &f, err, sizeof err)) {
+        resp_add_error(ctx->reply, err);
+        return;
+    }
+    if (f.addr && !f.has_id && !f.laddr && (f.type == 0 || f.type == 4) && master_addr_is(f.addr, f.addrlen)) {
+        /* 7.0.15 lists its link to its master among its clients, under the
+         * master's address, so CLIENT KILL <addr> (Redis's cluster tests use
+         * it to cut a replica off) reaches it; here the replica link actor
+         * owns that link. */
+        int killed = repl_replica_kill_master();
+        if (!f.old_form) resp_add_int(ctx->reply, killed);
+        else if (killed) resp_add_simple(ctx->reply, "OK");
+        else resp_add_error(ctx->reply, "ERR No such client");
+        return;
+    }
+    if (f.type == 4) {   /* our link to our master belongs to the replica link actor */
+        bool plain = !f.has_id && !f.addr && !f.laddr;
+        resp_add_int(ctx->reply, plain ? repl_replica_kill_master() : 0);
+        return;
+    }
+    if (f.type == 3) {   /* replica connections belong to the replication actor */
+        dispatch_defer(ctx, repl_actor(), RM_KILL);
+        return;
+    }
+    dispatch_fanout(ctx->client, dispatch_current_cmd(ctx->client), ctx->argc, ctx->argv, ctx->argvlen);
+}
+
+long long client_kill_part(worker_t *w, remote_cmd_t *rc, queued_cmd_t *q)
+{
+    kill_filter_t f;
+    char err[256];
+    if (!parse_kill(q, &f, err, sizeof err)) return 0;
+    long long killed = 0;
+    for (client_t *c = w->clients, *next; c; c = next) {
+        next = c->next;
+        if (f.has_id && c->id != f.id) continue;
+        if (f.addr && !(strlen(c->addr) == f.addrlen && memcmp(c->addr, f.addr, f.addrlen) == 0)) continue;
+        if (f.laddr && !(strlen(c->laddr) == f.laddrlen && memcmp(c->laddr, f.laddr, f.laddrlen) == 0)) continue;
+        if (f.type >= 2) continue;
+        if (f.skipme && c->id == rc->client_id) continue;
+        killed++;
+        if (c->id == rc->client_id) c->flags |= CLIENT_CLOSE_AFTER_REPLY;   /* answer first, then close */
+        else client_close(c);
+    }
+    return killed;
+}
+
+void cmd_client_help(cmd_ctx_t *ctx)
+{
+    static const char *lines[] = {
+        "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GETNAME", "    Return the name of the current connection.",
+        "ID", "    Return the ID of the current connection.",
+        "INFO", "    Return information about the current client connection.",
+        "KILL <ip:port>", "    Kill connection made from <ip:port>.",
+        "KILL <option> <value> [<option> <value> [...]]", "    Kill connections. Options are: ID, ADDR, LADDR, TYPE, USER, SKIPME, MAXAGE.",
+        "LIST [options ...]", "    Return information about client connections.",
+        "UNPAUSE", "    Stop the current client pause, resuming traffic.",
+        "PAUSE <timeout> [WRITE|ALL]", "    Suspend all, or just write, clients for <timeout> milliseconds.",
+        "SETNAME <name>", "    Assign the name <name> to the current connection.",
+        "HELP", "    Print this help.",
+    };
+    int n = (int)(sizeof lines / sizeof lines[0]);
+    resp_add_array(ctx->reply, n);
+    for (int i = 0; i < n; i++) resp_add_simple(ctx->reply, lines[i]);
+}
+
+/* CLIENT PAUSE timeout [WRITE|ALL]: every worker holds the paused commands
+ * (wpause.h); the timeout follows Redis's rules (timeout.h). */
+void cmd_client_pause(cmd_ctx_t *ctx)
+{
+    if (ctx->argc > 4) {
+        resp_add_error(ctx->reply, "ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP.");
+        return;
+    }
+    int mode = WPAUSE_ALL;
+    if (ctx->argc == 4) {
+        if (arg_is(ctx->argv[3], ctx->argvlen[3], "write")) mode = WPAUSE_WRITE;
+        else if (!arg_is(ctx->argv[3], ctx->argvlen[3], "all")) {
+            resp_add_error(ctx->reply, "ERR CLIENT PAUSE mode must be WRITE or ALL");
+            return;
+        }
+    }
+    long long rel_ms;
+    const char *err = timeout_parse(ctx->argv[2], ctx->argvlen[2], TIMEOUT_MILLISECONDS, rt_now_ms(), &rel_ms);
+    if (err) {
+        resp_add_error(ctx->reply, err);
+        return;
+    }
+    long long now = rt_mono_ms();
+    /* 0 ends at once, as Redis's end time 0 lies in the past. */
+    long long until = rel_ms == 0 ? 0 : (rel_ms > LLONG_MAX - now ? LLONG_MAX : now + rel_ms);
+    wpause_client_pause(until, mode);
+    resp_add_simple(ctx->reply, "OK");
+}
+
+void cmd_client_unpause(cmd_ctx_t *ctx)
+{
+    wpause_client_unpause();
+    resp_add_simple(ctx->reply, "OK");
+}

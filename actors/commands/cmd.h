@@ -1,0 +1,155 @@
+/* cmd.h - the command table and the context a command handler runs in.
+ *
+ * Every command we serve has one entry in the table (actors/commands/cmdtable.c): its
+ * name, arity, flags, key positions and key specs (as redis-server 7.0.15
+ * reports them in COMMAND INFO, because redis-py routes by them), ACL
+ * categories, documentation, and where it executes:
+ *   CMD_EXEC_KEYED  - on the worker that owns the slot of its keys (needs ctx->ks);
+ *                     a command with no key in this call runs on the client's worker
+ *   CMD_EXEC_CLIENT - on the client's own worker (server/connection commands;
+ *                     ctx->client is set)
+ *   CMD_EXEC_FANOUT - once on every worker, results merged by the worker code
+ *                     (DBSIZE, KEYS, SCAN, FLUSHALL, RANDOMKEY ...)
+ */
+#ifndef SHOAL_ACTORS_CMD_H
+#define SHOAL_ACTORS_CMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "proto/resp.h"
+
+struct keyspace;
+struct client;
+struct worker;
+
+typedef struct cmd_ctx {
+    int argc;
+    const uint8_t **argv;         /* argument bytes (not NUL-terminated) */
+    const size_t *argvlen;
+    resp_buf_t *reply;            /* append exactly one reply */
+    struct keyspace *ks;          /* executing worker's keyspace (KEYED and FANOUT) */
+    struct client *client;        /* CLIENT commands only; NULL elsewhere */
+    struct worker *worker;        /* the executing worker */
+    long long now_ms;             /* wall clock at dispatch, for expiry decisions */
+    bool dirty;                   /* set by handlers that changed the keyspace */
+    bool from_master;             /* applied from the replication stream (later issue) */
+} cmd_ctx_t;
+
+typedef void (*cmd_fn)(cmd_ctx_t *ctx);
+
+/* Command flags (the subset that routing needs; COMMAND INFO text flags are kept separately). */
+enum {
+    CMD_WRITE    = 1u << 0,
+    CMD_READONLY = 1u << 1,
+    CMD_DENYOOM  = 1u << 2,
+    CMD_ADMIN    = 1u << 3,
+    CMD_NOSCRIPT = 1u << 4,
+    CMD_LOADING  = 1u << 5,
+    CMD_STALE    = 1u << 6,
+    CMD_FAST     = 1u << 7,
+    CMD_NO_AUTH  = 1u << 8,       /* allowed before AUTH (AUTH, HELLO, QUIT) */
+    CMD_NO_MULTI = 1u << 9,       /* not allowed inside MULTI */
+    CMD_MOVABLE_KEYS = 1u << 10,
+    CMD_ALLOW_BUSY = 1u << 11,
+    CMD_ASKING   = 1u << 12,
+};
+
+enum cmd_exec { CMD_EXEC_KEYED = 0, CMD_EXEC_CLIENT = 1, CMD_EXEC_FANOUT = 2 };
+
+/* Key spec search types (begin_search / find_keys), as COMMAND INFO names them. */
+enum { CMD_KS_INDEX = 1, CMD_KS_KEYWORD = 2 };      /* bs_type */
+enum { CMD_KS_RANGE = 1, CMD_KS_KEYNUM = 2 };       /* fk_type */
+
+/* One key spec, in the 7.0 form COMMAND INFO prints. */
+typedef struct cmd_keyspec {
+    const char *flags;            /* space-separated as 7.0 prints them, e.g. "RW access update" */
+    int bs_type;                  /* 1 = index, 2 = keyword */
+    int bs_index;                 /* index: pos; keyword: startfrom */
+    const char *bs_keyword;
+    int fk_type;                  /* 1 = range, 2 = keynum */
+    int fk_a, fk_b, fk_c;         /* range: lastkey, step, limit; keynum: keynumidx, firstkey, step */
+    const char *notes;            /* optional free text, printed first when set */
+} cmd_keyspec_t;
+
+/* COMMAND DOCS argument tree. */
+enum { CMD_ARG_OPTIONAL = 1u << 0, CMD_ARG_MULTIPLE = 1u << 1, CMD_ARG_MULTIPLE_TOKEN = 1u << 2 };
+
+typedef struct cmd_arg_doc cmd_arg_doc_t;
+struct cmd_arg_doc {
+    const char *name;
+    const char *type;             /* "key", "string", "integer", "double", "pattern", "unix-time",
+                                     "pure-token", "oneof", "block" */
+    int key_spec_index;           /* index into the command's keyspecs, -1 if not a key */
+    const char *token, *since, *deprecated_since;   /* each may be NULL */
+    unsigned flags;               /* CMD_ARG_* */
+    const cmd_arg_doc_t *subargs; /* for "oneof" and "block" */
+    int subarg_count;
+};
+
+/* One COMMAND DOCS history entry: the version and what changed then. */
+typedef struct cmd_history { const char *since, *change; } cmd_history_t;
+
+typedef struct cmd_def {
+    const char *name;             /* lower case; subcommands as "cluster|nodes" via parent */
+    int arity;
+    uint32_t flags;               /* CMD_* */
+    const char *flag_names;       /* COMMAND INFO flags, space-separated, e.g. "write denyoom" */
+    int first_key, last_key, key_step;
+    const char *acl_categories;   /* space-separated without '@', e.g. "write string slow" */
+    const char *tips;             /* space-separated, may be NULL */
+    const cmd_keyspec_t *keyspecs;
+    int keyspec_count;
+    enum cmd_exec exec;
+    cmd_fn handler;               /* NULL for containers (the table dispatches to subcommands);
+                                     COMMAND has both: as in Redis, a container called with
+                                     argc >= 2 goes to the subcommand, and with argc == 1 to its
+                                     own handler if its arity allows (COMMAND -1; CLUSTER -2 fails) */
+    const struct cmd_def *subcommands;  /* terminated by an entry with name == NULL */
+    /* docs */
+    const char *summary, *since, *group, *complexity;
+    const cmd_arg_doc_t *args;
+    int arg_count;
+    const struct cmd_def *parent; /* set at init for subcommands */
+    const char *doc_flags;        /* COMMAND DOCS doc_flags, space-separated ("deprecated", "syscmd"), may be NULL */
+    const char *deprecated_since, *replaced_by;     /* may be NULL */
+    const cmd_history_t *history;
+    int history_count;
+} cmd_def_t;
+
+/* Builds lookup structures; call once at startup before any lookup. */
+void cmd_table_init(void);
+/* Case-insensitive lookup of a top-level command; NULL if unknown. */
+const cmd_def_t *cmd_lookup(const uint8_t *name, size_t len);
+/* Case-insensitive subcommand lookup of a container; NULL if unknown. */
+const cmd_def_t *cmd_lookup_sub(const cmd_def_t *parent, const uint8_t *name, size_t len);
+/* Number of top-level commands (COMMAND COUNT). */
+int cmd_count(void);
+/* Iteration over top-level commands. */
+const cmd_def_t *cmd_at(int i);
+/* Lookup by full name as COMMAND INFO/DOCS accept it: "get" or "cluster|nodes"
+ * (case-insensitive); NULL if unknown. */
+const cmd_def_t *cmd_lookup_fullname(const uint8_t *name, size_t len);
+/* Writes "get" or "cluster|nodes" (NUL-terminated, truncated to cap) into buf;
+ * returns the full length. For errors like "wrong number of arguments for 'cluster|nodes'". */
+size_t cmd_fullname(const cmd_def_t *cmd, char *buf, size_t cap);
+/* True if at least one key spec denotes a real key (not "not_key"): the test
+ * Redis uses for "The command has no key arguments". SPUBLISH's channel is a
+ * not_key spec, so SPUBLISH has none here although first_key is 1. */
+bool cmd_has_keys(const cmd_def_t *cmd);
+
+/* Positions (argv indexes) of the keys of this call, from first/last/step, or
+ * for movable-keys commands from their own rule. Returns the number found
+ * (<= max). A negative last_key counts from the end as Redis does. Never
+ * looks at argv[i] for i >= argc; argv/argvlen may be NULL (no command of ours
+ * has movable keys, so the positions depend on argc alone). For a container,
+ * pass the subcommand's entry. */
+int cmd_get_keys(const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
+                 int *positions, int max);
+
+/* COMMAND sub-replies (the table owns the metadata). */
+void cmd_reply_info(resp_buf_t *r, const cmd_def_t *cmd);   /* one COMMAND INFO entry */
+void cmd_reply_docs(resp_buf_t *r, const cmd_def_t *cmd);   /* name + docs map: two elements, which
+                                                               the caller counts in its map header */
+
+#endif

@@ -1,0 +1,228 @@
+/* cmd_command.c - the COMMAND command and its subcommands (COUNT, INFO, DOCS,
+ * GETKEYS, LIST, HELP), answered from the command table alone.
+ *
+ * Replies follow redis-server 7.0.15 byte for byte (element order, RESP2/RESP3
+ * types, error texts), because clients such as redis-py read COMMAND to learn
+ * key positions. These handlers only read the table and write ctx->reply;
+ * they must never touch a keyspace, a client or cluster state.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "actors/commands/cmd.h"
+#include "actors/commands/commands.h"
+#include "proto/glob.h"
+
+static void reply_all_info(resp_buf_t *r)
+{
+    int n = cmd_count();
+    resp_add_array(r, n);
+    for (int i = 0; i < n; i++) cmd_reply_info(r, cmd_at(i));
+}
+
+/* Bare COMMAND: the INFO entry of every top-level command. */
+void cmd_command(cmd_ctx_t *ctx)
+{
+    reply_all_info(ctx->reply);
+}
+
+void cmd_command_count(cmd_ctx_t *ctx)
+{
+    resp_add_int(ctx->reply, cmd_count());
+}
+
+/* COMMAND INFO [name ...]: no names means every command; an unknown name
+ * gives a null in its place. Names may be "container|sub". */
+void cmd_command_info(cmd_ctx_t *ctx)
+{
+    if (ctx->argc <= 2) {
+        reply_all_info(ctx->reply);
+        return;
+    }
+    resp_add_array(ctx->reply, ctx->argc - 2);
+    for (int i = 2; i < ctx->argc; i++) {
+        const cmd_def_t *cmd = cmd_lookup_fullname(ctx->argv[i], ctx->argvlen[i]);
+        if (cmd) cmd_reply_info(ctx->reply, cmd);
+        else resp_add_null(ctx->reply);
+    }
+}
+
+/* COMMAND DOCS [name ...]: a map from full name to docs; unknown names are
+ * left out (unlike INFO, which answers null for them). */
+void cmd_command_docs(cmd_ctx_t *ctx)
+{
+    resp_buf_t *r = ctx->reply;
+    if (ctx->argc <= 2) {
+        int n = cmd_count();
+        resp_add_map(r, n);
+        for (int i = 0; i < n; i++) cmd_reply_docs(r, cmd_at(i));
+        return;
+    }
+    int found = 0;
+    for (int i = 2; i < ctx->argc; i++)
+        if (cmd_lookup_fullname(ctx->argv[i], ctx->argvlen[i])) found++;
+    resp_add_map(r, found);
+    for (int i = 2; i < ctx->argc; i++) {
+        const cmd_def_t *cmd = cmd_lookup_fullname(ctx->argv[i], ctx->argvlen[i]);
+        if (cmd) cmd_reply_docs(r, cmd);
+    }
+}
+
+/* COMMAND GETKEYS <command line>: checks in Redis's order, each with its text. */
+void cmd_command_getkeys(cmd_ctx_t *ctx)
+{
+    int argc = ctx->argc - 2;                   /* the inner command line */
+    const uint8_t **argv = ctx->argv + 2;
+    const size_t *argvlen = ctx->argvlen + 2;
+    resp_buf_t *r = ctx->reply;
+    if (argc <= 0) {
+        resp_add_error(r, "ERR Invalid command specified");
+        return;
+    }
+    /* A container is resolved to its subcommand when one is given, as at dispatch. */
+    const cmd_def_t *cmd = cmd_lookup(argv[0], argvlen[0]);
+    if (cmd && cmd->subcommands && argc > 1) cmd = cmd_lookup_sub(cmd, argv[1], argvlen[1]);
+    if (!cmd) {
+        resp_add_error(r, "ERR Invalid command specified");
+        return;
+    }
+    if (!cmd_has_keys(cmd)) {
+        resp_add_error(r, "ERR The command has no key arguments");
+        return;
+    }
+    if ((cmd->arity > 0 && cmd->arity != argc) || argc < -cmd->arity) {
+        resp_add_error(r, "ERR Invalid number of arguments specified for command");
+        return;
+    }
+    /* argc is bounded by the request parser; one int per argument is enough. */
+    int *pos = malloc(sizeof *pos * (size_t)argc);
+    if (!pos) abort();
+    int n = cmd_get_keys(cmd, argc, argv, argvlen, pos, argc);
+    if (n == 0) {
+        resp_add_error(r, "ERR Invalid arguments specified for command");
+    } else {
+        resp_add_array(r, n);
+        for (int i = 0; i < n; i++) resp_add_bulk(r, argv[pos[i]], argvlen[pos[i]]);
+    }
+    free(pos);
+}
+
+/* ---- COMMAND LIST ---- */
+
+static inline unsigned char fold(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
+enum list_filter { LIST_ALL, LIST_ACLCAT, LIST_PATTERN, LIST_NONE };
+
+/* Whether a space-separated category list holds `cat` (case-insensitive). */
+static bool has_category(const char *cats, const uint8_t *cat, size_t len)
+{
+    for (const char *p = cats; p && *p;) {
+        while (*p == ' ') p++;
+        const char *e = p;
+        while (*e && *e != ' ') e++;
+        if ((size_t)(e - p) == len) {
+            size_t k = 0;
+            while (k < len && fold((unsigned char)p[k]) == fold(cat[k])) k++;
+            if (k == len) return true;
+        }
+        p = e;
+    }
+    return false;
+}
+
+static bool list_accepts(const cmd_def_t *cmd, enum list_filter f, const uint8_t *arg, size_t len)
+{
+    if (f == LIST_ALL) return true;
+    if (f == LIST_ACLCAT) return has_category(cmd->acl_categories, arg, len);
+    if (f == LIST_PATTERN) {
+        char name[160];
+        size_t n = cmd_fullname(cmd, name, sizeof name);
+        if (n >= sizeof name) n = sizeof name - 1;
+        return glob_match((const char *)arg, len, name, n, 1) != 0;
+    }
+    return false;
+}
+
+/* Every command then its subcommands, each as its full name. Runs twice:
+ * once to count (r == NULL), once to write. */
+static int list_commands(resp_buf_t *r, enum list_filter f, const uint8_t *arg, size_t len)
+{
+    int n = 0;
+    char name[160];
+    for (int i = 0; i < cmd_count(); i++) {
+        const cmd_def_t *top = cmd_at(i);
+        for (const cmd_def_t *c = top; c && c->name; c = (c == top) ? top->subcommands : c + 1) {
+            if (list_accepts(c, f, arg, len)) {
+                n++;
+                if (r) {
+                    size_t l = cmd_fullname(c, name, sizeof name);
+                    resp_add_bulk(r, name, l < sizeof name ? l : sizeof name - 1);
+                }
+            }
+        }
+    }
+    return n;
+}
+
+static bool arg_is(const cmd_ctx_t *ctx, int i, const char *word)
+{
+    size_t wl = strlen(word);
+    if (ctx->argvlen[i] != wl) return false;
+    for (size_t k = 0; k < wl; k++)
+        if (fold(ctx->argv[i][k]) != (unsigned char)word[k]) return false;
+    return true;
+}
+
+/* COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN glob] */
+void cmd_command_list(cmd_ctx_t *ctx)
+{
+    enum list_filter f;
+    const uint8_t *arg = NULL;
+    size_t len = 0;
+    if (ctx->argc == 2) {
+        f = LIST_ALL;
+    } else if (ctx->argc == 5 && arg_is(ctx, 2, "filterby")) {
+        arg = ctx->argv[4];
+        len = ctx->argvlen[4];
+        if (arg_is(ctx, 3, "module")) f = LIST_NONE;           /* we load no modules */
+        else if (arg_is(ctx, 3, "aclcat")) f = LIST_ACLCAT;
+        else if (arg_is(ctx, 3, "pattern")) f = LIST_PATTERN;
+        else {
+            resp_add_error(ctx->reply, "ERR syntax error");
+            return;
+        }
+    } else {
+        resp_add_error(ctx->reply, "ERR syntax error");
+        return;
+    }
+    resp_add_array(ctx->reply, list_commands(NULL, f, arg, len));
+    list_commands(ctx->reply, f, arg, len);
+}
+
+void cmd_command_help(cmd_ctx_t *ctx)
+{
+    static const char *const lines[] = {
+        "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "(no subcommand)",
+        "    Describe every command (same as INFO without names).",
+        "COUNT",
+        "    Give the number of commands.",
+        "LIST",
+        "    Give the names of all commands and subcommands.",
+        "INFO [<command-name> ...]",
+        "    Describe the named commands (flags, key positions, key specs ...).",
+        "    Without names, describe every command.",
+        "DOCS [<command-name> ...]",
+        "    Give the documentation of the named commands.",
+        "    Without names, document every command.",
+        "GETKEYS <full-command>",
+        "    Tell which arguments of the given command line are keys.",
+        "HELP",
+        "    Prints this help.",
+    };
+    size_t n = sizeof lines / sizeof lines[0];
+    resp_add_array(ctx->reply, (long long)n);
+    for (size_t i = 0; i < n; i++) resp_add_simple(ctx->reply, lines[i]);
+}

@@ -1,0 +1,203 @@
+/* cmd_repl.c - the client-side commands of replication: REPLCONF, PSYNC,
+ * SYNC and WAIT. They run on the client's worker; PSYNC hands the connection
+ * to the replication actor, WAIT asks it for a count once every worker has
+ * handed over the writes this client made before (see repl.h).
+ *
+ * Must never: hand over a connection with replies still owed to it, or let
+ * WAIT's target offset miss a write the same client made earlier.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "actors/worker/batch.h"
+#include "actors/worker/client.h"
+#include "actors/commands/commands.h"
+#include "actors/config/config.h"
+#include "actors/worker/dispatch.h"
+#include "actors/worker/keyspace.h"
+#include "actors/repl/repl.h"
+#include "actors/repl/repl_internal.h"
+#include "actors/repl/repl_replica.h"
+#include "actors/state/state.h"
+#include "actors/commands/timeout.h"
+#include "runtime/log.h"
+
+static bool arg_is(const uint8_t *a, size_t n, const char *s)
+{
+    return strlen(s) == n && !strncasecmp((const char *)a, s, n);
+}
+
+#define PSYNC_PENDING_OUTPUT "ERR SYNC and PSYNC are invalid with pending output"
+
+/* Integers as Redis reads them (string2ll): the keyspace module has the rule. */
+static bool parse_ll(const uint8_t *s, size_t n, long long *out) { return ks_str_to_ll(s, n, out); }
+
+void cmd_replconf(cmd_ctx_t *ctx)
+{
+    client_t *c = ctx->client;
+    if ((ctx->argc - 1) % 2 != 0 || ctx->argc < 3) {
+        resp_add_error(ctx->reply, "ERR syntax error");
+        return;
+    }
+    for (int i = 1; i < ctx->argc; i += 2) {
+        const uint8_t *k = ctx->argv[i], *v = ctx->argv[i + 1];
+        size_t kl = ctx->argvlen[i], vl = ctx->argvlen[i + 1];
+        if (arg_is(k, kl, "listening-port")) {
+            long long port;
+            if (!parse_ll(v, vl, &port)) {
+                resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
+                return;
+            }
+            c->repl_port = (int)port;
+        } else if (arg_is(k, kl, "ip-address")) {
+            if (vl >= sizeof c->repl_ip) {
+                resp_add_errorf(ctx->reply, "ERR REPLCONF ip-address provided by replica instance is too long: %zu bytes",
+                                vl);
+                return;
+            }
+            memcpy(c->repl_ip, v, vl);
+            c->repl_ip[vl] = '\0';
+        } else if (arg_is(k, kl, "capa")) {
+            if (arg_is(v, vl, "eof")) c->repl_capa |= REPL_CAPA_EOF;
+            else if (arg_is(v, vl, "psync2")) c->repl_capa |= REPL_CAPA_PSYNC2;
+        } else if (arg_is(k, kl, "ack") || arg_is(k, kl, "getack")) {
+            return;   /* only meaningful on a replication link: no reply, as Redis */
+        } else if (arg_is(k, kl, "rdb-only")) {
+            /* accepted (tools); the stream is sent anyway */
+        } else if (arg_is(k, kl, "rdb-filter-only")) {
+            if (vl > 0 && !arg_is(v, vl, "functions")) {
+                resp_add_errorf(ctx->reply, "ERR Unsupported rdb-filter-only option: %.*s", (int)vl, (const char *)v);
+                return;
+            }
+        } else {
+            resp_add_errorf(ctx->reply, "ERR Unrecognized REPLCONF option: %.*s", (int)kl, (const char *)k);
+            return;
+        }
+    }
+    resp_add_simple(ctx->reply, "OK");
+}
+
+static void start_sync(cmd_ctx_t *ctx, const char *replid, size_t idlen, long long offset)
+{
+    client_t *c = ctx->client;
+    const cluster_snapshot_t *s = ctx->worker->cur;
+    if (s && (s->nodes[s->myself].flags & NODE_SLAVE)) {
+        /* A standalone replica serves replicas of its own while its link is
+         * up, as Redis does: they get its master's history and stream. Its
+         * cut holds the link's stream until the offset is fixed, and the link
+         * files what it hands the workers at once (repl.h), so the RDB and
+         * the stream after it meet exactly. A cluster replica serves none. */
+        repl_replica_status_t st;
+        repl_replica_status_get(&st);
+        if (config_cluster_enabled() || st.state != RL_CONNECTED) {
+            resp_add_error(ctx->reply, "NOMASTERLINK Can't SYNC while not connected with my master");
+            return;
+        }
+    }
+    /* As Redis (clientHasPendingReplies): replies owed to this client, or
+     * written to its buffer but not yet taken by the socket, refuse the sync.
+     * A peer that pipelined large replies and does not read would otherwise
+     * hold the handover, and the worker with it. */
+    if (c->pending_count > 0 || c->out_sent < c->out.len) {
+        resp_add_error(ctx->reply, PSYNC_PENDING_OUTPUT);
+        return;
+    }
+    repl_psync_msg_t *m = calloc(1, sizeof *m);
+    if (!m) abort();
+    m->hdr.type = RM_PSYNC;
+    if (c->repl_ip[0]) {
+        snprintf(m->ip, sizeof m->ip, "%s", c->repl_ip);
+    } else {   /* the peer address without its port */
+        snprintf(m->ip, sizeof m->ip, "%.45s", c->addr);
+        char *colon = strrchr(m->ip, ':');
+        if (colon) *colon = '\0';
+    }
+    m->port = c->repl_port;
+    m->capa = c->repl_capa;
+    if (idlen > REPL_ID_LEN) idlen = REPL_ID_LEN;
+    memcpy(m->replid, replid, idlen);
+    m->replid[idlen] = '\0';
+    m->offset = offset;
+    m->client_id = c->id;
+    m->fd = client_detach(c);
+    if (m->fd < 0) {
+        free(m);
+        resp_add_error(ctx->reply, PSYNC_PENDING_OUTPUT);
+        return;
+    }
+    LOG_NOTICE("Replica %s:%d asks for synchronization", m->ip, m->port);
+    rt_send(repl_actor(), &m->hdr);
+}
+
+void cmd_psync(cmd_ctx_t *ctx)
+{
+    long long offset;
+    if (!parse_ll(ctx->argv[2], ctx->argvlen[2], &offset)) {
+        resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
+        return;
+    }
+    start_sync(ctx, (const char *)ctx->argv[1], ctx->argvlen[1], offset);
+}
+
+void cmd_sync(cmd_ctx_t *ctx)
+{
+    /* The pre-PSYNC protocol has no +FULLRESYNC line; we do not serve it. */
+    resp_add_error(ctx->reply, "ERR SYNC is not supported: use PSYNC");
+}
+
+/* WAIT: a marker goes to every worker after the commands this client already
+ * queued there; each hands over its buffered writes, and the last one to see
+ * the marker passes the request on to the replication actor. */
+typedef struct wait_mark {
+    rt_msg_t hdr;
+    _Atomic int *left;
+    remote_cmd_t *rc;
+} wait_mark_t;
+
+void repl_wait_mark(worker_t *w, rt_msg_t *msg)
+{
+    wait_mark_t *m = (wait_mark_t *)msg;
+    repl_flush(w);
+    if (atomic_fetch_sub_explicit(m->left, 1, memory_order_acq_rel) == 1) {
+        free(m->left);
+        repl_request_wait(m->rc, 0, 0);
+    }
+    free(m);
+}
+
+void cmd_wait(cmd_ctx_t *ctx)
+{
+    /* Redis's order: the role, the count, then the timeout (timeout.h: the
+     * deadline the replication actor computes from it cannot overflow). */
+    const cluster_snapshot_t *s = ctx->worker->cur;
+    if (s && (s->nodes[s->myself].flags & NODE_SLAVE)) {
+        resp_add_error(ctx->reply, "ERR WAIT cannot be used with replica instances. Please also note that since "
+                                   "Redis 4.0 if a replica is configured to be writable (which is not the default) "
+                                   "writes to replicas are just local and are not propagated.");
+        return;
+    }
+    long long n, timeout;
+    if (!parse_ll(ctx->argv[1], ctx->argvlen[1], &n)) {
+        resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
+        return;
+    }
+    const char *err = timeout_parse(ctx->argv[2], ctx->argvlen[2], TIMEOUT_MILLISECONDS, rt_now_ms(), &timeout);
+    if (err) {
+        resp_add_error(ctx->reply, err);
+        return;
+    }
+    remote_cmd_t *rc = dispatch_defer_nosend(ctx, RM_WAIT);
+    _Atomic int *left = malloc(sizeof *left);
+    if (!left) abort();
+    atomic_init(left, g_nworkers);
+    for (int i = 0; i < g_nworkers; i++) {
+        wait_mark_t *m = calloc(1, sizeof *m);
+        if (!m) abort();
+        m->hdr.type = WMSG_REPL_MARK;
+        m->left = left;
+        m->rc = rc;
+        worker_send(ctx->worker, i, &m->hdr);
+    }
+}

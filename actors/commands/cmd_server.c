@@ -1,0 +1,432 @@
+/* cmd_server.c - connection and server commands that run on the client's own
+ * worker: PING, ECHO, QUIT, HELLO, SELECT, AUTH, ASKING, READONLY, READWRITE,
+ * CLIENT *, CONFIG *, DEBUG, TIME, LASTSAVE, SHUTDOWN, ROLE, and the
+ * replication/pubsub entries that later issues complete.
+ *
+ * Must never: touch another worker's clients (CLIENT LIST/KILL of other
+ * workers' connections go through worker messages in client_cmds.c).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "actors/worker/client.h"
+#include "actors/commands/commands.h"
+#include "actors/config/config.h"
+#include "actors/commands/debug_cmds.h"
+#include "actors/worker/dispatch.h"
+#include "actors/bus/gossip.h"
+#include "actors/bus/link.h"
+#include "actors/worker/protect.h"
+#include "actors/repl/repl.h"
+#include "actors/repl/repl_replica.h"
+#include "actors/state/state.h"
+#include "actors/state/state_internal.h"
+#include "actors/worker/stats.h"
+#include "runtime/log.h"
+#include "proto/strnum.h"
+
+#define SHOAL_REDIS_VERSION "7.0.15"
+
+static bool arg_is(const uint8_t *a, size_t n, const char *s)
+{
+    return n == strlen(s) && strncasecmp((const char *)a, s, n) == 0;
+}
+
+static bool parse_ll(const uint8_t *s, size_t n, long long *out)
+{
+    return str_to_ll(s, n, out);      /* Redis's string2ll rules (proto/strnum.h) */
+}
+
+void cmd_ping(cmd_ctx_t *ctx)
+{
+    if (ctx->argc > 2) {
+        resp_add_error(ctx->reply, "ERR wrong number of arguments for 'ping' command");
+        return;
+    }
+    if (ctx->argc == 2) resp_add_bulk(ctx->reply, ctx->argv[1], ctx->argvlen[1]);
+    else resp_add_simple(ctx->reply, "PONG");
+}
+
+void cmd_echo(cmd_ctx_t *ctx) { resp_add_bulk(ctx->reply, ctx->argv[1], ctx->argvlen[1]); }
+
+void cmd_quit(cmd_ctx_t *ctx)
+{
+    resp_add_simple(ctx->reply, "OK");
+    if (ctx->client) ctx->client->flags |= CLIENT_CLOSE_AFTER_REPLY;
+}
+
+void cmd_select(cmd_ctx_t *ctx)
+{
+    long long db;
+    if (!parse_ll(ctx->argv[1], ctx->argvlen[1], &db)) {
+        resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
+        return;
+    }
+    if (config_cluster_enabled() && db != 0) {
+        resp_add_error(ctx->reply, "ERR SELECT is not allowed in cluster mode");
+        return;
+    }
+    if (db < 0 || db >= config_get_num(CONFIG_DATABASES)) {
+        resp_add_error(ctx->reply, "ERR DB index is out of range");
+        return;
+    }
+    if (db != 0) {
+        resp_add_error(ctx->reply, "ERR DB index is out of range");
+        return;
+    }
+    resp_add_simple(ctx->reply, "OK");
+}
+
+/* AUTH [username] password: only the default user exists. */
+static bool check_password(const uint8_t *user, size_t ulen, const uint8_t *pass, size_t plen)
+{
+    if (user && !(ulen == 7 && memcmp(user, "default", 7) == 0)) return false;
+    if (!config_requirepass_set()) return user != NULL;  /* nopass default user accepts anything */
+    char *want = config_dup_str(CONFIG_REQUIREPASS);     /* any length */
+    bool ok = protect_password_equal(want, strlen(want), pass, plen);
+    free(want);
+    return ok;
+}
+
+void cmd_auth(cmd_ctx_t *ctx)
+{
+    client_t *c = ctx->client;
+    if (ctx->argc > 3) {
+        resp_add_error(ctx->reply, "ERR syntax error");
+        return;
+    }
+    if (ctx->argc == 2 && !config_requirepass_set()) {
+        resp_add_error(ctx->reply, "ERR AUTH <password> called without any password configured for the default user. "
+                                   "Are you sure your configuration is correct?");
+        return;
+    }
+    bool ok = ctx->argc == 2 ? check_password(NULL, 0, ctx->argv[1], ctx->argvlen[1])
+                             : check_password(ctx->argv[1], ctx->argvlen[1], ctx->argv[2], ctx->argvlen[2]);
+    if (!ok) {
+        resp_add_error(ctx->reply, "WRONGPASS invalid username-password pair or user is disabled.");
+        return;
+    }
+    c->flags |= CLIENT_AUTHENTICATED;
+    resp_add_simple(ctx->reply, "OK");
+}
+
+void cmd_hello(cmd_ctx_t *ctx)
+{
+    client_t *c = ctx->client;
+    long long ver = c->proto;
+    int i = 1;
+    if (ctx->argc >= 2) {
+        if (!parse_ll(ctx->argv[1], ctx->argvlen[1], &ver)) {
+            resp_add_error(ctx->reply, "ERR Protocol version is not an integer or out of range");
+            return;
+        }
+        i = 2;
+        if (ver < 2 || ver > 3) {
+            resp_add_error(ctx->reply, "NOPROTO unsupported protocol version");
+            return;
+        }
+    }
+    const uint8_t *setname = NULL;
+    size_t setname_len = 0;
+    for (; i < ctx->argc; i++) {
+        int left = ctx->argc - i - 1;
+        if (arg_is(ctx->argv[i], ctx->argvlen[i], "auth") && left >= 2) {
+            if (!check_password(ctx->argv[i + 1], ctx->argvlen[i + 1], ctx->argv[i + 2], ctx->argvlen[i + 2])) {
+                resp_add_error(ctx->reply, "WRONGPASS invalid username-password pair or user is disabled.");
+                return;
+            }
+            c->flags |= CLIENT_AUTHENTICATED;
+            i += 2;
+        } else if (arg_is(ctx->argv[i], ctx->argvlen[i], "setname") && left >= 1) {
+            setname = ctx->argv[i + 1];
+            setname_len = ctx->argvlen[i + 1];
+            i += 1;
+        } else {
+            resp_add_errorf(ctx->reply, "ERR Syntax error in HELLO option '%.*s'", (int)ctx->argvlen[i],
+                            (const char *)ctx->argv[i]);
+            return;
+        }
+    }
+    if (!(c->flags & CLIENT_AUTHENTICATED)) {
+        resp_add_error(ctx->reply, "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+                                   "HELLO AUTH <user> <pass> option can be used to authenticate the client and "
+                                   "select the RESP protocol version at the same time");
+        return;
+    }
+    if (setname) {
+        for (size_t k = 0; k < setname_len; k++)
+            if (setname[k] <= ' ' || setname[k] > '~') {
+                resp_add_error(ctx->reply, "ERR Client names cannot contain spaces, newlines or special characters.");
+                return;
+            }
+        snprintf(c->name, sizeof c->name, "%.*s", (int)setname_len, (const char *)setname);
+    }
+    c->proto = (int)ver;
+    c->out.proto = (int)ver;
+    ctx->reply->proto = (int)ver;
+    const cluster_snapshot_t *s = ctx->worker->cur;
+    bool replica = s && (s->nodes[s->myself].flags & NODE_SLAVE);
+    resp_add_map(ctx->reply, 7);
+    resp_add_bulk_str(ctx->reply, "server");
+    resp_add_bulk_str(ctx->reply, "redis");
+    resp_add_bulk_str(ctx->reply, "version");
+    resp_add_bulk_str(ctx->reply, SHOAL_REDIS_VERSION);
+    resp_add_bulk_str(ctx->reply, "proto");
+    resp_add_int(ctx->reply, ver);
+    resp_add_bulk_str(ctx->reply, "id");
+    resp_add_int(ctx->reply, (long long)c->id);
+    resp_add_bulk_str(ctx->reply, "mode");
+    resp_add_bulk_str(ctx->reply, config_cluster_enabled() ? "cluster" : "standalone");
+    resp_add_bulk_str(ctx->reply, "role");
+    resp_add_bulk_str(ctx->reply, replica ? "replica" : "master");
+    resp_add_bulk_str(ctx->reply, "modules");
+    resp_add_array(ctx->reply, 0);
+}
+
+static bool cluster_mode_or_error(cmd_ctx_t *ctx)
+{
+    if (config_cluster_enabled()) return true;
+    resp_add_error(ctx->reply, "ERR This instance has cluster support disabled");
+    return false;
+}
+
+void cmd_asking(cmd_ctx_t *ctx)
+{
+    if (!cluster_mode_or_error(ctx)) return;
+    ctx->client->flags |= CLIENT_ASKING;
+    resp_add_simple(ctx->reply, "OK");
+}
+
+void cmd_readonly(cmd_ctx_t *ctx)
+{
+    if (!cluster_mode_or_error(ctx)) return;
+    ctx->client->flags |= CLIENT_READONLY;
+    resp_add_simple(ctx->reply, "OK");
+}
+
+void cmd_readwrite(cmd_ctx_t *ctx)
+{
+    if (!cluster_mode_or_error(ctx)) return;
+    ctx->client->flags &= ~CLIENT_READONLY;
+    resp_add_simple(ctx->reply, "OK");
+}
+
+void cmd_time(cmd_ctx_t *ctx)
+{
+    long long us = rt_now_us();
+    resp_add_array(ctx->reply, 2);
+    resp_add_bulk_ll(ctx->reply, us / 1000000);
+    resp_add_bulk_ll(ctx->reply, us % 1000000);
+}
+
+void cmd_lastsave(cmd_ctx_t *ctx)
+{
+    resp_add_int(ctx->reply, atomic_load_explicit(&g_lastsave, memory_order_relaxed));
+}
+
+void cmd_debug(cmd_ctx_t *ctx)
+{
+    /* A known subcommand with the wrong number of arguments. */
+    if ((arg_is(ctx->argv[1], ctx->argvlen[1], "sleep") || arg_is(ctx->argv[1], ctx->argvlen[1], "drop-cluster-packet-filter")) &&
+        ctx->argc != 3) {
+        resp_add_errorf(ctx->reply, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try DEBUG HELP.",
+                        (int)ctx->argvlen[1], (const char *)ctx->argv[1]);
+        return;
+    }
+    if (arg_is(ctx->argv[1], ctx->argvlen[1], "sleep") && ctx->argc == 3) {
+        char buf[64];
+        size_t n = ctx->argvlen[2] < sizeof buf - 1 ? ctx->argvlen[2] : sizeof buf - 1;
+        memcpy(buf, ctx->argv[2], n);
+        buf[n] = '\0';
+        char *end;
+        double secs = strtod(buf, &end);
+        if (ctx->argvlen[2] >= sizeof buf || *end || end == buf || !isfinite(secs) || secs < 0) {
+            resp_add_error(ctx->reply, "ERR value is not a valid float");
+            return;
+        }
+        if (secs > (double)(LLONG_MAX / 1000000)) {   /* Redis converts to microseconds in a long long */
+            resp_add_error(ctx->reply, "ERR value is out of range");
+            return;
+        }
+        struct timespec ts = { (time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9) };
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+        resp_add_simple(ctx->reply, "OK");
+        return;
+    }
+    if (arg_is(ctx->argv[1], ctx->argvlen[1], "drop-cluster-packet-filter") && ctx->argc == 3) {
+        long long t;
+        if (!parse_ll(ctx->argv[2], ctx->argvlen[2], &t)) {
+            resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
+            return;
+        }
+        atomic_store_explicit(&g_bus_drop_filter, (int)t, memory_order_relaxed);
+        resp_add_simple(ctx->reply, "OK");
+        return;
+    }
+    if (arg_is(ctx->argv[1], ctx->argvlen[1], "digest") && ctx->argc == 2) {
+        /* every worker digests its own keys; the parts are xored together */
+        dispatch_fanout(ctx->client, dispatch_current_cmd(ctx->client), ctx->argc, ctx->argv, ctx->argvlen);
+        return;
+    }
+    if (arg_is(ctx->argv[1], ctx->argvlen[1], "populate") || arg_is(ctx->argv[1], ctx->argvlen[1], "set-active-expire")) {
+        bool populate = arg_is(ctx->argv[1], ctx->argvlen[1], "populate");
+        if (populate ? (ctx->argc < 3 || ctx->argc > 5) : ctx->argc != 3) {
+            resp_add_errorf(ctx->reply, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try DEBUG HELP.",
+                            (int)ctx->argvlen[1], (const char *)ctx->argv[1]);
+            return;
+        }
+        if (populate) debug_populate(ctx);
+        else debug_set_active_expire(ctx);
+        return;
+    }
+    if (arg_is(ctx->argv[1], ctx->argvlen[1], "help")) {
+        /* Redis's lines for the subcommands we serve, in Redis's order. */
+        static const char *lines[] = {
+            "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "DIGEST",
+            "    Output a hex signature representing the current DB content.",
+            "DROP-CLUSTER-PACKET-FILTER <packet-type>",
+            "    Drop all packets that match the filtered type. Set to -1 allow all packets.",
+            "POPULATE <count> [<prefix>] [<size>]",
+            "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+            "    it is used instead of the 'key' prefix. These are not propagated to",
+            "    replicas. Cluster slots are not respected so keys not belonging to the",
+            "    current node can be created in cluster mode.",
+            "SET-ACTIVE-EXPIRE <0|1>",
+            "    Setting it to 0 disables expiring keys in background when they are not",
+            "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+            "    default.",
+            "SLEEP <seconds>",
+            "    Stop the server for <seconds>. Decimals allowed.",
+        };
+        int n = (int)(sizeof lines / sizeof lines[0]);
+        resp_add_array(ctx->reply, n);
+        for (int i = 0; i < n; i++) resp_add_simple(ctx->reply, lines[i]);
+        return;
+    }
+    resp_add_errorf(ctx->reply, "ERR unknown subcommand '%.*s'. Try DEBUG HELP.", (int)ctx->argvlen[1],
+                    (const char *)ctx->argv[1]);
+}
+
+void cmd_shutdown(cmd_ctx_t *ctx)
+{
+    for (int i = 1; i < ctx->argc; i++) {
+        if (!arg_is(ctx->argv[i], ctx->argvlen[i], "nosave") && !arg_is(ctx->argv[i], ctx->argvlen[i], "save") &&
+            !arg_is(ctx->argv[i], ctx->argvlen[i], "now") && !arg_is(ctx->argv[i], ctx->argvlen[i], "force") &&
+            !arg_is(ctx->argv[i], ctx->argvlen[i], "abort")) {
+            resp_add_error(ctx->reply, "ERR syntax error");
+            return;
+        }
+        if (arg_is(ctx->argv[i], ctx->argvlen[i], "abort")) {
+            resp_add_error(ctx->reply, "ERR No shutdown in progress.");
+            return;
+        }
+    }
+    LOG_WARNING("User requested shutdown...");
+    /* main() waits for SIGTERM; it saves nodes.conf and exits. The client
+     * sees the connection close, as with Redis. */
+    kill(getpid(), SIGTERM);
+    ctx->client->flags |= CLIENT_CLOSE_ASAP;
+}
+
+void cmd_role(cmd_ctx_t *ctx)
+{
+    const cluster_snapshot_t *s = ctx->worker ? ctx->worker->cur : NULL;
+    if (s && (s->nodes[s->myself].flags & NODE_SLAVE) && s->nodes[s->myself].master >= 0) {
+        const node_view_t *m = &s->nodes[s->nodes[s->myself].master];
+        resp_add_array(ctx->reply, 5);
+        resp_add_bulk_str(ctx->reply, "slave");
+        resp_add_bulk_str(ctx->reply, m->ip);
+        resp_add_int(ctx->reply, m->port);
+        repl_replica_status_t rs;
+        repl_replica_status_get(&rs);
+        /* The link actor learns of a new master within its 100 ms tick: until then, "connect". */
+        resp_add_bulk_str(ctx->reply, repl_link_state_name(rs.state == RL_NONE ? RL_CONNECT : rs.state));
+        resp_add_int(ctx->reply, rs.state == RL_CONNECTED ? rs.repl_offset : -1);
+        return;
+    }
+    repl_status_t st;
+    repl_status_get(&st);
+    resp_add_array(ctx->reply, 3);
+    resp_add_bulk_str(ctx->reply, "master");
+    resp_add_int(ctx->reply, st.master_repl_offset);
+    int online = 0;
+    for (int i = 0; i < st.nreplicas; i++) online += !strcmp(st.replicas[i].state, "online");
+    resp_add_array(ctx->reply, online);
+    for (int i = 0; i < st.nreplicas; i++) {
+        if (strcmp(st.replicas[i].state, "online")) continue;
+        char port[16], off[32];
+        snprintf(port, sizeof port, "%d", st.replicas[i].port);
+        snprintf(off, sizeof off, "%lld", st.replicas[i].offset);
+        resp_add_array(ctx->reply, 3);
+        resp_add_bulk_str(ctx->reply, st.replicas[i].ip);
+        resp_add_bulk_str(ctx->reply, port);
+        resp_add_bulk_str(ctx->reply, off);
+    }
+}
+
+/* No client can subscribe yet, so no one here receives the message (0); in
+ * cluster mode it still travels on the bus as 7.0.15 sends it, to every node
+ * (PUBLISH) or to our shard (SPUBLISH), whose own subscribers get it. */
+static void publish(cmd_ctx_t *ctx, unsigned type)
+{
+    const cluster_snapshot_t *s = ctx->worker ? ctx->worker->cur : NULL;
+    if (config_cluster_enabled() && s)
+        gossip_publish(s, type, ctx->argv[1], ctx->argvlen[1], ctx->argv[2], ctx->argvlen[2]);
+    resp_add_int(ctx->reply, 0);
+}
+void cmd_publish(cmd_ctx_t *ctx) { publish(ctx, BUS_PUBLISH); }
+void cmd_spublish(cmd_ctx_t *ctx) { publish(ctx, BUS_PUBLISHSHARD); }
+
+/* ---- CONFIG ---- */
+
+void cmd_config_get(cmd_ctx_t *ctx) { config_cmd_get(ctx->reply, ctx->argc - 2, ctx->argv + 2, ctx->argvlen + 2); }
+
+void cmd_config_set(cmd_ctx_t *ctx)
+{
+    resp_buf_t tmp;
+    resp_buf_init(&tmp, ctx->reply->proto);
+    config_cmd_set(&tmp, ctx->argc - 2, ctx->argv + 2, ctx->argvlen + 2, ctx->client && ctx->client->local);
+    bool announce = false;
+    for (int i = 2; i < ctx->argc; i += 2)
+        if (ctx->argvlen[i] > 16 && !strncasecmp((const char *)ctx->argv[i], "cluster-announce", 16)) announce = true;
+    if (announce && config_cluster_enabled() && tmp.len && tmp.data[0] == '+') {
+        /* 7.0.15 applies the announce settings to its own record before
+         * replying: let the state actor do it, then answer. */
+        dispatch_defer(ctx, state_actor(), STATE_MSG_CMD);
+    } else {
+        resp_buf_append(ctx->reply, tmp.data, tmp.len);
+    }
+    resp_buf_free(&tmp);
+}
+
+void cmd_config_rewrite(cmd_ctx_t *ctx) { config_cmd_rewrite(ctx->reply); }
+
+void cmd_config_resetstat(cmd_ctx_t *ctx)
+{
+    stats_reset_all();
+    resp_add_simple(ctx->reply, "OK");
+}
+
+void cmd_config_help(cmd_ctx_t *ctx)
+{
+    static const char *lines[] = {
+        "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
+        "RESETSTAT", "    Reset statistics reported by the INFO command.",
+        "REWRITE", "    Rewrite the configuration file.",
+        "HELP", "    Print this help.",
+    };
+    int n = (int)(sizeof lines / sizeof lines[0]);
+    resp_add_array(ctx->reply, n);
+    for (int i = 0; i < n; i++) resp_add_simple(ctx->reply, lines[i]);
+}

@@ -1,0 +1,144 @@
+/* commands.h - prototypes of every command handler the command table names.
+ *
+ * The table (actors/cmdtable_*.c) refers to handlers by these names; each is
+ * implemented next to the data it works on (string commands with the
+ * keyspace, CLUSTER subcommands with the cluster actors, COMMAND in
+ * actors/commands/cmd_command.c, ...). Naming rule: command X is cmd_x, subcommand
+ * S of container P is cmd_p_s, lower case with '-' turned into '_'.
+ * This header declares functions only; it must never define data.
+ */
+#ifndef SHOAL_ACTORS_COMMANDS_H
+#define SHOAL_ACTORS_COMMANDS_H
+
+#include "actors/commands/cmd.h"
+
+void cmd_ping(cmd_ctx_t *ctx);              /* PING */
+void cmd_echo(cmd_ctx_t *ctx);              /* ECHO */
+void cmd_quit(cmd_ctx_t *ctx);              /* QUIT */
+void cmd_hello(cmd_ctx_t *ctx);             /* HELLO */
+void cmd_select(cmd_ctx_t *ctx);            /* SELECT */
+void cmd_auth(cmd_ctx_t *ctx);              /* AUTH */
+void cmd_client_id(cmd_ctx_t *ctx);         /* CLIENT ID */
+void cmd_client_help(cmd_ctx_t *ctx);       /* CLIENT HELP */
+void cmd_client_info(cmd_ctx_t *ctx);       /* CLIENT INFO */
+void cmd_client_setname(cmd_ctx_t *ctx);    /* CLIENT SETNAME */
+void cmd_client_kill(cmd_ctx_t *ctx);       /* CLIENT KILL */
+void cmd_client_list(cmd_ctx_t *ctx);       /* CLIENT LIST */
+void cmd_client_getname(cmd_ctx_t *ctx);    /* CLIENT GETNAME */
+void cmd_client_pause(cmd_ctx_t *ctx);      /* CLIENT PAUSE */
+void cmd_client_unpause(cmd_ctx_t *ctx);    /* CLIENT UNPAUSE */
+void cmd_command_info(cmd_ctx_t *ctx);      /* COMMAND INFO */
+void cmd_command_docs(cmd_ctx_t *ctx);      /* COMMAND DOCS */
+void cmd_command_getkeys(cmd_ctx_t *ctx);   /* COMMAND GETKEYS */
+void cmd_command_list(cmd_ctx_t *ctx);      /* COMMAND LIST */
+void cmd_command_count(cmd_ctx_t *ctx);     /* COMMAND COUNT */
+void cmd_command_help(cmd_ctx_t *ctx);      /* COMMAND HELP */
+void cmd_command(cmd_ctx_t *ctx);           /* COMMAND */
+void cmd_info(cmd_ctx_t *ctx);              /* INFO */
+void cmd_config_rewrite(cmd_ctx_t *ctx);    /* CONFIG REWRITE */
+void cmd_config_help(cmd_ctx_t *ctx);       /* CONFIG HELP */
+void cmd_config_resetstat(cmd_ctx_t *ctx);  /* CONFIG RESETSTAT */
+void cmd_config_get(cmd_ctx_t *ctx);        /* CONFIG GET */
+void cmd_config_set(cmd_ctx_t *ctx);        /* CONFIG SET */
+void cmd_dbsize(cmd_ctx_t *ctx);            /* DBSIZE */
+void cmd_flushall(cmd_ctx_t *ctx);          /* FLUSHALL */
+void cmd_flushdb(cmd_ctx_t *ctx);           /* FLUSHDB */
+void cmd_multi(cmd_ctx_t *ctx);             /* MULTI */
+void cmd_exec(cmd_ctx_t *ctx);              /* EXEC */
+void cmd_discard(cmd_ctx_t *ctx);           /* DISCARD */
+void cmd_watch(cmd_ctx_t *ctx);             /* WATCH */
+void cmd_unwatch(cmd_ctx_t *ctx);           /* UNWATCH */
+void cmd_debug(cmd_ctx_t *ctx);             /* DEBUG */
+void cmd_time(cmd_ctx_t *ctx);              /* TIME */
+void cmd_lastsave(cmd_ctx_t *ctx);          /* LASTSAVE */
+void cmd_shutdown(cmd_ctx_t *ctx);          /* SHUTDOWN */
+void cmd_asking(cmd_ctx_t *ctx);            /* ASKING */
+void cmd_readonly(cmd_ctx_t *ctx);          /* READONLY */
+void cmd_readwrite(cmd_ctx_t *ctx);         /* READWRITE */
+void cmd_get(cmd_ctx_t *ctx);               /* GET */
+void cmd_set(cmd_ctx_t *ctx);               /* SET */
+void cmd_setnx(cmd_ctx_t *ctx);             /* SETNX */
+void cmd_setex(cmd_ctx_t *ctx);             /* SETEX */
+void cmd_psetex(cmd_ctx_t *ctx);            /* PSETEX */
+void cmd_getset(cmd_ctx_t *ctx);            /* GETSET */
+void cmd_getdel(cmd_ctx_t *ctx);            /* GETDEL */
+void cmd_getex(cmd_ctx_t *ctx);             /* GETEX */
+void cmd_mget(cmd_ctx_t *ctx);              /* MGET */
+void cmd_mset(cmd_ctx_t *ctx);              /* MSET */
+void cmd_msetnx(cmd_ctx_t *ctx);            /* MSETNX */
+void cmd_incr(cmd_ctx_t *ctx);              /* INCR */
+void cmd_decr(cmd_ctx_t *ctx);              /* DECR */
+void cmd_incrby(cmd_ctx_t *ctx);            /* INCRBY */
+void cmd_decrby(cmd_ctx_t *ctx);            /* DECRBY */
+void cmd_incrbyfloat(cmd_ctx_t *ctx);       /* INCRBYFLOAT */
+void cmd_append(cmd_ctx_t *ctx);            /* APPEND */
+void cmd_strlen(cmd_ctx_t *ctx);            /* STRLEN */
+void cmd_getrange(cmd_ctx_t *ctx);          /* GETRANGE */
+void cmd_setrange(cmd_ctx_t *ctx);          /* SETRANGE */
+void cmd_del(cmd_ctx_t *ctx);               /* DEL */
+void cmd_unlink(cmd_ctx_t *ctx);            /* UNLINK */
+void cmd_exists(cmd_ctx_t *ctx);            /* EXISTS */
+void cmd_touch(cmd_ctx_t *ctx);             /* TOUCH */
+void cmd_type(cmd_ctx_t *ctx);              /* TYPE */
+void cmd_expire(cmd_ctx_t *ctx);            /* EXPIRE */
+void cmd_pexpire(cmd_ctx_t *ctx);           /* PEXPIRE */
+void cmd_expireat(cmd_ctx_t *ctx);          /* EXPIREAT */
+void cmd_pexpireat(cmd_ctx_t *ctx);         /* PEXPIREAT */
+void cmd_expiretime(cmd_ctx_t *ctx);        /* EXPIRETIME */
+void cmd_pexpiretime(cmd_ctx_t *ctx);       /* PEXPIRETIME */
+void cmd_ttl(cmd_ctx_t *ctx);               /* TTL */
+void cmd_pttl(cmd_ctx_t *ctx);              /* PTTL */
+void cmd_persist(cmd_ctx_t *ctx);           /* PERSIST */
+void cmd_rename(cmd_ctx_t *ctx);            /* RENAME */
+void cmd_renamenx(cmd_ctx_t *ctx);          /* RENAMENX */
+void cmd_scan(cmd_ctx_t *ctx);              /* SCAN */
+void cmd_keys(cmd_ctx_t *ctx);              /* KEYS */
+void cmd_randomkey(cmd_ctx_t *ctx);         /* RANDOMKEY */
+void cmd_cluster_keyslot(cmd_ctx_t *ctx);   /* CLUSTER KEYSLOT */
+void cmd_cluster_replicate(cmd_ctx_t *ctx); /* CLUSTER REPLICATE */
+void cmd_cluster_help(cmd_ctx_t *ctx);      /* CLUSTER HELP */
+void cmd_cluster_failover(cmd_ctx_t *ctx);  /* CLUSTER FAILOVER */
+void cmd_cluster_reset(cmd_ctx_t *ctx);     /* CLUSTER RESET */
+void cmd_cluster_addslots(cmd_ctx_t *ctx);  /* CLUSTER ADDSLOTS */
+void cmd_cluster_info(cmd_ctx_t *ctx);      /* CLUSTER INFO */
+void cmd_cluster_meet(cmd_ctx_t *ctx);      /* CLUSTER MEET */
+void cmd_cluster_countkeysinslot(cmd_ctx_t *ctx); /* CLUSTER COUNTKEYSINSLOT */
+void cmd_cluster_flushslots(cmd_ctx_t *ctx); /* CLUSTER FLUSHSLOTS */
+void cmd_cluster_shards(cmd_ctx_t *ctx);    /* CLUSTER SHARDS */
+void cmd_cluster_myid(cmd_ctx_t *ctx);      /* CLUSTER MYID */
+void cmd_cluster_getkeysinslot(cmd_ctx_t *ctx); /* CLUSTER GETKEYSINSLOT */
+void cmd_cluster_forget(cmd_ctx_t *ctx);    /* CLUSTER FORGET */
+void cmd_cluster_nodes(cmd_ctx_t *ctx);     /* CLUSTER NODES */
+void cmd_cluster_links(cmd_ctx_t *ctx);     /* CLUSTER LINKS */
+void cmd_cluster_delslotsrange(cmd_ctx_t *ctx); /* CLUSTER DELSLOTSRANGE */
+void cmd_cluster_set_config_epoch(cmd_ctx_t *ctx); /* CLUSTER SET-CONFIG-EPOCH */
+void cmd_cluster_replicas(cmd_ctx_t *ctx);  /* CLUSTER REPLICAS */
+void cmd_cluster_addslotsrange(cmd_ctx_t *ctx); /* CLUSTER ADDSLOTSRANGE */
+void cmd_cluster_saveconfig(cmd_ctx_t *ctx); /* CLUSTER SAVECONFIG */
+void cmd_cluster_delslots(cmd_ctx_t *ctx);  /* CLUSTER DELSLOTS */
+void cmd_cluster_slots(cmd_ctx_t *ctx);     /* CLUSTER SLOTS */
+void cmd_cluster_slaves(cmd_ctx_t *ctx);    /* CLUSTER SLAVES */
+void cmd_cluster_count_failure_reports(cmd_ctx_t *ctx); /* CLUSTER COUNT-FAILURE-REPORTS */
+void cmd_cluster_bumpepoch(cmd_ctx_t *ctx); /* CLUSTER BUMPEPOCH */
+void cmd_cluster_setslot(cmd_ctx_t *ctx);   /* CLUSTER SETSLOT */
+void cmd_wait(cmd_ctx_t *ctx);              /* WAIT */
+void cmd_role(cmd_ctx_t *ctx);              /* ROLE */
+void cmd_save(cmd_ctx_t *ctx);              /* SAVE */
+void cmd_bgsave(cmd_ctx_t *ctx);            /* BGSAVE */
+void cmd_replconf(cmd_ctx_t *ctx);          /* REPLCONF */
+void cmd_psync(cmd_ctx_t *ctx);             /* PSYNC */
+void cmd_sync(cmd_ctx_t *ctx);              /* SYNC */
+void cmd_replicaof(cmd_ctx_t *ctx);         /* REPLICAOF, SLAVEOF (standalone.c) */
+void cmd_publish(cmd_ctx_t *ctx);           /* PUBLISH */
+void cmd_spublish(cmd_ctx_t *ctx);          /* SPUBLISH */
+
+/* The command groups, one array per actors/cmdtable_<group>.c, each ended by
+ * an entry whose name is NULL. Only cmdtable.c reads them (through
+ * cmd_table_init, cmd_lookup and cmd_at); they are not const because
+ * cmd_table_init fills in the parent pointers of subcommands. */
+extern cmd_def_t cmdtable_server[];
+extern cmd_def_t cmdtable_string[];
+extern cmd_def_t cmdtable_keyspace[];
+extern cmd_def_t cmdtable_cluster[];
+
+#endif

@@ -1,0 +1,175 @@
+/* debug_cmds.c - DEBUG subcommands that test harnesses use to shape a
+ * node's data: POPULATE (string keys on every worker, each key on the worker
+ * of its slot) and SET-ACTIVE-EXPIRE (stop the cron's expiry sweep), and to
+ * compare two nodes' data: DIGEST.
+ *
+ * Must never: create a key on a worker that does not own its slot, overwrite
+ * an existing live key, or propagate what it writes (as in Redis, these keys
+ * are not sent to replicas).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/sha.h>
+
+#include "actors/worker/client.h"
+#include "actors/commands/debug_cmds.h"
+#include "actors/worker/dispatch.h"
+#include "actors/worker/keyspace.h"
+#include "proto/slot.h"
+#include "proto/strnum.h"
+
+/* Redis's getPositiveLong with its default message: a strict integer >= 0. */
+static bool positive_long(const uint8_t *s, size_t len, long long *out)
+{
+    return str_to_ll(s, len, out) && *out >= 0;
+}
+
+#define POSITIVE_ERR "ERR value is out of range, must be positive"
+
+/* Values are built in one buffer per call: larger sizes are refused rather
+ * than allocated (Redis would try; a test never needs more). */
+#define POPULATE_MAX_VALUE (512LL * 1024 * 1024)
+
+void debug_populate(cmd_ctx_t *ctx)
+{
+    long long count, size = 0;
+    if (!positive_long(ctx->argv[2], ctx->argvlen[2], &count)) {
+        resp_add_error(ctx->reply, POSITIVE_ERR);
+        return;
+    }
+    if (ctx->argc == 5 && !positive_long(ctx->argv[4], ctx->argvlen[4], &size)) {
+        resp_add_error(ctx->reply, POSITIVE_ERR);
+        return;
+    }
+    if (size > POPULATE_MAX_VALUE) {
+        resp_add_error(ctx->reply, "ERR value is out of range");
+        return;
+    }
+    /* Every worker creates the keys of its own slots; the reply comes when all are done. */
+    dispatch_fanout(ctx->client, dispatch_current_cmd(ctx->client), ctx->argc, ctx->argv, ctx->argvlen);
+}
+
+void debug_populate_part(worker_t *w, const queued_cmd_t *q, long long now_ms)
+{
+    long long count = 0, size = 0;
+    if (!positive_long(q->argv[2], q->argvlen[2], &count)) return;
+    if (q->argc == 5 && !positive_long(q->argv[4], q->argvlen[4], &size)) return;
+    /* The prefix is used up to its first NUL byte, and a name longer than
+     * 127 bytes is cut there, as Redis formats it into a 128-byte buffer. */
+    const char *prefix = q->argc >= 4 ? (const char *)q->argv[3] : "key";
+    char *val = size > 0 ? calloc(1, (size_t)size) : NULL;
+    if (size > 0 && !val) abort();
+    char key[128], num[64];
+    for (long long j = 0; j < count; j++) {
+        int kl = snprintf(key, sizeof key, "%s:%llu", prefix, (unsigned long long)j);
+        size_t klen = kl < (int)sizeof key ? (size_t)kl : sizeof key - 1;
+        if (worker_of_slot(slot_of_key((const uint8_t *)key, klen)) != w->index) continue;
+        if (ks_lookup(w->ks, (const uint8_t *)key, klen, now_ms)) continue;   /* existing keys stay */
+        int nl = snprintf(num, sizeof num, "value:%llu", (unsigned long long)j);
+        const void *v = num;
+        size_t vlen = (size_t)nl;
+        if (size > 0) {
+            /* exactly `size` bytes: the text, cut or padded with zero bytes */
+            memset(val, 0, (size_t)size);
+            memcpy(val, num, (size_t)nl < (size_t)size ? (size_t)nl : (size_t)size);
+            v = val;
+            vlen = (size_t)size;
+        }
+        ks_set_string(w->ks, (const uint8_t *)key, klen, v, vlen, KS_NO_EXPIRE, now_ms);
+        /* A WATCH on this key must see the change (only this thread writes). */
+        uint32_t b = dispatch_watch_bucket((const uint8_t *)key, klen);
+        _Atomic uint64_t *ver = (_Atomic uint64_t *)&w->key_versions[b];
+        atomic_store_explicit(ver, atomic_load_explicit(ver, memory_order_relaxed) + 1, memory_order_relaxed);
+    }
+    free(val);
+    atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
+}
+
+void debug_set_active_expire(cmd_ctx_t *ctx)
+{
+    /* Redis reads the flag with atoi: leading digits, anything else is 0. */
+    char buf[32];
+    size_t n = ctx->argvlen[2] < sizeof buf - 1 ? ctx->argvlen[2] : sizeof buf - 1;
+    memcpy(buf, ctx->argv[2], n);
+    buf[n] = '\0';
+    long v = strtol(buf, NULL, 10);
+    atomic_store_explicit(&g_active_expire, v != 0, memory_order_relaxed);
+    resp_add_simple(ctx->reply, "OK");
+}
+
+/* ---- DEBUG DIGEST ----
+ * 7.0.15's dataset digest, so that a master and its replica (or a shoal node
+ * and a redis-server holding the same data) give the same 40 hex digits. Per
+ * key: d = 0; mix(d, key); mix(d, type as 4 big-endian bytes); mix(d, value);
+ * with a TTL, d ^= SHA1("!!expire!!"). The dataset: f = mix(0, db number 0),
+ * then f ^= SHA1(d) for every key, in any order (so each worker folds its
+ * own keys and the parts are xored together); all zeros when there is no key.
+ * mix(d, x) is d = SHA1(d ^ SHA1(x)). */
+
+static void xor_sha1(uint8_t d[20], const void *p, size_t n)
+{
+    uint8_t h[SHA_DIGEST_LENGTH];
+    SHA1(p, n, h);
+    for (int i = 0; i < 20; i++) d[i] ^= h[i];
+}
+
+static void mix(uint8_t d[20], const void *p, size_t n)
+{
+    xor_sha1(d, p, n);
+    uint8_t h[SHA_DIGEST_LENGTH];
+    SHA1(d, 20, h);
+    memcpy(d, h, 20);
+}
+
+typedef struct digest_acc {
+    uint8_t fold[20];
+    long long keys;
+} digest_acc_t;
+
+static void digest_entry(void *arg, ks_entry_t *e)
+{
+    digest_acc_t *a = arg;
+    uint8_t d[20] = { 0 };
+    size_t klen;
+    const uint8_t *key = ks_entry_key(e, &klen);
+    mix(d, key, klen);
+    uint8_t type[4] = { 0, 0, 0, e->type };
+    mix(d, type, sizeof type);
+    if (e->type == KS_TYPE_STRING) {
+        size_t vlen;
+        const uint8_t *v = ks_entry_str(e, &vlen);
+        mix(d, v, vlen);
+    }
+    if (e->expire_ms != KS_NO_EXPIRE) xor_sha1(d, "!!expire!!", 10);
+    xor_sha1(a->fold, d, 20);
+    a->keys++;
+}
+
+bool debug_is_digest(const queued_cmd_t *q)
+{
+    return q->argc == 2 && q->argvlen[1] == 6 && !strncasecmp((const char *)q->argv[1], "digest", 6);
+}
+
+void debug_digest_part(worker_t *w, remote_cmd_t *rc)
+{
+    /* every key the table holds, expired-not-yet-deleted ones included, as
+     * 7.0.15 walks its dict */
+    digest_acc_t a = { { 0 }, 0 };
+    ks_foreach(w->ks, digest_entry, &a);
+    resp_buf_append(&rc->reply, (const char *)a.fold, 20);
+    rc->keys_delta = a.keys;
+}
+
+void debug_digest_reply(resp_buf_t *out, const uint8_t fold[20], long long keys)
+{
+    uint8_t f[20] = { 0 };
+    if (keys > 0) {
+        uint8_t db[4] = { 0, 0, 0, 0 };
+        mix(f, db, sizeof db);
+        for (int i = 0; i < 20; i++) f[i] ^= fold[i];
+    }
+    char hex[41];
+    for (int i = 0; i < 20; i++) snprintf(hex + 2 * i, 3, "%02x", f[i]);
+    resp_add_simple(out, hex);
+}

@@ -1,0 +1,429 @@
+/* info.c - the INFO command: sections and fields in redis-server 7.0.15's
+ * order, every line ending in CRLF, sections separated by one empty line.
+ * Figures are summed over the workers' counters with relaxed loads.
+ *
+ * Must never: block or touch another worker's private state.
+ */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "actors/repl/repl.h"
+#include "actors/worker/client.h"
+#include "actors/commands/commands.h"
+#include "actors/config/config.h"
+#include "actors/bus/link.h"
+#include "actors/persist/rdb_save.h"
+#include "actors/repl/repl_replica.h"
+#include "actors/state/state.h"
+#include "actors/worker/stats.h"
+
+char g_run_id[41];
+/* realpath() writes up to PATH_MAX bytes (the fortified build checks it). */
+char g_executable[PATH_MAX];
+
+typedef struct text { char *p; size_t len, cap; } text_t;
+
+static void add(text_t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(text_t *t, const char *fmt, ...)
+{
+    va_list ap;
+    for (;;) {
+        va_start(ap, fmt);
+        int n = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
+        va_end(ap);
+        if (n >= 0 && (size_t)n < t->cap - t->len) { t->len += (size_t)n; return; }
+        size_t nc = t->cap * 2 + (size_t)(n > 0 ? n : 0) + 256;
+        char *np = realloc(t->p, nc);
+        if (!np) abort();
+        t->p = np;
+        t->cap = nc;
+    }
+}
+
+#define SUM(field) stats_sum(offsetof(worker_stats_t, field))
+
+static void human_bytes(char *out, size_t cap, long long n)
+{
+    double d = (double)n;
+    if (n < 1024) snprintf(out, cap, "%lldB", n);
+    else if (n < 1024 * 1024) snprintf(out, cap, "%.2fK", d / 1024);
+    else if (n < 1024LL * 1024 * 1024) snprintf(out, cap, "%.2fM", d / (1024 * 1024));
+    else snprintf(out, cap, "%.2fG", d / (1024.0 * 1024 * 1024));
+}
+
+static long long rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long long pages = 0, rss = 0;
+    if (f) {
+        if (fscanf(f, "%lld %lld", &pages, &rss) != 2) rss = 0;
+        fclose(f);
+    }
+    return rss * sysconf(_SC_PAGESIZE);
+}
+
+static void sec_server(text_t *t)
+{
+    struct utsname u;
+    uname(&u);
+    long long now = rt_now_ms();
+    long long up = (now - g_start_ms) / 1000;
+    char cfg[1024] = "";
+    config_file_path(cfg, sizeof cfg);
+    add(t, "# Server\r\nredis_version:7.0.15\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\n"
+           "redis_build_id:0\r\nredis_mode:%s\r\nos:%s %s %s\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\n"
+           "multiplexing_api:epoll\r\natomicvar_api:c11-builtin\r\ngcc_version:%d.%d.%d\r\nprocess_id:%d\r\n"
+           "process_supervised:no\r\nrun_id:%s\r\ntcp_port:%d\r\nserver_time_usec:%lld\r\nuptime_in_seconds:%lld\r\n"
+           "uptime_in_days:%lld\r\nhz:%d\r\nconfigured_hz:%d\r\nlru_clock:%lld\r\nexecutable:%s\r\nconfig_file:%s\r\n"
+           "io_threads_active:0\r\n",
+        config_cluster_enabled() ? "cluster" : "standalone", u.sysname, u.release, u.machine,
+#ifdef __GNUC__
+        __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__,
+#else
+        0, 0, 0,
+#endif
+        (int)getpid(), g_run_id, config_port(), rt_now_us(), up, up / 86400, config_hz(), config_hz(),
+        (now / 1000) & ((1 << 24) - 1), g_executable, cfg);
+}
+
+static void sec_clients(text_t *t)
+{
+    add(t, "# Clients\r\nconnected_clients:%lld\r\ncluster_connections:%zu\r\nmaxclients:%lld\r\n"
+           "client_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\n"
+           "tracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+        SUM(connected_clients), config_cluster_enabled() ? links_count() : (size_t)0, config_maxclients());
+}
+
+static long long total_system_memory(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES);
+    return pages > 0 ? (long long)pages * sysconf(_SC_PAGESIZE) : 0;
+}
+
+/* Highest used_memory any INFO has seen; INFO runs on every worker. */
+static _Atomic long long g_peak_memory;
+
+/* Raises g_peak_memory to `used` if higher; returns the peak. Relaxed: a
+ * statistic on its own, the CAS only keeps concurrent raises from losing one. */
+static long long note_peak_memory(long long used)
+{
+    long long peak = atomic_load_explicit(&g_peak_memory, memory_order_relaxed);
+    while (used > peak &&
+           !atomic_compare_exchange_weak_explicit(&g_peak_memory, &peak, used, memory_order_relaxed,
+                                                  memory_order_relaxed)) {}
+    return used > peak ? used : peak;
+}
+
+static void sec_memory(text_t *t)
+{
+    long long dataset = SUM(used_bytes);
+    long long startup = 1024 * 1024;
+    long long used = dataset + startup;
+    long long peak = note_peak_memory(used);
+    long long rss = rss_bytes();
+    long long sysmem = total_system_memory();
+    char hu[32], hr[32], hp[32], hs[32];
+    human_bytes(hu, sizeof hu, used);
+    human_bytes(hr, sizeof hr, rss);
+    human_bytes(hp, sizeof hp, peak);
+    human_bytes(hs, sizeof hs, sysmem);
+    long long maxmem = 0;
+    char mm[64] = "0";
+    if (config_get_by_name("maxmemory", mm, sizeof mm) > 0) maxmem = atoll(mm);
+    char hm[32];
+    human_bytes(hm, sizeof hm, maxmem);
+    char policy[64] = "noeviction";
+    config_get_by_name("maxmemory-policy", policy, sizeof policy);
+    add(t, "# Memory\r\nused_memory:%lld\r\nused_memory_human:%s\r\nused_memory_rss:%lld\r\n"
+           "used_memory_rss_human:%s\r\nused_memory_peak:%lld\r\nused_memory_peak_human:%s\r\n"
+           "used_memory_peak_perc:%.2f%%\r\nused_memory_overhead:%lld\r\nused_memory_startup:%lld\r\n"
+           "used_memory_dataset:%lld\r\nused_memory_dataset_perc:%.2f%%\r\nallocator_allocated:%lld\r\n"
+           "allocator_active:%lld\r\nallocator_resident:%lld\r\ntotal_system_memory:%lld\r\n"
+           "total_system_memory_human:%s\r\nused_memory_lua:0\r\nused_memory_vm_eval:0\r\nused_memory_lua_human:0B\r\n"
+           "used_memory_scripts_eval:0\r\nnumber_of_cached_scripts:0\r\nnumber_of_functions:0\r\n"
+           "number_of_libraries:0\r\nused_memory_vm_functions:0\r\nused_memory_vm_total:0\r\n"
+           "used_memory_vm_total_human:0B\r\nused_memory_functions:0\r\nused_memory_scripts:0\r\n"
+           "used_memory_scripts_human:0B\r\nmaxmemory:%lld\r\nmaxmemory_human:%s\r\nmaxmemory_policy:%s\r\n"
+           "allocator_frag_ratio:1.00\r\nallocator_frag_bytes:0\r\nallocator_rss_ratio:1.00\r\nallocator_rss_bytes:0\r\n"
+           "rss_overhead_ratio:1.00\r\nrss_overhead_bytes:0\r\nmem_fragmentation_ratio:%.2f\r\n"
+           "mem_fragmentation_bytes:%lld\r\nmem_not_counted_for_evict:0\r\nmem_replication_backlog:0\r\n"
+           "mem_total_replication_buffers:0\r\nmem_clients_slaves:0\r\nmem_clients_normal:0\r\nmem_cluster_links:0\r\n"
+           "mem_aof_buffer:0\r\nmem_allocator:libc\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:0\r\n"
+           "lazyfreed_objects:0\r\n",
+        used, hu, rss, hr, peak, hp, peak ? 100.0 * (double)used / (double)peak : 100.0,
+        startup, startup, dataset, used ? 100.0 * (double)dataset / (double)used : 0.0, used, used, rss, sysmem, hs,
+        maxmem, hm, policy, used ? (double)rss / (double)used : 0.0, rss - used);
+}
+
+static void sec_persistence(text_t *t)
+{
+    rdb_persist_info_t p;
+    rdb_persist_info(&p);
+    add(t, "# Persistence\r\nloading:%d\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\n"
+           "current_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\n"
+           "current_save_keys_total:0\r\nrdb_changes_since_last_save:%lld\r\nrdb_bgsave_in_progress:%d\r\n"
+           "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:%s\r\nrdb_last_bgsave_time_sec:%lld\r\n"
+           "rdb_current_bgsave_time_sec:%lld\r\nrdb_saves:%lld\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:%lld\r\n"
+           "rdb_last_load_keys_loaded:%lld\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\n"
+           "aof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\n"
+           "aof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\n"
+           "module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
+        p.loading, p.changes_since_last_save, p.bgsave_in_progress, p.last_save_time, p.last_bgsave_ok ? "ok" : "err",
+        p.last_bgsave_time_sec, p.current_bgsave_time_sec, p.saves, p.last_load_keys_expired,
+        p.last_load_keys_loaded);
+}
+
+static void sec_stats(text_t *t)
+{
+    repl_status_t rs;
+    repl_status_get(&rs);
+    repl_replica_status_t link;
+    repl_replica_status_get(&link);
+    add(t, "# Stats\r\ntotal_connections_received:%lld\r\ntotal_commands_processed:%lld\r\n"
+           "instantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:%lld\r\ntotal_net_output_bytes:%lld\r\n"
+           "total_net_repl_input_bytes:%lld\r\ntotal_net_repl_output_bytes:%lld\r\ninstantaneous_input_kbps:0.00\r\n"
+           "instantaneous_output_kbps:0.00\r\ninstantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\n"
+           "rejected_connections:%lld\r\nsync_full:%lld\r\nsync_partial_ok:%lld\r\nsync_partial_err:%lld\r\n"
+           "expired_keys:%lld\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\n"
+           "expire_cycle_cpu_milliseconds:0\r\nevicted_keys:0\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\n"
+           "current_eviction_exceeded_time:0\r\nkeyspace_hits:%lld\r\nkeyspace_misses:%lld\r\npubsub_channels:0\r\n"
+           "pubsub_patterns:0\r\npubsubshard_channels:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\n"
+           "migrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\n"
+           "active_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\n"
+           "current_active_defrag_time:0\r\ntracking_total_keys:0\r\ntracking_total_items:0\r\n"
+           "tracking_total_prefixes:0\r\nunexpected_error_replies:0\r\ntotal_error_replies:%lld\r\n"
+           "dump_payload_sanitizations:0\r\ntotal_reads_processed:%lld\r\ntotal_writes_processed:%lld\r\n"
+           "io_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\n"
+           "reply_buffer_expands:0\r\n",
+        SUM(connections_received), SUM(commands), SUM(net_input_bytes), SUM(net_output_bytes),
+        link.net_repl_input_bytes, rs.net_repl_output_bytes, SUM(rejected_connections), rs.sync_full, rs.sync_partial_ok, rs.sync_partial_err,
+        SUM(expired_keys), SUM(keyspace_hits), SUM(keyspace_misses), SUM(total_errors),
+        SUM(reads_processed), SUM(writes_processed));
+}
+
+static __thread const cluster_snapshot_t *info_snap;   /* the snapshot INFO runs under */
+
+/* Our master's node record, when we are a replica with a known master. */
+static const node_view_t *my_master(void)
+{
+    const cluster_snapshot_t *s = info_snap;
+    if (!s) return NULL;
+    const node_view_t *me = &s->nodes[s->myself];
+    if (!(me->flags & NODE_SLAVE) || me->master < 0) return NULL;
+    return &s->nodes[me->master];
+}
+
+/* The lines both roles end with: the replication actor's history and backlog. */
+static void repl_tail(text_t *t, const repl_status_t *st)
+{
+    add(t, "master_failover_state:no-failover\r\nmaster_replid:%s\r\nmaster_replid2:%s\r\n"
+           "master_repl_offset:%lld\r\nsecond_repl_offset:%lld\r\nrepl_backlog_active:%d\r\n"
+           "repl_backlog_size:%lld\r\nrepl_backlog_first_byte_offset:%lld\r\nrepl_backlog_histlen:%lld\r\n",
+        st->replid, st->replid2, st->master_repl_offset, st->second_repl_offset, st->backlog_active ? 1 : 0,
+        st->backlog_size, st->backlog_first_byte_offset, st->backlog_histlen);
+}
+
+/* connected_slaves and one slaveN line per replica we serve. */
+static void repl_served(text_t *t, const repl_status_t *st)
+{
+    add(t, "connected_slaves:%d\r\n", st->nreplicas);
+    for (int i = 0; i < st->nreplicas; i++) {
+        const repl_replica_view_t *v = &st->replicas[i];
+        add(t, "slave%d:ip=%s,port=%d,state=%s,offset=%lld,lag=%lld\r\n", i, v->ip, v->port, v->state, v->offset,
+            v->lag);
+    }
+}
+
+/* The replica half of INFO replication: our link to our master (repl_replica.h). */
+static void sec_replica_link(text_t *t, const node_view_t *m)
+{
+    repl_replica_status_t rs;
+    repl_replica_status_get(&rs);
+    long long now = rt_now_ms();
+    bool up = rs.state == RL_CONNECTED;
+    long long read_off = 1, off = 1;
+    if (up) {
+        read_off = rs.read_repl_offset;
+        off = rs.repl_offset;
+    } else {
+        char id[REPL_ID_LEN + 1];
+        long long next = repl_psync_args(id);   /* our cached history, as Redis's cached master */
+        if (next > 0) read_off = off = next - 1;
+    }
+    add(t, "# Replication\r\nrole:slave\r\nmaster_host:%s\r\nmaster_port:%d\r\nmaster_link_status:%s\r\n"
+           "master_last_io_seconds_ago:%lld\r\nmaster_sync_in_progress:%d\r\nslave_read_repl_offset:%lld\r\n"
+           "slave_repl_offset:%lld\r\n",
+        m->ip, m->port, up ? "up" : "down", up ? (now - rs.last_io_ms) / 1000 : -1LL, rs.sync_in_progress ? 1 : 0,
+        read_off, off);
+    if (rs.sync_in_progress) {
+        long long total = rs.sync_total_bytes;
+        double perc = total > 0 ? (double)rs.sync_read_bytes / (double)total * 100.0 : 0.0;
+        add(t, "master_sync_total_bytes:%lld\r\nmaster_sync_read_bytes:%lld\r\nmaster_sync_left_bytes:%lld\r\n"
+               "master_sync_perc:%.2f\r\nmaster_sync_last_io_seconds_ago:%lld\r\n",
+            total, rs.sync_read_bytes, total - rs.sync_read_bytes, perc,
+            rs.sync_last_io_ms ? (now - rs.sync_last_io_ms) / 1000 : 0LL);
+    }
+    if (!up)
+        add(t, "master_link_down_since_seconds:%lld\r\n",
+            rs.link_down_since_ms ? (now - rs.link_down_since_ms) / 1000 : -1LL);
+    /* Not a 7.0.15 field: why the last sync attempt failed (bad RDB, refused PSYNC, ...). */
+    if (rs.last_error[0]) add(t, "master_sync_last_error:%s\r\n", rs.last_error);
+    char announced[8] = "yes";
+    config_get_by_name("replica-announced", announced, sizeof announced);
+    add(t, "slave_priority:%lld\r\nslave_read_only:%lld\r\nreplica_announced:%d\r\n",
+        config_get_num(CONFIG_REPLICA_PRIORITY), config_get_num(CONFIG_REPLICA_READ_ONLY),
+        strcmp(announced, "no") ? 1 : 0);
+}
+
+static void sec_replication(text_t *t)
+{
+    repl_status_t st;
+    repl_status_get(&st);
+    const node_view_t *m = my_master();
+    if (m) {
+        sec_replica_link(t, m);
+        repl_served(t, &st);
+        repl_tail(t, &st);
+        return;
+    }
+    add(t, "# Replication\r\nrole:master\r\n");
+    repl_served(t, &st);
+    repl_tail(t, &st);
+}
+
+static void sec_cpu(text_t *t)
+{
+    struct rusage self;
+    getrusage(RUSAGE_SELF, &self);
+    struct rusage mt;
+    getrusage(RUSAGE_THREAD, &mt);
+    add(t, "# CPU\r\nused_cpu_sys:%ld.%06ld\r\nused_cpu_user:%ld.%06ld\r\nused_cpu_sys_children:0.000000\r\n"
+           "used_cpu_user_children:0.000000\r\nused_cpu_sys_main_thread:%ld.%06ld\r\nused_cpu_user_main_thread:%ld.%06ld\r\n",
+        (long)self.ru_stime.tv_sec, (long)self.ru_stime.tv_usec, (long)self.ru_utime.tv_sec, (long)self.ru_utime.tv_usec,
+        (long)mt.ru_stime.tv_sec, (long)mt.ru_stime.tv_usec, (long)mt.ru_utime.tv_sec, (long)mt.ru_utime.tv_usec);
+}
+
+static void sec_commandstats(text_t *t)
+{
+    add(t, "# Commandstats\r\n");
+    for (int i = 0; i < stats_cmd_total(); i++) {
+        long long v[4];
+        stats_cmd_sum(i, v);
+        long long calls = v[0], usec = v[1], failed = v[2], rejected = v[3];
+        if (!calls && !failed && !rejected) continue;
+        const cmd_def_t *c = stats_cmd_at(i);
+        char name[96];
+        if (c->parent) snprintf(name, sizeof name, "%s|%s", c->parent->name, c->name);
+        else snprintf(name, sizeof name, "%s", c->name);
+        add(t, "cmdstat_%s:calls=%lld,usec=%lld,usec_per_call=%.2f,rejected_calls=%lld,failed_calls=%lld\r\n", name,
+            calls, usec, calls ? (double)usec / (double)calls : 0.0, rejected, failed);
+    }
+}
+
+static void sec_errorstats(text_t *t)
+{
+    add(t, "# Errorstats\r\n");
+    char codes[STATS_MAX_ERR_CODES][ERRSTAT_CODE_LEN];
+    long long counts[STATS_MAX_ERR_CODES];
+    int n = stats_err_merge(codes, counts, STATS_MAX_ERR_CODES);
+    for (int j = 0; j < n; j++)
+        if (counts[j]) add(t, "errorstat_%s:count=%lld\r\n", codes[j], counts[j]);
+}
+
+/* Latency percentiles are not tracked yet: the section exists, empty. */
+static void sec_latencystats(text_t *t) { add(t, "# Latencystats\r\n"); }
+
+static void sec_cluster(text_t *t) { add(t, "# Cluster\r\ncluster_enabled:%d\r\n", config_cluster_enabled() ? 1 : 0); }
+
+static void sec_keyspace(text_t *t)
+{
+    add(t, "# Keyspace\r\n");
+    long long keys = SUM(keys), expires = SUM(expires);
+    long long ttl_sum = 0, ttl_n = 0;
+    for (int i = 0; i < g_nworkers; i++) {
+        long long e = atomic_load_explicit(&g_workers[i]->stats.expires, memory_order_relaxed);
+        long long a = atomic_load_explicit(&g_workers[i]->stats.avg_ttl, memory_order_relaxed);
+        if (e > 0) { ttl_sum += a * e; ttl_n += e; }
+    }
+    if (keys > 0) add(t, "db0:keys=%lld,expires=%lld,avg_ttl=%lld\r\n", keys, expires, ttl_n ? ttl_sum / ttl_n : 0);
+}
+
+/* Ours, not Redis's: one line per peer with what the bus sees of it. Shown
+ * only when asked for by name (not by default, all or everything), so no
+ * reply that redis-server gives changes. rtt_ms: our last PING/MEET to its
+ * PONG on the outbound link (-1 until measured); last_pong_ms: age of the
+ * last PONG (-1: none yet); then socket bytes of the `to` and `from` links
+ * (-1: no such link). */
+static void sec_peers(text_t *t)
+{
+    add(t, "# Peers\r\n");
+    const cluster_snapshot_t *s = info_snap;
+    if (!s || !config_cluster_enabled()) return;
+    long long now = rt_now_ms();
+    int k = 0;
+    for (int i = 0; i < s->node_count; i++) {
+        if (i == s->myself) continue;
+        const node_view_t *n = &s->nodes[i];
+        link_stats_t to = link_stats_of(n->out_link), from = link_stats_of(n->in_link);
+        long long rtt = to.rtt_us < 0 ? -1 : (to.rtt_us + 500) / 1000;
+        long long pong_age = n->pong_received_ms > 0 ? now - n->pong_received_ms : -1;
+        if (pong_age < -1) pong_age = 0;
+        add(t, "peer%d:node=%.40s,ip=%s,port=%d,cport=%d,rtt_ms=%lld,last_pong_ms=%lld,"
+               "to_sent=%lld,to_received=%lld,from_sent=%lld,from_received=%lld\r\n",
+            k++, n->name, n->ip, n->port, n->cport, rtt, pong_age,
+            to.bytes_out, to.bytes_in, from.bytes_out, from.bytes_in);
+    }
+}
+
+typedef struct section { const char *name; void (*fn)(text_t *); bool dflt; } section_t;
+static const section_t sections[] = {
+    { "server", sec_server, true }, { "clients", sec_clients, true }, { "memory", sec_memory, true },
+    { "persistence", sec_persistence, true }, { "stats", sec_stats, true },
+    { "replication", sec_replication, true }, { "cpu", sec_cpu, true }, { "modules", NULL, true },
+    { "commandstats", sec_commandstats, false }, { "errorstats", sec_errorstats, true },
+    { "latencystats", sec_latencystats, false },
+    { "cluster", sec_cluster, true }, { "keyspace", sec_keyspace, true },
+    { "peers", sec_peers, false },        /* by name only: see sec_peers */
+};
+#define NSECTIONS ((int)(sizeof sections / sizeof sections[0]))
+
+static void sec_modules(text_t *t) { add(t, "# Modules\r\n"); }
+
+void cmd_info(cmd_ctx_t *ctx)
+{
+    bool want[NSECTIONS] = { false };
+    if (ctx->argc == 1) {
+        for (int i = 0; i < NSECTIONS; i++) want[i] = sections[i].dflt;
+    }
+    for (int a = 1; a < ctx->argc; a++) {
+        const char *arg = (const char *)ctx->argv[a];
+        size_t n = ctx->argvlen[a];
+        bool all = (n == 3 && !strncasecmp(arg, "all", 3)) || (n == 10 && !strncasecmp(arg, "everything", 10));
+        bool dflt = n == 7 && !strncasecmp(arg, "default", 7);
+        for (int i = 0; i < NSECTIONS; i++) {
+            if ((all && sections[i].fn != sec_peers) || (dflt && sections[i].dflt) ||
+                (strlen(sections[i].name) == n && !strncasecmp(arg, sections[i].name, n)))
+                want[i] = true;
+        }
+    }
+    info_snap = ctx->worker ? ctx->worker->cur : NULL;
+    text_t t = { malloc(4096), 0, 4096 };
+    if (!t.p) abort();
+    bool first = true;
+    for (int i = 0; i < NSECTIONS; i++) {
+        if (!want[i]) continue;
+        if (!first) add(&t, "\r\n");
+        first = false;
+        if (sections[i].fn) sections[i].fn(&t);
+        else sec_modules(&t);
+    }
+    resp_add_verbatim(ctx->reply, t.p, t.len);
+    free(t.p);
+}

@@ -1,0 +1,210 @@
+/* config_text.c - the text rules of redis.conf: splitting a line into
+ * arguments with Redis's quoting, quoting a value back, strict integers,
+ * memory units, and a small string builder used by the config files.
+ *
+ * Pure helpers: no config state, no I/O. Must never read past the NUL of the
+ * text it is given; every allocation is bounded by the input length.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "actors/config/config_internal.h"
+
+static void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q) abort();               /* as Redis's zmalloc: out of memory is fatal */
+    return q;
+}
+
+void cfg_sb_add(cfg_sb_t *sb, const char *s, size_t n)
+{
+    if (sb->len + n + 1 > sb->cap) {
+        size_t cap = sb->cap ? sb->cap : 64;
+        while (cap < sb->len + n + 1) cap *= 2;
+        sb->s = xrealloc(sb->s, cap);
+        sb->cap = cap;
+    }
+    if (n) memcpy(sb->s + sb->len, s, n);
+    sb->len += n;
+    sb->s[sb->len] = '\0';
+}
+
+void cfg_sb_adds(cfg_sb_t *sb, const char *s) { cfg_sb_add(sb, s, strlen(s)); }
+
+void cfg_sb_addf(cfg_sb_t *sb, const char *fmt, ...)
+{
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n < sizeof small) { cfg_sb_add(sb, small, (size_t)n); return; }
+    char *big = xrealloc(NULL, (size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    cfg_sb_add(sb, big, (size_t)n);
+    free(big);
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+void cfg_free_args(char **argv, int argc)
+{
+    if (!argv) return;
+    for (int i = 0; i < argc; i++) free(argv[i]);
+    free(argv);
+}
+
+/* A quote may open in the middle of a word (foo"bar" is one argument), but a
+ * closing quote must be followed by a blank or the end: this is what
+ * redis-server accepts, so files that work there work here. */
+char **cfg_split_args(const char *line, int *argc)
+{
+    char **vec = NULL;
+    int n = 0;
+    const char *p = line;
+    *argc = 0;
+    for (;;) {
+        while (*p && isspace((unsigned char)*p)) p++;
+        if (!*p) break;
+        cfg_sb_t cur = {0};
+        cfg_sb_add(&cur, "", 0);
+        int in_dq = 0, in_sq = 0;
+        for (;;) {
+            if (in_dq) {
+                if (p[0] == '\\' && p[1] == 'x' && hexval(p[2]) >= 0 && hexval(p[3]) >= 0) {
+                    char byte = (char)(hexval(p[2]) * 16 + hexval(p[3]));
+                    cfg_sb_add(&cur, &byte, 1);
+                    p += 4;
+                } else if (p[0] == '\\' && p[1]) {
+                    char c;
+                    switch (p[1]) {
+                    case 'n': c = '\n'; break;
+                    case 'r': c = '\r'; break;
+                    case 't': c = '\t'; break;
+                    case 'b': c = '\b'; break;
+                    case 'a': c = '\a'; break;
+                    default: c = p[1]; break;
+                    }
+                    cfg_sb_add(&cur, &c, 1);
+                    p += 2;
+                } else if (*p == '"') {
+                    if (p[1] && !isspace((unsigned char)p[1])) goto err;
+                    p++;
+                    break;
+                } else if (!*p) {
+                    goto err;
+                } else {
+                    cfg_sb_add(&cur, p, 1);
+                    p++;
+                }
+            } else if (in_sq) {
+                if (p[0] == '\\' && p[1] == '\'') {
+                    cfg_sb_add(&cur, "'", 1);
+                    p += 2;
+                } else if (*p == '\'') {
+                    if (p[1] && !isspace((unsigned char)p[1])) goto err;
+                    p++;
+                    break;
+                } else if (!*p) {
+                    goto err;
+                } else {
+                    cfg_sb_add(&cur, p, 1);
+                    p++;
+                }
+            } else {
+                if (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t' || *p == '\0') break;
+                if (*p == '"') in_dq = 1;
+                else if (*p == '\'') in_sq = 1;
+                else cfg_sb_add(&cur, p, 1);
+                p++;
+            }
+        }
+        vec = xrealloc(vec, sizeof(char *) * (size_t)(n + 2));
+        vec[n++] = cur.s;
+        vec[n] = NULL;
+        continue;
+err:
+        free(cur.s);
+        cfg_free_args(vec, n);
+        *argc = 0;
+        return NULL;
+    }
+    if (!vec) { vec = xrealloc(NULL, sizeof(char *)); vec[0] = NULL; }
+    *argc = n;
+    return vec;
+}
+
+void cfg_repr(cfg_sb_t *sb, const char *s, size_t len)
+{
+    cfg_sb_add(sb, "\"", 1);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '\\': cfg_sb_add(sb, "\\\\", 2); break;
+        case '"':  cfg_sb_add(sb, "\\\"", 2); break;
+        case '\n': cfg_sb_add(sb, "\\n", 2); break;
+        case '\r': cfg_sb_add(sb, "\\r", 2); break;
+        case '\t': cfg_sb_add(sb, "\\t", 2); break;
+        case '\a': cfg_sb_add(sb, "\\a", 2); break;
+        case '\b': cfg_sb_add(sb, "\\b", 2); break;
+        default:
+            if (isprint(c)) cfg_sb_add(sb, (const char *)&c, 1);
+            else cfg_sb_addf(sb, "\\x%02x", c);
+        }
+    }
+    cfg_sb_add(sb, "\"", 1);
+}
+
+int cfg_memtoull(const char *s, unsigned long long *out)
+{
+    const char *u = s;
+    unsigned long long mul;
+    if (*u == '-') return 0;
+    while (*u && isdigit((unsigned char)*u)) u++;
+    if (*u == '\0' || !strcasecmp(u, "b")) mul = 1;
+    else if (!strcasecmp(u, "k")) mul = 1000ULL;
+    else if (!strcasecmp(u, "kb")) mul = 1024ULL;
+    else if (!strcasecmp(u, "m")) mul = 1000ULL * 1000;
+    else if (!strcasecmp(u, "mb")) mul = 1024ULL * 1024;
+    else if (!strcasecmp(u, "g")) mul = 1000ULL * 1000 * 1000;
+    else if (!strcasecmp(u, "gb")) mul = 1024ULL * 1024 * 1024;
+    else return 0;
+    size_t digits = (size_t)(u - s);
+    /* No digits at all ("" or "kb") reads as 0: redis-server 7.0.15 accepts
+     * `CONFIG SET maxmemory ""`, and scripts may rely on it. */
+    if (digits > 20) return 0;
+    char buf[32];
+    memcpy(buf, s, digits);
+    buf[digits] = '\0';
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(buf, &end, 10);
+    if (errno == ERANGE || *end != '\0') return 0;
+    if (v > ULLONG_MAX / mul) return 0;
+    *out = v * mul;
+    return 1;
+}
+
+void cfg_format_memory(char *buf, size_t cap, long long bytes)
+{
+    const long long gb = 1024LL * 1024 * 1024, mb = 1024LL * 1024, kb = 1024;
+    if (bytes && bytes % gb == 0) snprintf(buf, cap, "%lldgb", bytes / gb);
+    else if (bytes && bytes % mb == 0) snprintf(buf, cap, "%lldmb", bytes / mb);
+    else if (bytes && bytes % kb == 0) snprintf(buf, cap, "%lldkb", bytes / kb);
+    else snprintf(buf, cap, "%lld", bytes);
+}

@@ -1,0 +1,195 @@
+/* persister.c - see persister.h. Bursts are coalesced: save requests only
+ * record the newest text, and the write happens in a prepare hook, once the
+ * mailbox batch that carried them has been drained. */
+#include <ck_pr.h>
+#include <errno.h>
+#include <semaphore.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "actors/config/config.h"
+#include "actors/persist/persister.h"
+#include "runtime/tmpfile.h"
+#include "runtime/log.h"
+
+static struct {
+    rt_actor_t actor;
+    char path[1024];
+    uint32_t ack_type;
+    persist_req_t *newest;        /* coalesced pending write */
+    persist_req_t **waiters;      /* requests kept to be acknowledged after the coalesced write */
+    int nwaiters, capwaiters;
+} P;
+
+/* The directory that holds `path`: its own directory when absolute, else
+ * relative to `dir` as it is now (nodes.conf follows CONFIG SET dir, as it
+ * does in Redis, but each write happens wholly in one directory). */
+static int open_parent(const char *path, const char **base)
+{
+    const char *slash = strrchr(path, '/');
+    *base = slash ? slash + 1 : path;
+    if (!slash) return config_dir_open();
+    char parent[1024];
+    size_t n = (size_t)(slash - path);
+    if (n == 0) n = 1;                                   /* "/nodes.conf" */
+    if (n >= sizeof parent) { errno = ENAMETOOLONG; return -1; }
+    memcpy(parent, path, n);
+    parent[n] = '\0';
+    if (path[0] == '/') return open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dirfd = config_dir_open();
+    if (dirfd < 0) return -1;
+    int fd = openat(dirfd, parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int e = errno;
+    close(dirfd);
+    errno = e;
+    return fd;
+}
+
+int persister_write_file(const char *path, const char *text, size_t len)
+{
+    const char *base;
+    int dirfd = open_parent(path, &base);
+    if (dirfd < 0) return errno;
+    char tmp[1200];
+    snprintf(tmp, sizeof tmp, "%s.tmp-%d", base, (int)getpid());
+    int fd = rt_tmpfile_create(dirfd, tmp, 0644);
+    if (fd < 0) {
+        int e = errno;
+        close(dirfd);
+        return e;
+    }
+    int err = 0;
+    if (rt_write_all(fd, text, len) != 0) {
+        err = errno;
+        close(fd);
+        unlinkat(dirfd, tmp, 0);
+    } else if (rt_tmpfile_commit(dirfd, fd, tmp, base, NULL) != 0) {
+        err = errno;
+    }
+    close(dirfd);
+    return err;
+}
+
+struct persist_wait {
+    sem_t done;                   /* posted once `result` is set */
+    int result;                   /* 0 or errno */
+    unsigned int refs;            /* 2 at birth: the waiter and the persister */
+};
+
+persist_wait_t *persist_wait_new(void)
+{
+    persist_wait_t *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    if (sem_init(&w->done, 0, 0) != 0) { free(w); return NULL; }
+    w->refs = 2;
+    return w;
+}
+
+static void wait_release(persist_wait_t *w)
+{
+    /* A full fence around the decrement: the side that drops the last
+     * reference must see everything the other side did to `w` (its
+     * sem_post, its reads of `result`) before it destroys and frees it. */
+    ck_pr_fence_memory();
+    bool last = false;
+    ck_pr_dec_uint_zero(&w->refs, &last);
+    ck_pr_fence_memory();
+    if (last) {
+        sem_destroy(&w->done);
+        free(w);
+    }
+}
+
+void persist_wait_finish(persist_wait_t *w, int err)
+{
+    if (!w) return;
+    w->result = err;              /* published to the waiter by sem_post */
+    sem_post(&w->done);
+    wait_release(w);
+}
+
+int persist_wait_timed(persist_wait_t *w, int timeout_ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+    int rc;
+    while ((rc = sem_timedwait(&w->done, &ts)) != 0 && errno == EINTR) {}
+    int result = rc == 0 ? w->result : -1;   /* sem_wait ordered it after the persister's write */
+    wait_release(w);
+    return result;
+}
+
+static void finish(persist_req_t *r, int err)
+{
+    persist_wait_finish(r->wait, err);
+    if (r->reply_to) {
+        persist_ack_t *a = calloc(1, sizeof *a);
+        if (a) {
+            a->hdr.type = P.ack_type;
+            a->seq = r->seq;
+            a->err = err;
+            rt_send(r->reply_to, &a->hdr);
+        }
+    }
+    free(r->text);
+    free(r);
+}
+
+static void flush_hook(rt_thread_t *t, void *arg)
+{
+    (void)t; (void)arg;
+    persist_req_t *r = P.newest;
+    if (!r) return;
+    P.newest = NULL;
+    int err = persister_write_file(P.path, r->text, r->len);
+    if (err) LOG_WARNING("Could not save the cluster config file %s: %s", P.path, strerror(err));
+    /* Everyone who asked for an older version is covered by this write. */
+    for (int i = 0; i < P.nwaiters; i++) finish(P.waiters[i], err);
+    P.nwaiters = 0;
+    finish(r, err);
+}
+
+static void behaviour(rt_actor_t *self, rt_msg_t *msg)
+{
+    (void)self;
+    if (msg->type != PERSIST_SAVE) { free(msg); return; }
+    persist_req_t *r = (persist_req_t *)msg;
+    if (P.newest) {
+        persist_req_t *old = P.newest;
+        if (old->wait || old->reply_to) {
+            /* keep it to acknowledge after the coalesced write */
+            if (P.nwaiters == P.capwaiters) {
+                int nc = P.capwaiters ? P.capwaiters * 2 : 8;
+                persist_req_t **n = realloc(P.waiters, sizeof *n * (size_t)nc);
+                if (!n) abort();
+                P.waiters = n;
+                P.capwaiters = nc;
+            }
+            free(old->text);
+            old->text = NULL;
+            P.waiters[P.nwaiters++] = old;
+        } else {
+            free(old->text);
+            free(old);
+        }
+    }
+    P.newest = r;
+}
+
+int persister_start(rt_thread_t *thread, const char *path, uint32_t ack_type)
+{
+    snprintf(P.path, sizeof P.path, "%s", path);
+    P.ack_type = ack_type;
+    rt_actor_init(&P.actor, thread, "persister", behaviour, NULL);
+    return rt_thread_add_prepare_hook(thread, flush_hook, NULL);
+}
+
+rt_actor_t *persister_actor(void) { return &P.actor; }

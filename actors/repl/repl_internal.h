@@ -1,0 +1,135 @@
+/* repl_internal.h - messages and shared pieces of the replication actor
+ * (repl.c), its per-replica sender actors (repl_sender.c) and the worker side
+ * (repl_prop.c). Not for other modules: they use repl.h.
+ */
+#ifndef SHOAL_ACTORS_REPL_INTERNAL_H
+#define SHOAL_ACTORS_REPL_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "actors/persist/rdb_save.h"
+#include "actors/repl/repl.h"
+#include "actors/worker/worker.h"
+#include "runtime/actor.h"
+
+/* Messages to the replication actor. */
+enum repl_msg {
+    RM_FEED = 1,          /* repl_feed_msg_t: a worker's propagated bytes */
+    RM_FEED_MASTER,       /* repl_feed_msg_t: our master's stream, processed */
+    RM_SET_HISTORY,       /* repl_id_msg_t */
+    RM_SWITCH_ID,         /* repl_id_msg_t */
+    RM_PSYNC,             /* repl_psync_msg_t: a replica connection handed over */
+    RM_WAIT,              /* remote_cmd_t: WAIT numreplicas timeout */
+    RM_FLUSH,             /* remote_cmd_t: FLUSHALL/FLUSHDB while propagating */
+    RM_CUT_ARRIVED,       /* repl_cut_msg_t: a worker reached the cut */
+    RM_CUT_DONE,          /* repl_cut_msg_t: a worker finished its part */
+    RM_ACK,               /* repl_ack_msg_t: REPLCONF ACK from a replica */
+    RM_SENDER_GONE,       /* repl_ack_msg_t: a sender lost its replica */
+    RM_KILL,              /* remote_cmd_t: CLIENT KILL TYPE replica */
+    RM_ROLE_CHANGED,      /* rt_msg_t: a new snapshot may carry a new role */
+};
+
+/* Messages to a sender actor. */
+enum repl_sender_msg {
+    RS_DATA = 1,          /* repl_data_msg_t: bytes to write, in order */
+    RS_RELEASE,           /* rt_msg_t: first ACK seen or no EOF framing: stream may flow */
+    RS_CLOSE,             /* rt_msg_t: drop the replica */
+    RS_FREE,              /* rt_msg_t: the replication actor forgot us: free */
+};
+
+typedef struct repl_feed_msg {
+    rt_msg_t hdr;
+    uint8_t *data;        /* owned */
+    size_t len;
+} repl_feed_msg_t;
+
+typedef struct repl_id_msg {
+    rt_msg_t hdr;
+    char id[REPL_ID_LEN + 1];
+    long long offset;
+} repl_id_msg_t;
+
+enum { REPL_CAPA_EOF = 1, REPL_CAPA_PSYNC2 = 2 };
+
+typedef struct repl_psync_msg {
+    rt_msg_t hdr;
+    int fd;
+    char ip[46];
+    int port;             /* REPLCONF listening-port */
+    int capa;
+    char replid[REPL_ID_LEN + 1];   /* "?" for none */
+    long long offset;
+    uint64_t client_id;
+} repl_psync_msg_t;
+
+/* Shared, refcounted bytes (one stream chunk sent to many replicas). */
+typedef struct repl_chunk {
+    _Atomic int refs;
+    size_t len;
+    uint8_t *data;        /* owned */
+} repl_chunk_t;
+
+repl_chunk_t *repl_chunk_new(uint8_t *data, size_t len);   /* takes data; refs = 1 */
+repl_chunk_t *repl_chunk_copy(const void *data, size_t len);
+void repl_chunk_unref(repl_chunk_t *c);
+static inline repl_chunk_t *repl_chunk_ref(repl_chunk_t *c)
+{
+    atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+    return c;
+}
+
+typedef struct repl_data_msg {
+    rt_msg_t hdr;
+    repl_chunk_t *chunk;
+    bool hold;            /* stream bytes: queue behind the RDB until RS_RELEASE */
+} repl_data_msg_t;
+
+struct repl_sender;
+typedef struct repl_ack_msg {
+    rt_msg_t hdr;
+    struct repl_sender *sender;
+    long long offset;
+} repl_ack_msg_t;
+
+/* A stop-the-world cut: every worker flushes, waits at the barrier while the
+ * replication actor fixes the stream offset, then does its part. */
+enum { CUT_SYNC = 1, CUT_FLUSH };
+typedef struct repl_cut {
+    int kind;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool released;
+    int arrived, done;
+    long long now_ms;
+    int compress;
+    long long offset;     /* the stream offset of the cut (CUT_SYNC) */
+    rdb_part_t parts[MAX_WORKERS];
+} repl_cut_t;
+
+typedef struct repl_cut_msg {
+    rt_msg_t hdr;
+    repl_cut_t *cut;
+    int worker;
+} repl_cut_msg_t;
+
+/* Worker side (repl_prop.c). */
+void repl_multi_begin(worker_t *w);
+void repl_multi_end(worker_t *w);
+/* Worker side of WMSG_REPL_MARK (cmd_repl.c). */
+void repl_wait_mark(worker_t *w, rt_msg_t *msg);
+/* Worker side of WMSG_REPL_CUT (repl.c). */
+void repl_cut_worker(worker_t *w, repl_cut_msg_t *m);
+
+/* Sender actors (repl_sender.c), created and driven by the replication actor. */
+typedef struct repl_sender repl_sender_t;
+repl_sender_t *repl_sender_new(rt_thread_t *t, const repl_psync_msg_t *p);
+rt_actor_t *repl_sender_actor(repl_sender_t *s);
+void repl_sender_send(repl_sender_t *s, repl_chunk_t *chunk, bool hold);   /* takes a ref */
+void repl_sender_signal(repl_sender_t *s, int type);
+/* Frees senders that got RS_FREE and whose mailbox the runtime left (repl
+ * thread, before the loop sleeps). */
+void repl_sender_reap(void);
+
+#endif

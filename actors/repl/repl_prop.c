@@ -1,0 +1,211 @@
+/* repl_prop.c - the worker side of propagation: each worker buffers the
+ * effects of the writes it executes and hands the buffer to the replication
+ * actor before the replies to those writes can leave (see repl.h).
+ *
+ * What goes into the stream is the effect, as Redis propagates it: relative
+ * TTLs become absolute (SET ... PXAT, PEXPIREAT), a TTL already in the past
+ * becomes DEL, GETDEL becomes DEL, INCRBYFLOAT becomes SET ... KEEPTTL, GETEX
+ * becomes PEXPIREAT or PERSIST; everything else is sent as the client wrote
+ * it. Several effects of one MULTI/EXEC are wrapped in MULTI ... EXEC.
+ *
+ * Must never: be called from a thread other than the worker's own, or lose
+ * bytes between propagate and flush.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "actors/commands/cmd.h"
+#include "actors/worker/keyspace.h"
+#include "actors/repl/repl.h"
+#include "actors/repl/repl_internal.h"
+#include "actors/worker/worker.h"
+
+typedef struct repl_wbuf {
+    resp_buf_t out;           /* RESP arrays of bulk strings, as the stream carries them */
+    bool in_multi;
+    size_t multi_mark;        /* where the transaction's effects start */
+    int multi_count;
+} repl_wbuf_t;
+
+bool repl_worker_propagates(const worker_t *w)
+{
+    /* relaxed: the flag turns on in the replication actor's first cut, which
+     * every worker passes through (a message) before it can matter */
+    return atomic_load_explicit(&g_repl_propagate, memory_order_relaxed) && !ks_replica_mode(w->ks);
+}
+
+void repl_worker_init(worker_t *w)
+{
+    w->repl = calloc(1, sizeof *w->repl);
+    if (!w->repl) abort();
+    resp_buf_init(&w->repl->out, 2);
+}
+
+void repl_propagate(worker_t *w, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    repl_wbuf_t *b = w->repl;
+    if (!b) return;
+    resp_add_array(&b->out, argc);
+    for (int i = 0; i < argc; i++) resp_add_bulk(&b->out, argv[i], argvlen[i]);
+    if (b->in_multi) b->multi_count++;
+}
+
+void repl_propagate_del(worker_t *w, const uint8_t *key, size_t len)
+{
+    const uint8_t *argv[2] = { (const uint8_t *)"DEL", key };
+    size_t lens[2] = { 3, len };
+    repl_propagate(w, 2, argv, lens);
+}
+
+void repl_multi_begin(worker_t *w)
+{
+    repl_wbuf_t *b = w->repl;
+    if (!b) return;
+    b->in_multi = true;
+    b->multi_mark = b->out.len;
+    b->multi_count = 0;
+}
+
+void repl_multi_end(worker_t *w)
+{
+    repl_wbuf_t *b = w->repl;
+    if (!b || !b->in_multi) return;
+    b->in_multi = false;
+    /* One effect is atomic by itself; two or more are wrapped, as Redis does. */
+    if (b->multi_count < 2) return;
+    static const char multi[] = "*1\r\n$5\r\nMULTI\r\n";
+    static const char exec[] = "*1\r\n$4\r\nEXEC\r\n";
+    size_t ml = sizeof multi - 1, tail = b->out.len - b->multi_mark;
+    resp_buf_append(&b->out, multi, ml);   /* room at the end, then moved into place */
+    memmove(b->out.data + b->multi_mark + ml, b->out.data + b->multi_mark, tail);
+    memcpy(b->out.data + b->multi_mark, multi, ml);
+    resp_buf_append(&b->out, exec, sizeof exec - 1);
+}
+
+void repl_flush(worker_t *w)
+{
+    repl_wbuf_t *b = w->repl;
+    if (!b || b->out.len == 0 || b->in_multi) return;
+    repl_feed_msg_t *m = malloc(sizeof *m);
+    if (!m) abort();
+    memset(&m->hdr, 0, sizeof m->hdr);
+    m->hdr.type = RM_FEED;
+    m->data = (uint8_t *)b->out.data;   /* hand the buffer over; start a fresh one */
+    m->len = b->out.len;
+    resp_buf_init(&b->out, 2);
+    rt_send(repl_actor(), &m->hdr);
+}
+
+/* ---- effects ---- */
+
+static bool name_is(const struct cmd_def *cmd, const char *n) { return !strcmp(cmd->name, n); }
+
+static bool arg_is(const cmd_ctx_t *ctx, int i, const char *word)
+{
+    size_t n = strlen(word);
+    return ctx->argvlen[i] == n && !strncasecmp((const char *)ctx->argv[i], word, n);
+}
+
+static void prop_set_pxat(worker_t *w, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
+                          long long at_ms)
+{
+    char num[32];
+    int n = snprintf(num, sizeof num, "%lld", at_ms);
+    const uint8_t *argv[5] = { (const uint8_t *)"SET", key, val, (const uint8_t *)"PXAT", (const uint8_t *)num };
+    size_t lens[5] = { 3, klen, vlen, 4, (size_t)n };
+    repl_propagate(w, 5, argv, lens);
+}
+
+static void prop_pexpireat(worker_t *w, const uint8_t *key, size_t klen, long long at_ms)
+{
+    char num[32];
+    int n = snprintf(num, sizeof num, "%lld", at_ms);
+    const uint8_t *argv[3] = { (const uint8_t *)"PEXPIREAT", key, (const uint8_t *)num };
+    size_t lens[3] = { 9, klen, (size_t)n };
+    repl_propagate(w, 3, argv, lens);
+}
+
+/* The key's state after the command, as the stream must reproduce it. */
+static void prop_key_state(worker_t *w, cmd_ctx_t *ctx, int keyarg, bool with_value)
+{
+    const uint8_t *key = ctx->argv[keyarg];
+    size_t klen = ctx->argvlen[keyarg];
+    ks_entry_t *e = ks_peek(w->ks, key, klen);
+    if (!e || (e->expire_ms != KS_NO_EXPIRE && e->expire_ms < ctx->now_ms)) {
+        repl_propagate_del(w, key, klen);
+        return;
+    }
+    if (with_value && e->type == KS_TYPE_STRING) {
+        size_t vlen;
+        const uint8_t *v = ks_entry_str(e, &vlen);
+        if (e->expire_ms != KS_NO_EXPIRE) {
+            prop_set_pxat(w, key, klen, v, vlen, e->expire_ms);
+        } else {
+            const uint8_t *argv[3] = { (const uint8_t *)"SET", key, v };
+            size_t lens[3] = { 3, klen, vlen };
+            repl_propagate(w, 3, argv, lens);
+        }
+        return;
+    }
+    if (e->expire_ms != KS_NO_EXPIRE) {
+        prop_pexpireat(w, key, klen, e->expire_ms);
+    } else {
+        const uint8_t *argv[2] = { (const uint8_t *)"PERSIST", key };
+        size_t lens[2] = { 7, klen };
+        repl_propagate(w, 2, argv, lens);
+    }
+}
+
+void repl_propagate_effect(worker_t *w, const struct cmd_def *cmd, cmd_ctx_t *ctx)
+{
+    if (!w->repl) return;
+    if (cmd->parent) {            /* no write subcommand of ours touches keys */
+        repl_propagate(w, ctx->argc, ctx->argv, ctx->argvlen);
+        return;
+    }
+    if (name_is(cmd, "set")) {
+        bool rel = false;
+        for (int i = 3; i < ctx->argc; i++)
+            if (arg_is(ctx, i, "EX") || arg_is(ctx, i, "PX") || arg_is(ctx, i, "EXAT") || arg_is(ctx, i, "PXAT"))
+                rel = true;
+        if (!rel) {
+            /* No TTL given: SET k v [KEEPTTL]; NX/XX/GET do not change the effect. */
+            bool keepttl = false;
+            for (int i = 3; i < ctx->argc; i++)
+                if (arg_is(ctx, i, "KEEPTTL")) keepttl = true;
+            const uint8_t *argv[4] = { ctx->argv[0], ctx->argv[1], ctx->argv[2], (const uint8_t *)"KEEPTTL" };
+            size_t lens[4] = { ctx->argvlen[0], ctx->argvlen[1], ctx->argvlen[2], 7 };
+            repl_propagate(w, keepttl ? 4 : 3, argv, lens);
+            return;
+        }
+        prop_key_state(w, ctx, 1, true);
+        return;
+    }
+    if (name_is(cmd, "setex") || name_is(cmd, "psetex") || name_is(cmd, "incrbyfloat")) {
+        if (name_is(cmd, "incrbyfloat")) {
+            ks_entry_t *e = ks_peek(w->ks, ctx->argv[1], ctx->argvlen[1]);
+            if (e && e->type == KS_TYPE_STRING) {
+                size_t vlen;
+                const uint8_t *v = ks_entry_str(e, &vlen);
+                const uint8_t *argv[4] = { (const uint8_t *)"SET", ctx->argv[1], v, (const uint8_t *)"KEEPTTL" };
+                size_t lens[4] = { 3, ctx->argvlen[1], vlen, 7 };
+                repl_propagate(w, 4, argv, lens);
+                return;
+            }
+        }
+        prop_key_state(w, ctx, 1, true);
+        return;
+    }
+    if (name_is(cmd, "expire") || name_is(cmd, "pexpire") || name_is(cmd, "expireat") || name_is(cmd, "pexpireat") ||
+        name_is(cmd, "getex")) {
+        prop_key_state(w, ctx, 1, false);
+        return;
+    }
+    if (name_is(cmd, "getdel")) {
+        repl_propagate_del(w, ctx->argv[1], ctx->argvlen[1]);
+        return;
+    }
+    repl_propagate(w, ctx->argc, ctx->argv, ctx->argvlen);
+}

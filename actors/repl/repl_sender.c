@@ -1,0 +1,325 @@
+/* repl_sender.c - one actor per replica we serve: owns the replica's socket
+ * (handed over by its worker after PSYNC), writes what the replication actor
+ * gives it in order, and reads the replica's REPLCONF ACKs.
+ *
+ * Stream bytes that arrive while the full-sync payload is still being
+ * prepared are held behind it; with EOF-marked transfers they stay held until
+ * the replica's first ACK (a replica reading up to the end mark must not see
+ * stream bytes in the same read), as Redis does.
+ *
+ * Must never: write held bytes before the payload, reorder bytes, or free
+ * itself before the replication actor said RS_FREE (it may still send to us).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <ck_pr.h>
+
+#include "actors/worker/client_limits.h"
+#include "actors/config/config.h"
+#include "actors/repl/repl_internal.h"
+#include "proto/resp.h"
+#include "runtime/log.h"
+#include "proto/strnum.h"
+
+typedef struct outq {
+    repl_chunk_t **v;
+    size_t n, cap, head;      /* live items are v[head..n) */
+} outq_t;
+
+struct repl_sender {
+    rt_actor_t actor;
+    int fd;
+    ev_io rio, wio;
+    bool wio_on, closed, gone_sent, released;
+    outq_t out, held;
+    size_t pos;               /* bytes of out.v[out.head] already written */
+    size_t queued;            /* bytes waiting in out and held */
+    size_t sync_left;         /* of those, the full sync's own bytes at the head of out */
+    long long soft_since_s;   /* over the soft output limit since (client_limits.h) */
+    uint8_t *in;
+    size_t inlen, incap;
+    resp_parser_t parser;
+    char name[64];
+    struct repl_sender *dead_next;
+};
+
+/* Senders told RS_FREE, freed by repl_sender_reap once the runtime is done
+ * with their mailbox (never from inside their own behaviour). Repl thread only. */
+static repl_sender_t *dead_senders;
+
+static bool mailbox_idle(repl_sender_t *s)
+{
+    /* acquire: pairs with the consumer's marking CAS, so the runtime's last
+     * touches of the actor happen before we free it */
+    uintptr_t head = (uintptr_t)ck_pr_load_ptr(&s->actor.mailbox.head);
+    ck_pr_fence_load();
+    return (head & 1u) != 0;
+}
+
+void repl_sender_reap(void)
+{
+    for (repl_sender_t **pp = &dead_senders; *pp;) {
+        repl_sender_t *s = *pp;
+        if (mailbox_idle(s)) {
+            *pp = s->dead_next;
+            free(s);
+        } else {
+            pp = &s->dead_next;
+        }
+    }
+}
+
+static void q_push(outq_t *q, repl_chunk_t *c)
+{
+    if (q->n == q->cap) {
+        if (q->head > 0) {
+            memmove(q->v, q->v + q->head, (q->n - q->head) * sizeof *q->v);
+            q->n -= q->head;
+            q->head = 0;
+        }
+        if (q->n == q->cap) {
+            q->cap = q->cap ? q->cap * 2 : 16;
+            q->v = realloc(q->v, q->cap * sizeof *q->v);
+            if (!q->v) abort();
+        }
+    }
+    q->v[q->n++] = c;
+}
+
+static void q_clear(outq_t *q)
+{
+    for (size_t i = q->head; i < q->n; i++) repl_chunk_unref(q->v[i]);
+    free(q->v);
+    memset(q, 0, sizeof *q);
+}
+
+static void report_gone(repl_sender_t *s)
+{
+    if (s->gone_sent) return;
+    s->gone_sent = true;
+    repl_ack_msg_t *m = calloc(1, sizeof *m);
+    if (!m) abort();
+    m->hdr.type = RM_SENDER_GONE;
+    m->sender = s;
+    rt_send(repl_actor(), &m->hdr);
+}
+
+static void shut(repl_sender_t *s)
+{
+    if (s->closed) return;
+    s->closed = true;
+    struct ev_loop *loop = rt_thread_loop(s->actor.thread);
+    ev_io_stop(loop, &s->rio);
+    if (s->wio_on) ev_io_stop(loop, &s->wio);
+    s->wio_on = false;
+    close(s->fd);
+    s->fd = -1;
+    q_clear(&s->out);
+    q_clear(&s->held);
+    s->queued = 0;
+    s->sync_left = 0;
+}
+
+static void try_write(repl_sender_t *s)
+{
+    struct ev_loop *loop = rt_thread_loop(s->actor.thread);
+    while (!s->closed && s->out.head < s->out.n) {
+        repl_chunk_t *c = s->out.v[s->out.head];
+        if (s->pos >= c->len) {
+            repl_chunk_unref(c);
+            s->out.head++;
+            s->pos = 0;
+            continue;
+        }
+        ssize_t k = send(s->fd, c->data + s->pos, c->len - s->pos, MSG_NOSIGNAL);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+            LOG_NOTICE("Error writing to replica %s: %s", s->name, strerror(errno));
+            shut(s);
+            report_gone(s);
+            return;
+        }
+        s->pos += (size_t)k;
+        s->queued -= (size_t)k;
+        s->sync_left -= (size_t)k < s->sync_left ? (size_t)k : s->sync_left;
+    }
+    if (s->closed) return;
+    bool pending = s->out.head < s->out.n;
+    if (pending && !s->wio_on) {
+        ev_io_start(loop, &s->wio);
+        s->wio_on = true;
+    } else if (!pending && s->wio_on) {
+        ev_io_stop(loop, &s->wio);
+        s->wio_on = false;
+    }
+}
+
+static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    try_write(w->data);
+}
+
+static void handle_command(repl_sender_t *s, const uint8_t *buf)
+{
+    resp_parser_t *p = &s->parser;
+    if (p->argc < 1) return;
+    const uint8_t *a0 = resp_arg(p, buf, 0);
+    if (!(p->arg_len[0] == 8 && !strncasecmp((const char *)a0, "replconf", 8))) return;
+    for (size_t i = 1; i + 1 < p->argc; i += 2) {
+        const uint8_t *opt = resp_arg(p, buf, i);
+        if (p->arg_len[i] == 3 && !strncasecmp((const char *)opt, "ack", 3)) {
+            /* As 7.0.15: an offset that is not a string2ll number is
+             * ignored (no reply either way), never read as 0. */
+            long long offset;
+            if (!str_to_ll(resp_arg(p, buf, i + 1), p->arg_len[i + 1], &offset)) return;
+            repl_ack_msg_t *m = calloc(1, sizeof *m);
+            if (!m) abort();
+            m->hdr.type = RM_ACK;
+            m->sender = s;
+            m->offset = offset;
+            rt_send(repl_actor(), &m->hdr);
+        }
+    }
+}
+
+static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    repl_sender_t *s = w->data;
+    if (s->incap - s->inlen < 4096) {
+        s->incap = s->incap ? s->incap * 2 : 8192;
+        s->in = realloc(s->in, s->incap);
+        if (!s->in) abort();
+    }
+    ssize_t k = recv(s->fd, s->in + s->inlen, s->incap - s->inlen, 0);
+    if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        shut(s);
+        report_gone(s);
+        return;
+    }
+    if (k < 0) return;
+    s->inlen += (size_t)k;
+    size_t off = 0;
+    while (off < s->inlen) {
+        int r = resp_parse(&s->parser, s->in + off, s->inlen - off);
+        if (r == RESP_PARSE_MORE) break;
+        if (r == RESP_PARSE_ERROR) {
+            LOG_NOTICE("Protocol error from replica %s: %s", s->name, s->parser.error);
+            shut(s);
+            report_gone(s);
+            return;
+        }
+        if (r == RESP_PARSE_DONE) handle_command(s, s->in + off);
+        off += s->parser.consumed;
+        resp_parser_reset(&s->parser);
+    }
+    memmove(s->in, s->in + off, s->inlen - off);
+    s->inlen -= off;
+    if (s->incap > 1 << 20 && s->inlen == 0) {   /* a burst is over: give memory back */
+        free(s->in);
+        s->in = NULL;
+        s->incap = 0;
+    }
+}
+
+static void behaviour(rt_actor_t *self, rt_msg_t *msg)
+{
+    repl_sender_t *s = self->state;
+    switch (msg->type) {
+    case RS_DATA: {
+        repl_data_msg_t *m = (repl_data_msg_t *)msg;
+        if (s->closed) {
+            repl_chunk_unref(m->chunk);
+        } else {
+            s->queued += m->chunk->len;
+            /* What goes out before the release is the sync itself (the
+             * RDB): Redis sends it apart from the replica's output buffer,
+             * so the limits judge only the stream behind it. */
+            if (!m->hold && !s->released) s->sync_left += m->chunk->len;
+            if (m->hold && !s->released) q_push(&s->held, m->chunk);
+            else q_push(&s->out, m->chunk);
+            if (climits_obuf_over(CLIENT_CLASS_REPLICA, s->queued - s->sync_left, &s->soft_since_s,
+                                  rt_now_ms() / 1000, true)) {
+                LOG_WARNING("Client replica %s scheduled to be closed ASAP for overcoming of output buffer limits.",
+                            s->name);
+                shut(s);
+                report_gone(s);
+            } else {
+                try_write(s);
+            }
+        }
+        free(m);
+        break;
+    }
+    case RS_RELEASE:
+        s->released = true;
+        if (!s->closed) {
+            for (size_t i = s->held.head; i < s->held.n; i++) q_push(&s->out, s->held.v[i]);
+            s->held.n = s->held.head = 0;
+            try_write(s);
+        }
+        free(msg);
+        break;
+    case RS_CLOSE:
+        shut(s);
+        free(msg);
+        break;
+    case RS_FREE:
+        free(msg);
+        shut(s);
+        resp_parser_free(&s->parser);
+        free(s->in);
+        s->in = NULL;
+        s->dead_next = dead_senders;   /* freed before the loop sleeps, once idle */
+        dead_senders = s;
+        break;
+    default:
+        free(msg);
+    }
+}
+
+repl_sender_t *repl_sender_new(rt_thread_t *t, const repl_psync_msg_t *p)
+{
+    repl_sender_t *s = calloc(1, sizeof *s);
+    if (!s) abort();
+    s->fd = p->fd;
+    snprintf(s->name, sizeof s->name, "%s:%d", p->ip, p->port);
+    resp_parser_init(&s->parser, 1 << 20);
+    rt_actor_init(&s->actor, t, "repl-sender", behaviour, s);
+    struct ev_loop *loop = rt_thread_loop(t);
+    ev_io_init(&s->rio, read_cb, s->fd, EV_READ);
+    s->rio.data = s;
+    ev_io_init(&s->wio, write_cb, s->fd, EV_WRITE);
+    s->wio.data = s;
+    ev_io_start(loop, &s->rio);
+    return s;
+}
+
+rt_actor_t *repl_sender_actor(repl_sender_t *s) { return &s->actor; }
+
+void repl_sender_send(repl_sender_t *s, repl_chunk_t *chunk, bool hold)
+{
+    repl_data_msg_t *m = calloc(1, sizeof *m);
+    if (!m) abort();
+    m->hdr.type = RS_DATA;
+    m->chunk = chunk;
+    m->hold = hold;
+    rt_send(&s->actor, &m->hdr);
+}
+
+void repl_sender_signal(repl_sender_t *s, int type)
+{
+    rt_msg_t *m = calloc(1, sizeof *m);
+    if (!m) abort();
+    m->type = (uint32_t)type;
+    rt_send(&s->actor, m);
+}

@@ -1,0 +1,640 @@
+/* state.c - the state actor (see state.h): node table, slot table, epochs;
+ * loading and creating the node identity; publishing snapshots; asking the
+ * persister to save. The CLUSTER subcommands that change state are applied
+ * here (state_cmds.c), one at a time, in mailbox order.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "actors/config/config.h"
+#include "actors/bus/link.h"
+#include "actors/persist/persister.h"
+#include "actors/repl/repl.h"
+#include "actors/repl/repl_replica.h"
+#include "actors/state/state.h"
+#include "actors/state/state_internal.h"
+#include "actors/worker/worker.h"
+#include "proto/nodes_conf.h"
+#include "runtime/log.h"
+
+rt_snap_cell_t g_cluster_snapshot;
+state_t S;
+
+#define CLUSTER_WRITABLE_DELAY_MS 2000
+
+static void snapshot_free(void *obj)
+{
+    cluster_snapshot_t *s = obj;
+    free(s->nodes);
+    free(s);
+}
+
+uint64_t node_shown_epoch(const cluster_snapshot_t *s, int idx)
+{
+    const node_view_t *n = &s->nodes[idx];
+    if ((n->flags & NODE_SLAVE) && n->master >= 0) return s->nodes[n->master].config_epoch;
+    return n->config_epoch;
+}
+
+void state_random_name(char out[NODE_NAME_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char raw[NODE_NAME_LEN];
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    ssize_t got = fd >= 0 ? read(fd, raw, sizeof raw) : -1;
+    if (fd >= 0) close(fd);
+    if (got != (ssize_t)sizeof raw)
+        for (size_t i = 0; i < sizeof raw; i++) raw[i] = (unsigned char)(rand() ^ (rt_now_us() >> (i % 16)));
+    for (int i = 0; i < NODE_NAME_LEN; i++) out[i] = hex[raw[i] & 15];
+    out[NODE_NAME_LEN] = '\0';
+}
+
+int state_find(const char *name, size_t len)
+{
+    if (len != NODE_NAME_LEN) return -1;
+    return node_index_find(&S.names, name);
+}
+
+int state_add_node(const char *name, uint16_t flags)
+{
+    if (S.node_count >= STATE_MAX_NODES) return -1;
+    if (S.node_count == S.node_cap) {
+        int nc = S.node_cap ? S.node_cap * 2 : 8;
+        state_node_t *n = realloc(S.nodes, sizeof *n * (size_t)nc);
+        if (!n) abort();
+        S.nodes = n;
+        S.node_cap = nc;
+    }
+    state_node_t *n = &S.nodes[S.node_count];
+    memset(n, 0, sizeof *n);
+    memcpy(n->name, name, NODE_NAME_LEN);
+    n->flags = flags;
+    n->master = -1;
+    if (node_index_put(&S.names, n->name, S.node_count) != 0) abort();   /* as the realloc above */
+    return S.node_count++;
+}
+
+void state_rename_node(int idx, const char *name)
+{
+    state_node_t *n = &S.nodes[idx];
+    if (!memcmp(n->name, name, NODE_NAME_LEN)) return;
+    node_index_del(&S.names, n->name);
+    memcpy(n->name, name, NODE_NAME_LEN);
+    n->name[NODE_NAME_LEN] = '\0';
+    if (node_index_put(&S.names, n->name, idx) != 0) abort();
+}
+
+void state_clear_nodes(void)
+{
+    S.node_count = 0;
+    node_index_clear(&S.names);
+}
+
+void state_table_full(const char *what)
+{
+    S.table_full_ignored++;
+    long long now = rt_mono_ms();
+    if (S.table_full_logged_ms && now - S.table_full_logged_ms < 10000) return;
+    LOG_WARNING("The node table is full (%d nodes): not adding %s (%llu refused since the last such message)",
+                STATE_MAX_NODES, what, S.table_full_ignored);
+    S.table_full_logged_ms = now;
+    S.table_full_ignored = 0;
+}
+
+/* A random key for the name index, so peers cannot aim names at one chain. */
+static void seed_name_index(void)
+{
+    uint64_t k[2] = { 0, 0 };
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    ssize_t got = fd >= 0 ? read(fd, k, sizeof k) : -1;
+    if (fd >= 0) close(fd);
+    if (got != (ssize_t)sizeof k) {
+        k[0] = (uint64_t)rt_now_us() ^ ((uint64_t)getpid() << 32);
+        k[1] = (uint64_t)rt_mono_ms() * 0x9e3779b97f4a7c15ull;
+    }
+    node_index_init(&S.names, k[0], k[1]);
+}
+
+/* Fills in our own announced address from the configuration. */
+static void refresh_myself_address(void)
+{
+    state_node_t *me = &S.nodes[S.myself];
+    int port = config_cluster_announce_port();
+    me->port = port ? port : config_port();
+    int bport = config_cluster_announce_bus_port();
+    me->cport = bport ? bport : config_cluster_bus_port();
+    char ip[46];
+    if (config_cluster_announce_ip(ip, sizeof ip) > 0) snprintf(me->ip, sizeof me->ip, "%s", ip);
+    config_cluster_announce_hostname(me->hostname, sizeof me->hostname);
+}
+
+/* ---------------- cluster health ---------------- */
+
+void state_update_health(void) { S.dirty_snapshot = true; }
+
+static void update_state(void)
+{
+    long long now = rt_mono_ms();
+    if (!S.first_eval_ms) S.first_eval_ms = now;
+    bool master = (S.nodes[S.myself].flags & NODE_MASTER) != 0;
+    /* Right after start a master stays down for a moment, as Redis does, so
+     * that it can learn the current configuration before serving. */
+    if (master && !S.state_ok && now - S.first_eval_ms < CLUSTER_WRITABLE_DELAY_MS) return;
+    bool ok = true;
+    if (config_cluster_require_full_coverage()) {
+        for (int s = 0; s < SLOT_COUNT; s++) {
+            int o = S.slot_owner[s];
+            if (o < 0 || (S.nodes[o].flags & NODE_FAIL)) { ok = false; break; }
+        }
+    }
+    int size = 0, reachable = 0;
+    for (int i = 0; i < S.node_count; i++) {
+        if (!(S.nodes[i].flags & NODE_MASTER) || S.nodes[i].slot_count == 0) continue;
+        size++;
+        if (!(S.nodes[i].flags & (NODE_FAIL | NODE_PFAIL))) reachable++;
+    }
+    if (S.size != size) S.dirty_snapshot = true;
+    S.size = size;
+    if (reachable < size / 2 + 1) {
+        ok = false;
+        S.minority_since_ms = now;
+    }
+    if (ok == S.state_ok) return;
+    long long rejoin = config_cluster_node_timeout();
+    if (rejoin < 500) rejoin = 500;
+    if (rejoin > 5000) rejoin = 5000;
+    if (ok && master && S.minority_since_ms && now - S.minority_since_ms < rejoin) return;
+    S.state_ok = ok;
+    S.dirty_snapshot = true;
+    LOG_NOTICE("Cluster state changed: %s", ok ? "ok" : "fail");
+}
+
+void state_recount_slots(void)
+{
+    S.slot_version++;
+    for (int i = 0; i < S.node_count; i++) S.nodes[i].slot_count = 0;
+    for (int s = 0; s < SLOT_COUNT; s++)
+        if (S.slot_owner[s] >= 0) S.nodes[S.slot_owner[s]].slot_count++;
+}
+
+/* ---------------- snapshots ---------------- */
+
+/* Our header as 7.0.15 fills it (docs/cluster-bus.md §2.5): a replica describes
+ * its master's slots and configEpoch. */
+static void build_header(cluster_snapshot_t *s)
+{
+    bus_header_t *h = &s->hdr;
+    memset(h, 0, sizeof *h);
+    const state_node_t *me = &S.nodes[S.myself];
+    int record = S.myself;
+    if ((me->flags & NODE_SLAVE) && me->master >= 0) record = me->master;
+    h->ver = BUS_PROTO_VER;
+    memcpy(h->sender, me->name, BUS_NAME_LEN);
+    /* The claimed bitmap changes only with the slot table. */
+    static uint8_t cached[BUS_SLOT_BYTES];
+    static uint64_t cached_version = UINT64_MAX;
+    static int cached_record = -2;
+    if (cached_version != S.slot_version || cached_record != record) {
+        memset(cached, 0, sizeof cached);
+        for (int i = 0; i < SLOT_COUNT; i++)
+            if (S.slot_owner[i] == record) bus_slot_set(cached, (unsigned)i);
+        cached_version = S.slot_version;
+        cached_record = record;
+    }
+    memcpy(h->myslots, cached, sizeof cached);
+    h->config_epoch = S.nodes[record].config_epoch;
+    if (me->master >= 0) {
+        memcpy(h->slaveof, S.nodes[me->master].name, BUS_NAME_LEN);
+        h->has_master = true;
+    }
+    char ip[BUS_IP_LEN + 1];
+    if (config_cluster_announce_ip(ip, sizeof ip) > 0) snprintf(h->myip, sizeof h->myip, "%s", ip);
+    h->port = (uint16_t)me->port;
+    h->cport = (uint16_t)me->cport;
+    h->pport = 0;
+    h->flags = me->flags & (uint16_t)~(NODE_MEET | NODE_HANDSHAKE);
+    h->state = S.state_ok ? 0 : 1;
+    h->current_epoch = S.current_epoch;
+    /* The replication actor's offset (a replica's processed offset): elections rank by it. */
+    h->offset = (uint64_t)atomic_load_explicit(&g_repl_offset, memory_order_relaxed);
+    if (me->flags & NODE_SLAVE) {
+        /* 7.0.15 gossips its master link's offset, and from a FULLRESYNC until
+         * the RDB is loaded there is none (the cached master is dropped): 0,
+         * which peers show as health "loading" in CLUSTER SHARDS. */
+        repl_replica_status_t st;
+        repl_replica_status_get(&st);
+        if (st.state == RL_TRANSFER) h->offset = 0;
+    }
+    state_fo_header(h);
+}
+
+/* 7.0.15 keeps each master's replicas in a list, appending a node when it
+ * becomes that master's replica (and removing it when it stops), and lists
+ * them in that order in CLUSTER SLOTS, SHARDS and REPLICAS. We note the same
+ * moment per node, by name so that table moves do not count as changes. */
+static void note_attachments(void)
+{
+    for (int i = 0; i < S.node_count; i++) {
+        state_node_t *n = &S.nodes[i];
+        const char *m = (n->flags & NODE_SLAVE) && n->master >= 0 ? S.nodes[n->master].name : "";
+        if (strcmp(n->attached_to, m) == 0) continue;
+        snprintf(n->attached_to, sizeof n->attached_to, "%s", m);
+        n->attach_seq = ++S.attach_counter;
+    }
+}
+
+void state_publish(void)
+{
+    /* A promotion is announced only once durable (state_failover.c). */
+    if (state_fo_publish_held()) return;
+    update_state();
+    /* Log lines carry S on a replica, M on a master (Redis's format): switch
+     * as soon as the role changes, before anyone logs about the new role. */
+    static int logged_slave = -1;
+    int slave = (S.nodes[S.myself].flags & NODE_SLAVE) != 0;
+    if (slave != logged_slave) {
+        rt_log_set_role(slave ? 'S' : 'M');
+        logged_slave = slave;
+    }
+    note_attachments();
+    cluster_snapshot_t *s = calloc(1, sizeof *s);
+    if (!s) abort();
+    s->nodes = calloc((size_t)S.node_count, sizeof *s->nodes);
+    if (!s->nodes) abort();
+    s->version = ++S.snapshot_version;
+    s->myself = S.myself;
+    s->node_count = S.node_count;
+    for (int i = 0; i < S.node_count; i++) {
+        const state_node_t *n = &S.nodes[i];
+        node_view_t *v = &s->nodes[i];
+        memcpy(v->name, n->name, NODE_NAME_LEN + 1);
+        memcpy(v->ip, n->ip, sizeof v->ip);
+        memcpy(v->hostname, n->hostname, sizeof v->hostname);
+        v->port = n->port;
+        v->cport = n->cport;
+        v->pport = n->pport;
+        v->flags = n->flags;
+        v->master = n->master;
+        if (n->master >= 0) memcpy(v->master_name, S.nodes[n->master].name, NODE_NAME_LEN + 1);
+        else if (n->master_name[0]) memcpy(v->master_name, n->master_name, NODE_NAME_LEN + 1);
+        v->ping_sent_ms = n->ping_sent_ms;
+        v->pong_received_ms = n->pong_received_ms;
+        v->config_epoch = n->config_epoch;
+        v->repl_offset = n->repl_offset;
+        v->link_connected = (i == S.myself) || n->link_connected;
+        v->slot_count = n->slot_count;
+        v->fail_reports = n->nreports;
+        v->out_link = n->out_link;
+        v->in_link = n->in_link;
+        v->data_received_ms = n->data_received_ms;
+        v->attach_seq = n->attach_seq;
+        if ((n->flags & NODE_PFAIL) && !(n->flags & (NODE_NOADDR | NODE_HANDSHAKE))) s->pfail_count++;
+    }
+    memcpy(s->slot_owner, S.slot_owner, sizeof s->slot_owner);
+    memcpy(s->migrating_to, S.migrating_to, sizeof s->migrating_to);
+    memcpy(s->importing_from, S.importing_from, sizeof s->importing_from);
+    s->state_ok = S.state_ok;
+    s->size = S.size;
+    s->current_epoch = S.current_epoch;
+    s->last_vote_epoch = S.last_vote_epoch;
+    s->created_ms = rt_now_ms();
+    build_header(s);
+    rt_snap_publish(&g_cluster_snapshot, s);
+    S.dirty_snapshot = false;
+    S.dirty_soft = false;
+    S.last_publish_mono = rt_mono_ms();
+}
+
+/* ---------------- nodes.conf ---------------- */
+
+/* Converts the node table into the codec's form (the caller frees the array). */
+static nodes_conf_node_t *to_conf_nodes(int *count)
+{
+    nodes_conf_node_t *out = calloc((size_t)S.node_count, sizeof *out);
+    if (!out) abort();
+    for (int i = 0; i < S.node_count; i++) {
+        const state_node_t *n = &S.nodes[i];
+        nodes_conf_node_t *c = &out[i];
+        memcpy(c->name, n->name, NODE_NAME_LEN + 1);
+        snprintf(c->ip, sizeof c->ip, "%s", n->ip);
+        snprintf(c->hostname, sizeof c->hostname, "%s", n->hostname);
+        c->port = n->port;
+        c->cport = n->cport;
+        c->flags = n->flags & (uint16_t)~(NODE_MEET | NODE_MIGRATE_TO);
+        if (n->master >= 0) memcpy(c->master, S.nodes[n->master].name, NODE_NAME_LEN + 1);
+        c->ping_sent = n->ping_sent_ms;
+        c->pong_received = n->pong_received_ms;
+        c->config_epoch = ((n->flags & NODE_SLAVE) && n->master >= 0) ? S.nodes[n->master].config_epoch : n->config_epoch;
+        c->connected = (i == S.myself) || n->link_connected;
+    }
+    int nopen = 0;
+    for (int s = 0; s < SLOT_COUNT; s++) {
+        int o = S.slot_owner[s];
+        if (o >= 0) out[o].slots[s >> 3] |= (uint8_t)(1u << (s & 7));
+        if (S.migrating_to[s] >= 0 || S.importing_from[s] >= 0) nopen++;
+    }
+    if (nopen) {
+        nodes_conf_open_slot_t *os = calloc((size_t)nopen * 2, sizeof *os);
+        if (!os) abort();
+        size_t k = 0;
+        for (int s = 0; s < SLOT_COUNT; s++) {
+            if (S.migrating_to[s] >= 0) {
+                os[k].slot = (uint16_t)s;
+                os[k].importing = false;
+                memcpy(os[k].peer, S.nodes[S.migrating_to[s]].name, NODE_NAME_LEN + 1);
+                k++;
+            }
+            if (S.importing_from[s] >= 0) {
+                os[k].slot = (uint16_t)s;
+                os[k].importing = true;
+                memcpy(os[k].peer, S.nodes[S.importing_from[s]].name, NODE_NAME_LEN + 1);
+                k++;
+            }
+        }
+        out[S.myself].open_slots = os;
+        out[S.myself].open_slot_count = k;
+    }
+    *count = S.node_count;
+    return out;
+}
+
+static char *format_conf(size_t *len)
+{
+    int count;
+    nodes_conf_node_t *nodes = to_conf_nodes(&count);
+    nodes_conf_t conf = { .nodes = nodes, .node_count = (size_t)count, .myself = (size_t)S.myself,
+                          .current_epoch = S.current_epoch, .last_vote_epoch = S.last_vote_epoch };
+    char *text = nodes_conf_format(&conf, len);
+    free(nodes[S.myself].open_slots);
+    free(nodes);
+    if (!text) abort();
+    return text;
+}
+
+/* Asks the persister to write the current state; returns its version. */
+uint64_t state_request_save(rt_actor_t *reply_to)
+{
+    persist_req_t *r = calloc(1, sizeof *r);
+    if (!r) abort();
+    r->hdr.type = PERSIST_SAVE;
+    r->text = format_conf(&r->len);
+    r->seq = ++S.config_seq;
+    r->reply_to = reply_to;
+    uint64_t seq = r->seq;
+    S.save_pending = false;
+    rt_send(persister_actor(), &r->hdr);   /* r belongs to the persister from here on */
+    return seq;
+}
+
+static int load_conf(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) return 1;   /* create */
+        fprintf(stderr, "Can't open the cluster config file %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) { close(fd); return -1; }
+    size_t len = (size_t)st.st_size;
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf) abort();
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, buf + got, len - got);
+        if (n <= 0) break;
+        got += (size_t)n;
+    }
+    close(fd);
+    nodes_conf_t conf;
+    nodes_conf_error_t err;
+    nodes_conf_result_t r = nodes_conf_parse(buf, got, &conf, &err);
+    free(buf);
+    if (r == NODES_CONF_EMPTY) return 1;
+    if (r != NODES_CONF_OK) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "Unrecoverable error: corrupted cluster config file \"%s\" at line %d: %s",
+                 path, err.line, err.message);
+        fprintf(stderr, "%s\n", msg);
+        LOG_WARNING("%s", msg);
+        return -1;
+    }
+    for (size_t i = 0; i < conf.node_count; i++) {
+        const nodes_conf_node_t *c = &conf.nodes[i];
+        int idx = state_find(c->name, NODE_NAME_LEN);
+        if (idx < 0) idx = state_add_node(c->name, c->flags);
+        if (idx < 0) goto too_many;
+        state_node_t *n = &S.nodes[idx];
+        n->flags = c->flags;
+        snprintf(n->ip, sizeof n->ip, "%s", c->ip);
+        snprintf(n->hostname, sizeof n->hostname, "%s", c->hostname);
+        n->port = c->port;
+        n->cport = c->cport;
+        n->config_epoch = c->config_epoch;
+        if (c->master[0]) {
+            int m = state_find(c->master, NODE_NAME_LEN);
+            if (m < 0) m = state_add_node(c->master, 0);
+            if (m < 0) goto too_many;
+            n = &S.nodes[idx];
+            n->master = m;
+            if (n->flags & NODE_SLAVE) n->config_epoch = 0;
+        }
+        if (i == conf.myself) S.myself = idx;
+        for (int s = 0; s < SLOT_COUNT; s++)
+            if (nodes_conf_slot_test(c, (unsigned)s)) S.slot_owner[s] = (int16_t)idx;
+    }
+    /* Open slots refer to nodes by name; resolve after every node exists. */
+    const nodes_conf_node_t *me = &conf.nodes[conf.myself];
+    for (size_t k = 0; k < me->open_slot_count; k++) {
+        int peer = state_find(me->open_slots[k].peer, NODE_NAME_LEN);
+        if (peer < 0) continue;
+        if (me->open_slots[k].importing) S.importing_from[me->open_slots[k].slot] = (int16_t)peer;
+        else S.migrating_to[me->open_slots[k].slot] = (int16_t)peer;
+    }
+    S.current_epoch = conf.current_epoch;
+    S.last_vote_epoch = conf.last_vote_epoch;
+    uint64_t maxe = nodes_conf_max_epoch(&conf);
+    if (maxe > S.current_epoch) S.current_epoch = maxe;
+    S.nodes[S.myself].flags |= NODE_MYSELF;
+    nodes_conf_free(&conf);
+    return 0;
+too_many: {
+        char msg[600];
+        snprintf(msg, sizeof msg, "Unrecoverable error: the cluster config file \"%s\" lists more than %d nodes",
+                 path, STATE_MAX_NODES);
+        fprintf(stderr, "%s\n", msg);
+        LOG_WARNING("%s", msg);
+        nodes_conf_free(&conf);
+        return -1;
+    }
+}
+
+void state_reset_tables(void)
+{
+    S.slot_version++;
+    for (int s = 0; s < SLOT_COUNT; s++) {
+        S.slot_owner[s] = -1;
+        S.migrating_to[s] = -1;
+        S.importing_from[s] = -1;
+    }
+}
+
+/* ---------------- behaviour ---------------- */
+
+static void cron(rt_timer_t *t, void *arg)
+{
+    (void)t; (void)arg;
+    state_tick();
+    bool before = S.state_ok;
+    update_state();
+    if (S.state_ok != before || S.dirty_snapshot || S.dirty_soft) state_publish();
+    rt_snap_reclaim(&g_cluster_snapshot);
+}
+
+static void behaviour(rt_actor_t *self, rt_msg_t *msg)
+{
+    (void)self;
+    switch (msg->type) {
+    case STATE_MSG_CMD:
+        state_apply_command((remote_cmd_t *)msg);
+        break;
+    case STATE_MSG_DURABLE: {
+        persist_ack_t *a = (persist_ack_t *)msg;
+        state_durable(a->seq, a->err);
+        free(a);
+        break;
+    }
+    case STATE_MSG_FRAME:
+        state_bus_frame((link_frame_t *)msg);
+        free(msg);
+        break;
+    case STATE_MSG_LINK_EVENT:
+        state_bus_link_event((link_event_t *)msg);
+        free(msg);
+        break;
+    case STATE_MSG_FAILOVER:
+        state_fo_request((state_fo_req_t *)msg);
+        break;
+    case STATE_MSG_SAVE_SYNC: {
+        state_sync_req_t *r = (state_sync_req_t *)msg;
+        persist_req_t *p = calloc(1, sizeof *p);
+        if (!p) abort();
+        p->hdr.type = PERSIST_SAVE;
+        p->text = format_conf(&p->len);
+        p->seq = ++S.config_seq;
+        p->wait = r->wait;
+        rt_send(persister_actor(), &p->hdr);
+        free(r);
+        break;
+    }
+    default:
+        free(msg);
+    }
+}
+
+/* Once per loop iteration, after a batch of messages: publish and save. */
+static void before_sleep(rt_thread_t *t, void *arg)
+{
+    (void)t; (void)arg;
+    /* Ping/pong times alone change on every PONG: under a flood of them,
+     * publishing once per 10 ms is plenty (the cron covers a quiet loop). */
+    if (S.dirty_snapshot || (S.dirty_soft && rt_mono_ms() - S.last_publish_mono >= 10)) state_publish();
+    if (S.save_pending) state_request_save(&S.actor);
+}
+
+void state_reply(remote_cmd_t *rc)
+{
+    if (S.dirty_snapshot) state_publish();
+    worker_reply_async(rc);
+}
+
+/* One node per config file: an exclusive lock held for the life of the
+ * process. The lock lives on a side file because nodes.conf itself is
+ * replaced by rename on every save. */
+static int lock_conf(const char *conf_path)
+{
+    char lock_path[1100];
+    snprintf(lock_path, sizeof lock_path, "%s.lock", conf_path);
+    int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        fprintf(stderr, "Can't open %s in order to acquire a lock: %s\n", lock_path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK) {
+            fprintf(stderr, "Sorry, the cluster configuration file %s is already used by a different Redis Cluster "
+                            "node. Please make sure that different nodes use different cluster configuration files.\n",
+                    conf_path);
+            LOG_WARNING("Sorry, the cluster configuration file %s is already used by a different Redis Cluster node. "
+                        "Please make sure that different nodes use different cluster configuration files.", conf_path);
+        } else {
+            fprintf(stderr, "Impossible to lock %s: %s\n", lock_path, strerror(errno));
+        }
+        close(fd);
+        return -1;
+    }
+    return fd;   /* kept open (and locked) until exit */
+}
+
+int state_start(rt_thread_t *thread, const char *conf_path)
+{
+    memset(&S, 0, sizeof S);
+    seed_name_index();
+    if (lock_conf(conf_path) < 0) return -1;
+    snprintf(S.conf_path, sizeof S.conf_path, "%s", conf_path);
+    S.started_mono = rt_mono_ms();
+    state_reset_tables();
+    rt_snap_init(&g_cluster_snapshot, NULL, snapshot_free);
+    int r = load_conf(conf_path);
+    if (r < 0) return -1;
+    if (r == 1) {
+        char name[NODE_NAME_LEN + 1];
+        state_random_name(name);
+        S.myself = state_add_node(name, NODE_MYSELF | NODE_MASTER);
+        LOG_NOTICE("No cluster configuration found, I'm %s", name);
+    } else {
+        LOG_NOTICE("Node configuration loaded, I'm %.40s", S.nodes[S.myself].name);
+    }
+    refresh_myself_address();
+    state_recount_slots();
+    size_t len;
+    char *text = format_conf(&len);
+    int err = persister_write_file(conf_path, text, len);
+    free(text);
+    if (err) {
+        fprintf(stderr, "Fatal: can't write the cluster config file %s: %s\n", conf_path, strerror(err));
+        return -1;
+    }
+    rt_actor_init(&S.actor, thread, "state", behaviour, NULL);
+    rt_thread_add_prepare_hook(thread, before_sleep, NULL);
+    state_publish();
+    rt_timer_start(&S.cron, thread, 100, 100, cron, NULL);
+    return 0;
+}
+
+rt_actor_t *state_actor(void) { return &S.actor; }
+
+int state_save_and_wait(int timeout_ms)
+{
+    /* The rendezvous is on the heap, not in this frame: after a timeout we
+     * return while the persister may still answer into it. */
+    persist_wait_t *w = persist_wait_new();
+    if (!w) return -1;
+    state_sync_req_t *r = calloc(1, sizeof *r);
+    if (!r) {
+        persist_wait_finish(w, ENOMEM);   /* the persister's reference, never handed on */
+        persist_wait_timed(w, 0);
+        return -1;
+    }
+    r->hdr.type = STATE_MSG_SAVE_SYNC;
+    r->wait = w;
+    rt_send(&S.actor, &r->hdr);
+    return persist_wait_timed(w, timeout_ms);
+}

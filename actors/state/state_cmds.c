@@ -1,0 +1,288 @@
+/* state_cmds.c - the CLUSTER subcommands that change cluster state, applied
+ * by the state actor: ADDSLOTS[RANGE], DELSLOTS[RANGE], FLUSHSLOTS,
+ * SET-CONFIG-EPOCH, BUMPEPOCH, RESET, SAVECONFIG.
+ *
+ * A command that changes the configuration is answered only once the
+ * persister reports the new nodes.conf durable, as Redis saves before it
+ * replies.
+ *
+ * Must never: reply before the change it reports is on disk.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "actors/state/state_internal.h"
+#include "runtime/log.h"
+#include "proto/strnum.h"
+
+long long state_total_keys(void)
+{
+    long long n = 0;
+    for (int i = 0; i < g_nworkers; i++)
+        n += atomic_load_explicit(&g_workers[i]->stats.keys, memory_order_relaxed);
+    return n;
+}
+
+static bool parse_ll(const uint8_t *s, size_t n, long long *out)
+{
+    return str_to_ll(s, n, out);      /* Redis's string2ll rules (proto/strnum.h) */
+}
+
+static int parse_slot(const uint8_t *s, size_t n)
+{
+    long long v;
+    if (!parse_ll(s, n, &v) || v < 0 || v >= SLOT_COUNT) return -1;
+    return (int)v;
+}
+
+/* Defers the reply until the next save is durable. */
+static void reply_after_save(remote_cmd_t *rc)
+{
+    durable_wait_t *w = calloc(1, sizeof *w);
+    if (!w) abort();
+    w->seq = S.config_seq + 1;    /* the save requested at the end of this message */
+    w->rc = rc;
+    w->next = S.waits;
+    S.waits = w;
+    S.save_pending = true;
+    S.dirty_snapshot = true;
+}
+
+void state_durable(uint64_t seq, int err)
+{
+    if (seq > S.durable_seq) S.durable_seq = seq;
+    if (!err) state_fo_durable(seq);
+    durable_wait_t **pp = &S.waits;
+    while (*pp) {
+        durable_wait_t *w = *pp;
+        if (w->seq <= seq) {
+            *pp = w->next;
+            if (err) {
+                resp_buf_reset(&w->rc->reply);
+                resp_add_errorf(&w->rc->reply, "ERR error saving the cluster node config: %s", strerror(err));
+            }
+            state_reply(w->rc);
+            free(w);
+        } else {
+            pp = &w->next;
+        }
+    }
+}
+
+static void addslots(remote_cmd_t *rc, bool range, bool del)
+{
+    queued_cmd_t *q = &rc->cmds[0];
+    resp_buf_t *r = &rc->reply;
+    if (range && (q->argc - 2) % 2 != 0) {
+        resp_add_errorf(r, "ERR wrong number of arguments for 'cluster|%s' command", del ? "delslotsrange" : "addslotsrange");
+        state_reply(rc);
+        return;
+    }
+    static uint8_t mark[SLOT_COUNT];
+    memset(mark, 0, sizeof mark);
+    /* First parse everything; nothing changes if any argument is bad. */
+    int nargs = q->argc - 2;
+    int *lo = malloc(sizeof(int) * (size_t)(nargs + 1));
+    int *hi = malloc(sizeof(int) * (size_t)(nargs + 1));
+    if (!lo || !hi) abort();
+    int nr = 0;
+    for (int i = 2; i < q->argc; i += range ? 2 : 1) {
+        int a = parse_slot(q->argv[i], q->argvlen[i]);
+        int b = range ? parse_slot(q->argv[i + 1], q->argvlen[i + 1]) : a;
+        if (a < 0 || b < 0) {
+            resp_add_error(r, "ERR Invalid or out of range slot");
+            goto done;
+        }
+        if (range && a > b) {
+            resp_add_errorf(r, "ERR start slot number %d is greater than end slot number %d", a, b);
+            goto done;
+        }
+        lo[nr] = a;
+        hi[nr] = b;
+        nr++;
+    }
+    for (int k = 0; k < nr; k++) {
+        for (int s = lo[k]; s <= hi[k]; s++) {
+            if (!del && S.slot_owner[s] >= 0) {
+                resp_add_errorf(r, "ERR Slot %d is already busy", s);
+                goto done;
+            }
+            if (del && S.slot_owner[s] < 0) {
+                resp_add_errorf(r, "ERR Slot %d is already unassigned", s);
+                goto done;
+            }
+            if (mark[s]++) {
+                resp_add_errorf(r, "ERR Slot %d specified multiple times", s);
+                goto done;
+            }
+        }
+    }
+    for (int k = 0; k < nr; k++) {
+        for (int s = lo[k]; s <= hi[k]; s++) {
+            S.slot_owner[s] = del ? -1 : (int16_t)S.myself;
+            S.importing_from[s] = -1;
+            if (del) S.migrating_to[s] = -1;
+        }
+    }
+    state_recount_slots();
+    resp_add_simple(r, "OK");
+    free(lo);
+    free(hi);
+    reply_after_save(rc);
+    return;
+done:
+    free(lo);
+    free(hi);
+    state_reply(rc);
+}
+
+static void flushslots(remote_cmd_t *rc)
+{
+    if (state_total_keys() > 0) {
+        resp_add_error(&rc->reply, "ERR DB must be empty to perform CLUSTER FLUSHSLOTS.");
+        state_reply(rc);
+        return;
+    }
+    for (int s = 0; s < SLOT_COUNT; s++)
+        if (S.slot_owner[s] == S.myself) { S.slot_owner[s] = -1; S.importing_from[s] = -1; S.migrating_to[s] = -1; }
+    state_recount_slots();
+    resp_add_simple(&rc->reply, "OK");
+    reply_after_save(rc);
+}
+
+static void set_config_epoch(remote_cmd_t *rc)
+{
+    queued_cmd_t *q = &rc->cmds[0];
+    resp_buf_t *r = &rc->reply;
+    long long e;
+    if (!parse_ll(q->argv[2], q->argvlen[2], &e)) {
+        resp_add_error(r, "ERR value is not an integer or out of range");
+    } else if (e < 0) {
+        resp_add_errorf(r, "ERR Invalid config epoch specified: %lld", e);
+    } else if (S.node_count > 1) {
+        resp_add_error(r, "ERR The user can assign a config epoch only when the node does not know any other node.");
+    } else if (S.nodes[S.myself].config_epoch != 0) {
+        resp_add_error(r, "ERR Node config epoch is already non-zero");
+    } else {
+        S.nodes[S.myself].config_epoch = (uint64_t)e;
+        S.slot_version++;
+        if (S.current_epoch < (uint64_t)e) S.current_epoch = (uint64_t)e;
+        LOG_NOTICE("configEpoch set to %lld via CLUSTER SET-CONFIG-EPOCH", e);
+        resp_add_simple(r, "OK");
+        reply_after_save(rc);
+        return;
+    }
+    state_reply(rc);
+}
+
+static void bumpepoch(remote_cmd_t *rc)
+{
+    state_node_t *me = &S.nodes[S.myself];
+    uint64_t maxe = S.current_epoch;
+    bool highest = me->config_epoch != 0;
+    for (int i = 0; i < S.node_count; i++) {
+        if (i == S.myself) continue;
+        if (S.nodes[i].config_epoch >= me->config_epoch) highest = false;
+        if (S.nodes[i].config_epoch > maxe) maxe = S.nodes[i].config_epoch;
+    }
+    if (me->config_epoch < maxe) highest = false;
+    char buf[64];
+    if (!highest) {
+        S.current_epoch = maxe + 1;
+        me->config_epoch = S.current_epoch;
+        S.slot_version++;
+        snprintf(buf, sizeof buf, "BUMPED %llu", (unsigned long long)me->config_epoch);
+        resp_add_simple(&rc->reply, buf);
+        reply_after_save(rc);
+        return;
+    }
+    snprintf(buf, sizeof buf, "STILL %llu", (unsigned long long)me->config_epoch);
+    resp_add_simple(&rc->reply, buf);
+    state_reply(rc);
+}
+
+static void reset(remote_cmd_t *rc)
+{
+    queued_cmd_t *q = &rc->cmds[0];
+    bool hard = false;
+    if (q->argc == 3) {
+        if (q->argvlen[2] == 4 && strncasecmp((const char *)q->argv[2], "hard", 4) == 0) hard = true;
+        else if (!(q->argvlen[2] == 4 && strncasecmp((const char *)q->argv[2], "soft", 4) == 0)) {
+            resp_add_error(&rc->reply, "ERR syntax error");
+            state_reply(rc);
+            return;
+        }
+    } else if (q->argc > 3) {
+        resp_add_errorf(&rc->reply, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try CLUSTER HELP.",
+                        (int)q->argvlen[1], (const char *)q->argv[1]);
+        state_reply(rc);
+        return;
+    }
+    if ((S.nodes[S.myself].flags & NODE_MASTER) && state_total_keys() > 0) {
+        resp_add_error(&rc->reply, "ERR CLUSTER RESET can't be called with master nodes containing keys");
+        state_reply(rc);
+        return;
+    }
+    for (int i = 0; i < S.node_count; i++) {
+        if (i == S.myself) continue;
+        if (S.nodes[i].out_link) link_close(S.nodes[i].out_link);
+        if (S.nodes[i].in_link) link_close(S.nodes[i].in_link);
+        free(S.nodes[i].reports);
+        free(S.nodes[i].last_claim);
+    }
+    state_node_t me = S.nodes[S.myself];
+    /* A replica's data was its master's: a reset leaves an empty master, as in Redis. */
+    if (me.flags & NODE_SLAVE) workers_flush_all_async();
+    me.flags = (uint16_t)((me.flags & ~NODE_SLAVE) | NODE_MASTER | NODE_MYSELF);
+    me.master = -1;
+    me.master_name[0] = '\0';
+    state_clear_nodes();
+    state_reset_tables();
+    S.myself = state_add_node(me.name, me.flags);
+    S.nodes[S.myself] = me;
+    S.nodes[S.myself].slot_count = 0;
+    if (hard) {
+        S.current_epoch = 0;
+        S.last_vote_epoch = 0;
+        S.nodes[S.myself].config_epoch = 0;
+        char name[NODE_NAME_LEN + 1];
+        state_random_name(name);
+        state_rename_node(S.myself, name);
+        LOG_NOTICE("Node hard reset, now I'm %s", name);
+    }
+    resp_add_simple(&rc->reply, "OK");
+    reply_after_save(rc);
+}
+
+void state_apply_command(remote_cmd_t *rc)
+{
+    if (rc->cmds[0].cmd->parent && !strcmp(rc->cmds[0].cmd->parent->name, "config")) {
+        /* CONFIG SET of cluster-announce-*: already stored; refresh our record. */
+        state_refresh_myself();
+        resp_add_simple(&rc->reply, "OK");
+        state_reply(rc);
+        return;
+    }
+    if (state_bus_command(rc)) return;
+    const cmd_def_t *cmd = rc->cmds[0].cmd;
+    const char *n = cmd->name;
+    if (!strcmp(n, "addslots")) addslots(rc, false, false);
+    else if (!strcmp(n, "addslotsrange")) addslots(rc, true, false);
+    else if (!strcmp(n, "delslots")) addslots(rc, false, true);
+    else if (!strcmp(n, "delslotsrange")) addslots(rc, true, true);
+    else if (!strcmp(n, "flushslots")) flushslots(rc);
+    else if (!strcmp(n, "set-config-epoch")) set_config_epoch(rc);
+    else if (!strcmp(n, "bumpepoch")) bumpepoch(rc);
+    else if (!strcmp(n, "reset")) reset(rc);
+    else if (!strcmp(n, "failover")) state_fo_command(rc);
+    else if (!strcmp(n, "saveconfig")) {
+        resp_add_simple(&rc->reply, "OK");
+        reply_after_save(rc);
+    } else {
+        resp_add_errorf(&rc->reply, "ERR unsupported state command '%s'", n);
+        state_reply(rc);
+    }
+}

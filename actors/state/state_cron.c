@@ -1,0 +1,159 @@
+/* state_cron.c - the state actor's 100 ms cluster cron (docs/cluster-bus.md §5.10), run by the
+ * state actor's timer on the state thread: reconnects, handshake timeouts,
+ * the once-a-second random PING, keep-alive PINGs at node_timeout/2,
+ * stale-link recycling and PFAIL marking. Frames are built from the freshly
+ * published snapshot (gossip.c) and handed to the links.
+ *
+ * Why not an actor of its own (docs/design.md §6): the cron is the state
+ * actor's own timer. It needs ping_sent/pong_received/link ids, which the
+ * state actor owns, and a separate actor would have to report every PING it
+ * sends back to the state actor; keeping it here removes that round trip.
+ *
+ * Must never: block, or send anywhere but through link_send.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "actors/config/config.h"
+#include "actors/bus/link.h"
+#include "actors/state/state_internal.h"
+#include "runtime/log.h"
+
+void state_send_ping(int idx, unsigned type);
+
+void state_refresh_myself(void)
+{
+    state_node_t *me = &S.nodes[S.myself];
+    char host[256] = "";
+    config_cluster_announce_hostname(host, sizeof host);
+    if (strcmp(host, me->hostname) != 0) {
+        snprintf(me->hostname, sizeof me->hostname, "%s", host);
+        S.dirty_snapshot = true;
+        S.save_pending = true;
+    }
+    /* cluster-replica-no-failover shows as our NOFAILOVER flag (gossiped, 3.8). */
+    uint16_t nofailover = config_get_num(CONFIG_CLUSTER_REPLICA_NO_FAILOVER) ? NODE_NOFAILOVER : 0;
+    if ((me->flags & NODE_NOFAILOVER) != nofailover) {
+        me->flags = (uint16_t)((me->flags & ~NODE_NOFAILOVER) | nofailover);
+        S.dirty_snapshot = true;
+        S.save_pending = true;
+    }
+    int port = config_cluster_announce_port();
+    if (!port) port = config_port();
+    int cport = config_cluster_announce_bus_port();
+    if (!cport) cport = config_cluster_bus_port();
+    char ip[46] = "";   /* the size of a node's ip field */
+    config_cluster_announce_ip(ip, sizeof ip);
+    if (me->port != port || me->cport != cport || (ip[0] && strcmp(ip, me->ip) != 0)) {
+        me->port = port;
+        me->cport = cport;
+        if (ip[0]) snprintf(me->ip, sizeof me->ip, "%s", ip);
+        S.dirty_snapshot = true;
+        S.save_pending = true;
+    }
+}
+
+/* Issue 5 speedup: a peer just went PFAIL here. Reports already received
+ * from other masters may make the quorum now (7.0.15 checks only when the
+ * next gossip entry arrives), and a PING to every master (and to the
+ * suspect's replicas) carries our PFAIL entry at once, so their reports
+ * come back within a round trip instead of with the next random PINGs.
+ * Safe: FAIL still needs the same quorum of masters' reports (5.11); this
+ * only changes when it is checked and how soon the reports travel. */
+static void speed_up_failure_reports(const int *idx, int n)
+{
+    for (int k = 0; k < n; k++) state_maybe_mark_fail(idx[k]);
+    for (int i = 0; i < S.node_count; i++) {
+        state_node_t *p = &S.nodes[i];
+        if (i == S.myself || !p->out_link || (p->flags & (NODE_HANDSHAKE | NODE_NOADDR | NODE_PFAIL | NODE_FAIL)))
+            continue;
+        bool wanted = (p->flags & NODE_MASTER) != 0;
+        for (int k = 0; k < n && !wanted; k++) wanted = p->master == idx[k];
+        if (wanted) state_send_ping(i, BUS_PING);
+    }
+}
+
+void state_tick(void)
+{
+    long long now = rt_now_ms();
+    long long nt = config_cluster_node_timeout();
+    long long handshake_timeout = nt > 1000 ? nt : 1000;
+    S.tick++;
+    state_refresh_myself();
+    int pfail = 0;
+
+    for (int i = 0; i < S.node_count; i++) {
+        state_node_t *n = &S.nodes[i];
+        if (i == S.myself || (n->flags & NODE_NOADDR)) continue;
+        if (n->flags & NODE_PFAIL) pfail++;
+        if ((n->flags & NODE_HANDSHAKE) && now - n->ctime_ms > handshake_timeout) {
+            LOG_VERBOSE("Handshake with %s:%d timed out, forgetting the record", n->ip, n->port);
+            state_del_node(i);
+            i--;
+            continue;
+        }
+        if (!n->out_link && n->ip[0] && n->cport > 0) {
+            n->out_link = link_connect(n->name, n->ip, n->cport);
+            n->out_link_ctime_ms = now;
+            S.dirty_snapshot = true;
+        }
+    }
+    if (pfail != S.pfail_count) {
+        S.pfail_count = pfail;
+        S.dirty_snapshot = true;
+    }
+
+    /* About once a second, PING the least recently heard of 5 random records. */
+    if (S.tick % 10 == 0 && S.node_count > 1) {
+        int best = -1;
+        for (int k = 0; k < 5; k++) {
+            int i = (int)(random() % S.node_count);
+            state_node_t *n = &S.nodes[i];
+            if (i == S.myself || !n->out_link || n->ping_sent_ms != 0 || (n->flags & NODE_HANDSHAKE)) continue;
+            if (best < 0 || n->pong_received_ms < S.nodes[best].pong_received_ms) best = i;
+        }
+        if (best >= 0) state_send_ping(best, BUS_PING);
+    }
+
+    bool pfail_set = false;
+    int newly_pfail[16];
+    int nnew = 0;
+    for (int i = 0; i < S.node_count; i++) {
+        state_node_t *n = &S.nodes[i];
+        if (i == S.myself || (n->flags & (NODE_NOADDR | NODE_HANDSHAKE))) continue;
+        if (n->out_link && now - n->out_link_ctime_ms > nt && n->ping_sent_ms && now - n->ping_sent_ms > nt / 2 &&
+            now - n->data_received_ms > nt / 2) {
+            /* The link looks dead although the node may be fine: reconnect. */
+            link_close(n->out_link);
+            n->out_link = 0;
+            n->link_connected = false;
+            S.dirty_snapshot = true;
+        }
+        if (n->out_link && n->ping_sent_ms == 0 && now - n->pong_received_ms > nt / 2) {
+            state_send_ping(i, BUS_PING);
+            continue;
+        }
+        if (n->ping_sent_ms == 0) continue;
+        long long delay = now - n->ping_sent_ms;
+        long long data_delay = now - n->data_received_ms;
+        if (data_delay < delay) delay = data_delay;
+        if (delay > nt && !(n->flags & (NODE_PFAIL | NODE_FAIL))) {
+            LOG_VERBOSE("*** NODE %.40s possibly failing", n->name);
+            n->flags |= NODE_PFAIL;
+            S.dirty_snapshot = true;
+            pfail_set = true;
+            if (nnew < (int)(sizeof newly_pfail / sizeof newly_pfail[0])) newly_pfail[nnew++] = i;
+        }
+    }
+    if (pfail_set) {
+        state_update_health();
+        speed_up_failure_reports(newly_pfail, nnew);
+    }
+    state_fo_tick();
+
+    if (S.announce_pending) {
+        S.announce_pending = false;
+        state_broadcast_pong();
+    }
+}

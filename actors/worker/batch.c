@@ -1,0 +1,102 @@
+/* batch.c - see batch.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "actors/worker/batch.h"
+#include "actors/worker/dispatch.h"
+
+static void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n);
+    if (!q) abort();
+    return q;
+}
+
+void batch_add(worker_t *w, int target, reply_slot_t *slot, const cmd_def_t *cmd, int argc,
+               const uint8_t **argv, const size_t *argvlen, int proto, long long now_ms)
+{
+    cmd_batch_t *b = w->outbox[target];
+    if (!b) {
+        b = calloc(1, sizeof *b);
+        if (!b) abort();
+        b->origin = w;
+        b->now_ms = now_ms;
+        resp_buf_init(&b->reply, 2);
+        w->outbox[target] = b;
+    }
+    if (b->n == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 32;
+        b->e = xrealloc(b->e, sizeof *b->e * (size_t)b->cap);
+    }
+    size_t need = 0;
+    for (int i = 0; i < argc; i++) need += sizeof(size_t) + argvlen[i] + 1;
+    if (b->alen + need > b->acap) {
+        size_t nc = b->acap ? b->acap * 2 : 4096;
+        while (nc < b->alen + need) nc *= 2;
+        b->arena = xrealloc(b->arena, nc);
+        b->acap = nc;
+    }
+    batch_entry_t *e = &b->e[b->n++];
+    e->slot = slot;
+    e->cmd = cmd;
+    e->argc = argc;
+    e->proto = proto;
+    e->arg_off = b->alen;
+    uint8_t *p = b->arena + b->alen;
+    for (int i = 0; i < argc; i++) {
+        memcpy(p, &argvlen[i], sizeof(size_t));
+        p += sizeof(size_t);
+        memcpy(p, argv[i], argvlen[i]);
+        p += argvlen[i];
+        *p++ = '\0';
+    }
+    b->alen += need;
+}
+
+void batch_flush(worker_t *w, int target)
+{
+    int lo = target < 0 ? 0 : target, hi = target < 0 ? g_nworkers : target + 1;
+    for (int t = lo; t < hi; t++) {
+        cmd_batch_t *b = w->outbox[t];
+        if (!b) continue;
+        w->outbox[t] = NULL;
+        b->hdr.type = WMSG_BATCH;
+        rt_send(&g_workers[t]->actor, &b->hdr);
+    }
+}
+
+void batch_execute(worker_t *w, cmd_batch_t *b)
+{
+    const uint8_t *sargv[32];
+    size_t slen[32];
+    for (int i = 0; i < b->n; i++) {
+        batch_entry_t *e = &b->e[i];
+        const uint8_t **argv = e->argc <= 32 ? sargv : malloc(sizeof(*argv) * (size_t)e->argc);
+        size_t *argvlen = e->argc <= 32 ? slen : malloc(sizeof(*argvlen) * (size_t)e->argc);
+        if (!argv || !argvlen) abort();
+        const uint8_t *p = b->arena + e->arg_off;
+        for (int k = 0; k < e->argc; k++) {
+            memcpy(&argvlen[k], p, sizeof(size_t));
+            p += sizeof(size_t);
+            argv[k] = p;
+            p += argvlen[k] + 1;
+        }
+        b->reply.proto = e->proto;
+        e->reply_off = b->reply.len;
+        dispatch_run_local(w, NULL, e->cmd, e->argc, argv, argvlen, &b->reply, b->now_ms);
+        e->reply_len = b->reply.len - e->reply_off;
+        if (e->argc > 32) { free(argv); free(argvlen); }
+    }
+}
+
+void batch_complete(worker_t *w, cmd_batch_t *b)
+{
+    for (int i = 0; i < b->n; i++) {
+        batch_entry_t *e = &b->e[i];
+        client_slot_fill(w, e->slot, b->reply.data + e->reply_off, e->reply_len);
+    }
+    free(b->e);
+    free(b->arena);
+    resp_buf_free(&b->reply);
+    free(b);
+}

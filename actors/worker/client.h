@@ -1,0 +1,153 @@
+/* client.h - one client connection as its worker sees it. Only the worker
+ * that accepted the connection touches this struct. */
+#ifndef SHOAL_ACTORS_CLIENT_H
+#define SHOAL_ACTORS_CLIENT_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "proto/resp.h"
+#include "actors/worker/worker.h"
+
+/* A reply that is not ready yet (it is computed on another actor), or a
+ * ready reply queued behind one that is not. Replies leave in FIFO order. */
+typedef struct reply_slot {
+    struct reply_slot *next;
+    struct client *client;        /* NULL once the client is gone */
+    resp_buf_t buf;
+    bool done;
+    bool txn_part;                /* belongs to a running EXEC, not to the FIFO */
+    bool blocks_client;           /* the client reads no further command until this is done */
+    bool watch_failed;
+    /* fan-out bookkeeping */
+    int parts_left;
+    const cmd_def_t *cmd;
+    long long sum;
+    long long count;
+    resp_buf_t acc;
+    int fanout_kind;
+    struct split_state *split;    /* a multi-key command split by worker (fanout.c), or NULL */
+} reply_slot_t;
+
+enum {
+    CLIENT_AUTHENTICATED = 1 << 0,
+    CLIENT_READONLY      = 1 << 1,
+    CLIENT_ASKING        = 1 << 2,
+    CLIENT_MULTI         = 1 << 3,
+    CLIENT_DIRTY_EXEC    = 1 << 4,   /* a queued command was rejected: EXEC aborts */
+    CLIENT_CLOSE_AFTER_REPLY = 1 << 5,
+    CLIENT_CLOSE_ASAP    = 1 << 6,
+    CLIENT_PENDING_WRITE = 1 << 7,
+    CLIENT_CLOSED        = 1 << 8,   /* socket closed; struct lingers while replies are pending */
+    CLIENT_BLOCKED       = 1 << 9,   /* waiting for a cluster-state command's reply */
+    CLIENT_PAUSED        = 1 << 10,  /* a write waits for the failover pause to end (wpause.h) */
+    CLIENT_UNIX_SOCKET   = 1 << 11,  /* came in on the unixsocket: a local client (protected mode) */
+};
+
+#define WATCH_MAX 1024
+
+typedef struct client {
+    struct client *next, *prev;           /* worker's client list */
+    struct client *next_write;            /* worker's pending-write list */
+    worker_t *worker;
+    uint64_t id;
+    int fd;
+    ev_io rio, wio;
+    bool wio_active;
+    uint32_t flags;
+    bool in_input;                        /* inside client_process_input (no re-entry) */
+    int proto;                            /* 2 or 3 */
+    char addr[78], laddr[78];             /* Redis's NET_ADDR_STR_LEN: a long unixsocket path is cut as there */
+    bool local;                           /* unix socket, 127.0.0.1 or ::1 (protect.h) */
+    char name[128];
+    long long created_ms, last_interaction_ms;
+    const char *last_cmd;                 /* "NULL" before the first command */
+    const cmd_def_t *last_cmd_def;
+    /* input */
+    uint8_t *qbuf;
+    size_t qlen, qcap, qpos;              /* unparsed bytes are qbuf[qpos..qlen) */
+    resp_parser_t parser;
+    /* output */
+    resp_buf_t out;
+    size_t out_sent;
+    reply_slot_t *pending_head, *pending_tail;
+    int pending_count;
+    /* MULTI */
+    queued_cmd_t *mq;
+    int mq_len, mq_cap;
+    int multi_slot;                       /* -1 none yet */
+    /* WATCH: one slot only (cluster mode) */
+    int watch_slot;
+    int nwatch;
+    uint32_t watch_index[64];
+    uint64_t watch_version[64];
+    uint64_t watch_flush_epoch;
+    bool watch_dirty;                     /* watched key was touched on our own worker */
+    struct txn *txn;                      /* an EXEC in progress */
+    /* REPLCONF from a replica, kept until its PSYNC hands the connection over */
+    int repl_port;
+    int repl_capa;                        /* REPL_CAPA_* */
+    char repl_ip[46];
+    struct client *next_paused;           /* worker's list of paused clients */
+    long long obuf_soft_since_s;          /* output over the soft limit since (s), 0 = not (client_limits.h) */
+} client_t;
+
+/* Where the next reply of this client goes: its output buffer when nothing is
+ * pending, else a new ready slot at the tail of the FIFO. */
+resp_buf_t *client_reply_target(client_t *c);
+/* A pending slot at the FIFO tail, to be filled by a later completion. */
+reply_slot_t *client_defer_reply(client_t *c);
+/* Gives a pending slot its reply bytes (copied) and completes it. */
+void client_slot_fill(worker_t *w, reply_slot_t *s, const char *data, size_t len);
+/* Marks a slot done and moves every ready reply at the head to the output. */
+void client_slot_done(worker_t *w, reply_slot_t *s);
+/* Schedules the output buffer for writing before the loop sleeps. */
+void client_schedule_write(client_t *c);
+/* Closes the socket now; memory is freed once no reply is pending. */
+void client_close(client_t *c);
+/* Takes the socket away from the worker (PSYNC hands it to the replication
+ * actor): watchers stopped, client forgotten, fd returned open. -1, and
+ * nothing changed, when the client is closed or has unsent output (it never
+ * waits for the socket). */
+int client_detach(client_t *c);
+/* Continues parsing buffered input (after replies arrived). */
+void client_process_input(client_t *c);
+
+/* client_cmds.c: the client's CLIENT LIST line, without its newline, as
+ * Redis's catClientInfoString (also used in log lines). */
+void client_info_line(const client_t *c, char *buf, size_t cap);
+
+/* dispatch.c: runs one parsed command. */
+void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvlen);
+/* Runs a batch on this worker (the executing side). */
+void dispatch_execute_batch(worker_t *w, remote_cmd_t *rc);
+/* Executes a command here with this worker's keyspace, writing to `reply`. */
+/* Runs one command of our master's stream on this worker (ctx->from_master):
+ * no reply, no propagation. KEYED commands and the FLUSHALL/FLUSHDB share of
+ * this worker; anything else is ignored (the replica link filters those). */
+void dispatch_apply(worker_t *w, const queued_cmd_t *q, long long now_ms);
+void dispatch_run_local(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc,
+                        const uint8_t **argv, const size_t *argvlen, resp_buf_t *reply, long long now_ms);
+/* Completes a fan-out part on the origin side. */
+void dispatch_fanout_done(worker_t *w, remote_cmd_t *rc);
+
+/* Copies argv into one allocation. */
+void queued_cmd_copy(queued_cmd_t *dst, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);
+void queued_cmd_free(queued_cmd_t *q);
+
+/* True when cluster mode is off and slots a and b are kept by one worker:
+ * their keys may then be used by one command or transaction. */
+bool dispatch_same_worker_standalone(int a, int b);
+
+/* Sends a CLIENT-class command to another actor, with a deferred reply. */
+remote_cmd_t *dispatch_defer(cmd_ctx_t *ctx, rt_actor_t *to, uint32_t msg_type);
+/* As dispatch_defer, but the caller sends rc (after other messages of its own). */
+remote_cmd_t *dispatch_defer_nosend(cmd_ctx_t *ctx, uint32_t msg_type);
+
+/* Per-worker stats bookkeeping (stats.c). */
+void stats_init_worker(worker_t *w);
+void stats_note_call(worker_t *w, const cmd_def_t *cmd, long long usec, const resp_buf_t *reply, size_t reply_start);
+void stats_note_rejected(worker_t *w, const cmd_def_t *cmd, const char *err);
+void stats_note_error_text(worker_t *w, const char *err);
+
+#endif

@@ -1,0 +1,556 @@
+/* dispatch.c - what happens to one parsed command: lookup, arity, auth,
+ * MULTI queuing, cluster routing from the snapshot (MOVED, CROSSSLOT,
+ * CLUSTERDOWN), and execution on the worker that owns the slot.
+ *
+ * Must never: execute a keyed command on a worker that does not own its slot,
+ * or answer out of order on one connection.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "actors/worker/batch.h"
+#include "actors/worker/client.h"
+#include "actors/commands/commands.h"
+#include "actors/config/config.h"
+#include "actors/worker/dispatch.h"
+#include "actors/worker/keyspace.h"
+#include "actors/worker/protect.h"
+#include "actors/repl/repl.h"
+#include "actors/repl/repl_internal.h"
+#include "actors/state/state.h"
+#include "actors/failover/wpause.h"
+#include "proto/slot.h"
+#include "runtime/log.h"
+
+/* ---------------- argument copies ---------------- */
+
+void queued_cmd_copy(queued_cmd_t *dst, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    size_t bytes = 0;
+    for (int i = 0; i < argc; i++) bytes += argvlen[i] + 1;
+    size_t head = (size_t)argc * (sizeof(uint8_t *) + sizeof(size_t));
+    char *blob = malloc(head + bytes + 1);
+    if (!blob) abort();
+    dst->cmd = cmd;
+    dst->argc = argc;
+    dst->argv = (const uint8_t **)blob;
+    dst->argvlen = (size_t *)(blob + (size_t)argc * sizeof(uint8_t *));
+    char *p = blob + head;
+    for (int i = 0; i < argc; i++) {
+        memcpy(p, argv[i], argvlen[i]);
+        p[argvlen[i]] = '\0';           /* handy for handlers parsing numbers */
+        dst->argv[i] = (const uint8_t *)p;
+        dst->argvlen[i] = argvlen[i];
+        p += argvlen[i] + 1;
+    }
+}
+
+void queued_cmd_free(queued_cmd_t *q)
+{
+    free((void *)q->argv);
+    q->argv = NULL;
+    q->argvlen = NULL;
+    q->argc = 0;
+}
+
+/* ---------------- naming helpers ---------------- */
+
+/* "get" or "cluster|nodes", as Redis prints a command's full name. */
+void dispatch_full_name(const cmd_def_t *cmd, char *out, size_t cap)
+{
+    if (cmd->parent) snprintf(out, cap, "%s|%s", cmd->parent->name, cmd->name);
+    else snprintf(out, cap, "%s", cmd->name);
+}
+
+static void reply_arity_error(resp_buf_t *r, const cmd_def_t *cmd)
+{
+    char name[96];
+    dispatch_full_name(cmd, name, sizeof name);
+    resp_add_errorf(r, "ERR wrong number of arguments for '%s' command", name);
+}
+
+/* User input quoted in an error, as Redis does it: raw bytes up to the
+ * first NUL (the writer turns CR/LF into spaces). */
+static void printable_copy(char *out, size_t cap, const uint8_t *s, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 1 < cap && s[i]; i++) out[k++] = (char)s[i];
+    out[k] = '\0';
+}
+
+static void reply_unknown_command(resp_buf_t *r, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    char name[129], args[256] = "";
+    printable_copy(name, sizeof name, argv[0], argvlen[0] > 128 ? 128 : argvlen[0]);
+    size_t used = 0;
+    for (int i = 1; i < argc && used < 128; i++) {
+        char a[129];
+        size_t room = 128 - used;
+        printable_copy(a, sizeof a, argv[i], argvlen[i] > room ? room : argvlen[i]);
+        used += (size_t)snprintf(args + used, sizeof args - used, "'%s' ", a);
+    }
+    resp_add_errorf(r, "ERR unknown command '%s', with args beginning with: %s", name, args);
+}
+
+/* ---------------- routing ---------------- */
+
+bool dispatch_same_worker_standalone(int a, int b)
+{
+    /* Without cluster mode slots only say which worker keeps a key: keys of
+     * different slots on one worker can be used together, as in Redis. Keys
+     * on different workers still cannot (one command runs on one worker). */
+    return !config_cluster_enabled() && worker_of_slot((unsigned)a) == worker_of_slot((unsigned)b);
+}
+
+enum { ROUTE_NOKEYS = 0, ROUTE_SLOT = 1, ROUTE_ERROR = 2, ROUTE_SPLIT = 3 };
+
+/* Decides where a command runs. On ROUTE_SLOT *slot_out is the slot; on
+ * ROUTE_ERROR `err` holds the error text for the client; ROUTE_SPLIT (only
+ * with split_ok, without cluster mode) means keys on several workers, run by
+ * dispatch_split. */
+static int route(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                 const size_t *argvlen, int *slot_out, char *err, size_t errcap, bool split_ok)
+{
+    int pos[512];
+    int nkeys = cmd_get_keys(cmd, argc, argv, argvlen, pos, 512);
+    if (nkeys <= 0) return ROUTE_NOKEYS;
+    unsigned slot = slot_of_key(argv[pos[0]], argvlen[pos[0]]);
+    /* An unserved first slot is reported before any CROSSSLOT, as Redis does. */
+    if (config_cluster_enabled() && w->cur->slot_owner[slot] < 0) {
+        snprintf(err, errcap, "CLUSTERDOWN Hash slot not served");
+        return ROUTE_ERROR;
+    }
+    bool spans = false;
+    for (int i = 1; i < nkeys; i++) {
+        unsigned s = slot_of_key(argv[pos[i]], argvlen[pos[i]]);
+        if (s != slot && !dispatch_same_worker_standalone((int)s, (int)slot)) {
+            if (split_ok && !config_cluster_enabled() && dispatch_split_supported(cmd, argc)) {
+                spans = true;
+                continue;
+            }
+            snprintf(err, errcap, "CROSSSLOT Keys in request don't hash to the same slot");
+            return ROUTE_ERROR;
+        }
+    }
+    *slot_out = (int)slot;
+    if (!config_cluster_enabled()) {
+        /* Every key is ours; a replica (REPLICAOF) refuses writes, as a
+         * read-only Redis replica does, instead of redirecting them. */
+        if ((cmd->flags & CMD_WRITE) && (w->cur->nodes[w->cur->myself].flags & NODE_SLAVE)) {
+            snprintf(err, errcap, "READONLY You can't write against a read only replica.");
+            return ROUTE_ERROR;
+        }
+        return spans ? ROUTE_SPLIT : ROUTE_SLOT;
+    }
+    const cluster_snapshot_t *s = w->cur;
+    int owner = s->slot_owner[slot];
+    if (owner < 0) {
+        snprintf(err, errcap, "CLUSTERDOWN Hash slot not served");
+        return ROUTE_ERROR;
+    }
+    if (!s->state_ok) {
+        if (!config_cluster_allow_reads_when_down()) {
+            snprintf(err, errcap, "CLUSTERDOWN The cluster is down");
+            return ROUTE_ERROR;
+        }
+        if (cmd->flags & CMD_WRITE) {
+            snprintf(err, errcap, "CLUSTERDOWN The cluster is down and only accepts read commands");
+            return ROUTE_ERROR;
+        }
+    }
+    const node_view_t *me = &s->nodes[s->myself];
+    if (owner == s->myself) return ROUTE_SLOT;
+    /* Importing slot and the client said ASKING: serve here. */
+    if (s->importing_from[slot] >= 0 && ((c && (c->flags & CLIENT_ASKING)) || (cmd->flags & CMD_ASKING)))
+        return ROUTE_SLOT;
+    /* A READONLY client on a replica, reading its master's slot. */
+    if (c && (c->flags & CLIENT_READONLY) && !(cmd->flags & CMD_WRITE) && (me->flags & NODE_SLAVE) &&
+        me->master == owner)
+        return ROUTE_SLOT;
+    const node_view_t *o = &s->nodes[owner];
+    snprintf(err, errcap, "MOVED %u %s:%d", slot, dispatch_endpoint(o), o->port);
+    return ROUTE_ERROR;
+}
+
+const char *dispatch_endpoint(const node_view_t *n)
+{
+    int type = config_cluster_preferred_endpoint_type();
+    if (type == CONFIG_ENDPOINT_HOSTNAME) return n->hostname[0] ? n->hostname : "?";
+    if (type == CONFIG_ENDPOINT_UNKNOWN) return "";
+    return n->ip;
+}
+
+/* ---------------- execution ---------------- */
+
+/* The command being dispatched on this thread (for handlers that forward themselves). */
+static __thread const cmd_def_t *current_cmd;
+
+static void bump_key_versions(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    int pos[512];
+    int n = cmd_get_keys(cmd, argc, argv, argvlen, pos, 512);
+    for (int i = 0; i < n; i++) {
+        uint32_t b = dispatch_watch_bucket(argv[pos[i]], argvlen[pos[i]]);
+        /* Only the owner thread writes its versions (others read them relaxed):
+         * a plain load and store, no locked read-modify-write on the hot path. */
+        _Atomic uint64_t *v = (_Atomic uint64_t *)&w->key_versions[b];
+        atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + 1, memory_order_relaxed);
+    }
+}
+
+uint32_t dispatch_watch_bucket(const uint8_t *key, size_t len)
+{
+    /* FNV-1a; only needs to spread keys over the buckets. */
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++) { h ^= key[i]; h *= 16777619u; }
+    return h & 0xffff;
+}
+
+static void run_here(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                     const size_t *argvlen, resp_buf_t *reply, long long now_ms, bool from_master)
+{
+    cmd_ctx_t ctx = {
+        .argc = argc, .argv = argv, .argvlen = argvlen, .reply = reply, .ks = w->ks,
+        .client = c, .worker = w, .now_ms = now_ms, .from_master = from_master,
+    };
+    size_t start = reply->len;
+    struct timespec t0, t1;
+    const cmd_def_t *saved = current_cmd;
+    current_cmd = cmd;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cmd->handler(&ctx);
+    current_cmd = saved;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long long usec = (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000;
+    if (ctx.dirty) {
+        /* owner-only writer, relaxed: a statistic */
+        atomic_store_explicit(&w->stats.dirty, atomic_load_explicit(&w->stats.dirty, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
+        if (cmd->exec == CMD_EXEC_FANOUT) w->flush_epoch++;
+        else bump_key_versions(w, cmd, argc, argv, argvlen);
+        /* relaxed: read by INFO and by CLUSTER RESET/FLUSHSLOTS/REPLICATE, which
+         * learn of this command through a later message (release/acquire chain) */
+        atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
+        atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
+        /* relaxed: the flag only turns on in the replication actor's cut, which
+         * every worker passes through (a message) before it matters */
+        if (!from_master && repl_worker_propagates(w))
+            repl_propagate_effect(w, cmd, &ctx);
+    }
+    stats_note_call(w, cmd, usec, reply, start);
+    if (ctx.ks) worker_publish_ks_stats(w);
+}
+
+void dispatch_run_local(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                        const size_t *argvlen, resp_buf_t *reply, long long now_ms)
+{
+    run_here(w, c, cmd, argc, argv, argvlen, reply, now_ms, false);
+}
+
+void dispatch_apply(worker_t *w, const queued_cmd_t *q, long long now_ms)
+{
+    if (q->cmd->exec == CMD_EXEC_FANOUT) {
+        /* FLUSHALL/FLUSHDB from the master: this worker's share. */
+        if (q->cmd->flags & CMD_WRITE) {
+            ks_flush(w->ks);
+            w->flush_epoch++;
+            atomic_store_explicit(&w->stats.keys, 0, memory_order_relaxed);
+            atomic_store_explicit(&w->stats.expires, 0, memory_order_relaxed);
+        }
+        return;
+    }
+    if (q->cmd->exec != CMD_EXEC_KEYED || !q->cmd->handler) return;
+    resp_buf_t scratch;
+    resp_buf_init(&scratch, 2);
+    run_here(w, NULL, q->cmd, q->argc, q->argv, q->argvlen, &scratch, now_ms, true);
+    resp_buf_free(&scratch);
+}
+
+/* Runs every command of a batch on this worker (the executing side). */
+void dispatch_execute_batch(worker_t *w, remote_cmd_t *rc)
+{
+    if (rc->is_exec && rc->nwatch > 0) {
+        bool dirty = rc->watch_flush_epoch != w->flush_epoch;
+        for (int i = 0; i < rc->nwatch && !dirty; i++)
+            if (w->key_versions[rc->watch_index[i]] != rc->watch_version[i]) dirty = true;
+        if (dirty) {
+            rc->watch_failed = true;
+            return;
+        }
+    }
+    if (rc->is_exec) repl_multi_begin(w);   /* several effects go out as MULTI ... EXEC */
+    for (int i = 0; i < rc->ncmds; i++) {
+        queued_cmd_t *q = &rc->cmds[i];
+        if (rc->hdr.type == WMSG_FANOUT) dispatch_fanout_part(w, rc, q);
+        else dispatch_run_local(w, NULL, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rc->now_ms);
+    }
+    if (rc->is_exec) repl_multi_end(w);
+}
+
+/* Sends one keyed command to the worker owning `slot`, or runs it here. */
+static void exec_at_slot(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                         const size_t *argvlen, int slot)
+{
+    worker_t *w = c->worker;
+    int target = worker_of_slot((unsigned)slot);
+    long long now = rt_now_ms();
+    if (target == w->index) {
+        dispatch_run_local(w, c, cmd, argc, argv, argvlen, client_reply_target(c), now);
+        return;
+    }
+    batch_add(w, target, client_defer_reply(c), cmd, argc, argv, argvlen, c->proto, now);
+}
+
+void dispatch_keyed_at(cmd_ctx_t *ctx, int slot)
+{
+    client_t *c = ctx->client;
+    /* ctx->reply was picked by the caller as the client's reply target; a
+     * command sent elsewhere must not leave an empty ready slot behind, so
+     * the caller passes a target obtained lazily (see run_client_cmd). */
+    exec_at_slot(c, dispatch_current_cmd(c), ctx->argc, ctx->argv, ctx->argvlen, slot);
+}
+
+remote_cmd_t *dispatch_defer(cmd_ctx_t *ctx, rt_actor_t *to, uint32_t msg_type)
+{
+    remote_cmd_t *rc = dispatch_defer_nosend(ctx, msg_type);
+    rt_send(to, &rc->hdr);
+    return rc;
+}
+
+remote_cmd_t *dispatch_defer_nosend(cmd_ctx_t *ctx, uint32_t msg_type)
+{
+    client_t *c = ctx->client;
+    remote_cmd_t *rc = calloc(1, sizeof *rc);
+    if (!rc) abort();
+    rc->origin = c->worker;
+    rc->proto = c->proto;
+    rc->now_ms = ctx->now_ms;
+    rc->ncmds = 1;
+    rc->cmds = calloc(1, sizeof *rc->cmds);
+    if (!rc->cmds) abort();
+    queued_cmd_copy(&rc->cmds[0], dispatch_current_cmd(c), ctx->argc, ctx->argv, ctx->argvlen);
+    resp_buf_init(&rc->reply, c->proto);
+    rc->slot = client_defer_reply(c);
+    if (!rc->slot->txn_part) {
+        /* Like Redis, which applies these before it reads the next command:
+         * later commands of this client must see the change. */
+        rc->slot->blocks_client = true;
+        c->flags |= CLIENT_BLOCKED;
+    }
+    rc->hdr.type = msg_type;
+    batch_flush(c->worker, -1);
+    return rc;
+}
+
+const cmd_def_t *dispatch_current_cmd(client_t *c) { (void)c; return current_cmd; }
+
+/* Runs a command that executes on the client's own worker. The reply target
+ * is taken lazily through a small wrapper buffer so that handlers which
+ * forward or defer their reply leave nothing behind. */
+static void run_client_cmd(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    worker_t *w = c->worker;
+    resp_buf_t tmp;
+    resp_buf_init(&tmp, c->proto);
+    int pending_before = c->pending_count;
+    reply_slot_t *tail_before = c->pending_tail;
+    dispatch_run_local(w, c, cmd, argc, argv, argvlen, &tmp, rt_now_ms());
+    if (c->flags & CLIENT_CLOSED) { resp_buf_free(&tmp); return; }
+    if (tmp.len) {
+        /* If the handler deferred part of its reply, its immediate bytes (if
+         * any) belong before the deferred slot; handlers never do both. */
+        (void)pending_before; (void)tail_before;
+        resp_buf_t *out = client_reply_target(c);
+        resp_buf_append(out, tmp.data, tmp.len);
+    }
+    resp_buf_free(&tmp);
+}
+
+static void reply_error_now(client_t *c, const cmd_def_t *cmd, const char *err)
+{
+    resp_add_error(client_reply_target(c), err);
+    if (cmd) stats_note_rejected(c->worker, cmd, err);
+    else stats_note_error_text(c->worker, err);
+}
+
+static bool is_cmd(const cmd_def_t *cmd, const char *name)
+{
+    return cmd->parent == NULL && strcmp(cmd->name, name) == 0;
+}
+
+void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvlen)
+{
+    worker_t *w = c->worker;
+    const cmd_def_t *cmd = cmd_lookup(argv[0], argvlen[0]);
+    char err[512];
+    if (!cmd) {
+        resp_buf_t tmp;
+        resp_buf_init(&tmp, c->proto);
+        reply_unknown_command(&tmp, argc, argv, argvlen);
+        resp_buf_append(client_reply_target(c), tmp.data, tmp.len);
+        stats_note_error_text(w, "ERR");
+        resp_buf_free(&tmp);
+        if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
+        return;
+    }
+    if (cmd->subcommands && !(argc < 2 && cmd->handler)) {
+        if (argc < 2) {
+            resp_buf_t *r = client_reply_target(c);
+            reply_arity_error(r, cmd);
+            stats_note_rejected(w, cmd, "ERR");
+            if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
+            return;
+        }
+        const cmd_def_t *sub = cmd_lookup_sub(cmd, argv[1], argvlen[1]);
+        if (!sub) {
+            char subname[129], upper[32];
+            printable_copy(subname, sizeof subname, argv[1], argvlen[1] > 128 ? 128 : argvlen[1]);
+            size_t k = 0;
+            for (; cmd->name[k] && k < sizeof upper - 1; k++)
+                upper[k] = (char)(cmd->name[k] >= 'a' && cmd->name[k] <= 'z' ? cmd->name[k] - 32 : cmd->name[k]);
+            upper[k] = '\0';
+            snprintf(err, sizeof err, "ERR unknown subcommand '%s'. Try %s HELP.", subname, upper);
+            reply_error_now(c, NULL, err);
+            if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
+            return;
+        }
+        cmd = sub;
+    }
+    if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) {
+        resp_buf_t *r = client_reply_target(c);
+        reply_arity_error(r, cmd);
+        stats_note_rejected(w, cmd, "ERR");
+        if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
+        return;
+    }
+    const cmd_def_t *top = cmd->parent ? cmd->parent : cmd;
+    c->last_cmd_def = cmd;
+    /* After the arity and subcommand checks, as 7.0.15 does. */
+    if (!config_cluster_enabled() && strcmp(top->name, "cluster") == 0) {
+        reply_error_now(c, cmd, "ERR This instance has cluster support disabled");
+        return;
+    }
+    /* Checked before AUTH, as 7.0.15 does: enable-debug-command gates DEBUG. */
+    if (top->handler == cmd_debug && !protect_allows(config_enable_debug_command(), c->local)) {
+        reply_error_now(c, cmd, PROTECT_DEBUG_REFUSED);
+        if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
+        return;
+    }
+    if (!(c->flags & CLIENT_AUTHENTICATED) && !(cmd->flags & CMD_NO_AUTH) && !(top->flags & CMD_NO_AUTH)) {
+        reply_error_now(c, cmd, "NOAUTH Authentication required.");
+        if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
+        return;
+    }
+    current_cmd = cmd;
+
+    if (c->flags & CLIENT_MULTI) {
+        if (is_cmd(cmd, "exec") || is_cmd(cmd, "discard") || is_cmd(cmd, "multi") || is_cmd(cmd, "watch") ||
+            is_cmd(cmd, "quit") || is_cmd(cmd, "reset")) {
+            run_client_cmd(c, cmd, argc, argv, argvlen);
+            return;
+        }
+        if ((cmd->flags & CMD_NO_MULTI) || (top->flags & CMD_NO_MULTI)) {
+            snprintf(err, sizeof err, "ERR Command not allowed inside a transaction");
+            reply_error_now(c, cmd, err);
+            c->flags |= CLIENT_DIRTY_EXEC;
+            return;
+        }
+        multi_queue(c, cmd, argc, argv, argvlen);
+        return;
+    }
+
+    if (is_cmd(cmd, "watch")) {   /* keyed in the table, but it acts on the client */
+        run_client_cmd(c, cmd, argc, argv, argvlen);
+        return;
+    }
+
+    int slot = -1;
+    int rt = ROUTE_NOKEYS;
+    if (cmd->exec == CMD_EXEC_KEYED) {
+        rt = route(w, c, cmd, argc, argv, argvlen, &slot, err, sizeof err, true);
+        if (rt == ROUTE_ERROR) {
+            reply_error_now(c, cmd, err);
+            c->flags &= ~CLIENT_ASKING;
+            return;
+        }
+    }
+    if ((cmd->flags & CMD_WRITE) && wpause_active()) {   /* manual failover pause (wpause.h) */
+        reply_error_now(c, cmd, WPAUSE_ERROR);
+        return;
+    }
+    if ((cmd->flags & CMD_WRITE) && (c->worker->cur->nodes[c->worker->cur->myself].flags & NODE_SLAVE)) {
+        /* A keyed write gets MOVED to the master by routing; one without keys
+         * (FLUSHALL, ...) is refused, as on a read-only Redis replica. */
+        int pos[1];
+        if (cmd_get_keys(cmd, argc, argv, argvlen, pos, 1) == 0) {
+            reply_error_now(c, cmd, "READONLY You can't write against a read only replica.");
+            return;
+        }
+    }
+    if ((cmd->flags & CMD_WRITE) && atomic_load_explicit(&g_repl_min_replicas, memory_order_relaxed) > 0 &&
+        atomic_load_explicit(&g_repl_good_replicas, memory_order_relaxed) <
+            atomic_load_explicit(&g_repl_min_replicas, memory_order_relaxed) &&
+        !(c->worker->cur->nodes[c->worker->cur->myself].flags & NODE_SLAVE)) {
+        reply_error_now(c, cmd, "NOREPLICAS Not enough good replicas to write.");
+        return;
+    }
+    switch (cmd->exec) {
+    case CMD_EXEC_KEYED:
+        if (rt == ROUTE_SPLIT) dispatch_split(c, cmd, argc, argv, argvlen);
+        else if (rt == ROUTE_SLOT) exec_at_slot(c, cmd, argc, argv, argvlen, slot);
+        else run_client_cmd(c, cmd, argc, argv, argvlen);
+        break;
+    case CMD_EXEC_CLIENT:
+        run_client_cmd(c, cmd, argc, argv, argvlen);
+        break;
+    case CMD_EXEC_FANOUT:
+        dispatch_fanout(c, cmd, argc, argv, argvlen);
+        break;
+    }
+    if (!is_cmd(cmd, "asking")) c->flags &= ~CLIENT_ASKING;
+}
+
+/* Routing check for a command being queued inside MULTI; returns false (and
+ * replies) when it must be rejected. Records the transaction's slot. */
+bool dispatch_route_for_multi(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                              const size_t *argvlen, int *slot_out)
+{
+    char err[512];
+    int slot = -1;
+    *slot_out = -1;
+    if (cmd->exec != CMD_EXEC_KEYED) return true;
+    int rt = route(c->worker, c, cmd, argc, argv, argvlen, &slot, err, sizeof err, false);
+    if (rt == ROUTE_ERROR) {
+        reply_error_now(c, cmd, err);
+        return false;
+    }
+    /* Like Redis, each queued command is checked alone; keys of different
+     * commands are compared when EXEC runs. */
+    if (rt == ROUTE_SLOT) *slot_out = slot;
+    return true;
+}
+
+/* Re-checks routing of a whole queued transaction at EXEC time. */
+bool dispatch_route_check_exec(client_t *c, char *err, size_t errcap)
+{
+    int slot = -1;
+    for (int i = 0; i < c->mq_len; i++) {
+        queued_cmd_t *q = &c->mq[i];
+        if (q->cmd->exec != CMD_EXEC_KEYED) continue;
+        int s = -1;
+        int rt = route(c->worker, c, q->cmd, q->argc, q->argv, q->argvlen, &s, err, errcap, false);
+        if (rt == ROUTE_ERROR) return false;
+        if (rt == ROUTE_SLOT) {
+            if (slot >= 0 && s != slot && !dispatch_same_worker_standalone(s, slot)) {
+                snprintf(err, errcap, "CROSSSLOT Keys in request don't hash to the same slot");
+                return false;
+            }
+            slot = s;
+        }
+    }
+    c->multi_slot = slot;
+    return true;
+}

@@ -1,0 +1,41 @@
+/* dispatch.h - helpers shared by dispatch.c, multi.c, fanout.c and the
+ * command handlers that need routing or asynchronous replies. */
+#ifndef SHOAL_ACTORS_DISPATCH_H
+#define SHOAL_ACTORS_DISPATCH_H
+
+#include "actors/worker/client.h"
+#include "actors/state/state.h"
+
+void dispatch_full_name(const cmd_def_t *cmd, char *out, size_t cap);
+const char *dispatch_endpoint(const node_view_t *n);
+uint32_t dispatch_watch_bucket(const uint8_t *key, size_t len);
+/* Forwards the current command to the worker that owns `slot` (or runs it here). */
+void dispatch_keyed_at(cmd_ctx_t *ctx, int slot);
+const cmd_def_t *dispatch_current_cmd(client_t *c);
+bool dispatch_route_for_multi(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                              const size_t *argvlen, int *slot_out);
+bool dispatch_route_check_exec(client_t *c, char *err, size_t errcap);
+
+/* multi.c */
+void multi_queue(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);
+void multi_reset(client_t *c);
+void txn_part_done(client_t *c, reply_slot_t *s);
+resp_buf_t *txn_reply_target(client_t *c);
+reply_slot_t *txn_defer(client_t *c);
+
+/* fanout.c */
+void dispatch_fanout(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);
+void dispatch_fanout_part(worker_t *w, remote_cmd_t *rc, queued_cmd_t *q);
+/* Without cluster mode: true when a command whose keys several workers keep
+ * can be split into one command per worker and the replies merged (MGET,
+ * MSET, DEL, UNLINK, EXISTS, TOUCH). */
+bool dispatch_split_supported(const cmd_def_t *cmd, int argc);
+/* Runs such a command: one part per worker that keeps some of its keys, the
+ * reply merged as one in the keys' order. */
+void dispatch_split(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);
+
+/* client_cmds.c */
+void client_list_part(worker_t *w, remote_cmd_t *rc, queued_cmd_t *q);
+long long client_kill_part(worker_t *w, remote_cmd_t *rc, queued_cmd_t *q);
+
+#endif

@@ -1,0 +1,817 @@
+/* keyspace.c - a worker's keys: a chained hash table with incremental
+ * rehashing, a TTL vector for sampling expiry, and per-slot key lists.
+ *
+ * Single-threaded by design (one keyspace per worker thread). Must never
+ * block, never do more than a bounded amount of rehash work per call, and
+ * never hand out an expired key through ks_lookup.
+ *
+ * Layout choices:
+ * - Two tables while rehashing (old ht[0], new ht[1]); each lookup, insert and
+ *   delete moves one bucket, ks_active_expire moves more within its budget.
+ *   Large bucket arrays come from calloc, which maps zeroed pages lazily, so
+ *   starting a resize is cheap too.
+ * - Keys with a TTL are also kept in a vector (each entry knows its index):
+ *   O(1) add/remove and uniform random sampling for active expiry. The sum of
+ *   their expiry times gives INFO's avg_ttl exactly.
+ * - Each slot has a doubly linked list threaded through the entries, newest
+ *   at the head, plus a count: COUNTKEYSINSLOT is O(1) and GETKEYSINSLOT
+ *   returns the most recently added keys first, as Redis does.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/random.h>
+#include "actors/worker/keyspace.h"
+#include "proto/glob.h"
+#include "proto/slot.h"
+
+#define KS_MIN_TABLE       4
+#define KS_SHRINK_PERCENT  10      /* shrink when fewer keys than this % of buckets */
+#define KS_SAMPLE          20      /* keys per active-expiry sample, as Redis */
+#define KS_STALE_PERCENT   10      /* resample while more than this % were expired */
+
+typedef struct ks_table {
+    ks_entry_t **buckets;
+    size_t size;                   /* 0 or a power of two */
+    size_t used;
+} ks_table_t;
+
+struct keyspace {
+    ks_table_t ht[2];
+    long long rehash_idx;          /* next ht[0] bucket to move, -1 when not rehashing */
+    uint64_t seed[2];
+    uint64_t rng;
+    ks_entry_t **ttl_keys;         /* entries with a TTL, unordered */
+    size_t ttl_len, ttl_cap;
+    __int128 ttl_sum;              /* sum of their expire_ms, for avg_ttl */
+    ks_entry_t **slot_head;        /* SLOT_COUNT list heads */
+    uint32_t *slot_count;          /* SLOT_COUNT counters */
+    size_t used_bytes;
+    ks_stats_t stats;
+    ks_expired_cb expired_cb;      /* told before an expired key is deleted */
+    void *expired_arg;
+    bool replica_mode;             /* expired keys read as absent but stay */
+};
+
+static void *ks_xalloc(void *p, size_t n)
+{
+    void *r = realloc(p, n ? n : 1);
+    if (!r) abort();               /* out of memory: abort as Redis does */
+    return r;
+}
+
+static void *ks_xcalloc(size_t n, size_t sz)
+{
+    void *r = calloc(n, sz);
+    if (!r) abort();
+    return r;
+}
+
+/* ---- hashing and randomness ---- */
+
+static inline uint64_t ks_rotl(uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }
+
+#define KS_SIPROUND do { \
+    v0 += v1; v1 = ks_rotl(v1, 13); v1 ^= v0; v0 = ks_rotl(v0, 32); \
+    v2 += v3; v3 = ks_rotl(v3, 16); v3 ^= v2; \
+    v0 += v3; v3 = ks_rotl(v3, 21); v3 ^= v0; \
+    v2 += v1; v1 = ks_rotl(v1, 17); v1 ^= v2; v2 = ks_rotl(v2, 32); } while (0)
+
+/* SipHash-1-3 with the keyspace's random seed: keys come from clients, so a
+ * keyed hash keeps them from forcing long bucket chains. */
+static uint64_t ks_hash(const struct keyspace *ks, const uint8_t *in, size_t len)
+{
+    uint64_t v0 = ks->seed[0] ^ 0x736f6d6570736575ULL, v1 = ks->seed[1] ^ 0x646f72616e646f6dULL;
+    uint64_t v2 = ks->seed[0] ^ 0x6c7967656e657261ULL, v3 = ks->seed[1] ^ 0x7465646279746573ULL;
+    size_t words = len / 8;
+    for (size_t i = 0; i < words; i++, in += 8) {
+        uint64_t m = 0;
+        for (int b = 7; b >= 0; b--) m = (m << 8) | in[b];   /* little-endian word */
+        v3 ^= m;
+        KS_SIPROUND;
+        v0 ^= m;
+    }
+    uint64_t last = (uint64_t)len << 56;
+    for (size_t b = 0; b < (len & 7); b++) last |= (uint64_t)in[b] << (8 * b);
+    v3 ^= last;
+    KS_SIPROUND;
+    v0 ^= last;
+    v2 ^= 0xff;
+    KS_SIPROUND; KS_SIPROUND; KS_SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+static uint64_t ks_rand(struct keyspace *ks)
+{
+    /* splitmix64: plenty for sampling, and cheap. */
+    uint64_t z = (ks->rng += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static long long ks_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---- lifetime ---- */
+
+struct keyspace *ks_create(void)
+{
+    struct keyspace *ks = ks_xcalloc(1, sizeof *ks);
+    uint64_t seed[3];
+    if (getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed) {
+        /* No entropy source: still differ between keyspaces and runs. */
+        seed[0] = (uint64_t)ks_mono_us() ^ (uint64_t)(uintptr_t)ks;
+        seed[1] = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL;
+        seed[2] = seed[0] ^ seed[1];
+    }
+    ks->seed[0] = seed[0];
+    ks->seed[1] = seed[1];
+    ks->rng = seed[2];
+    ks->rehash_idx = -1;
+    ks->slot_head = ks_xcalloc(SLOT_COUNT, sizeof *ks->slot_head);
+    ks->slot_count = ks_xcalloc(SLOT_COUNT, sizeof *ks->slot_count);
+    ks->used_bytes = sizeof *ks + SLOT_COUNT * (sizeof *ks->slot_head + sizeof *ks->slot_count);
+    return ks;
+}
+
+static size_t ks_value_bytes(const ks_entry_t *e)
+{
+    if (e->type == KS_TYPE_STRING) return sizeof(ks_str_t) + ((const ks_str_t *)e->value)->cap;
+    const ks_object_t *o = e->value;
+    return o->ops->mem_usage ? o->ops->mem_usage(o) : 0;
+}
+
+static void ks_value_free(int type, void *value)
+{
+    if (type == KS_TYPE_STRING) {
+        free(value);
+    } else if (value) {
+        ks_object_t *o = value;
+        o->ops->free_value(o);
+    }
+}
+
+static void ks_free_all_entries(struct keyspace *ks)
+{
+    for (int t = 0; t < 2; t++) {
+        for (size_t b = 0; b < ks->ht[t].size; b++) {
+            ks_entry_t *e = ks->ht[t].buckets[b];
+            while (e) {
+                ks_entry_t *next = e->next;
+                ks_value_free(e->type, e->value);
+                free(e);
+                e = next;
+            }
+        }
+        free(ks->ht[t].buckets);
+        memset(&ks->ht[t], 0, sizeof ks->ht[t]);
+    }
+    ks->rehash_idx = -1;
+}
+
+void ks_free(struct keyspace *ks)
+{
+    if (!ks) return;
+    ks_free_all_entries(ks);
+    free(ks->ttl_keys);
+    free(ks->slot_head);
+    free(ks->slot_count);
+    free(ks);
+}
+
+void ks_flush(struct keyspace *ks)
+{
+    ks_free_all_entries(ks);
+    free(ks->ttl_keys);
+    ks->ttl_keys = NULL;
+    ks->ttl_len = ks->ttl_cap = 0;
+    ks->ttl_sum = 0;
+    memset(ks->slot_head, 0, SLOT_COUNT * sizeof *ks->slot_head);
+    memset(ks->slot_count, 0, SLOT_COUNT * sizeof *ks->slot_count);
+    ks->used_bytes = sizeof *ks + SLOT_COUNT * (sizeof *ks->slot_head + sizeof *ks->slot_count);
+}
+
+/* ---- table mechanics ---- */
+
+static void ks_rehash_steps(struct keyspace *ks, size_t buckets)
+{
+    size_t empty_visits = buckets * 10;    /* bound the work on sparse tables too */
+    while (buckets-- && ks->rehash_idx >= 0) {
+        ks_table_t *from = &ks->ht[0], *to = &ks->ht[1];
+        while (from->buckets[ks->rehash_idx] == NULL) {
+            ks->rehash_idx++;
+            if ((size_t)ks->rehash_idx == from->size) goto done;
+            if (--empty_visits == 0) return;
+        }
+        ks_entry_t *e = from->buckets[ks->rehash_idx];
+        while (e) {
+            ks_entry_t *next = e->next;
+            size_t b = e->hash & (to->size - 1);
+            e->next = to->buckets[b];
+            to->buckets[b] = e;
+            from->used--;
+            to->used++;
+            e = next;
+        }
+        from->buckets[ks->rehash_idx++] = NULL;
+        if ((size_t)ks->rehash_idx == from->size) goto done;
+    }
+    return;
+done:
+    ks->used_bytes -= ks->ht[0].size * sizeof(ks_entry_t *);
+    free(ks->ht[0].buckets);
+    ks->ht[0] = ks->ht[1];
+    memset(&ks->ht[1], 0, sizeof ks->ht[1]);
+    ks->rehash_idx = -1;
+}
+
+static void ks_resize_to(struct keyspace *ks, size_t want)
+{
+    size_t size = KS_MIN_TABLE;
+    while (size < want) size <<= 1;
+    if (size == ks->ht[0].size) return;
+    ks_table_t t = { ks_xcalloc(size, sizeof(ks_entry_t *)), size, 0 };
+    ks->used_bytes += size * sizeof(ks_entry_t *);
+    if (ks->ht[0].size == 0) {
+        ks->ht[0] = t;
+        return;
+    }
+    ks->ht[1] = t;
+    ks->rehash_idx = 0;
+}
+
+static void ks_maybe_grow(struct keyspace *ks)
+{
+    if (ks->rehash_idx >= 0) return;
+    if (ks->ht[0].size == 0) ks_resize_to(ks, KS_MIN_TABLE);
+    else if (ks->ht[0].used >= ks->ht[0].size) ks_resize_to(ks, ks->ht[0].used * 2);
+}
+
+static void ks_maybe_shrink(struct keyspace *ks)
+{
+    if (ks->rehash_idx >= 0 || ks->ht[0].size <= KS_MIN_TABLE) return;
+    if (ks->ht[0].used * 100 / ks->ht[0].size < KS_SHRINK_PERCENT) ks_resize_to(ks, ks->ht[0].used);
+}
+
+/* Finds the entry without any side effect. */
+static ks_entry_t *ks_find(const struct keyspace *ks, const uint8_t *key, size_t len, uint64_t h)
+{
+    for (int t = 0; t < 2; t++) {
+        const ks_table_t *tb = &ks->ht[t];
+        if (tb->size == 0) continue;
+        for (ks_entry_t *e = tb->buckets[h & (tb->size - 1)]; e; e = e->next) {
+            if (e->hash == h && e->keylen == len && memcmp(e->key, key, len) == 0) return e;
+        }
+        if (ks->rehash_idx < 0) break;
+    }
+    return NULL;
+}
+
+/* Removes e from its bucket chain (not from the other indexes). */
+static void ks_unlink_bucket(struct keyspace *ks, ks_entry_t *e)
+{
+    for (int t = 0; t < 2; t++) {
+        ks_table_t *tb = &ks->ht[t];
+        if (tb->size == 0) continue;
+        ks_entry_t **pp = &tb->buckets[e->hash & (tb->size - 1)];
+        while (*pp && *pp != e) pp = &(*pp)->next;
+        if (*pp) {
+            *pp = e->next;
+            tb->used--;
+            return;
+        }
+    }
+    abort();   /* an entry that is in no table: memory corruption */
+}
+
+/* ---- TTL vector ---- */
+
+static void ks_ttl_add(struct keyspace *ks, ks_entry_t *e, long long when)
+{
+    if (ks->ttl_len == ks->ttl_cap) {
+        size_t ncap = ks->ttl_cap ? ks->ttl_cap * 2 : 64;
+        ks->ttl_keys = ks_xalloc(ks->ttl_keys, ncap * sizeof *ks->ttl_keys);
+        ks->used_bytes += (ncap - ks->ttl_cap) * sizeof *ks->ttl_keys;
+        ks->ttl_cap = ncap;
+    }
+    e->expire_idx = (uint32_t)ks->ttl_len;
+    ks->ttl_keys[ks->ttl_len++] = e;
+    e->expire_ms = when;
+    ks->ttl_sum += when;
+}
+
+static void ks_ttl_remove(struct keyspace *ks, ks_entry_t *e)
+{
+    ks_entry_t *last = ks->ttl_keys[--ks->ttl_len];
+    ks->ttl_keys[e->expire_idx] = last;
+    last->expire_idx = e->expire_idx;
+    ks->ttl_sum -= e->expire_ms;
+    e->expire_ms = KS_NO_EXPIRE;
+}
+
+void ks_set_expire(struct keyspace *ks, ks_entry_t *e, long long when_ms)
+{
+    if (e->expire_ms != KS_NO_EXPIRE) {
+        if (when_ms != KS_NO_EXPIRE) {
+            ks->ttl_sum += (__int128)when_ms - e->expire_ms;
+            e->expire_ms = when_ms;
+            return;
+        }
+        ks_ttl_remove(ks, e);
+    } else if (when_ms != KS_NO_EXPIRE) {
+        ks_ttl_add(ks, e, when_ms);
+    }
+}
+
+bool ks_persist(struct keyspace *ks, ks_entry_t *e)
+{
+    if (e->expire_ms == KS_NO_EXPIRE) return false;
+    ks_ttl_remove(ks, e);
+    return true;
+}
+
+/* ---- entries ---- */
+
+static ks_entry_t *ks_entry_new(struct keyspace *ks, const uint8_t *key, size_t len, uint64_t h)
+{
+    ks_entry_t *e = ks_xalloc(NULL, sizeof *e + len);
+    memset(e, 0, sizeof *e);
+    memcpy(e->key, key, len);
+    e->keylen = (uint32_t)len;
+    e->hash = h;
+    e->expire_ms = KS_NO_EXPIRE;
+    e->slot = (uint16_t)slot_of_key(key, len);
+    ks_maybe_grow(ks);
+    ks_table_t *tb = ks->rehash_idx >= 0 ? &ks->ht[1] : &ks->ht[0];
+    size_t b = h & (tb->size - 1);
+    e->next = tb->buckets[b];
+    tb->buckets[b] = e;
+    tb->used++;
+    e->slot_next = ks->slot_head[e->slot];
+    if (e->slot_next) e->slot_next->slot_prev = e;
+    ks->slot_head[e->slot] = e;
+    ks->slot_count[e->slot]++;
+    ks->used_bytes += sizeof *e + len;
+    return e;
+}
+
+void ks_delete_entry(struct keyspace *ks, ks_entry_t *e)
+{
+    ks_unlink_bucket(ks, e);
+    if (e->expire_ms != KS_NO_EXPIRE) ks_ttl_remove(ks, e);
+    if (e->slot_prev) e->slot_prev->slot_next = e->slot_next;
+    else ks->slot_head[e->slot] = e->slot_next;
+    if (e->slot_next) e->slot_next->slot_prev = e->slot_prev;
+    ks->slot_count[e->slot]--;
+    ks->used_bytes -= sizeof *e + e->keylen + ks_value_bytes(e);
+    ks_value_free(e->type, e->value);
+    free(e);
+}
+
+static inline bool ks_is_expired(const ks_entry_t *e, long long now_ms)
+{
+    return e->expire_ms != KS_NO_EXPIRE && now_ms > e->expire_ms;
+}
+
+/* Deletes an entry because its TTL passed, telling the hook first. */
+static void ks_expire_entry(struct keyspace *ks, ks_entry_t *e)
+{
+    if (ks->expired_cb) ks->expired_cb(ks->expired_arg, e->key, e->keylen);
+    ks_delete_entry(ks, e);
+    ks->stats.expired_keys++;
+}
+
+void ks_set_expired_hook(struct keyspace *ks, ks_expired_cb cb, void *arg)
+{
+    ks->expired_cb = cb;
+    ks->expired_arg = arg;
+}
+
+void ks_set_replica_mode(struct keyspace *ks, bool on) { ks->replica_mode = on; }
+bool ks_replica_mode(const struct keyspace *ks) { return ks->replica_mode; }
+
+ks_entry_t *ks_lookup(struct keyspace *ks, const uint8_t *key, size_t len, long long now_ms)
+{
+    if (ks->rehash_idx >= 0) ks_rehash_steps(ks, 1);
+    ks_entry_t *e = ks_find(ks, key, len, ks_hash(ks, key, len));
+    if (e && ks_is_expired(e, now_ms)) {
+        /* A replica waits for its master's DEL; until then the key reads as absent. */
+        if (!ks->replica_mode) ks_expire_entry(ks, e);
+        return NULL;
+    }
+    return e;
+}
+
+ks_entry_t *ks_lookup_read(struct keyspace *ks, const uint8_t *key, size_t len, long long now_ms)
+{
+    ks_entry_t *e = ks_lookup(ks, key, len, now_ms);
+    if (e) ks->stats.hits++;
+    else ks->stats.misses++;
+    return e;
+}
+
+ks_entry_t *ks_peek(struct keyspace *ks, const uint8_t *key, size_t len)
+{
+    return ks_find(ks, key, len, ks_hash(ks, key, len));
+}
+
+bool ks_exists_noexpire(const struct keyspace *ks, const uint8_t *key, size_t len, long long now_ms)
+{
+    const ks_entry_t *e = ks_find(ks, key, len, ks_hash(ks, key, len));
+    return e && !ks_is_expired(e, now_ms);
+}
+
+static ks_str_t *ks_str_new(const void *val, size_t vlen)
+{
+    ks_str_t *s = ks_xalloc(NULL, sizeof *s + vlen);
+    s->len = s->cap = vlen;
+    if (vlen) memcpy(s->data, val, vlen);
+    return s;
+}
+
+/* Finds or creates the entry for key, dropping a stale (expired) one, and
+ * applies the TTL rule; the caller installs the value. */
+static ks_entry_t *ks_upsert(struct keyspace *ks, const uint8_t *key, size_t klen, long long expire_ms,
+                             long long now_ms)
+{
+    if (ks->rehash_idx >= 0) ks_rehash_steps(ks, 1);
+    uint64_t h = ks_hash(ks, key, klen);
+    ks_entry_t *e = ks_find(ks, key, klen, h);
+    if (e && ks_is_expired(e, now_ms)) {
+        /* A stale key is gone: its TTL must not survive into the new value. */
+        ks_expire_entry(ks, e);
+        e = NULL;
+    }
+    if (!e) {
+        e = ks_entry_new(ks, key, klen, h);
+        if (expire_ms >= 0) ks_ttl_add(ks, e, expire_ms);
+        return e;
+    }
+    if (expire_ms != KS_KEEP_TTL) ks_set_expire(ks, e, expire_ms);
+    return e;
+}
+
+ks_entry_t *ks_set_string(struct keyspace *ks, const uint8_t *key, size_t klen,
+                          const void *val, size_t vlen, long long expire_ms, long long now_ms)
+{
+    ks_entry_t *e = ks_upsert(ks, key, klen, expire_ms, now_ms);
+    if (e->value && e->type == KS_TYPE_STRING && ((ks_str_t *)e->value)->cap >= vlen &&
+        ((ks_str_t *)e->value)->cap <= vlen * 2 + 64) {
+        /* Reuse a buffer of about the right size (INCR and friends rewrite
+         * small values often); a much larger one is released instead. */
+        ks_str_t *s = e->value;
+        if (vlen) memmove(s->data, val, vlen);
+        s->len = vlen;
+        return e;
+    }
+    if (e->value) {
+        ks->used_bytes -= ks_value_bytes(e);
+        ks_value_free(e->type, e->value);
+    }
+    e->type = KS_TYPE_STRING;
+    e->value = ks_str_new(val, vlen);
+    ks->used_bytes += ks_value_bytes(e);
+    return e;
+}
+
+ks_entry_t *ks_set_object(struct keyspace *ks, const uint8_t *key, size_t klen,
+                          int type, ks_object_t *obj, long long expire_ms, long long now_ms)
+{
+    ks_entry_t *e = ks_upsert(ks, key, klen, expire_ms, now_ms);
+    if (e->value) {
+        ks->used_bytes -= ks_value_bytes(e);
+        ks_value_free(e->type, e->value);
+    }
+    e->type = (uint8_t)type;
+    e->value = obj;
+    ks->used_bytes += ks_value_bytes(e);
+    return e;
+}
+
+bool ks_delete(struct keyspace *ks, const uint8_t *key, size_t len, long long now_ms)
+{
+    ks_entry_t *e = ks_lookup(ks, key, len, now_ms);
+    if (!e) return false;
+    ks_delete_entry(ks, e);
+    return true;
+}
+
+ks_entry_t *ks_rename(struct keyspace *ks, ks_entry_t *e, const uint8_t *newkey, size_t newlen)
+{
+    if (e->keylen == newlen && memcmp(e->key, newkey, newlen) == 0) return e;
+    int type = e->type;
+    void *value = e->value;
+    long long expire = e->expire_ms;
+    /* Detach the value so deleting the old entry leaves it alone. */
+    ks->used_bytes -= ks_value_bytes(e);
+    e->type = KS_TYPE_STRING;
+    e->value = NULL;
+    ks_unlink_bucket(ks, e);
+    if (e->expire_ms != KS_NO_EXPIRE) ks_ttl_remove(ks, e);
+    if (e->slot_prev) e->slot_prev->slot_next = e->slot_next;
+    else ks->slot_head[e->slot] = e->slot_next;
+    if (e->slot_next) e->slot_next->slot_prev = e->slot_prev;
+    ks->slot_count[e->slot]--;
+    ks->used_bytes -= sizeof *e + e->keylen;
+    free(e);
+
+    /* The destination's old TTL, stale or not, is replaced by the source's,
+     * so there is no need to expire it first (LLONG_MIN: never expired). */
+    ks_entry_t *d = ks_upsert(ks, newkey, newlen, expire, LLONG_MIN);
+    if (d->value) {
+        ks->used_bytes -= ks_value_bytes(d);
+        ks_value_free(d->type, d->value);
+    }
+    d->type = (uint8_t)type;
+    d->value = value;
+    ks->used_bytes += ks_value_bytes(d);
+    return d;
+}
+
+uint8_t *ks_str_resize(struct keyspace *ks, ks_entry_t *e, size_t newlen)
+{
+    ks_str_t *s = e->value;
+    if (newlen > s->cap) {
+        /* Grow geometrically (APPEND loops), by at most 1 MB at a time past 1 MB. */
+        size_t ncap = newlen < 1024 * 1024 ? newlen * 2 : newlen + 1024 * 1024;
+        ks->used_bytes -= sizeof *s + s->cap;
+        s = ks_xalloc(s, sizeof *s + ncap);
+        s->cap = ncap;
+        ks->used_bytes += sizeof *s + s->cap;
+        e->value = s;
+    }
+    if (newlen > s->len) memset(s->data + s->len, 0, newlen - s->len);
+    s->len = newlen;
+    return s->data;
+}
+
+void ks_mem_adjust(struct keyspace *ks, long long delta)
+{
+    ks->used_bytes = (size_t)((long long)ks->used_bytes + delta);
+}
+
+const char *ks_type_name(const ks_entry_t *e)
+{
+    if (e->type == KS_TYPE_STRING) return "string";
+    const ks_object_t *o = e->value;
+    return o && o->ops && o->ops->type_name ? o->ops->type_name : "none";
+}
+
+/* ---- expiry ---- */
+
+size_t ks_active_expire(struct keyspace *ks, long long now_ms, long long budget_us)
+{
+    long long start = ks_mono_us();
+    size_t deleted = 0;
+    unsigned rounds = 0;
+    while (ks->ttl_len > 0 && !ks->replica_mode) {
+        size_t sample = ks->ttl_len < KS_SAMPLE ? ks->ttl_len : KS_SAMPLE;
+        size_t expired = 0;
+        for (size_t i = 0; i < sample && ks->ttl_len > 0; i++) {
+            ks_entry_t *e = ks->ttl_keys[ks_rand(ks) % ks->ttl_len];
+            if (ks_is_expired(e, now_ms)) {
+                ks_expire_entry(ks, e);
+                expired++;
+            }
+        }
+        deleted += expired;
+        if (expired * 100 <= sample * KS_STALE_PERCENT) break;
+        /* The clock is read every 16 rounds: cheaper than per round, and
+         * 16 rounds of 20 deletions are far below any sensible budget. */
+        if ((++rounds & 15) == 0 && ks_mono_us() - start > budget_us) break;
+    }
+    while (ks->rehash_idx >= 0 && ks_mono_us() - start < budget_us) ks_rehash_steps(ks, 100);
+    ks_maybe_shrink(ks);
+    return deleted;
+}
+
+/* ---- statistics ---- */
+
+size_t ks_size(const struct keyspace *ks) { return ks->ht[0].used + ks->ht[1].used; }
+size_t ks_expires_count(const struct keyspace *ks) { return ks->ttl_len; }
+size_t ks_used_bytes(const struct keyspace *ks) { return ks->used_bytes; }
+ks_stats_t ks_stats(const struct keyspace *ks)
+{
+    ks_stats_t st = ks->stats;
+    st.buckets = ks->ht[0].size + ks->ht[1].size;
+    st.rehashing = ks->rehash_idx >= 0;
+    return st;
+}
+
+long long ks_avg_ttl(const struct keyspace *ks, long long now_ms)
+{
+    if (ks->ttl_len == 0) return 0;
+    __int128 avg = ks->ttl_sum / (__int128)ks->ttl_len - now_ms;
+    return avg > 0 ? (long long)avg : 0;
+}
+
+/* ---- iteration ---- */
+
+static bool ks_pattern_all(const uint8_t *pat, size_t patlen)
+{
+    return pat == NULL || (patlen == 1 && pat[0] == '*');
+}
+
+size_t ks_keys(struct keyspace *ks, const uint8_t *pat, size_t patlen, long long now_ms,
+               ks_key_cb cb, void *arg)
+{
+    bool all = ks_pattern_all(pat, patlen);
+    size_t n = 0;
+    for (int t = 0; t < 2; t++) {
+        for (size_t b = 0; b < ks->ht[t].size; b++) {
+            for (ks_entry_t *e = ks->ht[t].buckets[b]; e; e = e->next) {
+                if (ks_is_expired(e, now_ms)) continue;
+                if (!all && !glob_match((const char *)pat, patlen, (const char *)e->key, e->keylen, 0))
+                    continue;
+                cb(e->key, e->keylen, arg);
+                n++;
+            }
+        }
+    }
+    return n;
+}
+
+static uint64_t ks_rev(uint64_t v)
+{
+    v = ((v >> 1) & 0x5555555555555555ULL) | ((v & 0x5555555555555555ULL) << 1);
+    v = ((v >> 2) & 0x3333333333333333ULL) | ((v & 0x3333333333333333ULL) << 2);
+    v = ((v >> 4) & 0x0f0f0f0f0f0f0f0fULL) | ((v & 0x0f0f0f0f0f0f0f0fULL) << 4);
+    return __builtin_bswap64(v);
+}
+
+struct ks_scan_filter {
+    const uint8_t *pat;
+    size_t patlen;
+    bool all;
+    const uint8_t *type;
+    size_t typelen;
+    long long now_ms;
+    ks_key_cb cb;
+    void *arg;
+    long long seen;
+};
+
+static bool ks_type_is(const uint8_t *want, size_t wlen, const char *name)
+{
+    if (strlen(name) != wlen) return false;
+    for (size_t i = 0; i < wlen; i++) {
+        int x = (want[i] >= 'A' && want[i] <= 'Z') ? want[i] + 32 : want[i];
+        if (x != name[i]) return false;
+    }
+    return true;
+}
+
+static void ks_scan_bucket(ks_entry_t *e, struct ks_scan_filter *f)
+{
+    for (; e; e = e->next) {
+        f->seen++;
+        if (ks_is_expired(e, f->now_ms)) continue;
+        if (f->type && !ks_type_is(f->type, f->typelen, ks_type_name(e))) continue;
+        if (!f->all && !glob_match((const char *)f->pat, f->patlen, (const char *)e->key, e->keylen, 0))
+            continue;
+        f->cb(e->key, e->keylen, f->arg);
+    }
+}
+
+/* Visits the bucket(s) of cursor v and returns the next cursor. The cursor
+ * counts in bit-reversed order, so after the table doubles or halves every
+ * bucket not yet visited still maps to a cursor value not yet reached. */
+static uint64_t ks_scan_step(struct keyspace *ks, uint64_t v, struct ks_scan_filter *f)
+{
+    if (ks->rehash_idx < 0) {
+        uint64_t m = ks->ht[0].size - 1;
+        ks_scan_bucket(ks->ht[0].buckets[v & m], f);
+        v |= ~m;
+        return ks_rev(ks_rev(v) + 1);
+    }
+    ks_table_t *small = &ks->ht[0], *big = &ks->ht[1];
+    if (small->size > big->size) {
+        ks_table_t *t = small;
+        small = big;
+        big = t;
+    }
+    uint64_t m0 = small->size - 1, m1 = big->size - 1;
+    ks_scan_bucket(small->buckets[v & m0], f);
+    /* Then every bucket of the big table that the small bucket expands to. */
+    do {
+        ks_scan_bucket(big->buckets[v & m1], f);
+        v |= ~m1;
+        v = ks_rev(ks_rev(v) + 1);
+    } while (v & (m0 ^ m1));
+    return v;
+}
+
+uint64_t ks_scan(struct keyspace *ks, uint64_t cursor, const uint8_t *pat, size_t patlen,
+                 long long count, const uint8_t *type, size_t typelen, long long now_ms,
+                 ks_key_cb cb, void *arg)
+{
+    if (ks_size(ks) == 0 || ks->ht[0].size == 0) return 0;
+    if (count < 1) count = 1;
+    if (count > (1LL << 40)) count = 1LL << 40;   /* keeps count * 10 from overflowing */
+    struct ks_scan_filter f = { pat, patlen, ks_pattern_all(pat, patlen), type, typelen, now_ms, cb, arg, 0 };
+    long long budget = count * 10;   /* buckets, as Redis: bound the work on sparse tables */
+    do {
+        cursor = ks_scan_step(ks, cursor, &f);
+    } while (cursor && --budget > 0 && f.seen < count);
+    return cursor;
+}
+
+static ks_entry_t *ks_bucket_pick(struct keyspace *ks, ks_entry_t *head)
+{
+    size_t len = 0;
+    for (ks_entry_t *e = head; e; e = e->next) len++;
+    size_t k = ks_rand(ks) % len;
+    while (k--) head = head->next;
+    return head;
+}
+
+/* A uniformly chosen non-empty bucket's random entry, or NULL after too many
+ * empty probes (very sparse table). */
+static ks_entry_t *ks_random_any(struct keyspace *ks)
+{
+    for (int tries = 0; tries < 100; tries++) {
+        ks_entry_t *head;
+        if (ks->rehash_idx >= 0) {
+            /* ht[0] buckets below rehash_idx are empty: draw from the rest of
+             * ht[0] and all of ht[1]. */
+            size_t lo = (size_t)ks->rehash_idx;
+            size_t span = ks->ht[0].size - lo + ks->ht[1].size;
+            size_t r = lo + ks_rand(ks) % span;
+            head = r < ks->ht[0].size ? ks->ht[0].buckets[r] : ks->ht[1].buckets[r - ks->ht[0].size];
+        } else {
+            head = ks->ht[0].buckets[ks_rand(ks) & (ks->ht[0].size - 1)];
+        }
+        if (head) return ks_bucket_pick(ks, head);
+    }
+    /* Walk from a random bucket: always finds an entry when one exists. */
+    for (int t = 0; t < 2; t++) {
+        size_t size = ks->ht[t].size;
+        if (size == 0) continue;
+        size_t start = ks_rand(ks) & (size - 1);
+        for (size_t i = 0; i < size; i++) {
+            ks_entry_t *head = ks->ht[t].buckets[(start + i) & (size - 1)];
+            if (head) return ks_bucket_pick(ks, head);
+        }
+    }
+    return NULL;
+}
+
+bool ks_random_key(struct keyspace *ks, long long now_ms, ks_key_cb cb, void *arg)
+{
+    while (ks_size(ks) > 0) {
+        ks_entry_t *e = ks_random_any(ks);
+        if (!e) return false;
+        if (!ks_is_expired(e, now_ms)) {
+            cb(e->key, e->keylen, arg);
+            return true;
+        }
+        if (ks->replica_mode) {   /* a replica keeps stale keys: report this one */
+            cb(e->key, e->keylen, arg);
+            return true;
+        }
+        ks_expire_entry(ks, e);   /* each miss removes a stale key: progress */
+    }
+    return false;
+}
+
+void ks_foreach(struct keyspace *ks, ks_entry_cb cb, void *arg)
+{
+    for (int t = 0; t < 2; t++)
+        for (size_t b = 0; b < ks->ht[t].size; b++)
+            for (ks_entry_t *e = ks->ht[t].buckets[b]; e; e = e->next) cb(arg, e);
+}
+
+/* ---- per-slot index ---- */
+
+size_t ks_count_in_slot(const struct keyspace *ks, unsigned slot)
+{
+    return slot < SLOT_COUNT ? ks->slot_count[slot] : 0;
+}
+
+size_t ks_keys_in_slot(const struct keyspace *ks, unsigned slot, size_t count,
+                       ks_key_cb cb, void *arg)
+{
+    if (slot >= SLOT_COUNT) return 0;
+    size_t n = 0;
+    for (ks_entry_t *e = ks->slot_head[slot]; e && n < count; e = e->slot_next, n++)
+        cb(e->key, e->keylen, arg);
+    return n;
+}
+
+size_t ks_delete_slot(struct keyspace *ks, unsigned slot)
+{
+    if (slot >= SLOT_COUNT) return 0;
+    size_t n = 0;
+    while (ks->slot_head[slot]) {
+        ks_delete_entry(ks, ks->slot_head[slot]);
+        n++;
+    }
+    ks_maybe_shrink(ks);
+    return n;
+}

@@ -1,0 +1,354 @@
+/* multi.c - MULTI / EXEC / DISCARD / WATCH / UNWATCH.
+ *
+ * In cluster mode every key of a transaction lives in one slot, hence on one
+ * worker. EXEC ships the queued keyed commands to that worker as one message,
+ * so they run back to back with nothing interleaved, and the WATCH check runs
+ * in that same message, on the thread that owns the keys. Commands without
+ * keys (e.g. CLUSTER subcommands, as Redis's own test harness sends inside
+ * MULTI) run in order on the client's worker; the EXEC reply is assembled when
+ * the last part is back.
+ *
+ * WATCH remembers a version per hash bucket of each key (65536 buckets per
+ * worker, bumped by every write to a key of the bucket) plus the worker's
+ * flush epoch. A collision can only make EXEC fail spuriously, never let a
+ * modified key through.
+ *
+ * Must never: run queued commands of one transaction on two workers.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "actors/repl/repl_internal.h"
+#include "actors/worker/client.h"
+#include "actors/commands/commands.h"
+#include "actors/worker/dispatch.h"
+#include "actors/state/state.h"
+#include "proto/slot.h"
+#include "runtime/log.h"
+
+typedef struct txn {
+    reply_slot_t *exec_slot;      /* the EXEC reply in the client's FIFO */
+    resp_buf_t acc;               /* replies of the commands run so far */
+    int next;                     /* next queued command to run */
+    int replies;
+    bool waiting;
+    bool running;                 /* handlers are executing synchronously */
+    bool aborted;                 /* WATCH failed */
+    bool watch_checked;
+    queued_cmd_t *cmds;
+    int ncmds;
+    int slot;
+    int nwatch;
+    int watch_slot;
+    uint32_t watch_index[64];
+    uint64_t watch_version[64];
+    uint64_t watch_flush_epoch;
+} txn_t;
+
+static void unwatch(client_t *c)
+{
+    c->nwatch = 0;
+    c->watch_slot = -1;
+    c->watch_dirty = false;
+}
+
+void multi_reset(client_t *c)
+{
+    for (int i = 0; i < c->mq_len; i++) queued_cmd_free(&c->mq[i]);
+    c->mq_len = 0;
+    c->multi_slot = -1;
+    c->flags &= ~(CLIENT_MULTI | CLIENT_DIRTY_EXEC);
+}
+
+void multi_queue(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    int slot = -1;
+    if (!dispatch_route_for_multi(c, cmd, argc, argv, argvlen, &slot)) {
+        c->flags |= CLIENT_DIRTY_EXEC;
+        return;
+    }
+    if (slot >= 0) c->multi_slot = slot;
+    if (c->mq_len == c->mq_cap) {
+        int ncap = c->mq_cap ? c->mq_cap * 2 : 8;
+        queued_cmd_t *n = realloc(c->mq, sizeof *n * (size_t)ncap);
+        if (!n) abort();
+        c->mq = n;
+        c->mq_cap = ncap;
+    }
+    queued_cmd_copy(&c->mq[c->mq_len++], cmd, argc, argv, argvlen);
+    resp_add_simple(client_reply_target(c), "QUEUED");
+}
+
+void cmd_multi(cmd_ctx_t *ctx)
+{
+    client_t *c = ctx->client;
+    if (c->flags & CLIENT_MULTI) {
+        resp_add_error(ctx->reply, "ERR MULTI calls can not be nested");
+        return;
+    }
+    c->flags |= CLIENT_MULTI;
+    c->multi_slot = -1;
+    resp_add_simple(ctx->reply, "OK");
+}
+
+void cmd_discard(cmd_ctx_t *ctx)
+{
+    client_t *c = ctx->client;
+    if (!(c->flags & CLIENT_MULTI)) {
+        resp_add_error(ctx->reply, "ERR DISCARD without MULTI");
+        return;
+    }
+    multi_reset(c);
+    unwatch(c);
+    resp_add_simple(ctx->reply, "OK");
+}
+
+void cmd_unwatch(cmd_ctx_t *ctx)
+{
+    unwatch(ctx->client);
+    resp_add_simple(ctx->reply, "OK");
+}
+
+void cmd_watch(cmd_ctx_t *ctx)
+{
+    client_t *c = ctx->client;
+    if (c->flags & CLIENT_MULTI) {
+        resp_add_error(ctx->reply, "ERR WATCH inside MULTI is not allowed");
+        return;
+    }
+    int slot = -1;
+    const cmd_def_t *cmd = dispatch_current_cmd(c);
+    if (!dispatch_route_for_multi(c, cmd, ctx->argc, ctx->argv, ctx->argvlen, &slot)) return;
+    if (slot >= 0 && c->watch_slot >= 0 && slot != c->watch_slot &&
+        !dispatch_same_worker_standalone(slot, c->watch_slot)) {
+        resp_add_error(ctx->reply, "CROSSSLOT Keys in request don't hash to the same slot");
+        return;
+    }
+    if (slot < 0) slot = (int)slot_of_key(ctx->argv[1], ctx->argvlen[1]);
+    worker_t *owner = g_workers[worker_of_slot((unsigned)slot)];
+    if (c->nwatch == 0)
+        c->watch_flush_epoch = atomic_load_explicit((_Atomic uint64_t *)&owner->flush_epoch, memory_order_relaxed);
+    c->watch_slot = slot;
+    for (int i = 1; i < ctx->argc && c->nwatch < 64; i++) {
+        uint32_t b = dispatch_watch_bucket(ctx->argv[i], ctx->argvlen[i]);
+        c->watch_index[c->nwatch] = b;
+        /* relaxed: the owner bumps with relaxed adds; EXEC re-reads on the owner thread */
+        c->watch_version[c->nwatch] =
+            atomic_load_explicit((_Atomic uint64_t *)&owner->key_versions[b], memory_order_relaxed);
+        c->nwatch++;
+    }
+    resp_add_simple(ctx->reply, "OK");
+}
+
+static void txn_free(txn_t *t)
+{
+    for (int i = 0; i < t->ncmds; i++) queued_cmd_free(&t->cmds[i]);
+    free(t->cmds);
+    resp_buf_free(&t->acc);
+    free(t);
+}
+
+static void txn_finish(client_t *c)
+{
+    txn_t *t = c->txn;
+    c->txn = NULL;
+    reply_slot_t *s = t->exec_slot;
+    if (t->aborted) {
+        resp_add_null_array(&s->buf);
+    } else {
+        resp_add_array(&s->buf, t->replies);
+        resp_buf_append(&s->buf, t->acc.data, t->acc.len);
+    }
+    txn_free(t);
+    client_slot_done(c->worker, s);
+}
+
+static bool watch_ok_here(worker_t *w, const txn_t *t)
+{
+    if (t->watch_flush_epoch != w->flush_epoch) return false;
+    for (int i = 0; i < t->nwatch; i++)
+        if (w->key_versions[t->watch_index[i]] != t->watch_version[i]) return false;
+    return true;
+}
+
+static void txn_step_inner(client_t *c);
+
+/* Runs the transaction forward until it must wait for another actor or ends.
+ * The effects of the commands run here in one go leave as one MULTI ... EXEC
+ * (parts run on another worker are wrapped there). */
+static void txn_step(client_t *c)
+{
+    worker_t *w = c->worker;
+    repl_multi_begin(w);
+    txn_step_inner(c);
+    repl_multi_end(w);
+}
+
+static void txn_step_inner(client_t *c)
+{
+    txn_t *t = c->txn;
+    worker_t *w = c->worker;
+    int owner = t->slot >= 0 ? worker_of_slot((unsigned)t->slot) : -1;
+    while (!t->waiting && !t->aborted) {
+        /* The WATCH check comes first, on the worker that owns the keys. */
+        if (!t->watch_checked && t->nwatch > 0) {
+            int wowner = worker_of_slot((unsigned)t->watch_slot);
+            if (wowner == w->index) {
+                t->watch_checked = true;
+                if (!watch_ok_here(w, t)) { t->aborted = true; break; }
+            } else {
+                /* Check there, together with the leading keyed commands if they live there too. */
+                int j = t->next;
+                if (wowner == owner)
+                    while (j < t->ncmds && t->cmds[j].cmd->exec == CMD_EXEC_KEYED) j++;
+                remote_cmd_t *rc = calloc(1, sizeof *rc);
+                if (!rc) abort();
+                rc->origin = w;
+                rc->proto = c->proto;
+                rc->now_ms = rt_now_ms();
+                rc->is_exec = true;
+                rc->nwatch = t->nwatch;
+                rc->watch_index = malloc(sizeof(uint32_t) * (size_t)t->nwatch);
+                rc->watch_version = malloc(sizeof(uint64_t) * (size_t)t->nwatch);
+                if (!rc->watch_index || !rc->watch_version) abort();
+                memcpy(rc->watch_index, t->watch_index, sizeof(uint32_t) * (size_t)t->nwatch);
+                memcpy(rc->watch_version, t->watch_version, sizeof(uint64_t) * (size_t)t->nwatch);
+                rc->watch_flush_epoch = t->watch_flush_epoch;
+                rc->ncmds = j - t->next;
+                rc->cmds = calloc((size_t)(rc->ncmds ? rc->ncmds : 1), sizeof *rc->cmds);
+                if (!rc->cmds) abort();
+                for (int k = 0; k < rc->ncmds; k++) rc->cmds[k] = t->cmds[t->next + k];
+                for (int k = 0; k < rc->ncmds; k++) t->cmds[t->next + k].argv = NULL;
+                t->replies += rc->ncmds;
+                t->next = j;
+                resp_buf_init(&rc->reply, c->proto);
+                t->watch_checked = true;
+                rc->slot = client_defer_reply(c);
+                rc->hdr.type = WMSG_EXEC;
+                worker_send(w, wowner, &rc->hdr);
+                return;
+            }
+        }
+        if (t->next >= t->ncmds) break;
+        queued_cmd_t *q = &t->cmds[t->next];
+        if (q->cmd->exec == CMD_EXEC_KEYED && owner >= 0 && owner != w->index) {
+            int j = t->next;
+            while (j < t->ncmds && t->cmds[j].cmd->exec == CMD_EXEC_KEYED) j++;
+            remote_cmd_t *rc = calloc(1, sizeof *rc);
+            if (!rc) abort();
+            rc->origin = w;
+            rc->proto = c->proto;
+            rc->now_ms = rt_now_ms();
+            rc->is_exec = true;
+            rc->ncmds = j - t->next;
+            rc->cmds = calloc((size_t)rc->ncmds, sizeof *rc->cmds);
+            if (!rc->cmds) abort();
+            for (int k = 0; k < rc->ncmds; k++) {
+                rc->cmds[k] = t->cmds[t->next + k];
+                t->cmds[t->next + k].argv = NULL;   /* moved */
+            }
+            t->replies += rc->ncmds;
+            t->next = j;
+            resp_buf_init(&rc->reply, c->proto);
+            rc->slot = client_defer_reply(c);
+            rc->hdr.type = WMSG_EXEC;
+            worker_send(w, owner, &rc->hdr);
+            return;
+        }
+        t->next++;
+        t->replies++;
+        if (q->cmd->exec == CMD_EXEC_FANOUT) {
+            dispatch_fanout(c, q->cmd, q->argc, q->argv, q->argvlen);
+            continue;   /* the fan-out deferred a part: waiting is set */
+        }
+        t->running = true;
+        dispatch_run_local(w, c, q->cmd, q->argc, q->argv, q->argvlen, &t->acc, rt_now_ms());
+        t->running = false;
+        if (c->flags & CLIENT_CLOSED) return;
+    }
+    if (!t->waiting) txn_finish(c);
+}
+
+/* A deferred part of a running transaction came back. */
+void txn_part_done(client_t *c, reply_slot_t *s)
+{
+    txn_t *t = c->txn;
+    if (!t) { resp_buf_free(&s->buf); free(s); return; }
+    t->waiting = false;
+    if (s->watch_failed) t->aborted = true;
+    else resp_buf_append(&t->acc, s->buf.data, s->buf.len);
+    resp_buf_free(&s->buf);
+    resp_buf_free(&s->acc);
+    free(s);
+    if (c->flags & CLIENT_CLOSED) {
+        txn_free(t);
+        c->txn = NULL;
+        return;
+    }
+    txn_step(c);
+}
+
+/* client.h hooks: while a transaction runs, replies go to its accumulator. */
+resp_buf_t *txn_reply_target(client_t *c)
+{
+    return (c->txn && c->txn->running) ? &c->txn->acc : NULL;
+}
+
+reply_slot_t *txn_defer(client_t *c)
+{
+    txn_t *t = c->txn;
+    if (!t || t->waiting) return NULL;
+    reply_slot_t *s = calloc(1, sizeof *s);
+    if (!s) abort();
+    s->client = c;
+    s->txn_part = true;
+    resp_buf_init(&s->buf, c->proto);
+    t->waiting = true;
+    return s;
+}
+
+void cmd_exec(cmd_ctx_t *ctx)
+{
+    client_t *c = ctx->client;
+    if (!(c->flags & CLIENT_MULTI)) {
+        resp_add_error(ctx->reply, "ERR EXEC without MULTI");
+        return;
+    }
+    if (c->flags & CLIENT_DIRTY_EXEC) {
+        resp_add_error(ctx->reply, "EXECABORT Transaction discarded because of previous errors.");
+        multi_reset(c);
+        unwatch(c);
+        return;
+    }
+    char err[512];
+    if (!dispatch_route_check_exec(c, err, sizeof err)) {
+        resp_add_error(ctx->reply, err);
+        multi_reset(c);
+        unwatch(c);
+        return;
+    }
+    if (c->nwatch > 0 && c->multi_slot >= 0 && c->watch_slot != c->multi_slot &&
+        worker_of_slot((unsigned)c->watch_slot) != worker_of_slot((unsigned)c->multi_slot)) {
+        /* Watched keys and written keys on different workers: check the watch
+         * first (its own message), then run. Still correct, one more hop. */
+    }
+    txn_t *t = calloc(1, sizeof *t);
+    if (!t) abort();
+    resp_buf_init(&t->acc, c->proto);
+    t->cmds = c->mq;
+    t->ncmds = c->mq_len;
+    t->slot = c->multi_slot;
+    t->nwatch = c->nwatch;
+    t->watch_slot = c->watch_slot;
+    memcpy(t->watch_index, c->watch_index, sizeof t->watch_index);
+    memcpy(t->watch_version, c->watch_version, sizeof t->watch_version);
+    t->watch_flush_epoch = c->watch_flush_epoch;
+    c->mq = NULL;
+    c->mq_len = c->mq_cap = 0;
+    multi_reset(c);
+    unwatch(c);
+    /* The EXEC reply takes its place in the FIFO now; parts fill it later. */
+    t->exec_slot = client_defer_reply(c);
+    c->txn = t;
+    txn_step(c);
+}

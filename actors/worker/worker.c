@@ -1,0 +1,924 @@
+/* worker.c - client worker actors: threads, accepting, reading, writing, and
+ * the per-connection reply FIFO that keeps replies in request order when some
+ * of them are computed on other workers.
+ *
+ * Each worker thread runs one worker actor. All workers watch the same
+ * listening sockets (non-blocking accept, so a lost race is harmless). A
+ * connection stays on the worker that accepted it for life.
+ *
+ * Must never: touch another worker's clients or keyspace directly; every
+ * cross-worker interaction is a message (remote_cmd_t).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "actors/worker/batch.h"
+#include "actors/worker/client.h"
+#include "actors/worker/client_limits.h"
+#include "actors/worker/stats.h"
+#include "actors/config/config.h"
+#include "actors/worker/dispatch.h"
+#include "actors/worker/fdlimit.h"
+#include "actors/worker/keyspace.h"
+#include "actors/bus/link.h"
+#include "actors/worker/listen.h"
+#include "actors/repl/repl.h"
+#include "actors/repl/repl_internal.h"
+#include "actors/state/state.h"
+#include "actors/worker/unixsock.h"
+#include "actors/worker/worker.h"
+#include "actors/worker/protect.h"
+#include "actors/failover/wpause.h"
+#include "runtime/log.h"
+
+worker_t *g_workers[MAX_WORKERS];
+struct keyspace *g_worker_preload[MAX_WORKERS];
+int g_nworkers;
+long long g_start_ms;
+_Atomic long long g_lastsave;
+_Atomic uint64_t g_next_client_id = 1;
+_Atomic int g_active_expire = 1;
+
+#define READ_CHUNK (16 * 1024)
+#define MAX_PENDING_PER_CLIENT 4096
+#define WATCH_BUCKETS 65536
+
+static __thread client_t *pending_writes;
+
+/* ---------------- reply FIFO ---------------- */
+
+resp_buf_t *client_reply_target(client_t *c)
+{
+    resp_buf_t *tb = txn_reply_target(c);
+    if (tb) return tb;
+    if (!c->pending_head) return &c->out;
+    reply_slot_t *s = calloc(1, sizeof *s);
+    if (!s) abort();
+    s->client = c;
+    s->done = true;
+    resp_buf_init(&s->buf, c->proto);
+    c->pending_tail->next = s;
+    c->pending_tail = s;
+    c->pending_count++;
+    return &s->buf;
+}
+
+reply_slot_t *client_defer_reply(client_t *c)
+{
+    reply_slot_t *ts = txn_defer(c);
+    if (ts) return ts;
+    reply_slot_t *s = calloc(1, sizeof *s);
+    if (!s) abort();
+    s->client = c;
+    resp_buf_init(&s->buf, c->proto);
+    if (c->pending_tail) c->pending_tail->next = s;
+    else c->pending_head = s;
+    c->pending_tail = s;
+    c->pending_count++;
+    return s;
+}
+
+static void client_free(client_t *c);
+
+void client_slot_fill(worker_t *w, reply_slot_t *s, const char *data, size_t len)
+{
+    client_t *c = s->client;
+    if (!s->txn_part && s == c->pending_head && !(c->flags & CLIENT_CLOSED)) {
+        /* The common case: the reply is next in line, so it goes straight out. */
+        resp_buf_append(&c->out, data, len);
+    } else if (!(c->flags & CLIENT_CLOSED)) {
+        resp_buf_append(&s->buf, data, len);
+    }
+    client_slot_done(w, s);
+}
+
+void worker_send(worker_t *from, int to, rt_msg_t *msg)
+{
+    batch_flush(from, to);
+    rt_send(&g_workers[to]->actor, msg);
+}
+
+void client_slot_done(worker_t *w, reply_slot_t *s)
+{
+    (void)w;
+    client_t *c = s->client;
+    if (s->txn_part) {
+        txn_part_done(c, s);
+        return;
+    }
+    s->done = true;
+    if (s->blocks_client) c->flags &= ~CLIENT_BLOCKED;
+    while (c->pending_head && c->pending_head->done) {
+        reply_slot_t *h = c->pending_head;
+        c->pending_head = h->next;
+        if (!c->pending_head) c->pending_tail = NULL;
+        c->pending_count--;
+        if (!(c->flags & CLIENT_CLOSED) && h->buf.len)
+            resp_buf_append(&c->out, h->buf.data, h->buf.len);
+        resp_buf_free(&h->buf);
+        resp_buf_free(&h->acc);
+        free(h);
+    }
+    if (c->flags & CLIENT_CLOSED) {
+        if (!c->pending_head && !(c->flags & CLIENT_PENDING_WRITE)) client_free(c);
+        return;
+    }
+    if (client_check_obuf(c, OBUF_CHECK_QUICK)) return;
+    client_schedule_write(c);
+    /* Replies drained: parsing may resume if it was held back. */
+    if (!c->in_input && c->qpos < c->qlen && c->pending_count < MAX_PENDING_PER_CLIENT)
+        client_process_input(c);
+}
+
+/* ---------------- output ---------------- */
+
+void client_schedule_write(client_t *c)
+{
+    if (c->flags & (CLIENT_PENDING_WRITE | CLIENT_CLOSED)) return;
+    c->flags |= CLIENT_PENDING_WRITE;
+    c->next_write = pending_writes;
+    pending_writes = c;
+}
+
+static void write_cb(struct ev_loop *loop, ev_io *wio, int revents);
+
+/* Writes as much as the socket takes; returns false if the client was closed. */
+static bool client_write(client_t *c)
+{
+    worker_t *w = c->worker;
+    while (c->out_sent < c->out.len) {
+        ssize_t n = write(c->fd, c->out.data + c->out_sent, c->out.len - c->out_sent);
+        if (n > 0) {
+            c->out_sent += (size_t)n;
+            atomic_fetch_add_explicit(&w->stats.net_output_bytes, n, memory_order_relaxed);
+            atomic_fetch_add_explicit(&w->stats.writes_processed, 1, memory_order_relaxed);
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (client_check_obuf(c, OBUF_CHECK_FULL)) return false;
+            if (!c->wio_active) {
+                ev_io_start(rt_thread_loop(w->thread), &c->wio);
+                c->wio_active = true;
+            }
+            return true;
+        }
+        client_close(c);
+        return false;
+    }
+    resp_buf_reset(&c->out);
+    c->out_sent = 0;
+    if (c->out.cap > 1024 * 1024) {     /* give back a big buffer after a big reply */
+        resp_buf_free(&c->out);
+        resp_buf_init(&c->out, c->proto);
+    }
+    if (c->wio_active) {
+        ev_io_stop(rt_thread_loop(w->thread), &c->wio);
+        c->wio_active = false;
+    }
+    if (c->flags & CLIENT_CLOSE_AFTER_REPLY) {
+        client_close(c);
+        return false;
+    }
+    return true;
+}
+
+static void write_cb(struct ev_loop *loop, ev_io *wio, int revents)
+{
+    (void)loop; (void)revents;
+    client_t *c = wio->data;
+    client_write(c);
+}
+
+/* Before the loop sleeps: flush every client that got output this iteration. */
+static void flush_pending_writes(rt_thread_t *t, void *arg)
+{
+    (void)t;
+    repl_flush((worker_t *)arg);
+    batch_flush((worker_t *)arg, -1);
+    while (pending_writes) {
+        client_t *c = pending_writes;
+        pending_writes = c->next_write;
+        c->next_write = NULL;
+        c->flags &= ~CLIENT_PENDING_WRITE;
+        if (c->flags & CLIENT_CLOSED) {
+            if (!c->pending_head) client_free(c);
+            continue;
+        }
+        if (!c->wio_active) client_write(c);
+    }
+}
+
+/* ---------------- connection lifecycle ---------------- */
+
+static void client_unlink(client_t *c)
+{
+    worker_t *w = c->worker;
+    if (c->prev) c->prev->next = c->next;
+    else w->clients = c->next;
+    if (c->next) c->next->prev = c->prev;
+    c->next = c->prev = NULL;
+}
+
+static void client_free(client_t *c)
+{
+    resp_parser_free(&c->parser);
+    resp_buf_free(&c->out);
+    free(c->qbuf);
+    for (int i = 0; i < c->mq_len; i++) queued_cmd_free(&c->mq[i]);
+    free(c->mq);
+    free(c);
+}
+
+void client_close(client_t *c)
+{
+    if (c->flags & CLIENT_CLOSED) return;
+    worker_t *w = c->worker;
+    struct ev_loop *loop = rt_thread_loop(w->thread);
+    ev_io_stop(loop, &c->rio);
+    if (c->wio_active) ev_io_stop(loop, &c->wio);
+    c->wio_active = false;
+    close(c->fd);
+    c->fd = -1;
+    c->flags |= CLIENT_CLOSED;
+    client_unlink(c);
+    if (c->flags & CLIENT_PAUSED) {   /* it must not stay on the paused list once freed */
+        for (client_t **pp = &w->paused; *pp; pp = &(*pp)->next_paused)
+            if (*pp == c) {
+                *pp = c->next_paused;
+                break;
+            }
+        c->flags &= ~CLIENT_PAUSED;
+    }
+    atomic_fetch_sub_explicit(&w->stats.connected_clients, 1, memory_order_relaxed);
+    /* Never free here: the caller may still hold `c` (a handler that closed
+     * its own client). The struct goes on the flush list, which frees it
+     * before the loop sleeps, or later when its last pending reply lands. */
+    if (!(c->flags & CLIENT_PENDING_WRITE)) {
+        c->flags |= CLIENT_PENDING_WRITE;
+        c->next_write = pending_writes;
+        pending_writes = c;
+    }
+}
+
+void workers_flush_all_async(void)
+{
+    static const uint8_t *argv[1] = { (const uint8_t *)"flushall" };
+    static const size_t argvlen[1] = { 8 };
+    const cmd_def_t *fl = cmd_lookup(argv[0], argvlen[0]);
+    for (int i = 0; i < g_nworkers; i++) {
+        repl_apply_t *a = calloc(1, sizeof *a);
+        if (!a) abort();
+        a->hdr.type = WMSG_APPLY;
+        a->ncmds = 1;
+        a->cmds = calloc(1, sizeof *a->cmds);
+        if (!a->cmds) abort();
+        queued_cmd_copy(&a->cmds[0], fl, 1, argv, argvlen);
+        a->now_ms = rt_now_ms();
+        rt_send(&g_workers[i]->actor, &a->hdr);
+    }
+}
+
+int client_detach(client_t *c)
+{
+    if (c->flags & CLIENT_CLOSED) return -1;
+    worker_t *w = c->worker;
+    struct ev_loop *loop = rt_thread_loop(w->thread);
+    /* PSYNC refuses a client with unsent output (cmd_repl.c); never wait here
+     * for a socket to drain: a peer that does not read would pin the worker. */
+    if (c->out_sent < c->out.len) return -1;
+    ev_io_stop(loop, &c->rio);
+    if (c->wio_active) ev_io_stop(loop, &c->wio);
+    c->wio_active = false;
+    int fd = c->fd;
+    /* The repl thread will own and close fd: our epoll must not hold it. */
+    rt_thread_forget_fd(w->thread, fd);
+    c->fd = -1;
+    c->flags |= CLIENT_CLOSED;
+    client_unlink(c);
+    atomic_fetch_sub_explicit(&w->stats.connected_clients, 1, memory_order_relaxed);
+    if (!(c->flags & CLIENT_PENDING_WRITE)) {
+        c->flags |= CLIENT_PENDING_WRITE;
+        c->next_write = pending_writes;
+        pending_writes = c;
+    }
+    return fd;
+}
+
+static void format_addr(const struct sockaddr_storage *ss, char *out, size_t cap)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+        inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof ip);
+        port = ntohs(s4->sin_port);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+        inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof ip);
+        port = ntohs(s6->sin6_port);
+    }
+    snprintf(out, cap, "%s:%d", ip, port);
+}
+
+static void read_cb(struct ev_loop *loop, ev_io *rio, int revents);
+static void write_cb(struct ev_loop *loop, ev_io *wio, int revents);
+
+typedef struct newconn {
+    rt_msg_t hdr;
+    int fd;
+    struct sockaddr_storage ss;
+} newconn_t;
+
+static _Atomic unsigned g_next_worker;
+
+/* Sets up a connection on the worker that will own it (its own thread). */
+static void adopt_connection(worker_t *w, int fd, const struct sockaddr_storage *ss)
+{
+    struct ev_loop *loop = rt_thread_loop(w->thread);
+    bool local = protect_peer_is_local(ss);
+    if (protect_refuses_connection(local)) {
+        protect_send_denied(fd);
+        close(fd);
+        atomic_fetch_sub_explicit(&w->stats.connected_clients, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&w->stats.rejected_connections, 1, memory_order_relaxed);
+        return;
+    }
+    bool unix_socket = ss->ss_family == AF_UNIX;
+    int one = 1;
+    if (!unix_socket) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    client_t *c = calloc(1, sizeof *c);
+    if (!c) { close(fd); return; }
+    c->local = local;
+    c->worker = w;
+    c->id = atomic_fetch_add(&g_next_client_id, 1);
+    c->fd = fd;
+    c->proto = 2;
+    c->multi_slot = -1;
+    c->watch_slot = -1;
+    c->created_ms = c->last_interaction_ms = rt_now_ms();
+    c->last_cmd = "NULL";
+    if (unix_socket) {
+        /* Both ends are named by the configured path, as Redis shows them. */
+        c->flags |= CLIENT_UNIX_SOCKET;
+        snprintf(c->addr, sizeof c->addr, "%s:0", unixsock_path());
+        snprintf(c->laddr, sizeof c->laddr, "%s:0", unixsock_path());
+    } else {
+        format_addr(ss, c->addr, sizeof c->addr);
+        struct sockaddr_storage ls;
+        socklen_t ll = sizeof ls;
+        if (getsockname(fd, (struct sockaddr *)&ls, &ll) == 0) format_addr(&ls, c->laddr, sizeof c->laddr);
+    }
+    if (!config_requirepass_set()) c->flags |= CLIENT_AUTHENTICATED;
+    resp_parser_init(&c->parser, config_proto_max_bulk_len());
+    c->parser.authenticated = (c->flags & CLIENT_AUTHENTICATED) != 0;
+    resp_buf_init(&c->out, 2);
+    ev_io_init(&c->rio, read_cb, fd, EV_READ);
+    c->rio.data = c;
+    ev_io_init(&c->wio, write_cb, fd, EV_WRITE);
+    c->wio.data = c;
+    ev_io_start(loop, &c->rio);
+    c->next = w->clients;
+    if (w->clients) w->clients->prev = c;
+    w->clients = c;
+    atomic_fetch_add_explicit(&w->stats.connections_received, 1, memory_order_relaxed);
+}
+
+#define ACCEPT_BACKOFF_MS 100
+
+/* The listeners watch again after a rest (see accept_rest). */
+static void accept_backoff_cb(rt_timer_t *t, void *arg)
+{
+    (void)t;
+    worker_t *w = arg;
+    struct ev_loop *loop = rt_thread_loop(w->thread);
+    w->accept_resting = false;
+    for (int k = 0; k < w->nlisten; k++) ev_io_start(loop, &w->listen_w[k]);
+    if (unixsock_fd() >= 0) ev_io_start(loop, &w->unix_listen_w);
+}
+
+/* Out of descriptors and no connection could be refused: a listening
+ * socket with clients waiting stays readable, so watching it now would
+ * spin this thread. Stop watching for a short while instead. */
+static void accept_rest(worker_t *w)
+{
+    struct ev_loop *loop = rt_thread_loop(w->thread);
+    for (int k = 0; k < w->nlisten; k++) ev_io_stop(loop, &w->listen_w[k]);
+    if (unixsock_fd() >= 0) ev_io_stop(loop, &w->unix_listen_w);
+    if (w->accept_resting) return;      /* the timer is already set */
+    w->accept_resting = true;
+    rt_timer_start(&w->accept_backoff, w->thread, ACCEPT_BACKOFF_MS, 0, accept_backoff_cb, w);
+}
+
+/* Any worker may win the accept; connections are then dealt round-robin so
+ * that socket I/O spreads evenly over the workers. */
+static void accept_cb(struct ev_loop *loop, ev_io *lw, int revents)
+{
+    (void)revents; (void)loop;
+    worker_t *w = lw->data;
+    for (int i = 0; i < 32; i++) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int fd = fdlimit_accept(lw->fd, &ss, &sl);
+        if (fd < 0) {
+            /* EAGAIN: another worker took it, or nothing left. */
+            if (errno == EMFILE || errno == ENFILE) {
+                if (fdlimit_out_of_fds(lw->fd, errno)) {
+                    atomic_fetch_add_explicit(&w->stats.rejected_connections, 1, memory_order_relaxed);
+                    continue;
+                }
+                accept_rest(w);
+            }
+            return;
+        }
+        fdlimit_accept_ok();
+        long long maxclients = config_maxclients();
+        long long total = 0;
+        for (int k = 0; k < g_nworkers; k++)
+            total += atomic_load_explicit(&g_workers[k]->stats.connected_clients, memory_order_relaxed);
+        /* As 7.0.15: cluster bus links count against maxclients. */
+        if (config_cluster_enabled()) total += (long long)links_count();
+        if (maxclients > 0 && total >= maxclients) {
+            const char *msg = fdlimit_maxclients_error();
+            ssize_t ignored = write(fd, msg, strlen(msg));
+            (void)ignored;
+            close(fd);
+            atomic_fetch_add_explicit(&w->stats.rejected_connections, 1, memory_order_relaxed);
+            continue;
+        }
+        int target = (int)(atomic_fetch_add_explicit(&g_next_worker, 1, memory_order_relaxed) % (unsigned)g_nworkers);
+        /* counted now so that maxclients holds while the hand-off is in flight */
+        atomic_fetch_add_explicit(&g_workers[target]->stats.connected_clients, 1, memory_order_relaxed);
+        if (target == w->index) {
+            adopt_connection(w, fd, &ss);
+            continue;
+        }
+        newconn_t *m = calloc(1, sizeof *m);
+        if (!m) { close(fd); continue; }
+        m->hdr.type = WMSG_NEWCONN;
+        m->fd = fd;
+        m->ss = ss;
+        rt_send(&g_workers[target]->actor, &m->hdr);
+    }
+}
+
+static void snap_enter(worker_t *w)
+{
+    if (w->snap_depth++ == 0) {
+        w->cur = rt_snap_read_begin(&w->snap);
+        /* A replica does not expire keys itself: it waits for its master's DELs.
+         * During a client pause the dataset stays still the same way (wpause.h). */
+        bool replica = (w->cur->nodes[w->cur->myself].flags & NODE_SLAVE) != 0 || wpause_mode() != WPAUSE_OFF;
+        if (replica != ks_replica_mode(w->ks)) ks_set_replica_mode(w->ks, replica);
+    }
+}
+
+/* An expired key is being deleted on this worker: a master tells its replicas. */
+static void on_key_expired(void *arg, const uint8_t *key, size_t len)
+{
+    worker_t *w = arg;
+    if (repl_worker_propagates(w)) repl_propagate_del(w, key, len);
+}
+
+void worker_keyspace_adopted(worker_t *w)
+{
+    ks_set_expired_hook(w->ks, on_key_expired, w);
+    atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
+    atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
+}
+
+static void snap_leave(worker_t *w)
+{
+    if (--w->snap_depth == 0) {
+        rt_snap_read_end(&w->snap);
+        w->cur = NULL;
+    }
+}
+
+/* A command that the pause in force (wpause.h) holds: the client reads
+ * nothing further until the pause lets it through, as Redis postpones it.
+ * As in Redis, unknown commands, wrong arity and NOAUTH are answered at once;
+ * WRITE holds writes (queued into MULTI or not) and an EXEC with a queued
+ * write; ALL holds everything else too. */
+static bool command_must_wait(client_t *c, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    int mode = wpause_mode();
+    if (mode == WPAUSE_OFF) return false;
+    const cmd_def_t *cmd = cmd_lookup(argv[0], argvlen[0]);
+    if (!cmd) return false;
+    if (cmd->subcommands && argc >= 2) {
+        const cmd_def_t *sub = cmd_lookup_sub(cmd, argv[1], argvlen[1]);
+        if (!sub) return false;
+        cmd = sub;
+    }
+    if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) return false;
+    const cmd_def_t *top = cmd->parent ? cmd->parent : cmd;
+    if (!(c->flags & CLIENT_AUTHENTICATED) && !(top->flags & CMD_NO_AUTH) && !(cmd->flags & CMD_NO_AUTH)) return false;
+    if (mode == WPAUSE_ALL) return true;
+    if (cmd->flags & CMD_WRITE) return true;
+    if (!strcmp(cmd->name, "exec"))
+        for (int i = 0; i < c->mq_len; i++)
+            if (c->mq[i].cmd && (c->mq[i].cmd->flags & CMD_WRITE)) return true;
+    return false;
+}
+
+/* Every few ms while clients wait: once the pause has become less
+ * restrictive than when they were held, they all run their input again
+ * (and those still held wait again). */
+static void pause_timer_cb(rt_timer_t *t, void *arg)
+{
+    (void)t;
+    worker_t *w = arg;
+    int mode = wpause_mode();
+    if (mode != WPAUSE_OFF && mode >= w->paused_mode) return;
+    rt_timer_stop(&w->pause_timer);
+    w->pause_timer_on = false;
+    client_t *list = w->paused;
+    w->paused = NULL;
+    while (list) {
+        client_t *c = list;
+        list = c->next_paused;
+        c->next_paused = NULL;
+        c->flags &= ~CLIENT_PAUSED;
+        client_process_input(c);
+    }
+}
+
+static void pause_client(client_t *c)
+{
+    worker_t *w = c->worker;
+    c->flags |= CLIENT_PAUSED;
+    c->next_paused = w->paused;
+    w->paused = c;
+    w->paused_mode = wpause_mode();
+    if (!w->pause_timer_on) {
+        rt_timer_start(&w->pause_timer, w->thread, 5, 5, pause_timer_cb, w);
+        w->pause_timer_on = true;
+    }
+}
+
+void client_process_input(client_t *c)
+{
+    worker_t *w = c->worker;
+    if (c->in_input) return;
+    c->in_input = true;
+    snap_enter(w);
+    while (!(c->flags & (CLIENT_CLOSED | CLIENT_CLOSE_AFTER_REPLY | CLIENT_BLOCKED | CLIENT_PAUSED)) &&
+           c->qpos < c->qlen &&
+           c->pending_count < MAX_PENDING_PER_CLIENT) {
+        c->parser.authenticated = (c->flags & CLIENT_AUTHENTICATED) != 0;
+        /* Read each time, not copied at accept: CONFIG SET proto-max-bulk-len
+         * applies to connections already open, as in Redis. */
+        c->parser.max_bulk_len = config_proto_max_bulk_len();
+        const uint8_t *start = c->qbuf + c->qpos;
+        int r = resp_parse(&c->parser, start, c->qlen - c->qpos);
+        if (r == RESP_PARSE_MORE) break;
+        if (r == RESP_PARSE_ERROR) {
+            resp_buf_t *out = client_reply_target(c);
+            char msg[256];
+            snprintf(msg, sizeof msg, "%s", c->parser.error);
+            resp_add_error(out, msg);
+            stats_note_error_text(w, msg);
+            LOG_VERBOSE("Protocol error (%s) from client: id=%llu addr=%s", c->parser.error,
+                        (unsigned long long)c->id, c->addr);
+            c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+            c->qpos = c->qlen;
+            if (!c->pending_head) client_schedule_write(c);
+            break;
+        }
+        size_t consumed = c->parser.consumed;
+        if (r == RESP_PARSE_DONE && c->parser.argc > 0) {
+            int argc = (int)c->parser.argc;
+            const uint8_t *stack_argv[16];
+            size_t stack_len[16];
+            const uint8_t **argv = argc <= 16 ? stack_argv : malloc(sizeof(*argv) * (size_t)argc);
+            size_t *argvlen = argc <= 16 ? stack_len : malloc(sizeof(*argvlen) * (size_t)argc);
+            if (!argv || !argvlen) abort();
+            for (int i = 0; i < argc; i++) {
+                argv[i] = resp_arg(&c->parser, start, (size_t)i);
+                argvlen[i] = c->parser.arg_len[i];
+            }
+            c->last_interaction_ms = rt_now_ms();
+            if (command_must_wait(c, argc, argv, argvlen)) {
+                /* Leave the command unparsed in the buffer; it runs when the pause ends. */
+                if (argc > 16) { free(argv); free(argvlen); }
+                resp_parser_reset(&c->parser);
+                pause_client(c);
+                break;
+            }
+            dispatch_command(c, argc, argv, argvlen);
+            if (argc > 16) { free(argv); free(argvlen); }
+            /* As Redis after each reply it queues: a client that does not
+             * read its replies cannot make us hold more than its limit. */
+            if (c->out.len > c->out_sent && client_check_obuf(c, OBUF_CHECK_QUICK)) break;
+        }
+        resp_parser_reset(&c->parser);
+        c->qpos += consumed;
+    }
+    snap_leave(w);
+    c->in_input = false;
+    if (c->flags & CLIENT_CLOSED) return;
+    /* Compact the query buffer. */
+    if (c->qpos == c->qlen) {
+        c->qpos = c->qlen = 0;
+        if (c->qcap > 1024 * 1024) { free(c->qbuf); c->qbuf = NULL; c->qcap = 0; }
+    } else if (c->qpos > 0 && (c->qpos > c->qcap / 2 || c->qcap - c->qlen < READ_CHUNK)) {
+        memmove(c->qbuf, c->qbuf + c->qpos, c->qlen - c->qpos);
+        c->qlen -= c->qpos;
+        c->qpos = 0;
+    }
+    if (c->out.len) client_schedule_write(c);
+}
+
+static void read_cb(struct ev_loop *loop, ev_io *rio, int revents)
+{
+    (void)loop; (void)revents;
+    client_t *c = rio->data;
+    worker_t *w = c->worker;
+    size_t want = READ_CHUNK;
+    /* A big bulk argument in progress: read it in larger pieces. */
+    if (c->parser.bulk_len > 0 && (size_t)c->parser.bulk_len > want) want = (size_t)c->parser.bulk_len + 2;
+    if (want > 64 * 1024 * 1024) want = 64 * 1024 * 1024;
+    /* Never make room for more than client-query-buffer-limit allows: one
+     * byte past it is enough to know the client must go. */
+    long long qlimit = config_client_query_buffer_limit();
+    if (qlimit > 0 && want > (size_t)qlimit + 1 && want > READ_CHUNK)
+        want = (size_t)qlimit + 1 > READ_CHUNK ? (size_t)qlimit + 1 : READ_CHUNK;
+    if (c->qcap - c->qlen < want) {
+        size_t ncap = c->qcap ? c->qcap : READ_CHUNK;
+        while (ncap - c->qlen < want) ncap *= 2;
+        uint8_t *nb = realloc(c->qbuf, ncap);
+        if (!nb) { client_close(c); return; }
+        c->qbuf = nb;
+        c->qcap = ncap;
+    }
+    ssize_t n = read(c->fd, c->qbuf + c->qlen, c->qcap - c->qlen);
+    if (n == 0) { client_close(c); return; }
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+        client_close(c);
+        return;
+    }
+    c->qlen += (size_t)n;
+    atomic_fetch_add_explicit(&w->stats.net_input_bytes, n, memory_order_relaxed);
+    atomic_fetch_add_explicit(&w->stats.reads_processed, 1, memory_order_relaxed);
+    /* Checked on every read, also while the client is blocked or paused and
+     * its input only piles up (Redis keeps reading such a client too). */
+    if (client_check_qbuf(c)) return;
+    if (c->pending_count >= MAX_PENDING_PER_CLIENT) return;
+    client_process_input(c);
+}
+
+/* ---------------- messages ---------------- */
+
+void remote_cmd_free(remote_cmd_t *rc)
+{
+    for (int i = 0; i < rc->ncmds; i++) queued_cmd_free(&rc->cmds[i]);
+    free(rc->cmds);
+    free(rc->watch_index);
+    free(rc->watch_version);
+    resp_buf_free(&rc->reply);
+    free(rc->blob);
+    free(rc);
+}
+
+void worker_reply_async(remote_cmd_t *rc)
+{
+    rc->hdr.type = WMSG_DONE;
+    rt_send(&rc->origin->actor, &rc->hdr);
+}
+
+static void worker_behaviour(rt_actor_t *self, rt_msg_t *msg)
+{
+    worker_t *w = self->state;
+    remote_cmd_t *rc = (remote_cmd_t *)msg;
+    switch (msg->type) {
+    case WMSG_EXEC:
+        snap_enter(w);
+        dispatch_execute_batch(w, rc);
+        snap_leave(w);
+        repl_flush(w);                /* the stream has these writes before their replies leave */
+        rc->hdr.type = WMSG_DONE;
+        rt_send(&rc->origin->actor, &rc->hdr);
+        break;
+    case WMSG_FANOUT:
+        snap_enter(w);
+        dispatch_execute_batch(w, rc);
+        snap_leave(w);
+        repl_flush(w);
+        rc->hdr.type = WMSG_FANOUT_DONE;
+        rt_send(&rc->origin->actor, &rc->hdr);
+        break;
+    case WMSG_DONE: {
+        reply_slot_t *s = rc->slot;
+        if (s->client && !(s->client->flags & CLIENT_CLOSED)) {
+            /* move the reply bytes into the slot */
+            resp_buf_free(&s->buf);
+            s->buf = rc->reply;
+            resp_buf_init(&rc->reply, 2);
+        }
+        s->watch_failed = rc->watch_failed;
+        rc->hdr.type = 0;
+        client_slot_done(w, s);
+        remote_cmd_free(rc);
+        break;
+    }
+    case WMSG_FANOUT_DONE:
+        dispatch_fanout_done(w, rc);
+        break;
+    case WMSG_NEWCONN: {
+        newconn_t *m = (newconn_t *)msg;
+        adopt_connection(w, m->fd, &m->ss);
+        free(m);
+        break;
+    }
+    case WMSG_BATCH: {
+        cmd_batch_t *b = (cmd_batch_t *)msg;
+        snap_enter(w);
+        batch_execute(w, b);
+        snap_leave(w);
+        repl_flush(w);
+        b->hdr.type = WMSG_BATCH_DONE;
+        rt_send(&b->origin->actor, &b->hdr);
+        break;
+    }
+    case WMSG_BATCH_DONE:
+        batch_complete(w, (cmd_batch_t *)msg);
+        break;
+    case WMSG_APPLY: {
+        repl_apply_t *a = (repl_apply_t *)msg;
+        snap_enter(w);
+        for (int i = 0; i < a->ncmds; i++) {
+            dispatch_apply(w, &a->cmds[i], a->now_ms);
+            queued_cmd_free(&a->cmds[i]);
+        }
+        snap_leave(w);
+        free(a->cmds);
+        free(a);
+        break;
+    }
+    case WMSG_SWAP_KS: {
+        ks_swap_t *m = (ks_swap_t *)msg;
+        ks_free(w->ks);
+        w->ks = m->ks;
+        worker_keyspace_adopted(w);
+        w->flush_epoch++;             /* every WATCH on this worker is now stale */
+        free(m);
+        break;
+    }
+    case WMSG_REPL_CUT:
+        repl_cut_worker(w, (repl_cut_msg_t *)msg);
+        break;
+    case WMSG_REPL_MARK:
+        repl_wait_mark(w, msg);
+        break;
+    case WMSG_LISTENERS: {
+        /* CONFIG SET bind: stop watching the old sockets, watch the new. */
+        listen_swap_msg_t *m = (listen_swap_msg_t *)msg;
+        struct ev_loop *loop = rt_thread_loop(w->thread);
+        for (int k = 0; k < w->nlisten; k++) ev_io_stop(loop, &w->listen_w[k]);
+        w->nlisten = m->nfds;
+        for (int k = 0; k < m->nfds; k++) {
+            w->listen_fds[k] = m->fds[k];
+            ev_io_init(&w->listen_w[k], accept_cb, m->fds[k], EV_READ);
+            w->listen_w[k].data = w;
+            /* While resting after EMFILE the backoff timer starts them. */
+            if (!w->accept_resting) ev_io_start(loop, &w->listen_w[k]);
+        }
+        listen_swap_done(m);
+        break;
+    }
+    case WMSG_STOP:
+        free(msg);
+        break;
+    default:
+        LOG_WARNING("worker %d: unknown message type %u", w->index, msg->type);
+        free(msg);
+    }
+}
+
+/* How much a keyspace counter grew since `*seen`, which it then becomes. */
+static long long grown(unsigned long long now, unsigned long long *seen)
+{
+    /* Lower than before: a new keyspace at the old one's address. */
+    unsigned long long d = now >= *seen ? now - *seen : now;
+    *seen = now;
+    return (long long)d;
+}
+
+/* Publishes the keyspace's hit/miss/expired counters as totals that only grow
+ * (relaxed: statistics only; this worker is their only writer). CONFIG
+ * RESETSTAT does not touch them: stats.c subtracts what they were at the
+ * reset. Owner thread only. */
+void worker_publish_ks_stats(worker_t *w)
+{
+    ks_stats_t ks = ks_stats(w->ks);
+    worker_stats_t *st = &w->stats;
+    if (st->seen_ks != w->ks) {
+        /* A new keyspace counts from 0: everything it counted is new. */
+        st->seen_ks = w->ks;
+        st->hits_seen = st->misses_seen = st->expired_seen = 0;
+    }
+    atomic_fetch_add_explicit(&st->keyspace_hits, grown(ks.hits, &st->hits_seen), memory_order_relaxed);
+    atomic_fetch_add_explicit(&st->keyspace_misses, grown(ks.misses, &st->misses_seen), memory_order_relaxed);
+    atomic_fetch_add_explicit(&st->expired_keys, grown(ks.expired_keys, &st->expired_seen), memory_order_relaxed);
+}
+
+static void worker_cron(rt_timer_t *t, void *arg)
+{
+    (void)t;
+    worker_t *w = arg;
+    long long now = rt_now_ms();
+    if (atomic_load_explicit(&g_active_expire, memory_order_relaxed)) {
+        snap_enter(w);          /* refreshes the keep-expired mode (replica, pause) */
+        ks_active_expire(w->ks, now, 1000);
+        snap_leave(w);
+    }
+    worker_publish_ks_stats(w);
+    atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
+    atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
+    atomic_store_explicit(&w->stats.avg_ttl, ks_avg_ttl(w->ks, now), memory_order_relaxed);
+    atomic_store_explicit(&w->stats.used_bytes, (long long)ks_used_bytes(w->ks), memory_order_relaxed);
+    /* Output stuck in a socket nobody reads: the soft limit's seconds run out
+     * here even when no new reply arrives (Redis's clientsCron). */
+    for (client_t *c = w->clients, *n; c; c = n) {
+        n = c->next;
+        client_check_obuf(c, OBUF_CHECK_CRON);
+    }
+    /* Idle timeout (`timeout` directive). */
+    long long idle = config_timeout_seconds();
+    if (idle > 0) {
+        for (client_t *c = w->clients, *n; c; c = n) {
+            n = c->next;
+            if (!c->pending_head && !(c->flags & CLIENT_MULTI) && now - c->last_interaction_ms > idle * 1000)
+                client_close(c);
+        }
+    }
+}
+
+static void worker_thread_started(rt_thread_t *t, void *arg);
+
+int workers_start(int n, const int *listen_fds, int nlisten)
+{
+    if (n < 1) n = 1;
+    if (n > MAX_WORKERS) n = MAX_WORKERS;
+    g_nworkers = n;
+    climits_init();
+    for (int i = 0; i < n; i++) {
+        static char names[MAX_WORKERS][24];
+        char *name = names[i];
+        snprintf(name, sizeof names[i], "worker-%d", i);
+        rt_thread_t *t = rt_thread_create(name);
+        worker_t *w = calloc(1, sizeof *w);
+        if (!t || !w) return -1;
+        w->thread = t;
+        w->index = i;
+        w->ks = g_worker_preload[i] ? g_worker_preload[i] : ks_create();
+        g_worker_preload[i] = NULL;
+        worker_keyspace_adopted(w);
+        repl_worker_init(w);
+        atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
+        atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
+        w->key_versions = calloc(WATCH_BUCKETS, sizeof(uint64_t));
+        if (!w->ks || !w->key_versions) return -1;
+        stats_init_worker(w);
+        rt_actor_init(&w->actor, t, name, worker_behaviour, w);
+        rt_snap_reader_register(&g_cluster_snapshot, &w->snap);
+        struct ev_loop *loop = rt_thread_loop(t);
+        w->nlisten = nlisten;
+        for (int k = 0; k < nlisten && k < 16; k++) {
+            w->listen_fds[k] = listen_fds[k];
+            ev_io_init(&w->listen_w[k], accept_cb, listen_fds[k], EV_READ);
+            w->listen_w[k].data = w;
+            ev_io_start(loop, &w->listen_w[k]);
+        }
+        if (unixsock_fd() >= 0) {
+            ev_io_init(&w->unix_listen_w, accept_cb, unixsock_fd(), EV_READ);
+            w->unix_listen_w.data = w;
+            ev_io_start(loop, &w->unix_listen_w);
+        }
+        rt_thread_add_prepare_hook(t, flush_pending_writes, w);
+        rt_timer_start(&w->cron, t, 100, 100, worker_cron, w);
+        g_workers[i] = w;
+    }
+    (void)worker_thread_started;
+    for (int i = 0; i < n; i++)
+        if (rt_thread_start(g_workers[i]->thread) != 0) return -1;
+    return 0;
+}
+
+static void worker_thread_started(rt_thread_t *t, void *arg) { (void)t; (void)arg; }
+
+void workers_stop(void)
+{
+    for (int i = 0; i < g_nworkers; i++) rt_thread_stop(g_workers[i]->thread);
+    for (int i = 0; i < g_nworkers; i++) rt_thread_join(g_workers[i]->thread);
+}
