@@ -256,9 +256,17 @@ void cmd_debug(cmd_ctx_t *ctx)
             resp_add_error(ctx->reply, "ERR value is out of range");
             return;
         }
-        struct timespec ts = { (time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9) };
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
-        resp_add_simple(ctx->reply, "OK");
+        /* Redis truncates to whole microseconds; a pause of none answers at once. */
+        long long us = (long long)(secs * 1e6);
+        if (us == 0) {
+            resp_add_simple(ctx->reply, "OK");
+            return;
+        }
+        /* The whole node stops, not just this worker: see repl_request_sleep.
+         * The client stays blocked until the cut answers +OK. */
+        remote_cmd_t *rc = dispatch_defer_nosend(ctx, 0);
+        rc->arg_us = us;
+        repl_request_sleep(rc);
         return;
     }
     if (arg_is(ctx->argv[1], ctx->argvlen[1], "drop-cluster-packet-filter") && ctx->argc == 3) {
@@ -287,6 +295,20 @@ void cmd_debug(cmd_ctx_t *ctx)
         else debug_set_active_expire(ctx);
         return;
     }
+    if (arg_is(ctx->argv[1], ctx->argvlen[1], "clusterlink")) {
+        if (ctx->argc != 5 || !arg_is(ctx->argv[2], ctx->argvlen[2], "kill")) {
+            resp_add_errorf(ctx->reply, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try DEBUG HELP.",
+                            (int)ctx->argvlen[1], (const char *)ctx->argv[1]);
+            return;
+        }
+        if (!config_cluster_enabled()) {
+            resp_add_error(ctx->reply, "ERR Debug option only available for cluster mode enabled setup!");
+            return;
+        }
+        /* The state actor owns which link belongs to which node. */
+        dispatch_defer(ctx, state_actor(), STATE_MSG_CMD);
+        return;
+    }
     if (arg_is(ctx->argv[1], ctx->argvlen[1], "help")) {
         /* Redis's lines for the subcommands we serve, in Redis's order. */
         static const char *lines[] = {
@@ -306,6 +328,8 @@ void cmd_debug(cmd_ctx_t *ctx)
             "    default.",
             "SLEEP <seconds>",
             "    Stop the server for <seconds>. Decimals allowed.",
+            "CLUSTERLINK KILL <to|from|all> <node-id>",
+            "    Kills the link based on the direction to/from (both) with the provided node.",
         };
         int n = (int)(sizeof lines / sizeof lines[0]);
         resp_add_array(ctx->reply, n);

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "actors/worker/client.h"
@@ -83,8 +84,8 @@ static struct {
     waiter_t *waiters;
     bool getack_pending;
     repl_cut_t *cut;              /* the cut under way, or NULL */
-    remote_cmd_t *cut_flush_rc;   /* FLUSHALL waiting for its cut */
-    remote_cmd_t *flush_queue[64];
+    remote_cmd_t *cut_flush_rc;   /* FLUSHALL or DEBUG SLEEP waiting for its cut */
+    remote_cmd_t *flush_queue[64];   /* RM_FLUSH and RM_SLEEP requests, in arrival order */
     int nflush_queue;
     bool sync_queued;             /* a full sync waits for the current cut */
     rt_timer_t cron, wait_timer;
@@ -395,11 +396,13 @@ static void handle_wait(remote_cmd_t *rc)
 
 /* ---------------- cuts ---------------- */
 
-static void start_cut(int kind)
+static void start_cut(int kind, long long sleep_us)
 {
     repl_cut_t *cut = calloc(1, sizeof *cut);
     if (!cut) abort();
     cut->kind = kind;
+    cut->sleep_us = sleep_us;
+    cut->parties = g_nworkers;
     pthread_mutex_init(&cut->mu, NULL);
     pthread_cond_init(&cut->cv, NULL);
     cut->now_ms = rt_now_ms();
@@ -414,6 +417,46 @@ static void start_cut(int kind)
         m->worker = i;
         rt_send(&g_workers[i]->actor, &m->hdr);
     }
+    if (kind == CUT_SLEEP && config_cluster_enabled()) {
+        /* The state actor and its cron stop too: a sleeping redis-server
+         * neither pings nor marks anyone failing. */
+        repl_cut_msg_t *m = calloc(1, sizeof *m);
+        if (!m) abort();
+        m->hdr.type = REPL_MSG_PARK;
+        m->cut = cut;
+        m->worker = -1;
+        cut->parties++;
+        rt_send(state_actor(), &m->hdr);
+    }
+}
+
+/* Both sides of the barrier for a party that has no part of its own. */
+static void cut_wait_released(repl_cut_t *cut)
+{
+    pthread_mutex_lock(&cut->mu);
+    while (!cut->released) pthread_cond_wait(&cut->cv, &cut->mu);
+    pthread_mutex_unlock(&cut->mu);
+}
+
+void repl_cut_park(rt_msg_t *msg)
+{
+    repl_cut_msg_t *m = (repl_cut_msg_t *)msg;
+    repl_cut_t *cut = m->cut;
+    repl_cut_msg_t *a = calloc(1, sizeof *a);
+    if (!a) abort();
+    a->hdr.type = RM_CUT_ARRIVED;
+    a->cut = cut;
+    a->worker = -1;
+    rt_send(&R.actor, &a->hdr);
+    cut_wait_released(cut);
+    m->hdr.type = RM_CUT_DONE;
+    rt_send(&R.actor, &m->hdr);
+}
+
+void repl_request_sleep(remote_cmd_t *rc)
+{
+    rc->hdr.type = RM_SLEEP;
+    rt_send(&R.actor, &rc->hdr);
 }
 
 void repl_cut_worker(worker_t *w, repl_cut_msg_t *m)
@@ -426,12 +469,10 @@ void repl_cut_worker(worker_t *w, repl_cut_msg_t *m)
     a->cut = cut;
     a->worker = w->index;
     rt_send(&R.actor, &a->hdr);
-    pthread_mutex_lock(&cut->mu);
-    while (!cut->released) pthread_cond_wait(&cut->cv, &cut->mu);
-    pthread_mutex_unlock(&cut->mu);
+    cut_wait_released(cut);
     if (cut->kind == CUT_SYNC) {
         rdb_save_encode_part(w->ks, cut->now_ms, cut->compress, &cut->parts[w->index]);
-    } else {
+    } else if (cut->kind == CUT_FLUSH) {
         ks_flush(w->ks);
         w->flush_epoch++;
         atomic_store_explicit(&w->stats.keys, 0, memory_order_relaxed);
@@ -463,9 +504,14 @@ static void cut_arrived(repl_cut_msg_t *m)
 {
     repl_cut_t *cut = m->cut;
     free(m);
-    if (++cut->arrived < g_nworkers) return;
+    if (++cut->arrived < cut->parties) return;
     /* Every byte propagated before the cut is in the stream now. */
-    if (cut->kind == CUT_SYNC) {
+    if (cut->kind == CUT_SLEEP) {
+        /* Everyone else waits at the barrier: this thread sleeps for the
+         * node, as redis-server's one thread does in DEBUG SLEEP. */
+        struct timespec ts = { (time_t)(cut->sleep_us / 1000000), (long)(cut->sleep_us % 1000000) * 1000 };
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+    } else if (cut->kind == CUT_SYNC) {
         for (served_t *s = R.served; s; s = s->next) {
             if (s->state != SND_WAIT_CUT) continue;
             s->state = SND_WAIT_RDB;
@@ -544,7 +590,7 @@ static void cut_done(repl_cut_msg_t *m)
 {
     repl_cut_t *cut = m->cut;
     free(m);
-    if (++cut->done < g_nworkers) return;
+    if (++cut->done < cut->parties) return;
     if (cut->kind == CUT_SYNC) {
         repl_chunk_t *chunks[MAX_WORKERS + 2];
         size_t rdb_len = 0;
@@ -580,7 +626,7 @@ static void cut_done(repl_cut_msg_t *m)
         }
         for (int i = 0; i < nchunks; i++) repl_chunk_unref(chunks[i]);
         if (!nchunks) LOG_WARNING("Full sync failed: out of memory while encoding the RDB");
-    } else {
+    } else {   /* FLUSHALL and DEBUG SLEEP both answer +OK once every party is done */
         remote_cmd_t *rc = R.cut_flush_rc;
         R.cut_flush_rc = NULL;
         if (rc) {
@@ -601,14 +647,16 @@ static void begin_next_cut(void)
 {
     if (R.cut) return;
     if (R.nflush_queue > 0) {
-        R.cut_flush_rc = R.flush_queue[0];
+        remote_cmd_t *rc = R.flush_queue[0];
+        R.cut_flush_rc = rc;
         memmove(R.flush_queue, R.flush_queue + 1, sizeof R.flush_queue[0] * (size_t)--R.nflush_queue);
-        start_cut(CUT_FLUSH);
+        if (rc->hdr.type == RM_SLEEP) start_cut(CUT_SLEEP, rc->arg_us);
+        else start_cut(CUT_FLUSH, 0);
         return;
     }
     if (R.sync_queued) {
         R.sync_queued = false;
-        start_cut(CUT_SYNC);
+        start_cut(CUT_SYNC, 0);
     }
 }
 
@@ -866,10 +914,12 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
     case RM_WAIT:
         handle_wait((remote_cmd_t *)msg);
         break;
-    case RM_FLUSH: {
+    case RM_FLUSH:
+    case RM_SLEEP: {
         remote_cmd_t *rc = (remote_cmd_t *)msg;
         if (R.nflush_queue >= (int)(sizeof R.flush_queue / sizeof R.flush_queue[0])) {
-            resp_add_error(&rc->reply, "ERR too many FLUSHALL calls in progress");
+            resp_add_error(&rc->reply, msg->type == RM_SLEEP ? "ERR too many DEBUG SLEEP calls in progress"
+                                                             : "ERR too many FLUSHALL calls in progress");
             worker_reply_async(rc);
             break;
         }

@@ -125,4 +125,15 @@ long long repl_psync_args(char replid[REPL_ID_LEN + 1]);
 struct remote_cmd;
 void repl_request_wait(struct remote_cmd *rc, int numreplicas, long long timeout_ms);
 
+/* DEBUG SLEEP: the whole node stops for rc->arg_us microseconds, as
+ * redis-server's single thread does: a stop-the-world cut parks every worker
+ * (so every client and every bus link) and the state actor with its cron,
+ * and the replication thread sleeps while they wait; then +OK. Cuts run one
+ * at a time, after any FLUSHALL or full sync queued before. */
+void repl_request_sleep(struct remote_cmd *rc);
+/* The message a DEBUG SLEEP cut sends the state actor, whose behaviour hands
+ * it to repl_cut_park: the state thread waits there until the cut ends. */
+#define REPL_MSG_PARK 400
+void repl_cut_park(rt_msg_t *msg);
+
 #endif

@@ -23,6 +23,7 @@ enum repl_msg {
     RM_PSYNC,             /* repl_psync_msg_t: a replica connection handed over */
     RM_WAIT,              /* remote_cmd_t: WAIT numreplicas timeout */
     RM_FLUSH,             /* remote_cmd_t: FLUSHALL/FLUSHDB while propagating */
+    RM_SLEEP,             /* remote_cmd_t: DEBUG SLEEP (arg_us) */
     RM_CUT_ARRIVED,       /* repl_cut_msg_t: a worker reached the cut */
     RM_CUT_DONE,          /* repl_cut_msg_t: a worker finished its part */
     RM_ACK,               /* repl_ack_msg_t: REPLCONF ACK from a replica */
@@ -94,10 +95,13 @@ typedef struct repl_ack_msg {
 } repl_ack_msg_t;
 
 /* A stop-the-world cut: every worker flushes, waits at the barrier while the
- * replication actor fixes the stream offset, then does its part. */
-enum { CUT_SYNC = 1, CUT_FLUSH };
+ * replication actor fixes the stream offset, then does its part. A sleep cut
+ * (DEBUG SLEEP) parks the state actor too and has no part after the barrier. */
+enum { CUT_SYNC = 1, CUT_FLUSH, CUT_SLEEP };
 typedef struct repl_cut {
     int kind;
+    int parties;          /* threads that must arrive: the workers (+ the state actor) */
+    long long sleep_us;   /* CUT_SLEEP: how long the node stays stopped */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool released;

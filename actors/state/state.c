@@ -522,6 +522,10 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
     case STATE_MSG_FAILOVER:
         state_fo_request((state_fo_req_t *)msg);
         break;
+    case REPL_MSG_PARK:
+        /* DEBUG SLEEP: this thread (the cron, the elector) waits with the workers */
+        repl_cut_park(msg);
+        break;
     case STATE_MSG_SAVE_SYNC: {
         state_sync_req_t *r = (state_sync_req_t *)msg;
         persist_req_t *p = calloc(1, sizeof *p);

@@ -257,6 +257,45 @@ static void reset(remote_cmd_t *rc)
     reply_after_save(rc);
 }
 
+/* DEBUG CLUSTERLINK KILL TO|FROM|ALL <node-id> (the worker checked the
+ * shape). As 7.0.15: the node is looked up first; the chosen link is closed
+ * and forgotten, so the cron opens a new `to` link and the peer, seeing its
+ * own link end, opens a new `from` one. An unknown direction answers the
+ * error and then +OK too, as 7.0.15's debug.c does (both replies). Our own
+ * id closes nothing and answers +OK (redis-server crashes on it). */
+static void debug_clusterlink_kill(remote_cmd_t *rc)
+{
+    queued_cmd_t *q = &rc->cmds[0];
+    const char *name = (const char *)q->argv[4];
+    int idx = state_find(name, q->argvlen[4]);
+    if (idx < 0) {
+        /* the name as C text: up to its first NUL byte */
+        resp_add_errorf(&rc->reply, "ERR Unknown node %.*s", (int)strnlen(name, q->argvlen[4]), name);
+        state_reply(rc);
+        return;
+    }
+    state_node_t *n = &S.nodes[idx];
+    const char *dir = (const char *)q->argv[3];
+    bool to = q->argvlen[3] == 2 && !strncasecmp(dir, "to", 2);
+    bool from = q->argvlen[3] == 4 && !strncasecmp(dir, "from", 4);
+    bool all = q->argvlen[3] == 3 && !strncasecmp(dir, "all", 3);
+    if ((to || all) && n->out_link) {
+        link_close(n->out_link);   /* no event comes back for this close */
+        n->out_link = 0;
+        n->link_connected = false;
+        S.dirty_snapshot = true;
+    }
+    if ((from || all) && n->in_link) {
+        link_close(n->in_link);
+        n->in_link = 0;
+        S.dirty_snapshot = true;
+    }
+    if (!to && !from && !all)
+        resp_add_errorf(&rc->reply, "ERR Unknown direction %.*s", (int)strnlen(dir, q->argvlen[3]), dir);
+    resp_add_simple(&rc->reply, "OK");
+    state_reply(rc);
+}
+
 void state_apply_command(remote_cmd_t *rc)
 {
     if (rc->cmds[0].cmd->parent && !strcmp(rc->cmds[0].cmd->parent->name, "config")) {
@@ -278,6 +317,7 @@ void state_apply_command(remote_cmd_t *rc)
     else if (!strcmp(n, "bumpepoch")) bumpepoch(rc);
     else if (!strcmp(n, "reset")) reset(rc);
     else if (!strcmp(n, "failover")) state_fo_command(rc);
+    else if (!strcmp(n, "debug")) debug_clusterlink_kill(rc);
     else if (!strcmp(n, "saveconfig")) {
         resp_add_simple(&rc->reply, "OK");
         reply_after_save(rc);

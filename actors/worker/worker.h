@@ -84,6 +84,7 @@ typedef struct remote_cmd {
     void *blob;                   /* owns argv memory */
     long long keys_delta;         /* fan-out part result (counts) */
     uint64_t client_id;           /* the requesting client (CLIENT KILL SKIPME) */
+    long long arg_us;             /* DEBUG SLEEP: the pause in microseconds */
 } remote_cmd_t;
 
 typedef struct worker_stats {
