@@ -1,0 +1,279 @@
+/* repl_replica_stream.c - the replica link's command stream: commands from our
+ * master after a sync, routed to the worker of their slot (split by worker when
+ * a command's keys are kept by several) and sent one read round at a time (see
+ * repl_replica.c for the offsets, repl_replica_internal.h for the state).
+ *
+ * Must never: block, or count a transaction's bytes before its EXEC is here.
+ */
+#include "actors/repl/repl_replica_internal.h"
+
+/* ---------------- the command stream ---------------- */
+
+static bool name_is(const uint8_t *p, size_t n, const char *name)
+{
+    return strlen(name) == n && !strncasecmp((const char *)p, name, n);
+}
+
+static void log_unapplied_once(const uint8_t *name, size_t n, const char *why)
+{
+    char s[32];
+    size_t c = n < sizeof s - 1 ? n : sizeof s - 1;
+    for (size_t i = 0; i < c; i++) s[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] + 32 : name[i]);
+    s[c] = '\0';
+    for (int i = 0; i < L.nunknown_logged; i++)
+        if (!strcmp(L.unknown_logged[i], s)) return;
+    if (L.nunknown_logged < 16) memcpy(L.unknown_logged[L.nunknown_logged++], s, sizeof s);
+    LOG_WARNING("Command '%s' from MASTER not applied: %s (logged once)", s, why);
+}
+
+/* Resolves one stream command to the worker that applies it: >= 0 a worker,
+ * -1 skip, -2 every worker (FLUSHALL/FLUSHDB). *out gets the table entry. */
+static int route(int argc, const uint8_t **argv, const size_t *argvlen, const cmd_def_t **out)
+{
+    const cmd_def_t *cmd = cmd_lookup(argv[0], argvlen[0]);
+    if (!cmd) {
+        log_unapplied_once(argv[0], argvlen[0], "unknown command");
+        return -1;
+    }
+    if (!cmd->handler && cmd->subcommands) {
+        if (argc < 2) return -1;
+        const cmd_def_t *sub = cmd_lookup_sub(cmd, argv[1], argvlen[1]);
+        if (!sub) {
+            log_unapplied_once(argv[0], argvlen[0], "unknown subcommand");
+            return -1;
+        }
+        cmd = sub;
+    }
+    if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) {
+        log_unapplied_once(argv[0], argvlen[0], "wrong number of arguments");
+        return -1;
+    }
+    *out = cmd;
+    if (cmd->exec == CMD_EXEC_FANOUT) {
+        if (name_is(argv[0], argvlen[0], "flushall") || name_is(argv[0], argvlen[0], "flushdb")) return -2;
+        return -1;
+    }
+    if (cmd->exec != CMD_EXEC_KEYED || !cmd->handler) {
+        log_unapplied_once(argv[0], argvlen[0], "not a keyed command");
+        return -1;
+    }
+    int pos[4];
+    int nk = cmd_get_keys(cmd, argc, argv, argvlen, pos, 4);
+    if (nk <= 0) {
+        log_unapplied_once(argv[0], argvlen[0], "no key");
+        return -1;
+    }
+    return worker_of_slot(slot_of_key(argv[pos[0]], argvlen[pos[0]]));
+}
+
+/* Without cluster mode a master (redis-server) may send one command whose
+ * keys we keep on different workers. Commands made only of key groups
+ * (DEL k k ..., MSET k v k v ...) are split into one command per worker, each
+ * with its own groups; the effect is the same key by key. Returns false when
+ * the command needs no split or cannot be split (then it runs whole on the
+ * first key's worker, and the case is logged once). */
+static bool split_by_worker(const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    if (config_cluster_enabled() || g_nworkers < 2) return false;
+    int step = cmd->key_step;
+    if (cmd->first_key != 1 || cmd->last_key != -1 || step < 1 || (argc - 1) % step != 0) {
+        int pos[16];
+        int nk = cmd_get_keys(cmd, argc, argv, argvlen, pos, 16);
+        for (int k = 1; k < nk; k++) {
+            if (worker_of_slot(slot_of_key(argv[pos[k]], argvlen[pos[k]])) !=
+                worker_of_slot(slot_of_key(argv[pos[0]], argvlen[pos[0]]))) {
+                log_unapplied_once(argv[0], argvlen[0], "its keys are kept by different workers; applied on the first key's");
+                break;
+            }
+        }
+        return false;
+    }
+    int first = worker_of_slot(slot_of_key(argv[1], argvlen[1]));
+    bool spans = false;
+    for (int i = 1 + step; i < argc && !spans; i += step)
+        spans = worker_of_slot(slot_of_key(argv[i], argvlen[i])) != first;
+    if (!spans) return false;
+    const uint8_t **sub = malloc((size_t)argc * sizeof *sub);
+    size_t *sublen = malloc((size_t)argc * sizeof *sublen);
+    if (!sub || !sublen) abort();
+    for (int w = 0; w < g_nworkers; w++) {
+        int n = 1;
+        sub[0] = argv[0];
+        sublen[0] = argvlen[0];
+        for (int i = 1; i < argc; i += step) {
+            if (worker_of_slot(slot_of_key(argv[i], argvlen[i])) != w) continue;
+            for (int j = 0; j < step; j++) {
+                sub[n] = argv[i + j];
+                sublen[n++] = argvlen[i + j];
+            }
+        }
+        if (n == 1) continue;
+        queued_cmd_t q;
+        queued_cmd_copy(&q, cmd, n, sub, sublen);
+        rr_batch_add(w, &q);
+    }
+    free(sub);
+    free(sublen);
+    return true;
+}
+
+static void enqueue(int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    const cmd_def_t *cmd = NULL;
+    int wi = route(argc, argv, argvlen, &cmd);
+    if (wi == -1) return;
+    if (wi == -2) {
+        for (int i = 0; i < g_nworkers; i++) {
+            queued_cmd_t q;
+            queued_cmd_copy(&q, cmd, argc, argv, argvlen);
+            rr_batch_add(i, &q);
+        }
+        return;
+    }
+    if (split_by_worker(cmd, argc, argv, argvlen)) return;
+    queued_cmd_t q;
+    queued_cmd_copy(&q, cmd, argc, argv, argvlen);
+    rr_batch_add(wi, &q);
+}
+
+/* Hands over what this round processed so far: the batches to the workers,
+ * then bytes in[0..upto) to the replication actor. */
+static void round_flush(size_t upto)
+{
+    rr_batches_send();
+    if (upto == 0) return;
+    uint8_t *copy = malloc(upto);
+    if (!copy) abort();
+    memcpy(copy, L.in, upto);
+    repl_feed_from_master(copy, upto);
+    L.repl_offset += (long long)upto;
+    rr_in_consume(upto);
+}
+
+#define MAX_ARGS 1024
+
+/* Parses and routes every complete command buffered. */
+void rr_stream_round(void)
+{
+    const uint8_t *argv_s[MAX_ARGS];
+    size_t argvlen_s[MAX_ARGS];
+    size_t pos = 0, done = 0;         /* parse position; end of the last fully processed command */
+    bool in_txn = false;
+    size_t txn_start = 0;
+    /* A transaction's commands are held aside until its EXEC. */
+    queued_cmd_t *txn = NULL;
+    int ntxn = 0, captxn = 0;
+    while (pos < L.in_len) {
+        const uint8_t *start = L.in + pos;
+        int r = resp_parse(&L.parser, start, L.in_len - pos);
+        if (r == RESP_PARSE_MORE) break;
+        if (r == RESP_PARSE_ERROR) {
+            char why[200];
+            snprintf(why, sizeof why, "Protocol error from MASTER: %s", L.parser.error ? L.parser.error : "?");
+            for (int i = 0; i < ntxn; i++) queued_cmd_free(&txn[i]);
+            free(txn);
+            round_flush(done);
+            rr_link_drop(why, true);
+            return;
+        }
+        size_t cmd_start = pos;
+        pos += L.parser.consumed;
+        if (r == RESP_PARSE_EMPTY) {
+            if (!in_txn) done = pos;
+            continue;
+        }
+        int argc = (int)L.parser.argc;
+        const uint8_t **argv = argv_s;
+        size_t *argvlen = argvlen_s;
+        const uint8_t **argv_h = NULL;
+        size_t *argvlen_h = NULL;
+        if (argc > MAX_ARGS) {
+            argv_h = malloc((size_t)argc * sizeof *argv_h);
+            argvlen_h = malloc((size_t)argc * sizeof *argvlen_h);
+            if (!argv_h || !argvlen_h) abort();
+            argv = argv_h;
+            argvlen = argvlen_h;
+        }
+        for (int i = 0; i < argc; i++) {
+            argv[i] = resp_arg(&L.parser, start, (size_t)i);
+            argvlen[i] = L.parser.arg_len[i];
+        }
+        const uint8_t *name = argv[0];
+        size_t nlen = argvlen[0];
+        if (name_is(name, nlen, "multi") && !in_txn) {
+            in_txn = true;
+            txn_start = cmd_start;
+        } else if (name_is(name, nlen, "exec") && in_txn) {
+            /* The body goes to its workers in one message each (one worker in cluster mode). */
+            for (int i = 0; i < ntxn; i++) {
+                const cmd_def_t *cmd = NULL;
+                int wi = route(txn[i].argc, txn[i].argv, txn[i].argvlen, &cmd);
+                if (wi == -1) { queued_cmd_free(&txn[i]); continue; }
+                if (wi == -2) {
+                    for (int k = 0; k < g_nworkers; k++) {
+                        queued_cmd_t q;
+                        queued_cmd_copy(&q, cmd, txn[i].argc, txn[i].argv, txn[i].argvlen);
+                        rr_batch_add(k, &q);
+                    }
+                    queued_cmd_free(&txn[i]);
+                    continue;
+                }
+                if (split_by_worker(cmd, txn[i].argc, txn[i].argv, txn[i].argvlen)) {
+                    queued_cmd_free(&txn[i]);
+                    continue;
+                }
+                txn[i].cmd = cmd;
+                rr_batch_add(wi, &txn[i]);
+            }
+            ntxn = 0;
+            in_txn = false;
+            done = pos;
+        } else if (name_is(name, nlen, "discard") && in_txn) {
+            for (int i = 0; i < ntxn; i++) queued_cmd_free(&txn[i]);
+            ntxn = 0;
+            in_txn = false;
+            done = pos;
+        } else if (in_txn) {
+            if (!name_is(name, nlen, "select") && !name_is(name, nlen, "ping")) {
+                if (ntxn == captxn) {
+                    captxn = captxn ? captxn * 2 : 16;
+                    queued_cmd_t *nt = realloc(txn, (size_t)captxn * sizeof *nt);
+                    if (!nt) abort();
+                    txn = nt;
+                }
+                /* cmd resolved at EXEC; keep the bytes now */
+                queued_cmd_copy(&txn[ntxn++], NULL, argc, argv, argvlen);
+            }
+        } else if (name_is(name, nlen, "replconf")) {
+            if (argc >= 2 && name_is(argv[1], argvlen[1], "getack")) {
+                /* Everything before the GETACK is processed; the GETACK itself is not yet. */
+                round_flush(cmd_start);
+                pos -= cmd_start;
+                done = pos;
+                rr_send_ack();
+                free(argv_h);
+                free(argvlen_h);
+                if (L.fd < 0) { free(txn); return; }
+                continue;
+            }
+            done = pos;
+        } else if (name_is(name, nlen, "select") || name_is(name, nlen, "ping")) {
+            done = pos;
+        } else {
+            enqueue(argc, argv, argvlen);
+            done = pos;
+        }
+        free(argv_h);
+        free(argvlen_h);
+    }
+    if (in_txn) {
+        /* An unfinished transaction: parse it again, whole, next round. */
+        for (int i = 0; i < ntxn; i++) queued_cmd_free(&txn[i]);
+        resp_parser_reset(&L.parser);
+        (void)txn_start;
+        done = txn_start;
+    }
+    free(txn);
+    round_flush(done);
+}
+
