@@ -31,7 +31,7 @@ DEPS_STAMP := build/.deps-ok
 DEB_PKGS := libck-dev libev-dev libssl-dev pkg-config redis-tools redis-server \
             python3-pytest python3-redis clang libclang-rt-14-dev gnuplot-nox liblzf-dev
 
-.PHONY: all deps test unit integration run bench fuzz clean drill test-asan test-tsan
+.PHONY: all deps test unit integration run bench fuzz clean drill test-asan test-tsan deps-graph
 
 all: bin/shoal-node
 
@@ -131,6 +131,12 @@ test-tsan: deps bin/shoal-node build/unit-tests-tsan bin/shoal-node-tsan
 	@$(TSAN_RUN) ./build/unit-tests-tsan
 	@cd tests/integration && $(TSAN_RUN) SHOAL_NODE=$(CURDIR)/bin/shoal-node-tsan \
 	  $(PY) -m pytest -q -p no:cacheprovider $(TSAN_SMOKE_TESTS)
+
+# Folder -> folder #include edges of actors/, runtime/ and proto/, and any cycle between folders.
+# DEPS_ARGS=--modules: the same per module (x.c with x.h); DEPS_ARGS="--root DIR": another checkout.
+DEPS_ARGS ?=
+deps-graph:
+	@$(PY) tests/tools/deps_graph.py $(DEPS_ARGS)
 
 run: deps bin/shoal-node
 	@./tests/run-cluster.sh
