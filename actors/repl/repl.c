@@ -9,7 +9,7 @@
  * repl-backlog-size bytes; its first byte has offset
  * master_repl_offset - histlen + 1.
  *
- * Full sync: a stop-the-world cut. Every worker flushes its buffer, reports
+ * Full sync: a stop-the-world cut (repl_cut.c). Every worker flushes its buffer, reports
  * at the barrier and waits; once all reported, every byte they propagated
  * before the cut is in the stream, so the current offset X is the cut's
  * offset. Released, each worker encodes its keys (the state at X) and the
@@ -22,83 +22,15 @@
  * never this actor), or send a replica stream bytes that precede its sync
  * point.
  */
-#include <errno.h>
-#include <limits.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <strings.h>
-#include <time.h>
-#include <unistd.h>
-
-#include "actors/worker/client.h"
-#include "actors/config/config.h"
-#include "actors/worker/dispatch.h"
-#include "actors/worker/keyspace.h"
-#include "actors/repl/repl.h"
-#include "actors/repl/repl_internal.h"
-#include "actors/repl/repl_replica.h"
-#include "actors/state/state.h"
-#include "proto/rdb.h"
-#include "runtime/log.h"
-#include "proto/strnum.h"
+#include "actors/repl/repl_actor_internal.h"
 
 _Atomic int g_repl_propagate;
 _Atomic long long g_repl_offset;
 _Atomic int g_repl_good_replicas;
 _Atomic int g_repl_min_replicas;
 
-enum { SND_WAIT_CUT = 1, SND_WAIT_RDB, SND_ONLINE };
-
-typedef struct served {
-    struct served *next;
-    repl_sender_t *sender;
-    char ip[46];
-    int port;
-    int capa;
-    int state;
-    long long ack_offset;
-    long long ack_ms;             /* rt_mono_ms of the last ACK (or attach) */
-    bool released;                /* stream bytes may flow (EOF framing waits for the first ACK) */
-    uint64_t client_id;
-} served_t;
-
-typedef struct waiter {
-    struct waiter *next;
-    remote_cmd_t *rc;
-    int numreplicas;
-    long long target;
-    long long deadline_ms;        /* 0 = none */
-} waiter_t;
-
-static struct {
-    rt_thread_t *thread;
-    rt_actor_t actor;
-    char replid[REPL_ID_LEN + 1], replid2[REPL_ID_LEN + 1];
-    long long offset, second_offset;
-    uint8_t *backlog;             /* ring of backlog_size bytes, NULL when none */
-    long long backlog_size, histlen;
-    size_t widx;                  /* next write position */
-    bool need_select;
-    served_t *served;
-    waiter_t *waiters;
-    bool getack_pending;
-    repl_cut_t *cut;              /* the cut under way, or NULL */
-    remote_cmd_t *cut_flush_rc;   /* FLUSHALL or DEBUG SLEEP waiting for its cut */
-    remote_cmd_t *flush_queue[64];   /* RM_FLUSH and RM_SLEEP requests, in arrival order */
-    int nflush_queue;
-    bool sync_queued;             /* a full sync waits for the current cut */
-    rt_timer_t cron, wait_timer;
-    bool wait_timer_on;
-    long long max_lag;            /* min-replicas-max-lag, read by the cron */
-    long long last_ping_ms;
-    long long sync_full, sync_partial_ok, sync_partial_err;
-    long long output_bytes;
-    rt_snap_reader_t snap;
-    bool snap_ok;
-    pthread_mutex_t mu;           /* guards `pub` */
-    repl_status_t pub;
-} R = { .mu = PTHREAD_MUTEX_INITIALIZER };
+/* The actor's state (repl_actor_internal.h). */
+repl_actor_state_t R = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 static bool was_replica;
 static void check_role(void);
@@ -137,7 +69,7 @@ void repl_chunk_unref(repl_chunk_t *c)
 
 /* ---------------- ids, status ---------------- */
 
-static void random_id(char out[REPL_ID_LEN + 1])
+void ra_random_id(char out[REPL_ID_LEN + 1])
 {
     static const char hex[] = "0123456789abcdef";
     uint8_t raw[REPL_ID_LEN];
@@ -149,11 +81,9 @@ static void random_id(char out[REPL_ID_LEN + 1])
     out[REPL_ID_LEN] = '\0';
 }
 
-static const char zero_id[] = "0000000000000000000000000000000000000000";
-
 static long long first_byte_offset(void) { return R.backlog ? R.offset - R.histlen + 1 : 0; }
 
-static void publish(void)
+void ra_publish(void)
 {
     long long now = rt_mono_ms();
     long long maxlag = R.max_lag;
@@ -213,7 +143,7 @@ long long repl_psync_args(char replid[REPL_ID_LEN + 1])
 
 /* ---------------- the stream ---------------- */
 
-static void backlog_create(void)
+void ra_backlog_create(void)
 {
     R.backlog_size = config_get_num(CONFIG_REPL_BACKLOG_SIZE);
     if (R.backlog_size < 16 * 1024) R.backlog_size = 16 * 1024;
@@ -285,17 +215,17 @@ static void stream_append_chunk(repl_chunk_t *c)
     repl_chunk_unref(c);
 }
 
-static void stream_append(const void *p, size_t n)
+void ra_stream_append(const void *p, size_t n)
 {
     stream_append_chunk(repl_chunk_copy(p, n));
 }
 
-static void maybe_select(void)
+void ra_maybe_select(void)
 {
     if (!R.need_select) return;
     R.need_select = false;
     static const char sel[] = "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n";
-    stream_append(sel, sizeof sel - 1);
+    ra_stream_append(sel, sizeof sel - 1);
 }
 
 /* Copies backlog bytes from stream offset `from` to the end. */
@@ -360,7 +290,7 @@ static void send_getack(void)
     if (!R.getack_pending) return;
     R.getack_pending = false;
     static const char getack[] = "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n";
-    stream_append(getack, sizeof getack - 1);
+    ra_stream_append(getack, sizeof getack - 1);
 }
 
 static void handle_wait(remote_cmd_t *rc)
@@ -391,272 +321,6 @@ static void handle_wait(remote_cmd_t *rc)
     if (!R.wait_timer_on) {
         rt_timer_start(&R.wait_timer, R.thread, 10, 10, wait_timer_cb, NULL);
         R.wait_timer_on = true;
-    }
-}
-
-/* ---------------- cuts ---------------- */
-
-static void start_cut(int kind, long long sleep_us)
-{
-    repl_cut_t *cut = calloc(1, sizeof *cut);
-    if (!cut) abort();
-    cut->kind = kind;
-    cut->sleep_us = sleep_us;
-    cut->parties = g_nworkers;
-    pthread_mutex_init(&cut->mu, NULL);
-    pthread_cond_init(&cut->cv, NULL);
-    cut->now_ms = rt_now_ms();
-    char buf[16];
-    cut->compress = !(config_get_by_name("rdbcompression", buf, sizeof buf) >= 0 && !strcasecmp(buf, "no"));
-    R.cut = cut;
-    for (int i = 0; i < g_nworkers; i++) {
-        repl_cut_msg_t *m = calloc(1, sizeof *m);
-        if (!m) abort();
-        m->hdr.type = WMSG_REPL_CUT;
-        m->cut = cut;
-        m->worker = i;
-        rt_send(&g_workers[i]->actor, &m->hdr);
-    }
-    if (kind == CUT_SLEEP && config_cluster_enabled()) {
-        /* The state actor and its cron stop too: a sleeping redis-server
-         * neither pings nor marks anyone failing. */
-        repl_cut_msg_t *m = calloc(1, sizeof *m);
-        if (!m) abort();
-        m->hdr.type = REPL_MSG_PARK;
-        m->cut = cut;
-        m->worker = -1;
-        cut->parties++;
-        rt_send(state_actor(), &m->hdr);
-    }
-}
-
-/* Both sides of the barrier for a party that has no part of its own. */
-static void cut_wait_released(repl_cut_t *cut)
-{
-    pthread_mutex_lock(&cut->mu);
-    while (!cut->released) pthread_cond_wait(&cut->cv, &cut->mu);
-    pthread_mutex_unlock(&cut->mu);
-}
-
-void repl_cut_park(rt_msg_t *msg)
-{
-    repl_cut_msg_t *m = (repl_cut_msg_t *)msg;
-    repl_cut_t *cut = m->cut;
-    repl_cut_msg_t *a = calloc(1, sizeof *a);
-    if (!a) abort();
-    a->hdr.type = RM_CUT_ARRIVED;
-    a->cut = cut;
-    a->worker = -1;
-    rt_send(&R.actor, &a->hdr);
-    cut_wait_released(cut);
-    m->hdr.type = RM_CUT_DONE;
-    rt_send(&R.actor, &m->hdr);
-}
-
-void repl_request_sleep(remote_cmd_t *rc)
-{
-    rc->hdr.type = RM_SLEEP;
-    rt_send(&R.actor, &rc->hdr);
-}
-
-void repl_cut_worker(worker_t *w, repl_cut_msg_t *m)
-{
-    repl_cut_t *cut = m->cut;
-    repl_flush(w);
-    repl_cut_msg_t *a = calloc(1, sizeof *a);
-    if (!a) abort();
-    a->hdr.type = RM_CUT_ARRIVED;
-    a->cut = cut;
-    a->worker = w->index;
-    rt_send(&R.actor, &a->hdr);
-    cut_wait_released(cut);
-    if (cut->kind == CUT_SYNC) {
-        rdb_save_encode_part(w->ks, cut->now_ms, cut->compress, &cut->parts[w->index]);
-    } else if (cut->kind == CUT_FLUSH) {
-        ks_flush(w->ks);
-        w->flush_epoch++;
-        atomic_store_explicit(&w->stats.keys, 0, memory_order_relaxed);
-        atomic_store_explicit(&w->stats.expires, 0, memory_order_relaxed);
-        atomic_store_explicit(&w->stats.dirty, atomic_load_explicit(&w->stats.dirty, memory_order_relaxed) + 1,
-                              memory_order_relaxed);
-    }
-    m->hdr.type = RM_CUT_DONE;
-    rt_send(&R.actor, &m->hdr);
-}
-
-static void begin_next_cut(void);
-
-static void ensure_backlog(void)
-{
-    if (R.backlog) return;
-    backlog_create();
-    if (R.offset == 0 || !R.replid[0]) {
-        random_id(R.replid);
-        memcpy(R.replid2, zero_id, sizeof R.replid2);
-        R.second_offset = -1;
-    }
-    R.need_select = true;
-    /* seq_cst: ordered before the cut messages every worker must pass */
-    atomic_store(&g_repl_propagate, 1);
-}
-
-static void cut_arrived(repl_cut_msg_t *m)
-{
-    repl_cut_t *cut = m->cut;
-    free(m);
-    if (++cut->arrived < cut->parties) return;
-    /* Every byte propagated before the cut is in the stream now. */
-    if (cut->kind == CUT_SLEEP) {
-        /* Everyone else waits at the barrier: this thread sleeps for the
-         * node, as redis-server's one thread does in DEBUG SLEEP. */
-        struct timespec ts = { (time_t)(cut->sleep_us / 1000000), (long)(cut->sleep_us % 1000000) * 1000 };
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
-    } else if (cut->kind == CUT_SYNC) {
-        for (served_t *s = R.served; s; s = s->next) {
-            if (s->state != SND_WAIT_CUT) continue;
-            s->state = SND_WAIT_RDB;
-            char line[128];
-            int n = snprintf(line, sizeof line, "+FULLRESYNC %s %lld\r\n", R.replid, R.offset);
-            repl_sender_send(s->sender, repl_chunk_copy(line, (size_t)n), false);
-            s->ack_offset = 0;
-        }
-        cut->offset = R.offset;
-    } else {
-        maybe_select();
-        static const char fl[] = "*1\r\n$8\r\nFLUSHALL\r\n";
-        stream_append(fl, sizeof fl - 1);
-    }
-    pthread_mutex_lock(&cut->mu);
-    cut->released = true;
-    pthread_cond_broadcast(&cut->cv);
-    pthread_mutex_unlock(&cut->mu);
-    /* On a replica: the link held its master's stream while the offset was
-     * being fixed; what it applies from now on follows the cut. */
-    repl_replica_resume();
-}
-
-static long long used_memory(void)
-{
-    long long used = 0;
-    for (int i = 0; i < g_nworkers; i++)
-        used += atomic_load_explicit(&g_workers[i]->stats.used_bytes, memory_order_relaxed);
-    return used;
-}
-
-/* The RDB for offset `at` as a list of chunks sent one after the other: the
- * header with its aux fields, each worker's part as it was encoded (no join
- * copy: the parts' CRCs are combined), then EOF and the checksum. Returns the
- * number of chunks (in out[], at most MAX_WORKERS + 2) and their total length,
- * or 0 if a part failed. */
-static int build_rdb(repl_cut_t *cut, long long at, repl_chunk_t **out, size_t *total)
-{
-    uint64_t keys = 0, expires = 0;
-    for (int i = 0; i < g_nworkers; i++) {
-        if (cut->parts[i].failed) return 0;
-        keys += cut->parts[i].keys;
-        expires += cut->parts[i].expires;
-    }
-    rdb_encoder_t e;
-    rdb_encoder_init(&e, cut->compress);
-    rdb_aux_info_t aux = { .ctime = rt_now_ms() / 1000, .used_mem = used_memory(), .has_repl = 1,
-                           .repl_stream_db = 0, .repl_id = R.replid, .repl_offset = at };
-    rdb_encode_header(&e);
-    rdb_encode_aux_fields(&e, &aux);
-    if (keys > 0) {
-        rdb_encode_selectdb(&e, 0);
-        rdb_encode_resizedb(&e, keys, expires);
-    }
-    if (e.failed) abort();
-    int n = 0;
-    *total = 0;
-    out[n++] = repl_chunk_copy(rdb_encoder_data(&e), rdb_encoder_pending(&e));
-    rdb_encoder_drain(&e, rdb_encoder_pending(&e));
-    for (int i = 0; i < g_nworkers; i++) {
-        rdb_part_t *p = &cut->parts[i];
-        rdb_encoder_splice(&e, p->len, p->crc);
-        if (!p->len) continue;
-        out[n++] = repl_chunk_new(p->data, p->len);   /* the chunk owns the part's bytes now */
-        p->data = NULL;
-    }
-    rdb_encode_eof(&e);
-    if (e.failed) abort();
-    out[n++] = repl_chunk_copy(rdb_encoder_data(&e), rdb_encoder_pending(&e));
-    rdb_encoder_free(&e);
-    for (int i = 0; i < n; i++) *total += out[i]->len;
-    return n;
-}
-
-static void cut_done(repl_cut_msg_t *m)
-{
-    repl_cut_t *cut = m->cut;
-    free(m);
-    if (++cut->done < cut->parties) return;
-    if (cut->kind == CUT_SYNC) {
-        repl_chunk_t *chunks[MAX_WORKERS + 2];
-        size_t rdb_len = 0;
-        int nchunks = build_rdb(cut, cut->offset, chunks, &rdb_len);
-        for (served_t *s = R.served; s; s = s->next) {
-            if (s->state != SND_WAIT_RDB) continue;
-            if (!nchunks) {
-                repl_sender_signal(s->sender, RS_CLOSE);
-                continue;
-            }
-            char head[80];
-            int n;
-            char mark[REPL_ID_LEN + 1];
-            bool eof = (s->capa & REPL_CAPA_EOF) && config_get_num(CONFIG_REPL_DISKLESS_SYNC);
-            if (eof) {
-                random_id(mark);
-                n = snprintf(head, sizeof head, "$EOF:%s\r\n", mark);
-            } else {
-                n = snprintf(head, sizeof head, "$%zu\r\n", rdb_len);
-            }
-            repl_sender_send(s->sender, repl_chunk_copy(head, (size_t)n), false);
-            for (int i = 0; i < nchunks; i++) repl_sender_send(s->sender, repl_chunk_ref(chunks[i]), false);
-            R.output_bytes += (long long)(rdb_len + (size_t)n);
-            if (eof) {
-                repl_sender_send(s->sender, repl_chunk_copy(mark, REPL_ID_LEN), false);
-            } else {
-                s->released = true;
-                repl_sender_signal(s->sender, RS_RELEASE);
-            }
-            s->state = SND_ONLINE;
-            s->ack_ms = rt_mono_ms();
-            LOG_NOTICE("Synchronization with replica %s:%d succeeded", s->ip, s->port);
-        }
-        for (int i = 0; i < nchunks; i++) repl_chunk_unref(chunks[i]);
-        if (!nchunks) LOG_WARNING("Full sync failed: out of memory while encoding the RDB");
-    } else {   /* FLUSHALL and DEBUG SLEEP both answer +OK once every party is done */
-        remote_cmd_t *rc = R.cut_flush_rc;
-        R.cut_flush_rc = NULL;
-        if (rc) {
-            resp_add_simple(&rc->reply, "OK");
-            worker_reply_async(rc);
-        }
-    }
-    for (int i = 0; i < g_nworkers; i++) free(cut->parts[i].data);
-    pthread_mutex_destroy(&cut->mu);
-    pthread_cond_destroy(&cut->cv);
-    free(cut);
-    R.cut = NULL;
-    publish();
-    begin_next_cut();
-}
-
-static void begin_next_cut(void)
-{
-    if (R.cut) return;
-    if (R.nflush_queue > 0) {
-        remote_cmd_t *rc = R.flush_queue[0];
-        R.cut_flush_rc = rc;
-        memmove(R.flush_queue, R.flush_queue + 1, sizeof R.flush_queue[0] * (size_t)--R.nflush_queue);
-        if (rc->hdr.type == RM_SLEEP) start_cut(CUT_SLEEP, rc->arg_us);
-        else start_cut(CUT_FLUSH, 0);
-        return;
-    }
-    if (R.sync_queued) {
-        R.sync_queued = false;
-        start_cut(CUT_SYNC, 0);
     }
 }
 
@@ -703,7 +367,7 @@ static void handle_psync(repl_psync_msg_t *p)
         LOG_NOTICE("Partial resynchronization request from %s:%d accepted. Sending %zu bytes of backlog starting "
                    "from offset %lld.", s->ip, s->port, blen, p->offset);
         free(p);
-        publish();
+        ra_publish();
         return;
     }
     if (want) {
@@ -713,13 +377,13 @@ static void handle_psync(repl_psync_msg_t *p)
     }
     LOG_NOTICE("Starting BGSAVE for SYNC with target: replicas sockets");
     R.sync_full++;
-    ensure_backlog();
+    ra_ensure_backlog();
     s->state = SND_WAIT_CUT;
     free(p);
     /* A sync queued behind a running SYNC cut waits for the next one. */
     R.sync_queued = true;
-    begin_next_cut();
-    publish();
+    ra_begin_next_cut();
+    ra_publish();
 }
 
 static void drop_served(served_t *s, const char *why)
@@ -732,7 +396,7 @@ static void drop_served(served_t *s, const char *why)
     if (why) LOG_NOTICE("Connection with replica %s:%d lost (%s).", s->ip, s->port, why);
     repl_sender_signal(s->sender, RS_FREE);
     free(s);
-    publish();
+    ra_publish();
 }
 
 /* ---------------- history changes from the replica link ---------------- */
@@ -752,12 +416,12 @@ static void set_history(const repl_id_msg_t *m)
     memcpy(R.replid2, zero_id, sizeof R.replid2);
     R.second_offset = -1;
     R.offset = m->offset;
-    if (!R.backlog) backlog_create();
+    if (!R.backlog) ra_backlog_create();
     atomic_store(&g_repl_propagate, 1);   /* replica-mode workers still do not propagate */
     R.histlen = 0;
     R.widx = 0;
     R.need_select = false;
-    publish();
+    ra_publish();
 }
 
 static void switch_id(const repl_id_msg_t *m)
@@ -767,13 +431,13 @@ static void switch_id(const repl_id_msg_t *m)
     R.second_offset = R.offset + 1;
     memcpy(R.replid, m->id, sizeof R.replid);
     drop_all_served("the replication ID changed");
-    publish();
+    ra_publish();
 }
 
 static void feed_master(uint8_t *data, size_t len)
 {
     if (!R.backlog) {
-        backlog_create();
+        ra_backlog_create();
         atomic_store(&g_repl_propagate, 1);   /* replica-mode workers still do not propagate */
     }
     stream_append_chunk(repl_chunk_new(data, len));
@@ -834,11 +498,11 @@ static void check_role(void)
         /* Promoted: a new history that continues the old one. */
         memcpy(R.replid2, R.replid, sizeof R.replid2);
         R.second_offset = R.offset + 1;
-        random_id(R.replid);
+        ra_random_id(R.replid);
         R.need_select = true;
         LOG_NOTICE("Setting secondary replication ID to %s, valid up to offset: %lld. New replication ID is %s",
                    R.replid2, R.second_offset, R.replid);
-        publish();
+        ra_publish();
     }
     was_replica = replica;
 }
@@ -855,7 +519,7 @@ static void cron(rt_timer_t *t, void *arg)
     if (R.served && !was_replica && now - R.last_ping_ms >= period) {
         R.last_ping_ms = now;
         static const char ping[] = "*1\r\n$4\r\nping\r\n";
-        stream_append(ping, sizeof ping - 1);
+        ra_stream_append(ping, sizeof ping - 1);
     }
     char buf[32];
     R.max_lag = config_get_by_name("min-replicas-max-lag", buf, sizeof buf) >= 0 ? atoll(buf) : 10;
@@ -869,7 +533,7 @@ static void cron(rt_timer_t *t, void *arg)
             drop_served(s, "timeout");
         }
     }
-    publish();
+    ra_publish();
 }
 
 static void behaviour(rt_actor_t *self, rt_msg_t *msg)
@@ -882,7 +546,7 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
          * the promotion (new replid) before the first byte of it is filed. */
         if (was_replica) check_role();
         if (R.backlog && !was_replica) {
-            maybe_select();
+            ra_maybe_select();
             stream_append_chunk(repl_chunk_new(m->data, m->len));
         } else {
             free(m->data);
@@ -924,14 +588,14 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
             break;
         }
         R.flush_queue[R.nflush_queue++] = rc;
-        begin_next_cut();
+        ra_begin_next_cut();
         break;
     }
     case RM_CUT_ARRIVED:
-        cut_arrived((repl_cut_msg_t *)msg);
+        ra_cut_arrived((repl_cut_msg_t *)msg);
         break;
     case RM_CUT_DONE:
-        cut_done((repl_cut_msg_t *)msg);
+        ra_cut_done((repl_cut_msg_t *)msg);
         break;
     case RM_ACK: {
         repl_ack_msg_t *m = (repl_ack_msg_t *)msg;
@@ -980,7 +644,7 @@ static void prepare(rt_thread_t *t, void *arg)
     (void)arg;
     if (R.getack_pending) send_getack();
     repl_sender_reap();
-    publish();   /* INFO and the bus header see this round's offsets */
+    ra_publish();   /* INFO and the bus header see this round's offsets */
 }
 
 int repl_start(const char *loaded_replid, long long loaded_offset)
@@ -993,13 +657,13 @@ int repl_start(const char *loaded_replid, long long loaded_offset)
         memcpy(R.replid, loaded_replid, REPL_ID_LEN + 1);
         R.offset = loaded_offset;
     } else {
-        random_id(R.replid);
+        ra_random_id(R.replid);
         R.offset = 0;
     }
     memcpy(R.replid2, zero_id, sizeof R.replid2);
     R.second_offset = -1;
     R.max_lag = 10;
-    publish();
+    ra_publish();
     rt_thread_add_prepare_hook(R.thread, prepare, NULL);
     /* Once a second is enough: role changes are also checked when a worker's
      * first write or a PSYNC arrives, and WAIT has a timer of its own. */

@@ -1,0 +1,104 @@
+/* repl_actor_internal.h - what the replication actor's own two files share and
+ * nobody else uses: its state (one instance, `R`, touched on the replication
+ * thread; `pub` under `mu`), the replicas it serves, the WAIT callers, and the
+ * helpers one file calls in the other. The files:
+ *   repl.c      history, backlog, stream, WAIT, PSYNC, role changes, the actor
+ *   repl_cut.c  the stop-the-world cut: full sync RDBs, FLUSHALL, DEBUG SLEEP
+ * ra_ names are the actor's own; repl_internal.h is what the senders and the
+ * worker side share with it, repl.h its public face.
+ */
+#ifndef SHOAL_ACTORS_REPL_ACTOR_INTERNAL_H
+#define SHOAL_ACTORS_REPL_ACTOR_INTERNAL_H
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "actors/worker/client.h"
+#include "actors/config/config.h"
+#include "actors/worker/dispatch.h"
+#include "actors/worker/keyspace.h"
+#include "actors/repl/repl.h"
+#include "actors/repl/repl_internal.h"
+#include "actors/repl/repl_replica.h"
+#include "actors/state/state.h"
+#include "proto/rdb.h"
+#include "runtime/log.h"
+#include "proto/strnum.h"
+
+enum { SND_WAIT_CUT = 1, SND_WAIT_RDB, SND_ONLINE };
+
+typedef struct served {
+    struct served *next;
+    repl_sender_t *sender;
+    char ip[46];
+    int port;
+    int capa;
+    int state;
+    long long ack_offset;
+    long long ack_ms;             /* rt_mono_ms of the last ACK (or attach) */
+    bool released;                /* stream bytes may flow (EOF framing waits for the first ACK) */
+    uint64_t client_id;
+} served_t;
+
+typedef struct waiter {
+    struct waiter *next;
+    remote_cmd_t *rc;
+    int numreplicas;
+    long long target;
+    long long deadline_ms;        /* 0 = none */
+} waiter_t;
+
+typedef struct repl_actor_state {
+    rt_thread_t *thread;
+    rt_actor_t actor;
+    char replid[REPL_ID_LEN + 1], replid2[REPL_ID_LEN + 1];
+    long long offset, second_offset;
+    uint8_t *backlog;             /* ring of backlog_size bytes, NULL when none */
+    long long backlog_size, histlen;
+    size_t widx;                  /* next write position */
+    bool need_select;
+    served_t *served;
+    waiter_t *waiters;
+    bool getack_pending;
+    repl_cut_t *cut;              /* the cut under way, or NULL */
+    remote_cmd_t *cut_flush_rc;   /* FLUSHALL or DEBUG SLEEP waiting for its cut */
+    remote_cmd_t *flush_queue[64];   /* RM_FLUSH and RM_SLEEP requests, in arrival order */
+    int nflush_queue;
+    bool sync_queued;             /* a full sync waits for the current cut */
+    rt_timer_t cron, wait_timer;
+    bool wait_timer_on;
+    long long max_lag;            /* min-replicas-max-lag, read by the cron */
+    long long last_ping_ms;
+    long long sync_full, sync_partial_ok, sync_partial_err;
+    long long output_bytes;
+    rt_snap_reader_t snap;
+    bool snap_ok;
+    pthread_mutex_t mu;           /* guards `pub` */
+    repl_status_t pub;
+} repl_actor_state_t;
+
+extern repl_actor_state_t R;
+
+/* replid2 when there is no previous history. */
+static const char zero_id[] = "0000000000000000000000000000000000000000";
+
+/* repl.c */
+void ra_random_id(char out[REPL_ID_LEN + 1]);
+void ra_publish(void);
+void ra_backlog_create(void);
+void ra_stream_append(const void *p, size_t n);
+void ra_maybe_select(void);
+
+/* repl_cut.c */
+void ra_ensure_backlog(void);
+void ra_cut_arrived(repl_cut_msg_t *m);
+void ra_cut_done(repl_cut_msg_t *m);
+void ra_begin_next_cut(void);
+
+#endif

@@ -1,0 +1,276 @@
+/* repl_cut.c - the replication actor's stop-the-world cut (see repl.c for
+ * why): every worker flushes its propagation buffer and parks at the barrier;
+ * once all arrived the offset is fixed, and released workers encode their keys
+ * into the parts of one RDB for the replicas waiting for a full sync. FLUSHALL
+ * with replicas and DEBUG SLEEP use the same barrier.
+ *
+ * Must never: block the replication actor (only the workers wait), or release
+ * a worker before every worker has arrived.
+ */
+#include "actors/repl/repl_actor_internal.h"
+
+/* ---------------- cuts ---------------- */
+
+static void start_cut(int kind, long long sleep_us)
+{
+    repl_cut_t *cut = calloc(1, sizeof *cut);
+    if (!cut) abort();
+    cut->kind = kind;
+    cut->sleep_us = sleep_us;
+    cut->parties = g_nworkers;
+    pthread_mutex_init(&cut->mu, NULL);
+    pthread_cond_init(&cut->cv, NULL);
+    cut->now_ms = rt_now_ms();
+    char buf[16];
+    cut->compress = !(config_get_by_name("rdbcompression", buf, sizeof buf) >= 0 && !strcasecmp(buf, "no"));
+    R.cut = cut;
+    for (int i = 0; i < g_nworkers; i++) {
+        repl_cut_msg_t *m = calloc(1, sizeof *m);
+        if (!m) abort();
+        m->hdr.type = WMSG_REPL_CUT;
+        m->cut = cut;
+        m->worker = i;
+        rt_send(&g_workers[i]->actor, &m->hdr);
+    }
+    if (kind == CUT_SLEEP && config_cluster_enabled()) {
+        /* The state actor and its cron stop too: a sleeping redis-server
+         * neither pings nor marks anyone failing. */
+        repl_cut_msg_t *m = calloc(1, sizeof *m);
+        if (!m) abort();
+        m->hdr.type = REPL_MSG_PARK;
+        m->cut = cut;
+        m->worker = -1;
+        cut->parties++;
+        rt_send(state_actor(), &m->hdr);
+    }
+}
+
+/* Both sides of the barrier for a party that has no part of its own. */
+static void cut_wait_released(repl_cut_t *cut)
+{
+    pthread_mutex_lock(&cut->mu);
+    while (!cut->released) pthread_cond_wait(&cut->cv, &cut->mu);
+    pthread_mutex_unlock(&cut->mu);
+}
+
+void repl_cut_park(rt_msg_t *msg)
+{
+    repl_cut_msg_t *m = (repl_cut_msg_t *)msg;
+    repl_cut_t *cut = m->cut;
+    repl_cut_msg_t *a = calloc(1, sizeof *a);
+    if (!a) abort();
+    a->hdr.type = RM_CUT_ARRIVED;
+    a->cut = cut;
+    a->worker = -1;
+    rt_send(&R.actor, &a->hdr);
+    cut_wait_released(cut);
+    m->hdr.type = RM_CUT_DONE;
+    rt_send(&R.actor, &m->hdr);
+}
+
+void repl_request_sleep(remote_cmd_t *rc)
+{
+    rc->hdr.type = RM_SLEEP;
+    rt_send(&R.actor, &rc->hdr);
+}
+
+void repl_cut_worker(worker_t *w, repl_cut_msg_t *m)
+{
+    repl_cut_t *cut = m->cut;
+    repl_flush(w);
+    repl_cut_msg_t *a = calloc(1, sizeof *a);
+    if (!a) abort();
+    a->hdr.type = RM_CUT_ARRIVED;
+    a->cut = cut;
+    a->worker = w->index;
+    rt_send(&R.actor, &a->hdr);
+    cut_wait_released(cut);
+    if (cut->kind == CUT_SYNC) {
+        rdb_save_encode_part(w->ks, cut->now_ms, cut->compress, &cut->parts[w->index]);
+    } else if (cut->kind == CUT_FLUSH) {
+        ks_flush(w->ks);
+        w->flush_epoch++;
+        atomic_store_explicit(&w->stats.keys, 0, memory_order_relaxed);
+        atomic_store_explicit(&w->stats.expires, 0, memory_order_relaxed);
+        atomic_store_explicit(&w->stats.dirty, atomic_load_explicit(&w->stats.dirty, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
+    }
+    m->hdr.type = RM_CUT_DONE;
+    rt_send(&R.actor, &m->hdr);
+}
+
+
+void ra_ensure_backlog(void)
+{
+    if (R.backlog) return;
+    ra_backlog_create();
+    if (R.offset == 0 || !R.replid[0]) {
+        ra_random_id(R.replid);
+        memcpy(R.replid2, zero_id, sizeof R.replid2);
+        R.second_offset = -1;
+    }
+    R.need_select = true;
+    /* seq_cst: ordered before the cut messages every worker must pass */
+    atomic_store(&g_repl_propagate, 1);
+}
+
+void ra_cut_arrived(repl_cut_msg_t *m)
+{
+    repl_cut_t *cut = m->cut;
+    free(m);
+    if (++cut->arrived < cut->parties) return;
+    /* Every byte propagated before the cut is in the stream now. */
+    if (cut->kind == CUT_SLEEP) {
+        /* Everyone else waits at the barrier: this thread sleeps for the
+         * node, as redis-server's one thread does in DEBUG SLEEP. */
+        struct timespec ts = { (time_t)(cut->sleep_us / 1000000), (long)(cut->sleep_us % 1000000) * 1000 };
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+    } else if (cut->kind == CUT_SYNC) {
+        for (served_t *s = R.served; s; s = s->next) {
+            if (s->state != SND_WAIT_CUT) continue;
+            s->state = SND_WAIT_RDB;
+            char line[128];
+            int n = snprintf(line, sizeof line, "+FULLRESYNC %s %lld\r\n", R.replid, R.offset);
+            repl_sender_send(s->sender, repl_chunk_copy(line, (size_t)n), false);
+            s->ack_offset = 0;
+        }
+        cut->offset = R.offset;
+    } else {
+        ra_maybe_select();
+        static const char fl[] = "*1\r\n$8\r\nFLUSHALL\r\n";
+        ra_stream_append(fl, sizeof fl - 1);
+    }
+    pthread_mutex_lock(&cut->mu);
+    cut->released = true;
+    pthread_cond_broadcast(&cut->cv);
+    pthread_mutex_unlock(&cut->mu);
+    /* On a replica: the link held its master's stream while the offset was
+     * being fixed; what it applies from now on follows the cut. */
+    repl_replica_resume();
+}
+
+static long long used_memory(void)
+{
+    long long used = 0;
+    for (int i = 0; i < g_nworkers; i++)
+        used += atomic_load_explicit(&g_workers[i]->stats.used_bytes, memory_order_relaxed);
+    return used;
+}
+
+/* The RDB for offset `at` as a list of chunks sent one after the other: the
+ * header with its aux fields, each worker's part as it was encoded (no join
+ * copy: the parts' CRCs are combined), then EOF and the checksum. Returns the
+ * number of chunks (in out[], at most MAX_WORKERS + 2) and their total length,
+ * or 0 if a part failed. */
+static int build_rdb(repl_cut_t *cut, long long at, repl_chunk_t **out, size_t *total)
+{
+    uint64_t keys = 0, expires = 0;
+    for (int i = 0; i < g_nworkers; i++) {
+        if (cut->parts[i].failed) return 0;
+        keys += cut->parts[i].keys;
+        expires += cut->parts[i].expires;
+    }
+    rdb_encoder_t e;
+    rdb_encoder_init(&e, cut->compress);
+    rdb_aux_info_t aux = { .ctime = rt_now_ms() / 1000, .used_mem = used_memory(), .has_repl = 1,
+                           .repl_stream_db = 0, .repl_id = R.replid, .repl_offset = at };
+    rdb_encode_header(&e);
+    rdb_encode_aux_fields(&e, &aux);
+    if (keys > 0) {
+        rdb_encode_selectdb(&e, 0);
+        rdb_encode_resizedb(&e, keys, expires);
+    }
+    if (e.failed) abort();
+    int n = 0;
+    *total = 0;
+    out[n++] = repl_chunk_copy(rdb_encoder_data(&e), rdb_encoder_pending(&e));
+    rdb_encoder_drain(&e, rdb_encoder_pending(&e));
+    for (int i = 0; i < g_nworkers; i++) {
+        rdb_part_t *p = &cut->parts[i];
+        rdb_encoder_splice(&e, p->len, p->crc);
+        if (!p->len) continue;
+        out[n++] = repl_chunk_new(p->data, p->len);   /* the chunk owns the part's bytes now */
+        p->data = NULL;
+    }
+    rdb_encode_eof(&e);
+    if (e.failed) abort();
+    out[n++] = repl_chunk_copy(rdb_encoder_data(&e), rdb_encoder_pending(&e));
+    rdb_encoder_free(&e);
+    for (int i = 0; i < n; i++) *total += out[i]->len;
+    return n;
+}
+
+void ra_cut_done(repl_cut_msg_t *m)
+{
+    repl_cut_t *cut = m->cut;
+    free(m);
+    if (++cut->done < cut->parties) return;
+    if (cut->kind == CUT_SYNC) {
+        repl_chunk_t *chunks[MAX_WORKERS + 2];
+        size_t rdb_len = 0;
+        int nchunks = build_rdb(cut, cut->offset, chunks, &rdb_len);
+        for (served_t *s = R.served; s; s = s->next) {
+            if (s->state != SND_WAIT_RDB) continue;
+            if (!nchunks) {
+                repl_sender_signal(s->sender, RS_CLOSE);
+                continue;
+            }
+            char head[80];
+            int n;
+            char mark[REPL_ID_LEN + 1];
+            bool eof = (s->capa & REPL_CAPA_EOF) && config_get_num(CONFIG_REPL_DISKLESS_SYNC);
+            if (eof) {
+                ra_random_id(mark);
+                n = snprintf(head, sizeof head, "$EOF:%s\r\n", mark);
+            } else {
+                n = snprintf(head, sizeof head, "$%zu\r\n", rdb_len);
+            }
+            repl_sender_send(s->sender, repl_chunk_copy(head, (size_t)n), false);
+            for (int i = 0; i < nchunks; i++) repl_sender_send(s->sender, repl_chunk_ref(chunks[i]), false);
+            R.output_bytes += (long long)(rdb_len + (size_t)n);
+            if (eof) {
+                repl_sender_send(s->sender, repl_chunk_copy(mark, REPL_ID_LEN), false);
+            } else {
+                s->released = true;
+                repl_sender_signal(s->sender, RS_RELEASE);
+            }
+            s->state = SND_ONLINE;
+            s->ack_ms = rt_mono_ms();
+            LOG_NOTICE("Synchronization with replica %s:%d succeeded", s->ip, s->port);
+        }
+        for (int i = 0; i < nchunks; i++) repl_chunk_unref(chunks[i]);
+        if (!nchunks) LOG_WARNING("Full sync failed: out of memory while encoding the RDB");
+    } else {   /* FLUSHALL and DEBUG SLEEP both answer +OK once every party is done */
+        remote_cmd_t *rc = R.cut_flush_rc;
+        R.cut_flush_rc = NULL;
+        if (rc) {
+            resp_add_simple(&rc->reply, "OK");
+            worker_reply_async(rc);
+        }
+    }
+    for (int i = 0; i < g_nworkers; i++) free(cut->parts[i].data);
+    pthread_mutex_destroy(&cut->mu);
+    pthread_cond_destroy(&cut->cv);
+    free(cut);
+    R.cut = NULL;
+    ra_publish();
+    ra_begin_next_cut();
+}
+
+void ra_begin_next_cut(void)
+{
+    if (R.cut) return;
+    if (R.nflush_queue > 0) {
+        remote_cmd_t *rc = R.flush_queue[0];
+        R.cut_flush_rc = rc;
+        memmove(R.flush_queue, R.flush_queue + 1, sizeof R.flush_queue[0] * (size_t)--R.nflush_queue);
+        if (rc->hdr.type == RM_SLEEP) start_cut(CUT_SLEEP, rc->arg_us);
+        else start_cut(CUT_FLUSH, 0);
+        return;
+    }
+    if (R.sync_queued) {
+        R.sync_queued = false;
+        start_cut(CUT_SYNC, 0);
+    }
+}
+
