@@ -464,7 +464,20 @@ void repl_switch_replid(const char *newid)
     switch_id(&m);
 }
 
-bool repl_cut_holds_stream(void) { return R.cut && !R.cut->released; }
+bool repl_cut_holds_stream(void) { return (R.cut && !R.cut->released) || R.sleep_holds > 0; }
+
+void repl_sleep_release(void)
+{
+    if (R.sleep_holds > 0) R.sleep_holds--;
+}
+
+void repl_sleep_release_async(void)
+{
+    rt_msg_t *m = calloc(1, sizeof *m);
+    if (!m) abort();
+    m->type = RM_SLEEP_RELEASE;
+    rt_send(&R.actor, m);
+}
 
 void repl_role_changed(void)
 {
@@ -591,6 +604,10 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
         ra_begin_next_cut();
         break;
     }
+    case RM_SLEEP_RELEASE:   /* no replica link actor yet: nothing can be held */
+        repl_sleep_release();
+        free(msg);
+        break;
     case RM_CUT_ARRIVED:
         ra_cut_arrived((repl_cut_msg_t *)msg);
         break;

@@ -135,5 +135,10 @@ void repl_request_sleep(struct remote_cmd *rc);
  * it to repl_cut_park: the state thread waits there until the cut ends. */
 #define REPL_MSG_PARK 400
 void repl_cut_park(rt_msg_t *msg);
+/* Replication thread only: one DEBUG SLEEP's hold on the replica link's
+ * stream ends (see repl_replica_sleep_done). */
+void repl_sleep_release(void);
+/* The same from any thread, by a message to the replication actor. */
+void repl_sleep_release_async(void);
 
 #endif

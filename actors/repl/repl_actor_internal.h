@@ -71,6 +71,7 @@ typedef struct repl_actor_state {
     remote_cmd_t *flush_queue[64];   /* RM_FLUSH and RM_SLEEP requests, in arrival order */
     int nflush_queue;
     bool sync_queued;             /* a full sync waits for the current cut */
+    int sleep_holds;              /* DEBUG SLEEPs whose client has not yet gone on (repl_sleep_release) */
     rt_timer_t cron, wait_timer;
     bool wait_timer_on;
     long long max_lag;            /* min-replicas-max-lag, read by the cron */

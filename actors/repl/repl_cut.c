@@ -32,6 +32,11 @@ static void start_cut(int kind, long long sleep_us)
         m->worker = i;
         rt_send(&g_workers[i]->actor, &m->hdr);
     }
+    /* The replica link keeps its master's stream unread until the client of
+     * DEBUG SLEEP has gone on: in redis-server, MULTI / DEBUG SLEEP / CLIENT
+     * KILL <master> / EXEC cuts the master off before a byte sent during the
+     * sleep is read (Redis's cluster test 05-slave-selection relies on it). */
+    if (kind == CUT_SLEEP) R.sleep_holds++;
     if (kind == CUT_SLEEP && config_cluster_enabled()) {
         /* The state actor and its cron stop too: a sleeping redis-server
          * neither pings nor marks anyone failing. */

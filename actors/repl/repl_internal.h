@@ -24,6 +24,7 @@ enum repl_msg {
     RM_WAIT,              /* remote_cmd_t: WAIT numreplicas timeout */
     RM_FLUSH,             /* remote_cmd_t: FLUSHALL/FLUSHDB while propagating */
     RM_SLEEP,             /* remote_cmd_t: DEBUG SLEEP (arg_us) */
+    RM_SLEEP_RELEASE,     /* rt_msg_t: a DEBUG SLEEP's client went on (repl_replica_sleep_done) */
     RM_CUT_ARRIVED,       /* repl_cut_msg_t: a worker reached the cut */
     RM_CUT_DONE,          /* repl_cut_msg_t: a worker finished its part */
     RM_ACK,               /* repl_ack_msg_t: REPLCONF ACK from a replica */

@@ -549,7 +549,7 @@ static void tick(rt_timer_t *t, void *arg)
     }
 }
 
-enum { RMSG_CHECK = 1, RMSG_KILL_MASTER, RMSG_START };
+enum { RMSG_CHECK = 1, RMSG_KILL_MASTER, RMSG_START, RMSG_SLEEP_DONE };
 
 static void behaviour(rt_actor_t *self, rt_msg_t *msg)
 {
@@ -558,6 +558,11 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
     free(msg);
     if (type == RMSG_START) {          /* first message, on our thread: start the tick */
         rt_timer_start(&L.tick, L.thread, TICK_MS, TICK_MS, tick, NULL);
+        return;
+    }
+    if (type == RMSG_SLEEP_DONE) {
+        repl_sleep_release();
+        repl_replica_resume();
         return;
     }
     if (type == RMSG_KILL_MASTER) {
@@ -578,6 +583,20 @@ int repl_replica_kill_master(void)
     m->type = RMSG_KILL_MASTER;
     rt_send(&L.actor, m);
     return 1;
+}
+
+void repl_replica_sleep_done(void)
+{
+    if (!L.thread) {   /* before startup finished: there is no link to hold */
+        repl_sleep_release_async();
+        return;
+    }
+    rt_msg_t *m = calloc(1, sizeof *m);
+    if (!m) abort();
+    /* Through this actor's mailbox: a CLIENT KILL of the master sent before by
+     * the same worker is handled first. */
+    m->type = RMSG_SLEEP_DONE;
+    rt_send(&L.actor, m);
 }
 
 int repl_replica_start(void)

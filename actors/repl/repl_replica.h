@@ -54,6 +54,10 @@ int repl_replica_start(void);
  * link (it reconnects and tries a partial resync). Returns 1 if the link was
  * connected (one "client" killed), else 0. Any thread. */
 int repl_replica_kill_master(void);
+/* Any worker, after the client of a DEBUG SLEEP got its answer (and its
+ * transaction ran on up to its next wait): the link may read its master's
+ * stream again (repl.h, repl_request_sleep). */
+void repl_replica_sleep_done(void);
 
 /* Replication thread only: a cut that held the stream (repl_cut_holds_stream)
  * has fixed its offset; process what was read meanwhile. */

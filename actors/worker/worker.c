@@ -32,6 +32,7 @@
 #include "actors/worker/listen.h"
 #include "actors/repl/repl.h"
 #include "actors/repl/repl_internal.h"
+#include "actors/repl/repl_replica.h"
 #include "actors/state/state.h"
 #include "actors/worker/unixsock.h"
 #include "actors/worker/worker.h"
@@ -719,6 +720,7 @@ static void worker_behaviour(rt_actor_t *self, rt_msg_t *msg)
         break;
     case WMSG_DONE: {
         reply_slot_t *s = rc->slot;
+        bool slept = rc->arg_us > 0;   /* the answer to DEBUG SLEEP */
         if (s->client && !(s->client->flags & CLIENT_CLOSED)) {
             /* move the reply bytes into the slot */
             resp_buf_free(&s->buf);
@@ -727,8 +729,9 @@ static void worker_behaviour(rt_actor_t *self, rt_msg_t *msg)
         }
         s->watch_failed = rc->watch_failed;
         rc->hdr.type = 0;
-        client_slot_done(w, s);
+        client_slot_done(w, s);   /* a transaction goes on from here, up to its next wait */
         remote_cmd_free(rc);
+        if (slept) repl_replica_sleep_done();
         break;
     }
     case WMSG_FANOUT_DONE:

@@ -157,3 +157,35 @@ def test_debug_sleep_longer_than_node_timeout_fails_the_node(servers, kind):
     for port, s in seen.items():
         assert "fail" in s, f"{kind}: node :{port} saw the sleeper only as {s or 'healthy'}"
     bh.wait_healthy(nodes, 3, timeout=30)
+
+
+@pytest.mark.parametrize("kind", ["redis", "shoal"])
+def test_debug_sleep_in_multi_then_kill_master_link(servers, kind):
+    """Redis's 05-slave-selection: MULTI / DEBUG SLEEP / CLIENT KILL <master addr> /
+    EXEC on a replica cuts it off before it reads what its master sent during the
+    sleep, so the replica misses those writes (its offset stays behind)."""
+    import replhelpers as rh
+    master = rh.start(servers, kind, DBG)
+    h.own_all_slots(master)
+    rh.fast_sync(master)
+    replica = rh.start(servers, kind, DBG)
+    mid, _ = rh.meet(replica, master)
+    rh.replicate(replica, mid)
+    rh.wait_link_up(replica)
+    with master.raw() as m:
+        assert m.raw("SET", "before", "1") == b"+OK\r\n"
+    rh.wait_offsets_equal(master, replica)
+    with replica.raw(timeout=10) as r, master.raw() as m:
+        assert r.raw("READONLY") == b"+OK\r\n"
+        assert r.raw("MULTI") == b"+OK\r\n"
+        assert r.raw("DEBUG", "SLEEP", "1.5") == b"+QUEUED\r\n"
+        assert r.raw("CLIENT", "KILL", f"127.0.0.1:{master.port}") == b"+QUEUED\r\n"
+        r.send(h.encode("EXEC"))
+        time.sleep(0.3)
+        assert m.raw("SET", "during", "1") == b"+OK\r\n"
+        raw, _ = r.read()
+        assert raw == b"*2\r\n+OK\r\n+OK\r\n"
+        assert r.raw("GET", "before") == b"$1\r\n1\r\n"
+        assert r.raw("GET", "during") == b"$-1\r\n", kind
+    # the replica reconnects and catches up afterwards
+    rh.wait_offsets_equal(master, replica)
