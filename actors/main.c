@@ -196,8 +196,8 @@ int main(int argc, char **argv)
     if (rdb_load_handover() != 0) _exit(1);   /* threads are running: no exit handlers */
     if (config_cluster_enabled()) {
         rt_thread_t *threads[MAX_WORKERS];
-        for (int i = 0; i < g_nworkers; i++) threads[i] = g_workers[i]->thread;
-        if (links_start(addrs, naddr, config_cluster_bus_port(), threads, g_nworkers, state_actor()) != 0) {
+        for (int i = 0; i < workers_count(); i++) threads[i] = worker_thread(i);
+        if (links_start(addrs, naddr, config_cluster_bus_port(), threads, workers_count(), state_actor()) != 0) {
             LOG_WARNING("Could not start the cluster bus on port %d", config_cluster_bus_port());
             _exit(1);   /* threads are running: no exit handlers */
         }

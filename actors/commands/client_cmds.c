@@ -119,7 +119,7 @@ void client_list_part(worker_t *w, remote_cmd_t *rc, queued_cmd_t *q)
 {
     bool by_id = q->argc >= 4 && arg_is(q->argv[2], q->argvlen[2], "id");
     bool by_type = q->argc == 4 && arg_is(q->argv[2], q->argvlen[2], "type");
-    for (client_t *c = w->clients; c; c = c->next) {
+    for (client_t *c = worker_clients(w); c; c = c->next) {
         if (by_type && !arg_is(q->argv[3], q->argvlen[3], "normal")) continue;
         if (by_id) {
             bool match = false;
@@ -244,7 +244,7 @@ long long client_kill_part(worker_t *w, remote_cmd_t *rc, queued_cmd_t *q)
     char err[256];
     if (!parse_kill(q, &f, err, sizeof err)) return 0;
     long long killed = 0;
-    for (client_t *c = w->clients, *next; c; c = next) {
+    for (client_t *c = worker_clients(w), *next; c; c = next) {
         next = c->next;
         if (f.has_id && c->id != f.id) continue;
         if (f.addr && !(strlen(c->addr) == f.addrlen && memcmp(c->addr, f.addr, f.addrlen) == 0)) continue;

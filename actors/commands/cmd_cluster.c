@@ -24,7 +24,7 @@
 #include "proto/slot.h"
 #include "proto/strnum.h"
 
-static const cluster_snapshot_t *snap(cmd_ctx_t *ctx) { return ctx->worker->cur; }
+static const cluster_snapshot_t *snap(cmd_ctx_t *ctx) { return worker_snapshot(ctx->worker); }
 
 static bool parse_ll(const uint8_t *s, size_t n, long long *out)
 {
@@ -108,7 +108,7 @@ void cmd_cluster_countkeysinslot(cmd_ctx_t *ctx)
         resp_add_error(ctx->reply, "ERR Invalid slot");
         return;
     }
-    if (ctx->client && worker_of_slot((unsigned)slot) != ctx->worker->index) {
+    if (ctx->client && worker_of_slot((unsigned)slot) != worker_index(ctx->worker)) {
         dispatch_keyed_at(ctx, (int)slot);
         return;
     }
@@ -134,7 +134,7 @@ void cmd_cluster_getkeysinslot(cmd_ctx_t *ctx)
         resp_add_error(ctx->reply, "ERR Invalid slot or number of keys");
         return;
     }
-    if (ctx->client && worker_of_slot((unsigned)slot) != ctx->worker->index) {
+    if (ctx->client && worker_of_slot((unsigned)slot) != worker_index(ctx->worker)) {
         dispatch_keyed_at(ctx, (int)slot);
         return;
     }

@@ -82,7 +82,7 @@ void cmd_replconf(cmd_ctx_t *ctx)
 static void start_sync(cmd_ctx_t *ctx, const char *replid, size_t idlen, long long offset)
 {
     client_t *c = ctx->client;
-    const cluster_snapshot_t *s = ctx->worker->cur;
+    const cluster_snapshot_t *s = worker_snapshot(ctx->worker);
     if (s && (s->nodes[s->myself].flags & NODE_SLAVE)) {
         /* A standalone replica serves replicas of its own while its link is
          * up, as Redis does: they get its master's history and stream. Its
@@ -159,7 +159,7 @@ typedef struct wait_mark {
 void repl_wait_mark(worker_t *w, rt_msg_t *msg)
 {
     wait_mark_t *m = (wait_mark_t *)msg;
-    repl_flush(w);
+    worker_repl_flush(w);
     if (atomic_fetch_sub_explicit(m->left, 1, memory_order_acq_rel) == 1) {
         free(m->left);
         repl_request_wait(m->rc, 0, 0);
@@ -171,7 +171,7 @@ void cmd_wait(cmd_ctx_t *ctx)
 {
     /* Redis's order: the role, the count, then the timeout (timeout.h: the
      * deadline the replication actor computes from it cannot overflow). */
-    const cluster_snapshot_t *s = ctx->worker->cur;
+    const cluster_snapshot_t *s = worker_snapshot(ctx->worker);
     if (s && (s->nodes[s->myself].flags & NODE_SLAVE)) {
         resp_add_error(ctx->reply, "ERR WAIT cannot be used with replica instances. Please also note that since "
                                    "Redis 4.0 if a replica is configured to be writable (which is not the default) "
@@ -191,8 +191,8 @@ void cmd_wait(cmd_ctx_t *ctx)
     remote_cmd_t *rc = dispatch_defer_nosend(ctx, RM_WAIT);
     _Atomic int *left = malloc(sizeof *left);
     if (!left) abort();
-    atomic_init(left, g_nworkers);
-    for (int i = 0; i < g_nworkers; i++) {
+    atomic_init(left, workers_count());
+    for (int i = 0; i < workers_count(); i++) {
         wait_mark_t *m = calloc(1, sizeof *m);
         if (!m) abort();
         m->hdr.type = WMSG_REPL_MARK;

@@ -172,7 +172,7 @@ void cmd_hello(cmd_ctx_t *ctx)
     c->proto = (int)ver;
     c->out.proto = (int)ver;
     ctx->reply->proto = (int)ver;
-    const cluster_snapshot_t *s = ctx->worker->cur;
+    const cluster_snapshot_t *s = worker_snapshot(ctx->worker);
     bool replica = s && (s->nodes[s->myself].flags & NODE_SLAVE);
     resp_add_map(ctx->reply, 7);
     resp_add_bulk_str(ctx->reply, "server");
@@ -363,7 +363,7 @@ void cmd_shutdown(cmd_ctx_t *ctx)
 
 void cmd_role(cmd_ctx_t *ctx)
 {
-    const cluster_snapshot_t *s = ctx->worker ? ctx->worker->cur : NULL;
+    const cluster_snapshot_t *s = ctx->worker ? worker_snapshot(ctx->worker) : NULL;
     if (s && (s->nodes[s->myself].flags & NODE_SLAVE) && s->nodes[s->myself].master >= 0) {
         const node_view_t *m = &s->nodes[s->nodes[s->myself].master];
         resp_add_array(ctx->reply, 5);
@@ -402,7 +402,7 @@ void cmd_role(cmd_ctx_t *ctx)
  * (PUBLISH) or to our shard (SPUBLISH), whose own subscribers get it. */
 static void publish(cmd_ctx_t *ctx, unsigned type)
 {
-    const cluster_snapshot_t *s = ctx->worker ? ctx->worker->cur : NULL;
+    const cluster_snapshot_t *s = ctx->worker ? worker_snapshot(ctx->worker) : NULL;
     if (config_cluster_enabled() && s)
         gossip_publish(s, type, ctx->argv[1], ctx->argvlen[1], ctx->argv[2], ctx->argvlen[2]);
     resp_add_int(ctx->reply, 0);

@@ -64,8 +64,8 @@ void debug_populate_part(worker_t *w, const queued_cmd_t *q, long long now_ms)
     for (long long j = 0; j < count; j++) {
         int kl = snprintf(key, sizeof key, "%s:%llu", prefix, (unsigned long long)j);
         size_t klen = kl < (int)sizeof key ? (size_t)kl : sizeof key - 1;
-        if (worker_of_slot(slot_of_key((const uint8_t *)key, klen)) != w->index) continue;
-        if (ks_lookup(w->ks, (const uint8_t *)key, klen, now_ms)) continue;   /* existing keys stay */
+        if (worker_of_slot(slot_of_key((const uint8_t *)key, klen)) != worker_index(w)) continue;
+        if (ks_lookup(worker_keyspace(w), (const uint8_t *)key, klen, now_ms)) continue;   /* existing keys stay */
         int nl = snprintf(num, sizeof num, "value:%llu", (unsigned long long)j);
         const void *v = num;
         size_t vlen = (size_t)nl;
@@ -76,14 +76,12 @@ void debug_populate_part(worker_t *w, const queued_cmd_t *q, long long now_ms)
             v = val;
             vlen = (size_t)size;
         }
-        ks_set_string(w->ks, (const uint8_t *)key, klen, v, vlen, KS_NO_EXPIRE, now_ms);
+        ks_set_string(worker_keyspace(w), (const uint8_t *)key, klen, v, vlen, KS_NO_EXPIRE, now_ms);
         /* A WATCH on this key must see the change (only this thread writes). */
-        uint32_t b = dispatch_watch_bucket((const uint8_t *)key, klen);
-        _Atomic uint64_t *ver = (_Atomic uint64_t *)&w->key_versions[b];
-        atomic_store_explicit(ver, atomic_load_explicit(ver, memory_order_relaxed) + 1, memory_order_relaxed);
+        worker_touch_key(w, (const uint8_t *)key, klen);
     }
     free(val);
-    atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
+    worker_publish_key_count(w);
 }
 
 void debug_set_active_expire(cmd_ctx_t *ctx)
@@ -156,7 +154,7 @@ void debug_digest_part(worker_t *w, remote_cmd_t *rc)
     /* every key the table holds, expired-not-yet-deleted ones included, as
      * 7.0.15 walks its dict */
     digest_acc_t a = { { 0 }, 0 };
-    ks_foreach(w->ks, digest_entry, &a);
+    ks_foreach(worker_keyspace(w), digest_entry, &a);
     resp_buf_append(&rc->reply, (const char *)a.fold, 20);
     rc->keys_delta = a.keys;
 }

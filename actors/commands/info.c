@@ -47,7 +47,7 @@ static void add(text_t *t, const char *fmt, ...)
     }
 }
 
-#define SUM(field) stats_sum(offsetof(worker_stats_t, field))
+#define SUM(stat) workers_sum(WSTAT_##stat)
 
 static void human_bytes(char *out, size_t cap, long long n)
 {
@@ -98,7 +98,7 @@ static void sec_clients(text_t *t)
     add(t, "# Clients\r\nconnected_clients:%lld\r\ncluster_connections:%zu\r\nmaxclients:%lld\r\n"
            "client_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\n"
            "tracking_clients:0\r\nclients_in_timeout_table:0\r\n",
-        SUM(connected_clients), config_cluster_enabled() ? links_count() : (size_t)0, config_maxclients());
+        SUM(CONNECTED_CLIENTS), config_cluster_enabled() ? links_count() : (size_t)0, config_maxclients());
 }
 
 static long long total_system_memory(void)
@@ -123,7 +123,7 @@ static long long note_peak_memory(long long used)
 
 static void sec_memory(text_t *t)
 {
-    long long dataset = SUM(used_bytes);
+    long long dataset = SUM(USED_BYTES);
     long long startup = 1024 * 1024;
     long long used = dataset + startup;
     long long peak = note_peak_memory(used);
@@ -202,10 +202,10 @@ static void sec_stats(text_t *t)
            "dump_payload_sanitizations:0\r\ntotal_reads_processed:%lld\r\ntotal_writes_processed:%lld\r\n"
            "io_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\n"
            "reply_buffer_expands:0\r\n",
-        SUM(connections_received), SUM(commands), SUM(net_input_bytes), SUM(net_output_bytes),
-        link.net_repl_input_bytes, rs.net_repl_output_bytes, SUM(rejected_connections), rs.sync_full, rs.sync_partial_ok, rs.sync_partial_err,
-        SUM(expired_keys), SUM(keyspace_hits), SUM(keyspace_misses), SUM(total_errors),
-        SUM(reads_processed), SUM(writes_processed));
+        SUM(CONNECTIONS_RECEIVED), SUM(COMMANDS), SUM(NET_INPUT_BYTES), SUM(NET_OUTPUT_BYTES),
+        link.net_repl_input_bytes, rs.net_repl_output_bytes, SUM(REJECTED_CONNECTIONS), rs.sync_full, rs.sync_partial_ok, rs.sync_partial_err,
+        SUM(EXPIRED_KEYS), SUM(KEYSPACE_HITS), SUM(KEYSPACE_MISSES), SUM(TOTAL_ERRORS),
+        SUM(READS_PROCESSED), SUM(WRITES_PROCESSED));
 }
 
 static __thread const cluster_snapshot_t *info_snap;   /* the snapshot INFO runs under */
@@ -345,11 +345,11 @@ static void sec_cluster(text_t *t) { add(t, "# Cluster\r\ncluster_enabled:%d\r\n
 static void sec_keyspace(text_t *t)
 {
     add(t, "# Keyspace\r\n");
-    long long keys = SUM(keys), expires = SUM(expires);
+    long long keys = SUM(KEYS), expires = SUM(EXPIRES);
     long long ttl_sum = 0, ttl_n = 0;
-    for (int i = 0; i < g_nworkers; i++) {
-        long long e = atomic_load_explicit(&g_workers[i]->stats.expires, memory_order_relaxed);
-        long long a = atomic_load_explicit(&g_workers[i]->stats.avg_ttl, memory_order_relaxed);
+    for (int i = 0; i < workers_count(); i++) {
+        long long e = worker_stat(i, WSTAT_EXPIRES);
+        long long a = worker_stat(i, WSTAT_AVG_TTL);
         if (e > 0) { ttl_sum += a * e; ttl_n += e; }
     }
     if (keys > 0) add(t, "db0:keys=%lld,expires=%lld,avg_ttl=%lld\r\n", keys, expires, ttl_n ? ttl_sum / ttl_n : 0);
@@ -413,7 +413,7 @@ void cmd_info(cmd_ctx_t *ctx)
                 want[i] = true;
         }
     }
-    info_snap = ctx->worker ? ctx->worker->cur : NULL;
+    info_snap = ctx->worker ? worker_snapshot(ctx->worker) : NULL;
     text_t t = { malloc(4096), 0, 4096 };
     if (!t.p) abort();
     bool first = true;

@@ -101,15 +101,15 @@ static void send_parts(worker_t *origin, rdb_job_t *job, bool from_worker)
 {
     static const uint8_t *argv[1] = { (const uint8_t *)"save" };
     static const size_t argvlen[1] = { 4 };
-    job->nparts = g_nworkers;
-    job->parts_left = g_nworkers;
-    for (int i = 0; i < g_nworkers; i++) {
+    job->nparts = workers_count();
+    job->parts_left = workers_count();
+    for (int i = 0; i < workers_count(); i++) {
         remote_cmd_t *rc = calloc(1, sizeof *rc);
         rdb_msg_t *m = calloc(1, sizeof *m);
         if (!rc || !m) abort();
         m->job = job;
         m->part = i;
-        rc->origin = job->kind == JOB_LOAD ? g_workers[i] : origin;
+        rc->origin = job->kind == JOB_LOAD ? worker_at(i) : origin;
         rc->proto = 2;
         rc->now_ms = rt_now_ms();
         rc->ncmds = 1;
@@ -120,7 +120,7 @@ static void send_parts(worker_t *origin, rdb_job_t *job, bool from_worker)
         rc->blob = m;
         rc->hdr.type = WMSG_FANOUT;
         if (from_worker) worker_send(origin, i, &rc->hdr);
-        else rt_send(&g_workers[i]->actor, &rc->hdr);
+        else worker_post(i, &rc->hdr);
     }
 }
 
@@ -131,9 +131,7 @@ static _Atomic long long dirty_at_job_start;
 
 static long long dirty_now(void)
 {
-    long long n = 0;
-    for (int i = 0; i < g_nworkers; i++) n += atomic_load_explicit(&g_workers[i]->stats.dirty, memory_order_relaxed);
-    return n;
+    return workers_sum(WSTAT_DIRTY);
 }
 
 static rdb_job_t *job_new(int kind)
@@ -195,18 +193,14 @@ void rdb_save_part(worker_t *w, remote_cmd_t *rc)
     rdb_msg_t *m = rc->blob;
     rdb_job_t *job = m->job;
     if (job->kind == JOB_LOAD) {
-        struct keyspace *staged = g_load.staged[w->index];
-        if (ks_size(w->ks) > 0) ks_foreach(w->ks, merge_entry, staged);
-        struct keyspace *old = w->ks;
-        w->ks = staged;
+        struct keyspace *staged = g_load.staged[worker_index(w)];
+        struct keyspace *old = worker_keyspace(w);
+        if (ks_size(old) > 0) ks_foreach(old, merge_entry, staged);
+        worker_install_loaded_keyspace(w, staged);
         ks_free(old);
-        /* relaxed: statistics, as everywhere else they are published */
-        atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
-        atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
-        atomic_store_explicit(&w->stats.used_bytes, (long long)ks_used_bytes(w->ks), memory_order_relaxed);
         return;
     }
-    rdb_save_encode_part(w->ks, rt_now_ms(), job->compress, &job->parts[m->part]);   /* only this worker writes this part */
+    rdb_save_encode_part(worker_keyspace(w), rt_now_ms(), job->compress, &job->parts[m->part]);   /* only this worker writes this part */
 }
 
 void rdb_save_encode_part(struct keyspace *ks, long long now_ms, int compress, rdb_part_t *part)
@@ -248,10 +242,7 @@ static int flush_enc(int fd, rdb_encoder_t *e)
 
 static long long used_memory(void)
 {
-    long long used = 0;
-    for (int i = 0; i < g_nworkers; i++)
-        used += atomic_load_explicit(&g_workers[i]->stats.used_bytes, memory_order_relaxed);
-    return used;
+    return workers_sum(WSTAT_USED_BYTES);
 }
 
 /* Writes header + aux + the parts + EOF to a temp file, fsyncs it and renames
@@ -356,7 +347,7 @@ static void *bgsave_thread(void *arg)
     if (rc == 0) LOG_NOTICE("Background saving terminated with success");
     else LOG_WARNING("Background saving error");
     atomic_store_explicit(&bgsave_in_progress, 0, memory_order_relaxed);
-    if (atomic_exchange_explicit(&bgsave_scheduled, 0, memory_order_relaxed)) start_bgsave(g_workers[0], false);
+    if (atomic_exchange_explicit(&bgsave_scheduled, 0, memory_order_relaxed)) start_bgsave(worker_at(0), false);
     return NULL;
 }
 
@@ -608,13 +599,13 @@ int rdb_load_handover(void)
 {
     if (!g_load.active) return 0;
     g_load.active = false;
-    if (g_nworkers != g_load.n) {
-        LOG_WARNING("Loaded the DB for %d workers but %d started", g_load.n, g_nworkers);
+    if (workers_count() != g_load.n) {
+        LOG_WARNING("Loaded the DB for %d workers but %d started", g_load.n, workers_count());
         return -1;
     }
     rdb_job_t *job = job_new(JOB_LOAD);
     pthread_mutex_lock(&g_load.mu);
-    g_load.left = g_nworkers;
+    g_load.left = workers_count();
     pthread_mutex_unlock(&g_load.mu);
     send_parts(NULL, job, false);
     pthread_mutex_lock(&g_load.mu);

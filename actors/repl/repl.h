@@ -79,22 +79,30 @@ rt_actor_t *repl_actor(void);
 /* The replication actor's thread (the replica link actor shares it). */
 rt_thread_t *repl_thread(void);
 
-/* ---- worker side (owner thread of w only) ---- */
-void repl_worker_init(struct worker *w);
-/* True if writes executed on w now must go into the stream (see g_repl_propagate). */
-bool repl_worker_propagates(const struct worker *w);
-/* Appends one command (as a RESP array of bulk strings) to w's buffer. */
-void repl_propagate(struct worker *w, int argc, const uint8_t **argv, const size_t *argvlen);
+/* ---- worker side (owner thread of the buffer's worker only) ---- */
+/* A worker's buffer of writes to propagate, not yet handed over. NULL (the
+ * worker has none) makes every call below a no-op. */
+struct repl_wbuf;
+struct keyspace;
+struct repl_wbuf *repl_wbuf_new(void);
+/* True if writes executed on the worker holding `ks` must now go into the stream (see g_repl_propagate). */
+bool repl_worker_propagates(const struct keyspace *ks);
+/* Appends one command (as a RESP array of bulk strings) to the buffer. */
+void repl_propagate(struct repl_wbuf *b, int argc, const uint8_t **argv, const size_t *argvlen);
 /* Convenience for rewritten commands built from C strings and byte ranges. */
-void repl_propagate_del(struct worker *w, const uint8_t *key, size_t len);
-/* After a dirty command ran (not from our master): appends its effect, rewritten
- * as Redis does (relative TTLs to PXAT/PEXPIREAT, GETDEL to DEL, INCRBYFLOAT
- * to SET ... KEEPTTL, ...). */
+void repl_propagate_del(struct repl_wbuf *b, const uint8_t *key, size_t len);
+/* After a dirty command ran on the worker holding `ks` (not from our master):
+ * appends its effect, rewritten as Redis does (relative TTLs to PXAT/PEXPIREAT,
+ * GETDEL to DEL, INCRBYFLOAT to SET ... KEEPTTL, ...). */
 struct cmd_ctx;
 struct cmd_def;
-void repl_propagate_effect(struct worker *w, const struct cmd_def *cmd, struct cmd_ctx *ctx);
-/* Hands w's buffered bytes to the replication actor (no-op when empty). */
-void repl_flush(struct worker *w);
+void repl_propagate_effect(struct repl_wbuf *b, struct keyspace *ks, const struct cmd_def *cmd, struct cmd_ctx *ctx);
+/* Around a transaction's commands: two or more effects go out wrapped in
+ * MULTI ... EXEC, as Redis does. */
+void repl_multi_begin(struct repl_wbuf *b);
+void repl_multi_end(struct repl_wbuf *b);
+/* Hands the buffered bytes to the replication actor (no-op when empty). */
+void repl_flush(struct repl_wbuf *b);
 
 /* ---- replica link side ---- */
 /* The master's stream bytes we processed, appended to our backlog as they are

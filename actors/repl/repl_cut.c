@@ -17,20 +17,20 @@ static void start_cut(int kind, long long sleep_us)
     if (!cut) abort();
     cut->kind = kind;
     cut->sleep_us = sleep_us;
-    cut->parties = g_nworkers;
+    cut->parties = workers_count();
     pthread_mutex_init(&cut->mu, NULL);
     pthread_cond_init(&cut->cv, NULL);
     cut->now_ms = rt_now_ms();
     char buf[16];
     cut->compress = !(config_get_by_name("rdbcompression", buf, sizeof buf) >= 0 && !strcasecmp(buf, "no"));
     R.cut = cut;
-    for (int i = 0; i < g_nworkers; i++) {
+    for (int i = 0; i < workers_count(); i++) {
         repl_cut_msg_t *m = calloc(1, sizeof *m);
         if (!m) abort();
         m->hdr.type = WMSG_REPL_CUT;
         m->cut = cut;
         m->worker = i;
-        rt_send(&g_workers[i]->actor, &m->hdr);
+        worker_post(i, &m->hdr);
     }
     /* The replica link keeps its master's stream unread until the client of
      * DEBUG SLEEP has gone on: in redis-server, MULTI / DEBUG SLEEP / CLIENT
@@ -82,23 +82,18 @@ void repl_request_sleep(remote_cmd_t *rc)
 void repl_cut_worker(worker_t *w, repl_cut_msg_t *m)
 {
     repl_cut_t *cut = m->cut;
-    repl_flush(w);
+    worker_repl_flush(w);
     repl_cut_msg_t *a = calloc(1, sizeof *a);
     if (!a) abort();
     a->hdr.type = RM_CUT_ARRIVED;
     a->cut = cut;
-    a->worker = w->index;
+    a->worker = worker_index(w);
     rt_send(&R.actor, &a->hdr);
     cut_wait_released(cut);
     if (cut->kind == CUT_SYNC) {
-        rdb_save_encode_part(w->ks, cut->now_ms, cut->compress, &cut->parts[w->index]);
+        rdb_save_encode_part(worker_keyspace(w), cut->now_ms, cut->compress, &cut->parts[worker_index(w)]);
     } else if (cut->kind == CUT_FLUSH) {
-        ks_flush(w->ks);
-        w->flush_epoch++;
-        atomic_store_explicit(&w->stats.keys, 0, memory_order_relaxed);
-        atomic_store_explicit(&w->stats.expires, 0, memory_order_relaxed);
-        atomic_store_explicit(&w->stats.dirty, atomic_load_explicit(&w->stats.dirty, memory_order_relaxed) + 1,
-                              memory_order_relaxed);
+        worker_flush_keyspace(w);
     }
     m->hdr.type = RM_CUT_DONE;
     rt_send(&R.actor, &m->hdr);
@@ -156,10 +151,7 @@ void ra_cut_arrived(repl_cut_msg_t *m)
 
 static long long used_memory(void)
 {
-    long long used = 0;
-    for (int i = 0; i < g_nworkers; i++)
-        used += atomic_load_explicit(&g_workers[i]->stats.used_bytes, memory_order_relaxed);
-    return used;
+    return workers_sum(WSTAT_USED_BYTES);
 }
 
 /* The RDB for offset `at` as a list of chunks sent one after the other: the
@@ -170,7 +162,7 @@ static long long used_memory(void)
 static int build_rdb(repl_cut_t *cut, long long at, repl_chunk_t **out, size_t *total)
 {
     uint64_t keys = 0, expires = 0;
-    for (int i = 0; i < g_nworkers; i++) {
+    for (int i = 0; i < workers_count(); i++) {
         if (cut->parts[i].failed) return 0;
         keys += cut->parts[i].keys;
         expires += cut->parts[i].expires;
@@ -190,7 +182,7 @@ static int build_rdb(repl_cut_t *cut, long long at, repl_chunk_t **out, size_t *
     *total = 0;
     out[n++] = repl_chunk_copy(rdb_encoder_data(&e), rdb_encoder_pending(&e));
     rdb_encoder_drain(&e, rdb_encoder_pending(&e));
-    for (int i = 0; i < g_nworkers; i++) {
+    for (int i = 0; i < workers_count(); i++) {
         rdb_part_t *p = &cut->parts[i];
         rdb_encoder_splice(&e, p->len, p->crc);
         if (!p->len) continue;
@@ -253,7 +245,7 @@ void ra_cut_done(repl_cut_msg_t *m)
             worker_reply_async(rc);
         }
     }
-    for (int i = 0; i < g_nworkers; i++) free(cut->parts[i].data);
+    for (int i = 0; i < workers_count(); i++) free(cut->parts[i].data);
     pthread_mutex_destroy(&cut->mu);
     pthread_cond_destroy(&cut->cv);
     free(cut);

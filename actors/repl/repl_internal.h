@@ -119,9 +119,6 @@ typedef struct repl_cut_msg {
     int worker;
 } repl_cut_msg_t;
 
-/* Worker side (repl_prop.c). */
-void repl_multi_begin(worker_t *w);
-void repl_multi_end(worker_t *w);
 /* Worker side of WMSG_REPL_MARK (cmd_repl.c). */
 void repl_wait_mark(worker_t *w, rt_msg_t *msg);
 /* Worker side of WMSG_REPL_CUT (repl.c). */

@@ -20,7 +20,6 @@
 #include "actors/worker/keyspace.h"
 #include "actors/repl/repl.h"
 #include "actors/repl/repl_internal.h"
-#include "actors/worker/worker.h"
 
 typedef struct repl_wbuf {
     resp_buf_t out;           /* RESP arrays of bulk strings, as the stream carries them */
@@ -29,48 +28,46 @@ typedef struct repl_wbuf {
     int multi_count;
 } repl_wbuf_t;
 
-bool repl_worker_propagates(const worker_t *w)
+bool repl_worker_propagates(const struct keyspace *ks)
 {
     /* relaxed: the flag turns on in the replication actor's first cut, which
      * every worker passes through (a message) before it can matter */
-    return atomic_load_explicit(&g_repl_propagate, memory_order_relaxed) && !ks_replica_mode(w->ks);
+    return atomic_load_explicit(&g_repl_propagate, memory_order_relaxed) && !ks_replica_mode(ks);
 }
 
-void repl_worker_init(worker_t *w)
+repl_wbuf_t *repl_wbuf_new(void)
 {
-    w->repl = calloc(1, sizeof *w->repl);
-    if (!w->repl) abort();
-    resp_buf_init(&w->repl->out, 2);
+    repl_wbuf_t *b = calloc(1, sizeof *b);
+    if (!b) abort();
+    resp_buf_init(&b->out, 2);
+    return b;
 }
 
-void repl_propagate(worker_t *w, int argc, const uint8_t **argv, const size_t *argvlen)
+void repl_propagate(repl_wbuf_t *b, int argc, const uint8_t **argv, const size_t *argvlen)
 {
-    repl_wbuf_t *b = w->repl;
     if (!b) return;
     resp_add_array(&b->out, argc);
     for (int i = 0; i < argc; i++) resp_add_bulk(&b->out, argv[i], argvlen[i]);
     if (b->in_multi) b->multi_count++;
 }
 
-void repl_propagate_del(worker_t *w, const uint8_t *key, size_t len)
+void repl_propagate_del(repl_wbuf_t *b, const uint8_t *key, size_t len)
 {
     const uint8_t *argv[2] = { (const uint8_t *)"DEL", key };
     size_t lens[2] = { 3, len };
-    repl_propagate(w, 2, argv, lens);
+    repl_propagate(b, 2, argv, lens);
 }
 
-void repl_multi_begin(worker_t *w)
+void repl_multi_begin(repl_wbuf_t *b)
 {
-    repl_wbuf_t *b = w->repl;
     if (!b) return;
     b->in_multi = true;
     b->multi_mark = b->out.len;
     b->multi_count = 0;
 }
 
-void repl_multi_end(worker_t *w)
+void repl_multi_end(repl_wbuf_t *b)
 {
-    repl_wbuf_t *b = w->repl;
     if (!b || !b->in_multi) return;
     b->in_multi = false;
     /* One effect is atomic by itself; two or more are wrapped, as Redis does. */
@@ -84,9 +81,8 @@ void repl_multi_end(worker_t *w)
     resp_buf_append(&b->out, exec, sizeof exec - 1);
 }
 
-void repl_flush(worker_t *w)
+void repl_flush(repl_wbuf_t *b)
 {
-    repl_wbuf_t *b = w->repl;
     if (!b || b->out.len == 0 || b->in_multi) return;
     repl_feed_msg_t *m = malloc(sizeof *m);
     if (!m) abort();
@@ -108,61 +104,61 @@ static bool arg_is(const cmd_ctx_t *ctx, int i, const char *word)
     return ctx->argvlen[i] == n && !strncasecmp((const char *)ctx->argv[i], word, n);
 }
 
-static void prop_set_pxat(worker_t *w, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
+static void prop_set_pxat(repl_wbuf_t *b, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
                           long long at_ms)
 {
     char num[32];
     int n = snprintf(num, sizeof num, "%lld", at_ms);
     const uint8_t *argv[5] = { (const uint8_t *)"SET", key, val, (const uint8_t *)"PXAT", (const uint8_t *)num };
     size_t lens[5] = { 3, klen, vlen, 4, (size_t)n };
-    repl_propagate(w, 5, argv, lens);
+    repl_propagate(b, 5, argv, lens);
 }
 
-static void prop_pexpireat(worker_t *w, const uint8_t *key, size_t klen, long long at_ms)
+static void prop_pexpireat(repl_wbuf_t *b, const uint8_t *key, size_t klen, long long at_ms)
 {
     char num[32];
     int n = snprintf(num, sizeof num, "%lld", at_ms);
     const uint8_t *argv[3] = { (const uint8_t *)"PEXPIREAT", key, (const uint8_t *)num };
     size_t lens[3] = { 9, klen, (size_t)n };
-    repl_propagate(w, 3, argv, lens);
+    repl_propagate(b, 3, argv, lens);
 }
 
 /* The key's state after the command, as the stream must reproduce it. */
-static void prop_key_state(worker_t *w, cmd_ctx_t *ctx, int keyarg, bool with_value)
+static void prop_key_state(repl_wbuf_t *b, struct keyspace *ks, cmd_ctx_t *ctx, int keyarg, bool with_value)
 {
     const uint8_t *key = ctx->argv[keyarg];
     size_t klen = ctx->argvlen[keyarg];
-    ks_entry_t *e = ks_peek(w->ks, key, klen);
+    ks_entry_t *e = ks_peek(ks, key, klen);
     if (!e || (e->expire_ms != KS_NO_EXPIRE && e->expire_ms < ctx->now_ms)) {
-        repl_propagate_del(w, key, klen);
+        repl_propagate_del(b, key, klen);
         return;
     }
     if (with_value && e->type == KS_TYPE_STRING) {
         size_t vlen;
         const uint8_t *v = ks_entry_str(e, &vlen);
         if (e->expire_ms != KS_NO_EXPIRE) {
-            prop_set_pxat(w, key, klen, v, vlen, e->expire_ms);
+            prop_set_pxat(b, key, klen, v, vlen, e->expire_ms);
         } else {
             const uint8_t *argv[3] = { (const uint8_t *)"SET", key, v };
             size_t lens[3] = { 3, klen, vlen };
-            repl_propagate(w, 3, argv, lens);
+            repl_propagate(b, 3, argv, lens);
         }
         return;
     }
     if (e->expire_ms != KS_NO_EXPIRE) {
-        prop_pexpireat(w, key, klen, e->expire_ms);
+        prop_pexpireat(b, key, klen, e->expire_ms);
     } else {
         const uint8_t *argv[2] = { (const uint8_t *)"PERSIST", key };
         size_t lens[2] = { 7, klen };
-        repl_propagate(w, 2, argv, lens);
+        repl_propagate(b, 2, argv, lens);
     }
 }
 
-void repl_propagate_effect(worker_t *w, const struct cmd_def *cmd, cmd_ctx_t *ctx)
+void repl_propagate_effect(repl_wbuf_t *b, struct keyspace *ks, const struct cmd_def *cmd, cmd_ctx_t *ctx)
 {
-    if (!w->repl) return;
+    if (!b) return;
     if (cmd->parent) {            /* no write subcommand of ours touches keys */
-        repl_propagate(w, ctx->argc, ctx->argv, ctx->argvlen);
+        repl_propagate(b, ctx->argc, ctx->argv, ctx->argvlen);
         return;
     }
     if (name_is(cmd, "set")) {
@@ -177,35 +173,35 @@ void repl_propagate_effect(worker_t *w, const struct cmd_def *cmd, cmd_ctx_t *ct
                 if (arg_is(ctx, i, "KEEPTTL")) keepttl = true;
             const uint8_t *argv[4] = { ctx->argv[0], ctx->argv[1], ctx->argv[2], (const uint8_t *)"KEEPTTL" };
             size_t lens[4] = { ctx->argvlen[0], ctx->argvlen[1], ctx->argvlen[2], 7 };
-            repl_propagate(w, keepttl ? 4 : 3, argv, lens);
+            repl_propagate(b, keepttl ? 4 : 3, argv, lens);
             return;
         }
-        prop_key_state(w, ctx, 1, true);
+        prop_key_state(b, ks, ctx, 1, true);
         return;
     }
     if (name_is(cmd, "setex") || name_is(cmd, "psetex") || name_is(cmd, "incrbyfloat")) {
         if (name_is(cmd, "incrbyfloat")) {
-            ks_entry_t *e = ks_peek(w->ks, ctx->argv[1], ctx->argvlen[1]);
+            ks_entry_t *e = ks_peek(ks, ctx->argv[1], ctx->argvlen[1]);
             if (e && e->type == KS_TYPE_STRING) {
                 size_t vlen;
                 const uint8_t *v = ks_entry_str(e, &vlen);
                 const uint8_t *argv[4] = { (const uint8_t *)"SET", ctx->argv[1], v, (const uint8_t *)"KEEPTTL" };
                 size_t lens[4] = { 3, ctx->argvlen[1], vlen, 7 };
-                repl_propagate(w, 4, argv, lens);
+                repl_propagate(b, 4, argv, lens);
                 return;
             }
         }
-        prop_key_state(w, ctx, 1, true);
+        prop_key_state(b, ks, ctx, 1, true);
         return;
     }
     if (name_is(cmd, "expire") || name_is(cmd, "pexpire") || name_is(cmd, "expireat") || name_is(cmd, "pexpireat") ||
         name_is(cmd, "getex")) {
-        prop_key_state(w, ctx, 1, false);
+        prop_key_state(b, ks, ctx, 1, false);
         return;
     }
     if (name_is(cmd, "getdel")) {
-        repl_propagate_del(w, ctx->argv[1], ctx->argvlen[1]);
+        repl_propagate_del(b, ctx->argv[1], ctx->argvlen[1]);
         return;
     }
-    repl_propagate(w, ctx->argc, ctx->argv, ctx->argvlen);
+    repl_propagate(b, ctx->argc, ctx->argv, ctx->argvlen);
 }

@@ -208,7 +208,7 @@ static void batches_discard(void)
 void rr_batches_send(void)
 {
     long long now = rt_now_ms();
-    for (int i = 0; i < g_nworkers; i++) {
+    for (int i = 0; i < workers_count(); i++) {
         batch_t *b = &L.batch[i];
         if (b->n == 0) continue;
         repl_apply_t *a = calloc(1, sizeof *a);
@@ -219,7 +219,7 @@ void rr_batches_send(void)
         a->now_ms = now;
         b->cmds = NULL;
         b->n = b->cap = 0;
-        rt_send(&g_workers[i]->actor, &a->hdr);
+        worker_post(i, &a->hdr);
     }
 }
 

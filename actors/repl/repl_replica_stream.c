@@ -74,7 +74,7 @@ static int route(int argc, const uint8_t **argv, const size_t *argvlen, const cm
  * first key's worker, and the case is logged once). */
 static bool split_by_worker(const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
 {
-    if (config_cluster_enabled() || g_nworkers < 2) return false;
+    if (config_cluster_enabled() || workers_count() < 2) return false;
     int step = cmd->key_step;
     if (cmd->first_key != 1 || cmd->last_key != -1 || step < 1 || (argc - 1) % step != 0) {
         int pos[16];
@@ -96,7 +96,7 @@ static bool split_by_worker(const cmd_def_t *cmd, int argc, const uint8_t **argv
     const uint8_t **sub = malloc((size_t)argc * sizeof *sub);
     size_t *sublen = malloc((size_t)argc * sizeof *sublen);
     if (!sub || !sublen) abort();
-    for (int w = 0; w < g_nworkers; w++) {
+    for (int w = 0; w < workers_count(); w++) {
         int n = 1;
         sub[0] = argv[0];
         sublen[0] = argvlen[0];
@@ -123,7 +123,7 @@ static void enqueue(int argc, const uint8_t **argv, const size_t *argvlen)
     int wi = route(argc, argv, argvlen, &cmd);
     if (wi == -1) return;
     if (wi == -2) {
-        for (int i = 0; i < g_nworkers; i++) {
+        for (int i = 0; i < workers_count(); i++) {
             queued_cmd_t q;
             queued_cmd_copy(&q, cmd, argc, argv, argvlen);
             rr_batch_add(i, &q);
@@ -210,7 +210,7 @@ void rr_stream_round(void)
                 int wi = route(txn[i].argc, txn[i].argv, txn[i].argvlen, &cmd);
                 if (wi == -1) { queued_cmd_free(&txn[i]); continue; }
                 if (wi == -2) {
-                    for (int k = 0; k < g_nworkers; k++) {
+                    for (int k = 0; k < workers_count(); k++) {
                         queued_cmd_t q;
                         queued_cmd_copy(&q, cmd, txn[i].argc, txn[i].argv, txn[i].argvlen);
                         rr_batch_add(k, &q);

@@ -247,7 +247,7 @@ static void tail_note(const uint8_t *p, size_t n)
 static void transfer_commit(void)
 {
     LOG_NOTICE("MASTER <-> REPLICA sync: Flushing old data (the loaded keyspaces replace it)");
-    for (int i = 0; i < g_nworkers; i++) {
+    for (int i = 0; i < workers_count(); i++) {
         ks_swap_t *m = calloc(1, sizeof *m);
         if (!m) abort();
         m->hdr.type = WMSG_SWAP_KS;
@@ -257,7 +257,7 @@ static void transfer_commit(void)
         }
         m->ks = L.staged[i];
         L.staged[i] = NULL;               /* the worker owns it now */
-        rt_send(&g_workers[i]->actor, &m->hdr);
+        worker_post(i, &m->hdr);
     }
     long long keys = L.staged_keys;
     if (L.dec_on) rdb_decoder_free(&L.dec);

@@ -20,10 +20,7 @@
 
 long long state_total_keys(void)
 {
-    long long n = 0;
-    for (int i = 0; i < g_nworkers; i++)
-        n += atomic_load_explicit(&g_workers[i]->stats.keys, memory_order_relaxed);
-    return n;
+    return workers_sum(WSTAT_KEYS);
 }
 
 static bool parse_ll(const uint8_t *s, size_t n, long long *out)

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "actors/worker/worker_internal.h"
 #include "actors/worker/batch.h"
 #include "actors/worker/dispatch.h"
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "actors/worker/worker_internal.h"
 #include "actors/worker/client.h"
 #include "actors/worker/client_limits.h"
 #include "actors/config/config.h"

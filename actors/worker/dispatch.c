@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "actors/worker/worker_internal.h"
 #include "actors/worker/batch.h"
 #include "actors/worker/client.h"
 #include "actors/commands/commands.h"
@@ -19,7 +20,6 @@
 #include "actors/worker/keyspace.h"
 #include "actors/worker/protect.h"
 #include "actors/repl/repl.h"
-#include "actors/repl/repl_internal.h"
 #include "actors/state/state.h"
 #include "actors/failover/wpause.h"
 #include "proto/slot.h"
@@ -237,8 +237,8 @@ static void run_here(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, c
         atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
         /* relaxed: the flag only turns on in the replication actor's cut, which
          * every worker passes through (a message) before it matters */
-        if (!from_master && repl_worker_propagates(w))
-            repl_propagate_effect(w, cmd, &ctx);
+        if (!from_master && repl_worker_propagates(w->ks))
+            repl_propagate_effect(w->repl, w->ks, cmd, &ctx);
     }
     stats_note_call(w, cmd, usec, reply, start);
     if (ctx.ks) worker_publish_ks_stats(w);
@@ -281,13 +281,13 @@ void dispatch_execute_batch(worker_t *w, remote_cmd_t *rc)
             return;
         }
     }
-    if (rc->is_exec) repl_multi_begin(w);   /* several effects go out as MULTI ... EXEC */
+    if (rc->is_exec) repl_multi_begin(w->repl);   /* several effects go out as MULTI ... EXEC */
     for (int i = 0; i < rc->ncmds; i++) {
         queued_cmd_t *q = &rc->cmds[i];
         if (rc->hdr.type == WMSG_FANOUT) dispatch_fanout_part(w, rc, q);
         else dispatch_run_local(w, NULL, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rc->now_ms);
     }
-    if (rc->is_exec) repl_multi_end(w);
+    if (rc->is_exec) repl_multi_end(w->repl);
 }
 
 /* Sends one keyed command to the worker owning `slot`, or runs it here. */

@@ -17,6 +17,7 @@
 
 #include "actors/repl/repl.h"
 #include "actors/repl/repl_internal.h"
+#include "actors/worker/worker_internal.h"
 #include "actors/worker/client.h"
 #include "actors/commands/commands.h"
 #include "actors/commands/debug_cmds.h"
@@ -178,7 +179,7 @@ void dispatch_fanout(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t 
             return;
         }
     }
-    if (kind == FAN_FLUSH && repl_worker_propagates(c->worker)) {
+    if (kind == FAN_FLUSH && repl_worker_propagates(c->worker->ks)) {
         /* With replicas the flush is one point in the stream: the replication
          * actor runs it as a cut across all workers. The client stays blocked
          * (dispatch_defer_nosend) until the cut is done, so its next command

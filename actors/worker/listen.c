@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "actors/worker/worker_internal.h"
 #include "actors/worker/listen.h"
 #include "actors/worker/worker.h"
 #include "runtime/log.h"

@@ -18,7 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "actors/repl/repl_internal.h"
+#include "actors/repl/repl.h"
+#include "actors/worker/worker_internal.h"
 #include "actors/worker/client.h"
 #include "actors/commands/commands.h"
 #include "actors/worker/dispatch.h"
@@ -179,9 +180,9 @@ static void txn_step_inner(client_t *c);
 static void txn_step(client_t *c)
 {
     worker_t *w = c->worker;
-    repl_multi_begin(w);
+    repl_multi_begin(w->repl);
     txn_step_inner(c);
-    repl_multi_end(w);
+    repl_multi_end(w->repl);
 }
 
 static void txn_step_inner(client_t *c)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "actors/worker/worker_internal.h"
 #include "actors/worker/client.h"
 #include "actors/worker/stats.h"
 
@@ -192,7 +193,7 @@ void stats_reset_all(void)
     pthread_mutex_unlock(&g_base_lock);
 }
 
-long long stats_sum(size_t offset)
+static long long stats_sum(size_t offset)
 {
     size_t f = 0;
     while (f < N_RESETTABLE && g_resettable[f] != offset) f++;
@@ -244,3 +245,28 @@ int stats_err_merge(char codes[][ERRSTAT_CODE_LEN], long long *counts, int max)
     pthread_mutex_unlock(&g_base_lock);
     return n;
 }
+
+/* worker.h's counters by name, as offsets into worker_stats_t. */
+static const size_t g_stat_offset[WSTAT_COUNT] = {
+    [WSTAT_COMMANDS] = offsetof(worker_stats_t, commands),
+    [WSTAT_CONNECTIONS_RECEIVED] = offsetof(worker_stats_t, connections_received),
+    [WSTAT_REJECTED_CONNECTIONS] = offsetof(worker_stats_t, rejected_connections),
+    [WSTAT_EXPIRED_KEYS] = offsetof(worker_stats_t, expired_keys),
+    [WSTAT_KEYSPACE_HITS] = offsetof(worker_stats_t, keyspace_hits),
+    [WSTAT_KEYSPACE_MISSES] = offsetof(worker_stats_t, keyspace_misses),
+    [WSTAT_NET_INPUT_BYTES] = offsetof(worker_stats_t, net_input_bytes),
+    [WSTAT_NET_OUTPUT_BYTES] = offsetof(worker_stats_t, net_output_bytes),
+    [WSTAT_READS_PROCESSED] = offsetof(worker_stats_t, reads_processed),
+    [WSTAT_WRITES_PROCESSED] = offsetof(worker_stats_t, writes_processed),
+    [WSTAT_DIRTY] = offsetof(worker_stats_t, dirty),
+    [WSTAT_TOTAL_ERRORS] = offsetof(worker_stats_t, total_errors),
+    [WSTAT_CONNECTED_CLIENTS] = offsetof(worker_stats_t, connected_clients),
+    [WSTAT_KEYS] = offsetof(worker_stats_t, keys),
+    [WSTAT_EXPIRES] = offsetof(worker_stats_t, expires),
+    [WSTAT_AVG_TTL] = offsetof(worker_stats_t, avg_ttl),
+    [WSTAT_USED_BYTES] = offsetof(worker_stats_t, used_bytes),
+};
+
+long long workers_sum(worker_stat_t s) { return stats_sum(g_stat_offset[s]); }
+
+long long worker_stat(int i, worker_stat_t s) { return load_ll(stat_field(g_workers[i], g_stat_offset[s])); }

@@ -26,9 +26,7 @@ const cmd_def_t *stats_cmd_at(int i);
  * on (no worker's counter is written; see stats.c). Any thread. */
 void stats_reset_all(void);
 
-/* Any thread, for INFO: the sum over workers of the worker_stats_t counter
- * at `offset`, minus its value at the last reset if it is resettable. */
-long long stats_sum(size_t offset);
+/* The counters of worker_stats_t by name: workers_sum and worker_stat (worker.h). */
 /* Command i (as stats_cmd_at) since the last reset: calls, usec, failed, rejected. */
 void stats_cmd_sum(int i, long long out[4]);
 /* Error codes since the last reset, merged over workers in first-seen order;

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "actors/worker/worker_internal.h"
 #include "actors/worker/batch.h"
 #include "actors/worker/client.h"
 #include "actors/worker/client_limits.h"
@@ -203,7 +204,7 @@ static void write_cb(struct ev_loop *loop, ev_io *wio, int revents)
 static void flush_pending_writes(rt_thread_t *t, void *arg)
 {
     (void)t;
-    repl_flush((worker_t *)arg);
+    repl_flush(((worker_t *)arg)->repl);
     batch_flush((worker_t *)arg, -1);
     while (pending_writes) {
         client_t *c = pending_writes;
@@ -486,7 +487,7 @@ static void snap_enter(worker_t *w)
 static void on_key_expired(void *arg, const uint8_t *key, size_t len)
 {
     worker_t *w = arg;
-    if (repl_worker_propagates(w)) repl_propagate_del(w, key, len);
+    if (repl_worker_propagates(w->ks)) repl_propagate_del(w->repl, key, len);
 }
 
 void worker_keyspace_adopted(worker_t *w)
@@ -706,7 +707,7 @@ static void worker_behaviour(rt_actor_t *self, rt_msg_t *msg)
         snap_enter(w);
         dispatch_execute_batch(w, rc);
         snap_leave(w);
-        repl_flush(w);                /* the stream has these writes before their replies leave */
+        repl_flush(w->repl);                /* the stream has these writes before their replies leave */
         rc->hdr.type = WMSG_DONE;
         rt_send(&rc->origin->actor, &rc->hdr);
         break;
@@ -714,7 +715,7 @@ static void worker_behaviour(rt_actor_t *self, rt_msg_t *msg)
         snap_enter(w);
         dispatch_execute_batch(w, rc);
         snap_leave(w);
-        repl_flush(w);
+        repl_flush(w->repl);
         rc->hdr.type = WMSG_FANOUT_DONE;
         rt_send(&rc->origin->actor, &rc->hdr);
         break;
@@ -748,7 +749,7 @@ static void worker_behaviour(rt_actor_t *self, rt_msg_t *msg)
         snap_enter(w);
         batch_execute(w, b);
         snap_leave(w);
-        repl_flush(w);
+        repl_flush(w->repl);
         b->hdr.type = WMSG_BATCH_DONE;
         rt_send(&b->origin->actor, &b->hdr);
         break;
@@ -887,7 +888,7 @@ int workers_start(int n, const int *listen_fds, int nlisten)
         w->ks = g_worker_preload[i] ? g_worker_preload[i] : ks_create();
         g_worker_preload[i] = NULL;
         worker_keyspace_adopted(w);
-        repl_worker_init(w);
+        w->repl = repl_wbuf_new();
         atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
         atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
         w->key_versions = calloc(WATCH_BUCKETS, sizeof(uint64_t));

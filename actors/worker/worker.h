@@ -87,59 +87,8 @@ typedef struct remote_cmd {
     long long arg_us;             /* DEBUG SLEEP: the pause in microseconds */
 } remote_cmd_t;
 
-typedef struct worker_stats {
-    _Atomic long long commands;
-    _Atomic long long connections_received;
-    _Atomic long long rejected_connections;
-    _Atomic long long expired_keys;
-    _Atomic long long keyspace_hits, keyspace_misses;
-    _Atomic long long net_input_bytes, net_output_bytes;
-    _Atomic long long reads_processed, writes_processed;
-    _Atomic long long dirty;                  /* keyspace changes (owner writes; rdb_changes_since_last_save) */
-    _Atomic long long total_errors;
-    _Atomic long long connected_clients;
-    _Atomic long long keys, expires;      /* published after each batch */
-    _Atomic long long avg_ttl;
-    _Atomic long long used_bytes;
-    /* Owner thread only: the keyspace's own counters as last published, so that the
-     * published ones above grow by differences and never go back (a load or a full
-     * sync replaces the keyspace, whose counters then start again from 0). */
-    const struct keyspace *seen_ks;
-    unsigned long long hits_seen, misses_seen, expired_seen;
-} worker_stats_t;
+typedef struct worker worker_t;   /* opaque: actors/worker/worker_internal.h */
 
-typedef struct worker {
-    rt_actor_t actor;
-    rt_thread_t *thread;
-    int index;
-    struct keyspace *ks;
-    rt_snap_reader_t snap;
-    const struct cluster_snapshot *cur;   /* valid inside a read section */
-    int snap_depth;
-    ev_io accept_w;
-    int listen_fds[16];
-    ev_io listen_w[16];
-    int nlisten;
-    ev_io unix_listen_w;          /* the unixsocket listener (unixsock.h), if any */
-    rt_timer_t accept_backoff;    /* out of descriptors: listeners rest until it fires (fdlimit.h) */
-    bool accept_resting;
-    rt_timer_t cron;
-    struct client *clients;       /* intrusive list */
-    worker_stats_t stats;
-    uint64_t *key_versions;       /* WATCH: version per key hash bucket */
-    uint64_t flush_epoch;
-    struct cmdstat *cmdstats;     /* per command, indexed by cmd id */
-    struct errstat *errstats;
-    _Atomic int nerrstats;        /* owner writes (release), INFO reads (acquire) */
-    struct cmd_batch *outbox[MAX_WORKERS];   /* commands waiting to go to each worker */
-    struct client *paused;                   /* clients holding a write until the pause ends */
-    rt_timer_t pause_timer;
-    bool pause_timer_on;
-    int paused_mode;                         /* wpause_mode() when a client was last held */
-    struct repl_wbuf *repl;                  /* writes to propagate, not yet handed over (repl.c) */
-} worker_t;
-
-extern worker_t *g_workers[MAX_WORKERS];
 /* Keyspaces loaded from dump.rdb before the workers start (set by the loader, taken by workers_start). */
 extern struct keyspace *g_worker_preload[MAX_WORKERS];
 extern int g_nworkers;
@@ -149,6 +98,54 @@ extern _Atomic uint64_t g_next_client_id;
 /* DEBUG SET-ACTIVE-EXPIRE: 0 stops the cron's expiry sweep (keys then expire
  * only when touched). Relaxed: a plain on/off switch read once per cron. */
 extern _Atomic int g_active_expire;
+
+/* ---- what other folders may ask of the workers (the struct is private) ---- */
+
+/* How many workers run (fixed once workers_start returned). */
+static inline int workers_count(void) { return g_nworkers; }
+/* Worker i (0 <= i < workers_count()), as an opaque handle. */
+worker_t *worker_at(int i);
+/* The thread worker i runs on. */
+rt_thread_t *worker_thread(int i);
+/* Sends a message straight to worker i, from a thread that is not a worker
+ * (a worker uses worker_send, which keeps the order with its batches). */
+void worker_post(int i, rt_msg_t *msg);
+/* Builds one message per worker with make(i, arg) and posts it to worker i. */
+void workers_send_each(rt_msg_t *(*make)(int i, void *arg), void *arg);
+
+/* The published per-worker counters (INFO, the state actor, replication). */
+typedef enum worker_stat {
+    WSTAT_COMMANDS, WSTAT_CONNECTIONS_RECEIVED, WSTAT_REJECTED_CONNECTIONS, WSTAT_EXPIRED_KEYS,
+    WSTAT_KEYSPACE_HITS, WSTAT_KEYSPACE_MISSES, WSTAT_NET_INPUT_BYTES, WSTAT_NET_OUTPUT_BYTES,
+    WSTAT_READS_PROCESSED, WSTAT_WRITES_PROCESSED, WSTAT_DIRTY, WSTAT_TOTAL_ERRORS,
+    WSTAT_CONNECTED_CLIENTS, WSTAT_KEYS, WSTAT_EXPIRES, WSTAT_AVG_TTL, WSTAT_USED_BYTES,
+    WSTAT_COUNT
+} worker_stat_t;
+/* Any thread: the sum over workers, minus its value at the last CONFIG
+ * RESETSTAT for the counters Redis resets (stats.c). */
+long long workers_sum(worker_stat_t s);
+/* Any thread: worker i's counter as published (never reset). */
+long long worker_stat(int i, worker_stat_t s);
+
+/* Owner thread of w only, below: code that runs on the worker (a fan-out
+ * part, a cut, a command handler) reaching the worker's own state. */
+int worker_index(const worker_t *w);
+struct keyspace *worker_keyspace(worker_t *w);
+/* The cluster snapshot of the current read section (NULL outside one). */
+const struct cluster_snapshot *worker_snapshot(const worker_t *w);
+/* The worker's clients (intrusive list through client_t.next). */
+struct client *worker_clients(worker_t *w);
+/* Hands w's buffered writes to the replication actor (repl_flush). */
+void worker_repl_flush(worker_t *w);
+/* Drops every key (a FLUSHALL cut): WATCHes go stale, counters follow. */
+void worker_flush_keyspace(worker_t *w);
+/* Installs `ks` (the RDB load's staged keyspace) in place of the current
+ * one, which the caller frees, and publishes its counts. */
+void worker_install_loaded_keyspace(worker_t *w, struct keyspace *ks);
+/* A key changed outside a command (DEBUG POPULATE): WATCHes on it go stale. */
+void worker_touch_key(worker_t *w, const uint8_t *key, size_t len);
+/* Publishes the key count after changes made outside a command. */
+void worker_publish_key_count(worker_t *w);
 
 /* Creates `n` workers on their own threads, listening on the given fds (shared). */
 int workers_start(int n, const int *listen_fds, int nlisten);

@@ -30,9 +30,7 @@ INTERNAL_CROSSINGS = {
     ("actors/commands/cmd_server.c", "actors/state/state_internal.h"),
     ("actors/commands/client_cmds.c", "actors/repl/repl_internal.h"),
     ("actors/commands/cmd_repl.c", "actors/repl/repl_internal.h"),
-    ("actors/worker/dispatch.c", "actors/repl/repl_internal.h"),
     ("actors/worker/fanout.c", "actors/repl/repl_internal.h"),
-    ("actors/worker/multi.c", "actors/repl/repl_internal.h"),
     ("actors/worker/worker.c", "actors/repl/repl_internal.h"),
     ("actors/repl/standalone.c", "actors/config/config_internal.h"),
 }

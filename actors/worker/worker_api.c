@@ -1,0 +1,70 @@
+/* worker_api.c - what other folders may ask of the workers (worker.h): a
+ * worker by index, messages to one or each, the published counters, and, for
+ * code that runs on a worker's own thread, its keyspace, snapshot, clients
+ * and replication buffer. The struct itself stays in worker_internal.h so
+ * that its fields can change without touching the workers' users.
+ *
+ * Must never: let a caller on another thread reach a worker's owner-only
+ * state (the functions below that take a worker_t are for its own thread).
+ */
+#include <stdlib.h>
+
+#include "actors/worker/worker_internal.h"
+#include "actors/worker/dispatch.h"
+#include "actors/worker/keyspace.h"
+#include "actors/repl/repl.h"
+
+worker_t *worker_at(int i) { return g_workers[i]; }
+
+rt_thread_t *worker_thread(int i) { return g_workers[i]->thread; }
+
+void worker_post(int i, rt_msg_t *msg) { rt_send(&g_workers[i]->actor, msg); }
+
+void workers_send_each(rt_msg_t *(*make)(int i, void *arg), void *arg)
+{
+    for (int i = 0; i < g_nworkers; i++) worker_post(i, make(i, arg));
+}
+
+int worker_index(const worker_t *w) { return w->index; }
+
+struct keyspace *worker_keyspace(worker_t *w) { return w->ks; }
+
+const struct cluster_snapshot *worker_snapshot(const worker_t *w) { return w->cur; }
+
+struct client *worker_clients(worker_t *w) { return w->clients; }
+
+void worker_repl_flush(worker_t *w) { repl_flush(w->repl); }
+
+void worker_flush_keyspace(worker_t *w)
+{
+    ks_flush(w->ks);
+    w->flush_epoch++;
+    /* relaxed: statistics; owner-only writer, so a plain load and store */
+    atomic_store_explicit(&w->stats.keys, 0, memory_order_relaxed);
+    atomic_store_explicit(&w->stats.expires, 0, memory_order_relaxed);
+    atomic_store_explicit(&w->stats.dirty, atomic_load_explicit(&w->stats.dirty, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+}
+
+void worker_install_loaded_keyspace(worker_t *w, struct keyspace *ks)
+{
+    w->ks = ks;
+    /* relaxed: statistics, as everywhere else they are published */
+    atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
+    atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
+    atomic_store_explicit(&w->stats.used_bytes, (long long)ks_used_bytes(w->ks), memory_order_relaxed);
+}
+
+void worker_touch_key(worker_t *w, const uint8_t *key, size_t len)
+{
+    uint32_t b = dispatch_watch_bucket(key, len);
+    /* relaxed: only this thread writes its versions; EXEC reads them after a message */
+    _Atomic uint64_t *ver = (_Atomic uint64_t *)&w->key_versions[b];
+    atomic_store_explicit(ver, atomic_load_explicit(ver, memory_order_relaxed) + 1, memory_order_relaxed);
+}
+
+void worker_publish_key_count(worker_t *w)
+{
+    /* relaxed: a statistic */
+    atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
+}

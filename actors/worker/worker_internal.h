@@ -1,0 +1,63 @@
+/* worker_internal.h - the worker's state, for the files of actors/worker/
+ * only. Other folders reach workers through worker.h (counts, sends, sums),
+ * so that a worker's fields can change without touching its users. */
+#ifndef SHOAL_ACTORS_WORKER_INTERNAL_H
+#define SHOAL_ACTORS_WORKER_INTERNAL_H
+
+#include "actors/worker/worker.h"
+
+typedef struct worker_stats {
+    _Atomic long long commands;
+    _Atomic long long connections_received;
+    _Atomic long long rejected_connections;
+    _Atomic long long expired_keys;
+    _Atomic long long keyspace_hits, keyspace_misses;
+    _Atomic long long net_input_bytes, net_output_bytes;
+    _Atomic long long reads_processed, writes_processed;
+    _Atomic long long dirty;                  /* keyspace changes (owner writes; rdb_changes_since_last_save) */
+    _Atomic long long total_errors;
+    _Atomic long long connected_clients;
+    _Atomic long long keys, expires;      /* published after each batch */
+    _Atomic long long avg_ttl;
+    _Atomic long long used_bytes;
+    /* Owner thread only: the keyspace's own counters as last published, so that the
+     * published ones above grow by differences and never go back (a load or a full
+     * sync replaces the keyspace, whose counters then start again from 0). */
+    const struct keyspace *seen_ks;
+    unsigned long long hits_seen, misses_seen, expired_seen;
+} worker_stats_t;
+
+struct worker {
+    rt_actor_t actor;
+    rt_thread_t *thread;
+    int index;
+    struct keyspace *ks;
+    rt_snap_reader_t snap;
+    const struct cluster_snapshot *cur;   /* valid inside a read section */
+    int snap_depth;
+    ev_io accept_w;
+    int listen_fds[16];
+    ev_io listen_w[16];
+    int nlisten;
+    ev_io unix_listen_w;          /* the unixsocket listener (unixsock.h), if any */
+    rt_timer_t accept_backoff;    /* out of descriptors: listeners rest until it fires (fdlimit.h) */
+    bool accept_resting;
+    rt_timer_t cron;
+    struct client *clients;       /* intrusive list */
+    worker_stats_t stats;
+    uint64_t *key_versions;       /* WATCH: version per key hash bucket */
+    uint64_t flush_epoch;
+    struct cmdstat *cmdstats;     /* per command, indexed by cmd id */
+    struct errstat *errstats;
+    _Atomic int nerrstats;        /* owner writes (release), INFO reads (acquire) */
+    struct cmd_batch *outbox[MAX_WORKERS];   /* commands waiting to go to each worker */
+    struct client *paused;                   /* clients holding a write until the pause ends */
+    rt_timer_t pause_timer;
+    bool pause_timer_on;
+    int paused_mode;                         /* wpause_mode() when a client was last held */
+    struct repl_wbuf *repl;                  /* writes to propagate, not yet handed over (repl.c) */
+};
+
+extern worker_t *g_workers[MAX_WORKERS];
+
+#endif
