@@ -656,3 +656,16 @@ void cfg_notify(const char *name)
     pthread_mutex_unlock(&cfg_lock);
     for (int k = 0; k < n; k++) copy[k].fn(name, copy[k].arg);
 }
+
+void config_record_replicaof(const char *host, int port)
+{
+    int i = cfg_lookup("replicaof", 9, NULL);
+    if (i < 0) return;
+    char buf[300] = "";
+    if (host) snprintf(buf, sizeof buf, "%s %d", host, port);
+    cfg_staged_t st = { .num = 0, .str = strdup(buf) };
+    if (!st.str) abort();
+    pthread_mutex_lock(&cfg_lock);
+    cfg_store_locked(i, &st);
+    pthread_mutex_unlock(&cfg_lock);
+}

@@ -202,6 +202,11 @@ void config_key_save_delay(void);
  * is no such directive. */
 long config_get_by_name(const char *name, char *buf, size_t cap);
 
+/* REPLICAOF / SLAVEOF: the replicaof directive's stored value becomes
+ * "host port" (host NULL: empty, we are a master), so that CONFIG GET and
+ * CONFIG REWRITE show the master we follow now, as 7.0.15 does. */
+void config_record_replicaof(const char *host, int port);
+
 /* client-output-buffer-limit of one class ("normal", "replica"/"slave",
  * "pubsub"): 0 on success, -1 for an unknown class. */
 int config_obuf_limit(const char *cls, unsigned long long *hard, unsigned long long *soft, long long *soft_seconds);

@@ -23,7 +23,6 @@
 #include "actors/worker/client.h"
 #include "actors/commands/commands.h"
 #include "actors/config/config.h"
-#include "actors/config/config_internal.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
 #include "actors/repl/repl.h"
@@ -125,25 +124,11 @@ static void publish(void)
     if (SA.started) repl_role_changed();
 }
 
-/* CONFIG GET replicaof and CONFIG REWRITE show the master we follow now, as
- * 7.0.15 does after REPLICAOF: the directive's stored value follows it. */
-static void record_directive(const char *host, int port)
-{
-    int i = cfg_lookup("replicaof", 9, NULL);
-    if (i < 0) return;
-    char buf[300] = "";
-    if (host) snprintf(buf, sizeof buf, "%s %d", host, port);
-    cfg_staged_t st = { .num = 0, .str = strdup(buf) };
-    if (!st.str) abort();
-    pthread_mutex_lock(&cfg_lock);
-    cfg_store_locked(i, &st);
-    pthread_mutex_unlock(&cfg_lock);
-}
-
 /* Makes us follow host:port, or a master again when host is NULL. */
 static void set_master(const char *host, int port)
 {
-    record_directive(host, port);
+    /* CONFIG GET replicaof and CONFIG REWRITE show the master we follow now. */
+    config_record_replicaof(host, port);
     if (!host) {
         SA.master_host[0] = '\0';
         SA.master_ip[0] = '\0';

@@ -32,7 +32,6 @@ INTERNAL_CROSSINGS = {
     ("actors/commands/cmd_repl.c", "actors/repl/repl_internal.h"),
     ("actors/worker/fanout.c", "actors/repl/repl_internal.h"),
     ("actors/worker/worker.c", "actors/repl/repl_internal.h"),
-    ("actors/repl/standalone.c", "actors/config/config_internal.h"),
 }
 
 
