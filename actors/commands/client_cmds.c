@@ -21,11 +21,7 @@
 #include "proto/strnum.h"
 #include "actors/commands/timeout.h"
 #include "actors/failover/wpause.h"
-
-static bool arg_is(const uint8_t *a, size_t n, const char *s)
-{
-    return n == strlen(s) && strncasecmp((const char *)a, s, n) == 0;
-}
+#include "actors/commands/args.h"
 
 void client_info_line(const client_t *c, char *line, size_t cap)
 {

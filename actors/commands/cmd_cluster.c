@@ -20,16 +20,12 @@
 #include "actors/bus/link.h"
 #include "actors/state/state.h"
 #include "actors/state/state_internal.h"
+#include "actors/commands/args.h"
 #include "proto/nodes_conf.h"
 #include "proto/slot.h"
 #include "proto/strnum.h"
 
 static const cluster_snapshot_t *snap(cmd_ctx_t *ctx) { return worker_snapshot(ctx->worker); }
-
-static bool parse_ll(const uint8_t *s, size_t n, long long *out)
-{
-    return str_to_ll(s, n, out);      /* Redis's string2ll rules (proto/strnum.h) */
-}
 
 static void to_state(cmd_ctx_t *ctx) { dispatch_defer(ctx, state_actor(), STATE_MSG_CMD); }
 
@@ -100,7 +96,7 @@ void cmd_cluster_count_failure_reports(cmd_ctx_t *ctx)
 void cmd_cluster_countkeysinslot(cmd_ctx_t *ctx)
 {
     long long slot;
-    if (!parse_ll(ctx->argv[2], ctx->argvlen[2], &slot)) {
+    if (!arg_ll(ctx->argv[2], ctx->argvlen[2], &slot)) {
         resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
         return;
     }
@@ -126,7 +122,7 @@ static void add_key(const uint8_t *key, size_t len, void *arg)
 void cmd_cluster_getkeysinslot(cmd_ctx_t *ctx)
 {
     long long slot, count;
-    if (!parse_ll(ctx->argv[2], ctx->argvlen[2], &slot) || !parse_ll(ctx->argv[3], ctx->argvlen[3], &count)) {
+    if (!arg_ll(ctx->argv[2], ctx->argvlen[2], &slot) || !arg_ll(ctx->argv[3], ctx->argvlen[3], &count)) {
         resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
         return;
     }

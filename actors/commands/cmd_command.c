@@ -10,6 +10,7 @@
 #include <string.h>
 #include "actors/commands/cmd.h"
 #include "actors/commands/commands.h"
+#include "actors/commands/args.h"
 #include "proto/glob.h"
 
 static void reply_all_info(resp_buf_t *r)
@@ -166,15 +167,6 @@ static int list_commands(resp_buf_t *r, enum list_filter f, const uint8_t *arg, 
     return n;
 }
 
-static bool arg_is(const cmd_ctx_t *ctx, int i, const char *word)
-{
-    size_t wl = strlen(word);
-    if (ctx->argvlen[i] != wl) return false;
-    for (size_t k = 0; k < wl; k++)
-        if (fold(ctx->argv[i][k]) != (unsigned char)word[k]) return false;
-    return true;
-}
-
 /* COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN glob] */
 void cmd_command_list(cmd_ctx_t *ctx)
 {
@@ -183,12 +175,12 @@ void cmd_command_list(cmd_ctx_t *ctx)
     size_t len = 0;
     if (ctx->argc == 2) {
         f = LIST_ALL;
-    } else if (ctx->argc == 5 && arg_is(ctx, 2, "filterby")) {
+    } else if (ctx->argc == 5 && arg_is_at(ctx, 2, "filterby")) {
         arg = ctx->argv[4];
         len = ctx->argvlen[4];
-        if (arg_is(ctx, 3, "module")) f = LIST_NONE;           /* we load no modules */
-        else if (arg_is(ctx, 3, "aclcat")) f = LIST_ACLCAT;
-        else if (arg_is(ctx, 3, "pattern")) f = LIST_PATTERN;
+        if (arg_is_at(ctx, 3, "module")) f = LIST_NONE;           /* we load no modules */
+        else if (arg_is_at(ctx, 3, "aclcat")) f = LIST_ACLCAT;
+        else if (arg_is_at(ctx, 3, "pattern")) f = LIST_PATTERN;
         else {
             resp_add_error(ctx->reply, "ERR syntax error");
             return;

@@ -10,18 +10,7 @@
 #include <string.h>
 #include "actors/commands/commands.h"
 #include "actors/worker/keyspace.h"
-
-static bool arg_is(const cmd_ctx_t *ctx, int i, const char *word)
-{
-    size_t n = strlen(word);
-    if (ctx->argvlen[i] != n) return false;
-    for (size_t k = 0; k < n; k++) {
-        int c = ctx->argv[i][k];
-        if (c >= 'A' && c <= 'Z') c += 32;
-        if (c != word[k]) return false;
-    }
-    return true;
-}
+#include "actors/commands/args.h"
 
 static ks_entry_t *lookup(cmd_ctx_t *ctx, int i)
 {
@@ -68,10 +57,10 @@ static void expire_generic(cmd_ctx_t *ctx, long long basetime, bool seconds, con
 {
     unsigned flags = 0;
     for (int j = 3; j < ctx->argc; j++) {
-        if (arg_is(ctx, j, "nx")) flags |= EXP_NX;
-        else if (arg_is(ctx, j, "xx")) flags |= EXP_XX;
-        else if (arg_is(ctx, j, "gt")) flags |= EXP_GT;
-        else if (arg_is(ctx, j, "lt")) flags |= EXP_LT;
+        if (arg_is_at(ctx, j, "nx")) flags |= EXP_NX;
+        else if (arg_is_at(ctx, j, "xx")) flags |= EXP_XX;
+        else if (arg_is_at(ctx, j, "gt")) flags |= EXP_GT;
+        else if (arg_is_at(ctx, j, "lt")) flags |= EXP_LT;
         else {
             /* Redis prints the option as a C string: it ends at a NUL byte. */
             resp_add_errorf(ctx->reply, "ERR Unsupported option %.*s",
@@ -89,7 +78,7 @@ static void expire_generic(cmd_ctx_t *ctx, long long basetime, bool seconds, con
         return;
     }
     long long when;
-    if (!ks_str_to_ll(ctx->argv[2], ctx->argvlen[2], &when)) {
+    if (!arg_ll(ctx->argv[2], ctx->argvlen[2], &when)) {
         resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
         return;
     }

@@ -22,17 +22,10 @@
 #include "actors/repl/repl_replica.h"
 #include "actors/state/state.h"
 #include "actors/commands/timeout.h"
+#include "actors/commands/args.h"
 #include "runtime/log.h"
 
-static bool arg_is(const uint8_t *a, size_t n, const char *s)
-{
-    return strlen(s) == n && !strncasecmp((const char *)a, s, n);
-}
-
 #define PSYNC_PENDING_OUTPUT "ERR SYNC and PSYNC are invalid with pending output"
-
-/* Integers as Redis reads them (string2ll): the keyspace module has the rule. */
-static bool parse_ll(const uint8_t *s, size_t n, long long *out) { return ks_str_to_ll(s, n, out); }
 
 void cmd_replconf(cmd_ctx_t *ctx)
 {
@@ -46,7 +39,7 @@ void cmd_replconf(cmd_ctx_t *ctx)
         size_t kl = ctx->argvlen[i], vl = ctx->argvlen[i + 1];
         if (arg_is(k, kl, "listening-port")) {
             long long port;
-            if (!parse_ll(v, vl, &port)) {
+            if (!arg_ll(v, vl, &port)) {
                 resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
                 return;
             }
@@ -134,7 +127,7 @@ static void start_sync(cmd_ctx_t *ctx, const char *replid, size_t idlen, long lo
 void cmd_psync(cmd_ctx_t *ctx)
 {
     long long offset;
-    if (!parse_ll(ctx->argv[2], ctx->argvlen[2], &offset)) {
+    if (!arg_ll(ctx->argv[2], ctx->argvlen[2], &offset)) {
         resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
         return;
     }
@@ -179,7 +172,7 @@ void cmd_wait(cmd_ctx_t *ctx)
         return;
     }
     long long n, timeout;
-    if (!parse_ll(ctx->argv[1], ctx->argvlen[1], &n)) {
+    if (!arg_ll(ctx->argv[1], ctx->argvlen[1], &n)) {
         resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
         return;
     }

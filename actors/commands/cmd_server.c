@@ -30,20 +30,11 @@
 #include "actors/state/state.h"
 #include "actors/state/state_internal.h"
 #include "actors/worker/stats.h"
+#include "actors/commands/args.h"
 #include "runtime/log.h"
 #include "proto/strnum.h"
 
 #define SHOAL_REDIS_VERSION "7.0.15"
-
-static bool arg_is(const uint8_t *a, size_t n, const char *s)
-{
-    return n == strlen(s) && strncasecmp((const char *)a, s, n) == 0;
-}
-
-static bool parse_ll(const uint8_t *s, size_t n, long long *out)
-{
-    return str_to_ll(s, n, out);      /* Redis's string2ll rules (proto/strnum.h) */
-}
 
 void cmd_ping(cmd_ctx_t *ctx)
 {
@@ -66,7 +57,7 @@ void cmd_quit(cmd_ctx_t *ctx)
 void cmd_select(cmd_ctx_t *ctx)
 {
     long long db;
-    if (!parse_ll(ctx->argv[1], ctx->argvlen[1], &db)) {
+    if (!arg_ll(ctx->argv[1], ctx->argvlen[1], &db)) {
         resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
         return;
     }
@@ -124,7 +115,7 @@ void cmd_hello(cmd_ctx_t *ctx)
     long long ver = c->proto;
     int i = 1;
     if (ctx->argc >= 2) {
-        if (!parse_ll(ctx->argv[1], ctx->argvlen[1], &ver)) {
+        if (!arg_ll(ctx->argv[1], ctx->argvlen[1], &ver)) {
             resp_add_error(ctx->reply, "ERR Protocol version is not an integer or out of range");
             return;
         }
@@ -271,7 +262,7 @@ void cmd_debug(cmd_ctx_t *ctx)
     }
     if (arg_is(ctx->argv[1], ctx->argvlen[1], "drop-cluster-packet-filter") && ctx->argc == 3) {
         long long t;
-        if (!parse_ll(ctx->argv[2], ctx->argvlen[2], &t)) {
+        if (!arg_ll(ctx->argv[2], ctx->argvlen[2], &t)) {
             resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
             return;
         }

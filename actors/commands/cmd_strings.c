@@ -16,32 +16,13 @@
 #include <string.h>
 #include "actors/commands/commands.h"
 #include "actors/worker/keyspace.h"
+#include "actors/commands/args.h"
 
 #define ERR_NOT_INT     "ERR value is not an integer or out of range"
 #define ERR_NOT_FLOAT   "ERR value is not a valid float"
 #define ERR_SYNTAX      "ERR syntax error"
 #define ERR_TOO_BIG     "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 #define MAX_LD_CHARS    (5 * 1024)    /* Redis's MAX_LONG_DOUBLE_CHARS */
-
-static bool arg_is(const cmd_ctx_t *ctx, int i, const char *word)
-{
-    size_t n = strlen(word);
-    if (ctx->argvlen[i] != n) return false;
-    for (size_t k = 0; k < n; k++) {
-        int c = ctx->argv[i][k];
-        if (c >= 'A' && c <= 'Z') c += 32;
-        if (c != word[k]) return false;
-    }
-    return true;
-}
-
-/* Parses argv[i] as a long long; replies the error and returns false if not one. */
-static bool arg_ll(cmd_ctx_t *ctx, int i, long long *out)
-{
-    if (ks_str_to_ll(ctx->argv[i], ctx->argvlen[i], out)) return true;
-    resp_add_error(ctx->reply, ERR_NOT_INT);
-    return false;
-}
 
 /* A string may not outgrow proto-max-bulk-len, except when our master says so. */
 static bool length_ok(cmd_ctx_t *ctx, long long base, long long add)
@@ -106,29 +87,29 @@ static bool parse_set_options(cmd_ctx_t *ctx, int first, bool is_set, unsigned *
     for (int j = first; j < ctx->argc; j++) {
         bool has_next = j + 1 < ctx->argc;
         unsigned f = *flags;
-        if (is_set && arg_is(ctx, j, "nx") && !(f & SET_XX)) {
+        if (is_set && arg_is_at(ctx, j, "nx") && !(f & SET_XX)) {
             *flags |= SET_NX;
-        } else if (is_set && arg_is(ctx, j, "xx") && !(f & SET_NX)) {
+        } else if (is_set && arg_is_at(ctx, j, "xx") && !(f & SET_NX)) {
             *flags |= SET_XX;
-        } else if (is_set && arg_is(ctx, j, "get")) {
+        } else if (is_set && arg_is_at(ctx, j, "get")) {
             *flags |= SET_GET;
-        } else if (is_set && arg_is(ctx, j, "keepttl") && !(f & (SET_PERSIST | SET_ANY_EXPIRE))) {
+        } else if (is_set && arg_is_at(ctx, j, "keepttl") && !(f & (SET_PERSIST | SET_ANY_EXPIRE))) {
             *flags |= SET_KEEPTTL;
-        } else if (!is_set && arg_is(ctx, j, "persist") && !(f & (SET_KEEPTTL | SET_ANY_EXPIRE))) {
+        } else if (!is_set && arg_is_at(ctx, j, "persist") && !(f & (SET_KEEPTTL | SET_ANY_EXPIRE))) {
             *flags |= SET_PERSIST;
-        } else if (arg_is(ctx, j, "ex") && has_next &&
+        } else if (arg_is_at(ctx, j, "ex") && has_next &&
                    !(f & (SET_KEEPTTL | SET_PERSIST | SET_PX | SET_EXAT | SET_PXAT))) {
             *flags |= SET_EX;
             *expire_arg = ++j;
-        } else if (arg_is(ctx, j, "px") && has_next &&
+        } else if (arg_is_at(ctx, j, "px") && has_next &&
                    !(f & (SET_KEEPTTL | SET_PERSIST | SET_EX | SET_EXAT | SET_PXAT))) {
             *flags |= SET_PX;
             *expire_arg = ++j;
-        } else if (arg_is(ctx, j, "exat") && has_next &&
+        } else if (arg_is_at(ctx, j, "exat") && has_next &&
                    !(f & (SET_KEEPTTL | SET_PERSIST | SET_EX | SET_PX | SET_PXAT))) {
             *flags |= SET_EXAT;
             *expire_arg = ++j;
-        } else if (arg_is(ctx, j, "pxat") && has_next &&
+        } else if (arg_is_at(ctx, j, "pxat") && has_next &&
                    !(f & (SET_KEEPTTL | SET_PERSIST | SET_EX | SET_PX | SET_EXAT))) {
             *flags |= SET_PXAT;
             *expire_arg = ++j;
@@ -145,7 +126,7 @@ static bool parse_set_options(cmd_ctx_t *ctx, int first, bool is_set, unsigned *
 static bool parse_expire(cmd_ctx_t *ctx, int i, unsigned flags, const char *cmdname, long long *when)
 {
     long long v;
-    if (!arg_ll(ctx, i, &v)) return false;
+    if (!arg_ll_at(ctx, i, &v)) return false;
     bool seconds = flags & (SET_EX | SET_EXAT);
     bool relative = flags & (SET_EX | SET_PX);
     if (v <= 0 || (seconds && v > LLONG_MAX / 1000)) goto invalid;
@@ -303,7 +284,7 @@ static void incr_generic(cmd_ctx_t *ctx, long long incr)
     if (e) {
         size_t n;
         const uint8_t *v = ks_entry_str(e, &n);
-        if (!ks_str_to_ll(v, n, &value)) {
+        if (!arg_ll(v, n, &value)) {
             resp_add_error(ctx->reply, ERR_NOT_INT);
             return;
         }
@@ -328,14 +309,14 @@ void cmd_decr(cmd_ctx_t *ctx) { incr_generic(ctx, -1); }
 void cmd_incrby(cmd_ctx_t *ctx)
 {
     long long incr;
-    if (!arg_ll(ctx, 2, &incr)) return;
+    if (!arg_ll_at(ctx, 2, &incr)) return;
     incr_generic(ctx, incr);
 }
 
 void cmd_decrby(cmd_ctx_t *ctx)
 {
     long long decr;
-    if (!arg_ll(ctx, 2, &decr)) return;
+    if (!arg_ll_at(ctx, 2, &decr)) return;
     if (decr == LLONG_MIN) {
         resp_add_error(ctx->reply, "ERR decrement would overflow");
         return;
@@ -448,7 +429,7 @@ void cmd_strlen(cmd_ctx_t *ctx)
 void cmd_getrange(cmd_ctx_t *ctx)
 {
     long long start, end;
-    if (!arg_ll(ctx, 2, &start) || !arg_ll(ctx, 3, &end)) return;
+    if (!arg_ll_at(ctx, 2, &start) || !arg_ll_at(ctx, 3, &end)) return;
     bool bad;
     ks_entry_t *e = lookup_string(ctx, 1, &bad);
     if (bad) return;
@@ -475,7 +456,7 @@ void cmd_getrange(cmd_ctx_t *ctx)
 void cmd_setrange(cmd_ctx_t *ctx)
 {
     long long offset;
-    if (!arg_ll(ctx, 2, &offset)) return;
+    if (!arg_ll_at(ctx, 2, &offset)) return;
     if (offset < 0) {
         resp_add_error(ctx->reply, "ERR offset is out of range");
         return;

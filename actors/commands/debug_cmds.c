@@ -16,6 +16,7 @@
 #include "actors/commands/debug_cmds.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
+#include "actors/commands/args.h"
 #include "proto/slot.h"
 #include "proto/strnum.h"
 
@@ -146,7 +147,7 @@ static void digest_entry(void *arg, ks_entry_t *e)
 
 bool debug_is_digest(const queued_cmd_t *q)
 {
-    return q->argc == 2 && q->argvlen[1] == 6 && !strncasecmp((const char *)q->argv[1], "digest", 6);
+    return q->argc == 2 && arg_is(q->argv[1], q->argvlen[1], "digest");
 }
 
 void debug_digest_part(worker_t *w, remote_cmd_t *rc)

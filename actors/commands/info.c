@@ -23,6 +23,7 @@
 #include "actors/repl/repl_replica.h"
 #include "actors/state/state.h"
 #include "actors/worker/stats.h"
+#include "actors/commands/args.h"
 
 char g_run_id[41];
 /* realpath() writes up to PATH_MAX bytes (the fortified build checks it). */
@@ -403,13 +404,11 @@ void cmd_info(cmd_ctx_t *ctx)
         for (int i = 0; i < NSECTIONS; i++) want[i] = sections[i].dflt;
     }
     for (int a = 1; a < ctx->argc; a++) {
-        const char *arg = (const char *)ctx->argv[a];
-        size_t n = ctx->argvlen[a];
-        bool all = (n == 3 && !strncasecmp(arg, "all", 3)) || (n == 10 && !strncasecmp(arg, "everything", 10));
-        bool dflt = n == 7 && !strncasecmp(arg, "default", 7);
+        bool all = arg_is_at(ctx, a, "all") || arg_is_at(ctx, a, "everything");
+        bool dflt = arg_is_at(ctx, a, "default");
         for (int i = 0; i < NSECTIONS; i++) {
             if ((all && sections[i].fn != sec_peers) || (dflt && sections[i].dflt) ||
-                (strlen(sections[i].name) == n && !strncasecmp(arg, sections[i].name, n)))
+                arg_is_at(ctx, a, sections[i].name))
                 want[i] = true;
         }
     }

@@ -29,6 +29,7 @@
 #include "actors/config/config.h"
 #include "actors/worker/keyspace.h"
 #include "actors/persist/rdb_save.h"
+#include "actors/commands/args.h"
 #include "proto/rdb.h"
 #include "proto/slot.h"
 #include "runtime/log.h"
@@ -415,7 +416,7 @@ void cmd_save(cmd_ctx_t *ctx)
 void cmd_bgsave(cmd_ctx_t *ctx)
 {
     bool schedule = false;
-    if (ctx->argc == 2 && ctx->argvlen[1] == 8 && !strncasecmp((const char *)ctx->argv[1], "schedule", 8)) {
+    if (ctx->argc == 2 && arg_is_at(ctx, 1, "schedule")) {
         schedule = true;
     } else if (ctx->argc > 1) {
         resp_add_error(ctx->reply, "ERR syntax error");

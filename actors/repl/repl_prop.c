@@ -20,6 +20,7 @@
 #include "actors/worker/keyspace.h"
 #include "actors/repl/repl.h"
 #include "actors/repl/repl_internal.h"
+#include "actors/commands/args.h"
 
 typedef struct repl_wbuf {
     resp_buf_t out;           /* RESP arrays of bulk strings, as the stream carries them */
@@ -98,12 +99,6 @@ void repl_flush(repl_wbuf_t *b)
 
 static bool name_is(const struct cmd_def *cmd, const char *n) { return !strcmp(cmd->name, n); }
 
-static bool arg_is(const cmd_ctx_t *ctx, int i, const char *word)
-{
-    size_t n = strlen(word);
-    return ctx->argvlen[i] == n && !strncasecmp((const char *)ctx->argv[i], word, n);
-}
-
 static void prop_set_pxat(repl_wbuf_t *b, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
                           long long at_ms)
 {
@@ -164,13 +159,13 @@ void repl_propagate_effect(repl_wbuf_t *b, struct keyspace *ks, const struct cmd
     if (name_is(cmd, "set")) {
         bool rel = false;
         for (int i = 3; i < ctx->argc; i++)
-            if (arg_is(ctx, i, "EX") || arg_is(ctx, i, "PX") || arg_is(ctx, i, "EXAT") || arg_is(ctx, i, "PXAT"))
+            if (arg_is_at(ctx, i, "EX") || arg_is_at(ctx, i, "PX") || arg_is_at(ctx, i, "EXAT") || arg_is_at(ctx, i, "PXAT"))
                 rel = true;
         if (!rel) {
             /* No TTL given: SET k v [KEEPTTL]; NX/XX/GET do not change the effect. */
             bool keepttl = false;
             for (int i = 3; i < ctx->argc; i++)
-                if (arg_is(ctx, i, "KEEPTTL")) keepttl = true;
+                if (arg_is_at(ctx, i, "KEEPTTL")) keepttl = true;
             const uint8_t *argv[4] = { ctx->argv[0], ctx->argv[1], ctx->argv[2], (const uint8_t *)"KEEPTTL" };
             size_t lens[4] = { ctx->argvlen[0], ctx->argvlen[1], ctx->argvlen[2], 7 };
             repl_propagate(b, keepttl ? 4 : 3, argv, lens);

@@ -6,13 +6,9 @@
  * Must never: block, or count a transaction's bytes before its EXEC is here.
  */
 #include "actors/repl/repl_replica_internal.h"
+#include "actors/commands/args.h"
 
 /* ---------------- the command stream ---------------- */
-
-static bool name_is(const uint8_t *p, size_t n, const char *name)
-{
-    return strlen(name) == n && !strncasecmp((const char *)p, name, n);
-}
 
 static void log_unapplied_once(const uint8_t *name, size_t n, const char *why)
 {
@@ -50,7 +46,7 @@ static int route(int argc, const uint8_t **argv, const size_t *argvlen, const cm
     }
     *out = cmd;
     if (cmd->exec == CMD_EXEC_FANOUT) {
-        if (name_is(argv[0], argvlen[0], "flushall") || name_is(argv[0], argvlen[0], "flushdb")) return -2;
+        if (arg_is(argv[0], argvlen[0], "flushall") || arg_is(argv[0], argvlen[0], "flushdb")) return -2;
         return -1;
     }
     if (cmd->exec != CMD_EXEC_KEYED || !cmd->handler) {
@@ -200,10 +196,10 @@ void rr_stream_round(void)
         }
         const uint8_t *name = argv[0];
         size_t nlen = argvlen[0];
-        if (name_is(name, nlen, "multi") && !in_txn) {
+        if (arg_is(name, nlen, "multi") && !in_txn) {
             in_txn = true;
             txn_start = cmd_start;
-        } else if (name_is(name, nlen, "exec") && in_txn) {
+        } else if (arg_is(name, nlen, "exec") && in_txn) {
             /* The body goes to its workers in one message each (one worker in cluster mode). */
             for (int i = 0; i < ntxn; i++) {
                 const cmd_def_t *cmd = NULL;
@@ -228,13 +224,13 @@ void rr_stream_round(void)
             ntxn = 0;
             in_txn = false;
             done = pos;
-        } else if (name_is(name, nlen, "discard") && in_txn) {
+        } else if (arg_is(name, nlen, "discard") && in_txn) {
             for (int i = 0; i < ntxn; i++) queued_cmd_free(&txn[i]);
             ntxn = 0;
             in_txn = false;
             done = pos;
         } else if (in_txn) {
-            if (!name_is(name, nlen, "select") && !name_is(name, nlen, "ping")) {
+            if (!arg_is(name, nlen, "select") && !arg_is(name, nlen, "ping")) {
                 if (ntxn == captxn) {
                     captxn = captxn ? captxn * 2 : 16;
                     queued_cmd_t *nt = realloc(txn, (size_t)captxn * sizeof *nt);
@@ -244,8 +240,8 @@ void rr_stream_round(void)
                 /* cmd resolved at EXEC; keep the bytes now */
                 queued_cmd_copy(&txn[ntxn++], NULL, argc, argv, argvlen);
             }
-        } else if (name_is(name, nlen, "replconf")) {
-            if (argc >= 2 && name_is(argv[1], argvlen[1], "getack")) {
+        } else if (arg_is(name, nlen, "replconf")) {
+            if (argc >= 2 && arg_is(argv[1], argvlen[1], "getack")) {
                 /* Everything before the GETACK is processed; the GETACK itself is not yet. */
                 round_flush(cmd_start);
                 pos -= cmd_start;
@@ -257,7 +253,7 @@ void rr_stream_round(void)
                 continue;
             }
             done = pos;
-        } else if (name_is(name, nlen, "select") || name_is(name, nlen, "ping")) {
+        } else if (arg_is(name, nlen, "select") || arg_is(name, nlen, "ping")) {
             done = pos;
         } else {
             enqueue(argc, argv, argvlen);

@@ -22,6 +22,7 @@
 #include "actors/worker/client_limits.h"
 #include "actors/config/config.h"
 #include "actors/repl/repl_internal.h"
+#include "actors/commands/args.h"
 #include "proto/resp.h"
 #include "runtime/log.h"
 #include "proto/strnum.h"
@@ -172,10 +173,10 @@ static void handle_command(repl_sender_t *s, const uint8_t *buf)
     resp_parser_t *p = &s->parser;
     if (p->argc < 1) return;
     const uint8_t *a0 = resp_arg(p, buf, 0);
-    if (!(p->arg_len[0] == 8 && !strncasecmp((const char *)a0, "replconf", 8))) return;
+    if (!arg_is(a0, p->arg_len[0], "replconf")) return;
     for (size_t i = 1; i + 1 < p->argc; i += 2) {
         const uint8_t *opt = resp_arg(p, buf, i);
-        if (p->arg_len[i] == 3 && !strncasecmp((const char *)opt, "ack", 3)) {
+        if (arg_is(opt, p->arg_len[i], "ack")) {
             /* As 7.0.15: an offset that is not a string2ll number is
              * ignored (no reply either way), never read as 0. */
             long long offset;

@@ -29,6 +29,7 @@
 #include "actors/repl/standalone.h"
 #include "actors/state/state.h"
 #include "actors/worker/worker.h"
+#include "actors/commands/args.h"
 #include "runtime/log.h"
 
 enum { SA_MSG_REPLICAOF = 1 };
@@ -172,7 +173,7 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
     memcpy(host, q->argv[1], hl);
     host[hl] = '\0';
     long long port = 0;
-    bool no_one = !strcasecmp(host, "no") && q->argvlen[2] == 3 && !strncasecmp((const char *)q->argv[2], "one", 3);
+    bool no_one = !strcasecmp(host, "no") && arg_is(q->argv[2], q->argvlen[2], "one");
     if (no_one) {
         if (SA.master_host[0]) {
             set_master(NULL, 0);
@@ -207,8 +208,7 @@ void cmd_replicaof(cmd_ctx_t *ctx)
         resp_add_error(ctx->reply, "ERR REPLICAOF not allowed in cluster mode.");
         return;
     }
-    bool no_one = ctx->argvlen[1] == 2 && !strncasecmp((const char *)ctx->argv[1], "no", 2) &&
-                  ctx->argvlen[2] == 3 && !strncasecmp((const char *)ctx->argv[2], "one", 3);
+    bool no_one = arg_is_at(ctx, 1, "no") && arg_is_at(ctx, 2, "one");
     if (!no_one) {
         long long port;
         if (!ks_str_to_ll(ctx->argv[2], ctx->argvlen[2], &port) || port < 0 || port > 65535) {

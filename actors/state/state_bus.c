@@ -759,11 +759,6 @@ void state_bus_link_event(link_event_t *e)
 
 /* ---------------- commands ---------------- */
 
-static bool arg_eq(const queued_cmd_t *q, int i, const char *s)
-{
-    return q->argvlen[i] == strlen(s) && !strncasecmp((const char *)q->argv[i], s, q->argvlen[i]);
-}
-
 static bool parse_port(const uint8_t *s, size_t n, long *out)
 {
     long long v;
@@ -894,7 +889,6 @@ bool state_bus_command(remote_cmd_t *rc)
 {
     queued_cmd_t *q = &rc->cmds[0];
     const char *n = q->cmd->name;
-    (void)arg_eq;
     if (!strcmp(n, "meet")) { cmd_meet(rc); return true; }
     if (!strcmp(n, "forget")) { cmd_forget(rc); return true; }
     if (!strcmp(n, "replicate")) { cmd_replicate(rc); return true; }

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "actors/state/state_internal.h"
+#include "actors/commands/args.h"
 #include "runtime/log.h"
 #include "proto/strnum.h"
 
@@ -23,15 +24,10 @@ long long state_total_keys(void)
     return workers_sum(WSTAT_KEYS);
 }
 
-static bool parse_ll(const uint8_t *s, size_t n, long long *out)
-{
-    return str_to_ll(s, n, out);      /* Redis's string2ll rules (proto/strnum.h) */
-}
-
 static int parse_slot(const uint8_t *s, size_t n)
 {
     long long v;
-    if (!parse_ll(s, n, &v) || v < 0 || v >= SLOT_COUNT) return -1;
+    if (!arg_ll(s, n, &v) || v < 0 || v >= SLOT_COUNT) return -1;
     return (int)v;
 }
 
@@ -155,7 +151,7 @@ static void set_config_epoch(remote_cmd_t *rc)
     queued_cmd_t *q = &rc->cmds[0];
     resp_buf_t *r = &rc->reply;
     long long e;
-    if (!parse_ll(q->argv[2], q->argvlen[2], &e)) {
+    if (!arg_ll(q->argv[2], q->argvlen[2], &e)) {
         resp_add_error(r, "ERR value is not an integer or out of range");
     } else if (e < 0) {
         resp_add_errorf(r, "ERR Invalid config epoch specified: %lld", e);
@@ -206,8 +202,8 @@ static void reset(remote_cmd_t *rc)
     queued_cmd_t *q = &rc->cmds[0];
     bool hard = false;
     if (q->argc == 3) {
-        if (q->argvlen[2] == 4 && strncasecmp((const char *)q->argv[2], "hard", 4) == 0) hard = true;
-        else if (!(q->argvlen[2] == 4 && strncasecmp((const char *)q->argv[2], "soft", 4) == 0)) {
+        if (arg_is(q->argv[2], q->argvlen[2], "hard")) hard = true;
+        else if (!arg_is(q->argv[2], q->argvlen[2], "soft")) {
             resp_add_error(&rc->reply, "ERR syntax error");
             state_reply(rc);
             return;
@@ -273,9 +269,9 @@ static void debug_clusterlink_kill(remote_cmd_t *rc)
     }
     state_node_t *n = &S.nodes[idx];
     const char *dir = (const char *)q->argv[3];
-    bool to = q->argvlen[3] == 2 && !strncasecmp(dir, "to", 2);
-    bool from = q->argvlen[3] == 4 && !strncasecmp(dir, "from", 4);
-    bool all = q->argvlen[3] == 3 && !strncasecmp(dir, "all", 3);
+    bool to = arg_is(q->argv[3], q->argvlen[3], "to");
+    bool from = arg_is(q->argv[3], q->argvlen[3], "from");
+    bool all = arg_is(q->argv[3], q->argvlen[3], "all");
     if ((to || all) && n->out_link) {
         link_close(n->out_link);   /* no event comes back for this close */
         n->out_link = 0;

@@ -26,6 +26,7 @@
 #include "actors/bus/link.h"
 #include "actors/state/state_internal.h"
 #include "actors/failover/wpause.h"
+#include "actors/commands/args.h"
 #include "runtime/log.h"
 
 #define MF_TIMEOUT_MS 5000
@@ -378,18 +379,13 @@ void state_fo_request(state_fo_req_t *r)
 
 /* ---------------- CLUSTER FAILOVER [FORCE|TAKEOVER] ---------------- */
 
-static bool arg_is(const queued_cmd_t *q, int i, const char *s)
-{
-    return q->argvlen[i] == strlen(s) && !strncasecmp((const char *)q->argv[i], s, q->argvlen[i]);
-}
-
 void state_fo_command(remote_cmd_t *rc)
 {
     queued_cmd_t *q = &rc->cmds[0];
     resp_buf_t *r = &rc->reply;
     bool force = false, takeover = false;
-    if (q->argc == 3 && arg_is(q, 2, "force")) force = true;
-    else if (q->argc == 3 && arg_is(q, 2, "takeover")) takeover = true;
+    if (q->argc == 3 && arg_is(q->argv[2], q->argvlen[2], "force")) force = true;
+    else if (q->argc == 3 && arg_is(q->argv[2], q->argvlen[2], "takeover")) takeover = true;
     else if (q->argc != 2) {
         resp_add_error(r, "ERR syntax error");
         state_reply(rc);

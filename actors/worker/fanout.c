@@ -24,6 +24,7 @@
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
 #include "actors/persist/rdb_save.h"
+#include "actors/commands/args.h"
 #include "runtime/log.h"
 #include "proto/slot.h"
 #include "proto/strnum.h"
@@ -43,11 +44,6 @@ static int fan_kind(const cmd_def_t *cmd)
     if (!strcmp(cmd->name, "randomkey")) return FAN_RANDOMKEY;
     if (!strcmp(cmd->name, "flushall") || !strcmp(cmd->name, "flushdb")) return FAN_FLUSH;
     return 0;
-}
-
-static bool arg_is(const uint8_t *a, size_t n, const char *s)
-{
-    return n == strlen(s) && strncasecmp((const char *)a, s, n) == 0;
 }
 
 static void send_to_worker(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,

@@ -1,0 +1,31 @@
+/* args.c - keyword and integer arguments of commands (see args.h). */
+#include "actors/commands/args.h"
+
+#include <string.h>
+#include "proto/resp.h"
+#include "proto/strnum.h"
+
+static inline unsigned char ascii_lower(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
+bool arg_is(const uint8_t *a, size_t n, const char *word)
+{
+    if (strlen(word) != n) return false;
+    for (size_t k = 0; k < n; k++)
+        if (ascii_lower(a[k]) != ascii_lower((unsigned char)word[k])) return false;
+    return true;
+}
+
+bool arg_ll(const uint8_t *a, size_t n, long long *out)
+{
+    return str_to_ll(a, n, out);
+}
+
+bool arg_ll_at(cmd_ctx_t *ctx, int i, long long *out)
+{
+    if (arg_ll(ctx->argv[i], ctx->argvlen[i], out)) return true;
+    resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
+    return false;
+}

@@ -1,0 +1,35 @@
+/* args.h - the one place command handlers (on workers and on the state
+ * actor) read their arguments: keyword matches and integers.
+ *
+ * Keywords match with an ASCII case fold, never the C library's
+ * locale-dependent strncasecmp: a client's "NX" must mean the same thing
+ * whatever locale the process happens to run under. Integers follow Redis's
+ * string2ll rules (proto/strnum.h).
+ */
+#ifndef SHOAL_ACTORS_COMMANDS_ARGS_H
+#define SHOAL_ACTORS_COMMANDS_ARGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "actors/commands/cmd.h"
+
+/* Whether the `n` bytes at `a` spell `word` (ASCII letters of either case
+ * match; `word` is NUL-terminated). */
+bool arg_is(const uint8_t *a, size_t n, const char *word);
+
+/* Whether argument i of a command spells `word`, as arg_is. */
+static inline bool arg_is_at(const cmd_ctx_t *ctx, int i, const char *word)
+{
+    return arg_is(ctx->argv[i], ctx->argvlen[i], word);
+}
+
+/* The `n` bytes at `a` as a long long, by Redis's string2ll rules; false
+ * (leaving *out alone) for anything else. */
+bool arg_ll(const uint8_t *a, size_t n, long long *out);
+
+/* Argument i as a long long; when it is not one, replies Redis's "not an
+ * integer" error and returns false. */
+bool arg_ll_at(cmd_ctx_t *ctx, int i, long long *out);
+
+#endif
