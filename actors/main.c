@@ -38,21 +38,10 @@
 #include "actors/worker/worker.h"
 #include "runtime/crash.h"
 #include "runtime/log.h"
+#include "runtime/random.h"
 
 extern char g_run_id[41];
 extern char g_executable[PATH_MAX];
-
-static void make_run_id(void)
-{
-    static const char hex[] = "0123456789abcdef";
-    unsigned char raw[40];
-    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || read(fd, raw, sizeof raw) != (ssize_t)sizeof raw)
-        for (size_t i = 0; i < sizeof raw; i++) raw[i] = (unsigned char)rand();
-    if (fd >= 0) close(fd);
-    for (int i = 0; i < 40; i++) g_run_id[i] = hex[raw[i] & 15];
-    g_run_id[40] = '\0';
-}
 
 int main(int argc, char **argv)
 {
@@ -75,7 +64,7 @@ int main(int argc, char **argv)
     mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
     cmd_table_init();
     stats_global_init();
-    make_run_id();
+    rt_random_hex(g_run_id, 40);
     srandom((unsigned)(getpid() ^ rt_now_us()));
 
     if (config_daemonize()) {

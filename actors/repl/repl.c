@@ -23,6 +23,7 @@
  * point.
  */
 #include "actors/repl/repl_actor_internal.h"
+#include "runtime/random.h"
 
 _Atomic int g_repl_propagate;
 _Atomic long long g_repl_offset;
@@ -68,18 +69,6 @@ void repl_chunk_unref(repl_chunk_t *c)
 }
 
 /* ---------------- ids, status ---------------- */
-
-void ra_random_id(char out[REPL_ID_LEN + 1])
-{
-    static const char hex[] = "0123456789abcdef";
-    uint8_t raw[REPL_ID_LEN];
-    FILE *f = fopen("/dev/urandom", "rb");
-    size_t got = f ? fread(raw, 1, sizeof raw, f) : 0;
-    if (f) fclose(f);
-    for (size_t i = got; i < sizeof raw; i++) raw[i] = (uint8_t)(rand() & 0xff);
-    for (int i = 0; i < REPL_ID_LEN; i++) out[i] = hex[raw[i] & 15];
-    out[REPL_ID_LEN] = '\0';
-}
 
 static long long first_byte_offset(void) { return R.backlog ? R.offset - R.histlen + 1 : 0; }
 
@@ -511,7 +500,7 @@ static void check_role(void)
         /* Promoted: a new history that continues the old one. */
         memcpy(R.replid2, R.replid, sizeof R.replid2);
         R.second_offset = R.offset + 1;
-        ra_random_id(R.replid);
+        rt_random_hex(R.replid, REPL_ID_LEN);
         R.need_select = true;
         LOG_NOTICE("Setting secondary replication ID to %s, valid up to offset: %lld. New replication ID is %s",
                    R.replid2, R.second_offset, R.replid);
@@ -674,7 +663,7 @@ int repl_start(const char *loaded_replid, long long loaded_offset)
         memcpy(R.replid, loaded_replid, REPL_ID_LEN + 1);
         R.offset = loaded_offset;
     } else {
-        ra_random_id(R.replid);
+        rt_random_hex(R.replid, REPL_ID_LEN);
         R.offset = 0;
     }
     memcpy(R.replid2, zero_id, sizeof R.replid2);

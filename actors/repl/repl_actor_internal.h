@@ -90,7 +90,6 @@ extern repl_actor_state_t R;
 static const char zero_id[] = "0000000000000000000000000000000000000000";
 
 /* repl.c */
-void ra_random_id(char out[REPL_ID_LEN + 1]);
 void ra_publish(void);
 void ra_backlog_create(void);
 void ra_stream_append(const void *p, size_t n);

@@ -8,6 +8,7 @@
  * a worker before every worker has arrived.
  */
 #include "actors/repl/repl_actor_internal.h"
+#include "runtime/random.h"
 
 /* ---------------- cuts ---------------- */
 
@@ -105,7 +106,7 @@ void ra_ensure_backlog(void)
     if (R.backlog) return;
     ra_backlog_create();
     if (R.offset == 0 || !R.replid[0]) {
-        ra_random_id(R.replid);
+        rt_random_hex(R.replid, REPL_ID_LEN);
         memcpy(R.replid2, zero_id, sizeof R.replid2);
         R.second_offset = -1;
     }
@@ -217,7 +218,7 @@ void ra_cut_done(repl_cut_msg_t *m)
             char mark[REPL_ID_LEN + 1];
             bool eof = (s->capa & REPL_CAPA_EOF) && config_get_num(CONFIG_REPL_DISKLESS_SYNC);
             if (eof) {
-                ra_random_id(mark);
+                rt_random_hex(mark, REPL_ID_LEN);
                 n = snprintf(head, sizeof head, "$EOF:%s\r\n", mark);
             } else {
                 n = snprintf(head, sizeof head, "$%zu\r\n", rdb_len);

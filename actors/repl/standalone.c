@@ -31,6 +31,7 @@
 #include "actors/worker/worker.h"
 #include "actors/commands/args.h"
 #include "runtime/log.h"
+#include "runtime/random.h"
 
 enum { SA_MSG_REPLICAOF = 1 };
 
@@ -45,19 +46,6 @@ static struct {
     char master_ip[46];           /* what the replica link connects to (master_address) */
     int master_port;
 } SA;
-
-static void random_name(char out[NODE_NAME_LEN + 1])
-{
-    static const char hex[] = "0123456789abcdef";
-    unsigned char raw[NODE_NAME_LEN];
-    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    ssize_t got = fd >= 0 ? read(fd, raw, sizeof raw) : -1;
-    if (fd >= 0) close(fd);
-    if (got != (ssize_t)sizeof raw)
-        for (size_t i = 0; i < sizeof raw; i++) raw[i] = (unsigned char)random();
-    for (int i = 0; i < NODE_NAME_LEN; i++) out[i] = hex[raw[i] & 15];
-    out[NODE_NAME_LEN] = '\0';
-}
 
 static void snapshot_free(void *obj)
 {
@@ -140,14 +128,14 @@ static void set_master(const char *host, int port)
         SA.master_port = port;
         /* A new name per master: the replica link drops its connection and
          * starts over whenever the master it follows changes. */
-        random_name(SA.master_name);
+        rt_random_hex(SA.master_name, NODE_NAME_LEN);
     }
     publish();
 }
 
 int standalone_publish_initial(void)
 {
-    random_name(SA.my_name);
+    rt_random_hex(SA.my_name, NODE_NAME_LEN);
     rt_snap_init(&g_cluster_snapshot, NULL, snapshot_free);
     /* The replicaof directive: "host port", already checked by the loader. */
     char buf[512] = "";

@@ -23,6 +23,7 @@
 #include "actors/worker/worker.h"
 #include "proto/nodes_conf.h"
 #include "runtime/log.h"
+#include "runtime/random.h"
 
 rt_snap_cell_t g_cluster_snapshot;
 state_t S;
@@ -41,19 +42,6 @@ uint64_t node_shown_epoch(const cluster_snapshot_t *s, int idx)
     const node_view_t *n = &s->nodes[idx];
     if ((n->flags & NODE_SLAVE) && n->master >= 0) return s->nodes[n->master].config_epoch;
     return n->config_epoch;
-}
-
-void state_random_name(char out[NODE_NAME_LEN + 1])
-{
-    static const char hex[] = "0123456789abcdef";
-    unsigned char raw[NODE_NAME_LEN];
-    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    ssize_t got = fd >= 0 ? read(fd, raw, sizeof raw) : -1;
-    if (fd >= 0) close(fd);
-    if (got != (ssize_t)sizeof raw)
-        for (size_t i = 0; i < sizeof raw; i++) raw[i] = (unsigned char)(rand() ^ (rt_now_us() >> (i % 16)));
-    for (int i = 0; i < NODE_NAME_LEN; i++) out[i] = hex[raw[i] & 15];
-    out[NODE_NAME_LEN] = '\0';
 }
 
 int state_find(const char *name, size_t len)
@@ -111,14 +99,8 @@ void state_table_full(const char *what)
 /* A random key for the name index, so peers cannot aim names at one chain. */
 static void seed_name_index(void)
 {
-    uint64_t k[2] = { 0, 0 };
-    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    ssize_t got = fd >= 0 ? read(fd, k, sizeof k) : -1;
-    if (fd >= 0) close(fd);
-    if (got != (ssize_t)sizeof k) {
-        k[0] = (uint64_t)rt_now_us() ^ ((uint64_t)getpid() << 32);
-        k[1] = (uint64_t)rt_mono_ms() * 0x9e3779b97f4a7c15ull;
-    }
+    uint64_t k[2];
+    rt_random_bytes(k, sizeof k);
     node_index_init(&S.names, k[0], k[1]);
 }
 
@@ -553,6 +535,12 @@ static void before_sleep(rt_thread_t *t, void *arg)
     if (S.save_pending) state_request_save(&S.actor);
 }
 
+const cluster_snapshot_t *state_fresh_snapshot(void)
+{
+    if (S.dirty_snapshot) state_publish();
+    return g_cluster_snapshot.current;
+}
+
 void state_reply(remote_cmd_t *rc)
 {
     if (S.dirty_snapshot) state_publish();
@@ -600,7 +588,7 @@ int state_start(rt_thread_t *thread, const char *conf_path)
     if (r < 0) return -1;
     if (r == 1) {
         char name[NODE_NAME_LEN + 1];
-        state_random_name(name);
+        rt_random_hex(name, NODE_NAME_LEN);
         S.myself = state_add_node(name, NODE_MYSELF | NODE_MASTER);
         LOG_NOTICE("No cluster configuration found, I'm %s", name);
     } else {

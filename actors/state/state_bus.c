@@ -20,6 +20,7 @@
 #include "actors/bus/link.h"
 #include "actors/state/state_internal.h"
 #include "runtime/log.h"
+#include "runtime/random.h"
 #include "proto/strnum.h"
 
 #define BLACKLIST_TTL_MS 60000
@@ -148,17 +149,10 @@ void state_broadcast(const uint8_t *frame, size_t len)
     }
 }
 
-/* Frames are built from the snapshot, so publish pending changes first. */
-static const cluster_snapshot_t *fresh_snapshot(void)
-{
-    if (S.dirty_snapshot) state_publish();
-    return g_cluster_snapshot.current;
-}
-
 void state_send_ping(int idx, unsigned type)
 {
     uint8_t *frame;
-    size_t len = gossip_build(fresh_snapshot(), type, &frame);
+    size_t len = gossip_build(state_fresh_snapshot(), type, &frame);
     if (!len) return;
     state_send_to(idx, frame, len);
     free(frame);
@@ -171,7 +165,7 @@ void state_send_ping(int idx, unsigned type)
 void state_broadcast_pong(void)
 {
     uint8_t *frame;
-    size_t len = gossip_build(fresh_snapshot(), BUS_PONG, &frame);
+    size_t len = gossip_build(state_fresh_snapshot(), BUS_PONG, &frame);
     if (!len) return;
     state_broadcast(frame, len);
     free(frame);
@@ -182,7 +176,7 @@ static void send_update(int to, int about)
     /* Our own new configEpoch is not announced before it is durable. */
     if (about == S.myself && state_fo_publish_held()) return;
     bus_header_t hdr;
-    gossip_header(fresh_snapshot(), &hdr);
+    gossip_header(state_fresh_snapshot(), &hdr);
     uint8_t slots[BUS_SLOT_BYTES];
     memset(slots, 0, sizeof slots);
     for (int s = 0; s < SLOT_COUNT; s++)
@@ -192,10 +186,10 @@ static void send_update(int to, int about)
     if (len) state_send_to(to, frame, len);
 }
 
-static void broadcast_fail(int about)
+void state_broadcast_fail(int about)
 {
     bus_header_t hdr;
-    gossip_header(fresh_snapshot(), &hdr);
+    gossip_header(state_fresh_snapshot(), &hdr);
     uint8_t frame[BUS_FAIL_LEN];
     size_t len = bus_build_fail(frame, sizeof frame, &hdr, S.nodes[about].name);
     if (len) state_broadcast(frame, len);
@@ -257,7 +251,7 @@ void state_maybe_mark_fail(int idx)
     LOG_NOTICE("Marking node %.40s as failing (quorum reached).", n->name);
     n->flags = (uint16_t)((n->flags & ~NODE_PFAIL) | NODE_FAIL);
     n->fail_time_ms = now_ms();
-    broadcast_fail(idx);
+    state_broadcast_fail(idx);
     save_config();
     state_fo_note_fail(idx);
 }
@@ -577,7 +571,7 @@ static void process_frame(link_frame_t *f, const uint8_t *data, uint32_t len)
         }
         if (sender < 0 && type == BUS_MEET && m.sender_valid) {
             char name[NODE_NAME_LEN + 1];
-            state_random_name(name);
+            rt_random_hex(name, NODE_NAME_LEN);
             int k = state_add_node(name, NODE_HANDSHAKE);
             if (k < 0) {
                 state_table_full("the sender of a MEET");
@@ -815,7 +809,7 @@ static void cmd_meet(remote_cmd_t *rc)
         }
     }
     char name[NODE_NAME_LEN + 1];
-    state_random_name(name);
+    rt_random_hex(name, NODE_NAME_LEN);
     int k = state_add_node(name, NODE_HANDSHAKE | NODE_MEET);
     if (k < 0) {
         state_table_full("a node named by CLUSTER MEET");

@@ -17,6 +17,7 @@
 #include "actors/state/state_internal.h"
 #include "actors/commands/args.h"
 #include "runtime/log.h"
+#include "runtime/random.h"
 #include "proto/strnum.h"
 
 long long state_total_keys(void)
@@ -242,7 +243,7 @@ static void reset(remote_cmd_t *rc)
         S.last_vote_epoch = 0;
         S.nodes[S.myself].config_epoch = 0;
         char name[NODE_NAME_LEN + 1];
-        state_random_name(name);
+        rt_random_hex(name, NODE_NAME_LEN);
         state_rename_node(S.myself, name);
         LOG_NOTICE("Node hard reset, now I'm %s", name);
     }

@@ -63,12 +63,6 @@ static void after_durable(int kind, const char *node, bool force)
     save_config();
 }
 
-static const cluster_snapshot_t *fresh(void)
-{
-    if (S.dirty_snapshot) state_publish();
-    return g_cluster_snapshot.current;
-}
-
 bool state_fo_publish_held(void)
 {
     return S.publish_hold_seq && S.durable_seq < S.publish_hold_seq;
@@ -82,7 +76,7 @@ void state_fo_header(bus_header_t *h)
 static void send_header_only(int to, unsigned type, uint8_t mflags)
 {
     bus_header_t h;
-    gossip_header(fresh(), &h);
+    gossip_header(state_fresh_snapshot(), &h);
     h.mflags[0] |= mflags;
     uint8_t frame[BUS_HEADER_LEN];
     size_t len = 0;
@@ -92,15 +86,6 @@ static void send_header_only(int to, unsigned type, uint8_t mflags)
     if (!len) return;
     if (to >= 0) state_send_to(to, frame, len);
     else state_broadcast(frame, len);
-}
-
-static void broadcast_fail_about(int idx)
-{
-    bus_header_t h;
-    gossip_header(fresh(), &h);
-    uint8_t frame[BUS_FAIL_LEN];
-    size_t len = bus_build_fail(frame, sizeof frame, &h, S.nodes[idx].name);
-    if (len) state_broadcast(frame, len);
 }
 
 static void run_action(fo_action_t *a)
@@ -114,7 +99,7 @@ static void run_action(fo_action_t *a)
     case FO_ACT_AUTH_REQUEST:
         /* FAIL goes first on the same links, so every voter has the master
          * FAIL when our request arrives (links deliver in order). */
-        if (idx >= 0 && (S.nodes[idx].flags & NODE_FAIL)) broadcast_fail_about(idx);
+        if (idx >= 0 && (S.nodes[idx].flags & NODE_FAIL)) state_broadcast_fail(idx);
         send_header_only(-1, BUS_FAILOVER_AUTH_REQUEST, a->force ? BUS_MFLAG_FORCEACK : 0);
         elector_send(ELECTOR_MSG_EPOCH, (long long)S.fo_election_epoch, false);
         break;

@@ -151,10 +151,12 @@ void state_clear_nodes(void);
 /* Logs, at most every 10 s, that a node `what` was not added because the
  * table is full, with how many were refused since the last such line. */
 void state_table_full(const char *what);
-void state_random_name(char out[NODE_NAME_LEN + 1]);
 void state_recount_slots(void);
 void state_reset_tables(void);
 void state_publish(void);
+/* The published snapshot, publishing pending changes first: frames are built
+ * from it, so they must not carry a table older than the state's. */
+const cluster_snapshot_t *state_fresh_snapshot(void);
 uint64_t state_request_save(rt_actor_t *reply_to);
 void state_apply_command(remote_cmd_t *rc);
 void state_durable(uint64_t seq, int err);
@@ -164,6 +166,8 @@ void state_reply(remote_cmd_t *rc);
 
 /* state_bus.c: the cluster-bus rules. */
 void state_bus_frame(struct link_frame *f);
+/* Tells every peer that node `about` has failed (a FAIL message). */
+void state_broadcast_fail(int about);
 void state_bus_link_event(struct link_event *e);
 bool state_bus_command(remote_cmd_t *rc);    /* MEET, FORGET, ...: true if handled */
 void state_del_node(int idx);
