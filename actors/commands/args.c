@@ -29,3 +29,9 @@ bool arg_ll_at(cmd_ctx_t *ctx, int i, long long *out)
     resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
     return false;
 }
+
+void arg_reply_help(cmd_ctx_t *ctx, const char *const *lines, size_t n)
+{
+    resp_add_array(ctx->reply, (long long)n);
+    for (size_t i = 0; i < n; i++) resp_add_simple(ctx->reply, lines[i]);
+}

@@ -32,4 +32,7 @@ bool arg_ll(const uint8_t *a, size_t n, long long *out);
  * integer" error and returns false. */
 bool arg_ll_at(cmd_ctx_t *ctx, int i, long long *out);
 
+/* The reply of a HELP subcommand: each line as a simple string, in an array. */
+void arg_reply_help(cmd_ctx_t *ctx, const char *const *lines, size_t n);
+
 #endif

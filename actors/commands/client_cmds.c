@@ -269,9 +269,7 @@ void cmd_client_help(cmd_ctx_t *ctx)
         "SETNAME <name>", "    Assign the name <name> to the current connection.",
         "HELP", "    Print this help.",
     };
-    int n = (int)(sizeof lines / sizeof lines[0]);
-    resp_add_array(ctx->reply, n);
-    for (int i = 0; i < n; i++) resp_add_simple(ctx->reply, lines[i]);
+    arg_reply_help(ctx, lines, sizeof lines / sizeof lines[0]);
 }
 
 /* CLIENT PAUSE timeout [WRITE|ALL]: every worker holds the paused commands

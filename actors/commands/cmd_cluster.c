@@ -470,7 +470,5 @@ void cmd_cluster_help(cmd_ctx_t *ctx)
         "SLOTS", "    Slot ranges and their nodes.",
         "HELP", "    Print this help.",
     };
-    int n = (int)(sizeof lines / sizeof lines[0]);
-    resp_add_array(ctx->reply, n);
-    for (int i = 0; i < n; i++) resp_add_simple(ctx->reply, lines[i]);
+    arg_reply_help(ctx, lines, sizeof lines / sizeof lines[0]);
 }

@@ -214,7 +214,5 @@ void cmd_command_help(cmd_ctx_t *ctx)
         "HELP",
         "    Prints this help.",
     };
-    size_t n = sizeof lines / sizeof lines[0];
-    resp_add_array(ctx->reply, (long long)n);
-    for (size_t i = 0; i < n; i++) resp_add_simple(ctx->reply, lines[i]);
+    arg_reply_help(ctx, lines, sizeof lines / sizeof lines[0]);
 }

@@ -322,9 +322,7 @@ void cmd_debug(cmd_ctx_t *ctx)
             "CLUSTERLINK KILL <to|from|all> <node-id>",
             "    Kills the link based on the direction to/from (both) with the provided node.",
         };
-        int n = (int)(sizeof lines / sizeof lines[0]);
-        resp_add_array(ctx->reply, n);
-        for (int i = 0; i < n; i++) resp_add_simple(ctx->reply, lines[i]);
+        arg_reply_help(ctx, lines, sizeof lines / sizeof lines[0]);
         return;
     }
     resp_add_errorf(ctx->reply, "ERR unknown subcommand '%.*s'. Try DEBUG HELP.", (int)ctx->argvlen[1],
@@ -441,7 +439,5 @@ void cmd_config_help(cmd_ctx_t *ctx)
         "REWRITE", "    Rewrite the configuration file.",
         "HELP", "    Print this help.",
     };
-    int n = (int)(sizeof lines / sizeof lines[0]);
-    resp_add_array(ctx->reply, n);
-    for (int i = 0; i < n; i++) resp_add_simple(ctx->reply, lines[i]);
+    arg_reply_help(ctx, lines, sizeof lines / sizeof lines[0]);
 }
