@@ -13,6 +13,7 @@
  */
 #include "runtime/snapshot.h"
 
+#include <assert.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,7 @@ void rt_snap_init(rt_snap_cell_t *cell, void *initial, rt_snap_free_fn free_fn)
     cell->free_fn = free_fn;
     cell->retired = 0;
     cell->reclaimed = 0;
+    cell->writer_bound = false;
     /* Release: the initial object is complete before anyone can load it
      * (readers get the cell through thread creation or another release). */
     ck_pr_fence_store();
@@ -90,8 +92,35 @@ static void retired_free(ck_epoch_entry_t *entry)
     free(r);
 }
 
+/* Takes the writer role for the calling thread, or asserts it already has
+ * it. The fields are the writer's own: only the role's holder touches them,
+ * and a hand-off is ordered by rt_snap_writer_release's contract. */
+static void writer_check(rt_snap_cell_t *cell)
+{
+    if (!cell->writer_bound) {
+        cell->writer_thread = pthread_self();
+        cell->writer_bound = true;
+        return;
+    }
+    assert(pthread_equal(cell->writer_thread, pthread_self()) && "snapshot writer call off the writer's thread");
+}
+
+void *rt_snap_writer_current(rt_snap_cell_t *cell)
+{
+    writer_check(cell);
+    /* No ordering needed: the writer reads its own last store. */
+    return ck_pr_load_ptr(&cell->current);
+}
+
+void rt_snap_writer_release(rt_snap_cell_t *cell)
+{
+    writer_check(cell);
+    cell->writer_bound = false;
+}
+
 void rt_snap_publish(rt_snap_cell_t *cell, void *obj)
 {
+    writer_check(cell);
     if (cell->writer == NULL)
         cell->writer = record_get(cell, NULL);
 
@@ -125,6 +154,7 @@ poll:
 
 void rt_snap_reclaim(rt_snap_cell_t *cell)
 {
+    writer_check(cell);
     if (cell->writer != NULL)
         ck_epoch_poll(cell->writer);
 }
@@ -153,6 +183,7 @@ void rt_snap_destroy(rt_snap_cell_t *cell)
     }
     ck_epoch_init(&cell->epoch);
     cell->writer = NULL;
+    cell->writer_bound = false;   /* teardown may run on another thread (see snapshot.h) */
 }
 
 int rt_snap_reader_register(rt_snap_cell_t *cell, rt_snap_reader_t *reader)

@@ -24,6 +24,8 @@
 #define SHOAL_RUNTIME_SNAPSHOT_H
 
 #include <ck_epoch.h>
+#include <pthread.h>
+#include <stdbool.h>
 
 typedef void (*rt_snap_free_fn)(void *obj);
 
@@ -34,6 +36,8 @@ typedef struct rt_snap_cell {
     rt_snap_free_fn free_fn;      /* NULL: objects are never freed by the cell */
     unsigned long long retired;   /* writer only: objects handed to the grace period */
     unsigned long long reclaimed; /* writer only: of those, already freed */
+    pthread_t writer_thread;      /* writer only: the thread that holds the writer role ... */
+    bool writer_bound;            /* ... once it published or read as writer (see rt_snap_writer_release) */
     char tsan_grace;              /* ThreadSanitizer build: the address its grace-period annotation
                                      uses (never accessed; see snapshot.c) */
 } rt_snap_cell_t;
@@ -48,6 +52,12 @@ typedef struct rt_snap_reader {
 
 /* `initial` may be NULL. `free_fn` frees retired objects. */
 void rt_snap_init(rt_snap_cell_t *cell, void *initial, rt_snap_free_fn free_fn);
+
+/* The writer role belongs to one thread at a time: the first thread that
+ * publishes, reclaims or calls rt_snap_writer_current after init (or after
+ * rt_snap_writer_release) takes it, and those calls assert that they run on
+ * it. A role moves to another thread only by an explicit release, ordered
+ * before the new thread's first writer call (e.g. by starting that thread). */
 
 /* Writer only: makes `obj` current; the old one is freed after a grace period.
  * Also reclaims earlier retired objects whose grace period has passed. */
@@ -67,6 +77,16 @@ void rt_snap_destroy(rt_snap_cell_t *cell);
 int rt_snap_reader_register(rt_snap_cell_t *cell, rt_snap_reader_t *reader);
 /* The reading thread, outside a read section. */
 void rt_snap_reader_unregister(rt_snap_reader_t *reader);
+
+/* Writer only: the current object, read without a read section. Safe only
+ * on the writer's thread (asserted): no one else retires objects, so it
+ * stays valid until that thread's next rt_snap_publish. */
+void *rt_snap_writer_current(rt_snap_cell_t *cell);
+
+/* Writer, after its last publish: gives up the writer role, so the next
+ * thread that publishes (or reads as writer) takes it. Used when main
+ * publishes the first object and an actor's thread publishes the rest. */
+void rt_snap_writer_release(rt_snap_cell_t *cell);
 
 /* Writer only: retired objects not freed yet. */
 unsigned long long rt_snap_pending(const rt_snap_cell_t *cell);

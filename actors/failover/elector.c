@@ -92,10 +92,11 @@ static void ask_state(int kind, const char *master, uint64_t epoch, bool force)
     rt_send(state_actor(), &r->hdr);
 }
 
-/* Same thread as the only writer of the cell: see elector.h. */
+/* Same thread as the only writer of the cell (see elector.h), so the
+ * writer-side read needs no read section; the runtime asserts the thread. */
 static const cluster_snapshot_t *snap(void)
 {
-    return __atomic_load_n((cluster_snapshot_t **)&g_cluster_snapshot.current, __ATOMIC_ACQUIRE);
+    return rt_snap_writer_current(&g_cluster_snapshot);
 }
 
 static long long my_offset(void) { return atomic_load_explicit(&g_repl_offset, memory_order_relaxed); }

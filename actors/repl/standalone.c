@@ -144,10 +144,13 @@ int standalone_publish_initial(void)
         int port;
         if (sscanf(buf, "%255s %d", host, &port) == 2 && strcasecmp(host, "no") != 0) {
             set_master(host, port);
-            return 0;
+            goto hand_off;
         }
     }
     set_master(NULL, 0);
+hand_off:
+    /* Every later snapshot comes from the replication thread, started after this. */
+    rt_snap_writer_release(&g_cluster_snapshot);
     return 0;
 }
 

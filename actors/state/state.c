@@ -538,7 +538,7 @@ static void before_sleep(rt_thread_t *t, void *arg)
 const cluster_snapshot_t *state_fresh_snapshot(void)
 {
     if (S.dirty_snapshot) state_publish();
-    return g_cluster_snapshot.current;
+    return rt_snap_writer_current(&g_cluster_snapshot);
 }
 
 void state_reply(remote_cmd_t *rc)
@@ -607,6 +607,9 @@ int state_start(rt_thread_t *thread, const char *conf_path)
     rt_actor_init(&S.actor, thread, "state", behaviour, NULL);
     rt_thread_add_prepare_hook(thread, before_sleep, NULL);
     state_publish();
+    /* Main published the first snapshot; every later one comes from the
+     * state thread, whose start orders this hand-off before its first call. */
+    rt_snap_writer_release(&g_cluster_snapshot);
     rt_timer_start(&S.cron, thread, 100, 100, cron, NULL);
     return 0;
 }

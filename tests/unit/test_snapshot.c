@@ -2,14 +2,18 @@
  * 100,000 snapshots while 3 readers check every object they see (a freed or
  * half-built object fails the magic/checksum check, and ASan aborts on any
  * use after free); every retired object is freed by the end; reader records
- * are reused; reclamation keeps up while readers come and go.
+ * are reused; reclamation keeps up while readers come and go; the writer
+ * role stays on one thread until released (off-thread writer calls abort).
  *
  * Must never: let a reader touch an object outside its read section.
  */
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <ck_pr.h>
 #include "runtime/snapshot.h"
 #include "tests/unit/unit.h"
@@ -183,4 +187,61 @@ TEST(snapshot_single_thread_semantics)
     rt_snap_init(&cell, obj_new(7), obj_free);
     rt_snap_destroy(&cell);
     CHECK_EQ_INT(ck_pr_load_uint(&frees), 3);
+}
+
+typedef struct {
+    rt_snap_cell_t *cell;
+    snap_obj_t *obj;
+    void *seen;
+    bool release;
+} writer_job_t;
+
+/* Publishes job->obj (when set), reads back as writer, optionally releases. */
+static void *writer_job(void *arg)
+{
+    writer_job_t *job = arg;
+    if (job->obj) rt_snap_publish(job->cell, job->obj);
+    job->seen = rt_snap_writer_current(job->cell);
+    if (job->release) rt_snap_writer_release(job->cell);
+    return NULL;
+}
+
+TEST(snapshot_writer_role_moves_only_by_release)
+{
+    rt_snap_cell_t cell;
+    ck_pr_store_uint(&frees, 0);
+    rt_snap_init(&cell, NULL, obj_free);
+    snap_obj_t *a = obj_new(1), *b = obj_new(2);
+    rt_snap_publish(&cell, a);                    /* this thread takes the role */
+    CHECK(rt_snap_writer_current(&cell) == a);
+
+    /* Another thread's writer call while this one holds the role aborts
+     * (run in a child process so the abort is observable). */
+    fflush(NULL);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        struct sigaction sa = { .sa_handler = SIG_DFL };
+        sigaction(SIGABRT, &sa, NULL);
+        close(2);                                 /* keep the assert text out of the runner's output */
+        writer_job_t job = { .cell = &cell };
+        pthread_t t;
+        if (pthread_create(&t, NULL, writer_job, &job) != 0) _exit(3);
+        pthread_join(t, NULL);
+        _exit(0);                                 /* the call returned: no check */
+    }
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+
+    /* After a release, another thread takes the role and publishes. */
+    rt_snap_writer_release(&cell);
+    writer_job_t job = { .cell = &cell, .obj = b, .release = true };
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, writer_job, &job) == 0);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    CHECK(job.seen == b);
+    CHECK(rt_snap_writer_current(&cell) == b);    /* released back: this thread takes it again */
+    rt_snap_destroy(&cell);
+    CHECK_EQ_INT(ck_pr_load_uint(&frees), 2);
 }
