@@ -239,6 +239,13 @@ void rt_thread_destroy(rt_thread_t *t)
     free(t);
 }
 
+bool rt_actor_is_idle(rt_actor_t *actor)
+{
+    /* run_actor leaves the actor alone once its mailbox is marked empty:
+     * the mark is the runtime's last write to it (see run_actor). */
+    return rt_mailbox_is_marked_empty(&actor->mailbox);
+}
+
 rt_thread_t *rt_thread_self(void)
 {
     return current_thread;

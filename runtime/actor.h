@@ -45,6 +45,13 @@ void rt_actor_init(rt_actor_t *actor, rt_thread_t *thread, const char *name,
 /* Any thread. Ownership of `msg` passes to the receiving actor. */
 void rt_send(rt_actor_t *to, rt_msg_t *msg);
 
+/* Any thread. True once the runtime is done with `actor`: its mailbox is
+ * empty and the actor is neither scheduled nor running, and the runtime's
+ * last touches of it happen before the caller's next step (acquire). When
+ * no one can send to the actor any more, it stays idle for good and its
+ * storage may then be freed; until then the answer can go stale at once. */
+bool rt_actor_is_idle(rt_actor_t *actor);
+
 /* Creates a thread object with its own ev loop (not started). Returns NULL
  * on allocation failure. `name` is shown in logs and /proc (<= 15 chars). */
 rt_thread_t *rt_thread_create(const char *name);

@@ -116,6 +116,15 @@ rt_msg_t *rt_mailbox_pop(rt_mailbox_t *mb)
     return NULL;                  /* a producer is between exchange and link */
 }
 
+bool rt_mailbox_is_marked_empty(rt_mailbox_t *mb)
+{
+    /* acquire: pairs with the release of the marking CAS in
+     * rt_mailbox_mark_empty, so the consumer's last touches are visible. */
+    rt_msg_t *head = ck_pr_load_ptr(&mb->head);
+    ck_pr_fence_load();
+    return is_tagged(head);
+}
+
 bool rt_mailbox_mark_empty(rt_mailbox_t *mb)
 {
     /* Relaxed is enough: the CAS below re-checks the value atomically. */

@@ -43,6 +43,11 @@ rt_msg_t *rt_mailbox_pop(rt_mailbox_t *mb);
  * responsible and must drain again). */
 bool rt_mailbox_mark_empty(rt_mailbox_t *mb);
 
+/* Any thread. True when the mailbox carries the consumer's "empty and not
+ * scheduled" mark. Acquire: whatever the consumer did before marking it
+ * (rt_mailbox_mark_empty releases) happens before the caller's next step. */
+bool rt_mailbox_is_marked_empty(rt_mailbox_t *mb);
+
 /* Consumer only, after all producers stopped: frees nothing, returns the
  * remaining messages one by one (for teardown). */
 #define rt_mailbox_drain rt_mailbox_pop

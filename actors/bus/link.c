@@ -39,7 +39,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <ck_pr.h>
 
 #include "actors/config/config.h"
 #include "actors/bus/gossip.h"
@@ -224,18 +223,6 @@ static _Thread_local link_thread_ctx_t *tctx;
 
 static void flush(link_t *l);
 
-/* True once the runtime has nothing left to do with the actor: its mailbox
- * head carries the "empty and not scheduled" mark (runtime/mailbox.h). The
- * link is out of the registry, so no one can push again after that. */
-static bool mailbox_idle(link_t *l)
-{
-    /* acquire: pairs with the consumer's marking CAS, so run_actor's last
-     * touches of the actor happen before we free it */
-    uintptr_t head = (uintptr_t)ck_pr_load_ptr(&l->actor.mailbox.head);
-    ck_pr_fence_load();
-    return (head & 1u) != 0;
-}
-
 static void prepare_hook(rt_thread_t *t, void *arg)
 {
     (void)t;
@@ -249,8 +236,9 @@ static void prepare_hook(rt_thread_t *t, void *arg)
     }
     for (link_t **pp = &c->dead_head; *pp;) {
         link_t *l = *pp;
-        /* the flush list was drained above, so no list still points at it */
-        if (!l->flush_queued && mailbox_idle(l)) {
+        /* The flush list was drained above, so no list still points at it;
+         * the link is out of the registry, so once idle it stays idle. */
+        if (!l->flush_queued && rt_actor_is_idle(&l->actor)) {
             *pp = l->dnext;
             free(l);
         } else {

@@ -17,7 +17,6 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <ck_pr.h>
 
 #include "actors/worker/client_limits.h"
 #include "actors/config/config.h"
@@ -53,20 +52,11 @@ struct repl_sender {
  * with their mailbox (never from inside their own behaviour). Repl thread only. */
 static repl_sender_t *dead_senders;
 
-static bool mailbox_idle(repl_sender_t *s)
-{
-    /* acquire: pairs with the consumer's marking CAS, so the runtime's last
-     * touches of the actor happen before we free it */
-    uintptr_t head = (uintptr_t)ck_pr_load_ptr(&s->actor.mailbox.head);
-    ck_pr_fence_load();
-    return (head & 1u) != 0;
-}
-
 void repl_sender_reap(void)
 {
     for (repl_sender_t **pp = &dead_senders; *pp;) {
         repl_sender_t *s = *pp;
-        if (mailbox_idle(s)) {
+        if (rt_actor_is_idle(&s->actor)) {   /* told RS_FREE: no one sends to it any more */
             *pp = s->dead_next;
             free(s);
         } else {

@@ -1,6 +1,7 @@
 /* test_actor.c - unit tests for runtime/actor.c: cross-thread ping-pong with
  * per-sender order, batching of wake-ups, bounded rounds (timers still fire
- * while an actor floods itself), timers, prepare hooks, stop/join.
+ * while an actor floods itself), timers, prepare hooks, stop/join, and
+ * rt_actor_is_idle (what link and sender teardown wait for before freeing).
  *
  * Must never: hang forever on a bug when a bound can be put on it (waits use a
  * deadline), or assert on speed (only on counts and order).
@@ -340,4 +341,36 @@ TEST(actor_clocks)
     CHECK(wall_us / 1000 - wall >= 0 && wall_us / 1000 - wall < 1000);
     usleep(5000);
     CHECK(rt_mono_ms() - mono >= 4);
+}
+
+/* ---- idleness ---------------------------------------------------------- */
+
+static int idle_handled;   /* atomic */
+
+static void idle_behaviour(rt_actor_t *self, rt_msg_t *msg)
+{
+    (void)self;
+    free(msg);
+    ck_pr_faa_int(&idle_handled, 1);
+}
+
+TEST(actor_is_idle_until_sent_and_again_after_its_run)
+{
+    rt_thread_t *t = rt_thread_create("idle");
+    REQUIRE(t != NULL);
+    rt_actor_t a;
+    rt_actor_init(&a, t, "idle", idle_behaviour, NULL);
+    ck_pr_store_int(&idle_handled, 0);
+    CHECK(rt_actor_is_idle(&a));                  /* nothing sent yet */
+    rt_send(&a, &new_msg(MSG_DATA, FROM_MAIN, 0)->hdr);
+    CHECK(rt_actor_is_idle(&a) == false);         /* scheduled; the thread is not even running */
+    REQUIRE(rt_thread_start(t) == 0);
+    long long deadline = rt_mono_ms() + 5000;
+    while (!rt_actor_is_idle(&a) && rt_mono_ms() < deadline)
+        usleep(1000);
+    CHECK(rt_actor_is_idle(&a));                  /* ran and marked itself idle */
+    CHECK_EQ_INT(ck_pr_load_int(&idle_handled), 1);
+    rt_thread_stop(t);
+    rt_thread_join(t);
+    rt_thread_destroy(t);
 }

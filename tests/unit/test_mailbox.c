@@ -42,6 +42,22 @@ TEST(mailbox_was_empty_contract)
     CHECK(rt_mailbox_mark_empty(&mb) == true);
 }
 
+/* The "empty and not scheduled" mark, as rt_actor_is_idle reads it. */
+TEST(mailbox_is_marked_empty_follows_the_mark)
+{
+    rt_mailbox_t mb;
+    rt_msg_t a;
+    rt_mailbox_init(&mb);
+    CHECK(rt_mailbox_is_marked_empty(&mb));           /* new: marked */
+    CHECK(rt_mailbox_push(&mb, &a) == true);
+    CHECK(rt_mailbox_is_marked_empty(&mb) == false);  /* a push clears it */
+    CHECK(rt_mailbox_pop(&mb) == &a);
+    CHECK(rt_mailbox_pop(&mb) == NULL);
+    CHECK(rt_mailbox_is_marked_empty(&mb) == false);  /* drained but not marked by the consumer yet */
+    CHECK(rt_mailbox_mark_empty(&mb));
+    CHECK(rt_mailbox_is_marked_empty(&mb));
+}
+
 TEST(mailbox_fifo_and_reuse_single_thread)
 {
     /* A handed-out message belongs to the caller: reusing it at once (push it
