@@ -113,6 +113,27 @@ int bus_frame_check(const uint8_t *buf, size_t len, uint32_t max_payload, uint32
     return len >= totlen ? BUS_OK : BUS_NEED_MORE;
 }
 
+/* ---- peeking ---- */
+
+bool bus_peek_totlen(const uint8_t *buf, size_t len, uint32_t *totlen)
+{
+    if (len < BW_TOTLEN + 4) return false;
+    *totlen = bw_get32(buf + BW_TOTLEN);
+    return true;
+}
+
+bool bus_peek_type(const uint8_t *buf, size_t len, unsigned *type)
+{
+    if (len < BW_TYPE + 2) return false;
+    *type = bw_get16(buf + BW_TYPE);
+    return true;
+}
+
+const uint8_t *bus_peek_sender(const uint8_t *buf, size_t len)
+{
+    return len < BW_SENDER + BUS_NAME_LEN ? NULL : buf + BW_SENDER;
+}
+
 /* ---- header and gossip ---- */
 
 /* Copies a NUL-padded string field of n bytes into dst[n+1]: up to the first

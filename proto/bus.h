@@ -241,6 +241,19 @@ typedef struct bus_msg {
  * payloads; see the cap rules above. */
 int bus_frame_check(const uint8_t *buf, size_t len, uint32_t max_payload, uint32_t *frame_len);
 
+/* ---- peeking ----
+ * Single header fields read in place, for code that routes frames without
+ * decoding them (the link counting what it sends, the state actor splitting
+ * a read round into frames). Each one only checks that buf holds the field:
+ * nothing is validated (that is bus_frame_check's and bus_decode's job).
+ *  bus_peek_totlen: the announced total length (false when len < 8);
+ *  bus_peek_type:   the message type (false when len < 14);
+ *  bus_peek_sender: the sender's 40-byte name, not NUL-terminated, pointing
+ *                   into buf (NULL when len < 80). */
+bool bus_peek_totlen(const uint8_t *buf, size_t len, uint32_t *totlen);
+bool bus_peek_type(const uint8_t *buf, size_t len, unsigned *type);
+const uint8_t *bus_peek_sender(const uint8_t *buf, size_t len);
+
 /* ---- decoder ----
  * Decodes and validates the frame at buf (len may exceed totlen; bytes after
  * totlen are not read). Validation follows 7.0.15's (§3.10, §4.7), with the

@@ -470,25 +470,26 @@ static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
  * record, or when we still have to learn our own address from it
  * (docs/cluster-bus.md §5.2 step 5.1, §5.4). A PING from an unknown sender is answered and goes no further,
  * so that floods of them never reach the state actor. */
-static bool ping_matters(const cluster_snapshot_t *s, const uint8_t *frame)
+static bool ping_matters(const cluster_snapshot_t *s, const uint8_t *frame, size_t len)
 {
     if (!s) return true;
     const node_view_t *me = &s->nodes[s->myself];
     if (me->ip[0] == '\0') return true;
-    const uint8_t *sender = frame + 40;
+    const uint8_t *sender = bus_peek_sender(frame, len);
+    if (!sender) return true;   /* not reached: a judged frame holds a whole header */
     for (int i = 0; i < s->node_count; i++)
         if (memcmp(s->nodes[i].name, sender, BUS_NAME_LEN) == 0) return true;
     return false;
 }
 
 /* Answers a PING/MEET; returns whether the frame must still go to the state actor. */
-static bool reply_pong(link_t *l, link_thread_ctx_t *c, const uint8_t *frame, unsigned type)
+static bool reply_pong(link_t *l, link_thread_ctx_t *c, const uint8_t *frame, size_t len, unsigned type)
 {
     if (!c->reader_ok) return true;
     size_t n = 0;
     const cluster_snapshot_t *s = rt_snap_read_begin(&c->reader);
     const uint8_t *buf = s ? gossip_build_reply(s, &n) : NULL;
-    bool forward = type != BUS_PING || ping_matters(s, frame);
+    bool forward = type != BUS_PING || ping_matters(s, frame, len);
     rt_snap_read_end(&c->reader);
     if (n == 0) return forward;
     atomic_fetch_add_explicit(&g_bus_sent[BUS_PONG], 1, memory_order_relaxed);
@@ -528,7 +529,7 @@ static void handle_frame(link_t *l, link_thread_ctx_t *c, const bus_stream_frame
         l->request_sent_us = 0;
     }
     bool forward = true;
-    if (f->type == BUS_PING || f->type == BUS_MEET) forward = reply_pong(l, c, f->data, f->type);
+    if (f->type == BUS_PING || f->type == BUS_MEET) forward = reply_pong(l, c, f->data, f->len, f->type);
     if (l->dead || !forward) return;
     forward_frame(l, f->data, f->len);
 }
@@ -693,10 +694,10 @@ static void link_behaviour(rt_actor_t *self, rt_msg_t *msg)
     case LINK_MSG_SEND: {
         link_send_msg_t *m = (link_send_msg_t *)msg;
         if (!l->dead) {
-            if (l->outbound && l->request_sent_us == 0 && m->len >= 16) {
-                unsigned type = (unsigned)((m->data[12] << 8) | m->data[13]);
-                if (type == BUS_PING || type == BUS_MEET) l->request_sent_us = mono_us();
-            }
+            unsigned type;
+            if (l->outbound && l->request_sent_us == 0 && bus_peek_type(m->data, m->len, &type)
+                && (type == BUS_PING || type == BUS_MEET))
+                l->request_sent_us = mono_us();
             append(l, m->data, m->len);
         }
         free(m);
@@ -803,10 +804,9 @@ void link_send(link_id_t id, const uint8_t *frame, size_t len)
     if (l) rt_send(&l->actor, &m->hdr);
     pthread_mutex_unlock(&g_reg_lock);
     if (!l) { free(m); return; }
-    if (len >= 16) {
-        unsigned type = (unsigned)((frame[12] << 8) | frame[13]);
-        if (type < BUS_TYPE_COUNT) atomic_fetch_add_explicit(&g_bus_sent[type], 1, memory_order_relaxed);
-    }
+    unsigned type;
+    if (bus_peek_type(frame, len, &type) && type < BUS_TYPE_COUNT)
+        atomic_fetch_add_explicit(&g_bus_sent[type], 1, memory_order_relaxed);
 }
 
 void link_close(link_id_t id)

@@ -519,7 +519,8 @@ void state_bus_frame(link_frame_t *f)
     uint32_t off = 0;
     while (f->len - off >= BUS_HEADER_LEN) {
         const uint8_t *p = f->data + off;
-        uint32_t flen = ((uint32_t)p[4] << 24) | ((uint32_t)p[5] << 16) | ((uint32_t)p[6] << 8) | p[7];
+        uint32_t flen;
+        if (!bus_peek_totlen(p, f->len - off, &flen)) break;   /* not reached: a whole header is there */
         if (flen < BUS_HEADER_LEN || flen > f->len - off) break;
         process_frame(f, p, flen);
         off += flen;
