@@ -144,12 +144,12 @@ void cmd_sync(cmd_ctx_t *ctx)
  * queued there; each hands over its buffered writes, and the last one to see
  * the marker passes the request on to the replication actor. */
 typedef struct wait_mark {
-    rt_msg_t hdr;
+    worker_run_t run;             /* WMSG_RUN: wait_mark_on_worker */
     _Atomic int *left;
     remote_cmd_t *rc;
 } wait_mark_t;
 
-void repl_wait_mark(worker_t *w, rt_msg_t *msg)
+static void wait_mark_on_worker(worker_t *w, rt_msg_t *msg)
 {
     wait_mark_t *m = (wait_mark_t *)msg;
     worker_repl_flush(w);
@@ -188,9 +188,10 @@ void cmd_wait(cmd_ctx_t *ctx)
     for (int i = 0; i < workers_count(); i++) {
         wait_mark_t *m = calloc(1, sizeof *m);
         if (!m) abort();
-        m->hdr.type = WMSG_REPL_MARK;
+        m->run.hdr.type = WMSG_RUN;
+        m->run.fn = wait_mark_on_worker;
         m->left = left;
         m->rc = rc;
-        worker_send(ctx->worker, i, &m->hdr);
+        worker_send(ctx->worker, i, &m->run.hdr);
     }
 }

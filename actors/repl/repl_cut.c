@@ -12,6 +12,8 @@
 
 /* ---------------- cuts ---------------- */
 
+static void cut_on_worker(worker_t *w, rt_msg_t *msg);
+
 static void start_cut(int kind, long long sleep_us)
 {
     repl_cut_t *cut = calloc(1, sizeof *cut);
@@ -28,7 +30,8 @@ static void start_cut(int kind, long long sleep_us)
     for (int i = 0; i < workers_count(); i++) {
         repl_cut_msg_t *m = calloc(1, sizeof *m);
         if (!m) abort();
-        m->hdr.type = WMSG_REPL_CUT;
+        m->hdr.type = WMSG_RUN;
+        m->run.fn = cut_on_worker;
         m->cut = cut;
         m->worker = i;
         worker_post(i, &m->hdr);
@@ -80,8 +83,11 @@ void repl_request_sleep(remote_cmd_t *rc)
     rt_send(&R.actor, &rc->hdr);
 }
 
-void repl_cut_worker(worker_t *w, repl_cut_msg_t *m)
+/* On each worker's thread (WMSG_RUN): arrive, wait for the release, do
+ * this worker's part of the cut. */
+static void cut_on_worker(worker_t *w, rt_msg_t *msg)
 {
+    repl_cut_msg_t *m = (repl_cut_msg_t *)msg;
     repl_cut_t *cut = m->cut;
     worker_repl_flush(w);
     repl_cut_msg_t *a = calloc(1, sizeof *a);

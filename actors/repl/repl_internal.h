@@ -113,16 +113,16 @@ typedef struct repl_cut {
     rdb_part_t parts[MAX_WORKERS];
 } repl_cut_t;
 
+/* To a worker as WMSG_RUN (run.fn), and back to the replication actor. */
 typedef struct repl_cut_msg {
-    rt_msg_t hdr;
+    union {
+        rt_msg_t hdr;
+        worker_run_t run;
+    };
     repl_cut_t *cut;
     int worker;
 } repl_cut_msg_t;
 
-/* Worker side of WMSG_REPL_MARK (cmd_repl.c). */
-void repl_wait_mark(worker_t *w, rt_msg_t *msg);
-/* Worker side of WMSG_REPL_CUT (repl.c). */
-void repl_cut_worker(worker_t *w, repl_cut_msg_t *m);
 
 /* Sender actors (repl_sender.c), created and driven by the replication actor. */
 typedef struct repl_sender repl_sender_t;

@@ -32,7 +32,6 @@
 #include "actors/bus/link.h"
 #include "actors/worker/listen.h"
 #include "actors/repl/repl.h"
-#include "actors/repl/repl_internal.h"
 #include "actors/repl/repl_replica.h"
 #include "actors/state/state.h"
 #include "actors/worker/unixsock.h"
@@ -778,11 +777,8 @@ static void worker_behaviour(rt_actor_t *self, rt_msg_t *msg)
         free(m);
         break;
     }
-    case WMSG_REPL_CUT:
-        repl_cut_worker(w, (repl_cut_msg_t *)msg);
-        break;
-    case WMSG_REPL_MARK:
-        repl_wait_mark(w, msg);
+    case WMSG_RUN:
+        ((worker_run_t *)msg)->fn(w, msg);
         break;
     case WMSG_LISTENERS: {
         /* CONFIG SET bind: stop watching the old sockets, watch the new. */

@@ -31,8 +31,7 @@ enum worker_msg {
     WMSG_BATCH_DONE,      /* a batch came back with its replies */
     WMSG_APPLY,           /* commands from our master's stream (repl_apply_t): run, no reply */
     WMSG_SWAP_KS,         /* adopt a keyspace loaded from the master's RDB (ks_swap_t) */
-    WMSG_REPL_CUT,        /* stop-the-world cut for a full sync or FLUSHALL (repl.c) */
-    WMSG_REPL_MARK,       /* WAIT's marker: hand over buffered writes (cmd_repl.c) */
+    WMSG_RUN,             /* run a function here (worker_run_t) */
     WMSG_LISTENERS,       /* watch a new set of listening sockets (listen_swap_msg_t, listen.c) */
 };
 
@@ -52,6 +51,18 @@ typedef struct ks_swap {
     rt_msg_t hdr;
     struct keyspace *ks;
 } ks_swap_t;
+
+/* WMSG_RUN: `fn` runs on the receiving worker's thread, after the messages
+ * sent to that worker before it, and owns `msg` from then on (frees it or
+ * sends it on). A message of another module starts with this, so the worker
+ * needs to know nothing of what the function does (a replication cut, WAIT's
+ * marker). */
+typedef struct worker worker_t;   /* opaque: actors/worker/worker_internal.h */
+typedef void worker_run_fn(worker_t *w, rt_msg_t *msg);
+typedef struct worker_run {
+    rt_msg_t hdr;
+    worker_run_fn *fn;
+} worker_run_t;
 
 struct reply_slot;
 struct client;
@@ -87,7 +98,6 @@ typedef struct remote_cmd {
     long long arg_us;             /* DEBUG SLEEP: the pause in microseconds */
 } remote_cmd_t;
 
-typedef struct worker worker_t;   /* opaque: actors/worker/worker_internal.h */
 
 /* Keyspaces loaded from dump.rdb before the workers start (set by the loader, taken by workers_start). */
 extern struct keyspace *g_worker_preload[MAX_WORKERS];

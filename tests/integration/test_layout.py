@@ -31,7 +31,6 @@ INTERNAL_CROSSINGS = {
     ("actors/commands/client_cmds.c", "actors/repl/repl_internal.h"),
     ("actors/commands/cmd_repl.c", "actors/repl/repl_internal.h"),
     ("actors/worker/fanout.c", "actors/repl/repl_internal.h"),
-    ("actors/worker/worker.c", "actors/repl/repl_internal.h"),
 }
 
 
