@@ -255,7 +255,8 @@ static void reset(remote_cmd_t *rc)
  * shape). As 7.0.15: the node is looked up first; the chosen link is closed
  * and forgotten, so the cron opens a new `to` link and the peer, seeing its
  * own link end, opens a new `from` one. An unknown direction answers the
- * error and then +OK too, as 7.0.15's debug.c does (both replies). Our own
+ * error only: 7.0.15 follows it with +OK as well, two replies to one command
+ * that leave the client a reply behind, which we do not copy. Our own
  * id closes nothing and answers +OK (redis-server crashes on it). */
 static void debug_clusterlink_kill(remote_cmd_t *rc)
 {
@@ -286,7 +287,8 @@ static void debug_clusterlink_kill(remote_cmd_t *rc)
     }
     if (!to && !from && !all)
         resp_add_errorf(&rc->reply, "ERR Unknown direction %.*s", (int)strnlen(dir, q->argvlen[3]), dir);
-    resp_add_simple(&rc->reply, "OK");
+    else
+        resp_add_simple(&rc->reply, "OK");
     state_reply(rc);
 }
 

@@ -81,7 +81,9 @@ def test_clusterlink_errors_same_as_redis(servers):
         with nodes[0].raw() as c:
             for args in ERROR_CASES:
                 replies.append(c.raw(*args))
-            # an unknown direction: the error and then +OK, both (7.0.15's debug.c)
+            # an unknown direction: 7.0.15's debug.c sends the error and then +OK, two
+            # replies to one command, which leaves its client one reply behind; shoal
+            # sends the error only (a departure, docs/design.md §6)
             data, closed = c.exchange(h.encode("DEBUG", "CLUSTERLINK", "KILL", "sideways", peer)
                                       + h.encode("PING"))
             assert not closed
@@ -91,8 +93,10 @@ def test_clusterlink_errors_same_as_redis(servers):
             i = help_lines.index("CLUSTERLINK KILL <to|from|all> <node-id>")
             replies.append(help_lines[i:i + 2])
         got[kind] = replies
+    assert got["redis"][-2] == b"-ERR Unknown direction sideways\r\n+OK\r\n+PONG\r\n"
+    assert got["shoal"][-2] == b"-ERR Unknown direction sideways\r\n+PONG\r\n"
+    del got["shoal"][-2], got["redis"][-2]
     assert got["shoal"] == got["redis"]
-    assert got["shoal"][-2] == b"-ERR Unknown direction sideways\r\n+OK\r\n+PONG\r\n"
 
 
 @pytest.mark.parametrize("kind", ["redis", "shoal"])
