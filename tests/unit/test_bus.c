@@ -1,8 +1,8 @@
 /* test_bus.c - unit tests of the cluster-bus codec (proto/bus.h) against the
  * frames captured from redis-server 7.0.15 (tests/vectors/README.md lists the
  * field values checked here), the two multi-frame streams through the framer,
- * byte-identical re-encoding, malformed input, and the in-place peeks
- * (bus_peek_*) agreeing with the decoder.
+ * byte-identical re-encoding and malformed input (the in-place peeks are
+ * in test_bus_peek.c).
  *
  * Never depends on the current time or on anything but the vector files.
  */
@@ -11,6 +11,7 @@
 #include <string.h>
 #include "proto/bus.h"
 #include "tests/unit/unit.h"
+#include "tests/unit/bus_vectors.h"
 
 #define N_A1 "eb3938ffaa6a205239dd91f8145c3f327e0aed81" /* :22641 */
 #define N_A2 "028dbb0bf84c2ec704883c586cb97287dd575e62" /* :22642 */
@@ -19,22 +20,8 @@
 #define N_R5 "2a81ae60b6f61acb922915e25d7d7218b60b50bf" /* :22645 */
 #define N_R6 "54315d8bb5b3fdc994fea3db5c1f1cdb61162453" /* :22646 */
 
-static const char *const single_vectors[] = {
-    "bus-meet.bin", "bus-pong-0gossip-meet-reply.bin", "bus-ping-3gossip.bin", "bus-pong.bin",
-    "bus-ping-replica-3gossip.bin", "bus-ping-4gossip-pfail.bin", "bus-ping-hostname-ext.bin",
-    "bus-pong-hostname-ext.bin", "bus-fail.bin", "bus-failover-auth-request.bin",
-    "bus-failover-auth-ack.bin", "bus-ping-stale-master.bin", "bus-update.bin", "bus-mfstart.bin",
-    "bus-ping-paused.bin", "bus-failover-auth-request-forceack.bin", "bus-publish.bin",
-    "bus-publishshard.bin",
-};
-#define N_SINGLE (sizeof single_vectors / sizeof single_vectors[0])
+/* single_vectors, N_SINGLE and load() come from bus_vectors.h */
 
-static uint8_t *load(const char *name, size_t *len)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", SHOAL_VECTORS_DIR, name);
-    return unit_read_file(path, len);
-}
 
 /* Exactly slots lo..hi are set. */
 static bool slots_are_range(const uint8_t *bm, unsigned lo, unsigned hi)
@@ -412,78 +399,6 @@ TEST(bus_stream_first_frame_is_meet_vector)
     CHECK(memcmp(s, m, ml) == 0);
     free(s);
     free(m);
-}
-
-/* ---- peeking ---- */
-
-/* Every captured frame: the peeks give what the decoder gives. */
-TEST(bus_peek_matches_decode_on_vectors)
-{
-    for (size_t i = 0; i < N_SINGLE; i++) {
-        size_t len;
-        uint8_t *buf = load(single_vectors[i], &len);
-        REQUIRE(buf);
-        bus_msg_t m;
-        REQUIRE(bus_decode(buf, len, &m) == BUS_OK);
-        uint32_t totlen = 0;
-        unsigned type = 99;
-        CHECK(bus_peek_totlen(buf, len, &totlen));
-        CHECK_EQ_INT(totlen, len);
-        CHECK(bus_peek_type(buf, len, &type));
-        CHECK_EQ_INT(type, m.hdr.type);
-        const uint8_t *sender = bus_peek_sender(buf, len);
-        CHECK(sender != NULL && memcmp(sender, m.hdr.sender, BUS_NAME_LEN) == 0);
-        free(buf);
-    }
-}
-
-/* Each peek needs only its own field, and refuses a buffer one byte short. */
-TEST(bus_peek_needs_only_its_field)
-{
-    size_t len;
-    uint8_t *buf = load("bus-fail.bin", &len);   /* FAIL (type 3), sender :22642's view */
-    REQUIRE(buf);
-    uint32_t totlen = 0;
-    unsigned type = 0;
-    CHECK(!bus_peek_totlen(buf, 7, &totlen));
-    CHECK(bus_peek_totlen(buf, 8, &totlen));
-    CHECK_EQ_INT(totlen, BUS_FAIL_LEN);
-    CHECK(!bus_peek_type(buf, 13, &type));
-    CHECK(bus_peek_type(buf, 14, &type));
-    CHECK_EQ_INT(type, BUS_FAIL);
-    CHECK(bus_peek_sender(buf, 79) == NULL);
-    CHECK(bus_peek_sender(buf, 80) == buf + 40);
-    free(buf);
-}
-
-/* The stream captures split by their announced lengths alone, as the state
- * actor splits a link's read round: the frames tile the file exactly. */
-TEST(bus_peek_totlen_walks_streams)
-{
-    static const struct { const char *file; int frames; unsigned first_type; } streams[] = {
-        { "bus-stream-meet-link-first6.bin", 6, BUS_MEET },
-        { "bus-stream-3frames-one-segment.bin", 3, BUS_FAILOVER_AUTH_REQUEST },
-    };
-    for (size_t i = 0; i < sizeof streams / sizeof streams[0]; i++) {
-        size_t len;
-        uint8_t *buf = load(streams[i].file, &len);
-        REQUIRE(buf);
-        unsigned type = 99;
-        CHECK(bus_peek_type(buf, len, &type));
-        CHECK_EQ_INT(type, streams[i].first_type);
-        size_t off = 0;
-        int frames = 0;
-        uint32_t flen;
-        while (off < len && bus_peek_totlen(buf + off, len - off, &flen) && flen >= BUS_HEADER_LEN && flen <= len - off) {
-            bus_msg_t m;
-            CHECK_EQ_INT(bus_decode(buf + off, flen, &m), BUS_OK);
-            off += flen;
-            frames++;
-        }
-        CHECK_EQ_INT(off, len);
-        CHECK_EQ_INT(frames, streams[i].frames);
-        free(buf);
-    }
 }
 
 /* ---- malformed input ---- */
