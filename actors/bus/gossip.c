@@ -19,6 +19,7 @@
 
 #include "actors/bus/gossip.h"
 #include "actors/bus/link.h"
+#include "runtime/xmalloc.h"
 
 static __thread uint64_t rng_state;
 
@@ -80,12 +81,10 @@ static size_t build(const cluster_snapshot_t *s, unsigned type, bool full, uint8
     int pfail_wanted = s->pfail_count;
     bus_gossip_t stackbuf[16];
     int gcap = wanted + pfail_wanted;
-    bus_gossip_t *g = gcap <= 16 ? stackbuf : malloc(sizeof *g * (size_t)gcap);
-    if (!g) abort();
+    bus_gossip_t *g = gcap <= 16 ? stackbuf : xmalloc(sizeof *g * (size_t)gcap);
     if (*picked_cap < (size_t)n) {
         size_t nc = (size_t)n + 64;
-        int *p = realloc(*picked, nc * sizeof(int));
-        if (!p) abort();
+        int *p = xrealloc(*picked, nc * sizeof(int));
         *picked = p;
         *picked_cap = nc;
     }
@@ -127,8 +126,7 @@ static size_t build(const cluster_snapshot_t *s, unsigned type, bool full, uint8
     if (next) bus_ext_hostname(&ext, me->hostname);
     size_t len = bus_ping_len((unsigned)count, next ? &ext : NULL, next);
     if (*cap < len) {
-        uint8_t *nb = realloc(*buf, len);
-        if (!nb) abort();
+        uint8_t *nb = xrealloc(*buf, len);
         *buf = nb;
         *cap = len;
     }

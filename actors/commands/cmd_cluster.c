@@ -24,6 +24,7 @@
 #include "proto/nodes_conf.h"
 #include "proto/slot.h"
 #include "proto/strnum.h"
+#include "runtime/xmalloc.h"
 
 static const cluster_snapshot_t *snap(cmd_ctx_t *ctx) { return worker_snapshot(ctx->worker); }
 
@@ -209,8 +210,7 @@ static nodes_conf_open_slot_t *open_slots_of(const cluster_snapshot_t *s, size_t
     nodes_conf_open_slot_t *os = NULL;
     for (int i = 0; i < SLOT_COUNT; i++) {
         if (s->migrating_to[i] < 0 && s->importing_from[i] < 0) continue;
-        nodes_conf_open_slot_t *n = realloc(os, sizeof *os * (k + 2));
-        if (!n) abort();
+        nodes_conf_open_slot_t *n = xrealloc(os, sizeof *os * (k + 2));
         os = n;
         if (s->migrating_to[i] >= 0) {
             os[k].slot = (uint16_t)i;
@@ -231,15 +231,13 @@ static nodes_conf_open_slot_t *open_slots_of(const cluster_snapshot_t *s, size_t
 
 void state_format_node_line(const cluster_snapshot_t *s, int idx, resp_buf_t *out, bool with_open_slots)
 {
-    nodes_conf_node_t *c = malloc(sizeof *c);
-    if (!c) abort();
+    nodes_conf_node_t *c = xmalloc(sizeof *c);
     fill_conf_node(s, idx, c);
     for (int i = 0; i < SLOT_COUNT; i++)
         if (s->slot_owner[i] == idx) c->slots[i >> 3] |= (uint8_t)(1u << (i & 7));
     if (with_open_slots && idx == s->myself) c->open_slots = open_slots_of(s, &c->open_slot_count);
     size_t cap = 512 + 16384 * 6 + c->open_slot_count * 64;
-    char *line = malloc(cap);
-    if (!line) abort();
+    char *line = xmalloc(cap);
     size_t n = nodes_conf_format_line(line, cap, c, with_open_slots);
     resp_buf_append(out, line, n);
     free(line);

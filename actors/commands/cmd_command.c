@@ -12,6 +12,7 @@
 #include "actors/commands/commands.h"
 #include "actors/commands/args.h"
 #include "proto/glob.h"
+#include "runtime/xmalloc.h"
 
 static void reply_all_info(resp_buf_t *r)
 {
@@ -95,8 +96,7 @@ void cmd_command_getkeys(cmd_ctx_t *ctx)
         return;
     }
     /* argc is bounded by the request parser; one int per argument is enough. */
-    int *pos = malloc(sizeof *pos * (size_t)argc);
-    if (!pos) abort();
+    int *pos = xmalloc(sizeof *pos * (size_t)argc);
     int n = cmd_get_keys(cmd, argc, argv, argvlen, pos, argc);
     if (n == 0) {
         resp_add_error(r, "ERR Invalid arguments specified for command");

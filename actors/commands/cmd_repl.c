@@ -24,6 +24,7 @@
 #include "actors/commands/timeout.h"
 #include "actors/commands/args.h"
 #include "runtime/log.h"
+#include "runtime/xmalloc.h"
 
 #define PSYNC_PENDING_OUTPUT "ERR SYNC and PSYNC are invalid with pending output"
 
@@ -97,8 +98,7 @@ static void start_sync(cmd_ctx_t *ctx, const char *replid, size_t idlen, long lo
         resp_add_error(ctx->reply, PSYNC_PENDING_OUTPUT);
         return;
     }
-    repl_psync_msg_t *m = calloc(1, sizeof *m);
-    if (!m) abort();
+    repl_psync_msg_t *m = xcalloc(1, sizeof *m);
     m->hdr.type = RM_PSYNC;
     if (c->repl_ip[0]) {
         snprintf(m->ip, sizeof m->ip, "%s", c->repl_ip);
@@ -182,12 +182,10 @@ void cmd_wait(cmd_ctx_t *ctx)
         return;
     }
     remote_cmd_t *rc = dispatch_defer_nosend(ctx, RM_WAIT);
-    _Atomic int *left = malloc(sizeof *left);
-    if (!left) abort();
+    _Atomic int *left = xmalloc(sizeof *left);
     atomic_init(left, workers_count());
     for (int i = 0; i < workers_count(); i++) {
-        wait_mark_t *m = calloc(1, sizeof *m);
-        if (!m) abort();
+        wait_mark_t *m = xcalloc(1, sizeof *m);
         m->run.hdr.type = WMSG_RUN;
         m->run.fn = wait_mark_on_worker;
         m->left = left;

@@ -19,6 +19,7 @@
 #include "actors/commands/args.h"
 #include "proto/slot.h"
 #include "proto/strnum.h"
+#include "runtime/xmalloc.h"
 
 /* Redis's getPositiveLong with its default message: a strict integer >= 0. */
 static bool positive_long(const uint8_t *s, size_t len, long long *out)
@@ -59,8 +60,7 @@ void debug_populate_part(worker_t *w, const queued_cmd_t *q, long long now_ms)
     /* The prefix is used up to its first NUL byte, and a name longer than
      * 127 bytes is cut there, as Redis formats it into a 128-byte buffer. */
     const char *prefix = q->argc >= 4 ? (const char *)q->argv[3] : "key";
-    char *val = size > 0 ? calloc(1, (size_t)size) : NULL;
-    if (size > 0 && !val) abort();
+    char *val = size > 0 ? xcalloc(1, (size_t)size) : NULL;
     char key[128], num[64];
     for (long long j = 0; j < count; j++) {
         int kl = snprintf(key, sizeof key, "%s:%llu", prefix, (unsigned long long)j);

@@ -24,6 +24,7 @@
 #include "actors/state/state.h"
 #include "actors/worker/stats.h"
 #include "actors/commands/args.h"
+#include "runtime/xmalloc.h"
 
 char g_run_id[41];
 /* realpath() writes up to PATH_MAX bytes (the fortified build checks it). */
@@ -41,8 +42,7 @@ static void add(text_t *t, const char *fmt, ...)
         va_end(ap);
         if (n >= 0 && (size_t)n < t->cap - t->len) { t->len += (size_t)n; return; }
         size_t nc = t->cap * 2 + (size_t)(n > 0 ? n : 0) + 256;
-        char *np = realloc(t->p, nc);
-        if (!np) abort();
+        char *np = xrealloc(t->p, nc);
         t->p = np;
         t->cap = nc;
     }
@@ -413,8 +413,7 @@ void cmd_info(cmd_ctx_t *ctx)
         }
     }
     info_snap = ctx->worker ? worker_snapshot(ctx->worker) : NULL;
-    text_t t = { malloc(4096), 0, 4096 };
-    if (!t.p) abort();
+    text_t t = { xmalloc(4096), 0, 4096 };
     bool first = true;
     for (int i = 0; i < NSECTIONS; i++) {
         if (!want[i]) continue;

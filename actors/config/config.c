@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include "actors/config/config_internal.h"
 #include "proto/strnum.h"
+#include "runtime/xmalloc.h"
 
 #define CFG_MAX 256
 
@@ -42,12 +43,10 @@ static int key_load_delay_idx = -1, key_save_delay_idx = -1;
 static struct { config_change_fn fn; void *arg; } subscribers[16];
 static int subscriber_count;                    /* guarded by cfg_lock */
 
-static char *xstrdup(const char *s)
+/* Owned copy of s, or NULL for NULL. */
+static char *dup_or_null(const char *s)
 {
-    if (!s) return NULL;
-    char *d = strdup(s);
-    if (!d) abort();
-    return d;
+    return s ? xstrdup(s) : NULL;
 }
 
 static long long online_cpus(void)
@@ -70,7 +69,7 @@ void config_reset_defaults(void)
         const cfg_def_t *d = &cfg_table[i];
         atomic_store_explicit(&cfg_num[i], cfg_default_num(i), memory_order_relaxed);
         free(cfg_str[i]);
-        cfg_str[i] = (d->kind == CK_STR || d->kind == CK_SPECIAL) ? xstrdup(d->def_str) : NULL;
+        cfg_str[i] = (d->kind == CK_STR || d->kind == CK_SPECIAL) ? dup_or_null(d->def_str) : NULL;
     }
     pthread_mutex_unlock(&cfg_lock);
     cfg_save_seen_in_file = false;
@@ -93,7 +92,7 @@ long long cfg_value_num(int i)
 char *cfg_value_strdup(int i)
 {
     pthread_mutex_lock(&cfg_lock);
-    char *s = xstrdup(cfg_str[i]);
+    char *s = dup_or_null(cfg_str[i]);
     pthread_mutex_unlock(&cfg_lock);
     return s;
 }
@@ -236,7 +235,7 @@ static int parse_str(const cfg_def_t *d, const char *v, char **out, const char *
                        strcmp(d->name, "appenddirname") ? "filename" : "dirname");
         return -1;
     }
-    *out = ((d->flags & CF_EMPTY_NULL) && !*v) ? NULL : xstrdup(v);
+    *out = ((d->flags & CF_EMPTY_NULL) && !*v) ? NULL : dup_or_null(v);
     return 0;
 }
 
@@ -308,8 +307,7 @@ static int parse_special(int i, char **argv, int argc, bool in_file, cfg_staged_
         if (argc & 1) { *err = "Invalid save parameters"; goto fail; }
         /* Strictly: 7.0.15 reads these with strtoll, so "99999999999999999999"
          * silently became LLONG_MAX; here it is refused with Redis's words. */
-        long long *vals = calloc((size_t)argc + 1, sizeof *vals);
-        if (!vals) abort();
+        long long *vals = xcalloc((size_t)argc + 1, sizeof *vals);
         for (int a = 0; a < argc; a++) {
             if (!str_to_ll_z(argv[a], &vals[a]) || ((a & 1) == 0 && vals[a] < 1) || ((a & 1) == 1 && vals[a] < 0)) {
                 free(vals);
@@ -663,8 +661,7 @@ void config_record_replicaof(const char *host, int port)
     if (i < 0) return;
     char buf[300] = "";
     if (host) snprintf(buf, sizeof buf, "%s %d", host, port);
-    cfg_staged_t st = { .num = 0, .str = strdup(buf) };
-    if (!st.str) abort();
+    cfg_staged_t st = { .num = 0, .str = xstrdup(buf) };
     pthread_mutex_lock(&cfg_lock);
     cfg_store_locked(i, &st);
     pthread_mutex_unlock(&cfg_lock);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "actors/config/config_internal.h"
 #include "proto/glob.h"
+#include "runtime/xmalloc.h"
 
 /* Written once by main() before any worker exists (see config.h). */
 static config_bind_fn bind_handler;
@@ -47,9 +48,8 @@ void config_cmd_get(resp_buf_t *r, int n, const uint8_t **pat, const size_t *pat
 {
     /* One flag per spelling (primary, alias): an alias is a name of its own,
      * so `CONFIG GET *` lists both, as 7.0.15 does. */
-    unsigned char *seen = calloc((size_t)cfg_table_len * 2, 1);
-    struct hit { int idx; const char *name; size_t len; } *hits = calloc((size_t)cfg_table_len * 2, sizeof *hits);
-    if (!seen || !hits) abort();
+    unsigned char *seen = xcalloc((size_t)cfg_table_len * 2, 1);
+    struct hit { int idx; const char *name; size_t len; } *hits = xcalloc((size_t)cfg_table_len * 2, sizeof *hits);
     int count = 0;
     for (int p = 0; p < n; p++) {
         const char *s = (const char *)pat[p];
@@ -91,8 +91,7 @@ void config_cmd_get(resp_buf_t *r, int n, const uint8_t **pat, const size_t *pat
 
 static char *dup_arg(const uint8_t *p, size_t len)
 {
-    char *s = malloc(len + 1);
-    if (!s) abort();
+    char *s = xmalloc(len + 1);
     memcpy(s, p, len);
     s[len] = '\0';
     return s;
@@ -104,8 +103,7 @@ static char **split_spaces(const char *v, int *argc)
 {
     size_t len = strlen(v);
     int n = 0;
-    char **out = malloc(sizeof(char *) * (len + 2));
-    if (!out) abort();
+    char **out = xmalloc(sizeof(char *) * (len + 2));
     if (len) {
         const char *start = v;
         for (const char *p = v;; p++) {
@@ -126,11 +124,10 @@ void config_cmd_set(resp_buf_t *r, int n, const uint8_t **argv, const size_t *ar
     if (n < 2) { resp_add_error(r, "ERR wrong number of arguments for 'config|set' command"); return; }
     if (n & 1) { resp_add_error(r, "ERR syntax error"); return; }
     int count = n / 2;
-    int *idx = calloc((size_t)count, sizeof *idx);
-    bool *alias = calloc((size_t)count, sizeof *alias);
-    cfg_staged_t *st = calloc((size_t)count, sizeof *st);
-    char **names = calloc((size_t)count, sizeof *names);
-    if (!idx || !alias || !st || !names) abort();
+    int *idx = xcalloc((size_t)count, sizeof *idx);
+    bool *alias = xcalloc((size_t)count, sizeof *alias);
+    cfg_staged_t *st = xcalloc((size_t)count, sizeof *st);
+    char **names = xcalloc((size_t)count, sizeof *names);
     const char *errstr = NULL;
     char *unknown = NULL, *err_arg = NULL;
     char eb[512];
@@ -172,7 +169,7 @@ void config_cmd_set(resp_buf_t *r, int n, const uint8_t **argv, const size_t *ar
         int ac, rc;
         char **av;
         if (d->flags & CF_MULTI_ARG) av = split_spaces(value, &ac);
-        else { av = malloc(2 * sizeof *av); if (!av) abort(); av[0] = value; av[1] = NULL; ac = 1; value = NULL; }
+        else { av = xmalloc(2 * sizeof *av); av[0] = value; av[1] = NULL; ac = 1; value = NULL; }
         if (d->special == SP_DIR && !cwd_saved) cwd_saved = getcwd(old_cwd, sizeof old_cwd) != NULL;
         rc = cfg_parse_value(idx[k], av, ac, false, &st[k], &errstr, eb, sizeof eb);
         cfg_free_args(av, ac);
@@ -214,8 +211,7 @@ void config_cmd_set(resp_buf_t *r, int n, const uint8_t **argv, const size_t *ar
             goto fail;
         }
     }
-    bool *changed = calloc((size_t)count, sizeof *changed);
-    if (!changed) abort();
+    bool *changed = xcalloc((size_t)count, sizeof *changed);
     pthread_mutex_lock(&cfg_lock);
     for (int k = 0; k < count; k++) changed[k] = cfg_store_locked(idx[k], &st[k]);
     pthread_mutex_unlock(&cfg_lock);

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "actors/config/config_internal.h"
+#include "runtime/xmalloc.h"
 
 static char config_path[PATH_MAX];    /* absolute; written at load, read under cfg_lock */
 mode_t cfg_umask = 022;               /* process umask, read once at load (REWRITE's chmod) */
@@ -103,8 +104,7 @@ static const char *apply_line(char **argv, int argc, char *eb, size_t ecap)
 /* Parses `text`; lines 1..file_lines come from the config file. */
 static int load_text(const char *text, int file_lines, config_error_t *err)
 {
-    char *copy = strdup(text);
-    if (!copy) abort();
+    char *copy = xstrdup(text);
     char eb[512];
     int linenum = 0, rc = 0;
     char *next = copy;

@@ -14,13 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include "actors/config/config_internal.h"
-
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n ? n : 1);
-    if (!q) abort();               /* as Redis's zmalloc: out of memory is fatal */
-    return q;
-}
+#include "runtime/xmalloc.h"
 
 void cfg_sb_add(cfg_sb_t *sb, const char *s, size_t n)
 {

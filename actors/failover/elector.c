@@ -34,6 +34,7 @@
 #include "actors/state/state.h"
 #include "actors/state/state_internal.h"
 #include "runtime/log.h"
+#include "runtime/xmalloc.h"
 
 #define MF_TIMEOUT_MS 5000
 #define MIGRATION_DELAY_MS 5000
@@ -72,8 +73,7 @@ rt_actor_t *elector_actor(void) { return &E.actor; }
 
 void elector_send(int type, long long value, bool flag)
 {
-    elector_msg_t *m = calloc(1, sizeof *m);
-    if (!m) abort();
+    elector_msg_t *m = xcalloc(1, sizeof *m);
     m->hdr.type = (uint32_t)type;
     m->value = value;
     m->flag = flag;
@@ -82,8 +82,7 @@ void elector_send(int type, long long value, bool flag)
 
 static void ask_state(int kind, const char *master, uint64_t epoch, bool force)
 {
-    state_fo_req_t *r = calloc(1, sizeof *r);
-    if (!r) abort();
+    state_fo_req_t *r = xcalloc(1, sizeof *r);
     r->hdr.type = STATE_MSG_FAILOVER;
     r->kind = kind;
     if (master) memcpy(r->master, master, NODE_NAME_LEN + 1);
@@ -397,8 +396,7 @@ static bool send_cluster_failover(const char *ip, int port)
         char buf[256];
         if (pass[0]) {
             size_t plen = strlen(pass), cap = plen + 64;
-            char *auth = malloc(cap);
-            if (!auth) abort();
+            char *auth = xmalloc(cap);
             int hl = snprintf(auth, cap, "*2\r\n$4\r\nAUTH\r\n$%zu\r\n", plen);
             memcpy(auth + hl, pass, plen);
             memcpy(auth + hl + plen, "\r\n", 2);

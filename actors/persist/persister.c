@@ -16,6 +16,7 @@
 #include "actors/persist/persister.h"
 #include "runtime/tmpfile.h"
 #include "runtime/log.h"
+#include "runtime/xmalloc.h"
 
 static struct {
     rt_actor_t actor;
@@ -168,8 +169,7 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
             /* keep it to acknowledge after the coalesced write */
             if (P.nwaiters == P.capwaiters) {
                 int nc = P.capwaiters ? P.capwaiters * 2 : 8;
-                persist_req_t **n = realloc(P.waiters, sizeof *n * (size_t)nc);
-                if (!n) abort();
+                persist_req_t **n = xrealloc(P.waiters, sizeof *n * (size_t)nc);
                 P.waiters = n;
                 P.capwaiters = nc;
             }

@@ -34,6 +34,7 @@
 #include "proto/slot.h"
 #include "runtime/log.h"
 #include "runtime/tmpfile.h"
+#include "runtime/xmalloc.h"
 
 enum { JOB_SAVE = 1, JOB_BGSAVE, JOB_LOAD };
 
@@ -105,17 +106,15 @@ static void send_parts(worker_t *origin, rdb_job_t *job, bool from_worker)
     job->nparts = workers_count();
     job->parts_left = workers_count();
     for (int i = 0; i < workers_count(); i++) {
-        remote_cmd_t *rc = calloc(1, sizeof *rc);
-        rdb_msg_t *m = calloc(1, sizeof *m);
-        if (!rc || !m) abort();
+        remote_cmd_t *rc = xcalloc(1, sizeof *rc);
+        rdb_msg_t *m = xcalloc(1, sizeof *m);
         m->job = job;
         m->part = i;
         rc->origin = job->kind == JOB_LOAD ? worker_at(i) : origin;
         rc->proto = 2;
         rc->now_ms = rt_now_ms();
         rc->ncmds = 1;
-        rc->cmds = calloc(1, sizeof *rc->cmds);
-        if (!rc->cmds) abort();
+        rc->cmds = xcalloc(1, sizeof *rc->cmds);
         queued_cmd_copy(&rc->cmds[0], save_def(), 1, argv, argvlen);
         resp_buf_init(&rc->reply, 2);
         rc->blob = m;
@@ -138,8 +137,7 @@ static long long dirty_now(void)
 static rdb_job_t *job_new(int kind)
 {
     if (kind != JOB_LOAD) atomic_store_explicit(&dirty_at_job_start, dirty_now(), memory_order_relaxed);
-    rdb_job_t *job = calloc(1, sizeof *job);
-    if (!job) abort();
+    rdb_job_t *job = xcalloc(1, sizeof *job);
     job->kind = kind;
     job->compress = config_yes("rdbcompression", true);
     job->started_ms = rt_now_ms();
@@ -544,8 +542,7 @@ int rdb_load_startup(int nworkers)
     g_load.active = true;
 
     enum { CHUNK = 1 << 20 };
-    uint8_t *buf = malloc(CHUNK);
-    if (!buf) abort();
+    uint8_t *buf = xmalloc(CHUNK);
     rdb_decoder_t d;
     rdb_decoder_init(&d, (uint64_t)config_proto_max_bulk_len(), (uint64_t)st.st_size);
     load_ctx_t x = { .now_ms = rt_now_ms() };

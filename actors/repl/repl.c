@@ -24,6 +24,7 @@
  */
 #include "actors/repl/repl_actor_internal.h"
 #include "runtime/random.h"
+#include "runtime/xmalloc.h"
 
 _Atomic int g_repl_propagate;
 _Atomic long long g_repl_offset;
@@ -43,8 +44,7 @@ rt_thread_t *repl_thread(void) { return R.thread; }
 
 repl_chunk_t *repl_chunk_new(uint8_t *data, size_t len)
 {
-    repl_chunk_t *c = malloc(sizeof *c);
-    if (!c) abort();
+    repl_chunk_t *c = xmalloc(sizeof *c);
     atomic_init(&c->refs, 1);
     c->data = data;
     c->len = len;
@@ -53,8 +53,7 @@ repl_chunk_t *repl_chunk_new(uint8_t *data, size_t len)
 
 repl_chunk_t *repl_chunk_copy(const void *data, size_t len)
 {
-    uint8_t *d = malloc(len ? len : 1);
-    if (!d) abort();
+    uint8_t *d = xmalloc(len ? len : 1);
     memcpy(d, data, len);
     return repl_chunk_new(d, len);
 }
@@ -136,8 +135,7 @@ void ra_backlog_create(void)
 {
     R.backlog_size = config_get_num(CONFIG_REPL_BACKLOG_SIZE);
     if (R.backlog_size < 16 * 1024) R.backlog_size = 16 * 1024;
-    R.backlog = malloc((size_t)R.backlog_size);
-    if (!R.backlog) abort();
+    R.backlog = xmalloc((size_t)R.backlog_size);
     R.histlen = 0;
     R.widx = 0;
 }
@@ -222,8 +220,7 @@ static uint8_t *backlog_copy_from(long long from, size_t *len)
 {
     long long n = R.offset + 1 - from;
     *len = (size_t)n;
-    uint8_t *out = malloc(n > 0 ? (size_t)n : 1);
-    if (!out) abort();
+    uint8_t *out = xmalloc(n > 0 ? (size_t)n : 1);
     size_t size = (size_t)R.backlog_size;
     size_t start = (R.widx + size - (size_t)n % size) % size;
     if (n == R.backlog_size) start = R.widx;
@@ -285,8 +282,7 @@ static void send_getack(void)
 static void handle_wait(remote_cmd_t *rc)
 {
     queued_cmd_t *q = &rc->cmds[0];
-    waiter_t *w = calloc(1, sizeof *w);
-    if (!w) abort();
+    waiter_t *w = xcalloc(1, sizeof *w);
     w->rc = rc;
     /* Both were checked by cmd_wait with the same parser. 7.0.15 keeps the
      * count in an int of its blocking state, so 4294967296 waits for no
@@ -326,8 +322,7 @@ static void handle_psync(repl_psync_msg_t *p)
 {
     check_role();   /* a just-promoted master answers with its new replid */
     backlog_follow_config();
-    served_t *s = calloc(1, sizeof *s);
-    if (!s) abort();
+    served_t *s = xcalloc(1, sizeof *s);
     s->sender = repl_sender_new(R.thread, p);
     snprintf(s->ip, sizeof s->ip, "%s", p->ip);
     s->port = p->port;
@@ -462,16 +457,14 @@ void repl_sleep_release(void)
 
 void repl_sleep_release_async(void)
 {
-    rt_msg_t *m = calloc(1, sizeof *m);
-    if (!m) abort();
+    rt_msg_t *m = xcalloc(1, sizeof *m);
     m->type = RM_SLEEP_RELEASE;
     rt_send(&R.actor, m);
 }
 
 void repl_role_changed(void)
 {
-    rt_msg_t *m = calloc(1, sizeof *m);
-    if (!m) abort();
+    rt_msg_t *m = xcalloc(1, sizeof *m);
     m->type = RM_ROLE_CHANGED;
     rt_send(&R.actor, m);
 }

@@ -9,6 +9,7 @@
  */
 #include "actors/repl/repl_actor_internal.h"
 #include "runtime/random.h"
+#include "runtime/xmalloc.h"
 
 /* ---------------- cuts ---------------- */
 
@@ -16,8 +17,7 @@ static void cut_on_worker(worker_t *w, rt_msg_t *msg);
 
 static void start_cut(int kind, long long sleep_us)
 {
-    repl_cut_t *cut = calloc(1, sizeof *cut);
-    if (!cut) abort();
+    repl_cut_t *cut = xcalloc(1, sizeof *cut);
     cut->kind = kind;
     cut->sleep_us = sleep_us;
     cut->parties = workers_count();
@@ -28,8 +28,7 @@ static void start_cut(int kind, long long sleep_us)
     cut->compress = !(config_get_by_name("rdbcompression", buf, sizeof buf) >= 0 && !strcasecmp(buf, "no"));
     R.cut = cut;
     for (int i = 0; i < workers_count(); i++) {
-        repl_cut_msg_t *m = calloc(1, sizeof *m);
-        if (!m) abort();
+        repl_cut_msg_t *m = xcalloc(1, sizeof *m);
         m->hdr.type = WMSG_RUN;
         m->run.fn = cut_on_worker;
         m->cut = cut;
@@ -44,8 +43,7 @@ static void start_cut(int kind, long long sleep_us)
     if (kind == CUT_SLEEP && config_cluster_enabled()) {
         /* The state actor and its cron stop too: a sleeping redis-server
          * neither pings nor marks anyone failing. */
-        repl_cut_msg_t *m = calloc(1, sizeof *m);
-        if (!m) abort();
+        repl_cut_msg_t *m = xcalloc(1, sizeof *m);
         m->hdr.type = REPL_MSG_PARK;
         m->cut = cut;
         m->worker = -1;
@@ -66,8 +64,7 @@ void repl_cut_park(rt_msg_t *msg)
 {
     repl_cut_msg_t *m = (repl_cut_msg_t *)msg;
     repl_cut_t *cut = m->cut;
-    repl_cut_msg_t *a = calloc(1, sizeof *a);
-    if (!a) abort();
+    repl_cut_msg_t *a = xcalloc(1, sizeof *a);
     a->hdr.type = RM_CUT_ARRIVED;
     a->cut = cut;
     a->worker = -1;
@@ -90,8 +87,7 @@ static void cut_on_worker(worker_t *w, rt_msg_t *msg)
     repl_cut_msg_t *m = (repl_cut_msg_t *)msg;
     repl_cut_t *cut = m->cut;
     worker_repl_flush(w);
-    repl_cut_msg_t *a = calloc(1, sizeof *a);
-    if (!a) abort();
+    repl_cut_msg_t *a = xcalloc(1, sizeof *a);
     a->hdr.type = RM_CUT_ARRIVED;
     a->cut = cut;
     a->worker = worker_index(w);

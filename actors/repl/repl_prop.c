@@ -21,6 +21,7 @@
 #include "actors/repl/repl.h"
 #include "actors/repl/repl_internal.h"
 #include "actors/commands/args.h"
+#include "runtime/xmalloc.h"
 
 typedef struct repl_wbuf {
     resp_buf_t out;           /* RESP arrays of bulk strings, as the stream carries them */
@@ -38,8 +39,7 @@ bool repl_worker_propagates(const struct keyspace *ks)
 
 repl_wbuf_t *repl_wbuf_new(void)
 {
-    repl_wbuf_t *b = calloc(1, sizeof *b);
-    if (!b) abort();
+    repl_wbuf_t *b = xcalloc(1, sizeof *b);
     resp_buf_init(&b->out, 2);
     return b;
 }
@@ -85,8 +85,7 @@ void repl_multi_end(repl_wbuf_t *b)
 void repl_flush(repl_wbuf_t *b)
 {
     if (!b || b->out.len == 0 || b->in_multi) return;
-    repl_feed_msg_t *m = malloc(sizeof *m);
-    if (!m) abort();
+    repl_feed_msg_t *m = xmalloc(sizeof *m);
     memset(&m->hdr, 0, sizeof m->hdr);
     m->hdr.type = RM_FEED;
     m->data = (uint8_t *)b->out.data;   /* hand the buffer over; start a fresh one */

@@ -19,6 +19,7 @@
  * or acknowledge bytes it has not handed to the workers.
  */
 #include "actors/repl/repl_replica_internal.h"
+#include "runtime/xmalloc.h"
 
 /* The link's state (repl_replica_internal.h); only the replication thread touches it. */
 repl_replica_link_t L;
@@ -138,8 +139,7 @@ static void out_append(const void *p, size_t n)
     if (L.out_len + n > L.out_cap) {
         size_t cap = L.out_cap ? L.out_cap : 256;
         while (cap < L.out_len + n) cap *= 2;
-        uint8_t *nb = realloc(L.out, cap);
-        if (!nb) abort();
+        uint8_t *nb = xrealloc(L.out, cap);
         L.out = nb;
         L.out_cap = cap;
     }
@@ -188,8 +188,7 @@ void rr_batch_add(int wi, const queued_cmd_t *q)
     batch_t *b = &L.batch[wi];
     if (b->n == b->cap) {
         int cap = b->cap ? b->cap * 2 : 16;
-        queued_cmd_t *nc = realloc(b->cmds, (size_t)cap * sizeof *nc);
-        if (!nc) abort();
+        queued_cmd_t *nc = xrealloc(b->cmds, (size_t)cap * sizeof *nc);
         b->cmds = nc;
         b->cap = cap;
     }
@@ -211,8 +210,7 @@ void rr_batches_send(void)
     for (int i = 0; i < workers_count(); i++) {
         batch_t *b = &L.batch[i];
         if (b->n == 0) continue;
-        repl_apply_t *a = calloc(1, sizeof *a);
-        if (!a) abort();
+        repl_apply_t *a = xcalloc(1, sizeof *a);
         a->hdr.type = WMSG_APPLY;
         a->ncmds = b->n;
         a->cmds = b->cmds;
@@ -431,8 +429,7 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
     if (L.in_cap - L.in_len < READ_CHUNK) {
         /* geometric growth: one huge argument arriving in many reads costs linear time */
         size_t cap = L.in_len + READ_CHUNK > L.in_cap * 2 ? L.in_len + READ_CHUNK : L.in_cap * 2;
-        uint8_t *nb = realloc(L.in, cap);
-        if (!nb) abort();
+        uint8_t *nb = xrealloc(L.in, cap);
         L.in = nb;
         L.in_cap = cap;
     }
@@ -591,8 +588,7 @@ void repl_replica_sleep_done(void)
         repl_sleep_release_async();
         return;
     }
-    rt_msg_t *m = calloc(1, sizeof *m);
-    if (!m) abort();
+    rt_msg_t *m = xcalloc(1, sizeof *m);
     /* Through this actor's mailbox: a CLIENT KILL of the master sent before by
      * the same worker is handled first. */
     m->type = RMSG_SLEEP_DONE;

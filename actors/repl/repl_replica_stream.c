@@ -7,6 +7,7 @@
  */
 #include "actors/repl/repl_replica_internal.h"
 #include "actors/commands/args.h"
+#include "runtime/xmalloc.h"
 
 /* ---------------- the command stream ---------------- */
 
@@ -89,9 +90,8 @@ static bool split_by_worker(const cmd_def_t *cmd, int argc, const uint8_t **argv
     for (int i = 1 + step; i < argc && !spans; i += step)
         spans = worker_of_slot(slot_of_key(argv[i], argvlen[i])) != first;
     if (!spans) return false;
-    const uint8_t **sub = malloc((size_t)argc * sizeof *sub);
-    size_t *sublen = malloc((size_t)argc * sizeof *sublen);
-    if (!sub || !sublen) abort();
+    const uint8_t **sub = xmalloc((size_t)argc * sizeof *sub);
+    size_t *sublen = xmalloc((size_t)argc * sizeof *sublen);
     for (int w = 0; w < workers_count(); w++) {
         int n = 1;
         sub[0] = argv[0];
@@ -138,8 +138,7 @@ static void round_flush(size_t upto)
 {
     rr_batches_send();
     if (upto == 0) return;
-    uint8_t *copy = malloc(upto);
-    if (!copy) abort();
+    uint8_t *copy = xmalloc(upto);
     memcpy(copy, L.in, upto);
     repl_feed_from_master(copy, upto);
     L.repl_offset += (long long)upto;
@@ -184,9 +183,8 @@ void rr_stream_round(void)
         const uint8_t **argv_h = NULL;
         size_t *argvlen_h = NULL;
         if (argc > MAX_ARGS) {
-            argv_h = malloc((size_t)argc * sizeof *argv_h);
-            argvlen_h = malloc((size_t)argc * sizeof *argvlen_h);
-            if (!argv_h || !argvlen_h) abort();
+            argv_h = xmalloc((size_t)argc * sizeof *argv_h);
+            argvlen_h = xmalloc((size_t)argc * sizeof *argvlen_h);
             argv = argv_h;
             argvlen = argvlen_h;
         }
@@ -233,8 +231,7 @@ void rr_stream_round(void)
             if (!arg_is(name, nlen, "select") && !arg_is(name, nlen, "ping")) {
                 if (ntxn == captxn) {
                     captxn = captxn ? captxn * 2 : 16;
-                    queued_cmd_t *nt = realloc(txn, (size_t)captxn * sizeof *nt);
-                    if (!nt) abort();
+                    queued_cmd_t *nt = xrealloc(txn, (size_t)captxn * sizeof *nt);
                     txn = nt;
                 }
                 /* cmd resolved at EXEC; keep the bytes now */

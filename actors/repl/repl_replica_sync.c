@@ -6,6 +6,7 @@
  * Must never: block, touch a live worker keyspace, or apply a half-received RDB.
  */
 #include "actors/repl/repl_replica_internal.h"
+#include "runtime/xmalloc.h"
 
 /* ---------------- handshake ---------------- */
 
@@ -248,8 +249,7 @@ static void transfer_commit(void)
 {
     LOG_NOTICE("MASTER <-> REPLICA sync: Flushing old data (the loaded keyspaces replace it)");
     for (int i = 0; i < workers_count(); i++) {
-        ks_swap_t *m = calloc(1, sizeof *m);
-        if (!m) abort();
+        ks_swap_t *m = xcalloc(1, sizeof *m);
         m->hdr.type = WMSG_SWAP_KS;
         if (!L.staged[i]) {
             L.staged[i] = ks_create();

@@ -25,6 +25,7 @@
 #include "proto/resp.h"
 #include "runtime/log.h"
 #include "proto/strnum.h"
+#include "runtime/xmalloc.h"
 
 typedef struct outq {
     repl_chunk_t **v;
@@ -75,8 +76,7 @@ static void q_push(outq_t *q, repl_chunk_t *c)
         }
         if (q->n == q->cap) {
             q->cap = q->cap ? q->cap * 2 : 16;
-            q->v = realloc(q->v, q->cap * sizeof *q->v);
-            if (!q->v) abort();
+            q->v = xrealloc(q->v, q->cap * sizeof *q->v);
         }
     }
     q->v[q->n++] = c;
@@ -93,8 +93,7 @@ static void report_gone(repl_sender_t *s)
 {
     if (s->gone_sent) return;
     s->gone_sent = true;
-    repl_ack_msg_t *m = calloc(1, sizeof *m);
-    if (!m) abort();
+    repl_ack_msg_t *m = xcalloc(1, sizeof *m);
     m->hdr.type = RM_SENDER_GONE;
     m->sender = s;
     rt_send(repl_actor(), &m->hdr);
@@ -171,8 +170,7 @@ static void handle_command(repl_sender_t *s, const uint8_t *buf)
              * ignored (no reply either way), never read as 0. */
             long long offset;
             if (!str_to_ll(resp_arg(p, buf, i + 1), p->arg_len[i + 1], &offset)) return;
-            repl_ack_msg_t *m = calloc(1, sizeof *m);
-            if (!m) abort();
+            repl_ack_msg_t *m = xcalloc(1, sizeof *m);
             m->hdr.type = RM_ACK;
             m->sender = s;
             m->offset = offset;
@@ -188,8 +186,7 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
     repl_sender_t *s = w->data;
     if (s->incap - s->inlen < 4096) {
         s->incap = s->incap ? s->incap * 2 : 8192;
-        s->in = realloc(s->in, s->incap);
-        if (!s->in) abort();
+        s->in = xrealloc(s->in, s->incap);
     }
     ssize_t k = recv(s->fd, s->in + s->inlen, s->incap - s->inlen, 0);
     if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
@@ -280,8 +277,7 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
 
 repl_sender_t *repl_sender_new(rt_thread_t *t, const repl_psync_msg_t *p)
 {
-    repl_sender_t *s = calloc(1, sizeof *s);
-    if (!s) abort();
+    repl_sender_t *s = xcalloc(1, sizeof *s);
     s->fd = p->fd;
     snprintf(s->name, sizeof s->name, "%s:%d", p->ip, p->port);
     resp_parser_init(&s->parser, 1 << 20);
@@ -299,8 +295,7 @@ rt_actor_t *repl_sender_actor(repl_sender_t *s) { return &s->actor; }
 
 void repl_sender_send(repl_sender_t *s, repl_chunk_t *chunk, bool hold)
 {
-    repl_data_msg_t *m = calloc(1, sizeof *m);
-    if (!m) abort();
+    repl_data_msg_t *m = xcalloc(1, sizeof *m);
     m->hdr.type = RS_DATA;
     m->chunk = chunk;
     m->hold = hold;
@@ -309,8 +304,7 @@ void repl_sender_send(repl_sender_t *s, repl_chunk_t *chunk, bool hold)
 
 void repl_sender_signal(repl_sender_t *s, int type)
 {
-    rt_msg_t *m = calloc(1, sizeof *m);
-    if (!m) abort();
+    rt_msg_t *m = xcalloc(1, sizeof *m);
     m->type = (uint32_t)type;
     rt_send(&s->actor, m);
 }

@@ -32,6 +32,7 @@
 #include "actors/commands/args.h"
 #include "runtime/log.h"
 #include "runtime/random.h"
+#include "runtime/xmalloc.h"
 
 enum { SA_MSG_REPLICAOF = 1 };
 
@@ -80,10 +81,8 @@ static void publish(void)
 {
     bool replica = SA.master_host[0] != '\0';
     int n = replica ? 2 : 1;
-    cluster_snapshot_t *s = calloc(1, sizeof *s);
-    if (!s) abort();
-    s->nodes = calloc((size_t)n, sizeof *s->nodes);
-    if (!s->nodes) abort();
+    cluster_snapshot_t *s = xcalloc(1, sizeof *s);
+    s->nodes = xcalloc((size_t)n, sizeof *s->nodes);
     s->version = ++SA.version;
     s->myself = 0;
     s->node_count = n;

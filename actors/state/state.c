@@ -24,6 +24,7 @@
 #include "proto/nodes_conf.h"
 #include "runtime/log.h"
 #include "runtime/random.h"
+#include "runtime/xmalloc.h"
 
 rt_snap_cell_t g_cluster_snapshot;
 state_t S;
@@ -55,8 +56,7 @@ int state_add_node(const char *name, uint16_t flags)
     if (S.node_count >= STATE_MAX_NODES) return -1;
     if (S.node_count == S.node_cap) {
         int nc = S.node_cap ? S.node_cap * 2 : 8;
-        state_node_t *n = realloc(S.nodes, sizeof *n * (size_t)nc);
-        if (!n) abort();
+        state_node_t *n = xrealloc(S.nodes, sizeof *n * (size_t)nc);
         S.nodes = n;
         S.node_cap = nc;
     }
@@ -246,10 +246,8 @@ void state_publish(void)
         logged_slave = slave;
     }
     note_attachments();
-    cluster_snapshot_t *s = calloc(1, sizeof *s);
-    if (!s) abort();
-    s->nodes = calloc((size_t)S.node_count, sizeof *s->nodes);
-    if (!s->nodes) abort();
+    cluster_snapshot_t *s = xcalloc(1, sizeof *s);
+    s->nodes = xcalloc((size_t)S.node_count, sizeof *s->nodes);
     s->version = ++S.snapshot_version;
     s->myself = S.myself;
     s->node_count = S.node_count;
@@ -299,8 +297,7 @@ void state_publish(void)
 /* Converts the node table into the codec's form (the caller frees the array). */
 static nodes_conf_node_t *to_conf_nodes(int *count)
 {
-    nodes_conf_node_t *out = calloc((size_t)S.node_count, sizeof *out);
-    if (!out) abort();
+    nodes_conf_node_t *out = xcalloc((size_t)S.node_count, sizeof *out);
     for (int i = 0; i < S.node_count; i++) {
         const state_node_t *n = &S.nodes[i];
         nodes_conf_node_t *c = &out[i];
@@ -323,8 +320,7 @@ static nodes_conf_node_t *to_conf_nodes(int *count)
         if (S.migrating_to[s] >= 0 || S.importing_from[s] >= 0) nopen++;
     }
     if (nopen) {
-        nodes_conf_open_slot_t *os = calloc((size_t)nopen * 2, sizeof *os);
-        if (!os) abort();
+        nodes_conf_open_slot_t *os = xcalloc((size_t)nopen * 2, sizeof *os);
         size_t k = 0;
         for (int s = 0; s < SLOT_COUNT; s++) {
             if (S.migrating_to[s] >= 0) {
@@ -363,8 +359,7 @@ static char *format_conf(size_t *len)
 /* Asks the persister to write the current state; returns its version. */
 uint64_t state_request_save(rt_actor_t *reply_to)
 {
-    persist_req_t *r = calloc(1, sizeof *r);
-    if (!r) abort();
+    persist_req_t *r = xcalloc(1, sizeof *r);
     r->hdr.type = PERSIST_SAVE;
     r->text = format_conf(&r->len);
     r->seq = ++S.config_seq;
@@ -386,8 +381,7 @@ static int load_conf(const char *path)
     struct stat st;
     if (fstat(fd, &st) != 0) { close(fd); return -1; }
     size_t len = (size_t)st.st_size;
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf) abort();
+    uint8_t *buf = xmalloc(len ? len : 1);
     size_t got = 0;
     while (got < len) {
         ssize_t n = read(fd, buf + got, len - got);
@@ -510,8 +504,7 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
         break;
     case STATE_MSG_SAVE_SYNC: {
         state_sync_req_t *r = (state_sync_req_t *)msg;
-        persist_req_t *p = calloc(1, sizeof *p);
-        if (!p) abort();
+        persist_req_t *p = xcalloc(1, sizeof *p);
         p->hdr.type = PERSIST_SAVE;
         p->text = format_conf(&p->len);
         p->seq = ++S.config_seq;

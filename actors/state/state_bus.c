@@ -22,6 +22,7 @@
 #include "runtime/log.h"
 #include "runtime/random.h"
 #include "proto/strnum.h"
+#include "runtime/xmalloc.h"
 
 #define BLACKLIST_TTL_MS 60000
 
@@ -118,8 +119,7 @@ static void blacklist_add(const char *name)
         }
     if (S.nblacklist == S.capblacklist) {
         S.capblacklist = S.capblacklist ? S.capblacklist * 2 : 8;
-        S.blacklist = realloc(S.blacklist, sizeof *S.blacklist * (size_t)S.capblacklist);
-        if (!S.blacklist) abort();
+        S.blacklist = xrealloc(S.blacklist, sizeof *S.blacklist * (size_t)S.capblacklist);
     }
     memcpy(S.blacklist[S.nblacklist].name, name, NODE_NAME_LEN + 1);
     S.blacklist[S.nblacklist].expire_ms = now_ms() + BLACKLIST_TTL_MS;
@@ -207,8 +207,7 @@ static void report_add(int about, const char *reporter)
         }
     if (n->nreports == n->capreports) {
         n->capreports = n->capreports ? n->capreports * 2 : 4;
-        n->reports = realloc(n->reports, sizeof *n->reports * (size_t)n->capreports);
-        if (!n->reports) abort();
+        n->reports = xrealloc(n->reports, sizeof *n->reports * (size_t)n->capreports);
     }
     memcpy(n->reports[n->nreports].reporter, reporter, NODE_NAME_LEN + 1);
     n->reports[n->nreports].time_ms = now_ms();
@@ -399,8 +398,7 @@ static void slot_rules(int sender, const bus_header_t *h)
         }
         n = &S.nodes[sender];
         if (!n->last_claim) {
-            n->last_claim = malloc(BUS_SLOT_BYTES);
-            if (!n->last_claim) abort();
+            n->last_claim = xmalloc(BUS_SLOT_BYTES);
         }
         memcpy(n->last_claim, h->myslots, BUS_SLOT_BYTES);
         n->last_claim_version = S.slot_version;

@@ -19,6 +19,7 @@
 #include "runtime/log.h"
 #include "runtime/random.h"
 #include "proto/strnum.h"
+#include "runtime/xmalloc.h"
 
 long long state_total_keys(void)
 {
@@ -35,8 +36,7 @@ static int parse_slot(const uint8_t *s, size_t n)
 /* Defers the reply until the next save is durable. */
 static void reply_after_save(remote_cmd_t *rc)
 {
-    durable_wait_t *w = calloc(1, sizeof *w);
-    if (!w) abort();
+    durable_wait_t *w = xcalloc(1, sizeof *w);
     w->seq = S.config_seq + 1;    /* the save requested at the end of this message */
     w->rc = rc;
     w->next = S.waits;
@@ -79,9 +79,8 @@ static void addslots(remote_cmd_t *rc, bool range, bool del)
     memset(mark, 0, sizeof mark);
     /* First parse everything; nothing changes if any argument is bad. */
     int nargs = q->argc - 2;
-    int *lo = malloc(sizeof(int) * (size_t)(nargs + 1));
-    int *hi = malloc(sizeof(int) * (size_t)(nargs + 1));
-    if (!lo || !hi) abort();
+    int *lo = xmalloc(sizeof(int) * (size_t)(nargs + 1));
+    int *hi = xmalloc(sizeof(int) * (size_t)(nargs + 1));
     int nr = 0;
     for (int i = 2; i < q->argc; i += range ? 2 : 1) {
         int a = parse_slot(q->argv[i], q->argvlen[i]);

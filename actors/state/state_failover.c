@@ -28,6 +28,7 @@
 #include "actors/failover/wpause.h"
 #include "actors/commands/args.h"
 #include "runtime/log.h"
+#include "runtime/xmalloc.h"
 
 #define MF_TIMEOUT_MS 5000
 #define MF_SETTLE_MS 10       /* lets writes that passed the pause check reach the stream */
@@ -51,8 +52,7 @@ static void save_config(void)
 /* Queues an action for when the save requested by this message is durable. */
 static void after_durable(int kind, const char *node, bool force)
 {
-    fo_action_t *a = calloc(1, sizeof *a);
-    if (!a) abort();
+    fo_action_t *a = xcalloc(1, sizeof *a);
     a->seq = S.config_seq + 1;    /* the save that before_sleep requests next */
     a->kind = kind;
     if (node) memcpy(a->node, node, NODE_NAME_LEN + 1);
@@ -390,8 +390,7 @@ void state_fo_command(remote_cmd_t *rc)
         promote_myself(me->master);
         resp_add_simple(r, "OK");
         /* Answer once the new configuration is durable (and announced). */
-        durable_wait_t *w = calloc(1, sizeof *w);
-        if (!w) abort();
+        durable_wait_t *w = xcalloc(1, sizeof *w);
         w->seq = S.config_seq + 1;
         w->rc = rc;
         w->next = S.waits;

@@ -5,21 +5,14 @@
 #include "actors/worker/worker_internal.h"
 #include "actors/worker/batch.h"
 #include "actors/worker/dispatch.h"
-
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n);
-    if (!q) abort();
-    return q;
-}
+#include "runtime/xmalloc.h"
 
 void batch_add(worker_t *w, int target, reply_slot_t *slot, const cmd_def_t *cmd, int argc,
                const uint8_t **argv, const size_t *argvlen, int proto, long long now_ms)
 {
     cmd_batch_t *b = w->outbox[target];
     if (!b) {
-        b = calloc(1, sizeof *b);
-        if (!b) abort();
+        b = xcalloc(1, sizeof *b);
         b->origin = w;
         b->now_ms = now_ms;
         resp_buf_init(&b->reply, 2);
@@ -72,9 +65,8 @@ void batch_execute(worker_t *w, cmd_batch_t *b)
     size_t slen[32];
     for (int i = 0; i < b->n; i++) {
         batch_entry_t *e = &b->e[i];
-        const uint8_t **argv = e->argc <= 32 ? sargv : malloc(sizeof(*argv) * (size_t)e->argc);
-        size_t *argvlen = e->argc <= 32 ? slen : malloc(sizeof(*argvlen) * (size_t)e->argc);
-        if (!argv || !argvlen) abort();
+        const uint8_t **argv = e->argc <= 32 ? sargv : xmalloc(sizeof(*argv) * (size_t)e->argc);
+        size_t *argvlen = e->argc <= 32 ? slen : xmalloc(sizeof(*argvlen) * (size_t)e->argc);
         const uint8_t *p = b->arena + e->arg_off;
         for (int k = 0; k < e->argc; k++) {
             memcpy(&argvlen[k], p, sizeof(size_t));

@@ -24,6 +24,7 @@
 #include "actors/failover/wpause.h"
 #include "proto/slot.h"
 #include "runtime/log.h"
+#include "runtime/xmalloc.h"
 
 /* ---------------- argument copies ---------------- */
 
@@ -32,8 +33,7 @@ void queued_cmd_copy(queued_cmd_t *dst, const cmd_def_t *cmd, int argc, const ui
     size_t bytes = 0;
     for (int i = 0; i < argc; i++) bytes += argvlen[i] + 1;
     size_t head = (size_t)argc * (sizeof(uint8_t *) + sizeof(size_t));
-    char *blob = malloc(head + bytes + 1);
-    if (!blob) abort();
+    char *blob = xmalloc(head + bytes + 1);
     dst->cmd = cmd;
     dst->argc = argc;
     dst->argv = (const uint8_t **)blob;
@@ -323,14 +323,12 @@ remote_cmd_t *dispatch_defer(cmd_ctx_t *ctx, rt_actor_t *to, uint32_t msg_type)
 remote_cmd_t *dispatch_defer_nosend(cmd_ctx_t *ctx, uint32_t msg_type)
 {
     client_t *c = ctx->client;
-    remote_cmd_t *rc = calloc(1, sizeof *rc);
-    if (!rc) abort();
+    remote_cmd_t *rc = xcalloc(1, sizeof *rc);
     rc->origin = c->worker;
     rc->proto = c->proto;
     rc->now_ms = ctx->now_ms;
     rc->ncmds = 1;
-    rc->cmds = calloc(1, sizeof *rc->cmds);
-    if (!rc->cmds) abort();
+    rc->cmds = xcalloc(1, sizeof *rc->cmds);
     queued_cmd_copy(&rc->cmds[0], dispatch_current_cmd(c), ctx->argc, ctx->argv, ctx->argvlen);
     resp_buf_init(&rc->reply, c->proto);
     rc->slot = client_defer_reply(c);

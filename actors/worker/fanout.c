@@ -28,6 +28,7 @@
 #include "runtime/log.h"
 #include "proto/slot.h"
 #include "proto/strnum.h"
+#include "runtime/xmalloc.h"
 
 #define SCAN_WORKER_BITS 6
 
@@ -54,14 +55,12 @@ static void send_to_worker(client_t *c, const cmd_def_t *cmd, int argc, const ui
         dispatch_run_local(w, NULL, cmd, argc, argv, argvlen, client_reply_target(c), rt_now_ms());
         return;
     }
-    remote_cmd_t *rc = calloc(1, sizeof *rc);
-    if (!rc) abort();
+    remote_cmd_t *rc = xcalloc(1, sizeof *rc);
     rc->origin = w;
     rc->proto = c->proto;
     rc->now_ms = rt_now_ms();
     rc->ncmds = 1;
-    rc->cmds = calloc(1, sizeof *rc->cmds);
-    if (!rc->cmds) abort();
+    rc->cmds = xcalloc(1, sizeof *rc->cmds);
     queued_cmd_copy(&rc->cmds[0], cmd, argc, argv, argvlen);
     resp_buf_init(&rc->reply, c->proto);
     rc->slot = client_defer_reply(c);
@@ -192,14 +191,12 @@ void dispatch_fanout(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t 
     slot->fanout_kind = kind;
     resp_buf_init(&slot->acc, c->proto);
     for (int i = 0; i < g_nworkers; i++) {
-        remote_cmd_t *rc = calloc(1, sizeof *rc);
-        if (!rc) abort();
+        remote_cmd_t *rc = xcalloc(1, sizeof *rc);
         rc->origin = c->worker;
         rc->proto = c->proto;
         rc->now_ms = rt_now_ms();
         rc->ncmds = 1;
-        rc->cmds = calloc(1, sizeof *rc->cmds);
-        if (!rc->cmds) abort();
+        rc->cmds = xcalloc(1, sizeof *rc->cmds);
         queued_cmd_copy(&rc->cmds[0], cmd, argc, argv, argvlen);
         resp_buf_init(&rc->reply, c->proto);
         rc->slot = slot;
@@ -255,12 +252,10 @@ bool dispatch_split_supported(const cmd_def_t *cmd, int argc)
 void dispatch_split(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
 {
     int step = cmd->key_step;
-    split_state_t *st = calloc(1, sizeof *st);
-    if (!st) abort();
+    split_state_t *st = xcalloc(1, sizeof *st);
     st->how = split_how(cmd);
     st->nkeys = (argc - 1) / step;
-    st->order = malloc((size_t)st->nkeys);
-    if (!st->order) abort();
+    st->order = xmalloc((size_t)st->nkeys);
     for (int k = 0; k < st->nkeys; k++)
         st->order[k] = (uint8_t)worker_of_slot(slot_of_key(argv[1 + k * step], argvlen[1 + k * step]));
     reply_slot_t *slot = client_defer_reply(c);
@@ -268,9 +263,8 @@ void dispatch_split(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t *
     slot->fanout_kind = FAN_SPLIT;
     slot->split = st;
     resp_buf_init(&slot->acc, c->proto);
-    const uint8_t **sub = malloc((size_t)argc * sizeof *sub);
-    size_t *sublen = malloc((size_t)argc * sizeof *sublen);
-    if (!sub || !sublen) abort();
+    const uint8_t **sub = xmalloc((size_t)argc * sizeof *sub);
+    size_t *sublen = xmalloc((size_t)argc * sizeof *sublen);
     int parts = 0;
     for (int w = 0; w < g_nworkers; w++) {
         int n = 1;
@@ -284,14 +278,12 @@ void dispatch_split(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t *
             }
         }
         if (n == 1) continue;
-        remote_cmd_t *rc = calloc(1, sizeof *rc);
-        if (!rc) abort();
+        remote_cmd_t *rc = xcalloc(1, sizeof *rc);
         rc->origin = c->worker;
         rc->proto = c->proto;
         rc->now_ms = rt_now_ms();
         rc->ncmds = 1;
-        rc->cmds = calloc(1, sizeof *rc->cmds);
-        if (!rc->cmds) abort();
+        rc->cmds = xcalloc(1, sizeof *rc->cmds);
         queued_cmd_copy(&rc->cmds[0], cmd, n, sub, sublen);
         resp_buf_init(&rc->reply, c->proto);
         rc->slot = slot;

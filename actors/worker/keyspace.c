@@ -25,6 +25,7 @@
 #include "actors/worker/keyspace.h"
 #include "proto/glob.h"
 #include "proto/slot.h"
+#include "runtime/xmalloc.h"
 
 #define KS_MIN_TABLE       4
 #define KS_SHRINK_PERCENT  10      /* shrink when fewer keys than this % of buckets */
@@ -53,20 +54,6 @@ struct keyspace {
     void *expired_arg;
     bool replica_mode;             /* expired keys read as absent but stay */
 };
-
-static void *ks_xalloc(void *p, size_t n)
-{
-    void *r = realloc(p, n ? n : 1);
-    if (!r) abort();               /* out of memory: abort as Redis does */
-    return r;
-}
-
-static void *ks_xcalloc(size_t n, size_t sz)
-{
-    void *r = calloc(n, sz);
-    if (!r) abort();
-    return r;
-}
 
 /* ---- hashing and randomness ---- */
 
@@ -122,7 +109,7 @@ static long long ks_mono_us(void)
 
 struct keyspace *ks_create(void)
 {
-    struct keyspace *ks = ks_xcalloc(1, sizeof *ks);
+    struct keyspace *ks = xcalloc(1, sizeof *ks);
     uint64_t seed[3];
     if (getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed) {
         /* No entropy source: still differ between keyspaces and runs. */
@@ -134,8 +121,8 @@ struct keyspace *ks_create(void)
     ks->seed[1] = seed[1];
     ks->rng = seed[2];
     ks->rehash_idx = -1;
-    ks->slot_head = ks_xcalloc(SLOT_COUNT, sizeof *ks->slot_head);
-    ks->slot_count = ks_xcalloc(SLOT_COUNT, sizeof *ks->slot_count);
+    ks->slot_head = xcalloc(SLOT_COUNT, sizeof *ks->slot_head);
+    ks->slot_count = xcalloc(SLOT_COUNT, sizeof *ks->slot_count);
     ks->used_bytes = sizeof *ks + SLOT_COUNT * (sizeof *ks->slot_head + sizeof *ks->slot_count);
     return ks;
 }
@@ -236,7 +223,7 @@ static void ks_resize_to(struct keyspace *ks, size_t want)
     size_t size = KS_MIN_TABLE;
     while (size < want) size <<= 1;
     if (size == ks->ht[0].size) return;
-    ks_table_t t = { ks_xcalloc(size, sizeof(ks_entry_t *)), size, 0 };
+    ks_table_t t = { xcalloc(size, sizeof(ks_entry_t *)), size, 0 };
     ks->used_bytes += size * sizeof(ks_entry_t *);
     if (ks->ht[0].size == 0) {
         ks->ht[0] = t;
@@ -296,7 +283,7 @@ static void ks_ttl_add(struct keyspace *ks, ks_entry_t *e, long long when)
 {
     if (ks->ttl_len == ks->ttl_cap) {
         size_t ncap = ks->ttl_cap ? ks->ttl_cap * 2 : 64;
-        ks->ttl_keys = ks_xalloc(ks->ttl_keys, ncap * sizeof *ks->ttl_keys);
+        ks->ttl_keys = xrealloc(ks->ttl_keys, ncap * sizeof *ks->ttl_keys);
         ks->used_bytes += (ncap - ks->ttl_cap) * sizeof *ks->ttl_keys;
         ks->ttl_cap = ncap;
     }
@@ -340,7 +327,7 @@ bool ks_persist(struct keyspace *ks, ks_entry_t *e)
 
 static ks_entry_t *ks_entry_new(struct keyspace *ks, const uint8_t *key, size_t len, uint64_t h)
 {
-    ks_entry_t *e = ks_xalloc(NULL, sizeof *e + len);
+    ks_entry_t *e = xrealloc(NULL, sizeof *e + len);
     memset(e, 0, sizeof *e);
     memcpy(e->key, key, len);
     e->keylen = (uint32_t)len;
@@ -429,7 +416,7 @@ bool ks_exists_noexpire(const struct keyspace *ks, const uint8_t *key, size_t le
 
 static ks_str_t *ks_str_new(const void *val, size_t vlen)
 {
-    ks_str_t *s = ks_xalloc(NULL, sizeof *s + vlen);
+    ks_str_t *s = xrealloc(NULL, sizeof *s + vlen);
     s->len = s->cap = vlen;
     if (vlen) memcpy(s->data, val, vlen);
     return s;
@@ -541,7 +528,7 @@ uint8_t *ks_str_resize(struct keyspace *ks, ks_entry_t *e, size_t newlen)
         /* Grow geometrically (APPEND loops), by at most 1 MB at a time past 1 MB. */
         size_t ncap = newlen < 1024 * 1024 ? newlen * 2 : newlen + 1024 * 1024;
         ks->used_bytes -= sizeof *s + s->cap;
-        s = ks_xalloc(s, sizeof *s + ncap);
+        s = xrealloc(s, sizeof *s + ncap);
         s->cap = ncap;
         ks->used_bytes += sizeof *s + s->cap;
         e->value = s;

@@ -22,6 +22,7 @@
 #include "actors/worker/listen.h"
 #include "actors/worker/worker.h"
 #include "runtime/log.h"
+#include "runtime/xmalloc.h"
 
 typedef struct listen_retired {
     _Atomic int pending;            /* workers that still watch the old set */
@@ -126,8 +127,7 @@ int listen_startup(char addrs[][CONFIG_ADDR_MAX], int n, int port, int backlog, 
  * rebinds reach each worker's mailbox in the order they were decided. */
 static void send_swap(const int *fds, int n, const int *gone, int ngone)
 {
-    listen_retired_t *r = calloc(1, sizeof *r);
-    if (!r) abort();
+    listen_retired_t *r = xcalloc(1, sizeof *r);
     r->nfds = ngone;
     memcpy(r->fds, gone, sizeof(int) * (size_t)ngone);
     /* Relaxed is enough for the initial value: rt_send publishes it with the
@@ -139,8 +139,7 @@ static void send_swap(const int *fds, int n, const int *gone, int ngone)
     }
     atomic_store_explicit(&r->pending, g_nworkers, memory_order_relaxed);
     for (int w = 0; w < g_nworkers; w++) {
-        listen_swap_msg_t *m = calloc(1, sizeof *m);
-        if (!m) abort();
+        listen_swap_msg_t *m = xcalloc(1, sizeof *m);
         m->hdr.type = WMSG_LISTENERS;
         m->nfds = n;
         memcpy(m->fds, fds, sizeof(int) * (size_t)n);

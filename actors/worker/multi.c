@@ -26,6 +26,7 @@
 #include "actors/state/state.h"
 #include "proto/slot.h"
 #include "runtime/log.h"
+#include "runtime/xmalloc.h"
 
 typedef struct txn {
     reply_slot_t *exec_slot;      /* the EXEC reply in the client's FIFO */
@@ -71,8 +72,7 @@ void multi_queue(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **ar
     if (slot >= 0) c->multi_slot = slot;
     if (c->mq_len == c->mq_cap) {
         int ncap = c->mq_cap ? c->mq_cap * 2 : 8;
-        queued_cmd_t *n = realloc(c->mq, sizeof *n * (size_t)ncap);
-        if (!n) abort();
+        queued_cmd_t *n = xrealloc(c->mq, sizeof *n * (size_t)ncap);
         c->mq = n;
         c->mq_cap = ncap;
     }
@@ -202,22 +202,19 @@ static void txn_step_inner(client_t *c)
                 int j = t->next;
                 if (wowner == owner)
                     while (j < t->ncmds && t->cmds[j].cmd->exec == CMD_EXEC_KEYED) j++;
-                remote_cmd_t *rc = calloc(1, sizeof *rc);
-                if (!rc) abort();
+                remote_cmd_t *rc = xcalloc(1, sizeof *rc);
                 rc->origin = w;
                 rc->proto = c->proto;
                 rc->now_ms = rt_now_ms();
                 rc->is_exec = true;
                 rc->nwatch = t->nwatch;
-                rc->watch_index = malloc(sizeof(uint32_t) * (size_t)t->nwatch);
-                rc->watch_version = malloc(sizeof(uint64_t) * (size_t)t->nwatch);
-                if (!rc->watch_index || !rc->watch_version) abort();
+                rc->watch_index = xmalloc(sizeof(uint32_t) * (size_t)t->nwatch);
+                rc->watch_version = xmalloc(sizeof(uint64_t) * (size_t)t->nwatch);
                 memcpy(rc->watch_index, t->watch_index, sizeof(uint32_t) * (size_t)t->nwatch);
                 memcpy(rc->watch_version, t->watch_version, sizeof(uint64_t) * (size_t)t->nwatch);
                 rc->watch_flush_epoch = t->watch_flush_epoch;
                 rc->ncmds = j - t->next;
-                rc->cmds = calloc((size_t)(rc->ncmds ? rc->ncmds : 1), sizeof *rc->cmds);
-                if (!rc->cmds) abort();
+                rc->cmds = xcalloc((size_t)(rc->ncmds ? rc->ncmds : 1), sizeof *rc->cmds);
                 for (int k = 0; k < rc->ncmds; k++) rc->cmds[k] = t->cmds[t->next + k];
                 for (int k = 0; k < rc->ncmds; k++) t->cmds[t->next + k].argv = NULL;
                 t->replies += rc->ncmds;
@@ -235,15 +232,13 @@ static void txn_step_inner(client_t *c)
         if (q->cmd->exec == CMD_EXEC_KEYED && owner >= 0 && owner != w->index) {
             int j = t->next;
             while (j < t->ncmds && t->cmds[j].cmd->exec == CMD_EXEC_KEYED) j++;
-            remote_cmd_t *rc = calloc(1, sizeof *rc);
-            if (!rc) abort();
+            remote_cmd_t *rc = xcalloc(1, sizeof *rc);
             rc->origin = w;
             rc->proto = c->proto;
             rc->now_ms = rt_now_ms();
             rc->is_exec = true;
             rc->ncmds = j - t->next;
-            rc->cmds = calloc((size_t)rc->ncmds, sizeof *rc->cmds);
-            if (!rc->cmds) abort();
+            rc->cmds = xcalloc((size_t)rc->ncmds, sizeof *rc->cmds);
             for (int k = 0; k < rc->ncmds; k++) {
                 rc->cmds[k] = t->cmds[t->next + k];
                 t->cmds[t->next + k].argv = NULL;   /* moved */
@@ -299,8 +294,7 @@ reply_slot_t *txn_defer(client_t *c)
 {
     txn_t *t = c->txn;
     if (!t || t->waiting) return NULL;
-    reply_slot_t *s = calloc(1, sizeof *s);
-    if (!s) abort();
+    reply_slot_t *s = xcalloc(1, sizeof *s);
     s->client = c;
     s->txn_part = true;
     resp_buf_init(&s->buf, c->proto);
@@ -333,8 +327,7 @@ void cmd_exec(cmd_ctx_t *ctx)
         /* Watched keys and written keys on different workers: check the watch
          * first (its own message), then run. Still correct, one more hop. */
     }
-    txn_t *t = calloc(1, sizeof *t);
-    if (!t) abort();
+    txn_t *t = xcalloc(1, sizeof *t);
     resp_buf_init(&t->acc, c->proto);
     t->cmds = c->mq;
     t->ncmds = c->mq_len;

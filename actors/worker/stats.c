@@ -18,6 +18,7 @@
 #include "actors/worker/worker_internal.h"
 #include "actors/worker/client.h"
 #include "actors/worker/stats.h"
+#include "runtime/xmalloc.h"
 
 /* The worker_stats_t counters CONFIG RESETSTAT zeroes (as Redis's resetServerStats). */
 static const size_t g_resettable[] = {
@@ -59,8 +60,7 @@ void stats_global_init(void)
         if (c->subcommands)
             for (const cmd_def_t *s = c->subcommands; s->name; s++) n++;
     }
-    g_cmd_list = calloc((size_t)n, sizeof *g_cmd_list);
-    if (!g_cmd_list) abort();
+    g_cmd_list = xcalloc((size_t)n, sizeof *g_cmd_list);
     for (int i = 0; i < cmd_count(); i++) collect(cmd_at(i));
 }
 
@@ -99,15 +99,13 @@ static void build_index(void)
 void stats_init_worker(worker_t *w)
 {
     build_index();
-    w->cmdstats = calloc((size_t)g_cmd_total + 1, sizeof(cmdstat_t));
-    w->errstats = calloc(STATS_MAX_ERR_CODES, sizeof(errstat_t));
-    if (!w->cmdstats || !w->errstats) abort();
+    w->cmdstats = xcalloc((size_t)g_cmd_total + 1, sizeof(cmdstat_t));
+    w->errstats = xcalloc(STATS_MAX_ERR_CODES, sizeof(errstat_t));
     pthread_mutex_lock(&g_base_lock);
     stats_base_t *b = &g_base[w->index];
     free(b->cmd);
     memset(b, 0, sizeof *b);
-    b->cmd = calloc((size_t)g_cmd_total + 1, sizeof *b->cmd);
-    if (!b->cmd) abort();
+    b->cmd = xcalloc((size_t)g_cmd_total + 1, sizeof *b->cmd);
     pthread_mutex_unlock(&g_base_lock);
 }
 

@@ -39,6 +39,7 @@
 #include "actors/worker/protect.h"
 #include "actors/failover/wpause.h"
 #include "runtime/log.h"
+#include "runtime/xmalloc.h"
 
 worker_t *g_workers[MAX_WORKERS];
 struct keyspace *g_worker_preload[MAX_WORKERS];
@@ -61,8 +62,7 @@ resp_buf_t *client_reply_target(client_t *c)
     resp_buf_t *tb = txn_reply_target(c);
     if (tb) return tb;
     if (!c->pending_head) return &c->out;
-    reply_slot_t *s = calloc(1, sizeof *s);
-    if (!s) abort();
+    reply_slot_t *s = xcalloc(1, sizeof *s);
     s->client = c;
     s->done = true;
     resp_buf_init(&s->buf, c->proto);
@@ -76,8 +76,7 @@ reply_slot_t *client_defer_reply(client_t *c)
 {
     reply_slot_t *ts = txn_defer(c);
     if (ts) return ts;
-    reply_slot_t *s = calloc(1, sizeof *s);
-    if (!s) abort();
+    reply_slot_t *s = xcalloc(1, sizeof *s);
     s->client = c;
     resp_buf_init(&s->buf, c->proto);
     if (c->pending_tail) c->pending_tail->next = s;
@@ -276,12 +275,10 @@ void workers_flush_all_async(void)
     static const size_t argvlen[1] = { 8 };
     const cmd_def_t *fl = cmd_lookup(argv[0], argvlen[0]);
     for (int i = 0; i < g_nworkers; i++) {
-        repl_apply_t *a = calloc(1, sizeof *a);
-        if (!a) abort();
+        repl_apply_t *a = xcalloc(1, sizeof *a);
         a->hdr.type = WMSG_APPLY;
         a->ncmds = 1;
-        a->cmds = calloc(1, sizeof *a->cmds);
-        if (!a->cmds) abort();
+        a->cmds = xcalloc(1, sizeof *a->cmds);
         queued_cmd_copy(&a->cmds[0], fl, 1, argv, argvlen);
         a->now_ms = rt_now_ms();
         rt_send(&g_workers[i]->actor, &a->hdr);
@@ -600,9 +597,8 @@ void client_process_input(client_t *c)
             int argc = (int)c->parser.argc;
             const uint8_t *stack_argv[16];
             size_t stack_len[16];
-            const uint8_t **argv = argc <= 16 ? stack_argv : malloc(sizeof(*argv) * (size_t)argc);
-            size_t *argvlen = argc <= 16 ? stack_len : malloc(sizeof(*argvlen) * (size_t)argc);
-            if (!argv || !argvlen) abort();
+            const uint8_t **argv = argc <= 16 ? stack_argv : xmalloc(sizeof(*argv) * (size_t)argc);
+            size_t *argvlen = argc <= 16 ? stack_len : xmalloc(sizeof(*argvlen) * (size_t)argc);
             for (int i = 0; i < argc; i++) {
                 argv[i] = resp_arg(&c->parser, start, (size_t)i);
                 argvlen[i] = c->parser.arg_len[i];
