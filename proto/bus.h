@@ -76,6 +76,10 @@ enum bus_type {
     BUS_TYPE_COUNT = 11          /* types >= this are "unknown" to 7.0.15: accepted, ignored */
 };
 
+/* A node's bus port when none is given: its client port plus this (Redis's
+ * CLUSTER_PORT_INCR). */
+#define BUS_PORT_OFFSET      10000
+
 /* ---- node flags, u16, header `flags` and gossip `flags` (§3.8) ---- */
 #define BUS_NODE_MASTER      0x0001
 #define BUS_NODE_SLAVE       0x0002

@@ -305,10 +305,10 @@ static nodes_conf_result_t parse_address(parser_t *ps, nodes_conf_node_t *n, con
             return fail(ps, NODES_CONF_ERR_ADDRESS, ps->line, "bad cluster bus port in '%s'", d);
         n->cport = (int)v;
     } else {
-        /* No @cport: the bus port is the client port + 10000, as Redis assumes. */
-        if (n->port > 65535 - 10000)
+        /* No @cport: the bus port is the client port + BUS_PORT_OFFSET, as Redis assumes. */
+        if (n->port > 65535 - BUS_PORT_OFFSET)
             return fail(ps, NODES_CONF_ERR_ADDRESS, ps->line, "implied bus port out of range in '%s'", d);
-        n->cport = n->port + 10000;
+        n->cport = n->port + BUS_PORT_OFFSET;
     }
     return NODES_CONF_OK;
 }

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "proto/bus.h"
 #include "proto/slot.h"
 
 #define NODES_CONF_NAME_LEN      40   /* a node name, without the NUL */
@@ -25,18 +26,19 @@
 #define NODES_CONF_HOSTNAME_SIZE 256  /* with the NUL */
 #define NODES_CONF_MAX_WARNINGS  16   /* warnings kept; more are only counted */
 
-/* Node flags: the same bit values as the bus header's u16 flags (docs/cluster-bus.md §3.8). */
+/* Node flags: the bus header's u16 flag bits, defined once in proto/bus.h
+ * (docs/cluster-bus.md §3.8); nodes.conf names the same bits in words. */
 enum {
-    NODES_CONF_FLAG_MASTER     = 1,
-    NODES_CONF_FLAG_SLAVE      = 2,
-    NODES_CONF_FLAG_PFAIL      = 4,
-    NODES_CONF_FLAG_FAIL       = 8,
-    NODES_CONF_FLAG_MYSELF     = 16,
-    NODES_CONF_FLAG_HANDSHAKE  = 32,
-    NODES_CONF_FLAG_NOADDR     = 64,
-    NODES_CONF_FLAG_MEET       = 128,  /* never printed, never parsed */
-    NODES_CONF_FLAG_MIGRATE_TO = 256,  /* never printed, never parsed */
-    NODES_CONF_FLAG_NOFAILOVER = 512,
+    NODES_CONF_FLAG_MASTER     = BUS_NODE_MASTER,
+    NODES_CONF_FLAG_SLAVE      = BUS_NODE_SLAVE,
+    NODES_CONF_FLAG_PFAIL      = BUS_NODE_PFAIL,
+    NODES_CONF_FLAG_FAIL       = BUS_NODE_FAIL,
+    NODES_CONF_FLAG_MYSELF     = BUS_NODE_MYSELF,
+    NODES_CONF_FLAG_HANDSHAKE  = BUS_NODE_HANDSHAKE,
+    NODES_CONF_FLAG_NOADDR     = BUS_NODE_NOADDR,
+    NODES_CONF_FLAG_MEET       = BUS_NODE_MEET,        /* never printed, never parsed */
+    NODES_CONF_FLAG_MIGRATE_TO = BUS_NODE_MIGRATE_TO,  /* never printed, never parsed */
+    NODES_CONF_FLAG_NOFAILOVER = BUS_NODE_NOFAILOVER,
 };
 
 /* An open slot of the node: MIGRATING to `peer`, or IMPORTING from it. */

@@ -205,13 +205,6 @@ int rt_thread_start(rt_thread_t *t)
     return rc;
 }
 
-void rt_thread_run_here(rt_thread_t *t)
-{
-    /* The calling thread is not renamed: renaming main would rename the
-     * process as seen by ps/pkill. */
-    run_loop(t);
-}
-
 void rt_thread_stop(rt_thread_t *t)
 {
     /* Store then ev_async_send (which fences): the loop sees the flag when

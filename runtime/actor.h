@@ -69,9 +69,6 @@ void rt_thread_forget_fd(rt_thread_t *t, int fd);
 /* Starts a pthread that runs the loop until rt_thread_stop. 0 or errno. */
 int rt_thread_start(rt_thread_t *t);
 
-/* Runs the loop on the calling thread until rt_thread_stop (for main). */
-void rt_thread_run_here(rt_thread_t *t);
-
 /* Any thread: asks the loop to exit after its current iteration. */
 void rt_thread_stop(rt_thread_t *t);
 

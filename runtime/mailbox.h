@@ -48,8 +48,4 @@ bool rt_mailbox_mark_empty(rt_mailbox_t *mb);
  * (rt_mailbox_mark_empty releases) happens before the caller's next step. */
 bool rt_mailbox_is_marked_empty(rt_mailbox_t *mb);
 
-/* Consumer only, after all producers stopped: frees nothing, returns the
- * remaining messages one by one (for teardown). */
-#define rt_mailbox_drain rt_mailbox_pop
-
 #endif

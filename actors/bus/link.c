@@ -80,8 +80,8 @@ struct link {
     bool dead;                       /* torn down, waiting to be freed */
     bool flush_queued;               /* on its thread's flush list */
     char node_name[BUS_NAME_LEN + 1];
-    char peer_ip[46], local_ip[46];
-    char connect_ip[46];
+    char peer_ip[INET6_ADDRSTRLEN], local_ip[INET6_ADDRSTRLEN];
+    char connect_ip[INET6_ADDRSTRLEN];
     int connect_port;
     ev_io rio, wio;
     bus_stream_t rx;

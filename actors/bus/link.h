@@ -26,6 +26,7 @@
 #include "proto/bus.h"
 #include "proto/resp.h"
 #include "runtime/actor.h"
+#include <netinet/in.h>
 
 typedef uint64_t link_id_t;       /* never 0; never reused */
 
@@ -57,8 +58,8 @@ typedef struct link_frame {
     link_id_t id;
     bool outbound;
     char node_name[BUS_NAME_LEN + 1];   /* outbound: the record it was opened for; inbound: "" */
-    char peer_ip[46];             /* remote address of the socket (text) */
-    char local_ip[46];            /* local address of the socket (text) */
+    char peer_ip[INET6_ADDRSTRLEN];             /* remote address of the socket (text) */
+    char local_ip[INET6_ADDRSTRLEN];            /* local address of the socket (text) */
     long long received_ms;
     uint32_t len;
     uint8_t data[];               /* the whole frame, already validated by bus_decode */

@@ -104,7 +104,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         set_keepalive(fd, keepalive);
-        char ip[46];
+        char ip[INET6_ADDRSTRLEN];
         link_format_ip(&ss, ip, sizeof ip);
         int port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
                                              : ntohs(((struct sockaddr_in *)&ss)->sin_port);

@@ -26,6 +26,13 @@
 #include "proto/strnum.h"
 #include "runtime/xmalloc.h"
 
+/* Room for one CLUSTER NODES line, at worst: the fixed fields (name,
+ * address, flags, master, times, epoch, link state), then every slot alone
+ * ("16383 " with no neighbour to form a range), then each open-slot mark. */
+#define NODE_LINE_FIXED_MAX     512
+#define NODE_LINE_SLOT_MAX      6
+#define NODE_LINE_OPEN_SLOT_MAX 64
+
 static const cluster_snapshot_t *snap(cmd_ctx_t *ctx) { return worker_snapshot(ctx->worker); }
 
 static void to_state(cmd_ctx_t *ctx) { dispatch_defer(ctx, state_actor(), STATE_MSG_CMD); }
@@ -236,7 +243,8 @@ void state_format_node_line(const cluster_snapshot_t *s, int idx, resp_buf_t *ou
     for (int i = 0; i < SLOT_COUNT; i++)
         if (s->slot_owner[i] == idx) c->slots[i >> 3] |= (uint8_t)(1u << (i & 7));
     if (with_open_slots && idx == s->myself) c->open_slots = open_slots_of(s, &c->open_slot_count);
-    size_t cap = 512 + 16384 * 6 + c->open_slot_count * 64;
+    size_t cap = NODE_LINE_FIXED_MAX + SLOT_COUNT * NODE_LINE_SLOT_MAX
+                 + c->open_slot_count * NODE_LINE_OPEN_SLOT_MAX;
     char *line = xmalloc(cap);
     size_t n = nodes_conf_format_line(line, cap, c, with_open_slots);
     resp_buf_append(out, line, n);

@@ -23,6 +23,7 @@
 #include <strings.h>
 #include <unistd.h>
 #include "actors/config/config_internal.h"
+#include "proto/bus.h"
 #include "proto/strnum.h"
 #include "runtime/xmalloc.h"
 
@@ -559,7 +560,7 @@ int config_cluster_port(void) { return (int)cfg_value_num(CONFIG_CLUSTER_PORT); 
 int config_cluster_bus_port(void)
 {
     int p = config_cluster_port();
-    return p ? p : config_port() + 10000;
+    return p ? p : config_port() + BUS_PORT_OFFSET;
 }
 size_t config_cluster_announce_ip(char *b, size_t c) { return config_get_str(CONFIG_CLUSTER_ANNOUNCE_IP, b, c); }
 int config_cluster_announce_port(void) { return (int)cfg_value_num(CONFIG_CLUSTER_ANNOUNCE_PORT); }

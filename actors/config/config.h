@@ -160,7 +160,7 @@ int config_bind(char addrs[][CONFIG_ADDR_MAX], int max);   /* returns the number
 bool config_cluster_enabled(void);
 size_t config_cluster_config_file(char *buf, size_t cap);
 long long config_cluster_node_timeout(void);               /* ms */
-int config_cluster_port(void);                             /* 0 = port + 10000 */
+int config_cluster_port(void);                             /* 0 = port + BUS_PORT_OFFSET */
 int config_cluster_bus_port(void);                         /* the effective bus port */
 size_t config_cluster_announce_ip(char *buf, size_t cap);  /* "" = not set */
 int config_cluster_announce_port(void);

@@ -35,6 +35,7 @@
 #include "actors/state/state_internal.h"
 #include "runtime/log.h"
 #include "runtime/xmalloc.h"
+#include "proto/nodes_conf.h"
 
 #define MF_TIMEOUT_MS 5000
 #define MIGRATION_DELAY_MS 5000
@@ -421,7 +422,7 @@ bool elector_failover_on_shutdown(int timeout_ms)
 {
     rt_snap_reader_t rd;
     if (rt_snap_reader_register(&g_cluster_snapshot, &rd) != 0) return false;
-    char ip[46] = "", name[NODE_NAME_LEN + 1] = "";
+    char ip[NODES_CONF_IP_SIZE] = "", name[NODE_NAME_LEN + 1] = "";
     int port = 0;
     const cluster_snapshot_t *s = rt_snap_read_begin(&rd);
     const node_view_t *me = &s->nodes[s->myself];

@@ -669,10 +669,3 @@ int repl_start(const char *loaded_replid, long long loaded_offset)
     rt_timer_start(&R.cron, R.thread, 1000, 1000, cron, NULL);
     return rt_thread_start(R.thread);
 }
-
-void repl_stop(void)
-{
-    if (!R.thread) return;
-    rt_thread_stop(R.thread);
-    rt_thread_join(R.thread);
-}

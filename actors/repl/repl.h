@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "runtime/actor.h"
+#include <netinet/in.h>
 
 struct worker;
 
@@ -52,7 +53,7 @@ extern _Atomic int g_repl_min_replicas;
 
 /* One replica as INFO shows it. */
 typedef struct repl_replica_view {
-    char ip[46];
+    char ip[INET6_ADDRSTRLEN];
     int port;
     char state[16];               /* wait_bgsave, send_bulk, online */
     long long offset, lag;
@@ -73,7 +74,6 @@ typedef struct repl_status {
 /* Starts the replication actor on its own thread. replid/offset: the history
  * loaded from dump.rdb (repl-id / repl-offset aux), or NULL/0 for a fresh one. */
 int repl_start(const char *loaded_replid, long long loaded_offset);
-void repl_stop(void);
 void repl_status_get(repl_status_t *out);
 rt_actor_t *repl_actor(void);
 /* The replication actor's thread (the replica link actor shares it). */

@@ -30,13 +30,14 @@
 #include "proto/rdb.h"
 #include "runtime/log.h"
 #include "proto/strnum.h"
+#include <netinet/in.h>
 
 enum { SND_WAIT_CUT = 1, SND_WAIT_RDB, SND_ONLINE };
 
 typedef struct served {
     struct served *next;
     repl_sender_t *sender;
-    char ip[46];
+    char ip[INET6_ADDRSTRLEN];
     int port;
     int capa;
     int state;

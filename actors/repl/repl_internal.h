@@ -13,6 +13,7 @@
 #include "actors/repl/repl.h"
 #include "actors/worker/worker.h"
 #include "runtime/actor.h"
+#include <netinet/in.h>
 
 /* Messages to the replication actor. */
 enum repl_msg {
@@ -58,7 +59,7 @@ enum { REPL_CAPA_EOF = 1, REPL_CAPA_PSYNC2 = 2 };
 typedef struct repl_psync_msg {
     rt_msg_t hdr;
     int fd;
-    char ip[46];
+    char ip[INET6_ADDRSTRLEN];
     int port;             /* REPLCONF listening-port */
     int capa;
     char replid[REPL_ID_LEN + 1];   /* "?" for none */

@@ -20,6 +20,7 @@
  */
 #include "actors/repl/repl_replica_internal.h"
 #include "runtime/xmalloc.h"
+#include "proto/nodes_conf.h"
 
 /* The link's state (repl_replica_internal.h); only the replication thread touches it. */
 repl_replica_link_t L;
@@ -477,7 +478,7 @@ static void check_master(void)
     if (!L.snap_ok) return;
     const cluster_snapshot_t *s = rt_snap_read_begin(&L.snap);
     bool replica = false;
-    char name[NODE_NAME_LEN + 1] = "", ip[46] = "";
+    char name[NODE_NAME_LEN + 1] = "", ip[NODES_CONF_IP_SIZE] = "";
     int port = 0;
     if (s) {
         const node_view_t *me = &s->nodes[s->myself];

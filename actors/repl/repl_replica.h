@@ -17,6 +17,7 @@
 #define SHOAL_ACTORS_REPL_REPLICA_H
 
 #include <stdbool.h>
+#include <netinet/in.h>
 
 /* Link states, as ROLE names them (Redis's repl_state). */
 enum repl_link_state {
@@ -31,7 +32,7 @@ enum repl_link_state {
 /* A consistent copy of the link's figures (INFO replication, ROLE). */
 typedef struct repl_replica_status {
     bool replica;                   /* the link actor follows a master */
-    char master_host[46];
+    char master_host[INET6_ADDRSTRLEN];
     int master_port;
     int state;                      /* enum repl_link_state */
     long long last_io_ms;           /* wall ms of the last byte from the master (0: none) */

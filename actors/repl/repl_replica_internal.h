@@ -63,7 +63,7 @@ typedef struct repl_replica_link {
     /* who we follow */
     bool replica;
     char master_name[NODE_NAME_LEN + 1];
-    char master_ip[46];
+    char master_ip[INET6_ADDRSTRLEN];
     int master_port;
 
     /* the connection */

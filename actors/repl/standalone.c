@@ -44,7 +44,7 @@ static struct {
     char master_name[NODE_NAME_LEN + 1];
     /* who we follow; master_host[0] == '\0' when we are a master */
     char master_host[256];        /* as the user wrote it (compared by REPLICAOF) */
-    char master_ip[46];           /* what the replica link connects to (master_address) */
+    char master_ip[INET6_ADDRSTRLEN];           /* what the replica link connects to (master_address) */
     int master_port;
 } SA;
 

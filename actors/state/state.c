@@ -112,7 +112,7 @@ static void refresh_myself_address(void)
     me->port = port ? port : config_port();
     int bport = config_cluster_announce_bus_port();
     me->cport = bport ? bport : config_cluster_bus_port();
-    char ip[46];
+    char ip[NODES_CONF_IP_SIZE];
     if (config_cluster_announce_ip(ip, sizeof ip) > 0) snprintf(me->ip, sizeof me->ip, "%s", ip);
     config_cluster_announce_hostname(me->hostname, sizeof me->hostname);
 }

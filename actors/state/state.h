@@ -19,20 +19,24 @@
 #include "proto/bus.h"
 #include "proto/resp.h"
 #include "proto/slot.h"
+#include "proto/nodes_conf.h"
 
 #define NODE_NAME_LEN 40
 
-/* Node flags: the bit values of the bus protocol (docs/cluster-bus.md §3.8). */
+/* Node flags: the state actor's short names for the bus protocol's bits,
+ * defined once in proto/bus.h (docs/cluster-bus.md §3.8), so a flag word
+ * moves between the wire, nodes.conf and the node table unchanged. */
 enum {
-    NODE_MASTER = 1, NODE_SLAVE = 2, NODE_PFAIL = 4, NODE_FAIL = 8, NODE_MYSELF = 16,
-    NODE_HANDSHAKE = 32, NODE_NOADDR = 64, NODE_MEET = 128, NODE_MIGRATE_TO = 256,
-    NODE_NOFAILOVER = 512,
+    NODE_MASTER = BUS_NODE_MASTER, NODE_SLAVE = BUS_NODE_SLAVE, NODE_PFAIL = BUS_NODE_PFAIL,
+    NODE_FAIL = BUS_NODE_FAIL, NODE_MYSELF = BUS_NODE_MYSELF, NODE_HANDSHAKE = BUS_NODE_HANDSHAKE,
+    NODE_NOADDR = BUS_NODE_NOADDR, NODE_MEET = BUS_NODE_MEET, NODE_MIGRATE_TO = BUS_NODE_MIGRATE_TO,
+    NODE_NOFAILOVER = BUS_NODE_NOFAILOVER,
 };
 
 /* One node as everyone but the state actor sees it. */
 typedef struct node_view {
     char name[NODE_NAME_LEN + 1];
-    char ip[46];
+    char ip[NODES_CONF_IP_SIZE];
     char hostname[256];
     int port, cport, pport;
     uint16_t flags;

@@ -23,15 +23,20 @@
 #include "runtime/random.h"
 #include "proto/strnum.h"
 #include "runtime/xmalloc.h"
+#include "proto/nodes_conf.h"
 
 #define BLACKLIST_TTL_MS 60000
 
 static long long now_ms(void) { return rt_now_ms(); }
 
-/* Copies an address into a 46-byte field (an IPv6 text form fits). */
+/* A gossiped pong time may be this far in our future and still be taken:
+ * the clocks of two nodes differ a little (Redis allows the same 500 ms). */
+#define GOSSIP_PONG_SKEW_MS 500
+
+/* Copies an address into a node's ip field (an IPv6 text form fits). */
 static void set_ip(char *dst, const char *src)
 {
-    size_t l = strnlen(src, 45);
+    size_t l = strnlen(src, NODES_CONF_IP_SIZE - 1);
     memcpy(dst, src, l);
     dst[l] = '\0';
 }
@@ -435,7 +440,7 @@ static void process_gossip(int sender, const bus_msg_t *m)
             n = &S.nodes[idx];
             if (!(g.flags & (NODE_PFAIL | NODE_FAIL)) && n->ping_sent_ms == 0 && n->nreports == 0) {
                 long long pongtime = (long long)g.pong_received * 1000;
-                if (pongtime <= now + 500 && pongtime > n->pong_received_ms) {
+                if (pongtime <= now + GOSSIP_PONG_SKEW_MS && pongtime > n->pong_received_ms) {
                     n->pong_received_ms = pongtime;
                     S.dirty_soft = true;
                 }
@@ -496,7 +501,7 @@ static void address_from_header(state_node_t *n, const bus_header_t *h, const ch
 static void address_update(int idx, const bus_header_t *h, const char *peer_ip)
 {
     state_node_t *n = &S.nodes[idx];
-    char ip[46];
+    char ip[NODES_CONF_IP_SIZE];
     address_from_header(n, h, peer_ip, ip);
     if (!strcmp(n->ip, ip) && n->port == h->port && n->cport == h->cport && n->pport == h->pport) return;
     set_ip(n->ip, ip);
@@ -600,7 +605,7 @@ static void process_frame(link_frame_t *f, const uint8_t *data, uint32_t len)
                     /* Already known under its real name: refresh its address, drop the handshake record. */
                     state_node_t *kn = &S.nodes[known];
                     if (strcmp(kn->ip, n->ip) || kn->cport != n->cport) {
-                        char ip[46];
+                        char ip[NODES_CONF_IP_SIZE];
                         address_from_header(kn, h, f->peer_ip, ip);
                         set_ip(kn->ip, ip);
                         kn->port = h->port;
@@ -783,7 +788,7 @@ static void cmd_meet(remote_cmd_t *rc)
             return;
         }
     } else {
-        cport = port + 10000;
+        cport = port + BUS_PORT_OFFSET;
     }
     char ipbuf[64], norm[INET6_ADDRSTRLEN];
     size_t l = q->argvlen[2] < sizeof ipbuf - 1 ? q->argvlen[2] : sizeof ipbuf - 1;

@@ -19,6 +19,7 @@
 #include "actors/bus/link.h"
 #include "actors/state/state_internal.h"
 #include "runtime/log.h"
+#include "proto/nodes_conf.h"
 
 void state_send_ping(int idx, unsigned type);
 
@@ -43,7 +44,7 @@ void state_refresh_myself(void)
     if (!port) port = config_port();
     int cport = config_cluster_announce_bus_port();
     if (!cport) cport = config_cluster_bus_port();
-    char ip[46] = "";   /* the size of a node's ip field */
+    char ip[NODES_CONF_IP_SIZE] = "";   /* the size of a node's ip field */
     config_cluster_announce_ip(ip, sizeof ip);
     if (me->port != port || me->cport != cport || (ip[0] && strcmp(ip, me->ip) != 0)) {
         me->port = port;

@@ -8,6 +8,7 @@
 #include "actors/worker/worker.h"
 #include "actors/bus/link.h"
 #include "actors/state/node_index.h"
+#include "proto/nodes_conf.h"
 
 enum state_msg {
     STATE_MSG_CMD = 100,          /* remote_cmd_t: a CLUSTER subcommand to apply */
@@ -39,7 +40,7 @@ typedef struct state_sync_req {
 
 typedef struct state_node {
     char name[NODE_NAME_LEN + 1];
-    char ip[46];
+    char ip[NODES_CONF_IP_SIZE];
     char hostname[256];
     int port, cport, pport;
     uint16_t flags;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include "proto/resp.h"
 #include "actors/worker/worker.h"
+#include <netinet/in.h>
 
 /* A reply that is not ready yet (it is computed on another actor), or a
  * ready reply queued behind one that is not. Replies leave in FIFO order. */
@@ -87,7 +88,7 @@ typedef struct client {
     /* REPLCONF from a replica, kept until its PSYNC hands the connection over */
     int repl_port;
     int repl_capa;                        /* REPL_CAPA_* */
-    char repl_ip[46];
+    char repl_ip[INET6_ADDRSTRLEN];
     struct client *next_paused;           /* worker's list of paused clients */
     long long obuf_soft_since_s;          /* output over the soft limit since (s), 0 = not (client_limits.h) */
 } client_t;

@@ -860,8 +860,6 @@ static void worker_cron(rt_timer_t *t, void *arg)
     }
 }
 
-static void worker_thread_started(rt_thread_t *t, void *arg);
-
 int workers_start(int n, const int *listen_fds, int nlisten)
 {
     if (n < 1) n = 1;
@@ -905,16 +903,7 @@ int workers_start(int n, const int *listen_fds, int nlisten)
         rt_timer_start(&w->cron, t, 100, 100, worker_cron, w);
         g_workers[i] = w;
     }
-    (void)worker_thread_started;
     for (int i = 0; i < n; i++)
         if (rt_thread_start(g_workers[i]->thread) != 0) return -1;
     return 0;
-}
-
-static void worker_thread_started(rt_thread_t *t, void *arg) { (void)t; (void)arg; }
-
-void workers_stop(void)
-{
-    for (int i = 0; i < g_nworkers; i++) rt_thread_stop(g_workers[i]->thread);
-    for (int i = 0; i < g_nworkers; i++) rt_thread_join(g_workers[i]->thread);
 }

@@ -159,7 +159,6 @@ void worker_publish_key_count(worker_t *w);
 
 /* Creates `n` workers on their own threads, listening on the given fds (shared). */
 int workers_start(int n, const int *listen_fds, int nlisten);
-void workers_stop(void);
 
 /* The worker that owns a slot. */
 static inline int worker_of_slot(unsigned slot) { return (int)(slot % (unsigned)g_nworkers); }
