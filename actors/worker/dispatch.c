@@ -320,25 +320,34 @@ remote_cmd_t *dispatch_defer(cmd_ctx_t *ctx, rt_actor_t *to, uint32_t msg_type)
     return rc;
 }
 
-remote_cmd_t *dispatch_defer_nosend(cmd_ctx_t *ctx, uint32_t msg_type)
+remote_cmd_t *remote_cmd_one(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                             const size_t *argvlen, reply_slot_t *slot, uint32_t msg_type,
+                             long long now_ms)
 {
-    client_t *c = ctx->client;
     remote_cmd_t *rc = xcalloc(1, sizeof *rc);
     rc->origin = c->worker;
     rc->proto = c->proto;
-    rc->now_ms = ctx->now_ms;
+    rc->now_ms = now_ms;
     rc->ncmds = 1;
     rc->cmds = xcalloc(1, sizeof *rc->cmds);
-    queued_cmd_copy(&rc->cmds[0], dispatch_current_cmd(c), ctx->argc, ctx->argv, ctx->argvlen);
+    queued_cmd_copy(&rc->cmds[0], cmd, argc, argv, argvlen);
     resp_buf_init(&rc->reply, c->proto);
-    rc->slot = client_defer_reply(c);
+    rc->slot = slot;
+    rc->hdr.type = msg_type;
+    return rc;
+}
+
+remote_cmd_t *dispatch_defer_nosend(cmd_ctx_t *ctx, uint32_t msg_type)
+{
+    client_t *c = ctx->client;
+    remote_cmd_t *rc = remote_cmd_one(c, dispatch_current_cmd(c), ctx->argc, ctx->argv, ctx->argvlen,
+                                      client_defer_reply(c), msg_type, ctx->now_ms);
     if (!rc->slot->txn_part) {
         /* Like Redis, which applies these before it reads the next command:
          * later commands of this client must see the change. */
         rc->slot->blocks_client = true;
         c->flags |= CLIENT_BLOCKED;
     }
-    rc->hdr.type = msg_type;
     batch_flush(c->worker, -1);
     return rc;
 }

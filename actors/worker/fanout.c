@@ -55,16 +55,8 @@ static void send_to_worker(client_t *c, const cmd_def_t *cmd, int argc, const ui
         dispatch_run_local(w, NULL, cmd, argc, argv, argvlen, client_reply_target(c), rt_now_ms());
         return;
     }
-    remote_cmd_t *rc = xcalloc(1, sizeof *rc);
-    rc->origin = w;
-    rc->proto = c->proto;
-    rc->now_ms = rt_now_ms();
-    rc->ncmds = 1;
-    rc->cmds = xcalloc(1, sizeof *rc->cmds);
-    queued_cmd_copy(&rc->cmds[0], cmd, argc, argv, argvlen);
-    resp_buf_init(&rc->reply, c->proto);
-    rc->slot = client_defer_reply(c);
-    rc->hdr.type = WMSG_EXEC;
+    remote_cmd_t *rc = remote_cmd_one(c, cmd, argc, argv, argvlen, client_defer_reply(c), WMSG_EXEC,
+                                      rt_now_ms());
     worker_send(w, target, &rc->hdr);
 }
 
@@ -191,17 +183,8 @@ void dispatch_fanout(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t 
     slot->fanout_kind = kind;
     resp_buf_init(&slot->acc, c->proto);
     for (int i = 0; i < g_nworkers; i++) {
-        remote_cmd_t *rc = xcalloc(1, sizeof *rc);
-        rc->origin = c->worker;
-        rc->proto = c->proto;
-        rc->now_ms = rt_now_ms();
-        rc->ncmds = 1;
-        rc->cmds = xcalloc(1, sizeof *rc->cmds);
-        queued_cmd_copy(&rc->cmds[0], cmd, argc, argv, argvlen);
-        resp_buf_init(&rc->reply, c->proto);
-        rc->slot = slot;
+        remote_cmd_t *rc = remote_cmd_one(c, cmd, argc, argv, argvlen, slot, WMSG_FANOUT, rt_now_ms());
         rc->client_id = c->id;
-        rc->hdr.type = WMSG_FANOUT;
         worker_send(c->worker, i, &rc->hdr);
     }
 }
@@ -278,17 +261,8 @@ void dispatch_split(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t *
             }
         }
         if (n == 1) continue;
-        remote_cmd_t *rc = xcalloc(1, sizeof *rc);
-        rc->origin = c->worker;
-        rc->proto = c->proto;
-        rc->now_ms = rt_now_ms();
-        rc->ncmds = 1;
-        rc->cmds = xcalloc(1, sizeof *rc->cmds);
-        queued_cmd_copy(&rc->cmds[0], cmd, n, sub, sublen);
-        resp_buf_init(&rc->reply, c->proto);
-        rc->slot = slot;
+        remote_cmd_t *rc = remote_cmd_one(c, cmd, n, sub, sublen, slot, WMSG_FANOUT, rt_now_ms());
         rc->client_id = c->id;
-        rc->hdr.type = WMSG_FANOUT;
         parts++;
         worker_send(c->worker, w, &rc->hdr);
     }
