@@ -32,7 +32,6 @@
 #include "actors/repl/repl_replica.h"
 #include "actors/repl/standalone.h"
 #include "actors/state/state.h"
-#include "actors/state/state_internal.h"
 #include "actors/worker/unixsock.h"
 #include "actors/worker/stats.h"
 #include "actors/worker/worker.h"

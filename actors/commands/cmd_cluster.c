@@ -19,7 +19,6 @@
 #include "actors/worker/keyspace.h"
 #include "actors/bus/link.h"
 #include "actors/state/state.h"
-#include "actors/state/state_internal.h"
 #include "actors/commands/args.h"
 #include "proto/nodes_conf.h"
 #include "proto/slot.h"

@@ -28,7 +28,6 @@
 #include "actors/repl/repl.h"
 #include "actors/repl/repl_replica.h"
 #include "actors/state/state.h"
-#include "actors/state/state_internal.h"
 #include "actors/worker/stats.h"
 #include "actors/commands/args.h"
 #include "runtime/log.h"

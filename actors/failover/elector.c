@@ -32,7 +32,6 @@
 #include "actors/failover/elector.h"
 #include "actors/repl/repl.h"
 #include "actors/state/state.h"
-#include "actors/state/state_internal.h"
 #include "runtime/log.h"
 #include "runtime/xmalloc.h"
 #include "proto/nodes_conf.h"

@@ -86,6 +86,30 @@ int state_start(rt_thread_t *thread, const char *conf_path);
 /* The state actor (for sending requests). */
 rt_actor_t *state_actor(void);
 
+/* The state actor's mailbox protocol: what other actors send it. */
+enum state_msg {
+    STATE_MSG_CMD = 100,          /* remote_cmd_t (dispatch_defer): a CLUSTER subcommand to apply */
+    STATE_MSG_DURABLE,            /* persist_ack_t from the persister (its ack type, see main.c) */
+    STATE_MSG_SAVE_SYNC,          /* state's own: state_save_and_wait's request */
+    STATE_MSG_FAILOVER,           /* state_fo_req_t: from the failover elector */
+};
+
+/* What the elector asks of the state actor (state_failover.c). */
+enum state_fo_kind {
+    STATE_FO_ELECTION = 1,        /* currentEpoch++, broadcast FAILOVER_AUTH_REQUEST (force: FORCEACK) */
+    STATE_FO_PROMOTE,             /* won `epoch`: take `master`'s slots, become a master */
+    STATE_FO_PONG_SIBLINGS,       /* PONG to the other replicas of our master (rank exchange) */
+    STATE_FO_MIGRATE,             /* replica migration: become a replica of `master` */
+};
+
+typedef struct state_fo_req {
+    rt_msg_t hdr;                 /* type STATE_MSG_FAILOVER; the state actor frees it */
+    int kind;                     /* enum state_fo_kind */
+    char master[NODE_NAME_LEN + 1];
+    uint64_t epoch;
+    bool force;
+} state_fo_req_t;
+
 /* Asks the state actor to save nodes.conf synchronously and returns when it is
  * durable or after timeout_ms (used at shutdown). 0 on success. */
 int state_save_and_wait(int timeout_ms);

@@ -10,29 +10,6 @@
 #include "actors/state/node_index.h"
 #include "proto/nodes_conf.h"
 
-enum state_msg {
-    STATE_MSG_CMD = 100,          /* remote_cmd_t: a CLUSTER subcommand to apply */
-    STATE_MSG_DURABLE,            /* persist_ack_t from the persister */
-    STATE_MSG_SAVE_SYNC,          /* state_sync_req_t: save now and finish its persist_wait_t */
-    STATE_MSG_FAILOVER,           /* state_fo_req_t: from the failover elector */
-};
-
-/* What the elector asks of the state actor (state_failover.c). */
-enum state_fo_kind {
-    STATE_FO_ELECTION = 1,        /* currentEpoch++, broadcast FAILOVER_AUTH_REQUEST (force: FORCEACK) */
-    STATE_FO_PROMOTE,             /* won `epoch`: take `master`'s slots, become a master */
-    STATE_FO_PONG_SIBLINGS,       /* PONG to the other replicas of our master (rank exchange) */
-    STATE_FO_MIGRATE,             /* replica migration: become a replica of `master` */
-};
-
-typedef struct state_fo_req {
-    rt_msg_t hdr;                 /* type STATE_MSG_FAILOVER; the state actor frees it */
-    int kind;                     /* enum state_fo_kind */
-    char master[NODE_NAME_LEN + 1];
-    uint64_t epoch;
-    bool force;
-} state_fo_req_t;
-
 typedef struct state_sync_req {
     rt_msg_t hdr;
     persist_wait_t *wait;         /* handed on to the persister's request */
