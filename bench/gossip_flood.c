@@ -22,8 +22,15 @@
  * to the peer's name. The flood then comes from known senders, so the node
  * runs its whole per-message pipeline (epochs, pong times, gossip, §5.2), and
  * the gossip entries describe the other fake peers (never unknown names, which
- * the node would add and try to reach). The node's own PINGs to the peers are
- * answered throughout, so it never sees them time out.
+ * the node would add and try to reach), picked as 7.0.15's clusterSendPing
+ * picks them: distinct random nodes other than the sender, the node itself
+ * included once its name is known (from its first PING to a peer). The node's
+ * own PINGs to the peers are answered throughout, so it never sees them time
+ * out.
+ *
+ * With -P it also prints the CPU time of each of the server's threads in the
+ * counted window, by thread name (thread_cpu=state:1.1,worker-0:1.2,...), for
+ * the serial-fraction figures of bench/run.py's serial section.
  *
  * What it must never do: send MEET without -m, send anything a 7.0.15 node
  * would drop or close the link for, listen anywhere but 127.0.0.1, or connect
@@ -38,6 +45,7 @@
  *   -m join the node's cluster first (known senders)
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -123,6 +131,10 @@ struct inbound {
 };
 
 static struct peer *peers;
+/* The node's own name, learned from the first PING it sends to a peer (-m):
+ * Redis's gossip picks may name the receiver itself, so ours may too. */
+static char node_name[BUS_NAME_LEN + 1];
+static bool have_node_name;
 static struct inbound *inbound[MAX_INBOUND];
 static unsigned n_inbound;
 
@@ -198,6 +210,38 @@ static void build_member_frames(unsigned peer_index)
     p->pong = build_or_die(&hdr, BUS_PONG, NULL, 0, &p->pong_len);
 }
 
+/* Picks a member PING's gossip entries the way 7.0.15's clusterSendPing does
+ * for a sender that knows every peer and the node: random nodes other than
+ * the sender, each at most once (the receiver itself may be among them). The
+ * caller keeps count below the number of candidates (k - 1 other peers, plus
+ * the node once its name is known). */
+static void pick_member_gossip(bus_gossip_t *g, unsigned count, unsigned self, uint32_t now)
+{
+    unsigned cand = opt.k + (have_node_name ? 1 : 0);   /* index opt.k = the node */
+    unsigned picked[64];
+    for (unsigned i = 0; i < count;) {
+        unsigned j = (unsigned)(rng() % cand);
+        if (j == self) continue;
+        bool dup = false;
+        for (unsigned x = 0; x < i; x++) dup |= picked[x] == j;
+        if (dup) continue;
+        picked[i] = j;
+        memset(&g[i], 0, sizeof g[i]);
+        g[i].pong_received = now;
+        strcpy(g[i].ip, "127.0.0.1");
+        g[i].flags = BUS_NODE_MASTER;
+        if (j == opt.k) {
+            memcpy(g[i].name, node_name, sizeof g[i].name);
+            g[i].cport = (uint16_t)opt.port;
+            g[i].port = (uint16_t)(opt.port - BUS_PORT_OFFSET);
+        } else {
+            memcpy(g[i].name, peers[j].name, sizeof g[i].name);
+            g[i].port = g[i].cport = peers[j].cport;
+        }
+        i++;
+    }
+}
+
 static void build_frames(struct conn *c, unsigned peer_index)
 {
     bus_header_t hdr;
@@ -205,28 +249,31 @@ static void build_frames(struct conn *c, unsigned peer_index)
 
     bus_gossip_t g[64];
     unsigned count = opt.gossip;
+    if (opt.members) {
+        unsigned cand = opt.k - 1 + (have_node_name ? 1 : 0);
+        if (count > cand) count = cand;     /* as 7.0.15 caps wanted at the nodes it has */
+    }
     size_t len = bus_ping_len(count, NULL, 0);
     uint32_t now = (uint32_t)time(NULL);
     for (unsigned v = 0; v < FRAME_VARIANTS; v++) {
-        for (unsigned i = 0; i < count; i++) {
-            memset(&g[i], 0, sizeof g[i]);
-            g[i].pong_received = now;
-            strcpy(g[i].ip, "127.0.0.1");
-            g[i].flags = BUS_NODE_MASTER;
-            if (opt.members) {
-                /* another member, as a real peer would gossip about it */
-                unsigned j = (unsigned)(rng() % opt.k);
-                memcpy(g[i].name, peers[j].name, sizeof g[i].name);
-                g[i].port = g[i].cport = peers[j].cport;
-            } else {
+        if (opt.members) {
+            /* other members (and the node), as a real peer would gossip about them */
+            pick_member_gossip(g, count, peer_index, now);
+        } else {
+            for (unsigned i = 0; i < count; i++) {
                 /* a node the receiver does not know; it ignores gossip from unknown
                  * senders (§5.6), so this is never added anywhere */
+                memset(&g[i], 0, sizeof g[i]);
+                g[i].pong_received = now;
+                strcpy(g[i].ip, "127.0.0.1");
+                g[i].flags = BUS_NODE_MASTER;
                 random_name(g[i].name);
                 g[i].port = (uint16_t)(31000 + (rng() % 1000));
                 g[i].cport = (uint16_t)(g[i].port + 10000);
             }
         }
         size_t n;
+        free(c->frames[v]);
         c->frames[v] = build_or_die(&hdr, BUS_PING, g, count, &n);
     }
     c->frame_len = len;
@@ -432,6 +479,11 @@ static void inbound_read(int ep, unsigned slot)
         uint16_t type = (uint16_t)(f[12] << 8 | f[13]);
         if (type == BUS_PING || type == BUS_MEET) {
             struct peer *p = &peers[in->peer];
+            const uint8_t *sender = bus_peek_sender(f, totlen);
+            if (!have_node_name && sender && bus_name_is_valid(sender)) {
+                memcpy(node_name, sender, BUS_NAME_LEN);
+                have_node_name = true;
+            }
             if (send(in->fd, p->pong, p->pong_len, MSG_NOSIGNAL) != (ssize_t)p->pong_len) {
                 inbound_close(ep, slot);
                 return;
@@ -544,6 +596,68 @@ static double proc_cpu_seconds(long pid)
     return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* Per-thread run time of the server (-P), summed by thread name: the state
+ * actor's thread is "state", the link/worker threads "worker-N". Read from
+ * /proc/<pid>/task/<tid>/schedstat (nanoseconds on the CPU; utime+stime
+ * count 10 ms ticks, too coarse for a thread busy a few ms per second). */
+#define MAX_THREAD_NAMES 64
+struct thread_cpu {
+    unsigned n;
+    char name[MAX_THREAD_NAMES][20];
+    unsigned long long ns[MAX_THREAD_NAMES];
+};
+
+static void thread_cpu_sample(long pid, struct thread_cpu *out)
+{
+    memset(out, 0, sizeof *out);
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%ld/task", pid);
+    DIR *d = opendir(path);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+        char comm[32] = "", sched[128] = "";
+        snprintf(path, sizeof path, "/proc/%ld/task/%.20s/comm", pid, e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;                  /* the thread exited meanwhile */
+        if (!fgets(comm, sizeof comm, f)) comm[0] = '\0';
+        fclose(f);
+        snprintf(path, sizeof path, "/proc/%ld/task/%.20s/schedstat", pid, e->d_name);
+        f = fopen(path, "r");
+        if (!f) continue;
+        unsigned long long ns = 0;
+        if (!fgets(sched, sizeof sched, f) || sscanf(sched, "%llu", &ns) != 1) ns = 0;
+        fclose(f);
+        /* one word per name in our key=value output */
+        comm[strcspn(comm, "\n")] = '\0';
+        for (char *c = comm; *c; c++)
+            if (strchr(" ,:=", *c)) *c = '_';
+        unsigned i = 0;
+        while (i < out->n && strcmp(out->name[i], comm) != 0) i++;
+        if (i == out->n) {
+            if (out->n == MAX_THREAD_NAMES) continue;
+            snprintf(out->name[i], sizeof out->name[i], "%s", comm);
+            out->n++;
+        }
+        out->ns[i] += ns;
+    }
+    closedir(d);
+}
+
+/* Prints " thread_cpu=name:seconds,..." for the window between a and b. */
+static void thread_cpu_print(const struct thread_cpu *a, const struct thread_cpu *b)
+{
+    printf(" thread_cpu=");
+    for (unsigned i = 0; i < b->n; i++) {
+        unsigned long long before = 0;
+        for (unsigned j = 0; j < a->n; j++)
+            if (strcmp(a->name[j], b->name[i]) == 0) before = a->ns[j];
+        unsigned long long d = b->ns[i] > before ? b->ns[i] - before : 0;
+        printf("%s%s:%.4f", i ? "," : "", b->name[i], d / 1e9);
+    }
+}
+
 static uint64_t total(struct worker *ws, _Atomic uint64_t *(*field)(struct worker *))
 {
     uint64_t sum = 0;
@@ -618,6 +732,8 @@ int main(int argc, char **argv)
                     joined, opt.k, JOIN_TIMEOUT);
             return 1;
         }
+        /* now that the node's name is known, gossip may name it too */
+        for (unsigned i = 0; i < opt.k; i++) build_frames(&conns[i], i);
     }
     /* connections are dealt to threads in contiguous runs */
     unsigned base = 0;
@@ -640,11 +756,14 @@ int main(int argc, char **argv)
      * node's own PINGs to our peers (-m) */
     service(ep, now_s() + opt.warmup, NULL, conns);
     uint64_t p0 = total(ws, f_pongs), o0 = total(ws, f_others);
+    static struct thread_cpu th0, th1;
+    if (opt.pid) thread_cpu_sample(opt.pid, &th0);
     double cpu0 = opt.pid ? proc_cpu_seconds(opt.pid) : -1;
     double t0 = now_s();
     service(ep, t0 + opt.seconds, NULL, conns);
     uint64_t p1 = total(ws, f_pongs), o1 = total(ws, f_others);
     double cpu1 = opt.pid ? proc_cpu_seconds(opt.pid) : -1;
+    if (opt.pid) thread_cpu_sample(opt.pid, &th1);
     double t1 = now_s();
     atomic_store_explicit(&stop_flag, true, memory_order_relaxed);
     for (unsigned t = 0; t < opt.threads; t++) pthread_join(ws[t].thread, NULL);
@@ -659,6 +778,7 @@ int main(int argc, char **argv)
     if (opt.pid) {
         double cpu = cpu0 >= 0 && cpu1 >= 0 ? cpu1 - cpu0 : -1;
         printf(" server_cpu=%.3f pings_per_cpu_sec=%.0f", cpu, cpu > 0 ? pongs / cpu : 0.0);
+        thread_cpu_print(&th0, &th1);
     }
     printf("\n");
     for (unsigned i = 0; i < opt.k; i++) {

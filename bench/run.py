@@ -18,8 +18,8 @@ Environment:
   BENCH_KEYSPACE=r   redis-benchmark -r (random keys over r values; default 100000)
   SHOAL_NODE, REDIS_SERVER, REDIS_BENCHMARK   binaries (defaults: bin/shoal-node, PATH)
   BENCH_KEEP=1       keep the temp directory with the server logs
-  BENCH_ONLY=a,b     run only the named sections (e.g. gossip,convergence,idle_cost,replication,
-                     drill)
+  BENCH_ONLY=a,b     run only the named sections (e.g. gossip,serial,convergence,idle_cost,
+                     replication,drill)
   GOSSIP_FLOOD       the flooder binary (default build/bench/gossip_flood)
 """
 import csv
@@ -391,24 +391,43 @@ IDLE_SETTLE = 2.0                             # after convergence, before measur
 
 
 class FloodResult:
-    """One gossip_flood run: PONGs/s, server CPU-seconds, PINGs per CPU-second, or why not."""
+    """One gossip_flood run: PONGs/s, server CPU-seconds, PINGs per CPU-second, or why not;
+    threads: CPU-seconds of the server's threads in the same window, by thread name."""
 
-    def __init__(self, pps=None, per_cpu=None, cpu=None, seconds=None, error=None):
+    def __init__(self, pps=None, per_cpu=None, cpu=None, seconds=None, error=None,
+                 threads=None):
         self.pps, self.per_cpu, self.cpu, self.seconds, self.error = \
             pps, per_cpu, cpu, seconds, error
+        self.threads = threads or {}
 
     @property
     def cpu_util(self):
         """Server CPUs busy on average during the window (1.00 = one core)."""
         return None if self.cpu is None or not self.seconds else self.cpu / self.seconds
 
+    def thread_share(self, name):
+        """The named thread's share of all the server's thread CPU time (0..1), or None."""
+        total = sum(self.threads.values())
+        return None if not total or name not in self.threads else self.threads[name] / total
 
-def gossip_flood(srv, members=False):
+
+def parse_thread_cpu(text):
+    """'state:1.2,worker-0:0.8' -> {'state': 1.2, 'worker-0': 0.8}"""
+    out = {}
+    for item in text.split(","):
+        name, _, secs = item.rpartition(":")
+        if name:
+            out[name] = out.get(name, 0.0) + float(secs)
+    return out
+
+
+def gossip_flood(srv, members=False, k=FLOOD_CONNS, window=FLOOD_WINDOW, gossip=FLOOD_GOSSIP):
     """Runs the flooder against srv's bus port; the flooder reads the server's CPU time
-    itself at both ends of the counted window. members: the fake peers join srv's cluster
-    first (MEET, connect-back, PONG), so the flood comes from known senders."""
+    (whole process, and per thread) itself at both ends of the counted window. members:
+    the fake peers join srv's cluster first (MEET, connect-back, PONG), so the flood comes
+    from known senders."""
     argv = [GOSSIP_FLOOD, "-h", "127.0.0.1", "-p", str(srv.port + 10000),
-            "-k", str(FLOOD_CONNS), "-w", str(FLOOD_WINDOW), "-g", str(FLOOD_GOSSIP),
+            "-k", str(k), "-w", str(window), "-g", str(gossip),
             "-t", str(FLOOD_SECONDS), "-W", str(FLOOD_WARMUP), "-P", str(srv.popen.pid)]
     if members:
         argv.append("-m")
@@ -427,23 +446,27 @@ def gossip_flood(srv, members=False):
     cpu = float(kv.get("server_cpu", -1))
     return FloodResult(pps=float(kv["pongs_per_sec"]),
                        per_cpu=float(kv["pings_per_cpu_sec"]) if cpu > 0 else None,
-                       cpu=cpu if cpu >= 0 else None, seconds=float(kv["seconds"]))
+                       cpu=cpu if cpu >= 0 else None, seconds=float(kv["seconds"]),
+                       threads=parse_thread_cpu(kv.get("thread_cpu", "")))
 
 
-def flood_measure(b, kind, extra_args=(), members=False):
+def flood_measure(b, kind, extra_args=(), members=False, **flood_args):
     """Median of FLOOD_REPEAT flooder runs (by PINGs per CPU-second). With unknown senders
     one server takes every run; with members each run gets a fresh server, since the
-    peers of a run stay in its node table (and would fail there) after the run."""
+    peers of a run stay in its node table (and would fail there) after the run.
+    flood_args: k, window, gossip for gossip_flood()."""
     runs = []
     srv = None
     label = f"{kind} {' '.join(extra_args)}".strip() + (" members" if members else "")
+    if flood_args.get("k"):
+        label += f" K={flood_args['k']}"
     try:
         for _ in range(FLOOD_REPEAT):
             if srv is None or members:
                 if srv is not None:
                     b.stop(srv)
                 srv = b.server(kind, list(extra_args))
-            r = gossip_flood(srv, members)
+            r = gossip_flood(srv, members, **flood_args)
             if r.error:
                 log(f"  {label} flood: {r.error}")
                 if srv.popen.poll() is not None or "closed" in r.error:
@@ -512,6 +535,71 @@ def gossip(b):
             rows,
             [f"--worker-threads 1 and 2; {NCPU} CPUs on this machine, one of them busy with "
              "the flooder, so 2 threads can only show growth if the server is not starved"])
+
+
+# Section 2 of issue 10: member floods with K = 32 and K = 200 peers, gossip sized as 7.0.15
+# sizes it for a cluster of K + 1 nodes; window chosen so that K x W stays near 500-800 PINGs
+# in flight (a 200-peer node with 16 each would mostly measure its socket buffers).
+SERIAL_CASES = [(32, 16), (200, 4)]
+SERIAL_THREADS = (8, 16, 64)
+
+
+def amdahl(f, n):
+    """Speed-up on n threads of a load whose serial fraction is f (Amdahl's law)."""
+    return 1.0 / (f + (1.0 - f) / n)
+
+
+def redis_gossip_wanted(nodes):
+    """Gossip entries 7.0.15's clusterSendPing wants in a PING of a cluster of `nodes`
+    nodes: a tenth of them, at least 3, at most the nodes other than sender and receiver."""
+    return min(max(3, nodes // 10), nodes - 2)
+
+
+def serial(b):
+    """Member PING floods with K fake peers: PINGs/s and PINGs per server CPU-second for
+    shoal and redis-server, and shoal's serial fraction (the state thread's share of the
+    node's CPU) with what Amdahl's law makes of it on 8, 16 and 64 threads."""
+    if not (os.path.isfile(GOSSIP_FLOOD) and os.access(GOSSIP_FLOOD, os.X_OK)):
+        raise BenchError(f"{GOSSIP_FLOOD} not built (make build/bench/gossip_flood)")
+    rows, threads_rows = [], []
+    for k, window in SERIAL_CASES:
+        g = redis_gossip_wanted(k + 1)
+        args = dict(k=k, window=window, gossip=g)
+        r = flood_measure(b, "redis", members=True, **args)
+        s = flood_measure(b, "shoal", members=True, **args)
+        f = None if s.error else s.thread_share("state")
+        rows.append([str(k), str(g), cell(s, "pps"), cell(r, "pps"), cell(s, "per_cpu"),
+                     cell(r, "per_cpu"), fmt_ratio(s.per_cpu, r.per_cpu),
+                     "-" if f is None else f"{f * 100:.1f} %"] +
+                    ["-" if f is None else f"{amdahl(f, n):.1f}x" for n in SERIAL_THREADS])
+        for kind, res in (("shoal", s), ("redis", r)):
+            total = sum(res.threads.values())
+            if res.error or not total:
+                continue
+            top = sorted(res.threads.items(), key=lambda kv: -kv[1])
+            threads_rows.append([str(k), kind, f"{total / res.seconds:.2f}",
+                                 ", ".join(f"{name} {secs / total * 100:.1f} %"
+                                           for name, secs in top if secs / total >= 0.005)])
+        if f is not None:
+            log(f"  K={k}: state thread {f * 100:.1f} % of shoal's CPU, "
+                f"projected {amdahl(f, 64):.1f}x at 64 threads")
+    b.table("Serial fraction (member PING flood, state thread's share of shoal's CPU)",
+            ["K", "gossip", "shoal PINGs/s", "redis PINGs/s", "shoal PINGs/CPU-s",
+             "redis PINGs/CPU-s", "ratio", "f (state)"] +
+            [f"S({n})" for n in SERIAL_THREADS], rows,
+            [f"gossip_flood -m -k K -g max(3, (K+1)/10) (as 7.0.15 sizes a PING's gossip in a "
+             f"cluster of K+1 nodes, entries picked at random among the other nodes), -w "
+             f"{'/'.join(str(w) for _, w in SERIAL_CASES)}; {FLOOD_SECONDS:g} s counted after "
+             f"{FLOOD_WARMUP:g} s warm-up; median of {FLOOD_REPEAT} run(s) by PINGs/CPU-s",
+             "f = CPU time of shoal's `state` thread / CPU time of all its threads in the "
+             "counted window (/proc/<pid>/task/*/schedstat); S(n) = 1/(f + (1-f)/n), the "
+             "speed-up Amdahl's law allows on n threads if the rest scales perfectly",
+             "targets (issue 10 section 2): f <= 5 % (S(64) >= 15x), shoal/redis >= 2.0 in "
+             "PINGs/CPU-s",
+             f"{NCPU} CPUs shared with the flooder (and with whatever else runs on the machine)"])
+    b.table("Server threads during the member floods (share of each server's CPU)",
+            ["K", "server", "CPUs", "threads"], threads_rows,
+            ["CPUs = CPU-seconds per second of all the server's threads in the counted window"])
 
 
 class RespConn:
@@ -768,7 +856,7 @@ def drill(b):
     drill_mod.section(b, sys.modules[__name__])
 
 
-SECTIONS = [client_throughput, thread_scaling, gossip, convergence, idle_cost, replication,
+SECTIONS = [client_throughput, thread_scaling, gossip, serial, convergence, idle_cost, replication,
             drill]
 # BENCH_ONLY=gossip,convergence runs only the named sections.
 if os.environ.get("BENCH_ONLY"):
