@@ -388,11 +388,12 @@ static bool is_cmd(const cmd_def_t *cmd, const char *name)
     return cmd->parent == NULL && strcmp(cmd->name, name) == 0;
 }
 
-void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvlen)
+/* Stage 1: finds the command (and subcommand) argv names and checks its
+ * arity. Replies and returns NULL when there is nothing to run. */
+static const cmd_def_t *resolve_command(client_t *c, int argc, const uint8_t **argv, const size_t *argvlen)
 {
     worker_t *w = c->worker;
     const cmd_def_t *cmd = cmd_lookup(argv[0], argvlen[0]);
-    char err[512];
     if (!cmd) {
         resp_buf_t tmp;
         resp_buf_init(&tmp, c->proto);
@@ -400,20 +401,17 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
         resp_buf_append(client_reply_target(c), tmp.data, tmp.len);
         stats_note_error_text(w, "ERR");
         resp_buf_free(&tmp);
-        if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
-        return;
+        return NULL;
     }
     if (cmd->subcommands && !(argc < 2 && cmd->handler)) {
         if (argc < 2) {
-            resp_buf_t *r = client_reply_target(c);
-            reply_arity_error(r, cmd);
+            reply_arity_error(client_reply_target(c), cmd);
             stats_note_rejected(w, cmd, "ERR");
-            if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
-            return;
+            return NULL;
         }
         const cmd_def_t *sub = cmd_lookup_sub(cmd, argv[1], argvlen[1]);
         if (!sub) {
-            char subname[129], upper[32];
+            char err[512], subname[129], upper[32];
             printable_copy(subname, sizeof subname, argv[1], argvlen[1] > 128 ? 128 : argvlen[1]);
             size_t k = 0;
             for (; cmd->name[k] && k < sizeof upper - 1; k++)
@@ -421,89 +419,125 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
             upper[k] = '\0';
             snprintf(err, sizeof err, "ERR unknown subcommand '%s'. Try %s HELP.", subname, upper);
             reply_error_now(c, NULL, err);
-            if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
-            return;
+            return NULL;
         }
         cmd = sub;
     }
     if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) {
-        resp_buf_t *r = client_reply_target(c);
-        reply_arity_error(r, cmd);
+        reply_arity_error(client_reply_target(c), cmd);
         stats_note_rejected(w, cmd, "ERR");
-        if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
-        return;
+        return NULL;
     }
-    const cmd_def_t *top = cmd->parent ? cmd->parent : cmd;
-    c->last_cmd_def = cmd;
-    /* After the arity and subcommand checks, as 7.0.15 does. */
+    return cmd;
+}
+
+/* Stage 2, after the arity and subcommand checks as 7.0.15 does: cluster
+ * support, DEBUG's gate, then AUTH. Replies and returns false when the client
+ * may not run cmd. */
+static bool admit_command(client_t *c, const cmd_def_t *cmd, const cmd_def_t *top)
+{
     if (!config_cluster_enabled() && strcmp(top->name, "cluster") == 0) {
         reply_error_now(c, cmd, "ERR This instance has cluster support disabled");
-        return;
+        return false;
     }
     /* Checked before AUTH, as 7.0.15 does: enable-debug-command gates DEBUG. */
     if (top->handler == cmd_debug && !protect_allows(config_enable_debug_command(), c->local)) {
         reply_error_now(c, cmd, PROTECT_DEBUG_REFUSED);
         if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
-        return;
+        return false;
     }
     if (!(c->flags & CLIENT_AUTHENTICATED) && !(cmd->flags & CMD_NO_AUTH) && !(top->flags & CMD_NO_AUTH)) {
         reply_error_now(c, cmd, "NOAUTH Authentication required.");
         if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
+        return false;
+    }
+    return true;
+}
+
+/* Inside MULTI: the commands that act on the transaction run, the others are
+ * queued for EXEC (or refused, which dooms the EXEC). */
+static void multi_command(client_t *c, const cmd_def_t *cmd, const cmd_def_t *top, int argc,
+                          const uint8_t **argv, const size_t *argvlen)
+{
+    if (is_cmd(cmd, "exec") || is_cmd(cmd, "discard") || is_cmd(cmd, "multi") || is_cmd(cmd, "watch") ||
+        is_cmd(cmd, "quit") || is_cmd(cmd, "reset")) {
+        run_client_cmd(c, cmd, argc, argv, argvlen);
         return;
     }
+    if ((cmd->flags & CMD_NO_MULTI) || (top->flags & CMD_NO_MULTI)) {
+        reply_error_now(c, cmd, "ERR Command not allowed inside a transaction");
+        c->flags |= CLIENT_DIRTY_EXEC;
+        return;
+    }
+    multi_queue(c, cmd, argc, argv, argvlen);
+}
+
+/* Stage 4, after routing: a write needs no failover pause, a master, and
+ * enough good replicas. Replies and returns false when cmd may not write. */
+static bool write_allowed(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                          const size_t *argvlen)
+{
+    if (!(cmd->flags & CMD_WRITE)) return true;
+    if (wpause_active()) {   /* manual failover pause (wpause.h) */
+        reply_error_now(c, cmd, WPAUSE_ERROR);
+        return false;
+    }
+    bool replica = c->worker->cur->nodes[c->worker->cur->myself].flags & NODE_SLAVE;
+    if (replica) {
+        /* A keyed write gets MOVED to the master by routing; one without keys
+         * (FLUSHALL, ...) is refused, as on a read-only Redis replica. */
+        int pos[1];
+        if (cmd_get_keys(cmd, argc, argv, argvlen, pos, 1) == 0) {
+            reply_error_now(c, cmd, "READONLY You can't write against a read only replica.");
+            return false;
+        }
+    }
+    if (atomic_load_explicit(&g_repl_min_replicas, memory_order_relaxed) > 0 &&
+        atomic_load_explicit(&g_repl_good_replicas, memory_order_relaxed) <
+            atomic_load_explicit(&g_repl_min_replicas, memory_order_relaxed) &&
+        !replica) {
+        reply_error_now(c, cmd, "NOREPLICAS Not enough good replicas to write.");
+        return false;
+    }
+    return true;
+}
+
+void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvlen)
+{
+    const cmd_def_t *cmd = resolve_command(c, argc, argv, argvlen);
+    if (!cmd) {
+        if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
+        return;
+    }
+    const cmd_def_t *top = cmd->parent ? cmd->parent : cmd;
+    c->last_cmd_def = cmd;
+    if (!admit_command(c, cmd, top)) return;
     current_cmd = cmd;
 
     if (c->flags & CLIENT_MULTI) {
-        if (is_cmd(cmd, "exec") || is_cmd(cmd, "discard") || is_cmd(cmd, "multi") || is_cmd(cmd, "watch") ||
-            is_cmd(cmd, "quit") || is_cmd(cmd, "reset")) {
-            run_client_cmd(c, cmd, argc, argv, argvlen);
-            return;
-        }
-        if ((cmd->flags & CMD_NO_MULTI) || (top->flags & CMD_NO_MULTI)) {
-            snprintf(err, sizeof err, "ERR Command not allowed inside a transaction");
-            reply_error_now(c, cmd, err);
-            c->flags |= CLIENT_DIRTY_EXEC;
-            return;
-        }
-        multi_queue(c, cmd, argc, argv, argvlen);
+        multi_command(c, cmd, top, argc, argv, argvlen);
         return;
     }
-
     if (is_cmd(cmd, "watch")) {   /* keyed in the table, but it acts on the client */
         run_client_cmd(c, cmd, argc, argv, argvlen);
         return;
     }
 
+    /* Stage 3: which worker owns the keys (or a redirection). */
     int slot = -1;
     int rt = ROUTE_NOKEYS;
     if (cmd->exec == CMD_EXEC_KEYED) {
-        rt = route(w, c, cmd, argc, argv, argvlen, &slot, err, sizeof err, true);
+        char err[512];
+        rt = route(c->worker, c, cmd, argc, argv, argvlen, &slot, err, sizeof err, true);
         if (rt == ROUTE_ERROR) {
             reply_error_now(c, cmd, err);
             c->flags &= ~CLIENT_ASKING;
             return;
         }
     }
-    if ((cmd->flags & CMD_WRITE) && wpause_active()) {   /* manual failover pause (wpause.h) */
-        reply_error_now(c, cmd, WPAUSE_ERROR);
-        return;
-    }
-    if ((cmd->flags & CMD_WRITE) && (c->worker->cur->nodes[c->worker->cur->myself].flags & NODE_SLAVE)) {
-        /* A keyed write gets MOVED to the master by routing; one without keys
-         * (FLUSHALL, ...) is refused, as on a read-only Redis replica. */
-        int pos[1];
-        if (cmd_get_keys(cmd, argc, argv, argvlen, pos, 1) == 0) {
-            reply_error_now(c, cmd, "READONLY You can't write against a read only replica.");
-            return;
-        }
-    }
-    if ((cmd->flags & CMD_WRITE) && atomic_load_explicit(&g_repl_min_replicas, memory_order_relaxed) > 0 &&
-        atomic_load_explicit(&g_repl_good_replicas, memory_order_relaxed) <
-            atomic_load_explicit(&g_repl_min_replicas, memory_order_relaxed) &&
-        !(c->worker->cur->nodes[c->worker->cur->myself].flags & NODE_SLAVE)) {
-        reply_error_now(c, cmd, "NOREPLICAS Not enough good replicas to write.");
-        return;
-    }
+    if (!write_allowed(c, cmd, argc, argv, argvlen)) return;
+
+    /* Stage 5: run it where it belongs. */
     switch (cmd->exec) {
     case CMD_EXEC_KEYED:
         if (rt == ROUTE_SPLIT) dispatch_split(c, cmd, argc, argv, argvlen);
