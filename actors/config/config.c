@@ -285,133 +285,151 @@ static int parse_double(const char *s, double *out)
     return 1;
 }
 
+/* The parsers of the directives with a shape of their own: each appends the
+ * stored form of argv to sb and returns NULL, or returns the error text. */
+
+static const char *parse_dir(char **argv, int argc, cfg_sb_t *sb, char *eb, size_t ecap)
+{
+    if (argc != 1) return "wrong number of arguments";
+    if (chdir(argv[0]) == -1) return set_err(eb, ecap, "%s", strerror(errno));
+    /* Kept as an absolute path: savers open it (config_dir_open) instead of
+     * trusting the working directory, which the next SET may move. */
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd)) return set_err(eb, ecap, "%s", strerror(errno));
+    cfg_sb_adds(sb, cwd);
+    return NULL;
+}
+
+static const char *parse_save(int i, char **argv, int argc, bool in_file, cfg_sb_t *sb)
+{
+    if (argc == 1 && !argv[0][0]) argc = 0;
+    if (argc & 1) return "Invalid save parameters";
+    /* Strictly: 7.0.15 reads these with strtoll, so "99999999999999999999"
+     * silently became LLONG_MAX; here it is refused with Redis's words. */
+    long long *vals = xcalloc((size_t)argc + 1, sizeof *vals);
+    for (int a = 0; a < argc; a++) {
+        if (!str_to_ll_z(argv[a], &vals[a]) || ((a & 1) == 0 && vals[a] < 1) || ((a & 1) == 1 && vals[a] < 0)) {
+            free(vals);
+            return "Invalid save parameters";
+        }
+    }
+    /* In a file, save lines accumulate: the first one replaces the defaults,
+     * later ones add to it; `save ""` clears. */
+    if (in_file && cfg_save_seen_in_file && argc > 0) {
+        char *cur = cfg_value_strdup(i);
+        if (cur && *cur) cfg_sb_adds(sb, cur);
+        free(cur);
+    }
+    for (int a = 0; a < argc; a += 2)
+        cfg_sb_addf(sb, "%s%lld %lld", sb->len ? " " : "", vals[a], vals[a + 1]);
+    free(vals);
+    return NULL;
+}
+
+static const char *parse_obuf(char **argv, int argc, cfg_sb_t *sb)
+{
+    unsigned long long hard[3], soft[3];
+    long long secs[3];
+    if (argc % 4) return "Wrong number of arguments in buffer limit configuration.";
+    for (int c = 0; c < 3; c++)
+        config_obuf_limit(c == 0 ? "normal" : c == 1 ? "slave" : "pubsub", &hard[c], &soft[c], &secs[c]);
+    for (int a = 0; a < argc; a += 4) {
+        int c;
+        if (!strcasecmp(argv[a], "normal")) c = 0;
+        else if (!strcasecmp(argv[a], "slave") || !strcasecmp(argv[a], "replica")) c = 1;
+        else if (!strcasecmp(argv[a], "pubsub")) c = 2;
+        else return "Invalid client class specified in buffer limit configuration.";
+        long long s;
+        if (!cfg_memtoull(argv[a + 1], &hard[c]) || !cfg_memtoull(argv[a + 2], &soft[c]) ||
+            !str_to_ll_z(argv[a + 3], &s) || s < 0)
+            return "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+        secs[c] = s;
+    }
+    cfg_sb_addf(sb, "normal %llu %llu %lld slave %llu %llu %lld pubsub %llu %llu %lld",
+                hard[0], soft[0], secs[0], hard[1], soft[1], secs[1], hard[2], soft[2], secs[2]);
+    return NULL;
+}
+
+static const char *parse_latency_pct(char **argv, int argc, cfg_sb_t *sb)
+{
+    if (argc == 1 && !argv[0][0]) argc = 0;
+    for (int a = 0; a < argc; a++) {
+        double v;
+        if (!parse_double(argv[a], &v)) return "Invalid latency-tracking-info-percentiles parameters";
+        if (v > 100.0 || v < 0.0) return "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]";
+        char fb[64];
+        int n = snprintf(fb, sizeof fb, "%f", v);
+        while (n > 1 && fb[n - 1] == '0') fb[--n] = '\0';   /* "99.900000" -> "99.9" */
+        if (n > 1 && fb[n - 1] == '.') fb[--n] = '\0';
+        cfg_sb_addf(sb, "%s%s", a ? " " : "", fb);
+    }
+    return NULL;
+}
+
 static int parse_special(int i, char **argv, int argc, bool in_file, cfg_staged_t *out,
                          const char **err, char *eb, size_t ecap)
 {
     const cfg_def_t *d = &cfg_table[i];
     cfg_sb_t sb = {0};
     cfg_sb_add(&sb, "", 0);
+    const char *e = NULL;
     switch (d->special) {
     case SP_DIR:
-        if (argc != 1) { *err = "wrong number of arguments"; goto fail; }
-        if (chdir(argv[0]) == -1) { *err = set_err(eb, ecap, "%s", strerror(errno)); goto fail; }
-        /* Kept as an absolute path: savers open it (config_dir_open) instead
-         * of trusting the working directory, which the next SET may move. */
-        {
-            char cwd[PATH_MAX];
-            if (!getcwd(cwd, sizeof cwd)) { *err = set_err(eb, ecap, "%s", strerror(errno)); goto fail; }
-            cfg_sb_adds(&sb, cwd);
-        }
+        e = parse_dir(argv, argc, &sb, eb, ecap);
         break;
-    case SP_SAVE: {
-        if (argc == 1 && !argv[0][0]) argc = 0;
-        if (argc & 1) { *err = "Invalid save parameters"; goto fail; }
-        /* Strictly: 7.0.15 reads these with strtoll, so "99999999999999999999"
-         * silently became LLONG_MAX; here it is refused with Redis's words. */
-        long long *vals = xcalloc((size_t)argc + 1, sizeof *vals);
-        for (int a = 0; a < argc; a++) {
-            if (!str_to_ll_z(argv[a], &vals[a]) || ((a & 1) == 0 && vals[a] < 1) || ((a & 1) == 1 && vals[a] < 0)) {
-                free(vals);
-                *err = "Invalid save parameters";
-                goto fail;
-            }
-        }
-        /* In a file, save lines accumulate: the first one replaces the
-         * defaults, later ones add to it; `save ""` clears. */
-        if (in_file && cfg_save_seen_in_file && argc > 0) {
-            char *cur = cfg_value_strdup(i);
-            if (cur && *cur) cfg_sb_adds(&sb, cur);
-            free(cur);
-        }
-        for (int a = 0; a < argc; a += 2)
-            cfg_sb_addf(&sb, "%s%lld %lld", sb.len ? " " : "", vals[a], vals[a + 1]);
-        free(vals);
+    case SP_SAVE:
+        e = parse_save(i, argv, argc, in_file, &sb);
         break;
-    }
-    case SP_OBUF: {
-        unsigned long long hard[3], soft[3];
-        long long secs[3];
-        if (argc % 4) { *err = "Wrong number of arguments in buffer limit configuration."; goto fail; }
-        for (int c = 0; c < 3; c++)
-            config_obuf_limit(c == 0 ? "normal" : c == 1 ? "slave" : "pubsub", &hard[c], &soft[c], &secs[c]);
-        for (int a = 0; a < argc; a += 4) {
-            int c;
-            if (!strcasecmp(argv[a], "normal")) c = 0;
-            else if (!strcasecmp(argv[a], "slave") || !strcasecmp(argv[a], "replica")) c = 1;
-            else if (!strcasecmp(argv[a], "pubsub")) c = 2;
-            else { *err = "Invalid client class specified in buffer limit configuration."; goto fail; }
-            long long s;
-            if (!cfg_memtoull(argv[a + 1], &hard[c]) || !cfg_memtoull(argv[a + 2], &soft[c]) ||
-                !str_to_ll_z(argv[a + 3], &s) || s < 0) {
-                *err = "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
-                goto fail;
-            }
-            secs[c] = s;
-        }
-        cfg_sb_addf(&sb, "normal %llu %llu %lld slave %llu %llu %lld pubsub %llu %llu %lld",
-                    hard[0], soft[0], secs[0], hard[1], soft[1], secs[1], hard[2], soft[2], secs[2]);
+    case SP_OBUF:
+        e = parse_obuf(argv, argc, &sb);
         break;
-    }
     case SP_OOM_VALUES:
-        if (argc != 3) { *err = "wrong number of arguments"; goto fail; }
-        for (int a = 0; a < 3; a++) {
+        if (argc != 3) { e = "wrong number of arguments"; break; }
+        for (int a = 0; a < 3 && !e; a++) {
             long long v;
-            if (!str_to_ll_z(argv[a], &v) || v < -2000 || v > 2000) {
-                *err = "Invalid oom-score-adj-values, elements must be between -2000 and 2000.";
-                goto fail;
-            }
-            cfg_sb_addf(&sb, "%s%lld", a ? " " : "", v);
+            if (!str_to_ll_z(argv[a], &v) || v < -2000 || v > 2000)
+                e = "Invalid oom-score-adj-values, elements must be between -2000 and 2000.";
+            else cfg_sb_addf(&sb, "%s%lld", a ? " " : "", v);
         }
         break;
     case SP_NOTIFY: {
-        if (argc != 1) { *err = "wrong number of arguments"; goto fail; }
+        if (argc != 1) { e = "wrong number of arguments"; break; }
         int flags = notify_parse(argv[0]);
-        if (flags < 0) { *err = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."; goto fail; }
-        notify_format(flags, &sb);
+        if (flags < 0) e = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+        else notify_format(flags, &sb);
         break;
     }
     case SP_BIND:
-        if (argc > CONFIG_BIND_MAX) { *err = "Too many bind addresses specified."; goto fail; }
+        if (argc > CONFIG_BIND_MAX) { e = "Too many bind addresses specified."; break; }
         if (argc == 1 && !argv[0][0]) argc = 0;
-        for (int a = 0; a < argc; a++) {
+        for (int a = 0; a < argc && !e; a++) {
             /* An empty or oversized address cannot be bound (Redis finds out
              * by trying; we refuse it up front with the same words). */
-            if (!argv[a][0] || strlen(argv[a]) >= CONFIG_ADDR_MAX) { *err = "Failed to bind to specified addresses."; goto fail; }
-            cfg_sb_addf(&sb, "%s%s", a ? " " : "", argv[a]);
+            if (!argv[a][0] || strlen(argv[a]) >= CONFIG_ADDR_MAX) e = "Failed to bind to specified addresses.";
+            else cfg_sb_addf(&sb, "%s%s", a ? " " : "", argv[a]);
         }
         break;
     case SP_REPLICAOF: {
-        if (argc != 2) { *err = "wrong number of arguments"; goto fail; }
+        if (argc != 2) { e = "wrong number of arguments"; break; }
         if (!strcasecmp(argv[0], "no") && !strcasecmp(argv[1], "one")) break;
         long long port;
-        if (!str_to_ll_z(argv[1], &port) || port < 0 || port > 65535) { *err = "Invalid master port"; goto fail; }
-        cfg_sb_addf(&sb, "%s %lld", argv[0], port);
+        if (!str_to_ll_z(argv[1], &port) || port < 0 || port > 65535) e = "Invalid master port";
+        else cfg_sb_addf(&sb, "%s %lld", argv[0], port);
         break;
     }
     case SP_LATENCY_PCT:
-        if (argc == 1 && !argv[0][0]) argc = 0;
-        for (int a = 0; a < argc; a++) {
-            double v;
-            if (!parse_double(argv[a], &v)) { *err = "Invalid latency-tracking-info-percentiles parameters"; goto fail; }
-            if (v > 100.0 || v < 0.0) {
-                *err = "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]";
-                goto fail;
-            }
-            char fb[64];
-            int n = snprintf(fb, sizeof fb, "%f", v);
-            while (n > 1 && fb[n - 1] == '0') fb[--n] = '\0';   /* "99.900000" -> "99.9" */
-            if (n > 1 && fb[n - 1] == '.') fb[--n] = '\0';
-            cfg_sb_addf(&sb, "%s%s", a ? " " : "", fb);
-        }
+        e = parse_latency_pct(argv, argc, &sb);
         break;
     case SP_NONE:
         break;
     }
+    if (e) {
+        *err = e;
+        free(sb.s);
+        return -1;
+    }
     out->str = sb.s;
     return 0;
-fail:
-    free(sb.s);
-    return -1;
 }
 
 int cfg_parse_value(int i, char **argv, int argc, bool in_file, cfg_staged_t *out,

@@ -31,7 +31,6 @@ FUNCTION_DIRS = ("actors", "runtime", "proto")
 LONG_FUNCTIONS = {
     ("actors/state/state_bus.c", "process_frame"),               # 176
     ("actors/main.c", "main"),                                    # 172
-    ("actors/config/config.c", "parse_special"),                  # 128
     ("actors/repl/repl_replica_stream.c", "rr_stream_round"),     # 121
     ("actors/config/config_cmd.c", "config_cmd_set"),             # 116
     ("actors/repl/repl_replica_sync.c", "rr_transfer_step"),      # 113
