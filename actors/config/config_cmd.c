@@ -119,119 +119,163 @@ static char **split_spaces(const char *v, int *argc)
     return out;
 }
 
-void config_cmd_set(resp_buf_t *r, int n, const uint8_t **argv, const size_t *argvlen, bool local_client)
-{
-    if (n < 2) { resp_add_error(r, "ERR wrong number of arguments for 'config|set' command"); return; }
-    if (n & 1) { resp_add_error(r, "ERR syntax error"); return; }
-    int count = n / 2;
-    int *idx = xcalloc((size_t)count, sizeof *idx);
-    bool *alias = xcalloc((size_t)count, sizeof *alias);
-    cfg_staged_t *st = xcalloc((size_t)count, sizeof *st);
-    char **names = xcalloc((size_t)count, sizeof *names);
-    const char *errstr = NULL;
-    char *unknown = NULL, *err_arg = NULL;
+/* One CONFIG SET call's directives on their way through the three passes,
+ * and the first problem met. */
+typedef struct {
+    int count;
+    int *idx;               /* into cfg_table */
+    bool *alias;            /* named by its alias */
+    char **names;           /* as the client spelled them */
+    cfg_staged_t *st;       /* parsed values, stored by pass 3 */
+    bool *changed;          /* which stores changed a value */
+    int parsed;             /* st[0..parsed) own their strings */
+    const char *errstr;
+    char *err_arg;
     char eb[512];
-    char old_cwd[PATH_MAX];
-    bool cwd_saved = false;
-    int parsed = 0;
+    char old_cwd[PATH_MAX]; /* valid when cwd_saved: `dir` moves before the store */
+    bool cwd_saved;
+} cfg_set_t;
 
-    /* Pass 1: names. The first problem wins, as in Redis. */
-    for (int k = 0; k < count; k++) {
-        names[k] = dup_arg(argv[2 * k], argvlen[2 * k]);
-        idx[k] = cfg_lookup(names[k], strlen(names[k]), &alias[k]);
-        if (unknown || errstr) continue;
-        if (idx[k] < 0) { unknown = names[k]; continue; }
-        const cfg_def_t *d = &cfg_table[idx[k]];
+static void set_restore_cwd(cfg_set_t *set)
+{
+    if (set->cwd_saved && chdir(set->old_cwd) != 0) { /* nothing better to do: the old dir vanished */ }
+}
+
+/* Pass 1: names. The first problem wins, as in Redis. Returns the first
+ * unknown name, or NULL (with errstr set when a name may not be set). */
+static char *set_check_names(cfg_set_t *set, const uint8_t **argv, const size_t *argvlen, bool local_client)
+{
+    char *unknown = NULL;
+    for (int k = 0; k < set->count; k++) {
+        set->names[k] = dup_arg(argv[2 * k], argvlen[2 * k]);
+        set->idx[k] = cfg_lookup(set->names[k], strlen(set->names[k]), &set->alias[k]);
+        if (unknown || set->errstr) continue;
+        if (set->idx[k] < 0) { unknown = set->names[k]; continue; }
+        const cfg_def_t *d = &cfg_table[set->idx[k]];
         long long prot = cfg_value_num(cfg_lookup("enable-protected-configs", 24, NULL));
-        if (d->flags & CF_IMMUTABLE) { errstr = "can't set immutable config"; err_arg = names[k]; continue; }
+        if (d->flags & CF_IMMUTABLE) { set->errstr = "can't set immutable config"; set->err_arg = set->names[k]; continue; }
         if ((d->flags & CF_PROTECTED) && !(prot == CONFIG_ALLOW_YES || (prot == CONFIG_ALLOW_LOCAL && local_client))) {
-            errstr = "can't set protected config";
-            err_arg = names[k];
+            set->errstr = "can't set protected config";
+            set->err_arg = set->names[k];
             continue;
         }
         for (int j = 0; j < k; j++) {
             /* The two spellings of one directive count as different
              * parameters here: 7.0.15 accepts "slave-read-only no replica-read-only yes". */
-            if (idx[j] == idx[k] && alias[j] == alias[k]) { errstr = "duplicate parameter"; err_arg = names[k]; break; }
+            if (set->idx[j] == set->idx[k] && set->alias[j] == set->alias[k]) {
+                set->errstr = "duplicate parameter";
+                set->err_arg = set->names[k];
+                break;
+            }
         }
     }
-    if (unknown) {
-        resp_add_errorf(r, "ERR Unknown option or number of arguments for CONFIG SET - '%s'", unknown);
-        goto done;
-    }
-    if (errstr) goto fail;
+    return unknown;
+}
 
-    /* Pass 2: parse and validate every value; nothing is stored yet (a
-     * `dir` changes the working directory here and is undone on failure). */
-    for (int k = 0; k < count; k++) {
-        const cfg_def_t *d = &cfg_table[idx[k]];
+/* Pass 2: parse and validate every value; nothing is stored yet (a `dir`
+ * changes the working directory here and is undone on failure). */
+static int set_parse_values(cfg_set_t *set, const uint8_t **argv, const size_t *argvlen)
+{
+    for (int k = 0; k < set->count; k++) {
+        const cfg_def_t *d = &cfg_table[set->idx[k]];
         char *value = dup_arg(argv[2 * k + 1], argvlen[2 * k + 1]);
         int ac, rc;
         char **av;
         if (d->flags & CF_MULTI_ARG) av = split_spaces(value, &ac);
         else { av = xmalloc(2 * sizeof *av); av[0] = value; av[1] = NULL; ac = 1; value = NULL; }
-        if (d->special == SP_DIR && !cwd_saved) cwd_saved = getcwd(old_cwd, sizeof old_cwd) != NULL;
-        rc = cfg_parse_value(idx[k], av, ac, false, &st[k], &errstr, eb, sizeof eb);
+        if (d->special == SP_DIR && !set->cwd_saved)
+            set->cwd_saved = getcwd(set->old_cwd, sizeof set->old_cwd) != NULL;
+        rc = cfg_parse_value(set->idx[k], av, ac, false, &set->st[k], &set->errstr, set->eb, sizeof set->eb);
         cfg_free_args(av, ac);
         free(value);
         if (rc != 0) {
-            err_arg = (char *)(alias[k] ? d->alias : d->name);
-            if (cwd_saved && chdir(old_cwd) != 0) { /* nothing better to do: the old dir vanished */ }
-            goto fail;
+            set->err_arg = (char *)(set->alias[k] ? d->alias : d->name);
+            set_restore_cwd(set);
+            return -1;
         }
-        parsed = k + 1;
+        set->parsed = k + 1;
     }
+    return 0;
+}
 
-    /* Pass 3: act where a value must take effect to be true (bind), then
-     * store all and tell the subscribers what changed. Acting comes after
-     * every value is known to be valid, so a failure here is the only way
-     * left to fail and it leaves everything as it was. */
+/* Pass 3: act where a value must take effect to be true (maxclients, bind),
+ * then store all. Acting comes after every value is known to be valid, so a
+ * failure here is the only way left to fail and it leaves everything as it
+ * was. */
+static int set_apply(cfg_set_t *set)
+{
     pthread_mutex_lock(&apply_lock);
-    for (int k = 0; k < count; k++) {
+    for (int k = 0; k < set->count; k++) {
         long long possible;
-        if (idx[k] == CONFIG_MAXCLIENTS && maxclients_handler && maxclients_handler(st[k].num, &possible) != 0) {
+        if (set->idx[k] == CONFIG_MAXCLIENTS && maxclients_handler &&
+            maxclients_handler(set->st[k].num, &possible) != 0) {
             pthread_mutex_unlock(&apply_lock);
-            snprintf(eb, sizeof eb, "The operating system is not able to handle the specified number of clients, try with %lld",
+            snprintf(set->eb, sizeof set->eb,
+                     "The operating system is not able to handle the specified number of clients, try with %lld",
                      possible);
-            errstr = eb;
-            err_arg = (char *)cfg_table[idx[k]].name;
-            if (cwd_saved && chdir(old_cwd) != 0) { /* nothing better to do: the old dir vanished */ }
-            goto fail;
+            set->errstr = set->eb;
+            set->err_arg = (char *)cfg_table[set->idx[k]].name;
+            set_restore_cwd(set);
+            return -1;
         }
     }
-    for (int k = 0; k < count; k++) {
-        if (cfg_table[idx[k]].special != SP_BIND || !bind_handler) continue;
+    for (int k = 0; k < set->count; k++) {
+        if (cfg_table[set->idx[k]].special != SP_BIND || !bind_handler) continue;
         char addrs[CONFIG_BIND_MAX][CONFIG_ADDR_MAX];
-        int na = bind_split(st[k].str ? st[k].str : "", addrs);
+        int na = bind_split(set->st[k].str ? set->st[k].str : "", addrs);
         if (bind_handler(addrs, na) != 0) {
             pthread_mutex_unlock(&apply_lock);
-            errstr = "Failed to bind to specified addresses.";
-            err_arg = (char *)(alias[k] ? cfg_table[idx[k]].alias : cfg_table[idx[k]].name);
-            if (cwd_saved && chdir(old_cwd) != 0) { /* nothing better to do: the old dir vanished */ }
-            goto fail;
+            set->errstr = "Failed to bind to specified addresses.";
+            set->err_arg = (char *)(set->alias[k] ? cfg_table[set->idx[k]].alias : cfg_table[set->idx[k]].name);
+            set_restore_cwd(set);
+            return -1;
         }
     }
-    bool *changed = xcalloc((size_t)count, sizeof *changed);
+    set->changed = xcalloc((size_t)set->count, sizeof *set->changed);
     pthread_mutex_lock(&cfg_lock);
-    for (int k = 0; k < count; k++) changed[k] = cfg_store_locked(idx[k], &st[k]);
+    for (int k = 0; k < set->count; k++) set->changed[k] = cfg_store_locked(set->idx[k], &set->st[k]);
     pthread_mutex_unlock(&cfg_lock);
     pthread_mutex_unlock(&apply_lock);
-    resp_add_simple(r, "OK");
-    for (int k = 0; k < count; k++) {
-        bool dup = false;
-        for (int j = 0; j < k; j++) if (idx[j] == idx[k] && changed[j]) dup = true;
-        if (changed[k] && !dup) cfg_notify(cfg_table[idx[k]].name);
-    }
-    free(changed);
-    goto done;
+    return 0;
+}
 
-fail:
-    resp_add_errorf(r, "ERR CONFIG SET failed (possibly related to argument '%s') - %s", err_arg, errstr);
-done:
-    for (int k = 0; k < parsed; k++) free(st[k].str);
-    for (int k = 0; k < count; k++) free(names[k]);
-    free(names);
-    free(st);
-    free(alias);
-    free(idx);
+/* Tells the subscribers what changed, once per directive. */
+static void set_notify(const cfg_set_t *set)
+{
+    for (int k = 0; k < set->count; k++) {
+        bool dup = false;
+        for (int j = 0; j < k; j++) if (set->idx[j] == set->idx[k] && set->changed[j]) dup = true;
+        if (set->changed[k] && !dup) cfg_notify(cfg_table[set->idx[k]].name);
+    }
+}
+
+void config_cmd_set(resp_buf_t *r, int n, const uint8_t **argv, const size_t *argvlen, bool local_client)
+{
+    if (n < 2) { resp_add_error(r, "ERR wrong number of arguments for 'config|set' command"); return; }
+    if (n & 1) { resp_add_error(r, "ERR syntax error"); return; }
+    cfg_set_t *set = xcalloc(1, sizeof *set);
+    set->count = n / 2;
+    set->idx = xcalloc((size_t)set->count, sizeof *set->idx);
+    set->alias = xcalloc((size_t)set->count, sizeof *set->alias);
+    set->st = xcalloc((size_t)set->count, sizeof *set->st);
+    set->names = xcalloc((size_t)set->count, sizeof *set->names);
+
+    char *unknown = set_check_names(set, argv, argvlen, local_client);
+    if (unknown)
+        resp_add_errorf(r, "ERR Unknown option or number of arguments for CONFIG SET - '%s'", unknown);
+    else if (set->errstr || set_parse_values(set, argv, argvlen) != 0 || set_apply(set) != 0)
+        resp_add_errorf(r, "ERR CONFIG SET failed (possibly related to argument '%s') - %s",
+                        set->err_arg, set->errstr);
+    else {
+        resp_add_simple(r, "OK");
+        set_notify(set);
+    }
+    for (int k = 0; k < set->parsed; k++) free(set->st[k].str);
+    for (int k = 0; k < set->count; k++) free(set->names[k]);
+    free(set->changed);
+    free(set->names);
+    free(set->st);
+    free(set->alias);
+    free(set->idx);
+    free(set);
 }

@@ -32,7 +32,6 @@ LONG_FUNCTIONS = {
     ("actors/state/state_bus.c", "process_frame"),               # 176
     ("actors/main.c", "main"),                                    # 172
     ("actors/repl/repl_replica_stream.c", "rr_stream_round"),     # 121
-    ("actors/config/config_cmd.c", "config_cmd_set"),             # 116
     ("actors/repl/repl_replica_sync.c", "rr_transfer_step"),      # 113
     ("actors/worker/worker.c", "worker_behaviour"),               # 107
     ("actors/commands/cmd_server.c", "cmd_debug"),                # 105
