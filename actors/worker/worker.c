@@ -693,43 +693,79 @@ void worker_reply_async(remote_cmd_t *rc)
     rt_send(&rc->origin->actor, &rc->hdr);
 }
 
+/* Runs commands another worker sent (WMSG_EXEC, WMSG_FANOUT) and sends the
+ * message back as done_type. */
+static void on_remote_cmds(worker_t *w, remote_cmd_t *rc, uint32_t done_type)
+{
+    snap_enter(w);
+    dispatch_execute_batch(w, rc);
+    snap_leave(w);
+    repl_flush(w->repl);                /* the stream has these writes before their replies leave */
+    rc->hdr.type = done_type;
+    rt_send(&rc->origin->actor, &rc->hdr);
+}
+
+/* Another worker ran one of our clients' commands: its reply fills the slot. */
+static void on_remote_done(worker_t *w, remote_cmd_t *rc)
+{
+    reply_slot_t *s = rc->slot;
+    bool slept = rc->arg_us > 0;   /* the answer to DEBUG SLEEP */
+    if (s->client && !(s->client->flags & CLIENT_CLOSED)) {
+        /* move the reply bytes into the slot */
+        resp_buf_free(&s->buf);
+        s->buf = rc->reply;
+        resp_buf_init(&rc->reply, 2);
+    }
+    s->watch_failed = rc->watch_failed;
+    rc->hdr.type = 0;
+    client_slot_done(w, s);   /* a transaction goes on from here, up to its next wait */
+    remote_cmd_free(rc);
+    if (slept) repl_replica_sleep_done();
+}
+
+/* Writes from the replication stream, applied in order. */
+static void on_apply(worker_t *w, repl_apply_t *a)
+{
+    snap_enter(w);
+    for (int i = 0; i < a->ncmds; i++) {
+        dispatch_apply(w, &a->cmds[i], a->now_ms);
+        queued_cmd_free(&a->cmds[i]);
+    }
+    snap_leave(w);
+    free(a->cmds);
+    free(a);
+}
+
+/* CONFIG SET bind: stop watching the old sockets, watch the new. */
+static void on_listeners(worker_t *w, listen_swap_msg_t *m)
+{
+    struct ev_loop *loop = rt_thread_loop(w->thread);
+    for (int k = 0; k < w->nlisten; k++) ev_io_stop(loop, &w->listen_w[k]);
+    w->nlisten = m->nfds;
+    for (int k = 0; k < m->nfds; k++) {
+        w->listen_fds[k] = m->fds[k];
+        ev_io_init(&w->listen_w[k], accept_cb, m->fds[k], EV_READ);
+        w->listen_w[k].data = w;
+        /* While resting after EMFILE the backoff timer starts them. */
+        if (!w->accept_resting) ev_io_start(loop, &w->listen_w[k]);
+    }
+    listen_swap_done(m);
+}
+
 static void worker_behaviour(rt_actor_t *self, rt_msg_t *msg)
 {
     worker_t *w = self->state;
     remote_cmd_t *rc = (remote_cmd_t *)msg;
     switch (msg->type) {
     case WMSG_EXEC:
-        snap_enter(w);
-        dispatch_execute_batch(w, rc);
-        snap_leave(w);
-        repl_flush(w->repl);                /* the stream has these writes before their replies leave */
-        rc->hdr.type = WMSG_DONE;
-        rt_send(&rc->origin->actor, &rc->hdr);
+        on_remote_cmds(w, rc, WMSG_DONE);
         break;
     case WMSG_FANOUT:
-        snap_enter(w);
-        dispatch_execute_batch(w, rc);
-        snap_leave(w);
-        repl_flush(w->repl);
-        rc->hdr.type = WMSG_FANOUT_DONE;
-        rt_send(&rc->origin->actor, &rc->hdr);
+        on_remote_cmds(w, rc, WMSG_FANOUT_DONE);
         break;
-    case WMSG_DONE: {
-        reply_slot_t *s = rc->slot;
-        bool slept = rc->arg_us > 0;   /* the answer to DEBUG SLEEP */
-        if (s->client && !(s->client->flags & CLIENT_CLOSED)) {
-            /* move the reply bytes into the slot */
-            resp_buf_free(&s->buf);
-            s->buf = rc->reply;
-            resp_buf_init(&rc->reply, 2);
-        }
-        s->watch_failed = rc->watch_failed;
-        rc->hdr.type = 0;
-        client_slot_done(w, s);   /* a transaction goes on from here, up to its next wait */
-        remote_cmd_free(rc);
-        if (slept) repl_replica_sleep_done();
+    case WMSG_DONE:
+        on_remote_done(w, rc);
         break;
-    }
     case WMSG_FANOUT_DONE:
         dispatch_fanout_done(w, rc);
         break;
@@ -752,18 +788,9 @@ static void worker_behaviour(rt_actor_t *self, rt_msg_t *msg)
     case WMSG_BATCH_DONE:
         batch_complete(w, (cmd_batch_t *)msg);
         break;
-    case WMSG_APPLY: {
-        repl_apply_t *a = (repl_apply_t *)msg;
-        snap_enter(w);
-        for (int i = 0; i < a->ncmds; i++) {
-            dispatch_apply(w, &a->cmds[i], a->now_ms);
-            queued_cmd_free(&a->cmds[i]);
-        }
-        snap_leave(w);
-        free(a->cmds);
-        free(a);
+    case WMSG_APPLY:
+        on_apply(w, (repl_apply_t *)msg);
         break;
-    }
     case WMSG_SWAP_KS: {
         ks_swap_t *m = (ks_swap_t *)msg;
         ks_free(w->ks);
@@ -776,22 +803,9 @@ static void worker_behaviour(rt_actor_t *self, rt_msg_t *msg)
     case WMSG_RUN:
         ((worker_run_t *)msg)->fn(w, msg);
         break;
-    case WMSG_LISTENERS: {
-        /* CONFIG SET bind: stop watching the old sockets, watch the new. */
-        listen_swap_msg_t *m = (listen_swap_msg_t *)msg;
-        struct ev_loop *loop = rt_thread_loop(w->thread);
-        for (int k = 0; k < w->nlisten; k++) ev_io_stop(loop, &w->listen_w[k]);
-        w->nlisten = m->nfds;
-        for (int k = 0; k < m->nfds; k++) {
-            w->listen_fds[k] = m->fds[k];
-            ev_io_init(&w->listen_w[k], accept_cb, m->fds[k], EV_READ);
-            w->listen_w[k].data = w;
-            /* While resting after EMFILE the backoff timer starts them. */
-            if (!w->accept_resting) ev_io_start(loop, &w->listen_w[k]);
-        }
-        listen_swap_done(m);
+    case WMSG_LISTENERS:
+        on_listeners(w, (listen_swap_msg_t *)msg);
         break;
-    }
     case WMSG_STOP:
         free(msg);
         break;
