@@ -222,44 +222,78 @@ void cmd_lastsave(cmd_ctx_t *ctx)
     resp_add_int(ctx->reply, atomic_load_explicit(&g_lastsave, memory_order_relaxed));
 }
 
+/* Redis's lines for the DEBUG subcommands we serve, in Redis's order. */
+static const char *const debug_help[] = {
+    "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DIGEST",
+    "    Output a hex signature representing the current DB content.",
+    "DROP-CLUSTER-PACKET-FILTER <packet-type>",
+    "    Drop all packets that match the filtered type. Set to -1 allow all packets.",
+    "POPULATE <count> [<prefix>] [<size>]",
+    "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+    "    it is used instead of the 'key' prefix. These are not propagated to",
+    "    replicas. Cluster slots are not respected so keys not belonging to the",
+    "    current node can be created in cluster mode.",
+    "SET-ACTIVE-EXPIRE <0|1>",
+    "    Setting it to 0 disables expiring keys in background when they are not",
+    "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+    "    default.",
+    "SLEEP <seconds>",
+    "    Stop the server for <seconds>. Decimals allowed.",
+    "CLUSTERLINK KILL <to|from|all> <node-id>",
+    "    Kills the link based on the direction to/from (both) with the provided node.",
+};
+
+/* A known DEBUG subcommand with the wrong number of arguments. */
+static void debug_wrong_args(cmd_ctx_t *ctx)
+{
+    resp_add_errorf(ctx->reply, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try DEBUG HELP.",
+                    (int)ctx->argvlen[1], (const char *)ctx->argv[1]);
+}
+
+/* DEBUG SLEEP <seconds>, with 7.0.15's float parsing and range check. */
+static void debug_sleep(cmd_ctx_t *ctx)
+{
+    char buf[64];
+    size_t n = ctx->argvlen[2] < sizeof buf - 1 ? ctx->argvlen[2] : sizeof buf - 1;
+    memcpy(buf, ctx->argv[2], n);
+    buf[n] = '\0';
+    char *end;
+    double secs = strtod(buf, &end);
+    if (ctx->argvlen[2] >= sizeof buf || *end || end == buf || !isfinite(secs) || secs < 0) {
+        resp_add_error(ctx->reply, "ERR value is not a valid float");
+        return;
+    }
+    if (secs > (double)(LLONG_MAX / 1000000)) {   /* Redis converts to microseconds in a long long */
+        resp_add_error(ctx->reply, "ERR value is out of range");
+        return;
+    }
+    /* Redis truncates to whole microseconds; a pause of none answers at once. */
+    long long us = (long long)(secs * 1e6);
+    if (us == 0) {
+        resp_add_simple(ctx->reply, "OK");
+        return;
+    }
+    /* The whole node stops, not just this worker: see repl_request_sleep.
+     * The client stays blocked until the cut answers +OK. */
+    remote_cmd_t *rc = dispatch_defer_nosend(ctx, 0);
+    rc->arg_us = us;
+    repl_request_sleep(rc);
+}
+
 void cmd_debug(cmd_ctx_t *ctx)
 {
-    /* A known subcommand with the wrong number of arguments. */
-    if ((arg_is(ctx->argv[1], ctx->argvlen[1], "sleep") || arg_is(ctx->argv[1], ctx->argvlen[1], "drop-cluster-packet-filter")) &&
-        ctx->argc != 3) {
-        resp_add_errorf(ctx->reply, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try DEBUG HELP.",
-                        (int)ctx->argvlen[1], (const char *)ctx->argv[1]);
-        return;
-    }
-    if (arg_is(ctx->argv[1], ctx->argvlen[1], "sleep") && ctx->argc == 3) {
-        char buf[64];
-        size_t n = ctx->argvlen[2] < sizeof buf - 1 ? ctx->argvlen[2] : sizeof buf - 1;
-        memcpy(buf, ctx->argv[2], n);
-        buf[n] = '\0';
-        char *end;
-        double secs = strtod(buf, &end);
-        if (ctx->argvlen[2] >= sizeof buf || *end || end == buf || !isfinite(secs) || secs < 0) {
-            resp_add_error(ctx->reply, "ERR value is not a valid float");
+    const uint8_t *sub = ctx->argv[1];
+    size_t sublen = ctx->argvlen[1];
+    if (arg_is(sub, sublen, "sleep") || arg_is(sub, sublen, "drop-cluster-packet-filter")) {
+        if (ctx->argc != 3) {
+            debug_wrong_args(ctx);
             return;
         }
-        if (secs > (double)(LLONG_MAX / 1000000)) {   /* Redis converts to microseconds in a long long */
-            resp_add_error(ctx->reply, "ERR value is out of range");
+        if (arg_is(sub, sublen, "sleep")) {
+            debug_sleep(ctx);
             return;
         }
-        /* Redis truncates to whole microseconds; a pause of none answers at once. */
-        long long us = (long long)(secs * 1e6);
-        if (us == 0) {
-            resp_add_simple(ctx->reply, "OK");
-            return;
-        }
-        /* The whole node stops, not just this worker: see repl_request_sleep.
-         * The client stays blocked until the cut answers +OK. */
-        remote_cmd_t *rc = dispatch_defer_nosend(ctx, 0);
-        rc->arg_us = us;
-        repl_request_sleep(rc);
-        return;
-    }
-    if (arg_is(ctx->argv[1], ctx->argvlen[1], "drop-cluster-packet-filter") && ctx->argc == 3) {
         long long t;
         if (!arg_ll(ctx->argv[2], ctx->argvlen[2], &t)) {
             resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
@@ -269,26 +303,21 @@ void cmd_debug(cmd_ctx_t *ctx)
         resp_add_simple(ctx->reply, "OK");
         return;
     }
-    if (arg_is(ctx->argv[1], ctx->argvlen[1], "digest") && ctx->argc == 2) {
+    if (arg_is(sub, sublen, "digest") && ctx->argc == 2) {
         /* every worker digests its own keys; the parts are xored together */
         dispatch_fanout(ctx->client, dispatch_current_cmd(ctx->client), ctx->argc, ctx->argv, ctx->argvlen);
         return;
     }
-    if (arg_is(ctx->argv[1], ctx->argvlen[1], "populate") || arg_is(ctx->argv[1], ctx->argvlen[1], "set-active-expire")) {
-        bool populate = arg_is(ctx->argv[1], ctx->argvlen[1], "populate");
-        if (populate ? (ctx->argc < 3 || ctx->argc > 5) : ctx->argc != 3) {
-            resp_add_errorf(ctx->reply, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try DEBUG HELP.",
-                            (int)ctx->argvlen[1], (const char *)ctx->argv[1]);
-            return;
-        }
-        if (populate) debug_populate(ctx);
+    if (arg_is(sub, sublen, "populate") || arg_is(sub, sublen, "set-active-expire")) {
+        bool populate = arg_is(sub, sublen, "populate");
+        if (populate ? (ctx->argc < 3 || ctx->argc > 5) : ctx->argc != 3) debug_wrong_args(ctx);
+        else if (populate) debug_populate(ctx);
         else debug_set_active_expire(ctx);
         return;
     }
-    if (arg_is(ctx->argv[1], ctx->argvlen[1], "clusterlink")) {
+    if (arg_is(sub, sublen, "clusterlink")) {
         if (ctx->argc != 5 || !arg_is(ctx->argv[2], ctx->argvlen[2], "kill")) {
-            resp_add_errorf(ctx->reply, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try DEBUG HELP.",
-                            (int)ctx->argvlen[1], (const char *)ctx->argv[1]);
+            debug_wrong_args(ctx);
             return;
         }
         if (!config_cluster_enabled()) {
@@ -299,33 +328,11 @@ void cmd_debug(cmd_ctx_t *ctx)
         dispatch_defer(ctx, state_actor(), STATE_MSG_CMD);
         return;
     }
-    if (arg_is(ctx->argv[1], ctx->argvlen[1], "help")) {
-        /* Redis's lines for the subcommands we serve, in Redis's order. */
-        static const char *lines[] = {
-            "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            "DIGEST",
-            "    Output a hex signature representing the current DB content.",
-            "DROP-CLUSTER-PACKET-FILTER <packet-type>",
-            "    Drop all packets that match the filtered type. Set to -1 allow all packets.",
-            "POPULATE <count> [<prefix>] [<size>]",
-            "    Create <count> string keys named key:<num>. If <prefix> is specified then",
-            "    it is used instead of the 'key' prefix. These are not propagated to",
-            "    replicas. Cluster slots are not respected so keys not belonging to the",
-            "    current node can be created in cluster mode.",
-            "SET-ACTIVE-EXPIRE <0|1>",
-            "    Setting it to 0 disables expiring keys in background when they are not",
-            "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
-            "    default.",
-            "SLEEP <seconds>",
-            "    Stop the server for <seconds>. Decimals allowed.",
-            "CLUSTERLINK KILL <to|from|all> <node-id>",
-            "    Kills the link based on the direction to/from (both) with the provided node.",
-        };
-        arg_reply_help(ctx, lines, sizeof lines / sizeof lines[0]);
+    if (arg_is(sub, sublen, "help")) {
+        arg_reply_help(ctx, debug_help, sizeof debug_help / sizeof debug_help[0]);
         return;
     }
-    resp_add_errorf(ctx->reply, "ERR unknown subcommand '%.*s'. Try DEBUG HELP.", (int)ctx->argvlen[1],
-                    (const char *)ctx->argv[1]);
+    resp_add_errorf(ctx->reply, "ERR unknown subcommand '%.*s'. Try DEBUG HELP.", (int)sublen, (const char *)sub);
 }
 
 void cmd_shutdown(cmd_ctx_t *ctx)

@@ -33,7 +33,6 @@ LONG_FUNCTIONS = {
     ("actors/main.c", "main"),                                    # 172
     ("actors/repl/repl_replica_stream.c", "rr_stream_round"),     # 121
     ("actors/repl/repl_replica_sync.c", "rr_transfer_step"),      # 113
-    ("actors/commands/cmd_server.c", "cmd_debug"),                # 105
     ("actors/repl/repl.c", "behaviour"),                          # 104
 }
 
