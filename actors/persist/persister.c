@@ -18,14 +18,29 @@
 #include "runtime/log.h"
 #include "runtime/xmalloc.h"
 
-static struct {
-    rt_actor_t actor;
+struct persister {
+    rt_actor_t actor;             /* actor.state points back here */
+    const persist_io_t *io;
     char path[1024];
     uint32_t ack_type;
     persist_req_t *newest;        /* coalesced pending write */
     persist_req_t **waiters;      /* requests kept to be acknowledged after the coalesced write */
     int nwaiters, capwaiters;
-} P;
+};
+
+/* The node's own persister (persister_start): static, as its actor must
+ * outlive every message the state actor may still send it. */
+static persister_t node_persister;
+
+static int posix_rename(int dirfd, const char *from, const char *to) { return renameat(dirfd, from, dirfd, to); }
+
+const persist_io_t persist_io_posix = {
+    .open_tmp = rt_tmpfile_create,
+    .write = write,
+    .fsync = fsync,
+    .rename = posix_rename,
+    .dir_fsync = fsync,
+};
 
 /* The directory that holds `path`: its own directory when absolute, else
  * relative to `dir` as it is now (nodes.conf follows CONFIG SET dir, as it
@@ -51,29 +66,69 @@ static int open_parent(const char *path, const char **base)
     return fd;
 }
 
-int persister_write_file(const char *path, const char *text, size_t len)
+/* Writes all of text through io, retrying short writes and EINTR (as
+ * rt_write_all does with write(2)). 0 or -1 with errno set. */
+static int write_all(const persist_io_t *io, int fd, const char *text, size_t len)
+{
+    while (len) {
+        ssize_t w = io->write(fd, text, len);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        text += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Puts the fully written temp file in place: fsync, close, rename over
+ * `final`, fsync of the directory (rt_tmpfile_commit's steps, each through
+ * io). Always closes fd. A failure up to the rename removes the temp file
+ * and leaves `final` untouched; a failed directory fsync comes after the
+ * rename, so the new file is in place but not known durable, and that is
+ * reported too. Returns 0 or errno. */
+static int commit(const persist_io_t *io, int dirfd, int fd, const char *tmp, const char *final)
+{
+    int err = 0;
+    if (io->fsync(fd) != 0) err = errno;
+    if (close(fd) != 0 && !err) err = errno;
+    if (!err && io->rename(dirfd, tmp, final) != 0) err = errno;
+    if (err) {
+        unlinkat(dirfd, tmp, 0);
+        return err;
+    }
+    return io->dir_fsync(dirfd) != 0 ? errno : 0;
+}
+
+int persister_write_file_io(const persist_io_t *io, const char *path, const char *text, size_t len)
 {
     const char *base;
     int dirfd = open_parent(path, &base);
     if (dirfd < 0) return errno;
     char tmp[1200];
     snprintf(tmp, sizeof tmp, "%s.tmp-%d", base, (int)getpid());
-    int fd = rt_tmpfile_create(dirfd, tmp, 0644);
+    int fd = io->open_tmp(dirfd, tmp, 0644);
     if (fd < 0) {
         int e = errno;
         close(dirfd);
         return e;
     }
-    int err = 0;
-    if (rt_write_all(fd, text, len) != 0) {
+    int err;
+    if (write_all(io, fd, text, len) != 0) {
         err = errno;
         close(fd);
         unlinkat(dirfd, tmp, 0);
-    } else if (rt_tmpfile_commit(dirfd, fd, tmp, base, NULL) != 0) {
-        err = errno;
+    } else {
+        err = commit(io, dirfd, fd, tmp, base);
     }
     close(dirfd);
     return err;
+}
+
+int persister_write_file(const char *path, const char *text, size_t len)
+{
+    return persister_write_file_io(&persist_io_posix, path, text, len);
 }
 
 struct persist_wait {
@@ -128,13 +183,13 @@ int persist_wait_timed(persist_wait_t *w, int timeout_ms)
     return result;
 }
 
-static void finish(persist_req_t *r, int err)
+static void finish(persister_t *p, persist_req_t *r, int err)
 {
     persist_wait_finish(r->wait, err);
     if (r->reply_to) {
         persist_ack_t *a = calloc(1, sizeof *a);
         if (a) {
-            a->hdr.type = P.ack_type;
+            a->hdr.type = p->ack_type;
             a->seq = r->seq;
             a->err = err;
             rt_send(r->reply_to, &a->hdr);
@@ -146,50 +201,89 @@ static void finish(persist_req_t *r, int err)
 
 static void flush_hook(rt_thread_t *t, void *arg)
 {
-    (void)t; (void)arg;
-    persist_req_t *r = P.newest;
+    (void)t;
+    persister_t *p = arg;
+    persist_req_t *r = p->newest;
     if (!r) return;
-    P.newest = NULL;
-    int err = persister_write_file(P.path, r->text, r->len);
-    if (err) LOG_WARNING("Could not save the cluster config file %s: %s", P.path, strerror(err));
+    p->newest = NULL;
+    int err = persister_write_file_io(p->io, p->path, r->text, r->len);
+    if (err) LOG_WARNING("Could not save the cluster config file %s: %s", p->path, strerror(err));
     /* Everyone who asked for an older version is covered by this write. */
-    for (int i = 0; i < P.nwaiters; i++) finish(P.waiters[i], err);
-    P.nwaiters = 0;
-    finish(r, err);
+    for (int i = 0; i < p->nwaiters; i++) finish(p, p->waiters[i], err);
+    p->nwaiters = 0;
+    finish(p, r, err);
 }
 
 static void behaviour(rt_actor_t *self, rt_msg_t *msg)
 {
-    (void)self;
+    persister_t *p = self->state;
     if (msg->type != PERSIST_SAVE) { free(msg); return; }
     persist_req_t *r = (persist_req_t *)msg;
-    if (P.newest) {
-        persist_req_t *old = P.newest;
+    if (p->newest) {
+        persist_req_t *old = p->newest;
         if (old->wait || old->reply_to) {
             /* keep it to acknowledge after the coalesced write */
-            if (P.nwaiters == P.capwaiters) {
-                int nc = P.capwaiters ? P.capwaiters * 2 : 8;
-                persist_req_t **n = xrealloc(P.waiters, sizeof *n * (size_t)nc);
-                P.waiters = n;
-                P.capwaiters = nc;
+            if (p->nwaiters == p->capwaiters) {
+                int nc = p->capwaiters ? p->capwaiters * 2 : 8;
+                persist_req_t **n = xrealloc(p->waiters, sizeof *n * (size_t)nc);
+                p->waiters = n;
+                p->capwaiters = nc;
             }
             free(old->text);
             old->text = NULL;
-            P.waiters[P.nwaiters++] = old;
+            p->waiters[p->nwaiters++] = old;
         } else {
             free(old->text);
             free(old);
         }
     }
-    P.newest = r;
+    p->newest = r;
+}
+
+static int persister_init(persister_t *p, rt_thread_t *thread, const char *path, uint32_t ack_type,
+                          const persist_io_t *io)
+{
+    snprintf(p->path, sizeof p->path, "%s", path);
+    p->ack_type = ack_type;
+    p->io = io;
+    rt_actor_init(&p->actor, thread, "persister", behaviour, p);
+    return rt_thread_add_prepare_hook(thread, flush_hook, p);
+}
+
+persister_t *persister_new(rt_thread_t *thread, const char *path, uint32_t ack_type, const persist_io_t *io)
+{
+    persister_t *p = xcalloc(1, sizeof *p);
+    if (persister_init(p, thread, path, ack_type, io) != 0) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+rt_actor_t *persister_actor_of(persister_t *p) { return &p->actor; }
+
+/* A request dropped unwritten: its rendezvous still gets its answer, so
+ * that the persister's reference is not lost; no acknowledgement is sent
+ * (the thread that would run the receiver may be gone). */
+static void drop(persist_req_t *r)
+{
+    persist_wait_finish(r->wait, ECANCELED);
+    free(r->text);
+    free(r);
+}
+
+void persister_free(persister_t *p)
+{
+    if (!p) return;
+    if (p->newest) drop(p->newest);
+    for (int i = 0; i < p->nwaiters; i++) drop(p->waiters[i]);
+    free(p->waiters);
+    free(p);
 }
 
 int persister_start(rt_thread_t *thread, const char *path, uint32_t ack_type)
 {
-    snprintf(P.path, sizeof P.path, "%s", path);
-    P.ack_type = ack_type;
-    rt_actor_init(&P.actor, thread, "persister", behaviour, NULL);
-    return rt_thread_add_prepare_hook(thread, flush_hook, NULL);
+    return persister_init(&node_persister, thread, path, ack_type, &persist_io_posix);
 }
 
-rt_actor_t *persister_actor(void) { return &P.actor; }
+rt_actor_t *persister_actor(void) { return &node_persister.actor; }

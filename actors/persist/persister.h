@@ -3,6 +3,10 @@
  * fsync of the directory), coalesces bursts of save requests into one write
  * of the newest text, and tells the state actor which version is durable.
  *
+ * Every file operation of a write goes through a persist_io_t, the real
+ * system calls in the node, so that tests/unit/test_persister.c can make any
+ * step fail or stop the writer dead between two steps.
+ *
  * Must never: leave nodes.conf half-written, or acknowledge a version before
  * it is on disk.
  */
@@ -11,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "runtime/actor.h"
 
 enum { PERSIST_SAVE = 1 };
@@ -50,12 +55,44 @@ typedef struct persist_ack {
     int err;                      /* 0 or errno */
 } persist_ack_t;
 
-/* Starts the persister actor on `thread` for the file at `path`. */
+/* The steps of an atomic write, in the order they run: open_tmp, write
+ * (repeated until every byte is out), fsync of the temp file, close (always
+ * the real one), rename over the final name, dir_fsync. Each returns what
+ * its system call returns (-1 with errno set on failure). A failure before
+ * the rename removes the temp file and leaves the final file as it was. */
+typedef struct persist_io {
+    int (*open_tmp)(int dirfd, const char *name, mode_t mode);   /* a new, empty file (rt_tmpfile_create) */
+    ssize_t (*write)(int fd, const void *buf, size_t len);
+    int (*fsync)(int fd);                                        /* the temp file */
+    int (*rename)(int dirfd, const char *from, const char *to);  /* both names in dirfd */
+    int (*dir_fsync)(int dirfd);                                 /* makes the rename durable */
+} persist_io_t;
+
+/* The real calls: rt_tmpfile_create, write, fsync, renameat, fsync. */
+extern const persist_io_t persist_io_posix;
+
+/* One persister actor: its path, its pending write and its waiters. */
+typedef struct persister persister_t;
+
+/* A persister on `thread` for the file at `path`, writing through `io`
+ * (borrowed, must outlive it); acknowledgements carry `ack_type`. Registers
+ * a prepare hook on `thread`, so call it before the thread starts. Returns
+ * NULL when the thread has no room for the hook. Free with persister_free
+ * once the thread has ended: requests it had not written yet are dropped,
+ * their rendezvous answered with ECANCELED. */
+persister_t *persister_new(rt_thread_t *thread, const char *path, uint32_t ack_type, const persist_io_t *io);
+rt_actor_t *persister_actor_of(persister_t *p);
+void persister_free(persister_t *p);
+
+/* Starts the node's persister (the real system calls) on `thread` for the
+ * file at `path`. */
 int persister_start(rt_thread_t *thread, const char *path, uint32_t ack_type);
 rt_actor_t *persister_actor(void);
 
 /* Writes `path` atomically right now, on the calling thread (startup).
  * Returns 0 or an errno value. */
 int persister_write_file(const char *path, const char *text, size_t len);
+/* The same through `io`. */
+int persister_write_file_io(const persist_io_t *io, const char *path, const char *text, size_t len);
 
 #endif
