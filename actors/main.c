@@ -19,21 +19,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "actors/repl/repl.h"
-#include "actors/commands/commands.h"
 #include "actors/banner.h"
+#include "actors/bus/link.h"
+#include "actors/commands/commands.h"
 #include "actors/config/config.h"
 #include "actors/failover/elector.h"
-#include "actors/worker/fdlimit.h"
-#include "actors/bus/link.h"
-#include "actors/worker/listen.h"
 #include "actors/persist/persister.h"
 #include "actors/persist/rdb_save.h"
+#include "actors/repl/repl.h"
 #include "actors/repl/repl_replica.h"
 #include "actors/repl/standalone.h"
 #include "actors/state/state.h"
-#include "actors/worker/unixsock.h"
+#include "actors/worker/fdlimit.h"
+#include "actors/worker/listen.h"
 #include "actors/worker/stats.h"
+#include "actors/worker/unixsock.h"
 #include "actors/worker/worker.h"
 #include "runtime/crash.h"
 #include "runtime/log.h"
@@ -41,6 +41,193 @@
 
 extern char g_run_id[41];
 extern char g_executable[PATH_MAX];
+
+/* Process-wide settings every later stage relies on: the executable's
+ * path (for the crash report), malloc's thresholds, the command table, the
+ * counters and the run id. */
+static void process_init(const char *argv0)
+{
+    if (realpath("/proc/self/exe", g_executable) == NULL) snprintf(g_executable, sizeof g_executable, "%s", argv0);
+    /* Buffers of a few hundred KB come and go on every thread (bus bursts,
+     * pipelines); keep glibc from mapping and trimming them each time. */
+    mallopt(M_MMAP_THRESHOLD, 8 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+    cmd_table_init();
+    stats_global_init();
+    rt_random_hex(g_run_id, 40);
+    srandom((unsigned)(getpid() ^ rt_now_us()));
+}
+
+/* daemonize yes: the parent exits, the child leaves the terminal. */
+static int daemonize(void)
+{
+    pid_t pid = fork();
+    if (pid < 0) { perror("fork"); return -1; }
+    if (pid > 0) _exit(0);
+    setsid();
+    int nul = open("/dev/null", O_RDWR);
+    if (nul >= 0) { dup2(nul, 0); dup2(nul, 1); dup2(nul, 2); if (nul > 2) close(nul); }
+    return 0;
+}
+
+/* Opens the log, writes the start lines and the pidfile. */
+static int log_start(const char *argv0)
+{
+    char path[1024];
+    config_logfile(path, sizeof path);
+    if (rt_log_open(path[0] ? path : NULL) != 0) {
+        fprintf(stderr, "Can't open the log file: %s\n", strerror(errno));
+        return -1;
+    }
+    rt_log_set_level(config_loglevel());
+    rt_log_set_role('M');
+    LOG_NOTICE("oO0OoO0OoO0Oo shoal is starting oO0OoO0OoO0Oo");
+    LOG_NOTICE("shoal version=0.1 (Redis-compatible 7.0.15), bits=64, pid=%d, just started", (int)getpid());
+    char cfgpath[1024] = "";
+    config_file_path(cfgpath, sizeof cfgpath);
+    if (cfgpath[0]) LOG_NOTICE("Configuration loaded");
+    else LOG_WARNING("Warning: no config file specified, using the default config. In order to specify a config file use %s /path/to/redis.conf", argv0);
+
+    config_pidfile(path, sizeof path);
+    if (path[0]) {
+        FILE *pf = fopen(path, "w");
+        if (pf) { fprintf(pf, "%d\n", (int)getpid()); fclose(pf); }
+    }
+    return 0;
+}
+
+/* Signals are taken by main with sigwait; every thread inherits the mask
+ * set here, so this runs before any thread starts. */
+static void signals_setup(sigset_t *sigs)
+{
+    sigemptyset(sigs);
+    sigaddset(sigs, SIGTERM);
+    sigaddset(sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    /* As redis-server: a hangup (closed terminal, a supervisor's reload
+     * signal) must not end the node without saving. */
+    signal(SIGHUP, SIG_IGN);
+    if (rt_crash_install() != 0) LOG_WARNING("Could not install the crash report handlers");
+}
+
+/* The cluster's actors (state, persister, elector) on their threads, or the
+ * standalone node's one-node view. */
+static int cluster_start(void)
+{
+    rt_snap_init(&g_cluster_snapshot, NULL, NULL);
+    if (!config_cluster_enabled()) return standalone_publish_initial();
+    rt_thread_t *state_thread = rt_thread_create("state");
+    rt_thread_t *persist_thread = rt_thread_create("persister");
+    if (!state_thread || !persist_thread) return -1;
+    char conf[1024];
+    config_cluster_config_file(conf, sizeof conf);
+    if (persister_start(persist_thread, conf, STATE_MSG_DURABLE) != 0) return -1;
+    if (state_start(state_thread, conf) != 0) return -1;
+    elector_start(state_thread);
+    if (rt_thread_start(persist_thread) != 0 || rt_thread_start(state_thread) != 0) return -1;
+    return 0;
+}
+
+/* The client listeners: TCP on every bind address (none with port 0, as
+ * redis-server: a unixsocket-only node) and the unix socket. Returns the
+ * number of TCP sockets in fds, or -1. */
+static int listeners_open(char addrs[][CONFIG_ADDR_MAX], int naddr, int port, int *fds)
+{
+    int nfds = port ? listen_startup(addrs, naddr, port, (int)config_get_num(CONFIG_TCP_BACKLOG), fds) : 0;
+    if (nfds < 0) return -1;
+    config_set_bind_handler(listen_rebind);
+    if (nfds == 0 && port) {
+        LOG_WARNING("Failed listening on port %d (TCP), aborting.", port);
+        return -1;
+    }
+    if (unixsock_open((int)config_get_num(CONFIG_TCP_BACKLOG)) == -1) return -1;
+    if (nfds == 0 && unixsock_fd() < 0) {
+        LOG_WARNING("Configured to not listen anywhere, exiting.");
+        return -1;
+    }
+    return nfds;
+}
+
+/* Everything that must be ready before the Ready line: the data loaded, the
+ * replication actor, the bus listener. As redis-server, nothing is served
+ * before it. */
+static int prepare_to_serve(char addrs[][CONFIG_ADDR_MAX], int naddr)
+{
+    /* dump.rdb is decoded before the workers exist (clients wait in the
+     * listen backlog meanwhile); each worker then adopts its share. */
+    if (rdb_load_startup(config_worker_threads()) != 0) return -1;
+    if (repl_start(NULL, 0) != 0) {
+        LOG_WARNING("Could not start the replication actor");
+        return -1;
+    }
+    if (!config_cluster_enabled()) standalone_start(repl_thread());
+    if (config_cluster_enabled() && links_open(addrs, naddr, config_cluster_bus_port()) != 0) {
+        LOG_WARNING("Could not start the cluster bus on port %d", config_cluster_bus_port());
+        return -1;
+    }
+    return 0;
+}
+
+static void log_ready(int port, int nfds)
+{
+    int nworkers = config_worker_threads();
+    if (nworkers < 1) nworkers = 1;             /* as workers_start clamps it */
+    if (nworkers > MAX_WORKERS) nworkers = MAX_WORKERS;
+    banner_print();
+    LOG_NOTICE("Server initialized");
+    LOG_NOTICE("Running mode=%s, port=%d, worker threads=%d.", config_cluster_enabled() ? "cluster" : "standalone",
+               port, nworkers);
+    if (nfds > 0) LOG_NOTICE("Ready to accept connections");
+    if (unixsock_fd() >= 0) LOG_NOTICE("The server is now ready to accept connections at %s", unixsock_path());
+}
+
+/* After the Ready line: the workers start watching the listeners and adopt
+ * the loaded data, then the bus links and the replica link start. */
+static int serve(char addrs[][CONFIG_ADDR_MAX], int naddr, const int *fds, int nfds)
+{
+    if (workers_start(config_worker_threads(), fds, nfds) != 0) {
+        LOG_WARNING("Could not start the worker threads");
+        return -1;
+    }
+    if (rdb_load_handover() != 0) return -1;
+    if (config_cluster_enabled()) {
+        rt_thread_t *threads[MAX_WORKERS];
+        for (int i = 0; i < workers_count(); i++) threads[i] = worker_thread(i);
+        if (links_start(addrs, naddr, config_cluster_bus_port(), threads, workers_count(), state_actor()) != 0) {
+            LOG_WARNING("Could not start the cluster bus on port %d", config_cluster_bus_port());
+            return -1;
+        }
+    }
+    if (repl_replica_start() != 0) {
+        LOG_WARNING("Could not start the replica link thread");
+        return -1;
+    }
+    return 0;
+}
+
+/* SIGTERM/SIGINT: fail over and save nodes.conf when in a cluster, remove
+ * the unix socket and the pidfile, and exit. */
+_Noreturn static void shut_down(int sig)
+{
+    LOG_WARNING("Received %s scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    /* The listening sockets stay open until _exit: the workers' watchers still
+     * refer to them, and closing them under a running loop trips libev. */
+    if (config_cluster_enabled()) {
+        /* cluster-failover-on-shutdown: hand our slots to the best replica first. */
+        if (config_get_num(CONFIG_CLUSTER_FAILOVER_ON_SHUTDOWN)) elector_failover_on_shutdown(5000);
+        if (state_save_and_wait(800) != 0) LOG_WARNING("Could not confirm the cluster config save before exit");
+        else LOG_NOTICE("Saving the cluster config file before exiting.");
+    }
+    unixsock_remove();
+    char path[1024];
+    config_pidfile(path, sizeof path);
+    if (path[0]) unlink(path);
+    LOG_WARNING("shoal is now ready to exit, bye bye...");
+    /* Threads are not joined: everything durable is already on disk, and a
+     * quick exit keeps the shutdown within a second. */
+    _exit(0);
+}
 
 int main(int argc, char **argv)
 {
@@ -56,161 +243,42 @@ int main(int argc, char **argv)
         fflush(stderr);
         return 1;
     }
-    if (realpath("/proc/self/exe", g_executable) == NULL) snprintf(g_executable, sizeof g_executable, "%s", argv[0]);
-    /* Buffers of a few hundred KB come and go on every thread (bus bursts,
-     * pipelines); keep glibc from mapping and trimming them each time. */
-    mallopt(M_MMAP_THRESHOLD, 8 * 1024 * 1024);
-    mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
-    cmd_table_init();
-    stats_global_init();
-    rt_random_hex(g_run_id, 40);
-    srandom((unsigned)(getpid() ^ rt_now_us()));
-
-    if (config_daemonize()) {
-        pid_t pid = fork();
-        if (pid < 0) { perror("fork"); return 1; }
-        if (pid > 0) _exit(0);
-        setsid();
-        int nul = open("/dev/null", O_RDWR);
-        if (nul >= 0) { dup2(nul, 0); dup2(nul, 1); dup2(nul, 2); if (nul > 2) close(nul); }
-    }
-    char path[1024];
-    config_logfile(path, sizeof path);
-    if (rt_log_open(path[0] ? path : NULL) != 0) {
-        fprintf(stderr, "Can't open the log file: %s\n", strerror(errno));
-        return 1;
-    }
-    rt_log_set_level(config_loglevel());
-    rt_log_set_role('M');
-    LOG_NOTICE("oO0OoO0OoO0Oo shoal is starting oO0OoO0OoO0Oo");
-    LOG_NOTICE("shoal version=0.1 (Redis-compatible 7.0.15), bits=64, pid=%d, just started", (int)getpid());
-    char cfgpath[1024] = "";
-    config_file_path(cfgpath, sizeof cfgpath);
-    if (cfgpath[0]) LOG_NOTICE("Configuration loaded");
-    else LOG_WARNING("Warning: no config file specified, using the default config. In order to specify a config file use %s /path/to/redis.conf", argv[0]);
-
-    config_pidfile(path, sizeof path);
-    if (path[0]) {
-        FILE *pf = fopen(path, "w");
-        if (pf) { fprintf(pf, "%d\n", (int)getpid()); fclose(pf); }
-    }
-
-    /* Signals are taken by main with sigwait; every thread inherits the mask. */
+    process_init(argv[0]);
+    if (config_daemonize() && daemonize() != 0) return 1;
+    if (log_start(argv[0]) != 0) return 1;
     sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    /* As redis-server: a hangup (closed terminal, a supervisor's reload
-     * signal) must not end the node without saving. */
-    signal(SIGHUP, SIG_IGN);
-    if (rt_crash_install() != 0) LOG_WARNING("Could not install the crash report handlers");
+    signals_setup(&sigs);
 
     /* Before any thread or socket: maxclients must fit RLIMIT_NOFILE. */
     if (fdlimit_adjust(config_worker_threads()) != 0) return 1;
-
     int port = config_port();
     if (config_cluster_enabled() && config_cluster_port() == 0 && port > 55535) {
         LOG_WARNING("Redis port number too high. Cluster communication port is 10,000 port numbers higher than your Redis port. Your Redis port number must be 55535 or less.");
         return 1;
     }
 
+    /* From here on threads may be running: a failure ends the process with
+     * _exit, which runs no exit handlers under them. */
     g_start_ms = rt_now_ms();
     atomic_store(&g_lastsave, g_start_ms / 1000);
-    rt_snap_init(&g_cluster_snapshot, NULL, NULL);
-    if (config_cluster_enabled()) {
-        rt_thread_t *state_thread = rt_thread_create("state");
-        rt_thread_t *persist_thread = rt_thread_create("persister");
-        if (!state_thread || !persist_thread) _exit(1);   /* threads are running: no exit handlers */
-        char conf[1024];
-        config_cluster_config_file(conf, sizeof conf);
-        if (persister_start(persist_thread, conf, STATE_MSG_DURABLE) != 0) _exit(1);   /* threads are running: no exit handlers */
-        if (state_start(state_thread, conf) != 0) _exit(1);   /* threads are running: no exit handlers */
-        elector_start(state_thread);
-        if (rt_thread_start(persist_thread) != 0 || rt_thread_start(state_thread) != 0) _exit(1);   /* threads are running: no exit handlers */
-    } else if (standalone_publish_initial() != 0) {
-        _exit(1);   /* threads are running: no exit handlers */
-    }
-
+    if (cluster_start() != 0) _exit(1);
     char addrs[CONFIG_BIND_MAX][CONFIG_ADDR_MAX];
     int naddr = config_bind(addrs, CONFIG_BIND_MAX);
-    int fds[CONFIG_BIND_MAX];
     if (naddr == 0) {
         snprintf(addrs[0], CONFIG_ADDR_MAX, "*");
         naddr = 1;
     }
-    /* port 0: no TCP listener at all, as redis-server (a unixsocket-only node). */
-    int nfds = port ? listen_startup(addrs, naddr, port, (int)config_get_num(CONFIG_TCP_BACKLOG), fds) : 0;
-    if (nfds < 0) _exit(1);   /* threads are running: no exit handlers */
-    config_set_bind_handler(listen_rebind);
-    if (nfds == 0 && port) {
-        LOG_WARNING("Failed listening on port %d (TCP), aborting.", port);
-        _exit(1);   /* threads are running: no exit handlers */
-    }
-    if (unixsock_open((int)config_get_num(CONFIG_TCP_BACKLOG)) == -1) _exit(1);   /* threads are running: no exit handlers */
-    if (nfds == 0 && unixsock_fd() < 0) {
-        LOG_WARNING("Configured to not listen anywhere, exiting.");
-        _exit(1);   /* threads are running: no exit handlers */
-    }
-    /* dump.rdb is decoded before the workers exist (clients wait in the
-     * listen backlog meanwhile); each worker then adopts its share. */
-    if (rdb_load_startup(config_worker_threads()) != 0) _exit(1);   /* threads are running: no exit handlers */
-    if (repl_start(NULL, 0) != 0) {
-        LOG_WARNING("Could not start the replication actor");
-        _exit(1);   /* threads are running: no exit handlers */
-    }
-    if (!config_cluster_enabled()) standalone_start(repl_thread());
+    int fds[CONFIG_BIND_MAX];
+    int nfds = listeners_open(addrs, naddr, port, fds);
+    if (nfds < 0) _exit(1);
     /* As redis-server: every listener (the bus too) is open and the data is
      * loaded before the Ready line, and nothing is served before it. The
      * workers start watching the listeners only after it. */
-    if (config_cluster_enabled() && links_open(addrs, naddr, config_cluster_bus_port()) != 0) {
-        LOG_WARNING("Could not start the cluster bus on port %d", config_cluster_bus_port());
-        _exit(1);   /* threads are running: no exit handlers */
-    }
-    int nworkers = config_worker_threads();
-    if (nworkers < 1) nworkers = 1;             /* as workers_start clamps it */
-    if (nworkers > MAX_WORKERS) nworkers = MAX_WORKERS;
-    banner_print();
-    LOG_NOTICE("Server initialized");
-    LOG_NOTICE("Running mode=%s, port=%d, worker threads=%d.", config_cluster_enabled() ? "cluster" : "standalone",
-               port, nworkers);
-    if (nfds > 0) LOG_NOTICE("Ready to accept connections");
-    if (unixsock_fd() >= 0) LOG_NOTICE("The server is now ready to accept connections at %s", unixsock_path());
-    if (workers_start(config_worker_threads(), fds, nfds) != 0) {
-        LOG_WARNING("Could not start the worker threads");
-        _exit(1);   /* threads are running: no exit handlers */
-    }
-    if (rdb_load_handover() != 0) _exit(1);   /* threads are running: no exit handlers */
-    if (config_cluster_enabled()) {
-        rt_thread_t *threads[MAX_WORKERS];
-        for (int i = 0; i < workers_count(); i++) threads[i] = worker_thread(i);
-        if (links_start(addrs, naddr, config_cluster_bus_port(), threads, workers_count(), state_actor()) != 0) {
-            LOG_WARNING("Could not start the cluster bus on port %d", config_cluster_bus_port());
-            _exit(1);   /* threads are running: no exit handlers */
-        }
-    }
-    if (repl_replica_start() != 0) {
-        LOG_WARNING("Could not start the replica link thread");
-        _exit(1);   /* threads are running: no exit handlers */
-    }
+    if (prepare_to_serve(addrs, naddr) != 0) _exit(1);
+    log_ready(port, nfds);
+    if (serve(addrs, naddr, fds, nfds) != 0) _exit(1);
 
     int sig = 0;
     while (sigwait(&sigs, &sig) != 0) {}
-    LOG_WARNING("Received %s scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    /* The listening sockets stay open until _exit: the workers' watchers still
-     * refer to them, and closing them under a running loop trips libev. */
-    if (config_cluster_enabled()) {
-        /* cluster-failover-on-shutdown: hand our slots to the best replica first. */
-        if (config_get_num(CONFIG_CLUSTER_FAILOVER_ON_SHUTDOWN)) elector_failover_on_shutdown(5000);
-        if (state_save_and_wait(800) != 0) LOG_WARNING("Could not confirm the cluster config save before exit");
-        else LOG_NOTICE("Saving the cluster config file before exiting.");
-    }
-    unixsock_remove();
-    config_pidfile(path, sizeof path);
-    if (path[0]) unlink(path);
-    LOG_WARNING("shoal is now ready to exit, bye bye...");
-    /* Threads are not joined: everything durable is already on disk, and a
-     * quick exit keeps the shutdown within a second. */
-    _exit(0);
+    shut_down(sig);
 }

@@ -30,7 +30,6 @@ FUNCTION_DIRS = ("actors", "runtime", "proto")
 # stages its comments mark.
 LONG_FUNCTIONS = {
     ("actors/state/state_bus.c", "process_frame"),               # 176
-    ("actors/main.c", "main"),                                    # 172
     ("actors/repl/repl_replica_stream.c", "rr_stream_round"),     # 121
     ("actors/repl/repl_replica_sync.c", "rr_transfer_step"),      # 113
     ("actors/repl/repl.c", "behaviour"),                          # 104
