@@ -217,24 +217,10 @@ void rdb_save_encode_part(struct keyspace *ks, long long now_ms, int compress, r
 
 /* ---------------- writing the file ---------------- */
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
 static int flush_enc(int fd, rdb_encoder_t *e)
 {
     if (e->failed) { errno = ENOMEM; return -1; }
-    if (write_all(fd, rdb_encoder_data(e), rdb_encoder_pending(e)) != 0) return -1;
+    if (rt_write_all(fd, rdb_encoder_data(e), rdb_encoder_pending(e)) != 0) return -1;
     rdb_encoder_drain(e, rdb_encoder_pending(e));
     return 0;
 }
@@ -293,7 +279,7 @@ static int write_dump(rdb_job_t *job)
         /* rdb-key-save-delay: the part is already encoded, so the per-key
          * delay is paid here, before its bytes go out. */
         for (uint64_t k = 0; k < p->keys; k++) config_key_save_delay();
-        if (write_all(fd, p->data, p->len) != 0) rc = -1;
+        if (rt_write_all(fd, p->data, p->len) != 0) rc = -1;
         else rdb_encoder_splice(&e, p->len, p->crc);
     }
     if (rc == 0) {
