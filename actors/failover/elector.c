@@ -2,7 +2,7 @@
  * election (docs/cluster-bus.md §5.13), the replica side of manual failover
  * (5.15), replica migration (5.16), and failover on shutdown.
  *
- * Timing shortcut (issue 5), and why it is safe: a replica of rank 0 whose
+ * Timing shortcut (docs/design.md, departures), and why it is safe: a replica of rank 0 whose
  * siblings' offsets are final (we heard from each of them after our master
  * went silent) waits min(500, node_timeout/30) ms instead of 500-1000 ms.
  * The delay never decides who may win: masters vote at most once per epoch
@@ -30,7 +30,9 @@
 
 #include "actors/config/config.h"
 #include "actors/failover/elector.h"
+#include "actors/failover/elector_rules.h"
 #include "actors/repl/repl.h"
+#include "actors/repl/repl_replica.h"
 #include "actors/state/state.h"
 #include "runtime/log.h"
 #include "runtime/xmalloc.h"
@@ -39,15 +41,11 @@
 #define MF_TIMEOUT_MS 5000
 #define MIGRATION_DELAY_MS 5000
 #define CANT_FAILOVER_LOG_PERIOD_MS 10000
-
-/* Defaults until the replication layer provides the real ones (linker picks
- * a strong definition over these). */
-__attribute__((weak)) _Atomic long long g_repl_offset = 0;
-__attribute__((weak)) long long repl_master_link_down_ms(void) { return -1; }
+#define ELECTOR_TICK_MS 100
 
 typedef struct elector {
     rt_actor_t actor;
-    rt_timer_t tick;              /* 100 ms */
+    rt_timer_t tick;              /* ELECTOR_TICK_MS */
     rt_timer_t wake;              /* one-shot at auth_time */
     /* election (times are rt_now_ms, like the snapshot's) */
     char master[NODE_NAME_LEN + 1];   /* the master this election is about */
@@ -67,9 +65,12 @@ typedef struct elector {
     long long orphan_since;
 } elector_t;
 
-static elector_t E;
+/* The one elector, for those who send to it (elector_actor, elector_send);
+ * everything else reaches it through its actor's `self`. Set once by
+ * elector_start before any thread starts. */
+static elector_t *g_elector;
 
-rt_actor_t *elector_actor(void) { return &E.actor; }
+rt_actor_t *elector_actor(void) { return &g_elector->actor; }
 
 void elector_send(int type, long long value, bool flag)
 {
@@ -77,9 +78,10 @@ void elector_send(int type, long long value, bool flag)
     m->hdr.type = (uint32_t)type;
     m->value = value;
     m->flag = flag;
-    rt_send(&E.actor, &m->hdr);
+    rt_send(&g_elector->actor, &m->hdr);
 }
 
+/* The elector's one way to act: a request to the state actor. */
 static void ask_state(int kind, const char *master, uint64_t epoch, bool force)
 {
     state_fo_req_t *r = xcalloc(1, sizeof *r);
@@ -98,261 +100,210 @@ static const cluster_snapshot_t *snap(void)
     return rt_snap_writer_current(&g_cluster_snapshot);
 }
 
+/* Relaxed: a progress figure the replication actor stores alone; a stale
+ * value only ranks us lower or delays a manual failover by one step. */
 static long long my_offset(void) { return atomic_load_explicit(&g_repl_offset, memory_order_relaxed); }
 
-static void mf_reset(void)
+static void mf_reset(elector_t *el)
 {
-    E.mf_end = 0;
-    E.mf_master_offset = -1;
-    E.mf_can_start = false;
+    el->mf_end = 0;
+    el->mf_master_offset = -1;
+    el->mf_can_start = false;
 }
 
-static void election_reset(void)
+static void election_reset(elector_t *el)
 {
-    E.auth_time = 0;
-    E.sent = false;
-    E.epoch = 0;
-    E.votes = 0;
-    E.promote_asked = false;
-    E.master[0] = '\0';
-    rt_timer_stop(&E.wake);
+    el->auth_time = 0;
+    el->sent = false;
+    el->epoch = 0;
+    el->votes = 0;
+    el->promote_asked = false;
+    el->master[0] = '\0';
+    rt_timer_stop(&el->wake);
 }
 
-/* Our place among the master's replicas that may fail over: how many have a
- * larger offset (a smaller name breaks ties, so only one replica is rank 0).
- * *final: we heard from every such sibling after the master went silent,
- * so the offsets we compare are the last ones they will have. */
-static int compute_rank(const cluster_snapshot_t *s, int master, bool *final)
-{
-    const node_view_t *me = &s->nodes[s->myself];
-    const node_view_t *m = &s->nodes[master];
-    long long mine = my_offset();
-    int rank = 0;
-    *final = true;
-    for (int i = 0; i < s->node_count; i++) {
-        const node_view_t *n = &s->nodes[i];
-        if (i == s->myself || !(n->flags & NODE_SLAVE) || n->master != master) continue;
-        if (n->flags & NODE_NOFAILOVER) continue;
-        if (n->repl_offset > mine || (n->repl_offset == mine && memcmp(n->name, me->name, NODE_NAME_LEN) < 0))
-            rank++;
-        if (!(n->flags & NODE_FAIL) && n->data_received_ms <= m->data_received_ms) *final = false;
-    }
-    return rank;
-}
+static void step(elector_t *el);
+static void on_timer(rt_timer_t *t, void *arg) { (void)t; step(arg); }
 
-static void step(void);
-static void on_wake(rt_timer_t *t, void *arg) { (void)t; (void)arg; step(); }
-
-static void arm_wake(long long at)
+static void arm_wake(elector_t *el, long long at)
 {
-    rt_timer_stop(&E.wake);
+    rt_timer_stop(&el->wake);
     long long delay = at - rt_now_ms();
     if (delay < 0) delay = 0;
-    rt_timer_start(&E.wake, E.actor.thread, (double)delay, 0, on_wake, NULL);
+    rt_timer_start(&el->wake, el->actor.thread, (double)delay, 0, on_timer, el);
 }
 
-/* The data freshness rule of 5.13: false when our data is too old to serve. */
-static bool data_fresh_enough(const node_view_t *m, long long now, long long nt)
+/* The data freshness rule of 5.13 with today's configuration; logs (rate
+ * limited) when our data is too old to serve. */
+static bool data_fresh_enough(elector_t *el, const node_view_t *m, long long now, long long nt)
 {
     long long factor = config_get_num(CONFIG_CLUSTER_REPLICA_VALIDITY_FACTOR);
     if (factor == 0) return true;
-    long long age = repl_master_link_down_ms();
-    if (age < 0) {
-        long long last = m->data_received_ms > m->pong_received_ms ? m->data_received_ms : m->pong_received_ms;
-        age = last ? now - last : 0;
-    }
-    if (age > nt) age -= nt;
-    long long limit = config_get_num(CONFIG_REPL_PING_REPLICA_PERIOD) * 1000 + nt * factor;
-    if (age <= limit) return true;
-    if (now - E.last_cant_log > CANT_FAILOVER_LOG_PERIOD_MS) {
-        E.last_cant_log = now;
+    long long age = elector_data_age(m, now, repl_master_link_down_ms(), nt);
+    if (elector_data_fresh(age, nt, factor, config_get_num(CONFIG_REPL_PING_REPLICA_PERIOD))) return true;
+    if (now - el->last_cant_log > CANT_FAILOVER_LOG_PERIOD_MS) {
+        el->last_cant_log = now;
         LOG_WARNING("Currently unable to failover: Disconnected from master for longer than allowed. "
                     "Please check the 'cluster-replica-validity-factor' configuration option.");
     }
     return false;
 }
 
-/* Replica migration (5.16). */
-static void consider_migration(const cluster_snapshot_t *s, long long now)
+/* Replica migration (5.16): the rule is elector_migration's; here, the
+ * 5 s the orphan must stay orphaned before we move. */
+static void consider_migration(elector_t *el, const cluster_snapshot_t *s, long long now)
 {
-    const node_view_t *me = &s->nodes[s->myself];
-    if (!config_get_num(CONFIG_CLUSTER_ALLOW_REPLICA_MIGRATION) || E.mf_end) return;
-    int orphaned = 0, max_ok = 0, this_ok = 0;
-    for (int i = 0; i < s->node_count; i++) {
-        const node_view_t *n = &s->nodes[i];
-        if (i == s->myself || (n->flags & (NODE_NOADDR | NODE_HANDSHAKE))) continue;
-        if (!(n->flags & NODE_MASTER) || (n->flags & NODE_FAIL)) continue;
-        int ok = 0;
-        for (int j = 0; j < s->node_count; j++)
-            if (s->nodes[j].master == i && (s->nodes[j].flags & NODE_SLAVE) && !(s->nodes[j].flags & NODE_FAIL)) ok++;
-        if (ok == 0 && n->slot_count > 0 && (n->flags & NODE_MIGRATE_TO)) orphaned++;
-        if (ok > max_ok) max_ok = ok;
-        if (i == me->master) this_ok = ok;
+    if (!config_get_num(CONFIG_CLUSTER_ALLOW_REPLICA_MIGRATION) || el->mf_end) return;
+    int target;
+    bool candidate;
+    switch (elector_migration(s, config_get_num(CONFIG_CLUSTER_MIGRATION_BARRIER), &target, &candidate)) {
+    case ELECTOR_MIGRATE_NONE: el->orphan[0] = '\0'; return;
+    case ELECTOR_MIGRATE_WAIT: return;
+    case ELECTOR_MIGRATE_TARGET: break;
     }
-    if (!orphaned || max_ok < 2 || this_ok != max_ok) { E.orphan[0] = '\0'; return; }
-    if (!s->state_ok) return;
-    int healthy = 0;
-    for (int j = 0; j < s->node_count; j++)
-        if (s->nodes[j].master == me->master && (s->nodes[j].flags & NODE_SLAVE) &&
-            !(s->nodes[j].flags & (NODE_FAIL | NODE_PFAIL)))
-            healthy++;
-    if (healthy <= config_get_num(CONFIG_CLUSTER_MIGRATION_BARRIER)) return;
-    /* Candidate: the smallest name among the replicas of the best-served masters. */
-    const char *candidate = me->name;
-    int target = -1;
-    for (int i = 0; i < s->node_count; i++) {
-        const node_view_t *n = &s->nodes[i];
-        if (!(n->flags & NODE_MASTER) || (n->flags & NODE_FAIL)) continue;
-        int ok = 0;
-        for (int j = 0; j < s->node_count; j++)
-            if (s->nodes[j].master == i && (s->nodes[j].flags & NODE_SLAVE) && !(s->nodes[j].flags & NODE_FAIL)) ok++;
-        if (ok == 0 && target < 0 && n->slot_count > 0 && (n->flags & NODE_MIGRATE_TO)) target = i;
-        if (ok == max_ok)
-            for (int j = 0; j < s->node_count; j++)
-                if (s->nodes[j].master == i && (s->nodes[j].flags & NODE_SLAVE) &&
-                    memcmp(s->nodes[j].name, candidate, NODE_NAME_LEN) < 0)
-                    candidate = s->nodes[j].name;
+    const char *name = s->nodes[target].name;
+    if (strcmp(el->orphan, name) != 0) {
+        memcpy(el->orphan, name, NODE_NAME_LEN + 1);
+        el->orphan_since = now;
     }
-    if (target < 0) { E.orphan[0] = '\0'; return; }
-    if (strcmp(E.orphan, s->nodes[target].name) != 0) {
-        memcpy(E.orphan, s->nodes[target].name, NODE_NAME_LEN + 1);
-        E.orphan_since = now;
+    if (!candidate || now - el->orphan_since <= MIGRATION_DELAY_MS) return;
+    LOG_NOTICE("Migrating to orphaned master %.40s", name);
+    ask_state(STATE_FO_MIGRATE, name, 0, false);
+    el->orphan[0] = '\0';
+}
+
+/* Manual failover, replica side: the 5 s timeout, and the start once our
+ * offset reached the paused master's. True when it may start now. */
+static bool manual_failover_ready(elector_t *el, long long now)
+{
+    if (el->mf_end && now > el->mf_end) {
+        LOG_WARNING("Manual failover timed out.");
+        mf_reset(el);
     }
-    if (candidate != me->name || now - E.orphan_since <= MIGRATION_DELAY_MS) return;
-    LOG_NOTICE("Migrating to orphaned master %.40s", s->nodes[target].name);
-    ask_state(STATE_FO_MIGRATE, s->nodes[target].name, 0, false);
-    E.orphan[0] = '\0';
+    if (el->mf_end && !el->mf_can_start && el->mf_master_offset >= 0 && my_offset() >= el->mf_master_offset) {
+        el->mf_can_start = true;
+        LOG_NOTICE("All master replication stream processed, manual failover can start.");
+    }
+    return el->mf_end && el->mf_can_start;
+}
+
+/* A new election about master `mi`: rank, delay, and the PONG that tells
+ * our siblings our offset. */
+static void schedule_election(elector_t *el, const cluster_snapshot_t *s, int mi, bool manual, long long now,
+                              long long nt)
+{
+    bool final = false;
+    election_reset(el);
+    memcpy(el->master, s->nodes[mi].name, NODE_NAME_LEN + 1);
+    el->rank = manual ? 0 : elector_rank(s, mi, my_offset(), &final);
+    long long delay = elector_delay(el->rank, manual || final, manual, nt, random());
+    el->auth_time = now + delay;
+    LOG_NOTICE("Start of election delayed for %lld milliseconds (rank #%d, offset %lld).", delay, el->rank,
+               my_offset());
+    ask_state(STATE_FO_PONG_SIBLINGS, NULL, 0, false);
+    arm_wake(el, el->auth_time);
+}
+
+/* Siblings' newer offsets arrived before our request left: one more
+ * second per rank lost, as 7.0.15. */
+static void update_rank(elector_t *el, const cluster_snapshot_t *s, int mi)
+{
+    bool final;
+    int r = elector_rank(s, mi, my_offset(), &final);
+    if (r <= el->rank) return;
+    long long added = (long long)(r - el->rank) * ELECTOR_DELAY_PER_RANK_MS;
+    el->auth_time += added;
+    el->rank = r;
+    LOG_NOTICE("Replica rank updated to #%d, added %lld milliseconds of delay.", r, added);
+    arm_wake(el, el->auth_time);
 }
 
 /* One evaluation of the replica's failover state machine (5.13, 5.15). */
-static void step(void)
+static void step(elector_t *el)
 {
     const cluster_snapshot_t *s = snap();
     if (!s) return;
     long long now = rt_now_ms();
     const node_view_t *me = &s->nodes[s->myself];
     if (!(me->flags & NODE_SLAVE) || me->master < 0) {
-        if (E.master[0] || E.mf_end) { election_reset(); mf_reset(); }
+        if (el->master[0] || el->mf_end) { election_reset(el); mf_reset(el); }
         return;
     }
     int mi = me->master;
     const node_view_t *m = &s->nodes[mi];
-    if (E.master[0] && strcmp(E.master, m->name) != 0) election_reset();   /* new master: start over */
-
-    /* Manual failover, replica side. */
-    if (E.mf_end && now > E.mf_end) {
-        LOG_WARNING("Manual failover timed out.");
-        mf_reset();
-    }
-    if (E.mf_end && !E.mf_can_start && E.mf_master_offset >= 0 && my_offset() >= E.mf_master_offset) {
-        E.mf_can_start = true;
-        LOG_NOTICE("All master replication stream processed, manual failover can start.");
-    }
-    bool manual = E.mf_end && E.mf_can_start;
-
-    bool can = ((m->flags & NODE_FAIL) || manual) &&
-               (manual || !config_get_num(CONFIG_CLUSTER_REPLICA_NO_FAILOVER)) && m->slot_count > 0;
-    if (!can) {
-        consider_migration(s, now);
+    if (el->master[0] && strcmp(el->master, m->name) != 0) election_reset(el);   /* new master: start over */
+    bool manual = manual_failover_ready(el, now);
+    if (!elector_may_fail_over(m, manual, config_get_num(CONFIG_CLUSTER_REPLICA_NO_FAILOVER))) {
+        consider_migration(el, s, now);
         return;
     }
     long long nt = config_cluster_node_timeout();
-    long long auth_timeout = nt * 2 > 2000 ? nt * 2 : 2000;
-    long long auth_retry = auth_timeout * 2;
-    long long auth_age = now - E.auth_time;
-    if (!manual && !data_fresh_enough(m, now, nt)) return;
-
-    if (E.auth_time == 0 || auth_age > auth_retry) {
-        bool final;
-        election_reset();
-        memcpy(E.master, m->name, NODE_NAME_LEN + 1);
-        E.rank = compute_rank(s, mi, &final);
-        long long delay;
-        if (manual) {
-            E.rank = 0;
-            delay = 0;
-        } else if (E.rank == 0 && final) {
-            delay = nt / 30 < 500 ? nt / 30 : 500;   /* see the top of this file */
-        } else {
-            delay = 500 + random() % 500 + (long long)E.rank * 1000;
-        }
-        E.auth_time = now + delay;
-        LOG_NOTICE("Start of election delayed for %lld milliseconds (rank #%d, offset %lld).", delay, E.rank,
-                   my_offset());
-        ask_state(STATE_FO_PONG_SIBLINGS, NULL, 0, false);
-        arm_wake(E.auth_time);
+    long long auth_timeout = elector_auth_timeout(nt);
+    long long auth_age = now - el->auth_time;
+    if (!manual && !data_fresh_enough(el, m, now, nt)) return;
+    if (el->auth_time == 0 || auth_age > auth_timeout * 2) {
+        schedule_election(el, s, mi, manual, now, nt);
         return;
     }
-    if (!manual && !E.sent) {
-        bool final;
-        int r = compute_rank(s, mi, &final);
-        if (r > E.rank) {
-            long long added = (long long)(r - E.rank) * 1000;
-            E.auth_time += added;
-            E.rank = r;
-            LOG_NOTICE("Replica rank updated to #%d, added %lld milliseconds of delay.", r, added);
-            arm_wake(E.auth_time);
-        }
-    }
-    if (now < E.auth_time) return;
+    if (!manual && !el->sent) update_rank(el, s, mi);
+    if (now < el->auth_time) return;
     if (auth_age > auth_timeout) return;   /* expired: wait for the retry time */
-    if (!E.sent) {
-        E.sent = true;
+    if (!el->sent) {
+        el->sent = true;
         ask_state(STATE_FO_ELECTION, m->name, 0, manual);
         return;
     }
-    if (E.epoch && !E.promote_asked && E.votes >= s->size / 2 + 1) {
+    if (el->epoch && !el->promote_asked && elector_won(el->votes, s->size)) {
         LOG_NOTICE("Failover election won: I'm the new master.");
-        E.promote_asked = true;
-        ask_state(STATE_FO_PROMOTE, m->name, E.epoch, false);
+        el->promote_asked = true;
+        ask_state(STATE_FO_PROMOTE, m->name, el->epoch, false);
     }
 }
 
-static void on_tick(rt_timer_t *t, void *arg) { (void)t; (void)arg; step(); }
-
 static void behaviour(rt_actor_t *self, rt_msg_t *msg)
 {
-    (void)self;
+    elector_t *el = self->state;
     elector_msg_t *m = (elector_msg_t *)msg;
     switch (msg->type) {
     case ELECTOR_MSG_EPOCH:
-        if (E.sent && !E.epoch) {
-            E.epoch = (uint64_t)m->value;
-            LOG_NOTICE("Starting a failover election for epoch %llu.", (unsigned long long)E.epoch);
+        if (el->sent && !el->epoch) {
+            el->epoch = (uint64_t)m->value;
+            LOG_NOTICE("Starting a failover election for epoch %llu.", (unsigned long long)el->epoch);
         }
         break;
     case ELECTOR_MSG_ACK:
-        if (E.epoch && (uint64_t)m->value == E.epoch) E.votes++;
+        if (el->epoch && (uint64_t)m->value == el->epoch) el->votes++;
         break;
     case ELECTOR_MSG_MASTER_PAUSED:
-        if (E.mf_end && E.mf_master_offset < 0) {
-            E.mf_master_offset = m->value;
+        if (el->mf_end && el->mf_master_offset < 0) {
+            el->mf_master_offset = m->value;
             LOG_NOTICE("Received replication offset for paused master manual failover: %lld", m->value);
         }
         break;
     case ELECTOR_MSG_MF_START:
-        mf_reset();
-        election_reset();
-        E.mf_end = rt_now_ms() + MF_TIMEOUT_MS;
-        E.mf_can_start = m->flag;
+        mf_reset(el);
+        election_reset(el);
+        el->mf_end = rt_now_ms() + MF_TIMEOUT_MS;
+        el->mf_can_start = m->flag;
         break;
     case ELECTOR_MSG_PROMOTED:
-        election_reset();
-        mf_reset();
+        election_reset(el);
+        mf_reset(el);
         break;
     default:
         break;
     }
     free(msg);
-    step();
+    step(el);
 }
 
 void elector_start(rt_thread_t *thread)
 {
-    memset(&E, 0, sizeof E);
-    mf_reset();
-    rt_actor_init(&E.actor, thread, "elector", behaviour, &E);
-    rt_timer_start(&E.tick, thread, 100, 100, on_tick, NULL);
+    elector_t *el = xcalloc(1, sizeof *el);
+    mf_reset(el);
+    rt_actor_init(&el->actor, thread, "elector", behaviour, el);
+    rt_timer_start(&el->tick, thread, ELECTOR_TICK_MS, ELECTOR_TICK_MS, on_timer, el);
+    g_elector = el;
 }
 
 /* ---------------- failover on shutdown (main's thread) ---------------- */

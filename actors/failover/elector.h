@@ -10,7 +10,11 @@
  * state actor to broadcast FAILOVER_AUTH_REQUEST, counts the ACKs the state
  * actor forwards, and asks the state actor to promote it once a majority of
  * slot-owning masters voted. It also drives the replica side of CLUSTER
- * FAILOVER (offset wait, 5 s timeout) and replica migration.
+ * FAILOVER (offset wait, 5 s timeout) and replica migration. Its rules
+ * (rank, delay, preconditions, data age, quorum, migration) are pure
+ * functions in elector_rules.h; the actor feeds them the clock, the
+ * configuration and the replication offset, and acts on their answers by
+ * messages to the state actor.
  *
  * Must never: change cluster state itself (only the state actor does), send
  * on the bus, or block.
@@ -43,13 +47,6 @@ void elector_start(rt_thread_t *thread);
 rt_actor_t *elector_actor(void);
 /* Any thread: sends a bodiless or valued message to the elector. */
 void elector_send(int type, long long value, bool flag);
-
-/* TODO(replication): how long the replication link to our master has been
- * down, in ms (0 while it is up and data flows), or -1 when unknown. The
- * replica side of replication should define this; the weak default in
- * elector.c returns -1, and the elector then measures data age from the
- * master's last bus message instead. Any thread. */
-long long repl_master_link_down_ms(void);
 
 /* Failover on shutdown (cluster-failover-on-shutdown yes): called by main()
  * on its own thread after SIGTERM/SHUTDOWN, before the final save. If we are
