@@ -19,7 +19,6 @@
  * elector_failover_on_shutdown, which runs on main's thread, not here).
  */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -35,6 +34,7 @@
 #include "actors/repl/repl_replica.h"
 #include "actors/state/state.h"
 #include "runtime/log.h"
+#include "runtime/tmpfile.h"
 #include "runtime/xmalloc.h"
 #include "proto/nodes_conf.h"
 
@@ -308,19 +308,6 @@ void elector_start(rt_thread_t *thread)
 
 /* ---------------- failover on shutdown (main's thread) ---------------- */
 
-/* Writes all of buf to a blocking socket (its send timeout bounds each write). */
-static bool write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t k = write(fd, buf, len);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) return false;
-        buf += k;
-        len -= (size_t)k;
-    }
-    return true;
-}
-
 /* Sends CLUSTER FAILOVER to ip:port; true on +OK. Short blocking I/O. */
 static bool send_cluster_failover(const char *ip, int port)
 {
@@ -351,7 +338,7 @@ static bool send_cluster_failover(const char *ip, int port)
             int hl = snprintf(auth, cap, "*2\r\n$4\r\nAUTH\r\n$%zu\r\n", plen);
             memcpy(auth + hl, pass, plen);
             memcpy(auth + hl + plen, "\r\n", 2);
-            if (write_all(fd, auth, (size_t)hl + plen + 2)) (void)!read(fd, buf, sizeof buf);
+            if (rt_write_all(fd, auth, (size_t)hl + plen + 2) == 0) (void)!read(fd, buf, sizeof buf);
             free(auth);
         }
         free(pass);

@@ -307,6 +307,27 @@ def test_failover_on_shutdown(servers):
     assert_keys(rep, keys)
 
 
+def test_failover_on_shutdown_authenticates_with_masterauth(servers):
+    # The replica asks for a password: the leaving master sends AUTH <masterauth> (whole,
+    # longer than any fixed buffer) before CLUSTER FAILOVER, or the replica answers NOAUTH.
+    nodes, sh = cluster_3_3(servers, extra=("--cluster-failover-on-shutdown", "yes"))
+    master, (rep,) = sh[1]
+    rid = bh.myid(rep)
+    pw = "p" * 700
+    with master.raw() as c:
+        assert c.call("CONFIG", "SET", "masterauth", pw) == "OK"
+    with rep.raw() as c:
+        assert c.call("CONFIG", "SET", "requirepass", pw) == "OK"
+    observers = [s for s in nodes if s is not master and s is not rep]
+    master.expected_exit = True
+    master.cli("SHUTDOWN")
+    assert master.wait_exit(15) == 0
+    log = master.log()
+    assert "the replica answered" not in log, log[-2000:]
+    assert f"Failover on shutdown: replica {rid} took over" in log, log[-2000:]
+    wait_role(observers, rid, "master", 5)
+
+
 def test_no_failover_on_shutdown_by_default(servers):
     nodes, sh = cluster_3_3(servers)
     master, (rep,) = sh[0]
