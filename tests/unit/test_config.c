@@ -340,6 +340,32 @@ TEST(config_split_args_quoting)
     free(sb.s);
 }
 
+/* The corners of the two quoting kinds, as redis-server splits them: in double
+ * quotes an unknown escape is the letter and a short \x is not hex; in single
+ * quotes only \' escapes; a quote closes only before a blank or the end. */
+TEST(config_split_args_escape_corners)
+{
+    int argc;
+    char **a = cfg_split_args("\"\\q\\x4\" 'a\\b' 'x\\'y' \"'\" '\"' ab'c d'", &argc);
+    REQUIRE(a != NULL);
+    REQUIRE(argc == 6);
+    CHECK_STR(a[0], "qx4");
+    CHECK_STR(a[1], "a\\b");
+    CHECK_STR(a[2], "x'y");
+    CHECK_STR(a[3], "'");
+    CHECK_STR(a[4], "\"");
+    CHECK_STR(a[5], "abc d");
+    cfg_free_args(a, argc);
+    CHECK(cfg_split_args("\"a\\", &argc) == NULL);     /* a backslash, then the end */
+    CHECK(cfg_split_args("'a'b", &argc) == NULL);
+    CHECK(cfg_split_args("\"a\"\"b\"", &argc) == NULL);
+    a = cfg_split_args("\"\" ''", &argc);
+    REQUIRE(a && argc == 2);
+    CHECK_STR(a[0], "");
+    CHECK_STR(a[1], "");
+    cfg_free_args(a, argc);
+}
+
 TEST(config_get_patterns_and_aliases)
 {
     config_error_t e;
