@@ -63,6 +63,35 @@ void cfg_free_args(char **argv, int argc)
     free(argv);
 }
 
+/* An escape inside quotes at p: appends what it stands for to sb and returns
+ * how many bytes it takes, or 0 when p starts none. In double quotes: \xHH
+ * and the C escapes (an unknown one is its letter); in single quotes only \'. */
+static size_t quoted_escape(char quote, const char *p, cfg_sb_t *sb)
+{
+    if (p[0] != '\\' || !p[1]) return 0;
+    if (quote == '\'') {
+        if (p[1] != '\'') return 0;
+        cfg_sb_add(sb, "'", 1);
+        return 2;
+    }
+    if (p[1] == 'x' && hexval(p[2]) >= 0 && hexval(p[3]) >= 0) {
+        char byte = (char)(hexval(p[2]) * 16 + hexval(p[3]));
+        cfg_sb_add(sb, &byte, 1);
+        return 4;
+    }
+    char c;
+    switch (p[1]) {
+    case 'n': c = '\n'; break;
+    case 'r': c = '\r'; break;
+    case 't': c = '\t'; break;
+    case 'b': c = '\b'; break;
+    case 'a': c = '\a'; break;
+    default: c = p[1]; break;
+    }
+    cfg_sb_add(sb, &c, 1);
+    return 2;
+}
+
 /* A quote may open in the middle of a word (foo"bar" is one argument), but a
  * closing quote must be followed by a blank or the end: this is what
  * redis-server accepts, so files that work there work here. */
@@ -77,54 +106,26 @@ char **cfg_split_args(const char *line, int *argc)
         if (!*p) break;
         cfg_sb_t cur = {0};
         cfg_sb_add(&cur, "", 0);
-        int in_dq = 0, in_sq = 0;
+        char quote = 0;   /* the quote open at p, or 0 */
         for (;;) {
-            if (in_dq) {
-                if (p[0] == '\\' && p[1] == 'x' && hexval(p[2]) >= 0 && hexval(p[3]) >= 0) {
-                    char byte = (char)(hexval(p[2]) * 16 + hexval(p[3]));
-                    cfg_sb_add(&cur, &byte, 1);
-                    p += 4;
-                } else if (p[0] == '\\' && p[1]) {
-                    char c;
-                    switch (p[1]) {
-                    case 'n': c = '\n'; break;
-                    case 'r': c = '\r'; break;
-                    case 't': c = '\t'; break;
-                    case 'b': c = '\b'; break;
-                    case 'a': c = '\a'; break;
-                    default: c = p[1]; break;
-                    }
-                    cfg_sb_add(&cur, &c, 1);
-                    p += 2;
-                } else if (*p == '"') {
-                    if (p[1] && !isspace((unsigned char)p[1])) goto err;
-                    p++;
-                    break;
-                } else if (!*p) {
-                    goto err;
-                } else {
-                    cfg_sb_add(&cur, p, 1);
-                    p++;
-                }
-            } else if (in_sq) {
-                if (p[0] == '\\' && p[1] == '\'') {
-                    cfg_sb_add(&cur, "'", 1);
-                    p += 2;
-                } else if (*p == '\'') {
-                    if (p[1] && !isspace((unsigned char)p[1])) goto err;
-                    p++;
-                    break;
-                } else if (!*p) {
-                    goto err;
-                } else {
-                    cfg_sb_add(&cur, p, 1);
-                    p++;
-                }
-            } else {
+            if (!quote) {
                 if (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t' || *p == '\0') break;
-                if (*p == '"') in_dq = 1;
-                else if (*p == '\'') in_sq = 1;
+                if (*p == '"' || *p == '\'') quote = *p;
                 else cfg_sb_add(&cur, p, 1);
+                p++;
+                continue;
+            }
+            size_t used = quoted_escape(quote, p, &cur);
+            if (used) {
+                p += used;
+            } else if (*p == quote) {
+                if (p[1] && !isspace((unsigned char)p[1])) goto err;
+                p++;
+                break;
+            } else if (!*p) {
+                goto err;
+            } else {
+                cfg_sb_add(&cur, p, 1);
                 p++;
             }
         }
