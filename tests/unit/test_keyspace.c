@@ -396,6 +396,27 @@ TEST(ks_rename_moves_value_and_ttl)
     ks_free(ks);
 }
 
+/* What ks_rename takes out and puts in balances: the source's entry and the
+ * destination's old value are given back, the moved value counted once. */
+TEST(ks_rename_keeps_the_byte_count)
+{
+    struct keyspace *ks = ks_create();
+    put(ks, "base", "v", KS_NO_EXPIRE);      /* the table exists from here on */
+    put(ks, "ttl", "v", NOW + 5000);         /* and the TTL index */
+    size_t base = ks_used_bytes(ks);
+    put(ks, "moved", "a value of some length", KS_NO_EXPIRE);
+    size_t one_key = ks_used_bytes(ks) - base;
+    put(ks, "other", "an older and much longer value to be dropped", NOW + 5000);
+    ks_rename(ks, get(ks, "moved", NOW), K("other"), 5);
+    /* "other" holds what "moved" held: one key of the same length and value. */
+    CHECK_EQ_INT(ks_used_bytes(ks), base + one_key);
+    ks_rename(ks, get(ks, "other", NOW), K("other"), 5);   /* onto itself: nothing moves */
+    CHECK_EQ_INT(ks_used_bytes(ks), base + one_key);
+    ks_delete(ks, K("other"), 5, NOW);
+    CHECK_EQ_INT(ks_used_bytes(ks), base);
+    ks_free(ks);
+}
+
 static int fake_frees;
 static void fake_free(void *o) { fake_frees++; free(o); }
 static size_t fake_mem(const void *o) { (void)o; return 1000; }
