@@ -129,6 +129,7 @@ struct keyspace *ks_create(void)
 
 static size_t ks_value_bytes(const ks_entry_t *e)
 {
+    if (!e->value) return 0;                  /* a fresh entry, or one whose value moved */
     if (e->type == KS_TYPE_STRING) return sizeof(ks_str_t) + ((const ks_str_t *)e->value)->cap;
     const ks_object_t *o = e->value;
     return o->ops->mem_usage ? o->ops->mem_usage(o) : 0;
@@ -142,6 +143,16 @@ static void ks_value_free(int type, void *value)
         ks_object_t *o = value;
         o->ops->free_value(o);
     }
+}
+
+/* Gives e a new value (NULL: none), freeing the old one; used_bytes follows. */
+static void ks_value_replace(struct keyspace *ks, ks_entry_t *e, int type, void *value)
+{
+    ks->used_bytes -= ks_value_bytes(e);
+    ks_value_free(e->type, e->value);
+    e->type = (uint8_t)type;
+    e->value = value;
+    ks->used_bytes += ks_value_bytes(e);
 }
 
 static void ks_free_all_entries(struct keyspace *ks)
@@ -457,13 +468,7 @@ ks_entry_t *ks_set_string(struct keyspace *ks, const uint8_t *key, size_t klen,
         s->len = vlen;
         return e;
     }
-    if (e->value) {
-        ks->used_bytes -= ks_value_bytes(e);
-        ks_value_free(e->type, e->value);
-    }
-    e->type = KS_TYPE_STRING;
-    e->value = ks_str_new(val, vlen);
-    ks->used_bytes += ks_value_bytes(e);
+    ks_value_replace(ks, e, KS_TYPE_STRING, ks_str_new(val, vlen));
     return e;
 }
 
@@ -471,13 +476,7 @@ ks_entry_t *ks_set_object(struct keyspace *ks, const uint8_t *key, size_t klen,
                           int type, ks_object_t *obj, long long expire_ms, long long now_ms)
 {
     ks_entry_t *e = ks_upsert(ks, key, klen, expire_ms, now_ms);
-    if (e->value) {
-        ks->used_bytes -= ks_value_bytes(e);
-        ks_value_free(e->type, e->value);
-    }
-    e->type = (uint8_t)type;
-    e->value = obj;
-    ks->used_bytes += ks_value_bytes(e);
+    ks_value_replace(ks, e, type, obj);
     return e;
 }
 
@@ -497,27 +496,13 @@ ks_entry_t *ks_rename(struct keyspace *ks, ks_entry_t *e, const uint8_t *newkey,
     long long expire = e->expire_ms;
     /* Detach the value so deleting the old entry leaves it alone. */
     ks->used_bytes -= ks_value_bytes(e);
-    e->type = KS_TYPE_STRING;
     e->value = NULL;
-    ks_unlink_bucket(ks, e);
-    if (e->expire_ms != KS_NO_EXPIRE) ks_ttl_remove(ks, e);
-    if (e->slot_prev) e->slot_prev->slot_next = e->slot_next;
-    else ks->slot_head[e->slot] = e->slot_next;
-    if (e->slot_next) e->slot_next->slot_prev = e->slot_prev;
-    ks->slot_count[e->slot]--;
-    ks->used_bytes -= sizeof *e + e->keylen;
-    free(e);
+    ks_delete_entry(ks, e);
 
     /* The destination's old TTL, stale or not, is replaced by the source's,
      * so there is no need to expire it first (LLONG_MIN: never expired). */
     ks_entry_t *d = ks_upsert(ks, newkey, newlen, expire, LLONG_MIN);
-    if (d->value) {
-        ks->used_bytes -= ks_value_bytes(d);
-        ks_value_free(d->type, d->value);
-    }
-    d->type = (uint8_t)type;
-    d->value = value;
-    ks->used_bytes += ks_value_bytes(d);
+    ks_value_replace(ks, d, type, value);
     return d;
 }
 
