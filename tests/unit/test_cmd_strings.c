@@ -90,6 +90,10 @@ TEST(cmd_set_options_and_errors)
     CHECK_EQ_STR(R(ks, cmd_set, "set", "a", "1", "EX", "10", "PX", "10"), SYNTAX);
     CHECK_EQ_STR(R(ks, cmd_set, "set", "a", "1", "ex", "10", "exat", "10"), SYNTAX);
     CHECK_EQ_STR(R(ks, cmd_set, "set", "a", "1", "EX", "10", "KEEPTTL"), SYNTAX);
+    CHECK_EQ_STR(R(ks, cmd_set, "set", "a", "1", "PX", "10", "PXAT", "10"), SYNTAX);
+    CHECK_EQ_STR(R(ks, cmd_set, "set", "a", "1", "PXAT", "10", "EXAT", "10"), SYNTAX);
+    CHECK_EQ_STR(R(ks, cmd_set, "set", "a", "1", "EXAT", "10", "EX", "10"), SYNTAX);
+    CHECK_EQ_STR(R(ks, cmd_set, "set", "a", "1", "KEEPTTL", "PXAT", "10"), SYNTAX);
     CHECK_EQ_STR(R(ks, cmd_set, "set", "a", "1", "EX"), SYNTAX);
     CHECK_EQ_STR(R(ks, cmd_set, "set", "a", "1", "foo"), SYNTAX);
     CHECK_EQ_STR(R(ks, cmd_set, "set", "a", "1", "PERSIST"), SYNTAX);
@@ -101,6 +105,8 @@ TEST(cmd_set_options_and_errors)
     /* Repeating an option is fine; the last time wins. */
     CHECK_EQ_STR(R(ks, cmd_set, "set", "a", "1", "EX", "10", "EX", "20"), "+OK\r\n");
     CHECK_EQ_STR(R(ks, cmd_ttl, "ttl", "a"), ":20\r\n");
+    CHECK_EQ_STR(R(ks, cmd_set, "set", "a", "1", "PX", "10", "px", "30000"), "+OK\r\n");
+    CHECK_EQ_STR(R(ks, cmd_ttl, "ttl", "a"), ":30\r\n");
     CHECK_EQ_STR(R(ks, cmd_set, "set", "a", "1", "NX", "NX"), "$-1\r\n");
     CHECK_EQ_STR(R(ks, cmd_set, "set", "a", "2", "GET", "GET"), "$1\r\n1\r\n");
     CHECK_EQ_STR(R(ks, cmd_ttl, "ttl", "a"), ":-1\r\n");          /* plain SET drops the TTL */
