@@ -77,6 +77,16 @@ enum {
 };
 #define SET_ANY_EXPIRE (SET_EX | SET_PX | SET_EXAT | SET_PXAT)
 
+/* The SET_* flag of an expiry option (EX, PX, EXAT, PXAT) at argv[j], or 0. */
+static unsigned expiry_option(cmd_ctx_t *ctx, int j)
+{
+    static const struct { const char *name; unsigned flag; } options[] = {
+        {"ex", SET_EX}, {"px", SET_PX}, {"exat", SET_EXAT}, {"pxat", SET_PXAT}};
+    for (size_t k = 0; k < sizeof options / sizeof options[0]; k++)
+        if (arg_is_at(ctx, j, options[k].name)) return options[k].flag;
+    return 0;
+}
+
 /* Option parser shared by SET (from argv[3]) and GETEX (from argv[2]), with
  * Redis's rule that a repeated option is fine but conflicting ones are a
  * syntax error. *expire_arg is the argv index of the time, 0 if none. */
@@ -86,7 +96,7 @@ static bool parse_set_options(cmd_ctx_t *ctx, int first, bool is_set, unsigned *
     *expire_arg = 0;
     for (int j = first; j < ctx->argc; j++) {
         bool has_next = j + 1 < ctx->argc;
-        unsigned f = *flags;
+        unsigned f = *flags, expiry;
         if (is_set && arg_is_at(ctx, j, "nx") && !(f & SET_XX)) {
             *flags |= SET_NX;
         } else if (is_set && arg_is_at(ctx, j, "xx") && !(f & SET_NX)) {
@@ -97,21 +107,9 @@ static bool parse_set_options(cmd_ctx_t *ctx, int first, bool is_set, unsigned *
             *flags |= SET_KEEPTTL;
         } else if (!is_set && arg_is_at(ctx, j, "persist") && !(f & (SET_KEEPTTL | SET_ANY_EXPIRE))) {
             *flags |= SET_PERSIST;
-        } else if (arg_is_at(ctx, j, "ex") && has_next &&
-                   !(f & (SET_KEEPTTL | SET_PERSIST | SET_PX | SET_EXAT | SET_PXAT))) {
-            *flags |= SET_EX;
-            *expire_arg = ++j;
-        } else if (arg_is_at(ctx, j, "px") && has_next &&
-                   !(f & (SET_KEEPTTL | SET_PERSIST | SET_EX | SET_EXAT | SET_PXAT))) {
-            *flags |= SET_PX;
-            *expire_arg = ++j;
-        } else if (arg_is_at(ctx, j, "exat") && has_next &&
-                   !(f & (SET_KEEPTTL | SET_PERSIST | SET_EX | SET_PX | SET_PXAT))) {
-            *flags |= SET_EXAT;
-            *expire_arg = ++j;
-        } else if (arg_is_at(ctx, j, "pxat") && has_next &&
-                   !(f & (SET_KEEPTTL | SET_PERSIST | SET_EX | SET_PX | SET_EXAT))) {
-            *flags |= SET_PXAT;
+        } else if ((expiry = expiry_option(ctx, j)) && has_next &&
+                   !(f & (SET_KEEPTTL | SET_PERSIST | (SET_ANY_EXPIRE & ~expiry)))) {
+            *flags |= expiry;           /* the same one again is fine: the last time wins */
             *expire_arg = ++j;
         } else {
             resp_add_error(ctx->reply, ERR_SYNTAX);
@@ -197,15 +195,20 @@ void cmd_getset(cmd_ctx_t *ctx)
     ctx->dirty = true;
 }
 
-void cmd_getdel(cmd_ctx_t *ctx)
+/* The start of GETDEL and GETEX: the string at argv[1], or NULL after
+ * replying nil (no such key) or WRONGTYPE. */
+static ks_entry_t *lookup_string_or_reply(cmd_ctx_t *ctx)
 {
     bool bad;
     ks_entry_t *e = lookup_string(ctx, 1, &bad);
-    if (bad) return;
-    if (!e) {
-        resp_add_null(ctx->reply);
-        return;
-    }
+    if (!bad && !e) resp_add_null(ctx->reply);
+    return bad ? NULL : e;
+}
+
+void cmd_getdel(cmd_ctx_t *ctx)
+{
+    ks_entry_t *e = lookup_string_or_reply(ctx);
+    if (!e) return;
     reply_value(ctx, e);
     ks_delete_entry(ctx->ks, e);
     ctx->dirty = true;
@@ -216,13 +219,8 @@ void cmd_getex(cmd_ctx_t *ctx)
     unsigned flags;
     int expire_arg;
     if (!parse_set_options(ctx, 2, false, &flags, &expire_arg)) return;
-    bool bad;
-    ks_entry_t *e = lookup_string(ctx, 1, &bad);
-    if (bad) return;
-    if (!e) {
-        resp_add_null(ctx->reply);
-        return;
-    }
+    ks_entry_t *e = lookup_string_or_reply(ctx);
+    if (!e) return;
     long long when = 0;
     if (expire_arg && !parse_expire(ctx, expire_arg, flags, "getex", &when)) return;
     reply_value(ctx, e);
