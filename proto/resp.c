@@ -494,6 +494,13 @@ void resp_add_bulk(resp_buf_t *b, const void *bytes, size_t n)
     resp_buf_append(b, "\r\n", 2);
 }
 
+void resp_bulk_collect(const uint8_t *bytes, size_t n, void *list)
+{
+    resp_bulk_list_t *l = list;
+    resp_add_bulk(l->buf, bytes, n);
+    l->n++;
+}
+
 void resp_add_bulk_str(resp_buf_t *b, const char *s)
 {
     if (!s) {

@@ -140,6 +140,12 @@ void resp_add_verbatim(resp_buf_t *b, const char *text, size_t n);   /* RESP3 =n
 void resp_add_double(resp_buf_t *b, double v);   /* RESP3 ,v; RESP2 bulk, formatted as Redis (%.17g) */
 void resp_add_bool(resp_buf_t *b, bool v);       /* RESP3 #t/#f, RESP2 :1/:0 */
 
+/* Bulk strings handed over one at a time by a walk that knows nothing of RESP
+ * (the keyspace's key callbacks: SCAN, KEYS, RANDOMKEY, GETKEYSINSLOT):
+ * resp_bulk_collect adds one to list->buf and counts it in list->n. */
+typedef struct resp_bulk_list { resp_buf_t *buf; long long n; } resp_bulk_list_t;
+void resp_bulk_collect(const uint8_t *bytes, size_t n, void *list);
+
 /* For replies whose element count is known only at the end: reserve a header
  * slot, then fill it. Works for arrays (kind '*'), maps ('%') and sets ('~').
  * The handle is an opaque id, not a byte offset; set each handle exactly once,

@@ -118,14 +118,6 @@ void cmd_cluster_countkeysinslot(cmd_ctx_t *ctx)
     resp_add_int(ctx->reply, (long long)ks_count_in_slot(ctx->ks, (unsigned)slot));
 }
 
-typedef struct keys_acc { resp_buf_t *buf; long long n; } keys_acc_t;
-static void add_key(const uint8_t *key, size_t len, void *arg)
-{
-    keys_acc_t *a = arg;
-    resp_add_bulk(a->buf, key, len);
-    a->n++;
-}
-
 void cmd_cluster_getkeysinslot(cmd_ctx_t *ctx)
 {
     long long slot, count;
@@ -143,8 +135,8 @@ void cmd_cluster_getkeysinslot(cmd_ctx_t *ctx)
     }
     resp_buf_t tmp;
     resp_buf_init(&tmp, ctx->reply->proto);
-    keys_acc_t acc = { &tmp, 0 };
-    ks_keys_in_slot(ctx->ks, (unsigned)slot, (size_t)count, add_key, &acc);
+    resp_bulk_list_t acc = { &tmp, 0 };
+    ks_keys_in_slot(ctx->ks, (unsigned)slot, (size_t)count, resp_bulk_collect, &acc);
     resp_add_array(ctx->reply, acc.n);
     resp_buf_append(ctx->reply, tmp.data, tmp.len);
     resp_buf_free(&tmp);

@@ -566,6 +566,21 @@ TEST(resp_write_errors)
     resp_buf_free(&b);
 }
 
+TEST(resp_bulk_collect_adds_and_counts)
+{
+    resp_buf_t b;
+    resp_buf_init(&b, 2);
+    resp_bulk_list_t list = { &b, 0 };
+    resp_bulk_collect((const uint8_t *)"key", 3, &list);
+    resp_bulk_collect((const uint8_t *)"", 0, &list);
+    resp_bulk_collect((const uint8_t *)"a\0b", 3, &list);   /* binary-safe */
+    CHECK_EQ_INT(list.n, 3);
+    static const char want[] = "$3\r\nkey\r\n$0\r\n\r\n$3\r\na\0b\r\n";
+    CHECK_EQ_INT(b.len, sizeof want - 1);
+    if (b.len == sizeof want - 1) CHECK_MEM(b.data, want, sizeof want - 1);
+    resp_buf_free(&b);
+}
+
 TEST(resp_write_deferred)
 {
     resp_buf_t b;
