@@ -99,15 +99,6 @@ static bool scan_parse(const cmd_ctx_t *ctx, resp_buf_t *r, unsigned long long *
     return true;
 }
 
-typedef struct scan_acc { resp_buf_t *buf; long long n; } scan_acc_t;
-
-static void scan_collect(const uint8_t *key, size_t len, void *arg)
-{
-    scan_acc_t *a = arg;
-    resp_add_bulk(a->buf, key, len);
-    a->n++;
-}
-
 /* SCAN: on the client's worker it forwards itself to the worker named by the
  * cursor; on that worker (client == NULL) it scans its own keyspace. */
 void cmd_scan(cmd_ctx_t *ctx)
@@ -125,8 +116,8 @@ void cmd_scan(cmd_ctx_t *ctx)
     unsigned long long local = cursor >> SCAN_WORKER_BITS;
     resp_buf_t keys;
     resp_buf_init(&keys, ctx->reply->proto);
-    scan_acc_t acc = { &keys, 0 };
-    unsigned long long next = ks_scan(ctx->ks, local, pat, patlen, count, type, typelen, ctx->now_ms, scan_collect, &acc);
+    resp_bulk_list_t acc = { &keys, 0 };
+    unsigned long long next = ks_scan(ctx->ks, local, pat, patlen, count, type, typelen, ctx->now_ms, resp_bulk_collect, &acc);
     unsigned long long gnext;
     if (next != 0) {
         gnext = (next << SCAN_WORKER_BITS) | (unsigned)widx;
@@ -187,13 +178,6 @@ void dispatch_fanout(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t 
         rc->client_id = c->id;
         worker_send(c->worker, i, &rc->hdr);
     }
-}
-
-static void keys_collect(const uint8_t *key, size_t len, void *arg)
-{
-    scan_acc_t *a = arg;
-    resp_add_bulk(a->buf, key, len);
-    a->n++;
 }
 
 /* ---------------- multi-key commands split by worker ----------------
@@ -347,14 +331,14 @@ void dispatch_fanout_part(worker_t *w, remote_cmd_t *rc, queued_cmd_t *q)
         rc->keys_delta = (long long)ks_size(w->ks);
         break;
     case FAN_KEYS: {
-        scan_acc_t acc = { &rc->reply, 0 };
-        ks_keys(w->ks, q->argv[1], q->argvlen[1], rc->now_ms, keys_collect, &acc);
+        resp_bulk_list_t acc = { &rc->reply, 0 };
+        ks_keys(w->ks, q->argv[1], q->argvlen[1], rc->now_ms, resp_bulk_collect, &acc);
         rc->keys_delta = acc.n;
         break;
     }
     case FAN_RANDOMKEY: {
-        scan_acc_t acc = { &rc->reply, 0 };
-        ks_random_key(w->ks, rc->now_ms, keys_collect, &acc);
+        resp_bulk_list_t acc = { &rc->reply, 0 };
+        ks_random_key(w->ks, rc->now_ms, resp_bulk_collect, &acc);
         rc->keys_delta = acc.n ? (long long)ks_size(w->ks) : 0;   /* weight by size */
         break;
     }
@@ -461,19 +445,19 @@ void dispatch_fanout_done(worker_t *w, remote_cmd_t *rc)
 void cmd_dbsize(cmd_ctx_t *ctx) { resp_add_int(ctx->reply, (long long)ks_size(ctx->ks)); }
 void cmd_keys(cmd_ctx_t *ctx)
 {
-    scan_acc_t acc = { NULL, 0 };
+    resp_bulk_list_t acc = { NULL, 0 };
     resp_buf_t tmp;
     resp_buf_init(&tmp, ctx->reply->proto);
     acc.buf = &tmp;
-    ks_keys(ctx->ks, ctx->argv[1], ctx->argvlen[1], ctx->now_ms, keys_collect, &acc);
+    ks_keys(ctx->ks, ctx->argv[1], ctx->argvlen[1], ctx->now_ms, resp_bulk_collect, &acc);
     resp_add_array(ctx->reply, acc.n);
     resp_buf_append(ctx->reply, tmp.data, tmp.len);
     resp_buf_free(&tmp);
 }
 void cmd_randomkey(cmd_ctx_t *ctx)
 {
-    scan_acc_t acc = { ctx->reply, 0 };
-    ks_random_key(ctx->ks, ctx->now_ms, keys_collect, &acc);
+    resp_bulk_list_t acc = { ctx->reply, 0 };
+    ks_random_key(ctx->ks, ctx->now_ms, resp_bulk_collect, &acc);
     if (!acc.n) resp_add_null(ctx->reply);
 }
 void cmd_flushall(cmd_ctx_t *ctx) { ks_flush(ctx->ks); ctx->dirty = true; resp_add_simple(ctx->reply, "OK"); }
