@@ -13,9 +13,9 @@
 #ifndef SHOAL_RUNTIME_ACTOR_H
 #define SHOAL_RUNTIME_ACTOR_H
 
-#include <ev.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <ev.h>
 #include "runtime/mailbox.h"
 
 #define RT_BATCH 64

@@ -1,6 +1,5 @@
 /* crash.c - see crash.h. Everything the handler writes is formatted by hand
  * into a stack buffer: snprintf is not async-signal-safe. */
-#include <ck_pr.h>
 #include <execinfo.h>
 #include <signal.h>
 #include <stdint.h>
@@ -8,6 +7,7 @@
 #include <sys/prctl.h>
 #include <ucontext.h>
 #include <unistd.h>
+#include <ck_pr.h>
 
 #include "runtime/crash.h"
 #include "runtime/log.h"

@@ -23,9 +23,9 @@
 #ifndef SHOAL_RUNTIME_SNAPSHOT_H
 #define SHOAL_RUNTIME_SNAPSHOT_H
 
-#include <ck_epoch.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <ck_epoch.h>
 
 typedef void (*rt_snap_free_fn)(void *obj);
 

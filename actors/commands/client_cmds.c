@@ -11,17 +11,17 @@
 #include <string.h>
 #include <strings.h>
 
+#include "actors/commands/args.h"
+#include "actors/commands/commands.h"
+#include "actors/commands/timeout.h"
+#include "actors/failover/wpause.h"
 #include "actors/repl/repl.h"
 #include "actors/repl/repl_internal.h"
 #include "actors/repl/repl_replica.h"
 #include "actors/worker/client.h"
 #include "actors/worker/client_limits.h"
-#include "actors/commands/commands.h"
 #include "actors/worker/dispatch.h"
 #include "proto/strnum.h"
-#include "actors/commands/timeout.h"
-#include "actors/failover/wpause.h"
-#include "actors/commands/args.h"
 
 void client_info_line(const client_t *c, char *line, size_t cap)
 {

@@ -12,14 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "actors/worker/client.h"
+#include "actors/bus/link.h"
+#include "actors/commands/args.h"
 #include "actors/commands/commands.h"
 #include "actors/config/config.h"
+#include "actors/state/state.h"
+#include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
-#include "actors/bus/link.h"
-#include "actors/state/state.h"
-#include "actors/commands/args.h"
 #include "proto/nodes_conf.h"
 #include "proto/slot.h"
 #include "proto/strnum.h"

@@ -8,9 +8,9 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "actors/commands/args.h"
 #include "actors/commands/cmd.h"
 #include "actors/commands/commands.h"
-#include "actors/commands/args.h"
 #include "proto/glob.h"
 #include "runtime/xmalloc.h"
 

@@ -8,9 +8,9 @@
  */
 #include <limits.h>
 #include <string.h>
+#include "actors/commands/args.h"
 #include "actors/commands/commands.h"
 #include "actors/worker/keyspace.h"
-#include "actors/commands/args.h"
 
 static ks_entry_t *lookup(cmd_ctx_t *ctx, int i)
 {

@@ -11,18 +11,18 @@
 #include <string.h>
 #include <strings.h>
 
-#include "actors/worker/batch.h"
-#include "actors/worker/client.h"
+#include "actors/commands/args.h"
 #include "actors/commands/commands.h"
+#include "actors/commands/timeout.h"
 #include "actors/config/config.h"
-#include "actors/worker/dispatch.h"
-#include "actors/worker/keyspace.h"
 #include "actors/repl/repl.h"
 #include "actors/repl/repl_internal.h"
 #include "actors/repl/repl_replica.h"
 #include "actors/state/state.h"
-#include "actors/commands/timeout.h"
-#include "actors/commands/args.h"
+#include "actors/worker/batch.h"
+#include "actors/worker/client.h"
+#include "actors/worker/dispatch.h"
+#include "actors/worker/keyspace.h"
 #include "runtime/log.h"
 #include "runtime/xmalloc.h"
 

@@ -17,21 +17,21 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "actors/worker/client.h"
-#include "actors/commands/commands.h"
-#include "actors/config/config.h"
-#include "actors/commands/debug_cmds.h"
-#include "actors/worker/dispatch.h"
 #include "actors/bus/gossip.h"
 #include "actors/bus/link.h"
-#include "actors/worker/protect.h"
+#include "actors/commands/args.h"
+#include "actors/commands/commands.h"
+#include "actors/commands/debug_cmds.h"
+#include "actors/config/config.h"
 #include "actors/repl/repl.h"
 #include "actors/repl/repl_replica.h"
 #include "actors/state/state.h"
+#include "actors/worker/client.h"
+#include "actors/worker/dispatch.h"
+#include "actors/worker/protect.h"
 #include "actors/worker/stats.h"
-#include "actors/commands/args.h"
-#include "runtime/log.h"
 #include "proto/strnum.h"
+#include "runtime/log.h"
 
 #define SHOAL_REDIS_VERSION "7.0.15"
 

@@ -14,9 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "actors/commands/args.h"
 #include "actors/commands/commands.h"
 #include "actors/worker/keyspace.h"
-#include "actors/commands/args.h"
 
 #define ERR_NOT_INT     "ERR value is not an integer or out of range"
 #define ERR_NOT_FLOAT   "ERR value is not a valid float"

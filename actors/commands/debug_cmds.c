@@ -12,11 +12,11 @@
 #include <string.h>
 #include <openssl/sha.h>
 
-#include "actors/worker/client.h"
+#include "actors/commands/args.h"
 #include "actors/commands/debug_cmds.h"
+#include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
-#include "actors/commands/args.h"
 #include "proto/slot.h"
 #include "proto/strnum.h"
 #include "runtime/xmalloc.h"

@@ -14,16 +14,16 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "actors/repl/repl.h"
-#include "actors/worker/client.h"
+#include "actors/bus/link.h"
+#include "actors/commands/args.h"
 #include "actors/commands/commands.h"
 #include "actors/config/config.h"
-#include "actors/bus/link.h"
 #include "actors/persist/rdb_save.h"
+#include "actors/repl/repl.h"
 #include "actors/repl/repl_replica.h"
 #include "actors/state/state.h"
+#include "actors/worker/client.h"
 #include "actors/worker/stats.h"
-#include "actors/commands/args.h"
 #include "runtime/xmalloc.h"
 
 char g_run_id[41];

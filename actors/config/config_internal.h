@@ -8,6 +8,7 @@
 #ifndef SHOAL_ACTORS_CONFIG_INTERNAL_H
 #define SHOAL_ACTORS_CONFIG_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include "actors/config/config.h"
@@ -114,7 +115,6 @@ char *cfg_value_strdup(int i);
 long long cfg_default_num(int i);
 
 /* The store's lock: guards string values and the subscriber table. */
-#include <pthread.h>
 extern pthread_mutex_t cfg_lock;
 /* Stores a staged value (takes st->str); true if the value changed. Hold cfg_lock. */
 bool cfg_store_locked(int i, cfg_staged_t *st);

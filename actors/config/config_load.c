@@ -5,13 +5,13 @@
  * Runs once, in main(), before any other thread exists. Never exit(): every
  * problem goes back in a config_error_t so that main decides.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <ctype.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "actors/config/config_internal.h"

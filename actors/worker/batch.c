@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "actors/worker/worker_internal.h"
 #include "actors/worker/batch.h"
 #include "actors/worker/dispatch.h"
+#include "actors/worker/worker_internal.h"
 #include "runtime/xmalloc.h"
 
 void batch_add(worker_t *w, int target, reply_slot_t *slot, const cmd_def_t *cmd, int argc,

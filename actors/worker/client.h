@@ -3,12 +3,12 @@
 #ifndef SHOAL_ACTORS_CLIENT_H
 #define SHOAL_ACTORS_CLIENT_H
 
-#include <ev.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include "proto/resp.h"
+#include <ev.h>
 #include "actors/worker/worker.h"
-#include <netinet/in.h>
+#include "proto/resp.h"
 
 /* A reply that is not ready yet (it is computed on another actor), or a
  * ready reply queued behind one that is not. Replies leave in FIFO order. */

@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "actors/worker/worker_internal.h"
+#include "actors/config/config.h"
 #include "actors/worker/client.h"
 #include "actors/worker/client_limits.h"
-#include "actors/config/config.h"
+#include "actors/worker/worker_internal.h"
 #include "runtime/log.h"
 
 /* Parsed client-output-buffer-limit, per class. Relaxed atomics: each value

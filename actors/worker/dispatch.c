@@ -11,17 +11,17 @@
 #include <strings.h>
 #include <time.h>
 
-#include "actors/worker/worker_internal.h"
-#include "actors/worker/batch.h"
-#include "actors/worker/client.h"
 #include "actors/commands/commands.h"
 #include "actors/config/config.h"
+#include "actors/failover/wpause.h"
+#include "actors/repl/repl.h"
+#include "actors/state/state.h"
+#include "actors/worker/batch.h"
+#include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
 #include "actors/worker/protect.h"
-#include "actors/repl/repl.h"
-#include "actors/state/state.h"
-#include "actors/failover/wpause.h"
+#include "actors/worker/worker_internal.h"
 #include "proto/slot.h"
 #include "runtime/log.h"
 #include "runtime/xmalloc.h"

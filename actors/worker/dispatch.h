@@ -3,8 +3,8 @@
 #ifndef SHOAL_ACTORS_DISPATCH_H
 #define SHOAL_ACTORS_DISPATCH_H
 
-#include "actors/worker/client.h"
 #include "actors/state/state.h"
+#include "actors/worker/client.h"
 
 void dispatch_full_name(const cmd_def_t *cmd, char *out, size_t cap);
 const char *dispatch_endpoint(const node_view_t *n);

@@ -20,8 +20,8 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/random.h>
+#include <time.h>
 #include "actors/worker/keyspace.h"
 #include "proto/glob.h"
 #include "proto/slot.h"

@@ -18,9 +18,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "actors/worker/worker_internal.h"
 #include "actors/worker/listen.h"
 #include "actors/worker/worker.h"
+#include "actors/worker/worker_internal.h"
 #include "runtime/log.h"
 #include "runtime/xmalloc.h"
 

@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "actors/worker/worker_internal.h"
 #include "actors/worker/client.h"
 #include "actors/worker/stats.h"
+#include "actors/worker/worker_internal.h"
 #include "runtime/xmalloc.h"
 
 /* The worker_stats_t counters CONFIG RESETSTAT zeroes (as Redis's resetServerStats). */

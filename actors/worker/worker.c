@@ -9,11 +9,11 @@
  * Must never: touch another worker's clients or keyspace directly; every
  * cross-worker interaction is a message (remote_cmd_t).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,23 +21,23 @@
 #include <unistd.h>
 
 #include "actors/worker/worker_internal.h"
-#include "actors/worker/batch.h"
-#include "actors/worker/client.h"
-#include "actors/worker/client_limits.h"
-#include "actors/worker/stats.h"
-#include "actors/config/config.h"
-#include "actors/worker/dispatch.h"
-#include "actors/worker/fdlimit.h"
-#include "actors/worker/keyspace.h"
 #include "actors/bus/link.h"
-#include "actors/worker/listen.h"
+#include "actors/config/config.h"
+#include "actors/failover/wpause.h"
 #include "actors/repl/repl.h"
 #include "actors/repl/repl_replica.h"
 #include "actors/state/state.h"
+#include "actors/worker/batch.h"
+#include "actors/worker/client.h"
+#include "actors/worker/client_limits.h"
+#include "actors/worker/dispatch.h"
+#include "actors/worker/fdlimit.h"
+#include "actors/worker/keyspace.h"
+#include "actors/worker/listen.h"
+#include "actors/worker/protect.h"
+#include "actors/worker/stats.h"
 #include "actors/worker/unixsock.h"
 #include "actors/worker/worker.h"
-#include "actors/worker/protect.h"
-#include "actors/failover/wpause.h"
 #include "runtime/log.h"
 #include "runtime/xmalloc.h"
 

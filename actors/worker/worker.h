@@ -13,9 +13,9 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "actors/commands/cmd.h"
 #include "runtime/actor.h"
 #include "runtime/snapshot.h"
-#include "actors/commands/cmd.h"
 
 #define MAX_WORKERS 64
 

@@ -9,10 +9,10 @@
  */
 #include <stdlib.h>
 
-#include "actors/worker/worker_internal.h"
+#include "actors/repl/repl.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
-#include "actors/repl/repl.h"
+#include "actors/worker/worker_internal.h"
 
 worker_t *worker_at(int i) { return g_workers[i]; }
 
