@@ -1,6 +1,6 @@
 """Bad input on the cluster bus, sent over raw TCP to a node's bus port.
 
-What it is for: issue 3's bad-input scenarios. Each case opens its own connection(s)
+What it is for: the cluster bus's bad-input scenarios. Each case opens its own connection(s)
 to one node of a healthy 3-node shoal cluster and sends malformed or hostile bytes;
 the expected handling is 7.0.15's (docs/cluster-bus.md §1.5, §1.6, §4.7, §8.1, §8.12):
 * a bad signature or a totlen below 2256 closes that link;

@@ -1,6 +1,6 @@
 """Cluster bus, end to end: clusters of shoal nodes built by the real tools.
 
-What it is for: issue 3's acceptance scenarios that need only shoal nodes: a
+What it is for: the cluster bus's acceptance scenarios that need only shoal nodes: a
 6-node cluster made by `redis-cli --cluster create --cluster-replicas 1`, checked
 by `redis-cli --cluster check`, used by redis-py's RedisCluster and `redis-cli -c`;
 and 20 nodes chained by CLUSTER MEET that must all learn about each other.

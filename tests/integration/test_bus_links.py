@@ -1,7 +1,7 @@
 """Bus links seen from the outside: CLUSTER LINKS, message statistics, the announce
 settings, the send-buffer limit with a stopped peer, and the packet drop filter.
 
-What it is for: issue 3's link-level behaviour, compared with redis-server 7.0.15
+What it is for: the bus's link-level behaviour, compared with redis-server 7.0.15
 (docs/cluster-bus.md §1.5, §1.7, §5.4, §5.10; docs/clients.md §3.1, §3.22, §6):
 * CLUSTER LINKS: one `to` and one `from` link per peer, exactly 7.0.15's 6 fields in
   its order, each peer's `to` link followed by its `from` link, key for key as

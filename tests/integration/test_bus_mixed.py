@@ -1,6 +1,6 @@
 """Mixed cluster: three redis-server 7.0.15 nodes and three shoal nodes in one cluster.
 
-What it is for: proving bus interop both ways (issue 3): the real `redis-cli --cluster
+What it is for: proving bus interop both ways: the real `redis-cli --cluster
 create` builds one cluster of both kinds, `--cluster check` passes from either kind,
 every node's CLUSTER NODES agrees line by line about everybody's address, role,
 config epoch and slots, and a hostname set on one side shows on the other side

@@ -1,6 +1,6 @@
 """The node table has a ceiling: a known peer cannot make a node hold 65 535 made-up nodes.
 
-What it is for: issue 8 item 16. 7.0.15 adds a record (and opens a connection) for every
+What it is for: 7.0.15 adds a record (and opens a connection) for every
 node a known peer gossips about, with no limit: one PING can carry 65 535 entries. shoal
 stops at 4096 records (four times the cluster size Redis documents), ignores what peers
 tell it beyond that, and logs it at most every 10 s. The node keeps serving and stays in

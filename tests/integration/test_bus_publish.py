@@ -1,6 +1,6 @@
 """PUBLISH, MODULE and other frames whose body we have no use for, on the cluster bus.
 
-What it is for: issue 8 item 16. shoal has no pub/sub and no modules yet, so the link
+What it is for: shoal has no pub/sub and no modules yet, so the link
 reads the head of such a frame (header and the fields that give the body's length),
 judges it as 7.0.15 judges the whole frame, and skips the body as it streams in without
 holding it: a peer's 256 MiB PUBLISH costs no memory, and the link keeps working, as it

@@ -1,6 +1,6 @@
 """Node identity across restarts, and the commands that remove nodes: FORGET and RESET.
 
-What it is for: issue 3's "restart a node: it rejoins from nodes.conf with its ID,
+What it is for: the scenario "restart a node: it rejoins from nodes.conf with its ID,
 slots and epochs; FORGET and RESET HARD behave as the spec says", with the exact
 replies of redis-server 7.0.15 (docs/clients.md §3.11, §3.14, §3.16; docs/cluster-bus.md
 §5.9, §5.18, §5.19), and the MULTI/EXEC around RESET HARD + SET-CONFIG-EPOCH that

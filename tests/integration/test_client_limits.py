@@ -57,7 +57,7 @@ def _big_set(key, n):
 
 
 # ---------------------------------------------------------------------------
-# proto-max-bulk-len (item 15): CONFIG SET applies to connections already open
+# proto-max-bulk-len: CONFIG SET applies to connections already open
 # ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -88,7 +88,7 @@ def test_proto_max_bulk_len_raised_applies_to_open_connection(servers, kind):
 
 
 # ---------------------------------------------------------------------------
-# client-query-buffer-limit (item 13)
+# client-query-buffer-limit
 # ---------------------------------------------------------------------------
 
 def _flood(conn, total, chunk=64 * 1024):
@@ -173,7 +173,7 @@ def test_query_buffer_limit_lets_a_pipeline_under_it_through(servers, kind):
 
 
 # ---------------------------------------------------------------------------
-# client-output-buffer-limit (item 14)
+# client-output-buffer-limit
 # ---------------------------------------------------------------------------
 
 def _client_line(admin, name):

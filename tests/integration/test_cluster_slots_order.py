@@ -1,6 +1,6 @@
 """CLUSTER SLOTS, SHARDS and REPLICAS agree between the nodes of a stable cluster.
 
-What it is for: issue 8 item 26. Redis's cluster tests wait until every node answers
+What it is for: Redis's cluster tests wait until every node answers
 CLUSTER SLOTS with the same reply (wait_for_cluster_propagation). Two things made ours
 differ from node to node where 7.0.15's do not:
 * a replica listed itself while no replication offset was known (7.0.15 asks its own

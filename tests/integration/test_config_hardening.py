@@ -1,4 +1,4 @@
-"""Configuration hardening (issue 8): CONFIG SET bind really rebinds or fails
+"""Configuration hardening: CONFIG SET bind really rebinds or fails
 without changing anything, CONFIG REWRITE writes every value so that it stays
 one argument on one line, temp files and the save directory cannot be
 redirected, integers are parsed strictly, and every directive redis-server
@@ -53,7 +53,7 @@ def _directive_lines(text):
     return [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
 
 
-# --- item 8: config file injection -------------------------------------------------
+# --- config file injection ---------------------------------------------------------
 
 ATTACK = "127.0.0.1\nenable-protected-configs yes"
 
@@ -177,7 +177,7 @@ def test_rewrite_escapes_every_byte_and_reads_it_back(servers, tmp_path):
     assert not re.search(rb"^requirepass", s_text, re.M)
 
 
-# --- item 11: temp files cannot be redirected ---------------------------------------
+# --- temp files cannot be redirected ------------------------------------------------
 
 def test_planted_symlinks_at_temp_names_leave_target_unchanged(servers, tmp_path):
     srv, conf, d = _start(servers, "shoal", tmp_path, "symlink")
@@ -200,7 +200,7 @@ def test_planted_symlinks_at_temp_names_leave_target_unchanged(servers, tmp_path
     assert (d / "dump.rdb").read_bytes().startswith(b"REDIS")
 
 
-# --- item 12: a save racing CONFIG SET dir -------------------------------------------
+# --- a save racing CONFIG SET dir ----------------------------------------------------
 
 def test_save_racing_config_set_dir_writes_into_one_directory(servers, tmp_path):
     srv, conf, d = _start(servers, "shoal", tmp_path, "dirrace", extra="enable-protected-configs yes\n")
@@ -240,7 +240,7 @@ def test_save_racing_config_set_dir_writes_into_one_directory(servers, tmp_path)
         assert b"{t}key:0" in data and b"{t}key:39999" in data, p
 
 
-# --- item 17: one strict integer parser ----------------------------------------------
+# --- one strict integer parser -------------------------------------------------------
 
 STRICT_CMDS = [
     ("CLIENT", "LIST", "ID", "abc"), ("CLIENT", "LIST", "ID", "007"), ("CLIENT", "LIST", "ID", "+5"),
@@ -328,9 +328,9 @@ def test_replconf_ack_ignores_what_is_not_a_number(servers, kind):
     assert _slave0_offset(master) == 7
 
 
-# --- item 21: every directive redis-server 7.0.15 knows ------------------------------
+# --- every directive redis-server 7.0.15 knows ---------------------------------------
 
-# The directives 7.0.15 marks HIDDEN_CONFIG in src/config.c (CONFIG GET lists
+# The directives 7.0.15 marks HIDDEN_CONFIG in its table (CONFIG GET lists
 # them only when asked by exact name); Redis's test harnesses set them.
 HIDDEN = {"key-load-delay": "100", "rdb-key-save-delay": "-10", "watchdog-period": "0",
           "loading-process-events-interval-bytes": "4096", "use-exit-on-panic": "yes"}

@@ -1,6 +1,6 @@
 """DEBUG CLUSTERLINK KILL TO|FROM|ALL <node-id>, as redis-server 7.0.15 (debug.c).
 
-What it is for (issue 8, items 24/26: Redis's unit/cluster/links uses it): the chosen
+What it is for (Redis's unit/cluster/links uses it): the chosen
 link(s) to/from that peer are freed and CLUSTER LINKS stops showing them; the cron
 opens a new `to` link and the peer, seeing its link end, opens a new `from` link
 (new create-time). Replies and error texts are compared byte for byte with a
@@ -81,7 +81,7 @@ def test_clusterlink_errors_same_as_redis(servers):
         with nodes[0].raw() as c:
             for args in ERROR_CASES:
                 replies.append(c.raw(*args))
-            # an unknown direction: 7.0.15's debug.c sends the error and then +OK, two
+            # an unknown direction: 7.0.15's DEBUG sends the error and then +OK, two
             # replies to one command, which leaves its client one reply behind; shoal
             # sends the error only (a departure, docs/design.md §6)
             data, closed = c.exchange(h.encode("DEBUG", "CLUSTERLINK", "KILL", "sideways", peer)

@@ -1,6 +1,6 @@
 """DEBUG DIGEST gives 7.0.15's 40 hex digits for the same data.
 
-What it is for: issue 8 item 26 (Redis's cluster suite, 22-replica-in-sync, compares a
+What it is for: Redis's test suites (its cluster suite's 22-replica-in-sync compares a
 replica's DEBUG DIGEST; its other suites compare master and replica digests). The same
 string keys, with and without TTLs, spread over shoal's three workers, digest to exactly
 what redis-server answers; an empty dataset is forty zeros; a master and its replica agree.

@@ -1,6 +1,6 @@
 """DEBUG SLEEP stops the whole node, as redis-server 7.0.15's single thread does.
 
-What it is for (issue 8, item 26: Redis's cluster suites use DEBUG SLEEP to make a
+What it is for (Redis's cluster suites use DEBUG SLEEP to make a
 node look dead to its peers): during `DEBUG SLEEP <s>` no client of any worker is
 answered, no new connection is served, the cluster bus is not answered and the
 node's cron does not run; the peers flag the sleeper PFAIL/FAIL when the sleep is

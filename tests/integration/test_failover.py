@@ -1,4 +1,4 @@
-"""Failover (docs/cluster-bus.md §5.13-§5.16, issue 5): automatic failover after kill -9 and
+"""Failover (docs/cluster-bus.md §5.13-§5.16): automatic failover after kill -9 and
 SIGSTOP, the old master coming back as a replica, cluster-replica-no-failover, manual
 CLUSTER FAILOVER / FORCE / TAKEOVER, failover on shutdown, replica migration, and
 elections in mixed clusters of shoal and redis-server 7.0.15 nodes.

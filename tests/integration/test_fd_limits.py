@@ -1,4 +1,4 @@
-"""File descriptor exhaustion (issue 8 item 4): maxclients fitted to
+"""File descriptor exhaustion: maxclients fitted to
 RLIMIT_NOFILE at start as redis-server 7.0.15 does, clients beyond it
 refused with Redis's error, and no spinning when accept() runs out of
 descriptors anyway.

@@ -1,4 +1,4 @@
-"""The release build of shoal-node is hardened as Debian builds redis-server (issue 8, item 19).
+"""The release build of shoal-node is hardened as Debian builds redis-server.
 
 Reads the ELF of bin/shoal-node with readelf, as checksec does: a position-independent
 executable, full RELRO (a GNU_RELRO segment and BIND_NOW, so the GOT is read-only once the

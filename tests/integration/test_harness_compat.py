@@ -1,4 +1,4 @@
-"""What Redis's test harnesses wait for and call (issue 8 item 24), compared
+"""What Redis's test harnesses wait for and call, compared
 with redis-server 7.0.15 run the same way: the startup banner with " PID: <pid>",
 CLIENT PAUSE / CLIENT UNPAUSE across every worker, DEBUG POPULATE and
 DEBUG SET-ACTIVE-EXPIRE.

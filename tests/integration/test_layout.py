@@ -1,4 +1,4 @@
-"""The source tree's layering rules (issue 9).
+"""The source tree's layering rules.
 
 What it is for: the layers point one way and stay readable. proto/ (pure codecs) includes
 nothing from runtime/ or actors/; runtime/ includes nothing from actors/; no C file is over
@@ -50,7 +50,7 @@ _CALLEE = re.compile(r"([A-Za-z_]\w*)\s*\(")
 def function_lengths(text):
     """(name, lines, first line) of each function defined in C source text.
 
-    Relies on the house style (conventions.md): a definition's signature starts at column 0
+    Relies on the house style: a definition's signature starts at column 0
     (continuation lines are indented), its body opens with `{` alone on the next line and
     closes with `}` at column 0. Lines are counted from the signature's first line to the
     closing brace. One-line definitions (`{ ... }` on the signature line) are not seen; they

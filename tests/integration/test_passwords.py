@@ -1,4 +1,4 @@
-"""Long passwords (issue 8 item 10): requirepass and masterauth of any length
+"""Long passwords: requirepass and masterauth of any length
 that Redis accepts, compared with redis-server 7.0.15.
 
 Before authentication Redis refuses bulk strings longer than 16384 bytes, so

@@ -1,4 +1,4 @@
-"""The socket that PSYNC hands from a worker to the replication thread (issue 8, item 18).
+"""The socket that PSYNC hands from a worker to the replication thread.
 
 What it is for: a client's connection becomes a replica link when it sends PSYNC; the
 worker stops watching it and the replication thread owns and later closes it. libev's

@@ -1,4 +1,4 @@
-"""PSYNC from a client that has unsent output (issue 8, item 3).
+"""PSYNC from a client that has unsent output.
 
 What it is for: a client pipelines large GETs, then `PSYNC ? -1`, and never reads. The
 replies fill its socket; redis-server 7.0.15 refuses the sync (clientHasPendingReplies in

@@ -1,4 +1,4 @@
-"""Replication between cluster nodes: shoal and redis-server 7.0.15 in both roles (issue 4).
+"""Replication between cluster nodes: shoal and redis-server 7.0.15 in both roles.
 
 What it is for: proving that a replica made with CLUSTER REPLICATE holds its master's
 data and follows it, for every pairing of shoal-node and redis-server

@@ -1,4 +1,4 @@
-"""A shoal replica survives a bad master (issue 4, "Bad input").
+"""A shoal replica survives a bad master.
 
 What it is for: the replica side must treat what its master sends as untrusted bytes. A
 proxy (replhelpers.ReplProxy) sits between replica and master: the master announces the

@@ -1,4 +1,4 @@
-"""FLUSHALL / FLUSHDB on a master that has replicas (issue 8, item 6b).
+"""FLUSHALL / FLUSHDB on a master that has replicas.
 
 What it is for: on shoal, a flush on a master with replicas is not run where the client
 is: the replication actor runs it as a stop-the-world cut across every worker, so that

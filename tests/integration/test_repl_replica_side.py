@@ -1,5 +1,5 @@
 """The replica side of replication in shoal, against a real redis-server 7.0.15 master
-(issue 4; docs/replication.md §1-§3).
+(docs/replication.md §1-§3).
 
 What it is for: focused checks of shoal's replica link that the pair tests in
 test_repl.py do not make: a disk-based full sync ($<len> framing) carrying every string

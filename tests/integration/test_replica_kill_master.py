@@ -1,7 +1,7 @@
 """CLIENT KILL <master address> on a replica cuts its link to its master, as on 7.0.15.
 
-What it is for: issue 8 item 26 (Redis's cluster suite, 05-slave-selection and
-06-slave-stop-cond, cut a replica off its master with `CLIENT KILL 127.0.0.1:<master
+What it is for: Redis's test suites (its cluster suite's 05-slave-selection and
+06-slave-stop-cond cut a replica off its master with `CLIENT KILL 127.0.0.1:<master
 port>` on the replica). 7.0.15 lists the link to its master among its clients under the
 master's address; the old form answers +OK, the ADDR filter counts it. The replica then
 reconnects and resumes. Both servers run the same scenario.

@@ -1,6 +1,6 @@
 """A replica in a full sync shows as `loading` in CLUSTER SHARDS, on its master and on itself.
 
-What it is for: issue 8 item 26 (Redis's 28-cluster-shards checks it). 7.0.15 puts its
+What it is for: Redis's test suites (its 28-cluster-shards checks it). 7.0.15 puts its
 master link's offset in every bus header, and from a FULLRESYNC until the RDB is loaded
 there is none: 0, which peers show as health `loading` (and CLUSTER SLOTS leaves the
 replica out). A full sync is forced as Redis's test does: the master's backlog is made

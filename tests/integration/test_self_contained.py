@@ -1,4 +1,4 @@
-"""The repository stands on its own (issue 8 item 22).
+"""The repository stands on its own.
 
 What it is for: a fresh clone with nothing beside it must build, test and read on its
 own. No source, script, Makefile or document may point at paths outside the

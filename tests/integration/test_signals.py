@@ -1,4 +1,4 @@
-"""Signals (issue 8, item 5): SIGHUP is ignored; a crash signal logs a report and kills.
+"""Signals: SIGHUP is ignored; a crash signal logs a report and kills.
 
 redis-server ignores SIGHUP and keeps serving; shoal died of it (default action) without
 saving nodes.conf. On SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT redis-server logs a bug

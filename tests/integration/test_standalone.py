@@ -1,4 +1,4 @@
-"""Standalone mode: a node started without cluster-enabled (the default) (issue 8, item 1).
+"""Standalone mode: a node started without cluster-enabled (the default).
 
 What it is for: a shoal-node started as a plain server must serve like a plain
 redis-server 7.0.15 started the same way: string and key commands on any key (no

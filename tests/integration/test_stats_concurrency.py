@@ -1,4 +1,4 @@
-"""Statistics under concurrency (issue 8, item 18).
+"""Statistics under concurrency.
 
 Every worker counts its own commands and errors; INFO and CONFIG RESETSTAT read or reset
 them from whichever worker the asking client is on. The stress test runs INFO, CONFIG

@@ -1,5 +1,5 @@
 """The `unixsocket` / `unixsocketperm` directives: the node listens on a unix
-domain socket as redis-server 7.0.15 does (issue 8 item 20).
+domain socket as redis-server 7.0.15 does.
 
 What it is for: starting a shoal-node and a redis-server the same way with a
 unix socket, and checking that redis-cli -s and redis-py's

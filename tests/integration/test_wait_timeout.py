@@ -1,4 +1,4 @@
-"""WAIT's timeout argument (issue 8, item 6).
+"""WAIT's timeout argument.
 
 What it is for: WAIT's timeout is read with Redis's getTimeoutFromObjectOrReply rules
 (actors/commands/timeout.h, shared with CLIENT PAUSE): an integer, not negative, and small enough

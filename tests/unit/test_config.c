@@ -547,7 +547,7 @@ TEST(config_rewrite_round_trip)
     config_reset_defaults();
 }
 
-/* Issue 8: whatever bytes a value holds, its quoted form is one argument on
+/* Whatever bytes a value holds, its quoted form is one argument on
  * one line, and the line splitter gives the same bytes back. */
 TEST(config_repr_round_trips_every_byte)
 {
@@ -570,7 +570,7 @@ TEST(config_repr_round_trips_every_byte)
     }
 }
 
-/* Issue 8: a value with a newline (bind, which splits on spaces, and a
+/* A value with a newline (bind, which splits on spaces, and a
  * plain string) is written back escaped: the file gains no directive, and
  * reading it again gives the same values. */
 TEST(config_rewrite_cannot_inject_lines)
