@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "proto/splitargs.h"
 
 /* ------------------------------------------------------------------------ */
 /* small helpers                                                            */
@@ -218,97 +219,23 @@ static int resp_parse_multibulk(resp_parser_t *p, const uint8_t *buf, size_t len
     return RESP_PARSE_DONE;
 }
 
-static bool resp_is_space(int c)
+static void resp_inline_word(void *arg, const char *word, size_t len)
 {
-    /* isspace() in the C locale, without its undefined behaviour for bytes >= 0x80 */
-    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+    resp_parser_t *p = arg;
+    resp_push_arg(p, (size_t)(word - p->inline_buf), len, 0);
 }
 
-static bool resp_is_hex(int c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-static int resp_hex_value(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return c - 'A' + 10;
-}
-
-/* Splits line[0..n) into words the way Redis's sdssplitargs does, writing the
- * unquoted bytes to p->inline_buf (never longer than the line). The line holds
- * no NUL (resp_find_line guarantees it), so "past the end" reads as 0 just as
- * the C string Redis scans. Returns false on unbalanced quotes. */
+/* Splits line[0..n) into words with Redis's quoting (proto/splitargs.h),
+ * writing the unquoted bytes to p->inline_buf (never longer than the line).
+ * The line holds no NUL (resp_find_line guarantees it). Returns false on
+ * unbalanced quotes. */
 static bool resp_split_inline(resp_parser_t *p, const uint8_t *line, size_t n)
 {
-#define AT(k) ((k) < n ? (int)line[(k)] : 0)
     if (p->inline_cap < n) {
         p->inline_buf = resp_xrealloc(p->inline_buf, n);
         p->inline_cap = n;
     }
-    char *out = p->inline_buf;
-    size_t o = 0, i = 0;
-    for (;;) {
-        while (i < n && resp_is_space(line[i])) i++;
-        if (i >= n) return true;
-        size_t word = o, word_start = i;
-        bool in_dq = false, in_sq = false, done = false;
-        while (!done) {
-            int c = AT(i);
-            if (in_dq) {
-                if (c == '\\' && AT(i + 1) == 'x' && resp_is_hex(AT(i + 2)) && resp_is_hex(AT(i + 3))) {
-                    out[o++] = (char)(resp_hex_value(AT(i + 2)) * 16 + resp_hex_value(AT(i + 3)));
-                    i += 3;
-                } else if (c == '\\' && AT(i + 1)) {
-                    i++;
-                    switch (AT(i)) {
-                    case 'n': out[o++] = '\n'; break;
-                    case 'r': out[o++] = '\r'; break;
-                    case 't': out[o++] = '\t'; break;
-                    case 'b': out[o++] = '\b'; break;
-                    case 'a': out[o++] = '\a'; break;
-                    default: out[o++] = (char)AT(i); break;
-                    }
-                } else if (c == '"') {
-                    /* a closing quote must be followed by a space or the end */
-                    if (AT(i + 1) && !resp_is_space(AT(i + 1))) return false;
-                    done = true;
-                } else if (!c) {
-                    return false;
-                } else {
-                    out[o++] = (char)c;
-                }
-            } else if (in_sq) {
-                if (c == '\\' && AT(i + 1) == '\'') {
-                    i++;
-                    out[o++] = '\'';
-                } else if (c == '\'') {
-                    if (AT(i + 1) && !resp_is_space(AT(i + 1))) return false;
-                    done = true;
-                } else if (!c) {
-                    return false;
-                } else {
-                    out[o++] = (char)c;
-                }
-            } else {
-                switch (c) {
-                /* only these end an unquoted word: "\v" and "\f" do not */
-                case ' ': case '\n': case '\r': case '\t': case 0:
-                    done = true;
-                    break;
-                case '"': in_dq = true; break;
-                case '\'': in_sq = true; break;
-                default: out[o++] = (char)c; break;
-                }
-            }
-            if (AT(i)) i++;
-        }
-        /* Cannot happen while the line holds no NUL; guards the loop anyway. */
-        if (i == word_start) return true;
-        resp_push_arg(p, word, o - word, 0);
-    }
-#undef AT
+    return splitargs(line, n, p->inline_buf, resp_inline_word, p);
 }
 
 static int resp_parse_inline(resp_parser_t *p, const uint8_t *buf, size_t len)

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include "actors/config/config_internal.h"
+#include "proto/splitargs.h"
 #include "runtime/xmalloc.h"
 
 void cfg_sb_add(cfg_sb_t *sb, const char *s, size_t n)
@@ -48,14 +49,6 @@ void cfg_sb_addf(cfg_sb_t *sb, const char *fmt, ...)
     free(big);
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 void cfg_free_args(char **argv, int argc)
 {
     if (!argv) return;
@@ -63,85 +56,39 @@ void cfg_free_args(char **argv, int argc)
     free(argv);
 }
 
-/* An escape inside quotes at p: appends what it stands for to sb and returns
- * how many bytes it takes, or 0 when p starts none. In double quotes: \xHH
- * and the C escapes (an unknown one is its letter); in single quotes only \'. */
-static size_t quoted_escape(char quote, const char *p, cfg_sb_t *sb)
+/* The words of one line, as cfg_split_args returns them. */
+typedef struct { char **vec; int n; } cfg_words_t;
+
+static void cfg_add_word(void *arg, const char *word, size_t len)
 {
-    if (p[0] != '\\' || !p[1]) return 0;
-    if (quote == '\'') {
-        if (p[1] != '\'') return 0;
-        cfg_sb_add(sb, "'", 1);
-        return 2;
-    }
-    if (p[1] == 'x' && hexval(p[2]) >= 0 && hexval(p[3]) >= 0) {
-        char byte = (char)(hexval(p[2]) * 16 + hexval(p[3]));
-        cfg_sb_add(sb, &byte, 1);
-        return 4;
-    }
-    char c;
-    switch (p[1]) {
-    case 'n': c = '\n'; break;
-    case 'r': c = '\r'; break;
-    case 't': c = '\t'; break;
-    case 'b': c = '\b'; break;
-    case 'a': c = '\a'; break;
-    default: c = p[1]; break;
-    }
-    cfg_sb_add(sb, &c, 1);
-    return 2;
+    cfg_words_t *w = arg;
+    char *copy = xmalloc(len + 1);
+    memcpy(copy, word, len);
+    copy[len] = '\0';
+    w->vec = xrealloc(w->vec, sizeof(char *) * (size_t)(w->n + 2));
+    w->vec[w->n++] = copy;
+    w->vec[w->n] = NULL;
 }
 
-/* A quote may open in the middle of a word (foo"bar" is one argument), but a
- * closing quote must be followed by a blank or the end: this is what
- * redis-server accepts, so files that work there work here. */
+/* Redis's quoting (proto/splitargs.h): a quote may open in the middle of a
+ * word (foo"bar" is one argument), but a closing quote must be followed by a
+ * blank or the end. This is what redis-server accepts, so files that work
+ * there work here. */
 char **cfg_split_args(const char *line, int *argc)
 {
-    char **vec = NULL;
-    int n = 0;
-    const char *p = line;
-    *argc = 0;
-    for (;;) {
-        while (*p && isspace((unsigned char)*p)) p++;
-        if (!*p) break;
-        cfg_sb_t cur = {0};
-        cfg_sb_add(&cur, "", 0);
-        char quote = 0;   /* the quote open at p, or 0 */
-        for (;;) {
-            if (!quote) {
-                if (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t' || *p == '\0') break;
-                if (*p == '"' || *p == '\'') quote = *p;
-                else cfg_sb_add(&cur, p, 1);
-                p++;
-                continue;
-            }
-            size_t used = quoted_escape(quote, p, &cur);
-            if (used) {
-                p += used;
-            } else if (*p == quote) {
-                if (p[1] && !isspace((unsigned char)p[1])) goto err;
-                p++;
-                break;
-            } else if (!*p) {
-                goto err;
-            } else {
-                cfg_sb_add(&cur, p, 1);
-                p++;
-            }
-        }
-        vec = xrealloc(vec, sizeof(char *) * (size_t)(n + 2));
-        vec[n++] = cur.s;
-        vec[n] = NULL;
-        continue;
-err:
-        free(cur.s);
-        cfg_free_args(vec, n);
+    size_t len = strlen(line);
+    char *scratch = xmalloc(len + 1);
+    cfg_words_t w = {0};
+    bool ok = splitargs((const uint8_t *)line, len, scratch, cfg_add_word, &w);
+    free(scratch);
+    if (!ok) {
+        cfg_free_args(w.vec, w.n);
         *argc = 0;
         return NULL;
     }
-    if (!vec) { vec = xrealloc(NULL, sizeof(char *)); vec[0] = NULL; }
-    *argc = n;
-    return vec;
+    if (!w.vec) w.vec = xcalloc(1, sizeof(char *));
+    *argc = w.n;
+    return w.vec;
 }
 
 void cfg_repr(cfg_sb_t *sb, const char *s, size_t len)
