@@ -16,7 +16,6 @@
 #include "actors/commands/timeout.h"
 #include "actors/failover/wpause.h"
 #include "actors/repl/repl.h"
-#include "actors/repl/repl_internal.h"
 #include "actors/repl/repl_replica.h"
 #include "actors/worker/client.h"
 #include "actors/worker/client_limits.h"
@@ -111,8 +110,9 @@ void cmd_client_list(cmd_ctx_t *ctx)
     dispatch_fanout(ctx->client, dispatch_current_cmd(ctx->client), ctx->argc, ctx->argv, ctx->argvlen);
 }
 
-void client_list_part(worker_t *w, remote_cmd_t *rc, queued_cmd_t *q)
+void cmd_client_list_part(struct worker *w, struct remote_cmd *rc)
 {
+    const queued_cmd_t *q = &rc->cmds[0];
     bool by_id = q->argc >= 4 && arg_is(q->argv[2], q->argvlen[2], "id");
     bool by_type = q->argc == 4 && arg_is(q->argv[2], q->argvlen[2], "type");
     for (client_t *c = worker_clients(w); c; c = c->next) {
@@ -128,6 +128,13 @@ void client_list_part(worker_t *w, remote_cmd_t *rc, queued_cmd_t *q)
         format_client(c, &rc->reply);
     }
 }
+
+void cmd_client_list_merge(struct reply_slot *s, const struct remote_cmd *rc)
+{
+    resp_buf_append(&s->acc, rc->reply.data, rc->reply.len);
+}
+
+void cmd_client_list_reply(struct reply_slot *s) { resp_add_verbatim(&s->buf, s->acc.data, s->acc.len); }
 
 typedef struct kill_filter {
     bool old_form;
@@ -228,17 +235,20 @@ void cmd_client_kill(cmd_ctx_t *ctx)
         return;
     }
     if (f.type == 3) {   /* replica connections belong to the replication actor */
-        dispatch_defer(ctx, repl_actor(), RM_KILL);
+        repl_request_kill_replicas(dispatch_defer_nosend(ctx, 0));
         return;
     }
     dispatch_fanout(ctx->client, dispatch_current_cmd(ctx->client), ctx->argc, ctx->argv, ctx->argvlen);
 }
 
-long long client_kill_part(worker_t *w, remote_cmd_t *rc, queued_cmd_t *q)
+/* One worker's share: closes its matching clients, their count in keys_delta. */
+void cmd_client_kill_part(struct worker *w, struct remote_cmd *rc)
 {
+    const queued_cmd_t *q = &rc->cmds[0];
     kill_filter_t f;
     char err[256];
-    if (!parse_kill(q, &f, err, sizeof err)) return 0;
+    rc->keys_delta = 0;
+    if (!parse_kill(q, &f, err, sizeof err)) return;
     long long killed = 0;
     for (client_t *c = worker_clients(w), *next; c; c = next) {
         next = c->next;
@@ -251,7 +261,23 @@ long long client_kill_part(worker_t *w, remote_cmd_t *rc, queued_cmd_t *q)
         if (c->id == rc->client_id) c->flags |= CLIENT_CLOSE_AFTER_REPLY;   /* answer first, then close */
         else client_close(c);
     }
-    return killed;
+    rc->keys_delta = killed;
+}
+
+void cmd_client_kill_merge(struct reply_slot *s, const struct remote_cmd *rc)
+{
+    s->sum += rc->keys_delta;
+    s->count = rc->cmds[0].argc;
+}
+
+void cmd_client_kill_reply(struct reply_slot *s)
+{
+    if (s->count == 3) {   /* old form: CLIENT KILL addr */
+        if (s->sum == 0) resp_add_error(&s->buf, "ERR No such client");
+        else resp_add_simple(&s->buf, "OK");
+    } else {
+        resp_add_int(&s->buf, s->sum);
+    }
 }
 
 void cmd_client_help(cmd_ctx_t *ctx)

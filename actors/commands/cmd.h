@@ -8,8 +8,9 @@
  *                     a command with no key in this call runs on the client's worker
  *   CMD_EXEC_CLIENT - on the client's own worker (server/connection commands;
  *                     ctx->client is set)
- *   CMD_EXEC_FANOUT - once on every worker, results merged by the worker code
- *                     (DBSIZE, KEYS, SCAN, FLUSHALL, RANDOMKEY ...)
+ *   CMD_EXEC_FANOUT - once on every worker, results merged on the client's
+ *                     worker (DBSIZE, KEYS, SCAN, FLUSHALL, RANDOMKEY ...), as
+ *                     the entry's `fanout` callbacks say
  */
 #ifndef SHOAL_ACTORS_CMD_H
 #define SHOAL_ACTORS_CMD_H
@@ -37,6 +38,39 @@ typedef struct cmd_ctx {
 } cmd_ctx_t;
 
 typedef void (*cmd_fn)(cmd_ctx_t *ctx);
+
+/* How a command runs once on every worker (actors/worker/fanout.c drives it).
+ * CMD_EXEC_FANOUT entries have one; so have the CLIENT-class commands whose
+ * handler fans out after checking its arguments (CLIENT LIST, CLIENT KILL,
+ * DEBUG POPULATE/DIGEST) and SAVE, whose parts rdb_save.c sends itself.
+ * Every callback runs on a worker thread: `part` on each worker with that
+ * worker's state, the others on the worker of the client that asked. */
+struct remote_cmd;
+struct reply_slot;
+typedef struct cmd_fanout {
+    /* Optional, first, on the client's worker: true when the command was
+     * answered (into ctx->reply) or sent elsewhere, and no part must go. */
+    bool (*start)(cmd_ctx_t *ctx);
+    /* On each worker: its share, into rc->reply and rc->keys_delta; the
+     * command is rc->cmds[0]. */
+    void (*part)(struct worker *w, struct remote_cmd *rc);
+    /* On the client's worker, once per part as it comes back (may be NULL). */
+    void (*merge)(struct reply_slot *s, const struct remote_cmd *rc);
+    /* On the client's worker after the last part: the one reply, into s->buf. */
+    void (*reply)(struct reply_slot *s);
+    /* Instead of merge and reply, for a fan-out that is no client's command
+     * and counts its parts itself (SAVE's): takes each part back, owns rc. */
+    void (*gather)(struct worker *w, struct remote_cmd *rc);
+} cmd_fanout_t;
+
+/* Without cluster mode, how the parts of a multi-key command split by worker
+ * (fanout.c) merge into one reply. */
+enum cmd_split {
+    CMD_SPLIT_NONE = 0,           /* never split */
+    CMD_SPLIT_ARRAY,              /* MGET: the elements back in the keys' order */
+    CMD_SPLIT_SUM,                /* DEL, EXISTS ...: the counts added */
+    CMD_SPLIT_OK,                 /* MSET: +OK */
+};
 
 /* Command flags (the subset that routing needs; COMMAND INFO text flags are kept separately). */
 enum {
@@ -115,6 +149,8 @@ typedef struct cmd_def {
     const char *deprecated_since, *replaced_by;     /* may be NULL */
     const cmd_history_t *history;
     int history_count;
+    cmd_fanout_t fanout;          /* see cmd_fanout_t; all NULL for other commands */
+    enum cmd_split split;         /* CMD_SPLIT_NONE unless the command may be split by worker */
 } cmd_def_t;
 
 /* Builds lookup structures; call once at startup before any lookup. */

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include "actors/commands/cmd.h"
 #include "actors/commands/commands.h"
+#include "actors/persist/rdb_save.h"
 
 static const cmd_arg_doc_t args_ping[] = {
     { .name = "message", .type = "string", .key_spec_index = -1, .flags = CMD_ARG_OPTIONAL },
@@ -164,6 +165,7 @@ static cmd_def_t subcommands_client[] = {
         .name = "kill", .arity = -3, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .flag_names = "admin noscript loading stale",
         .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "admin slow dangerous connection",
         .exec = CMD_EXEC_CLIENT, .handler = cmd_client_kill,
+        .fanout = { .part = cmd_client_kill_part, .merge = cmd_client_kill_merge, .reply = cmd_client_kill_reply },
         .summary = "Closes one or more client connections",
         .since = "2.4.0", .group = "connection", .complexity = "O(N), N being the number of connected clients",
         .history = history_client_kill, .history_count = 5,
@@ -174,6 +176,7 @@ static cmd_def_t subcommands_client[] = {
         .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "admin slow dangerous connection",
         .tips = "nondeterministic_output",
         .exec = CMD_EXEC_CLIENT, .handler = cmd_client_list,
+        .fanout = { .part = cmd_client_list_part, .merge = cmd_client_list_merge, .reply = cmd_client_list_reply },
         .summary = "Describes every client connection",
         .since = "2.4.0", .group = "connection", .complexity = "O(N), N being the number of connected clients",
         .history = history_client_list, .history_count = 6,
@@ -551,6 +554,7 @@ cmd_def_t cmdtable_server[] = {
         .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "keyspace read fast",
         .tips = "request_policy:all_shards response_policy:agg_sum",
         .exec = CMD_EXEC_FANOUT, .handler = cmd_dbsize,
+        .fanout = { .part = cmd_dbsize_part, .merge = cmd_dbsize_merge, .reply = cmd_dbsize_reply },
         .summary = "Counts the keys in the current database",
         .since = "1.0.0", .group = "server", .complexity = "O(1)",
     },
@@ -559,6 +563,7 @@ cmd_def_t cmdtable_server[] = {
         .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "keyspace write slow dangerous",
         .tips = "request_policy:all_shards response_policy:all_succeeded",
         .exec = CMD_EXEC_FANOUT, .handler = cmd_flushall,
+        .fanout = { .start = cmd_flush_start, .part = cmd_flush_part, .reply = cmd_flush_reply },
         .summary = "Deletes every key of every database",
         .since = "1.0.0", .group = "server", .complexity = "O(N), N being the number of keys in all databases",
         .history = history_flushall, .history_count = 2,
@@ -569,6 +574,7 @@ cmd_def_t cmdtable_server[] = {
         .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "keyspace write slow dangerous",
         .tips = "request_policy:all_shards response_policy:all_succeeded",
         .exec = CMD_EXEC_FANOUT, .handler = cmd_flushdb,
+        .fanout = { .start = cmd_flush_start, .part = cmd_flush_part, .reply = cmd_flush_reply },
         .summary = "Deletes every key of the current database",
         .since = "1.0.0", .group = "server", .complexity = "O(N), N being the number of keys in the current database",
         .history = history_flushdb, .history_count = 2,
@@ -615,6 +621,7 @@ cmd_def_t cmdtable_server[] = {
         .name = "debug", .arity = -2, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .flag_names = "admin noscript loading stale",
         .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "admin slow dangerous",
         .exec = CMD_EXEC_CLIENT, .handler = cmd_debug,
+        .fanout = { .part = cmd_debug_part, .merge = cmd_debug_merge, .reply = cmd_debug_reply },
         .summary = "Groups internal debugging operations",
         .since = "1.0.0", .group = "server", .complexity = "Varies with the subcommand.",
         .doc_flags = "syscmd",
@@ -664,6 +671,7 @@ cmd_def_t cmdtable_server[] = {
         .name = "save", .arity = 1, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_MULTI, .flag_names = "admin noscript no_async_loading no_multi",
         .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "admin slow dangerous",
         .exec = CMD_EXEC_CLIENT, .handler = cmd_save,
+        .fanout = { .part = rdb_save_part, .gather = rdb_save_part_done },
         .summary = "Saves the dataset to disk, blocking until done",
         .since = "1.0.0", .group = "server", .complexity = "O(N), N being the number of keys in all databases",
     },

@@ -132,6 +132,35 @@ void cmd_replicaof(cmd_ctx_t *ctx);         /* REPLICAOF, SLAVEOF (standalone.c)
 void cmd_publish(cmd_ctx_t *ctx);           /* PUBLISH */
 void cmd_spublish(cmd_ctx_t *ctx);          /* SPUBLISH */
 
+/* Fan-out callbacks the table names (cmd_fanout_t in cmd.h), next to their
+ * command's handler: cmd_x_start, cmd_x_part, cmd_x_merge, cmd_x_reply. */
+struct worker;
+struct remote_cmd;
+struct reply_slot;
+bool cmd_scan_start(cmd_ctx_t *ctx);                                        /* SCAN: to the cursor's worker */
+void cmd_dbsize_part(struct worker *w, struct remote_cmd *rc);             /* DBSIZE */
+void cmd_dbsize_merge(struct reply_slot *s, const struct remote_cmd *rc);
+void cmd_dbsize_reply(struct reply_slot *s);
+void cmd_keys_part(struct worker *w, struct remote_cmd *rc);               /* KEYS */
+void cmd_keys_merge(struct reply_slot *s, const struct remote_cmd *rc);
+void cmd_keys_reply(struct reply_slot *s);
+void cmd_randomkey_part(struct worker *w, struct remote_cmd *rc);          /* RANDOMKEY */
+void cmd_randomkey_merge(struct reply_slot *s, const struct remote_cmd *rc);
+void cmd_randomkey_reply(struct reply_slot *s);
+bool cmd_flush_start(cmd_ctx_t *ctx);                                       /* FLUSHALL, FLUSHDB */
+void cmd_flush_part(struct worker *w, struct remote_cmd *rc);
+void cmd_flush_reply(struct reply_slot *s);
+void cmd_client_list_part(struct worker *w, struct remote_cmd *rc);        /* CLIENT LIST */
+void cmd_client_list_merge(struct reply_slot *s, const struct remote_cmd *rc);
+void cmd_client_list_reply(struct reply_slot *s);
+void cmd_client_kill_part(struct worker *w, struct remote_cmd *rc);        /* CLIENT KILL */
+void cmd_client_kill_merge(struct reply_slot *s, const struct remote_cmd *rc);
+void cmd_client_kill_reply(struct reply_slot *s);
+void cmd_debug_part(struct worker *w, struct remote_cmd *rc);              /* DEBUG POPULATE, DIGEST */
+void cmd_debug_merge(struct reply_slot *s, const struct remote_cmd *rc);
+void cmd_debug_reply(struct reply_slot *s);
+/* SAVE's parts: rdb_save_part and rdb_save_part_done (actors/persist/rdb_save.h). */
+
 /* The command groups, one array per actors/cmdtable_<group>.c, each ended by
  * an entry whose name is NULL. Only cmdtable.c reads them (through
  * cmd_table_init, cmd_lookup and cmd_at); they are not const because

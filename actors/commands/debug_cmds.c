@@ -52,7 +52,8 @@ void debug_populate(cmd_ctx_t *ctx)
     dispatch_fanout(ctx->client, dispatch_current_cmd(ctx->client), ctx->argc, ctx->argv, ctx->argvlen);
 }
 
-void debug_populate_part(worker_t *w, const queued_cmd_t *q, long long now_ms)
+/* One worker's share of POPULATE: creates the missing keys whose slot it owns. */
+static void debug_populate_part(worker_t *w, const queued_cmd_t *q, long long now_ms)
 {
     long long count = 0, size = 0;
     if (!positive_long(q->argv[2], q->argvlen[2], &count)) return;
@@ -145,12 +146,14 @@ static void digest_entry(void *arg, ks_entry_t *e)
     a->keys++;
 }
 
-bool debug_is_digest(const queued_cmd_t *q)
+static bool debug_is_digest(const queued_cmd_t *q)
 {
     return q->argc == 2 && arg_is(q->argv[1], q->argvlen[1], "digest");
 }
 
-void debug_digest_part(worker_t *w, remote_cmd_t *rc)
+/* One worker's share of DIGEST: the xor of its keys' digests (20 bytes
+ * appended to rc->reply) and its key count (rc->keys_delta). */
+static void debug_digest_part(worker_t *w, remote_cmd_t *rc)
 {
     /* every key the table holds, expired-not-yet-deleted ones included, as
      * 7.0.15 walks its dict */
@@ -160,7 +163,8 @@ void debug_digest_part(worker_t *w, remote_cmd_t *rc)
     rc->keys_delta = a.keys;
 }
 
-void debug_digest_reply(resp_buf_t *out, const uint8_t fold[20], long long keys)
+/* The reply once every share is xored into fold: 7.0.15's 40 hex digits. */
+static void debug_digest_reply(resp_buf_t *out, const uint8_t fold[20], long long keys)
 {
     uint8_t f[20] = { 0 };
     if (keys > 0) {
@@ -171,4 +175,29 @@ void debug_digest_reply(resp_buf_t *out, const uint8_t fold[20], long long keys)
     char hex[41];
     for (int i = 0; i < 20; i++) snprintf(hex + 2 * i, 3, "%02x", f[i]);
     resp_add_simple(out, hex);
+}
+
+/* DEBUG's fan-out (POPULATE and DIGEST are the forms that fan out). */
+void cmd_debug_part(struct worker *w, struct remote_cmd *rc)
+{
+    const queued_cmd_t *q = &rc->cmds[0];
+    if (debug_is_digest(q)) debug_digest_part(w, rc);
+    else debug_populate_part(w, q, rc->now_ms);
+}
+
+void cmd_debug_merge(struct reply_slot *s, const struct remote_cmd *rc)
+{
+    if (debug_is_digest(&rc->cmds[0]) && rc->reply.len == 20) {
+        /* DEBUG DIGEST: xor the workers' folds */
+        s->count = -1;
+        s->sum += rc->keys_delta;
+        if (s->acc.len == 0) resp_buf_append(&s->acc, rc->reply.data, 20);
+        else for (int i = 0; i < 20; i++) s->acc.data[i] ^= rc->reply.data[i];
+    }
+}
+
+void cmd_debug_reply(struct reply_slot *s)
+{
+    if (s->count == -1 && s->acc.len == 20) debug_digest_reply(&s->buf, (const uint8_t *)s->acc.data, s->sum);
+    else resp_add_simple(&s->buf, "OK");
 }

@@ -477,6 +477,18 @@ void repl_request_wait(remote_cmd_t *rc, int numreplicas, long long timeout_ms)
     rt_send(&R.actor, &rc->hdr);
 }
 
+void repl_request_flush(remote_cmd_t *rc)
+{
+    rc->hdr.type = RM_FLUSH;
+    rt_send(&R.actor, &rc->hdr);
+}
+
+void repl_request_kill_replicas(remote_cmd_t *rc)
+{
+    rc->hdr.type = RM_KILL;
+    rt_send(&R.actor, &rc->hdr);
+}
+
 /* ---------------- role changes ---------------- */
 
 static void check_role(void)

@@ -132,6 +132,12 @@ long long repl_psync_args(char replid[REPL_ID_LEN + 1]);
 /* ---- WAIT / PSYNC from client workers (worker_reply_async answers) ---- */
 struct remote_cmd;
 void repl_request_wait(struct remote_cmd *rc, int numreplicas, long long timeout_ms);
+/* FLUSHALL/FLUSHDB while propagating: the flush runs as a cut across every
+ * worker, one point in the stream; then +OK. */
+void repl_request_flush(struct remote_cmd *rc);
+/* CLIENT KILL TYPE replica (and its filters): the replication actor owns the
+ * replica connections; it answers the count. */
+void repl_request_kill_replicas(struct remote_cmd *rc);
 
 /* DEBUG SLEEP: the whole node stops for rc->arg_us microseconds, as
  * redis-server's single thread does: a stop-the-world cut parks every worker

@@ -96,7 +96,7 @@ static void cut_on_worker(worker_t *w, rt_msg_t *msg)
     if (cut->kind == CUT_SYNC) {
         rdb_save_encode_part(worker_keyspace(w), cut->now_ms, cut->compress, &cut->parts[worker_index(w)]);
     } else if (cut->kind == CUT_FLUSH) {
-        worker_flush_keyspace(w);
+        worker_flush_keyspace(w, true);
     }
     m->hdr.type = RM_CUT_DONE;
     rt_send(&R.actor, &m->hdr);

@@ -26,7 +26,6 @@ typedef struct reply_slot {
     long long sum;
     long long count;
     resp_buf_t acc;
-    int fanout_kind;
     struct split_state *split;    /* a multi-key command split by worker (fanout.c), or NULL */
 } reply_slot_t;
 
@@ -129,8 +128,6 @@ void dispatch_execute_batch(worker_t *w, remote_cmd_t *rc);
 void dispatch_apply(worker_t *w, const queued_cmd_t *q, long long now_ms);
 void dispatch_run_local(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc,
                         const uint8_t **argv, const size_t *argvlen, resp_buf_t *reply, long long now_ms);
-/* Completes a fan-out part on the origin side. */
-void dispatch_fanout_done(worker_t *w, remote_cmd_t *rc);
 
 /* Copies argv into one allocation. */
 void queued_cmd_copy(queued_cmd_t *dst, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);

@@ -284,8 +284,7 @@ void dispatch_execute_batch(worker_t *w, remote_cmd_t *rc)
     if (rc->is_exec) repl_multi_begin(w->repl);   /* several effects go out as MULTI ... EXEC */
     for (int i = 0; i < rc->ncmds; i++) {
         queued_cmd_t *q = &rc->cmds[i];
-        if (rc->hdr.type == WMSG_FANOUT) dispatch_fanout_part(w, rc, q);
-        else dispatch_run_local(w, NULL, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rc->now_ms);
+        dispatch_run_local(w, NULL, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rc->now_ms);
     }
     if (rc->is_exec) repl_multi_end(w->repl);
 }

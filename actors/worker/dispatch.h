@@ -24,8 +24,16 @@ resp_buf_t *txn_reply_target(client_t *c);
 reply_slot_t *txn_defer(client_t *c);
 
 /* fanout.c */
+/* Runs cmd once on every worker as its table entry's `fanout` says (cmd.h);
+ * the merged reply goes to c in order. */
 void dispatch_fanout(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);
-void dispatch_fanout_part(worker_t *w, remote_cmd_t *rc, queued_cmd_t *q);
+/* One fan-out part on the worker that received it (a WMSG_RUN function, and
+ * what the worker does with rdb_save.c's WMSG_FANOUT). */
+void fanout_part_run(worker_t *w, rt_msg_t *msg);
+/* Runs a command of client c on worker `target` (here if it is c's own), its
+ * reply in c's order (SCAN's cursor names the worker). */
+void fanout_send_to_worker(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                           const size_t *argvlen, int target);
 /* Without cluster mode: true when a command whose keys several workers keep
  * can be split into one command per worker and the replies merged (MGET,
  * MSET, DEL, UNLINK, EXISTS, TOUCH). */
@@ -33,9 +41,5 @@ bool dispatch_split_supported(const cmd_def_t *cmd, int argc);
 /* Runs such a command: one part per worker that keeps some of its keys, the
  * reply merged as one in the keys' order. */
 void dispatch_split(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);
-
-/* client_cmds.c */
-void client_list_part(worker_t *w, remote_cmd_t *rc, queued_cmd_t *q);
-long long client_kill_part(worker_t *w, remote_cmd_t *rc, queued_cmd_t *q);
 
 #endif

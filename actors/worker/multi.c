@@ -174,6 +174,39 @@ static bool watch_ok_here(worker_t *w, const txn_t *t)
 
 static void txn_step_inner(client_t *c);
 
+/* Sends the transaction's commands [t->next, end) to worker `to` as one part
+ * whose replies come back in one slot; with `watch`, that worker checks the
+ * WATCHed key versions first (and the part may hold no command at all). */
+static void txn_send_part(client_t *c, int to, int end, bool watch)
+{
+    txn_t *t = c->txn;
+    remote_cmd_t *rc = xcalloc(1, sizeof *rc);
+    rc->origin = c->worker;
+    rc->proto = c->proto;
+    rc->now_ms = rt_now_ms();
+    rc->is_exec = true;
+    if (watch) {
+        rc->nwatch = t->nwatch;
+        rc->watch_index = xmalloc(sizeof(uint32_t) * (size_t)t->nwatch);
+        rc->watch_version = xmalloc(sizeof(uint64_t) * (size_t)t->nwatch);
+        memcpy(rc->watch_index, t->watch_index, sizeof(uint32_t) * (size_t)t->nwatch);
+        memcpy(rc->watch_version, t->watch_version, sizeof(uint64_t) * (size_t)t->nwatch);
+        rc->watch_flush_epoch = t->watch_flush_epoch;
+    }
+    rc->ncmds = end - t->next;
+    rc->cmds = xcalloc((size_t)(rc->ncmds ? rc->ncmds : 1), sizeof *rc->cmds);
+    for (int k = 0; k < rc->ncmds; k++) {
+        rc->cmds[k] = t->cmds[t->next + k];
+        t->cmds[t->next + k].argv = NULL;   /* moved */
+    }
+    t->replies += rc->ncmds;
+    t->next = end;
+    resp_buf_init(&rc->reply, c->proto);
+    rc->slot = client_defer_reply(c);
+    rc->hdr.type = WMSG_EXEC;
+    worker_send(c->worker, to, &rc->hdr);
+}
+
 /* Runs the transaction forward until it must wait for another actor or ends.
  * The effects of the commands run here in one go leave as one MULTI ... EXEC
  * (parts run on another worker are wrapped there). */
@@ -202,28 +235,8 @@ static void txn_step_inner(client_t *c)
                 int j = t->next;
                 if (wowner == owner)
                     while (j < t->ncmds && t->cmds[j].cmd->exec == CMD_EXEC_KEYED) j++;
-                remote_cmd_t *rc = xcalloc(1, sizeof *rc);
-                rc->origin = w;
-                rc->proto = c->proto;
-                rc->now_ms = rt_now_ms();
-                rc->is_exec = true;
-                rc->nwatch = t->nwatch;
-                rc->watch_index = xmalloc(sizeof(uint32_t) * (size_t)t->nwatch);
-                rc->watch_version = xmalloc(sizeof(uint64_t) * (size_t)t->nwatch);
-                memcpy(rc->watch_index, t->watch_index, sizeof(uint32_t) * (size_t)t->nwatch);
-                memcpy(rc->watch_version, t->watch_version, sizeof(uint64_t) * (size_t)t->nwatch);
-                rc->watch_flush_epoch = t->watch_flush_epoch;
-                rc->ncmds = j - t->next;
-                rc->cmds = xcalloc((size_t)(rc->ncmds ? rc->ncmds : 1), sizeof *rc->cmds);
-                for (int k = 0; k < rc->ncmds; k++) rc->cmds[k] = t->cmds[t->next + k];
-                for (int k = 0; k < rc->ncmds; k++) t->cmds[t->next + k].argv = NULL;
-                t->replies += rc->ncmds;
-                t->next = j;
-                resp_buf_init(&rc->reply, c->proto);
                 t->watch_checked = true;
-                rc->slot = client_defer_reply(c);
-                rc->hdr.type = WMSG_EXEC;
-                worker_send(w, wowner, &rc->hdr);
+                txn_send_part(c, wowner, j, true);
                 return;
             }
         }
@@ -232,23 +245,7 @@ static void txn_step_inner(client_t *c)
         if (q->cmd->exec == CMD_EXEC_KEYED && owner >= 0 && owner != w->index) {
             int j = t->next;
             while (j < t->ncmds && t->cmds[j].cmd->exec == CMD_EXEC_KEYED) j++;
-            remote_cmd_t *rc = xcalloc(1, sizeof *rc);
-            rc->origin = w;
-            rc->proto = c->proto;
-            rc->now_ms = rt_now_ms();
-            rc->is_exec = true;
-            rc->ncmds = j - t->next;
-            rc->cmds = xcalloc((size_t)rc->ncmds, sizeof *rc->cmds);
-            for (int k = 0; k < rc->ncmds; k++) {
-                rc->cmds[k] = t->cmds[t->next + k];
-                t->cmds[t->next + k].argv = NULL;   /* moved */
-            }
-            t->replies += rc->ncmds;
-            t->next = j;
-            resp_buf_init(&rc->reply, c->proto);
-            rc->slot = client_defer_reply(c);
-            rc->hdr.type = WMSG_EXEC;
-            worker_send(w, owner, &rc->hdr);
+            txn_send_part(c, owner, j, false);
             return;
         }
         t->next++;

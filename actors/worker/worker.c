@@ -501,6 +501,9 @@ static void snap_leave(worker_t *w)
     }
 }
 
+void worker_snap_enter(worker_t *w) { snap_enter(w); }
+void worker_snap_leave(worker_t *w) { snap_leave(w); }
+
 /* A command that the pause in force (wpause.h) holds: the client reads
  * nothing further until the pause lets it through, as Redis postpones it.
  * As in Redis, unknown commands, wrong arity and NOAUTH are answered at once;
@@ -761,13 +764,10 @@ static void worker_behaviour(rt_actor_t *self, rt_msg_t *msg)
         on_remote_cmds(w, rc, WMSG_DONE);
         break;
     case WMSG_FANOUT:
-        on_remote_cmds(w, rc, WMSG_FANOUT_DONE);
+        fanout_part_run(w, msg);
         break;
     case WMSG_DONE:
         on_remote_done(w, rc);
-        break;
-    case WMSG_FANOUT_DONE:
-        dispatch_fanout_done(w, rc);
         break;
     case WMSG_NEWCONN: {
         newconn_t *m = (newconn_t *)msg;

@@ -23,8 +23,8 @@
 enum worker_msg {
     WMSG_EXEC = 1,        /* run commands here (remote_cmd_t) */
     WMSG_DONE,            /* reply for one of our clients is ready (remote_cmd_t) */
-    WMSG_FANOUT,          /* run a fan-out part here (fanout_part_t) */
-    WMSG_FANOUT_DONE,
+    WMSG_FANOUT,          /* a fan-out part (remote_cmd_t) sent by rdb_save.c: run as fanout_part_run;
+                             every other fan-out part travels as WMSG_RUN */
     WMSG_STOP,
     WMSG_NEWCONN,         /* adopt an accepted connection (newconn_t) */
     WMSG_BATCH,           /* run a batch of commands here (cmd_batch_t) */
@@ -78,7 +78,10 @@ typedef struct queued_cmd {
 
 /* A batch of commands to run on another actor for one client. */
 typedef struct remote_cmd {
-    rt_msg_t hdr;
+    union {
+        rt_msg_t hdr;
+        worker_run_t run;         /* WMSG_RUN: a fan-out part and its way back (fanout.c) */
+    };
     struct worker *origin;
     struct reply_slot *slot;      /* owned by the origin; only the origin touches it */
     int proto;
@@ -147,8 +150,10 @@ const struct cluster_snapshot *worker_snapshot(const worker_t *w);
 struct client *worker_clients(worker_t *w);
 /* Hands w's buffered writes to the replication actor (repl_flush). */
 void worker_repl_flush(worker_t *w);
-/* Drops every key (a FLUSHALL cut): WATCHes go stale, counters follow. */
-void worker_flush_keyspace(worker_t *w);
+/* Drops every key (FLUSHALL's part, or its cut with replicas): WATCHes go
+ * stale, counters follow; `count_change` adds one to the keyspace changes
+ * (rdb_changes_since_last_save), as the cut does. */
+void worker_flush_keyspace(worker_t *w, bool count_change);
 /* Installs `ks` (the RDB load's staged keyspace) in place of the current
  * one, which the caller frees, and publishes its counts. */
 void worker_install_loaded_keyspace(worker_t *w, struct keyspace *ks);

@@ -35,15 +35,16 @@ struct client *worker_clients(worker_t *w) { return w->clients; }
 
 void worker_repl_flush(worker_t *w) { repl_flush(w->repl); }
 
-void worker_flush_keyspace(worker_t *w)
+void worker_flush_keyspace(worker_t *w, bool count_change)
 {
     ks_flush(w->ks);
     w->flush_epoch++;
     /* relaxed: statistics; owner-only writer, so a plain load and store */
     atomic_store_explicit(&w->stats.keys, 0, memory_order_relaxed);
     atomic_store_explicit(&w->stats.expires, 0, memory_order_relaxed);
-    atomic_store_explicit(&w->stats.dirty, atomic_load_explicit(&w->stats.dirty, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
+    if (count_change)
+        atomic_store_explicit(&w->stats.dirty, atomic_load_explicit(&w->stats.dirty, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
 }
 
 void worker_install_loaded_keyspace(worker_t *w, struct keyspace *ks)

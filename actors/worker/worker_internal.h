@@ -60,4 +60,10 @@ struct worker {
 
 extern worker_t *g_workers[MAX_WORKERS];
 
+/* Work a message brings to a worker (a fan-out part) runs inside the same
+ * snapshot read section as a command: the snapshot in w->cur, the keyspace
+ * in replica mode when the node is a replica. Nests. */
+void worker_snap_enter(worker_t *w);
+void worker_snap_leave(worker_t *w);
+
 #endif

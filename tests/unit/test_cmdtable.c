@@ -471,3 +471,68 @@ TEST(cmdtable_entries_are_well_formed)
     CHECK(lookup("config")->handler == NULL);
     CHECK(lookup("debug")->handler == cmd_debug && lookup("debug")->subcommands == NULL);
 }
+
+/* Fan-out and split behaviour lives in the table entries (fanout.c only
+ * drives the callbacks): every command that runs on every worker names how,
+ * and no other command carries callbacks by accident. */
+static bool fanout_complete(const cmd_def_t *c)
+{
+    const cmd_fanout_t *f = &c->fanout;
+    if (f->part) return (f->reply != NULL) != (f->gather != NULL) && !(f->gather && f->merge);
+    return f->start != NULL && !f->merge && !f->reply && !f->gather;
+}
+
+static bool has_fanout(const cmd_def_t *c)
+{
+    const cmd_fanout_t *f = &c->fanout;
+    return f->start || f->part || f->merge || f->reply || f->gather;
+}
+
+static const char *const fanout_names[] = { "scan", "keys", "randomkey", "dbsize", "flushall", "flushdb", "debug",
+                                           "save", "client|list", "client|kill" };
+#define NFANOUT (int)(sizeof fanout_names / sizeof fanout_names[0])
+
+/* Checks one entry; returns 1 if it carries fan-out callbacks. */
+static int check_fanout_entry(const cmd_def_t *c)
+{
+    char name[64];
+    cmd_fullname(c, name, sizeof name);
+    bool listed = false;
+    for (int k = 0; k < NFANOUT; k++) listed |= !strcmp(name, fanout_names[k]);
+    if (c->exec == CMD_EXEC_FANOUT) CHECK(listed);
+    CHECK(has_fanout(c) == listed);
+    if (has_fanout(c)) CHECK(fanout_complete(c));
+    return has_fanout(c) ? 1 : 0;
+}
+
+TEST(cmdtable_fanout_callbacks_in_the_entries)
+{
+    int seen = 0;
+    cmd_table_init();
+    for (int i = 0; cmd_at(i); i++) {
+        seen += check_fanout_entry(cmd_at(i));
+        for (const cmd_def_t *s = cmd_at(i)->subcommands; s && s->name; s++) seen += check_fanout_entry(s);
+    }
+    CHECK_EQ_INT(seen, NFANOUT);
+    CHECK(lookup("flushall")->fanout.start && lookup("flushall")->fanout.part);
+    CHECK(lookup("scan")->fanout.start && !lookup("scan")->fanout.part);
+    CHECK(lookup("save")->fanout.gather && !lookup("save")->fanout.reply);
+}
+
+TEST(cmdtable_split_kinds_in_the_entries)
+{
+    cmd_table_init();
+    CHECK_EQ_INT(lookup("mget")->split, CMD_SPLIT_ARRAY);
+    CHECK_EQ_INT(lookup("mset")->split, CMD_SPLIT_OK);
+    static const char *const sums[] = { "del", "unlink", "exists", "touch" };
+    for (size_t k = 0; k < 4; k++) CHECK_EQ_INT(lookup(sums[k])->split, CMD_SPLIT_SUM);
+    int split = 0;
+    for (int i = 0; cmd_at(i); i++) {
+        const cmd_def_t *c = cmd_at(i);
+        if (c->split == CMD_SPLIT_NONE) continue;
+        split++;
+        /* only commands made of key groups from argv[1] on can be split */
+        CHECK(c->exec == CMD_EXEC_KEYED && c->first_key == 1 && c->last_key == -1 && c->key_step >= 1);
+    }
+    CHECK_EQ_INT(split, 6);
+}
