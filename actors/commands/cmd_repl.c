@@ -16,7 +16,6 @@
 #include "actors/commands/timeout.h"
 #include "actors/config/config.h"
 #include "actors/repl/repl.h"
-#include "actors/repl/repl_internal.h"
 #include "actors/repl/repl_replica.h"
 #include "actors/state/state.h"
 #include "actors/worker/batch.h"
@@ -99,7 +98,6 @@ static void start_sync(cmd_ctx_t *ctx, const char *replid, size_t idlen, long lo
         return;
     }
     repl_psync_msg_t *m = xcalloc(1, sizeof *m);
-    m->hdr.type = RM_PSYNC;
     if (c->repl_ip[0]) {
         snprintf(m->ip, sizeof m->ip, "%s", c->repl_ip);
     } else {   /* the peer address without its port */
@@ -121,7 +119,7 @@ static void start_sync(cmd_ctx_t *ctx, const char *replid, size_t idlen, long lo
         return;
     }
     LOG_NOTICE("Replica %s:%d asks for synchronization", m->ip, m->port);
-    rt_send(repl_actor(), &m->hdr);
+    repl_hand_over_replica(m);
 }
 
 void cmd_psync(cmd_ctx_t *ctx)
@@ -181,7 +179,7 @@ void cmd_wait(cmd_ctx_t *ctx)
         resp_add_error(ctx->reply, err);
         return;
     }
-    remote_cmd_t *rc = dispatch_defer_nosend(ctx, RM_WAIT);
+    remote_cmd_t *rc = dispatch_defer_nosend(ctx, 0);   /* repl_request_wait sends it */
     _Atomic int *left = xmalloc(sizeof *left);
     atomic_init(left, workers_count());
     for (int i = 0; i < workers_count(); i++) {

@@ -477,6 +477,12 @@ void repl_request_wait(remote_cmd_t *rc, int numreplicas, long long timeout_ms)
     rt_send(&R.actor, &rc->hdr);
 }
 
+void repl_hand_over_replica(repl_psync_msg_t *m)
+{
+    m->hdr.type = RM_PSYNC;
+    rt_send(&R.actor, &m->hdr);
+}
+
 void repl_request_flush(remote_cmd_t *rc)
 {
     rc->hdr.type = RM_FLUSH;
@@ -543,24 +549,72 @@ static void cron(rt_timer_t *t, void *arg)
     ra_publish();
 }
 
+/* ---------------- the actor ---------------- */
+
+/* RM_FEED: a worker's propagated writes join the stream. */
+static void on_feed(repl_feed_msg_t *m)
+{
+    /* A worker propagates as soon as its snapshot says we are a master: see
+     * the promotion (new replid) before the first byte of it is filed. */
+    if (was_replica) check_role();
+    if (R.backlog && !was_replica) {
+        ra_maybe_select();
+        stream_append_chunk(repl_chunk_new(m->data, m->len));
+    } else {
+        free(m->data);
+    }
+    free(m);
+}
+
+/* RM_FLUSH, RM_SLEEP: queued for a cut of their own, in arrival order. */
+static void on_cut_request(remote_cmd_t *rc)
+{
+    if (R.nflush_queue >= (int)(sizeof R.flush_queue / sizeof R.flush_queue[0])) {
+        resp_add_error(&rc->reply, rc->hdr.type == RM_SLEEP ? "ERR too many DEBUG SLEEP calls in progress"
+                                                            : "ERR too many FLUSHALL calls in progress");
+        worker_reply_async(rc);
+        return;
+    }
+    R.flush_queue[R.nflush_queue++] = rc;
+    ra_begin_next_cut();
+}
+
+/* RM_ACK: a replica's REPLCONF ACK; the first one releases its stream. */
+static void on_ack(repl_ack_msg_t *m)
+{
+    served_t *s = find_served(m->sender);
+    if (s) {
+        if (m->offset > s->ack_offset) s->ack_offset = m->offset;
+        s->ack_ms = rt_mono_ms();
+        if (!s->released && s->state == SND_ONLINE) {
+            s->released = true;
+            repl_sender_signal(s->sender, RS_RELEASE);
+        }
+        if (R.waiters) wait_check(false);
+    }
+    free(m);
+}
+
+/* RM_KILL: CLIENT KILL TYPE replica drops every replica we serve. */
+static void on_kill(remote_cmd_t *rc)
+{
+    long long n = 0;
+    while (R.served) {
+        repl_sender_signal(R.served->sender, RS_CLOSE);
+        drop_served(R.served, "killed by CLIENT KILL");
+        n++;
+    }
+    resp_add_int(&rc->reply, n);
+    worker_reply_async(rc);
+}
+
 static void behaviour(rt_actor_t *self, rt_msg_t *msg)
 {
     (void)self;
     switch (msg->type) {
-    case RM_FEED: {
-        repl_feed_msg_t *m = (repl_feed_msg_t *)msg;
-        /* A worker propagates as soon as its snapshot says we are a master: see
-         * the promotion (new replid) before the first byte of it is filed. */
-        if (was_replica) check_role();
-        if (R.backlog && !was_replica) {
-            ra_maybe_select();
-            stream_append_chunk(repl_chunk_new(m->data, m->len));
-        } else {
-            free(m->data);
-        }
-        free(m);
+    case RM_FEED:
+        on_feed((repl_feed_msg_t *)msg);
         break;
-    }
     case RM_FEED_MASTER: {
         repl_feed_msg_t *m = (repl_feed_msg_t *)msg;
         feed_master(m->data, m->len);
@@ -586,18 +640,9 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
         handle_wait((remote_cmd_t *)msg);
         break;
     case RM_FLUSH:
-    case RM_SLEEP: {
-        remote_cmd_t *rc = (remote_cmd_t *)msg;
-        if (R.nflush_queue >= (int)(sizeof R.flush_queue / sizeof R.flush_queue[0])) {
-            resp_add_error(&rc->reply, msg->type == RM_SLEEP ? "ERR too many DEBUG SLEEP calls in progress"
-                                                             : "ERR too many FLUSHALL calls in progress");
-            worker_reply_async(rc);
-            break;
-        }
-        R.flush_queue[R.nflush_queue++] = rc;
-        ra_begin_next_cut();
+    case RM_SLEEP:
+        on_cut_request((remote_cmd_t *)msg);
         break;
-    }
     case RM_SLEEP_RELEASE:   /* no replica link actor yet: nothing can be held */
         repl_sleep_release();
         free(msg);
@@ -608,21 +653,9 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
     case RM_CUT_DONE:
         ra_cut_done((repl_cut_msg_t *)msg);
         break;
-    case RM_ACK: {
-        repl_ack_msg_t *m = (repl_ack_msg_t *)msg;
-        served_t *s = find_served(m->sender);
-        if (s) {
-            if (m->offset > s->ack_offset) s->ack_offset = m->offset;
-            s->ack_ms = rt_mono_ms();
-            if (!s->released && s->state == SND_ONLINE) {
-                s->released = true;
-                repl_sender_signal(s->sender, RS_RELEASE);
-            }
-            if (R.waiters) wait_check(false);
-        }
-        free(m);
+    case RM_ACK:
+        on_ack((repl_ack_msg_t *)msg);
         break;
-    }
     case RM_SENDER_GONE: {
         repl_ack_msg_t *m = (repl_ack_msg_t *)msg;
         served_t *s = find_served(m->sender);
@@ -630,18 +663,9 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
         free(m);
         break;
     }
-    case RM_KILL: {
-        remote_cmd_t *rc = (remote_cmd_t *)msg;
-        long long n = 0;
-        while (R.served) {
-            repl_sender_signal(R.served->sender, RS_CLOSE);
-            drop_served(R.served, "killed by CLIENT KILL");
-            n++;
-        }
-        resp_add_int(&rc->reply, n);
-        worker_reply_async(rc);
+    case RM_KILL:
+        on_kill((remote_cmd_t *)msg);
         break;
-    }
     default:
         LOG_WARNING("replication actor: unknown message type %u", msg->type);
         free(msg);

@@ -131,6 +131,24 @@ long long repl_psync_args(char replid[REPL_ID_LEN + 1]);
 
 /* ---- WAIT / PSYNC from client workers (worker_reply_async answers) ---- */
 struct remote_cmd;
+
+/* What a replica announced with REPLCONF capa. */
+enum { REPL_CAPA_EOF = 1, REPL_CAPA_PSYNC2 = 2 };
+/* PSYNC: a replica's connection, taken from its worker (client_detach), and
+ * what it asked for. */
+typedef struct repl_psync_msg {
+    rt_msg_t hdr;
+    int fd;
+    char ip[INET6_ADDRSTRLEN];
+    int port;             /* REPLCONF listening-port */
+    int capa;             /* REPL_CAPA_* */
+    char replid[REPL_ID_LEN + 1];   /* "?" for none */
+    long long offset;
+    uint64_t client_id;
+} repl_psync_msg_t;
+/* Hands m (xcalloc'd, every field but hdr set) to the replication actor,
+ * which owns the connection from then on and answers the PSYNC on it. */
+void repl_hand_over_replica(repl_psync_msg_t *m);
 void repl_request_wait(struct remote_cmd *rc, int numreplicas, long long timeout_ms);
 /* FLUSHALL/FLUSHDB while propagating: the flush runs as a cut across every
  * worker, one point in the stream; then +OK. */

@@ -54,19 +54,6 @@ typedef struct repl_id_msg {
     long long offset;
 } repl_id_msg_t;
 
-enum { REPL_CAPA_EOF = 1, REPL_CAPA_PSYNC2 = 2 };
-
-typedef struct repl_psync_msg {
-    rt_msg_t hdr;
-    int fd;
-    char ip[INET6_ADDRSTRLEN];
-    int port;             /* REPLCONF listening-port */
-    int capa;
-    char replid[REPL_ID_LEN + 1];   /* "?" for none */
-    long long offset;
-    uint64_t client_id;
-} repl_psync_msg_t;
-
 /* Shared, refcounted bytes (one stream chunk sent to many replicas). */
 typedef struct repl_chunk {
     _Atomic int refs;

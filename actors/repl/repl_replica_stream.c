@@ -147,17 +147,106 @@ static void round_flush(size_t upto)
 
 #define MAX_ARGS 1024
 
+/* A transaction of the master's stream, held aside until its EXEC: its
+ * commands, and where its MULTI began in the input. */
+typedef struct held_txn {
+    bool on;
+    size_t start;
+    queued_cmd_t *cmds;
+    int n, cap;
+} held_txn_t;
+
+static void txn_drop(held_txn_t *t)
+{
+    for (int i = 0; i < t->n; i++) queued_cmd_free(&t->cmds[i]);
+    t->n = 0;
+    t->on = false;
+}
+
+static void txn_keep(held_txn_t *t, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 16;
+        t->cmds = xrealloc(t->cmds, (size_t)t->cap * sizeof *t->cmds);
+    }
+    /* cmd resolved at EXEC; keep the bytes now */
+    queued_cmd_copy(&t->cmds[t->n++], NULL, argc, argv, argvlen);
+}
+
+/* EXEC: the body goes to its workers in one message each (one worker in
+ * cluster mode), routed as single commands are. */
+static void txn_exec(held_txn_t *t)
+{
+    for (int i = 0; i < t->n; i++) {
+        queued_cmd_t *q = &t->cmds[i];
+        const cmd_def_t *cmd = NULL;
+        int wi = route(q->argc, q->argv, q->argvlen, &cmd);
+        if (wi == -1) { queued_cmd_free(q); continue; }
+        if (wi == -2) {
+            for (int k = 0; k < workers_count(); k++) {
+                queued_cmd_t each;
+                queued_cmd_copy(&each, cmd, q->argc, q->argv, q->argvlen);
+                rr_batch_add(k, &each);
+            }
+            queued_cmd_free(q);
+            continue;
+        }
+        if (split_by_worker(cmd, q->argc, q->argv, q->argvlen)) {
+            queued_cmd_free(q);
+            continue;
+        }
+        q->cmd = cmd;
+        rr_batch_add(wi, q);
+    }
+    t->n = 0;
+    t->on = false;
+}
+
+/* One parsed command of the stream. `done` moves past it once it counts as
+ * processed (a transaction's commands do at their EXEC). Returns false when
+ * the link dropped (answering a GETACK failed). */
+static bool stream_command(held_txn_t *t, int argc, const uint8_t **argv, const size_t *argvlen,
+                           size_t cmd_start, size_t *pos, size_t *done)
+{
+    const uint8_t *name = argv[0];
+    size_t nlen = argvlen[0];
+    if (arg_is(name, nlen, "multi") && !t->on) {
+        t->on = true;
+        t->start = cmd_start;
+    } else if (arg_is(name, nlen, "exec") && t->on) {
+        txn_exec(t);
+        *done = *pos;
+    } else if (arg_is(name, nlen, "discard") && t->on) {
+        txn_drop(t);
+        *done = *pos;
+    } else if (t->on) {
+        if (!arg_is(name, nlen, "select") && !arg_is(name, nlen, "ping")) txn_keep(t, argc, argv, argvlen);
+    } else if (arg_is(name, nlen, "replconf")) {
+        if (argc >= 2 && arg_is(argv[1], argvlen[1], "getack")) {
+            /* Everything before the GETACK is processed; the GETACK itself is not yet. */
+            round_flush(cmd_start);
+            *pos -= cmd_start;
+            *done = *pos;
+            rr_send_ack();
+            return L.fd >= 0;
+        }
+        *done = *pos;
+    } else if (arg_is(name, nlen, "select") || arg_is(name, nlen, "ping")) {
+        *done = *pos;
+    } else {
+        enqueue(argc, argv, argvlen);
+        *done = *pos;
+    }
+    return true;
+}
+
 /* Parses and routes every complete command buffered. */
 void rr_stream_round(void)
 {
     const uint8_t *argv_s[MAX_ARGS];
     size_t argvlen_s[MAX_ARGS];
     size_t pos = 0, done = 0;         /* parse position; end of the last fully processed command */
-    bool in_txn = false;
-    size_t txn_start = 0;
-    /* A transaction's commands are held aside until its EXEC. */
-    queued_cmd_t *txn = NULL;
-    int ntxn = 0, captxn = 0;
+    held_txn_t txn = { 0 };
     while (pos < L.in_len) {
         const uint8_t *start = L.in + pos;
         int r = resp_parse(&L.parser, start, L.in_len - pos);
@@ -165,8 +254,8 @@ void rr_stream_round(void)
         if (r == RESP_PARSE_ERROR) {
             char why[200];
             snprintf(why, sizeof why, "Protocol error from MASTER: %s", L.parser.error ? L.parser.error : "?");
-            for (int i = 0; i < ntxn; i++) queued_cmd_free(&txn[i]);
-            free(txn);
+            txn_drop(&txn);
+            free(txn.cmds);
             round_flush(done);
             rr_link_drop(why, true);
             return;
@@ -174,7 +263,7 @@ void rr_stream_round(void)
         size_t cmd_start = pos;
         pos += L.parser.consumed;
         if (r == RESP_PARSE_EMPTY) {
-            if (!in_txn) done = pos;
+            if (!txn.on) done = pos;
             continue;
         }
         int argc = (int)L.parser.argc;
@@ -192,81 +281,20 @@ void rr_stream_round(void)
             argv[i] = resp_arg(&L.parser, start, (size_t)i);
             argvlen[i] = L.parser.arg_len[i];
         }
-        const uint8_t *name = argv[0];
-        size_t nlen = argvlen[0];
-        if (arg_is(name, nlen, "multi") && !in_txn) {
-            in_txn = true;
-            txn_start = cmd_start;
-        } else if (arg_is(name, nlen, "exec") && in_txn) {
-            /* The body goes to its workers in one message each (one worker in cluster mode). */
-            for (int i = 0; i < ntxn; i++) {
-                const cmd_def_t *cmd = NULL;
-                int wi = route(txn[i].argc, txn[i].argv, txn[i].argvlen, &cmd);
-                if (wi == -1) { queued_cmd_free(&txn[i]); continue; }
-                if (wi == -2) {
-                    for (int k = 0; k < workers_count(); k++) {
-                        queued_cmd_t q;
-                        queued_cmd_copy(&q, cmd, txn[i].argc, txn[i].argv, txn[i].argvlen);
-                        rr_batch_add(k, &q);
-                    }
-                    queued_cmd_free(&txn[i]);
-                    continue;
-                }
-                if (split_by_worker(cmd, txn[i].argc, txn[i].argv, txn[i].argvlen)) {
-                    queued_cmd_free(&txn[i]);
-                    continue;
-                }
-                txn[i].cmd = cmd;
-                rr_batch_add(wi, &txn[i]);
-            }
-            ntxn = 0;
-            in_txn = false;
-            done = pos;
-        } else if (arg_is(name, nlen, "discard") && in_txn) {
-            for (int i = 0; i < ntxn; i++) queued_cmd_free(&txn[i]);
-            ntxn = 0;
-            in_txn = false;
-            done = pos;
-        } else if (in_txn) {
-            if (!arg_is(name, nlen, "select") && !arg_is(name, nlen, "ping")) {
-                if (ntxn == captxn) {
-                    captxn = captxn ? captxn * 2 : 16;
-                    queued_cmd_t *nt = xrealloc(txn, (size_t)captxn * sizeof *nt);
-                    txn = nt;
-                }
-                /* cmd resolved at EXEC; keep the bytes now */
-                queued_cmd_copy(&txn[ntxn++], NULL, argc, argv, argvlen);
-            }
-        } else if (arg_is(name, nlen, "replconf")) {
-            if (argc >= 2 && arg_is(argv[1], argvlen[1], "getack")) {
-                /* Everything before the GETACK is processed; the GETACK itself is not yet. */
-                round_flush(cmd_start);
-                pos -= cmd_start;
-                done = pos;
-                rr_send_ack();
-                free(argv_h);
-                free(argvlen_h);
-                if (L.fd < 0) { free(txn); return; }
-                continue;
-            }
-            done = pos;
-        } else if (arg_is(name, nlen, "select") || arg_is(name, nlen, "ping")) {
-            done = pos;
-        } else {
-            enqueue(argc, argv, argvlen);
-            done = pos;
-        }
+        bool alive = stream_command(&txn, argc, argv, argvlen, cmd_start, &pos, &done);
         free(argv_h);
         free(argvlen_h);
+        if (!alive) {
+            free(txn.cmds);
+            return;
+        }
     }
-    if (in_txn) {
+    if (txn.on) {
         /* An unfinished transaction: parse it again, whole, next round. */
-        for (int i = 0; i < ntxn; i++) queued_cmd_free(&txn[i]);
+        txn_drop(&txn);
         resp_parser_reset(&L.parser);
-        (void)txn_start;
-        done = txn_start;
+        done = txn.start;
     }
-    free(txn);
+    free(txn.cmds);
     round_flush(done);
 }
-

@@ -276,77 +276,88 @@ static void transfer_commit(void)
     L.fast_ack_until_mono = rt_mono_ms() + 1000;
 }
 
-/* Consumes transfer bytes. Returns false when nothing more can be done now. */
-bool rr_transfer_step(void)
+/* The stages of a transfer below return what rr_transfer_step does: false
+ * when nothing more can be done now. */
+
+/* The bulk header: "$<len>" or "$EOF:<mark>" (newlines before it are the
+ * master's keep-alives while it prepares the RDB). */
+static bool transfer_header(void)
 {
-    if (!L.bulk_started) {
-        char line[256];
-        long n = take_line(line, sizeof line);
-        if (n < 0) {
-            if (L.in_len > 1024) { rr_transfer_fail("bad protocol from MASTER: no bulk length line"); }
-            return false;
-        }
-        if (n == 0) return true;           /* keep-alive while the master prepares the RDB */
-        if (line[0] == '-') {
-            char what[300];
-            snprintf(what, sizeof what, "MASTER aborted replication with an error: %.200s", line + 1);
-            rr_transfer_fail(what);
-            return false;
-        }
-        if (line[0] != '$') {
-            char what[300];
-            snprintf(what, sizeof what, "Bad protocol from MASTER, the first byte is not '$' (we received '%.200s')",
-                     line);
-            rr_transfer_fail(what);
-            return false;
-        }
-        if (n == 5 + EOF_MARK_LEN && !strncmp(line, "$EOF:", 5)) {
-            L.eof_mode = true;
-            memcpy(L.eof_mark, line + 5, EOF_MARK_LEN);
-            rdb_decoder_init(&L.dec, (uint64_t)config_proto_max_bulk_len(), 0);
-            LOG_NOTICE("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to memory");
-        } else {
-            char *end;
-            errno = 0;
-            long long len = strtoll(line + 1, &end, 10);
-            if (end == line + 1 || *end || len <= 0 || errno == ERANGE) {
-                char what[300];
-                snprintf(what, sizeof what, "bad bulk length from MASTER: '%.200s'", line);
-                rr_transfer_fail(what);
-                return false;
-            }
-            L.bulk_left = len;
-            rdb_decoder_init(&L.dec, (uint64_t)config_proto_max_bulk_len(), (uint64_t)len);
-            LOG_NOTICE("MASTER <-> REPLICA sync: receiving %lld bytes from master to memory", len);
-        }
-        L.dec_on = true;
-        rdb_loading_set(true);
-        L.bulk_started = true;
-        LOG_NOTICE("MASTER <-> REPLICA sync: Loading DB in memory (as it arrives; old data kept until it is complete)");
-        rr_publish();
-        return true;
+    char line[256];
+    long n = take_line(line, sizeof line);
+    if (n < 0) {
+        if (L.in_len > 1024) { rr_transfer_fail("bad protocol from MASTER: no bulk length line"); }
+        return false;
     }
-    if (L.rdb_done) {
-        if (L.eof_mode) {
-            if (L.in_len < EOF_MARK_LEN) return false;
-            if (memcmp(L.in, L.eof_mark, EOF_MARK_LEN) != 0) {
-                rr_transfer_fail("the RDB did not end with the EOF mark the master announced");
-                return false;
-            }
-            rr_in_consume(EOF_MARK_LEN);
-            transfer_commit();
-            return L.fd >= 0;
+    if (n == 0) return true;           /* keep-alive while the master prepares the RDB */
+    if (line[0] == '-') {
+        char what[300];
+        snprintf(what, sizeof what, "MASTER aborted replication with an error: %.200s", line + 1);
+        rr_transfer_fail(what);
+        return false;
+    }
+    if (line[0] != '$') {
+        char what[300];
+        snprintf(what, sizeof what, "Bad protocol from MASTER, the first byte is not '$' (we received '%.200s')",
+                 line);
+        rr_transfer_fail(what);
+        return false;
+    }
+    if (n == 5 + EOF_MARK_LEN && !strncmp(line, "$EOF:", 5)) {
+        L.eof_mode = true;
+        memcpy(L.eof_mark, line + 5, EOF_MARK_LEN);
+        rdb_decoder_init(&L.dec, (uint64_t)config_proto_max_bulk_len(), 0);
+        LOG_NOTICE("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to memory");
+    } else {
+        char *end;
+        errno = 0;
+        long long len = strtoll(line + 1, &end, 10);
+        if (end == line + 1 || *end || len <= 0 || errno == ERANGE) {
+            char what[300];
+            snprintf(what, sizeof what, "bad bulk length from MASTER: '%.200s'", line);
+            rr_transfer_fail(what);
+            return false;
         }
-        /* $<len> mode: bytes after the RDB's EOF but inside the bulk are ignored. */
-        if (L.bulk_left > 0) {
-            size_t skip = (size_t)L.bulk_left < L.in_len ? (size_t)L.bulk_left : L.in_len;
-            rr_in_consume(skip);
-            L.bulk_left -= (long long)skip;
-            if (L.bulk_left > 0) return false;
+        L.bulk_left = len;
+        rdb_decoder_init(&L.dec, (uint64_t)config_proto_max_bulk_len(), (uint64_t)len);
+        LOG_NOTICE("MASTER <-> REPLICA sync: receiving %lld bytes from master to memory", len);
+    }
+    L.dec_on = true;
+    rdb_loading_set(true);
+    L.bulk_started = true;
+    LOG_NOTICE("MASTER <-> REPLICA sync: Loading DB in memory (as it arrives; old data kept until it is complete)");
+    rr_publish();
+    return true;
+}
+
+/* After the RDB's own EOF: the end mark (EOF mode) or the rest of the bulk
+ * ($<len> mode), then the commit. */
+static bool transfer_trailer(void)
+{
+    if (L.eof_mode) {
+        if (L.in_len < EOF_MARK_LEN) return false;
+        if (memcmp(L.in, L.eof_mark, EOF_MARK_LEN) != 0) {
+            rr_transfer_fail("the RDB did not end with the EOF mark the master announced");
+            return false;
         }
+        rr_in_consume(EOF_MARK_LEN);
         transfer_commit();
         return L.fd >= 0;
     }
+    /* $<len> mode: bytes after the RDB's EOF but inside the bulk are ignored. */
+    if (L.bulk_left > 0) {
+        size_t skip = (size_t)L.bulk_left < L.in_len ? (size_t)L.bulk_left : L.in_len;
+        rr_in_consume(skip);
+        L.bulk_left -= (long long)skip;
+        if (L.bulk_left > 0) return false;
+    }
+    transfer_commit();
+    return L.fd >= 0;
+}
+
+/* The RDB bytes buffered: decoded and staged key by key. */
+static bool transfer_body(void)
+{
     if (L.in_len == 0) return false;
     size_t take = L.in_len;
     if (!L.eof_mode && (long long)take > L.bulk_left) take = (size_t)L.bulk_left;
@@ -391,3 +402,10 @@ bool rr_transfer_step(void)
     return true;
 }
 
+/* Consumes transfer bytes. Returns false when nothing more can be done now. */
+bool rr_transfer_step(void)
+{
+    if (!L.bulk_started) return transfer_header();
+    if (L.rdb_done) return transfer_trailer();
+    return transfer_body();
+}

@@ -30,16 +30,11 @@ FUNCTION_DIRS = ("actors", "runtime", "proto")
 # stages its comments mark.
 LONG_FUNCTIONS = {
     ("actors/state/state_bus.c", "process_frame"),               # 176
-    ("actors/repl/repl_replica_stream.c", "rr_stream_round"),     # 121
-    ("actors/repl/repl_replica_sync.c", "rr_transfer_step"),      # 113
-    ("actors/repl/repl.c", "behaviour"),                          # 104
 }
 
-# (including file, *_internal.h of another folder) as of the move into folders. Remove an entry
-# when its include goes; never add one: put what other folders need in the public header.
-INTERNAL_CROSSINGS = {
-    ("actors/commands/cmd_repl.c", "actors/repl/repl_internal.h"),
-}
+# (including file, *_internal.h of another folder) as of the move into folders; every one is
+# gone now. Never add one: put what other folders need in the public header.
+INTERNAL_CROSSINGS = set()
 
 
 _CALLEE = re.compile(r"([A-Za-z_]\w*)\s*\(")
