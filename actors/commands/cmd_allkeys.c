@@ -12,9 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "actors/commands/commands.h"
 #include "actors/commands/args.h"
+#include "actors/commands/commands.h"
 #include "actors/repl/repl.h"
 #include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
