@@ -267,6 +267,27 @@ TEST(cmdtable_command_info_get_bytes_equal_real_server)
     resp_buf_free(&b);
 }
 
+/* No command we serve has a key-count spec yet; the shape must still be
+ * 7.0.15's. Captured: the second key spec of COMMAND INFO zunionstore. */
+TEST(cmdtable_keynum_key_spec_shape)
+{
+    static const cmd_keyspec_t specs[] = {
+        { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 2,
+          .fk_type = CMD_KS_KEYNUM, .fk_a = 0, .fk_b = 1, .fk_c = 1 },
+    };
+    cmd_def_t def = { .name = "zunionstore", .arity = -4, .flag_names = "write denyoom",
+                      .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "write sortedset slow",
+                      .keyspecs = specs, .keyspec_count = 1 };
+    static const char want[] =
+        "$9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$6\r\nkeynum\r\n$4\r\nspec\r\n*6\r\n"
+        "$9\r\nkeynumidx\r\n:0\r\n$8\r\nfirstkey\r\n:1\r\n$7\r\nkeystep\r\n:1\r\n";
+    resp_buf_t b;
+    resp_buf_init(&b, 2);
+    cmd_reply_info(&b, &def);
+    CHECK(memmem(b.data, b.len, want, sizeof want - 1) != NULL);
+    resp_buf_free(&b);
+}
+
 TEST(cmdtable_command_info_edge_cases)
 {
     resp_buf_t b;
