@@ -264,33 +264,21 @@ static void add_keyspec(resp_buf_t *r, const cmd_keyspec_t *ks)
         resp_add_map(r, 0);
     }
 
+    /* find_keys: a range or a key count, each a map of three numbers. */
+    static const char *const range[3] = {"lastkey", "keystep", "limit"};
+    static const char *const keynum[3] = {"keynumidx", "firstkey", "keystep"};
+    bool is_range = ks->fk_type == CMD_KS_RANGE, is_keynum = ks->fk_type == CMD_KS_KEYNUM;
+    const char *const *names = is_range ? range : is_keynum ? keynum : NULL;
+    const int values[3] = {ks->fk_a, ks->fk_b, ks->fk_c};
     resp_add_bulk_str(r, "find_keys");
     resp_add_map(r, 2);
     resp_add_bulk_str(r, "type");
-    if (ks->fk_type == CMD_KS_RANGE) {
-        resp_add_bulk_str(r, "range");
-        resp_add_bulk_str(r, "spec");
-        resp_add_map(r, 3);
-        resp_add_bulk_str(r, "lastkey");
-        resp_add_int(r, ks->fk_a);
-        resp_add_bulk_str(r, "keystep");
-        resp_add_int(r, ks->fk_b);
-        resp_add_bulk_str(r, "limit");
-        resp_add_int(r, ks->fk_c);
-    } else if (ks->fk_type == CMD_KS_KEYNUM) {
-        resp_add_bulk_str(r, "keynum");
-        resp_add_bulk_str(r, "spec");
-        resp_add_map(r, 3);
-        resp_add_bulk_str(r, "keynumidx");
-        resp_add_int(r, ks->fk_a);
-        resp_add_bulk_str(r, "firstkey");
-        resp_add_int(r, ks->fk_b);
-        resp_add_bulk_str(r, "keystep");
-        resp_add_int(r, ks->fk_c);
-    } else {
-        resp_add_bulk_str(r, "unknown");
-        resp_add_bulk_str(r, "spec");
-        resp_add_map(r, 0);
+    resp_add_bulk_str(r, is_range ? "range" : is_keynum ? "keynum" : "unknown");
+    resp_add_bulk_str(r, "spec");
+    resp_add_map(r, names ? 3 : 0);
+    for (int k = 0; names && k < 3; k++) {
+        resp_add_bulk_str(r, names[k]);
+        resp_add_int(r, values[k]);
     }
 }
 
