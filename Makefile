@@ -141,7 +141,7 @@ deps-graph:
 run: deps bin/shoal-node
 	@./tests/run-cluster.sh
 
-bench: deps bin/shoal-node build/bench/gossip_flood
+bench: deps bin/shoal-node build/bench/gossip_flood build/bench/cluster_sim
 	@$(PY) bench/run.py
 
 # Failover drills (bench/drill.py): kill -9, SIGSTOP, CLUSTER FAILOVER, TAKEOVER on 3+3 clusters of
@@ -154,6 +154,11 @@ drill: deps bin/shoal-node
 build/bench/gossip_flood: bench/gossip_flood.c proto/bus.c proto/bus_build.c proto/bus.h | $(DEPS_STAMP)
 	@mkdir -p build/bench
 	$(CC) $(CSTD) -O2 -g $(WARN) -I. -pthread -o $@ $< proto/bus.c proto/bus_build.c
+
+# The N-node cluster simulator of bench/run.py's cluster_cost section (links proto/ only).
+build/bench/cluster_sim: bench/cluster_sim.c proto/bus.c proto/bus_build.c proto/bus.h | $(DEPS_STAMP)
+	@mkdir -p build/bench
+	$(CC) $(CSTD) -O2 -g $(WARN) -I. -o $@ $< proto/bus.c proto/bus_build.c -lm
 
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 build/fuzz/%: tests/fuzz/%.c $(PROTO_SRC) | $(DEPS_STAMP)

@@ -19,7 +19,8 @@ Environment:
   SHOAL_NODE, REDIS_SERVER, REDIS_BENCHMARK   binaries (defaults: bin/shoal-node, PATH)
   BENCH_KEEP=1       keep the temp directory with the server logs
   BENCH_ONLY=a,b     run only the named sections (e.g. gossip,serial,convergence,idle_cost,
-                     replication,drill)
+                     cluster_cost,replication,drill)
+  CLUSTER_SIM        the cluster simulator binary (default build/bench/cluster_sim)
   GOSSIP_FLOOD       the flooder binary (default build/bench/gossip_flood)
 """
 import csv
@@ -842,6 +843,142 @@ def idle_cost(b):
              "ratio = shoal / redis; target: <= 1.00 on both; shoal with its default threads"])
 
 
+# ---------------------------------------------------------------------------------------
+# One node in an N-node cluster (issue 10 section 3)
+# ---------------------------------------------------------------------------------------
+
+CLUSTER_SIM = os.environ.get("CLUSTER_SIM", str(REPO / "build" / "bench" / "cluster_sim"))
+COST_SIZES = [100, 1000] if QUICK else [100, 300, 1000]
+COST_WARMUP, COST_SECONDS = (15.0, 10.0) if QUICK else (30.0, 30.0)
+COST_TIMEOUT_MS = 15000
+
+
+def raise_fd_limit():
+    """The simulator holds about 3 sockets per simulated node (listener, its link to the
+    node, the node's link to it) and the node under test about 2: lift the soft limit to
+    the hard one for us and the processes we start."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+def cluster_sim(srv, n):
+    """Runs bench/cluster_sim against srv (an empty cluster node): it plays the n-1 other
+    members, measures srv over the counted window, then times a FAIL. Returns the
+    key=value figures as a dict, or {'error': why}."""
+    argv = [CLUSTER_SIM, "-p", str(srv.port + 10000), "-c", str(srv.port), "-n", str(n),
+            "-T", str(COST_TIMEOUT_MS), "-W", str(COST_WARMUP), "-t", str(COST_SECONDS),
+            "-P", str(srv.popen.pid), "-F"]
+    srv.check_alive("before the simulation")
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, start_new_session=True,
+                             timeout=COST_WARMUP + COST_SECONDS + 180)
+    except subprocess.TimeoutExpired:
+        return {"error": "simulator timed out"}
+    if srv.popen.poll() is not None:
+        return {"error": f"server died (exit {srv.popen.returncode})"}
+    kv = dict(f.split("=", 1) for f in out.stdout.split() if "=" in f)
+    if out.returncode != 0 or "cpu_pct" not in kv:
+        msg = [line for line in out.stderr.strip().splitlines() if line]
+        return {"error": f"failed: {msg[-1] if msg else out.returncode}"[:100]}
+    return kv
+
+
+def cluster_cost(b):
+    """One real node (redis-server, then shoal) made to believe it is in a cluster of N
+    nodes by bench/cluster_sim: its CPU, RSS, bus bytes and the time to apply a FAIL."""
+    if not (os.path.isfile(CLUSTER_SIM) and os.access(CLUSTER_SIM, os.X_OK)):
+        raise BenchError(f"{CLUSTER_SIM} not built (make build/bench/cluster_sim)")
+    limit = raise_fd_limit()
+    need = 3 * max(COST_SIZES) + 100
+    if limit < need:
+        raise BenchError(f"RLIMIT_NOFILE hard limit {limit} < {need} (ulimit -Hn)")
+    res = {}
+    for n in COST_SIZES:
+        for kind in ("redis", "shoal"):
+            srv = b.server(kind, ["--cluster-node-timeout", str(COST_TIMEOUT_MS)],
+                           own_all_slots=False)
+            try:
+                kv = cluster_sim(srv, n)
+            finally:
+                b.stop(srv)
+            res[(kind, n)] = kv
+            if "error" in kv:
+                log(f"  {kind} N={n}: {kv['error']}")
+            else:
+                log(f"  {kind} N={n}: {float(kv['cpu_pct']):.2f} % CPU, "
+                    f"{int(kv['rss_kib']) / 1024:.1f} MB RSS, "
+                    f"{float(kv['bytes_in_per_sec']) / 1024:.0f}/"
+                    f"{float(kv['bytes_out_per_sec']) / 1024:.0f} KB/s in/out, "
+                    f"{float(kv['pings_in_per_sec']):.1f} PINGs/s in, FAIL applied in "
+                    f"{kv.get('fail_ms', '-')} ms; threads {kv.get('thread_cpu', '')}")
+
+    def num(kind, n, key, scale=1.0):
+        kv = res[(kind, n)]
+        try:
+            v = float(kv[key]) * scale
+        except (KeyError, ValueError):
+            return None
+        return None if v < 0 else v
+
+    def c(kind, n, key, fmt, scale=1.0):
+        kv = res[(kind, n)]
+        if "error" in kv:
+            return kv["error"]
+        v = num(kind, n, key, scale)
+        return "-" if v is None else fmt.format(v)
+
+    rows = []
+    for n in COST_SIZES:
+        rows.append([str(n),
+                     c("shoal", n, "cpu_pct", "{:.2f}"), c("redis", n, "cpu_pct", "{:.2f}"),
+                     fmt_ratio2(num("shoal", n, "cpu_pct"), num("redis", n, "cpu_pct")),
+                     c("shoal", n, "rss_kib", "{:.1f}", 1 / 1024),
+                     c("redis", n, "rss_kib", "{:.1f}", 1 / 1024),
+                     fmt_ratio2(num("shoal", n, "rss_kib"), num("redis", n, "rss_kib")),
+                     c("shoal", n, "fail_ms", "{:.1f}"), c("redis", n, "fail_ms", "{:.1f}")])
+    b.table(f"One node in an N-node cluster (cluster_sim, node timeout {COST_TIMEOUT_MS} ms)",
+            ["N", "shoal CPU %", "redis CPU %", "ratio", "shoal RSS MB", "redis RSS MB",
+             "ratio", "shoal FAIL ms", "redis FAIL ms"], rows,
+            ["bench/cluster_sim plays the N-1 other members (N/2 masters, N/2 replicas as "
+             "redis-cli --cluster create lays them out; the node under test is master 0 of "
+             "the first slot range) and sends PINGs as 7.0.15's clusterCron would (see "
+             "bench/README.md), answering the node's own PINGs",
+             f"CPU: all the node's threads (schedstat) over {COST_SECONDS:g} s after "
+             f"{COST_WARMUP:g} s of warm-up, % of one core; RSS: VmRSS at the window's end",
+             "FAIL ms: from a simulated master sending FAIL about another (stopped) master "
+             "until the node's CLUSTER NODES flags it fail (polled back to back)",
+             "ratio = shoal / redis; targets at N = 1000: CPU <= 0.50, RSS <= 1.00",
+             "the machine is shared: a node busy under 1 % of a core is easily disturbed"])
+    rows = []
+    for n in COST_SIZES:
+        for kind in ("shoal", "redis"):
+            rows.append([str(n), kind, c(kind, n, "pings_in_per_sec", "{:.1f}"),
+                         c(kind, n, "pongs_in_per_sec", "{:.1f}"),
+                         c(kind, n, "pings_out_per_sec", "{:.1f}"),
+                         c(kind, n, "bytes_in_per_sec", "{:.0f}", 1 / 1024),
+                         c(kind, n, "bytes_out_per_sec", "{:.0f}", 1 / 1024),
+                         c(kind, n, "cpu_pct", "{:.1f}",
+                           # CPU-microseconds per frame received: traffic differs between
+                           # runs (the model's PINGs come and go), this does not much
+                           1e4 / max(1e-9, (num(kind, n, "pings_in_per_sec") or 0) +
+                                      (num(kind, n, "pongs_in_per_sec") or 0)))])
+    b.table("Bus traffic of the node under test (same runs)",
+            ["N", "server", "PINGs in/s", "PONGs in/s", "PINGs out/s", "KB/s in", "KB/s out",
+             "CPU us/frame in"], rows,
+            ["in = what the simulated members sent the node, out = what it sent them (it "
+             "has no other peers); PONGs in answer its own PINGs; gossip entries per frame: "
+             "max(3, N/10)",
+             "CPU us/frame in = node CPU time per PING or PONG received (all its work, cron "
+             "included, divided by frames in)"])
+
+
+def fmt_ratio2(a, b):
+    return "-" if a is None or b in (None, 0) else f"{a / b:.2f}"
+
+
 def replication(b):
     """Full sync of 1 M keys and SET throughput with a replica attached (bench/repl_bench.py)."""
     import repl_bench       # bench/ is sys.path[0] when this file runs as a script
@@ -856,8 +993,8 @@ def drill(b):
     drill_mod.section(b, sys.modules[__name__])
 
 
-SECTIONS = [client_throughput, thread_scaling, gossip, serial, convergence, idle_cost, replication,
-            drill]
+SECTIONS = [client_throughput, thread_scaling, gossip, serial, convergence, idle_cost,
+            cluster_cost, replication, drill]
 # BENCH_ONLY=gossip,convergence runs only the named sections.
 if os.environ.get("BENCH_ONLY"):
     SECTIONS = [s for s in SECTIONS if s.__name__ in os.environ["BENCH_ONLY"].split(",")]

@@ -1,0 +1,1010 @@
+/* cluster_sim.c - makes one real node believe it is in an N-node cluster, for
+ * bench/run.py's cluster_cost section (issue 10 section 3).
+ *
+ * What it is for: measuring what one node (shoal-node or redis-server 7.0.15)
+ * pays for the cluster bus in a large cluster, without running N-1 servers.
+ * This program plays the N-1 other members, in one thread on one epoll loop:
+ *
+ *  - the layout `redis-cli --cluster create --cluster-replicas 1` gives N
+ *    nodes on one host: nodes 0..M-1 are masters (M = N/2) with the slot
+ *    ranges its lround() split gives, node M + ((i+1) mod M) replicates master
+ *    i (its list of replicas is rotated by one before they are dealt), and
+ *    node i gets config epoch i+1. The node under test is node 0: master of
+ *    the first slot range, config epoch 1 (set here with CLUSTER
+ *    SET-CONFIG-EPOCH and ADDSLOTSRANGE on its client port), replicated by
+ *    simulated node M+1. Replicas send their master's slots and config epoch
+ *    in their headers, as 7.0.15's clusterBuildMessageHdr does.
+ *  - every simulated node listens on its own loopback port (its cport; the
+ *    node connects to each, as 7.0.15 connects to every known node) and has
+ *    its own link to the node's bus port. They join as real nodes do: a MEET
+ *    on the link, the node connects back and PINGs, our PONG names us.
+ *  - then each simulated node runs the part of 7.0.15's clusterCron that
+ *    concerns the node under test, every 100 ms with its own phase: every
+ *    10th run one PING to the oldest-pong node of 5 random picks, plus a PING
+ *    whenever its last PONG from the node is older than node_timeout/2 and no
+ *    PING is pending. What it knows of the node's last PONG comes from its own
+ *    PINGs and from the gossip of the other members (7.0.15 takes a gossiped
+ *    pong time when it is newer than its own and no PING is pending,
+ *    clusterProcessGossipSection): that gossip between simulated members is
+ *    not sent anywhere but modelled, see member_cron(). Every PING and PONG
+ *    to the node carries wanted = max(3, N/10) gossip entries picked as
+ *    clusterSendPing picks them (random nodes but the sender; it would append
+ *    PFAIL nodes, and in this steady state there are none), with pong times
+ *    drawn from the same model.
+ *  - every PING the node sends to a simulated node is answered at once with
+ *    that node's PONG (header with its slots, gossip section).
+ *
+ * It measures, over a counted window after a warm-up: the node's CPU (all
+ * threads' schedstat under /proc/<pid>/task/, as % of one core, and per thread
+ * name), its RSS at the end, bus bytes in and out per second (everything we
+ * write to and read from the node: it has no other peers), frames each way.
+ * Then (-F) it plays a failure: a simulated master stops (closes its
+ * listener and links), another master sends the node a FAIL about it, and we
+ * time until CLUSTER NODES on the node's client port flags it `fail`.
+ *
+ * What it must never do: listen anywhere but 127.0.0.1, connect anywhere but
+ * the node's two ports, or report a figure when the node closed links, did not
+ * take all members in, or died. It prints one line of key=value pairs.
+ *
+ * Usage: cluster_sim -p busport -c clientport -n N [-T node_timeout_ms]
+ *                    [-W warmup_s] [-t seconds] [-P pid] [-F] [-J join_timeout_s]
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proto/bus.h"
+
+#define MAX_N 4000
+#define PEEK_LEN 14              /* sig, totlen, ver, port, type */
+#define NAME_AT 40               /* the sender's name in a header */
+#define MAX_GOSSIP 1024
+
+static struct {
+    int bus_port, client_port, n;
+    long timeout_ms;
+    double warmup, seconds, join_timeout;
+    long pid;
+    bool fail_test, verbose;
+} opt = {0, 0, 0, 15000, 15.0, 30.0, 60.0, 0, false, false};
+
+static void die(const char *what)
+{
+    fprintf(stderr, "cluster_sim: %s: %s\n", what, strerror(errno));
+    exit(2);
+}
+
+static void fail_exit(const char *why)
+{
+    fprintf(stderr, "cluster_sim: %s\n", why);
+    exit(1);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);     /* pong times on the wire are Unix seconds */
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* xorshift64*: cheap; the model only needs uniform draws. */
+static uint64_t rng_state;
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 2685821657736338717ULL;
+}
+static unsigned rnd(unsigned n) { return (unsigned)(rng() % n); }
+static double rnd01(void) { return (double)(rng() >> 11) / 9007199254740992.0; }
+
+/* ---------------- the cluster ---------------- */
+
+struct conn;
+
+struct node {
+    char name[BUS_NAME_LEN + 1];
+    bool master;
+    unsigned master_of;          /* replicas: index of their master */
+    unsigned first, last;        /* masters: slot range */
+    uint64_t config_epoch;
+    uint16_t port, cport;
+    bus_header_t hdr;            /* the header it sends (type, totlen, count set per frame) */
+    int listen_fd;
+    struct conn *out;            /* its link to the node under test */
+    /* what this member knows of the node under test (7.0.15 clusterNode fields) */
+    int64_t pong_received;       /* ms */
+    int64_t ping_sent;           /* ms, 0 = no PING pending */
+    int64_t next_cron;           /* ms */
+    unsigned iteration;
+    unsigned pongs_sent;         /* PONGs it sent the node: joined once > 0 */
+    bool dead;                   /* stopped by the failure drill */
+};
+
+static struct node *nodes;       /* nodes[0] is the node under test */
+static unsigned n_nodes, n_masters, wanted;
+
+/* ---------------- links ---------------- */
+
+enum { LINK_OUT = 1, LINK_IN = 2, LISTENER = 3 };
+
+struct conn {
+    int fd;
+    unsigned kind, node;
+    uint8_t peek[PEEK_LEN];
+    size_t peek_have;
+    uint64_t frame_left;
+    uint8_t *wbuf;
+    size_t wlen, wcap;
+    bool want_out, closed;
+};
+
+static int ep;
+static struct conn **in_links;   /* the node's links to us, any number per member */
+static unsigned n_in, cap_in;
+
+/* counters; the window's figures are differences */
+static struct counters {
+    uint64_t bytes_to, bytes_from;
+    uint64_t pings_to, timeout_pings, random_pings, pongs_to;
+    uint64_t pings_from, pongs_from, others_from;
+    uint64_t links_closed_by_node;
+    uint64_t gossip_applied;
+} ctr;
+
+#define TAG(kind, i) ((uint64_t)(kind) << 32 | (uint32_t)(i))
+
+static void conn_events(struct conn *c, uint64_t tag)
+{
+    struct epoll_event ev = {.events = EPOLLIN | (c->want_out ? EPOLLOUT : 0), .data.u64 = tag};
+    if (epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev) < 0) die("epoll_ctl");
+}
+
+static uint64_t conn_tag(struct conn *c, unsigned slot)
+{
+    return c->kind == LINK_OUT ? TAG(LINK_OUT, c->node) : TAG(LINK_IN, slot);
+}
+
+static void conn_close(struct conn *c)
+{
+    if (c->closed) return;
+    c->closed = true;
+    epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    free(c->wbuf);
+    c->wbuf = NULL;
+    c->wlen = c->wcap = 0;
+}
+
+static void conn_flush(struct conn *c, unsigned slot)
+{
+    while (c->wlen > 0 && !c->closed) {
+        ssize_t r = send(c->fd, c->wbuf, c->wlen, MSG_NOSIGNAL);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+            ctr.links_closed_by_node++;
+            conn_close(c);
+            return;
+        }
+        ctr.bytes_to += (uint64_t)r;
+        memmove(c->wbuf, c->wbuf + r, c->wlen - (size_t)r);
+        c->wlen -= (size_t)r;
+    }
+    bool want = c->wlen > 0;
+    if (want != c->want_out && !c->closed) {
+        c->want_out = want;
+        conn_events(c, conn_tag(c, slot));
+    }
+}
+
+static void conn_queue(struct conn *c, unsigned slot, const uint8_t *p, size_t n)
+{
+    if (c->closed) return;
+    if (c->wlen + n > c->wcap) {
+        size_t cap = c->wcap ? c->wcap : 65536;
+        while (cap < c->wlen + n) cap *= 2;
+        uint8_t *b = realloc(c->wbuf, cap);
+        if (!b) die("realloc");
+        c->wbuf = b;
+        c->wcap = cap;
+    }
+    memcpy(c->wbuf + c->wlen, p, n);
+    c->wlen += n;
+    conn_flush(c, slot);
+}
+
+static struct conn *conn_new(int fd, unsigned kind, unsigned node)
+{
+    struct conn *c = calloc(1, sizeof *c);
+    if (!c) die("calloc");
+    c->fd = fd;
+    c->kind = kind;
+    c->node = node;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);   /* as the bus does */
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) die("fcntl");
+    return c;
+}
+
+static int connect_node(void)
+{
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)opt.bus_port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) die("socket");
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) die("connect to the node's bus port");
+    return fd;
+}
+
+/* ---------------- frames ---------------- */
+
+static uint8_t frame_buf[BUS_HEADER_LEN + BUS_GOSSIP_LEN * (MAX_GOSSIP + 8)];
+
+/* A pong time as member `who` would gossip it about a node that is up: in the
+ * model every member's view of every other node is distributed like the
+ * members' views of the node under test, so take a random member's. */
+static int64_t sampled_pong_time(void)
+{
+    unsigned r = 1 + rnd(n_nodes - 1);
+    return nodes[r].pong_received;
+}
+
+static void fill_entry(bus_gossip_t *g, unsigned j, unsigned sender)
+{
+    memset(g, 0, sizeof *g);
+    memcpy(g->name, nodes[j].name, BUS_NAME_LEN);
+    strcpy(g->ip, "127.0.0.1");
+    g->port = nodes[j].port;
+    g->cport = nodes[j].cport;
+    g->flags = nodes[j].master ? BUS_NODE_MASTER : BUS_NODE_SLAVE;
+    int64_t pong = j == 0 ? nodes[sender].pong_received : sampled_pong_time();
+    if (nodes[j].dead) {
+        g->flags |= BUS_NODE_FAIL;
+        pong = 0;
+    }
+    g->pong_received = (uint32_t)(pong / 1000);
+}
+
+/* Builds a PING/PONG/MEET of member i into frame_buf; MEETs carry no gossip. */
+static size_t build_frame(unsigned i, unsigned type)
+{
+    static bus_gossip_t g[MAX_GOSSIP + 8];
+    static uint64_t picked_round[MAX_N];
+    static uint64_t round;
+    unsigned count = 0;
+    if (type != BUS_MEET) {
+        /* clusterSendPing: up to wanted*3 random picks, skipping the sender and
+         * repeats (a FAILed master with slots stays eligible, flagged FAIL) */
+        round++;
+        for (unsigned it = 0; it < wanted * 3 && count < wanted; it++) {
+            unsigned j = rnd(n_nodes);
+            if (j == i || picked_round[j] == round) continue;
+            picked_round[j] = round;
+            fill_entry(&g[count++], j, i);
+        }
+    }
+    size_t len = bus_build_ping(frame_buf, sizeof frame_buf, &nodes[i].hdr, type, g, count,
+                                NULL, 0);
+    if (len == 0) fail_exit("bus_build_ping failed");
+    return len;
+}
+
+static void send_ping(unsigned i, unsigned type)
+{
+    struct node *m = &nodes[i];
+    if (!m->out || m->out->closed) return;
+    size_t len = build_frame(i, type);
+    conn_queue(m->out, 0, frame_buf, len);
+    if (type == BUS_PING) {
+        m->ping_sent = now_ms();
+        ctr.pings_to++;
+    }
+}
+
+/* ---------------- the members' cron (the part about the node under test) ---------------- */
+
+static double est_timeout_pings = 0;   /* per second, all members, smoothed */
+
+/* Poisson draw for small means (Knuth). */
+static unsigned poisson(double mean)
+{
+    double l = exp(-mean), p = 1.0;
+    unsigned k = 0;
+    do {
+        k++;
+        p *= rnd01();
+    } while (p > l && k < 1000);
+    return k - 1;
+}
+
+/* One 100 ms clusterCron run of member i, as far as the node under test is
+ * concerned.
+ *
+ * Gossip between members is modelled, not sent: in 7.0.15 every node sends r
+ * PINGs a second (one random, plus the node_timeout/2 ones) and gets as many
+ * PONGs back, so it receives about 2r frames a second from other members; a
+ * frame names a given node with probability wanted/(N-1); the entry carries
+ * the sender's own pong time for that node, in whole seconds, and is taken
+ * when newer than ours and no PING of ours is pending. By symmetry each node
+ * sends as many node_timeout/2 PINGs as it receives, which is what the node
+ * under test receives from all members (est_timeout_pings), so r = 1 + that. */
+static void member_cron(unsigned i, int64_t now)
+{
+    struct node *m = &nodes[i];
+    m->iteration++;
+    if (m->ping_sent == 0) {
+        double r = 1.0 + est_timeout_pings;
+        double mean = 2.0 * r * ((double)wanted / (n_nodes - 1)) * 0.1;
+        for (unsigned k = poisson(mean); k > 0; k--) {
+            unsigned s = 1 + rnd(n_nodes - 1);
+            if (s == i || nodes[s].dead) continue;
+            int64_t t = nodes[s].pong_received / 1000 * 1000;
+            if (t <= now + 500 && t > m->pong_received) {
+                m->pong_received = t;
+                ctr.gossip_applied++;
+            }
+        }
+    }
+    /* every 10th run: of 5 random nodes (ourselves and nodes with a PING pending
+     * skipped), PING the one with the oldest pong; other members' pong times and
+     * pending PINGs are drawn from the model */
+    if (m->iteration % 10 == 0) {
+        int64_t best = 0;
+        int best_is_node = -1;
+        for (int j = 0; j < 5; j++) {
+            unsigned pick = rnd(n_nodes);
+            if (pick == i) continue;
+            if (pick == 0) {
+                if (m->ping_sent != 0 || !m->out || m->out->closed) continue;
+                if (best_is_node < 0 || m->pong_received < best) {
+                    best = m->pong_received;
+                    best_is_node = 1;
+                }
+            } else {
+                unsigned r = 1 + rnd(n_nodes - 1);
+                if (nodes[pick].dead || nodes[r].ping_sent != 0) continue;
+                if (best_is_node < 0 || nodes[r].pong_received < best) {
+                    best = nodes[r].pong_received;
+                    best_is_node = 0;
+                }
+            }
+        }
+        if (best_is_node == 1) {
+            send_ping(i, BUS_PING);
+            ctr.random_pings++;
+        }
+    }
+    if (m->ping_sent == 0 && now - m->pong_received > opt.timeout_ms / 2 && m->out &&
+        !m->out->closed) {
+        send_ping(i, BUS_PING);
+        ctr.timeout_pings++;
+    }
+    if (m->out && m->out->closed) {
+        /* the node closed our link: reconnect, as 7.0.15 would on its next cron */
+        free(m->out);
+        m->out = conn_new(connect_node(), LINK_OUT, i);
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG(LINK_OUT, i)};
+        if (epoll_ctl(ep, EPOLL_CTL_ADD, m->out->fd, &ev) < 0) die("epoll_ctl");
+        m->ping_sent = 0;
+    }
+}
+
+/* ---------------- reading what the node sends ---------------- */
+
+static void on_frame(struct conn *c, unsigned slot, unsigned type)
+{
+    struct node *m = &nodes[c->node];
+    if (type == BUS_PING) ctr.pings_from++;
+    else if (type == BUS_PONG) ctr.pongs_from++;
+    else ctr.others_from++;
+    if (m->dead) return;
+    if (c->kind == LINK_IN && (type == BUS_PING || type == BUS_MEET)) {
+        size_t len = build_frame(c->node, BUS_PONG);
+        conn_queue(c, slot, frame_buf, len);
+        ctr.pongs_to++;
+        m->pongs_sent++;
+    } else if (c->kind == LINK_OUT && type == BUS_PONG) {
+        m->pong_received = now_ms();
+        m->ping_sent = 0;
+    }
+}
+
+static void conn_read(struct conn *c, unsigned slot)
+{
+    static uint8_t buf[256 * 1024];
+    for (;;) {
+        ssize_t r = recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            if (!nodes[c->node].dead) ctr.links_closed_by_node++;
+            conn_close(c);
+            return;
+        }
+        if (r < 0) return;
+        ctr.bytes_from += (uint64_t)r;
+        const uint8_t *p = buf;
+        size_t n = (size_t)r;
+        while (n > 0) {
+            if (c->frame_left > 0) {
+                size_t take = n < c->frame_left ? n : (size_t)c->frame_left;
+                c->frame_left -= take;
+                p += take;
+                n -= take;
+                continue;
+            }
+            size_t take = PEEK_LEN - c->peek_have;
+            if (take > n) take = n;
+            memcpy(c->peek + c->peek_have, p, take);
+            c->peek_have += take;
+            p += take;
+            n -= take;
+            if (c->peek_have < PEEK_LEN) break;
+            uint32_t totlen = (uint32_t)c->peek[4] << 24 | (uint32_t)c->peek[5] << 16 |
+                              (uint32_t)c->peek[6] << 8 | c->peek[7];
+            unsigned type = (unsigned)(c->peek[12] << 8 | c->peek[13]);
+            if (memcmp(c->peek, BUS_SIG, 4) != 0 || totlen < BUS_HEADER_LEN)
+                fail_exit("the node sent a frame with a bad signature or length");
+            c->frame_left = totlen - PEEK_LEN;
+            c->peek_have = 0;
+            on_frame(c, slot, type);
+            if (c->closed) return;
+        }
+        if ((size_t)r < sizeof buf) return;
+    }
+}
+
+static void accept_in(unsigned node)
+{
+    for (;;) {
+        int fd = accept(nodes[node].listen_fd, NULL, NULL);
+        if (fd < 0) return;
+        if (nodes[node].dead) {
+            close(fd);
+            continue;
+        }
+        if (n_in == cap_in) {
+            cap_in = cap_in ? cap_in * 2 : 1024;
+            in_links = realloc(in_links, cap_in * sizeof *in_links);
+            if (!in_links) die("realloc");
+        }
+        unsigned slot = n_in++;
+        in_links[slot] = conn_new(fd, LINK_IN, node);
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG(LINK_IN, slot)};
+        if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) die("epoll_ctl");
+    }
+}
+
+/* Runs the loop until `until` (monotonic seconds); with crons, the members
+ * run their cron (not while joining). */
+static void run_loop(double until, bool crons)
+{
+    struct epoll_event evs[256];
+    for (double t = mono_s(); t < until; t = mono_s()) {
+        int ms = (int)((until - t) * 1000) + 1;
+        int n = epoll_wait(ep, evs, 256, ms < 5 ? ms : 5);
+        if (n < 0 && errno != EINTR) die("epoll_wait");
+        for (int k = 0; k < n; k++) {
+            unsigned kind = (unsigned)(evs[k].data.u64 >> 32), idx = (uint32_t)evs[k].data.u64;
+            struct conn *c = NULL;
+            unsigned slot = 0;
+            if (kind == LISTENER) {
+                accept_in(idx);
+                continue;
+            }
+            if (kind == LINK_OUT) c = nodes[idx].out;
+            else if (kind == LINK_IN) c = in_links[slot = idx];
+            if (!c || c->closed) continue;
+            if (evs[k].events & EPOLLOUT) conn_flush(c, slot);
+            if (!c->closed && evs[k].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) conn_read(c, slot);
+        }
+        if (!crons) continue;
+        int64_t now = now_ms();
+        for (unsigned i = 1; i < n_nodes; i++) {
+            struct node *m = &nodes[i];
+            if (m->dead || m->next_cron > now) continue;
+            m->next_cron += 100;
+            if (m->next_cron <= now) m->next_cron = now + 100;   /* we fell behind */
+            member_cron(i, now);
+        }
+    }
+}
+
+/* ---------------- the node's client port (setup and CLUSTER NODES) ---------------- */
+
+static int client_fd = -1;
+
+/* Sends a command and reads one reply into out (NUL-terminated; bulk strings
+ * without their header). Returns the reply's first byte ('+', '-', ':', '$'). */
+static char client_call(const char *const *argv, int argc, char **out, size_t *out_len)
+{
+    char req[512];
+    size_t n = (size_t)snprintf(req, sizeof req, "*%d\r\n", argc);
+    for (int i = 0; i < argc; i++)
+        n += (size_t)snprintf(req + n, sizeof req - n, "$%zu\r\n%s\r\n", strlen(argv[i]), argv[i]);
+    if (send(client_fd, req, n, MSG_NOSIGNAL) != (ssize_t)n) die("send to the client port");
+    static char *buf;
+    static size_t cap;
+    size_t have = 0;
+    long need = -1;          /* total bytes of the reply once known */
+    for (;;) {
+        if (cap - have < 65536) {
+            cap = cap ? cap * 2 : 1 << 20;
+            buf = realloc(buf, cap);
+            if (!buf) die("realloc");
+        }
+        ssize_t r = recv(client_fd, buf + have, cap - have - 1, 0);
+        if (r <= 0) die("read from the client port");
+        have += (size_t)r;
+        buf[have] = '\0';
+        char *eol = strstr(buf, "\r\n");
+        if (!eol) continue;
+        if (buf[0] != '$') {
+            *eol = '\0';
+            *out = buf + 1;
+            *out_len = (size_t)(eol - buf - 1);
+            return buf[0];
+        }
+        long blen = atol(buf + 1);
+        if (blen < 0) {
+            *out = buf + have;
+            *out_len = 0;
+            return '$';
+        }
+        need = (eol - buf) + 2 + blen + 2;
+        if ((long)have >= need) {
+            *out = eol + 2;
+            *out_len = (size_t)blen;
+            (*out)[blen] = '\0';
+            return '$';
+        }
+    }
+}
+
+static void client_connect(void)
+{
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)opt.client_port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    client_fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (client_fd < 0) die("socket");
+    if (connect(client_fd, (struct sockaddr *)&sa, sizeof sa) < 0) die("connect to the client port");
+    struct timeval tv = {10, 0};
+    setsockopt(client_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+}
+
+static void client_expect_ok(const char *const *argv, int argc)
+{
+    char *r;
+    size_t len;
+    if (client_call(argv, argc, &r, &len) != '+') {
+        fprintf(stderr, "cluster_sim: %s %s: %s\n", argv[0], argv[1], r);
+        exit(1);
+    }
+}
+
+/* True once CLUSTER INFO says the state is ok and all n nodes are known. */
+static bool node_converged(void)
+{
+    char *r;
+    size_t len;
+    const char *argv[] = {"CLUSTER", "INFO"};
+    if (client_call(argv, 2, &r, &len) != '$') return false;
+    char want[64];
+    snprintf(want, sizeof want, "cluster_known_nodes:%u\r", n_nodes);
+    return strstr(r, "cluster_state:ok") && strstr(r, want);
+}
+
+/* The flags field of `name`'s line in CLUSTER NODES ("" if not listed). */
+static void node_flags(const char *name, char *flags, size_t cap)
+{
+    char *r;
+    size_t len;
+    const char *argv[] = {"CLUSTER", "NODES"};
+    flags[0] = '\0';
+    if (client_call(argv, 2, &r, &len) != '$') return;
+    char *line = r;
+    while ((line = strstr(line, name)) != NULL && line != r && line[-1] != '\n') line++;
+    if (!line) return;
+    /* name addr flags ... */
+    char *sp1 = strchr(line, ' ');
+    char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+    char *sp3 = sp2 ? strchr(sp2 + 1, ' ') : NULL;
+    if (!sp3) return;
+    size_t n = (size_t)(sp3 - sp2 - 1);
+    if (n >= cap) n = cap - 1;
+    memcpy(flags, sp2 + 1, n);
+    flags[n] = '\0';
+}
+
+/* ---------------- the node's process ---------------- */
+
+static unsigned long long proc_run_ns(long pid, char *per_thread, size_t cap)
+{
+    /* sums schedstat run time over all threads; per_thread gets "name:ns,..." */
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%ld/task", pid);
+    DIR *d = opendir(path);
+    if (!d) return 0;
+    unsigned long long total = 0;
+    size_t used = 0;
+    if (per_thread && cap) per_thread[0] = '\0';
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+        char comm[32] = "", line[128];
+        snprintf(path, sizeof path, "/proc/%ld/task/%.20s/comm", pid, e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        if (!fgets(comm, sizeof comm, f)) comm[0] = '\0';
+        fclose(f);
+        comm[strcspn(comm, "\n")] = '\0';
+        for (char *c = comm; *c; c++)
+            if (strchr(" ,:=", *c)) *c = '_';
+        snprintf(path, sizeof path, "/proc/%ld/task/%.20s/schedstat", pid, e->d_name);
+        f = fopen(path, "r");
+        if (!f) continue;
+        unsigned long long ns = 0;
+        if (!fgets(line, sizeof line, f) || sscanf(line, "%llu", &ns) != 1) ns = 0;
+        fclose(f);
+        total += ns;
+        if (per_thread && used < cap)
+            used += (size_t)snprintf(per_thread + used, cap - used, "%s%s:%llu",
+                                     used ? "," : "", comm, ns);
+    }
+    closedir(d);
+    return total;
+}
+
+/* Per-thread CPU seconds in the window, summed by name: "name:s,..." */
+static void thread_delta(const char *a, const char *b, char *out, size_t cap)
+{
+    struct { char name[24]; double s; } t[64];
+    unsigned nt = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        char copy[8192];
+        snprintf(copy, sizeof copy, "%s", pass ? b : a);
+        for (char *save = NULL, *item = strtok_r(copy, ",", &save); item;
+             item = strtok_r(NULL, ",", &save)) {
+            char *colon = strrchr(item, ':');
+            if (!colon) continue;
+            *colon = '\0';
+            double s = strtoull(colon + 1, NULL, 10) / 1e9 * (pass ? 1 : -1);
+            unsigned k = 0;
+            while (k < nt && strcmp(t[k].name, item) != 0) k++;
+            if (k == nt) {
+                if (nt == 64) continue;
+                snprintf(t[nt].name, sizeof t[nt].name, "%s", item);
+                t[nt++].s = 0;
+            }
+            t[k].s += s;
+        }
+    }
+    size_t used = 0;
+    out[0] = '\0';
+    for (unsigned k = 0; k < nt && used < cap; k++)
+        used += (size_t)snprintf(out + used, cap - used, "%s%s:%.4f", k ? "," : "", t[k].name,
+                                 t[k].s > 0 ? t[k].s : 0.0);
+}
+
+static long rss_kib(long pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%ld/status", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    long kib = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld", &kib) == 1) break;
+    fclose(f);
+    return kib;
+}
+
+/* ---------------- setup ---------------- */
+
+static void random_name(char out[BUS_NAME_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < BUS_NAME_LEN; i++) out[i] = hex[rng() & 15];
+    out[BUS_NAME_LEN] = '\0';
+}
+
+/* redis-cli --cluster create's slot split: master i gets first..last with
+ * last = lround(cursor + per_master - 1), cursor += per_master, the last
+ * master up to 16383. */
+static void layout(void)
+{
+    n_masters = n_nodes / 2;
+    float per = 16384.0f / (float)n_masters, cursor = 0.0f;
+    long first = 0;
+    for (unsigned i = 0; i < n_masters; i++) {
+        long last = lround(cursor + per - 1);
+        if (last > 16384 || i == n_masters - 1) last = 16383;
+        if (last < first) last = first;
+        nodes[i].master = true;
+        nodes[i].first = (unsigned)first;
+        nodes[i].last = (unsigned)last;
+        first = last + 1;
+        cursor += per;
+    }
+    for (unsigned r = n_masters; r < n_nodes; r++) {
+        nodes[r].master = false;
+        nodes[r].master_of = (r - n_masters + n_masters - 1) % n_masters;
+    }
+    for (unsigned i = 0; i < n_nodes; i++) nodes[i].config_epoch = i + 1;
+}
+
+static void member_setup(unsigned i)
+{
+    struct node *m = &nodes[i];
+    random_name(m->name);
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    m->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (m->listen_fd < 0) die("socket");
+    if (bind(m->listen_fd, (struct sockaddr *)&sa, sizeof sa) < 0) die("bind");
+    if (listen(m->listen_fd, 64) < 0) die("listen");
+    if (getsockname(m->listen_fd, (struct sockaddr *)&sa, &sl) < 0) die("getsockname");
+    m->cport = ntohs(sa.sin_port);
+    /* nothing listens there: the node never needs a member's client port */
+    m->port = (uint16_t)(m->cport - BUS_PORT_OFFSET);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG(LISTENER, i)};
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, m->listen_fd, &ev) < 0) die("epoll_ctl");
+}
+
+static void header_setup(unsigned i)
+{
+    struct node *m = &nodes[i];
+    const struct node *master = m->master ? m : &nodes[m->master_of];
+    bus_header_t *h = &m->hdr;
+    memset(h, 0, sizeof *h);
+    memcpy(h->sender, m->name, BUS_NAME_LEN);
+    for (unsigned s = master->first; s <= master->last; s++) bus_slot_set(h->myslots, s);
+    if (!m->master) {
+        memcpy(h->slaveof, master->name, BUS_NAME_LEN);
+        h->has_master = true;
+    }
+    h->port = m->port;
+    h->cport = m->cport;
+    h->flags = m->master ? BUS_NODE_MASTER : BUS_NODE_SLAVE;
+    h->config_epoch = master->config_epoch;
+    h->current_epoch = n_nodes;    /* the highest config epoch, which all nodes adopt */
+}
+
+/* The members' crons for `seconds`; once a second the estimate of the
+ * members' own node_timeout/2 PING rate follows what the node under test
+ * gets, averaged over ~10 s: towards one node those PINGs come in waves, but
+ * the waves towards different nodes do not coincide, so the frames a member
+ * receives (which carry the gossip) come at the average rate. Following the
+ * waves instead makes every member's view of the node fresh at once and the
+ * waves grow (we tried). */
+static void run_steady(double seconds)
+{
+    double until = mono_s() + seconds;
+    while (mono_s() < until) {
+        struct counters c = ctr;
+        double t = mono_s();
+        run_loop(t + 1.0 < until ? t + 1.0 : until, true);
+        double dt = mono_s() - t;
+        if (dt < 0.5) continue;
+        est_timeout_pings = 0.9 * est_timeout_pings + 0.1 * ((ctr.timeout_pings - c.timeout_pings) / dt);
+        if (!opt.verbose) continue;
+        double age = 0;
+        for (unsigned i = 1; i < n_nodes; i++) age += now_ms() - nodes[i].pong_received;
+        fprintf(stderr, "cluster_sim: pings in %.1f/s (timeout %.1f, random %.1f), pings out %.1f/s, "
+                        "est %.2f, mean age of views %.2f s\n",
+                (ctr.pings_to - c.pings_to) / dt, (ctr.timeout_pings - c.timeout_pings) / dt,
+                (ctr.random_pings - c.random_pings) / dt, (ctr.pings_from - c.pings_from) / dt,
+                est_timeout_pings, age / (n_nodes - 1) / 1000.0);
+    }
+}
+
+static unsigned members_joined(void)
+{
+    unsigned n = 0;
+    for (unsigned i = 1; i < n_nodes; i++) n += nodes[i].pongs_sent > 0;
+    return n;
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: cluster_sim -p busport -c clientport -n N [-T node_timeout_ms] "
+                    "[-W warmup_s] [-t seconds] [-P pid] [-F] [-J join_timeout_s]\n");
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    int ch;
+    while ((ch = getopt(argc, argv, "p:c:n:T:W:t:P:FJ:v")) != -1) {
+        switch (ch) {
+        case 'p': opt.bus_port = atoi(optarg); break;
+        case 'c': opt.client_port = atoi(optarg); break;
+        case 'n': opt.n = atoi(optarg); break;
+        case 'T': opt.timeout_ms = atol(optarg); break;
+        case 'W': opt.warmup = atof(optarg); break;
+        case 't': opt.seconds = atof(optarg); break;
+        case 'P': opt.pid = atol(optarg); break;
+        case 'F': opt.fail_test = true; break;
+        case 'J': opt.join_timeout = atof(optarg); break;
+        case 'v': opt.verbose = true; break;
+        default: usage();
+        }
+    }
+    if (opt.bus_port <= 0 || opt.bus_port > 65535 || opt.client_port <= 0 ||
+        opt.client_port > 65535 || opt.n < 4 || opt.n > MAX_N || opt.n % 2 ||
+        opt.timeout_ms < 100 || opt.seconds <= 0 || opt.warmup < 0)
+        usage();
+    rng_state = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ULL;
+    n_nodes = (unsigned)opt.n;
+    wanted = n_nodes / 10 < 3 ? 3 : n_nodes / 10;
+    if (wanted > n_nodes - 2) wanted = n_nodes - 2;
+    if (wanted > MAX_GOSSIP) wanted = MAX_GOSSIP;
+
+    ep = epoll_create1(0);
+    if (ep < 0) die("epoll_create1");
+    nodes = calloc(n_nodes, sizeof *nodes);
+    if (!nodes) die("calloc");
+    layout();
+
+    /* the node under test: master 0, config epoch 1, the first slot range */
+    client_connect();
+    char *r;
+    size_t len;
+    const char *myid[] = {"CLUSTER", "MYID"};
+    if (client_call(myid, 2, &r, &len) != '$' || len != BUS_NAME_LEN)
+        fail_exit("CLUSTER MYID gave no node name");
+    memcpy(nodes[0].name, r, BUS_NAME_LEN);
+    nodes[0].port = (uint16_t)opt.client_port;
+    nodes[0].cport = (uint16_t)opt.bus_port;
+    nodes[0].listen_fd = -1;
+    const char *epoch[] = {"CLUSTER", "SET-CONFIG-EPOCH", "1"};
+    client_expect_ok(epoch, 3);
+    char first[16], last[16];
+    snprintf(first, sizeof first, "%u", nodes[0].first);
+    snprintf(last, sizeof last, "%u", nodes[0].last);
+    const char *slots[] = {"CLUSTER", "ADDSLOTSRANGE", first, last};
+    client_expect_ok(slots, 4);
+
+    for (unsigned i = 1; i < n_nodes; i++) member_setup(i);
+    for (unsigned i = 1; i < n_nodes; i++) header_setup(i);
+
+    /* join: every member MEETs the node on its own link; the node connects back
+     * and PINGs; our PONG gives it the member's name, role and slots */
+    double t_join = mono_s();
+    for (unsigned i = 1; i < n_nodes; i++) {
+        nodes[i].out = conn_new(connect_node(), LINK_OUT, i);
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG(LINK_OUT, i)};
+        if (epoll_ctl(ep, EPOLL_CTL_ADD, nodes[i].out->fd, &ev) < 0) die("epoll_ctl");
+        send_ping(i, BUS_MEET);
+    }
+    while (members_joined() < n_nodes - 1 && mono_s() - t_join < opt.join_timeout)
+        run_loop(mono_s() + 0.05, false);
+    if (members_joined() < n_nodes - 1) {
+        fprintf(stderr, "cluster_sim: the node took in %u of %u members within %.0f s\n",
+                members_joined(), n_nodes - 1, opt.join_timeout);
+        return 1;
+    }
+    double joined_s = mono_s() - t_join;
+    /* a member that has just joined PINGs the node it met, and that PING is
+     * what tells the node the member's role and slots (the PONG that ended
+     * the handshake came from a sender it did not know yet) */
+    for (unsigned i = 1; i < n_nodes; i++) send_ping(i, BUS_PING);
+    /* a third of the upper bound, about where real clusters of 60-120 nodes are;
+     * run_steady() moves it to what the node actually gets */
+    est_timeout_pings = (double)(n_nodes - 1) / (opt.timeout_ms / 2000.0) / 3;
+    bool ok = false;
+    while (mono_s() - t_join < opt.join_timeout + 30) {
+        run_loop(mono_s() + 0.2, false);
+        if ((ok = node_converged())) break;
+    }
+    if (!ok) fail_exit("the node's CLUSTER INFO never showed cluster_state:ok with all nodes");
+    /* steady state from here: each member's cron at its own phase, its last
+     * PONG from the node anywhere in the last node_timeout/2 (a cluster that has
+     * run a while, not one that just joined all at once) */
+    int64_t now = now_ms();
+    for (unsigned i = 1; i < n_nodes; i++) {
+        nodes[i].next_cron = now + rnd(100);
+        nodes[i].iteration = rnd(10);
+        nodes[i].pong_received = now - rnd((unsigned)(opt.timeout_ms / 2));
+        nodes[i].ping_sent = 0;
+    }
+    double join_s = mono_s() - t_join;
+
+    /* warm-up, then the counted window; the estimate of the members' own
+     * timeout PING rate follows what the node sees, smoothed over ~5 s */
+    uint64_t closed0 = ctr.links_closed_by_node;
+    run_steady(opt.warmup);
+    struct counters c0 = ctr;
+    static char th0[8192], th1[8192], thd[8192];
+    unsigned long long cpu0 = opt.pid ? proc_run_ns(opt.pid, th0, sizeof th0) : 0;
+    double t0 = mono_s();
+    run_steady(opt.seconds);
+    unsigned long long cpu1 = opt.pid ? proc_run_ns(opt.pid, th1, sizeof th1) : 0;
+    double secs = mono_s() - t0;
+    long rss = opt.pid ? rss_kib(opt.pid) : -1;
+    struct counters c1 = ctr;
+
+    printf("n=%u masters=%u wanted=%u node_timeout=%ld joined_s=%.2f ok_s=%.2f seconds=%.2f",
+           n_nodes, n_masters, wanted, opt.timeout_ms, joined_s, join_s, secs);
+    printf(" bytes_in_per_sec=%.0f bytes_out_per_sec=%.0f",
+           (c1.bytes_to - c0.bytes_to) / secs, (c1.bytes_from - c0.bytes_from) / secs);
+    printf(" pings_in_per_sec=%.2f timeout_pings_per_sec=%.2f random_pings_per_sec=%.2f"
+           " pongs_in_per_sec=%.2f pings_out_per_sec=%.2f pongs_out_per_sec=%.2f"
+           " others_out=%llu gossip_pong_updates_per_sec=%.1f",
+           (c1.pings_to - c0.pings_to) / secs, (c1.timeout_pings - c0.timeout_pings) / secs,
+           (c1.random_pings - c0.random_pings) / secs, (c1.pongs_to - c0.pongs_to) / secs,
+           (c1.pings_from - c0.pings_from) / secs, (c1.pongs_from - c0.pongs_from) / secs,
+           (unsigned long long)(c1.others_from - c0.others_from),
+           (c1.gossip_applied - c0.gossip_applied) / secs);
+    if (opt.pid) {
+        thread_delta(th0, th1, thd, sizeof thd);
+        printf(" cpu_pct=%.2f rss_kib=%ld thread_cpu=%s", (cpu1 - cpu0) / 1e9 / secs * 100.0,
+               rss, thd);
+    }
+    uint64_t closed = ctr.links_closed_by_node - closed0;
+
+    /* the failure drill: master 1 dies; master 2 tells the node it FAILed */
+    if (opt.fail_test && n_masters >= 3) {
+        unsigned dead = 1, teller = 2;
+        struct node *d = &nodes[dead];
+        d->dead = true;
+        close(d->listen_fd);
+        epoll_ctl(ep, EPOLL_CTL_DEL, d->listen_fd, NULL);
+        if (d->out) conn_close(d->out);
+        for (unsigned s = 0; s < n_in; s++)
+            if (in_links[s]->node == dead) conn_close(in_links[s]);
+        size_t flen = bus_build_fail(frame_buf, sizeof frame_buf, &nodes[teller].hdr, d->name);
+        double tf = mono_s();
+        conn_queue(nodes[teller].out, 0, frame_buf, flen);
+        char flags[128];
+        double seen = -1;
+        while (mono_s() - tf < 10) {
+            run_loop(mono_s() + 0.001, true);
+            node_flags(d->name, flags, sizeof flags);
+            /* "fail" as its own flag, not "fail?" (PFAIL) */
+            char *p = strstr(flags, "fail");
+            while (p && p[4] == '?') p = strstr(p + 4, "fail");
+            if (p) {
+                seen = mono_s() - tf;
+                break;
+            }
+        }
+        printf(" fail_ms=%.1f", seen < 0 ? -1.0 : seen * 1000.0);
+    }
+    printf(" links_closed=%llu\n", (unsigned long long)closed);
+    if (closed) {
+        fprintf(stderr, "cluster_sim: the node closed %llu links during the window\n",
+                (unsigned long long)closed);
+        return 1;
+    }
+    return 0;
+}
