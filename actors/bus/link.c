@@ -724,11 +724,12 @@ static uint32_t read_cap_payload(void)
     return (uint32_t)p;
 }
 
-static link_t *link_new(rt_thread_t *t, bool outbound, int fd)
+/* `id` 0: a fresh id; else one from link_reserve_id. */
+static link_t *link_new(rt_thread_t *t, bool outbound, int fd, link_id_t id)
 {
     link_t *l = calloc(1, sizeof *l);
     if (!l) return NULL;
-    l->id = atomic_fetch_add_explicit(&g_next_id, 1, memory_order_relaxed);
+    l->id = id ? id : link_reserve_id();
     l->fd = fd;
     l->outbound = outbound;
     l->connecting = outbound;
@@ -762,7 +763,7 @@ static int link_launch(link_t *l, int fail_event)
 link_id_t link_adopt_inbound(int fd, const struct sockaddr_storage *peer)
 {
     rt_thread_t *t = pick_thread();
-    link_t *l = t ? link_new(t, false, fd) : NULL;
+    link_t *l = t ? link_new(t, false, fd, 0) : NULL;
     if (!l) { close(fd); return 0; }
     link_format_ip(peer, l->peer_ip, sizeof l->peer_ip);
     struct sockaddr_storage ss;
@@ -775,18 +776,28 @@ link_id_t link_adopt_inbound(int fd, const struct sockaddr_storage *peer)
     return id;
 }
 
-link_id_t link_connect(const char *node_name, const char *ip, int port)
+link_id_t link_reserve_id(void)
+{
+    /* relaxed: only uniqueness matters, no other memory is published with it */
+    return atomic_fetch_add_explicit(&g_next_id, 1, memory_order_relaxed);
+}
+
+bool link_connect_as(link_id_t id, const char *node_name, const char *ip, int port)
 {
     rt_thread_t *t = pick_thread();
-    if (!t) return 0;                 /* links_start has not run yet: the caller retries */
-    link_t *l = link_new(t, true, -1);
-    if (!l) return 0;
+    if (!t) return false;             /* links_start has not run yet: the caller retries */
+    link_t *l = link_new(t, true, -1, id);
+    if (!l) return false;
     snprintf(l->node_name, sizeof l->node_name, "%s", node_name ? node_name : "");
     snprintf(l->connect_ip, sizeof l->connect_ip, "%s", ip ? ip : "");
     l->connect_port = port;
-    link_id_t id = l->id;
-    if (link_launch(l, 0) != 0) return 0;
-    return id;
+    return link_launch(l, 0) == 0;
+}
+
+link_id_t link_connect(const char *node_name, const char *ip, int port)
+{
+    link_id_t id = link_reserve_id();
+    return link_connect_as(id, node_name, ip, port) ? id : 0;
 }
 
 void link_send(link_id_t id, const uint8_t *frame, size_t len)

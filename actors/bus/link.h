@@ -84,6 +84,14 @@ int links_start(char addrs[][256], int naddrs, int bus_port, rt_thread_t **threa
  * yet or memory ran out: the caller retries on its next tick. */
 link_id_t link_connect(const char *node_name, const char *ip, int port);
 
+/* Any thread. A fresh link id, for a link opened later with link_connect_as:
+ * the state actor records the id at once and opens the link after its
+ * message (its outbox). Ids are never reused. */
+link_id_t link_reserve_id(void);
+/* As link_connect, under an id from link_reserve_id (each used once). False,
+ * with no link and no event, when link_connect would have returned 0. */
+bool link_connect_as(link_id_t id, const char *node_name, const char *ip, int port);
+
 /* Any thread. Queues a copy of `frame` on the link; silently dropped when the
  * link no longer exists. Counts the frame in the per-type sent stats. */
 void link_send(link_id_t id, const uint8_t *frame, size_t len);

@@ -27,7 +27,9 @@
 #include "runtime/xmalloc.h"
 
 rt_snap_cell_t g_cluster_snapshot;
-state_t S;
+/* The one state actor of the process: only its entry points (state_start,
+ * state_actor, state_save_and_wait) name it; everything else gets a state_t *. */
+static state_t g_state;
 
 #define CLUSTER_WRITABLE_DELAY_MS 2000
 
@@ -45,69 +47,69 @@ uint64_t node_shown_epoch(const cluster_snapshot_t *s, int idx)
     return n->config_epoch;
 }
 
-int state_find(const char *name, size_t len)
+int state_find(state_t *st, const char *name, size_t len)
 {
     if (len != NODE_NAME_LEN) return -1;
-    return node_index_find(&S.names, name);
+    return node_index_find(&st->names, name);
 }
 
-int state_add_node(const char *name, uint16_t flags)
+int state_add_node(state_t *st, const char *name, uint16_t flags)
 {
-    if (S.node_count >= STATE_MAX_NODES) return -1;
-    if (S.node_count == S.node_cap) {
-        int nc = S.node_cap ? S.node_cap * 2 : 8;
-        state_node_t *n = xrealloc(S.nodes, sizeof *n * (size_t)nc);
-        S.nodes = n;
-        S.node_cap = nc;
+    if (st->node_count >= STATE_MAX_NODES) return -1;
+    if (st->node_count == st->node_cap) {
+        int nc = st->node_cap ? st->node_cap * 2 : 8;
+        state_node_t *n = xrealloc(st->nodes, sizeof *n * (size_t)nc);
+        st->nodes = n;
+        st->node_cap = nc;
     }
-    state_node_t *n = &S.nodes[S.node_count];
+    state_node_t *n = &st->nodes[st->node_count];
     memset(n, 0, sizeof *n);
     memcpy(n->name, name, NODE_NAME_LEN);
     n->flags = flags;
     n->master = -1;
-    if (node_index_put(&S.names, n->name, S.node_count) != 0) abort();   /* as the realloc above */
-    return S.node_count++;
+    if (node_index_put(&st->names, n->name, st->node_count) != 0) abort();   /* as the realloc above */
+    return st->node_count++;
 }
 
-void state_rename_node(int idx, const char *name)
+void state_rename_node(state_t *st, int idx, const char *name)
 {
-    state_node_t *n = &S.nodes[idx];
+    state_node_t *n = &st->nodes[idx];
     if (!memcmp(n->name, name, NODE_NAME_LEN)) return;
-    node_index_del(&S.names, n->name);
+    node_index_del(&st->names, n->name);
     memcpy(n->name, name, NODE_NAME_LEN);
     n->name[NODE_NAME_LEN] = '\0';
-    if (node_index_put(&S.names, n->name, idx) != 0) abort();
+    if (node_index_put(&st->names, n->name, idx) != 0) abort();
 }
 
-void state_clear_nodes(void)
+void state_clear_nodes(state_t *st)
 {
-    S.node_count = 0;
-    node_index_clear(&S.names);
+    st->node_count = 0;
+    node_index_clear(&st->names);
 }
 
-void state_table_full(const char *what)
+void state_table_full(state_t *st, const char *what)
 {
-    S.table_full_ignored++;
+    st->table_full_ignored++;
     long long now = rt_mono_ms();
-    if (S.table_full_logged_ms && now - S.table_full_logged_ms < 10000) return;
+    if (st->table_full_logged_ms && now - st->table_full_logged_ms < 10000) return;
     LOG_WARNING("The node table is full (%d nodes): not adding %s (%llu refused since the last such message)",
-                STATE_MAX_NODES, what, S.table_full_ignored);
-    S.table_full_logged_ms = now;
-    S.table_full_ignored = 0;
+                STATE_MAX_NODES, what, st->table_full_ignored);
+    st->table_full_logged_ms = now;
+    st->table_full_ignored = 0;
 }
 
 /* A random key for the name index, so peers cannot aim names at one chain. */
-static void seed_name_index(void)
+static void seed_name_index(state_t *st)
 {
     uint64_t k[2];
     rt_random_bytes(k, sizeof k);
-    node_index_init(&S.names, k[0], k[1]);
+    node_index_init(&st->names, k[0], k[1]);
 }
 
 /* Fills in our own announced address from the configuration. */
-static void refresh_myself_address(void)
+static void refresh_myself_address(state_t *st)
 {
-    state_node_t *me = &S.nodes[S.myself];
+    state_node_t *me = &st->nodes[st->myself];
     int port = config_cluster_announce_port();
     me->port = port ? port : config_port();
     int bport = config_cluster_announce_bus_port();
@@ -119,81 +121,78 @@ static void refresh_myself_address(void)
 
 /* ---------------- cluster health ---------------- */
 
-void state_update_health(void) { S.dirty_snapshot = true; }
+void state_update_health(state_t *st) { st->dirty_snapshot = true; }
 
-static void update_state(void)
+static void update_state(state_t *st)
 {
     long long now = rt_mono_ms();
-    if (!S.first_eval_ms) S.first_eval_ms = now;
-    bool master = (S.nodes[S.myself].flags & NODE_MASTER) != 0;
+    if (!st->first_eval_ms) st->first_eval_ms = now;
+    bool master = (st->nodes[st->myself].flags & NODE_MASTER) != 0;
     /* Right after start a master stays down for a moment, as Redis does, so
      * that it can learn the current configuration before serving. */
-    if (master && !S.state_ok && now - S.first_eval_ms < CLUSTER_WRITABLE_DELAY_MS) return;
+    if (master && !st->state_ok && now - st->first_eval_ms < CLUSTER_WRITABLE_DELAY_MS) return;
     bool ok = true;
     if (config_cluster_require_full_coverage()) {
         for (int s = 0; s < SLOT_COUNT; s++) {
-            int o = S.slot_owner[s];
-            if (o < 0 || (S.nodes[o].flags & NODE_FAIL)) { ok = false; break; }
+            int o = st->slot_owner[s];
+            if (o < 0 || (st->nodes[o].flags & NODE_FAIL)) { ok = false; break; }
         }
     }
     int size = 0, reachable = 0;
-    for (int i = 0; i < S.node_count; i++) {
-        if (!(S.nodes[i].flags & NODE_MASTER) || S.nodes[i].slot_count == 0) continue;
+    for (int i = 0; i < st->node_count; i++) {
+        if (!(st->nodes[i].flags & NODE_MASTER) || st->nodes[i].slot_count == 0) continue;
         size++;
-        if (!(S.nodes[i].flags & (NODE_FAIL | NODE_PFAIL))) reachable++;
+        if (!(st->nodes[i].flags & (NODE_FAIL | NODE_PFAIL))) reachable++;
     }
-    if (S.size != size) S.dirty_snapshot = true;
-    S.size = size;
+    if (st->size != size) st->dirty_snapshot = true;
+    st->size = size;
     if (reachable < size / 2 + 1) {
         ok = false;
-        S.minority_since_ms = now;
+        st->minority_since_ms = now;
     }
-    if (ok == S.state_ok) return;
+    if (ok == st->state_ok) return;
     long long rejoin = config_cluster_node_timeout();
     if (rejoin < 500) rejoin = 500;
     if (rejoin > 5000) rejoin = 5000;
-    if (ok && master && S.minority_since_ms && now - S.minority_since_ms < rejoin) return;
-    S.state_ok = ok;
-    S.dirty_snapshot = true;
+    if (ok && master && st->minority_since_ms && now - st->minority_since_ms < rejoin) return;
+    st->state_ok = ok;
+    st->dirty_snapshot = true;
     LOG_NOTICE("Cluster state changed: %s", ok ? "ok" : "fail");
 }
 
-void state_recount_slots(void)
+void state_recount_slots(state_t *st)
 {
-    S.slot_version++;
-    for (int i = 0; i < S.node_count; i++) S.nodes[i].slot_count = 0;
+    st->slot_version++;
+    for (int i = 0; i < st->node_count; i++) st->nodes[i].slot_count = 0;
     for (int s = 0; s < SLOT_COUNT; s++)
-        if (S.slot_owner[s] >= 0) S.nodes[S.slot_owner[s]].slot_count++;
+        if (st->slot_owner[s] >= 0) st->nodes[st->slot_owner[s]].slot_count++;
 }
 
 /* ---------------- snapshots ---------------- */
 
 /* Our header as 7.0.15 fills it (docs/cluster-bus.md §2.5): a replica describes
  * its master's slots and configEpoch. */
-static void build_header(cluster_snapshot_t *s)
+static void build_header(state_t *st, cluster_snapshot_t *s)
 {
     bus_header_t *h = &s->hdr;
     memset(h, 0, sizeof *h);
-    const state_node_t *me = &S.nodes[S.myself];
-    int record = S.myself;
+    const state_node_t *me = &st->nodes[st->myself];
+    int record = st->myself;
     if ((me->flags & NODE_SLAVE) && me->master >= 0) record = me->master;
     h->ver = BUS_PROTO_VER;
     memcpy(h->sender, me->name, BUS_NAME_LEN);
     /* The claimed bitmap changes only with the slot table. */
-    static uint8_t cached[BUS_SLOT_BYTES];
-    static uint64_t cached_version = UINT64_MAX;
-    static int cached_record = -2;
-    if (cached_version != S.slot_version || cached_record != record) {
-        memset(cached, 0, sizeof cached);
+    if (st->hdr_slots_version != st->slot_version || st->hdr_slots_record != record) {
+        memset(st->hdr_slots, 0, sizeof st->hdr_slots);
         for (int i = 0; i < SLOT_COUNT; i++)
-            if (S.slot_owner[i] == record) bus_slot_set(cached, (unsigned)i);
-        cached_version = S.slot_version;
-        cached_record = record;
+            if (st->slot_owner[i] == record) bus_slot_set(st->hdr_slots, (unsigned)i);
+        st->hdr_slots_version = st->slot_version;
+        st->hdr_slots_record = record;
     }
-    memcpy(h->myslots, cached, sizeof cached);
-    h->config_epoch = S.nodes[record].config_epoch;
+    memcpy(h->myslots, st->hdr_slots, sizeof st->hdr_slots);
+    h->config_epoch = st->nodes[record].config_epoch;
     if (me->master >= 0) {
-        memcpy(h->slaveof, S.nodes[me->master].name, BUS_NAME_LEN);
+        memcpy(h->slaveof, st->nodes[me->master].name, BUS_NAME_LEN);
         h->has_master = true;
     }
     char ip[BUS_IP_LEN + 1];
@@ -202,8 +201,8 @@ static void build_header(cluster_snapshot_t *s)
     h->cport = (uint16_t)me->cport;
     h->pport = 0;
     h->flags = me->flags & (uint16_t)~(NODE_MEET | NODE_HANDSHAKE);
-    h->state = S.state_ok ? 0 : 1;
-    h->current_epoch = S.current_epoch;
+    h->state = st->state_ok ? 0 : 1;
+    h->current_epoch = st->current_epoch;
     /* The replication actor's offset (a replica's processed offset): elections rank by it. */
     h->offset = (uint64_t)atomic_load_explicit(&g_repl_offset, memory_order_relaxed);
     if (me->flags & NODE_SLAVE) {
@@ -214,45 +213,45 @@ static void build_header(cluster_snapshot_t *s)
         repl_replica_status_get(&st);
         if (st.state == RL_TRANSFER) h->offset = 0;
     }
-    state_fo_header(h);
+    state_fo_header(st, h);
 }
 
 /* 7.0.15 keeps each master's replicas in a list, appending a node when it
  * becomes that master's replica (and removing it when it stops), and lists
  * them in that order in CLUSTER SLOTS, SHARDS and REPLICAS. We note the same
  * moment per node, by name so that table moves do not count as changes. */
-static void note_attachments(void)
+static void note_attachments(state_t *st)
 {
-    for (int i = 0; i < S.node_count; i++) {
-        state_node_t *n = &S.nodes[i];
-        const char *m = (n->flags & NODE_SLAVE) && n->master >= 0 ? S.nodes[n->master].name : "";
+    for (int i = 0; i < st->node_count; i++) {
+        state_node_t *n = &st->nodes[i];
+        const char *m = (n->flags & NODE_SLAVE) && n->master >= 0 ? st->nodes[n->master].name : "";
         if (strcmp(n->attached_to, m) == 0) continue;
         snprintf(n->attached_to, sizeof n->attached_to, "%s", m);
-        n->attach_seq = ++S.attach_counter;
+        n->attach_seq = ++st->attach_counter;
     }
 }
 
-void state_publish(void)
+void state_publish(state_t *st)
 {
     /* A promotion is announced only once durable (state_failover.c). */
-    if (state_fo_publish_held()) return;
-    update_state();
+    if (state_fo_publish_held(st)) return;
+    update_state(st);
     /* Log lines carry S on a replica, M on a master (Redis's format): switch
      * as soon as the role changes, before anyone logs about the new role. */
     static int logged_slave = -1;
-    int slave = (S.nodes[S.myself].flags & NODE_SLAVE) != 0;
+    int slave = (st->nodes[st->myself].flags & NODE_SLAVE) != 0;
     if (slave != logged_slave) {
         rt_log_set_role(slave ? 'S' : 'M');
         logged_slave = slave;
     }
-    note_attachments();
+    note_attachments(st);
     cluster_snapshot_t *s = xcalloc(1, sizeof *s);
-    s->nodes = xcalloc((size_t)S.node_count, sizeof *s->nodes);
-    s->version = ++S.snapshot_version;
-    s->myself = S.myself;
-    s->node_count = S.node_count;
-    for (int i = 0; i < S.node_count; i++) {
-        const state_node_t *n = &S.nodes[i];
+    s->nodes = xcalloc((size_t)st->node_count, sizeof *s->nodes);
+    s->version = ++st->snapshot_version;
+    s->myself = st->myself;
+    s->node_count = st->node_count;
+    for (int i = 0; i < st->node_count; i++) {
+        const state_node_t *n = &st->nodes[i];
         node_view_t *v = &s->nodes[i];
         memcpy(v->name, n->name, NODE_NAME_LEN + 1);
         memcpy(v->ip, n->ip, sizeof v->ip);
@@ -262,13 +261,13 @@ void state_publish(void)
         v->pport = n->pport;
         v->flags = n->flags;
         v->master = n->master;
-        if (n->master >= 0) memcpy(v->master_name, S.nodes[n->master].name, NODE_NAME_LEN + 1);
+        if (n->master >= 0) memcpy(v->master_name, st->nodes[n->master].name, NODE_NAME_LEN + 1);
         else if (n->master_name[0]) memcpy(v->master_name, n->master_name, NODE_NAME_LEN + 1);
         v->ping_sent_ms = n->ping_sent_ms;
         v->pong_received_ms = n->pong_received_ms;
         v->config_epoch = n->config_epoch;
         v->repl_offset = n->repl_offset;
-        v->link_connected = (i == S.myself) || n->link_connected;
+        v->link_connected = (i == st->myself) || n->link_connected;
         v->slot_count = n->slot_count;
         v->fail_reports = n->nreports;
         v->out_link = n->out_link;
@@ -277,29 +276,29 @@ void state_publish(void)
         v->attach_seq = n->attach_seq;
         if ((n->flags & NODE_PFAIL) && !(n->flags & (NODE_NOADDR | NODE_HANDSHAKE))) s->pfail_count++;
     }
-    memcpy(s->slot_owner, S.slot_owner, sizeof s->slot_owner);
-    memcpy(s->migrating_to, S.migrating_to, sizeof s->migrating_to);
-    memcpy(s->importing_from, S.importing_from, sizeof s->importing_from);
-    s->state_ok = S.state_ok;
-    s->size = S.size;
-    s->current_epoch = S.current_epoch;
-    s->last_vote_epoch = S.last_vote_epoch;
+    memcpy(s->slot_owner, st->slot_owner, sizeof s->slot_owner);
+    memcpy(s->migrating_to, st->migrating_to, sizeof s->migrating_to);
+    memcpy(s->importing_from, st->importing_from, sizeof s->importing_from);
+    s->state_ok = st->state_ok;
+    s->size = st->size;
+    s->current_epoch = st->current_epoch;
+    s->last_vote_epoch = st->last_vote_epoch;
     s->created_ms = rt_now_ms();
-    build_header(s);
-    rt_snap_publish(&g_cluster_snapshot, s);
-    S.dirty_snapshot = false;
-    S.dirty_soft = false;
-    S.last_publish_mono = rt_mono_ms();
+    build_header(st, s);
+    rt_snap_publish(st->cell, s);
+    st->dirty_snapshot = false;
+    st->dirty_soft = false;
+    st->last_publish_mono = rt_mono_ms();
 }
 
 /* ---------------- nodes.conf ---------------- */
 
 /* Converts the node table into the codec's form (the caller frees the array). */
-static nodes_conf_node_t *to_conf_nodes(int *count)
+static nodes_conf_node_t *to_conf_nodes(state_t *st, int *count)
 {
-    nodes_conf_node_t *out = xcalloc((size_t)S.node_count, sizeof *out);
-    for (int i = 0; i < S.node_count; i++) {
-        const state_node_t *n = &S.nodes[i];
+    nodes_conf_node_t *out = xcalloc((size_t)st->node_count, sizeof *out);
+    for (int i = 0; i < st->node_count; i++) {
+        const state_node_t *n = &st->nodes[i];
         nodes_conf_node_t *c = &out[i];
         memcpy(c->name, n->name, NODE_NAME_LEN + 1);
         snprintf(c->ip, sizeof c->ip, "%s", n->ip);
@@ -307,70 +306,70 @@ static nodes_conf_node_t *to_conf_nodes(int *count)
         c->port = n->port;
         c->cport = n->cport;
         c->flags = n->flags & (uint16_t)~(NODE_MEET | NODE_MIGRATE_TO);
-        if (n->master >= 0) memcpy(c->master, S.nodes[n->master].name, NODE_NAME_LEN + 1);
+        if (n->master >= 0) memcpy(c->master, st->nodes[n->master].name, NODE_NAME_LEN + 1);
         c->ping_sent = n->ping_sent_ms;
         c->pong_received = n->pong_received_ms;
-        c->config_epoch = ((n->flags & NODE_SLAVE) && n->master >= 0) ? S.nodes[n->master].config_epoch : n->config_epoch;
-        c->connected = (i == S.myself) || n->link_connected;
+        c->config_epoch = ((n->flags & NODE_SLAVE) && n->master >= 0) ? st->nodes[n->master].config_epoch : n->config_epoch;
+        c->connected = (i == st->myself) || n->link_connected;
     }
     int nopen = 0;
     for (int s = 0; s < SLOT_COUNT; s++) {
-        int o = S.slot_owner[s];
+        int o = st->slot_owner[s];
         if (o >= 0) out[o].slots[s >> 3] |= (uint8_t)(1u << (s & 7));
-        if (S.migrating_to[s] >= 0 || S.importing_from[s] >= 0) nopen++;
+        if (st->migrating_to[s] >= 0 || st->importing_from[s] >= 0) nopen++;
     }
     if (nopen) {
         nodes_conf_open_slot_t *os = xcalloc((size_t)nopen * 2, sizeof *os);
         size_t k = 0;
         for (int s = 0; s < SLOT_COUNT; s++) {
-            if (S.migrating_to[s] >= 0) {
+            if (st->migrating_to[s] >= 0) {
                 os[k].slot = (uint16_t)s;
                 os[k].importing = false;
-                memcpy(os[k].peer, S.nodes[S.migrating_to[s]].name, NODE_NAME_LEN + 1);
+                memcpy(os[k].peer, st->nodes[st->migrating_to[s]].name, NODE_NAME_LEN + 1);
                 k++;
             }
-            if (S.importing_from[s] >= 0) {
+            if (st->importing_from[s] >= 0) {
                 os[k].slot = (uint16_t)s;
                 os[k].importing = true;
-                memcpy(os[k].peer, S.nodes[S.importing_from[s]].name, NODE_NAME_LEN + 1);
+                memcpy(os[k].peer, st->nodes[st->importing_from[s]].name, NODE_NAME_LEN + 1);
                 k++;
             }
         }
-        out[S.myself].open_slots = os;
-        out[S.myself].open_slot_count = k;
+        out[st->myself].open_slots = os;
+        out[st->myself].open_slot_count = k;
     }
-    *count = S.node_count;
+    *count = st->node_count;
     return out;
 }
 
-static char *format_conf(size_t *len)
+static char *format_conf(state_t *st, size_t *len)
 {
     int count;
-    nodes_conf_node_t *nodes = to_conf_nodes(&count);
-    nodes_conf_t conf = { .nodes = nodes, .node_count = (size_t)count, .myself = (size_t)S.myself,
-                          .current_epoch = S.current_epoch, .last_vote_epoch = S.last_vote_epoch };
+    nodes_conf_node_t *nodes = to_conf_nodes(st, &count);
+    nodes_conf_t conf = { .nodes = nodes, .node_count = (size_t)count, .myself = (size_t)st->myself,
+                          .current_epoch = st->current_epoch, .last_vote_epoch = st->last_vote_epoch };
     char *text = nodes_conf_format(&conf, len);
-    free(nodes[S.myself].open_slots);
+    free(nodes[st->myself].open_slots);
     free(nodes);
     if (!text) abort();
     return text;
 }
 
 /* Asks the persister to write the current state; returns its version. */
-uint64_t state_request_save(rt_actor_t *reply_to)
+uint64_t state_request_save(state_t *st, rt_actor_t *reply_to)
 {
     persist_req_t *r = xcalloc(1, sizeof *r);
     r->hdr.type = PERSIST_SAVE;
-    r->text = format_conf(&r->len);
-    r->seq = ++S.config_seq;
+    r->text = format_conf(st, &r->len);
+    r->seq = ++st->config_seq;
     r->reply_to = reply_to;
     uint64_t seq = r->seq;
-    S.save_pending = false;
+    st->save_pending = false;
     rt_send(persister_actor(), &r->hdr);   /* r belongs to the persister from here on */
     return seq;
 }
 
-static int load_conf(const char *path)
+static int load_conf(state_t *st, const char *path)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -378,9 +377,9 @@ static int load_conf(const char *path)
         fprintf(stderr, "Can't open the cluster config file %s: %s\n", path, strerror(errno));
         return -1;
     }
-    struct stat st;
-    if (fstat(fd, &st) != 0) { close(fd); return -1; }
-    size_t len = (size_t)st.st_size;
+    struct stat fst;
+    if (fstat(fd, &fst) != 0) { close(fd); return -1; }
+    size_t len = (size_t)fst.st_size;
     uint8_t *buf = xmalloc(len ? len : 1);
     size_t got = 0;
     while (got < len) {
@@ -404,10 +403,10 @@ static int load_conf(const char *path)
     }
     for (size_t i = 0; i < conf.node_count; i++) {
         const nodes_conf_node_t *c = &conf.nodes[i];
-        int idx = state_find(c->name, NODE_NAME_LEN);
-        if (idx < 0) idx = state_add_node(c->name, c->flags);
+        int idx = state_find(st, c->name, NODE_NAME_LEN);
+        if (idx < 0) idx = state_add_node(st, c->name, c->flags);
         if (idx < 0) goto too_many;
-        state_node_t *n = &S.nodes[idx];
+        state_node_t *n = &st->nodes[idx];
         n->flags = c->flags;
         snprintf(n->ip, sizeof n->ip, "%s", c->ip);
         snprintf(n->hostname, sizeof n->hostname, "%s", c->hostname);
@@ -415,30 +414,30 @@ static int load_conf(const char *path)
         n->cport = c->cport;
         n->config_epoch = c->config_epoch;
         if (c->master[0]) {
-            int m = state_find(c->master, NODE_NAME_LEN);
-            if (m < 0) m = state_add_node(c->master, 0);
+            int m = state_find(st, c->master, NODE_NAME_LEN);
+            if (m < 0) m = state_add_node(st, c->master, 0);
             if (m < 0) goto too_many;
-            n = &S.nodes[idx];
+            n = &st->nodes[idx];
             n->master = m;
             if (n->flags & NODE_SLAVE) n->config_epoch = 0;
         }
-        if (i == conf.myself) S.myself = idx;
+        if (i == conf.myself) st->myself = idx;
         for (int s = 0; s < SLOT_COUNT; s++)
-            if (nodes_conf_slot_test(c, (unsigned)s)) S.slot_owner[s] = (int16_t)idx;
+            if (nodes_conf_slot_test(c, (unsigned)s)) st->slot_owner[s] = (int16_t)idx;
     }
     /* Open slots refer to nodes by name; resolve after every node exists. */
     const nodes_conf_node_t *me = &conf.nodes[conf.myself];
     for (size_t k = 0; k < me->open_slot_count; k++) {
-        int peer = state_find(me->open_slots[k].peer, NODE_NAME_LEN);
+        int peer = state_find(st, me->open_slots[k].peer, NODE_NAME_LEN);
         if (peer < 0) continue;
-        if (me->open_slots[k].importing) S.importing_from[me->open_slots[k].slot] = (int16_t)peer;
-        else S.migrating_to[me->open_slots[k].slot] = (int16_t)peer;
+        if (me->open_slots[k].importing) st->importing_from[me->open_slots[k].slot] = (int16_t)peer;
+        else st->migrating_to[me->open_slots[k].slot] = (int16_t)peer;
     }
-    S.current_epoch = conf.current_epoch;
-    S.last_vote_epoch = conf.last_vote_epoch;
+    st->current_epoch = conf.current_epoch;
+    st->last_vote_epoch = conf.last_vote_epoch;
     uint64_t maxe = nodes_conf_max_epoch(&conf);
-    if (maxe > S.current_epoch) S.current_epoch = maxe;
-    S.nodes[S.myself].flags |= NODE_MYSELF;
+    if (maxe > st->current_epoch) st->current_epoch = maxe;
+    st->nodes[st->myself].flags |= NODE_MYSELF;
     nodes_conf_free(&conf);
     return 0;
 too_many: {
@@ -452,13 +451,13 @@ too_many: {
     }
 }
 
-void state_reset_tables(void)
+void state_reset_tables(state_t *st)
 {
-    S.slot_version++;
+    st->slot_version++;
     for (int s = 0; s < SLOT_COUNT; s++) {
-        S.slot_owner[s] = -1;
-        S.migrating_to[s] = -1;
-        S.importing_from[s] = -1;
+        st->slot_owner[s] = -1;
+        st->migrating_to[s] = -1;
+        st->importing_from[s] = -1;
     }
 }
 
@@ -466,37 +465,38 @@ void state_reset_tables(void)
 
 static void cron(rt_timer_t *t, void *arg)
 {
-    (void)t; (void)arg;
-    state_tick();
-    bool before = S.state_ok;
-    update_state();
-    if (S.state_ok != before || S.dirty_snapshot || S.dirty_soft) state_publish();
-    rt_snap_reclaim(&g_cluster_snapshot);
+    (void)t;
+    state_t *st = arg;
+    state_tick(st);
+    state_outbox_flush(st);
+    bool before = st->state_ok;
+    update_state(st);
+    if (st->state_ok != before || st->dirty_snapshot || st->dirty_soft) state_publish(st);
+    rt_snap_reclaim(st->cell);
 }
 
-static void behaviour(rt_actor_t *self, rt_msg_t *msg)
+static void dispatch(state_t *st, rt_msg_t *msg)
 {
-    (void)self;
     switch (msg->type) {
     case STATE_MSG_CMD:
-        state_apply_command((remote_cmd_t *)msg);
+        state_apply_command(st, (remote_cmd_t *)msg);
         break;
     case STATE_MSG_DURABLE: {
         persist_ack_t *a = (persist_ack_t *)msg;
-        state_durable(a->seq, a->err);
+        state_durable(st, a->seq, a->err);
         free(a);
         break;
     }
     case STATE_MSG_FRAME:
-        state_bus_frame((link_frame_t *)msg);
+        state_bus_frame(st, (link_frame_t *)msg);
         free(msg);
         break;
     case STATE_MSG_LINK_EVENT:
-        state_bus_link_event((link_event_t *)msg);
+        state_bus_link_event(st, (link_event_t *)msg);
         free(msg);
         break;
     case STATE_MSG_FAILOVER:
-        state_fo_request((state_fo_req_t *)msg);
+        state_fo_request(st, (state_fo_req_t *)msg);
         break;
     case REPL_MSG_PARK:
         /* DEBUG SLEEP: this thread (the cron, the elector) waits with the workers */
@@ -506,8 +506,8 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
         state_sync_req_t *r = (state_sync_req_t *)msg;
         persist_req_t *p = xcalloc(1, sizeof *p);
         p->hdr.type = PERSIST_SAVE;
-        p->text = format_conf(&p->len);
-        p->seq = ++S.config_seq;
+        p->text = format_conf(st, &p->len);
+        p->seq = ++st->config_seq;
         p->wait = r->wait;
         rt_send(persister_actor(), &p->hdr);
         free(r);
@@ -518,25 +518,33 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
     }
 }
 
+static void behaviour(rt_actor_t *self, rt_msg_t *msg)
+{
+    state_t *st = self->state;
+    dispatch(st, msg);
+    state_outbox_flush(st);
+}
+
 /* Once per loop iteration, after a batch of messages: publish and save. */
 static void before_sleep(rt_thread_t *t, void *arg)
 {
-    (void)t; (void)arg;
+    (void)t;
+    state_t *st = arg;
     /* Ping/pong times alone change on every PONG: under a flood of them,
      * publishing once per 10 ms is plenty (the cron covers a quiet loop). */
-    if (S.dirty_snapshot || (S.dirty_soft && rt_mono_ms() - S.last_publish_mono >= 10)) state_publish();
-    if (S.save_pending) state_request_save(&S.actor);
+    if (st->dirty_snapshot || (st->dirty_soft && rt_mono_ms() - st->last_publish_mono >= 10)) state_publish(st);
+    if (st->save_pending) state_request_save(st, &st->actor);
 }
 
-const cluster_snapshot_t *state_fresh_snapshot(void)
+const cluster_snapshot_t *state_fresh_snapshot(state_t *st)
 {
-    if (S.dirty_snapshot) state_publish();
-    return rt_snap_writer_current(&g_cluster_snapshot);
+    if (st->dirty_snapshot) state_publish(st);
+    return rt_snap_writer_current(st->cell);
 }
 
-void state_reply(remote_cmd_t *rc)
+void state_reply(state_t *st, remote_cmd_t *rc)
 {
-    if (S.dirty_snapshot) state_publish();
+    if (st->dirty_snapshot) state_publish(st);
     worker_reply_async(rc);
 }
 
@@ -568,46 +576,71 @@ static int lock_conf(const char *conf_path)
     return fd;   /* kept open (and locked) until exit */
 }
 
+void state_init(state_t *st, rt_snap_cell_t *cell)
+{
+    memset(st, 0, sizeof *st);
+    st->cell = cell;
+    st->hdr_slots_version = UINT64_MAX;
+    st->hdr_slots_record = -2;
+    seed_name_index(st);
+    st->started_mono = rt_mono_ms();
+    state_reset_tables(st);
+    rt_snap_init(cell, NULL, snapshot_free);
+}
+
+void state_free(state_t *st)
+{
+    for (int i = 0; i < st->node_count; i++) {
+        free(st->nodes[i].reports);
+        free(st->nodes[i].last_claim);
+    }
+    free(st->nodes);
+    node_index_free(&st->names);
+    free(st->blacklist);
+    state_outbox_clear(st);
+    free(st->out.ops);
+    free(st->out.frames);
+    state_fo_free(st);
+    rt_snap_destroy(st->cell);
+}
+
 int state_start(rt_thread_t *thread, const char *conf_path)
 {
-    memset(&S, 0, sizeof S);
-    seed_name_index();
+    state_t *st = &g_state;
+    state_init(st, &g_cluster_snapshot);
     if (lock_conf(conf_path) < 0) return -1;
-    snprintf(S.conf_path, sizeof S.conf_path, "%s", conf_path);
-    S.started_mono = rt_mono_ms();
-    state_reset_tables();
-    rt_snap_init(&g_cluster_snapshot, NULL, snapshot_free);
-    int r = load_conf(conf_path);
+    snprintf(st->conf_path, sizeof st->conf_path, "%s", conf_path);
+    int r = load_conf(st, conf_path);
     if (r < 0) return -1;
     if (r == 1) {
         char name[NODE_NAME_LEN + 1];
         rt_random_hex(name, NODE_NAME_LEN);
-        S.myself = state_add_node(name, NODE_MYSELF | NODE_MASTER);
+        st->myself = state_add_node(st, name, NODE_MYSELF | NODE_MASTER);
         LOG_NOTICE("No cluster configuration found, I'm %s", name);
     } else {
-        LOG_NOTICE("Node configuration loaded, I'm %.40s", S.nodes[S.myself].name);
+        LOG_NOTICE("Node configuration loaded, I'm %.40s", st->nodes[st->myself].name);
     }
-    refresh_myself_address();
-    state_recount_slots();
+    refresh_myself_address(st);
+    state_recount_slots(st);
     size_t len;
-    char *text = format_conf(&len);
+    char *text = format_conf(st, &len);
     int err = persister_write_file(conf_path, text, len);
     free(text);
     if (err) {
         fprintf(stderr, "Fatal: can't write the cluster config file %s: %s\n", conf_path, strerror(err));
         return -1;
     }
-    rt_actor_init(&S.actor, thread, "state", behaviour, NULL);
-    rt_thread_add_prepare_hook(thread, before_sleep, NULL);
-    state_publish();
+    rt_actor_init(&st->actor, thread, "state", behaviour, st);
+    rt_thread_add_prepare_hook(thread, before_sleep, st);
+    state_publish(st);
     /* Main published the first snapshot; every later one comes from the
      * state thread, whose start orders this hand-off before its first call. */
-    rt_snap_writer_release(&g_cluster_snapshot);
-    rt_timer_start(&S.cron, thread, 100, 100, cron, NULL);
+    rt_snap_writer_release(st->cell);
+    rt_timer_start(&st->cron, thread, 100, 100, cron, st);
     return 0;
 }
 
-rt_actor_t *state_actor(void) { return &S.actor; }
+rt_actor_t *state_actor(void) { return &g_state.actor; }
 
 int state_save_and_wait(int timeout_ms)
 {
@@ -623,6 +656,6 @@ int state_save_and_wait(int timeout_ms)
     }
     r->hdr.type = STATE_MSG_SAVE_SYNC;
     r->wait = w;
-    rt_send(&S.actor, &r->hdr);
+    rt_send(&g_state.actor, &r->hdr);
     return persist_wait_timed(w, timeout_ms);
 }

@@ -34,22 +34,22 @@ static int parse_slot(const uint8_t *s, size_t n)
 }
 
 /* Defers the reply until the next save is durable. */
-static void reply_after_save(remote_cmd_t *rc)
+static void reply_after_save(state_t *st, remote_cmd_t *rc)
 {
     durable_wait_t *w = xcalloc(1, sizeof *w);
-    w->seq = S.config_seq + 1;    /* the save requested at the end of this message */
+    w->seq = st->config_seq + 1;    /* the save requested at the end of this message */
     w->rc = rc;
-    w->next = S.waits;
-    S.waits = w;
-    S.save_pending = true;
-    S.dirty_snapshot = true;
+    w->next = st->waits;
+    st->waits = w;
+    st->save_pending = true;
+    st->dirty_snapshot = true;
 }
 
-void state_durable(uint64_t seq, int err)
+void state_durable(state_t *st, uint64_t seq, int err)
 {
-    if (seq > S.durable_seq) S.durable_seq = seq;
-    if (!err) state_fo_durable(seq);
-    durable_wait_t **pp = &S.waits;
+    if (seq > st->durable_seq) st->durable_seq = seq;
+    if (!err) state_fo_durable(st, seq);
+    durable_wait_t **pp = &st->waits;
     while (*pp) {
         durable_wait_t *w = *pp;
         if (w->seq <= seq) {
@@ -58,7 +58,7 @@ void state_durable(uint64_t seq, int err)
                 resp_buf_reset(&w->rc->reply);
                 resp_add_errorf(&w->rc->reply, "ERR error saving the cluster node config: %s", strerror(err));
             }
-            state_reply(w->rc);
+            state_reply(st, w->rc);
             free(w);
         } else {
             pp = &w->next;
@@ -66,13 +66,13 @@ void state_durable(uint64_t seq, int err)
     }
 }
 
-static void addslots(remote_cmd_t *rc, bool range, bool del)
+static void addslots(state_t *st, remote_cmd_t *rc, bool range, bool del)
 {
     queued_cmd_t *q = &rc->cmds[0];
     resp_buf_t *r = &rc->reply;
     if (range && (q->argc - 2) % 2 != 0) {
         resp_add_errorf(r, "ERR wrong number of arguments for 'cluster|%s' command", del ? "delslotsrange" : "addslotsrange");
-        state_reply(rc);
+        state_reply(st, rc);
         return;
     }
     static uint8_t mark[SLOT_COUNT];
@@ -99,11 +99,11 @@ static void addslots(remote_cmd_t *rc, bool range, bool del)
     }
     for (int k = 0; k < nr; k++) {
         for (int s = lo[k]; s <= hi[k]; s++) {
-            if (!del && S.slot_owner[s] >= 0) {
+            if (!del && st->slot_owner[s] >= 0) {
                 resp_add_errorf(r, "ERR Slot %d is already busy", s);
                 goto done;
             }
-            if (del && S.slot_owner[s] < 0) {
+            if (del && st->slot_owner[s] < 0) {
                 resp_add_errorf(r, "ERR Slot %d is already unassigned", s);
                 goto done;
             }
@@ -115,38 +115,38 @@ static void addslots(remote_cmd_t *rc, bool range, bool del)
     }
     for (int k = 0; k < nr; k++) {
         for (int s = lo[k]; s <= hi[k]; s++) {
-            S.slot_owner[s] = del ? -1 : (int16_t)S.myself;
-            S.importing_from[s] = -1;
-            if (del) S.migrating_to[s] = -1;
+            st->slot_owner[s] = del ? -1 : (int16_t)st->myself;
+            st->importing_from[s] = -1;
+            if (del) st->migrating_to[s] = -1;
         }
     }
-    state_recount_slots();
+    state_recount_slots(st);
     resp_add_simple(r, "OK");
     free(lo);
     free(hi);
-    reply_after_save(rc);
+    reply_after_save(st, rc);
     return;
 done:
     free(lo);
     free(hi);
-    state_reply(rc);
+    state_reply(st, rc);
 }
 
-static void flushslots(remote_cmd_t *rc)
+static void flushslots(state_t *st, remote_cmd_t *rc)
 {
     if (state_total_keys() > 0) {
         resp_add_error(&rc->reply, "ERR DB must be empty to perform CLUSTER FLUSHSLOTS.");
-        state_reply(rc);
+        state_reply(st, rc);
         return;
     }
     for (int s = 0; s < SLOT_COUNT; s++)
-        if (S.slot_owner[s] == S.myself) { S.slot_owner[s] = -1; S.importing_from[s] = -1; S.migrating_to[s] = -1; }
-    state_recount_slots();
+        if (st->slot_owner[s] == st->myself) { st->slot_owner[s] = -1; st->importing_from[s] = -1; st->migrating_to[s] = -1; }
+    state_recount_slots(st);
     resp_add_simple(&rc->reply, "OK");
-    reply_after_save(rc);
+    reply_after_save(st, rc);
 }
 
-static void set_config_epoch(remote_cmd_t *rc)
+static void set_config_epoch(state_t *st, remote_cmd_t *rc)
 {
     queued_cmd_t *q = &rc->cmds[0];
     resp_buf_t *r = &rc->reply;
@@ -155,49 +155,49 @@ static void set_config_epoch(remote_cmd_t *rc)
         resp_add_error(r, "ERR value is not an integer or out of range");
     } else if (e < 0) {
         resp_add_errorf(r, "ERR Invalid config epoch specified: %lld", e);
-    } else if (S.node_count > 1) {
+    } else if (st->node_count > 1) {
         resp_add_error(r, "ERR The user can assign a config epoch only when the node does not know any other node.");
-    } else if (S.nodes[S.myself].config_epoch != 0) {
+    } else if (st->nodes[st->myself].config_epoch != 0) {
         resp_add_error(r, "ERR Node config epoch is already non-zero");
     } else {
-        S.nodes[S.myself].config_epoch = (uint64_t)e;
-        S.slot_version++;
-        if (S.current_epoch < (uint64_t)e) S.current_epoch = (uint64_t)e;
+        st->nodes[st->myself].config_epoch = (uint64_t)e;
+        st->slot_version++;
+        if (st->current_epoch < (uint64_t)e) st->current_epoch = (uint64_t)e;
         LOG_NOTICE("configEpoch set to %lld via CLUSTER SET-CONFIG-EPOCH", e);
         resp_add_simple(r, "OK");
-        reply_after_save(rc);
+        reply_after_save(st, rc);
         return;
     }
-    state_reply(rc);
+    state_reply(st, rc);
 }
 
-static void bumpepoch(remote_cmd_t *rc)
+static void bumpepoch(state_t *st, remote_cmd_t *rc)
 {
-    state_node_t *me = &S.nodes[S.myself];
-    uint64_t maxe = S.current_epoch;
+    state_node_t *me = &st->nodes[st->myself];
+    uint64_t maxe = st->current_epoch;
     bool highest = me->config_epoch != 0;
-    for (int i = 0; i < S.node_count; i++) {
-        if (i == S.myself) continue;
-        if (S.nodes[i].config_epoch >= me->config_epoch) highest = false;
-        if (S.nodes[i].config_epoch > maxe) maxe = S.nodes[i].config_epoch;
+    for (int i = 0; i < st->node_count; i++) {
+        if (i == st->myself) continue;
+        if (st->nodes[i].config_epoch >= me->config_epoch) highest = false;
+        if (st->nodes[i].config_epoch > maxe) maxe = st->nodes[i].config_epoch;
     }
     if (me->config_epoch < maxe) highest = false;
     char buf[64];
     if (!highest) {
-        S.current_epoch = maxe + 1;
-        me->config_epoch = S.current_epoch;
-        S.slot_version++;
+        st->current_epoch = maxe + 1;
+        me->config_epoch = st->current_epoch;
+        st->slot_version++;
         snprintf(buf, sizeof buf, "BUMPED %llu", (unsigned long long)me->config_epoch);
         resp_add_simple(&rc->reply, buf);
-        reply_after_save(rc);
+        reply_after_save(st, rc);
         return;
     }
     snprintf(buf, sizeof buf, "STILL %llu", (unsigned long long)me->config_epoch);
     resp_add_simple(&rc->reply, buf);
-    state_reply(rc);
+    state_reply(st, rc);
 }
 
-static void reset(remote_cmd_t *rc)
+static void reset(state_t *st, remote_cmd_t *rc)
 {
     queued_cmd_t *q = &rc->cmds[0];
     bool hard = false;
@@ -205,49 +205,49 @@ static void reset(remote_cmd_t *rc)
         if (arg_is(q->argv[2], q->argvlen[2], "hard")) hard = true;
         else if (!arg_is(q->argv[2], q->argvlen[2], "soft")) {
             resp_add_error(&rc->reply, "ERR syntax error");
-            state_reply(rc);
+            state_reply(st, rc);
             return;
         }
     } else if (q->argc > 3) {
         resp_add_errorf(&rc->reply, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try CLUSTER HELP.",
                         (int)q->argvlen[1], (const char *)q->argv[1]);
-        state_reply(rc);
+        state_reply(st, rc);
         return;
     }
-    if ((S.nodes[S.myself].flags & NODE_MASTER) && state_total_keys() > 0) {
+    if ((st->nodes[st->myself].flags & NODE_MASTER) && state_total_keys() > 0) {
         resp_add_error(&rc->reply, "ERR CLUSTER RESET can't be called with master nodes containing keys");
-        state_reply(rc);
+        state_reply(st, rc);
         return;
     }
-    for (int i = 0; i < S.node_count; i++) {
-        if (i == S.myself) continue;
-        if (S.nodes[i].out_link) link_close(S.nodes[i].out_link);
-        if (S.nodes[i].in_link) link_close(S.nodes[i].in_link);
-        free(S.nodes[i].reports);
-        free(S.nodes[i].last_claim);
+    for (int i = 0; i < st->node_count; i++) {
+        if (i == st->myself) continue;
+        if (st->nodes[i].out_link) state_out_close(st, st->nodes[i].out_link);
+        if (st->nodes[i].in_link) state_out_close(st, st->nodes[i].in_link);
+        free(st->nodes[i].reports);
+        free(st->nodes[i].last_claim);
     }
-    state_node_t me = S.nodes[S.myself];
+    state_node_t me = st->nodes[st->myself];
     /* A replica's data was its master's: a reset leaves an empty master, as in Redis. */
     if (me.flags & NODE_SLAVE) workers_flush_all_async();
     me.flags = (uint16_t)((me.flags & ~NODE_SLAVE) | NODE_MASTER | NODE_MYSELF);
     me.master = -1;
     me.master_name[0] = '\0';
-    state_clear_nodes();
-    state_reset_tables();
-    S.myself = state_add_node(me.name, me.flags);
-    S.nodes[S.myself] = me;
-    S.nodes[S.myself].slot_count = 0;
+    state_clear_nodes(st);
+    state_reset_tables(st);
+    st->myself = state_add_node(st, me.name, me.flags);
+    st->nodes[st->myself] = me;
+    st->nodes[st->myself].slot_count = 0;
     if (hard) {
-        S.current_epoch = 0;
-        S.last_vote_epoch = 0;
-        S.nodes[S.myself].config_epoch = 0;
+        st->current_epoch = 0;
+        st->last_vote_epoch = 0;
+        st->nodes[st->myself].config_epoch = 0;
         char name[NODE_NAME_LEN + 1];
         rt_random_hex(name, NODE_NAME_LEN);
-        state_rename_node(S.myself, name);
+        state_rename_node(st, st->myself, name);
         LOG_NOTICE("Node hard reset, now I'm %s", name);
     }
     resp_add_simple(&rc->reply, "OK");
-    reply_after_save(rc);
+    reply_after_save(st, rc);
 }
 
 /* DEBUG CLUSTERLINK KILL TO|FROM|ALL <node-id> (the worker checked the
@@ -257,67 +257,67 @@ static void reset(remote_cmd_t *rc)
  * error only: 7.0.15 follows it with +OK as well, two replies to one command
  * that leave the client a reply behind, which we do not copy. Our own
  * id closes nothing and answers +OK (redis-server crashes on it). */
-static void debug_clusterlink_kill(remote_cmd_t *rc)
+static void debug_clusterlink_kill(state_t *st, remote_cmd_t *rc)
 {
     queued_cmd_t *q = &rc->cmds[0];
     const char *name = (const char *)q->argv[4];
-    int idx = state_find(name, q->argvlen[4]);
+    int idx = state_find(st, name, q->argvlen[4]);
     if (idx < 0) {
         /* the name as C text: up to its first NUL byte */
         resp_add_errorf(&rc->reply, "ERR Unknown node %.*s", (int)strnlen(name, q->argvlen[4]), name);
-        state_reply(rc);
+        state_reply(st, rc);
         return;
     }
-    state_node_t *n = &S.nodes[idx];
+    state_node_t *n = &st->nodes[idx];
     const char *dir = (const char *)q->argv[3];
     bool to = arg_is(q->argv[3], q->argvlen[3], "to");
     bool from = arg_is(q->argv[3], q->argvlen[3], "from");
     bool all = arg_is(q->argv[3], q->argvlen[3], "all");
     if ((to || all) && n->out_link) {
-        link_close(n->out_link);   /* no event comes back for this close */
+        state_out_close(st, n->out_link);   /* no event comes back for this close */
         n->out_link = 0;
         n->link_connected = false;
-        S.dirty_snapshot = true;
+        st->dirty_snapshot = true;
     }
     if ((from || all) && n->in_link) {
-        link_close(n->in_link);
+        state_out_close(st, n->in_link);
         n->in_link = 0;
-        S.dirty_snapshot = true;
+        st->dirty_snapshot = true;
     }
     if (!to && !from && !all)
         resp_add_errorf(&rc->reply, "ERR Unknown direction %.*s", (int)strnlen(dir, q->argvlen[3]), dir);
     else
         resp_add_simple(&rc->reply, "OK");
-    state_reply(rc);
+    state_reply(st, rc);
 }
 
-void state_apply_command(remote_cmd_t *rc)
+void state_apply_command(state_t *st, remote_cmd_t *rc)
 {
     if (rc->cmds[0].cmd->parent && !strcmp(rc->cmds[0].cmd->parent->name, "config")) {
         /* CONFIG SET of cluster-announce-*: already stored; refresh our record. */
-        state_refresh_myself();
+        state_refresh_myself(st);
         resp_add_simple(&rc->reply, "OK");
-        state_reply(rc);
+        state_reply(st, rc);
         return;
     }
-    if (state_bus_command(rc)) return;
+    if (state_bus_command(st, rc)) return;
     const cmd_def_t *cmd = rc->cmds[0].cmd;
     const char *n = cmd->name;
-    if (!strcmp(n, "addslots")) addslots(rc, false, false);
-    else if (!strcmp(n, "addslotsrange")) addslots(rc, true, false);
-    else if (!strcmp(n, "delslots")) addslots(rc, false, true);
-    else if (!strcmp(n, "delslotsrange")) addslots(rc, true, true);
-    else if (!strcmp(n, "flushslots")) flushslots(rc);
-    else if (!strcmp(n, "set-config-epoch")) set_config_epoch(rc);
-    else if (!strcmp(n, "bumpepoch")) bumpepoch(rc);
-    else if (!strcmp(n, "reset")) reset(rc);
-    else if (!strcmp(n, "failover")) state_fo_command(rc);
-    else if (!strcmp(n, "debug")) debug_clusterlink_kill(rc);
+    if (!strcmp(n, "addslots")) addslots(st, rc, false, false);
+    else if (!strcmp(n, "addslotsrange")) addslots(st, rc, true, false);
+    else if (!strcmp(n, "delslots")) addslots(st, rc, false, true);
+    else if (!strcmp(n, "delslotsrange")) addslots(st, rc, true, true);
+    else if (!strcmp(n, "flushslots")) flushslots(st, rc);
+    else if (!strcmp(n, "set-config-epoch")) set_config_epoch(st, rc);
+    else if (!strcmp(n, "bumpepoch")) bumpepoch(st, rc);
+    else if (!strcmp(n, "reset")) reset(st, rc);
+    else if (!strcmp(n, "failover")) state_fo_command(st, rc);
+    else if (!strcmp(n, "debug")) debug_clusterlink_kill(st, rc);
     else if (!strcmp(n, "saveconfig")) {
         resp_add_simple(&rc->reply, "OK");
-        reply_after_save(rc);
+        reply_after_save(st, rc);
     } else {
         resp_add_errorf(&rc->reply, "ERR unsupported state command '%s'", n);
-        state_reply(rc);
+        state_reply(st, rc);
     }
 }

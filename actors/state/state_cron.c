@@ -21,24 +21,24 @@
 #include "runtime/log.h"
 #include "proto/nodes_conf.h"
 
-void state_send_ping(int idx, unsigned type);
+void state_send_ping(state_t *st, int idx, unsigned type);
 
-void state_refresh_myself(void)
+void state_refresh_myself(state_t *st)
 {
-    state_node_t *me = &S.nodes[S.myself];
+    state_node_t *me = &st->nodes[st->myself];
     char host[256] = "";
     config_cluster_announce_hostname(host, sizeof host);
     if (strcmp(host, me->hostname) != 0) {
         snprintf(me->hostname, sizeof me->hostname, "%s", host);
-        S.dirty_snapshot = true;
-        S.save_pending = true;
+        st->dirty_snapshot = true;
+        st->save_pending = true;
     }
     /* cluster-replica-no-failover shows as our NOFAILOVER flag (gossiped, 3.8). */
     uint16_t nofailover = config_get_num(CONFIG_CLUSTER_REPLICA_NO_FAILOVER) ? NODE_NOFAILOVER : 0;
     if ((me->flags & NODE_NOFAILOVER) != nofailover) {
         me->flags = (uint16_t)((me->flags & ~NODE_NOFAILOVER) | nofailover);
-        S.dirty_snapshot = true;
-        S.save_pending = true;
+        st->dirty_snapshot = true;
+        st->save_pending = true;
     }
     int port = config_cluster_announce_port();
     if (!port) port = config_port();
@@ -50,8 +50,8 @@ void state_refresh_myself(void)
         me->port = port;
         me->cport = cport;
         if (ip[0]) snprintf(me->ip, sizeof me->ip, "%s", ip);
-        S.dirty_snapshot = true;
-        S.save_pending = true;
+        st->dirty_snapshot = true;
+        st->save_pending = true;
     }
 }
 
@@ -62,77 +62,76 @@ void state_refresh_myself(void)
  * come back within a round trip instead of with the next random PINGs.
  * Safe: FAIL still needs the same quorum of masters' reports (5.11); this
  * only changes when it is checked and how soon the reports travel. */
-static void speed_up_failure_reports(const int *idx, int n)
+static void speed_up_failure_reports(state_t *st, const int *idx, int n)
 {
-    for (int k = 0; k < n; k++) state_maybe_mark_fail(idx[k]);
-    for (int i = 0; i < S.node_count; i++) {
-        state_node_t *p = &S.nodes[i];
-        if (i == S.myself || !p->out_link || (p->flags & (NODE_HANDSHAKE | NODE_NOADDR | NODE_PFAIL | NODE_FAIL)))
+    for (int k = 0; k < n; k++) state_maybe_mark_fail(st, idx[k]);
+    for (int i = 0; i < st->node_count; i++) {
+        state_node_t *p = &st->nodes[i];
+        if (i == st->myself || !p->out_link || (p->flags & (NODE_HANDSHAKE | NODE_NOADDR | NODE_PFAIL | NODE_FAIL)))
             continue;
         bool wanted = (p->flags & NODE_MASTER) != 0;
         for (int k = 0; k < n && !wanted; k++) wanted = p->master == idx[k];
-        if (wanted) state_send_ping(i, BUS_PING);
+        if (wanted) state_send_ping(st, i, BUS_PING);
     }
 }
 
-void state_tick(void)
+void state_tick(state_t *st)
 {
     long long now = rt_now_ms();
     long long nt = config_cluster_node_timeout();
     long long handshake_timeout = nt > 1000 ? nt : 1000;
-    S.tick++;
-    state_refresh_myself();
+    st->tick++;
+    state_refresh_myself(st);
     int pfail = 0;
 
-    for (int i = 0; i < S.node_count; i++) {
-        state_node_t *n = &S.nodes[i];
-        if (i == S.myself || (n->flags & NODE_NOADDR)) continue;
+    for (int i = 0; i < st->node_count; i++) {
+        state_node_t *n = &st->nodes[i];
+        if (i == st->myself || (n->flags & NODE_NOADDR)) continue;
         if (n->flags & NODE_PFAIL) pfail++;
         if ((n->flags & NODE_HANDSHAKE) && now - n->ctime_ms > handshake_timeout) {
             LOG_VERBOSE("Handshake with %s:%d timed out, forgetting the record", n->ip, n->port);
-            state_del_node(i);
+            state_del_node(st, i);
             i--;
             continue;
         }
         if (!n->out_link && n->ip[0] && n->cport > 0) {
-            n->out_link = link_connect(n->name, n->ip, n->cport);
-            n->out_link_ctime_ms = now;
-            S.dirty_snapshot = true;
+            state_out_connect(st, i, now);
+            st->dirty_snapshot = true;
         }
     }
-    if (pfail != S.pfail_count) {
-        S.pfail_count = pfail;
-        S.dirty_snapshot = true;
+    if (pfail != st->pfail_count) {
+        st->pfail_count = pfail;
+        st->dirty_snapshot = true;
     }
 
     /* About once a second, PING the least recently heard of 5 random records. */
-    if (S.tick % 10 == 0 && S.node_count > 1) {
+    if (st->tick % 10 == 0 && st->node_count > 1) {
         int best = -1;
         for (int k = 0; k < 5; k++) {
-            int i = (int)(random() % S.node_count);
-            state_node_t *n = &S.nodes[i];
-            if (i == S.myself || !n->out_link || n->ping_sent_ms != 0 || (n->flags & NODE_HANDSHAKE)) continue;
-            if (best < 0 || n->pong_received_ms < S.nodes[best].pong_received_ms) best = i;
+            int i = (int)(random() % st->node_count);
+            state_node_t *n = &st->nodes[i];
+            if (i == st->myself || !n->out_link || n->ping_sent_ms != 0 || (n->flags & NODE_HANDSHAKE)) continue;
+            if (best < 0 || n->pong_received_ms < st->nodes[best].pong_received_ms) best = i;
         }
-        if (best >= 0) state_send_ping(best, BUS_PING);
+        if (best >= 0) state_send_ping(st, best, BUS_PING);
     }
 
     bool pfail_set = false;
     int newly_pfail[16];
     int nnew = 0;
-    for (int i = 0; i < S.node_count; i++) {
-        state_node_t *n = &S.nodes[i];
-        if (i == S.myself || (n->flags & (NODE_NOADDR | NODE_HANDSHAKE))) continue;
+    for (int i = 0; i < st->node_count; i++) {
+        state_node_t *n = &st->nodes[i];
+        if (i == st->myself || (n->flags & (NODE_NOADDR | NODE_HANDSHAKE))) continue;
         if (n->out_link && now - n->out_link_ctime_ms > nt && n->ping_sent_ms && now - n->ping_sent_ms > nt / 2 &&
             now - n->data_received_ms > nt / 2) {
             /* The link looks dead although the node may be fine: reconnect. */
-            link_close(n->out_link);
+            state_out_close(st, n->out_link);
             n->out_link = 0;
             n->link_connected = false;
-            S.dirty_snapshot = true;
+            st->dirty_snapshot = true;
         }
         if (n->out_link && n->ping_sent_ms == 0 && now - n->pong_received_ms > nt / 2) {
-            state_send_ping(i, BUS_PING);
+            state_send_ping(st, i, BUS_PING);
             continue;
         }
         if (n->ping_sent_ms == 0) continue;
@@ -142,19 +141,19 @@ void state_tick(void)
         if (delay > nt && !(n->flags & (NODE_PFAIL | NODE_FAIL))) {
             LOG_VERBOSE("*** NODE %.40s possibly failing", n->name);
             n->flags |= NODE_PFAIL;
-            S.dirty_snapshot = true;
+            st->dirty_snapshot = true;
             pfail_set = true;
             if (nnew < (int)(sizeof newly_pfail / sizeof newly_pfail[0])) newly_pfail[nnew++] = i;
         }
     }
     if (pfail_set) {
-        state_update_health();
-        speed_up_failure_reports(newly_pfail, nnew);
+        state_update_health(st);
+        speed_up_failure_reports(st, newly_pfail, nnew);
     }
-    state_fo_tick();
+    state_fo_tick(st);
 
-    if (S.announce_pending) {
-        S.announce_pending = false;
-        state_broadcast_pong();
+    if (st->announce_pending) {
+        st->announce_pending = false;
+        state_broadcast_pong(st);
     }
 }

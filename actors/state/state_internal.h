@@ -36,12 +36,12 @@ typedef struct state_node {
     struct fail_report *reports;
     int nreports, capreports;
     uint8_t *last_claim;                  /* last slot bitmap this node's header claimed (malloc'ed) */
-    uint64_t last_claim_version;          /* S.slot_version when it was checked */
+    uint64_t last_claim_version;          /* st->slot_version when it was checked */
     uint64_t last_claim_epoch;
     int last_stale_owner;                 /* owner we sent an UPDATE about for that claim, -1 none */
     long long voted_time_ms;              /* last vote we gave to one of its replicas (docs/cluster-bus.md §5.14) */
     char attached_to[NODE_NAME_LEN + 1];  /* the master it was last seen replicating ("" none) */
-    uint64_t attach_seq;                  /* when it became that master's replica (S.attach_counter) */
+    uint64_t attach_seq;                  /* when it became that master's replica (st->attach_counter) */
 } state_node_t;
 
 typedef struct fail_report {
@@ -61,8 +61,45 @@ typedef struct durable_wait {
     remote_cmd_t *rc;
 } durable_wait_t;
 
+/* What the rules want done outside the state actor, in the order they asked
+ * for it (state_outbox.c). The rules only append; the actor hands the whole
+ * list to the links and the elector after each message (state_outbox_flush),
+ * and unit tests read it instead. */
+enum state_out_kind {
+    STATE_OUT_SEND = 1,           /* frames[frame] to link `link` */
+    STATE_OUT_CONNECT,            /* open link `link` (an id reserved at once) to node/ip/port */
+    STATE_OUT_CLOSE,              /* close link `link` */
+    STATE_OUT_ELECTOR,            /* elector_send(elector_type, value, flag) */
+};
+
+typedef struct state_out {
+    int kind;                     /* enum state_out_kind */
+    uint64_t link;                /* SEND, CONNECT, CLOSE */
+    int frame;                    /* SEND: index into the outbox's frames */
+    int port;                     /* CONNECT: the bus port */
+    char node[NODE_NAME_LEN + 1]; /* CONNECT: the record the link is for */
+    char ip[NODES_CONF_IP_SIZE];  /* CONNECT */
+    int elector_type;             /* ELECTOR */
+    long long value;
+    bool flag;
+} state_out_t;
+
+typedef struct state_out_frame {
+    uint8_t *data;                /* malloc'ed; one frame may go to many links (a broadcast) */
+    size_t len;
+} state_out_frame_t;
+
+typedef struct state_outbox {
+    state_out_t *ops;
+    int nops, capops;
+    state_out_frame_t *frames;
+    int nframes, capframes;
+} state_outbox_t;
+
 typedef struct state {
     rt_actor_t actor;
+    rt_snap_cell_t *cell;         /* where snapshots are published (g_cluster_snapshot; a test's own cell) */
+    state_outbox_t out;           /* what this message's rules want sent (flushed after it) */
     rt_timer_t cron;
     char conf_path[1024];
     state_node_t *nodes;
@@ -105,9 +142,33 @@ typedef struct state {
     int mf_replica;                       /* the replica driving it, -1 none */
     bool mf_paused_flag;                  /* PAUSED goes on our headers (offset is final) */
     rt_timer_t mf_settle;                 /* sets mf_paused_flag once in-flight writes settled */
+    bool migrate_to_loaded;               /* MIGRATE_TO flags rebuilt after loading (state_fo_tick) */
+    /* our header's slot bitmap, rebuilt only when the slot table changes (build_header) */
+    uint8_t hdr_slots[BUS_SLOT_BYTES];
+    uint64_t hdr_slots_version;
+    int hdr_slots_record;
 } state_t;
 
-extern state_t S;
+/* Resets *st to an empty state publishing into `cell`: no nodes, no slot
+ * owners, a freshly keyed name index. The actor's entry (state_start) and
+ * unit tests start from here. */
+void state_init(state_t *st, rt_snap_cell_t *cell);
+/* Frees what the rules allocated in *st (node table, reports, outbox). */
+void state_free(state_t *st);
+
+/* state_outbox.c. Appends a copy of the frame for link `link` (0: nothing). */
+void state_out_send(state_t *st, uint64_t link, const uint8_t *frame, size_t len);
+/* Reserves a link id for record idx's outbound link, stores it in its
+ * out_link (with out_link_ctime_ms = now) and queues the connect. */
+void state_out_connect(state_t *st, int idx, long long now);
+void state_out_close(state_t *st, uint64_t link);
+void state_out_elector(state_t *st, int type, long long value, bool flag);
+/* Hands every queued operation to the links and the elector, in order, and
+ * empties the outbox. A connect that cannot start (links not started, out of
+ * memory) clears its record's out_link, so that the cron retries. */
+void state_outbox_flush(state_t *st);
+/* Empties the outbox without doing anything (tests). */
+void state_outbox_clear(state_t *st);
 
 /* Most records the node table holds. 7.0.15 has no limit, so a peer that
  * gossips 65 535 made-up nodes per PING makes it add a record and open a
@@ -119,59 +180,82 @@ extern state_t S;
 #define STATE_MAX_NODES 4096
 
 /* The record named `name` (len must be NODE_NAME_LEN), or -1: one hash probe. */
-int state_find(const char *name, size_t len);
+int state_find(state_t *st, const char *name, size_t len);
 /* Appends a record; its index, or -1 when the table holds STATE_MAX_NODES. */
-int state_add_node(const char *name, uint16_t flags);
+int state_add_node(state_t *st, const char *name, uint16_t flags);
 /* Gives record idx a new name (the index follows). */
-void state_rename_node(int idx, const char *name);
+void state_rename_node(state_t *st, int idx, const char *name);
 /* Empties the node table (records' links and reports are the caller's). */
-void state_clear_nodes(void);
+void state_clear_nodes(state_t *st);
 /* Logs, at most every 10 s, that a node `what` was not added because the
  * table is full, with how many were refused since the last such line. */
-void state_table_full(const char *what);
-void state_recount_slots(void);
-void state_reset_tables(void);
-void state_publish(void);
+void state_table_full(state_t *st, const char *what);
+void state_recount_slots(state_t *st);
+void state_reset_tables(state_t *st);
+void state_publish(state_t *st);
 /* The published snapshot, publishing pending changes first: frames are built
  * from it, so they must not carry a table older than the state's. */
-const cluster_snapshot_t *state_fresh_snapshot(void);
-uint64_t state_request_save(rt_actor_t *reply_to);
-void state_apply_command(remote_cmd_t *rc);
-void state_durable(uint64_t seq, int err);
+const cluster_snapshot_t *state_fresh_snapshot(state_t *st);
+uint64_t state_request_save(state_t *st, rt_actor_t *reply_to);
+void state_apply_command(state_t *st, remote_cmd_t *rc);
+void state_durable(state_t *st, uint64_t seq, int err);
 /* Replies to a worker, publishing pending changes first so that the client's
  * next command sees them. */
-void state_reply(remote_cmd_t *rc);
+void state_reply(state_t *st, remote_cmd_t *rc);
+
+/* Asks for a nodes.conf save and a new snapshot after this message (the
+ * actor's before_sleep does both). */
+static inline void state_save_config(state_t *st)
+{
+    st->save_pending = true;
+    st->dirty_snapshot = true;
+}
 
 /* state_bus.c: the cluster-bus rules. */
-void state_bus_frame(struct link_frame *f);
+/* The link a frame came on, as the rules need it. */
+typedef struct state_bus_src {
+    uint64_t link;                /* link id */
+    bool outbound;                /* our link to a record, or one a peer opened */
+    const char *peer_ip;          /* the socket's remote address ("" unknown) */
+    const char *local_ip;         /* the socket's local address ("" unknown) */
+} state_bus_src_t;
+/* Applies one decoded frame (docs/cluster-bus.md §5.2): the rules' entry. */
+void state_bus_apply(state_t *st, const state_bus_src_t *src, const bus_msg_t *m);
+void state_bus_frame(state_t *st, struct link_frame *f);
 /* Tells every peer that node `about` has failed (a FAIL message). */
-void state_broadcast_fail(int about);
-void state_bus_link_event(struct link_event *e);
-bool state_bus_command(remote_cmd_t *rc);    /* MEET, FORGET, ...: true if handled */
-void state_del_node(int idx);
-int state_node_by_link(uint64_t link_id);
-void state_send_to(int idx, const uint8_t *frame, size_t len);
-void state_broadcast(const uint8_t *frame, size_t len);
-void state_update_health(void);
+void state_broadcast_fail(state_t *st, int about);
+void state_bus_link_event(state_t *st, struct link_event *e);
+/* Copies an address into a node's ip field (an IPv6 text form fits). */
+void state_set_ip(char *dst, const char *src);
+/* Keeps `name` out of the table for 60 s (CLUSTER FORGET): gossip about it is ignored. */
+void state_blacklist_add(state_t *st, const char *name);
+/* state_bus_cmds.c */
+bool state_bus_command(state_t *st, remote_cmd_t *rc);    /* MEET, FORGET, ...: true if handled */
+void state_del_node(state_t *st, int idx);
+int state_node_by_link(state_t *st, uint64_t link_id);
+void state_send_to(state_t *st, int idx, const uint8_t *frame, size_t len);
+void state_broadcast(state_t *st, const uint8_t *frame, size_t len);
+void state_update_health(state_t *st);
 long long state_total_keys(void);
-void state_send_ping(int idx, unsigned type);
-void state_broadcast_pong(void);
-int state_count_reports(int about);
-void state_maybe_mark_fail(int idx);
+void state_send_ping(state_t *st, int idx, unsigned type);
+void state_broadcast_pong(state_t *st);
+int state_count_reports(state_t *st, int about);
+void state_maybe_mark_fail(state_t *st, int idx);
 /* state_failover.c: votes, elections, promotion, manual failover (docs/cluster-bus.md §5.13-§5.16). */
-void state_fo_request(state_fo_req_t *r);
-void state_fo_frame(int sender, const bus_msg_t *m);   /* AUTH_REQUEST, AUTH_ACK, MFSTART */
-void state_fo_durable(uint64_t seq);
-bool state_fo_publish_held(void);
-void state_fo_command(remote_cmd_t *rc);               /* CLUSTER FAILOVER [FORCE|TAKEOVER] */
-void state_fo_tick(void);
-void state_fo_header(bus_header_t *h);                 /* PAUSED flag */
-void state_fo_master_header(const bus_header_t *h);    /* a header from our master (PAUSED offset) */
-void state_fo_note_fail(int idx);                      /* idx was just marked FAIL */
-void state_fo_lost_mastership(void);                   /* we were demoted: end a manual failover */
-void state_fo_replica_changed(int idx, int old_master);  /* MIGRATE_TO bookkeeping */
+void state_fo_request(state_t *st, state_fo_req_t *r);
+void state_fo_frame(state_t *st, int sender, const bus_msg_t *m);   /* AUTH_REQUEST, AUTH_ACK, MFSTART */
+void state_fo_durable(state_t *st, uint64_t seq);
+void state_fo_free(state_t *st);                       /* actions not run yet */
+bool state_fo_publish_held(state_t *st);
+void state_fo_command(state_t *st, remote_cmd_t *rc);               /* CLUSTER FAILOVER [FORCE|TAKEOVER] */
+void state_fo_tick(state_t *st);
+void state_fo_header(state_t *st, bus_header_t *h);                 /* PAUSED flag */
+void state_fo_master_header(state_t *st, const bus_header_t *h);    /* a header from our master (PAUSED offset) */
+void state_fo_note_fail(state_t *st, int idx);                      /* idx was just marked FAIL */
+void state_fo_lost_mastership(state_t *st);                   /* we were demoted: end a manual failover */
+void state_fo_replica_changed(state_t *st, int idx, int old_master);  /* MIGRATE_TO bookkeeping */
 /* state_cron.c: the 100 ms cron. */
-void state_refresh_myself(void);
-void state_tick(void);
+void state_refresh_myself(state_t *st);
+void state_tick(state_t *st);
 
 #endif

@@ -75,10 +75,17 @@ TEST(node_index_matches_a_linear_table)
     node_index_free(&x);
 }
 
+/* A state of the tests' own (the rules take a state_t *; no actor runs). */
+static state_t test_state;
+static rt_snap_cell_t test_cell;
+static state_t *const st = &test_state;
+
 static void state_fresh(void)
 {
-    state_clear_nodes();
-    state_reset_tables();
+    static bool inited;
+    if (inited) state_free(st);
+    state_init(st, &test_cell);
+    inited = true;
 }
 
 /* state_find follows every change of the node table: add, delete (the last
@@ -92,34 +99,34 @@ TEST(state_find_by_hash_follows_the_table)
     for (int i = 0; i < 64; i++) {
         random_name(names[i], &seed);
         names[i][NODE_NAME_LEN] = '\0';
-        CHECK_EQ_INT(state_add_node(names[i], NODE_MASTER), i);
+        CHECK_EQ_INT(state_add_node(st, names[i], NODE_MASTER), i);
     }
-    for (int i = 0; i < 64; i++) CHECK_EQ_INT(state_find(names[i], NODE_NAME_LEN), i);
-    CHECK_EQ_INT(state_find(names[0], 39), -1);
+    for (int i = 0; i < 64; i++) CHECK_EQ_INT(state_find(st, names[i], NODE_NAME_LEN), i);
+    CHECK_EQ_INT(state_find(st, names[0], 39), -1);
     /* delete record 5: record 63 moves to index 5 */
-    state_del_node(5);
-    CHECK_EQ_INT(S.node_count, 63);
-    CHECK_EQ_INT(state_find(names[5], NODE_NAME_LEN), -1);
-    CHECK_EQ_INT(state_find(names[63], NODE_NAME_LEN), 5);
-    CHECK(!memcmp(S.nodes[5].name, names[63], NODE_NAME_LEN));
+    state_del_node(st, 5);
+    CHECK_EQ_INT(st->node_count, 63);
+    CHECK_EQ_INT(state_find(st, names[5], NODE_NAME_LEN), -1);
+    CHECK_EQ_INT(state_find(st, names[63], NODE_NAME_LEN), 5);
+    CHECK(!memcmp(st->nodes[5].name, names[63], NODE_NAME_LEN));
     /* delete the last record: nothing moves */
-    state_del_node(S.node_count - 1);
-    CHECK_EQ_INT(state_find(names[62], NODE_NAME_LEN), -1);
+    state_del_node(st, st->node_count - 1);
+    CHECK_EQ_INT(state_find(st, names[62], NODE_NAME_LEN), -1);
     for (int i = 0; i < 62; i++)
-        if (i != 5) CHECK_EQ_INT(state_find(names[i], NODE_NAME_LEN), i);
+        if (i != 5) CHECK_EQ_INT(state_find(st, names[i], NODE_NAME_LEN), i);
     /* rename */
     char fresh[NODE_NAME_LEN + 1];
     random_name(fresh, &seed);
     fresh[NODE_NAME_LEN] = '\0';
-    state_rename_node(7, fresh);
-    CHECK_EQ_INT(state_find(names[7], NODE_NAME_LEN), -1);
-    CHECK_EQ_INT(state_find(fresh, NODE_NAME_LEN), 7);
-    CHECK_EQ_STR(S.nodes[7].name, fresh);
+    state_rename_node(st, 7, fresh);
+    CHECK_EQ_INT(state_find(st, names[7], NODE_NAME_LEN), -1);
+    CHECK_EQ_INT(state_find(st, fresh, NODE_NAME_LEN), 7);
+    CHECK_EQ_STR(st->nodes[7].name, fresh);
     /* clear */
-    state_clear_nodes();
-    CHECK_EQ_INT(S.node_count, 0);
-    CHECK_EQ_INT(state_find(fresh, NODE_NAME_LEN), -1);
-    CHECK_EQ_INT(state_find(names[0], NODE_NAME_LEN), -1);
+    state_clear_nodes(st);
+    CHECK_EQ_INT(st->node_count, 0);
+    CHECK_EQ_INT(state_find(st, fresh, NODE_NAME_LEN), -1);
+    CHECK_EQ_INT(state_find(st, names[0], NODE_NAME_LEN), -1);
 }
 
 /* The table stops at STATE_MAX_NODES records (7.0.15 has no limit). */
@@ -133,16 +140,16 @@ TEST(state_node_table_is_capped)
         names[i][NODE_NAME_LEN] = '\0';
     }
     for (int i = 0; i < STATE_MAX_NODES; i++) {
-        int k = state_add_node(names[i], NODE_MASTER);
+        int k = state_add_node(st, names[i], NODE_MASTER);
         CHECK_EQ_INT(k, i);
         if (k != i) break;
     }
-    CHECK_EQ_INT(state_add_node(names[STATE_MAX_NODES], NODE_MASTER), -1);
-    CHECK_EQ_INT(S.node_count, STATE_MAX_NODES);
-    CHECK_EQ_INT(state_find(names[STATE_MAX_NODES], NODE_NAME_LEN), -1);
-    for (int i = 0; i < STATE_MAX_NODES; i++) CHECK_EQ_INT(state_find(names[i], NODE_NAME_LEN), i);
+    CHECK_EQ_INT(state_add_node(st, names[STATE_MAX_NODES], NODE_MASTER), -1);
+    CHECK_EQ_INT(st->node_count, STATE_MAX_NODES);
+    CHECK_EQ_INT(state_find(st, names[STATE_MAX_NODES], NODE_NAME_LEN), -1);
+    for (int i = 0; i < STATE_MAX_NODES; i++) CHECK_EQ_INT(state_find(st, names[i], NODE_NAME_LEN), i);
     /* freeing a record makes room again */
-    state_del_node(0);
-    CHECK_EQ_INT(state_add_node(names[STATE_MAX_NODES], NODE_MASTER), STATE_MAX_NODES - 1);
+    state_del_node(st, 0);
+    CHECK_EQ_INT(state_add_node(st, names[STATE_MAX_NODES], NODE_MASTER), STATE_MAX_NODES - 1);
     state_fresh();
 }
