@@ -108,6 +108,13 @@ static void run_action(state_t *st, fo_action_t *a)
     }
 }
 
+int state_fo_pending(const state_t *st)
+{
+    int n = 0;
+    for (const fo_action_t *a = st->fo_actions; a; a = a->next) n++;
+    return n;
+}
+
 void state_fo_free(state_t *st)
 {
     while (st->fo_actions) {

@@ -246,6 +246,7 @@ void state_fo_request(state_t *st, state_fo_req_t *r);
 void state_fo_frame(state_t *st, int sender, const bus_msg_t *m);   /* AUTH_REQUEST, AUTH_ACK, MFSTART */
 void state_fo_durable(state_t *st, uint64_t seq);
 void state_fo_free(state_t *st);                       /* actions not run yet */
+int state_fo_pending(const state_t *st);               /* actions waiting for a durable save */
 bool state_fo_publish_held(state_t *st);
 void state_fo_command(state_t *st, remote_cmd_t *rc);               /* CLUSTER FAILOVER [FORCE|TAKEOVER] */
 void state_fo_tick(state_t *st);
