@@ -185,23 +185,6 @@ void cmd_cluster_info(cmd_ctx_t *ctx)
 
 /* ---- CLUSTER NODES text ---- */
 
-static void fill_conf_node(const cluster_snapshot_t *s, int i, nodes_conf_node_t *c)
-{
-    const node_view_t *n = &s->nodes[i];
-    memset(c, 0, sizeof *c);
-    memcpy(c->name, n->name, NODE_NAME_LEN + 1);
-    snprintf(c->ip, sizeof c->ip, "%s", n->ip);
-    snprintf(c->hostname, sizeof c->hostname, "%s", n->hostname);
-    c->port = n->port;
-    c->cport = n->cport;
-    c->flags = n->flags & (uint16_t)~(NODE_MEET | NODE_MIGRATE_TO);
-    memcpy(c->master, n->master_name, NODE_NAME_LEN + 1);
-    c->ping_sent = n->ping_sent_ms;
-    c->pong_received = n->pong_received_ms;
-    c->config_epoch = node_shown_epoch(s, i);
-    c->connected = n->link_connected;
-}
-
 static nodes_conf_open_slot_t *open_slots_of(const cluster_snapshot_t *s, size_t *count)
 {
     size_t k = 0;
@@ -230,7 +213,7 @@ static nodes_conf_open_slot_t *open_slots_of(const cluster_snapshot_t *s, size_t
 void state_format_node_line(const cluster_snapshot_t *s, int idx, resp_buf_t *out, bool with_open_slots)
 {
     nodes_conf_node_t *c = xmalloc(sizeof *c);
-    fill_conf_node(s, idx, c);
+    state_conf_node(&s->nodes[idx], node_shown_epoch(s, idx), c);
     for (int i = 0; i < SLOT_COUNT; i++)
         if (s->slot_owner[i] == idx) c->slots[i >> 3] |= (uint8_t)(1u << (i & 7));
     if (with_open_slots && idx == s->myself) c->open_slots = open_slots_of(s, &c->open_slot_count);

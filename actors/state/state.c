@@ -231,6 +231,34 @@ static void note_attachments(state_t *st)
     }
 }
 
+/* Record i as everyone but the state actor sees it (snapshots, nodes.conf). */
+static void view_of(const state_t *st, int i, node_view_t *v)
+{
+    const state_node_t *n = &st->nodes[i];
+    memset(v, 0, sizeof *v);
+    memcpy(v->name, n->name, NODE_NAME_LEN + 1);
+    memcpy(v->ip, n->ip, sizeof v->ip);
+    memcpy(v->hostname, n->hostname, sizeof v->hostname);
+    v->port = n->port;
+    v->cport = n->cport;
+    v->pport = n->pport;
+    v->flags = n->flags;
+    v->master = n->master;
+    if (n->master >= 0) memcpy(v->master_name, st->nodes[n->master].name, NODE_NAME_LEN + 1);
+    else if (n->master_name[0]) memcpy(v->master_name, n->master_name, NODE_NAME_LEN + 1);
+    v->ping_sent_ms = n->ping_sent_ms;
+    v->pong_received_ms = n->pong_received_ms;
+    v->config_epoch = n->config_epoch;
+    v->repl_offset = n->repl_offset;
+    v->link_connected = (i == st->myself) || n->link_connected;
+    v->slot_count = n->slot_count;
+    v->fail_reports = n->nreports;
+    v->out_link = n->out_link;
+    v->in_link = n->in_link;
+    v->data_received_ms = n->data_received_ms;
+    v->attach_seq = n->attach_seq;
+}
+
 void state_publish(state_t *st)
 {
     /* A promotion is announced only once durable (state_failover.c). */
@@ -252,28 +280,7 @@ void state_publish(state_t *st)
     s->node_count = st->node_count;
     for (int i = 0; i < st->node_count; i++) {
         const state_node_t *n = &st->nodes[i];
-        node_view_t *v = &s->nodes[i];
-        memcpy(v->name, n->name, NODE_NAME_LEN + 1);
-        memcpy(v->ip, n->ip, sizeof v->ip);
-        memcpy(v->hostname, n->hostname, sizeof v->hostname);
-        v->port = n->port;
-        v->cport = n->cport;
-        v->pport = n->pport;
-        v->flags = n->flags;
-        v->master = n->master;
-        if (n->master >= 0) memcpy(v->master_name, st->nodes[n->master].name, NODE_NAME_LEN + 1);
-        else if (n->master_name[0]) memcpy(v->master_name, n->master_name, NODE_NAME_LEN + 1);
-        v->ping_sent_ms = n->ping_sent_ms;
-        v->pong_received_ms = n->pong_received_ms;
-        v->config_epoch = n->config_epoch;
-        v->repl_offset = n->repl_offset;
-        v->link_connected = (i == st->myself) || n->link_connected;
-        v->slot_count = n->slot_count;
-        v->fail_reports = n->nreports;
-        v->out_link = n->out_link;
-        v->in_link = n->in_link;
-        v->data_received_ms = n->data_received_ms;
-        v->attach_seq = n->attach_seq;
+        view_of(st, i, &s->nodes[i]);
         if ((n->flags & NODE_PFAIL) && !(n->flags & (NODE_NOADDR | NODE_HANDSHAKE))) s->pfail_count++;
     }
     memcpy(s->slot_owner, st->slot_owner, sizeof s->slot_owner);
@@ -293,25 +300,36 @@ void state_publish(state_t *st)
 
 /* ---------------- nodes.conf ---------------- */
 
-/* Converts the node table into the codec's form (the caller frees the array). */
+void state_conf_node(const node_view_t *v, uint64_t shown_epoch, nodes_conf_node_t *c)
+{
+    memset(c, 0, sizeof *c);
+    memcpy(c->name, v->name, NODE_NAME_LEN + 1);
+    snprintf(c->ip, sizeof c->ip, "%s", v->ip);
+    snprintf(c->hostname, sizeof c->hostname, "%s", v->hostname);
+    c->port = v->port;
+    c->cport = v->cport;
+    c->flags = v->flags & (uint16_t)~(NODE_MEET | NODE_MIGRATE_TO);   /* never saved nor shown */
+    memcpy(c->master, v->master_name, NODE_NAME_LEN + 1);
+    c->ping_sent = v->ping_sent_ms;
+    c->pong_received = v->pong_received_ms;
+    c->config_epoch = shown_epoch;
+    c->connected = v->link_connected;
+}
+
+/* Converts the node table into the codec's form (the caller frees the array).
+ * From the table, not the snapshot: a promotion holds the snapshot back
+ * until the save that records it is durable. */
 static nodes_conf_node_t *to_conf_nodes(state_t *st, int *count)
 {
     nodes_conf_node_t *out = xcalloc((size_t)st->node_count, sizeof *out);
+    node_view_t *v = xmalloc(sizeof *v);
     for (int i = 0; i < st->node_count; i++) {
         const state_node_t *n = &st->nodes[i];
-        nodes_conf_node_t *c = &out[i];
-        memcpy(c->name, n->name, NODE_NAME_LEN + 1);
-        snprintf(c->ip, sizeof c->ip, "%s", n->ip);
-        snprintf(c->hostname, sizeof c->hostname, "%s", n->hostname);
-        c->port = n->port;
-        c->cport = n->cport;
-        c->flags = n->flags & (uint16_t)~(NODE_MEET | NODE_MIGRATE_TO);
-        if (n->master >= 0) memcpy(c->master, st->nodes[n->master].name, NODE_NAME_LEN + 1);
-        c->ping_sent = n->ping_sent_ms;
-        c->pong_received = n->pong_received_ms;
-        c->config_epoch = ((n->flags & NODE_SLAVE) && n->master >= 0) ? st->nodes[n->master].config_epoch : n->config_epoch;
-        c->connected = (i == st->myself) || n->link_connected;
+        view_of(st, i, v);
+        uint64_t shown = ((n->flags & NODE_SLAVE) && n->master >= 0) ? st->nodes[n->master].config_epoch : n->config_epoch;
+        state_conf_node(v, shown, &out[i]);
     }
+    free(v);
     int nopen = 0;
     for (int s = 0; s < SLOT_COUNT; s++) {
         int o = st->slot_owner[s];

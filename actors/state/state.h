@@ -21,7 +21,9 @@
 #include "proto/slot.h"
 #include "proto/nodes_conf.h"
 
-#define NODE_NAME_LEN 40
+/* A node name (40 hex characters), the same on the wire and in nodes.conf. */
+#define NODE_NAME_LEN BUS_NAME_LEN
+_Static_assert(NODES_CONF_NAME_LEN == BUS_NAME_LEN, "one node name length for the bus and nodes.conf");
 
 /* Node flags: the state actor's short names for the bus protocol's bits,
  * defined once in proto/bus.h (docs/cluster-bus.md §3.8), so a flag word
@@ -113,6 +115,11 @@ typedef struct state_fo_req {
 /* Asks the state actor to save nodes.conf synchronously and returns when it is
  * durable or after timeout_ms (used at shutdown). 0 on success. */
 int state_save_and_wait(int timeout_ms);
+
+/* Node v in nodes.conf's form, as nodes.conf and CLUSTER NODES show it, with
+ * `shown_epoch` as its configEpoch (node_shown_epoch); its slots and open
+ * slots are left empty for the caller. The one converter for both. */
+void state_conf_node(const node_view_t *v, uint64_t shown_epoch, nodes_conf_node_t *c);
 
 /* Appends the CLUSTER NODES text of a snapshot (every line ends with \n). */
 void state_format_nodes(const cluster_snapshot_t *s, resp_buf_t *out, bool for_nodes_conf);
