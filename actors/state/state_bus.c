@@ -783,7 +783,7 @@ void state_bus_link_event(state_t *st, link_event_t *e)
                 st->nodes[idx].ping_sent_ms = now_ms();
                 st->dirty_soft = true;
             }
-            /* Faster detection (issue 5): a lost link (a killed peer closes it
+            /* Faster detection: a lost link (a killed peer closes it
              * at once) starts the failure clock as an unanswered ping would.
              * Safe: PFAIL still needs node_timeout without a pong, and the
              * reconnect's PING gets a PONG that clears it if the peer lives. */

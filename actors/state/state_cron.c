@@ -2,21 +2,21 @@
  * state actor's timer on the state thread: reconnects, handshake timeouts,
  * the once-a-second random PING, keep-alive PINGs at node_timeout/2,
  * stale-link recycling and PFAIL marking. Frames are built from the freshly
- * published snapshot (gossip.c) and handed to the links.
+ * published snapshot (gossip.c) and left in the state's outbox, which the
+ * actor's timer callback flushes to the links after the tick.
  *
  * Why not an actor of its own (docs/design.md §6): the cron is the state
  * actor's own timer. It needs ping_sent/pong_received/link ids, which the
  * state actor owns, and a separate actor would have to report every PING it
  * sends back to the state actor; keeping it here removes that round trip.
  *
- * Must never: block, or send anywhere but through link_send.
+ * Must never: block, or send anywhere but through the outbox (state_outbox.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "actors/config/config.h"
-#include "actors/bus/link.h"
 #include "actors/state/state_internal.h"
 #include "runtime/log.h"
 #include "proto/nodes_conf.h"
@@ -55,7 +55,7 @@ void state_refresh_myself(state_t *st)
     }
 }
 
-/* Issue 5 speedup: a peer just went PFAIL here. Reports already received
+/* Faster failure detection: a peer just went PFAIL here. Reports already received
  * from other masters may make the quorum now (7.0.15 checks only when the
  * next gossip entry arrives), and a PING to every master (and to the
  * suspect's replicas) carries our PFAIL entry at once, so their reports

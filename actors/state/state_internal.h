@@ -1,5 +1,13 @@
-/* state_internal.h - the state actor's private data, shared by its files
- * (state.c: lifecycle, snapshots, saving; state_cmds.c: CLUSTER commands). */
+/* state_internal.h - the state actor's private data, shared by its files:
+ * state.c (lifecycle, snapshots, saving), state_bus.c (the bus rules and
+ * link events), state_bus_cmds.c (MEET, FORGET, REPLICATE), state_cmds.c
+ * (the other CLUSTER commands), state_failover.c (votes, elections,
+ * promotion), state_cron.c (the 100 ms cron), state_outbox.c (what the rules
+ * send). Every function takes the state it works on; only state.c's entry
+ * points (state_start, state_actor, state_save_and_wait) name the process's
+ * one state, and unit tests make their own (tests/unit/state_fixture.h).
+ *
+ * Must never: be included from outside actors/state/ (tests aside). */
 #ifndef SHOAL_ACTORS_STATE_INTERNAL_H
 #define SHOAL_ACTORS_STATE_INTERNAL_H
 
