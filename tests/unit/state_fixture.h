@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "actors/config/config.h"
 #include "actors/state/state_internal.h"
 #include "proto/bus.h"
 #include "tests/unit/unit.h"
@@ -32,6 +33,9 @@ static inline void fx_name(char out[NODE_NAME_LEN + 1], unsigned n)
 /* A fresh state whose myself is a master named fx_name(my_name) at 10.0.0.1:7000. */
 static inline state_t *fx_fresh(unsigned my_name)
 {
+    /* the rules read the configuration (node timeout, announced address):
+     * its defaults, whatever an earlier test loaded */
+    config_reset_defaults();
     if (fx_inited) state_free(&fx_state);
     state_init(&fx_state, &fx_cell);
     fx_inited = true;
