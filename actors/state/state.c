@@ -245,7 +245,6 @@ static void view_of(const state_t *st, int i, node_view_t *v)
     v->flags = n->flags;
     v->master = n->master;
     if (n->master >= 0) memcpy(v->master_name, st->nodes[n->master].name, NODE_NAME_LEN + 1);
-    else if (n->master_name[0]) memcpy(v->master_name, n->master_name, NODE_NAME_LEN + 1);
     v->ping_sent_ms = n->ping_sent_ms;
     v->pong_received_ms = n->pong_received_ms;
     v->config_epoch = n->config_epoch;

@@ -9,26 +9,19 @@
  * Must never: trust a name it did not validate, or send anything on a link
  * other than through the outbox (state_outbox.c).
  */
-#include <arpa/inet.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include "actors/config/config.h"
 #include "actors/bus/gossip.h"
-#include "actors/bus/link.h"
+#include "actors/config/config.h"
 #include "actors/state/state_internal.h"
+#include "proto/nodes_conf.h"
 #include "runtime/log.h"
 #include "runtime/random.h"
-#include "proto/strnum.h"
 #include "runtime/xmalloc.h"
-#include "proto/nodes_conf.h"
 
 #define BLACKLIST_TTL_MS 60000
-
-static long long now_ms(void) { return rt_now_ms(); }
 
 /* A gossiped pong time may be this far in our future and still be taken:
  * the clocks of two nodes differ a little (Redis allows the same 500 ms). */
@@ -105,7 +98,7 @@ void state_del_node(state_t *st, int idx)
 
 static bool blacklisted(state_t *st, const char *name)
 {
-    long long now = now_ms();
+    long long now = rt_now_ms();
     for (int i = 0; i < st->nblacklist; i++) {
         if (st->blacklist[i].expire_ms < now) {
             st->blacklist[i--] = st->blacklist[--st->nblacklist];
@@ -120,7 +113,7 @@ void state_blacklist_add(state_t *st, const char *name)
 {
     for (int i = 0; i < st->nblacklist; i++)
         if (!memcmp(st->blacklist[i].name, name, NODE_NAME_LEN)) {
-            st->blacklist[i].expire_ms = now_ms() + BLACKLIST_TTL_MS;
+            st->blacklist[i].expire_ms = rt_now_ms() + BLACKLIST_TTL_MS;
             return;
         }
     if (st->nblacklist == st->capblacklist) {
@@ -128,7 +121,7 @@ void state_blacklist_add(state_t *st, const char *name)
         st->blacklist = xrealloc(st->blacklist, sizeof *st->blacklist * (size_t)st->capblacklist);
     }
     memcpy(st->blacklist[st->nblacklist].name, name, NODE_NAME_LEN + 1);
-    st->blacklist[st->nblacklist].expire_ms = now_ms() + BLACKLIST_TTL_MS;
+    st->blacklist[st->nblacklist].expire_ms = rt_now_ms() + BLACKLIST_TTL_MS;
     st->nblacklist++;
 }
 
@@ -157,7 +150,7 @@ void state_send_ping(state_t *st, int idx, unsigned type)
     state_send_to(st, idx, frame, len);
     free(frame);
     if (type == BUS_PING && st->nodes[idx].ping_sent_ms == 0) {
-        st->nodes[idx].ping_sent_ms = now_ms();
+        st->nodes[idx].ping_sent_ms = rt_now_ms();
         st->dirty_soft = true;
     }
 }
@@ -202,7 +195,7 @@ static void report_add(state_t *st, int about, const char *reporter)
     state_node_t *n = &st->nodes[about];
     for (int k = 0; k < n->nreports; k++)
         if (!memcmp(n->reports[k].reporter, reporter, NODE_NAME_LEN)) {
-            n->reports[k].time_ms = now_ms();
+            n->reports[k].time_ms = rt_now_ms();
             return;
         }
     if (n->nreports == n->capreports) {
@@ -210,7 +203,7 @@ static void report_add(state_t *st, int about, const char *reporter)
         n->reports = xrealloc(n->reports, sizeof *n->reports * (size_t)n->capreports);
     }
     memcpy(n->reports[n->nreports].reporter, reporter, NODE_NAME_LEN + 1);
-    n->reports[n->nreports].time_ms = now_ms();
+    n->reports[n->nreports].time_ms = rt_now_ms();
     n->nreports++;
     st->dirty_snapshot = true;
 }
@@ -230,7 +223,7 @@ int state_count_reports(state_t *st, int about)
 {
     state_node_t *n = &st->nodes[about];
     long long maxage = config_cluster_node_timeout() * 2;
-    long long now = now_ms();
+    long long now = rt_now_ms();
     for (int k = 0; k < n->nreports; k++)
         if (now - n->reports[k].time_ms > maxage) {
             n->reports[k--] = n->reports[--n->nreports];
@@ -249,7 +242,7 @@ void state_maybe_mark_fail(state_t *st, int idx)
     if (votes < quorum) return;
     LOG_NOTICE("Marking node %.40s as failing (quorum reached).", n->name);
     n->flags = (uint16_t)((n->flags & ~NODE_PFAIL) | NODE_FAIL);
-    n->fail_time_ms = now_ms();
+    n->fail_time_ms = rt_now_ms();
     state_broadcast_fail(st, idx);
     state_save_config(st);
     state_fo_note_fail(st, idx);
@@ -416,7 +409,7 @@ static void slot_rules(state_t *st, int sender, const bus_header_t *h)
 static void process_gossip(state_t *st, int sender, const bus_msg_t *m)
 {
     bool sender_master = sender >= 0 && (st->nodes[sender].flags & NODE_MASTER);
-    long long now = now_ms();
+    long long now = rt_now_ms();
     for (unsigned i = 0; i < m->hdr.count; i++) {
         bus_gossip_t g;
         if (!bus_msg_gossip(m, i, &g)) break;
@@ -708,7 +701,7 @@ static void update_received(state_t *st, int sender, const bus_msg_t *m)
 void state_bus_apply(state_t *st, const state_bus_src_t *src, const bus_msg_t *m)
 {
     unsigned type = m->hdr.type;
-    long long now = now_ms();
+    long long now = rt_now_ms();
     int bound;
     int sender = frame_sender(st, src, m, &bound);
     if (sender >= 0) sender_header(st, sender, &m->hdr, now);
@@ -780,7 +773,7 @@ void state_bus_link_event(state_t *st, link_event_t *e)
              * (so failure detection still advances); a refused non-blocking
              * connect fails asynchronously and leaves it alone (1.5). */
             if (e->kind == LINK_EV_CONNECT_FAILED && e->sync_failure && st->nodes[idx].ping_sent_ms == 0) {
-                st->nodes[idx].ping_sent_ms = now_ms();
+                st->nodes[idx].ping_sent_ms = rt_now_ms();
                 st->dirty_soft = true;
             }
             /* Faster detection: a lost link (a killed peer closes it
@@ -789,7 +782,7 @@ void state_bus_link_event(state_t *st, link_event_t *e)
              * reconnect's PING gets a PONG that clears it if the peer lives. */
             if (e->kind == LINK_EV_CLOSED && st->nodes[idx].ping_sent_ms == 0 &&
                 !(st->nodes[idx].flags & (NODE_HANDSHAKE | NODE_NOADDR))) {
-                st->nodes[idx].ping_sent_ms = now_ms();
+                st->nodes[idx].ping_sent_ms = rt_now_ms();
                 st->dirty_soft = true;
             }
         }

@@ -15,8 +15,6 @@
 #include "proto/strnum.h"
 #include "runtime/random.h"
 
-static long long now_ms(void) { return rt_now_ms(); }
-
 static bool parse_port(const uint8_t *s, size_t n, long *out)
 {
     long long v;
@@ -85,9 +83,9 @@ static void cmd_meet(state_t *st, remote_cmd_t *rc)
     state_set_ip(n->ip, norm);
     n->port = (int)port;
     n->cport = (int)cport;
-    n->ctime_ms = now_ms();
+    n->ctime_ms = rt_now_ms();
     /* Connect now rather than on the next tick. */
-    state_out_connect(st, k, now_ms());
+    state_out_connect(st, k, rt_now_ms());
     st->dirty_snapshot = true;
     resp_add_simple(r, "OK");
     state_reply(st, rc);

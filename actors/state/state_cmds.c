@@ -231,7 +231,6 @@ static void reset(state_t *st, remote_cmd_t *rc)
     if (me.flags & NODE_SLAVE) workers_flush_all_async();
     me.flags = (uint16_t)((me.flags & ~NODE_SLAVE) | NODE_MASTER | NODE_MYSELF);
     me.master = -1;
-    me.master_name[0] = '\0';
     state_clear_nodes(st);
     state_reset_tables(st);
     st->myself = state_add_node(st, me.name, me.flags);

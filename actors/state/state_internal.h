@@ -29,8 +29,7 @@ typedef struct state_node {
     char hostname[256];
     int port, cport, pport;
     uint16_t flags;
-    int master;
-    char master_name[NODE_NAME_LEN + 1];
+    int master;                           /* index of its master, -1 none */
     long long ping_sent_ms, pong_received_ms;
     uint64_t config_epoch;
     long long repl_offset;
