@@ -21,6 +21,7 @@ Environment:
   BENCH_ONLY=a,b     run only the named sections (e.g. gossip,serial,convergence,idle_cost,
                      cluster_cost,replication,drill)
   CLUSTER_SIM        the cluster simulator binary (default build/bench/cluster_sim)
+  BENCH_COST_SIZES   cluster sizes of the cluster_cost section (default 100,300,1000; even)
   GOSSIP_FLOOD       the flooder binary (default build/bench/gossip_flood)
 """
 import csv
@@ -848,7 +849,8 @@ def idle_cost(b):
 # ---------------------------------------------------------------------------------------
 
 CLUSTER_SIM = os.environ.get("CLUSTER_SIM", str(REPO / "build" / "bench" / "cluster_sim"))
-COST_SIZES = [100, 1000] if QUICK else [100, 300, 1000]
+COST_SIZES = [int(x) for x in os.environ["BENCH_COST_SIZES"].split(",")] \
+    if os.environ.get("BENCH_COST_SIZES") else [100, 1000] if QUICK else [100, 300, 1000]
 COST_WARMUP, COST_SECONDS = (15.0, 10.0) if QUICK else (30.0, 30.0)
 COST_TIMEOUT_MS = 15000
 
@@ -934,10 +936,10 @@ def cluster_cost(b):
     for n in COST_SIZES:
         rows.append([str(n),
                      c("shoal", n, "cpu_pct", "{:.2f}"), c("redis", n, "cpu_pct", "{:.2f}"),
-                     fmt_ratio2(num("shoal", n, "cpu_pct"), num("redis", n, "cpu_pct")),
+                     fmt_ratio(num("shoal", n, "cpu_pct"), num("redis", n, "cpu_pct")),
                      c("shoal", n, "rss_kib", "{:.1f}", 1 / 1024),
                      c("redis", n, "rss_kib", "{:.1f}", 1 / 1024),
-                     fmt_ratio2(num("shoal", n, "rss_kib"), num("redis", n, "rss_kib")),
+                     fmt_ratio(num("shoal", n, "rss_kib"), num("redis", n, "rss_kib")),
                      c("shoal", n, "fail_ms", "{:.1f}"), c("redis", n, "fail_ms", "{:.1f}")])
     b.table(f"One node in an N-node cluster (cluster_sim, node timeout {COST_TIMEOUT_MS} ms)",
             ["N", "shoal CPU %", "redis CPU %", "ratio", "shoal RSS MB", "redis RSS MB",
@@ -952,31 +954,34 @@ def cluster_cost(b):
              "until the node's CLUSTER NODES flags it fail (polled back to back)",
              "ratio = shoal / redis; targets at N = 1000: CPU <= 0.50, RSS <= 1.00",
              "the machine is shared: a node busy under 1 % of a core is easily disturbed"])
+    def per_frame(kind, n):
+        # CPU-microseconds per frame received: the traffic differs a little between runs
+        # (the modelled PINGs come in waves), this figure much less
+        frames = (num(kind, n, "pings_in_per_sec") or 0) + (num(kind, n, "pongs_in_per_sec") or 0)
+        cpu = num(kind, n, "cpu_pct")
+        return None if cpu is None or frames <= 0 else cpu * 1e4 / frames
+
+    traffic = [("pings_in_per_sec", "{:.1f}", 1.0), ("pongs_in_per_sec", "{:.1f}", 1.0),
+               ("pings_out_per_sec", "{:.1f}", 1.0), ("bytes_in_per_sec", "{:.0f}", 1 / 1024),
+               ("bytes_out_per_sec", "{:.0f}", 1 / 1024)]
     rows = []
     for n in COST_SIZES:
         for kind in ("shoal", "redis"):
-            rows.append([str(n), kind, c(kind, n, "pings_in_per_sec", "{:.1f}"),
-                         c(kind, n, "pongs_in_per_sec", "{:.1f}"),
-                         c(kind, n, "pings_out_per_sec", "{:.1f}"),
-                         c(kind, n, "bytes_in_per_sec", "{:.0f}", 1 / 1024),
-                         c(kind, n, "bytes_out_per_sec", "{:.0f}", 1 / 1024),
-                         c(kind, n, "cpu_pct", "{:.1f}",
-                           # CPU-microseconds per frame received: traffic differs between
-                           # runs (the model's PINGs come and go), this does not much
-                           1e4 / max(1e-9, (num(kind, n, "pings_in_per_sec") or 0) +
-                                      (num(kind, n, "pongs_in_per_sec") or 0)))])
+            pf = per_frame(kind, n)
+            rows.append([str(n), kind] + [c(kind, n, key, fmt, scale) for key, fmt, scale in traffic]
+                        + [res[(kind, n)].get("error") or ("-" if pf is None else f"{pf:.0f}")])
+        rows.append([str(n), "ratio shoal/redis"] +
+                    [fmt_ratio(num("shoal", n, key), num("redis", n, key))
+                     for key, _, _ in traffic] +
+                    [fmt_ratio(per_frame("shoal", n), per_frame("redis", n))])
     b.table("Bus traffic of the node under test (same runs)",
             ["N", "server", "PINGs in/s", "PONGs in/s", "PINGs out/s", "KB/s in", "KB/s out",
              "CPU us/frame in"], rows,
             ["in = what the simulated members sent the node, out = what it sent them (it "
-             "has no other peers); PONGs in answer its own PINGs; gossip entries per frame: "
-             "max(3, N/10)",
+             "has no other peers); PONGs in answer its own PINGs; the members' frames carry "
+             "max(3, N/10) gossip entries, the node's own as many as it chooses",
              "CPU us/frame in = node CPU time per PING or PONG received (all its work, cron "
              "included, divided by frames in)"])
-
-
-def fmt_ratio2(a, b):
-    return "-" if a is None or b in (None, 0) else f"{a / b:.2f}"
 
 
 def replication(b):
