@@ -1,7 +1,8 @@
 /* repl_actor_internal.h - what the replication actor's own two files share and
- * nobody else uses: its state (one instance, `R`, touched on the replication
- * thread; `pub` under `mu`), the replicas it serves, the WAIT callers, and the
- * helpers one file calls in the other. The files:
+ * nobody else uses: its state (repl_actor_state_t, one instance, touched on
+ * the replication thread except `pub` under `mu`; the actor's functions take
+ * it as `ra`, from the actor's `self`), the replicas it serves, the WAIT
+ * callers, and the helpers one file calls in the other. The files:
  *   repl.c      history, backlog, stream, WAIT, PSYNC, role changes, the actor
  *   repl_cut.c  the stop-the-world cut: full sync RDBs, FLUSHALL, DEBUG SLEEP
  * ra_ names are the actor's own; repl_internal.h is what the senders and the
@@ -81,25 +82,24 @@ typedef struct repl_actor_state {
     long long output_bytes;
     rt_snap_reader_t snap;
     bool snap_ok;
+    bool was_replica;             /* the role at the last check_role */
     pthread_mutex_t mu;           /* guards `pub` */
     repl_status_t pub;
 } repl_actor_state_t;
-
-extern repl_actor_state_t R;
 
 /* replid2 when there is no previous history. */
 static const char zero_id[] = "0000000000000000000000000000000000000000";
 
 /* repl.c */
-void ra_publish(void);
-void ra_backlog_create(void);
-void ra_stream_append(const void *p, size_t n);
-void ra_maybe_select(void);
+void ra_publish(repl_actor_state_t *ra);
+void ra_backlog_create(repl_actor_state_t *ra);
+void ra_stream_append(repl_actor_state_t *ra, const void *p, size_t n);
+void ra_maybe_select(repl_actor_state_t *ra);
 
 /* repl_cut.c */
-void ra_ensure_backlog(void);
-void ra_cut_arrived(repl_cut_msg_t *m);
-void ra_cut_done(repl_cut_msg_t *m);
-void ra_begin_next_cut(void);
+void ra_ensure_backlog(repl_actor_state_t *ra);
+void ra_cut_arrived(repl_actor_state_t *ra, repl_cut_msg_t *m);
+void ra_cut_done(repl_actor_state_t *ra, repl_cut_msg_t *m);
+void ra_begin_next_cut(repl_actor_state_t *ra);
 
 #endif

@@ -15,7 +15,7 @@
 
 static void cut_on_worker(worker_t *w, rt_msg_t *msg);
 
-static void start_cut(int kind, long long sleep_us)
+static void start_cut(repl_actor_state_t *ra, int kind, long long sleep_us)
 {
     repl_cut_t *cut = xcalloc(1, sizeof *cut);
     cut->kind = kind;
@@ -26,7 +26,7 @@ static void start_cut(int kind, long long sleep_us)
     cut->now_ms = rt_now_ms();
     char buf[16];
     cut->compress = !(config_get_by_name("rdbcompression", buf, sizeof buf) >= 0 && !strcasecmp(buf, "no"));
-    R.cut = cut;
+    ra->cut = cut;
     for (int i = 0; i < workers_count(); i++) {
         repl_cut_msg_t *m = xcalloc(1, sizeof *m);
         m->hdr.type = WMSG_RUN;
@@ -39,7 +39,7 @@ static void start_cut(int kind, long long sleep_us)
      * DEBUG SLEEP has gone on: in redis-server, MULTI / DEBUG SLEEP / CLIENT
      * KILL <master> / EXEC cuts the master off before a byte sent during the
      * sleep is read (Redis's cluster test 05-slave-selection relies on it). */
-    if (kind == CUT_SLEEP) R.sleep_holds++;
+    if (kind == CUT_SLEEP) ra->sleep_holds++;
     if (kind == CUT_SLEEP && config_cluster_enabled()) {
         /* The state actor and its cron stop too: a sleeping redis-server
          * neither pings nor marks anyone failing. */
@@ -68,16 +68,16 @@ void repl_cut_park(rt_msg_t *msg)
     a->hdr.type = RM_CUT_ARRIVED;
     a->cut = cut;
     a->worker = -1;
-    rt_send(&R.actor, &a->hdr);
+    rt_send(repl_actor(), &a->hdr);
     cut_wait_released(cut);
     m->hdr.type = RM_CUT_DONE;
-    rt_send(&R.actor, &m->hdr);
+    rt_send(repl_actor(), &m->hdr);
 }
 
 void repl_request_sleep(remote_cmd_t *rc)
 {
     rc->hdr.type = RM_SLEEP;
-    rt_send(&R.actor, &rc->hdr);
+    rt_send(repl_actor(), &rc->hdr);
 }
 
 /* On each worker's thread (WMSG_RUN): arrive, wait for the release, do
@@ -91,7 +91,7 @@ static void cut_on_worker(worker_t *w, rt_msg_t *msg)
     a->hdr.type = RM_CUT_ARRIVED;
     a->cut = cut;
     a->worker = worker_index(w);
-    rt_send(&R.actor, &a->hdr);
+    rt_send(repl_actor(), &a->hdr);
     cut_wait_released(cut);
     if (cut->kind == CUT_SYNC) {
         rdb_save_encode_part(worker_keyspace(w), cut->now_ms, cut->compress, &cut->parts[worker_index(w)]);
@@ -99,25 +99,25 @@ static void cut_on_worker(worker_t *w, rt_msg_t *msg)
         worker_flush_keyspace(w, true);
     }
     m->hdr.type = RM_CUT_DONE;
-    rt_send(&R.actor, &m->hdr);
+    rt_send(repl_actor(), &m->hdr);
 }
 
 
-void ra_ensure_backlog(void)
+void ra_ensure_backlog(repl_actor_state_t *ra)
 {
-    if (R.backlog) return;
-    ra_backlog_create();
-    if (R.offset == 0 || !R.replid[0]) {
-        rt_random_hex(R.replid, REPL_ID_LEN);
-        memcpy(R.replid2, zero_id, sizeof R.replid2);
-        R.second_offset = -1;
+    if (ra->backlog) return;
+    ra_backlog_create(ra);
+    if (ra->offset == 0 || !ra->replid[0]) {
+        rt_random_hex(ra->replid, REPL_ID_LEN);
+        memcpy(ra->replid2, zero_id, sizeof ra->replid2);
+        ra->second_offset = -1;
     }
-    R.need_select = true;
+    ra->need_select = true;
     /* seq_cst: ordered before the cut messages every worker must pass */
     atomic_store(&g_repl_propagate, 1);
 }
 
-void ra_cut_arrived(repl_cut_msg_t *m)
+void ra_cut_arrived(repl_actor_state_t *ra, repl_cut_msg_t *m)
 {
     repl_cut_t *cut = m->cut;
     free(m);
@@ -129,19 +129,19 @@ void ra_cut_arrived(repl_cut_msg_t *m)
         struct timespec ts = { (time_t)(cut->sleep_us / 1000000), (long)(cut->sleep_us % 1000000) * 1000 };
         while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
     } else if (cut->kind == CUT_SYNC) {
-        for (served_t *s = R.served; s; s = s->next) {
+        for (served_t *s = ra->served; s; s = s->next) {
             if (s->state != SND_WAIT_CUT) continue;
             s->state = SND_WAIT_RDB;
             char line[128];
-            int n = snprintf(line, sizeof line, "+FULLRESYNC %s %lld\r\n", R.replid, R.offset);
+            int n = snprintf(line, sizeof line, "+FULLRESYNC %s %lld\r\n", ra->replid, ra->offset);
             repl_sender_send(s->sender, repl_chunk_copy(line, (size_t)n), false);
             s->ack_offset = 0;
         }
-        cut->offset = R.offset;
+        cut->offset = ra->offset;
     } else {
-        ra_maybe_select();
+        ra_maybe_select(ra);
         static const char fl[] = "*1\r\n$8\r\nFLUSHALL\r\n";
-        ra_stream_append(fl, sizeof fl - 1);
+        ra_stream_append(ra, fl, sizeof fl - 1);
     }
     pthread_mutex_lock(&cut->mu);
     cut->released = true;
@@ -162,7 +162,7 @@ static long long used_memory(void)
  * copy: the parts' CRCs are combined), then EOF and the checksum. Returns the
  * number of chunks (in out[], at most MAX_WORKERS + 2) and their total length,
  * or 0 if a part failed. */
-static int build_rdb(repl_cut_t *cut, long long at, repl_chunk_t **out, size_t *total)
+static int build_rdb(repl_actor_state_t *ra, repl_cut_t *cut, long long at, repl_chunk_t **out, size_t *total)
 {
     uint64_t keys = 0, expires = 0;
     for (int i = 0; i < workers_count(); i++) {
@@ -173,7 +173,7 @@ static int build_rdb(repl_cut_t *cut, long long at, repl_chunk_t **out, size_t *
     rdb_encoder_t e;
     rdb_encoder_init(&e, cut->compress);
     rdb_aux_info_t aux = { .ctime = rt_now_ms() / 1000, .used_mem = used_memory(), .has_repl = 1,
-                           .repl_stream_db = 0, .repl_id = R.replid, .repl_offset = at };
+                           .repl_stream_db = 0, .repl_id = ra->replid, .repl_offset = at };
     rdb_encode_header(&e);
     rdb_encode_aux_fields(&e, &aux);
     if (keys > 0) {
@@ -200,7 +200,7 @@ static int build_rdb(repl_cut_t *cut, long long at, repl_chunk_t **out, size_t *
     return n;
 }
 
-void ra_cut_done(repl_cut_msg_t *m)
+void ra_cut_done(repl_actor_state_t *ra, repl_cut_msg_t *m)
 {
     repl_cut_t *cut = m->cut;
     free(m);
@@ -208,8 +208,8 @@ void ra_cut_done(repl_cut_msg_t *m)
     if (cut->kind == CUT_SYNC) {
         repl_chunk_t *chunks[MAX_WORKERS + 2];
         size_t rdb_len = 0;
-        int nchunks = build_rdb(cut, cut->offset, chunks, &rdb_len);
-        for (served_t *s = R.served; s; s = s->next) {
+        int nchunks = build_rdb(ra, cut, cut->offset, chunks, &rdb_len);
+        for (served_t *s = ra->served; s; s = s->next) {
             if (s->state != SND_WAIT_RDB) continue;
             if (!nchunks) {
                 repl_sender_signal(s->sender, RS_CLOSE);
@@ -227,7 +227,7 @@ void ra_cut_done(repl_cut_msg_t *m)
             }
             repl_sender_send(s->sender, repl_chunk_copy(head, (size_t)n), false);
             for (int i = 0; i < nchunks; i++) repl_sender_send(s->sender, repl_chunk_ref(chunks[i]), false);
-            R.output_bytes += (long long)(rdb_len + (size_t)n);
+            ra->output_bytes += (long long)(rdb_len + (size_t)n);
             if (eof) {
                 repl_sender_send(s->sender, repl_chunk_copy(mark, REPL_ID_LEN), false);
             } else {
@@ -241,8 +241,8 @@ void ra_cut_done(repl_cut_msg_t *m)
         for (int i = 0; i < nchunks; i++) repl_chunk_unref(chunks[i]);
         if (!nchunks) LOG_WARNING("Full sync failed: out of memory while encoding the RDB");
     } else {   /* FLUSHALL and DEBUG SLEEP both answer +OK once every party is done */
-        remote_cmd_t *rc = R.cut_flush_rc;
-        R.cut_flush_rc = NULL;
+        remote_cmd_t *rc = ra->cut_flush_rc;
+        ra->cut_flush_rc = NULL;
         if (rc) {
             resp_add_simple(&rc->reply, "OK");
             worker_reply_async(rc);
@@ -252,25 +252,25 @@ void ra_cut_done(repl_cut_msg_t *m)
     pthread_mutex_destroy(&cut->mu);
     pthread_cond_destroy(&cut->cv);
     free(cut);
-    R.cut = NULL;
-    ra_publish();
-    ra_begin_next_cut();
+    ra->cut = NULL;
+    ra_publish(ra);
+    ra_begin_next_cut(ra);
 }
 
-void ra_begin_next_cut(void)
+void ra_begin_next_cut(repl_actor_state_t *ra)
 {
-    if (R.cut) return;
-    if (R.nflush_queue > 0) {
-        remote_cmd_t *rc = R.flush_queue[0];
-        R.cut_flush_rc = rc;
-        memmove(R.flush_queue, R.flush_queue + 1, sizeof R.flush_queue[0] * (size_t)--R.nflush_queue);
-        if (rc->hdr.type == RM_SLEEP) start_cut(CUT_SLEEP, rc->arg_us);
-        else start_cut(CUT_FLUSH, 0);
+    if (ra->cut) return;
+    if (ra->nflush_queue > 0) {
+        remote_cmd_t *rc = ra->flush_queue[0];
+        ra->cut_flush_rc = rc;
+        memmove(ra->flush_queue, ra->flush_queue + 1, sizeof ra->flush_queue[0] * (size_t)--ra->nflush_queue);
+        if (rc->hdr.type == RM_SLEEP) start_cut(ra, CUT_SLEEP, rc->arg_us);
+        else start_cut(ra, CUT_FLUSH, 0);
         return;
     }
-    if (R.sync_queued) {
-        R.sync_queued = false;
-        start_cut(CUT_SYNC, 0);
+    if (ra->sync_queued) {
+        ra->sync_queued = false;
+        start_cut(ra, CUT_SYNC, 0);
     }
 }
 

@@ -22,35 +22,37 @@
 #include "runtime/xmalloc.h"
 #include "proto/nodes_conf.h"
 
-/* The link's state (repl_replica_internal.h); only the replication thread touches it. */
-repl_replica_link_t L;
+/* The link's state (repl_replica_internal.h): the one instance. Only the
+ * replication thread touches it, through `self`; the entry points of
+ * repl_replica.h, which have no self, name it here. */
+static repl_replica_link_t replica_link;
 
 static pthread_mutex_t status_mu = PTHREAD_MUTEX_INITIALIZER;
 static repl_replica_status_t published;
 static _Atomic long long net_input_bytes;
 
-static void process_input(void);
+static void process_input(repl_replica_link_t *rl);
 
 /* ---------------- status ---------------- */
 
-void rr_publish(void)
+void rr_publish(repl_replica_link_t *rl)
 {
     repl_replica_status_t s;
     memset(&s, 0, sizeof s);
-    s.replica = L.replica;
-    snprintf(s.master_host, sizeof s.master_host, "%s", L.master_ip);
-    s.master_port = L.master_port;
-    s.state = L.state;
-    s.last_io_ms = L.last_io_ms;
-    s.link_down_since_ms = L.link_down_since_ms;
-    s.sync_in_progress = L.state == RL_TRANSFER;
-    s.sync_total_bytes = L.eof_mode ? -1 : (L.bulk_started ? L.transfer_read + L.bulk_left : 0);
-    s.sync_read_bytes = L.transfer_read;
-    s.sync_last_io_ms = L.sync_last_io_ms;
-    s.has_offsets = L.has_offsets;
-    s.read_repl_offset = L.read_repl_offset;
-    s.repl_offset = L.repl_offset;
-    snprintf(s.last_error, sizeof s.last_error, "%s", L.last_error);
+    s.replica = rl->replica;
+    snprintf(s.master_host, sizeof s.master_host, "%s", rl->master_ip);
+    s.master_port = rl->master_port;
+    s.state = rl->state;
+    s.last_io_ms = rl->last_io_ms;
+    s.link_down_since_ms = rl->link_down_since_ms;
+    s.sync_in_progress = rl->state == RL_TRANSFER;
+    s.sync_total_bytes = rl->eof_mode ? -1 : (rl->bulk_started ? rl->transfer_read + rl->bulk_left : 0);
+    s.sync_read_bytes = rl->transfer_read;
+    s.sync_last_io_ms = rl->sync_last_io_ms;
+    s.has_offsets = rl->has_offsets;
+    s.read_repl_offset = rl->read_repl_offset;
+    s.repl_offset = rl->repl_offset;
+    snprintf(s.last_error, sizeof s.last_error, "%s", rl->last_error);
     pthread_mutex_lock(&status_mu);
     published = s;
     pthread_mutex_unlock(&status_mu);
@@ -89,13 +91,13 @@ long long repl_master_link_down_ms(void)
     return now > since ? now - since : 1;
 }
 
-void rr_set_error(const char *fmt, ...)
+void rr_set_error(repl_replica_link_t *rl, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(L.last_error, sizeof L.last_error, fmt, ap);
+    vsnprintf(rl->last_error, sizeof rl->last_error, fmt, ap);
     va_end(ap);
-    for (char *p = L.last_error; *p; p++)
+    for (char *p = rl->last_error; *p; p++)
         if (*p == '\r' || *p == '\n') *p = ' ';
 }
 
@@ -103,90 +105,91 @@ void rr_set_error(const char *fmt, ...)
 
 static void write_cb(struct ev_loop *loop, ev_io *w, int revents);
 
-void rr_out_flush(void)
+void rr_out_flush(repl_replica_link_t *rl)
 {
-    while (L.out_len > 0) {
-        ssize_t n = write(L.fd, L.out, L.out_len);
+    while (rl->out_len > 0) {
+        ssize_t n = write(rl->fd, rl->out, rl->out_len);
         if (n > 0) {
-            memmove(L.out, L.out + n, L.out_len - (size_t)n);
-            L.out_len -= (size_t)n;
+            memmove(rl->out, rl->out + n, rl->out_len - (size_t)n);
+            rl->out_len -= (size_t)n;
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
         char why[160];
         snprintf(why, sizeof why, "Error writing to MASTER: %s", n < 0 ? strerror(errno) : "short write");
-        rr_link_drop(why, true);
+        rr_link_drop(rl, why, true);
         return;
     }
-    struct ev_loop *loop = rt_thread_loop(L.thread);
-    if (L.out_len > 0 && !L.wio_on) {
-        ev_io_start(loop, &L.wio);
-        L.wio_on = true;
-    } else if (L.out_len == 0 && L.wio_on) {
-        ev_io_stop(loop, &L.wio);
-        L.wio_on = false;
+    struct ev_loop *loop = rt_thread_loop(rl->thread);
+    if (rl->out_len > 0 && !rl->wio_on) {
+        ev_io_start(loop, &rl->wio);
+        rl->wio_on = true;
+    } else if (rl->out_len == 0 && rl->wio_on) {
+        ev_io_stop(loop, &rl->wio);
+        rl->wio_on = false;
     }
 }
 
 static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-    (void)loop; (void)w; (void)revents;
-    rr_out_flush();
+    repl_replica_link_t *rl = w->data;
+    (void)loop; (void)revents;
+    rr_out_flush(rl);
 }
 
-static void out_append(const void *p, size_t n)
+static void out_append(repl_replica_link_t *rl, const void *p, size_t n)
 {
-    if (L.out_len + n > L.out_cap) {
-        size_t cap = L.out_cap ? L.out_cap : 256;
-        while (cap < L.out_len + n) cap *= 2;
-        uint8_t *nb = xrealloc(L.out, cap);
-        L.out = nb;
-        L.out_cap = cap;
+    if (rl->out_len + n > rl->out_cap) {
+        size_t cap = rl->out_cap ? rl->out_cap : 256;
+        while (cap < rl->out_len + n) cap *= 2;
+        uint8_t *nb = xrealloc(rl->out, cap);
+        rl->out = nb;
+        rl->out_cap = cap;
     }
-    memcpy(L.out + L.out_len, p, n);
-    L.out_len += n;
+    memcpy(rl->out + rl->out_len, p, n);
+    rl->out_len += n;
 }
 
 /* Appends one command as a RESP array of bulk strings. */
-void rr_out_command(int argc, const char **argv)
+void rr_out_command(repl_replica_link_t *rl, int argc, const char **argv)
 {
     char head[32];
     int h = snprintf(head, sizeof head, "*%d\r\n", argc);
-    out_append(head, (size_t)h);
+    out_append(rl, head, (size_t)h);
     for (int i = 0; i < argc; i++) {
         size_t len = strlen(argv[i]);
         h = snprintf(head, sizeof head, "$%zu\r\n", len);
-        out_append(head, (size_t)h);
-        out_append(argv[i], len);
-        out_append("\r\n", 2);
+        out_append(rl, head, (size_t)h);
+        out_append(rl, argv[i], len);
+        out_append(rl, "\r\n", 2);
     }
 }
 
-void rr_send_ack(void)
+void rr_send_ack(repl_replica_link_t *rl)
 {
     char off[32];
-    snprintf(off, sizeof off, "%lld", L.repl_offset);
+    snprintf(off, sizeof off, "%lld", rl->repl_offset);
     const char *argv[] = { "REPLCONF", "ACK", off };
-    rr_out_command(3, argv);
-    L.last_ack_mono = rt_mono_ms();
-    rr_out_flush();
+    rr_out_command(rl, 3, argv);
+    rl->last_ack_mono = rt_mono_ms();
+    rr_out_flush(rl);
 }
 
 /* ---------------- staging and batches ---------------- */
 
-static void staged_free(void)
+static void staged_free(repl_replica_link_t *rl)
 {
     for (int i = 0; i < MAX_WORKERS; i++) {
-        ks_free(L.staged[i]);
-        L.staged[i] = NULL;
+        ks_free(rl->staged[i]);
+        rl->staged[i] = NULL;
     }
-    L.staged_keys = 0;
+    rl->staged_keys = 0;
 }
 
-void rr_batch_add(int wi, const queued_cmd_t *q)
+void rr_batch_add(repl_replica_link_t *rl, int wi, const queued_cmd_t *q)
 {
-    batch_t *b = &L.batch[wi];
+    batch_t *b = &rl->batch[wi];
     if (b->n == b->cap) {
         int cap = b->cap ? b->cap * 2 : 16;
         queued_cmd_t *nc = xrealloc(b->cmds, (size_t)cap * sizeof *nc);
@@ -196,20 +199,20 @@ void rr_batch_add(int wi, const queued_cmd_t *q)
     b->cmds[b->n++] = *q;
 }
 
-static void batches_discard(void)
+static void batches_discard(repl_replica_link_t *rl)
 {
     for (int i = 0; i < MAX_WORKERS; i++) {
-        for (int k = 0; k < L.batch[i].n; k++) queued_cmd_free(&L.batch[i].cmds[k]);
-        L.batch[i].n = 0;
+        for (int k = 0; k < rl->batch[i].n; k++) queued_cmd_free(&rl->batch[i].cmds[k]);
+        rl->batch[i].n = 0;
     }
 }
 
 /* Sends every non-empty batch to its worker (ownership of the commands passes). */
-void rr_batches_send(void)
+void rr_batches_send(repl_replica_link_t *rl)
 {
     long long now = rt_now_ms();
     for (int i = 0; i < workers_count(); i++) {
-        batch_t *b = &L.batch[i];
+        batch_t *b = &rl->batch[i];
         if (b->n == 0) continue;
         repl_apply_t *a = xcalloc(1, sizeof *a);
         a->hdr.type = WMSG_APPLY;
@@ -224,186 +227,190 @@ void rr_batches_send(void)
 
 /* ---------------- connection lifetime ---------------- */
 
-void rr_in_consume(size_t n)
+void rr_in_consume(repl_replica_link_t *rl, size_t n)
 {
-    if (n >= L.in_len) { L.in_len = 0; return; }
-    memmove(L.in, L.in + n, L.in_len - n);
-    L.in_len -= n;
+    if (n >= rl->in_len) { rl->in_len = 0; return; }
+    memmove(rl->in, rl->in + n, rl->in_len - n);
+    rl->in_len -= n;
 }
 
-void rr_transfer_reset(void)
+void rr_transfer_reset(repl_replica_link_t *rl)
 {
-    if (L.dec_on) rdb_decoder_free(&L.dec);
-    L.dec_on = false;
+    if (rl->dec_on) rdb_decoder_free(&rl->dec);
+    rl->dec_on = false;
     rdb_loading_set(false);
-    staged_free();
-    L.bulk_started = L.eof_mode = L.rdb_done = false;
-    L.bulk_left = 0;
-    L.transfer_read = 0;
-    L.tail_len = 0;
+    staged_free(rl);
+    rl->bulk_started = rl->eof_mode = rl->rdb_done = false;
+    rl->bulk_left = 0;
+    rl->transfer_read = 0;
+    rl->tail_len = 0;
 }
 
-static void close_socket(void)
+static void close_socket(repl_replica_link_t *rl)
 {
-    if (L.fd < 0) return;
-    struct ev_loop *loop = rt_thread_loop(L.thread);
-    ev_io_stop(loop, &L.rio);
-    ev_io_stop(loop, &L.wio);
-    L.wio_on = false;
-    close(L.fd);
-    L.fd = -1;
-    L.in_len = L.out_len = 0;
-    rr_transfer_reset();
-    batches_discard();
-    if (L.parser_on) resp_parser_reset(&L.parser);
+    if (rl->fd < 0) return;
+    struct ev_loop *loop = rt_thread_loop(rl->thread);
+    ev_io_stop(loop, &rl->rio);
+    ev_io_stop(loop, &rl->wio);
+    rl->wio_on = false;
+    close(rl->fd);
+    rl->fd = -1;
+    rl->in_len = rl->out_len = 0;
+    rr_transfer_reset(rl);
+    batches_discard(rl);
+    if (rl->parser_on) resp_parser_reset(&rl->parser);
 }
 
 /* Closes the link (if any) and schedules the next attempt. */
-void rr_link_drop(const char *why, bool is_error)
+void rr_link_drop(repl_replica_link_t *rl, const char *why, bool is_error)
 {
-    bool was_up = L.state == RL_CONNECTED;
+    bool was_up = rl->state == RL_CONNECTED;
     if (why) {
         if (is_error) {
             LOG_WARNING("%s", why);
-            rr_set_error("%s", why);
+            rr_set_error(rl, "%s", why);
         } else {
             LOG_NOTICE("%s", why);
         }
     }
-    close_socket();
-    if (was_up) L.link_down_since_ms = rt_now_ms();
-    L.state = L.replica ? RL_CONNECT : RL_NONE;
-    L.next_attempt_mono = rt_mono_ms() + RETRY_MS;
-    rr_publish();
+    close_socket(rl);
+    if (was_up) rl->link_down_since_ms = rt_now_ms();
+    rl->state = rl->replica ? RL_CONNECT : RL_NONE;
+    rl->next_attempt_mono = rt_mono_ms() + RETRY_MS;
+    rr_publish(rl);
 }
 
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents);
 
-static void hs_send_ping(void)
+static void hs_send_ping(repl_replica_link_t *rl)
 {
     const char *argv[] = { "PING" };
-    rr_out_command(1, argv);
-    L.hs_n = L.hs_i = 0;
-    L.hs_expect[L.hs_n++] = HS_PING;
-    rr_out_flush();
+    rr_out_command(rl, 1, argv);
+    rl->hs_n = rl->hs_i = 0;
+    rl->hs_expect[rl->hs_n++] = HS_PING;
+    rr_out_flush(rl);
 }
 
-static void connected(void)
+static void connected(repl_replica_link_t *rl)
 {
     LOG_NOTICE("Non blocking connect for SYNC fired the event.");
-    struct ev_loop *loop = rt_thread_loop(L.thread);
-    ev_io_stop(loop, &L.wio);
-    L.wio_on = false;
-    ev_io_init(&L.wio, write_cb, L.fd, EV_WRITE);
-    ev_io_init(&L.rio, read_cb, L.fd, EV_READ);
-    ev_io_start(loop, &L.rio);
-    L.state = RL_HANDSHAKE;
-    L.last_io_mono = rt_mono_ms();
-    rr_publish();
-    hs_send_ping();
+    struct ev_loop *loop = rt_thread_loop(rl->thread);
+    ev_io_stop(loop, &rl->wio);
+    rl->wio_on = false;
+    ev_io_init(&rl->wio, write_cb, rl->fd, EV_WRITE);
+    ev_io_init(&rl->rio, read_cb, rl->fd, EV_READ);
+    rl->wio.data = rl;
+    rl->rio.data = rl;
+    ev_io_start(loop, &rl->rio);
+    rl->state = RL_HANDSHAKE;
+    rl->last_io_mono = rt_mono_ms();
+    rr_publish(rl);
+    hs_send_ping(rl);
 }
 
 static void connect_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-    (void)loop; (void)w; (void)revents;
+    repl_replica_link_t *rl = w->data;
+    (void)loop; (void)revents;
     int err = 0;
     socklen_t el = sizeof err;
-    if (getsockopt(L.fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0) err = errno;
+    if (getsockopt(rl->fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0) err = errno;
     if (err) {
         char why[200];
         snprintf(why, sizeof why, "Error condition on socket for SYNC: %s", strerror(err));
-        rr_link_drop(why, true);
+        rr_link_drop(rl, why, true);
         return;
     }
-    connected();
+    connected(rl);
 }
 
-static void start_connect(void)
+static void start_connect(repl_replica_link_t *rl)
 {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
     socklen_t sl;
     struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
     struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-    if (inet_pton(AF_INET, L.master_ip, &s4->sin_addr) == 1) {
+    if (inet_pton(AF_INET, rl->master_ip, &s4->sin_addr) == 1) {
         s4->sin_family = AF_INET;
-        s4->sin_port = htons((uint16_t)L.master_port);
+        s4->sin_port = htons((uint16_t)rl->master_port);
         sl = sizeof *s4;
-    } else if (inet_pton(AF_INET6, L.master_ip, &s6->sin6_addr) == 1) {
+    } else if (inet_pton(AF_INET6, rl->master_ip, &s6->sin6_addr) == 1) {
         s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons((uint16_t)L.master_port);
+        s6->sin6_port = htons((uint16_t)rl->master_port);
         sl = sizeof *s6;
     } else {
         /* A host name (REPLICAOF localhost 6379 without cluster mode; cluster
          * peers are always numeric). Resolved at each attempt as Redis does;
          * the lookup is short and this thread only waits for it then. */
         struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *res = NULL;
-        if (getaddrinfo(L.master_ip, NULL, &hints, &res) != 0 || !res) {   /* IPv4 first, then any */
+        if (getaddrinfo(rl->master_ip, NULL, &hints, &res) != 0 || !res) {   /* IPv4 first, then any */
             if (res) freeaddrinfo(res);
             res = NULL;
             hints.ai_family = AF_UNSPEC;
-            if (getaddrinfo(L.master_ip, NULL, &hints, &res) != 0) res = NULL;
+            if (getaddrinfo(rl->master_ip, NULL, &hints, &res) != 0) res = NULL;
         }
         if (!res || res->ai_addrlen > sizeof ss) {
             if (res) freeaddrinfo(res);
             char why[160];
-            snprintf(why, sizeof why, "Unable to connect to MASTER: cannot resolve %s", L.master_ip);
-            rr_link_drop(why, true);
+            snprintf(why, sizeof why, "Unable to connect to MASTER: cannot resolve %s", rl->master_ip);
+            rr_link_drop(rl, why, true);
             return;
         }
         memcpy(&ss, res->ai_addr, res->ai_addrlen);
         sl = (socklen_t)res->ai_addrlen;
         freeaddrinfo(res);
-        if (ss.ss_family == AF_INET) s4->sin_port = htons((uint16_t)L.master_port);
-        else s6->sin6_port = htons((uint16_t)L.master_port);
+        if (ss.ss_family == AF_INET) s4->sin_port = htons((uint16_t)rl->master_port);
+        else s6->sin6_port = htons((uint16_t)rl->master_port);
     }
-    LOG_NOTICE("Connecting to MASTER %s:%d", L.master_ip, L.master_port);
-    L.fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (L.fd < 0) {
+    LOG_NOTICE("Connecting to MASTER %s:%d", rl->master_ip, rl->master_port);
+    rl->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (rl->fd < 0) {
         char why[160];
         snprintf(why, sizeof why, "Unable to connect to MASTER: %s", strerror(errno));
-        rr_link_drop(why, true);
+        rr_link_drop(rl, why, true);
         return;
     }
     int one = 1;
-    setsockopt(L.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    setsockopt(L.fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
-    L.last_io_mono = rt_mono_ms();
+    setsockopt(rl->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(rl->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+    rl->last_io_mono = rt_mono_ms();
     LOG_NOTICE("MASTER <-> REPLICA sync started");
-    struct ev_loop *loop = rt_thread_loop(L.thread);
-    if (connect(L.fd, (struct sockaddr *)&ss, sl) == 0) {
-        connected();
+    struct ev_loop *loop = rt_thread_loop(rl->thread);
+    if (connect(rl->fd, (struct sockaddr *)&ss, sl) == 0) {
+        connected(rl);
         return;
     }
     if (errno != EINPROGRESS) {
         char why[160];
         snprintf(why, sizeof why, "Unable to connect to MASTER: %s", strerror(errno));
-        rr_link_drop(why, true);
+        rr_link_drop(rl, why, true);
         return;
     }
-    L.state = RL_CONNECTING;
-    ev_io_init(&L.wio, connect_cb, L.fd, EV_WRITE);
-    ev_io_start(loop, &L.wio);
-    L.wio_on = true;
-    rr_publish();
+    rl->state = RL_CONNECTING;
+    ev_io_init(&rl->wio, connect_cb, rl->fd, EV_WRITE);
+    rl->wio.data = rl;
+    ev_io_start(loop, &rl->wio);
+    rl->wio_on = true;
+    rr_publish(rl);
 }
 
 /* ---------------- reading ---------------- */
 
-static void process_input(void)
+static void process_input(repl_replica_link_t *rl)
 {
     for (;;) {
-        if (L.fd < 0) return;
-        if (L.state == RL_HANDSHAKE) {
-            if (!rr_handshake_step()) return;
-        } else if (L.state == RL_TRANSFER) {
-            if (!rr_transfer_step()) return;
-        } else if (L.state == RL_CONNECTED) {
+        if (rl->fd < 0) return;
+        if (rl->state == RL_HANDSHAKE) {
+            if (!rr_handshake_step(rl)) return;
+        } else if (rl->state == RL_TRANSFER) {
+            if (!rr_transfer_step(rl)) return;
+        } else if (rl->state == RL_CONNECTED) {
             if (repl_cut_holds_stream()) {   /* a replica of ours is being cut: wait (repl.h) */
-                L.held = true;
+                rl->held = true;
                 return;
             }
-            rr_stream_round();
+            rr_stream_round(rl);
             return;
         } else {
             return;
@@ -413,70 +420,72 @@ static void process_input(void)
 
 void repl_replica_resume(void)
 {
-    if (!L.held) return;
-    L.held = false;
-    process_input();
+    repl_replica_link_t *rl = &replica_link;
+    if (!rl->held) return;
+    rl->held = false;
+    process_input(rl);
 }
 
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-    (void)loop; (void)w; (void)revents;
-    if (L.in_len == 0 && L.in_cap > 4 * READ_CHUNK) {
+    repl_replica_link_t *rl = w->data;
+    (void)loop; (void)revents;
+    if (rl->in_len == 0 && rl->in_cap > 4 * READ_CHUNK) {
         /* a big command went through: give the memory back */
-        free(L.in);
-        L.in = NULL;
-        L.in_cap = 0;
+        free(rl->in);
+        rl->in = NULL;
+        rl->in_cap = 0;
     }
-    if (L.in_cap - L.in_len < READ_CHUNK) {
+    if (rl->in_cap - rl->in_len < READ_CHUNK) {
         /* geometric growth: one huge argument arriving in many reads costs linear time */
-        size_t cap = L.in_len + READ_CHUNK > L.in_cap * 2 ? L.in_len + READ_CHUNK : L.in_cap * 2;
-        uint8_t *nb = xrealloc(L.in, cap);
-        L.in = nb;
-        L.in_cap = cap;
+        size_t cap = rl->in_len + READ_CHUNK > rl->in_cap * 2 ? rl->in_len + READ_CHUNK : rl->in_cap * 2;
+        uint8_t *nb = xrealloc(rl->in, cap);
+        rl->in = nb;
+        rl->in_cap = cap;
     }
-    ssize_t n = read(L.fd, L.in + L.in_len, READ_CHUNK);
+    ssize_t n = read(rl->fd, rl->in + rl->in_len, READ_CHUNK);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
     if (n <= 0) {
-        if (L.state == RL_TRANSFER && L.bulk_started && !L.rdb_done) {
-            rdb_decoder_finish(&L.dec);
+        if (rl->state == RL_TRANSFER && rl->bulk_started && !rl->rdb_done) {
+            rdb_decoder_finish(&rl->dec);
             char what[400];
             snprintf(what, sizeof what, "truncated RDB: the connection %s after %lld bytes of it (%s)",
-                     n == 0 ? "closed" : strerror(errno), L.transfer_read,
-                     rdb_decoder_error(&L.dec)[0] ? rdb_decoder_error(&L.dec) : "RDB incomplete");
-            rr_transfer_fail(what);
+                     n == 0 ? "closed" : strerror(errno), rl->transfer_read,
+                     rdb_decoder_error(&rl->dec)[0] ? rdb_decoder_error(&rl->dec) : "RDB incomplete");
+            rr_transfer_fail(rl, what);
             return;
         }
         char why[200];
-        if (L.state == RL_CONNECTED) snprintf(why, sizeof why, "Connection with master lost.");
-        else if (L.state == RL_TRANSFER)
+        if (rl->state == RL_CONNECTED) snprintf(why, sizeof why, "Connection with master lost.");
+        else if (rl->state == RL_TRANSFER)
             snprintf(why, sizeof why, "I/O error trying to sync with MASTER: %s",
                      n == 0 ? "connection lost" : strerror(errno));
-        else if (L.in_len > 0)
+        else if (rl->in_len > 0)
             snprintf(why, sizeof why, "Unexpected reply to %s from master: %zu bytes without a line end, then "
-                     "the connection %s", L.hs_expect[L.hs_i] == HS_PSYNC ? "PSYNC" : "the handshake", L.in_len,
+                     "the connection %s", rl->hs_expect[rl->hs_i] == HS_PSYNC ? "PSYNC" : "the handshake", rl->in_len,
                      n == 0 ? "closed" : strerror(errno));
         else snprintf(why, sizeof why, "Master closed the connection during the handshake%s%s",
                       n == 0 ? "" : ": ", n == 0 ? "" : strerror(errno));
-        rr_link_drop(why, L.state != RL_CONNECTED);
+        rr_link_drop(rl, why, rl->state != RL_CONNECTED);
         return;
     }
-    L.in_len += (size_t)n;
+    rl->in_len += (size_t)n;
     atomic_fetch_add_explicit(&net_input_bytes, n, memory_order_relaxed);   /* relaxed: a statistic */
-    L.last_io_mono = rt_mono_ms();
-    L.last_io_ms = rt_now_ms();
-    if (L.state == RL_TRANSFER) L.sync_last_io_ms = L.last_io_ms;
-    process_input();
-    if (L.state == RL_CONNECTED) L.read_repl_offset = L.repl_offset + (long long)L.in_len;
-    if (L.fd >= 0) rr_publish();
+    rl->last_io_mono = rt_mono_ms();
+    rl->last_io_ms = rt_now_ms();
+    if (rl->state == RL_TRANSFER) rl->sync_last_io_ms = rl->last_io_ms;
+    process_input(rl);
+    if (rl->state == RL_CONNECTED) rl->read_repl_offset = rl->repl_offset + (long long)rl->in_len;
+    if (rl->fd >= 0) rr_publish(rl);
 }
 
 /* ---------------- the tick ---------------- */
 
 /* Reads who our master is from the snapshot; drops the link when it changed. */
-static void check_master(void)
+static void check_master(repl_replica_link_t *rl)
 {
-    if (!L.snap_ok) return;
-    const cluster_snapshot_t *s = rt_snap_read_begin(&L.snap);
+    if (!rl->snap_ok) return;
+    const cluster_snapshot_t *s = rt_snap_read_begin(&rl->snap);
     bool replica = false;
     char name[NODE_NAME_LEN + 1] = "", ip[NODES_CONF_IP_SIZE] = "";
     int port = 0;
@@ -492,58 +501,59 @@ static void check_master(void)
             }
         }
     }
-    rt_snap_read_end(&L.snap);
-    if (replica == L.replica && (!replica || (!strcmp(name, L.master_name) && !strcmp(ip, L.master_ip) &&
-                                              port == L.master_port)))
+    rt_snap_read_end(&rl->snap);
+    if (replica == rl->replica && (!replica || (!strcmp(name, rl->master_name) && !strcmp(ip, rl->master_ip) &&
+                                              port == rl->master_port)))
         return;
-    bool was = L.replica;
-    if (was && L.fd >= 0) {
+    bool was = rl->replica;
+    if (was && rl->fd >= 0) {
         if (replica) LOG_NOTICE("Master changed to %.40s (%s:%d): dropping the link to %s:%d", name, ip, port,
-                                L.master_ip, L.master_port);
-        else LOG_NOTICE("We are a master now: closing the link to our old master %s:%d", L.master_ip, L.master_port);
+                                rl->master_ip, rl->master_port);
+        else LOG_NOTICE("We are a master now: closing the link to our old master %s:%d", rl->master_ip, rl->master_port);
     }
-    L.replica = replica;
-    snprintf(L.master_name, sizeof L.master_name, "%s", name);
-    snprintf(L.master_ip, sizeof L.master_ip, "%s", ip);
-    L.master_port = port;
-    close_socket();
-    L.has_offsets = false;
-    L.last_error[0] = '\0';
-    if (!replica) L.link_down_since_ms = 0;
-    else if (L.state == RL_CONNECTED) L.link_down_since_ms = rt_now_ms();
-    L.state = replica ? RL_CONNECT : RL_NONE;
-    L.next_attempt_mono = 0;                   /* connect at once */
+    rl->replica = replica;
+    snprintf(rl->master_name, sizeof rl->master_name, "%s", name);
+    snprintf(rl->master_ip, sizeof rl->master_ip, "%s", ip);
+    rl->master_port = port;
+    close_socket(rl);
+    rl->has_offsets = false;
+    rl->last_error[0] = '\0';
+    if (!replica) rl->link_down_since_ms = 0;
+    else if (rl->state == RL_CONNECTED) rl->link_down_since_ms = rt_now_ms();
+    rl->state = replica ? RL_CONNECT : RL_NONE;
+    rl->next_attempt_mono = 0;                   /* connect at once */
     if (replica) LOG_NOTICE("Following MASTER %.40s at %s:%d", name, ip, port);
-    rr_publish();
+    rr_publish(rl);
 }
 
 static void tick(rt_timer_t *t, void *arg)
 {
-    (void)t; (void)arg;
-    check_master();
+    repl_replica_link_t *rl = arg;
+    (void)t;
+    check_master(rl);
     long long now = rt_mono_ms();
-    if (L.state == RL_CONNECT && now >= L.next_attempt_mono) {
-        start_connect();
+    if (rl->state == RL_CONNECT && now >= rl->next_attempt_mono) {
+        start_connect(rl);
         return;
     }
-    if (L.fd < 0) return;
+    if (rl->fd < 0) return;
     long long timeout_ms = config_get_num(CONFIG_REPL_TIMEOUT) * 1000;
-    if (now - L.last_io_mono > timeout_ms) {
-        if (L.state == RL_CONNECTING) rr_link_drop("Timeout connecting to the MASTER...", true);
-        else if (L.state == RL_HANDSHAKE) rr_link_drop("Timeout during the handshake with the MASTER...", true);
-        else if (L.state == RL_TRANSFER) rr_link_drop("Timeout receiving bulk data from MASTER... If the problem persists "
+    if (now - rl->last_io_mono > timeout_ms) {
+        if (rl->state == RL_CONNECTING) rr_link_drop(rl, "Timeout connecting to the MASTER...", true);
+        else if (rl->state == RL_HANDSHAKE) rr_link_drop(rl, "Timeout during the handshake with the MASTER...", true);
+        else if (rl->state == RL_TRANSFER) rr_link_drop(rl, "Timeout receiving bulk data from MASTER... If the problem persists "
                                                    "try to set the 'repl-timeout' parameter in redis.conf to a larger value.",
                                                    true);
-        else rr_link_drop("MASTER timeout: no data nor PING received...", true);
+        else rr_link_drop(rl, "MASTER timeout: no data nor PING received...", true);
         return;
     }
-    if (L.state == RL_TRANSFER && now - L.last_newline_mono >= 1000) {
-        out_append("\n", 1);
-        L.last_newline_mono = now;
-        rr_out_flush();
-    } else if (L.state == RL_CONNECTED &&
-               (now - L.last_ack_mono >= 1000 || (now < L.fast_ack_until_mono && now - L.last_ack_mono >= TICK_MS))) {
-        rr_send_ack();
+    if (rl->state == RL_TRANSFER && now - rl->last_newline_mono >= 1000) {
+        out_append(rl, "\n", 1);
+        rl->last_newline_mono = now;
+        rr_out_flush(rl);
+    } else if (rl->state == RL_CONNECTED &&
+               (now - rl->last_ack_mono >= 1000 || (now < rl->fast_ack_until_mono && now - rl->last_ack_mono >= TICK_MS))) {
+        rr_send_ack(rl);
     }
 }
 
@@ -551,11 +561,11 @@ enum { RMSG_CHECK = 1, RMSG_KILL_MASTER, RMSG_START, RMSG_SLEEP_DONE };
 
 static void behaviour(rt_actor_t *self, rt_msg_t *msg)
 {
-    (void)self;
+    repl_replica_link_t *rl = self->state;
     uint32_t type = msg->type;
     free(msg);
     if (type == RMSG_START) {          /* first message, on our thread: start the tick */
-        rt_timer_start(&L.tick, L.thread, TICK_MS, TICK_MS, tick, NULL);
+        rt_timer_start(&rl->tick, rl->thread, TICK_MS, TICK_MS, tick, rl);
         return;
     }
     if (type == RMSG_SLEEP_DONE) {
@@ -565,27 +575,29 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
     }
     if (type == RMSG_KILL_MASTER) {
         /* As Redis does for its master client: close; the next attempt asks for a partial resync. */
-        if (L.state == RL_CONNECTED) rr_link_drop("Connection with master lost (killed by CLIENT KILL).", false);
+        if (rl->state == RL_CONNECTED) rr_link_drop(rl, "Connection with master lost (killed by CLIENT KILL).", false);
         return;
     }
-    check_master();                   /* any other message: look at the snapshot now */
+    check_master(rl);                   /* any other message: look at the snapshot now */
 }
 
 int repl_replica_kill_master(void)
 {
+    repl_replica_link_t *rl = &replica_link;
     repl_replica_status_t st;
     repl_replica_status_get(&st);
-    if (st.state != RL_CONNECTED || !L.thread) return 0;
+    if (st.state != RL_CONNECTED || !rl->thread) return 0;
     rt_msg_t *m = calloc(1, sizeof *m);
     if (!m) return 0;
     m->type = RMSG_KILL_MASTER;
-    rt_send(&L.actor, m);
+    rt_send(&rl->actor, m);
     return 1;
 }
 
 void repl_replica_sleep_done(void)
 {
-    if (!L.thread) {   /* before startup finished: there is no link to hold */
+    repl_replica_link_t *rl = &replica_link;
+    if (!rl->thread) {   /* before startup finished: there is no link to hold */
         repl_sleep_release_async();
         return;
     }
@@ -593,24 +605,25 @@ void repl_replica_sleep_done(void)
     /* Through this actor's mailbox: a CLIENT KILL of the master sent before by
      * the same worker is handled first. */
     m->type = RMSG_SLEEP_DONE;
-    rt_send(&L.actor, m);
+    rt_send(&rl->actor, m);
 }
 
 int repl_replica_start(void)
 {
-    memset(&L, 0, sizeof L);
-    L.fd = -1;
-    L.state = RL_NONE;
+    repl_replica_link_t *rl = &replica_link;
+    memset(&replica_link, 0, sizeof replica_link);
+    rl->fd = -1;
+    rl->state = RL_NONE;
     /* The replication actor's thread: idle on a replica (it only files the
      * stream into the backlog), and one thread fewer competing for cores. */
-    L.thread = repl_thread();
-    if (!L.thread) return -1;
-    L.snap_ok = rt_snap_reader_register(&g_cluster_snapshot, &L.snap) == 0;
-    rt_actor_init(&L.actor, L.thread, "replica", behaviour, NULL);
-    rr_publish();
+    rl->thread = repl_thread();
+    if (!rl->thread) return -1;
+    rl->snap_ok = rt_snap_reader_register(&g_cluster_snapshot, &rl->snap) == 0;
+    rt_actor_init(&rl->actor, rl->thread, "replica", behaviour, rl);
+    rr_publish(rl);
     rt_msg_t *m = calloc(1, sizeof *m);
     if (!m) return -1;
     m->type = RMSG_START;
-    rt_send(&L.actor, m);
+    rt_send(&rl->actor, m);
     return 0;
 }

@@ -1,6 +1,8 @@
 /* repl_replica_internal.h - what the replica link's files share and nobody else
- * uses: the link's state (one instance, `L`, touched only on the replication
- * actor's thread) and the helpers one stage calls in another. The files:
+ * uses: the link's state (repl_replica_link_t, one instance, touched only on
+ * the replication actor's thread; the link's functions take it as `rl`, from
+ * the actor's `self` or the watcher's data) and the helpers one stage calls
+ * in another. The files:
  *   repl_replica.c         status, output, batches, connecting, reading, the tick
  *   repl_replica_sync.c    the handshake and the full sync (RDB load)
  *   repl_replica_stream.c  the command stream applied after a sync
@@ -118,26 +120,24 @@ typedef struct repl_replica_link {
     char last_error[256];
 } repl_replica_link_t;
 
-extern repl_replica_link_t L;
-
 /* repl_replica.c */
-void rr_publish(void);
-void rr_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void rr_out_flush(void);
-void rr_out_command(int argc, const char **argv);
-void rr_send_ack(void);
-void rr_batch_add(int wi, const queued_cmd_t *q);
-void rr_batches_send(void);
-void rr_in_consume(size_t n);
-void rr_transfer_reset(void);
-void rr_link_drop(const char *why, bool is_error);
+void rr_publish(repl_replica_link_t *rl);
+void rr_set_error(repl_replica_link_t *rl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void rr_out_flush(repl_replica_link_t *rl);
+void rr_out_command(repl_replica_link_t *rl, int argc, const char **argv);
+void rr_send_ack(repl_replica_link_t *rl);
+void rr_batch_add(repl_replica_link_t *rl, int wi, const queued_cmd_t *q);
+void rr_batches_send(repl_replica_link_t *rl);
+void rr_in_consume(repl_replica_link_t *rl, size_t n);
+void rr_transfer_reset(repl_replica_link_t *rl);
+void rr_link_drop(repl_replica_link_t *rl, const char *why, bool is_error);
 
 /* repl_replica_sync.c */
-bool rr_handshake_step(void);
-void rr_transfer_fail(const char *what);
-bool rr_transfer_step(void);
+bool rr_handshake_step(repl_replica_link_t *rl);
+void rr_transfer_fail(repl_replica_link_t *rl, const char *what);
+bool rr_transfer_step(repl_replica_link_t *rl);
 
 /* repl_replica_stream.c */
-void rr_stream_round(void);
+void rr_stream_round(repl_replica_link_t *rl);
 
 #endif

@@ -11,38 +11,38 @@
 
 /* ---------------- the command stream ---------------- */
 
-static void log_unapplied_once(const uint8_t *name, size_t n, const char *why)
+static void log_unapplied_once(repl_replica_link_t *rl, const uint8_t *name, size_t n, const char *why)
 {
     char s[32];
     size_t c = n < sizeof s - 1 ? n : sizeof s - 1;
     for (size_t i = 0; i < c; i++) s[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] + 32 : name[i]);
     s[c] = '\0';
-    for (int i = 0; i < L.nunknown_logged; i++)
-        if (!strcmp(L.unknown_logged[i], s)) return;
-    if (L.nunknown_logged < 16) memcpy(L.unknown_logged[L.nunknown_logged++], s, sizeof s);
+    for (int i = 0; i < rl->nunknown_logged; i++)
+        if (!strcmp(rl->unknown_logged[i], s)) return;
+    if (rl->nunknown_logged < 16) memcpy(rl->unknown_logged[rl->nunknown_logged++], s, sizeof s);
     LOG_WARNING("Command '%s' from MASTER not applied: %s (logged once)", s, why);
 }
 
 /* Resolves one stream command to the worker that applies it: >= 0 a worker,
  * -1 skip, -2 every worker (FLUSHALL/FLUSHDB). *out gets the table entry. */
-static int route(int argc, const uint8_t **argv, const size_t *argvlen, const cmd_def_t **out)
+static int route(repl_replica_link_t *rl, int argc, const uint8_t **argv, const size_t *argvlen, const cmd_def_t **out)
 {
     const cmd_def_t *cmd = cmd_lookup(argv[0], argvlen[0]);
     if (!cmd) {
-        log_unapplied_once(argv[0], argvlen[0], "unknown command");
+        log_unapplied_once(rl, argv[0], argvlen[0], "unknown command");
         return -1;
     }
     if (!cmd->handler && cmd->subcommands) {
         if (argc < 2) return -1;
         const cmd_def_t *sub = cmd_lookup_sub(cmd, argv[1], argvlen[1]);
         if (!sub) {
-            log_unapplied_once(argv[0], argvlen[0], "unknown subcommand");
+            log_unapplied_once(rl, argv[0], argvlen[0], "unknown subcommand");
             return -1;
         }
         cmd = sub;
     }
     if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) {
-        log_unapplied_once(argv[0], argvlen[0], "wrong number of arguments");
+        log_unapplied_once(rl, argv[0], argvlen[0], "wrong number of arguments");
         return -1;
     }
     *out = cmd;
@@ -51,13 +51,13 @@ static int route(int argc, const uint8_t **argv, const size_t *argvlen, const cm
         return -1;
     }
     if (cmd->exec != CMD_EXEC_KEYED || !cmd->handler) {
-        log_unapplied_once(argv[0], argvlen[0], "not a keyed command");
+        log_unapplied_once(rl, argv[0], argvlen[0], "not a keyed command");
         return -1;
     }
     int pos[4];
     int nk = cmd_get_keys(cmd, argc, argv, argvlen, pos, 4);
     if (nk <= 0) {
-        log_unapplied_once(argv[0], argvlen[0], "no key");
+        log_unapplied_once(rl, argv[0], argvlen[0], "no key");
         return -1;
     }
     return worker_of_slot(slot_of_key(argv[pos[0]], argvlen[pos[0]]));
@@ -69,7 +69,8 @@ static int route(int argc, const uint8_t **argv, const size_t *argvlen, const cm
  * with its own groups; the effect is the same key by key. Returns false when
  * the command needs no split or cannot be split (then it runs whole on the
  * first key's worker, and the case is logged once). */
-static bool split_by_worker(const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
+static bool split_by_worker(repl_replica_link_t *rl, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                            const size_t *argvlen)
 {
     if (config_cluster_enabled() || workers_count() < 2) return false;
     int step = cmd->key_step;
@@ -79,7 +80,8 @@ static bool split_by_worker(const cmd_def_t *cmd, int argc, const uint8_t **argv
         for (int k = 1; k < nk; k++) {
             if (worker_of_slot(slot_of_key(argv[pos[k]], argvlen[pos[k]])) !=
                 worker_of_slot(slot_of_key(argv[pos[0]], argvlen[pos[0]]))) {
-                log_unapplied_once(argv[0], argvlen[0], "its keys are kept by different workers; applied on the first key's");
+                log_unapplied_once(rl, argv[0], argvlen[0],
+                                   "its keys are kept by different workers; applied on the first key's");
                 break;
             }
         }
@@ -106,43 +108,43 @@ static bool split_by_worker(const cmd_def_t *cmd, int argc, const uint8_t **argv
         if (n == 1) continue;
         queued_cmd_t q;
         queued_cmd_copy(&q, cmd, n, sub, sublen);
-        rr_batch_add(w, &q);
+        rr_batch_add(rl, w, &q);
     }
     free(sub);
     free(sublen);
     return true;
 }
 
-static void enqueue(int argc, const uint8_t **argv, const size_t *argvlen)
+static void enqueue(repl_replica_link_t *rl, int argc, const uint8_t **argv, const size_t *argvlen)
 {
     const cmd_def_t *cmd = NULL;
-    int wi = route(argc, argv, argvlen, &cmd);
+    int wi = route(rl, argc, argv, argvlen, &cmd);
     if (wi == -1) return;
     if (wi == -2) {
         for (int i = 0; i < workers_count(); i++) {
             queued_cmd_t q;
             queued_cmd_copy(&q, cmd, argc, argv, argvlen);
-            rr_batch_add(i, &q);
+            rr_batch_add(rl, i, &q);
         }
         return;
     }
-    if (split_by_worker(cmd, argc, argv, argvlen)) return;
+    if (split_by_worker(rl, cmd, argc, argv, argvlen)) return;
     queued_cmd_t q;
     queued_cmd_copy(&q, cmd, argc, argv, argvlen);
-    rr_batch_add(wi, &q);
+    rr_batch_add(rl, wi, &q);
 }
 
 /* Hands over what this round processed so far: the batches to the workers,
  * then bytes in[0..upto) to the replication actor. */
-static void round_flush(size_t upto)
+static void round_flush(repl_replica_link_t *rl, size_t upto)
 {
-    rr_batches_send();
+    rr_batches_send(rl);
     if (upto == 0) return;
     uint8_t *copy = xmalloc(upto);
-    memcpy(copy, L.in, upto);
+    memcpy(copy, rl->in, upto);
     repl_feed_from_master(copy, upto);
-    L.repl_offset += (long long)upto;
-    rr_in_consume(upto);
+    rl->repl_offset += (long long)upto;
+    rr_in_consume(rl, upto);
 }
 
 #define MAX_ARGS 1024
@@ -175,28 +177,28 @@ static void txn_keep(held_txn_t *t, int argc, const uint8_t **argv, const size_t
 
 /* EXEC: the body goes to its workers in one message each (one worker in
  * cluster mode), routed as single commands are. */
-static void txn_exec(held_txn_t *t)
+static void txn_exec(repl_replica_link_t *rl, held_txn_t *t)
 {
     for (int i = 0; i < t->n; i++) {
         queued_cmd_t *q = &t->cmds[i];
         const cmd_def_t *cmd = NULL;
-        int wi = route(q->argc, q->argv, q->argvlen, &cmd);
+        int wi = route(rl, q->argc, q->argv, q->argvlen, &cmd);
         if (wi == -1) { queued_cmd_free(q); continue; }
         if (wi == -2) {
             for (int k = 0; k < workers_count(); k++) {
                 queued_cmd_t each;
                 queued_cmd_copy(&each, cmd, q->argc, q->argv, q->argvlen);
-                rr_batch_add(k, &each);
+                rr_batch_add(rl, k, &each);
             }
             queued_cmd_free(q);
             continue;
         }
-        if (split_by_worker(cmd, q->argc, q->argv, q->argvlen)) {
+        if (split_by_worker(rl, cmd, q->argc, q->argv, q->argvlen)) {
             queued_cmd_free(q);
             continue;
         }
         q->cmd = cmd;
-        rr_batch_add(wi, q);
+        rr_batch_add(rl, wi, q);
     }
     t->n = 0;
     t->on = false;
@@ -205,8 +207,8 @@ static void txn_exec(held_txn_t *t)
 /* One parsed command of the stream. `done` moves past it once it counts as
  * processed (a transaction's commands do at their EXEC). Returns false when
  * the link dropped (answering a GETACK failed). */
-static bool stream_command(held_txn_t *t, int argc, const uint8_t **argv, const size_t *argvlen,
-                           size_t cmd_start, size_t *pos, size_t *done)
+static bool stream_command(repl_replica_link_t *rl, held_txn_t *t, int argc, const uint8_t **argv,
+                           const size_t *argvlen, size_t cmd_start, size_t *pos, size_t *done)
 {
     const uint8_t *name = argv[0];
     size_t nlen = argvlen[0];
@@ -214,7 +216,7 @@ static bool stream_command(held_txn_t *t, int argc, const uint8_t **argv, const 
         t->on = true;
         t->start = cmd_start;
     } else if (arg_is(name, nlen, "exec") && t->on) {
-        txn_exec(t);
+        txn_exec(rl, t);
         *done = *pos;
     } else if (arg_is(name, nlen, "discard") && t->on) {
         txn_drop(t);
@@ -224,49 +226,49 @@ static bool stream_command(held_txn_t *t, int argc, const uint8_t **argv, const 
     } else if (arg_is(name, nlen, "replconf")) {
         if (argc >= 2 && arg_is(argv[1], argvlen[1], "getack")) {
             /* Everything before the GETACK is processed; the GETACK itself is not yet. */
-            round_flush(cmd_start);
+            round_flush(rl, cmd_start);
             *pos -= cmd_start;
             *done = *pos;
-            rr_send_ack();
-            return L.fd >= 0;
+            rr_send_ack(rl);
+            return rl->fd >= 0;
         }
         *done = *pos;
     } else if (arg_is(name, nlen, "select") || arg_is(name, nlen, "ping")) {
         *done = *pos;
     } else {
-        enqueue(argc, argv, argvlen);
+        enqueue(rl, argc, argv, argvlen);
         *done = *pos;
     }
     return true;
 }
 
 /* Parses and routes every complete command buffered. */
-void rr_stream_round(void)
+void rr_stream_round(repl_replica_link_t *rl)
 {
     const uint8_t *argv_s[MAX_ARGS];
     size_t argvlen_s[MAX_ARGS];
     size_t pos = 0, done = 0;         /* parse position; end of the last fully processed command */
     held_txn_t txn = { 0 };
-    while (pos < L.in_len) {
-        const uint8_t *start = L.in + pos;
-        int r = resp_parse(&L.parser, start, L.in_len - pos);
+    while (pos < rl->in_len) {
+        const uint8_t *start = rl->in + pos;
+        int r = resp_parse(&rl->parser, start, rl->in_len - pos);
         if (r == RESP_PARSE_MORE) break;
         if (r == RESP_PARSE_ERROR) {
             char why[200];
-            snprintf(why, sizeof why, "Protocol error from MASTER: %s", L.parser.error ? L.parser.error : "?");
+            snprintf(why, sizeof why, "Protocol error from MASTER: %s", rl->parser.error ? rl->parser.error : "?");
             txn_drop(&txn);
             free(txn.cmds);
-            round_flush(done);
-            rr_link_drop(why, true);
+            round_flush(rl, done);
+            rr_link_drop(rl, why, true);
             return;
         }
         size_t cmd_start = pos;
-        pos += L.parser.consumed;
+        pos += rl->parser.consumed;
         if (r == RESP_PARSE_EMPTY) {
             if (!txn.on) done = pos;
             continue;
         }
-        int argc = (int)L.parser.argc;
+        int argc = (int)rl->parser.argc;
         const uint8_t **argv = argv_s;
         size_t *argvlen = argvlen_s;
         const uint8_t **argv_h = NULL;
@@ -278,10 +280,10 @@ void rr_stream_round(void)
             argvlen = argvlen_h;
         }
         for (int i = 0; i < argc; i++) {
-            argv[i] = resp_arg(&L.parser, start, (size_t)i);
-            argvlen[i] = L.parser.arg_len[i];
+            argv[i] = resp_arg(&rl->parser, start, (size_t)i);
+            argvlen[i] = rl->parser.arg_len[i];
         }
-        bool alive = stream_command(&txn, argc, argv, argvlen, cmd_start, &pos, &done);
+        bool alive = stream_command(rl, &txn, argc, argv, argvlen, cmd_start, &pos, &done);
         free(argv_h);
         free(argvlen_h);
         if (!alive) {
@@ -292,9 +294,9 @@ void rr_stream_round(void)
     if (txn.on) {
         /* An unfinished transaction: parse it again, whole, next round. */
         txn_drop(&txn);
-        resp_parser_reset(&L.parser);
+        resp_parser_reset(&rl->parser);
         done = txn.start;
     }
     free(txn.cmds);
-    round_flush(done);
+    round_flush(rl, done);
 }

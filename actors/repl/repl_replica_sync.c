@@ -12,34 +12,34 @@
 
 /* Takes one line (without CR LF) off the input. Returns its length, or -1
  * when no complete line is buffered. */
-static long take_line(char *buf, size_t cap)
+static long take_line(repl_replica_link_t *rl, char *buf, size_t cap)
 {
-    uint8_t *nl = memchr(L.in, '\n', L.in_len);
+    uint8_t *nl = memchr(rl->in, '\n', rl->in_len);
     if (!nl) return -1;
-    size_t n = (size_t)(nl - L.in);
+    size_t n = (size_t)(nl - rl->in);
     size_t len = n;
-    if (len > 0 && L.in[len - 1] == '\r') len--;
+    if (len > 0 && rl->in[len - 1] == '\r') len--;
     size_t c = len < cap - 1 ? len : cap - 1;
-    memcpy(buf, L.in, c);
+    memcpy(buf, rl->in, c);
     buf[c] = '\0';
-    rr_in_consume(n + 1);
+    rr_in_consume(rl, n + 1);
     return (long)len;
 }
 
-static void hs_send_config(void)
+static void hs_send_config(repl_replica_link_t *rl)
 {
     char *auth = config_dup_str(CONFIG_MASTERAUTH);      /* whole values, any length */
     char *user = config_dup_str(CONFIG_MASTERUSER);
-    L.hs_n = L.hs_i = 0;
+    rl->hs_n = rl->hs_i = 0;
     if (auth[0]) {
         if (user[0]) {
             const char *argv[] = { "AUTH", user, auth };
-            rr_out_command(3, argv);
+            rr_out_command(rl, 3, argv);
         } else {
             const char *argv[] = { "AUTH", auth };
-            rr_out_command(2, argv);
+            rr_out_command(rl, 2, argv);
         }
-        L.hs_expect[L.hs_n++] = HS_AUTH;
+        rl->hs_expect[rl->hs_n++] = HS_AUTH;
     }
     free(auth);
     free(user);
@@ -47,58 +47,58 @@ static void hs_send_config(void)
     long long ap = config_get_num(CONFIG_REPLICA_ANNOUNCE_PORT);
     snprintf(port, sizeof port, "%lld", ap > 0 ? ap : (long long)config_port());
     const char *pargv[] = { "REPLCONF", "listening-port", port };
-    rr_out_command(3, pargv);
-    L.hs_expect[L.hs_n++] = HS_PORT;
+    rr_out_command(rl, 3, pargv);
+    rl->hs_expect[rl->hs_n++] = HS_PORT;
     char ip[256];
     config_get_str(CONFIG_REPLICA_ANNOUNCE_IP, ip, sizeof ip);
     if (ip[0]) {
         const char *iargv[] = { "REPLCONF", "ip-address", ip };
-        rr_out_command(3, iargv);
-        L.hs_expect[L.hs_n++] = HS_IP;
+        rr_out_command(rl, 3, iargv);
+        rl->hs_expect[rl->hs_n++] = HS_IP;
     }
     const char *cargv[] = { "REPLCONF", "capa", "eof", "capa", "psync2" };
-    rr_out_command(5, cargv);
-    L.hs_expect[L.hs_n++] = HS_CAPA;
-    rr_out_flush();
+    rr_out_command(rl, 5, cargv);
+    rl->hs_expect[rl->hs_n++] = HS_CAPA;
+    rr_out_flush(rl);
 }
 
-static void hs_send_psync(void)
+static void hs_send_psync(repl_replica_link_t *rl)
 {
-    L.psync_offset = repl_psync_args(L.psync_replid);
+    rl->psync_offset = repl_psync_args(rl->psync_replid);
     char off[32];
-    if (L.psync_offset < 0) {
-        snprintf(L.psync_replid, sizeof L.psync_replid, "?");
+    if (rl->psync_offset < 0) {
+        snprintf(rl->psync_replid, sizeof rl->psync_replid, "?");
         snprintf(off, sizeof off, "-1");
         LOG_NOTICE("Partial resynchronization not possible (no cached master)");
     } else {
-        snprintf(off, sizeof off, "%lld", L.psync_offset);
-        LOG_NOTICE("Trying a partial resynchronization (request %s:%lld).", L.psync_replid, L.psync_offset);
+        snprintf(off, sizeof off, "%lld", rl->psync_offset);
+        LOG_NOTICE("Trying a partial resynchronization (request %s:%lld).", rl->psync_replid, rl->psync_offset);
     }
-    const char *argv[] = { "PSYNC", L.psync_replid, off };
-    rr_out_command(3, argv);
-    L.hs_n = L.hs_i = 0;
-    L.hs_expect[L.hs_n++] = HS_PSYNC;
-    rr_out_flush();
+    const char *argv[] = { "PSYNC", rl->psync_replid, off };
+    rr_out_command(rl, 3, argv);
+    rl->hs_n = rl->hs_i = 0;
+    rl->hs_expect[rl->hs_n++] = HS_PSYNC;
+    rr_out_flush(rl);
 }
 
-static void stream_start(long long offset)
+static void stream_start(repl_replica_link_t *rl, long long offset)
 {
-    L.state = RL_CONNECTED;
-    L.repl_offset = L.read_repl_offset = offset;
-    L.has_offsets = true;
-    L.last_error[0] = '\0';
-    if (!L.parser_on) {
-        resp_parser_init(&L.parser, LLONG_MAX);   /* Redis skips the bulk limit for its master */
-        L.parser_on = true;
+    rl->state = RL_CONNECTED;
+    rl->repl_offset = rl->read_repl_offset = offset;
+    rl->has_offsets = true;
+    rl->last_error[0] = '\0';
+    if (!rl->parser_on) {
+        resp_parser_init(&rl->parser, LLONG_MAX);   /* Redis skips the bulk limit for its master */
+        rl->parser_on = true;
     } else {
-        resp_parser_reset(&L.parser);
+        resp_parser_reset(&rl->parser);
     }
-    L.last_ack_mono = 0;
-    rr_publish();
+    rl->last_ack_mono = 0;
+    rr_publish(rl);
 }
 
 /* Handles the PSYNC reply line. Returns false when the link was dropped. */
-static bool on_psync_reply(const char *line)
+static bool on_psync_reply(repl_replica_link_t *rl, const char *line)
 {
     if (!strncmp(line, "+FULLRESYNC", 11)) {
         char id[64] = "";
@@ -106,56 +106,56 @@ static bool on_psync_reply(const char *line)
         if (sscanf(line + 11, " %63s %lld", id, &off) != 2 || strlen(id) != REPL_ID_LEN || off < 0) {
             char why[300];
             snprintf(why, sizeof why, "Master replied to PSYNC with an invalid +FULLRESYNC line: '%.200s'", line);
-            rr_link_drop(why, true);
+            rr_link_drop(rl, why, true);
             return false;
         }
-        memcpy(L.sync_replid, id, REPL_ID_LEN + 1);
-        L.sync_offset = off;
+        memcpy(rl->sync_replid, id, REPL_ID_LEN + 1);
+        rl->sync_offset = off;
         LOG_NOTICE("Full resync from master: %s:%lld", id, off);
-        L.state = RL_TRANSFER;
-        rr_transfer_reset();
-        L.last_newline_mono = rt_mono_ms();
-        L.sync_last_io_ms = rt_now_ms();
-        rr_publish();
+        rl->state = RL_TRANSFER;
+        rr_transfer_reset(rl);
+        rl->last_newline_mono = rt_mono_ms();
+        rl->sync_last_io_ms = rt_now_ms();
+        rr_publish(rl);
         return true;
     }
     if (!strncmp(line, "+CONTINUE", 9)) {
-        if (L.psync_offset < 0) {
-            rr_link_drop("Master accepted a partial resynchronization we did not ask for", true);
+        if (rl->psync_offset < 0) {
+            rr_link_drop(rl, "Master accepted a partial resynchronization we did not ask for", true);
             return false;
         }
         char id[64] = "";
-        if (sscanf(line + 9, " %63s", id) == 1 && strlen(id) == REPL_ID_LEN && strcmp(id, L.psync_replid) != 0) {
+        if (sscanf(line + 9, " %63s", id) == 1 && strlen(id) == REPL_ID_LEN && strcmp(id, rl->psync_replid) != 0) {
             LOG_NOTICE("Master replication ID changed to %s", id);
             repl_switch_replid(id);
         }
         LOG_NOTICE("Successful partial resynchronization with master.");
         LOG_NOTICE("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
-        stream_start(L.psync_offset - 1);
-        rr_send_ack();
-        return L.fd >= 0;
+        stream_start(rl, rl->psync_offset - 1);
+        rr_send_ack(rl);
+        return rl->fd >= 0;
     }
     char why[300];
     if (!strncmp(line, "-NOMASTERLINK", 13) || !strncmp(line, "-LOADING", 8)) {
         snprintf(why, sizeof why, "Master is currently unable to PSYNC but should be in the future: %.200s", line);
-        rr_link_drop(why, false);
+        rr_link_drop(rl, why, false);
     } else {
         snprintf(why, sizeof why, "Unexpected reply to PSYNC from master: %.200s", line);
-        rr_link_drop(why, true);
+        rr_link_drop(rl, why, true);
     }
     return false;
 }
 
 /* Consumes handshake replies. Returns false when nothing more can be done now. */
-bool rr_handshake_step(void)
+bool rr_handshake_step(repl_replica_link_t *rl)
 {
     char line[512];
-    long n = take_line(line, sizeof line);
+    long n = take_line(rl, line, sizeof line);
     if (n < 0) {
-        if (L.in_len > 64 * 1024) rr_link_drop("Master sent an overlong handshake reply", true);
+        if (rl->in_len > 64 * 1024) rr_link_drop(rl, "Master sent an overlong handshake reply", true);
         return false;
     }
-    int expect = L.hs_expect[L.hs_i];
+    int expect = rl->hs_expect[rl->hs_i];
     if (n == 0) return true;                  /* a bare \n keep-alive */
     char why[400];
     switch (expect) {
@@ -163,16 +163,16 @@ bool rr_handshake_step(void)
         if (line[0] != '+' && strncmp(line, "-NOAUTH", 7) && strncmp(line, "-NOPERM", 7) &&
             strncmp(line, "-ERR operation not permitted", 28)) {
             snprintf(why, sizeof why, "Error reply to PING from master: '%.200s'", line);
-            rr_link_drop(why, true);
+            rr_link_drop(rl, why, true);
             return false;
         }
         LOG_NOTICE("Master replied to PING, replication can continue...");
-        hs_send_config();
-        return L.fd >= 0;
+        hs_send_config(rl);
+        return rl->fd >= 0;
     case HS_AUTH:
         if (line[0] == '-') {
             snprintf(why, sizeof why, "Unable to AUTH to MASTER: %.200s", line);
-            rr_link_drop(why, true);
+            rr_link_drop(rl, why, true);
             return false;
         }
         break;
@@ -186,25 +186,25 @@ bool rr_handshake_step(void)
         if (line[0] == '-') LOG_NOTICE("(Non critical) Master does not understand REPLCONF capa: %.200s", line);
         break;
     case HS_PSYNC:
-        return on_psync_reply(line);
+        return on_psync_reply(rl, line);
     }
-    if (++L.hs_i == L.hs_n) hs_send_psync();
-    return L.fd >= 0;
+    if (++rl->hs_i == rl->hs_n) hs_send_psync(rl);
+    return rl->fd >= 0;
 }
 
 /* ---------------- full sync ---------------- */
 
-void rr_transfer_fail(const char *what)
+void rr_transfer_fail(repl_replica_link_t *rl, const char *what)
 {
     char why[400];
     snprintf(why, sizeof why, "Failed trying to load the MASTER synchronization DB from socket: %s", what);
     LOG_WARNING("%s", why);
-    rr_set_error("%s", what);
-    rr_link_drop(NULL, false);
+    rr_set_error(rl, "%s", what);
+    rr_link_drop(rl, NULL, false);
 }
 
 /* One decoder event. Returns 0, or -1 with an error set in *err. */
-static int stage_event(const rdb_event_t *ev, char *err, size_t cap)
+static int stage_event(repl_replica_link_t *rl, const rdb_event_t *ev, char *err, size_t cap)
 {
     switch (ev->type) {
     case RDB_EV_SELECTDB:
@@ -217,13 +217,13 @@ static int stage_event(const rdb_event_t *ev, char *err, size_t cap)
     case RDB_EV_KEY: {
         config_key_load_delay();
         int wi = worker_of_slot(slot_of_key(ev->key, ev->key_len));
-        if (!L.staged[wi]) {
-            L.staged[wi] = ks_create();
-            ks_set_replica_mode(L.staged[wi], true);
+        if (!rl->staged[wi]) {
+            rl->staged[wi] = ks_create();
+            ks_set_replica_mode(rl->staged[wi], true);
         }
-        ks_set_string(L.staged[wi], ev->key, ev->key_len, ev->value, ev->value_len,
+        ks_set_string(rl->staged[wi], ev->key, ev->key_len, ev->value, ev->value_len,
                       ev->expire_ms >= 0 ? ev->expire_ms : KS_NO_EXPIRE, rt_now_ms());
-        L.staged_keys++;
+        rl->staged_keys++;
         return 0;
     }
     default:
@@ -231,49 +231,49 @@ static int stage_event(const rdb_event_t *ev, char *err, size_t cap)
     }
 }
 
-static void tail_note(const uint8_t *p, size_t n)
+static void tail_note(repl_replica_link_t *rl, const uint8_t *p, size_t n)
 {
     if (n >= EOF_MARK_LEN) {
-        memcpy(L.tail, p + n - EOF_MARK_LEN, EOF_MARK_LEN);
-        L.tail_len = EOF_MARK_LEN;
+        memcpy(rl->tail, p + n - EOF_MARK_LEN, EOF_MARK_LEN);
+        rl->tail_len = EOF_MARK_LEN;
         return;
     }
-    size_t keep = L.tail_len + n > EOF_MARK_LEN ? EOF_MARK_LEN - n : L.tail_len;
-    memmove(L.tail, L.tail + (L.tail_len - keep), keep);
-    memcpy(L.tail + keep, p, n);
-    L.tail_len = keep + n;
+    size_t keep = rl->tail_len + n > EOF_MARK_LEN ? EOF_MARK_LEN - n : rl->tail_len;
+    memmove(rl->tail, rl->tail + (rl->tail_len - keep), keep);
+    memcpy(rl->tail + keep, p, n);
+    rl->tail_len = keep + n;
 }
 
 /* The whole RDB is staged: hand it over and go online. */
-static void transfer_commit(void)
+static void transfer_commit(repl_replica_link_t *rl)
 {
     LOG_NOTICE("MASTER <-> REPLICA sync: Flushing old data (the loaded keyspaces replace it)");
     for (int i = 0; i < workers_count(); i++) {
         ks_swap_t *m = xcalloc(1, sizeof *m);
         m->hdr.type = WMSG_SWAP_KS;
-        if (!L.staged[i]) {
-            L.staged[i] = ks_create();
-            ks_set_replica_mode(L.staged[i], true);
+        if (!rl->staged[i]) {
+            rl->staged[i] = ks_create();
+            ks_set_replica_mode(rl->staged[i], true);
         }
-        m->ks = L.staged[i];
-        L.staged[i] = NULL;               /* the worker owns it now */
+        m->ks = rl->staged[i];
+        rl->staged[i] = NULL;               /* the worker owns it now */
         worker_post(i, &m->hdr);
     }
-    long long keys = L.staged_keys;
-    if (L.dec_on) rdb_decoder_free(&L.dec);
-    L.dec_on = false;
+    long long keys = rl->staged_keys;
+    if (rl->dec_on) rdb_decoder_free(&rl->dec);
+    rl->dec_on = false;
     rdb_loading_set(false);
-    L.bulk_started = L.eof_mode = L.rdb_done = false;
-    L.staged_keys = 0;
-    repl_set_master_history(L.sync_replid, L.sync_offset);
+    rl->bulk_started = rl->eof_mode = rl->rdb_done = false;
+    rl->staged_keys = 0;
+    repl_set_master_history(rl->sync_replid, rl->sync_offset);
     LOG_NOTICE("Done loading RDB, keys loaded: %lld.", keys);
     LOG_NOTICE("MASTER <-> REPLICA sync: Finished with success");
-    stream_start(L.sync_offset);
-    rr_send_ack();
+    stream_start(rl, rl->sync_offset);
+    rr_send_ack(rl);
     /* A redis-server master starts the stream on the first ACK that arrives once its
      * RDB child has been reaped, which may be after this one: ACK every tick for a
      * second rather than leave writes waiting for the periodic ACK. */
-    L.fast_ack_until_mono = rt_mono_ms() + 1000;
+    rl->fast_ack_until_mono = rt_mono_ms() + 1000;
 }
 
 /* The stages of a transfer below return what rr_transfer_step does: false
@@ -281,32 +281,32 @@ static void transfer_commit(void)
 
 /* The bulk header: "$<len>" or "$EOF:<mark>" (newlines before it are the
  * master's keep-alives while it prepares the RDB). */
-static bool transfer_header(void)
+static bool transfer_header(repl_replica_link_t *rl)
 {
     char line[256];
-    long n = take_line(line, sizeof line);
+    long n = take_line(rl, line, sizeof line);
     if (n < 0) {
-        if (L.in_len > 1024) { rr_transfer_fail("bad protocol from MASTER: no bulk length line"); }
+        if (rl->in_len > 1024) { rr_transfer_fail(rl, "bad protocol from MASTER: no bulk length line"); }
         return false;
     }
     if (n == 0) return true;           /* keep-alive while the master prepares the RDB */
     if (line[0] == '-') {
         char what[300];
         snprintf(what, sizeof what, "MASTER aborted replication with an error: %.200s", line + 1);
-        rr_transfer_fail(what);
+        rr_transfer_fail(rl, what);
         return false;
     }
     if (line[0] != '$') {
         char what[300];
         snprintf(what, sizeof what, "Bad protocol from MASTER, the first byte is not '$' (we received '%.200s')",
                  line);
-        rr_transfer_fail(what);
+        rr_transfer_fail(rl, what);
         return false;
     }
     if (n == 5 + EOF_MARK_LEN && !strncmp(line, "$EOF:", 5)) {
-        L.eof_mode = true;
-        memcpy(L.eof_mark, line + 5, EOF_MARK_LEN);
-        rdb_decoder_init(&L.dec, (uint64_t)config_proto_max_bulk_len(), 0);
+        rl->eof_mode = true;
+        memcpy(rl->eof_mark, line + 5, EOF_MARK_LEN);
+        rdb_decoder_init(&rl->dec, (uint64_t)config_proto_max_bulk_len(), 0);
         LOG_NOTICE("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to memory");
     } else {
         char *end;
@@ -315,87 +315,88 @@ static bool transfer_header(void)
         if (end == line + 1 || *end || len <= 0 || errno == ERANGE) {
             char what[300];
             snprintf(what, sizeof what, "bad bulk length from MASTER: '%.200s'", line);
-            rr_transfer_fail(what);
+            rr_transfer_fail(rl, what);
             return false;
         }
-        L.bulk_left = len;
-        rdb_decoder_init(&L.dec, (uint64_t)config_proto_max_bulk_len(), (uint64_t)len);
+        rl->bulk_left = len;
+        rdb_decoder_init(&rl->dec, (uint64_t)config_proto_max_bulk_len(), (uint64_t)len);
         LOG_NOTICE("MASTER <-> REPLICA sync: receiving %lld bytes from master to memory", len);
     }
-    L.dec_on = true;
+    rl->dec_on = true;
     rdb_loading_set(true);
-    L.bulk_started = true;
+    rl->bulk_started = true;
     LOG_NOTICE("MASTER <-> REPLICA sync: Loading DB in memory (as it arrives; old data kept until it is complete)");
-    rr_publish();
+    rr_publish(rl);
     return true;
 }
 
 /* After the RDB's own EOF: the end mark (EOF mode) or the rest of the bulk
  * ($<len> mode), then the commit. */
-static bool transfer_trailer(void)
+static bool transfer_trailer(repl_replica_link_t *rl)
 {
-    if (L.eof_mode) {
-        if (L.in_len < EOF_MARK_LEN) return false;
-        if (memcmp(L.in, L.eof_mark, EOF_MARK_LEN) != 0) {
-            rr_transfer_fail("the RDB did not end with the EOF mark the master announced");
+    if (rl->eof_mode) {
+        if (rl->in_len < EOF_MARK_LEN) return false;
+        if (memcmp(rl->in, rl->eof_mark, EOF_MARK_LEN) != 0) {
+            rr_transfer_fail(rl, "the RDB did not end with the EOF mark the master announced");
             return false;
         }
-        rr_in_consume(EOF_MARK_LEN);
-        transfer_commit();
-        return L.fd >= 0;
+        rr_in_consume(rl, EOF_MARK_LEN);
+        transfer_commit(rl);
+        return rl->fd >= 0;
     }
     /* $<len> mode: bytes after the RDB's EOF but inside the bulk are ignored. */
-    if (L.bulk_left > 0) {
-        size_t skip = (size_t)L.bulk_left < L.in_len ? (size_t)L.bulk_left : L.in_len;
-        rr_in_consume(skip);
-        L.bulk_left -= (long long)skip;
-        if (L.bulk_left > 0) return false;
+    if (rl->bulk_left > 0) {
+        size_t skip = (size_t)rl->bulk_left < rl->in_len ? (size_t)rl->bulk_left : rl->in_len;
+        rr_in_consume(rl, skip);
+        rl->bulk_left -= (long long)skip;
+        if (rl->bulk_left > 0) return false;
     }
-    transfer_commit();
-    return L.fd >= 0;
+    transfer_commit(rl);
+    return rl->fd >= 0;
 }
 
 /* The RDB bytes buffered: decoded and staged key by key. */
-static bool transfer_body(void)
+static bool transfer_body(repl_replica_link_t *rl)
 {
-    if (L.in_len == 0) return false;
-    size_t take = L.in_len;
-    if (!L.eof_mode && (long long)take > L.bulk_left) take = (size_t)L.bulk_left;
-    rdb_decoder_feed(&L.dec, L.in, take);
+    if (rl->in_len == 0) return false;
+    size_t take = rl->in_len;
+    if (!rl->eof_mode && (long long)take > rl->bulk_left) take = (size_t)rl->bulk_left;
+    rdb_decoder_feed(&rl->dec, rl->in, take);
     rdb_event_t ev;
     int st;
     char err[256] = "";
-    while ((st = rdb_decoder_next(&L.dec, &ev)) == RDB_EVENT) {
-        if (stage_event(&ev, err, sizeof err) != 0) {
-            rr_transfer_fail(err);
+    while ((st = rdb_decoder_next(&rl->dec, &ev)) == RDB_EVENT) {
+        if (stage_event(rl, &ev, err, sizeof err) != 0) {
+            rr_transfer_fail(rl, err);
             return false;
         }
     }
     if (st == RDB_ERROR) {
-        rr_transfer_fail(rdb_decoder_error(&L.dec)[0] ? rdb_decoder_error(&L.dec) : rdb_result_name(rdb_decoder_result(&L.dec)));
+        const char *why = rdb_decoder_error(&rl->dec);
+        rr_transfer_fail(rl, why[0] ? why : rdb_result_name(rdb_decoder_result(&rl->dec)));
         return false;
     }
     size_t used = take;
     if (st == RDB_DONE) {
         size_t rest = 0;
-        rdb_decoder_rest(&L.dec, &rest);
+        rdb_decoder_rest(&rl->dec, &rest);
         used = take - rest;
-        L.rdb_done = true;
+        rl->rdb_done = true;
     }
-    if (L.eof_mode && st != RDB_DONE) tail_note(L.in, used);
-    if (!L.eof_mode) L.bulk_left -= (long long)used;
-    L.transfer_read += (long long)used;
-    rr_in_consume(used);
+    if (rl->eof_mode && st != RDB_DONE) tail_note(rl, rl->in, used);
+    if (!rl->eof_mode) rl->bulk_left -= (long long)used;
+    rl->transfer_read += (long long)used;
+    rr_in_consume(rl, used);
     if (st == RDB_MORE) {
-        if (L.eof_mode && L.tail_len == EOF_MARK_LEN && !memcmp(L.tail, L.eof_mark, EOF_MARK_LEN)) {
+        if (rl->eof_mode && rl->tail_len == EOF_MARK_LEN && !memcmp(rl->tail, rl->eof_mark, EOF_MARK_LEN)) {
             /* The master's end mark arrived but the RDB is not complete. */
-            rdb_decoder_finish(&L.dec);
-            rr_transfer_fail(rdb_decoder_error(&L.dec)[0] ? rdb_decoder_error(&L.dec) : "truncated RDB");
+            rdb_decoder_finish(&rl->dec);
+            rr_transfer_fail(rl, rdb_decoder_error(&rl->dec)[0] ? rdb_decoder_error(&rl->dec) : "truncated RDB");
             return false;
         }
-        if (!L.eof_mode && L.bulk_left == 0) {
-            rdb_decoder_finish(&L.dec);
-            rr_transfer_fail(rdb_decoder_error(&L.dec)[0] ? rdb_decoder_error(&L.dec) : "truncated RDB");
+        if (!rl->eof_mode && rl->bulk_left == 0) {
+            rdb_decoder_finish(&rl->dec);
+            rr_transfer_fail(rl, rdb_decoder_error(&rl->dec)[0] ? rdb_decoder_error(&rl->dec) : "truncated RDB");
             return false;
         }
     }
@@ -403,9 +404,9 @@ static bool transfer_body(void)
 }
 
 /* Consumes transfer bytes. Returns false when nothing more can be done now. */
-bool rr_transfer_step(void)
+bool rr_transfer_step(repl_replica_link_t *rl)
 {
-    if (!L.bulk_started) return transfer_header();
-    if (L.rdb_done) return transfer_trailer();
-    return transfer_body();
+    if (!rl->bulk_started) return transfer_header(rl);
+    if (rl->rdb_done) return transfer_trailer(rl);
+    return transfer_body(rl);
 }
