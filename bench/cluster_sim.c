@@ -48,6 +48,7 @@
  *
  * Usage: cluster_sim -p busport -c clientport -n N [-T node_timeout_ms]
  *                    [-W warmup_s] [-t seconds] [-P pid] [-F] [-J join_timeout_s]
+ *                    [-s seed] [-v]
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -79,7 +80,8 @@ static struct {
     double warmup, seconds, join_timeout;
     long pid;
     bool fail_test, verbose;
-} opt = {0, 0, 0, 15000, 15.0, 30.0, 60.0, 0, false, false};
+    uint64_t seed;
+} opt = {0, 0, 0, 15000, 15.0, 30.0, 60.0, 0, false, false, 0};
 
 static void die(const char *what)
 {
@@ -107,16 +109,22 @@ static double mono_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* xorshift64*: cheap; the model only needs uniform draws. */
-static uint64_t rng_state;
-static uint64_t rng(void)
+/* xorshift64*: cheap; the model only needs uniform draws. Two streams: the
+ * model's (names, phases, the members' crons) and the frames' (gossip picks),
+ * so that with the same seed (-s) the model plays the same sequence against
+ * either server however many PINGs that server sends us: both servers then
+ * get nearly the same traffic. */
+static uint64_t rng_model, rng_frames;
+static uint64_t rng_next(uint64_t *s)
 {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 2685821657736338717ULL;
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ULL;
 }
+static uint64_t rng(void) { return rng_next(&rng_model); }
 static unsigned rnd(unsigned n) { return (unsigned)(rng() % n); }
+static unsigned rndf(unsigned n) { return (unsigned)(rng_next(&rng_frames) % n); }
 static double rnd01(void) { return (double)(rng() >> 11) / 9007199254740992.0; }
 
 /* ---------------- the cluster ---------------- */
@@ -270,7 +278,7 @@ static uint8_t frame_buf[BUS_HEADER_LEN + BUS_GOSSIP_LEN * (MAX_GOSSIP + 8)];
  * members' views of the node under test, so take a random member's. */
 static int64_t sampled_pong_time(void)
 {
-    unsigned r = 1 + rnd(n_nodes - 1);
+    unsigned r = 1 + rndf(n_nodes - 1);
     return nodes[r].pong_received;
 }
 
@@ -302,7 +310,7 @@ static size_t build_frame(unsigned i, unsigned type)
          * repeats (a FAILed master with slots stays eligible, flagged FAIL) */
         round++;
         for (unsigned it = 0; it < wanted * 3 && count < wanted; it++) {
-            unsigned j = rnd(n_nodes);
+            unsigned j = rndf(n_nodes);
             if (j == i || picked_round[j] == round) continue;
             picked_round[j] = round;
             fill_entry(&g[count++], j, i);
@@ -837,14 +845,14 @@ static unsigned members_joined(void)
 static void usage(void)
 {
     fprintf(stderr, "usage: cluster_sim -p busport -c clientport -n N [-T node_timeout_ms] "
-                    "[-W warmup_s] [-t seconds] [-P pid] [-F] [-J join_timeout_s]\n");
+                    "[-W warmup_s] [-t seconds] [-P pid] [-F] [-J join_timeout_s] [-s seed] [-v]\n");
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
     int ch;
-    while ((ch = getopt(argc, argv, "p:c:n:T:W:t:P:FJ:v")) != -1) {
+    while ((ch = getopt(argc, argv, "p:c:n:T:W:t:P:FJ:vs:")) != -1) {
         switch (ch) {
         case 'p': opt.bus_port = atoi(optarg); break;
         case 'c': opt.client_port = atoi(optarg); break;
@@ -856,6 +864,7 @@ int main(int argc, char **argv)
         case 'F': opt.fail_test = true; break;
         case 'J': opt.join_timeout = atof(optarg); break;
         case 'v': opt.verbose = true; break;
+        case 's': opt.seed = strtoull(optarg, NULL, 10); break;
         default: usage();
         }
     }
@@ -863,7 +872,9 @@ int main(int argc, char **argv)
         opt.client_port > 65535 || opt.n < 4 || opt.n > MAX_N || opt.n % 2 ||
         opt.timeout_ms < 100 || opt.seconds <= 0 || opt.warmup < 0)
         usage();
-    rng_state = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ULL;
+    if (!opt.seed) opt.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+    rng_model = opt.seed ^ 0x9e3779b97f4a7c15ULL;
+    rng_frames = opt.seed ^ 0xd1b54a32d192ed03ULL;
     n_nodes = (unsigned)opt.n;
     wanted = n_nodes / 10 < 3 ? 3 : n_nodes / 10;
     if (wanted > n_nodes - 2) wanted = n_nodes - 2;

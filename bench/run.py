@@ -866,13 +866,13 @@ def raise_fd_limit():
     return hard
 
 
-def cluster_sim(srv, n):
+def cluster_sim(srv, n, seed):
     """Runs bench/cluster_sim against srv (an empty cluster node): it plays the n-1 other
     members, measures srv over the counted window, then times a FAIL. Returns the
     key=value figures as a dict, or {'error': why}."""
     argv = [CLUSTER_SIM, "-p", str(srv.port + 10000), "-c", str(srv.port), "-n", str(n),
             "-T", str(COST_TIMEOUT_MS), "-W", str(COST_WARMUP), "-t", str(COST_SECONDS),
-            "-P", str(srv.popen.pid), "-F"]
+            "-P", str(srv.popen.pid), "-F", "-s", str(seed)]
     srv.check_alive("before the simulation")
     try:
         out = subprocess.run(argv, capture_output=True, text=True, start_new_session=True,
@@ -899,11 +899,14 @@ def cluster_cost(b):
         raise BenchError(f"RLIMIT_NOFILE hard limit {limit} < {need} (ulimit -Hn)")
     res = {}
     for n in COST_SIZES:
+        # one seed for both servers: the simulator then plays the same members' crons
+        # against each, so that both get nearly the same traffic
+        seed = random.randrange(1, 2 ** 63)
         for kind in ("redis", "shoal"):
             srv = b.server(kind, ["--cluster-node-timeout", str(COST_TIMEOUT_MS)],
                            own_all_slots=False)
             try:
-                kv = cluster_sim(srv, n)
+                kv = cluster_sim(srv, n, seed)
             finally:
                 b.stop(srv)
             res[(kind, n)] = kv
