@@ -141,9 +141,11 @@ bool dispatch_same_worker_standalone(int a, int b);
 remote_cmd_t *dispatch_defer(cmd_ctx_t *ctx, rt_actor_t *to, uint32_t msg_type);
 /* As dispatch_defer, but the caller sends rc (after other messages of its own). */
 remote_cmd_t *dispatch_defer_nosend(cmd_ctx_t *ctx, uint32_t msg_type);
-/* A message that carries one command (a copy of argv) from client c's worker,
- * its reply going into `slot`; the caller sets anything else and sends it.
- * Ownership of the returned message passes to whoever it is sent to. */
+/* A message from client c's worker with room for `ncmds` commands (zeroed, the
+ * caller fills them), its reply going into `slot`; the caller sets anything
+ * else and sends it. Ownership passes to whoever it is sent to. */
+remote_cmd_t *remote_cmd_new(client_t *c, int ncmds, reply_slot_t *slot, uint32_t msg_type, long long now_ms);
+/* The same carrying one command (a copy of argv). */
 remote_cmd_t *remote_cmd_one(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
                              const size_t *argvlen, reply_slot_t *slot, uint32_t msg_type,
                              long long now_ms);

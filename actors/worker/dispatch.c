@@ -319,20 +319,26 @@ remote_cmd_t *dispatch_defer(cmd_ctx_t *ctx, rt_actor_t *to, uint32_t msg_type)
     return rc;
 }
 
-remote_cmd_t *remote_cmd_one(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
-                             const size_t *argvlen, reply_slot_t *slot, uint32_t msg_type,
-                             long long now_ms)
+remote_cmd_t *remote_cmd_new(client_t *c, int ncmds, reply_slot_t *slot, uint32_t msg_type, long long now_ms)
 {
     remote_cmd_t *rc = xcalloc(1, sizeof *rc);
     rc->origin = c->worker;
     rc->proto = c->proto;
     rc->now_ms = now_ms;
-    rc->ncmds = 1;
-    rc->cmds = xcalloc(1, sizeof *rc->cmds);
-    queued_cmd_copy(&rc->cmds[0], cmd, argc, argv, argvlen);
+    rc->ncmds = ncmds;
+    rc->cmds = xcalloc((size_t)(ncmds ? ncmds : 1), sizeof *rc->cmds);
     resp_buf_init(&rc->reply, c->proto);
     rc->slot = slot;
     rc->hdr.type = msg_type;
+    return rc;
+}
+
+remote_cmd_t *remote_cmd_one(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                             const size_t *argvlen, reply_slot_t *slot, uint32_t msg_type,
+                             long long now_ms)
+{
+    remote_cmd_t *rc = remote_cmd_new(c, 1, slot, msg_type, now_ms);
+    queued_cmd_copy(&rc->cmds[0], cmd, argc, argv, argvlen);
     return rc;
 }
 

@@ -180,10 +180,7 @@ static void txn_step_inner(client_t *c);
 static void txn_send_part(client_t *c, int to, int end, bool watch)
 {
     txn_t *t = c->txn;
-    remote_cmd_t *rc = xcalloc(1, sizeof *rc);
-    rc->origin = c->worker;
-    rc->proto = c->proto;
-    rc->now_ms = rt_now_ms();
+    remote_cmd_t *rc = remote_cmd_new(c, end - t->next, NULL, WMSG_EXEC, rt_now_ms());
     rc->is_exec = true;
     if (watch) {
         rc->nwatch = t->nwatch;
@@ -193,17 +190,13 @@ static void txn_send_part(client_t *c, int to, int end, bool watch)
         memcpy(rc->watch_version, t->watch_version, sizeof(uint64_t) * (size_t)t->nwatch);
         rc->watch_flush_epoch = t->watch_flush_epoch;
     }
-    rc->ncmds = end - t->next;
-    rc->cmds = xcalloc((size_t)(rc->ncmds ? rc->ncmds : 1), sizeof *rc->cmds);
     for (int k = 0; k < rc->ncmds; k++) {
         rc->cmds[k] = t->cmds[t->next + k];
         t->cmds[t->next + k].argv = NULL;   /* moved */
     }
     t->replies += rc->ncmds;
     t->next = end;
-    resp_buf_init(&rc->reply, c->proto);
     rc->slot = client_defer_reply(c);
-    rc->hdr.type = WMSG_EXEC;
     worker_send(c->worker, to, &rc->hdr);
 }
 
