@@ -174,6 +174,14 @@ size_t cmd_fullname(const cmd_def_t *cmd, char *buf, size_t cap);
  * not_key spec, so SPUBLISH has none here although first_key is 1. */
 bool cmd_has_keys(const cmd_def_t *cmd);
 
+/* For a call made of key groups from argv[1] on (key_step arguments each, the
+ * key first, argc - 1 a multiple of key_step: MSET k v k v, DEL k k), the
+ * arguments of one part when the groups are dealt out: argv[0], then every
+ * group k whose owner[k] is `part`, in order. sub and sublen have room for
+ * argc entries. Returns how many were written, 1 when the part owns none. */
+int cmd_group_args(const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
+                   const uint8_t *owner, int part, const uint8_t **sub, size_t *sublen);
+
 /* Positions (argv indexes) of the keys of this call, from first/last/step, or
  * for movable-keys commands from their own rule. Returns the number found
  * (<= max). A negative last_key counts from the end as Redis does. Never

@@ -171,6 +171,23 @@ bool cmd_has_keys(const cmd_def_t *cmd)
     return false;
 }
 
+int cmd_group_args(const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
+                   const uint8_t *owner, int part, const uint8_t **sub, size_t *sublen)
+{
+    int step = cmd->key_step;
+    int n = 1;
+    sub[0] = argv[0];
+    sublen[0] = argvlen[0];
+    for (int k = 0; 1 + k * step < argc; k++) {
+        if (owner[k] != part) continue;
+        for (int j = 0; j < step; j++) {
+            sub[n] = argv[1 + k * step + j];
+            sublen[n++] = argvlen[1 + k * step + j];
+        }
+    }
+    return n;
+}
+
 int cmd_get_keys(const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
                  int *positions, int max)
 {

@@ -87,29 +87,27 @@ static bool split_by_worker(repl_replica_link_t *rl, const cmd_def_t *cmd, int a
         }
         return false;
     }
-    int first = worker_of_slot(slot_of_key(argv[1], argvlen[1]));
+    int ngroups = (argc - 1) / step;
+    uint8_t *owner = xmalloc((size_t)ngroups);
     bool spans = false;
-    for (int i = 1 + step; i < argc && !spans; i += step)
-        spans = worker_of_slot(slot_of_key(argv[i], argvlen[i])) != first;
-    if (!spans) return false;
+    for (int k = 0; k < ngroups; k++) {
+        owner[k] = (uint8_t)worker_of_slot(slot_of_key(argv[1 + k * step], argvlen[1 + k * step]));
+        spans |= owner[k] != owner[0];
+    }
+    if (!spans) {
+        free(owner);
+        return false;
+    }
     const uint8_t **sub = xmalloc((size_t)argc * sizeof *sub);
     size_t *sublen = xmalloc((size_t)argc * sizeof *sublen);
     for (int w = 0; w < workers_count(); w++) {
-        int n = 1;
-        sub[0] = argv[0];
-        sublen[0] = argvlen[0];
-        for (int i = 1; i < argc; i += step) {
-            if (worker_of_slot(slot_of_key(argv[i], argvlen[i])) != w) continue;
-            for (int j = 0; j < step; j++) {
-                sub[n] = argv[i + j];
-                sublen[n++] = argvlen[i + j];
-            }
-        }
+        int n = cmd_group_args(cmd, argc, argv, argvlen, owner, w, sub, sublen);
         if (n == 1) continue;
         queued_cmd_t q;
         queued_cmd_copy(&q, cmd, n, sub, sublen);
         rr_batch_add(rl, w, &q);
     }
+    free(owner);
     free(sub);
     free(sublen);
     return true;

@@ -154,16 +154,7 @@ void dispatch_split(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t *
     size_t *sublen = xmalloc((size_t)argc * sizeof *sublen);
     int parts = 0;
     for (int w = 0; w < g_nworkers; w++) {
-        int n = 1;
-        sub[0] = argv[0];
-        sublen[0] = argvlen[0];
-        for (int k = 0; k < st->nkeys; k++) {
-            if (st->order[k] != w) continue;
-            for (int j = 0; j < step; j++) {
-                sub[n] = argv[1 + k * step + j];
-                sublen[n++] = argvlen[1 + k * step + j];
-            }
-        }
+        int n = cmd_group_args(cmd, argc, argv, argvlen, st->order, w, sub, sublen);
         if (n == 1) continue;
         remote_cmd_t *rc = remote_cmd_one(c, cmd, n, sub, sublen, slot, WMSG_RUN, rt_now_ms());
         rc->run.fn = split_part_run;

@@ -557,3 +557,28 @@ TEST(cmdtable_split_kinds_in_the_entries)
     }
     CHECK_EQ_INT(split, 6);
 }
+
+TEST(cmdtable_group_args_deal_out_key_groups)
+{
+    cmd_table_init();
+    const char *args[] = { "MSET", "k1", "v1", "k2", "v2", "k3", "v3" };
+    const uint8_t *argv[7];
+    size_t argvlen[7];
+    for (int i = 0; i < 7; i++) { argv[i] = (const uint8_t *)args[i]; argvlen[i] = strlen(args[i]); }
+    const uint8_t owner[3] = { 0, 1, 0 };
+    const uint8_t *sub[7];
+    size_t sublen[7];
+    int n = cmd_group_args(lookup("mset"), 7, argv, argvlen, owner, 0, sub, sublen);
+    REQUIRE(n == 5);
+    CHECK(sub[0] == argv[0] && sub[1] == argv[1] && sub[2] == argv[2] && sub[3] == argv[5] && sub[4] == argv[6]);
+    CHECK(sublen[3] == 2 && sublen[4] == 2);
+    n = cmd_group_args(lookup("mset"), 7, argv, argvlen, owner, 1, sub, sublen);
+    REQUIRE(n == 3);
+    CHECK(sub[1] == argv[3] && sub[2] == argv[4]);
+    CHECK_EQ_INT(cmd_group_args(lookup("mset"), 7, argv, argvlen, owner, 2, sub, sublen), 1);
+    /* one-argument groups (DEL k k k) */
+    const uint8_t del_owner[6] = { 1, 1, 0, 1, 0, 0 };
+    n = cmd_group_args(lookup("del"), 7, argv, argvlen, del_owner, 1, sub, sublen);
+    REQUIRE(n == 4);
+    CHECK(sub[1] == argv[1] && sub[2] == argv[2] && sub[3] == argv[4]);
+}
