@@ -29,7 +29,7 @@ ASAN_OBJ := $(patsubst %.c,build/asan/%.o,$(LIB_SRC) $(UNIT_SRC))
 
 DEPS_STAMP := build/.deps-ok
 DEB_PKGS := libck-dev libev-dev libssl-dev pkg-config redis-tools redis-server \
-            python3-pytest python3-redis clang libclang-rt-14-dev gnuplot-nox liblzf-dev
+            python3-pytest python3-pytest-xdist python3-redis clang libclang-rt-14-dev gnuplot-nox liblzf-dev
 
 .PHONY: all deps test unit integration run bench fuzz clean drill test-asan test-tsan deps-graph
 
@@ -37,7 +37,7 @@ all: bin/shoal-node
 
 # Installs every Debian package we need that is missing; a no-op when all are there.
 deps: $(DEPS_STAMP)
-$(DEPS_STAMP):
+$(DEPS_STAMP): Makefile
 	@missing=""; for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
@@ -73,6 +73,10 @@ UNIT_LOG          ?= $(CURDIR)/build/unit.log
 INTEGRATION_ARGS  ?= .
 INTEGRATION_LOG   ?= $(CURDIR)/build/integration.log
 INTEGRATION_XML   ?= $(CURDIR)/build/integration.xml
+# The integration suite runs on this many pytest-xdist workers at once (its tests mostly wait
+# for nodes, timeouts and failovers, not for the CPU); 0 runs every test in one process.
+# tests/integration/conftest.py keeps the workers apart (ports, directories, `quiet` tests).
+INTEGRATION_JOBS  ?= 3
 
 # Both exit non-zero when a test fails (pipefail keeps the runner's status through tee).
 unit: $(UNIT_BIN)
@@ -82,7 +86,8 @@ unit: $(UNIT_BIN)
 integration: bin/shoal-node
 	@mkdir -p build
 	@set -o pipefail; cd tests/integration && \
-	  $(PY) -m pytest -q -p no:cacheprovider --junitxml=$(INTEGRATION_XML) $(INTEGRATION_ARGS) 2>&1 | tee $(INTEGRATION_LOG)
+	  $(PY) -m pytest -q -p no:cacheprovider -n $(INTEGRATION_JOBS) --dist loadgroup --durations=15 \
+	    --junitxml=$(INTEGRATION_XML) $(INTEGRATION_ARGS) 2>&1 | tee $(INTEGRATION_LOG)
 
 # Runs unit tests (ASan+UBSan) and integration tests, then one summary line; both halves run
 # even when the first fails, and the target fails if either did.

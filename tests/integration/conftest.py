@@ -17,6 +17,8 @@ Fixtures:
              config or slots (use `node` for that).
   sref     - the same, for the reference redis-server.
 """
+import fcntl
+import os
 import shutil
 
 import pytest
@@ -196,3 +198,78 @@ def snode(request, _shared):
 @pytest.fixture
 def sref(request, _shared):
     yield from _shared_fixture(request, _shared, "redis")
+
+
+# ---------------------------------------------------------------------------
+# pytest-xdist: `make integration` runs the suite on several workers at once
+# ---------------------------------------------------------------------------
+# Each worker hands out ports from its own slice (helpers.port_range) and writes under its
+# own basetemp (pytest-of-<user>/pytest-<n>/popen-gw<i>), so workers share nothing but the
+# machine. A test whose assertions bound a latency from above (a reply within 0.5 s, a
+# median PING under 100 ms) is marked `quiet`: it runs while no test runs on any other
+# worker. Every test holds a shared flock on a lock file of this run while it runs; a quiet
+# test holds it exclusively. A quiet test waiting for its turn holds the turnstile, which
+# every test passes through before taking its shared lock, so that the other workers'
+# tests cannot keep it waiting for ever. Without xdist nothing is locked.
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "quiet: runs alone under pytest-xdist (no test on another worker meanwhile); "
+                   "for tests that bound a latency or a duration from above")
+
+
+# The files that take longest (seconds of one serial run on 2 cores), started first so that
+# the workers do not end on a long test while the others are idle; `quiet` tests come last,
+# where they hold up no other test (while one runs the other workers wait). Order only: a
+# file not listed runs after these, in the usual order.
+SLOW_FILES_FIRST = (
+    "test_bus_bad_input.py",            # one xdist group (its module-wide cluster)
+    "test_repl_bad_input.py",           # 99 s
+    "test_repl.py",                     # 70 s
+    "test_client_limits.py",            # 62 s
+    "test_failover.py",                 # 58 s
+    "test_bus_links.py",                # 41 s
+    "test_config_hardening.py",         # 37 s
+    "test_cluster_slots_order.py",      # 36 s
+    "test_repl_replica_side.py",        # 33 s
+    "test_debug_sleep_world.py",        # 30 s
+    "test_harness_compat.py",           # 27 s
+    "test_replica_loading_health.py",   # 24 s
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(SLOW_FILES_FIRST)}
+    items.sort(key=lambda item: (item.get_closest_marker("quiet") is not None,
+                                 rank.get(item.path.name, len(rank))))   # stable
+
+
+def _flock(path, how):
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, how)
+    return fd
+
+
+def _unlock(fd):
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    os.close(fd)
+
+
+@pytest.fixture(autouse=True)
+def _xdist_quiet(request, tmp_path_factory):
+    if not hasattr(request.config, "workerinput"):   # not an xdist worker
+        yield
+        return
+    run_dir = tmp_path_factory.getbasetemp().parent    # the controller's basetemp: one per run
+    gate, turnstile = run_dir / "quiet.lock", run_dir / "quiet-turnstile.lock"
+    quiet = request.node.get_closest_marker("quiet") is not None
+    ts = _flock(turnstile, fcntl.LOCK_EX)
+    try:
+        fd = _flock(gate, fcntl.LOCK_EX if quiet else fcntl.LOCK_SH)
+    finally:
+        _unlock(ts)
+    try:
+        yield
+    finally:
+        _unlock(fd)

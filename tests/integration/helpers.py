@@ -30,6 +30,25 @@ STOP_GRACE = 5.0
 PORT_LOW, PORT_HIGH = 20000, 22700
 _handed_out = set()
 
+
+def port_range():
+    """The client ports this process may hand out. Under pytest-xdist (`make integration`
+    runs the suite on several workers) worker gwI of N gets the I-th of N disjoint slices
+    of [PORT_LOW, PORT_HIGH], so that two workers never pick the same port (or bus port)
+    even when one picks it between the other's bindable() check and its node's bind.
+    Read on every call: xdist sets the variables after this module may have been imported."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    try:
+        count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+        index = int(worker[2:]) if worker.startswith("gw") else -1
+    except ValueError:
+        count, index = 1, -1
+    if count <= 1 or not 0 <= index < count:
+        return PORT_LOW, PORT_HIGH
+    width = (PORT_HIGH - PORT_LOW + 1) // count
+    low = PORT_LOW + index * width
+    return low, low + width - 1
+
 # After this many consecutive shoal-node start timeouts, further starts fail at once,
 # so that a node that never answers cannot stretch the suite to hours.
 MAX_START_TIMEOUTS = 3
@@ -50,8 +69,9 @@ def _bindable(port):
 
 def free_port():
     """A client port P such that P and P+10000 are both bindable right now."""
+    low, high = port_range()
     for _ in range(2000):
-        p = random.randint(PORT_LOW, PORT_HIGH)
+        p = random.randint(low, high)
         if p in _handed_out:
             continue
         if _bindable(p) and _bindable(p + 10000):
@@ -338,7 +358,10 @@ class Server:
             argv += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
                      "--cluster-node-timeout", "5000"]
         if self.kind == "redis":
-            argv += ["--save", "", "--appendonly", "no", "--daemonize", "no"]
+            # repl-diskless-sync-delay 0: a master starts a full sync at once, as shoal does
+            # (which does not wait for more replicas), not after 5 s of idle waiting
+            argv += ["--save", "", "--appendonly", "no", "--daemonize", "no",
+                     "--repl-diskless-sync-delay", "0"]
         return argv + self.extra_args
 
     @property

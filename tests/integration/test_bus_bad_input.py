@@ -27,6 +27,10 @@ import conftest
 import helpers as h
 import bushelpers as bh
 
+# Under pytest-xdist every case of this file runs on one worker, so that the module's
+# cluster (_module_cluster) is built once, not once per case.
+pytestmark = pytest.mark.xdist_group("test_bus_bad_input")
+
 SEED = 20261125
 
 

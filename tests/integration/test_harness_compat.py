@@ -77,6 +77,7 @@ def test_client_pause_argument_errors(servers):
         assert ca.call("COMMAND", "INFO", "client|unpause") == cb.call("COMMAND", "INFO", "client|unpause")
 
 
+@pytest.mark.quiet   # bounds a latency from above (conftest.py: runs alone under xdist)
 def test_client_pause_write_holds_writes_on_every_worker(servers):
     for srv in pair(servers):
         conns = [srv.raw() for _ in range(6)]          # dealt over the workers
@@ -121,6 +122,7 @@ def test_client_pause_write_holds_writes_on_every_worker(servers):
                 c.close()
 
 
+@pytest.mark.quiet   # bounds a latency from above (conftest.py: runs alone under xdist)
 def test_client_pause_all_and_unpause(servers):
     for srv in pair(servers):
         with srv.raw() as a, srv.raw() as b, srv.raw() as c:

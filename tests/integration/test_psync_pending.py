@@ -45,6 +45,7 @@ def _ping_ms(port):
     return ms
 
 
+@pytest.mark.quiet   # bounds a latency from above (conftest.py: runs alone under xdist)
 @pytest.mark.parametrize("kind", ["shoal", "redis"])
 def test_psync_with_pending_output_is_refused(servers, kind):
     srv = _node(servers, kind)
