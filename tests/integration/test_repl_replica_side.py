@@ -52,7 +52,11 @@ def _encodings(master):
 
 
 def test_disk_based_full_sync_encodings_ttls_and_acks(servers):
-    master, replica, mid = _pair(servers, master_args=("--repl-diskless-sync", "no"))
+    # The keys are written before the sync, so the master's offset grows only with its
+    # PINGs to the replica: every second, not every 10 s (wait_offsets_equal needs an
+    # offset above 0).
+    master, replica, mid = _pair(servers, master_args=("--repl-diskless-sync", "no",
+                                                       "--repl-ping-replica-period", "1"))
     _encodings(master)
     log_at = len(replica.log())
     rh.replicate(replica, mid)
