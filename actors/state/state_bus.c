@@ -135,10 +135,11 @@ void state_send_to(state_t *st, int idx, const uint8_t *frame, size_t len)
 /* To every record with an outbound link that is not in handshake. */
 void state_broadcast(state_t *st, const uint8_t *frame, size_t len)
 {
+    int copy = -1;   /* one copy in the outbox for every link */
     for (int i = 0; i < st->node_count; i++) {
         if (i == st->myself || !st->nodes[i].out_link) continue;
         if (st->nodes[i].flags & (NODE_HANDSHAKE | NODE_NOADDR)) continue;
-        state_out_send(st, st->nodes[i].out_link, frame, len);
+        state_out_send_shared(st, st->nodes[i].out_link, frame, len, &copy);
     }
 }
 

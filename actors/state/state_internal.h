@@ -165,6 +165,9 @@ void state_free(state_t *st);
 
 /* state_outbox.c. Appends a copy of the frame for link `link` (0: nothing). */
 void state_out_send(state_t *st, uint64_t link, const uint8_t *frame, size_t len);
+/* As state_out_send, for one frame going to several links: *copy (-1 before
+ * the first call) keeps the outbox's one copy of it between the calls. */
+void state_out_send_shared(state_t *st, uint64_t link, const uint8_t *frame, size_t len, int *copy);
 /* Reserves a link id for record idx's outbound link, stores it in its
  * out_link (with out_link_ctime_ms = now) and queues the connect. */
 void state_out_connect(state_t *st, int idx, long long now);

@@ -36,33 +36,34 @@ static state_out_t *push_op(state_t *st, int kind)
     return op;
 }
 
-/* The frame index of the last frame queued, if it holds these very bytes
- * (a broadcast queues one frame for many links), else a new copy's. */
-static int frame_index(state_t *st, const uint8_t *frame, size_t len)
+/* A copy of the frame in the outbox; its index. */
+static int frame_copy(state_t *st, const uint8_t *frame, size_t len)
 {
     state_outbox_t *o = &st->out;
-    if (o->nframes > 0) {
-        state_out_frame_t *last = &o->frames[o->nframes - 1];
-        if (last->len == len && !memcmp(last->data, frame, len)) return o->nframes - 1;
-    }
     if (o->nframes == o->capframes) {
         o->capframes = o->capframes ? o->capframes * 2 : 8;
         o->frames = xrealloc(o->frames, sizeof *o->frames * (size_t)o->capframes);
     }
     state_out_frame_t *f = &o->frames[o->nframes];
-    f->data = xmalloc(len ? len : 1);
+    f->data = xmalloc(len);
     memcpy(f->data, frame, len);
     f->len = len;
     return o->nframes++;
 }
 
-void state_out_send(state_t *st, uint64_t link, const uint8_t *frame, size_t len)
+void state_out_send_shared(state_t *st, uint64_t link, const uint8_t *frame, size_t len, int *copy)
 {
     if (!link || !len) return;
-    int k = frame_index(st, frame, len);
+    if (*copy < 0) *copy = frame_copy(st, frame, len);
     state_out_t *op = push_op(st, STATE_OUT_SEND);
     op->link = link;
-    op->frame = k;
+    op->frame = *copy;
+}
+
+void state_out_send(state_t *st, uint64_t link, const uint8_t *frame, size_t len)
+{
+    int copy = -1;
+    state_out_send_shared(st, link, frame, len, &copy);
 }
 
 void state_out_connect(state_t *st, int idx, long long now)
