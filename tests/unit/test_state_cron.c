@@ -141,3 +141,31 @@ TEST(cron_pings_a_node_not_heard_for_half_the_timeout)
     REQUIRE(fx_out_frame(st, 0, &link, &m));
     CHECK_EQ_INT(m.hdr.type, BUS_PING);
 }
+
+/* About once a second (every tenth tick) one record from a random sample of
+ * five gets a PING; never on the other ticks, never myself. */
+TEST(cron_pings_one_sampled_record_every_tenth_tick)
+{
+    long long now = rt_now_ms();
+    state_t *st = fx_fresh(1);
+    for (unsigned n = 2; n <= 21; n++) {
+        int k = fx_add(st, n, NODE_MASTER, true);
+        st->nodes[k].pong_received_ms = now;       /* heard just now: no keep-alive PING */
+        st->nodes[k].data_received_ms = now;
+        st->nodes[k].out_link_ctime_ms = now;
+    }
+    st->tick = 10;                                 /* the next tick is the 11th */
+    state_tick(st);
+    CHECK_EQ_INT(st->out.nops, 0);
+    st->tick = 19;                                 /* the next tick is the 20th */
+    state_tick(st);
+    REQUIRE(fx_out_count(st, STATE_OUT_SEND, 0) == 1);   /* five draws all on myself: (1/21)^5 */
+    uint64_t link;
+    bus_msg_t m;
+    REQUIRE(fx_out_frame(st, 0, &link, &m));
+    CHECK_EQ_INT(m.hdr.type, BUS_PING);
+    int target = state_node_by_link(st, link);
+    REQUIRE(target > 0);
+    CHECK(target != st->myself);
+    CHECK(st->nodes[target].ping_sent_ms >= now);
+}
