@@ -601,7 +601,8 @@ static void client_connect(void)
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     client_fd = socket(AF_INET, SOCK_STREAM, 0);
     if (client_fd < 0) die("socket");
-    if (connect(client_fd, (struct sockaddr *)&sa, sizeof sa) < 0) die("connect to the client port");
+    if (connect(client_fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+        die("connect to the client port");
     struct timeval tv = {10, 0};
     setsockopt(client_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 }
@@ -823,12 +824,13 @@ static void run_steady(double seconds)
         run_loop(t + 1.0 < until ? t + 1.0 : until, true);
         double dt = mono_s() - t;
         if (dt < 0.5) continue;
-        est_timeout_pings = 0.9 * est_timeout_pings + 0.1 * ((ctr.timeout_pings - c.timeout_pings) / dt);
+        double rate = (ctr.timeout_pings - c.timeout_pings) / dt;
+        est_timeout_pings = 0.9 * est_timeout_pings + 0.1 * rate;
         if (!opt.verbose) continue;
         double age = 0;
         for (unsigned i = 1; i < n_nodes; i++) age += now_ms() - nodes[i].pong_received;
-        fprintf(stderr, "cluster_sim: pings in %.1f/s (timeout %.1f, random %.1f), pings out %.1f/s, "
-                        "est %.2f, mean age of views %.2f s\n",
+        fprintf(stderr, "cluster_sim: pings in %.1f/s (timeout %.1f, random %.1f), "
+                        "pings out %.1f/s, est %.2f, mean age of views %.2f s\n",
                 (ctr.pings_to - c.pings_to) / dt, (ctr.timeout_pings - c.timeout_pings) / dt,
                 (ctr.random_pings - c.random_pings) / dt, (ctr.pings_from - c.pings_from) / dt,
                 est_timeout_pings, age / (n_nodes - 1) / 1000.0);
@@ -845,7 +847,8 @@ static unsigned members_joined(void)
 static void usage(void)
 {
     fprintf(stderr, "usage: cluster_sim -p busport -c clientport -n N [-T node_timeout_ms] "
-                    "[-W warmup_s] [-t seconds] [-P pid] [-F] [-J join_timeout_s] [-s seed] [-v]\n");
+                    "[-W warmup_s] [-t seconds] [-P pid] [-F] [-J join_timeout_s] [-s seed] "
+                    "[-v]\n");
     exit(2);
 }
 

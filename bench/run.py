@@ -971,8 +971,9 @@ def cluster_cost(b):
     for n in COST_SIZES:
         for kind in ("shoal", "redis"):
             pf = per_frame(kind, n)
-            rows.append([str(n), kind] + [c(kind, n, key, fmt, scale) for key, fmt, scale in traffic]
-                        + [res[(kind, n)].get("error") or ("-" if pf is None else f"{pf:.0f}")])
+            rows.append([str(n), kind] +
+                        [c(kind, n, key, fmt, scale) for key, fmt, scale in traffic] +
+                        [res[(kind, n)].get("error") or ("-" if pf is None else f"{pf:.0f}")])
         rows.append([str(n), "ratio shoal/redis"] +
                     [fmt_ratio(num("shoal", n, key), num("redis", n, key))
                      for key, _, _ in traffic] +
