@@ -42,13 +42,17 @@
  * listener and links), another master sends the node a FAIL about it, and we
  * time until CLUSTER NODES on the node's client port flags it `fail`.
  *
+ * The model's PINGs come in waves that differ from run to run, so to give two
+ * servers the same load one run records the members' PINGs (-R: when, who,
+ * why) and the other replays them (-r) instead of running the model.
+ *
  * What it must never do: listen anywhere but 127.0.0.1, connect anywhere but
  * the node's two ports, or report a figure when the node closed links, did not
  * take all members in, or died. It prints one line of key=value pairs.
  *
  * Usage: cluster_sim -p busport -c clientport -n N [-T node_timeout_ms]
  *                    [-W warmup_s] [-t seconds] [-P pid] [-F] [-J join_timeout_s]
- *                    [-s seed] [-v]
+ *                    [-s seed] [-v] [-R record-file | -r replay-file]
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -81,7 +85,8 @@ static struct {
     long pid;
     bool fail_test, verbose;
     uint64_t seed;
-} opt = {0, 0, 0, 15000, 15.0, 30.0, 60.0, 0, false, false, 0};
+    const char *record_path, *replay_path;
+} opt = {0, 0, 0, 15000, 15.0, 30.0, 60.0, 0, false, false, 0, NULL, NULL};
 
 static void die(const char *what)
 {
@@ -338,6 +343,81 @@ static void send_ping(unsigned i, unsigned type)
 
 static double est_timeout_pings = 0;   /* per second, all members, smoothed */
 
+/* The members' PINGs to the node in the steady state, by time: recorded (-R)
+ * from one run and replayed (-r) against another server, which then gets the
+ * very same PINGs at the same moments instead of a model run of its own (the
+ * model's waves differ from one run to the next, at N = 1000 by 2x). */
+enum { PING_TIMEOUT = 1, PING_RANDOM = 2 };
+struct sched_item {
+    int64_t at_ms;               /* since the steady state began */
+    unsigned member, kind;
+};
+static struct sched_item *sched;
+static size_t sched_len, sched_cap, sched_pos;
+static int64_t steady_t0;        /* now_ms() when the steady state began; 0 before */
+
+static void model_ping(unsigned i, unsigned kind)
+{
+    send_ping(i, BUS_PING);
+    if (kind == PING_TIMEOUT) ctr.timeout_pings++;
+    else ctr.random_pings++;
+    if (!opt.record_path || !steady_t0) return;
+    if (sched_len == sched_cap) {
+        sched_cap = sched_cap ? sched_cap * 2 : 4096;
+        sched = realloc(sched, sched_cap * sizeof *sched);
+        if (!sched) die("realloc");
+    }
+    sched[sched_len++] = (struct sched_item){now_ms() - steady_t0, i, kind};
+}
+
+static void sched_save(void)
+{
+    FILE *f = fopen(opt.record_path, "w");
+    if (!f) die("open the schedule to record");
+    for (size_t k = 0; k < sched_len; k++)
+        fprintf(f, "%lld %u %u\n", (long long)sched[k].at_ms, sched[k].member, sched[k].kind);
+    if (fclose(f) != 0) die("write the schedule");
+}
+
+static void sched_load(void)
+{
+    FILE *f = fopen(opt.replay_path, "r");
+    if (!f) die("open the schedule to replay");
+    long long at;
+    unsigned member, kind;
+    while (fscanf(f, "%lld %u %u", &at, &member, &kind) == 3) {
+        if (member == 0 || member >= n_nodes) fail_exit("the schedule is for another N");
+        if (sched_len == sched_cap) {
+            sched_cap = sched_cap ? sched_cap * 2 : 4096;
+            sched = realloc(sched, sched_cap * sizeof *sched);
+            if (!sched) die("realloc");
+        }
+        sched[sched_len++] = (struct sched_item){at, member, kind};
+    }
+    fclose(f);
+}
+
+/* Replay: the recorded PINGs that are due (a dead member's are skipped). */
+static void sched_replay(int64_t now)
+{
+    while (sched_pos < sched_len && sched[sched_pos].at_ms <= now - steady_t0) {
+        const struct sched_item *it = &sched[sched_pos++];
+        if (!nodes[it->member].dead) model_ping(it->member, it->kind);
+    }
+}
+
+/* The node closed a member's link: reconnect, as 7.0.15 would on its next cron. */
+static void member_reconnect(unsigned i)
+{
+    struct node *m = &nodes[i];
+    if (!m->out || !m->out->closed) return;
+    free(m->out);
+    m->out = conn_new(connect_node(), LINK_OUT, i);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG(LINK_OUT, i)};
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, m->out->fd, &ev) < 0) die("epoll_ctl");
+    m->ping_sent = 0;
+}
+
 /* Poisson draw for small means (Knuth). */
 static unsigned poisson(double mean)
 {
@@ -402,24 +482,12 @@ static void member_cron(unsigned i, int64_t now)
                 }
             }
         }
-        if (best_is_node == 1) {
-            send_ping(i, BUS_PING);
-            ctr.random_pings++;
-        }
+        if (best_is_node == 1) model_ping(i, PING_RANDOM);
     }
     if (m->ping_sent == 0 && now - m->pong_received > opt.timeout_ms / 2 && m->out &&
-        !m->out->closed) {
-        send_ping(i, BUS_PING);
-        ctr.timeout_pings++;
-    }
-    if (m->out && m->out->closed) {
-        /* the node closed our link: reconnect, as 7.0.15 would on its next cron */
-        free(m->out);
-        m->out = conn_new(connect_node(), LINK_OUT, i);
-        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG(LINK_OUT, i)};
-        if (epoll_ctl(ep, EPOLL_CTL_ADD, m->out->fd, &ev) < 0) die("epoll_ctl");
-        m->ping_sent = 0;
-    }
+        !m->out->closed)
+        model_ping(i, PING_TIMEOUT);
+    member_reconnect(i);
 }
 
 /* ---------------- reading what the node sends ---------------- */
@@ -536,8 +604,10 @@ static void run_loop(double until, bool crons)
             if (m->dead || m->next_cron > now) continue;
             m->next_cron += 100;
             if (m->next_cron <= now) m->next_cron = now + 100;   /* we fell behind */
-            member_cron(i, now);
+            if (opt.replay_path) member_reconnect(i);
+            else member_cron(i, now);
         }
+        if (opt.replay_path) sched_replay(now);
     }
 }
 
@@ -848,14 +918,14 @@ static void usage(void)
 {
     fprintf(stderr, "usage: cluster_sim -p busport -c clientport -n N [-T node_timeout_ms] "
                     "[-W warmup_s] [-t seconds] [-P pid] [-F] [-J join_timeout_s] [-s seed] "
-                    "[-v]\n");
+                    "[-v] [-R record-file | -r replay-file]\n");
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
     int ch;
-    while ((ch = getopt(argc, argv, "p:c:n:T:W:t:P:FJ:vs:")) != -1) {
+    while ((ch = getopt(argc, argv, "p:c:n:T:W:t:P:FJ:vs:R:r:")) != -1) {
         switch (ch) {
         case 'p': opt.bus_port = atoi(optarg); break;
         case 'c': opt.client_port = atoi(optarg); break;
@@ -868,6 +938,8 @@ int main(int argc, char **argv)
         case 'J': opt.join_timeout = atof(optarg); break;
         case 'v': opt.verbose = true; break;
         case 's': opt.seed = strtoull(optarg, NULL, 10); break;
+        case 'R': opt.record_path = optarg; break;
+        case 'r': opt.replay_path = optarg; break;
         default: usage();
         }
     }
@@ -888,6 +960,8 @@ int main(int argc, char **argv)
     nodes = calloc(n_nodes, sizeof *nodes);
     if (!nodes) die("calloc");
     layout();
+    if (opt.record_path && opt.replay_path) usage();
+    if (opt.replay_path) sched_load();
 
     /* the node under test: master 0, config epoch 1, the first slot range */
     client_connect();
@@ -951,6 +1025,7 @@ int main(int argc, char **argv)
         nodes[i].pong_received = now - rnd((unsigned)(opt.timeout_ms / 2));
         nodes[i].ping_sent = 0;
     }
+    steady_t0 = now;
     double join_s = mono_s() - t_join;
 
     /* warm-up, then the counted window; the estimate of the members' own
@@ -966,6 +1041,7 @@ int main(int argc, char **argv)
     double secs = mono_s() - t0;
     long rss = opt.pid ? rss_kib(opt.pid) : -1;
     struct counters c1 = ctr;
+    if (opt.record_path) sched_save();
 
     printf("n=%u masters=%u wanted=%u node_timeout=%ld joined_s=%.2f ok_s=%.2f seconds=%.2f",
            n_nodes, n_masters, wanted, opt.timeout_ms, joined_s, join_s, secs);

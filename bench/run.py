@@ -866,13 +866,15 @@ def raise_fd_limit():
     return hard
 
 
-def cluster_sim(srv, n, seed):
+def cluster_sim(srv, n, schedule, record):
     """Runs bench/cluster_sim against srv (an empty cluster node): it plays the n-1 other
-    members, measures srv over the counted window, then times a FAIL. Returns the
-    key=value figures as a dict, or {'error': why}."""
+    members, measures srv over the counted window, then times a FAIL. record: the members'
+    PINGs are modelled and written to the file `schedule`; else that file is replayed, so
+    that srv gets the very same PINGs. Returns the key=value figures as a dict, or
+    {'error': why}."""
     argv = [CLUSTER_SIM, "-p", str(srv.port + 10000), "-c", str(srv.port), "-n", str(n),
             "-T", str(COST_TIMEOUT_MS), "-W", str(COST_WARMUP), "-t", str(COST_SECONDS),
-            "-P", str(srv.popen.pid), "-F", "-s", str(seed)]
+            "-P", str(srv.popen.pid), "-F", "-R" if record else "-r", str(schedule)]
     srv.check_alive("before the simulation")
     try:
         out = subprocess.run(argv, capture_output=True, text=True, start_new_session=True,
@@ -899,14 +901,15 @@ def cluster_cost(b):
         raise BenchError(f"RLIMIT_NOFILE hard limit {limit} < {need} (ulimit -Hn)")
     res = {}
     for n in COST_SIZES:
-        # one seed for both servers: the simulator then plays the same members' crons
-        # against each, so that both get nearly the same traffic
-        seed = random.randrange(1, 2 ** 63)
+        # the model's PINGs of the redis run are replayed against shoal: the model comes in
+        # waves that differ from run to run (2x at N = 1000), the replay gives both servers
+        # the same members' PINGs at the same moments
+        schedule = b.workdir / f"cluster_sim-{n}.sched"
         for kind in ("redis", "shoal"):
             srv = b.server(kind, ["--cluster-node-timeout", str(COST_TIMEOUT_MS)],
                            own_all_slots=False)
             try:
-                kv = cluster_sim(srv, n, seed)
+                kv = cluster_sim(srv, n, schedule, record=kind == "redis")
             finally:
                 b.stop(srv)
             res[(kind, n)] = kv
@@ -950,7 +953,8 @@ def cluster_cost(b):
             ["bench/cluster_sim plays the N-1 other members (N/2 masters, N/2 replicas as "
              "redis-cli --cluster create lays them out; the node under test is master 0 of "
              "the first slot range) and sends PINGs as 7.0.15's clusterCron would (see "
-             "bench/README.md), answering the node's own PINGs",
+             "bench/README.md), answering the node's own PINGs; shoal gets the very PINGs "
+             "(times and senders) the model sent redis-server",
              f"CPU: all the node's threads (schedstat) over {COST_SECONDS:g} s after "
              f"{COST_WARMUP:g} s of warm-up, % of one core; RSS: VmRSS at the window's end",
              "FAIL ms: from a simulated master sending FAIL about another (stopped) master "
@@ -982,7 +986,8 @@ def cluster_cost(b):
             ["N", "server", "PINGs in/s", "PONGs in/s", "PINGs out/s", "KB/s in", "KB/s out",
              "CPU us/frame in"], rows,
             ["in = what the simulated members sent the node, out = what it sent them (it "
-             "has no other peers); PONGs in answer its own PINGs; the members' frames carry "
+             "has no other peers); PINGs in are the same for both (replayed), PONGs in "
+             "answer the node's own PINGs, whose number is its own; the members' frames carry "
              "max(3, N/10) gossip entries, the node's own as many as it chooses",
              "CPU us/frame in = node CPU time per PING or PONG received (all its work, cron "
              "included, divided by frames in)"])
