@@ -14,6 +14,8 @@
  * owners), block a worker other than the SAVE client's own, or replace
  * dump.rdb with anything but a complete, fsynced file.
  */
+#include "actors/persist/rdb_save.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -24,12 +26,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "actors/worker/client.h"
+#include "actors/commands/args.h"
 #include "actors/commands/commands.h"
 #include "actors/config/config.h"
+#include "actors/worker/client.h"
+#include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
-#include "actors/persist/rdb_save.h"
-#include "actors/commands/args.h"
 #include "proto/rdb.h"
 #include "proto/slot.h"
 #include "runtime/log.h"
@@ -88,14 +90,6 @@ static bool config_yes(const char *name, bool dflt)
     return !strcasecmp(buf, "yes");
 }
 
-bool rdb_save_is_part(const remote_cmd_t *rc)
-{
-    /* SAVE is a client command, never a fan-out of its own: a fan-out
-     * message naming it can only be one of ours. */
-    return rc->ncmds == 1 && rc->cmds && rc->cmds[0].cmd && !rc->cmds[0].cmd->parent &&
-           !strcmp(rc->cmds[0].cmd->name, "save") && rc->blob != NULL;
-}
-
 /* Sends one part request to every worker. From a worker thread, worker_send
  * keeps the order with commands it already queued; from elsewhere (the
  * BGSAVE thread for a scheduled save, main for the load) plain rt_send. */
@@ -118,7 +112,8 @@ static void send_parts(worker_t *origin, rdb_job_t *job, bool from_worker)
         queued_cmd_copy(&rc->cmds[0], save_def(), 1, argv, argvlen);
         resp_buf_init(&rc->reply, 2);
         rc->blob = m;
-        rc->hdr.type = WMSG_FANOUT;
+        rc->run.hdr.type = WMSG_RUN;
+        rc->run.fn = fanout_part_run;
         if (from_worker) worker_send(origin, i, &rc->hdr);
         else worker_post(i, &rc->hdr);
     }

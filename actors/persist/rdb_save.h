@@ -42,8 +42,6 @@ void rdb_save_encode_part(struct keyspace *ks, long long now_ms, int compress, r
 void rdb_save_part(worker_t *w, remote_cmd_t *rc);
 /* On the origin worker: one part came back. Frees rc. */
 void rdb_save_part_done(worker_t *w, remote_cmd_t *rc);
-/* True if rc is a message of this module (fanout.c checks before its own merge). */
-bool rdb_save_is_part(const remote_cmd_t *rc);
 
 /* Startup, main thread, before workers_start: if <dir>/<dbfilename> exists,
  * decodes it into staged keyspaces for `nworkers` workers (the count

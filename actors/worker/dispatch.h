@@ -27,8 +27,7 @@ reply_slot_t *txn_defer(client_t *c);
 /* Runs cmd once on every worker as its table entry's `fanout` says (cmd.h);
  * the merged reply goes to c in order. */
 void dispatch_fanout(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);
-/* One fan-out part on the worker that received it (a WMSG_RUN function, and
- * what the worker does with rdb_save.c's WMSG_FANOUT). */
+/* One fan-out part on the worker that received it (a WMSG_RUN function). */
 void fanout_part_run(worker_t *w, rt_msg_t *msg);
 /* Runs a command of client c on worker `target` (here if it is c's own), its
  * reply in c's order (SCAN's cursor names the worker). */

@@ -696,7 +696,7 @@ void worker_reply_async(remote_cmd_t *rc)
     rt_send(&rc->origin->actor, &rc->hdr);
 }
 
-/* Runs commands another worker sent (WMSG_EXEC, WMSG_FANOUT) and sends the
+/* Runs commands another worker sent (WMSG_EXEC) and sends the
  * message back as done_type. */
 static void on_remote_cmds(worker_t *w, remote_cmd_t *rc, uint32_t done_type)
 {
@@ -762,9 +762,6 @@ static void worker_behaviour(rt_actor_t *self, rt_msg_t *msg)
     switch (msg->type) {
     case WMSG_EXEC:
         on_remote_cmds(w, rc, WMSG_DONE);
-        break;
-    case WMSG_FANOUT:
-        fanout_part_run(w, msg);
         break;
     case WMSG_DONE:
         on_remote_done(w, rc);

@@ -23,8 +23,6 @@
 enum worker_msg {
     WMSG_EXEC = 1,        /* run commands here (remote_cmd_t) */
     WMSG_DONE,            /* reply for one of our clients is ready (remote_cmd_t) */
-    WMSG_FANOUT,          /* a fan-out part (remote_cmd_t) sent by rdb_save.c: run as fanout_part_run;
-                             every other fan-out part travels as WMSG_RUN */
     WMSG_STOP,
     WMSG_NEWCONN,         /* adopt an accepted connection (newconn_t) */
     WMSG_BATCH,           /* run a batch of commands here (cmd_batch_t) */
