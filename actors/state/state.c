@@ -561,6 +561,10 @@ const cluster_snapshot_t *state_fresh_snapshot(state_t *st)
 
 void state_reply(state_t *st, remote_cmd_t *rc)
 {
+    /* What the command sent, opened or closed leaves before its reply, so
+     * the client's next command finds it done (a link in CLUSTER LINKS, a
+     * killed link gone). */
+    state_outbox_flush(st);
     if (st->dirty_snapshot) state_publish(st);
     worker_reply_async(rc);
 }

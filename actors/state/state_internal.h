@@ -209,8 +209,8 @@ const cluster_snapshot_t *state_fresh_snapshot(state_t *st);
 uint64_t state_request_save(state_t *st, rt_actor_t *reply_to);
 void state_apply_command(state_t *st, remote_cmd_t *rc);
 void state_durable(state_t *st, uint64_t seq, int err);
-/* Replies to a worker, publishing pending changes first so that the client's
- * next command sees them. */
+/* Replies to a worker, flushing the outbox and publishing pending changes
+ * first so that the client's next command sees them. */
 void state_reply(state_t *st, remote_cmd_t *rc);
 
 /* Asks for a nodes.conf save and a new snapshot after this message (the
