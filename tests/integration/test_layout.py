@@ -104,6 +104,15 @@ def test_runtime_includes_nothing_from_actors():
     assert bad == [], "runtime/ must not know the actors:\n" + "\n".join(bad)
 
 
+def test_headers_include_each_other_without_a_cycle():
+    """Actors may send to each other (a .c includes the public header of the actor it
+    messages, and that actor's .c includes back), but headers must layer: no header may
+    reach itself through the headers it includes."""
+    counts = deps_graph.grouped(deps_graph.header_edges(edges()), deps_graph.module)
+    assert counts, "the header reader found no header including another"
+    assert deps_graph.cycles(counts) == []
+
+
 def test_no_c_file_over_1000_lines():
     long_files = []
     for top in C_DIRS:

@@ -4,6 +4,9 @@
     deps_graph.py [--root DIR]            folder -> folder edges (what `make deps-graph` prints)
     deps_graph.py [--root DIR] --modules  module -> module edges and the include cycles between
                                           modules (a module is x.c with x.h)
+    deps_graph.py [--root DIR] --headers  the same for headers only (x.h including y.h): a cycle
+                                          here is a layering error, while a module cycle can be
+                                          two actors that send to each other
 
 A folder is the directory a file sits in (actors/main.c is in actors, actors/state/state.c in
 actors/state). Only includes written from the repository root ("proto/bus.h") count; system
@@ -41,6 +44,11 @@ def includes(root):
             if inc.split("/")[0] in TOP:
                 edges.append((f, inc))
     return edges
+
+
+def header_edges(edges):
+    """The edges whose including file is a header."""
+    return [(a, b) for a, b in edges if a.endswith(".h")]
 
 
 def folder(path):
@@ -100,10 +108,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--root", default=os.path.join(os.path.dirname(__file__), "..", ".."))
     ap.add_argument("--modules", action="store_true", help="module-level edges and cycles")
+    ap.add_argument("--headers", action="store_true", help="header -> header edges and cycles")
     args = ap.parse_args()
     edges = includes(args.root)
-    counts = grouped(edges, module if args.modules else folder)
-    what = "module" if args.modules else "folder"
+    if args.headers:
+        edges = header_edges(edges)
+    counts = grouped(edges, module if args.modules or args.headers else folder)
+    what = "header" if args.headers else "module" if args.modules else "folder"
     print(f"# {what} -> {what} include edges (number of #include lines)")
     for (a, b), n in sorted(counts.items()):
         print(f"{a} -> {b} ({n})")
