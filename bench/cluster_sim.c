@@ -441,10 +441,9 @@ static unsigned poisson(double mean)
  * when newer than ours and no PING of ours is pending. By symmetry each node
  * sends as many node_timeout/2 PINGs as it receives, which is what the node
  * under test receives from all members (est_timeout_pings), so r = 1 + that. */
-static void member_cron(unsigned i, int64_t now)
+static void member_gossip(unsigned i, int64_t now)
 {
     struct node *m = &nodes[i];
-    m->iteration++;
     if (m->ping_sent == 0) {
         double r = 1.0 + est_timeout_pings;
         double mean = 2.0 * r * ((double)wanted / (n_nodes - 1)) * 0.1;
@@ -458,6 +457,13 @@ static void member_cron(unsigned i, int64_t now)
             }
         }
     }
+}
+
+static void member_cron(unsigned i, int64_t now)
+{
+    struct node *m = &nodes[i];
+    m->iteration++;
+    member_gossip(i, now);
     /* every 10th run: of 5 random nodes (ourselves and nodes with a PING pending
      * skipped), PING the one with the oldest pong; other members' pong times and
      * pending PINGs are drawn from the model */
@@ -604,8 +610,20 @@ static void run_loop(double until, bool crons)
             if (m->dead || m->next_cron > now) continue;
             m->next_cron += 100;
             if (m->next_cron <= now) m->next_cron = now + 100;   /* we fell behind */
-            if (opt.replay_path) member_reconnect(i);
-            else member_cron(i, now);
+            if (opt.replay_path) {
+                /* the members' views of the node still follow the modelled gossip:
+                 * the pong times in the gossip we send the node come from them, and
+                 * they decide how often the node PINGs the members itself */
+                member_gossip(i, now);
+                /* and never grow older than the model lets them: where the
+                 * replayed PINGs and this run's draws part ways, a member whose
+                 * view passes node_timeout/2 would have PINGed and got a PONG */
+                if (m->ping_sent == 0 && now - m->pong_received > opt.timeout_ms / 2)
+                    m->pong_received = now;
+                member_reconnect(i);
+            } else {
+                member_cron(i, now);
+            }
         }
         if (opt.replay_path) sched_replay(now);
     }
