@@ -370,6 +370,46 @@ int bus_decode_head(const uint8_t *buf, size_t len, bus_msg_t *m)
     return decode(buf, len, m, false, true);
 }
 
+bool bus_decode_slots(const uint8_t *buf, size_t len, bus_msg_t *m)
+{
+    if (len < BUS_HEADER_LEN) return false;
+    memcpy(m->hdr.myslots, buf + BW_MYSLOTS, BUS_SLOT_BYTES);
+    return true;
+}
+
+/* One view moved: the same distance from new_base as it was from old_base. */
+static const uint8_t *moved(const uint8_t *view, const uint8_t *old_base, const uint8_t *new_base)
+{
+    return view ? new_base + (view - old_base) : NULL;
+}
+
+void bus_msg_rebase(bus_msg_t *m, const uint8_t *old_base, const uint8_t *new_base)
+{
+    m->body = moved(m->body, old_base, new_base);
+    switch (m->hdr.type) {
+    case BUS_PING: case BUS_PONG: case BUS_MEET:
+        m->u.ping.gossip = moved(m->u.ping.gossip, old_base, new_base);
+        m->u.ping.ext = moved(m->u.ping.ext, old_base, new_base);
+        m->u.ping.hostname = (const char *)moved((const uint8_t *)m->u.ping.hostname, old_base, new_base);
+        m->u.ping.human_nodename =
+            (const char *)moved((const uint8_t *)m->u.ping.human_nodename, old_base, new_base);
+        m->u.ping.shard_id = moved(m->u.ping.shard_id, old_base, new_base);
+        break;
+    case BUS_PUBLISH: case BUS_PUBLISHSHARD:
+        m->u.publish.channel = moved(m->u.publish.channel, old_base, new_base);
+        m->u.publish.message = moved(m->u.publish.message, old_base, new_base);
+        break;
+    case BUS_UPDATE:
+        m->u.update.slots = moved(m->u.update.slots, old_base, new_base);
+        break;
+    case BUS_MODULE:
+        m->u.module.payload = moved(m->u.module.payload, old_base, new_base);
+        break;
+    default:
+        break;   /* FAIL, AUTH_*, MFSTART and unknown types: only the body view */
+    }
+}
+
 static int decode(const uint8_t *buf, size_t len, bus_msg_t *m, bool with_slots, bool head_only)
 {
     /* Everything but the header, which bus_header_decode writes in full (it

@@ -186,7 +186,10 @@ typedef struct bus_ext {
 } bus_ext_t;
 
 /* ---- a decoded message ----
- * Every pointer points into the buffer given to bus_decode. */
+ * Every pointer (a "view") points into the buffer given to bus_decode, at or
+ * after its body (byte BUS_HEADER_LEN): the header is all copied out. So a
+ * message can be kept apart from its frame by copying its body bytes and
+ * moving the views onto the copy (bus_msg_rebase). */
 typedef struct bus_msg {
     bus_header_t hdr;
     bool sender_valid;                /* bus_name_is_valid(hdr.sender) */
@@ -247,8 +250,8 @@ int bus_frame_check(const uint8_t *buf, size_t len, uint32_t max_payload, uint32
 
 /* ---- peeking ----
  * Single header fields read in place, for code that routes frames without
- * decoding them (the link counting what it sends, the state actor splitting
- * a read round into frames). Each one only checks that buf holds the field:
+ * decoding them (the link counting what it sends, a reader splitting a
+ * stream into frames). Each one only checks that buf holds the field:
  * nothing is validated (that is bus_frame_check's and bus_decode's job).
  *  bus_peek_totlen: the announced total length (false when len < 8);
  *  bus_peek_type:   the message type (false when len < 14);
@@ -270,6 +273,17 @@ int bus_decode(const uint8_t *buf, size_t len, bus_msg_t *out);
  * was: for readers that only judge frames (the link's stream), it saves
  * copying the 2 KB slot bitmap of every frame. */
 int bus_decode_noslots(const uint8_t *buf, size_t len, bus_msg_t *out);
+/* The part of bus_decode that bus_decode_noslots and bus_decode_head leave
+ * out: copies the slot bitmap of the frame at buf into out->hdr.myslots, so
+ * that a judged frame the reader keeps becomes what bus_decode gives without
+ * decoding it again. False (out untouched) when len < BUS_HEADER_LEN. */
+bool bus_decode_slots(const uint8_t *buf, size_t len, bus_msg_t *out);
+/* Moves every view of a decoded message m from the buffer at old_base to
+ * the same offset from new_base: for a message whose body bytes (from
+ * m->body, or from wherever old_base is as long as no view lies before it)
+ * were copied to new_base. NULL views stay NULL. Only the views of m's type
+ * are moved (what bus_decode set for a frame it judged BUS_OK). */
+void bus_msg_rebase(bus_msg_t *m, const uint8_t *old_base, const uint8_t *new_base);
 
 /* For a reader that does not use the bodies of PUBLISH, PUBLISHSHARD and
  * MODULE frames (no pub/sub, no modules): how many leading bytes of a frame

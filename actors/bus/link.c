@@ -4,12 +4,14 @@
  *
  * Read path: the socket is read into a per-thread scratch buffer and split
  * into frames by proto/bus_stream (framing, caps and decoding live there, so
- * the fuzzer runs the same code). A PING or MEET is answered at once on the
- * same link with a PONG built from the current snapshot; every valid frame is
- * then copied to the state actor. The bodies of PUBLISH and MODULE frames
- * (and of types 7.0.15 does not know) are skipped as they stream in, since
- * nothing here uses them yet; the state actor gets their header as a frame
- * with an empty body.
+ * the fuzzer runs the same code), each decoded once as it is judged. A PING
+ * or MEET is answered at once on the same link with a PONG built from the
+ * current snapshot; every valid frame then goes to the state actor as that
+ * decoded message with a copy of its body (link.h's link_rec_t), so the state
+ * actor applies it without decoding it again. The bodies of PUBLISH and
+ * MODULE frames (and of types 7.0.15 does not know) are skipped as they
+ * stream in, since nothing here uses them yet; the state actor gets their
+ * decoded header without a body.
  *
  * Write path: frames are appended to the link's send buffer and written by a
  * per-thread prepare hook before the loop sleeps (so a burst of frames costs
@@ -281,32 +283,60 @@ static void post_event(link_t *l, int kind, bool sendbuf_limit)
 }
 
 /* Frames of one read round travel to the state actor together: one
- * allocation and one mailbox push for a burst of frames. The frames are
- * concatenated; each one is delimited by its own totlen. */
-static void forward_frame(link_t *l, const uint8_t *data, uint32_t len)
+ * allocation and one mailbox push for a burst of frames. Each goes as the
+ * record the state actor applies as it is (link.h): the message decoded
+ * when the frame was judged, completed with its slot bitmap, and a copy of
+ * its body with the message's views moved onto it. */
+static link_frame_t *forward_grow(link_t *l, size_t need)
+{
+    size_t cap = l->fwd_cap ? l->fwd_cap * 2 : sizeof(link_frame_t) + 16384;
+    while (cap < need) cap *= 2;
+    link_frame_t *f = malloc(cap);
+    if (!f) return NULL;
+    if (l->fwd) {
+        /* The records move: their views are moved with them, while the old
+         * buffer they point into is still there. */
+        memcpy(f, l->fwd, sizeof *f + l->fwd->len);
+        for (link_rec_t *o = link_frame_next(l->fwd, NULL); o; o = link_frame_next(l->fwd, o)) {
+            link_rec_t *n = (link_rec_t *)(void *)(f->data + ((uint8_t *)o - l->fwd->data));
+            bus_msg_rebase(&n->msg, o->body, n->body);
+        }
+        free(l->fwd);
+    } else {
+        memset(f, 0, sizeof *f);
+        f->hdr.type = STATE_MSG_FRAME;
+        f->id = l->id;
+        f->outbound = l->outbound;
+        memcpy(f->node_name, l->node_name, sizeof f->node_name);
+        memcpy(f->peer_ip, l->peer_ip, sizeof f->peer_ip);
+        memcpy(f->local_ip, l->local_ip, sizeof f->local_ip);
+        f->received_ms = rt_now_ms();
+    }
+    l->fwd = f;
+    l->fwd_cap = cap;
+    return f;
+}
+
+/* m: the frame's message as judged (bus_decode_noslots or bus_decode_head,
+ * BUS_OK); data: the frame's bytes handed out with it (its head at least). */
+static void forward_frame(link_t *l, const bus_msg_t *m, const uint8_t *data, size_t len)
 {
     size_t used = l->fwd ? l->fwd->len : 0;
-    size_t need = sizeof(link_frame_t) + used + len;
-    if (!l->fwd || need > l->fwd_cap) {
-        size_t cap = l->fwd_cap ? l->fwd_cap * 2 : sizeof(link_frame_t) + 16384;
-        while (cap < need) cap *= 2;
-        link_frame_t *f = realloc(l->fwd, cap);
-        if (!f) { LOG_WARNING("Out of memory: dropped a cluster bus message"); return; }
-        if (!l->fwd) {
-            memset(f, 0, sizeof *f);
-            f->hdr.type = STATE_MSG_FRAME;
-            f->id = l->id;
-            f->outbound = l->outbound;
-            memcpy(f->node_name, l->node_name, sizeof f->node_name);
-            memcpy(f->peer_ip, l->peer_ip, sizeof f->peer_ip);
-            memcpy(f->local_ip, l->local_ip, sizeof f->local_ip);
-            f->received_ms = rt_now_ms();
-        }
-        l->fwd = f;
-        l->fwd_cap = cap;
+    size_t rec = link_rec_size(m->body_len);
+    size_t need = sizeof(link_frame_t) + used + rec;
+    if ((!l->fwd || need > l->fwd_cap) && !forward_grow(l, need)) {
+        LOG_WARNING("Out of memory: dropped a cluster bus message");
+        return;
     }
-    memcpy(l->fwd->data + used, data, len);
-    l->fwd->len = (uint32_t)(used + len);
+    link_rec_t *r = (link_rec_t *)(void *)(l->fwd->data + used);
+    r->msg = *m;
+    bus_decode_slots(data, len, &r->msg);   /* cannot fail: a judged frame holds a whole header */
+    if (m->body) {
+        memcpy(r->body, m->body, m->body_len);
+        bus_msg_rebase(&r->msg, m->body, r->body);
+    }
+    l->fwd->len = used + rec;
+    l->fwd->count++;
 }
 
 static void flush_forward(link_t *l)
@@ -516,12 +546,8 @@ static void handle_frame(link_t *l, link_thread_ctx_t *c, const bus_stream_frame
     if (f->head_only) {
         /* PUBLISH, MODULE or an unknown type whose body is being skipped: what
          * the state actor still needs is the header (sender, epochs, offset),
-         * so it gets the frame with an empty body. */
-        uint8_t head[BUS_MODULE_MIN_LEN];
-        size_t n = f->len <= sizeof head ? f->len : 0;
-        memcpy(head, f->data, n);
-        n = bus_strip_body(head, n);
-        if (n) forward_frame(l, head, (uint32_t)n);
+         * so it gets the message without a body. */
+        forward_frame(l, &c->msg, f->data, f->len);
         return;
     }
     if (f->type == BUS_PONG && l->outbound && l->request_sent_us) {
@@ -531,7 +557,7 @@ static void handle_frame(link_t *l, link_thread_ctx_t *c, const bus_stream_frame
     bool forward = true;
     if (f->type == BUS_PING || f->type == BUS_MEET) forward = reply_pong(l, c, f->data, f->len, f->type);
     if (l->dead || !forward) return;
-    forward_frame(l, f->data, f->len);
+    forward_frame(l, &c->msg, f->data, f->len);
 }
 
 static void read_round(struct ev_loop *loop, ev_io *w, int revents)

@@ -4,7 +4,8 @@
  * whole frames, validates and decodes them with proto/bus on its own thread,
  * answers PING and MEET with a PONG built from the current snapshot (so the
  * reply never waits for the state actor), and forwards every valid frame to
- * the state actor. It writes the frames it is given. Links are spread over
+ * the state actor as the message it decoded (link_rec_t), so that a frame
+ * is decoded once. It writes the frames it is given. Links are spread over
  * the runtime's worker threads.
  *
  * The state actor owns the mapping from node records to links: it opens an
@@ -53,6 +54,25 @@ typedef struct link_event {
     char node_name[BUS_NAME_LEN + 1];   /* outbound: the record it was opened for */
 } link_event_t;
 
+/* One frame as the link decoded it, once: its decoded message (what
+ * bus_decode gives, slot bitmap included) followed by a copy of its body,
+ * which the message's views point into. A frame whose body the link skipped
+ * (PUBLISH, MODULE, types 7.0.15 does not know) comes with its header only:
+ * no body bytes, and its body views are NULL. */
+typedef struct link_rec {
+    bus_msg_t msg;
+    uint8_t body[];               /* msg.body_len bytes */
+} link_rec_t;
+
+/* Bytes a record with a body of body_len bytes takes in link_frame_t.data
+ * (rounded up so that the next record is aligned). */
+static inline size_t link_rec_size(size_t body_len)
+{
+    size_t n = sizeof(link_rec_t) + body_len, a = _Alignof(link_rec_t);
+    return (n + a - 1) / a * a;
+}
+
+/* The frames of one read round, decoded. */
 typedef struct link_frame {
     rt_msg_t hdr;                 /* type STATE_MSG_FRAME; the receiver frees it */
     link_id_t id;
@@ -61,9 +81,17 @@ typedef struct link_frame {
     char peer_ip[INET6_ADDRSTRLEN];             /* remote address of the socket (text) */
     char local_ip[INET6_ADDRSTRLEN];            /* local address of the socket (text) */
     long long received_ms;
-    uint32_t len;
-    uint8_t data[];               /* the whole frame, already validated by bus_decode */
+    uint32_t count;               /* records in data */
+    size_t len;                   /* bytes of data */
+    _Alignas(link_rec_t) uint8_t data[];   /* `count` link_rec_t, back to back, in the order read */
 } link_frame_t;
+
+/* The record after `prev` in f (the first when prev is NULL); NULL after the last. */
+static inline link_rec_t *link_frame_next(link_frame_t *f, const link_rec_t *prev)
+{
+    size_t off = prev ? (size_t)((const uint8_t *)prev - f->data) + link_rec_size(prev->msg.body_len) : 0;
+    return off < f->len ? (link_rec_t *)(void *)(f->data + off) : NULL;
+}
 
 /* Opens the bus listening sockets on every bind address at `bus_port`, not
  * yet watched (the kernel queues peers until links_start), so that startup

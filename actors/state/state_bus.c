@@ -730,21 +730,13 @@ void state_bus_apply(state_t *st, const state_bus_src_t *src, const bus_msg_t *m
     }
 }
 
-/* A link forwards the frames of one read round together, back to back. Each
- * is decoded here, once, and the rules get the decoded message. */
+/* A link forwards the frames of one read round together, each already
+ * decoded (link.h's link_rec_t): the rules get the link's message as it is. */
 void state_bus_frame(state_t *st, link_frame_t *f)
 {
     state_bus_src_t src = { .link = f->id, .outbound = f->outbound, .peer_ip = f->peer_ip, .local_ip = f->local_ip };
-    uint32_t off = 0;
-    while (f->len - off >= BUS_HEADER_LEN) {
-        const uint8_t *p = f->data + off;
-        uint32_t flen;
-        if (!bus_peek_totlen(p, f->len - off, &flen)) break;   /* not reached: a whole header is there */
-        if (flen < BUS_HEADER_LEN || flen > f->len - off) break;
-        bus_msg_t m;
-        if (bus_decode(p, flen, &m) == 0) state_bus_apply(st, &src, &m);
-        off += flen;
-    }
+    for (const link_rec_t *r = link_frame_next(f, NULL); r; r = link_frame_next(f, r))
+        state_bus_apply(st, &src, &r->msg);
 }
 
 /* ---------------- link events ---------------- */

@@ -12,6 +12,9 @@
  * Half the inputs run with bus_stream_skip_unused on: a frame handed out as
  * its head must be exactly bus_judge_len bytes long, and, where the whole
  * frame is in the input, judged exactly as bus_decode judges the whole.
+ * Every valid frame is then kept apart from the stream as the link forwards
+ * it (slot bitmap added, body copied, views moved onto the copy): it must
+ * say exactly what bus_decode says of the frame.
  * The raw vectors of tests/vectors are good seeds (no prefix needed).
  *
  * Build: make build/fuzz/fuzz_link_stream
@@ -23,6 +26,7 @@
 #include <string.h>
 #include "proto/bus.h"
 #include "proto/bus_stream.h"
+#include "tests/unit/bus_msg_same.h"
 
 typedef struct seen {
     uint64_t hash;
@@ -65,6 +69,34 @@ static void record(run_t *r, const bus_stream_frame_t *f)
     r->frames[r->n++] = (seen_t){ fnv(f->data, f->len), f->totlen, f->type, f->result };
 }
 
+/* What a link forwards of a valid frame f judged into msg: the message
+ * completed and moved onto its own copy of the body. It must say what
+ * bus_decode says of the frame, with every view inside the copy (none left
+ * in the stream's or the chunk's bytes). */
+static void check_kept_apart(const bus_stream_frame_t *f, const bus_msg_t *msg)
+{
+    uint8_t *body = malloc(msg->body_len ? msg->body_len : 1);
+    bus_msg_t *kept = malloc(sizeof *kept), *ref = malloc(sizeof *ref);
+    if (!body || !kept || !ref) abort();
+    *kept = *msg;
+    if (!bus_decode_slots(f->data, f->len, kept)) abort();
+    if (msg->body) {
+        memcpy(body, msg->body, msg->body_len);
+        bus_msg_rebase(kept, msg->body, body);
+    }
+    if (!f->head_only) {
+        if (bus_decode(f->data, f->len, ref) != BUS_OK) abort();
+        if (kept->body != body || !bus_msg_same(kept, ref)) abort();
+    } else {
+        /* a head: its header only, no body views */
+        if (bus_decode_head(f->data, f->len, ref) != BUS_OK || !bus_decode_slots(f->data, f->len, ref)) abort();
+        if (kept->body || kept->body_len || !same_header(&kept->hdr, &ref->hdr)) abort();
+    }
+    free(body);
+    free(kept);
+    free(ref);
+}
+
 /* Drains the stream after a feed; returns false once it closed. */
 static bool drain(bus_stream_t *s, run_t *r, bus_msg_t *msg)
 {
@@ -102,6 +134,7 @@ static bool drain(bus_stream_t *s, run_t *r, bus_msg_t *msg)
             if (bus_frame_check(f.data, f.len, s->max_payload, &flen) != BUS_OK || flen != f.len) abort();
         }
         if (f.result == BUS_OK && msg->hdr.totlen != f.totlen) abort();
+        if (f.result == BUS_OK) check_kept_apart(&f, msg);
         r->off += f.totlen;
         /* the gathering buffer is never bigger than the frame it gathered,
          * or than what is kept between frames */

@@ -23,6 +23,8 @@
 #include "actors/bus/link.h"
 #include "actors/state/state.h"
 #include "proto/bus.h"
+#include "tests/unit/bus_msg_same.h"
+#include "tests/unit/state_fixture.h"
 #include "tests/unit/unit.h"
 
 #define MY_NAME "0123456789abcdef0123456789abcdef01234567"
@@ -287,6 +289,33 @@ static void wait_links_gone(size_t n)
     for (int i = 0; i < 200 && links_count() > n; i++) usleep(10000);
 }
 
+/* True when f carries exactly the frames at frames[0..len), back to back
+ * and in order, each as one record holding what bus_decode says of it
+ * (slot bitmap included), its views in the record's own copy of its body. */
+static bool forwards(link_frame_t *f, const uint8_t *frames, size_t len)
+{
+    bus_msg_t *ref = malloc(sizeof *ref);
+    bool ok = ref != NULL;
+    size_t off = 0;
+    unsigned n = 0;
+    for (link_rec_t *r = link_frame_next(f, NULL); ok && r; r = link_frame_next(f, r), n++) {
+        uint32_t tl = 0;
+        ok = bus_peek_totlen(frames + off, len - off, &tl) && tl <= len - off &&
+             bus_decode(frames + off, tl, ref) == BUS_OK && r->msg.body == r->body && bus_msg_same(&r->msg, ref);
+        off += tl;
+    }
+    free(ref);
+    return ok && off == len && n == f->count;
+}
+
+/* Wire bytes of the frames f carries (their totlen, summed). */
+static size_t wire_len(link_frame_t *f)
+{
+    size_t n = 0;
+    for (link_rec_t *r = link_frame_next(f, NULL); r; r = link_frame_next(f, r)) n += r->msg.hdr.totlen;
+    return n;
+}
+
 /* ---------------- tests ---------------- */
 
 TEST(link_inbound_ping_answered_with_pong_and_forwarded)
@@ -314,8 +343,7 @@ TEST(link_inbound_ping_answered_with_pong_and_forwarded)
     link_frame_t *f = wait_frame(id, 2000);
     REQUIRE(f);
     CHECK(!f->outbound);
-    CHECK_EQ_INT(f->len, plen);
-    CHECK(memcmp(f->data, ping, plen) == 0);
+    CHECK(forwards(f, ping, plen));
     CHECK_EQ_STR(f->peer_ip, "127.0.0.1");
     CHECK_EQ_STR(f->local_ip, "127.0.0.1");
     CHECK_EQ_STR(f->node_name, "");
@@ -346,7 +374,7 @@ TEST(link_inbound_ping_answered_with_pong_and_forwarded)
     CHECK_EQ_INT(m->hdr.type, BUS_PONG);
     f = wait_frame(id, 2000);
     REQUIRE(f);
-    CHECK_EQ_INT(f->len, mlen);
+    CHECK(forwards(f, meet, mlen));
     free(f);
 
     /* the peer hangs up: CLOSED for this inbound link */
@@ -382,8 +410,7 @@ TEST(link_cut_frames_wait_and_back_to_back_frames_split)
     REQUIRE(send_all(fd, fail + 1005, flen - 1005));
     link_frame_t *f = wait_frame(id, 2000);
     REQUIRE(f);
-    CHECK_EQ_INT(f->len, flen);
-    CHECK(memcmp(f->data, fail, flen) == 0);
+    CHECK(forwards(f, fail, flen));
     free(f);
 
     /* three frames in one write reach the state actor in order; frames of one
@@ -394,16 +421,12 @@ TEST(link_cut_frames_wait_and_back_to_back_frames_split)
     while (off < slen) {
         f = wait_frame(id, 2000);
         REQUIRE(f);
-        CHECK(off + f->len <= slen);
-        if (off + f->len <= slen) CHECK(memcmp(f->data, stream + off, f->len) == 0);
-        for (uint32_t k = 0; k + 8 <= f->len;) {
-            uint32_t tl = ((uint32_t)f->data[k + 4] << 24) | ((uint32_t)f->data[k + 5] << 16) |
-                          ((uint32_t)f->data[k + 6] << 8) | f->data[k + 7];
-            if (tl == 0) break;
-            k += tl;
-            frames++;
-        }
-        off += f->len;
+        size_t wl = wire_len(f);
+        REQUIRE(wl > 0);
+        CHECK(off + wl <= slen);
+        if (off + wl <= slen) CHECK(forwards(f, stream + off, wl));
+        frames += (int)f->count;
+        off += wl;
         free(f);
     }
     CHECK_EQ_INT(off, slen);
@@ -413,6 +436,44 @@ TEST(link_cut_frames_wait_and_back_to_back_frames_split)
     free(wait_event(id, LINK_EV_CLOSED, 2000));
     free(fail);
     free(stream);
+}
+
+/* Twenty PINGs in one write: the forwarded message outgrows its first
+ * allocation within the read round, and the records already in it move with
+ * their views (the old buffer is freed, so a view left behind is caught). */
+TEST(link_records_move_with_their_views_when_a_round_grows)
+{
+    REQUIRE(env());
+    drop_queue();
+    size_t plen;
+    uint8_t *ping = vector("bus-ping-3gossip.bin", &plen);
+    REQUIRE(ping);
+    enum { COPIES = 20 };
+    uint8_t *burst = malloc(plen * COPIES);
+    REQUIRE(burst);
+    for (int i = 0; i < COPIES; i++) memcpy(burst + (size_t)i * plen, ping, plen);
+    REQUIRE(link_rec_size(plen - BUS_HEADER_LEN) * COPIES > 16384 + sizeof(link_frame_t));
+    int fd;
+    link_id_t id = accept_peer(&fd);
+    REQUIRE(id != 0);
+    REQUIRE(send_all(fd, burst, plen * COPIES));
+    size_t off = 0;
+    unsigned most = 0;
+    while (off < plen * COPIES) {
+        link_frame_t *f = wait_frame(id, 2000);
+        REQUIRE(f);
+        size_t wl = wire_len(f);
+        REQUIRE(wl > 0 && off + wl <= plen * COPIES);
+        CHECK(forwards(f, burst + off, wl));
+        if (f->count > most) most = f->count;
+        off += wl;
+        free(f);
+    }
+    CHECK(most * link_rec_size(plen - BUS_HEADER_LEN) > 16384);   /* one message did grow */
+    close(fd);
+    free(wait_event(id, LINK_EV_CLOSED, 2000));
+    free(burst);
+    free(ping);
 }
 
 TEST(link_invalid_frame_dropped_link_kept)
@@ -441,7 +502,7 @@ TEST(link_invalid_frame_dropped_link_kept)
     CHECK(pong != NULL);
     link_frame_t *f = wait_frame(id, 2000);
     REQUIRE(f);
-    CHECK_EQ_INT(f->len, plen);   /* the PING, not the bad FAIL */
+    CHECK(forwards(f, ping, plen));   /* the PING, not the bad FAIL */
     free(f);
     CHECK_EQ_INT(g_bus_received[BUS_FAIL] - fails0, 1);   /* counted, as 7.0.15 does */
     CHECK_EQ_INT(queued_for(id), 0);                       /* no CLOSED */
@@ -453,7 +514,7 @@ TEST(link_invalid_frame_dropped_link_kept)
     REQUIRE(send_all(fd, fail, flen));        /* a marker frame behind it */
     f = wait_frame(id, 2000);
     REQUIRE(f);
-    CHECK_EQ_INT(f->len, flen);               /* the FAIL came, the PING did not */
+    CHECK(forwards(f, fail, flen));           /* the FAIL came, the PING did not */
     free(f);
     CHECK_EQ_INT(g_bus_received[BUS_PING] - pings0, 1);
     atomic_store(&g_bus_drop_filter, -1);
@@ -540,7 +601,7 @@ TEST(link_outbound_connect_send_receive_rtt_and_links_reply)
     REQUIRE(f);
     CHECK(f->outbound);
     CHECK_EQ_STR(f->node_name, PEER_NAME);
-    CHECK_EQ_INT(f->len, qlen);
+    CHECK(forwards(f, pong, qlen));
     CHECK_EQ_STR(f->peer_ip, "127.0.0.1");
     free(f);
 
@@ -649,6 +710,90 @@ TEST(link_sendbuf_limit_closes_link_to_a_peer_that_does_not_read)
     close(lfd);
     free(upd);
     config_load_string("", &err);
+}
+
+/* A captured PING and PUBLISH through a real link to the rules: each is
+ * decoded once, on the link's thread, and the state actor applies the
+ * link's decoded message as it is. The forwarded message holds no header
+ * bytes to decode again, and what the test writes into the link's decoded
+ * header (an epoch and an offset no frame carried) is what the rules take;
+ * the gossip is read through the views the link moved onto its copy. */
+TEST(link_frames_reach_the_rules_decoded_once_by_the_link)
+{
+    REQUIRE(env());
+    drop_queue();
+    size_t plen, ulen;
+    uint8_t *ping = vector("bus-ping-3gossip.bin", &plen);
+    uint8_t *pub = vector("bus-publish.bin", &ulen);
+    REQUIRE(ping && pub);
+    REQUIRE(bus_judge_len(BUS_PUBLISH, (uint32_t)ulen) > 0);   /* its body is skipped */
+    uint8_t *both = malloc(plen + ulen);
+    REQUIRE(both);
+    memcpy(both, ping, plen);
+    memcpy(both + plen, pub, ulen);
+    int fd;
+    link_id_t id = accept_peer(&fd);
+    REQUIRE(id != 0);
+    REQUIRE(send_all(fd, both, plen + ulen));
+    size_t n;
+    free(recv_frame(fd, &n));                  /* the PONG */
+
+    /* one message for the read round, or two if the frames came apart */
+    link_frame_t *f[2] = { NULL, NULL };
+    unsigned nf = 0, recs = 0;
+    while (recs < 2 && nf < 2) {
+        f[nf] = wait_frame(id, 2000);
+        REQUIRE(f[nf]);
+        recs += f[nf++]->count;
+    }
+    REQUIRE(recs == 2);
+    link_rec_t *r = link_frame_next(f[0], NULL);
+    link_rec_t *rp = nf == 1 ? link_frame_next(f[0], r) : link_frame_next(f[1], NULL);
+    REQUIRE(r && rp);
+    /* records, not wire frames: the PING's body and the PUBLISH's header only */
+    CHECK_EQ_INT(f[0]->len + (nf == 2 ? f[1]->len : 0), link_rec_size(plen - BUS_HEADER_LEN) + link_rec_size(0));
+    CHECK(r->msg.body == r->body && r->msg.body_len == plen - BUS_HEADER_LEN);
+    CHECK(memcmp(r->body, ping + BUS_HEADER_LEN, plen - BUS_HEADER_LEN) == 0);
+    bus_msg_t *ref = malloc(sizeof *ref);
+    REQUIRE(ref);
+    REQUIRE(bus_decode(ping, plen, ref) == BUS_OK);
+    CHECK(bus_msg_same(&r->msg, ref));
+    REQUIRE(bus_decode(pub, ulen, ref) == BUS_OK);
+    CHECK_EQ_INT(rp->msg.hdr.type, BUS_PUBLISH);
+    CHECK(same_header(&rp->msg.hdr, &ref->hdr));
+    CHECK(rp->msg.body == NULL && rp->msg.body_len == 0 && rp->msg.u.publish.message == NULL);
+    REQUIRE(bus_decode(ping, plen, ref) == BUS_OK);
+
+    /* the rules, on a state that knows the PING's sender */
+    state_t *st = fx_fresh(1);
+    int k = state_add_node(st, ref->hdr.sender, NODE_MASTER);
+    REQUIRE(k >= 0);
+    snprintf(st->nodes[k].ip, sizeof st->nodes[k].ip, "127.0.0.1");
+    st->nodes[k].port = ref->hdr.port;
+    st->nodes[k].cport = ref->hdr.cport;
+    r->msg.hdr.current_epoch = 4242;
+    rp->msg.hdr.offset = 777;                 /* the PUBLISH comes second: its offset is the last word */
+    CHECK(ref->hdr.current_epoch != 4242 && ref->hdr.offset != 777);
+    for (unsigned i = 0; i < nf; i++) state_bus_frame(st, f[i]);
+    CHECK_EQ_INT(st->current_epoch, 4242);
+    CHECK_EQ_INT(st->nodes[k].repl_offset, 777);
+    CHECK(st->nodes[k].in_link == id);        /* bound to the link the frames came on */
+    unsigned learned = 0;
+    for (unsigned i = 0; i < ref->hdr.count; i++) {
+        bus_gossip_t g;
+        REQUIRE(bus_msg_gossip(ref, i, &g));
+        if ((g.flags & BUS_NODE_NOADDR) || !memcmp(g.name, ref->hdr.sender, BUS_NAME_LEN)) continue;
+        CHECK(state_find(st, g.name, NODE_NAME_LEN) >= 0);
+        learned++;
+    }
+    CHECK(learned > 0);
+    free(ref);
+    for (unsigned i = 0; i < nf; i++) free(f[i]);
+    close(fd);
+    free(wait_event(id, LINK_EV_CLOSED, 2000));
+    free(both);
+    free(ping);
+    free(pub);
 }
 
 TEST(link_all_links_gone_after_peers_leave)
