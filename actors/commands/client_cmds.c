@@ -223,15 +223,17 @@ void cmd_client_kill(cmd_ctx_t *ctx)
          * master's address, so CLIENT KILL <addr> (Redis's cluster tests use
          * it to cut a replica off) reaches it; here the replica link actor
          * owns that link. */
-        int killed = repl_replica_kill_master();
-        if (!f.old_form) resp_add_int(ctx->reply, killed);
-        else if (killed) resp_add_simple(ctx->reply, "OK");
-        else resp_add_error(ctx->reply, "ERR No such client");
+        /* The actor answers once the link is closed: the reply must not come
+         * before the link is seen down, or the client's next INFO or CLIENT
+         * KILL would see a link that is about to go. */
+        repl_replica_kill_master(dispatch_defer_nosend(ctx, 0));
         return;
     }
     if (f.type == 4) {   /* our link to our master belongs to the replica link actor */
-        bool plain = !f.has_id && !f.addr && !f.laddr;
-        resp_add_int(ctx->reply, plain ? repl_replica_kill_master() : 0);
+        repl_replica_status_t st;
+        repl_replica_status_get(&st);
+        if (!f.has_id && !f.addr && !f.laddr && st.state == RL_CONNECTED) repl_replica_kill_master(dispatch_defer_nosend(ctx, 0));
+        else resp_add_int(ctx->reply, 0);
         return;
     }
     if (f.type == 3) {   /* replica connections belong to the replication actor */

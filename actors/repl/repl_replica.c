@@ -559,10 +559,29 @@ static void tick(rt_timer_t *t, void *arg)
 
 enum { RMSG_CHECK = 1, RMSG_KILL_MASTER, RMSG_START, RMSG_SLEEP_DONE };
 
+/* RMSG_KILL_MASTER: CLIENT KILL of our master link. Answered here, after the
+ * link is closed and the closed state published, so that the client's next
+ * command (INFO, another CLIENT KILL) sees the link down, as on 7.0.15 where
+ * the kill frees the master client before replying. 1 if a link was up. */
+static void on_kill_master(repl_replica_link_t *rl, remote_cmd_t *rc)
+{
+    bool killed = rl->state == RL_CONNECTED;
+    /* As Redis does for its master client: close; the next attempt asks for a partial resync. */
+    if (killed) rr_link_drop(rl, "Connection with master lost (killed by CLIENT KILL).", false);
+    if (rc->cmds[0].argc != 3) resp_add_int(&rc->reply, killed);   /* CLIENT KILL <filters...> */
+    else if (killed) resp_add_simple(&rc->reply, "OK");            /* old form: CLIENT KILL <addr> */
+    else resp_add_error(&rc->reply, "ERR No such client");
+    worker_reply_async(rc);
+}
+
 static void behaviour(rt_actor_t *self, rt_msg_t *msg)
 {
     repl_replica_link_t *rl = self->state;
     uint32_t type = msg->type;
+    if (type == RMSG_KILL_MASTER) {    /* a remote_cmd_t, answered and freed by its worker */
+        on_kill_master(rl, (remote_cmd_t *)msg);
+        return;
+    }
     free(msg);
     if (type == RMSG_START) {          /* first message, on our thread: start the tick */
         rt_timer_start(&rl->tick, rl->thread, TICK_MS, TICK_MS, tick, rl);
@@ -573,25 +592,13 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
         repl_replica_resume();
         return;
     }
-    if (type == RMSG_KILL_MASTER) {
-        /* As Redis does for its master client: close; the next attempt asks for a partial resync. */
-        if (rl->state == RL_CONNECTED) rr_link_drop(rl, "Connection with master lost (killed by CLIENT KILL).", false);
-        return;
-    }
     check_master(rl);                   /* any other message: look at the snapshot now */
 }
 
-int repl_replica_kill_master(void)
+void repl_replica_kill_master(remote_cmd_t *rc)
 {
-    repl_replica_link_t *rl = &replica_link;
-    repl_replica_status_t st;
-    repl_replica_status_get(&st);
-    if (st.state != RL_CONNECTED || !rl->thread) return 0;
-    rt_msg_t *m = calloc(1, sizeof *m);
-    if (!m) return 0;
-    m->type = RMSG_KILL_MASTER;
-    rt_send(&rl->actor, m);
-    return 1;
+    rc->hdr.type = RMSG_KILL_MASTER;
+    rt_send(&replica_link.actor, &rc->hdr);
 }
 
 void repl_replica_sleep_done(void)

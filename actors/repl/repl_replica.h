@@ -51,10 +51,12 @@ typedef struct repl_replica_status {
 /* Starts the link actor on its own thread. 0, or -1 if it could not start. */
 int repl_replica_start(void);
 
-/* CLIENT KILL TYPE master: asks the link actor to close a connected master
- * link (it reconnects and tries a partial resync). Returns 1 if the link was
- * connected (one "client" killed), else 0. Any thread. */
-int repl_replica_kill_master(void);
+/* CLIENT KILL of our master link (TYPE master, or its address): the link
+ * actor closes the link if it is connected (it reconnects and tries a partial
+ * resync), then answers rc (a deferred reply) with the count killed, 1 or 0,
+ * or for the old form (argc 3) +OK / "ERR No such client". Any worker. */
+struct remote_cmd;
+void repl_replica_kill_master(struct remote_cmd *rc);
 /* Any worker, after the client of a DEBUG SLEEP got its answer (and its
  * transaction ran on up to its next wait): the link may read its master's
  * stream again (repl.h, repl_request_sleep). */
