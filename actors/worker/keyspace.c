@@ -204,6 +204,7 @@ static void ks_rehash_steps(struct keyspace *ks, size_t buckets)
         ks_table_t *from = &ks->ht[0], *to = &ks->ht[1];
         while (from->buckets[ks->rehash_idx] == NULL) {
             ks->rehash_idx++;
+            ks->stats.rehash_visits++;
             if ((size_t)ks->rehash_idx == from->size) goto done;
             if (--empty_visits == 0) return;
         }
@@ -215,9 +216,11 @@ static void ks_rehash_steps(struct keyspace *ks, size_t buckets)
             to->buckets[b] = e;
             from->used--;
             to->used++;
+            ks->stats.rehash_moved++;
             e = next;
         }
         from->buckets[ks->rehash_idx++] = NULL;
+        ks->stats.rehash_visits++;
         if ((size_t)ks->rehash_idx == from->size) goto done;
     }
     return;

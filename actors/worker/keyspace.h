@@ -172,6 +172,8 @@ typedef struct ks_stats {
     uint64_t hits, misses;       /* ks_lookup_read outcomes */
     size_t buckets;              /* hash table size(s), both tables while rehashing */
     bool rehashing;              /* an incremental resize is under way */
+    uint64_t rehash_visits;      /* old-table buckets passed by incremental rehash steps */
+    uint64_t rehash_moved;       /* entries moved to the new table by those steps */
 } ks_stats_t;
 ks_stats_t ks_stats(const struct keyspace *ks);
 
