@@ -69,6 +69,10 @@ struct shared {
 struct reader_arg {
     struct shared *sh;
     unsigned long long reads, bad, backwards;
+    /* The most publishes seen between two of this reader's consecutive read
+     * sections: how long, counted in the writer's work, it held or could hold
+     * the epoch back (a time slice lost inside a section, under load). */
+    unsigned long long max_gap;
 };
 
 static void *reader_main(void *p)
@@ -83,6 +87,7 @@ static void *reader_main(void *p)
         if (o == NULL || o->magic != SNAP_MAGIC || o->checksum != checksum_of(o)) arg->bad++;
         else {
             if (o->seq < last_seq) arg->backwards++;   /* a newer one was seen before */
+            else if (last_seq && o->seq - last_seq > arg->max_gap) arg->max_gap = o->seq - last_seq;
             last_seq = o->seq;
         }
         rt_snap_read_end(&reader);
@@ -121,27 +126,34 @@ TEST(snapshot_writer_and_three_readers)
     pthread_join(writer, NULL);
     for (int i = 0; i < READERS; i++) pthread_join(readers[i], NULL);
 
-    unsigned long long total_reads = 0;
+    unsigned long long total_reads = 0, max_gap = 0;
     for (int i = 0; i < READERS; i++) {
         CHECK_EQ_INT(args[i].bad, 0);
         CHECK_EQ_INT(args[i].backwards, 0);
         total_reads += args[i].reads;
+        if (args[i].max_gap > max_gap) max_gap = args[i].max_gap;
     }
-    /* Reclamation kept up while readers were active: most objects were freed
-     * before destroy and the backlog stayed well below the publishes (the
-     * bound is loose because a reader preempted inside its section holds
-     * the epoch back for a whole time slice). */
+    /* Reclamation kept up while readers were active: the backlog never grew
+     * beyond what the slowest reader's absence allows. An object waits for
+     * two epoch advances and each advance waits for every reader to start a
+     * new section, so a backlog of a few reader gaps (in publishes) is the
+     * most a working reclaimer leaves; one that freed only at destroy would
+     * reach PUBLISHES. The bound is counted in the writer's work, not in time:
+     * a loaded host that preempts a reader inside its section widens the
+     * measured gap by as much as it delays reclamation. */
+    unsigned long long bound = 4 * max_gap + 1024;
     unsigned freed_before_destroy = ck_pr_load_uint(&frees);
-    CHECK(freed_before_destroy > PUBLISHES / 2);
-    CHECK(sh->max_pending < PUBLISHES / 2);
+    CHECK(sh->max_pending <= bound);
+    CHECK(freed_before_destroy + bound >= PUBLISHES);
     CHECK_EQ_INT(sh->cell.retired, PUBLISHES);   /* one retirement per publish */
 
     /* Writer's teardown (on another thread than the one that published: the
      * writer thread has ended, so its record is free to use). */
     rt_snap_destroy(&sh->cell);
     CHECK_EQ_INT(ck_pr_load_uint(&frees), PUBLISHES + 1);   /* + the initial object */
-    printf("  snapshot: %d publishes, %llu reads, %u freed before destroy, max backlog %llu\n",
-           PUBLISHES, total_reads, freed_before_destroy, sh->max_pending);
+    printf("  snapshot: %d publishes, %llu reads, %u freed before destroy, max backlog %llu, "
+           "longest reader gap %llu publishes\n",
+           PUBLISHES, total_reads, freed_before_destroy, sh->max_pending, max_gap);
     free(sh);
 }
 
