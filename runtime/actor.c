@@ -36,6 +36,7 @@ struct rt_thread {
     ev_async stop_async;           /* "rt_thread_stop was called" */
     ev_prepare prepare;            /* runs the prepare hooks */
     rt_mailbox_t ready;            /* actors with messages, via sched_link */
+    rt_mailbox_t lazy_ready;       /* actors with lazy messages, via lazy_link (no wake-up) */
     rt_msg_t round_marker;         /* ends the current round in `ready` */
     bool marker_queued;            /* loop thread only */
     int stop_requested;            /* atomic */
@@ -47,23 +48,86 @@ struct rt_thread {
     int hook_count;
     uint64_t wakeups;              /* written by the loop thread only (atomic store) */
     uint64_t messages;             /* idem */
+    uint64_t wake_sends;           /* ev_async_send on `wake` by senders (atomic, any thread) */
+    uint64_t lazy_sends;           /* rt_send_lazy pushes that left the thread asleep (atomic) */
+    ev_check check;                /* runs what lazy sends queued (drain_lazy) */
+    int lazy_wanted;               /* atomic: written by the loop thread, read by lazy senders */
 };
 
 static _Thread_local rt_thread_t *current_thread;
 static unsigned next_thread_index;  /* atomic */
 
+/* Every live thread object, for statistics (INFO threads). */
+#define RT_MAX_THREADS 256
+static rt_thread_t *all_threads[RT_MAX_THREADS];
+static pthread_mutex_t all_threads_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void register_thread(rt_thread_t *t)
+{
+    pthread_mutex_lock(&all_threads_lock);
+    for (int i = 0; i < RT_MAX_THREADS; i++)
+        if (all_threads[i] == NULL) {
+            all_threads[i] = t;
+            break;
+        }
+    pthread_mutex_unlock(&all_threads_lock);
+}
+
+static void unregister_thread(rt_thread_t *t)
+{
+    pthread_mutex_lock(&all_threads_lock);
+    for (int i = 0; i < RT_MAX_THREADS; i++)
+        if (all_threads[i] == t)
+            all_threads[i] = NULL;
+    pthread_mutex_unlock(&all_threads_lock);
+}
+
+int rt_thread_stats_all(rt_thread_stats_t *out, int max)
+{
+    int n = 0;
+    pthread_mutex_lock(&all_threads_lock);
+    for (int i = 0; i < RT_MAX_THREADS && n < max; i++) {
+        rt_thread_t *t = all_threads[i];
+        if (t == NULL)
+            continue;
+        out[n].index = t->index;
+        snprintf(out[n].name, sizeof out[n].name, "%s", t->name);
+        out[n].wakeups = rt_thread_wakeups(t);
+        out[n].messages = rt_thread_messages(t);
+        out[n].wake_sends = rt_thread_wake_sends(t);
+        out[n].lazy_sends = rt_thread_lazy_sends(t);
+        n++;
+    }
+    pthread_mutex_unlock(&all_threads_lock);
+    return n;
+}
+
 #define ACTOR_OF_LINK(link) \
     ((rt_actor_t *)((char *)(link) - offsetof(rt_actor_t, sched_link)))
+#define ACTOR_OF_LAZY_LINK(link) \
+    ((rt_actor_t *)((char *)(link) - offsetof(rt_actor_t, lazy_link)))
 
 void rt_actor_init(rt_actor_t *actor, rt_thread_t *thread, const char *name,
                    rt_behaviour_fn behaviour, void *state)
 {
     memset(&actor->sched_link, 0, sizeof actor->sched_link);
+    memset(&actor->lazy_link, 0, sizeof actor->lazy_link);
     rt_mailbox_init(&actor->mailbox);
+    rt_mailbox_init(&actor->lazy);
     actor->behaviour = behaviour;
     actor->thread = thread;
     actor->state = state;
     actor->name = name;
+}
+
+/* Wakes t's loop. libev writes its eventfd only when that loop is polling or
+ * about to poll and no async is pending; the count is of requests, an upper
+ * bound of the eventfd writes. */
+static void wake_thread(rt_thread_t *t)
+{
+    /* Relaxed increment: a statistic. */
+    ck_pr_inc_64(&t->wake_sends);
+    ev_async_send(t->loop, &t->wake);
 }
 
 void rt_send(rt_actor_t *to, rt_msg_t *msg)
@@ -72,6 +136,69 @@ void rt_send(rt_actor_t *to, rt_msg_t *msg)
         return;                   /* the actor is already scheduled or running */
     rt_thread_t *t = to->thread;
     if (rt_mailbox_push(&t->ready, &to->sched_link))
+        wake_thread(t);
+}
+
+void rt_send_lazy(rt_actor_t *to, rt_msg_t *msg)
+{
+    if (!rt_mailbox_push(&to->lazy, msg))
+        return;                   /* already on its thread's lazy queue, or being drained */
+    rt_thread_t *t = to->thread;
+    if (!rt_mailbox_push(&t->lazy_ready, &to->lazy_link))
+        return;                   /* the thread already has lazy work (see drain_lazy) */
+    /* Full fence (store->load): our push, which took lazy_ready's "empty"
+     * mark, is ordered before the load of lazy_wanted. Paired with the fence
+     * in rt_thread_want_lazy_wakeups: either we see the flag and wake the
+     * thread, or the thread sees our push before it sleeps. */
+    ck_pr_fence_memory();
+    if (ck_pr_load_int(&t->lazy_wanted)) {
+        wake_thread(t);
+        return;
+    }
+    /* Relaxed increment: a statistic. */
+    ck_pr_inc_64(&t->lazy_sends);
+}
+
+void rt_thread_want_lazy_wakeups(bool on)
+{
+    rt_thread_t *t = current_thread;
+    if (t == NULL || ck_pr_load_int(&t->lazy_wanted) == (int)on)
+        return;
+    /* Only this thread writes the flag; senders read it. */
+    ck_pr_store_int(&t->lazy_wanted, on);
+    if (!on)
+        return;
+    /* Full fence (store->load), paired with rt_send_lazy's: a lazy push that
+     * did not see the flag is visible to the check below. */
+    ck_pr_fence_memory();
+    if (!rt_mailbox_is_marked_empty(&t->lazy_ready))
+        ev_async_send(t->loop, &t->wake);   /* our own running loop: no eventfd write */
+}
+
+/* Runs the messages lazy sends queued (rt_send_lazy), each actor for at most
+ * RT_BATCH of them; what remains, or a push still in flight, brings the loop
+ * back after I/O. Top level of a loop callback only (never inside a
+ * behaviour). */
+static void drain_lazy(rt_thread_t *t)
+{
+    bool again = false;
+    rt_msg_t *link;
+    while (!again && (link = rt_mailbox_pop(&t->lazy_ready)) != NULL) {
+        rt_actor_t *a = ACTOR_OF_LAZY_LINK(link);
+        int handled = 0;
+        rt_msg_t *msg;
+        while (handled < RT_BATCH && (msg = rt_mailbox_pop(&a->lazy)) != NULL) {
+            a->behaviour(a, msg);
+            handled++;
+        }
+        ck_pr_store_64(&t->messages, t->messages + (uint64_t)handled);
+        if (handled == RT_BATCH || !rt_mailbox_mark_empty(&a->lazy)) {
+            /* Still ours; lazy_ready is not marked while we drain it. */
+            rt_mailbox_push(&t->lazy_ready, &a->lazy_link);
+            again = true;
+        }
+    }
+    if (again || !rt_mailbox_mark_empty(&t->lazy_ready))
         ev_async_send(t->loop, &t->wake);
 }
 
@@ -100,6 +227,10 @@ static void wake_cb(struct ev_loop *loop, ev_async *w, int revents)
     (void)revents;
     rt_thread_t *t = w->data;
     ck_pr_store_64(&t->wakeups, t->wakeups + 1);
+    /* Lazy messages first: a sender's lazy message is then handled before
+     * the ordinary ones it sent later (unless those were already queued). */
+    if (!rt_mailbox_is_marked_empty(&t->lazy_ready))
+        drain_lazy(t);
 
     if (!t->marker_queued) {
         rt_mailbox_push(&t->ready, &t->round_marker);
@@ -121,6 +252,18 @@ static void wake_cb(struct ev_loop *loop, ev_async *w, int revents)
     }
     if (!rt_mailbox_mark_empty(&t->ready))
         ev_async_send(loop, &t->wake);   /* more work: next round after I/O */
+}
+
+
+/* After every poll, before the other callbacks: runs what lazy sends queued
+ * without waking us, so it comes before the I/O that woke us. */
+static void check_cb(struct ev_loop *loop, ev_check *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    rt_thread_t *t = w->data;
+    if (!rt_mailbox_is_marked_empty(&t->lazy_ready))
+        drain_lazy(t);
 }
 
 static void stop_cb(struct ev_loop *loop, ev_async *w, int revents)
@@ -156,6 +299,7 @@ rt_thread_t *rt_thread_create(const char *name)
     /* Relaxed is enough: the index only needs to be unique. */
     t->index = (int)ck_pr_faa_uint(&next_thread_index, 1);
     rt_mailbox_init(&t->ready);
+    rt_mailbox_init(&t->lazy_ready);
 
     ev_async_init(&t->wake, wake_cb);
     t->wake.data = t;
@@ -166,6 +310,10 @@ rt_thread_t *rt_thread_create(const char *name)
     ev_prepare_init(&t->prepare, prepare_cb);
     t->prepare.data = t;
     ev_prepare_start(t->loop, &t->prepare);
+    ev_check_init(&t->check, check_cb);
+    t->check.data = t;
+    ev_check_start(t->loop, &t->check);
+    register_thread(t);
     return t;
 }
 
@@ -228,6 +376,8 @@ void rt_thread_destroy(rt_thread_t *t)
     ev_async_stop(t->loop, &t->wake);
     ev_async_stop(t->loop, &t->stop_async);
     ev_prepare_stop(t->loop, &t->prepare);
+    ev_check_stop(t->loop, &t->check);
+    unregister_thread(t);
     ev_loop_destroy(t->loop);
     free(t);
 }
@@ -236,7 +386,8 @@ bool rt_actor_is_idle(rt_actor_t *actor)
 {
     /* run_actor leaves the actor alone once its mailbox is marked empty:
      * the mark is the runtime's last write to it (see run_actor). */
-    return rt_mailbox_is_marked_empty(&actor->mailbox);
+    return rt_mailbox_is_marked_empty(&actor->mailbox) &&
+           rt_mailbox_is_marked_empty(&actor->lazy);
 }
 
 rt_thread_t *rt_thread_self(void)
@@ -263,6 +414,16 @@ unsigned long long rt_thread_wakeups(const rt_thread_t *t)
 unsigned long long rt_thread_messages(const rt_thread_t *t)
 {
     return ck_pr_load_64((uint64_t *)&t->messages);
+}
+
+unsigned long long rt_thread_wake_sends(const rt_thread_t *t)
+{
+    return ck_pr_load_64((uint64_t *)&t->wake_sends);
+}
+
+unsigned long long rt_thread_lazy_sends(const rt_thread_t *t)
+{
+    return ck_pr_load_64((uint64_t *)&t->lazy_sends);
 }
 
 int rt_thread_add_prepare_hook(rt_thread_t *t, rt_hook_fn fn, void *arg)

@@ -30,6 +30,8 @@ typedef void (*rt_behaviour_fn)(rt_actor_t *self, rt_msg_t *msg);
 struct rt_actor {
     rt_msg_t sched_link;      /* link in the thread's ready queue (internal) */
     rt_mailbox_t mailbox;
+    rt_msg_t lazy_link;       /* link in the thread's lazy queue (internal) */
+    rt_mailbox_t lazy;        /* messages sent with rt_send_lazy */
     rt_behaviour_fn behaviour;
     rt_thread_t *thread;
     void *state;              /* the actor's private state */
@@ -44,6 +46,22 @@ void rt_actor_init(rt_actor_t *actor, rt_thread_t *thread, const char *name,
 
 /* Any thread. Ownership of `msg` passes to the receiving actor. */
 void rt_send(rt_actor_t *to, rt_msg_t *msg);
+
+/* Any thread. As rt_send, but an idle receiving thread is not woken (no
+ * eventfd write) unless it asked for it with rt_thread_want_lazy_wakeups:
+ * the message waits until anything else wakes the loop (I/O, a timer, an
+ * ordinary send) and is handled first in that iteration, before its I/O
+ * callbacks and before ordinary messages that arrived while it slept (up to
+ * RT_BATCH lazy messages per actor; more wait for the next round). An
+ * ordinary message sent later by the same sender can still be handled first
+ * when the receiver is busy. For messages nobody but the receiver waits on;
+ * the receiver says when it does. */
+void rt_send_lazy(rt_actor_t *to, rt_msg_t *msg);
+
+/* On a runtime thread: whether lazy sends to this thread's actors must wake
+ * it (true while it waits on one of them). Turning it on while such a
+ * message is already queued makes the loop run it without sleeping. */
+void rt_thread_want_lazy_wakeups(bool on);
 
 /* Any thread. True once the runtime is done with `actor`: its mailbox is
  * empty and the actor is neither scheduled nor running, and the runtime's
@@ -94,6 +112,20 @@ const char *rt_thread_name(const rt_thread_t *t);
  * wake-up show how well sends are batched. */
 unsigned long long rt_thread_wakeups(const rt_thread_t *t);
 unsigned long long rt_thread_messages(const rt_thread_t *t);
+/* Wake requests made to t's loop by senders (ev_async_send: libev writes
+ * the eventfd only when the loop polls and no wake is pending, so this is
+ * an upper bound of eventfd writes), and lazy sends that did not wake it. */
+unsigned long long rt_thread_wake_sends(const rt_thread_t *t);
+unsigned long long rt_thread_lazy_sends(const rt_thread_t *t);
+
+/* Statistics of every live thread object, in creation slots; returns how
+ * many were written (at most max). Any thread. */
+typedef struct rt_thread_stats {
+    int index;
+    char name[16];
+    unsigned long long wakeups, messages, wake_sends, lazy_sends;
+} rt_thread_stats_t;
+int rt_thread_stats_all(rt_thread_stats_t *out, int max);
 
 /* Hooks run by the loop of `t` once per iteration, before it sleeps (ev_prepare),
  * e.g. to flush client output or quiesce snapshot readers. At most 8: returns

@@ -24,6 +24,7 @@
 #include "actors/state/state.h"
 #include "actors/worker/client.h"
 #include "actors/worker/stats.h"
+#include "runtime/actor.h"
 #include "runtime/xmalloc.h"
 
 char g_run_id[41];
@@ -383,6 +384,20 @@ static void sec_peers(text_t *t)
     }
 }
 
+/* Not in Redis, asked for by name only (like peers): per runtime thread,
+ * loop wake-ups (rounds run), messages handled, wake requests made to it by
+ * senders (each at most one eventfd write) and lazy sends that left it
+ * asleep. The bench reads it to show wake-ups per request. */
+static void sec_threads(text_t *t)
+{
+    add(t, "# Threads\r\n");
+    rt_thread_stats_t st[64];
+    int n = rt_thread_stats_all(st, 64);
+    for (int i = 0; i < n; i++)
+        add(t, "thread%d:name=%s,wakeups=%llu,messages=%llu,wake_sends=%llu,lazy_sends=%llu\r\n",
+            st[i].index, st[i].name, st[i].wakeups, st[i].messages, st[i].wake_sends, st[i].lazy_sends);
+}
+
 typedef struct section { const char *name; void (*fn)(text_t *); bool dflt; } section_t;
 static const section_t sections[] = {
     { "server", sec_server, true }, { "clients", sec_clients, true }, { "memory", sec_memory, true },
@@ -392,6 +407,7 @@ static const section_t sections[] = {
     { "latencystats", sec_latencystats, false },
     { "cluster", sec_cluster, true }, { "keyspace", sec_keyspace, true },
     { "peers", sec_peers, false },        /* by name only: see sec_peers */
+    { "threads", sec_threads, false },    /* by name only: see sec_threads */
 };
 #define NSECTIONS ((int)(sizeof sections / sizeof sections[0]))
 
@@ -407,7 +423,7 @@ void cmd_info(cmd_ctx_t *ctx)
         bool all = arg_is_at(ctx, a, "all") || arg_is_at(ctx, a, "everything");
         bool dflt = arg_is_at(ctx, a, "default");
         for (int i = 0; i < NSECTIONS; i++) {
-            if ((all && sections[i].fn != sec_peers) || (dflt && sections[i].dflt) ||
+            if ((all && sections[i].fn != sec_peers && sections[i].fn != sec_threads) || (dflt && sections[i].dflt) ||
                 arg_is_at(ctx, a, sections[i].name))
                 want[i] = true;
         }

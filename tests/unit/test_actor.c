@@ -6,7 +6,9 @@
  * Must never: hang forever on a bug when a bound can be put on it (waits use a
  * deadline), or assert on speed (only on counts and order).
  */
+#include <pthread.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -373,4 +375,144 @@ TEST(actor_is_idle_until_sent_and_again_after_its_run)
     rt_thread_stop(t);
     rt_thread_join(t);
     rt_thread_destroy(t);
+}
+
+/* ---- lazy sends ------------------------------------------------------- */
+
+enum { LZ_SENDERS = 3, LZ_PER_SENDER = 20000, LZ_ROUNDS = 2000, MSG_WANT = 10, MSG_ORDINARY };
+
+struct lazy {
+    rt_thread_t *t;
+    rt_actor_t x;
+    /* the actor's state (thread t) */
+    uint32_t expected[LZ_SENDERS + 1];
+    bool ordinary_seen;
+    bool off_after_each;            /* turn lazy wake-ups off again after each lazy message */
+    /* shared, atomic */
+    int lazy_handled;
+    int ordinary_handled;
+    int errors;
+    int wrong_thread;
+};
+
+static void lazy_behaviour(rt_actor_t *self, rt_msg_t *msg)
+{
+    struct lazy *lz = self->state;
+    test_msg_t *m = (test_msg_t *)msg;
+    if (rt_thread_self() != lz->t) ck_pr_inc_int(&lz->wrong_thread);
+    if (msg->type == MSG_WANT) {
+        rt_thread_want_lazy_wakeups(true);
+    } else if (msg->type == MSG_ORDINARY) {
+        lz->ordinary_seen = true;
+        ck_pr_inc_int(&lz->ordinary_handled);
+    } else {
+        /* Per-sender order, and never after an ordinary message sent later. */
+        if (m->seq != lz->expected[m->sender] || lz->ordinary_seen) ck_pr_inc_int(&lz->errors);
+        lz->expected[m->sender] = m->seq + 1;
+        if (lz->off_after_each) rt_thread_want_lazy_wakeups(false);
+        ck_pr_inc_int(&lz->lazy_handled);
+    }
+    free(msg);
+}
+
+static struct lazy *lazy_new(const char *name)
+{
+    struct lazy *lz = calloc(1, sizeof *lz);
+    if (lz == NULL) abort();
+    lz->t = rt_thread_create(name);
+    if (lz->t == NULL) abort();
+    rt_actor_init(&lz->x, lz->t, "lazy", lazy_behaviour, lz);
+    return lz;
+}
+
+static void lazy_free(struct lazy *lz)
+{
+    rt_thread_stop(lz->t);
+    rt_thread_join(lz->t);
+    rt_thread_destroy(lz->t);
+    free(lz);
+}
+
+/* A lazy send does not wake an idle thread; the next ordinary send does, and
+ * the lazy messages (up to RT_BATCH) run first, in order. */
+TEST(actor_lazy_send_waits_for_a_wake_and_runs_first)
+{
+    struct lazy *lz = lazy_new("lazy-order");
+    REQUIRE(rt_thread_start(lz->t) == 0);
+    usleep(20000);                                   /* let the loop go to sleep */
+    unsigned long long wakes_before = rt_thread_wakeups(lz->t);
+    for (uint32_t i = 0; i < RT_BATCH; i++)
+        rt_send_lazy(&lz->x, &new_msg(MSG_DATA, FROM_MAIN, i)->hdr);
+    usleep(50000);
+    CHECK_EQ_INT(ck_pr_load_int(&lz->lazy_handled), 0);    /* nobody woke the thread */
+    CHECK(rt_thread_wakeups(lz->t) == wakes_before);
+    CHECK(rt_thread_lazy_sends(lz->t) == 1);          /* only the first found it idle */
+    rt_send(&lz->x, &new_msg(MSG_ORDINARY, FROM_MAIN, 0)->hdr);
+    long long deadline = rt_mono_ms() + 5000;
+    while (ck_pr_load_int(&lz->ordinary_handled) == 0 && rt_mono_ms() < deadline)
+        usleep(1000);
+    CHECK_EQ_INT(ck_pr_load_int(&lz->ordinary_handled), 1);
+    CHECK_EQ_INT(ck_pr_load_int(&lz->lazy_handled), RT_BATCH);
+    CHECK_EQ_INT(ck_pr_load_int(&lz->errors), 0);
+    CHECK_EQ_INT(ck_pr_load_int(&lz->wrong_thread), 0);
+    lazy_free(lz);
+}
+
+/* The receiver turns lazy wake-ups on (an ordinary message) while a lazy
+ * message may be on its way; it turns them off again when it got it. Each
+ * round must complete without any other wake-up: a lost wake-up hangs the
+ * round until the deadline. */
+TEST(actor_lazy_send_no_lost_wakeup_when_wanted)
+{
+    struct lazy *lz = lazy_new("lazy-want");
+    lz->off_after_each = true;
+    REQUIRE(rt_thread_start(lz->t) == 0);
+    int completed = 0;
+    for (uint32_t r = 0; r < LZ_ROUNDS; r++) {
+        rt_send(&lz->x, &new_msg(MSG_WANT, FROM_MAIN, 0)->hdr);
+        if (r % 3 == 1) sched_yield();                 /* vary the race */
+        rt_send_lazy(&lz->x, &new_msg(MSG_DATA, FROM_MAIN, r)->hdr);
+        long long deadline = rt_mono_ms() + 5000;
+        while (ck_pr_load_int(&lz->lazy_handled) <= (int)r && rt_mono_ms() < deadline)
+            sched_yield();
+        if (ck_pr_load_int(&lz->lazy_handled) <= (int)r) break;
+        completed++;
+    }
+    CHECK_EQ_INT(completed, LZ_ROUNDS);
+    CHECK_EQ_INT(ck_pr_load_int(&lz->errors), 0);
+    lazy_free(lz);
+}
+
+struct lazy_sender { struct lazy *lz; uint32_t id; };
+
+static void *lazy_sender_main(void *arg)
+{
+    struct lazy_sender *s = arg;
+    for (uint32_t i = 0; i < LZ_PER_SENDER; i++)
+        rt_send_lazy(&s->lz->x, &new_msg(MSG_DATA, s->id, i)->hdr);
+    return NULL;
+}
+
+/* Concurrent lazy senders with wake-ups wanted: every message arrives, in
+ * per-sender order, without any ordinary send. */
+TEST(actor_lazy_send_concurrent_senders_deliver_all_in_order)
+{
+    struct lazy *lz = lazy_new("lazy-many");
+    REQUIRE(rt_thread_start(lz->t) == 0);
+    rt_send(&lz->x, &new_msg(MSG_WANT, FROM_MAIN, 0)->hdr);
+    pthread_t th[LZ_SENDERS];
+    struct lazy_sender snd[LZ_SENDERS];
+    for (uint32_t i = 0; i < LZ_SENDERS; i++) {
+        snd[i].lz = lz;
+        snd[i].id = i;
+        REQUIRE(pthread_create(&th[i], NULL, lazy_sender_main, &snd[i]) == 0);
+    }
+    for (int i = 0; i < LZ_SENDERS; i++) pthread_join(th[i], NULL);
+    long long deadline = rt_mono_ms() + 10000;
+    while (ck_pr_load_int(&lz->lazy_handled) < LZ_SENDERS * LZ_PER_SENDER && rt_mono_ms() < deadline)
+        usleep(1000);
+    CHECK_EQ_INT(ck_pr_load_int(&lz->lazy_handled), LZ_SENDERS * LZ_PER_SENDER);
+    CHECK_EQ_INT(ck_pr_load_int(&lz->errors), 0);
+    CHECK_EQ_INT(ck_pr_load_int(&lz->wrong_thread), 0);
+    lazy_free(lz);
 }
