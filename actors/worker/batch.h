@@ -8,7 +8,20 @@
  * thus carries a whole pipeline round from many connections, instead of a
  * message pair per command.
  *
- * Must never: reorder commands of one origin for one target.
+ * Direct replies: when a command's reply is the next its connection will
+ * send and nothing else is queued or being written on that socket, the
+ * origin lends the socket to the executor for that one reply (entry fd >= 0):
+ * the executor writes it itself right after running the batch (after
+ * repl_flush, so the effect is propagated before the reply leaves) and sends
+ * the batch back. If every reply of the batch went out whole, the origin
+ * needs the batch back only for its bookkeeping: it travels with
+ * rt_send_lazy, without waking the origin, which asks for wake-ups as soon
+ * as something of its own waits on a lent socket (a later reply of that
+ * connection, or closing it). Until the batch is back the origin writes
+ * nothing to a lent socket and does not close it.
+ *
+ * Must never: reorder commands of one origin for one target; write a reply
+ * on a socket that is not lent for it; close a lent socket.
  */
 #ifndef SHOAL_ACTORS_BATCH_H
 #define SHOAL_ACTORS_BATCH_H
@@ -22,6 +35,8 @@ typedef struct batch_entry {
     int proto;
     size_t arg_off;               /* in the arena: per argument a size_t length then the bytes and a NUL */
     size_t reply_off, reply_len;  /* filled by the executor */
+    int fd;                       /* a socket lent for a direct reply, or -1 */
+    size_t sent;                  /* reply bytes the executor wrote on fd */
 } batch_entry_t;
 
 typedef struct cmd_batch {
@@ -33,6 +48,7 @@ typedef struct cmd_batch {
     uint8_t *arena;
     size_t alen, acap;
     resp_buf_t reply;
+    int ndirect;                  /* entries with a lent socket */
 } cmd_batch_t;
 
 /* Origin: queue one command for worker `target`, its reply going to `slot`. */
@@ -42,6 +58,10 @@ void batch_add(worker_t *w, int target, reply_slot_t *slot, const cmd_def_t *cmd
 void batch_flush(worker_t *w, int target);
 /* Executor side. */
 void batch_execute(worker_t *w, cmd_batch_t *b);
+/* Executor side, after batch_execute and repl_flush: writes the direct
+ * replies; true when every entry was direct and went out whole (the batch
+ * may then go back lazily). */
+bool batch_write_direct(worker_t *w, cmd_batch_t *b);
 /* Origin side, when the batch came back. */
 void batch_complete(worker_t *w, cmd_batch_t *b);
 

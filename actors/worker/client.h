@@ -90,6 +90,8 @@ typedef struct client {
     char repl_ip[INET6_ADDRSTRLEN];
     struct client *next_paused;           /* worker's list of paused clients */
     long long obuf_soft_since_s;          /* output over the soft limit since (s), 0 = not (client_limits.h) */
+    bool socket_lent;                     /* another worker writes the head reply on fd (batch.h) */
+    int lent_fd_to_close;                 /* closed while lent: close this fd when it comes back, else -1 */
 } client_t;
 
 /* Where the next reply of this client goes: its output buffer when nothing is
@@ -101,6 +103,12 @@ reply_slot_t *client_defer_reply(client_t *c);
 void client_slot_fill(worker_t *w, reply_slot_t *s, const char *data, size_t len);
 /* Marks a slot done and moves every ready reply at the head to the output. */
 void client_slot_done(worker_t *w, reply_slot_t *s);
+/* Lends the client's socket for the reply of `s` (batch.h) and returns the
+ * fd, or -1 when that reply cannot go out directly: it is not next in line,
+ * output is unsent, the socket is already lent or the client closing. */
+int client_lend_socket(reply_slot_t *s);
+/* The executor is done with the socket lent for `s`'s reply. */
+void client_return_socket(reply_slot_t *s);
 /* Schedules the output buffer for writing before the loop sleeps. */
 void client_schedule_write(client_t *c);
 /* Closes the socket now; memory is freed once no reply is pending. */

@@ -62,6 +62,7 @@ resp_buf_t *client_reply_target(client_t *c)
     resp_buf_t *tb = txn_reply_target(c);
     if (tb) return tb;
     if (!c->pending_head) return &c->out;
+    if (c->socket_lent) rt_thread_want_lazy_wakeups(true);   /* this reply waits on the lent one */
     reply_slot_t *s = xcalloc(1, sizeof *s);
     s->client = c;
     s->done = true;
@@ -76,6 +77,7 @@ reply_slot_t *client_defer_reply(client_t *c)
 {
     reply_slot_t *ts = txn_defer(c);
     if (ts) return ts;
+    if (c->socket_lent) rt_thread_want_lazy_wakeups(true);   /* this reply waits on the lent one */
     reply_slot_t *s = xcalloc(1, sizeof *s);
     s->client = c;
     resp_buf_init(&s->buf, c->proto);
@@ -87,6 +89,30 @@ reply_slot_t *client_defer_reply(client_t *c)
 }
 
 static void client_free(client_t *c);
+
+int client_lend_socket(reply_slot_t *s)
+{
+    client_t *c = s->client;
+    if (s->txn_part || s->blocks_client || s != c->pending_head || c->socket_lent) return -1;
+    if (c->flags & (CLIENT_CLOSED | CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP)) return -1;
+    /* Nothing of ours may be unsent or waiting for the socket: the lent
+     * reply must be the next bytes on the wire. Until it comes back
+     * nothing reaches c->out (s stays at the FIFO head), so we write
+     * nothing on the socket meanwhile. */
+    if (c->fd < 0 || c->wio_active || c->out_sent < c->out.len) return -1;
+    c->socket_lent = true;
+    return c->fd;
+}
+
+void client_return_socket(reply_slot_t *s)
+{
+    client_t *c = s->client;
+    c->socket_lent = false;
+    if (c->lent_fd_to_close >= 0) {
+        close(c->lent_fd_to_close);
+        c->lent_fd_to_close = -1;
+    }
+}
 
 void client_slot_fill(worker_t *w, reply_slot_t *s, const char *data, size_t len)
 {
@@ -246,7 +272,14 @@ void client_close(client_t *c)
     ev_io_stop(loop, &c->rio);
     if (c->wio_active) ev_io_stop(loop, &c->wio);
     c->wio_active = false;
-    close(c->fd);
+    if (c->socket_lent) {
+        /* Another worker may be writing on it: the number must not be
+         * reused before it is done (client_return_socket closes it). */
+        c->lent_fd_to_close = c->fd;
+        rt_thread_want_lazy_wakeups(true);
+    } else {
+        close(c->fd);
+    }
     c->fd = -1;
     c->flags |= CLIENT_CLOSED;
     client_unlink(c);
@@ -292,7 +325,7 @@ int client_detach(client_t *c)
     struct ev_loop *loop = rt_thread_loop(w->thread);
     /* PSYNC refuses a client with unsent output (cmd_repl.c); never wait here
      * for a socket to drain: a peer that does not read would pin the worker. */
-    if (c->out_sent < c->out.len) return -1;
+    if (c->out_sent < c->out.len || c->socket_lent) return -1;
     ev_io_stop(loop, &c->rio);
     if (c->wio_active) ev_io_stop(loop, &c->wio);
     c->wio_active = false;
@@ -356,6 +389,7 @@ static void adopt_connection(worker_t *w, int fd, const struct sockaddr_storage 
     client_t *c = calloc(1, sizeof *c);
     if (!c) { close(fd); return; }
     c->local = local;
+    c->lent_fd_to_close = -1;
     c->worker = w;
     c->id = atomic_fetch_add(&g_next_client_id, 1);
     c->fd = fd;
@@ -778,8 +812,12 @@ static void worker_behaviour(rt_actor_t *self, rt_msg_t *msg)
         batch_execute(w, b);
         snap_leave(w);
         repl_flush(w->repl);
+        bool all_direct = batch_write_direct(w, b);
         b->hdr.type = WMSG_BATCH_DONE;
-        rt_send(&b->origin->actor, &b->hdr);
+        /* Every reply is out: the origin only has bookkeeping left, which
+         * need not wake it (batch.h). */
+        if (all_direct) rt_send_lazy(&b->origin->actor, &b->hdr);
+        else rt_send(&b->origin->actor, &b->hdr);
         break;
     }
     case WMSG_BATCH_DONE:

@@ -56,6 +56,7 @@ struct worker {
     bool pause_timer_on;
     int paused_mode;                         /* wpause_mode() when a client was last held */
     struct repl_wbuf *repl;                  /* writes to propagate, not yet handed over (repl.c) */
+    int lent_batches;                        /* batches out with a lent socket (batch.h) */
 };
 
 extern worker_t *g_workers[MAX_WORKERS];
