@@ -117,6 +117,7 @@ TSAN_UNIT_SRC := $(addprefix tests/unit/,runner.c test_actor.c test_mailbox.c te
 TSAN_OBJ   := $(patsubst %.c,build/tsan/%.o,$(LIB_SRC) $(TSAN_UNIT_SRC))
 TSAN_RUN   := TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan/suppressions.txt"
 TSAN_SMOKE_TESTS ?= test_clients.py test_stats_concurrency.py test_server_commands.py test_bus_meet.py \
+                    test_direct_reply.py \
                     test_psync_handover.py
 
 build/tsan/%.o: %.c tests/tsan/ck_pr.h | $(DEPS_STAMP)
