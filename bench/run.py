@@ -28,6 +28,7 @@ import csv
 import io
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -255,8 +256,9 @@ class Bench:
 class Result:
     """One redis-benchmark run: client-side rps and server CPU seconds, or why it failed."""
 
-    def __init__(self, rps=None, requests=0, cpu=None, error=None):
+    def __init__(self, rps=None, requests=0, cpu=None, error=None, wakes=None):
         self.rps, self.requests, self.cpu, self.error = rps, requests, cpu, error
+        self.wakes = wakes      # shoal: worker wake requests (INFO threads wake_sends) per request
 
     @property
     def rps_per_cpu(self):
@@ -272,6 +274,7 @@ def redis_benchmark(srv, test, pipeline):
             "-n", str(n), "-c", str(CLIENTS), "-P", str(pipeline), "-r", str(KEYSPACE),
             "--csv", "-q"]
     srv.check_alive("before the run")
+    wakes0 = worker_wake_sends(srv)
     cpu0 = srv.cpu_seconds()
     try:
         out = subprocess.run(argv, capture_output=True, text=True, timeout=RUN_TIMEOUT,
@@ -286,7 +289,19 @@ def redis_benchmark(srv, test, pipeline):
     if out.returncode != 0 or row is None:
         msg = (out.stderr or out.stdout).strip().splitlines()
         return Result(error=f"failed: {msg[-1] if msg else out.returncode}")
-    return Result(rps=float(row[1]), requests=n, cpu=cpu)
+    wakes1 = worker_wake_sends(srv)
+    wakes = None if wakes0 is None or wakes1 is None else (wakes1 - wakes0) / n
+    return Result(rps=float(row[1]), requests=n, cpu=cpu, wakes=wakes)
+
+
+def worker_wake_sends(srv):
+    """Sum over shoal's worker threads of wake requests made to them (INFO threads, a
+    shoal-only section: each is at most one eventfd write); None for redis-server."""
+    if srv.kind != "shoal":
+        return None
+    text = resp_call(srv.port, "INFO", "threads")
+    text = text.decode() if isinstance(text, bytes) else str(text)
+    return sum(int(m) for m in re.findall(r"name=worker-\d+,.*?wake_sends=(\d+)", text))
 
 
 def measure(srv, test, pipeline):
@@ -336,18 +351,21 @@ def client_throughput(b):
         rows.append([f"{test.upper()} -P {pipeline}",
                      cell(s, "rps"), cell(r, "rps"), fmt_ratio(s.rps, r.rps),
                      cell(s, "rps_per_cpu"), cell(r, "rps_per_cpu"),
-                     fmt_ratio(s.rps_per_cpu, r.rps_per_cpu)])
+                     fmt_ratio(s.rps_per_cpu, r.rps_per_cpu),
+                     "-" if s.wakes is None else f"{s.wakes:.3f}"])
     b.stop(shoal)
     b.stop(redis)
     b.table("Client throughput (redis-benchmark, one node owning all slots)",
             ["test", "shoal rps", "redis rps", "ratio", "shoal rps/CPU-s", "redis rps/CPU-s",
-             "ratio"], rows,
+             "ratio", "shoal wake-ups/req"], rows,
             [f"-c {CLIENTS} -r {KEYSPACE}; -n {REQUESTS[1]} at -P 1, {REQUESTS[16]} at -P 16; "
              f"median of {REPEAT} run(s); shoal with its default worker threads ({NCPU} CPUs)",
              "rps/CPU-s = requests / server CPU seconds (utime+stime from /proc) during the run; "
              "ratio = shoal / redis",
              "redis-benchmark runs on the same machine and takes CPU too: on a small machine "
-             "rps/CPU-s says more than rps"])
+             "rps/CPU-s says more than rps",
+             "wake-ups/req = wake requests to shoal's workers (INFO threads wake_sends; each at most "
+             "one eventfd write) per request"])
 
 
 def thread_scaling(b):
