@@ -1,5 +1,6 @@
 /* cluster_sim.c - makes one real node believe it is in an N-node cluster, for
- * bench/run.py's cluster_cost section (issue 10 section 3).
+ * bench/run.py's cluster_cost section: what one node pays for the bus at
+ * N = 100..1000 (targets at N = 1000: CPU <= 0.50 and RSS <= 1.00 of redis's).
  *
  * What it is for: measuring what one node (shoal-node or redis-server 7.0.15)
  * pays for the cluster bus in a large cluster, without running N-1 servers.
@@ -54,8 +55,6 @@
  *                    [-W warmup_s] [-t seconds] [-P pid] [-F] [-J join_timeout_s]
  *                    [-s seed] [-v] [-R record-file | -r replay-file]
  */
-#include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -67,14 +66,14 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench_common.h"
+#include "bench/cluster_sim_client.h"
 #include "proto/bus.h"
 
 #define MAX_N 4000
-#define PEEK_LEN 14              /* sig, totlen, ver, port, type */
 #define NAME_AT 40               /* the sender's name in a header */
 #define MAX_GOSSIP 1024
 
@@ -88,11 +87,7 @@ static struct {
     const char *record_path, *replay_path;
 } opt = {0, 0, 0, 15000, 15.0, 30.0, 60.0, 0, false, false, 0, NULL, NULL};
 
-static void die(const char *what)
-{
-    fprintf(stderr, "cluster_sim: %s: %s\n", what, strerror(errno));
-    exit(2);
-}
+const char bench_prog[] = "cluster_sim";
 
 static void fail_exit(const char *why)
 {
@@ -107,29 +102,15 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* xorshift64*: cheap; the model only needs uniform draws. Two streams: the
+/* xorshift64* (bench_rng_next): the model only needs uniform draws. Two streams: the
  * model's (names, phases, the members' crons) and the frames' (gossip picks),
  * so that with the same seed (-s) the model plays the same sequence against
  * either server however many PINGs that server sends us: both servers then
  * get nearly the same traffic. */
 static uint64_t rng_model, rng_frames;
-static uint64_t rng_next(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 2685821657736338717ULL;
-}
-static uint64_t rng(void) { return rng_next(&rng_model); }
+static uint64_t rng(void) { return bench_rng_next(&rng_model); }
 static unsigned rnd(unsigned n) { return (unsigned)(rng() % n); }
-static unsigned rndf(unsigned n) { return (unsigned)(rng_next(&rng_frames) % n); }
+static unsigned rndf(unsigned n) { return (unsigned)(bench_rng_next(&rng_frames) % n); }
 static double rnd01(void) { return (double)(rng() >> 11) / 9007199254740992.0; }
 
 /* ---------------- the cluster ---------------- */
@@ -165,9 +146,7 @@ enum { LINK_OUT = 1, LINK_IN = 2, LISTENER = 3 };
 struct conn {
     int fd;
     unsigned kind, node;
-    uint8_t peek[PEEK_LEN];
-    size_t peek_have;
-    uint64_t frame_left;
+    struct bench_skim skim;      /* what the node sends: counted, answered, never kept */
     uint8_t *wbuf;
     size_t wlen, wcap;
     bool want_out, closed;
@@ -191,7 +170,7 @@ static struct counters {
 static void conn_events(struct conn *c, uint64_t tag)
 {
     struct epoll_event ev = {.events = EPOLLIN | (c->want_out ? EPOLLOUT : 0), .data.u64 = tag};
-    if (epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev) < 0) die("epoll_ctl");
+    if (epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev) < 0) bench_die("epoll_ctl");
 }
 
 static uint64_t conn_tag(struct conn *c, unsigned slot)
@@ -239,7 +218,7 @@ static void conn_queue(struct conn *c, unsigned slot, const uint8_t *p, size_t n
         size_t cap = c->wcap ? c->wcap : 65536;
         while (cap < c->wlen + n) cap *= 2;
         uint8_t *b = realloc(c->wbuf, cap);
-        if (!b) die("realloc");
+        if (!b) bench_die("realloc");
         c->wbuf = b;
         c->wcap = cap;
     }
@@ -251,27 +230,19 @@ static void conn_queue(struct conn *c, unsigned slot, const uint8_t *p, size_t n
 static struct conn *conn_new(int fd, unsigned kind, unsigned node)
 {
     struct conn *c = calloc(1, sizeof *c);
-    if (!c) die("calloc");
+    if (!c) bench_die("calloc");
     c->fd = fd;
     c->kind = kind;
     c->node = node;
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);   /* as the bus does */
-    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) die("fcntl");
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) bench_die("fcntl");
     return c;
 }
 
 static int connect_node(void)
 {
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)opt.bus_port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) die("socket");
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) die("connect to the node's bus port");
-    return fd;
+    return bench_connect("127.0.0.1", opt.bus_port, "connect to the node's bus port");
 }
 
 /* ---------------- frames ---------------- */
@@ -365,7 +336,7 @@ static void model_ping(unsigned i, unsigned kind)
     if (sched_len == sched_cap) {
         sched_cap = sched_cap ? sched_cap * 2 : 4096;
         sched = realloc(sched, sched_cap * sizeof *sched);
-        if (!sched) die("realloc");
+        if (!sched) bench_die("realloc");
     }
     sched[sched_len++] = (struct sched_item){now_ms() - steady_t0, i, kind};
 }
@@ -373,16 +344,16 @@ static void model_ping(unsigned i, unsigned kind)
 static void sched_save(void)
 {
     FILE *f = fopen(opt.record_path, "w");
-    if (!f) die("open the schedule to record");
+    if (!f) bench_die("open the schedule to record");
     for (size_t k = 0; k < sched_len; k++)
         fprintf(f, "%lld %u %u\n", (long long)sched[k].at_ms, sched[k].member, sched[k].kind);
-    if (fclose(f) != 0) die("write the schedule");
+    if (fclose(f) != 0) bench_die("write the schedule");
 }
 
 static void sched_load(void)
 {
     FILE *f = fopen(opt.replay_path, "r");
-    if (!f) die("open the schedule to replay");
+    if (!f) bench_die("open the schedule to replay");
     long long at;
     unsigned member, kind;
     while (fscanf(f, "%lld %u %u", &at, &member, &kind) == 3) {
@@ -390,7 +361,7 @@ static void sched_load(void)
         if (sched_len == sched_cap) {
             sched_cap = sched_cap ? sched_cap * 2 : 4096;
             sched = realloc(sched, sched_cap * sizeof *sched);
-            if (!sched) die("realloc");
+            if (!sched) bench_die("realloc");
         }
         sched[sched_len++] = (struct sched_item){at, member, kind};
     }
@@ -414,7 +385,7 @@ static void member_reconnect(unsigned i)
     free(m->out);
     m->out = conn_new(connect_node(), LINK_OUT, i);
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG(LINK_OUT, i)};
-    if (epoll_ctl(ep, EPOLL_CTL_ADD, m->out->fd, &ev) < 0) die("epoll_ctl");
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, m->out->fd, &ev) < 0) bench_die("epoll_ctl");
     m->ping_sent = 0;
 }
 
@@ -498,13 +469,23 @@ static void member_cron(unsigned i, int64_t now)
 
 /* ---------------- reading what the node sends ---------------- */
 
-static void on_frame(struct conn *c, unsigned slot, unsigned type)
+struct frame_ctx {
+    struct conn *c;
+    unsigned slot;
+};
+
+/* bench_skim's callback: counts the frame, answers PINGs and MEETs on the
+ * node's links to us, takes PONGs on ours; false once the link is closed. */
+static bool on_frame(void *arg, unsigned type)
 {
+    struct frame_ctx *fx = arg;
+    struct conn *c = fx->c;
+    unsigned slot = fx->slot;
     struct node *m = &nodes[c->node];
     if (type == BUS_PING) ctr.pings_from++;
     else if (type == BUS_PONG) ctr.pongs_from++;
     else ctr.others_from++;
-    if (m->dead) return;
+    if (m->dead) return !c->closed;
     if (c->kind == LINK_IN && (type == BUS_PING || type == BUS_MEET)) {
         size_t len = build_frame(c->node, BUS_PONG);
         conn_queue(c, slot, frame_buf, len);
@@ -514,6 +495,7 @@ static void on_frame(struct conn *c, unsigned slot, unsigned type)
         m->pong_received = now_ms();
         m->ping_sent = 0;
     }
+    return !c->closed;
 }
 
 static void conn_read(struct conn *c, unsigned slot)
@@ -528,33 +510,10 @@ static void conn_read(struct conn *c, unsigned slot)
         }
         if (r < 0) return;
         ctr.bytes_from += (uint64_t)r;
-        const uint8_t *p = buf;
-        size_t n = (size_t)r;
-        while (n > 0) {
-            if (c->frame_left > 0) {
-                size_t take = n < c->frame_left ? n : (size_t)c->frame_left;
-                c->frame_left -= take;
-                p += take;
-                n -= take;
-                continue;
-            }
-            size_t take = PEEK_LEN - c->peek_have;
-            if (take > n) take = n;
-            memcpy(c->peek + c->peek_have, p, take);
-            c->peek_have += take;
-            p += take;
-            n -= take;
-            if (c->peek_have < PEEK_LEN) break;
-            uint32_t totlen = (uint32_t)c->peek[4] << 24 | (uint32_t)c->peek[5] << 16 |
-                              (uint32_t)c->peek[6] << 8 | c->peek[7];
-            unsigned type = (unsigned)(c->peek[12] << 8 | c->peek[13]);
-            if (memcmp(c->peek, BUS_SIG, 4) != 0 || totlen < BUS_HEADER_LEN)
-                fail_exit("the node sent a frame with a bad signature or length");
-            c->frame_left = totlen - PEEK_LEN;
-            c->peek_have = 0;
-            on_frame(c, slot, type);
-            if (c->closed) return;
-        }
+        struct frame_ctx fx = {c, slot};
+        int rc = bench_skim(&c->skim, buf, (size_t)r, on_frame, &fx);
+        if (rc == BENCH_SKIM_BAD) fail_exit("the node sent a frame with a bad signature or length");
+        if (rc == BENCH_SKIM_STOPPED) return;
         if ((size_t)r < sizeof buf) return;
     }
 }
@@ -571,12 +530,12 @@ static void accept_in(unsigned node)
         if (n_in == cap_in) {
             cap_in = cap_in ? cap_in * 2 : 1024;
             in_links = realloc(in_links, cap_in * sizeof *in_links);
-            if (!in_links) die("realloc");
+            if (!in_links) bench_die("realloc");
         }
         unsigned slot = n_in++;
         in_links[slot] = conn_new(fd, LINK_IN, node);
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG(LINK_IN, slot)};
-        if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) die("epoll_ctl");
+        if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) bench_die("epoll_ctl");
     }
 }
 
@@ -585,10 +544,10 @@ static void accept_in(unsigned node)
 static void run_loop(double until, bool crons)
 {
     struct epoll_event evs[256];
-    for (double t = mono_s(); t < until; t = mono_s()) {
+    for (double t = bench_mono_s(); t < until; t = bench_mono_s()) {
         int ms = (int)((until - t) * 1000) + 1;
         int n = epoll_wait(ep, evs, 256, ms < 5 ? ms : 5);
-        if (n < 0 && errno != EINTR) die("epoll_wait");
+        if (n < 0 && errno != EINTR) bench_die("epoll_wait");
         for (int k = 0; k < n; k++) {
             unsigned kind = (unsigned)(evs[k].data.u64 >> 32), idx = (uint32_t)evs[k].data.u64;
             struct conn *c = NULL;
@@ -629,207 +588,7 @@ static void run_loop(double until, bool crons)
     }
 }
 
-/* ---------------- the node's client port (setup and CLUSTER NODES) ---------------- */
-
-static int client_fd = -1;
-
-/* Sends a command and reads one reply into out (NUL-terminated; bulk strings
- * without their header). Returns the reply's first byte ('+', '-', ':', '$'). */
-static char client_call(const char *const *argv, int argc, char **out, size_t *out_len)
-{
-    char req[512];
-    size_t n = (size_t)snprintf(req, sizeof req, "*%d\r\n", argc);
-    for (int i = 0; i < argc; i++)
-        n += (size_t)snprintf(req + n, sizeof req - n, "$%zu\r\n%s\r\n", strlen(argv[i]), argv[i]);
-    if (send(client_fd, req, n, MSG_NOSIGNAL) != (ssize_t)n) die("send to the client port");
-    static char *buf;
-    static size_t cap;
-    size_t have = 0;
-    long need = -1;          /* total bytes of the reply once known */
-    for (;;) {
-        if (cap - have < 65536) {
-            cap = cap ? cap * 2 : 1 << 20;
-            buf = realloc(buf, cap);
-            if (!buf) die("realloc");
-        }
-        ssize_t r = recv(client_fd, buf + have, cap - have - 1, 0);
-        if (r <= 0) die("read from the client port");
-        have += (size_t)r;
-        buf[have] = '\0';
-        char *eol = strstr(buf, "\r\n");
-        if (!eol) continue;
-        if (buf[0] != '$') {
-            *eol = '\0';
-            *out = buf + 1;
-            *out_len = (size_t)(eol - buf - 1);
-            return buf[0];
-        }
-        long blen = atol(buf + 1);
-        if (blen < 0) {
-            *out = buf + have;
-            *out_len = 0;
-            return '$';
-        }
-        need = (eol - buf) + 2 + blen + 2;
-        if ((long)have >= need) {
-            *out = eol + 2;
-            *out_len = (size_t)blen;
-            (*out)[blen] = '\0';
-            return '$';
-        }
-    }
-}
-
-static void client_connect(void)
-{
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)opt.client_port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    client_fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (client_fd < 0) die("socket");
-    if (connect(client_fd, (struct sockaddr *)&sa, sizeof sa) < 0)
-        die("connect to the client port");
-    struct timeval tv = {10, 0};
-    setsockopt(client_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-}
-
-static void client_expect_ok(const char *const *argv, int argc)
-{
-    char *r;
-    size_t len;
-    if (client_call(argv, argc, &r, &len) != '+') {
-        fprintf(stderr, "cluster_sim: %s %s: %s\n", argv[0], argv[1], r);
-        exit(1);
-    }
-}
-
-/* True once CLUSTER INFO says the state is ok and all n nodes are known. */
-static bool node_converged(void)
-{
-    char *r;
-    size_t len;
-    const char *argv[] = {"CLUSTER", "INFO"};
-    if (client_call(argv, 2, &r, &len) != '$') return false;
-    char want[64];
-    snprintf(want, sizeof want, "cluster_known_nodes:%u\r", n_nodes);
-    return strstr(r, "cluster_state:ok") && strstr(r, want);
-}
-
-/* The flags field of `name`'s line in CLUSTER NODES ("" if not listed). */
-static void node_flags(const char *name, char *flags, size_t cap)
-{
-    char *r;
-    size_t len;
-    const char *argv[] = {"CLUSTER", "NODES"};
-    flags[0] = '\0';
-    if (client_call(argv, 2, &r, &len) != '$') return;
-    char *line = r;
-    while ((line = strstr(line, name)) != NULL && line != r && line[-1] != '\n') line++;
-    if (!line) return;
-    /* name addr flags ... */
-    char *sp1 = strchr(line, ' ');
-    char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
-    char *sp3 = sp2 ? strchr(sp2 + 1, ' ') : NULL;
-    if (!sp3) return;
-    size_t n = (size_t)(sp3 - sp2 - 1);
-    if (n >= cap) n = cap - 1;
-    memcpy(flags, sp2 + 1, n);
-    flags[n] = '\0';
-}
-
-/* ---------------- the node's process ---------------- */
-
-static unsigned long long proc_run_ns(long pid, char *per_thread, size_t cap)
-{
-    /* sums schedstat run time over all threads; per_thread gets "name:ns,..." */
-    char path[96];
-    snprintf(path, sizeof path, "/proc/%ld/task", pid);
-    DIR *d = opendir(path);
-    if (!d) return 0;
-    unsigned long long total = 0;
-    size_t used = 0;
-    if (per_thread && cap) per_thread[0] = '\0';
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-        char comm[32] = "", line[128];
-        snprintf(path, sizeof path, "/proc/%ld/task/%.20s/comm", pid, e->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f) continue;
-        if (!fgets(comm, sizeof comm, f)) comm[0] = '\0';
-        fclose(f);
-        comm[strcspn(comm, "\n")] = '\0';
-        for (char *c = comm; *c; c++)
-            if (strchr(" ,:=", *c)) *c = '_';
-        snprintf(path, sizeof path, "/proc/%ld/task/%.20s/schedstat", pid, e->d_name);
-        f = fopen(path, "r");
-        if (!f) continue;
-        unsigned long long ns = 0;
-        if (!fgets(line, sizeof line, f) || sscanf(line, "%llu", &ns) != 1) ns = 0;
-        fclose(f);
-        total += ns;
-        if (per_thread && used < cap)
-            used += (size_t)snprintf(per_thread + used, cap - used, "%s%s:%llu",
-                                     used ? "," : "", comm, ns);
-    }
-    closedir(d);
-    return total;
-}
-
-/* Per-thread CPU seconds in the window, summed by name: "name:s,..." */
-static void thread_delta(const char *a, const char *b, char *out, size_t cap)
-{
-    struct { char name[24]; double s; } t[64];
-    unsigned nt = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        char copy[8192];
-        snprintf(copy, sizeof copy, "%s", pass ? b : a);
-        for (char *save = NULL, *item = strtok_r(copy, ",", &save); item;
-             item = strtok_r(NULL, ",", &save)) {
-            char *colon = strrchr(item, ':');
-            if (!colon) continue;
-            *colon = '\0';
-            double s = strtoull(colon + 1, NULL, 10) / 1e9 * (pass ? 1 : -1);
-            unsigned k = 0;
-            while (k < nt && strcmp(t[k].name, item) != 0) k++;
-            if (k == nt) {
-                if (nt == 64) continue;
-                snprintf(t[nt].name, sizeof t[nt].name, "%s", item);
-                t[nt++].s = 0;
-            }
-            t[k].s += s;
-        }
-    }
-    size_t used = 0;
-    out[0] = '\0';
-    for (unsigned k = 0; k < nt && used < cap; k++)
-        used += (size_t)snprintf(out + used, cap - used, "%s%s:%.4f", k ? "," : "", t[k].name,
-                                 t[k].s > 0 ? t[k].s : 0.0);
-}
-
-static long rss_kib(long pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%ld/status", pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    long kib = -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld", &kib) == 1) break;
-    fclose(f);
-    return kib;
-}
-
 /* ---------------- setup ---------------- */
-
-static void random_name(char out[BUS_NAME_LEN + 1])
-{
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < BUS_NAME_LEN; i++) out[i] = hex[rng() & 15];
-    out[BUS_NAME_LEN] = '\0';
-}
 
 /* redis-cli --cluster create's slot split: master i gets first..last with
  * last = lround(cursor + per_master - 1), cursor += per_master, the last
@@ -859,22 +618,12 @@ static void layout(void)
 static void member_setup(unsigned i)
 {
     struct node *m = &nodes[i];
-    random_name(m->name);
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    m->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    if (m->listen_fd < 0) die("socket");
-    if (bind(m->listen_fd, (struct sockaddr *)&sa, sizeof sa) < 0) die("bind");
-    if (listen(m->listen_fd, 64) < 0) die("listen");
-    if (getsockname(m->listen_fd, (struct sockaddr *)&sa, &sl) < 0) die("getsockname");
-    m->cport = ntohs(sa.sin_port);
+    bench_random_name(m->name, &rng_model);
+    m->listen_fd = bench_listen_loopback(64, &m->cport);
     /* nothing listens there: the node never needs a member's client port */
     m->port = (uint16_t)(m->cport - BUS_PORT_OFFSET);
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG(LISTENER, i)};
-    if (epoll_ctl(ep, EPOLL_CTL_ADD, m->listen_fd, &ev) < 0) die("epoll_ctl");
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, m->listen_fd, &ev) < 0) bench_die("epoll_ctl");
 }
 
 static void header_setup(unsigned i)
@@ -905,12 +654,12 @@ static void header_setup(unsigned i)
  * waves grow (we tried). */
 static void run_steady(double seconds)
 {
-    double until = mono_s() + seconds;
-    while (mono_s() < until) {
+    double until = bench_mono_s() + seconds;
+    while (bench_mono_s() < until) {
         struct counters c = ctr;
-        double t = mono_s();
+        double t = bench_mono_s();
         run_loop(t + 1.0 < until ? t + 1.0 : until, true);
-        double dt = mono_s() - t;
+        double dt = bench_mono_s() - t;
         if (dt < 0.5) continue;
         double rate = (ctr.timeout_pings - c.timeout_pings) / dt;
         est_timeout_pings = 0.9 * est_timeout_pings + 0.1 * rate;
@@ -974,15 +723,15 @@ int main(int argc, char **argv)
     if (wanted > MAX_GOSSIP) wanted = MAX_GOSSIP;
 
     ep = epoll_create1(0);
-    if (ep < 0) die("epoll_create1");
+    if (ep < 0) bench_die("epoll_create1");
     nodes = calloc(n_nodes, sizeof *nodes);
-    if (!nodes) die("calloc");
+    if (!nodes) bench_die("calloc");
     layout();
     if (opt.record_path && opt.replay_path) usage();
     if (opt.replay_path) sched_load();
 
     /* the node under test: master 0, config epoch 1, the first slot range */
-    client_connect();
+    client_connect(opt.client_port);
     char *r;
     size_t len;
     const char *myid[] = {"CLUSTER", "MYID"};
@@ -1005,21 +754,21 @@ int main(int argc, char **argv)
 
     /* join: every member MEETs the node on its own link; the node connects back
      * and PINGs; our PONG gives it the member's name, role and slots */
-    double t_join = mono_s();
+    double t_join = bench_mono_s();
     for (unsigned i = 1; i < n_nodes; i++) {
         nodes[i].out = conn_new(connect_node(), LINK_OUT, i);
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG(LINK_OUT, i)};
-        if (epoll_ctl(ep, EPOLL_CTL_ADD, nodes[i].out->fd, &ev) < 0) die("epoll_ctl");
+        if (epoll_ctl(ep, EPOLL_CTL_ADD, nodes[i].out->fd, &ev) < 0) bench_die("epoll_ctl");
         send_ping(i, BUS_MEET);
     }
-    while (members_joined() < n_nodes - 1 && mono_s() - t_join < opt.join_timeout)
-        run_loop(mono_s() + 0.05, false);
+    while (members_joined() < n_nodes - 1 && bench_mono_s() - t_join < opt.join_timeout)
+        run_loop(bench_mono_s() + 0.05, false);
     if (members_joined() < n_nodes - 1) {
         fprintf(stderr, "cluster_sim: the node took in %u of %u members within %.0f s\n",
                 members_joined(), n_nodes - 1, opt.join_timeout);
         return 1;
     }
-    double joined_s = mono_s() - t_join;
+    double joined_s = bench_mono_s() - t_join;
     /* a member that has just joined PINGs the node it met, and that PING is
      * what tells the node the member's role and slots (the PONG that ended
      * the handshake came from a sender it did not know yet) */
@@ -1028,9 +777,9 @@ int main(int argc, char **argv)
      * run_steady() moves it to what the node actually gets */
     est_timeout_pings = (double)(n_nodes - 1) / (opt.timeout_ms / 2000.0) / 3;
     bool ok = false;
-    while (mono_s() - t_join < opt.join_timeout + 30) {
-        run_loop(mono_s() + 0.2, false);
-        if ((ok = node_converged())) break;
+    while (bench_mono_s() - t_join < opt.join_timeout + 30) {
+        run_loop(bench_mono_s() + 0.2, false);
+        if ((ok = node_converged(n_nodes))) break;
     }
     if (!ok) fail_exit("the node's CLUSTER INFO never showed cluster_state:ok with all nodes");
     /* steady state from here: each member's cron at its own phase, its last
@@ -1044,20 +793,20 @@ int main(int argc, char **argv)
         nodes[i].ping_sent = 0;
     }
     steady_t0 = now;
-    double join_s = mono_s() - t_join;
+    double join_s = bench_mono_s() - t_join;
 
     /* warm-up, then the counted window; the estimate of the members' own
      * timeout PING rate follows what the node sees, smoothed over ~5 s */
     uint64_t closed0 = ctr.links_closed_by_node;
     run_steady(opt.warmup);
     struct counters c0 = ctr;
-    static char th0[8192], th1[8192], thd[8192];
-    unsigned long long cpu0 = opt.pid ? proc_run_ns(opt.pid, th0, sizeof th0) : 0;
-    double t0 = mono_s();
+    static struct bench_thread_cpu th0, th1;
+    if (opt.pid) bench_thread_cpu_sample(opt.pid, &th0);
+    double t0 = bench_mono_s();
     run_steady(opt.seconds);
-    unsigned long long cpu1 = opt.pid ? proc_run_ns(opt.pid, th1, sizeof th1) : 0;
-    double secs = mono_s() - t0;
-    long rss = opt.pid ? rss_kib(opt.pid) : -1;
+    if (opt.pid) bench_thread_cpu_sample(opt.pid, &th1);
+    double secs = bench_mono_s() - t0;
+    long rss = opt.pid ? bench_rss_kib(opt.pid) : -1;
     struct counters c1 = ctr;
     if (opt.record_path) sched_save();
 
@@ -1074,9 +823,9 @@ int main(int argc, char **argv)
            (unsigned long long)(c1.others_from - c0.others_from),
            (c1.gossip_applied - c0.gossip_applied) / secs);
     if (opt.pid) {
-        thread_delta(th0, th1, thd, sizeof thd);
-        printf(" cpu_pct=%.2f rss_kib=%ld thread_cpu=%s", (cpu1 - cpu0) / 1e9 / secs * 100.0,
-               rss, thd);
+        printf(" cpu_pct=%.2f rss_kib=%ld",
+               (double)(th1.total_ns - th0.total_ns) / 1e9 / secs * 100.0, rss);
+        bench_thread_cpu_print(&th0, &th1);
     }
     uint64_t closed = ctr.links_closed_by_node - closed0;
 
@@ -1091,18 +840,18 @@ int main(int argc, char **argv)
         for (unsigned s = 0; s < n_in; s++)
             if (in_links[s]->node == dead) conn_close(in_links[s]);
         size_t flen = bus_build_fail(frame_buf, sizeof frame_buf, &nodes[teller].hdr, d->name);
-        double tf = mono_s();
+        double tf = bench_mono_s();
         conn_queue(nodes[teller].out, 0, frame_buf, flen);
         char flags[128];
         double seen = -1;
-        while (mono_s() - tf < 10) {
-            run_loop(mono_s() + 0.001, true);
+        while (bench_mono_s() - tf < 10) {
+            run_loop(bench_mono_s() + 0.001, true);
             node_flags(d->name, flags, sizeof flags);
             /* "fail" as its own flag, not "fail?" (PFAIL) */
             char *p = strstr(flags, "fail");
             while (p && p[4] == '?') p = strstr(p + 4, "fail");
             if (p) {
-                seen = mono_s() - tf;
+                seen = bench_mono_s() - tf;
                 break;
             }
         }

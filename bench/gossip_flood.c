@@ -11,9 +11,10 @@
  * servers see the same traffic.
  *
  * After a warm-up it counts PONGs for -t seconds and, given -P <pid>, reads
- * that process's utime+stime from /proc/<pid>/stat at the start and end of the
- * same window, so the figure per server CPU-second covers exactly the counted
- * PONGs. It prints one line of key=value pairs for run.py to parse.
+ * the run time of all that process's threads (/proc/<pid>/task/<tid>/schedstat)
+ * at the start and end of the same window, so the figure per server CPU-second
+ * covers exactly the counted PONGs. It prints one line of key=value pairs for
+ * run.py to parse.
  *
  * With -m (members) the fake peers first join the node's cluster the way a
  * real node does (§5.3): each listens on its own loopback bus port, sends a
@@ -44,8 +45,6 @@
  *   -g gossip entries per PING   -j flooder threads   -W warm-up seconds
  *   -m join the node's cluster first (known senders)
  */
-#include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -62,12 +61,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench_common.h"
 #include "proto/bus.h"
 
 #define FRAME_VARIANTS 4     /* PINGs per connection differ in their gossip entries */
 #define MAX_IOV 64
 #define READ_BUF (256 * 1024)
-#define PEEK_LEN 14          /* sig, totlen, ver, port, type: enough to count a frame */
 #define INBOUND_BUF (64 * 1024)  /* the node's PINGs to a peer: header + a few gossip entries */
 #define MAX_INBOUND 1024
 #define JOIN_TIMEOUT 15.0    /* seconds for the node to connect back to every peer (-m) */
@@ -82,10 +81,7 @@ struct conn {
     unsigned to_write;
     size_t head_off;
     bool want_out;           /* EPOLLOUT registered */
-    /* read side: the frame being skipped */
-    uint8_t peek[PEEK_LEN];
-    size_t peek_have;
-    uint64_t frame_left;     /* bytes of the current frame after the peeked part */
+    struct bench_skim skim;  /* read side: the frames are counted, never kept */
     bool closed;
 };
 
@@ -140,35 +136,11 @@ static unsigned n_inbound;
 
 static atomic_bool stop_flag;
 
-static void die(const char *what)
-{
-    fprintf(stderr, "gossip_flood: %s: %s\n", what, strerror(errno));
-    exit(2);
-}
+const char bench_prog[] = "gossip_flood";
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* xorshift64*: cheap, seeded per process; names need only be distinct. */
+/* seeded per process; names need only be distinct */
 static uint64_t rng_state;
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 2685821657736338717ULL;
-}
-
-static void random_name(char out[BUS_NAME_LEN + 1])
-{
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < BUS_NAME_LEN; i++) out[i] = hex[rng() & 15];
-    out[BUS_NAME_LEN] = '\0';
-}
+static uint64_t rng(void) { return bench_rng_next(&rng_state); }
 
 /* Builds the PING variants of one fake peer: a master with no slots, epochs 0,
  * its address left for the receiver to take from the socket (myip ""). */
@@ -190,7 +162,7 @@ static uint8_t *build_or_die(const bus_header_t *hdr, unsigned type, const bus_g
 {
     size_t len = bus_ping_len(count, NULL, 0);
     uint8_t *f = malloc(len);
-    if (!f) die("malloc");
+    if (!f) bench_die("malloc");
     size_t n = bus_build_ping(f, len, hdr, type, g, count, NULL, 0);
     if (n != len) {
         fprintf(stderr, "gossip_flood: bus_build_ping returned %zu, expected %zu\n", n, len);
@@ -267,7 +239,7 @@ static void build_frames(struct conn *c, unsigned peer_index)
                 g[i].pong_received = now;
                 strcpy(g[i].ip, "127.0.0.1");
                 g[i].flags = BUS_NODE_MASTER;
-                random_name(g[i].name);
+                bench_random_name(g[i].name, &rng_state);
                 g[i].port = (uint16_t)(31000 + (rng() % 1000));
                 g[i].cport = (uint16_t)(g[i].port + 10000);
             }
@@ -281,20 +253,10 @@ static void build_frames(struct conn *c, unsigned peer_index)
 
 static int connect_one(void)
 {
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)opt.port);
-    if (inet_pton(AF_INET, opt.host, &sa.sin_addr) != 1) {
-        fprintf(stderr, "gossip_flood: bad IPv4 address %s\n", opt.host);
-        exit(2);
-    }
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) die("socket");
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) die("connect");
+    int fd = bench_connect(opt.host, opt.port, "connect");
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);   /* as the bus does */
-    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) die("fcntl");
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) bench_die("fcntl");
     return fd;
 }
 
@@ -312,7 +274,7 @@ static void set_want_out(struct worker *w, struct conn *c, bool on)
 {
     if (c->want_out == on) return;
     struct epoll_event ev = {.events = EPOLLIN | (on ? EPOLLOUT : 0), .data.ptr = c};
-    if (epoll_ctl(w->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0) die("epoll_ctl");
+    if (epoll_ctl(w->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0) bench_die("epoll_ctl");
     c->want_out = on;
 }
 
@@ -345,37 +307,25 @@ static void conn_flush(struct worker *w, struct conn *c)
     set_want_out(w, c, c->to_write > 0 && !c->closed);
 }
 
+struct frame_count { uint64_t pongs, others; };
+
+static bool count_frame(void *arg, unsigned type)
+{
+    struct frame_count *fc = arg;
+    if (type == BUS_PONG) fc->pongs++;
+    else fc->others++;
+    return true;
+}
+
 /* Consumes received bytes: counts whole frames by type, never keeps them. */
 static void conn_consume(struct worker *w, struct conn *c, const uint8_t *p, size_t n)
 {
-    uint64_t pongs = 0, others = 0;
-    while (n > 0) {
-        if (c->frame_left > 0) {
-            size_t take = n < c->frame_left ? n : (size_t)c->frame_left;
-            c->frame_left -= take;
-            p += take;
-            n -= take;
-            continue;
-        }
-        size_t take = PEEK_LEN - c->peek_have;
-        if (take > n) take = n;
-        memcpy(c->peek + c->peek_have, p, take);
-        c->peek_have += take;
-        p += take;
-        n -= take;
-        if (c->peek_have < PEEK_LEN) break;
-        uint32_t totlen = (uint32_t)c->peek[4] << 24 | (uint32_t)c->peek[5] << 16 |
-                          (uint32_t)c->peek[6] << 8 | c->peek[7];
-        uint16_t type = (uint16_t)(c->peek[12] << 8 | c->peek[13]);
-        if (memcmp(c->peek, BUS_SIG, 4) != 0 || totlen < BUS_HEADER_LEN) {
-            conn_close(w, c, "server sent a frame with a bad signature or length");
-            return;
-        }
-        if (type == BUS_PONG) pongs++;
-        else others++;
-        c->frame_left = totlen - PEEK_LEN;
-        c->peek_have = 0;
+    struct frame_count fc = {0, 0};
+    if (bench_skim(&c->skim, p, n, count_frame, &fc) == BENCH_SKIM_BAD) {
+        conn_close(w, c, "server sent a frame with a bad signature or length");
+        return;
     }
+    uint64_t pongs = fc.pongs, others = fc.others;
     if (pongs) {
         atomic_fetch_add_explicit(&w->pongs, pongs, memory_order_relaxed);
         /* each PONG frees one slot of the window (we count it at its first bytes,
@@ -389,14 +339,14 @@ static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     uint8_t *buf = malloc(READ_BUF);
-    if (!buf) die("malloc");
+    if (!buf) bench_die("malloc");
     for (unsigned i = 0; i < w->nconns; i++) conn_flush(w, &w->conns[i]);
     struct epoll_event evs[64];
     while (!atomic_load_explicit(&stop_flag, memory_order_relaxed)) {
         int n = epoll_wait(w->epfd, evs, 64, 100);
         if (n < 0) {
             if (errno == EINTR) continue;
-            die("epoll_wait");
+            bench_die("epoll_wait");
         }
         for (int i = 0; i < n; i++) {
             struct conn *c = evs[i].data.ptr;
@@ -429,18 +379,7 @@ enum { TAG_LISTEN = 1, TAG_INBOUND = 2, TAG_FLOOD = 3 };
 
 static void peer_listen(unsigned i)
 {
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    if (fd < 0) die("socket");
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) die("bind");
-    if (listen(fd, 16) < 0) die("listen");
-    if (getsockname(fd, (struct sockaddr *)&sa, &sl) < 0) die("getsockname");
-    peers[i].listen_fd = fd;
-    peers[i].cport = ntohs(sa.sin_port);
+    peers[i].listen_fd = bench_listen_loopback(16, &peers[i].cport);
 }
 
 static void inbound_close(int ep, unsigned slot)
@@ -468,15 +407,16 @@ static void inbound_read(int ep, unsigned slot)
     size_t off = 0;
     while (in->len - off >= 8) {
         const uint8_t *f = in->buf + off;
-        uint32_t totlen = (uint32_t)f[4] << 24 | (uint32_t)f[5] << 16 |
-                          (uint32_t)f[6] << 8 | f[7];
+        uint32_t totlen = 0;
+        bus_peek_totlen(f, in->len - off, &totlen);     /* the loop ensures 8 bytes */
         if (memcmp(f, BUS_SIG, 4) != 0 || totlen < BUS_HEADER_LEN || totlen > INBOUND_BUF) {
             fprintf(stderr, "gossip_flood: node sent a bad frame to a peer; closing\n");
             inbound_close(ep, slot);
             return;
         }
         if (in->len - off < totlen) break;
-        uint16_t type = (uint16_t)(f[12] << 8 | f[13]);
+        unsigned type = 0;
+        bus_peek_type(f, totlen, &type);                /* totlen >= a header */
         if (type == BUS_PING || type == BUS_MEET) {
             struct peer *p = &peers[in->peer];
             const uint8_t *sender = bus_peek_sender(f, totlen);
@@ -507,13 +447,13 @@ static void inbound_accept(int ep, unsigned peer)
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         struct inbound *in = calloc(1, sizeof *in);
-        if (!in) die("calloc");
+        if (!in) bench_die("calloc");
         in->fd = fd;
         in->peer = peer;
         inbound[slot] = in;
         if (slot >= n_inbound) n_inbound = slot + 1;
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG(TAG_INBOUND, slot)};
-        if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) die("epoll_ctl");
+        if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) bench_die("epoll_ctl");
     }
 }
 
@@ -523,10 +463,10 @@ static void inbound_accept(int ep, unsigned peer)
 static void service(int ep, double until, struct worker *join_w, struct conn *conns)
 {
     struct epoll_event evs[64];
-    for (double now = now_s(); now < until; now = now_s()) {
+    for (double now = bench_mono_s(); now < until; now = bench_mono_s()) {
         int ms = (int)((until - now) * 1000) + 1;
         int n = epoll_wait(ep, evs, 64, ms < 50 ? ms : 50);
-        if (n < 0 && errno != EINTR) die("epoll_wait");
+        if (n < 0 && errno != EINTR) bench_die("epoll_wait");
         for (int i = 0; i < n; i++) {
             unsigned kind = (unsigned)(evs[i].data.u64 >> 32), idx = (uint32_t)evs[i].data.u64;
             if (kind == TAG_LISTEN) inbound_accept(ep, idx);
@@ -559,103 +499,21 @@ static unsigned join_cluster(int ep, struct conn *conns)
     for (unsigned i = 0; i < opt.k; i++) {
         struct peer *p = &peers[i];
         if (send(conns[i].fd, p->meet, p->meet_len, MSG_NOSIGNAL) != (ssize_t)p->meet_len)
-            die("send MEET");
+            bench_die("send MEET");
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG(TAG_FLOOD, i)};
-        if (epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].fd, &ev) < 0) die("epoll_ctl");
+        if (epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].fd, &ev) < 0) bench_die("epoll_ctl");
     }
-    double deadline = now_s() + JOIN_TIMEOUT;
-    while (peers_joined() < opt.k && now_s() < deadline && !join_w.closed)
-        service(ep, now_s() + 0.05, &join_w, conns);
+    double deadline = bench_mono_s() + JOIN_TIMEOUT;
+    while (peers_joined() < opt.k && bench_mono_s() < deadline && !join_w.closed)
+        service(ep, bench_mono_s() + 0.05, &join_w, conns);
     /* let the node process the PONGs that renamed its handshake records */
-    service(ep, now_s() + 0.3, &join_w, conns);
+    service(ep, bench_mono_s() + 0.3, &join_w, conns);
     for (unsigned i = 0; i < opt.k; i++) {
         if (!conns[i].closed) epoll_ctl(ep, EPOLL_CTL_DEL, conns[i].fd, NULL);
         conns[i].to_write = opt.window;    /* PONGs to the MEETs gave no credit */
     }
     if (join_w.error[0]) fprintf(stderr, "gossip_flood: %s\n", join_w.error);
     return join_w.closed ? 0 : peers_joined();
-}
-
-/* utime+stime of a process, in seconds; -1 if it cannot be read. */
-static double proc_cpu_seconds(long pid)
-{
-    char path[64], text[1024];
-    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[n] = '\0';
-    /* the command name may hold spaces and ')': fields start after the last ')' */
-    char *p = strrchr(text, ')');
-    if (!p) return -1;
-    unsigned long long utime = 0, stime = 0;
-    if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-               &utime, &stime) != 2)
-        return -1;
-    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
-}
-
-/* Per-thread run time of the server (-P), summed by thread name: the state
- * actor's thread is "state", the link/worker threads "worker-N". Read from
- * /proc/<pid>/task/<tid>/schedstat (nanoseconds on the CPU; utime+stime
- * count 10 ms ticks, too coarse for a thread busy a few ms per second). */
-#define MAX_THREAD_NAMES 64
-struct thread_cpu {
-    unsigned n;
-    char name[MAX_THREAD_NAMES][20];
-    unsigned long long ns[MAX_THREAD_NAMES];
-};
-
-static void thread_cpu_sample(long pid, struct thread_cpu *out)
-{
-    memset(out, 0, sizeof *out);
-    char path[96];
-    snprintf(path, sizeof path, "/proc/%ld/task", pid);
-    DIR *d = opendir(path);
-    if (!d) return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-        char comm[32] = "", sched[128] = "";
-        snprintf(path, sizeof path, "/proc/%ld/task/%.20s/comm", pid, e->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f) continue;                  /* the thread exited meanwhile */
-        if (!fgets(comm, sizeof comm, f)) comm[0] = '\0';
-        fclose(f);
-        snprintf(path, sizeof path, "/proc/%ld/task/%.20s/schedstat", pid, e->d_name);
-        f = fopen(path, "r");
-        if (!f) continue;
-        unsigned long long ns = 0;
-        if (!fgets(sched, sizeof sched, f) || sscanf(sched, "%llu", &ns) != 1) ns = 0;
-        fclose(f);
-        /* one word per name in our key=value output */
-        comm[strcspn(comm, "\n")] = '\0';
-        for (char *c = comm; *c; c++)
-            if (strchr(" ,:=", *c)) *c = '_';
-        unsigned i = 0;
-        while (i < out->n && strcmp(out->name[i], comm) != 0) i++;
-        if (i == out->n) {
-            if (out->n == MAX_THREAD_NAMES) continue;
-            snprintf(out->name[i], sizeof out->name[i], "%s", comm);
-            out->n++;
-        }
-        out->ns[i] += ns;
-    }
-    closedir(d);
-}
-
-/* Prints " thread_cpu=name:seconds,..." for the window between a and b. */
-static void thread_cpu_print(const struct thread_cpu *a, const struct thread_cpu *b)
-{
-    printf(" thread_cpu=");
-    for (unsigned i = 0; i < b->n; i++) {
-        unsigned long long before = 0;
-        for (unsigned j = 0; j < a->n; j++)
-            if (strcmp(a->name[j], b->name[i]) == 0) before = a->ns[j];
-        unsigned long long d = b->ns[i] > before ? b->ns[i] - before : 0;
-        printf("%s%s:%.4f", i ? "," : "", b->name[i], d / 1e9);
-    }
 }
 
 static uint64_t total(struct worker *ws, _Atomic uint64_t *(*field)(struct worker *))
@@ -704,17 +562,17 @@ int main(int argc, char **argv)
     struct worker *ws = calloc(opt.threads, sizeof *ws);
     struct conn *conns = calloc(opt.k, sizeof *conns);
     peers = calloc(opt.k, sizeof *peers);
-    if (!ws || !conns || !peers) die("calloc");
+    if (!ws || !conns || !peers) bench_die("calloc");
     int ep = epoll_create1(0);        /* the main thread's loop (-m: listeners, inbound) */
-    if (ep < 0) die("epoll_create1");
+    if (ep < 0) bench_die("epoll_create1");
     for (unsigned i = 0; i < opt.k; i++) {
-        random_name(peers[i].name);
+        bench_random_name(peers[i].name, &rng_state);
         peers[i].listen_fd = -1;
         if (opt.members) {
             peer_listen(i);
             build_member_frames(i);
             struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG(TAG_LISTEN, i)};
-            if (epoll_ctl(ep, EPOLL_CTL_ADD, peers[i].listen_fd, &ev) < 0) die("epoll_ctl");
+            if (epoll_ctl(ep, EPOLL_CTL_ADD, peers[i].listen_fd, &ev) < 0) bench_die("epoll_ctl");
         } else {
             peers[i].cport = (uint16_t)(40000 + i);   /* never listened on: no MEET */
         }
@@ -743,28 +601,27 @@ int main(int argc, char **argv)
         w->conns = conns + base;
         base += w->nconns;
         w->epfd = epoll_create1(0);
-        if (w->epfd < 0) die("epoll_create1");
+        if (w->epfd < 0) bench_die("epoll_create1");
         for (unsigned i = 0; i < w->nconns; i++) {
             struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &w->conns[i]};
-            if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->conns[i].fd, &ev) < 0) die("epoll_ctl");
+            if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->conns[i].fd, &ev) < 0) bench_die("epoll_ctl");
         }
     }
     for (unsigned t = 0; t < opt.threads; t++)
-        if (pthread_create(&ws[t].thread, NULL, worker_main, &ws[t]) != 0) die("pthread_create");
+        if (pthread_create(&ws[t].thread, NULL, worker_main, &ws[t]) != 0)
+            bench_die("pthread_create");
 
     /* warm-up, then the counted window; meanwhile the main thread answers the
      * node's own PINGs to our peers (-m) */
-    service(ep, now_s() + opt.warmup, NULL, conns);
+    service(ep, bench_mono_s() + opt.warmup, NULL, conns);
     uint64_t p0 = total(ws, f_pongs), o0 = total(ws, f_others);
-    static struct thread_cpu th0, th1;
-    if (opt.pid) thread_cpu_sample(opt.pid, &th0);
-    double cpu0 = opt.pid ? proc_cpu_seconds(opt.pid) : -1;
-    double t0 = now_s();
+    static struct bench_thread_cpu th0, th1;
+    if (opt.pid) bench_thread_cpu_sample(opt.pid, &th0);
+    double t0 = bench_mono_s();
     service(ep, t0 + opt.seconds, NULL, conns);
     uint64_t p1 = total(ws, f_pongs), o1 = total(ws, f_others);
-    double cpu1 = opt.pid ? proc_cpu_seconds(opt.pid) : -1;
-    if (opt.pid) thread_cpu_sample(opt.pid, &th1);
-    double t1 = now_s();
+    if (opt.pid) bench_thread_cpu_sample(opt.pid, &th1);
+    double t1 = bench_mono_s();
     atomic_store_explicit(&stop_flag, true, memory_order_relaxed);
     for (unsigned t = 0; t < opt.threads; t++) pthread_join(ws[t].thread, NULL);
 
@@ -776,9 +633,11 @@ int main(int argc, char **argv)
            (unsigned long long)pongs, (unsigned long long)(o1 - o0), secs, pongs / secs,
            opt.k, opt.window, opt.gossip, opt.threads, (unsigned long long)closed, joined);
     if (opt.pid) {
-        double cpu = cpu0 >= 0 && cpu1 >= 0 ? cpu1 - cpu0 : -1;
+        /* all threads' run time, the sum of the per-thread figures below */
+        double cpu = th0.total_ns && th1.total_ns >= th0.total_ns
+                         ? (th1.total_ns - th0.total_ns) / 1e9 : -1;
         printf(" server_cpu=%.3f pings_per_cpu_sec=%.0f", cpu, cpu > 0 ? pongs / cpu : 0.0);
-        thread_cpu_print(&th0, &th1);
+        bench_thread_cpu_print(&th0, &th1);
     }
     printf("\n");
     for (unsigned i = 0; i < opt.k; i++) {
