@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Failover drills: kill -9, SIGSTOP, manual CLUSTER FAILOVER and TAKEOVER on a 3+3 cluster of
-shoal nodes and, in the same run, of redis-server 7.0.15 nodes (`make drill`, issue 5).
+shoal nodes and, in the same run, of redis-server 7.0.15 nodes (`make drill`).
 
 What it is for: measuring how fast a cluster recovers from a lost master and whether it ever
 loses a write a replica acknowledged. For each kind (redis, then shoal) and node timeout
@@ -18,7 +18,7 @@ From the samples it derives, relative to the fault (t = 0):
   t_all_ok    every reachable node has cluster_state:ok and gives M's slots to R, and stays so
               (for a manual failover this is "all nodes agree on the new master");
   t_roles     (manual only) as t_all_ok, and every node also lists M as R's replica: all views
-              consistent (the figure the target of issue 5 is for; redis's ~462 ms matches it);
+              consistent (the figure the manual-failover target is for; redis's ~462 ms matches it);
   t_write     the first SET answered OK by R; t_acked: the first acknowledged one (R has a
               replica again only once the old master is back, see README);
   lost        acknowledged keys that R does not return with their value after the drill.
@@ -73,7 +73,7 @@ METRIC_TITLE = {
     "t_acked": "first write acked, WAIT 1 (ms)", "t_back": "old master back as replica (ms)",
     "t_roles": "consistent: + old master a replica (ms)", "lost": "acked writes lost",
 }
-# Targets from issue 5, keyed by (drill, metric, node timeout or None for any).
+# Targets for the recovery times (ms), keyed by (drill, metric, node timeout or None for any).
 TARGETS = {("kill", "t_all_ok", 1000): ("<= 1300 (redis ~2248)", 1300),
            ("kill", "t_all_ok", 5000): ("<= 5500 (redis ~8384)", 5500),
            ("manual", "t_roles", 1000): ("<= 150 (redis ~462)", 150)}

@@ -22,6 +22,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import resp_wire        # bench/ is on sys.path: drill.py puts it there
+
 REDIS_CLI = os.environ.get("REDIS_CLI", shutil.which("redis-cli") or "redis-cli")
 SETTLE_TIMEOUT = 60.0     # a new or recovering cluster must be whole again within this
 
@@ -107,37 +109,14 @@ class Conn:
                 self.sock.settimeout(self.timeout)
                 self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 self.f = self.sock.makefile("rb")
-            req = b""
-            for args in cmds:
-                req += b"*%d\r\n" % len(args) + b"".join(
-                    b"$%d\r\n%s\r\n" % (len(a), a) for a in (str(x).encode() for x in args))
-            self.sock.sendall(req)
-            return [self._parse() for _ in cmds]
+            self.sock.sendall(b"".join(resp_wire.encode(args) for args in cmds))
+            return [resp_wire.read_reply(self.f) for _ in cmds]
         except (OSError, ValueError, ConnectionError):
             self.close()
             raise ConnectionError(f":{self.port} unreachable")
 
     def call(self, *args):
         return self.calls(args)[0]
-
-    def _parse(self):
-        line = self.f.readline()
-        if not line.endswith(b"\r\n"):
-            raise ConnectionError("closed mid-reply")
-        t, rest = line[:1], line[1:-2]
-        if t == b"+":
-            return rest.decode()
-        if t == b"-":
-            return "-" + rest.decode()
-        if t == b":":
-            return int(rest)
-        if t == b"$":
-            n = int(rest)
-            return None if n < 0 else self.f.read(n + 2)[:-2]
-        if t == b"*":
-            n = int(rest)
-            return None if n < 0 else [self._parse() for _ in range(n)]
-        raise ConnectionError(f"bad reply {line!r}")
 
 
 def one_call(port, *args, timeout=1.0):

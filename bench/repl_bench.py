@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Replication benchmark: full sync and steady-state writes with a replica, shoal vs redis.
 
-What it is for: the `replication` section of bench/run.py (issue 4, "Speed"). For each kind
+What it is for: the `replication` section of bench/run.py (replication speed). For each kind
 (redis-server 7.0.15, then shoal) it starts a master that owns all 16384 slots and an empty
 replica, fills the master with N small keys (redis-cli --pipe; 1 M, 100 k with
 BENCH_QUICK=1), MEETs the replica to it, and times a full sync: from CLUSTER REPLICATE until

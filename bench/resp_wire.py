@@ -1,0 +1,35 @@
+"""RESP on the wire for the bench's scripts (run.py, drill_cluster.py): encoding a command
+and reading one reply from a buffered socket file. bench/ is not a package: the scripts
+import this with bench/ on sys.path.
+
+Replies come back as: str for a simple string, '-ERR ...' str for an error (so callers can
+show it as it is), int, bytes for a bulk string, list for an array, None for a null."""
+
+
+def encode(args):
+    """One command as a RESP array of bulk strings; bytes go as they are, anything else
+    as str(x) in UTF-8."""
+    args = [x if isinstance(x, bytes) else str(x).encode() for x in args]
+    return b"".join([b"*%d\r\n" % len(args)] + [b"$%d\r\n%s\r\n" % (len(a), a) for a in args])
+
+
+def read_reply(f):
+    """Reads one reply from f (a socket's makefile("rb")); ConnectionError when the
+    connection closes mid-reply or the reply's type byte is unknown."""
+    line = f.readline()
+    if not line.endswith(b"\r\n"):
+        raise ConnectionError("connection closed mid-reply")
+    t, rest = line[:1], line[1:-2]
+    if t == b"+":
+        return rest.decode()
+    if t == b"-":
+        return "-" + rest.decode()
+    if t == b":":
+        return int(rest)
+    if t == b"$":
+        n = int(rest)
+        return None if n < 0 else f.read(n + 2)[:-2]
+    if t == b"*":
+        n = int(rest)
+        return None if n < 0 else [read_reply(f) for _ in range(n)]
+    raise ConnectionError(f"unexpected reply type {line!r}")
