@@ -8,8 +8,9 @@
  * thus carries a whole pipeline round from many connections, instead of a
  * message pair per command.
  *
- * Direct replies: when a command's reply is the next its connection will
- * send and nothing else is queued or being written on that socket, the
+ * Direct replies: when a command's reply is the only one its connection
+ * waits for (an unpipelined request) and nothing is being written on that
+ * socket, the
  * origin lends the socket to the executor for that one reply (entry fd >= 0):
  * the executor writes it itself right after running the batch (after
  * repl_flush, so the effect is propagated before the reply leaves) and sends

@@ -104,8 +104,9 @@ void client_slot_fill(worker_t *w, reply_slot_t *s, const char *data, size_t len
 /* Marks a slot done and moves every ready reply at the head to the output. */
 void client_slot_done(worker_t *w, reply_slot_t *s);
 /* Lends the client's socket for the reply of `s` (batch.h) and returns the
- * fd, or -1 when that reply cannot go out directly: it is not next in line,
- * output is unsent, the socket is already lent or the client closing. */
+ * fd, or -1 when that reply cannot go out directly: it is not the one reply
+ * outstanding, output is unsent, the socket is already lent or the client
+ * closing. */
 int client_lend_socket(reply_slot_t *s);
 /* The executor is done with the socket lent for `s`'s reply. */
 void client_return_socket(reply_slot_t *s);
