@@ -361,13 +361,6 @@ size_t bus_build_auth_ack(uint8_t *buf, size_t cap, const bus_header_t *hdr);
 size_t bus_build_mfstart(uint8_t *buf, size_t cap, const bus_header_t *hdr);
 size_t bus_build_module(uint8_t *buf, size_t cap, const bus_header_t *hdr, uint64_t module_id,
                         uint8_t module_type, const void *payload, size_t len);
-/* Turns the judged head of a frame (bus_judge_len bytes at buf, of a
- * PUBLISH, PUBLISHSHARD, MODULE or unknown type) into a whole frame of that
- * many bytes with an empty body: totlen and the body's length fields are
- * rewritten, the header is left as it was. For a reader that skipped the body
- * but still applies what the header says (sender, epochs, offset). Returns
- * the new length, or 0 (buf untouched) for other types or a shorter buffer. */
-size_t bus_strip_body(uint8_t *buf, size_t len);
 
 /* ---- slot bitmap (§2.3): slot s is bit (s % 8), LSB first, of byte s / 8 ---- */
 static inline bool bus_slot_test(const uint8_t *bitmap, unsigned slot)

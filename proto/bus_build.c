@@ -192,29 +192,3 @@ size_t bus_build_module(uint8_t *buf, size_t cap, const bus_header_t *hdr, uint6
     if (len) memcpy(buf + BW_MOD_DATA, payload, len);
     return (size_t)total;
 }
-
-size_t bus_strip_body(uint8_t *buf, size_t len)
-{
-    if (len < BUS_HEADER_LEN) return 0;
-    unsigned type = bw_get16(buf + BW_TYPE);
-    uint32_t head;
-    switch (type) {
-    case BUS_PUBLISH: case BUS_PUBLISHSHARD:
-        if (len < BUS_PUBLISH_MIN_LEN) return 0;
-        bw_put32(buf + BW_PUB_CHANNEL_LEN, 0);
-        bw_put32(buf + BW_PUB_MESSAGE_LEN, 0);
-        head = BUS_PUBLISH_MIN_LEN;
-        break;
-    case BUS_MODULE:
-        if (len < BUS_MODULE_MIN_LEN) return 0;
-        bw_put32(buf + BW_MOD_LEN, 0);
-        head = BUS_MODULE_MIN_LEN;
-        break;
-    default:
-        if (bus_type_is_known(type)) return 0;
-        head = BUS_HEADER_LEN;
-        break;
-    }
-    bw_put32(buf + BW_TOTLEN, head);
-    return head;
-}
