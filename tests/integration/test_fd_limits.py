@@ -135,6 +135,12 @@ def test_accept_out_of_descriptors_does_not_spin(servers):
     # lowered at run time defeats. shoal rests its listeners instead, and
     # refuses the waiting client through a spare descriptor.
     srv = servers.shoal(["--worker-threads", "2"])
+    # The node closes the readiness probe's connection when it gets to it; counted
+    # before that, its descriptor would be freed in the middle of the flood, let one
+    # accept through and start a second shortage (a second log line). The admin
+    # connection stays open to the end, so the count holds.
+    admin = srv.raw()
+    h.wait_until(lambda: len(admin.call("CLIENT", "LIST").splitlines()) == 1, 5, what="only the admin connected")
     nfds = len(os.listdir(f"/proc/{srv.pid}/fd"))
     limit = nfds + 24
     subprocess.run(["prlimit", "--pid", str(srv.pid), f"--nofile={limit}:{limit}"], check=True)
@@ -149,6 +155,7 @@ def test_accept_out_of_descriptors_does_not_spin(servers):
         for s in socks:
             s.close()
     h.wait_until(lambda: _one_ping(srv.port) == "+PONG", 5, what="a client served again")
+    admin.close()
     log = srv.output()
     assert log.count("Accepting client connection: accept: Too many open files") == 1, log[-3000:]
 
