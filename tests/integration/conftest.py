@@ -112,6 +112,14 @@ class ServerSet:
         return problems
 
 
+@pytest.fixture(autouse=True)
+def _port_reservations():
+    """The ports a test took stay reserved machine-wide (helpers.free_port) until it ends,
+    its servers stopped (an autouse fixture is set up first, so torn down last)."""
+    yield
+    h.release_ports()
+
+
 @pytest.fixture
 def servers(request, tmp_path):
     ss = ServerSet(request.node, tmp_path)

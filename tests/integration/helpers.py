@@ -8,11 +8,13 @@ What it must never do: kill a process it did not start, sleep for a fixed long
 time (everything polls with a deadline), or hide a node's death: a process that
 exited on its own is reported with its log.
 """
+import fcntl
 import os
 import random
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -67,16 +69,52 @@ def _bindable(port):
         s.close()
 
 
+# Test sessions that run at the same time on one machine (other worktrees, a bench) pick
+# from the same ports. A port pair whose node a test killed is bindable again although the
+# test still counts on it (the survivors must find nothing there, the node comes back on
+# it): another session's node on it would answer the survivors' reconnects and be taken
+# for the killed node's new address (a PONG with another name: noaddr, never FAIL). So a
+# handed-out port is also reserved machine-wide by an flock on a file named after it, held
+# until the test that took it ends (release_ports, called by conftest.py).
+PORT_LOCK_DIR = Path(tempfile.gettempdir()) / "shoal-test-ports"
+_port_locks = {}    # port -> fd holding its lock file
+
+
+def _reserve(port):
+    """True if this process now holds port's machine-wide reservation."""
+    PORT_LOCK_DIR.mkdir(mode=0o777, exist_ok=True)
+    fd = os.open(PORT_LOCK_DIR / f"{port}.lock", os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return False
+    _port_locks[port] = fd
+    return True
+
+
+def release_ports():
+    """Gives up the reservations of every port handed out so far (they stay out of this
+    process's own free_port: _handed_out)."""
+    for fd in _port_locks.values():
+        os.close(fd)
+    _port_locks.clear()
+
+
 def free_port():
-    """A client port P such that P and P+10000 are both bindable right now."""
+    """A client port P such that P and P+10000 are both bindable right now, and reserved
+    for this process (no other test session hands it out until release_ports)."""
     low, high = port_range()
     for _ in range(2000):
         p = random.randint(low, high)
         if p in _handed_out:
             continue
+        if not _reserve(p):
+            continue
         if _bindable(p) and _bindable(p + 10000):
             _handed_out.add(p)
             return p
+        os.close(_port_locks.pop(p))
     raise RuntimeError("no free loopback port pair found")
 
 
