@@ -134,6 +134,11 @@ const uint8_t *bus_peek_sender(const uint8_t *buf, size_t len)
     return len < BW_SENDER + BUS_NAME_LEN ? NULL : buf + BW_SENDER;
 }
 
+const uint8_t *bus_peek_slots(const uint8_t *buf, size_t len)
+{
+    return len < BW_MYSLOTS + BUS_SLOT_BYTES ? NULL : buf + BW_MYSLOTS;
+}
+
 /* ---- header and gossip ---- */
 
 /* Copies a NUL-padded string field of n bytes into dst[n+1]: up to the first

@@ -256,10 +256,13 @@ int bus_frame_check(const uint8_t *buf, size_t len, uint32_t max_payload, uint32
  *  bus_peek_totlen: the announced total length (false when len < 8);
  *  bus_peek_type:   the message type (false when len < 14);
  *  bus_peek_sender: the sender's 40-byte name, not NUL-terminated, pointing
- *                   into buf (NULL when len < 80). */
+ *                   into buf (NULL when len < 80);
+ *  bus_peek_slots:  the header's slot bitmap (BUS_SLOT_BYTES), pointing into
+ *                   buf (NULL when len < 2128). */
 bool bus_peek_totlen(const uint8_t *buf, size_t len, uint32_t *totlen);
 bool bus_peek_type(const uint8_t *buf, size_t len, unsigned *type);
 const uint8_t *bus_peek_sender(const uint8_t *buf, size_t len);
+const uint8_t *bus_peek_slots(const uint8_t *buf, size_t len);
 
 /* ---- decoder ----
  * Decodes and validates the frame at buf (len may exceed totlen; bytes after

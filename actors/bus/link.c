@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "actors/config/config.h"
+#include "actors/bus/bus_digest.h"
 #include "actors/bus/gossip.h"
 #include "actors/bus/link_internal.h"
 #include "actors/state/state.h"
@@ -99,6 +100,8 @@ struct link {
     link_t *hnext;                   /* registry chain (registry lock) */
     link_t *fnext;                   /* thread flush list (owning thread) */
     link_t *dnext;                   /* thread dead list (owning thread) */
+    bus_digest_cache_t digest;       /* inbound: what bus_digest keeps between frames */
+    state_live_t *live;              /* the state actor's counters, once a snapshot showed them */
 };
 
 /* ---------------- configuration ---------------- */
@@ -346,6 +349,10 @@ static void flush_forward(link_t *l)
     link_frame_t *f = l->fwd;
     l->fwd = NULL;
     l->fwd_cap = 0;
+    /* seq_cst, before the message can be seen: until the state actor has
+     * applied it, no link digests (docs/cluster-bus.md §1.6, "Digest") */
+    f->counted = l->live;
+    if (f->counted) atomic_fetch_add_explicit(&f->counted->pending, 1, memory_order_seq_cst);
     rt_send(g_state, &f->hdr);
 }
 
@@ -520,14 +527,46 @@ static bool ping_matters(const cluster_snapshot_t *s, const uint8_t *frame, size
     return false;
 }
 
+/* A PING on an inbound link from a member: true when bus_digest finds
+ * nothing in it for the state actor, the sender's liveness is noted, and the
+ * state actor did not start anything since gen was g1 (docs/cluster-bus.md
+ * §1.6, "Digest"). s was read after g1 was loaded. */
+static bool digest(link_t *l, link_thread_ctx_t *c, const cluster_snapshot_t *s, uint64_t g1,
+                   const bus_stream_frame_t *f)
+{
+    if (!s || !s->live) return false;
+    state_live_t *lv = s->live;
+    l->live = lv;
+    /* l->fwd: frames of this round not sent yet, which the snapshot cannot show */
+    if (l->outbound || l->fwd || (g1 & 1)) return false;
+    /* seq_cst: after the load of gen; a frame message some link sent and
+     * the state actor has not applied yet counts here */
+    if (atomic_load_explicit(&lv->pending, memory_order_seq_cst) != 0) return false;
+    bus_digest_src_t src = { .link = l->id, .outbound = l->outbound, .peer_ip = l->peer_ip };
+    int sender = -1;
+    long long now = rt_now_ms();
+    const uint8_t *myslots = bus_peek_slots(f->data, f->len);   /* c->msg was decoded without it */
+    if (!myslots) return false;   /* not reached: a judged frame holds a whole header */
+    if (bus_digest(s, &src, &c->msg, myslots, now, &l->digest, &sender) != 0) return false;
+    const node_view_t *v = &s->nodes[sender];
+    node_live_note(lv, v->live_slot, v->live_tag, now);
+    /* seq_cst: after the liveness store (a store-load order): if the state
+     * actor began anything since g1, the frame goes too (its liveness is
+     * noted twice, a max) */
+    return atomic_load_explicit(&lv->gen, memory_order_seq_cst) == g1;
+}
+
 /* Answers a PING/MEET; returns whether the frame must still go to the state actor. */
-static bool reply_pong(link_t *l, link_thread_ctx_t *c, const uint8_t *frame, size_t len, unsigned type)
+static bool reply_pong(link_t *l, link_thread_ctx_t *c, const bus_stream_frame_t *f)
 {
     if (!c->reader_ok) return true;
+    /* seq_cst: loaded before the snapshot pointer (digest) */
+    uint64_t g1 = l->live ? atomic_load_explicit(&l->live->gen, memory_order_seq_cst) : 1;
     size_t n = 0;
     const cluster_snapshot_t *s = rt_snap_read_begin(&c->reader);
     const uint8_t *buf = s ? gossip_build_reply(s, &n) : NULL;
-    bool forward = type != BUS_PING || ping_matters(s, frame, len);
+    bool forward = f->type != BUS_PING || ping_matters(s, f->data, f->len);
+    if (forward && f->type == BUS_PING && digest(l, c, s, g1, f)) forward = false;
     rt_snap_read_end(&c->reader);
     if (n == 0) return forward;
     atomic_fetch_add_explicit(&g_bus_sent[BUS_PONG], 1, memory_order_relaxed);
@@ -563,7 +602,7 @@ static void handle_frame(link_t *l, link_thread_ctx_t *c, const bus_stream_frame
         l->request_sent_us = 0;
     }
     bool forward = true;
-    if (f->type == BUS_PING || f->type == BUS_MEET) forward = reply_pong(l, c, f->data, f->len, f->type);
+    if (f->type == BUS_PING || f->type == BUS_MEET) forward = reply_pong(l, c, f);
     if (l->dead || !forward) return;
     forward_frame(l, &c->msg, f->data, f->len);
 }

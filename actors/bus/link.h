@@ -81,6 +81,7 @@ typedef struct link_frame {
     char peer_ip[INET6_ADDRSTRLEN];             /* remote address of the socket (text) */
     char local_ip[INET6_ADDRSTRLEN];            /* local address of the socket (text) */
     long long received_ms;
+    struct state_live *counted;   /* the counter this message was counted in (state_live_t.pending), or NULL */
     uint32_t count;               /* records in data */
     size_t len;                   /* bytes of data */
     _Alignas(link_rec_t) uint8_t data[];   /* `count` link_rec_t, back to back, in the order read */

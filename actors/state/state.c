@@ -53,6 +53,52 @@ int state_find(state_t *st, const char *name, size_t len)
     return node_index_find(&st->names, name);
 }
 
+/* A free liveness slot for a new record n (there is one: at most
+ * STATE_MAX_NODES records, one slot each). */
+static void live_take(state_t *st, state_node_t *n)
+{
+    for (unsigned i = 0; i < NODE_LIVE_SLOTS; i++) {
+        if (st->live_used[i]) continue;
+        st->live_used[i] = 1;
+        n->live_slot = (uint16_t)i;
+        /* relaxed: only the state actor writes the tag part; links compare it */
+        n->live_tag = (uint32_t)(atomic_load_explicit(&st->live->data_received[i], memory_order_relaxed) >>
+                                 NODE_LIVE_MS_BITS);
+        return;
+    }
+    abort();
+}
+
+/* Record n leaves the table: its slot's tag moves on, so a link still
+ * holding a snapshot that shows n cannot write into the next record that
+ * takes the slot. */
+void state_live_release(state_t *st, const state_node_t *n)
+{
+    unsigned i = n->live_slot;
+    if (i >= NODE_LIVE_SLOTS || !st->live_used[i]) return;
+    uint32_t next = (n->live_tag + 1) & ((UINT32_C(1) << (64 - NODE_LIVE_MS_BITS)) - 1);
+    /* seq_cst: a link's CAS carrying the old tag fails from here on */
+    atomic_store_explicit(&st->live->data_received[i], (uint64_t)next << NODE_LIVE_MS_BITS, memory_order_seq_cst);
+    st->live_used[i] = 0;
+}
+
+void state_busy(state_t *st)
+{
+    uint64_t g = atomic_load_explicit(&st->live->gen, memory_order_relaxed);   /* only we write it */
+    /* seq_cst: a link that loads gen after this sees it odd, and one that
+     * loaded it before linearizes its digest before what we apply now */
+    if (!(g & 1)) atomic_store_explicit(&st->live->gen, g + 1, memory_order_seq_cst);
+}
+
+void state_quiet(state_t *st)
+{
+    if (st->dirty_snapshot) return;    /* the published snapshot is behind the state */
+    uint64_t g = atomic_load_explicit(&st->live->gen, memory_order_relaxed);
+    /* seq_cst (a release at least): a link that sees the new even value sees
+     * the snapshot published before it */
+    if (g & 1) atomic_store_explicit(&st->live->gen, g + 1, memory_order_seq_cst);
+}
+
 int state_add_node(state_t *st, const char *name, uint16_t flags)
 {
     if (st->node_count >= STATE_MAX_NODES) return -1;
@@ -67,6 +113,7 @@ int state_add_node(state_t *st, const char *name, uint16_t flags)
     memcpy(n->name, name, NODE_NAME_LEN);
     n->flags = flags;
     n->master = -1;
+    live_take(st, n);
     if (node_index_put(&st->names, n->name, st->node_count) != 0) abort();   /* as the realloc above */
     return st->node_count++;
 }
@@ -83,6 +130,7 @@ void state_rename_node(state_t *st, int idx, const char *name)
 
 void state_clear_nodes(state_t *st)
 {
+    for (int i = 0; i < st->node_count; i++) state_live_release(st, &st->nodes[i]);
     st->node_count = 0;
     node_index_clear(&st->names);
 }
@@ -254,8 +302,10 @@ static void view_of(const state_t *st, int i, node_view_t *v)
     v->fail_reports = n->nreports;
     v->out_link = n->out_link;
     v->in_link = n->in_link;
-    v->data_received_ms = n->data_received_ms;
+    v->data_received_ms = state_data_received((state_t *)st, i);
     v->attach_seq = n->attach_seq;
+    v->live_slot = n->live_slot;
+    v->live_tag = n->live_tag;
 }
 
 void state_publish(state_t *st)
@@ -291,6 +341,7 @@ void state_publish(state_t *st)
     s->last_vote_epoch = st->last_vote_epoch;
     s->created_ms = rt_now_ms();
     build_header(st, s);
+    s->live = st->live;
     rt_snap_publish(st->cell, s);
     st->dirty_snapshot = false;
     st->dirty_soft = false;
@@ -484,11 +535,13 @@ static void cron(rt_timer_t *t, void *arg)
 {
     (void)t;
     state_t *st = arg;
+    state_busy(st);
     state_tick(st);
     state_outbox_flush(st);
     bool before = st->state_ok;
     update_state(st);
     if (st->state_ok != before || st->dirty_snapshot || st->dirty_soft) state_publish(st);
+    state_quiet(st);
     rt_snap_reclaim(st->cell);
 }
 
@@ -504,10 +557,17 @@ static void dispatch(state_t *st, rt_msg_t *msg)
         free(a);
         break;
     }
-    case STATE_MSG_FRAME:
-        state_bus_frame(st, (link_frame_t *)msg);
+    case STATE_MSG_FRAME: {
+        link_frame_t *f = (link_frame_t *)msg;
+        bool counted = f->counted != NULL;
+        state_bus_frame(st, f);
         free(msg);
+        /* seq_cst: ordered after the rules' changes to the state; gen is
+         * still odd here, so no link digests against them before they are
+         * published (state_quiet) */
+        if (counted) atomic_fetch_sub_explicit(&st->live->pending, 1, memory_order_seq_cst);
         break;
+    }
     case STATE_MSG_LINK_EVENT:
         state_bus_link_event(st, (link_event_t *)msg);
         free(msg);
@@ -538,8 +598,10 @@ static void dispatch(state_t *st, rt_msg_t *msg)
 static void behaviour(rt_actor_t *self, rt_msg_t *msg)
 {
     state_t *st = self->state;
+    state_busy(st);
     dispatch(st, msg);
     state_outbox_flush(st);
+    state_quiet(st);
 }
 
 /* Once per loop iteration, after a batch of messages: publish and save. */
@@ -550,6 +612,7 @@ static void before_sleep(rt_thread_t *t, void *arg)
     /* Ping/pong times alone change on every PONG: under a flood of them,
      * publishing once per 10 ms is plenty (the cron covers a quiet loop). */
     if (st->dirty_snapshot || (st->dirty_soft && rt_mono_ms() - st->last_publish_mono >= 10)) state_publish(st);
+    state_quiet(st);
     if (st->save_pending) state_request_save(st, &st->actor);
 }
 
@@ -603,6 +666,7 @@ void state_init(state_t *st, rt_snap_cell_t *cell)
     st->cell = cell;
     st->hdr_slots_version = UINT64_MAX;
     st->hdr_slots_record = -2;
+    st->live = xcalloc(1, sizeof *st->live);
     seed_name_index(st);
     st->started_mono = rt_mono_ms();
     state_reset_tables(st);
@@ -623,6 +687,7 @@ void state_free(state_t *st)
     free(st->out.frames);
     state_fo_free(st);
     rt_snap_destroy(st->cell);
+    free(st->live);    /* after the snapshots that point at it */
 }
 
 int state_start(rt_thread_t *thread, const char *conf_path)

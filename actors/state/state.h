@@ -12,6 +12,7 @@
 #ifndef SHOAL_ACTORS_STATE_H
 #define SHOAL_ACTORS_STATE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include "runtime/actor.h"
@@ -35,6 +36,52 @@ enum {
     NODE_NOFAILOVER = BUS_NODE_NOFAILOVER,
 };
 
+/* Liveness that links write without the state actor (docs/cluster-bus.md
+ * §1.6, "digest"): one slot per record, found through its view's live_slot.
+ * A slot word is tag << NODE_LIVE_MS_BITS | ms; the state actor bumps the tag
+ * when it frees the slot, so a link holding an older snapshot cannot write
+ * into the record that reuses it. The table and its two counters live as
+ * long as the state actor (the snapshot carries a pointer). */
+#define NODE_LIVE_SLOTS 4096          /* = STATE_MAX_NODES (state_internal.h) */
+#define NODE_LIVE_MS_BITS 44          /* ms since the epoch fit until the year 2527 */
+#define NODE_LIVE_MS_MASK ((UINT64_C(1) << NODE_LIVE_MS_BITS) - 1)
+typedef struct state_live {
+    /* Odd while the state actor applies a message or holds a change it has
+     * not published; even when the published snapshot says all it knows.
+     * Written by the state actor only (seq_cst stores); links load it. */
+    _Atomic uint64_t gen;
+    /* Frame messages links have sent (incremented before rt_send) that the
+     * state actor has not applied yet (decremented after applying). */
+    _Atomic long long pending;
+    /* data_received per slot (tag << 44 | ms), raised with an atomic max. */
+    _Atomic uint64_t data_received[NODE_LIVE_SLOTS];
+} state_live_t;
+
+/* Raises slot `slot`'s data_received to ms, unless the slot no longer has
+ * tag `tag` (its record was deleted). Any thread. */
+static inline void node_live_note(state_live_t *l, unsigned slot, uint32_t tag, long long ms)
+{
+    if (!l || slot >= NODE_LIVE_SLOTS || ms < 0) return;
+    uint64_t want = ((uint64_t)tag << NODE_LIVE_MS_BITS) | ((uint64_t)ms & NODE_LIVE_MS_MASK);
+    /* relaxed load, then CAS with seq_cst: the link's later load of `gen`
+     * (link.c, "digest") must not move before this store (a store-load
+     * order), and the state actor reads the slot with seq_cst loads. */
+    uint64_t cur = atomic_load_explicit(&l->data_received[slot], memory_order_relaxed);
+    while ((cur >> NODE_LIVE_MS_BITS) == tag && (cur & NODE_LIVE_MS_MASK) < (uint64_t)ms)
+        if (atomic_compare_exchange_weak_explicit(&l->data_received[slot], &cur, want, memory_order_seq_cst,
+                                                  memory_order_relaxed))
+            break;
+}
+
+/* Slot `slot`'s data_received when it still has tag `tag`, else 0. */
+static inline long long node_live_ms(state_live_t *l, unsigned slot, uint32_t tag)
+{
+    if (!l || slot >= NODE_LIVE_SLOTS) return 0;
+    /* seq_cst: pairs with node_live_note's CAS (see there) */
+    uint64_t cur = atomic_load_explicit(&l->data_received[slot], memory_order_seq_cst);
+    return (cur >> NODE_LIVE_MS_BITS) == tag ? (long long)(cur & NODE_LIVE_MS_MASK) : 0;
+}
+
 /* One node as everyone but the state actor sees it. */
 typedef struct node_view {
     char name[NODE_NAME_LEN + 1];
@@ -54,6 +101,8 @@ typedef struct node_view {
     long long data_received_ms;
     uint64_t attach_seq;          /* replicas of one master list in this order (7.0.15's
                                    * order: when each became its replica, as seen here) */
+    uint16_t live_slot;           /* its liveness slot in the snapshot's `live` */
+    uint32_t live_tag;
 } node_view_t;
 
 /* Immutable after publication. */
@@ -71,6 +120,7 @@ typedef struct cluster_snapshot {
     long long created_ms;
     int pfail_count;              /* PFAIL records with an address (gossip appends them all) */
     bus_header_t hdr;             /* our header, ready to copy into any frame we send */
+    state_live_t *live;           /* the state actor's liveness table (outlives every snapshot) */
 } cluster_snapshot_t;
 
 /* The published snapshot cell; workers register readers on it. */

@@ -61,6 +61,7 @@ void state_del_node(state_t *st, int idx)
     if (n->in_link) state_out_close(st, n->in_link);
     free(n->reports);
     free(n->last_claim);
+    state_live_release(st, n);
     /* reports by this node about others go too */
     for (int i = 0; i < st->node_count; i++) {
         state_node_t *o = &st->nodes[i];
@@ -535,7 +536,12 @@ static void sender_header(state_t *st, int sender, const bus_header_t *h, long l
     n->data_received_ms = now;
     if (h->current_epoch > st->current_epoch) { st->current_epoch = h->current_epoch; state_save_config(st); }
     if (h->config_epoch > n->config_epoch) { n->config_epoch = h->config_epoch; st->slot_version++; state_save_config(st); }
-    n->repl_offset = (long long)h->offset;
+    if (n->repl_offset != (long long)h->offset) {
+        n->repl_offset = (long long)h->offset;
+        /* published before links digest again: a link compares the next
+         * header's offset with the snapshot's (actors/bus/bus_digest.c) */
+        st->dirty_snapshot = true;
+    }
     if ((st->nodes[st->myself].flags & NODE_SLAVE) && st->nodes[st->myself].master == sender)
         state_fo_master_header(st, h);
 }

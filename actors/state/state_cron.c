@@ -123,7 +123,7 @@ void state_tick(state_t *st)
         state_node_t *n = &st->nodes[i];
         if (i == st->myself || (n->flags & (NODE_NOADDR | NODE_HANDSHAKE))) continue;
         if (n->out_link && now - n->out_link_ctime_ms > nt && n->ping_sent_ms && now - n->ping_sent_ms > nt / 2 &&
-            now - n->data_received_ms > nt / 2) {
+            now - state_data_received(st, i) > nt / 2) {
             /* The link looks dead although the node may be fine: reconnect. */
             state_out_close(st, n->out_link);
             n->out_link = 0;
@@ -136,7 +136,7 @@ void state_tick(state_t *st)
         }
         if (n->ping_sent_ms == 0) continue;
         long long delay = now - n->ping_sent_ms;
-        long long data_delay = now - n->data_received_ms;
+        long long data_delay = now - state_data_received(st, i);
         if (data_delay < delay) delay = data_delay;
         if (delay > nt && !(n->flags & (NODE_PFAIL | NODE_FAIL))) {
             LOG_VERBOSE("*** NODE %.40s possibly failing", n->name);

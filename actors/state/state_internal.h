@@ -49,6 +49,8 @@ typedef struct state_node {
     long long voted_time_ms;              /* last vote we gave to one of its replicas (docs/cluster-bus.md §5.14) */
     char attached_to[NODE_NAME_LEN + 1];  /* the master it was last seen replicating ("" none) */
     uint64_t attach_seq;                  /* when it became that master's replica (st->attach_counter) */
+    uint16_t live_slot;                   /* its slot in st->live (links raise data_received there) */
+    uint32_t live_tag;
 } state_node_t;
 
 typedef struct fail_report {
@@ -154,6 +156,9 @@ typedef struct state {
     uint8_t hdr_slots[BUS_SLOT_BYTES];
     uint64_t hdr_slots_version;
     int hdr_slots_record;
+    /* liveness links write without us (state.h, state_live_t) */
+    state_live_t *live;
+    uint8_t live_used[NODE_LIVE_SLOTS];
 } state_t;
 
 /* Resets *st to an empty state publishing into `cell`: no nodes, no slot
@@ -188,6 +193,23 @@ void state_outbox_clear(state_t *st);
  * records does not load. It also keeps every index within the int16_t slot
  * tables. */
 #define STATE_MAX_NODES 4096
+_Static_assert(STATE_MAX_NODES == NODE_LIVE_SLOTS, "one liveness slot per record");
+
+/* Record idx's data_received: the later of what the rules stored and what
+ * links noted for it (state.h, node_live_note). */
+static inline long long state_data_received(state_t *st, int idx)
+{
+    const state_node_t *n = &st->nodes[idx];
+    long long l = node_live_ms(st->live, n->live_slot, n->live_tag);
+    return l > n->data_received_ms ? l : n->data_received_ms;
+}
+/* The state actor starts applying something (a message, a tick): links stop
+ * digesting until state_quiet (state_live_t.gen). */
+void state_busy(state_t *st);
+/* Record n leaves the table: frees its liveness slot (state_del_node, state_clear_nodes). */
+void state_live_release(state_t *st, const state_node_t *n);
+/* Nothing applied is unpublished any more: links may digest again. */
+void state_quiet(state_t *st);
 
 /* The record named `name` (len must be NODE_NAME_LEN), or -1: one hash probe. */
 int state_find(state_t *st, const char *name, size_t len);

@@ -1,0 +1,133 @@
+/* bus_digest.c - judges a member's frame against the snapshot (see
+ * bus_digest.h; the argument for its safety is docs/cluster-bus.md §1.6,
+ * "Digest"). Each test below mirrors one step of the state actor's rules
+ * (actors/state/state_bus.c) for a PING on an inbound link, and answers
+ * "forward" whenever the step could change anything the snapshot shows;
+ * where the rule depends on something the snapshot may show late (ping and
+ * pong times are published at most every 10 ms), the test is the one that
+ * forwards more, never less.
+ *
+ * Must never: write to the snapshot or to liveness, or look a name up
+ * without the validity the state actor demands.
+ */
+#include <string.h>
+
+#include "actors/bus/bus_digest.h"
+
+/* The rules accept a gossiped pong time up to this far in the future
+ * (actors/state/state_bus.c, GOSSIP_PONG_SKEW_MS). */
+#define DIGEST_PONG_SKEW_MS 500
+
+static int find_node(const cluster_snapshot_t *s, const char *name)
+{
+    for (int i = 0; i < s->node_count; i++)
+        if (s->nodes[i].name[0] == name[0] && !memcmp(s->nodes[i].name, name, BUS_NAME_LEN)) return i;
+    return -1;
+}
+
+/* The bitmap of record `rec`'s slots in s, built once per snapshot version. */
+static const uint8_t *slots_of(const cluster_snapshot_t *s, int rec, bus_digest_cache_t *c)
+{
+    if (c->version != s->version || c->record != rec) {
+        memset(c->slots, 0, sizeof c->slots);
+        for (int j = 0; j < SLOT_COUNT; j++)
+            if (s->slot_owner[j] == rec) c->slots[j >> 3] |= (uint8_t)(1u << (j & 7));
+        c->version = s->version;
+        c->record = rec;
+    }
+    return c->slots;
+}
+
+/* The address the rules would store for the sender (address_update): the
+ * header's ip, else the socket's, cut as state_set_ip cuts it. */
+static void header_ip(const bus_header_t *h, const char *peer_ip, char out[NODES_CONF_IP_SIZE])
+{
+    const char *src = h->myip[0] ? h->myip : (peer_ip ? peer_ip : "");
+    size_t l = strnlen(src, NODES_CONF_IP_SIZE - 1);
+    memcpy(out, src, l);
+    out[l] = '\0';
+}
+
+static uint32_t gossip_items(const cluster_snapshot_t *s, const bus_msg_t *m, bool sender_master, long long now)
+{
+    uint32_t items = 0;
+    for (unsigned i = 0; i < m->hdr.count; i++) {
+        bus_gossip_t g;
+        if (!bus_msg_gossip(m, i, &g)) return items | BUS_DG_TYPE;   /* not reached: a judged frame */
+        if (!g.name_valid) continue;                 /* the rules skip it too */
+        int idx = find_node(s, g.name);
+        if (idx < 0) {
+            if (!(g.flags & NODE_NOADDR)) items |= BUS_DG_GOSSIP_NEW;
+            continue;
+        }
+        const node_view_t *v = &s->nodes[idx];
+        bool failing = (g.flags & (NODE_PFAIL | NODE_FAIL)) != 0;
+        if (sender_master && idx != s->myself && (failing || v->fail_reports > 0)) items |= BUS_DG_GOSSIP_REPORT;
+        if (!failing) {
+            /* The rules also want no ping outstanding and no reports; the
+             * snapshot may show those late, so they are not looked at. */
+            long long pongtime = (long long)g.pong_received * 1000;
+            if (pongtime <= now + DIGEST_PONG_SKEW_MS && pongtime > v->pong_received_ms) items |= BUS_DG_GOSSIP_PONG;
+        }
+        if ((v->flags & (NODE_PFAIL | NODE_FAIL)) && !(g.flags & (NODE_PFAIL | NODE_FAIL | NODE_NOADDR)) &&
+            (strcmp(v->ip, g.ip) != 0 || v->port != g.port || v->cport != g.cport))
+            items |= BUS_DG_GOSSIP_ADDR;
+    }
+    return items;
+}
+
+uint32_t bus_digest(const cluster_snapshot_t *s, const bus_digest_src_t *src, const bus_msg_t *m,
+                    const uint8_t *myslots, long long now_ms, bus_digest_cache_t *cache, int *sender)
+{
+    const bus_header_t *h = &m->hdr;
+    if (h->type != BUS_PING || src->outbound) return BUS_DG_TYPE;
+    if (!s || !m->sender_valid || s->myself < 0 || s->myself >= s->node_count) return BUS_DG_SENDER;
+
+    /* The sender: the record this link is bound to, under the header's name. */
+    int i = cache->hint;
+    if (i < 0 || i >= s->node_count || s->nodes[i].in_link != src->link) {
+        i = -1;
+        for (int k = 0; k < s->node_count; k++)
+            if (s->nodes[k].in_link == src->link) { i = k; break; }
+        cache->hint = i;
+    }
+    if (i < 0 || i == s->myself) return BUS_DG_SENDER;
+    const node_view_t *v = &s->nodes[i];
+    const node_view_t *me = &s->nodes[s->myself];
+    if ((v->flags & NODE_HANDSHAKE) || memcmp(v->name, h->sender, BUS_NAME_LEN) != 0) return BUS_DG_SENDER;
+
+    uint32_t items = 0;
+    if (me->ip[0] == '\0') items |= BUS_DG_OWN_IP;
+    /* header (sender_header) */
+    if (h->current_epoch > s->current_epoch || h->config_epoch > v->config_epoch) items |= BUS_DG_EPOCH;
+    if ((long long)h->offset != v->repl_offset) items |= BUS_DG_OFFSET;
+    if ((me->flags & NODE_SLAVE) && me->master == i) items |= BUS_DG_OUR_MASTER;
+    /* NOFAILOVER, address (ping_family, address_update) */
+    if ((v->flags & NODE_NOFAILOVER) != (h->flags & NODE_NOFAILOVER)) items |= BUS_DG_FLAGS;
+    char ip[NODES_CONF_IP_SIZE];
+    header_ip(h, src->peer_ip, ip);
+    if (strcmp(v->ip, ip) != 0 || v->port != h->port || v->cport != h->cport || v->pport != h->pport)
+        items |= BUS_DG_ADDRESS;
+    /* role (role_update); any other master name than the one we hold goes */
+    if (!h->has_master ? (v->flags & NODE_SLAVE) != 0
+                       : ((v->flags & NODE_MASTER) || memcmp(v->master_name, h->slaveof, BUS_NAME_LEN) != 0))
+        items |= BUS_DG_ROLE;
+    /* slots (slot_rules): dirty when the claim is not what its master of record owns */
+    int sm = (v->flags & NODE_MASTER) ? i : v->master;
+    if (sm >= 0 && sm < s->node_count && memcmp(slots_of(s, sm, cache), myslots, BUS_SLOT_BYTES) != 0)
+        items |= BUS_DG_SLOTS;
+    if ((v->flags & NODE_MASTER) && (me->flags & NODE_MASTER) && v->config_epoch == me->config_epoch)
+        items |= BUS_DG_COLLISION;
+    /* gossip (process_gossip) */
+    items |= gossip_items(s, m, (v->flags & NODE_MASTER) != 0, now_ms);
+    /* extensions (process_extensions) */
+    size_t hl = 0;
+    const char *host = "";
+    if ((h->mflags[0] & BUS_MFLAG_EXT_DATA) && m->u.ping.has_hostname) {
+        host = m->u.ping.hostname;
+        hl = m->u.ping.hostname_len < sizeof v->hostname - 1 ? m->u.ping.hostname_len : sizeof v->hostname - 1;
+    }
+    if (strlen(v->hostname) != hl || memcmp(v->hostname, host, hl) != 0) items |= BUS_DG_HOSTNAME;
+    if (!items) *sender = i;
+    return items;
+}

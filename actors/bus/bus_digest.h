@@ -1,0 +1,66 @@
+/* bus_digest.h - what of a member's frame the state actor must see.
+ *
+ * A link, holding a snapshot read section, compares a decoded frame with
+ * what the snapshot already says (docs/cluster-bus.md §1.6, "Digest"). When
+ * nothing in it can change the state, the state actor is not bothered: the
+ * link only notes the sender's liveness (state.h, node_live_note). When
+ * anything might, or when in doubt, the whole frame goes, as before.
+ *
+ * Must never: write anything (it is a pure function of its arguments and
+ * the link's cache), or answer "nothing new" for a frame whose rules could
+ * change the state as the snapshot shows it.
+ */
+#ifndef SHOAL_ACTORS_BUS_DIGEST_H
+#define SHOAL_ACTORS_BUS_DIGEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "actors/state/state.h"
+#include "proto/bus.h"
+
+/* Why a frame must go to the state actor: each bit names a rule of
+ * docs/cluster-bus.md §5.2 that would change something. 0 = only liveness. */
+enum bus_digest_item {
+    BUS_DG_TYPE       = 1u << 0,   /* not a PING on an inbound link (every other frame goes whole) */
+    BUS_DG_SENDER     = 1u << 1,   /* sender unknown, myself, in handshake, link not bound to it, or no snapshot */
+    BUS_DG_OWN_IP     = 1u << 2,   /* our own IP is still unknown (§5.4) */
+    BUS_DG_EPOCH      = 1u << 3,   /* a larger currentEpoch or configEpoch (§5.9) */
+    BUS_DG_OFFSET     = 1u << 4,   /* a new replication offset */
+    BUS_DG_OUR_MASTER = 1u << 5,   /* our master's header (manual failover's PAUSED offset, §5.15) */
+    BUS_DG_FLAGS      = 1u << 6,   /* NOFAILOVER differs */
+    BUS_DG_ADDRESS    = 1u << 7,   /* ip, port, cport or pport differs (§5.4) */
+    BUS_DG_ROLE       = 1u << 8,   /* master/replica or its master differs (§5.7) */
+    BUS_DG_SLOTS      = 1u << 9,   /* the claim differs from its master of record's slots (§5.8) */
+    BUS_DG_COLLISION  = 1u << 10,  /* both masters with our configEpoch (§5.9) */
+    BUS_DG_HOSTNAME   = 1u << 11,  /* hostname extension differs (§4.8) */
+    BUS_DG_GOSSIP_NEW = 1u << 12,  /* a gossip entry about a node the snapshot does not have (§5.6.4) */
+    BUS_DG_GOSSIP_REPORT = 1u << 13, /* a master's PFAIL/FAIL report, or one it may withdraw (§5.6.1) */
+    BUS_DG_GOSSIP_PONG = 1u << 14, /* a pong time later than ours (§5.6.2) */
+    BUS_DG_GOSSIP_ADDR = 1u << 15, /* a new address for a node we hold as PFAIL/FAIL (§5.6.3) */
+};
+
+/* The link a frame came on. */
+typedef struct bus_digest_src {
+    uint64_t link;                /* its id */
+    bool outbound;
+    const char *peer_ip;          /* the socket's remote address */
+} bus_digest_src_t;
+
+/* The link's memory between frames, so that a steady sender costs a
+ * memcmp: the slot bitmap of the sender's master of record as a snapshot
+ * version had it, and where the sender was found. Zero it to start. */
+typedef struct bus_digest_cache {
+    uint64_t version;             /* snapshot version `slots` was built from (0: none) */
+    int record;                   /* whose slots (index in that snapshot) */
+    int hint;                     /* index the sender had last time */
+    uint8_t slots[BUS_SLOT_BYTES];
+} bus_digest_cache_t;
+
+/* Judges decoded frame m (its slot bitmap at `myslots`, which may point into
+ * the raw frame) against snapshot s at time now_ms. Returns the items that
+ * must reach the state actor (0: nothing but the sender's liveness) and, for
+ * 0, the sender's index in s in *sender. */
+uint32_t bus_digest(const cluster_snapshot_t *s, const bus_digest_src_t *src, const bus_msg_t *m,
+                    const uint8_t *myslots, long long now_ms, bus_digest_cache_t *cache, int *sender);
+
+#endif
