@@ -169,6 +169,7 @@ static void mf_settled(rt_timer_t *t, void *arg)
     (void)t;
     state_t *st = arg;
     if (!st->mf_end_ms || st->mf_replica < 0 || st->mf_replica >= st->node_count) return;
+    state_busy(st);           /* a timer: links stop digesting while it applies (state.h, state_live_t) */
     /* Writes that passed the pause check before it was set have reached the
      * stream by now: our offset (read at publish) is the one to reach. */
     st->mf_paused_flag = true;
@@ -176,6 +177,7 @@ static void mf_settled(rt_timer_t *t, void *arg)
     state_publish(st);
     state_send_ping(st, st->mf_replica, BUS_PING);
     state_outbox_flush(st);   /* a timer: no message ends here to flush it */
+    state_quiet(st);
 }
 
 static void on_mfstart(state_t *st, int sender)
