@@ -40,11 +40,12 @@ int rt_tmpfile_commit(int dirfd, int fd, const char *tmp, const char *final, con
     return 0;
 }
 
-int rt_write_all(int fd, const void *buf, size_t len)
+int rt_write_all_with(ssize_t (*wr)(int fd, const void *buf, size_t len), int fd, const void *buf,
+                      size_t len)
 {
     const char *p = buf;
     while (len) {
-        ssize_t w = write(fd, p, len);
+        ssize_t w = wr(fd, p, len);
         if (w < 0) {
             if (errno == EINTR) continue;
             return -1;
@@ -54,3 +55,5 @@ int rt_write_all(int fd, const void *buf, size_t len)
     }
     return 0;
 }
+
+int rt_write_all(int fd, const void *buf, size_t len) { return rt_write_all_with(write, fd, buf, len); }

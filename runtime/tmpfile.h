@@ -31,5 +31,9 @@ int rt_tmpfile_commit(int dirfd, int fd, const char *tmp, const char *final, con
 
 /* Writes all of buf to fd (retrying short writes and EINTR): 0 or -1 errno. */
 int rt_write_all(int fd, const void *buf, size_t len);
+/* rt_write_all through another write function (a test's fault-injecting one,
+ * see the persister). */
+int rt_write_all_with(ssize_t (*wr)(int fd, const void *buf, size_t len), int fd, const void *buf,
+                      size_t len);
 
 #endif

@@ -66,22 +66,6 @@ static int open_parent(const char *path, const char **base)
     return fd;
 }
 
-/* Writes all of text through io, retrying short writes and EINTR (as
- * rt_write_all does with write(2)). 0 or -1 with errno set. */
-static int write_all(const persist_io_t *io, int fd, const char *text, size_t len)
-{
-    while (len) {
-        ssize_t w = io->write(fd, text, len);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        text += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Puts the fully written temp file in place: fsync, close, rename over
  * `final`, fsync of the directory (rt_tmpfile_commit's steps, each through
  * io). Always closes fd. A failure up to the rename removes the temp file
@@ -115,7 +99,7 @@ int persister_write_file_io(const persist_io_t *io, const char *path, const char
         return e;
     }
     int err;
-    if (write_all(io, fd, text, len) != 0) {
+    if (rt_write_all_with(io->write, fd, text, len) != 0) {   /* retries short writes, EINTR */
         err = errno;
         close(fd);
         unlinkat(dirfd, tmp, 0);
