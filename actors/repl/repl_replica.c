@@ -15,8 +15,14 @@
  * transaction until its EXEC is here, so a link lost in the middle of one
  * resumes before its MULTI). `read_repl_offset` counts every byte read.
  *
+ * ACKs on the stream (GETACK, the periodic one) claim only what the workers
+ * applied: a marker round (rr_ack_when_applied) sends a WMSG_RUN marker after
+ * the apply messages of every worker handed some since its last marker, and
+ * ACKs the offset it started at once all markers are back. Like redis-server,
+ * which applies before it counts, WAIT then covers only readable writes.
+ *
  * Must never: block, touch a live worker keyspace, apply a half-received RDB,
- * or acknowledge bytes it has not handed to the workers.
+ * or acknowledge stream bytes its workers have not applied.
  */
 #include "actors/repl/repl_replica_internal.h"
 #include "runtime/xmalloc.h"
@@ -166,14 +172,82 @@ void rr_out_command(repl_replica_link_t *rl, int argc, const char **argv)
     }
 }
 
-void rr_send_ack(repl_replica_link_t *rl)
+static void send_ack_at(repl_replica_link_t *rl, long long offset)
 {
     char off[32];
-    snprintf(off, sizeof off, "%lld", rl->repl_offset);
+    snprintf(off, sizeof off, "%lld", offset);
     const char *argv[] = { "REPLCONF", "ACK", off };
     rr_out_command(rl, 3, argv);
     rl->last_ack_mono = rt_mono_ms();
     rr_out_flush(rl);
+}
+
+/* The ACK right after a sync: nothing of this stream is in the workers yet. */
+void rr_send_ack(repl_replica_link_t *rl)
+{
+    send_ack_at(rl, rl->repl_offset);
+}
+
+/* ---------------- marker rounds: ACK what is applied ---------------- */
+
+enum { RMSG_CHECK = 1, RMSG_KILL_MASTER, RMSG_START, RMSG_SLEEP_DONE, RMSG_APPLIED };
+
+typedef struct applied_marker {
+    worker_run_t run;             /* first: the worker runs marker_back */
+    unsigned gen;
+} applied_marker_t;
+
+/* On a worker, after the apply messages posted to it before the marker. */
+static void marker_back(worker_t *w, rt_msg_t *msg)
+{
+    (void)w;
+    msg->type = RMSG_APPLIED;
+    rt_send(&replica_link.actor, msg);
+}
+
+static void round_start(repl_replica_link_t *rl);
+
+static void round_done(repl_replica_link_t *rl)
+{
+    if (rl->fd >= 0 && rl->state == RL_CONNECTED) send_ack_at(rl, rl->round_offset);
+    if (rl->ack_again && rl->fd >= 0) {
+        rl->ack_again = false;
+        round_start(rl);
+    }
+}
+
+static void round_start(repl_replica_link_t *rl)
+{
+    rl->round_offset = rl->repl_offset;   /* every byte of it is handed over (round_flush) */
+    rl->markers_out = 0;
+    for (int i = 0; i < workers_count(); i++) {
+        if (!rl->handed[i]) continue;
+        rl->handed[i] = false;
+        applied_marker_t *m = xcalloc(1, sizeof *m);
+        m->run.hdr.type = WMSG_RUN;
+        m->run.fn = marker_back;
+        m->gen = rl->gen;
+        worker_post(i, &m->run.hdr);   /* same sender as the applies: after them */
+        rl->markers_out++;
+    }
+    if (rl->markers_out == 0) round_done(rl);
+}
+
+/* Sends REPLCONF ACK with the offset processed now, once the workers have
+ * applied everything up to it (at once if nothing is pending). May drop the
+ * link (a write error). */
+void rr_ack_when_applied(repl_replica_link_t *rl)
+{
+    rl->last_ack_mono = rt_mono_ms();   /* paces the periodic ACK from the request */
+    if (rl->markers_out > 0) rl->ack_again = true;
+    else round_start(rl);
+}
+
+static void on_marker(repl_replica_link_t *rl, applied_marker_t *m)
+{
+    /* a marker of a closed connection: its round died with it (close_socket) */
+    if (m->gen != rl->gen || rl->markers_out == 0) return;
+    if (--rl->markers_out == 0) round_done(rl);
 }
 
 /* ---------------- staging and batches ---------------- */
@@ -221,6 +295,7 @@ void rr_batches_send(repl_replica_link_t *rl)
         a->now_ms = now;
         b->cmds = NULL;
         b->n = b->cap = 0;
+        rl->handed[i] = true;
         worker_post(i, &a->hdr);
     }
 }
@@ -259,6 +334,11 @@ static void close_socket(repl_replica_link_t *rl)
     rr_transfer_reset(rl);
     batches_discard(rl);
     if (rl->parser_on) resp_parser_reset(&rl->parser);
+    /* The round in flight ACKs nothing on a later connection. `handed` stays:
+     * the applies already posted are still to be covered by the next round. */
+    rl->gen++;
+    rl->markers_out = 0;
+    rl->ack_again = false;
 }
 
 /* Closes the link (if any) and schedules the next attempt. */
@@ -553,11 +633,9 @@ static void tick(rt_timer_t *t, void *arg)
         rr_out_flush(rl);
     } else if (rl->state == RL_CONNECTED &&
                (now - rl->last_ack_mono >= 1000 || (now < rl->fast_ack_until_mono && now - rl->last_ack_mono >= TICK_MS))) {
-        rr_send_ack(rl);
+        rr_ack_when_applied(rl);
     }
 }
-
-enum { RMSG_CHECK = 1, RMSG_KILL_MASTER, RMSG_START, RMSG_SLEEP_DONE };
 
 /* RMSG_KILL_MASTER: CLIENT KILL of our master link. Answered here, after the
  * link is closed and the closed state published, so that the client's next
@@ -580,6 +658,11 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
     uint32_t type = msg->type;
     if (type == RMSG_KILL_MASTER) {    /* a remote_cmd_t, answered and freed by its worker */
         on_kill_master(rl, (remote_cmd_t *)msg);
+        return;
+    }
+    if (type == RMSG_APPLIED) {
+        on_marker(rl, (applied_marker_t *)msg);
+        free(msg);
         return;
     }
     free(msg);

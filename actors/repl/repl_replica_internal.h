@@ -115,6 +115,13 @@ typedef struct repl_replica_link {
     char unknown_logged[16][32];
     int nunknown_logged;
 
+    /* ACKs claim only what the workers applied (repl_replica.c, marker rounds) */
+    bool handed[MAX_WORKERS];     /* worker got WMSG_APPLY since the last marker sent to it */
+    int markers_out;              /* markers of the round in flight not yet back */
+    long long round_offset;       /* repl_offset when the round in flight started */
+    bool ack_again;               /* another round, then an ACK, after the one in flight */
+    unsigned gen;                 /* connection generation: a marker of an older one is ignored */
+
     /* published figures (status_mu) */
     long long last_io_ms, link_down_since_ms, sync_last_io_ms;
     char last_error[256];
@@ -126,6 +133,7 @@ void rr_set_error(repl_replica_link_t *rl, const char *fmt, ...) __attribute__((
 void rr_out_flush(repl_replica_link_t *rl);
 void rr_out_command(repl_replica_link_t *rl, int argc, const char **argv);
 void rr_send_ack(repl_replica_link_t *rl);
+void rr_ack_when_applied(repl_replica_link_t *rl);
 void rr_batch_add(repl_replica_link_t *rl, int wi, const queued_cmd_t *q);
 void rr_batches_send(repl_replica_link_t *rl);
 void rr_in_consume(repl_replica_link_t *rl, size_t n);

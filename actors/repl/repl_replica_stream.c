@@ -223,11 +223,12 @@ static bool stream_command(repl_replica_link_t *rl, held_txn_t *t, int argc, con
         if (!arg_is(name, nlen, "select") && !arg_is(name, nlen, "ping")) txn_keep(t, argc, argv, argvlen);
     } else if (arg_is(name, nlen, "replconf")) {
         if (argc >= 2 && arg_is(argv[1], argvlen[1], "getack")) {
-            /* Everything before the GETACK is processed; the GETACK itself is not yet. */
+            /* Everything before the GETACK is processed; the GETACK itself is not
+             * yet. The ACK waits until the workers applied it (a marker round). */
             round_flush(rl, cmd_start);
             *pos -= cmd_start;
             *done = *pos;
-            rr_send_ack(rl);
+            rr_ack_when_applied(rl);
             return rl->fd >= 0;
         }
         *done = *pos;

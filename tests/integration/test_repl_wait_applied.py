@@ -1,0 +1,77 @@
+"""WAIT counts a replica only for writes it can already read (docs/replication.md, ACKs).
+
+What it is for: redis-server applies a stream command before it counts its bytes, so
+after `WAIT 1` answers 1 every write before the WAIT reads back on the replica. A shoal
+replica hands the stream to its workers and must not answer REPLCONF GETACK (or send its
+periodic ACK) with bytes a worker has not applied yet. While background writers keep
+the replica's workers busy with the stream, each round sets one key on the master, runs
+WAIT 1, then at once reads the key on the replica through several connections (spread
+over its workers, so some read on the worker that applies the key and some forward the
+read to it); every read must see the round's value.
+
+What it must never do: skip a pair, retry a read until it passes, or stop a process it
+did not start.
+"""
+import threading
+
+import pytest
+
+import replhelpers as rh
+
+PAIRS = [("redis", "shoal"), ("shoal", "shoal"), ("redis", "redis")]
+ROUNDS = 300
+READERS = 6
+
+
+def _read_load(replica, halt, errors):
+    """Pipelined GETs on the replica until halt: its workers forward reads to each other."""
+    try:
+        cl = rh.readonly_client(replica)
+        while not halt.is_set():
+            p = cl.pipeline(transaction=False)
+            for i in range(100):
+                p.get(f"bg0:{i}")
+                p.get(f"wa:{i % 50}")
+            p.execute()
+        cl.close()
+    except Exception as e:  # noqa: BLE001 - reported by the test
+        errors.append(e)
+
+
+@pytest.mark.parametrize("mkind,rkind", PAIRS, ids=[f"{m}-to-{r}" for m, r in PAIRS])
+def test_wait_then_read_sees_every_write(servers, mkind, rkind):
+    master, replica, _ = rh.make_pair(servers, mkind, rkind)
+    mc = master.client()
+    readers = [rh.readonly_client(replica) for _ in range(READERS)]
+    for rc in readers:
+        assert rc.ping() is True
+    writers = [rh.Writer(master, f"bg{n}") for n in range(2)]
+    for w in writers:
+        w.start()
+    halt, errors = threading.Event(), []
+    loaders = [threading.Thread(target=_read_load, args=(replica, halt, errors), daemon=True)
+               for _ in range(2)]
+    for t in loaders:
+        t.start()
+    stale = []
+    try:
+        for rnd in range(ROUNDS):
+            key, value = f"wa:{rnd % 50}", f"round-{rnd}"
+            p = mc.pipeline(transaction=False)
+            p.set(key, value)
+            p.execute_command("WAIT", 1, 5000)
+            res = p.execute()
+            assert res[-1] == 1, f"round {rnd}: WAIT 1 5000 answered {res[-1]!r}"
+            for n, rc in enumerate(readers):
+                got = rc.get(key)
+                if got != value.encode():
+                    stale.append((rnd, n, got))
+    finally:
+        halt.set()
+        for t in loaders:
+            t.join(30)
+        for w in writers:
+            w.stop()
+    assert not errors, f"background reads on the replica failed: {errors[0]!r}"
+    assert not stale, (f"after WAIT 1 = 1 the replica {rh.label(replica)} returned old values "
+                       f"{len(stale)} times in {ROUNDS} rounds (round, reader, value): {stale[:5]}")
