@@ -144,6 +144,17 @@ static int next_from_part(bus_stream_t *s, bus_stream_frame_t *f, bus_msg_t *msg
     }
 }
 
+bool bus_stream_skip_body(bus_stream_t *s)
+{
+    if (s->closed || !s->skip_left) return true;
+    /* the body of the last head handed out: drop it as it arrives */
+    size_t take = s->skip_left < s->in_len ? s->skip_left : s->in_len;
+    s->in += take;
+    s->in_len -= take;
+    s->skip_left -= (uint32_t)take;
+    return s->skip_left == 0;
+}
+
 int bus_stream_next(bus_stream_t *s, bus_stream_frame_t *f, bus_msg_t *msg)
 {
     if (s->closed) return fail(s, f, s->closed);
@@ -156,14 +167,7 @@ int bus_stream_next(bus_stream_t *s, bus_stream_frame_t *f, bus_msg_t *msg)
             s->part_cap = 0;
         }
     }
-    if (s->skip_left) {
-        /* the body of the last head handed out: drop it as it arrives */
-        size_t take = s->skip_left < s->in_len ? s->skip_left : s->in_len;
-        s->in += take;
-        s->in_len -= take;
-        s->skip_left -= (uint32_t)take;
-        if (s->skip_left) return BUS_STREAM_MORE;
-    }
+    if (!bus_stream_skip_body(s)) return BUS_STREAM_MORE;
     if (s->part_len > 0) return next_from_part(s, f, msg);
     if (s->in_len == 0) return BUS_STREAM_MORE;
 

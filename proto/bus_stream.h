@@ -95,6 +95,13 @@ void bus_stream_feed(bus_stream_t *s, const uint8_t *chunk, size_t len);
  * bus_decode_noslots). Returns BUS_STREAM_MORE once the chunk is used up. */
 int bus_stream_next(bus_stream_t *s, bus_stream_frame_t *frame, bus_msg_t *msg);
 
+/* Drops what of the current chunk belongs to the body of the last head
+ * handed out; true once that body is wholly skipped (or none was pending).
+ * bus_stream_next does this itself; a reader that acts on a head only once
+ * its frame has ended (as 7.0.15 acts on a frame only once it is read whole)
+ * calls it first to learn when that is. */
+bool bus_stream_skip_body(bus_stream_t *s);
+
 /* Bytes of a cut frame held between chunks (for memory accounting). */
 static inline size_t bus_stream_buffered(const bus_stream_t *s) { return s->part_done ? 0 : s->part_len; }
 static inline size_t bus_stream_allocated(const bus_stream_t *s) { return s->part_cap; }

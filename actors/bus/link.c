@@ -11,7 +11,8 @@
  * actor applies it without decoding it again. The bodies of PUBLISH and
  * MODULE frames (and of types 7.0.15 does not know) are skipped as they
  * stream in, since nothing here uses them yet; the state actor gets their
- * decoded header without a body.
+ * decoded header without a body, once the body has been skipped (7.0.15
+ * acts on a frame only when it has read all of it).
  *
  * Write path: frames are appended to the link's send buffer and written by a
  * per-thread prepare hook before the loop sleeps (so a burst of frames costs
@@ -58,6 +59,8 @@ _Atomic int g_bus_drop_filter = -1;
 #define SCRATCH_LEN   (64 * 1024)   /* one read(); big enough that a flood needs few syscalls */
 #define READS_PER_EVENT 16          /* then yield to the loop's other watchers */
 #define WBUF_MIN_CAP  4096
+/* the longest head bus_judge_len hands out */
+#define HELD_HEAD_MAX (BUS_MODULE_MIN_LEN > BUS_PUBLISH_MIN_LEN ? BUS_MODULE_MIN_LEN : BUS_PUBLISH_MIN_LEN)
 #define WBUF_HINT_MAX (256 * 1024)   /* a burst bigger than this regrows by doubling (rare) */
 
 enum { LINK_MSG_START = 1, LINK_MSG_SEND, LINK_MSG_CLOSE };
@@ -88,6 +91,13 @@ struct link {
     int connect_port;
     ev_io rio, wio;
     bus_stream_t rx;
+    /* the head of a frame whose body is still being skipped: it is acted on
+     * once the frame has ended, as 7.0.15 acts on a frame only once it has
+     * read it whole (binding an inbound link to the header's sender, say,
+     * must not happen while the body still streams in) */
+    uint8_t held_head[HELD_HEAD_MAX];
+    uint32_t held_len;               /* 0: none */
+    uint32_t held_totlen;
     uint8_t *wbuf;
     size_t wpos, wlen, wcap;
     size_t whint;                    /* size of the last drained burst: the next buffer starts there */
@@ -607,6 +617,29 @@ static void handle_frame(link_t *l, link_thread_ctx_t *c, const bus_stream_frame
     forward_frame(l, &c->msg, f->data, f->len);
 }
 
+/* A head whose body is still to be skipped waits in the link (held_head)
+ * until the frame ends; other frames are handled at once. */
+static void take_frame(link_t *l, link_thread_ctx_t *c, const bus_stream_frame_t *f)
+{
+    if (f->head_only && f->len <= sizeof l->held_head && !bus_stream_skip_body(&l->rx)) {
+        memcpy(l->held_head, f->data, f->len);
+        l->held_len = f->len;
+        l->held_totlen = f->totlen;
+        return;
+    }
+    handle_frame(l, c, f);
+}
+
+/* The held head's frame has ended: handle it as decoded from the copy. */
+static void release_held(link_t *l, link_thread_ctx_t *c)
+{
+    bus_stream_frame_t f = { .data = l->held_head, .len = l->held_len, .totlen = l->held_totlen,
+                             .head_only = true, .type = (uint16_t)((l->held_head[12] << 8) | l->held_head[13]) };
+    l->held_len = 0;
+    f.result = bus_decode_head(f.data, f.len, &c->msg);
+    handle_frame(l, c, &f);
+}
+
 static void read_round(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)loop;
@@ -632,6 +665,11 @@ static void read_round(struct ev_loop *loop, ev_io *w, int revents)
                               memory_order_relaxed);
         bus_stream_feed(&l->rx, c->scratch, (size_t)n);
         for (;;) {
+            if (l->held_len) {
+                if (!bus_stream_skip_body(&l->rx)) break;
+                release_held(l, c);
+                if (l->dead) return;
+            }
             bus_stream_frame_t f;
             int st = bus_stream_next(&l->rx, &f, &c->msg);
             if (st == BUS_STREAM_MORE) break;
@@ -641,7 +679,7 @@ static void read_round(struct ev_loop *loop, ev_io *w, int revents)
                 teardown(l, LINK_EV_CLOSED, false);
                 return;
             }
-            handle_frame(l, c, &f);
+            take_frame(l, c, &f);
             if (l->dead) return;
         }
         if (n < SCRATCH_LEN) return;

@@ -18,6 +18,8 @@ a process the test did not start.
 import struct
 import time
 
+import pytest
+
 import helpers as h
 import bushelpers as bh
 
@@ -25,12 +27,15 @@ T_MODULE = 9
 MIB = 1024 * 1024
 
 
-def _stream(conn, head, body_len, node, peak):
-    """Sends `head` then body_len zero bytes, sampling the node's RSS (kB) every MiB."""
+def _stream(conn, head, body_len, node, peak, pause_at=None, pause=0.0):
+    """Sends `head` then body_len zero bytes, sampling the node's RSS (kB) every MiB;
+    waits `pause` seconds once pause_at bytes of the body are out."""
     conn.send(head)
     chunk = b"\0" * MIB
     sent = 0
     while sent < body_len:
+        if sent == pause_at:
+            time.sleep(pause)
         n = min(MIB, body_len - sent)
         conn.sock.sendall(chunk[:n])
         sent += n
@@ -90,10 +95,15 @@ def test_big_publish_is_skipped_not_held(servers):
     assert a.ping_ok()
 
 
-def test_publish_header_still_applies(servers):
+@pytest.mark.parametrize("kind", ["shoal", "redis"])
+def test_publish_header_still_applies(servers, kind):
     """7.0.15 takes the sender's currentEpoch from any frame's header, PUBLISH included;
-    so do we although the body is skipped."""
-    nodes = bh.start_cluster(servers, 3)
+    so do we although the body is skipped. It acts on the frame only once all of it is
+    read: the header names node 1, and binding our connection to node 1 closes node 1's
+    own inbound link, after which node 1 connects again and its first PING binds that
+    new link, closing ours. Done while the body still streams in, that cuts our frame;
+    the pause mid-body leaves node 1 the time to do so."""
+    nodes = bh.start_cluster(servers, 3, kind=kind)
     ids = [bh.myid(n) for n in nodes]
     a = nodes[0]
     epoch = int(_stats(a)["cluster_current_epoch"])
@@ -102,7 +112,7 @@ def test_publish_header_still_applies(servers):
         body = 16 * MIB
         head = bh.header(bh.T_PUBLISH, sender=ids[1], body_len=8 + body, current_epoch=epoch + 7) + \
             struct.pack(">II", 3, body - 3)
-        _stream(conn, head, body, a, peak)
+        _stream(conn, head, body, a, peak, pause_at=8 * MIB, pause=1.5)
         h.wait_until(lambda: int(_stats(a)["cluster_current_epoch"]) == epoch + 7, 10, interval=0.1,
                      what="currentEpoch taken from the PUBLISH header")
     bh.wait_healthy(nodes, 3, timeout=30)
