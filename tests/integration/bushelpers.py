@@ -367,6 +367,17 @@ def _safe_nodes_text(server):
         return repr(e)
 
 
+def master_with_replica(m, r, timeout=30.0):
+    """m takes every slot, r meets it and becomes its replica (a two-node cluster)."""
+    with m.raw() as c:
+        assert c.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383") == "OK"
+    with r.raw() as c:
+        assert c.call("CLUSTER", "MEET", "127.0.0.1", str(m.port)) == "OK"
+    wait_healthy([m, r], 2, timeout=timeout)
+    with r.raw() as c:
+        assert c.call("CLUSTER", "REPLICATE", myid(m)) == "OK"
+
+
 def create_cluster(servers, replicas=0, timeout=90):
     """Runs the real `redis-cli --cluster create ... --cluster-yes`; returns the
     CompletedProcess (text). Does not assert."""

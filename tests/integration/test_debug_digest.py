@@ -44,13 +44,7 @@ def test_debug_digest_as_redis(servers):
 def test_debug_digest_master_and_replica_agree(servers):
     m = servers.shoal(extra_args=DEBUG)
     r = servers.shoal(extra_args=DEBUG)
-    with m.raw() as c:
-        assert c.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383") == "OK"
-    with r.raw() as c:
-        assert c.call("CLUSTER", "MEET", "127.0.0.1", str(m.port)) == "OK"
-    bh.wait_healthy([m, r], 2, timeout=30)
-    with r.raw() as c:
-        assert c.call("CLUSTER", "REPLICATE", bh.myid(m)) == "OK"
+    bh.master_with_replica(m, r)
     with m.raw() as c:
         _load(c)
         want = c.call("DEBUG", "DIGEST")

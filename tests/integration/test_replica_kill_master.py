@@ -24,13 +24,7 @@ def _link_up(server):
 def test_client_kill_reaches_the_master_link(servers, kind):
     make = servers.redis if kind == "redis" else servers.shoal
     m, r = make(), make()
-    with m.raw() as c:
-        assert c.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383") == "OK"
-    with r.raw() as c:
-        assert c.call("CLUSTER", "MEET", "127.0.0.1", str(m.port)) == "OK"
-    bh.wait_healthy([m, r], 2, timeout=30)
-    with r.raw() as c:
-        assert c.call("CLUSTER", "REPLICATE", bh.myid(m)) == "OK"
+    bh.master_with_replica(m, r)
     h.wait_until(lambda: _link_up(r), 20, interval=0.1, what=f"{kind}: replica link up")
     addr = f"127.0.0.1:{m.port}"
     with r.raw() as c:
@@ -57,13 +51,7 @@ def test_client_kill_answers_after_the_master_link_is_down(servers, kind):
     closed for the reconnected one, and its next CLIENT KILL would miss it."""
     make = servers.redis if kind == "redis" else servers.shoal
     m, r = make(), make()
-    with m.raw() as c:
-        assert c.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383") == "OK"
-    with r.raw() as c:
-        assert c.call("CLUSTER", "MEET", "127.0.0.1", str(m.port)) == "OK"
-    bh.wait_healthy([m, r], 2, timeout=30)
-    with r.raw() as c:
-        assert c.call("CLUSTER", "REPLICATE", bh.myid(m)) == "OK"
+    bh.master_with_replica(m, r)
     addr = f"127.0.0.1:{m.port}"
     kills = [("CLIENT", "KILL", addr), ("CLIENT", "KILL", "TYPE", "master"),
              ("CLIENT", "KILL", "ADDR", addr, "TYPE", "master")]
