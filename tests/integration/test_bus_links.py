@@ -53,16 +53,22 @@ def _assert_to_then_from(links):
         assert dirs in ([b"to", b"from"], [b"to"], [b"from"]), (node, dirs)
 
 
+def _meshed_cluster(servers, kind):
+    """Three masters of `kind`, returned once each has one link to and one from every peer."""
+    nodes = bh.start_cluster(servers, 3, kind=kind)
+    ids = [bh.myid(n) for n in nodes]
+    for i, n in enumerate(nodes):
+        peers = [x for j, x in enumerate(ids) if j != i]
+        h.wait_until(lambda n=n, peers=peers: _links_complete(n, peers), 10, interval=0.1,
+                     what=f"{kind} :{n.port} having one to and one from link per peer")
+    return nodes
+
+
 def test_cluster_links_same_shape_as_redis(servers):
     """Key order and entry order compared with a redis-server 7.0.15 cluster run the
     same way."""
     for kind in ("redis", "shoal"):
-        nodes = bh.start_cluster(servers, 3, kind=kind)
-        ids = [bh.myid(n) for n in nodes]
-        for i, n in enumerate(nodes):
-            peers = [x for j, x in enumerate(ids) if j != i]
-            h.wait_until(lambda n=n, peers=peers: _links_complete(n, peers), 10, interval=0.1,
-                         what=f"{kind} :{n.port} having one to and one from link per peer")
+        nodes = _meshed_cluster(servers, kind)
         for n in nodes:
             links = bh.cluster_links(n)
             assert len(links) == 4, (kind, links)
@@ -94,12 +100,8 @@ def test_info_peers_section(servers):
     want_all = _info_sections(r, "all")[1]
     want_everything = _info_sections(r, "everything")[1]
 
-    nodes = bh.start_cluster(servers, 3)
+    nodes = _meshed_cluster(servers, "shoal")
     ids = [bh.myid(n) for n in nodes]
-    for i, n in enumerate(nodes):
-        peers = [x for j, x in enumerate(ids) if j != i]
-        h.wait_until(lambda n=n, peers=peers: _links_complete(n, peers), 10, interval=0.1,
-                     what=f":{n.port} having one to and one from link per peer")
     assert _info_sections(nodes[0])[1] == want_default
     assert _info_sections(nodes[0], "all")[1] == want_all
     assert _info_sections(nodes[0], "everything")[1] == want_everything
@@ -143,12 +145,8 @@ def test_info_peers_section(servers):
 
 
 def test_cluster_links_shape_and_message_stats(servers):
-    nodes = bh.start_cluster(servers, 3)
+    nodes = _meshed_cluster(servers, "shoal")
     ids = [bh.myid(n) for n in nodes]
-    for i, n in enumerate(nodes):
-        peers = [x for j, x in enumerate(ids) if j != i]
-        h.wait_until(lambda n=n, peers=peers: _links_complete(n, peers), 10, interval=0.1,
-                     what=f":{n.port} having one to and one from link per peer")
 
     now_ms = int(time.time() * 1000)
     for n in nodes:
@@ -465,12 +463,7 @@ def test_idle_links_hold_no_send_buffer(servers):
     link drops to 0, as redis-server 7.0.15's cron shrinks an unused sndbuf. (Kept at a
     frame's size, 2 links per peer cost ~25 MB of RSS in a 1,000-node cluster.)"""
     for kind in ("redis", "shoal"):
-        nodes = bh.start_cluster(servers, 3, kind=kind)
-        ids = [bh.myid(n) for n in nodes]
-        for i, n in enumerate(nodes):
-            peers = [x for j, x in enumerate(ids) if j != i]
-            h.wait_until(lambda n=n, peers=peers: _links_complete(n, peers), 10, interval=0.1,
-                         what=f"{kind} :{n.port} having one to and one from link per peer")
+        nodes = _meshed_cluster(servers, kind)
         for n in nodes:
             # every link has sent frames by now (PINGs out, PONGs back); a sample may
             # catch one mid-send, so wait for one where all are idle
