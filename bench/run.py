@@ -55,7 +55,6 @@ CLIENTS = 50
 RUN_TIMEOUT = 120 if QUICK else 600     # seconds for one redis-benchmark run
 START_TIMEOUT = 15.0
 OK_TIMEOUT = 30.0
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 NCPU = os.cpu_count() or 1
 
 # Client ports stay below 22768 so that the bus port (+10000) stays below 32768.
@@ -180,11 +179,8 @@ class Server:
             return "(no log)"
 
     def cpu_seconds(self):
-        """utime+stime of the whole process (all threads), in seconds."""
-        with open(f"/proc/{self.popen.pid}/stat") as f:
-            # The command name may contain spaces and ')': fields start after the last ')'.
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK   # fields 14 and 15 of stat(5)
+        """Run time of all the process's threads (schedstat, see run_ns), in seconds."""
+        return run_ns(self.popen.pid) / 1e9
 
     def stop(self):
         if self.popen is None or self.popen.poll() is not None:
@@ -251,7 +247,7 @@ def redis_benchmark(srv, test, pipeline):
     n = REQUESTS[pipeline]
     argv = [REDIS_BENCHMARK, "-h", "127.0.0.1", "-p", str(srv.port), "-t", test,
             "-n", str(n), "-c", str(CLIENTS), "-P", str(pipeline), "-r", str(KEYSPACE),
-            "--csv", "-q"]
+            "--csv", "-q"] + (["--cluster"] if isinstance(srv, ClusterGroup) else [])
     srv.check_alive("before the run")
     wakes0 = worker_wake_sends(srv)
     cpu0 = srv.cpu_seconds()
@@ -275,18 +271,23 @@ def redis_benchmark(srv, test, pipeline):
 
 def worker_wake_sends(srv):
     """Sum over shoal's worker threads of wake requests made to them (INFO threads, a
-    shoal-only section: each is at most one eventfd write); None for redis-server."""
+    shoal-only section: each is at most one eventfd write), over every node of a
+    ClusterGroup; None for redis-server."""
     if srv.kind != "shoal":
         return None
-    text = resp_call(srv.port, "INFO", "threads")
-    text = text.decode() if isinstance(text, bytes) else str(text)
-    return sum(int(m) for m in re.findall(r"name=worker-\d+,.*?wake_sends=(\d+)", text))
+    total = 0
+    for port in getattr(srv, "ports", [srv.port]):
+        text = resp_call(port, "INFO", "threads")
+        text = text.decode() if isinstance(text, bytes) else str(text)
+        total += sum(int(m) for m in re.findall(r"name=worker-\d+,.*?wake_sends=(\d+)", text))
+    return total
 
 
-def measure(srv, test, pipeline):
-    """Median of REPEAT runs (by rps); a failure in any run makes the cell a failure."""
+def measure(srv, test, pipeline, repeat=None):
+    """Median of `repeat` (default REPEAT) runs by rps; a failure in any run makes the cell
+    a failure."""
     runs = []
-    for _ in range(REPEAT):
+    for _ in range(REPEAT if repeat is None else repeat):
         r = redis_benchmark(srv, test, pipeline)
         if r.error:
             log(f"  {srv.label} {test} -P {pipeline}: {r.error}")
@@ -318,33 +319,145 @@ def cell(r, attr):
 CASES = [("set", 1), ("get", 1), ("set", 16), ("get", 16)]
 
 
-def client_throughput(b):
-    """redis-benchmark SET/GET against one shoal-node and one redis-server, both owning all
-    slots. Runs alternate between the two servers so that a change in machine load hits both."""
-    shoal = b.server("shoal")
-    redis = b.server("redis")
+THROUGHPUT_HEADER = ["test", "shoal rps", "redis rps", "ratio", "shoal rps/CPU-s",
+                     "redis rps/CPU-s", "ratio", "shoal wake-ups/req"]
+
+
+def throughput_rows(shoal, redis):
+    """One row per case; with BENCH_REPEAT > 1 the runs of the two servers alternate
+    (shoal, redis, shoal, redis...) so that a change in machine load hits both."""
     rows = []
     for test, pipeline in CASES:
-        s = measure(shoal, test, pipeline)
-        r = measure(redis, test, pipeline)
+        runs = {"shoal": [], "redis": []}
+        for _ in range(REPEAT):
+            for srv in (shoal, redis):
+                runs[srv.kind].append(measure(srv, test, pipeline, repeat=1))
+        s, r = median_result(runs["shoal"]), median_result(runs["redis"])
         rows.append([f"{test.upper()} -P {pipeline}",
                      cell(s, "rps"), cell(r, "rps"), fmt_ratio(s.rps, r.rps),
                      cell(s, "rps_per_cpu"), cell(r, "rps_per_cpu"),
                      fmt_ratio(s.rps_per_cpu, r.rps_per_cpu),
                      "-" if s.wakes is None else f"{s.wakes:.3f}"])
+    return rows
+
+
+def median_result(runs):
+    """The run with the median rps; a failed run makes the cell a failure."""
+    bad = next((r for r in runs if r.error), None)
+    if bad:
+        return bad
+    runs = sorted(runs, key=lambda r: r.rps)
+    return runs[len(runs) // 2]
+
+
+def client_throughput(b):
+    """redis-benchmark SET/GET against one shoal-node and one redis-server, both owning all
+    slots. Runs alternate between the two servers so that a change in machine load hits both."""
+    shoal = b.server("shoal")
+    redis = b.server("redis")
+    rows = throughput_rows(shoal, redis)
     b.stop(shoal)
     b.stop(redis)
     b.table("Client throughput (redis-benchmark, one node owning all slots)",
-            ["test", "shoal rps", "redis rps", "ratio", "shoal rps/CPU-s", "redis rps/CPU-s",
-             "ratio", "shoal wake-ups/req"], rows,
+            THROUGHPUT_HEADER, rows,
             [f"-c {CLIENTS} -r {KEYSPACE}; -n {REQUESTS[1]} at -P 1, {REQUESTS[16]} at -P 16; "
              f"median of {REPEAT} run(s); shoal with its default worker threads ({NCPU} CPUs)",
-             "rps/CPU-s = requests / server CPU seconds (utime+stime from /proc) during the run; "
+             "rps/CPU-s = requests / server CPU seconds (run time of all its threads, schedstat) "
+             "during the run; "
              "ratio = shoal / redis",
              "redis-benchmark runs on the same machine and takes CPU too: on a small machine "
              "rps/CPU-s says more than rps",
              "wake-ups/req = wake requests to shoal's workers (INFO threads wake_sends; each at most "
              "one eventfd write) per request"])
+
+
+class ClusterGroup:
+    """The masters of one cluster, measured as one server: CPU is the sum over the nodes,
+    redis-benchmark --cluster starts from the first node and finds the others."""
+
+    def __init__(self, kind, servers):
+        self.kind, self.servers = kind, servers
+        self.ports = [srv.port for srv in servers]
+        self.port = self.ports[0]
+
+    @property
+    def label(self):
+        return f"{self.kind} x{len(self.servers)} :{self.port}"
+
+    @property
+    def popen(self):
+        """The first node that exited, else any (redis_benchmark asks popen.poll())."""
+        return next((srv.popen for srv in self.servers if srv.popen.poll() is not None),
+                    self.servers[0].popen)
+
+    def check_alive(self, when):
+        for srv in self.servers:
+            srv.check_alive(when)
+
+    def cpu_seconds(self):
+        return sum(srv.cpu_seconds() for srv in self.servers)
+
+
+CLUSTER_MASTERS = 3
+
+
+def start_cluster(b, kind, n=CLUSTER_MASTERS):
+    """n masters as `redis-cli --cluster create` makes them: node i gets config epoch i+1
+    and the i-th of n equal slot ranges; a full mesh of MEETs; ready when every node says
+    cluster_state:ok and a SET/GET through each node's own slot works."""
+    servers = start_nodes(b, kind, n)
+    for i, srv in enumerate(servers):
+        lo, hi = 16384 * i // n, 16384 * (i + 1) // n - 1
+        for cmd in (("CLUSTER", "SET-CONFIG-EPOCH", str(i + 1)),
+                    ("CLUSTER", "ADDSLOTSRANGE", str(lo), str(hi))):
+            r = resp_call(srv.port, *cmd)
+            if r != "OK":
+                raise BenchError(f"{srv.label}: {' '.join(cmd)} replied {r!r}")
+    took, err = meet_and_converge(servers, OK_TIMEOUT, mesh=True)
+    if err:
+        raise BenchError(f"{kind} cluster: {err}")
+    deadline = time.monotonic() + OK_TIMEOUT
+    for srv in servers:
+        while b"cluster_state:ok" not in (resp_call(srv.port, "CLUSTER", "INFO") or b""):
+            srv.check_alive("waiting for cluster_state:ok")
+            if time.monotonic() > deadline:
+                raise BenchError(f"{srv.label}: cluster_state not ok after {OK_TIMEOUT}s")
+            time.sleep(0.1)
+    for i, srv in enumerate(servers):
+        # a key whose slot this node serves (the benchmark must not measure MOVED replies)
+        key = next(f"bench:probe:{k}" for k in range(100000)
+                   if 16384 * i // n <= key_slot(f"bench:probe:{k}".encode()) < 16384 * (i + 1) // n)
+        if resp_call(srv.port, "SET", key, "v") != "OK" or resp_call(srv.port, "GET", key) != b"v":
+            raise BenchError(f"{srv.label}: SET/GET round trip failed")
+    return ClusterGroup(kind, servers)
+
+
+def key_slot(key):
+    """CRC16 (XMODEM) of the key mod 16384, as the cluster hashes a key without {tag}."""
+    crc = 0
+    for byte in key:
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
+            crc &= 0xffff
+    return crc % 16384
+
+
+def client_throughput_cluster(b):
+    """The same cases against 3 shoal masters and 3 redis-server masters (a cluster each),
+    with redis-benchmark --cluster, alternating between the two clusters."""
+    shoal = start_cluster(b, "shoal")
+    redis = start_cluster(b, "redis")
+    rows = throughput_rows(shoal, redis)
+    stop_nodes(shoal.servers)
+    stop_nodes(redis.servers)
+    b.table(f"Client throughput, {CLUSTER_MASTERS} masters (redis-benchmark --cluster)",
+            THROUGHPUT_HEADER, rows,
+            [f"-c {CLIENTS} -r {KEYSPACE} --cluster (the clients are spread over the masters); "
+             f"-n {REQUESTS[1]} at -P 1, {REQUESTS[16]} at -P 16; median of {REPEAT} run(s)",
+             f"{CLUSTER_MASTERS} masters per cluster on this one machine, as redis-cli --cluster "
+             "create lays them out; CPU is the sum over the masters",
+             "columns as in the table above"])
 
 
 def thread_scaling(b):
@@ -989,7 +1102,7 @@ def drill(b):
     drill_mod.section(b, sys.modules[__name__])
 
 
-SECTIONS = [client_throughput, thread_scaling, gossip, serial, convergence, idle_cost,
+SECTIONS = [client_throughput, client_throughput_cluster, thread_scaling, gossip, serial, convergence, idle_cost,
             cluster_cost, replication, drill]
 # BENCH_ONLY=gossip,convergence runs only the named sections.
 if os.environ.get("BENCH_ONLY"):
