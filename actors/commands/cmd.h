@@ -35,7 +35,21 @@ typedef struct cmd_ctx {
     long long now_ms;             /* wall clock at dispatch, for expiry decisions */
     bool dirty;                   /* set by handlers that changed the keyspace */
     bool from_master;             /* applied from the replication stream (later issue) */
+    /* Blocking commands (CMD_BLOCKING) only; see actors/worker/blocking.h. */
+    int block_mode;               /* CMD_BLOCK_NEVER, CMD_BLOCK_MAY or CMD_BLOCK_SERVE */
+    int serve_arg;                /* CMD_BLOCK_SERVE: argv index of the key that became ready */
+    bool blocked;                 /* out: the handler replied nothing and waits */
+    int block_first, block_nkeys; /* out, with blocked: the argv range of the keys it waits on */
+    long long block_timeout_ms;   /* out, with blocked: relative timeout, 0 = forever */
+    /* A handler whose effect differs from its call (BLPOP served as LPOP)
+     * names it here; propagation then sends this instead. */
+    int prop_argc;
+    const uint8_t *prop_argv[5];
+    size_t prop_argvlen[5];
+    char prop_num[24];
 } cmd_ctx_t;
+
+enum { CMD_BLOCK_NEVER = 0, CMD_BLOCK_MAY = 1, CMD_BLOCK_SERVE = 2 };
 
 typedef void (*cmd_fn)(cmd_ctx_t *ctx);
 
@@ -87,6 +101,7 @@ enum {
     CMD_MOVABLE_KEYS = 1u << 10,
     CMD_ALLOW_BUSY = 1u << 11,
     CMD_ASKING   = 1u << 12,
+    CMD_BLOCKING = 1u << 13,      /* may wait for data (BLPOP ...); never waits inside MULTI */
 };
 
 enum cmd_exec { CMD_EXEC_KEYED = 0, CMD_EXEC_CLIENT = 1, CMD_EXEC_FANOUT = 2 };
@@ -183,7 +198,8 @@ int cmd_group_args(const cmd_def_t *cmd, int argc, const uint8_t **argv, const s
                    const uint8_t *owner, int part, const uint8_t **sub, size_t *sublen);
 
 /* Positions (argv indexes) of the keys of this call, from first/last/step, or
- * for movable-keys commands from their own rule. Returns the number found
+ * for movable-keys commands from their key specs (a keynum spec reads the
+ * key count at its argument). Returns the number found
  * (<= max). A negative last_key counts from the end as Redis does. Never
  * looks at argv[i] for i >= argc; argv/argvlen may be NULL (no command of ours
  * has movable keys, so the positions depend on argc alone). For a container,

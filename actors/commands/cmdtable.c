@@ -12,9 +12,10 @@
 #include <string.h>
 #include "actors/commands/cmd.h"
 #include "actors/commands/commands.h"
+#include "proto/strnum.h"
 
 /* Top-level groups in the order COMMAND, COMMAND LIST and cmd_at present them. */
-static cmd_def_t *const table_groups[] = { cmdtable_server, cmdtable_string, cmdtable_keyspace, cmdtable_cluster };
+static cmd_def_t *const table_groups[] = { cmdtable_server, cmdtable_string, cmdtable_keyspace, cmdtable_cluster, cmdtable_list };
 #define GROUP_COUNT ((int)(sizeof table_groups / sizeof table_groups[0]))
 
 /* More than twice the number of commands plus subcommands (about 130), so
@@ -188,13 +189,33 @@ int cmd_group_args(const cmd_def_t *cmd, int argc, const uint8_t **argv, const s
     return n;
 }
 
+/* Keys of a command whose key count is an argument (LMPOP numkeys key ...):
+ * read from its keynum key spec. A count that is not a positive number or
+ * runs past argc gives no keys (the handler then reports the error), as
+ * Redis's key extraction does. */
+static int movable_keys(const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
+                        int *positions, int max)
+{
+    for (int k = 0; k < cmd->keyspec_count; k++) {
+        const cmd_keyspec_t *ks = &cmd->keyspecs[k];
+        if (ks->bs_type != CMD_KS_INDEX || ks->fk_type != CMD_KS_KEYNUM) continue;
+        int numi = ks->bs_index + ks->fk_a;
+        if (numi >= argc || !argv) return 0;
+        long long numkeys;
+        if (!str_to_ll(argv[numi], argvlen[numi], &numkeys) || numkeys <= 0) return 0;
+        int first = ks->bs_index + ks->fk_b, step = ks->fk_c > 0 ? ks->fk_c : 1;
+        if (numkeys > (argc - first + step - 1) / step) return 0;
+        int n = 0;
+        for (long long i = 0; i < numkeys && n < max; i++) positions[n++] = first + (int)i * step;
+        return n;
+    }
+    return 0;
+}
+
 int cmd_get_keys(const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
                  int *positions, int max)
 {
-    /* Positions follow from argc alone for every command we have (none has
-     * movable keys), so the argument bytes are not needed. */
-    (void)argv;
-    (void)argvlen;
+    if (cmd && (cmd->flags & CMD_MOVABLE_KEYS)) return movable_keys(cmd, argc, argv, argvlen, positions, max);
     if (!cmd || cmd->first_key <= 0 || argc <= 0) return 0;
     int last = cmd->last_key;
     if (last < 0) last += argc;          /* -1 is the last argument, -2 the one before ... */

@@ -131,6 +131,28 @@ void cmd_sync(cmd_ctx_t *ctx);              /* SYNC */
 void cmd_replicaof(cmd_ctx_t *ctx);         /* REPLICAOF, SLAVEOF (standalone.c) */
 void cmd_publish(cmd_ctx_t *ctx);           /* PUBLISH */
 void cmd_spublish(cmd_ctx_t *ctx);          /* SPUBLISH */
+void cmd_lpush(cmd_ctx_t *ctx); /* LPUSH */
+void cmd_rpush(cmd_ctx_t *ctx); /* RPUSH */
+void cmd_lpushx(cmd_ctx_t *ctx); /* LPUSHX */
+void cmd_rpushx(cmd_ctx_t *ctx); /* RPUSHX */
+void cmd_lpop(cmd_ctx_t *ctx); /* LPOP */
+void cmd_rpop(cmd_ctx_t *ctx); /* RPOP */
+void cmd_llen(cmd_ctx_t *ctx); /* LLEN */
+void cmd_lindex(cmd_ctx_t *ctx); /* LINDEX */
+void cmd_lset(cmd_ctx_t *ctx); /* LSET */
+void cmd_lrange(cmd_ctx_t *ctx); /* LRANGE */
+void cmd_ltrim(cmd_ctx_t *ctx); /* LTRIM */
+void cmd_lrem(cmd_ctx_t *ctx); /* LREM */
+void cmd_linsert(cmd_ctx_t *ctx); /* LINSERT */
+void cmd_lpos(cmd_ctx_t *ctx); /* LPOS */
+void cmd_lmove(cmd_ctx_t *ctx); /* LMOVE */
+void cmd_rpoplpush(cmd_ctx_t *ctx); /* RPOPLPUSH */
+void cmd_lmpop(cmd_ctx_t *ctx); /* LMPOP */
+void cmd_blpop(cmd_ctx_t *ctx); /* BLPOP */
+void cmd_brpop(cmd_ctx_t *ctx); /* BRPOP */
+void cmd_blmove(cmd_ctx_t *ctx); /* BLMOVE */
+void cmd_brpoplpush(cmd_ctx_t *ctx); /* BRPOPLPUSH */
+void cmd_blmpop(cmd_ctx_t *ctx); /* BLMPOP */
 
 /* Fan-out callbacks the table names (cmd_fanout_t in cmd.h), next to their
  * command's handler: cmd_x_start, cmd_x_part, cmd_x_merge, cmd_x_reply. */
@@ -169,5 +191,6 @@ extern cmd_def_t cmdtable_server[];
 extern cmd_def_t cmdtable_string[];
 extern cmd_def_t cmdtable_keyspace[];
 extern cmd_def_t cmdtable_cluster[];
+extern cmd_def_t cmdtable_list[];
 
 #endif

@@ -151,6 +151,10 @@ static void prop_key_state(repl_wbuf_t *b, struct keyspace *ks, cmd_ctx_t *ctx, 
 void repl_propagate_effect(repl_wbuf_t *b, struct keyspace *ks, const struct cmd_def *cmd, cmd_ctx_t *ctx)
 {
     if (!b) return;
+    if (ctx->prop_argc) {         /* the handler named its effect (BLPOP served as LPOP ...) */
+        repl_propagate(b, ctx->prop_argc, ctx->prop_argv, ctx->prop_argvlen);
+        return;
+    }
     if (cmd->parent) {            /* no write subcommand of ours touches keys */
         repl_propagate(b, ctx->argc, ctx->argv, ctx->argvlen);
         return;

@@ -1,0 +1,445 @@
+/* list.c - see list.h. */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "actors/config/config.h"
+#include "actors/types/list.h"
+#include "runtime/xmalloc.h"
+
+struct list_node {
+    list_node_t *prev, *next;
+    uint8_t *buf;
+    size_t used, cap;
+    size_t count;
+};
+
+/* list-max-listpack-size, as the last refresh read it (relaxed: a sizing
+ * hint; a node built under the old value is as valid as any). */
+static _Atomic int g_fill = -2;
+
+#define SIZE_SAFETY_LIMIT 8192   /* 7.0.15's cap on a count-limited node's bytes */
+
+void list_config_refresh(void)
+{
+    char buf[32];
+    if (config_get_by_name("list-max-listpack-size", buf, sizeof buf) > 0)
+        atomic_store_explicit(&g_fill, atoi(buf), memory_order_relaxed);
+}
+
+/* ---- entry codec ---- */
+
+static size_t varint_size(size_t v)
+{
+    size_t n = 1;
+    while (v >= 128) { v >>= 7; n++; }
+    return n;
+}
+
+static size_t fwd_write(uint8_t *dst, size_t v)
+{
+    size_t n = 0;
+    do {
+        uint8_t g = v & 127;
+        v >>= 7;
+        dst[n++] = g | (v ? 0x80 : 0);
+    } while (v);
+    return n;
+}
+
+static size_t fwd_read(const uint8_t *src, size_t *v)
+{
+    size_t val = 0, n = 0;
+    unsigned shift = 0;
+    for (;;) {
+        uint8_t b = src[n++];
+        val |= (size_t)(b & 127) << shift;
+        shift += 7;
+        if (!(b & 0x80)) break;
+    }
+    *v = val;
+    return n;
+}
+
+/* The back length is read from the entry's end toward its start: the last
+ * byte holds the low 7 bits, and a set high bit means more bytes before. */
+static void back_write(uint8_t *dst, size_t v)
+{
+    size_t n = varint_size(v);
+    for (size_t i = 0; i < n; i++) {
+        dst[n - 1 - i] = (uint8_t)((v & 127) | (i < n - 1 ? 0x80 : 0));
+        v >>= 7;
+    }
+}
+
+static size_t back_read(const uint8_t *end, size_t *v)
+{
+    size_t val = 0, i = 0;
+    unsigned shift = 0;
+    for (;;) {
+        uint8_t b = end[-1 - (ptrdiff_t)i];
+        val |= (size_t)(b & 127) << shift;
+        shift += 7;
+        i++;
+        if (!(b & 0x80)) break;
+    }
+    *v = val;
+    return i;
+}
+
+static size_t entry_size(size_t len)
+{
+    size_t body = varint_size(len) + len;
+    return body + varint_size(body);
+}
+
+static void entry_write(uint8_t *dst, const uint8_t *p, size_t len)
+{
+    size_t fs = fwd_write(dst, len);
+    if (len) memcpy(dst + fs, p, len);
+    back_write(dst + fs + len, fs + len);
+}
+
+/* The entry at off: its bytes in *e; returns its whole size. */
+static size_t entry_read(const list_node_t *n, size_t off, list_elem_t *e)
+{
+    size_t len;
+    size_t fs = fwd_read(n->buf + off, &len);
+    if (e) {
+        e->p = n->buf + off + fs;
+        e->len = len;
+    }
+    return fs + len + varint_size(fs + len);
+}
+
+/* Offset of the entry before the one at off (off > 0). */
+static size_t entry_prev(const list_node_t *n, size_t off)
+{
+    size_t body;
+    size_t b = back_read(n->buf + off, &body);
+    return off - b - body;
+}
+
+/* ---- nodes ---- */
+
+static size_t node_limit_bytes(int fill)
+{
+    if (fill >= 0) return SIZE_SAFETY_LIMIT;
+    int level = -fill;
+    if (level > 5) level = 5;
+    return (size_t)4096 << (level - 1);
+}
+
+static bool node_allows(const list_node_t *n, size_t es)
+{
+    if (!n) return false;
+    if (n->count == 0) return true;
+    int fill = atomic_load_explicit(&g_fill, memory_order_relaxed);
+    if (fill > 0 && n->count >= (size_t)fill) return false;
+    return n->used + es <= node_limit_bytes(fill);
+}
+
+static void node_reserve(list_t *l, list_node_t *n, size_t need)
+{
+    if (n->used + need <= n->cap) return;
+    size_t nc = n->cap ? n->cap : 64;
+    while (nc < n->used + need) nc *= 2;
+    n->buf = xrealloc(n->buf, nc);
+    l->bytes += nc - n->cap;
+    n->cap = nc;
+}
+
+static void node_shrink(list_t *l, list_node_t *n)
+{
+    if (n->cap <= 256 || n->used > n->cap / 4) return;
+    size_t nc = n->cap / 2;
+    n->buf = xrealloc(n->buf, nc);
+    l->bytes -= n->cap - nc;
+    n->cap = nc;
+}
+
+/* A new empty node linked after `after` (NULL: at the head). */
+static list_node_t *node_new(list_t *l, list_node_t *after)
+{
+    list_node_t *n = xcalloc(1, sizeof *n);
+    n->prev = after;
+    n->next = after ? after->next : l->head;
+    if (n->prev) n->prev->next = n;
+    else l->head = n;
+    if (n->next) n->next->prev = n;
+    else l->tail = n;
+    l->nodes++;
+    l->bytes += sizeof *n;
+    return n;
+}
+
+static void node_unlink_free(list_t *l, list_node_t *n)
+{
+    if (n->prev) n->prev->next = n->next;
+    else l->head = n->next;
+    if (n->next) n->next->prev = n->prev;
+    else l->tail = n->prev;
+    l->nodes--;
+    l->bytes -= sizeof *n + n->cap;
+    free(n->buf);
+    free(n);
+}
+
+static void node_insert(list_t *l, list_node_t *n, size_t off, const uint8_t *p, size_t len)
+{
+    size_t es = entry_size(len);
+    node_reserve(l, n, es);
+    memmove(n->buf + off + es, n->buf + off, n->used - off);
+    entry_write(n->buf + off, p, len);
+    n->used += es;
+    n->count++;
+    l->count++;
+}
+
+/* Removes `bytes` bytes holding `k` entries at off; frees the node if empty.
+ * Returns true if the node is gone. */
+static bool node_cut(list_t *l, list_node_t *n, size_t off, size_t bytes, size_t k)
+{
+    memmove(n->buf + off, n->buf + off + bytes, n->used - off - bytes);
+    n->used -= bytes;
+    n->count -= k;
+    l->count -= k;
+    if (n->count == 0) {
+        node_unlink_free(l, n);
+        return true;
+    }
+    node_shrink(l, n);
+    return false;
+}
+
+/* After an insert in the middle: a node far over its budget is cut in two,
+ * so no node grows without bound. */
+static void node_maybe_split(list_t *l, list_node_t *n)
+{
+    int fill = atomic_load_explicit(&g_fill, memory_order_relaxed);
+    bool over = n->used > node_limit_bytes(fill) || (fill > 0 && n->count > (size_t)fill);
+    if (!over || n->count < 2) return;
+    size_t half = n->count / 2, off = 0;
+    for (size_t i = 0; i < half; i++) off += entry_read(n, off, NULL);
+    list_node_t *m = node_new(l, n);
+    size_t moved = n->used - off;
+    node_reserve(l, m, moved);
+    memcpy(m->buf, n->buf + off, moved);
+    m->used = moved;
+    m->count = n->count - half;
+    n->used = off;
+    n->count = half;
+    node_shrink(l, n);
+}
+
+/* ---- the list ---- */
+
+static void list_free_value(void *obj)
+{
+    list_t *l = obj;
+    while (l->head) node_unlink_free(l, l->head);
+    free(l);
+}
+
+size_t list_mem(const list_t *l) { return sizeof *l + l->bytes; }
+
+static size_t list_mem_usage(const void *obj) { return list_mem(obj); }
+
+const ks_object_ops_t list_ops = {
+    .type_name = "list",
+    .free_value = list_free_value,
+    .mem_usage = list_mem_usage,
+};
+
+list_t *list_new(void)
+{
+    list_t *l = xcalloc(1, sizeof *l);
+    l->obj.ops = &list_ops;
+    return l;
+}
+
+void list_push(list_t *l, int where, const uint8_t *p, size_t len)
+{
+    size_t es = entry_size(len);
+    if (where == LIST_HEAD) {
+        list_node_t *n = node_allows(l->head, es) ? l->head : node_new(l, NULL);
+        node_insert(l, n, 0, p, len);
+    } else {
+        list_node_t *n = node_allows(l->tail, es) ? l->tail : node_new(l, l->tail);
+        node_insert(l, n, n->used, p, len);
+    }
+}
+
+static size_t last_off(const list_node_t *n) { return entry_prev(n, n->used); }
+
+bool list_peek(const list_t *l, int where, list_elem_t *e)
+{
+    if (!l->count) return false;
+    if (where == LIST_HEAD) entry_read(l->head, 0, e);
+    else entry_read(l->tail, last_off(l->tail), e);
+    return true;
+}
+
+bool list_pop(list_t *l, int where, uint8_t **out, size_t *len)
+{
+    if (!l->count) return false;
+    list_node_t *n = where == LIST_HEAD ? l->head : l->tail;
+    size_t off = where == LIST_HEAD ? 0 : last_off(n);
+    list_elem_t e;
+    size_t es = entry_read(n, off, &e);
+    *out = xmalloc(e.len ? e.len : 1);
+    memcpy(*out, e.p, e.len);
+    *len = e.len;
+    node_cut(l, n, off, es, 1);
+    return true;
+}
+
+/* The node and byte offset of 0-based index idx (< count). */
+static void locate(const list_t *l, size_t idx, list_node_t **np, size_t *offp)
+{
+    list_node_t *n;
+    size_t in;
+    if (idx < l->count / 2) {
+        n = l->head;
+        while (idx >= n->count) { idx -= n->count; n = n->next; }
+        in = idx;
+    } else {
+        size_t back = l->count - 1 - idx;
+        n = l->tail;
+        while (back >= n->count) { back -= n->count; n = n->prev; }
+        in = n->count - 1 - back;
+    }
+    size_t off;
+    if (in < n->count / 2) {
+        off = 0;
+        for (size_t i = 0; i < in; i++) off += entry_read(n, off, NULL);
+    } else {
+        off = last_off(n);
+        for (size_t i = n->count - 1; i > in; i--) off = entry_prev(n, off);
+    }
+    *np = n;
+    *offp = off;
+}
+
+bool list_index(const list_t *l, long long index, list_elem_t *e)
+{
+    if (index < 0) index += (long long)l->count;
+    if (index < 0 || (size_t)index >= l->count) return false;
+    list_node_t *n;
+    size_t off;
+    locate(l, (size_t)index, &n, &off);
+    entry_read(n, off, e);
+    return true;
+}
+
+void list_set(list_t *l, size_t index, const uint8_t *p, size_t len)
+{
+    list_node_t *n;
+    size_t off;
+    locate(l, index, &n, &off);
+    size_t old = entry_read(n, off, NULL), es = entry_size(len);
+    if (es > old) node_reserve(l, n, es - old);
+    memmove(n->buf + off + es, n->buf + off + old, n->used - off - old);
+    entry_write(n->buf + off, p, len);
+    n->used = n->used - old + es;
+    node_maybe_split(l, n);
+}
+
+void list_delete_range(list_t *l, size_t start, size_t n)
+{
+    if (n == 0) return;
+    list_node_t *node;
+    size_t off;
+    locate(l, start, &node, &off);
+    while (n > 0) {
+        list_node_t *next = node->next;
+        if (off == 0 && node->count <= n) {
+            n -= node->count;
+            l->count -= node->count;
+            node_unlink_free(l, node);
+        } else {
+            size_t end = off, k = 0;
+            while (end < node->used && k < n) { end += entry_read(node, end, NULL); k++; }
+            node_cut(l, node, off, end - off, k);
+            n -= k;
+        }
+        node = next;
+        off = 0;
+    }
+}
+
+/* ---- iteration ---- */
+
+bool list_iter_at(list_t *l, size_t start, bool forward, list_iter_t *it)
+{
+    it->l = l;
+    it->forward = forward;
+    it->last = NULL;
+    if (start >= l->count) {
+        it->node = NULL;
+        return false;
+    }
+    locate(l, start, &it->node, &it->off);
+    return true;
+}
+
+bool list_iter_next(list_iter_t *it, list_elem_t *e)
+{
+    list_node_t *n = it->node;
+    if (!n) return false;
+    it->last = n;
+    it->last_off = it->off;
+    size_t es = entry_read(n, it->off, e);
+    if (it->forward) {
+        it->off += es;
+        if (it->off >= n->used) {
+            it->node = n->next;
+            it->off = 0;
+        }
+    } else if (it->off == 0) {
+        it->node = n->prev;
+        it->off = it->node ? last_off(it->node) : 0;
+    } else {
+        it->off = entry_prev(n, it->off);
+    }
+    return true;
+}
+
+void list_iter_delete_prev(list_iter_t *it)
+{
+    list_node_t *n = it->last;
+    size_t es = entry_read(n, it->last_off, NULL);
+    bool same = it->node == n;
+    /* Forward, the next entry moves down by the cut; backward it lies
+     * before the cut and does not move. */
+    bool gone = node_cut(it->l, n, it->last_off, es, 1);
+    if (!gone && same && it->forward) it->off -= es;
+    it->last = NULL;
+}
+
+void list_iter_insert_prev(list_iter_t *it, bool after, const uint8_t *p, size_t len)
+{
+    list_node_t *n = it->last;
+    size_t off = it->last_off;
+    if (after) off += entry_read(n, off, NULL);
+    node_insert(it->l, n, off, p, len);
+    node_maybe_split(it->l, n);
+    it->node = NULL;
+    it->last = NULL;
+}
+
+/* ---- nodes for RDB ---- */
+
+size_t list_node_count(const list_node_t *n) { return n->count; }
+const list_node_t *list_first_node(const list_t *l) { return l->head; }
+const list_node_t *list_next_node(const list_node_t *n) { return n->next; }
+
+void list_node_foreach(const list_node_t *n, list_elem_cb cb, void *arg)
+{
+    size_t off = 0;
+    while (off < n->used) {
+        list_elem_t e;
+        off += entry_read(n, off, &e);
+        cb(arg, e.p, e.len);
+    }
+}
