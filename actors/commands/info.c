@@ -22,6 +22,7 @@
 #include "actors/repl/repl.h"
 #include "actors/repl/repl_replica.h"
 #include "actors/state/state.h"
+#include "actors/worker/blocking.h"
 #include "actors/worker/client.h"
 #include "actors/worker/stats.h"
 #include "runtime/actor.h"
@@ -98,9 +99,10 @@ static void sec_server(text_t *t)
 static void sec_clients(text_t *t)
 {
     add(t, "# Clients\r\nconnected_clients:%lld\r\ncluster_connections:%zu\r\nmaxclients:%lld\r\n"
-           "client_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\n"
-           "tracking_clients:0\r\nclients_in_timeout_table:0\r\n",
-        SUM(CONNECTED_CLIENTS), config_cluster_enabled() ? links_count() : (size_t)0, config_maxclients());
+           "client_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:%lld\r\n"
+           "tracking_clients:0\r\nclients_in_timeout_table:%lld\r\n",
+        SUM(CONNECTED_CLIENTS), config_cluster_enabled() ? links_count() : (size_t)0, config_maxclients(),
+        blocking_count(), blocking_count_with_timeout());
 }
 
 static long long total_system_memory(void)

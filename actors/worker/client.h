@@ -92,6 +92,8 @@ typedef struct client {
     long long obuf_soft_since_s;          /* output over the soft limit since (s), 0 = not (client_limits.h) */
     bool socket_lent;                     /* another worker writes the head reply on fd (batch.h) */
     int lent_fd_to_close;                 /* closed while lent: close this fd when it comes back, else -1 */
+    struct remote_cmd *block_rc;          /* a blocking command out at its owner (blocking.h), or NULL */
+    int block_worker;                     /* that owner */
 } client_t;
 
 /* Where the next reply of this client goes: its output buffer when nothing is

@@ -17,6 +17,7 @@
 #include "actors/repl/repl.h"
 #include "actors/state/state.h"
 #include "actors/worker/batch.h"
+#include "actors/worker/blocking.h"
 #include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
@@ -209,12 +210,16 @@ uint32_t dispatch_watch_bucket(const uint8_t *key, size_t len)
     return h & 0xffff;
 }
 
+/* Runs cmd here. `blk` (may be NULL: a call that never waits) gives a
+ * blocking command its mode and takes back what it waits for. */
 static void run_here(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
-                     const size_t *argvlen, resp_buf_t *reply, long long now_ms, bool from_master)
+                     const size_t *argvlen, resp_buf_t *reply, long long now_ms, bool from_master,
+                     dispatch_block_t *blk)
 {
     cmd_ctx_t ctx = {
         .argc = argc, .argv = argv, .argvlen = argvlen, .reply = reply, .ks = w->ks,
         .client = c, .worker = w, .now_ms = now_ms, .from_master = from_master,
+        .block_mode = blk ? blk->mode : CMD_BLOCK_NEVER, .serve_arg = blk ? blk->serve_arg : 0,
     };
     size_t start = reply->len;
     struct timespec t0, t1;
@@ -239,15 +244,29 @@ static void run_here(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, c
          * every worker passes through (a message) before it matters */
         if (!from_master && repl_worker_propagates(w->ks))
             repl_propagate_effect(w->repl, w->ks, cmd, &ctx);
+        if (cmd->exec == CMD_EXEC_KEYED) blocking_note_write(w, cmd, argc, argv, argvlen);
     }
-    stats_note_call(w, cmd, usec, reply, start);
+    if (blk) {
+        blk->blocked = ctx.blocked;
+        blk->first = ctx.block_first;
+        blk->nkeys = ctx.block_nkeys;
+        blk->timeout_ms = ctx.block_timeout_ms;
+    }
+    if (!ctx.blocked) stats_note_call(w, cmd, usec, reply, start);
     if (ctx.ks) worker_publish_ks_stats(w);
+    blocking_after_command(w);    /* serves clients waiting on keys this call filled */
+}
+
+void dispatch_run_blocking(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                           const size_t *argvlen, resp_buf_t *reply, long long now_ms, dispatch_block_t *blk)
+{
+    run_here(w, NULL, cmd, argc, argv, argvlen, reply, now_ms, false, blk);
 }
 
 void dispatch_run_local(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
                         const size_t *argvlen, resp_buf_t *reply, long long now_ms)
 {
-    run_here(w, c, cmd, argc, argv, argvlen, reply, now_ms, false);
+    run_here(w, c, cmd, argc, argv, argvlen, reply, now_ms, false, NULL);
 }
 
 void dispatch_apply(worker_t *w, const queued_cmd_t *q, long long now_ms)
@@ -265,7 +284,7 @@ void dispatch_apply(worker_t *w, const queued_cmd_t *q, long long now_ms)
     if (q->cmd->exec != CMD_EXEC_KEYED || !q->cmd->handler) return;
     resp_buf_t scratch;
     resp_buf_init(&scratch, 2);
-    run_here(w, NULL, q->cmd, q->argc, q->argv, q->argvlen, &scratch, now_ms, true);
+    run_here(w, NULL, q->cmd, q->argc, q->argv, q->argvlen, &scratch, now_ms, true, NULL);
     resp_buf_free(&scratch);
 }
 
@@ -282,11 +301,13 @@ void dispatch_execute_batch(worker_t *w, remote_cmd_t *rc)
         }
     }
     if (rc->is_exec) repl_multi_begin(w->repl);   /* several effects go out as MULTI ... EXEC */
+    blocking_hold(w, true);       /* a transaction serves waiting clients once, at its end */
     for (int i = 0; i < rc->ncmds; i++) {
         queued_cmd_t *q = &rc->cmds[i];
         dispatch_run_local(w, NULL, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rc->now_ms);
     }
     if (rc->is_exec) repl_multi_end(w->repl);
+    blocking_hold(w, false);
 }
 
 /* Sends one keyed command to the worker owning `slot`, or runs it here. */
@@ -546,6 +567,7 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
     switch (cmd->exec) {
     case CMD_EXEC_KEYED:
         if (rt == ROUTE_SPLIT) dispatch_split(c, cmd, argc, argv, argvlen);
+        else if (rt == ROUTE_SLOT && (cmd->flags & CMD_BLOCKING)) blocking_send(c, cmd, argc, argv, argvlen, slot);
         else if (rt == ROUTE_SLOT) exec_at_slot(c, cmd, argc, argv, argvlen, slot);
         else run_client_cmd(c, cmd, argc, argv, argvlen);
         break;

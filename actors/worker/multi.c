@@ -22,6 +22,7 @@
 #include "actors/worker/worker_internal.h"
 #include "actors/worker/client.h"
 #include "actors/commands/commands.h"
+#include "actors/worker/blocking.h"
 #include "actors/worker/dispatch.h"
 #include "actors/state/state.h"
 #include "proto/slot.h"
@@ -207,8 +208,10 @@ static void txn_step(client_t *c)
 {
     worker_t *w = c->worker;
     repl_multi_begin(w->repl);
+    blocking_hold(w, true);       /* waiting clients are served once the commands run here end */
     txn_step_inner(c);
     repl_multi_end(w->repl);
+    blocking_hold(w, false);
 }
 
 static void txn_step_inner(client_t *c)

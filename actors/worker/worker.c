@@ -29,6 +29,7 @@
 #include "actors/state/state.h"
 #include "actors/types/list.h"
 #include "actors/worker/batch.h"
+#include "actors/worker/blocking.h"
 #include "actors/worker/client.h"
 #include "actors/worker/client_limits.h"
 #include "actors/worker/dispatch.h"
@@ -288,6 +289,7 @@ void client_close(client_t *c)
     c->fd = -1;
     c->flags |= CLIENT_CLOSED;
     client_unlink(c);
+    blocking_client_closed(c);    /* its owner drops the wait; the reply slot then frees c */
     if (c->flags & CLIENT_PAUSED) {   /* it must not stay on the paused list once freed */
         for (client_t **pp = &w->paused; *pp; pp = &(*pp)->next_paused)
             if (*pp == c) {

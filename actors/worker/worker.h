@@ -97,6 +97,7 @@ typedef struct remote_cmd {
     long long keys_delta;         /* fan-out part result (counts) */
     uint64_t client_id;           /* the requesting client (CLIENT KILL SKIPME) */
     long long arg_us;             /* DEBUG SLEEP: the pause in microseconds */
+    bool close_after_reply;       /* a wait ended by -UNBLOCKED: the client goes after it (blocking.c) */
 } remote_cmd_t;
 
 
