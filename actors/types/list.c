@@ -5,6 +5,8 @@
 
 #include "actors/config/config.h"
 #include "actors/types/list.h"
+#include "proto/listpack.h"
+#include "proto/strnum.h"
 #include "runtime/xmalloc.h"
 
 struct list_node {
@@ -12,6 +14,7 @@ struct list_node {
     uint8_t *buf;
     size_t used, cap;
     size_t count;
+    size_t lpsz;                  /* bytes of the node as a 7.0.15 listpack: Redis sizes nodes by it */
 };
 
 /* list-max-listpack-size, as the last refresh read it (relaxed: a sizing
@@ -122,21 +125,41 @@ static size_t entry_prev(const list_node_t *n, size_t off)
 
 /* ---- nodes ---- */
 
+#define LP_EMPTY_BYTES 7          /* a listpack's header and end byte */
+#define SIZE_ESTIMATE_OVERHEAD 8  /* 7.0.15's guess of an entry's overhead when it sizes a node */
+
+static const size_t optimization_level[] = { 4096, 8192, 16384, 32768, 65536 };
+
+/* Bytes the element takes in a listpack, where a canonical integer is
+ * stored as one. */
+static size_t lp_size_of(const uint8_t *p, size_t len)
+{
+    long long v;
+    if (len <= 20 && str_to_ll(p, len, &v)) return lp_entry_size(lp_int(v));
+    return lp_entry_size(lp_str(p, len));
+}
+
 static size_t node_limit_bytes(int fill)
 {
     if (fill >= 0) return SIZE_SAFETY_LIMIT;
-    int level = -fill;
-    if (level > 5) level = 5;
-    return (size_t)4096 << (level - 1);
+    size_t level = (size_t)(-(long long)fill) - 1;
+    return level < 5 ? optimization_level[level] : SIZE_SAFETY_LIMIT;
 }
 
-static bool node_allows(const list_node_t *n, size_t es)
+/* 7.0.15's _quicklistNodeAllowInsert: whether an element of len bytes
+ * still goes into n, so that our nodes split where Redis's do (and DUMP and
+ * RDB bytes come out the same). */
+static bool node_allows(const list_node_t *n, size_t len)
 {
     if (!n) return false;
-    if (n->count == 0) return true;
     int fill = atomic_load_explicit(&g_fill, memory_order_relaxed);
-    if (fill > 0 && n->count >= (size_t)fill) return false;
-    return n->used + es <= node_limit_bytes(fill);
+    size_t new_sz = n->lpsz + len + SIZE_ESTIMATE_OVERHEAD;
+    if (fill < 0) {
+        size_t level = (size_t)(-(long long)fill) - 1;
+        if (level < 5 && new_sz <= optimization_level[level]) return true;
+    }
+    if (new_sz > SIZE_SAFETY_LIMIT) return false;
+    return fill > 0 && n->count < (size_t)fill;
 }
 
 static void node_reserve(list_t *l, list_node_t *n, size_t need)
@@ -162,6 +185,7 @@ static void node_shrink(list_t *l, list_node_t *n)
 static list_node_t *node_new(list_t *l, list_node_t *after)
 {
     list_node_t *n = xcalloc(1, sizeof *n);
+    n->lpsz = LP_EMPTY_BYTES;
     n->prev = after;
     n->next = after ? after->next : l->head;
     if (n->prev) n->prev->next = n;
@@ -192,6 +216,7 @@ static void node_insert(list_t *l, list_node_t *n, size_t off, const uint8_t *p,
     memmove(n->buf + off + es, n->buf + off, n->used - off);
     entry_write(n->buf + off, p, len);
     n->used += es;
+    n->lpsz += lp_size_of(p, len);
     n->count++;
     l->count++;
 }
@@ -200,6 +225,11 @@ static void node_insert(list_t *l, list_node_t *n, size_t off, const uint8_t *p,
  * Returns true if the node is gone. */
 static bool node_cut(list_t *l, list_node_t *n, size_t off, size_t bytes, size_t k)
 {
+    for (size_t o = off; o < off + bytes;) {
+        list_elem_t e;
+        o += entry_read(n, o, &e);
+        n->lpsz -= lp_size_of(e.p, e.len);
+    }
     memmove(n->buf + off, n->buf + off + bytes, n->used - off - bytes);
     n->used -= bytes;
     n->count -= k;
@@ -212,12 +242,23 @@ static bool node_cut(list_t *l, list_node_t *n, size_t off, size_t bytes, size_t
     return false;
 }
 
+/* Recomputes n's listpack size from its entries. */
+static void node_recount(list_node_t *n)
+{
+    n->lpsz = LP_EMPTY_BYTES;
+    for (size_t off = 0; off < n->used;) {
+        list_elem_t e;
+        off += entry_read(n, off, &e);
+        n->lpsz += lp_size_of(e.p, e.len);
+    }
+}
+
 /* After an insert in the middle: a node far over its budget is cut in two,
  * so no node grows without bound. */
 static void node_maybe_split(list_t *l, list_node_t *n)
 {
     int fill = atomic_load_explicit(&g_fill, memory_order_relaxed);
-    bool over = n->used > node_limit_bytes(fill) || (fill > 0 && n->count > (size_t)fill);
+    bool over = n->lpsz > node_limit_bytes(fill) || (fill > 0 && n->count > (size_t)fill);
     if (!over || n->count < 2) return;
     size_t half = n->count / 2, off = 0;
     for (size_t i = 0; i < half; i++) off += entry_read(n, off, NULL);
@@ -230,6 +271,8 @@ static void node_maybe_split(list_t *l, list_node_t *n)
     n->used = off;
     n->count = half;
     node_shrink(l, n);
+    node_recount(m);
+    node_recount(n);
 }
 
 /* ---- the list ---- */
@@ -260,14 +303,28 @@ list_t *list_new(void)
 
 void list_push(list_t *l, int where, const uint8_t *p, size_t len)
 {
-    size_t es = entry_size(len);
     if (where == LIST_HEAD) {
-        list_node_t *n = node_allows(l->head, es) ? l->head : node_new(l, NULL);
+        list_node_t *n = node_allows(l->head, len) ? l->head : node_new(l, NULL);
         node_insert(l, n, 0, p, len);
     } else {
-        list_node_t *n = node_allows(l->tail, es) ? l->tail : node_new(l, l->tail);
+        list_node_t *n = node_allows(l->tail, len) ? l->tail : node_new(l, l->tail);
         node_insert(l, n, n->used, p, len);
     }
+}
+
+void list_push_new_node(list_t *l, const uint8_t *p, size_t len)
+{
+    list_node_t *n = node_new(l, l->tail);
+    node_insert(l, n, n->used, p, len);
+}
+
+void list_push_same_node(list_t *l, const uint8_t *p, size_t len)
+{
+    if (!l->tail) {
+        list_push_new_node(l, p, len);
+        return;
+    }
+    node_insert(l, l->tail, l->tail->used, p, len);
 }
 
 static size_t last_off(const list_node_t *n) { return entry_prev(n, n->used); }
@@ -339,6 +396,10 @@ void list_set(list_t *l, size_t index, const uint8_t *p, size_t len)
     locate(l, index, &n, &off);
     size_t old = entry_read(n, off, NULL), es = entry_size(len);
     if (es > old) node_reserve(l, n, es - old);
+    list_elem_t prev;
+    entry_read(n, off, &prev);
+    n->lpsz -= lp_size_of(prev.p, prev.len);
+    n->lpsz += lp_size_of(p, len);
     memmove(n->buf + off + es, n->buf + off + old, n->used - off - old);
     entry_write(n->buf + off, p, len);
     n->used = n->used - old + es;
@@ -442,4 +503,19 @@ void list_node_foreach(const list_node_t *n, list_elem_cb cb, void *arg)
         off += entry_read(n, off, &e);
         cb(arg, e.p, e.len);
     }
+}
+
+list_t *list_dup(const list_t *l)
+{
+    list_t *c = list_new();
+    for (const list_node_t *n = l->head; n; n = n->next) {
+        list_node_t *m = node_new(c, c->tail);
+        node_reserve(c, m, n->used);
+        memcpy(m->buf, n->buf, n->used);
+        m->used = n->used;
+        m->count = n->count;
+        m->lpsz = n->lpsz;
+        c->count += n->count;
+    }
+    return c;
 }

@@ -53,6 +53,10 @@ extern const ks_object_ops_t list_ops;
 list_t *list_new(void);
 /* Pushes a copy of the bytes at one end. */
 void list_push(list_t *l, int where, const uint8_t *p, size_t len);
+/* Loading: appends at the tail, in a new node / in the tail node whatever
+ * its size (an RDB's node boundaries are kept, as 7.0.15 keeps them). */
+void list_push_new_node(list_t *l, const uint8_t *p, size_t len);
+void list_push_same_node(list_t *l, const uint8_t *p, size_t len);
 /* Copies the element at one end into *out (malloc'ed, caller frees), and
  * removes it. False if the list is empty. */
 bool list_pop(list_t *l, int where, uint8_t **out, size_t *len);
@@ -90,5 +94,19 @@ size_t list_node_count(const list_node_t *n);
 const list_node_t *list_first_node(const list_t *l);
 const list_node_t *list_next_node(const list_node_t *n);
 void list_node_foreach(const list_node_t *n, list_elem_cb cb, void *arg);
+
+/* A deep copy (COPY), node boundaries kept. */
+list_t *list_dup(const list_t *l);
+
+/* ---- RDB (list_rdb.c) ---- */
+struct rdb_encoder;
+enum { LIST_LOAD_OK = 0, LIST_LOAD_EMPTY = 1, LIST_LOAD_CORRUPT = -1, LIST_LOAD_UNSUPPORTED = -2 };
+/* Builds a list from the RDB bytes of a value of type t (LIST, LIST_ZIPLIST,
+ * LIST_QUICKLIST, LIST_QUICKLIST_2). LIST_LOAD_OK: *out is the caller's;
+ * LIST_LOAD_EMPTY: no element (7.0.15 skips such a key). */
+int list_rdb_load(unsigned t, const uint8_t *val, size_t len, list_t **out);
+/* The value as 7.0.15 saves a list: QUICKLIST_2, one listpack per node. */
+int list_rdb_save(const list_t *l, struct rdb_encoder *enc);
+#define LIST_RDB_TYPE 18          /* RDB_TYPE_LIST_QUICKLIST_2 */
 
 #endif
