@@ -75,6 +75,19 @@ void cmd_append(cmd_ctx_t *ctx);            /* APPEND */
 void cmd_strlen(cmd_ctx_t *ctx);            /* STRLEN */
 void cmd_getrange(cmd_ctx_t *ctx);          /* GETRANGE */
 void cmd_setrange(cmd_ctx_t *ctx);          /* SETRANGE */
+void cmd_setbit(cmd_ctx_t *ctx);            /* SETBIT (cmd_bits.c) */
+void cmd_getbit(cmd_ctx_t *ctx);            /* GETBIT */
+void cmd_bitcount(cmd_ctx_t *ctx);          /* BITCOUNT */
+void cmd_bitpos(cmd_ctx_t *ctx);            /* BITPOS */
+void cmd_bitop(cmd_ctx_t *ctx);             /* BITOP */
+void cmd_bitfield(cmd_ctx_t *ctx);          /* BITFIELD */
+void cmd_bitfield_ro(cmd_ctx_t *ctx);       /* BITFIELD_RO */
+void cmd_pfadd(cmd_ctx_t *ctx);             /* PFADD (cmd_hll.c) */
+void cmd_pfcount(cmd_ctx_t *ctx);           /* PFCOUNT */
+void cmd_pfmerge(cmd_ctx_t *ctx);           /* PFMERGE */
+void cmd_pfdebug(cmd_ctx_t *ctx);           /* PFDEBUG */
+void cmd_pfselftest(cmd_ctx_t *ctx);        /* PFSELFTEST */
+void cmd_lcs(cmd_ctx_t *ctx);               /* LCS (cmd_lcs.c) */
 void cmd_del(cmd_ctx_t *ctx);               /* DEL */
 void cmd_unlink(cmd_ctx_t *ctx);            /* UNLINK */
 void cmd_exists(cmd_ctx_t *ctx);            /* EXISTS */
@@ -189,6 +202,7 @@ void cmd_debug_reply(struct reply_slot *s);
  * cmd_table_init fills in the parent pointers of subcommands. */
 extern cmd_def_t cmdtable_server[];
 extern cmd_def_t cmdtable_string[];
+extern cmd_def_t cmdtable_bits[];
 extern cmd_def_t cmdtable_keyspace[];
 extern cmd_def_t cmdtable_cluster[];
 extern cmd_def_t cmdtable_list[];

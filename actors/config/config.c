@@ -40,6 +40,7 @@ bool cfg_save_seen_in_file;                     /* load thread only */
 /* Table positions of the two debug delays, found once at reset (the
  * single-threaded load) so that the per-key calls cost one relaxed load. */
 static int key_load_delay_idx = -1, key_save_delay_idx = -1;
+static int hll_sparse_max_idx = -1;     /* hll-sparse-max-bytes, found by name at reset */
 
 static struct { config_change_fn fn; void *arg; } subscribers[16];
 static int subscriber_count;                    /* guarded by cfg_lock */
@@ -77,6 +78,7 @@ void config_reset_defaults(void)
     cfg_forget_path();
     key_load_delay_idx = cfg_lookup("key-load-delay", 14, NULL);
     key_save_delay_idx = cfg_lookup("rdb-key-save-delay", 18, NULL);
+    hll_sparse_max_idx = cfg_lookup("hll-sparse-max-bytes", 20, NULL);
 }
 
 long long cfg_default_num(int i)
@@ -556,6 +558,11 @@ static void debug_delay(int idx)
 
 void config_key_load_delay(void) { debug_delay(key_load_delay_idx); }
 void config_key_save_delay(void) { debug_delay(key_save_delay_idx); }
+
+long long config_hll_sparse_max_bytes(void)
+{
+    return hll_sparse_max_idx < 0 ? 3000 : cfg_value_num(hll_sparse_max_idx);
+}
 
 int config_dir_open(void)
 {

@@ -197,6 +197,10 @@ bool config_protected_mode(void);
 void config_key_load_delay(void);
 void config_key_save_delay(void);
 
+/* hll-sparse-max-bytes: the size (header included) past which a sparse
+ * HyperLogLog turns dense. Any thread, no lock. */
+long long config_hll_sparse_max_bytes(void);
+
 /* Any directive by name (aliases accepted, case-insensitive): writes the
  * value exactly as CONFIG GET shows it. Returns the length, or -1 if there
  * is no such directive. */

@@ -1,0 +1,58 @@
+"""Differential runs: the same commands to shoal-node and to redis-server 7.0.15, replies
+compared byte for byte (tests/integration/test_types_*.py).
+
+What it is for: sending a fixed scenario or a long seeded command stream (pipelined in
+batches, so that 100,000 commands take seconds) to both servers over RESP2 or RESP3,
+and reporting the first differing reply with the command that produced it.
+
+What it must never do: normalise either side's bytes (the reference is the contract),
+or hide which command diverged.
+"""
+import helpers as h
+
+
+def run(server, cmds, proto=2, timeout=20):
+    """Raw reply bytes of each command, sent one at a time on one connection."""
+    out = []
+    with server.raw(timeout=timeout) as c:
+        if proto == 3:
+            assert isinstance(c.call("HELLO", "3"), h.Map)
+        for args in cmds:
+            out.append(c.raw(*args))
+    return out
+
+
+def pipelined(server, cmds, proto=2, batch=400, timeout=60):
+    """As run(), but sends `batch` commands before reading their replies."""
+    out = []
+    with server.raw(timeout=timeout) as c:
+        if proto == 3:
+            assert isinstance(c.call("HELLO", "3"), h.Map)
+        for i in range(0, len(cmds), batch):
+            part = cmds[i:i + batch]
+            c.send(b"".join(h.encode(*a) for a in part))
+            for _ in part:
+                out.append(c.read()[0])
+    return out
+
+
+def _shown(args):
+    return tuple(a if len(a) < 60 else a[:20] + ("..." if isinstance(a, str) else b"...") for a in args)
+
+
+def assert_same(node, ref, cmds, proto=2, pipeline=False):
+    """Every reply of node equals ref's, in order."""
+    fn = pipelined if pipeline else run
+    expected = fn(ref, cmds, proto)
+    got = fn(node, cmds, proto)
+    assert len(got) == len(expected)
+    for i, (args, e, g) in enumerate(zip(cmds, expected, got)):
+        assert g == e, f"command {i} {_shown(args)} (RESP{proto}): redis {e[:300]!r}, shoal {g[:300]!r}"
+
+
+def values(server, keys):
+    """{key: GET reply bytes} for the given keys (raw, so errors show too); READONLY
+    first, so that a cluster replica answers for its master's slots."""
+    with server.raw(timeout=20) as c:
+        assert c.call("READONLY") == "OK"
+        return {k: c.raw("GET", k) for k in keys}
