@@ -123,6 +123,12 @@ SCENARIOS = {
         ("BITFIELD_RO", "f", "SET", "u8", "0", "1", "GET", "u8", "x"), ("BITFIELD_RO", "nokey", "GET", "u8", "0"),
         ("BITFIELD_RO", "f"), ("BITFIELD_RO",), ("GET", "f"),
     ],
+    "wrongtype": [
+        ("RPUSH", "l", "x"), ("SETBIT", "l", "0", "1"), ("GETBIT", "l", "0"), ("BITCOUNT", "l"),
+        ("BITCOUNT", "l", "x"), ("BITPOS", "l", "1"), ("BITPOS", "l", "2"), ("BITOP", "AND", "{l}d", "l"),
+        ("BITFIELD", "l", "GET", "u8", "0"), ("BITFIELD", "l", "SET", "u8", "0", "1"), ("BITFIELD", "l", "GET", "u8", "x"),
+        ("BITFIELD_RO", "l", "GET", "u8", "0"), ("SETBIT", "l", "x", "1"), ("LCS", "l", "{l}x"), ("TYPE", "l"),
+    ],
     "lcs": [
         ("MSET", "{l}a", "ohmytext", "{l}b", "mynewtext"), ("LCS", "{l}a", "{l}b"), ("LCS", "{l}a", "{l}b", "LEN"),
         ("LCS", "{l}a", "{l}b", "IDX"), ("LCS", "{l}a", "{l}b", "IDX", "MINMATCHLEN", "4"),

@@ -63,6 +63,11 @@ SCENARIOS = {
         ("SET", "s", "HYLL\x01" + "\x00" * 7 + "\x55\x00\x00\x80" + "\x7f\xff"), ("PFADD", "s"), ("PFCOUNT", "s"),
         ("SET", "s", "HYLL\x01" + "\x00" * 7 + "\x05\x00\x00\x00" + "\x7f\xff"), ("PFCOUNT", "s"), ("GET", "s"),
     ],
+    "wrongtype": [
+        ("RPUSH", "l", "x"), ("PFADD", "l", "a"), ("PFCOUNT", "l"), ("PFCOUNT", "{l}missing", "l"),
+        ("PFMERGE", "{l}d", "l"), ("PFMERGE", "l"), ("PFDEBUG", "ENCODING", "l"), ("PFDEBUG", "FOO", "l"),
+        ("EXISTS", "{l}d"),
+    ],
     "crossslot": [
         ("PFCOUNT", "a", "b"), ("PFMERGE", "a", "b"), ("PFCOUNT", "{z}a", "{z}b"), ("PFMERGE", "{z}a", "{z}b"),
     ],
