@@ -219,13 +219,24 @@ int rdb_restore_parse(const uint8_t *payload, size_t len, uint64_t max_string, r
 
     size_t body_len = len - 10;
     if (body_len < 1) return RDB_ERR_CORRUPT;
-    if (payload[0] != RDB_TYPE_STRING) return RDB_ERR_TYPE;
     size_t pos = 1;
-    int rc = rdb_read_string(payload, body_len, &pos, max_string, &out->sb, &out->value, &out->value_len, NULL);
+    int rc;
+    if (rdb_type_is_collection(payload[0])) {
+        /* The value's bytes as they are; its type's loader reads them. */
+        rdb_scan_t st = { .pos = 1 };
+        rc = rdb_scan_value(payload[0], payload, body_len, max_string, &st, NULL);
+        pos = st.pos;
+        out->value = payload + 1;
+        out->value_len = pos - 1;
+    } else if (payload[0] != RDB_TYPE_STRING) {
+        return RDB_ERR_TYPE;
+    } else {
+        rc = rdb_read_string(payload, body_len, &pos, max_string, &out->sb, &out->value, &out->value_len, NULL);
+    }
     if (rc == RDB_ERR_TRUNCATED) rc = RDB_ERR_CORRUPT;
     if (rc == RDB_OK && pos != body_len) rc = RDB_ERR_CORRUPT;   /* bytes between value and footer */
     if (rc != RDB_OK) { rdb_restore_free(out); return rc; }
-    out->type = RDB_TYPE_STRING;
+    out->type = payload[0];
     return RDB_OK;
 }
 

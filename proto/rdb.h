@@ -25,15 +25,29 @@
 #ifndef SHOAL_PROTO_RDB_H
 #define SHOAL_PROTO_RDB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define RDB_VERSION 10                       /* what we write; we read 1..10 */
 #define RDB_DEFAULT_MAX_STRING (512ull << 20) /* Redis's proto-max-bulk-len default */
 
-/* Value types (the byte before a key). We hold strings only; the others
- * are named in error messages (rdb_type_name). */
+/* Value types (the byte before a key), as Redis numbers them. */
 #define RDB_TYPE_STRING 0
+#define RDB_TYPE_LIST 1
+#define RDB_TYPE_SET 2
+#define RDB_TYPE_ZSET 3
+#define RDB_TYPE_HASH 4
+#define RDB_TYPE_ZSET_2 5
+#define RDB_TYPE_HASH_ZIPMAP 9
+#define RDB_TYPE_LIST_ZIPLIST 10
+#define RDB_TYPE_SET_INTSET 11
+#define RDB_TYPE_ZSET_ZIPLIST 12
+#define RDB_TYPE_HASH_ZIPLIST 13
+#define RDB_TYPE_LIST_QUICKLIST 14
+#define RDB_TYPE_HASH_LISTPACK 16
+#define RDB_TYPE_ZSET_LISTPACK 17
+#define RDB_TYPE_LIST_QUICKLIST_2 18
 
 /* Opcodes. */
 #define RDB_OPCODE_FUNCTION2     0xF5
@@ -96,7 +110,10 @@ typedef struct rdb_event {
     size_t key_len;
     const uint8_t *value;     /* AUX value / KEY string value / FUNCTION code; same validity */
     size_t value_len;
-    uint8_t value_type;       /* KEY: RDB_TYPE_STRING (the only type delivered) */
+    uint8_t value_type;       /* KEY: RDB_TYPE_STRING, or a collection type
+                               * (rdb_type_is_collection): then value holds the
+                               * value's RDB bytes as they follow the key, whole and
+                               * scanned (rdb_scan_value) but not interpreted */
     int64_t expire_ms;        /* KEY: absolute Unix ms, or -1 for none (stored values
                                * above INT64_MAX come out as 0: long expired) */
     int64_t lru_idle;         /* KEY: idle seconds (IDLE opcode), or -1 */
@@ -109,6 +126,14 @@ typedef struct rdb_event {
                                * computed" (zero trailer, as rdbchecksum no writes) or
                                * the version predates checksums (< 5) */
 } rdb_event_t;
+
+/* Where the scan of one collection value stopped (rdb_scan_value). */
+enum { RDB_SCAN_START = 0, RDB_SCAN_ITEMS, RDB_SCAN_DONE };
+typedef struct rdb_scan {
+    size_t pos;               /* bytes of the buffer already walked */
+    uint64_t left;            /* items still to walk (stage ITEMS) */
+    int stage;
+} rdb_scan_t;
 
 /* rdb_decoder_next statuses */
 enum rdb_status {
@@ -143,6 +168,7 @@ typedef struct rdb_decoder {
     int part_done;            /* the record in part was handed out; drop it next call */
     rdb_strbuf_t sb[2];       /* decoded key/name [0] and value [1] */
     char err[200];            /* message of the sticky error */
+    rdb_scan_t scan;          /* private: progress through the collection at offset */
 } rdb_decoder_t;
 
 /* max_string: 0 means RDB_DEFAULT_MAX_STRING. total_len: the RDB's size in
@@ -240,6 +266,10 @@ int rdb_encode_resizedb(rdb_encoder_t *e, uint64_t db_size, uint64_t expires_siz
 /* One string key: [EXPIRETIME_MS] 0x00 key value. expire_ms < 0: none. */
 int rdb_encode_string_key(rdb_encoder_t *e, const uint8_t *key, size_t key_len,
                           const uint8_t *value, size_t value_len, int64_t expire_ms);
+/* What comes before any value: [EXPIRETIME_MS] type key. expire_ms < 0: none. */
+int rdb_encode_key_head(rdb_encoder_t *e, unsigned type, const uint8_t *key, size_t key_len, int64_t expire_ms);
+/* A double as ZSET_2 stores scores: 8 bytes, IEEE 754 little-endian. */
+int rdb_encode_double_bin(rdb_encoder_t *e, double v);
 /* 0xFF and the 8-byte CRC trailer of everything produced so far. */
 int rdb_encode_eof(rdb_encoder_t *e);
 
@@ -278,7 +308,8 @@ uint8_t *rdb_dump_string(const uint8_t *value, size_t len, int compress, size_t 
 /* Filled by rdb_restore_parse; value may point into the struct itself, so
  * do not copy the struct while value is in use. */
 typedef struct rdb_restore {
-    uint8_t type;             /* RDB_TYPE_STRING */
+    uint8_t type;             /* RDB_TYPE_STRING, or a collection type whose RDB
+                               * bytes value then holds (as rdb_event_t's) */
     const uint8_t *value;     /* points into the payload or into sb */
     size_t value_len;
     rdb_strbuf_t sb;
@@ -287,7 +318,7 @@ typedef struct rdb_restore {
 /* Checks the footer (version <= 10, CRC-64; a zero CRC is NOT accepted here,
  * as in Redis) and decodes the value, which must fill the payload exactly.
  * Returns RDB_OK (then call rdb_restore_free), RDB_ERR_CHECKSUM (bad version
- * or CRC, or shorter than a footer), RDB_ERR_TYPE (not a string),
+ * or CRC, or shorter than a footer), RDB_ERR_TYPE (neither a string nor a collection),
  * RDB_ERR_CORRUPT / RDB_ERR_TOO_BIG / RDB_ERR_NOMEM. */
 int rdb_restore_parse(const uint8_t *payload, size_t len, uint64_t max_string, rdb_restore_t *out);
 void rdb_restore_free(rdb_restore_t *r);
@@ -307,6 +338,18 @@ const char *rdb_restore_error(int rc);
  * further), RDB_ERR_TOO_BIG, RDB_ERR_CORRUPT or RDB_ERR_NOMEM. */
 int rdb_read_string(const uint8_t *buf, size_t len, size_t *pos, uint64_t max_string, rdb_strbuf_t *sb,
                     const uint8_t **out, size_t *out_len, size_t *need);
+/* Whether t is a collection type whose values the decoder delivers as
+ * bytes (see rdb_event_t.value_type). */
+bool rdb_type_is_collection(unsigned t);
+/* Walks the value of collection type t in buf[0..len), from st->pos (set it
+ * to the value's start with stage RDB_SCAN_START the first time; max_string
+ * 0 means RDB_DEFAULT_MAX_STRING). Returns
+ * RDB_OK with st->pos at the value's end; RDB_ERR_TRUNCATED with *need (a
+ * buffer length worth waiting for) and st saved so that a call with more
+ * bytes (the same ones first) resumes where this one stopped; or
+ * RDB_ERR_TOO_BIG / RDB_ERR_CORRUPT. */
+int rdb_scan_value(unsigned t, const uint8_t *buf, size_t len, uint64_t max_string, rdb_scan_t *st,
+                   size_t *need);
 /* Reads one length (not a special encoding) the same way. */
 int rdb_read_length(const uint8_t *buf, size_t len, size_t *pos, uint64_t *value, size_t *need);
 void rdb_strbuf_free(rdb_strbuf_t *sb);

@@ -160,6 +160,18 @@ static int scan_record(rdb_decoder_t *d, const uint8_t *rec, size_t n, size_t *t
         if (rc == RDB_OK) rc = rdb_read_string(rec, n, &pos, d->max_string, NULL, NULL, NULL, need);
         break;
     default: {
+        if (rdb_type_is_collection(op)) {
+            /* The key once, then the value's items, resuming where the
+             * last look at this record stopped. */
+            what = "key or value";
+            if (d->scan.stage == RDB_SCAN_START && d->scan.pos == 0) {
+                rc = rdb_read_string(rec, n, &pos, d->max_string, NULL, NULL, NULL, need);
+                if (rc == RDB_OK) d->scan.pos = pos;
+            }
+            if (rc == RDB_OK) rc = rdb_scan_value(op, rec, n, d->max_string, &d->scan, need);
+            if (rc == RDB_OK) pos = d->scan.pos;
+            break;
+        }
         const char *name = rdb_type_name(op);
         if (name)
             fail(d, RDB_ERR_TYPE, "unsupported RDB object type %u (%s) at offset %llu", op, name,
@@ -253,13 +265,18 @@ static int decode_record(rdb_decoder_t *d, const uint8_t *rec, size_t total, rdb
             return fail_string(d, rc, "function library");
         ev->type = RDB_EV_FUNCTION;
         return RDB_EVENT;
-    default:   /* RDB_TYPE_STRING: scan_record let nothing else through */
+    default:   /* a string or a collection: scan_record let nothing else through */
         if ((rc = rdb_read_string(rec, total, &pos, d->max_string, &d->sb[0], &ev->key, &ev->key_len, NULL)))
             return fail_string(d, rc, "key");
-        if ((rc = rdb_read_string(rec, total, &pos, d->max_string, &d->sb[1], &ev->value, &ev->value_len, NULL)))
+        if (op != RDB_TYPE_STRING) {
+            ev->value = rec + pos;          /* the scan pass found it whole */
+            ev->value_len = total - pos;
+        } else if ((rc = rdb_read_string(rec, total, &pos, d->max_string, &d->sb[1], &ev->value, &ev->value_len,
+                                         NULL))) {
             return fail_string(d, rc, "string value");
+        }
         ev->type = RDB_EV_KEY;
-        ev->value_type = RDB_TYPE_STRING;
+        ev->value_type = op;
         ev->expire_ms = d->pending_expire;
         ev->lru_idle = d->pending_idle;
         ev->lfu_freq = d->pending_freq;
@@ -317,6 +334,7 @@ static int try_record(rdb_decoder_t *d, const uint8_t *rec, size_t n, rdb_event_
         size_t total = 0;
         rc = scan_record(d, rec, n, &total, need);
         if (rc == RDB_OK) {
+            memset(&d->scan, 0, sizeof d->scan);   /* the next record scans afresh */
             if (rec[0] != RDB_OPCODE_EOF) d->crc = crc64_update(d->crc, rec, total);
             int st = decode_record(d, rec, total, ev);
             if (st == RDB_ERROR) return st;

@@ -215,8 +215,7 @@ int rdb_encode_resizedb(rdb_encoder_t *e, uint64_t db_size, uint64_t expires_siz
     return rdb_encode_length(e, expires_size);
 }
 
-int rdb_encode_string_key(rdb_encoder_t *e, const uint8_t *key, size_t key_len,
-                          const uint8_t *value, size_t value_len, int64_t expire_ms)
+int rdb_encode_key_head(rdb_encoder_t *e, unsigned type, const uint8_t *key, size_t key_len, int64_t expire_ms)
 {
     if (expire_ms >= 0) {
         uint8_t b[9];
@@ -224,8 +223,24 @@ int rdb_encode_string_key(rdb_encoder_t *e, const uint8_t *key, size_t key_len,
         for (int i = 0; i < 8; i++) b[1 + i] = (uint8_t)((uint64_t)expire_ms >> (8 * i));   /* LE */
         if (rdb_encode_raw(e, b, 9)) return RDB_ERR_NOMEM;
     }
-    if (put_byte(e, RDB_TYPE_STRING) || rdb_encode_string(e, key, key_len)) return RDB_ERR_NOMEM;
+    if (put_byte(e, (uint8_t)type) || rdb_encode_string(e, key, key_len)) return RDB_ERR_NOMEM;
+    return RDB_OK;
+}
+
+int rdb_encode_string_key(rdb_encoder_t *e, const uint8_t *key, size_t key_len,
+                          const uint8_t *value, size_t value_len, int64_t expire_ms)
+{
+    if (rdb_encode_key_head(e, RDB_TYPE_STRING, key, key_len, expire_ms)) return RDB_ERR_NOMEM;
     return rdb_encode_string(e, value, value_len);
+}
+
+int rdb_encode_double_bin(rdb_encoder_t *e, double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, 8);
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++) b[i] = (uint8_t)(u >> (8 * i));   /* IEEE 754, little-endian */
+    return rdb_encode_raw(e, b, 8);
 }
 
 int rdb_encode_eof(rdb_encoder_t *e)

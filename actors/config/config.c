@@ -518,6 +518,10 @@ void cfg_value_format(int i, cfg_sb_t *out)
 
 long long config_get_num(enum config_id id) { return cfg_value_num((int)id); }
 
+int config_find(const char *name) { return cfg_lookup(name, strlen(name), NULL); }
+
+long long config_get_num_at(int index) { return index < 0 ? 0 : cfg_value_num(index); }
+
 size_t config_get_str(enum config_id id, char *buf, size_t cap)
 {
     cfg_sb_t sb = {0};

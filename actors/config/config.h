@@ -149,6 +149,11 @@ size_t config_file_path(char *buf, size_t cap);
 /* ---- typed getters (any thread, no lock for numbers) ---- */
 
 long long config_get_num(enum config_id id);       /* bool: 0/1, enum: its value */
+/* Numeric directives without an enum config_id (the data types' encoding
+ * thresholds, read on every write): find the index once by name (-1 if
+ * unknown), then read the current value through it. Any thread. */
+int config_find(const char *name);
+long long config_get_num_at(int index);
 /* Copies a string directive into buf (NUL terminated, truncated to cap) and
  * returns its full length. Unset strings read as "". */
 size_t config_get_str(enum config_id id, char *buf, size_t cap);

@@ -29,6 +29,7 @@
 #include "actors/commands/args.h"
 #include "actors/commands/commands.h"
 #include "actors/config/config.h"
+#include "actors/types/types.h"
 #include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
@@ -156,16 +157,13 @@ typedef struct encode_ctx {
 static void encode_entry(void *arg, ks_entry_t *e)
 {
     encode_ctx_t *x = arg;
-    if (e->type != KS_TYPE_STRING) {       /* no RDB encoding for other types yet */
+    if (e->expire_ms != KS_NO_EXPIRE && e->expire_ms < x->now_ms) return;   /* already expired */
+    int rc = types_rdb_save_entry(&x->enc, e);
+    if (rc == RDB_ERR_TYPE) {               /* a type with no RDB form yet */
         x->part->skipped++;
         return;
     }
-    if (e->expire_ms != KS_NO_EXPIRE && e->expire_ms < x->now_ms) return;   /* already expired */
-    size_t klen, vlen;
-    const uint8_t *key = ks_entry_key(e, &klen);
-    const uint8_t *val = ks_entry_str(e, &vlen);
-    if (rdb_encode_string_key(&x->enc, key, klen, val, vlen, e->expire_ms == KS_NO_EXPIRE ? -1 : e->expire_ms))
-        x->part->failed = true;
+    if (rc) x->part->failed = true;
     x->part->keys++;
     if (e->expire_ms != KS_NO_EXPIRE) x->part->expires++;
 }
@@ -478,8 +476,17 @@ static int load_event(load_ctx_t *x, const rdb_event_t *ev)
             return 0;
         }
         int wi = (int)(slot_of_key(ev->key, ev->key_len) % (unsigned)g_load.n);
-        ks_set_string(g_load.staged[wi], ev->key, ev->key_len, ev->value, ev->value_len,
-                      ev->expire_ms >= 0 ? ev->expire_ms : KS_NO_EXPIRE, x->now_ms);
+        int rc = types_rdb_store(g_load.staged[wi], ev->key, ev->key_len, ev->value_type, ev->value, ev->value_len,
+                                 ev->expire_ms >= 0 ? ev->expire_ms : KS_NO_EXPIRE, x->now_ms);
+        if (rc == TYPES_LOAD_EMPTY) return 0;   /* Redis skips empty collections */
+        if (rc != TYPES_LOAD_OK) {
+            snprintf(x->err, sizeof x->err, "%s value of type %u (%s) for key '%.*s' at offset %llu",
+                     rc == TYPES_LOAD_CORRUPT ? "corrupt" : "unsupported", ev->value_type,
+                     rdb_type_name(ev->value_type) ? rdb_type_name(ev->value_type) : "?",
+                     (int)(ev->key_len > 64 ? 64 : ev->key_len), (const char *)ev->key,
+                     (unsigned long long)ev->offset);
+            return -1;
+        }
         x->loaded++;
         return 0;
     }

@@ -6,6 +6,7 @@
  * Must never: block, touch a live worker keyspace, or apply a half-received RDB.
  */
 #include "actors/repl/repl_replica_internal.h"
+#include "actors/types/types.h"
 #include "runtime/xmalloc.h"
 
 /* ---------------- handshake ---------------- */
@@ -221,8 +222,15 @@ static int stage_event(repl_replica_link_t *rl, const rdb_event_t *ev, char *err
             rl->staged[wi] = ks_create();
             ks_set_replica_mode(rl->staged[wi], true);
         }
-        ks_set_string(rl->staged[wi], ev->key, ev->key_len, ev->value, ev->value_len,
-                      ev->expire_ms >= 0 ? ev->expire_ms : KS_NO_EXPIRE, rt_now_ms());
+        int rc = types_rdb_store(rl->staged[wi], ev->key, ev->key_len, ev->value_type, ev->value, ev->value_len,
+                                 ev->expire_ms >= 0 ? ev->expire_ms : KS_NO_EXPIRE, rt_now_ms());
+        if (rc == TYPES_LOAD_EMPTY) return 0;   /* Redis skips empty collections */
+        if (rc != TYPES_LOAD_OK) {
+            snprintf(err, cap, "%s value of RDB type %u for key '%.*s'",
+                     rc == TYPES_LOAD_CORRUPT ? "corrupt" : "unsupported", ev->value_type,
+                     (int)(ev->key_len > 64 ? 64 : ev->key_len), (const char *)ev->key);
+            return -1;
+        }
         rl->staged_keys++;
         return 0;
     }

@@ -44,10 +44,20 @@ enum ks_type {
 /* Non-string values are owned by the module that implements their type. The
  * value struct starts with a ks_object_t, whose ops the keyspace uses to free
  * it and to account its memory. */
+struct rdb_encoder;
 typedef struct ks_object_ops {
     const char *type_name;                    /* TYPE reply, e.g. "list" */
     void (*free_value)(void *obj);
     size_t (*mem_usage)(const void *obj);     /* approximate bytes */
+    /* OBJECT ENCODING reply for this value ("listpack", "hashtable", ...). */
+    const char *(*encoding)(const void *obj);
+    /* The RDB type byte this value is saved as (RDB_TYPE_*, proto/rdb.h),
+     * and the value's RDB bytes (what follows the key) into enc; returns
+     * RDB_OK or the encoder's error. NULL: the type is not saved. */
+    unsigned (*rdb_type)(const void *obj);
+    int (*rdb_save)(const void *obj, struct rdb_encoder *enc);
+    /* A deep copy (COPY); NULL if the type cannot be copied. */
+    void *(*dup)(const void *obj);
 } ks_object_ops_t;
 
 typedef struct ks_object {

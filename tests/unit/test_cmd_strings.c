@@ -46,7 +46,7 @@ static const char *run_at(struct keyspace *ks, long long now, cmd_fn fn, ...)
 
 static void list_free(void *o) { free(o); }
 static size_t list_mem(const void *o) { (void)o; return 16; }
-static const ks_object_ops_t list_ops = { "list", list_free, list_mem };
+static const ks_object_ops_t list_ops = { .type_name = "list", .free_value = list_free, .mem_usage = list_mem };
 
 static void make_list(struct keyspace *ks, const char *key)
 {

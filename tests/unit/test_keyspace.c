@@ -433,7 +433,7 @@ TEST(ks_rename_keeps_the_byte_count)
 static int fake_frees;
 static void fake_free(void *o) { fake_frees++; free(o); }
 static size_t fake_mem(const void *o) { (void)o; return 1000; }
-static const ks_object_ops_t fake_ops = { "list", fake_free, fake_mem };
+static const ks_object_ops_t fake_ops = { .type_name = "list", .free_value = fake_free, .mem_usage = fake_mem };
 
 TEST(ks_objects_and_memory)
 {

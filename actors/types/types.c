@@ -1,0 +1,110 @@
+/* types.c - dispatch by value type between the keyspace, the RDB codec and
+ * the collection types (see types.h). Knows which type loads which RDB
+ * type number; knows nothing of how any type stores its members.
+ */
+#include <stdatomic.h>
+#include "actors/config/config.h"
+#include "actors/types/hash.h"
+#include "actors/types/set.h"
+#include "actors/types/types.h"
+#include "proto/rdb.h"
+#include "proto/strnum.h"
+
+static const char *const limit_names[TL_COUNT] = {
+    "hash-max-listpack-entries", "hash-max-listpack-value", "set-max-intset-entries",
+    "zset-max-listpack-entries", "zset-max-listpack-value", "list-max-listpack-size",
+};
+/* Config table indexes, found on first use. -2: not looked up yet. Any
+ * thread may race to fill one in; they all store the same number, so relaxed
+ * is enough. */
+static _Atomic int limit_index[TL_COUNT] = { -2, -2, -2, -2, -2, -2 };
+
+long long types_limit(enum types_limit which)
+{
+    int i = atomic_load_explicit(&limit_index[which], memory_order_relaxed);
+    if (i == -2) {
+        i = config_find(limit_names[which]);
+        atomic_store_explicit(&limit_index[which], i, memory_order_relaxed);
+    }
+    return config_get_num_at(i);
+}
+
+int types_rdb_load(unsigned t, const uint8_t *val, size_t len, int *ks_type, ks_object_t **obj)
+{
+    int rc;
+    switch (t) {
+    case RDB_TYPE_HASH: case RDB_TYPE_HASH_ZIPMAP: case RDB_TYPE_HASH_ZIPLIST: case RDB_TYPE_HASH_LISTPACK: {
+        hash_t *h = NULL;
+        rc = hash_rdb_load(t, val, len, &h);
+        *ks_type = KS_TYPE_HASH;
+        *obj = &h->base;
+        return rc;
+    }
+    case RDB_TYPE_SET: case RDB_TYPE_SET_INTSET: {
+        set_t *s = NULL;
+        rc = set_rdb_load(t, val, len, &s);
+        *ks_type = KS_TYPE_SET;
+        *obj = &s->base;
+        return rc;
+    }
+    default:
+        return TYPES_LOAD_UNSUPPORTED;
+    }
+}
+
+int types_rdb_store(struct keyspace *ks, const uint8_t *key, size_t klen, unsigned t, const uint8_t *val,
+                    size_t vlen, long long expire_ms, long long now_ms)
+{
+    if (t == RDB_TYPE_STRING) {
+        ks_set_string(ks, key, klen, val, vlen, expire_ms, now_ms);
+        return TYPES_LOAD_OK;
+    }
+    int kt;
+    ks_object_t *o;
+    int rc = types_rdb_load(t, val, vlen, &kt, &o);
+    if (rc == TYPES_LOAD_OK) ks_set_object(ks, key, klen, kt, o, expire_ms, now_ms);
+    return rc;
+}
+
+int types_rdb_save_value(struct rdb_encoder *enc, const ks_entry_t *e, unsigned *type)
+{
+    if (e->type == KS_TYPE_STRING) {
+        size_t n;
+        const uint8_t *v = ks_entry_str(e, &n);
+        *type = RDB_TYPE_STRING;
+        return rdb_encode_string(enc, v, n);
+    }
+    const ks_object_t *o = e->value;
+    if (!o->ops->rdb_save) return RDB_ERR_TYPE;
+    *type = o->ops->rdb_type(o);
+    return o->ops->rdb_save(o, enc);
+}
+
+int types_rdb_save_entry(struct rdb_encoder *enc, const ks_entry_t *e)
+{
+    size_t klen;
+    const uint8_t *key = ks_entry_key(e, &klen);
+    int64_t exp = e->expire_ms == KS_NO_EXPIRE ? -1 : e->expire_ms;
+    if (e->type == KS_TYPE_STRING) {
+        size_t n;
+        const uint8_t *v = ks_entry_str(e, &n);
+        return rdb_encode_string_key(enc, key, klen, v, n, exp);
+    }
+    const ks_object_t *o = e->value;
+    if (!o->ops->rdb_save) return RDB_ERR_TYPE;
+    int rc = rdb_encode_key_head(enc, o->ops->rdb_type(o), key, klen, exp);
+    return rc ? rc : o->ops->rdb_save(o, enc);
+}
+
+const char *types_encoding(const ks_entry_t *e)
+{
+    if (e->type != KS_TYPE_STRING) {
+        const ks_object_t *o = e->value;
+        return o->ops->encoding ? o->ops->encoding(o) : "unknown";
+    }
+    size_t n;
+    const uint8_t *v = ks_entry_str(e, &n);
+    long long x;
+    if (n <= 20 && str_to_ll(v, n, &x)) return "int";
+    return n <= 44 ? "embstr" : "raw";
+}
