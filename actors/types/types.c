@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include "actors/config/config.h"
 #include "actors/types/hash.h"
+#include "actors/types/list.h"
 #include "actors/types/set.h"
 #include "actors/types/types.h"
 #include "proto/rdb.h"
@@ -29,6 +30,11 @@ long long types_limit(enum types_limit which)
     return config_get_num_at(i);
 }
 
+_Static_assert((int)LIST_LOAD_OK == (int)TYPES_LOAD_OK && (int)LIST_LOAD_EMPTY == (int)TYPES_LOAD_EMPTY &&
+               (int)LIST_LOAD_CORRUPT == (int)TYPES_LOAD_CORRUPT &&
+               (int)LIST_LOAD_UNSUPPORTED == (int)TYPES_LOAD_UNSUPPORTED,
+               "list_rdb_load's results are passed on as they are");
+
 int types_rdb_load(unsigned t, const uint8_t *val, size_t len, int *ks_type, ks_object_t **obj)
 {
     int rc;
@@ -45,6 +51,13 @@ int types_rdb_load(unsigned t, const uint8_t *val, size_t len, int *ks_type, ks_
         rc = set_rdb_load(t, val, len, &s);
         *ks_type = KS_TYPE_SET;
         *obj = &s->base;
+        return rc;
+    }
+    case RDB_TYPE_LIST: case RDB_TYPE_LIST_ZIPLIST: case RDB_TYPE_LIST_QUICKLIST: case RDB_TYPE_LIST_QUICKLIST_2: {
+        list_t *l = NULL;
+        rc = list_rdb_load(t, val, len, &l);   /* LIST_LOAD_* has TYPES_LOAD_*'s numbers */
+        *ks_type = KS_TYPE_LIST;
+        *obj = &l->obj;
         return rc;
     }
     default:
