@@ -45,7 +45,7 @@ static const char *run(struct keyspace *ks, cmd_fn fn, ...)
 
 static void obj_free(void *o) { free(o); }
 static size_t obj_mem(const void *o) { (void)o; return 16; }
-static const ks_object_ops_t list_ops = { "list", obj_free, obj_mem };
+static const ks_object_ops_t list_ops = { .type_name = "list", .free_value = obj_free, .mem_usage = obj_mem };
 
 static void make_list(struct keyspace *ks, const char *key)
 {
