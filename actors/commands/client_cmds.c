@@ -17,6 +17,7 @@
 #include "actors/failover/wpause.h"
 #include "actors/repl/repl.h"
 #include "actors/repl/repl_replica.h"
+#include "actors/worker/blocking.h"
 #include "actors/worker/client.h"
 #include "actors/worker/client_limits.h"
 #include "actors/worker/dispatch.h"
@@ -295,6 +296,7 @@ void cmd_client_help(cmd_ctx_t *ctx)
         "UNPAUSE", "    Stop the current client pause, resuming traffic.",
         "PAUSE <timeout> [WRITE|ALL]", "    Suspend all, or just write, clients for <timeout> milliseconds.",
         "SETNAME <name>", "    Assign the name <name> to the current connection.",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]", "    Unblock the specified blocked client.",
         "HELP", "    Print this help.",
     };
     arg_reply_help(ctx, lines, sizeof lines / sizeof lines[0]);
@@ -333,4 +335,50 @@ void cmd_client_unpause(cmd_ctx_t *ctx)
 {
     wpause_client_unpause();
     resp_add_simple(ctx->reply, "OK");
+}
+
+/* CLIENT UNBLOCK id [TIMEOUT|ERROR]: the worker holding the client asks the
+ * owner of its wait to end it (blocking.h); 7.0.15's checks come first:
+ * the reason, then the id. */
+void cmd_client_unblock(cmd_ctx_t *ctx)
+{
+    if (ctx->argc > 4) {
+        char sub[130];
+        size_t n = ctx->argvlen[1] < 128 ? ctx->argvlen[1] : 128;
+        memcpy(sub, ctx->argv[1], n);
+        sub[n] = '\0';
+        resp_add_errorf(ctx->reply, "ERR unknown subcommand or wrong number of arguments for '%s'. Try CLIENT HELP.",
+                        sub);
+        return;
+    }
+    if (ctx->argc == 4 && !arg_is(ctx->argv[3], ctx->argvlen[3], "timeout") &&
+        !arg_is(ctx->argv[3], ctx->argvlen[3], "error")) {
+        resp_add_error(ctx->reply, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+        return;
+    }
+    long long id;
+    if (!arg_ll_at(ctx, 2, &id)) return;
+    dispatch_fanout(ctx->client, dispatch_current_cmd(ctx->client), ctx->argc, ctx->argv, ctx->argvlen);
+}
+
+/* One worker's share: its client with that id, if it waits on keys. */
+void cmd_client_unblock_part(struct worker *w, struct remote_cmd *rc)
+{
+    const queued_cmd_t *q = &rc->cmds[0];
+    long long id = 0;
+    rc->keys_delta = 0;
+    if (!arg_ll(q->argv[2], q->argvlen[2], &id)) return;
+    bool error = q->argc == 4 && arg_is(q->argv[3], q->argvlen[3], "error");
+    for (client_t *c = worker_clients(w); c; c = c->next)
+        if ((long long)c->id == id && blocking_unblock_client(c, error)) rc->keys_delta = 1;
+}
+
+void cmd_client_unblock_merge(struct reply_slot *s, const struct remote_cmd *rc)
+{
+    s->sum += rc->keys_delta;
+}
+
+void cmd_client_unblock_reply(struct reply_slot *s)
+{
+    resp_add_int(&s->buf, s->sum);
 }

@@ -87,6 +87,16 @@ static const cmd_arg_doc_t args_client_kill_filter[] = {
     { .name = "new-format", .type = "oneof", .key_spec_index = -1, .flags = CMD_ARG_MULTIPLE, .subargs = args_client_kill_filter_new_format, .subarg_count = 6 },
 };
 
+static const cmd_arg_doc_t args_client_unblock_timeout_error[] = {
+    { .name = "timeout", .type = "pure-token", .key_spec_index = -1, .token = "TIMEOUT" },
+    { .name = "error", .type = "pure-token", .key_spec_index = -1, .token = "ERROR" },
+};
+
+static const cmd_arg_doc_t args_client_unblock[] = {
+    { .name = "client-id", .type = "integer", .key_spec_index = -1 },
+    { .name = "timeout_error", .type = "oneof", .key_spec_index = -1, .flags = CMD_ARG_OPTIONAL, .subargs = args_client_unblock_timeout_error, .subarg_count = 2 },
+};
+
 static const cmd_arg_doc_t args_client_kill[] = {
     { .name = "filter", .type = "oneof", .key_spec_index = -1, .subargs = args_client_kill_filter, .subarg_count = 2 },
 };
@@ -170,6 +180,15 @@ static cmd_def_t subcommands_client[] = {
         .since = "2.4.0", .group = "connection", .complexity = "O(N), N being the number of connected clients",
         .history = history_client_kill, .history_count = 5,
         .args = args_client_kill, .arg_count = 1,
+    },
+    {
+        .name = "unblock", .arity = -3, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .flag_names = "admin noscript loading stale",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "admin slow dangerous connection",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_client_unblock,
+        .fanout = { .part = cmd_client_unblock_part, .merge = cmd_client_unblock_merge, .reply = cmd_client_unblock_reply },
+        .summary = "Ends the wait of a client blocked in a blocking command, from another connection",
+        .since = "5.0.0", .group = "connection", .complexity = "O(N), N being the number of client connections",
+        .args = args_client_unblock, .arg_count = 2,
     },
     {
         .name = "list", .arity = -2, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .flag_names = "admin noscript loading stale",

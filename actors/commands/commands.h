@@ -27,6 +27,7 @@ void cmd_client_list(cmd_ctx_t *ctx);       /* CLIENT LIST */
 void cmd_client_getname(cmd_ctx_t *ctx);    /* CLIENT GETNAME */
 void cmd_client_pause(cmd_ctx_t *ctx);      /* CLIENT PAUSE */
 void cmd_client_unpause(cmd_ctx_t *ctx);    /* CLIENT UNPAUSE */
+void cmd_client_unblock(cmd_ctx_t *ctx);    /* CLIENT UNBLOCK */
 void cmd_command_info(cmd_ctx_t *ctx);      /* COMMAND INFO */
 void cmd_command_docs(cmd_ctx_t *ctx);      /* COMMAND DOCS */
 void cmd_command_getkeys(cmd_ctx_t *ctx);   /* COMMAND GETKEYS */
@@ -191,6 +192,9 @@ void cmd_client_list_reply(struct reply_slot *s);
 void cmd_client_kill_part(struct worker *w, struct remote_cmd *rc);        /* CLIENT KILL */
 void cmd_client_kill_merge(struct reply_slot *s, const struct remote_cmd *rc);
 void cmd_client_kill_reply(struct reply_slot *s);
+void cmd_client_unblock_part(struct worker *w, struct remote_cmd *rc);     /* CLIENT UNBLOCK */
+void cmd_client_unblock_merge(struct reply_slot *s, const struct remote_cmd *rc);
+void cmd_client_unblock_reply(struct reply_slot *s);
 void cmd_debug_part(struct worker *w, struct remote_cmd *rc);              /* DEBUG POPULATE, DIGEST */
 void cmd_debug_merge(struct reply_slot *s, const struct remote_cmd *rc);
 void cmd_debug_reply(struct reply_slot *s);

@@ -233,8 +233,8 @@ def _unblocked_by_replicaof(srv, other_port):
     out = [c.read()]
     try:
         out.append(c.call("PING"))
-    except (ConnectionError, OSError) as e:
-        out.append(type(e).__name__)
+    except (ConnectionError, OSError):       # closed or reset: the peer went away either way
+        out.append("closed")
     c.close()
     with srv.raw() as p:
         p.call("REPLICAOF", "NO", "ONE")
@@ -251,3 +251,51 @@ def test_turning_replica_unblocks(servers):
         results.append(_unblocked_by_replicaof(srv, other.port))
     assert results[0] == results[1]
     assert results[0][0][1].startswith("UNBLOCKED"), results
+
+
+def _client_unblock(srv, proto):
+    out = []
+    with srv.raw() as p:
+        for reason in ((), ("TIMEOUT",), ("ERROR",)):
+            c = _block(srv, "BLPOP", "{u}q", "0", proto=proto)
+            _wait_blocked(srv, 1)
+            cid = None
+            for line in p.call("CLIENT", "LIST").decode().splitlines():
+                if "cmd=blpop" in line:
+                    cid = line.split("id=")[1].split()[0]
+            assert cid is not None
+            out.append(p.raw("CLIENT", "UNBLOCK", cid, *reason))
+            out.append(c.read())
+            out.append(c.raw("PING"))
+            out.append(p.raw("CLIENT", "UNBLOCK", cid))
+            c.close()
+        out += [p.raw("CLIENT", "UNBLOCK", "x"), p.raw("CLIENT", "UNBLOCK", "1", "bogus"),
+                p.raw("CLIENT", "UNBLOCK", "1", "TIMEOUT", "x"), p.raw("CLIENT", "UNBLOCK", "999999")]
+    return out
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_client_unblock(snode, sref, proto):
+    assert _client_unblock(snode, proto) == _client_unblock(sref, proto)
+
+
+def _slot_lost(srv):
+    """The key's slot is taken away (the single master deletes it): the
+    waiter hears the cluster is down, as clusterRedirectBlockedClientIfNeeded."""
+    c = _block(srv, "BLPOP", "lost", "0")
+    _wait_blocked(srv, 1)
+    with srv.raw() as p:
+        slot = p.call("CLUSTER", "KEYSLOT", "lost")
+        p.call("CLUSTER", "DELSLOTS", str(slot))
+        out = [c.read()]
+        p.call("CLUSTER", "ADDSLOTS", str(slot))
+    def ok():
+        with srv.raw() as p:
+            return h.cluster_info(p).get("cluster_state") == "ok"
+    h.wait_until(ok, 10, what="cluster ok again")
+    c.close()
+    return out
+
+
+def test_lost_slot_ends_the_wait(snode, sref):
+    assert _slot_lost(snode) == _slot_lost(sref)

@@ -487,8 +487,8 @@ TEST(cmdtable_entries_are_well_formed)
             CHECK(s->summary && s->since && s->group);
         }
     }
-    /* CLUSTER 27 + CLIENT 9 + COMMAND 6 + CONFIG 5 */
-    CHECK_EQ_INT(subcommands_seen, 47);
+    /* CLUSTER 27 + CLIENT 10 (UNBLOCK included) + COMMAND 6 + CONFIG 5 */
+    CHECK_EQ_INT(subcommands_seen, 48);
     /* COMMAND alone is valid (arity -1), so it has both a handler and subcommands */
     CHECK(lookup("command")->handler == cmd_command);
     CHECK(lookup("client")->handler == NULL);
@@ -513,7 +513,7 @@ static bool has_fanout(const cmd_def_t *c)
 }
 
 static const char *const fanout_names[] = { "scan", "keys", "randomkey", "dbsize", "flushall", "flushdb", "debug",
-                                           "save", "client|list", "client|kill" };
+                                           "save", "client|list", "client|kill", "client|unblock" };
 #define NFANOUT (int)(sizeof fanout_names / sizeof fanout_names[0])
 
 /* Checks one entry; returns 1 if it carries fan-out callbacks. */
