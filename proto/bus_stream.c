@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/bus_light.h"
 #include "proto/bus_stream.h"
 
 /* The framer can judge a frame's cap once it sees the type at offset 12. */
@@ -22,6 +23,27 @@ void bus_stream_init(bus_stream_t *s, uint32_t max_payload)
 void bus_stream_skip_unused(bus_stream_t *s, bool on)
 {
     s->skip_unused = on;
+}
+
+void bus_stream_accept_light(bus_stream_t *s, bool on)
+{
+    s->accept_light = on;
+}
+
+static bool is_light(const bus_stream_t *s, const uint8_t *p, size_t len)
+{
+    return s->accept_light && len >= 4 && memcmp(p, BUS_LIGHT_SIG, 4) == 0;
+}
+
+/* bus_frame_check, or its light counterpart for a light frame (whose results
+ * map onto the same codes: need more, ok, or close). */
+static int frame_check(const bus_stream_t *s, const uint8_t *p, size_t len, uint32_t *flen)
+{
+    if (!is_light(s, p, len)) return bus_frame_check(p, len, s->max_payload, flen);
+    int r = bus_light_frame_check(p, len, flen);
+    if (r == BUS_LIGHT_OK) return BUS_OK;
+    if (r == BUS_LIGHT_NEED_MORE) return BUS_NEED_MORE;
+    return r == BUS_LIGHT_ERR_TOO_BIG ? BUS_ERR_TOO_BIG : BUS_ERR_SHORT;
 }
 
 void bus_stream_free(bus_stream_t *s)
@@ -46,12 +68,19 @@ static uint16_t frame_type(const uint8_t *p)
     return (uint16_t)((p[12] << 8) | p[13]);
 }
 
-static int deliver(const uint8_t *p, uint32_t len, bus_stream_frame_t *f, bus_msg_t *msg)
+static int deliver(const bus_stream_t *s, const uint8_t *p, uint32_t len, bus_stream_frame_t *f, bus_msg_t *msg)
 {
     f->data = p;
     f->len = len;
     f->totlen = len;
     f->head_only = false;
+    f->light = is_light(s, p, len);
+    if (f->light) {
+        /* framed only: the reader expands it with its link's dictionaries */
+        f->type = (uint16_t)bus_light_type(p);
+        f->result = BUS_OK;
+        return BUS_STREAM_FRAME;
+    }
     f->type = frame_type(p);
     f->result = bus_decode_noslots(p, len, msg);   /* judged only: the slot bitmap is not copied */
     return BUS_STREAM_FRAME;
@@ -66,6 +95,7 @@ static int deliver_head(bus_stream_t *s, const uint8_t *p, uint32_t head, uint32
     f->len = head;
     f->totlen = totlen;
     f->head_only = true;
+    f->light = false;
     f->type = frame_type(p);
     f->result = bus_decode_head(p, head, msg);
     s->skip_left = totlen - head;
@@ -79,6 +109,7 @@ static int fail(bus_stream_t *s, bus_stream_frame_t *f, int result)
     f->data = NULL;
     f->len = f->totlen = 0;
     f->head_only = false;
+    f->light = false;
     f->type = 0;
     f->result = result;
     return BUS_STREAM_CLOSE;
@@ -90,7 +121,7 @@ static int fail(bus_stream_t *s, bus_stream_frame_t *f, int result)
  * skipped frame cannot be, since none of it is held. */
 static uint32_t skip_head(const bus_stream_t *s, const uint8_t *p, size_t len, int r, uint32_t totlen)
 {
-    if (!s->skip_unused || len < STREAM_HEAD) return 0;
+    if (!s->skip_unused || len < STREAM_HEAD || is_light(s, p, len)) return 0;
     if (r != BUS_OK && r != BUS_NEED_MORE && r != BUS_ERR_TOO_BIG) return 0;
     return bus_judge_len(frame_type(p), totlen);
 }
@@ -117,7 +148,7 @@ static int next_from_part(bus_stream_t *s, bus_stream_frame_t *f, bus_msg_t *msg
 {
     for (;;) {
         uint32_t flen = 0;
-        int r = bus_frame_check(s->part, s->part_len, s->max_payload, &flen);
+        int r = frame_check(s, s->part, s->part_len, &flen);
         uint32_t head = skip_head(s, s->part, s->part_len, r, flen);
         if (head && s->part_len >= head) {
             s->part_done = 1;
@@ -125,7 +156,7 @@ static int next_from_part(bus_stream_t *s, bus_stream_frame_t *f, bus_msg_t *msg
         }
         if (r == BUS_OK && !head) {
             s->part_done = 1;
-            return deliver(s->part, flen, f, msg);
+            return deliver(s, s->part, flen, f, msg);
         }
         if (r != BUS_NEED_MORE && !head) return fail(s, f, r);
         /* First complete the 16 bytes the framer needs to judge the cap;
@@ -172,7 +203,7 @@ int bus_stream_next(bus_stream_t *s, bus_stream_frame_t *f, bus_msg_t *msg)
     if (s->in_len == 0) return BUS_STREAM_MORE;
 
     uint32_t flen = 0;
-    int r = bus_frame_check(s->in, s->in_len, s->max_payload, &flen);
+    int r = frame_check(s, s->in, s->in_len, &flen);
     uint32_t head = skip_head(s, s->in, s->in_len, r, flen);
     if (head && s->in_len >= head) {
         /* the head is in this chunk: hand it out as a view; the body that
@@ -186,7 +217,7 @@ int bus_stream_next(bus_stream_t *s, bus_stream_frame_t *f, bus_msg_t *msg)
         const uint8_t *p = s->in;
         s->in += flen;
         s->in_len -= flen;
-        return deliver(p, flen, f, msg);
+        return deliver(s, p, flen, f, msg);
     }
     if (r != BUS_NEED_MORE && !head) return fail(s, f, r);
     /* A cut frame or head: keep what we have (less than its capped totlen,

@@ -55,6 +55,7 @@ enum bus_stream_status {
 typedef struct bus_stream {
     uint32_t max_payload;    /* passed to bus_frame_check */
     bool skip_unused;        /* see bus_stream_skip_unused */
+    bool accept_light;       /* see bus_stream_accept_light */
     int closed;              /* sticky: 0, or the result that broke the stream */
     uint32_t skip_left;      /* body bytes of the last frame handed out as a head, still to skip */
     uint64_t skipped_bytes;  /* body bytes skipped so far (statistics) */
@@ -72,6 +73,8 @@ typedef struct bus_stream_frame {
     uint32_t len;            /* bytes at data: totlen, or the head's length */
     uint32_t totlen;         /* the frame's length on the wire */
     bool head_only;          /* data holds only the head; the body is being skipped */
+    bool light;              /* a light frame (proto/bus_light.h), framed but not decoded:
+                              * result is BUS_OK and msg untouched; the reader expands it */
     uint16_t type;           /* header type (any value, known or not) */
     int result;              /* FRAME: bus_decode's result (BUS_OK: deliver; other: drop
                               * the frame and keep the link). CLOSE: why. */
@@ -81,6 +84,11 @@ void bus_stream_init(bus_stream_t *s, uint32_t max_payload);
 /* Hand out PUBLISH/PUBLISHSHARD/MODULE (and the other frames a head decides,
  * see above) as heads and skip their bodies. Off after init. */
 void bus_stream_skip_unused(bus_stream_t *s, bool on);
+/* Also hand out frames that start with BUS_LIGHT_SIG (the light encoding
+ * between shoal peers, docs/cluster-bus.md §9), framed by
+ * bus_light_frame_check, as `light` frames. Off after init: such a frame is
+ * then a bad signature, as for 7.0.15. */
+void bus_stream_accept_light(bus_stream_t *s, bool on);
 /* Frees the gathering buffer. The stream may be initialised again. */
 void bus_stream_free(bus_stream_t *s);
 

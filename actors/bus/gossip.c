@@ -19,6 +19,8 @@
 
 #include "actors/bus/gossip.h"
 #include "actors/bus/link.h"
+#include "actors/config/config.h"
+#include "proto/bus_light.h"
 #include "runtime/xmalloc.h"
 
 static __thread uint64_t rng_state;
@@ -64,6 +66,16 @@ typedef struct reply_memo {
     int count;
     size_t next, len;
 } reply_memo_t;
+
+/* With `cluster-light-bus yes` our PING/PONG/MEET advertise the light
+ * encoding in their reserved header bytes (docs/cluster-bus.md §9.2), where
+ * 7.0.15 reads nothing; with no, those bytes are zero as 7.0.15 sends them. */
+static void light_mark(uint8_t *frame, size_t len)
+{
+    if (len < BUS_HEADER_LEN) return;
+    if (config_get_num(CONFIG_CLUSTER_LIGHT_BUS)) bus_light_advertise(frame, len);
+    else memset(frame + BUS_LIGHT_ADV_OFF, 0, BUS_LIGHT_ADV_LEN);
+}
 
 static size_t build(const cluster_snapshot_t *s, unsigned type, bool full, uint8_t **buf, size_t *cap,
                     int **picked, size_t *picked_cap, reply_memo_t *memo)
@@ -118,6 +130,7 @@ static size_t build(const cluster_snapshot_t *s, unsigned type, bool full, uint8
         *buf && *cap >= memo->len) {
         for (int i = 0; i < count; i++) bus_gossip_encode(*buf + BUS_HEADER_LEN + (size_t)i * BUS_GOSSIP_LEN, &g[i]);
         if (g != stackbuf) free(g);
+        light_mark(*buf, memo->len);
         return memo->len;
     }
     bus_header_t hdr;
@@ -132,6 +145,7 @@ static size_t build(const cluster_snapshot_t *s, unsigned type, bool full, uint8
     }
     size_t got = bus_build_ping(*buf, *cap, &hdr, type, g, (unsigned)count, next ? &ext : NULL, next);
     if (g != stackbuf) free(g);
+    light_mark(*buf, got);
     if (memo) *memo = (reply_memo_t){ got ? s->version : 0, type, count, next, got };
     return got;
 }

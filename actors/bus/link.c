@@ -47,6 +47,7 @@
 #include "actors/bus/bus_digest.h"
 #include "actors/bus/gossip.h"
 #include "actors/bus/link_internal.h"
+#include "actors/bus/link_light.h"
 #include "actors/state/state.h"
 #include "proto/bus_stream.h"
 #include "runtime/log.h"
@@ -112,6 +113,7 @@ struct link {
     link_t *dnext;                   /* thread dead list (owning thread) */
     bus_digest_cache_t digest;       /* inbound: what bus_digest keeps between frames */
     state_live_t *live;              /* the state actor's counters, once a snapshot showed them */
+    link_light_t light;              /* the light encoding with a shoal peer (link_light.h) */
 };
 
 /* ---------------- configuration ---------------- */
@@ -381,6 +383,7 @@ static void teardown(link_t *l, int event_kind, bool sendbuf_limit)
     if (l->fd >= 0) close(l->fd);
     l->fd = -1;
     bus_stream_free(&l->rx);
+    link_light_free(&l->light);
     free(l->wbuf);
     l->wbuf = NULL;
     l->wpos = l->wlen = l->wcap = 0;
@@ -427,6 +430,7 @@ static void queue_flush(link_t *l)
 static void append(link_t *l, const uint8_t *data, size_t len)
 {
     if (l->dead) return;
+    link_light_out(&l->light, &data, &len);
     /* cluster-link-sendbuf-limit: a peer that stopped reading must not make
      * the queue grow past the limit, not even between two write attempts. */
     long long limit = config_get_num(CONFIG_CLUSTER_LINK_SENDBUF_LIMIT);
@@ -679,6 +683,10 @@ static void read_round(struct ev_loop *loop, ev_io *w, int revents)
                 teardown(l, LINK_EV_CLOSED, false);
                 return;
             }
+            if (!link_light_in(&l->light, &f, &c->msg)) {
+                teardown(l, LINK_EV_CLOSED, false);
+                return;
+            }
             take_frame(l, c, &f);
             if (l->dead) return;
         }
@@ -850,6 +858,7 @@ static link_t *link_new(rt_thread_t *t, bool outbound, int fd, link_id_t id)
     /* No pub/sub and no modules yet: PUBLISH and MODULE bodies are skipped as
      * they stream in, never held (proto/bus_stream.h). */
     bus_stream_skip_unused(&l->rx, true);
+    bus_stream_accept_light(&l->rx, true);
     l->start_msg.type = LINK_MSG_START;
     l->close_msg.type = LINK_MSG_CLOSE;
     rt_actor_init(&l->actor, t, "link", link_behaviour, l);
@@ -967,7 +976,7 @@ link_row_t *link_rows(size_t *n)
 
 link_stats_t link_stats_of(link_id_t id)
 {
-    link_stats_t st = { .live = false, .rtt_us = -1, .bytes_in = -1, .bytes_out = -1 };
+    link_stats_t st = { .live = false, .rtt_us = -1, .bytes_in = -1, .bytes_out = -1, .light_in = -1, .light_out = -1 };
     if (id == 0) return st;
     pthread_mutex_lock(&g_reg_lock);
     link_t *l = reg_find(id);
@@ -976,6 +985,8 @@ link_stats_t link_stats_of(link_id_t id)
         st.rtt_us = atomic_load_explicit(&l->rtt_us, memory_order_relaxed);
         st.bytes_in = atomic_load_explicit(&l->bytes_in, memory_order_relaxed);
         st.bytes_out = atomic_load_explicit(&l->bytes_out, memory_order_relaxed);
+        st.light_in = atomic_load_explicit(&l->light.frames_in, memory_order_relaxed);
+        st.light_out = atomic_load_explicit(&l->light.frames_out, memory_order_relaxed);
     }
     pthread_mutex_unlock(&g_reg_lock);
     return st;

@@ -148,6 +148,7 @@ typedef struct link_stats {
     bool live;
     long long rtt_us;             /* outbound: last PING/MEET to PONG time; -1 = never measured */
     long long bytes_in, bytes_out;
+    long long light_in, light_out;   /* light frames (docs/cluster-bus.md §9) */
 } link_stats_t;
 link_stats_t link_stats_of(link_id_t id);
 

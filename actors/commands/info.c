@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "actors/bus/link.h"
+#include "actors/bus/link_light.h"
 #include "actors/commands/args.h"
 #include "actors/commands/commands.h"
 #include "actors/config/config.h"
@@ -386,6 +387,29 @@ static void sec_peers(text_t *t)
     }
 }
 
+/* Ours, by name only (like peers): the light encoding between shoal peers
+ * (docs/cluster-bus.md §9): whether it is on, light frames sent and received
+ * in all, and per peer on its `to` and `from` links (-1: no such link). A
+ * redis-server peer's links always show 0. */
+static void sec_lightbus(text_t *t)
+{
+    add(t, "# Lightbus\r\nlight_enabled:%d\r\nlight_frames_sent:%lld\r\nlight_frames_received:%lld\r\n",
+        config_get_num(CONFIG_CLUSTER_LIGHT_BUS) ? 1 : 0,
+        atomic_load_explicit(&g_light_frames_out, memory_order_relaxed),
+        atomic_load_explicit(&g_light_frames_in, memory_order_relaxed));
+    const cluster_snapshot_t *s = info_snap;
+    if (!s || !config_cluster_enabled()) return;
+    int k = 0;
+    for (int i = 0; i < s->node_count; i++) {
+        if (i == s->myself) continue;
+        const node_view_t *n = &s->nodes[i];
+        link_stats_t to = link_stats_of(n->out_link), from = link_stats_of(n->in_link);
+        add(t, "peer%d:node=%.40s,to_light_sent=%lld,to_light_received=%lld,from_light_sent=%lld,"
+               "from_light_received=%lld\r\n",
+            k++, n->name, to.light_out, to.light_in, from.light_out, from.light_in);
+    }
+}
+
 /* Not in Redis, asked for by name only (like peers): per runtime thread,
  * loop wake-ups (rounds run), messages handled, wake requests made to it by
  * senders (each at most one eventfd write) and lazy sends that left it
@@ -410,6 +434,7 @@ static const section_t sections[] = {
     { "cluster", sec_cluster, true }, { "keyspace", sec_keyspace, true },
     { "peers", sec_peers, false },        /* by name only: see sec_peers */
     { "threads", sec_threads, false },    /* by name only: see sec_threads */
+    { "lightbus", sec_lightbus, false },  /* by name only: see sec_lightbus */
 };
 #define NSECTIONS ((int)(sizeof sections / sizeof sections[0]))
 

@@ -50,6 +50,7 @@ enum config_id {
     CONFIG_CLUSTER_LINK_SENDBUF_LIMIT,
     CONFIG_CLUSTER_FAILOVER_ON_SHUTDOWN,   /* ours */
     CONFIG_WORKER_THREADS,                 /* ours */
+    CONFIG_CLUSTER_LIGHT_BUS,              /* ours: docs/cluster-bus.md §9 */
     CONFIG_REQUIREPASS,
     CONFIG_MASTERAUTH,
     CONFIG_MASTERUSER,

@@ -94,6 +94,9 @@ const cfg_def_t cfg_table[] = {
     /* Hidden from glob patterns so that `CONFIG GET cluster*` lists exactly
      * the 20 names 7.0.15 lists (tools and tests compare the two). */
     [CONFIG_CLUSTER_FAILOVER_ON_SHUTDOWN] = BOOL("cluster-failover-on-shutdown", NULL, CF_HIDDEN, 0),
+    /* The light encoding between shoal peers (docs/cluster-bus.md §9); hidden
+     * from globs for the same reason. */
+    [CONFIG_CLUSTER_LIGHT_BUS] = BOOL("cluster-light-bus", NULL, CF_HIDDEN, 1),
     [CONFIG_WORKER_THREADS] = NUM("worker-threads", NULL, IMM | CF_DYN_DEFAULT, 1, 64, 1),
     [CONFIG_REQUIREPASS] = STR("requirepass", NULL, NUL | CF_SENSITIVE, NULL),
     [CONFIG_MASTERAUTH] = STR("masterauth", NULL, NUL | CF_SENSITIVE, NULL),

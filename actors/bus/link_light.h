@@ -1,0 +1,56 @@
+/* link_light.h - one link's share of the light encoding between shoal
+ * peers (docs/cluster-bus.md §9, codec in proto/bus_light.h): whether the
+ * peer advertised it over this link, and the per-direction state the codec
+ * keeps, on the link's own thread.
+ *
+ * Sending: with `cluster-light-bus yes`, every PING/PONG/MEET we build
+ * carries the advertisement (actors/bus/gossip.c); once the peer's own
+ * advertisement has arrived over this same link, those frames go light. A
+ * peer that never advertised (a redis-server) gets only plain frames, with
+ * nothing but 8 reserved header bytes changed. Receiving: a light frame is expanded into the plain frame it
+ * stands for before anything else sees it, so every rule stays the rule of
+ * the plain frame.
+ *
+ * Must never: send a light frame on a link the peer did not advertise on,
+ * guess a bitmap or a tuple the receiver does not hold (the link closes), or
+ * be used from a thread other than the link's.
+ */
+#ifndef SHOAL_ACTORS_LINK_LIGHT_H
+#define SHOAL_ACTORS_LINK_LIGHT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "proto/bus.h"
+#include "proto/bus_light.h"
+#include "proto/bus_stream.h"
+
+typedef struct link_light {
+    bool peer_light;                 /* the peer's last PING/PONG/MEET here advertised it */
+    bus_light_tx_t *tx;              /* allocated at the first light frame each way */
+    bus_light_rx_t *rx;
+    /* light frames sent / received on this link (INFO peers; relaxed: a
+     * statistic, written only by the link's thread) */
+    _Atomic long long frames_out, frames_in;
+} link_light_t;
+
+/* A frame the link's stream handed out: expands a light frame in place
+ * (f and msg then describe the plain frame, in a per-thread buffer valid
+ * until the next call on this thread) and notes whether a plain
+ * PING/PONG/MEET advertised the encoding. False: the light frame could not
+ * be expanded, close the link. */
+bool link_light_in(link_light_t *ll, bus_stream_frame_t *f, bus_msg_t *msg);
+
+/* A frame about to be queued on the link: *data and *len may be replaced by a
+ * per-thread buffer (valid until the next call on this thread) holding the
+ * advertised plain frame or its light form. */
+void link_light_out(link_light_t *ll, const uint8_t **data, size_t *len);
+
+/* The link is going: its state goes back to the thread's pool. */
+void link_light_free(link_light_t *ll);
+
+/* Light frames sent and received over every link of the process. */
+extern _Atomic long long g_light_frames_out, g_light_frames_in;
+
+#endif

@@ -1,0 +1,456 @@
+/* bus_light.c - the light encoding between shoal peers (see bus_light.h,
+ * docs/cluster-bus.md §9): advertisement, framer, digest, tuple pool, and
+ * the encoder/expander pair whose round trip gives back the plain bytes.
+ *
+ * Must never read outside the frame it is given, write past the capacity it
+ * is given, or expand a frame into anything but the plain frame the sender
+ * encoded (a digest or id it cannot match is an error, never a guess).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "proto/bus_light.h"
+#include "proto/bus_wire.h"
+
+/* light frame layout (§9.3) */
+#define BL_SIG       0
+#define BL_TOTLEN    4
+#define BL_VERSION   8
+#define BL_FLAGS     9
+#define BL_DIGEST    16
+#define BL_HEAD_A    24                        /* plain bytes 8..80 */
+#define BL_HEAD_A_LEN (BW_MYSLOTS - BW_VER)     /* 72 */
+#define BL_HEAD_B    (BL_HEAD_A + BL_HEAD_A_LEN) /* plain bytes 2128..2256 */
+#define BL_HEAD_B_LEN (BUS_HEADER_LEN - BW_SLAVEOF)   /* 128 */
+#define BL_TYPE      (BL_HEAD_A + (BW_TYPE - BW_VER))
+#define BL_COUNT     (BL_HEAD_A + (BW_COUNT - BW_VER))
+#define BL_FULL_BIT  0x8000u
+
+_Static_assert(BL_HEAD_B + BL_HEAD_B_LEN == BUS_LIGHT_HDR_LEN, "light header");
+_Static_assert(BUS_LIGHT_ADV_OFF >= BW_RESERVED && BUS_LIGHT_ADV_OFF + BUS_LIGHT_ADV_LEN <= BW_PPORT,
+               "the advertisement stays inside the reserved bytes");
+_Static_assert(BUS_LIGHT_MAX_IDS < BUS_LIGHT_NO_ID, "ids fit the tag");
+
+static const uint8_t adv_bytes[BUS_LIGHT_ADV_LEN] = { 's', 'h', 'o', 'a', 0, BUS_LIGHT_VERSION, 0, 3 };
+
+void bus_light_advertise(uint8_t *frame, size_t len)
+{
+    if (len >= BUS_HEADER_LEN) memcpy(frame + BUS_LIGHT_ADV_OFF, adv_bytes, BUS_LIGHT_ADV_LEN);
+}
+
+bool bus_light_advertised(const uint8_t *frame, size_t len)
+{
+    /* magic and version; the feature bits are ours to extend */
+    return len >= BUS_HEADER_LEN && memcmp(frame + BUS_LIGHT_ADV_OFF, adv_bytes, 6) == 0;
+}
+
+const char *bus_light_result_str(int r)
+{
+    switch (r) {
+    case BUS_LIGHT_OK: return "ok";
+    case BUS_LIGHT_NEED_MORE: return "need more bytes";
+    case BUS_LIGHT_ERR_SHORT: return "light frame shorter than its sections";
+    case BUS_LIGHT_ERR_TOO_BIG: return "light frame above the limit";
+    case BUS_LIGHT_ERR_VERSION: return "light frame of an unknown version";
+    case BUS_LIGHT_ERR_TYPE: return "light frame of a type other than ping, pong or meet";
+    case BUS_LIGHT_ERR_DIGEST: return "light frame slots digest does not match";
+    case BUS_LIGHT_ERR_ID: return "light frame names an unknown gossip id";
+    case BUS_LIGHT_ERR_NOMEM: return "out of memory";
+    default: return "unknown result";
+    }
+}
+
+int bus_light_frame_check(const uint8_t *buf, size_t len, uint32_t *frame_len)
+{
+    *frame_len = 0;
+    if (len < 8) return BUS_LIGHT_NEED_MORE;
+    uint32_t totlen = bw_get32(buf + BL_TOTLEN);
+    if (totlen < BUS_LIGHT_HDR_LEN) return BUS_LIGHT_ERR_SHORT;
+    /* a light frame is never longer than its plain frame plus its fixed part
+     * and two bytes per entry; the plain cap bounds both */
+    if (totlen > BUS_MAX_GOSSIP_FRAME + BUS_LIGHT_HDR_LEN + 2u * 65535u) return BUS_LIGHT_ERR_TOO_BIG;
+    *frame_len = totlen;
+    return len >= totlen ? BUS_LIGHT_OK : BUS_LIGHT_NEED_MORE;
+}
+
+unsigned bus_light_type(const uint8_t *buf)
+{
+    return bw_get16(buf + BL_TYPE);
+}
+
+uint64_t bus_light_slots_digest(const uint8_t *slots)
+{
+    /* A word-at-a-time multiply-xorshift hash: the bitmap is ours or a shoal
+     * peer's and is compared with the one held, so it needs to spread well,
+     * not to resist a chosen collision (a peer lying about its bitmap can
+     * simply send another one). */
+    uint64_t h = 0x736c6f7473ull ^ BUS_SLOT_BYTES;
+    for (size_t i = 0; i < BUS_SLOT_BYTES; i += 8) {
+        uint64_t w;
+        memcpy(&w, slots + i, 8);
+        h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+        h ^= h >> 29;
+    }
+    h *= 0xbf58476d1ce4e5b9ull;
+    return h ^ (h >> 32);
+}
+
+/* ---- pool ---- */
+
+#define NONE UINT32_MAX
+
+void bus_light_pool_init(bus_light_pool_t *p)
+{
+    memset(p, 0, sizeof *p);
+    p->free_head = NONE;
+}
+
+void bus_light_pool_free(bus_light_pool_t *p)
+{
+    free(p->t);
+    free(p->bucket);
+    bus_light_pool_init(p);
+}
+
+static uint64_t key_hash(const uint8_t *k)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (int i = 0; i < BUS_LIGHT_TUPLE_LEN; i++) h = (h ^ k[i]) * 0x100000001b3ull;
+    return h ^ (h >> 31);
+}
+
+static int pool_rehash(bus_light_pool_t *p, uint32_t nb)
+{
+    uint32_t *b = malloc((size_t)nb * sizeof *b);
+    if (!b) return -1;
+    for (uint32_t i = 0; i < nb; i++) b[i] = NONE;
+    for (uint32_t r = 0; r < p->n; r++) {
+        if (p->t[r].refs == 0) continue;
+        uint32_t h = (uint32_t)key_hash(p->t[r].key) & (nb - 1);
+        p->t[r].next = b[h];
+        b[h] = r;
+    }
+    free(p->bucket);
+    p->bucket = b;
+    p->nbuckets = nb;
+    return 0;
+}
+
+/* The tuple's ref with one more reference taken, or NONE (out of memory). */
+static uint32_t pool_intern(bus_light_pool_t *p, const uint8_t *key)
+{
+    if (p->live + 1 > p->nbuckets / 2 && pool_rehash(p, p->nbuckets ? p->nbuckets * 2 : 256) != 0)
+        return NONE;
+    uint32_t h = (uint32_t)key_hash(key) & (p->nbuckets - 1);
+    for (uint32_t r = p->bucket[h]; r != NONE; r = p->t[r].next) {
+        if (memcmp(p->t[r].key, key, BUS_LIGHT_TUPLE_LEN) == 0) {
+            p->t[r].refs++;
+            return r;
+        }
+    }
+    uint32_t r;
+    if (p->free_head != NONE) {
+        r = p->free_head;
+        p->free_head = p->t[r].next;
+    } else {
+        if (p->n == p->cap) {
+            uint32_t nc = p->cap ? p->cap * 2 : 256;
+            bus_light_tuple_t *nt = realloc(p->t, (size_t)nc * sizeof *nt);
+            if (!nt) return NONE;
+            p->t = nt;
+            p->cap = nc;
+        }
+        r = p->n++;
+    }
+    memcpy(p->t[r].key, key, BUS_LIGHT_TUPLE_LEN);
+    p->t[r].refs = 1;
+    p->t[r].next = p->bucket[h];
+    p->bucket[h] = r;
+    p->live++;
+    return r;
+}
+
+static void pool_release(bus_light_pool_t *p, uint32_t r)
+{
+    if (r >= p->n || p->t[r].refs == 0) return;
+    if (--p->t[r].refs) return;
+    uint32_t h = (uint32_t)key_hash(p->t[r].key) & (p->nbuckets - 1);
+    for (uint32_t *pp = &p->bucket[h]; *pp != NONE; pp = &p->t[*pp].next) {
+        if (*pp == r) { *pp = p->t[r].next; break; }
+    }
+    p->t[r].next = p->free_head;
+    p->free_head = r;
+    p->live--;
+}
+
+/* The address tuple of a 104-byte plain entry: every byte but the two times
+ * and the flags, in wire order. */
+static void entry_key(const uint8_t *e, uint8_t *key)
+{
+    memcpy(key, e, BW_G_PING_SENT);                                       /* name */
+    memcpy(key + BW_G_PING_SENT, e + BW_G_IP, BW_G_FLAGS - BW_G_IP);      /* ip, port, cport */
+    memcpy(key + BW_G_PING_SENT + (BW_G_FLAGS - BW_G_IP), e + BW_G_PPORT, BUS_GOSSIP_LEN - BW_G_PPORT);
+}
+
+static void entry_from_key(uint8_t *e, const uint8_t *key)
+{
+    memcpy(e, key, BW_G_PING_SENT);
+    memcpy(e + BW_G_IP, key + BW_G_PING_SENT, BW_G_FLAGS - BW_G_IP);
+    memcpy(e + BW_G_PPORT, key + BW_G_PING_SENT + (BW_G_FLAGS - BW_G_IP), BUS_GOSSIP_LEN - BW_G_PPORT);
+}
+_Static_assert(BW_G_PING_SENT + (BW_G_FLAGS - BW_G_IP) + (BUS_GOSSIP_LEN - BW_G_PPORT) == BUS_LIGHT_TUPLE_LEN,
+               "tuple");
+
+/* ---- per-link state ---- */
+
+void bus_light_tx_init(bus_light_tx_t *tx)
+{
+    memset(tx, 0, sizeof *tx);
+}
+
+void bus_light_rx_init(bus_light_rx_t *rx)
+{
+    memset(rx, 0, sizeof *rx);
+}
+
+static void tx_drop_ids(bus_light_tx_t *tx, bus_light_pool_t *p)
+{
+    for (uint32_t id = 0; id < tx->next_id; id++) {
+        uint32_t r = tx->ref_of_id[id];
+        if (r < tx->id_of_ref_len) tx->id_of_ref[r] = 0;
+        pool_release(p, r);
+    }
+    tx->next_id = 0;
+}
+
+void bus_light_tx_reset(bus_light_tx_t *tx, bus_light_pool_t *p)
+{
+    tx_drop_ids(tx, p);
+    free(tx->id_of_ref);
+    free(tx->ref_of_id);
+    bus_light_tx_init(tx);
+}
+
+static void rx_drop_ids(bus_light_rx_t *rx, bus_light_pool_t *p)
+{
+    for (uint32_t id = 0; id < rx->nids; id++) {
+        if (rx->ref_of_id[id]) pool_release(p, rx->ref_of_id[id] - 1);
+        rx->ref_of_id[id] = 0;
+    }
+}
+
+void bus_light_rx_reset(bus_light_rx_t *rx, bus_light_pool_t *p)
+{
+    rx_drop_ids(rx, p);
+    free(rx->ref_of_id);
+    bus_light_rx_init(rx);
+}
+
+size_t bus_light_bound(size_t plain_len, unsigned count)
+{
+    /* the fixed part replaces sig, totlen and the header's other bytes: at
+     * worst 224 + bitmap + 106 per entry + extensions */
+    return plain_len + (BUS_LIGHT_HDR_LEN - (BUS_HEADER_LEN - BUS_SLOT_BYTES)) + 2u * (size_t)count + 8;
+}
+
+/* ---- encoder ---- */
+
+/* Gives ref an id in tx; false when no id is left or memory ran out. */
+static bool tx_assign(bus_light_tx_t *tx, uint32_t ref, uint16_t *id)
+{
+    if (tx->next_id >= BUS_LIGHT_MAX_IDS) return false;
+    if (ref >= tx->id_of_ref_len) {
+        uint32_t nl = tx->id_of_ref_len ? tx->id_of_ref_len : 256;
+        while (nl <= ref) nl *= 2;
+        uint16_t *n = realloc(tx->id_of_ref, (size_t)nl * sizeof *n);
+        if (!n) return false;
+        memset(n + tx->id_of_ref_len, 0, (size_t)(nl - tx->id_of_ref_len) * sizeof *n);
+        tx->id_of_ref = n;
+        tx->id_of_ref_len = nl;
+    }
+    if (tx->next_id % 256 == 0) {
+        uint32_t *n = realloc(tx->ref_of_id, (size_t)(tx->next_id + 256) * sizeof *n);
+        if (!n) return false;
+        tx->ref_of_id = n;
+    }
+    *id = (uint16_t)tx->next_id;
+    tx->ref_of_id[tx->next_id++] = ref;
+    tx->id_of_ref[ref] = (uint16_t)(*id + 1);
+    return true;
+}
+
+size_t bus_light_encode(bus_light_pool_t *p, bus_light_tx_t *tx, const uint8_t *in, size_t len,
+                        uint8_t *out, size_t cap)
+{
+    if (len < BUS_HEADER_LEN || memcmp(in, BUS_SIG, 4) != 0) return 0;
+    uint32_t totlen = bw_get32(in + BW_TOTLEN);
+    unsigned type = bw_get16(in + BW_TYPE), count = bw_get16(in + BW_COUNT);
+    if (totlen != len || !bus_type_has_gossip(type)) return 0;
+    size_t gossip_end = BUS_HEADER_LEN + (size_t)BUS_GOSSIP_LEN * count;
+    if (gossip_end > len || cap < bus_light_bound(len, count)) return 0;
+
+    uint8_t flags = 0;
+    if (tx->reset_pending || tx->next_id + count > BUS_LIGHT_MAX_IDS) {
+        /* out of ids (or told to): both sides start their dictionaries over */
+        tx_drop_ids(tx, p);
+        tx->reset_pending = false;
+        flags |= BUS_LIGHT_F_RESET;
+    }
+    const uint8_t *slots = in + BW_MYSLOTS;
+    size_t pos = BUS_LIGHT_HDR_LEN;
+    if (!tx->slots_valid || memcmp(tx->slots, slots, BUS_SLOT_BYTES) != 0) {
+        flags |= BUS_LIGHT_F_SLOTS;
+        memcpy(tx->slots, slots, BUS_SLOT_BYTES);
+        tx->slots_valid = true;
+        memcpy(out + pos, slots, BUS_SLOT_BYTES);
+        pos += BUS_SLOT_BYTES;
+    }
+    memcpy(out + BL_SIG, BUS_LIGHT_SIG, 4);
+    out[BL_VERSION] = BUS_LIGHT_VERSION;
+    out[BL_FLAGS] = flags;
+    memset(out + BL_FLAGS + 1, 0, BL_DIGEST - BL_FLAGS - 1);
+    bw_put64(out + BL_DIGEST, bus_light_slots_digest(slots));
+    memcpy(out + BL_HEAD_A, in + BW_VER, BL_HEAD_A_LEN);
+    memcpy(out + BL_HEAD_B, in + BW_SLAVEOF, BL_HEAD_B_LEN);
+
+    uint8_t key[BUS_LIGHT_TUPLE_LEN];
+    for (unsigned i = 0; i < count; i++) {
+        const uint8_t *e = in + BUS_HEADER_LEN + (size_t)i * BUS_GOSSIP_LEN;
+        entry_key(e, key);
+        uint32_t ref = pool_intern(p, key);
+        uint16_t id = BUS_LIGHT_NO_ID;
+        if (ref != NONE) {
+            if (ref < tx->id_of_ref_len && tx->id_of_ref[ref]) {
+                /* the receiver holds this tuple: id, times and flags */
+                pool_release(p, ref);
+                bw_put16(out + pos, (uint16_t)(tx->id_of_ref[ref] - 1));
+                memcpy(out + pos + 2, e + BW_G_PING_SENT, 8);
+                memcpy(out + pos + 10, e + BW_G_FLAGS, 2);
+                pos += BUS_LIGHT_COMPACT_LEN;
+                continue;
+            }
+            if (!tx_assign(tx, ref, &id)) {
+                pool_release(p, ref);
+                id = BUS_LIGHT_NO_ID;
+            }
+        }
+        bw_put16(out + pos, (uint16_t)(BL_FULL_BIT | id));
+        memcpy(out + pos + 2, e, BUS_GOSSIP_LEN);
+        pos += BUS_LIGHT_FULL_LEN;
+    }
+    memcpy(out + pos, in + gossip_end, len - gossip_end);   /* extension records as they are */
+    pos += len - gossip_end;
+    bw_put32(out + BL_TOTLEN, (uint32_t)pos);
+    return pos;
+}
+
+/* ---- expander ---- */
+
+/* Walks the entries of a light frame without changing anything: where the
+ * extension records start, or 0 when the entries run past the frame. */
+static size_t entries_end(const uint8_t *in, size_t totlen, size_t pos, unsigned count)
+{
+    for (unsigned i = 0; i < count; i++) {
+        if (totlen - pos < 2) return 0;
+        size_t l = (bw_get16(in + pos) & BL_FULL_BIT) ? BUS_LIGHT_FULL_LEN : BUS_LIGHT_COMPACT_LEN;
+        if (totlen - pos < l) return 0;
+        pos += l;
+    }
+    return pos;
+}
+
+static size_t sections(const uint8_t *in, size_t len, size_t *gossip_at, size_t *ext_at, uint32_t *totlen)
+{
+    if (len < BUS_LIGHT_HDR_LEN || memcmp(in, BUS_LIGHT_SIG, 4) != 0) return 0;
+    *totlen = bw_get32(in + BL_TOTLEN);
+    if (*totlen < BUS_LIGHT_HDR_LEN || *totlen > len) return 0;
+    size_t pos = BUS_LIGHT_HDR_LEN;
+    if (in[BL_FLAGS] & BUS_LIGHT_F_SLOTS) {
+        if (*totlen - pos < BUS_SLOT_BYTES) return 0;
+        pos += BUS_SLOT_BYTES;
+    }
+    *gossip_at = pos;
+    unsigned count = bw_get16(in + BL_COUNT);
+    *ext_at = entries_end(in, *totlen, pos, count);
+    if (*ext_at == 0) return 0;
+    return BUS_HEADER_LEN + (size_t)BUS_GOSSIP_LEN * count + (*totlen - *ext_at);
+}
+
+size_t bus_light_plain_len(const uint8_t *in, size_t len)
+{
+    size_t g, x;
+    uint32_t t;
+    return sections(in, len, &g, &x, &t);
+}
+
+int bus_light_expand(bus_light_pool_t *p, bus_light_rx_t *rx, const uint8_t *in, size_t len,
+                     uint8_t *out, size_t cap, size_t *out_len)
+{
+    *out_len = 0;
+    if (len < BUS_LIGHT_HDR_LEN) return BUS_LIGHT_ERR_SHORT;
+    if (in[BL_VERSION] != BUS_LIGHT_VERSION || (in[BL_FLAGS] & ~(BUS_LIGHT_F_SLOTS | BUS_LIGHT_F_RESET)))
+        return BUS_LIGHT_ERR_VERSION;
+    if (!bus_type_has_gossip(bus_light_type(in))) return BUS_LIGHT_ERR_TYPE;
+    size_t gossip_at, ext_at;
+    uint32_t totlen;
+    size_t plain = sections(in, len, &gossip_at, &ext_at, &totlen);
+    if (plain == 0) return BUS_LIGHT_ERR_SHORT;
+    if (plain > cap || plain > UINT32_MAX) return BUS_LIGHT_ERR_TOO_BIG;
+
+    uint64_t digest = bw_get64(in + BL_DIGEST);
+    if (in[BL_FLAGS] & BUS_LIGHT_F_SLOTS) {
+        /* a full bitmap: checked against its own digest, then held */
+        const uint8_t *s = in + BUS_LIGHT_HDR_LEN;
+        if (bus_light_slots_digest(s) != digest) return BUS_LIGHT_ERR_DIGEST;
+        memcpy(rx->slots, s, BUS_SLOT_BYTES);
+        rx->slots_digest = digest;
+        rx->slots_valid = true;
+    } else if (!rx->slots_valid || rx->slots_digest != digest) {
+        /* never stand in a bitmap we are not sure of */
+        return BUS_LIGHT_ERR_DIGEST;
+    }
+    if (in[BL_FLAGS] & BUS_LIGHT_F_RESET) rx_drop_ids(rx, p);
+
+    memcpy(out + BW_SIG, BUS_SIG, 4);
+    bw_put32(out + BW_TOTLEN, (uint32_t)plain);
+    memcpy(out + BW_VER, in + BL_HEAD_A, BL_HEAD_A_LEN);
+    memcpy(out + BW_MYSLOTS, rx->slots, BUS_SLOT_BYTES);
+    memcpy(out + BW_SLAVEOF, in + BL_HEAD_B, BL_HEAD_B_LEN);
+
+    unsigned count = bw_get16(in + BL_COUNT);
+    size_t pos = gossip_at;
+    uint8_t *e = out + BUS_HEADER_LEN;
+    for (unsigned i = 0; i < count; i++, e += BUS_GOSSIP_LEN) {
+        unsigned tag = bw_get16(in + pos);
+        if (tag & BL_FULL_BIT) {
+            unsigned id = tag & ~BL_FULL_BIT;
+            memcpy(e, in + pos + 2, BUS_GOSSIP_LEN);
+            pos += BUS_LIGHT_FULL_LEN;
+            if (id == BUS_LIGHT_NO_ID) continue;
+            if (id >= BUS_LIGHT_MAX_IDS) return BUS_LIGHT_ERR_ID;
+            if (id >= rx->nids) {
+                uint32_t nl = rx->nids ? rx->nids : 256;
+                while (nl <= id) nl *= 2;
+                uint32_t *n = realloc(rx->ref_of_id, (size_t)nl * sizeof *n);
+                if (!n) return BUS_LIGHT_ERR_NOMEM;
+                memset(n + rx->nids, 0, (size_t)(nl - rx->nids) * sizeof *n);
+                rx->ref_of_id = n;
+                rx->nids = nl;
+            }
+            uint8_t key[BUS_LIGHT_TUPLE_LEN];
+            entry_key(e, key);
+            uint32_t ref = pool_intern(p, key);
+            if (ref == NONE) return BUS_LIGHT_ERR_NOMEM;
+            if (rx->ref_of_id[id]) pool_release(p, rx->ref_of_id[id] - 1);
+            rx->ref_of_id[id] = ref + 1;
+        } else {
+            if (tag >= rx->nids || rx->ref_of_id[tag] == 0) return BUS_LIGHT_ERR_ID;
+            entry_from_key(e, p->t[rx->ref_of_id[tag] - 1].key);
+            memcpy(e + BW_G_PING_SENT, in + pos + 2, 8);
+            memcpy(e + BW_G_FLAGS, in + pos + 10, 2);
+            pos += BUS_LIGHT_COMPACT_LEN;
+        }
+    }
+    memcpy(e, in + ext_at, totlen - ext_at);
+    *out_len = plain;
+    return BUS_LIGHT_OK;
+}

@@ -1,0 +1,144 @@
+/* bus_light.h - the light encoding of PING/PONG/MEET between two shoal
+ * nodes (docs/cluster-bus.md §9): the advertisement a shoal node puts in
+ * the reserved bytes of its plain frames, and the codec that turns a plain
+ * frame into a light one on the sending side of a link and back into the
+ * very same plain bytes on the receiving side.
+ *
+ * A light frame stands for exactly one plain frame. The sender keeps, per
+ * link, what the receiver was last given (bus_light_tx_t) and the receiver
+ * keeps the same thing (bus_light_rx_t); both change only with the light
+ * frames of that link, in stream order, so over one TCP connection they
+ * always agree. What they keep:
+ *  - the slot bitmap the last light frame stood for: a frame whose bitmap is
+ *    unchanged carries only its 64-bit digest, which the receiver checks
+ *    against the bitmap it holds (a mismatch is an error: the link closes and
+ *    a new connection starts from full bitmaps);
+ *  - a dictionary of gossip "address tuples" (name, ip, ports: everything of
+ *    an entry but ping_sent, pong_received and flags) by a small id: an entry
+ *    whose tuple the receiver already has goes as id + times + flags (12
+ *    bytes instead of 104).
+ * The tuples themselves live once per thread in a bus_light_pool_t, shared
+ * by every link of that thread; the dictionaries hold references into it.
+ *
+ * Pure: no I/O, no globals; allocates only the dictionaries and the pool.
+ * Never reads outside the frame it is given; a malformed light frame is
+ * reported (BUS_LIGHT_ERR_*), never trusted.
+ */
+#ifndef SHOAL_PROTO_BUS_LIGHT_H
+#define SHOAL_PROTO_BUS_LIGHT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "proto/bus.h"
+
+#define BUS_LIGHT_SIG        "RCml"
+#define BUS_LIGHT_VERSION    1
+#define BUS_LIGHT_HDR_LEN    224     /* fixed part of a light frame (§9.3) */
+#define BUS_LIGHT_MAX_IDS    4096    /* dictionary ids per link direction; then a reset */
+#define BUS_LIGHT_NO_ID      0x7fff  /* a full entry the receiver does not keep */
+#define BUS_LIGHT_TUPLE_LEN  94      /* gossip entry bytes that make its address tuple */
+#define BUS_LIGHT_COMPACT_LEN 12     /* tag, ping_sent, pong_received, flags */
+#define BUS_LIGHT_FULL_LEN   (2 + BUS_GOSSIP_LEN)
+/* light flags (byte 9) */
+#define BUS_LIGHT_F_SLOTS    0x01    /* the 2048-byte bitmap follows the fixed part */
+#define BUS_LIGHT_F_RESET    0x02    /* the receiver empties its dictionary first */
+
+/* ---- the advertisement (§9.2) ----
+ * 8 of the 30 reserved header bytes (offset 2238): "shoa", version, features.
+ * 7.0.15, 7.2 and 8.0 neither read nor check these bytes. */
+#define BUS_LIGHT_ADV_OFF    2238
+#define BUS_LIGHT_ADV_LEN    8
+/* Puts the advertisement in a plain frame's header (len >= BUS_HEADER_LEN). */
+void bus_light_advertise(uint8_t *frame, size_t len);
+/* True when a plain frame's header carries a light v1 advertisement. */
+bool bus_light_advertised(const uint8_t *frame, size_t len);
+
+/* ---- results of bus_light_frame_check / bus_light_expand ---- */
+enum bus_light_result {
+    BUS_LIGHT_OK = 0,
+    BUS_LIGHT_NEED_MORE,
+    BUS_LIGHT_ERR_SHORT,     /* totlen below the fixed part, or a section runs past totlen */
+    BUS_LIGHT_ERR_TOO_BIG,   /* totlen above the cap of a gossip frame */
+    BUS_LIGHT_ERR_VERSION,   /* light version or flags we do not know */
+    BUS_LIGHT_ERR_TYPE,      /* not a PING, PONG or MEET */
+    BUS_LIGHT_ERR_DIGEST,    /* no bitmap held, or the digest does not match it */
+    BUS_LIGHT_ERR_ID,        /* a compact entry names an id the receiver does not hold */
+    BUS_LIGHT_ERR_NOMEM,
+};
+const char *bus_light_result_str(int r);
+
+/* Framer for a buffer starting with BUS_LIGHT_SIG: like bus_frame_check. */
+int bus_light_frame_check(const uint8_t *buf, size_t len, uint32_t *frame_len);
+/* The message type of a light frame (len >= 30). */
+unsigned bus_light_type(const uint8_t *buf);
+
+/* 64-bit digest of a BUS_SLOT_BYTES bitmap. */
+uint64_t bus_light_slots_digest(const uint8_t *slots);
+
+/* ---- the per-thread pool of address tuples ---- */
+typedef struct bus_light_tuple {
+    uint8_t key[BUS_LIGHT_TUPLE_LEN];
+    uint32_t refs;           /* 0: on the free list */
+    uint32_t next;           /* hash chain, or free list */
+} bus_light_tuple_t;
+
+typedef struct bus_light_pool {
+    bus_light_tuple_t *t;
+    uint32_t n, cap;         /* slots used (ever), allocated */
+    uint32_t free_head;      /* UINT32_MAX: none */
+    uint32_t *bucket;        /* heads of hash chains */
+    uint32_t nbuckets;       /* power of two */
+    uint32_t live;           /* tuples with refs > 0 */
+} bus_light_pool_t;
+
+void bus_light_pool_init(bus_light_pool_t *p);
+void bus_light_pool_free(bus_light_pool_t *p);
+
+/* ---- one direction of one link ---- */
+typedef struct bus_light_tx {
+    bool slots_valid;
+    bool reset_pending;      /* the next frame must carry BUS_LIGHT_F_RESET */
+    uint8_t slots[BUS_SLOT_BYTES];
+    uint16_t *id_of_ref;     /* pool ref -> id + 1 (0: the receiver has no id for it) */
+    uint32_t id_of_ref_len;
+    uint32_t *ref_of_id;     /* id -> pool ref, for ids < next_id */
+    uint32_t next_id;
+} bus_light_tx_t;
+
+typedef struct bus_light_rx {
+    bool slots_valid;
+    uint64_t slots_digest;
+    uint8_t slots[BUS_SLOT_BYTES];
+    uint32_t *ref_of_id;     /* id -> pool ref + 1 (0: none) */
+    uint32_t nids;           /* entries of ref_of_id allocated */
+} bus_light_rx_t;
+
+void bus_light_tx_init(bus_light_tx_t *tx);
+void bus_light_rx_init(bus_light_rx_t *rx);
+/* Both drop every dictionary entry (their pool references too) and forget
+ * the bitmap: what a new connection starts from. */
+void bus_light_tx_reset(bus_light_tx_t *tx, bus_light_pool_t *p);
+void bus_light_rx_reset(bus_light_rx_t *rx, bus_light_pool_t *p);
+
+/* Bytes a light frame for a plain PING/PONG/MEET of plain_len bytes with
+ * count gossip entries can take at most. */
+size_t bus_light_bound(size_t plain_len, unsigned count);
+
+/* Encodes the plain frame `in` (a PING/PONG/MEET that bus_decode accepts)
+ * into out and updates tx as the receiver will update its rx. Returns the
+ * light frame's length, or 0 (tx unchanged, send `in` as it is) when `in` is
+ * not such a frame or cap is too small. Running out of memory only makes
+ * entries go in full. */
+size_t bus_light_encode(bus_light_pool_t *p, bus_light_tx_t *tx, const uint8_t *in, size_t len,
+                        uint8_t *out, size_t cap);
+
+/* Length of the plain frame a light frame (a whole one, len >= its totlen)
+ * stands for, 0 when its sections do not add up. */
+size_t bus_light_plain_len(const uint8_t *in, size_t len);
+/* Writes the plain frame (bus_light_plain_len bytes; cap at least that) and
+ * updates rx. On an error rx may be half updated: the link must close. */
+int bus_light_expand(bus_light_pool_t *p, bus_light_rx_t *rx, const uint8_t *in, size_t len,
+                     uint8_t *out, size_t cap, size_t *out_len);
+
+#endif

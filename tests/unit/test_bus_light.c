@@ -1,0 +1,358 @@
+/* test_bus_light.c - the light encoding between shoal peers (proto/bus_light.c,
+ * docs/cluster-bus.md §9): a light frame expands into exactly the plain bytes
+ * it was made from, over long random sequences; a digest the receiver cannot
+ * match, an id it does not hold and a reset are errors or fresh starts, never
+ * guesses; and no mutation of a light frame makes the expander read or write
+ * outside its buffers (the unit runner is an ASan build). */
+#include <stdlib.h>
+#include <string.h>
+#include "proto/bus.h"
+#include "proto/bus_light.h"
+#include "tests/unit/unit.h"
+
+static uint64_t rs = 0x1234567;
+static uint32_t rnd(void)
+{
+    rs ^= rs << 13;
+    rs ^= rs >> 7;
+    rs ^= rs << 17;
+    return (uint32_t)(rs >> 16);
+}
+
+#define UNIVERSE 300
+static bus_gossip_t universe[UNIVERSE];
+
+static void make_universe(void)
+{
+    for (int i = 0; i < UNIVERSE; i++) {
+        bus_gossip_t *g = &universe[i];
+        memset(g, 0, sizeof *g);
+        for (int k = 0; k < BUS_NAME_LEN; k++) g->name[k] = "0123456789abcdef"[rnd() % 16];
+        snprintf(g->ip, sizeof g->ip, "10.%u.%u.%u", rnd() % 256, rnd() % 256, rnd() % 256);
+        g->port = (uint16_t)(6000 + i);
+        g->cport = (uint16_t)(16000 + i);
+        g->pport = 0;
+    }
+}
+
+static bus_header_t hdr;
+
+static void make_header(void)
+{
+    memset(&hdr, 0, sizeof hdr);
+    memcpy(hdr.sender, "aaaabbbbccccddddeeeeffff0000111122223333", BUS_NAME_LEN);
+    hdr.port = 7000;
+    hdr.cport = 17000;
+    hdr.flags = BUS_NODE_MASTER | BUS_NODE_MYSELF;
+    hdr.current_epoch = 5;
+    hdr.config_epoch = 3;
+    for (unsigned s = 0; s < 5461; s++) bus_slot_set(hdr.myslots, s);
+}
+
+/* A random plain frame: sometimes the slots or the header change, gossip is
+ * drawn from the universe (sometimes with a changed address), times and
+ * flags vary, extension records come and go. */
+static size_t random_frame(uint8_t *buf, size_t cap)
+{
+    if (rnd() % 10 == 0) bus_slot_set(hdr.myslots, 5461 + rnd() % 1000);
+    if (rnd() % 10 == 0) bus_slot_clear(hdr.myslots, rnd() % 16384);
+    if (rnd() % 7 == 0) hdr.current_epoch++;
+    hdr.offset += rnd() % 1000;
+    hdr.mflags[0] = (uint8_t)(rnd() % 4 == 0 ? BUS_MFLAG_PAUSED : 0);
+    if (rnd() % 50 == 0) {
+        /* a node moves: its tuple changes */
+        bus_gossip_t *g = &universe[rnd() % UNIVERSE];
+        g->port = (uint16_t)(g->port + 1);
+    }
+    unsigned count = rnd() % 40;
+    static bus_gossip_t gs[64];
+    for (unsigned i = 0; i < count; i++) {
+        gs[i] = universe[rnd() % UNIVERSE];
+        gs[i].ping_sent = rnd() % 3 ? 0 : rnd();
+        gs[i].pong_received = rnd();
+        gs[i].flags = (uint16_t)(rnd() % 2 ? BUS_NODE_MASTER : BUS_NODE_SLAVE | (rnd() % 5 == 0 ? BUS_NODE_PFAIL : 0));
+    }
+    bus_ext_t exts[2];
+    size_t n_ext = 0;
+    if (rnd() % 3 == 0) bus_ext_hostname(&exts[n_ext++], "node-a.example");
+    static const uint8_t shard[40] = { 1, 2, 3 };
+    if (rnd() % 3 == 0) exts[n_ext++] = (bus_ext_t){ .type = BUS_EXT_SHARDID, .payload = shard, .len = 40 };
+    unsigned type = rnd() % 3;
+    size_t n = bus_build_ping(buf, cap, &hdr, type, gs, count, exts, n_ext);
+    if (rnd() % 2) bus_light_advertise(buf, n);
+    return n;
+}
+
+TEST(bus_light_round_trip_random)
+{
+    make_universe();
+    make_header();
+    bus_light_pool_t ps, pr;   /* sender's and receiver's: different processes */
+    bus_light_pool_init(&ps);
+    bus_light_pool_init(&pr);
+    bus_light_tx_t tx;
+    bus_light_rx_t rx;
+    bus_light_tx_init(&tx);
+    bus_light_rx_init(&rx);
+    static uint8_t plain[64 * 1024], light[72 * 1024], back[64 * 1024];
+    size_t plain_total = 0, light_total = 0;
+    int frames = 20000;
+    for (int i = 0; i < frames; i++) {
+        size_t n = random_frame(plain, sizeof plain);
+        REQUIRE(n > 0);
+        bus_msg_t m;
+        REQUIRE(bus_decode(plain, n, &m) == BUS_OK);
+        size_t l = bus_light_encode(&ps, &tx, plain, n, light, sizeof light);
+        REQUIRE(l > 0);
+        uint32_t fl;
+        REQUIRE(bus_light_frame_check(light, l, &fl) == BUS_LIGHT_OK && fl == l);
+        REQUIRE(bus_light_plain_len(light, l) == n);
+        size_t bl = 0;
+        int r = bus_light_expand(&pr, &rx, light, l, back, sizeof back, &bl);
+        REQUIRE(r == BUS_LIGHT_OK);
+        REQUIRE(bl == n);
+        REQUIRE(memcmp(back, plain, n) == 0);
+        plain_total += n;
+        light_total += l;
+        if (i % 3000 == 2999) {
+            /* a reconnection: both ends start over */
+            bus_light_tx_reset(&tx, &ps);
+            bus_light_rx_reset(&rx, &pr);
+        }
+    }
+    /* the point of it: steady-state frames are much smaller */
+    CHECK(light_total * 3 < plain_total);
+    bus_light_tx_reset(&tx, &ps);
+    bus_light_rx_reset(&rx, &pr);
+    /* every reference was given back */
+    CHECK_EQ_INT(ps.live, 0);
+    CHECK_EQ_INT(pr.live, 0);
+    bus_light_pool_free(&ps);
+    bus_light_pool_free(&pr);
+}
+
+/* Frames with more distinct tuples than ids: the sender resets both
+ * dictionaries (F_RESET) and the round trip stays exact. */
+TEST(bus_light_ids_run_out)
+{
+    bus_light_pool_t ps, pr;
+    bus_light_pool_init(&ps);
+    bus_light_pool_init(&pr);
+    bus_light_tx_t tx;
+    bus_light_rx_t rx;
+    bus_light_tx_init(&tx);
+    bus_light_rx_init(&rx);
+    make_header();
+    static bus_gossip_t gs[1000];
+    static uint8_t plain[2256 + 104 * 1000], light[2256 + 110 * 1000 + 4096], back[2256 + 104 * 1000];
+    int resets = 0;
+    for (int f = 0; f < 12; f++) {
+        for (int i = 0; i < 1000; i++) {
+            memset(&gs[i], 0, sizeof gs[i]);
+            snprintf(gs[i].name, sizeof gs[i].name, "%040d", f * 1000 + i);
+            snprintf(gs[i].ip, sizeof gs[i].ip, "127.0.0.1");
+            gs[i].port = 1;
+        }
+        size_t n = bus_build_ping(plain, sizeof plain, &hdr, BUS_PING, gs, 1000, NULL, 0);
+        size_t l = bus_light_encode(&ps, &tx, plain, n, light, sizeof light);
+        REQUIRE(l > 0);
+        if (light[9] & BUS_LIGHT_F_RESET) resets++;
+        size_t bl;
+        REQUIRE(bus_light_expand(&pr, &rx, light, l, back, sizeof back, &bl) == BUS_LIGHT_OK);
+        REQUIRE(bl == n && memcmp(back, plain, n) == 0);
+        CHECK(tx.next_id <= BUS_LIGHT_MAX_IDS);
+    }
+    CHECK(resets >= 2);
+    /* the dictionaries hold at most one epoch's tuples */
+    CHECK(pr.live <= BUS_LIGHT_MAX_IDS);
+    bus_light_tx_reset(&tx, &ps);
+    bus_light_rx_reset(&rx, &pr);
+    CHECK_EQ_INT(ps.live, 0);
+    CHECK_EQ_INT(pr.live, 0);
+    bus_light_pool_free(&ps);
+    bus_light_pool_free(&pr);
+}
+
+/* Encodes two frames with the same slots and gossip; the second one is
+ * digest-only and compact. */
+static size_t two_frames(bus_light_pool_t *ps, bus_light_tx_t *tx, uint8_t *plain, size_t *pn,
+                         uint8_t *l1, size_t *n1, uint8_t *l2)
+{
+    make_header();
+    bus_gossip_t g[3] = { universe[0], universe[1], universe[2] };
+    *pn = bus_build_ping(plain, 65536, &hdr, BUS_PING, g, 3, NULL, 0);
+    *n1 = bus_light_encode(ps, tx, plain, *pn, l1, 65536);
+    return bus_light_encode(ps, tx, plain, *pn, l2, 65536);
+}
+
+TEST(bus_light_digest_and_ids_never_guessed)
+{
+    make_universe();
+    bus_light_pool_t ps, pr;
+    bus_light_pool_init(&ps);
+    bus_light_pool_init(&pr);
+    bus_light_tx_t tx;
+    bus_light_rx_t rx;
+    bus_light_tx_init(&tx);
+    bus_light_rx_init(&rx);
+    static uint8_t plain[65536], l1[65536], l2[65536], back[65536];
+    size_t pn, n1, bl;
+    size_t n2 = two_frames(&ps, &tx, plain, &pn, l1, &n1, l2);
+    REQUIRE(n1 > 0 && n2 > 0);
+    CHECK(l1[9] & BUS_LIGHT_F_SLOTS);
+    CHECK(!(l2[9] & BUS_LIGHT_F_SLOTS));
+    CHECK_EQ_INT(n2, BUS_LIGHT_HDR_LEN + 3 * BUS_LIGHT_COMPACT_LEN);
+
+    /* the second frame alone, to a receiver that never had the first (a
+     * stale or lost bitmap): refused, not expanded with what it holds */
+    CHECK_EQ_INT(bus_light_expand(&pr, &rx, l2, n2, back, sizeof back, &bl), BUS_LIGHT_ERR_DIGEST);
+    /* in order, both expand */
+    bus_light_rx_reset(&rx, &pr);
+    REQUIRE(bus_light_expand(&pr, &rx, l1, n1, back, sizeof back, &bl) == BUS_LIGHT_OK);
+    REQUIRE(bus_light_expand(&pr, &rx, l2, n2, back, sizeof back, &bl) == BUS_LIGHT_OK);
+    CHECK(bl == pn && memcmp(back, plain, pn) == 0);
+    /* a digest that does not match the held bitmap */
+    l2[20] ^= 1;
+    CHECK_EQ_INT(bus_light_expand(&pr, &rx, l2, n2, back, sizeof back, &bl), BUS_LIGHT_ERR_DIGEST);
+    l2[20] ^= 1;
+    /* a full bitmap that does not match its own digest */
+    l1[BUS_LIGHT_HDR_LEN + 5] ^= 0x10;
+    CHECK_EQ_INT(bus_light_expand(&pr, &rx, l1, n1, back, sizeof back, &bl), BUS_LIGHT_ERR_DIGEST);
+    l1[BUS_LIGHT_HDR_LEN + 5] ^= 0x10;
+
+    /* a receiver whose dictionary was reset (a new connection) holds the
+     * bitmap of nothing and the ids of nothing */
+    bus_light_rx_reset(&rx, &pr);
+    CHECK_EQ_INT(bus_light_expand(&pr, &rx, l2, n2, back, sizeof back, &bl), BUS_LIGHT_ERR_DIGEST);
+    /* with the bitmap but not the ids: the compact entries are refused */
+    REQUIRE(bus_light_expand(&pr, &rx, l1, n1, back, sizeof back, &bl) == BUS_LIGHT_OK);
+    bus_light_rx_reset(&rx, &pr);
+    static uint8_t l3[65536];
+    make_header();
+    bus_light_tx_t tx2;
+    bus_light_tx_init(&tx2);
+    size_t n3 = bus_light_encode(&ps, &tx2, plain, pn, l3, sizeof l3);   /* full slots, full entries */
+    REQUIRE(bus_light_expand(&pr, &rx, l3, n3, back, sizeof back, &bl) == BUS_LIGHT_OK);
+    uint32_t held = rx.ref_of_id[1];
+    rx.ref_of_id[1] = 0;   /* as if id 1 were never given */
+    CHECK_EQ_INT(bus_light_expand(&pr, &rx, l2, n2, back, sizeof back, &bl), BUS_LIGHT_ERR_ID);
+    rx.ref_of_id[1] = held;
+
+    /* the sender's reset: F_RESET empties the receiver's dictionary first */
+    tx.reset_pending = true;
+    size_t n4 = bus_light_encode(&ps, &tx, plain, pn, l3, sizeof l3);
+    CHECK(l3[9] & BUS_LIGHT_F_RESET);
+    CHECK_EQ_INT(n4, BUS_LIGHT_HDR_LEN + 3 * BUS_LIGHT_FULL_LEN);
+    bus_light_rx_reset(&rx, &pr);
+    bus_light_tx_reset(&tx, &ps);
+    bus_light_tx_reset(&tx2, &ps);
+    CHECK_EQ_INT(ps.live, 0);
+    CHECK_EQ_INT(pr.live, 0);
+    bus_light_pool_free(&ps);
+    bus_light_pool_free(&pr);
+}
+
+TEST(bus_light_advertisement)
+{
+    make_header();
+    static uint8_t buf[4096];
+    size_t n = bus_build_ping(buf, sizeof buf, &hdr, BUS_PING, NULL, 0, NULL, 0);
+    CHECK(!bus_light_advertised(buf, n));
+    bus_light_advertise(buf, n);
+    CHECK(bus_light_advertised(buf, n));
+    /* the frame is still one 7.0.15 accepts: only reserved bytes moved */
+    bus_msg_t m;
+    CHECK_EQ_INT(bus_decode(buf, n, &m), BUS_OK);
+    CHECK_EQ_INT(m.hdr.type, BUS_PING);
+    for (size_t i = 2216; i < 2246; i++)
+        if (i < BUS_LIGHT_ADV_OFF || i >= BUS_LIGHT_ADV_OFF + BUS_LIGHT_ADV_LEN) CHECK(buf[i] == 0);
+    /* not a gossip type: nothing to encode */
+    static uint8_t fail[BUS_FAIL_LEN], out[8192];
+    size_t fn = bus_build_fail(fail, sizeof fail, &hdr, hdr.sender);
+    bus_light_pool_t p;
+    bus_light_pool_init(&p);
+    bus_light_tx_t tx;
+    bus_light_tx_init(&tx);
+    CHECK_EQ_INT(bus_light_encode(&p, &tx, fail, fn, out, sizeof out), 0);
+    CHECK(!tx.slots_valid);
+    bus_light_pool_free(&p);
+}
+
+/* Random mutations of valid light frames (bytes flipped, lengths cut,
+ * fields set to extremes): each one is refused or expanded into a frame of
+ * the length it claims, within the buffers. */
+TEST(bus_light_fuzz_expand)
+{
+    make_universe();
+    make_header();
+    bus_light_pool_t ps, pr;
+    bus_light_pool_init(&ps);
+    bus_light_pool_init(&pr);
+    bus_light_tx_t tx;
+    bus_light_rx_t rx;
+    bus_light_tx_init(&tx);
+    bus_light_rx_init(&rx);
+    static uint8_t plain[64 * 1024], light[72 * 1024], back[64 * 1024];
+    int ok = 0, refused = 0;
+    for (int i = 0; i < 40000; i++) {
+        size_t n = random_frame(plain, sizeof plain);
+        size_t l = bus_light_encode(&ps, &tx, plain, n, light, sizeof light);
+        REQUIRE(l > 0);
+        size_t bl;
+        if (rnd() % 10) {
+            /* most frames arrive intact, so the receiver holds a bitmap and
+             * a dictionary for the mutated ones to hit */
+            REQUIRE(bus_light_expand(&pr, &rx, light, l, back, sizeof back, &bl) == BUS_LIGHT_OK);
+            REQUIRE(bl == n && memcmp(back, plain, n) == 0);
+            continue;
+        }
+        uint8_t *m = malloc(l);
+        REQUIRE(m);
+        memcpy(m, light, l);
+        size_t ml = l;
+        int k = 1 + (int)(rnd() % 6);
+        for (int j = 0; j < k; j++) {
+            switch (rnd() % 5) {
+            case 0: if (ml) m[rnd() % ml] ^= (uint8_t)(1u << (rnd() % 8)); break;
+            case 1: ml = rnd() % (ml + 1); break;
+            case 2: if (ml > 32) { m[28 + rnd() % 4] = 0xff; } break;   /* type, count */
+            case 3: if (ml > 9) m[9] = (uint8_t)rnd(); break;            /* flags */
+            default:
+                if (ml > BUS_LIGHT_HDR_LEN + 2) {
+                    size_t at = BUS_LIGHT_HDR_LEN + rnd() % (ml - BUS_LIGHT_HDR_LEN - 1);
+                    m[at] = (uint8_t)rnd();
+                    m[at + 1] = (uint8_t)rnd();
+                }
+                break;
+            }
+        }
+        /* the expander gets what the framer hands out: the length the frame
+         * claims when that much is there, else whatever is there */
+        uint32_t fl = 0;
+        size_t feed = ml >= 8 && bus_light_frame_check(m, ml, &fl) == BUS_LIGHT_OK ? fl : ml;
+        size_t plain_len = bus_light_plain_len(m, feed);
+        uint8_t *out = malloc(plain_len ? plain_len : 1);
+        REQUIRE(out);
+        int r = bus_light_expand(&pr, &rx, m, feed, out, plain_len, &bl);
+        if (r == BUS_LIGHT_OK) {
+            ok++;
+            CHECK(bl == plain_len);
+        } else {
+            refused++;
+        }
+        free(out);
+        free(m);
+        /* a refused frame closes the link, and an accepted mutated one has
+         * put the two ends out of step (TCP would never): start over */
+        bus_light_tx_reset(&tx, &ps);
+        bus_light_rx_reset(&rx, &pr);
+    }
+    CHECK(refused > 0);
+    CHECK(ok > 0);
+    bus_light_tx_reset(&tx, &ps);
+    bus_light_rx_reset(&rx, &pr);
+    CHECK_EQ_INT(ps.live, 0);
+    CHECK_EQ_INT(pr.live, 0);
+    bus_light_pool_free(&ps);
+    bus_light_pool_free(&pr);
+}
