@@ -450,7 +450,7 @@ void cmd_info(cmd_ctx_t *ctx)
         bool all = arg_is_at(ctx, a, "all") || arg_is_at(ctx, a, "everything");
         bool dflt = arg_is_at(ctx, a, "default");
         for (int i = 0; i < NSECTIONS; i++) {
-            if ((all && sections[i].fn != sec_peers && sections[i].fn != sec_threads) || (dflt && sections[i].dflt) ||
+            if ((all && sections[i].fn != sec_peers && sections[i].fn != sec_threads && sections[i].fn != sec_lightbus) || (dflt && sections[i].dflt) ||
                 arg_is_at(ctx, a, sections[i].name))
                 want[i] = true;
         }

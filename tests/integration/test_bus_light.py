@@ -1,0 +1,183 @@
+"""The light encoding between shoal peers (docs/cluster-bus.md §9).
+
+What it is for: proving that in a mixed cluster (3 redis-server 7.0.15 + 3 shoal)
+the shoal<->shoal links carry light frames in both directions, the shoal<->redis
+links carry none, redis-server logs nothing about what shoal sends it (the
+advertisement sits in reserved header bytes it never reads), and the cluster is
+exactly as healthy as a plain one: `redis-cli --cluster check` passes from both
+kinds, every view agrees line by line, and a slot moved between two shoal nodes
+(a changed bitmap, sent in full over a light link) reaches every node. Also why
+the advertisement is not an extension record: 7.0.15 logs a warning for every
+record of a type it does not know, in every frame.
+
+What it must never do: signal or stop a process it did not start.
+"""
+import re
+import struct
+
+import helpers as h
+import bushelpers as bh
+
+
+def _lightbus(server):
+    """INFO lightbus of a shoal node: totals and {peer id: (to_sent, to_recv, from_sent, from_recv)}."""
+    with server.raw() as c:
+        text = c.call("INFO", "lightbus")
+    if isinstance(text, bytes):
+        text = text.decode()
+    totals, peers = {}, {}
+    for ln in text.split("\r\n"):
+        m = re.match(r"^peer\d+:node=([0-9a-f]{40}),to_light_sent=(-?\d+),to_light_received=(-?\d+),"
+                     r"from_light_sent=(-?\d+),from_light_received=(-?\d+)$", ln)
+        if m:
+            peers[m.group(1)] = tuple(int(x) for x in m.groups()[1:])
+        elif ":" in ln:
+            k, v = ln.split(":", 1)
+            totals[k] = v
+    return totals, peers
+
+
+def _redis_complaints(server):
+    """Lines of a redis-server log about frames it did not like."""
+    bad = ("unknown extension", "Received invalid", "Bad message length", "unknown packet type",
+           "without proper padding", "exceeds total packet length")
+    return [ln for ln in server.log().splitlines() if any(b in ln for b in bad)]
+
+
+def _mixed(servers):
+    reds = [servers.redis() for _ in range(3)]
+    shoals = [servers.shoal() for _ in range(3)]
+    order = [reds[0], shoals[0], reds[1], shoals[1], reds[2], shoals[2]]
+    r = bh.create_cluster(order, replicas=0)
+    assert r.returncode == 0, f"create exit {r.returncode}\n{r.stdout}\n{r.stderr}"
+    bh.wait_healthy(order, 6, timeout=30)
+    return reds, shoals, order
+
+
+def _views_agree(order):
+    own = {}
+    for s in order:
+        me = next(v for v in bh.cluster_nodes(s) if "myself" in v["flags"])
+        own[me["id"]] = bh.comparable(me)
+    for s in order:
+        if {v["id"]: bh.comparable(v) for v in bh.cluster_nodes(s)} != own:
+            return False
+    return True
+
+
+def test_light_between_shoal_peers_in_a_mixed_cluster(servers):
+    reds, shoals, order = _mixed(servers)
+    sids = [bh.myid(s) for s in shoals]
+    rids = [bh.myid(s) for s in reds]
+
+    # every shoal<->shoal link carries light frames both ways, on both of the pair's links
+    def all_light():
+        for s, sid in zip(shoals, sids):
+            _, peers = _lightbus(s)
+            for o in sids:
+                if o == sid:
+                    continue
+                if o not in peers or min(peers[o]) <= 0:
+                    return False
+        return True
+    h.wait_until(all_light, 20, interval=0.2, what="light frames on every shoal<->shoal link, both ways")
+
+    for s, sid in zip(shoals, sids):
+        totals, peers = _lightbus(s)
+        assert totals["light_enabled"] == "1"
+        assert int(totals["light_frames_sent"]) > 0 and int(totals["light_frames_received"]) > 0
+        # and none to or from redis-server: what it gets is plain 7.0.15
+        for rid in rids:
+            assert rid in peers, peers
+            assert all(x in (0, -1) for x in peers[rid]), (rid, peers[rid])
+
+    # the cluster is as healthy as a plain one
+    h.wait_until(lambda: _views_agree(order), 15, interval=0.1, what="all six views agreeing")
+    for s in (reds[0], shoals[1]):
+        c = bh.cluster_check(s)
+        assert c.returncode == 0, f"check from {s.kind} :{s.port}\n{c.stdout}\n{c.stderr}"
+        assert "[OK] All nodes agree about slots configuration." in c.stdout, c.stdout
+        assert "[OK] All 16384 slots covered." in c.stdout, c.stdout
+
+    # a changed bitmap between shoal peers (goes in full on the light links): one
+    # empty slot leaves shoals[0] and shoals[1] (config epoch 4 > 2) claims it
+    me0 = next(v for v in bh.cluster_nodes(shoals[0]) if "myself" in v["flags"])
+    slot = int(me0["slots"][0].split("-")[0])
+    with shoals[0].raw() as c:
+        assert c.call("CLUSTER", "DELSLOTS", str(slot)) == "OK"
+    with shoals[1].raw() as c:
+        assert c.call("CLUSTER", "DELSLOTS", str(slot)) == "OK"
+        assert c.call("CLUSTER", "ADDSLOTS", str(slot)) == "OK"
+
+    def slot_moved_everywhere():
+        for s in order:
+            owner = None
+            for v in bh.cluster_nodes(s):
+                for rng in v["slots"]:
+                    if rng.startswith("["):
+                        continue
+                    a, _, b = rng.partition("-")
+                    if int(a) <= slot <= int(b or a):
+                        owner = v["id"]
+            if owner != sids[1]:
+                return False
+        return True
+    h.wait_until(slot_moved_everywhere, 15, interval=0.1, what=f"slot {slot} owned by shoal 1 in every view")
+    h.wait_until(lambda: _views_agree(order), 15, interval=0.1, what="all six views agreeing after the move")
+    c = bh.cluster_check(reds[2])
+    assert c.returncode == 0, f"{c.stdout}\n{c.stderr}"
+
+    # nothing we sent made redis-server complain, and no link was dropped for a bad frame
+    for r in reds:
+        assert _redis_complaints(r) == [], (r.port, _redis_complaints(r))
+    for s in shoals:
+        assert "Bad light frame" not in s.log()
+        assert "Bad message length or signature" not in s.log()
+
+
+def test_light_off_sends_plain_7_0_15_headers(servers):
+    """`cluster-light-bus no`: no light frame anywhere, and the reserved bytes of our
+    PONG are zero again, as 7.0.15 sends them. With the default (yes) they carry the
+    advertisement."""
+    on = servers.shoal()
+    pong = bh.probe_pong(on)
+    assert pong[2238:2246] == b"shoa\0\x01\0\x03", pong[2216:2246]
+    nodes = [servers.shoal(extra_args=["--cluster-light-bus", "no"]) for _ in range(3)]
+    r = bh.create_cluster(nodes, replicas=0)
+    assert r.returncode == 0, r.stdout
+    bh.wait_healthy(nodes, 3, timeout=30)
+    pong = bh.probe_pong(nodes[0])
+    assert pong[2216:2246] == b"\0" * 30
+    for s in nodes:
+        totals, peers = _lightbus(s)
+        assert totals["light_enabled"] == "0"
+        assert totals["light_frames_sent"] == "0" and totals["light_frames_received"] == "0"
+    # turned on at run time, the links go light
+    for s in nodes:
+        with s.raw() as c:
+            assert c.call("CONFIG", "SET", "cluster-light-bus", "yes") == "OK"
+    h.wait_until(lambda: all(int(_lightbus(s)[0]["light_frames_received"]) > 0 for s in nodes), 20,
+                 interval=0.2, what="light frames after CONFIG SET cluster-light-bus yes")
+    bh.wait_healthy(nodes, 3, timeout=10)
+
+
+def test_redis_logs_unknown_extension_records(servers):
+    """Why the advertisement is not an extension record: 7.0.15 accepts a PING
+    carrying a record of a type it does not know, answers it, and logs a warning
+    for it - which would be one line per frame from every shoal peer."""
+    r, s = servers.redis(), servers.shoal()
+    with r.raw() as c:
+        assert c.call("CLUSTER", "MEET", "127.0.0.1", str(s.port)) == "OK"
+    sid = bh.myid(s)
+    h.wait_until(lambda: any(v["id"] == sid and "handshake" not in v["flags"] for v in bh.cluster_nodes(r)),
+                 10, interval=0.1, what="redis-server knowing the shoal node")
+    # the shoal node's own header (a sender redis-server knows) with one record
+    rec = struct.pack(">IHH", 16, 40000, 0) + b"light\0\0\0"
+    frame = bh.with_fields(bh.own_header_ping(s, sid), totlen=bh.HDR_LEN + len(rec), extensions=1,
+                           mflags=bh.M_EXT_DATA) + rec
+    with bh.BusConn(bh.bus_port(r)) as c:
+        c.send(frame)
+        bh.expect_pong(c)
+    h.wait_until(lambda: "Received unknown extension type 40000" in r.log(), 5, interval=0.1,
+                 what="redis-server's warning about the unknown record")
+    assert not [ln for ln in r.log().splitlines() if "unknown extension" in ln and "40000" not in ln]
