@@ -158,16 +158,16 @@ drill: deps bin/shoal-node
 
 # The bus PING flooder of bench/run.py's gossip section (links proto/ only).
 BENCH_COMMON := bench/bench_common.c bench/bench_common.h
-build/bench/gossip_flood: bench/gossip_flood.c $(BENCH_COMMON) proto/bus.c proto/bus_build.c proto/bus.h | $(DEPS_STAMP)
+build/bench/gossip_flood: bench/gossip_flood.c $(BENCH_COMMON) proto/bus.c proto/bus_build.c proto/bus_light.c proto/bus.h | $(DEPS_STAMP)
 	@mkdir -p build/bench
-	$(CC) $(CSTD) -O2 -g $(WARN) -I. -pthread -o $@ $< bench/bench_common.c proto/bus.c proto/bus_build.c
+	$(CC) $(CSTD) -O2 -g $(WARN) -I. -pthread -o $@ $< bench/bench_common.c proto/bus.c proto/bus_build.c proto/bus_light.c
 
 # The N-node cluster simulator of bench/run.py's cluster_cost section (links proto/ only).
 build/bench/cluster_sim: bench/cluster_sim.c bench/cluster_sim_client.c bench/cluster_sim_client.h \
-		$(BENCH_COMMON) proto/bus.c proto/bus_build.c proto/bus.h | $(DEPS_STAMP)
+		$(BENCH_COMMON) proto/bus.c proto/bus_build.c proto/bus_light.c proto/bus.h | $(DEPS_STAMP)
 	@mkdir -p build/bench
 	$(CC) $(CSTD) -O2 -g $(WARN) -I. -o $@ $< bench/cluster_sim_client.c bench/bench_common.c \
-		proto/bus.c proto/bus_build.c -lm
+		proto/bus.c proto/bus_build.c proto/bus_light.c -lm
 
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 build/fuzz/%: tests/fuzz/%.c $(PROTO_SRC) | $(DEPS_STAMP)

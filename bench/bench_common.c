@@ -1,5 +1,6 @@
 /* bench_common.c - see bench_common.h. */
 #include "bench/bench_common.h"
+#include "proto/bus_light.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -72,6 +73,15 @@ int bench_listen_loopback(int backlog, uint16_t *port)
     return fd;
 }
 
+/* How many leading bytes of the current frame the skimmer needs before it
+ * can report it. */
+static size_t peek_need(const struct bench_skim *s)
+{
+    if (s->peek_have < 8) return 8;
+    if (memcmp(s->peek, BUS_LIGHT_SIG, 4) == 0) return 30;
+    return s->want_adv ? BENCH_PEEK_MAX : BENCH_PEEK_LEN;
+}
+
 int bench_skim(struct bench_skim *s, const uint8_t *p, size_t n, bench_frame_fn on_frame,
                void *arg)
 {
@@ -83,19 +93,30 @@ int bench_skim(struct bench_skim *s, const uint8_t *p, size_t n, bench_frame_fn 
             n -= take;
             continue;
         }
-        size_t take = BENCH_PEEK_LEN - s->peek_have;
-        if (take > n) take = n;
-        memcpy(s->peek + s->peek_have, p, take);
-        s->peek_have += take;
-        p += take;
-        n -= take;
-        if (s->peek_have < BENCH_PEEK_LEN) break;
+        size_t need = peek_need(s);
+        if (s->peek_have < need) {
+            size_t take = need - s->peek_have;
+            if (take > n) take = n;
+            memcpy(s->peek + s->peek_have, p, take);
+            s->peek_have += take;
+            p += take;
+            n -= take;
+            if (s->peek_have < need || peek_need(s) > s->peek_have) continue;
+        }
         uint32_t totlen = 0;
         unsigned type = 0;
-        bus_peek_totlen(s->peek, BENCH_PEEK_LEN, &totlen);   /* both fit in the peek */
-        bus_peek_type(s->peek, BENCH_PEEK_LEN, &type);
-        if (memcmp(s->peek, BUS_SIG, 4) != 0 || totlen < BUS_HEADER_LEN) return BENCH_SKIM_BAD;
-        s->frame_left = totlen - BENCH_PEEK_LEN;
+        bus_peek_totlen(s->peek, s->peek_have, &totlen);
+        s->light = memcmp(s->peek, BUS_LIGHT_SIG, 4) == 0;
+        if (s->light) {
+            if (totlen < BUS_LIGHT_HDR_LEN) return BENCH_SKIM_BAD;
+            type = bus_light_type(s->peek);
+            s->adv = true;   /* it carries its sender's header, advertisement included */
+        } else {
+            bus_peek_type(s->peek, s->peek_have, &type);
+            if (memcmp(s->peek, BUS_SIG, 4) != 0 || totlen < BUS_HEADER_LEN) return BENCH_SKIM_BAD;
+            s->adv = s->want_adv && memcmp(s->peek + BUS_LIGHT_ADV_OFF, "shoa\0\1", 6) == 0;
+        }
+        s->frame_left = totlen - s->peek_have;
         s->peek_have = 0;
         if (!on_frame(arg, type)) return BENCH_SKIM_STOPPED;
     }

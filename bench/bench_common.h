@@ -39,10 +39,16 @@ int bench_listen_loopback(int backlog, uint16_t *port);
  * (signature, totlen, version, port, type) are in; the rest is skipped as it
  * arrives. The caller keeps one struct bench_skim per stream, zeroed. */
 #define BENCH_PEEK_LEN 14
+/* With want_adv, the first 2246 bytes of a plain frame are peeked so that its
+ * light advertisement (docs/cluster-bus.md §9.2) can be seen; light frames
+ * (signature RCml, §9.3) are peeked up to their type, at offset 28. */
+#define BENCH_PEEK_MAX 2246
 struct bench_skim {
-    uint8_t peek[BENCH_PEEK_LEN];
+    uint8_t peek[BENCH_PEEK_MAX];
     size_t peek_have;
     uint64_t frame_left;     /* bytes of the current frame after the peeked part */
+    bool want_adv;           /* set by the caller: look for the advertisement */
+    bool light, adv;         /* of the frame just reported: a light frame; an advertising plain one */
 };
 /* Called per frame; returning false stops the skim (e.g. the link was closed). */
 typedef bool (*bench_frame_fn)(void *arg, unsigned type);

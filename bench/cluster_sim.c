@@ -51,9 +51,16 @@
  * the node's two ports, or report a figure when the node closed links, did not
  * take all members in, or died. It prints one line of key=value pairs.
  *
+ * With -L the members are simulated shoal peers: their frames advertise the
+ * light encoding (docs/cluster-bus.md §9) and, on each link where the node's
+ * own frames advertised it, they send PINGs and PONGs light (proto/bus_light),
+ * as two shoal nodes do. What the node sends light is counted as it is. A
+ * node that does not advertise (redis-server, shoal with cluster-light-bus no)
+ * gets the plain frames of before, with 8 reserved header bytes set.
+ *
  * Usage: cluster_sim -p busport -c clientport -n N [-T node_timeout_ms]
  *                    [-W warmup_s] [-t seconds] [-P pid] [-F] [-J join_timeout_s]
- *                    [-s seed] [-v] [-R record-file | -r replay-file]
+ *                    [-s seed] [-v] [-L] [-R record-file | -r replay-file]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -72,6 +79,7 @@
 #include "bench/bench_common.h"
 #include "bench/cluster_sim_client.h"
 #include "proto/bus.h"
+#include "proto/bus_light.h"
 
 #define MAX_N 4000
 #define NAME_AT 40               /* the sender's name in a header */
@@ -85,7 +93,8 @@ static struct {
     bool fail_test, verbose;
     uint64_t seed;
     const char *record_path, *replay_path;
-} opt = {0, 0, 0, 15000, 15.0, 30.0, 60.0, 0, false, false, 0, NULL, NULL};
+    bool light;
+} opt = {0, 0, 0, 15000, 15.0, 30.0, 60.0, 0, false, false, 0, NULL, NULL, false};
 
 const char bench_prog[] = "cluster_sim";
 
@@ -150,7 +159,11 @@ struct conn {
     uint8_t *wbuf;
     size_t wlen, wcap;
     bool want_out, closed;
+    bool peer_light;             /* -L: the node advertised the light encoding on this link */
+    bus_light_tx_t *tx;          /* -L: what the node was last given on this link */
 };
+
+static bus_light_pool_t light_pool;   /* -L: the members' tuples (one thread, one pool) */
 
 static int ep;
 static struct conn **in_links;   /* the node's links to us, any number per member */
@@ -163,6 +176,7 @@ static struct counters {
     uint64_t pings_from, pongs_from, others_from;
     uint64_t links_closed_by_node;
     uint64_t gossip_applied;
+    uint64_t light_to, light_from;   /* light frames each way */
 } ctr;
 
 #define TAG(kind, i) ((uint64_t)(kind) << 32 | (uint32_t)(i))
@@ -186,6 +200,11 @@ static void conn_close(struct conn *c)
     close(c->fd);
     free(c->wbuf);
     c->wbuf = NULL;
+    if (c->tx) {
+        bus_light_tx_reset(c->tx, &light_pool);
+        free(c->tx);
+        c->tx = NULL;
+    }
     c->wlen = c->wcap = 0;
 }
 
@@ -234,6 +253,7 @@ static struct conn *conn_new(int fd, unsigned kind, unsigned node)
     c->fd = fd;
     c->kind = kind;
     c->node = node;
+    c->skim.want_adv = opt.light;
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);   /* as the bus does */
     if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) bench_die("fcntl");
@@ -298,12 +318,38 @@ static size_t build_frame(unsigned i, unsigned type)
     return len;
 }
 
+/* Queues a frame of frame_buf: with -L advertised, and light once the node
+ * advertised on this link. */
+static void send_frame(struct conn *c, unsigned slot, size_t len)
+{
+    static uint8_t light_buf[BUS_LIGHT_HDR_LEN + BUS_SLOT_BYTES + sizeof frame_buf];
+    if (!opt.light) {
+        conn_queue(c, slot, frame_buf, len);
+        return;
+    }
+    bus_light_advertise(frame_buf, len);
+    if (c->peer_light) {
+        if (!c->tx) {
+            c->tx = malloc(sizeof *c->tx);
+            if (!c->tx) bench_die("malloc");
+            bus_light_tx_init(c->tx);
+        }
+        size_t n = bus_light_encode(&light_pool, c->tx, frame_buf, len, light_buf, sizeof light_buf);
+        if (n) {
+            ctr.light_to++;
+            conn_queue(c, slot, light_buf, n);
+            return;
+        }
+    }
+    conn_queue(c, slot, frame_buf, len);
+}
+
 static void send_ping(unsigned i, unsigned type)
 {
     struct node *m = &nodes[i];
     if (!m->out || m->out->closed) return;
     size_t len = build_frame(i, type);
-    conn_queue(m->out, 0, frame_buf, len);
+    send_frame(m->out, 0, len);
     if (type == BUS_PING) {
         m->ping_sent = now_ms();
         ctr.pings_to++;
@@ -485,10 +531,12 @@ static bool on_frame(void *arg, unsigned type)
     if (type == BUS_PING) ctr.pings_from++;
     else if (type == BUS_PONG) ctr.pongs_from++;
     else ctr.others_from++;
+    if (c->skim.light) ctr.light_from++;
+    if (type == BUS_PING || type == BUS_PONG || type == BUS_MEET) c->peer_light = c->skim.adv;
     if (m->dead) return !c->closed;
     if (c->kind == LINK_IN && (type == BUS_PING || type == BUS_MEET)) {
         size_t len = build_frame(c->node, BUS_PONG);
-        conn_queue(c, slot, frame_buf, len);
+        send_frame(c, slot, len);
         ctr.pongs_to++;
         m->pongs_sent++;
     } else if (c->kind == LINK_OUT && type == BUS_PONG) {
@@ -685,14 +733,15 @@ static void usage(void)
 {
     fprintf(stderr, "usage: cluster_sim -p busport -c clientport -n N [-T node_timeout_ms] "
                     "[-W warmup_s] [-t seconds] [-P pid] [-F] [-J join_timeout_s] [-s seed] "
-                    "[-v] [-R record-file | -r replay-file]\n");
+                    "[-v] [-L] [-R record-file | -r replay-file]\n");
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
     int ch;
-    while ((ch = getopt(argc, argv, "p:c:n:T:W:t:P:FJ:vs:R:r:")) != -1) {
+    bus_light_pool_init(&light_pool);
+    while ((ch = getopt(argc, argv, "p:c:n:T:W:t:P:FJ:vs:R:r:L")) != -1) {
         switch (ch) {
         case 'p': opt.bus_port = atoi(optarg); break;
         case 'c': opt.client_port = atoi(optarg); break;
@@ -707,6 +756,7 @@ int main(int argc, char **argv)
         case 's': opt.seed = strtoull(optarg, NULL, 10); break;
         case 'R': opt.record_path = optarg; break;
         case 'r': opt.replay_path = optarg; break;
+        case 'L': opt.light = true; break;
         default: usage();
         }
     }
@@ -827,6 +877,8 @@ int main(int argc, char **argv)
                (double)(th1.total_ns - th0.total_ns) / 1e9 / secs * 100.0, rss);
         bench_thread_cpu_print(&th0, &th1);
     }
+    printf(" light=%d light_frames_in_per_sec=%.2f light_frames_out_per_sec=%.2f", opt.light ? 1 : 0,
+           (c1.light_to - c0.light_to) / secs, (c1.light_from - c0.light_from) / secs);
     uint64_t closed = ctr.links_closed_by_node - closed0;
 
     /* the failure drill: master 1 dies; master 2 tells the node it FAILed */

@@ -961,15 +961,17 @@ def raise_fd_limit():
     return hard
 
 
-def cluster_sim(srv, n, schedule, record):
+def cluster_sim(srv, n, schedule, record, light=False):
     """Runs bench/cluster_sim against srv (an empty cluster node): it plays the n-1 other
     members, measures srv over the counted window, then times a FAIL. record: the members'
     PINGs are modelled and written to the file `schedule`; else that file is replayed, so
     that srv gets the very same PINGs. Returns the key=value figures as a dict, or
-    {'error': why}."""
+    {'error': why}. light: the members are simulated shoal peers speaking the light
+    encoding (docs/cluster-bus.md §9) wherever the node advertises it."""
     argv = [CLUSTER_SIM, "-p", str(srv.port + 10000), "-c", str(srv.port), "-n", str(n),
             "-T", str(COST_TIMEOUT_MS), "-W", str(COST_WARMUP), "-t", str(COST_SECONDS),
-            "-P", str(srv.popen.pid), "-F", "-R" if record else "-r", str(schedule)]
+            "-P", str(srv.popen.pid), "-F", "-R" if record else "-r", str(schedule)] + \
+        (["-L"] if light else [])
     srv.check_alive("before the simulation")
     try:
         out = subprocess.run(argv, capture_output=True, text=True, start_new_session=True,
@@ -1000,11 +1002,13 @@ def cluster_cost(b):
         # waves that differ from run to run (2x at N = 1000), the replay gives both servers
         # the same members' PINGs at the same moments
         schedule = b.workdir / f"cluster_sim-{n}.sched"
-        for kind in ("redis", "shoal"):
-            srv = b.server(kind, ["--cluster-node-timeout", str(COST_TIMEOUT_MS)],
-                           own_all_slots=False)
+        # "shoal": members that are plain 7.0.15 peers (what the other tables compare);
+        # "shoal_light": members that are shoal peers, so the links go light
+        for kind in ("redis", "shoal", "shoal_light"):
+            srv = b.server("redis" if kind == "redis" else "shoal",
+                           ["--cluster-node-timeout", str(COST_TIMEOUT_MS)], own_all_slots=False)
             try:
-                kv = cluster_sim(srv, n, schedule, record=kind == "redis")
+                kv = cluster_sim(srv, n, schedule, record=kind == "redis", light=kind == "shoal_light")
             finally:
                 b.stop(srv)
             res[(kind, n)] = kv
@@ -1086,6 +1090,29 @@ def cluster_cost(b):
              "max(3, N/10) gossip entries, the node's own as many as it chooses",
              "CPU us/frame in = node CPU time per PING or PONG received (all its work, cron "
              "included, divided by frames in)"])
+
+    def total(kind, n):
+        a, o = num(kind, n, "bytes_in_per_sec"), num(kind, n, "bytes_out_per_sec")
+        return None if a is None or o is None else a + o
+    rows = []
+    for n in COST_SIZES:
+        rows.append([str(n)] +
+                    [c(kind, n, key, "{:.0f}", 1 / 1024) for kind in ("redis", "shoal", "shoal_light")
+                     for key in ("bytes_in_per_sec", "bytes_out_per_sec")] +
+                    [c("shoal_light", n, "light_frames_in_per_sec", "{:.1f}"),
+                     c("shoal_light", n, "light_frames_out_per_sec", "{:.1f}"),
+                     fmt_ratio(total("shoal_light", n), total("shoal", n)),
+                     c("shoal_light", n, "cpu_pct", "{:.2f}"),
+                     c("shoal_light", n, "rss_kib", "{:.1f}", 1 / 1024)])
+    b.table("Bus bytes with shoal peers: the light encoding (same replayed PINGs)",
+            ["N", "redis KB/s in", "redis KB/s out", "shoal plain in", "shoal plain out",
+             "shoal light in", "shoal light out", "light frames in/s", "light frames out/s",
+             "light/plain (in+out)", "light CPU %", "light RSS MB"], rows,
+            ["shoal plain: the members are plain 7.0.15 peers; shoal light: they are simulated "
+             "shoal peers (cluster_sim -L) that advertise the light encoding and speak it on every "
+             "link where the node advertised it (docs/cluster-bus.md §9), as two shoal nodes do",
+             "in = to the node, out = from it; light frames in/s = light frames the members sent",
+             "target at N = 1000: light/plain <= 0.50"])
 
 
 def replication(b):
