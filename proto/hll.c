@@ -6,6 +6,11 @@
  * conversion to dense keeps of the header, and the estimator's floating
  * point steps all follow 7.0.15, because replicas, DUMP payloads and clients
  * comparing GET bytes see every one of them.
+ *
+ * Corrupt sparse values: the redis-server 7.0.15 we compare with carries the
+ * fix for CVE-2025-32023, under which any opcode that would run past
+ * register 16383 makes the value corrupt (not only a VAL opcode, as in the
+ * original 7.0.15 source). That is what the walks below implement.
  */
 #include "proto/hll.h"
 #include <math.h>
@@ -53,6 +58,15 @@ static void reserve(hll_buf_t *b, size_t need)
  * trailing XZERO's first byte (its strings end in a NUL), so we read the
  * same 0 instead of running off the buffer. */
 static inline unsigned byte_at(const uint8_t *p, size_t len, size_t i) { return i < len ? p[i] : 0; }
+
+/* How many registers the opcode at p[i] covers. */
+static unsigned opcode_run(const uint8_t *p, size_t len, size_t i)
+{
+    unsigned op = p[i];
+    if (IS_ZERO(op)) return ZERO_LEN(op);
+    if (IS_XZERO(op)) return XZERO_LEN(op, byte_at(p, len, i + 1));
+    return VAL_LEN(op);
+}
 
 bool hll_header_ok(const uint8_t *p, size_t len)
 {
@@ -146,22 +160,19 @@ bool hll_to_dense(hll_buf_t *b)
     const uint8_t *p = b->data;
     size_t i = HLL_HDR_SIZE, len = b->len;
     unsigned idx = 0;
+    bool valid = true;
     while (i < len) {
-        unsigned op = p[i];
-        if (IS_ZERO(op)) {
-            idx += ZERO_LEN(op);
-            i++;
-        } else if (IS_XZERO(op)) {
-            idx += XZERO_LEN(op, byte_at(p, len, i + 1));
-            i += 2;
-        } else {
-            unsigned run = VAL_LEN(op), v = VAL_VALUE(op);
-            if (run + idx > HLL_REGISTERS) break;
-            while (run--) hll_dense_put(dense + HLL_HDR_SIZE, idx++, v);
-            i++;
+        unsigned op = p[i], run = opcode_run(p, len, i);
+        if (run + idx > HLL_REGISTERS) {
+            valid = false;
+            break;
         }
+        if (IS_VAL(op))
+            for (unsigned k = 0; k < run; k++) hll_dense_put(dense + HLL_HDR_SIZE, idx + k, VAL_VALUE(op));
+        idx += run;
+        i += IS_XZERO(op) ? 2 : 1;
     }
-    if (idx != HLL_REGISTERS) {
+    if (!valid || idx != HLL_REGISTERS) {
         free(dense);
         return false;
     }
@@ -343,23 +354,13 @@ static uint64_t estimate(const int *histo)
 static bool sparse_histo(const uint8_t *p, size_t len, int *histo)
 {
     size_t i = HLL_HDR_SIZE;
-    long idx = 0;
+    unsigned idx = 0;
     while (i < len) {
-        unsigned op = p[i];
-        if (IS_ZERO(op)) {
-            idx += ZERO_LEN(op);
-            histo[0] += ZERO_LEN(op);
-            i++;
-        } else if (IS_XZERO(op)) {
-            unsigned run = XZERO_LEN(op, byte_at(p, len, i + 1));
-            idx += run;
-            histo[0] += run;
-            i += 2;
-        } else {
-            idx += VAL_LEN(op);
-            histo[VAL_VALUE(op)] += VAL_LEN(op);
-            i++;
-        }
+        unsigned op = p[i], run = opcode_run(p, len, i);
+        if (run + idx > HLL_REGISTERS) return false;
+        histo[IS_VAL(op) ? VAL_VALUE(op) : 0] += (int)run;
+        idx += run;
+        i += IS_XZERO(op) ? 2 : 1;
     }
     return idx == HLL_REGISTERS;
 }
@@ -394,20 +395,13 @@ bool hll_merge(uint8_t *max, const uint8_t *p, size_t len)
     size_t i = HLL_HDR_SIZE;
     unsigned idx = 0;
     while (i < len) {
-        unsigned op = p[i];
-        if (IS_ZERO(op)) {
-            idx += ZERO_LEN(op);
-            i++;
-        } else if (IS_XZERO(op)) {
-            idx += XZERO_LEN(op, byte_at(p, len, i + 1));
-            i += 2;
-        } else {
-            unsigned run = VAL_LEN(op), v = VAL_VALUE(op);
-            if (run + idx > HLL_REGISTERS) break;
-            for (; run; run--, idx++)
-                if (v > max[idx]) max[idx] = (uint8_t)v;
-            i++;
-        }
+        unsigned op = p[i], run = opcode_run(p, len, i);
+        if (run + idx > HLL_REGISTERS) return false;
+        if (IS_VAL(op))
+            for (unsigned k = 0; k < run; k++)
+                if (VAL_VALUE(op) > max[idx + k]) max[idx + k] = (uint8_t)VAL_VALUE(op);
+        idx += run;
+        i += IS_XZERO(op) ? 2 : 1;
     }
     return idx == HLL_REGISTERS;
 }

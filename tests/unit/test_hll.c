@@ -171,6 +171,19 @@ TEST(hll_corrupt_sparse_detected)
     CHECK(!hll_to_dense(&b));
     CHECK_EQ_INT(hll_set(&b, 16383, 1, 3000), -1);
     free(b.data);
+    /* a VAL after a full XZERO: corrupt too (the CVE-2025-32023 rule of the
+     * redis-server we compare with; the original 7.0.15 source let it pass) */
+    uint8_t x[20] = "HYLL\x01";
+    memcpy(x + HLL_HDR_SIZE, "\x7f\xff\xcb", 3);
+    hll_buf_t c = { malloc(19), 19, 19 };
+    memcpy(c.data, x, 19);
+    CHECK(!hll_to_dense(&c));
+    memset(max, 0, sizeof max);
+    CHECK(!hll_merge(max, x, 19));
+    invalid = false;
+    hll_count(x, 19, &invalid);
+    CHECK(invalid);
+    free(c.data);
     /* two XZERO 16384: too many */
     uint8_t w[20] = "HYLL\x01";
     memcpy(w + HLL_HDR_SIZE, "\x7f\xff\x7f\xff", 4);
