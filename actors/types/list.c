@@ -1,5 +1,6 @@
 /* list.c - see list.h. */
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,29 +91,67 @@ static size_t back_read(const uint8_t *end, size_t *v)
     return i;
 }
 
-static size_t entry_size(size_t len)
+/* How an element is stored: a canonical integer (what string2ll accepts,
+ * which prints back the same) as its value in 1..8 little-endian bytes,
+ * anything else as its bytes; the forward varint holds the payload length
+ * shifted left once, the low bit set for an integer. Small integers then
+ * take 3 to 5 bytes, as in a listpack. */
+typedef struct enc {
+    bool is_int;
+    long long v;
+    size_t plen;                  /* payload bytes */
+    size_t total;                 /* whole entry */
+} enc_t;
+
+static enc_t encode_of(const uint8_t *p, size_t len)
 {
-    size_t body = varint_size(len) + len;
-    return body + varint_size(body);
+    enc_t x = { .is_int = false, .plen = len };
+    long long v;
+    if (len >= 1 && len <= 20 && str_to_ll(p, len, &v)) {
+        x.is_int = true;
+        x.v = v;
+        x.plen = 1;
+        while (x.plen < 8 && (v < -(1LL << (8 * x.plen - 1)) || v >= (1LL << (8 * x.plen - 1)))) x.plen++;
+    }
+    size_t body = varint_size((x.plen << 1) | x.is_int) + x.plen;
+    x.total = body + varint_size(body);
+    return x;
 }
 
-static void entry_write(uint8_t *dst, const uint8_t *p, size_t len)
+static size_t entry_write(uint8_t *dst, const uint8_t *p, const enc_t *x)
 {
-    size_t fs = fwd_write(dst, len);
-    if (len) memcpy(dst + fs, p, len);
-    back_write(dst + fs + len, fs + len);
+    size_t fs = fwd_write(dst, (x->plen << 1) | x->is_int);
+    if (x->is_int) {
+        unsigned long long u = (unsigned long long)x->v;
+        for (size_t i = 0; i < x->plen; i++) dst[fs + i] = (uint8_t)(u >> (8 * i));
+    } else if (x->plen) {
+        memcpy(dst + fs, p, x->plen);
+    }
+    back_write(dst + fs + x->plen, fs + x->plen);
+    return x->total;
 }
 
-/* The entry at off: its bytes in *e; returns its whole size. */
+/* The entry at off: its bytes in *e (an integer written out into e->num);
+ * returns its whole size. */
 static size_t entry_read(const list_node_t *n, size_t off, list_elem_t *e)
 {
-    size_t len;
-    size_t fs = fwd_read(n->buf + off, &len);
+    size_t h;
+    size_t fs = fwd_read(n->buf + off, &h);
+    size_t plen = h >> 1;
+    const uint8_t *pay = n->buf + off + fs;
     if (e) {
-        e->p = n->buf + off + fs;
-        e->len = len;
+        if (h & 1) {
+            unsigned long long u = 0;
+            for (size_t i = 0; i < plen; i++) u |= (unsigned long long)pay[i] << (8 * i);
+            if (plen < 8 && (u >> (8 * plen - 1)) & 1) u |= ~0ULL << (8 * plen);   /* sign-extend */
+            e->len = (size_t)snprintf((char *)e->num, sizeof e->num, "%lld", (long long)u);
+            e->p = e->num;
+        } else {
+            e->p = pay;
+            e->len = plen;
+        }
     }
-    return fs + len + varint_size(fs + len);
+    return fs + plen + varint_size(fs + plen);
 }
 
 /* Offset of the entry before the one at off (off > 0). */
@@ -211,10 +250,11 @@ static void node_unlink_free(list_t *l, list_node_t *n)
 
 static void node_insert(list_t *l, list_node_t *n, size_t off, const uint8_t *p, size_t len)
 {
-    size_t es = entry_size(len);
+    enc_t x = encode_of(p, len);
+    size_t es = x.total;
     node_reserve(l, n, es);
     memmove(n->buf + off + es, n->buf + off, n->used - off);
-    entry_write(n->buf + off, p, len);
+    entry_write(n->buf + off, p, &x);
     n->used += es;
     n->lpsz += lp_size_of(p, len);
     n->count++;
@@ -311,13 +351,32 @@ list_t *list_new(void)
     return l;
 }
 
+/* A node that an end push just passed by is full: its block loses the
+ * slack that doubling left (pushes at the ends fill nodes one after another,
+ * so most of a long list is full nodes). */
+static void node_fit(list_t *l, list_node_t *n)
+{
+    if (!n || n->cap == n->used) return;
+    n->buf = xrealloc(n->buf, n->used);
+    l->bytes -= n->cap - n->used;
+    n->cap = n->used;
+}
+
 void list_push(list_t *l, int where, const uint8_t *p, size_t len)
 {
     if (where == LIST_HEAD) {
-        list_node_t *n = node_allows(l->head, len) ? l->head : node_new(l, NULL);
+        list_node_t *n = l->head;
+        if (!node_allows(n, len)) {
+            node_fit(l, n);
+            n = node_new(l, NULL);
+        }
         node_insert(l, n, 0, p, len);
     } else {
-        list_node_t *n = node_allows(l->tail, len) ? l->tail : node_new(l, l->tail);
+        list_node_t *n = l->tail;
+        if (!node_allows(n, len)) {
+            node_fit(l, n);
+            n = node_new(l, l->tail);
+        }
         node_insert(l, n, n->used, p, len);
     }
 }
@@ -404,14 +463,15 @@ void list_set(list_t *l, size_t index, const uint8_t *p, size_t len)
     list_node_t *n;
     size_t off;
     locate(l, index, &n, &off);
-    size_t old = entry_read(n, off, NULL), es = entry_size(len);
+    enc_t x = encode_of(p, len);
+    size_t old = entry_read(n, off, NULL), es = x.total;
     if (es > old) node_reserve(l, n, es - old);
     list_elem_t prev;
     entry_read(n, off, &prev);
     n->lpsz -= lp_size_of(prev.p, prev.len);
     n->lpsz += lp_size_of(p, len);
     memmove(n->buf + off + es, n->buf + off + old, n->used - off - old);
-    entry_write(n->buf + off, p, len);
+    entry_write(n->buf + off, p, &x);
     n->used = n->used - old + es;
     node_maybe_split(l, n);
 }

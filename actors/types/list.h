@@ -32,9 +32,12 @@ typedef struct list {
     size_t bytes;                 /* heap bytes of the nodes and their blocks */
 } list_t;
 
+/* An element: p points into a node, or into num for an element stored as
+ * an integer (so a view must not be copied by value while p is used). */
 typedef struct list_elem {
     const uint8_t *p;
     size_t len;
+    uint8_t num[24];
 } list_elem_t;
 
 /* A position in the list, for walks that read or delete as they go. */

@@ -147,15 +147,18 @@ TEST(list_rdb_old_encodings_load)
 TEST(list_ops_agree_with_a_model)
 {
     enum { N = 3000 };
-    static char model[N * 2][16];
+    static char model[N * 2][24];
     int n = 0;
     list_t *l = list_new();
     unsigned seed = 12345;
     for (int step = 0; step < 20000; step++) {
         seed = seed * 1103515245u + 12345u;
         unsigned r = (seed >> 8) % 100;
-        char v[16];
-        snprintf(v, sizeof v, "v%u", (seed >> 4) % 5000);
+        char v[24];
+        /* half of them integers (stored as such), some negative or large */
+        long long num = (long long)((seed >> 4) % 5000) - 2500;
+        if (r % 7 == 0) num *= 4000000000LL;
+        snprintf(v, sizeof v, (r & 2) ? "v%lld" : "%lld", num);
         if (r < 40 && n < N) {
             bool head = r & 1;
             list_push(l, head ? LIST_HEAD : LIST_TAIL, (const uint8_t *)v, strlen(v));
