@@ -68,6 +68,13 @@ SCENARIOS = {
         ("PFMERGE", "{l}d", "l"), ("PFMERGE", "l"), ("PFDEBUG", "ENCODING", "l"), ("PFDEBUG", "FOO", "l"),
         ("EXISTS", "{l}d"),
     ],
+    "ttl_kept": [
+        ("PFADD", "{v}t", "a"), ("EXPIRE", "{v}t", "1000"), ("PFADD", "{v}t", "b", "c"), ("TTL", "{v}t"),
+        ("PFCOUNT", "{v}t"), ("TTL", "{v}t"), ("PFADD", "{v}o", "z"), ("PFMERGE", "{v}t", "{v}o"), ("TTL", "{v}t"),
+        ("PFDEBUG", "TODENSE", "{v}t"), ("TTL", "{v}t"), ("PFADD", "{v}t", "q"), ("TTL", "{v}t"), ("GET", "{v}t"),
+        ("MULTI",), ("PFADD", "{v}m", "a"), ("PFCOUNT", "{v}m"), ("PFMERGE", "{v}m", "{v}t"), ("EXEC",),
+        ("GET", "{v}m"),
+    ],
     "crossslot": [
         ("PFCOUNT", "a", "b"), ("PFMERGE", "a", "b"), ("PFCOUNT", "{z}a", "{z}b"), ("PFMERGE", "{z}a", "{z}b"),
     ],
@@ -173,6 +180,8 @@ def test_replica_has_same_bytes(servers, master_kind, replica_kind):
     # bytes include it only if that write reached it
     half = len(cmds) // 2
     cmds += [("PFCOUNT", k) for k in KEYS] + [("PFDEBUG", "TODENSE", KEYS[0])]
+    cmds += [("MULTI",), ("PFADD", KEYS[1], "m1", "m2"), ("PFCOUNT", KEYS[1]), ("PFMERGE", KEYS[2], KEYS[1]),
+             ("EXEC",), ("PFCOUNT", KEYS[2])]
     master, replica, _ = rh.make_pair(servers, master_kind, replica_kind,
                                       writes_before=lambda m: d.pipelined(m, cmds[:half]))
     d.pipelined(master, cmds[half:])
