@@ -12,6 +12,11 @@
  * work that remains is re-queued and the loop is woken again, so it polls its
  * sockets and timers between rounds.
  *
+ * Spinning (rt_thread_set_spin_us): a thread that just handled work watches
+ * its ready queue and sockets a few microseconds before it sleeps; while it
+ * does, senders skip the wake-up (see wake_thread and spin_before_sleep for
+ * the handshake that keeps a push from being missed).
+ *
  * Must never: run an actor on a thread other than its own, touch another
  * thread's loop (except through ev_async_send), or block.
  */
@@ -25,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sched.h>
+#include <sys/epoll.h>
 #include <ck_pr.h>
 
 #define RT_MAX_PREPARE_HOOKS 8
@@ -52,6 +59,13 @@ struct rt_thread {
     uint64_t lazy_sends;           /* rt_send_lazy pushes that left the thread asleep (atomic) */
     ev_check check;                /* runs what lazy sends queued (drain_lazy) */
     int lazy_wanted;               /* atomic: written by the loop thread, read by lazy senders */
+    int spin_us;                   /* spin this long before sleeping after a busy round (0: never) */
+    bool busy;                     /* loop thread only: this round handled work (spin after it) */
+    int spinning;                  /* atomic: the loop spins in prepare_cb; senders need not wake it */
+    uint64_t spins;                /* spins begun (loop thread writes, atomic store) */
+    uint64_t spin_catches;         /* spins that ended because work arrived (idem) */
+    int spin_credit;               /* loop thread only: how well spinning has paid lately */
+    unsigned spin_skipped;         /* loop thread only: busy rounds that did not spin */
 };
 
 static _Thread_local rt_thread_t *current_thread;
@@ -96,6 +110,8 @@ int rt_thread_stats_all(rt_thread_stats_t *out, int max)
         out[n].messages = rt_thread_messages(t);
         out[n].wake_sends = rt_thread_wake_sends(t);
         out[n].lazy_sends = rt_thread_lazy_sends(t);
+        out[n].spins = rt_thread_spins(t);
+        out[n].spin_catches = rt_thread_spin_catches(t);
         n++;
     }
     pthread_mutex_unlock(&all_threads_lock);
@@ -120,11 +136,20 @@ void rt_actor_init(rt_actor_t *actor, rt_thread_t *thread, const char *name,
     actor->name = name;
 }
 
-/* Wakes t's loop. libev writes its eventfd only when that loop is polling or
- * about to poll and no async is pending; the count is of requests, an upper
- * bound of the eventfd writes. */
+/* Wakes t's loop, whose ready (or wanted lazy) queue the caller just made
+ * non-empty. A loop that is spinning (spin_before_sleep) will see that push
+ * itself: no wake request. Otherwise libev writes its eventfd only when that
+ * loop is polling or about to poll and no async is pending; the count is of
+ * requests, an upper bound of the eventfd writes. */
 static void wake_thread(rt_thread_t *t)
 {
+    /* Full fence (store->load): the caller's push is ordered before the load
+     * of `spinning`. Paired with the fence in spin_before_sleep after it
+     * clears the flag: either we see the spinner and it sees our push, or it
+     * sees our push in its last look, or we wake it. */
+    ck_pr_fence_memory();
+    if (ck_pr_load_int(&t->spinning))
+        return;
     /* Relaxed increment: a statistic. */
     ck_pr_inc_64(&t->wake_sends);
     ev_async_send(t->loop, &t->wake);
@@ -192,6 +217,7 @@ static void drain_lazy(rt_thread_t *t)
             handled++;
         }
         ck_pr_store_64(&t->messages, t->messages + (uint64_t)handled);
+        t->busy = true;
         if (handled == RT_BATCH || !rt_mailbox_mark_empty(&a->lazy)) {
             /* Still ours; lazy_ready is not marked while we drain it. */
             rt_mailbox_push(&t->lazy_ready, &a->lazy_link);
@@ -213,6 +239,7 @@ static void run_actor(rt_thread_t *t, rt_actor_t *a)
         handled++;
     }
     ck_pr_store_64(&t->messages, t->messages + (uint64_t)handled);
+    t->busy = true;
     if (handled == RT_BATCH || !rt_mailbox_mark_empty(&a->mailbox)) {
         /* Still ours: it goes behind the round marker, i.e. to the next round.
          * The ready queue is not marked while we drain it, so no wake here. */
@@ -273,6 +300,86 @@ static void stop_cb(struct ev_loop *loop, ev_async *w, int revents)
     ev_break(loop, EVBREAK_ALL);
 }
 
+static long long clock_ns(clockid_t id);
+
+/* A sched_yield that returns later than this let another thread run. */
+#define RT_SPIN_CONTENDED_NS 20000
+/* Bounds of the spin credit, and how often a thread without credit tries. */
+#define RT_SPIN_CREDIT_MAX 8
+#define RT_SPIN_PROBE 16
+
+/* Work for the loop that a sender may have left without a wake request
+ * because we were spinning: ready actors, or lazy messages we wait on. */
+static bool spin_found_work(rt_thread_t *t)
+{
+    if (!rt_mailbox_is_marked_empty(&t->ready) || ck_pr_load_int(&t->stop_requested))
+        return true;
+    return ck_pr_load_int(&t->lazy_wanted) && !rt_mailbox_is_marked_empty(&t->lazy_ready);
+}
+
+/* Last thing before the loop polls: after a round that handled work, watch
+ * for more for up to spin_us before sleeping in epoll_wait. A message pushed
+ * meanwhile costs its sender no eventfd write and us no sleep and wake-up
+ * (the scheduler's latency, on a VM an inter-processor interrupt); socket
+ * readiness is peeked at with a non-blocking epoll_wait (level-triggered:
+ * the loop still gets the event). sched_yield lets whatever else is
+ * runnable on this CPU (another worker, the client on a small machine) go
+ * first, so the spin only uses time nobody else wants. libev does not write
+ * its eventfd here (it wants a pipe write only once it is about to poll), so
+ * a wake-up we ask of ourselves below costs no syscall. */
+static void spin_before_sleep(rt_thread_t *t)
+{
+    if (t->spin_us <= 0 || t->poll_fd < 0 || !t->busy)
+        return;
+    t->busy = false;
+    /* Spin only while it pays: a catch earns a credit, a spin that ran out
+     * (or found the CPU wanted) costs two, so spinning goes on where more
+     * than two in three spins catch something. Without credit, one busy
+     * round in RT_SPIN_PROBE still spins, to notice when it pays again. */
+    if (t->spin_credit <= 0 && (++t->spin_skipped % RT_SPIN_PROBE) != 0)
+        return;
+    /* Relaxed stores: only this thread writes these counters. */
+    ck_pr_store_64(&t->spins, t->spins + 1);
+    ck_pr_store_int(&t->spinning, 1);
+    long long end = clock_ns(CLOCK_MONOTONIC) + (long long)t->spin_us * 1000;
+    bool caught = false;
+    for (;;) {
+        if (spin_found_work(t)) {
+            caught = true;
+            break;
+        }
+        struct epoll_event ev;
+        if (epoll_wait(t->poll_fd, &ev, 1, 0) > 0) {
+            caught = true;
+            break;
+        }
+        long long before = clock_ns(CLOCK_MONOTONIC);
+        if (before > end)
+            break;
+        sched_yield();
+        /* A yield that took long ran someone else: the CPU is wanted (more
+         * runnable threads than cores). Spinning on would only take turns
+         * with them; sleep instead and leave them the CPU. */
+        if (clock_ns(CLOCK_MONOTONIC) - before > RT_SPIN_CONTENDED_NS)
+            break;
+    }
+    ck_pr_store_int(&t->spinning, 0);
+    /* Full fence (store->load), paired with wake_thread's: a sender that saw
+     * us spinning and skipped its wake request pushed before this look. */
+    ck_pr_fence_memory();
+    if (spin_found_work(t)) {
+        caught = true;
+        ev_async_send(t->loop, &t->wake);   /* our own loop: no eventfd write here */
+    }
+    if (caught) {
+        ck_pr_store_64(&t->spin_catches, t->spin_catches + 1);
+        if (t->spin_credit < RT_SPIN_CREDIT_MAX)
+            t->spin_credit++;
+    } else if (t->spin_credit > -RT_SPIN_CREDIT_MAX) {
+        t->spin_credit -= 2;
+    }
+}
+
 static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
     (void)loop;
@@ -280,6 +387,19 @@ static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
     rt_thread_t *t = w->data;
     for (int i = 0; i < t->hook_count; i++)
         t->hooks[i].fn(t, t->hooks[i].arg);
+    spin_before_sleep(t);
+}
+
+void rt_thread_set_spin_us(rt_thread_t *t, int us)
+{
+    t->spin_us = us;
+    t->spin_credit = RT_SPIN_CREDIT_MAX;
+}
+
+void rt_thread_note_busy(void)
+{
+    if (current_thread != NULL)
+        current_thread->busy = true;
 }
 
 rt_thread_t *rt_thread_create(const char *name)
@@ -424,6 +544,16 @@ unsigned long long rt_thread_wake_sends(const rt_thread_t *t)
 unsigned long long rt_thread_lazy_sends(const rt_thread_t *t)
 {
     return ck_pr_load_64((uint64_t *)&t->lazy_sends);
+}
+
+unsigned long long rt_thread_spins(const rt_thread_t *t)
+{
+    return ck_pr_load_64((uint64_t *)&t->spins);
+}
+
+unsigned long long rt_thread_spin_catches(const rt_thread_t *t)
+{
+    return ck_pr_load_64((uint64_t *)&t->spin_catches);
 }
 
 int rt_thread_add_prepare_hook(rt_thread_t *t, rt_hook_fn fn, void *arg)

@@ -117,6 +117,10 @@ unsigned long long rt_thread_messages(const rt_thread_t *t);
  * an upper bound of eventfd writes), and lazy sends that did not wake it. */
 unsigned long long rt_thread_wake_sends(const rt_thread_t *t);
 unsigned long long rt_thread_lazy_sends(const rt_thread_t *t);
+/* Spins before sleep begun (rt_thread_set_spin_us), and those that ended
+ * because work came (a message, a ready socket) instead of running out. */
+unsigned long long rt_thread_spins(const rt_thread_t *t);
+unsigned long long rt_thread_spin_catches(const rt_thread_t *t);
 
 /* Statistics of every live thread object, in creation slots; returns how
  * many were written (at most max). Any thread. */
@@ -124,8 +128,26 @@ typedef struct rt_thread_stats {
     int index;
     char name[16];
     unsigned long long wakeups, messages, wake_sends, lazy_sends;
+    unsigned long long spins, spin_catches;   /* see rt_thread_set_spin_us */
 } rt_thread_stats_t;
 int rt_thread_stats_all(rt_thread_stats_t *out, int max);
+
+/* Spinning before sleep. After a round that handled work (messages, or
+ * whatever the thread reported with rt_thread_note_busy), the loop watches
+ * its ready queue and its sockets for up to `us` microseconds, yielding the
+ * CPU between looks, before it sleeps in epoll_wait. Messages sent meanwhile
+ * need no wake-up (no eventfd write for the sender, no sleep and wake for
+ * us): for threads that answer requests whose next one is likely to come
+ * within microseconds. It stops early when a yield let another thread run
+ * (the CPU is wanted), and a thread whose spins mostly run out stops
+ * spinning but for one busy round in 16, until spins catch work again. A
+ * round woken only by a timer does not spin, so an idle thread costs what it
+ * did. 0 (the default) never spins. Set before the thread starts. The spins
+ * begun, and those that ended because work came, are in rt_thread_stats. */
+void rt_thread_set_spin_us(rt_thread_t *t, int us);
+/* On a runtime thread: this round handled work (I/O the runtime does not
+ * see), so the loop may spin before it sleeps. */
+void rt_thread_note_busy(void);
 
 /* Hooks run by the loop of `t` once per iteration, before it sleeps (ev_prepare),
  * e.g. to flush client output or quiesce snapshot readers. At most 8: returns

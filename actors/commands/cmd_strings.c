@@ -148,7 +148,11 @@ static void set_generic(cmd_ctx_t *ctx, unsigned flags, int keyi, int vali, int 
     long long when = KS_NO_EXPIRE;
     if (expire_arg && !parse_expire(ctx, expire_arg, flags, cmdname, &when)) return;
     if ((flags & SET_GET) && !reply_get(ctx, keyi)) return;
-    bool found = ks_lookup(ctx->ks, ctx->argv[keyi], ctx->argvlen[keyi], ctx->now_ms) != NULL;
+    /* Only NX and XX need to know beforehand whether the key exists; a plain
+     * SET finds (or makes) the entry once, in ks_set_string, which drops a
+     * stale key as this lookup would. */
+    bool found = (flags & (SET_NX | SET_XX)) &&
+                 ks_lookup(ctx->ks, ctx->argv[keyi], ctx->argvlen[keyi], ctx->now_ms) != NULL;
     if (((flags & SET_NX) && found) || ((flags & SET_XX) && !found)) {
         if (flags & SET_GET) return;            /* the old value was the reply */
         if (int_replies) resp_add_int(ctx->reply, 0);

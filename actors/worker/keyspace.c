@@ -400,6 +400,7 @@ bool ks_replica_mode(const struct keyspace *ks) { return ks->replica_mode; }
 ks_entry_t *ks_lookup(struct keyspace *ks, const uint8_t *key, size_t len, long long now_ms)
 {
     if (ks->rehash_idx >= 0) ks_rehash_steps(ks, 1);
+    ks->stats.lookups++;
     ks_entry_t *e = ks_find(ks, key, len, ks_hash(ks, key, len));
     if (e && ks_is_expired(e, now_ms)) {
         /* A replica waits for its master's DEL; until then the key reads as absent. */
@@ -419,6 +420,7 @@ ks_entry_t *ks_lookup_read(struct keyspace *ks, const uint8_t *key, size_t len, 
 
 ks_entry_t *ks_peek(struct keyspace *ks, const uint8_t *key, size_t len)
 {
+    ks->stats.lookups++;
     return ks_find(ks, key, len, ks_hash(ks, key, len));
 }
 
@@ -443,6 +445,7 @@ static ks_entry_t *ks_upsert(struct keyspace *ks, const uint8_t *key, size_t kle
 {
     if (ks->rehash_idx >= 0) ks_rehash_steps(ks, 1);
     uint64_t h = ks_hash(ks, key, klen);
+    ks->stats.lookups++;
     ks_entry_t *e = ks_find(ks, key, klen, h);
     if (e && ks_is_expired(e, now_ms)) {
         /* A stale key is gone: its TTL must not survive into the new value. */

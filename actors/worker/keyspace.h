@@ -184,6 +184,7 @@ typedef struct ks_stats {
     bool rehashing;              /* an incremental resize is under way */
     uint64_t rehash_visits;      /* old-table buckets passed by incremental rehash steps */
     uint64_t rehash_moved;       /* entries moved to the new table by those steps */
+    uint64_t lookups;            /* hash-table walks for a key (ks_lookup, ks_peek, writes) */
 } ks_stats_t;
 ks_stats_t ks_stats(const struct keyspace *ks);
 

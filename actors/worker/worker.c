@@ -4,7 +4,9 @@
  *
  * Each worker thread runs one worker actor. All workers watch the same
  * listening sockets (non-blocking accept, so a lost race is harmless). A
- * connection stays on the worker that accepted it for life.
+ * connection stays on the worker that accepted it for life. A worker that
+ * handled client input or messages spins briefly before it sleeps
+ * (WORKER_SPIN_US), so that the next request or batch finds it awake.
  *
  * Must never: touch another worker's clients or keyspace directly; every
  * cross-worker interaction is a message (remote_cmd_t).
@@ -52,6 +54,12 @@ _Atomic uint64_t g_next_client_id = 1;
 _Atomic int g_active_expire = 1;
 
 #define READ_CHUNK (16 * 1024)
+/* How long a worker that just handled requests watches for the next ones
+ * (a batch from another worker, a request on a socket) before it sleeps
+ * (rt_thread_set_spin_us): a few loopback round trips. With 50 unpipelined
+ * clients on 2 workers, 20 us caught the next work in most spins and took
+ * the eventfd writes per request from ~0.2 to ~0.01; 50 us did no better. */
+#define WORKER_SPIN_US 20
 #define MAX_PENDING_PER_CLIENT 4096
 #define WATCH_BUCKETS 65536
 
@@ -709,6 +717,7 @@ static void read_cb(struct ev_loop *loop, ev_io *rio, int revents)
         return;
     }
     c->qlen += (size_t)n;
+    rt_thread_note_busy();
     atomic_fetch_add_explicit(&w->stats.net_input_bytes, n, memory_order_relaxed);
     atomic_fetch_add_explicit(&w->stats.reads_processed, 1, memory_order_relaxed);
     /* Checked on every read, also while the client is blocked or paused and
@@ -957,6 +966,7 @@ int workers_start(int n, const int *listen_fds, int nlisten)
             ev_io_start(loop, &w->unix_listen_w);
         }
         rt_thread_add_prepare_hook(t, flush_pending_writes, w);
+        rt_thread_set_spin_us(t, WORKER_SPIN_US);
         rt_timer_start(&w->cron, t, 100, 100, worker_cron, w);
         g_workers[i] = w;
     }

@@ -516,3 +516,161 @@ TEST(actor_lazy_send_concurrent_senders_deliver_all_in_order)
     CHECK_EQ_INT(ck_pr_load_int(&lz->wrong_thread), 0);
     lazy_free(lz);
 }
+
+/* ---- spinning before sleep ------------------------------------------------ */
+
+struct spin {
+    rt_thread_t *t;
+    rt_actor_t x;
+    int handled;                    /* atomic */
+    int wrong_thread;               /* atomic */
+};
+
+static void spin_behaviour(rt_actor_t *self, rt_msg_t *msg)
+{
+    struct spin *sp = self->state;
+    if (rt_thread_self() != sp->t) ck_pr_inc_int(&sp->wrong_thread);
+    ck_pr_inc_int(&sp->handled);
+    free(msg);
+}
+
+static int wait_count(int *counter, int want, long long timeout_ms)
+{
+    long long deadline = rt_mono_ms() + timeout_ms;
+    while (ck_pr_load_int(counter) < want && rt_mono_ms() < deadline)
+        usleep(200);
+    return ck_pr_load_int(counter);
+}
+
+/* After a round that handled a message the thread spins; a message sent
+ * during the spin is handled without a wake request (no eventfd write). A
+ * spin also ends when a yield lets another thread run (a loaded machine):
+ * then the send wakes the thread as usual. So try a few times; every
+ * message must arrive either way, and at least one must be caught. */
+TEST(actor_spin_catches_a_message_without_a_wake)
+{
+    struct spin *sp = calloc(1, sizeof *sp);
+    REQUIRE(sp != NULL);
+    sp->t = rt_thread_create("spin-catch");
+    REQUIRE(sp->t != NULL);
+    /* Long: the spin ends as soon as the message arrives (or at stop). */
+    rt_thread_set_spin_us(sp->t, 3000000);
+    rt_actor_init(&sp->x, sp->t, "spin", spin_behaviour, sp);
+    REQUIRE(rt_thread_start(sp->t) == 0);
+    usleep(20000);
+    CHECK(rt_thread_spins(sp->t) == 0);            /* nothing handled yet: no spin */
+    int sent = 0, caught = 0;
+    for (int attempt = 0; attempt < 200 && caught == 0; attempt++) {
+        unsigned long long spins = rt_thread_spins(sp->t);
+        rt_send(&sp->x, &new_msg(MSG_DATA, FROM_MAIN, 0)->hdr);
+        sent++;
+        REQUIRE(wait_count(&sp->handled, sent, 5000) == sent);
+        /* A thread whose spins kept being cut short spins only now and
+         * then (credit): without a spin this attempt tests nothing. */
+        long long deadline = rt_mono_ms() + 100;
+        while (rt_thread_spins(sp->t) == spins && rt_mono_ms() < deadline)
+            sched_yield();
+        if (rt_thread_spins(sp->t) == spins)
+            continue;
+        unsigned long long wakes = rt_thread_wake_sends(sp->t);
+        unsigned long long catches = rt_thread_spin_catches(sp->t);
+        rt_send(&sp->x, &new_msg(MSG_DATA, FROM_MAIN, 1)->hdr);
+        sent++;
+        REQUIRE(wait_count(&sp->handled, sent, 5000) == sent);
+        if (rt_thread_wake_sends(sp->t) == wakes && rt_thread_spin_catches(sp->t) > catches)
+            caught++;
+        usleep(1000);
+    }
+    CHECK(caught > 0);
+    CHECK_EQ_INT(ck_pr_load_int(&sp->wrong_thread), 0);
+    long long t0 = rt_mono_ms();
+    rt_thread_stop(sp->t);                          /* ends a spin in progress */
+    rt_thread_join(sp->t);
+    CHECK(rt_mono_ms() - t0 < 2000);
+    rt_thread_destroy(sp->t);
+    free(sp);
+}
+
+/* A thread woken only by its timers does not spin: an idle node costs what
+ * it did without spinning. */
+static void spin_timer_cb(rt_timer_t *timer, void *arg)
+{
+    (void)timer;
+    ck_pr_inc_int((int *)arg);
+}
+
+TEST(actor_spin_not_after_timer_rounds)
+{
+    rt_thread_t *t = rt_thread_create("spin-timer");
+    REQUIRE(t != NULL);
+    rt_thread_set_spin_us(t, 100000);
+    int fired = 0;
+    rt_timer_t timer = {0};
+    rt_timer_start(&timer, t, 1, 1, spin_timer_cb, &fired);
+    REQUIRE(rt_thread_start(t) == 0);
+    CHECK(wait_count(&fired, 20, 5000) >= 20);
+    CHECK(rt_thread_spins(t) == 0);
+    rt_thread_stop(t);
+    rt_thread_join(t);
+    rt_thread_destroy(t);
+}
+
+/* One message bounced between two spinning threads with a spin so short
+ * that it often runs out just as the message comes: a lost wake-up (the
+ * sender skipping its wake because it saw the spin, the receiver missing the
+ * push as it stops spinning) would leave the message stuck and the bounce
+ * would stop. */
+enum { SPIN_BOUNCES = 40000 };
+
+struct bounce {
+    rt_thread_t *t[2];
+    rt_actor_t a[2];
+    int count;                      /* written by whichever thread holds the message */
+    int done;                       /* atomic */
+    int errors;                     /* atomic */
+};
+
+static void bounce_behaviour(rt_actor_t *self, rt_msg_t *msg)
+{
+    struct bounce *bc = self->state;
+    int me = self == &bc->a[0] ? 0 : 1;
+    if (rt_thread_self() != bc->t[me]) ck_pr_inc_int(&bc->errors);
+    /* The message carries the hand-over: the count is only touched by the
+     * thread that holds it (the mailbox orders the accesses). */
+    if (++bc->count >= SPIN_BOUNCES) {
+        free(msg);
+        ck_pr_store_int(&bc->done, 1);
+        return;
+    }
+    rt_send(&bc->a[1 - me], msg);
+}
+
+TEST(actor_spin_bounce_loses_no_wakeup)
+{
+    struct bounce *bc = calloc(1, sizeof *bc);
+    REQUIRE(bc != NULL);
+    for (int i = 0; i < 2; i++) {
+        bc->t[i] = rt_thread_create(i ? "spin-b1" : "spin-b0");
+        REQUIRE(bc->t[i] != NULL);
+        rt_thread_set_spin_us(bc->t[i], 1 + i);
+        rt_actor_init(&bc->a[i], bc->t[i], "bounce", bounce_behaviour, bc);
+    }
+    for (int i = 0; i < 2; i++) REQUIRE(rt_thread_start(bc->t[i]) == 0);
+    rt_send(&bc->a[0], &new_msg(MSG_DATA, FROM_MAIN, 0)->hdr);
+    int done = wait_flag(&bc->done, 60000);
+    CHECK(done);
+    CHECK_EQ_INT(ck_pr_load_int(&bc->errors), 0);
+    unsigned long long spins = 0, catches = 0, wakes = 0;
+    for (int i = 0; i < 2; i++) {
+        spins += rt_thread_spins(bc->t[i]);
+        catches += rt_thread_spin_catches(bc->t[i]);
+        wakes += rt_thread_wake_sends(bc->t[i]);
+        rt_thread_stop(bc->t[i]);
+        rt_thread_join(bc->t[i]);
+    }
+    CHECK(spins > 0);
+    printf("  spin bounce: %d hand-overs, %llu spins, %llu caught, %llu wake requests\n",
+           SPIN_BOUNCES, spins, catches, wakes);
+    for (int i = 0; i < 2; i++) rt_thread_destroy(bc->t[i]);
+    free(bc);
+}

@@ -152,6 +152,31 @@ TEST(cmd_set_expiry_is_relative_to_now)
     ks_free(ks);
 }
 
+/* A plain SET walks the hash table once (the entry is found or made where
+ * the value goes); NX and XX look first. A stale key is still dropped with
+ * its TTL and counted as expired. */
+TEST(cmd_set_plain_looks_up_the_key_once)
+{
+    struct keyspace *ks = ks_create();
+    unsigned long long before = ks_stats(ks).lookups;
+    CHECK_EQ_STR(R(ks, cmd_set, "set", "k", "v"), "+OK\r\n");
+    CHECK(ks_stats(ks).lookups == before + 1);
+    before = ks_stats(ks).lookups;
+    CHECK_EQ_STR(R(ks, cmd_set, "set", "k", "w"), "+OK\r\n");
+    CHECK(ks_stats(ks).lookups == before + 1);
+    CHECK_EQ_STR(R(ks, cmd_set, "set", "k", "x", "NX"), "$-1\r\n");
+    CHECK_EQ_STR(R(ks, cmd_set, "set", "k", "y", "XX"), "+OK\r\n");
+    CHECK_EQ_STR(R(ks, cmd_get, "get", "k"), "$1\r\ny\r\n");
+    /* stale key overwritten by a plain SET: gone with its TTL, counted once */
+    CHECK_EQ_STR(R(ks, cmd_set, "set", "t", "v", "PX", "10"), "+OK\r\n");
+    unsigned long long expired = ks_stats(ks).expired_keys;
+    CHECK_EQ_STR(RT(ks, T0 + 11, cmd_set, "set", "t", "w"), "+OK\r\n");
+    CHECK(ks_stats(ks).expired_keys == expired + 1);
+    CHECK_EQ_STR(RT(ks, T0 + 11, cmd_pttl, "pttl", "t"), ":-1\r\n");
+    CHECK_EQ_STR(RT(ks, T0 + 11, cmd_get, "get", "t"), "$1\r\nw\r\n");
+    ks_free(ks);
+}
+
 TEST(cmd_setnx_getset_getdel)
 {
     struct keyspace *ks = ks_create();
