@@ -305,6 +305,9 @@ void rdb_encoder_splice(rdb_encoder_t *e, uint64_t len, uint64_t crc);
  * Returns a malloc'ed payload (caller frees) or NULL when out of memory. */
 uint8_t *rdb_dump_string(const uint8_t *value, size_t len, int compress, size_t *payload_len);
 
+/* The DUMP footer after a type byte and a value encoded into e from its
+ * start: the RDB version (2 bytes LE) and the CRC-64 of everything so far. */
+int rdb_encode_dump_footer(rdb_encoder_t *e);
 /* Filled by rdb_restore_parse; value may point into the struct itself, so
  * do not copy the struct while value is in use. */
 typedef struct rdb_restore {

@@ -274,6 +274,16 @@ void rdb_encoder_splice(rdb_encoder_t *e, uint64_t len, uint64_t crc)
     e->total += len;
 }
 
+int rdb_encode_dump_footer(rdb_encoder_t *e)
+{
+    static const uint8_t version[2] = { RDB_VERSION & 0xff, RDB_VERSION >> 8 };   /* LE */
+    if (rdb_encode_raw(e, version, 2)) return RDB_ERR_NOMEM;
+    uint64_t crc = rdb_encoder_crc(e);
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++) b[i] = (uint8_t)(crc >> (8 * i));
+    return rdb_encode_raw(e, b, 8);
+}
+
 uint8_t *rdb_dump_string(const uint8_t *value, size_t len, int compress, size_t *payload_len)
 {
     rdb_encoder_t e;

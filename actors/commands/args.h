@@ -32,6 +32,14 @@ bool arg_ll(const uint8_t *a, size_t n, long long *out);
  * integer" error and returns false. */
 bool arg_ll_at(cmd_ctx_t *ctx, int i, long long *out);
 
+/* Redis's string2ld: the `len` bytes at s as a long double (no leading
+ * space, nothing after the number, NaN refused, "inf" accepted); false
+ * otherwise. (cmd_strings.c; INCRBYFLOAT and HINCRBYFLOAT.) */
+bool arg_parse_long_double(const uint8_t *s, size_t len, long double *out);
+/* Redis's ld2string in its human form (%.17Lf, trailing zeros dropped) into
+ * buf (cap >= 5 KB for the largest values); returns the length. */
+size_t arg_format_long_double(char *buf, size_t cap, long double v);
+
 /* The reply of a HELP subcommand: each line as a simple string, in an array. */
 void arg_reply_help(cmd_ctx_t *ctx, const char *const *lines, size_t n);
 

@@ -47,6 +47,12 @@ typedef struct cmd_ctx {
     const uint8_t *prop_argv[5];
     size_t prop_argvlen[5];
     char prop_num[24];
+    /* A handler whose effect is several commands (SPOP with a count: one
+     * SREM per member, as 7.0.15) writes them as RESP arrays into a buffer
+     * it keeps until its next call, and counts them here; propagation sends
+     * them in place of the call, in MULTI/EXEC when more than one. */
+    const resp_buf_t *prop_cmds;
+    int prop_ncmds;
 } cmd_ctx_t;
 
 enum { CMD_BLOCK_NEVER = 0, CMD_BLOCK_MAY = 1, CMD_BLOCK_SERVE = 2 };

@@ -329,7 +329,7 @@ void cmd_decrby(cmd_ctx_t *ctx)
 /* Redis's string2ld: strtold over the whole text (an embedded NUL makes it
  * invalid, as redis-server 7.0.15 answers), no leading space, no NaN, no
  * overflow or underflow to zero. */
-static bool parse_long_double(const uint8_t *s, size_t len, long double *out)
+bool arg_parse_long_double(const uint8_t *s, size_t len, long double *out)
 {
     char buf[MAX_LD_CHARS];
     if (len == 0 || len >= sizeof buf) return false;
@@ -347,7 +347,7 @@ static bool parse_long_double(const uint8_t *s, size_t len, long double *out)
 
 /* Redis's "human" long double format: %.17Lf with trailing zeros (and a
  * trailing dot) removed, and "-0" written as "0". */
-static size_t format_long_double(char *buf, size_t cap, long double v)
+size_t arg_format_long_double(char *buf, size_t cap, long double v)
 {
     int l = snprintf(buf, cap, "%.17Lf", v);
     if (l < 0 || (size_t)l >= cap) return 0;
@@ -371,12 +371,12 @@ void cmd_incrbyfloat(cmd_ctx_t *ctx)
     if (e) {
         size_t n;
         const uint8_t *v = ks_entry_str(e, &n);
-        if (!parse_long_double(v, n, &value)) {
+        if (!arg_parse_long_double(v, n, &value)) {
             resp_add_error(ctx->reply, ERR_NOT_FLOAT);
             return;
         }
     }
-    if (!parse_long_double(ctx->argv[2], ctx->argvlen[2], &incr)) {
+    if (!arg_parse_long_double(ctx->argv[2], ctx->argvlen[2], &incr)) {
         resp_add_error(ctx->reply, ERR_NOT_FLOAT);
         return;
     }
@@ -386,7 +386,7 @@ void cmd_incrbyfloat(cmd_ctx_t *ctx)
         return;
     }
     static _Thread_local char buf[MAX_LD_CHARS];   /* big: keep it off the worker's stack */
-    size_t n = format_long_double(buf, sizeof buf, value);
+    size_t n = arg_format_long_double(buf, sizeof buf, value);
     ks_set_string(ctx->ks, ctx->argv[1], ctx->argvlen[1], buf, n, KS_KEEP_TTL, ctx->now_ms);
     ctx->dirty = true;
     resp_add_bulk(ctx->reply, buf, n);

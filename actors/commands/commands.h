@@ -168,6 +168,47 @@ void cmd_blmove(cmd_ctx_t *ctx); /* BLMOVE */
 void cmd_brpoplpush(cmd_ctx_t *ctx); /* BRPOPLPUSH */
 void cmd_blmpop(cmd_ctx_t *ctx); /* BLMPOP */
 
+void cmd_object_encoding(cmd_ctx_t *ctx);   /* OBJECT ENCODING (cmd_object.c) */
+void cmd_object_refcount(cmd_ctx_t *ctx);   /* OBJECT REFCOUNT */
+void cmd_object_idletime(cmd_ctx_t *ctx);   /* OBJECT IDLETIME */
+void cmd_object_freq(cmd_ctx_t *ctx);       /* OBJECT FREQ */
+void cmd_object_help(cmd_ctx_t *ctx);       /* OBJECT HELP */
+void cmd_dump(cmd_ctx_t *ctx);              /* DUMP */
+/* Hashes (cmd_hash.c) and sets (cmd_set.c, cmd_setops.c). */
+void cmd_hset(cmd_ctx_t *ctx);    /* HSET */
+void cmd_hsetnx(cmd_ctx_t *ctx);  /* HSETNX */
+void cmd_hmset(cmd_ctx_t *ctx);   /* HMSET */
+void cmd_hget(cmd_ctx_t *ctx);    /* HGET */
+void cmd_hmget(cmd_ctx_t *ctx);   /* HMGET */
+void cmd_hgetall(cmd_ctx_t *ctx); /* HGETALL */
+void cmd_hdel(cmd_ctx_t *ctx);    /* HDEL */
+void cmd_hexists(cmd_ctx_t *ctx); /* HEXISTS */
+void cmd_hlen(cmd_ctx_t *ctx);    /* HLEN */
+void cmd_hstrlen(cmd_ctx_t *ctx); /* HSTRLEN */
+void cmd_hkeys(cmd_ctx_t *ctx);   /* HKEYS */
+void cmd_hvals(cmd_ctx_t *ctx);   /* HVALS */
+void cmd_hincrby(cmd_ctx_t *ctx); /* HINCRBY */
+void cmd_hincrbyfloat(cmd_ctx_t *ctx); /* HINCRBYFLOAT */
+void cmd_hrandfield(cmd_ctx_t *ctx); /* HRANDFIELD */
+void cmd_hscan(cmd_ctx_t *ctx);   /* HSCAN */
+void cmd_sadd(cmd_ctx_t *ctx);    /* SADD */
+void cmd_srem(cmd_ctx_t *ctx);    /* SREM */
+void cmd_sismember(cmd_ctx_t *ctx); /* SISMEMBER */
+void cmd_smismember(cmd_ctx_t *ctx); /* SMISMEMBER */
+void cmd_smembers(cmd_ctx_t *ctx); /* SMEMBERS */
+void cmd_scard(cmd_ctx_t *ctx);   /* SCARD */
+void cmd_spop(cmd_ctx_t *ctx);    /* SPOP */
+void cmd_srandmember(cmd_ctx_t *ctx); /* SRANDMEMBER */
+void cmd_smove(cmd_ctx_t *ctx);   /* SMOVE */
+void cmd_sinter(cmd_ctx_t *ctx);  /* SINTER */
+void cmd_sintercard(cmd_ctx_t *ctx); /* SINTERCARD */
+void cmd_sinterstore(cmd_ctx_t *ctx); /* SINTERSTORE */
+void cmd_sunion(cmd_ctx_t *ctx);  /* SUNION */
+void cmd_sunionstore(cmd_ctx_t *ctx); /* SUNIONSTORE */
+void cmd_sdiff(cmd_ctx_t *ctx);   /* SDIFF */
+void cmd_sdiffstore(cmd_ctx_t *ctx); /* SDIFFSTORE */
+void cmd_sscan(cmd_ctx_t *ctx);   /* SSCAN */
+
 /* Fan-out callbacks the table names (cmd_fanout_t in cmd.h), next to their
  * command's handler: cmd_x_start, cmd_x_part, cmd_x_merge, cmd_x_reply. */
 struct worker;
@@ -210,5 +251,8 @@ extern cmd_def_t cmdtable_bits[];
 extern cmd_def_t cmdtable_keyspace[];
 extern cmd_def_t cmdtable_cluster[];
 extern cmd_def_t cmdtable_list[];
+extern cmd_def_t cmdtable_hash[];
+extern cmd_def_t cmdtable_set[];
+extern cmd_def_t cmdtable_object[];
 
 #endif

@@ -151,6 +151,14 @@ static void prop_key_state(repl_wbuf_t *b, struct keyspace *ks, cmd_ctx_t *ctx, 
 void repl_propagate_effect(repl_wbuf_t *b, struct keyspace *ks, const struct cmd_def *cmd, cmd_ctx_t *ctx)
 {
     if (!b) return;
+    if (ctx->prop_ncmds) {        /* several effects (SPOP with a count) */
+        bool wrap = !b->in_multi && ctx->prop_ncmds > 1;
+        if (wrap) repl_multi_begin(b);
+        resp_buf_append(&b->out, ctx->prop_cmds->data, ctx->prop_cmds->len);
+        if (b->in_multi) b->multi_count += ctx->prop_ncmds;
+        if (wrap) repl_multi_end(b);
+        return;
+    }
     if (ctx->prop_argc) {         /* the handler named its effect (BLPOP served as LPOP ...) */
         repl_propagate(b, ctx->prop_argc, ctx->prop_argv, ctx->prop_argvlen);
         return;

@@ -380,8 +380,8 @@ TEST(cmdtable_command_count_and_list)
     }
     CHECK_EQ_INT(top, cmd_count());
     /* 74 of the first table, plus SUBSTR, REPLICAOF and SLAVEOF; 22 list commands; 13
-     * bitmap, HyperLogLog and LCS commands */
-    CHECK_EQ_INT(cmd_count(), 77 + 22 + 13);
+     * bitmap, HyperLogLog and LCS commands; 16 hash and 17 set commands; OBJECT and DUMP */
+    CHECK_EQ_INT(cmd_count(), 77 + 22 + 13 + 16 + 17 + 2);
     CHECK(cmd_at(-1) == NULL && cmd_at(cmd_count()) == NULL);
 
     RUN(cmd_command_list, 2, &b, "COMMAND", "LIST");
@@ -487,8 +487,8 @@ TEST(cmdtable_entries_are_well_formed)
             CHECK(s->summary && s->since && s->group);
         }
     }
-    /* CLUSTER 27 + CLIENT 10 (UNBLOCK included) + COMMAND 6 + CONFIG 5 */
-    CHECK_EQ_INT(subcommands_seen, 48);
+    /* CLUSTER 27 + CLIENT 10 (UNBLOCK included) + COMMAND 6 + CONFIG 5 + OBJECT 5 */
+    CHECK_EQ_INT(subcommands_seen, 53);
     /* COMMAND alone is valid (arity -1), so it has both a handler and subcommands */
     CHECK(lookup("command")->handler == cmd_command);
     CHECK(lookup("client")->handler == NULL);

@@ -1,0 +1,122 @@
+/* cmdtable_object.c - command table entries for OBJECT and its
+ * subcommands, and DUMP.
+ *
+ * Arity, flags, key positions, key specs, ACL categories, tips and argument
+ * trees are taken from the COMMAND INFO / COMMAND DOCS replies of a real
+ * redis-server 7.0.15 (clients route by them); the summary, complexity and
+ * history texts are our own words. Data only; no logic (see cmdtable.c).
+ */
+#include <stddef.h>
+#include "actors/commands/cmd.h"
+#include "actors/commands/commands.h"
+
+static const cmd_keyspec_t keyspecs_object_encoding[] = {
+    { .flags = "RO", .bs_type = CMD_KS_INDEX, .bs_index = 2, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_object_encoding[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+};
+
+static const cmd_keyspec_t keyspecs_object_freq[] = {
+    { .flags = "RO", .bs_type = CMD_KS_INDEX, .bs_index = 2, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_object_freq[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+};
+
+static const cmd_keyspec_t keyspecs_object_idletime[] = {
+    { .flags = "RO", .bs_type = CMD_KS_INDEX, .bs_index = 2, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_object_idletime[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+};
+
+static const cmd_keyspec_t keyspecs_object_refcount[] = {
+    { .flags = "RO", .bs_type = CMD_KS_INDEX, .bs_index = 2, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_object_refcount[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+};
+static const cmd_keyspec_t keyspecs_dump[] = {
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_dump[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+};
+
+static cmd_def_t subcommands_object[] = {
+    {
+        .name = "encoding", .arity = 3, .flags = CMD_READONLY, .flag_names = "readonly",
+        .first_key = 2, .last_key = 2, .key_step = 1, .acl_categories = "keyspace read slow",
+        .tips = "nondeterministic_output",
+        .keyspecs = keyspecs_object_encoding, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_object_encoding,
+        .summary = "Returns the internal encoding of a key's value",
+        .since = "2.2.3", .group = "generic", .complexity = "O(1)",
+        .args = args_object_encoding, .arg_count = 1,
+    },
+    {
+        .name = "freq", .arity = 3, .flags = CMD_READONLY, .flag_names = "readonly",
+        .first_key = 2, .last_key = 2, .key_step = 1, .acl_categories = "keyspace read slow",
+        .tips = "nondeterministic_output",
+        .keyspecs = keyspecs_object_freq, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_object_freq,
+        .summary = "Returns the logarithmic access frequency counter of a key (LFU policies only)",
+        .since = "4.0.0", .group = "generic", .complexity = "O(1)",
+        .args = args_object_freq, .arg_count = 1,
+    },
+    {
+        .name = "idletime", .arity = 3, .flags = CMD_READONLY, .flag_names = "readonly",
+        .first_key = 2, .last_key = 2, .key_step = 1, .acl_categories = "keyspace read slow",
+        .tips = "nondeterministic_output",
+        .keyspecs = keyspecs_object_idletime, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_object_idletime,
+        .summary = "Returns the seconds since a key was last read or written",
+        .since = "2.2.3", .group = "generic", .complexity = "O(1)",
+        .args = args_object_idletime, .arg_count = 1,
+    },
+    {
+        .name = "refcount", .arity = 3, .flags = CMD_READONLY, .flag_names = "readonly",
+        .first_key = 2, .last_key = 2, .key_step = 1, .acl_categories = "keyspace read slow",
+        .tips = "nondeterministic_output",
+        .keyspecs = keyspecs_object_refcount, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_object_refcount,
+        .summary = "Returns how many references the value of a key has",
+        .since = "2.2.3", .group = "generic", .complexity = "O(1)",
+        .args = args_object_refcount, .arg_count = 1,
+    },
+    {
+        .name = "help", .arity = 2, .flags = CMD_LOADING | CMD_STALE, .flag_names = "loading stale",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "keyspace slow",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_object_help,
+        .summary = "Lists the OBJECT subcommands with a short description",
+        .since = "6.2.0", .group = "generic", .complexity = "O(1)",
+    },
+    { .name = NULL },
+};
+
+cmd_def_t cmdtable_object[] = {
+    {
+        .name = "object", .arity = -2, .flags = 0, .flag_names = "",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "slow",
+        .exec = CMD_EXEC_CLIENT, .subcommands = subcommands_object,
+        .summary = "Container of the commands that look inside a key's value",
+        .since = "2.2.3", .group = "generic", .complexity = "Depends on the subcommand.",
+    },
+    {
+        .name = "dump", .arity = 2, .flags = CMD_READONLY, .flag_names = "readonly",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "keyspace read slow",
+        .tips = "nondeterministic_output",
+        .keyspecs = keyspecs_dump, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_dump,
+        .summary = "Returns the value of a key serialized in the RDB format",
+        .since = "2.6.0", .group = "generic", .complexity = "O(1) to find the key, then O(N*M) to serialize it, N being the number of elements and M their average size.",
+        .args = args_dump, .arg_count = 1,
+    },
+    { .name = NULL },
+};
