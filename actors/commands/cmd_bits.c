@@ -61,9 +61,18 @@ static uint8_t *string_for_bits(cmd_ctx_t *ctx, uint64_t maxbit, size_t *len, bo
         return NULL;
     }
     size_t old = 0;
-    if (!e) e = ks_set_string(ctx->ks, ctx->argv[1], ctx->argvlen[1], "", 0, KS_NO_EXPIRE, ctx->now_ms);
-    else ks_entry_str(e, &old);
-    *grown = !old || need > old;   /* a new key is empty, so it always grows */
+    if (!e) {
+        /* A new key gets exactly the bytes it needs, as redis-server allocates it. */
+        uint8_t *zeros = calloc(1, need);
+        if (!zeros) abort();
+        e = ks_set_string(ctx->ks, ctx->argv[1], ctx->argvlen[1], zeros, need, KS_NO_EXPIRE, ctx->now_ms);
+        free(zeros);
+        *grown = true;
+        *len = need;
+        return ks_str_resize(ctx->ks, e, need);
+    }
+    ks_entry_str(e, &old);
+    *grown = need > old;
     *len = need > old ? need : old;
     return ks_str_resize(ctx->ks, e, *len);
 }

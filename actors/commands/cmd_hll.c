@@ -69,12 +69,17 @@ static void buf_load(hll_buf_t *b, const ks_entry_t *e)
 /* Stores b as argv[keyi]'s value (keeping its TTL when it existed), frees b. */
 static void buf_store(cmd_ctx_t *ctx, int keyi, ks_entry_t *e, hll_buf_t *b)
 {
-    if (e) {
+    size_t old = 0;
+    if (e) ks_entry_str(e, &old);
+    if (e && !(b->len == HLL_DENSE_SIZE && old != HLL_DENSE_SIZE)) {
+        /* Sparse growth by a few bytes: in place, the buffer grows geometrically. */
         uint8_t *d = ks_str_resize(ctx->ks, e, b->len);
         memcpy(d, b->data, b->len);
     } else {
-        ks_set_string(ctx->ks, ctx->argv[keyi], ctx->argvlen[keyi], b->data, b->len, KS_NO_EXPIRE,
-                      ctx->now_ms);
+        /* A new key, or one just turned dense: a buffer of the exact size (12 KB,
+         * not the doubled capacity an in-place growth would reserve). */
+        ks_set_string(ctx->ks, ctx->argv[keyi], ctx->argvlen[keyi], b->data, b->len,
+                      e ? KS_KEEP_TTL : KS_NO_EXPIRE, ctx->now_ms);
     }
     free(b->data);
     b->data = NULL;
