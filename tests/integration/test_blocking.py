@@ -13,6 +13,7 @@ import time
 import pytest
 
 import helpers as h
+import bushelpers as bh
 import replhelpers as rh
 
 
@@ -299,3 +300,32 @@ def _slot_lost(srv):
 
 def test_lost_slot_ends_the_wait(snode, sref):
     assert _slot_lost(snode) == _slot_lost(sref)
+
+
+def _failover_unblocks(servers, kind):
+    """A cluster master with a blocked client loses a manual failover to its replica:
+    it turns replica, and the waiter gets -UNBLOCKED, then the
+    connection closes (7.0.15's disconnectAllBlockedClients)."""
+    master, replica, mid = rh.make_pair(servers, kind, kind)
+    rid = bh.myid(replica)
+
+    def knows_its_replica():
+        return any(n["id"] == rid and "slave" in n["flags"] and n["master"] == mid
+                   for n in bh.cluster_nodes(master))
+    # the master takes a manual failover request only from a node it knows as its replica
+    h.wait_until(knows_its_replica, 20, what="the master seeing its replica")
+    c = _block(master, "BLPOP", "fo", "0")
+    _wait_blocked(master, 1)
+    with replica.raw() as p:
+        assert p.call("CLUSTER", "FAILOVER") == "OK"
+    out = [c.read()[1]]
+    try:
+        out.append(c.call("PING"))
+    except (ConnectionError, OSError):
+        out.append("closed")
+    c.close()
+    return out
+
+
+def test_failover_unblocks_the_old_master(servers):
+    assert _failover_unblocks(servers, "shoal") == _failover_unblocks(servers, "redis")
