@@ -10,11 +10,26 @@ static inline uint64_t load64(const uint8_t *p)
     return w;
 }
 
+static inline void store64(uint8_t *p, uint64_t w) { memcpy(p, &w, sizeof w); }
+
+/* Bits set in one word, by halving sums (no popcount instruction is assumed:
+ * the build targets plain x86-64). */
+static inline uint64_t swar_count(uint64_t w)
+{
+    w = w - ((w >> 1) & 0x5555555555555555ULL);
+    w = (w & 0x3333333333333333ULL) + ((w >> 2) & 0x3333333333333333ULL);
+    w = (w + (w >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+    return (w * 0x0101010101010101ULL) >> 56;
+}
+
 long long bits_popcount(const uint8_t *p, size_t n)
 {
     long long bits = 0;
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) bits += __builtin_popcountll(load64(p + i));
+    for (; i + 32 <= n; i += 32)
+        bits += (long long)(swar_count(load64(p + i)) + swar_count(load64(p + i + 8)) +
+                            swar_count(load64(p + i + 16)) + swar_count(load64(p + i + 24)));
+    for (; i + 8 <= n; i += 8) bits += (long long)swar_count(load64(p + i));
     for (; i < n; i++) bits += __builtin_popcount(p[i]);
     return bits;
 }
@@ -25,6 +40,9 @@ long long bits_first(const uint8_t *p, size_t n, int bit)
     uint8_t skip = bit ? 0x00 : 0xff;
     uint64_t wskip = bit ? 0 : UINT64_MAX;
     size_t i = 0;
+    while (i + 32 <= n && load64(p + i) == wskip && load64(p + i + 8) == wskip &&
+           load64(p + i + 16) == wskip && load64(p + i + 24) == wskip)
+        i += 32;
     while (i + 8 <= n && load64(p + i) == wskip) i += 8;
     while (i < n && p[i] == skip) i++;
     if (i == n) return bit ? -1 : (long long)n * 8;
@@ -121,22 +139,29 @@ void bits_op(enum bits_op op, uint8_t *dst, size_t maxlen, const uint8_t *const 
     if (l0) memcpy(dst, src[0], l0);
     memset(dst + l0, 0, maxlen - l0);
     if (op == BITS_NOT) {
-        for (size_t j = 0; j < maxlen; j++) dst[j] = (uint8_t)~dst[j];
+        size_t j = 0;
+        for (; j + 8 <= maxlen; j += 8) store64(dst + j, ~load64(dst + j));
+        for (; j < maxlen; j++) dst[j] = (uint8_t)~dst[j];
         return;
     }
     for (size_t i = 1; i < n; i++) {
         size_t li = lens[i] < maxlen ? lens[i] : maxlen;
         const uint8_t *s = src[i];
+        size_t j = 0;
+        /* A word at a time, then the tail bytes. */
         switch (op) {
         case BITS_AND:
-            for (size_t j = 0; j < li; j++) dst[j] &= s[j];
+            for (; j + 8 <= li; j += 8) store64(dst + j, load64(dst + j) & load64(s + j));
+            for (; j < li; j++) dst[j] &= s[j];
             memset(dst + li, 0, maxlen - li);      /* a shorter source is zeros there */
             break;
         case BITS_OR:
-            for (size_t j = 0; j < li; j++) dst[j] |= s[j];
+            for (; j + 8 <= li; j += 8) store64(dst + j, load64(dst + j) | load64(s + j));
+            for (; j < li; j++) dst[j] |= s[j];
             break;
         default:
-            for (size_t j = 0; j < li; j++) dst[j] ^= s[j];
+            for (; j + 8 <= li; j += 8) store64(dst + j, load64(dst + j) ^ load64(s + j));
+            for (; j < li; j++) dst[j] ^= s[j];
             break;
         }
     }

@@ -125,3 +125,44 @@ TEST(bitops_overflow_rules)
     CHECK_EQ_INT(il, 127);
     CHECK_EQ_INT(bits_overflow_i(-128, 0, 8, BITS_SAT, &il), 0);
 }
+
+/* The word-at-a-time paths against byte-at-a-time reference loops, over
+ * lengths and alignments around the 8- and 32-byte steps. */
+TEST(bitops_word_paths_match_bytewise)
+{
+    static uint8_t a[300], b[300], out[300];
+    unsigned seed = 7;
+    for (size_t i = 0; i < sizeof a; i++) {
+        seed = seed * 1103515245u + 12345u;
+        a[i] = (uint8_t)(seed >> 16);
+        b[i] = (uint8_t)(seed >> 8);
+    }
+    for (size_t off = 0; off < 9; off++) {
+        for (size_t n = 0; n + off <= 200; n += 7) {
+            long long want = 0;
+            for (size_t i = 0; i < n; i++) want += __builtin_popcount(a[off + i]);
+            CHECK_EQ_INT(bits_popcount(a + off, n), want);
+            size_t lens[2] = { n, n / 2 + 3 };
+            const uint8_t *src[2] = { a + off, b };
+            bits_op(BITS_XOR, out, n, src, lens, 2);
+            int bad = 0;
+            for (size_t i = 0; i < n; i++)
+                bad += out[i] != (uint8_t)(a[off + i] ^ (i < lens[1] ? b[i] : 0));
+            bits_op(BITS_AND, out, n, src, lens, 2);
+            for (size_t i = 0; i < n; i++)
+                bad += out[i] != (uint8_t)(a[off + i] & (i < lens[1] ? b[i] : 0));
+            CHECK_EQ_INT(bad, 0);
+        }
+    }
+    static uint8_t z[200];
+    memset(z, 0, sizeof z);
+    for (size_t pos = 0; pos < 190; pos += 5) {
+        z[pos] = 0x10;
+        CHECK_EQ_INT(bits_first(z, sizeof z, 1), (long long)pos * 8 + 3);
+        z[pos] = 0;
+    }
+    CHECK_EQ_INT(bits_first(z, sizeof z, 1), -1);
+    memset(z, 0xff, sizeof z);
+    z[133] = 0xfe;
+    CHECK_EQ_INT(bits_first(z, sizeof z, 0), 133 * 8 + 7);
+}
