@@ -271,3 +271,35 @@ def test_command_info_matches_redis(snode, sref):
     names = ["setbit", "getbit", "bitcount", "bitpos", "bitop", "bitfield", "bitfield_ro", "lcs"]
     d.assert_same(snode, sref, [("COMMAND", "INFO", *names), ("COMMAND", "GETKEYS", "BITOP", "AND", "d", "a", "b"),
                                 ("COMMAND", "GETKEYS", "LCS", "a", "b")])
+
+
+def _docs_shape(reply):
+    """COMMAND DOCS of one command with our own-words fields (summary, complexity,
+    history texts) blanked: what is left (since, group, flags, argument trees) must be
+    7.0.15's exactly."""
+    name, fields = reply
+    items = list(fields) if not isinstance(fields, h.Map) else [x for kv in fields for x in kv]
+    out = []
+    for k, v in zip(items[::2], items[1::2]):
+        if k in (b"summary", b"complexity"):
+            v = None
+        elif k == b"history":
+            v = [entry[0] for entry in v]
+        out.append((k, v))
+    return name, out
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_command_docs_shape_matches_redis(snode, sref, proto):
+    names = ["setbit", "getbit", "bitcount", "bitpos", "bitop", "bitfield", "bitfield_ro", "lcs",
+             "pfadd", "pfcount", "pfmerge", "pfdebug", "pfselftest"]
+    got, want = [], []
+    for srv, out in ((snode, got), (sref, want)):
+        with srv.raw() as c:
+            if proto == 3:
+                c.call("HELLO", "3")
+            for n in names:
+                r = c.call("COMMAND", "DOCS", n)
+                pairs = list(r) if isinstance(r, h.Map) else list(zip(r[::2], r[1::2]))
+                out.append(_docs_shape(pairs[0]))
+    assert got == want
