@@ -207,6 +207,17 @@ bool bus_msg_gossip(const bus_msg_t *m, unsigned i, bus_gossip_t *out)
     return true;
 }
 
+bool bus_msg_gossip_peek(const bus_msg_t *m, unsigned i, bus_gossip_peek_t *out)
+{
+    if (!bus_type_has_gossip(m->hdr.type) || !m->u.ping.gossip || i >= m->hdr.count) return false;
+    const uint8_t *p = m->u.ping.gossip + (size_t)i * BUS_GOSSIP_LEN;
+    out->name = (const char *)(p + BW_G_NAME);
+    out->flags = bw_get16(p + BW_G_FLAGS);
+    out->pong_received = bw_get32(p + BW_G_PONG_RECV);
+    out->entry = p;
+    return true;
+}
+
 /* ---- extensions ---- */
 
 void bus_ext_iter_init(bus_ext_iter_t *it, const bus_msg_t *m)

@@ -313,6 +313,18 @@ void bus_header_decode(const uint8_t *p, bus_header_t *out);
 void bus_gossip_decode(const uint8_t *p, bus_gossip_t *out);
 /* Gossip entry i of a decoded PING/PONG/MEET; false if i >= hdr.count or not a gossip type. */
 bool bus_msg_gossip(const bus_msg_t *m, unsigned i, bus_gossip_t *out);
+/* A few fields of gossip entry i, read in place (nothing copied), for a
+ * reader that looks at every entry and needs the rest of few of them: the
+ * name's 40 bytes as on the wire (not NUL-terminated; check them with
+ * bus_name_is_valid unless u.ping.gossip_names_valid), its flags and pong
+ * time, and the entry's bytes for bus_gossip_decode. False as bus_msg_gossip. */
+typedef struct bus_gossip_peek {
+    const char *name;
+    uint16_t flags;
+    uint32_t pong_received;
+    const uint8_t *entry;
+} bus_gossip_peek_t;
+bool bus_msg_gossip_peek(const bus_msg_t *m, unsigned i, bus_gossip_peek_t *out);
 
 /* Extension records of a decoded PING/PONG/MEET, in wire order. */
 typedef struct bus_ext_iter {

@@ -1,29 +1,25 @@
 /* bus_digest.c - judges a member's frame against the snapshot (see
  * bus_digest.h; the argument for its safety is docs/cluster-bus.md §1.6,
  * "Digest"). Each test below mirrors one step of the state actor's rules
- * (actors/state/state_bus.c) for a PING on an inbound link, and answers
- * "forward" whenever the step could change anything the snapshot shows;
- * where the rule depends on something the snapshot may show late (ping and
- * pong times are published at most every 10 ms), the test is the one that
- * forwards more, never less.
+ * (actors/state/state_bus.c) for a PING on an inbound link or a PONG, and
+ * answers "forward" whenever the step could change anything the snapshot
+ * shows; where the rule depends on something the snapshot may show late
+ * (ping and pong times are published at most every 10 ms), the test is the
+ * one that forwards more, never less. Names are found through the
+ * snapshot's index (cluster_snapshot_find), one probe each.
  *
- * Must never: write to the snapshot or to liveness, or look a name up
- * without the validity the state actor demands.
+ * Must never: write to the snapshot, write liveness but through
+ * bus_digest_take's protocol, or look a name up without the validity the
+ * state actor demands.
  */
 #include <string.h>
 
 #include "actors/bus/bus_digest.h"
+#include "runtime/actor.h"
 
 /* The rules accept a gossiped pong time up to this far in the future
  * (actors/state/state_bus.c, GOSSIP_PONG_SKEW_MS). */
 #define DIGEST_PONG_SKEW_MS 500
-
-static int find_node(const cluster_snapshot_t *s, const char *name)
-{
-    for (int i = 0; i < s->node_count; i++)
-        if (s->nodes[i].name[0] == name[0] && !memcmp(s->nodes[i].name, name, BUS_NAME_LEN)) return i;
-    return -1;
-}
 
 /* The bitmap of record `rec`'s slots in s, built once per snapshot version. */
 static const uint8_t *slots_of(const cluster_snapshot_t *s, int rec, bus_digest_cache_t *c)
@@ -51,11 +47,12 @@ static void header_ip(const bus_header_t *h, const char *peer_ip, char out[NODES
 static uint32_t gossip_items(const cluster_snapshot_t *s, const bus_msg_t *m, bool sender_master, long long now)
 {
     uint32_t items = 0;
+    bool names_valid = m->u.ping.gossip_names_valid;
     for (unsigned i = 0; i < m->hdr.count; i++) {
-        bus_gossip_t g;
-        if (!bus_msg_gossip(m, i, &g)) return items | BUS_DG_TYPE;   /* not reached: a judged frame */
-        if (!g.name_valid) continue;                 /* the rules skip it too */
-        int idx = find_node(s, g.name);
+        bus_gossip_peek_t g;
+        if (!bus_msg_gossip_peek(m, i, &g)) return items | BUS_DG_TYPE;   /* not reached: a judged frame */
+        if (!names_valid && !bus_name_is_valid(g.name)) continue;        /* the rules skip it too */
+        int idx = cluster_snapshot_find(s, g.name);
         if (idx < 0) {
             if (!(g.flags & NODE_NOADDR)) items |= BUS_DG_GOSSIP_NEW;
             continue;
@@ -69,26 +66,33 @@ static uint32_t gossip_items(const cluster_snapshot_t *s, const bus_msg_t *m, bo
             long long pongtime = (long long)g.pong_received * 1000;
             if (pongtime <= now + DIGEST_PONG_SKEW_MS && pongtime > v->pong_received_ms) items |= BUS_DG_GOSSIP_PONG;
         }
-        if ((v->flags & (NODE_PFAIL | NODE_FAIL)) && !(g.flags & (NODE_PFAIL | NODE_FAIL | NODE_NOADDR)) &&
-            (strcmp(v->ip, g.ip) != 0 || v->port != g.port || v->cport != g.cport))
-            items |= BUS_DG_GOSSIP_ADDR;
+        if ((v->flags & (NODE_PFAIL | NODE_FAIL)) && !(g.flags & (NODE_PFAIL | NODE_FAIL | NODE_NOADDR))) {
+            bus_gossip_t e;   /* the address, for the few entries about a failing node */
+            bus_gossip_decode(g.entry, &e);
+            if (strcmp(v->ip, e.ip) != 0 || v->port != e.port || v->cport != e.cport) items |= BUS_DG_GOSSIP_ADDR;
+        }
     }
     return items;
 }
+
+/* The link id record v holds for a link of this direction. */
+static uint64_t link_of(const node_view_t *v, bool outbound) { return outbound ? v->out_link : v->in_link; }
 
 uint32_t bus_digest(const cluster_snapshot_t *s, const bus_digest_src_t *src, const bus_msg_t *m,
                     const uint8_t *myslots, long long now_ms, bus_digest_cache_t *cache, int *sender)
 {
     const bus_header_t *h = &m->hdr;
-    if (h->type != BUS_PING || src->outbound) return BUS_DG_TYPE;
+    bool ping = h->type == BUS_PING;
+    if (!(ping && !src->outbound) && h->type != BUS_PONG) return BUS_DG_TYPE;
     if (!s || !m->sender_valid || s->myself < 0 || s->myself >= s->node_count) return BUS_DG_SENDER;
 
-    /* The sender: the record this link is bound to, under the header's name. */
+    /* The sender: the record this link is bound to (frame_sender), under the
+     * header's name. A link id is held by one record at most, so the record
+     * the name finds is the bound one when it holds this link. */
     int i = cache->hint;
-    if (i < 0 || i >= s->node_count || s->nodes[i].in_link != src->link) {
-        i = -1;
-        for (int k = 0; k < s->node_count; k++)
-            if (s->nodes[k].in_link == src->link) { i = k; break; }
+    if (i < 0 || i >= s->node_count || link_of(&s->nodes[i], src->outbound) != src->link) {
+        i = cluster_snapshot_find(s, h->sender);
+        if (i >= 0 && link_of(&s->nodes[i], src->outbound) != src->link) i = -1;
         cache->hint = i;
     }
     if (i < 0 || i == s->myself) return BUS_DG_SENDER;
@@ -97,17 +101,21 @@ uint32_t bus_digest(const cluster_snapshot_t *s, const bus_digest_src_t *src, co
     if ((v->flags & NODE_HANDSHAKE) || memcmp(v->name, h->sender, BUS_NAME_LEN) != 0) return BUS_DG_SENDER;
 
     uint32_t items = 0;
-    if (me->ip[0] == '\0') items |= BUS_DG_OWN_IP;
-    /* header (sender_header) */
+    if (ping && me->ip[0] == '\0') items |= BUS_DG_OWN_IP;
+    /* header (sender_header); the offset goes to the liveness slot */
     if (h->current_epoch > s->current_epoch || h->config_epoch > v->config_epoch) items |= BUS_DG_EPOCH;
-    if ((long long)h->offset != v->repl_offset) items |= BUS_DG_OFFSET;
+    if (h->offset >= NODE_LIVE_OFFSET_NONE) items |= BUS_DG_OFFSET;
     if ((me->flags & NODE_SLAVE) && me->master == i) items |= BUS_DG_OUR_MASTER;
-    /* NOFAILOVER, address (ping_family, address_update) */
+    /* NOFAILOVER, address (ping_family, address_update: a PING only) */
     if ((v->flags & NODE_NOFAILOVER) != (h->flags & NODE_NOFAILOVER)) items |= BUS_DG_FLAGS;
-    char ip[NODES_CONF_IP_SIZE];
-    header_ip(h, src->peer_ip, ip);
-    if (strcmp(v->ip, ip) != 0 || v->port != h->port || v->cport != h->cport || v->pport != h->pport)
-        items |= BUS_DG_ADDRESS;
+    if (ping) {
+        char ip[NODES_CONF_IP_SIZE];
+        header_ip(h, src->peer_ip, ip);
+        if (strcmp(v->ip, ip) != 0 || v->port != h->port || v->cport != h->cport || v->pport != h->pport)
+            items |= BUS_DG_ADDRESS;
+    }
+    /* a PONG on our link (pong_received): its rule clears PFAIL and FAIL */
+    if (!ping && src->outbound && (v->flags & (NODE_PFAIL | NODE_FAIL))) items |= BUS_DG_FAILING;
     /* role (role_update); any other master name than the one we hold goes */
     if (!h->has_master ? (v->flags & NODE_SLAVE) != 0
                        : ((v->flags & NODE_MASTER) || memcmp(v->master_name, h->slaveof, BUS_NAME_LEN) != 0))
@@ -130,4 +138,30 @@ uint32_t bus_digest(const cluster_snapshot_t *s, const bus_digest_src_t *src, co
     if (strlen(v->hostname) != hl || memcmp(v->hostname, host, hl) != 0) items |= BUS_DG_HOSTNAME;
     if (!items) *sender = i;
     return items;
+}
+
+enum bus_digest_take bus_digest_take(const cluster_snapshot_t *s, uint64_t g1, bool round_pending,
+                                     const bus_digest_src_t *src, const bus_msg_t *m, const uint8_t *myslots,
+                                     long long now_ms, bus_digest_cache_t *cache)
+{
+    /* the snapshot shows the whole state only while gen is even, no frame
+     * message is on its way to the state actor and none of this round waits */
+    if (!s || !s->live || round_pending || (g1 & 1)) return BUS_TAKE_FORWARD;
+    state_live_t *lv = s->live;
+    /* seq_cst: after the load of gen (the caller's); a frame message some
+     * link sent and the state actor has not applied yet counts here */
+    if (atomic_load_explicit(&lv->pending, memory_order_seq_cst) != 0) return BUS_TAKE_FORWARD;
+    int sender = -1;
+    if (bus_digest(s, src, m, myslots, now_ms, cache, &sender) != 0) return BUS_TAKE_FORWARD;
+    const node_view_t *v = &s->nodes[sender];
+    node_live_offset(lv, v->live_slot, v->live_tag, m->hdr.offset);
+    node_live_note(lv, v->live_slot, v->live_tag, now_ms);
+    bool pong = m->hdr.type == BUS_PONG && src->outbound;
+    if (pong) node_live_pong(lv, v->live_slot, v->live_tag, now_ms);
+    /* seq_cst: after the liveness stores (a store-load order): if the state
+     * actor began anything since g1, the frame goes too (its data_received
+     * and offset are then stored twice, the same values; its PONG is marked
+     * as counted, so it is applied once) */
+    if (atomic_load_explicit(&lv->gen, memory_order_seq_cst) == g1) return BUS_TAKE_DONE;
+    return pong ? BUS_TAKE_FORWARD_NOTED : BUS_TAKE_FORWARD;
 }

@@ -1,14 +1,16 @@
 /* bus_digest.h - what of a member's frame the state actor must see.
  *
- * A link, holding a snapshot read section, compares a decoded frame with
- * what the snapshot already says (docs/cluster-bus.md §1.6, "Digest"). When
- * nothing in it can change the state, the state actor is not bothered: the
- * link only notes the sender's liveness (state.h, node_live_note). When
- * anything might, or when in doubt, the whole frame goes, as before.
+ * A link, holding a snapshot read section, compares a decoded PING or PONG
+ * with what the snapshot already says (docs/cluster-bus.md §1.6, "Digest").
+ * When nothing in it can change the state, the state actor is not bothered:
+ * the link only notes the sender's liveness (state_live.h: data_received,
+ * the replication offset, and for a PONG on our outbound link the PONG
+ * itself). When anything might, or when in doubt, the whole frame goes, as
+ * before.
  *
- * Must never: write anything (it is a pure function of its arguments and
- * the link's cache), or answer "nothing new" for a frame whose rules could
- * change the state as the snapshot shows it.
+ * Must never: answer "nothing new" for a frame whose rules could change the
+ * state as the snapshot shows it; write anything but the sender's liveness
+ * slot (bus_digest itself writes nothing but the link's cache).
  */
 #ifndef SHOAL_ACTORS_BUS_DIGEST_H
 #define SHOAL_ACTORS_BUS_DIGEST_H
@@ -21,11 +23,11 @@
 /* Why a frame must go to the state actor: each bit names a rule of
  * docs/cluster-bus.md §5.2 that would change something. 0 = only liveness. */
 enum bus_digest_item {
-    BUS_DG_TYPE       = 1u << 0,   /* not a PING on an inbound link (every other frame goes whole) */
+    BUS_DG_TYPE       = 1u << 0,   /* not a PING on an inbound link nor a PONG (every other frame goes whole) */
     BUS_DG_SENDER     = 1u << 1,   /* sender unknown, myself, in handshake, link not bound to it, or no snapshot */
     BUS_DG_OWN_IP     = 1u << 2,   /* our own IP is still unknown (§5.4) */
     BUS_DG_EPOCH      = 1u << 3,   /* a larger currentEpoch or configEpoch (§5.9) */
-    BUS_DG_OFFSET     = 1u << 4,   /* a new replication offset */
+    BUS_DG_OFFSET     = 1u << 4,   /* an offset too large for the liveness slot (NODE_LIVE_OFFSET_NONE) */
     BUS_DG_OUR_MASTER = 1u << 5,   /* our master's header (manual failover's PAUSED offset, §5.15) */
     BUS_DG_FLAGS      = 1u << 6,   /* NOFAILOVER differs */
     BUS_DG_ADDRESS    = 1u << 7,   /* ip, port, cport or pport differs (§5.4) */
@@ -37,6 +39,7 @@ enum bus_digest_item {
     BUS_DG_GOSSIP_REPORT = 1u << 13, /* a master's PFAIL/FAIL report, or one it may withdraw (§5.6.1) */
     BUS_DG_GOSSIP_PONG = 1u << 14, /* a pong time later than ours (§5.6.2) */
     BUS_DG_GOSSIP_ADDR = 1u << 15, /* a new address for a node we hold as PFAIL/FAIL (§5.6.3) */
+    BUS_DG_FAILING    = 1u << 16,  /* a PONG on our link to a node we hold as PFAIL/FAIL (§5.2 step 6.4) */
 };
 
 /* The link a frame came on. */
@@ -48,7 +51,7 @@ typedef struct bus_digest_src {
 
 /* The link's memory between frames, so that a steady sender costs a
  * memcmp: the slot bitmap of the sender's master of record as a snapshot
- * version had it, and where the sender was found. Zero it to start. */
+ * version had it, and where the sender was found. Zero it, hint -1, to start. */
 typedef struct bus_digest_cache {
     uint64_t version;             /* snapshot version `slots` was built from (0: none) */
     int record;                   /* whose slots (index in that snapshot) */
@@ -62,5 +65,22 @@ typedef struct bus_digest_cache {
  * 0, the sender's index in s in *sender. */
 uint32_t bus_digest(const cluster_snapshot_t *s, const bus_digest_src_t *src, const bus_msg_t *m,
                     const uint8_t *myslots, long long now_ms, bus_digest_cache_t *cache, int *sender);
+
+/* What bus_digest_take did with a frame. */
+enum bus_digest_take {
+    BUS_TAKE_FORWARD = 0,         /* nothing written: the frame goes to the state actor */
+    BUS_TAKE_DONE,                /* liveness written: the frame goes no further */
+    BUS_TAKE_FORWARD_NOTED,       /* written, but the state actor began something meanwhile:
+                                   * the frame goes too, marked as a PONG counted already */
+};
+
+/* The link's side of the digest protocol (docs/cluster-bus.md §1.6): with
+ * `gen` loaded as g1 before snapshot s was read, and `round_pending` true
+ * when frames of this link's read round are still waiting to be sent,
+ * judges m (bus_digest) and, when only liveness is left, writes it into the
+ * sender's slot at time now_ms and checks that `gen` did not move since g1. */
+enum bus_digest_take bus_digest_take(const cluster_snapshot_t *s, uint64_t g1, bool round_pending,
+                                     const bus_digest_src_t *src, const bus_msg_t *m, const uint8_t *myslots,
+                                     long long now_ms, bus_digest_cache_t *cache);
 
 #endif

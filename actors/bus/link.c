@@ -333,9 +333,9 @@ static link_frame_t *forward_grow(link_t *l, size_t need)
     return f;
 }
 
-/* m: the frame's message as judged (bus_decode_noslots or bus_decode_head,
- * BUS_OK); data: the frame's bytes handed out with it (its head at least). */
-static void forward_frame(link_t *l, const bus_msg_t *m, const uint8_t *data, size_t len)
+/* m: the frame's message as judged (bus_decode_noslots or bus_decode_head, BUS_OK);
+ * data: the frame's bytes handed out with it (its head at least). */
+static void forward_frame(link_t *l, const bus_msg_t *m, const uint8_t *data, size_t len, bool pong_noted)
 {
     size_t used = l->fwd ? l->fwd->len : 0;
     size_t rec = link_rec_size(m->body_len);
@@ -346,6 +346,7 @@ static void forward_frame(link_t *l, const bus_msg_t *m, const uint8_t *data, si
     }
     link_rec_t *r = (link_rec_t *)(void *)(l->fwd->data + used);
     r->msg = *m;
+    r->pong_noted = pong_noted;
     bus_decode_slots(data, len, &r->msg);   /* cannot fail: a judged frame holds a whole header */
     if (m->body) {
         memcpy(r->body, m->body, m->body_len);
@@ -535,52 +536,42 @@ static bool ping_matters(const cluster_snapshot_t *s, const uint8_t *frame, size
     const node_view_t *me = &s->nodes[s->myself];
     if (me->ip[0] == '\0') return true;
     const uint8_t *sender = bus_peek_sender(frame, len);
-    if (!sender) return true;   /* not reached: a judged frame holds a whole header */
-    for (int i = 0; i < s->node_count; i++)
-        if (memcmp(s->nodes[i].name, sender, BUS_NAME_LEN) == 0) return true;
-    return false;
+    return !sender || cluster_snapshot_find(s, (const char *)sender) >= 0;   /* !sender: not reached */
 }
 
-/* A PING on an inbound link from a member: true when bus_digest finds
- * nothing in it for the state actor, the sender's liveness is noted, and the
- * state actor did not start anything since gen was g1 (docs/cluster-bus.md
- * §1.6, "Digest"). s was read after g1 was loaded. */
+/* A PING on an inbound link or a PONG from a member, judged against s
+ * (bus_digest_take; docs/cluster-bus.md §1.6, "Digest"): true when it must
+ * still go to the state actor, *noted when its PONG was counted already. s
+ * was read after g1 was loaded. */
 static bool digest(link_t *l, link_thread_ctx_t *c, const cluster_snapshot_t *s, uint64_t g1,
-                   const bus_stream_frame_t *f)
+                   const bus_stream_frame_t *f, bool *noted)
 {
-    if (!s || !s->live) return false;
-    state_live_t *lv = s->live;
-    l->live = lv;
-    /* l->fwd: frames of this round not sent yet, which the snapshot cannot show */
-    if (l->outbound || l->fwd || (g1 & 1)) return false;
-    /* seq_cst: after the load of gen; a frame message some link sent and
-     * the state actor has not applied yet counts here */
-    if (atomic_load_explicit(&lv->pending, memory_order_seq_cst) != 0) return false;
+    if (!s || !s->live) return true;
+    l->live = s->live;
     bus_digest_src_t src = { .link = l->id, .outbound = l->outbound, .peer_ip = l->peer_ip };
-    int sender = -1;
-    long long now = rt_now_ms();
     const uint8_t *myslots = bus_peek_slots(f->data, f->len);   /* c->msg was decoded without it */
-    if (!myslots) return false;   /* not reached: a judged frame holds a whole header */
-    if (bus_digest(s, &src, &c->msg, myslots, now, &l->digest, &sender) != 0) return false;
-    const node_view_t *v = &s->nodes[sender];
-    node_live_note(lv, v->live_slot, v->live_tag, now);
-    /* seq_cst: after the liveness store (a store-load order): if the state
-     * actor began anything since g1, the frame goes too (its liveness is
-     * noted twice, a max) */
-    return atomic_load_explicit(&lv->gen, memory_order_seq_cst) == g1;
+    if (!myslots) return true;   /* not reached: a judged frame holds a whole header */
+    /* l->fwd: frames of this round not sent yet, which the snapshot cannot show */
+    int r = bus_digest_take(s, g1, l->fwd != NULL, &src, &c->msg, myslots, rt_now_ms(), &l->digest);
+    *noted = r == BUS_TAKE_FORWARD_NOTED;
+    return r != BUS_TAKE_DONE;
 }
+
+/* The state actor's gen (1, odd, before a snapshot showed its counters);
+ * seq_cst: loaded before the snapshot pointer (digest). */
+static uint64_t load_gen(link_t *l) { return l->live ? atomic_load_explicit(&l->live->gen, memory_order_seq_cst) : 1; }
 
 /* Answers a PING/MEET; returns whether the frame must still go to the state actor. */
 static bool reply_pong(link_t *l, link_thread_ctx_t *c, const bus_stream_frame_t *f)
 {
     if (!c->reader_ok) return true;
-    /* seq_cst: loaded before the snapshot pointer (digest) */
-    uint64_t g1 = l->live ? atomic_load_explicit(&l->live->gen, memory_order_seq_cst) : 1;
+    uint64_t g1 = load_gen(l);
     size_t n = 0;
     const cluster_snapshot_t *s = rt_snap_read_begin(&c->reader);
     const uint8_t *buf = s ? gossip_build_reply(s, &n) : NULL;
     bool forward = f->type != BUS_PING || ping_matters(s, f->data, f->len);
-    if (forward && f->type == BUS_PING && digest(l, c, s, g1, f)) forward = false;
+    bool noted = false;   /* a PING is never counted */
+    if (forward && f->type == BUS_PING && !digest(l, c, s, g1, f, &noted)) forward = false;
     rt_snap_read_end(&c->reader);
     if (n == 0) return forward;
     atomic_fetch_add_explicit(&g_bus_sent[BUS_PONG], 1, memory_order_relaxed);
@@ -608,17 +599,22 @@ static void handle_frame(link_t *l, link_thread_ctx_t *c, const bus_stream_frame
         /* PUBLISH, MODULE or an unknown type whose body is being skipped: what
          * the state actor still needs is the header (sender, epochs, offset),
          * so it gets the message without a body. */
-        forward_frame(l, &c->msg, f->data, f->len);
+        forward_frame(l, &c->msg, f->data, f->len, false);
         return;
     }
     if (f->type == BUS_PONG && l->outbound && l->request_sent_us) {
         atomic_store_explicit(&l->rtt_us, mono_us() - l->request_sent_us, memory_order_relaxed);
         l->request_sent_us = 0;
     }
-    bool forward = true;
+    bool forward = true, noted = false;
     if (f->type == BUS_PING || f->type == BUS_MEET) forward = reply_pong(l, c, f);
+    if (f->type == BUS_PONG && c->reader_ok) {
+        uint64_t g1 = load_gen(l);
+        forward = digest(l, c, rt_snap_read_begin(&c->reader), g1, f, &noted);
+        rt_snap_read_end(&c->reader);
+    }
     if (l->dead || !forward) return;
-    forward_frame(l, &c->msg, f->data, f->len);
+    forward_frame(l, &c->msg, f->data, f->len, noted);
 }
 
 /* A head whose body is still to be skipped waits in the link (held_head)

@@ -61,6 +61,7 @@ typedef struct link_event {
  * no body bytes, and its body views are NULL. */
 typedef struct link_rec {
     bus_msg_t msg;
+    bool pong_noted;              /* a PONG the link counted in the liveness table already (state_live.h) */
     uint8_t body[];               /* msg.body_len bytes */
 } link_rec_t;
 

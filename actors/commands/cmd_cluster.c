@@ -83,10 +83,7 @@ void cmd_cluster_keyslot(cmd_ctx_t *ctx)
 
 static int find_node(const cluster_snapshot_t *s, const uint8_t *name, size_t len)
 {
-    if (len != NODE_NAME_LEN) return -1;
-    for (int i = 0; i < s->node_count; i++)
-        if (memcmp(s->nodes[i].name, name, NODE_NAME_LEN) == 0) return i;
-    return -1;
+    return len == NODE_NAME_LEN ? cluster_snapshot_find(s, (const char *)name) : -1;
 }
 
 void cmd_cluster_count_failure_reports(cmd_ctx_t *ctx)
@@ -260,6 +257,9 @@ static void format_node_line(const cluster_snapshot_t *s, int idx, const slot_ru
                              resp_buf_t *out, bool with_open_slots)
 {
     state_conf_node(&s->nodes[idx], node_shown_epoch(s, idx), c);
+    /* PONGs links noted since s was published (state.h, node_view_*) */
+    c->ping_sent = node_view_ping_sent(s, idx);
+    c->pong_received = node_view_pong_received(s, idx);
     if (runs) {
         for (int k = runs->first[idx]; k < runs->first[idx + 1]; k++)
             for (unsigned i = runs->runs[k].start; i <= runs->runs[k].end; i++)
@@ -349,7 +349,7 @@ static int *replicas_in_order(const cluster_snapshot_t *s, int master, int *n)
 static bool replica_listed(const cluster_snapshot_t *s, int r)
 {
     const node_view_t *n = &s->nodes[r];
-    long long offset = r == s->myself ? (long long)s->hdr.offset : n->repl_offset;
+    long long offset = r == s->myself ? (long long)s->hdr.offset : node_view_repl_offset(s, r);
     return !(n->flags & NODE_FAIL) && offset != 0;
 }
 
@@ -420,7 +420,7 @@ static void add_shard_node(resp_buf_t *r, const cluster_snapshot_t *s, int i)
     resp_add_bulk_str(r, "role");
     resp_add_bulk_str(r, (n->flags & NODE_SLAVE) ? "replica" : "master");
     /* ours: the offset our header carries (7.0.15 asks its replication state) */
-    long long offset = i == s->myself ? (long long)s->hdr.offset : n->repl_offset;
+    long long offset = i == s->myself ? (long long)s->hdr.offset : node_view_repl_offset(s, i);
     resp_add_bulk_str(r, "replication-offset");
     resp_add_int(r, offset);
     resp_add_bulk_str(r, "health");

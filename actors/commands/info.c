@@ -378,7 +378,8 @@ static void sec_peers(text_t *t)
         const node_view_t *n = &s->nodes[i];
         link_stats_t to = link_stats_of(n->out_link), from = link_stats_of(n->in_link);
         long long rtt = to.rtt_us < 0 ? -1 : (to.rtt_us + 500) / 1000;
-        long long pong_age = n->pong_received_ms > 0 ? now - n->pong_received_ms : -1;
+        long long pong = node_view_pong_received(s, i);   /* PONGs noted since s was published too */
+        long long pong_age = pong > 0 ? now - pong : -1;
         if (pong_age < -1) pong_age = 0;
         add(t, "peer%d:node=%.40s,ip=%s,port=%d,cport=%d,rtt_ms=%lld,last_pong_ms=%lld,"
                "to_sent=%lld,to_received=%lld,from_sent=%lld,from_received=%lld\r\n",

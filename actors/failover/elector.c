@@ -135,11 +135,16 @@ static void arm_wake(elector_t *el, long long at)
 
 /* The data freshness rule of 5.13 with today's configuration; logs (rate
  * limited) when our data is too old to serve. */
-static bool data_fresh_enough(elector_t *el, const node_view_t *m, long long now, long long nt)
+static bool data_fresh_enough(elector_t *el, const cluster_snapshot_t *s, int mi, long long now, long long nt)
 {
     long long factor = config_get_num(CONFIG_CLUSTER_REPLICA_VALIDITY_FACTOR);
     if (factor == 0) return true;
-    long long age = elector_data_age(m, now, repl_master_link_down_ms(), nt);
+    /* the master's last data and PONG as links noted them, not as the
+     * snapshot last published them (state.h, node_view_*) */
+    node_view_t m = s->nodes[mi];
+    m.data_received_ms = node_view_data_received(s, mi);
+    m.pong_received_ms = node_view_pong_received(s, mi);
+    long long age = elector_data_age(&m, now, repl_master_link_down_ms(), nt);
     if (elector_data_fresh(age, nt, factor, config_get_num(CONFIG_REPL_PING_REPLICA_PERIOD))) return true;
     if (now - el->last_cant_log > CANT_FAILOVER_LOG_PERIOD_MS) {
         el->last_cant_log = now;
@@ -240,7 +245,7 @@ static void step(elector_t *el)
     long long nt = config_cluster_node_timeout();
     long long auth_timeout = elector_auth_timeout(nt);
     long long auth_age = now - el->auth_time;
-    if (!manual && !data_fresh_enough(el, m, now, nt)) return;
+    if (!manual && !data_fresh_enough(el, s, mi, now, nt)) return;
     if (el->auth_time == 0 || auth_age > auth_timeout * 2) {
         schedule_election(el, s, mi, manual, now, nt);
         return;
@@ -369,8 +374,8 @@ bool elector_failover_on_shutdown(int timeout_ms)
             const node_view_t *n = &s->nodes[i];
             if (!(n->flags & NODE_SLAVE) || n->master != s->myself) continue;
             if (n->flags & (NODE_FAIL | NODE_PFAIL | NODE_NOADDR | NODE_NOFAILOVER) || !n->ip[0]) continue;
-            if (n->repl_offset > best_off) {
-                best_off = n->repl_offset;
+            if (node_view_repl_offset(s, i) > best_off) {
+                best_off = node_view_repl_offset(s, i);
                 memcpy(ip, n->ip, sizeof ip);
                 memcpy(name, n->name, sizeof name);
                 port = n->port;

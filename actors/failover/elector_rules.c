@@ -11,17 +11,19 @@
 int elector_rank(const cluster_snapshot_t *s, int master, long long my_offset, bool *final)
 {
     const node_view_t *me = &s->nodes[s->myself];
-    const node_view_t *m = &s->nodes[master];
     int rank = 0;
     *final = true;
     for (int i = 0; i < s->node_count; i++) {
         const node_view_t *n = &s->nodes[i];
         if (i == s->myself || !(n->flags & NODE_SLAVE) || n->master != master) continue;
         if (n->flags & NODE_NOFAILOVER) continue;
-        if (n->repl_offset > my_offset ||
-            (n->repl_offset == my_offset && memcmp(n->name, me->name, NODE_NAME_LEN) < 0))
-            rank++;
-        if (!(n->flags & NODE_FAIL) && n->data_received_ms <= m->data_received_ms) *final = false;
+        /* offsets and data times as links noted them (state.h, node_view_*),
+         * not as the snapshot last published them: they move with every
+         * frame without a publish */
+        long long off = node_view_repl_offset(s, i);
+        if (off > my_offset || (off == my_offset && memcmp(n->name, me->name, NODE_NAME_LEN) < 0)) rank++;
+        if (!(n->flags & NODE_FAIL) && node_view_data_received(s, i) <= node_view_data_received(s, master))
+            *final = false;
     }
     return rank;
 }

@@ -1,5 +1,5 @@
 /* node_index.c - name -> node-table index for the state actor (see
- * node_index.h): a keyed hash (SipHash-2-4) over open addressing.
+ * node_index.h): a keyed hash (SipHash-1-3) over open addressing.
  *
  * Must never: hold more than half its slots, or keep a name the caller
  * removed.
@@ -15,8 +15,11 @@ static inline uint64_t rotl(uint64_t x, int b) { return (x << b) | (x >> (64 - b
 
 static inline uint64_t load_le64(const uint8_t *p)
 {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+    uint64_t v;
+    memcpy(&v, p, sizeof v);   /* one load; the wire order below */
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
     return v;
 }
 
@@ -28,7 +31,8 @@ static inline uint64_t load_le64(const uint8_t *p)
         v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);                   \
     } while (0)
 
-uint64_t node_index_siphash(const void *buf, size_t len, uint64_t k0, uint64_t k1)
+/* SipHash-c-d; inlined with constant rounds where it is used. */
+static inline uint64_t siphash_cd(const void *buf, size_t len, uint64_t k0, uint64_t k1, int c, int d)
 {
     const uint8_t *p = buf;
     uint64_t v0 = k0 ^ 0x736f6d6570736575ull, v1 = k1 ^ 0x646f72616e646f6dull;
@@ -37,20 +41,30 @@ uint64_t node_index_siphash(const void *buf, size_t len, uint64_t k0, uint64_t k
     for (size_t i = 0; i < words; i++, p += 8) {
         uint64_t m = load_le64(p);
         v3 ^= m;
-        SIP_ROUND(v0, v1, v2, v3);
-        SIP_ROUND(v0, v1, v2, v3);
+        for (int r = 0; r < c; r++) SIP_ROUND(v0, v1, v2, v3);
         v0 ^= m;
     }
     /* the last word: the remaining bytes, little-endian, with the length in the top byte */
     uint64_t b = (uint64_t)len << 56;
     for (size_t i = 0; i < (len & 7); i++) b |= (uint64_t)p[i] << (8 * i);
     v3 ^= b;
-    SIP_ROUND(v0, v1, v2, v3);
-    SIP_ROUND(v0, v1, v2, v3);
+    for (int r = 0; r < c; r++) SIP_ROUND(v0, v1, v2, v3);
     v0 ^= b;
     v2 ^= 0xff;
-    for (int i = 0; i < 4; i++) SIP_ROUND(v0, v1, v2, v3);
+    for (int r = 0; r < d; r++) SIP_ROUND(v0, v1, v2, v3);
     return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint64_t node_index_siphash(const void *buf, size_t len, uint64_t k0, uint64_t k1)
+{
+    return siphash_cd(buf, len, k0, k1, 2, 4);
+}
+
+uint64_t node_index_name_hash(const char *name, uint64_t k0, uint64_t k1)
+{
+    /* SipHash-1-3: the variant hash tables use where keys come from peers
+     * (half the rounds of 2-4 per name; links hash every gossip entry) */
+    return siphash_cd(name, NODE_INDEX_NAME_LEN, k0, k1, 1, 3);
 }
 
 void node_index_init(node_index_t *x, uint64_t k0, uint64_t k1)
@@ -67,6 +81,15 @@ void node_index_free(node_index_t *x)
     x->cap = x->count = 0;
 }
 
+void node_index_copy(node_index_t *dst, const node_index_t *src)
+{
+    *dst = *src;
+    if (!src->cap) return;
+    dst->slots = malloc(sizeof *dst->slots * src->cap);
+    if (!dst->slots) abort();
+    memcpy(dst->slots, src->slots, sizeof *dst->slots * src->cap);
+}
+
 void node_index_clear(node_index_t *x)
 {
     for (uint32_t i = 0; i < x->cap; i++) x->slots[i].idx = -1;
@@ -75,7 +98,21 @@ void node_index_clear(node_index_t *x)
 
 static uint32_t hash_of(const node_index_t *x, const char *name)
 {
-    return (uint32_t)node_index_siphash(name, NODE_INDEX_NAME_LEN, x->k0, x->k1);
+    return (uint32_t)node_index_name_hash(name, x->k0, x->k1);
+}
+
+/* Whether two names are equal: five word compares, inline (links compare
+ * one per gossip entry). */
+static inline bool same_name(const char *a, const char *b)
+{
+    uint64_t d = 0;
+    for (int i = 0; i < NODE_INDEX_NAME_LEN; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        d |= x ^ y;
+    }
+    return d == 0;
 }
 
 /* The slot holding name, or -1. */
@@ -86,7 +123,7 @@ static long slot_of(const node_index_t *x, const char *name, uint32_t h)
     for (uint32_t i = h & mask;; i = (i + 1) & mask) {
         const node_index_entry_t *e = &x->slots[i];
         if (e->idx < 0) return -1;
-        if (e->hash == h && memcmp(e->name, name, NODE_INDEX_NAME_LEN) == 0) return (long)i;
+        if (e->hash == h && same_name(e->name, name)) return (long)i;
     }
 }
 

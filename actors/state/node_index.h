@@ -4,7 +4,7 @@
  * each of its gossip entries (up to 65 535 of them), so the lookup is on the
  * hot path of the state actor.
  *
- * Names come from peers, so the hash is keyed (SipHash-2-4 with a key the
+ * Names come from peers, so the hash is keyed (SipHash-1-3 with a key the
  * caller draws at random): a peer cannot choose names that all land in one
  * probe chain. Open addressing with linear probing and backward-shift
  * deletion; the table stays at most half full.
@@ -38,6 +38,10 @@ typedef struct node_index {
 void node_index_init(node_index_t *x, uint64_t k0, uint64_t k1);
 /* Frees the slots; the index may be initialised again. */
 void node_index_free(node_index_t *x);
+/* Makes dst (not initialised) a copy of src with its own slots, which never
+ * change again unless dst is written (readers on other threads may then
+ * share it). Aborts when memory runs out, as the state actor does. */
+void node_index_copy(node_index_t *dst, const node_index_t *src);
 /* Forgets every name, keeps the allocation and the key. */
 void node_index_clear(node_index_t *x);
 
@@ -49,7 +53,10 @@ int node_index_put(node_index_t *x, const char *name, int idx);
 /* Removes `name`; false when it was not there. */
 bool node_index_del(node_index_t *x, const char *name);
 
-/* SipHash-2-4 of buf with the 128-bit key (k0, k1) (exposed for tests). */
+/* SipHash-2-4 of buf with the 128-bit key (k0, k1) (exposed for tests: the
+ * reference vectors check the rounds node_index_name_hash shares). */
 uint64_t node_index_siphash(const void *buf, size_t len, uint64_t k0, uint64_t k1);
+/* SipHash-1-3 of a name (NODE_INDEX_NAME_LEN bytes): what the index uses. */
+uint64_t node_index_name_hash(const char *name, uint64_t k0, uint64_t k1);
 
 #endif

@@ -36,6 +36,7 @@ static state_t g_state;
 static void snapshot_free(void *obj)
 {
     cluster_snapshot_t *s = obj;
+    state_names_unref(s->names);
     free(s->nodes);
     free(s);
 }
@@ -53,41 +54,15 @@ int state_find(state_t *st, const char *name, size_t len)
     return node_index_find(&st->names, name);
 }
 
-/* A free liveness slot for a new record n (there is one: at most
- * STATE_MAX_NODES records, one slot each). */
-static void live_take(state_t *st, state_node_t *n)
-{
-    for (unsigned i = 0; i < NODE_LIVE_SLOTS; i++) {
-        if (st->live_used[i]) continue;
-        st->live_used[i] = 1;
-        n->live_slot = (uint16_t)i;
-        /* relaxed: only the state actor writes the tag part; links compare it */
-        n->live_tag = (uint32_t)(atomic_load_explicit(&st->live->data_received[i], memory_order_relaxed) >>
-                                 NODE_LIVE_MS_BITS);
-        return;
-    }
-    abort();
-}
-
-/* Record n leaves the table: its slot's tag moves on, so a link still
- * holding a snapshot that shows n cannot write into the next record that
- * takes the slot. */
-void state_live_release(state_t *st, const state_node_t *n)
-{
-    unsigned i = n->live_slot;
-    if (i >= NODE_LIVE_SLOTS || !st->live_used[i]) return;
-    uint32_t next = (n->live_tag + 1) & ((UINT32_C(1) << (64 - NODE_LIVE_MS_BITS)) - 1);
-    /* seq_cst: a link's CAS carrying the old tag fails from here on */
-    atomic_store_explicit(&st->live->data_received[i], (uint64_t)next << NODE_LIVE_MS_BITS, memory_order_seq_cst);
-    st->live_used[i] = 0;
-}
-
 void state_busy(state_t *st)
 {
     uint64_t g = atomic_load_explicit(&st->live->gen, memory_order_relaxed);   /* only we write it */
     /* seq_cst: a link that loads gen after this sees it odd, and one that
      * loaded it before linearizes its digest before what we apply now */
     if (!(g & 1)) atomic_store_explicit(&st->live->gen, g + 1, memory_order_seq_cst);
+    /* after gen is odd: a PONG a link notes from here on is forwarded too
+     * (bus_digest_take), so what is folded now is all a quiet link noted */
+    state_live_fold(st);
 }
 
 void state_quiet(state_t *st)
@@ -113,8 +88,9 @@ int state_add_node(state_t *st, const char *name, uint16_t flags)
     memcpy(n->name, name, NODE_NAME_LEN);
     n->flags = flags;
     n->master = -1;
-    live_take(st, n);
+    state_live_take(st, n);
     if (node_index_put(&st->names, n->name, st->node_count) != 0) abort();   /* as the realloc above */
+    st->names_changed = true;
     return st->node_count++;
 }
 
@@ -126,6 +102,7 @@ void state_rename_node(state_t *st, int idx, const char *name)
     memcpy(n->name, name, NODE_NAME_LEN);
     n->name[NODE_NAME_LEN] = '\0';
     if (node_index_put(&st->names, n->name, idx) != 0) abort();
+    st->names_changed = true;
 }
 
 void state_clear_nodes(state_t *st)
@@ -133,6 +110,7 @@ void state_clear_nodes(state_t *st)
     for (int i = 0; i < st->node_count; i++) state_live_release(st, &st->nodes[i]);
     st->node_count = 0;
     node_index_clear(&st->names);
+    st->names_changed = true;
 }
 
 void state_table_full(state_t *st, const char *what)
@@ -296,7 +274,7 @@ static void view_of(const state_t *st, int i, node_view_t *v)
     v->ping_sent_ms = n->ping_sent_ms;
     v->pong_received_ms = n->pong_received_ms;
     v->config_epoch = n->config_epoch;
-    v->repl_offset = n->repl_offset;
+    v->repl_offset = node_live_repl_offset(st->live, n->live_slot, n->live_tag, n->repl_offset);
     v->link_connected = (i == st->myself) || n->link_connected;
     v->slot_count = n->slot_count;
     v->fail_reports = n->nreports;
@@ -306,6 +284,7 @@ static void view_of(const state_t *st, int i, node_view_t *v)
     v->attach_seq = n->attach_seq;
     v->live_slot = n->live_slot;
     v->live_tag = n->live_tag;
+    v->pongs_seen = n->pongs_seen;
 }
 
 void state_publish(state_t *st)
@@ -342,6 +321,7 @@ void state_publish(state_t *st)
     s->created_ms = rt_now_ms();
     build_header(st, s);
     s->live = st->live;
+    s->names = state_names_for_snapshot(st);
     rt_snap_publish(st->cell, s);
     st->dirty_snapshot = false;
     st->dirty_soft = false;
@@ -687,6 +667,8 @@ void state_free(state_t *st)
     free(st->out.frames);
     state_fo_free(st);
     rt_snap_destroy(st->cell);
+    state_names_unref(st->names_shared);   /* after the snapshots that share it */
+    st->names_shared = NULL;
     free(st->live);    /* after the snapshots that point at it */
 }
 

@@ -14,6 +14,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "runtime/actor.h"
 #include "runtime/snapshot.h"
@@ -21,6 +22,7 @@
 #include "proto/resp.h"
 #include "proto/slot.h"
 #include "proto/nodes_conf.h"
+#include "actors/state/state_live.h"
 
 /* A node name (40 hex characters), the same on the wire and in nodes.conf. */
 #define NODE_NAME_LEN BUS_NAME_LEN
@@ -36,74 +38,36 @@ enum {
     NODE_NOFAILOVER = BUS_NODE_NOFAILOVER,
 };
 
-/* Liveness that links write without the state actor (docs/cluster-bus.md
- * §1.6, "digest"): one slot per record, found through its view's live_slot.
- * A slot word is tag << NODE_LIVE_MS_BITS | ms; the state actor bumps the tag
- * when it frees the slot, so a link holding an older snapshot cannot write
- * into the record that reuses it. The table and its two counters live as
- * long as the state actor (the snapshot carries a pointer). */
-#define NODE_LIVE_SLOTS 4096          /* = STATE_MAX_NODES (state_internal.h) */
-#define NODE_LIVE_MS_BITS 44          /* ms since the epoch fit until the year 2527 */
-#define NODE_LIVE_MS_MASK ((UINT64_C(1) << NODE_LIVE_MS_BITS) - 1)
-typedef struct state_live {
-    /* Odd while the state actor applies a message or holds a change it has
-     * not published; even when the published snapshot says all it knows.
-     * Written by the state actor only (seq_cst stores); links load it. */
-    _Atomic uint64_t gen;
-    /* Frame messages links have sent (incremented before rt_send) that the
-     * state actor has not applied yet (decremented after applying). */
-    _Atomic long long pending;
-    /* data_received per slot (tag << 44 | ms), raised with an atomic max. */
-    _Atomic uint64_t data_received[NODE_LIVE_SLOTS];
-} state_live_t;
-
-/* Raises slot `slot`'s data_received to ms, unless the slot no longer has
- * tag `tag` (its record was deleted). Any thread. */
-static inline void node_live_note(state_live_t *l, unsigned slot, uint32_t tag, long long ms)
-{
-    if (!l || slot >= NODE_LIVE_SLOTS || ms < 0) return;
-    uint64_t want = ((uint64_t)tag << NODE_LIVE_MS_BITS) | ((uint64_t)ms & NODE_LIVE_MS_MASK);
-    /* relaxed load, then CAS with seq_cst: the link's later load of `gen`
-     * (link.c, "digest") must not move before this store (a store-load
-     * order), and the state actor reads the slot with seq_cst loads. */
-    uint64_t cur = atomic_load_explicit(&l->data_received[slot], memory_order_relaxed);
-    while ((cur >> NODE_LIVE_MS_BITS) == tag && (cur & NODE_LIVE_MS_MASK) < (uint64_t)ms)
-        if (atomic_compare_exchange_weak_explicit(&l->data_received[slot], &cur, want, memory_order_seq_cst,
-                                                  memory_order_relaxed))
-            break;
-}
-
-/* Slot `slot`'s data_received when it still has tag `tag`, else 0. */
-static inline long long node_live_ms(state_live_t *l, unsigned slot, uint32_t tag)
-{
-    if (!l || slot >= NODE_LIVE_SLOTS) return 0;
-    /* seq_cst: pairs with node_live_note's CAS (see there) */
-    uint64_t cur = atomic_load_explicit(&l->data_received[slot], memory_order_seq_cst);
-    return (cur >> NODE_LIVE_MS_BITS) == tag ? (long long)(cur & NODE_LIVE_MS_MASK) : 0;
-}
-
 /* One node as everyone but the state actor sees it. */
 typedef struct node_view {
+    /* First, what links read for every gossip entry of every frame (the
+     * digest, actors/bus/bus_digest.c): one cache line per record. */
     char name[NODE_NAME_LEN + 1];
-    char ip[NODES_CONF_IP_SIZE];
-    char hostname[256];
-    int port, cport, pport;
     uint16_t flags;
-    int master;                   /* index into nodes[], or -1 */
-    char master_name[NODE_NAME_LEN + 1];  /* "" when none */
-    long long ping_sent_ms, pong_received_ms;
-    uint64_t config_epoch;        /* own configEpoch (for replicas: see node_shown_epoch) */
-    long long repl_offset;
-    bool link_connected;          /* we hold an outbound link to it (always true for myself) */
-    int slot_count;
     int fail_reports;
+    long long pong_received_ms;
+    uint16_t live_slot;           /* its liveness slot in the snapshot's `live` */
+    uint32_t live_tag;
+    /* the rest */
+    long long ping_sent_ms;
+    uint64_t pongs_seen;          /* PONGs noted in that slot that ping_sent/pong_received include */
+    uint64_t config_epoch;        /* own configEpoch (for replicas: see node_shown_epoch) */
     uint64_t out_link, in_link;   /* link ids (0 = none) */
+    int master;                   /* index into nodes[], or -1 */
+    int port, cport, pport;
+    int slot_count;
+    bool link_connected;          /* we hold an outbound link to it (always true for myself) */
+    long long repl_offset;
     long long data_received_ms;
     uint64_t attach_seq;          /* replicas of one master list in this order (7.0.15's
                                    * order: when each became its replica, as seen here) */
-    uint16_t live_slot;           /* its liveness slot in the snapshot's `live` */
-    uint32_t live_tag;
+    char master_name[NODE_NAME_LEN + 1];  /* "" when none */
+    char ip[NODES_CONF_IP_SIZE];
+    char hostname[256];
 } node_view_t;
+_Static_assert(offsetof(node_view_t, live_tag) + sizeof(uint32_t) <= 64, "a gossip entry's record: one cache line");
+
+struct snapshot_names;            /* name -> index, shared by snapshots with the same names (state.c) */
 
 /* Immutable after publication. */
 typedef struct cluster_snapshot {
@@ -121,7 +85,44 @@ typedef struct cluster_snapshot {
     int pfail_count;              /* PFAIL records with an address (gossip appends them all) */
     bus_header_t hdr;             /* our header, ready to copy into any frame we send */
     state_live_t *live;           /* the state actor's liveness table (outlives every snapshot) */
+    struct snapshot_names *names; /* NULL: look names up by scanning nodes[] */
 } cluster_snapshot_t;
+
+/* The index of the record named `name` (NODE_NAME_LEN bytes) in s, or -1:
+ * one probe of a keyed hash built when s was published. Any thread. */
+int cluster_snapshot_find(const cluster_snapshot_t *s, const char *name);
+
+/* What links noted since s was published (state_live.h), folded into record
+ * i's view: any thread holding s. data_received is the later of the two; a
+ * PONG noted since answers the outstanding ping; the offset is the last one
+ * its headers carried. */
+static inline long long node_view_data_received(const cluster_snapshot_t *s, int i)
+{
+    const node_view_t *v = &s->nodes[i];
+    long long l = node_live_ms(s->live, v->live_slot, v->live_tag);
+    return l > v->data_received_ms ? l : v->data_received_ms;
+}
+static inline bool node_view_pong_noted(const cluster_snapshot_t *s, int i)
+{
+    const node_view_t *v = &s->nodes[i];
+    return s->live && node_live_pongs(s->live, v->live_slot, v->live_tag) != v->pongs_seen;
+}
+static inline long long node_view_pong_received(const cluster_snapshot_t *s, int i)
+{
+    const node_view_t *v = &s->nodes[i];
+    if (!node_view_pong_noted(s, i)) return v->pong_received_ms;
+    return (long long)node_live_get(&s->live->node[v->live_slot].pong_received, v->live_tag,
+                                    (uint64_t)v->pong_received_ms);
+}
+static inline long long node_view_ping_sent(const cluster_snapshot_t *s, int i)
+{
+    return node_view_pong_noted(s, i) ? 0 : s->nodes[i].ping_sent_ms;
+}
+static inline long long node_view_repl_offset(const cluster_snapshot_t *s, int i)
+{
+    const node_view_t *v = &s->nodes[i];
+    return node_live_repl_offset(s->live, v->live_slot, v->live_tag, v->repl_offset);
+}
 
 /* The published snapshot cell; workers register readers on it. */
 extern rt_snap_cell_t g_cluster_snapshot;

@@ -79,6 +79,7 @@ void state_del_node(state_t *st, int idx)
     for (int i = 0; i < st->node_count; i++)
         if (st->nodes[i].master == idx) st->nodes[i].master = -1;
     node_index_del(&st->names, n->name);
+    st->names_changed = true;
     int last = st->node_count - 1;
     if (idx != last) {
         st->nodes[idx] = st->nodes[last];
@@ -536,12 +537,9 @@ static void sender_header(state_t *st, int sender, const bus_header_t *h, long l
     n->data_received_ms = now;
     if (h->current_epoch > st->current_epoch) { st->current_epoch = h->current_epoch; state_save_config(st); }
     if (h->config_epoch > n->config_epoch) { n->config_epoch = h->config_epoch; st->slot_version++; state_save_config(st); }
-    if (n->repl_offset != (long long)h->offset) {
-        n->repl_offset = (long long)h->offset;
-        /* published before links digest again: a link compares the next
-         * header's offset with the snapshot's (actors/bus/bus_digest.c) */
-        st->dirty_snapshot = true;
-    }
+    /* the slot too: snapshot readers take the offset from there, so a new
+     * one needs no publish (links store the next ones, state_live.h) */
+    state_live_set_offset(st, sender, (long long)h->offset);
     if ((st->nodes[st->myself].flags & NODE_SLAVE) && st->nodes[st->myself].master == sender)
         state_fo_master_header(st, h);
 }
@@ -633,7 +631,7 @@ static bool outbound_reply(state_t *st, const state_bus_src_t *src, const bus_ms
 
 /* A PONG on our outbound link to record idx: it answers our PING, so the
  * node is reachable (clears PFAIL, and FAIL where 5.12 allows it). */
-static void pong_received(state_t *st, int idx, long long now)
+void state_pong_received(state_t *st, int idx, long long now)
 {
     state_node_t *n = &st->nodes[idx];
     n->pong_received_ms = now;
@@ -669,7 +667,12 @@ static void ping_family(state_t *st, const state_bus_src_t *src, const bus_msg_t
         }
         if (type == BUS_PING && !src->outbound) address_update(st, sender, h, src->peer_ip);
     }
-    if (type == BUS_PONG && src->outbound && bound >= 0) pong_received(st, bound, now);
+    if (type == BUS_PONG && src->outbound && bound >= 0) {
+        /* a PONG its link counted (state_live.h) is applied from the count,
+         * once: at the latest by state_busy before this message */
+        if (src->pong_noted) state_live_fold_one(st, bound);
+        else state_pong_received(st, bound, now);
+    }
     if (sender >= 0) {
         role_update(st, sender, h);
         slot_rules(st, sender, h);
@@ -741,8 +744,10 @@ void state_bus_apply(state_t *st, const state_bus_src_t *src, const bus_msg_t *m
 void state_bus_frame(state_t *st, link_frame_t *f)
 {
     state_bus_src_t src = { .link = f->id, .outbound = f->outbound, .peer_ip = f->peer_ip, .local_ip = f->local_ip };
-    for (const link_rec_t *r = link_frame_next(f, NULL); r; r = link_frame_next(f, r))
+    for (const link_rec_t *r = link_frame_next(f, NULL); r; r = link_frame_next(f, r)) {
+        src.pong_noted = r->pong_noted;
         state_bus_apply(st, &src, &r->msg);
+    }
 }
 
 /* ---------------- link events ---------------- */

@@ -51,6 +51,7 @@ typedef struct state_node {
     uint64_t attach_seq;                  /* when it became that master's replica (st->attach_counter) */
     uint16_t live_slot;                   /* its slot in st->live (links raise data_received there) */
     uint32_t live_tag;
+    uint64_t pongs_seen;                  /* PONGs noted in that slot already applied (state_live_fold) */
 } state_node_t;
 
 typedef struct fail_report {
@@ -114,6 +115,8 @@ typedef struct state {
     state_node_t *nodes;
     int node_count, node_cap;
     node_index_t names;           /* name -> index into nodes[], kept in step by the helpers below */
+    struct snapshot_names *names_shared;  /* a copy of `names` for snapshots (state_publish), one reference ours */
+    bool names_changed;           /* `names` moved since names_shared was copied */
     long long table_full_logged_ms;   /* last "node table full" warning (rate limit) */
     unsigned long long table_full_ignored;  /* nodes refused since that warning */
     int myself;
@@ -159,6 +162,7 @@ typedef struct state {
     /* liveness links write without us (state.h, state_live_t) */
     state_live_t *live;
     uint8_t live_used[NODE_LIVE_SLOTS];
+    uint64_t pongs_total_seen;            /* st->live->pongs_total when the slots were last folded */
 } state_t;
 
 /* Resets *st to an empty state publishing into `cell`: no nodes, no slot
@@ -204,12 +208,31 @@ static inline long long state_data_received(state_t *st, int idx)
     return l > n->data_received_ms ? l : n->data_received_ms;
 }
 /* The state actor starts applying something (a message, a tick): links stop
- * digesting until state_quiet (state_live_t.gen). */
+ * digesting until state_quiet (state_live_t.gen), and the PONGs they noted
+ * since the last one are applied first (state_live_fold). */
 void state_busy(state_t *st);
+/* state_live.c. A free liveness slot for new record n (state_add_node). */
+void state_live_take(state_t *st, state_node_t *n);
 /* Record n leaves the table: frees its liveness slot (state_del_node, state_clear_nodes). */
 void state_live_release(state_t *st, const state_node_t *n);
+/* Applies the PONGs links noted (state_live.h) to every record whose slot
+ * counted one since: what the PONG rule of 7.0.15 does (state_pong_received),
+ * at the latest noted time. Cheap when no PONG was noted. */
+void state_live_fold(state_t *st);
+/* The same for record idx alone (a forwarded PONG whose link noted it). */
+void state_live_fold_one(state_t *st, int idx);
+/* Record idx's header carried replication offset `off`: the record and its
+ * slot say so (the slot is what readers look at, state_live.h). */
+void state_live_set_offset(state_t *st, int idx, long long off);
 /* Nothing applied is unpublished any more: links may digest again. */
 void state_quiet(state_t *st);
+
+/* state_names.c. The name index for a snapshot of the table as it is now:
+ * st->names_shared (rebuilt first when the names changed), one more
+ * reference to it for the snapshot. State thread only. */
+struct snapshot_names *state_names_for_snapshot(state_t *st);
+/* Drops one reference (NULL: nothing); the last one frees the index. */
+void state_names_unref(struct snapshot_names *n);
 
 /* The record named `name` (len must be NODE_NAME_LEN), or -1: one hash probe. */
 int state_find(state_t *st, const char *name, size_t len);
@@ -250,6 +273,7 @@ typedef struct state_bus_src {
     bool outbound;                /* our link to a record, or one a peer opened */
     const char *peer_ip;          /* the socket's remote address ("" unknown) */
     const char *local_ip;         /* the socket's local address ("" unknown) */
+    bool pong_noted;              /* a PONG its link counted already (link_rec_t.pong_noted) */
 } state_bus_src_t;
 /* Applies one decoded frame (docs/cluster-bus.md §5.2): the rules' entry. */
 void state_bus_apply(state_t *st, const state_bus_src_t *src, const bus_msg_t *m);
@@ -273,6 +297,9 @@ void state_send_ping(state_t *st, int idx, unsigned type);
 void state_broadcast_pong(state_t *st);
 int state_count_reports(state_t *st, int about);
 void state_maybe_mark_fail(state_t *st, int idx);
+/* A PONG on our outbound link to record idx, received at `now` (§5.2 step
+ * 6.4): pong_received, ping_sent = 0, PFAIL cleared, FAIL where 5.11 allows. */
+void state_pong_received(state_t *st, int idx, long long now);
 /* state_failover.c: votes, elections, promotion, manual failover (docs/cluster-bus.md §5.13-§5.16). */
 void state_fo_request(state_t *st, state_fo_req_t *r);
 void state_fo_frame(state_t *st, int sender, const bus_msg_t *m);   /* AUTH_REQUEST, AUTH_ACK, MFSTART */

@@ -1,0 +1,91 @@
+/* state_names.c - the name index a published snapshot carries
+ * (cluster_snapshot_find, state.h): links look up the sender and every
+ * gossip entry of every frame by name, on their own threads.
+ *
+ * It is a compact copy of the state actor's own index (node_index.h) taken
+ * when a snapshot is published after the names changed, and shared by every
+ * snapshot until they change again: the same keyed hash and the same slot
+ * positions, but each slot holds only the name's hash and its record's
+ * index (8 bytes, so a 1,000-node table's probes stay in a few cache
+ * lines); the name itself is compared in the snapshot's node table, where
+ * the caller reads the record next anyway.
+ *
+ * Must never: change after it is shared, or be freed while a snapshot holds
+ * it. Only the state thread (the cell's writer, which also frees retired
+ * snapshots) builds it and counts its references.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "actors/state/state_internal.h"
+#include "runtime/xmalloc.h"
+
+typedef struct names_slot {
+    uint32_t hash;
+    int32_t idx;                  /* -1: empty */
+} names_slot_t;
+
+struct snapshot_names {
+    unsigned refs;
+    uint32_t cap;                 /* a power of two (0: no names) */
+    uint64_t k0, k1;
+    names_slot_t slots[];
+};
+
+void state_names_unref(struct snapshot_names *n)
+{
+    if (n && --n->refs == 0) free(n);
+}
+
+struct snapshot_names *state_names_for_snapshot(state_t *st)
+{
+    if (st->names_changed || !st->names_shared) {
+        state_names_unref(st->names_shared);
+        const node_index_t *x = &st->names;
+        struct snapshot_names *n = xmalloc(sizeof *n + sizeof n->slots[0] * x->cap);
+        n->refs = 1;                    /* ours, dropped when the names change again */
+        n->cap = x->cap;
+        n->k0 = x->k0;
+        n->k1 = x->k1;
+        for (uint32_t i = 0; i < x->cap; i++) {
+            n->slots[i].hash = x->slots[i].hash;
+            n->slots[i].idx = x->slots[i].idx;
+        }
+        st->names_shared = n;
+        st->names_changed = false;
+    }
+    st->names_shared->refs++;
+    return st->names_shared;
+}
+
+static inline bool same_name(const char *a, const char *b)
+{
+    uint64_t d = 0;
+    for (int i = 0; i < NODE_NAME_LEN; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        d |= x ^ y;
+    }
+    return d == 0;
+}
+_Static_assert(NODE_NAME_LEN % 8 == 0, "names compare as words");
+_Static_assert(NODE_NAME_LEN == NODE_INDEX_NAME_LEN, "one name length");
+
+int cluster_snapshot_find(const cluster_snapshot_t *s, const char *name)
+{
+    const struct snapshot_names *n = s->names;
+    if (!n) {
+        for (int i = 0; i < s->node_count; i++)
+            if (same_name(s->nodes[i].name, name)) return i;
+        return -1;
+    }
+    if (!n->cap) return -1;
+    uint32_t h = (uint32_t)node_index_name_hash(name, n->k0, n->k1);
+    uint32_t mask = n->cap - 1;
+    for (uint32_t i = h & mask;; i = (i + 1) & mask) {
+        const names_slot_t *e = &n->slots[i];
+        if (e->idx < 0) return -1;
+        if (e->hash == h && e->idx < s->node_count && same_name(s->nodes[e->idx].name, name)) return e->idx;
+    }
+}
