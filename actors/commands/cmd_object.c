@@ -1,6 +1,7 @@
-/* cmd_object.c - OBJECT (ENCODING, REFCOUNT, IDLETIME, FREQ, HELP) and
- * DUMP: what a key's value looks like inside, as redis-server 7.0.15 would
- * report it for the same content.
+/* cmd_object.c - OBJECT (ENCODING, REFCOUNT, IDLETIME, FREQ, HELP), DUMP
+ * and RESTORE: what a key's value looks like inside, as redis-server 7.0.15
+ * would report it for the same content, and its DUMP payload both ways (so
+ * keys move between shoal and redis-server by DUMP/RESTORE and MIGRATE).
  *
  * shoal keeps no access clock or LFU counter per key: IDLETIME answers 0
  * and FREQ 0 under an LFU policy (the errors of the other policy are
@@ -125,4 +126,102 @@ void cmd_dump(cmd_ctx_t *ctx)
     if (rc) resp_add_error(ctx->reply, "ERR DUMP of this value is not supported");
     else resp_add_bulk(ctx->reply, rdb_encoder_data(&enc), rdb_encoder_pending(&enc));
     rdb_encoder_free(&enc);
+}
+
+/* ---- RESTORE ---- */
+
+/* RESTORE's effect when it differs from the call: kept per thread until the
+ * next RESTORE (propagation copies it right after the handler). */
+static _Thread_local resp_buf_t restore_prop;
+static _Thread_local bool restore_prop_ready;
+
+static void restore_propagate(cmd_ctx_t *ctx, long long abs_ttl, bool as_del)
+{
+    if (!restore_prop_ready) { resp_buf_init(&restore_prop, 2); restore_prop_ready = true; }
+    resp_buf_reset(&restore_prop);
+    if (as_del) {
+        resp_add_array(&restore_prop, 2);
+        resp_add_bulk(&restore_prop, "DEL", 3);
+        resp_add_bulk(&restore_prop, ctx->argv[1], ctx->argvlen[1]);
+    } else {
+        /* the TTL made absolute, and ABSTTL appended, as 7.0.15 rewrites it */
+        resp_add_array(&restore_prop, ctx->argc + 1);
+        for (int i = 0; i < ctx->argc; i++) {
+            if (i == 2) resp_add_bulk_ll(&restore_prop, abs_ttl);
+            else resp_add_bulk(&restore_prop, ctx->argv[i], ctx->argvlen[i]);
+        }
+        resp_add_bulk(&restore_prop, "ABSTTL", 6);
+    }
+    ctx->prop_cmds = &restore_prop;
+    ctx->prop_ncmds = 1;
+}
+
+/* RESTORE's options from argv[4]; false after replying the error. */
+static bool restore_options(cmd_ctx_t *ctx, bool *replace, bool *absttl)
+{
+    long long idle = -1, freq = -1;
+    for (int j = 4; j < ctx->argc; j++) {
+        int more = ctx->argc - j - 1;
+        if (arg_is_at(ctx, j, "replace")) {
+            *replace = true;
+        } else if (arg_is_at(ctx, j, "absttl")) {
+            *absttl = true;
+        } else if (arg_is_at(ctx, j, "idletime") && more >= 1 && freq == -1) {
+            if (!arg_ll_at(ctx, ++j, &idle)) return false;
+            if (idle < 0) { resp_add_error(ctx->reply, "ERR Invalid IDLETIME value, must be >= 0"); return false; }
+        } else if (arg_is_at(ctx, j, "freq") && more >= 1 && idle == -1) {
+            if (!arg_ll_at(ctx, ++j, &freq)) return false;
+            if (freq < 0 || freq > 255) {
+                resp_add_error(ctx->reply, "ERR Invalid FREQ value, must be >= 0 and <= 255");
+                return false;
+            }
+        } else {
+            resp_add_error(ctx->reply, "ERR syntax error");
+            return false;
+        }
+    }
+    return true;
+}
+
+void cmd_restore(cmd_ctx_t *ctx)
+{
+    bool replace = false, absttl = false;
+    if (!restore_options(ctx, &replace, &absttl)) return;
+    if (!replace && ks_lookup(ctx->ks, ctx->argv[1], ctx->argvlen[1], ctx->now_ms)) {
+        resp_add_error(ctx->reply, "BUSYKEY Target key name already exists.");
+        return;
+    }
+    long long ttl;
+    if (!arg_ll_at(ctx, 2, &ttl)) return;
+    if (ttl < 0) { resp_add_error(ctx->reply, "ERR Invalid TTL value, must be >= 0"); return; }
+    rdb_restore_t r;
+    int rc = rdb_restore_parse(ctx->argv[3], ctx->argvlen[3], 0, &r);
+    if (rc != RDB_OK) { resp_add_errorf(ctx->reply, "ERR %s", rdb_restore_error(rc)); return; }
+    int kt = KS_TYPE_STRING;
+    ks_object_t *obj = NULL;
+    if (r.type != RDB_TYPE_STRING && types_rdb_load(r.type, r.value, r.value_len, &kt, &obj) != TYPES_LOAD_OK) {
+        rdb_restore_free(&r);
+        resp_add_error(ctx->reply, "ERR Bad data format");
+        return;
+    }
+    bool deleted = replace && ks_delete(ctx->ks, ctx->argv[1], ctx->argvlen[1], ctx->now_ms);
+    if (ttl && !absttl) ttl += ctx->now_ms;
+    /* A TTL already past: nothing is created (a replica applies it anyway, as Redis). */
+    if (ttl && ttl <= ctx->now_ms && !ctx->from_master && !ks_replica_mode(ctx->ks)) {
+        if (obj) obj->ops->free_value(obj);
+        rdb_restore_free(&r);
+        if (deleted) {
+            ctx->dirty = true;
+            restore_propagate(ctx, 0, true);
+        }
+        resp_add_simple(ctx->reply, "OK");
+        return;
+    }
+    long long when = ttl ? ttl : KS_NO_EXPIRE;
+    if (obj) ks_set_object(ctx->ks, ctx->argv[1], ctx->argvlen[1], kt, obj, when, ctx->now_ms);
+    else ks_set_string(ctx->ks, ctx->argv[1], ctx->argvlen[1], r.value, r.value_len, when, ctx->now_ms);
+    rdb_restore_free(&r);
+    ctx->dirty = true;
+    if (ttl && !absttl) restore_propagate(ctx, ttl, false);
+    resp_add_simple(ctx->reply, "OK");
 }

@@ -1,5 +1,5 @@
 /* cmdtable_object.c - command table entries for OBJECT and its
- * subcommands, and DUMP.
+ * subcommands, DUMP and RESTORE.
  *
  * Arity, flags, key positions, key specs, ACL categories, tips and argument
  * trees are taken from the COMMAND INFO / COMMAND DOCS replies of a real
@@ -47,6 +47,25 @@ static const cmd_keyspec_t keyspecs_dump[] = {
 
 static const cmd_arg_doc_t args_dump[] = {
     { .name = "key", .type = "key", .key_spec_index = 0 },
+};
+static const cmd_keyspec_t keyspecs_restore[] = {
+    { .flags = "OW update", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_restore[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "ttl", .type = "integer", .key_spec_index = -1 },
+    { .name = "serialized-value", .type = "string", .key_spec_index = -1 },
+    { .name = "replace", .type = "pure-token", .key_spec_index = -1, .token = "REPLACE", .since = "3.0.0", .flags = CMD_ARG_OPTIONAL },
+    { .name = "absttl", .type = "pure-token", .key_spec_index = -1, .token = "ABSTTL", .since = "5.0.0", .flags = CMD_ARG_OPTIONAL },
+    { .name = "seconds", .type = "integer", .key_spec_index = -1, .token = "IDLETIME", .since = "5.0.0", .flags = CMD_ARG_OPTIONAL },
+    { .name = "frequency", .type = "integer", .key_spec_index = -1, .token = "FREQ", .since = "5.0.0", .flags = CMD_ARG_OPTIONAL },
+};
+
+static const cmd_history_t history_restore[] = {
+    { "3.0.0", "The REPLACE option." },
+    { "5.0.0", "The ABSTTL option." },
+    { "5.0.0", "The IDLETIME and FREQ options." },
 };
 
 static cmd_def_t subcommands_object[] = {
@@ -117,6 +136,16 @@ cmd_def_t cmdtable_object[] = {
         .summary = "Returns the value of a key serialized in the RDB format",
         .since = "2.6.0", .group = "generic", .complexity = "O(1) to find the key, then O(N*M) to serialize it, N being the number of elements and M their average size.",
         .args = args_dump, .arg_count = 1,
+    },
+    {
+        .name = "restore", .arity = -4, .flags = CMD_WRITE | CMD_DENYOOM, .flag_names = "write denyoom",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "keyspace write slow dangerous",
+        .keyspecs = keyspecs_restore, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_restore,
+        .summary = "Creates a key from a DUMP payload",
+        .since = "2.6.0", .group = "generic", .complexity = "O(1) to create the key, then O(N*M) to rebuild the value, N being the number of elements and M their average size (O(N*M*log(N)) for sorted sets).",
+        .history = history_restore, .history_count = 3,
+        .args = args_restore, .arg_count = 7,
     },
     { .name = NULL },
 };

@@ -164,9 +164,13 @@ def test_replica_has_same_hashes_and_sets(servers, master_kind, replica_kind):
                                       writes_before=lambda m: (d.pipelined(m, cmds[:half]),
                                                                _fill_raw(m)))
     d.pipelined(master, cmds[half:])
+    with master.raw() as c:       # RESTORE with a relative TTL travels with an absolute one
+        p = c.call("DUMP", "h:wide")
+        assert c.call("RESTORE", "h:copy", "600000", p) == "OK"
+        assert c.call("RESTORE", "s:int16", "0", c.call("DUMP", "s:str"), "REPLACE") == "OK"
     rh.wait_offsets_equal(master, replica)
     want = _content(master)
-    assert len(want) > 10
+    assert len(want) > 10 and want[b"h:copy"][3]
     got = _content(replica)
     assert got == want
 
@@ -174,3 +178,46 @@ def test_replica_has_same_hashes_and_sets(servers, master_kind, replica_kind):
 def _fill_raw(server):
     with server.raw() as c:
         _fill(c, random.Random(5))
+
+
+RESTORE_SCENARIO = [
+    ("HSET", "src", "a", "1", "b", "two"), ("RESTORE", "src", "0", "x"), ("RESTORE", "new", "0", "x"),
+    ("RESTORE", "new", "-1", "x"), ("RESTORE", "new", "abc", "x"), ("RESTORE", "new", "0", "x", "BOGUS"),
+    ("RESTORE", "new", "0", "x", "IDLETIME", "-1"), ("RESTORE", "new", "0", "x", "FREQ", "256"),
+    ("RESTORE", "new", "0", "x", "IDLETIME", "1", "FREQ", "1"), ("RESTORE", "new", "0", "x", "IDLETIME"),
+    ("RESTORE", "new", "0", "x", "FREQ", "x"), ("RESTORE", "new", "0"), ("EXISTS", "new"),
+]
+
+
+def test_restore_errors_same_as_redis(snode, sref):
+    assert d.run(snode, RESTORE_SCENARIO) == d.run(sref, RESTORE_SCENARIO)
+
+
+def _payloads(server):
+    with server.raw() as c:
+        c.call("HSET", "p:h", "a", "1", "b", "-70000", "c", "hello")
+        c.call("HSET", "p:hw", *[x for i in range(600) for x in (f"f{i}", f"v{i}")])
+        c.call("SADD", "p:si", "5", "-3", "100000")
+        c.call("SADD", "p:ss", *[f"m{i}" for i in range(30)])
+        c.call("RPUSH", "p:l", "a", "1", "b" * 100)
+        c.call("SET", "p:str", "x" * 50)
+        return {k: c.call("DUMP", k) for k in ("p:h", "p:hw", "p:si", "p:ss", "p:l", "p:str")}
+
+
+@pytest.mark.parametrize("src_kind", ["redis", "shoal"])
+def test_dump_restore_both_ways(snode, sref, src_kind):
+    src, dst = (sref, snode) if src_kind == "redis" else (snode, sref)
+    payloads = _payloads(src)
+    with dst.raw() as c:
+        for k, p in payloads.items():
+            assert c.call("RESTORE", "r" + k, "0", p) == "OK"
+            assert isinstance(c.call("RESTORE", "r" + k, "0", p), h.Error)      # BUSYKEY
+            assert c.call("RESTORE", "r" + k, "60000", p, "REPLACE") == "OK"
+            assert 0 < c.call("PTTL", "r" + k) <= 60000
+        # a corrupt payload (a flipped byte before the footer) is refused either way
+        bad = bytearray(payloads["p:h"])
+        bad[5] ^= 0xFF
+        assert c.call("RESTORE", "bad", "0", bytes(bad)) == "ERR DUMP payload version or checksum are wrong"
+    got = {k[1:]: v for k, v in _content(dst).items() if k.startswith(b"rp:")}
+    want = {k: v for k, v in _content(src).items() if k.startswith(b"p:")}
+    assert {k: v[:3] for k, v in got.items()} == {k: v[:3] for k, v in want.items()}
