@@ -8,6 +8,7 @@
 #include <string.h>
 #include "proto/bus.h"
 #include "proto/bus_light.h"
+#include "proto/bus_stream.h"
 #include "tests/unit/unit.h"
 
 static uint64_t rs = 0x1234567;
@@ -355,4 +356,67 @@ TEST(bus_light_fuzz_expand)
     CHECK_EQ_INT(pr.live, 0);
     bus_light_pool_free(&ps);
     bus_light_pool_free(&pr);
+}
+
+/* The stream hands out light frames (framed, not decoded) only when told to
+ * accept them, whatever the chunk boundaries; otherwise "RCml" is a bad
+ * signature and the stream closes, as for any other. */
+TEST(bus_light_stream_framing)
+{
+    make_universe();
+    make_header();
+    bus_light_pool_t ps;
+    bus_light_pool_init(&ps);
+    bus_light_tx_t tx;
+    bus_light_tx_init(&tx);
+    static uint8_t wire[256 * 1024], plain[64 * 1024];
+    size_t wl = 0, lens[40];
+    bool light[40];
+    for (int i = 0; i < 40; i++) {
+        size_t n = random_frame(plain, sizeof plain);
+        light[i] = i % 3 != 0;
+        if (light[i]) n = bus_light_encode(&ps, &tx, plain, n, wire + wl, sizeof wire - wl);
+        else memcpy(wire + wl, plain, n);
+        REQUIRE(n > 0);
+        lens[i] = n;
+        wl += n;
+    }
+    for (int round = 0; round < 50; round++) {
+        bus_stream_t s;
+        bus_stream_init(&s, BUS_DEFAULT_MAX_PAYLOAD);
+        bus_stream_accept_light(&s, true);
+        size_t pos = 0;
+        int got = 0;
+        while (pos < wl) {
+            size_t chunk = 1 + rnd() % 5000;
+            if (chunk > wl - pos) chunk = wl - pos;
+            bus_stream_feed(&s, wire + pos, chunk);
+            pos += chunk;
+            for (;;) {
+                bus_stream_frame_t f;
+                bus_msg_t m;
+                int st = bus_stream_next(&s, &f, &m);
+                if (st == BUS_STREAM_MORE) break;
+                REQUIRE(st == BUS_STREAM_FRAME);
+                REQUIRE(got < 40);
+                CHECK(f.light == light[got]);
+                CHECK_EQ_INT(f.len, lens[got]);
+                CHECK_EQ_INT(f.result, BUS_OK);
+                got++;
+            }
+        }
+        CHECK_EQ_INT(got, 40);
+        bus_stream_free(&s);
+    }
+    /* not accepting: the first light frame closes the stream */
+    bus_stream_t s;
+    bus_stream_init(&s, BUS_DEFAULT_MAX_PAYLOAD);
+    bus_stream_feed(&s, wire + lens[0], lens[1]);
+    bus_stream_frame_t f;
+    bus_msg_t m;
+    CHECK_EQ_INT(bus_stream_next(&s, &f, &m), BUS_STREAM_CLOSE);
+    CHECK_EQ_INT(f.result, BUS_ERR_SIG);
+    bus_stream_free(&s);
+    bus_light_tx_reset(&tx, &ps);
+    bus_light_pool_free(&ps);
 }
