@@ -35,8 +35,17 @@ static light_thread_t *thread_state(void)
     return t;
 }
 
+/* A scratch buffer grown for one huge frame (up to the gossip frame cap) is
+ * given back once frames are small again. */
+#define SCRATCH_KEEP (1024 * 1024)
+
 static uint8_t *reserve(uint8_t **buf, size_t *cap, size_t need)
 {
+    if (*cap > SCRATCH_KEEP && need <= SCRATCH_KEEP / 4) {
+        free(*buf);
+        *buf = NULL;
+        *cap = 0;
+    }
     if (need <= *cap) return *buf;
     size_t c = *cap ? *cap : 16384;
     while (c < need) c *= 2;
