@@ -368,7 +368,7 @@ def client_throughput(b):
              "redis-benchmark runs on the same machine and takes CPU too: on a small machine "
              "rps/CPU-s says more than rps",
              "wake-ups/req = wake requests to shoal's workers (INFO threads wake_sends; each at most "
-             "one eventfd write) per request"])
+             "one eventfd write; a worker that spins before sleeping needs none) per request"])
 
 
 class ClusterGroup:

@@ -60,7 +60,7 @@ struct rt_thread {
     ev_check check;                /* runs what lazy sends queued (drain_lazy) */
     int lazy_wanted;               /* atomic: written by the loop thread, read by lazy senders */
     int spin_us;                   /* spin this long before sleeping after a busy round (0: never) */
-    bool busy;                     /* loop thread only: this round handled work (spin after it) */
+    bool busy;                     /* loop thread only: rt_thread_note_busy this round (spin after it) */
     int spinning;                  /* atomic: the loop spins in prepare_cb; senders need not wake it */
     uint64_t spins;                /* spins begun (loop thread writes, atomic store) */
     uint64_t spin_catches;         /* spins that ended because work arrived (idem) */
@@ -217,7 +217,6 @@ static void drain_lazy(rt_thread_t *t)
             handled++;
         }
         ck_pr_store_64(&t->messages, t->messages + (uint64_t)handled);
-        t->busy = true;
         if (handled == RT_BATCH || !rt_mailbox_mark_empty(&a->lazy)) {
             /* Still ours; lazy_ready is not marked while we drain it. */
             rt_mailbox_push(&t->lazy_ready, &a->lazy_link);
@@ -239,7 +238,6 @@ static void run_actor(rt_thread_t *t, rt_actor_t *a)
         handled++;
     }
     ck_pr_store_64(&t->messages, t->messages + (uint64_t)handled);
-    t->busy = true;
     if (handled == RT_BATCH || !rt_mailbox_mark_empty(&a->mailbox)) {
         /* Still ours: it goes behind the round marker, i.e. to the next round.
          * The ready queue is not marked while we drain it, so no wake here. */
@@ -317,7 +315,8 @@ static bool spin_found_work(rt_thread_t *t)
     return ck_pr_load_int(&t->lazy_wanted) && !rt_mailbox_is_marked_empty(&t->lazy_ready);
 }
 
-/* Last thing before the loop polls: after a round that handled work, watch
+/* Last thing before the loop polls: after a round that handled work the
+ * thread expects more of (rt_thread_note_busy), watch
  * for more for up to spin_us before sleeping in epoll_wait. A message pushed
  * meanwhile costs its sender no eventfd write and us no sleep and wake-up
  * (the scheduler's latency, on a VM an inter-processor interrupt); socket

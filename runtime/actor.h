@@ -132,8 +132,8 @@ typedef struct rt_thread_stats {
 } rt_thread_stats_t;
 int rt_thread_stats_all(rt_thread_stats_t *out, int max);
 
-/* Spinning before sleep. After a round that handled work (messages, or
- * whatever the thread reported with rt_thread_note_busy), the loop watches
+/* Spinning before sleep. After a round in which the thread reported work it
+ * expects more of soon (rt_thread_note_busy), the loop watches
  * its ready queue and its sockets for up to `us` microseconds, yielding the
  * CPU between looks, before it sleeps in epoll_wait. Messages sent meanwhile
  * need no wake-up (no eventfd write for the sender, no sleep and wake for
@@ -145,8 +145,10 @@ int rt_thread_stats_all(rt_thread_stats_t *out, int max);
  * did. 0 (the default) never spins. Set before the thread starts. The spins
  * begun, and those that ended because work came, are in rt_thread_stats. */
 void rt_thread_set_spin_us(rt_thread_t *t, int us);
-/* On a runtime thread: this round handled work (I/O the runtime does not
- * see), so the loop may spin before it sleeps. */
+/* On a runtime thread: this round handled work of the kind that comes in
+ * quick succession (a client request, a batch of them), so the loop may
+ * spin before it sleeps. Other work (timers, cluster-bus traffic) does not
+ * call it and never makes the thread spin. */
 void rt_thread_note_busy(void);
 
 /* Hooks run by the loop of `t` once per iteration, before it sleeps (ev_prepare),

@@ -824,6 +824,7 @@ static void worker_behaviour(rt_actor_t *self, rt_msg_t *msg)
     }
     case WMSG_BATCH: {
         cmd_batch_t *b = (cmd_batch_t *)msg;
+        rt_thread_note_busy();        /* client traffic: more is likely within microseconds */
         snap_enter(w);
         batch_execute(w, b);
         snap_leave(w);
@@ -837,6 +838,7 @@ static void worker_behaviour(rt_actor_t *self, rt_msg_t *msg)
         break;
     }
     case WMSG_BATCH_DONE:
+        rt_thread_note_busy();
         batch_complete(w, (cmd_batch_t *)msg);
         break;
     case WMSG_APPLY:

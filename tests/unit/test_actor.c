@@ -530,6 +530,7 @@ static void spin_behaviour(rt_actor_t *self, rt_msg_t *msg)
 {
     struct spin *sp = self->state;
     if (rt_thread_self() != sp->t) ck_pr_inc_int(&sp->wrong_thread);
+    if (msg->type == MSG_DATA) rt_thread_note_busy();
     ck_pr_inc_int(&sp->handled);
     free(msg);
 }
@@ -559,7 +560,12 @@ TEST(actor_spin_catches_a_message_without_a_wake)
     REQUIRE(rt_thread_start(sp->t) == 0);
     usleep(20000);
     CHECK(rt_thread_spins(sp->t) == 0);            /* nothing handled yet: no spin */
-    int sent = 0, caught = 0;
+    /* A message whose handler does not call rt_thread_note_busy: no spin. */
+    rt_send(&sp->x, &new_msg(MSG_ECHO, FROM_MAIN, 0)->hdr);
+    REQUIRE(wait_count(&sp->handled, 1, 5000) == 1);
+    usleep(20000);
+    CHECK(rt_thread_spins(sp->t) == 0);
+    int sent = 1, caught = 0;
     for (int attempt = 0; attempt < 200 && caught == 0; attempt++) {
         unsigned long long spins = rt_thread_spins(sp->t);
         rt_send(&sp->x, &new_msg(MSG_DATA, FROM_MAIN, 0)->hdr);
@@ -635,6 +641,7 @@ static void bounce_behaviour(rt_actor_t *self, rt_msg_t *msg)
     struct bounce *bc = self->state;
     int me = self == &bc->a[0] ? 0 : 1;
     if (rt_thread_self() != bc->t[me]) ck_pr_inc_int(&bc->errors);
+    rt_thread_note_busy();
     /* The message carries the hand-over: the count is only touched by the
      * thread that holds it (the mailbox orders the accesses). */
     if (++bc->count >= SPIN_BOUNCES) {
