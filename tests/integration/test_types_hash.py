@@ -15,6 +15,7 @@ import random
 
 import pytest
 
+import diffhelpers as d
 import helpers as h
 
 BIG = "x" * 100
@@ -246,3 +247,28 @@ def test_hrandfield_counts_and_distinct(snode, sref):
             c.call("HELLO", "3")
             pairs = c.call("HRANDFIELD", "r", "5", "WITHVALUES")
             assert len(pairs) == 5 and all(len(p) == 2 and p[1] == b"v" + p[0][1:] for p in pairs)
+
+
+def _stream_commands(seed, n):
+    """Like _random_commands, without the replies whose order is the hash
+    table's (those are checked at the end, sorted)."""
+    return [c for c in _random_commands(seed, n) if c[0] not in ("HGETALL", "HKEYS", "HVALS")]
+
+
+@pytest.mark.parametrize("seed,n,proto", [(11, 100000, 2), (12, 20000, 3)])
+def test_long_stream_same_as_redis(snode, sref, seed, n, proto):
+    """100,000 pipelined hash commands: every reply equal, then every key's
+    content and encoding, and the DUMP of every listpack-encoded key."""
+    cmds = _stream_commands(seed, n)
+    d.assert_same(snode, sref, cmds, proto=proto, pipeline=True)
+    finals = []
+    for server in (snode, sref):
+        out = []
+        with server.raw() as c:
+            for k in ["{r}a", "{r}b", "{r}c"]:
+                enc = c.call("OBJECT", "ENCODING", k)
+                items = c.call("HGETALL", k) or []
+                dump = c.call("DUMP", k) if enc == b"listpack" else None
+                out.append((k, enc, sorted(zip(items[0::2], items[1::2])), dump))
+        finals.append(out)
+    assert finals[0] == finals[1]

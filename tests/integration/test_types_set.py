@@ -13,6 +13,7 @@ import random
 
 import pytest
 
+import diffhelpers as d
 import helpers as h
 
 SCENARIOS = {
@@ -247,3 +248,23 @@ def test_crossslot_in_cluster_mode(snode, sref):
     cmds = [("SINTER", "a", "b"), ("SUNIONSTORE", "a", "b", "c"), ("SMOVE", "a", "b", "m"),
             ("SINTERCARD", "2", "a", "b"), ("SDIFF", "x", "y")]
     _compare(cmds, _run(sref, cmds, 2), _run(snode, cmds, 2))
+
+
+@pytest.mark.parametrize("seed,n,proto", [(21, 100000, 2), (22, 20000, 3)])
+def test_long_stream_same_as_redis(snode, sref, seed, n, proto):
+    """100,000 pipelined set commands (no SPOP: its picks are random; no
+    replies in hash-table order): every reply equal, then every key's members,
+    encoding, and the DUMP of every intset."""
+    cmds = [c for c in _random_commands(seed, n)
+            if c[0] not in ("SPOP", "SMEMBERS", "SINTER", "SUNION", "SDIFF")]
+    d.assert_same(snode, sref, cmds, proto=proto, pipeline=True)
+    finals = []
+    for server in (snode, sref):
+        out = []
+        with server.raw() as c:
+            for k in ["{r}a", "{r}b", "{r}c", "{r}d"]:
+                enc = c.call("OBJECT", "ENCODING", k)
+                out.append((k, enc, sorted(c.call("SMEMBERS", k) or []),
+                            c.call("DUMP", k) if enc == b"intset" else None))
+        finals.append(out)
+    assert finals[0] == finals[1]
