@@ -16,6 +16,7 @@
 #include <string.h>
 #include "actors/commands/args.h"
 #include "actors/commands/commands.h"
+#include "actors/config/config.h"
 #include "actors/worker/keyspace.h"
 
 #define ERR_NOT_INT     "ERR value is not an integer or out of range"
@@ -24,10 +25,11 @@
 #define ERR_TOO_BIG     "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 #define MAX_LD_CHARS    (5 * 1024)    /* Redis's MAX_LONG_DOUBLE_CHARS */
 
-/* A string may not outgrow proto-max-bulk-len, except when our master says so. */
+/* A string may not outgrow proto-max-bulk-len (as configured now), except
+ * when our master says so. */
 static bool length_ok(cmd_ctx_t *ctx, long long base, long long add)
 {
-    if (!ctx->from_master && (base > RESP_DEFAULT_MAX_BULK - add)) {
+    if (!ctx->from_master && (base > config_proto_max_bulk_len() - add)) {
         resp_add_error(ctx->reply, ERR_TOO_BIG);
         return false;
     }

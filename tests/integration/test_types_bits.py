@@ -303,3 +303,21 @@ def test_command_docs_shape_matches_redis(snode, sref, proto):
                 pairs = list(r) if isinstance(r, h.Map) else list(zip(r[::2], r[1::2]))
                 out.append(_docs_shape(pairs[0]))
     assert got == want
+
+
+def test_setrange_append_follow_proto_max_bulk_len(snode, sref):
+    """SETRANGE and APPEND refuse to outgrow the configured proto-max-bulk-len, not a
+    fixed 512 MB."""
+    for srv in (snode, sref):
+        with srv.raw() as c:
+            assert c.call("CONFIG", "SET", "proto-max-bulk-len", "1048576") == "OK"
+    try:
+        d.assert_same(snode, sref, [
+            ("SETRANGE", "s", "1048575", "x"), ("STRLEN", "s"), ("SETRANGE", "s", "1048576", "x"),
+            ("SETRANGE", "s", "1048575", "xy"), ("APPEND", "s", "z"), ("STRLEN", "s"),
+            ("SET", "t", "abc"), ("APPEND", "t", "x" * 1048574), ("APPEND", "t", "x" * 1048573), ("STRLEN", "t"),
+        ])
+    finally:
+        for srv in (snode, sref):
+            with srv.raw() as c:
+                c.call("CONFIG", "SET", "proto-max-bulk-len", "536870912")

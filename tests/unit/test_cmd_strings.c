@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "actors/commands/commands.h"
+#include "actors/config/config.h"
 #include "actors/worker/keyspace.h"
 #include "tests/unit/unit.h"
 
@@ -332,6 +333,7 @@ TEST(cmd_incrbyfloat_embedded_nul_is_invalid)
 
 TEST(cmd_append_strlen_getrange_setrange)
 {
+    config_reset_defaults();        /* proto-max-bulk-len bounds APPEND and SETRANGE */
     struct keyspace *ks = ks_create();
     CHECK_EQ_STR(R(ks, cmd_append, "append", "ap", "xyz"), ":3\r\n");
     CHECK_EQ_STR(R(ks, cmd_append, "append", "ap", "123"), ":6\r\n");
