@@ -138,6 +138,8 @@ SCENARIOS = {
         ("LCS", "{l}a", "{l}missing"), ("LCS", "{l}a", "{l}missing", "IDX"), ("LCS", "{l}x", "{l}y", "LEN"),
         ("MSET", "{l}c", "abcabcxyzxyz", "{l}d", "xyzabcabc"), ("LCS", "{l}c", "{l}d", "IDX", "WITHMATCHLEN"),
         ("LCS", "{l}c", "{l}d"), ("LCS", "{l}d", "{l}c", "IDX"), ("LCS", "{l}a"), ("LCS", "{l}a", "{l}b", "len", "withmatchlen"),
+        ("SET", "{l}big1", "ab" * 6000), ("SET", "{l}big2", "ba" * 6000), ("LCS", "{l}big1", "{l}big2", "LEN"),
+        ("LCS", "{l}big1", "{l}big2", "IDX"), ("SET", "{l}mid", "abc" * 300), ("LCS", "{l}mid", "{l}big1", "LEN"),
     ],
 }
 
