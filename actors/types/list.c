@@ -1,11 +1,11 @@
 /* list.c - see list.h. */
-#include <stdatomic.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "actors/config/config.h"
 #include "actors/types/list.h"
+#include "actors/types/types.h"
 #include "proto/listpack.h"
 #include "proto/strnum.h"
 #include "runtime/xmalloc.h"
@@ -18,17 +18,14 @@ struct list_node {
     size_t lpsz;                  /* bytes of the node as a 7.0.15 listpack: Redis sizes nodes by it */
 };
 
-/* list-max-listpack-size, as the last refresh read it (relaxed: a sizing
- * hint; a node built under the old value is as valid as any). */
-static _Atomic int g_fill = -2;
-
 #define SIZE_SAFETY_LIMIT 8192   /* 7.0.15's cap on a count-limited node's bytes */
 
-void list_config_refresh(void)
+/* list-max-listpack-size, read where a node is sized (a relaxed atomic
+ * load in the configuration), so CONFIG SET applies to the next push. */
+static int list_fill(void)
 {
-    char buf[32];
-    if (config_get_by_name("list-max-listpack-size", buf, sizeof buf) > 0)
-        atomic_store_explicit(&g_fill, atoi(buf), memory_order_relaxed);
+    long long v = types_limit(TL_LIST_MAX_LISTPACK_SIZE);
+    return v < INT_MIN ? INT_MIN : v > INT_MAX ? INT_MAX : (int)v;
 }
 
 /* ---- entry codec ---- */
@@ -178,20 +175,13 @@ static size_t lp_size_of(const uint8_t *p, size_t len)
     return lp_entry_size(lp_str(p, len));
 }
 
-static size_t node_limit_bytes(int fill)
-{
-    if (fill >= 0) return SIZE_SAFETY_LIMIT;
-    size_t level = (size_t)(-(long long)fill) - 1;
-    return level < 5 ? optimization_level[level] : SIZE_SAFETY_LIMIT;
-}
-
 /* 7.0.15's _quicklistNodeAllowInsert: whether an element of len bytes
  * still goes into n, so that our nodes split where Redis's do (and DUMP and
  * RDB bytes come out the same). */
 static bool node_allows(const list_node_t *n, size_t len)
 {
     if (!n) return false;
-    int fill = atomic_load_explicit(&g_fill, memory_order_relaxed);
+    int fill = list_fill();
     size_t new_sz = n->lpsz + len + SIZE_ESTIMATE_OVERHEAD;
     if (fill < 0) {
         size_t level = (size_t)(-(long long)fill) - 1;
@@ -291,28 +281,6 @@ static void node_recount(list_node_t *n)
         off += entry_read(n, off, &e);
         n->lpsz += lp_size_of(e.p, e.len);
     }
-}
-
-/* After an insert in the middle: a node far over its budget is cut in two,
- * so no node grows without bound. */
-static void node_maybe_split(list_t *l, list_node_t *n)
-{
-    int fill = atomic_load_explicit(&g_fill, memory_order_relaxed);
-    bool over = n->lpsz > node_limit_bytes(fill) || (fill > 0 && n->count > (size_t)fill);
-    if (!over || n->count < 2) return;
-    size_t half = n->count / 2, off = 0;
-    for (size_t i = 0; i < half; i++) off += entry_read(n, off, NULL);
-    list_node_t *m = node_new(l, n);
-    size_t moved = n->used - off;
-    node_reserve(l, m, moved);
-    memcpy(m->buf, n->buf + off, moved);
-    m->used = moved;
-    m->count = n->count - half;
-    n->used = off;
-    n->count = half;
-    node_shrink(l, n);
-    node_recount(m);
-    node_recount(n);
 }
 
 /* ---- the list ---- */
@@ -472,8 +440,7 @@ void list_set(list_t *l, size_t index, const uint8_t *p, size_t len)
     n->lpsz += lp_size_of(p, len);
     memmove(n->buf + off + es, n->buf + off + old, n->used - off - old);
     entry_write(n->buf + off, p, &x);
-    n->used = n->used - old + es;
-    node_maybe_split(l, n);
+    n->used = n->used - old + es;   /* in place, whatever the size, as 7.0.15's lpReplace */
 }
 
 void list_delete_range(list_t *l, size_t start, size_t n)
@@ -548,15 +515,92 @@ void list_iter_delete_prev(list_iter_t *it)
     it->last = NULL;
 }
 
+/* ---- inserting in the middle, as 7.0.15's _quicklistInsert ---- */
+
+static bool node_allows_merge(const list_node_t *a, const list_node_t *b)
+{
+    if (!a || !b) return false;
+    int fill = list_fill();
+    size_t merge_sz = a->lpsz + b->lpsz - 11;   /* Redis's estimate */
+    if (fill < 0) {
+        size_t level = (size_t)(-(long long)fill) - 1;
+        if (level < 5 && merge_sz <= optimization_level[level]) return true;
+    }
+    if (merge_sz > SIZE_SAFETY_LIMIT) return false;
+    return (long long)(a->count + b->count) <= (long long)fill;
+}
+
+/* Moves b's entries to the end of a (b follows a) and frees b. */
+static list_node_t *node_merge(list_t *l, list_node_t *a, list_node_t *b)
+{
+    node_reserve(l, a, b->used);
+    memcpy(a->buf + a->used, b->buf, b->used);
+    a->used += b->used;
+    a->count += b->count;
+    a->lpsz += b->lpsz - LP_EMPTY_BYTES;
+    node_unlink_free(l, b);       /* the list's element count is unchanged */
+    return a;
+}
+
+static void merge_around(list_t *l, list_node_t *center)
+{
+    list_node_t *prev = center->prev, *prev_prev = prev ? prev->prev : NULL;
+    list_node_t *next = center->next, *next_next = next ? next->next : NULL;
+    if (node_allows_merge(prev, prev_prev)) node_merge(l, prev_prev, prev);
+    if (node_allows_merge(next, next_next)) node_merge(l, next, next_next);
+    list_node_t *target = center;
+    if (node_allows_merge(center, center->prev)) target = node_merge(l, center->prev, center);
+    if (node_allows_merge(target, target->next)) node_merge(l, target, target->next);
+}
+
+/* Cuts n at byte offset b: the part after it (after) or before it (!after)
+ * moves to a new node placed on that side. */
+static list_node_t *node_split_at(list_t *l, list_node_t *n, size_t b, bool after)
+{
+    list_node_t *m = node_new(l, after ? n : n->prev);
+    size_t from = after ? b : 0, len = after ? n->used - b : b;
+    node_reserve(l, m, len);
+    memcpy(m->buf, n->buf + from, len);
+    m->used = len;
+    memmove(n->buf, n->buf + (after ? 0 : b), n->used - len);
+    n->used -= len;
+    size_t k = 0;
+    for (size_t o = 0; o < m->used; k++) o += entry_read(m, o, NULL);
+    m->count = k;
+    n->count -= k;
+    node_recount(m);
+    node_recount(n);
+    node_shrink(l, n);
+    return m;
+}
+
 void list_iter_insert_prev(list_iter_t *it, bool after, const uint8_t *p, size_t len)
 {
+    list_t *l = it->l;
     list_node_t *n = it->last;
-    size_t off = it->last_off;
-    if (after) off += entry_read(n, off, NULL);
-    node_insert(it->l, n, off, p, len);
-    node_maybe_split(it->l, n);
+    size_t off = it->last_off, idx = 0;
+    for (size_t o = 0; o < off; idx++) o += entry_read(n, o, NULL);
+    size_t end = off + entry_read(n, off, NULL);
+    bool full = !node_allows(n, len);
+    bool at_tail = after && idx == n->count - 1, at_head = !after && idx == 0;
+    bool avail_next = at_tail && node_allows(n->next, len);
+    bool avail_prev = at_head && node_allows(n->prev, len);
     it->node = NULL;
     it->last = NULL;
+    if (!full) {
+        node_insert(l, n, after ? end : off, p, len);
+    } else if (at_tail && avail_next) {
+        node_insert(l, n->next, 0, p, len);
+    } else if (at_head && avail_prev) {
+        node_insert(l, n->prev, n->prev->used, p, len);
+    } else if (at_tail || at_head) {
+        list_node_t *m = node_new(l, after ? n : n->prev);
+        node_insert(l, m, 0, p, len);
+    } else {
+        list_node_t *m = node_split_at(l, n, after ? end : off, after);
+        node_insert(l, m, after ? 0 : m->used, p, len);
+        merge_around(l, n);
+    }
 }
 
 /* ---- nodes for RDB ---- */

@@ -86,9 +86,6 @@ void list_iter_insert_prev(list_iter_t *it, bool after, const uint8_t *p, size_t
 
 /* Heap bytes the list holds (for memory accounting). */
 size_t list_mem(const list_t *l);
-/* Called with the primary name when a list directive changes (CONFIG SET)
- * and once at start: re-reads list-max-listpack-size. Any thread. */
-void list_config_refresh(void);
 
 /* Nodes for RDB: walks each node's elements in order. */
 typedef void (*list_elem_cb)(void *arg, const uint8_t *p, size_t len);

@@ -29,7 +29,6 @@
 #include "actors/repl/repl.h"
 #include "actors/repl/repl_replica.h"
 #include "actors/state/state.h"
-#include "actors/types/list.h"
 #include "actors/worker/batch.h"
 #include "actors/worker/blocking.h"
 #include "actors/worker/client.h"
@@ -906,7 +905,6 @@ static void worker_cron(rt_timer_t *t, void *arg)
         snap_leave(w);
     }
     worker_publish_ks_stats(w);
-    if (w->index == 0) list_config_refresh();   /* CONFIG SET list-max-listpack-size takes effect */
     atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
     atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
     atomic_store_explicit(&w->stats.avg_ttl, ks_avg_ttl(w->ks, now), memory_order_relaxed);

@@ -26,7 +26,8 @@ SCENARIOS = {
         ("RPOP", "l", "3"), ("RPOP", "l", "9"), ("LLEN", "nosuch"), ("TYPE", "l"),
         ("RPUSH", "e", ""), ("LRANGE", "e", "0", "-1"), ("LPOP", "e"), ("EXISTS", "e"),
         ("RPUSH", "bin", "\x00\xff\r\n", BIG, "12345678901234567890", "-1", "007"),
-        ("LRANGE", "bin", "0", "-1"), ("TYPE", "bin"), ("LPOP", "bin", "9223372036854775807"),
+        ("LRANGE", "bin", "0", "-1"), ("TYPE", "bin"), ("OBJECT", "ENCODING", "bin"), ("DUMP", "bin"),
+        ("LPOP", "bin", "9223372036854775807"), ("OBJECT", "ENCODING", "bin"), ("DUMP", "bin"),
     ],
     "wrongtype": [
         ("SET", "s", "v"), ("LPUSH", "s", "a"), ("RPUSH", "s", "a"), ("LPUSHX", "s", "a"), ("LPOP", "s"),
@@ -52,7 +53,7 @@ SCENARIOS = {
     "trim": [
         ("RPUSH", "l", "1", "2", "3", "4", "5", "6"), ("LTRIM", "l", "1", "-2"), ("LRANGE", "l", "0", "-1"),
         ("LTRIM", "l", "-100", "100"), ("LRANGE", "l", "0", "-1"), ("LTRIM", "l", "1", "1"),
-        ("LRANGE", "l", "0", "-1"), ("LTRIM", "l", "5", "10"), ("EXISTS", "l"), ("LTRIM", "nosuch", "0", "1"),
+        ("LRANGE", "l", "0", "-1"), ("DUMP", "l"), ("LTRIM", "l", "5", "10"), ("EXISTS", "l"), ("LTRIM", "nosuch", "0", "1"),
         ("LTRIM", "l", "x", "1"), ("RPUSH", "m", "a", "b"), ("LTRIM", "m", "1", "0"), ("EXISTS", "m"),
     ],
     "rem_insert": [
@@ -201,6 +202,7 @@ def _random_commands(seed, n):
         else:
             out.append(("LRANGE", k, "0", "-1"))
     out += [("LRANGE", k, "0", "-1") for k in keys]
+    out += [("DUMP", k) for k in keys]
     return out
 
 
@@ -224,6 +226,32 @@ def test_big_list_crosses_nodes(snode, sref):
              ("LINSERT", "big", "BEFORE", "e77e77e77e77e77e77e77", "new"), ("LPOS", "big", "new"),
              ("LREM", "big", "-2", "e9999e9999e9999e9999e9999"), ("LTRIM", "big", "100", "-100"), ("LLEN", "big"),
              ("LRANGE", "big", "-3", "-1"), ("LPOP", "big", "3000"), ("RPOP", "big", "3000"), ("LLEN", "big")]
+    cmds += [("OBJECT", "ENCODING", "big"), ("DUMP", "big")]
+    expected = _run(sref, cmds, 2)
+    got = _run(snode, cmds, 2)
+    for args, e, g in zip(cmds, expected, got):
+        assert g == e, f"{args[:3]}: redis {e[:200]!r}, shoal {g[:200]!r}"
+
+
+def test_dump_of_pushed_lists_equals_redis(snode, sref):
+    """Lists built by pushes from both ends, pops and trims have 7.0.15's node
+    boundaries: DUMP gives Redis's bytes (listpack nodes, LZF), also for
+    list-max-listpack-size other than the default."""
+    rnd = random.Random(5)
+    cmds = []
+    for fill in ("-2", "-1", "-5", "16", "1"):
+        cmds.append(("CONFIG", "SET", "list-max-listpack-size", fill))
+        k = "dl" + fill
+        for _ in range(300):
+            vals = [rnd.choice([str(rnd.randint(-10 ** 6, 10 ** 6)), "v" * rnd.randint(0, 120),
+                                str(rnd.randint(0, 2 ** 63 - 1))]) for _ in range(rnd.randint(1, 12))]
+            cmds.append((rnd.choice(["RPUSH", "LPUSH"]), k) + tuple(vals))
+            if rnd.random() < 0.2:
+                cmds.append((rnd.choice(["LPOP", "RPOP"]), k, str(rnd.randint(1, 8))))
+            if rnd.random() < 0.05:
+                cmds.append(("LTRIM", k, "3", "-3"))
+        cmds += [("LLEN", k), ("DUMP", k)]
+    cmds.append(("CONFIG", "SET", "list-max-listpack-size", "-2"))
     expected = _run(sref, cmds, 2)
     got = _run(snode, cmds, 2)
     for args, e, g in zip(cmds, expected, got):
