@@ -188,6 +188,17 @@ def test_replica_has_same_bytes(servers, master_kind, replica_kind):
     rh.wait_offsets_equal(master, replica)
     assert d.values(replica, KEYS) == d.values(master, KEYS)
     rh.assert_same_data(master, replica)
+    # a READONLY PFCOUNT on the replica of a stale estimate caches it there, as the
+    # master's own PFCOUNT does: same answer, then the same bytes on both
+    d.pipelined(master, [("PFADD", k, "late-%s" % k) for k in KEYS])
+    rh.wait_offsets_equal(master, replica)
+    with replica.raw() as c:
+        assert c.call("READONLY") == "OK"
+        on_replica = [c.call("PFCOUNT", k) for k in KEYS]
+    with master.raw() as c:
+        assert [c.call("PFCOUNT", k) for k in KEYS] == on_replica
+    rh.wait_offsets_equal(master, replica)
+    assert d.values(replica, KEYS) == d.values(master, KEYS)
 
 
 def _mutate(rng, raw):
