@@ -329,3 +329,29 @@ def _failover_unblocks(servers, kind):
 
 def test_failover_unblocks_the_old_master(servers):
     assert _failover_unblocks(servers, "shoal") == _failover_unblocks(servers, "redis")
+
+
+def _served_by_other_writes(srv):
+    """A list arriving by RENAME or RESTORE serves the waiter too (7.0.15
+    signals a key as ready wherever a list is added)."""
+    out = []
+    with srv.raw() as p:
+        p.call("RPUSH", "{w}src", "r1", "r2")
+        payload = p.call("DUMP", "{w}src")
+        c = _block(srv, "BLPOP", "{w}dst", "0")
+        _wait_blocked(srv, 1)
+        out.append(p.raw("RENAME", "{w}src", "{w}dst"))
+        out.append(c.read())
+        out.append(p.raw("LRANGE", "{w}dst", "0", "-1"))
+        c2 = _block(srv, "BRPOP", "{w}new", "0")
+        _wait_blocked(srv, 1)
+        out.append(p.raw("RESTORE", "{w}new", "0", payload))
+        out.append(c2.read())
+        out.append(p.raw("LRANGE", "{w}new", "0", "-1"))
+    c.close()
+    c2.close()
+    return out
+
+
+def test_rename_and_restore_serve_waiters(snode, sref):
+    assert _served_by_other_writes(snode) == _served_by_other_writes(sref)
