@@ -14,6 +14,8 @@
 
 #include "actors/commands/args.h"
 #include "actors/commands/debug_cmds.h"
+#include "actors/types/hash.h"
+#include "actors/types/set.h"
 #include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
@@ -140,6 +142,23 @@ static void digest_entry(void *arg, ks_entry_t *e)
         size_t vlen;
         const uint8_t *v = ks_entry_str(e, &vlen);
         mix(d, v, vlen);
+    } else if (e->type == KS_TYPE_SET) {         /* d ^= SHA1(member), any order */
+        set_iter_t it;
+        const uint8_t *m;
+        size_t ml;
+        set_iter_init(&it, e->value);
+        while (set_iter_next(&it, &m, &ml)) xor_sha1(d, m, ml);
+    } else if (e->type == KS_TYPE_HASH) {        /* d ^= SHA1(mix(mix(0, field), value)) */
+        hash_iter_t it;
+        const uint8_t *f, *v;
+        size_t fl, vl;
+        hash_iter_init(&it, e->value);
+        while (hash_iter_next(&it, &f, &fl, &v, &vl)) {
+            uint8_t pair[20] = { 0 };
+            mix(pair, f, fl);
+            mix(pair, v, vl);
+            xor_sha1(d, pair, 20);
+        }
     }
     if (e->expire_ms != KS_NO_EXPIRE) xor_sha1(d, "!!expire!!", 10);
     xor_sha1(a->fold, d, 20);

@@ -221,3 +221,22 @@ def test_dump_restore_both_ways(snode, sref, src_kind):
     got = {k[1:]: v for k, v in _content(dst).items() if k.startswith(b"rp:")}
     want = {k: v for k, v in _content(src).items() if k.startswith(b"p:")}
     assert {k: v[:3] for k, v in got.items()} == {k: v[:3] for k, v in want.items()}
+
+
+def test_debug_digest_of_hashes_and_sets_as_redis(servers):
+    """DEBUG DIGEST and DIGEST-VALUE fold hashes and sets as 7.0.15 does,
+    whatever their encoding or member order."""
+    debug = ["--enable-debug-command", "yes"]
+    got = {}
+    for srv in (servers.shoal(extra_args=debug + ["--worker-threads", "3"]), servers.redis(extra_args=debug)):
+        h.own_all_slots(srv)
+        with srv.raw() as c:
+            _fill(c, random.Random(9))
+            c.call("PERSIST", "h:ttl")
+            c.call("PERSIST", "s:ttl")
+            full = c.raw("DEBUG", "DIGEST")
+            c.call("HDEL", "h:wide", "f3")
+            c.call("SREM", "s:str", "m3")
+            less = c.raw("DEBUG", "DIGEST")
+        got[srv.kind] = (full, less)
+    assert got["shoal"] == got["redis"], got
