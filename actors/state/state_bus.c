@@ -288,13 +288,6 @@ static void role_update(state_t *st, int idx, const bus_header_t *h)
     }
 }
 
-static bool bitmap_differs(state_t *st, int idx, const uint8_t *bitmap)
-{
-    for (int s = 0; s < SLOT_COUNT; s++)
-        if ((st->slot_owner[s] == idx) != bus_slot_test(bitmap, (unsigned)s)) return true;
-    return false;
-}
-
 /* The rebinding rule R(sender, epoch, bitmap) of 5.8 B. */
 static void rebind_slots(state_t *st, int sender, uint64_t epoch, const uint8_t *bitmap)
 {
@@ -367,35 +360,67 @@ static void epoch_collision(state_t *st, int sender)
                 (unsigned long long)me->config_epoch);
 }
 
+/* How many slots the table gives record idx: counted once per slot table
+ * version (every change to slot_owner bumps slot_version). */
+static int owned_slots(state_t *st, int idx)
+{
+    state_node_t *n = &st->nodes[idx];
+    if (n->owned_slots_version != st->slot_version) {
+        int k = 0;
+        for (int s = 0; s < SLOT_COUNT; s++) k += st->slot_owner[s] == idx;
+        n->owned_slots = k;
+        n->owned_slots_version = st->slot_version;
+    }
+    return n->owned_slots;
+}
+
+/* Whether `bitmap` names exactly the slots the table gives record idx
+ * (what 5.8 calls an unchanged claim): every claimed slot is idx's and there
+ * are as many as idx owns. A steady claim costs a pass over its set bits
+ * rather than over all 16384 slots. */
+static bool claim_matches_table(state_t *st, int idx, const uint8_t *bitmap)
+{
+    int claimed = 0;
+    for (unsigned b = 0; b < BUS_SLOT_BYTES; b++) {
+        for (unsigned bits = bitmap[b]; bits; bits &= bits - 1) {
+            unsigned s = b * 8 + (unsigned)__builtin_ctz(bits);
+            if (st->slot_owner[s] != idx) return false;
+            claimed++;
+        }
+    }
+    return claimed == owned_slots(st, idx);
+}
+
 static void slot_rules(state_t *st, int sender, const bus_header_t *h)
 {
     state_node_t *n = &st->nodes[sender];
-    /* Fast path: the same claim with the same epoch against an unchanged
-     * slot table and epochs leads to the same conclusion as last time. */
-    if (n->last_claim && n->last_claim_version == st->slot_version && n->last_claim_epoch == h->config_epoch &&
-        !memcmp(n->last_claim, h->myslots, BUS_SLOT_BYTES)) {
+    int sm = (n->flags & NODE_MASTER) ? sender : n->master;
+    bool dirty = sm >= 0 && !claim_matches_table(st, sm, h->myslots);
+    if (!dirty) {
+        /* nothing to rebind and nothing stale: no rule acts, nothing to remember */
+        free(n->last_claim);
+        n->last_claim = NULL;
+    } else if (n->last_claim && n->last_claim_version == st->slot_version && n->last_claim_epoch == h->config_epoch &&
+               !memcmp(n->last_claim, h->myslots, BUS_SLOT_BYTES)) {
+        /* Fast path: the same differing claim with the same epoch against an
+         * unchanged slot table and epochs leads to the same conclusion as
+         * last time. */
         if (n->last_stale_owner >= 0 && n->last_stale_owner < st->node_count) send_update(st, sender, n->last_stale_owner);
     } else {
-        int sm = (n->flags & NODE_MASTER) ? sender : n->master;
-        bool dirty = sm >= 0 && bitmap_differs(st, sm, h->myslots);
-        if ((n->flags & NODE_MASTER) && dirty) rebind_slots(st, sender, h->config_epoch, h->myslots);
+        if (n->flags & NODE_MASTER) rebind_slots(st, sender, h->config_epoch, h->myslots);
         int stale_owner = -1;
-        if (dirty) {
-            for (int s = 0; s < SLOT_COUNT; s++) {
-                if (!bus_slot_test(h->myslots, (unsigned)s)) continue;
-                int owner = st->slot_owner[s];
-                if (owner < 0 || owner == sender) continue;
-                if (st->nodes[owner].config_epoch > h->config_epoch) {
-                    stale_owner = owner;
-                    send_update(st, sender, owner);
-                    break;
-                }
+        for (int s = 0; s < SLOT_COUNT; s++) {
+            if (!bus_slot_test(h->myslots, (unsigned)s)) continue;
+            int owner = st->slot_owner[s];
+            if (owner < 0 || owner == sender) continue;
+            if (st->nodes[owner].config_epoch > h->config_epoch) {
+                stale_owner = owner;
+                send_update(st, sender, owner);
+                break;
             }
         }
         n = &st->nodes[sender];
-        if (!n->last_claim) {
-            n->last_claim = xmalloc(BUS_SLOT_BYTES);
-        }
+        if (!n->last_claim) n->last_claim = xmalloc(BUS_SLOT_BYTES);
         memcpy(n->last_claim, h->myslots, BUS_SLOT_BYTES);
         n->last_claim_version = st->slot_version;
         n->last_claim_epoch = h->config_epoch;

@@ -42,10 +42,15 @@ typedef struct state_node {
     long long out_link_ctime_ms;
     struct fail_report *reports;
     int nreports, capreports;
-    uint8_t *last_claim;                  /* last slot bitmap this node's header claimed (malloc'ed) */
+    /* the last claim that differed from our slot table (malloc'ed; NULL
+     * while its claims match the table, as they do in a steady cluster, so
+     * that 1,000 peers do not cost 2 MB of bitmaps) */
+    uint8_t *last_claim;
     uint64_t last_claim_version;          /* st->slot_version when it was checked */
     uint64_t last_claim_epoch;
     int last_stale_owner;                 /* owner we sent an UPDATE about for that claim, -1 none */
+    int owned_slots;                      /* slots the table gives it, counted at ... */
+    uint64_t owned_slots_version;         /* ... this st->slot_version (0: never) */
     long long voted_time_ms;              /* last vote we gave to one of its replicas (docs/cluster-bus.md §5.14) */
     char attached_to[NODE_NAME_LEN + 1];  /* the master it was last seen replicating ("" none) */
     uint64_t attach_seq;                  /* when it became that master's replica (st->attach_counter) */
