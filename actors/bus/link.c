@@ -48,6 +48,7 @@
 #include "actors/bus/gossip.h"
 #include "actors/bus/link_internal.h"
 #include "actors/bus/link_light.h"
+#include "actors/bus/link_send.h"
 #include "actors/state/state.h"
 #include "proto/bus_stream.h"
 #include "runtime/log.h"
@@ -59,17 +60,14 @@ _Atomic int g_bus_drop_filter = -1;
 
 #define SCRATCH_LEN   (64 * 1024)   /* one read(); big enough that a flood needs few syscalls */
 #define READS_PER_EVENT 16          /* then yield to the loop's other watchers */
-#define WBUF_MIN_CAP  4096
 /* the longest head bus_judge_len hands out */
 #define HELD_HEAD_MAX (BUS_MODULE_MIN_LEN > BUS_PUBLISH_MIN_LEN ? BUS_MODULE_MIN_LEN : BUS_PUBLISH_MIN_LEN)
-#define WBUF_HINT_MAX (256 * 1024)   /* a burst bigger than this regrows by doubling (rare) */
 
 enum { LINK_MSG_START = 1, LINK_MSG_SEND, LINK_MSG_CLOSE };
 
 typedef struct link_send_msg {
     rt_msg_t hdr;
-    size_t len;
-    uint8_t data[];
+    shared_frame_t *frame;           /* one reference, the message's */
 } link_send_msg_t;
 
 typedef struct link link_t;
@@ -95,13 +93,13 @@ struct link {
     /* the head of a frame whose body is still being skipped: it is acted on
      * once the frame has ended, as 7.0.15 acts on a frame only once it has
      * read it whole (binding an inbound link to the header's sender, say,
-     * must not happen while the body still streams in) */
-    uint8_t held_head[HELD_HEAD_MAX];
+     * must not happen while the body still streams in); malloc'ed
+     * while held (PUBLISH and MODULE are rare, and 2 KB in each of 2,000
+     * links is 4.5 MB) */
+    uint8_t *held_head;
     uint32_t held_len;               /* 0: none */
     uint32_t held_totlen;
-    uint8_t *wbuf;
-    size_t wpos, wlen, wcap;
-    size_t whint;                    /* size of the last drained burst: the next buffer starts there */
+    link_wq_t wq;                    /* frames waiting for the socket, by reference (link_send.c) */
     long long request_sent_us;       /* outbound: oldest unanswered PING/MEET (monotonic), 0 = none */
     long long create_ms;
     /* read by CLUSTER LINKS on other threads: relaxed, each value stands alone */
@@ -111,7 +109,7 @@ struct link {
     link_t *hnext;                   /* registry chain (registry lock) */
     link_t *fnext;                   /* thread flush list (owning thread) */
     link_t *dnext;                   /* thread dead list (owning thread) */
-    bus_digest_cache_t digest;       /* inbound: what bus_digest keeps between frames */
+    bus_digest_cache_t *digest;      /* what bus_digest keeps between frames (calloc'ed at the first) */
     state_live_t *live;              /* the state actor's counters, once a snapshot showed them */
     link_light_t light;              /* the light encoding with a shoal peer (link_light.h) */
 };
@@ -385,9 +383,12 @@ static void teardown(link_t *l, int event_kind, bool sendbuf_limit)
     l->fd = -1;
     bus_stream_free(&l->rx);
     link_light_free(&l->light);
-    free(l->wbuf);
-    l->wbuf = NULL;
-    l->wpos = l->wlen = l->wcap = 0;
+    free(l->held_head);
+    l->held_head = NULL;
+    l->held_len = 0;
+    free(l->digest);
+    l->digest = NULL;
+    link_wq_clear(&l->wq);
     atomic_store_explicit(&l->events, 0, memory_order_relaxed);
     reg_remove(l);
     if (event_kind) post_event(l, event_kind, sendbuf_limit);
@@ -404,8 +405,8 @@ static void teardown(link_t *l, int event_kind, bool sendbuf_limit)
 
 static void publish_wstats(link_t *l)
 {
-    atomic_store_explicit(&l->sendbuf_alloc, (long long)l->wcap, memory_order_relaxed);
-    atomic_store_explicit(&l->sendbuf_used, (long long)(l->wlen - l->wpos), memory_order_relaxed);
+    atomic_store_explicit(&l->sendbuf_alloc, (long long)link_wq_allocated(&l->wq), memory_order_relaxed);
+    atomic_store_explicit(&l->sendbuf_used, (long long)l->wq.queued, memory_order_relaxed);
 }
 
 static void set_events(link_t *l)
@@ -426,88 +427,100 @@ static void queue_flush(link_t *l)
     c->flush_head = l;
 }
 
-/* Appends one whole frame to the send buffer; the write happens at the end
- * of the loop iteration. */
-static void append(link_t *l, const uint8_t *data, size_t len)
+/* Queues one whole frame as it goes on the wire (taking over the caller's
+ * reference); the write happens at the end of the loop iteration. */
+static void queue_frame(link_t *l, shared_frame_t *f)
 {
-    if (l->dead) return;
-    link_light_out(&l->light, &data, &len);
+    if (l->dead) {
+        shared_frame_unref(f);
+        return;
+    }
     /* cluster-link-sendbuf-limit: a peer that stopped reading must not make
      * the queue grow past the limit, not even between two write attempts. */
     long long limit = config_get_num(CONFIG_CLUSTER_LINK_SENDBUF_LIMIT);
-    if (limit > 0 && (long long)(l->wlen - l->wpos + len) > limit) {
+    if (limit > 0 && (long long)(l->wq.queued + f->len) > limit) {
+        shared_frame_unref(f);
         atomic_fetch_add_explicit(&g_links_buffer_limit_exceeded, 1, memory_order_relaxed);
         LOG_WARNING("Freeing cluster link(%s node %.40s, used memory: %zu) due to exceeding send buffer memory limit.",
-                    l->outbound ? "to" : "from", l->node_name[0] ? l->node_name : "<unknown>", l->wlen - l->wpos);
+                    l->outbound ? "to" : "from", l->node_name[0] ? l->node_name : "<unknown>", l->wq.queued);
         teardown(l, LINK_EV_CLOSED, true);
         return;
     }
-    if (l->wlen + len > l->wcap && l->wpos > 0) {
-        memmove(l->wbuf, l->wbuf + l->wpos, l->wlen - l->wpos);
-        l->wlen -= l->wpos;
-        l->wpos = 0;
+    if (!link_wq_push(&l->wq, f)) {
+        LOG_WARNING("Out of memory for the send buffer of cluster link to %s", l->peer_ip);
+        teardown(l, LINK_EV_CLOSED, false);
+        return;
     }
-    if (l->wlen + len > l->wcap) {
-        size_t cap = l->wcap * 2;
-        if (cap < WBUF_MIN_CAP) cap = WBUF_MIN_CAP;
-        /* a fresh buffer starts at the last burst's size: one allocation
-         * per burst on a busy link, not a chain of reallocs */
-        if (!l->wbuf && cap < l->whint) cap = l->whint;
-        if (cap < l->wlen + len) cap = l->wlen + len;
-        uint8_t *nb = realloc(l->wbuf, cap);
-        if (!nb) {
+    publish_wstats(l);
+    queue_flush(l);
+}
+
+/* A frame the state actor shared among links (taking over the caller's
+ * reference): to a peer that speaks the light encoding it becomes this
+ * link's own light copy, to any other it is queued as shared. */
+static void append_shared(link_t *l, shared_frame_t *f)
+{
+    if (l->dead) {
+        shared_frame_unref(f);
+        return;
+    }
+    const uint8_t *data = f->data;
+    size_t len = f->len;
+    link_light_out(&l->light, &data, &len);
+    if (data != f->data) {
+        shared_frame_t *own = shared_frame_new(data, len);
+        shared_frame_unref(f);
+        if (!own) {
             LOG_WARNING("Out of memory for the send buffer of cluster link to %s", l->peer_ip);
             teardown(l, LINK_EV_CLOSED, false);
             return;
         }
-        l->wbuf = nb;
-        l->wcap = cap;
+        f = own;
     }
-    memcpy(l->wbuf + l->wlen, data, len);
-    l->wlen += len;
-    publish_wstats(l);
-    queue_flush(l);
+    queue_frame(l, f);
+}
+
+/* Queues a copy of a frame built here (a PONG from the snapshot), in its
+ * light form to a peer that speaks it. */
+static void append(link_t *l, const uint8_t *data, size_t len)
+{
+    if (l->dead) return;
+    link_light_out(&l->light, &data, &len);
+    shared_frame_t *f = shared_frame_new(data, len);
+    if (!f) {
+        LOG_WARNING("Out of memory for the send buffer of cluster link to %s", l->peer_ip);
+        teardown(l, LINK_EV_CLOSED, false);
+        return;
+    }
+    queue_frame(l, f);
 }
 
 static void flush(link_t *l)
 {
     if (l->dead || l->connecting || l->fd < 0) return;
-    while (l->wpos < l->wlen) {
-        ssize_t n = send(l->fd, l->wbuf + l->wpos, l->wlen - l->wpos, MSG_NOSIGNAL);
-        if (n > 0) {
-            l->wpos += (size_t)n;
-            /* relaxed: a statistic read on its own by INFO; only this thread writes it */
-            atomic_store_explicit(&l->bytes_out,
-                                  atomic_load_explicit(&l->bytes_out, memory_order_relaxed) + n,
-                                  memory_order_relaxed);
-            continue;
-        }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-        LOG_VERBOSE("I/O error writing to node link: %s", n < 0 ? strerror(errno) : "short write");
+    size_t written = 0;
+    int st = link_wq_write(&l->wq, l->fd, &written);
+    /* relaxed: a statistic read on its own by INFO; only this thread writes it */
+    atomic_store_explicit(&l->bytes_out, atomic_load_explicit(&l->bytes_out, memory_order_relaxed) + (long long)written,
+                          memory_order_relaxed);
+    if (st == LINK_WQ_ERROR) {
+        LOG_VERBOSE("I/O error writing to node link: %s", errno ? strerror(errno) : "short write");
         teardown(l, LINK_EV_CLOSED, false);
         return;
     }
     struct ev_loop *loop = rt_thread_loop(l->actor.thread);
-    if (l->wpos == l->wlen) {
-        /* An idle link holds no send buffer: with 2 links per peer, buffers
-         * kept at a frame's size (a PING with its gossip is ~9-13 KB at
-         * 1,000 nodes) cost ~25 MB in a 1,000-node cluster, while a busy link
-         * pays one malloc/free per burst (7.0.15 likewise shrinks an unused
-         * sndbuf in its cron). */
-        l->whint = l->wlen < WBUF_HINT_MAX ? l->wlen : WBUF_HINT_MAX;
-        l->wpos = l->wlen = 0;
-        free(l->wbuf);
-        l->wbuf = NULL;
-        l->wcap = 0;
+    if (st == LINK_WQ_DRAINED) {
+        /* An idle link holds no send buffer (link_wq_write let its ring go;
+         * the frames were shared or freed): with 2 links per peer, buffers
+         * kept at a frame's size cost ~25 MB in a 1,000-node cluster
+         * (7.0.15 likewise shrinks an unused sndbuf in its cron). */
         ev_io_stop(loop, &l->wio);
     } else {
         long long limit = config_get_num(CONFIG_CLUSTER_LINK_SENDBUF_LIMIT);
-        if (limit > 0 && (long long)(l->wlen - l->wpos) > limit) {
+        if (limit > 0 && (long long)l->wq.queued > limit) {
             atomic_fetch_add_explicit(&g_links_buffer_limit_exceeded, 1, memory_order_relaxed);
             LOG_WARNING("Freeing cluster link(%s node %.40s, used memory: %zu) due to exceeding send buffer memory limit.",
-                        l->outbound ? "to" : "from", l->node_name[0] ? l->node_name : "<unknown>",
-                        l->wlen - l->wpos);
+                        l->outbound ? "to" : "from", l->node_name[0] ? l->node_name : "<unknown>", l->wq.queued);
             teardown(l, LINK_EV_CLOSED, true);
             return;
         }
@@ -551,8 +564,9 @@ static bool digest(link_t *l, link_thread_ctx_t *c, const cluster_snapshot_t *s,
     bus_digest_src_t src = { .link = l->id, .outbound = l->outbound, .peer_ip = l->peer_ip };
     const uint8_t *myslots = bus_peek_slots(f->data, f->len);   /* c->msg was decoded without it */
     if (!myslots) return true;   /* not reached: a judged frame holds a whole header */
+    if (!l->digest && !(l->digest = calloc(1, sizeof *l->digest))) return true;
     /* l->fwd: frames of this round not sent yet, which the snapshot cannot show */
-    int r = bus_digest_take(s, g1, l->fwd != NULL, &src, &c->msg, myslots, rt_now_ms(), &l->digest);
+    int r = bus_digest_take(s, g1, l->fwd != NULL, &src, &c->msg, myslots, rt_now_ms(), l->digest);
     *noted = r == BUS_TAKE_FORWARD_NOTED;
     return r != BUS_TAKE_DONE;
 }
@@ -621,7 +635,8 @@ static void handle_frame(link_t *l, link_thread_ctx_t *c, const bus_stream_frame
  * until the frame ends; other frames are handled at once. */
 static void take_frame(link_t *l, link_thread_ctx_t *c, const bus_stream_frame_t *f)
 {
-    if (f->head_only && f->len <= sizeof l->held_head && !bus_stream_skip_body(&l->rx)) {
+    if (f->head_only && f->len <= HELD_HEAD_MAX && !bus_stream_skip_body(&l->rx)
+        && (l->held_head = malloc(f->len)) != NULL) {
         memcpy(l->held_head, f->data, f->len);
         l->held_len = f->len;
         l->held_totlen = f->totlen;
@@ -633,11 +648,14 @@ static void take_frame(link_t *l, link_thread_ctx_t *c, const bus_stream_frame_t
 /* The held head's frame has ended: handle it as decoded from the copy. */
 static void release_held(link_t *l, link_thread_ctx_t *c)
 {
-    bus_stream_frame_t f = { .data = l->held_head, .len = l->held_len, .totlen = l->held_totlen,
-                             .head_only = true, .type = (uint16_t)((l->held_head[12] << 8) | l->held_head[13]) };
+    uint8_t *head = l->held_head;     /* ours now: a teardown while handling it leaves it alone */
+    l->held_head = NULL;
+    bus_stream_frame_t f = { .data = head, .len = l->held_len, .totlen = l->held_totlen,
+                             .head_only = true, .type = (uint16_t)((head[12] << 8) | head[13]) };
     l->held_len = 0;
     f.result = bus_decode_head(f.data, f.len, &c->msg);
     handle_frame(l, c, &f);
+    free(head);
 }
 
 static void read_round(struct ev_loop *loop, ev_io *w, int revents)
@@ -725,7 +743,7 @@ static void connected(link_t *l)
     fill_addresses(l);
     start_io(l);
     post_event(l, LINK_EV_CONNECTED, false);
-    if (l->wlen > l->wpos) queue_flush(l);
+    if (l->wq.count) queue_flush(l);
 }
 
 static void connect_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -808,13 +826,11 @@ static void link_behaviour(rt_actor_t *self, rt_msg_t *msg)
         return;
     case LINK_MSG_SEND: {
         link_send_msg_t *m = (link_send_msg_t *)msg;
-        if (!l->dead) {
-            unsigned type;
-            if (l->outbound && l->request_sent_us == 0 && bus_peek_type(m->data, m->len, &type)
-                && (type == BUS_PING || type == BUS_MEET))
-                l->request_sent_us = mono_us();
-            append(l, m->data, m->len);
-        }
+        unsigned type;
+        if (!l->dead && l->outbound && l->request_sent_us == 0 && bus_peek_type(m->frame->data, m->frame->len, &type)
+            && (type == BUS_PING || type == BUS_MEET))
+            l->request_sent_us = mono_us();
+        append_shared(l, m->frame);   /* the message's reference goes to the queue (or is dropped) */
         free(m);
         return;
     }
@@ -916,24 +932,37 @@ link_id_t link_connect(const char *node_name, const char *ip, int port)
     return link_connect_as(id, node_name, ip, port) ? id : 0;
 }
 
-void link_send(link_id_t id, const uint8_t *frame, size_t len)
+void link_send_shared(link_id_t id, shared_frame_t *frame)
 {
-    if (len == 0) return;
-    link_send_msg_t *m = malloc(sizeof *m + len);
+    if (!frame || frame->len == 0) return;
+    link_send_msg_t *m = malloc(sizeof *m);
     if (!m) { LOG_WARNING("Out of memory: dropped an outgoing cluster bus message"); return; }
     m->hdr.type = LINK_MSG_SEND;
-    m->len = len;
-    memcpy(m->data, frame, len);
+    m->frame = frame;
+    shared_frame_ref(frame);
     pthread_mutex_lock(&g_reg_lock);
     link_t *l = reg_find(id);
     /* sent under the lock: the link cannot leave the registry (and later be
      * freed) between the lookup and the push */
     if (l) rt_send(&l->actor, &m->hdr);
     pthread_mutex_unlock(&g_reg_lock);
-    if (!l) { free(m); return; }
+    if (!l) {
+        shared_frame_unref(frame);
+        free(m);
+        return;
+    }
     unsigned type;
-    if (bus_peek_type(frame, len, &type) && type < BUS_TYPE_COUNT)
+    if (bus_peek_type(frame->data, frame->len, &type) && type < BUS_TYPE_COUNT)
         atomic_fetch_add_explicit(&g_bus_sent[type], 1, memory_order_relaxed);
+}
+
+void link_send(link_id_t id, const uint8_t *frame, size_t len)
+{
+    if (len == 0) return;
+    shared_frame_t *f = shared_frame_new(frame, len);
+    if (!f) { LOG_WARNING("Out of memory: dropped an outgoing cluster bus message"); return; }
+    link_send_shared(id, f);
+    shared_frame_unref(f);
 }
 
 void link_close(link_id_t id)

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "actors/bus/link_send.h"
 #include "proto/bus.h"
 #include "proto/resp.h"
 #include "runtime/actor.h"
@@ -125,6 +126,10 @@ bool link_connect_as(link_id_t id, const char *node_name, const char *ip, int po
 /* Any thread. Queues a copy of `frame` on the link; silently dropped when the
  * link no longer exists. Counts the frame in the per-type sent stats. */
 void link_send(link_id_t id, const uint8_t *frame, size_t len);
+/* Any thread. As link_send, without a copy: the link queues a reference to
+ * `frame` (the caller keeps its own). One frame broadcast to every peer is
+ * one allocation however many links write it (link_send.h). */
+void link_send_shared(link_id_t id, shared_frame_t *frame);
 
 /* Any thread. Closes the link (no event is sent for a close asked this way). */
 void link_close(link_id_t id);

@@ -99,15 +99,12 @@ typedef struct state_out {
     bool flag;
 } state_out_t;
 
-typedef struct state_out_frame {
-    uint8_t *data;                /* malloc'ed; one frame may go to many links (a broadcast) */
-    size_t len;
-} state_out_frame_t;
-
 typedef struct state_outbox {
     state_out_t *ops;
     int nops, capops;
-    state_out_frame_t *frames;
+    /* one reference each (the outbox's); a broadcast's frame is one
+     * shared_frame_t that every link it goes to references, not a copy each */
+    shared_frame_t **frames;
     int nframes, capframes;
 } state_outbox_t;
 

@@ -20,6 +20,7 @@
 #include "actors/bus/link.h"
 #include "actors/failover/elector.h"
 #include "actors/state/state_internal.h"
+#include "runtime/log.h"
 #include "runtime/xmalloc.h"
 
 static state_out_t *push_op(state_t *st, int kind)
@@ -36,18 +37,22 @@ static state_out_t *push_op(state_t *st, int kind)
     return op;
 }
 
-/* A copy of the frame in the outbox; its index. */
+/* A copy of the frame in the outbox, shared by the links it goes to; its
+ * index, or -1 when memory ran out (logged: the frame is lost, as when a
+ * link cannot queue it). */
 static int frame_copy(state_t *st, const uint8_t *frame, size_t len)
 {
     state_outbox_t *o = &st->out;
+    shared_frame_t *f = shared_frame_new(frame, len);
+    if (!f) {
+        LOG_WARNING("Out of memory: dropped an outgoing cluster bus message");
+        return -1;
+    }
     if (o->nframes == o->capframes) {
         o->capframes = o->capframes ? o->capframes * 2 : 8;
         o->frames = xrealloc(o->frames, sizeof *o->frames * (size_t)o->capframes);
     }
-    state_out_frame_t *f = &o->frames[o->nframes];
-    f->data = xmalloc(len);
-    memcpy(f->data, frame, len);
-    f->len = len;
+    o->frames[o->nframes] = f;
     return o->nframes++;
 }
 
@@ -55,6 +60,7 @@ void state_out_send_shared(state_t *st, uint64_t link, const uint8_t *frame, siz
 {
     if (!link || !len) return;
     if (*copy < 0) *copy = frame_copy(st, frame, len);
+    if (*copy < 0) return;
     state_out_t *op = push_op(st, STATE_OUT_SEND);
     op->link = link;
     op->frame = *copy;
@@ -95,7 +101,7 @@ void state_out_elector(state_t *st, int type, long long value, bool flag)
 void state_outbox_clear(state_t *st)
 {
     state_outbox_t *o = &st->out;
-    for (int i = 0; i < o->nframes; i++) free(o->frames[i].data);
+    for (int i = 0; i < o->nframes; i++) shared_frame_unref(o->frames[i]);
     o->nframes = 0;
     o->nops = 0;
 }
@@ -107,7 +113,7 @@ void state_outbox_flush(state_t *st)
         const state_out_t *op = &o->ops[i];
         switch (op->kind) {
         case STATE_OUT_SEND:
-            link_send(op->link, o->frames[op->frame].data, o->frames[op->frame].len);
+            link_send_shared(op->link, o->frames[op->frame]);
             break;
         case STATE_OUT_CONNECT:
             if (!link_connect_as(op->link, op->node, op->ip, op->port)) {

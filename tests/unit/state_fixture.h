@@ -152,7 +152,7 @@ static inline bool fx_out_frame(const state_t *st, int k, uint64_t *link, bus_ms
         const state_out_t *op = &st->out.ops[i];
         if (op->kind != STATE_OUT_SEND || k-- > 0) continue;
         if (link) *link = op->link;
-        const state_out_frame_t *f = &st->out.frames[op->frame];
+        const shared_frame_t *f = st->out.frames[op->frame];
         return fx_decode(f->data, f->len, m);
     }
     return false;

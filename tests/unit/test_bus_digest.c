@@ -608,7 +608,7 @@ static bool same_outbox(const state_t *a, const state_t *b)
                                                                      state_node_by_link((state_t *)b, y->link))
             return false;
         if (x->kind == STATE_OUT_SEND) {
-            const state_out_frame_t *fx = &a->out.frames[x->frame], *fy = &b->out.frames[y->frame];
+            const shared_frame_t *fx = a->out.frames[x->frame], *fy = b->out.frames[y->frame];
             if (fx->len != fy->len || fx->data[12] != fy->data[12] || fx->data[13] != fy->data[13]) return false;
         }
     }
