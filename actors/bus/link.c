@@ -384,10 +384,8 @@ static void teardown(link_t *l, int event_kind, bool sendbuf_limit)
     bus_stream_free(&l->rx);
     link_light_free(&l->light);
     free(l->held_head);
-    l->held_head = NULL;
-    l->held_len = 0;
     free(l->digest);
-    l->digest = NULL;
+    l->held_head = NULL, l->held_len = 0, l->digest = NULL;
     link_wq_clear(&l->wq);
     atomic_store_explicit(&l->events, 0, memory_order_relaxed);
     reg_remove(l);
@@ -427,6 +425,12 @@ static void queue_flush(link_t *l)
     c->flush_head = l;
 }
 
+static void send_oom(link_t *l)
+{
+    LOG_WARNING("Out of memory for the send buffer of cluster link to %s", l->peer_ip);
+    teardown(l, LINK_EV_CLOSED, false);
+}
+
 /* Queues one whole frame as it goes on the wire (taking over the caller's
  * reference); the write happens at the end of the loop iteration. */
 static void queue_frame(link_t *l, shared_frame_t *f)
@@ -446,11 +450,7 @@ static void queue_frame(link_t *l, shared_frame_t *f)
         teardown(l, LINK_EV_CLOSED, true);
         return;
     }
-    if (!link_wq_push(&l->wq, f)) {
-        LOG_WARNING("Out of memory for the send buffer of cluster link to %s", l->peer_ip);
-        teardown(l, LINK_EV_CLOSED, false);
-        return;
-    }
+    if (!link_wq_push(&l->wq, f)) { send_oom(l); return; }
     publish_wstats(l);
     queue_flush(l);
 }
@@ -470,11 +470,7 @@ static void append_shared(link_t *l, shared_frame_t *f)
     if (data != f->data) {
         shared_frame_t *own = shared_frame_new(data, len);
         shared_frame_unref(f);
-        if (!own) {
-            LOG_WARNING("Out of memory for the send buffer of cluster link to %s", l->peer_ip);
-            teardown(l, LINK_EV_CLOSED, false);
-            return;
-        }
+        if (!own) { send_oom(l); return; }
         f = own;
     }
     queue_frame(l, f);
@@ -487,11 +483,7 @@ static void append(link_t *l, const uint8_t *data, size_t len)
     if (l->dead) return;
     link_light_out(&l->light, &data, &len);
     shared_frame_t *f = shared_frame_new(data, len);
-    if (!f) {
-        LOG_WARNING("Out of memory for the send buffer of cluster link to %s", l->peer_ip);
-        teardown(l, LINK_EV_CLOSED, false);
-        return;
-    }
+    if (!f) { send_oom(l); return; }
     queue_frame(l, f);
 }
 
@@ -510,10 +502,8 @@ static void flush(link_t *l)
     }
     struct ev_loop *loop = rt_thread_loop(l->actor.thread);
     if (st == LINK_WQ_DRAINED) {
-        /* An idle link holds no send buffer (link_wq_write let its ring go;
-         * the frames were shared or freed): with 2 links per peer, buffers
-         * kept at a frame's size cost ~25 MB in a 1,000-node cluster
-         * (7.0.15 likewise shrinks an unused sndbuf in its cron). */
+        /* An idle link holds no send buffer (link_wq_write let its ring go):
+         * at 2 links per peer, ~25 MB at 1,000 peers if it kept a frame's size. */
         ev_io_stop(loop, &l->wio);
     } else {
         long long limit = config_get_num(CONFIG_CLUSTER_LINK_SENDBUF_LIMIT);
