@@ -93,9 +93,7 @@ struct link {
     /* the head of a frame whose body is still being skipped: it is acted on
      * once the frame has ended, as 7.0.15 acts on a frame only once it has
      * read it whole (binding an inbound link to the header's sender, say,
-     * must not happen while the body still streams in); malloc'ed
-     * while held (PUBLISH and MODULE are rare, and 2 KB in each of 2,000
-     * links is 4.5 MB) */
+     * must not happen while the body still streams in); malloc'ed while held */
     uint8_t *held_head;
     uint32_t held_len;               /* 0: none */
     uint32_t held_totlen;
@@ -425,6 +423,18 @@ static void queue_flush(link_t *l)
     c->flush_head = l;
 }
 
+/* More bytes past cluster-link-sendbuf-limit: the link is closed, true. */
+static bool over_limit(link_t *l, size_t more)
+{
+    long long limit = config_get_num(CONFIG_CLUSTER_LINK_SENDBUF_LIMIT);
+    if (limit <= 0 || (long long)(l->wq.queued + more) <= limit) return false;
+    atomic_fetch_add_explicit(&g_links_buffer_limit_exceeded, 1, memory_order_relaxed);
+    LOG_WARNING("Freeing cluster link(%s node %.40s, used memory: %zu) due to exceeding send buffer memory limit.",
+                l->outbound ? "to" : "from", l->node_name[0] ? l->node_name : "<unknown>", l->wq.queued);
+    teardown(l, LINK_EV_CLOSED, true);
+    return true;
+}
+
 static void send_oom(link_t *l)
 {
     LOG_WARNING("Out of memory for the send buffer of cluster link to %s", l->peer_ip);
@@ -441,13 +451,8 @@ static void queue_frame(link_t *l, shared_frame_t *f)
     }
     /* cluster-link-sendbuf-limit: a peer that stopped reading must not make
      * the queue grow past the limit, not even between two write attempts. */
-    long long limit = config_get_num(CONFIG_CLUSTER_LINK_SENDBUF_LIMIT);
-    if (limit > 0 && (long long)(l->wq.queued + f->len) > limit) {
+    if (over_limit(l, f->len)) {
         shared_frame_unref(f);
-        atomic_fetch_add_explicit(&g_links_buffer_limit_exceeded, 1, memory_order_relaxed);
-        LOG_WARNING("Freeing cluster link(%s node %.40s, used memory: %zu) due to exceeding send buffer memory limit.",
-                    l->outbound ? "to" : "from", l->node_name[0] ? l->node_name : "<unknown>", l->wq.queued);
-        teardown(l, LINK_EV_CLOSED, true);
         return;
     }
     if (!link_wq_push(&l->wq, f)) { send_oom(l); return; }
@@ -455,9 +460,8 @@ static void queue_frame(link_t *l, shared_frame_t *f)
     queue_flush(l);
 }
 
-/* A frame the state actor shared among links (taking over the caller's
- * reference): to a peer that speaks the light encoding it becomes this
- * link's own light copy, to any other it is queued as shared. */
+/* A frame shared among links (taking over the caller's reference): to a
+ * light peer it becomes this link's own light copy, else it stays shared. */
 static void append_shared(link_t *l, shared_frame_t *f)
 {
     if (l->dead) {
@@ -506,14 +510,7 @@ static void flush(link_t *l)
          * at 2 links per peer, ~25 MB at 1,000 peers if it kept a frame's size. */
         ev_io_stop(loop, &l->wio);
     } else {
-        long long limit = config_get_num(CONFIG_CLUSTER_LINK_SENDBUF_LIMIT);
-        if (limit > 0 && (long long)l->wq.queued > limit) {
-            atomic_fetch_add_explicit(&g_links_buffer_limit_exceeded, 1, memory_order_relaxed);
-            LOG_WARNING("Freeing cluster link(%s node %.40s, used memory: %zu) due to exceeding send buffer memory limit.",
-                        l->outbound ? "to" : "from", l->node_name[0] ? l->node_name : "<unknown>", l->wq.queued);
-            teardown(l, LINK_EV_CLOSED, true);
-            return;
-        }
+        if (over_limit(l, 0)) return;
         ev_io_start(loop, &l->wio);
     }
     publish_wstats(l);
@@ -944,15 +941,6 @@ void link_send_shared(link_id_t id, shared_frame_t *frame)
     unsigned type;
     if (bus_peek_type(frame->data, frame->len, &type) && type < BUS_TYPE_COUNT)
         atomic_fetch_add_explicit(&g_bus_sent[type], 1, memory_order_relaxed);
-}
-
-void link_send(link_id_t id, const uint8_t *frame, size_t len)
-{
-    if (len == 0) return;
-    shared_frame_t *f = shared_frame_new(frame, len);
-    if (!f) { LOG_WARNING("Out of memory: dropped an outgoing cluster bus message"); return; }
-    link_send_shared(id, f);
-    shared_frame_unref(f);
 }
 
 void link_close(link_id_t id)

@@ -10,7 +10,9 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "actors/bus/link.h"
 #include "actors/bus/link_send.h"
+#include "runtime/log.h"
 
 #define WQ_IOV_MAX 64                 /* frames per writev: a burst at 1,000 peers is a few dozen */
 
@@ -129,4 +131,17 @@ void link_wq_clear(link_wq_t *q)
     for (uint32_t i = 0; i < q->count; i++) shared_frame_unref(q->ring[(q->head + i) % q->cap]);
     q->count = 0;
     release_if_empty(q);
+}
+
+/* The copying send: one shared frame with a single holder (link.c sends it). */
+void link_send(link_id_t id, const uint8_t *frame, size_t len)
+{
+    if (len == 0) return;
+    shared_frame_t *f = shared_frame_new(frame, len);
+    if (!f) {
+        LOG_WARNING("Out of memory: dropped an outgoing cluster bus message");
+        return;
+    }
+    link_send_shared(id, f);
+    shared_frame_unref(f);
 }
