@@ -193,6 +193,14 @@ bool blocking_unblock_client(client_t *c, bool error)
 
 static void arm_timers(worker_t *w, bstate_t *st);
 
+/* A wait that ends without being served (timeout, CLIENT UNBLOCK, a
+ * redirection) still counts as a call of its command, as 7.0.15 counts it
+ * when it unblocks the client. */
+static void note_unserved(worker_t *w, waiter_t *wt)
+{
+    stats_note_call(w, wt->rc->cmds[0].cmd, 0, &wt->rc->reply, 0);
+}
+
 /* Takes wt out of every queue and list, and sends its reply back. */
 static void finish(worker_t *w, bstate_t *st, waiter_t *wt)
 {
@@ -298,6 +306,7 @@ static void cancel_fn(worker_t *w, rt_msg_t *msg)
         if (m->how == CANCEL_TIMEOUT) reply_timeout(wt);
         else if (m->how == CANCEL_ERROR)
             resp_add_error(&wt->rc->reply, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        if (m->how != CANCEL_CLOSED) note_unserved(w, wt);
         finish(w, st, wt);
         break;
     }
@@ -394,6 +403,7 @@ static void timeout_cb(rt_timer_t *t, void *arg)
         next = wt->next;
         if (wt->deadline_ms && wt->deadline_ms <= now) {
             reply_timeout(wt);
+            note_unserved(w, wt);
             finish(w, st, wt);
         }
     }
@@ -434,6 +444,7 @@ static void check_cb(rt_timer_t *t, void *arg)
         if (!err) continue;
         resp_add_error(&wt->rc->reply, err);
         wt->rc->close_after_reply = close_after;
+        note_unserved(w, wt);
         finish(w, st, wt);
     }
     worker_snap_leave(w);

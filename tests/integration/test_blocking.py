@@ -355,3 +355,23 @@ def _served_by_other_writes(srv):
 
 def test_rename_and_restore_serve_waiters(snode, sref):
     assert _served_by_other_writes(snode) == _served_by_other_writes(sref)
+
+
+def _stats_after_timeout(srv):
+    with srv.raw() as p:
+        p.call("CONFIG", "RESETSTAT")
+        c = _block(srv, "BLPOP", "st", "0.05")
+        c.read()
+        c.close()
+        c = _block(srv, "BRPOP", "st", "0")
+        _wait_blocked(srv, 1)
+        p.call("RPUSH", "st", "v")
+        c.read()
+        c.close()
+        stats = h.info_dict(p.call("INFO", "commandstats"))
+    return {k: v.split(",usec")[0] for k, v in stats.items() if k in ("cmdstat_blpop", "cmdstat_brpop")}
+
+
+def test_commandstats_count_waits_once(snode, sref):
+    """A timed-out and a served wait each count one call, as in 7.0.15."""
+    assert _stats_after_timeout(snode) == _stats_after_timeout(sref)
