@@ -35,12 +35,12 @@ def _block(srv, *cmd, proto=2):
     return c
 
 
-def _serve_in_order(srv):
+def _serve_in_order(srv, proto=2):
     """Three clients block on one key in turn; pushes serve them oldest first."""
     out = []
     conns = []
     for i, cmd in enumerate([("BLPOP", "q", "0"), ("BRPOP", "q", "0"), ("BLMPOP", "0", "1", "q", "LEFT", "COUNT", "5")]):
-        conns.append(_block(srv, *cmd))
+        conns.append(_block(srv, *cmd, proto=proto))
         _wait_blocked(srv, i + 1)
     with srv.raw() as p:
         out.append(p.raw("RPUSH", "q", "a", "b"))
@@ -58,8 +58,9 @@ def _serve_in_order(srv):
     return out
 
 
-def test_served_first_blocked_first(snode, sref):
-    assert _serve_in_order(snode) == _serve_in_order(sref)
+@pytest.mark.parametrize("proto", [2, 3])
+def test_served_first_blocked_first(snode, sref, proto):
+    assert _serve_in_order(snode, proto) == _serve_in_order(sref, proto)
 
 
 def _moves(srv):
