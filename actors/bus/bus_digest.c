@@ -44,6 +44,16 @@ static void header_ip(const bus_header_t *h, const char *peer_ip, char out[NODES
     out[l] = '\0';
 }
 
+/* Gossiped pong times bus_digest found for bus_digest_take to write (a
+ * thread's scratch: links judge one frame at a time). */
+#define DIGEST_GOSSIP_PONGS 256
+static _Thread_local struct gossip_pong {
+    uint16_t slot;
+    uint32_t tag;
+    long long ms;
+} g_pongs[DIGEST_GOSSIP_PONGS];
+static _Thread_local int g_npongs;
+
 static uint32_t gossip_items(const cluster_snapshot_t *s, const bus_msg_t *m, bool sender_master, long long now)
 {
     uint32_t items = 0;
@@ -60,11 +70,15 @@ static uint32_t gossip_items(const cluster_snapshot_t *s, const bus_msg_t *m, bo
         const node_view_t *v = &s->nodes[idx];
         bool failing = (g.flags & (NODE_PFAIL | NODE_FAIL)) != 0;
         if (sender_master && idx != s->myself && (failing || v->fail_reports > 0)) items |= BUS_DG_GOSSIP_REPORT;
-        if (!failing) {
-            /* The rules also want no ping outstanding and no reports; the
-             * snapshot may show those late, so they are not looked at. */
-            long long pongtime = (long long)g.pong_received * 1000;
-            if (pongtime <= now + DIGEST_PONG_SKEW_MS && pongtime > v->pong_received_ms) items |= BUS_DG_GOSSIP_PONG;
+        /* a later pong time: the rule takes it only with no ping outstanding
+         * and no reports. Reports are published before a link digests (the
+         * snapshot's count is the state's); the ping is not, so the time goes
+         * to the liveness slot and the state actor's fold asks. The
+         * snapshot's pong time may be older than the state's: more go. */
+        long long pongtime = (long long)g.pong_received * 1000;
+        if (!failing && v->fail_reports == 0 && pongtime <= now + DIGEST_PONG_SKEW_MS && pongtime > v->pong_received_ms) {
+            if (g_npongs == DIGEST_GOSSIP_PONGS) items |= BUS_DG_GOSSIP_PONG;
+            else g_pongs[g_npongs++] = (struct gossip_pong){ v->live_slot, v->live_tag, pongtime };
         }
         if ((v->flags & (NODE_PFAIL | NODE_FAIL)) && !(g.flags & (NODE_PFAIL | NODE_FAIL | NODE_NOADDR))) {
             bus_gossip_t e;   /* the address, for the few entries about a failing node */
@@ -83,6 +97,7 @@ uint32_t bus_digest(const cluster_snapshot_t *s, const bus_digest_src_t *src, co
 {
     const bus_header_t *h = &m->hdr;
     bool ping = h->type == BUS_PING;
+    g_npongs = 0;
     if (!(ping && !src->outbound) && h->type != BUS_PONG) return BUS_DG_TYPE;
     if (!s || !m->sender_valid || s->myself < 0 || s->myself >= s->node_count) return BUS_DG_SENDER;
 
@@ -158,6 +173,8 @@ enum bus_digest_take bus_digest_take(const cluster_snapshot_t *s, uint64_t g1, b
     node_live_note(lv, v->live_slot, v->live_tag, now_ms);
     bool pong = m->hdr.type == BUS_PONG && src->outbound;
     if (pong) node_live_pong(lv, v->live_slot, v->live_tag, now_ms);
+    for (int k = 0; k < g_npongs; k++) node_live_gossip_pong(lv, g_pongs[k].slot, g_pongs[k].tag, g_pongs[k].ms);
+    if (g_npongs) node_live_noted(lv);
     /* seq_cst: after the liveness stores (a store-load order): if the state
      * actor began anything since g1, the frame goes too (its data_received
      * and offset are then stored twice, the same values; its PONG is marked

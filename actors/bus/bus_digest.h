@@ -3,10 +3,10 @@
  * A link, holding a snapshot read section, compares a decoded PING or PONG
  * with what the snapshot already says (docs/cluster-bus.md §1.6, "Digest").
  * When nothing in it can change the state, the state actor is not bothered:
- * the link only notes the sender's liveness (state_live.h: data_received,
- * the replication offset, and for a PONG on our outbound link the PONG
- * itself). When anything might, or when in doubt, the whole frame goes, as
- * before.
+ * the link only notes liveness (state_live.h: the sender's data_received
+ * and replication offset, for a PONG on our outbound link the PONG itself,
+ * and later pong times its gossip gives other nodes). When anything might,
+ * or when in doubt, the whole frame goes, as before.
  *
  * Must never: answer "nothing new" for a frame whose rules could change the
  * state as the snapshot shows it; write anything but the sender's liveness
@@ -37,7 +37,7 @@ enum bus_digest_item {
     BUS_DG_HOSTNAME   = 1u << 11,  /* hostname extension differs (§4.8) */
     BUS_DG_GOSSIP_NEW = 1u << 12,  /* a gossip entry about a node the snapshot does not have (§5.6.4) */
     BUS_DG_GOSSIP_REPORT = 1u << 13, /* a master's PFAIL/FAIL report, or one it may withdraw (§5.6.1) */
-    BUS_DG_GOSSIP_PONG = 1u << 14, /* a pong time later than ours (§5.6.2) */
+    BUS_DG_GOSSIP_PONG = 1u << 14, /* more later pong times (§5.6.2) than a link notes at once */
     BUS_DG_GOSSIP_ADDR = 1u << 15, /* a new address for a node we hold as PFAIL/FAIL (§5.6.3) */
     BUS_DG_FAILING    = 1u << 16,  /* a PONG on our link to a node we hold as PFAIL/FAIL (§5.2 step 6.4) */
 };
@@ -61,8 +61,9 @@ typedef struct bus_digest_cache {
 
 /* Judges decoded frame m (its slot bitmap at `myslots`, which may point into
  * the raw frame) against snapshot s at time now_ms. Returns the items that
- * must reach the state actor (0: nothing but the sender's liveness) and, for
- * 0, the sender's index in s in *sender. */
+ * must reach the state actor (0: nothing but liveness) and, for 0, the
+ * sender's index in s in *sender; the later pong times its gossip gives
+ * other nodes stay in the thread's scratch for bus_digest_take. */
 uint32_t bus_digest(const cluster_snapshot_t *s, const bus_digest_src_t *src, const bus_msg_t *m,
                     const uint8_t *myslots, long long now_ms, bus_digest_cache_t *cache, int *sender);
 
@@ -77,8 +78,9 @@ enum bus_digest_take {
 /* The link's side of the digest protocol (docs/cluster-bus.md §1.6): with
  * `gen` loaded as g1 before snapshot s was read, and `round_pending` true
  * when frames of this link's read round are still waiting to be sent,
- * judges m (bus_digest) and, when only liveness is left, writes it into the
- * sender's slot at time now_ms and checks that `gen` did not move since g1. */
+ * judges m (bus_digest) and, when only liveness is left, writes it (the
+ * sender's slot at time now_ms, and the gossiped pong times into their
+ * nodes' slots) and checks that `gen` did not move since g1. */
 enum bus_digest_take bus_digest_take(const cluster_snapshot_t *s, uint64_t g1, bool round_pending,
                                      const bus_digest_src_t *src, const bus_msg_t *m, const uint8_t *myslots,
                                      long long now_ms, bus_digest_cache_t *cache);

@@ -665,6 +665,10 @@ static bool outbound_reply(state_t *st, const state_bus_src_t *src, const bus_ms
 void state_pong_received(state_t *st, int idx, long long now)
 {
     state_node_t *n = &st->nodes[idx];
+    /* published before links digest again when it goes back (a gossiped
+     * time from a clock ahead of ours was later): links compare gossiped
+     * times with the snapshot's, which must not be later than ours */
+    if (now < n->pong_received_ms) st->dirty_snapshot = true;
     n->pong_received_ms = now;
     n->ping_sent_ms = 0;
     st->dirty_soft = true;

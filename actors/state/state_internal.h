@@ -164,7 +164,7 @@ typedef struct state {
     /* liveness links write without us (state.h, state_live_t) */
     state_live_t *live;
     uint8_t live_used[NODE_LIVE_SLOTS];
-    uint64_t pongs_total_seen;            /* st->live->pongs_total when the slots were last folded */
+    uint64_t noted_seen;                  /* st->live->noted when the slots were last folded */
 } state_t;
 
 /* Resets *st to an empty state publishing into `cell`: no nodes, no slot
@@ -219,7 +219,8 @@ void state_live_take(state_t *st, state_node_t *n);
 void state_live_release(state_t *st, const state_node_t *n);
 /* Applies the PONGs links noted (state_live.h) to every record whose slot
  * counted one since: what the PONG rule of 7.0.15 does (state_pong_received),
- * at the latest noted time. Cheap when no PONG was noted. */
+ * at the latest noted time; then the gossiped pong times noted, by the rule
+ * of §5.6.2. Cheap when nothing was noted. */
 void state_live_fold(state_t *st);
 /* The same for record idx alone (a forwarded PONG whose link noted it). */
 void state_live_fold_one(state_t *st, int idx);

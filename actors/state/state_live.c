@@ -2,6 +2,10 @@
  * docs/cluster-bus.md §1.6, "Digest"): handing out and freeing slots, and
  * applying what links noted there.
  *
+ * Gossip: a pong time others' gossip gives a node, later than the one the
+ * snapshot shows, is raised in that node's slot (an atomic max); the fold
+ * takes it and applies 7.0.15's rule to it as the state stands (§5.6.2).
+ *
  * PONGs: a link that finds nothing else in a PONG on our outbound link counts
  * it in the record's slot instead of forwarding it. The state actor applies
  * those counts at the start of everything it does (state_busy, before any
@@ -48,6 +52,7 @@ void state_live_release(state_t *st, const state_node_t *n)
     atomic_store_explicit(&w->repl_offset, node_live_word(next, NODE_LIVE_OFFSET_NONE), memory_order_seq_cst);
     atomic_store_explicit(&w->pongs, node_live_word(next, 0), memory_order_seq_cst);
     atomic_store_explicit(&w->pong_received, node_live_word(next, 0), memory_order_seq_cst);
+    atomic_store_explicit(&w->gossip_pong, node_live_word(next, 0), memory_order_seq_cst);
     atomic_store_explicit(&w->data_received, node_live_word(next, 0), memory_order_seq_cst);
     st->live_used[i] = 0;
 }
@@ -63,13 +68,37 @@ void state_live_fold_one(state_t *st, int idx)
     state_pong_received(st, idx, ms);
 }
 
+/* Gossiped pong times noted for record idx since the last fold: taken from
+ * the slot and given to the rule of §5.6.2 as it stands now (no ping
+ * outstanding, no failure reports, later than ours). The state has not
+ * changed since the link judged the frame (it wrote while the state actor
+ * was idle), or the frame goes whole as well and the rule sees the same. */
+static void fold_gossip(state_t *st, int idx)
+{
+    state_node_t *n = &st->nodes[idx];
+    _Atomic uint64_t *w = &st->live->node[n->live_slot].gossip_pong;
+    /* seq_cst: pairs with the links' CAS (node_live_max) */
+    if ((atomic_load_explicit(w, memory_order_seq_cst) & NODE_LIVE_MS_MASK) == 0) return;
+    /* seq_cst: each value is taken once; one raised after this waits for the next fold */
+    uint64_t v = atomic_exchange_explicit(w, node_live_word(n->live_tag, 0), memory_order_seq_cst);
+    if ((v >> NODE_LIVE_MS_BITS) != n->live_tag) return;   /* not reached: the slot is n's */
+    long long ms = (long long)(v & NODE_LIVE_MS_MASK);
+    if (n->ping_sent_ms == 0 && n->nreports == 0 && ms > n->pong_received_ms) {
+        n->pong_received_ms = ms;
+        st->dirty_soft = true;
+    }
+}
+
 void state_live_fold(state_t *st)
 {
-    /* seq_cst: before the slots' counts (node_live_pong raises the total last) */
-    uint64_t total = atomic_load_explicit(&st->live->pongs_total, memory_order_seq_cst);
-    if (total == st->pongs_total_seen) return;
-    st->pongs_total_seen = total;
+    /* seq_cst: before the slots' words (links raise `noted` last) */
+    uint64_t noted = atomic_load_explicit(&st->live->noted, memory_order_seq_cst);
+    if (noted == st->noted_seen) return;
+    st->noted_seen = noted;
+    /* PONGs first, then gossip: one order 7.0.15 could take for frames that
+     * came on different links in the same idle moment */
     for (int i = 0; i < st->node_count; i++) state_live_fold_one(st, i);
+    for (int i = 0; i < st->node_count; i++) fold_gossip(st, i);
 }
 
 void state_live_set_offset(state_t *st, int idx, long long off)

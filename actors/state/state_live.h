@@ -34,6 +34,8 @@ typedef struct state_live_node {
     _Atomic uint64_t pong_received;   /* ms, atomic max: PONGs on our outbound link, noted by it */
     _Atomic uint64_t pongs;           /* how many such PONGs were noted (raised after pong_received) */
     _Atomic uint64_t repl_offset;     /* the last offset a header carried, or NODE_LIVE_OFFSET_NONE */
+    _Atomic uint64_t gossip_pong;     /* ms, atomic max: a later pong time others' gossip gave it;
+                                       * taken (reset to 0) by the state actor's fold */
 } state_live_node_t;
 
 typedef struct state_live {
@@ -44,9 +46,10 @@ typedef struct state_live {
     /* Frame messages links have sent (incremented before rt_send) that the
      * state actor has not applied yet (decremented after applying). */
     _Alignas(64) _Atomic long long pending;
-    /* PONGs noted in all slots, raised after the slot's `pongs`: the state
-     * actor folds the slots in only when this moved (state_live_fold). */
-    _Alignas(64) _Atomic uint64_t pongs_total;
+    /* PONGs and gossiped pong times noted in all slots, raised after the
+     * slots' words: the state actor folds the slots in only when this moved
+     * (state_live_fold). */
+    _Alignas(64) _Atomic uint64_t noted;
     state_live_node_t node[NODE_LIVE_SLOTS];
 } state_live_t;
 
@@ -75,7 +78,7 @@ static inline void node_live_note(state_live_t *l, unsigned slot, uint32_t tag, 
 }
 
 /* A PONG on our outbound link to the slot's record, received at ms: raises
- * pong_received, then counts it in `pongs` and in pongs_total, in that order
+ * pong_received, then counts it in `pongs` and in `noted`, in that order
  * (a reader that sees the count sees the time). Any thread. */
 static inline void node_live_pong(state_live_t *l, unsigned slot, uint32_t tag, long long ms)
 {
@@ -85,13 +88,30 @@ static inline void node_live_pong(state_live_t *l, unsigned slot, uint32_t tag, 
     uint64_t cur = atomic_load_explicit(&n->pongs, memory_order_relaxed);   /* the CAS orders */
     while ((cur >> NODE_LIVE_MS_BITS) == tag) {
         uint64_t want = node_live_word(tag, (cur & NODE_LIVE_MS_MASK) + 1);
-        /* seq_cst: after pong_received, before pongs_total and the link's load of gen */
+        /* seq_cst: after pong_received, before `noted` and the link's load of gen */
         if (atomic_compare_exchange_weak_explicit(&n->pongs, &cur, want, memory_order_seq_cst, memory_order_relaxed)) {
-            /* seq_cst: the state actor loads the total before the slots' counts */
-            atomic_fetch_add_explicit(&l->pongs_total, 1, memory_order_seq_cst);
+            /* seq_cst: the state actor loads `noted` before the slots' counts */
+            atomic_fetch_add_explicit(&l->noted, 1, memory_order_seq_cst);
             break;
         }
     }
+}
+
+/* Others' gossip says the slot's record answered a PONG at ms, later than
+ * the snapshot shows (the rule of docs/cluster-bus.md §5.6.2, which the
+ * state actor applies when it folds the word). The caller raises `noted`
+ * once after all of a frame's words (node_live_noted). Any thread. */
+static inline void node_live_gossip_pong(state_live_t *l, unsigned slot, uint32_t tag, long long ms)
+{
+    if (!l || slot >= NODE_LIVE_SLOTS || ms <= 0) return;
+    node_live_max(&l->node[slot].gossip_pong, tag, (uint64_t)ms);
+}
+
+/* Tells the state actor that words were raised (see `noted`). Any thread. */
+static inline void node_live_noted(state_live_t *l)
+{
+    /* seq_cst: after the words, before the link's load of gen */
+    if (l) atomic_fetch_add_explicit(&l->noted, 1, memory_order_seq_cst);
 }
 
 /* Stores offset `off` (< NODE_LIVE_OFFSET_NONE) as the slot's repl_offset
