@@ -225,3 +225,58 @@ void cmd_restore(cmd_ctx_t *ctx)
     if (ttl && !absttl) restore_propagate(ctx, ttl, false);
     resp_add_simple(ctx->reply, "OK");
 }
+
+/* ---- COPY ---- */
+
+void cmd_copy(cmd_ctx_t *ctx)
+{
+    bool replace = false;
+    long long db = 0;
+    for (int j = 3; j < ctx->argc; j++) {
+        int more = ctx->argc - j - 1;
+        if (arg_is_at(ctx, j, "replace")) {
+            replace = true;
+        } else if (arg_is_at(ctx, j, "db") && more >= 1) {
+            if (!arg_ll(ctx->argv[j + 1], ctx->argvlen[j + 1], &db) || db < INT_MIN || db > INT_MAX) {
+                resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
+                return;
+            }
+            if (db < 0 || db >= config_get_num(CONFIG_DATABASES)) {
+                resp_add_error(ctx->reply, "ERR DB index is out of range");
+                return;
+            }
+            j++;
+        } else {
+            resp_add_error(ctx->reply, "ERR syntax error");
+            return;
+        }
+    }
+    if (db != 0) {
+        /* a cluster node holds database 0 only; so does shoal without cluster mode */
+        resp_add_error(ctx->reply, config_cluster_enabled() ? "ERR Copying to another database is not allowed in cluster mode"
+                                                            : "ERR DB index is out of range");
+        return;
+    }
+    if (ctx->argvlen[1] == ctx->argvlen[2] && !memcmp(ctx->argv[1], ctx->argv[2], ctx->argvlen[1])) {
+        resp_add_error(ctx->reply, "ERR source and destination objects are the same");
+        return;
+    }
+    ks_entry_t *e = ks_lookup_read(ctx->ks, ctx->argv[1], ctx->argvlen[1], ctx->now_ms);
+    if (!e) { resp_add_int(ctx->reply, 0); return; }
+    if (ks_lookup(ctx->ks, ctx->argv[2], ctx->argvlen[2], ctx->now_ms) && !replace) {
+        resp_add_int(ctx->reply, 0);
+        return;
+    }
+    long long ttl = e->expire_ms;
+    if (e->type == KS_TYPE_STRING) {
+        size_t n;
+        const uint8_t *v = ks_entry_str(e, &n);
+        ks_set_string(ctx->ks, ctx->argv[2], ctx->argvlen[2], v, n, ttl, ctx->now_ms);
+    } else {
+        const ks_object_t *o = e->value;
+        if (!o->ops->dup) { resp_add_error(ctx->reply, "ERR COPY of this value is not supported"); return; }
+        ks_set_object(ctx->ks, ctx->argv[2], ctx->argvlen[2], e->type, o->ops->dup(o), ttl, ctx->now_ms);
+    }
+    ctx->dirty = true;
+    resp_add_int(ctx->reply, 1);
+}

@@ -1,5 +1,5 @@
 /* cmdtable_object.c - command table entries for OBJECT and its
- * subcommands, DUMP and RESTORE.
+ * subcommands, DUMP, RESTORE and COPY.
  *
  * Arity, flags, key positions, key specs, ACL categories, tips and argument
  * trees are taken from the COMMAND INFO / COMMAND DOCS replies of a real
@@ -66,6 +66,17 @@ static const cmd_history_t history_restore[] = {
     { "3.0.0", "The REPLACE option." },
     { "5.0.0", "The ABSTTL option." },
     { "5.0.0", "The IDLETIME and FREQ options." },
+};
+static const cmd_keyspec_t keyspecs_copy[] = {
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+    { .flags = "OW update", .bs_type = CMD_KS_INDEX, .bs_index = 2, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_copy[] = {
+    { .name = "source", .type = "key", .key_spec_index = 0 },
+    { .name = "destination", .type = "key", .key_spec_index = 1 },
+    { .name = "destination-db", .type = "integer", .key_spec_index = -1, .token = "DB", .flags = CMD_ARG_OPTIONAL },
+    { .name = "replace", .type = "pure-token", .key_spec_index = -1, .token = "REPLACE", .flags = CMD_ARG_OPTIONAL },
 };
 
 static cmd_def_t subcommands_object[] = {
@@ -146,6 +157,15 @@ cmd_def_t cmdtable_object[] = {
         .since = "2.6.0", .group = "generic", .complexity = "O(1) to create the key, then O(N*M) to rebuild the value, N being the number of elements and M their average size (O(N*M*log(N)) for sorted sets).",
         .history = history_restore, .history_count = 3,
         .args = args_restore, .arg_count = 7,
+    },
+    {
+        .name = "copy", .arity = -3, .flags = CMD_WRITE | CMD_DENYOOM, .flag_names = "write denyoom",
+        .first_key = 1, .last_key = 2, .key_step = 1, .acl_categories = "keyspace write slow",
+        .keyspecs = keyspecs_copy, .keyspec_count = 2,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_copy,
+        .summary = "Copies the value of a key to another key",
+        .since = "6.2.0", .group = "generic", .complexity = "O(N) for a collection of N elements, O(1) for a string.",
+        .args = args_copy, .arg_count = 4,
     },
     { .name = NULL },
 };

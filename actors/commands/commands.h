@@ -175,6 +175,7 @@ void cmd_object_freq(cmd_ctx_t *ctx);       /* OBJECT FREQ */
 void cmd_object_help(cmd_ctx_t *ctx);       /* OBJECT HELP */
 void cmd_dump(cmd_ctx_t *ctx);              /* DUMP */
 void cmd_restore(cmd_ctx_t *ctx);           /* RESTORE */
+void cmd_copy(cmd_ctx_t *ctx);              /* COPY */
 /* Hashes (cmd_hash.c) and sets (cmd_set.c, cmd_setops.c). */
 void cmd_hset(cmd_ctx_t *ctx);    /* HSET */
 void cmd_hsetnx(cmd_ctx_t *ctx);  /* HSETNX */

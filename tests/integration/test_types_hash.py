@@ -97,6 +97,17 @@ SCENARIOS = {
         ("HSCAN", "h", "+5"), ("HSCAN", "h", " 1"), ("HSCAN", "h", "18446744073709551616"),
         ("HSCAN", "h", "1.5"), ("HSCAN", "h", "0", "match", "b", "count", "100"),
     ],
+    "copy": [
+        ("HSET", "{c}h", "a", "1", "b", "x" * 70), ("SADD", "{c}s", "1", "2"), ("SET", "{c}str", "v"),
+        ("RPUSH", "{c}l", "a", "b"), ("PEXPIRE", "{c}s", "600000"), ("COPY", "{c}h", "{c}h2"), ("HGETALL", "{c}h2"),
+        ("OBJECT", "ENCODING", "{c}h2"), ("COPY", "{c}h", "{c}h2"), ("COPY", "{c}h", "{c}str"),
+        ("COPY", "{c}h", "{c}str", "REPLACE"), ("TYPE", "{c}str"), ("HSET", "{c}h", "a", "2"), ("HGET", "{c}str", "a"),
+        ("COPY", "{c}s", "{c}s2"), ("SMEMBERS", "{c}s2"), ("OBJECT", "ENCODING", "{c}s2"), ("TTL", "{c}s2"),
+        ("COPY", "{c}l", "{c}l2"), ("LRANGE", "{c}l2", "0", "-1"), ("COPY", "{c}nosuch", "{c}x"),
+        ("COPY", "{c}h", "{c}h"), ("COPY", "{c}h", "{c}x", "DB", "0"), ("COPY", "{c}h", "{c}y", "DB", "1"),
+        ("COPY", "{c}h", "{c}y", "DB", "99"), ("COPY", "{c}h", "{c}y", "DB", "x"), ("COPY", "{c}h", "{c}y", "BOGUS"),
+        ("COPY", "{c}h", "{c}y", "DB"), ("COPY", "{c}h", "other"), ("COPY", "{c}h"), ("COMMAND", "INFO", "copy"),
+    ],
     "arity_and_table": [
         ("HGET", "h"), ("HSETNX", "h", "f"), ("HMGET", "h"), ("HDEL",), ("HLEN",), ("HSTRLEN", "h"),
         ("HINCRBY", "h", "f"), ("HRANDFIELD",), ("HSCAN", "h"), ("HGETALL",), ("HKEYS", "a", "b"),
