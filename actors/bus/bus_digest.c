@@ -173,6 +173,10 @@ enum bus_digest_take bus_digest_take(const cluster_snapshot_t *s, uint64_t g1, b
     node_live_note(lv, v->live_slot, v->live_tag, now_ms);
     bool pong = m->hdr.type == BUS_PONG && src->outbound;
     if (pong) node_live_pong(lv, v->live_slot, v->live_tag, now_ms);
+    /* `noted` rises even when a word was as high already: whoever raised it
+     * may not have told the state actor yet, and this frame's effect must be
+     * seen at its next start (frames with nothing later than the snapshot
+     * have no such entries, so a steady flood does not come here) */
     for (int k = 0; k < g_npongs; k++) node_live_gossip_pong(lv, g_pongs[k].slot, g_pongs[k].tag, g_pongs[k].ms);
     if (g_npongs) node_live_noted(lv);
     /* seq_cst: after the liveness stores (a store-load order): if the state

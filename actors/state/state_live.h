@@ -61,12 +61,14 @@ static inline uint64_t node_live_word(uint32_t tag, uint64_t value)
 /* Raises *w to value unless its tag is no longer `tag`. The CAS is seq_cst:
  * a link's later load of `gen` (bus_digest_take) must not move before this
  * store (a store-load order), and the state actor reads with seq_cst loads. */
-static inline void node_live_max(_Atomic uint64_t *w, uint32_t tag, uint64_t value)
+static inline bool node_live_max(_Atomic uint64_t *w, uint32_t tag, uint64_t value)
 {
     uint64_t want = node_live_word(tag, value);
     uint64_t cur = atomic_load_explicit(w, memory_order_relaxed);   /* the CAS below orders */
     while ((cur >> NODE_LIVE_MS_BITS) == tag && (cur & NODE_LIVE_MS_MASK) < (value & NODE_LIVE_MS_MASK))
-        if (atomic_compare_exchange_weak_explicit(w, &cur, want, memory_order_seq_cst, memory_order_relaxed)) break;
+        if (atomic_compare_exchange_weak_explicit(w, &cur, want, memory_order_seq_cst, memory_order_relaxed))
+            return true;
+    return false;   /* as high already (a load only: no write to a line other links read) */
 }
 
 /* Raises slot `slot`'s data_received to ms, unless the slot no longer has
@@ -100,11 +102,12 @@ static inline void node_live_pong(state_live_t *l, unsigned slot, uint32_t tag, 
 /* Others' gossip says the slot's record answered a PONG at ms, later than
  * the snapshot shows (the rule of docs/cluster-bus.md §5.6.2, which the
  * state actor applies when it folds the word). The caller raises `noted`
- * once after all of a frame's words (node_live_noted). Any thread. */
-static inline void node_live_gossip_pong(state_live_t *l, unsigned slot, uint32_t tag, long long ms)
+ * once after all of a frame's words (node_live_noted). True when the word
+ * rose. Any thread. */
+static inline bool node_live_gossip_pong(state_live_t *l, unsigned slot, uint32_t tag, long long ms)
 {
-    if (!l || slot >= NODE_LIVE_SLOTS || ms <= 0) return;
-    node_live_max(&l->node[slot].gossip_pong, tag, (uint64_t)ms);
+    if (!l || slot >= NODE_LIVE_SLOTS || ms <= 0) return false;
+    return node_live_max(&l->node[slot].gossip_pong, tag, (uint64_t)ms);
 }
 
 /* Tells the state actor that words were raised (see `noted`). Any thread. */
