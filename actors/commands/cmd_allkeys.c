@@ -1,8 +1,8 @@
 /* cmd_allkeys.c - the commands that see the whole local keyspace, which is
- * spread over every worker: DBSIZE, KEYS, RANDOMKEY, FLUSHALL, FLUSHDB (one
- * part per worker, merged on the client's worker: the fan-out callbacks their
- * table entries name, driven by actors/worker/fanout.c) and SCAN (one worker
- * per call, the worker index kept in the low 6 bits of the cursor).
+ * spread over every worker: DBSIZE, KEYS, RANDOMKEY, FLUSHALL, FLUSHDB and
+ * SCAN (one part per worker, merged on the client's worker: the fan-out
+ * callbacks their table entries name, driven by actors/worker/fanout.c; SCAN
+ * keeps the worker index in the low 6 bits of its cursor).
  *
  * Must never: read another worker's keyspace; a part sees only the worker it
  * runs on.
@@ -22,16 +22,27 @@
 
 #define SCAN_WORKER_BITS 6
 
-/* ---------------- SCAN ---------------- */
+/* ---------------- SCAN ----------------
+ *
+ * The cursor is (local << 6) | w: worker w's own bit-reversed cursor `local`
+ * (ks_scan), so a key that stays in the keyspace is reported at least once
+ * however the worker's table grows or shrinks between calls, and keys never
+ * change worker (worker_of_slot is fixed). Every call is one fan-out: worker
+ * w scans on from `local`, the workers after it from 0, the ones before it do
+ * nothing. The client's worker then takes w's keys and, while w's part was
+ * finished and fewer than COUNT keys were gathered, the next worker's keys
+ * too, so a small keyspace comes back whole with cursor 0 in one call as on
+ * redis-server. The answer resumes exactly after the last part it used. */
 
-/* Validates SCAN's arguments; returns false after replying an error. */
-static bool scan_parse(const cmd_ctx_t *ctx, resp_buf_t *r, unsigned long long *cursor, const uint8_t **pat,
-                       size_t *patlen, long long *count, const uint8_t **type, size_t *typelen)
+/* Parses SCAN's arguments; returns false after replying an error to r. */
+static bool scan_parse(int argc, const uint8_t **argv, const size_t *argvlen, resp_buf_t *r,
+                       unsigned long long *cursor, const uint8_t **pat, size_t *patlen, long long *count,
+                       const uint8_t **type, size_t *typelen)
 {
-    const char *cs = (const char *)ctx->argv[1];
+    const char *cs = (const char *)argv[1];
     char *end = NULL;
     char tmp[32];
-    size_t n = ctx->argvlen[1];
+    size_t n = argvlen[1];
     if (n == 0 || n >= sizeof tmp) { resp_add_error(r, "ERR invalid cursor"); return false; }
     memcpy(tmp, cs, n);
     tmp[n] = '\0';
@@ -41,20 +52,20 @@ static bool scan_parse(const cmd_ctx_t *ctx, resp_buf_t *r, unsigned long long *
      * with strtoul, so "+0" and "-1" are cursors, leading blanks are not. */
     if (*end || errno || isspace((unsigned char)tmp[0])) { resp_add_error(r, "ERR invalid cursor"); return false; }
     *pat = NULL; *patlen = 0; *count = 10; *type = NULL; *typelen = 0;
-    for (int i = 2; i < ctx->argc; i += 2) {
-        if (i + 1 >= ctx->argc) { resp_add_error(r, "ERR syntax error"); return false; }
-        if (arg_is(ctx->argv[i], ctx->argvlen[i], "match")) {
-            *pat = ctx->argv[i + 1]; *patlen = ctx->argvlen[i + 1];
-        } else if (arg_is(ctx->argv[i], ctx->argvlen[i], "count")) {
+    for (int i = 2; i < argc; i += 2) {
+        if (i + 1 >= argc) { resp_add_error(r, "ERR syntax error"); return false; }
+        if (arg_is(argv[i], argvlen[i], "match")) {
+            *pat = argv[i + 1]; *patlen = argvlen[i + 1];
+        } else if (arg_is(argv[i], argvlen[i], "count")) {
             long long v;
-            if (!str_to_ll(ctx->argv[i + 1], ctx->argvlen[i + 1], &v)) {
+            if (!str_to_ll(argv[i + 1], argvlen[i + 1], &v)) {
                 resp_add_error(r, "ERR value is not an integer or out of range");
                 return false;
             }
             if (v < 1) { resp_add_error(r, "ERR syntax error"); return false; }
             *count = v;
-        } else if (arg_is(ctx->argv[i], ctx->argvlen[i], "type")) {
-            *type = ctx->argv[i + 1]; *typelen = ctx->argvlen[i + 1];
+        } else if (arg_is(argv[i], argvlen[i], "type")) {
+            *type = argv[i + 1]; *typelen = argvlen[i + 1];
         } else {
             resp_add_error(r, "ERR syntax error");
             return false;
@@ -63,50 +74,138 @@ static bool scan_parse(const cmd_ctx_t *ctx, resp_buf_t *r, unsigned long long *
     return true;
 }
 
-/* SCAN: on the client's worker it forwards itself to the worker named by the
- * cursor; on that worker (client == NULL) it scans its own keyspace. */
+/* What one worker's part reports, ahead of its keys (bulk strings) in the
+ * part's reply buffer; copied with memcpy, the buffer is not aligned. */
+typedef struct scan_part_hdr {
+    int widx;               /* the worker that scanned */
+    int ran;                /* 0: before the cursor's worker, nothing scanned */
+    unsigned long long next; /* that worker's next local cursor, 0 when done */
+    long long nkeys;        /* keys that follow */
+    long long count;        /* the call's COUNT */
+    size_t len;             /* bytes of keys that follow */
+} scan_part_hdr_t;
+
+static unsigned long long scan_encode(unsigned long long local, int widx)
+{
+    return (local << SCAN_WORKER_BITS) | (unsigned)widx;
+}
+
+/* One worker's scan from `local`; keys to out. */
+static unsigned long long scan_local(struct keyspace *ks, unsigned long long local, const uint8_t *pat,
+                                     size_t patlen, long long count, const uint8_t *type, size_t typelen,
+                                     long long now_ms, resp_buf_t *out, long long *nkeys)
+{
+    resp_bulk_list_t acc = { out, 0 };
+    unsigned long long next = ks_scan(ks, local, pat, patlen, count, type, typelen, now_ms, resp_bulk_collect, &acc);
+    *nkeys = acc.n;
+    return next;
+}
+
+/* The local form (a part run with no fan-out): this worker's keys only. */
 void cmd_scan(cmd_ctx_t *ctx)
 {
     unsigned long long cursor;
     const uint8_t *pat, *type;
     size_t patlen, typelen;
-    long long count;
-    if (!scan_parse(ctx, ctx->reply, &cursor, &pat, &patlen, &count, &type, &typelen)) return;
-    int widx = (int)(cursor & ((1u << SCAN_WORKER_BITS) - 1)) % workers_count();
-    if (ctx->client) {
-        fanout_send_to_worker(ctx->client, dispatch_current_cmd(ctx->client), ctx->argc, ctx->argv, ctx->argvlen,
-                              widx);
+    long long count, n;
+    if (!scan_parse(ctx->argc, ctx->argv, ctx->argvlen, ctx->reply, &cursor, &pat, &patlen, &count, &type,
+                    &typelen))
         return;
-    }
-    unsigned long long local = cursor >> SCAN_WORKER_BITS;
     resp_buf_t keys;
     resp_buf_init(&keys, ctx->reply->proto);
-    resp_bulk_list_t acc = { &keys, 0 };
-    unsigned long long next = ks_scan(ctx->ks, local, pat, patlen, count, type, typelen, ctx->now_ms, resp_bulk_collect, &acc);
-    unsigned long long gnext;
-    if (next != 0) {
-        gnext = (next << SCAN_WORKER_BITS) | (unsigned)widx;
-    } else {
-        /* Skip workers that hold no keys at all: a key that exists for the
-         * whole iteration keeps its worker's count above zero. */
-        int nw = widx + 1;
-        while (nw < workers_count() && worker_stat(nw, WSTAT_KEYS) == 0) nw++;
-        gnext = nw < workers_count() ? (unsigned long long)nw : 0;
-    }
+    unsigned long long next = scan_local(ctx->ks, cursor >> SCAN_WORKER_BITS, pat, patlen, count, type, typelen,
+                                         ctx->now_ms, &keys, &n);
     resp_add_array(ctx->reply, 2);
     char nb[32];
-    int l = snprintf(nb, sizeof nb, "%llu", gnext);
+    int l = snprintf(nb, sizeof nb, "%llu", next ? scan_encode(next, (int)(cursor & 63)) : 0ULL);
     resp_add_bulk(ctx->reply, nb, (size_t)l);
-    resp_add_array(ctx->reply, acc.n);
+    resp_add_array(ctx->reply, n);
     resp_buf_append(ctx->reply, keys.data, keys.len);
     resp_buf_free(&keys);
 }
 
-/* SCAN's fan-out is a forward to one worker, done by the handler itself. */
+/* Only checks the arguments; the fan-out does the rest. */
 bool cmd_scan_start(cmd_ctx_t *ctx)
 {
-    cmd_scan(ctx);
-    return true;
+    unsigned long long cursor;
+    const uint8_t *pat, *type;
+    size_t patlen, typelen;
+    long long count;
+    return !scan_parse(ctx->argc, ctx->argv, ctx->argvlen, ctx->reply, &cursor, &pat, &patlen, &count, &type,
+                       &typelen);
+}
+
+void cmd_scan_part(struct worker *w, struct remote_cmd *rc)
+{
+    const queued_cmd_t *q = &rc->cmds[0];
+    unsigned long long cursor;
+    const uint8_t *pat, *type;
+    size_t patlen, typelen;
+    long long count;
+    scan_part_hdr_t h = { .widx = worker_index(w) };
+    resp_buf_t keys;
+    resp_buf_init(&keys, rc->reply.proto);
+    resp_buf_t err;
+    resp_buf_init(&err, rc->reply.proto);
+    /* Checked by cmd_scan_start already; err only keeps the parser's hands busy. */
+    if (scan_parse(q->argc, q->argv, q->argvlen, &err, &cursor, &pat, &patlen, &count, &type, &typelen)) {
+        int from = (int)(cursor & ((1u << SCAN_WORKER_BITS) - 1)) % workers_count();
+        h.count = count;
+        if (h.widx >= from) {
+            h.ran = 1;
+            unsigned long long local = h.widx == from ? cursor >> SCAN_WORKER_BITS : 0;
+            h.next = scan_local(worker_keyspace(w), local, pat, patlen, count, type, typelen, rc->now_ms, &keys,
+                                &h.nkeys);
+        }
+    }
+    h.len = keys.len;
+    resp_buf_append(&rc->reply, (const char *)&h, sizeof h);
+    resp_buf_append(&rc->reply, keys.data, keys.len);
+    resp_buf_free(&keys);
+    resp_buf_free(&err);
+}
+
+void cmd_scan_merge(struct reply_slot *s, const struct remote_cmd *rc)
+{
+    resp_buf_append(&s->acc, rc->reply.data, rc->reply.len);
+}
+
+void cmd_scan_reply(struct reply_slot *s)
+{
+    const char *part[MAX_WORKERS] = { 0 };
+    scan_part_hdr_t hdr[MAX_WORKERS];
+    int from = -1;
+    for (size_t off = 0; off + sizeof(scan_part_hdr_t) <= s->acc.len;) {
+        scan_part_hdr_t h;
+        memcpy(&h, s->acc.data + off, sizeof h);
+        off += sizeof h;
+        if (h.widx >= 0 && h.widx < MAX_WORKERS && h.ran) {
+            hdr[h.widx] = h;
+            part[h.widx] = s->acc.data + off;
+            if (from < 0 || h.widx < from) from = h.widx;
+        }
+        off += h.len;
+    }
+    unsigned long long next = 0;
+    long long nkeys = 0, gathered = 0;
+    int last = from;
+    /* Which parts go into this answer: the cursor's worker's, then each next
+     * one while the previous part was finished and COUNT is not reached. */
+    while (last >= 0) {
+        nkeys += hdr[last].nkeys;
+        if (hdr[last].next) { next = scan_encode(hdr[last].next, last); break; }
+        int nw = last + 1;
+        if (nw >= workers_count() || !part[nw]) break;   /* every worker done: cursor 0 */
+        gathered += hdr[last].nkeys;
+        if (gathered >= hdr[from].count) { next = scan_encode(0, nw); break; }
+        last = nw;
+    }
+    resp_add_array(&s->buf, 2);
+    char nb[32];
+    int l = snprintf(nb, sizeof nb, "%llu", next);
+    resp_add_bulk(&s->buf, nb, (size_t)l);
+    resp_add_array(&s->buf, nkeys);
+    for (int i = from; i >= 0 && i <= last; i++) resp_buf_append(&s->buf, part[i], hdr[i].len);
 }
 
 /* ---------------- DBSIZE ---------------- */

@@ -216,7 +216,10 @@ void cmd_sscan(cmd_ctx_t *ctx);   /* SSCAN */
 struct worker;
 struct remote_cmd;
 struct reply_slot;
-bool cmd_scan_start(cmd_ctx_t *ctx);                                        /* SCAN: to the cursor's worker */
+bool cmd_scan_start(cmd_ctx_t *ctx);                                        /* SCAN: argument errors */
+void cmd_scan_part(struct worker *w, struct remote_cmd *rc);
+void cmd_scan_merge(struct reply_slot *s, const struct remote_cmd *rc);
+void cmd_scan_reply(struct reply_slot *s);
 void cmd_dbsize_part(struct worker *w, struct remote_cmd *rc);             /* DBSIZE */
 void cmd_dbsize_merge(struct reply_slot *s, const struct remote_cmd *rc);
 void cmd_dbsize_reply(struct reply_slot *s);
