@@ -348,6 +348,10 @@ def wait_offsets_equal(master, replica, timeout=20.0):
 
 
 def wait_cmd(master, n, timeout_ms=5000):
+    """WAIT on a fresh connection. On redis-server 7.0.15 WAIT waits for the calling
+    client's last write, which a fresh connection has none of: it answers at once with
+    every replica that acked anything, however far behind. To know that a write reached
+    a replica, WAIT on the connection that wrote it."""
     with master.raw(timeout=timeout_ms / 1000 + 10) as c:
         return c.call("WAIT", str(n), str(timeout_ms))
 

@@ -113,9 +113,11 @@ def test_sync_stream_and_reads(servers, mkind, rkind):
     assert not [k for k in d if k.startswith(b"short:")], "expired keys still on the replica"
 
     key = "a:17"
-    with master.raw() as c:
+    # WAIT on the connection that wrote: on redis-server 7.0.15 WAIT waits for the
+    # client's own last write, so a fresh connection would answer at once.
+    with master.raw(timeout=15) as c:
         assert c.call("SET", key, "known") == "OK"
-    assert rh.wait_cmd(master, 1, 5000) == 1
+        assert c.call("WAIT", "1", "5000") == 1
     check_replica_reads_and_writes(master, replica, key, b"known")
 
     # A second WAIT with nothing new written still counts the replica.

@@ -12,7 +12,9 @@ read to it); every read must see the round's value.
 What it must never do: skip a pair, retry a read until it passes, or stop a process it
 did not start.
 """
+import signal
 import threading
+import time
 
 import pytest
 
@@ -75,3 +77,37 @@ def test_wait_then_read_sees_every_write(servers, mkind, rkind):
     assert not errors, f"background reads on the replica failed: {errors[0]!r}"
     assert not stale, (f"after WAIT 1 = 1 the replica {rh.label(replica)} returned old values "
                        f"{len(stale)} times in {ROUNDS} rounds (round, reader, value): {stale[:5]}")
+
+
+@pytest.mark.parametrize("mkind,rkind", [("redis", "shoal"), ("redis", "redis")],
+                         ids=["redis-to-shoal", "redis-to-redis"])
+def test_wait_counts_the_callers_own_write(servers, mkind, rkind):
+    """A redis-server master's WAIT covers the calling connection's last write only.
+
+    With the replica stopped (SIGSTOP) it cannot have the write: WAIT on another,
+    fresh connection still answers 1 at once, WAIT on the writing connection answers 0
+    at its timeout, and once the replica runs again WAIT on the writing connection
+    answers 1 and the replica reads the write. (test_sync_stream_and_reads once WAITed
+    on a fresh connection and then read the key on the replica too early.)"""
+    master, replica, _ = rh.make_pair(servers, mkind, rkind)
+    assert rh.wait_cmd(master, 1, 5000) == 1
+    rc = rh.readonly_client(replica)
+    assert rc.ping() is True
+    with master.raw(timeout=30) as c:
+        replica.signal(signal.SIGSTOP)
+        try:
+            assert c.call("SET", "own:1", "written") == "OK"
+            t0 = time.monotonic()
+            fresh = rh.wait_cmd(master, 1, 3000)
+            took = time.monotonic() - t0
+            assert fresh == 1 and took < 2.0, \
+                f"WAIT 1 3000 on a fresh connection: {fresh!r} after {took:.2f} s (want 1 at once)"
+            own = c.call("WAIT", "1", "300")
+            assert own == 0, f"WAIT 1 300 on the writing connection, replica stopped: {own!r}"
+        finally:
+            replica.signal(signal.SIGCONT)
+        own = c.call("WAIT", "1", "10000")
+        assert own == 1, f"WAIT 1 10000 on the writing connection, replica running: {own!r}"
+    got = rc.get("own:1")
+    rc.close()
+    assert got == b"written", f"after WAIT on the writing connection the replica read {got!r}"
