@@ -176,6 +176,27 @@ void cmd_object_help(cmd_ctx_t *ctx);       /* OBJECT HELP */
 void cmd_dump(cmd_ctx_t *ctx);              /* DUMP */
 void cmd_restore(cmd_ctx_t *ctx);           /* RESTORE */
 void cmd_copy(cmd_ctx_t *ctx);              /* COPY */
+/* Sorted sets (cmd_zset.c, cmd_zset_range.c). */
+void cmd_zadd(cmd_ctx_t *ctx);      /* ZADD */
+void cmd_zincrby(cmd_ctx_t *ctx);   /* ZINCRBY */
+void cmd_zrem(cmd_ctx_t *ctx);      /* ZREM */
+void cmd_zcard(cmd_ctx_t *ctx);     /* ZCARD */
+void cmd_zscore(cmd_ctx_t *ctx);    /* ZSCORE */
+void cmd_zmscore(cmd_ctx_t *ctx);   /* ZMSCORE */
+void cmd_zrank(cmd_ctx_t *ctx);     /* ZRANK */
+void cmd_zrevrank(cmd_ctx_t *ctx);  /* ZREVRANK */
+void cmd_zcount(cmd_ctx_t *ctx);    /* ZCOUNT */
+void cmd_zlexcount(cmd_ctx_t *ctx); /* ZLEXCOUNT */
+void cmd_zrange(cmd_ctx_t *ctx);    /* ZRANGE */
+void cmd_zrangestore(cmd_ctx_t *ctx); /* ZRANGESTORE */
+void cmd_zrevrange(cmd_ctx_t *ctx); /* ZREVRANGE */
+void cmd_zrangebyscore(cmd_ctx_t *ctx); /* ZRANGEBYSCORE */
+void cmd_zrevrangebyscore(cmd_ctx_t *ctx); /* ZREVRANGEBYSCORE */
+void cmd_zrangebylex(cmd_ctx_t *ctx); /* ZRANGEBYLEX */
+void cmd_zrevrangebylex(cmd_ctx_t *ctx); /* ZREVRANGEBYLEX */
+void cmd_zremrangebyrank(cmd_ctx_t *ctx); /* ZREMRANGEBYRANK */
+void cmd_zremrangebyscore(cmd_ctx_t *ctx); /* ZREMRANGEBYSCORE */
+void cmd_zremrangebylex(cmd_ctx_t *ctx); /* ZREMRANGEBYLEX */
 /* Hashes (cmd_hash.c) and sets (cmd_set.c, cmd_setops.c). */
 void cmd_hset(cmd_ctx_t *ctx);    /* HSET */
 void cmd_hsetnx(cmd_ctx_t *ctx);  /* HSETNX */
@@ -259,5 +280,6 @@ extern cmd_def_t cmdtable_list[];
 extern cmd_def_t cmdtable_hash[];
 extern cmd_def_t cmdtable_set[];
 extern cmd_def_t cmdtable_object[];
+extern cmd_def_t cmdtable_zset[];
 
 #endif

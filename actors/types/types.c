@@ -8,6 +8,7 @@
 #include "actors/types/list.h"
 #include "actors/types/set.h"
 #include "actors/types/types.h"
+#include "actors/types/zset.h"
 #include "proto/rdb.h"
 #include "proto/strnum.h"
 
@@ -58,6 +59,13 @@ int types_rdb_load(unsigned t, const uint8_t *val, size_t len, int *ks_type, ks_
         rc = list_rdb_load(t, val, len, &l);   /* LIST_LOAD_* has TYPES_LOAD_*'s numbers */
         *ks_type = KS_TYPE_LIST;
         *obj = &l->obj;
+        return rc;
+    }
+    case RDB_TYPE_ZSET: case RDB_TYPE_ZSET_2: case RDB_TYPE_ZSET_ZIPLIST: case RDB_TYPE_ZSET_LISTPACK: {
+        zset_t *z = NULL;
+        rc = zset_rdb_load(t, val, len, &z);
+        *ks_type = KS_TYPE_ZSET;
+        *obj = z ? &z->base : NULL;
         return rc;
     }
     default:

@@ -1,0 +1,493 @@
+/* cmdtable_zset.c - command table entries for the sorted set commands.
+ *
+ * Arity, flags, key positions, key specs, ACL categories, tips and argument
+ * trees are taken from the COMMAND INFO / COMMAND DOCS replies of a real
+ * redis-server 7.0.15 (clients route by them); the summary, complexity and
+ * history texts are our own words. Data only; no logic (see cmdtable.c).
+ */
+#include <stddef.h>
+#include "actors/commands/cmd.h"
+#include "actors/commands/commands.h"
+
+static const cmd_keyspec_t keyspecs_zadd[] = {
+    { .flags = "RW update", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_zadd_condition[] = {
+    { .name = "nx", .type = "pure-token", .key_spec_index = -1, .token = "NX" },
+    { .name = "xx", .type = "pure-token", .key_spec_index = -1, .token = "XX" },
+};
+
+static const cmd_arg_doc_t args_zadd_comparison[] = {
+    { .name = "gt", .type = "pure-token", .key_spec_index = -1, .token = "GT" },
+    { .name = "lt", .type = "pure-token", .key_spec_index = -1, .token = "LT" },
+};
+
+static const cmd_arg_doc_t args_zadd_score_member[] = {
+    { .name = "score", .type = "double", .key_spec_index = -1 },
+    { .name = "member", .type = "string", .key_spec_index = -1 },
+};
+
+static const cmd_arg_doc_t args_zadd[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "condition", .type = "oneof", .key_spec_index = -1, .since = "3.0.2", .flags = CMD_ARG_OPTIONAL, .subargs = args_zadd_condition, .subarg_count = 2 },
+    { .name = "comparison", .type = "oneof", .key_spec_index = -1, .since = "6.2.0", .flags = CMD_ARG_OPTIONAL, .subargs = args_zadd_comparison, .subarg_count = 2 },
+    { .name = "change", .type = "pure-token", .key_spec_index = -1, .token = "CH", .since = "3.0.2", .flags = CMD_ARG_OPTIONAL },
+    { .name = "increment", .type = "pure-token", .key_spec_index = -1, .token = "INCR", .since = "3.0.2", .flags = CMD_ARG_OPTIONAL },
+    { .name = "score_member", .type = "block", .key_spec_index = -1, .flags = CMD_ARG_MULTIPLE, .subargs = args_zadd_score_member, .subarg_count = 2 },
+};
+
+static const cmd_history_t history_zadd[] = {
+    { "2.4.0", "Several members may be given." },
+    { "3.0.2", "The `XX`, `NX`, `CH` and `INCR` options were added." },
+    { "6.2.0", "The `GT` and `LT` options were added." },
+};
+
+static const cmd_keyspec_t keyspecs_zincrby[] = {
+    { .flags = "RW access update", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_zincrby[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "increment", .type = "integer", .key_spec_index = -1 },
+    { .name = "member", .type = "string", .key_spec_index = -1 },
+};
+
+static const cmd_keyspec_t keyspecs_zrem[] = {
+    { .flags = "RW delete", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_zrem[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "member", .type = "string", .key_spec_index = -1, .flags = CMD_ARG_MULTIPLE },
+};
+
+static const cmd_history_t history_zrem[] = {
+    { "2.4.0", "Several members may be given." },
+};
+
+static const cmd_keyspec_t keyspecs_zcard[] = {
+    { .flags = "RO", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_zcard[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+};
+
+static const cmd_keyspec_t keyspecs_zscore[] = {
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_zscore[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "member", .type = "string", .key_spec_index = -1 },
+};
+
+static const cmd_keyspec_t keyspecs_zmscore[] = {
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_zmscore[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "member", .type = "string", .key_spec_index = -1, .flags = CMD_ARG_MULTIPLE },
+};
+
+static const cmd_keyspec_t keyspecs_zrank[] = {
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_zrank[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "member", .type = "string", .key_spec_index = -1 },
+};
+
+static const cmd_keyspec_t keyspecs_zrevrank[] = {
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_zrevrank[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "member", .type = "string", .key_spec_index = -1 },
+};
+
+static const cmd_keyspec_t keyspecs_zcount[] = {
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_zcount[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "min", .type = "double", .key_spec_index = -1 },
+    { .name = "max", .type = "double", .key_spec_index = -1 },
+};
+
+static const cmd_keyspec_t keyspecs_zlexcount[] = {
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_zlexcount[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "min", .type = "string", .key_spec_index = -1 },
+    { .name = "max", .type = "string", .key_spec_index = -1 },
+};
+
+static const cmd_keyspec_t keyspecs_zrange[] = {
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_zrange_sortby[] = {
+    { .name = "byscore", .type = "pure-token", .key_spec_index = -1, .token = "BYSCORE" },
+    { .name = "bylex", .type = "pure-token", .key_spec_index = -1, .token = "BYLEX" },
+};
+
+static const cmd_arg_doc_t args_zrange_offset_count[] = {
+    { .name = "offset", .type = "integer", .key_spec_index = -1 },
+    { .name = "count", .type = "integer", .key_spec_index = -1 },
+};
+
+static const cmd_arg_doc_t args_zrange[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "start", .type = "string", .key_spec_index = -1 },
+    { .name = "stop", .type = "string", .key_spec_index = -1 },
+    { .name = "sortby", .type = "oneof", .key_spec_index = -1, .since = "6.2.0", .flags = CMD_ARG_OPTIONAL, .subargs = args_zrange_sortby, .subarg_count = 2 },
+    { .name = "rev", .type = "pure-token", .key_spec_index = -1, .token = "REV", .since = "6.2.0", .flags = CMD_ARG_OPTIONAL },
+    { .name = "offset_count", .type = "block", .key_spec_index = -1, .token = "LIMIT", .since = "6.2.0", .flags = CMD_ARG_OPTIONAL, .subargs = args_zrange_offset_count, .subarg_count = 2 },
+    { .name = "withscores", .type = "pure-token", .key_spec_index = -1, .token = "WITHSCORES", .flags = CMD_ARG_OPTIONAL },
+};
+
+static const cmd_history_t history_zrange[] = {
+    { "6.2.0", "The `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options were added." },
+};
+
+static const cmd_keyspec_t keyspecs_zrangestore[] = {
+    { .flags = "OW update", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 2, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_zrangestore_sortby[] = {
+    { .name = "byscore", .type = "pure-token", .key_spec_index = -1, .token = "BYSCORE" },
+    { .name = "bylex", .type = "pure-token", .key_spec_index = -1, .token = "BYLEX" },
+};
+
+static const cmd_arg_doc_t args_zrangestore_offset_count[] = {
+    { .name = "offset", .type = "integer", .key_spec_index = -1 },
+    { .name = "count", .type = "integer", .key_spec_index = -1 },
+};
+
+static const cmd_arg_doc_t args_zrangestore[] = {
+    { .name = "dst", .type = "key", .key_spec_index = 0 },
+    { .name = "src", .type = "key", .key_spec_index = 1 },
+    { .name = "min", .type = "string", .key_spec_index = -1 },
+    { .name = "max", .type = "string", .key_spec_index = -1 },
+    { .name = "sortby", .type = "oneof", .key_spec_index = -1, .flags = CMD_ARG_OPTIONAL, .subargs = args_zrangestore_sortby, .subarg_count = 2 },
+    { .name = "rev", .type = "pure-token", .key_spec_index = -1, .token = "REV", .flags = CMD_ARG_OPTIONAL },
+    { .name = "offset_count", .type = "block", .key_spec_index = -1, .token = "LIMIT", .flags = CMD_ARG_OPTIONAL, .subargs = args_zrangestore_offset_count, .subarg_count = 2 },
+};
+
+static const cmd_keyspec_t keyspecs_zrevrange[] = {
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_zrevrange[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "start", .type = "integer", .key_spec_index = -1 },
+    { .name = "stop", .type = "integer", .key_spec_index = -1 },
+    { .name = "withscores", .type = "pure-token", .key_spec_index = -1, .token = "WITHSCORES", .flags = CMD_ARG_OPTIONAL },
+};
+
+static const cmd_keyspec_t keyspecs_zrangebyscore[] = {
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_zrangebyscore_offset_count[] = {
+    { .name = "offset", .type = "integer", .key_spec_index = -1 },
+    { .name = "count", .type = "integer", .key_spec_index = -1 },
+};
+
+static const cmd_arg_doc_t args_zrangebyscore[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "min", .type = "double", .key_spec_index = -1 },
+    { .name = "max", .type = "double", .key_spec_index = -1 },
+    { .name = "withscores", .type = "pure-token", .key_spec_index = -1, .token = "WITHSCORES", .since = "2.0.0", .flags = CMD_ARG_OPTIONAL },
+    { .name = "offset_count", .type = "block", .key_spec_index = -1, .token = "LIMIT", .flags = CMD_ARG_OPTIONAL, .subargs = args_zrangebyscore_offset_count, .subarg_count = 2 },
+};
+
+static const cmd_history_t history_zrangebyscore[] = {
+    { "2.0.0", "The `WITHSCORES` option was added." },
+};
+
+static const cmd_keyspec_t keyspecs_zrevrangebyscore[] = {
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_zrevrangebyscore_offset_count[] = {
+    { .name = "offset", .type = "integer", .key_spec_index = -1 },
+    { .name = "count", .type = "integer", .key_spec_index = -1 },
+};
+
+static const cmd_arg_doc_t args_zrevrangebyscore[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "max", .type = "double", .key_spec_index = -1 },
+    { .name = "min", .type = "double", .key_spec_index = -1 },
+    { .name = "withscores", .type = "pure-token", .key_spec_index = -1, .token = "WITHSCORES", .flags = CMD_ARG_OPTIONAL },
+    { .name = "offset_count", .type = "block", .key_spec_index = -1, .token = "LIMIT", .flags = CMD_ARG_OPTIONAL, .subargs = args_zrevrangebyscore_offset_count, .subarg_count = 2 },
+};
+
+static const cmd_history_t history_zrevrangebyscore[] = {
+    { "2.1.6", "`min` and `max` may be exclusive." },
+};
+
+static const cmd_keyspec_t keyspecs_zrangebylex[] = {
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_zrangebylex_offset_count[] = {
+    { .name = "offset", .type = "integer", .key_spec_index = -1 },
+    { .name = "count", .type = "integer", .key_spec_index = -1 },
+};
+
+static const cmd_arg_doc_t args_zrangebylex[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "min", .type = "string", .key_spec_index = -1 },
+    { .name = "max", .type = "string", .key_spec_index = -1 },
+    { .name = "offset_count", .type = "block", .key_spec_index = -1, .token = "LIMIT", .flags = CMD_ARG_OPTIONAL, .subargs = args_zrangebylex_offset_count, .subarg_count = 2 },
+};
+
+static const cmd_keyspec_t keyspecs_zrevrangebylex[] = {
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_zrevrangebylex_offset_count[] = {
+    { .name = "offset", .type = "integer", .key_spec_index = -1 },
+    { .name = "count", .type = "integer", .key_spec_index = -1 },
+};
+
+static const cmd_arg_doc_t args_zrevrangebylex[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "max", .type = "string", .key_spec_index = -1 },
+    { .name = "min", .type = "string", .key_spec_index = -1 },
+    { .name = "offset_count", .type = "block", .key_spec_index = -1, .token = "LIMIT", .flags = CMD_ARG_OPTIONAL, .subargs = args_zrevrangebylex_offset_count, .subarg_count = 2 },
+};
+
+static const cmd_keyspec_t keyspecs_zremrangebyrank[] = {
+    { .flags = "RW delete", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_zremrangebyrank[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "start", .type = "integer", .key_spec_index = -1 },
+    { .name = "stop", .type = "integer", .key_spec_index = -1 },
+};
+
+static const cmd_keyspec_t keyspecs_zremrangebyscore[] = {
+    { .flags = "RW delete", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_zremrangebyscore[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "min", .type = "double", .key_spec_index = -1 },
+    { .name = "max", .type = "double", .key_spec_index = -1 },
+};
+
+static const cmd_keyspec_t keyspecs_zremrangebylex[] = {
+    { .flags = "RW delete", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_zremrangebylex[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "min", .type = "string", .key_spec_index = -1 },
+    { .name = "max", .type = "string", .key_spec_index = -1 },
+};
+
+cmd_def_t cmdtable_zset[] = {
+    {
+        .name = "zadd", .arity = -4, .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST, .flag_names = "write denyoom fast",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "write sortedset fast",
+        .keyspecs = keyspecs_zadd, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zadd,
+        .summary = "Adds members with scores to a sorted set, or changes the scores of members already there",
+        .since = "1.2.0", .group = "sorted-set", .complexity = "O(log(N)) per member given, N being the size of the set.",
+        .history = history_zadd, .history_count = 3,
+        .args = args_zadd, .arg_count = 6,
+    },
+    {
+        .name = "zincrby", .arity = 4, .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST, .flag_names = "write denyoom fast",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "write sortedset fast",
+        .keyspecs = keyspecs_zincrby, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zincrby,
+        .summary = "Adds an increment to the score of a member of a sorted set",
+        .since = "1.2.0", .group = "sorted-set", .complexity = "O(log(N)), N being the size of the set.",
+        .args = args_zincrby, .arg_count = 3,
+    },
+    {
+        .name = "zrem", .arity = -3, .flags = CMD_WRITE | CMD_FAST, .flag_names = "write fast",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "write sortedset fast",
+        .keyspecs = keyspecs_zrem, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zrem,
+        .summary = "Removes members from a sorted set",
+        .since = "1.2.0", .group = "sorted-set", .complexity = "O(M*log(N)), N being the size of the set and M the members removed.",
+        .history = history_zrem, .history_count = 1,
+        .args = args_zrem, .arg_count = 2,
+    },
+    {
+        .name = "zcard", .arity = 2, .flags = CMD_READONLY | CMD_FAST, .flag_names = "readonly fast",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "read sortedset fast",
+        .keyspecs = keyspecs_zcard, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zcard,
+        .summary = "Returns the number of members of a sorted set",
+        .since = "1.2.0", .group = "sorted-set", .complexity = "O(1)",
+        .args = args_zcard, .arg_count = 1,
+    },
+    {
+        .name = "zscore", .arity = 3, .flags = CMD_READONLY | CMD_FAST, .flag_names = "readonly fast",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "read sortedset fast",
+        .keyspecs = keyspecs_zscore, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zscore,
+        .summary = "Returns the score of a member of a sorted set",
+        .since = "1.2.0", .group = "sorted-set", .complexity = "O(1)",
+        .args = args_zscore, .arg_count = 2,
+    },
+    {
+        .name = "zmscore", .arity = -3, .flags = CMD_READONLY | CMD_FAST, .flag_names = "readonly fast",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "read sortedset fast",
+        .keyspecs = keyspecs_zmscore, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zmscore,
+        .summary = "Returns the scores of several members of a sorted set",
+        .since = "6.2.0", .group = "sorted-set", .complexity = "O(N), N being the number of members asked for.",
+        .args = args_zmscore, .arg_count = 2,
+    },
+    {
+        .name = "zrank", .arity = 3, .flags = CMD_READONLY | CMD_FAST, .flag_names = "readonly fast",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "read sortedset fast",
+        .keyspecs = keyspecs_zrank, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zrank,
+        .summary = "Returns the position of a member in a sorted set, lowest score first",
+        .since = "2.0.0", .group = "sorted-set", .complexity = "O(log(N))",
+        .args = args_zrank, .arg_count = 2,
+    },
+    {
+        .name = "zrevrank", .arity = 3, .flags = CMD_READONLY | CMD_FAST, .flag_names = "readonly fast",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "read sortedset fast",
+        .keyspecs = keyspecs_zrevrank, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zrevrank,
+        .summary = "Returns the position of a member in a sorted set, highest score first",
+        .since = "2.0.0", .group = "sorted-set", .complexity = "O(log(N))",
+        .args = args_zrevrank, .arg_count = 2,
+    },
+    {
+        .name = "zcount", .arity = 4, .flags = CMD_READONLY | CMD_FAST, .flag_names = "readonly fast",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "read sortedset fast",
+        .keyspecs = keyspecs_zcount, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zcount,
+        .summary = "Counts the members whose scores fall in a range",
+        .since = "2.0.0", .group = "sorted-set", .complexity = "O(log(N)), N being the size of the set.",
+        .args = args_zcount, .arg_count = 3,
+    },
+    {
+        .name = "zlexcount", .arity = 4, .flags = CMD_READONLY | CMD_FAST, .flag_names = "readonly fast",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "read sortedset fast",
+        .keyspecs = keyspecs_zlexcount, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zlexcount,
+        .summary = "Counts the members between two members of a sorted set whose scores are all equal",
+        .since = "2.8.9", .group = "sorted-set", .complexity = "O(log(N)), N being the size of the set.",
+        .args = args_zlexcount, .arg_count = 3,
+    },
+    {
+        .name = "zrange", .arity = -4, .flags = CMD_READONLY, .flag_names = "readonly",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "read sortedset slow",
+        .keyspecs = keyspecs_zrange, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zrange,
+        .summary = "Returns the members of a sorted set in a range of ranks, scores or members",
+        .since = "1.2.0", .group = "sorted-set", .complexity = "O(log(N)+M), N being the size of the set and M the members returned.",
+        .history = history_zrange, .history_count = 1,
+        .args = args_zrange, .arg_count = 7,
+    },
+    {
+        .name = "zrangestore", .arity = -5, .flags = CMD_WRITE | CMD_DENYOOM, .flag_names = "write denyoom",
+        .first_key = 1, .last_key = 2, .key_step = 1, .acl_categories = "write sortedset slow",
+        .keyspecs = keyspecs_zrangestore, .keyspec_count = 2,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zrangestore,
+        .summary = "Stores a range of members of a sorted set in another key",
+        .since = "6.2.0", .group = "sorted-set", .complexity = "O(log(N)+M), N being the size of the set and M the members stored.",
+        .args = args_zrangestore, .arg_count = 7,
+    },
+    {
+        .name = "zrevrange", .arity = -4, .flags = CMD_READONLY, .flag_names = "readonly",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "read sortedset slow",
+        .keyspecs = keyspecs_zrevrange, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zrevrange,
+        .summary = "Returns the members of a sorted set in a range of ranks, highest score first",
+        .since = "1.2.0", .group = "sorted-set", .complexity = "O(log(N)+M), N being the size of the set and M the members returned.",
+        .doc_flags = "deprecated", .deprecated_since = "6.2.0", .replaced_by = "`ZRANGE` with the `REV` argument",
+        .args = args_zrevrange, .arg_count = 4,
+    },
+    {
+        .name = "zrangebyscore", .arity = -4, .flags = CMD_READONLY, .flag_names = "readonly",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "read sortedset slow",
+        .keyspecs = keyspecs_zrangebyscore, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zrangebyscore,
+        .summary = "Returns the members of a sorted set whose scores fall in a range",
+        .since = "1.0.5", .group = "sorted-set", .complexity = "O(log(N)+M), N being the size of the set and M the members returned; O(log(N)) when M is bounded by a small LIMIT.",
+        .doc_flags = "deprecated", .deprecated_since = "6.2.0", .replaced_by = "`ZRANGE` with the `BYSCORE` argument",
+        .history = history_zrangebyscore, .history_count = 1,
+        .args = args_zrangebyscore, .arg_count = 5,
+    },
+    {
+        .name = "zrevrangebyscore", .arity = -4, .flags = CMD_READONLY, .flag_names = "readonly",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "read sortedset slow",
+        .keyspecs = keyspecs_zrevrangebyscore, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zrevrangebyscore,
+        .summary = "Returns the members of a sorted set whose scores fall in a range, highest score first",
+        .since = "2.2.0", .group = "sorted-set", .complexity = "O(log(N)+M), N being the size of the set and M the members returned; O(log(N)) when M is bounded by a small LIMIT.",
+        .doc_flags = "deprecated", .deprecated_since = "6.2.0", .replaced_by = "`ZRANGE` with the `REV` and `BYSCORE` arguments",
+        .history = history_zrevrangebyscore, .history_count = 1,
+        .args = args_zrevrangebyscore, .arg_count = 5,
+    },
+    {
+        .name = "zrangebylex", .arity = -4, .flags = CMD_READONLY, .flag_names = "readonly",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "read sortedset slow",
+        .keyspecs = keyspecs_zrangebylex, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zrangebylex,
+        .summary = "Returns the members of a sorted set between two members",
+        .since = "2.8.9", .group = "sorted-set", .complexity = "O(log(N)+M), N being the size of the set and M the members returned; O(log(N)) when M is bounded by a small LIMIT.",
+        .doc_flags = "deprecated", .deprecated_since = "6.2.0", .replaced_by = "`ZRANGE` with the `BYLEX` argument",
+        .args = args_zrangebylex, .arg_count = 4,
+    },
+    {
+        .name = "zrevrangebylex", .arity = -4, .flags = CMD_READONLY, .flag_names = "readonly",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "read sortedset slow",
+        .keyspecs = keyspecs_zrevrangebylex, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zrevrangebylex,
+        .summary = "Returns the members of a sorted set between two members, in reverse order",
+        .since = "2.8.9", .group = "sorted-set", .complexity = "O(log(N)+M), N being the size of the set and M the members returned; O(log(N)) when M is bounded by a small LIMIT.",
+        .doc_flags = "deprecated", .deprecated_since = "6.2.0", .replaced_by = "`ZRANGE` with the `REV` and `BYLEX` arguments",
+        .args = args_zrevrangebylex, .arg_count = 4,
+    },
+    {
+        .name = "zremrangebyrank", .arity = 4, .flags = CMD_WRITE, .flag_names = "write",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "write sortedset slow",
+        .keyspecs = keyspecs_zremrangebyrank, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zremrangebyrank,
+        .summary = "Removes the members of a sorted set in a range of ranks",
+        .since = "2.0.0", .group = "sorted-set", .complexity = "O(log(N)+M), N being the size of the set and M the members removed.",
+        .args = args_zremrangebyrank, .arg_count = 3,
+    },
+    {
+        .name = "zremrangebyscore", .arity = 4, .flags = CMD_WRITE, .flag_names = "write",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "write sortedset slow",
+        .keyspecs = keyspecs_zremrangebyscore, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zremrangebyscore,
+        .summary = "Removes the members of a sorted set whose scores fall in a range",
+        .since = "1.2.0", .group = "sorted-set", .complexity = "O(log(N)+M), N being the size of the set and M the members removed.",
+        .args = args_zremrangebyscore, .arg_count = 3,
+    },
+    {
+        .name = "zremrangebylex", .arity = 4, .flags = CMD_WRITE, .flag_names = "write",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "write sortedset slow",
+        .keyspecs = keyspecs_zremrangebylex, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zremrangebylex,
+        .summary = "Removes the members of a sorted set between two members",
+        .since = "2.8.9", .group = "sorted-set", .complexity = "O(log(N)+M), N being the size of the set and M the members removed.",
+        .args = args_zremrangebylex, .arg_count = 3,
+    },
+    { .name = NULL },
+};
