@@ -157,19 +157,23 @@ static void update_state(state_t *st)
     /* Right after start a master stays down for a moment, as Redis does, so
      * that it can learn the current configuration before serving. */
     if (master && !st->state_ok && now - st->first_eval_ms < CLUSTER_WRITABLE_DELAY_MS) return;
-    bool ok = true;
-    if (config_cluster_require_full_coverage()) {
-        for (int s = 0; s < SLOT_COUNT; s++) {
-            int o = st->slot_owner[s];
-            if (o < 0 || (st->nodes[o].flags & NODE_FAIL)) { ok = false; break; }
-        }
-    }
-    int size = 0, reachable = 0;
+    /* Full coverage: every slot has an owner and no owner is FAIL. Each
+     * record's slot_count is its slots in the table (state_recount_slots
+     * runs after every change to it), so one pass over the records says it:
+     * this runs on every tick and publish, and at 1,000 peers the pass over
+     * 16384 slots was a fifth of the state thread's time. */
+    int size = 0, reachable = 0, owned = 0;
+    bool failed_owner = false;
     for (int i = 0; i < st->node_count; i++) {
-        if (!(st->nodes[i].flags & NODE_MASTER) || st->nodes[i].slot_count == 0) continue;
+        const state_node_t *n = &st->nodes[i];
+        if (n->slot_count == 0) continue;
+        owned += n->slot_count;
+        if (n->flags & NODE_FAIL) failed_owner = true;
+        if (!(n->flags & NODE_MASTER)) continue;
         size++;
-        if (!(st->nodes[i].flags & (NODE_FAIL | NODE_PFAIL))) reachable++;
+        if (!(n->flags & (NODE_FAIL | NODE_PFAIL))) reachable++;
     }
+    bool ok = !config_cluster_require_full_coverage() || (owned == SLOT_COUNT && !failed_owner);
     if (st->size != size) st->dirty_snapshot = true;
     st->size = size;
     if (reachable < size / 2 + 1) {
