@@ -298,6 +298,108 @@ static const cmd_arg_doc_t args_zremrangebylex[] = {
     { .name = "max", .type = "string", .key_spec_index = -1 },
 };
 
+static const cmd_keyspec_t keyspecs_zpopmin[] = {
+    { .flags = "RW access delete", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_zpopmin[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "count", .type = "integer", .key_spec_index = -1, .flags = CMD_ARG_OPTIONAL },
+};
+
+static const cmd_keyspec_t keyspecs_zpopmax[] = {
+    { .flags = "RW access delete", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_zpopmax[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "count", .type = "integer", .key_spec_index = -1, .flags = CMD_ARG_OPTIONAL },
+};
+
+static const cmd_keyspec_t keyspecs_zmpop[] = {
+    { .flags = "RW access delete", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_KEYNUM, .fk_a = 0, .fk_b = 1, .fk_c = 1 },
+};
+
+static const cmd_arg_doc_t args_zmpop_where[] = {
+    { .name = "min", .type = "pure-token", .key_spec_index = -1, .token = "MIN" },
+    { .name = "max", .type = "pure-token", .key_spec_index = -1, .token = "MAX" },
+};
+
+static const cmd_arg_doc_t args_zmpop[] = {
+    { .name = "numkeys", .type = "integer", .key_spec_index = -1 },
+    { .name = "key", .type = "key", .key_spec_index = 0, .flags = CMD_ARG_MULTIPLE },
+    { .name = "where", .type = "oneof", .key_spec_index = -1, .subargs = args_zmpop_where, .subarg_count = 2 },
+    { .name = "count", .type = "integer", .key_spec_index = -1, .token = "COUNT", .flags = CMD_ARG_OPTIONAL },
+};
+
+static const cmd_keyspec_t keyspecs_bzpopmin[] = {
+    { .flags = "RW access delete", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = -2, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_bzpopmin[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0, .flags = CMD_ARG_MULTIPLE },
+    { .name = "timeout", .type = "double", .key_spec_index = -1 },
+};
+
+static const cmd_history_t history_bzpopmin[] = {
+    { "6.0.0", "The timeout is read as a double, no longer an integer." },
+};
+
+static const cmd_keyspec_t keyspecs_bzpopmax[] = {
+    { .flags = "RW access delete", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = -2, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_bzpopmax[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0, .flags = CMD_ARG_MULTIPLE },
+    { .name = "timeout", .type = "double", .key_spec_index = -1 },
+};
+
+static const cmd_history_t history_bzpopmax[] = {
+    { "6.0.0", "The timeout is read as a double, no longer an integer." },
+};
+
+static const cmd_keyspec_t keyspecs_bzmpop[] = {
+    { .flags = "RW access delete", .bs_type = CMD_KS_INDEX, .bs_index = 2, .fk_type = CMD_KS_KEYNUM, .fk_a = 0, .fk_b = 1, .fk_c = 1 },
+};
+
+static const cmd_arg_doc_t args_bzmpop_where[] = {
+    { .name = "min", .type = "pure-token", .key_spec_index = -1, .token = "MIN" },
+    { .name = "max", .type = "pure-token", .key_spec_index = -1, .token = "MAX" },
+};
+
+static const cmd_arg_doc_t args_bzmpop[] = {
+    { .name = "timeout", .type = "double", .key_spec_index = -1 },
+    { .name = "numkeys", .type = "integer", .key_spec_index = -1 },
+    { .name = "key", .type = "key", .key_spec_index = 0, .flags = CMD_ARG_MULTIPLE },
+    { .name = "where", .type = "oneof", .key_spec_index = -1, .subargs = args_bzmpop_where, .subarg_count = 2 },
+    { .name = "count", .type = "integer", .key_spec_index = -1, .token = "COUNT", .flags = CMD_ARG_OPTIONAL },
+};
+
+static const cmd_keyspec_t keyspecs_zrandmember[] = {
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_zrandmember_options[] = {
+    { .name = "count", .type = "integer", .key_spec_index = -1 },
+    { .name = "withscores", .type = "pure-token", .key_spec_index = -1, .token = "WITHSCORES", .flags = CMD_ARG_OPTIONAL },
+};
+
+static const cmd_arg_doc_t args_zrandmember[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "options", .type = "block", .key_spec_index = -1, .flags = CMD_ARG_OPTIONAL, .subargs = args_zrandmember_options, .subarg_count = 2 },
+};
+
+static const cmd_keyspec_t keyspecs_zscan[] = {
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_zscan[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "cursor", .type = "integer", .key_spec_index = -1 },
+    { .name = "pattern", .type = "pattern", .key_spec_index = -1, .token = "MATCH", .flags = CMD_ARG_OPTIONAL },
+    { .name = "count", .type = "integer", .key_spec_index = -1, .token = "COUNT", .flags = CMD_ARG_OPTIONAL },
+};
+
 cmd_def_t cmdtable_zset[] = {
     {
         .name = "zadd", .arity = -4, .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST, .flag_names = "write denyoom fast",
@@ -488,6 +590,82 @@ cmd_def_t cmdtable_zset[] = {
         .summary = "Removes the members of a sorted set between two members",
         .since = "2.8.9", .group = "sorted-set", .complexity = "O(log(N)+M), N being the size of the set and M the members removed.",
         .args = args_zremrangebylex, .arg_count = 3,
+    },
+    {
+        .name = "zpopmin", .arity = -2, .flags = CMD_WRITE | CMD_FAST, .flag_names = "write fast",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "write sortedset fast",
+        .keyspecs = keyspecs_zpopmin, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zpopmin,
+        .summary = "Removes and returns the members with the lowest scores",
+        .since = "5.0.0", .group = "sorted-set", .complexity = "O(log(N)*M), N being the size of the set and M the members popped.",
+        .args = args_zpopmin, .arg_count = 2,
+    },
+    {
+        .name = "zpopmax", .arity = -2, .flags = CMD_WRITE | CMD_FAST, .flag_names = "write fast",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "write sortedset fast",
+        .keyspecs = keyspecs_zpopmax, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zpopmax,
+        .summary = "Removes and returns the members with the highest scores",
+        .since = "5.0.0", .group = "sorted-set", .complexity = "O(log(N)*M), N being the size of the set and M the members popped.",
+        .args = args_zpopmax, .arg_count = 2,
+    },
+    {
+        .name = "zmpop", .arity = -4, .flags = CMD_WRITE | CMD_MOVABLE_KEYS, .flag_names = "write movablekeys",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "write sortedset slow",
+        .keyspecs = keyspecs_zmpop, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zmpop,
+        .summary = "Pops members with the lowest or highest scores from the first non-empty sorted set among several keys",
+        .since = "7.0.0", .group = "sorted-set", .complexity = "O(K) + O(M*log(N)), K being the number of keys given, M the members popped and N the size of the set.",
+        .args = args_zmpop, .arg_count = 4,
+    },
+    {
+        .name = "bzpopmin", .arity = -3, .flags = CMD_WRITE | CMD_NOSCRIPT | CMD_BLOCKING | CMD_FAST, .flag_names = "write noscript blocking fast",
+        .first_key = 1, .last_key = -2, .key_step = 1, .acl_categories = "write sortedset fast blocking",
+        .keyspecs = keyspecs_bzpopmin, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_bzpopmin,
+        .summary = "Pops the member with the lowest score from the first non-empty sorted set, waiting for one if all are empty",
+        .since = "5.0.0", .group = "sorted-set", .complexity = "O(log(N)), N being the size of the set.",
+        .history = history_bzpopmin, .history_count = 1,
+        .args = args_bzpopmin, .arg_count = 2,
+    },
+    {
+        .name = "bzpopmax", .arity = -3, .flags = CMD_WRITE | CMD_NOSCRIPT | CMD_BLOCKING | CMD_FAST, .flag_names = "write noscript blocking fast",
+        .first_key = 1, .last_key = -2, .key_step = 1, .acl_categories = "write sortedset fast blocking",
+        .keyspecs = keyspecs_bzpopmax, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_bzpopmax,
+        .summary = "Pops the member with the highest score from the first non-empty sorted set, waiting for one if all are empty",
+        .since = "5.0.0", .group = "sorted-set", .complexity = "O(log(N)), N being the size of the set.",
+        .history = history_bzpopmax, .history_count = 1,
+        .args = args_bzpopmax, .arg_count = 2,
+    },
+    {
+        .name = "bzmpop", .arity = -5, .flags = CMD_WRITE | CMD_BLOCKING | CMD_MOVABLE_KEYS, .flag_names = "write blocking movablekeys",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "write sortedset slow blocking",
+        .keyspecs = keyspecs_bzmpop, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_bzmpop,
+        .summary = "Pops members with the lowest or highest scores from the first non-empty sorted set among several keys, waiting for one if all are empty",
+        .since = "7.0.0", .group = "sorted-set", .complexity = "O(K) + O(M*log(N)), K being the number of keys given, M the members popped and N the size of the set.",
+        .args = args_bzmpop, .arg_count = 5,
+    },
+    {
+        .name = "zrandmember", .arity = -2, .flags = CMD_READONLY, .flag_names = "readonly",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "read sortedset slow",
+        .tips = "nondeterministic_output",
+        .keyspecs = keyspecs_zrandmember, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zrandmember,
+        .summary = "Returns one or more members picked at random from a sorted set",
+        .since = "6.2.0", .group = "sorted-set", .complexity = "O(N), N being the number of members returned.",
+        .args = args_zrandmember, .arg_count = 2,
+    },
+    {
+        .name = "zscan", .arity = -3, .flags = CMD_READONLY, .flag_names = "readonly",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "read sortedset slow",
+        .tips = "nondeterministic_output",
+        .keyspecs = keyspecs_zscan, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zscan,
+        .summary = "Walks the members and scores of a sorted set a few at a time",
+        .since = "2.8.0", .group = "sorted-set", .complexity = "O(1) per call; O(N) for a whole walk, N being the size of the set.",
+        .args = args_zscan, .arg_count = 4,
     },
     { .name = NULL },
 };

@@ -176,7 +176,7 @@ void cmd_object_help(cmd_ctx_t *ctx);       /* OBJECT HELP */
 void cmd_dump(cmd_ctx_t *ctx);              /* DUMP */
 void cmd_restore(cmd_ctx_t *ctx);           /* RESTORE */
 void cmd_copy(cmd_ctx_t *ctx);              /* COPY */
-/* Sorted sets (cmd_zset.c, cmd_zset_range.c). */
+/* Sorted sets (cmd_zset.c, cmd_zset_range.c, cmd_zset_pop.c, cmd_zset_scan.c). */
 void cmd_zadd(cmd_ctx_t *ctx);      /* ZADD */
 void cmd_zincrby(cmd_ctx_t *ctx);   /* ZINCRBY */
 void cmd_zrem(cmd_ctx_t *ctx);      /* ZREM */
@@ -197,6 +197,14 @@ void cmd_zrevrangebylex(cmd_ctx_t *ctx); /* ZREVRANGEBYLEX */
 void cmd_zremrangebyrank(cmd_ctx_t *ctx); /* ZREMRANGEBYRANK */
 void cmd_zremrangebyscore(cmd_ctx_t *ctx); /* ZREMRANGEBYSCORE */
 void cmd_zremrangebylex(cmd_ctx_t *ctx); /* ZREMRANGEBYLEX */
+void cmd_zpopmin(cmd_ctx_t *ctx);   /* ZPOPMIN */
+void cmd_zpopmax(cmd_ctx_t *ctx);   /* ZPOPMAX */
+void cmd_zmpop(cmd_ctx_t *ctx);     /* ZMPOP */
+void cmd_bzpopmin(cmd_ctx_t *ctx);  /* BZPOPMIN */
+void cmd_bzpopmax(cmd_ctx_t *ctx);  /* BZPOPMAX */
+void cmd_bzmpop(cmd_ctx_t *ctx);    /* BZMPOP */
+void cmd_zrandmember(cmd_ctx_t *ctx); /* ZRANDMEMBER */
+void cmd_zscan(cmd_ctx_t *ctx);     /* ZSCAN */
 /* Hashes (cmd_hash.c) and sets (cmd_set.c, cmd_setops.c). */
 void cmd_hset(cmd_ctx_t *ctx);    /* HSET */
 void cmd_hsetnx(cmd_ctx_t *ctx);  /* HSETNX */

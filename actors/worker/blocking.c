@@ -333,16 +333,24 @@ void blocking_note_write(worker_t *w, const cmd_def_t *cmd, int argc, const uint
     }
 }
 
-/* Serves q's waiters in order while the key holds a list. */
+/* The type of value a waiting command pops: sorted sets for BZPOPMIN, BZPOPMAX and BZMPOP. */
+static int wanted_type(const cmd_def_t *cmd)
+{
+    return cmd->group && strcmp(cmd->group, "sorted-set") == 0 ? KS_TYPE_ZSET : KS_TYPE_LIST;
+}
+
+/* Serves q's waiters in order while the key holds a value they pop; a
+ * waiter for the other type stays, as 7.0.15 serves by the key's type. */
 static void serve_key(worker_t *w, bstate_t *st, keyq_t *q)
 {
     wlink_t *l = q->head;
     while (l) {
         ks_entry_t *e = ks_lookup(w->ks, q->key, q->klen, rt_now_ms());
-        if (!e || e->type != KS_TYPE_LIST) break;
+        if (!e || (e->type != KS_TYPE_LIST && e->type != KS_TYPE_ZSET)) break;
         wlink_t *next = l->next;
         waiter_t *wt = l->waiter;
         queued_cmd_t *qc = &wt->rc->cmds[0];
+        if (wanted_type(qc->cmd) != e->type) { l = next; continue; }
         dispatch_block_t blk = { .mode = CMD_BLOCK_SERVE, .serve_arg = wt->first + (int)(l - wt->links) };
         dispatch_run_blocking(w, qc->cmd, qc->argc, qc->argv, qc->argvlen, &wt->rc->reply, rt_now_ms(), &blk);
         if (!blk.blocked) finish(w, st, wt);

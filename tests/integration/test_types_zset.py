@@ -10,10 +10,12 @@ content, encoding and DUMP of every key. Never weaken an expectation to
 match our node: the reference is the contract.
 """
 import random
+import time
 
 import pytest
 
 import diffhelpers as d
+import helpers as h
 
 BIG = "x" * 100
 
@@ -120,6 +122,38 @@ SCENARIOS = {
         ("ZADD", "d", "1", "a", "-70000", "b", "12345678901234", "c", "0.5", "d", "1e20", "e", "1", "-5"), ("DUMP", "d"),
         ("ZINCRBY", "new", "1", BIG), ("OBJECT", "ENCODING", "new"),
     ],
+    "pop": [
+        ("ZADD", "{p}z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e", "1.5", "f"), ("ZPOPMIN", "{p}z"),
+        ("ZPOPMAX", "{p}z"), ("ZPOPMIN", "{p}z", "2"), ("ZPOPMAX", "{p}z", "1"), ("ZPOPMIN", "{p}z", "0"),
+        ("ZPOPMIN", "{p}z", "-1"), ("ZPOPMIN", "{p}z", "x"), ("ZPOPMIN", "{p}z", "1", "2"), ("ZPOPMIN", "{p}nosuch"),
+        ("ZPOPMIN", "{p}nosuch", "0"), ("ZPOPMAX", "{p}nosuch", "3"), ("ZPOPMAX", "{p}z", "10"), ("EXISTS", "{p}z"),
+        ("ZADD", "{p}z", "1", "a", "2", "b", "3", "c"), ("ZADD", "{p}y", "7", "y"),
+        ("ZMPOP", "2", "{p}nosuch", "{p}z", "MIN"), ("ZMPOP", "2", "{p}nosuch", "{p}z", "MAX", "COUNT", "5"),
+        ("ZMPOP", "2", "{p}nosuch", "{p}z", "MIN"), ("ZMPOP", "1", "{p}y", "max", "count", "1"),
+        ("ZMPOP", "0", "{p}z", "MIN"), ("ZMPOP", "-1", "{p}z", "MIN"), ("ZMPOP", "x", "{p}z", "MIN"),
+        ("ZMPOP", "3", "{p}z", "MIN"), ("ZMPOP", "1", "{p}z", "BOTH"), ("ZMPOP", "1", "{p}z", "MIN", "COUNT"),
+        ("ZMPOP", "1", "{p}z", "MIN", "COUNT", "0"), ("ZMPOP", "1", "{p}z", "MIN", "COUNT", "1", "COUNT", "1"),
+        ("ZMPOP", "1", "{p}z", "MIN", "BOGUS"), ("SET", "{p}s", "x"), ("ZMPOP", "2", "{p}s", "{p}z", "MIN"),
+        ("ZPOPMIN", "{p}s"), ("ZADD", "{p}z", "1", "a", "2", "b"), ("BZPOPMIN", "{p}nosuch", "{p}z", "0"),
+        ("BZPOPMAX", "{p}z", "0.01"), ("BZPOPMIN", "{p}z", "x"), ("BZPOPMIN", "{p}z", "-1"),
+        ("BZPOPMIN", "{p}s", "0"), ("ZADD", "{p}z", "1", "a", "2", "b", "3", "c"),
+        ("BZMPOP", "0", "2", "{p}nosuch", "{p}z", "MIN", "COUNT", "2"), ("BZMPOP", "0", "1", "{p}z", "MAX"),
+        ("BZMPOP", "x", "1", "{p}z", "MAX"), ("BZMPOP", "0", "0", "{p}z", "MAX"), ("BZMPOP", "0", "1", "{p}z", "UP"),
+        ("BZPOPMIN", "{p}nosuch", "0.01"), ("BZMPOP", "0.01", "1", "{p}nosuch", "MIN"),
+        ("ZPOPMIN", "a", "b"),
+    ],
+    "scan_rand": [
+        ("ZADD", "z", "1", "a", "2.5", "b", "-0", "c", "inf", "d", "0.1", "e"), ("ZSCAN", "z", "0"),
+        ("ZSCAN", "z", "0", "MATCH", "a*"), ("ZSCAN", "z", "0", "COUNT", "1"), ("ZSCAN", "z", "x"),
+        ("ZSCAN", "z", "0", "COUNT", "0"), ("ZSCAN", "nosuch", "0"), ("ZSCAN", "nosuch", "x"),
+        ("ZRANDMEMBER", "nosuch"), ("ZRANDMEMBER", "nosuch", "3"), ("ZRANDMEMBER", "nosuch", "-3", "WITHSCORES"),
+        ("ZADD", "one", "3", "m"), ("ZRANDMEMBER", "one"), ("ZRANDMEMBER", "one", "2"), ("ZRANDMEMBER", "one", "-3"),
+        ("ZRANDMEMBER", "one", "-2", "WITHSCORES"), ("ZRANDMEMBER", "one", "5", "withscores"), ("ZRANDMEMBER", "one", "0"),
+        ("ZRANDMEMBER", "one", "x"), ("ZRANDMEMBER", "one", "1", "bogus"), ("ZRANDMEMBER", "one", "1", "WITHSCORES", "x"),
+        ("ZRANDMEMBER", "one", "-9223372036854775808"), ("ZRANDMEMBER", "one", "9223372036854775807", "WITHSCORES"),
+        ("ZRANDMEMBER", "one", "-4611686018427387904", "WITHSCORES"), ("ZRANDMEMBER", "z", "5", "WITHSCORES"),
+        ("ZRANDMEMBER", "z", "10"), ("SET", "s", "x"), ("ZRANDMEMBER", "s"), ("ZSCAN", "s", "0"),
+    ],
     "arity_and_table": [
         ("ZADD", "z", "1"), ("ZINCRBY", "z", "1"), ("ZREM", "z"), ("ZCARD",), ("ZSCORE", "z"), ("ZMSCORE", "z"),
         ("ZRANK", "z"), ("ZCOUNT", "z", "1"), ("ZLEXCOUNT", "z", "-"), ("ZRANGE", "z", "0"), ("ZRANGESTORE", "d", "z", "0"),
@@ -127,6 +161,8 @@ SCENARIOS = {
         ("COMMAND", "INFO", "zadd", "zincrby", "zrem", "zrange", "zrangestore", "zrangebyscore", "zrevrangebylex"),
         ("COMMAND", "INFO", "zcard", "zscore", "zmscore", "zrank", "zrevrank", "zcount", "zlexcount", "zrevrange"),
         ("COMMAND", "INFO", "zrangebylex", "zrevrangebyscore", "zremrangebyrank", "zremrangebyscore", "zremrangebylex"),
+        ("COMMAND", "INFO", "zpopmin", "zpopmax", "zmpop", "bzpopmin", "bzpopmax", "bzmpop", "zrandmember", "zscan"),
+        ("COMMAND", "GETKEYS", "ZMPOP", "2", "a", "b", "MIN"), ("COMMAND", "GETKEYS", "BZMPOP", "0", "1", "a", "MAX"),
         ("COMMAND", "GETKEYS", "ZRANGESTORE", "d", "s", "0", "1"), ("COMMAND", "GETKEYS", "ZADD", "k", "1", "m"),
     ],
 }
@@ -241,3 +277,30 @@ def test_long_stream_same_as_redis(snode, sref, seed, n, proto):
             finals.append([(c.call("OBJECT", "ENCODING", k), c.call("ZRANGE", k, "0", "-1", "WITHSCORES"),
                             c.call("DUMP", k)) for k in KEYS])
     assert finals[0] == finals[1]
+
+
+def _blocked_then_served(server, wait_cmd, feed, proto):
+    """wait_cmd sent on one connection, then feed on another; the waiter's
+    raw reply and the feeder's replies."""
+    with server.raw(timeout=10) as w, server.raw(timeout=10) as f:
+        if proto == 3:
+            w.call("HELLO", "3")
+        w.send(h.encode(*wait_cmd))
+        time.sleep(0.2)
+        fed = [f.raw(*c) for c in feed]
+        return w.read()[0], fed, f.raw("ZRANGE", "{b}k", "0", "-1", "WITHSCORES")
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+@pytest.mark.parametrize("wait_cmd,feed", [
+    (("BZPOPMIN", "{b}none", "{b}k", "0"), [("ZADD", "{b}k", "2", "b", "1", "a")]),
+    (("BZPOPMAX", "{b}k", "0"), [("ZADD", "{b}k", "2", "b", "1", "a")]),
+    (("BZMPOP", "0", "2", "{b}none", "{b}k", "MIN", "COUNT", "5"), [("ZADD", "{b}k", "2", "b", "1", "a", "3", "c")]),
+    (("BZPOPMIN", "{b}k", "0.5"), [("LPUSH", "{b}k", "x")]),
+    (("BLPOP", "{b}k", "0.5"), [("ZADD", "{b}k", "1", "a")]),
+])
+def test_blocking_pops_served_as_redis(snode, sref, wait_cmd, feed, proto):
+    """A BZPOP*/BZMPOP waiting on an empty key is served by the ZADD that
+    fills it, with 7.0.15's reply; a waiter for the other type (list vs
+    sorted set) stays until its timeout."""
+    assert _blocked_then_served(snode, wait_cmd, feed, proto) == _blocked_then_served(sref, wait_cmd, feed, proto)
