@@ -265,7 +265,8 @@ static void note_attachments(state_t *st)
 static void view_of(const state_t *st, int i, node_view_t *v)
 {
     const state_node_t *n = &st->nodes[i];
-    memset(v, 0, sizeof *v);
+    /* every field is set below, over zeroed memory (no memset here: at
+     * 1,000 nodes a publish would clear half a megabyte to overwrite it) */
     memcpy(v->name, n->name, NODE_NAME_LEN + 1);
     memcpy(v->ip, n->ip, sizeof v->ip);
     memcpy(v->hostname, n->hostname, sizeof v->hostname);
@@ -275,6 +276,7 @@ static void view_of(const state_t *st, int i, node_view_t *v)
     v->flags = n->flags;
     v->master = n->master;
     if (n->master >= 0) memcpy(v->master_name, st->nodes[n->master].name, NODE_NAME_LEN + 1);
+    else v->master_name[0] = '\0';
     v->ping_sent_ms = n->ping_sent_ms;
     v->pong_received_ms = n->pong_received_ms;
     v->config_epoch = n->config_epoch;
@@ -359,6 +361,7 @@ static nodes_conf_node_t *to_conf_nodes(state_t *st, int *count)
     node_view_t *v = xmalloc(sizeof *v);
     for (int i = 0; i < st->node_count; i++) {
         const state_node_t *n = &st->nodes[i];
+        memset(v, 0, sizeof *v);   /* view_of sets every field; a field it may miss one day reads 0, as in snapshots */
         view_of(st, i, v);
         uint64_t shown = ((n->flags & NODE_SLAVE) && n->master >= 0) ? st->nodes[n->master].config_epoch : n->config_epoch;
         state_conf_node(v, shown, &out[i]);
