@@ -1,6 +1,7 @@
 /* bench_common.c - see bench_common.h. */
 #include "bench/bench_common.h"
 #include "proto/bus_light.h"
+#include "proto/bus_wire.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -78,7 +79,8 @@ int bench_listen_loopback(int backlog, uint16_t *port)
 static size_t peek_need(const struct bench_skim *s)
 {
     if (s->peek_have < 8) return 8;
-    if (memcmp(s->peek, BUS_LIGHT_SIG, 4) == 0) return 30;
+    /* a light frame up to the end of its copy of the view bytes (§9.7) */
+    if (memcmp(s->peek, BUS_LIGHT_SIG, 4) == 0) return s->want_adv ? BENCH_LIGHT_PEEK : 30;
     return s->want_adv ? BENCH_PEEK_MAX : BENCH_PEEK_LEN;
 }
 
@@ -111,10 +113,12 @@ int bench_skim(struct bench_skim *s, const uint8_t *p, size_t n, bench_frame_fn 
             if (totlen < BUS_LIGHT_HDR_LEN) return BENCH_SKIM_BAD;
             type = bus_light_type(s->peek);
             s->adv = true;   /* it carries its sender's header, advertisement included */
+            s->view = s->want_adv ? bw_get64(s->peek + BENCH_LIGHT_PEEK - 16) : 0;
         } else {
             bus_peek_type(s->peek, s->peek_have, &type);
             if (memcmp(s->peek, BUS_SIG, 4) != 0 || totlen < BUS_HEADER_LEN) return BENCH_SKIM_BAD;
             s->adv = s->want_adv && memcmp(s->peek + BUS_LIGHT_ADV_OFF, "shoa\0\1", 6) == 0;
+            s->view = s->adv ? bus_light_get_view(s->peek, BUS_HEADER_LEN) : 0;
         }
         s->frame_left = totlen - s->peek_have;
         s->peek_have = 0;

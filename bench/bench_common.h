@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "proto/bus.h"
+#include "proto/bus_light.h"
 
 extern const char bench_prog[];
 
@@ -43,12 +44,15 @@ int bench_listen_loopback(int backlog, uint16_t *port);
  * light advertisement (docs/cluster-bus.md §9.2) can be seen; light frames
  * (signature RCml, §9.3) are peeked up to their type, at offset 28. */
 #define BENCH_PEEK_MAX 2246
+/* light frames: up to the end of the advertisement in their header copy */
+#define BENCH_LIGHT_PEEK (96 + BUS_LIGHT_ADV_OFF + 8 - 2128)
 struct bench_skim {
     uint8_t peek[BENCH_PEEK_MAX];
     size_t peek_have;
     uint64_t frame_left;     /* bytes of the current frame after the peeked part */
     bool want_adv;           /* set by the caller: look for the advertisement */
     bool light, adv;         /* of the frame just reported: a light frame; an advertising plain one */
+    uint64_t view;           /* its view digest (docs/cluster-bus.md §9.7), 0: none */
 };
 /* Called per frame; returning false stops the skim (e.g. the link was closed). */
 typedef bool (*bench_frame_fn)(void *arg, unsigned type);

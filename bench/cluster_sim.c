@@ -160,6 +160,7 @@ struct conn {
     size_t wlen, wcap;
     bool want_out, closed;
     bool peer_light;             /* -L: the node advertised the light encoding on this link */
+    uint64_t peer_view;          /* -L: the view digest the node's last frame here carried */
     bus_light_tx_t *tx;          /* -L: what the node was last given on this link */
 };
 
@@ -318,6 +319,66 @@ static size_t build_frame(unsigned i, unsigned type)
     return len;
 }
 
+/* -L: the members' view (docs/cluster-bus.md §9.7). Every member knows
+ * every node as the others gossip it; for member i's link to the node under
+ * test (node 0) the view leaves out both, so its digest is that of members
+ * 1..N-1 but i. */
+static uint8_t (*view_tuple)[BUS_LIGHT_TUPLE_LEN];
+static uint64_t *view_hash, view_all;   /* per node; XOR over members 1..N-1 */
+static uint32_t *view_slot, view_nslots; /* fingerprint -> node + 1 (the first with it) */
+static uint8_t *view_shared;             /* per node: another member has its fingerprint */
+
+static uint32_t view_home(const uint8_t *fp)
+{
+    uint64_t w;
+    memcpy(&w, fp, 8);
+    return (uint32_t)((w * 0x9e3779b97f4a7c15ull) >> 32) & (view_nslots - 1);
+}
+
+static uint32_t *view_probe(const uint8_t *fp)
+{
+    for (uint32_t h = view_home(fp);; h = (h + 1) & (view_nslots - 1)) {
+        uint32_t v = view_slot[h];
+        if (!v || memcmp(view_tuple[v - 1], fp, BUS_LIGHT_FP_LEN) == 0) return &view_slot[h];
+    }
+}
+
+static void view_init(void)
+{
+    view_tuple = calloc(n_nodes, sizeof *view_tuple);
+    view_hash = calloc(n_nodes, sizeof *view_hash);
+    view_shared = calloc(n_nodes, 1);
+    view_nslots = 2;
+    while (view_nslots < 2 * n_nodes) view_nslots *= 2;
+    view_slot = calloc(view_nslots, sizeof *view_slot);
+    if (!view_tuple || !view_hash || !view_slot || !view_shared) bench_die("calloc");
+    for (unsigned j = 1; j < n_nodes; j++) {
+        /* the entry fill_entry gives, without its times and flags (and
+         * without drawing from the random sequence a replay follows) */
+        bus_gossip_t g;
+        uint8_t e[BUS_GOSSIP_LEN];
+        memset(&g, 0, sizeof g);
+        memcpy(g.name, nodes[j].name, BUS_NAME_LEN);
+        strcpy(g.ip, "127.0.0.1");
+        g.port = nodes[j].port;
+        g.cport = nodes[j].cport;
+        bus_gossip_encode(e, &g);
+        bus_light_entry_tuple(e, view_tuple[j]);
+        view_hash[j] = bus_light_tuple_hash(view_tuple[j]);
+        view_all ^= view_hash[j];
+        uint32_t *p = view_probe(view_tuple[j]);
+        if (*p) view_shared[*p - 1] = 1;   /* a shared fingerprint names neither: full */
+        else *p = j + 1;
+    }
+}
+
+static const uint8_t *view_find(const void *ctx, const uint8_t *fp)
+{
+    (void)ctx;
+    uint32_t v = *view_probe(fp);
+    return v && !view_shared[v - 1] ? view_tuple[v - 1] : NULL;
+}
+
 /* Queues a frame of frame_buf: with -L advertised, and light once the node
  * advertised on this link. */
 static void send_frame(struct conn *c, unsigned slot, size_t len)
@@ -328,13 +389,16 @@ static void send_frame(struct conn *c, unsigned slot, size_t len)
         return;
     }
     bus_light_advertise(frame_buf, len);
+    uint64_t v = view_all ^ view_hash[c->node];
+    bus_light_view_t view = { .v = v ? v : 1, .find = view_find };
+    bus_light_put_view(frame_buf, len, view.v);
     if (c->peer_light) {
         if (!c->tx) {
             c->tx = malloc(sizeof *c->tx);
             if (!c->tx) bench_die("malloc");
             bus_light_tx_init(c->tx);
         }
-        size_t n = bus_light_encode(&light_pool, c->tx, frame_buf, len, light_buf, sizeof light_buf);
+        size_t n = bus_light_encode(&light_pool, c->tx, frame_buf, len, light_buf, sizeof light_buf, &view, c->peer_view);
         if (n) {
             ctr.light_to++;
             conn_queue(c, slot, light_buf, n);
@@ -532,7 +596,10 @@ static bool on_frame(void *arg, unsigned type)
     else if (type == BUS_PONG) ctr.pongs_from++;
     else ctr.others_from++;
     if (c->skim.light) ctr.light_from++;
-    if (type == BUS_PING || type == BUS_PONG || type == BUS_MEET) c->peer_light = c->skim.adv;
+    if (type == BUS_PING || type == BUS_PONG || type == BUS_MEET) {
+        c->peer_light = c->skim.adv;
+        c->peer_view = c->skim.view;
+    }
     if (m->dead) return !c->closed;
     if (c->kind == LINK_IN && (type == BUS_PING || type == BUS_MEET)) {
         size_t len = build_frame(c->node, BUS_PONG);
@@ -801,6 +868,7 @@ int main(int argc, char **argv)
 
     for (unsigned i = 1; i < n_nodes; i++) member_setup(i);
     for (unsigned i = 1; i < n_nodes; i++) header_setup(i);
+    if (opt.light) view_init();
 
     /* join: every member MEETs the node on its own link; the node connects back
      * and PINGs; our PONG gives it the member's name, role and slots */

@@ -30,7 +30,9 @@ _Static_assert(BUS_LIGHT_ADV_OFF >= BW_RESERVED && BUS_LIGHT_ADV_OFF + BUS_LIGHT
                "the advertisement stays inside the reserved bytes");
 _Static_assert(BUS_LIGHT_MAX_IDS < BUS_LIGHT_NO_ID, "ids fit the tag");
 
-static const uint8_t adv_bytes[BUS_LIGHT_ADV_LEN] = { 's', 'h', 'o', 'a', 0, BUS_LIGHT_VERSION, 0, 3 };
+static const uint8_t adv_bytes[BUS_LIGHT_ADV_LEN] = { 's', 'h', 'o', 'a', 0, BUS_LIGHT_VERSION, 0,
+                                                     3 | BUS_LIGHT_FEAT_VIEW };
+_Static_assert(BUS_LIGHT_VIEW_OFF + 8 == BUS_LIGHT_ADV_OFF && BUS_LIGHT_VIEW_OFF >= BW_RESERVED, "view bytes");
 
 void bus_light_advertise(uint8_t *frame, size_t len)
 {
@@ -41,6 +43,17 @@ bool bus_light_advertised(const uint8_t *frame, size_t len)
 {
     /* magic and version; the feature bits are ours to extend */
     return len >= BUS_HEADER_LEN && memcmp(frame + BUS_LIGHT_ADV_OFF, adv_bytes, 6) == 0;
+}
+
+void bus_light_put_view(uint8_t *frame, size_t len, uint64_t v)
+{
+    if (len >= BUS_HEADER_LEN) bw_put64(frame + BUS_LIGHT_VIEW_OFF, v);
+}
+
+uint64_t bus_light_get_view(const uint8_t *frame, size_t len)
+{
+    if (!bus_light_advertised(frame, len) || !(frame[BUS_LIGHT_ADV_OFF + 7] & BUS_LIGHT_FEAT_VIEW)) return 0;
+    return bw_get64(frame + BUS_LIGHT_VIEW_OFF);
 }
 
 const char *bus_light_result_str(int r)
@@ -55,6 +68,7 @@ const char *bus_light_result_str(int r)
     case BUS_LIGHT_ERR_DIGEST: return "light frame slots digest does not match";
     case BUS_LIGHT_ERR_ID: return "light frame names an unknown gossip id";
     case BUS_LIGHT_ERR_NOMEM: return "out of memory";
+    case BUS_LIGHT_ERR_VIEW: return "light frame assumes a view we do not hold";
     default: return "unknown result";
     }
 }
@@ -199,6 +213,20 @@ static void entry_key(const uint8_t *e, uint8_t *key)
     memcpy(key + BW_G_PING_SENT + (BW_G_FLAGS - BW_G_IP), e + BW_G_PPORT, BUS_GOSSIP_LEN - BW_G_PPORT);
 }
 
+void bus_light_entry_tuple(const uint8_t *entry, uint8_t *tuple)
+{
+    entry_key(entry, tuple);
+}
+
+uint64_t bus_light_tuple_hash(const uint8_t *tuple)
+{
+    /* one more mixing round than the pool's: these are XORed together */
+    uint64_t h = key_hash(tuple);
+    h ^= h >> 31;
+    h *= 0xbf58476d1ce4e5b9ull;
+    return h ^ (h >> 29);
+}
+
 static void entry_from_key(uint8_t *e, const uint8_t *key)
 {
     memcpy(e, key, BW_G_PING_SENT);
@@ -287,7 +315,7 @@ static bool tx_assign(bus_light_tx_t *tx, uint32_t ref, uint16_t *id)
 }
 
 size_t bus_light_encode(bus_light_pool_t *p, bus_light_tx_t *tx, const uint8_t *in, size_t len,
-                        uint8_t *out, size_t cap)
+                        uint8_t *out, size_t cap, const bus_light_view_t *view, uint64_t peer_v)
 {
     if (len < BUS_HEADER_LEN || memcmp(in, BUS_SIG, 4) != 0) return 0;
     uint32_t totlen = bw_get32(in + BW_TOTLEN);
@@ -320,10 +348,23 @@ size_t bus_light_encode(bus_light_pool_t *p, bus_light_tx_t *tx, const uint8_t *
     memcpy(out + BL_HEAD_A, in + BW_VER, BL_HEAD_A_LEN);
     memcpy(out + BL_HEAD_B, in + BW_SLAVEOF, BL_HEAD_B_LEN);
 
+    /* by view only when both ends said they hold this very view (§9.7) */
+    bool by_view = view && view->v && view->find && view->v == peer_v && bus_light_get_view(in, len) == view->v;
     uint8_t key[BUS_LIGHT_TUPLE_LEN];
     for (unsigned i = 0; i < count; i++) {
         const uint8_t *e = in + BUS_HEADER_LEN + (size_t)i * BUS_GOSSIP_LEN;
         entry_key(e, key);
+        if (by_view) {
+            const uint8_t *t = view->find(view->ctx, e);
+            if (t && memcmp(t, key, BUS_LIGHT_TUPLE_LEN) == 0) {
+                bw_put16(out + pos, BUS_LIGHT_VIEW_TAG);
+                memcpy(out + pos + 2, e, BUS_LIGHT_FP_LEN);
+                memcpy(out + pos + 2 + BUS_LIGHT_FP_LEN, e + BW_G_PING_SENT, 8);
+                memcpy(out + pos + 10 + BUS_LIGHT_FP_LEN, e + BW_G_FLAGS, 2);
+                pos += BUS_LIGHT_VIEW_LEN;
+                continue;
+            }
+        }
         uint32_t ref = pool_intern(p, key);
         uint16_t id = BUS_LIGHT_NO_ID;
         if (ref != NONE) {
@@ -359,7 +400,9 @@ static size_t entries_end(const uint8_t *in, size_t totlen, size_t pos, unsigned
 {
     for (unsigned i = 0; i < count; i++) {
         if (totlen - pos < 2) return 0;
-        size_t l = (bw_get16(in + pos) & BL_FULL_BIT) ? BUS_LIGHT_FULL_LEN : BUS_LIGHT_COMPACT_LEN;
+        unsigned tag = bw_get16(in + pos);
+        size_t l = (tag & BL_FULL_BIT) ? BUS_LIGHT_FULL_LEN
+                   : tag == BUS_LIGHT_VIEW_TAG ? BUS_LIGHT_VIEW_LEN : BUS_LIGHT_COMPACT_LEN;
         if (totlen - pos < l) return 0;
         pos += l;
     }
@@ -391,7 +434,7 @@ size_t bus_light_plain_len(const uint8_t *in, size_t len)
 }
 
 int bus_light_expand(bus_light_pool_t *p, bus_light_rx_t *rx, const uint8_t *in, size_t len,
-                     uint8_t *out, size_t cap, size_t *out_len)
+                     uint8_t *out, size_t cap, size_t *out_len, const bus_light_view_t *view)
 {
     *out_len = 0;
     if (len < BUS_LIGHT_HDR_LEN) return BUS_LIGHT_ERR_SHORT;
@@ -450,6 +493,17 @@ int bus_light_expand(bus_light_pool_t *p, bus_light_rx_t *rx, const uint8_t *in,
             if (ref == NONE) return BUS_LIGHT_ERR_NOMEM;
             if (rx->ref_of_id[id]) pool_release(p, rx->ref_of_id[id] - 1);
             rx->ref_of_id[id] = ref + 1;
+        } else if (tag == BUS_LIGHT_VIEW_TAG) {
+            /* the frame's view bytes are the sender's digest; ours must be
+             * the same, or the fingerprint could name another tuple */
+            if (!view || !view->v || !view->find || bw_get64(out + BUS_LIGHT_VIEW_OFF) != view->v)
+                return BUS_LIGHT_ERR_VIEW;
+            const uint8_t *t = view->find(view->ctx, in + pos + 2);
+            if (!t) return BUS_LIGHT_ERR_VIEW;
+            entry_from_key(e, t);
+            memcpy(e + BW_G_PING_SENT, in + pos + 2 + BUS_LIGHT_FP_LEN, 8);
+            memcpy(e + BW_G_FLAGS, in + pos + 10 + BUS_LIGHT_FP_LEN, 2);
+            pos += BUS_LIGHT_VIEW_LEN;
         } else {
             if (tag >= rx->nids || rx->ref_of_id[tag] == 0) return BUS_LIGHT_ERR_ID;
             entry_from_key(e, p->t[rx->ref_of_id[tag] - 1].key);

@@ -43,16 +43,47 @@
 /* light flags (byte 9) */
 #define BUS_LIGHT_F_SLOTS    0x01    /* the 2048-byte bitmap follows the fixed part */
 #define BUS_LIGHT_F_RESET    0x02    /* the receiver empties its dictionary first */
+/* a "by view" entry (§9.7): tag, name fingerprint, ping_sent, pong_received, flags */
+#define BUS_LIGHT_VIEW_TAG   0x7ffe
+#define BUS_LIGHT_FP_LEN     8
+#define BUS_LIGHT_VIEW_LEN   (2 + BUS_LIGHT_FP_LEN + 10)
 
 /* ---- the advertisement (§9.2) ----
  * 8 of the 30 reserved header bytes (offset 2238): "shoa", version, features.
  * 7.0.15, 7.2 and 8.0 neither read nor check these bytes. */
 #define BUS_LIGHT_ADV_OFF    2238
 #define BUS_LIGHT_ADV_LEN    8
+/* The 8 reserved bytes before the advertisement carry the sender's view
+ * digest for this link (§9.7), 0 when it has none. They are part of the
+ * plain frame, so a light frame carries them in its copy of the header. */
+#define BUS_LIGHT_VIEW_OFF   2230
+#define BUS_LIGHT_FEAT_VIEW  0x04    /* feature bit: frames carry the view digest */
 /* Puts the advertisement in a plain frame's header (len >= BUS_HEADER_LEN). */
 void bus_light_advertise(uint8_t *frame, size_t len);
 /* True when a plain frame's header carries a light v1 advertisement. */
 bool bus_light_advertised(const uint8_t *frame, size_t len);
+/* Writes / reads the view digest of a plain frame (len >= BUS_HEADER_LEN;
+ * reading gives 0 when the advertisement lacks BUS_LIGHT_FEAT_VIEW). */
+void bus_light_put_view(uint8_t *frame, size_t len, uint64_t v);
+uint64_t bus_light_get_view(const uint8_t *frame, size_t len);
+
+/* ---- the view (§9.7) ----
+ * A node's view is the set of address tuples of the nodes of its table that
+ * gossip may name (not HANDSHAKE, not NOADDR). For a link, both ends leave
+ * out themselves and each other; the digest of what is left is the XOR of
+ * bus_light_tuple_hash over it. When the two ends' digests agree they hold
+ * the same tuples, and an entry can name its tuple by the first
+ * BUS_LIGHT_FP_LEN bytes of the node name. */
+typedef struct bus_light_view {
+    uint64_t v;              /* this end's digest for the link; 0: no view */
+    /* The tuple (BUS_LIGHT_TUPLE_LEN bytes) of the one node of the view left
+     * for this link whose name starts with fp; NULL when none or several. */
+    const uint8_t *(*find)(const void *ctx, const uint8_t *fp);
+    const void *ctx;
+} bus_light_view_t;
+uint64_t bus_light_tuple_hash(const uint8_t *tuple);
+/* The tuple of a 104-byte plain gossip entry. */
+void bus_light_entry_tuple(const uint8_t *entry, uint8_t *tuple);
 
 /* ---- results of bus_light_frame_check / bus_light_expand ---- */
 enum bus_light_result {
@@ -65,6 +96,7 @@ enum bus_light_result {
     BUS_LIGHT_ERR_DIGEST,    /* no bitmap held, or the digest does not match it */
     BUS_LIGHT_ERR_ID,        /* a compact entry names an id the receiver does not hold */
     BUS_LIGHT_ERR_NOMEM,
+    BUS_LIGHT_ERR_VIEW,      /* a by-view entry, and our view is not the one the sender assumed */
 };
 const char *bus_light_result_str(int r);
 
@@ -130,15 +162,21 @@ size_t bus_light_bound(size_t plain_len, unsigned count);
  * light frame's length, or 0 (tx unchanged, send `in` as it is) when `in` is
  * not such a frame or cap is too small. Running out of memory only makes
  * entries go in full. */
+/* view (may be NULL) and peer_v (the digest the peer's last frame on this
+ * link carried): entries go by view only when peer_v, view->v and the
+ * frame's own view bytes are one and the same non-zero digest, and the
+ * entry's tuple is the one view->find gives. */
 size_t bus_light_encode(bus_light_pool_t *p, bus_light_tx_t *tx, const uint8_t *in, size_t len,
-                        uint8_t *out, size_t cap);
+                        uint8_t *out, size_t cap, const bus_light_view_t *view, uint64_t peer_v);
 
 /* Length of the plain frame a light frame (a whole one, len >= its totlen)
  * stands for, 0 when its sections do not add up. */
 size_t bus_light_plain_len(const uint8_t *in, size_t len);
 /* Writes the plain frame (bus_light_plain_len bytes; cap at least that) and
  * updates rx. On an error rx may be half updated: the link must close. */
+/* view (may be NULL): the receiver's; a by-view entry is expanded only when
+ * the frame's view bytes equal view->v, else BUS_LIGHT_ERR_VIEW. */
 int bus_light_expand(bus_light_pool_t *p, bus_light_rx_t *rx, const uint8_t *in, size_t len,
-                     uint8_t *out, size_t cap, size_t *out_len);
+                     uint8_t *out, size_t cap, size_t *out_len, const bus_light_view_t *view);
 
 #endif

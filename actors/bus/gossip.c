@@ -40,7 +40,7 @@ void gossip_header(const cluster_snapshot_t *s, bus_header_t *hdr)
     *hdr = s->hdr;
 }
 
-static void fill_entry(const node_view_t *n, bus_gossip_t *g)
+void gossip_fill_entry(const node_view_t *n, bus_gossip_t *g)
 {
     memset(g, 0, sizeof *g);
     memcpy(g->name, n->name, BUS_NAME_LEN);
@@ -115,13 +115,13 @@ static size_t build(const cluster_snapshot_t *s, unsigned type, bool full, uint8
         }
         if ((*picked)[i]) continue;
         (*picked)[i] = 1;
-        fill_entry(v, &g[count++]);
+        gossip_fill_entry(v, &g[count++]);
         freshnodes--;
     }
     for (int i = 0; i < n && pfail_wanted > 0; i++) {
         const node_view_t *v = &s->nodes[i];
         if (!(v->flags & NODE_PFAIL) || (v->flags & (NODE_HANDSHAKE | NODE_NOADDR))) continue;
-        fill_entry(v, &g[count++]);
+        gossip_fill_entry(v, &g[count++]);
         pfail_wanted--;
     }
     const node_view_t *me = &s->nodes[s->myself];

@@ -15,6 +15,9 @@
 
 /* Fills the header every message of ours starts with (type, lengths and
  * counts are set by the builders). */
+/* The gossip entry frames carry for node n (the light encoding's view,
+ * link_light.c, rebuilds tuples with it so they match what we send). */
+void gossip_fill_entry(const node_view_t *n, bus_gossip_t *g);
 void gossip_header(const cluster_snapshot_t *s, bus_header_t *hdr);
 
 /* Builds a PING, PONG or MEET into a malloc'ed buffer; returns its length

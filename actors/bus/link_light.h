@@ -30,6 +30,9 @@ typedef struct link_light {
     bool peer_light;                 /* the peer's last PING/PONG/MEET here advertised it */
     bus_light_tx_t *tx;              /* allocated at the first light frame each way */
     bus_light_rx_t *rx;
+    bool peer_known;                 /* a PING/PONG/MEET of the peer arrived here */
+    uint8_t peer_name[BUS_NAME_LEN]; /* its sender name (the view leaves it out, §9.7) */
+    uint64_t peer_v;                 /* the view digest its last one carried (0: none) */
     /* light frames sent / received on this link (INFO peers; relaxed: a
      * statistic, written only by the link's thread) */
     _Atomic long long frames_out, frames_in;
@@ -52,5 +55,8 @@ void link_light_free(link_light_t *ll);
 
 /* Light frames sent and received over every link of the process. */
 extern _Atomic long long g_light_frames_out, g_light_frames_in;
+/* Light frames refused because they assumed a view we did not hold (the
+ * link closed, §9.7). */
+extern _Atomic long long g_light_view_mismatch;
 
 #endif

@@ -103,13 +103,13 @@ TEST(bus_light_round_trip_random)
         REQUIRE(n > 0);
         bus_msg_t m;
         REQUIRE(bus_decode(plain, n, &m) == BUS_OK);
-        size_t l = bus_light_encode(&ps, &tx, plain, n, light, sizeof light);
+        size_t l = bus_light_encode(&ps, &tx, plain, n, light, sizeof light, NULL, 0);
         REQUIRE(l > 0);
         uint32_t fl;
         REQUIRE(bus_light_frame_check(light, l, &fl) == BUS_LIGHT_OK && fl == l);
         REQUIRE(bus_light_plain_len(light, l) == n);
         size_t bl = 0;
-        int r = bus_light_expand(&pr, &rx, light, l, back, sizeof back, &bl);
+        int r = bus_light_expand(&pr, &rx, light, l, back, sizeof back, &bl, NULL);
         REQUIRE(r == BUS_LIGHT_OK);
         REQUIRE(bl == n);
         REQUIRE(memcmp(back, plain, n) == 0);
@@ -155,11 +155,11 @@ TEST(bus_light_ids_run_out)
             gs[i].port = 1;
         }
         size_t n = bus_build_ping(plain, sizeof plain, &hdr, BUS_PING, gs, 1000, NULL, 0);
-        size_t l = bus_light_encode(&ps, &tx, plain, n, light, sizeof light);
+        size_t l = bus_light_encode(&ps, &tx, plain, n, light, sizeof light, NULL, 0);
         REQUIRE(l > 0);
         if (light[9] & BUS_LIGHT_F_RESET) resets++;
         size_t bl;
-        REQUIRE(bus_light_expand(&pr, &rx, light, l, back, sizeof back, &bl) == BUS_LIGHT_OK);
+        REQUIRE(bus_light_expand(&pr, &rx, light, l, back, sizeof back, &bl, NULL) == BUS_LIGHT_OK);
         REQUIRE(bl == n && memcmp(back, plain, n) == 0);
         CHECK(tx.next_id <= BUS_LIGHT_MAX_IDS);
     }
@@ -182,8 +182,8 @@ static size_t two_frames(bus_light_pool_t *ps, bus_light_tx_t *tx, uint8_t *plai
     make_header();
     bus_gossip_t g[3] = { universe[0], universe[1], universe[2] };
     *pn = bus_build_ping(plain, 65536, &hdr, BUS_PING, g, 3, NULL, 0);
-    *n1 = bus_light_encode(ps, tx, plain, *pn, l1, 65536);
-    return bus_light_encode(ps, tx, plain, *pn, l2, 65536);
+    *n1 = bus_light_encode(ps, tx, plain, *pn, l1, 65536, NULL, 0);
+    return bus_light_encode(ps, tx, plain, *pn, l2, 65536, NULL, 0);
 }
 
 TEST(bus_light_digest_and_ids_never_guessed)
@@ -206,42 +206,42 @@ TEST(bus_light_digest_and_ids_never_guessed)
 
     /* the second frame alone, to a receiver that never had the first (a
      * stale or lost bitmap): refused, not expanded with what it holds */
-    CHECK_EQ_INT(bus_light_expand(&pr, &rx, l2, n2, back, sizeof back, &bl), BUS_LIGHT_ERR_DIGEST);
+    CHECK_EQ_INT(bus_light_expand(&pr, &rx, l2, n2, back, sizeof back, &bl, NULL), BUS_LIGHT_ERR_DIGEST);
     /* in order, both expand */
     bus_light_rx_reset(&rx, &pr);
-    REQUIRE(bus_light_expand(&pr, &rx, l1, n1, back, sizeof back, &bl) == BUS_LIGHT_OK);
-    REQUIRE(bus_light_expand(&pr, &rx, l2, n2, back, sizeof back, &bl) == BUS_LIGHT_OK);
+    REQUIRE(bus_light_expand(&pr, &rx, l1, n1, back, sizeof back, &bl, NULL) == BUS_LIGHT_OK);
+    REQUIRE(bus_light_expand(&pr, &rx, l2, n2, back, sizeof back, &bl, NULL) == BUS_LIGHT_OK);
     CHECK(bl == pn && memcmp(back, plain, pn) == 0);
     /* a digest that does not match the held bitmap */
     l2[20] ^= 1;
-    CHECK_EQ_INT(bus_light_expand(&pr, &rx, l2, n2, back, sizeof back, &bl), BUS_LIGHT_ERR_DIGEST);
+    CHECK_EQ_INT(bus_light_expand(&pr, &rx, l2, n2, back, sizeof back, &bl, NULL), BUS_LIGHT_ERR_DIGEST);
     l2[20] ^= 1;
     /* a full bitmap that does not match its own digest */
     l1[BUS_LIGHT_HDR_LEN + 5] ^= 0x10;
-    CHECK_EQ_INT(bus_light_expand(&pr, &rx, l1, n1, back, sizeof back, &bl), BUS_LIGHT_ERR_DIGEST);
+    CHECK_EQ_INT(bus_light_expand(&pr, &rx, l1, n1, back, sizeof back, &bl, NULL), BUS_LIGHT_ERR_DIGEST);
     l1[BUS_LIGHT_HDR_LEN + 5] ^= 0x10;
 
     /* a receiver whose dictionary was reset (a new connection) holds the
      * bitmap of nothing and the ids of nothing */
     bus_light_rx_reset(&rx, &pr);
-    CHECK_EQ_INT(bus_light_expand(&pr, &rx, l2, n2, back, sizeof back, &bl), BUS_LIGHT_ERR_DIGEST);
+    CHECK_EQ_INT(bus_light_expand(&pr, &rx, l2, n2, back, sizeof back, &bl, NULL), BUS_LIGHT_ERR_DIGEST);
     /* with the bitmap but not the ids: the compact entries are refused */
-    REQUIRE(bus_light_expand(&pr, &rx, l1, n1, back, sizeof back, &bl) == BUS_LIGHT_OK);
+    REQUIRE(bus_light_expand(&pr, &rx, l1, n1, back, sizeof back, &bl, NULL) == BUS_LIGHT_OK);
     bus_light_rx_reset(&rx, &pr);
     static uint8_t l3[65536];
     make_header();
     bus_light_tx_t tx2;
     bus_light_tx_init(&tx2);
-    size_t n3 = bus_light_encode(&ps, &tx2, plain, pn, l3, sizeof l3);   /* full slots, full entries */
-    REQUIRE(bus_light_expand(&pr, &rx, l3, n3, back, sizeof back, &bl) == BUS_LIGHT_OK);
+    size_t n3 = bus_light_encode(&ps, &tx2, plain, pn, l3, sizeof l3, NULL, 0);   /* full slots, full entries */
+    REQUIRE(bus_light_expand(&pr, &rx, l3, n3, back, sizeof back, &bl, NULL) == BUS_LIGHT_OK);
     uint32_t held = rx.ref_of_id[1];
     rx.ref_of_id[1] = 0;   /* as if id 1 were never given */
-    CHECK_EQ_INT(bus_light_expand(&pr, &rx, l2, n2, back, sizeof back, &bl), BUS_LIGHT_ERR_ID);
+    CHECK_EQ_INT(bus_light_expand(&pr, &rx, l2, n2, back, sizeof back, &bl, NULL), BUS_LIGHT_ERR_ID);
     rx.ref_of_id[1] = held;
 
     /* the sender's reset: F_RESET empties the receiver's dictionary first */
     tx.reset_pending = true;
-    size_t n4 = bus_light_encode(&ps, &tx, plain, pn, l3, sizeof l3);
+    size_t n4 = bus_light_encode(&ps, &tx, plain, pn, l3, sizeof l3, NULL, 0);
     CHECK(l3[9] & BUS_LIGHT_F_RESET);
     CHECK_EQ_INT(n4, BUS_LIGHT_HDR_LEN + 3 * BUS_LIGHT_FULL_LEN);
     bus_light_rx_reset(&rx, &pr);
@@ -274,7 +274,7 @@ TEST(bus_light_advertisement)
     bus_light_pool_init(&p);
     bus_light_tx_t tx;
     bus_light_tx_init(&tx);
-    CHECK_EQ_INT(bus_light_encode(&p, &tx, fail, fn, out, sizeof out), 0);
+    CHECK_EQ_INT(bus_light_encode(&p, &tx, fail, fn, out, sizeof out, NULL, 0), 0);
     CHECK(!tx.slots_valid);
     bus_light_pool_free(&p);
 }
@@ -297,13 +297,13 @@ TEST(bus_light_fuzz_expand)
     int ok = 0, refused = 0;
     for (int i = 0; i < 40000; i++) {
         size_t n = random_frame(plain, sizeof plain);
-        size_t l = bus_light_encode(&ps, &tx, plain, n, light, sizeof light);
+        size_t l = bus_light_encode(&ps, &tx, plain, n, light, sizeof light, NULL, 0);
         REQUIRE(l > 0);
         size_t bl;
         if (rnd() % 10) {
             /* most frames arrive intact, so the receiver holds a bitmap and
              * a dictionary for the mutated ones to hit */
-            REQUIRE(bus_light_expand(&pr, &rx, light, l, back, sizeof back, &bl) == BUS_LIGHT_OK);
+            REQUIRE(bus_light_expand(&pr, &rx, light, l, back, sizeof back, &bl, NULL) == BUS_LIGHT_OK);
             REQUIRE(bl == n && memcmp(back, plain, n) == 0);
             continue;
         }
@@ -334,7 +334,7 @@ TEST(bus_light_fuzz_expand)
         size_t plain_len = bus_light_plain_len(m, feed);
         uint8_t *out = malloc(plain_len ? plain_len : 1);
         REQUIRE(out);
-        int r = bus_light_expand(&pr, &rx, m, feed, out, plain_len, &bl);
+        int r = bus_light_expand(&pr, &rx, m, feed, out, plain_len, &bl, NULL);
         if (r == BUS_LIGHT_OK) {
             ok++;
             CHECK(bl == plain_len);
@@ -375,7 +375,7 @@ TEST(bus_light_stream_framing)
     for (int i = 0; i < 40; i++) {
         size_t n = random_frame(plain, sizeof plain);
         light[i] = i % 3 != 0;
-        if (light[i]) n = bus_light_encode(&ps, &tx, plain, n, wire + wl, sizeof wire - wl);
+        if (light[i]) n = bus_light_encode(&ps, &tx, plain, n, wire + wl, sizeof wire - wl, NULL, 0);
         else memcpy(wire + wl, plain, n);
         REQUIRE(n > 0);
         lens[i] = n;
@@ -419,4 +419,192 @@ TEST(bus_light_stream_framing)
     bus_stream_free(&s);
     bus_light_tx_reset(&tx, &ps);
     bus_light_pool_free(&ps);
+}
+
+/* ---- by-view entries (§9.7) ---- */
+
+/* A test view: the universe's tuples as one end's table holds them. */
+typedef struct tview {
+    uint8_t t[UNIVERSE][BUS_LIGHT_TUPLE_LEN];
+    int n;
+    bus_light_view_t view;
+} tview_t;
+
+static const uint8_t *tview_find(const void *ctx, const uint8_t *fp)
+{
+    const tview_t *tv = ctx;
+    const uint8_t *hit = NULL;
+    for (int i = 0; i < tv->n; i++) {
+        if (memcmp(tv->t[i], fp, BUS_LIGHT_FP_LEN) != 0) continue;
+        if (hit) return NULL;   /* shared fingerprint: names no one */
+        hit = tv->t[i];
+    }
+    return hit;
+}
+
+static void tview_build(tview_t *tv)
+{
+    tv->n = UNIVERSE;
+    uint64_t v = 0;
+    for (int i = 0; i < UNIVERSE; i++) {
+        uint8_t e[BUS_GOSSIP_LEN];
+        bus_gossip_encode(e, &universe[i]);
+        bus_light_entry_tuple(e, tv->t[i]);
+        v ^= bus_light_tuple_hash(tv->t[i]);
+    }
+    tv->view = (bus_light_view_t){ .v = v ? v : 1, .find = tview_find, .ctx = tv };
+}
+
+/* A random frame carrying view digest v, advertised. */
+static size_t view_frame(uint8_t *buf, size_t cap, uint64_t v)
+{
+    size_t n = random_frame(buf, cap);
+    bus_light_advertise(buf, n);
+    bus_light_put_view(buf, n, v);
+    return n;
+}
+
+/* How many entries of a light frame went by view. */
+static unsigned by_view_count(const uint8_t *l, size_t len)
+{
+    size_t pos = BUS_LIGHT_HDR_LEN + ((l[9] & BUS_LIGHT_F_SLOTS) ? BUS_SLOT_BYTES : 0);
+    unsigned count = (unsigned)(l[24 + 6] << 8 | l[24 + 7]), k = 0;
+    for (unsigned i = 0; i < count && pos + 2 <= len; i++) {
+        unsigned tag = (unsigned)(l[pos] << 8 | l[pos + 1]);
+        if (tag & 0x8000) pos += BUS_LIGHT_FULL_LEN;
+        else if (tag == BUS_LIGHT_VIEW_TAG) { pos += BUS_LIGHT_VIEW_LEN; k++; }
+        else pos += BUS_LIGHT_COMPACT_LEN;
+    }
+    return k;
+}
+
+TEST(bus_light_by_view_round_trip)
+{
+    rs = 0x9abcdef1;
+    make_universe();
+    make_header();
+    bus_light_pool_t ps, pr;
+    bus_light_pool_init(&ps);
+    bus_light_pool_init(&pr);
+    bus_light_tx_t tx;
+    bus_light_rx_t rx;
+    bus_light_tx_init(&tx);
+    bus_light_rx_init(&rx);
+    static tview_t vs, vr;   /* sender's and receiver's tables */
+    tview_build(&vs);
+    tview_build(&vr);
+    CHECK(vs.view.v == vr.view.v);
+    static uint8_t plain[64 * 1024], light[72 * 1024], back[64 * 1024];
+    unsigned by_view = 0, entries = 0;
+    for (int i = 0; i < 4000; i++) {
+        if (i % 500 == 499) {
+            /* both tables move on together (random_frame moves nodes) */
+            tview_build(&vs);
+            tview_build(&vr);
+        }
+        /* the peer told us its digest: usually ours, sometimes an older one */
+        uint64_t peer_v = rnd() % 8 ? vr.view.v : vr.view.v ^ 1;
+        size_t n = view_frame(plain, sizeof plain, vs.view.v);
+        size_t l = bus_light_encode(&ps, &tx, plain, n, light, sizeof light, &vs.view, peer_v);
+        REQUIRE(l > 0);
+        unsigned k = by_view_count(light, l);
+        if (peer_v != vs.view.v) CHECK_EQ_INT(k, 0);
+        by_view += k;
+        entries += (unsigned)(plain[14] << 8 | plain[15]);
+        REQUIRE(bus_light_plain_len(light, l) == n);
+        size_t bl = 0;
+        REQUIRE(bus_light_expand(&pr, &rx, light, l, back, sizeof back, &bl, &vr.view) == BUS_LIGHT_OK);
+        REQUIRE(bl == n && memcmp(back, plain, n) == 0);
+    }
+    /* most entries go by view from the first frame on: no per-link warm-up */
+    CHECK(by_view > entries / 2);
+    bus_light_tx_reset(&tx, &ps);
+    bus_light_rx_reset(&rx, &pr);
+    bus_light_pool_free(&ps);
+    bus_light_pool_free(&pr);
+}
+
+TEST(bus_light_by_view_mismatch_closes)
+{
+    rs = 0x5151;
+    make_universe();
+    make_header();
+    bus_light_pool_t ps, pr;
+    bus_light_pool_init(&ps);
+    bus_light_pool_init(&pr);
+    bus_light_tx_t tx;
+    bus_light_rx_t rx;
+    bus_light_tx_init(&tx);
+    bus_light_rx_init(&rx);
+    static tview_t vs, vr;
+    tview_build(&vs);
+    tview_build(&vr);
+    static uint8_t plain[64 * 1024], light[72 * 1024], back[64 * 1024];
+    size_t n, l;
+    do {
+        n = view_frame(plain, sizeof plain, vs.view.v);
+        bus_light_tx_reset(&tx, &ps);
+        l = bus_light_encode(&ps, &tx, plain, n, light, sizeof light, &vs.view, vs.view.v);
+    } while (by_view_count(light, l) == 0);
+    /* the receiver's table changed meanwhile: one tuple moved */
+    vr.t[0][BUS_LIGHT_TUPLE_LEN - 5] ^= 1;
+    vr.view.v ^= 0x1234;
+    size_t bl;
+    CHECK_EQ_INT(bus_light_expand(&pr, &rx, light, l, back, sizeof back, &bl, &vr.view), BUS_LIGHT_ERR_VIEW);
+    /* no view at all: the same */
+    bus_light_rx_reset(&rx, &pr);
+    CHECK_EQ_INT(bus_light_expand(&pr, &rx, light, l, back, sizeof back, &bl, NULL), BUS_LIGHT_ERR_VIEW);
+    /* the digest right but the fingerprint names no one here (a lying
+     * sender): an error, not a guess */
+    bus_light_rx_reset(&rx, &pr);
+    tview_build(&vr);
+    vr.n = 0;
+    CHECK_EQ_INT(bus_light_expand(&pr, &rx, light, l, back, sizeof back, &bl, &vr.view), BUS_LIGHT_ERR_VIEW);
+    /* and with the same table it expands */
+    bus_light_rx_reset(&rx, &pr);
+    tview_build(&vr);
+    REQUIRE(bus_light_expand(&pr, &rx, light, l, back, sizeof back, &bl, &vr.view) == BUS_LIGHT_OK);
+    CHECK(bl == n && memcmp(back, plain, n) == 0);
+    /* a frame whose own view bytes differ from the sender's view: no by-view entries */
+    bus_light_put_view(plain, n, vs.view.v ^ 7);
+    l = bus_light_encode(&ps, &tx, plain, n, light, sizeof light, &vs.view, vs.view.v);
+    CHECK_EQ_INT(by_view_count(light, l), 0);
+    bus_light_tx_reset(&tx, &ps);
+    bus_light_rx_reset(&rx, &pr);
+    bus_light_pool_free(&ps);
+    bus_light_pool_free(&pr);
+}
+
+TEST(bus_light_by_view_fingerprint_collision_goes_full)
+{
+    rs = 0x7777;
+    make_universe();
+    make_header();
+    /* nodes 0 and 1 share the first 8 bytes of their names */
+    memcpy(universe[1].name, universe[0].name, BUS_LIGHT_FP_LEN);
+    bus_light_pool_t ps, pr;
+    bus_light_pool_init(&ps);
+    bus_light_pool_init(&pr);
+    bus_light_tx_t tx;
+    bus_light_rx_t rx;
+    bus_light_tx_init(&tx);
+    bus_light_rx_init(&rx);
+    static tview_t vs, vr;
+    tview_build(&vs);
+    tview_build(&vr);
+    CHECK(tview_find(&vs, (const uint8_t *)universe[0].name) == NULL);
+    static uint8_t plain[64 * 1024], light[72 * 1024], back[64 * 1024];
+    bus_gossip_t gs[3] = { universe[0], universe[1], universe[2] };
+    size_t n = bus_build_ping(plain, sizeof plain, &hdr, BUS_PING, gs, 3, NULL, 0);
+    bus_light_advertise(plain, n);
+    bus_light_put_view(plain, n, vs.view.v);
+    size_t l = bus_light_encode(&ps, &tx, plain, n, light, sizeof light, &vs.view, vs.view.v);
+    CHECK_EQ_INT(by_view_count(light, l), 1);   /* only node 2 */
+    size_t bl;
+    REQUIRE(bus_light_expand(&pr, &rx, light, l, back, sizeof back, &bl, &vr.view) == BUS_LIGHT_OK);
+    CHECK(bl == n && memcmp(back, plain, n) == 0);
+    bus_light_tx_reset(&tx, &ps);
+    bus_light_rx_reset(&rx, &pr);
+    bus_light_pool_free(&ps);
+    bus_light_pool_free(&pr);
 }
