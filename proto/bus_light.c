@@ -30,8 +30,7 @@ _Static_assert(BUS_LIGHT_ADV_OFF >= BW_RESERVED && BUS_LIGHT_ADV_OFF + BUS_LIGHT
                "the advertisement stays inside the reserved bytes");
 _Static_assert(BUS_LIGHT_MAX_IDS < BUS_LIGHT_NO_ID, "ids fit the tag");
 
-static const uint8_t adv_bytes[BUS_LIGHT_ADV_LEN] = { 's', 'h', 'o', 'a', 0, BUS_LIGHT_VERSION, 0,
-                                                     3 | BUS_LIGHT_FEAT_VIEW };
+static const uint8_t adv_bytes[BUS_LIGHT_ADV_LEN] = { 's', 'h', 'o', 'a', 0, BUS_LIGHT_VERSION, 0, 3 };
 _Static_assert(BUS_LIGHT_VIEW_OFF + 8 == BUS_LIGHT_ADV_OFF && BUS_LIGHT_VIEW_OFF >= BW_RESERVED, "view bytes");
 
 void bus_light_advertise(uint8_t *frame, size_t len)
@@ -52,7 +51,8 @@ void bus_light_put_view(uint8_t *frame, size_t len, uint64_t v)
 
 uint64_t bus_light_get_view(const uint8_t *frame, size_t len)
 {
-    if (!bus_light_advertised(frame, len) || !(frame[BUS_LIGHT_ADV_OFF + 7] & BUS_LIGHT_FEAT_VIEW)) return 0;
+    /* an advertising peer that keeps no view leaves these bytes zero */
+    if (!bus_light_advertised(frame, len)) return 0;
     return bw_get64(frame + BUS_LIGHT_VIEW_OFF);
 }
 

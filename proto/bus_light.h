@@ -57,13 +57,12 @@
  * digest for this link (§9.7), 0 when it has none. They are part of the
  * plain frame, so a light frame carries them in its copy of the header. */
 #define BUS_LIGHT_VIEW_OFF   2230
-#define BUS_LIGHT_FEAT_VIEW  0x04    /* feature bit: frames carry the view digest */
 /* Puts the advertisement in a plain frame's header (len >= BUS_HEADER_LEN). */
 void bus_light_advertise(uint8_t *frame, size_t len);
 /* True when a plain frame's header carries a light v1 advertisement. */
 bool bus_light_advertised(const uint8_t *frame, size_t len);
 /* Writes / reads the view digest of a plain frame (len >= BUS_HEADER_LEN;
- * reading gives 0 when the advertisement lacks BUS_LIGHT_FEAT_VIEW). */
+ * reading gives 0 when the frame does not advertise the light encoding). */
 void bus_light_put_view(uint8_t *frame, size_t len, uint64_t v);
 uint64_t bus_light_get_view(const uint8_t *frame, size_t len);
 

@@ -155,6 +155,7 @@ def parse_header(frame):
 
 
 O_LIGHT_ADV = 2238          # the light advertisement (docs/cluster-bus.md §9.2)
+O_LIGHT_VIEW = 2230         # the sender's view digest for the link (§9.7)
 
 
 def as_plain_ping(frame):
@@ -162,9 +163,10 @@ def as_plain_ping(frame):
     same header and no gossip and no extensions: a faithful 'I am this node' PING.
     A shoal node's header advertises the light encoding in its reserved bytes
     (docs/cluster-bus.md §9.2); a test connection does not speak it, so the copy
-    leaves those bytes zero, as a node with `cluster-light-bus no` sends them."""
+    leaves those bytes (and the view digest before them) zero, as a node with
+    `cluster-light-bus no` sends them."""
     hdr = bytearray(frame[:HDR_LEN])
-    hdr[O_LIGHT_ADV:O_LIGHT_ADV + 8] = b"\0" * 8
+    hdr[O_LIGHT_VIEW:O_LIGHT_ADV + 8] = b"\0" * 16
     struct.pack_into(">I", hdr, O_TOTLEN, HDR_LEN)
     struct.pack_into(">H", hdr, O_TYPE, T_PING)
     struct.pack_into(">H", hdr, O_COUNT, 0)
