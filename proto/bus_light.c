@@ -333,9 +333,13 @@ size_t bus_light_encode(bus_light_pool_t *p, bus_light_tx_t *tx, const uint8_t *
     }
     const uint8_t *slots = in + BW_MYSLOTS;
     size_t pos = BUS_LIGHT_HDR_LEN;
-    if (!tx->slots_valid || memcmp(tx->slots, slots, BUS_SLOT_BYTES) != 0) {
+    /* Only the digest of the bitmap last sent is kept (2 KB less per link,
+     * §9.4): a changed bitmap with the same 64-bit digest is as unlikely as
+     * the view digests of §9.7 colliding. */
+    uint64_t slots_digest = bus_light_slots_digest(slots);
+    if (!tx->slots_valid || tx->slots_digest != slots_digest) {
         flags |= BUS_LIGHT_F_SLOTS;
-        memcpy(tx->slots, slots, BUS_SLOT_BYTES);
+        tx->slots_digest = slots_digest;
         tx->slots_valid = true;
         memcpy(out + pos, slots, BUS_SLOT_BYTES);
         pos += BUS_SLOT_BYTES;
@@ -344,7 +348,7 @@ size_t bus_light_encode(bus_light_pool_t *p, bus_light_tx_t *tx, const uint8_t *
     out[BL_VERSION] = BUS_LIGHT_VERSION;
     out[BL_FLAGS] = flags;
     memset(out + BL_FLAGS + 1, 0, BL_DIGEST - BL_FLAGS - 1);
-    bw_put64(out + BL_DIGEST, bus_light_slots_digest(slots));
+    bw_put64(out + BL_DIGEST, slots_digest);
     memcpy(out + BL_HEAD_A, in + BW_VER, BL_HEAD_A_LEN);
     memcpy(out + BL_HEAD_B, in + BW_SLAVEOF, BL_HEAD_B_LEN);
 

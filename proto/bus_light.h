@@ -130,7 +130,7 @@ void bus_light_pool_free(bus_light_pool_t *p);
 typedef struct bus_light_tx {
     bool slots_valid;
     bool reset_pending;      /* the next frame must carry BUS_LIGHT_F_RESET */
-    uint8_t slots[BUS_SLOT_BYTES];
+    uint64_t slots_digest;   /* of the bitmap the last frame stood for */
     uint16_t *id_of_ref;     /* pool ref -> id + 1 (0: the receiver has no id for it) */
     uint32_t id_of_ref_len;
     uint32_t *ref_of_id;     /* id -> pool ref, for ids < next_id */

@@ -470,7 +470,7 @@ static void append_shared(link_t *l, shared_frame_t *f)
     }
     const uint8_t *data = f->data;
     size_t len = f->len;
-    link_light_out(&l->light, &data, &len);
+    link_light_out(&l->light, l->node_name, &data, &len);
     if (data != f->data) {
         shared_frame_t *own = shared_frame_new(data, len);
         shared_frame_unref(f);
@@ -485,7 +485,7 @@ static void append_shared(link_t *l, shared_frame_t *f)
 static void append(link_t *l, const uint8_t *data, size_t len)
 {
     if (l->dead) return;
-    link_light_out(&l->light, &data, &len);
+    link_light_out(&l->light, l->node_name, &data, &len);
     shared_frame_t *f = shared_frame_new(data, len);
     if (!f) { send_oom(l); return; }
     queue_frame(l, f);

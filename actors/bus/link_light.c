@@ -284,7 +284,7 @@ bool link_light_in(link_light_t *ll, bus_stream_frame_t *f, bus_msg_t *msg)
     return true;
 }
 
-void link_light_out(link_light_t *ll, const uint8_t **data, size_t *len)
+void link_light_out(link_light_t *ll, const char *node_name, const uint8_t **data, size_t *len)
 {
     /* only to a peer that advertised it here (the frames we build carry our
      * own advertisement already, gossip.c); a peer known not to gets the
@@ -299,7 +299,9 @@ void link_light_out(link_light_t *ll, const uint8_t **data, size_t *len)
      * a copy of it: the frame may be shared by several links. */
     view_ctx_t vctx;
     bus_light_view_t view;
-    link_view(current_view(t), ll->peer_known ? ll->peer_name : NULL, &vctx, &view);
+    const uint8_t *peer = ll->peer_known ? ll->peer_name : NULL;
+    if (!peer && node_name && strlen(node_name) == BUS_NAME_LEN) peer = (const uint8_t *)node_name;
+    link_view(current_view(t), peer, &vctx, &view);
     if (!reserve(&t->plain, &t->plain_cap, *len)) return;
     memcpy(t->plain, *data, *len);
     bus_light_put_view(t->plain, *len, view.v);

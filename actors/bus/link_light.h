@@ -47,8 +47,9 @@ bool link_light_in(link_light_t *ll, bus_stream_frame_t *f, bus_msg_t *msg);
 
 /* A frame about to be queued on the link: *data and *len may be replaced by a
  * per-thread buffer (valid until the next call on this thread) holding the
- * advertised plain frame or its light form. */
-void link_light_out(link_light_t *ll, const uint8_t **data, size_t *len);
+ * advertised plain frame or its light form. node_name: the name the link
+ * was opened to ("" when not known), the peer until its own frames say. */
+void link_light_out(link_light_t *ll, const char *node_name, const uint8_t **data, size_t *len);
 
 /* The link is going: its state goes back to the thread's pool. */
 void link_light_free(link_light_t *ll);
