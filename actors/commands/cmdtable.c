@@ -198,8 +198,15 @@ int cmd_group_args(const cmd_def_t *cmd, int argc, const uint8_t **argv, const s
 static int movable_keys(const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
                         int *positions, int max)
 {
+    /* The specs in order: a single-key index spec (ZUNIONSTORE's
+     * destination) before the keynum spec's keys, as 7.0.15 lists them. */
+    int n = 0;
     for (int k = 0; k < cmd->keyspec_count; k++) {
         const cmd_keyspec_t *ks = &cmd->keyspecs[k];
+        if (ks->bs_type == CMD_KS_INDEX && ks->fk_type == CMD_KS_RANGE && ks->fk_a == 0) {
+            if (ks->bs_index < argc && n < max) positions[n++] = ks->bs_index;
+            continue;
+        }
         if (ks->bs_type != CMD_KS_INDEX || ks->fk_type != CMD_KS_KEYNUM) continue;
         int numi = ks->bs_index + ks->fk_a;
         if (numi >= argc || !argv) return 0;
@@ -207,7 +214,6 @@ static int movable_keys(const cmd_def_t *cmd, int argc, const uint8_t **argv, co
         if (!str_to_ll(argv[numi], argvlen[numi], &numkeys) || numkeys <= 0) return 0;
         int first = ks->bs_index + ks->fk_b, step = ks->fk_c > 0 ? ks->fk_c : 1;
         if (numkeys > (argc - first + step - 1) / step) return 0;
-        int n = 0;
         for (long long i = 0; i < numkeys && n < max; i++) positions[n++] = first + (int)i * step;
         return n;
     }

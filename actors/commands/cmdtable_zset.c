@@ -400,6 +400,111 @@ static const cmd_arg_doc_t args_zscan[] = {
     { .name = "count", .type = "integer", .key_spec_index = -1, .token = "COUNT", .flags = CMD_ARG_OPTIONAL },
 };
 
+static const cmd_keyspec_t keyspecs_zunion[] = {
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_KEYNUM, .fk_a = 0, .fk_b = 1, .fk_c = 1 },
+};
+
+static const cmd_arg_doc_t args_zunion_aggregate[] = {
+    { .name = "sum", .type = "pure-token", .key_spec_index = -1, .token = "SUM" },
+    { .name = "min", .type = "pure-token", .key_spec_index = -1, .token = "MIN" },
+    { .name = "max", .type = "pure-token", .key_spec_index = -1, .token = "MAX" },
+};
+
+static const cmd_arg_doc_t args_zunion[] = {
+    { .name = "numkeys", .type = "integer", .key_spec_index = -1 },
+    { .name = "key", .type = "key", .key_spec_index = 0, .flags = CMD_ARG_MULTIPLE },
+    { .name = "weight", .type = "integer", .key_spec_index = -1, .token = "WEIGHTS", .flags = CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE },
+    { .name = "aggregate", .type = "oneof", .key_spec_index = -1, .token = "AGGREGATE", .flags = CMD_ARG_OPTIONAL, .subargs = args_zunion_aggregate, .subarg_count = 3 },
+    { .name = "withscores", .type = "pure-token", .key_spec_index = -1, .token = "WITHSCORES", .flags = CMD_ARG_OPTIONAL },
+};
+
+static const cmd_keyspec_t keyspecs_zinter[] = {
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_KEYNUM, .fk_a = 0, .fk_b = 1, .fk_c = 1 },
+};
+
+static const cmd_arg_doc_t args_zinter_aggregate[] = {
+    { .name = "sum", .type = "pure-token", .key_spec_index = -1, .token = "SUM" },
+    { .name = "min", .type = "pure-token", .key_spec_index = -1, .token = "MIN" },
+    { .name = "max", .type = "pure-token", .key_spec_index = -1, .token = "MAX" },
+};
+
+static const cmd_arg_doc_t args_zinter[] = {
+    { .name = "numkeys", .type = "integer", .key_spec_index = -1 },
+    { .name = "key", .type = "key", .key_spec_index = 0, .flags = CMD_ARG_MULTIPLE },
+    { .name = "weight", .type = "integer", .key_spec_index = -1, .token = "WEIGHTS", .flags = CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE },
+    { .name = "aggregate", .type = "oneof", .key_spec_index = -1, .token = "AGGREGATE", .flags = CMD_ARG_OPTIONAL, .subargs = args_zinter_aggregate, .subarg_count = 3 },
+    { .name = "withscores", .type = "pure-token", .key_spec_index = -1, .token = "WITHSCORES", .flags = CMD_ARG_OPTIONAL },
+};
+
+static const cmd_keyspec_t keyspecs_zdiff[] = {
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_KEYNUM, .fk_a = 0, .fk_b = 1, .fk_c = 1 },
+};
+
+static const cmd_arg_doc_t args_zdiff[] = {
+    { .name = "numkeys", .type = "integer", .key_spec_index = -1 },
+    { .name = "key", .type = "key", .key_spec_index = 0, .flags = CMD_ARG_MULTIPLE },
+    { .name = "withscores", .type = "pure-token", .key_spec_index = -1, .token = "WITHSCORES", .flags = CMD_ARG_OPTIONAL },
+};
+
+static const cmd_keyspec_t keyspecs_zunionstore[] = {
+    { .flags = "OW update", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 2, .fk_type = CMD_KS_KEYNUM, .fk_a = 0, .fk_b = 1, .fk_c = 1 },
+};
+
+static const cmd_arg_doc_t args_zunionstore_aggregate[] = {
+    { .name = "sum", .type = "pure-token", .key_spec_index = -1, .token = "SUM" },
+    { .name = "min", .type = "pure-token", .key_spec_index = -1, .token = "MIN" },
+    { .name = "max", .type = "pure-token", .key_spec_index = -1, .token = "MAX" },
+};
+
+static const cmd_arg_doc_t args_zunionstore[] = {
+    { .name = "destination", .type = "key", .key_spec_index = 0 },
+    { .name = "numkeys", .type = "integer", .key_spec_index = -1 },
+    { .name = "key", .type = "key", .key_spec_index = 1, .flags = CMD_ARG_MULTIPLE },
+    { .name = "weight", .type = "integer", .key_spec_index = -1, .token = "WEIGHTS", .flags = CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE },
+    { .name = "aggregate", .type = "oneof", .key_spec_index = -1, .token = "AGGREGATE", .flags = CMD_ARG_OPTIONAL, .subargs = args_zunionstore_aggregate, .subarg_count = 3 },
+};
+
+static const cmd_keyspec_t keyspecs_zinterstore[] = {
+    { .flags = "OW update", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 2, .fk_type = CMD_KS_KEYNUM, .fk_a = 0, .fk_b = 1, .fk_c = 1 },
+};
+
+static const cmd_arg_doc_t args_zinterstore_aggregate[] = {
+    { .name = "sum", .type = "pure-token", .key_spec_index = -1, .token = "SUM" },
+    { .name = "min", .type = "pure-token", .key_spec_index = -1, .token = "MIN" },
+    { .name = "max", .type = "pure-token", .key_spec_index = -1, .token = "MAX" },
+};
+
+static const cmd_arg_doc_t args_zinterstore[] = {
+    { .name = "destination", .type = "key", .key_spec_index = 0 },
+    { .name = "numkeys", .type = "integer", .key_spec_index = -1 },
+    { .name = "key", .type = "key", .key_spec_index = 1, .flags = CMD_ARG_MULTIPLE },
+    { .name = "weight", .type = "integer", .key_spec_index = -1, .token = "WEIGHTS", .flags = CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE },
+    { .name = "aggregate", .type = "oneof", .key_spec_index = -1, .token = "AGGREGATE", .flags = CMD_ARG_OPTIONAL, .subargs = args_zinterstore_aggregate, .subarg_count = 3 },
+};
+
+static const cmd_keyspec_t keyspecs_zdiffstore[] = {
+    { .flags = "OW update", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 2, .fk_type = CMD_KS_KEYNUM, .fk_a = 0, .fk_b = 1, .fk_c = 1 },
+};
+
+static const cmd_arg_doc_t args_zdiffstore[] = {
+    { .name = "destination", .type = "key", .key_spec_index = 0 },
+    { .name = "numkeys", .type = "integer", .key_spec_index = -1 },
+    { .name = "key", .type = "key", .key_spec_index = 1, .flags = CMD_ARG_MULTIPLE },
+};
+
+static const cmd_keyspec_t keyspecs_zintercard[] = {
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_KEYNUM, .fk_a = 0, .fk_b = 1, .fk_c = 1 },
+};
+
+static const cmd_arg_doc_t args_zintercard[] = {
+    { .name = "numkeys", .type = "integer", .key_spec_index = -1 },
+    { .name = "key", .type = "key", .key_spec_index = 0, .flags = CMD_ARG_MULTIPLE },
+    { .name = "limit", .type = "integer", .key_spec_index = -1, .token = "LIMIT", .flags = CMD_ARG_OPTIONAL },
+};
+
 cmd_def_t cmdtable_zset[] = {
     {
         .name = "zadd", .arity = -4, .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST, .flag_names = "write denyoom fast",
@@ -666,6 +771,69 @@ cmd_def_t cmdtable_zset[] = {
         .summary = "Walks the members and scores of a sorted set a few at a time",
         .since = "2.8.0", .group = "sorted-set", .complexity = "O(1) per call; O(N) for a whole walk, N being the size of the set.",
         .args = args_zscan, .arg_count = 4,
+    },
+    {
+        .name = "zunion", .arity = -3, .flags = CMD_READONLY | CMD_MOVABLE_KEYS, .flag_names = "readonly movablekeys",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "read sortedset slow",
+        .keyspecs = keyspecs_zunion, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zunion,
+        .summary = "Returns the members any of the given sorted sets has, with combined scores",
+        .since = "6.2.0", .group = "sorted-set", .complexity = "O(N)+O(M*log(M)), N being the total of the sets' sizes and M the size of the result.",
+        .args = args_zunion, .arg_count = 5,
+    },
+    {
+        .name = "zinter", .arity = -3, .flags = CMD_READONLY | CMD_MOVABLE_KEYS, .flag_names = "readonly movablekeys",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "read sortedset slow",
+        .keyspecs = keyspecs_zinter, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zinter,
+        .summary = "Returns the members every given sorted set has, with combined scores",
+        .since = "6.2.0", .group = "sorted-set", .complexity = "O(N*K)+O(M*log(M)) in the worst case, N being the smallest set's size, K the number of sets and M the size of the result.",
+        .args = args_zinter, .arg_count = 5,
+    },
+    {
+        .name = "zdiff", .arity = -3, .flags = CMD_READONLY | CMD_MOVABLE_KEYS, .flag_names = "readonly movablekeys",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "read sortedset slow",
+        .keyspecs = keyspecs_zdiff, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zdiff,
+        .summary = "Returns the members of the first sorted set that no other given set has",
+        .since = "6.2.0", .group = "sorted-set", .complexity = "O(L + (N-K)log(N)) in the worst case, L being the total of the sets' sizes, N the size of the first set and K the size of the result.",
+        .args = args_zdiff, .arg_count = 3,
+    },
+    {
+        .name = "zunionstore", .arity = -4, .flags = CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, .flag_names = "write denyoom movablekeys",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "write sortedset slow",
+        .keyspecs = keyspecs_zunionstore, .keyspec_count = 2,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zunionstore,
+        .summary = "Stores the members any of the given sorted sets has, with combined scores",
+        .since = "2.0.0", .group = "sorted-set", .complexity = "O(N)+O(M*log(M)), N being the total of the sets' sizes and M the size of the result.",
+        .args = args_zunionstore, .arg_count = 5,
+    },
+    {
+        .name = "zinterstore", .arity = -4, .flags = CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, .flag_names = "write denyoom movablekeys",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "write sortedset slow",
+        .keyspecs = keyspecs_zinterstore, .keyspec_count = 2,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zinterstore,
+        .summary = "Stores the members every given sorted set has, with combined scores",
+        .since = "2.0.0", .group = "sorted-set", .complexity = "O(N*K)+O(M*log(M)) in the worst case, N being the smallest set's size, K the number of sets and M the size of the result.",
+        .args = args_zinterstore, .arg_count = 5,
+    },
+    {
+        .name = "zdiffstore", .arity = -4, .flags = CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, .flag_names = "write denyoom movablekeys",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "write sortedset slow",
+        .keyspecs = keyspecs_zdiffstore, .keyspec_count = 2,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zdiffstore,
+        .summary = "Stores the members of the first sorted set that no other given set has",
+        .since = "6.2.0", .group = "sorted-set", .complexity = "O(L + (N-K)log(N)) in the worst case, L being the total of the sets' sizes, N the size of the first set and K the size of the result.",
+        .args = args_zdiffstore, .arg_count = 3,
+    },
+    {
+        .name = "zintercard", .arity = -3, .flags = CMD_READONLY | CMD_MOVABLE_KEYS, .flag_names = "readonly movablekeys",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "read sortedset slow",
+        .keyspecs = keyspecs_zintercard, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_zintercard,
+        .summary = "Counts the members every given sorted set has",
+        .since = "7.0.0", .group = "sorted-set", .complexity = "O(N*K) in the worst case, N being the smallest set's size and K the number of sets.",
+        .args = args_zintercard, .arg_count = 3,
     },
     { .name = NULL },
 };

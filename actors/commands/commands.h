@@ -176,7 +176,7 @@ void cmd_object_help(cmd_ctx_t *ctx);       /* OBJECT HELP */
 void cmd_dump(cmd_ctx_t *ctx);              /* DUMP */
 void cmd_restore(cmd_ctx_t *ctx);           /* RESTORE */
 void cmd_copy(cmd_ctx_t *ctx);              /* COPY */
-/* Sorted sets (cmd_zset.c, cmd_zset_range.c, cmd_zset_pop.c, cmd_zset_scan.c). */
+/* Sorted sets (cmd_zset.c, cmd_zset_range.c, cmd_zset_pop.c, cmd_zset_scan.c, cmd_zset_ops.c). */
 void cmd_zadd(cmd_ctx_t *ctx);      /* ZADD */
 void cmd_zincrby(cmd_ctx_t *ctx);   /* ZINCRBY */
 void cmd_zrem(cmd_ctx_t *ctx);      /* ZREM */
@@ -205,6 +205,13 @@ void cmd_bzpopmax(cmd_ctx_t *ctx);  /* BZPOPMAX */
 void cmd_bzmpop(cmd_ctx_t *ctx);    /* BZMPOP */
 void cmd_zrandmember(cmd_ctx_t *ctx); /* ZRANDMEMBER */
 void cmd_zscan(cmd_ctx_t *ctx);     /* ZSCAN */
+void cmd_zunion(cmd_ctx_t *ctx);    /* ZUNION */
+void cmd_zinter(cmd_ctx_t *ctx);    /* ZINTER */
+void cmd_zdiff(cmd_ctx_t *ctx);     /* ZDIFF */
+void cmd_zunionstore(cmd_ctx_t *ctx); /* ZUNIONSTORE */
+void cmd_zinterstore(cmd_ctx_t *ctx); /* ZINTERSTORE */
+void cmd_zdiffstore(cmd_ctx_t *ctx); /* ZDIFFSTORE */
+void cmd_zintercard(cmd_ctx_t *ctx); /* ZINTERCARD */
 /* Hashes (cmd_hash.c) and sets (cmd_set.c, cmd_setops.c). */
 void cmd_hset(cmd_ctx_t *ctx);    /* HSET */
 void cmd_hsetnx(cmd_ctx_t *ctx);  /* HSETNX */

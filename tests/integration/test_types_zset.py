@@ -154,6 +154,35 @@ SCENARIOS = {
         ("ZRANDMEMBER", "one", "-4611686018427387904", "WITHSCORES"), ("ZRANDMEMBER", "z", "5", "WITHSCORES"),
         ("ZRANDMEMBER", "z", "10"), ("SET", "s", "x"), ("ZRANDMEMBER", "s"), ("ZSCAN", "s", "0"),
     ],
+    "algebra": [
+        ("ZADD", "{o}a", "1", "x", "2", "y", "3", "z", "inf", "i"), ("ZADD", "{o}b", "10", "y", "20", "z", "-inf", "i", "5", "w"),
+        ("SADD", "{o}s", "x", "w", "q"), ("ZADD", "{o}c", "0.1", "x", "0.2", "y", "0.3", "z"),
+        ("ZUNION", "2", "{o}a", "{o}b"), ("ZUNION", "2", "{o}a", "{o}b", "WITHSCORES"),
+        ("ZUNION", "3", "{o}a", "{o}b", "{o}s", "WEIGHTS", "1", "2", "3", "WITHSCORES"),
+        ("ZUNION", "2", "{o}a", "{o}b", "AGGREGATE", "MIN", "WITHSCORES"), ("ZUNION", "2", "{o}a", "{o}b", "aggregate", "max", "withscores"),
+        ("ZUNION", "3", "{o}c", "{o}c", "{o}c", "WITHSCORES"), ("ZUNION", "3", "{o}a", "{o}c", "{o}b", "WEIGHTS", "0.1", "0.7", "3", "WITHSCORES"),
+        ("ZUNION", "2", "{o}a", "{o}b", "WEIGHTS", "0", "1", "WITHSCORES"), ("ZUNION", "2", "{o}a", "{o}nosuch", "WITHSCORES"),
+        ("ZINTER", "2", "{o}a", "{o}b", "WITHSCORES"), ("ZINTER", "3", "{o}a", "{o}b", "{o}c", "WITHSCORES"),
+        ("ZINTER", "2", "{o}a", "{o}s", "WITHSCORES"), ("ZINTER", "2", "{o}a", "{o}nosuch"), ("ZINTER", "2", "{o}a", "{o}a", "WEIGHTS", "2", "3", "WITHSCORES"),
+        ("ZDIFF", "2", "{o}a", "{o}b"), ("ZDIFF", "2", "{o}a", "{o}s", "WITHSCORES"), ("ZDIFF", "1", "{o}nosuch"),
+        ("ZDIFF", "2", "{o}a", "{o}b", "WEIGHTS", "1", "2"), ("ZDIFF", "2", "{o}a", "{o}b", "AGGREGATE", "MIN"),
+        ("ZINTERCARD", "2", "{o}a", "{o}b"), ("ZINTERCARD", "2", "{o}a", "{o}b", "LIMIT", "1"), ("ZINTERCARD", "2", "{o}a", "{o}b", "LIMIT", "0"),
+        ("ZINTERCARD", "2", "{o}a", "{o}b", "LIMIT", "-1"), ("ZINTERCARD", "2", "{o}a", "{o}b", "LIMIT", "x"),
+        ("ZINTERCARD", "0", "{o}a"), ("ZINTERCARD", "3", "{o}a", "{o}b"), ("ZINTERCARD", "2", "{o}a", "{o}b", "WITHSCORES"),
+        ("ZUNION", "0", "{o}a"), ("ZUNION", "-1", "{o}a"), ("ZUNION", "x", "{o}a"), ("ZUNION", "3", "{o}a", "{o}b"),
+        ("ZUNION", "2", "{o}a", "{o}b", "WEIGHTS", "1"), ("ZUNION", "2", "{o}a", "{o}b", "WEIGHTS", "1", "x"),
+        ("ZUNION", "2", "{o}a", "{o}b", "WEIGHTS", "1", "nan"), ("ZUNION", "2", "{o}a", "{o}b", "AGGREGATE", "AVG"),
+        ("ZUNION", "2", "{o}a", "{o}b", "AGGREGATE"), ("ZUNION", "2", "{o}a", "{o}b", "BOGUS"), ("SET", "{o}str", "v"),
+        ("ZUNION", "2", "{o}a", "{o}str"), ("ZUNION", "2", "{o}str", "{o}a", "BOGUS"), ("ZINTERCARD", "1", "{o}str"),
+        ("ZUNIONSTORE", "{o}d", "2", "{o}a", "{o}b"), ("ZRANGE", "{o}d", "0", "-1", "WITHSCORES"), ("OBJECT", "ENCODING", "{o}d"),
+        ("ZUNIONSTORE", "{o}d", "2", "{o}a", "{o}b", "WITHSCORES"), ("ZINTERSTORE", "{o}d", "2", "{o}a", "{o}b", "WEIGHTS", "2", "0.5"),
+        ("ZRANGE", "{o}d", "0", "-1", "WITHSCORES"), ("ZDIFFSTORE", "{o}d", "2", "{o}a", "{o}b"), ("ZRANGE", "{o}d", "0", "-1", "WITHSCORES"),
+        ("ZINTERSTORE", "{o}d", "2", "{o}a", "{o}nosuch"), ("EXISTS", "{o}d"), ("ZUNIONSTORE", "{o}str", "1", "{o}a"), ("TYPE", "{o}str"),
+        ("ZADD", "{o}big", "1", BIG), ("ZUNIONSTORE", "{o}d", "2", "{o}a", "{o}big"), ("OBJECT", "ENCODING", "{o}d"),
+        ("ZINTERSTORE", "{o}d", "2", "{o}a", "{o}big"), ("ZUNIONSTORE", "{o}d", "0", "{o}a"), ("ZDIFFSTORE", "{o}d", "0", "{o}a"),
+        ("ZUNION", "2", "{o}a", "{x}b"), ("ZUNIONSTORE", "{x}d", "1", "{o}a"), ("ZINTERCARD", "2", "{o}a", "{x}b"),
+        ("ZDIFF", "1", "{o}a", "{o}b"),
+    ],
     "arity_and_table": [
         ("ZADD", "z", "1"), ("ZINCRBY", "z", "1"), ("ZREM", "z"), ("ZCARD",), ("ZSCORE", "z"), ("ZMSCORE", "z"),
         ("ZRANK", "z"), ("ZCOUNT", "z", "1"), ("ZLEXCOUNT", "z", "-"), ("ZRANGE", "z", "0"), ("ZRANGESTORE", "d", "z", "0"),
@@ -163,6 +192,9 @@ SCENARIOS = {
         ("COMMAND", "INFO", "zrangebylex", "zrevrangebyscore", "zremrangebyrank", "zremrangebyscore", "zremrangebylex"),
         ("COMMAND", "INFO", "zpopmin", "zpopmax", "zmpop", "bzpopmin", "bzpopmax", "bzmpop", "zrandmember", "zscan"),
         ("COMMAND", "GETKEYS", "ZMPOP", "2", "a", "b", "MIN"), ("COMMAND", "GETKEYS", "BZMPOP", "0", "1", "a", "MAX"),
+        ("COMMAND", "INFO", "zunion", "zinter", "zdiff", "zunionstore", "zinterstore", "zdiffstore", "zintercard"),
+        ("COMMAND", "GETKEYS", "ZUNIONSTORE", "d", "2", "a", "b", "WEIGHTS", "1", "2"),
+        ("COMMAND", "GETKEYS", "ZINTERCARD", "2", "a", "b", "LIMIT", "1"),
         ("COMMAND", "GETKEYS", "ZRANGESTORE", "d", "s", "0", "1"), ("COMMAND", "GETKEYS", "ZADD", "k", "1", "m"),
     ],
 }
@@ -244,8 +276,19 @@ def _random_commands(seed, n):
             out.append(("ZREMRANGEBYSCORE", k, bound(), bound()))
         elif r < 0.87:
             out.append(("ZREMRANGEBYLEX", lk, lex(), lex()))
-        elif r < 0.89:
+        elif r < 0.885:
             out.append(("ZRANGESTORE", rnd.choice(KEYS[:3]), k, str(rnd.randint(-5, 5)), str(rnd.randint(-5, 30))))
+        elif r < 0.89:
+            op = rnd.choice(["ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE", "ZUNION", "ZINTER", "ZDIFF", "ZINTERCARD"])
+            srcs = tuple(rnd.sample(KEYS[:3], 2))
+            extra = ()
+            if op in ("ZUNIONSTORE", "ZINTERSTORE", "ZUNION", "ZINTER") and rnd.random() < 0.5:
+                extra = ("WEIGHTS", rnd.choice(["1", "0.5", "-2"]), rnd.choice(["3", "0.1"]),
+                         "AGGREGATE", rnd.choice(["SUM", "MIN", "MAX"]))
+            if op in ("ZUNION", "ZINTER", "ZDIFF"):
+                extra += ("WITHSCORES",)
+            dst = (rnd.choice(KEYS[:3]),) if op.endswith("STORE") else ()
+            out.append((op,) + dst + ("2",) + srcs + extra)
         elif r < 0.92:
             out.append(("ZADD", "{r}c") + tuple(x for i in range(rnd.randint(1, 40))
                                                for x in (str(rnd.randint(0, 1000)), f"big{rnd.randint(0, 400)}")))
