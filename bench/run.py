@@ -460,6 +460,171 @@ def client_throughput_cluster(b):
              "columns as in the table above"])
 
 
+# types_throughput and types_memory: the data-type commands of issue 11 (lists, sets, hashes,
+# sorted sets) against 3 masters, and the memory a loaded dataset costs, both side by side
+# with redis-server.
+
+TYPES_TESTS = ["lpush", "rpush", "lpop", "rpop", "sadd", "hset", "spop", "zadd", "zpopmin",
+               "lrange_100"]
+
+
+def types_benchmark(group, test, pipeline):
+    """One redis-benchmark --cluster run of one type test. Like redis_benchmark, but the csv
+    row is found by prefix: lrange_100's row is 'LRANGE_100 (first 100 elements)', after an
+    'LPUSH (needed to benchmark LRANGE)' fill whose server CPU falls inside the same run."""
+    n = REQUESTS[pipeline]
+    argv = [REDIS_BENCHMARK, "-h", "127.0.0.1", "-p", str(group.port), "-t", test,
+            "-n", str(n), "-c", str(CLIENTS), "-P", str(pipeline), "-r", str(KEYSPACE),
+            "--csv", "-q", "--cluster"]
+    group.check_alive("before the run")
+    cpu0 = group.cpu_seconds()
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=RUN_TIMEOUT,
+                             start_new_session=True)
+    except subprocess.TimeoutExpired:
+        return Result(error=f"timeout>{RUN_TIMEOUT}s")
+    if group.popen.poll() is not None:
+        return Result(error=f"server died (exit {group.popen.returncode})")
+    cpu = group.cpu_seconds() - cpu0
+    rows = [r for r in csv.reader(io.StringIO(out.stdout)) if r and r[0] != "test"]
+    row = next((r for r in rows if r[0].upper().split(" ")[0] == test.upper()), None)
+    if out.returncode != 0 or row is None:
+        msg = (out.stderr or out.stdout).strip().splitlines()
+        return Result(error=f"failed: {msg[-1][:60] if msg else out.returncode}")
+    r = Result(rps=float(row[1]), requests=n, cpu=cpu)
+    log(f"  {group.label} {test.upper()} -P {pipeline}: {r.rps:,.0f} rps, {cpu:.2f} server "
+        f"CPU-s, {r.rps_per_cpu or 0:,.0f} req/CPU-s")
+    return r
+
+
+def types_throughput(b):
+    """redis-benchmark --cluster over the type tests at -P 16 and -P 1 against 3 shoal
+    masters and 3 redis-server masters, alternating between the two clusters per run."""
+    shoal = start_cluster(b, "shoal")
+    redis = start_cluster(b, "redis")
+    rows = []
+    for pipeline in (16, 1):
+        for test in TYPES_TESTS:
+            runs = {"shoal": [], "redis": []}
+            for _ in range(REPEAT):
+                for grp in (shoal, redis):
+                    runs[grp.kind].append(types_benchmark(grp, test, pipeline))
+            s, r = median_result(runs["shoal"]), median_result(runs["redis"])
+            rows.append([f"{test.upper()} -P {pipeline}",
+                         cell(s, "rps"), cell(r, "rps"), fmt_ratio(s.rps, r.rps),
+                         cell(s, "rps_per_cpu"), cell(r, "rps_per_cpu"),
+                         fmt_ratio(s.rps_per_cpu, r.rps_per_cpu)])
+    stop_nodes(shoal.servers)
+    stop_nodes(redis.servers)
+    b.table(f"Data-type throughput, {CLUSTER_MASTERS} masters (redis-benchmark --cluster)",
+            THROUGHPUT_HEADER[:-1], rows,
+            [f"-c {CLIENTS} -r {KEYSPACE} --cluster; -n {REQUESTS[1]} at -P 1, "
+             f"{REQUESTS[16]} at -P 16; median of {REPEAT} run(s); one redis-benchmark run "
+             "per test, the two clusters alternating",
+             "rps/CPU-s = requests / CPU seconds of the 3 masters (schedstat) during the run; "
+             "LRANGE_100's run also holds redis-benchmark's LPUSH fill (same -n), so its "
+             "rps/CPU-s is per LRANGE but the CPU includes the fill, on both servers",
+             "ratio = shoal / redis; target >= 1.00 in both ratios for every test"])
+
+
+def _mem_scale(n):
+    return max(1, n // 10) if QUICK else n
+
+
+def _types_datasets():
+    """(name, what, number of commands, generator of commands): each dataset is loaded into
+    a fresh node owning all slots."""
+    nh, ns, nz, nl, nk = (_mem_scale(1_000_000), _mem_scale(100_000), _mem_scale(100_000),
+                          _mem_scale(10_000_000), _mem_scale(1_000_000))
+    fields = [x for j in range(10) for x in (f"f{j}".encode(), f"v{j}".encode())]
+    ints = [str(j).encode() for j in range(100)]
+    zpairs = [x for j in range(100) for x in (str(j).encode(), f"member:{j}".encode())]
+    chunk = 1000
+
+    def hashes():
+        for i in range(nh):
+            yield [b"HSET", f"hash:{i}".encode()] + fields
+
+    def sets():
+        for i in range(ns):
+            yield [b"SADD", f"set:{i}".encode()] + ints
+
+    def zsets():
+        for i in range(nz):
+            yield [b"ZADD", f"zset:{i}".encode()] + zpairs
+
+    def biglist():
+        for lo in range(0, nl, chunk):
+            yield [b"RPUSH", b"list:big"] + [str(x).encode() for x in range(lo, min(nl, lo + chunk))]
+
+    def strings():
+        for i in range(nk):
+            yield [b"SET", f"key:{i}".encode(), f"value:{i}".encode()]
+
+    return [("hashes", f"{nh:,} hashes of 10 fields", hashes),
+            ("sets", f"{ns:,} sets of 100 integers", sets),
+            ("zsets", f"{nz:,} sorted sets of 100 members", zsets),
+            ("list", f"1 list of {nl:,} elements", biglist),
+            ("strings", f"{nk:,} string keys", strings)]
+
+
+def pipeline_load(port, commands, batch=2000, timeout=120.0):
+    """Sends commands over one connection, batch at a time, and reads every reply (each one
+    line: +OK or :n). Returns the number of commands; BenchError on an error reply."""
+    sent = 0
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        it = iter(commands)
+        while True:
+            cmds = [c for _, c in zip(range(batch), it)]
+            if not cmds:
+                return sent
+            s.sendall(b"".join(resp_wire.encode(c) for c in cmds))
+            want, buf = len(cmds), b""
+            while buf.count(b"\r\n") < want:
+                data = s.recv(1 << 20)
+                if not data:
+                    raise BenchError(f":{port} closed the connection while loading")
+                buf += data
+            if b"\r\n-" in b"\r\n" + buf:
+                err = next(line for line in buf.split(b"\r\n") if line.startswith(b"-"))
+                raise BenchError(f":{port} replied {err[:80]!r} while loading")
+            sent += want
+
+
+def types_memory(b):
+    """RSS growth of one node owning all slots (VmRSS after loading minus before), shoal and
+    redis-server, each dataset on a fresh server."""
+    rows = []
+    for name, what, gen in _types_datasets():
+        growth = {}
+        for kind in ("shoal", "redis"):
+            srv = b.server(kind)
+            before = rss_kib(srv.popen.pid)
+            t0 = time.monotonic()
+            try:
+                n = pipeline_load(srv.port, gen())
+                time.sleep(0.5)     # let deferred frees/settles show in the RSS
+                srv.check_alive("after loading")
+                growth[kind] = (rss_kib(srv.popen.pid) - before) / 1024
+                log(f"  {srv.label} {name}: {n:,} commands in {time.monotonic() - t0:.1f} s, "
+                    f"RSS +{growth[kind]:,.1f} MB")
+            except (BenchError, OSError) as e:
+                growth[kind] = None
+                log(f"  {srv.label} {name}: {e}")
+            b.stop(srv)
+        fmt = lambda v: "failed" if v is None else f"{v:,.1f}"  # noqa: E731
+        rows.append([what, fmt(growth["shoal"]), fmt(growth["redis"]),
+                     fmt_ratio(growth["shoal"], growth["redis"])])
+    b.table("Memory per data type (RSS growth after loading, one node owning all slots)",
+            ["dataset", "shoal MB", "redis MB", "ratio"], rows,
+            ["MB = VmRSS after loading minus VmRSS before (a fresh server per dataset and "
+             "server), loaded over one connection with pipelined RESP (2000 commands per batch)",
+             "hashes: HSET hash:i f0 v0 .. f9 v9; sets: SADD set:i 0..99; sorted sets: ZADD "
+             "zset:i j member:j (j < 100); list: RPUSH of 0..n-1, 1000 per command; strings: SET "
+             "key:i value:i" + ("; BENCH_QUICK=1: datasets 10x smaller" if QUICK else ""),
+             "ratio = shoal / redis; target <= 1.00 for each"])
+
+
 def thread_scaling(b):
     """shoal at -P 16 with 1, 2, 4... worker threads (up to the CPU count, at least 2)."""
     counts = [1, 2]
@@ -1129,7 +1294,8 @@ def drill(b):
     drill_mod.section(b, sys.modules[__name__])
 
 
-SECTIONS = [client_throughput, client_throughput_cluster, thread_scaling, gossip, serial, convergence, idle_cost,
+SECTIONS = [client_throughput, client_throughput_cluster, types_throughput, types_memory,
+            thread_scaling, gossip, serial, convergence, idle_cost,
             cluster_cost, replication, drill]
 # BENCH_ONLY=gossip,convergence runs only the named sections.
 if os.environ.get("BENCH_ONLY"):
