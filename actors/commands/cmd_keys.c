@@ -10,6 +10,7 @@
 #include <string.h>
 #include "actors/commands/args.h"
 #include "actors/commands/commands.h"
+#include "actors/config/config.h"
 #include "actors/worker/keyspace.h"
 
 static ks_entry_t *lookup(cmd_ctx_t *ctx, int i)
@@ -184,3 +185,24 @@ static void rename_generic(cmd_ctx_t *ctx, bool nx)
 
 void cmd_rename(cmd_ctx_t *ctx) { rename_generic(ctx, false); }
 void cmd_renamenx(cmd_ctx_t *ctx) { rename_generic(ctx, true); }
+
+/* MOVE key db: a cluster node refuses it before anything else; without
+ * cluster mode shoal keeps database 0 only (as SELECT says), so the only
+ * target that exists is the source itself. */
+void cmd_move(cmd_ctx_t *ctx)
+{
+    if (config_cluster_enabled()) {
+        resp_add_error(ctx->reply, "ERR MOVE is not allowed in cluster mode");
+        return;
+    }
+    long long db;
+    if (!arg_ll(ctx->argv[2], ctx->argvlen[2], &db) || db < INT_MIN || db > INT_MAX) {
+        resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
+        return;
+    }
+    if (db != 0) {
+        resp_add_error(ctx->reply, "ERR DB index is out of range");
+        return;
+    }
+    resp_add_error(ctx->reply, "ERR source and destination objects are the same");
+}

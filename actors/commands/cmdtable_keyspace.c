@@ -212,6 +212,15 @@ static const cmd_arg_doc_t args_renamenx[] = {
     { .name = "newkey", .type = "key", .key_spec_index = 1 },
 };
 
+static const cmd_keyspec_t keyspecs_move[] = {
+    { .flags = "RW access update", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_move[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "db", .type = "integer", .key_spec_index = -1 },
+};
+
 static const cmd_history_t history_scan[] = {
     { "6.0.0", "The TYPE option." },
 };
@@ -389,6 +398,15 @@ cmd_def_t cmdtable_keyspace[] = {
         .since = "1.0.0", .group = "generic", .complexity = "O(1)",
         .history = history_renamenx, .history_count = 1,
         .args = args_renamenx, .arg_count = 2,
+    },
+    {
+        .name = "move", .arity = 3, .flags = CMD_WRITE | CMD_FAST, .flag_names = "write fast",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "keyspace write fast",
+        .keyspecs = keyspecs_move, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_move,
+        .summary = "Moves a key to another database",
+        .since = "1.0.0", .group = "generic", .complexity = "O(1)",
+        .args = args_move, .arg_count = 2,
     },
     {
         .name = "scan", .arity = -2, .flags = CMD_READONLY, .flag_names = "readonly",

@@ -105,6 +105,7 @@ void cmd_pttl(cmd_ctx_t *ctx);              /* PTTL */
 void cmd_persist(cmd_ctx_t *ctx);           /* PERSIST */
 void cmd_rename(cmd_ctx_t *ctx);            /* RENAME */
 void cmd_renamenx(cmd_ctx_t *ctx);          /* RENAMENX */
+void cmd_move(cmd_ctx_t *ctx);              /* MOVE */
 void cmd_scan(cmd_ctx_t *ctx);              /* SCAN */
 void cmd_keys(cmd_ctx_t *ctx);              /* KEYS */
 void cmd_randomkey(cmd_ctx_t *ctx);         /* RANDOMKEY */
