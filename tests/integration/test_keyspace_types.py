@@ -45,6 +45,16 @@ SCENARIOS = {
         ("SADD", "{t}big", *BIG), ("COPY", "{t}big", "{t}big2"), ("OBJECT", "ENCODING", "{t}big2"),
         ("SREM", "{t}big2", "1"), ("SCARD", "{t}big"), ("SCARD", "{t}big2"), ("DBSIZE",),
     ],
+    "zset_rename_copy": [
+        ("ZADD", "{t}z", "1", "a", "2.5", "b"), ("EXPIREAT", "{t}z", FAR), ("COPY", "{t}z", "{t}z2"),
+        ("EXPIRETIME", "{t}z2"), ("ZADD", "{t}z2", "3", "c"), ("ZCARD", "{t}z"),
+        ("ZRANGE", "{t}z2", "0", "-1", "WITHSCORES"), ("RENAME", "{t}z2", "{t}z3"), ("TYPE", "{t}z3"),
+        ("EXPIRETIME", "{t}z3"), ("RENAMENX", "{t}z3", "{t}z"), ("SET", "{t}s", "v"),
+        ("COPY", "{t}z3", "{t}s", "REPLACE"), ("TYPE", "{t}s"), ("OBJECT", "ENCODING", "{t}s"),
+        ("ZADD", "{t}zbig", *[x for i in range(200) for x in (str(i), f"m{i}")]),
+        ("COPY", "{t}zbig", "{t}zbig2"), ("OBJECT", "ENCODING", "{t}zbig2"), ("ZREM", "{t}zbig2", "m1"),
+        ("ZCARD", "{t}zbig"), ("ZCARD", "{t}zbig2"), ("ZSCORE", "{t}zbig2", "m150"), ("DBSIZE",),
+    ],
     "move_in_cluster_mode": [
         ("SET", "k", "v"), ("MOVE", "k", "1"), ("MOVE", "k", "0"), ("MOVE", "k", "x"),
         ("MOVE", "none", "1"), ("MOVE", "k"), ("GET", "k"),
@@ -52,7 +62,7 @@ SCENARIOS = {
     "type_and_randomkey": [
         ("RANDOMKEY",), ("RPUSH", "l", "a"), ("RANDOMKEY",), ("TYPE", "l"), ("HSET", "h", "f", "v"),
         ("SADD", "s", "m"), ("SET", "str", "v"), ("TYPE", "h"), ("TYPE", "s"), ("TYPE", "str"),
-        ("TYPE", "none"), ("DEL", "h"), ("DEL", "s"), ("DEL", "str"), ("RANDOMKEY",), ("RANDOMKEY", "x"),
+        ("ZADD", "z", "1", "m"), ("TYPE", "z"), ("TYPE", "none"), ("DEL", "z"), ("DEL", "h"), ("DEL", "s"), ("DEL", "str"), ("RANDOMKEY",), ("RANDOMKEY", "x"),
     ],
 }
 
