@@ -16,6 +16,7 @@
 #include "actors/commands/debug_cmds.h"
 #include "actors/types/hash.h"
 #include "actors/types/set.h"
+#include "actors/types/zset.h"
 #include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
@@ -148,6 +149,20 @@ static void digest_entry(void *arg, ks_entry_t *e)
         size_t ml;
         set_iter_init(&it, e->value);
         while (set_iter_next(&it, &m, &ml)) xor_sha1(d, m, ml);
+    } else if (e->type == KS_TYPE_ZSET) {        /* d ^= SHA1(mix(mix(0, member), "%.17g" score)) */
+        zset_iter_t it;
+        const uint8_t *m;
+        size_t ml;
+        double score;
+        zset_iter_init(&it, e->value, 0, false);
+        while (zset_iter_next(&it, &m, &ml, &score)) {
+            uint8_t pair[20] = { 0 };
+            char sb[64];
+            int sl = snprintf(sb, sizeof sb, "%.17g", score);
+            mix(pair, m, ml);
+            mix(pair, sb, (size_t)sl);
+            xor_sha1(d, pair, 20);
+        }
     } else if (e->type == KS_TYPE_HASH) {        /* d ^= SHA1(mix(mix(0, field), value)) */
         hash_iter_t it;
         const uint8_t *f, *v;

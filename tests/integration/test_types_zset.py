@@ -446,3 +446,19 @@ def test_restore_both_ways_and_old_encodings(snode, sref):
     for k, p in (("t", text), ("b", binary), ("n", nan)):
         cmds += [("RESTORE", k, "0", p), ("ZRANGE", k, "0", "-1", "WITHSCORES"), ("OBJECT", "ENCODING", k), ("DUMP", k)]
     assert d.run(snode, cmds) == d.run(sref, cmds)
+
+
+def test_debug_digest_of_zsets_as_redis(servers):
+    """DEBUG DIGEST folds sorted sets as 7.0.15 does (member, then the
+    score as %.17g), in either encoding."""
+    debug = ["--enable-debug-command", "yes"]
+    got = []
+    for srv in (servers.shoal(extra_args=debug), servers.redis(extra_args=debug)):
+        h.own_all_slots(srv)
+        with srv.raw() as c:
+            c.call("ZADD", "z:lp", "1", "a", "0.1", "b", "-0", "c", "inf", "d", "12", "-5")
+            c.call("ZADD", "z:sl", *[x for i in range(200) for x in (str(i / 3), f"m{i}")])
+            full = c.raw("DEBUG", "DIGEST")
+            c.call("ZINCRBY", "z:sl", "0.5", "m7")
+            got.append((full, c.raw("DEBUG", "DIGEST")))
+    assert got[0] == got[1]
