@@ -115,6 +115,9 @@ enum cmd_exec { CMD_EXEC_KEYED = 0, CMD_EXEC_CLIENT = 1, CMD_EXEC_FANOUT = 2 };
 /* Key spec search types (begin_search / find_keys), as COMMAND INFO names them. */
 enum { CMD_KS_INDEX = 1, CMD_KS_KEYWORD = 2 };      /* bs_type */
 enum { CMD_KS_RANGE = 1, CMD_KS_KEYNUM = 2 };       /* fk_type */
+/* Both types "unknown" (0): keys no spec can locate (SORT's BY/GET and STORE);
+ * such a command finds its keys with cmd_def_t.getkeys. */
+enum { CMD_KS_UNKNOWN = 0 };
 
 /* One key spec, in the 7.0 form COMMAND INFO prints. */
 typedef struct cmd_keyspec {
@@ -172,6 +175,9 @@ typedef struct cmd_def {
     int history_count;
     cmd_fanout_t fanout;          /* see cmd_fanout_t; all NULL for other commands */
     enum cmd_split split;         /* CMD_SPLIT_NONE unless the command may be split by worker */
+    /* Movable keys its specs cannot express (SORT's STORE anywhere in the
+     * call): the key positions, as cmd_get_keys returns them. NULL: specs. */
+    int (*getkeys)(int argc, const uint8_t **argv, const size_t *argvlen, int *positions, int max);
 } cmd_def_t;
 
 /* Builds lookup structures; call once at startup before any lookup. */

@@ -223,6 +223,7 @@ static int movable_keys(const cmd_def_t *cmd, int argc, const uint8_t **argv, co
 int cmd_get_keys(const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
                  int *positions, int max)
 {
+    if (cmd && cmd->getkeys) return cmd->getkeys(argc, argv, argvlen, positions, max);
     if (cmd && (cmd->flags & CMD_MOVABLE_KEYS)) return movable_keys(cmd, argc, argv, argvlen, positions, max);
     if (!cmd || cmd->first_key <= 0 || argc <= 0) return 0;
     int last = cmd->last_key;

@@ -188,6 +188,34 @@ static const cmd_arg_doc_t args_persist[] = {
     { .name = "key", .type = "key", .key_spec_index = 0 },
 };
 
+static const cmd_keyspec_t keyspecs_sort[] = {
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+    { .flags = "RO access", .bs_type = CMD_KS_UNKNOWN, .fk_type = CMD_KS_UNKNOWN,
+      .notes = "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort" },
+    { .flags = "OW update", .bs_type = CMD_KS_UNKNOWN, .fk_type = CMD_KS_UNKNOWN,
+      .notes = "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array" },
+};
+
+static const cmd_arg_doc_t args_sort_limit[] = {
+    { .name = "offset", .type = "integer", .key_spec_index = -1 },
+    { .name = "count", .type = "integer", .key_spec_index = -1 },
+};
+
+static const cmd_arg_doc_t args_sort_order[] = {
+    { .name = "asc", .type = "pure-token", .key_spec_index = -1, .token = "ASC" },
+    { .name = "desc", .type = "pure-token", .key_spec_index = -1, .token = "DESC" },
+};
+
+static const cmd_arg_doc_t args_sort[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "pattern", .type = "pattern", .key_spec_index = 1, .token = "BY", .flags = CMD_ARG_OPTIONAL },
+    { .name = "offset_count", .type = "block", .key_spec_index = -1, .token = "LIMIT", .flags = CMD_ARG_OPTIONAL, .subargs = args_sort_limit, .subarg_count = 2 },
+    { .name = "pattern", .type = "pattern", .key_spec_index = 1, .token = "GET", .flags = CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE | CMD_ARG_MULTIPLE_TOKEN },
+    { .name = "order", .type = "oneof", .key_spec_index = -1, .flags = CMD_ARG_OPTIONAL, .subargs = args_sort_order, .subarg_count = 2 },
+    { .name = "sorting", .type = "pure-token", .key_spec_index = -1, .token = "ALPHA", .flags = CMD_ARG_OPTIONAL },
+    { .name = "destination", .type = "key", .key_spec_index = 2, .token = "STORE", .flags = CMD_ARG_OPTIONAL },
+};
+
 static const cmd_keyspec_t keyspecs_rename[] = {
     { .flags = "RW access delete", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
     { .flags = "OW update", .bs_type = CMD_KS_INDEX, .bs_index = 2, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
@@ -438,6 +466,24 @@ cmd_def_t cmdtable_keyspace[] = {
         .fanout = { .part = cmd_randomkey_part, .merge = cmd_randomkey_merge, .reply = cmd_randomkey_reply },
         .summary = "Picks a key at random",
         .since = "1.0.0", .group = "generic", .complexity = "O(1)",
+    },
+    {
+        .name = "sort", .arity = -2, .flags = CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, .flag_names = "write denyoom movablekeys",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "write set sortedset list slow dangerous",
+        .keyspecs = keyspecs_sort, .keyspec_count = 3, .getkeys = cmd_sort_getkeys,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_sort,
+        .summary = "Sorts the elements of a list, set or sorted set, optionally storing the result",
+        .since = "1.0.0", .group = "generic", .complexity = "O(N+M*log(M)), N being the number of elements to sort and M the number returned; O(N) when nothing is sorted.",
+        .args = args_sort, .arg_count = 7,
+    },
+    {
+        .name = "sort_ro", .arity = -2, .flags = CMD_READONLY | CMD_MOVABLE_KEYS, .flag_names = "readonly movablekeys",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "read set sortedset list slow dangerous",
+        .keyspecs = keyspecs_sort, .keyspec_count = 2, .getkeys = cmd_sort_ro_getkeys,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_sort_ro,
+        .summary = "Sorts the elements of a list, set or sorted set; the read-only SORT",
+        .since = "7.0.0", .group = "generic", .complexity = "O(N+M*log(M)), N being the number of elements to sort and M the number returned; O(N) when nothing is sorted.",
+        .args = args_sort, .arg_count = 6,
     },
     { .name = NULL },
 };

@@ -190,6 +190,10 @@ void cmd_zcount(cmd_ctx_t *ctx);    /* ZCOUNT */
 void cmd_zlexcount(cmd_ctx_t *ctx); /* ZLEXCOUNT */
 void cmd_zrange(cmd_ctx_t *ctx);    /* ZRANGE */
 void cmd_zrangestore(cmd_ctx_t *ctx); /* ZRANGESTORE */
+void cmd_sort(cmd_ctx_t *ctx);    /* SORT */
+void cmd_sort_ro(cmd_ctx_t *ctx); /* SORT_RO */
+int cmd_sort_getkeys(int argc, const uint8_t **argv, const size_t *argvlen, int *positions, int max);
+int cmd_sort_ro_getkeys(int argc, const uint8_t **argv, const size_t *argvlen, int *positions, int max);
 void cmd_zrevrange(cmd_ctx_t *ctx); /* ZREVRANGE */
 void cmd_zrangebyscore(cmd_ctx_t *ctx); /* ZRANGEBYSCORE */
 void cmd_zrevrangebyscore(cmd_ctx_t *ctx); /* ZREVRANGEBYSCORE */

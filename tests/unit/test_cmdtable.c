@@ -221,6 +221,26 @@ TEST(cmdtable_get_keys)
     CHECK_EQ_INT(pos[1], 2);
     CHECK_EQ_INT(cmd_get_keys(rename, 2, argv, NULL, pos, 16), 1);
 
+    /* SORT: the key, then the last STORE's destination; LIMIT, BY and GET
+     * arguments are skipped, the name after STORE is read as a word too */
+    {
+        const char *sa[] = { "sort", "k", "BY", "store", "LIMIT", "0", "1", "STORE", "d", "store", "e" };
+        const uint8_t *sv[11];
+        size_t sl[11];
+        for (int i = 0; i < 11; i++) {
+            sv[i] = (const uint8_t *)sa[i];
+            sl[i] = strlen(sa[i]);
+        }
+        CHECK_EQ_INT(cmd_get_keys(lookup("sort"), 11, sv, sl, pos, 16), 2);
+        CHECK_EQ_INT(pos[0], 1);
+        CHECK_EQ_INT(pos[1], 10);
+        CHECK_EQ_INT(cmd_get_keys(lookup("sort"), 9, sv, sl, pos, 16), 2);   /* up to "d" */
+        CHECK_EQ_INT(pos[1], 8);
+        CHECK_EQ_INT(cmd_get_keys(lookup("sort"), 4, sv, sl, pos, 16), 1);   /* BY's argument is no STORE */
+        CHECK_EQ_INT(cmd_get_keys(lookup("sort_ro"), 9, sv, sl, pos, 16), 1);
+        CHECK_EQ_INT(pos[0], 1);
+    }
+
     CHECK_EQ_INT(cmd_get_keys(lookup("ping"), 2, argv, NULL, pos, 16), 0);
     CHECK_EQ_INT(cmd_get_keys(lookup("cluster"), 3, argv, NULL, pos, 16), 0);
     CHECK_EQ_INT(cmd_get_keys(NULL, 3, argv, NULL, pos, 16), 0);
@@ -381,8 +401,8 @@ TEST(cmdtable_command_count_and_list)
     CHECK_EQ_INT(top, cmd_count());
     /* 74 of the first table, plus SUBSTR, REPLICAOF and SLAVEOF; 22 list commands; 13
      * bitmap, HyperLogLog and LCS commands; 16 hash and 17 set commands; 35 sorted set
-     * commands; OBJECT, DUMP, RESTORE and COPY; MOVE */
-    CHECK_EQ_INT(cmd_count(), 77 + 22 + 13 + 16 + 17 + 35 + 4 + 1);
+     * commands; OBJECT, DUMP, RESTORE and COPY; MOVE; SORT and SORT_RO */
+    CHECK_EQ_INT(cmd_count(), 77 + 22 + 13 + 16 + 17 + 35 + 4 + 1 + 2);
     CHECK(cmd_at(-1) == NULL && cmd_at(cmd_count()) == NULL);
 
     RUN(cmd_command_list, 2, &b, "COMMAND", "LIST");
@@ -472,8 +492,14 @@ TEST(cmdtable_entries_are_well_formed)
         CHECK(c->flag_names && c->acl_categories && c->summary && c->since && c->group);
         for (const char *p = c->name; *p; p++) CHECK(!(*p >= 'A' && *p <= 'Z'));
         for (int k = 0; k < c->keyspec_count; k++) {
-            CHECK(c->keyspecs[k].bs_type == CMD_KS_INDEX || c->keyspecs[k].bs_type == CMD_KS_KEYWORD);
-            CHECK(c->keyspecs[k].fk_type == CMD_KS_RANGE || c->keyspecs[k].fk_type == CMD_KS_KEYNUM);
+            const cmd_keyspec_t *ks = &c->keyspecs[k];
+            /* an unknown spec is unknown on both sides, and its keys come from getkeys */
+            if (ks->bs_type == CMD_KS_UNKNOWN || ks->fk_type == CMD_KS_UNKNOWN) {
+                CHECK(ks->bs_type == CMD_KS_UNKNOWN && ks->fk_type == CMD_KS_UNKNOWN && c->getkeys != NULL);
+                continue;
+            }
+            CHECK(ks->bs_type == CMD_KS_INDEX || ks->bs_type == CMD_KS_KEYWORD);
+            CHECK(ks->fk_type == CMD_KS_RANGE || ks->fk_type == CMD_KS_KEYNUM);
         }
         /* keyed placement only for commands that have keys */
         /* (LMPOP's keys come from its numkeys argument: first_key 0, as in 7.0.15) */
