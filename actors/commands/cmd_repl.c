@@ -180,6 +180,9 @@ void cmd_wait(cmd_ctx_t *ctx)
         return;
     }
     remote_cmd_t *rc = dispatch_defer_nosend(ctx, 0);   /* repl_request_wait sends it */
+    /* 7.0.15 waits for the offset the stream had after this client's last
+     * called command (its woff, 0 before any); see handle_wait. */
+    rc->wait_from_zero = !ctx->client->ran_cmd;
     _Atomic int *left = xmalloc(sizeof *left);
     atomic_init(left, workers_count());
     for (int i = 0; i < workers_count(); i++) {

@@ -294,7 +294,12 @@ static void handle_wait(repl_actor_state_t *ra, remote_cmd_t *rc)
     str_to_ll(q->argv[1], q->argvlen[1], &n);
     str_to_ll(q->argv[2], q->argvlen[2], &timeout);
     w->numreplicas = (int)(uint32_t)(unsigned long long)n;
-    w->target = ra->offset;
+    /* 7.0.15's target is the client's woff: the stream offset after its
+     * last called command, 0 before any. Every worker flushed before this
+     * request came (cmd_wait), so the current offset is not below that one;
+     * it is used for a client that ran commands (an upper bound: it may wait
+     * for later writes of others too), 0 for one that ran none. */
+    w->target = rc->wait_from_zero ? 0 : ra->offset;
     /* cmd_wait bounded now_ms + timeout on the wall clock; the monotonic
      * clock is not larger, but saturate anyway rather than trust that. */
     long long now = rt_mono_ms();

@@ -94,6 +94,8 @@ typedef struct client {
     int lent_fd_to_close;                 /* closed while lent: close this fd when it comes back, else -1 */
     struct remote_cmd *block_rc;          /* a blocking command out at its owner (blocking.h), or NULL */
     int block_worker;                     /* that owner */
+    bool ran_cmd;                         /* a command was called (not queued, not refused before
+                                           * running): 7.0.15 then sets woff, WAIT's target */
 } client_t;
 
 /* Where the next reply of this client goes: its output buffer when nothing is

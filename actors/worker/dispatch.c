@@ -541,11 +541,18 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
     current_cmd = cmd;
 
     if (c->flags & CLIENT_MULTI) {
+        /* 7.0.15 sets woff (WAIT's target) after each command it calls, not
+         * after one it queues; marking a refused one too only raises the
+         * target, which WAIT may do (it never lowers it below the truth). */
+        bool queued = !is_cmd(cmd, "exec") && !is_cmd(cmd, "discard") && !is_cmd(cmd, "multi") &&
+                      !is_cmd(cmd, "watch") && !is_cmd(cmd, "quit") && !is_cmd(cmd, "reset");
         multi_command(c, cmd, top, argc, argv, argvlen);
+        if (!queued) c->ran_cmd = true;
         return;
     }
     if (is_cmd(cmd, "watch")) {   /* keyed in the table, but it acts on the client */
         run_client_cmd(c, cmd, argc, argv, argvlen);
+        c->ran_cmd = true;
         return;
     }
 
@@ -578,6 +585,8 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
         dispatch_fanout(c, cmd, argc, argv, argvlen);
         break;
     }
+    /* After the call: WAIT read the flag as it was before it (cmd_wait). */
+    c->ran_cmd = true;
     if (!is_cmd(cmd, "asking")) c->flags &= ~CLIENT_ASKING;
 }
 

@@ -98,6 +98,7 @@ typedef struct remote_cmd {
     uint64_t client_id;           /* the requesting client (CLIENT KILL SKIPME) */
     long long arg_us;             /* DEBUG SLEEP: the pause in microseconds */
     bool close_after_reply;       /* a wait ended by -UNBLOCKED: the client goes after it (blocking.c) */
+    bool wait_from_zero;          /* WAIT from a client that ran no command before: target offset 0 */
 } remote_cmd_t;
 
 

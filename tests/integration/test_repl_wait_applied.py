@@ -79,10 +79,11 @@ def test_wait_then_read_sees_every_write(servers, mkind, rkind):
                        f"{len(stale)} times in {ROUNDS} rounds (round, reader, value): {stale[:5]}")
 
 
-@pytest.mark.parametrize("mkind,rkind", [("redis", "shoal"), ("redis", "redis")],
-                         ids=["redis-to-shoal", "redis-to-redis"])
+@pytest.mark.parametrize("mkind,rkind", [("redis", "shoal"), ("redis", "redis"), ("shoal", "shoal"),
+                                         ("shoal", "redis")],
+                         ids=["redis-to-shoal", "redis-to-redis", "shoal-to-shoal", "shoal-to-redis"])
 def test_wait_counts_the_callers_own_write(servers, mkind, rkind):
-    """A redis-server master's WAIT covers the calling connection's last write only.
+    """A master's WAIT covers the calling connection's last write only (7.0.15's woff).
 
     With the replica stopped (SIGSTOP) it cannot have the write: WAIT on another,
     fresh connection still answers 1 at once, WAIT on the writing connection answers 0
