@@ -8,11 +8,11 @@
  * or MEET is answered at once on the same link with a PONG built from the
  * current snapshot; every valid frame then goes to the state actor as that
  * decoded message with a copy of its body (link.h's link_rec_t), so the state
- * actor applies it without decoding it again. The bodies of PUBLISH and
- * MODULE frames (and of types 7.0.15 does not know) are skipped as they
- * stream in, since nothing here uses them yet; the state actor gets their
- * decoded header without a body, once the body has been skipped (7.0.15
- * acts on a frame only when it has read all of it).
+ * actor applies it without decoding it again. PUBLISH, MODULE and unknown
+ * types' bodies are skipped as they stream in (nothing here uses them); the
+ * state actor gets their header once the body has ended (7.0.15 acts on a
+ * frame only once read whole). Reads pause while the state actor is behind
+ * (link_pressure.h).
  *
  * Write path: frames are appended to the link's send buffer and written by a
  * per-thread prepare hook before the loop sleeps (so a burst of frames costs
@@ -48,6 +48,7 @@
 #include "actors/bus/gossip.h"
 #include "actors/bus/link_internal.h"
 #include "actors/bus/link_light.h"
+#include "actors/bus/link_pressure.h"
 #include "actors/bus/link_send.h"
 #include "actors/state/state.h"
 #include "proto/bus_stream.h"
@@ -110,6 +111,7 @@ struct link {
     bus_digest_cache_t *digest;      /* what bus_digest keeps between frames (calloc'ed at the first) */
     state_live_t *live;              /* the state actor's counters, once a snapshot showed them */
     link_light_t light;              /* the light encoding with a shoal peer (link_light.h) */
+    link_pause_t pause;              /* reads paused while the state actor is behind (link_pressure.h) */
 };
 
 /* ---------------- configuration ---------------- */
@@ -377,6 +379,7 @@ static void teardown(link_t *l, int event_kind, bool sendbuf_limit)
     struct ev_loop *loop = rt_thread_loop(l->actor.thread);
     ev_io_stop(loop, &l->rio);
     ev_io_stop(loop, &l->wio);
+    link_pressure_forget(&l->pause);
     if (l->fd >= 0) close(l->fd);
     l->fd = -1;
     bus_stream_free(&l->rx);
@@ -645,11 +648,8 @@ static void release_held(link_t *l, link_thread_ctx_t *c)
     free(head);
 }
 
-static void read_round(struct ev_loop *loop, ev_io *w, int revents)
+static void read_round(link_t *l)
 {
-    (void)loop;
-    (void)revents;
-    link_t *l = w->data;
     link_thread_ctx_t *c = tctx;
     for (int i = 0; i < READS_PER_EVENT && !l->dead; i++) {
         ssize_t n = read(l->fd, c->scratch, SCRATCH_LEN);
@@ -698,8 +698,12 @@ static void read_round(struct ev_loop *loop, ev_io *w, int revents)
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
     link_t *l = w->data;
-    read_round(loop, w, revents);
-    if (!l->dead) flush_forward(l);
+    if (link_pressure_check(&l->pause, l->live, loop, w)) return;
+    (void)revents;
+    read_round(l);
+    if (l->dead) return;
+    flush_forward(l);
+    link_pressure_check(&l->pause, l->live, loop, w);
 }
 
 /* ---------------- connecting ---------------- */

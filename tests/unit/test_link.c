@@ -21,6 +21,7 @@
 
 #include "actors/config/config.h"
 #include "actors/bus/link.h"
+#include "actors/bus/link_pressure.h"
 #include "actors/state/state.h"
 #include "proto/bus.h"
 #include "tests/unit/bus_msg_same.h"
@@ -112,6 +113,7 @@ static void drop_queue(void)
 /* ---------------- environment (set up once for the file) ---------------- */
 
 static rt_actor_t stub_state;
+static cluster_snapshot_t *base_snap;   /* the snapshot publish_snapshot made */
 static int bus_port;
 static bool env_ok;
 
@@ -149,6 +151,7 @@ static void publish_snapshot(void)
     for (int i = 0; i < SLOT_COUNT; i++) s->slot_owner[i] = s->migrating_to[i] = s->importing_from[i] = -1;
     /* never freed: the cell has no free function and the snapshot lives for the process */
     rt_snap_init(&g_cluster_snapshot, s, NULL);
+    base_snap = s;
 }
 
 static bool env(void)
@@ -794,6 +797,96 @@ TEST(link_frames_reach_the_rules_decoded_once_by_the_link)
     free(both);
     free(ping);
     free(pub);
+}
+
+static cluster_snapshot_t *kept[8];   /* held, as base_snap, for the leak check */
+static unsigned nkept;
+
+/* Publishes a copy of the file's snapshot whose state actor counters are
+ * `live` (NULL: none); never freed, as the first. */
+static bool publish_with_live(state_live_t *live)
+{
+    cluster_snapshot_t *s = malloc(sizeof *s);
+    if (!s || nkept == 8) { free(s); return false; }
+    kept[nkept++] = s;
+    *s = *base_snap;
+    s->live = live;
+    rt_snap_publish(&g_cluster_snapshot, s);
+    return true;
+}
+
+/* docs/cluster-bus.md §1.6, "Back-pressure": while the state actor has
+ * LINK_PRESSURE_HIGH frame messages or more to apply, a link reads nothing
+ * (no PONG, nothing forwarded); once they are applied (pending 0) it reads
+ * again, in order, within a poll period. A link closed while paused goes
+ * cleanly. */
+TEST(link_reads_pause_while_the_state_actor_is_behind)
+{
+    REQUIRE(env());
+    drop_queue();
+    static state_live_t live;   /* outlives every link that saw it */
+    atomic_store(&live.gen, 1); /* odd, as while the state actor works: nothing is digested */
+    atomic_store(&live.pending, 0);
+    REQUIRE(publish_with_live(&live));
+    size_t plen, n;
+    uint8_t *ping = vector("bus-ping-3gossip.bin", &plen);
+    REQUIRE(ping);
+    int fd;
+    link_id_t id = accept_peer(&fd);
+    REQUIRE(id != 0);
+
+    /* the first PING shows the link the counters; forwarding counts it */
+    REQUIRE(send_all(fd, ping, plen));
+    free(recv_frame(fd, &n));
+    link_frame_t *f = wait_frame(id, 2000);
+    REQUIRE(f);
+    CHECK(f->counted == &live);
+    free(f);
+    CHECK_EQ_INT(atomic_load(&live.pending), 1);
+
+    /* behind: two PINGs stay in the socket */
+    atomic_store(&live.pending, LINK_PRESSURE_HIGH);
+    uint8_t *two = malloc(2 * plen);
+    REQUIRE(two);
+    memcpy(two, ping, plen);
+    memcpy(two + plen, ping, plen);
+    REQUIRE(send_all(fd, two, 2 * plen));
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    CHECK_EQ_INT(poll(&pfd, 1, 300), 0);          /* no PONG */
+    CHECK_EQ_INT(queued_for(id), 0);              /* nothing forwarded */
+
+    /* drained, but not to 0: still paused (resuming needs the digest's regime) */
+    atomic_store(&live.pending, 1);
+    CHECK_EQ_INT(poll(&pfd, 1, 100), 0);
+
+    /* drained: both answered and forwarded, in order */
+    atomic_store(&live.pending, 0);
+    uint8_t *p1 = recv_frame(fd, &n), *p2 = p1 ? recv_frame(fd, &n) : NULL;
+    CHECK(p1 && p2);
+    free(p1);
+    free(p2);
+    link_frame_t *fs[2] = { NULL, NULL };
+    unsigned nf = 0, recs = 0;
+    while (recs < 2 && nf < 2 && (fs[nf] = wait_frame(id, 2000)) != NULL) recs += fs[nf++]->count;
+    CHECK_EQ_INT(recs, 2);
+    if (nf == 1) CHECK(forwards(fs[0], two, 2 * plen));
+    if (nf == 2) CHECK(forwards(fs[0], ping, plen) && forwards(fs[1], ping, plen));
+    for (unsigned i = 0; i < nf; i++) free(fs[i]);
+
+    /* closed while paused: the CLOSED event, the socket closed, and a poll
+     * that finds the pending count low later touches nothing */
+    atomic_store(&live.pending, LINK_PRESSURE_HIGH);
+    REQUIRE(send_all(fd, ping, plen));
+    CHECK_EQ_INT(poll(&pfd, 1, 100), 0);
+    link_close(id);                               /* no event for a close asked this way */
+    CHECK(sees_eof(fd));
+    atomic_store(&live.pending, 0);
+    usleep(20000);                                /* a few poll periods */
+    CHECK_EQ_INT(queued_for(id), 0);
+    close(fd);
+    REQUIRE(publish_with_live(NULL));
+    free(two);
+    free(ping);
 }
 
 TEST(link_all_links_gone_after_peers_leave)
