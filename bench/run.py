@@ -19,7 +19,9 @@ Environment:
   SHOAL_NODE, REDIS_SERVER, REDIS_BENCHMARK   binaries (defaults: bin/shoal-node, PATH)
   BENCH_KEEP=1       keep the temp directory with the server logs
   BENCH_ONLY=a,b     run only the named sections (e.g. gossip,serial,convergence,idle_cost,
-                     cluster_cost,replication,drill)
+                     cluster_cost,replication,drill,client_throughput_cluster,types_throughput,
+                     types_memory)
+  BENCH_CLUSTER_WORKERS=k   --worker-threads of each shoal master in the 3-master sections
   CLUSTER_SIM        the cluster simulator binary (default build/bench/cluster_sim)
   BENCH_COST_SIZES   cluster sizes of the cluster_cost section (default 100,300,1000; even)
   GOSSIP_FLOOD       the flooder binary (default build/bench/gossip_flood)
@@ -401,11 +403,19 @@ class ClusterGroup:
 CLUSTER_MASTERS = 3
 
 
+def cluster_extra_args(kind):
+    """BENCH_CLUSTER_WORKERS=k gives each shoal master of the 3-master sections k worker
+    threads (default: one per CPU, as for one node per machine; 3 nodes sharing this
+    machine's cores oversubscribe them, where redis-server runs one thread per node)."""
+    workers = os.environ.get("BENCH_CLUSTER_WORKERS", "")
+    return ["--worker-threads", workers] if kind == "shoal" and workers else []
+
+
 def start_cluster(b, kind, n=CLUSTER_MASTERS):
     """n masters as `redis-cli --cluster create` makes them: node i gets config epoch i+1
     and the i-th of n equal slot ranges; a full mesh of MEETs; ready when every node says
     cluster_state:ok and a SET/GET through each node's own slot works."""
-    servers = start_nodes(b, kind, n)
+    servers = start_nodes(b, kind, n, cluster_extra_args(kind))
     for i, srv in enumerate(servers):
         lo, hi = 16384 * i // n, 16384 * (i + 1) // n - 1
         for cmd in (("CLUSTER", "SET-CONFIG-EPOCH", str(i + 1)),
@@ -457,6 +467,8 @@ def client_throughput_cluster(b):
              f"-n {REQUESTS[1]} at -P 1, {REQUESTS[16]} at -P 16; median of {REPEAT} run(s)",
              f"{CLUSTER_MASTERS} masters per cluster on this one machine, as redis-cli --cluster "
              "create lays them out; CPU is the sum over the masters",
+             "shoal masters: " + (" ".join(cluster_extra_args("shoal")) or
+                                  f"default worker threads ({NCPU} CPUs)"),
              "columns as in the table above"])
 
 

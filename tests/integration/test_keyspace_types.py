@@ -1,11 +1,11 @@
 """Generic key commands (RENAME, RENAMENX, COPY, MOVE, RANDOMKEY, TYPE) over keys of every
 type, compared with a real redis-server 7.0.15 (both cluster-enabled, owning every slot; the
 keys of one scenario share a hash tag so they live in one slot)."""
-import threading
 import time
 
 import pytest
 
+import diffhelpers as d
 import helpers as h
 
 FAR = "4102444800"
@@ -67,25 +67,10 @@ SCENARIOS = {
 }
 
 
-def _run(server, cmds, proto):
-    out = []
-    with server.raw(timeout=10) as c:
-        if proto == 3:
-            assert isinstance(c.call("HELLO", "3"), h.Map)
-        for args in cmds:
-            out.append(c.raw(*args))
-    return out
-
-
 @pytest.mark.parametrize("proto", [2, 3])
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_same_replies_as_redis(snode, sref, name, proto):
-    cmds = SCENARIOS[name]
-    expected = _run(sref, cmds, proto)
-    got = _run(snode, cmds, proto)
-    for args, e, g in zip(cmds, expected, got):
-        shown = tuple(a if len(a) < 60 else a[:20] + "..." for a in args)
-        assert g == e, f"{shown}: redis {e[:200]!r}, shoal {g[:200]!r}"
+    d.assert_same(snode, sref, SCENARIOS[name], proto)
 
 
 @pytest.mark.parametrize("cmd", ["RENAME", "COPY"])

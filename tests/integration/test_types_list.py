@@ -11,6 +11,7 @@ import random
 
 import pytest
 
+import diffhelpers as d
 import helpers as h
 
 BIG = "x" * 300
@@ -124,25 +125,10 @@ SCENARIOS = {
 }
 
 
-def _run(server, cmds, proto):
-    out = []
-    with server.raw(timeout=10) as c:
-        if proto == 3:
-            assert isinstance(c.call("HELLO", "3"), h.Map)
-        for args in cmds:
-            out.append(c.raw(*args))
-    return out
-
-
 @pytest.mark.parametrize("proto", [2, 3])
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_same_replies_as_redis(snode, sref, name, proto):
-    cmds = SCENARIOS[name]
-    expected = _run(sref, cmds, proto)
-    got = _run(snode, cmds, proto)
-    for args, e, g in zip(cmds, expected, got):
-        shown = tuple(a if len(a) < 60 else a[:20] + "..." for a in args)
-        assert g == e, f"{shown}: redis {e[:300]!r}, shoal {g[:300]!r}"
+    d.assert_same(snode, sref, SCENARIOS[name], proto)
 
 
 def _random_commands(seed, n):
@@ -210,7 +196,6 @@ def _random_commands(seed, n):
 def test_random_sequence_same_as_redis(snode, sref, seed, n, proto):
     """A seeded stream of every list command (100,000 in RESP2), pipelined;
     each reply equal, and the lists' content in the end."""
-    import diffhelpers as d
     cmds = _random_commands(seed, n)
     expected = d.pipelined(sref, cmds, proto)
     got = d.pipelined(snode, cmds, proto)
@@ -227,8 +212,8 @@ def test_big_list_crosses_nodes(snode, sref):
              ("LREM", "big", "-2", "e9999e9999e9999e9999e9999"), ("LTRIM", "big", "100", "-100"), ("LLEN", "big"),
              ("LRANGE", "big", "-3", "-1"), ("LPOP", "big", "3000"), ("RPOP", "big", "3000"), ("LLEN", "big")]
     cmds += [("OBJECT", "ENCODING", "big"), ("DUMP", "big")]
-    expected = _run(sref, cmds, 2)
-    got = _run(snode, cmds, 2)
+    expected = d.run(sref, cmds, 2)
+    got = d.run(snode, cmds, 2)
     for args, e, g in zip(cmds, expected, got):
         assert g == e, f"{args[:3]}: redis {e[:200]!r}, shoal {g[:200]!r}"
 
@@ -252,8 +237,8 @@ def test_dump_of_pushed_lists_equals_redis(snode, sref):
                 cmds.append(("LTRIM", k, "3", "-3"))
         cmds += [("LLEN", k), ("DUMP", k)]
     cmds.append(("CONFIG", "SET", "list-max-listpack-size", "-2"))
-    expected = _run(sref, cmds, 2)
-    got = _run(snode, cmds, 2)
+    expected = d.run(sref, cmds, 2)
+    got = d.run(snode, cmds, 2)
     for args, e, g in zip(cmds, expected, got):
         assert g == e, f"{args[:3]}: redis {e[:200]!r}, shoal {g[:200]!r}"
 
@@ -262,7 +247,6 @@ def test_dump_of_pushed_lists_equals_redis(snode, sref):
 
 import shutil  # noqa: E402
 
-import diffhelpers as d  # noqa: E402
 import replhelpers as rh  # noqa: E402
 
 LIST_KEYS = [f"list:{i}" for i in range(12)]
