@@ -1138,7 +1138,7 @@ def raise_fd_limit():
     return hard
 
 
-def cluster_sim(srv, n, schedule, record, light=False):
+def cluster_sim(srv, n, schedule, record, light=False, seed=0):
     """Runs bench/cluster_sim against srv (an empty cluster node): it plays the n-1 other
     members, measures srv over the counted window, then times a FAIL. record: the members'
     PINGs are modelled and written to the file `schedule`; else that file is replayed, so
@@ -1148,7 +1148,7 @@ def cluster_sim(srv, n, schedule, record, light=False):
     argv = [CLUSTER_SIM, "-p", str(srv.port + 10000), "-c", str(srv.port), "-n", str(n),
             "-T", str(COST_TIMEOUT_MS), "-W", str(COST_WARMUP), "-t", str(COST_SECONDS),
             "-P", str(srv.popen.pid), "-F", "-R" if record else "-r", str(schedule)] + \
-        (["-L"] if light else [])
+        (["-L"] if light else []) + (["-s", str(seed)] if seed else [])
     srv.check_alive("before the simulation")
     try:
         out = subprocess.run(argv, capture_output=True, text=True, start_new_session=True,
@@ -1179,13 +1179,18 @@ def cluster_cost(b):
         # waves that differ from run to run (2x at N = 1000), the replay gives both servers
         # the same members' PINGs at the same moments
         schedule = b.workdir / f"cluster_sim-{n}.sched"
+        # one seed for the three runs of a size: the model's draws (gossip picks, the pong
+        # times it gossips, which spare the node most of its node_timeout/2 PINGs at
+        # N = 1000) are then the same for every server, not only the replayed PINGs
+        seed = random.randrange(1, 2 ** 63)
         # "shoal": members that are plain 7.0.15 peers (what the other tables compare);
         # "shoal_light": members that are shoal peers, so the links go light
         for kind in ("redis", "shoal", "shoal_light"):
             srv = b.server("redis" if kind == "redis" else "shoal",
                            ["--cluster-node-timeout", str(COST_TIMEOUT_MS)], own_all_slots=False)
             try:
-                kv = cluster_sim(srv, n, schedule, record=kind == "redis", light=kind == "shoal_light")
+                kv = cluster_sim(srv, n, schedule, record=kind == "redis", light=kind == "shoal_light",
+                                 seed=seed)
             finally:
                 b.stop(srv)
             res[(kind, n)] = kv
