@@ -430,6 +430,48 @@ TEST(digest_gossiped_pong_time_is_liveness)
     CHECK_EQ_INT(st->nodes[3].pong_received_ms, later - 5000);
 }
 
+/* The cron's ping decision (§5.10) sees a pong time that came only through
+ * digested gossip, as it sees one from the frame applied whole: a record
+ * whose own PONG is older than node_timeout/2 but that others heard from
+ * lately is not pinged; without that gossip it is. */
+static int cron_pings_after_gossip(int how)
+{
+    state_t *st = cluster();
+    long long now = rt_now_ms();
+    long long nt = config_cluster_node_timeout();
+    for (int k = 0; k < st->node_count; k++) {
+        st->nodes[k].pong_received_ms = now - 1000;
+        st->nodes[k].out_link_ctime_ms = now;
+    }
+    st->nodes[3].pong_received_ms = now - nt / 2 - 2000;
+    st->dirty_snapshot = true;
+    bus_header_t h;
+    bus_gossip_t g;
+    bus_msg_t m;
+    fx_entry(st, 3, NODE_SLAVE, &g);
+    g.pong_received = (uint32_t)(now / 1000);
+    if (how == 1) {            /* digested */
+        if (!steady_ping(st, 1, &g, 1, &m, &h) || take(st, 1, false, &m, now) != BUS_TAKE_DONE) return -1;
+    } else if (how == 2) {     /* applied whole */
+        if (!steady_ping(st, 1, &g, 1, &m, &h)) return -1;
+        state_bus_src_t src = { .link = st->nodes[1].in_link, .outbound = false, .peer_ip = "10.9.9.9",
+                                .local_ip = "10.0.0.1" };
+        state_bus_apply(st, &src, &m);
+    }
+    state_outbox_clear(st);
+    st->tick = 0;              /* not the once-a-second random PING's tick */
+    state_busy(st);            /* the cron's timer, as cron() in state.c */
+    state_tick(st);
+    return fx_out_count(st, STATE_OUT_SEND, st->nodes[3].out_link);
+}
+
+TEST(digest_gossiped_pong_time_spares_the_cron_ping)
+{
+    CHECK_EQ_INT(cron_pings_after_gossip(0), 1);   /* no gossip: pinged */
+    CHECK_EQ_INT(cron_pings_after_gossip(2), 0);   /* whole frame */
+    CHECK_EQ_INT(cron_pings_after_gossip(1), 0);   /* digested: the same */
+}
+
 /* A new replication offset needs no publish: the link stores it in the
  * slot, every reader of any snapshot sees it (CLUSTER SHARDS, the elector's
  * rank), the state actor's own frames keep it in step, and an offset too
