@@ -324,12 +324,38 @@ static void resp_append_str(resp_buf_t *b, const char *s)
     resp_buf_append(b, s, strlen(s));
 }
 
+/* Writes v in decimal at dst (room for 20 bytes) and returns the length.
+ * Every reply header and integer goes through here; snprintf's format
+ * parsing cost more than the rest of a bulk reply. */
+static size_t resp_fmt_ll(char *dst, long long v)
+{
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    char tmp[20];
+    size_t n = 0, k = 0;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) dst[k++] = '-';
+    while (n) dst[k++] = tmp[--n];
+    return k;
+}
+
+/* <prefix><n>\r\n written at dst (room for 23 bytes); returns its length. */
+static size_t resp_fmt_header(char *dst, char prefix, long long n)
+{
+    dst[0] = prefix;
+    size_t k = 1 + resp_fmt_ll(dst + 1, n);
+    dst[k++] = '\r';
+    dst[k++] = '\n';
+    return k;
+}
+
 /* <prefix><n>\r\n */
 static void resp_add_prefixed_ll(resp_buf_t *b, char prefix, long long n)
 {
-    char tmp[32];
-    int k = snprintf(tmp, sizeof tmp, "%c%lld\r\n", prefix, n);
-    resp_buf_append(b, tmp, (size_t)k);
+    resp_reserve(b, 24);
+    b->len += resp_fmt_header(b->data + b->len, prefix, n);
 }
 
 void resp_add_simple_len(resp_buf_t *b, const char *text, size_t n)
@@ -415,10 +441,15 @@ void resp_add_int(resp_buf_t *b, long long v)
 
 void resp_add_bulk(resp_buf_t *b, const void *bytes, size_t n)
 {
-    resp_reserve(b, n + 32);
-    resp_add_prefixed_ll(b, '$', (long long)n);
-    resp_buf_append(b, bytes, n);
-    resp_buf_append(b, "\r\n", 2);
+    if (n > SIZE_MAX / 2) abort();
+    resp_reserve(b, n + 26);
+    char *dst = b->data + b->len;
+    size_t k = resp_fmt_header(dst, '$', (long long)n);
+    if (n) memcpy(dst + k, bytes, n);
+    k += n;
+    dst[k++] = '\r';
+    dst[k++] = '\n';
+    b->len += k;
 }
 
 void resp_bulk_collect(const uint8_t *bytes, size_t n, void *list)
@@ -439,9 +470,8 @@ void resp_add_bulk_str(resp_buf_t *b, const char *s)
 
 void resp_add_bulk_ll(resp_buf_t *b, long long v)
 {
-    char tmp[32];
-    int k = snprintf(tmp, sizeof tmp, "%lld", v);
-    resp_add_bulk(b, tmp, (size_t)k);
+    char tmp[24];
+    resp_add_bulk(b, tmp, resp_fmt_ll(tmp, v));
 }
 
 void resp_add_null(resp_buf_t *b)
@@ -532,7 +562,7 @@ static void resp_set_deferred(resp_buf_t *b, size_t handle, char prefix, long lo
     if (handle >= b->deferred_count || b->deferred_pos[handle] == RESP_DEFERRED_DONE) return;
     size_t at = b->deferred_pos[handle];
     char hdr[32];
-    size_t k = (size_t)snprintf(hdr, sizeof hdr, "%c%lld\r\n", prefix, n);
+    size_t k = resp_fmt_header(hdr, prefix, n);
     resp_reserve(b, k);
     memmove(b->data + at + k, b->data + at, b->len - at);
     memcpy(b->data + at, hdr, k);
