@@ -41,6 +41,12 @@ typedef struct cmd_ctx {
     bool blocked;                 /* out: the handler replied nothing and waits */
     int block_first, block_nkeys; /* out, with blocked: the argv range of the keys it waits on */
     long long block_timeout_ms;   /* out, with blocked: relative timeout, 0 = forever */
+    /* Suspending commands (CMD_SUSPENDS, MIGRATE) only, with block_mode
+     * CMD_BLOCK_MAY: a handler that waits on I/O replies nothing and leaves
+     * its state in `suspend`; it is called again with that state in `resume`
+     * when the I/O is done (actors/worker/migrate.h). */
+    void *suspend;                /* out */
+    void *resume;                 /* in */
     /* A handler whose effect differs from its call (BLPOP served as LPOP)
      * names it here; propagation then sends this instead. */
     int prop_argc;
@@ -108,6 +114,8 @@ enum {
     CMD_ALLOW_BUSY = 1u << 11,
     CMD_ASKING   = 1u << 12,
     CMD_BLOCKING = 1u << 13,      /* may wait for data (BLPOP ...); never waits inside MULTI */
+    CMD_SUSPENDS = 1u << 14,      /* may wait on a socket of its own (MIGRATE): runs on its owner
+                                     in a message of its own, like CMD_BLOCKING */
 };
 
 enum cmd_exec { CMD_EXEC_KEYED = 0, CMD_EXEC_CLIENT = 1, CMD_EXEC_FANOUT = 2 };

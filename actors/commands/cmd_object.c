@@ -105,25 +105,30 @@ void cmd_object_help(cmd_ctx_t *ctx)
     arg_reply_help(ctx, lines, sizeof lines / sizeof lines[0]);
 }
 
+int cmd_dump_payload(const ks_entry_t *e, rdb_encoder_t *enc)
+{
+    static _Atomic int idx = -2;        /* rdbcompression's config index; relaxed as above */
+    int i = atomic_load_explicit(&idx, memory_order_relaxed);
+    if (i == -2) { i = config_find("rdbcompression"); atomic_store_explicit(&idx, i, memory_order_relaxed); }
+    rdb_encoder_init(enc, (int)config_get_num_at(i));
+    unsigned type = 0;
+    uint8_t tb = 0;
+    /* the type byte comes first but is known with the value: leave room for it */
+    int rc = rdb_encode_raw(enc, &tb, 1);
+    if (!rc) rc = types_rdb_save_value(enc, e, &type);
+    if (!rc) {
+        enc->buf[0] = (uint8_t)type;    /* before any CRC is folded: the footer's CRC covers it */
+        rc = rdb_encode_dump_footer(enc);
+    }
+    return rc;
+}
+
 void cmd_dump(cmd_ctx_t *ctx)
 {
     ks_entry_t *e = ks_lookup_read(ctx->ks, ctx->argv[1], ctx->argvlen[1], ctx->now_ms);
     if (!e) { resp_add_null(ctx->reply); return; }
-    static _Atomic int idx = -2;        /* rdbcompression's config index; relaxed as above */
-    int i = atomic_load_explicit(&idx, memory_order_relaxed);
-    if (i == -2) { i = config_find("rdbcompression"); atomic_store_explicit(&idx, i, memory_order_relaxed); }
     rdb_encoder_t enc;
-    rdb_encoder_init(&enc, (int)config_get_num_at(i));
-    unsigned type = 0;
-    uint8_t tb = 0;
-    /* the type byte comes first but is known with the value: leave room for it */
-    int rc = rdb_encode_raw(&enc, &tb, 1);
-    if (!rc) rc = types_rdb_save_value(&enc, e, &type);
-    if (!rc) {
-        enc.buf[0] = (uint8_t)type;     /* before any CRC is folded: the footer's CRC covers it */
-        rc = rdb_encode_dump_footer(&enc);
-    }
-    if (rc) resp_add_error(ctx->reply, "ERR DUMP of this value is not supported");
+    if (cmd_dump_payload(e, &enc)) resp_add_error(ctx->reply, "ERR DUMP of this value is not supported");
     else resp_add_bulk(ctx->reply, rdb_encoder_data(&enc), rdb_encoder_pending(&enc));
     rdb_encoder_free(&enc);
 }

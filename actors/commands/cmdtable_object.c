@@ -1,5 +1,5 @@
 /* cmdtable_object.c - command table entries for OBJECT and its
- * subcommands, DUMP, RESTORE and COPY.
+ * subcommands, DUMP, RESTORE, RESTORE-ASKING, MIGRATE and COPY.
  *
  * Arity, flags, key positions, key specs, ACL categories, tips and argument
  * trees are taken from the COMMAND INFO / COMMAND DOCS replies of a real
@@ -67,6 +67,49 @@ static const cmd_history_t history_restore[] = {
     { "5.0.0", "The ABSTTL option." },
     { "5.0.0", "The IDLETIME and FREQ options." },
 };
+static const cmd_keyspec_t keyspecs_migrate[] = {
+    { .flags = "RW access delete", .bs_type = CMD_KS_INDEX, .bs_index = 3, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+    { .flags = "RW access delete incomplete", .bs_type = CMD_KS_KEYWORD, .bs_index = -2, .bs_keyword = "KEYS",
+      .fk_type = CMD_KS_RANGE, .fk_a = -1, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_migrate_key_or_empty[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "empty_string", .type = "pure-token", .key_spec_index = -1, .token = "" },
+};
+
+static const cmd_arg_doc_t args_migrate_auth2[] = {
+    { .name = "username", .type = "string", .key_spec_index = -1 },
+    { .name = "password", .type = "string", .key_spec_index = -1 },
+};
+
+static const cmd_arg_doc_t args_migrate_auth[] = {
+    { .name = "password", .type = "string", .key_spec_index = -1, .token = "AUTH", .since = "4.0.7", .flags = CMD_ARG_OPTIONAL },
+    { .name = "username_password", .type = "block", .key_spec_index = -1, .token = "AUTH2", .since = "6.0.0",
+      .flags = CMD_ARG_OPTIONAL, .subargs = args_migrate_auth2, .subarg_count = 2 },
+};
+
+static const cmd_arg_doc_t args_migrate[] = {
+    { .name = "host", .type = "string", .key_spec_index = -1 },
+    { .name = "port", .type = "integer", .key_spec_index = -1 },
+    { .name = "key_or_empty_string", .type = "oneof", .key_spec_index = -1, .subargs = args_migrate_key_or_empty, .subarg_count = 2 },
+    { .name = "destination-db", .type = "integer", .key_spec_index = -1 },
+    { .name = "timeout", .type = "integer", .key_spec_index = -1 },
+    { .name = "copy", .type = "pure-token", .key_spec_index = -1, .token = "COPY", .since = "3.0.0", .flags = CMD_ARG_OPTIONAL },
+    { .name = "replace", .type = "pure-token", .key_spec_index = -1, .token = "REPLACE", .since = "3.0.0", .flags = CMD_ARG_OPTIONAL },
+    { .name = "authentication", .type = "oneof", .key_spec_index = -1, .flags = CMD_ARG_OPTIONAL,
+      .subargs = args_migrate_auth, .subarg_count = 2 },
+    { .name = "key", .type = "key", .key_spec_index = 1, .token = "KEYS", .since = "3.0.6",
+      .flags = CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE },
+};
+
+static const cmd_history_t history_migrate[] = {
+    { "3.0.0", "The COPY and REPLACE options." },
+    { "3.0.6", "The KEYS option." },
+    { "4.0.7", "The AUTH option." },
+    { "6.0.0", "The AUTH2 option." },
+};
+
 static const cmd_keyspec_t keyspecs_copy[] = {
     { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
     { .flags = "OW update", .bs_type = CMD_KS_INDEX, .bs_index = 2, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
@@ -157,6 +200,33 @@ cmd_def_t cmdtable_object[] = {
         .since = "2.6.0", .group = "generic", .complexity = "O(1) to create the key, then O(N*M) to rebuild the value, N being the number of elements and M their average size (O(N*M*log(N)) for sorted sets).",
         .history = history_restore, .history_count = 3,
         .args = args_restore, .arg_count = 7,
+    },
+    {
+        /* 7.0.15's internal twin of RESTORE that MIGRATE sends in cluster
+         * mode: the same call, and it counts as ASKING (routing, CMD_ASKING) */
+        .name = "restore-asking", .arity = -4, .flags = CMD_WRITE | CMD_DENYOOM | CMD_ASKING,
+        .flag_names = "write denyoom asking",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "keyspace write slow dangerous",
+        .keyspecs = keyspecs_restore, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_restore,
+        .summary = "Creates a key from a DUMP payload while a slot is imported (sent by MIGRATE)",
+        .since = "3.0.0", .group = "server", .doc_flags = "syscmd",
+        .complexity = "O(1) to create the key, then O(N*M) to rebuild the value, N being the number of elements and M their average size (O(N*M*log(N)) for sorted sets).",
+        .history = history_restore, .history_count = 3,
+        .args = args_restore, .arg_count = 7,
+    },
+    {
+        .name = "migrate", .arity = -6, .flags = CMD_WRITE | CMD_MOVABLE_KEYS | CMD_SUSPENDS,
+        .flag_names = "write movablekeys",
+        .first_key = 3, .last_key = 3, .key_step = 1, .acl_categories = "keyspace write slow dangerous",
+        .tips = "nondeterministic_output",
+        .keyspecs = keyspecs_migrate, .keyspec_count = 2, .getkeys = cmd_migrate_getkeys,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_migrate,
+        .summary = "Moves keys to another instance: sends them and deletes them here once it has them",
+        .since = "2.6.0", .group = "generic",
+        .complexity = "The DUMP and DEL of the keys here, a RESTORE of each on the target, and the transfer of their payloads.",
+        .history = history_migrate, .history_count = 4,
+        .args = args_migrate, .arg_count = 9,
     },
     {
         .name = "copy", .arity = -3, .flags = CMD_WRITE | CMD_DENYOOM, .flag_names = "write denyoom",

@@ -175,7 +175,14 @@ void cmd_object_idletime(cmd_ctx_t *ctx);   /* OBJECT IDLETIME */
 void cmd_object_freq(cmd_ctx_t *ctx);       /* OBJECT FREQ */
 void cmd_object_help(cmd_ctx_t *ctx);       /* OBJECT HELP */
 void cmd_dump(cmd_ctx_t *ctx);              /* DUMP */
-void cmd_restore(cmd_ctx_t *ctx);           /* RESTORE */
+void cmd_restore(cmd_ctx_t *ctx);           /* RESTORE and RESTORE-ASKING */
+void cmd_migrate(cmd_ctx_t *ctx);           /* MIGRATE (cmd_migrate.c; suspends on its owner, migrate.h) */
+int cmd_migrate_getkeys(int argc, const uint8_t **argv, const size_t *argvlen, int *positions, int max);
+/* DUMP's payload of a value into a fresh encoder (the caller frees it, also
+ * on failure); 0, or non-zero for a value DUMP cannot encode. */
+struct ks_entry;
+struct rdb_encoder;
+int cmd_dump_payload(const struct ks_entry *e, struct rdb_encoder *enc);
 void cmd_copy(cmd_ctx_t *ctx);              /* COPY */
 /* Sorted sets (cmd_zset.c, cmd_zset_range.c, cmd_zset_pop.c, cmd_zset_scan.c, cmd_zset_ops.c). */
 void cmd_zadd(cmd_ctx_t *ctx);      /* ZADD */

@@ -31,6 +31,8 @@ typedef struct dispatch_block {
     bool blocked;             /* out: nothing replied; waits */
     int first, nkeys;         /* out: argv range of the keys waited on */
     long long timeout_ms;     /* out: relative, 0 = forever */
+    void *resume;             /* CMD_SUSPENDS: the state a suspended call resumes with (cmd_ctx_t.resume) */
+    void *suspend;            /* out, CMD_SUSPENDS: the call waits on I/O with this state */
 } dispatch_block_t;
 
 /* dispatch.c: runs a blocking command on this worker (owner side). */

@@ -21,6 +21,7 @@
 #include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
+#include "actors/worker/migrate.h"
 #include "actors/worker/protect.h"
 #include "actors/worker/worker_internal.h"
 #include "proto/slot.h"
@@ -220,6 +221,7 @@ static void run_here(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, c
         .argc = argc, .argv = argv, .argvlen = argvlen, .reply = reply, .ks = w->ks,
         .client = c, .worker = w, .now_ms = now_ms, .from_master = from_master,
         .block_mode = blk ? blk->mode : CMD_BLOCK_NEVER, .serve_arg = blk ? blk->serve_arg : 0,
+        .resume = blk ? blk->resume : NULL,
     };
     size_t start = reply->len;
     struct timespec t0, t1;
@@ -251,8 +253,10 @@ static void run_here(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, c
         blk->first = ctx.block_first;
         blk->nkeys = ctx.block_nkeys;
         blk->timeout_ms = ctx.block_timeout_ms;
+        blk->suspend = ctx.suspend;
     }
-    if (!ctx.blocked) stats_note_call(w, cmd, usec, reply, start);
+    /* a call that waits is counted once, when it answers */
+    if (!ctx.blocked && !ctx.suspend) stats_note_call(w, cmd, usec, reply, start);
     if (ctx.ks) worker_publish_ks_stats(w);
     blocking_after_command(w);    /* serves clients waiting on keys this call filled */
 }
@@ -575,6 +579,7 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
     case CMD_EXEC_KEYED:
         if (rt == ROUTE_SPLIT) dispatch_split(c, cmd, argc, argv, argvlen);
         else if (rt == ROUTE_SLOT && (cmd->flags & CMD_BLOCKING)) blocking_send(c, cmd, argc, argv, argvlen, slot);
+        else if (rt == ROUTE_SLOT && (cmd->flags & CMD_SUSPENDS)) migrate_send(c, cmd, argc, argv, argvlen, slot);
         else if (rt == ROUTE_SLOT) exec_at_slot(c, cmd, argc, argv, argvlen, slot);
         else run_client_cmd(c, cmd, argc, argv, argvlen);
         break;

@@ -1,0 +1,786 @@
+/* migrate.c - see migrate.h.
+ *
+ * Everything here runs on the owner worker's thread: the job's rounds, the
+ * cached connections (one per host:port, per worker), their watchers and
+ * timers. A connection serves one job at a time, as Redis's cached socket
+ * does; later jobs for the same target queue behind it.
+ *
+ * The timeout is 7.0.15's per-call one: `timeout` ms without any progress
+ * (connect, bytes written, bytes read) ends the call. 7.0.15 retries once on
+ * a fresh connection after a socket error that is not a timeout, when no
+ * key's reply was read yet (the cached socket had been closed by the target).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "actors/commands/commands.h"
+#include "actors/config/config.h"
+#include "actors/repl/repl.h"
+#include "actors/worker/blocking.h"
+#include "actors/worker/dispatch.h"
+#include "actors/worker/keyspace.h"
+#include "actors/worker/migrate.h"
+#include "actors/worker/worker_internal.h"
+#include "proto/migrate.h"
+#include "proto/rdb.h"
+#include "runtime/xmalloc.h"
+
+#define MIG_CACHE_ITEMS 64          /* cached connections per worker (7.0.15: 64 per server) */
+#define MIG_CACHE_TTL_MS 10000      /* closed when unused for longer (7.0.15: 10 s) */
+#define MIG_MAX_ROUNDS 9            /* the first round and 8 resends of keys changed in flight */
+
+enum key_state { KEY_PENDING = 0, KEY_SENT, KEY_TAKEN, KEY_DONE };
+
+typedef struct mig_key {
+    uint8_t *key;
+    size_t len;
+    int state;
+    bool resend;                    /* sent before and changed since: REPLACE, or DEL when gone */
+    uint64_t version;               /* its WATCH bucket's version when sent */
+} mig_key_t;
+
+typedef struct mig_expect {
+    uint8_t role;                   /* enum mig_role */
+    int key;                        /* MIG_ROLE_KEY: index into keys */
+} mig_expect_t;
+
+enum outcome { OUT_NONE = 0, OUT_IOERR_CONNECT, OUT_IOERR_WRITE, OUT_IOERR_READ, OUT_UNSTABLE };
+
+typedef struct mig_conn mig_conn_t;
+
+struct migrate_job {
+    char *name;                     /* "host:port" as given: the cache key */
+    size_t namelen;
+    char *host;
+    int port;
+    long long dbid, timeout_ms;
+    bool copy, replace;
+    uint8_t *user, *pass;
+    size_t userlen, passlen;
+    mig_key_t *keys;
+    int nkeys, keycap;
+    uint64_t flush_epoch;           /* the worker's when the round was built */
+    /* the round in flight */
+    mig_expect_t *expect;
+    int nexpect, expcap, next_line;
+    int key_lines_read;
+    mig_verdict_t verdict;
+    int rounds;
+    bool retried;
+    int outcome;
+    /* the way back */
+    worker_t *w;
+    remote_cmd_t *rc;
+    mig_conn_t *conn;
+    migrate_job_t *next;
+};
+
+struct mig_conn {
+    mig_conn_t *next;
+    char *name;
+    size_t namelen;
+    int fd;
+    bool connecting;
+    ev_io rio, wio;
+    bool rio_on, wio_on;
+    long long last_dbid;            /* -1: SELECT first */
+    long long last_use_ms;
+    resp_buf_t out;
+    size_t out_pos;
+    mig_line_t line;
+    migrate_job_t *head, *tail;     /* head is being served */
+    rt_timer_t timer;
+    bool timer_on;
+    long long progress_ms;          /* monotonic: last connect, write or read */
+    unsigned long long rounds_ended;   /* tells a reader that the round it fed has ended */
+    worker_t *w;
+};
+
+typedef struct mig_worker {
+    mig_conn_t *conns;
+    int nconns;
+    rt_timer_t sweep;
+    bool sweep_on;
+} mig_worker_t;
+
+/* One per worker, touched only by that worker's thread. */
+static mig_worker_t *g_mig[MAX_WORKERS];
+
+static mig_worker_t *mig_of(worker_t *w)
+{
+    if (!g_mig[w->index]) g_mig[w->index] = xcalloc(1, sizeof(mig_worker_t));
+    return g_mig[w->index];
+}
+
+/* ---------------- jobs: built by the handler ---------------- */
+
+migrate_job_t *migrate_job_new(const uint8_t *host, size_t hostlen, const uint8_t *port, size_t portlen,
+                               long long dbid, long long timeout_ms, bool copy, bool replace,
+                               const uint8_t *user, size_t userlen, const uint8_t *pass, size_t passlen)
+{
+    migrate_job_t *j = xcalloc(1, sizeof *j);
+    j->namelen = hostlen + 1 + portlen;
+    j->name = xmalloc(j->namelen + 1);
+    memcpy(j->name, host, hostlen);
+    j->name[hostlen] = ':';
+    memcpy(j->name + hostlen + 1, port, portlen);
+    j->name[j->namelen] = '\0';
+    j->host = xstrndup((const char *)host, hostlen);
+    char portbuf[32];
+    size_t n = portlen < sizeof portbuf - 1 ? portlen : sizeof portbuf - 1;
+    memcpy(portbuf, port, n);
+    portbuf[n] = '\0';
+    j->port = atoi(portbuf);          /* as 7.0.15: a port that is no number connects to 0 and fails */
+    j->dbid = dbid;
+    j->timeout_ms = timeout_ms;
+    j->copy = copy;
+    j->replace = replace;
+    if (pass) {
+        j->pass = xmalloc(passlen + 1);
+        memcpy(j->pass, pass, passlen);
+        j->passlen = passlen;
+        if (user) {
+            j->user = xmalloc(userlen + 1);
+            memcpy(j->user, user, userlen);
+            j->userlen = userlen;
+        }
+    }
+    return j;
+}
+
+void migrate_job_add_key(migrate_job_t *j, const uint8_t *key, size_t len)
+{
+    if (j->nkeys == j->keycap) {
+        j->keycap = j->keycap ? j->keycap * 2 : 4;
+        j->keys = xrealloc(j->keys, (size_t)j->keycap * sizeof *j->keys);
+    }
+    mig_key_t *k = &j->keys[j->nkeys++];
+    memset(k, 0, sizeof *k);
+    k->key = xmalloc(len + 1);
+    memcpy(k->key, key, len);
+    k->len = len;
+}
+
+static void job_free(migrate_job_t *j)
+{
+    for (int i = 0; i < j->nkeys; i++) free(j->keys[i].key);
+    free(j->keys);
+    free(j->expect);
+    free(j->name);
+    free(j->host);
+    free(j->user);
+    free(j->pass);
+    free(j);
+}
+
+/* ---------------- jobs: settled by the handler ---------------- */
+
+static bool key_changed(const migrate_job_t *j, worker_t *w, const mig_key_t *k)
+{
+    return w->flush_epoch != j->flush_epoch ||
+           w->key_versions[dispatch_watch_bucket(k->key, k->len)] != k->version;
+}
+
+int migrate_job_settle(migrate_job_t *j, worker_t *w, struct keyspace *ks, long long now_ms, resp_buf_t *prop)
+{
+    bool failed = j->outcome != OUT_NONE || j->verdict.error;
+    int *gone = xmalloc((size_t)(j->nkeys ? j->nkeys : 1) * sizeof *gone);
+    int deleted = 0, pending = 0;
+    resp_buf_reset(prop);
+    for (int i = 0; i < j->nkeys; i++) {
+        mig_key_t *k = &j->keys[i];
+        if (k->state == KEY_SENT) k->state = KEY_DONE;     /* its reply never came */
+        if (k->state != KEY_TAKEN) continue;
+        k->state = KEY_DONE;
+        if (j->copy) continue;
+        if (key_changed(j, w, k)) {
+            /* The target holds the value as it was when sent: send it
+             * again, unless the call failed anyway (the key stays here). */
+            if (!failed) {
+                k->state = KEY_PENDING;
+                k->resend = true;
+                pending++;
+            }
+            continue;
+        }
+        if (ks_delete(ks, k->key, k->len, now_ms)) gone[deleted++] = i;
+    }
+    if (pending && j->rounds >= MIG_MAX_ROUNDS) {
+        j->outcome = OUT_UNSTABLE;
+        for (int i = 0; i < j->nkeys; i++)
+            if (j->keys[i].state == KEY_PENDING) j->keys[i].state = KEY_DONE;
+    }
+    if (deleted) {
+        resp_add_array(prop, deleted + 1);
+        resp_add_bulk(prop, "DEL", 3);
+        for (int d = 0; d < deleted; d++) resp_add_bulk(prop, j->keys[gone[d]].key, j->keys[gone[d]].len);
+    }
+    free(gone);
+    return deleted;
+}
+
+bool migrate_job_more(const migrate_job_t *j)
+{
+    if (j->outcome != OUT_NONE || j->verdict.error) return false;
+    for (int i = 0; i < j->nkeys; i++)
+        if (j->keys[i].state == KEY_PENDING) return true;
+    return false;
+}
+
+void migrate_job_reply(const migrate_job_t *j, resp_buf_t *reply)
+{
+    if (j->verdict.error) {
+        resp_add_errorf(reply, "ERR Target instance replied with error: %s", j->verdict.error_text);
+        return;
+    }
+    switch (j->outcome) {
+    case OUT_IOERR_CONNECT: resp_add_error(reply, "IOERR error or timeout connecting to the client"); return;
+    case OUT_IOERR_WRITE: resp_add_error(reply, "IOERR error or timeout writing to target instance"); return;
+    case OUT_IOERR_READ: resp_add_error(reply, "IOERR error or timeout reading to target instance"); return;
+    case OUT_UNSTABLE:
+        resp_add_error(reply, "ERR MIGRATE gave up: keys kept changing while they were sent");
+        return;
+    default: resp_add_simple(reply, "OK"); return;
+    }
+}
+
+/* ---------------- connections ---------------- */
+
+static void conn_round_start(mig_conn_t *cn);
+static void conn_io_error(mig_conn_t *cn, bool writing, bool timedout);
+static void job_begin(mig_conn_t *cn);
+static void job_resume(mig_conn_t *cn);
+
+static void watch_read(mig_conn_t *cn, bool on)
+{
+    struct ev_loop *loop = rt_thread_loop(cn->w->thread);
+    if (on && !cn->rio_on) ev_io_start(loop, &cn->rio);
+    if (!on && cn->rio_on) ev_io_stop(loop, &cn->rio);
+    cn->rio_on = on;
+}
+
+static void watch_write(mig_conn_t *cn, bool on)
+{
+    struct ev_loop *loop = rt_thread_loop(cn->w->thread);
+    if (on && !cn->wio_on) ev_io_start(loop, &cn->wio);
+    if (!on && cn->wio_on) ev_io_stop(loop, &cn->wio);
+    cn->wio_on = on;
+}
+
+static void conn_disarm(mig_conn_t *cn)
+{
+    if (cn->timer_on) rt_timer_stop(&cn->timer);
+    cn->timer_on = false;
+}
+
+/* Closes the socket; the cache entry stays (a new socket is opened, and
+ * SELECT sent again, for the next job). */
+static void conn_close_socket(mig_conn_t *cn)
+{
+    cn->rounds_ended++;
+    watch_read(cn, false);
+    watch_write(cn, false);
+    conn_disarm(cn);
+    if (cn->fd >= 0) close(cn->fd);
+    cn->fd = -1;
+    cn->connecting = false;
+    cn->last_dbid = -1;
+    resp_buf_reset(&cn->out);
+    cn->out_pos = 0;
+    cn->line.len = 0;
+}
+
+static void conn_free(mig_worker_t *mw, mig_conn_t *cn)
+{
+    for (mig_conn_t **pp = &mw->conns; *pp; pp = &(*pp)->next)
+        if (*pp == cn) {
+            *pp = cn->next;
+            break;
+        }
+    mw->nconns--;
+    conn_close_socket(cn);
+    resp_buf_free(&cn->out);
+    free(cn->name);
+    free(cn);
+}
+
+static void timer_cb(rt_timer_t *t, void *arg)
+{
+    (void)t;
+    mig_conn_t *cn = arg;
+    cn->timer_on = false;
+    migrate_job_t *j = cn->head;
+    if (!j) return;
+    long long left = cn->progress_ms + j->timeout_ms - rt_mono_ms();
+    if (left > 0) {               /* progress since it was armed: wait the rest */
+        rt_timer_start(&cn->timer, cn->w->thread, (double)left, 0, timer_cb, cn);
+        cn->timer_on = true;
+        return;
+    }
+    /* A connect that does not finish in time fails as a write that timed
+     * out, as in 7.0.15 (its blocking connect reports success either way). */
+    bool writing = cn->connecting || cn->out_pos < cn->out.len;
+    cn->connecting = false;
+    conn_io_error(cn, writing, true);
+}
+
+/* Progress: the timeout counts again from now. */
+static void conn_progress(mig_conn_t *cn)
+{
+    cn->progress_ms = rt_mono_ms();
+    if (!cn->timer_on && cn->head) {
+        rt_timer_start(&cn->timer, cn->w->thread, (double)cn->head->timeout_ms, 0, timer_cb, cn);
+        cn->timer_on = true;
+    }
+}
+
+static void conn_write(mig_conn_t *cn)
+{
+    while (cn->out_pos < cn->out.len) {
+        ssize_t n = write(cn->fd, cn->out.data + cn->out_pos, cn->out.len - cn->out_pos);
+        if (n > 0) {
+            cn->out_pos += (size_t)n;
+            conn_progress(cn);
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            watch_write(cn, true);
+            return;
+        }
+        conn_io_error(cn, true, false);
+        return;
+    }
+    watch_write(cn, false);
+}
+
+static void round_line(mig_conn_t *cn, const char *text);
+
+static void read_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    (void)loop; (void)revents;
+    mig_conn_t *cn = io->data;
+    uint8_t buf[16384];
+    for (;;) {
+        ssize_t n = read(cn->fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        if (n <= 0) {
+            conn_io_error(cn, cn->out_pos < cn->out.len, false);
+            return;
+        }
+        conn_progress(cn);
+        size_t pos = 0;
+        while (pos < (size_t)n) {
+            size_t used = 0;
+            bool done = mig_line_feed(&cn->line, buf + pos, (size_t)n - pos, &used);
+            pos += used;
+            if (!done) break;
+            cn->line.len = 0;
+            migrate_job_t *j = cn->head;
+            if (!j || j->next_line >= j->nexpect) continue;   /* nothing asked: ignore it */
+            unsigned long long ended = cn->rounds_ended;
+            round_line(cn, cn->line.text);
+            /* the round ended (and maybe the job, or the socket): what is
+             * left of this read answers nothing we asked */
+            if (cn->rounds_ended != ended) return;
+        }
+        if ((size_t)n < sizeof buf) return;
+    }
+}
+
+static void write_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    (void)loop; (void)revents;
+    conn_write(io->data);
+}
+
+static void connected(mig_conn_t *cn)
+{
+    cn->connecting = false;
+    watch_write(cn, false);
+    ev_io_init(&cn->wio, write_cb, cn->fd, EV_WRITE);
+    ev_io_init(&cn->rio, read_cb, cn->fd, EV_READ);
+    cn->wio.data = cn;
+    cn->rio.data = cn;
+    int one = 1;
+    setsockopt(cn->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    conn_progress(cn);
+    conn_round_start(cn);
+}
+
+static void connect_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    (void)loop; (void)revents;
+    mig_conn_t *cn = io->data;
+    int err = 0;
+    socklen_t el = sizeof err;
+    if (getsockopt(cn->fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0) err = errno;
+    if (err) {
+        /* 7.0.15 takes a connect that failed later for a connected socket
+         * and fails at its first write: a write error, retried once */
+        cn->connecting = false;
+        conn_io_error(cn, true, false);
+        return;
+    }
+    connected(cn);
+}
+
+/* Starts a non-blocking connect for the job at the head. false when it
+ * failed at once (the caller answers the job). */
+static bool conn_connect(mig_conn_t *cn, const migrate_job_t *j)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    socklen_t sl;
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+    /* 7.0.15 hands the number to getaddrinfo as text: a negative one fails
+     * there, a larger one is taken modulo 2^16 */
+    if (j->port < 0) return false;
+    if (inet_pton(AF_INET, j->host, &s4->sin_addr) == 1) {
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)j->port);
+        sl = sizeof *s4;
+    } else if (inet_pton(AF_INET6, j->host, &s6->sin6_addr) == 1) {
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)j->port);
+        sl = sizeof *s6;
+    } else {
+        /* A host name, resolved as 7.0.15 resolves it (it blocks there too;
+         * a local lookup is short). */
+        struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res = NULL;
+        if (getaddrinfo(j->host, NULL, &hints, &res) != 0 || !res || res->ai_addrlen > sizeof ss) {
+            if (res) freeaddrinfo(res);
+            return false;
+        }
+        memcpy(&ss, res->ai_addr, res->ai_addrlen);
+        sl = (socklen_t)res->ai_addrlen;
+        freeaddrinfo(res);
+        if (ss.ss_family == AF_INET) s4->sin_port = htons((uint16_t)j->port);
+        else s6->sin6_port = htons((uint16_t)j->port);
+    }
+    cn->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (cn->fd < 0) return false;
+    cn->last_dbid = -1;
+    if (connect(cn->fd, (struct sockaddr *)&ss, sl) == 0) {
+        connected(cn);
+        return true;
+    }
+    if (errno != EINPROGRESS) {
+        close(cn->fd);
+        cn->fd = -1;
+        return false;
+    }
+    cn->connecting = true;
+    ev_io_init(&cn->wio, connect_cb, cn->fd, EV_WRITE);
+    cn->wio.data = cn;
+    watch_write(cn, true);
+    conn_progress(cn);
+    return true;
+}
+
+/* The socket failed (or `timedout`): 7.0.15's socket_err path. */
+static void conn_io_error(mig_conn_t *cn, bool writing, bool timedout)
+{
+    migrate_job_t *j = cn->head;
+    bool connecting = cn->connecting;
+    conn_close_socket(cn);
+    if (!j) return;
+    if (connecting) {
+        j->outcome = OUT_IOERR_CONNECT;
+    } else if (j->key_lines_read == 0 && !timedout && !j->retried) {
+        /* Nothing was taken yet: once more on a fresh connection. */
+        j->retried = true;
+        for (int i = 0; i < j->nkeys; i++)
+            if (j->keys[i].state == KEY_SENT) j->keys[i].state = KEY_PENDING;
+        j->nexpect = j->next_line = 0;
+        job_begin(cn);
+        return;
+    } else {
+        j->outcome = writing && j->key_lines_read == 0 ? OUT_IOERR_WRITE : OUT_IOERR_READ;
+    }
+    job_resume(cn);
+}
+
+/* ---------------- rounds ---------------- */
+
+static void expect(migrate_job_t *j, int role, int key)
+{
+    if (j->nexpect == j->expcap) {
+        j->expcap = j->expcap ? j->expcap * 2 : 8;
+        j->expect = xrealloc(j->expect, (size_t)j->expcap * sizeof *j->expect);
+    }
+    j->expect[j->nexpect].role = (uint8_t)role;
+    j->expect[j->nexpect].key = key;
+    j->nexpect++;
+}
+
+/* Writes the round's commands from the keyspace as it is now. */
+static void round_build(mig_conn_t *cn, migrate_job_t *j)
+{
+    worker_t *w = j->w;
+    resp_buf_t *o = &cn->out;
+    resp_buf_reset(o);
+    cn->out_pos = 0;
+    j->nexpect = j->next_line = 0;
+    j->key_lines_read = 0;
+    mig_verdict_init(&j->verdict);
+    j->flush_epoch = w->flush_epoch;
+    bool cluster = config_cluster_enabled();
+    if (j->pass) {
+        resp_add_array(o, j->user ? 3 : 2);
+        resp_add_bulk(o, "AUTH", 4);
+        if (j->user) resp_add_bulk(o, j->user, j->userlen);
+        resp_add_bulk(o, j->pass, j->passlen);
+        expect(j, MIG_ROLE_AUTH, -1);
+    }
+    if (cn->last_dbid != j->dbid) {
+        resp_add_array(o, 2);
+        resp_add_bulk(o, "SELECT", 6);
+        resp_add_bulk_ll(o, j->dbid);
+        expect(j, MIG_ROLE_SELECT, -1);
+    }
+    long long now = rt_now_ms();
+    for (int i = 0; i < j->nkeys; i++) {
+        mig_key_t *k = &j->keys[i];
+        if (k->state != KEY_PENDING) continue;
+        ks_entry_t *e = ks_peek(w->ks, k->key, k->len);
+        long long ttl = 0;
+        if (e && e->expire_ms != KS_NO_EXPIRE) {
+            ttl = e->expire_ms - now;
+            if (ttl < 0) e = NULL;            /* expired since it was found: skipped, as 7.0.15 */
+            else if (ttl < 1) ttl = 1;
+        }
+        rdb_encoder_t enc;
+        if (e && cmd_dump_payload(e, &enc)) {
+            rdb_encoder_free(&enc);
+            e = NULL;
+        }
+        if (!e) {
+            if (!k->resend) {
+                k->state = KEY_DONE;
+                continue;
+            }
+            /* Our earlier copy is on the target but the key is gone here. */
+            if (cluster) {
+                resp_add_array(o, 1);
+                resp_add_bulk(o, "ASKING", 6);
+                expect(j, MIG_ROLE_AUX, -1);
+            }
+            resp_add_array(o, 2);
+            resp_add_bulk(o, "DEL", 3);
+            resp_add_bulk(o, k->key, k->len);
+        } else {
+            bool replace = j->replace || k->resend;
+            resp_add_array(o, replace ? 5 : 4);
+            if (cluster) resp_add_bulk(o, "RESTORE-ASKING", 14);
+            else resp_add_bulk(o, "RESTORE", 7);
+            resp_add_bulk(o, k->key, k->len);
+            resp_add_bulk_ll(o, ttl);
+            resp_add_bulk(o, rdb_encoder_data(&enc), rdb_encoder_pending(&enc));
+            if (replace) resp_add_bulk(o, "REPLACE", 7);
+            rdb_encoder_free(&enc);
+        }
+        k->version = w->key_versions[dispatch_watch_bucket(k->key, k->len)];
+        k->state = KEY_SENT;
+        expect(j, MIG_ROLE_KEY, i);
+    }
+}
+
+static void round_end(mig_conn_t *cn, migrate_job_t *j)
+{
+    cn->rounds_ended++;
+    conn_disarm(cn);
+    watch_read(cn, false);
+    /* 7.0.15 forgets the selected db after any error from the target */
+    cn->last_dbid = j->verdict.error ? -1 : j->dbid;
+    if (j->verdict.auth_failed || j->verdict.select_failed) cn->last_dbid = -1;
+    j->next_line = 0;
+    j->nexpect = 0;
+    job_resume(cn);
+}
+
+static void round_line(mig_conn_t *cn, const char *text)
+{
+    migrate_job_t *j = cn->head;
+    mig_expect_t *e = &j->expect[j->next_line++];
+    bool taken = mig_verdict_line(&j->verdict, (enum mig_role)e->role, text);
+    if (e->role == MIG_ROLE_KEY) {
+        j->key_lines_read++;
+        j->keys[e->key].state = taken ? KEY_TAKEN : KEY_DONE;
+    }
+    if (j->next_line == j->nexpect) round_end(cn, j);
+}
+
+static void conn_round_start(mig_conn_t *cn)
+{
+    migrate_job_t *j = cn->head;
+    j->rounds++;
+    round_build(cn, j);
+    if (j->nexpect == 0) {        /* every key expired meanwhile: nothing to ask */
+        job_resume(cn);
+        return;
+    }
+    conn_progress(cn);
+    watch_read(cn, true);
+    conn_write(cn);
+}
+
+/* ---------------- the job's life on the owner ---------------- */
+
+static void sweep_cb(rt_timer_t *t, void *arg);
+
+static mig_conn_t *conn_get(worker_t *w, const migrate_job_t *j)
+{
+    mig_worker_t *mw = mig_of(w);
+    for (mig_conn_t *cn = mw->conns; cn; cn = cn->next)
+        if (cn->namelen == j->namelen && !memcmp(cn->name, j->name, j->namelen)) return cn;
+    if (mw->nconns >= MIG_CACHE_ITEMS) {
+        /* full: drop an idle one, as 7.0.15 drops one at random */
+        for (mig_conn_t *cn = mw->conns; cn; cn = cn->next)
+            if (!cn->head) {
+                conn_free(mw, cn);
+                break;
+            }
+    }
+    mig_conn_t *cn = xcalloc(1, sizeof *cn);
+    cn->name = xmalloc(j->namelen + 1);
+    memcpy(cn->name, j->name, j->namelen + 1);
+    cn->namelen = j->namelen;
+    cn->fd = -1;
+    cn->last_dbid = -1;
+    cn->w = w;
+    resp_buf_init(&cn->out, 2);
+    cn->next = mw->conns;
+    mw->conns = cn;
+    mw->nconns++;
+    if (!mw->sweep_on) {
+        rt_timer_start(&mw->sweep, w->thread, 1000, 1000, sweep_cb, w);
+        mw->sweep_on = true;
+    }
+    return cn;
+}
+
+static void sweep_cb(rt_timer_t *t, void *arg)
+{
+    (void)t;
+    worker_t *w = arg;
+    mig_worker_t *mw = mig_of(w);
+    long long now = rt_mono_ms();
+    for (mig_conn_t *cn = mw->conns, *next; cn; cn = next) {
+        next = cn->next;
+        if (!cn->head && now - cn->last_use_ms > MIG_CACHE_TTL_MS) conn_free(mw, cn);
+    }
+    if (!mw->conns && mw->sweep_on) {
+        rt_timer_stop(&mw->sweep);
+        mw->sweep_on = false;
+    }
+}
+
+static void job_begin(mig_conn_t *cn)
+{
+    migrate_job_t *j = cn->head;
+    cn->last_use_ms = rt_mono_ms();
+    if (cn->fd < 0) {
+        if (!conn_connect(cn, j)) {
+            j->outcome = OUT_IOERR_CONNECT;
+            job_resume(cn);
+        }
+        return;
+    }
+    conn_round_start(cn);
+}
+
+/* On the client's worker: the owner answered. */
+static void done_fn(worker_t *w, rt_msg_t *msg)
+{
+    remote_cmd_t *rc = (remote_cmd_t *)msg;
+    reply_slot_t *s = rc->slot;
+    client_t *c = s->client;
+    if (c && !(c->flags & CLIENT_CLOSED)) {
+        resp_buf_free(&s->buf);
+        s->buf = rc->reply;
+        resp_buf_init(&rc->reply, 2);
+    }
+    client_slot_done(w, s);
+    remote_cmd_free(rc);
+}
+
+static void job_answer(worker_t *w, remote_cmd_t *rc)
+{
+    repl_flush(w->repl);          /* the stream has the DEL before the client hears +OK */
+    rc->hdr.type = WMSG_RUN;
+    rc->run.fn = done_fn;
+    rt_send(&rc->origin->actor, &rc->hdr);
+}
+
+/* Calls the handler again with the job: it settles the round, and either
+ * answers or asks for another round. */
+static void job_resume(mig_conn_t *cn)
+{
+    migrate_job_t *j = cn->head;
+    worker_t *w = j->w;
+    remote_cmd_t *rc = j->rc;
+    queued_cmd_t *q = &rc->cmds[0];
+    worker_snap_enter(w);
+    dispatch_block_t blk = { .mode = CMD_BLOCK_MAY, .resume = j };
+    dispatch_run_blocking(w, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rt_now_ms(), &blk);
+    worker_snap_leave(w);
+    if (blk.suspend) {
+        if (cn->fd < 0) job_begin(cn);
+        else conn_round_start(cn);
+        return;
+    }
+    cn->head = j->next;
+    if (!cn->head) cn->tail = NULL;
+    cn->last_use_ms = rt_mono_ms();
+    job_free(j);
+    job_answer(w, rc);
+    if (cn->head) job_begin(cn);
+}
+
+/* On the owner: a MIGRATE arrives from a client's worker. */
+static void exec_fn(worker_t *w, rt_msg_t *msg)
+{
+    remote_cmd_t *rc = (remote_cmd_t *)msg;
+    queued_cmd_t *q = &rc->cmds[0];
+    worker_snap_enter(w);
+    dispatch_block_t blk = { .mode = CMD_BLOCK_MAY };
+    dispatch_run_blocking(w, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rt_now_ms(), &blk);
+    worker_snap_leave(w);
+    if (!blk.suspend) {
+        job_answer(w, rc);
+        return;
+    }
+    migrate_job_t *j = blk.suspend;
+    j->w = w;
+    j->rc = rc;
+    mig_conn_t *cn = conn_get(w, j);
+    j->conn = cn;
+    if (cn->tail) cn->tail->next = j;
+    else cn->head = j;
+    cn->tail = j;
+    if (cn->head == j) job_begin(cn);
+}
+
+void migrate_send(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
+                  int slot)
+{
+    reply_slot_t *s = client_defer_reply(c);
+    /* As a client of 7.0.15's MIGRATE, it reads nothing more meanwhile. */
+    s->blocks_client = true;
+    c->flags |= CLIENT_BLOCKED;
+    remote_cmd_t *rc = remote_cmd_one(c, cmd, argc, argv, argvlen, s, WMSG_RUN, rt_now_ms());
+    rc->client_id = c->id;
+    rc->run.fn = exec_fn;
+    worker_send(c->worker, worker_of_slot((unsigned)slot), &rc->hdr);
+}
