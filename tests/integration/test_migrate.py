@@ -330,3 +330,243 @@ def test_migrate_and_restore_asking_in_the_command_table_as_redis(servers):
             if call[1] == "DOCS":
                 got, want = docs_facts(got), docs_facts(want)
             assert got == want, call
+
+
+# --- every type, TTLs kept, both directions, standalone and cluster mode -----------------
+
+def every_type_script(tag=""):
+    """Commands that make keys of every type and encoding we serve; with a
+    tag every key is {tag}-prefixed (one slot). Returns (commands, keys)."""
+    p = "{%s}" % tag if tag else ""
+    big = " ".join(f"m{i}" for i in range(300)).split()
+    cmds = [
+        ("SET", p + "str", "v15"), ("SET", p + "int", "3"), ("SET", p + "long", "a" * 200),
+        ("SET", p + "raw", "".join(chr(65 + (i * 7) % 26) for i in range(60))),
+        ("PFADD", p + "hll", "a", "b", "c"), ("SETBIT", p + "bits", "1000", "1"),
+        ("RPUSH", p + "list", "a", "1", "-5", "b" * 70), ("RPUSH", p + "biglist", *[f"e{i}" * 20 for i in range(400)]),
+        ("HSET", p + "hash", "f", "v", "n", "12"), ("HSET", p + "bighash", *[x for i in range(200) for x in (f"f{i}", f"v{i}")]),
+        ("SADD", p + "iset", "1", "2", "300000"), ("SADD", p + "set", "a", "b", "c"), ("SADD", p + "bigset", *big),
+        ("ZADD", p + "zset", "1", "a", "2.5", "b", "-3", "c"),
+        ("ZADD", p + "bigzset", *[x for i in range(200) for x in (str(i * 1.5), f"z{i}")]),
+        ("PEXPIRE", p + "str", "60000"), ("PEXPIRE", p + "list", "60000"), ("PEXPIRE", p + "bigzset", "60000"),
+        ("PEXPIRE", p + "bighash", "60000"),
+    ]
+    keys = sorted({c[1] for c in cmds})
+    return cmds, keys
+
+
+# Hash-table encoded sets and hashes DUMP in their table's order, which
+# depends on the process's hash seed: compared by content.
+UNORDERED = {"bigset", "bighash", "set"}
+
+
+def content(c, k):
+    t = c.call("TYPE", k)
+    if t == "set":
+        return sorted(c.call("SMEMBERS", k))
+    if t == "hash":
+        return sorted(c.call("HGETALL", k))
+    return c.call("DUMP", k)
+
+
+def snapshot(srv, keys):
+    with srv.raw() as c:
+        return {k: (content(c, k) if k.split("}")[-1] in UNORDERED else c.call("DUMP", k), c.call("PTTL", k))
+                for k in keys}
+
+
+def assert_moved(before, after_target, ttl_slack=5000):
+    for k, (payload, ttl) in before.items():
+        got, gttl = after_target[k]
+        assert got == payload, f"{k}: DUMP differs after MIGRATE"
+        if ttl < 0:
+            assert gttl == ttl, (k, ttl, gttl)
+        else:
+            assert ttl - ttl_slack < gttl <= ttl, (k, ttl, gttl)
+
+
+def migrate_every_type(src, dst, cluster):
+    cmds, keys = every_type_script("t" if cluster else "")
+    with src.raw() as c:
+        for cmd in cmds:
+            r = c.call(*cmd)
+            assert not isinstance(r, Error), (cmd, r)
+    before = snapshot(src, keys)
+    half = len(keys) // 2
+    with src.raw(timeout=20) as c:
+        # one key at a time, then the rest in one KEYS call
+        for k in keys[:half]:
+            assert c.call("MIGRATE", "127.0.0.1", str(dst.port), k, "0", "5000") == "OK", k
+        assert c.call("MIGRATE", "127.0.0.1", str(dst.port), "", "0", "5000", "KEYS", *keys[half:]) == "OK"
+        assert c.call("EXISTS", *keys) == 0
+    assert_moved(before, snapshot(dst, keys))
+
+
+def pair(servers, kinds, cluster):
+    out = []
+    for kind in kinds:
+        if cluster:
+            srv = servers.shoal() if kind == "shoal" else servers.redis()
+            h.own_all_slots(srv)
+        else:
+            srv = (servers.shoal(base_args="standalone", extra_args=["--worker-threads", "1"])
+                   if kind == "shoal" else servers.redis(base_args="standalone"))
+        out.append(srv)
+    return out
+
+
+@pytest.mark.parametrize("cluster", [False, True], ids=["standalone", "cluster"])
+@pytest.mark.parametrize("kinds", [("shoal", "redis"), ("redis", "shoal"), ("shoal", "shoal")],
+                         ids=["shoal-to-redis", "redis-to-shoal", "shoal-to-shoal"])
+def test_migrate_every_type_keeps_values_and_ttls(servers, kinds, cluster):
+    src, dst = pair(servers, kinds, cluster)
+    migrate_every_type(src, dst, cluster)
+
+
+def test_dump_payloads_byte_equal_and_restore_both_ways(servers):
+    """The same commands give the same DUMP bytes on both servers, and each
+    server's payloads RESTORE on the other into keys that DUMP the same."""
+    rs = servers.redis(base_args="standalone")
+    ss = servers.shoal(base_args="standalone")
+    cmds, keys = every_type_script()
+    for srv in (rs, ss):
+        with srv.raw() as c:
+            for cmd in cmds:
+                c.call(*cmd)
+    def dumps(srv):
+        with srv.raw() as c:
+            return {k: c.call("DUMP", k) for k in keys}
+    rd, sd = dumps(rs), dumps(ss)
+    for k in keys:
+        if k not in UNORDERED:
+            assert sd[k] == rd[k], f"{k}: DUMP differs"
+    for src_dump, dst, src in ((rd, ss, rs), (sd, rs, ss)):
+        with dst.raw() as c, src.raw() as s:
+            for k in keys:
+                assert c.call("RESTORE", "copy:" + k, "0", src_dump[k]) == "OK", k
+                if k in UNORDERED:
+                    assert content(c, "copy:" + k) == content(s, k), k
+                else:
+                    assert c.call("DUMP", "copy:" + k) == src_dump[k], k
+
+
+# --- RESTORE and RESTORE-ASKING: options and errors ----------------------------------------
+
+V15 = bytes.fromhex("0003763135 0a00 53860f252711a89e".replace(" ", ""))   # "v15", spec §7.6
+BAD_CRC = V15[:-1] + bytes([V15[-1] ^ 1])
+V11 = V15[:-10] + b"\x0b\x00" + V15[-8:]                                 # RDB version 11
+FAR = str(4102444800000)                                                 # 2100-01-01, ms
+
+
+def restore_script(name):
+    return [
+        (name, "r1", "0", V15), (name, "r1", "0", V15), ("GET", "r1"),
+        (name, "r1", "0", V15, "REPLACE"), (name, "r1", "-1", V15), (name, "r1", "x", V15),
+        (name, "r1", "-1", V15, "REPLACE"), (name, "r1", "0", BAD_CRC, "REPLACE"),
+        (name, "r1", "0", V11, "REPLACE"), (name, "r1", "0", b"short", "REPLACE"),
+        (name, "r1", "0", b"\x00\x03v15", "REPLACE"),
+        (name, "r2", "0", bytes.fromhex("0e") + V15[1:], "REPLACE"),
+        (name, "r1", "0", V15, "REPLACE", "BOGUS"), (name, "r1", "0", V15, "REPLACE", "IDLETIME"),
+        (name, "r1", "0", V15, "REPLACE", "IDLETIME", "-1"), (name, "r1", "0", V15, "REPLACE", "IDLETIME", "x"),
+        (name, "r1", "0", V15, "REPLACE", "FREQ", "256"), (name, "r1", "0", V15, "REPLACE", "FREQ", "-1"),
+        (name, "r1", "0", V15, "REPLACE", "IDLETIME", "5", "FREQ", "5"),
+        (name, "r1", "0", V15, "REPLACE", "FREQ", "5", "IDLETIME", "5"),
+        (name, "r1", "0", V15, "REPLACE", "IDLETIME", "100"), (name, "r1", "0", V15, "FREQ", "3", "REPLACE"),
+        (name, "r1", "0", V15, "REPLACE", "REPLACE", "ABSTTL"), ("PTTL", "r1"),
+        (name, "r1", FAR, V15, "REPLACE", "ABSTTL"), ("PEXPIRETIME", "r1"),
+        (name, "r1", "1000", V15, "REPLACE", "ABSTTL"), ("EXISTS", "r1"),
+        (name, "r3", "1", V15, "ABSTTL"), ("EXISTS", "r3"),
+        (name, "r4", "100000", V15), ("TTL", "r4"),
+        (name, "r4", "0", V15), (name,), (name, "r1"), (name, "r1", "0"),
+    ]
+
+
+@pytest.mark.parametrize("name", ["RESTORE", "RESTORE-ASKING"])
+def test_restore_options_and_errors_as_redis(servers, name):
+    """RESTORE and RESTORE-ASKING (here on a node that owns every slot: the
+    ASKING part needs no import) answer as redis-server 7.0.15."""
+    import diffhelpers as d
+    rs = servers.redis()
+    ss = servers.shoal()
+    for srv in (rs, ss):
+        h.own_all_slots(srv)
+    d.assert_same(ss, rs, restore_script(name))
+
+
+def test_restore_asking_without_cluster_mode_as_redis(servers):
+    import diffhelpers as d
+    rs = servers.redis(base_args="standalone")
+    ss = servers.shoal(base_args="standalone")
+    d.assert_same(ss, rs, [("RESTORE-ASKING", "a", "0", V15), ("GET", "a"), ("ASKING",)])
+
+
+# --- what the replicas see, and keys written while their copy travels --------------------
+
+@pytest.mark.parametrize("replica_kind", ["shoal", "redis"])
+def test_migrate_dels_reach_replicas(servers, replica_kind):
+    master = servers.shoal(base_args="standalone")
+    replica = (servers.shoal(base_args="standalone") if replica_kind == "shoal"
+               else servers.redis(base_args="standalone"))
+    target = servers.redis(base_args="standalone")
+    with replica.raw() as c:
+        assert c.call("REPLICAOF", "127.0.0.1", str(master.port)) == "OK"
+
+    def up():
+        with replica.raw() as c:
+            return h.info_dict(c.call("INFO", "replication")).get("master_link_status") == "up"
+    h.wait_until(up, 30, what="replica link up")
+    with master.raw() as c:
+        for k in ("{a}1", "{a}2", "{a}3", "kept"):
+            c.call("SET", k, "v")
+        assert c.call("MIGRATE", "127.0.0.1", str(target.port), "", "0", "2000", "KEYS",
+                      "{a}1", "{a}2", "{a}missing") == "OK"
+        assert c.call("MIGRATE", "127.0.0.1", str(target.port), "{a}3", "0", "2000", "COPY") == "OK"
+        assert c.call("SET", "after", "1") == "OK"
+    with replica.raw() as c:
+        h.wait_until(lambda: c.call("EXISTS", "after") == 1, 10, what="the replica caught up")
+        assert c.call("EXISTS", "{a}1", "{a}2") == 0
+        assert c.call("EXISTS", "{a}3", "kept") == 2
+    with target.raw() as c:
+        assert sorted(c.call("KEYS", "*")) == [b"{a}1", b"{a}2", b"{a}3"]
+
+
+def test_migrate_key_written_in_flight_is_sent_again(servers, fakes):
+    """shoal keeps serving writes to a key while its copy travels (7.0.15
+    stalls everything instead): a key written meanwhile is sent again with
+    REPLACE, one deleted meanwhile is deleted on the target, and only then
+    does MIGRATE answer; no write is lost."""
+    ss = servers.shoal(base_args="standalone", extra_args=["--worker-threads", "1"])
+    late = fakes("late", delay=0.5)
+    with ss.raw(timeout=10) as c, ss.raw() as other:
+        c.call("SET", "{k}1", "before")
+        c.call("SET", "{k}2", "doomed")
+        c.call("SET", "{k}3", "still")
+        c.send(h.encode("MIGRATE", "127.0.0.1", str(late.port), "", "0", "3000", "KEYS", "{k}1", "{k}2", "{k}3"))
+        time.sleep(0.2)
+        assert other.call("SET", "{k}1", "after") == "OK"
+        assert other.call("DEL", "{k}2") == 1
+        assert c.read()[1] == "OK"
+        assert other.call("EXISTS", "{k}1", "{k}2", "{k}3") == 0
+    names = [x[0].upper() for x in late.commands]
+    assert names == [b"SELECT", b"RESTORE", b"RESTORE", b"RESTORE", b"RESTORE", b"DEL"], late.commands
+    first, second = late.commands[1], late.commands[4]
+    assert first[1] == b"{k}1" and b"before" in first[3] and len(first) == 4
+    assert second[1] == b"{k}1" and b"after" in second[3] and second[4] == b"REPLACE"
+    assert late.commands[5] == [b"DEL", b"{k}2"]
+
+
+def test_migrate_to_a_target_that_does_not_own_the_slot(servers):
+    """RESTORE-ASKING on a cluster node that neither owns nor imports the
+    slot answers MOVED; MIGRATE passes it on as 7.0.15, and keeps the key."""
+    results = {}
+    for kind in ("redis", "shoal"):
+        src = servers.shoal() if kind == "shoal" else servers.redis()
+        dst = servers.shoal() if kind == "shoal" else servers.redis()
+        h.own_all_slots(src)
+        with dst.raw() as c:
+            assert c.call("CLUSTER", "ADDSLOTSRANGE", "0", "100") == "OK"
+        with src.raw() as c:
+            c.call("SET", "foo", "bar")      # slot 12182: nobody owns it on dst
+            r = c.call("MIGRATE", "127.0.0.1", str(dst.port), "foo", "0", "2000")
+            results[kind] = (r.replace(str(dst.port), "PORT"), c.call("EXISTS", "foo"))
+    assert results["shoal"] == results["redis"]
