@@ -68,6 +68,7 @@ struct migrate_job {
     mig_key_t *keys;
     int nkeys, keycap;
     uint64_t flush_epoch;           /* the worker's when the round was built */
+    const struct keyspace *ks;      /* the keyspace the round was built from */
     /* the round in flight */
     mig_expect_t *expect;
     int nexpect, expcap, next_line;
@@ -192,6 +193,9 @@ static bool key_changed(const migrate_job_t *j, worker_t *w, const mig_key_t *k)
 int migrate_job_settle(migrate_job_t *j, worker_t *w, struct keyspace *ks, long long now_ms, resp_buf_t *prop)
 {
     bool failed = j->outcome != OUT_NONE || j->verdict.error;
+    /* A keyspace replaced meanwhile (we became a replica and loaded our
+     * master's data): nothing of it is ours to delete or send. */
+    bool foreign = ks != j->ks || ks_replica_mode(ks);
     int *gone = xmalloc((size_t)(j->nkeys ? j->nkeys : 1) * sizeof *gone);
     int deleted = 0, pending = 0;
     resp_buf_reset(prop);
@@ -200,7 +204,7 @@ int migrate_job_settle(migrate_job_t *j, worker_t *w, struct keyspace *ks, long 
         if (k->state == KEY_SENT) k->state = KEY_DONE;     /* its reply never came */
         if (k->state != KEY_TAKEN) continue;
         k->state = KEY_DONE;
-        if (j->copy) continue;
+        if (j->copy || foreign) continue;
         if (key_changed(j, w, k)) {
             /* The target holds the value as it was when sent: send it
              * again, unless the call failed anyway (the key stays here). */
@@ -535,6 +539,7 @@ static void round_build(mig_conn_t *cn, migrate_job_t *j)
     j->key_lines_read = 0;
     mig_verdict_init(&j->verdict);
     j->flush_epoch = w->flush_epoch;
+    j->ks = w->ks;
     bool cluster = config_cluster_enabled();
     if (j->pass) {
         resp_add_array(o, j->user ? 3 : 2);

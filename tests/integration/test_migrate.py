@@ -570,3 +570,42 @@ def test_migrate_to_a_target_that_does_not_own_the_slot(servers):
             r = c.call("MIGRATE", "127.0.0.1", str(dst.port), "foo", "0", "2000")
             results[kind] = (r.replace(str(dst.port), "PORT"), c.call("EXISTS", "foo"))
     assert results["shoal"] == results["redis"]
+
+
+@pytest.mark.parametrize("kinds", [("shoal", "redis"), ("redis", "shoal")], ids=["shoal-to-redis", "redis-to-shoal"])
+def test_migrate_big_values(servers, kinds):
+    """Payloads larger than any socket buffer: written as the target reads."""
+    src, dst = pair(servers, kinds, cluster=True)
+    with src.raw(timeout=30) as c:
+        c.call("SET", "{b}str", "x" * 3_000_000 + "".join(str(i) for i in range(100000)))
+        for i in range(0, 60000, 5000):
+            c.call("RPUSH", "{b}list", *[f"item-{j}" for j in range(i, i + 5000)])
+        keys = ["{b}str", "{b}list"]
+        before = {k: c.call("DUMP", k) for k in keys}
+        assert c.call("MIGRATE", "127.0.0.1", str(dst.port), "", "0", "2000", "KEYS", *keys) == "OK"
+        assert c.call("EXISTS", *keys) == 0
+    with dst.raw(timeout=30) as c:
+        for k in keys:
+            assert c.call("DUMP", k) == before[k], k
+
+
+def test_migrate_calls_to_one_target_queue_on_its_connection(servers, fakes):
+    """Two clients' MIGRATEs to one target on one worker: the second waits
+    for the first on the one cached connection (as 7.0.15 serves them one
+    after the other), both answer, and the call is counted once each."""
+    ss = servers.shoal(base_args="standalone", extra_args=["--worker-threads", "1"])
+    late = fakes("late", delay=0.3)
+    with ss.raw(timeout=10) as a, ss.raw(timeout=10) as b:
+        a.call("SET", "x", "1")
+        b.call("SET", "y", "2")
+        a.call("CONFIG", "RESETSTAT")
+        a.send(h.encode("MIGRATE", "127.0.0.1", str(late.port), "x", "0", "3000"))
+        b.send(h.encode("MIGRATE", "127.0.0.1", str(late.port), "y", "0", "3000"))
+        assert a.read()[1] == "OK"
+        assert b.read()[1] == "OK"
+        stats = h.info_dict(a.call("INFO", "commandstats"))
+        assert stats["cmdstat_migrate"].startswith("calls=2,"), stats["cmdstat_migrate"]
+        assert a.call("EXISTS", "x", "y") == 0
+    assert late.accepted == 1
+    assert [c[0].upper() for c in late.commands] == [b"SELECT", b"RESTORE", b"RESTORE"]
+    assert [c[1] for c in late.commands[1:]] == [b"x", b"y"]
