@@ -614,3 +614,8 @@ long long rt_mono_ms(void)
 {
     return clock_ns(CLOCK_MONOTONIC) / 1000000LL;
 }
+
+long long rt_mono_us(void)
+{
+    return clock_ns(CLOCK_MONOTONIC) / 1000LL;
+}

@@ -176,5 +176,7 @@ void rt_timer_stop(rt_timer_t *timer);
 long long rt_now_ms(void);
 long long rt_mono_ms(void);
 long long rt_now_us(void);
+/* Microseconds on the monotonic clock (durations). */
+long long rt_mono_us(void);
 
 #endif

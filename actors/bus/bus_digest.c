@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "actors/bus/bus_digest.h"
+#include "actors/bus/bus_dstats.h"
 #include "runtime/actor.h"
 
 /* The rules accept a gossiped pong time up to this far in the future
@@ -155,19 +156,26 @@ uint32_t bus_digest(const cluster_snapshot_t *s, const bus_digest_src_t *src, co
     return items;
 }
 
+/* A judged frame goes on to the state actor: counted by why (INFO busdigest). */
+static enum bus_digest_take forward_why(enum bus_dstats_why why)
+{
+    bus_dstats_why(why);
+    return BUS_TAKE_FORWARD;
+}
+
 enum bus_digest_take bus_digest_take(const cluster_snapshot_t *s, uint64_t g1, bool round_pending,
                                      const bus_digest_src_t *src, const bus_msg_t *m, const uint8_t *myslots,
                                      long long now_ms, bus_digest_cache_t *cache)
 {
     /* the snapshot shows the whole state only while gen is even, no frame
      * message is on its way to the state actor and none of this round waits */
-    if (!s || !s->live || round_pending || (g1 & 1)) return BUS_TAKE_FORWARD;
+    if (!s || !s->live || round_pending || (g1 & 1)) return forward_why(BUS_DSTATS_BUSY);
     state_live_t *lv = s->live;
     /* seq_cst: after the load of gen (the caller's); a frame message some
      * link sent and the state actor has not applied yet counts here */
-    if (atomic_load_explicit(&lv->pending, memory_order_seq_cst) != 0) return BUS_TAKE_FORWARD;
+    if (atomic_load_explicit(&lv->pending, memory_order_seq_cst) != 0) return forward_why(BUS_DSTATS_BUSY);
     int sender = -1;
-    if (bus_digest(s, src, m, myslots, now_ms, cache, &sender) != 0) return BUS_TAKE_FORWARD;
+    if (bus_digest(s, src, m, myslots, now_ms, cache, &sender) != 0) return forward_why(BUS_DSTATS_CHANGED);
     const node_view_t *v = &s->nodes[sender];
     node_live_offset(lv, v->live_slot, v->live_tag, m->hdr.offset);
     node_live_note(lv, v->live_slot, v->live_tag, now_ms);
@@ -183,6 +191,10 @@ enum bus_digest_take bus_digest_take(const cluster_snapshot_t *s, uint64_t g1, b
      * actor began anything since g1, the frame goes too (its data_received
      * and offset are then stored twice, the same values; its PONG is marked
      * as counted, so it is applied once) */
-    if (atomic_load_explicit(&lv->gen, memory_order_seq_cst) == g1) return BUS_TAKE_DONE;
+    if (atomic_load_explicit(&lv->gen, memory_order_seq_cst) == g1) {
+        bus_dstats_digested(m->hdr.type, m->hdr.count, (unsigned)g_npongs);
+        return BUS_TAKE_DONE;
+    }
+    bus_dstats_why(BUS_DSTATS_RACE);
     return pong ? BUS_TAKE_FORWARD_NOTED : BUS_TAKE_FORWARD;
 }

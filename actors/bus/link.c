@@ -40,11 +40,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "actors/config/config.h"
 #include "actors/bus/bus_digest.h"
+#include "actors/bus/bus_dstats.h"
 #include "actors/bus/gossip.h"
 #include "actors/bus/link_internal.h"
 #include "actors/bus/link_light.h"
@@ -61,6 +61,8 @@ _Atomic int g_bus_drop_filter = -1;
 
 #define SCRATCH_LEN   (64 * 1024)   /* one read(); big enough that a flood needs few syscalls */
 #define READS_PER_EVENT 16          /* then yield to the loop's other watchers */
+/* a round also ends once this much waits for the state actor: one message of a backlog (link_pressure.h) */
+#define ROUND_FORWARD_MAX (64 * 1024)
 /* the longest head bus_judge_len hands out */
 #define HELD_HEAD_MAX (BUS_MODULE_MIN_LEN > BUS_PUBLISH_MIN_LEN ? BUS_MODULE_MIN_LEN : BUS_PUBLISH_MIN_LEN)
 
@@ -138,13 +140,6 @@ static rt_thread_t *pick_thread(void)
     if (n <= 0) return NULL;
     unsigned k = atomic_fetch_add_explicit(&g_next_thread, 1, memory_order_relaxed);
     return g_threads[k % (unsigned)n];
-}
-
-static long long mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 }
 
 /* ---------------- registry ---------------- */
@@ -352,6 +347,7 @@ static void forward_frame(link_t *l, const bus_msg_t *m, const uint8_t *data, si
     }
     l->fwd->len = used + rec;
     l->fwd->count++;
+    bus_dstats_forwarded(m->hdr.type, bus_type_has_gossip(m->hdr.type) ? m->hdr.count : 0);
 }
 
 static void flush_forward(link_t *l)
@@ -607,7 +603,7 @@ static void handle_frame(link_t *l, link_thread_ctx_t *c, const bus_stream_frame
         return;
     }
     if (f->type == BUS_PONG && l->outbound && l->request_sent_us) {
-        atomic_store_explicit(&l->rtt_us, mono_us() - l->request_sent_us, memory_order_relaxed);
+        atomic_store_explicit(&l->rtt_us, rt_mono_us() - l->request_sent_us, memory_order_relaxed);
         l->request_sent_us = 0;
     }
     bool forward = true, noted = false;
@@ -651,7 +647,7 @@ static void release_held(link_t *l, link_thread_ctx_t *c)
 static void read_round(link_t *l)
 {
     link_thread_ctx_t *c = tctx;
-    for (int i = 0; i < READS_PER_EVENT && !l->dead; i++) {
+    for (int i = 0; i < READS_PER_EVENT && !l->dead && !(l->fwd && l->fwd->len >= ROUND_FORWARD_MAX); i++) {
         ssize_t n = read(l->fd, c->scratch, SCRATCH_LEN);
         if (n == 0) {
             LOG_VERBOSE("I/O error reading from node link: connection closed");
@@ -820,7 +816,7 @@ static void link_behaviour(rt_actor_t *self, rt_msg_t *msg)
         unsigned type;
         if (!l->dead && l->outbound && l->request_sent_us == 0 && bus_peek_type(m->frame->data, m->frame->len, &type)
             && (type == BUS_PING || type == BUS_MEET))
-            l->request_sent_us = mono_us();
+            l->request_sent_us = rt_mono_us();
         append_shared(l, m->frame);   /* the message's reference goes to the queue (or is dropped) */
         free(m);
         return;

@@ -4,6 +4,7 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include "actors/bus/bus_dstats.h"
 #include "runtime/actor.h"
 
 typedef struct pressure_ctx {
@@ -13,11 +14,11 @@ typedef struct pressure_ctx {
 } pressure_ctx_t;
 
 static _Thread_local pressure_ctx_t t_ctx;
-static _Atomic long long g_pauses, g_resumes;
 
 
 static void unlink_pause(link_pause_t *p)
 {
+    bus_dstats_resumed(rt_mono_us() - p->since_us);
     *p->pprev = p->next;
     if (p->next) p->next->pprev = p->pprev;
     p->next = NULL;
@@ -33,8 +34,6 @@ static void poll_cb(rt_timer_t *timer, void *arg)
         /* seq_cst, as link_pressure_check */
         if (atomic_load_explicit(&p->live->pending, memory_order_seq_cst) > LINK_PRESSURE_LOW) continue;
         unlink_pause(p);
-        /* relaxed: a statistic */
-        atomic_fetch_add_explicit(&g_resumes, 1, memory_order_relaxed);
         /* libev reports a readable socket at the next loop turn; a link
          * paused again then goes back at the head, behind this walk */
         ev_io_start(p->loop, p->rio);
@@ -59,7 +58,8 @@ bool link_pressure_check(link_pause_t *p, const state_live_t *live, struct ev_lo
     if (c->head) c->head->pprev = &p->next;
     p->pprev = &c->head;
     c->head = p;
-    atomic_fetch_add_explicit(&g_pauses, 1, memory_order_relaxed);   /* relaxed: a statistic */
+    p->since_us = rt_mono_us();
+    bus_dstats_paused();
     if (!c->polling) {
         rt_timer_start(&c->poll, rt_thread_self(), LINK_PRESSURE_POLL_MS, LINK_PRESSURE_POLL_MS, poll_cb, c);
         c->polling = true;
@@ -72,6 +72,3 @@ void link_pressure_forget(link_pause_t *p)
     if (p->pprev) unlink_pause(p);
     /* the poll stops by itself at its next run if the list is now empty */
 }
-
-long long link_pressure_pauses(void) { return atomic_load_explicit(&g_pauses, memory_order_relaxed); }
-long long link_pressure_resumes(void) { return atomic_load_explicit(&g_resumes, memory_order_relaxed); }

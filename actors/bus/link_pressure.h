@@ -24,10 +24,11 @@
 #include "runtime/actor.h"
 
 /* Frame messages (not frames, not bytes) waiting for the state actor. One
- * message is one read round of one link; under a flood a round is one
- * read() of a few frames to 64 KB, so 256 bound the backlog to tens of MB at
- * worst, yet are far above what a state actor keeping up ever holds (at
- * most about one per link thread between two of its wake-ups). */
+ * message is one read round of one link; a round that forwards ends once
+ * 64 KB of records wait (link.c, ROUND_FORWARD_MAX), so a message holds at
+ * most that plus one 64 KB read's frames and 256 bound the backlog to about
+ * 40 MB at worst, yet are far above what a state actor keeping up ever holds
+ * (at most about one per link thread between two of its wake-ups). */
 #define LINK_PRESSURE_HIGH 256
 /* Resume only at 0: any backlog keeps links forwarding whole (the digest
  * needs pending == 0), so a higher mark would resume into the same
@@ -41,6 +42,7 @@ struct link_pause {
     const state_live_t *live;        /* the counter that paused it */
     struct ev_loop *loop;
     ev_io *rio;                      /* the read watcher stopped meanwhile */
+    long long since_us;              /* when it paused (monotonic; INFO busdigest's paused time) */
 };
 
 /* Link's thread, with rio its read watcher: when live's pending is at or
@@ -55,8 +57,7 @@ static inline bool link_pressure_paused(const link_pause_t *p) { return p->pprev
 /* Takes p off the paused list without resuming it (teardown). */
 void link_pressure_forget(link_pause_t *p);
 
-/* Links this process ever paused / resumed (INFO, tests); relaxed. */
-long long link_pressure_pauses(void);
-long long link_pressure_resumes(void);
+/* Pauses, their ends and their lengths are counted per thread in
+ * bus_dstats.h (INFO busdigest). */
 
 #endif

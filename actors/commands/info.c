@@ -14,6 +14,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "actors/bus/bus_dstats.h"
 #include "actors/bus/link.h"
 #include "actors/bus/link_light.h"
 #include "actors/commands/args.h"
@@ -414,6 +415,38 @@ static void sec_lightbus(text_t *t)
     }
 }
 
+/* Ours, by name only (like peers): the links' digest and back-pressure
+ * (docs/cluster-bus.md §1.6), summed over the link threads. Frames that went
+ * no further than their link (liveness only) and frames forwarded to the
+ * state actor, by type; why a PING or PONG the digest judged still went;
+ * gossip entries of digested frames (and how many of their pong times were
+ * noted) and of forwarded ones; pauses of a link's reads, their ends (a
+ * resume or a close while paused), links paused now, and the time ended
+ * pauses lasted, summed over links (link-milliseconds); in cluster mode the
+ * frame messages the state actor has not applied yet. */
+static void sec_busdigest(text_t *t)
+{
+    bus_dstats_sum_t d;
+    bus_dstats_sum(&d);
+    long long dig = 0, fwd = 0;
+    for (int k = 0; k <= BUS_TYPE_COUNT; k++) dig += d.digested[k], fwd += d.forwarded[k];
+    add(t, "# Busdigest\r\nframes_digested:%lld\r\nframes_forwarded:%lld\r\n", dig, fwd);
+    add(t, "digested_ping:%lld\r\ndigested_pong:%lld\r\n", d.digested[BUS_PING], d.digested[BUS_PONG]);
+    for (int k = 0; k < BUS_TYPE_COUNT; k++) add(t, "forwarded_%s:%lld\r\n", bus_type_name((unsigned)k), d.forwarded[k]);
+    add(t, "forwarded_unknown:%lld\r\n", d.forwarded[BUS_TYPE_COUNT]);
+    add(t, "forwarded_why_busy:%lld\r\nforwarded_why_changed:%lld\r\nforwarded_why_race:%lld\r\n",
+        d.why[BUS_DSTATS_BUSY], d.why[BUS_DSTATS_CHANGED], d.why[BUS_DSTATS_RACE]);
+    add(t, "gossip_folded:%lld\r\ngossip_pongs_noted:%lld\r\ngossip_forwarded:%lld\r\n", d.gossip_folded,
+        d.gossip_pongs_noted, d.gossip_forwarded);
+    long long now_paused = d.pauses - d.resumes;
+    add(t, "link_pauses:%lld\r\nlink_pauses_ended:%lld\r\nlinks_paused:%lld\r\nlink_paused_ms:%lld\r\n",
+        d.pauses, d.resumes, now_paused > 0 ? now_paused : 0, d.paused_us / 1000);
+    /* frame messages the state actor has still to apply (the count links pause on) */
+    const cluster_snapshot_t *s = info_snap;
+    if (s && s->live && config_cluster_enabled())
+        add(t, "state_pending:%lld\r\n", (long long)atomic_load_explicit(&s->live->pending, memory_order_relaxed));
+}
+
 /* Not in Redis, asked for by name only (like peers): per runtime thread,
  * loop wake-ups (rounds run), messages handled, wake requests made to it by
  * senders (each at most one eventfd write) and lazy sends that left it
@@ -439,10 +472,18 @@ static const section_t sections[] = {
     { "peers", sec_peers, false },        /* by name only: see sec_peers */
     { "threads", sec_threads, false },    /* by name only: see sec_threads */
     { "lightbus", sec_lightbus, false },  /* by name only: see sec_lightbus */
+    { "busdigest", sec_busdigest, false }, /* by name only: see sec_busdigest */
 };
 #define NSECTIONS ((int)(sizeof sections / sizeof sections[0]))
 
 static void sec_modules(text_t *t) { add(t, "# Modules\r\n"); }
+
+/* Our own sections: shown only when named, so that `INFO all` and
+ * `INFO everything` keep 7.0.15's sections. */
+static bool by_name_only(void (*fn)(text_t *))
+{
+    return fn == sec_peers || fn == sec_threads || fn == sec_lightbus || fn == sec_busdigest;
+}
 
 void cmd_info(cmd_ctx_t *ctx)
 {
@@ -454,7 +495,7 @@ void cmd_info(cmd_ctx_t *ctx)
         bool all = arg_is_at(ctx, a, "all") || arg_is_at(ctx, a, "everything");
         bool dflt = arg_is_at(ctx, a, "default");
         for (int i = 0; i < NSECTIONS; i++) {
-            if ((all && sections[i].fn != sec_peers && sections[i].fn != sec_threads && sections[i].fn != sec_lightbus) || (dflt && sections[i].dflt) ||
+            if ((all && !by_name_only(sections[i].fn)) || (dflt && sections[i].dflt) ||
                 arg_is_at(ctx, a, sections[i].name))
                 want[i] = true;
         }

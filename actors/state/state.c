@@ -582,10 +582,17 @@ static void dispatch(state_t *st, rt_msg_t *msg)
     }
 }
 
+_Atomic long long g_state_debug_delay_us;
+
 static void behaviour(rt_actor_t *self, rt_msg_t *msg)
 {
     state_t *st = self->state;
     state_busy(st);
+    long long delay = atomic_load_explicit(&g_state_debug_delay_us, memory_order_relaxed);
+    if (delay > 0) {   /* DEBUG STATE-ACTOR-DELAY */
+        struct timespec ts = { .tv_sec = delay / 1000000, .tv_nsec = (delay % 1000000) * 1000 };
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+    }
     dispatch(st, msg);
     state_outbox_flush(st);
     state_quiet(st);

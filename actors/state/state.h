@@ -139,6 +139,12 @@ int state_start(rt_thread_t *thread, const char *conf_path);
 /* The state actor (for sending requests). */
 rt_actor_t *state_actor(void);
 
+/* DEBUG STATE-ACTOR-DELAY: microseconds the state actor sleeps in every
+ * message it handles, while it counts as working (0: none), so that tests
+ * can make it fall behind on purpose (docs/cluster-bus.md §1.6,
+ * "Back-pressure"). Relaxed: a knob, read once per message. */
+extern _Atomic long long g_state_debug_delay_us;
+
 /* The state actor's mailbox protocol: what other actors send it. */
 enum state_msg {
     STATE_MSG_CMD = 100,          /* remote_cmd_t (dispatch_defer): a CLUSTER subcommand to apply */

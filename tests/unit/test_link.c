@@ -21,6 +21,7 @@
 
 #include "actors/config/config.h"
 #include "actors/bus/link.h"
+#include "actors/bus/bus_dstats.h"
 #include "actors/bus/link_pressure.h"
 #include "actors/state/state.h"
 #include "proto/bus.h"
@@ -845,6 +846,8 @@ TEST(link_reads_pause_while_the_state_actor_is_behind)
     CHECK_EQ_INT(atomic_load(&live.pending), 1);
 
     /* behind: two PINGs stay in the socket */
+    bus_dstats_sum_t ds0, ds1;
+    bus_dstats_sum(&ds0);
     atomic_store(&live.pending, LINK_PRESSURE_HIGH);
     uint8_t *two = malloc(2 * plen);
     REQUIRE(two);
@@ -863,6 +866,11 @@ TEST(link_reads_pause_while_the_state_actor_is_behind)
     atomic_store(&live.pending, 0);
     uint8_t *p1 = recv_frame(fd, &n), *p2 = p1 ? recv_frame(fd, &n) : NULL;
     CHECK(p1 && p2);
+    /* one pause, ended, that lasted the 400 ms above at least (INFO busdigest) */
+    bus_dstats_sum(&ds1);
+    CHECK_EQ_INT(ds1.pauses - ds0.pauses, 1);
+    CHECK_EQ_INT(ds1.resumes - ds0.resumes, 1);
+    CHECK(ds1.paused_us - ds0.paused_us >= 350000);
     free(p1);
     free(p2);
     link_frame_t *fs[2] = { NULL, NULL };
