@@ -89,15 +89,6 @@ typedef struct cmd_fanout {
     void (*gather)(struct worker *w, struct remote_cmd *rc);
 } cmd_fanout_t;
 
-/* Without cluster mode, how the parts of a multi-key command split by worker
- * (fanout.c) merge into one reply. */
-enum cmd_split {
-    CMD_SPLIT_NONE = 0,           /* never split */
-    CMD_SPLIT_ARRAY,              /* MGET: the elements back in the keys' order */
-    CMD_SPLIT_SUM,                /* DEL, EXISTS ...: the counts added */
-    CMD_SPLIT_OK,                 /* MSET: +OK */
-};
-
 /* Command flags (the subset that routing needs; COMMAND INFO text flags are kept separately). */
 enum {
     CMD_WRITE    = 1u << 0,
@@ -182,7 +173,6 @@ typedef struct cmd_def {
     const cmd_history_t *history;
     int history_count;
     cmd_fanout_t fanout;          /* see cmd_fanout_t; all NULL for other commands */
-    enum cmd_split split;         /* CMD_SPLIT_NONE unless the command may be split by worker */
     /* Movable keys its specs cannot express (SORT's STORE anywhere in the
      * call): the key positions, as cmd_get_keys returns them. NULL: specs. */
     int (*getkeys)(int argc, const uint8_t **argv, const size_t *argvlen, int *positions, int max);

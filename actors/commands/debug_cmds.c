@@ -15,6 +15,7 @@
 #include "actors/commands/args.h"
 #include "actors/commands/debug_cmds.h"
 #include "actors/types/hash.h"
+#include "actors/types/list.h"
 #include "actors/types/set.h"
 #include "actors/types/zset.h"
 #include "actors/worker/client.h"
@@ -104,7 +105,8 @@ void debug_set_active_expire(cmd_ctx_t *ctx)
 /* ---- DEBUG DIGEST ----
  * 7.0.15's dataset digest, so that a master and its replica (or a shoal node
  * and a redis-server holding the same data) give the same 40 hex digits. Per
- * key: d = 0; mix(d, key); mix(d, type as 4 big-endian bytes); mix(d, value);
+ * key: d = 0; mix(d, key); mix(d, type as 4 big-endian bytes); mix(d, value)
+ * (a list's elements mixed one by one, head first);
  * with a TTL, d ^= SHA1("!!expire!!"). The dataset: f = mix(0, db number 0),
  * then f ^= SHA1(d) for every key, in any order (so each worker folds its
  * own keys and the parts are xored together); all zeros when there is no key.
@@ -143,6 +145,11 @@ static void digest_entry(void *arg, ks_entry_t *e)
         size_t vlen;
         const uint8_t *v = ks_entry_str(e, &vlen);
         mix(d, v, vlen);
+    } else if (e->type == KS_TYPE_LIST) {        /* mix(d, element), head to tail */
+        list_iter_t it;
+        list_elem_t el;
+        if (list_iter_at(e->value, 0, true, &it))
+            while (list_iter_next(&it, &el)) mix(d, el.p, el.len);
     } else if (e->type == KS_TYPE_SET) {         /* d ^= SHA1(member), any order */
         set_iter_t it;
         const uint8_t *m;

@@ -100,6 +100,9 @@ static void send_parts(worker_t *origin, rdb_job_t *job, bool from_worker)
     static const size_t argvlen[1] = { 4 };
     job->nparts = workers_count();
     job->parts_left = workers_count();
+    /* Under the barrier lock: every worker takes its part on the same side of
+     * any call that spans workers (xcmd.c), so the parts make one dump. */
+    workers_barrier_lock();
     for (int i = 0; i < workers_count(); i++) {
         remote_cmd_t *rc = xcalloc(1, sizeof *rc);
         rdb_msg_t *m = xcalloc(1, sizeof *m);
@@ -118,6 +121,7 @@ static void send_parts(worker_t *origin, rdb_job_t *job, bool from_worker)
         if (from_worker) worker_send(origin, i, &rc->hdr);
         else worker_post(i, &rc->hdr);
     }
+    workers_barrier_unlock();
 }
 
 /* Changes counted when the last successful save started (INFO

@@ -27,6 +27,7 @@ static void start_cut(repl_actor_state_t *ra, int kind, long long sleep_us)
     char buf[16];
     cut->compress = !(config_get_by_name("rdbcompression", buf, sizeof buf) >= 0 && !strcasecmp(buf, "no"));
     ra->cut = cut;
+    workers_barrier_lock();       /* one order for every barrier (worker.h) */
     for (int i = 0; i < workers_count(); i++) {
         repl_cut_msg_t *m = xcalloc(1, sizeof *m);
         m->hdr.type = WMSG_RUN;
@@ -35,6 +36,7 @@ static void start_cut(repl_actor_state_t *ra, int kind, long long sleep_us)
         m->worker = i;
         worker_post(i, &m->hdr);
     }
+    workers_barrier_unlock();
     /* The replica link keeps its master's stream unread until the client of
      * DEBUG SLEEP has gone on: in redis-server, MULTI / DEBUG SLEEP / CLIENT
      * KILL <master> / EXEC cuts the master off before a byte sent during the

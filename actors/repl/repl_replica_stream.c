@@ -1,12 +1,13 @@
 /* repl_replica_stream.c - the replica link's command stream: commands from our
- * master after a sync, routed to the worker of their slot (split by worker when
- * a command's keys are kept by several) and sent one read round at a time (see
+ * master after a sync, routed to the worker of their slot (run with the other
+ * workers parked when a command's keys are kept by several, xcmd.c) and sent one read round at a time (see
  * repl_replica.c for the offsets, repl_replica_internal.h for the state).
  *
  * Must never: block, or count a transaction's bytes before its EXEC is here.
  */
 #include "actors/repl/repl_replica_internal.h"
 #include "actors/commands/args.h"
+#include "actors/worker/xcmd.h"
 #include "runtime/xmalloc.h"
 
 /* ---------------- the command stream ---------------- */
@@ -63,53 +64,22 @@ static int route(repl_replica_link_t *rl, int argc, const uint8_t **argv, const 
     return worker_of_slot(slot_of_key(argv[pos[0]], argvlen[pos[0]]));
 }
 
-/* Without cluster mode a master (redis-server) may send one command whose
- * keys we keep on different workers. Commands made only of key groups
- * (DEL k k ..., MSET k v k v ...) are split into one command per worker, each
- * with its own groups; the effect is the same key by key. Returns false when
- * the command needs no split or cannot be split (then it runs whole on the
- * first key's worker, and the case is logged once). */
-static bool split_by_worker(repl_replica_link_t *rl, const cmd_def_t *cmd, int argc, const uint8_t **argv,
-                            const size_t *argvlen)
+/* Without cluster mode a master may send one command whose keys we keep on
+ * different workers (MSET a 1 b 2, RENAME a b, SUNIONSTORE d a b): it runs
+ * whole on the first key's worker with the others parked (xcmd.c), after
+ * every command of the stream sent to the workers before it. Returns false
+ * when one worker keeps every key. */
+static bool apply_across_workers(repl_replica_link_t *rl, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                                 const size_t *argvlen)
 {
     if (config_cluster_enabled() || workers_count() < 2) return false;
-    int step = cmd->key_step;
-    if (cmd->first_key != 1 || cmd->last_key != -1 || step < 1 || (argc - 1) % step != 0) {
-        int pos[16];
-        int nk = cmd_get_keys(cmd, argc, argv, argvlen, pos, 16);
-        for (int k = 1; k < nk; k++) {
-            if (worker_of_slot(slot_of_key(argv[pos[k]], argvlen[pos[k]])) !=
-                worker_of_slot(slot_of_key(argv[pos[0]], argvlen[pos[0]]))) {
-                log_unapplied_once(rl, argv[0], argvlen[0],
-                                   "its keys are kept by different workers; applied on the first key's");
-                break;
-            }
-        }
-        return false;
-    }
-    int ngroups = (argc - 1) / step;
-    uint8_t *owner = xmalloc((size_t)ngroups);
-    bool spans = false;
-    for (int k = 0; k < ngroups; k++) {
-        owner[k] = (uint8_t)worker_of_slot(slot_of_key(argv[1 + k * step], argvlen[1 + k * step]));
-        spans |= owner[k] != owner[0];
-    }
-    if (!spans) {
-        free(owner);
-        return false;
-    }
-    const uint8_t **sub = xmalloc((size_t)argc * sizeof *sub);
-    size_t *sublen = xmalloc((size_t)argc * sizeof *sublen);
-    for (int w = 0; w < workers_count(); w++) {
-        int n = cmd_group_args(cmd, argc, argv, argvlen, owner, w, sub, sublen);
-        if (n == 1) continue;
-        queued_cmd_t q;
-        queued_cmd_copy(&q, cmd, n, sub, sublen);
-        rr_batch_add(rl, w, &q);
-    }
-    free(owner);
-    free(sub);
-    free(sublen);
+    queued_cmd_t q = { .cmd = cmd, .argc = argc, .argv = argv, .argvlen = (size_t *)argvlen };
+    uint64_t mask = xcmd_workers_of(&q);
+    if (!(mask & (mask - 1))) return false;
+    int pos[1];
+    cmd_get_keys(cmd, argc, argv, argvlen, pos, 1);
+    rr_batches_send(rl);
+    xcmd_apply(worker_of_slot(slot_of_key(argv[pos[0]], argvlen[pos[0]])), cmd, argc, argv, argvlen, rt_now_ms());
     return true;
 }
 
@@ -126,7 +96,7 @@ static void enqueue(repl_replica_link_t *rl, int argc, const uint8_t **argv, con
         }
         return;
     }
-    if (split_by_worker(rl, cmd, argc, argv, argvlen)) return;
+    if (apply_across_workers(rl, cmd, argc, argv, argvlen)) return;
     queued_cmd_t q;
     queued_cmd_copy(&q, cmd, argc, argv, argvlen);
     rr_batch_add(rl, wi, &q);
@@ -191,7 +161,7 @@ static void txn_exec(repl_replica_link_t *rl, held_txn_t *t)
             queued_cmd_free(q);
             continue;
         }
-        if (split_by_worker(rl, cmd, q->argc, q->argv, q->argvlen)) {
+        if (apply_across_workers(rl, cmd, q->argc, q->argv, q->argvlen)) {
             queued_cmd_free(q);
             continue;
         }

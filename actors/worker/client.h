@@ -26,7 +26,6 @@ typedef struct reply_slot {
     long long sum;
     long long count;
     resp_buf_t acc;
-    struct split_state *split;    /* a multi-key command split by worker (fanout.c), or NULL */
 } reply_slot_t;
 
 enum {
@@ -76,12 +75,15 @@ typedef struct client {
     queued_cmd_t *mq;
     int mq_len, mq_cap;
     int multi_slot;                       /* -1 none yet */
-    /* WATCH: one slot only (cluster mode) */
-    int watch_slot;
+    /* WATCH: one slot only (cluster mode); any keys without cluster mode */
+    int watch_slot;                       /* the first watched key's */
     int nwatch;
     uint32_t watch_index[64];
     uint64_t watch_version[64];
     uint64_t watch_flush_epoch;
+    uint8_t watch_worker[64];             /* the worker keeping each watched key */
+    uint64_t watch_epoch[64];             /* that worker's flush epoch when watched */
+    bool watch_multi;                     /* watched keys on several workers */
     bool watch_dirty;                     /* watched key was touched on our own worker */
     struct txn *txn;                      /* an EXEC in progress */
     /* REPLCONF from a replica, kept until its PSYNC hands the connection over */

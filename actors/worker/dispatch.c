@@ -24,6 +24,7 @@
 #include "actors/worker/migrate.h"
 #include "actors/worker/protect.h"
 #include "actors/worker/worker_internal.h"
+#include "actors/worker/xcmd.h"
 #include "proto/slot.h"
 #include "runtime/log.h"
 #include "runtime/xmalloc.h"
@@ -107,36 +108,46 @@ bool dispatch_same_worker_standalone(int a, int b)
     return !config_cluster_enabled() && worker_of_slot((unsigned)a) == worker_of_slot((unsigned)b);
 }
 
-enum { ROUTE_NOKEYS = 0, ROUTE_SLOT = 1, ROUTE_ERROR = 2, ROUTE_SPLIT = 3 };
+enum { ROUTE_NOKEYS = 0, ROUTE_SLOT = 1, ROUTE_ERROR = 2, ROUTE_XCMD = 3 };
 
 /* Decides where a command runs. On ROUTE_SLOT *slot_out is the slot; on
- * ROUTE_ERROR `err` holds the error text for the client; ROUTE_SPLIT (only
- * with split_ok, without cluster mode) means keys on several workers, run by
- * dispatch_split. */
+ * ROUTE_ERROR `err` holds the error text for the client; ROUTE_XCMD (only
+ * without cluster mode) means keys on several workers, run by xcmd.c with
+ * those workers parked, as one call. */
 static int route(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
-                 const size_t *argvlen, int *slot_out, char *err, size_t errcap, bool split_ok)
+                 const size_t *argvlen, int *slot_out, char *err, size_t errcap)
 {
-    int pos[512];
-    int nkeys = cmd_get_keys(cmd, argc, argv, argvlen, pos, 512);
-    if (nkeys <= 0) return ROUTE_NOKEYS;
+    int stack[512];
+    int *pos = stack;
+    /* Every key counts (MSET with thousands of keys): one past 512 on
+     * another worker must not be run on the first key's. */
+    if (argc > 512) pos = xmalloc(sizeof(int) * (size_t)argc);
+    int nkeys = cmd_get_keys(cmd, argc, argv, argvlen, pos, argc > 512 ? argc : 512);
+    if (nkeys <= 0) {
+        if (pos != stack) free(pos);
+        return ROUTE_NOKEYS;
+    }
     unsigned slot = slot_of_key(argv[pos[0]], argvlen[pos[0]]);
     /* An unserved first slot is reported before any CROSSSLOT, as Redis does. */
     if (config_cluster_enabled() && w->cur->slot_owner[slot] < 0) {
+        if (pos != stack) free(pos);
         snprintf(err, errcap, "CLUSTERDOWN Hash slot not served");
         return ROUTE_ERROR;
     }
     bool spans = false;
-    for (int i = 1; i < nkeys; i++) {
+    for (int i = 1; i < nkeys && !spans; i++) {
         unsigned s = slot_of_key(argv[pos[i]], argvlen[pos[i]]);
         if (s != slot && !dispatch_same_worker_standalone((int)s, (int)slot)) {
-            if (split_ok && !config_cluster_enabled() && dispatch_split_supported(cmd, argc)) {
+            if (!config_cluster_enabled()) {
                 spans = true;
                 continue;
             }
+            if (pos != stack) free(pos);
             snprintf(err, errcap, "CROSSSLOT Keys in request don't hash to the same slot");
             return ROUTE_ERROR;
         }
     }
+    if (pos != stack) free(pos);
     *slot_out = (int)slot;
     if (!config_cluster_enabled()) {
         /* Every key is ours; a replica (REPLICAOF) refuses writes, as a
@@ -145,7 +156,7 @@ static int route(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, const
             snprintf(err, errcap, "READONLY You can't write against a read only replica.");
             return ROUTE_ERROR;
         }
-        return spans ? ROUTE_SPLIT : ROUTE_SLOT;
+        return spans ? ROUTE_XCMD : ROUTE_SLOT;
     }
     const cluster_snapshot_t *s = w->cur;
     int owner = s->slot_owner[slot];
@@ -565,7 +576,7 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
     int rt = ROUTE_NOKEYS;
     if (cmd->exec == CMD_EXEC_KEYED) {
         char err[512];
-        rt = route(c->worker, c, cmd, argc, argv, argvlen, &slot, err, sizeof err, true);
+        rt = route(c->worker, c, cmd, argc, argv, argvlen, &slot, err, sizeof err);
         if (rt == ROUTE_ERROR) {
             reply_error_now(c, cmd, err);
             c->flags &= ~CLIENT_ASKING;
@@ -577,7 +588,7 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
     /* Stage 5: run it where it belongs. */
     switch (cmd->exec) {
     case CMD_EXEC_KEYED:
-        if (rt == ROUTE_SPLIT) dispatch_split(c, cmd, argc, argv, argvlen);
+        if (rt == ROUTE_XCMD) xcmd_dispatch(c, cmd, argc, argv, argvlen);
         else if (rt == ROUTE_SLOT && (cmd->flags & CMD_BLOCKING)) blocking_send(c, cmd, argc, argv, argvlen, slot);
         else if (rt == ROUTE_SLOT && (cmd->flags & CMD_SUSPENDS)) migrate_send(c, cmd, argc, argv, argvlen, slot);
         else if (rt == ROUTE_SLOT) exec_at_slot(c, cmd, argc, argv, argvlen, slot);
@@ -604,14 +615,15 @@ bool dispatch_route_for_multi(client_t *c, const cmd_def_t *cmd, int argc, const
     int slot = -1;
     *slot_out = -1;
     if (cmd->exec != CMD_EXEC_KEYED) return true;
-    int rt = route(c->worker, c, cmd, argc, argv, argvlen, &slot, err, sizeof err, false);
+    int rt = route(c->worker, c, cmd, argc, argv, argvlen, &slot, err, sizeof err);
     if (rt == ROUTE_ERROR) {
         reply_error_now(c, cmd, err);
         return false;
     }
     /* Like Redis, each queued command is checked alone; keys of different
-     * commands are compared when EXEC runs. */
+     * commands are compared when EXEC runs. -2: keys on several workers. */
     if (rt == ROUTE_SLOT) *slot_out = slot;
+    else if (rt == ROUTE_XCMD) *slot_out = -2;
     return true;
 }
 
@@ -619,20 +631,27 @@ bool dispatch_route_for_multi(client_t *c, const cmd_def_t *cmd, int argc, const
 bool dispatch_route_check_exec(client_t *c, char *err, size_t errcap)
 {
     int slot = -1;
+    bool multi = false;
     for (int i = 0; i < c->mq_len; i++) {
         queued_cmd_t *q = &c->mq[i];
         if (q->cmd->exec != CMD_EXEC_KEYED) continue;
         int s = -1;
-        int rt = route(c->worker, c, q->cmd, q->argc, q->argv, q->argvlen, &s, err, errcap, false);
+        int rt = route(c->worker, c, q->cmd, q->argc, q->argv, q->argvlen, &s, err, errcap);
         if (rt == ROUTE_ERROR) return false;
-        if (rt == ROUTE_SLOT) {
+        if (rt == ROUTE_XCMD) {
+            multi = true;
+        } else if (rt == ROUTE_SLOT) {
             if (slot >= 0 && s != slot && !dispatch_same_worker_standalone(s, slot)) {
-                snprintf(err, errcap, "CROSSSLOT Keys in request don't hash to the same slot");
-                return false;
+                if (config_cluster_enabled()) {
+                    snprintf(err, errcap, "CROSSSLOT Keys in request don't hash to the same slot");
+                    return false;
+                }
+                multi = true;
             }
-            slot = s;
+            if (slot < 0) slot = s;
         }
     }
-    c->multi_slot = slot;
+    /* -2: standalone, keys on several workers; EXEC parks them (xcmd.c). */
+    c->multi_slot = multi ? -2 : slot;
     return true;
 }

@@ -33,12 +33,4 @@ void fanout_part_run(worker_t *w, rt_msg_t *msg);
  * reply in c's order (SCAN's cursor names the worker). */
 void fanout_send_to_worker(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
                            const size_t *argvlen, int target);
-/* Without cluster mode: true when a command whose keys several workers keep
- * can be split into one command per worker and the replies merged (MGET,
- * MSET, DEL, UNLINK, EXISTS, TOUCH). */
-bool dispatch_split_supported(const cmd_def_t *cmd, int argc);
-/* Runs such a command: one part per worker that keeps some of its keys, the
- * reply merged as one in the keys' order. */
-void dispatch_split(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);
-
 #endif

@@ -512,6 +512,21 @@ ks_entry_t *ks_rename(struct keyspace *ks, ks_entry_t *e, const uint8_t *newkey,
     return d;
 }
 
+ks_entry_t *ks_move(struct keyspace *from, ks_entry_t *e, struct keyspace *to)
+{
+    int type = e->type;
+    void *value = e->value;
+    /* Detach the value so deleting the old entry leaves it alone; the key
+     * bytes are read before the entry goes. LLONG_MIN: the destination never
+     * counts as expired, its old TTL is replaced by e's. */
+    from->used_bytes -= ks_value_bytes(e);
+    e->value = NULL;
+    ks_entry_t *d = ks_upsert(to, e->key, e->keylen, e->expire_ms, LLONG_MIN);
+    ks_value_replace(to, d, type, value);
+    ks_delete_entry(from, e);
+    return d;
+}
+
 uint8_t *ks_str_resize(struct keyspace *ks, ks_entry_t *e, size_t newlen)
 {
     ks_str_t *s = e->value;

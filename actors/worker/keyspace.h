@@ -129,6 +129,12 @@ bool ks_persist(struct keyspace *ks, ks_entry_t *e);
  * to itself returns e unchanged. */
 ks_entry_t *ks_rename(struct keyspace *ks, ks_entry_t *e, const uint8_t *newkey, size_t newlen);
 
+/* Moves e (value, TTL, expired or not) from keyspace `from` into `to`,
+ * replacing whatever `to` held under that key, and deletes e. Both keyspaces
+ * must be safe for the caller to touch (a cross-worker command: the owner of
+ * `from` is parked). Returns the new entry. */
+ks_entry_t *ks_move(struct keyspace *from, ks_entry_t *e, struct keyspace *to);
+
 /* String in place: resizes e's string to newlen bytes (new bytes are zero),
  * keeping the content; returns its data. e must be a string. */
 uint8_t *ks_str_resize(struct keyspace *ks, ks_entry_t *e, size_t newlen);

@@ -13,7 +13,12 @@
  * flush epoch. A collision can only make EXEC fail spuriously, never let a
  * modified key through.
  *
- * Must never: run queued commands of one transaction on two workers.
+ * Without cluster mode a transaction may use keys of several workers, and
+ * WATCH keys of several: then each run of its keyed commands (the first one
+ * together with the WATCH check) goes to xcmd.c, which parks those workers
+ * and runs the run on the client's worker, atomically.
+ *
+ * Must never: run queued commands of one transaction on two workers at once.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +29,8 @@
 #include "actors/commands/commands.h"
 #include "actors/worker/blocking.h"
 #include "actors/worker/dispatch.h"
+#include "actors/worker/xcmd.h"
+#include "actors/config/config.h"
 #include "actors/state/state.h"
 #include "proto/slot.h"
 #include "runtime/log.h"
@@ -46,6 +53,9 @@ typedef struct txn {
     uint32_t watch_index[64];
     uint64_t watch_version[64];
     uint64_t watch_flush_epoch;
+    uint8_t watch_worker[64];
+    uint64_t watch_epoch[64];
+    bool multi;                   /* standalone, keys or WATCHes on several workers: parts run by xcmd.c */
 } txn_t;
 
 static void unwatch(client_t *c)
@@ -53,6 +63,7 @@ static void unwatch(client_t *c)
     c->nwatch = 0;
     c->watch_slot = -1;
     c->watch_dirty = false;
+    c->watch_multi = false;
 }
 
 void multi_reset(client_t *c)
@@ -121,22 +132,29 @@ void cmd_watch(cmd_ctx_t *ctx)
     int slot = -1;
     const cmd_def_t *cmd = dispatch_current_cmd(c);
     if (!dispatch_route_for_multi(c, cmd, ctx->argc, ctx->argv, ctx->argvlen, &slot)) return;
-    if (slot >= 0 && c->watch_slot >= 0 && slot != c->watch_slot &&
-        !dispatch_same_worker_standalone(slot, c->watch_slot)) {
+    if (config_cluster_enabled() && slot >= 0 && c->watch_slot >= 0 && slot != c->watch_slot) {
         resp_add_error(ctx->reply, "CROSSSLOT Keys in request don't hash to the same slot");
         return;
     }
     if (slot < 0) slot = (int)slot_of_key(ctx->argv[1], ctx->argvlen[1]);
     worker_t *owner = g_workers[worker_of_slot((unsigned)slot)];
-    if (c->nwatch == 0)
+    if (c->nwatch == 0) {
         c->watch_flush_epoch = atomic_load_explicit((_Atomic uint64_t *)&owner->flush_epoch, memory_order_relaxed);
-    c->watch_slot = slot;
+        c->watch_slot = slot;
+    }
+    int first = worker_of_slot((unsigned)c->watch_slot);
     for (int i = 1; i < ctx->argc && c->nwatch < 64; i++) {
+        /* Without cluster mode the keys of one WATCH may live on several
+         * workers: each is versioned by its own (one worker in cluster mode). */
+        worker_t *kw = g_workers[worker_of_slot(slot_of_key(ctx->argv[i], ctx->argvlen[i]))];
         uint32_t b = dispatch_watch_bucket(ctx->argv[i], ctx->argvlen[i]);
         c->watch_index[c->nwatch] = b;
+        c->watch_worker[c->nwatch] = (uint8_t)kw->index;
         /* relaxed: the owner bumps with relaxed adds; EXEC re-reads on the owner thread */
+        c->watch_epoch[c->nwatch] = atomic_load_explicit((_Atomic uint64_t *)&kw->flush_epoch, memory_order_relaxed);
         c->watch_version[c->nwatch] =
-            atomic_load_explicit((_Atomic uint64_t *)&owner->key_versions[b], memory_order_relaxed);
+            atomic_load_explicit((_Atomic uint64_t *)&kw->key_versions[b], memory_order_relaxed);
+        if (kw->index != first) c->watch_multi = true;
         c->nwatch++;
     }
     resp_add_simple(ctx->reply, "OK");
@@ -201,6 +219,40 @@ static void txn_send_part(client_t *c, int to, int end, bool watch)
     worker_send(c->worker, to, &rc->hdr);
 }
 
+/* Standalone, keys on several workers: the run of keyed commands [t->next,
+ * end) goes to xcmd.c, which parks every worker keeping one of their keys
+ * (and, with `watch`, of the WATCHed keys, checked first) and runs them here
+ * as one atomic part. */
+static void txn_send_xpart(client_t *c, int end, bool watch)
+{
+    txn_t *t = c->txn;
+    remote_cmd_t *rc = remote_cmd_new(c, end - t->next, NULL, WMSG_RUN, rt_now_ms());
+    rc->is_exec = true;
+    uint64_t mask = 0;
+    if (watch) {
+        size_t n = (size_t)t->nwatch;
+        rc->nwatch = t->nwatch;
+        rc->watch_index = xmalloc(sizeof(uint32_t) * n);
+        rc->watch_version = xmalloc(sizeof(uint64_t) * n);
+        rc->watch_worker = xmalloc(n);
+        rc->watch_epoch = xmalloc(sizeof(uint64_t) * n);
+        memcpy(rc->watch_index, t->watch_index, sizeof(uint32_t) * n);
+        memcpy(rc->watch_version, t->watch_version, sizeof(uint64_t) * n);
+        memcpy(rc->watch_worker, t->watch_worker, n);
+        memcpy(rc->watch_epoch, t->watch_epoch, sizeof(uint64_t) * n);
+        for (int i = 0; i < t->nwatch; i++) mask |= 1ULL << t->watch_worker[i];
+    }
+    for (int k = 0; k < rc->ncmds; k++) {
+        rc->cmds[k] = t->cmds[t->next + k];
+        t->cmds[t->next + k].argv = NULL;   /* moved */
+        mask |= xcmd_workers_of(&rc->cmds[k]);
+    }
+    t->replies += rc->ncmds;
+    t->next = end;
+    rc->slot = client_defer_reply(c);
+    xcmd_post(c->worker, c->worker->index, rc, mask);
+}
+
 /* Runs the transaction forward until it must wait for another actor or ends.
  * The effects of the commands run here in one go leave as one MULTI ... EXEC
  * (parts run on another worker are wrapped there). */
@@ -220,6 +272,16 @@ static void txn_step_inner(client_t *c)
     worker_t *w = c->worker;
     int owner = t->slot >= 0 ? worker_of_slot((unsigned)t->slot) : -1;
     while (!t->waiting && !t->aborted) {
+        if (t->multi) {
+            bool need_watch = !t->watch_checked && t->nwatch > 0;
+            if (need_watch || (t->next < t->ncmds && t->cmds[t->next].cmd->exec == CMD_EXEC_KEYED)) {
+                int j = t->next;
+                while (j < t->ncmds && t->cmds[j].cmd->exec == CMD_EXEC_KEYED) j++;
+                t->watch_checked = true;
+                txn_send_xpart(c, j, need_watch);
+                return;
+            }
+        }
         /* The WATCH check comes first, on the worker that owns the keys. */
         if (!t->watch_checked && t->nwatch > 0) {
             int wowner = worker_of_slot((unsigned)t->watch_slot);
@@ -329,13 +391,28 @@ void cmd_exec(cmd_ctx_t *ctx)
     t->watch_slot = c->watch_slot;
     memcpy(t->watch_index, c->watch_index, sizeof t->watch_index);
     memcpy(t->watch_version, c->watch_version, sizeof t->watch_version);
+    memcpy(t->watch_worker, c->watch_worker, sizeof t->watch_worker);
+    memcpy(t->watch_epoch, c->watch_epoch, sizeof t->watch_epoch);
     t->watch_flush_epoch = c->watch_flush_epoch;
+    /* Without cluster mode a transaction may use keys (and WATCH keys) of
+     * several workers: its keyed parts then run with those workers parked. */
+    t->multi = !config_cluster_enabled() &&
+               (c->multi_slot == -2 ||
+                (c->nwatch > 0 && (c->watch_multi || (c->multi_slot >= 0 && worker_of_slot((unsigned)c->watch_slot) !=
+                                                                              worker_of_slot((unsigned)c->multi_slot)))));
+    if (t->multi) t->slot = -1;
     c->mq = NULL;
     c->mq_len = c->mq_cap = 0;
     multi_reset(c);
     unwatch(c);
     /* The EXEC reply takes its place in the FIFO now; parts fill it later. */
     t->exec_slot = client_defer_reply(c);
+    if (t->multi) {
+        /* Its parts run when their barrier comes round: the client's next
+         * commands, which may run here inline, wait for the EXEC. */
+        t->exec_slot->blocks_client = true;
+        c->flags |= CLIENT_BLOCKED;
+    }
     c->txn = t;
     txn_step(c);
 }

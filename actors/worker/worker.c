@@ -734,6 +734,8 @@ void remote_cmd_free(remote_cmd_t *rc)
     free(rc->cmds);
     free(rc->watch_index);
     free(rc->watch_version);
+    free(rc->watch_worker);
+    free(rc->watch_epoch);
     resp_buf_free(&rc->reply);
     free(rc->blob);
     free(rc);

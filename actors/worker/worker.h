@@ -4,8 +4,9 @@
  * Commands for another worker's slots travel as messages and their replies
  * come back the same way, in order per connection.
  *
- * Must never: touch another worker's keyspace or clients, or block (except
- * DEBUG SLEEP, which blocks its own worker on purpose as Redis does).
+ * Must never: touch another worker's keyspace or clients (except xcmd.c,
+ * while that worker is parked at its barrier), or block (except at a barrier:
+ * a cut, DEBUG SLEEP, a standalone call over several workers' keys).
  */
 #ifndef SHOAL_ACTORS_WORKER_H
 #define SHOAL_ACTORS_WORKER_H
@@ -99,6 +100,9 @@ typedef struct remote_cmd {
     long long arg_us;             /* DEBUG SLEEP: the pause in microseconds */
     bool close_after_reply;       /* a wait ended by -UNBLOCKED: the client goes after it (blocking.c) */
     bool wait_from_zero;          /* WAIT from a client that ran no command before: target offset 0 */
+    struct xbar *xbar;            /* a call over several workers' keys: its barrier (xcmd.c) */
+    uint8_t *watch_worker;        /* with xbar: the worker of each WATCHed key */
+    uint64_t *watch_epoch;        /* with xbar: that worker's flush epoch at WATCH time */
 } remote_cmd_t;
 
 
@@ -113,6 +117,13 @@ extern _Atomic uint64_t g_next_client_id;
 extern _Atomic int g_active_expire;
 
 /* ---- what other folders may ask of the workers (the struct is private) ---- */
+
+/* Every message that parks workers at a barrier (the replication actor's
+ * cuts, calls over several workers' keys) is posted under this lock, so all
+ * workers meet the barriers in one order and none waits for another forever
+ * (xcmd.c). Held only while posting. */
+void workers_barrier_lock(void);
+void workers_barrier_unlock(void);
 
 /* How many workers run (fixed once workers_start returned). */
 static inline int workers_count(void) { return g_nworkers; }

@@ -10,10 +10,9 @@ answer the same request; the redis->redis pair runs the replication test too, as
 proof that the test asks for Redis's behaviour.
 
 Departures, stated rather than hidden: shoal keeps one database (SELECT 1 answers
-`ERR DB index is out of range`); MGET, MSET, DEL, UNLINK, EXISTS and TOUCH over keys that
-different worker threads keep run as one part per worker (not atomic across workers);
-other multi-key commands and transactions over such keys answer CROSSSLOT (keys on one
-worker are fine; with --worker-threads 1 every combination is).
+`ERR DB index is out of range`). Multi-key commands and transactions over keys that
+different worker threads keep run atomically with those workers parked
+(test_standalone_xworker.py covers them).
 
 What it must never do: stop a process it did not start, or sleep where a poll with a
 deadline works.
@@ -342,7 +341,7 @@ MULTI_KEY_CMDS = [
 @pytest.mark.parametrize("workers", ["2", "4"])
 def test_multi_key_commands_over_workers(servers, workers):
     """MGET/MSET/DEL/UNLINK/EXISTS/TOUCH over keys that several worker threads keep
-    answer as on redis-server (each worker runs its share, the replies are merged)."""
+    answer as on redis-server (run whole with those workers parked)."""
     shoal = _start(servers, "shoal", ["--worker-threads", workers])
     redis = _start(servers, "redis")
     _compare(shoal, redis, MULTI_KEY_CMDS)

@@ -572,24 +572,6 @@ TEST(cmdtable_fanout_callbacks_in_the_entries)
     CHECK(lookup("save")->fanout.gather && !lookup("save")->fanout.reply);
 }
 
-TEST(cmdtable_split_kinds_in_the_entries)
-{
-    cmd_table_init();
-    CHECK_EQ_INT(lookup("mget")->split, CMD_SPLIT_ARRAY);
-    CHECK_EQ_INT(lookup("mset")->split, CMD_SPLIT_OK);
-    static const char *const sums[] = { "del", "unlink", "exists", "touch" };
-    for (size_t k = 0; k < 4; k++) CHECK_EQ_INT(lookup(sums[k])->split, CMD_SPLIT_SUM);
-    int split = 0;
-    for (int i = 0; cmd_at(i); i++) {
-        const cmd_def_t *c = cmd_at(i);
-        if (c->split == CMD_SPLIT_NONE) continue;
-        split++;
-        /* only commands made of key groups from argv[1] on can be split */
-        CHECK(c->exec == CMD_EXEC_KEYED && c->first_key == 1 && c->last_key == -1 && c->key_step >= 1);
-    }
-    CHECK_EQ_INT(split, 6);
-}
-
 TEST(cmdtable_group_args_deal_out_key_groups)
 {
     cmd_table_init();

@@ -430,6 +430,40 @@ TEST(ks_rename_keeps_the_byte_count)
     ks_free(ks);
 }
 
+/* ks_move (a call over several workers' keys, actors/worker/xcmd.c): the
+ * value and TTL go to the other keyspace, expired or not, and each side's
+ * counts and bytes follow: moving out and back leaves both as they were. */
+TEST(ks_move_between_keyspaces)
+{
+    struct keyspace *a = ks_create(), *b = ks_create();
+    put(a, "base", "v", NOW + 1);            /* tables and TTL indexes exist on both */
+    put(b, "base", "v", NOW + 1);
+    size_t a0 = ks_used_bytes(a), b0 = ks_used_bytes(b);
+    put(a, "k", "a value", NOW + 5000);
+    size_t ak = ks_used_bytes(a);
+    put(a, "gone", "stale", NOW - 1);        /* expired, not yet deleted */
+    ks_entry_t *e = ks_move(a, ks_peek(a, K("k"), 1), b);
+    CHECK_EQ_INT(e->expire_ms, NOW + 5000);
+    CHECK(ks_peek(a, K("k"), 1) == NULL);
+    size_t n;
+    const uint8_t *v = ks_entry_str(get(b, "k", NOW), &n);
+    CHECK_MEM(v, "a value", 7);
+    CHECK_EQ_INT(ks_expires_count(b), 2);
+    CHECK_EQ_INT(ks_count_in_slot(b, slot_of_key(K("k"), 1)), 1);
+    CHECK_EQ_INT(ks_count_in_slot(a, slot_of_key(K("k"), 1)), 0);
+    ks_move(a, ks_peek(a, K("gone"), 4), b);
+    CHECK(ks_peek(b, K("gone"), 4) != NULL);          /* moved as it was */
+    CHECK(get(b, "gone", NOW) == NULL);               /* and expires where it went */
+    CHECK_EQ_INT(ks_used_bytes(a), a0);
+    ks_move(b, ks_peek(b, K("k"), 1), a);
+    CHECK_EQ_INT(ks_used_bytes(b), b0);
+    CHECK_EQ_INT(ks_used_bytes(a), ak);
+    CHECK_EQ_INT(ks_size(a), 2);
+    CHECK_EQ_INT(ks_size(b), 1);
+    ks_free(a);
+    ks_free(b);
+}
+
 static int fake_frees;
 static void fake_free(void *o) { fake_frees++; free(o); }
 static size_t fake_mem(const void *o) { (void)o; return 1000; }

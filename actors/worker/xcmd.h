@@ -1,0 +1,27 @@
+/* xcmd.h - standalone mode: calls whose keys several workers keep, run
+ * atomically on one worker while the others are parked (xcmd.c).
+ *
+ * Must never: be used in cluster mode (a call's keys are in one slot there).
+ */
+#ifndef SHOAL_ACTORS_XCMD_H
+#define SHOAL_ACTORS_XCMD_H
+
+#include <stdint.h>
+#include "actors/worker/client.h"
+
+/* The workers keeping the keys of one command, as a bit mask. */
+uint64_t xcmd_workers_of(const queued_cmd_t *q);
+/* Client side: runs the command on the client's worker with every worker
+ * keeping one of its keys parked; the reply fills a slot of c's FIFO. */
+void xcmd_dispatch(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);
+/* Runs rc (its commands, a transaction part when rc->is_exec) on worker
+ * `executor` with the workers of `mask` parked; `from` is the sending worker
+ * (NULL from another thread). The reply goes back to rc->origin as
+ * WMSG_DONE; without an origin (our master's stream) it is dropped. */
+void xcmd_post(worker_t *from, int executor, remote_cmd_t *rc, uint64_t mask);
+/* The replica link: applies one command of the master's stream whose keys
+ * several workers keep, on `executor`. */
+void xcmd_apply(int executor, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
+                long long now_ms);
+
+#endif
