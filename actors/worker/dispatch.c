@@ -138,7 +138,9 @@ static int route(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, const
     for (int i = 1; i < nkeys && !spans; i++) {
         unsigned s = slot_of_key(argv[pos[i]], argvlen[pos[i]]);
         if (s != slot && !dispatch_same_worker_standalone((int)s, (int)slot)) {
-            if (!config_cluster_enabled()) {
+            /* MIGRATE talks to its target after the call returns, from the
+             * keys' worker: it cannot run with other workers parked. */
+            if (!config_cluster_enabled() && !(cmd->flags & CMD_SUSPENDS)) {
                 spans = true;
                 continue;
             }
