@@ -26,6 +26,7 @@
 #include "actors/state/state.h"
 #include "actors/worker/blocking.h"
 #include "actors/worker/client.h"
+#include "actors/worker/migrate.h"
 #include "actors/worker/stats.h"
 #include "runtime/actor.h"
 #include "runtime/xmalloc.h"
@@ -201,7 +202,7 @@ static void sec_stats(text_t *t)
            "expire_cycle_cpu_milliseconds:0\r\nevicted_keys:0\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\n"
            "current_eviction_exceeded_time:0\r\nkeyspace_hits:%lld\r\nkeyspace_misses:%lld\r\npubsub_channels:0\r\n"
            "pubsub_patterns:0\r\npubsubshard_channels:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\n"
-           "migrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\n"
+           "migrate_cached_sockets:%lld\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\n"
            "active_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\n"
            "current_active_defrag_time:0\r\ntracking_total_keys:0\r\ntracking_total_items:0\r\n"
            "tracking_total_prefixes:0\r\nunexpected_error_replies:0\r\ntotal_error_replies:%lld\r\n"
@@ -210,7 +211,7 @@ static void sec_stats(text_t *t)
            "reply_buffer_expands:0\r\n",
         SUM(CONNECTIONS_RECEIVED), SUM(COMMANDS), SUM(NET_INPUT_BYTES), SUM(NET_OUTPUT_BYTES),
         link.net_repl_input_bytes, rs.net_repl_output_bytes, SUM(REJECTED_CONNECTIONS), rs.sync_full, rs.sync_partial_ok, rs.sync_partial_err,
-        SUM(EXPIRED_KEYS), SUM(KEYSPACE_HITS), SUM(KEYSPACE_MISSES), SUM(TOTAL_ERRORS),
+        SUM(EXPIRED_KEYS), SUM(KEYSPACE_HITS), SUM(KEYSPACE_MISSES), migrate_cached_sockets(), SUM(TOTAL_ERRORS),
         SUM(READS_PROCESSED), SUM(WRITES_PROCESSED));
 }
 

@@ -11,6 +11,7 @@
  * key's reply was read yet (the cached socket had been closed by the target).
  */
 #include <arpa/inet.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -114,6 +115,10 @@ typedef struct mig_worker {
 
 /* One per worker, touched only by that worker's thread. */
 static mig_worker_t *g_mig[MAX_WORKERS];
+/* relaxed: a count for INFO */
+static _Atomic long long g_cached;
+
+long long migrate_cached_sockets(void) { return atomic_load_explicit(&g_cached, memory_order_relaxed); }
 
 static mig_worker_t *mig_of(worker_t *w)
 {
@@ -310,6 +315,7 @@ static void conn_free(mig_worker_t *mw, mig_conn_t *cn)
             break;
         }
     mw->nconns--;
+    atomic_fetch_sub_explicit(&g_cached, 1, memory_order_relaxed);
     conn_close_socket(cn);
     resp_buf_free(&cn->out);
     free(cn->name);
@@ -668,6 +674,7 @@ static mig_conn_t *conn_get(worker_t *w, const migrate_job_t *j)
     cn->next = mw->conns;
     mw->conns = cn;
     mw->nconns++;
+    atomic_fetch_add_explicit(&g_cached, 1, memory_order_relaxed);
     if (!mw->sweep_on) {
         rt_timer_start(&mw->sweep, w->thread, 1000, 1000, sweep_cb, w);
         mw->sweep_on = true;

@@ -41,6 +41,10 @@ typedef struct migrate_job migrate_job_t;
 void migrate_send(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
                   int slot);
 
+/* Any thread: cached connections to MIGRATE targets over all workers
+ * (INFO migrate_cached_sockets). */
+long long migrate_cached_sockets(void);
+
 /* Handler side, first call: a job for this call (the handler hands it back
  * in cmd_ctx_t.suspend; the worker owns it from then on). user is NULL for
  * AUTH <password>, pass NULL for no AUTH. */

@@ -300,6 +300,8 @@ def test_migrate_reuses_one_connection_and_selects_once(servers, fakes):
         assert c.call("MIGRATE", "127.0.0.1", str(late.port), "b", "0", "1000") == "OK"
         assert c.call("MIGRATE", "127.0.0.1", str(late.port), "c", "3", "1000", "AUTH", "pw") == "OK"
     assert late.accepted == 1
+    with ss.raw() as c:
+        assert h.info_dict(c.call("INFO", "stats"))["migrate_cached_sockets"] == "1"
     names = [x[0].upper() for x in late.commands]
     assert names == [b"SELECT", b"RESTORE", b"RESTORE", b"AUTH", b"SELECT", b"RESTORE"], late.commands
     assert late.commands[4] == [b"SELECT", b"3"]
@@ -609,3 +611,22 @@ def test_migrate_calls_to_one_target_queue_on_its_connection(servers, fakes):
     assert late.accepted == 1
     assert [c[0].upper() for c in late.commands] == [b"SELECT", b"RESTORE", b"RESTORE"]
     assert [c[1] for c in late.commands[1:]] == [b"x", b"y"]
+
+
+@pytest.mark.parametrize("kind", ["redis", "shoal"])
+def test_migrate_cached_connection_closes_after_10s_unused(servers, fakes, kind):
+    src = servers.shoal(base_args="standalone") if kind == "shoal" else servers.redis(base_args="standalone")
+    late = fakes("late", delay=0.0)
+    with src.raw() as c:
+        c.call("SET", "k", "v")
+        t0 = time.monotonic()
+        assert c.call("MIGRATE", "127.0.0.1", str(late.port), "k", "0", "1000") == "OK"
+
+        def cached():
+            return int(h.info_dict(c.call("INFO", "stats"))["migrate_cached_sockets"])
+        assert cached() == 1
+        time.sleep(8)
+        assert cached() == 1
+        h.wait_until(lambda: cached() == 0, 6, interval=0.2, what="the cached connection closed")
+        took = time.monotonic() - t0
+    assert 10 <= took < 13.5, took
