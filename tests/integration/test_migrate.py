@@ -630,3 +630,39 @@ def test_migrate_cached_connection_closes_after_10s_unused(servers, fakes, kind)
         h.wait_until(lambda: cached() == 0, 6, interval=0.2, what="the cached connection closed")
         took = time.monotonic() - t0
     assert 10 <= took < 13.5, took
+
+
+def test_migrate_silent_target_leaves_bus_links_served(servers, fakes):
+    """Cluster of two shoal nodes at node timeout 1000, the source with one
+    worker (its bus links run there too): a MIGRATE waiting 3 s on a silent
+    target must not make either node see the other as failing, and the
+    source's other clients are served meanwhile."""
+    import replhelpers as rh
+    import bushelpers as bh
+    args = ["--cluster-node-timeout", "1000"]
+    a = servers.shoal(extra_args=args + ["--worker-threads", "1"])
+    b = servers.shoal(extra_args=args)
+    with a.raw() as c:
+        assert c.call("CLUSTER", "ADDSLOTSRANGE", "0", "8191") == "OK"
+    with b.raw() as c:
+        assert c.call("CLUSTER", "ADDSLOTSRANGE", "8192", "16383") == "OK"
+    rh.meet(b, a)
+    h.wait_cluster_ok(a)
+    h.wait_cluster_ok(b)
+    silent = fakes("silent")
+
+    def flags(viewer, other):
+        oid = bh.myid(other)
+        return [n["flags"] for n in bh.cluster_nodes(viewer) if n["id"] == oid][0]
+    with a.raw(timeout=10) as c, a.raw() as other:
+        assert c.call("SET", "bar", "v") == "OK"          # slot 5061: a's
+        t0 = time.monotonic()
+        c.send(h.encode("MIGRATE", "127.0.0.1", str(silent.port), "bar", "0", "3000"))
+        while time.monotonic() - t0 < 2.8:
+            assert other.call("GET", "bar") == b"v"
+            for viewer, peer in ((a, b), (b, a)):
+                f = flags(viewer, peer)
+                assert "fail?" not in f and "fail" not in f, (viewer.port, f)
+            time.sleep(0.1)
+        assert c.read()[1] == Error("IOERR error or timeout reading to target instance")
+        assert time.monotonic() - t0 >= 2.9
