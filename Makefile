@@ -112,7 +112,7 @@ test-asan: deps bin/shoal-node bin/shoal-node-asan
 # tests/tsan/suppressions.txt lists the remaining false positives, each with its reason.
 TSAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer -Itests/tsan
 # The runtime's unit tests (threads, mailboxes, snapshots, the log) and the shutdown save handshake.
-TSAN_UNIT_SRC := $(addprefix tests/unit/,runner.c test_actor.c test_mailbox.c test_snapshot.c test_log.c \
+TSAN_UNIT_SRC := $(addprefix tests/unit/,runner.c test_actor.c test_borrow.c test_mailbox.c test_snapshot.c test_log.c \
                    test_state_save.c)
 TSAN_OBJ   := $(patsubst %.c,build/tsan/%.o,$(LIB_SRC) $(TSAN_UNIT_SRC))
 TSAN_RUN   := TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan/suppressions.txt"

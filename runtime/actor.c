@@ -31,6 +31,7 @@
 #include <string.h>
 #include <time.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <sys/epoll.h>
 #include <ck_pr.h>
 
@@ -66,7 +67,14 @@ struct rt_thread {
     uint64_t spin_catches;         /* spins that ended because work arrived (idem) */
     int spin_credit;               /* loop thread only: how well spinning has paid lately */
     unsigned spin_skipped;         /* loop thread only: busy rounds that did not spin */
+    /* rt_thread_enable_borrow: who may touch the thread's lendable data. */
+    _Atomic int token;             /* RT_TOKEN_* */
+    bool borrowable;               /* rt_thread_enable_borrow was called */
+    uint64_t borrows;              /* tokens taken by other threads (atomic add) */
+    uint64_t borrow_waits;         /* wake-ups that found the token out (loop thread, atomic store) */
 };
+
+enum { RT_TOKEN_OWNED = 0, RT_TOKEN_FREE = 1, RT_TOKEN_BORROWED = 2 };
 
 static _Thread_local rt_thread_t *current_thread;
 static unsigned next_thread_index;  /* atomic */
@@ -112,6 +120,9 @@ int rt_thread_stats_all(rt_thread_stats_t *out, int max)
         out[n].lazy_sends = rt_thread_lazy_sends(t);
         out[n].spins = rt_thread_spins(t);
         out[n].spin_catches = rt_thread_spin_catches(t);
+        out[n].borrowable = t->borrowable;
+        out[n].borrows = ck_pr_load_64(&t->borrows);
+        out[n].borrow_waits = ck_pr_load_64(&t->borrow_waits);
         n++;
     }
     pthread_mutex_unlock(&all_threads_lock);
@@ -299,6 +310,8 @@ static void stop_cb(struct ev_loop *loop, ev_async *w, int revents)
 }
 
 static long long clock_ns(clockid_t id);
+static void token_release(struct ev_loop *loop) EV_NOEXCEPT;
+static void token_acquire(struct ev_loop *loop) EV_NOEXCEPT;
 
 /* A sched_yield that returns later than this let another thread run. */
 #define RT_SPIN_CONTENDED_NS 20000
@@ -339,6 +352,10 @@ static void spin_before_sleep(rt_thread_t *t)
         return;
     /* Relaxed stores: only this thread writes these counters. */
     ck_pr_store_64(&t->spins, t->spins + 1);
+    /* The spin runs none of the thread's own code either: its data may be
+     * borrowed meanwhile, as while it sleeps (rt_thread_enable_borrow). */
+    if (t->borrowable)
+        token_release(t->loop);
     ck_pr_store_int(&t->spinning, 1);
     long long end = clock_ns(CLOCK_MONOTONIC) + (long long)t->spin_us * 1000;
     bool caught = false;
@@ -363,6 +380,8 @@ static void spin_before_sleep(rt_thread_t *t)
             break;
     }
     ck_pr_store_int(&t->spinning, 0);
+    if (t->borrowable)
+        token_acquire(t->loop);    /* waits for a borrower to give it back */
     /* Full fence (store->load), paired with wake_thread's: a sender that saw
      * us spinning and skipped its wake request pushed before this look. */
     ck_pr_fence_memory();
@@ -387,6 +406,72 @@ static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
     for (int i = 0; i < t->hook_count; i++)
         t->hooks[i].fn(t, t->hooks[i].arg);
     spin_before_sleep(t);
+}
+
+/* libev calls these right before and right after the blocking poll
+ * (ev_set_loop_release_cb): the only stretch in which the loop thread runs
+ * none of its own code, so the only one in which its data may be lent. */
+static void token_release(struct ev_loop *loop) EV_NOEXCEPT
+{
+    rt_thread_t *t = ev_userdata(loop);
+    /* Release: everything this thread wrote so far happens before a
+     * borrower's acquiring exchange. */
+    atomic_store_explicit(&t->token, RT_TOKEN_FREE, memory_order_release);
+}
+
+static void token_acquire(struct ev_loop *loop) EV_NOEXCEPT
+{
+    rt_thread_t *t = ev_userdata(loop);
+    int expect = RT_TOKEN_FREE;
+    /* Acquire: a borrower's writes (given back with a release store) happen
+     * before anything this thread does next. */
+    if (atomic_compare_exchange_strong_explicit(&t->token, &expect, RT_TOKEN_OWNED,
+                                                memory_order_acquire, memory_order_relaxed))
+        return;
+    ck_pr_store_64(&t->borrow_waits, t->borrow_waits + 1);
+    /* Borrowed: the holder runs a few microseconds of our work; yield so
+     * that, on a busy CPU, it gets to finish. */
+    for (;;) {
+        expect = RT_TOKEN_FREE;
+        if (atomic_compare_exchange_weak_explicit(&t->token, &expect, RT_TOKEN_OWNED,
+                                                  memory_order_acquire, memory_order_relaxed))
+            return;
+        sched_yield();
+    }
+}
+
+void rt_thread_enable_borrow(rt_thread_t *t)
+{
+    atomic_store_explicit(&t->token, RT_TOKEN_OWNED, memory_order_relaxed);
+    t->borrowable = true;
+    ev_set_loop_release_cb(t->loop, token_release, token_acquire);
+}
+
+bool rt_thread_try_borrow(rt_thread_t *t)
+{
+    /* A plain load first: a thread that is awake costs the caller no
+     * locked instruction and the owner no cache-line steal. */
+    if (atomic_load_explicit(&t->token, memory_order_relaxed) != RT_TOKEN_FREE)
+        return false;
+    int expect = RT_TOKEN_FREE;
+    /* Acquire: pairs with the owner's (or the last borrower's) release. */
+    if (!atomic_compare_exchange_strong_explicit(&t->token, &expect, RT_TOKEN_BORROWED,
+                                                 memory_order_acquire, memory_order_relaxed))
+        return false;
+    ck_pr_inc_64(&t->borrows);     /* a statistic */
+    return true;
+}
+
+void rt_thread_unborrow(rt_thread_t *t)
+{
+    /* Release: our writes to the lent data happen before the owner's (or
+     * the next borrower's) acquire. */
+    atomic_store_explicit(&t->token, RT_TOKEN_FREE, memory_order_release);
+}
+
+bool rt_actor_mailbox_drained(rt_actor_t *actor)
+{
+    return rt_mailbox_is_marked_empty(&actor->mailbox);
 }
 
 void rt_thread_set_spin_us(rt_thread_t *t, int us)

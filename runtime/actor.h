@@ -129,6 +129,8 @@ typedef struct rt_thread_stats {
     char name[16];
     unsigned long long wakeups, messages, wake_sends, lazy_sends;
     unsigned long long spins, spin_catches;   /* see rt_thread_set_spin_us */
+    bool borrowable;                          /* see rt_thread_enable_borrow */
+    unsigned long long borrows, borrow_waits;
 } rt_thread_stats_t;
 int rt_thread_stats_all(rt_thread_stats_t *out, int max);
 
@@ -150,6 +152,30 @@ void rt_thread_set_spin_us(rt_thread_t *t, int us);
  * spin before it sleeps. Other work (timers, cluster-bus traffic) does not
  * call it and never makes the thread spin. */
 void rt_thread_note_busy(void);
+
+/* Borrowing a sleeping thread's data. A thread that enables it (before it
+ * starts) lends out everything only its own code touches while its loop
+ * sleeps in the poll: from just before the blocking epoll_wait to just after
+ * it, its ownership token is free. Another thread may take the token with
+ * rt_thread_try_borrow (it fails unless the owner sleeps), use the owner's
+ * data as if it ran on the owner's thread, and give it back with
+ * rt_thread_unborrow. An owner that wakes while its token is out waits
+ * (yielding the CPU) until it is back before it runs any callback. Taking
+ * the token acquires what the owner (or the previous borrower) wrote before
+ * letting it go, and giving it back releases the borrower's writes to the
+ * next holder, as a lock would; the owner never blocks a borrower, so a
+ * borrower must hold the token only briefly and never wait while it does.
+ * The owner's loop, timers and actors stay its own: a borrower must not
+ * touch them (messages to its actors are fine). Borrows and the owner's
+ * waits for a borrowed token are counted in rt_thread_stats. */
+void rt_thread_enable_borrow(rt_thread_t *t);
+bool rt_thread_try_borrow(rt_thread_t *t);
+void rt_thread_unborrow(rt_thread_t *t);
+/* True when no message waits in the actor's (ordinary) mailbox: everything
+ * sent to it so far has been handled. Meaningful to a thread holding the
+ * actor's thread token (rt_thread_try_borrow); a racing send may make it
+ * stale at once otherwise. */
+bool rt_actor_mailbox_drained(rt_actor_t *actor);
 
 /* Hooks run by the loop of `t` once per iteration, before it sleeps (ev_prepare),
  * e.g. to flush client output or quiesce snapshot readers. At most 8: returns

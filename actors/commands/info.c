@@ -450,8 +450,10 @@ static void sec_busdigest(text_t *t)
 
 /* Not in Redis, asked for by name only (like peers): per runtime thread,
  * loop wake-ups (rounds run), messages handled, wake requests made to it by
- * senders (each at most one eventfd write) and lazy sends that left it
- * asleep. The bench reads it to show wake-ups per request. */
+ * senders (each at most one eventfd write), lazy sends that left it
+ * asleep, times another thread borrowed its sleeping loop's data (a worker's
+ * keyspace: docs/design.md §3.4) and wake-ups that had to wait for such a
+ * borrower. The bench reads it to show wake-ups per request. */
 static void sec_threads(text_t *t)
 {
     add(t, "# Threads\r\n");
@@ -460,6 +462,11 @@ static void sec_threads(text_t *t)
     for (int i = 0; i < n; i++)
         add(t, "thread%d:name=%s,wakeups=%llu,messages=%llu,wake_sends=%llu,lazy_sends=%llu\r\n",
             st[i].index, st[i].name, st[i].wakeups, st[i].messages, st[i].wake_sends, st[i].lazy_sends);
+    /* Lines of their own, so that the thread lines keep their shape. */
+    for (int i = 0; i < n; i++)
+        if (st[i].borrowable)
+            add(t, "borrow%d:name=%s,borrows=%llu,borrow_waits=%llu\r\n",
+                st[i].index, st[i].name, st[i].borrows, st[i].borrow_waits);
 }
 
 typedef struct section { const char *name; void (*fn)(text_t *); bool dflt; } section_t;

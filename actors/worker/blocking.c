@@ -383,6 +383,12 @@ void blocking_after_command(worker_t *w)
     serve_ready(w, st);
 }
 
+bool blocking_has_waiters(worker_t *w)
+{
+    bstate_t *st = g_state[w->index];
+    return st && (st->count > 0 || st->ready_head || st->hold > 0);
+}
+
 void blocking_hold(worker_t *w, bool on)
 {
     bstate_t *st = g_state[w->index];

@@ -55,6 +55,10 @@ void blocking_note_write(worker_t *w, const cmd_def_t *cmd, int argc, const uint
                          const size_t *argvlen);
 void blocking_after_command(worker_t *w);
 void blocking_hold(worker_t *w, bool on);
+/* Owner side (or a thread holding the owner's token, dispatch.c): true when
+ * clients wait on keys of w, so that a write there may have to serve them
+ * (which arms the owner's timers: only its own thread may). */
+bool blocking_has_waiters(worker_t *w);
 
 /* INFO: clients waiting now, and those of them with a timeout. */
 long long blocking_count(void);

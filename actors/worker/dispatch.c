@@ -327,6 +327,35 @@ void dispatch_execute_batch(worker_t *w, remote_cmd_t *rc)
     blocking_hold(w, false);
 }
 
+/* Runs a keyed command of client c for worker `target` here, on the
+ * target's keyspace, while the target's loop sleeps (docs/design.md §3.4,
+ * "Borrowing a sleeping worker"): no message, no wake-up, and the reply
+ * goes into c's own FIFO like a local one. False, with nothing done, when
+ * the target is awake, has messages not yet handled (which may be earlier
+ * commands: they must run first), has clients waiting on its keys, or we
+ * hold commands for it in our outbox. */
+static bool run_borrowed(client_t *c, int target, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                         const size_t *argvlen, long long now)
+{
+    worker_t *w = c->worker, *o = g_workers[target];
+    if (w->outbox[target]) return false;
+    if (!rt_thread_try_borrow(o->thread)) return false;
+    /* Holding the token: o runs none of its code until we give it back, and
+     * everything it did before it slept is visible (acquire). */
+    if (!rt_actor_mailbox_drained(&o->actor) || blocking_has_waiters(o)) {
+        rt_thread_unborrow(o->thread);
+        return false;
+    }
+    resp_buf_t *reply = client_reply_target(c);
+    worker_snap_enter(o);
+    /* No client, as in a batch on o: the command sees o's keyspace only. */
+    run_here(o, NULL, cmd, argc, argv, argvlen, reply, now, false, NULL);
+    worker_snap_leave(o);
+    repl_flush(o->repl);          /* the stream has the write before its reply leaves */
+    rt_thread_unborrow(o->thread);
+    return true;
+}
+
 /* Sends one keyed command to the worker owning `slot`, or runs it here. */
 static void exec_at_slot(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
                          const size_t *argvlen, int slot)
@@ -338,6 +367,7 @@ static void exec_at_slot(client_t *c, const cmd_def_t *cmd, int argc, const uint
         dispatch_run_local(w, c, cmd, argc, argv, argvlen, client_reply_target(c), now);
         return;
     }
+    if (run_borrowed(c, target, cmd, argc, argv, argvlen, now)) return;
     batch_add(w, target, client_defer_reply(c), cmd, argc, argv, argvlen, c->proto, now);
 }
 

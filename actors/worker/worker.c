@@ -969,6 +969,7 @@ int workers_start(int n, const int *listen_fds, int nlisten)
         }
         rt_thread_add_prepare_hook(t, flush_pending_writes, w);
         rt_thread_set_spin_us(t, WORKER_SPIN_US);
+        rt_thread_enable_borrow(t);   /* dispatch.c may run keyed commands here while we sleep */
         rt_timer_start(&w->cron, t, 100, 100, worker_cron, w);
         g_workers[i] = w;
     }
