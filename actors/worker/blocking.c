@@ -22,6 +22,7 @@
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
 #include "actors/worker/worker_internal.h"
+#include "actors/worker/xwait.h"
 #include "proto/slot.h"
 #include "runtime/xmalloc.h"
 
@@ -76,8 +77,11 @@ static bstate_t *g_state[MAX_WORKERS];
 /* relaxed: statistics for INFO */
 static _Atomic long long g_blocked, g_blocked_timeout;
 
-long long blocking_count(void) { return atomic_load_explicit(&g_blocked, memory_order_relaxed); }
-long long blocking_count_with_timeout(void) { return atomic_load_explicit(&g_blocked_timeout, memory_order_relaxed); }
+long long blocking_count(void) { return atomic_load_explicit(&g_blocked, memory_order_relaxed) + xwait_count(); }
+long long blocking_count_with_timeout(void)
+{
+    return atomic_load_explicit(&g_blocked_timeout, memory_order_relaxed) + xwait_count_with_timeout();
+}
 
 static bstate_t *state_of(worker_t *w)
 {
@@ -180,10 +184,12 @@ static void send_cancel(client_t *c, int how)
 void blocking_client_closed(client_t *c)
 {
     if (c->block_rc) send_cancel(c, CANCEL_CLOSED);
+    else xwait_cancel(c, XWAIT_CLOSED);
 }
 
 bool blocking_unblock_client(client_t *c, bool error)
 {
+    if (!c->block_rc && !(c->flags & CLIENT_CLOSED)) return xwait_cancel(c, error ? XWAIT_ERROR : XWAIT_TIMEOUT);
     if (!c->block_rc || (c->flags & CLIENT_CLOSED)) return false;
     send_cancel(c, error ? CANCEL_ERROR : CANCEL_TIMEOUT);
     return true;

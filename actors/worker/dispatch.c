@@ -25,6 +25,7 @@
 #include "actors/worker/protect.h"
 #include "actors/worker/worker_internal.h"
 #include "actors/worker/xcmd.h"
+#include "actors/worker/xwait.h"
 #include "proto/slot.h"
 #include "runtime/log.h"
 #include "runtime/xmalloc.h"
@@ -259,7 +260,10 @@ static void run_here(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, c
          * every worker passes through (a message) before it matters */
         if (!from_master && repl_worker_propagates(w->ks))
             repl_propagate_effect(w->repl, w->ks, cmd, &ctx);
-        if (cmd->exec == CMD_EXEC_KEYED) blocking_note_write(w, cmd, argc, argv, argvlen);
+        if (cmd->exec == CMD_EXEC_KEYED) {
+            blocking_note_write(w, cmd, argc, argv, argvlen);
+            xwait_note_write(w, cmd, argc, argv, argvlen);   /* waits over several workers (xwait.c) */
+        }
     }
     if (blk) {
         blk->blocked = ctx.blocked;

@@ -103,6 +103,7 @@ typedef struct remote_cmd {
     struct xbar *xbar;            /* a call over several workers' keys: its barrier (xcmd.c) */
     uint8_t *watch_worker;        /* with xbar: the worker of each WATCHed key */
     uint64_t *watch_epoch;        /* with xbar: that worker's flush epoch at WATCH time */
+    long long block_deadline_ms;  /* a blocking pop over several workers: 0 not yet run, -1 never, else unix ms */
 } remote_cmd_t;
 
 

@@ -33,6 +33,7 @@
 #include "actors/worker/keyspace.h"
 #include "actors/worker/worker_internal.h"
 #include "actors/worker/xcmd.h"
+#include "actors/worker/xwait.h"
 #include "proto/slot.h"
 #include "runtime/xmalloc.h"
 
@@ -176,6 +177,7 @@ static void exec_fn(worker_t *w, rt_msg_t *msg)
     move_keys(w, rc, true, false);
     /* relaxed: only this thread writes it */
     long long dirty0 = atomic_load_explicit(&w->stats.dirty, memory_order_relaxed);
+    bool waits = false;
     if (rc->is_exec && rc->nwatch > 0 && rc->watch_worker && !watch_ok(rc)) {
         rc->watch_failed = true;
     } else {
@@ -184,11 +186,12 @@ static void exec_fn(worker_t *w, rt_msg_t *msg)
             for (int i = 0; i < rc->ncmds; i++) dispatch_apply(w, &rc->cmds[i], rc->now_ms);
         } else if (!rc->is_exec && (rc->cmds[0].cmd->flags & CMD_BLOCKING)) {
             /* BLPOP a b, BLMOVE a b ...: served now when a key holds
-             * something; a wait over several workers is not implemented. */
+             * something, else it waits on the client's worker (xwait.c). */
             queued_cmd_t *q = &rc->cmds[0];
             dispatch_block_t blk = { .mode = CMD_BLOCK_MAY };
-            dispatch_run_blocking(w, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rc->now_ms, &blk);
-            if (blk.blocked) resp_add_error(&rc->reply, "CROSSSLOT Keys in request don't hash to the same slot");
+            dispatch_run_blocking(w, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rt_now_ms(), &blk);
+            /* Marked while the keys' owners are parked: no push is missed. */
+            if (blk.blocked) waits = xwait_park(w, rc, blk.first, blk.nkeys, blk.timeout_ms);
         } else {
             dispatch_execute_batch(w, rc);
         }
@@ -206,6 +209,7 @@ static void exec_fn(worker_t *w, rt_msg_t *msg)
     bar_unref(b);
     blocking_after_command(w);
 
+    if (waits) return;            /* rc belongs to the wait now */
     if (!rc->origin) {            /* from our master's stream: no reply */
         remote_cmd_free(rc);
         return;

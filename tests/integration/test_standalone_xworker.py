@@ -290,3 +290,129 @@ def test_replica_applies_cross_worker_commands(servers, mkind):
         with srv.raw() as c:
             return c.call("DEBUG", "DIGEST")
     h.wait_until(lambda: digest(replica) == digest(master), 10, what="equal digests")
+
+
+# --- blocking pops over keys of several workers ---------------------------------------
+
+def _blocked_count(srv):
+    with srv.raw() as c:
+        return int(h.info_dict(c.call("INFO", "clients"))["blocked_clients"])
+
+
+def _wait_blocked(srv, n):
+    h.wait_until(lambda: _blocked_count(srv) == n, 10, what=f"{n} blocked clients")
+
+
+def _blocking_story(srv):
+    """What a few clients blocked on keys of different workers get back, in order."""
+    out = []
+    with srv.raw(timeout=10) as c1, srv.raw(timeout=10) as c2, srv.raw(timeout=10) as p:
+        p.call("DEL", A, B, C, L1, L2, Z1, Z2)
+        # two waiters on keys of workers 0 and 1: the first blocked is served first
+        c1.send(h.encode("BLPOP", A, B, "0"))
+        _wait_blocked(srv, 1)
+        c2.send(h.encode("BLPOP", B, A, "0"))
+        _wait_blocked(srv, 2)
+        out.append(p.call("RPUSH", B, "x"))
+        out.append(c1.read()[1])
+        out.append(p.call("LPUSH", A, "y"))
+        out.append(c2.read()[1])
+        # BLMOVE from worker 0 to worker 2, filled by a transaction
+        c1.send(h.encode("BLMOVE", L1, C, "RIGHT", "LEFT", "0"))
+        _wait_blocked(srv, 1)
+        p.send(h.encode("MULTI") + h.encode("RPUSH", L1, "m1", "m2") + h.encode("SET", L2, "s")
+               + h.encode("EXEC"))
+        out.append([p.read()[1] for _ in range(4)])
+        out.append(c1.read()[1])
+        out.append(p.call("LRANGE", C, "0", "-1"))
+        out.append(p.call("LRANGE", L1, "0", "-1"))
+        # sorted sets
+        c2.send(h.encode("BZPOPMIN", Z1, Z2, "0"))
+        _wait_blocked(srv, 1)
+        out.append(p.call("ZADD", Z2, "3", "m"))
+        out.append(c2.read()[1])
+        c2.send(h.encode("BZMPOP", "0", "2", Z1, Z2, "MAX", "COUNT", "2"))
+        _wait_blocked(srv, 1)
+        out.append(p.call("ZADD", Z1, "1", "a", "2", "b", "3", "c"))
+        out.append(c2.read()[1])
+        # a timeout answers a null array after the time
+        t0 = time.monotonic()
+        out.append(c1.call("BLPOP", _on(0, "empty"), _on(1, "empty"), "0.3"))
+        took = time.monotonic() - t0
+        assert 0.25 <= took < 3, took
+        # CLIENT UNBLOCK, both forms
+        cid = c1.call("CLIENT", "ID")
+        c1.send(h.encode("BRPOP", A, B, "0"))
+        _wait_blocked(srv, 1)
+        out.append(p.call("CLIENT", "UNBLOCK", str(cid)))
+        out.append(c1.read()[1])
+        c1.send(h.encode("BRPOP", A, B, "0"))
+        _wait_blocked(srv, 1)
+        out.append(p.call("CLIENT", "UNBLOCK", str(cid), "ERROR"))
+        out.append(c1.read()[1])
+        # a closed waiter is gone; the next push stays in the list
+        c2.send(h.encode("BLPOP", A, B, "0"))
+        _wait_blocked(srv, 1)
+    _wait_blocked(srv, 0)
+    with srv.raw() as p:
+        out.append(p.call("RPUSH", A, "kept"))
+        out.append(p.call("LRANGE", A, "0", "-1"))
+        # inside MULTI a blocking pop never waits
+        p.send(h.encode("MULTI") + h.encode("BLPOP", L1, L2, "0") + h.encode("EXEC"))
+        out.append([p.read()[1] for _ in range(3)])
+    return out
+
+
+def test_blocking_pops_wait_across_workers(servers):
+    """BLPOP/BRPOP/BLMOVE/BZPOPMIN/BZMPOP whose keys several workers keep wait, are
+    served by pushes (plain, or from MULTI/EXEC), oldest waiter first, time out, answer
+    CLIENT UNBLOCK and leave when their client closes, as on redis-server."""
+    shoal, redis = _pair(servers)
+    want = _blocking_story(redis)
+    got = _blocking_story(shoal)
+    assert got == want
+
+
+def test_blocking_pops_across_workers_lose_nothing(servers):
+    """Consumers blocked on lists of three workers, producers pushing to them: every
+    element is popped exactly once, none is left behind (no wake-up is lost)."""
+    shoal = servers.shoal(extra_args=["--worker-threads", str(WORKERS)], base_args=SA)
+    keys = [_on(0, "q"), _on(1, "q"), _on(2, "q")]
+    per_producer = 600
+    got, errors = [], []
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def producer(pid):
+        with shoal.raw(timeout=10) as c:
+            for i in range(per_producer):
+                c.call("RPUSH", keys[i % 3], f"{pid}-{i}")
+
+    def consumer(cid):
+        with shoal.raw(timeout=10) as c:
+            order = keys[cid % 3:] + keys[:cid % 3]
+            while not done.is_set():
+                r = c.call("BLPOP", *order, "0.2")
+                if r is not None:
+                    with lock:
+                        got.append(r[1])
+
+    def run(fn, arg):
+        try:
+            fn(arg)
+        except Exception as e:   # reported below
+            errors.append(repr(e))
+    cons = [threading.Thread(target=run, args=(consumer, i)) for i in range(4)]
+    prods = [threading.Thread(target=run, args=(producer, i)) for i in range(2)]
+    for t in cons + prods:
+        t.start()
+    for t in prods:
+        t.join(60)
+    h.wait_until(lambda: len(got) >= 2 * per_producer or errors, 20, what="every element popped")
+    done.set()
+    for t in cons:
+        t.join(10)
+    assert not errors, errors
+    assert sorted(got) == sorted(f"{p}-{i}".encode() for p in range(2) for i in range(per_producer))
+    with shoal.raw() as c:
+        assert c.call("EXISTS", *keys) == 0
