@@ -46,16 +46,11 @@ void cmd_cluster_bumpepoch(cmd_ctx_t *ctx) { to_state(ctx); }
 void cmd_cluster_reset(cmd_ctx_t *ctx) { to_state(ctx); }
 void cmd_cluster_saveconfig(cmd_ctx_t *ctx) { to_state(ctx); }
 
-/* Not built yet: they arrive with the cluster bus, replication and failover. */
-static void not_yet(cmd_ctx_t *ctx, const char *what)
-{
-    resp_add_errorf(ctx->reply, "ERR CLUSTER %s is not supported by this node yet", what);
-}
 void cmd_cluster_meet(cmd_ctx_t *ctx) { to_state(ctx); }
 void cmd_cluster_forget(cmd_ctx_t *ctx) { to_state(ctx); }
 void cmd_cluster_replicate(cmd_ctx_t *ctx) { to_state(ctx); }
 void cmd_cluster_failover(cmd_ctx_t *ctx) { to_state(ctx); }
-void cmd_cluster_setslot(cmd_ctx_t *ctx) { not_yet(ctx, "SETSLOT"); }
+void cmd_cluster_setslot(cmd_ctx_t *ctx) { to_state(ctx); }
 
 void cmd_cluster_links(cmd_ctx_t *ctx)
 {

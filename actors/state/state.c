@@ -320,6 +320,8 @@ void state_publish(state_t *st)
     memcpy(s->slot_owner, st->slot_owner, sizeof s->slot_owner);
     memcpy(s->migrating_to, st->migrating_to, sizeof s->migrating_to);
     memcpy(s->importing_from, st->importing_from, sizeof s->importing_from);
+    for (int i = 0; i < SLOT_COUNT; i++)
+        if (st->migrating_to[i] >= 0 || st->importing_from[i] >= 0) s->open_slots++;
     s->state_ok = st->state_ok;
     s->size = st->size;
     s->current_epoch = st->current_epoch;

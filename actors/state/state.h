@@ -78,6 +78,8 @@ typedef struct cluster_snapshot {
     int16_t slot_owner[SLOT_COUNT];       /* node index, -1 = unassigned */
     int16_t migrating_to[SLOT_COUNT];     /* node index, -1 = none */
     int16_t importing_from[SLOT_COUNT];   /* node index, -1 = none */
+    int open_slots;               /* slots marked migrating or importing: 0 lets routing skip
+                                   * the per-key checks of a slot move (dispatch_open_slot_check) */
     bool state_ok;
     int size;                     /* masters owning at least one slot */
     uint64_t current_epoch, last_vote_epoch;

@@ -1,6 +1,6 @@
 /* state_cmds.c - the CLUSTER subcommands that change cluster state, applied
  * by the state actor: ADDSLOTS[RANGE], DELSLOTS[RANGE], FLUSHSLOTS,
- * SET-CONFIG-EPOCH, BUMPEPOCH, RESET, SAVECONFIG.
+ * SET-CONFIG-EPOCH, BUMPEPOCH, RESET, SAVECONFIG (SETSLOT: state_slots.c).
  *
  * A command that changes the configuration is answered only once the
  * persister reports the new nodes.conf durable, as Redis saves before it
@@ -34,7 +34,7 @@ static int parse_slot(const uint8_t *s, size_t n)
 }
 
 /* Defers the reply until the next save is durable. */
-static void reply_after_save(state_t *st, remote_cmd_t *rc)
+void state_reply_after_save(state_t *st, remote_cmd_t *rc)
 {
     durable_wait_t *w = xcalloc(1, sizeof *w);
     w->seq = st->config_seq + 1;    /* the save requested at the end of this message */
@@ -49,6 +49,10 @@ void state_durable(state_t *st, uint64_t seq, int err)
 {
     if (seq > st->durable_seq) st->durable_seq = seq;
     if (!err) state_fo_durable(st, seq);
+    if (!err && st->pong_after_seq && seq >= st->pong_after_seq) {
+        st->pong_after_seq = 0;
+        state_broadcast_pong(st);
+    }
     durable_wait_t **pp = &st->waits;
     while (*pp) {
         durable_wait_t *w = *pp;
@@ -124,7 +128,7 @@ static void addslots(state_t *st, remote_cmd_t *rc, bool range, bool del)
     resp_add_simple(r, "OK");
     free(lo);
     free(hi);
-    reply_after_save(st, rc);
+    state_reply_after_save(st, rc);
     return;
 done:
     free(lo);
@@ -143,7 +147,7 @@ static void flushslots(state_t *st, remote_cmd_t *rc)
         if (st->slot_owner[s] == st->myself) { st->slot_owner[s] = -1; st->importing_from[s] = -1; st->migrating_to[s] = -1; }
     state_recount_slots(st);
     resp_add_simple(&rc->reply, "OK");
-    reply_after_save(st, rc);
+    state_reply_after_save(st, rc);
 }
 
 static void set_config_epoch(state_t *st, remote_cmd_t *rc)
@@ -165,7 +169,7 @@ static void set_config_epoch(state_t *st, remote_cmd_t *rc)
         if (st->current_epoch < (uint64_t)e) st->current_epoch = (uint64_t)e;
         LOG_NOTICE("configEpoch set to %lld via CLUSTER SET-CONFIG-EPOCH", e);
         resp_add_simple(r, "OK");
-        reply_after_save(st, rc);
+        state_reply_after_save(st, rc);
         return;
     }
     state_reply(st, rc);
@@ -189,7 +193,7 @@ static void bumpepoch(state_t *st, remote_cmd_t *rc)
         st->slot_version++;
         snprintf(buf, sizeof buf, "BUMPED %llu", (unsigned long long)me->config_epoch);
         resp_add_simple(&rc->reply, buf);
-        reply_after_save(st, rc);
+        state_reply_after_save(st, rc);
         return;
     }
     snprintf(buf, sizeof buf, "STILL %llu", (unsigned long long)me->config_epoch);
@@ -246,7 +250,7 @@ static void reset(state_t *st, remote_cmd_t *rc)
         LOG_NOTICE("Node hard reset, now I'm %s", name);
     }
     resp_add_simple(&rc->reply, "OK");
-    reply_after_save(st, rc);
+    state_reply_after_save(st, rc);
 }
 
 /* DEBUG CLUSTERLINK KILL TO|FROM|ALL <node-id> (the worker checked the
@@ -311,10 +315,11 @@ void state_apply_command(state_t *st, remote_cmd_t *rc)
     else if (!strcmp(n, "bumpepoch")) bumpepoch(st, rc);
     else if (!strcmp(n, "reset")) reset(st, rc);
     else if (!strcmp(n, "failover")) state_fo_command(st, rc);
+    else if (!strcmp(n, "setslot")) state_setslot(st, rc);
     else if (!strcmp(n, "debug")) debug_clusterlink_kill(st, rc);
     else if (!strcmp(n, "saveconfig")) {
         resp_add_simple(&rc->reply, "OK");
-        reply_after_save(st, rc);
+        state_reply_after_save(st, rc);
     } else {
         resp_add_errorf(&rc->reply, "ERR unsupported state command '%s'", n);
         state_reply(st, rc);

@@ -319,7 +319,7 @@ static void promote_myself(state_t *st, int old_master)
 }
 
 /* 5.9 "bump without consensus". */
-static void bump_epoch_without_consensus(state_t *st)
+bool state_bump_epoch_without_consensus(state_t *st)
 {
     state_node_t *me = &st->nodes[st->myself];
     uint64_t maxe = st->current_epoch;
@@ -330,7 +330,9 @@ static void bump_epoch_without_consensus(state_t *st)
         me->config_epoch = st->current_epoch;
         st->slot_version++;
         LOG_NOTICE("New configEpoch set to %llu", (unsigned long long)me->config_epoch);
+        return true;
     }
+    return false;
 }
 
 void state_fo_request(state_t *st, state_fo_req_t *r)
@@ -399,7 +401,7 @@ void state_fo_command(state_t *st, remote_cmd_t *rc)
         resp_add_error(r, "ERR Master is down or failed, please use CLUSTER FAILOVER FORCE");
     } else if (takeover) {
         LOG_NOTICE("Taking over the master (user request).");
-        bump_epoch_without_consensus(st);
+        state_bump_epoch_without_consensus(st);
         promote_myself(st, me->master);
         resp_add_simple(r, "OK");
         /* Answer once the new configuration is durable (and announced). */

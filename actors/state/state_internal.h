@@ -151,6 +151,7 @@ typedef struct state {
     /* failover (state_failover.c) */
     uint64_t fo_election_epoch;           /* our running election (ACKs at or above it count) */
     uint64_t publish_hold_seq;            /* no snapshot until this config version is durable */
+    uint64_t pong_after_seq;              /* PONG to everyone once this config version is durable (SETSLOT NODE) */
     struct fo_action *fo_actions;         /* frames that leave once a config version is durable */
     long long mf_end_ms;                  /* master side of a manual failover: 0 = none */
     int mf_replica;                       /* the replica driving it, -1 none */
@@ -257,6 +258,10 @@ const cluster_snapshot_t *state_fresh_snapshot(state_t *st);
 uint64_t state_request_save(state_t *st, rt_actor_t *reply_to);
 void state_apply_command(state_t *st, remote_cmd_t *rc);
 void state_durable(state_t *st, uint64_t seq, int err);
+/* Replies to rc once the save this message asks for is durable. */
+void state_reply_after_save(state_t *st, remote_cmd_t *rc);
+/* state_slots.c: CLUSTER SETSLOT (may send rc to a worker and back first). */
+void state_setslot(state_t *st, remote_cmd_t *rc);
 /* Replies to a worker, flushing the outbox and publishing pending changes
  * first so that the client's next command sees them. */
 void state_reply(state_t *st, remote_cmd_t *rc);
@@ -305,6 +310,9 @@ void state_maybe_mark_fail(state_t *st, int idx);
 void state_pong_received(state_t *st, int idx, long long now);
 /* state_failover.c: votes, elections, promotion, manual failover (docs/cluster-bus.md §5.13-§5.16). */
 void state_fo_request(state_t *st, state_fo_req_t *r);
+/* 7.0.15's bump without consensus: a new configEpoch unless ours is already
+ * the one highest and non-zero. True if it bumped. */
+bool state_bump_epoch_without_consensus(state_t *st);
 void state_fo_frame(state_t *st, int sender, const bus_msg_t *m);   /* AUTH_REQUEST, AUTH_ACK, MFSTART */
 void state_fo_durable(state_t *st, uint64_t seq);
 void state_fo_free(state_t *st);                       /* actions not run yet */

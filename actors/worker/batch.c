@@ -87,7 +87,7 @@ void batch_execute(worker_t *w, cmd_batch_t *b)
         }
         b->reply.proto = e->proto;
         e->reply_off = b->reply.len;
-        dispatch_run_local(w, NULL, e->cmd, e->argc, argv, argvlen, &b->reply, b->now_ms);
+        dispatch_run_routed(w, e->cmd, e->argc, argv, argvlen, &b->reply, b->now_ms);
         e->reply_len = b->reply.len - e->reply_off;
         if (e->argc > 32) { free(argv); free(argvlen); }
     }

@@ -291,7 +291,10 @@ void blocking_exec_fn(worker_t *w, rt_msg_t *msg)
     queued_cmd_t *q = &rc->cmds[0];
     worker_snap_enter(w);
     dispatch_block_t blk = { .mode = CMD_BLOCK_MAY };
-    dispatch_run_blocking(w, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rt_now_ms(), &blk);
+    char err[256];
+    /* A slot being moved: missing keys are the target's (-ASK), as for any command. */
+    if (!dispatch_open_slot_check(w, q, 1, err, sizeof err)) resp_add_error(&rc->reply, err);
+    else dispatch_run_blocking(w, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rt_now_ms(), &blk);
     worker_snap_leave(w);
     if (blk.blocked) {
         park(w, rc, &blk);

@@ -20,6 +20,7 @@ typedef struct reply_slot {
     bool txn_part;                /* belongs to a running EXEC, not to the FIFO */
     bool blocks_client;           /* the client reads no further command until this is done */
     bool watch_failed;
+    bool route_failed;            /* an EXEC part refused by the slot-move check: buf is the error */
     /* fan-out bookkeeping */
     int parts_left;
     const cmd_def_t *cmd;
@@ -143,6 +144,14 @@ void dispatch_execute_batch(worker_t *w, remote_cmd_t *rc);
 void dispatch_apply(worker_t *w, const queued_cmd_t *q, long long now_ms);
 void dispatch_run_local(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc,
                         const uint8_t **argv, const size_t *argvlen, resp_buf_t *reply, long long now_ms);
+/* As dispatch_run_local for a keyed command another worker routed here: the
+ * rules of a slot move (key presence) are applied first, here, where the keys
+ * are (dispatch_open_slot_check); a refusal is the reply. */
+void dispatch_run_routed(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                         const size_t *argvlen, resp_buf_t *reply, long long now_ms);
+/* The slot-move check over `n` commands (one, or a transaction's queue) on
+ * the worker keeping their slot: true to run, else the -ASK/-TRYAGAIN in err. */
+bool dispatch_open_slot_check(worker_t *w, const queued_cmd_t *cmds, int n, char *err, size_t errcap);
 
 /* Copies argv into one allocation. */
 void queued_cmd_copy(queued_cmd_t *dst, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);

@@ -191,6 +191,76 @@ static int route(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, const
     return ROUTE_ERROR;
 }
 
+/* The rules of a slot move (docs/clients.md §2.2 steps 3, 5, 7-9), for
+ * commands about to run on this worker, which keeps the slot's keys: only
+ * here can a key's presence be known. `cmds` are one command, or every queued
+ * command of a transaction (EXEC checks them together). Routing has already
+ * picked this node; while the snapshot has no open slot this costs one load.
+ * Returns true to run; else `err` holds the -ASK/-TRYAGAIN text. */
+bool dispatch_open_slot_check(worker_t *w, const queued_cmd_t *cmds, int n, char *err, size_t errcap)
+{
+    const cluster_snapshot_t *s = w->cur;
+    if (s->open_slots == 0 || !config_cluster_enabled()) return true;
+    const uint8_t *first = NULL;
+    size_t firstlen = 0;
+    int slot = -1;
+    bool migrating = false, importing = false, multiple = false, migrate_cmd = false;
+    int existing = 0, missing = 0;
+    long long now = rt_now_ms();
+    for (int i = 0; i < n; i++) {
+        const queued_cmd_t *q = &cmds[i];
+        int pos[512];
+        int nkeys = cmd_get_keys(q->cmd, q->argc, q->argv, q->argvlen, pos, 512);
+        if (nkeys > 0 && q->cmd->parent == NULL && !strcmp(q->cmd->name, "migrate")) migrate_cmd = true;
+        for (int k = 0; k < nkeys; k++) {
+            const uint8_t *key = q->argv[pos[k]];
+            size_t len = q->argvlen[pos[k]];
+            if (!first) {
+                first = key;
+                firstlen = len;
+                slot = (int)slot_of_key(key, len);
+                if (s->slot_owner[slot] == s->myself && s->migrating_to[slot] >= 0) migrating = true;
+                /* Importing and not ours: routing let it through for ASKING
+                 * (or RESTORE-ASKING), the only way in. */
+                else if (s->importing_from[slot] >= 0 && s->slot_owner[slot] != s->myself) importing = true;
+                if (!migrating && !importing) return true;
+            } else if (len != firstlen || memcmp(key, first, len) != 0) {
+                multiple = true;
+            }
+            if (ks_exists_noexpire(w->ks, key, len, now)) existing++;
+            else missing++;
+        }
+    }
+    if (!first || (migrate_cmd && n == 1)) return true;
+    if (migrating && missing) {
+        if (existing) {
+            snprintf(err, errcap, "TRYAGAIN Multiple keys request during rehashing of slot");
+        } else {
+            const node_view_t *t = &s->nodes[s->migrating_to[slot]];
+            snprintf(err, errcap, "ASK %d %s:%d", slot, dispatch_endpoint(t), t->port);
+        }
+        return false;
+    }
+    if (importing && multiple && missing) {
+        snprintf(err, errcap, "TRYAGAIN Multiple keys request during rehashing of slot");
+        return false;
+    }
+    return true;
+}
+
+/* One command's check before it runs here: on refusal the error is its reply. */
+static bool open_slot_ok(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                         const size_t *argvlen, resp_buf_t *reply)
+{
+    if (w->cur->open_slots == 0 || cmd->exec != CMD_EXEC_KEYED) return true;
+    queued_cmd_t q = { .cmd = cmd, .argc = argc, .argv = argv, .argvlen = (size_t *)argvlen };
+    char err[256];
+    if (dispatch_open_slot_check(w, &q, 1, err, sizeof err)) return true;
+    resp_add_error(reply, err);
+    stats_note_rejected(w, cmd, err);
+    return false;
+}
+
 const char *dispatch_endpoint(const node_view_t *n)
 {
     int type = config_cluster_preferred_endpoint_type();
@@ -290,6 +360,13 @@ void dispatch_run_local(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc
     run_here(w, c, cmd, argc, argv, argvlen, reply, now_ms, false, NULL);
 }
 
+void dispatch_run_routed(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                         const size_t *argvlen, resp_buf_t *reply, long long now_ms)
+{
+    if (open_slot_ok(w, cmd, argc, argv, argvlen, reply))
+        run_here(w, NULL, cmd, argc, argv, argvlen, reply, now_ms, false, NULL);
+}
+
 void dispatch_apply(worker_t *w, const queued_cmd_t *q, long long now_ms)
 {
     if (q->cmd->exec == CMD_EXEC_FANOUT) {
@@ -312,6 +389,15 @@ void dispatch_apply(worker_t *w, const queued_cmd_t *q, long long now_ms)
 /* Runs every command of a batch on this worker (the executing side). */
 void dispatch_execute_batch(worker_t *w, remote_cmd_t *rc)
 {
+    if (rc->is_exec && rc->ncheck > 0) {
+        /* Before the WATCH check, as 7.0.15 routes EXEC before running it. */
+        char err[256];
+        if (!dispatch_open_slot_check(w, rc->check_cmds, rc->ncheck, err, sizeof err)) {
+            resp_add_error(&rc->reply, err);
+            rc->route_failed = true;
+            return;
+        }
+    }
     if (rc->is_exec && rc->nwatch > 0) {
         bool dirty = rc->watch_flush_epoch != w->flush_epoch;
         for (int i = 0; i < rc->nwatch && !dirty; i++)
@@ -352,8 +438,10 @@ static bool run_borrowed(client_t *c, int target, const cmd_def_t *cmd, int argc
     }
     resp_buf_t *reply = client_reply_target(c);
     worker_snap_enter(o);
-    /* No client, as in a batch on o: the command sees o's keyspace only. */
-    run_here(o, NULL, cmd, argc, argv, argvlen, reply, now, false, NULL);
+    /* No client, as in a batch on o: the command sees o's keyspace only
+     * (and a slot being moved is judged by the keys there). */
+    if (open_slot_ok(o, cmd, argc, argv, argvlen, reply))
+        run_here(o, NULL, cmd, argc, argv, argvlen, reply, now, false, NULL);
     worker_snap_leave(o);
     repl_flush(o->repl);          /* the stream has the write before its reply leaves */
     rt_thread_unborrow(o->thread);
@@ -368,7 +456,9 @@ static void exec_at_slot(client_t *c, const cmd_def_t *cmd, int argc, const uint
     int target = worker_of_slot((unsigned)slot);
     long long now = rt_now_ms();
     if (target == w->index) {
-        dispatch_run_local(w, c, cmd, argc, argv, argvlen, client_reply_target(c), now);
+        resp_buf_t *reply = client_reply_target(c);
+        if (open_slot_ok(w, cmd, argc, argv, argvlen, reply))
+            dispatch_run_local(w, c, cmd, argc, argv, argvlen, reply, now);
         return;
     }
     if (run_borrowed(c, target, cmd, argc, argv, argvlen, now)) return;
@@ -599,6 +689,8 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
                       !is_cmd(cmd, "watch") && !is_cmd(cmd, "quit") && !is_cmd(cmd, "reset");
         multi_command(c, cmd, top, argc, argv, argvlen);
         if (!queued) c->ran_cmd = true;
+        /* ASKING lasts as long as the transaction (7.0.15's resetClient). */
+        if (!(c->flags & CLIENT_MULTI)) c->flags &= ~CLIENT_ASKING;
         return;
     }
     if (is_cmd(cmd, "watch")) {   /* keyed in the table, but it acts on the client */
@@ -639,7 +731,7 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
     }
     /* After the call: WAIT read the flag as it was before it (cmd_wait). */
     c->ran_cmd = true;
-    if (!is_cmd(cmd, "asking")) c->flags &= ~CLIENT_ASKING;
+    if (!is_cmd(cmd, "asking") && !(c->flags & CLIENT_MULTI)) c->flags &= ~CLIENT_ASKING;
 }
 
 /* Routing check for a command being queued inside MULTI; returns false (and

@@ -45,6 +45,8 @@ typedef struct txn {
     bool running;                 /* handlers are executing synchronously */
     bool aborted;                 /* WATCH failed */
     bool watch_checked;
+    bool open_check;              /* the slot is being moved: check key presence first */
+    bool route_failed;            /* that check refused: acc holds EXEC's error */
     queued_cmd_t *cmds;
     int ncmds;
     int slot;
@@ -173,7 +175,9 @@ static void txn_finish(client_t *c)
     txn_t *t = c->txn;
     c->txn = NULL;
     reply_slot_t *s = t->exec_slot;
-    if (t->aborted) {
+    if (t->route_failed) {
+        resp_buf_append(&s->buf, t->acc.data, t->acc.len);
+    } else if (t->aborted) {
         resp_add_null_array(&s->buf);
     } else {
         resp_add_array(&s->buf, t->replies);
@@ -196,11 +200,18 @@ static void txn_step_inner(client_t *c);
 /* Sends the transaction's commands [t->next, end) to worker `to` as one part
  * whose replies come back in one slot; with `watch`, that worker checks the
  * WATCHed key versions first (and the part may hold no command at all). */
-static void txn_send_part(client_t *c, int to, int end, bool watch)
+static void txn_send_part(client_t *c, int to, int end, bool watch, bool check)
 {
     txn_t *t = c->txn;
     remote_cmd_t *rc = remote_cmd_new(c, end - t->next, NULL, WMSG_EXEC, rt_now_ms());
     rc->is_exec = true;
+    if (check) {
+        /* Every queued command, before any of them moves into the part. */
+        rc->ncheck = t->ncmds;
+        rc->check_cmds = xcalloc((size_t)t->ncmds, sizeof *rc->check_cmds);
+        for (int k = 0; k < t->ncmds; k++)
+            queued_cmd_copy(&rc->check_cmds[k], t->cmds[k].cmd, t->cmds[k].argc, t->cmds[k].argv, t->cmds[k].argvlen);
+    }
     if (watch) {
         rc->nwatch = t->nwatch;
         rc->watch_index = xmalloc(sizeof(uint32_t) * (size_t)t->nwatch);
@@ -282,6 +293,26 @@ static void txn_step_inner(client_t *c)
                 return;
             }
         }
+        /* A slot being moved: the keys' presence decides whether the whole
+         * transaction runs (-ASK, -TRYAGAIN), before WATCH, on their worker. */
+        if (t->open_check) {
+            t->open_check = false;
+            if (owner == w->index) {
+                char err[256];
+                if (!dispatch_open_slot_check(w, t->cmds, t->ncmds, err, sizeof err)) {
+                    resp_add_error(&t->acc, err);
+                    t->route_failed = t->aborted = true;
+                    break;
+                }
+            } else {
+                int j = t->next;
+                while (j < t->ncmds && t->cmds[j].cmd->exec == CMD_EXEC_KEYED) j++;
+                bool watch = !t->watch_checked && t->nwatch > 0 && worker_of_slot((unsigned)t->watch_slot) == owner;
+                if (watch) t->watch_checked = true;
+                txn_send_part(c, owner, j, watch, true);
+                return;
+            }
+        }
         /* The WATCH check comes first, on the worker that owns the keys. */
         if (!t->watch_checked && t->nwatch > 0) {
             int wowner = worker_of_slot((unsigned)t->watch_slot);
@@ -294,7 +325,7 @@ static void txn_step_inner(client_t *c)
                 if (wowner == owner)
                     while (j < t->ncmds && t->cmds[j].cmd->exec == CMD_EXEC_KEYED) j++;
                 t->watch_checked = true;
-                txn_send_part(c, wowner, j, true);
+                txn_send_part(c, wowner, j, true, false);
                 return;
             }
         }
@@ -303,7 +334,7 @@ static void txn_step_inner(client_t *c)
         if (q->cmd->exec == CMD_EXEC_KEYED && owner >= 0 && owner != w->index) {
             int j = t->next;
             while (j < t->ncmds && t->cmds[j].cmd->exec == CMD_EXEC_KEYED) j++;
-            txn_send_part(c, owner, j, false);
+            txn_send_part(c, owner, j, false, false);
             return;
         }
         t->next++;
@@ -326,8 +357,15 @@ void txn_part_done(client_t *c, reply_slot_t *s)
     txn_t *t = c->txn;
     if (!t) { resp_buf_free(&s->buf); free(s); return; }
     t->waiting = false;
-    if (s->watch_failed) t->aborted = true;
-    else resp_buf_append(&t->acc, s->buf.data, s->buf.len);
+    if (s->route_failed) {
+        resp_buf_reset(&t->acc);
+        resp_buf_append(&t->acc, s->buf.data, s->buf.len);
+        t->route_failed = t->aborted = true;
+    } else if (s->watch_failed) {
+        t->aborted = true;
+    } else {
+        resp_buf_append(&t->acc, s->buf.data, s->buf.len);
+    }
     resp_buf_free(&s->buf);
     resp_buf_free(&s->acc);
     free(s);
@@ -401,6 +439,12 @@ void cmd_exec(cmd_ctx_t *ctx)
                 (c->nwatch > 0 && (c->watch_multi || (c->multi_slot >= 0 && worker_of_slot((unsigned)c->watch_slot) !=
                                                                               worker_of_slot((unsigned)c->multi_slot)))));
     if (t->multi) t->slot = -1;
+    if (t->slot >= 0) {
+        const cluster_snapshot_t *s = c->worker->cur;
+        int owner = s->slot_owner[t->slot];
+        t->open_check = s->open_slots > 0 && ((owner == s->myself && s->migrating_to[t->slot] >= 0) ||
+                                              (owner != s->myself && s->importing_from[t->slot] >= 0));
+    }
     c->mq = NULL;
     c->mq_len = c->mq_cap = 0;
     multi_reset(c);

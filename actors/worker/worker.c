@@ -732,6 +732,8 @@ void remote_cmd_free(remote_cmd_t *rc)
 {
     for (int i = 0; i < rc->ncmds; i++) queued_cmd_free(&rc->cmds[i]);
     free(rc->cmds);
+    for (int i = 0; i < rc->ncheck; i++) queued_cmd_free(&rc->check_cmds[i]);
+    free(rc->check_cmds);
     free(rc->watch_index);
     free(rc->watch_version);
     free(rc->watch_worker);
@@ -771,6 +773,7 @@ static void on_remote_done(worker_t *w, remote_cmd_t *rc)
         resp_buf_init(&rc->reply, 2);
     }
     s->watch_failed = rc->watch_failed;
+    s->route_failed = rc->route_failed;
     rc->hdr.type = 0;
     client_slot_done(w, s);   /* a transaction goes on from here, up to its next wait */
     remote_cmd_free(rc);

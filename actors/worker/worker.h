@@ -93,9 +93,13 @@ typedef struct remote_cmd {
     uint64_t *watch_version;
     uint64_t watch_flush_epoch;
     bool watch_failed;            /* set by the executor: EXEC must answer null */
+    int ncheck;                   /* EXEC on an open slot: every queued command, for the */
+    queued_cmd_t *check_cmds;     /* slot-move check before anything runs (multi.c) */
+    bool route_failed;            /* set by the executor: `reply` is EXEC's -ASK/-TRYAGAIN */
     resp_buf_t reply;             /* filled by the executor */
     void *blob;                   /* owns argv memory */
-    long long keys_delta;         /* fan-out part result (counts) */
+    long long keys_delta;         /* fan-out part result (counts); SETSLOT NODE: keys in the slot */
+    bool slot_counted;            /* SETSLOT NODE: keys_delta holds the slot's key count (state_slots.c) */
     uint64_t client_id;           /* the requesting client (CLIENT KILL SKIPME) */
     long long arg_us;             /* DEBUG SLEEP: the pause in microseconds */
     bool close_after_reply;       /* a wait ended by -UNBLOCKED: the client goes after it (blocking.c) */
