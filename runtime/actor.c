@@ -75,6 +75,10 @@ struct rt_thread {
 };
 
 enum { RT_TOKEN_OWNED = 0, RT_TOKEN_FREE = 1, RT_TOKEN_BORROWED = 2 };
+/* An owner waiting for its token back: yields this many times, then sleeps
+ * this long between looks. */
+#define RT_BORROW_YIELDS 100
+#define RT_BORROW_SLEEP_NS 20000
 
 static _Thread_local rt_thread_t *current_thread;
 static unsigned next_thread_index;  /* atomic */
@@ -429,14 +433,21 @@ static void token_acquire(struct ev_loop *loop) EV_NOEXCEPT
                                                 memory_order_acquire, memory_order_relaxed))
         return;
     ck_pr_store_64(&t->borrow_waits, t->borrow_waits + 1);
-    /* Borrowed: the holder runs a few microseconds of our work; yield so
-     * that, on a busy CPU, it gets to finish. */
-    for (;;) {
+    /* Borrowed: the holder runs one command of ours, usually a few
+     * microseconds; yield so that, on a busy CPU, it gets to finish. A
+     * long command (a big SORT or union) would make the yields burn a
+     * CPU: after a while, sleep between looks instead. */
+    for (int looks = 0;; looks++) {
         expect = RT_TOKEN_FREE;
         if (atomic_compare_exchange_weak_explicit(&t->token, &expect, RT_TOKEN_OWNED,
                                                   memory_order_acquire, memory_order_relaxed))
             return;
-        sched_yield();
+        if (looks < RT_BORROW_YIELDS) {
+            sched_yield();
+        } else {
+            struct timespec pause = { 0, RT_BORROW_SLEEP_NS };
+            nanosleep(&pause, NULL);
+        }
     }
 }
 
