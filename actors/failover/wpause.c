@@ -70,6 +70,8 @@ int wpause_mode(void)
 {
     int mode = wpause_active() ? WPAUSE_WRITE : WPAUSE_OFF;
     long long word = atomic_load_explicit(&client_pause, memory_order_relaxed);
-    if (client_pause_live(word, rt_mono_ms()) && (int)(word & 3) > mode) mode = (int)(word & 3);
+    /* The clock only when a pause is set: every command of every client
+     * asks, and almost always there is none. */
+    if (word != 0 && client_pause_live(word, rt_mono_ms()) && (int)(word & 3) > mode) mode = (int)(word & 3);
     return mode;
 }

@@ -64,6 +64,7 @@ bool climits_obuf_over(int cls, size_t used, long long *soft_since_s, long long 
         if (complete) *soft_since_s = 0;
         return false;
     }
+    if (now_s < 0) now_s = rt_now_ms() / 1000;
     if (*soft_since_s == 0) {       /* the first time over: the clock starts */
         *soft_since_s = now_s;
         return false;
@@ -100,11 +101,10 @@ bool client_check_obuf(client_t *c, enum obuf_check how)
     /* As Redis: a client with nothing queued is not judged at all (its soft
      * clock, if running, keeps its start). */
     if (used == 0) return false;
-    long long now_s = rt_now_ms() / 1000;
     /* Every worker client is of the normal class for now: replicas leave the
      * worker at PSYNC (repl_sender.c judges them), and a subscriber (the
      * pubsub class) needs SUBSCRIBE, which shoal does not serve yet. */
-    if (!climits_obuf_over(CLIENT_CLASS_NORMAL, used, &c->obuf_soft_since_s, now_s, complete)) return false;
+    if (!climits_obuf_over(CLIENT_CLASS_NORMAL, used, &c->obuf_soft_since_s, -1, complete)) return false;
     char info[1024];
     client_info_line(c, info, sizeof info);
     if (how == OBUF_CHECK_CRON) LOG_WARNING("Client %s closed for overcoming of output buffer limits.", info);

@@ -29,7 +29,8 @@ void climits_init(void);
  * true when the hard limit is reached, or the soft limit has been reached
  * continuously for more than its seconds. *soft_since_s is the caller's
  * per-client state (0 = under the soft limit), `now_s` the wall clock in
- * seconds. `complete` says `used` is the whole buffer: only then may being
+ * seconds, or -1 to read it only if the soft limit needs it (a check runs
+ * after every command). `complete` says `used` is the whole buffer: only then may being
  * under the soft limit stop its clock (a partial count proves nothing). */
 bool climits_obuf_over(int cls, size_t used, long long *soft_since_s, long long now_s, bool complete);
 

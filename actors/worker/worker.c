@@ -620,6 +620,7 @@ void client_process_input(client_t *c)
     if (c->in_input) return;
     c->in_input = true;
     snap_enter(w);
+    long long now_ms = -1;        /* read once per pass, as Redis stamps a read, not each command */
     while (!(c->flags & (CLIENT_CLOSED | CLIENT_CLOSE_AFTER_REPLY | CLIENT_BLOCKED | CLIENT_PAUSED)) &&
            c->qpos < c->qlen &&
            c->pending_count < MAX_PENDING_PER_CLIENT) {
@@ -654,7 +655,8 @@ void client_process_input(client_t *c)
                 argv[i] = resp_arg(&c->parser, start, (size_t)i);
                 argvlen[i] = c->parser.arg_len[i];
             }
-            c->last_interaction_ms = rt_now_ms();
+            if (now_ms < 0) now_ms = rt_now_ms();
+            c->last_interaction_ms = now_ms;
             if (command_must_wait(c, argc, argv, argvlen)) {
                 /* Leave the command unparsed in the buffer; it runs when the pause ends. */
                 if (argc > 16) { free(argv); free(argvlen); }
