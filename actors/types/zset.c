@@ -258,16 +258,16 @@ static void lp_insert_sorted(zset_t *z, double score, const uint8_t *m, size_t m
     lp_put(z, off, m, ml, score);
 }
 
-static void set_score(zset_t *z, const uint8_t *m, size_t ml, double old, double score)
+/* A new score for member m, present (its skip-list node is `node`, NULL
+ * for a listpack). */
+static void set_score(zset_t *z, zsl_node_t *node, const uint8_t *m, size_t ml, double score)
 {
     if (z->enc == ZSET_LISTPACK) {
         z->lp = lp_delete(z->lp, lp_member(z, m, ml), 2);
         lp_insert_sorted(z, score, m, ml);
         return;
     }
-    sd_entry_t *e = sd_find(z->d, m, ml);
-    zsl_delete(z->zsl, old, e->key, e->klen);
-    e->val = zsl_insert(z->zsl, score, e->key, e->klen);
+    zsl_update_score(z->zsl, node, score);
 }
 
 bool zset_add(zset_t *z, double score, const uint8_t *m, size_t ml, int in, int *out, double *newscore)
@@ -275,7 +275,17 @@ bool zset_add(zset_t *z, double score, const uint8_t *m, size_t ml, int in, int 
     *out = 0;
     if (isnan(score)) { *out = ZADD_OUT_NAN; return false; }
     double cur;
-    if (zset_score(z, m, ml, &cur)) {
+    zsl_node_t *node = NULL;      /* one member lookup serves the whole update */
+    bool present;
+    if (z->enc == ZSET_SKIPLIST) {
+        sd_entry_t *e = sd_find(z->d, m, ml);
+        if (e) node = e->val;
+        present = node != NULL;
+        if (present) cur = node->score;
+    } else {
+        present = zset_score(z, m, ml, &cur);
+    }
+    if (present) {
         if (in & ZADD_IN_NX) { *out = ZADD_OUT_NOP; return true; }
         if (in & ZADD_IN_INCR) {
             score += cur;
@@ -287,7 +297,7 @@ bool zset_add(zset_t *z, double score, const uint8_t *m, size_t ml, int in, int 
         }
         if (newscore) *newscore = score;
         if (score != cur) {
-            set_score(z, m, ml, cur, score);
+            set_score(z, node, m, ml, score);
             *out = ZADD_OUT_UPDATED;
         }
         return true;

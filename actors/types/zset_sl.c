@@ -15,10 +15,15 @@ int zset_member_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
     return al < bl ? -1 : al > bl ? 1 : 0;
 }
 
-/* Whether node n sorts before (score, m). */
-static bool node_before(const zsl_node_t *n, double score, const uint8_t *m, size_t ml)
+/* Whether x's level-i successor exists and sorts before (score, m). Reads
+ * the successor's score from the link; the successor itself is loaded only
+ * on a tie, to compare members. */
+static inline bool link_before(const zsl_node_t *x, int i, double score, const uint8_t *m, size_t ml)
 {
-    return n->score < score || (n->score == score && zset_member_cmp(n->m, n->ml, m, ml) < 0);
+    const zsl_node_t *f = x->lev[i].fwd;
+    if (!f) return false;
+    double fs = x->lev[i].fscore;
+    return fs < score || (fs == score && zset_member_cmp(f->m, f->ml, m, ml) < 0);
 }
 
 static zsl_node_t *node_new(int nlev, double score, const uint8_t *m, size_t ml)
@@ -59,19 +64,20 @@ static int random_level(void)
     return lvl;
 }
 
-zsl_node_t *zsl_insert(zsl_t *l, double score, const uint8_t *m, size_t ml)
+/* Links node x (its score, member and levels set) where it sorts. */
+static void insert_node(zsl_t *l, zsl_node_t *x)
 {
-    zsl_node_t *update[ZSL_MAXLEVEL], *x = l->head;
+    zsl_node_t *update[ZSL_MAXLEVEL], *p = l->head;
     size_t rank[ZSL_MAXLEVEL];
     for (int i = l->level - 1; i >= 0; i--) {
         rank[i] = i == l->level - 1 ? 0 : rank[i + 1];
-        while (x->lev[i].fwd && node_before(x->lev[i].fwd, score, m, ml)) {
-            rank[i] += x->lev[i].span;
-            x = x->lev[i].fwd;
+        while (link_before(p, i, x->score, x->m, x->ml)) {
+            rank[i] += p->lev[i].span;
+            p = p->lev[i].fwd;
         }
-        update[i] = x;
+        update[i] = p;
     }
-    int lvl = random_level();
+    int lvl = x->nlev;
     if (lvl > l->level) {
         for (int i = l->level; i < lvl; i++) {
             rank[i] = 0;
@@ -80,10 +86,11 @@ zsl_node_t *zsl_insert(zsl_t *l, double score, const uint8_t *m, size_t ml)
         }
         l->level = lvl;
     }
-    x = node_new(lvl, score, m, ml);
     for (int i = 0; i < lvl; i++) {
         x->lev[i].fwd = update[i]->lev[i].fwd;
+        x->lev[i].fscore = update[i]->lev[i].fscore;
         update[i]->lev[i].fwd = x;
+        update[i]->lev[i].fscore = x->score;
         x->lev[i].span = update[i]->lev[i].span - (rank[0] - rank[i]);
         update[i]->lev[i].span = (rank[0] - rank[i]) + 1;
     }
@@ -92,6 +99,12 @@ zsl_node_t *zsl_insert(zsl_t *l, double score, const uint8_t *m, size_t ml)
     if (x->lev[0].fwd) x->lev[0].fwd->back = x;
     else l->tail = x;
     l->len++;
+}
+
+zsl_node_t *zsl_insert(zsl_t *l, double score, const uint8_t *m, size_t ml)
+{
+    zsl_node_t *x = node_new(random_level(), score, m, ml);
+    insert_node(l, x);
     return x;
 }
 
@@ -101,6 +114,7 @@ static void unlink_node(zsl_t *l, zsl_node_t *x, zsl_node_t **update)
         if (update[i]->lev[i].fwd == x) {
             update[i]->lev[i].span += x->lev[i].span - 1;
             update[i]->lev[i].fwd = x->lev[i].fwd;
+            update[i]->lev[i].fscore = x->lev[i].fscore;
         } else {
             update[i]->lev[i].span -= 1;
         }
@@ -111,18 +125,42 @@ static void unlink_node(zsl_t *l, zsl_node_t *x, zsl_node_t **update)
     l->len--;
 }
 
-bool zsl_delete(zsl_t *l, double score, const uint8_t *m, size_t ml)
+/* The last node at each level sorting before (score, m), in update[]. */
+static void find_update(zsl_t *l, double score, const uint8_t *m, size_t ml, zsl_node_t **update)
 {
-    zsl_node_t *update[ZSL_MAXLEVEL], *x = l->head;
+    zsl_node_t *x = l->head;
     for (int i = l->level - 1; i >= 0; i--) {
-        while (x->lev[i].fwd && node_before(x->lev[i].fwd, score, m, ml)) x = x->lev[i].fwd;
+        while (link_before(x, i, score, m, ml)) x = x->lev[i].fwd;
         update[i] = x;
     }
-    x = x->lev[0].fwd;
+}
+
+bool zsl_delete(zsl_t *l, double score, const uint8_t *m, size_t ml)
+{
+    zsl_node_t *update[ZSL_MAXLEVEL];
+    find_update(l, score, m, ml, update);
+    zsl_node_t *x = update[0]->lev[0].fwd;
     if (!x || x->score != score || zset_member_cmp(x->m, x->ml, m, ml) != 0) return false;
     unlink_node(l, x, update);
     free(x);
     return true;
+}
+
+void zsl_update_score(zsl_t *l, zsl_node_t *n, double score)
+{
+    zsl_node_t *update[ZSL_MAXLEVEL];
+    find_update(l, n->score, n->m, n->ml, update);
+    const zsl_node_t *prev = n->back, *next = n->lev[0].fwd;
+    /* Still between its neighbours: only the score and the links' copies change. */
+    if ((!prev || prev->score < score || (prev->score == score && zset_member_cmp(prev->m, prev->ml, n->m, n->ml) < 0)) &&
+        (!next || next->score > score || (next->score == score && zset_member_cmp(next->m, next->ml, n->m, n->ml) > 0))) {
+        n->score = score;
+        for (int i = 0; i < n->nlev; i++) update[i]->lev[i].fscore = score;
+        return;
+    }
+    unlink_node(l, n, update);
+    n->score = score;
+    insert_node(l, n);
 }
 
 size_t zsl_rank(const zsl_t *l, double score, const uint8_t *m, size_t ml)
@@ -130,7 +168,7 @@ size_t zsl_rank(const zsl_t *l, double score, const uint8_t *m, size_t ml)
     const zsl_node_t *x = l->head;
     size_t rank = 0;
     for (int i = l->level - 1; i >= 0; i--) {
-        while (x->lev[i].fwd && node_before(x->lev[i].fwd, score, m, ml)) {
+        while (link_before(x, i, score, m, ml)) {
             rank += x->lev[i].span;
             x = x->lev[i].fwd;
         }

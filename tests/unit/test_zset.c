@@ -51,6 +51,32 @@ static void check_against(const zset_t *z, ref_t *ref, int n)
     }
 }
 
+/* The skip list's own invariants: every link of every level holds the
+ * score of the node it points to, spans add up to ranks, back pointers
+ * mirror level 0, and each sdict entry points at the node of its member. */
+static void check_links(const zset_t *z)
+{
+    if (z->enc != ZSET_SKIPLIST) return;
+    const zsl_t *l = z->zsl;
+    for (int i = 0; i < l->level; i++) {
+        size_t rank = 0;
+        for (const zsl_node_t *x = l->head; x->lev[i].fwd; x = x->lev[i].fwd) {
+            const zsl_node_t *f = x->lev[i].fwd;
+            CHECK(x->lev[i].fscore == f->score);
+            rank += x->lev[i].span;
+            CHECK_EQ_INT(zsl_at(l, rank) == f, 1);
+        }
+    }
+    const zsl_node_t *prev = NULL;
+    for (const zsl_node_t *x = l->head->lev[0].fwd; x; x = x->lev[0].fwd) {
+        CHECK(x->back == prev);
+        sd_entry_t *e = sd_find(z->d, x->m, x->ml);
+        CHECK(e && e->val == x && e->key == x->m);
+        prev = x;
+    }
+    CHECK(l->tail == prev);
+}
+
 static void random_ops(int enc)
 {
     srand(7);
@@ -73,11 +99,41 @@ static void random_ops(int enc)
             else { ref[n].s = s; strcpy(ref[n].m, m); n++; }
         }
         if (step % 500 == 0) check_against(z, ref, n);
+        if (step % 50 == 0) check_links(z);
     }
     check_against(z, ref, n);
     zset_del_ranks(z, 1, 10);
     memmove(ref + 1, ref + 11, sizeof *ref * (size_t)(n - 11));
     check_against(z, ref, n - 10);
+    check_links(z);
+    zset_ops.free_value(z);
+}
+
+/* A new score keeps the member's node (the sdict points at it): in place
+ * when it still sorts between its neighbours, moved otherwise. */
+TEST(zset_skiplist_update_keeps_node)
+{
+    zset_t *z = zset_new_enc(ZSET_SKIPLIST);
+    const char *names[] = { "a", "b", "c", "d" };
+    int out;
+    for (int i = 0; i < 4; i++) CHECK(zset_add(z, i + 1, (const uint8_t *)names[i], 1, 0, &out, NULL));
+    zsl_node_t *b = sd_find(z->d, (const uint8_t *)"b", 1)->val;
+    CHECK(zset_add(z, 2.5, (const uint8_t *)"b", 1, 0, &out, NULL) && out == ZADD_OUT_UPDATED);
+    CHECK(sd_find(z->d, (const uint8_t *)"b", 1)->val == b && b->score == 2.5);
+    CHECK_EQ_INT(zset_rank(z, (const uint8_t *)"b", 1, false), 1);
+    check_links(z);
+    CHECK(zset_add(z, 10, (const uint8_t *)"b", 1, 0, &out, NULL) && out == ZADD_OUT_UPDATED);
+    CHECK(sd_find(z->d, (const uint8_t *)"b", 1)->val == b && b->score == 10);
+    CHECK_EQ_INT(zset_rank(z, (const uint8_t *)"b", 1, false), 3);
+    check_links(z);
+    /* a tie on the score orders by member: "b" before "c" at 3 */
+    CHECK(zset_add(z, 3, (const uint8_t *)"b", 1, 0, &out, NULL));
+    CHECK_EQ_INT(zset_rank(z, (const uint8_t *)"b", 1, false), 1);
+    CHECK_EQ_INT(zset_rank(z, (const uint8_t *)"c", 1, false), 2);
+    check_links(z);
+    CHECK(zset_add(z, -2, (const uint8_t *)"d", 1, ZADD_IN_INCR, &out, NULL));
+    CHECK_EQ_INT(zset_rank(z, (const uint8_t *)"d", 1, false), 1);
+    check_links(z);
     zset_ops.free_value(z);
 }
 
