@@ -95,7 +95,7 @@ static void expire_generic(cmd_ctx_t *ctx, long long basetime, bool seconds, con
         resp_add_int(ctx->reply, 0);
         return;
     }
-    long long cur = e->expire_ms;   /* KS_NO_EXPIRE (-1) when none, as Redis's getExpire */
+    long long cur = ks_entry_expire(ctx->ks, e);   /* KS_NO_EXPIRE (-1) when none, as Redis's getExpire */
     if (((flags & EXP_NX) && cur != KS_NO_EXPIRE) ||
         ((flags & EXP_XX) && cur == KS_NO_EXPIRE) ||
         ((flags & EXP_GT) && (cur == KS_NO_EXPIRE || when <= cur)) ||   /* no TTL counts as infinite */
@@ -132,11 +132,12 @@ static void ttl_generic(cmd_ctx_t *ctx, bool ms, bool absolute)
         resp_add_int(ctx->reply, -2);
         return;
     }
-    if (e->expire_ms == KS_NO_EXPIRE) {
+    long long when = ks_entry_expire(ctx->ks, e);
+    if (when == KS_NO_EXPIRE) {
         resp_add_int(ctx->reply, -1);
         return;
     }
-    long long ttl = absolute ? e->expire_ms : e->expire_ms - ctx->now_ms;
+    long long ttl = absolute ? when : when - ctx->now_ms;
     if (ttl < 0) ttl = 0;
     /* Rounded in unsigned arithmetic: redis-server answers 9223372036854776 for
      * an expiry at LLONG_MAX ms, so ttl + 500 must not wrap negative. */

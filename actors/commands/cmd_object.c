@@ -272,7 +272,7 @@ void cmd_copy(cmd_ctx_t *ctx)
         resp_add_int(ctx->reply, 0);
         return;
     }
-    long long ttl = e->expire_ms;
+    long long ttl = ks_entry_expire(ctx->ks, e);
     if (e->type == KS_TYPE_STRING) {
         size_t n;
         const uint8_t *v = ks_entry_str(e, &n);

@@ -225,7 +225,7 @@ static void spop_count(cmd_ctx_t *ctx)
     }
     if ((size - count) * 5 <= count) {
         set_t *n = rebuilt(s);
-        e = ks_set_object(ctx->ks, ctx->argv[1], ctx->argvlen[1], KS_TYPE_SET, &n->base, e->expire_ms, ctx->now_ms);
+        e = ks_set_object(ctx->ks, ctx->argv[1], ctx->argvlen[1], KS_TYPE_SET, &n->base, ks_entry_expire(ctx->ks, e), ctx->now_ms);
         ctx->dirty = true;
         return;
     }

@@ -108,9 +108,7 @@ static bool pattern_value(cmd_ctx_t *ctx, const uint8_t *pat, size_t patlen, con
         return *out != NULL;
     }
     if (e->type != KS_TYPE_STRING) return false;
-    const ks_str_t *s = e->value;
-    *out = s->data;
-    *outlen = s->len;
+    *out = ks_entry_str(e, outlen);
     return true;
 }
 

@@ -132,7 +132,7 @@ typedef struct digest_acc {
     long long keys;
 } digest_acc_t;
 
-static void digest_entry(void *arg, ks_entry_t *e)
+static void digest_entry(void *arg, ks_entry_t *e, long long expire_ms)
 {
     digest_acc_t *a = arg;
     uint8_t d[20] = { 0 };
@@ -182,7 +182,7 @@ static void digest_entry(void *arg, ks_entry_t *e)
             xor_sha1(d, pair, 20);
         }
     }
-    if (e->expire_ms != KS_NO_EXPIRE) xor_sha1(d, "!!expire!!", 10);
+    if (expire_ms != KS_NO_EXPIRE) xor_sha1(d, "!!expire!!", 10);
     xor_sha1(a->fold, d, 20);
     a->keys++;
 }

@@ -158,30 +158,30 @@ typedef struct encode_ctx {
     rdb_part_t *part;
 } encode_ctx_t;
 
-static void encode_entry(void *arg, ks_entry_t *e)
+static void encode_entry(void *arg, ks_entry_t *e, long long expire_ms)
 {
     encode_ctx_t *x = arg;
-    if (e->expire_ms != KS_NO_EXPIRE && e->expire_ms < x->now_ms) return;   /* already expired */
-    int rc = types_rdb_save_entry(&x->enc, e);
+    if (expire_ms != KS_NO_EXPIRE && expire_ms < x->now_ms) return;   /* already expired */
+    int rc = types_rdb_save_entry(&x->enc, e, expire_ms);
     if (rc == RDB_ERR_TYPE) {               /* a type with no RDB form yet */
         x->part->skipped++;
         return;
     }
     if (rc) x->part->failed = true;
     x->part->keys++;
-    if (e->expire_ms != KS_NO_EXPIRE) x->part->expires++;
+    if (expire_ms != KS_NO_EXPIRE) x->part->expires++;
 }
 
 /* Moves a string key written before the staged keyspace was adopted into it
  * (a client that raced the startup hand-over): the newer value wins. */
-static void merge_entry(void *arg, ks_entry_t *e)
+static void merge_entry(void *arg, ks_entry_t *e, long long expire_ms)
 {
     struct keyspace *staged = arg;
     if (e->type != KS_TYPE_STRING) return;
     size_t klen, vlen;
     const uint8_t *key = ks_entry_key(e, &klen);
     const uint8_t *val = ks_entry_str(e, &vlen);
-    ks_set_string(staged, key, klen, val, vlen, e->expire_ms, rt_now_ms());
+    ks_set_string(staged, key, klen, val, vlen, expire_ms, rt_now_ms());
 }
 
 void rdb_save_part(worker_t *w, remote_cmd_t *rc)

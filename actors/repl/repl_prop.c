@@ -123,15 +123,16 @@ static void prop_key_state(repl_wbuf_t *b, struct keyspace *ks, cmd_ctx_t *ctx, 
     const uint8_t *key = ctx->argv[keyarg];
     size_t klen = ctx->argvlen[keyarg];
     ks_entry_t *e = ks_peek(ks, key, klen);
-    if (!e || (e->expire_ms != KS_NO_EXPIRE && e->expire_ms < ctx->now_ms)) {
+    long long when = e ? ks_entry_expire(ks, e) : KS_NO_EXPIRE;
+    if (!e || (when != KS_NO_EXPIRE && when < ctx->now_ms)) {
         repl_propagate_del(b, key, klen);
         return;
     }
     if (with_value && e->type == KS_TYPE_STRING) {
         size_t vlen;
         const uint8_t *v = ks_entry_str(e, &vlen);
-        if (e->expire_ms != KS_NO_EXPIRE) {
-            prop_set_pxat(b, key, klen, v, vlen, e->expire_ms);
+        if (when != KS_NO_EXPIRE) {
+            prop_set_pxat(b, key, klen, v, vlen, when);
         } else {
             const uint8_t *argv[3] = { (const uint8_t *)"SET", key, v };
             size_t lens[3] = { 3, klen, vlen };
@@ -139,8 +140,8 @@ static void prop_key_state(repl_wbuf_t *b, struct keyspace *ks, cmd_ctx_t *ctx, 
         }
         return;
     }
-    if (e->expire_ms != KS_NO_EXPIRE) {
-        prop_pexpireat(b, key, klen, e->expire_ms);
+    if (when != KS_NO_EXPIRE) {
+        prop_pexpireat(b, key, klen, when);
     } else {
         const uint8_t *argv[2] = { (const uint8_t *)"PERSIST", key };
         size_t lens[2] = { 7, klen };

@@ -101,11 +101,11 @@ int types_rdb_save_value(struct rdb_encoder *enc, const ks_entry_t *e, unsigned 
     return o->ops->rdb_save(o, enc);
 }
 
-int types_rdb_save_entry(struct rdb_encoder *enc, const ks_entry_t *e)
+int types_rdb_save_entry(struct rdb_encoder *enc, const ks_entry_t *e, long long expire_ms)
 {
     size_t klen;
     const uint8_t *key = ks_entry_key(e, &klen);
-    int64_t exp = e->expire_ms == KS_NO_EXPIRE ? -1 : e->expire_ms;
+    int64_t exp = expire_ms == KS_NO_EXPIRE ? -1 : expire_ms;
     if (e->type == KS_TYPE_STRING) {
         size_t n;
         const uint8_t *v = ks_entry_str(e, &n);

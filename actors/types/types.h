@@ -45,9 +45,10 @@ int types_rdb_load(unsigned rdb_type, const uint8_t *val, size_t len, int *ks_ty
 int types_rdb_store(struct keyspace *ks, const uint8_t *key, size_t klen, unsigned rdb_type,
                     const uint8_t *val, size_t vlen, long long expire_ms, long long now_ms);
 
-/* Appends the whole record of e ([EXPIRETIME_MS] type key value) to enc.
+/* Appends the whole record of e ([EXPIRETIME_MS] type key value) to enc;
+ * expire_ms is e's TTL (ks_entry_expire) or KS_NO_EXPIRE.
  * Returns RDB_OK, RDB_ERR_NOMEM, or RDB_ERR_TYPE for a value with no RDB form. */
-int types_rdb_save_entry(struct rdb_encoder *enc, const ks_entry_t *e);
+int types_rdb_save_entry(struct rdb_encoder *enc, const ks_entry_t *e, long long expire_ms);
 /* The value of e alone: its RDB type byte in *type, the value's bytes into enc (DUMP). */
 int types_rdb_save_value(struct rdb_encoder *enc, const ks_entry_t *e, unsigned *type);
 

@@ -10,19 +10,25 @@
  *   delete moves one bucket, ks_active_expire moves more within its budget.
  *   Large bucket arrays come from calloc, which maps zeroed pages lazily, so
  *   starting a resize is cheap too.
- * - Keys with a TTL are also kept in a vector (each entry knows its index):
- *   O(1) add/remove and uniform random sampling for active expiry. The sum of
- *   their expiry times gives INFO's avg_ttl exactly.
+ * - One allocation per key: the entry header, the key and (when it fits) the
+ *   string value, with no stored hash (rehashing recomputes it). glibc's
+ *   malloc rounds each chunk to 16 bytes with 8 of overhead, so every
+ *   separate allocation per key would cost 16-24 bytes more.
+ * - Keys with a TTL are flagged and their expiry kept in a side index
+ *   (ttl_index.c): a key without one pays nothing, active expiry samples the
+ *   index. The sum of the expiry times gives INFO's avg_ttl exactly.
  * - Each slot has a doubly linked list threaded through the entries, newest
  *   at the head, plus a count: COUNTKEYSINSLOT is O(1) and GETKEYSINSLOT
  *   returns the most recently added keys first, as Redis does.
  */
 #include <limits.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
 #include "actors/worker/keyspace.h"
+#include "actors/worker/ttl_index.h"
 #include "proto/glob.h"
 #include "proto/slot.h"
 #include "runtime/xmalloc.h"
@@ -31,6 +37,7 @@
 #define KS_SHRINK_PERCENT  10      /* shrink when fewer keys than this % of buckets */
 #define KS_SAMPLE          20      /* keys per active-expiry sample, as Redis */
 #define KS_STALE_PERCENT   10      /* resample while more than this % were expired */
+#define KS_INLINE_MAX      512     /* a new string up to this long lives in its entry */
 
 typedef struct ks_table {
     ks_entry_t **buckets;
@@ -43,9 +50,8 @@ struct keyspace {
     long long rehash_idx;          /* next ht[0] bucket to move, -1 when not rehashing */
     uint64_t seed[2];
     uint64_t rng;
-    ks_entry_t **ttl_keys;         /* entries with a TTL, unordered */
-    size_t ttl_len, ttl_cap;
-    __int128 ttl_sum;              /* sum of their expire_ms, for avg_ttl */
+    ttl_index_t ttl;               /* entry -> expiry, for the entries flagged KS_EF_TTL */
+    __int128 ttl_sum;              /* sum of their expiry times, for avg_ttl */
     ks_entry_t **slot_head;        /* SLOT_COUNT list heads */
     uint32_t *slot_count;          /* SLOT_COUNT counters */
     size_t used_bytes;
@@ -127,32 +133,54 @@ struct keyspace *ks_create(void)
     return ks;
 }
 
+/* Bytes the entry's own allocation holds (header, key, an inline string):
+ * what malloc really set aside, so the count balances however a string
+ * grew or shrank in place. */
+static size_t ks_entry_bytes(const ks_entry_t *e)
+{
+    return malloc_usable_size((void *)e);
+}
+
+/* Room for an inline string after the key. */
+static size_t ks_inline_cap(const ks_entry_t *e)
+{
+    return ks_entry_bytes(e) - sizeof *e - e->keylen;
+}
+
+/* Bytes of e's value held outside the entry. */
 static size_t ks_value_bytes(const ks_entry_t *e)
 {
+    if (e->type == KS_TYPE_STRING)
+        return e->flags & KS_EF_STR_HEAP ? sizeof(ks_str_t) + ((const ks_str_t *)e->value)->cap : 0;
     if (!e->value) return 0;                  /* a fresh entry, or one whose value moved */
-    if (e->type == KS_TYPE_STRING) return sizeof(ks_str_t) + ((const ks_str_t *)e->value)->cap;
     const ks_object_t *o = e->value;
     return o->ops->mem_usage ? o->ops->mem_usage(o) : 0;
 }
 
-static void ks_value_free(int type, void *value)
-{
-    if (type == KS_TYPE_STRING) {
-        free(value);
-    } else if (value) {
-        ks_object_t *o = value;
-        o->ops->free_value(o);
-    }
-}
-
-/* Gives e a new value (NULL: none), freeing the old one; used_bytes follows. */
-static void ks_value_replace(struct keyspace *ks, ks_entry_t *e, int type, void *value)
+/* Frees e's out-of-entry value and leaves e holding an empty inline string
+ * (the state of a fresh entry); used_bytes follows. */
+static void ks_value_clear(struct keyspace *ks, ks_entry_t *e)
 {
     ks->used_bytes -= ks_value_bytes(e);
-    ks_value_free(e->type, e->value);
-    e->type = (uint8_t)type;
-    e->value = value;
-    ks->used_bytes += ks_value_bytes(e);
+    if (e->type == KS_TYPE_STRING) {
+        if (e->flags & KS_EF_STR_HEAP) free(e->value);
+    } else if (e->value) {
+        ks_object_t *o = e->value;
+        o->ops->free_value(o);
+    }
+    e->type = KS_TYPE_STRING;
+    e->flags &= (uint8_t)~KS_EF_STR_HEAP;
+    e->value = NULL;
+}
+
+static void ks_value_free_only(ks_entry_t *e)
+{
+    if (e->type == KS_TYPE_STRING) {
+        if (e->flags & KS_EF_STR_HEAP) free(e->value);
+    } else if (e->value) {
+        ks_object_t *o = e->value;
+        o->ops->free_value(o);
+    }
 }
 
 static void ks_free_all_entries(struct keyspace *ks)
@@ -162,7 +190,7 @@ static void ks_free_all_entries(struct keyspace *ks)
             ks_entry_t *e = ks->ht[t].buckets[b];
             while (e) {
                 ks_entry_t *next = e->next;
-                ks_value_free(e->type, e->value);
+                ks_value_free_only(e);
                 free(e);
                 e = next;
             }
@@ -177,7 +205,7 @@ void ks_free(struct keyspace *ks)
 {
     if (!ks) return;
     ks_free_all_entries(ks);
-    free(ks->ttl_keys);
+    ttl_index_clear(&ks->ttl);
     free(ks->slot_head);
     free(ks->slot_count);
     free(ks);
@@ -186,9 +214,7 @@ void ks_free(struct keyspace *ks)
 void ks_flush(struct keyspace *ks)
 {
     ks_free_all_entries(ks);
-    free(ks->ttl_keys);
-    ks->ttl_keys = NULL;
-    ks->ttl_len = ks->ttl_cap = 0;
+    ttl_index_clear(&ks->ttl);
     ks->ttl_sum = 0;
     memset(ks->slot_head, 0, SLOT_COUNT * sizeof *ks->slot_head);
     memset(ks->slot_count, 0, SLOT_COUNT * sizeof *ks->slot_count);
@@ -196,6 +222,11 @@ void ks_flush(struct keyspace *ks)
 }
 
 /* ---- table mechanics ---- */
+
+static inline uint64_t ks_entry_hash(const struct keyspace *ks, const ks_entry_t *e)
+{
+    return ks_hash(ks, e->key, e->keylen);
+}
 
 static void ks_rehash_steps(struct keyspace *ks, size_t buckets)
 {
@@ -211,7 +242,7 @@ static void ks_rehash_steps(struct keyspace *ks, size_t buckets)
         ks_entry_t *e = from->buckets[ks->rehash_idx];
         while (e) {
             ks_entry_t *next = e->next;
-            size_t b = e->hash & (to->size - 1);
+            size_t b = ks_entry_hash(ks, e) & (to->size - 1);
             e->next = to->buckets[b];
             to->buckets[b] = e;
             from->used--;
@@ -267,7 +298,7 @@ static ks_entry_t *ks_find(const struct keyspace *ks, const uint8_t *key, size_t
         const ks_table_t *tb = &ks->ht[t];
         if (tb->size == 0) continue;
         for (ks_entry_t *e = tb->buckets[h & (tb->size - 1)]; e; e = e->next) {
-            if (e->hash == h && e->keylen == len && memcmp(e->key, key, len) == 0) return e;
+            if (e->keylen == len && memcmp(e->key, key, len) == 0) return e;
         }
         if (ks->rehash_idx < 0) break;
     }
@@ -277,10 +308,11 @@ static ks_entry_t *ks_find(const struct keyspace *ks, const uint8_t *key, size_t
 /* Removes e from its bucket chain (not from the other indexes). */
 static void ks_unlink_bucket(struct keyspace *ks, ks_entry_t *e)
 {
+    uint64_t h = ks_entry_hash(ks, e);
     for (int t = 0; t < 2; t++) {
         ks_table_t *tb = &ks->ht[t];
         if (tb->size == 0) continue;
-        ks_entry_t **pp = &tb->buckets[e->hash & (tb->size - 1)];
+        ks_entry_t **pp = &tb->buckets[h & (tb->size - 1)];
         while (*pp && *pp != e) pp = &(*pp)->next;
         if (*pp) {
             *pp = e->next;
@@ -291,37 +323,40 @@ static void ks_unlink_bucket(struct keyspace *ks, ks_entry_t *e)
     abort();   /* an entry that is in no table: memory corruption */
 }
 
-/* ---- TTL vector ---- */
+/* ---- TTL index ---- */
+
+long long ks_entry_expire(const struct keyspace *ks, const ks_entry_t *e)
+{
+    if (!(e->flags & KS_EF_TTL)) return KS_NO_EXPIRE;
+    const long long *w = ttl_index_find(&ks->ttl, e);
+    return w ? *w : KS_NO_EXPIRE;
+}
 
 static void ks_ttl_add(struct keyspace *ks, ks_entry_t *e, long long when)
 {
-    if (ks->ttl_len == ks->ttl_cap) {
-        size_t ncap = ks->ttl_cap ? ks->ttl_cap * 2 : 64;
-        ks->ttl_keys = xrealloc(ks->ttl_keys, ncap * sizeof *ks->ttl_keys);
-        ks->used_bytes += (ncap - ks->ttl_cap) * sizeof *ks->ttl_keys;
-        ks->ttl_cap = ncap;
-    }
-    e->expire_idx = (uint32_t)ks->ttl_len;
-    ks->ttl_keys[ks->ttl_len++] = e;
-    e->expire_ms = when;
+    ks->used_bytes -= ttl_index_bytes(&ks->ttl);
+    ttl_index_put(&ks->ttl, e, when);
+    ks->used_bytes += ttl_index_bytes(&ks->ttl);
+    e->flags |= KS_EF_TTL;
     ks->ttl_sum += when;
 }
 
 static void ks_ttl_remove(struct keyspace *ks, ks_entry_t *e)
 {
-    ks_entry_t *last = ks->ttl_keys[--ks->ttl_len];
-    ks->ttl_keys[e->expire_idx] = last;
-    last->expire_idx = e->expire_idx;
-    ks->ttl_sum -= e->expire_ms;
-    e->expire_ms = KS_NO_EXPIRE;
+    long long when = 0;
+    ks->used_bytes -= ttl_index_bytes(&ks->ttl);
+    if (ttl_index_del(&ks->ttl, e, &when)) ks->ttl_sum -= when;
+    ks->used_bytes += ttl_index_bytes(&ks->ttl);
+    e->flags &= (uint8_t)~KS_EF_TTL;
 }
 
 void ks_set_expire(struct keyspace *ks, ks_entry_t *e, long long when_ms)
 {
-    if (e->expire_ms != KS_NO_EXPIRE) {
+    if (e->flags & KS_EF_TTL) {
         if (when_ms != KS_NO_EXPIRE) {
-            ks->ttl_sum += (__int128)when_ms - e->expire_ms;
-            e->expire_ms = when_ms;
+            long long *w = ttl_index_find(&ks->ttl, e);
+            ks->ttl_sum += (__int128)when_ms - *w;
+            *w = when_ms;
             return;
         }
         ks_ttl_remove(ks, e);
@@ -332,21 +367,21 @@ void ks_set_expire(struct keyspace *ks, ks_entry_t *e, long long when_ms)
 
 bool ks_persist(struct keyspace *ks, ks_entry_t *e)
 {
-    if (e->expire_ms == KS_NO_EXPIRE) return false;
+    if (!(e->flags & KS_EF_TTL)) return false;
     ks_ttl_remove(ks, e);
     return true;
 }
 
 /* ---- entries ---- */
 
-static ks_entry_t *ks_entry_new(struct keyspace *ks, const uint8_t *key, size_t len, uint64_t h)
+/* A new entry for key with room for an inline string of vroom bytes,
+ * linked into the table and its slot's list; it holds an empty string. */
+static ks_entry_t *ks_entry_new(struct keyspace *ks, const uint8_t *key, size_t len, uint64_t h, size_t vroom)
 {
-    ks_entry_t *e = xrealloc(NULL, sizeof *e + len);
+    ks_entry_t *e = xmalloc(sizeof *e + len + vroom);
     memset(e, 0, sizeof *e);
     memcpy(e->key, key, len);
     e->keylen = (uint32_t)len;
-    e->hash = h;
-    e->expire_ms = KS_NO_EXPIRE;
     e->slot = (uint16_t)slot_of_key(key, len);
     ks_maybe_grow(ks);
     ks_table_t *tb = ks->rehash_idx >= 0 ? &ks->ht[1] : &ks->ht[0];
@@ -358,26 +393,28 @@ static ks_entry_t *ks_entry_new(struct keyspace *ks, const uint8_t *key, size_t 
     if (e->slot_next) e->slot_next->slot_prev = e;
     ks->slot_head[e->slot] = e;
     ks->slot_count[e->slot]++;
-    ks->used_bytes += sizeof *e + len;
+    ks->used_bytes += ks_entry_bytes(e);
     return e;
 }
 
 void ks_delete_entry(struct keyspace *ks, ks_entry_t *e)
 {
     ks_unlink_bucket(ks, e);
-    if (e->expire_ms != KS_NO_EXPIRE) ks_ttl_remove(ks, e);
+    if (e->flags & KS_EF_TTL) ks_ttl_remove(ks, e);
     if (e->slot_prev) e->slot_prev->slot_next = e->slot_next;
     else ks->slot_head[e->slot] = e->slot_next;
     if (e->slot_next) e->slot_next->slot_prev = e->slot_prev;
     ks->slot_count[e->slot]--;
-    ks->used_bytes -= sizeof *e + e->keylen + ks_value_bytes(e);
-    ks_value_free(e->type, e->value);
+    ks->used_bytes -= ks_entry_bytes(e) + ks_value_bytes(e);
+    ks_value_free_only(e);
     free(e);
 }
 
-static inline bool ks_is_expired(const ks_entry_t *e, long long now_ms)
+static inline bool ks_is_expired(const struct keyspace *ks, const ks_entry_t *e, long long now_ms)
 {
-    return e->expire_ms != KS_NO_EXPIRE && now_ms > e->expire_ms;
+    if (!(e->flags & KS_EF_TTL)) return false;
+    long long when = ks_entry_expire(ks, e);
+    return when != KS_NO_EXPIRE && now_ms > when;
 }
 
 /* Deletes an entry because its TTL passed, telling the hook first. */
@@ -402,7 +439,7 @@ ks_entry_t *ks_lookup(struct keyspace *ks, const uint8_t *key, size_t len, long 
     if (ks->rehash_idx >= 0) ks_rehash_steps(ks, 1);
     ks->stats.lookups++;
     ks_entry_t *e = ks_find(ks, key, len, ks_hash(ks, key, len));
-    if (e && ks_is_expired(e, now_ms)) {
+    if (e && ks_is_expired(ks, e, now_ms)) {
         /* A replica waits for its master's DEL; until then the key reads as absent. */
         if (!ks->replica_mode) ks_expire_entry(ks, e);
         return NULL;
@@ -427,33 +464,35 @@ ks_entry_t *ks_peek(struct keyspace *ks, const uint8_t *key, size_t len)
 bool ks_exists_noexpire(const struct keyspace *ks, const uint8_t *key, size_t len, long long now_ms)
 {
     const ks_entry_t *e = ks_find(ks, key, len, ks_hash(ks, key, len));
-    return e && !ks_is_expired(e, now_ms);
+    return e && !ks_is_expired(ks, e, now_ms);
 }
 
-static ks_str_t *ks_str_new(const void *val, size_t vlen)
+static ks_str_t *ks_str_new(const void *val, size_t vlen, size_t cap)
 {
-    ks_str_t *s = xrealloc(NULL, sizeof *s + vlen);
-    s->len = s->cap = vlen;
+    ks_str_t *s = xmalloc(sizeof *s + cap);
+    s->len = vlen;
+    s->cap = cap;
     if (vlen) memcpy(s->data, val, vlen);
     return s;
 }
 
 /* Finds or creates the entry for key, dropping a stale (expired) one, and
- * applies the TTL rule; the caller installs the value. */
+ * applies the TTL rule; the caller installs the value. A new entry gets
+ * room for vroom bytes of inline string. */
 static ks_entry_t *ks_upsert(struct keyspace *ks, const uint8_t *key, size_t klen, long long expire_ms,
-                             long long now_ms)
+                             long long now_ms, size_t vroom)
 {
     if (ks->rehash_idx >= 0) ks_rehash_steps(ks, 1);
     uint64_t h = ks_hash(ks, key, klen);
     ks->stats.lookups++;
     ks_entry_t *e = ks_find(ks, key, klen, h);
-    if (e && ks_is_expired(e, now_ms)) {
+    if (e && ks_is_expired(ks, e, now_ms)) {
         /* A stale key is gone: its TTL must not survive into the new value. */
         ks_expire_entry(ks, e);
         e = NULL;
     }
     if (!e) {
-        e = ks_entry_new(ks, key, klen, h);
+        e = ks_entry_new(ks, key, klen, h, vroom);
         if (expire_ms >= 0) ks_ttl_add(ks, e, expire_ms);
         return e;
     }
@@ -461,28 +500,64 @@ static ks_entry_t *ks_upsert(struct keyspace *ks, const uint8_t *key, size_t kle
     return e;
 }
 
+/* Makes e's value the string val (any old value of any type is released). */
+static void ks_install_string(struct keyspace *ks, ks_entry_t *e, const void *val, size_t vlen)
+{
+    if (e->type == KS_TYPE_STRING && (e->flags & KS_EF_STR_HEAP)) {
+        ks_str_t *s = e->value;
+        if (s->cap >= vlen && s->cap <= vlen * 2 + 64) {
+            /* Reuse a buffer of about the right size (INCR and friends
+             * rewrite small values often); a much larger one is released. */
+            if (vlen) memmove(s->data, val, vlen);
+            s->len = vlen;
+            return;
+        }
+    }
+    if (vlen <= ks_inline_cap(e)) {
+        /* val may point into the old inline bytes (a value rewritten from
+         * itself): memmove, and clear the old value only after the copy
+         * when it lives outside the entry. */
+        if (e->type == KS_TYPE_STRING && !(e->flags & KS_EF_STR_HEAP)) {
+            if (vlen) memmove(e->key + e->keylen, val, vlen);
+        } else {
+            ks_str_t *old = NULL;
+            if (e->type == KS_TYPE_STRING) {
+                old = e->value;
+                ks->used_bytes -= sizeof *old + old->cap;
+                e->flags &= (uint8_t)~KS_EF_STR_HEAP;
+            } else {
+                ks_value_clear(ks, e);
+            }
+            if (vlen) memmove(e->key + e->keylen, val, vlen);
+            free(old);
+        }
+        e->type = KS_TYPE_STRING;
+        e->value = (void *)(uintptr_t)vlen;
+        return;
+    }
+    ks_str_t *s = ks_str_new(val, vlen, vlen);   /* copy before the old value goes */
+    ks_value_clear(ks, e);
+    e->flags |= KS_EF_STR_HEAP;
+    e->value = s;
+    ks->used_bytes += sizeof *s + s->cap;
+}
+
 ks_entry_t *ks_set_string(struct keyspace *ks, const uint8_t *key, size_t klen,
                           const void *val, size_t vlen, long long expire_ms, long long now_ms)
 {
-    ks_entry_t *e = ks_upsert(ks, key, klen, expire_ms, now_ms);
-    if (e->value && e->type == KS_TYPE_STRING && ((ks_str_t *)e->value)->cap >= vlen &&
-        ((ks_str_t *)e->value)->cap <= vlen * 2 + 64) {
-        /* Reuse a buffer of about the right size (INCR and friends rewrite
-         * small values often); a much larger one is released instead. */
-        ks_str_t *s = e->value;
-        if (vlen) memmove(s->data, val, vlen);
-        s->len = vlen;
-        return e;
-    }
-    ks_value_replace(ks, e, KS_TYPE_STRING, ks_str_new(val, vlen));
+    ks_entry_t *e = ks_upsert(ks, key, klen, expire_ms, now_ms, vlen <= KS_INLINE_MAX ? vlen : 0);
+    ks_install_string(ks, e, val, vlen);
     return e;
 }
 
 ks_entry_t *ks_set_object(struct keyspace *ks, const uint8_t *key, size_t klen,
                           int type, ks_object_t *obj, long long expire_ms, long long now_ms)
 {
-    ks_entry_t *e = ks_upsert(ks, key, klen, expire_ms, now_ms);
-    ks_value_replace(ks, e, type, obj);
+    ks_entry_t *e = ks_upsert(ks, key, klen, expire_ms, now_ms, 0);
+    ks_value_clear(ks, e);
+    e->type = (uint8_t)type;
+    e->value = obj;
+    ks->used_bytes += ks_value_bytes(e);
     return e;
 }
 
@@ -494,41 +569,72 @@ bool ks_delete(struct keyspace *ks, const uint8_t *key, size_t len, long long no
     return true;
 }
 
+/* Gives e's value and TTL to newkey in keyspace `to` (which may be e's own,
+ * `from`) and deletes e. The destination's old entry goes whole, stale or
+ * not (its TTL is replaced by e's), and the key is added anew: the newest of
+ * its slot, as Redis's delete-then-add. */
+static ks_entry_t *ks_transfer(struct keyspace *from, ks_entry_t *e, struct keyspace *to,
+                               const uint8_t *newkey, size_t newlen)
+{
+    uint64_t h = ks_hash(to, newkey, newlen);
+    ks_entry_t *old = ks_find(to, newkey, newlen, h);
+    if (old) ks_delete_entry(to, old);
+    long long expire = ks_entry_expire(from, e);
+    ks_entry_t *d;
+    if (e->type == KS_TYPE_STRING && !(e->flags & KS_EF_STR_HEAP)) {
+        size_t vlen;
+        const uint8_t *v = ks_entry_str(e, &vlen);
+        d = ks_entry_new(to, newkey, newlen, h, vlen);
+        ks_install_string(to, d, v, vlen);
+    } else {
+        /* Hand the out-of-entry value over, and its bytes with it. */
+        d = ks_entry_new(to, newkey, newlen, h, 0);
+        size_t vbytes = ks_value_bytes(e);
+        from->used_bytes -= vbytes;
+        to->used_bytes += vbytes;
+        d->type = e->type;
+        d->flags |= e->flags & KS_EF_STR_HEAP;
+        d->value = e->value;
+        e->type = KS_TYPE_STRING;
+        e->flags &= (uint8_t)~KS_EF_STR_HEAP;
+        e->value = NULL;            /* e holds nothing its deletion would count */
+    }
+    ks_delete_entry(from, e);
+    if (expire != KS_NO_EXPIRE) ks_ttl_add(to, d, expire);
+    return d;
+}
+
 ks_entry_t *ks_rename(struct keyspace *ks, ks_entry_t *e, const uint8_t *newkey, size_t newlen)
 {
     if (e->keylen == newlen && memcmp(e->key, newkey, newlen) == 0) return e;
-    int type = e->type;
-    void *value = e->value;
-    long long expire = e->expire_ms;
-    /* Detach the value so deleting the old entry leaves it alone. */
-    ks->used_bytes -= ks_value_bytes(e);
-    e->value = NULL;
-    ks_delete_entry(ks, e);
-
-    /* The destination's old TTL, stale or not, is replaced by the source's,
-     * so there is no need to expire it first (LLONG_MIN: never expired). */
-    ks_entry_t *d = ks_upsert(ks, newkey, newlen, expire, LLONG_MIN);
-    ks_value_replace(ks, d, type, value);
-    return d;
+    return ks_transfer(ks, e, ks, newkey, newlen);
 }
 
 ks_entry_t *ks_move(struct keyspace *from, ks_entry_t *e, struct keyspace *to)
 {
-    int type = e->type;
-    void *value = e->value;
-    /* Detach the value so deleting the old entry leaves it alone; the key
-     * bytes are read before the entry goes. LLONG_MIN: the destination never
-     * counts as expired, its old TTL is replaced by e's. */
-    from->used_bytes -= ks_value_bytes(e);
-    e->value = NULL;
-    ks_entry_t *d = ks_upsert(to, e->key, e->keylen, e->expire_ms, LLONG_MIN);
-    ks_value_replace(to, d, type, value);
-    ks_delete_entry(from, e);
-    return d;
+    if (from == to) return e;
+    /* The key bytes live in e, which goes last: ks_transfer reads them first. */
+    return ks_transfer(from, e, to, e->key, e->keylen);
 }
 
 uint8_t *ks_str_resize(struct keyspace *ks, ks_entry_t *e, size_t newlen)
 {
+    if (!(e->flags & KS_EF_STR_HEAP)) {
+        size_t len = (size_t)(uintptr_t)e->value;
+        uint8_t *data = e->key + e->keylen;
+        if (newlen <= ks_inline_cap(e)) {
+            if (newlen > len) memset(data + len, 0, newlen - len);
+            e->value = (void *)(uintptr_t)newlen;
+            return data;
+        }
+        /* Out of room in the entry (which must not move): the string goes
+         * to its own block, grown geometrically as below. */
+        size_t ncap = newlen < 1024 * 1024 ? newlen * 2 : newlen + 1024 * 1024;
+        ks_str_t *s = ks_str_new(data, len, ncap);
+        e->flags |= KS_EF_STR_HEAP;
+        e->value = s;
+        ks->used_bytes += sizeof *s + s->cap;
+    }
     ks_str_t *s = e->value;
     if (newlen > s->cap) {
         /* Grow geometrically (APPEND loops), by at most 1 MB at a time past 1 MB. */
@@ -558,18 +664,31 @@ const char *ks_type_name(const ks_entry_t *e)
 
 /* ---- expiry ---- */
 
+/* A uniformly random key with a TTL: random slots until one is taken. (The
+ * first taken slot after one random position would favour the heads of
+ * probe runs; deleting the expired heads would then leave live heads that
+ * draw every sample, and the sweep would stop early.) */
+static const ttl_slot_t *ks_ttl_pick(struct keyspace *ks)
+{
+    for (int tries = 0; tries < 64; tries++) {
+        const ttl_slot_t *t = ttl_index_at(&ks->ttl, ks_rand(ks));
+        if (t->key) return t;
+    }
+    return ttl_index_sample(&ks->ttl, ks_rand(ks));
+}
+
 size_t ks_active_expire(struct keyspace *ks, long long now_ms, long long budget_us)
 {
     long long start = ks_mono_us();
     size_t deleted = 0;
     unsigned rounds = 0;
-    while (ks->ttl_len > 0 && !ks->replica_mode) {
-        size_t sample = ks->ttl_len < KS_SAMPLE ? ks->ttl_len : KS_SAMPLE;
+    while (ks->ttl.len > 0 && !ks->replica_mode) {
+        size_t sample = ks->ttl.len < KS_SAMPLE ? ks->ttl.len : KS_SAMPLE;
         size_t expired = 0;
-        for (size_t i = 0; i < sample && ks->ttl_len > 0; i++) {
-            ks_entry_t *e = ks->ttl_keys[ks_rand(ks) % ks->ttl_len];
-            if (ks_is_expired(e, now_ms)) {
-                ks_expire_entry(ks, e);
+        for (size_t i = 0; i < sample && ks->ttl.len > 0; i++) {
+            const ttl_slot_t *t = ks_ttl_pick(ks);
+            if (now_ms > t->when) {
+                ks_expire_entry(ks, (ks_entry_t *)t->key);
                 expired++;
             }
         }
@@ -587,7 +706,7 @@ size_t ks_active_expire(struct keyspace *ks, long long now_ms, long long budget_
 /* ---- statistics ---- */
 
 size_t ks_size(const struct keyspace *ks) { return ks->ht[0].used + ks->ht[1].used; }
-size_t ks_expires_count(const struct keyspace *ks) { return ks->ttl_len; }
+size_t ks_expires_count(const struct keyspace *ks) { return ks->ttl.len; }
 size_t ks_used_bytes(const struct keyspace *ks) { return ks->used_bytes; }
 ks_stats_t ks_stats(const struct keyspace *ks)
 {
@@ -599,8 +718,8 @@ ks_stats_t ks_stats(const struct keyspace *ks)
 
 long long ks_avg_ttl(const struct keyspace *ks, long long now_ms)
 {
-    if (ks->ttl_len == 0) return 0;
-    __int128 avg = ks->ttl_sum / (__int128)ks->ttl_len - now_ms;
+    if (ks->ttl.len == 0) return 0;
+    __int128 avg = ks->ttl_sum / (__int128)ks->ttl.len - now_ms;
     return avg > 0 ? (long long)avg : 0;
 }
 
@@ -619,7 +738,7 @@ size_t ks_keys(struct keyspace *ks, const uint8_t *pat, size_t patlen, long long
     for (int t = 0; t < 2; t++) {
         for (size_t b = 0; b < ks->ht[t].size; b++) {
             for (ks_entry_t *e = ks->ht[t].buckets[b]; e; e = e->next) {
-                if (ks_is_expired(e, now_ms)) continue;
+                if (ks_is_expired(ks, e, now_ms)) continue;
                 if (!all && !glob_match((const char *)pat, patlen, (const char *)e->key, e->keylen, 0))
                     continue;
                 cb(e->key, e->keylen, arg);
@@ -639,6 +758,7 @@ static uint64_t ks_rev(uint64_t v)
 }
 
 struct ks_scan_filter {
+    const struct keyspace *ks;
     const uint8_t *pat;
     size_t patlen;
     bool all;
@@ -664,7 +784,7 @@ static void ks_scan_bucket(ks_entry_t *e, struct ks_scan_filter *f)
 {
     for (; e; e = e->next) {
         f->seen++;
-        if (ks_is_expired(e, f->now_ms)) continue;
+        if (ks_is_expired(f->ks, e, f->now_ms)) continue;
         if (f->type && !ks_type_is(f->type, f->typelen, ks_type_name(e))) continue;
         if (!f->all && !glob_match((const char *)f->pat, f->patlen, (const char *)e->key, e->keylen, 0))
             continue;
@@ -707,7 +827,7 @@ uint64_t ks_scan(struct keyspace *ks, uint64_t cursor, const uint8_t *pat, size_
     if (ks_size(ks) == 0 || ks->ht[0].size == 0) return 0;
     if (count < 1) count = 1;
     if (count > (1LL << 40)) count = 1LL << 40;   /* keeps count * 10 from overflowing */
-    struct ks_scan_filter f = { pat, patlen, ks_pattern_all(pat, patlen), type, typelen, now_ms, cb, arg, 0 };
+    struct ks_scan_filter f = { ks, pat, patlen, ks_pattern_all(pat, patlen), type, typelen, now_ms, cb, arg, 0 };
     long long budget = count * 10;   /* buckets, as Redis: bound the work on sparse tables */
     do {
         cursor = ks_scan_step(ks, cursor, &f);
@@ -760,7 +880,7 @@ bool ks_random_key(struct keyspace *ks, long long now_ms, ks_key_cb cb, void *ar
     while (ks_size(ks) > 0) {
         ks_entry_t *e = ks_random_any(ks);
         if (!e) return false;
-        if (!ks_is_expired(e, now_ms)) {
+        if (!ks_is_expired(ks, e, now_ms)) {
             cb(e->key, e->keylen, arg);
             return true;
         }
@@ -777,7 +897,7 @@ void ks_foreach(struct keyspace *ks, ks_entry_cb cb, void *arg)
 {
     for (int t = 0; t < 2; t++)
         for (size_t b = 0; b < ks->ht[t].size; b++)
-            for (ks_entry_t *e = ks->ht[t].buckets[b]; e; e = e->next) cb(arg, e);
+            for (ks_entry_t *e = ks->ht[t].buckets[b]; e; e = e->next) cb(arg, e, ks_entry_expire(ks, e));
 }
 
 /* ---- per-slot index ---- */

@@ -12,7 +12,8 @@
  * `now_ms`; functions documented "no side effects" never delete.
  *
  * Pointers to entries (ks_entry_t *) stay valid until the entry is deleted,
- * replaced by ks_set_object/ks_rename, or the keyspace is flushed. Callbacks
+ * renamed (ks_rename), or the keyspace is flushed; replacing a key's value
+ * (ks_set_string, ks_set_object) keeps its entry. Callbacks
  * (ks_key_cb, ks_entry_cb) must not modify the keyspace.
  */
 #ifndef SHOAL_ACTORS_KEYSPACE_H
@@ -64,28 +65,34 @@ typedef struct ks_object {
     const ks_object_ops_t *ops;
 } ks_object_t;
 
-/* String payload: exactly `len` bytes, room for `cap`. */
+/* A string held out of its entry: exactly `len` bytes, room for `cap`. */
 typedef struct ks_str {
     size_t len, cap;
     uint8_t data[];
 } ks_str_t;
 
-/* One key. Fields are read-only outside keyspace.c. */
+/* One key: a single allocation holding this header, the key bytes and, for
+ * a string that fits, the string bytes right after the key. A TTL lives in
+ * the keyspace's TTL index (only keys with one pay for it): read it with
+ * ks_entry_expire. Fields are read-only outside keyspace.c. */
 typedef struct ks_entry {
     struct ks_entry *next;                    /* hash bucket chain */
     struct ks_entry *slot_prev, *slot_next;   /* per-slot list, newest first */
-    uint64_t hash;
-    long long expire_ms;                      /* absolute unix ms, or KS_NO_EXPIRE */
-    void *value;                              /* ks_str_t * or ks_object_t * */
+    void *value;                              /* non-string: the ks_object_t *; strings: see ks_entry_str */
     uint32_t keylen;
-    uint32_t expire_idx;                      /* position in the TTL vector */
     uint16_t slot;
     uint8_t type;                             /* enum ks_type */
+    uint8_t flags;                            /* KS_EF_* */
     uint8_t key[];
 } ks_entry_t;
 
+#define KS_EF_TTL      0x01   /* the key has a TTL in the keyspace's TTL index */
+#define KS_EF_STR_HEAP 0x02   /* string: value is a ks_str_t *; otherwise the bytes
+                               * follow the key and value holds their length */
+
 typedef void (*ks_key_cb)(const uint8_t *key, size_t len, void *arg);
-typedef void (*ks_entry_cb)(void *arg, ks_entry_t *e);
+/* expire_ms: e's absolute TTL, or KS_NO_EXPIRE. */
+typedef void (*ks_entry_cb)(void *arg, ks_entry_t *e, long long expire_ms);
 
 /* ---- lifetime ---- */
 /* Allocates an empty keyspace with a fresh random hash seed. Aborts on OOM. */
@@ -150,10 +157,16 @@ static inline const uint8_t *ks_entry_key(const ks_entry_t *e, size_t *len)
 /* String bytes of a KS_TYPE_STRING entry. */
 static inline const uint8_t *ks_entry_str(const ks_entry_t *e, size_t *len)
 {
-    const ks_str_t *s = (const ks_str_t *)e->value;
-    *len = s->len;
-    return s->data;
+    if (e->flags & KS_EF_STR_HEAP) {
+        const ks_str_t *s = (const ks_str_t *)e->value;
+        *len = s->len;
+        return s->data;
+    }
+    *len = (size_t)(uintptr_t)e->value;
+    return e->key + e->keylen;
 }
+/* e's absolute expiry (unix ms), or KS_NO_EXPIRE. No side effects. */
+long long ks_entry_expire(const struct keyspace *ks, const ks_entry_t *e);
 /* "string", "list", ... as TYPE replies. */
 const char *ks_type_name(const ks_entry_t *e);
 

@@ -566,8 +566,9 @@ static void round_build(mig_conn_t *cn, migrate_job_t *j)
         if (k->state != KEY_PENDING) continue;
         ks_entry_t *e = ks_peek(w->ks, k->key, k->len);
         long long ttl = 0;
-        if (e && e->expire_ms != KS_NO_EXPIRE) {
-            ttl = e->expire_ms - now;
+        long long when = e ? ks_entry_expire(w->ks, e) : KS_NO_EXPIRE;
+        if (e && when != KS_NO_EXPIRE) {
+            ttl = when - now;
             if (ttl < 0) e = NULL;            /* expired since it was found: skipped, as 7.0.15 */
             else if (ttl < 1) ttl = 1;
         }

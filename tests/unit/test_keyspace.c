@@ -220,11 +220,11 @@ TEST(ks_lazy_expiry)
     ks_set_string(ks, K("s"), 1, "w", 1, KS_KEEP_TTL, NOW + 20);
     ks_entry_t *e = get(ks, "s", NOW + 20);
     REQUIRE(e);
-    CHECK_EQ_INT(e->expire_ms, KS_NO_EXPIRE);
+    CHECK_EQ_INT(ks_entry_expire(ks, e), KS_NO_EXPIRE);
     /* KEEPTTL on a live key keeps it. */
     put(ks, "k", "v", NOW + 500);
     ks_set_string(ks, K("k"), 1, "w", 1, KS_KEEP_TTL, NOW);
-    CHECK_EQ_INT(get(ks, "k", NOW)->expire_ms, NOW + 500);
+    CHECK_EQ_INT(ks_entry_expire(ks, get(ks, "k", NOW)), NOW + 500);
     CHECK(ks_persist(ks, get(ks, "k", NOW)));
     CHECK(!ks_persist(ks, get(ks, "k", NOW)));
     ks_free(ks);
@@ -396,7 +396,7 @@ TEST(ks_rename_moves_value_and_ttl)
     put(ks, "src", "value", NOW + 5000);
     put(ks, "dst", "old", KS_NO_EXPIRE);
     ks_entry_t *e = ks_rename(ks, get(ks, "src", NOW), K("dst"), 3);
-    CHECK_EQ_INT(e->expire_ms, NOW + 5000);
+    CHECK_EQ_INT(ks_entry_expire(ks, e), NOW + 5000);
     CHECK(get(ks, "src", NOW) == NULL);
     size_t n;
     const uint8_t *v = ks_entry_str(get(ks, "dst", NOW), &n);
@@ -443,7 +443,7 @@ TEST(ks_move_between_keyspaces)
     size_t ak = ks_used_bytes(a);
     put(a, "gone", "stale", NOW - 1);        /* expired, not yet deleted */
     ks_entry_t *e = ks_move(a, ks_peek(a, K("k"), 1), b);
-    CHECK_EQ_INT(e->expire_ms, NOW + 5000);
+    CHECK_EQ_INT(ks_entry_expire(b, e), NOW + 5000);
     CHECK(ks_peek(a, K("k"), 1) == NULL);
     size_t n;
     const uint8_t *v = ks_entry_str(get(b, "k", NOW), &n);
