@@ -149,7 +149,7 @@ uint32_t bus_digest(const cluster_snapshot_t *s, const bus_digest_src_t *src, co
     const char *host = "";
     if ((h->mflags[0] & BUS_MFLAG_EXT_DATA) && m->u.ping.has_hostname) {
         host = m->u.ping.hostname;
-        hl = m->u.ping.hostname_len < sizeof v->hostname - 1 ? m->u.ping.hostname_len : sizeof v->hostname - 1;
+        hl = m->u.ping.hostname_len < NODE_HOSTNAME_MAX ? m->u.ping.hostname_len : NODE_HOSTNAME_MAX;
     }
     if (strlen(v->hostname) != hl || memcmp(v->hostname, host, hl) != 0) items |= BUS_DG_HOSTNAME;
     if (!items) *sender = i;

@@ -192,6 +192,21 @@ void rr_send_ack(repl_replica_link_t *rl)
 
 enum { RMSG_CHECK = 1, RMSG_KILL_MASTER, RMSG_START, RMSG_SLEEP_DONE, RMSG_APPLIED };
 
+/* The link's actor once its tick runs (NULL before: its first tick looks at
+ * the snapshot anyway); the state thread reads it to poke us. */
+static _Atomic(rt_actor_t *) g_replica_actor;
+
+void repl_replica_check(void)
+{
+    /* acquire: pairs with the release in behaviour(RMSG_START) */
+    rt_actor_t *a = atomic_load_explicit(&g_replica_actor, memory_order_acquire);
+    if (!a) return;
+    rt_msg_t *m = calloc(1, sizeof *m);
+    if (!m) return;                    /* the idle tick looks within IDLE_TICK_MS */
+    m->type = RMSG_CHECK;
+    rt_send(a, m);
+}
+
 typedef struct applied_marker {
     worker_run_t run;             /* first: the worker runs marker_back */
     unsigned gen;
@@ -561,6 +576,21 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 /* ---------------- the tick ---------------- */
 
+/* The tick runs every TICK_MS while we follow a master (connects, timeouts,
+ * ACKs) and every IDLE_TICK_MS otherwise: on a master the thread then sleeps
+ * instead of waking ten times a second to find nothing changed (the state
+ * actor pokes us when our master changes, repl_replica_check). */
+static void tick(rt_timer_t *t, void *arg);
+
+static void tick_rate(repl_replica_link_t *rl)
+{
+    int ms = rl->replica || rl->fd >= 0 || rl->state != RL_NONE ? TICK_MS : IDLE_TICK_MS;
+    if (ms == rl->tick_ms) return;
+    rt_timer_stop(&rl->tick);
+    rt_timer_start(&rl->tick, rl->thread, ms, ms, tick, rl);
+    rl->tick_ms = ms;
+}
+
 /* Reads who our master is from the snapshot; drops the link when it changed. */
 static void check_master(repl_replica_link_t *rl)
 {
@@ -604,6 +634,7 @@ static void check_master(repl_replica_link_t *rl)
     rl->next_attempt_mono = 0;                   /* connect at once */
     if (replica) LOG_NOTICE("Following MASTER %.40s at %s:%d", name, ip, port);
     rr_publish(rl);
+    if (rl->tick_ms) tick_rate(rl);
 }
 
 static void tick(rt_timer_t *t, void *arg)
@@ -611,6 +642,7 @@ static void tick(rt_timer_t *t, void *arg)
     repl_replica_link_t *rl = arg;
     (void)t;
     check_master(rl);
+    tick_rate(rl);
     long long now = rt_mono_ms();
     if (rl->state == RL_CONNECT && now >= rl->next_attempt_mono) {
         start_connect(rl);
@@ -668,6 +700,10 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
     free(msg);
     if (type == RMSG_START) {          /* first message, on our thread: start the tick */
         rt_timer_start(&rl->tick, rl->thread, TICK_MS, TICK_MS, tick, rl);
+        rl->tick_ms = TICK_MS;
+        /* from here on a poke reaches us (repl_replica_check) */
+        atomic_store_explicit(&g_replica_actor, &rl->actor, memory_order_release);
+        check_master(rl);
         return;
     }
     if (type == RMSG_SLEEP_DONE) {

@@ -66,6 +66,11 @@ void repl_replica_sleep_done(void);
  * has fixed its offset; process what was read meanwhile. */
 void repl_replica_resume(void);
 
+/* Any thread, after publishing a snapshot in which what the replica link
+ * follows (our role, our master's name or address) changed: it looks now,
+ * not at its next tick (which, on a master, comes once a second). */
+void repl_replica_check(void);
+
 /* Any thread. */
 void repl_replica_status_get(repl_replica_status_t *out);
 /* "connect", "connecting", "handshake", "sync", "connected" (ROLE). */

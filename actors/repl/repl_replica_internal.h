@@ -42,6 +42,9 @@
 #include "runtime/log.h"
 
 #define TICK_MS 100
+/* A master's replica link has nothing to do: the state actor pokes it when
+ * our master changes (repl_replica_check); this slow tick is the backstop. */
+#define IDLE_TICK_MS 1000
 #define RETRY_MS 1000
 #define READ_CHUNK (256 * 1024)
 #define EOF_MARK_LEN 40
@@ -61,6 +64,7 @@ typedef struct repl_replica_link {
     rt_snap_reader_t snap;
     bool snap_ok;
     rt_timer_t tick;
+    int tick_ms;                  /* the tick's period: TICK_MS while we follow a master, IDLE_TICK_MS not */
 
     /* who we follow */
     bool replica;

@@ -26,6 +26,7 @@
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
 #include "actors/repl/repl.h"
+#include "actors/repl/repl_replica.h"
 #include "actors/repl/standalone.h"
 #include "actors/state/state.h"
 #include "actors/worker/worker.h"
@@ -82,7 +83,11 @@ static void publish(void)
     bool replica = SA.master_host[0] != '\0';
     int n = replica ? 2 : 1;
     cluster_snapshot_t *s = xcalloc(1, sizeof *s);
-    s->nodes = xcalloc((size_t)n, sizeof *s->nodes);
+    /* the master's hostname rides after the views, freed with them */
+    size_t hl = strlen(SA.master_host);
+    s->nodes = xcalloc(1, sizeof *s->nodes * (size_t)n + hl + 1);
+    char *host = (char *)(s->nodes + n);
+    memcpy(host, SA.master_host, hl + 1);
     s->version = ++SA.version;
     s->myself = 0;
     s->node_count = n;
@@ -92,11 +97,12 @@ static void publish(void)
     me->flags = NODE_MYSELF | (replica ? NODE_SLAVE : NODE_MASTER);
     me->master = replica ? 1 : -1;
     me->link_connected = true;
+    me->hostname = "";
     if (replica) {
         node_view_t *m = &s->nodes[1];
         memcpy(m->name, SA.master_name, sizeof m->name);
         snprintf(m->ip, sizeof m->ip, "%s", SA.master_ip);
-        snprintf(m->hostname, sizeof m->hostname, "%s", SA.master_host);
+        m->hostname = host;
         m->port = SA.master_port;
         m->flags = NODE_MASTER;
         m->master = -1;
@@ -109,6 +115,7 @@ static void publish(void)
     s->created_ms = rt_now_ms();
     rt_log_set_role(replica ? 'S' : 'M');
     rt_snap_publish(&g_cluster_snapshot, s);
+    repl_replica_check();              /* the replica link follows this master now */
     if (SA.started) repl_role_changed();
 }
 

@@ -63,11 +63,20 @@ typedef struct node_view {
                                    * order: when each became its replica, as seen here) */
     char master_name[NODE_NAME_LEN + 1];  /* "" when none */
     char ip[NODES_CONF_IP_SIZE];
-    char hostname[256];
+    /* "" when none, never NULL; at most NODE_HOSTNAME_MAX bytes. Out of line
+     * (the snapshot holds the text, shared with the next snapshots until a
+     * hostname changes, state_snap.c): inline it was half of every view, so
+     * half of what each publish copied at 1,000 nodes. */
+    const char *hostname;
 } node_view_t;
+
+/* The longest hostname a node keeps (nodes.conf's field, less the NUL). */
+#define NODE_HOSTNAME_MAX (NODES_CONF_HOSTNAME_SIZE - 1)
 _Static_assert(offsetof(node_view_t, live_tag) + sizeof(uint32_t) <= 64, "a gossip entry's record: one cache line");
 
-struct snapshot_names;            /* name -> index, shared by snapshots with the same names (state.c) */
+struct snapshot_names;            /* name -> index, shared by snapshots with the same names (state_names.c) */
+struct snapshot_hosts;            /* the hostnames' text, shared by snapshots with the same hostnames (state_snap.c) */
+struct snapshot_pool;             /* node arrays of retired snapshots, for the next publish (state_snap.c) */
 
 /* Immutable after publication. */
 typedef struct cluster_snapshot {
@@ -88,6 +97,8 @@ typedef struct cluster_snapshot {
     bus_header_t hdr;             /* our header, ready to copy into any frame we send */
     state_live_t *live;           /* the state actor's liveness table (outlives every snapshot) */
     struct snapshot_names *names; /* NULL: look names up by scanning nodes[] */
+    struct snapshot_hosts *hosts; /* what nodes[].hostname point into (NULL: static text or none) */
+    struct snapshot_pool *pool;   /* where nodes[] goes back when the snapshot is freed (NULL: free it) */
 } cluster_snapshot_t;
 
 /* The index of the record named `name` (NODE_NAME_LEN bytes) in s, or -1:

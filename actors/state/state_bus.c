@@ -81,6 +81,7 @@ void state_del_node(state_t *st, int idx)
         if (st->nodes[i].master == idx) st->nodes[i].master = -1;
     node_index_del(&st->names, n->name);
     st->names_changed = true;
+    st->names_gen++;
     int last = st->node_count - 1;
     if (idx != last) {
         st->nodes[idx] = st->nodes[last];

@@ -24,24 +24,32 @@ typedef struct state_sync_req {
 } state_sync_req_t;
 
 typedef struct state_node {
-    char name[NODE_NAME_LEN + 1];
-    char ip[NODES_CONF_IP_SIZE];
-    char hostname[256];
-    int port, cport, pport;
+    /* First, what the cron reads for every record ten times a second
+     * (state_tick): one cache line, so that a pass over 1,000 records
+     * touches 1,000 lines, not several per record. */
     uint16_t flags;
+    uint16_t live_slot;                   /* its slot in st->live (links raise data_received there) */
+    uint32_t live_tag;
     int master;                           /* index of its master, -1 none */
+    int cport;
+    uint64_t out_link;                    /* link id, 0 = none */
     long long ping_sent_ms, pong_received_ms;
+    long long out_link_ctime_ms, ctime_ms;
+    char ip[NODES_CONF_IP_SIZE];
+    /* the rest */
+    char name[NODE_NAME_LEN + 1];
+    int port, pport;
+    uint64_t pongs_seen;                  /* PONGs noted in that slot already applied (state_live_fold) */
+    int nreports, capreports;
     uint64_t config_epoch;
     long long repl_offset;
     bool link_connected;
     int slot_count;
     int fail_reports;
     /* bus */
-    long long ctime_ms, data_received_ms, fail_time_ms;
-    uint64_t out_link, in_link;           /* link ids, 0 = none */
-    long long out_link_ctime_ms;
+    long long data_received_ms, fail_time_ms;
+    uint64_t in_link;                     /* link id, 0 = none */
     struct fail_report *reports;
-    int nreports, capreports;
     /* the last claim that differed from our slot table (malloc'ed; NULL
      * while its claims match the table, as they do in a steady cluster, so
      * that 1,000 peers do not cost 2 MB of bitmaps) */
@@ -54,9 +62,10 @@ typedef struct state_node {
     long long voted_time_ms;              /* last vote we gave to one of its replicas (docs/cluster-bus.md §5.14) */
     char attached_to[NODE_NAME_LEN + 1];  /* the master it was last seen replicating ("" none) */
     uint64_t attach_seq;                  /* when it became that master's replica (st->attach_counter) */
-    uint16_t live_slot;                   /* its slot in st->live (links raise data_received there) */
-    uint32_t live_tag;
-    uint64_t pongs_seen;                  /* PONGs noted in that slot already applied (state_live_fold) */
+    int attached_idx;                     /* the master index attached_to was last checked against ... */
+    uint64_t attached_gen;                /* ... at this st->names_gen (0: never; note_attachments) */
+    uint32_t host_off;                    /* where its hostname is in st->hosts_shared (state_snap.c) */
+    char hostname[NODES_CONF_HOSTNAME_SIZE];
 } state_node_t;
 
 typedef struct fail_report {
@@ -119,6 +128,10 @@ typedef struct state {
     node_index_t names;           /* name -> index into nodes[], kept in step by the helpers below */
     struct snapshot_names *names_shared;  /* a copy of `names` for snapshots (state_publish), one reference ours */
     bool names_changed;           /* `names` moved since names_shared was copied */
+    uint64_t names_gen;           /* moves with every change of a name or an index (note_attachments) */
+    struct snapshot_hosts *hosts_shared;  /* the hostnames' text for snapshots (state_snap.c), one reference ours */
+    struct snapshot_pool *pool;   /* node arrays of freed snapshots, reused by the next publish */
+    char follow_key[NODE_NAME_LEN + NODES_CONF_IP_SIZE + 32];   /* whom we replicate, as last published (note_follow) */
     long long table_full_logged_ms;   /* last "node table full" warning (rate limit) */
     unsigned long long table_full_ignored;  /* nodes refused since that warning */
     int myself;
@@ -237,6 +250,24 @@ void state_quiet(state_t *st);
 struct snapshot_names *state_names_for_snapshot(state_t *st);
 /* Drops one reference (NULL: nothing); the last one frees the index. */
 void state_names_unref(struct snapshot_names *n);
+
+/* state_snap.c: what a publish shares with the snapshots before it. The
+ * hostnames' text for a snapshot of the table as it is now: st->hosts_shared
+ * (rebuilt first when a record's hostname differs from its text there), one
+ * more reference to it for the snapshot; record i's hostname is then at
+ * state_host_text(h, st->nodes[i].host_off). State thread only. */
+struct snapshot_hosts *state_hosts_for_snapshot(state_t *st);
+const char *state_host_text(const struct snapshot_hosts *h, uint32_t off);
+/* Drops one reference (NULL: nothing); the last one frees the text. */
+void state_hosts_unref(struct snapshot_hosts *h);
+/* A node array for `count` views: one a freed snapshot left in st->pool when
+ * there is one large enough (it has no reader left: the cell frees a
+ * snapshot only after its grace period), else a new one. Not zeroed. */
+node_view_t *state_views_take(state_t *st, int count);
+/* A freed snapshot's node array goes back to `pool` (NULL: freed). */
+void state_views_give(struct snapshot_pool *pool, node_view_t *nodes);
+/* Frees the pool and the arrays in it (state_free, after the snapshots). */
+void state_pool_free(state_t *st);
 
 /* The record named `name` (len must be NODE_NAME_LEN), or -1: one hash probe. */
 int state_find(state_t *st, const char *name, size_t len);

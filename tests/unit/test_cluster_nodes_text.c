@@ -30,7 +30,7 @@ static cluster_snapshot_t *snap_new(int n)
         node_view_t *v = &s->nodes[i];
         snprintf(v->name, sizeof v->name, "%040x", i + 1);
         snprintf(v->ip, sizeof v->ip, "10.0.%d.%d", i / 256, i % 256);
-        if (i == n - 1) snprintf(v->hostname, sizeof v->hostname, "host-five");
+        v->hostname = i == n - 1 ? "host-five" : "";
         v->port = 7000 + i;
         v->cport = 17000 + i;
         v->pong_received_ms = 1700000000000LL + i;

@@ -34,6 +34,7 @@ static int add(fixture_t *f, char c, uint16_t flags, int master, long long offse
     memset(n->name, c, NODE_NAME_LEN);
     n->name[NODE_NAME_LEN] = '\0';
     strcpy(n->ip, "127.0.0.1");
+    n->hostname = "";
     n->flags = flags;
     n->master = master;
     n->repl_offset = offset;

@@ -33,6 +33,7 @@ static cluster_snapshot_t *snap_new(int n)
         v->flags = NODE_MASTER;
         v->master = -1;
         v->out_link = (uint64_t)(i + 1);
+        v->hostname = "";
     }
     s->nodes[0].flags |= NODE_MYSELF;
     s->hdr.ver = BUS_PROTO_VER;
@@ -196,7 +197,7 @@ TEST(gossip_counts_follow_the_cluster_size)
 TEST(gossip_frames_carry_our_hostname)
 {
     cluster_snapshot_t *s = snap_new(3);
-    snprintf(s->nodes[0].hostname, sizeof s->nodes[0].hostname, "node-a.example");
+    s->nodes[0].hostname = "node-a.example";
     uint8_t *frame;
     size_t len = gossip_build(s, BUS_PING, &frame);
     REQUIRE(len > 0);

@@ -124,6 +124,7 @@ static void publish_snapshot(void)
 {
     cluster_snapshot_t *s = calloc(1, sizeof *s);
     node_view_t *me = calloc(2, sizeof *me);
+    me[0].hostname = me[1].hostname = "";
     size_t plen;
     uint8_t *ping = unit_read_file(VECTOR_PATH("bus-ping-3gossip.bin"), &plen);
     if (ping && plen >= BUS_HEADER_LEN) {

@@ -1,0 +1,155 @@
+/* test_state_snap.c - what a publish shares with the snapshots before it
+ * (actors/state/state_snap.c): the hostnames' text is one block shared until
+ * a hostname changes, and a snapshot keeps the block it was published with;
+ * node arrays of freed snapshots are written again by later publishes, never
+ * one a reader still holds; replicas' attachment order (note_attachments)
+ * moves only when a master changes, as before the shortcut.
+ */
+#include "tests/unit/state_fixture.h"
+
+static const cluster_snapshot_t *current(state_t *st)
+{
+    return rt_snap_writer_current(st->cell);
+}
+
+static void publish(state_t *st)
+{
+    st->dirty_snapshot = true;
+    state_publish(st);
+}
+
+TEST(snapshot_hostnames_shared_until_one_changes)
+{
+    state_t *st = fx_fresh(1);
+    int a = fx_add(st, 2, NODE_MASTER, true);
+    int b = fx_add(st, 3, NODE_MASTER, true);
+    snprintf(st->nodes[a].hostname, sizeof st->nodes[a].hostname, "node-a.example");
+    publish(st);
+    rt_snap_reader_t r;
+    REQUIRE(rt_snap_reader_register(st->cell, &r) == 0);
+    const cluster_snapshot_t *s1 = rt_snap_read_begin(&r);   /* held across the publishes below */
+    CHECK_EQ_STR(s1->nodes[a].hostname, "node-a.example");
+    CHECK_EQ_STR(s1->nodes[b].hostname, "");
+    CHECK_EQ_STR(s1->nodes[st->myself].hostname, "");
+
+    /* nothing about hostnames changed: the same text, not a copy */
+    st->nodes[b].pong_received_ms = 12345;
+    publish(st);
+    const cluster_snapshot_t *s2 = current(st);
+    CHECK(s2 != s1);
+    CHECK(s2->hosts == s1->hosts);
+    CHECK(s2->nodes[a].hostname == s1->nodes[a].hostname);
+    CHECK_EQ_INT(s2->nodes[b].pong_received_ms, 12345);
+
+    /* one changes: a new block; the held snapshot still reads its own */
+    snprintf(st->nodes[b].hostname, sizeof st->nodes[b].hostname, "node-b.example");
+    publish(st);
+    const cluster_snapshot_t *s3 = current(st);
+    CHECK(s3->hosts != s1->hosts);
+    CHECK_EQ_STR(s3->nodes[a].hostname, "node-a.example");
+    CHECK_EQ_STR(s3->nodes[b].hostname, "node-b.example");
+    CHECK_EQ_STR(s1->nodes[b].hostname, "");
+    CHECK_EQ_STR(s1->nodes[a].hostname, "node-a.example");
+
+    /* a hostname cleared, and a record that moves into another's index
+     * (a deletion moves the last record into the hole) keeps its own text */
+    char bname[NODE_NAME_LEN + 1];
+    memcpy(bname, st->nodes[b].name, sizeof bname);
+    int c = fx_add(st, 4, NODE_MASTER, true);
+    snprintf(st->nodes[c].hostname, sizeof st->nodes[c].hostname, "node-c.example");
+    st->nodes[b].hostname[0] = '\0';
+    state_del_node(st, a);                 /* c, the last, moves to a's index */
+    publish(st);
+    const cluster_snapshot_t *s4 = current(st);
+    CHECK_EQ_INT(s4->node_count, 3);
+    CHECK_EQ_STR(s4->nodes[a].hostname, "node-c.example");
+    int nb = cluster_snapshot_find(s4, bname);
+    REQUIRE(nb >= 0);
+    CHECK_EQ_STR(s4->nodes[nb].hostname, "");
+    CHECK_EQ_STR(s4->nodes[st->myself].hostname, "");
+    rt_snap_read_end(&r);
+    rt_snap_reader_unregister(&r);
+}
+
+TEST(snapshot_node_arrays_reused_only_once_no_reader_holds_them)
+{
+    state_t *st = fx_fresh(1);
+    for (unsigned n = 2; n < 40; n++) fx_add(st, n, NODE_MASTER, true);
+    publish(st);
+    rt_snap_reader_t r;
+    REQUIRE(rt_snap_reader_register(st->cell, &r) == 0);
+    const cluster_snapshot_t *held = rt_snap_read_begin(&r);
+    const node_view_t *held_nodes = held->nodes;
+    for (int k = 0; k < 20; k++) {
+        st->nodes[1].pong_received_ms = 1000 + k;
+        publish(st);
+        rt_snap_reclaim(st->cell);
+        const cluster_snapshot_t *s = current(st);
+        CHECK(s->nodes != held_nodes);          /* never the array a reader holds */
+        CHECK_EQ_INT(s->nodes[1].pong_received_ms, 1000 + k);
+        CHECK_EQ_INT(held->nodes[1].pong_received_ms, 0);
+    }
+    rt_snap_read_end(&r);
+    rt_snap_reader_unregister(&r);
+    /* no reader: arrays of freed snapshots come back, far fewer distinct
+     * ones than publishes, each with every view rewritten */
+    const void *seen[20];
+    int nseen = 0;
+    for (int k = 0; k < 20; k++) {
+        st->nodes[1].pong_received_ms = 2000 + k;
+        publish(st);
+        rt_snap_reclaim(st->cell);
+        const cluster_snapshot_t *s = current(st);
+        CHECK_EQ_INT(s->nodes[1].pong_received_ms, 2000 + k);
+        seen[nseen++] = s->nodes;
+    }
+    int distinct = 0;
+    for (int i = 0; i < nseen; i++) {
+        bool again = false;
+        for (int j = 0; j < i; j++) again = again || seen[j] == seen[i];
+        if (!again) distinct++;
+    }
+    CHECK(distinct <= 4);
+    const cluster_snapshot_t *s = current(st);
+    CHECK_EQ_INT(s->node_count, st->node_count);
+    for (int i = 0; i < s->node_count; i++) {
+        CHECK(memcmp(s->nodes[i].name, st->nodes[i].name, NODE_NAME_LEN) == 0);
+        CHECK_EQ_STR(s->nodes[i].hostname, "");
+        CHECK_EQ_INT(s->nodes[i].master, st->nodes[i].master);
+    }
+}
+
+TEST(snapshot_attachment_order_moves_only_when_a_master_changes)
+{
+    state_t *st = fx_fresh(1);
+    int m1 = fx_add(st, 2, NODE_MASTER, true);
+    int m2 = fx_add(st, 3, NODE_MASTER, true);
+    int r1 = fx_add(st, 4, NODE_SLAVE, true);
+    int r2 = fx_add(st, 5, NODE_SLAVE, true);
+    st->nodes[r1].master = m1;
+    st->nodes[r2].master = m1;
+    publish(st);
+    uint64_t a1 = current(st)->nodes[r1].attach_seq, a2 = current(st)->nodes[r2].attach_seq;
+    CHECK(a1 != 0 && a2 != 0 && a1 != a2);
+    publish(st);
+    CHECK_EQ_INT(current(st)->nodes[r1].attach_seq, a1);
+    CHECK_EQ_INT(current(st)->nodes[r2].attach_seq, a2);
+    /* r1 moves to m2: a new place; r2 stays */
+    st->nodes[r1].master = m2;
+    publish(st);
+    CHECK(current(st)->nodes[r1].attach_seq > a2);
+    CHECK_EQ_INT(current(st)->nodes[r2].attach_seq, a2);
+    uint64_t b1 = current(st)->nodes[r1].attach_seq;
+    /* deleting m2 moves the last record (r2) into its index: r2's master is
+     * the same node, so its place stays; r1 lost its master: a new one */
+    char r2name[NODE_NAME_LEN + 1], r1name[NODE_NAME_LEN + 1];
+    memcpy(r2name, st->nodes[r2].name, sizeof r2name);
+    memcpy(r1name, st->nodes[r1].name, sizeof r1name);
+    state_del_node(st, m2);
+    publish(st);
+    int nr2 = state_find(st, r2name, NODE_NAME_LEN), nr1 = state_find(st, r1name, NODE_NAME_LEN);
+    REQUIRE(nr2 >= 0 && nr1 >= 0);
+    CHECK(nr2 != r2);
+    CHECK_EQ_INT(current(st)->nodes[nr2].attach_seq, a2);
+    CHECK(current(st)->nodes[nr1].attach_seq > b1);
+}
