@@ -9,6 +9,7 @@
  * nodes. */
 #include "proto/nodes_conf.h"
 
+#include <endian.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -641,9 +642,10 @@ static void put_i64(writer_t *w, long long v)
  * byte order. */
 static uint64_t slot_word(const uint8_t *bits, unsigned word)
 {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) v = (v << 8) | bits[word * 8 + (unsigned)i];
-    return v;
+    /* one load, not eight: nodes.conf at 1,000 nodes scans 1,000 bitmaps */
+    uint64_t v;
+    memcpy(&v, bits + word * 8, sizeof v);
+    return le64toh(v);
 }
 
 /* First slot >= from whose bit equals `set`; SLOT_COUNT if none. Skips whole

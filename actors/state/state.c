@@ -387,61 +387,115 @@ void state_conf_node(const node_view_t *v, uint64_t shown_epoch, nodes_conf_node
     c->connected = v->link_connected;
 }
 
-/* Converts the node table into the codec's form (the caller frees the array).
- * From the table, not the snapshot: a promotion holds the snapshot back
- * until the save that records it is durable. */
-static nodes_conf_node_t *to_conf_nodes(state_t *st, int *count)
+/* Our open slots in the codec's form (NULL, 0 when none; the caller frees it). */
+static nodes_conf_open_slot_t *conf_open_slots(state_t *st, size_t *count)
 {
-    nodes_conf_node_t *out = xcalloc((size_t)st->node_count, sizeof *out);
+    int nopen = 0;
+    for (int s = 0; s < SLOT_COUNT; s++)
+        if (st->migrating_to[s] >= 0 || st->importing_from[s] >= 0) nopen++;
+    *count = 0;
+    if (!nopen) return NULL;
+    nodes_conf_open_slot_t *os = xcalloc((size_t)nopen * 2, sizeof *os);
+    size_t k = 0;
+    for (int s = 0; s < SLOT_COUNT; s++) {
+        if (st->migrating_to[s] >= 0) {
+            os[k].slot = (uint16_t)s;
+            os[k].importing = false;
+            memcpy(os[k].peer, st->nodes[st->migrating_to[s]].name, NODE_NAME_LEN + 1);
+            k++;
+        }
+        if (st->importing_from[s] >= 0) {
+            os[k].slot = (uint16_t)s;
+            os[k].importing = true;
+            memcpy(os[k].peer, st->nodes[st->importing_from[s]].name, NODE_NAME_LEN + 1);
+            k++;
+        }
+    }
+    *count = k;
+    return os;
+}
+
+typedef struct slot_run {
+    uint16_t start, end;
+} slot_run_t;
+
+/* Calls fn(arg, owner, start, end) for every maximal run of slots with one
+ * owner (>= 0), in slot order. */
+static void each_slot_run(const state_t *st, void (*fn)(void *, int, int, int), void *arg)
+{
+    for (int s = 0; s < SLOT_COUNT;) {
+        int o = st->slot_owner[s], e = s;
+        while (e + 1 < SLOT_COUNT && st->slot_owner[e + 1] == o) e++;
+        if (o >= 0) fn(arg, o, s, e);
+        s = e + 1;
+    }
+}
+
+typedef struct runs_by_owner {
+    int *first;                   /* runs of record i: runs[first[i] .. first[i + 1]) */
+    int *fill;
+    slot_run_t *runs;
+} runs_by_owner_t;
+
+static void count_run(void *arg, int o, int s, int e)
+{
+    (void)s;
+    (void)e;
+    ((runs_by_owner_t *)arg)->first[o + 1]++;
+}
+
+static void put_run(void *arg, int o, int s, int e)
+{
+    runs_by_owner_t *r = arg;
+    r->runs[r->fill[o]++] = (slot_run_t){ (uint16_t)s, (uint16_t)e };
+}
+
+/* nodes.conf's text (malloc'ed), from the table, not the snapshot: a
+ * promotion holds the snapshot back until the save that records it is
+ * durable. The records are converted and formatted one at a time, with the
+ * slot table grouped by owner in one pass first: at 1,000 records the codec's
+ * form of the whole table (2.5 KB a record, most of it the slot bitmap) and
+ * a bitmap scan per record made each save cost milliseconds. The text is
+ * nodes_conf_format's. */
+char *state_conf_text(state_t *st, size_t *len)
+{
+    int nrec = st->node_count;
+    runs_by_owner_t r = { xcalloc((size_t)nrec + 1, sizeof(int)), xmalloc(sizeof(int) * ((size_t)nrec + 1)), NULL };
+    each_slot_run(st, count_run, &r);
+    for (int i = 0; i < nrec; i++) r.first[i + 1] += r.first[i];
+    memcpy(r.fill, r.first, sizeof(int) * ((size_t)nrec + 1));
+    r.runs = xmalloc(sizeof *r.runs * ((size_t)r.first[nrec] + 1));
+    each_slot_run(st, put_run, &r);
+
+    nodes_conf_node_t *c = xmalloc(sizeof *c);
     node_view_t *v = xmalloc(sizeof *v);
-    for (int i = 0; i < st->node_count; i++) {
+    char *buf = NULL;
+    size_t blen = 0, cap = 0;
+    for (int i = 0; i < nrec; i++) {
         const state_node_t *n = &st->nodes[i];
         memset(v, 0, sizeof *v);   /* view_of sets every field; a field it may miss one day reads 0 */
         view_of(st, i, v, n->hostname);
         uint64_t shown = ((n->flags & NODE_SLAVE) && n->master >= 0) ? st->nodes[n->master].config_epoch : n->config_epoch;
-        state_conf_node(v, shown, &out[i]);
+        state_conf_node(v, shown, c);
+        if (c->flags & NODES_CONF_FLAG_HANDSHAKE) continue;   /* never persisted */
+        for (int k = r.first[i]; k < r.first[i + 1]; k++)
+            for (unsigned b = r.runs[k].start; b <= r.runs[k].end; b++) c->slots[b >> 3] |= (uint8_t)(1u << (b & 7));
+        if (i == st->myself) c->open_slots = conf_open_slots(st, &c->open_slot_count);
+        bool ok = nodes_conf_append_line(&buf, &blen, &cap, c, (c->flags & NODES_CONF_FLAG_MYSELF) != 0);
+        free(c->open_slots);
+        if (!ok) abort();   /* out of memory, as xmalloc */
     }
     free(v);
-    int nopen = 0;
-    for (int s = 0; s < SLOT_COUNT; s++) {
-        int o = st->slot_owner[s];
-        if (o >= 0) out[o].slots[s >> 3] |= (uint8_t)(1u << (s & 7));
-        if (st->migrating_to[s] >= 0 || st->importing_from[s] >= 0) nopen++;
-    }
-    if (nopen) {
-        nodes_conf_open_slot_t *os = xcalloc((size_t)nopen * 2, sizeof *os);
-        size_t k = 0;
-        for (int s = 0; s < SLOT_COUNT; s++) {
-            if (st->migrating_to[s] >= 0) {
-                os[k].slot = (uint16_t)s;
-                os[k].importing = false;
-                memcpy(os[k].peer, st->nodes[st->migrating_to[s]].name, NODE_NAME_LEN + 1);
-                k++;
-            }
-            if (st->importing_from[s] >= 0) {
-                os[k].slot = (uint16_t)s;
-                os[k].importing = true;
-                memcpy(os[k].peer, st->nodes[st->importing_from[s]].name, NODE_NAME_LEN + 1);
-                k++;
-            }
-        }
-        out[st->myself].open_slots = os;
-        out[st->myself].open_slot_count = k;
-    }
-    *count = st->node_count;
-    return out;
-}
-
-static char *format_conf(state_t *st, size_t *len)
-{
-    int count;
-    nodes_conf_node_t *nodes = to_conf_nodes(st, &count);
-    nodes_conf_t conf = { .nodes = nodes, .node_count = (size_t)count, .myself = (size_t)st->myself,
-                          .current_epoch = st->current_epoch, .last_vote_epoch = st->last_vote_epoch };
-    char *text = nodes_conf_format(&conf, len);
-    free(nodes[st->myself].open_slots);
-    free(nodes);
-    if (!text) abort();
+    free(c);
+    free(r.first);
+    free(r.fill);
+    free(r.runs);
+    char vars[96];
+    int vl = snprintf(vars, sizeof vars, "vars currentEpoch %llu lastVoteEpoch %llu\n",
+                      (unsigned long long)st->current_epoch, (unsigned long long)st->last_vote_epoch);
+    char *text = xrealloc(buf, blen + (size_t)vl + 1);
+    memcpy(text + blen, vars, (size_t)vl + 1);
+    *len = blen + (size_t)vl;
     return text;
 }
 
@@ -450,7 +504,7 @@ uint64_t state_request_save(state_t *st, rt_actor_t *reply_to)
 {
     persist_req_t *r = xcalloc(1, sizeof *r);
     r->hdr.type = PERSIST_SAVE;
-    r->text = format_conf(st, &r->len);
+    r->text = state_conf_text(st, &r->len);
     r->seq = ++st->config_seq;
     r->reply_to = reply_to;
     uint64_t seq = r->seq;
@@ -605,7 +659,7 @@ static void dispatch(state_t *st, rt_msg_t *msg)
         state_sync_req_t *r = (state_sync_req_t *)msg;
         persist_req_t *p = xcalloc(1, sizeof *p);
         p->hdr.type = PERSIST_SAVE;
-        p->text = format_conf(st, &p->len);
+        p->text = state_conf_text(st, &p->len);
         p->seq = ++st->config_seq;
         p->wait = r->wait;
         rt_send(persister_actor(), &p->hdr);
@@ -744,7 +798,7 @@ int state_start(rt_thread_t *thread, const char *conf_path)
     refresh_myself_address(st);
     state_recount_slots(st);
     size_t len;
-    char *text = format_conf(st, &len);
+    char *text = state_conf_text(st, &len);
     int err = persister_write_file(conf_path, text, len);
     free(text);
     if (err) {

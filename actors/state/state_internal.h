@@ -287,6 +287,9 @@ void state_publish(state_t *st);
  * from it, so they must not carry a table older than the state's. */
 const cluster_snapshot_t *state_fresh_snapshot(state_t *st);
 uint64_t state_request_save(state_t *st, rt_actor_t *reply_to);
+/* nodes.conf's text for the table as it is now (malloc'ed, *len bytes):
+ * what nodes_conf_format prints for it, built one record at a time. */
+char *state_conf_text(state_t *st, size_t *len);
 void state_apply_command(state_t *st, remote_cmd_t *rc);
 void state_durable(state_t *st, uint64_t seq, int err);
 /* Replies to rc once the save this message asks for is durable. */

@@ -153,3 +153,67 @@ TEST(snapshot_attachment_order_moves_only_when_a_master_changes)
     CHECK_EQ_INT(current(st)->nodes[nr2].attach_seq, a2);
     CHECK(current(st)->nodes[nr1].attach_seq > b1);
 }
+
+/* The state's nodes.conf text, built one record at a time from runs of the
+ * slot table, is what the codec prints for the whole table converted at once
+ * (the way it was built before): slots in runs and singles, a replica's
+ * shown epoch, a handshake record left out, open slots on myself's line. */
+TEST(state_conf_text_is_the_codecs_text)
+{
+    state_t *st = fx_fresh(1);
+    int m[4], r[4];
+    for (unsigned k = 0; k < 4; k++) {
+        m[k] = fx_add(st, 10 + k, NODE_MASTER, true);
+        r[k] = fx_add(st, 20 + k, NODE_SLAVE, k % 2 == 0);
+        st->nodes[r[k]].master = m[k];
+        st->nodes[m[k]].config_epoch = 5 + k;
+        st->nodes[m[k]].pong_received_ms = 1700000000000LL + k;
+    }
+    int hs = fx_add(st, 30, NODE_HANDSHAKE | NODE_MEET, false);
+    (void)hs;
+    snprintf(st->nodes[m[1]].hostname, sizeof st->nodes[m[1]].hostname, "m1.example");
+    st->nodes[m[2]].flags |= NODE_PFAIL;
+    fx_own(st, st->myself, 0, 99);
+    fx_own(st, m[0], 100, 5000);
+    for (int s = 5001; s < 9000; s += 3) st->slot_owner[s] = (int16_t)m[1];
+    for (int s = 5002; s < 9000; s += 3) st->slot_owner[s] = (int16_t)m[2];
+    fx_own(st, m[3], 9000, 16382);            /* 16383 unassigned */
+    st->migrating_to[42] = (int16_t)m[0];
+    st->importing_from[7000] = (int16_t)m[3];
+    st->importing_from[42] = (int16_t)m[1];
+    st->current_epoch = 9;
+    st->last_vote_epoch = 4;
+    state_recount_slots(st);
+    publish(st);
+
+    /* the old way: every record in the codec's form, then the codec */
+    const cluster_snapshot_t *s = current(st);
+    nodes_conf_node_t *nodes = calloc((size_t)s->node_count, sizeof *nodes);
+    REQUIRE(nodes != NULL);
+    for (int i = 0; i < s->node_count; i++) state_conf_node(&s->nodes[i], node_shown_epoch(s, i), &nodes[i]);
+    for (int k = 0; k < SLOT_COUNT; k++)
+        if (st->slot_owner[k] >= 0) nodes[st->slot_owner[k]].slots[k >> 3] |= (uint8_t)(1u << (k & 7));
+    nodes_conf_open_slot_t os[3] = {
+        { 42, false, "" }, { 42, true, "" }, { 7000, true, "" },
+    };
+    memcpy(os[0].peer, st->nodes[m[0]].name, NODE_NAME_LEN + 1);
+    memcpy(os[1].peer, st->nodes[m[1]].name, NODE_NAME_LEN + 1);
+    memcpy(os[2].peer, st->nodes[m[3]].name, NODE_NAME_LEN + 1);
+    nodes[st->myself].open_slots = os;
+    nodes[st->myself].open_slot_count = 3;
+    nodes_conf_t conf = { .nodes = nodes, .node_count = (size_t)s->node_count, .myself = (size_t)st->myself,
+                          .current_epoch = 9, .last_vote_epoch = 4 };
+    size_t want_len, got_len;
+    char *want = nodes_conf_format(&conf, &want_len);
+    char *got = state_conf_text(st, &got_len);
+    REQUIRE(want && got);
+    CHECK_EQ_INT(got_len, want_len);
+    CHECK_EQ_STR(got, want);
+    CHECK(strstr(got, "m1.example") != NULL);
+    CHECK(strstr(got, " 9000-16382") != NULL);
+    CHECK(strstr(got, "[42->-") != NULL);
+    CHECK(strstr(got, "vars currentEpoch 9 lastVoteEpoch 4\n") != NULL);
+    free(want);
+    free(got);
+    free(nodes);
+}
