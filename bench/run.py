@@ -370,7 +370,8 @@ def client_throughput(b):
              "redis-benchmark runs on the same machine and takes CPU too: on a small machine "
              "rps/CPU-s says more than rps",
              "wake-ups/req = wake requests to shoal's workers (INFO threads wake_sends; each at most "
-             "one eventfd write; a worker that spins before sleeping needs none) per request"])
+             "one eventfd write; a worker that spins before sleeping needs none, nor does a command "
+             "run on a sleeping worker's keyspace by borrowing it) per request"])
 
 
 class ClusterGroup:
