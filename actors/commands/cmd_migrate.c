@@ -2,7 +2,8 @@
  * [AUTH pw | AUTH2 user pw] [KEYS k ...]: the checks and replies of
  * redis-server 7.0.15, on the worker that owns the keys. The conversation
  * with the target is actors/worker/migrate.c's: this handler suspends the
- * call with a job and is called again with it when a round of replies is in.
+ * call with a job and is called again with it when a round of replies is in
+ * (inside MULTI, where nothing may run in between, it waits right here).
  *
  * Must never: answer before the target did, or delete a key itself (the job
  * knows which ones the target took).
@@ -57,7 +58,7 @@ int cmd_migrate_getkeys(int argc, const uint8_t **argv, const size_t *argvlen, i
     return n;
 }
 
-static void resume(cmd_ctx_t *ctx, migrate_job_t *j)
+static void resume(cmd_ctx_t *ctx, migrate_job_t *j, bool may_suspend)
 {
     if (!migrate_prop_ready) {
         resp_buf_init(&migrate_prop, 2);
@@ -68,7 +69,7 @@ static void resume(cmd_ctx_t *ctx, migrate_job_t *j)
         ctx->prop_cmds = &migrate_prop;
         ctx->prop_ncmds = 1;
     }
-    if (migrate_job_more(j)) {
+    if (may_suspend && migrate_job_more(j)) {
         ctx->suspend = j;
         return;
     }
@@ -78,7 +79,7 @@ static void resume(cmd_ctx_t *ctx, migrate_job_t *j)
 void cmd_migrate(cmd_ctx_t *ctx)
 {
     if (ctx->resume) {
-        resume(ctx, ctx->resume);
+        resume(ctx, ctx->resume, true);
         return;
     }
     bool copy = false, replace = false;
@@ -122,11 +123,6 @@ void cmd_migrate(cmd_ctx_t *ctx)
         int a = first_key + k;
         if (!ks_lookup_read(ctx->ks, ctx->argv[a], ctx->argvlen[a], ctx->now_ms)) continue;
         if (!job) {
-            if (ctx->block_mode != CMD_BLOCK_MAY) {
-                /* inside MULTI the call cannot wait for its target here */
-                resp_add_error(ctx->reply, "ERR MIGRATE is not supported inside MULTI");
-                return;
-            }
             job = migrate_job_new(ctx->argv[1], ctx->argvlen[1], ctx->argv[2], ctx->argvlen[2], dbid, timeout,
                                   copy, replace, user >= 0 ? ctx->argv[user] : NULL, user >= 0 ? ctx->argvlen[user] : 0,
                                   pass >= 0 ? ctx->argv[pass] : NULL, pass >= 0 ? ctx->argvlen[pass] : 0);
@@ -135,6 +131,14 @@ void cmd_migrate(cmd_ctx_t *ctx)
     }
     if (!job) {
         resp_add_simple(ctx->reply, "NOKEY");
+        return;
+    }
+    if (ctx->block_mode != CMD_BLOCK_MAY) {
+        /* inside MULTI nothing may run between the call and the commands
+         * after it: wait on the target here, as 7.0.15 always does */
+        migrate_job_run_now(job, ctx->worker);
+        resume(ctx, job, false);     /* nothing ran meanwhile: no key to send again */
+        migrate_job_free(job);
         return;
     }
     ctx->suspend = job;

@@ -16,6 +16,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -446,7 +447,9 @@ static void connect_cb(struct ev_loop *loop, ev_io *io, int revents)
 
 /* Starts a non-blocking connect for the job at the head. false when it
  * failed at once (the caller answers the job). */
-static bool conn_connect(mig_conn_t *cn, const migrate_job_t *j)
+/* A non-blocking socket connecting to the job's target in *fd: 0 when
+ * connected at once, 1 while in progress, -1 when it failed at once. */
+static int open_socket(const migrate_job_t *j, int *fd)
 {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
@@ -455,7 +458,7 @@ static bool conn_connect(mig_conn_t *cn, const migrate_job_t *j)
     struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
     /* 7.0.15 hands the number to getaddrinfo as text: a negative one fails
      * there, a larger one is taken modulo 2^16 */
-    if (j->port < 0) return false;
+    if (j->port < 0) return -1;
     if (inet_pton(AF_INET, j->host, &s4->sin_addr) == 1) {
         s4->sin_family = AF_INET;
         s4->sin_port = htons((uint16_t)j->port);
@@ -470,7 +473,7 @@ static bool conn_connect(mig_conn_t *cn, const migrate_job_t *j)
         struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res = NULL;
         if (getaddrinfo(j->host, NULL, &hints, &res) != 0 || !res || res->ai_addrlen > sizeof ss) {
             if (res) freeaddrinfo(res);
-            return false;
+            return -1;
         }
         memcpy(&ss, res->ai_addr, res->ai_addrlen);
         sl = (socklen_t)res->ai_addrlen;
@@ -478,17 +481,27 @@ static bool conn_connect(mig_conn_t *cn, const migrate_job_t *j)
         if (ss.ss_family == AF_INET) s4->sin_port = htons((uint16_t)j->port);
         else s6->sin6_port = htons((uint16_t)j->port);
     }
-    cn->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (cn->fd < 0) return false;
+    *fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (*fd < 0) return -1;
+    if (connect(*fd, (struct sockaddr *)&ss, sl) == 0) return 0;
+    if (errno != EINPROGRESS) {
+        close(*fd);
+        *fd = -1;
+        return -1;
+    }
+    return 1;
+}
+
+/* Starts a non-blocking connect for the job at the head. false when it
+ * failed at once (the caller answers the job). */
+static bool conn_connect(mig_conn_t *cn, const migrate_job_t *j)
+{
+    int rc = open_socket(j, &cn->fd);
+    if (rc < 0) return false;
     cn->last_dbid = -1;
-    if (connect(cn->fd, (struct sockaddr *)&ss, sl) == 0) {
+    if (rc == 0) {
         connected(cn);
         return true;
-    }
-    if (errno != EINPROGRESS) {
-        close(cn->fd);
-        cn->fd = -1;
-        return false;
     }
     cn->connecting = true;
     ev_io_init(&cn->wio, connect_cb, cn->fd, EV_WRITE);
@@ -621,16 +634,22 @@ static void round_end(mig_conn_t *cn, migrate_job_t *j)
     job_resume(cn);
 }
 
-static void round_line(mig_conn_t *cn, const char *text)
+/* One reply line of the round; true when it was the last one. */
+static bool take_line(migrate_job_t *j, const char *text)
 {
-    migrate_job_t *j = cn->head;
     mig_expect_t *e = &j->expect[j->next_line++];
     bool taken = mig_verdict_line(&j->verdict, (enum mig_role)e->role, text);
     if (e->role == MIG_ROLE_KEY) {
         j->key_lines_read++;
         j->keys[e->key].state = taken ? KEY_TAKEN : KEY_DONE;
     }
-    if (j->next_line == j->nexpect) round_end(cn, j);
+    return j->next_line == j->nexpect;
+}
+
+static void round_line(mig_conn_t *cn, const char *text)
+{
+    migrate_job_t *j = cn->head;
+    if (take_line(j, text)) round_end(cn, j);
 }
 
 static void conn_round_start(mig_conn_t *cn)
@@ -646,6 +665,128 @@ static void conn_round_start(mig_conn_t *cn)
     watch_read(cn, true);
     conn_write(cn);
 }
+
+/* ---------------- inside MULTI: the blocking way, as 7.0.15 ---------------- */
+
+/* Waits up to timeout_ms for fd to be ready for `events`: 1 ready, 0 timed
+ * out, -1 error. */
+static int wait_fd(int fd, short events, long long timeout_ms)
+{
+    struct pollfd p = { .fd = fd, .events = events };
+    for (;;) {
+        int n = poll(&p, 1, (int)timeout_ms);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -1;
+        return n > 0 ? 1 : 0;
+    }
+}
+
+/* One attempt: connect if needed, write the round, read its lines. 0 when
+ * every line was read, else -1 with *writing and *timedout set. */
+static int sync_attempt(mig_conn_t *cn, migrate_job_t *j, bool *writing, bool *timedout)
+{
+    *writing = true;
+    *timedout = false;
+    if (cn->fd < 0) {
+        int rc = open_socket(j, &cn->fd);
+        if (rc < 0) {
+            j->outcome = OUT_IOERR_CONNECT;
+            return -1;
+        }
+        cn->last_dbid = -1;
+        if (rc == 1) {
+            int w = wait_fd(cn->fd, POLLOUT, j->timeout_ms);
+            int err = 0;
+            socklen_t el = sizeof err;
+            if (w == 0) *timedout = true;
+            if (w <= 0 || getsockopt(cn->fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err) return -1;
+        }
+        int one = 1;
+        setsockopt(cn->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    j->rounds++;
+    round_build(cn, j);
+    while (cn->out_pos < cn->out.len) {
+        ssize_t n = write(cn->fd, cn->out.data + cn->out_pos, cn->out.len - cn->out_pos);
+        if (n > 0) {
+            cn->out_pos += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            int w = wait_fd(cn->fd, POLLOUT, j->timeout_ms);
+            if (w == 1) continue;
+            *timedout = w == 0;
+        }
+        return -1;
+    }
+    *writing = false;
+    uint8_t buf[16384];
+    while (j->next_line < j->nexpect) {
+        ssize_t n = read(cn->fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            int w = wait_fd(cn->fd, POLLIN, j->timeout_ms);
+            if (w == 1) continue;
+            *timedout = w == 0;
+            return -1;
+        }
+        if (n <= 0) return -1;
+        size_t pos = 0;
+        while (pos < (size_t)n && j->next_line < j->nexpect) {
+            size_t used = 0;
+            bool done = mig_line_feed(&cn->line, buf + pos, (size_t)n - pos, &used);
+            pos += used;
+            if (!done) break;
+            cn->line.len = 0;
+            take_line(j, cn->line.text);
+        }
+    }
+    return 0;
+}
+
+void migrate_job_run_now(migrate_job_t *j, worker_t *w)
+{
+    j->w = w;
+    mig_worker_t *mw = mig_of(w);
+    mig_conn_t *cn = NULL, *tmp = NULL;
+    for (mig_conn_t *c = mw->conns; c; c = c->next)
+        if (c->namelen == j->namelen && !memcmp(c->name, j->name, j->namelen) && !c->head) cn = c;
+    if (!cn) {
+        /* none cached, or it serves a suspended call: one of our own */
+        tmp = cn = xcalloc(1, sizeof *cn);
+        cn->fd = -1;
+        cn->last_dbid = -1;
+        cn->w = w;
+        resp_buf_init(&cn->out, 2);
+    }
+    for (;;) {
+        bool writing, timedout;
+        if (sync_attempt(cn, j, &writing, &timedout) == 0) {
+            cn->last_dbid = j->verdict.error ? -1 : j->dbid;
+            break;
+        }
+        conn_close_socket(cn);
+        if (j->outcome == OUT_IOERR_CONNECT) break;
+        if (j->key_lines_read == 0 && !timedout && !j->retried) {
+            j->retried = true;
+            for (int i = 0; i < j->nkeys; i++)
+                if (j->keys[i].state == KEY_SENT) j->keys[i].state = KEY_PENDING;
+            continue;
+        }
+        j->outcome = writing && j->key_lines_read == 0 ? OUT_IOERR_WRITE : OUT_IOERR_READ;
+        break;
+    }
+    j->next_line = j->nexpect = 0;
+    cn->last_use_ms = rt_mono_ms();
+    if (tmp) {
+        conn_close_socket(tmp);
+        resp_buf_free(&tmp->out);
+        free(tmp);
+    }
+}
+
+void migrate_job_free(migrate_job_t *j) { job_free(j); }
 
 /* ---------------- the job's life on the owner ---------------- */
 

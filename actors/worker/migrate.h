@@ -14,7 +14,9 @@
  * handler is called again with the job (cmd_ctx_t.resume): it deletes the
  * keys the target took, unless COPY, propagates them as one DEL, and
  * answers as 7.0.15 does (+OK, +NOKEY, -IOERR ..., -ERR Target instance
- * replied with error: ...).
+ * replied with error: ...). Inside MULTI the call cannot be suspended
+ * (nothing may run between it and the commands after it): it then waits on
+ * the target with blocking calls, as 7.0.15 (migrate_job_run_now).
  *
  * Keys stay writable while their copy travels (Redis stalls every client
  * instead). A key written after it was sent is not deleted on the target's
@@ -53,6 +55,12 @@ migrate_job_t *migrate_job_new(const uint8_t *host, size_t hostlen, const uint8_
                                const uint8_t *user, size_t userlen, const uint8_t *pass, size_t passlen);
 /* Adds a key to send (the handler found it). */
 void migrate_job_add_key(migrate_job_t *j, const uint8_t *key, size_t len);
+
+/* Handler side, inside MULTI (the call cannot wait there): the round now,
+ * with blocking socket calls as 7.0.15 makes them, stalling this worker for
+ * up to the timeout; then settle, reply and migrate_job_free. */
+void migrate_job_run_now(migrate_job_t *j, worker_t *w);
+void migrate_job_free(migrate_job_t *j);
 
 /* Handler side, resumed: deletes from ks the keys the target took in the
  * round just ended that did not change since they were sent (none with

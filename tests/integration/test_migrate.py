@@ -666,3 +666,30 @@ def test_migrate_silent_target_leaves_bus_links_served(servers, fakes):
             time.sleep(0.1)
         assert c.read()[1] == Error("IOERR error or timeout reading to target instance")
         assert time.monotonic() - t0 >= 2.9
+
+
+def test_migrate_inside_multi_as_redis(servers, fakes):
+    """Inside MULTI/EXEC MIGRATE runs as 7.0.15 runs it (waiting on the
+    target right there), with the commands around it seeing its effect."""
+    (rs, rt), (ss, st) = standalone_pair(servers)
+    dead = h.free_port()
+    script = [
+        ("SET", "{m}1", "a"), ("SET", "{m}2", "b"), ("SET", "{m}3", "c"),
+        ("MULTI",), ("MIGRATE", "127.0.0.1", "PORT", "{m}1", "0", "1000"), ("EXISTS", "{m}1"),
+        ("MIGRATE", "127.0.0.1", "PORT", "", "0", "1000", "COPY", "KEYS", "{m}2", "{m}x"),
+        ("MIGRATE", "127.0.0.1", "PORT", "{m}1", "0", "1000"), ("MIGRATE", "127.0.0.1", "PORT", "{m}2", "0", "1000"),
+        ("MIGRATE", "127.0.0.1", str(dead), "{m}3", "0", "1000"), ("GET", "{m}3"), ("EXEC",),
+        ("EXISTS", "{m}1", "{m}2", "{m}3"),
+    ]
+    want = run_script(rs, rt.port, script)
+    got = run_script(ss, st.port, script)
+    assert got == want
+    assert target_state(st) == target_state(rt)
+    # a silent target inside MULTI: the timeout as outside it
+    silent = fakes("silent")
+    with ss.raw(timeout=10) as c:
+        c.call("MULTI")
+        c.call("MIGRATE", "127.0.0.1", str(silent.port), "{m}3", "0", "500")
+        t0 = time.monotonic()
+        assert c.call("EXEC") == [Error("IOERR error or timeout reading to target instance")]
+        assert 0.45 < time.monotonic() - t0 < 3
