@@ -219,6 +219,7 @@ def test_migrate_connect_refused_as_redis(servers):
     assert got[4] == Error("IOERR error or timeout connecting to the client")
 
 
+@pytest.mark.quiet   # bounds a latency from above (conftest.py: runs alone under xdist)
 def test_migrate_silent_target_times_out_while_the_worker_serves(servers, fakes):
     """A target that never answers: IOERR after the timeout, the key stays;
     meanwhile the same (only) worker keeps answering another client."""
@@ -234,7 +235,7 @@ def test_migrate_silent_target_times_out_while_the_worker_serves(servers, fakes)
     with ss.raw(timeout=10) as c, ss.raw(timeout=10) as other:
         assert c.call("SET", "k", "v") == "OK"
         t0 = time.monotonic()
-        c.send(h.encode("MIGRATE", "127.0.0.1", str(silent.port), "k", "0", "1500"))
+        c.send(h.encode("MIGRATE", "127.0.0.1", str(silent.port), "k", "0", "3000"))
         time.sleep(0.1)
         # the worker is not stalled: another client is served at once, many times
         lat = []
@@ -243,12 +244,16 @@ def test_migrate_silent_target_times_out_while_the_worker_serves(servers, fakes)
             assert other.call("SET", f"o{i}", "x") == "OK"
             assert other.call("GET", f"o{i}") == b"x"
             lat.append(time.monotonic() - a)
-        assert time.monotonic() - t0 < 1.4, "the other client waited for the MIGRATE"
-        assert max(lat) < 0.5, lat
+        assert time.monotonic() - t0 < 2.5, "the other client waited for the MIGRATE"
+        assert max(lat) < 1.0, lat
+        c.sock.settimeout(0.05)
+        with pytest.raises(socket.timeout):
+            c.sock.recv(1)                    # the MIGRATE has not answered yet
+        c.sock.settimeout(10)
         got = c.read()[1]
         took = time.monotonic() - t0
     assert got == want
-    assert 1.3 < took < 5.0, took
+    assert 2.9 < took < 8.0, took
     with ss.raw() as c:
         assert c.call("GET", "k") == b"v"
         assert c.call("DBSIZE") == 51
@@ -276,11 +281,11 @@ def test_migrate_client_gone_while_suspended_still_completes(servers, fakes):
     """The client leaves while its MIGRATE waits: the target's late OK still
     deletes the key here (the target has it), and the node carries on."""
     ss = servers.shoal(base_args="standalone", extra_args=["--worker-threads", "1"])
-    late = fakes("late", delay=0.6)
+    late = fakes("late", delay=1.0)
     with ss.raw() as c:
         assert c.call("SET", "gone", "v") == "OK"
         c.send(h.encode("MIGRATE", "127.0.0.1", str(late.port), "gone", "0", "3000"))
-        time.sleep(0.1)
+        h.wait_until(lambda: late.commands, 5, what="the RESTORE at the target")
     with ss.raw() as c:
         h.wait_until(lambda: c.call("EXISTS", "gone") == 0, 5, what="the key deleted after the late OK")
         assert c.call("PING") == "PONG"
@@ -538,12 +543,12 @@ def test_migrate_key_written_in_flight_is_sent_again(servers, fakes):
     REPLACE, one deleted meanwhile is deleted on the target, and only then
     does MIGRATE answer; no write is lost."""
     ss = servers.shoal(base_args="standalone", extra_args=["--worker-threads", "1"])
-    late = fakes("late", delay=0.5)
-    with ss.raw(timeout=10) as c, ss.raw() as other:
+    late = fakes("late", delay=1.5)
+    with ss.raw(timeout=15) as c, ss.raw() as other:
         c.call("SET", "{k}1", "before")
         c.call("SET", "{k}2", "doomed")
         c.call("SET", "{k}3", "still")
-        c.send(h.encode("MIGRATE", "127.0.0.1", str(late.port), "", "0", "3000", "KEYS", "{k}1", "{k}2", "{k}3"))
+        c.send(h.encode("MIGRATE", "127.0.0.1", str(late.port), "", "0", "5000", "KEYS", "{k}1", "{k}2", "{k}3"))
         time.sleep(0.2)
         assert other.call("SET", "{k}1", "after") == "OK"
         assert other.call("DEL", "{k}2") == 1
@@ -632,6 +637,7 @@ def test_migrate_cached_connection_closes_after_10s_unused(servers, fakes, kind)
     assert 10 <= took < 13.5, took
 
 
+@pytest.mark.quiet   # bounds a delay from above: node timeout 1000 (conftest.py: runs alone under xdist)
 def test_migrate_silent_target_leaves_bus_links_served(servers, fakes):
     """Cluster of two shoal nodes at node timeout 1000, the source with one
     worker (its bus links run there too): a MIGRATE waiting 3 s on a silent
