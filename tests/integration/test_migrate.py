@@ -699,3 +699,94 @@ def test_migrate_inside_multi_as_redis(servers, fakes):
         t0 = time.monotonic()
         assert c.call("EXEC") == [Error("IOERR error or timeout reading to target instance")]
         assert 0.45 < time.monotonic() - t0 < 3
+
+
+# --- a slot moved between cluster nodes as redis-cli moves it -------------------------------
+
+def two_master_cluster(servers, kinds):
+    """a owns every slot, b none; both in one cluster."""
+    import replhelpers as rh
+    a = servers.shoal() if kinds[0] == "shoal" else servers.redis()
+    b = servers.shoal() if kinds[1] == "shoal" else servers.redis()
+    h.own_all_slots(a)
+    rh.meet(b, a)
+    h.wait_cluster_ok(b)
+    return a, b
+
+
+@pytest.mark.parametrize("kinds", [("shoal", "shoal"), ("shoal", "redis"), ("redis", "shoal")],
+                         ids=["shoal-to-shoal", "shoal-to-redis", "redis-to-shoal"])
+def test_slot_moved_with_migrate_as_redis_cli_does(servers, kinds):
+    """SETSLOT IMPORTING on the target, MIGRATING on the source, then
+    GETKEYSINSLOT + MIGRATE ... KEYS (RESTORE-ASKING on the target, which
+    imports the slot) until the slot is empty, then SETSLOT NODE on both:
+    every key arrives with its value and TTL and leaves the source."""
+    import bushelpers as bh
+    a, b = two_master_cluster(servers, kinds)
+    aid, bid = bh.myid(a), bh.myid(b)
+    cmds, keys = every_type_script("t")
+    with a.raw() as c:
+        for cmd in cmds:
+            assert not isinstance(c.call(*cmd), Error), cmd
+        slot = c.call("CLUSTER", "KEYSLOT", keys[0])
+    before = snapshot(a, keys)
+    with b.raw() as c:
+        assert c.call("CLUSTER", "SETSLOT", str(slot), "IMPORTING", aid) == "OK"
+    with a.raw(timeout=20) as c:
+        assert c.call("CLUSTER", "SETSLOT", str(slot), "MIGRATING", bid) == "OK"
+        moved = 0
+        while True:
+            batch = c.call("CLUSTER", "GETKEYSINSLOT", str(slot), "5")
+            if not batch:
+                break
+            r = c.call("MIGRATE", "127.0.0.1", str(b.port), "", "0", "5000", "KEYS", *batch)
+            assert r == "OK", r
+            moved += len(batch)
+        assert moved == len(keys)
+        assert c.call("CLUSTER", "COUNTKEYSINSLOT", str(slot)) == 0
+    for srv in (b, a):
+        with srv.raw() as c:
+            assert c.call("CLUSTER", "SETSLOT", str(slot), "NODE", bid) == "OK"
+    with b.raw() as c:
+        assert c.call("CLUSTER", "COUNTKEYSINSLOT", str(slot)) == len(keys)
+    assert_moved(before, snapshot(b, keys))
+    with a.raw() as c:
+        r = c.call("GET", keys[0])
+        assert isinstance(r, Error) and r.startswith(f"MOVED {slot} "), r
+
+
+@pytest.mark.parametrize("kinds", [("shoal", "shoal"), ("shoal", "redis"), ("redis", "shoal")],
+                         ids=["shoal-to-shoal", "shoal-to-redis", "redis-to-shoal"])
+def test_redis_cli_reshard_moves_keys_with_migrate(servers, kinds):
+    """redis-cli --cluster reshard drives the MIGRATEs: 300 slots with keys
+    move, every key readable afterwards on exactly one node, TTLs kept."""
+    import bushelpers as bh
+    a, b = two_master_cluster(servers, kinds)
+    aid, bid = bh.myid(a), bh.myid(b)
+    keys = [f"key:{i}" for i in range(2000)]
+    with a.raw() as c:
+        for k in keys:
+            c.send(h.encode("SET", k, k + ":v", "PX", "600000"))
+        for k in keys:
+            assert c.read()[1] == "OK"
+    r = a.cli("--cluster", "reshard", f"127.0.0.1:{a.port}", "--cluster-from", aid, "--cluster-to", bid,
+              "--cluster-slots", "300", "--cluster-yes", "--cluster-pipeline", "7", timeout=120)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    h.wait_until(lambda: a.cli("--cluster", "check", f"127.0.0.1:{a.port}").returncode == 0, 20,
+                 interval=0.5, what="cluster check ok")
+    where = {}
+    for srv in (a, b):
+        with srv.raw() as c:
+            for k in keys:
+                c.send(h.encode("EXISTS", k))
+            for k in keys:
+                if c.read()[1] == 1:
+                    assert k not in where, f"{k} on two nodes"
+                    where[k] = srv
+    assert sorted(where) == sorted(keys)
+    assert sum(1 for s in where.values() if s is b) > 0
+    for srv in (a, b):
+        with srv.raw() as c:
+            for k in [k for k, s in where.items() if s is srv][:50]:
+                assert c.call("GET", k) == (k + ":v").encode()
+                assert 500000 < c.call("PTTL", k) <= 600000
