@@ -32,7 +32,7 @@ static hash_t *lookup_read(cmd_ctx_t *ctx, bool *bad)
         *bad = true;
         return NULL;
     }
-    return e->value;
+    return ks_entry_obj(e);
 }
 
 /* The hash at argv[1] for writing, created empty when absent; NULL after
@@ -46,18 +46,18 @@ static hash_t *lookup_write_create(cmd_ctx_t *ctx, ks_entry_t **ep, size_t *mem)
     }
     if (!e) {
         hash_t *h = hash_new();
-        e = ks_set_object(ctx->ks, ctx->argv[1], ctx->argvlen[1], KS_TYPE_HASH, &h->base, KS_NO_EXPIRE, ctx->now_ms);
+        e = ks_set_object(ctx->ks, ctx->argv[1], ctx->argvlen[1], KS_TYPE_HASH, h, KS_NO_EXPIRE, ctx->now_ms);
     }
     *ep = e;
-    *mem = hash_ops.mem_usage(e->value);
-    return e->value;
+    *mem = hash_ops.mem_usage(ks_entry_obj(e));
+    return ks_entry_obj(e);
 }
 
 /* After a change: keep the keyspace's memory figure right, and drop the key
  * if the change left the hash empty (a failed HINCRBY on a new key). */
 static void written(cmd_ctx_t *ctx, ks_entry_t *e, size_t before)
 {
-    hash_t *h = e->value;
+    hash_t *h = ks_entry_obj(e);
     ks_mem_adjust(ctx->ks, (long long)hash_ops.mem_usage(h) - (long long)before);
     if (hash_len(h) == 0) ks_delete_entry(ctx->ks, e);
 }
@@ -159,7 +159,7 @@ void cmd_hdel(cmd_ctx_t *ctx)
     ks_entry_t *e = ks_lookup(ctx->ks, ctx->argv[1], ctx->argvlen[1], ctx->now_ms);
     if (!e) { resp_add_int(ctx->reply, 0); return; }
     if (e->type != KS_TYPE_HASH) { resp_add_error(ctx->reply, KS_WRONGTYPE_ERR); return; }
-    hash_t *h = e->value;
+    hash_t *h = ks_entry_obj(e);
     size_t before = hash_ops.mem_usage(h);
     long long deleted = 0;
     for (int i = 2; i < ctx->argc && hash_len(h) > 0; i++)
@@ -295,8 +295,8 @@ static void pair_at(const hash_t *h, size_t i, hash_iter_t *it, const uint8_t **
 static void random_pair(const hash_t *h, hash_iter_t *it, const uint8_t **f, size_t *fl, const uint8_t **v,
                         size_t *vl)
 {
-    if (h->enc == HASH_TABLE) {
-        sd_entry_t *e = sd_random(h->ht);
+    if (hash_enc(h) == HASH_TABLE) {
+        sd_entry_t *e = sd_random(hash_sd(h));
         const hash_val_t *hv = e->val;
         *f = e->key; *fl = e->klen; *v = hv->data; *vl = hv->len;
         return;
@@ -410,7 +410,7 @@ void cmd_hscan(cmd_ctx_t *ctx)
     resp_buf_init(&out, ctx->reply->proto);
     scan_out_t o = { &out, &s, 0, 0 };
     unsigned long long cursor = 0;
-    if (h->enc == HASH_LISTPACK) {
+    if (hash_enc(h) == HASH_LISTPACK) {
         hash_iter_t it;
         const uint8_t *f, *v;
         size_t fl, vl;
@@ -419,7 +419,7 @@ void cmd_hscan(cmd_ctx_t *ctx)
     } else {
         long long maxiter = s.count * 10;
         cursor = s.cursor;
-        do cursor = sd_scan(h->ht, cursor, scan_entry, &o);
+        do cursor = sd_scan(hash_sd(h), cursor, scan_entry, &o);
         while (cursor && maxiter-- && o.seen < s.count);
     }
     coll_scan_reply(ctx, cursor, o.n, &out);

@@ -40,7 +40,7 @@ static list_t *get_list(cmd_ctx_t *ctx, int i, bool read, bool *bad)
         *bad = true;
         return NULL;
     }
-    return e->value;
+    return ks_entry_obj(e);
 }
 
 /* After a change of l (measured at m0 before it): accounts the memory and
@@ -446,7 +446,7 @@ static bool mpop_try(cmd_ctx_t *ctx, int first, int n, int where, long long coun
             resp_add_error(ctx->reply, KS_WRONGTYPE_ERR);
             return true;
         }
-        list_t *l = e->value;
+        list_t *l = ks_entry_obj(e);
         long long llen = (long long)l->count;
         resp_add_array(ctx->reply, 2);
         resp_add_bulk(ctx->reply, ctx->argv[j], ctx->argvlen[j]);
@@ -569,12 +569,12 @@ static void move_generic(cmd_ctx_t *ctx, int wherefrom, int whereto, bool blocki
         resp_add_error(ctx->reply, KS_WRONGTYPE_ERR);
         return;
     }
-    if (!e || ((list_t *)e->value)->count == 0) {
+    if (!e || ((list_t *)ks_entry_obj(e))->count == 0) {
         if (blocking) wait_or_null(ctx, 1, 1, timeout_ms, false);
         else resp_add_null(ctx->reply);
         return;
     }
-    if (!move_one(ctx, e->value, wherefrom, whereto)) return;
+    if (!move_one(ctx, ks_entry_obj(e), wherefrom, whereto)) return;
     if (!blocking) return;            /* LMOVE and RPOPLPUSH propagate as written */
     bool rpoplpush = ctx->argc == 4;
     if (rpoplpush) {

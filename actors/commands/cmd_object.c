@@ -203,7 +203,7 @@ void cmd_restore(cmd_ctx_t *ctx)
     int rc = rdb_restore_parse(ctx->argv[3], ctx->argvlen[3], 0, &r);
     if (rc != RDB_OK) { resp_add_errorf(ctx->reply, "ERR %s", rdb_restore_error(rc)); return; }
     int kt = KS_TYPE_STRING;
-    ks_object_t *obj = NULL;
+    void *obj = NULL;
     if (r.type != RDB_TYPE_STRING && types_rdb_load(r.type, r.value, r.value_len, &kt, &obj) != TYPES_LOAD_OK) {
         rdb_restore_free(&r);
         resp_add_error(ctx->reply, "ERR Bad data format");
@@ -213,7 +213,7 @@ void cmd_restore(cmd_ctx_t *ctx)
     if (ttl && !absttl) ttl += ctx->now_ms;
     /* A TTL already past: nothing is created (a replica applies it anyway, as Redis). */
     if (ttl && ttl <= ctx->now_ms && !ctx->from_master && !ks_replica_mode(ctx->ks)) {
-        if (obj) obj->ops->free_value(obj);
+        types_free_detached(kt, obj);
         rdb_restore_free(&r);
         if (deleted) {
             ctx->dirty = true;
@@ -278,9 +278,9 @@ void cmd_copy(cmd_ctx_t *ctx)
         const uint8_t *v = ks_entry_str(e, &n);
         ks_set_string(ctx->ks, ctx->argv[2], ctx->argvlen[2], v, n, ttl, ctx->now_ms);
     } else {
-        const ks_object_t *o = e->value;
-        if (!o->ops->dup) { resp_add_error(ctx->reply, "ERR COPY of this value is not supported"); return; }
-        ks_set_object(ctx->ks, ctx->argv[2], ctx->argvlen[2], e->type, o->ops->dup(o), ttl, ctx->now_ms);
+        const ks_object_ops_t *ops = ks_entry_ops(e);
+        if (!ops->dup) { resp_add_error(ctx->reply, "ERR COPY of this value is not supported"); return; }
+        ks_set_object(ctx->ks, ctx->argv[2], ctx->argvlen[2], e->type, ops->dup(ks_entry_obj(e)), ttl, ctx->now_ms);
     }
     ctx->dirty = true;
     resp_add_int(ctx->reply, 1);

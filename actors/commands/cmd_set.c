@@ -30,7 +30,7 @@ static set_t *lookup_read_at(cmd_ctx_t *ctx, int i, bool *bad)
         *bad = true;
         return NULL;
     }
-    return e->value;
+    return ks_entry_obj(e);
 }
 
 /* The same for writing (no hit/miss statistics); *ep gets the entry. */
@@ -45,13 +45,13 @@ static set_t *lookup_write_at(cmd_ctx_t *ctx, int i, ks_entry_t **ep, bool *bad)
         *bad = true;
         return NULL;
     }
-    return e->value;
+    return ks_entry_obj(e);
 }
 
 /* After a change: the keyspace's memory figure, and the key gone if empty. */
 static void written(cmd_ctx_t *ctx, ks_entry_t *e, size_t before)
 {
-    set_t *s = e->value;
+    set_t *s = ks_entry_obj(e);
     ks_mem_adjust(ctx->ks, (long long)set_ops.mem_usage(s) - (long long)before);
     if (set_len(s) == 0) ks_delete_entry(ctx->ks, e);
     ctx->dirty = true;
@@ -65,7 +65,8 @@ void cmd_sadd(cmd_ctx_t *ctx)
     if (bad) return;
     if (!s) {
         s = set_new(ctx->argv[2], ctx->argvlen[2]);
-        e = ks_set_object(ctx->ks, ctx->argv[1], ctx->argvlen[1], KS_TYPE_SET, &s->base, KS_NO_EXPIRE, ctx->now_ms);
+        e = ks_set_object(ctx->ks, ctx->argv[1], ctx->argvlen[1], KS_TYPE_SET, s, KS_NO_EXPIRE, ctx->now_ms);
+        s = ks_entry_obj(e);           /* the set lives in the entry now; the shell is gone */
     }
     size_t before = set_ops.mem_usage(s);
     long long added = 0;
@@ -105,7 +106,8 @@ void cmd_smove(cmd_ctx_t *ctx)
     written(ctx, se, before);
     if (!dst) {
         dst = set_new(m, ml);
-        de = ks_set_object(ctx->ks, ctx->argv[2], ctx->argvlen[2], KS_TYPE_SET, &dst->base, KS_NO_EXPIRE, ctx->now_ms);
+        de = ks_set_object(ctx->ks, ctx->argv[2], ctx->argvlen[2], KS_TYPE_SET, dst, KS_NO_EXPIRE, ctx->now_ms);
+        dst = ks_entry_obj(de);
     }
     before = set_ops.mem_usage(dst);
     set_add(dst, m, ml);
@@ -225,7 +227,7 @@ static void spop_count(cmd_ctx_t *ctx)
     }
     if ((size - count) * 5 <= count) {
         set_t *n = rebuilt(s);
-        e = ks_set_object(ctx->ks, ctx->argv[1], ctx->argvlen[1], KS_TYPE_SET, &n->base, ks_entry_expire(ctx->ks, e), ctx->now_ms);
+        e = ks_set_object(ctx->ks, ctx->argv[1], ctx->argvlen[1], KS_TYPE_SET, n, ks_entry_expire(ctx->ks, e), ctx->now_ms);
         ctx->dirty = true;
         return;
     }
@@ -344,7 +346,7 @@ void cmd_sscan(cmd_ctx_t *ctx)
     resp_buf_init(&out, ctx->reply->proto);
     scan_out_t o = { &out, &sc, 0, 0 };
     unsigned long long cursor = 0;
-    if (s->enc == SET_INTSET) {
+    if (set_enc(s) == SET_INTSET) {
         set_iter_t it;
         const uint8_t *m;
         size_t ml;
@@ -353,7 +355,7 @@ void cmd_sscan(cmd_ctx_t *ctx)
     } else {
         long long maxiter = sc.count * 10;
         cursor = sc.cursor;
-        do cursor = sd_scan(s->ht, cursor, scan_entry, &o);
+        do cursor = sd_scan(set_sd(s), cursor, scan_entry, &o);
         while (cursor && maxiter-- && o.seen < sc.count);
     }
     coll_scan_reply(ctx, cursor, o.n, &out);

@@ -28,7 +28,7 @@ static bool gather(cmd_ctx_t *ctx, int first, int n, set_t **sets)
             resp_add_error(ctx->reply, KS_WRONGTYPE_ERR);
             return false;
         }
-        sets[j] = e->value;
+        sets[j] = ks_entry_obj(e);
     }
     return true;
 }
@@ -45,10 +45,10 @@ static void store(cmd_ctx_t *ctx, set_t *result)
 {
     size_t n = set_len(result);
     if (n > 0) {
-        ks_set_object(ctx->ks, ctx->argv[1], ctx->argvlen[1], KS_TYPE_SET, &result->base, KS_NO_EXPIRE, ctx->now_ms);
+        ks_set_object(ctx->ks, ctx->argv[1], ctx->argvlen[1], KS_TYPE_SET, result, KS_NO_EXPIRE, ctx->now_ms);
         ctx->dirty = true;
     } else {
-        set_ops.free_value(result);
+        set_destroy(result);
         if (ks_delete(ctx->ks, ctx->argv[1], ctx->argvlen[1], ctx->now_ms)) ctx->dirty = true;
     }
     resp_add_int(ctx->reply, (long long)n);
@@ -172,7 +172,7 @@ static void union_diff(cmd_ctx_t *ctx, int first, int n, bool diff, bool to_stor
         return;
     }
     reply_set(ctx, dst);
-    set_ops.free_value(dst);
+    set_destroy(dst);
 }
 
 void cmd_sunion(cmd_ctx_t *ctx) { union_diff(ctx, 1, ctx->argc - 1, false, false); }

@@ -104,7 +104,7 @@ static bool pattern_value(cmd_ctx_t *ctx, const uint8_t *pat, size_t patlen, con
     if (!e) return false;
     if (field) {
         if (e->type != KS_TYPE_HASH) return false;
-        *out = hash_get(e->value, field, fieldlen, numbuf, outlen);
+        *out = hash_get(ks_entry_obj(e), field, fieldlen, numbuf, outlen);
         return *out != NULL;
     }
     if (e->type != KS_TYPE_STRING) return false;
@@ -217,13 +217,13 @@ static long long load_items(ks_entry_t *e, long long n, bool direct, bool desc, 
         list_iter_t it;
         list_elem_t le;
         size_t from = direct ? (size_t)(desc ? n - start - 1 : start) : 0;
-        if (list_iter_at(e->value, from, direct ? !desc : true, &it))
+        if (list_iter_at(ks_entry_obj(e), from, direct ? !desc : true, &it))
             while (k < vlen && list_iter_next(&it, &le)) push_copy(v, &k, le.p, le.len);
     } else if (e->type == KS_TYPE_SET) {
         set_iter_t it;
         const uint8_t *m;
         size_t ml;
-        set_iter_init(&it, e->value);
+        set_iter_init(&it, ks_entry_obj(e));
         while (k < vlen && set_iter_next(&it, &m, &ml)) push_copy(v, &k, m, ml);
     } else {
         zset_iter_t it;
@@ -232,7 +232,7 @@ static long long load_items(ks_entry_t *e, long long n, bool direct, bool desc, 
         double sc;
         /* the iterator counts ranks from the lowest member either way */
         size_t from = !direct ? 0 : desc ? (size_t)(n - 1 - start) : (size_t)start;
-        zset_iter_init(&it, e->value, from, direct && desc);
+        zset_iter_init(&it, ks_entry_obj(e), from, direct && desc);
         while (k < vlen && zset_iter_next(&it, &m, &ml, &sc)) push_copy(v, &k, m, ml);
     }
     return k;
@@ -312,7 +312,7 @@ static void sort_generic(cmd_ctx_t *ctx, bool readonly)
     }
     r.o.bypattern = r.by != NULL && !r.dontsort;
     if (e && type == KS_TYPE_ZSET) {
-        zset_t *z = e->value;
+        zset_t *z = ks_entry_obj(e);
         if (z->enc == ZSET_LISTPACK) {   /* 7.0.15 converts the value for SORT, for good */
             size_t before = zset_ops.mem_usage(z);
             zset_to_skiplist(z);
@@ -320,8 +320,8 @@ static void sort_generic(cmd_ctx_t *ctx, bool readonly)
         }
     }
 
-    long long n = !e ? 0 : type == KS_TYPE_LIST ? (long long)((list_t *)e->value)->count
-                         : type == KS_TYPE_SET ? (long long)set_len(e->value) : (long long)zset_len(e->value);
+    long long n = !e ? 0 : type == KS_TYPE_LIST ? (long long)((list_t *)ks_entry_obj(e))->count
+                         : type == KS_TYPE_SET ? (long long)set_len(ks_entry_obj(e)) : (long long)zset_len(ks_entry_obj(e));
     long long start = r.lstart < 0 ? 0 : r.lstart > n ? n : r.lstart;
     long long cnt = r.lcount < -1 ? -1 : r.lcount > n ? n : r.lcount;
     long long end = cnt < 0 ? n - 1 : start + cnt - 1;

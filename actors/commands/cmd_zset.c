@@ -23,12 +23,12 @@ zset_t *zcmd_lookup_read(cmd_ctx_t *ctx, int i, bool *bad)
         *bad = true;
         return NULL;
     }
-    return e->value;
+    return ks_entry_obj(e);
 }
 
 void zcmd_written(cmd_ctx_t *ctx, ks_entry_t *e, size_t before)
 {
-    zset_t *z = e->value;
+    zset_t *z = ks_entry_obj(e);
     ks_mem_adjust(ctx->ks, (long long)zset_ops.mem_usage(z) - (long long)before);
     if (zset_len(z) == 0) ks_delete_entry(ctx->ks, e);
 }
@@ -108,11 +108,11 @@ static void zadd_generic(cmd_ctx_t *ctx, int flags)
             e = ks_set_object(ctx->ks, ctx->argv[1], ctx->argvlen[1], KS_TYPE_ZSET, &z->base, KS_NO_EXPIRE,
                               ctx->now_ms);
         }
-        size_t before = zset_ops.mem_usage(e->value);
+        size_t before = zset_ops.mem_usage(ks_entry_obj(e));
         for (int j = 0; j < n; j++) {
             int out;
             double ns = 0;
-            if (!zset_add(e->value, scores[j], ctx->argv[first + 2 * j + 1], ctx->argvlen[first + 2 * j + 1], flags,
+            if (!zset_add(ks_entry_obj(e), scores[j], ctx->argv[first + 2 * j + 1], ctx->argvlen[first + 2 * j + 1], flags,
                           &out, &ns)) {
                 nan = true;
                 break;
@@ -140,7 +140,7 @@ void cmd_zrem(cmd_ctx_t *ctx)
     ks_entry_t *e = ks_lookup(ctx->ks, ctx->argv[1], ctx->argvlen[1], ctx->now_ms);
     if (!e) { resp_add_int(ctx->reply, 0); return; }
     if (e->type != KS_TYPE_ZSET) { resp_add_error(ctx->reply, KS_WRONGTYPE_ERR); return; }
-    zset_t *z = e->value;
+    zset_t *z = ks_entry_obj(e);
     size_t before = zset_ops.mem_usage(z);
     long long deleted = 0;
     for (int i = 2; i < ctx->argc && zset_len(z) > 0; i++) deleted += zset_del(z, ctx->argv[i], ctx->argvlen[i]);

@@ -22,7 +22,7 @@ enum { SHAPE_FLAT = 0, SHAPE_NESTED = 1, SHAPE_KEY = 2, SHAPE_KEY_NESTED = 3 };
  * replies them in `shape`. */
 static void pop_from(cmd_ctx_t *ctx, ks_entry_t *e, int keyarg, int where, long long count, int shape)
 {
-    zset_t *z = e->value;
+    zset_t *z = ks_entry_obj(e);
     long long len = (long long)zset_len(z);
     long long n = count == -1 ? 1 : count > len ? len : count;
     bool nested = shape == SHAPE_NESTED || shape == SHAPE_KEY_NESTED;
@@ -100,7 +100,7 @@ static bool pop_first(cmd_ctx_t *ctx, int first, int n, int where, long long cou
             resp_add_error(ctx->reply, KS_WRONGTYPE_ERR);
             return true;
         }
-        long long len = (long long)zset_len(e->value);
+        long long len = (long long)zset_len(ks_entry_obj(e));
         pop_from(ctx, e, j, where, count, shape);
         if (rewrite) prop_pop(ctx, where, j, count < 0 ? -1 : count > len ? len : count);
         return true;

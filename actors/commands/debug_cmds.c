@@ -148,20 +148,20 @@ static void digest_entry(void *arg, ks_entry_t *e, long long expire_ms)
     } else if (e->type == KS_TYPE_LIST) {        /* mix(d, element), head to tail */
         list_iter_t it;
         list_elem_t el;
-        if (list_iter_at(e->value, 0, true, &it))
+        if (list_iter_at(ks_entry_obj(e), 0, true, &it))
             while (list_iter_next(&it, &el)) mix(d, el.p, el.len);
     } else if (e->type == KS_TYPE_SET) {         /* d ^= SHA1(member), any order */
         set_iter_t it;
         const uint8_t *m;
         size_t ml;
-        set_iter_init(&it, e->value);
+        set_iter_init(&it, ks_entry_obj(e));
         while (set_iter_next(&it, &m, &ml)) xor_sha1(d, m, ml);
     } else if (e->type == KS_TYPE_ZSET) {        /* d ^= SHA1(mix(mix(0, member), "%.17g" score)) */
         zset_iter_t it;
         const uint8_t *m;
         size_t ml;
         double score;
-        zset_iter_init(&it, e->value, 0, false);
+        zset_iter_init(&it, ks_entry_obj(e), 0, false);
         while (zset_iter_next(&it, &m, &ml, &score)) {
             uint8_t pair[20] = { 0 };
             char sb[64];
@@ -174,7 +174,7 @@ static void digest_entry(void *arg, ks_entry_t *e, long long expire_ms)
         hash_iter_t it;
         const uint8_t *f, *v;
         size_t fl, vl;
-        hash_iter_init(&it, e->value);
+        hash_iter_init(&it, ks_entry_obj(e));
         while (hash_iter_next(&it, &f, &fl, &v, &vl)) {
             uint8_t pair[20] = { 0 };
             mix(pair, f, fl);

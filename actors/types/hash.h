@@ -18,20 +18,35 @@
 
 enum { HASH_LISTPACK = 0, HASH_TABLE = 1 };
 
+/* The table encoding's state, in its own block. */
+typedef struct hash_table {
+    sdict_t *ht;                  /* values are hash_val_t * */
+    size_t val_bytes;             /* bytes of the values, for mem_usage */
+} hash_table_t;
+
+/* A hash is one word, embedded in its key's entry (ks_register_embedded):
+ * the listpack's address, or the hash_table_t's with the low bit set
+ * (malloc'ed blocks are at least 8-aligned, so that bit is free). A small
+ * hash thus costs its listpack and nothing else besides its key. */
 typedef struct hash {
-    ks_object_t base;
-    uint8_t enc;                  /* HASH_LISTPACK or HASH_TABLE */
-    uint8_t *lp;                  /* HASH_LISTPACK */
-    sdict_t *ht;                  /* HASH_TABLE: values are hash_val_t * */
-    size_t val_bytes;             /* HASH_TABLE: bytes of the values, for mem_usage */
+    uintptr_t w;
 } hash_t;
+
+static inline int hash_enc(const hash_t *h) { return (h->w & 1) ? HASH_TABLE : HASH_LISTPACK; }
+static inline uint8_t *hash_lp(const hash_t *h) { return (uint8_t *)h->w; }
+static inline hash_table_t *hash_tab(const hash_t *h) { return (hash_table_t *)(h->w & ~(uintptr_t)1); }
+static inline sdict_t *hash_sd(const hash_t *h) { return hash_tab(h)->ht; }
 
 typedef struct hash_val { uint32_t len; uint8_t data[]; } hash_val_t;
 
 extern const ks_object_ops_t hash_ops;
 
-/* A new empty listpack hash. Caller owns it (hand it to ks_set_object). */
+/* A new empty listpack hash in a malloc'ed shell. Caller owns it: hand it
+ * to ks_set_object (which frees the shell; use ks_entry_obj after) or free
+ * it with hash_destroy. */
 hash_t *hash_new(void);
+/* Frees a shell and what it holds (a hash that never reached a keyspace). */
+void hash_destroy(hash_t *h);
 size_t hash_len(const hash_t *h);
 /* The value of field, or NULL. Integers stored in a listpack come back as
  * text in buf. */

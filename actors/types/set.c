@@ -13,38 +13,49 @@
 #include "proto/strnum.h"
 #include "runtime/xmalloc.h"
 
+/* Releases what the word refers to (free_value of an embedded type). */
 static void set_free(void *obj)
 {
     set_t *s = obj;
-    free(s->is);
-    sd_free(s->ht, NULL);
+    if (set_enc(s) == SET_INTSET) free(set_is(s));
+    else sd_free(set_sd(s), NULL);
+    s->w = 0;
+}
+
+void set_destroy(set_t *s)
+{
+    if (!s) return;
+    set_free(s);
     free(s);
 }
 
 static size_t set_mem(const void *obj)
 {
     const set_t *s = obj;
-    return sizeof *s + (s->enc == SET_INTSET ? is_bytes(s->is) : sd_mem(s->ht));
+    return set_enc(s) == SET_INTSET ? is_bytes(set_is(s)) : sd_mem(set_sd(s));
 }
+
+static void set_put_is(set_t *s, uint8_t *is) { s->w = (uintptr_t)is; }
+static void set_put_sd(set_t *s, sdict_t *d) { s->w = (uintptr_t)d | 1; }
 
 static const char *set_encoding(const void *obj)
 {
-    return ((const set_t *)obj)->enc == SET_INTSET ? "intset" : "hashtable";
+    return set_enc((const set_t *)obj) == SET_INTSET ? "intset" : "hashtable";
 }
 
 static unsigned set_rdb_type(const void *obj)
 {
-    return ((const set_t *)obj)->enc == SET_INTSET ? RDB_TYPE_SET_INTSET : RDB_TYPE_SET;
+    return set_enc((const set_t *)obj) == SET_INTSET ? RDB_TYPE_SET_INTSET : RDB_TYPE_SET;
 }
 
 static int set_rdb_save(const void *obj, struct rdb_encoder *enc)
 {
     const set_t *s = obj;
-    if (s->enc == SET_INTSET) return rdb_encode_string(enc, s->is, is_bytes(s->is));
-    int rc = rdb_encode_length(enc, sd_size(s->ht));
+    if (set_enc(s) == SET_INTSET) return rdb_encode_string(enc, set_is(s), is_bytes(set_is(s)));
+    int rc = rdb_encode_length(enc, sd_size(set_sd(s)));
     sd_iter_t it = {0};
     sd_entry_t *e;
-    while (!rc && (e = sd_next(s->ht, &it))) rc = rdb_encode_string(enc, e->key, e->klen);
+    while (!rc && (e = sd_next(set_sd(s), &it))) rc = rdb_encode_string(enc, e->key, e->klen);
     return rc;
 }
 
@@ -52,16 +63,15 @@ static void *set_dup(const void *obj)
 {
     const set_t *s = obj;
     set_t *c = xcalloc(1, sizeof *c);
-    c->base.ops = &set_ops;
-    c->enc = s->enc;
-    if (s->enc == SET_INTSET) {
-        c->is = is_dup(s->is, is_bytes(s->is));
+    if (set_enc(s) == SET_INTSET) {
+        set_put_is(c, is_dup(set_is(s), is_bytes(set_is(s))));
         return c;
     }
-    c->ht = sd_new(sd_size(s->ht));
+    sdict_t *d = sd_new(sd_size(set_sd(s)));
     sd_iter_t it = {0};
     sd_entry_t *e;
-    while ((e = sd_next(s->ht, &it))) sd_add(c->ht, e->key, e->klen, NULL);
+    while ((e = sd_next(set_sd(s), &it))) sd_add(d, e->key, e->klen, NULL);
+    set_put_sd(c, d);
     return c;
 }
 
@@ -78,25 +88,19 @@ const ks_object_ops_t set_ops = {
 set_t *set_new(const uint8_t *first, size_t len)
 {
     set_t *s = xcalloc(1, sizeof *s);
-    s->base.ops = &set_ops;
     long long v;
-    if (!first || str_to_ll(first, len, &v)) {
-        s->enc = SET_INTSET;
-        s->is = is_new();
-    } else {
-        s->enc = SET_TABLE;
-        s->ht = sd_new(0);
-    }
+    if (!first || str_to_ll(first, len, &v)) set_put_is(s, is_new());
+    else set_put_sd(s, sd_new(0));
     return s;
 }
 
-size_t set_len(const set_t *s) { return s->enc == SET_INTSET ? is_len(s->is) : sd_size(s->ht); }
+size_t set_len(const set_t *s) { return set_enc(s) == SET_INTSET ? is_len(set_is(s)) : sd_size(set_sd(s)); }
 
 bool set_has(const set_t *s, const uint8_t *m, size_t len)
 {
-    if (s->enc == SET_TABLE) return sd_find(s->ht, m, len) != NULL;
+    if (set_enc(s) == SET_TABLE) return sd_find(set_sd(s), m, len) != NULL;
     long long v;
-    return str_to_ll(m, len, &v) && is_find(s->is, v, NULL);
+    return str_to_ll(m, len, &v) && is_find(set_is(s), v, NULL);
 }
 
 static size_t ll_text(long long v, uint8_t buf[21])
@@ -109,53 +113,52 @@ static size_t ll_text(long long v, uint8_t buf[21])
 
 void set_to_table(set_t *s)
 {
-    if (s->enc == SET_TABLE) return;
-    size_t n = is_len(s->is);
+    if (set_enc(s) == SET_TABLE) return;
+    uint8_t *is = set_is(s);
+    size_t n = is_len(is);
     sdict_t *d = sd_new(n);
     for (size_t i = 0; i < n; i++) {
         uint8_t buf[21];
-        size_t l = ll_text(is_get(s->is, i), buf);
+        size_t l = ll_text(is_get(is, i), buf);
         sd_add(d, buf, l, NULL);
     }
-    free(s->is);
-    s->is = NULL;
-    s->ht = d;
-    s->enc = SET_TABLE;
+    free(is);
+    set_put_sd(s, d);
 }
 
 bool set_add(set_t *s, const uint8_t *m, size_t len)
 {
-    if (s->enc == SET_INTSET) {
+    if (set_enc(s) == SET_INTSET) {
         long long v;
         if (str_to_ll(m, len, &v)) {
             bool added;
-            s->is = is_add(s->is, v, &added);
-            if (added && (long long)is_len(s->is) > types_limit(TL_SET_MAX_INTSET_ENTRIES)) set_to_table(s);
+            set_put_is(s, is_add(set_is(s), v, &added));
+            if (added && (long long)is_len(set_is(s)) > types_limit(TL_SET_MAX_INTSET_ENTRIES)) set_to_table(s);
             return added;
         }
         set_to_table(s);
     }
     bool added;
-    sd_add(s->ht, m, len, &added);
+    sd_add(set_sd(s), m, len, &added);
     return added;
 }
 
 bool set_rem(set_t *s, const uint8_t *m, size_t len)
 {
-    if (s->enc == SET_TABLE) return sd_delete(s->ht, m, len, NULL);
+    if (set_enc(s) == SET_TABLE) return sd_delete(set_sd(s), m, len, NULL);
     long long v;
     bool removed = false;
-    if (str_to_ll(m, len, &v)) s->is = is_remove(s->is, v, &removed);
+    if (str_to_ll(m, len, &v)) set_put_is(s, is_remove(set_is(s), v, &removed));
     return removed;
 }
 
 const uint8_t *set_random(const set_t *s, uint8_t buf[21], size_t *len)
 {
-    if (s->enc == SET_INTSET) {
-        *len = ll_text(is_get(s->is, sd_rand() % is_len(s->is)), buf);
+    if (set_enc(s) == SET_INTSET) {
+        *len = ll_text(is_get(set_is(s), sd_rand() % is_len(set_is(s))), buf);
         return buf;
     }
-    sd_entry_t *e = sd_random(s->ht);
+    sd_entry_t *e = sd_random(set_sd(s));
     *len = e->klen;
     return e->key;
 }
@@ -169,13 +172,13 @@ void set_iter_init(set_iter_t *it, const set_t *s)
 bool set_iter_next(set_iter_t *it, const uint8_t **m, size_t *len)
 {
     const set_t *s = it->s;
-    if (s->enc == SET_INTSET) {
-        if (it->i >= is_len(s->is)) return false;
-        *len = ll_text(is_get(s->is, it->i++), it->buf);
+    if (set_enc(s) == SET_INTSET) {
+        if (it->i >= is_len(set_is(s))) return false;
+        *len = ll_text(is_get(set_is(s), it->i++), it->buf);
         *m = it->buf;
         return true;
     }
-    sd_entry_t *e = sd_next(s->ht, &it->it);
+    sd_entry_t *e = sd_next(set_sd(s), &it->it);
     if (!e) return false;
     *m = e->key;
     *len = e->klen;
@@ -218,14 +221,14 @@ int set_rdb_load(unsigned t, const uint8_t *val, size_t len, set_t **out)
         if (rdb_read_string(val, len, &pos, 0 - 1ull, &sb, &blob, &bl, NULL) || pos != len || !is_validate(blob, bl)) {
             rc = TYPES_LOAD_CORRUPT;
         } else {
-            free(s->is);
-            s->is = is_dup(blob, bl);
-            if ((long long)is_len(s->is) > types_limit(TL_SET_MAX_INTSET_ENTRIES)) set_to_table(s);
+            free(set_is(s));
+            set_put_is(s, is_dup(blob, bl));
+            if ((long long)is_len(set_is(s)) > types_limit(TL_SET_MAX_INTSET_ENTRIES)) set_to_table(s);
         }
         rdb_strbuf_free(&sb);
     }
     if (rc == TYPES_LOAD_OK && set_len(s) == 0) rc = TYPES_LOAD_EMPTY;
-    if (rc != TYPES_LOAD_OK) { set_free(s); return rc; }
+    if (rc != TYPES_LOAD_OK) { set_destroy(s); return rc; }
     *out = s;
     return TYPES_LOAD_OK;
 }

@@ -16,18 +16,27 @@
 
 enum { SET_INTSET = 0, SET_TABLE = 1 };
 
+/* A set is one word, embedded in its key's entry (ks_register_embedded):
+ * the intset's address, or the sdict's (values unused) with the low bit set
+ * (malloc'ed blocks are at least 8-aligned, so that bit is free). */
 typedef struct set {
-    ks_object_t base;
-    uint8_t enc;                  /* SET_INTSET or SET_TABLE */
-    uint8_t *is;                  /* SET_INTSET */
-    sdict_t *ht;                  /* SET_TABLE (values unused) */
+    uintptr_t w;
 } set_t;
+
+static inline int set_enc(const set_t *s) { return (s->w & 1) ? SET_TABLE : SET_INTSET; }
+static inline uint8_t *set_is(const set_t *s) { return (uint8_t *)s->w; }
+static inline sdict_t *set_sd(const set_t *s) { return (sdict_t *)(s->w & ~(uintptr_t)1); }
 
 extern const ks_object_ops_t set_ops;
 
-/* A new empty set, an intset if `first` (the first member to be added, may
- * be NULL) is an integer or absent, a table otherwise (Redis's setTypeCreate). */
+/* A new empty set in a malloc'ed shell, an intset if `first` (the first
+ * member to be added, may be NULL) is an integer or absent, a table
+ * otherwise (Redis's setTypeCreate). Caller owns it: hand it to
+ * ks_set_object (which frees the shell; use ks_entry_obj after) or free it
+ * with set_destroy. */
 set_t *set_new(const uint8_t *first, size_t len);
+/* Frees a shell and what it holds (a set that never reached a keyspace). */
+void set_destroy(set_t *s);
 size_t set_len(const set_t *s);
 bool set_has(const set_t *s, const uint8_t *m, size_t len);
 /* Adds m; true if it is new. Converts as Redis does. */

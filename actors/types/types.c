@@ -12,6 +12,23 @@
 #include "proto/rdb.h"
 #include "proto/strnum.h"
 
+/* Hashes and sets live in their key's entry (one word each): the keyspace
+ * learns their ops before main() runs, so every keyspace of the process, a
+ * unit test's included, sees the same table. */
+__attribute__((constructor)) static void types_register(void)
+{
+    ks_register_embedded(KS_TYPE_HASH, &hash_ops);
+    ks_register_embedded(KS_TYPE_SET, &set_ops);
+}
+
+void types_free_detached(int ks_type, void *obj)
+{
+    if (!obj) return;
+    if (ks_type == KS_TYPE_HASH) hash_destroy(obj);
+    else if (ks_type == KS_TYPE_SET) set_destroy(obj);
+    else ((ks_object_t *)obj)->ops->free_value(obj);
+}
+
 static const char *const limit_names[TL_COUNT] = {
     "hash-max-listpack-entries", "hash-max-listpack-value", "set-max-intset-entries",
     "zset-max-listpack-entries", "zset-max-listpack-value", "list-max-listpack-size",
@@ -36,7 +53,7 @@ _Static_assert((int)LIST_LOAD_OK == (int)TYPES_LOAD_OK && (int)LIST_LOAD_EMPTY =
                (int)LIST_LOAD_UNSUPPORTED == (int)TYPES_LOAD_UNSUPPORTED,
                "list_rdb_load's results are passed on as they are");
 
-int types_rdb_load(unsigned t, const uint8_t *val, size_t len, int *ks_type, ks_object_t **obj)
+int types_rdb_load(unsigned t, const uint8_t *val, size_t len, int *ks_type, void **obj)
 {
     int rc;
     switch (t) {
@@ -44,14 +61,14 @@ int types_rdb_load(unsigned t, const uint8_t *val, size_t len, int *ks_type, ks_
         hash_t *h = NULL;
         rc = hash_rdb_load(t, val, len, &h);
         *ks_type = KS_TYPE_HASH;
-        *obj = &h->base;
+        *obj = h;
         return rc;
     }
     case RDB_TYPE_SET: case RDB_TYPE_SET_INTSET: {
         set_t *s = NULL;
         rc = set_rdb_load(t, val, len, &s);
         *ks_type = KS_TYPE_SET;
-        *obj = &s->base;
+        *obj = s;
         return rc;
     }
     case RDB_TYPE_LIST: case RDB_TYPE_LIST_ZIPLIST: case RDB_TYPE_LIST_QUICKLIST: case RDB_TYPE_LIST_QUICKLIST_2: {
@@ -81,7 +98,7 @@ int types_rdb_store(struct keyspace *ks, const uint8_t *key, size_t klen, unsign
         return TYPES_LOAD_OK;
     }
     int kt;
-    ks_object_t *o;
+    void *o;
     int rc = types_rdb_load(t, val, vlen, &kt, &o);
     if (rc == TYPES_LOAD_OK) ks_set_object(ks, key, klen, kt, o, expire_ms, now_ms);
     return rc;
@@ -95,10 +112,11 @@ int types_rdb_save_value(struct rdb_encoder *enc, const ks_entry_t *e, unsigned 
         *type = RDB_TYPE_STRING;
         return rdb_encode_string(enc, v, n);
     }
-    const ks_object_t *o = e->value;
-    if (!o->ops->rdb_save) return RDB_ERR_TYPE;
-    *type = o->ops->rdb_type(o);
-    return o->ops->rdb_save(o, enc);
+    const ks_object_ops_t *ops = ks_entry_ops(e);
+    const void *o = ks_entry_obj(e);
+    if (!ops->rdb_save) return RDB_ERR_TYPE;
+    *type = ops->rdb_type(o);
+    return ops->rdb_save(o, enc);
 }
 
 int types_rdb_save_entry(struct rdb_encoder *enc, const ks_entry_t *e, long long expire_ms)
@@ -111,17 +129,18 @@ int types_rdb_save_entry(struct rdb_encoder *enc, const ks_entry_t *e, long long
         const uint8_t *v = ks_entry_str(e, &n);
         return rdb_encode_string_key(enc, key, klen, v, n, exp);
     }
-    const ks_object_t *o = e->value;
-    if (!o->ops->rdb_save) return RDB_ERR_TYPE;
-    int rc = rdb_encode_key_head(enc, o->ops->rdb_type(o), key, klen, exp);
-    return rc ? rc : o->ops->rdb_save(o, enc);
+    const ks_object_ops_t *ops = ks_entry_ops(e);
+    const void *o = ks_entry_obj(e);
+    if (!ops->rdb_save) return RDB_ERR_TYPE;
+    int rc = rdb_encode_key_head(enc, ops->rdb_type(o), key, klen, exp);
+    return rc ? rc : ops->rdb_save(o, enc);
 }
 
 const char *types_encoding(const ks_entry_t *e)
 {
     if (e->type != KS_TYPE_STRING) {
-        const ks_object_t *o = e->value;
-        return o->ops->encoding ? o->ops->encoding(o) : "unknown";
+        const ks_object_ops_t *ops = ks_entry_ops(e);
+        return ops->encoding ? ops->encoding(ks_entry_obj(e)) : "unknown";
     }
     size_t n;
     const uint8_t *v = ks_entry_str(e, &n);

@@ -36,9 +36,13 @@ enum { TYPES_LOAD_OK = 0, TYPES_LOAD_EMPTY = 1, TYPES_LOAD_CORRUPT = -1, TYPES_L
 /* Builds the object for a collection value decoded from an RDB file, a
  * full sync or a RESTORE payload (rdb_type and the value's bytes as the
  * decoder delivers them). TYPES_LOAD_OK: *obj and *ks_type are set, the
- * caller owns *obj. TYPES_LOAD_EMPTY: a collection with no members, which
+ * caller owns *obj (hand it to ks_set_object, or types_free_detached). TYPES_LOAD_EMPTY: a collection with no members, which
  * Redis skips. Otherwise the value is refused. */
-int types_rdb_load(unsigned rdb_type, const uint8_t *val, size_t len, int *ks_type, ks_object_t **obj);
+int types_rdb_load(unsigned rdb_type, const uint8_t *val, size_t len, int *ks_type, void **obj);
+/* Frees a value of ks_type that is in no keyspace (a shell for hashes and
+ * sets, a ks_object_t otherwise), as types_rdb_load or a type's dup made it.
+ * NULL is fine. */
+void types_free_detached(int ks_type, void *obj);
 
 /* Stores a decoded key into ks (strings as they are, collections through
  * types_rdb_load). Returns TYPES_LOAD_* (an empty collection stores nothing). */

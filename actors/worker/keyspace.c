@@ -111,6 +111,22 @@ static long long ks_mono_us(void)
     return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* Ops of the embedded types (ks_register_embedded): written at startup
+ * before any worker runs, read-only afterwards. */
+static const ks_object_ops_t *ks_embedded_ops[KS_TYPE_STREAM + 1];
+
+void ks_register_embedded(int type, const ks_object_ops_t *ops)
+{
+    if (type >= 0 && type <= KS_TYPE_STREAM) ks_embedded_ops[type] = ops;
+}
+
+const ks_object_ops_t *ks_entry_ops(const ks_entry_t *e)
+{
+    if (e->flags & KS_EF_EMBED) return ks_embedded_ops[e->type];
+    const ks_object_t *o = e->value;
+    return o ? o->ops : NULL;
+}
+
 /* ---- lifetime ---- */
 
 struct keyspace *ks_create(void)
@@ -152,9 +168,21 @@ static size_t ks_value_bytes(const ks_entry_t *e)
 {
     if (e->type == KS_TYPE_STRING)
         return e->flags & KS_EF_STR_HEAP ? sizeof(ks_str_t) + ((const ks_str_t *)e->value)->cap : 0;
-    if (!e->value) return 0;                  /* a fresh entry, or one whose value moved */
-    const ks_object_t *o = e->value;
-    return o->ops->mem_usage ? o->ops->mem_usage(o) : 0;
+    if (!e->value && !(e->flags & KS_EF_EMBED)) return 0;   /* a value that moved */
+    const ks_object_ops_t *ops = ks_entry_ops(e);
+    return ops->mem_usage ? ops->mem_usage(ks_entry_obj(e)) : 0;
+}
+
+static void ks_value_free_only(ks_entry_t *e)
+{
+    if (e->type == KS_TYPE_STRING) {
+        if (e->flags & KS_EF_STR_HEAP) free(e->value);
+    } else if (e->flags & KS_EF_EMBED) {
+        ks_embedded_ops[e->type]->free_value(&e->value);
+    } else if (e->value) {
+        ks_object_t *o = e->value;
+        o->ops->free_value(o);
+    }
 }
 
 /* Frees e's out-of-entry value and leaves e holding an empty inline string
@@ -162,25 +190,10 @@ static size_t ks_value_bytes(const ks_entry_t *e)
 static void ks_value_clear(struct keyspace *ks, ks_entry_t *e)
 {
     ks->used_bytes -= ks_value_bytes(e);
-    if (e->type == KS_TYPE_STRING) {
-        if (e->flags & KS_EF_STR_HEAP) free(e->value);
-    } else if (e->value) {
-        ks_object_t *o = e->value;
-        o->ops->free_value(o);
-    }
+    ks_value_free_only(e);
     e->type = KS_TYPE_STRING;
-    e->flags &= (uint8_t)~KS_EF_STR_HEAP;
+    e->flags &= (uint8_t)~(KS_EF_STR_HEAP | KS_EF_EMBED);
     e->value = NULL;
-}
-
-static void ks_value_free_only(ks_entry_t *e)
-{
-    if (e->type == KS_TYPE_STRING) {
-        if (e->flags & KS_EF_STR_HEAP) free(e->value);
-    } else if (e->value) {
-        ks_object_t *o = e->value;
-        o->ops->free_value(o);
-    }
 }
 
 static void ks_free_all_entries(struct keyspace *ks)
@@ -551,12 +564,18 @@ ks_entry_t *ks_set_string(struct keyspace *ks, const uint8_t *key, size_t klen,
 }
 
 ks_entry_t *ks_set_object(struct keyspace *ks, const uint8_t *key, size_t klen,
-                          int type, ks_object_t *obj, long long expire_ms, long long now_ms)
+                          int type, void *obj, long long expire_ms, long long now_ms)
 {
     ks_entry_t *e = ks_upsert(ks, key, klen, expire_ms, now_ms, 0);
     ks_value_clear(ks, e);
     e->type = (uint8_t)type;
-    e->value = obj;
+    if (type >= 0 && type <= KS_TYPE_STREAM && ks_embedded_ops[type]) {
+        memcpy(&e->value, obj, sizeof e->value);   /* the shell's one word */
+        free(obj);
+        e->flags |= KS_EF_EMBED;
+    } else {
+        e->value = obj;
+    }
     ks->used_bytes += ks_value_bytes(e);
     return e;
 }
@@ -593,10 +612,10 @@ static ks_entry_t *ks_transfer(struct keyspace *from, ks_entry_t *e, struct keys
         from->used_bytes -= vbytes;
         to->used_bytes += vbytes;
         d->type = e->type;
-        d->flags |= e->flags & KS_EF_STR_HEAP;
-        d->value = e->value;
+        d->flags |= e->flags & (KS_EF_STR_HEAP | KS_EF_EMBED);
+        d->value = e->value;      /* an embedded value's word moves as it is */
         e->type = KS_TYPE_STRING;
-        e->flags &= (uint8_t)~KS_EF_STR_HEAP;
+        e->flags &= (uint8_t)~(KS_EF_STR_HEAP | KS_EF_EMBED);
         e->value = NULL;            /* e holds nothing its deletion would count */
     }
     ks_delete_entry(from, e);
@@ -658,8 +677,8 @@ void ks_mem_adjust(struct keyspace *ks, long long delta)
 const char *ks_type_name(const ks_entry_t *e)
 {
     if (e->type == KS_TYPE_STRING) return "string";
-    const ks_object_t *o = e->value;
-    return o && o->ops && o->ops->type_name ? o->ops->type_name : "none";
+    const ks_object_ops_t *ops = ks_entry_ops(e);
+    return ops && ops->type_name ? ops->type_name : "none";
 }
 
 /* ---- expiry ---- */

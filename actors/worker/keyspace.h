@@ -65,6 +65,18 @@ typedef struct ks_object {
     const ks_object_ops_t *ops;
 } ks_object_t;
 
+/* Embedded values. A type registered here has values of one pointer-sized
+ * word (its own struct of exactly sizeof(void *), e.g. a tagged pointer to
+ * a listpack), kept inside the entry itself: no separate header block per
+ * key. Such a value has no ks_object_t; the keyspace finds its ops by type.
+ * Outside the keyspace it lives in a malloc'ed "shell" of that one word:
+ * ks_set_object copies the word into the entry and frees the shell, and the
+ * caller must use ks_entry_obj(e) from then on. For these types
+ * ops->free_value releases what the word refers to, never the word's own
+ * storage, and ops->dup returns a new shell. Register before any keyspace
+ * holds such a value (at startup, from one thread). */
+void ks_register_embedded(int type, const ks_object_ops_t *ops);
+
 /* A string held out of its entry: exactly `len` bytes, room for `cap`. */
 typedef struct ks_str {
     size_t len, cap;
@@ -89,6 +101,7 @@ typedef struct ks_entry {
 #define KS_EF_TTL      0x01   /* the key has a TTL in the keyspace's TTL index */
 #define KS_EF_STR_HEAP 0x02   /* string: value is a ks_str_t *; otherwise the bytes
                                * follow the key and value holds their length */
+#define KS_EF_EMBED    0x04   /* non-string: the value word itself is the object */
 
 typedef void (*ks_key_cb)(const uint8_t *key, size_t len, void *arg);
 /* expire_ms: e's absolute TTL, or KS_NO_EXPIRE. */
@@ -120,9 +133,11 @@ bool ks_exists_noexpire(const struct keyspace *ks, const uint8_t *key, size_t le
  * Returns the (possibly reused) entry. */
 ks_entry_t *ks_set_string(struct keyspace *ks, const uint8_t *key, size_t klen,
                           const void *val, size_t vlen, long long expire_ms, long long now_ms);
-/* As ks_set_string for a non-string value; takes ownership of obj. */
+/* As ks_set_string for a non-string value; takes ownership of obj (a
+ * ks_object_t *, or the shell of an embedded type, which is freed: use
+ * ks_entry_obj of the returned entry afterwards). */
 ks_entry_t *ks_set_object(struct keyspace *ks, const uint8_t *key, size_t klen,
-                          int type, ks_object_t *obj, long long expire_ms, long long now_ms);
+                          int type, void *obj, long long expire_ms, long long now_ms);
 /* Deletes key if live; an expired key is removed too but reported as absent.
  * Returns true if a live key was deleted. */
 bool ks_delete(struct keyspace *ks, const uint8_t *key, size_t len, long long now_ms);
@@ -165,6 +180,14 @@ static inline const uint8_t *ks_entry_str(const ks_entry_t *e, size_t *len)
     *len = (size_t)(uintptr_t)e->value;
     return e->key + e->keylen;
 }
+/* The object of a non-string entry (hash_t *, set_t *, list_t *, ...). An
+ * embedded value's object is inside e: valid while e is. */
+static inline void *ks_entry_obj(const ks_entry_t *e)
+{
+    return (e->flags & KS_EF_EMBED) ? (void *)&((ks_entry_t *)e)->value : e->value;
+}
+/* The ops of a non-string entry's value. */
+const ks_object_ops_t *ks_entry_ops(const ks_entry_t *e);
 /* e's absolute expiry (unix ms), or KS_NO_EXPIRE. No side effects. */
 long long ks_entry_expire(const struct keyspace *ks, const ks_entry_t *e);
 /* "string", "list", ... as TYPE replies. */

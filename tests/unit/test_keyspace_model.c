@@ -11,6 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "actors/config/config.h"
+#include "actors/types/hash.h"
+#include "actors/types/set.h"
+#include "actors/types/types.h"
 #include "actors/worker/keyspace.h"
 #include "actors/worker/ttl_index.h"
 #include "proto/slot.h"
@@ -25,6 +29,11 @@ static uint64_t rnd(void)
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
+}
+
+static void put_plain(struct keyspace *ks, const char *k)
+{
+    ks_set_string(ks, (const uint8_t *)k, strlen(k), "v", 1, KS_NO_EXPIRE, NOW);
 }
 
 /* ---- TTL index alone ---- */
@@ -356,5 +365,71 @@ TEST(ks_small_string_key_is_one_small_block)
     CHECK(ks_used_bytes(ks) - before <= 16 * sizeof(ttl_slot_t));
     CHECK_EQ_INT(ks_entry_expire(ks, ks_peek(ks, (const uint8_t *)"key:100000", 10)), NOW + 1000);
     CHECK_EQ_INT(ks_entry_expire(ks, ks_peek(ks, (const uint8_t *)"key:100001", 10)), KS_NO_EXPIRE);
+    ks_free(ks);
+}
+
+/* Hashes and sets are embedded: the value word inside the entry is the
+ * whole hash_t/set_t, so a small hash costs its entry and its listpack and
+ * nothing else. The word moves with RENAME, COPY makes an independent one,
+ * overwriting or deleting releases what it points to, and the byte count
+ * balances. */
+TEST(ks_embedded_hash_and_set_live_in_the_entry)
+{
+    config_reset_defaults();        /* 7.0.15's encoding thresholds, whatever ran before */
+    struct keyspace *ks = ks_create();
+    put_plain(ks, "base");
+    size_t base = ks_used_bytes(ks);
+    ks_entry_t *e = ks_set_object(ks, (const uint8_t *)"h", 1, KS_TYPE_HASH, hash_new(), KS_NO_EXPIRE, NOW);
+    hash_t *h = ks_entry_obj(e);
+    CHECK((void *)h == (void *)&e->value);
+    CHECK(e->flags & KS_EF_EMBED);
+    size_t before = hash_ops.mem_usage(h);
+    hash_set(h, (const uint8_t *)"f1", 2, (const uint8_t *)"v1", 2);
+    hash_set(h, (const uint8_t *)"f2", 2, (const uint8_t *)"v2", 2);
+    ks_mem_adjust(ks, (long long)hash_ops.mem_usage(h) - (long long)before);
+    CHECK_EQ_STR(ks_type_name(e), "hash");
+    CHECK_EQ_STR(types_encoding(e), "listpack");
+    CHECK(ks_entry_ops(e) == &hash_ops);
+    /* RENAME moves the word; the listpack is the same block. */
+    uint8_t *lp = hash_lp(h);
+    ks_entry_t *r = ks_rename(ks, e, (const uint8_t *)"h2", 2);
+    hash_t *h2 = ks_entry_obj(r);
+    CHECK(hash_lp(h2) == lp);
+    uint8_t nb[21];
+    size_t vl = 0;
+    const uint8_t *v = hash_get(h2, (const uint8_t *)"f2", 2, nb, &vl);
+    CHECK(v && vl == 2 && memcmp(v, "v2", 2) == 0);
+    /* COPY: a deep copy in a shell, consumed by ks_set_object. */
+    ks_entry_t *c = ks_set_object(ks, (const uint8_t *)"h3", 2, KS_TYPE_HASH, ks_entry_ops(r)->dup(h2), KS_NO_EXPIRE, NOW);
+    hash_t *h3 = ks_entry_obj(c);
+    CHECK(hash_lp(h3) != hash_lp(h2));
+    before = hash_ops.mem_usage(h3);
+    hash_to_table(h3);
+    ks_mem_adjust(ks, (long long)hash_ops.mem_usage(h3) - (long long)before);
+    CHECK_EQ_STR(types_encoding(c), "hashtable");
+    CHECK_EQ_STR(types_encoding(r), "listpack");
+    v = hash_get(h3, (const uint8_t *)"f1", 2, nb, &vl);
+    CHECK(v && vl == 2 && memcmp(v, "v1", 2) == 0);
+    /* A string over an embedded hash releases it (ASan would see a leak). */
+    ks_set_string(ks, (const uint8_t *)"h3", 2, "s", 1, KS_NO_EXPIRE, NOW);
+    CHECK(!(ks_peek(ks, (const uint8_t *)"h3", 2)->flags & KS_EF_EMBED));
+    /* Sets: an intset, then a table once a member is not an integer. */
+    ks_entry_t *se = ks_set_object(ks, (const uint8_t *)"s", 1, KS_TYPE_SET, set_new(NULL, 0), KS_NO_EXPIRE, NOW);
+    set_t *s = ks_entry_obj(se);
+    before = set_ops.mem_usage(s);
+    for (int i = 0; i < 50; i++) {
+        char m[8];
+        int ml = snprintf(m, sizeof m, "%d", i);
+        set_add(s, (const uint8_t *)m, (size_t)ml);
+    }
+    CHECK_EQ_STR(types_encoding(se), "intset");
+    set_add(s, (const uint8_t *)"x", 1);
+    CHECK_EQ_STR(types_encoding(se), "hashtable");
+    CHECK_EQ_INT(set_len(s), 51);
+    ks_mem_adjust(ks, (long long)set_ops.mem_usage(s) - (long long)before);
+    CHECK(ks_delete(ks, (const uint8_t *)"s", 1, NOW));
+    CHECK(ks_delete(ks, (const uint8_t *)"h2", 2, NOW));
+    CHECK(ks_delete(ks, (const uint8_t *)"h3", 2, NOW));
+    CHECK_EQ_INT(ks_used_bytes(ks), base);       /* at most 4 keys at once: the table kept its size */
     ks_free(ks);
 }
