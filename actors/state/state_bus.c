@@ -324,7 +324,12 @@ static void rebind_slots(state_t *st, int sender, uint64_t epoch, const uint8_t 
          * its replicas. */
         LOG_NOTICE("Configuration change detected. Reconfiguring myself as a replica of %.40s", st->nodes[sender].name);
         int old = me->master;
-        if (cur == st->myself) state_fo_lost_mastership(st);
+        if (cur == st->myself) {
+            state_fo_lost_mastership(st);
+            /* A master turning replica closes its open slots (7.0.15's
+             * clusterSetMaster): a reshard that emptied us leaves no mark. */
+            for (int s = 0; s < SLOT_COUNT; s++) { st->migrating_to[s] = -1; st->importing_from[s] = -1; }
+        }
         me->flags = (uint16_t)((me->flags & ~(NODE_MASTER | NODE_MIGRATE_TO)) | NODE_SLAVE);
         me->master = sender;
         state_fo_replica_changed(st, st->myself, old);

@@ -179,8 +179,12 @@ static int route(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, const
     }
     const node_view_t *me = &s->nodes[s->myself];
     if (owner == s->myself) return ROUTE_SLOT;
-    /* Importing slot and the client said ASKING: serve here. */
-    if (s->importing_from[slot] >= 0 && ((c && (c->flags & CLIENT_ASKING)) || (cmd->flags & CMD_ASKING)))
+    /* Importing slot and the client said ASKING: serve here. MIGRATE runs
+     * here on an importing slot whatever the flag (step 7: keys must be
+     * free to move back, as `redis-cli --cluster fix` does). */
+    if (s->importing_from[slot] >= 0 &&
+        ((c && (c->flags & CLIENT_ASKING)) || (cmd->flags & CMD_ASKING) ||
+         (cmd->parent == NULL && !strcmp(cmd->name, "migrate"))))
         return ROUTE_SLOT;
     /* A READONLY client on a replica, reading its master's slot. */
     if (c && (c->flags & CLIENT_READONLY) && !(cmd->flags & CMD_WRITE) && (me->flags & NODE_SLAVE) &&
