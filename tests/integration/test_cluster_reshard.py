@@ -240,3 +240,36 @@ def test_reshard_replace_and_all_sources(servers):
 
 def _lo(r):
     return int(r.partition("-")[0])
+
+
+def test_mixed_reshard_redis_to_shoal_and_back(servers):
+    """A slot range moved from a redis-server master to a shoal master and back by
+    `redis-cli --cluster reshard`, keys, values and TTLs checked on both sides."""
+    r0 = servers.redis(extra_args=["--cluster-node-timeout", "5000"])
+    s1 = servers.shoal(extra_args=["--cluster-node-timeout", "5000"])
+    r2 = servers.redis(extra_args=["--cluster-node-timeout", "5000"])
+    nodes = [r0, s1, r2]
+    r = bh.create_cluster(nodes)
+    assert r.returncode == 0, r.stdout + r.stderr
+    bh.wait_healthy(nodes, 3, timeout=30)
+    _load(r0.port)
+    _verify(nodes)
+    ids = _ids(nodes)
+    p = f"127.0.0.1:{s1.port}"
+    # redis-server -> shoal: 300 slots (the lowest of r0's range), then back.
+    _ok(_cli("--cluster", "reshard", p, "--cluster-from", ids[0], "--cluster-to", ids[1],
+             "--cluster-slots", "300", "--cluster-yes", "--cluster-pipeline", "5"))
+    _check(s1, 3)
+    _verify(nodes)
+    with s1.raw() as c:
+        moved = sum(c.call("CLUSTER", "COUNTKEYSINSLOT", str(s)) for s in range(300))
+        assert moved > 0
+    with r0.raw() as c:
+        assert sum(c.call("CLUSTER", "COUNTKEYSINSLOT", str(s)) for s in range(300)) == 0
+    _ok(_cli("--cluster", "reshard", p, "--cluster-from", ids[1], "--cluster-to", ids[0],
+             "--cluster-slots", "400", "--cluster-yes"))
+    _check(r0, 3)
+    _verify(nodes)
+    with r0.raw() as c:
+        back = sum(c.call("CLUSTER", "COUNTKEYSINSLOT", str(s)) for s in range(300))
+    assert back == moved
