@@ -133,6 +133,18 @@ void cmd_watch(cmd_ctx_t *ctx)
     }
     int slot = -1;
     const cmd_def_t *cmd = dispatch_current_cmd(c);
+    if (config_cluster_enabled()) {
+        /* WATCH runs on the client's worker (its table entry is not keyed), so
+         * routing does not compare its keys: in cluster mode they must share a
+         * slot, as 7.0.15 checks every keyed command. */
+        unsigned first = slot_of_key(ctx->argv[1], ctx->argvlen[1]);
+        for (int i = 2; i < ctx->argc; i++) {
+            if (slot_of_key(ctx->argv[i], ctx->argvlen[i]) != first) {
+                resp_add_error(ctx->reply, "CROSSSLOT Keys in request don't hash to the same slot");
+                return;
+            }
+        }
+    }
     if (!dispatch_route_for_multi(c, cmd, ctx->argc, ctx->argv, ctx->argvlen, &slot)) return;
     if (config_cluster_enabled() && slot >= 0 && c->watch_slot >= 0 && slot != c->watch_slot) {
         resp_add_error(ctx->reply, "CROSSSLOT Keys in request don't hash to the same slot");
@@ -402,15 +414,18 @@ void cmd_exec(cmd_ctx_t *ctx)
         resp_add_error(ctx->reply, "ERR EXEC without MULTI");
         return;
     }
-    if (c->flags & CLIENT_DIRTY_EXEC) {
-        resp_add_error(ctx->reply, "EXECABORT Transaction discarded because of previous errors.");
+    /* Routing first (CROSSSLOT, MOVED, READONLY over the queued commands),
+     * then EXECABORT: 7.0.15 checks the cluster and replica rules on EXEC
+     * before EXEC itself looks at the errors seen while queuing. */
+    char err[512];
+    if (!dispatch_route_check_exec(c, err, sizeof err)) {
+        resp_add_error(ctx->reply, err);
         multi_reset(c);
         unwatch(c);
         return;
     }
-    char err[512];
-    if (!dispatch_route_check_exec(c, err, sizeof err)) {
-        resp_add_error(ctx->reply, err);
+    if (c->flags & CLIENT_DIRTY_EXEC) {
+        resp_add_error(ctx->reply, "EXECABORT Transaction discarded because of previous errors.");
         multi_reset(c);
         unwatch(c);
         return;

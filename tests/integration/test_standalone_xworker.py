@@ -419,3 +419,16 @@ def test_blocking_pops_across_workers_lose_nothing(servers):
     assert sorted(got) == sorted(f"{p}-{i}".encode() for p in range(2) for i in range(per_producer))
     with shoal.raw() as c:
         assert c.call("EXISTS", *keys) == 0
+
+
+def test_cluster_mode_keeps_crossslot(servers):
+    """With cluster-enabled yes nothing changes: every multi-key command (and a
+    transaction) over keys of different slots answers CROSSSLOT, as redis-server in
+    cluster mode, whichever workers keep the keys."""
+    shoal = servers.shoal(extra_args=["--worker-threads", str(WORKERS)])
+    redis = servers.redis()
+    for srv in (shoal, redis):
+        h.own_all_slots(srv)
+    cmds = [cmd for cmd in SCENARIO if cmd[0] not in ("FLUSHALL", "DEBUG", "DBSIZE", "PING", "PTTL")]
+    # keys of different slots: CROSSSLOT (or the same reply on both, for one-key calls)
+    dh.assert_same(shoal, redis, cmds, proto=2)
