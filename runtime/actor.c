@@ -552,7 +552,9 @@ static void run_loop(rt_thread_t *t)
     current_thread = NULL;
 }
 
-static void *thread_main(void *arg)
+/* Not static: with -rdynamic every actor thread's crash trace then names a
+ * function of the node (a signal sent with kill may land on any thread). */
+void *rt_thread_entry(void *arg)
 {
     rt_thread_t *t = arg;
     pthread_setname_np(pthread_self(), t->name);
@@ -562,7 +564,7 @@ static void *thread_main(void *arg)
 
 int rt_thread_start(rt_thread_t *t)
 {
-    int rc = pthread_create(&t->pthread, NULL, thread_main, t);
+    int rc = pthread_create(&t->pthread, NULL, rt_thread_entry, t);
     if (rc == 0)
         t->started = true;
     return rc;

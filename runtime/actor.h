@@ -86,6 +86,9 @@ void rt_thread_forget_fd(rt_thread_t *t, int fd);
 
 /* Starts a pthread that runs the loop until rt_thread_stop. 0 or errno. */
 int rt_thread_start(rt_thread_t *t);
+/* The start routine of every actor thread (pthread_create); exported so that
+ * crash reports name it (runtime/crash.c, -rdynamic). */
+void *rt_thread_entry(void *arg);
 
 /* Any thread: asks the loop to exit after its current iteration. */
 void rt_thread_stop(rt_thread_t *t);
