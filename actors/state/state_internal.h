@@ -25,8 +25,8 @@ typedef struct state_sync_req {
 
 typedef struct state_node {
     /* First, what the cron reads for every record ten times a second
-     * (state_tick): one cache line, so that a pass over 1,000 records
-     * touches 1,000 lines, not several per record. */
+     * (state_tick, update_state): one cache line, so that a pass over 1,000
+     * records touches 1,000 lines, not several per record. */
     uint16_t flags;
     uint16_t live_slot;                   /* its slot in st->live (links raise data_received there) */
     uint32_t live_tag;
@@ -35,6 +35,7 @@ typedef struct state_node {
     uint64_t out_link;                    /* link id, 0 = none */
     long long ping_sent_ms, pong_received_ms;
     long long out_link_ctime_ms, ctime_ms;
+    int slot_count;                       /* update_state reads it for every record too */
     char ip[NODES_CONF_IP_SIZE];
     /* the rest */
     char name[NODE_NAME_LEN + 1];
@@ -44,7 +45,6 @@ typedef struct state_node {
     uint64_t config_epoch;
     long long repl_offset;
     bool link_connected;
-    int slot_count;
     int fail_reports;
     /* bus */
     long long data_received_ms, fail_time_ms;
@@ -67,6 +67,7 @@ typedef struct state_node {
     uint32_t host_off;                    /* where its hostname is in st->hosts_shared (state_snap.c) */
     char hostname[NODES_CONF_HOSTNAME_SIZE];
 } state_node_t;
+_Static_assert(offsetof(state_node_t, ip) < 64, "the cron's fields and ip[0]: one cache line");
 
 typedef struct fail_report {
     char reporter[NODE_NAME_LEN + 1];
