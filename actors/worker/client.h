@@ -142,6 +142,9 @@ void dispatch_execute_batch(worker_t *w, remote_cmd_t *rc);
  * no reply, no propagation. KEYED commands and the FLUSHALL/FLUSHDB share of
  * this worker; anything else is ignored (the replica link filters those). */
 void dispatch_apply(worker_t *w, const queued_cmd_t *q, long long now_ms);
+/* now_ms DISPATCH_NOW_AT_CALL: the command's time is read when it starts,
+ * from the clock that also times it (one clock read less per command). */
+#define DISPATCH_NOW_AT_CALL (-1LL)
 void dispatch_run_local(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc,
                         const uint8_t **argv, const size_t *argvlen, resp_buf_t *reply, long long now_ms);
 /* As dispatch_run_local for a keyed command another worker routed here: the
