@@ -395,12 +395,16 @@ void dispatch_apply(worker_t *w, const queued_cmd_t *q, long long now_ms)
 /* Runs every command of a batch on this worker (the executing side). */
 void dispatch_execute_batch(worker_t *w, remote_cmd_t *rc)
 {
-    if (rc->is_exec && rc->ncheck > 0) {
+    if ((rc->is_exec || rc->queue_check) && rc->ncheck > 0) {
         /* Before the WATCH check, as 7.0.15 routes EXEC before running it. */
         char err[256];
         if (!dispatch_open_slot_check(w, rc->check_cmds, rc->ncheck, err, sizeof err)) {
             resp_add_error(&rc->reply, err);
             rc->route_failed = true;
+            return;
+        }
+        if (rc->queue_check) {
+            resp_add_simple(&rc->reply, "QUEUED");
             return;
         }
     }

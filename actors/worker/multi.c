@@ -91,6 +91,23 @@ void multi_queue(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **ar
         c->mq_cap = ncap;
     }
     queued_cmd_copy(&c->mq[c->mq_len++], cmd, argc, argv, argvlen);
+    const cluster_snapshot_t *s = c->worker->cur;
+    if (slot >= 0 && s->open_slots > 0 && cmd->exec == CMD_EXEC_KEYED &&
+        ((s->slot_owner[slot] == s->myself && s->migrating_to[slot] >= 0) ||
+         (s->slot_owner[slot] != s->myself && s->importing_from[slot] >= 0))) {
+        /* A slot being moved: whether it queues (+QUEUED) or is refused
+         * (-ASK, -TRYAGAIN, dooming the EXEC) depends on its keys, which the
+         * slot's worker judges; the client reads nothing more meanwhile. */
+        remote_cmd_t *rc = remote_cmd_new(c, 0, client_defer_reply(c), WMSG_EXEC, rt_now_ms());
+        rc->queue_check = true;
+        rc->ncheck = 1;
+        rc->check_cmds = xcalloc(1, sizeof *rc->check_cmds);
+        queued_cmd_copy(&rc->check_cmds[0], cmd, argc, argv, argvlen);
+        rc->slot->blocks_client = true;
+        c->flags |= CLIENT_BLOCKED;
+        worker_send(c->worker, worker_of_slot((unsigned)slot), &rc->hdr);
+        return;
+    }
     resp_add_simple(client_reply_target(c), "QUEUED");
 }
 

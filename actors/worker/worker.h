@@ -96,6 +96,8 @@ typedef struct remote_cmd {
     int ncheck;                   /* EXEC on an open slot: every queued command, for the */
     queued_cmd_t *check_cmds;     /* slot-move check before anything runs (multi.c) */
     bool route_failed;            /* set by the executor: `reply` is EXEC's -ASK/-TRYAGAIN */
+    bool queue_check;             /* a command queued in MULTI on an open slot: check_cmds[0]'s
+                                   * keys decide +QUEUED or the refusal that dooms EXEC */
     resp_buf_t reply;             /* filled by the executor */
     void *blob;                   /* owns argv memory */
     long long keys_delta;         /* fan-out part result (counts); SETSLOT NODE: keys in the slot */

@@ -148,6 +148,11 @@ def _scenario(servers, kind):
         r(src, "SET", tag + "2", "w2")
         r(src, "DEL", tag + "2", which="side")
         r(src, "EXEC")
+        r(src, "MULTI")                  # refused while queued: EXEC is doomed
+        r(src, "GET", tag + "1")
+        r(src, "GET", tag + "missing")
+        r(src, "MGET", tag + "1", tag + "missing")
+        r(src, "EXEC")
         r(src, "SET", tag + "2", "v2")   # ASK now: the key is gone
         r(src, "EXISTS", tag + "2")
 
@@ -175,6 +180,11 @@ def _scenario(servers, kind):
         r(dst, "EXEC")
         r(dst, "GET", tag + "4")
         r(dst, "MULTI")
+        r(dst, "GET", tag + "2")
+        r(dst, "EXEC")
+        r(dst, "ASKING")
+        r(dst, "MULTI")
+        r(dst, "MGET", tag + "2", tag + "nothere")
         r(dst, "GET", tag + "2")
         r(dst, "EXEC")
         r(dst, "CLUSTER", "COUNTKEYSINSLOT", S)
