@@ -414,7 +414,9 @@ static void write_cb(struct ev_loop *loop, ev_io *io, int revents)
     conn_write(io->data);
 }
 
-static void connected(mig_conn_t *cn)
+/* The socket is connected: its watchers now watch it (a cached connection
+ * may have been reopened by a call inside MULTI, which uses no watcher). */
+static void conn_ready(mig_conn_t *cn)
 {
     cn->connecting = false;
     watch_write(cn, false);
@@ -424,6 +426,11 @@ static void connected(mig_conn_t *cn)
     cn->rio.data = cn;
     int one = 1;
     setsockopt(cn->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+static void connected(mig_conn_t *cn)
+{
+    conn_ready(cn);
     conn_progress(cn);
     conn_round_start(cn);
 }
@@ -701,8 +708,7 @@ static int sync_attempt(mig_conn_t *cn, migrate_job_t *j, bool *writing, bool *t
             if (w == 0) *timedout = true;
             if (w <= 0 || getsockopt(cn->fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err) return -1;
         }
-        int one = 1;
-        setsockopt(cn->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        conn_ready(cn);
     }
     j->rounds++;
     round_build(cn, j);

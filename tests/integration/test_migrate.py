@@ -850,3 +850,24 @@ def test_reshard_under_writes_loses_no_acknowledged_write(servers, kinds):
     assert sorted(where) == sorted(keys)
     lost = {k: (where[k], last[k]) for k in keys if where[k] != last[k]}
     assert not lost, lost
+
+
+def test_migrate_cached_connection_closed_by_target_then_multi_then_async(servers):
+    """The target drops the cached connection; a MIGRATE inside MULTI finds
+    it dead, retries on a fresh one as 7.0.15 does, and a later MIGRATE
+    outside MULTI uses that one."""
+    ss = servers.shoal(base_args="standalone", extra_args=["--worker-threads", "1"])
+    t = servers.redis(base_args="standalone")
+    with ss.raw() as c, t.raw() as tc:
+        for k in ("{z}1", "{z}2", "{z}3"):
+            c.call("SET", k, k)
+        assert c.call("MIGRATE", "127.0.0.1", str(t.port), "{z}1", "0", "2000") == "OK"
+        assert tc.call("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes") == 1
+        c.call("MULTI")
+        c.call("MIGRATE", "127.0.0.1", str(t.port), "{z}2", "0", "2000")
+        assert c.call("EXEC") == ["OK"]
+        assert c.call("MIGRATE", "127.0.0.1", str(t.port), "{z}3", "0", "2000") == "OK"
+        assert c.call("EXISTS", "{z}1", "{z}2", "{z}3") == 0
+        assert sorted(tc.call("KEYS", "*")) == [b"{z}1", b"{z}2", b"{z}3"]
+        clients = tc.call("CLIENT", "LIST").decode().strip().splitlines()
+        assert len(clients) == 2, clients        # ours, and the one connection of the node
