@@ -19,8 +19,8 @@ Environment:
   SHOAL_NODE, REDIS_SERVER, REDIS_BENCHMARK   binaries (defaults: bin/shoal-node, PATH)
   BENCH_KEEP=1       keep the temp directory with the server logs
   BENCH_ONLY=a,b     run only the named sections (e.g. gossip,serial,convergence,idle_cost,
-                     cluster_cost,replication,drill,client_throughput_cluster,types_throughput,
-                     types_memory)
+                     cluster_cost,replication,reshard,drill,client_throughput_cluster,
+                     types_throughput,types_memory)
   BENCH_CLUSTER_WORKERS=k   --worker-threads of each shoal master in the 3-master sections
   CLUSTER_SIM        the cluster simulator binary (default build/bench/cluster_sim)
   BENCH_COST_SIZES   cluster sizes of the cluster_cost section (default 100,300,1000; even)
@@ -412,13 +412,16 @@ def cluster_extra_args(kind):
     return ["--worker-threads", workers] if kind == "shoal" and workers else []
 
 
-def start_cluster(b, kind, n=CLUSTER_MASTERS):
+def start_cluster(b, kind, n=CLUSTER_MASTERS, ranges=None):
     """n masters as `redis-cli --cluster create` makes them: node i gets config epoch i+1
-    and the i-th of n equal slot ranges; a full mesh of MEETs; ready when every node says
-    cluster_state:ok and a SET/GET through each node's own slot works."""
+    and the i-th of n equal slot ranges (or ranges[i], inclusive (lo, hi), when given); a
+    full mesh of MEETs; ready when every node says cluster_state:ok and a SET/GET through
+    each node's own slot works."""
+    if ranges is None:
+        ranges = [(16384 * i // n, 16384 * (i + 1) // n - 1) for i in range(n)]
     servers = start_nodes(b, kind, n, cluster_extra_args(kind))
     for i, srv in enumerate(servers):
-        lo, hi = 16384 * i // n, 16384 * (i + 1) // n - 1
+        lo, hi = ranges[i]
         for cmd in (("CLUSTER", "SET-CONFIG-EPOCH", str(i + 1)),
                     ("CLUSTER", "ADDSLOTSRANGE", str(lo), str(hi))):
             r = resp_call(srv.port, *cmd)
@@ -437,7 +440,7 @@ def start_cluster(b, kind, n=CLUSTER_MASTERS):
     for i, srv in enumerate(servers):
         # a key whose slot this node serves (the benchmark must not measure MOVED replies)
         key = next(f"bench:probe:{k}" for k in range(100000)
-                   if 16384 * i // n <= key_slot(f"bench:probe:{k}".encode()) < 16384 * (i + 1) // n)
+                   if ranges[i][0] <= key_slot(f"bench:probe:{k}".encode()) <= ranges[i][1])
         if resp_call(srv.port, "SET", key, "v") != "OK" or resp_call(srv.port, "GET", key) != b"v":
             raise BenchError(f"{srv.label}: SET/GET round trip failed")
     return ClusterGroup(kind, servers)
@@ -1304,6 +1307,13 @@ def replication(b):
     repl_bench.replication(b, sys.modules[__name__])
 
 
+def reshard(b):
+    """redis-cli --cluster reshard of 8,192 slots holding 1 M keys under a GET/SET client
+    (bench/reshard_bench.py)."""
+    import reshard_bench    # bench/ is sys.path[0] when this file runs as a script
+    reshard_bench.section(b, sys.modules[__name__])
+
+
 def drill(b):
     """Failover drills on 3+3 clusters (bench/drill.py; `make drill` runs the full set)."""
     import drill as drill_mod   # bench/ is sys.path[0] when this file runs as a script
@@ -1314,7 +1324,7 @@ def drill(b):
 
 SECTIONS = [client_throughput, client_throughput_cluster, types_throughput, types_memory,
             thread_scaling, gossip, serial, convergence, idle_cost,
-            cluster_cost, replication, drill]
+            cluster_cost, replication, reshard, drill]
 # BENCH_ONLY=gossip,convergence runs only the named sections.
 if os.environ.get("BENCH_ONLY"):
     SECTIONS = [s for s in SECTIONS if s.__name__ in os.environ["BENCH_ONLY"].split(",")]

@@ -1,0 +1,395 @@
+#!/usr/bin/python3
+"""Reshard benchmark: `redis-cli --cluster reshard` of 8,192 slots holding N keys under a
+concurrent GET/SET client, shoal vs redis-server 7.0.15 (the `reshard` section of
+bench/run.py; issue 12's first bench item).
+
+What it is for: for each kind (shoal, then redis-server) it builds 3 masters as run.py's
+start_cluster does (config epoch i+1, full mesh of MEETs), master 0 owning slots 0..10922 so
+that it keeps slots after giving away 8,192 (redis-cli takes a source's lowest slots first, so
+the move is exactly slots 0..8191), loads N keys with 100-byte values into slots 0..8191 over
+one pipelined connection to master 0 (1,000,000; 100,000 with BENCH_QUICK=1), then times
+`redis-cli --cluster reshard <master0> --cluster-from <id0> --cluster-to <id1>
+--cluster-slots 8192 --cluster-yes --cluster-pipeline 10` (10 is redis-cli 7.0.15's default
+batch, CLUSTER_MANAGER_MIGRATE_PIPELINE) while a client thread runs GET and SET alternately
+on random loaded keys (one connection per node, following MOVED and ASK, each request's
+latency recorded, every GET compared with the last value written). Afterwards: `redis-cli
+--cluster check` must pass, master 0 must hold no key of slots 0..8191, master 1 as many as
+master 0 held before, and every key (a 100,000-key sample plus every key the client wrote in
+a full run) must read back from master 1 directly with its value.
+
+What it must never do: stop a process it did not start (servers are run.py Servers, stopped by
+pid), report a figure it did not measure (a failure shows in its cell), or hide a wrong value
+(it is counted and shown).
+
+Run alone: `BENCH_ONLY=reshard /usr/bin/python3 bench/run.py`.
+"""
+import binascii
+import os
+import random
+import shutil
+import socket
+import subprocess
+import threading
+import time
+
+import resp_wire        # bench/ is sys.path[0] when run.py runs as a script
+
+REDIS_CLI = os.environ.get("REDIS_CLI", shutil.which("redis-cli") or "redis-cli")
+
+MOVE_SLOTS = 8192
+# Master 0 owns more than it gives away, so that it stays a master with slots (a master
+# emptied by the move would turn replica of the target in 7.0.15, a different experiment).
+RANGES = [(0, 10922), (10923, 13652), (13653, 16383)]
+VALUE_LEN = 100
+PIPELINE = 10
+SAMPLE = 100_000
+
+
+def slot_of(key):
+    """Cluster slot of a key without {tag}: CRC16/XMODEM (binascii.crc_hqx, init 0) mod 16384."""
+    return binascii.crc_hqx(key, 0) % 16384
+
+
+def make_keys(n):
+    """n distinct key names whose slots lie in 0..MOVE_SLOTS-1 (about n/8192 per slot)."""
+    keys, i = [], 0
+    while len(keys) < n:
+        k = b"rk:%d" % i
+        if slot_of(k) < MOVE_SLOTS:
+            keys.append(k)
+        i += 1
+    return keys
+
+
+def value(i, gen=0):
+    """The VALUE_LEN-byte value of key i after its gen-th write (0 = the load)."""
+    return (b"%d:%d:" % (i, gen)).ljust(VALUE_LEN, b"x")
+
+
+def node_ids(rt, ports):
+    ids = []
+    for p in ports:
+        text = rt.resp_call(p, "CLUSTER", "NODES")
+        if not isinstance(text, bytes):
+            raise rt.BenchError(f"CLUSTER NODES on :{p} replied {text!r}")
+        me = [ln.split()[0] for ln in text.decode().splitlines() if "myself" in ln]
+        if len(me) != 1:
+            raise rt.BenchError(f":{p}: no myself line in CLUSTER NODES")
+        ids.append(me[0])
+    return ids
+
+
+class _Conn:
+    def __init__(self, port, timeout):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.f = self.sock.makefile("rb")
+
+    def close(self):
+        try:
+            self.f.close()
+            self.sock.close()
+        except OSError:
+            pass
+
+
+class Client(threading.Thread):
+    """GET and SET alternately on random keys of `keys`, one request at a time, one
+    connection per node, following -MOVED (the slot map learns it) and -ASK (ASKING + the
+    command on the named node, the map unchanged). Each request's start time and latency
+    (redirects included) are recorded; errors are counted by their first word; a GET whose
+    value is not the key's last acknowledged write is counted as wrong."""
+
+    TIMEOUT = 10.0
+
+    def __init__(self, rt, ports, keys):
+        super().__init__(daemon=True)
+        self.rt, self.keys = rt, keys
+        self.stop_flag = threading.Event()
+        self.conns = {}
+        self.slot_port = [None] * 16384
+        for lo, hi, master, *_ in rt.resp_call(ports[0], "CLUSTER", "SLOTS"):
+            for s in range(lo, hi + 1):
+                self.slot_port[s] = int(master[1])
+        self.gen = {}                 # key index -> generation of its last acknowledged SET
+        self.uncertain = set()        # key indexes whose last SET has no answer (error)
+        self.samples = []             # (start, latency seconds)
+        self.errors = {}
+        self.wrong = 0
+        self.moved = self.asked = 0
+
+    def _conn(self, port):
+        c = self.conns.get(port)
+        if c is None:
+            c = self.conns[port] = _Conn(port, self.TIMEOUT)
+        return c
+
+    def _drop(self, port):
+        c = self.conns.pop(port, None)
+        if c:
+            c.close()
+
+    def call(self, slot, *args):
+        port, asking = self.slot_port[slot], False
+        for _ in range(6):
+            c = self._conn(port)
+            try:
+                payload = resp_wire.encode(args)
+                if asking:
+                    payload = resp_wire.encode(["ASKING"]) + payload
+                c.sock.sendall(payload)
+                if asking:
+                    ok = resp_wire.read_reply(c.f)
+                    if ok != "OK":
+                        return f"-ASKING replied {ok!r}"
+                r = resp_wire.read_reply(c.f)
+            except (OSError, ConnectionError) as e:
+                self._drop(port)
+                return f"-IO {type(e).__name__}"
+            if isinstance(r, str) and r.startswith("-MOVED "):
+                self.moved += 1
+                port, asking = int(r.split()[2].rsplit(":", 1)[1]), False
+                self.slot_port[slot] = port
+                continue
+            if isinstance(r, str) and r.startswith("-ASK "):
+                self.asked += 1
+                port, asking = int(r.split()[2].rsplit(":", 1)[1]), True
+                continue
+            return r
+        return "-REDIRECTS too many"
+
+    def run(self):
+        rnd = random.Random(12)
+        n, i = len(self.keys), 0
+        perf = time.perf_counter
+        while not self.stop_flag.is_set():
+            idx = rnd.randrange(n)
+            key = self.keys[idx]
+            slot = slot_of(key)
+            t0 = perf()
+            if i & 1:
+                g = self.gen.get(idx, 0) + 1
+                r = self.call(slot, b"SET", key, value(idx, g))
+                if r == "OK":
+                    self.gen[idx] = g
+                    self.uncertain.discard(idx)
+                else:
+                    self.uncertain.add(idx)
+            else:
+                r = self.call(slot, b"GET", key)
+                if isinstance(r, bytes) and idx not in self.uncertain and \
+                        r != value(idx, self.gen.get(idx, 0)):
+                    self.wrong += 1
+            self.samples.append((t0, perf() - t0))
+            if isinstance(r, str) and r.startswith("-"):
+                word = r[1:].split()[0] if r[1:].split() else "?"
+                self.errors[word] = self.errors.get(word, 0) + 1
+            elif r is None:
+                self.errors["nil"] = self.errors.get("nil", 0) + 1
+            i += 1
+        for port in list(self.conns):
+            self._drop(port)
+
+
+def count_keys(port, slots, timeout=60.0):
+    """Sum of CLUSTER COUNTKEYSINSLOT over slots, pipelined on one connection."""
+    c = _Conn(port, timeout)
+    try:
+        c.sock.sendall(b"".join(resp_wire.encode(["CLUSTER", "COUNTKEYSINSLOT", s])
+                                for s in slots))
+        total = 0
+        for _ in slots:
+            r = resp_wire.read_reply(c.f)
+            if not isinstance(r, int):
+                raise ConnectionError(f"COUNTKEYSINSLOT replied {r!r}")
+            total += r
+        return total
+    finally:
+        c.close()
+
+
+def verify_values(port, keys, idxs, expect, timeout=60.0, batch=1000):
+    """GETs keys[i] for i in idxs from port directly (no redirect followed); returns the
+    number whose reply is not expect(i) (None: any value is accepted) and the first few."""
+    bad, first = 0, []
+    c = _Conn(port, timeout)
+    try:
+        for lo in range(0, len(idxs), batch):
+            part = idxs[lo:lo + batch]
+            c.sock.sendall(b"".join(resp_wire.encode([b"GET", keys[i]]) for i in part))
+            for i in part:
+                r = resp_wire.read_reply(c.f)
+                want = expect(i)
+                if not isinstance(r, bytes) or (want is not None and r != want):
+                    bad += 1
+                    if len(first) < 3:
+                        first.append(f"{keys[i].decode()}={str(r)[:40]}")
+        return bad, first
+    finally:
+        c.close()
+
+
+def cluster_check(port, timeout):
+    """`redis-cli --cluster check`: (True, '') when clean, else (False, the first complaint);
+    retried for a few seconds since the nodes' views may take a moment to agree."""
+    deadline = time.monotonic() + 10
+    while True:
+        out = subprocess.run([REDIS_CLI, "--cluster", "check", f"127.0.0.1:{port}"],
+                             capture_output=True, text=True, timeout=timeout)
+        text = out.stdout + out.stderr
+        bad = [ln for ln in text.splitlines() if "[ERR]" in ln or "[WARNING]" in ln]
+        if out.returncode == 0 and not bad and "[OK] All 16384 slots covered" in text:
+            return True, ""
+        if time.monotonic() > deadline:
+            return False, (bad[0] if bad else text.strip().splitlines()[-1])[:80]
+        time.sleep(0.5)
+
+
+def percentile(sorted_vals, q):
+    if not sorted_vals:
+        return None
+    return sorted_vals[min(len(sorted_vals) - 1, int(q * len(sorted_vals)))]
+
+
+def run_one(b, rt, kind, keys, timeout):
+    """One cluster of `kind`: load, reshard under the client, verify. Returns a dict."""
+    grp = rt.start_cluster(b, kind, ranges=RANGES)
+    ports = grp.ports
+    res = {}
+    try:
+        t0 = time.monotonic()
+        n = rt.pipeline_load(ports[0], ([b"SET", k, value(i)] for i, k in enumerate(keys)),
+                             timeout=timeout)
+        res["load_s"] = time.monotonic() - t0
+        moving = list(range(MOVE_SLOTS))
+        before = count_keys(ports[0], moving)
+        if before < n:
+            raise rt.BenchError(f"{kind}: master 0 holds {before} keys in the moving slots "
+                                f"after loading {n}")
+        ids = node_ids(rt, ports)
+        client = Client(rt, ports, keys)
+        argv = [REDIS_CLI, "--cluster", "reshard", f"127.0.0.1:{ports[0]}",
+                "--cluster-from", ids[0], "--cluster-to", ids[1],
+                "--cluster-slots", str(MOVE_SLOTS), "--cluster-yes",
+                "--cluster-pipeline", str(PIPELINE)]
+        rt.log(f"  {kind}: {n:,} keys loaded in {res['load_s']:.1f} s; resharding")
+        client.start()
+        time.sleep(0.3)                     # the client is up before the move starts
+        cpu0 = grp.cpu_seconds()
+        t_start = time.perf_counter()
+        try:
+            out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                                 start_new_session=True)
+            rc, tail = out.returncode, (out.stdout + out.stderr).strip().splitlines()[-1:]
+            errs = [ln for ln in (out.stdout + out.stderr).splitlines() if "[ERR]" in ln]
+        except subprocess.TimeoutExpired:
+            rc, tail, errs = None, [f"timeout>{timeout}s"], [f"timeout>{timeout}s"]
+        t_end = time.perf_counter()
+        res["cpu_s"] = grp.cpu_seconds() - cpu0
+        time.sleep(0.3)
+        client.stop_flag.set()
+        client.join(30)
+        grp.check_alive("after the reshard")
+        if rc != 0 or errs:
+            res["error"] = ("reshard: " + (errs or tail or [f"rc {rc}"])[0])[:80]
+        res["wall_s"] = t_end - t_start
+        lat = sorted(d for s, d in client.samples if t_start <= s and s + d <= t_end)
+        res.update(requests=len(lat), p50=percentile(lat, 0.50), p99=percentile(lat, 0.99),
+                   max=lat[-1] if lat else None,
+                   errors=sum(client.errors.values()), error_kinds=dict(client.errors),
+                   wrong=client.wrong, moved=client.moved, asked=client.asked)
+        rt.log(f"  {kind}: reshard {res['wall_s']:.2f} s (rc {rc}), {res['cpu_s']:.1f} "
+               f"CPU-s of the masters; client {len(lat)} requests in the window, p50 "
+               f"{(res['p50'] or 0) * 1e3:.2f} ms p99 {(res['p99'] or 0) * 1e3:.2f} ms max "
+               f"{(res['max'] or 0) * 1e3:.1f} ms, errors {client.errors}, wrong "
+               f"{client.wrong}, MOVED {client.moved}, ASK {client.asked}")
+        # after the move
+        ok, why = cluster_check(ports[0], timeout=120)
+        res["check"] = "ok" if ok else why
+        left, arrived = count_keys(ports[0], moving), count_keys(ports[1], moving)
+        res["counts"] = f"{left}/{arrived}"
+        idxs = list(range(len(keys))) if rt.QUICK else \
+            sorted(set(random.Random(7).sample(range(len(keys)), min(SAMPLE, len(keys))))
+                   | set(client.gen) | client.uncertain)
+
+        def expect(i):
+            return None if i in client.uncertain else value(i, client.gen.get(i, 0))
+        bad, first = verify_values(ports[1], keys, idxs, expect)
+        res["verified"] = len(idxs)
+        res["bad"] = bad
+        rt.log(f"  {kind}: check {res['check']}; moving slots' keys on master 0/1 after: "
+               f"{left}/{arrived} (master 0 had {before}); {len(idxs):,} keys read from "
+               f"master 1: {bad} wrong {first}")
+        if left != 0 or arrived != before:
+            res.setdefault("error", f"keys left/arrived {left}/{arrived}, expected 0/{before}")
+        if bad:
+            res.setdefault("error", f"{bad} keys wrong on master 1: {first[0]}")
+        if not ok:
+            res.setdefault("error", f"check: {why}")
+    finally:
+        rt.stop_nodes(grp.servers)
+    return res
+
+
+def section(b, rt):
+    """The `reshard` section of run.py: rt is the run module."""
+    nkeys = 100_000 if rt.QUICK else 1_000_000
+    timeout = 600 if rt.QUICK else 3600
+    keys = make_keys(nkeys)
+    runs = {"shoal": [], "redis": []}
+    for _ in range(rt.REPEAT):
+        for kind in ("shoal", "redis"):
+            try:
+                runs[kind].append(run_one(b, rt, kind, keys, timeout))
+            except (rt.BenchError, OSError, ConnectionError) as e:
+                rt.log(f"  {kind}: {e}")
+                runs[kind].append({"error": str(e).splitlines()[0][:80]})
+    pick = {}
+    for kind, rs in runs.items():
+        good = sorted((r for r in rs if "wall_s" in r), key=lambda r: r["wall_s"])
+        pick[kind] = good[len(good) // 2] if good else rs[0]
+    s, r = pick["shoal"], pick["redis"]
+
+    def num(res, key, scale=1.0, fmt="{:.2f}"):
+        v = res.get(key)
+        return "-" if v is None else fmt.format(v * scale)
+
+    def ratio(key):
+        return rt.fmt_ratio(s.get(key), r.get(key))
+    rows = [
+        ["reshard wall time s", num(s, "wall_s"), num(r, "wall_s"), ratio("wall_s"), "<= 0.50"],
+        ["masters' CPU during it s", num(s, "cpu_s"), num(r, "cpu_s"), ratio("cpu_s"), ""],
+        ["client requests in window", num(s, "requests", fmt="{:,.0f}"),
+         num(r, "requests", fmt="{:,.0f}"), ratio("requests"), ""],
+        ["client p50 ms", num(s, "p50", 1e3), num(r, "p50", 1e3), ratio("p50"), ""],
+        ["client p99 ms", num(s, "p99", 1e3), num(r, "p99", 1e3), ratio("p99"), "<= 1.00"],
+        ["client max ms", num(s, "max", 1e3, "{:.1f}"), num(r, "max", 1e3, "{:.1f}"),
+         ratio("max"), ""],
+        ["client errors", str(s.get("errors", "-")), str(r.get("errors", "-")), "", "0"],
+        ["client wrong GET values", str(s.get("wrong", "-")), str(r.get("wrong", "-")), "", "0"],
+        ["client MOVED / ASK", f"{s.get('moved', '-')} / {s.get('asked', '-')}",
+         f"{r.get('moved', '-')} / {r.get('asked', '-')}", "", ""],
+        ["--cluster check after", s.get("check", "-"), r.get("check", "-"), "", "ok"],
+        ["moving slots' keys on master 0/1 after", s.get("counts", "-"), r.get("counts", "-"),
+         "", f"0/{nkeys}+"],
+        ["keys read back wrong from master 1", f"{s.get('bad', '-')} of {s.get('verified', '-')}",
+         f"{r.get('bad', '-')} of {r.get('verified', '-')}", "", "0"],
+        ["load of the keys s", num(s, "load_s"), num(r, "load_s"), ratio("load_s"), ""],
+        ["result", s.get("error", "ok"), r.get("error", "ok"), "", ""],
+    ]
+    b.table(f"redis-cli --cluster reshard of {MOVE_SLOTS} slots holding {nkeys:,} keys "
+            f"({VALUE_LEN}-byte values), {len(RANGES)} masters, under a GET/SET client",
+            ["", "shoal", "redis", "ratio", "target"], rows,
+            [f"master 0 owns {RANGES[0][0]}..{RANGES[0][1]}, the keys live in slots "
+             f"0..{MOVE_SLOTS - 1}, which redis-cli --cluster reshard --cluster-slots "
+             f"{MOVE_SLOTS} --cluster-pipeline {PIPELINE} --cluster-yes moves to master 1",
+             "client: one python thread, GET and SET alternately on random loaded keys, one "
+             "request at a time, one connection per node, following MOVED and ASK; latency per "
+             "request (redirects included) for requests inside the reshard's wall time",
+             "errors = replies that are errors other than MOVED/ASK (followed), or I/O errors; "
+             "wrong = GET values other than the key's last acknowledged write",
+             "after: every key (quick) or a 100,000-key sample plus every key the client wrote "
+             "read from master 1 directly; CPU = schedstat of the 3 masters during the move",
+             f"median of {rt.REPEAT} run(s) by wall time; ratio = shoal / redis; shoal masters: "
+             + (" ".join(rt.cluster_extra_args("shoal")) or
+                f"default worker threads ({rt.NCPU} CPUs)")])
