@@ -139,18 +139,31 @@ void cmd_sync(cmd_ctx_t *ctx)
 }
 
 /* WAIT: a marker goes to every worker after the commands this client already
- * queued there; each hands over its buffered writes, and the last one to see
- * the marker passes the request on to the replication actor. */
+ * queued there; each hands over its buffered writes and, when the client's
+ * marks count there, reads the mark it noted for the client's last call
+ * (worker_woff_mark); the last one to see the marker passes the request on to
+ * the replication actor, which turns the marks into the target offset
+ * (repl.h, repl_wait_marks_t). */
 typedef struct wait_mark {
     worker_run_t run;             /* WMSG_RUN: wait_mark_on_worker */
     _Atomic int *left;
     remote_cmd_t *rc;
+    uint64_t client_id;
+    bool own;                     /* to the client's own worker */
 } wait_mark_t;
+
+_Static_assert(MAX_WORKERS <= REPL_WAIT_WORKERS, "a WAIT mark per worker");
 
 static void wait_mark_on_worker(worker_t *w, rt_msg_t *msg)
 {
     wait_mark_t *m = (wait_mark_t *)msg;
     worker_repl_flush(w);
+    repl_wait_marks_t *wm = m->rc->wait_marks;
+    int i = worker_index(w);
+    /* each marker writes its own slot; the acq_rel count below hands them all
+     * to the last marker. The client's own worker read its mark in cmd_wait,
+     * before WAIT's own call was noted there. */
+    if ((wm->mask & (1ull << i)) && !m->own) wm->marks[i] = worker_woff_mark(w, m->client_id);
     if (atomic_fetch_sub_explicit(m->left, 1, memory_order_acq_rel) == 1) {
         free(m->left);
         repl_request_wait(m->rc, 0, 0);
@@ -181,8 +194,15 @@ void cmd_wait(cmd_ctx_t *ctx)
     }
     remote_cmd_t *rc = dispatch_defer_nosend(ctx, 0);   /* repl_request_wait sends it */
     /* 7.0.15 waits for the offset the stream had after this client's last
-     * called command (its woff, 0 before any); see handle_wait. */
-    rc->wait_from_zero = !ctx->client->ran_cmd;
+     * called command (its woff, 0 before any): the workers its calls ran on
+     * say which of their handovers that was (client.h, woff_workers) */
+    rc->wait_marks = xcalloc(1, sizeof *rc->wait_marks);
+    rc->wait_marks->whole = ctx->client->woff_whole;
+    rc->wait_marks->mask = ctx->client->woff_whole ? 0 : ctx->client->woff_workers;
+    /* the client's calls here all ran already (a keyed one of this worker
+     * runs inline); read before this WAIT's own call is noted */
+    int own = worker_index(ctx->worker);
+    rc->wait_marks->marks[own] = worker_woff_mark(ctx->worker, ctx->client->id);
     _Atomic int *left = xmalloc(sizeof *left);
     atomic_init(left, workers_count());
     for (int i = 0; i < workers_count(); i++) {
@@ -191,6 +211,8 @@ void cmd_wait(cmd_ctx_t *ctx)
         m->run.fn = wait_mark_on_worker;
         m->left = left;
         m->rc = rc;
+        m->client_id = ctx->client->id;
+        m->own = i == own;
         worker_send(ctx->worker, i, &m->run.hdr);
     }
 }

@@ -295,11 +295,12 @@ static void handle_wait(repl_actor_state_t *ra, remote_cmd_t *rc)
     str_to_ll(q->argv[2], q->argvlen[2], &timeout);
     w->numreplicas = (int)(uint32_t)(unsigned long long)n;
     /* 7.0.15's target is the client's woff: the stream offset after its
-     * last called command, 0 before any. Every worker flushed before this
-     * request came (cmd_wait), so the current offset is not below that one;
-     * it is used for a client that ran commands (an upper bound: it may wait
-     * for later writes of others too), 0 for one that ran none. */
-    w->target = rc->wait_from_zero ? 0 : ra->offset;
+     * last called command, 0 before any. Every worker handed its buffer over
+     * before this request came (cmd_wait), so each handover the client's
+     * marks name is filed (repl_woff.c). */
+    w->target = ra_wait_target(ra, rc->wait_marks);
+    free(rc->wait_marks);
+    rc->wait_marks = NULL;
     /* cmd_wait bounded now_ms + timeout on the wall clock; the monotonic
      * clock is not larger, but saturate anyway rather than trust that. */
     long long now = rt_mono_ms();
@@ -408,6 +409,7 @@ static void set_history(repl_actor_state_t *ra, const repl_id_msg_t *m)
     memcpy(ra->replid2, zero_id, sizeof ra->replid2);
     ra->second_offset = -1;
     ra->offset = m->offset;
+    ra_fed_reset(ra);   /* ends of the old history mean nothing in this one */
     if (!ra->backlog) ra_backlog_create(ra);
     atomic_store(&g_repl_propagate, 1);   /* replica-mode workers still do not propagate */
     ra->histlen = 0;
@@ -582,6 +584,7 @@ static void on_feed(repl_actor_state_t *ra, repl_feed_msg_t *m)
     } else {
         free(m->data);
     }
+    ra_fed(ra, m->worker, m->seq);
     free(m);
 }
 

@@ -84,7 +84,12 @@ rt_thread_t *repl_thread(void);
  * worker has none) makes every call below a no-op. */
 struct repl_wbuf;
 struct keyspace;
-struct repl_wbuf *repl_wbuf_new(void);
+struct repl_wbuf *repl_wbuf_new(int worker);
+/* The handover that will carry what a call run now on the buffer's worker
+ * buffered: handovers are numbered 1, 2, ... per worker, so this is the
+ * number of the next one when the buffer holds bytes, else of the last one
+ * (0: none yet). WAIT's per-client target is built from these marks. */
+uint64_t repl_wbuf_mark(const struct repl_wbuf *b);
 /* True if writes executed on the worker holding `ks` must now go into the stream (see g_repl_propagate). */
 bool repl_worker_propagates(const struct keyspace *ks);
 /* Appends one command (as a RESP array of bulk strings) to the buffer. */
@@ -150,6 +155,20 @@ typedef struct repl_psync_msg {
  * which owns the connection from then on and answers the PSYNC on it. */
 void repl_hand_over_replica(repl_psync_msg_t *m);
 void repl_request_wait(struct remote_cmd *rc, int numreplicas, long long timeout_ms);
+/* What WAIT's target is made of (rc->wait_marks, freed by the replication
+ * actor). 7.0.15 waits for the client's woff, the stream offset after its
+ * last called command; here, per worker in `mask`, the mark
+ * (repl_wbuf_mark) that worker noted for the client's last call there, the
+ * target being the largest offset at which those handovers ended; with
+ * `whole`, the stream's current offset (a call no worker's mark covers: a
+ * fan-out, a transaction, a blocking or suspending command). Neither mask nor
+ * whole: 0, a client that called nothing. */
+#define REPL_WAIT_WORKERS 64
+typedef struct repl_wait_marks {
+    bool whole;
+    uint64_t mask;
+    uint64_t marks[REPL_WAIT_WORKERS];
+} repl_wait_marks_t;
 /* FLUSHALL/FLUSHDB while propagating: the flush runs as a cut across every
  * worker, one point in the stream; then +OK. */
 void repl_request_flush(struct remote_cmd *rc);

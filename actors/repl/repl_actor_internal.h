@@ -56,6 +56,15 @@ typedef struct waiter {
     long long deadline_ms;        /* 0 = none */
 } waiter_t;
 
+/* Where each of a worker's last REPL_FED_RING handovers ended in the stream
+ * (repl_woff.c): handover number seq[i] ended at offset end[i]. */
+#define REPL_FED_RING 64
+typedef struct repl_fed {
+    uint64_t seq[REPL_FED_RING];
+    long long end[REPL_FED_RING];
+    int head, n;                  /* the newest entry, and how many are held */
+} repl_fed_t;
+
 typedef struct repl_actor_state {
     rt_thread_t *thread;
     rt_actor_t actor;
@@ -85,6 +94,7 @@ typedef struct repl_actor_state {
     bool was_replica;             /* the role at the last check_role */
     pthread_mutex_t mu;           /* guards `pub` */
     repl_status_t pub;
+    repl_fed_t fed[MAX_WORKERS];  /* WAIT's per-client targets (repl_woff.c) */
 } repl_actor_state_t;
 
 /* replid2 when there is no previous history. */
@@ -95,6 +105,13 @@ void ra_publish(repl_actor_state_t *ra);
 void ra_backlog_create(repl_actor_state_t *ra);
 void ra_stream_append(repl_actor_state_t *ra, const void *p, size_t n);
 void ra_maybe_select(repl_actor_state_t *ra);
+
+/* repl_woff.c: handover `seq` of `worker` was filed, ending at ra->offset;
+ * the history restarted (offsets may go back): forget every end; WAIT's
+ * target for a client's marks. */
+void ra_fed(repl_actor_state_t *ra, int worker, uint64_t seq);
+void ra_fed_reset(repl_actor_state_t *ra);
+long long ra_wait_target(const repl_actor_state_t *ra, const repl_wait_marks_t *m);
 
 /* repl_cut.c */
 void ra_ensure_backlog(repl_actor_state_t *ra);

@@ -46,6 +46,8 @@ typedef struct repl_feed_msg {
     rt_msg_t hdr;
     uint8_t *data;        /* owned */
     size_t len;
+    int worker;           /* RM_FEED: whose handover, and its number (repl_wbuf_mark) */
+    uint64_t seq;
 } repl_feed_msg_t;
 
 typedef struct repl_id_msg {

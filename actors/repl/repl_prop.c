@@ -28,6 +28,8 @@ typedef struct repl_wbuf {
     bool in_multi;
     size_t multi_mark;        /* where the transaction's effects start */
     int multi_count;
+    int worker;               /* the owner's index */
+    uint64_t seq;             /* handovers sent so far (repl_wbuf_mark) */
 } repl_wbuf_t;
 
 bool repl_worker_propagates(const struct keyspace *ks)
@@ -37,11 +39,18 @@ bool repl_worker_propagates(const struct keyspace *ks)
     return atomic_load_explicit(&g_repl_propagate, memory_order_relaxed) && !ks_replica_mode(ks);
 }
 
-repl_wbuf_t *repl_wbuf_new(void)
+repl_wbuf_t *repl_wbuf_new(int worker)
 {
     repl_wbuf_t *b = xcalloc(1, sizeof *b);
     resp_buf_init(&b->out, 2);
+    b->worker = worker;
     return b;
+}
+
+uint64_t repl_wbuf_mark(const repl_wbuf_t *b)
+{
+    if (!b) return 0;
+    return b->out.len > 0 ? b->seq + 1 : b->seq;
 }
 
 void repl_propagate(repl_wbuf_t *b, int argc, const uint8_t **argv, const size_t *argvlen)
@@ -90,6 +99,8 @@ void repl_flush(repl_wbuf_t *b)
     m->hdr.type = RM_FEED;
     m->data = (uint8_t *)b->out.data;   /* hand the buffer over; start a fresh one */
     m->len = b->out.len;
+    m->worker = b->worker;
+    m->seq = ++b->seq;
     resp_buf_init(&b->out, 2);
     rt_send(repl_actor(), &m->hdr);
 }

@@ -35,6 +35,7 @@ void batch_add(worker_t *w, int target, reply_slot_t *slot, const cmd_def_t *cmd
     }
     batch_entry_t *e = &b->e[b->n++];
     e->slot = slot;
+    e->client_id = slot->client ? slot->client->id : 0;
     e->cmd = cmd;
     e->argc = argc;
     e->proto = proto;
@@ -87,7 +88,7 @@ void batch_execute(worker_t *w, cmd_batch_t *b)
         }
         b->reply.proto = e->proto;
         e->reply_off = b->reply.len;
-        dispatch_run_routed(w, e->cmd, e->argc, argv, argvlen, &b->reply, b->now_ms);
+        dispatch_run_routed(w, e->client_id, e->cmd, e->argc, argv, argvlen, &b->reply, b->now_ms);
         e->reply_len = b->reply.len - e->reply_off;
         if (e->argc > 32) { free(argv); free(argvlen); }
     }

@@ -37,6 +37,7 @@ typedef struct batch_entry {
     size_t arg_off;               /* in the arena: per argument a size_t length then the bytes and a NUL */
     size_t reply_off, reply_len;  /* filled by the executor */
     int fd;                       /* a socket lent for a direct reply, or -1 */
+    uint64_t client_id;           /* whose command (WAIT's per-client mark), 0 when gone */
     size_t sent;                  /* reply bytes the executor wrote on fd */
 } batch_entry_t;
 

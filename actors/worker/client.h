@@ -97,8 +97,12 @@ typedef struct client {
     int lent_fd_to_close;                 /* closed while lent: close this fd when it comes back, else -1 */
     struct remote_cmd *block_rc;          /* a blocking command out at its owner (blocking.h), or NULL */
     int block_worker;                     /* that owner */
-    bool ran_cmd;                         /* a command was called (not queued, not refused before
-                                           * running): 7.0.15 then sets woff, WAIT's target */
+    /* WAIT's target (7.0.15: woff, set after every called command): the
+     * workers whose mark of this client counts (worker_woff_note), or
+     * woff_whole after a call that no worker's mark covers (repl.h,
+     * repl_wait_marks_t); both clear: nothing called yet */
+    uint64_t woff_workers;
+    bool woff_whole;
 } client_t;
 
 /* Where the next reply of this client goes: its output buffer when nothing is
@@ -149,12 +153,17 @@ void dispatch_run_local(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc
                         const uint8_t **argv, const size_t *argvlen, resp_buf_t *reply, long long now_ms);
 /* As dispatch_run_local for a keyed command another worker routed here: the
  * rules of a slot move (key presence) are applied first, here, where the keys
- * are (dispatch_open_slot_check); a refusal is the reply. */
-void dispatch_run_routed(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+ * are (dispatch_open_slot_check); a refusal is the reply. client_id: whose
+ * command (0: gone), for WAIT's per-client mark (worker_woff_note). */
+void dispatch_run_routed(worker_t *w, uint64_t client_id, const cmd_def_t *cmd, int argc, const uint8_t **argv,
                          const size_t *argvlen, resp_buf_t *reply, long long now_ms);
 /* The slot-move check over `n` commands (one, or a transaction's queue) on
  * the worker keeping their slot: true to run, else the -ASK/-TRYAGAIN in err. */
 bool dispatch_open_slot_check(worker_t *w, const queued_cmd_t *cmds, int n, char *err, size_t errcap);
+/* The same for a client of another worker, known by its id (0: none), so
+ * that WAIT's per-client mark notes the call (worker_woff_note). */
+void dispatch_run_for(worker_t *w, uint64_t client_id, const cmd_def_t *cmd, int argc,
+                      const uint8_t **argv, const size_t *argvlen, resp_buf_t *reply, long long now_ms);
 
 /* Copies argv into one allocation. */
 void queued_cmd_copy(queued_cmd_t *dst, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);

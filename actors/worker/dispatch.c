@@ -301,9 +301,9 @@ uint32_t dispatch_watch_bucket(const uint8_t *key, size_t len)
 
 /* Runs cmd here. `blk` (may be NULL: a call that never waits) gives a
  * blocking command its mode and takes back what it waits for. */
-static void run_here(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
-                     const size_t *argvlen, resp_buf_t *reply, long long now_ms, bool from_master,
-                     dispatch_block_t *blk)
+static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cmd, int argc,
+                     const uint8_t **argv, const size_t *argvlen, resp_buf_t *reply, long long now_ms,
+                     bool from_master, dispatch_block_t *blk)
 {
     cmd_ctx_t ctx = {
         .argc = argc, .argv = argv, .argvlen = argvlen, .reply = reply, .ks = w->ks,
@@ -351,26 +351,33 @@ static void run_here(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, c
     /* a call that waits is counted once, when it answers */
     if (!ctx.blocked && !ctx.suspend) stats_note_call(w, cmd, usec, reply, start);
     if (ctx.ks) worker_publish_ks_stats(w);
+    if (cid) worker_woff_note(w, cid);   /* after its effect was buffered */
     blocking_after_command(w);    /* serves clients waiting on keys this call filled */
 }
 
 void dispatch_run_blocking(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t **argv,
                            const size_t *argvlen, resp_buf_t *reply, long long now_ms, dispatch_block_t *blk)
 {
-    run_here(w, NULL, cmd, argc, argv, argvlen, reply, now_ms, false, blk);
+    run_here(w, NULL, 0, cmd, argc, argv, argvlen, reply, now_ms, false, blk);
 }
 
 void dispatch_run_local(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
                         const size_t *argvlen, resp_buf_t *reply, long long now_ms)
 {
-    run_here(w, c, cmd, argc, argv, argvlen, reply, now_ms, false, NULL);
+    run_here(w, c, c ? c->id : 0, cmd, argc, argv, argvlen, reply, now_ms, false, NULL);
 }
 
-void dispatch_run_routed(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+void dispatch_run_for(worker_t *w, uint64_t client_id, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                      const size_t *argvlen, resp_buf_t *reply, long long now_ms)
+{
+    run_here(w, NULL, client_id, cmd, argc, argv, argvlen, reply, now_ms, false, NULL);
+}
+
+void dispatch_run_routed(worker_t *w, uint64_t client_id, const cmd_def_t *cmd, int argc, const uint8_t **argv,
                          const size_t *argvlen, resp_buf_t *reply, long long now_ms)
 {
     if (open_slot_ok(w, cmd, argc, argv, argvlen, reply))
-        run_here(w, NULL, cmd, argc, argv, argvlen, reply, now_ms, false, NULL);
+        run_here(w, NULL, client_id, cmd, argc, argv, argvlen, reply, now_ms, false, NULL);
 }
 
 void dispatch_apply(worker_t *w, const queued_cmd_t *q, long long now_ms)
@@ -388,7 +395,7 @@ void dispatch_apply(worker_t *w, const queued_cmd_t *q, long long now_ms)
     if (q->cmd->exec != CMD_EXEC_KEYED || !q->cmd->handler) return;
     resp_buf_t scratch;
     resp_buf_init(&scratch, 2);
-    run_here(w, NULL, q->cmd, q->argc, q->argv, q->argvlen, &scratch, now_ms, true, NULL);
+    run_here(w, NULL, 0, q->cmd, q->argc, q->argv, q->argvlen, &scratch, now_ms, true, NULL);
     resp_buf_free(&scratch);
 }
 
@@ -421,7 +428,7 @@ void dispatch_execute_batch(worker_t *w, remote_cmd_t *rc)
     blocking_hold(w, true);       /* a transaction serves waiting clients once, at its end */
     for (int i = 0; i < rc->ncmds; i++) {
         queued_cmd_t *q = &rc->cmds[i];
-        dispatch_run_local(w, NULL, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rc->now_ms);
+        dispatch_run_for(w, rc->client_id, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rc->now_ms);
     }
     if (rc->is_exec) repl_multi_end(w->repl);
     blocking_hold(w, false);
@@ -451,7 +458,7 @@ static bool run_borrowed(client_t *c, int target, const cmd_def_t *cmd, int argc
     /* No client, as in a batch on o: the command sees o's keyspace only
      * (and a slot being moved is judged by the keys there). */
     if (open_slot_ok(o, cmd, argc, argv, argvlen, reply))
-        run_here(o, NULL, cmd, argc, argv, argvlen, reply, now, false, NULL);
+        run_here(o, NULL, c->id, cmd, argc, argv, argvlen, reply, now, false, NULL);
     worker_snap_leave(o);
     repl_flush(o->repl);          /* the stream has the write before its reply leaves */
     rt_thread_unborrow(o->thread);
@@ -678,6 +685,23 @@ static bool write_allowed(client_t *c, const cmd_def_t *cmd, int argc, const uin
     return true;
 }
 
+/* Which marks make WAIT's target after this call (client.h, woff_workers):
+ * a keyed command run by the worker of its slot, or a command without keys
+ * that does not write, run here, is noted by that one worker (run_here); a
+ * command split over workers, a blocking or suspending one (its effect comes
+ * later), a fan-out or a writing command run elsewhere takes the whole
+ * stream, as before marks existed. */
+static void woff_after_call(client_t *c, const cmd_def_t *cmd, int rt, int slot)
+{
+    bool keyed = cmd->exec == CMD_EXEC_KEYED;
+    if (keyed && rt == ROUTE_SLOT && !(cmd->flags & (CMD_BLOCKING | CMD_SUSPENDS)))
+        c->woff_workers |= 1ull << worker_of_slot((unsigned)slot);
+    else if ((cmd->exec == CMD_EXEC_CLIENT || (keyed && rt == ROUTE_NOKEYS)) && !(cmd->flags & CMD_WRITE))
+        c->woff_workers |= 1ull << c->worker->index;
+    else
+        c->woff_whole = true;
+}
+
 void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvlen)
 {
     const cmd_def_t *cmd = resolve_command(c, argc, argv, argvlen);
@@ -697,14 +721,14 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
         bool queued = !is_cmd(cmd, "exec") && !is_cmd(cmd, "discard") && !is_cmd(cmd, "multi") &&
                       !is_cmd(cmd, "watch") && !is_cmd(cmd, "quit") && !is_cmd(cmd, "reset");
         multi_command(c, cmd, top, argc, argv, argvlen);
-        if (!queued) c->ran_cmd = true;
+        if (!queued) c->woff_whole = true;   /* EXEC: its parts ran wherever their keys are */
         /* ASKING lasts as long as the transaction (7.0.15's resetClient). */
         if (!(c->flags & CLIENT_MULTI)) c->flags &= ~CLIENT_ASKING;
         return;
     }
     if (is_cmd(cmd, "watch")) {   /* keyed in the table, but it acts on the client */
         run_client_cmd(c, cmd, argc, argv, argvlen);
-        c->ran_cmd = true;
+        c->woff_workers |= 1ull << c->worker->index;
         return;
     }
 
@@ -738,8 +762,8 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
         dispatch_fanout(c, cmd, argc, argv, argvlen);
         break;
     }
-    /* After the call: WAIT read the flag as it was before it (cmd_wait). */
-    c->ran_cmd = true;
+    /* After the call: WAIT read the marks as they were before it (cmd_wait). */
+    woff_after_call(c, cmd, rt, slot);
     if (!is_cmd(cmd, "asking") && !(c->flags & CLIENT_MULTI)) c->flags &= ~CLIENT_ASKING;
 }
 

@@ -742,6 +742,7 @@ void remote_cmd_free(remote_cmd_t *rc)
     free(rc->watch_epoch);
     resp_buf_free(&rc->reply);
     free(rc->blob);
+    free(rc->wait_marks);
     free(rc);
 }
 
@@ -954,11 +955,12 @@ int workers_start(int n, const int *listen_fds, int nlisten)
         w->ks = g_worker_preload[i] ? g_worker_preload[i] : ks_create();
         g_worker_preload[i] = NULL;
         worker_keyspace_adopted(w);
-        w->repl = repl_wbuf_new();
+        w->repl = repl_wbuf_new(w->index);
+        w->woff = calloc(WORKER_WOFF_SLOTS, sizeof *w->woff);
         atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
         atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
         w->key_versions = calloc(WATCH_BUCKETS, sizeof(uint64_t));
-        if (!w->ks || !w->key_versions) return -1;
+        if (!w->ks || !w->key_versions || !w->woff) return -1;
         stats_init_worker(w);
         rt_actor_init(&w->actor, t, name, worker_behaviour, w);
         rt_snap_reader_register(&g_cluster_snapshot, &w->snap);

@@ -105,7 +105,7 @@ typedef struct remote_cmd {
     uint64_t client_id;           /* the requesting client (CLIENT KILL SKIPME) */
     long long arg_us;             /* DEBUG SLEEP: the pause in microseconds */
     bool close_after_reply;       /* a wait ended by -UNBLOCKED: the client goes after it (blocking.c) */
-    bool wait_from_zero;          /* WAIT from a client that ran no command before: target offset 0 */
+    struct repl_wait_marks *wait_marks;   /* WAIT: what its target is made of (repl.h); the replication actor frees it */
     struct xbar *xbar;            /* a call over several workers' keys: its barrier (xcmd.c) */
     uint8_t *watch_worker;        /* with xbar: the worker of each WATCHed key */
     uint64_t *watch_epoch;        /* with xbar: that worker's flush epoch at WATCH time */
@@ -168,6 +168,13 @@ const struct cluster_snapshot *worker_snapshot(const worker_t *w);
 struct client *worker_clients(worker_t *w);
 /* Hands w's buffered writes to the replication actor (repl_flush). */
 void worker_repl_flush(worker_t *w);
+/* WAIT's per-client target (repl.h, repl_wait_marks_t). A call made for
+ * client `client_id` ran here: note the handover that covers it
+ * (repl_wbuf_mark). And the mark noted for the client's last call here,
+ * for a WAIT marker that runs after it: when another client took its entry,
+ * the mark of everything buffered here so far (never lower than the truth). */
+void worker_woff_note(worker_t *w, uint64_t client_id);
+uint64_t worker_woff_mark(worker_t *w, uint64_t client_id);
 /* Drops every key (FLUSHALL's part, or its cut with replicas): WATCHes go
  * stale, counters follow; `count_change` adds one to the keyspace changes
  * (rdb_changes_since_last_save), as the cut does. */

@@ -16,6 +16,19 @@
 
 worker_t *worker_at(int i) { return g_workers[i]; }
 
+void worker_woff_note(worker_t *w, uint64_t client_id)
+{
+    size_t k = (size_t)client_id & (WORKER_WOFF_SLOTS - 1);
+    w->woff[k].client_id = client_id;
+    w->woff[k].mark = repl_wbuf_mark(w->repl);
+}
+
+uint64_t worker_woff_mark(worker_t *w, uint64_t client_id)
+{
+    size_t k = (size_t)client_id & (WORKER_WOFF_SLOTS - 1);
+    return w->woff[k].client_id == client_id ? w->woff[k].mark : repl_wbuf_mark(w->repl);
+}
+
 rt_thread_t *worker_thread(int i) { return g_workers[i]->thread; }
 
 void worker_post(int i, rt_msg_t *msg) { rt_send(&g_workers[i]->actor, msg); }

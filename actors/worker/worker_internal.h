@@ -6,6 +6,8 @@
 
 #include "actors/worker/worker.h"
 
+#define WORKER_WOFF_SLOTS 1024   /* a power of two */
+
 typedef struct worker_stats {
     _Atomic long long commands;
     _Atomic long long connections_received;
@@ -57,6 +59,9 @@ struct worker {
     int paused_mode;                         /* wpause_mode() when a client was last held */
     struct repl_wbuf *repl;                  /* writes to propagate, not yet handed over (repl.c) */
     int lent_batches;                        /* batches out with a lent socket (batch.h) */
+    /* WAIT's per-client marks (worker_woff_note): direct-mapped by client id;
+     * a client whose entry another took is answered with an upper bound */
+    struct worker_woff { uint64_t client_id, mark; } *woff;   /* WORKER_WOFF_SLOTS, calloc'ed at start */
 };
 
 extern worker_t *g_workers[MAX_WORKERS];
