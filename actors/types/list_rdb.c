@@ -49,27 +49,25 @@ int list_rdb_save(const list_t *l, struct rdb_encoder *enc)
 
 /* ---- load ---- */
 
+/* How to walk one container format; listpack and ziplist differ only in
+ * where an entry ends and how it is read, so one walker serves both. */
+typedef struct packed_fmt {
+    size_t (*first)(const uint8_t *);
+    bool (*at_end)(const uint8_t *, size_t);
+    size_t (*next)(const uint8_t *, size_t);
+    lp_val_t (*get)(const uint8_t *, size_t);
+} packed_fmt_t;
+
+static const packed_fmt_t LP_FMT = { lp_first, lp_at_end, lp_next, lp_get };
+static const packed_fmt_t ZL_FMT = { zl_first, zl_at_end, zl_next, zl_get };
+
 /* Appends every entry of a validated listpack or ziplist, the first one
  * in a node of its own. */
-static void push_lp_entries(list_t *l, const uint8_t *lp)
+static void push_packed_entries(list_t *l, const packed_fmt_t *f, const uint8_t *c)
 {
     bool first = true;
-    for (size_t off = lp_first(lp); !lp_at_end(lp, off); off = lp_next(lp, off)) {
-        lp_val_t v = lp_get(lp, off);
-        uint8_t num[21];
-        size_t n;
-        const uint8_t *p = lp_val_bytes(&v, num, &n);
-        if (first) list_push_new_node(l, p, n);
-        else list_push_same_node(l, p, n);
-        first = false;
-    }
-}
-
-static void push_zl_entries(list_t *l, const uint8_t *zl)
-{
-    bool first = true;
-    for (size_t off = zl_first(zl); !zl_at_end(zl, off); off = zl_next(zl, off)) {
-        lp_val_t v = zl_get(zl, off);
+    for (size_t off = f->first(c); !f->at_end(c, off); off = f->next(c, off)) {
+        lp_val_t v = f->get(c, off);
         uint8_t num[21];
         size_t n;
         const uint8_t *p = lp_val_bytes(&v, num, &n);
@@ -105,11 +103,11 @@ static bool load_nodes(unsigned t, const uint8_t *val, size_t len, size_t *pos, 
         } else if (t == T_LIST_QUICKLIST_2 && container == CONTAINER_PACKED) {
             size_t count;
             if (!lp_validate(s, n, &count)) ok = false;
-            else if (count) push_lp_entries(l, s);    /* an empty node is skipped, as Redis does */
+            else if (count) push_packed_entries(l, &LP_FMT, s);    /* an empty node is skipped, as Redis does */
         } else if (t == T_LIST_QUICKLIST) {
             size_t count;
             if (!zl_validate(s, n, &count)) ok = false;
-            else if (count) push_zl_entries(l, s);
+            else if (count) push_packed_entries(l, &ZL_FMT, s);
         } else {
             ok = false;
         }
@@ -148,7 +146,7 @@ int list_rdb_load(unsigned t, const uint8_t *val, size_t len, list_t **out)
         const uint8_t *s;
         size_t n, count;
         ok = read_str(val, len, &pos, &sb, &s, &n) && zl_validate(s, n, &count);
-        if (ok && count) push_zl_entries(l, s);
+        if (ok && count) push_packed_entries(l, &ZL_FMT, s);
         rdb_strbuf_free(&sb);
     } else {
         ok = load_nodes(t, val, len, &pos, l);
