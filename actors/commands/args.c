@@ -2,6 +2,7 @@
 #include "actors/commands/args.h"
 
 #include <string.h>
+#include "actors/worker/keyspace.h"
 #include "proto/resp.h"
 #include "proto/strnum.h"
 
@@ -34,4 +35,10 @@ void arg_reply_help(cmd_ctx_t *ctx, const char *const *lines, size_t n)
 {
     resp_add_array(ctx->reply, (long long)n);
     for (size_t i = 0; i < n; i++) resp_add_simple(ctx->reply, lines[i]);
+}
+
+void cmd_coll_written(cmd_ctx_t *ctx, int keyarg, long long mem_delta, bool empty)
+{
+    ks_mem_adjust(ctx->ks, mem_delta);
+    if (empty) ks_delete(ctx->ks, ctx->argv[keyarg], ctx->argvlen[keyarg], ctx->now_ms);
 }

@@ -40,6 +40,13 @@ bool arg_parse_long_double(const uint8_t *s, size_t len, long double *out);
  * buf (cap >= 5 KB for the largest values); returns the length. */
 size_t arg_format_long_double(char *buf, size_t cap, long double v);
 
+/* The end of a write to the collection (hash, list, set) at argv[keyarg]:
+ * the keyspace's memory figure moves by mem_delta, and the key goes when
+ * the write left the collection empty, as Redis keeps no empty one. Does
+ * not set ctx->dirty: a failed write (HINCRBY on a non-number, after the
+ * key was created) only tidies up. */
+void cmd_coll_written(cmd_ctx_t *ctx, int keyarg, long long mem_delta, bool empty);
+
 /* The reply of a HELP subcommand: each line as a simple string, in an array. */
 void arg_reply_help(cmd_ctx_t *ctx, const char *const *lines, size_t n);
 

@@ -53,13 +53,22 @@ static hash_t *lookup_write_create(cmd_ctx_t *ctx, ks_entry_t **ep, size_t *mem)
     return ks_entry_obj(e);
 }
 
-/* After a change: keep the keyspace's memory figure right, and drop the key
- * if the change left the hash empty (a failed HINCRBY on a new key). */
+/* After a change that took effect: the memory figure, the key gone if the
+ * hash emptied, and the call marked for propagation. */
 static void written(cmd_ctx_t *ctx, ks_entry_t *e, size_t before)
 {
     hash_t *h = ks_entry_obj(e);
-    ks_mem_adjust(ctx->ks, (long long)hash_ops.mem_usage(h) - (long long)before);
-    if (hash_len(h) == 0) ks_delete_entry(ctx->ks, e);
+    cmd_coll_written(ctx, 1, (long long)hash_ops.mem_usage(h) - (long long)before, hash_len(h) == 0);
+    ctx->dirty = true;
+}
+
+/* A write refused after the hash was looked up (maybe created): replies
+ * `err` and tidies up, dropping a key it created empty; nothing propagates. */
+static void written_error(cmd_ctx_t *ctx, ks_entry_t *e, size_t before, const char *err)
+{
+    hash_t *h = ks_entry_obj(e);
+    resp_add_error(ctx->reply, err);
+    cmd_coll_written(ctx, 1, (long long)hash_ops.mem_usage(h) - (long long)before, hash_len(h) == 0);
 }
 
 static void hset_generic(cmd_ctx_t *ctx, bool is_hset)
@@ -77,7 +86,6 @@ static void hset_generic(cmd_ctx_t *ctx, bool is_hset)
     for (int i = 2; i < ctx->argc; i += 2)
         created += hash_set(h, ctx->argv[i], ctx->argvlen[i], ctx->argv[i + 1], ctx->argvlen[i + 1]);
     written(ctx, e, before);
-    ctx->dirty = true;
     if (is_hset) resp_add_int(ctx->reply, created);
     else resp_add_simple(ctx->reply, "OK");
 }
@@ -100,7 +108,6 @@ void cmd_hsetnx(cmd_ctx_t *ctx)
     hash_convert_for_lengths(h, ctx->argv + 2, ctx->argvlen + 2, 2);
     hash_set(h, ctx->argv[2], ctx->argvlen[2], ctx->argv[3], ctx->argvlen[3]);
     written(ctx, e, before);
-    ctx->dirty = true;
     resp_add_int(ctx->reply, 1);
 }
 
@@ -164,10 +171,7 @@ void cmd_hdel(cmd_ctx_t *ctx)
     long long deleted = 0;
     for (int i = 2; i < ctx->argc && hash_len(h) > 0; i++)
         deleted += hash_del(h, ctx->argv[i], ctx->argvlen[i]);
-    if (deleted) {
-        written(ctx, e, before);
-        ctx->dirty = true;
-    }
+    if (deleted) written(ctx, e, before);
     resp_add_int(ctx->reply, deleted);
 }
 
@@ -211,13 +215,11 @@ void cmd_hincrby(cmd_ctx_t *ctx)
     size_t vl;
     const uint8_t *v = hash_get(h, ctx->argv[2], ctx->argvlen[2], buf, &vl);
     if (v && !arg_ll(v, vl, &value)) {
-        resp_add_error(ctx->reply, "ERR hash value is not an integer");
-        written(ctx, e, before);
+        written_error(ctx, e, before, "ERR hash value is not an integer");
         return;
     }
     if ((incr < 0 && value < 0 && incr < LLONG_MIN - value) || (incr > 0 && value > 0 && incr > LLONG_MAX - value)) {
-        resp_add_error(ctx->reply, "ERR increment or decrement would overflow");
-        written(ctx, e, before);
+        written_error(ctx, e, before, "ERR increment or decrement would overflow");
         return;
     }
     value += incr;
@@ -225,7 +227,6 @@ void cmd_hincrby(cmd_ctx_t *ctx)
     v = lp_val_bytes(&x, buf, &vl);
     hash_set(h, ctx->argv[2], ctx->argvlen[2], v, vl);
     written(ctx, e, before);
-    ctx->dirty = true;
     resp_add_int(ctx->reply, value);
 }
 
@@ -248,14 +249,12 @@ void cmd_hincrbyfloat(cmd_ctx_t *ctx)
     size_t vl;
     const uint8_t *v = hash_get(h, ctx->argv[2], ctx->argvlen[2], nb, &vl);
     if (v && !arg_parse_long_double(v, vl, &value)) {
-        resp_add_error(ctx->reply, "ERR hash value is not a float");
-        written(ctx, e, before);
+        written_error(ctx, e, before, "ERR hash value is not a float");
         return;
     }
     value += incr;
     if (isnan(value) || isinf(value)) {
-        resp_add_error(ctx->reply, "ERR increment would produce NaN or Infinity");
-        written(ctx, e, before);
+        written_error(ctx, e, before, "ERR increment would produce NaN or Infinity");
         return;
     }
     /* Kept until the effect is propagated, right after this handler. */
@@ -263,7 +262,6 @@ void cmd_hincrbyfloat(cmd_ctx_t *ctx)
     size_t n = arg_format_long_double(buf, sizeof buf, value);
     hash_set(h, ctx->argv[2], ctx->argvlen[2], (const uint8_t *)buf, n);
     written(ctx, e, before);
-    ctx->dirty = true;
     resp_add_bulk(ctx->reply, buf, n);
     /* The stream carries the result, never the increment: replicas must not
      * round differently. */

@@ -47,8 +47,7 @@ static list_t *get_list(cmd_ctx_t *ctx, int i, bool read, bool *bad)
  * deletes the key when the list is empty, as Redis never keeps one. */
 static void list_changed(cmd_ctx_t *ctx, int keyarg, list_t *l, size_t m0)
 {
-    ks_mem_adjust(ctx->ks, (long long)list_mem(l) - (long long)m0);
-    if (l->count == 0) ks_delete(ctx->ks, ctx->argv[keyarg], ctx->argvlen[keyarg], ctx->now_ms);
+    cmd_coll_written(ctx, keyarg, (long long)list_mem(l) - (long long)m0, l->count == 0);
     ctx->dirty = true;
 }
 
