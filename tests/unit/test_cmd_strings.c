@@ -2,61 +2,8 @@
  * byte for byte against replies recorded from redis-server 7.0.15 (every
  * expectation below was produced by the real server for the same sequence).
  * Time is simulated: each call passes an explicit now_ms. */
-#include <stdarg.h>
-#include <stdlib.h>
-#include <string.h>
-#include "actors/commands/commands.h"
-#include "actors/config/config.h"
-#include "actors/worker/keyspace.h"
-#include "tests/unit/unit.h"
+#include "tests/unit/cmd_fixture.h"
 
-#define T0 1700000000000LL
-
-static resp_buf_t reply;
-static char last[4096];
-static bool last_dirty;
-
-/* Runs handler fn with the NULL-terminated C-string arguments at time now;
- * returns the reply bytes as a C string (replies here contain no NUL). */
-static const char *run_at(struct keyspace *ks, long long now, cmd_fn fn, ...)
-{
-    const uint8_t *argv[32];
-    size_t argvlen[32];
-    int argc = 0;
-    va_list ap;
-    va_start(ap, fn);
-    const char *a;
-    while ((a = va_arg(ap, const char *)) != NULL && argc < 32) {
-        argv[argc] = (const uint8_t *)a;
-        argvlen[argc++] = strlen(a);
-    }
-    va_end(ap);
-    if (!reply.data) resp_buf_init(&reply, 2);
-    resp_buf_reset(&reply);
-    cmd_ctx_t ctx = { .argc = argc, .argv = argv, .argvlen = argvlen, .reply = &reply, .ks = ks, .now_ms = now };
-    fn(&ctx);
-    last_dirty = ctx.dirty;
-    size_t n = reply.len < sizeof last - 1 ? reply.len : sizeof last - 1;
-    memcpy(last, reply.data, n);
-    last[n] = 0;
-    return last;
-}
-
-#define R(ks, fn, ...) run_at(ks, T0, fn, __VA_ARGS__, (const char *)NULL)
-#define RT(ks, now, fn, ...) run_at(ks, now, fn, __VA_ARGS__, (const char *)NULL)
-
-static void list_free(void *o) { free(o); }
-static size_t list_mem(const void *o) { (void)o; return 16; }
-static const ks_object_ops_t list_ops = { .type_name = "list", .free_value = list_free, .mem_usage = list_mem };
-
-static void make_list(struct keyspace *ks, const char *key)
-{
-    ks_object_t *o = malloc(sizeof *o);
-    o->ops = &list_ops;
-    ks_set_object(ks, (const uint8_t *)key, strlen(key), KS_TYPE_LIST, o, KS_NO_EXPIRE, T0);
-}
-
-#define WRONGTYPE "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
 #define NOTINT "-ERR value is not an integer or out of range\r\n"
 #define NOTFLOAT "-ERR value is not a valid float\r\n"
 #define SYNTAX "-ERR syntax error\r\n"
@@ -66,9 +13,9 @@ TEST(cmd_get_set_basic)
     struct keyspace *ks = ks_create();
     CHECK_EQ_STR(R(ks, cmd_get, "get", "a"), "$-1\r\n");
     CHECK_EQ_STR(R(ks, cmd_set, "set", "a", "hello"), "+OK\r\n");
-    CHECK(last_dirty);
+    CHECK(fx_last_dirty);
     CHECK_EQ_STR(R(ks, cmd_get, "get", "a"), "$5\r\nhello\r\n");
-    CHECK(!last_dirty);
+    CHECK(!fx_last_dirty);
     CHECK_EQ_STR(R(ks, cmd_set, "set", "a", ""), "+OK\r\n");
     CHECK_EQ_STR(R(ks, cmd_get, "get", "a"), "$0\r\n\r\n");
     make_list(ks, "l");
@@ -183,7 +130,7 @@ TEST(cmd_setnx_getset_getdel)
     struct keyspace *ks = ks_create();
     CHECK_EQ_STR(R(ks, cmd_setnx, "setnx", "a", "1"), ":1\r\n");
     CHECK_EQ_STR(R(ks, cmd_setnx, "setnx", "a", "2"), ":0\r\n");
-    CHECK(!last_dirty);
+    CHECK(!fx_last_dirty);
     CHECK_EQ_STR(R(ks, cmd_expire, "expire", "a", "100"), ":1\r\n");
     CHECK_EQ_STR(R(ks, cmd_getset, "getset", "a", "new"), "$1\r\n1\r\n");
     CHECK_EQ_STR(R(ks, cmd_ttl, "ttl", "a"), ":-1\r\n");
@@ -324,10 +271,10 @@ TEST(cmd_incrbyfloat_embedded_nul_is_invalid)
     R(ks, cmd_set, "set", "f", "1");
     const uint8_t *argv[3] = { (const uint8_t *)"incrbyfloat", (const uint8_t *)"f", (const uint8_t *)"1\0abc" };
     size_t argvlen[3] = { 11, 1, 5 };
-    resp_buf_reset(&reply);
-    cmd_ctx_t ctx = { .argc = 3, .argv = argv, .argvlen = argvlen, .reply = &reply, .ks = ks, .now_ms = T0 };
+    resp_buf_reset(&fx_reply);
+    cmd_ctx_t ctx = { .argc = 3, .argv = argv, .argvlen = argvlen, .reply = &fx_reply, .ks = ks, .now_ms = T0 };
     cmd_incrbyfloat(&ctx);
-    CHECK(reply.len == strlen(NOTFLOAT) && memcmp(reply.data, NOTFLOAT, reply.len) == 0);
+    CHECK(fx_reply.len == strlen(NOTFLOAT) && memcmp(fx_reply.data, NOTFLOAT, fx_reply.len) == 0);
     ks_free(ks);
 }
 
@@ -374,7 +321,7 @@ TEST(cmd_append_strlen_getrange_setrange)
     CHECK_EQ_STR(R(ks, cmd_setrange, "setrange", "s", "7", "ab"), ":9\r\n");
     CHECK_EQ_STR(R(ks, cmd_strlen, "strlen", "s"), ":9\r\n");
     CHECK(memcmp(R(ks, cmd_get, "get", "s"), "$9\r\nxello", 9) == 0);
-    CHECK(memcmp(reply.data + 9, "\0\0ab\r\n", 6) == 0);
+    CHECK(memcmp(fx_reply.data + 9, "\0\0ab\r\n", 6) == 0);
     make_list(ks, "l");
     CHECK_EQ_STR(R(ks, cmd_append, "append", "l", "x"), WRONGTYPE);
     CHECK_EQ_STR(R(ks, cmd_strlen, "strlen", "l"), WRONGTYPE);
@@ -394,9 +341,9 @@ TEST(cmd_del_exists_touch_type)
     CHECK_EQ_STR(R(ks, cmd_type, "type", "c"), "+string\r\n");
     CHECK_EQ_STR(R(ks, cmd_type, "type", "nk"), "+none\r\n");
     CHECK_EQ_STR(R(ks, cmd_del, "del", "c", "d", "d", "zz"), ":2\r\n");
-    CHECK(last_dirty);
+    CHECK(fx_last_dirty);
     CHECK_EQ_STR(R(ks, cmd_unlink, "unlink", "b", "x"), ":0\r\n");
-    CHECK(!last_dirty);
+    CHECK(!fx_last_dirty);
     R(ks, cmd_set, "set", "t", "v", "PX", "10");
     CHECK_EQ_STR(RT(ks, T0 + 11, cmd_del, "del", "t"), ":0\r\n");       /* expired: not counted */
     CHECK_EQ_INT(ks_size(ks), 0);
@@ -455,7 +402,7 @@ TEST(cmd_expire_family)
     CHECK_EQ_STR(R(ks, cmd_ttl, "ttl", "k2"), ":2\r\n");
     /* A time in the past deletes the key and still answers 1. */
     CHECK_EQ_STR(R(ks, cmd_expire, "expire", "k", "0"), ":1\r\n");
-    CHECK(last_dirty);
+    CHECK(fx_last_dirty);
     CHECK_EQ_STR(R(ks, cmd_exists, "exists", "k"), ":0\r\n");
     R(ks, cmd_set, "set", "k", "v");
     CHECK_EQ_STR(R(ks, cmd_pexpireat, "pexpireat", "k", "1"), ":1\r\n");
@@ -504,11 +451,11 @@ TEST(cmd_rename_renamenx)
 TEST(cmd_replies_in_resp3)
 {
     struct keyspace *ks = ks_create();
-    if (!reply.data) resp_buf_init(&reply, 3);
-    int old = reply.proto;
-    reply.proto = 3;
+    if (!fx_reply.data) resp_buf_init(&fx_reply, 3);
+    int old = fx_reply.proto;
+    fx_reply.proto = 3;
     CHECK_EQ_STR(R(ks, cmd_get, "get", "missing"), "_\r\n");
     CHECK_EQ_STR(R(ks, cmd_mget, "mget", "missing"), "*1\r\n_\r\n");
-    reply.proto = old;
+    fx_reply.proto = old;
     ks_free(ks);
 }
