@@ -16,7 +16,6 @@ import random
 import pytest
 
 import diffhelpers as d
-import helpers as h
 
 BIG = "x" * 100
 HUGE = "y" * 5000
@@ -118,44 +117,19 @@ SCENARIOS = {
 
 # Replies whose element order is the hash table's: compared as sorted.
 UNORDERED = {"HGETALL", "HKEYS", "HVALS", "HSCAN"}
-
-
-def _norm(v):
-    if isinstance(v, list):
-        return sorted((_norm(x) for x in v), key=repr)
-    return v
+# Random picks (HRANDFIELD): compared by shape only.
+RANDOM = {"HRANDFIELD"}
 
 
 def _run(server, cmds, proto):
-    out = []
-    with server.raw(timeout=10) as c:
-        if proto == 3:
-            assert isinstance(c.call("HELLO", "3"), h.Map)
-        for args in cmds:
-            raw, val = c.req(*args)
-            name = args[0].upper()
-            if name in UNORDERED:
-                out.append((raw[:1], type(val).__name__, _norm(val)))
-            elif name == "HRANDFIELD" and isinstance(val, list):
-                out.append((raw[:1], len(val)))      # random picks: the shape only
-            elif name == "HRANDFIELD" and isinstance(val, bytes):
-                out.append(raw[:1])
-            else:
-                out.append(raw)
-    return out
-
-
-def _compare(cmds, expected, got):
-    for args, e, g in zip(cmds, expected, got):
-        shown = tuple(a if len(a) < 60 else a[:20] + "..." for a in args)[:8]
-        assert g == e, f"{shown}: redis {str(e)[:300]}, shoal {str(g)[:300]}"
+    return d.run_unordered(server, cmds, proto, UNORDERED, RANDOM)
 
 
 @pytest.mark.parametrize("proto", [2, 3])
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_same_replies_as_redis(snode, sref, name, proto):
     cmds = SCENARIOS[name]
-    _compare(cmds, _run(sref, cmds, proto), _run(snode, cmds, proto))
+    d.compare(cmds, _run(sref, cmds, proto), _run(snode, cmds, proto))
 
 
 def _random_commands(seed, n):
@@ -203,7 +177,7 @@ def _random_commands(seed, n):
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_random_sequence_same_as_redis(snode, sref, seed):
     cmds = _random_commands(seed, 4000)
-    _compare(cmds, _run(sref, cmds, 2), _run(snode, cmds, 2))
+    d.compare(cmds, _run(sref, cmds, 2), _run(snode, cmds, 2))
 
 
 def _full_scan(c, key, count):

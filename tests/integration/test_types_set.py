@@ -14,7 +14,6 @@ import random
 import pytest
 
 import diffhelpers as d
-import helpers as h
 
 SCENARIOS = {
     "add_rem": [
@@ -111,40 +110,15 @@ UNORDERED = {"SMEMBERS", "SINTER", "SUNION", "SDIFF", "SSCAN", "SPOP", "SRANDMEM
 RANDOM = {"SPOP", "SRANDMEMBER"}
 
 
-def _norm(v):
-    if isinstance(v, list):
-        return sorted((_norm(x) for x in v), key=repr)
-    return v
-
-
 def _run(server, cmds, proto):
-    out = []
-    with server.raw(timeout=10) as c:
-        if proto == 3:
-            assert isinstance(c.call("HELLO", "3"), h.Map)
-        for args in cmds:
-            raw, val = c.req(*args)
-            name = args[0].upper()
-            if name in RANDOM and isinstance(val, (list, bytes)):
-                out.append((raw[:1], len(val) if isinstance(val, list) else 1))
-            elif name in UNORDERED:
-                out.append((raw[:1], type(val).__name__, _norm(val)))
-            else:
-                out.append(raw)
-    return out
-
-
-def _compare(cmds, expected, got):
-    for n, (args, e, g) in enumerate(zip(cmds, expected, got)):
-        shown = tuple(a if len(a) < 60 else a[:20] + "..." for a in args)[:8]
-        assert g == e, f"#{n} {shown}: redis {str(e)[:300]}, shoal {str(g)[:300]}"
+    return d.run_unordered(server, cmds, proto, UNORDERED, RANDOM)
 
 
 @pytest.mark.parametrize("proto", [2, 3])
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_same_replies_as_redis(snode, sref, name, proto):
     cmds = SCENARIOS[name]
-    _compare(cmds, _run(sref, cmds, proto), _run(snode, cmds, proto))
+    d.compare(cmds, _run(sref, cmds, proto), _run(snode, cmds, proto))
 
 
 def _random_commands(seed, n):
@@ -202,7 +176,7 @@ def test_random_sequence_same_as_redis(snode, sref, seed):
                 if vs:
                     cr.call("SREM", args[1], *vs)
             elif name in UNORDERED:
-                assert (rs[:1], _norm(vs)) == (rr[:1], _norm(vr)), f"#{n} {args}"
+                assert (rs[:1], d.norm(vs)) == (rr[:1], d.norm(vr)), f"#{n} {args}"
             else:
                 assert rs == rr, f"#{n} {args}: redis {rr[:200]!r}, shoal {rs[:200]!r}"
 
@@ -247,7 +221,7 @@ def test_sscan_large_set_returns_everything(snode):
 def test_crossslot_in_cluster_mode(snode, sref):
     cmds = [("SINTER", "a", "b"), ("SUNIONSTORE", "a", "b", "c"), ("SMOVE", "a", "b", "m"),
             ("SINTERCARD", "2", "a", "b"), ("SDIFF", "x", "y")]
-    _compare(cmds, _run(sref, cmds, 2), _run(snode, cmds, 2))
+    d.compare(cmds, _run(sref, cmds, 2), _run(snode, cmds, 2))
 
 
 @pytest.mark.parametrize("seed,n,proto", [(21, 100000, 2), (22, 20000, 3)])

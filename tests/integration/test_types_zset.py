@@ -200,17 +200,11 @@ SCENARIOS = {
 }
 
 
-def _compare(cmds, expected, got):
-    for args, e, g in zip(cmds, expected, got):
-        shown = tuple(a if len(a) < 60 else a[:20] + "..." for a in args)[:8]
-        assert g == e, f"{shown}: redis {str(e)[:300]}, shoal {str(g)[:300]}"
-
-
 @pytest.mark.parametrize("proto", [2, 3])
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_same_replies_as_redis(snode, sref, name, proto):
     cmds = SCENARIOS[name]
-    _compare(cmds, d.run(sref, cmds, proto), d.run(snode, cmds, proto))
+    d.compare(cmds, d.run(sref, cmds, proto), d.run(snode, cmds, proto))
 
 
 KEYS = ["{r}a", "{r}b", "{r}c", "{r}l"]
@@ -305,7 +299,7 @@ def _random_commands(seed, n):
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_random_sequence_same_as_redis(snode, sref, seed):
     cmds = _random_commands(seed, 4000)
-    _compare(cmds, d.run(sref, cmds, 2), d.run(snode, cmds, 2))
+    d.compare(cmds, d.run(sref, cmds, 2), d.run(snode, cmds, 2))
 
 
 @pytest.mark.parametrize("seed,n,proto", [(11, 100000, 2), (12, 20000, 3)])
