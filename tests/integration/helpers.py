@@ -555,6 +555,32 @@ def own_all_slots(server, timeout=10.0):
     wait_cluster_ok(server, timeout)
 
 
+def set_keys(server, keys, value="v", batch=500):
+    """SET every key to `value`, pipelined `batch` at a time; each must answer OK."""
+    with server.raw(timeout=30) as c:
+        for i in range(0, len(keys), batch):
+            part = keys[i:i + batch]
+            c.send(b"".join(encode("SET", k, value) for k in part))
+            for _ in part:
+                assert c.read()[1] == "OK"
+
+
+def scan_all(conn, *extra):
+    """A whole SCAN iteration on conn (extra: MATCH/COUNT/TYPE arguments): every key
+    returned, duplicates kept, and the number of calls it took."""
+    cursor, seen, calls = b"0", [], 0
+    while True:
+        reply = conn.call("SCAN", cursor, *extra)
+        assert isinstance(reply, list) and len(reply) == 2, reply
+        cursor, batch = reply
+        assert isinstance(cursor, bytes) and cursor.isdigit(), cursor
+        seen.extend(batch)
+        calls += 1
+        assert calls < 100000, "SCAN does not terminate"
+        if cursor == b"0":
+            return seen, calls
+
+
 def parse_nodes(text):
     """Parses CLUSTER NODES text into a list of dicts."""
     if isinstance(text, Verbatim):

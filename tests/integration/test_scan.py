@@ -8,29 +8,20 @@ tables grow and shrink between calls).
 """
 import threading
 
+import pytest
+
 import helpers as h
 
 WORKERS = "4"
 
 
-def _start(servers, kind, extra=()):
-    srv = servers.shoal(extra_args=list(extra)) if kind == "shoal" else servers.redis()
+@pytest.fixture
+def shoal(servers):
+    """A node of WORKERS worker threads owning every slot (the shared snode may run
+    one worker; SCAN must cross several)."""
+    srv = servers.shoal(extra_args=["--worker-threads", WORKERS])
     h.own_all_slots(srv)
     return srv
-
-
-def _scan_all(conn, *extra):
-    cursor, seen, calls = b"0", [], 0
-    while True:
-        reply = conn.call("SCAN", cursor, *extra)
-        assert isinstance(reply, list) and len(reply) == 2, reply
-        cursor, batch = reply
-        assert isinstance(cursor, bytes) and cursor.isdigit(), cursor
-        seen.extend(batch)
-        calls += 1
-        assert calls < 100000, "SCAN does not terminate"
-        if cursor == b"0":
-            return seen, calls
 
 
 def _load_types(conn, n):
@@ -43,10 +34,8 @@ def _load_types(conn, n):
         assert conn.call("ZADD", f"z:{i}", "1", "m") == 1
 
 
-def test_scan_small_keyspace_answers_in_one_call(servers):
-    shoal = _start(servers, "shoal", ["--worker-threads", WORKERS])
-    redis = _start(servers, "redis")
-    with shoal.raw() as c, redis.raw() as r:
+def test_scan_small_keyspace_answers_in_one_call(shoal, sref):
+    with shoal.raw() as c, sref.raw() as r:
         for n in range(1, 10):   # fewer keys than the default COUNT 10
             for conn in (c, r):
                 assert conn.call("SET", f"key:{n}", "v") == "OK"
@@ -67,22 +56,20 @@ def test_scan_small_keyspace_answers_in_one_call(servers):
         assert c.call("DBSIZE") == r.call("DBSIZE") == 9
 
 
-def test_scan_type_filter_every_type_matches_redis(servers):
-    shoal = _start(servers, "shoal", ["--worker-threads", WORKERS])
-    redis = _start(servers, "redis")
-    with shoal.raw(timeout=20) as c, redis.raw(timeout=20) as r:
+def test_scan_type_filter_every_type_matches_redis(shoal, sref):
+    with shoal.raw(timeout=20) as c, sref.raw(timeout=20) as r:
         _load_types(c, 40)
         _load_types(r, 40)
         for typ in ("string", "list", "set", "hash", "zset", "STRING", "Hash", "stream", "bogus"):
             for extra in ((), ("COUNT", "7"), ("COUNT", "1000"), ("MATCH", "*:1*")):
-                mine, _ = _scan_all(c, "TYPE", typ, *extra)
-                theirs, _ = _scan_all(r, "TYPE", typ, *extra)
+                mine, _ = h.scan_all(c, "TYPE", typ, *extra)
+                theirs, _ = h.scan_all(r, "TYPE", typ, *extra)
                 assert len(mine) == len(set(mine)), (typ, extra)
                 assert sorted(mine) == sorted(theirs), (typ, extra)
         for count in ("1", "3", "10", "50", "1000"):
-            mine, calls = _scan_all(c, "COUNT", count)
+            mine, calls = h.scan_all(c, "COUNT", count)
             assert len(mine) == len(set(mine)) == 200, count
-            theirs, _ = _scan_all(r, "COUNT", count)
+            theirs, _ = h.scan_all(r, "COUNT", count)
             assert sorted(mine) == sorted(theirs)
             if count == "1000":
                 assert calls == 1
@@ -92,15 +79,12 @@ def test_scan_type_filter_every_type_matches_redis(servers):
             assert c.raw(*args) == r.raw(*args), args
 
 
-def test_scan_count_bounds_each_reply(servers):
+def test_scan_count_bounds_each_reply(shoal):
     """With more keys than COUNT a reply stops near COUNT and hands back a cursor that
     resumes exactly where it stopped (no key twice on a static keyspace)."""
-    shoal = _start(servers, "shoal", ["--worker-threads", WORKERS])
+    keys = {f"k{i}".encode() for i in range(1000)}
+    h.set_keys(shoal, list(keys))
     with shoal.raw(timeout=20) as c:
-        keys = {f"k{i}".encode() for i in range(1000)}
-        c.send(b"".join(h.encode("SET", k, "v") for k in keys))
-        for _ in keys:
-            assert c.read()[1] == "OK"
         cursor, seen, calls = b"0", [], 0
         while True:
             cursor, batch = c.call("SCAN", cursor, "COUNT", "20")
@@ -114,15 +98,11 @@ def test_scan_count_bounds_each_reply(servers):
         assert len(seen) == len(set(seen)) and set(seen) == keys
 
 
-def test_scan_returns_every_stable_key_under_concurrent_writes(servers):
+def test_scan_returns_every_stable_key_under_concurrent_writes(shoal):
     """Keys present for the whole scan come back at least once while another client adds
     and deletes thousands of keys (every worker's table grows and shrinks meanwhile)."""
-    shoal = _start(servers, "shoal", ["--worker-threads", WORKERS])
     stable = {f"stable:{i}".encode() for i in range(3000)}
-    with shoal.raw(timeout=30) as c:
-        c.send(b"".join(h.encode("SET", k, "v") for k in stable))
-        for _ in stable:
-            assert c.read()[1] == "OK"
+    h.set_keys(shoal, list(stable))
     stop = threading.Event()
     errors = []
     rounds = [0]
@@ -149,11 +129,11 @@ def test_scan_returns_every_stable_key_under_concurrent_writes(servers):
     try:
         with shoal.raw(timeout=30) as c:
             for count in ("5", "50", "400"):
-                seen, calls = _scan_all(c, "COUNT", count)
+                seen, calls = h.scan_all(c, "COUNT", count)
                 missing = stable - set(seen)
                 assert not missing, (count, len(missing), sorted(missing)[:5])
                 assert calls > 1
-            seen, _ = _scan_all(c, "MATCH", "stable:*", "COUNT", "100")
+            seen, _ = h.scan_all(c, "MATCH", "stable:*", "COUNT", "100")
             assert set(seen) == stable
     finally:
         stop.set()
@@ -162,15 +142,11 @@ def test_scan_returns_every_stable_key_under_concurrent_writes(servers):
     assert rounds[0] >= 1, "the writer never completed a round during the scans"
 
 
-def test_redis_py_cluster_scan_iter_sees_every_key(servers):
+def test_redis_py_cluster_scan_iter_sees_every_key(shoal):
     """redis-py's cluster client scans each node once per cursor chain."""
     from redis.cluster import RedisCluster
-    shoal = _start(servers, "shoal", ["--worker-threads", WORKERS])
     keys = {f"rp:{i}" for i in range(500)}
-    with shoal.raw(timeout=20) as c:
-        c.send(b"".join(h.encode("SET", k, "v") for k in keys))
-        for _ in keys:
-            assert c.read()[1] == "OK"
+    h.set_keys(shoal, list(keys))
     rc = RedisCluster(host="127.0.0.1", port=shoal.port, socket_timeout=10)
     try:
         got = {k.decode() for k in rc.scan_iter(count=10)}

@@ -175,53 +175,29 @@ def test_active_expiry_removes_untouched_keys(snode):
         assert d.get("db0", "").startswith(f"keys={n_stable},expires=0,"), d
 
 
-def _fill(server, keys):
-    with server.raw(timeout=20) as c:
-        batch = 500
-        for i in range(0, len(keys), batch):
-            part = keys[i:i + batch]
-            c.send(b"".join(h.encode("SET", k, "v") for k in part))
-            for _ in part:
-                assert c.read()[1] == "OK"
-
-
-def _scan_all(conn, *extra):
-    cursor, seen, calls = b"0", [], 0
-    while True:
-        reply = conn.call("SCAN", cursor, *extra)
-        assert isinstance(reply, list) and len(reply) == 2, reply
-        cursor, batch = reply
-        assert isinstance(cursor, bytes) and cursor.isdigit(), cursor
-        seen.extend(batch)
-        calls += 1
-        assert calls < 100000, "SCAN does not terminate"
-        if cursor == b"0":
-            return seen, calls
-
-
 def test_scan_iterates_every_key_once(snode, sref):
     keys = [f"user:{i}" for i in range(4000)] + [f"item:{i}" for i in range(1000)]
-    _fill(snode, keys)
-    _fill(sref, keys)
+    h.set_keys(snode, keys)
+    h.set_keys(sref, keys)
     with snode.raw(timeout=20) as c, sref.raw(timeout=20) as r:
         assert c.call("DBSIZE") == 5000
-        seen, calls = _scan_all(c, "COUNT", "100")
+        seen, calls = h.scan_all(c, "COUNT", "100")
         assert len(seen) == len(set(seen)), "SCAN returned a key twice on a static keyspace"
         assert set(seen) == {k.encode() for k in keys}
         assert calls > 1, "COUNT 100 over 5000 keys must take several calls"
-        seen_default, _ = _scan_all(c)
+        seen_default, _ = h.scan_all(c)
         assert sorted(seen_default) == sorted(k.encode() for k in keys)
 
         for pattern in ("user:1*", "item:?", "*:99", "nomatch*", "user:[12]0"):
-            mine, _ = _scan_all(c, "MATCH", pattern, "COUNT", "500")
-            theirs, _ = _scan_all(r, "MATCH", pattern, "COUNT", "500")
+            mine, _ = h.scan_all(c, "MATCH", pattern, "COUNT", "500")
+            theirs, _ = h.scan_all(r, "MATCH", pattern, "COUNT", "500")
             assert sorted(mine) == sorted(theirs), pattern
             assert len(mine) == len(set(mine)), pattern
             assert sorted(c.call("KEYS", pattern)) == sorted(r.call("KEYS", pattern)), pattern
         assert len(c.call("KEYS", "*")) == 5000
-        typed, _ = _scan_all(c, "TYPE", "string", "COUNT", "1000")
+        typed, _ = h.scan_all(c, "TYPE", "string", "COUNT", "1000")
         assert len(set(typed)) == 5000
-        none, _ = _scan_all(c, "TYPE", "list", "COUNT", "1000")
+        none, _ = h.scan_all(c, "TYPE", "list", "COUNT", "1000")
         assert none == []
         rk = c.call("RANDOMKEY")
         assert rk.decode() in set(keys)
@@ -233,7 +209,7 @@ def test_scan_iterates_every_key_once(snode, sref):
 
 def test_flushall_and_flushdb(snode, sref):
     for srv in (snode, sref):
-        _fill(srv, [f"k{i}" for i in range(100)])
+        h.set_keys(srv, [f"k{i}" for i in range(100)])
     for args in (("DBSIZE",), ("FLUSHALL",), ("DBSIZE",), ("SET", "a", "1"), ("FLUSHDB",),
                  ("DBSIZE",), ("SET", "a", "1"), ("FLUSHALL", "ASYNC"), ("DBSIZE",),
                  ("FLUSHALL", "SYNC"), ("FLUSHALL", "BOGUS"), ("FLUSHDB", "x", "y"), ("GET", "a"),
