@@ -555,6 +555,29 @@ def own_all_slots(server, timeout=10.0):
     wait_cluster_ok(server, timeout)
 
 
+def crc16(data):
+    """CRC16-CCITT (XMODEM) of bytes: Redis Cluster's key hash."""
+    crc = 0
+    for byte in data:
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
+            crc &= 0xFFFF
+    return crc
+
+
+def key_slot(key):
+    """The cluster slot of key (str or bytes): of its {tag} when it has a non-empty
+    one, as CLUSTER KEYSLOT."""
+    k = key.encode() if isinstance(key, str) else key
+    s = k.find(b"{")
+    if s >= 0:
+        e = k.find(b"}", s + 1)
+        if e > s + 1:
+            k = k[s + 1:e]
+    return crc16(k) % 16384
+
+
 def set_keys(server, keys, value="v", batch=500):
     """SET every key to `value`, pipelined `batch` at a time; each must answer OK."""
     with server.raw(timeout=30) as c:

@@ -29,19 +29,9 @@ WAKE_LINE = re.compile(r"^thread\d+:name=(worker-\d+),wakeups=\d+,messages=\d+,"
                        r"wake_sends=(\d+),lazy_sends=\d+$")
 
 
-def _crc16(data):
-    crc = 0
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-            crc &= 0xffff
-    return crc
-
-
 def _worker_of(key, nworkers=2):
     """The worker that keeps key's slot (slot % workers, docs/design.md §3.4)."""
-    return (_crc16(key.encode()) % 16384) % nworkers
+    return (h.crc16(key.encode()) % 16384) % nworkers
 
 
 def _keys_on(worker, n, prefix):

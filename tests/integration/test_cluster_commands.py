@@ -161,34 +161,15 @@ KEYSLOT_VECTORS = [
 ]
 
 
-def _crc16(data):
-    crc = 0
-    for b in data:
-        crc ^= b << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-            crc &= 0xFFFF
-    return crc
-
-
-def _slot(key):
-    s = key.find(b"{")
-    if s >= 0:
-        e = key.find(b"}", s + 1)
-        if e > s + 1:
-            key = key[s + 1:e]
-    return _crc16(key) & 0x3FFF
-
-
 def test_keyslot_vectors(node):
     with node.raw() as c:
         for key, slot in KEYSLOT_VECTORS:
-            expect = slot if slot is not None else _slot(key)
-            assert _slot(key) == expect, key
+            expect = slot if slot is not None else h.key_slot(key)
+            assert h.key_slot(key) == expect, key
             assert c.raw("CLUSTER", "KEYSLOT", key) == b":%d\r\n" % expect, key
         for i in range(300):
             key = b"key:%d:{tag%d}" % (i * 7919, i % 13)
-            assert c.call("CLUSTER", "KEYSLOT", key) == _slot(key), key
+            assert c.call("CLUSTER", "KEYSLOT", key) == h.key_slot(key), key
         assert c.raw("CLUSTER", "KEYSLOT") == \
             b"-ERR wrong number of arguments for 'cluster|keyslot' command\r\n"
         assert c.raw("CLUSTER", "KEYSLOT", "a", "b") == \
@@ -197,7 +178,7 @@ def test_keyslot_vectors(node):
 
 def test_countkeysinslot_and_getkeysinslot(snode):
     with snode.raw() as c:
-        slot = _slot(b"t")
+        slot = h.key_slot(b"t")
         keys = {b"{t}%d" % i for i in range(10)}
         for k in keys:
             assert c.raw("SET", k, "v") == b"+OK\r\n"

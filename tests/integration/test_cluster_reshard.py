@@ -188,20 +188,10 @@ def test_reshard_add_rebalance_del_fix(servers):
     _verify(nodes)
 
 
-def _crc16(data):
-    crc = 0
-    for b in data:
-        crc ^= b << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-            crc &= 0xFFFF
-    return crc
-
-
 def _key_in_slot(slot):
     for i in range(1000000):
         tag = f"r{i}".encode()
-        if _crc16(tag) % 16384 == slot:
+        if h.crc16(tag) % 16384 == slot:
             return "{" + tag.decode() + "}x"
     raise AssertionError(slot)
 

@@ -25,31 +25,11 @@ SA = "standalone"
 WORKERS = 3
 
 
-def _crc16(data):
-    crc = 0
-    for b in data:
-        crc ^= b << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-            crc &= 0xFFFF
-    return crc
-
-
-def _slot(key):
-    k = key.encode()
-    s = k.find(b"{")
-    if s >= 0:
-        e = k.find(b"}", s + 1)
-        if e > s + 1:
-            k = k[s + 1:e]
-    return _crc16(k) % 16384
-
-
 def _on(worker, name):
     """A key named name:<n> that worker `worker` of WORKERS keeps."""
     for n in range(1000):
         k = f"{name}:{n}"
-        if _slot(k) % WORKERS == worker:
+        if h.key_slot(k) % WORKERS == worker:
             return k
     raise AssertionError("no key found")
 
@@ -66,11 +46,11 @@ W1, W2 = _on(1, "watch1"), _on(2, "watch2")
 
 
 def test_keys_are_spread():
-    assert [_slot(k) % WORKERS for k in (A, B, C)] == [0, 1, 2]
-    assert len({_slot(k) % WORKERS for k in (S1, S2, S3)}) == 3
-    assert len({_slot(k) % WORKERS for k in (Z1, Z2, Z3)}) == 3
+    assert [h.key_slot(k) % WORKERS for k in (A, B, C)] == [0, 1, 2]
+    assert len({h.key_slot(k) % WORKERS for k in (S1, S2, S3)}) == 3
+    assert len({h.key_slot(k) % WORKERS for k in (Z1, Z2, Z3)}) == 3
     # a known Redis slot, so the CRC above is Redis's
-    assert _slot("foo") == 12182
+    assert h.key_slot("foo") == 12182
 
 
 SCENARIO = [
