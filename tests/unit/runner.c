@@ -43,6 +43,20 @@ unsigned char *unit_read_file(const char *path, size_t *len)
     return buf;
 }
 
+char *unit_read_text(const char *path)
+{
+    size_t len = 0;
+    unsigned char *buf = unit_read_file(path, &len);
+    if (buf == NULL) return NULL;
+    char *s = realloc(buf, len + 1);
+    if (s == NULL) {
+        free(buf);
+        return NULL;
+    }
+    s[len] = '\0';
+    return s;
+}
+
 int main(int argc, char **argv)
 {
     const char *filter = argc > 1 ? argv[1] : NULL;

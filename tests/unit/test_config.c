@@ -47,18 +47,6 @@ static char *write_tmp(const char *name, const char *content)
     return path;
 }
 
-static char *read_all(const char *path)
-{
-    size_t len;
-    unsigned char *b = unit_read_file(path, &len);
-    if (!b) return NULL;
-    char *s = malloc(len + 1);
-    memcpy(s, b, len);
-    s[len] = '\0';
-    free(b);
-    return s;
-}
-
 static const char *get(const char *name)
 {
     static char buf[8][1024];
@@ -509,7 +497,7 @@ TEST(config_rewrite_round_trip)
     config_cmd_rewrite(&r);
     CHECK(r.len == 5 && memcmp(r.data, "+OK\r\n", 5) == 0);
     resp_buf_free(&r);
-    char *out = read_all(path);
+    char *out = unit_read_text(path);
     REQUIRE(out != NULL);
     /* comments kept, changed lines in place, surplus save line blanked, alias
      * written under its primary name, new values after the signature. */
@@ -534,11 +522,11 @@ TEST(config_rewrite_round_trip)
      * one trailing blank line once (the file's last newline reads as an
      * empty last line), after which the bytes are stable. */
     REQUIRE(config_rewrite_file(path) == 0);
-    char *again = read_all(path);
+    char *again = unit_read_text(path);
     REQUIRE(again != NULL);
     CHECK(strlen(again) == strlen(out) + 1 && strncmp(again, out, strlen(out)) == 0);
     REQUIRE(config_rewrite_file(path) == 0);
-    char *third = read_all(path);
+    char *third = unit_read_text(path);
     CHECK_STR(third, again);
     free(third);
     free(again);
@@ -588,7 +576,7 @@ TEST(config_rewrite_cannot_inject_lines)
     CHECK_STR(SET2("masterauth", "x\nrequirepass y\r\n\"dir /\"\\"), "+OK\r\n");
     CHECK_STR(SET2("replica-announce-ip", "h\nsave 1 1"), "+OK\r\n");
     REQUIRE(config_rewrite_file(path) == 0);
-    char *out = read_all(path);
+    char *out = unit_read_text(path);
     REQUIRE(out != NULL);
     CHECK(strstr(out, "\nenable-protected-configs") == NULL);
     CHECK(strstr(out, "\nrequirepass") == NULL);

@@ -24,17 +24,6 @@ static int log_to_temp(char *path, size_t size)
     return rt_log_open(path);
 }
 
-static char *slurp(const char *path)
-{
-    size_t len = 0;
-    unsigned char *buf = unit_read_file(path, &len);
-    if (buf == NULL) return NULL;
-    char *s = realloc(buf, len + 1);
-    if (s == NULL) { free(buf); return NULL; }
-    s[len] = '\0';
-    return s;
-}
-
 static void restore(const char *path)
 {
     rt_log_open(NULL);
@@ -60,7 +49,7 @@ TEST(log_line_format)
     REQUIRE(log_to_temp(path, sizeof path) == 0);
     CHECK_EQ_INT(rt_log_get_level(), RT_LOG_NOTICE);   /* Redis's default */
     LOG_NOTICE("hello");
-    char *text = slurp(path);
+    char *text = unit_read_text(path);
     REQUIRE(text != NULL);
     CHECK(matches("^[0-9]+:M [0-9]{2} [A-Za-z]{3} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3} \\* hello$", text) == 1);
     CHECK(strchr(text, '\n') == text + strlen(text) - 1);   /* exactly one line */
@@ -98,7 +87,7 @@ TEST(log_levels_and_marks)
     LOG_VERBOSE("kept-verbose");
     rt_log_raw(RT_LOG_NOTICE, "raw %s", "line\n");
 
-    char *text = slurp(path);
+    char *text = unit_read_text(path);
     REQUIRE(text != NULL);
     CHECK(strstr(text, "dropped") == NULL);
     char re[256];
@@ -126,7 +115,7 @@ TEST(log_long_message_is_cut_but_ends_the_line)
     big[4999] = '\0';
     LOG_NOTICE("%s", big);
     LOG_NOTICE("after");
-    char *text = slurp(path);
+    char *text = unit_read_text(path);
     REQUIRE(text != NULL);
     char *nl = strchr(text, '\n');
     REQUIRE(nl != NULL);
@@ -160,7 +149,7 @@ TEST(log_threads_do_not_interleave)
         REQUIRE(pthread_create(&th[i], NULL, log_thread, (void *)i) == 0);
     for (int i = 0; i < LOG_THREADS; i++) pthread_join(th[i], NULL);
 
-    char *text = slurp(path);
+    char *text = unit_read_text(path);
     REQUIRE(text != NULL);
     regex_t re;
     REQUIRE(regcomp(&re, "^[0-9]+:M [0-9]{2} [A-Za-z]{3} [0-9]{4} [0-9:]{8}\\.[0-9]{3} \\* "
@@ -193,7 +182,7 @@ TEST(log_open_errors_and_reopen)
     snprintf(path2, sizeof path2, "%s.2", path);
     REQUIRE(rt_log_open(path2) == 0);
     LOG_NOTICE("second");
-    char *a = slurp(path), *b = slurp(path2);
+    char *a = unit_read_text(path), *b = unit_read_text(path2);
     REQUIRE(a != NULL && b != NULL);
     CHECK(strstr(a, "first") != NULL && strstr(a, "second") == NULL);
     CHECK(strstr(b, "second") != NULL && strstr(b, "first") == NULL);

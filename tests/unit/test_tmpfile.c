@@ -9,18 +9,6 @@
 #include "tests/unit/unit.h"
 #include "runtime/tmpfile.h"
 
-static char *slurp(const char *path)
-{
-    size_t len;
-    unsigned char *b = unit_read_file(path, &len);
-    if (!b) return NULL;
-    char *s = malloc(len + 1);
-    memcpy(s, b, len);
-    s[len] = '\0';
-    free(b);
-    return s;
-}
-
 static void put(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -46,7 +34,7 @@ TEST(tmpfile_planted_symlink_leaves_target_alone)
     CHECK(rt_write_all(fd, "new\n", 4) == 0);
     const char *op = "none";
     CHECK(rt_tmpfile_commit(dirfd, fd, "out.tmp", "out", &op) == 0);
-    char *t = slurp(target), *o = slurp(final);
+    char *t = unit_read_text(target), *o = unit_read_text(final);
     CHECK(t && !strcmp(t, "keep me\n"));
     CHECK(o && !strcmp(o, "new\n"));
     struct stat st;

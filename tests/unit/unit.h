@@ -37,5 +37,7 @@ void unit_fail(const char *file, int line, const char *expr);
 
 /* Reads a whole file into a malloc'ed buffer; returns NULL on error. */
 unsigned char *unit_read_file(const char *path, size_t *len);
+/* The same as a NUL-terminated string (for text files); NULL on error. */
+char *unit_read_text(const char *path);
 
 #endif
