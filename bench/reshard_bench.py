@@ -117,6 +117,8 @@ class Client(threading.Thread):
         self.errors = {}
         self.wrong = 0
         self.moved = self.asked = 0
+        self.path = []
+        self.slowest = [(0.0, 0.0, "", 0, "")] * 5
 
     def _conn(self, port):
         c = self.conns.get(port)
@@ -131,6 +133,7 @@ class Client(threading.Thread):
 
     def call(self, slot, *args):
         port, asking = self.slot_port[slot], False
+        self.path = []                # the redirects this request followed
         for _ in range(6):
             c = self._conn(port)
             try:
@@ -148,11 +151,13 @@ class Client(threading.Thread):
                 return f"-IO {type(e).__name__}"
             if isinstance(r, str) and r.startswith("-MOVED "):
                 self.moved += 1
+                self.path.append("MOVED")
                 port, asking = int(r.split()[2].rsplit(":", 1)[1]), False
                 self.slot_port[slot] = port
                 continue
             if isinstance(r, str) and r.startswith("-ASK "):
                 self.asked += 1
+                self.path.append("ASK")
                 port, asking = int(r.split()[2].rsplit(":", 1)[1]), True
                 continue
             return r
@@ -180,7 +185,11 @@ class Client(threading.Thread):
                 if isinstance(r, bytes) and idx not in self.uncertain and \
                         r != value(idx, self.gen.get(idx, 0)):
                     self.wrong += 1
-            self.samples.append((t0, perf() - t0))
+            d = perf() - t0
+            self.samples.append((t0, d))
+            if d > self.slowest[0][0]:       # the 5 slowest, to tell a stall from noise
+                self.slowest[0] = (d, t0, "SET" if i & 1 else "GET", slot, "+".join(self.path))
+                self.slowest.sort()
             if isinstance(r, str) and r.startswith("-"):
                 word = r[1:].split()[0] if r[1:].split() else "?"
                 self.errors[word] = self.errors.get(word, 0) + 1
@@ -245,6 +254,52 @@ def cluster_check(port, timeout):
         time.sleep(0.5)
 
 
+STEP_SLOTS = 100
+STEPS = ["SETSLOT IMPORTING (target)", "SETSLOT MIGRATING (source)", "GETKEYSINSLOT (source)",
+         "MIGRATE ... KEYS (source)", "SETSLOT NODE (target)", "SETSLOT NODE (source)",
+         "SETSLOT NODE (other master)"]
+
+
+def step_profile(ports, ids, src, dst, other, slots):
+    """Moves `slots` from ports[src] to ports[dst] with the commands redis-cli --cluster
+    reshard sends for each slot, in its order (clusterManagerMoveSlot: IMPORTING on the
+    target, MIGRATING on the source, GETKEYSINSLOT + MIGRATE KEYS batches of PIPELINE keys,
+    then SETSLOT NODE on the target, the source and the other masters), one connection per
+    node, no client running. Returns ({step: (count, seconds)}, wall seconds) or raises
+    ConnectionError on an unexpected reply."""
+    conns = {i: _Conn(ports[i], 60.0) for i in (src, dst, other)}
+    acc = {name: [0, 0.0] for name in STEPS}
+    perf = time.perf_counter
+
+    def call(i, step, *args):
+        c = conns[i]
+        t = perf()
+        c.sock.sendall(resp_wire.encode(args))
+        r = resp_wire.read_reply(c.f)
+        acc[step][0] += 1
+        acc[step][1] += perf() - t
+        if isinstance(r, str) and r.startswith("-"):
+            raise ConnectionError(f"{step} on :{ports[i]}: {r}")
+        return r
+    t0 = perf()
+    try:
+        for slot in slots:
+            call(dst, STEPS[0], "CLUSTER", "SETSLOT", slot, "IMPORTING", ids[src])
+            call(src, STEPS[1], "CLUSTER", "SETSLOT", slot, "MIGRATING", ids[dst])
+            while True:
+                keys = call(src, STEPS[2], "CLUSTER", "GETKEYSINSLOT", slot, PIPELINE)
+                if not keys:
+                    break
+                call(src, STEPS[3], "MIGRATE", "127.0.0.1", ports[dst], "", 0, 60000,
+                     "KEYS", *keys)
+            for i, step in ((dst, STEPS[4]), (src, STEPS[5]), (other, STEPS[6])):
+                call(i, step, "CLUSTER", "SETSLOT", slot, "NODE", ids[dst])
+        return {k: tuple(v) for k, v in acc.items()}, perf() - t0
+    finally:
+        for c in conns.values():
+            c.close()
+
+
 def percentile(sorted_vals, q):
     if not sorted_vals:
         return None
@@ -302,7 +357,10 @@ def run_one(b, rt, kind, keys, timeout):
                f"CPU-s of the masters; client {len(lat)} requests in the window, p50 "
                f"{(res['p50'] or 0) * 1e3:.2f} ms p99 {(res['p99'] or 0) * 1e3:.2f} ms max "
                f"{(res['max'] or 0) * 1e3:.1f} ms, errors {client.errors}, wrong "
-               f"{client.wrong}, MOVED {client.moved}, ASK {client.asked}")
+               f"{client.wrong}, MOVED {client.moved}, ASK {client.asked}; slowest: "
+               + ", ".join(f"{d * 1e3:.0f} ms {op} slot {sl} at +{t - t_start:.1f} s"
+                           + (f" ({how})" if how else "")
+                           for d, t, op, sl, how in reversed(client.slowest) if d))
         # after the move
         ok, why = cluster_check(ports[0], timeout=120)
         res["check"] = "ok" if ok else why
@@ -326,6 +384,14 @@ def run_one(b, rt, kind, keys, timeout):
             res.setdefault("error", f"{bad} keys wrong on master 1: {first[0]}")
         if not ok:
             res.setdefault("error", f"check: {why}")
+        # where the time goes: the same commands by hand, each timed, for slots that now
+        # hold keys on master 1, moved on to master 2 with no client running
+        try:
+            res["steps"], res["steps_wall"] = step_profile(ports, ids, 1, 2, 0,
+                                                           range(STEP_SLOTS))
+        except (OSError, ConnectionError) as e:
+            res["steps_error"] = str(e)[:80]
+            rt.log(f"  {kind}: step profile: {e}")
     finally:
         rt.stop_nodes(grp.servers)
     return res
@@ -393,3 +459,39 @@ def section(b, rt):
              f"median of {rt.REPEAT} run(s) by wall time; ratio = shoal / redis; shoal masters: "
              + (" ".join(rt.cluster_extra_args("shoal")) or
                 f"default worker threads ({rt.NCPU} CPUs)")])
+
+    def step(res, name):
+        if "steps" not in res:
+            return res.get("steps_error") or res.get("error") or "-"
+        cnt, secs = res["steps"][name]
+        return f"{cnt} x {secs / cnt * 1e3:.2f}" if cnt else "0"
+
+    def step_ms(res, name):
+        if "steps" not in res or not res["steps"][name][0]:
+            return None
+        cnt, secs = res["steps"][name]
+        return secs / cnt
+
+    def per_slot(res, name=None):
+        if "steps" not in res:
+            return None
+        if name is None:
+            return res["steps_wall"] / STEP_SLOTS
+        return res["steps"][name][1] / STEP_SLOTS
+    rows = [[name, step(s, name), step(r, name), rt.fmt_ratio(step_ms(s, name), step_ms(r, name)),
+             "-" if per_slot(s) is None else f"{per_slot(s, name) * 1e3:.2f}",
+             "-" if per_slot(r) is None else f"{per_slot(r, name) * 1e3:.2f}"] for name in STEPS]
+    rows.append(["all (wall)", "", "", "",
+                 "-" if per_slot(s) is None else f"{per_slot(s) * 1e3:.2f}",
+                 "-" if per_slot(r) is None else f"{per_slot(r) * 1e3:.2f}"])
+    b.table(f"Where a reshard's time goes: {STEP_SLOTS} of the moved slots, master 1 -> master 2, "
+            "redis-cli's commands sent by hand and timed",
+            ["command (node)", "shoal n x ms", "redis n x ms", "ratio", "shoal ms/slot",
+             "redis ms/slot"], rows,
+            ["after the run above, on the same clusters, no client running: for each slot the "
+             "commands redis-cli --cluster reshard sends, in its order, each timed from send to "
+             f"reply; GETKEYSINSLOT/MIGRATE batches of {PIPELINE} keys",
+             "shoal answers a SETSLOT only once the new nodes.conf is durable (temp file, fsync, "
+             "rename, fsync of the directory, docs/design.md 'Durable before announced'); "
+             "7.0.15 writes nodes.conf without fsync for SETSLOT (only its configEpoch bump "
+             "fsyncs), so the fsync cost of the machine's disk shows in the SETSLOT rows"])
