@@ -56,7 +56,7 @@ static uint8_t *string_for_bits(cmd_ctx_t *ctx, uint64_t maxbit, size_t *len, bo
 {
     size_t need = (size_t)(maxbit >> 3) + 1;
     ks_entry_t *e = ks_lookup(ctx->ks, ctx->argv[1], ctx->argvlen[1], ctx->now_ms);
-    if (e && e->type != KS_TYPE_STRING) {
+    if (e && ks_entry_type(e) != KS_TYPE_STRING) {
         resp_add_error(ctx->reply, KS_WRONGTYPE_ERR);
         return NULL;
     }
@@ -85,7 +85,7 @@ static const uint8_t *read_string(cmd_ctx_t *ctx, int i, size_t *len, bool *bad)
     *bad = false;
     *len = 0;
     if (!e) return NULL;
-    if (e->type != KS_TYPE_STRING) {
+    if (ks_entry_type(e) != KS_TYPE_STRING) {
         resp_add_error(ctx->reply, KS_WRONGTYPE_ERR);
         *bad = true;
         return NULL;

@@ -27,7 +27,7 @@ static hash_t *lookup_read(cmd_ctx_t *ctx, bool *bad)
     ks_entry_t *e = ks_lookup_read(ctx->ks, ctx->argv[1], ctx->argvlen[1], ctx->now_ms);
     *bad = false;
     if (!e) return NULL;
-    if (e->type != KS_TYPE_HASH) {
+    if (ks_entry_type(e) != KS_TYPE_HASH) {
         resp_add_error(ctx->reply, KS_WRONGTYPE_ERR);
         *bad = true;
         return NULL;
@@ -40,7 +40,7 @@ static hash_t *lookup_read(cmd_ctx_t *ctx, bool *bad)
 static hash_t *lookup_write_create(cmd_ctx_t *ctx, ks_entry_t **ep, size_t *mem)
 {
     ks_entry_t *e = ks_lookup(ctx->ks, ctx->argv[1], ctx->argvlen[1], ctx->now_ms);
-    if (e && e->type != KS_TYPE_HASH) {
+    if (e && ks_entry_type(e) != KS_TYPE_HASH) {
         resp_add_error(ctx->reply, KS_WRONGTYPE_ERR);
         return NULL;
     }
@@ -165,7 +165,7 @@ void cmd_hdel(cmd_ctx_t *ctx)
 {
     ks_entry_t *e = ks_lookup(ctx->ks, ctx->argv[1], ctx->argvlen[1], ctx->now_ms);
     if (!e) { resp_add_int(ctx->reply, 0); return; }
-    if (e->type != KS_TYPE_HASH) { resp_add_error(ctx->reply, KS_WRONGTYPE_ERR); return; }
+    if (ks_entry_type(e) != KS_TYPE_HASH) { resp_add_error(ctx->reply, KS_WRONGTYPE_ERR); return; }
     hash_t *h = ks_entry_obj(e);
     size_t before = hash_ops.mem_usage(h);
     long long deleted = 0;

@@ -30,7 +30,7 @@ static size_t sparse_max(void)
  * false otherwise. */
 static bool check_hll(cmd_ctx_t *ctx, const ks_entry_t *e)
 {
-    if (e->type != KS_TYPE_STRING) {
+    if (ks_entry_type(e) != KS_TYPE_STRING) {
         resp_add_error(ctx->reply, KS_WRONGTYPE_ERR);
         return false;
     }

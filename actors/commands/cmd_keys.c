@@ -18,6 +18,17 @@ static ks_entry_t *lookup(cmd_ctx_t *ctx, int i)
     return ks_lookup(ctx->ks, ctx->argv[i], ctx->argvlen[i], ctx->now_ms);
 }
 
+/* As lookup, but not an access: EXISTS, TYPE and the TTL family leave the
+ * key's idle time and LFU counter alone, as 7.0.15's LOOKUP_NOTOUCH does. */
+static ks_entry_t *lookup_notouch(cmd_ctx_t *ctx, int i)
+{
+    ks_entry_t *e = ks_peek(ctx->ks, ctx->argv[i], ctx->argvlen[i]);
+    uint32_t access = e ? ks_entry_access(e) : 0;
+    e = lookup(ctx, i);
+    if (e) ks_entry_set_access(e, access);
+    return e;
+}
+
 /* DEL and UNLINK: our values are freed on the spot either way (a big value
  * costs what freeing it costs; there is no lazy-free thread yet). */
 static void del_generic(cmd_ctx_t *ctx)
@@ -33,20 +44,20 @@ void cmd_del(cmd_ctx_t *ctx) { del_generic(ctx); }
 void cmd_unlink(cmd_ctx_t *ctx) { del_generic(ctx); }
 
 /* EXISTS and TOUCH count every argument that names a live key, repeats too. */
-static void count_existing(cmd_ctx_t *ctx)
+static void count_existing(cmd_ctx_t *ctx, bool touch)
 {
     long long n = 0;
     for (int i = 1; i < ctx->argc; i++)
-        if (lookup(ctx, i)) n++;
+        if (touch ? lookup(ctx, i) : lookup_notouch(ctx, i)) n++;
     resp_add_int(ctx->reply, n);
 }
 
-void cmd_exists(cmd_ctx_t *ctx) { count_existing(ctx); }
-void cmd_touch(cmd_ctx_t *ctx) { count_existing(ctx); }
+void cmd_exists(cmd_ctx_t *ctx) { count_existing(ctx, false); }
+void cmd_touch(cmd_ctx_t *ctx) { count_existing(ctx, true); }
 
 void cmd_type(cmd_ctx_t *ctx)
 {
-    ks_entry_t *e = lookup(ctx, 1);
+    ks_entry_t *e = lookup_notouch(ctx, 1);
     resp_add_simple(ctx->reply, e ? ks_type_name(e) : "none");
 }
 
@@ -127,7 +138,7 @@ void cmd_pexpireat(cmd_ctx_t *ctx) { expire_generic(ctx, 0, false, "pexpireat");
  * second-based forms. */
 static void ttl_generic(cmd_ctx_t *ctx, bool ms, bool absolute)
 {
-    ks_entry_t *e = lookup(ctx, 1);
+    ks_entry_t *e = lookup_notouch(ctx, 1);
     if (!e) {
         resp_add_int(ctx->reply, -2);
         return;

@@ -116,7 +116,7 @@ void cmd_lcs(cmd_ctx_t *ctx)
 {
     ks_entry_t *ea = ks_lookup_read(ctx->ks, ctx->argv[1], ctx->argvlen[1], ctx->now_ms);
     ks_entry_t *eb = ks_lookup_read(ctx->ks, ctx->argv[2], ctx->argvlen[2], ctx->now_ms);
-    if ((ea && ea->type != KS_TYPE_STRING) || (eb && eb->type != KS_TYPE_STRING)) {
+    if ((ea && ks_entry_type(ea) != KS_TYPE_STRING) || (eb && ks_entry_type(eb) != KS_TYPE_STRING)) {
         resp_add_error(ctx->reply, "ERR The specified keys must contain string values");
         return;
     }

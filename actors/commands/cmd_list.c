@@ -35,7 +35,7 @@ static list_t *get_list(cmd_ctx_t *ctx, int i, bool read, bool *bad)
                          : ks_lookup(ctx->ks, ctx->argv[i], ctx->argvlen[i], ctx->now_ms);
     *bad = false;
     if (!e) return NULL;
-    if (e->type != KS_TYPE_LIST) {
+    if (ks_entry_type(e) != KS_TYPE_LIST) {
         resp_add_error(ctx->reply, KS_WRONGTYPE_ERR);
         *bad = true;
         return NULL;
@@ -440,7 +440,7 @@ static bool mpop_try(cmd_ctx_t *ctx, int first, int n, int where, long long coun
         if (ctx->block_mode == CMD_BLOCK_SERVE && j != ctx->serve_arg) continue;
         ks_entry_t *e = ks_lookup(ctx->ks, ctx->argv[j], ctx->argvlen[j], ctx->now_ms);
         if (!e) continue;
-        if (e->type != KS_TYPE_LIST) {
+        if (ks_entry_type(e) != KS_TYPE_LIST) {
             if (ctx->block_mode == CMD_BLOCK_SERVE) return false;   /* 7.0.15 keeps such a waiter */
             resp_add_error(ctx->reply, KS_WRONGTYPE_ERR);
             return true;
@@ -560,7 +560,7 @@ static void move_generic(cmd_ctx_t *ctx, int wherefrom, int whereto, bool blocki
 {
     bool serve = ctx->block_mode == CMD_BLOCK_SERVE;
     ks_entry_t *e = ks_lookup(ctx->ks, ctx->argv[1], ctx->argvlen[1], ctx->now_ms);
-    if (e && e->type != KS_TYPE_LIST) {
+    if (e && ks_entry_type(e) != KS_TYPE_LIST) {
         if (serve) {
             wait_or_null(ctx, 1, 1, timeout_ms, false);
             return;

@@ -3,9 +3,8 @@
  * would report it for the same content, and its DUMP payload both ways (so
  * keys move between shoal and redis-server by DUMP/RESTORE and MIGRATE).
  *
- * shoal keeps no access clock or LFU counter per key: IDLETIME answers 0
- * and FREQ 0 under an LFU policy (the errors of the other policy are
- * Redis's). Values are never shared, so REFCOUNT is 1, except the small
+ * IDLETIME and FREQ read the key's access clock (actors/worker/access.c),
+ * each under its policy (the errors of the other policy are Redis's). Values are never shared, so REFCOUNT is 1, except the small
  * integers Redis keeps shared (0..9999 as int-encoded strings), for which it
  * answers INT_MAX as Redis does.
  */
@@ -21,9 +20,15 @@
 #include "proto/rdb.h"
 #include "proto/strnum.h"
 
+/* OBJECT does not count as an access (7.0.15's LOOKUP_NOTOUCH): the entry
+ * is peeked at; an expired one goes through ks_lookup, which drops it. */
 static ks_entry_t *lookup_or_nil(cmd_ctx_t *ctx, int i)
 {
-    ks_entry_t *e = ks_lookup(ctx->ks, ctx->argv[i], ctx->argvlen[i], ctx->now_ms);
+    ks_entry_t *e = NULL;
+    if (ks_exists_noexpire(ctx->ks, ctx->argv[i], ctx->argvlen[i], ctx->now_ms))
+        e = ks_peek(ctx->ks, ctx->argv[i], ctx->argvlen[i]);
+    else
+        ks_lookup(ctx->ks, ctx->argv[i], ctx->argvlen[i], ctx->now_ms);
     if (!e) resp_add_null(ctx->reply);
     return e;
 }
@@ -39,7 +44,7 @@ void cmd_object_refcount(cmd_ctx_t *ctx)
     ks_entry_t *e = lookup_or_nil(ctx, 2);
     if (!e) return;
     long long shared = 1;
-    if (e->type == KS_TYPE_STRING && !strcmp(types_encoding(e), "int")) {
+    if (ks_entry_type(e) == KS_TYPE_STRING && !strcmp(types_encoding(e), "int")) {
         size_t n;
         long long v;
         const uint8_t *s = ks_entry_str(e, &n);
@@ -67,7 +72,7 @@ void cmd_object_idletime(cmd_ctx_t *ctx)
                        "when switching between policies at runtime LRU and LFU data will take some time to adjust.");
         return;
     }
-    resp_add_int(ctx->reply, 0);
+    resp_add_int(ctx->reply, ks_access_idle_s(e));
 }
 
 void cmd_object_freq(cmd_ctx_t *ctx)
@@ -80,7 +85,7 @@ void cmd_object_freq(cmd_ctx_t *ctx)
                        "to adjust.");
         return;
     }
-    resp_add_int(ctx->reply, 0);
+    resp_add_int(ctx->reply, ks_access_freq(e));
 }
 
 void cmd_object_help(cmd_ctx_t *ctx)
@@ -162,7 +167,7 @@ static void restore_propagate(cmd_ctx_t *ctx, long long abs_ttl, bool as_del)
 }
 
 /* RESTORE's options from argv[4]; false after replying the error. */
-static bool restore_options(cmd_ctx_t *ctx, bool *replace, bool *absttl)
+static bool restore_options(cmd_ctx_t *ctx, bool *replace, bool *absttl, long long *idle_out, long long *freq_out)
 {
     long long idle = -1, freq = -1;
     for (int j = 4; j < ctx->argc; j++) {
@@ -185,13 +190,16 @@ static bool restore_options(cmd_ctx_t *ctx, bool *replace, bool *absttl)
             return false;
         }
     }
+    *idle_out = idle;
+    *freq_out = freq;
     return true;
 }
 
 void cmd_restore(cmd_ctx_t *ctx)
 {
     bool replace = false, absttl = false;
-    if (!restore_options(ctx, &replace, &absttl)) return;
+    long long idle = -1, freq = -1;
+    if (!restore_options(ctx, &replace, &absttl, &idle, &freq)) return;
     if (!replace && ks_lookup(ctx->ks, ctx->argv[1], ctx->argvlen[1], ctx->now_ms)) {
         resp_add_error(ctx->reply, "BUSYKEY Target key name already exists.");
         return;
@@ -223,8 +231,10 @@ void cmd_restore(cmd_ctx_t *ctx)
         return;
     }
     long long when = ttl ? ttl : KS_NO_EXPIRE;
-    if (obj) ks_set_object(ctx->ks, ctx->argv[1], ctx->argvlen[1], kt, obj, when, ctx->now_ms);
-    else ks_set_string(ctx->ks, ctx->argv[1], ctx->argvlen[1], r.value, r.value_len, when, ctx->now_ms);
+    ks_entry_t *e;
+    if (obj) e = ks_set_object(ctx->ks, ctx->argv[1], ctx->argvlen[1], kt, obj, when, ctx->now_ms);
+    else e = ks_set_string(ctx->ks, ctx->argv[1], ctx->argvlen[1], r.value, r.value_len, when, ctx->now_ms);
+    ks_access_restore(e, idle, freq);
     rdb_restore_free(&r);
     ctx->dirty = true;
     if (ttl && !absttl) restore_propagate(ctx, ttl, false);
@@ -273,14 +283,14 @@ void cmd_copy(cmd_ctx_t *ctx)
         return;
     }
     long long ttl = ks_entry_expire(ctx->ks, e);
-    if (e->type == KS_TYPE_STRING) {
+    if (ks_entry_type(e) == KS_TYPE_STRING) {
         size_t n;
         const uint8_t *v = ks_entry_str(e, &n);
         ks_set_string(ctx->ks, ctx->argv[2], ctx->argvlen[2], v, n, ttl, ctx->now_ms);
     } else {
         const ks_object_ops_t *ops = ks_entry_ops(e);
         if (!ops->dup) { resp_add_error(ctx->reply, "ERR COPY of this value is not supported"); return; }
-        ks_set_object(ctx->ks, ctx->argv[2], ctx->argvlen[2], e->type, ops->dup(ks_entry_obj(e)), ttl, ctx->now_ms);
+        ks_set_object(ctx->ks, ctx->argv[2], ctx->argvlen[2], ks_entry_type(e), ops->dup(ks_entry_obj(e)), ttl, ctx->now_ms);
     }
     ctx->dirty = true;
     resp_add_int(ctx->reply, 1);

@@ -25,7 +25,7 @@ static set_t *lookup_read_at(cmd_ctx_t *ctx, int i, bool *bad)
     ks_entry_t *e = ks_lookup_read(ctx->ks, ctx->argv[i], ctx->argvlen[i], ctx->now_ms);
     *bad = false;
     if (!e) return NULL;
-    if (e->type != KS_TYPE_SET) {
+    if (ks_entry_type(e) != KS_TYPE_SET) {
         resp_add_error(ctx->reply, KS_WRONGTYPE_ERR);
         *bad = true;
         return NULL;
@@ -40,7 +40,7 @@ static set_t *lookup_write_at(cmd_ctx_t *ctx, int i, ks_entry_t **ep, bool *bad)
     *bad = false;
     *ep = e;
     if (!e) return NULL;
-    if (e->type != KS_TYPE_SET) {
+    if (ks_entry_type(e) != KS_TYPE_SET) {
         resp_add_error(ctx->reply, KS_WRONGTYPE_ERR);
         *bad = true;
         return NULL;

@@ -24,7 +24,7 @@ static bool gather(cmd_ctx_t *ctx, int first, int n, set_t **sets)
         ks_entry_t *e = ks_lookup_read(ctx->ks, ctx->argv[first + j], ctx->argvlen[first + j], ctx->now_ms);
         sets[j] = NULL;
         if (!e) continue;
-        if (e->type != KS_TYPE_SET) {
+        if (ks_entry_type(e) != KS_TYPE_SET) {
             resp_add_error(ctx->reply, KS_WRONGTYPE_ERR);
             return false;
         }

@@ -103,11 +103,11 @@ static bool pattern_value(cmd_ctx_t *ctx, const uint8_t *pat, size_t patlen, con
     free(key);
     if (!e) return false;
     if (field) {
-        if (e->type != KS_TYPE_HASH) return false;
+        if (ks_entry_type(e) != KS_TYPE_HASH) return false;
         *out = hash_get(ks_entry_obj(e), field, fieldlen, numbuf, outlen);
         return *out != NULL;
     }
-    if (e->type != KS_TYPE_STRING) return false;
+    if (ks_entry_type(e) != KS_TYPE_STRING) return false;
     *out = ks_entry_str(e, outlen);
     return true;
 }
@@ -213,13 +213,13 @@ static long long load_items(ks_entry_t *e, long long n, bool direct, bool desc, 
 {
     long long k = 0;
     if (!e || vlen <= 0) return 0;
-    if (e->type == KS_TYPE_LIST) {
+    if (ks_entry_type(e) == KS_TYPE_LIST) {
         list_iter_t it;
         list_elem_t le;
         size_t from = direct ? (size_t)(desc ? n - start - 1 : start) : 0;
         if (list_iter_at(ks_entry_obj(e), from, direct ? !desc : true, &it))
             while (k < vlen && list_iter_next(&it, &le)) push_copy(v, &k, le.p, le.len);
-    } else if (e->type == KS_TYPE_SET) {
+    } else if (ks_entry_type(e) == KS_TYPE_SET) {
         set_iter_t it;
         const uint8_t *m;
         size_t ml;
@@ -298,11 +298,11 @@ static void sort_generic(cmd_ctx_t *ctx, bool readonly)
     if (!parse_opts(ctx, readonly, &r)) goto out;
 
     ks_entry_t *e = ks_lookup_read(ctx->ks, ctx->argv[1], ctx->argvlen[1], ctx->now_ms);
-    if (e && e->type != KS_TYPE_LIST && e->type != KS_TYPE_SET && e->type != KS_TYPE_ZSET) {
+    if (e && ks_entry_type(e) != KS_TYPE_LIST && ks_entry_type(e) != KS_TYPE_SET && ks_entry_type(e) != KS_TYPE_ZSET) {
         resp_add_error(ctx->reply, KS_WRONGTYPE_ERR);
         goto out;
     }
-    int type = e ? e->type : KS_TYPE_LIST;
+    int type = e ? ks_entry_type(e) : KS_TYPE_LIST;
     /* A set has no order of its own: a stored result is sorted by the
      * members, as 7.0.15 forces. */
     if (r.dontsort && type == KS_TYPE_SET && r.store) {

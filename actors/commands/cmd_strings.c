@@ -41,7 +41,7 @@ static ks_entry_t *lookup_string(cmd_ctx_t *ctx, int i, bool *bad)
 {
     ks_entry_t *e = ks_lookup_read(ctx->ks, ctx->argv[i], ctx->argvlen[i], ctx->now_ms);
     *bad = false;
-    if (e && e->type != KS_TYPE_STRING) {
+    if (e && ks_entry_type(e) != KS_TYPE_STRING) {
         resp_add_error(ctx->reply, KS_WRONGTYPE_ERR);
         *bad = true;
     }
@@ -247,7 +247,7 @@ void cmd_mget(cmd_ctx_t *ctx)
     resp_add_array(ctx->reply, ctx->argc - 1);
     for (int i = 1; i < ctx->argc; i++) {
         ks_entry_t *e = ks_lookup_read(ctx->ks, ctx->argv[i], ctx->argvlen[i], ctx->now_ms);
-        if (e && e->type == KS_TYPE_STRING) reply_value(ctx, e);
+        if (e && ks_entry_type(e) == KS_TYPE_STRING) reply_value(ctx, e);
         else resp_add_null(ctx->reply);
     }
 }
@@ -399,7 +399,7 @@ void cmd_incrbyfloat(cmd_ctx_t *ctx)
 void cmd_append(cmd_ctx_t *ctx)
 {
     ks_entry_t *e = ks_lookup(ctx->ks, ctx->argv[1], ctx->argvlen[1], ctx->now_ms);
-    if (e && e->type != KS_TYPE_STRING) {
+    if (e && ks_entry_type(e) != KS_TYPE_STRING) {
         resp_add_error(ctx->reply, KS_WRONGTYPE_ERR);
         return;
     }
@@ -467,7 +467,7 @@ void cmd_setrange(cmd_ctx_t *ctx)
     }
     size_t vlen = ctx->argvlen[3];
     ks_entry_t *e = ks_lookup(ctx->ks, ctx->argv[1], ctx->argvlen[1], ctx->now_ms);
-    if (e && e->type != KS_TYPE_STRING) {
+    if (e && ks_entry_type(e) != KS_TYPE_STRING) {
         resp_add_error(ctx->reply, KS_WRONGTYPE_ERR);
         return;
     }

@@ -18,7 +18,7 @@ zset_t *zcmd_lookup_read(cmd_ctx_t *ctx, int i, bool *bad)
     ks_entry_t *e = ks_lookup_read(ctx->ks, ctx->argv[i], ctx->argvlen[i], ctx->now_ms);
     *bad = false;
     if (!e) return NULL;
-    if (e->type != KS_TYPE_ZSET) {
+    if (ks_entry_type(e) != KS_TYPE_ZSET) {
         resp_add_error(ctx->reply, KS_WRONGTYPE_ERR);
         *bad = true;
         return NULL;
@@ -94,7 +94,7 @@ static void zadd_generic(cmd_ctx_t *ctx, int flags)
         }
     }
     ks_entry_t *e = ks_lookup(ctx->ks, ctx->argv[1], ctx->argvlen[1], ctx->now_ms);
-    if (e && e->type != KS_TYPE_ZSET) {
+    if (e && ks_entry_type(e) != KS_TYPE_ZSET) {
         resp_add_error(ctx->reply, KS_WRONGTYPE_ERR);
         free(scores);
         return;
@@ -139,7 +139,7 @@ void cmd_zrem(cmd_ctx_t *ctx)
 {
     ks_entry_t *e = ks_lookup(ctx->ks, ctx->argv[1], ctx->argvlen[1], ctx->now_ms);
     if (!e) { resp_add_int(ctx->reply, 0); return; }
-    if (e->type != KS_TYPE_ZSET) { resp_add_error(ctx->reply, KS_WRONGTYPE_ERR); return; }
+    if (ks_entry_type(e) != KS_TYPE_ZSET) { resp_add_error(ctx->reply, KS_WRONGTYPE_ERR); return; }
     zset_t *z = ks_entry_obj(e);
     size_t before = zset_ops.mem_usage(z);
     long long deleted = 0;

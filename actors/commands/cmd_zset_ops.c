@@ -88,8 +88,8 @@ static bool zop_parse(cmd_ctx_t *ctx, zop_t *q)
         q->src[i].weight = 1.0;
         ks_entry_t *e = ks_lookup_read(ctx->ks, ctx->argv[j], ctx->argvlen[j], ctx->now_ms);
         if (!e) continue;
-        if (e->type == KS_TYPE_ZSET) q->src[i].z = ks_entry_obj(e);
-        else if (e->type == KS_TYPE_SET) q->src[i].s = ks_entry_obj(e);
+        if (ks_entry_type(e) == KS_TYPE_ZSET) q->src[i].z = ks_entry_obj(e);
+        else if (ks_entry_type(e) == KS_TYPE_SET) q->src[i].s = ks_entry_obj(e);
         else { resp_add_error(ctx->reply, KS_WRONGTYPE_ERR); return false; }
     }
     while (j < ctx->argc) {

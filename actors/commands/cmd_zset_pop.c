@@ -78,7 +78,7 @@ static void zpop_generic(cmd_ctx_t *ctx, int where)
         if (!arg_ll(ctx->argv[2], ctx->argvlen[2], &count) || count < 0) { resp_add_error(ctx->reply, "ERR value is out of range, must be positive"); return; }
     }
     ks_entry_t *e = ks_lookup(ctx->ks, ctx->argv[1], ctx->argvlen[1], ctx->now_ms);
-    if (e && e->type != KS_TYPE_ZSET) { resp_add_error(ctx->reply, KS_WRONGTYPE_ERR); return; }
+    if (e && ks_entry_type(e) != KS_TYPE_ZSET) { resp_add_error(ctx->reply, KS_WRONGTYPE_ERR); return; }
     if (!e || count == 0) { resp_add_array(ctx->reply, 0); return; }
     pop_from(ctx, e, 1, where, count, ctx->reply->proto > 2 && count != -1 ? SHAPE_NESTED : SHAPE_FLAT);
 }
@@ -95,7 +95,7 @@ static bool pop_first(cmd_ctx_t *ctx, int first, int n, int where, long long cou
         if (ctx->block_mode == CMD_BLOCK_SERVE && j != ctx->serve_arg) continue;
         ks_entry_t *e = ks_lookup(ctx->ks, ctx->argv[j], ctx->argvlen[j], ctx->now_ms);
         if (!e) continue;
-        if (e->type != KS_TYPE_ZSET) {
+        if (ks_entry_type(e) != KS_TYPE_ZSET) {
             if (ctx->block_mode == CMD_BLOCK_SERVE) return false;
             resp_add_error(ctx->reply, KS_WRONGTYPE_ERR);
             return true;

@@ -325,7 +325,7 @@ static void zremrange_generic(cmd_ctx_t *ctx, int type)
     }
     ks_entry_t *e = ks_lookup(ctx->ks, ctx->argv[1], ctx->argvlen[1], ctx->now_ms);
     if (!e) { resp_add_int(ctx->reply, 0); return; }
-    if (e->type != KS_TYPE_ZSET) { resp_add_error(ctx->reply, KS_WRONGTYPE_ERR); return; }
+    if (ks_entry_type(e) != KS_TYPE_ZSET) { resp_add_error(ctx->reply, KS_WRONGTYPE_ERR); return; }
     zset_t *z = ks_entry_obj(e);
     size_t lo = 0, hi = 0;
     if (type == ZR_RANK) { if (!rank_span(start, end, zset_len(z), &lo, &hi)) lo = hi = 0; }

@@ -139,24 +139,24 @@ static void digest_entry(void *arg, ks_entry_t *e, long long expire_ms)
     size_t klen;
     const uint8_t *key = ks_entry_key(e, &klen);
     mix(d, key, klen);
-    uint8_t type[4] = { 0, 0, 0, e->type };
+    uint8_t type[4] = { 0, 0, 0, ks_entry_type(e) };
     mix(d, type, sizeof type);
-    if (e->type == KS_TYPE_STRING) {
+    if (ks_entry_type(e) == KS_TYPE_STRING) {
         size_t vlen;
         const uint8_t *v = ks_entry_str(e, &vlen);
         mix(d, v, vlen);
-    } else if (e->type == KS_TYPE_LIST) {        /* mix(d, element), head to tail */
+    } else if (ks_entry_type(e) == KS_TYPE_LIST) {        /* mix(d, element), head to tail */
         list_iter_t it;
         list_elem_t el;
         if (list_iter_at(ks_entry_obj(e), 0, true, &it))
             while (list_iter_next(&it, &el)) mix(d, el.p, el.len);
-    } else if (e->type == KS_TYPE_SET) {         /* d ^= SHA1(member), any order */
+    } else if (ks_entry_type(e) == KS_TYPE_SET) {         /* d ^= SHA1(member), any order */
         set_iter_t it;
         const uint8_t *m;
         size_t ml;
         set_iter_init(&it, ks_entry_obj(e));
         while (set_iter_next(&it, &m, &ml)) xor_sha1(d, m, ml);
-    } else if (e->type == KS_TYPE_ZSET) {        /* d ^= SHA1(mix(mix(0, member), "%.17g" score)) */
+    } else if (ks_entry_type(e) == KS_TYPE_ZSET) {        /* d ^= SHA1(mix(mix(0, member), "%.17g" score)) */
         zset_iter_t it;
         const uint8_t *m;
         size_t ml;
@@ -170,7 +170,7 @@ static void digest_entry(void *arg, ks_entry_t *e, long long expire_ms)
             mix(pair, sb, (size_t)sl);
             xor_sha1(d, pair, 20);
         }
-    } else if (e->type == KS_TYPE_HASH) {        /* d ^= SHA1(mix(mix(0, field), value)) */
+    } else if (ks_entry_type(e) == KS_TYPE_HASH) {        /* d ^= SHA1(mix(mix(0, field), value)) */
         hash_iter_t it;
         const uint8_t *f, *v;
         size_t fl, vl;

@@ -177,7 +177,7 @@ static void encode_entry(void *arg, ks_entry_t *e, long long expire_ms)
 static void merge_entry(void *arg, ks_entry_t *e, long long expire_ms)
 {
     struct keyspace *staged = arg;
-    if (e->type != KS_TYPE_STRING) return;
+    if (ks_entry_type(e) != KS_TYPE_STRING) return;
     size_t klen, vlen;
     const uint8_t *key = ks_entry_key(e, &klen);
     const uint8_t *val = ks_entry_str(e, &vlen);

@@ -139,7 +139,7 @@ static void prop_key_state(repl_wbuf_t *b, struct keyspace *ks, cmd_ctx_t *ctx, 
         repl_propagate_del(b, key, klen);
         return;
     }
-    if (with_value && e->type == KS_TYPE_STRING) {
+    if (with_value && ks_entry_type(e) == KS_TYPE_STRING) {
         size_t vlen;
         const uint8_t *v = ks_entry_str(e, &vlen);
         if (when != KS_NO_EXPIRE) {
@@ -200,7 +200,7 @@ void repl_propagate_effect(repl_wbuf_t *b, struct keyspace *ks, const struct cmd
     if (name_is(cmd, "setex") || name_is(cmd, "psetex") || name_is(cmd, "incrbyfloat")) {
         if (name_is(cmd, "incrbyfloat")) {
             ks_entry_t *e = ks_peek(ks, ctx->argv[1], ctx->argvlen[1]);
-            if (e && e->type == KS_TYPE_STRING) {
+            if (e && ks_entry_type(e) == KS_TYPE_STRING) {
                 size_t vlen;
                 const uint8_t *v = ks_entry_str(e, &vlen);
                 const uint8_t *argv[4] = { (const uint8_t *)"SET", ctx->argv[1], v, (const uint8_t *)"KEEPTTL" };

@@ -106,7 +106,7 @@ int types_rdb_store(struct keyspace *ks, const uint8_t *key, size_t klen, unsign
 
 int types_rdb_save_value(struct rdb_encoder *enc, const ks_entry_t *e, unsigned *type)
 {
-    if (e->type == KS_TYPE_STRING) {
+    if (ks_entry_type(e) == KS_TYPE_STRING) {
         size_t n;
         const uint8_t *v = ks_entry_str(e, &n);
         *type = RDB_TYPE_STRING;
@@ -124,7 +124,7 @@ int types_rdb_save_entry(struct rdb_encoder *enc, const ks_entry_t *e, long long
     size_t klen;
     const uint8_t *key = ks_entry_key(e, &klen);
     int64_t exp = expire_ms == KS_NO_EXPIRE ? -1 : expire_ms;
-    if (e->type == KS_TYPE_STRING) {
+    if (ks_entry_type(e) == KS_TYPE_STRING) {
         size_t n;
         const uint8_t *v = ks_entry_str(e, &n);
         return rdb_encode_string_key(enc, key, klen, v, n, exp);
@@ -138,7 +138,7 @@ int types_rdb_save_entry(struct rdb_encoder *enc, const ks_entry_t *e, long long
 
 const char *types_encoding(const ks_entry_t *e)
 {
-    if (e->type != KS_TYPE_STRING) {
+    if (ks_entry_type(e) != KS_TYPE_STRING) {
         const ks_object_ops_t *ops = ks_entry_ops(e);
         return ops->encoding ? ops->encoding(ks_entry_obj(e)) : "unknown";
     }

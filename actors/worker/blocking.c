@@ -355,11 +355,11 @@ static void serve_key(worker_t *w, bstate_t *st, keyq_t *q)
     wlink_t *l = q->head;
     while (l) {
         ks_entry_t *e = ks_lookup(w->ks, q->key, q->klen, rt_now_ms());
-        if (!e || (e->type != KS_TYPE_LIST && e->type != KS_TYPE_ZSET)) break;
+        if (!e || (ks_entry_type(e) != KS_TYPE_LIST && ks_entry_type(e) != KS_TYPE_ZSET)) break;
         wlink_t *next = l->next;
         waiter_t *wt = l->waiter;
         queued_cmd_t *qc = &wt->rc->cmds[0];
-        if (wanted_type(qc->cmd) != e->type) { l = next; continue; }
+        if (wanted_type(qc->cmd) != ks_entry_type(e)) { l = next; continue; }
         dispatch_block_t blk = { .mode = CMD_BLOCK_SERVE, .serve_arg = wt->first + (int)(l - wt->links) };
         dispatch_run_blocking(w, qc->cmd, qc->argc, qc->argv, qc->argvlen, &wt->rc->reply, rt_now_ms(), &blk);
         if (!blk.blocked) finish(w, st, wt);

@@ -122,7 +122,7 @@ void ks_register_embedded(int type, const ks_object_ops_t *ops)
 
 const ks_object_ops_t *ks_entry_ops(const ks_entry_t *e)
 {
-    if (e->flags & KS_EF_EMBED) return ks_embedded_ops[e->type];
+    if (ks_entry_flags(e) & KS_EF_EMBED) return ks_embedded_ops[ks_entry_type(e)];
     const ks_object_t *o = e->value;
     return o ? o->ops : NULL;
 }
@@ -166,19 +166,19 @@ static size_t ks_inline_cap(const ks_entry_t *e)
 /* Bytes of e's value held outside the entry. */
 static size_t ks_value_bytes(const ks_entry_t *e)
 {
-    if (e->type == KS_TYPE_STRING)
-        return e->flags & KS_EF_STR_HEAP ? sizeof(ks_str_t) + ((const ks_str_t *)e->value)->cap : 0;
-    if (!e->value && !(e->flags & KS_EF_EMBED)) return 0;   /* a value that moved */
+    if (ks_entry_type(e) == KS_TYPE_STRING)
+        return ks_entry_flags(e) & KS_EF_STR_HEAP ? sizeof(ks_str_t) + ((const ks_str_t *)e->value)->cap : 0;
+    if (!e->value && !(ks_entry_flags(e) & KS_EF_EMBED)) return 0;   /* a value that moved */
     const ks_object_ops_t *ops = ks_entry_ops(e);
     return ops->mem_usage ? ops->mem_usage(ks_entry_obj(e)) : 0;
 }
 
 static void ks_value_free_only(ks_entry_t *e)
 {
-    if (e->type == KS_TYPE_STRING) {
-        if (e->flags & KS_EF_STR_HEAP) free(e->value);
-    } else if (e->flags & KS_EF_EMBED) {
-        ks_embedded_ops[e->type]->free_value(&e->value);
+    if (ks_entry_type(e) == KS_TYPE_STRING) {
+        if (ks_entry_flags(e) & KS_EF_STR_HEAP) free(e->value);
+    } else if (ks_entry_flags(e) & KS_EF_EMBED) {
+        ks_embedded_ops[ks_entry_type(e)]->free_value(&e->value);
     } else if (e->value) {
         ks_object_t *o = e->value;
         o->ops->free_value(o);
@@ -191,8 +191,8 @@ static void ks_value_clear(struct keyspace *ks, ks_entry_t *e)
 {
     ks->used_bytes -= ks_value_bytes(e);
     ks_value_free_only(e);
-    e->type = KS_TYPE_STRING;
-    e->flags &= (uint8_t)~(KS_EF_STR_HEAP | KS_EF_EMBED);
+    ks_entry_set_type(e, KS_TYPE_STRING);
+    ks_entry_clear_flags(e, (KS_EF_STR_HEAP | KS_EF_EMBED));
     e->value = NULL;
 }
 
@@ -340,7 +340,7 @@ static void ks_unlink_bucket(struct keyspace *ks, ks_entry_t *e)
 
 long long ks_entry_expire(const struct keyspace *ks, const ks_entry_t *e)
 {
-    if (!(e->flags & KS_EF_TTL)) return KS_NO_EXPIRE;
+    if (!(ks_entry_flags(e) & KS_EF_TTL)) return KS_NO_EXPIRE;
     const long long *w = ttl_index_find(&ks->ttl, e);
     return w ? *w : KS_NO_EXPIRE;
 }
@@ -350,7 +350,7 @@ static void ks_ttl_add(struct keyspace *ks, ks_entry_t *e, long long when)
     ks->used_bytes -= ttl_index_bytes(&ks->ttl);
     ttl_index_put(&ks->ttl, e, when);
     ks->used_bytes += ttl_index_bytes(&ks->ttl);
-    e->flags |= KS_EF_TTL;
+    ks_entry_add_flags(e, KS_EF_TTL);
     ks->ttl_sum += when;
 }
 
@@ -360,12 +360,12 @@ static void ks_ttl_remove(struct keyspace *ks, ks_entry_t *e)
     ks->used_bytes -= ttl_index_bytes(&ks->ttl);
     if (ttl_index_del(&ks->ttl, e, &when)) ks->ttl_sum -= when;
     ks->used_bytes += ttl_index_bytes(&ks->ttl);
-    e->flags &= (uint8_t)~KS_EF_TTL;
+    ks_entry_clear_flags(e, KS_EF_TTL);
 }
 
 void ks_set_expire(struct keyspace *ks, ks_entry_t *e, long long when_ms)
 {
-    if (e->flags & KS_EF_TTL) {
+    if (ks_entry_flags(e) & KS_EF_TTL) {
         if (when_ms != KS_NO_EXPIRE) {
             long long *w = ttl_index_find(&ks->ttl, e);
             ks->ttl_sum += (__int128)when_ms - *w;
@@ -380,7 +380,7 @@ void ks_set_expire(struct keyspace *ks, ks_entry_t *e, long long when_ms)
 
 bool ks_persist(struct keyspace *ks, ks_entry_t *e)
 {
-    if (!(e->flags & KS_EF_TTL)) return false;
+    if (!(ks_entry_flags(e) & KS_EF_TTL)) return false;
     ks_ttl_remove(ks, e);
     return true;
 }
@@ -395,29 +395,32 @@ static ks_entry_t *ks_entry_new(struct keyspace *ks, const uint8_t *key, size_t 
     memset(e, 0, sizeof *e);
     memcpy(e->key, key, len);
     e->keylen = (uint32_t)len;
-    e->slot = (uint16_t)slot_of_key(key, len);
+    unsigned slot = slot_of_key(key, len);
     ks_maybe_grow(ks);
     ks_table_t *tb = ks->rehash_idx >= 0 ? &ks->ht[1] : &ks->ht[0];
     size_t b = h & (tb->size - 1);
     e->next = tb->buckets[b];
     tb->buckets[b] = e;
     tb->used++;
-    e->slot_next = ks->slot_head[e->slot];
+    e->slot_next = ks->slot_head[slot];
     if (e->slot_next) e->slot_next->slot_prev = e;
-    ks->slot_head[e->slot] = e;
-    ks->slot_count[e->slot]++;
+    ks->slot_head[slot] = e;
+    ks->slot_count[slot]++;
     ks->used_bytes += ks_entry_bytes(e);
     return e;
 }
 
+unsigned ks_entry_slot(const ks_entry_t *e) { return slot_of_key(e->key, e->keylen); }
+
 void ks_delete_entry(struct keyspace *ks, ks_entry_t *e)
 {
     ks_unlink_bucket(ks, e);
-    if (e->flags & KS_EF_TTL) ks_ttl_remove(ks, e);
+    if (ks_entry_flags(e) & KS_EF_TTL) ks_ttl_remove(ks, e);
+    unsigned slot = ks_entry_slot(e);      /* not stored: recomputed from the key */
     if (e->slot_prev) e->slot_prev->slot_next = e->slot_next;
-    else ks->slot_head[e->slot] = e->slot_next;
+    else ks->slot_head[slot] = e->slot_next;
     if (e->slot_next) e->slot_next->slot_prev = e->slot_prev;
-    ks->slot_count[e->slot]--;
+    ks->slot_count[slot]--;
     ks->used_bytes -= ks_entry_bytes(e) + ks_value_bytes(e);
     ks_value_free_only(e);
     free(e);
@@ -425,7 +428,7 @@ void ks_delete_entry(struct keyspace *ks, ks_entry_t *e)
 
 static inline bool ks_is_expired(const struct keyspace *ks, const ks_entry_t *e, long long now_ms)
 {
-    if (!(e->flags & KS_EF_TTL)) return false;
+    if (!(ks_entry_flags(e) & KS_EF_TTL)) return false;
     long long when = ks_entry_expire(ks, e);
     return when != KS_NO_EXPIRE && now_ms > when;
 }
@@ -457,6 +460,7 @@ ks_entry_t *ks_lookup(struct keyspace *ks, const uint8_t *key, size_t len, long 
         if (!ks->replica_mode) ks_expire_entry(ks, e);
         return NULL;
     }
+    if (e) ks_access_touch(e);
     return e;
 }
 
@@ -506,9 +510,11 @@ static ks_entry_t *ks_upsert(struct keyspace *ks, const uint8_t *key, size_t kle
     }
     if (!e) {
         e = ks_entry_new(ks, key, klen, h, vroom);
+        ks_entry_set_access(e, ks_access_initial());
         if (expire_ms >= 0) ks_ttl_add(ks, e, expire_ms);
         return e;
     }
+    ks_access_touch(e);
     if (expire_ms != KS_KEEP_TTL) ks_set_expire(ks, e, expire_ms);
     return e;
 }
@@ -516,7 +522,7 @@ static ks_entry_t *ks_upsert(struct keyspace *ks, const uint8_t *key, size_t kle
 /* Makes e's value the string val (any old value of any type is released). */
 static void ks_install_string(struct keyspace *ks, ks_entry_t *e, const void *val, size_t vlen)
 {
-    if (e->type == KS_TYPE_STRING && (e->flags & KS_EF_STR_HEAP)) {
+    if (ks_entry_type(e) == KS_TYPE_STRING && (ks_entry_flags(e) & KS_EF_STR_HEAP)) {
         ks_str_t *s = e->value;
         if (s->cap >= vlen && s->cap <= vlen * 2 + 64) {
             /* Reuse a buffer of about the right size (INCR and friends
@@ -530,27 +536,27 @@ static void ks_install_string(struct keyspace *ks, ks_entry_t *e, const void *va
         /* val may point into the old inline bytes (a value rewritten from
          * itself): memmove, and clear the old value only after the copy
          * when it lives outside the entry. */
-        if (e->type == KS_TYPE_STRING && !(e->flags & KS_EF_STR_HEAP)) {
+        if (ks_entry_type(e) == KS_TYPE_STRING && !(ks_entry_flags(e) & KS_EF_STR_HEAP)) {
             if (vlen) memmove(e->key + e->keylen, val, vlen);
         } else {
             ks_str_t *old = NULL;
-            if (e->type == KS_TYPE_STRING) {
+            if (ks_entry_type(e) == KS_TYPE_STRING) {
                 old = e->value;
                 ks->used_bytes -= sizeof *old + old->cap;
-                e->flags &= (uint8_t)~KS_EF_STR_HEAP;
+                ks_entry_clear_flags(e, KS_EF_STR_HEAP);
             } else {
                 ks_value_clear(ks, e);
             }
             if (vlen) memmove(e->key + e->keylen, val, vlen);
             free(old);
         }
-        e->type = KS_TYPE_STRING;
+        ks_entry_set_type(e, KS_TYPE_STRING);
         e->value = (void *)(uintptr_t)vlen;
         return;
     }
     ks_str_t *s = ks_str_new(val, vlen, vlen);   /* copy before the old value goes */
     ks_value_clear(ks, e);
-    e->flags |= KS_EF_STR_HEAP;
+    ks_entry_add_flags(e, KS_EF_STR_HEAP);
     e->value = s;
     ks->used_bytes += sizeof *s + s->cap;
 }
@@ -568,11 +574,11 @@ ks_entry_t *ks_set_object(struct keyspace *ks, const uint8_t *key, size_t klen,
 {
     ks_entry_t *e = ks_upsert(ks, key, klen, expire_ms, now_ms, 0);
     ks_value_clear(ks, e);
-    e->type = (uint8_t)type;
+    ks_entry_set_type(e, type);
     if (type >= 0 && type <= KS_TYPE_STREAM && ks_embedded_ops[type]) {
         memcpy(&e->value, obj, sizeof e->value);   /* the shell's one word */
         free(obj);
-        e->flags |= KS_EF_EMBED;
+        ks_entry_add_flags(e, KS_EF_EMBED);
     } else {
         e->value = obj;
     }
@@ -600,7 +606,7 @@ static ks_entry_t *ks_transfer(struct keyspace *from, ks_entry_t *e, struct keys
     if (old) ks_delete_entry(to, old);
     long long expire = ks_entry_expire(from, e);
     ks_entry_t *d;
-    if (e->type == KS_TYPE_STRING && !(e->flags & KS_EF_STR_HEAP)) {
+    if (ks_entry_type(e) == KS_TYPE_STRING && !(ks_entry_flags(e) & KS_EF_STR_HEAP)) {
         size_t vlen;
         const uint8_t *v = ks_entry_str(e, &vlen);
         d = ks_entry_new(to, newkey, newlen, h, vlen);
@@ -611,13 +617,14 @@ static ks_entry_t *ks_transfer(struct keyspace *from, ks_entry_t *e, struct keys
         size_t vbytes = ks_value_bytes(e);
         from->used_bytes -= vbytes;
         to->used_bytes += vbytes;
-        d->type = e->type;
-        d->flags |= e->flags & (KS_EF_STR_HEAP | KS_EF_EMBED);
+        ks_entry_set_type(d, ks_entry_type(e));
+        ks_entry_add_flags(d, ks_entry_flags(e) & (KS_EF_STR_HEAP | KS_EF_EMBED));
         d->value = e->value;      /* an embedded value's word moves as it is */
-        e->type = KS_TYPE_STRING;
-        e->flags &= (uint8_t)~(KS_EF_STR_HEAP | KS_EF_EMBED);
+        ks_entry_set_type(e, KS_TYPE_STRING);
+        ks_entry_clear_flags(e, (KS_EF_STR_HEAP | KS_EF_EMBED));
         e->value = NULL;            /* e holds nothing its deletion would count */
     }
+    ks_entry_set_access(d, ks_entry_access(e));   /* the value keeps its access clock, as a Redis object does */
     ks_delete_entry(from, e);
     if (expire != KS_NO_EXPIRE) ks_ttl_add(to, d, expire);
     return d;
@@ -638,7 +645,7 @@ ks_entry_t *ks_move(struct keyspace *from, ks_entry_t *e, struct keyspace *to)
 
 uint8_t *ks_str_resize(struct keyspace *ks, ks_entry_t *e, size_t newlen)
 {
-    if (!(e->flags & KS_EF_STR_HEAP)) {
+    if (!(ks_entry_flags(e) & KS_EF_STR_HEAP)) {
         size_t len = (size_t)(uintptr_t)e->value;
         uint8_t *data = e->key + e->keylen;
         if (newlen <= ks_inline_cap(e)) {
@@ -650,7 +657,7 @@ uint8_t *ks_str_resize(struct keyspace *ks, ks_entry_t *e, size_t newlen)
          * to its own block, grown geometrically as below. */
         size_t ncap = newlen < 1024 * 1024 ? newlen * 2 : newlen + 1024 * 1024;
         ks_str_t *s = ks_str_new(data, len, ncap);
-        e->flags |= KS_EF_STR_HEAP;
+        ks_entry_add_flags(e, KS_EF_STR_HEAP);
         e->value = s;
         ks->used_bytes += sizeof *s + s->cap;
     }
@@ -676,7 +683,7 @@ void ks_mem_adjust(struct keyspace *ks, long long delta)
 
 const char *ks_type_name(const ks_entry_t *e)
 {
-    if (e->type == KS_TYPE_STRING) return "string";
+    if (ks_entry_type(e) == KS_TYPE_STRING) return "string";
     const ks_object_ops_t *ops = ks_entry_ops(e);
     return ops && ops->type_name ? ops->type_name : "none";
 }

@@ -92,20 +92,83 @@ typedef struct ks_entry {
     struct ks_entry *slot_prev, *slot_next;   /* per-slot list, newest first */
     void *value;                              /* non-string: the ks_object_t *; strings: see ks_entry_str */
     uint32_t keylen;
-    uint16_t slot;
-    uint8_t type;                             /* enum ks_type */
-    uint8_t flags;                            /* KS_EF_* */
+    uint32_t meta;                            /* access clock, type, flags: KS_META_* below */
     uint8_t key[];
 } ks_entry_t;
+
+/* The entry is 40 bytes and stays so (memory per key is what the types
+ * benchmarks weigh): its slot is not stored but recomputed from the key
+ * where needed (ks_entry_slot), and three small fields share one word,
+ * packed with explicit masks so every access is one plain load or store:
+ *   bits  0..23  the access clock (7.0.15's 24 lru bits: actors/worker/access.c)
+ *   bits 24..26  the type (enum ks_type; 3 bits hold 0..7)
+ *   bits 27..31  the flags (KS_EF_*; 5 bits) */
+#define KS_META_ACCESS_MASK 0x00ffffffu
+#define KS_META_TYPE_SHIFT  24
+#define KS_META_TYPE_MASK   (0x7u << KS_META_TYPE_SHIFT)
+#define KS_META_FLAGS_SHIFT 27
+#define KS_META_FLAGS_MASK  (0x1fu << KS_META_FLAGS_SHIFT)
 
 #define KS_EF_TTL      0x01   /* the key has a TTL in the keyspace's TTL index */
 #define KS_EF_STR_HEAP 0x02   /* string: value is a ks_str_t *; otherwise the bytes
                                * follow the key and value holds their length */
 #define KS_EF_EMBED    0x04   /* non-string: the value word itself is the object */
 
+_Static_assert(KS_TYPE_STREAM <= (int)(KS_META_TYPE_MASK >> KS_META_TYPE_SHIFT), "types fit the type bits");
+_Static_assert(((KS_EF_TTL | KS_EF_STR_HEAP | KS_EF_EMBED) & ~(KS_META_FLAGS_MASK >> KS_META_FLAGS_SHIFT)) == 0,
+               "flags fit the flag bits");
+
+static inline int ks_entry_type(const ks_entry_t *e)
+{
+    return (int)((e->meta & KS_META_TYPE_MASK) >> KS_META_TYPE_SHIFT);
+}
+static inline unsigned ks_entry_flags(const ks_entry_t *e)
+{
+    return (e->meta & KS_META_FLAGS_MASK) >> KS_META_FLAGS_SHIFT;
+}
+static inline uint32_t ks_entry_access(const ks_entry_t *e) { return e->meta & KS_META_ACCESS_MASK; }
+/* Writers (keyspace.c and access.c only). */
+static inline void ks_entry_set_type(ks_entry_t *e, int type)
+{
+    e->meta = (e->meta & ~KS_META_TYPE_MASK) | (((uint32_t)type << KS_META_TYPE_SHIFT) & KS_META_TYPE_MASK);
+}
+static inline void ks_entry_add_flags(ks_entry_t *e, unsigned f)
+{
+    e->meta |= ((uint32_t)f << KS_META_FLAGS_SHIFT) & KS_META_FLAGS_MASK;
+}
+static inline void ks_entry_clear_flags(ks_entry_t *e, unsigned f)
+{
+    e->meta &= ~(((uint32_t)f << KS_META_FLAGS_SHIFT) & KS_META_FLAGS_MASK);
+}
+/* Stores the low 24 bits of clock (the clock wraps as Redis's does). */
+static inline void ks_entry_set_access(ks_entry_t *e, uint32_t clock)
+{
+    e->meta = (e->meta & ~KS_META_ACCESS_MASK) | (clock & KS_META_ACCESS_MASK);
+}
+/* e's hash slot, from its key (CRC16 with hash tags, proto/slot.h). */
+unsigned ks_entry_slot(const ks_entry_t *e);
+
 typedef void (*ks_key_cb)(const uint8_t *key, size_t len, void *arg);
 /* expire_ms: e's absolute TTL, or KS_NO_EXPIRE. */
 typedef void (*ks_entry_cb)(void *arg, ks_entry_t *e, long long expire_ms);
+
+/* ---- access clock (actors/worker/access.c) ----
+ * Each entry keeps what 7.0.15 keeps in an object's 24 lru bits: under an LRU
+ * (or no) maxmemory-policy the LRU clock (unix seconds, 24 bits) of its last
+ * access; under an LFU policy the minute of its last access (16 bits) and a
+ * logarithmic access counter (8 bits). Lookups (ks_lookup, writes over a key)
+ * touch it; ks_peek does not. */
+/* The value for a new key. */
+uint32_t ks_access_initial(void);
+/* An access to e. */
+void ks_access_touch(ks_entry_t *e);
+/* Advances the cached clocks (the workers' cron, every 100 ms, as Redis's). */
+void ks_access_tick(long long now_ms);
+/* OBJECT IDLETIME in seconds; OBJECT FREQ (the counter after its decay). */
+long long ks_access_idle_s(const ks_entry_t *e);
+int ks_access_freq(const ks_entry_t *e);
+/* RESTORE ... IDLETIME s / FREQ f (negative: not given). */
+void ks_access_restore(ks_entry_t *e, long long idle_s, long long freq);
 
 /* ---- lifetime ---- */
 /* Allocates an empty keyspace with a fresh random hash seed. Aborts on OOM. */
@@ -172,7 +235,7 @@ static inline const uint8_t *ks_entry_key(const ks_entry_t *e, size_t *len)
 /* String bytes of a KS_TYPE_STRING entry. */
 static inline const uint8_t *ks_entry_str(const ks_entry_t *e, size_t *len)
 {
-    if (e->flags & KS_EF_STR_HEAP) {
+    if (ks_entry_flags(e) & KS_EF_STR_HEAP) {
         const ks_str_t *s = (const ks_str_t *)e->value;
         *len = s->len;
         return s->data;
@@ -184,7 +247,7 @@ static inline const uint8_t *ks_entry_str(const ks_entry_t *e, size_t *len)
  * embedded value's object is inside e: valid while e is. */
 static inline void *ks_entry_obj(const ks_entry_t *e)
 {
-    return (e->flags & KS_EF_EMBED) ? (void *)&((ks_entry_t *)e)->value : e->value;
+    return (ks_entry_flags(e) & KS_EF_EMBED) ? (void *)&((ks_entry_t *)e)->value : e->value;
 }
 /* The ops of a non-string entry's value. */
 const ks_object_ops_t *ks_entry_ops(const ks_entry_t *e);

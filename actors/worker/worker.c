@@ -910,6 +910,7 @@ static void worker_cron(rt_timer_t *t, void *arg)
     (void)t;
     worker_t *w = arg;
     long long now = rt_now_ms();
+    ks_access_tick(now);          /* the cached LRU/LFU clocks (access.c) */
     if (atomic_load_explicit(&g_active_expire, memory_order_relaxed)) {
         snap_enter(w);          /* refreshes the keep-expired mode (replica, pause) */
         ks_active_expire(w->ks, now, 1000);

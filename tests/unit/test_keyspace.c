@@ -479,7 +479,7 @@ TEST(ks_objects_and_memory)
     ks_set_object(ks, K("l"), 1, KS_TYPE_LIST, o, KS_NO_EXPIRE, NOW);
     CHECK(ks_used_bytes(ks) >= base + 1000);
     ks_entry_t *e = get(ks, "l", NOW);
-    CHECK_EQ_INT(e->type, KS_TYPE_LIST);
+    CHECK_EQ_INT(ks_entry_type(e), KS_TYPE_LIST);
     CHECK_EQ_STR(ks_type_name(e), "list");
     put(ks, "l", "now a string", KS_NO_EXPIRE);   /* replaces and frees the object */
     CHECK_EQ_INT(fake_frees, 1);

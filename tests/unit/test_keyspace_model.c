@@ -160,14 +160,14 @@ static int check_all(struct keyspace *ks, long long now)
         if (m->expire != KS_NO_EXPIRE) ttls++;
         if (!e) { bad++; continue; }
         if (ks_entry_expire(ks, e) != m->expire) bad++;
-        if (e->slot != slot_of_key((const uint8_t *)k, (size_t)l)) bad++;
+        if (ks_entry_slot(e) != slot_of_key((const uint8_t *)k, (size_t)l)) bad++;
         if (m->is_obj) {
-            if (e->type != KS_TYPE_LIST) bad++;
+            if (ks_entry_type(e) != KS_TYPE_LIST) bad++;
             continue;
         }
         size_t n;
         const uint8_t *v = ks_entry_str(e, &n);
-        if (e->type != KS_TYPE_STRING || n != m->vlen || (n && memcmp(v, m->val, n) != 0)) bad++;
+        if (ks_entry_type(e) != KS_TYPE_STRING || n != m->vlen || (n && memcmp(v, m->val, n) != 0)) bad++;
     }
     (void)now;
     if (ks_size(ks) != live) bad++;
@@ -382,7 +382,7 @@ TEST(ks_embedded_hash_and_set_live_in_the_entry)
     ks_entry_t *e = ks_set_object(ks, (const uint8_t *)"h", 1, KS_TYPE_HASH, hash_new(), KS_NO_EXPIRE, NOW);
     hash_t *h = ks_entry_obj(e);
     CHECK((void *)h == (void *)&e->value);
-    CHECK(e->flags & KS_EF_EMBED);
+    CHECK(ks_entry_flags(e) & KS_EF_EMBED);
     size_t before = hash_ops.mem_usage(h);
     hash_set(h, (const uint8_t *)"f1", 2, (const uint8_t *)"v1", 2);
     hash_set(h, (const uint8_t *)"f2", 2, (const uint8_t *)"v2", 2);
@@ -412,7 +412,7 @@ TEST(ks_embedded_hash_and_set_live_in_the_entry)
     CHECK(v && vl == 2 && memcmp(v, "v1", 2) == 0);
     /* A string over an embedded hash releases it (ASan would see a leak). */
     ks_set_string(ks, (const uint8_t *)"h3", 2, "s", 1, KS_NO_EXPIRE, NOW);
-    CHECK(!(ks_peek(ks, (const uint8_t *)"h3", 2)->flags & KS_EF_EMBED));
+    CHECK(!(ks_entry_flags(ks_peek(ks, (const uint8_t *)"h3", 2)) & KS_EF_EMBED));
     /* Sets: an intset, then a table once a member is not an integer. */
     ks_entry_t *se = ks_set_object(ks, (const uint8_t *)"s", 1, KS_TYPE_SET, set_new(NULL, 0), KS_NO_EXPIRE, NOW);
     set_t *s = ks_entry_obj(se);

@@ -1,0 +1,133 @@
+/* access.c - the per-key access clock behind OBJECT IDLETIME and OBJECT FREQ,
+ * kept as redis-server 7.0.15 keeps an object's 24 lru bits.
+ *
+ * Under an LRU policy (or none) an entry holds the LRU clock of its last
+ * access: unix seconds, 24 bits, wrapping after 194 days as Redis's does;
+ * OBJECT IDLETIME is the clock now minus that. Under volatile-lfu or
+ * allkeys-lfu it holds the minute of the last access (16 bits) and an 8-bit
+ * counter that starts at 5, decays by one per lfu-decay-time minutes, and on
+ * an access grows with probability 1 / ((counter - 5) * lfu-log-factor + 1);
+ * OBJECT FREQ is the counter after its decay. Like Redis, switching policies
+ * leaves the old meaning in the entries until they are accessed again.
+ *
+ * The clocks are cached and advanced by the workers' cron every 100 ms, as
+ * Redis's serverCron advances its lruclock; an access only reads them.
+ *
+ * Must never: take a lock or make a system call on an access.
+ */
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "actors/config/config.h"
+#include "actors/worker/keyspace.h"
+#include "runtime/actor.h"
+
+#define LRU_MAX ((1u << 24) - 1)
+#define LFU_INIT 5
+
+/* relaxed throughout: clocks read by any thread, a late value is as good as Redis's cached one */
+static _Atomic uint32_t g_lru_clock;     /* unix seconds & LRU_MAX */
+static _Atomic uint32_t g_minutes;       /* unix minutes & 65535 */
+static _Atomic int g_idx_policy = -2, g_idx_log = -2, g_idx_decay = -2;
+
+static long long cfg(_Atomic int *idx, const char *name)
+{
+    int i = atomic_load_explicit(idx, memory_order_relaxed);
+    if (i == -2) {
+        i = config_find(name);
+        atomic_store_explicit(idx, i, memory_order_relaxed);
+    }
+    return config_get_num_at(i);
+}
+
+static bool lfu_mode(void)
+{
+    long long p = cfg(&g_idx_policy, "maxmemory-policy");
+    return p == 1 || p == 5;          /* volatile-lfu, allkeys-lfu (the config table's order) */
+}
+
+void ks_access_tick(long long now_ms)
+{
+    atomic_store_explicit(&g_lru_clock, (uint32_t)((now_ms / 1000) & LRU_MAX), memory_order_relaxed);
+    atomic_store_explicit(&g_minutes, (uint32_t)((now_ms / 60000) & 65535), memory_order_relaxed);
+}
+
+static uint32_t lru_now(void)
+{
+    uint32_t c = atomic_load_explicit(&g_lru_clock, memory_order_relaxed);
+    if (c) return c;
+    /* Before the first tick (loading at start, unit tests). */
+    ks_access_tick(rt_now_ms());
+    return atomic_load_explicit(&g_lru_clock, memory_order_relaxed);
+}
+
+static uint32_t minutes_now(void)
+{
+    lru_now();
+    return atomic_load_explicit(&g_minutes, memory_order_relaxed);
+}
+
+uint32_t ks_access_initial(void)
+{
+    return lfu_mode() ? (minutes_now() << 8) | LFU_INIT : lru_now();
+}
+
+/* The counter after the decay of the minutes since the last access. */
+static int lfu_decayed(uint32_t v)
+{
+    uint32_t ldt = v >> 8, now = minutes_now();
+    int counter = (int)(v & 255);
+    long long decay = cfg(&g_idx_decay, "lfu-decay-time");
+    uint32_t elapsed = now >= ldt ? now - ldt : 65535 - ldt + now;
+    long long periods = decay ? (long long)elapsed / decay : 0;
+    return periods > counter ? 0 : counter - (int)periods;
+}
+
+static double rand01(void)
+{
+    static __thread uint64_t s;
+    if (!s) s = (uint64_t)(uintptr_t)&s ^ (uint64_t)rt_now_ms() ^ 0x9E3779B97F4A7C15ull;
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    return (double)(s >> 11) / 9007199254740992.0;
+}
+
+void ks_access_touch(ks_entry_t *e)
+{
+    if (!lfu_mode()) {
+        ks_entry_set_access(e, lru_now());
+        return;
+    }
+    int counter = lfu_decayed(ks_entry_access(e));
+    if (counter < 255) {
+        int base = counter - LFU_INIT < 0 ? 0 : counter - LFU_INIT;
+        double p = 1.0 / ((double)base * (double)cfg(&g_idx_log, "lfu-log-factor") + 1.0);
+        if (rand01() < p) counter++;
+    }
+    ks_entry_set_access(e, (minutes_now() << 8) | (uint32_t)counter);
+}
+
+long long ks_access_idle_s(const ks_entry_t *e)
+{
+    uint32_t now = lru_now(), v = ks_entry_access(e);
+    return now >= v ? (long long)(now - v) : (long long)(now + (LRU_MAX - v));
+}
+
+int ks_access_freq(const ks_entry_t *e)
+{
+    return lfu_decayed(ks_entry_access(e));
+}
+
+void ks_access_restore(ks_entry_t *e, long long idle_s, long long freq)
+{
+    if (lfu_mode()) {
+        if (freq >= 0) ks_entry_set_access(e, (minutes_now() << 8) | (uint32_t)freq);
+    } else if (idle_s >= 0) {
+        uint32_t now = lru_now();
+        long long v = (long long)now - idle_s;
+        /* An idle time longer than the clock: half the clock's range back, as 7.0.15 */
+        if (v < 0) v = ((long long)now + LRU_MAX / 2) % LRU_MAX;
+        ks_entry_set_access(e, (uint32_t)v);
+    }
+}
