@@ -465,28 +465,15 @@ static bool mpop_try(cmd_ctx_t *ctx, int first, int n, int where, long long coun
 /* Nothing to pop: wait, or answer as a timeout would. */
 static void wait_or_null(cmd_ctx_t *ctx, int first, int n, long long timeout_ms, bool array)
 {
-    if (ctx->block_mode != CMD_BLOCK_NEVER) {
-        ctx->blocked = true;
-        ctx->block_first = first;
-        ctx->block_nkeys = n;
-        ctx->block_timeout_ms = timeout_ms;
-        return;
-    }
+    if (timeout_block(ctx, first, n, timeout_ms)) return;
     if (array) resp_add_null_array(ctx->reply);
     else resp_add_null(ctx->reply);
-}
-
-static bool parse_timeout(cmd_ctx_t *ctx, int i, long long *ms)
-{
-    const char *err = timeout_parse(ctx->argv[i], ctx->argvlen[i], TIMEOUT_SECONDS, ctx->now_ms, ms);
-    if (err) resp_add_error(ctx->reply, err);
-    return err == NULL;
 }
 
 static void bpop_generic(cmd_ctx_t *ctx, int where)
 {
     long long timeout;
-    if (!parse_timeout(ctx, ctx->argc - 1, &timeout)) return;
+    if (!timeout_arg_seconds(ctx, ctx->argc - 1, &timeout)) return;
     if (mpop_try(ctx, 1, ctx->argc - 2, where, -1)) return;
     wait_or_null(ctx, 1, ctx->argc - 2, timeout, true);
 }
@@ -516,7 +503,7 @@ static void mpop_generic(cmd_ctx_t *ctx, int numkeys_idx, bool blocking)
     }
     if (count == -1) count = 1;
     long long timeout = 0;
-    if (blocking && !parse_timeout(ctx, 1, &timeout)) return;
+    if (blocking && !timeout_arg_seconds(ctx, 1, &timeout)) return;
     if (mpop_try(ctx, numkeys_idx + 1, (int)numkeys, where, count)) return;
     if (blocking) wait_or_null(ctx, numkeys_idx + 1, (int)numkeys, timeout, true);
     else resp_add_null_array(ctx->reply);
@@ -606,13 +593,13 @@ void cmd_blmove(cmd_ctx_t *ctx)
 {
     int from, to;
     long long timeout;
-    if (!arg_where(ctx, 3, &from) || !arg_where(ctx, 4, &to) || !parse_timeout(ctx, 5, &timeout)) return;
+    if (!arg_where(ctx, 3, &from) || !arg_where(ctx, 4, &to) || !timeout_arg_seconds(ctx, 5, &timeout)) return;
     move_generic(ctx, from, to, true, timeout);
 }
 
 void cmd_brpoplpush(cmd_ctx_t *ctx)
 {
     long long timeout;
-    if (!parse_timeout(ctx, 3, &timeout)) return;
+    if (!timeout_arg_seconds(ctx, 3, &timeout)) return;
     move_generic(ctx, LIST_TAIL, LIST_HEAD, true, timeout);
 }

@@ -108,30 +108,16 @@ static bool pop_first(cmd_ctx_t *ctx, int first, int n, int where, long long cou
     return false;
 }
 
-static bool parse_timeout(cmd_ctx_t *ctx, int i, long long *ms)
-{
-    const char *err = timeout_parse(ctx->argv[i], ctx->argvlen[i], TIMEOUT_SECONDS, ctx->now_ms, ms);
-    if (err) resp_add_error(ctx->reply, err);
-    return err == NULL;
-}
-
 /* Waits when the command may block; otherwise answers as a timeout would. */
 static void wait_or_null(cmd_ctx_t *ctx, int first, int n, long long timeout_ms)
 {
-    if (ctx->block_mode != CMD_BLOCK_NEVER) {
-        ctx->blocked = true;
-        ctx->block_first = first;
-        ctx->block_nkeys = n;
-        ctx->block_timeout_ms = timeout_ms;
-        return;
-    }
-    resp_add_null_array(ctx->reply);
+    if (!timeout_block(ctx, first, n, timeout_ms)) resp_add_null_array(ctx->reply);
 }
 
 static void bzpop_generic(cmd_ctx_t *ctx, int where)
 {
     long long timeout;
-    if (!parse_timeout(ctx, ctx->argc - 1, &timeout)) return;
+    if (!timeout_arg_seconds(ctx, ctx->argc - 1, &timeout)) return;
     if (pop_first(ctx, 1, ctx->argc - 2, where, -1, SHAPE_KEY, true)) return;
     wait_or_null(ctx, 1, ctx->argc - 2, timeout);
 }
@@ -169,7 +155,7 @@ static void zmpop_generic(cmd_ctx_t *ctx, int numkeys_idx, bool blocking)
     }
     if (count == -1) count = 1;
     long long timeout = 0;
-    if (blocking && !parse_timeout(ctx, 1, &timeout)) return;
+    if (blocking && !timeout_arg_seconds(ctx, 1, &timeout)) return;
     if (pop_first(ctx, numkeys_idx + 1, (int)numkeys, where, count, SHAPE_KEY_NESTED, true)) return;
     if (blocking) wait_or_null(ctx, numkeys_idx + 1, (int)numkeys, timeout);
     else resp_add_null_array(ctx->reply);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "actors/commands/timeout.h"
+#include "proto/resp.h"
 #include "proto/strnum.h"
 
 /* Redis's long double rule: no leading space, the whole text used, no NaN,
@@ -44,4 +45,21 @@ const char *timeout_parse(const uint8_t *arg, size_t len, enum timeout_unit unit
     if (tval > 0 && tval > LLONG_MAX - now_ms) return "ERR timeout is out of range";
     *rel_ms = tval;
     return NULL;
+}
+
+bool timeout_arg_seconds(cmd_ctx_t *ctx, int i, long long *rel_ms)
+{
+    const char *err = timeout_parse(ctx->argv[i], ctx->argvlen[i], TIMEOUT_SECONDS, ctx->now_ms, rel_ms);
+    if (err) resp_add_error(ctx->reply, err);
+    return err == NULL;
+}
+
+bool timeout_block(cmd_ctx_t *ctx, int first, int n, long long rel_ms)
+{
+    if (ctx->block_mode == CMD_BLOCK_NEVER) return false;
+    ctx->blocked = true;
+    ctx->block_first = first;
+    ctx->block_nkeys = n;
+    ctx->block_timeout_ms = rel_ms;
+    return true;
 }

@@ -1,6 +1,7 @@
-/* timeout.h - the timeout argument of commands that wait (CLIENT PAUSE now;
- * WAIT, BLPOP ... may share it), parsed and range-checked with Redis's rules
- * and error texts, so no deadline computed from it can overflow.
+/* timeout.h - the timeout argument of commands that wait (CLIENT PAUSE,
+ * WAIT, BLPOP, BZPOPMIN ...), parsed and range-checked with Redis's rules
+ * and error texts, so no deadline computed from it can overflow; and the
+ * marking of a blocking call as waiting.
  *
  * Must never: accept a value whose deadline (now + timeout) does not fit in a
  * long long, or a negative one.
@@ -8,8 +9,10 @@
 #ifndef SHOAL_ACTORS_TIMEOUT_H
 #define SHOAL_ACTORS_TIMEOUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "actors/commands/cmd.h"
 
 enum timeout_unit { TIMEOUT_SECONDS = 0, TIMEOUT_MILLISECONDS = 1 };
 
@@ -22,5 +25,15 @@ enum timeout_unit { TIMEOUT_SECONDS = 0, TIMEOUT_MILLISECONDS = 1 };
  * negative" or "ERR timeout is out of range". */
 const char *timeout_parse(const uint8_t *arg, size_t len, enum timeout_unit unit, long long now_ms,
                           long long *rel_ms);
+
+/* Argument i of a blocking command (BLPOP, BZPOPMIN ...) as a timeout in
+ * seconds, as timeout_parse at ctx->now_ms; on failure replies the error and
+ * returns false. */
+bool timeout_arg_seconds(cmd_ctx_t *ctx, int i, long long *rel_ms);
+
+/* Nothing to serve yet: when the call may block (ctx->block_mode), marks it
+ * waiting on argv[first .. first + n) for rel_ms (0 = for ever) and returns
+ * true; otherwise returns false, and the caller answers as a timeout would. */
+bool timeout_block(cmd_ctx_t *ctx, int first, int n, long long rel_ms);
 
 #endif
