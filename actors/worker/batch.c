@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "actors/state/state.h"
 #include "actors/worker/batch.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/worker_internal.h"
@@ -19,7 +20,10 @@ void batch_add(worker_t *w, int target, reply_slot_t *slot, const cmd_def_t *cmd
         b->origin = w;
         b->now_ms = now_ms;
         resp_buf_init(&b->reply, 2);
+        b->snap_version = w->cur ? w->cur->version : 0;
         w->outbox[target] = b;
+    } else if (!w->cur || w->cur->version != b->snap_version) {
+        b->snap_version = 0;      /* routed under several views: the executor re-checks all */
     }
     if (b->n == b->cap) {
         b->cap = b->cap ? b->cap * 2 : 32;
@@ -88,7 +92,7 @@ void batch_execute(worker_t *w, cmd_batch_t *b)
         }
         b->reply.proto = e->proto;
         e->reply_off = b->reply.len;
-        dispatch_run_routed(w, e->client_id, e->cmd, e->argc, argv, argvlen, &b->reply, b->now_ms);
+        dispatch_run_routed(w, e->client_id, e->cmd, e->argc, argv, argvlen, &b->reply, b->now_ms, b->snap_version);
         e->reply_len = b->reply.len - e->reply_off;
         if (e->argc > 32) { free(argv); free(argvlen); }
     }

@@ -51,6 +51,7 @@ typedef struct cmd_batch {
     size_t alen, acap;
     resp_buf_t reply;
     int ndirect;                  /* entries with a lent socket */
+    uint64_t snap_version;        /* snapshot the entries were routed with; 0 = several */
 } cmd_batch_t;
 
 /* Origin: queue one command for worker `target`, its reply going to `slot`. */

@@ -154,9 +154,11 @@ void dispatch_run_local(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc
 /* As dispatch_run_local for a keyed command another worker routed here: the
  * rules of a slot move (key presence) are applied first, here, where the keys
  * are (dispatch_open_slot_check); a refusal is the reply. client_id: whose
- * command (0: gone), for WAIT's per-client mark (worker_woff_note). */
+ * command (0: gone), for WAIT's per-client mark (worker_woff_note).
+ * routed_version: the snapshot version the routing worker decided with (0:
+ * unknown); when ours differs, the slot's owner is checked again here. */
 void dispatch_run_routed(worker_t *w, uint64_t client_id, const cmd_def_t *cmd, int argc, const uint8_t **argv,
-                         const size_t *argvlen, resp_buf_t *reply, long long now_ms);
+                         const size_t *argvlen, resp_buf_t *reply, long long now_ms, uint64_t routed_version);
 /* The slot-move check over `n` commands (one, or a transaction's queue) on
  * the worker keeping their slot: true to run, else the -ASK/-TRYAGAIN in err. */
 bool dispatch_open_slot_check(worker_t *w, const queued_cmd_t *cmds, int n, char *err, size_t errcap);

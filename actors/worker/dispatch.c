@@ -265,6 +265,38 @@ static bool open_slot_ok(worker_t *w, const cmd_def_t *cmd, int argc, const uint
     return false;
 }
 
+/* The owner check at run time, on the worker that keeps the slot's keys.
+ * Routing decided with the routing worker's snapshot; a SETSLOT NODE (or a
+ * failover, an UPDATE) published since may have given the slot away, and
+ * a write run now would leave a key on a node that no longer serves it.
+ * Only when the snapshot changed since routing (versions differ) is the
+ * first key's slot looked at again; the rules are route()'s, except that
+ * an open import lets the command through (ASKING is not known here, and
+ * open_slot_ok judges that case). On refusal the error is the reply. */
+static bool owner_still_ok(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                           const size_t *argvlen, resp_buf_t *reply, uint64_t routed_version)
+{
+    const cluster_snapshot_t *s = w->cur;
+    if (routed_version == s->version || cmd->exec != CMD_EXEC_KEYED || !config_cluster_enabled()) return true;
+    int pos[1];
+    if (cmd_get_keys(cmd, argc, argv, argvlen, pos, 1) <= 0) return true;
+    unsigned slot = slot_of_key(argv[pos[0]], argvlen[pos[0]]);
+    int owner = s->slot_owner[slot];
+    if (owner == s->myself || s->importing_from[slot] >= 0) return true;
+    const node_view_t *me = &s->nodes[s->myself];
+    if (owner >= 0 && !(cmd->flags & CMD_WRITE) && (me->flags & NODE_SLAVE) && me->master == owner) return true;
+    char err[256];
+    if (owner < 0) {
+        snprintf(err, sizeof err, "CLUSTERDOWN Hash slot not served");
+    } else {
+        const node_view_t *o = &s->nodes[owner];
+        snprintf(err, sizeof err, "MOVED %u %s:%d", slot, dispatch_endpoint(o), o->port);
+    }
+    resp_add_error(reply, err);
+    stats_note_rejected(w, cmd, err);
+    return false;
+}
+
 const char *dispatch_endpoint(const node_view_t *n)
 {
     int type = config_cluster_preferred_endpoint_type();
@@ -374,9 +406,10 @@ void dispatch_run_for(worker_t *w, uint64_t client_id, const cmd_def_t *cmd, int
 }
 
 void dispatch_run_routed(worker_t *w, uint64_t client_id, const cmd_def_t *cmd, int argc, const uint8_t **argv,
-                         const size_t *argvlen, resp_buf_t *reply, long long now_ms)
+                         const size_t *argvlen, resp_buf_t *reply, long long now_ms, uint64_t routed_version)
 {
-    if (open_slot_ok(w, cmd, argc, argv, argvlen, reply))
+    if (owner_still_ok(w, cmd, argc, argv, argvlen, reply, routed_version) &&
+        open_slot_ok(w, cmd, argc, argv, argvlen, reply))
         run_here(w, NULL, client_id, cmd, argc, argv, argvlen, reply, now_ms, false, NULL);
 }
 
@@ -457,7 +490,8 @@ static bool run_borrowed(client_t *c, int target, const cmd_def_t *cmd, int argc
     worker_snap_enter(o);
     /* No client, as in a batch on o: the command sees o's keyspace only
      * (and a slot being moved is judged by the keys there). */
-    if (open_slot_ok(o, cmd, argc, argv, argvlen, reply))
+    if (owner_still_ok(o, cmd, argc, argv, argvlen, reply, w->cur->version) &&
+        open_slot_ok(o, cmd, argc, argv, argvlen, reply))
         run_here(o, NULL, c->id, cmd, argc, argv, argvlen, reply, now, false, NULL);
     worker_snap_leave(o);
     repl_flush(o->repl);          /* the stream has the write before its reply leaves */
