@@ -1,18 +1,23 @@
 /* persister.h - the config persister: the only actor allowed to block, on
- * its own thread. It writes nodes.conf atomically (temp file, fsync, rename,
- * fsync of the directory), coalesces bursts of save requests into one write
- * of the newest text, and tells the state actor which version is durable.
+ * its own thread. It writes nodes.conf atomically (temp file, rename over
+ * nodes.conf; with fsync of the temp file before the rename and of the
+ * directory after it when the request asks, as 7.0.15 fsyncs only some
+ * saves), coalesces bursts of save requests into one write of the newest
+ * text, and tells the state actor which version is written (and synced, if
+ * it asked).
  *
  * Every file operation of a write goes through a persist_io_t, the real
  * system calls in the node, so that tests/unit/test_persister.c can make any
  * step fail or stop the writer dead between two steps.
  *
- * Must never: leave nodes.conf half-written, or acknowledge a version before
- * it is on disk.
+ * Must never: leave nodes.conf half-written, acknowledge a version before
+ * it is in nodes.conf (in the page cache at least), or acknowledge one that
+ * asked for fsync before the fsyncs are done.
  */
 #ifndef SHOAL_ACTORS_PERSISTER_H
 #define SHOAL_ACTORS_PERSISTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -47,6 +52,7 @@ typedef struct persist_req {
     uint64_t seq;                 /* version of the config this text describes */
     rt_actor_t *reply_to;         /* gets a persist_ack_t (may be NULL) */
     persist_wait_t *wait;         /* finished after the write (shutdown path), may be NULL */
+    bool fsync;                   /* fsync file and directory before acknowledging */
 } persist_req_t;
 
 typedef struct persist_ack {
@@ -57,7 +63,8 @@ typedef struct persist_ack {
 
 /* The steps of an atomic write, in the order they run: open_tmp, write
  * (repeated until every byte is out), fsync of the temp file, close (always
- * the real one), rename over the final name, dir_fsync. Each returns what
+ * the real one), rename over the final name, dir_fsync (the two fsyncs only
+ * when asked for; without them, exchange first, then rename if it failed). Each returns what
  * its system call returns (-1 with errno set on failure). A failure before
  * the rename removes the temp file and leaves the final file as it was. */
 typedef struct persist_io {
@@ -66,9 +73,13 @@ typedef struct persist_io {
     int (*fsync)(int fd);                                        /* the temp file */
     int (*rename)(int dirfd, const char *from, const char *to);  /* both names in dirfd */
     int (*dir_fsync)(int dirfd);                                 /* makes the rename durable */
+    /* Instead of the rename when no fsync is asked: swaps the two names
+     * atomically (renameat2 RENAME_EXCHANGE); NULL or a failure: rename. */
+    int (*exchange)(int dirfd, const char *a, const char *b);
 } persist_io_t;
 
-/* The real calls: rt_tmpfile_create, write, fsync, renameat, fsync. */
+/* The real calls: rt_tmpfile_create, write, fsync, renameat, fsync,
+ * renameat2(RENAME_EXCHANGE). */
 extern const persist_io_t persist_io_posix;
 
 /* One persister actor: its path, its pending write and its waiters. */
@@ -89,10 +100,10 @@ void persister_free(persister_t *p);
 int persister_start(rt_thread_t *thread, const char *path, uint32_t ack_type);
 rt_actor_t *persister_actor(void);
 
-/* Writes `path` atomically right now, on the calling thread (startup).
- * Returns 0 or an errno value. */
+/* Writes `path` atomically right now, on the calling thread (startup),
+ * with fsync. Returns 0 or an errno value. */
 int persister_write_file(const char *path, const char *text, size_t len);
-/* The same through `io`. */
-int persister_write_file_io(const persist_io_t *io, const char *path, const char *text, size_t len);
+/* The same through `io`, with the fsyncs only when do_fsync. */
+int persister_write_file_io(const persist_io_t *io, const char *path, const char *text, size_t len, bool do_fsync);
 
 #endif

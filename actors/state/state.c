@@ -507,8 +507,10 @@ uint64_t state_request_save(state_t *st, rt_actor_t *reply_to)
     r->text = state_conf_text(st, &r->len);
     r->seq = ++st->config_seq;
     r->reply_to = reply_to;
+    r->fsync = st->save_fsync;
     uint64_t seq = r->seq;
     st->save_pending = false;
+    st->save_fsync = false;
     rt_send(persister_actor(), &r->hdr);   /* r belongs to the persister from here on */
     return seq;
 }
@@ -662,6 +664,7 @@ static void dispatch(state_t *st, rt_msg_t *msg)
         p->text = state_conf_text(st, &p->len);
         p->seq = ++st->config_seq;
         p->wait = r->wait;
+        p->fsync = true;   /* the last save before exit: made durable whatever asked for it */
         rt_send(persister_actor(), &p->hdr);
         free(r);
         break;

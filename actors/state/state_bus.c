@@ -573,7 +573,12 @@ static void sender_header(state_t *st, int sender, const bus_header_t *h, long l
     state_node_t *n = &st->nodes[sender];
     n->data_received_ms = now;
     if (h->current_epoch > st->current_epoch) { st->current_epoch = h->current_epoch; state_save_config(st); }
-    if (h->config_epoch > n->config_epoch) { n->config_epoch = h->config_epoch; st->slot_version++; state_save_config(st); }
+    if (h->config_epoch > n->config_epoch) {
+        n->config_epoch = h->config_epoch;
+        st->slot_version++;
+        state_save_config(st);
+        st->save_fsync = true;   /* a newer configEpoch: 7.0.15 fsyncs it */
+    }
     /* the slot too: snapshot readers take the offset from there, so a new
      * one needs no publish (links store the next ones, state_live.h) */
     state_live_set_offset(st, sender, (long long)h->offset);
@@ -746,6 +751,7 @@ static void update_received(state_t *st, int sender, const bus_msg_t *m)
     st->nodes[idx].config_epoch = m->u.update.config_epoch;
     st->slot_version++;
     state_save_config(st);
+    st->save_fsync = true;
     rebind_slots(st, idx, m->u.update.config_epoch, m->u.update.slots);
 }
 

@@ -131,8 +131,7 @@ static void cmd_replicate(state_t *st, remote_cmd_t *rc)
         me->master = idx;
         state_fo_replica_changed(st, st->myself, old);
         for (int s = 0; s < SLOT_COUNT; s++) { st->migrating_to[s] = -1; st->importing_from[s] = -1; }
-        state_save_config(st);
-        st->save_fsync = true;
+        state_save_config(st);   /* without fsync, as 7.0.15's CLUSTER REPLICATE */
         resp_add_simple(r, "OK");
         /* Tell everyone at once (a PONG broadcast), as a role change does. */
         state_broadcast_pong(st);

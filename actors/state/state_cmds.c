@@ -3,10 +3,11 @@
  * SET-CONFIG-EPOCH, BUMPEPOCH, RESET, SAVECONFIG (SETSLOT: state_slots.c).
  *
  * A command that changes the configuration is answered only once the
- * persister reports the new nodes.conf durable, as Redis saves before it
- * replies.
+ * persister reports the new nodes.conf written, as Redis saves before it
+ * replies; fsynced too where 7.0.15 fsyncs (BUMPEPOCH that bumps, RESET,
+ * SAVECONFIG; st->save_fsync).
  *
- * Must never: reply before the change it reports is on disk.
+ * Must never: reply before the change it reports is in nodes.conf.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -191,6 +192,7 @@ static void bumpepoch(state_t *st, remote_cmd_t *rc)
         st->current_epoch = maxe + 1;
         me->config_epoch = st->current_epoch;
         st->slot_version++;
+        st->save_fsync = true;
         snprintf(buf, sizeof buf, "BUMPED %llu", (unsigned long long)me->config_epoch);
         resp_add_simple(&rc->reply, buf);
         state_reply_after_save(st, rc);
@@ -251,6 +253,7 @@ static void reset(state_t *st, remote_cmd_t *rc)
     }
     resp_add_simple(&rc->reply, "OK");
     state_reply_after_save(st, rc);
+    st->save_fsync = true;   /* as 7.0.15's reset */
 }
 
 /* DEBUG CLUSTERLINK KILL TO|FROM|ALL <node-id> (the worker checked the
@@ -320,6 +323,7 @@ void state_apply_command(state_t *st, remote_cmd_t *rc)
     else if (!strcmp(n, "saveconfig")) {
         resp_add_simple(&rc->reply, "OK");
         state_reply_after_save(st, rc);
+        st->save_fsync = true;   /* SAVECONFIG always fsyncs */
     } else {
         resp_add_errorf(&rc->reply, "ERR unsupported state command '%s'", n);
         state_reply(st, rc);

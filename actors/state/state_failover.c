@@ -55,6 +55,8 @@ static void after_durable(state_t *st, int kind, const char *node, bool force)
     while (*pp) pp = &(*pp)->next;
     *pp = a;
     state_save_config(st);
+    /* A vote, an election's epoch, a promotion: 7.0.15 fsyncs each. */
+    st->save_fsync = true;
 }
 
 bool state_fo_publish_held(state_t *st)
@@ -314,7 +316,6 @@ static void promote_myself(state_t *st, int old_master)
     state_fo_replica_changed(st, st->myself, old_master);
     st->fo_election_epoch = 0;
     st->publish_hold_seq = st->config_seq + 1;
-    st->save_fsync = true;
     after_durable(st, FO_ACT_ANNOUNCE, NULL, false);
 }
 
@@ -329,6 +330,7 @@ bool state_bump_epoch_without_consensus(state_t *st)
         st->current_epoch++;
         me->config_epoch = st->current_epoch;
         st->slot_version++;
+        st->save_fsync = true;   /* a new configEpoch of our own, as 7.0.15 */
         LOG_NOTICE("New configEpoch set to %llu", (unsigned long long)me->config_epoch);
         return true;
     }
@@ -345,7 +347,6 @@ void state_fo_request(state_t *st, state_fo_req_t *r)
         if (!my_master) break;
         st->current_epoch++;
         st->fo_election_epoch = st->current_epoch;
-        st->save_fsync = true;
         after_durable(st, FO_ACT_AUTH_REQUEST, r->master, r->force);
         break;
     case STATE_FO_PROMOTE:
@@ -366,8 +367,7 @@ void state_fo_request(state_t *st, state_fo_req_t *r)
             int old = me->master;
             me->master = m;
             state_fo_replica_changed(st, st->myself, old);
-            state_save_config(st);
-            st->save_fsync = true;
+            state_save_config(st);   /* no fsync: 7.0.15 does not even save here */
             state_broadcast_pong(st);
         }
         break;

@@ -158,7 +158,7 @@ typedef struct state {
     long long first_eval_ms;
     int pfail_count;                  /* PFAIL records with an address, from the last tick */
     unsigned long long tick;
-    bool save_fsync;
+    bool save_fsync;              /* the next save fsyncs (where 7.0.15 sets CLUSTER_TODO_FSYNC_CONFIG) */
     uint64_t slot_version;                /* bumped on every slot table change */
     uint64_t attach_counter;              /* orders replicas by when they attached (state_publish) */
     bool announce_pending;                /* a node joined: PONG to everyone on the next tick */

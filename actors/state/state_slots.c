@@ -9,7 +9,8 @@
  * decided before the round trip is trusted after it.
  *
  * Must never: give away a slot while a count says we hold keys in it; reply
- * before the change it reports is durable.
+ * before the change it reports is written to nodes.conf (fsynced only where
+ * 7.0.15 fsyncs: a bumped configEpoch, turning replica).
  */
 #include <string.h>
 
@@ -102,8 +103,8 @@ static bool setslot_node(state_t *st, remote_cmd_t *rc, int slot, int n, long lo
          * everywhere; a collision is settled by the usual rule. */
         if (state_bump_epoch_without_consensus(st)) LOG_NOTICE("configEpoch updated after importing slot %d", slot);
         st->importing_from[slot] = -1;
-        st->save_fsync = true;
-        /* Everyone hears of it at once, when the new epoch is on disk. */
+        /* Everyone hears of it at once, when the new epoch is saved (fsynced
+         * if it was bumped). */
         st->pong_after_seq = st->config_seq + 1;
     }
     return true;

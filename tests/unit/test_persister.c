@@ -3,7 +3,7 @@
  *
  * A fault-injecting persist_io_t wraps the real calls: it records each step
  * it is asked for as one letter (o open, w write, f fsync, r rename, d fsync
- * of the directory), and can shorten a write, fail a step with an errno, or
+ * of the directory, x exchange of names), and can shorten a write, fail a step with an errno, or
  * end the process at a step (a crash, in a forked child). Each fault test
  * starts from a complete nodes.conf, makes a save fail, and asserts: the old
  * file is still there byte for byte and nodes_conf_parse loads it; the
@@ -39,7 +39,7 @@ static struct faults {
     int write_eintr;         /* how many writes fail with EINTR first */
     long write_budget;       /* bytes written before write_err, -1 = no limit */
     int write_err;
-    int fsync_err, rename_err, dir_fsync_err;
+    int fsync_err, rename_err, dir_fsync_err, exchange_err;
     char crash_at;           /* a step letter: _exit(CRASHED) when it is reached */
     char trace[256];         /* the steps asked for, one letter each */
     size_t ntrace;
@@ -105,7 +105,14 @@ static int fault_dir_fsync(int dirfd)
     return F.dir_fsync_err ? fail(F.dir_fsync_err) : persist_io_posix.dir_fsync(dirfd);
 }
 
+static int fault_exchange(int dirfd, const char *a, const char *b)
+{
+    step('x');
+    return F.exchange_err ? fail(F.exchange_err) : persist_io_posix.exchange(dirfd, a, b);
+}
+
 static const persist_io_t fault_io = {
+    .exchange = fault_exchange,
     .open_tmp = fault_open_tmp,
     .write = fault_write,
     .fsync = fault_fsync,
@@ -213,6 +220,7 @@ typedef struct harness {
     uint64_t ack_seq[MAX_ACKS];
     int ack_err[MAX_ACKS];
     uint64_t next_seq;
+    bool no_fsync;                      /* the next requests sent ask for no fsync */
 } harness_t;
 
 static void sink_behaviour(rt_actor_t *self, rt_msg_t *msg)
@@ -265,6 +273,7 @@ static void harness_send(harness_t *h, uint64_t epoch, persist_wait_t *wait)
     r->seq = ++h->next_seq;
     r->reply_to = wait ? NULL : &h->sink;
     r->wait = wait;
+    r->fsync = !h->no_fsync;
     rt_send(persister_actor_of(h->persister), &r->hdr);
 }
 
@@ -457,7 +466,7 @@ static void crash_scenario(char at)
     fflush(NULL);
     pid_t pid = fork();
     REQUIRE(pid >= 0);
-    if (pid == 0) _exit(persister_write_file_io(&fault_io, sb.conf, v2, len2) == 0 ? 0 : 1);
+    if (pid == 0) _exit(persister_write_file_io(&fault_io, sb.conf, v2, len2, true) == 0 ? 0 : 1);
     int status = 0;
     REQUIRE(waitpid(pid, &status, 0) == pid);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == CRASHED);
@@ -472,7 +481,7 @@ static void crash_scenario(char at)
     CHECK(file_is_version(path, 2));
     /* The restarted writer (another pid) saves normally. */
     faults_reset();
-    CHECK_EQ_INT(persister_write_file_io(&fault_io, sb.conf, v2, len2), 0);
+    CHECK_EQ_INT(persister_write_file_io(&fault_io, sb.conf, v2, len2, true), 0);
     CHECK_EQ_STR(F.trace, "owfrd");
     CHECK(file_is_version(sb.conf, 2));
     free(v1);
@@ -488,4 +497,78 @@ TEST(persister_crash_between_write_and_fsync_keeps_the_old_file)
 TEST(persister_crash_between_fsync_and_rename_keeps_the_old_file)
 {
     crash_scenario('r');
+}
+
+/* A save that does not ask for fsync (most of them, as in 7.0.15): write,
+ * close, exchange of names with nodes.conf, no fsync of the file or the
+ * directory; the new text is in nodes.conf when acknowledged (a killed
+ * process leaves it there: the page cache is the kernel's), and the old
+ * one is gone. */
+TEST(persister_save_without_fsync_skips_both_fsyncs)
+{
+    sandbox_t sb;
+    harness_t h;
+    REQUIRE(fixture(&sb, &h) == 0);
+    h.no_fsync = true;
+    CHECK_EQ_INT(harness_save(&h, 2), 0);
+    CHECK_EQ_STR(F.trace, "owx");
+    CHECK(file_is_version(sb.conf, 2));
+    CHECK_EQ_INT(sandbox_others(&sb, NULL, 0), 0);
+    /* no exchange (a file system without it): the rename does it */
+    faults_reset();
+    F.exchange_err = EINVAL;
+    CHECK_EQ_INT(harness_save(&h, 3), 0);
+    CHECK_EQ_STR(F.trace, "owxr");
+    CHECK(file_is_version(sb.conf, 3));
+    CHECK_EQ_INT(sandbox_others(&sb, NULL, 0), 0);
+    /* a failed rename after it still removes the temp file and keeps the old one */
+    faults_reset();
+    F.exchange_err = EINVAL;
+    F.rename_err = EXDEV;
+    CHECK_EQ_INT(harness_save(&h, 4), EXDEV);
+    CHECK_EQ_STR(F.trace, "owxr");
+    CHECK(file_is_version(sb.conf, 3));
+    CHECK_EQ_INT(sandbox_others(&sb, NULL, 0), 0);
+    /* the next one that asks for fsync gets both */
+    h.no_fsync = false;
+    CHECK(next_save_succeeds(&sb, &h, 5));
+    harness_done(&h);
+    sandbox_close(&sb);
+}
+
+/* Coalesced requests: the one write fsyncs when any of them asked for it,
+ * whether the asking one is the newest or an older one. */
+TEST(persister_coalesced_write_fsyncs_if_any_request_asked)
+{
+    for (int asking = 0; asking < 3; asking++) {
+        faults_reset();
+        sandbox_t sb;
+        harness_t h;
+        REQUIRE(sandbox_open(&sb) == 0);
+        REQUIRE(harness_init(&h, &sb) == 0);
+        for (uint64_t e = 1; e <= 3; e++) {
+            h.no_fsync = (int)e - 1 != asking;
+            harness_send(&h, e, NULL);
+        }
+        REQUIRE(rt_thread_start(h.thread) == 0);
+        CHECK(harness_wait_acks(&h, 3));
+        CHECK_EQ_STR(F.trace, "owfrd");
+        CHECK(file_is_version(sb.conf, 3));
+        harness_done(&h);
+        sandbox_close(&sb);
+    }
+    /* none asked: none done */
+    faults_reset();
+    sandbox_t sb;
+    harness_t h;
+    REQUIRE(sandbox_open(&sb) == 0);
+    REQUIRE(harness_init(&h, &sb) == 0);
+    h.no_fsync = true;
+    for (uint64_t e = 1; e <= 3; e++) harness_send(&h, e, NULL);
+    REQUIRE(rt_thread_start(h.thread) == 0);
+    CHECK(harness_wait_acks(&h, 3));
+    CHECK_EQ_STR(F.trace, "owxr");   /* no nodes.conf yet to swap with: renamed */
+    CHECK(file_is_version(sb.conf, 3));
+    harness_done(&h);
+    sandbox_close(&sb);
 }
