@@ -491,4 +491,11 @@ void cmd_exec(cmd_ctx_t *ctx)
     }
     c->txn = t;
     txn_step(c);
+    /* Still waiting for a part run on another worker: the client reads
+     * nothing more until the EXEC reply is complete. A pipelined MULTI ...
+     * EXEC read meanwhile would start a second transaction over this one. */
+    if (c->txn && !t->exec_slot->blocks_client) {
+        t->exec_slot->blocks_client = true;
+        c->flags |= CLIENT_BLOCKED;
+    }
 }

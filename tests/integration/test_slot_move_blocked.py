@@ -12,6 +12,8 @@ where a condition can be polled.
 """
 import threading
 
+import pytest
+
 import helpers as h
 import bushelpers as bh
 
@@ -170,3 +172,21 @@ def test_no_write_lands_on_a_node_that_gave_the_slot_away(servers):
         for wr in writers:
             wr.join(5)
             wr.close()
+
+
+@pytest.mark.parametrize("kind", ["shoal", "redis"])
+def test_pipelined_transactions_all_answer(servers, kind):
+    """Several MULTI ... EXEC sent in one write, on connections of every worker: each
+    answers in full, as redis-server does (a second EXEC read while the first waited
+    for the keys' worker used to start over the first, and the client hung)."""
+    nodes = bh.start_cluster(servers, 3, kind=kind)
+    a = nodes[0]
+    t, _ = _tag_in(a, 0, 5460)
+    for conn_no in range(6):      # connections spread over the workers
+        with h.RawConn(a.port, timeout=5.0) as c:
+            args = []
+            for i in range(3):
+                args += [("MULTI",)] + [("SET", f"{t}{conn_no}:{i}:{j}", "v") for j in range(8)] + [("EXEC",)]
+            c.send(b"".join(h.encode(*x) for x in args))
+            got = [c.read()[1] for _ in args]
+            assert got == (["OK"] + ["QUEUED"] * 8 + [["OK"] * 8]) * 3, (conn_no, got)
