@@ -491,7 +491,6 @@ def section(b, rt):
             ["after the run above, on the same clusters, no client running: for each slot the "
              "commands redis-cli --cluster reshard sends, in its order, each timed from send to "
              f"reply; GETKEYSINSLOT/MIGRATE batches of {PIPELINE} keys",
-             "shoal answers a SETSLOT only once the new nodes.conf is durable (temp file, fsync, "
-             "rename, fsync of the directory, docs/design.md 'Durable before announced'); "
-             "7.0.15 writes nodes.conf without fsync for SETSLOT (only its configEpoch bump "
-             "fsyncs), so the fsync cost of the machine's disk shows in the SETSLOT rows"])
+             "both servers answer a SETSLOT once the new nodes.conf is written, and fsync it "
+             "only where 7.0.15 does (a configEpoch bump, a vote; docs/cluster-bus.md); shoal's "
+             "SETSLOT also passes worker -> state actor -> persister and back"])
