@@ -364,6 +364,13 @@ void state_publish(state_t *st)
     bool follow_changed = note_follow(st, s);
     rt_snap_publish(st->cell, s);
     if (follow_changed) repl_replica_check();
+    if (st->drop_pending) {
+        /* Still a master: a replica gets the new owner's data by a full
+         * sync instead, which replaces every key anyway. */
+        if (!(st->nodes[st->myself].flags & NODE_SLAVE)) workers_drop_slots(st->drop_slots);
+        memset(st->drop_slots, 0, sizeof st->drop_slots);
+        st->drop_pending = false;
+    }
     st->dirty_snapshot = false;
     st->dirty_soft = false;
     st->last_publish_mono = rt_mono_ms();

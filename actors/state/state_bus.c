@@ -298,6 +298,8 @@ static void rebind_slots(state_t *st, int sender, uint64_t epoch, const uint8_t 
     int cur = (me->flags & NODE_MASTER) ? st->myself : me->master;
     int taken_from_cur = 0;
     bool changed = false;
+    uint8_t lost[SLOT_COUNT / 8] = { 0 };   /* ours, taken (7.0.15's dirty slots, keys or not) */
+    bool lost_any = false;
     for (int s = 0; s < SLOT_COUNT; s++) {
         int owner = st->slot_owner[s];
         if (bus_slot_test(bitmap, (unsigned)s)) {
@@ -305,6 +307,10 @@ static void rebind_slots(state_t *st, int sender, uint64_t epoch, const uint8_t 
             if (st->importing_from[s] >= 0) continue;
             if (owner < 0 || st->nodes[owner].config_epoch < epoch) {
                 if (owner >= 0 && owner == cur) taken_from_cur++;
+                if (owner == st->myself) {
+                    lost[s / 8] = (uint8_t)(lost[s / 8] | (1u << (s % 8)));
+                    lost_any = true;
+                }
                 st->slot_owner[s] = (int16_t)sender;
                 changed = true;
             }
@@ -347,6 +353,15 @@ static void rebind_slots(state_t *st, int sender, uint64_t epoch, const uint8_t 
         state_fo_replica_changed(st, st->myself, old);
         state_save_config(st);
         st->save_fsync = true;
+    } else if (lost_any) {
+        /* Still a master, yet slots of ours went to a newer claim without
+         * their keys (an admin's SETSLOT/ADDSLOTS elsewhere): their keys
+         * must go, here and on our replicas, or they would linger unreachable
+         * and come back if the slots ever returned. The drop follows the
+         * publish of the new owner (state_publish). */
+        for (int i = 0; i < SLOT_COUNT / 8; i++) st->drop_slots[i] |= lost[i];
+        st->drop_pending = true;
+        st->dirty_snapshot = true;
     }
 }
 

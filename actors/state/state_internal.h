@@ -162,6 +162,12 @@ typedef struct state {
     uint64_t slot_version;                /* bumped on every slot table change */
     uint64_t attach_counter;              /* orders replicas by when they attached (state_publish) */
     bool announce_pending;                /* a node joined: PONG to everyone on the next tick */
+    /* Slots we lost, still a master, to a newer claim (7.0.15's dirty
+     * slots): the workers drop their keys right after the snapshot naming
+     * the new owner is published, so no write accepted under the old view
+     * outlives the drop (state_publish). Bit s at byte s/8. */
+    uint8_t drop_slots[SLOT_COUNT / 8];
+    bool drop_pending;
     /* failover (state_failover.c) */
     uint64_t fo_election_epoch;           /* our running election (ACKs at or above it count) */
     uint64_t publish_hold_seq;            /* no snapshot until this config version is durable */

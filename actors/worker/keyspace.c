@@ -943,12 +943,14 @@ size_t ks_keys_in_slot(const struct keyspace *ks, unsigned slot, size_t count,
     return n;
 }
 
-size_t ks_delete_slot(struct keyspace *ks, unsigned slot)
+size_t ks_delete_slot(struct keyspace *ks, unsigned slot, ks_key_cb cb, void *arg)
 {
     if (slot >= SLOT_COUNT) return 0;
     size_t n = 0;
     while (ks->slot_head[slot]) {
-        ks_delete_entry(ks, ks->slot_head[slot]);
+        ks_entry_t *e = ks->slot_head[slot];
+        if (cb) cb(e->key, e->keylen, arg);
+        ks_delete_entry(ks, e);
         n++;
     }
     ks_maybe_shrink(ks);

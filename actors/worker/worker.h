@@ -209,6 +209,12 @@ void worker_publish_ks_stats(worker_t *w);
 /* Any thread: every worker drops all its keys (a replica's CLUSTER RESET),
  * after the messages already queued for it. */
 void workers_flush_all_async(void);
+/* Any thread: each worker deletes every key it holds in the slots set in
+ * `lost` (a bitmap of SLOT_COUNT bits, bit s at byte s/8, mask 1<<(s%8)),
+ * after the messages already queued for it, sending a DEL per key down the
+ * replication stream when it propagates writes: the slots went to a newer
+ * claim while this node stayed a master (7.0.15's dirty slots). */
+void workers_drop_slots(const uint8_t *lost);
 /* Owner thread: w->ks was just installed (start, or a master's RDB). */
 void worker_keyspace_adopted(worker_t *w);
 

@@ -13,6 +13,7 @@
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
 #include "actors/worker/worker_internal.h"
+#include "runtime/xmalloc.h"
 
 worker_t *worker_at(int i) { return g_workers[i]; }
 
@@ -81,4 +82,48 @@ void worker_publish_key_count(worker_t *w)
 {
     /* relaxed: a statistic */
     atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
+}
+
+/* WMSG_RUN: the slots one worker must empty. */
+typedef struct slot_drop {
+    worker_run_t run;
+    int n;
+    uint16_t slots[];
+} slot_drop_t;
+
+/* Each key of a dropped slot goes to the replicas as a DEL before it goes
+ * here (they hold the same keys and no other message would remove them),
+ * and a WATCH on it goes stale. */
+static void drop_key(const uint8_t *key, size_t len, void *arg)
+{
+    worker_t *w = arg;
+    worker_touch_key(w, key, len);
+    if (repl_worker_propagates(w->ks)) repl_propagate_del(w->repl, key, len);
+}
+
+static void drop_on_worker(worker_t *w, rt_msg_t *msg)
+{
+    slot_drop_t *m = (slot_drop_t *)msg;
+    size_t gone = 0;
+    for (int i = 0; i < m->n; i++) gone += ks_delete_slot(w->ks, m->slots[i], drop_key, w);
+    /* No change counted (rdb_changes_since_last_save): 7.0.15 counts none. */
+    if (gone) worker_publish_ks_stats(w);
+    free(m);
+    /* The DELs leave with the loop's next flush (flush_pending_writes). */
+}
+
+void workers_drop_slots(const uint8_t *lost)
+{
+    for (int i = 0; i < g_nworkers; i++) {
+        int n = 0;
+        for (unsigned s = (unsigned)i; s < SLOT_COUNT; s += (unsigned)g_nworkers)
+            n += (lost[s / 8] >> (s % 8)) & 1;
+        if (n == 0) continue;
+        slot_drop_t *m = xcalloc(1, sizeof *m + (size_t)n * sizeof m->slots[0]);
+        m->run.hdr.type = WMSG_RUN;
+        m->run.fn = drop_on_worker;
+        for (unsigned s = (unsigned)i; s < SLOT_COUNT; s += (unsigned)g_nworkers)
+            if ((lost[s / 8] >> (s % 8)) & 1) m->slots[m->n++] = (uint16_t)s;
+        worker_post(i, &m->run.hdr);
+    }
 }

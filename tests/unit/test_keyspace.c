@@ -195,7 +195,7 @@ TEST(ks_slot_index_newest_first)
     memset(&c, 0, sizeof c);
     ks_keys_in_slot(ks, s, 10, collect_cb, &c);
     CHECK_EQ_STR(c.keys[0], "{t}9");
-    CHECK_EQ_INT(ks_delete_slot(ks, s), 2);
+    CHECK_EQ_INT(ks_delete_slot(ks, s, NULL, NULL), 2);
     CHECK_EQ_INT(ks_count_in_slot(ks, s), 0);
     CHECK_EQ_INT(ks_size(ks), 1);
     CHECK_EQ_INT(ks_count_in_slot(ks, 99999), 0);

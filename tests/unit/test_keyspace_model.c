@@ -293,7 +293,7 @@ TEST(ks_random_ops_against_model)
                     present_whole[j] = false;
                 }
             }
-            if (ks_delete_slot(ks, s) != want) bad++;
+            if (ks_delete_slot(ks, s, NULL, NULL) != want) bad++;
         } else if (r < 90) {                             /* time passes; active expiry */
             now += (long long)(rnd() % 20);
             ks_active_expire(ks, now, 1000);
