@@ -578,6 +578,18 @@ def key_slot(key):
     return crc16(k) % 16384
 
 
+def tag_in(node, lo, hi, prefix="t"):
+    """A hash tag `{<prefix><i>}` whose slot lies in [lo, hi], and that slot, as the
+    node's own CLUSTER KEYSLOT answers it."""
+    with node.raw() as c:
+        for i in range(10000):
+            tag = f"{{{prefix}{i}}}"
+            s = c.call("CLUSTER", "KEYSLOT", tag)
+            if lo <= s <= hi:
+                return tag, s
+    raise AssertionError("no tag found")
+
+
 def set_keys(server, keys, value="v", batch=500):
     """SET every key to `value`, pipelined `batch` at a time; each must answer OK."""
     with server.raw(timeout=30) as c:

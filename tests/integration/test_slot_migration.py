@@ -19,17 +19,6 @@ import helpers as h
 import bushelpers as bh
 
 
-def _tag_in(node, lo, hi):
-    """A hash tag whose slot lies in [lo, hi] (asked of the node itself)."""
-    with node.raw() as c:
-        for i in range(10000):
-            tag = f"{{m{i}}}"
-            s = c.call("CLUSTER", "KEYSLOT", tag)
-            if lo <= s <= hi:
-                return tag, s
-    raise AssertionError("no tag found")
-
-
 def _norm(v, names):
     """Reply text with node ids and ports replaced by their role names."""
     if isinstance(v, list):
@@ -77,7 +66,7 @@ def _scenario(servers, kind):
     ids = [bh.myid(n) for n in (src, dst, other, rep)]
     names = [(ids[0], "<src>"), (ids[1], "<dst>"), (ids[2], "<other>"), (ids[3], "<rep>")]
     names += [(str(n.port), f"<port{i}>") for i, n in enumerate((src, dst, other, rep))]
-    tag, slot = _tag_in(src, 0, 5460)
+    tag, slot = h.tag_in(src, 0, 5460, "m")
     names.append((str(slot), "<S>"))
     names.append((tag, "<T>"))
     out = []
@@ -258,7 +247,7 @@ def test_open_slots_survive_kill_9(servers):
     nodes = bh.start_cluster(servers, 3)
     src, dst, _ = nodes
     ids = [bh.myid(n) for n in nodes]
-    tag, slot = _tag_in(src, 0, 5460)
+    tag, slot = h.tag_in(src, 0, 5460, "m")
     with dst.raw() as c:
         assert c.call("CLUSTER", "SETSLOT", str(slot), "IMPORTING", ids[0]) == "OK"
     with src.raw() as c:

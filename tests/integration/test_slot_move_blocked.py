@@ -18,16 +18,6 @@ import helpers as h
 import bushelpers as bh
 
 
-def _tag_in(node, lo, hi):
-    with node.raw() as c:
-        for i in range(10000):
-            tag = f"{{b{i}}}"
-            s = c.call("CLUSTER", "KEYSLOT", tag)
-            if lo <= s <= hi:
-                return tag, s
-    raise AssertionError("no tag found")
-
-
 def _blocked(node):
     with node.raw() as c:
         info = h.info_dict(c.call("INFO", "clients").decode())
@@ -38,7 +28,7 @@ def _scenario(servers, kind):
     nodes = bh.start_cluster(servers, 3, kind=kind)
     a, b, _ = nodes
     ida, idb = bh.myid(a), bh.myid(b)
-    t, slot = _tag_in(a, 0, 5460)
+    t, slot = h.tag_in(a, 0, 5460, "b")
     S = str(slot)
     out = []
 
@@ -140,7 +130,7 @@ def test_no_write_lands_on_a_node_that_gave_the_slot_away(servers):
     nodes = bh.start_cluster(servers, 3)
     a, b, _ = nodes
     ids = {a.port: bh.myid(a), b.port: bh.myid(b)}
-    t, slot = _tag_in(a, 0, 5460)
+    t, slot = h.tag_in(a, 0, 5460, "b")
     S = str(slot)
     writers = [_Writer([a.port, b.port], t, a.port, i) for i in range(4)]
     for wr in writers:
@@ -181,7 +171,7 @@ def test_pipelined_transactions_all_answer(servers, kind):
     for the keys' worker used to start over the first, and the client hung)."""
     nodes = bh.start_cluster(servers, 3, kind=kind)
     a = nodes[0]
-    t, _ = _tag_in(a, 0, 5460)
+    t, _ = h.tag_in(a, 0, 5460, "b")
     for conn_no in range(6):      # connections spread over the workers
         with h.RawConn(a.port, timeout=5.0) as c:
             args = []
