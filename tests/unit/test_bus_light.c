@@ -84,17 +84,34 @@ static size_t random_frame(uint8_t *buf, size_t cap)
     return n;
 }
 
+/* The two ends of one light link: the sender's and the receiver's pools
+ * (different processes), the sender's table and the receiver's. */
+static bus_light_pool_t ps, pr;
+static bus_light_tx_t tx;
+static bus_light_rx_t rx;
+
+static void link_open(void)
+{
+    bus_light_pool_init(&ps);
+    bus_light_pool_init(&pr);
+    bus_light_tx_init(&tx);
+    bus_light_rx_init(&rx);
+}
+
+/* Gives every reference back (a second reset is harmless), frees the pools. */
+static void link_close(void)
+{
+    bus_light_tx_reset(&tx, &ps);
+    bus_light_rx_reset(&rx, &pr);
+    bus_light_pool_free(&ps);
+    bus_light_pool_free(&pr);
+}
+
 TEST(bus_light_round_trip_random)
 {
     make_universe();
     make_header();
-    bus_light_pool_t ps, pr;   /* sender's and receiver's: different processes */
-    bus_light_pool_init(&ps);
-    bus_light_pool_init(&pr);
-    bus_light_tx_t tx;
-    bus_light_rx_t rx;
-    bus_light_tx_init(&tx);
-    bus_light_rx_init(&rx);
+    link_open();
     static uint8_t plain[64 * 1024], light[72 * 1024], back[64 * 1024];
     size_t plain_total = 0, light_total = 0;
     int frames = 20000;
@@ -128,21 +145,14 @@ TEST(bus_light_round_trip_random)
     /* every reference was given back */
     CHECK_EQ_INT(ps.live, 0);
     CHECK_EQ_INT(pr.live, 0);
-    bus_light_pool_free(&ps);
-    bus_light_pool_free(&pr);
+    link_close();
 }
 
 /* Frames with more distinct tuples than ids: the sender resets both
  * dictionaries (F_RESET) and the round trip stays exact. */
 TEST(bus_light_ids_run_out)
 {
-    bus_light_pool_t ps, pr;
-    bus_light_pool_init(&ps);
-    bus_light_pool_init(&pr);
-    bus_light_tx_t tx;
-    bus_light_rx_t rx;
-    bus_light_tx_init(&tx);
-    bus_light_rx_init(&rx);
+    link_open();
     make_header();
     static bus_gossip_t gs[1000];
     static uint8_t plain[2256 + 104 * 1000], light[2256 + 110 * 1000 + 4096], back[2256 + 104 * 1000];
@@ -170,8 +180,7 @@ TEST(bus_light_ids_run_out)
     bus_light_rx_reset(&rx, &pr);
     CHECK_EQ_INT(ps.live, 0);
     CHECK_EQ_INT(pr.live, 0);
-    bus_light_pool_free(&ps);
-    bus_light_pool_free(&pr);
+    link_close();
 }
 
 /* Encodes two frames with the same slots and gossip; the second one is
@@ -189,13 +198,7 @@ static size_t two_frames(bus_light_pool_t *ps, bus_light_tx_t *tx, uint8_t *plai
 TEST(bus_light_digest_and_ids_never_guessed)
 {
     make_universe();
-    bus_light_pool_t ps, pr;
-    bus_light_pool_init(&ps);
-    bus_light_pool_init(&pr);
-    bus_light_tx_t tx;
-    bus_light_rx_t rx;
-    bus_light_tx_init(&tx);
-    bus_light_rx_init(&rx);
+    link_open();
     static uint8_t plain[65536], l1[65536], l2[65536], back[65536];
     size_t pn, n1, bl;
     size_t n2 = two_frames(&ps, &tx, plain, &pn, l1, &n1, l2);
@@ -249,8 +252,7 @@ TEST(bus_light_digest_and_ids_never_guessed)
     bus_light_tx_reset(&tx2, &ps);
     CHECK_EQ_INT(ps.live, 0);
     CHECK_EQ_INT(pr.live, 0);
-    bus_light_pool_free(&ps);
-    bus_light_pool_free(&pr);
+    link_close();
 }
 
 TEST(bus_light_advertisement)
@@ -270,13 +272,10 @@ TEST(bus_light_advertisement)
     /* not a gossip type: nothing to encode */
     static uint8_t fail[BUS_FAIL_LEN], out[8192];
     size_t fn = bus_build_fail(fail, sizeof fail, &hdr, hdr.sender);
-    bus_light_pool_t p;
-    bus_light_pool_init(&p);
-    bus_light_tx_t tx;
-    bus_light_tx_init(&tx);
-    CHECK_EQ_INT(bus_light_encode(&p, &tx, fail, fn, out, sizeof out, NULL, 0), 0);
+    link_open();
+    CHECK_EQ_INT(bus_light_encode(&ps, &tx, fail, fn, out, sizeof out, NULL, 0), 0);
     CHECK(!tx.slots_valid);
-    bus_light_pool_free(&p);
+    link_close();
 }
 
 /* Random mutations of valid light frames (bytes flipped, lengths cut,
@@ -286,13 +285,7 @@ TEST(bus_light_fuzz_expand)
 {
     make_universe();
     make_header();
-    bus_light_pool_t ps, pr;
-    bus_light_pool_init(&ps);
-    bus_light_pool_init(&pr);
-    bus_light_tx_t tx;
-    bus_light_rx_t rx;
-    bus_light_tx_init(&tx);
-    bus_light_rx_init(&rx);
+    link_open();
     static uint8_t plain[64 * 1024], light[72 * 1024], back[64 * 1024];
     int ok = 0, refused = 0;
     for (int i = 0; i < 40000; i++) {
@@ -354,8 +347,7 @@ TEST(bus_light_fuzz_expand)
     bus_light_rx_reset(&rx, &pr);
     CHECK_EQ_INT(ps.live, 0);
     CHECK_EQ_INT(pr.live, 0);
-    bus_light_pool_free(&ps);
-    bus_light_pool_free(&pr);
+    link_close();
 }
 
 /* The stream hands out light frames (framed, not decoded) only when told to
@@ -365,10 +357,7 @@ TEST(bus_light_stream_framing)
 {
     make_universe();
     make_header();
-    bus_light_pool_t ps;
-    bus_light_pool_init(&ps);
-    bus_light_tx_t tx;
-    bus_light_tx_init(&tx);
+    link_open();
     static uint8_t wire[256 * 1024], plain[64 * 1024];
     size_t wl = 0, lens[40];
     bool light[40];
@@ -417,8 +406,7 @@ TEST(bus_light_stream_framing)
     CHECK_EQ_INT(bus_stream_next(&s, &f, &m), BUS_STREAM_CLOSE);
     CHECK_EQ_INT(f.result, BUS_ERR_SIG);
     bus_stream_free(&s);
-    bus_light_tx_reset(&tx, &ps);
-    bus_light_pool_free(&ps);
+    link_close();
 }
 
 /* ---- by-view entries (§9.7) ---- */
@@ -483,13 +471,7 @@ TEST(bus_light_by_view_round_trip)
     rs = 0x9abcdef1;
     make_universe();
     make_header();
-    bus_light_pool_t ps, pr;
-    bus_light_pool_init(&ps);
-    bus_light_pool_init(&pr);
-    bus_light_tx_t tx;
-    bus_light_rx_t rx;
-    bus_light_tx_init(&tx);
-    bus_light_rx_init(&rx);
+    link_open();
     static tview_t vs, vr;   /* sender's and receiver's tables */
     tview_build(&vs);
     tview_build(&vr);
@@ -518,10 +500,7 @@ TEST(bus_light_by_view_round_trip)
     }
     /* most entries go by view from the first frame on: no per-link warm-up */
     CHECK(by_view > entries / 2);
-    bus_light_tx_reset(&tx, &ps);
-    bus_light_rx_reset(&rx, &pr);
-    bus_light_pool_free(&ps);
-    bus_light_pool_free(&pr);
+    link_close();
 }
 
 TEST(bus_light_by_view_mismatch_closes)
@@ -529,13 +508,7 @@ TEST(bus_light_by_view_mismatch_closes)
     rs = 0x5151;
     make_universe();
     make_header();
-    bus_light_pool_t ps, pr;
-    bus_light_pool_init(&ps);
-    bus_light_pool_init(&pr);
-    bus_light_tx_t tx;
-    bus_light_rx_t rx;
-    bus_light_tx_init(&tx);
-    bus_light_rx_init(&rx);
+    link_open();
     static tview_t vs, vr;
     tview_build(&vs);
     tview_build(&vr);
@@ -569,10 +542,7 @@ TEST(bus_light_by_view_mismatch_closes)
     bus_light_put_view(plain, n, vs.view.v ^ 7);
     l = bus_light_encode(&ps, &tx, plain, n, light, sizeof light, &vs.view, vs.view.v);
     CHECK_EQ_INT(by_view_count(light, l), 0);
-    bus_light_tx_reset(&tx, &ps);
-    bus_light_rx_reset(&rx, &pr);
-    bus_light_pool_free(&ps);
-    bus_light_pool_free(&pr);
+    link_close();
 }
 
 TEST(bus_light_by_view_fingerprint_collision_goes_full)
@@ -582,13 +552,7 @@ TEST(bus_light_by_view_fingerprint_collision_goes_full)
     make_header();
     /* nodes 0 and 1 share the first 8 bytes of their names */
     memcpy(universe[1].name, universe[0].name, BUS_LIGHT_FP_LEN);
-    bus_light_pool_t ps, pr;
-    bus_light_pool_init(&ps);
-    bus_light_pool_init(&pr);
-    bus_light_tx_t tx;
-    bus_light_rx_t rx;
-    bus_light_tx_init(&tx);
-    bus_light_rx_init(&rx);
+    link_open();
     static tview_t vs, vr;
     tview_build(&vs);
     tview_build(&vr);
@@ -603,8 +567,5 @@ TEST(bus_light_by_view_fingerprint_collision_goes_full)
     size_t bl;
     REQUIRE(bus_light_expand(&pr, &rx, light, l, back, sizeof back, &bl, &vr.view) == BUS_LIGHT_OK);
     CHECK(bl == n && memcmp(back, plain, n) == 0);
-    bus_light_tx_reset(&tx, &ps);
-    bus_light_rx_reset(&rx, &pr);
-    bus_light_pool_free(&ps);
-    bus_light_pool_free(&pr);
+    link_close();
 }
