@@ -278,10 +278,14 @@ void cmd_copy(cmd_ctx_t *ctx)
     }
     ks_entry_t *e = ks_lookup_read(ctx->ks, ctx->argv[1], ctx->argvlen[1], ctx->now_ms);
     if (!e) { resp_add_int(ctx->reply, 0); return; }
-    if (ks_lookup(ctx->ks, ctx->argv[2], ctx->argvlen[2], ctx->now_ms) && !replace) {
+    ks_entry_t *old = ks_lookup(ctx->ks, ctx->argv[2], ctx->argvlen[2], ctx->now_ms);
+    if (old && !replace) {
         resp_add_int(ctx->reply, 0);
         return;
     }
+    /* The copy is a new value with a new access clock (7.0.15 deletes the
+     * old destination and adds the copy), not the old one's clock. */
+    if (old) ks_delete_entry(ctx->ks, old);
     long long ttl = ks_entry_expire(ctx->ks, e);
     if (ks_entry_type(e) == KS_TYPE_STRING) {
         size_t n;

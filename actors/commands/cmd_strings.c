@@ -162,8 +162,14 @@ static void set_generic(cmd_ctx_t *ctx, unsigned flags, int keyi, int vali, int 
         return;
     }
     long long ttl = expire_arg ? when : (flags & SET_KEEPTTL) ? KS_KEEP_TTL : KS_NO_EXPIRE;
-    ks_set_string(ctx->ks, ctx->argv[keyi], ctx->argvlen[keyi], ctx->argv[vali], ctx->argvlen[vali],
-                  ttl, ctx->now_ms);
+    /* After NX/XX's lookup the write is no second access (as 7.0.15, whose
+     * SET looks the key up once for its write; GET's read is one more). */
+    if (flags & (SET_NX | SET_XX))
+        ks_set_string_looked_up(ctx->ks, ctx->argv[keyi], ctx->argvlen[keyi], ctx->argv[vali], ctx->argvlen[vali],
+                                ttl, ctx->now_ms);
+    else
+        ks_set_string(ctx->ks, ctx->argv[keyi], ctx->argvlen[keyi], ctx->argv[vali], ctx->argvlen[vali],
+                      ttl, ctx->now_ms);
     ctx->dirty = true;
     if (flags & SET_GET) return;
     if (int_replies) resp_add_int(ctx->reply, 1);
@@ -301,8 +307,9 @@ static void incr_generic(cmd_ctx_t *ctx, long long incr)
     value += incr;
     char buf[24];
     int n = snprintf(buf, sizeof buf, "%lld", value);
-    /* The TTL stays: INCR changes the value, not the key's lifetime. */
-    ks_set_string(ctx->ks, ctx->argv[1], ctx->argvlen[1], buf, (size_t)n, KS_KEEP_TTL, ctx->now_ms);
+    /* The TTL stays: INCR changes the value, not the key's lifetime. The
+     * lookup above was the command's one access. */
+    ks_set_string_looked_up(ctx->ks, ctx->argv[1], ctx->argvlen[1], buf, (size_t)n, KS_KEEP_TTL, ctx->now_ms);
     ctx->dirty = true;
     resp_add_int(ctx->reply, value);
 }
@@ -389,7 +396,7 @@ void cmd_incrbyfloat(cmd_ctx_t *ctx)
     }
     static _Thread_local char buf[MAX_LD_CHARS];   /* big: keep it off the worker's stack */
     size_t n = arg_format_long_double(buf, sizeof buf, value);
-    ks_set_string(ctx->ks, ctx->argv[1], ctx->argvlen[1], buf, n, KS_KEEP_TTL, ctx->now_ms);
+    ks_set_string_looked_up(ctx->ks, ctx->argv[1], ctx->argvlen[1], buf, n, KS_KEEP_TTL, ctx->now_ms);
     ctx->dirty = true;
     resp_add_bulk(ctx->reply, buf, n);
 }

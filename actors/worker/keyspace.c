@@ -497,7 +497,7 @@ static ks_str_t *ks_str_new(const void *val, size_t vlen, size_t cap)
  * applies the TTL rule; the caller installs the value. A new entry gets
  * room for vroom bytes of inline string. */
 static ks_entry_t *ks_upsert(struct keyspace *ks, const uint8_t *key, size_t klen, long long expire_ms,
-                             long long now_ms, size_t vroom)
+                             long long now_ms, size_t vroom, bool touch)
 {
     if (ks->rehash_idx >= 0) ks_rehash_steps(ks, 1);
     uint64_t h = ks_hash(ks, key, klen);
@@ -514,7 +514,7 @@ static ks_entry_t *ks_upsert(struct keyspace *ks, const uint8_t *key, size_t kle
         if (expire_ms >= 0) ks_ttl_add(ks, e, expire_ms);
         return e;
     }
-    ks_access_touch(e);
+    if (touch) ks_access_touch(e);
     if (expire_ms != KS_KEEP_TTL) ks_set_expire(ks, e, expire_ms);
     return e;
 }
@@ -564,7 +564,15 @@ static void ks_install_string(struct keyspace *ks, ks_entry_t *e, const void *va
 ks_entry_t *ks_set_string(struct keyspace *ks, const uint8_t *key, size_t klen,
                           const void *val, size_t vlen, long long expire_ms, long long now_ms)
 {
-    ks_entry_t *e = ks_upsert(ks, key, klen, expire_ms, now_ms, vlen <= KS_INLINE_MAX ? vlen : 0);
+    ks_entry_t *e = ks_upsert(ks, key, klen, expire_ms, now_ms, vlen <= KS_INLINE_MAX ? vlen : 0, true);
+    ks_install_string(ks, e, val, vlen);
+    return e;
+}
+
+ks_entry_t *ks_set_string_looked_up(struct keyspace *ks, const uint8_t *key, size_t klen,
+                                    const void *val, size_t vlen, long long expire_ms, long long now_ms)
+{
+    ks_entry_t *e = ks_upsert(ks, key, klen, expire_ms, now_ms, vlen <= KS_INLINE_MAX ? vlen : 0, false);
     ks_install_string(ks, e, val, vlen);
     return e;
 }
@@ -572,7 +580,7 @@ ks_entry_t *ks_set_string(struct keyspace *ks, const uint8_t *key, size_t klen,
 ks_entry_t *ks_set_object(struct keyspace *ks, const uint8_t *key, size_t klen,
                           int type, void *obj, long long expire_ms, long long now_ms)
 {
-    ks_entry_t *e = ks_upsert(ks, key, klen, expire_ms, now_ms, 0);
+    ks_entry_t *e = ks_upsert(ks, key, klen, expire_ms, now_ms, 0, true);
     ks_value_clear(ks, e);
     ks_entry_set_type(e, type);
     if (type >= 0 && type <= KS_TYPE_STREAM && ks_embedded_ops[type]) {

@@ -196,6 +196,11 @@ bool ks_exists_noexpire(const struct keyspace *ks, const uint8_t *key, size_t le
  * Returns the (possibly reused) entry. */
 ks_entry_t *ks_set_string(struct keyspace *ks, const uint8_t *key, size_t klen,
                           const void *val, size_t vlen, long long expire_ms, long long now_ms);
+/* As ks_set_string, for a command whose own lookup of the key was its
+ * access: a live entry is not touched again (7.0.15 counts an access per
+ * lookup, and its write after a lookup does not look the key up again). */
+ks_entry_t *ks_set_string_looked_up(struct keyspace *ks, const uint8_t *key, size_t klen,
+                                    const void *val, size_t vlen, long long expire_ms, long long now_ms);
 /* As ks_set_string for a non-string value; takes ownership of obj (a
  * ks_object_t *, or the shell of an embedded type, which is freed: use
  * ks_entry_obj of the returned entry afterwards). */
