@@ -268,6 +268,9 @@ int rdb_encode_string_key(rdb_encoder_t *e, const uint8_t *key, size_t key_len,
                           const uint8_t *value, size_t value_len, int64_t expire_ms);
 /* What comes before any value: [EXPIRETIME_MS] type key. expire_ms < 0: none. */
 int rdb_encode_key_head(rdb_encoder_t *e, unsigned type, const uint8_t *key, size_t key_len, int64_t expire_ms);
+/* The records that may precede a key, in 7.0.15's order: EXPIRETIME_MS
+ * (expire_ms >= 0), IDLE (idle_s >= 0, seconds) and FREQ (freq >= 0). */
+int rdb_encode_key_prefix(rdb_encoder_t *e, int64_t expire_ms, int64_t idle_s, int freq);
 /* A double as ZSET_2 stores scores: 8 bytes, IEEE 754 little-endian. */
 int rdb_encode_double_bin(rdb_encoder_t *e, double v);
 /* 0xFF and the 8-byte CRC trailer of everything produced so far. */

@@ -215,7 +215,7 @@ int rdb_encode_resizedb(rdb_encoder_t *e, uint64_t db_size, uint64_t expires_siz
     return rdb_encode_length(e, expires_size);
 }
 
-int rdb_encode_key_head(rdb_encoder_t *e, unsigned type, const uint8_t *key, size_t key_len, int64_t expire_ms)
+int rdb_encode_key_prefix(rdb_encoder_t *e, int64_t expire_ms, int64_t idle_s, int freq)
 {
     if (expire_ms >= 0) {
         uint8_t b[9];
@@ -223,6 +223,14 @@ int rdb_encode_key_head(rdb_encoder_t *e, unsigned type, const uint8_t *key, siz
         for (int i = 0; i < 8; i++) b[1 + i] = (uint8_t)((uint64_t)expire_ms >> (8 * i));   /* LE */
         if (rdb_encode_raw(e, b, 9)) return RDB_ERR_NOMEM;
     }
+    if (idle_s >= 0 && (put_byte(e, RDB_OPCODE_IDLE) || rdb_encode_length(e, (uint64_t)idle_s))) return RDB_ERR_NOMEM;
+    if (freq >= 0 && (put_byte(e, RDB_OPCODE_FREQ) || put_byte(e, (uint8_t)freq))) return RDB_ERR_NOMEM;
+    return RDB_OK;
+}
+
+int rdb_encode_key_head(rdb_encoder_t *e, unsigned type, const uint8_t *key, size_t key_len, int64_t expire_ms)
+{
+    if (rdb_encode_key_prefix(e, expire_ms, -1, -1)) return RDB_ERR_NOMEM;
     if (put_byte(e, (uint8_t)type) || rdb_encode_string(e, key, key_len)) return RDB_ERR_NOMEM;
     return RDB_OK;
 }

@@ -481,7 +481,8 @@ static int load_event(load_ctx_t *x, const rdb_event_t *ev)
         }
         int wi = (int)(slot_of_key(ev->key, ev->key_len) % (unsigned)g_load.n);
         int rc = types_rdb_store(g_load.staged[wi], ev->key, ev->key_len, ev->value_type, ev->value, ev->value_len,
-                                 ev->expire_ms >= 0 ? ev->expire_ms : KS_NO_EXPIRE, x->now_ms);
+                                 ev->expire_ms >= 0 ? ev->expire_ms : KS_NO_EXPIRE, x->now_ms, ev->lru_idle,
+                                 ev->lfu_freq);
         if (rc == TYPES_LOAD_EMPTY) return 0;   /* Redis skips empty collections */
         if (rc != TYPES_LOAD_OK) {
             snprintf(x->err, sizeof x->err, "%s value of type %u (%s) for key '%.*s' at offset %llu",

@@ -223,7 +223,8 @@ static int stage_event(repl_replica_link_t *rl, const rdb_event_t *ev, char *err
             ks_set_replica_mode(rl->staged[wi], true);
         }
         int rc = types_rdb_store(rl->staged[wi], ev->key, ev->key_len, ev->value_type, ev->value, ev->value_len,
-                                 ev->expire_ms >= 0 ? ev->expire_ms : KS_NO_EXPIRE, rt_now_ms());
+                                 ev->expire_ms >= 0 ? ev->expire_ms : KS_NO_EXPIRE, rt_now_ms(), ev->lru_idle,
+                                 ev->lfu_freq);
         if (rc == TYPES_LOAD_EMPTY) return 0;   /* Redis skips empty collections */
         if (rc != TYPES_LOAD_OK) {
             snprintf(err, cap, "%s value of RDB type %u for key '%.*s'",

@@ -91,17 +91,20 @@ int types_rdb_load(unsigned t, const uint8_t *val, size_t len, int *ks_type, voi
 }
 
 int types_rdb_store(struct keyspace *ks, const uint8_t *key, size_t klen, unsigned t, const uint8_t *val,
-                    size_t vlen, long long expire_ms, long long now_ms)
+                    size_t vlen, long long expire_ms, long long now_ms, long long idle_s, int freq)
 {
+    ks_entry_t *e;
     if (t == RDB_TYPE_STRING) {
-        ks_set_string(ks, key, klen, val, vlen, expire_ms, now_ms);
-        return TYPES_LOAD_OK;
+        e = ks_set_string(ks, key, klen, val, vlen, expire_ms, now_ms);
+    } else {
+        int kt;
+        void *o;
+        int rc = types_rdb_load(t, val, vlen, &kt, &o);
+        if (rc != TYPES_LOAD_OK) return rc;
+        e = ks_set_object(ks, key, klen, kt, o, expire_ms, now_ms);
     }
-    int kt;
-    void *o;
-    int rc = types_rdb_load(t, val, vlen, &kt, &o);
-    if (rc == TYPES_LOAD_OK) ks_set_object(ks, key, klen, kt, o, expire_ms, now_ms);
-    return rc;
+    ks_access_restore(e, idle_s, freq);
+    return TYPES_LOAD_OK;
 }
 
 int types_rdb_save_value(struct rdb_encoder *enc, const ks_entry_t *e, unsigned *type)
@@ -124,15 +127,20 @@ int types_rdb_save_entry(struct rdb_encoder *enc, const ks_entry_t *e, long long
     size_t klen;
     const uint8_t *key = ks_entry_key(e, &klen);
     int64_t exp = expire_ms == KS_NO_EXPIRE ? -1 : expire_ms;
+    long long idle;
+    int freq;
+    ks_access_rdb_fields(e, &idle, &freq);
     if (ks_entry_type(e) == KS_TYPE_STRING) {
         size_t n;
         const uint8_t *v = ks_entry_str(e, &n);
-        return rdb_encode_string_key(enc, key, klen, v, n, exp);
+        if (rdb_encode_key_prefix(enc, exp, idle, freq)) return RDB_ERR_NOMEM;
+        return rdb_encode_string_key(enc, key, klen, v, n, -1);
     }
     const ks_object_ops_t *ops = ks_entry_ops(e);
     const void *o = ks_entry_obj(e);
     if (!ops->rdb_save) return RDB_ERR_TYPE;
-    int rc = rdb_encode_key_head(enc, ops->rdb_type(o), key, klen, exp);
+    if (rdb_encode_key_prefix(enc, exp, idle, freq)) return RDB_ERR_NOMEM;
+    int rc = rdb_encode_key_head(enc, ops->rdb_type(o), key, klen, -1);
     return rc ? rc : ops->rdb_save(o, enc);
 }
 

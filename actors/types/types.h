@@ -45,9 +45,12 @@ int types_rdb_load(unsigned rdb_type, const uint8_t *val, size_t len, int *ks_ty
 void types_free_detached(int ks_type, void *obj);
 
 /* Stores a decoded key into ks (strings as they are, collections through
- * types_rdb_load). Returns TYPES_LOAD_* (an empty collection stores nothing). */
+ * types_rdb_load), with the access clock its IDLE (idle_s seconds) or FREQ
+ * record gives under the current maxmemory-policy (-1: none), as 7.0.15's
+ * load. Returns TYPES_LOAD_* (an empty collection stores nothing). */
 int types_rdb_store(struct keyspace *ks, const uint8_t *key, size_t klen, unsigned rdb_type,
-                    const uint8_t *val, size_t vlen, long long expire_ms, long long now_ms);
+                    const uint8_t *val, size_t vlen, long long expire_ms, long long now_ms,
+                    long long idle_s, int freq);
 
 /* Appends the whole record of e ([EXPIRETIME_MS] type key value) to enc;
  * expire_ms is e's TTL (ks_entry_expire) or KS_NO_EXPIRE.

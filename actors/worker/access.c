@@ -108,6 +108,13 @@ void ks_access_touch(ks_entry_t *e)
     ks_entry_set_access(e, (minutes_now() << 8) | (uint32_t)counter);
 }
 
+void ks_access_rdb_fields(const ks_entry_t *e, long long *idle_s, int *freq)
+{
+    long long p = cfg(&g_idx_policy, "maxmemory-policy");
+    *idle_s = p == 0 || p == 4 ? ks_access_idle_s(e) : -1;   /* volatile-lru, allkeys-lru */
+    *freq = p == 1 || p == 5 ? ks_access_freq(e) : -1;
+}
+
 long long ks_access_idle_s(const ks_entry_t *e)
 {
     uint32_t now = lru_now(), v = ks_entry_access(e);

@@ -169,6 +169,10 @@ long long ks_access_idle_s(const ks_entry_t *e);
 int ks_access_freq(const ks_entry_t *e);
 /* RESTORE ... IDLETIME s / FREQ f (negative: not given). */
 void ks_access_restore(ks_entry_t *e, long long idle_s, long long freq);
+/* What an RDB record of e carries besides its value, as 7.0.15 writes it:
+ * the idle seconds under an LRU maxmemory-policy (else -1 in *idle_s) and
+ * the decayed LFU counter under an LFU one (else -1 in *freq). */
+void ks_access_rdb_fields(const ks_entry_t *e, long long *idle_s, int *freq);
 
 /* ---- lifetime ---- */
 /* Allocates an empty keyspace with a fresh random hash seed. Aborts on OOM. */
