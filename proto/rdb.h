@@ -280,6 +280,11 @@ int rdb_encode_eof(rdb_encoder_t *e);
 int rdb_encode_raw(rdb_encoder_t *e, const void *bytes, size_t len);    /* verbatim */
 int rdb_encode_length(rdb_encoder_t *e, uint64_t len);                  /* length encoding */
 int rdb_encode_string(rdb_encoder_t *e, const uint8_t *s, size_t len);  /* int / LZF / raw, as Redis picks */
+/* A quicklist node's listpack. compressed: the node lies beyond
+ * list-compress-depth from both ends, where 7.0.15 holds it LZF-compressed
+ * (when that pays) and writes that blob whatever rdbcompression says;
+ * otherwise as rdb_encode_string. */
+int rdb_encode_quicklist_node(rdb_encoder_t *e, const uint8_t *s, size_t len, bool compressed);
 
 /* Output. Pending bytes are buf[0..len). rdb_encoder_drain drops the first
  * n of them once the caller has sent or written them elsewhere. */

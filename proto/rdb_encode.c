@@ -159,6 +159,26 @@ int rdb_encode_string(rdb_encoder_t *e, const uint8_t *s, size_t len)
     return rdb_encode_raw(e, s, len);
 }
 
+int rdb_encode_quicklist_node(rdb_encoder_t *e, const uint8_t *s, size_t len, bool compressed)
+{
+    /* 7.0.15 compresses a node in memory only from 48 bytes up, and keeps
+     * it compressed only when LZF saves more than 8 bytes. */
+    if (!compressed || len < 48 || len > UINT_MAX) return rdb_encode_string(e, s, len);
+    uint8_t *out = malloc(len);
+    if (!out) { e->failed = 1; return RDB_ERR_NOMEM; }
+    unsigned clen = lzf_compress(s, (unsigned)len, out, (unsigned)len);
+    int rc;
+    if (clen == 0 || (size_t)clen + 8 >= len)
+        rc = rdb_encode_string(e, s, len);
+    else if (put_byte(e, 0xC0 | RDB_ENC_LZF) || rdb_encode_length(e, clen) || rdb_encode_length(e, len) ||
+             rdb_encode_raw(e, out, clen))
+        rc = RDB_ERR_NOMEM;
+    else
+        rc = RDB_OK;
+    free(out);
+    return rc;
+}
+
 int rdb_encode_header(rdb_encoder_t *e)
 {
     return rdb_encode_raw(e, "REDIS0010", 9);

@@ -352,7 +352,7 @@ static void sort_generic(cmd_ctx_t *ctx, bool readonly)
         resp_add_array(ctx->reply, outlen);
         for (long long j = start; j <= end; j++) for_each_output(ctx, &r, &v[j], emit_reply, ctx->reply);
     } else {
-        list_t *l = list_new();
+        list_t *l = list_new_default();   /* 7.0.15's SORT STORE list ignores the list-* settings */
         for (long long j = start; j <= end; j++) for_each_output(ctx, &r, &v[j], emit_list, l);
         if (outlen) {
             ks_set_object(ctx->ks, ctx->argv[r.store], ctx->argvlen[r.store], KS_TYPE_LIST, &l->obj, KS_NO_EXPIRE,

@@ -20,11 +20,11 @@ struct list_node {
 
 #define SIZE_SAFETY_LIMIT 8192   /* 7.0.15's cap on a count-limited node's bytes */
 
-/* list-max-listpack-size, read where a node is sized (a relaxed atomic
- * load in the configuration), so CONFIG SET applies to the next push. */
-static int list_fill(void)
+/* A list setting from the configuration (a relaxed atomic load there),
+ * read when a list is made. */
+static int list_setting(enum types_limit which)
 {
-    long long v = types_limit(TL_LIST_MAX_LISTPACK_SIZE);
+    long long v = types_limit(which);
     return v < INT_MIN ? INT_MIN : v > INT_MAX ? INT_MAX : (int)v;
 }
 
@@ -178,10 +178,10 @@ static size_t lp_size_of(const uint8_t *p, size_t len)
 /* 7.0.15's _quicklistNodeAllowInsert: whether an element of len bytes
  * still goes into n, so that our nodes split where Redis's do (and DUMP and
  * RDB bytes come out the same). */
-static bool node_allows(const list_node_t *n, size_t len)
+static bool node_allows(const list_t *l, const list_node_t *n, size_t len)
 {
     if (!n) return false;
-    int fill = list_fill();
+    int fill = l->fill;
     size_t new_sz = n->lpsz + len + SIZE_ESTIMATE_OVERHEAD;
     if (fill < 0) {
         size_t level = (size_t)(-(long long)fill) - 1;
@@ -312,10 +312,19 @@ const ks_object_ops_t list_ops = {
     .dup = list_dup_op,
 };
 
-list_t *list_new(void)
+list_t *list_new_default(void)
 {
     list_t *l = xcalloc(1, sizeof *l);
     l->obj.ops = &list_ops;
+    l->fill = -2;
+    return l;
+}
+
+list_t *list_new(void)
+{
+    list_t *l = list_new_default();
+    l->fill = list_setting(TL_LIST_MAX_LISTPACK_SIZE);
+    l->compress = list_setting(TL_LIST_COMPRESS_DEPTH);
     return l;
 }
 
@@ -334,14 +343,14 @@ void list_push(list_t *l, int where, const uint8_t *p, size_t len)
 {
     if (where == LIST_HEAD) {
         list_node_t *n = l->head;
-        if (!node_allows(n, len)) {
+        if (!node_allows(l, n, len)) {
             node_fit(l, n);
             n = node_new(l, NULL);
         }
         node_insert(l, n, 0, p, len);
     } else {
         list_node_t *n = l->tail;
-        if (!node_allows(n, len)) {
+        if (!node_allows(l, n, len)) {
             node_fit(l, n);
             n = node_new(l, l->tail);
         }
@@ -517,10 +526,10 @@ void list_iter_delete_prev(list_iter_t *it)
 
 /* ---- inserting in the middle, as 7.0.15's _quicklistInsert ---- */
 
-static bool node_allows_merge(const list_node_t *a, const list_node_t *b)
+static bool node_allows_merge(const list_t *l, const list_node_t *a, const list_node_t *b)
 {
     if (!a || !b) return false;
-    int fill = list_fill();
+    int fill = l->fill;
     size_t merge_sz = a->lpsz + b->lpsz - 11;   /* Redis's estimate */
     if (fill < 0) {
         size_t level = (size_t)(-(long long)fill) - 1;
@@ -546,11 +555,11 @@ static void merge_around(list_t *l, list_node_t *center)
 {
     list_node_t *prev = center->prev, *prev_prev = prev ? prev->prev : NULL;
     list_node_t *next = center->next, *next_next = next ? next->next : NULL;
-    if (node_allows_merge(prev, prev_prev)) node_merge(l, prev_prev, prev);
-    if (node_allows_merge(next, next_next)) node_merge(l, next, next_next);
+    if (node_allows_merge(l, prev, prev_prev)) node_merge(l, prev_prev, prev);
+    if (node_allows_merge(l, next, next_next)) node_merge(l, next, next_next);
     list_node_t *target = center;
-    if (node_allows_merge(center, center->prev)) target = node_merge(l, center->prev, center);
-    if (node_allows_merge(target, target->next)) node_merge(l, target, target->next);
+    if (node_allows_merge(l, center, center->prev)) target = node_merge(l, center->prev, center);
+    if (node_allows_merge(l, target, target->next)) node_merge(l, target, target->next);
 }
 
 /* Cuts n at byte offset b: the part after it (after) or before it (!after)
@@ -581,10 +590,10 @@ void list_iter_insert_prev(list_iter_t *it, bool after, const uint8_t *p, size_t
     size_t off = it->last_off, idx = 0;
     for (size_t o = 0; o < off; idx++) o += entry_read(n, o, NULL);
     size_t end = off + entry_read(n, off, NULL);
-    bool full = !node_allows(n, len);
+    bool full = !node_allows(l, n, len);
     bool at_tail = after && idx == n->count - 1, at_head = !after && idx == 0;
-    bool avail_next = at_tail && node_allows(n->next, len);
-    bool avail_prev = at_head && node_allows(n->prev, len);
+    bool avail_next = at_tail && node_allows(l, n->next, len);
+    bool avail_prev = at_head && node_allows(l, n->prev, len);
     it->node = NULL;
     it->last = NULL;
     if (!full) {
@@ -621,7 +630,9 @@ void list_node_foreach(const list_node_t *n, list_elem_cb cb, void *arg)
 
 list_t *list_dup(const list_t *l)
 {
-    list_t *c = list_new();
+    list_t *c = list_new_default();
+    c->fill = l->fill;            /* a copy keeps the original's shape, as quicklistDup */
+    c->compress = l->compress;
     for (const list_node_t *n = l->head; n; n = n->next) {
         list_node_t *m = node_new(c, c->tail);
         node_reserve(c, m, n->used);

@@ -30,6 +30,11 @@ typedef struct list {
     size_t count;                 /* elements */
     size_t nodes;
     size_t bytes;                 /* heap bytes of the nodes and their blocks */
+    /* list-max-listpack-size and list-compress-depth as they were when the
+     * list was made: 7.0.15 fixes them per list at its creation, so a later
+     * CONFIG SET shapes only new lists. */
+    int fill;
+    int compress;
 } list_t;
 
 /* An element: p points into a node, or into num for an element stored as
@@ -52,8 +57,12 @@ typedef struct list_iter {
 
 extern const ks_object_ops_t list_ops;
 
-/* A new empty list (the caller stores it with ks_set_object). Aborts on OOM. */
+/* A new empty list (the caller stores it with ks_set_object), shaped by
+ * the configuration now. Aborts on OOM. */
 list_t *list_new(void);
+/* A new empty list with 7.0.15's built-in shape (fill -2, no compression),
+ * as its SORT ... STORE makes, whatever the configuration. */
+list_t *list_new_default(void);
 /* Pushes a copy of the bytes at one end. */
 void list_push(list_t *l, int where, const uint8_t *p, size_t len);
 /* Loading: appends at the tail, in a new node / in the tail node whatever

@@ -37,11 +37,16 @@ static void add_to_lp(void *arg, const uint8_t *p, size_t len)
 int list_rdb_save(const list_t *l, struct rdb_encoder *enc)
 {
     int rc = rdb_encode_length(enc, l->nodes);
-    for (const list_node_t *n = list_first_node(l); n && rc == RDB_OK; n = list_next_node(n)) {
+    /* The nodes 7.0.15 keeps compressed: all but list-compress-depth nodes
+     * at each end, and none unless more than twice that many. */
+    size_t depth = l->compress > 0 ? (size_t)l->compress : 0, i = 0;
+    bool any = depth && l->nodes > 2 * depth;
+    for (const list_node_t *n = list_first_node(l); n && rc == RDB_OK; n = list_next_node(n), i++) {
         lp_build_t b = { lp_new() };
         list_node_foreach(n, add_to_lp, &b);
         rc = rdb_encode_length(enc, CONTAINER_PACKED);
-        if (rc == RDB_OK) rc = rdb_encode_string(enc, b.lp, lp_bytes(b.lp));
+        if (rc == RDB_OK)
+            rc = rdb_encode_quicklist_node(enc, b.lp, lp_bytes(b.lp), any && i >= depth && i < l->nodes - depth);
         free(b.lp);
     }
     return rc;

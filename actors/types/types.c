@@ -32,11 +32,12 @@ void types_free_detached(int ks_type, void *obj)
 static const char *const limit_names[TL_COUNT] = {
     "hash-max-listpack-entries", "hash-max-listpack-value", "set-max-intset-entries",
     "zset-max-listpack-entries", "zset-max-listpack-value", "list-max-listpack-size",
+    "list-compress-depth",
 };
 /* Config table indexes, found on first use. -2: not looked up yet. Any
  * thread may race to fill one in; they all store the same number, so relaxed
  * is enough. */
-static _Atomic int limit_index[TL_COUNT] = { -2, -2, -2, -2, -2, -2 };
+static _Atomic int limit_index[TL_COUNT] = { -2, -2, -2, -2, -2, -2, -2 };
 
 long long types_limit(enum types_limit which)
 {

@@ -26,6 +26,7 @@ enum types_limit {
     TL_ZSET_MAX_LISTPACK_ENTRIES,
     TL_ZSET_MAX_LISTPACK_VALUE,
     TL_LIST_MAX_LISTPACK_SIZE,
+    TL_LIST_COMPRESS_DEPTH,
     TL_COUNT
 };
 long long types_limit(enum types_limit which);
