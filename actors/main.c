@@ -25,6 +25,7 @@
 #include "actors/commands/commands.h"
 #include "actors/config/config.h"
 #include "actors/failover/elector.h"
+#include "actors/persist/aof.h"
 #include "actors/persist/persister.h"
 #include "actors/persist/rdb_save.h"
 #include "actors/repl/repl.h"
@@ -164,9 +165,17 @@ static int prepare_to_serve(char addrs[][CONFIG_ADDR_MAX], int naddr)
 {
     /* dump.rdb is decoded before the workers exist (clients wait in the
      * listen backlog meanwhile); each worker then adopts its share. */
-    if (rdb_load_startup(config_worker_threads()) != 0) return -1;
+    /* With appendonly yes the AOF is the data's source and dump.rdb is not
+     * read, as in 7.0.15 (even when the AOF does not exist yet). */
+    int aof = aof_load_startup(config_worker_threads());
+    if (aof < 0) return -1;
+    if (aof == 0 && rdb_load_startup(config_worker_threads()) != 0) return -1;
     if (repl_start(NULL, 0) != 0) {
         LOG_WARNING("Could not start the replication actor");
+        return -1;
+    }
+    if (aof_start() != 0) {
+        LOG_WARNING("Could not start the AOF");
         return -1;
     }
     if (!config_cluster_enabled()) standalone_start(repl_thread());
@@ -194,11 +203,18 @@ static void log_ready(int port, int nfds)
  * the loaded data, then the bus links and the replica link start. */
 static int serve(char addrs[][CONFIG_ADDR_MAX], int naddr, const int *fds, int nfds)
 {
-    if (workers_start(config_worker_threads(), fds, nfds) != 0) {
+    /* Commands of the AOF are replayed through the workers before they
+     * watch the listeners: no client sees the node half loaded. */
+    bool replay = aof_replay_pending();
+    if (workers_start(config_worker_threads(), fds, replay ? 0 : nfds) != 0) {
         LOG_WARNING("Could not start the worker threads");
         return -1;
     }
     if (rdb_load_handover() != 0) return -1;
+    if (replay) {
+        if (aof_replay() != 0) return -1;
+        listen_attach(fds, nfds);
+    }
     if (config_cluster_enabled()) {
         rt_thread_t *threads[MAX_WORKERS];
         for (int i = 0; i < workers_count(); i++) threads[i] = worker_thread(i);

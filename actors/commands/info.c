@@ -14,6 +14,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "actors/persist/aof.h"
 #include "actors/bus/bus_dstats.h"
 #include "actors/bus/link.h"
 #include "actors/bus/link_light.h"
@@ -178,13 +179,22 @@ static void sec_persistence(text_t *t)
            "current_save_keys_total:0\r\nrdb_changes_since_last_save:%lld\r\nrdb_bgsave_in_progress:%d\r\n"
            "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:%s\r\nrdb_last_bgsave_time_sec:%lld\r\n"
            "rdb_current_bgsave_time_sec:%lld\r\nrdb_saves:%lld\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:%lld\r\n"
-           "rdb_last_load_keys_loaded:%lld\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\n"
-           "aof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\n"
-           "aof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\n"
-           "module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
+           "rdb_last_load_keys_loaded:%lld\r\n",
         p.loading, p.changes_since_last_save, p.bgsave_in_progress, p.last_save_time, p.last_bgsave_ok ? "ok" : "err",
         p.last_bgsave_time_sec, p.current_bgsave_time_sec, p.saves, p.last_load_keys_expired,
         p.last_load_keys_loaded);
+    aof_status_t a;
+    aof_status_get(&a);
+    add(t, "aof_enabled:%d\r\naof_rewrite_in_progress:%d\r\naof_rewrite_scheduled:%d\r\n"
+           "aof_last_rewrite_time_sec:%lld\r\naof_current_rewrite_time_sec:%lld\r\naof_last_bgrewrite_status:%s\r\n"
+           "aof_rewrites:%lld\r\naof_rewrites_consecutive_failures:%lld\r\naof_last_write_status:%s\r\n"
+           "aof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
+        a.enabled, a.rewrite_in_progress, a.rewrite_scheduled, a.last_rewrite_time_sec, a.current_rewrite_time_sec,
+        a.last_bgrewrite_ok ? "ok" : "err", a.rewrites, a.rewrites_consecutive_failures, a.last_write_ok ? "ok" : "err");
+    if (a.enabled)
+        add(t, "aof_current_size:%lld\r\naof_base_size:%lld\r\naof_pending_rewrite:%d\r\naof_buffer_length:%lld\r\n"
+               "aof_pending_bio_fsync:%lld\r\naof_delayed_fsync:%lld\r\n",
+            a.current_size, a.base_size, a.pending_rewrite, a.buffer_length, a.pending_bio_fsync, a.delayed_fsync);
 }
 
 static void sec_stats(text_t *t)

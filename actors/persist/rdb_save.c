@@ -513,10 +513,16 @@ static int load_fatal(const char *dir, const char *fname, const char *why)
 
 int rdb_load_startup(int nworkers)
 {
+    char fname[1024];
+    if (config_get_by_name("dbfilename", fname, sizeof fname) < 0) snprintf(fname, sizeof fname, "dump.rdb");
+    return rdb_load_startup_file(fname, nworkers);
+}
+
+int rdb_load_startup_file(const char *fname, int nworkers)
+{
     if (nworkers < 1) nworkers = 1;
     if (nworkers > MAX_WORKERS) nworkers = MAX_WORKERS;   /* as workers_start clamps */
-    char fname[1024], dir[1024];
-    if (config_get_by_name("dbfilename", fname, sizeof fname) < 0) snprintf(fname, sizeof fname, "dump.rdb");
+    char dir[1024];
     config_dir(dir, sizeof dir);
     long long t0 = rt_mono_ms();
     int fd = open(fname, O_RDONLY | O_CLOEXEC);

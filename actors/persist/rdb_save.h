@@ -48,6 +48,8 @@ void rdb_save_part_done(worker_t *w, remote_cmd_t *rc);
  * workers_start will use). Returns 0 (no file, or loaded), or -1 after
  * logging "Fatal error loading the DB ..." (the caller exits). */
 int rdb_load_startup(int nworkers);
+/* The same for the RDB at `path` (relative to dir): an AOF base file. */
+int rdb_load_startup_file(const char *path, int nworkers);
 /* Startup, main thread, right after workers_start: gives each worker its
  * staged keyspace through a message and waits until all adopted it.
  * A no-op when nothing was loaded. Returns 0, or -1 if g_nworkers differs

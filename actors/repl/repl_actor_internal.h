@@ -24,6 +24,7 @@
 #include "actors/config/config.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
+#include "actors/persist/aof.h"
 #include "actors/repl/repl.h"
 #include "actors/repl/repl_internal.h"
 #include "actors/repl/repl_replica.h"

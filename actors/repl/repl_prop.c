@@ -18,6 +18,7 @@
 
 #include "actors/commands/cmd.h"
 #include "actors/worker/keyspace.h"
+#include "actors/persist/aof.h"
 #include "actors/repl/repl.h"
 #include "actors/repl/repl_internal.h"
 #include "actors/commands/args.h"
@@ -101,8 +102,14 @@ void repl_flush(repl_wbuf_t *b)
     m->len = b->out.len;
     m->worker = b->worker;
     m->seq = ++b->seq;
+    m->aof = aof_wait_wanted();
+    uint64_t seq = m->seq;
+    bool wait = m->aof;
     resp_buf_init(&b->out, 2);
     rt_send(repl_actor(), &m->hdr);
+    /* With the AOF on, no reply to these writes may leave before their
+     * bytes are written (fsync'ed with appendfsync always): aof.h. */
+    if (wait) aof_wait_handover(b->worker, seq);
 }
 
 /* ---- effects ---- */

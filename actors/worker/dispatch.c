@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "actors/persist/aof.h"
 #include "actors/commands/commands.h"
 #include "actors/config/config.h"
 #include "actors/failover/wpause.h"
@@ -694,6 +695,14 @@ static void multi_command(client_t *c, const cmd_def_t *cmd, const cmd_def_t *to
 static bool write_allowed(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
                           const size_t *argvlen)
 {
+    /* As 7.0.15's processCommand: after a failed AOF write a master refuses
+     * writes and PING until a write succeeds again. */
+    const char *misconf = aof_write_refusal();
+    if (misconf && ((cmd->flags & CMD_WRITE) || is_cmd(cmd, "ping")) &&
+        !(c->worker->cur->nodes[c->worker->cur->myself].flags & NODE_SLAVE)) {
+        reply_error_now(c, cmd, misconf);
+        return false;
+    }
     if (!(cmd->flags & CMD_WRITE)) return true;
     if (wpause_active()) {   /* manual failover pause (wpause.h) */
         reply_error_now(c, cmd, WPAUSE_ERROR);

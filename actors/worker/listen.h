@@ -45,5 +45,8 @@ typedef struct listen_swap_msg {
 
 /* The worker has stopped watching its old fds and watches m->fds now; frees m. */
 void listen_swap_done(listen_swap_msg_t *m);
+/* Startup: workers started without listeners (an AOF was replayed first)
+ * start watching `fds` (the set listen_startup opened). */
+void listen_attach(const int *fds, int n);
 
 #endif

@@ -1,0 +1,72 @@
+/* aof_internal.h - what the AOF's own files share and nobody else uses:
+ *   aof_manifest.c  the manifest: parse, format, names, persist
+ *   aof_load.c      loading at start (base RDB staged, commands replayed)
+ *   aof.c           the AOF actor: writing, fsync policies, status
+ *   aof_rewrite.c   BGREWRITEAOF: new base from the workers' cut
+ */
+#ifndef SHOAL_ACTORS_AOF_INTERNAL_H
+#define SHOAL_ACTORS_AOF_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "actors/persist/aof.h"
+
+/* One line of the manifest. */
+typedef struct aof_file {
+    char name[256];
+    long long seq;
+    char type;                    /* 'b' base, 'h' history, 'i' incr */
+} aof_file_t;
+
+#define AOF_MAX_FILES 256
+
+typedef struct aof_manifest {
+    bool has_base;
+    aof_file_t base;
+    int nhist, nincr;
+    aof_file_t hist[AOF_MAX_FILES];
+    aof_file_t incr[AOF_MAX_FILES];
+    long long base_seq, incr_seq; /* the highest used so far */
+} aof_manifest_t;
+
+/* Parses the manifest's text. Returns 0, or -1 with `err` (7.0.15's words)
+ * and *line (0: not tied to a line). */
+int aof_manifest_parse(const char *text, size_t len, aof_manifest_t *m, char *err, size_t errcap, int *line);
+/* The manifest's text (malloc'd, NUL terminated): base, history, incr. */
+char *aof_manifest_format(const aof_manifest_t *m, size_t *len);
+/* Reads <dir>/<appendfilename>.manifest: 1 read, 0 no directory or no
+ * manifest, -1 after logging why the start must stop. */
+int aof_manifest_read(const char *dirname, const char *filename, aof_manifest_t *m);
+/* Writes the manifest atomically (temp file, fsync, rename, fsync of the
+ * directory). Returns 0 or an errno value. */
+int aof_manifest_persist(const char *dirname, const char *filename, const aof_manifest_t *m);
+/* A new base named <filename>.<seq>.base.rdb|aof; the old base becomes history. */
+const char *aof_manifest_new_base(aof_manifest_t *m, const char *filename, bool rdb);
+/* A new incr file <filename>.<seq>.incr.aof, appended to the incr list. */
+const char *aof_manifest_new_incr(aof_manifest_t *m, const char *filename);
+/* After a rewrite whose cut opened incr file `first_kept`: every incr file
+ * before it becomes history. */
+void aof_manifest_retire_incr_before(aof_manifest_t *m, long long first_kept);
+/* Removes the history files from the directory and the manifest (unless
+ * aof-disable-auto-gc). */
+void aof_manifest_drop_history(aof_manifest_t *m, const char *dirname);
+
+/* appendfilename, appenddirname, appendfsync, ... as now. */
+void aof_conf_names(char *filename, size_t fcap, char *dirname, size_t dcap);
+bool aof_conf_bool(const char *name);
+long long aof_conf_num(const char *name);
+
+/* aof_load.c: the manifest read at start, handed to aof.c. */
+extern aof_manifest_t g_aof_loaded;
+extern bool g_aof_loaded_ok;
+
+/* aof_rewrite.c <-> aof.c */
+/* The AOF actor, on its thread: open a new incr file at this point of the
+ * stream (a rewrite's cut); returns its seq, or -1 on error. */
+long long aof_actor_rotate(void);
+/* Writes `len` bytes at path (temp, fsync, rename); 0 or errno. */
+int aof_write_whole_file(const char *dirname, const char *name, const uint8_t *const *parts, const size_t *lens,
+                         int nparts);
+
+#endif

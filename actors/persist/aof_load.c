@@ -1,0 +1,445 @@
+/* aof_load.c - loading the AOF at start (see aof.h): the manifest, an RDB
+ * base decoded into the workers' staged keyspaces before they exist, then
+ * the commands (an AOF-format base, the incr files) replayed through the
+ * workers as a replica applies its master's stream, before any client is
+ * let in.
+ *
+ * As redis-server 7.0.15: a command cut short at the end of the last file is
+ * a torn write: with aof-load-truncated yes the file is truncated after the
+ * last whole command (a transaction without its EXEC counts as torn) and the
+ * start goes on; anything else stops the start with the file and offset.
+ *
+ * Must never: replay a command out of the file's order on its worker, or
+ * let clients in before every command is applied.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "actors/commands/args.h"
+#include "actors/commands/cmd.h"
+#include "actors/config/config.h"
+#include "actors/persist/aof_internal.h"
+#include "actors/persist/rdb_save.h"
+#include "actors/worker/client.h"
+#include "actors/worker/worker.h"
+#include "actors/worker/xcmd.h"
+#include "proto/slot.h"
+#include "runtime/log.h"
+#include "runtime/xmalloc.h"
+
+aof_manifest_t g_aof_loaded;
+bool g_aof_loaded_ok;
+
+/* The files whose commands are replayed after the workers start. */
+static struct {
+    int n;
+    char names[AOF_MAX_FILES + 1][256];
+    bool last[AOF_MAX_FILES + 1];
+} replay;
+
+static off_t file_size(const char *dirname, const char *name, bool *exists)
+{
+    char path[1400];
+    snprintf(path, sizeof path, "%s/%s", dirname, name);
+    struct stat st;
+    *exists = stat(path, &st) == 0;
+    return *exists ? st.st_size : 0;
+}
+
+static bool starts_with_rdb(const char *dirname, const char *name)
+{
+    char path[1400], sig[5];
+    snprintf(path, sizeof path, "%s/%s", dirname, name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    bool rdb = read(fd, sig, 5) == 5 && !memcmp(sig, "REDIS", 5);
+    close(fd);
+    return rdb;
+}
+
+int aof_load_startup(int nworkers)
+{
+    replay.n = 0;
+    if (!aof_conf_bool("appendonly")) return 0;
+    char filename[256], dirname[256];
+    aof_conf_names(filename, sizeof filename, dirname, sizeof dirname);
+    int r = aof_manifest_read(dirname, filename, &g_aof_loaded);
+    if (r < 0) return -1;
+    g_aof_loaded_ok = true;
+    if (r == 0 || (!g_aof_loaded.has_base && g_aof_loaded.nincr == 0)) return 1;   /* nothing to load */
+    int total = (g_aof_loaded.has_base ? 1 : 0) + g_aof_loaded.nincr;
+    off_t size = 0;
+    for (int i = -1; i < g_aof_loaded.nincr; i++) {
+        if (i < 0 && !g_aof_loaded.has_base) continue;
+        const char *name = i < 0 ? g_aof_loaded.base.name : g_aof_loaded.incr[i].name;
+        bool exists;
+        size += file_size(dirname, name, &exists);
+        if (!exists) {
+            LOG_WARNING("The append log file %s doesn't exist: %s", name, strerror(ENOENT));
+            return -1;
+        }
+    }
+    if (size == 0) return 1;
+    int idx = 0;
+    if (g_aof_loaded.has_base) {
+        const char *name = g_aof_loaded.base.name;
+        idx++;
+        bool exists;
+        if (file_size(dirname, name, &exists) > 0 && starts_with_rdb(dirname, name)) {
+            LOG_NOTICE("Reading RDB base file on AOF loading...");
+            char path[600];
+            snprintf(path, sizeof path, "%s/%s", dirname, name);
+            long long t0 = rt_mono_ms();
+            if (rdb_load_startup_file(path, nworkers) != 0) {
+                LOG_WARNING("Error reading the RDB base file %s, AOF loading aborted", name);
+                return -1;
+            }
+            LOG_NOTICE("DB loaded from base file %s: %.3f seconds", name, (double)(rt_mono_ms() - t0) / 1000.0);
+        } else {
+            snprintf(replay.names[replay.n], sizeof replay.names[0], "%s", name);
+            replay.last[replay.n++] = idx == total;
+        }
+    }
+    for (int i = 0; i < g_aof_loaded.nincr; i++) {
+        idx++;
+        snprintf(replay.names[replay.n], sizeof replay.names[0], "%s", g_aof_loaded.incr[i].name);
+        replay.last[replay.n++] = idx == total;
+    }
+    return 1;
+}
+
+bool aof_replay_pending(void) { return replay.n > 0; }
+
+/* ---------------- replaying commands ---------------- */
+
+#define BATCH_MAX 4096
+
+typedef struct replayer {
+    queued_cmd_t *batch[MAX_WORKERS];
+    int n[MAX_WORKERS], cap[MAX_WORKERS];
+    queued_cmd_t *txn;            /* a transaction's commands, held until its EXEC */
+    int ntxn, captxn;
+    bool in_multi;
+    long long now_ms;
+} replayer_t;
+
+static void batch_send(replayer_t *rp, int wi)
+{
+    if (rp->n[wi] == 0) return;
+    repl_apply_t *a = xcalloc(1, sizeof *a);
+    a->hdr.type = WMSG_APPLY;
+    a->ncmds = rp->n[wi];
+    a->cmds = rp->batch[wi];
+    a->now_ms = rp->now_ms;
+    rp->batch[wi] = NULL;
+    rp->n[wi] = rp->cap[wi] = 0;
+    worker_post(wi, &a->hdr);
+}
+
+static void batches_send(replayer_t *rp)
+{
+    for (int i = 0; i < workers_count(); i++) batch_send(rp, i);
+}
+
+static void batch_add(replayer_t *rp, int wi, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                      const size_t *argvlen)
+{
+    if (rp->n[wi] == rp->cap[wi]) {
+        rp->cap[wi] = rp->cap[wi] ? rp->cap[wi] * 2 : 64;
+        rp->batch[wi] = xrealloc(rp->batch[wi], (size_t)rp->cap[wi] * sizeof *rp->batch[wi]);
+    }
+    queued_cmd_copy(&rp->batch[wi][rp->n[wi]++], cmd, argc, argv, argvlen);
+    if (rp->n[wi] >= BATCH_MAX) batch_send(rp, wi);
+}
+
+/* Resolves and sends one command. Returns 0, or -1 with why (an unknown
+ * command stops the load, as in redis-server). */
+static int apply_one(replayer_t *rp, int argc, const uint8_t **argv, const size_t *argvlen, char *why, size_t cap)
+{
+    const cmd_def_t *cmd = cmd_lookup(argv[0], argvlen[0]);
+    if (cmd && !cmd->handler && cmd->subcommands && argc >= 2) cmd = cmd_lookup_sub(cmd, argv[1], argvlen[1]);
+    if (!cmd) {
+        snprintf(why, cap, "Unknown command '%.*s'", (int)(argvlen[0] > 64 ? 64 : argvlen[0]), (const char *)argv[0]);
+        return -1;
+    }
+    if (cmd->exec == CMD_EXEC_FANOUT) {
+        if (arg_is(argv[0], argvlen[0], "flushall") || arg_is(argv[0], argvlen[0], "flushdb")) {
+            for (int i = 0; i < workers_count(); i++) batch_add(rp, i, cmd, argc, argv, argvlen);
+        }
+        return 0;
+    }
+    if (cmd->exec != CMD_EXEC_KEYED || !cmd->handler) return 0;   /* nothing of the dataset */
+    int pos[4];
+    int nk = cmd_get_keys(cmd, argc, argv, argvlen, pos, 4);
+    if (nk <= 0) return 0;
+    int wi = worker_of_slot(slot_of_key(argv[pos[0]], argvlen[pos[0]]));
+    if (!config_cluster_enabled() && workers_count() > 1) {
+        queued_cmd_t q = { .cmd = cmd, .argc = argc, .argv = argv, .argvlen = (size_t *)argvlen };
+        uint64_t mask = xcmd_workers_of(&q);
+        if (mask & (mask - 1)) {          /* keys on several workers: run whole, the others parked */
+            batches_send(rp);
+            xcmd_apply(wi, cmd, argc, argv, argvlen, rp->now_ms);
+            return 0;
+        }
+    }
+    batch_add(rp, wi, cmd, argc, argv, argvlen);
+    return 0;
+}
+
+static void txn_keep(replayer_t *rp, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    if (rp->ntxn == rp->captxn) {
+        rp->captxn = rp->captxn ? rp->captxn * 2 : 16;
+        rp->txn = xrealloc(rp->txn, (size_t)rp->captxn * sizeof *rp->txn);
+    }
+    queued_cmd_copy(&rp->txn[rp->ntxn++], NULL, argc, argv, argvlen);
+}
+
+static void txn_drop(replayer_t *rp)
+{
+    for (int i = 0; i < rp->ntxn; i++) queued_cmd_free(&rp->txn[i]);
+    rp->ntxn = 0;
+    rp->in_multi = false;
+}
+
+/* Reads a decimal number ended by CRLF at p (< end). Returns the position
+ * after the CRLF, NULL when the line is cut short, or (const uint8_t *)1
+ * when it is not a number. */
+static const uint8_t *read_num(const uint8_t *p, const uint8_t *end, long long *out)
+{
+    const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+    if (!nl) return NULL;
+    long long v = 0;
+    const uint8_t *q = p;
+    bool neg = q < nl && *q == '-';
+    if (neg) q++;
+    if (q == nl || (nl[-1] == '\r' && q == nl - 1)) return (const uint8_t *)1;
+    for (; q < nl && *q != '\r'; q++) {
+        if (*q < '0' || *q > '9' || v > (1LL << 50)) return (const uint8_t *)1;
+        v = v * 10 + (*q - '0');
+    }
+    *out = neg ? -v : v;
+    return nl + 1;
+}
+
+enum { PARSE_OK, PARSE_TORN, PARSE_BAD };
+
+#define MAX_ARGS 1024
+
+/* Replays one file's bytes. *valid gets the offset after the last command
+ * that may stay (not inside an unfinished transaction). */
+static int replay_bytes(replayer_t *rp, const uint8_t *data, size_t len, size_t *valid, char *why, size_t cap)
+{
+    const uint8_t *p = data, *end = data + len;
+    const uint8_t *argv_s[MAX_ARGS];
+    size_t argvlen_s[MAX_ARGS];
+    size_t before_multi = 0;
+    *valid = 0;
+    while (p < end) {
+        if (*p == '#') {                                   /* annotation (#TS:...) */
+            const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+            if (!nl) return PARSE_TORN;
+            p = nl + 1;
+            if (!rp->in_multi) *valid = (size_t)(p - data);
+            continue;
+        }
+        if (*p != '*') {
+            snprintf(why, cap, "expected '*' at offset %zu", (size_t)(p - data));
+            return PARSE_BAD;
+        }
+        size_t cmd_start = (size_t)(p - data);
+        long long argc;
+        const uint8_t *q = read_num(p + 1, end, &argc);
+        if (!q) return PARSE_TORN;
+        if (q == (const uint8_t *)1 || argc < 1) {
+            snprintf(why, cap, "bad argument count at offset %zu", cmd_start);
+            return PARSE_BAD;
+        }
+        const uint8_t **argv = argv_s;
+        size_t *argvlen = argvlen_s;
+        bool heap = argc > MAX_ARGS;
+        if (heap) {
+            argv = xmalloc((size_t)argc * sizeof *argv);
+            argvlen = xmalloc((size_t)argc * sizeof *argvlen);
+        }
+        int st = PARSE_OK;
+        for (long long j = 0; j < argc && st == PARSE_OK; j++) {
+            if (q >= end) { st = PARSE_TORN; break; }
+            if (*q != '$') {
+                snprintf(why, cap, "expected '$' at offset %zu", (size_t)(q - data));
+                st = PARSE_BAD;
+                break;
+            }
+            long long alen;
+            const uint8_t *r = read_num(q + 1, end, &alen);
+            if (!r) { st = PARSE_TORN; break; }
+            if (r == (const uint8_t *)1 || alen < 0) {
+                snprintf(why, cap, "bad bulk length at offset %zu", (size_t)(q - data));
+                st = PARSE_BAD;
+                break;
+            }
+            if ((size_t)(end - r) < (size_t)alen + 2) { st = PARSE_TORN; break; }
+            argv[j] = r;
+            argvlen[j] = (size_t)alen;
+            q = r + alen + 2;
+        }
+        if (st != PARSE_OK) {
+            if (heap) { free(argv); free(argvlen); }
+            return st;
+        }
+        p = q;
+        int rc = 0;
+        if (arg_is(argv[0], argvlen[0], "multi")) {
+            before_multi = *valid;
+            txn_drop(rp);
+            rp->in_multi = true;
+        } else if (arg_is(argv[0], argvlen[0], "exec") && rp->in_multi) {
+            rp->in_multi = false;
+            for (int i = 0; i < rp->ntxn && rc == 0; i++)
+                rc = apply_one(rp, rp->txn[i].argc, rp->txn[i].argv, rp->txn[i].argvlen, why, cap);
+            txn_drop(rp);
+        } else if (arg_is(argv[0], argvlen[0], "select")) {
+            if (argc != 2 || argvlen[1] != 1 || argv[1][0] != '0') {
+                snprintf(why, cap, "SELECT of a database other than 0 at offset %zu", cmd_start);
+                rc = -1;
+            }
+        } else if (rp->in_multi) {
+            txn_keep(rp, (int)argc, argv, argvlen);
+        } else {
+            rc = apply_one(rp, (int)argc, argv, argvlen, why, cap);
+        }
+        if (heap) { free(argv); free(argvlen); }
+        if (rc != 0) {
+            size_t l = strlen(why);
+            if (l < cap) snprintf(why + l, cap - l, " at offset %zu", cmd_start);
+            return PARSE_BAD;
+        }
+        if (!rp->in_multi) *valid = (size_t)(p - data);
+    }
+    if (rp->in_multi) {
+        *valid = before_multi;
+        txn_drop(rp);
+        return PARSE_TORN;
+    }
+    return PARSE_OK;
+}
+
+static int replay_file(replayer_t *rp, const char *dirname, const char *name, bool last)
+{
+    char path[1400];
+    snprintf(path, sizeof path, "%s/%s", dirname, name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        LOG_WARNING("Fatal error: can't open the append log file %s for reading: %s", name, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        LOG_WARNING("Fatal error: can't stat the append log file %s: %s", name, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (st.st_size == 0) {
+        close(fd);
+        return 0;
+    }
+    long long t0 = rt_mono_ms();
+    const uint8_t *data = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (data == MAP_FAILED) {
+        LOG_WARNING("Unrecoverable error reading the append only file %s: %s", name, strerror(errno));
+        return -1;
+    }
+    char why[300] = "";
+    size_t valid = 0;
+    int st_parse = replay_bytes(rp, data, (size_t)st.st_size, &valid, why, sizeof why);
+    munmap((void *)data, (size_t)st.st_size);
+    if (st_parse == PARSE_BAD) {
+        LOG_WARNING("Bad file format reading the append only file %s (%s): make a backup of your AOF file, then "
+                    "use ./redis-check-aof --fix <filename.manifest>", name, why);
+        return -1;
+    }
+    if (st_parse == PARSE_TORN) {
+        if (last && aof_conf_bool("aof-load-truncated")) {
+            LOG_WARNING("!!! Warning: short read while loading the AOF file %s!!!", name);
+            LOG_WARNING("!!! Truncating the AOF %s at offset %zu !!!", name, valid);
+            if (truncate(path, (off_t)valid) != 0) {
+                LOG_WARNING("Error truncating the AOF file %s: %s", name, strerror(errno));
+                return -1;
+            }
+            LOG_WARNING("AOF %s loaded anyway because aof-load-truncated is enabled", name);
+        } else {
+            if (!last) LOG_WARNING("Fatal error: the truncated file is not the last file");
+            LOG_WARNING("Unexpected end of file reading the append only file %s at offset %zu (last whole command "
+                        "ends at %zu). You can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix "
+                        "<filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' configuration "
+                        "option to yes and restart the server.", name, (size_t)st.st_size, valid);
+            return -1;
+        }
+    }
+    LOG_NOTICE("DB loaded from %s file %s: %.3f seconds", strstr(name, ".base.") ? "base" : "incr", name,
+               (double)(rt_mono_ms() - t0) / 1000.0);
+    return 0;
+}
+
+/* Waits until every worker ran what was sent to it before. */
+static pthread_mutex_t done_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t done_cv = PTHREAD_COND_INITIALIZER;
+static int done_left;
+
+static void marker_on_worker(worker_t *w, rt_msg_t *msg)
+{
+    (void)w;
+    free(msg);
+    pthread_mutex_lock(&done_mu);
+    if (--done_left == 0) pthread_cond_signal(&done_cv);
+    pthread_mutex_unlock(&done_mu);
+}
+
+static void wait_workers(void)
+{
+    pthread_mutex_lock(&done_mu);
+    done_left = workers_count();
+    pthread_mutex_unlock(&done_mu);
+    for (int i = 0; i < workers_count(); i++) {
+        worker_run_t *m = xcalloc(1, sizeof *m);
+        m->hdr.type = WMSG_RUN;
+        m->fn = marker_on_worker;
+        worker_post(i, &m->hdr);
+    }
+    pthread_mutex_lock(&done_mu);
+    while (done_left > 0) pthread_cond_wait(&done_cv, &done_mu);
+    pthread_mutex_unlock(&done_mu);
+}
+
+int aof_replay(void)
+{
+    if (replay.n == 0) return 0;
+    char filename[256], dirname[256];
+    aof_conf_names(filename, sizeof filename, dirname, sizeof dirname);
+    replayer_t *rp = xcalloc(1, sizeof *rp);
+    rp->now_ms = rt_now_ms();
+    int rc = 0;
+    for (int i = 0; i < replay.n && rc == 0; i++) {
+        rc = replay_file(rp, dirname, replay.names[i], replay.last[i]);
+        batches_send(rp);
+    }
+    for (int i = 0; i < MAX_WORKERS; i++) {
+        for (int k = 0; k < rp->n[i]; k++) queued_cmd_free(&rp->batch[i][k]);
+        free(rp->batch[i]);
+    }
+    txn_drop(rp);
+    free(rp->txn);
+    free(rp);
+    wait_workers();
+    replay.n = 0;
+    if (rc == 0) LOG_NOTICE("DB loaded from append only file");
+    return rc;
+}
