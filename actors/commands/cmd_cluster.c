@@ -50,7 +50,23 @@ void cmd_cluster_meet(cmd_ctx_t *ctx) { to_state(ctx); }
 void cmd_cluster_forget(cmd_ctx_t *ctx) { to_state(ctx); }
 void cmd_cluster_replicate(cmd_ctx_t *ctx) { to_state(ctx); }
 void cmd_cluster_failover(cmd_ctx_t *ctx) { to_state(ctx); }
-void cmd_cluster_setslot(cmd_ctx_t *ctx) { to_state(ctx); }
+/* SETSLOT NODE needs this node's key count in the slot (state_slots.c).
+ * Taken here when it can be read without a message (the slot is ours, or
+ * its worker sleeps: worker_count_slot_keys), it saves the state actor a
+ * round trip to that worker; otherwise the state actor asks for it. */
+void cmd_cluster_setslot(cmd_ctx_t *ctx)
+{
+    long long slot, count;
+    bool counted = ctx->argc == 5 && arg_is_at(ctx, 3, "node") &&
+                   arg_ll(ctx->argv[2], ctx->argvlen[2], &slot) && slot >= 0 && slot < SLOT_COUNT &&
+                   worker_count_slot_keys(ctx->worker, (unsigned)slot, &count);
+    remote_cmd_t *rc = dispatch_defer_nosend(ctx, STATE_MSG_CMD);
+    if (counted) {
+        rc->keys_delta = count;
+        rc->slot_counted = true;
+    }
+    rt_send(state_actor(), &rc->hdr);
+}
 
 void cmd_cluster_links(cmd_ctx_t *ctx)
 {

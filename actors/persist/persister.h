@@ -76,11 +76,27 @@ typedef struct persist_io {
     /* Instead of the rename when no fsync is asked: swaps the two names
      * atomically (renameat2 RENAME_EXCHANGE); NULL or a failure: rename. */
     int (*exchange)(int dirfd, const char *a, const char *b);
+    /* Tried first when no fsync is asked: puts the text over the existing
+     * file's bytes (persist_overwrite); 0 or errno. NULL, or a failure
+     * with the file untouched (returns errno): the temp file path above. */
+    int (*overwrite)(int dirfd, const char *name, const char *text, size_t len);
 } persist_io_t;
 
 /* The real calls: rt_tmpfile_create, write, fsync, renameat, fsync,
- * renameat2(RENAME_EXCHANGE). */
+ * renameat2(RENAME_EXCHANGE), persist_overwrite. */
 extern const persist_io_t persist_io_posix;
+
+/* The save without fsync as 7.0.15 makes it, for a small file: the text
+ * written over `name`'s own bytes in one write, padded with newlines to the
+ * old length (a nodes.conf parser skips blank lines), then the file cut to
+ * the text's length, so the file parses whole at every instant and a killed
+ * process leaves the old text or the new one. Only when both old and new
+ * fit in one page (a write the kernel copies whole or not at all) and
+ * `name` is a regular file (not a symlink); otherwise EXDEV (or the open's
+ * errno) with nothing written. No new inode: creating one per save made
+ * ext4 scan for a free inode not recently deleted, most of a SETSLOT's
+ * time on a busy file system. */
+int persist_overwrite(int dirfd, const char *name, const char *text, size_t len);
 
 /* One persister actor: its path, its pending write and its waiters. */
 typedef struct persister persister_t;

@@ -438,41 +438,85 @@ static void each_slot_run(const state_t *st, void (*fn)(void *, int, int, int), 
     }
 }
 
-typedef struct runs_by_owner {
-    int *first;                   /* runs of record i: runs[first[i] .. first[i + 1]) */
+/* The slot table grouped by owner: the runs of record i are
+ * runs[first[i] .. first[i + 1]). Kept between saves and rebuilt only when
+ * the table changed (slot_version, which every change to slot_owner bumps,
+ * and the record count): a reshard saves on every SETSLOT IMPORTING and
+ * MIGRATING, which leave the table as it was. */
+struct conf_runs {
+    uint64_t slot_version;
+    int nrec;
+    int *first;
     int *fill;
     slot_run_t *runs;
-} runs_by_owner_t;
+};
 
 static void count_run(void *arg, int o, int s, int e)
 {
     (void)s;
     (void)e;
-    ((runs_by_owner_t *)arg)->first[o + 1]++;
+    ((struct conf_runs *)arg)->first[o + 1]++;
 }
 
 static void put_run(void *arg, int o, int s, int e)
 {
-    runs_by_owner_t *r = arg;
+    struct conf_runs *r = arg;
     r->runs[r->fill[o]++] = (slot_run_t){ (uint16_t)s, (uint16_t)e };
+}
+
+static void conf_runs_free(struct conf_runs *r)
+{
+    if (!r) return;
+    free(r->first);
+    free(r->fill);
+    free(r->runs);
+    free(r);
+}
+
+static const struct conf_runs *conf_runs_of(state_t *st)
+{
+    struct conf_runs *r = st->conf_runs;
+    if (r && r->slot_version == st->slot_version && r->nrec == st->node_count) return r;
+    conf_runs_free(r);
+    int nrec = st->node_count;
+    r = xcalloc(1, sizeof *r);
+    r->slot_version = st->slot_version;
+    r->nrec = nrec;
+    r->first = xcalloc((size_t)nrec + 1, sizeof(int));
+    r->fill = xmalloc(sizeof(int) * ((size_t)nrec + 1));
+    each_slot_run(st, count_run, r);
+    for (int i = 0; i < nrec; i++) r->first[i + 1] += r->first[i];
+    memcpy(r->fill, r->first, sizeof(int) * ((size_t)nrec + 1));
+    r->runs = xmalloc(sizeof *r->runs * ((size_t)r->first[nrec] + 1));
+    each_slot_run(st, put_run, r);
+    st->conf_runs = r;
+    return r;
+}
+
+/* Sets bits start..end (inclusive) of a slot bitmap, whole bytes at a time
+ * in the middle. */
+static void set_slot_bits(uint8_t *bits, unsigned start, unsigned end)
+{
+    while (start <= end && (start & 7)) { bits[start >> 3] |= (uint8_t)(1u << (start & 7)); start++; }
+    if (start <= end && end - start + 1 >= 8) {
+        unsigned bytes = (end - start + 1) >> 3;
+        memset(bits + (start >> 3), 0xff, bytes);
+        start += bytes << 3;
+    }
+    for (; start <= end; start++) bits[start >> 3] |= (uint8_t)(1u << (start & 7));
 }
 
 /* nodes.conf's text (malloc'ed), from the table, not the snapshot: a
  * promotion holds the snapshot back until the save that records it is
  * durable. The records are converted and formatted one at a time, with the
- * slot table grouped by owner in one pass first: at 1,000 records the codec's
- * form of the whole table (2.5 KB a record, most of it the slot bitmap) and
- * a bitmap scan per record made each save cost milliseconds. The text is
- * nodes_conf_format's. */
+ * slot table grouped by owner first (conf_runs_of): at 1,000 records the
+ * codec's form of the whole table (2.5 KB a record, most of it the slot
+ * bitmap) and a bitmap scan per record made each save cost milliseconds.
+ * The text is nodes_conf_format's. */
 char *state_conf_text(state_t *st, size_t *len)
 {
     int nrec = st->node_count;
-    runs_by_owner_t r = { xcalloc((size_t)nrec + 1, sizeof(int)), xmalloc(sizeof(int) * ((size_t)nrec + 1)), NULL };
-    each_slot_run(st, count_run, &r);
-    for (int i = 0; i < nrec; i++) r.first[i + 1] += r.first[i];
-    memcpy(r.fill, r.first, sizeof(int) * ((size_t)nrec + 1));
-    r.runs = xmalloc(sizeof *r.runs * ((size_t)r.first[nrec] + 1));
-    each_slot_run(st, put_run, &r);
+    const struct conf_runs *r = conf_runs_of(st);
 
     nodes_conf_node_t *c = xmalloc(sizeof *c);
     node_view_t *v = xmalloc(sizeof *v);
@@ -485,8 +529,7 @@ char *state_conf_text(state_t *st, size_t *len)
         uint64_t shown = ((n->flags & NODE_SLAVE) && n->master >= 0) ? st->nodes[n->master].config_epoch : n->config_epoch;
         state_conf_node(v, shown, c);
         if (c->flags & NODES_CONF_FLAG_HANDSHAKE) continue;   /* never persisted */
-        for (int k = r.first[i]; k < r.first[i + 1]; k++)
-            for (unsigned b = r.runs[k].start; b <= r.runs[k].end; b++) c->slots[b >> 3] |= (uint8_t)(1u << (b & 7));
+        for (int k = r->first[i]; k < r->first[i + 1]; k++) set_slot_bits(c->slots, r->runs[k].start, r->runs[k].end);
         if (i == st->myself) c->open_slots = conf_open_slots(st, &c->open_slot_count);
         bool ok = nodes_conf_append_line(&buf, &blen, &cap, c, (c->flags & NODES_CONF_FLAG_MYSELF) != 0);
         free(c->open_slots);
@@ -494,9 +537,6 @@ char *state_conf_text(state_t *st, size_t *len)
     }
     free(v);
     free(c);
-    free(r.first);
-    free(r.fill);
-    free(r.runs);
     char vars[96];
     int vl = snprintf(vars, sizeof vars, "vars currentEpoch %llu lastVoteEpoch %llu\n",
                       (unsigned long long)st->current_epoch, (unsigned long long)st->last_vote_epoch);
@@ -516,6 +556,7 @@ uint64_t state_request_save(state_t *st, rt_actor_t *reply_to)
     r->reply_to = reply_to;
     r->fsync = st->save_fsync;
     uint64_t seq = r->seq;
+    st->sent_seq = seq;
     st->save_pending = false;
     st->save_fsync = false;
     rt_send(persister_actor(), &r->hdr);   /* r belongs to the persister from here on */
@@ -670,6 +711,7 @@ static void dispatch(state_t *st, rt_msg_t *msg)
         p->hdr.type = PERSIST_SAVE;
         p->text = state_conf_text(st, &p->len);
         p->seq = ++st->config_seq;
+        st->sent_seq = p->seq;
         p->wait = r->wait;
         p->fsync = true;   /* the last save before exit: made durable whatever asked for it */
         rt_send(persister_actor(), &p->hdr);
@@ -697,6 +739,32 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
     state_quiet(st);
 }
 
+/* A save that a command's reply waits for and that needs no fsync (an open
+ * or closed slot, SETSLOT NODE without a new configEpoch: most of a
+ * reshard's calls) is written here, on the state thread, and the replies
+ * leave at once: two thread wake-ups fewer per call than a round trip
+ * through the persister. It is the same atomic page-cache write the
+ * persister makes without fsync (7.0.15 too writes such saves on its main
+ * thread). Only while no request is with the persister, whose older text
+ * would otherwise land after ours; everything else (fsyncs, saves nobody
+ * waits for, bursts of them from the bus) stays on the persister. */
+static bool save_here_ok(const state_t *st)
+{
+    return !st->save_fsync && st->waits && st->durable_seq >= st->sent_seq;
+}
+
+static void save_here(state_t *st)
+{
+    size_t len;
+    char *text = state_conf_text(st, &len);
+    uint64_t seq = ++st->config_seq;
+    st->save_pending = false;
+    int err = persister_write_file_io(&persist_io_posix, st->conf_path, text, len, false);
+    free(text);
+    if (err) LOG_WARNING("Could not save the cluster config file %s: %s", st->conf_path, strerror(err));
+    state_durable(st, seq, err);
+}
+
 /* Once per loop iteration, after a batch of messages: publish and save. */
 static void before_sleep(rt_thread_t *t, void *arg)
 {
@@ -706,7 +774,10 @@ static void before_sleep(rt_thread_t *t, void *arg)
      * publishing once per 10 ms is plenty (the cron covers a quiet loop). */
     if (st->dirty_snapshot || (st->dirty_soft && rt_mono_ms() - st->last_publish_mono >= 10)) state_publish(st);
     state_quiet(st);
-    if (st->save_pending) state_request_save(st, &st->actor);
+    if (st->save_pending) {
+        if (save_here_ok(st)) save_here(st);
+        else state_request_save(st, &st->actor);
+    }
 }
 
 const cluster_snapshot_t *state_fresh_snapshot(state_t *st)
@@ -774,6 +845,7 @@ void state_free(state_t *st)
         free(st->nodes[i].last_claim);
     }
     free(st->nodes);
+    conf_runs_free(st->conf_runs);
     node_index_free(&st->names);
     free(st->blacklist);
     state_outbox_clear(st);

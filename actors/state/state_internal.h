@@ -148,7 +148,8 @@ typedef struct state {
     bool dirty_soft;              /* only ping/pong times changed: publish within 10 ms */
     long long last_publish_mono;
     bool save_pending;            /* ask the persister after this message */
-    uint64_t config_seq;          /* last version handed to the persister */
+    uint64_t config_seq;          /* last version saved or handed to the persister */
+    uint64_t sent_seq;            /* last version handed to the persister (state_request_save) */
     uint64_t durable_seq;
     durable_wait_t *waits;
     /* bus */
@@ -160,6 +161,7 @@ typedef struct state {
     unsigned long long tick;
     bool save_fsync;              /* the next save fsyncs (where 7.0.15 sets CLUSTER_TODO_FSYNC_CONFIG) */
     uint64_t slot_version;                /* bumped on every slot table change */
+    struct conf_runs *conf_runs;          /* the table grouped by owner for nodes.conf (state_conf_text) */
     uint64_t attach_counter;              /* orders replicas by when they attached (state_publish) */
     bool announce_pending;                /* a node joined: PONG to everyone on the next tick */
     /* Slots we lost, still a master, to a newer claim (7.0.15's dirty

@@ -3,10 +3,12 @@
  * and with its texts (docs/clients.md §3.17).
  *
  * SETSLOT NODE needs the number of keys this node holds in the slot, which
- * only the worker owning the slot knows: the state actor sends the command to
- * that worker (a WMSG_RUN), which counts and sends it back; the state actor
- * then runs every check again on the state as it is by then, so nothing
- * decided before the round trip is trusted after it.
+ * only the worker owning the slot knows. The client's worker reads it before
+ * it forwards the command when it can do so without a message (cmd_cluster.c);
+ * otherwise the state actor sends the command to that worker (a WMSG_RUN),
+ * which counts and sends it back, and the state actor then runs every check
+ * again on the state as it is by then, so nothing decided before the round
+ * trip is trusted after it.
  *
  * Must never: give away a slot while a count says we hold keys in it; reply
  * before the change it reports is written to nodes.conf (fsynced only where

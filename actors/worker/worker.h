@@ -186,6 +186,12 @@ void worker_install_loaded_keyspace(worker_t *w, struct keyspace *ks);
 void worker_touch_key(worker_t *w, const uint8_t *key, size_t len);
 /* Publishes the key count after changes made outside a command. */
 void worker_publish_key_count(worker_t *w);
+/* The number of keys in `slot`, read where they live without a message: in
+ * w's own keyspace when w owns the slot, else in the owner's while it sleeps
+ * with nothing left to handle (its thread borrowed for the read). False,
+ * with *count untouched, when the owner is awake or has messages waiting
+ * (which may still change the count). */
+bool worker_count_slot_keys(worker_t *w, unsigned slot, long long *count);
 
 /* Creates `n` workers on their own threads, listening on the given fds (shared). */
 int workers_start(int n, const int *listen_fds, int nlisten);

@@ -49,6 +49,25 @@ struct client *worker_clients(worker_t *w) { return w->clients; }
 
 void worker_repl_flush(worker_t *w) { repl_flush(w->repl); }
 
+bool worker_count_slot_keys(worker_t *w, unsigned slot, long long *count)
+{
+    int owner = worker_of_slot(slot);
+    if (owner == w->index) {
+        *count = (long long)ks_count_in_slot(w->ks, slot);
+        return true;
+    }
+    worker_t *o = g_workers[owner];
+    /* Commands of ours still held for o would run before a message sent now. */
+    if (w->outbox[owner]) return false;
+    if (!rt_thread_try_borrow(o->thread)) return false;
+    /* Holding o's token: everything o did before it slept is visible
+     * (acquire), and o runs nothing until we give it back. */
+    bool ok = rt_actor_mailbox_drained(&o->actor);
+    if (ok) *count = (long long)ks_count_in_slot(o->ks, slot);
+    rt_thread_unborrow(o->thread);
+    return ok;
+}
+
 void worker_flush_keyspace(worker_t *w, bool count_change)
 {
     ks_flush(w->ks);

@@ -1,0 +1,100 @@
+"""The path a CLUSTER SETSLOT takes through a shoal node, which sets what a
+`redis-cli --cluster reshard` costs per slot (five SETSLOTs a slot).
+
+What it is for: a SETSLOT that needs no fsync is answered by the state actor right after
+it writes nodes.conf itself (no round trip through the persister thread), the write puts
+the new text over the file's own bytes as 7.0.15 does (no new inode per save: creating
+and deleting one per save made ext4 scan for a free inode, most of a SETSLOT's time
+here), and SETSLOT NODE takes the slot's key count on the client's worker when it can
+(no round trip from the state actor to the slot's worker). Each is checked by what it
+leaves behind: the persister thread's message count (INFO threads), the file's inode,
+the state thread's message count; and the reply still comes after nodes.conf has the
+change (read at once after each reply), and the key count still refuses to give away a
+slot that holds keys, with 7.0.15's text, compared with redis-server.
+
+What it must never do: time anything (test_setslot_latency compares with redis-server),
+or accept a reply that comes before nodes.conf holds the change.
+"""
+import os
+
+import bushelpers as bh
+import helpers as h
+
+
+def _thread_messages(conn, name):
+    """messages= of the thread named `name` in INFO threads."""
+    text = conn.call("INFO", "threads").decode()
+    for line in text.splitlines():
+        if f"name={name}," in line and "messages=" in line:
+            return int(line.split("messages=")[1].split(",")[0])
+    raise AssertionError(f"no thread {name} in INFO threads:\n{text}")
+
+
+def _my_line(node):
+    return next(ln for ln in node.nodes_conf.read_text().splitlines() if "myself" in ln)
+
+
+def test_setslot_saves_without_the_persister_and_in_place(servers):
+    a, b, _ = bh.start_cluster(servers, 3)
+    other = bh.myid(b)
+    slot = 10                      # node a owns 0-5460
+    with a.raw(timeout=30) as c:
+        assert c.call("CLUSTER", "SETSLOT", str(slot), "STABLE") == "OK"   # a first save
+        inode = os.stat(a.nodes_conf).st_ino
+        before = _thread_messages(c, "persister")
+        for _ in range(25):
+            assert c.call("CLUSTER", "SETSLOT", str(slot), "MIGRATING", other) == "OK"
+            # the change is in the file as soon as the reply is read
+            assert f"[{slot}->-{other}]" in _my_line(a)
+            assert c.call("CLUSTER", "SETSLOT", str(slot), "STABLE") == "OK"
+            assert "[" not in _my_line(a)
+        after = _thread_messages(c, "persister")
+    # 50 saves, none of them through the persister (a save the bus asks for meanwhile
+    # may go there: a couple at most in this quiet cluster)
+    assert after - before <= 2, f"persister handled {after - before} messages for 50 SETSLOTs"
+    assert os.stat(a.nodes_conf).st_ino == inode, "nodes.conf was replaced, not written over"
+    assert not [p.name for p in a.dir.iterdir() if ".tmp-" in p.name]
+
+
+def test_setslot_node_counts_keys_without_a_round_trip(servers):
+    a, b, _ = bh.start_cluster(servers, 3)
+    me, other = bh.myid(a), bh.myid(b)
+    with a.raw(timeout=30) as c:
+        before = _thread_messages(c, "state")
+        n = 40
+        for slot in range(100, 100 + n):
+            assert c.call("CLUSTER", "SETSLOT", str(slot), "MIGRATING", other) == "OK"
+            # NODE while migrating needs the slot's key count (0 here)
+            assert c.call("CLUSTER", "SETSLOT", str(slot), "NODE", me) == "OK"
+        after = _thread_messages(c, "state")
+        # 2 messages a slot (one per command); counting on the slot's worker through
+        # the state actor made it 3; bus frames meanwhile: a few
+        assert after - before < 2.5 * n, f"state thread: {after - before} messages for {2 * n} SETSLOTs"
+        assert "[" not in _my_line(a)
+
+
+def test_setslot_node_still_refuses_a_slot_with_keys(servers):
+    """The count taken on the worker is the count: same replies as redis-server."""
+    got = {}
+    for kind in ("shoal", "redis"):
+        a, b, _ = bh.start_cluster(servers, 3, kind=kind)
+        other = bh.myid(b)
+        replies = []
+        with a.raw(timeout=30) as c:
+            # keys on both workers' slots (a 2-worker node keeps slot s on worker s % 2)
+            keys = {}
+            for i in range(200):
+                k = f"k{i}"
+                slot = c.call("CLUSTER", "KEYSLOT", k)
+                if slot <= 5460:           # node a's third
+                    keys.setdefault(slot, k)
+                if len(keys) >= 6:
+                    break
+            for slot, k in sorted(keys.items()):
+                assert c.call("SET", k, "v") == "OK"
+                replies.append(c.call("CLUSTER", "SETSLOT", str(slot), "NODE", other))
+                assert c.call("DEL", k) == 1
+                replies.append(c.call("CLUSTER", "SETSLOT", str(slot), "NODE", other))
+        got[kind] = [str(r) for r in replies]
+    assert got["shoal"] == got["redis"], got
+    assert any("still hold keys" in r for r in got["shoal"]) and "OK" in got["shoal"]
