@@ -65,6 +65,7 @@ struct rt_thread {
     int spinning;                  /* atomic: the loop spins in prepare_cb; senders need not wake it */
     uint64_t spins;                /* spins begun (loop thread writes, atomic store) */
     uint64_t spin_catches;         /* spins that ended because work arrived (idem) */
+    uint64_t spin_ns;              /* time spent spinning (idem) */
     int spin_credit;               /* loop thread only: how well spinning has paid lately */
     unsigned spin_skipped;         /* loop thread only: busy rounds that did not spin */
     /* rt_thread_enable_borrow: who may touch the thread's lendable data. */
@@ -361,7 +362,9 @@ static void spin_before_sleep(rt_thread_t *t)
     if (t->borrowable)
         token_release(t->loop);
     ck_pr_store_int(&t->spinning, 1);
-    long long end = clock_ns(CLOCK_MONOTONIC) + (long long)t->spin_us * 1000;
+    long long start = clock_ns(CLOCK_MONOTONIC);
+    long long end = start + (long long)t->spin_us * 1000;
+    long long before = start;
     bool caught = false;
     for (;;) {
         if (spin_found_work(t)) {
@@ -373,17 +376,21 @@ static void spin_before_sleep(rt_thread_t *t)
             caught = true;
             break;
         }
-        long long before = clock_ns(CLOCK_MONOTONIC);
+        before = clock_ns(CLOCK_MONOTONIC);
         if (before > end)
             break;
         sched_yield();
         /* A yield that took long ran someone else: the CPU is wanted (more
          * runnable threads than cores). Spinning on would only take turns
          * with them; sleep instead and leave them the CPU. */
-        if (clock_ns(CLOCK_MONOTONIC) - before > RT_SPIN_CONTENDED_NS)
+        long long after = clock_ns(CLOCK_MONOTONIC);
+        if (after - before > RT_SPIN_CONTENDED_NS)
             break;
+        before = after;
     }
     ck_pr_store_int(&t->spinning, 0);
+    /* Up to the last clock read: a yield that ran someone else is not ours. */
+    ck_pr_store_64(&t->spin_ns, t->spin_ns + (uint64_t)(before - start));
     if (t->borrowable)
         token_acquire(t->loop);    /* waits for a borrower to give it back */
     /* Full fence (store->load), paired with wake_thread's: a sender that saw
@@ -651,6 +658,11 @@ unsigned long long rt_thread_spins(const rt_thread_t *t)
 unsigned long long rt_thread_spin_catches(const rt_thread_t *t)
 {
     return ck_pr_load_64((uint64_t *)&t->spin_catches);
+}
+
+unsigned long long rt_thread_spin_ns(const rt_thread_t *t)
+{
+    return ck_pr_load_64((uint64_t *)&t->spin_ns);
 }
 
 int rt_thread_add_prepare_hook(rt_thread_t *t, rt_hook_fn fn, void *arg)

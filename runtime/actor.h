@@ -124,6 +124,9 @@ unsigned long long rt_thread_lazy_sends(const rt_thread_t *t);
  * because work came (a message, a ready socket) instead of running out. */
 unsigned long long rt_thread_spins(const rt_thread_t *t);
 unsigned long long rt_thread_spin_catches(const rt_thread_t *t);
+/* Nanoseconds the thread spent spinning so far (a yield that let another
+ * thread run is not counted): CPU time it would have given away asleep. */
+unsigned long long rt_thread_spin_ns(const rt_thread_t *t);
 
 /* Statistics of every live thread object, in creation slots; returns how
  * many were written (at most max). Any thread. */

@@ -26,6 +26,7 @@
 #include "actors/repl/repl_replica.h"
 #include "actors/state/state.h"
 #include "actors/worker/blocking.h"
+#include "actors/worker/placement.h"
 #include "actors/worker/client.h"
 #include "actors/worker/migrate.h"
 #include "actors/worker/stats.h"
@@ -463,7 +464,9 @@ static void sec_busdigest(text_t *t)
  * senders (each at most one eventfd write), lazy sends that left it
  * asleep, times another thread borrowed its sleeping loop's data (a worker's
  * keyspace: docs/design.md §3.4) and wake-ups that had to wait for such a
- * borrower. The bench reads it to show wake-ups per request. */
+ * borrower; then how many workers take connections now and how many
+ * connections moved between workers (placement.h). The bench reads it to
+ * show wake-ups per request. */
 static void sec_threads(text_t *t)
 {
     add(t, "# Threads\r\n");
@@ -477,6 +480,12 @@ static void sec_threads(text_t *t)
         if (st[i].borrowable)
             add(t, "borrow%d:name=%s,borrows=%llu,borrow_waits=%llu\r\n",
                 st[i].index, st[i].name, st[i].borrows, st[i].borrow_waits);
+    /* Workers taking connections now, and connections moved between workers (placement.h). */
+    add(t, "placement:active_workers=%d,workers=%d,moves=%llu\r\n", placement_active(), workers_count(),
+        placement_moves());
+    for (int i = 0; i < workers_count(); i++)
+        add(t, "placement%d:name=worker-%d,clients=%lld,busy_permille=%d\r\n", i, i, placement_clients(i),
+            placement_busy_permille(i));
 }
 
 typedef struct section { const char *name; void (*fn)(text_t *); bool dflt; } section_t;

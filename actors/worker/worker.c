@@ -4,7 +4,8 @@
  *
  * Each worker thread runs one worker actor. All workers watch the same
  * listening sockets (non-blocking accept, so a lost race is harmless). A
- * connection stays on the worker that accepted it for life. A worker that
+ * connection is dealt to one of the workers taking connections and stays
+ * there until placement.c moves it, between requests. A worker that
  * handled client input or messages spins briefly before it sleeps
  * (WORKER_SPIN_US), so that the next request or batch finds it awake.
  *
@@ -37,6 +38,7 @@
 #include "actors/worker/fdlimit.h"
 #include "actors/worker/keyspace.h"
 #include "actors/worker/listen.h"
+#include "actors/worker/placement.h"
 #include "actors/worker/protect.h"
 #include "actors/worker/stats.h"
 #include "actors/worker/unixsock.h"
@@ -186,8 +188,6 @@ void client_schedule_write(client_t *c)
     c->next_write = pending_writes;
     pending_writes = c;
 }
-
-static void write_cb(struct ev_loop *loop, ev_io *wio, int revents);
 
 /* Writes as much as the socket takes; returns false if the client was closed. */
 static bool client_write(client_t *c)
@@ -375,7 +375,6 @@ static void format_addr(const struct sockaddr_storage *ss, char *out, size_t cap
 }
 
 static void read_cb(struct ev_loop *loop, ev_io *rio, int revents);
-static void write_cb(struct ev_loop *loop, ev_io *wio, int revents);
 
 typedef struct newconn {
     rt_msg_t hdr;
@@ -383,12 +382,9 @@ typedef struct newconn {
     struct sockaddr_storage ss;
 } newconn_t;
 
-static _Atomic unsigned g_next_worker;
-
 /* Sets up a connection on the worker that will own it (its own thread). */
 static void adopt_connection(worker_t *w, int fd, const struct sockaddr_storage *ss)
 {
-    struct ev_loop *loop = rt_thread_loop(w->thread);
     bool local = protect_peer_is_local(ss);
     if (protect_refuses_connection(local)) {
         protect_send_denied(fd);
@@ -427,15 +423,28 @@ static void adopt_connection(worker_t *w, int fd, const struct sockaddr_storage 
     resp_parser_init(&c->parser, config_proto_max_bulk_len());
     c->parser.authenticated = (c->flags & CLIENT_AUTHENTICATED) != 0;
     resp_buf_init(&c->out, 2);
-    ev_io_init(&c->rio, read_cb, fd, EV_READ);
+    worker_client_attach(w, c);
+    atomic_fetch_add_explicit(&w->stats.connections_received, 1, memory_order_relaxed);
+}
+
+void worker_client_attach(worker_t *w, client_t *c)
+{
+    ev_io_init(&c->rio, read_cb, c->fd, EV_READ);
     c->rio.data = c;
-    ev_io_init(&c->wio, write_cb, fd, EV_WRITE);
+    ev_io_init(&c->wio, write_cb, c->fd, EV_WRITE);
     c->wio.data = c;
-    ev_io_start(loop, &c->rio);
+    ev_io_start(rt_thread_loop(w->thread), &c->rio);
     c->next = w->clients;
     if (w->clients) w->clients->prev = c;
     w->clients = c;
-    atomic_fetch_add_explicit(&w->stats.connections_received, 1, memory_order_relaxed);
+}
+
+void worker_client_detach_for_move(worker_t *w, client_t *c)
+{
+    ev_io_stop(rt_thread_loop(w->thread), &c->rio);
+    /* Our epoll set must not keep reporting a socket another loop serves. */
+    rt_thread_forget_fd(w->thread, c->fd);
+    client_unlink(c);
 }
 
 #define ACCEPT_BACKOFF_MS 100
@@ -464,8 +473,8 @@ static void accept_rest(worker_t *w)
     rt_timer_start(&w->accept_backoff, w->thread, ACCEPT_BACKOFF_MS, 0, accept_backoff_cb, w);
 }
 
-/* Any worker may win the accept; connections are then dealt round-robin so
- * that socket I/O spreads evenly over the workers. */
+/* Any worker may win the accept; connections are then dealt round-robin
+ * over the workers that take connections now (placement.h). */
 static void accept_cb(struct ev_loop *loop, ev_io *lw, int revents)
 {
     (void)revents; (void)loop;
@@ -500,7 +509,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *lw, int revents)
             atomic_fetch_add_explicit(&w->stats.rejected_connections, 1, memory_order_relaxed);
             continue;
         }
-        int target = (int)(atomic_fetch_add_explicit(&g_next_worker, 1, memory_order_relaxed) % (unsigned)g_nworkers);
+        int target = placement_pick();
         /* counted now so that maxclients holds while the hand-off is in flight */
         atomic_fetch_add_explicit(&g_workers[target]->stats.connected_clients, 1, memory_order_relaxed);
         if (target == w->index) {
@@ -927,6 +936,7 @@ static void worker_cron(rt_timer_t *t, void *arg)
         n = c->next;
         client_check_obuf(c, OBUF_CHECK_CRON);
     }
+    placement_tick(w);
     /* Idle timeout (`timeout` directive). */
     long long idle = config_timeout_seconds();
     if (idle > 0) {

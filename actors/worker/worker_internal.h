@@ -62,6 +62,10 @@ struct worker {
     /* WAIT's per-client marks (worker_woff_note): direct-mapped by client id;
      * a client whose entry another took is answered with an upper bound */
     struct worker_woff { uint64_t client_id, mark; } *woff;   /* WORKER_WOFF_SLOTS, calloc'ed at start */
+    /* placement.c: busy share of a core over the last cron period (owner
+     * writes, worker 0 reads; relaxed) and the readings it came from */
+    _Atomic int busy_permille;
+    long long load_cpu_ns, load_spin_ns, load_wall_ns;
 };
 
 extern worker_t *g_workers[MAX_WORKERS];
@@ -71,5 +75,12 @@ extern worker_t *g_workers[MAX_WORKERS];
  * in replica mode when the node is a replica. Nests. */
 void worker_snap_enter(worker_t *w);
 void worker_snap_leave(worker_t *w);
+
+/* placement.c moves idle connections between workers. On the owner: stop
+ * watching c's socket, drop it from the epoll set and the client list. On
+ * the new owner (c->worker already set): watch it and list it. */
+struct client;
+void worker_client_detach_for_move(worker_t *w, struct client *c);
+void worker_client_attach(worker_t *w, struct client *c);
 
 #endif

@@ -1,0 +1,224 @@
+/* placement.c - packing connections on as few workers as the load needs.
+ *
+ * Why: a worker's loop serves the sockets that are ready when it wakes. With
+ * the connections dealt over every worker, a node that is not busy runs
+ * several loops that each wake for one or two requests, and half of the
+ * requests are for the other worker's keyspace (a borrow or a message). On
+ * 3 masters with 2 workers each and 50 unpipelined clients this cost about
+ * 12.5 CPU-us per request against 10.3 with one worker (epoll_wait 1.0 vs
+ * 0.6 per request, context switches 0.5 vs 0.3). So new connections go to
+ * the first `active` workers only, and `active` follows the load: worker 0
+ * raises it when the active workers are busy on average above
+ * SPREAD_PERMILLE of a core (then connections are dealt to the new one and
+ * the busier workers hand it some of theirs), and lowers it when everything
+ * would fit on one worker fewer below PACK_PERMILLE each, held for a while
+ * (then the last active worker hands its connections to the others). Keys
+ * stay where they are (slot % workers): a packed worker runs the other
+ * workers' commands on their keyspaces by borrowing them while they sleep
+ * (dispatch.c), which costs no wake-up.
+ *
+ * Busy means the thread's CPU time less its spinning (rt_thread_spin_ns),
+ * per wall-clock time between two crons.
+ *
+ * A move happens only between requests: the connection has no reply
+ * pending, nothing unsent or unparsed, no lent socket, no MULTI, WATCH,
+ * block or pause. Its owner stops watching the socket, forgets it in its
+ * epoll set, unlinks it and sends it to the new owner, which watches it
+ * from then on (bytes that arrived meanwhile wait in the socket). CLIENT
+ * LIST and KILL fan out to every worker: one that reaches the two workers
+ * while a connection is in flight between them may miss it (a move is
+ * rare: it follows a change of load).
+ */
+#include <stdlib.h>
+#include <time.h>
+
+#include "actors/worker/client.h"
+#include "actors/worker/placement.h"
+#include "actors/worker/worker_internal.h"
+#include "runtime/xmalloc.h"
+
+/* Thresholds in thousandths of a core (see the header comment). */
+#define SPREAD_PERMILLE 600
+#define PACK_PERMILLE 350
+/* Crons (100 ms apart) a condition must hold before `active` changes: a
+ * quick spread, a slow pack, so a short lull does not shuffle connections. */
+#define SPREAD_TICKS 2
+#define PACK_TICKS 20
+/* Connections a worker hands over per cron at most. */
+#define MOVES_PER_TICK 256
+
+static _Atomic int g_active = 1;              /* workers taking connections */
+static _Atomic unsigned g_next;               /* round-robin over them */
+static _Atomic unsigned long long g_moves;    /* statistics */
+static int spread_ticks, pack_ticks;          /* worker 0's thread only */
+
+typedef struct moveconn {
+    worker_run_t run;
+    client_t *c;
+} moveconn_t;
+
+static long long clients_of(const worker_t *w)
+{
+    /* Relaxed: a count for balancing; moves in flight are counted on the
+     * receiver already (see move). */
+    return atomic_load_explicit(&w->stats.connected_clients, memory_order_relaxed);
+}
+
+int placement_active(void)
+{
+    /* Relaxed: a hint for placement; a stale value only places one
+     * connection on a worker that gives it up at its next cron. */
+    int a = atomic_load_explicit(&g_active, memory_order_relaxed);
+    return a < g_nworkers ? a : g_nworkers;
+}
+
+unsigned long long placement_moves(void)
+{
+    return atomic_load_explicit(&g_moves, memory_order_relaxed);
+}
+
+long long placement_clients(int i)
+{
+    return clients_of(g_workers[i]);
+}
+
+int placement_busy_permille(int i)
+{
+    return atomic_load_explicit(&g_workers[i]->busy_permille, memory_order_relaxed);
+}
+
+int placement_pick(void)
+{
+    /* Relaxed: the counter only has to spread connections. */
+    unsigned n = atomic_fetch_add_explicit(&g_next, 1, memory_order_relaxed);
+    return (int)(n % (unsigned)placement_active());
+}
+
+static long long thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static long long mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* This worker's busy share of a core since its last cron, published for worker 0. */
+static void measure(worker_t *w)
+{
+    long long cpu = thread_cpu_ns(), now = mono_ns();
+    long long spin = (long long)rt_thread_spin_ns(w->thread);
+    if (w->load_wall_ns > 0 && now > w->load_wall_ns) {
+        long long used = (cpu - w->load_cpu_ns) - (spin - w->load_spin_ns);
+        long long permille = used > 0 ? used * 1000 / (now - w->load_wall_ns) : 0;
+        /* Relaxed: worker 0 reads it at its own cron; any recent value will do. */
+        atomic_store_explicit(&w->busy_permille, (int)permille, memory_order_relaxed);
+    }
+    w->load_cpu_ns = cpu;
+    w->load_spin_ns = spin;
+    w->load_wall_ns = now;
+}
+
+/* Worker 0: how many workers take connections from now on. */
+static void decide(void)
+{
+    int active = placement_active();
+    long long sum = 0;
+    for (int i = 0; i < active; i++)
+        sum += atomic_load_explicit(&g_workers[i]->busy_permille, memory_order_relaxed);
+    spread_ticks = active < g_nworkers && sum > (long long)SPREAD_PERMILLE * active ? spread_ticks + 1 : 0;
+    pack_ticks = active > 1 && sum < (long long)PACK_PERMILLE * (active - 1) ? pack_ticks + 1 : 0;
+    if (spread_ticks >= SPREAD_TICKS) {
+        active++;
+        spread_ticks = 0;
+    } else if (pack_ticks >= PACK_TICKS) {
+        active--;
+        pack_ticks = 0;
+    } else {
+        return;
+    }
+    atomic_store_explicit(&g_active, active, memory_order_relaxed);
+}
+
+/* Nothing of the connection is in flight: it can change owner. */
+static bool movable(const client_t *c)
+{
+    const uint32_t busy = CLIENT_CLOSED | CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP | CLIENT_PENDING_WRITE |
+                          CLIENT_BLOCKED | CLIENT_PAUSED | CLIENT_MULTI;
+    return !(c->flags & busy) && !c->in_input && c->pending_head == NULL && c->out_sent == c->out.len &&
+           !c->wio_active && !c->socket_lent && c->lent_fd_to_close < 0 && c->qpos == c->qlen &&
+           c->nwatch == 0 && c->txn == NULL && c->block_rc == NULL && c->fd >= 0;
+}
+
+static void adopt_run(worker_t *w, rt_msg_t *msg)
+{
+    moveconn_t *m = (moveconn_t *)msg;
+    client_t *c = m->c;
+    free(m);
+    c->worker = w;
+    worker_client_attach(w, c);
+}
+
+static void move(worker_t *w, client_t *c, worker_t *to)
+{
+    worker_client_detach_for_move(w, c);
+    /* Relaxed: counts for maxclients and balancing; the receiver's first,
+     * so the total never dips below the truth. */
+    atomic_fetch_add_explicit(&to->stats.connected_clients, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&w->stats.connected_clients, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&g_moves, 1, memory_order_relaxed);
+    moveconn_t *m = xcalloc(1, sizeof *m);
+    m->run.hdr.type = WMSG_RUN;
+    m->run.fn = adopt_run;
+    m->c = c;
+    worker_send(w, to->index, &m->run.hdr);
+}
+
+/* The active worker (other than w) with the fewest connections. */
+static worker_t *least_loaded(const worker_t *w, int active)
+{
+    worker_t *best = NULL;
+    for (int i = 0; i < active; i++) {
+        worker_t *o = g_workers[i];
+        if (o != w && (best == NULL || clients_of(o) < clients_of(best)))
+            best = o;
+    }
+    return best;
+}
+
+static void rebalance(worker_t *w)
+{
+    int active = placement_active();
+    long long mine = clients_of(w);
+    if (mine == 0 || g_nworkers < 2)
+        return;
+    int moves = 0;
+    for (client_t *c = w->clients, *next; c && moves < MOVES_PER_TICK; c = next) {
+        next = c->next;
+        worker_t *to = least_loaded(w, active);
+        if (to == NULL)
+            return;
+        /* An inactive worker gives everything away; an active one only
+         * what puts it more than one above the least loaded. */
+        if (w->index < active && mine <= clients_of(to) + 1)
+            return;
+        if (!movable(c))
+            continue;
+        move(w, c, to);
+        mine--;
+        moves++;
+    }
+}
+
+void placement_tick(worker_t *w)
+{
+    measure(w);
+    if (w->index == 0)
+        decide();
+    rebalance(w);
+}

@@ -1,0 +1,35 @@
+/* placement.h - which worker serves a connection: packed on as few workers
+ * as the load needs, spread over more when they get busy (docs/design.md
+ * §3.4, "Packing connections").
+ *
+ * Must never: move a connection that has anything in flight (a reply
+ * pending, output unsent, a lent socket, MULTI, WATCH, a block or a pause),
+ * or touch another worker's clients: a move is a message to the new owner.
+ */
+#ifndef SHOAL_ACTORS_PLACEMENT_H
+#define SHOAL_ACTORS_PLACEMENT_H
+
+#include <stdbool.h>
+#include "actors/worker/worker.h"
+
+struct client;
+
+/* The worker a new connection goes to (any thread): round-robin over the
+ * workers that take connections now. */
+int placement_pick(void);
+
+/* Called by each worker's cron on its own thread: measures how busy the
+ * worker was since the last call, lets worker 0 decide how many workers
+ * take connections, and moves this worker's idle connections where that
+ * decision (or a count out of balance) wants them. */
+void placement_tick(worker_t *w);
+
+/* Workers that take connections now, and connections moved so far (INFO threads). */
+int placement_active(void);
+unsigned long long placement_moves(void);
+/* Worker i's connections (moves in flight counted on the receiver) and its
+ * busy share of a core over its last cron period, in thousandths. */
+long long placement_clients(int i);
+int placement_busy_permille(int i);
+
+#endif
