@@ -31,6 +31,7 @@
 #include "actors/repl/repl.h"
 #include "actors/repl/repl_replica.h"
 #include "actors/repl/standalone.h"
+#include "actors/shutdown.h"
 #include "actors/state/state.h"
 #include "actors/worker/fdlimit.h"
 #include "actors/worker/listen.h"
@@ -112,6 +113,7 @@ static void signals_setup(sigset_t *sigs)
     sigemptyset(sigs);
     sigaddset(sigs, SIGTERM);
     sigaddset(sigs, SIGINT);
+    sigaddset(sigs, shutdown_wake_signal());
     pthread_sigmask(SIG_BLOCK, sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
     /* As redis-server: a hangup (closed terminal, a supervisor's reload
@@ -166,11 +168,14 @@ static int prepare_to_serve(char addrs[][CONFIG_ADDR_MAX], int naddr)
     /* dump.rdb is decoded before the workers exist (clients wait in the
      * listen backlog meanwhile); each worker then adopts its share. */
     /* With appendonly yes the AOF is the data's source and dump.rdb is not
-     * read, as in 7.0.15 (even when the AOF does not exist yet). */
+     * read, as in 7.0.15 (even when the AOF does not exist yet); only
+     * dump.rdb's replication history is taken up (7.0.15 restores it only
+     * when it loads an RDB). */
     int aof = aof_load_startup(config_worker_threads());
     if (aof < 0) return -1;
-    if (aof == 0 && rdb_load_startup(config_worker_threads()) != 0) return -1;
-    if (repl_start(NULL, 0) != 0) {
+    rdb_load_history_t hist = { .valid = false };
+    if (aof == 0 && rdb_load_startup(config_worker_threads(), &hist) != 0) return -1;
+    if (repl_start(hist.valid ? hist.replid : NULL, hist.offset) != 0) {
         LOG_WARNING("Could not start the replication actor");
         return -1;
     }
@@ -210,7 +215,6 @@ static int serve(char addrs[][CONFIG_ADDR_MAX], int naddr, const int *fds, int n
         LOG_WARNING("Could not start the worker threads");
         return -1;
     }
-    if (rdb_load_handover() != 0) return -1;
     if (replay) {
         if (aof_replay() != 0) return -1;
         listen_attach(fds, nfds);
@@ -230,11 +234,11 @@ static int serve(char addrs[][CONFIG_ADDR_MAX], int naddr, const int *fds, int n
     return 0;
 }
 
-/* SIGTERM/SIGINT: fail over and save nodes.conf when in a cluster, remove
- * the unix socket and the pidfile, and exit. */
-_Noreturn static void shut_down(int sig)
+/* The end of a shutdown (shutdown.c), once dump.rdb is saved: fail over and
+ * save nodes.conf when in a cluster, remove the unix socket and the pidfile.
+ * The caller exits. */
+static void exit_steps(void)
 {
-    LOG_WARNING("Received %s scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
     /* The listening sockets stay open until _exit: the workers' watchers still
      * refer to them, and closing them under a running loop trips libev. */
     if (config_cluster_enabled()) {
@@ -246,11 +250,13 @@ _Noreturn static void shut_down(int sig)
     unixsock_remove();
     char path[1024];
     config_pidfile(path, sizeof path);
-    if (path[0]) unlink(path);
+    if (path[0]) {
+        LOG_NOTICE("Removing the pid file.");
+        unlink(path);
+    }
     LOG_WARNING("shoal is now ready to exit, bye bye...");
     /* Threads are not joined: everything durable is already on disk, and a
      * quick exit keeps the shutdown within a second. */
-    _exit(0);
 }
 
 int main(int argc, char **argv)
@@ -312,10 +318,19 @@ int main(int argc, char **argv)
      * between trims near that (a longer period let a 1,000-peer node sit at
      * ~22 MB against ~14 MB). */
     rt_memtrim_t trim = { .slack = 8u << 20, .period_min = 10, .period_max = 20 };
+    shutdown_set_exit(exit_steps);
+    rdb_save_init();
+    long long next_trim = rt_mono_ms() + 1000;
     for (;;) {
-        struct timespec second = { .tv_sec = 1, .tv_nsec = 0 };
-        int sig = sigtimedwait(&sigs, NULL, &second);
-        if (sig == SIGTERM || sig == SIGINT) shut_down(sig);
+        /* Every 100 ms, or at once for a signal: the save points and the
+         * shutdown sequence (7.0.15 checks both in its 100 ms cron). */
+        struct timespec tick = { .tv_sec = 0, .tv_nsec = 100 * 1000 * 1000 };
+        int sig = sigtimedwait(&sigs, NULL, &tick);
+        if (sig == SIGTERM || sig == SIGINT) shutdown_signal(sig);
+        shutdown_tick();
+        rdb_save_cron();
+        if (rt_mono_ms() < next_trim) continue;
+        next_trim = rt_mono_ms() + 1000;
         size_t before = rt_resident_bytes();
         long long t0 = rt_now_us();
         if (rt_memtrim_tick(&trim))

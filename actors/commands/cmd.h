@@ -33,7 +33,8 @@ typedef struct cmd_ctx {
     struct client *client;        /* CLIENT commands only; NULL elsewhere */
     struct worker *worker;        /* the executing worker */
     long long now_ms;             /* wall clock at dispatch, for expiry decisions */
-    bool dirty;                   /* set by handlers that changed the keyspace */
+    long long dirty;              /* changes made (true: one), as 7.0.15 counts server.dirty: a handler
+                                   * that changes several keys or elements adds each */
     bool from_master;             /* applied from the replication stream (later issue) */
     /* Blocking commands (CMD_BLOCKING) only; see actors/worker/blocking.h. */
     int block_mode;               /* CMD_BLOCK_NEVER, CMD_BLOCK_MAY or CMD_BLOCK_SERVE */

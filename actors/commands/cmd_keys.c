@@ -36,7 +36,7 @@ static void del_generic(cmd_ctx_t *ctx)
     long long deleted = 0;
     for (int i = 1; i < ctx->argc; i++)
         if (ks_delete(ctx->ks, ctx->argv[i], ctx->argvlen[i], ctx->now_ms)) deleted++;
-    if (deleted) ctx->dirty = true;
+    ctx->dirty = deleted;   /* 7.0.15 counts each key */
     resp_add_int(ctx->reply, deleted);
 }
 

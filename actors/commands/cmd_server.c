@@ -25,6 +25,7 @@
 #include "actors/config/config.h"
 #include "actors/repl/repl.h"
 #include "actors/repl/repl_replica.h"
+#include "actors/shutdown.h"
 #include "actors/state/state.h"
 #include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
@@ -365,23 +366,33 @@ void cmd_debug(cmd_ctx_t *ctx)
 
 void cmd_shutdown(cmd_ctx_t *ctx)
 {
+    int flags = 0;
+    bool abort_it = false;
     for (int i = 1; i < ctx->argc; i++) {
-        if (!arg_is(ctx->argv[i], ctx->argvlen[i], "nosave") && !arg_is(ctx->argv[i], ctx->argvlen[i], "save") &&
-            !arg_is(ctx->argv[i], ctx->argvlen[i], "now") && !arg_is(ctx->argv[i], ctx->argvlen[i], "force") &&
-            !arg_is(ctx->argv[i], ctx->argvlen[i], "abort")) {
+        const uint8_t *a = ctx->argv[i];
+        size_t n = ctx->argvlen[i];
+        if (arg_is(a, n, "nosave")) flags |= SHUTDOWN_NOSAVE;
+        else if (arg_is(a, n, "save")) flags |= SHUTDOWN_SAVE;
+        else if (arg_is(a, n, "now")) flags |= SHUTDOWN_NOW;
+        else if (arg_is(a, n, "force")) flags |= SHUTDOWN_FORCE;
+        else if (arg_is(a, n, "abort")) abort_it = true;
+        else {
             resp_add_error(ctx->reply, "ERR syntax error");
             return;
         }
-        if (arg_is(ctx->argv[i], ctx->argvlen[i], "abort")) {
-            resp_add_error(ctx->reply, "ERR No shutdown in progress.");
-            return;
-        }
     }
-    LOG_WARNING("User requested shutdown...");
-    /* main() waits for SIGTERM; it saves nodes.conf and exits. The client
-     * sees the connection close, as with Redis. */
-    kill(getpid(), SIGTERM);
-    ctx->client->flags |= CLIENT_CLOSE_ASAP;
+    if ((abort_it && flags) || ((flags & SHUTDOWN_NOSAVE) && (flags & SHUTDOWN_SAVE))) {
+        resp_add_error(ctx->reply, "ERR syntax error");
+        return;
+    }
+    if (abort_it) {
+        if (shutdown_abort()) resp_add_simple(ctx->reply, "OK");
+        else resp_add_error(ctx->reply, "ERR No shutdown in progress.");
+        return;
+    }
+    /* The client waits, as 7.0.15 blocks it: it sees the connection close
+     * when the node exits, or an error if the shutdown fails or is aborted. */
+    shutdown_request(flags, dispatch_defer_nosend(ctx, WMSG_DONE));
 }
 
 void cmd_role(cmd_ctx_t *ctx)

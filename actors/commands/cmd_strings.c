@@ -275,7 +275,7 @@ static void mset_generic(cmd_ctx_t *ctx, bool nx, const char *cmdname)
     for (int i = 1; i < ctx->argc; i += 2)
         ks_set_string(ctx->ks, ctx->argv[i], ctx->argvlen[i], ctx->argv[i + 1], ctx->argvlen[i + 1],
                       KS_NO_EXPIRE, ctx->now_ms);
-    ctx->dirty = true;
+    ctx->dirty = ctx->argc / 2;   /* one change per key, as 7.0.15 counts */
     if (nx) resp_add_int(ctx->reply, 1);
     else resp_add_simple(ctx->reply, "OK");
 }

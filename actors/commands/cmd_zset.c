@@ -125,7 +125,7 @@ static void zadd_generic(cmd_ctx_t *ctx, int flags)
         zcmd_written(ctx, e, before);
     }
     free(scores);
-    if (added + updated) ctx->dirty = true;
+    ctx->dirty = added + updated;   /* 7.0.15 counts each element */
     if (nan) resp_add_error(ctx->reply, "ERR resulting score is not a number (NaN)");
     else if (!(flags & ZADD_IN_INCR)) resp_add_int(ctx->reply, ch ? added + updated : added);
     else if (processed) resp_add_double(ctx->reply, score);

@@ -690,7 +690,6 @@ cmd_def_t cmdtable_server[] = {
         .name = "save", .arity = 1, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_MULTI, .flag_names = "admin noscript no_async_loading no_multi",
         .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "admin slow dangerous",
         .exec = CMD_EXEC_CLIENT, .handler = cmd_save,
-        .fanout = { .part = rdb_save_part, .gather = rdb_save_part_done },
         .summary = "Saves the dataset to disk, blocking until done",
         .since = "1.0.0", .group = "server", .complexity = "O(N), N being the number of keys in all databases",
     },

@@ -292,7 +292,6 @@ void cmd_client_unblock_reply(struct reply_slot *s);
 void cmd_debug_part(struct worker *w, struct remote_cmd *rc);              /* DEBUG POPULATE, DIGEST */
 void cmd_debug_merge(struct reply_slot *s, const struct remote_cmd *rc);
 void cmd_debug_reply(struct reply_slot *s);
-/* SAVE's parts: rdb_save_part and rdb_save_part_done (actors/persist/rdb_save.h). */
 
 /* The command groups, one array per actors/cmdtable_<group>.c, each ended by
  * an entry whose name is NULL. Only cmdtable.c reads them (through

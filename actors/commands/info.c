@@ -24,6 +24,7 @@
 #include "actors/persist/rdb_save.h"
 #include "actors/repl/repl.h"
 #include "actors/repl/repl_replica.h"
+#include "actors/shutdown.h"
 #include "actors/state/state.h"
 #include "actors/worker/blocking.h"
 #include "actors/worker/placement.h"
@@ -99,6 +100,8 @@ static void sec_server(text_t *t)
 #endif
         (int)getpid(), g_run_id, config_port(), rt_now_us(), up, up / 86400, config_hz(), config_hz(),
         (now / 1000) & ((1 << 24) - 1), g_executable, cfg);
+    long long left = shutdown_in_ms();
+    if (left >= 0) add(t, "shutdown_in_milliseconds:%lld\r\n", left);   /* waiting for replicas (shutdown.h) */
 }
 
 static void sec_clients(text_t *t)
@@ -171,6 +174,9 @@ static void sec_memory(text_t *t)
         maxmem, hm, policy, used ? (double)rss / (double)used : 0.0, rss - used);
 }
 
+/* 7.0.15's layout: the rdb fields, the aof fields (aof.h), the module
+ * fork's, then the AOF's sizes when it is on, then the loading_* figures
+ * while a load runs. */
 static void sec_persistence(text_t *t)
 {
     rdb_persist_info_t p;
@@ -196,6 +202,28 @@ static void sec_persistence(text_t *t)
         add(t, "aof_current_size:%lld\r\naof_base_size:%lld\r\naof_pending_rewrite:%d\r\naof_buffer_length:%lld\r\n"
                "aof_pending_bio_fsync:%lld\r\naof_delayed_fsync:%lld\r\n",
             a.current_size, a.base_size, a.pending_rewrite, a.buffer_length, a.pending_bio_fsync, a.delayed_fsync);
+    rdb_loading_info_t li;
+    rdb_loading_get(&li);
+    if (li.loading) {
+        /* 7.0.15's progress estimate: by the file's size, else by the
+         * used-mem the file recorded (capped below 100 %). */
+        double perc = 0;
+        long long remaining = 1;
+        if (li.total_bytes) {
+            perc = (double)li.loaded_bytes / (double)li.total_bytes * 100;
+            remaining = li.total_bytes - li.loaded_bytes;
+        } else if (li.rdb_used_mem) {
+            perc = (double)li.loaded_bytes / (double)li.rdb_used_mem * 100;
+            remaining = li.rdb_used_mem - li.loaded_bytes;
+            if (perc > 99.99) perc = 99.99;
+            if (remaining < 1) remaining = 1;
+        }
+        long long elapsed = rt_now_ms() / 1000 - li.start_time;
+        long long eta = elapsed == 0 ? 1 : elapsed * remaining / (li.loaded_bytes + 1);
+        add(t, "loading_start_time:%lld\r\nloading_total_bytes:%lld\r\nloading_rdb_used_mem:%lld\r\n"
+               "loading_loaded_bytes:%lld\r\nloading_loaded_perc:%.2f\r\nloading_eta_seconds:%lld\r\n",
+            li.start_time, li.total_bytes, li.rdb_used_mem, li.loaded_bytes, perc, eta);
+    }
 }
 
 static void sec_stats(text_t *t)

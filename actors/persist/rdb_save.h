@@ -1,17 +1,13 @@
-/* rdb_save.h - persistence to dump.rdb: SAVE, BGSAVE, and loading the file
- * at startup, with the RDB codec of proto/rdb.h.
+/* rdb_save.h - persistence to dump.rdb: SAVE, BGSAVE, save points, the
+ * save on shutdown, MISCONF, with the RDB codec of proto/rdb.h (loading is
+ * rdb_load.h).
  *
- * A save asks every worker for its part through one fan-out message each
- * (fanout.c routes the part and its completion here); each worker encodes
- * its own keys when it handles the message, the client's worker gathers the
- * parts and the file is written (SAVE: on that worker, blocking it as Redis's
- * SAVE blocks; BGSAVE: on a short-lived thread of its own).
+ * A save is a cut of the replication actor (repl_request_save): every
+ * worker parks, the stream offset is fixed, then each worker encodes its own
+ * keys into its part; the file is written on a short-lived thread of its own
+ * (SAVE's client waits for its reply meanwhile, as Redis's SAVE blocks).
  *
- * Loading decodes the file on the main thread into one staged keyspace per
- * worker before the workers exist, then hands each worker its keyspace.
- *
- * Must never: touch a worker's keyspace from another thread (staged
- * keyspaces belong to main until the owning worker adopts them), or leave a
+ * Must never: touch a worker's keyspace from another thread, or leave a
  * half-written dump.rdb (temp file, fsync, rename, fsync of the directory).
  */
 #ifndef SHOAL_ACTORS_RDB_SAVE_H
@@ -19,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "actors/persist/rdb_load.h"
 #include "actors/worker/worker.h"
 
 /* One worker's share of a save: RDB key records, no header, no EOF. */
@@ -36,25 +33,31 @@ typedef struct rdb_part {
 struct keyspace;
 void rdb_save_encode_part(struct keyspace *ks, long long now_ms, int compress, rdb_part_t *part);
 
-/* Worker side of the fan-out kind "rdb" (fanout.c calls these). */
-/* On every worker: encode this worker's keys (save) or adopt the staged
- * keyspace (load). rc->blob carries the job. */
-void rdb_save_part(worker_t *w, remote_cmd_t *rc);
-/* On the origin worker: one part came back. Frees rc. */
-void rdb_save_part_done(worker_t *w, remote_cmd_t *rc);
+/* SAVE and BGSAVE take their cut through the replication actor
+ * (repl_request_save). From a thread that is not a worker (main: shutdown,
+ * DEBUG RELOAD's caller waits elsewhere): takes a cut, writes the file and
+ * returns 0, or -1 after logging why. Blocks the caller until done. */
+int rdb_save_sync(void);
+/* A BGSAVE is under way (any thread). */
+bool rdb_bgsave_running(void);
+/* Shutdown: the running BGSAVE stops before it writes more and removes its
+ * temp file (7.0.15 kills its child); no-op when none runs. */
+void rdb_bgsave_cancel(void);
 
-/* Startup, main thread, before workers_start: if <dir>/<dbfilename> exists,
- * decodes it into staged keyspaces for `nworkers` workers (the count
- * workers_start will use). Returns 0 (no file, or loaded), or -1 after
- * logging "Fatal error loading the DB ..." (the caller exits). */
-int rdb_load_startup(int nworkers);
-/* The same for the RDB at `path` (relative to dir): an AOF base file. */
-int rdb_load_startup_file(const char *path, int nworkers);
-/* Startup, main thread, right after workers_start: gives each worker its
- * staged keyspace through a message and waits until all adopted it.
- * A no-op when nothing was loaded. Returns 0, or -1 if g_nworkers differs
- * from the count given to rdb_load_startup. */
-int rdb_load_handover(void);
+/* Save points and stop-writes-on-bgsave-error. rdb_save_init once at
+ * startup (follows CONFIG SET); rdb_save_cron from main every 100 ms starts
+ * a BGSAVE when a save point is reached (or a BGSAVE SCHEDULE waits). */
+void rdb_save_init(void);
+void rdb_save_cron(void);
+/* `save` lists at least one point (any thread). */
+bool rdb_save_points_set(void);
+/* Writes are refused with MISCONF (any thread, one relaxed load). */
+bool rdb_writes_denied(void);
+#define RDB_MISCONF_ERROR                                                                                           \
+    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands "   \
+    "that may modify the data set are disabled, because this instance is configured to report errors during "     \
+    "writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for "       \
+    "details about the RDB error."
 
 /* INFO persistence figures (any thread). */
 typedef struct rdb_persist_info {
@@ -64,7 +67,7 @@ typedef struct rdb_persist_info {
     bool last_bgsave_ok;
     long long last_bgsave_time_sec;      /* -1 before the first */
     long long current_bgsave_time_sec;   /* -1 when none runs */
-    long long saves;                     /* successful SAVE + BGSAVE since start */
+    long long saves;                     /* SAVE and BGSAVE attempts since start (7.0.15's rdb_saves) */
     long long last_load_keys_loaded;
     long long last_load_keys_expired;
     int loading;                         /* an RDB is being loaded (a replica's sync) */

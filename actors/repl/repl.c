@@ -701,6 +701,13 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
     case RM_KILL:
         on_kill(ra, (remote_cmd_t *)msg);
         break;
+    case RM_SAVE:
+        ra_save_request(ra, (repl_save_cut_t *)msg);
+        break;
+    case RM_GETACK:
+        if (ra->served) ra->getack_pending = true;   /* sent before the loop sleeps */
+        free(msg);
+        break;
     default:
         LOG_WARNING("replication actor: unknown message type %u", msg->type);
         free(msg);
@@ -717,6 +724,13 @@ static void prepare(rt_thread_t *t, void *arg)
     ra_publish(ra);   /* INFO and the bus header see this round's offsets */
 }
 
+void repl_request_getack(void)
+{
+    rt_msg_t *m = xcalloc(1, sizeof *m);
+    m->type = RM_GETACK;
+    rt_send(repl_actor(), m);
+}
+
 int repl_start(const char *loaded_replid, long long loaded_offset)
 {
     repl_actor_state_t *ra = &repl_state;
@@ -724,15 +738,33 @@ int repl_start(const char *loaded_replid, long long loaded_offset)
     if (!ra->thread) return -1;
     rt_actor_init(&ra->actor, ra->thread, "replication", behaviour, ra);
     ra->snap_ok = rt_snap_reader_register(&g_cluster_snapshot, &ra->snap) == 0;
-    if (loaded_replid && strlen(loaded_replid) == REPL_ID_LEN) {
-        memcpy(ra->replid, loaded_replid, REPL_ID_LEN + 1);
-        ra->offset = loaded_offset;
-    } else {
-        rt_random_hex(ra->replid, REPL_ID_LEN);
-        ra->offset = 0;
+    bool replica = false;
+    if (ra->snap_ok) {
+        const cluster_snapshot_t *snap = rt_snap_read_begin(&ra->snap);
+        replica = (snap->nodes[snap->myself].flags & NODE_SLAVE) != 0;
+        rt_snap_read_end(&ra->snap);
     }
     memcpy(ra->replid2, zero_id, sizeof ra->replid2);
     ra->second_offset = -1;
+    rt_random_hex(ra->replid, REPL_ID_LEN);
+    ra->offset = 0;
+    if (loaded_replid && strlen(loaded_replid) == REPL_ID_LEN && replica) {
+        /* Our master's history as the file recorded it: the next PSYNC asks
+         * to continue from there. */
+        memcpy(ra->replid, loaded_replid, REPL_ID_LEN + 1);
+        ra->offset = loaded_offset;
+        ra->was_replica = true;
+    } else if (loaded_replid && strlen(loaded_replid) == REPL_ID_LEN) {
+        /* A master: a new id continuing the loaded one, with an empty
+         * backlog at its offset, so replicas that followed it continue. */
+        memcpy(ra->replid2, loaded_replid, REPL_ID_LEN + 1);
+        ra->second_offset = loaded_offset + 1;
+        ra->offset = loaded_offset;
+        ra_backlog_create(ra);
+        ra->need_select = true;
+        /* seq_cst: before any worker runs a command (the workers start later) */
+        atomic_store(&g_repl_propagate, 1);
+    }
     ra->max_lag = 10;
     ra_publish(ra);
     rt_thread_add_prepare_hook(ra->thread, prepare, ra);

@@ -72,7 +72,12 @@ typedef struct repl_status {
 } repl_status_t;
 
 /* Starts the replication actor on its own thread. replid/offset: the history
- * loaded from dump.rdb (repl-id / repl-offset aux), or NULL/0 for a fresh one. */
+ * loaded from dump.rdb (repl-id / repl-offset aux), or NULL/0 for a fresh one.
+ * As 7.0.15 after loading: a replica takes it as its own (replid, offset),
+ * so its next PSYNC continues from there; a master starts a new id with the
+ * loaded one as replid2 (valid up to offset + 1) and an empty backlog at
+ * that offset, so its replicas can continue. Which one we are comes from
+ * the first snapshot (nodes.conf or replicaof), published before this. */
 int repl_start(const char *loaded_replid, long long loaded_offset);
 void repl_status_get(repl_status_t *out);
 rt_actor_t *repl_actor(void);
@@ -108,6 +113,30 @@ void repl_multi_begin(struct repl_wbuf *b);
 void repl_multi_end(struct repl_wbuf *b);
 /* Hands the buffered bytes to the replication actor (no-op when empty). */
 void repl_flush(struct repl_wbuf *b);
+
+/* Shutdown: asks every replica for an ACK now (REPLCONF GETACK), so that
+ * the wait for them to catch up ends as soon as they have. Any thread. */
+void repl_request_getack(void);
+
+/* ---- saves (rdb_save.c) ---- */
+/* A save's cut: the workers park as for a full sync; with all of them
+ * parked the stream offset, our history and the dirty counters are read;
+ * released, each worker encodes its keys into parts[its index]; then, on
+ * the replication thread, done(cut). Cuts run one at a time, in request
+ * order after any queued before. */
+struct rdb_part;
+typedef struct repl_save_cut {
+    rt_msg_t hdr;                 /* set by repl_request_save */
+    struct rdb_part *parts;       /* MAX_WORKERS entries, zeroed */
+    int compress;                 /* rdbcompression */
+    /* filled by the cut: */
+    bool has_history;             /* a backlog exists: the file names its place in the stream */
+    char replid[REPL_ID_LEN + 1];
+    long long offset;
+    long long dirty;              /* the workers' summed change counters at the cut */
+    void (*done)(struct repl_save_cut *cut);
+} repl_save_cut_t;
+void repl_request_save(repl_save_cut_t *cut);
 
 /* ---- replica link side ---- */
 /* The master's stream bytes we processed, appended to our backlog as they are

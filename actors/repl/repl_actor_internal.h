@@ -83,6 +83,8 @@ typedef struct repl_actor_state {
     remote_cmd_t *flush_queue[64];   /* RM_FLUSH and RM_SLEEP requests, in arrival order */
     int nflush_queue;
     bool sync_queued;             /* a full sync waits for the current cut */
+    repl_save_cut_t *save_queue[16];   /* saves waiting for a cut, in arrival order */
+    int nsave_queue;
     int sleep_holds;              /* DEBUG SLEEPs whose client has not yet gone on (repl_sleep_release) */
     rt_timer_t cron, wait_timer;
     bool wait_timer_on;
@@ -119,5 +121,6 @@ void ra_ensure_backlog(repl_actor_state_t *ra);
 void ra_cut_arrived(repl_actor_state_t *ra, repl_cut_msg_t *m);
 void ra_cut_done(repl_actor_state_t *ra, repl_cut_msg_t *m);
 void ra_begin_next_cut(repl_actor_state_t *ra);
+void ra_save_request(repl_actor_state_t *ra, repl_save_cut_t *req);
 
 #endif

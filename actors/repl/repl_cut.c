@@ -2,7 +2,8 @@
  * why): every worker flushes its propagation buffer and parks at the barrier;
  * once all arrived the offset is fixed, and released workers encode their keys
  * into the parts of one RDB for the replicas waiting for a full sync. FLUSHALL
- * with replicas and DEBUG SLEEP use the same barrier.
+ * with replicas, DEBUG SLEEP and the saves to dump.rdb (SAVE, BGSAVE, save
+ * points, shutdown) use the same barrier.
  *
  * Must never: block the replication actor (only the workers wait), or release
  * a worker before every worker has arrived.
@@ -15,11 +16,12 @@
 
 static void cut_on_worker(worker_t *w, rt_msg_t *msg);
 
-static void start_cut(repl_actor_state_t *ra, int kind, long long sleep_us)
+static void start_cut(repl_actor_state_t *ra, int kind, long long sleep_us, repl_save_cut_t *save)
 {
     repl_cut_t *cut = xcalloc(1, sizeof *cut);
     cut->kind = kind;
     cut->sleep_us = sleep_us;
+    cut->save = save;
     cut->parties = workers_count();
     pthread_mutex_init(&cut->mu, NULL);
     pthread_cond_init(&cut->cv, NULL);
@@ -97,6 +99,9 @@ static void cut_on_worker(worker_t *w, rt_msg_t *msg)
     cut_wait_released(cut);
     if (cut->kind == CUT_SYNC) {
         rdb_save_encode_part(worker_keyspace(w), cut->now_ms, cut->compress, &cut->parts[worker_index(w)]);
+    } else if (cut->kind == CUT_SAVE) {
+        /* only this worker writes its entry of the request's parts */
+        rdb_save_encode_part(worker_keyspace(w), cut->now_ms, cut->save->compress, &cut->save->parts[worker_index(w)]);
     } else if (cut->kind == CUT_FLUSH) {
         worker_flush_keyspace(w, true);
     }
@@ -140,6 +145,17 @@ void ra_cut_arrived(repl_actor_state_t *ra, repl_cut_msg_t *m)
             s->ack_offset = 0;
         }
         cut->offset = ra->offset;
+    } else if (cut->kind == CUT_SAVE) {
+        /* Every worker is parked, its writes in the stream: the offset and
+         * the change counters describe exactly what the parts will hold.
+         * A node with a backlog (a master that has served replicas, or a
+         * replica) records its place in the stream, as 7.0.15's
+         * rdbPopulateSaveInfo does. */
+        repl_save_cut_t *req = cut->save;
+        req->has_history = ra->backlog != NULL;
+        memcpy(req->replid, ra->replid, sizeof req->replid);
+        req->offset = ra->offset;
+        req->dirty = workers_sum(WSTAT_DIRTY);
     } else {
         ra_maybe_select(ra);
         static const char fl[] = "*1\r\n$8\r\nFLUSHALL\r\n";
@@ -247,6 +263,8 @@ void ra_cut_done(repl_actor_state_t *ra, repl_cut_msg_t *m)
         }
         for (int i = 0; i < nchunks; i++) repl_chunk_unref(chunks[i]);
         if (!nchunks) LOG_WARNING("Full sync failed: out of memory while encoding the RDB");
+    } else if (cut->kind == CUT_SAVE) {
+        cut->save->done(cut->save);   /* the request and its parts belong to the saver again */
     } else {   /* FLUSHALL and DEBUG SLEEP both answer +OK once every party is done */
         remote_cmd_t *rc = ra->cut_flush_rc;
         ra->cut_flush_rc = NULL;
@@ -271,13 +289,39 @@ void ra_begin_next_cut(repl_actor_state_t *ra)
         remote_cmd_t *rc = ra->flush_queue[0];
         ra->cut_flush_rc = rc;
         memmove(ra->flush_queue, ra->flush_queue + 1, sizeof ra->flush_queue[0] * (size_t)--ra->nflush_queue);
-        if (rc->hdr.type == RM_SLEEP) start_cut(ra, CUT_SLEEP, rc->arg_us);
-        else start_cut(ra, CUT_FLUSH, 0);
+        if (rc->hdr.type == RM_SLEEP) start_cut(ra, CUT_SLEEP, rc->arg_us, NULL);
+        else start_cut(ra, CUT_FLUSH, 0, NULL);
         return;
     }
     if (ra->sync_queued) {
         ra->sync_queued = false;
-        start_cut(ra, CUT_SYNC, 0);
+        start_cut(ra, CUT_SYNC, 0, NULL);
+        return;
     }
+    if (ra->nsave_queue > 0) {
+        repl_save_cut_t *req = ra->save_queue[0];
+        memmove(ra->save_queue, ra->save_queue + 1, sizeof ra->save_queue[0] * (size_t)--ra->nsave_queue);
+        start_cut(ra, CUT_SAVE, 0, req);
+    }
+}
+
+/* RM_SAVE: queued for a cut of its own. A full queue makes the save wait on
+ * a retry list rather than fail: saves are few (one BGSAVE at a time, SAVE
+ * blocks its client), so this is a bound that is never reached in practice. */
+void ra_save_request(repl_actor_state_t *ra, repl_save_cut_t *req)
+{
+    if (ra->nsave_queue >= (int)(sizeof ra->save_queue / sizeof ra->save_queue[0])) {
+        LOG_WARNING("Too many saves waiting for a cut; this one runs after the others");
+        rt_send(repl_actor(), &req->hdr);   /* back of the mailbox */
+        return;
+    }
+    ra->save_queue[ra->nsave_queue++] = req;
+    ra_begin_next_cut(ra);
+}
+
+void repl_request_save(repl_save_cut_t *req)
+{
+    req->hdr.type = RM_SAVE;
+    rt_send(repl_actor(), &req->hdr);
 }
 

@@ -32,6 +32,8 @@ enum repl_msg {
     RM_SENDER_GONE,       /* repl_ack_msg_t: a sender lost its replica */
     RM_KILL,              /* remote_cmd_t: CLIENT KILL TYPE replica */
     RM_ROLE_CHANGED,      /* rt_msg_t: a new snapshot may carry a new role */
+    RM_SAVE,              /* repl_save_cut_t: a save's cut (rdb_save.c) */
+    RM_GETACK,            /* rt_msg_t: send REPLCONF GETACK to the replicas (shutdown) */
 };
 
 /* Messages to a sender actor. */
@@ -89,7 +91,7 @@ typedef struct repl_ack_msg {
 /* A stop-the-world cut: every worker flushes, waits at the barrier while the
  * replication actor fixes the stream offset, then does its part. A sleep cut
  * (DEBUG SLEEP) parks the state actor too and has no part after the barrier. */
-enum { CUT_SYNC = 1, CUT_FLUSH, CUT_SLEEP };
+enum { CUT_SYNC = 1, CUT_FLUSH, CUT_SLEEP, CUT_SAVE };
 typedef struct repl_cut {
     int kind;
     int parties;          /* threads that must arrive: the workers (+ the state actor) */
@@ -101,6 +103,7 @@ typedef struct repl_cut {
     long long now_ms;
     int compress;
     long long offset;     /* the stream offset of the cut (CUT_SYNC) */
+    repl_save_cut_t *save;   /* CUT_SAVE: the request, whose parts the workers fill */
     rdb_part_t parts[MAX_WORKERS];
 } repl_cut_t;
 

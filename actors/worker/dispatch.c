@@ -15,6 +15,7 @@
 #include "actors/commands/commands.h"
 #include "actors/config/config.h"
 #include "actors/failover/wpause.h"
+#include "actors/persist/rdb_save.h"
 #include "actors/repl/repl.h"
 #include "actors/state/state.h"
 #include "actors/worker/batch.h"
@@ -357,7 +358,7 @@ static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cm
     if (usec < 0) usec = 0;
     if (ctx.dirty) {
         /* owner-only writer, relaxed: a statistic */
-        atomic_store_explicit(&w->stats.dirty, atomic_load_explicit(&w->stats.dirty, memory_order_relaxed) + 1,
+        atomic_store_explicit(&w->stats.dirty, atomic_load_explicit(&w->stats.dirty, memory_order_relaxed) + ctx.dirty,
                               memory_order_relaxed);
         if (cmd->exec == CMD_EXEC_FANOUT) w->flush_epoch++;
         else bump_key_versions(w, cmd, argc, argv, argvlen);
@@ -695,6 +696,13 @@ static void multi_command(client_t *c, const cmd_def_t *cmd, const cmd_def_t *to
 static bool write_allowed(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
                           const size_t *argvlen)
 {
+    /* 7.0.15 refuses writes, and PING, while the last BGSAVE failed under
+     * stop-writes-on-bgsave-error (MISCONF), after routing and before the
+     * replica checks; the RDB's reason is checked before the AOF's. */
+    if (((cmd->flags & CMD_WRITE) || cmd->handler == cmd_ping) && rdb_writes_denied()) {
+        reply_error_now(c, cmd, RDB_MISCONF_ERROR);
+        return false;
+    }
     /* As 7.0.15's processCommand: after a failed AOF write a master refuses
      * writes and PING until a write succeeds again. */
     const char *misconf = aof_write_refusal();

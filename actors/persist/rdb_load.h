@@ -1,0 +1,60 @@
+/* rdb_load.h - loading dump.rdb at startup, and the loading figures INFO
+ * shows (loading:1 and the loading_* fields, as 7.0.15 reports them while a
+ * file or a replica's full sync is being loaded).
+ *
+ * Loading decodes the file on the main thread into one staged keyspace per
+ * worker before the workers exist; each worker starts with its keyspace.
+ *
+ * Must never: touch a worker's keyspace from another thread (staged
+ * keyspaces belong to main until the owning worker starts with them).
+ */
+#ifndef SHOAL_ACTORS_RDB_LOAD_H
+#define SHOAL_ACTORS_RDB_LOAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "actors/repl/repl.h"
+
+/* The replication history a dump.rdb recorded (aux repl-id, repl-offset,
+ * repl-stream-db); valid only when all three were there, as 7.0.15 checks. */
+typedef struct rdb_load_history {
+    bool valid;
+    char replid[REPL_ID_LEN + 1];
+    long long offset;
+    int stream_db;
+} rdb_load_history_t;
+
+/* Startup, main thread, before workers_start: if <dir>/<dbfilename> exists,
+ * decodes it into staged keyspaces for `nworkers` workers (the count
+ * workers_start will use) and hands them to the workers through
+ * g_worker_preload. *hist gets the file's replication history (may be NULL).
+ * Returns 0 (no file, or loaded), or -1 after logging "Fatal error loading
+ * the DB ..." (the caller exits). */
+int rdb_load_startup(int nworkers, rdb_load_history_t *hist);
+/* The same for the RDB at `path` (relative to dir): an AOF base file. */
+int rdb_load_startup_file(const char *path, int nworkers);
+
+/* The loading figures (any thread; relaxed reads). */
+typedef struct rdb_loading_info {
+    int loading;                  /* a file or a full sync is being loaded */
+    long long start_time;         /* unix seconds */
+    long long total_bytes;        /* 0 when unknown (a sync of unknown length) */
+    long long loaded_bytes;
+    long long rdb_used_mem;       /* the file's used-mem aux, once read */
+} rdb_loading_info_t;
+void rdb_loading_get(rdb_loading_info_t *out);
+
+/* A replica's full sync (or DEBUG RELOAD) marks the time it decodes an RDB
+ * of total_bytes (0: unknown), so that INFO shows loading:1 meanwhile, as
+ * 7.0.15 does (and test harnesses that slow it with key-load-delay wait on).
+ * Any thread. */
+void rdb_loading_begin(long long total_bytes);
+void rdb_loading_progress(long long loaded_bytes);
+void rdb_loading_end(void);
+
+/* The figures of the last completed load (INFO rdb_last_load_keys_*). */
+void rdb_last_load_keys(long long *loaded, long long *expired);
+void rdb_last_load_keys_set(long long loaded, long long expired);
+
+#endif

@@ -1,0 +1,169 @@
+"""Save points, the save on SHUTDOWN / SIGTERM, and INFO persistence, as redis-server 7.0.15.
+
+What it is for: checking that `save <seconds> <changes>` points start background saves
+(and `save ""` stops them), that SHUTDOWN [SAVE|NOSAVE|NOW|FORCE|ABORT], SIGTERM and SIGINT
+save dump.rdb exactly when redis-server does (save points set, or SAVE; never NOSAVE;
+shutdown-on-sigterm / shutdown-on-sigint), that a failed final save keeps the node up, and
+that INFO persistence has 7.0.15's fields in 7.0.15's order with the same meaning. Each
+case runs against shoal and against a real redis-server 7.0.15 with the same arguments.
+
+What it must never do: touch other tests' files (every node has its own directory).
+"""
+import signal
+import time
+
+import pytest
+
+import helpers as h
+
+KINDS = ["shoal", "redis"]
+
+
+def _node(servers, kind, *args):
+    """A standalone node of `kind` with extra directives (later ones win over the harness's
+    `save ""`)."""
+    return getattr(servers, kind)(base_args="standalone", extra_args=list(args))
+
+
+def _info(conn, section="persistence"):
+    return h.info_dict(conn.call("INFO", section))
+
+
+def _restart_keys(srv):
+    """Starts srv again on its directory and returns its keys."""
+    srv.start()
+    with srv.raw() as c:
+        return sorted(c.call("KEYS", "*"))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_save_point_starts_a_background_save(servers, kind):
+    srv = _node(servers, kind, "--save", "1 2")
+    with srv.raw() as c:
+        before = _info(c)
+        assert before["rdb_saves"] == "0"
+        assert c.call("SET", "a", "1") == "OK"
+        assert _info(c)["rdb_changes_since_last_save"] == "1"
+        time.sleep(2.3)
+        # one change is fewer than the point's two: no save, however long we wait
+        assert _info(c)["rdb_saves"] == "0"
+        assert not (srv.dir / "dump.rdb").exists()
+        assert c.call("SET", "b", "2") == "OK"
+        h.wait_until(lambda: _info(c)["rdb_saves"] == "1", 5, what="a save point's BGSAVE")
+        h.wait_until(lambda: _info(c)["rdb_bgsave_in_progress"] == "0", 5, what="the BGSAVE's end")
+        after = _info(c)
+        assert after["rdb_changes_since_last_save"] == "0"
+        assert after["rdb_last_bgsave_status"] == "ok"
+        assert after["rdb_last_bgsave_time_sec"] in ("0", "1")
+        assert int(after["rdb_last_save_time"]) >= int(before["rdb_last_save_time"])
+    assert (srv.dir / "dump.rdb").exists()
+    assert "2 changes in 1 seconds. Saving..." in srv.output()
+    srv.stop()
+    (srv.dir / "dump.rdb").rename(srv.dir / "kept.rdb")
+    # the file the save point wrote holds both keys
+    (srv.dir / "kept.rdb").rename(srv.dir / "dump.rdb")
+    assert _restart_keys(srv) == [b"a", b"b"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_config_set_save_empty_disables_the_points(servers, kind):
+    srv = _node(servers, kind, "--save", "1 1")
+    with srv.raw() as c:
+        assert c.call("CONFIG", "SET", "save", "") == "OK"
+        assert c.call("CONFIG", "GET", "save") == [b"save", b""]
+        assert c.call("SET", "a", "1") == "OK"
+        time.sleep(2.3)
+        assert _info(c)["rdb_saves"] == "0"
+        assert c.call("CONFIG", "SET", "save", "1 1") == "OK"
+        h.wait_until(lambda: _info(c)["rdb_saves"] == "1", 5, what="the restored save point's BGSAVE")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("how,save_args,saved", [
+    (("SHUTDOWN",), ("--save", "3600 1"), True),
+    (("SHUTDOWN",), (), False),
+    (("SHUTDOWN", "NOSAVE"), ("--save", "3600 1"), False),
+    (("SHUTDOWN", "SAVE"), (), True),
+    (("SHUTDOWN", "SAVE", "NOW", "FORCE"), (), True),
+    ("SIGTERM", ("--save", "3600 1"), True),
+    ("SIGTERM", (), False),
+    ("SIGINT", ("--save", "3600 1"), True),
+    ("SIGTERM", ("--save", "3600 1", "--shutdown-on-sigterm", "nosave"), False),
+    ("SIGTERM", ("--shutdown-on-sigterm", "save"), True),
+    ("SIGINT", ("--shutdown-on-sigint", "save now"), True),
+])
+def test_shutdown_saves_as_redis(servers, kind, how, save_args, saved):
+    srv = _node(servers, kind, *save_args)
+    with srv.raw() as c:
+        assert c.call("SET", "k", "v") == "OK"
+        if isinstance(how, tuple):
+            c.send(h.encode(*how))
+            assert c.is_closed(5.0)
+    if isinstance(how, str):
+        srv.signal(getattr(signal, how))
+    assert srv.wait_exit(10) == 0
+    srv.expected_exit = True
+    assert (srv.dir / "dump.rdb").exists() == saved
+    out = srv.output()
+    assert ("Saving the final RDB snapshot before exiting." in out) == saved
+    if how == "SIGTERM":
+        assert "Received SIGTERM scheduling shutdown..." in out
+    assert "User requested shutdown..." in out
+    assert _restart_keys(srv) == ([b"k"] if saved else [])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_shutdown_arguments(servers, kind):
+    srv = _node(servers, kind)
+    with srv.raw() as c:
+        assert c.call("SHUTDOWN", "ABORT") == h.Error("ERR No shutdown in progress.")
+        assert c.call("SHUTDOWN", "SAVE", "NOSAVE") == h.Error("ERR syntax error")
+        assert c.call("SHUTDOWN", "ABORT", "NOW") == h.Error("ERR syntax error")
+        assert c.call("SHUTDOWN", "LATER") == h.Error("ERR syntax error")
+        assert c.call("PING") == "PONG"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_info_persistence_fields_and_order(servers, kind):
+    srv = _node(servers, kind)
+    with srv.raw() as c:
+        text = c.call("INFO", "persistence")
+        text = text.decode() if isinstance(text, bytes) else text
+        names = [ln.partition(":")[0] for ln in text.split("\r\n") if ln and not ln.startswith("#")]
+        info = h.info_dict(text)
+    assert names == [
+        "loading", "async_loading", "current_cow_peak", "current_cow_size", "current_cow_size_age",
+        "current_fork_perc", "current_save_keys_processed", "current_save_keys_total",
+        "rdb_changes_since_last_save", "rdb_bgsave_in_progress", "rdb_last_save_time",
+        "rdb_last_bgsave_status", "rdb_last_bgsave_time_sec", "rdb_current_bgsave_time_sec",
+        "rdb_saves", "rdb_last_cow_size", "rdb_last_load_keys_expired", "rdb_last_load_keys_loaded",
+        "aof_enabled", "aof_rewrite_in_progress", "aof_rewrite_scheduled", "aof_last_rewrite_time_sec",
+        "aof_current_rewrite_time_sec", "aof_last_bgrewrite_status", "aof_rewrites",
+        "aof_rewrites_consecutive_failures", "aof_last_write_status", "aof_last_cow_size",
+        "module_fork_in_progress", "module_fork_last_cow_size"]
+    assert info["loading"] == "0"
+    assert info["rdb_last_bgsave_time_sec"] == "-1"
+    assert info["rdb_current_bgsave_time_sec"] == "-1"
+    assert info["aof_enabled"] == "0"
+    assert info["aof_last_write_status"] == "ok"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_save_and_bgsave_counters(servers, kind):
+    srv = _node(servers, kind)
+    with srv.raw() as c:
+        for i in range(5):
+            assert c.call("SET", f"k{i}", "v") == "OK"
+        assert c.call("MSET", "m1", "1", "m2", "2") == "OK"
+        assert c.call("DEL", "k0", "k1", "nokey") == 2
+        # SET x5, MSET of two keys, DEL of two: 7.0.15 counts each key changed
+        assert _info(c)["rdb_changes_since_last_save"] == "9"
+        assert c.call("SAVE") == "OK"
+        i = _info(c)
+        assert i["rdb_saves"] == "1" and i["rdb_changes_since_last_save"] == "0"
+        assert i["rdb_last_bgsave_time_sec"] == "-1"     # SAVE is not a background save
+        assert c.call("BGSAVE") == "Background saving started"
+        h.wait_until(lambda: _info(c)["rdb_bgsave_in_progress"] == "0", 5, what="BGSAVE's end")
+        i = _info(c)
+        assert i["rdb_saves"] == "2" and i["rdb_last_bgsave_status"] == "ok"
+        assert i["rdb_last_bgsave_time_sec"] in ("0", "1")   # whole seconds, as time(NULL) differences
