@@ -167,3 +167,83 @@ def test_save_and_bgsave_counters(servers, kind):
         i = _info(c)
         assert i["rdb_saves"] == "2" and i["rdb_last_bgsave_status"] == "ok"
         assert i["rdb_last_bgsave_time_sec"] in ("0", "1")   # whole seconds, as time(NULL) differences
+
+
+@pytest.fixture
+def small_fs(tmp_path):
+    """A 1 MB tmpfs of our own for a node's directory (root only; the test mounts and
+    unmounts it itself)."""
+    import subprocess
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], check=True)
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_misconf_after_a_failed_bgsave_and_recovery(small_fs, servers, kind):
+    data = small_fs / kind
+    data.mkdir()
+    srv = _node(servers, kind, "--dir", str(data), "--save", "3600 1", "--rdbcompression", "no")
+    filler = small_fs / "filler"
+    with srv.raw() as c:
+        # ~300 KB of values, then the disk filled so that the dump cannot fit
+        for i in range(30):
+            assert c.call("SET", f"k{i}", "x" * 10000) == "OK"
+        free = __import__("shutil").disk_usage(small_fs).free
+        filler.write_bytes(b"\0" * (free - 64 * 1024))
+        assert c.call("BGSAVE") == "Background saving started"
+        h.wait_until(lambda: _info(c)["rdb_bgsave_in_progress"] == "0", 5, what="the BGSAVE's end")
+        assert _info(c)["rdb_last_bgsave_status"] == "err"
+        err = c.call("SET", "more", "1")
+        assert isinstance(err, h.Error)
+        assert err == ("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to "
+                       "persist to disk. Commands that may modify the data set are disabled, because this "
+                       "instance is configured to report errors during writes if RDB snapshotting fails "
+                       "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about "
+                       "the RDB error.")
+        assert c.call("PING") == err                 # 7.0.15 refuses PING too
+        assert c.call("GET", "k1") == b"x" * 10000   # reads go on
+        assert not (data / "dump.rdb").exists()
+        assert not [p.name for p in data.iterdir() if p.name.startswith("temp-")]
+        # stop-writes-on-bgsave-error no lets writes through at once
+        assert c.call("CONFIG", "SET", "stop-writes-on-bgsave-error", "no") == "OK"
+        assert c.call("SET", "more", "1") == "OK"
+        assert c.call("CONFIG", "SET", "stop-writes-on-bgsave-error", "yes") == "OK"
+        assert isinstance(c.call("SET", "more", "2"), h.Error)
+        # space returns: the next save succeeds and writes are accepted again
+        filler.unlink()
+        assert c.call("BGSAVE") == "Background saving started"
+        h.wait_until(lambda: _info(c)["rdb_last_bgsave_status"] == "ok", 5, what="a good BGSAVE")
+        assert c.call("SET", "more", "3") == "OK"
+        assert c.call("PING") == "PONG"
+    assert (data / "dump.rdb").exists()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_failed_final_save_keeps_the_node_up(small_fs, servers, kind):
+    data = small_fs / kind
+    data.mkdir()
+    srv = _node(servers, kind, "--dir", str(data), "--save", "3600 1", "--rdbcompression", "no")
+    filler = small_fs / "filler"
+    with srv.raw() as c:
+        for i in range(30):
+            assert c.call("SET", f"k{i}", "x" * 10000) == "OK"
+        free = __import__("shutil").disk_usage(small_fs).free
+        filler.write_bytes(b"\0" * (free - 64 * 1024))
+        assert c.call("SHUTDOWN") == h.Error("ERR Errors trying to SHUTDOWN. Check logs.")
+        assert c.call("GET", "k1") == b"x" * 10000
+    srv.signal(signal.SIGTERM)
+    time.sleep(1.0)
+    assert srv.alive()                                # SIGTERM's save failed too: still serving
+    assert "Error trying to save the DB, can't exit." in srv.output()
+    with srv.raw() as c:
+        c.send(h.encode("SHUTDOWN", "FORCE"))
+        assert c.is_closed(5.0)
+    assert srv.wait_exit(10) == 0
+    srv.expected_exit = True
+    assert "Error trying to save the DB. Exit anyway." in srv.output()
+    assert not (data / "dump.rdb").exists()
