@@ -183,18 +183,26 @@ def small_fs(tmp_path):
         subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_misconf_after_a_failed_bgsave_and_recovery(small_fs, servers, kind):
+def _starved_node(small_fs, servers, kind):
+    """A node with save points whose directory is on small_fs, ~300 KB of values written,
+    then the disk filled so that no dump can fit. Returns (node, the filler file)."""
     data = small_fs / kind
     data.mkdir()
     srv = _node(servers, kind, "--dir", str(data), "--save", "3600 1", "--rdbcompression", "no")
     filler = small_fs / "filler"
     with srv.raw() as c:
-        # ~300 KB of values, then the disk filled so that the dump cannot fit
         for i in range(30):
             assert c.call("SET", f"k{i}", "x" * 10000) == "OK"
-        free = __import__("shutil").disk_usage(small_fs).free
-        filler.write_bytes(b"\0" * (free - 64 * 1024))
+    free = __import__("shutil").disk_usage(small_fs).free
+    filler.write_bytes(b"\0" * (free - 64 * 1024))
+    return srv, filler
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_misconf_after_a_failed_bgsave_and_recovery(small_fs, servers, kind):
+    srv, filler = _starved_node(small_fs, servers, kind)
+    data = small_fs / kind
+    with srv.raw() as c:
         assert c.call("BGSAVE") == "Background saving started"
         h.wait_until(lambda: _info(c)["rdb_bgsave_in_progress"] == "0", 5, what="the BGSAVE's end")
         assert _info(c)["rdb_last_bgsave_status"] == "err"
@@ -225,15 +233,9 @@ def test_misconf_after_a_failed_bgsave_and_recovery(small_fs, servers, kind):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_failed_final_save_keeps_the_node_up(small_fs, servers, kind):
+    srv, _ = _starved_node(small_fs, servers, kind)
     data = small_fs / kind
-    data.mkdir()
-    srv = _node(servers, kind, "--dir", str(data), "--save", "3600 1", "--rdbcompression", "no")
-    filler = small_fs / "filler"
     with srv.raw() as c:
-        for i in range(30):
-            assert c.call("SET", f"k{i}", "x" * 10000) == "OK"
-        free = __import__("shutil").disk_usage(small_fs).free
-        filler.write_bytes(b"\0" * (free - 64 * 1024))
         assert c.call("SHUTDOWN") == h.Error("ERR Errors trying to SHUTDOWN. Check logs.")
         assert c.call("GET", "k1") == b"x" * 10000
     srv.signal(signal.SIGTERM)
