@@ -694,6 +694,13 @@ cmd_def_t cmdtable_server[] = {
         .since = "1.0.0", .group = "server", .complexity = "O(N), N being the number of keys in all databases",
     },
     {
+        .name = "bgrewriteaof", .arity = 1, .flags = CMD_ADMIN | CMD_NOSCRIPT, .flag_names = "admin noscript no_async_loading",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "admin slow dangerous",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_bgrewriteaof,
+        .summary = "Asynchronously rewrites the append-only file to disk",
+        .since = "1.0.0", .group = "server", .complexity = "O(1)",
+    },
+    {
         .name = "bgsave", .arity = -1, .flags = CMD_ADMIN | CMD_NOSCRIPT, .flag_names = "admin noscript no_async_loading",
         .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "admin slow dangerous",
         .exec = CMD_EXEC_CLIENT, .handler = cmd_bgsave,

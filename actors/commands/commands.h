@@ -140,6 +140,7 @@ void cmd_wait(cmd_ctx_t *ctx);              /* WAIT */
 void cmd_role(cmd_ctx_t *ctx);              /* ROLE */
 void cmd_save(cmd_ctx_t *ctx);              /* SAVE */
 void cmd_bgsave(cmd_ctx_t *ctx);            /* BGSAVE */
+void cmd_bgrewriteaof(cmd_ctx_t *ctx);      /* BGREWRITEAOF (aof_rewrite.c) */
 void cmd_replconf(cmd_ctx_t *ctx);          /* REPLCONF */
 void cmd_psync(cmd_ctx_t *ctx);             /* PSYNC */
 void cmd_sync(cmd_ctx_t *ctx);              /* SYNC */

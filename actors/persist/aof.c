@@ -33,7 +33,7 @@
 #include "runtime/log.h"
 #include "runtime/xmalloc.h"
 
-enum { AOF_MSG_FEED = 1, AOF_MSG_CONFIG, AOF_MSG_ROTATE };
+enum { AOF_MSG_FEED = 1, AOF_MSG_CONFIG };
 
 typedef struct aof_feed_msg {
     rt_msg_t hdr;
@@ -63,6 +63,8 @@ static struct {
     rt_timer_t cron;
     long long write_err_logged_s;
 } A = { .fd = -1 };
+
+extern _Atomic int g_aof_rewriting;   /* aof_rewrite.c: a rewrite runs */
 
 /* Published for workers, INFO and commands. */
 static _Atomic int g_wait;                          /* handovers wait (relaxed: see aof_wait_wanted) */
@@ -183,27 +185,35 @@ static void publish_round(void)
 
 /* ---------------- status ---------------- */
 
+static long long file_size(const char *name)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", A.dirname, name);
+    struct stat st;
+    return stat(path, &st) == 0 ? st.st_size : 0;
+}
+
+/* The base, the incr files before the open one, and what the open one holds. */
+static long long sizes(long long *base_out)
+{
+    long long base = A.man.has_base ? file_size(A.man.base.name) : 0;
+    long long incr_before = 0;
+    for (int i = 0; i + 1 < A.man.nincr; i++) incr_before += file_size(A.man.incr[i].name);
+    if (base_out) *base_out = base;
+    return base + incr_before + A.incr_size;
+}
+
+long long aof_actor_current_size(void) { return sizes(NULL); }
+
 static void status_update(void)
 {
+    long long cur = sizes(NULL);
+    long long base = aof_rewrite_base_size();
     pthread_mutex_lock(&status_mu);
     g_status.enabled = A.on || aof_conf_bool("appendonly");
     g_status.last_write_ok = atomic_load_explicit(&g_write_err, memory_order_relaxed) == 0;
-    long long base = 0;
-    if (A.man.has_base) {
-        char path[600];
-        snprintf(path, sizeof path, "%s/%s", A.dirname, A.man.base.name);
-        struct stat st;
-        if (stat(path, &st) == 0) base = st.st_size;
-    }
-    long long incr_before = 0;
-    for (int i = 0; i + 1 < A.man.nincr; i++) {
-        char path[600];
-        snprintf(path, sizeof path, "%s/%s", A.dirname, A.man.incr[i].name);
-        struct stat st;
-        if (stat(path, &st) == 0) incr_before += st.st_size;
-    }
     g_status.base_size = base;
-    g_status.current_size = base + incr_before + A.incr_size;
+    g_status.current_size = cur;
     g_status.buffer_length = (long long)A.buf.len;
     g_status.pending_bio_fsync = atomic_load_explicit(&g_bio_pending, memory_order_relaxed);
     pthread_mutex_unlock(&status_mu);
@@ -214,7 +224,17 @@ void aof_status_get(aof_status_t *out)
     pthread_mutex_lock(&status_mu);
     *out = g_status;
     pthread_mutex_unlock(&status_mu);
+    /* read live: CONFIG SET and BGREWRITEAOF show at once, as in 7.0.15 */
+    out->enabled = aof_conf_bool("appendonly");
+    if (atomic_load(&g_aof_rewriting)) out->rewrite_in_progress = 1;
     if (out->rewrite_in_progress && out->current_rewrite_time_sec < 0) out->current_rewrite_time_sec = 0;
+}
+
+void aof_status_note_scheduled(int scheduled)
+{
+    pthread_mutex_lock(&status_mu);
+    g_status.rewrite_scheduled = scheduled;
+    pthread_mutex_unlock(&status_mu);
 }
 
 void aof_status_note_rewrite(int in_progress, int scheduled, long long started_ms, int result)
@@ -247,7 +267,6 @@ static int fsync_policy(void)
     return AOF_FSYNC_EVERYSEC;
 }
 
-extern _Atomic int g_aof_rewriting;   /* aof_rewrite.c: a rewrite's base is being written */
 
 /* Writes the round's bytes; returns false after a failed write. */
 static bool write_buf(void)
@@ -468,8 +487,11 @@ static int open_files_at_start(void)
     const char *name = A.man.incr[A.man.nincr - 1].name;
     A.fd = open_incr(name);
     if (A.fd < 0) return -1;
-    aof_manifest_drop_history(&A.man, A.dirname);
     int e = aof_manifest_persist(A.dirname, A.filename, &A.man);
+    if (!e && A.man.nhist) {
+        aof_manifest_drop_history(&A.man, A.dirname);
+        e = aof_manifest_persist(A.dirname, A.filename, &A.man);
+    }
     if (e) {
         LOG_WARNING("Can't persist the AOF manifest: %s", strerror(e));
         return -1;
@@ -482,9 +504,6 @@ static int open_files_at_start(void)
 }
 
 /* ---------------- the actor ---------------- */
-
-void aof_rewrite_on_config(bool want_on);   /* aof_rewrite.c */
-void aof_rewrite_cron(void);
 
 static void cron(rt_timer_t *t, void *arg)
 {
@@ -511,7 +530,8 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
         status_update();
         break;
     default:
-        free(msg);
+        aof_rewrite_on_msg(msg);
+        status_update();
     }
 }
 
@@ -522,9 +542,56 @@ static void on_config_change(const char *name, void *arg)
     rt_msg_t *m = xcalloc(1, sizeof *m);
     m->type = AOF_MSG_CONFIG;
     rt_send(&A.actor, m);
+    /* As 7.0.15's startAppendOnly, the rewrite that makes the base starts
+     * within the CONFIG SET (its message follows the one above). */
+    if (aof_conf_bool("appendonly")) aof_rewrite_try_start();
 }
 
 /* aof_rewrite.c drives these from the actor's thread. */
+static void temp_incr_path(char *buf, size_t cap) { snprintf(buf, cap, "%s/temp-%s.incr", A.dirname, A.filename); }
+
+int aof_actor_open_temp_incr(void)
+{
+    if (mkdir(A.dirname, 0755) != 0 && errno != EEXIST) return -1;
+    char path[600];
+    temp_incr_path(path, sizeof path);
+    int fd = open(path, O_WRONLY | O_TRUNC | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        LOG_WARNING("Can't open the append-only file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (A.fd >= 0) close(A.fd);
+    A.fd = fd;
+    A.incr_size = A.synced_size = 0;
+    A.need_select = true;
+    A.last_ts = 0;
+    A.on = true;
+    return 0;
+}
+
+int aof_actor_adopt_temp_incr(const char *name)
+{
+    char from[600], to[600];
+    temp_incr_path(from, sizeof from);
+    snprintf(to, sizeof to, "%s/%s", A.dirname, name);
+    if (rename(from, to) != 0) {
+        LOG_WARNING("Error trying to rename the temporary AOF incr file %s into %s: %s", from, name, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+void aof_actor_drop_temp_incr(void)
+{
+    char path[600];
+    temp_incr_path(path, sizeof path);
+    if (A.fd >= 0) close(A.fd);
+    A.fd = -1;
+    A.on = false;
+    resp_buf_reset(&A.buf);
+    unlink(path);
+}
+
 bool aof_actor_is_on(void) { return A.on; }
 const aof_manifest_t *aof_actor_manifest(void) { return &A.man; }
 void aof_actor_set_manifest(const aof_manifest_t *m) { A.man = *m; }
@@ -574,6 +641,10 @@ int aof_start(void)
         if (open_files_at_start() != 0) return -1;
         A.on = true;
         aof_actor_begin_waiting();
+        aof_rewrite_set_base_size(sizes(NULL));
+    } else if (aof_manifest_read(A.dirname, A.filename, &A.man) < 0) {
+        /* as 7.0.15, which reads the manifest whatever appendonly says */
+        return -1;
     }
     A.last_fsync_s = rt_now_ms() / 1000;
     status_update();

@@ -67,6 +67,15 @@ void aof_feed(uint8_t *data, size_t len, int worker, uint64_t seq);
 /* A cut for BGREWRITEAOF reached its barrier: every byte before it was fed;
  * the AOF actor starts a new incr file here (aof_rewrite.c). */
 void aof_cut_reached(void);
+/* The cut's parts are encoded: the new base's bytes are data[0..n) in
+ * order (n == 0: encoding failed); release(owners[i]) once written. */
+void aof_rewrite_base_ready(int n, const uint8_t *const *data, const size_t *lens, void *const *owners,
+                            void (*release)(void *));
+
+/* ---- commands ---- */
+/* BGREWRITEAOF's reply: "+Background append only file rewriting started",
+ * "...scheduled", or the error, as 7.0.15 (NUL-terminated into buf). */
+void aof_bgrewrite_request(char *reply, size_t cap);
 
 /* ---- commands and INFO ---- */
 typedef struct aof_status {

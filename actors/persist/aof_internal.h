@@ -62,9 +62,36 @@ extern aof_manifest_t g_aof_loaded;
 extern bool g_aof_loaded_ok;
 
 /* aof_rewrite.c <-> aof.c */
-/* The AOF actor, on its thread: open a new incr file at this point of the
- * stream (a rewrite's cut); returns its seq, or -1 on error. */
+#include "runtime/actor.h"
+/* The AOF actor's messages beyond its own: aof_rewrite.c's. */
+enum { AOF_MSG_REWRITE_START = 10, AOF_MSG_ROTATE, AOF_MSG_PARTS, AOF_MSG_WRITTEN };
+void aof_rewrite_on_msg(rt_msg_t *msg);
+void aof_rewrite_on_config(bool want_on);
+void aof_rewrite_cron(void);
+bool aof_rewrite_try_start(void);   /* any thread: true when this call started one */
+void aof_rewrite_set_base_size(long long size);   /* AOF thread (or before it starts) */
+long long aof_rewrite_base_size(void);            /* INFO's aof_base_size */
+/* The AOF actor, on its thread: */
+rt_actor_t *aof_actor(void);
+bool aof_actor_is_on(void);
+const aof_manifest_t *aof_actor_manifest(void);
+void aof_actor_set_manifest(const aof_manifest_t *m);
+const char *aof_actor_dirname(void);
+const char *aof_actor_filename(void);
+long long aof_actor_current_size(void);
+/* open a new incr file at this point of the stream (a rewrite's cut);
+ * returns its seq, or -1 on error */
 long long aof_actor_rotate(void);
+/* appendonly turned on: writes go to temp-<appendfilename>.incr from the
+ * cut on; it becomes incr file `name` once the base is there, or is dropped */
+int aof_actor_open_temp_incr(void);
+int aof_actor_adopt_temp_incr(const char *name);
+void aof_actor_drop_temp_incr(void);
+void aof_actor_switch(bool on);
+void aof_actor_begin_waiting(void);
+/* INFO's rewrite figures: result 1 done, -1 failed, 0 still running */
+void aof_status_note_rewrite(int in_progress, int scheduled, long long started_ms, int result);
+void aof_status_note_scheduled(int scheduled);
 /* Writes `len` bytes at path (temp, fsync, rename); 0 or errno. */
 int aof_write_whole_file(const char *dirname, const char *name, const uint8_t *const *parts, const size_t *lens,
                          int nparts);

@@ -36,9 +36,8 @@ bool aof_conf_bool(const char *name)
 
 long long aof_conf_num(const char *name)
 {
-    char buf[32];
-    if (config_get_by_name(name, buf, sizeof buf) < 0) return 0;
-    return strtoll(buf, NULL, 10);
+    int i = config_find(name);
+    return i < 0 ? 0 : config_get_num_at(i);
 }
 
 /* Splits one line into at most `max` space-separated words, in place. */

@@ -1,16 +1,389 @@
-/* aof_rewrite.c - BGREWRITEAOF and CONFIG SET appendonly (see aof.h). */
+/* aof_rewrite.c - BGREWRITEAOF, the automatic rewrite, and CONFIG SET
+ * appendonly (see aof.h), driven from the AOF actor's thread.
+ *
+ * A rewrite is a cut of the replication actor (repl_cut.c), the same short
+ * stop of the workers a full sync uses: at the barrier every handover
+ * before the cut has been filed, so the AOF actor opens the next incr file
+ * there (aof_cut_reached -> rotate); released, each worker encodes its own
+ * keys, and the parts joined into one RDB become the new base, written on a
+ * thread of its own while the node keeps serving. Then the manifest is
+ * swapped in one atomic write: new base, the incr files before the cut to
+ * history (removed unless aof-disable-auto-gc).
+ *
+ * CONFIG SET appendonly yes is such a rewrite whose incr file is a temp
+ * file until the base exists (7.0.15's AOF_WAIT_REWRITE): a failure leaves
+ * the manifest as it was.
+ *
+ * Must never: name a base in the manifest before it is whole on disk, or
+ * drop an incr file that holds writes after the cut.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "actors/commands/cmd.h"
+#include "actors/commands/commands.h"
 #include "actors/persist/aof_internal.h"
+#include "actors/persist/rdb_save.h"
+#include "actors/repl/repl.h"
+#include "proto/crc64.h"
+#include "proto/rdb.h"
+#include "proto/resp.h"
+#include "runtime/actor.h"
+#include "runtime/log.h"
+#include "runtime/xmalloc.h"
 
-_Atomic int g_aof_rewriting;
+_Atomic int g_aof_rewriting;               /* 1 from the request until the swap (or failure) */
+static _Atomic int g_rewrite_scheduled;
 
-void aof_actor_switch(bool on);
-void aof_rewrite_on_config(bool want_on);
-void aof_rewrite_cron(void);
+/* The actor's side (AOF thread only). */
+static struct {
+    bool wait_rewrite;            /* appendonly turned on: writing waits for the base */
+    long long started_ms;
+    long long kept_seq;           /* the incr file the cut opened (0: none) */
+    bool temp_incr;               /* the cut opened the temp incr file */
+    long long base_size_at_rewrite;   /* the size after the last rewrite (or at start), as 7.0.15's */
+} RW;
+
+typedef struct parts_msg {
+    rt_msg_t hdr;
+    int n;
+    const uint8_t *data[MAX_WORKERS + 2];
+    size_t lens[MAX_WORKERS + 2];
+    void *owners[MAX_WORKERS + 2];
+    void (*release)(void *);
+    /* the writer thread's */
+    char dirname[256], name[300];
+    bool rdb;
+    int err;
+} parts_msg_t;
+
+/* ---------------- requests ---------------- */
+
+static void send_to_actor(uint32_t type)
+{
+    rt_msg_t *m = xcalloc(1, sizeof *m);
+    m->type = type;
+    rt_send(aof_actor(), m);
+}
+
+/* Starts one if none runs: true when this call started it. */
+static bool try_start(void)
+{
+    int idle = 0;
+    /* acq_rel: one requester wins; the winner's message follows */
+    if (!atomic_compare_exchange_strong(&g_aof_rewriting, &idle, 1)) return false;
+    send_to_actor(AOF_MSG_REWRITE_START);
+    return true;
+}
+
+static bool bgsave_running(void)
+{
+    rdb_persist_info_t p;
+    rdb_persist_info(&p);
+    return p.bgsave_in_progress != 0;
+}
+
+void aof_bgrewrite_request(char *reply, size_t cap)
+{
+    if (atomic_load(&g_aof_rewriting)) {
+        snprintf(reply, cap, "-ERR Background append only file rewriting already in progress");
+    } else if (bgsave_running()) {
+        atomic_store(&g_rewrite_scheduled, 1);
+        aof_status_note_scheduled(1);
+        snprintf(reply, cap, "+Background append only file rewriting scheduled");
+    } else if (try_start()) {
+        snprintf(reply, cap, "+Background append only file rewriting started");
+    } else {
+        snprintf(reply, cap, "-ERR Background append only file rewriting already in progress");
+    }
+}
+
+void cmd_bgrewriteaof(cmd_ctx_t *ctx)
+{
+    char reply[160];
+    aof_bgrewrite_request(reply, sizeof reply);
+    if (reply[0] == '+') resp_add_simple(ctx->reply, reply + 1);
+    else resp_add_error(ctx->reply, reply + 1);
+}
+
+void aof_cut_reached(void) { send_to_actor(AOF_MSG_ROTATE); }
+
+void aof_rewrite_base_ready(int n, const uint8_t *const *data, const size_t *lens, void *const *owners,
+                            void (*release)(void *))
+{
+    parts_msg_t *m = xcalloc(1, sizeof *m);
+    m->hdr.type = AOF_MSG_PARTS;
+    m->n = n;
+    for (int i = 0; i < n; i++) {
+        m->data[i] = data[i];
+        m->lens[i] = lens[i];
+        m->owners[i] = owners[i];
+    }
+    m->release = release;
+    rt_send(aof_actor(), &m->hdr);
+}
+
+/* ---------------- the writer thread ---------------- */
+
+static void add_cmd(resp_buf_t *b, int argc, const uint8_t **argv, const size_t *lens)
+{
+    resp_add_array(b, argc);
+    for (int i = 0; i < argc; i++) resp_add_bulk(b, argv[i], lens[i]);
+}
+
+/* Without aof-use-rdb-preamble the base is commands: each string as SET
+ * (and PEXPIREAT), each collection as RESTORE ... ABSTTL of its DUMP
+ * payload (the RDB value, version, CRC-64), which redis-server loads as it
+ * loads its own RPUSH/HSET/... form. Returns 0 or an errno value. */
+static int rdb_to_commands(const parts_msg_t *m, resp_buf_t *out)
+{
+    rdb_decoder_t d;
+    rdb_decoder_init(&d, 0, 0);
+    int rc = 0, s = RDB_MORE;
+    for (int i = 0; i < m->n && rc == 0; i++) {
+        rdb_decoder_feed(&d, m->data[i], m->lens[i]);
+        rdb_event_t ev;
+        while ((s = rdb_decoder_next(&d, &ev)) == RDB_EVENT) {
+            if (ev.type != RDB_EV_KEY) continue;
+            char num[32];
+            if (ev.value_type == RDB_TYPE_STRING) {
+                const uint8_t *argv[3] = { (const uint8_t *)"SET", ev.key, ev.value };
+                size_t lens[3] = { 3, ev.key_len, ev.value_len };
+                add_cmd(out, 3, argv, lens);
+                if (ev.expire_ms >= 0) {
+                    int n = snprintf(num, sizeof num, "%lld", (long long)ev.expire_ms);
+                    const uint8_t *ea[3] = { (const uint8_t *)"PEXPIREAT", ev.key, (const uint8_t *)num };
+                    size_t el[3] = { 9, ev.key_len, (size_t)n };
+                    add_cmd(out, 3, ea, el);
+                }
+                continue;
+            }
+            size_t plen = 1 + ev.value_len + 10;
+            uint8_t *payload = xmalloc(plen);
+            payload[0] = ev.value_type;
+            memcpy(payload + 1, ev.value, ev.value_len);
+            payload[1 + ev.value_len] = RDB_VERSION & 0xff;
+            payload[2 + ev.value_len] = (RDB_VERSION >> 8) & 0xff;
+            uint64_t crc = crc64_update(0, payload, 3 + ev.value_len);
+            for (int k = 0; k < 8; k++) payload[3 + ev.value_len + k] = (uint8_t)(crc >> (8 * k));
+            int n = snprintf(num, sizeof num, "%lld", ev.expire_ms >= 0 ? (long long)ev.expire_ms : 0LL);
+            const uint8_t *argv[6] = { (const uint8_t *)"RESTORE", ev.key, (const uint8_t *)num, payload,
+                                       (const uint8_t *)"REPLACE", (const uint8_t *)"ABSTTL" };
+            size_t lens[6] = { 7, ev.key_len, (size_t)n, plen, 7, 6 };
+            add_cmd(out, ev.expire_ms >= 0 ? 6 : 5, argv, lens);
+            free(payload);
+        }
+        if (s == RDB_ERROR) rc = EINVAL;
+    }
+    rdb_decoder_free(&d);
+    return rc;
+}
+
+static void *writer_main(void *arg)
+{
+    parts_msg_t *m = arg;
+    if (m->rdb) {
+        m->err = aof_write_whole_file(m->dirname, m->name, m->data, m->lens, m->n);
+    } else {
+        resp_buf_t out;
+        resp_buf_init(&out, 2);
+        m->err = rdb_to_commands(m, &out);
+        if (!m->err) {
+            const uint8_t *p[1] = { (const uint8_t *)out.data };
+            size_t l[1] = { out.len };
+            m->err = aof_write_whole_file(m->dirname, m->name, p, l, 1);
+        }
+        resp_buf_free(&out);
+    }
+    for (int i = 0; i < m->n; i++) m->release(m->owners[i]);
+    m->n = 0;
+    m->hdr.type = AOF_MSG_WRITTEN;
+    rt_send(aof_actor(), &m->hdr);
+    return NULL;
+}
+
+/* ---------------- the actor's side ---------------- */
+
+static void finish(int result)
+{
+    aof_status_note_rewrite(0, atomic_load(&g_rewrite_scheduled), RW.started_ms, result);
+    RW.started_ms = 0;
+    RW.kept_seq = 0;
+    atomic_store(&g_aof_rewriting, 0);
+}
+
+static void fail(const char *why)
+{
+    LOG_WARNING("Background AOF rewrite terminated with error%s%s", why ? ": " : "", why ? why : "");
+    if (RW.temp_incr) aof_actor_drop_temp_incr();
+    RW.temp_incr = false;
+    finish(-1);
+}
+
+static void on_start(void)
+{
+    RW.started_ms = rt_mono_ms();
+    RW.kept_seq = 0;
+    RW.temp_incr = false;
+    aof_status_note_rewrite(1, 0, RW.started_ms, 0);
+    atomic_store(&g_rewrite_scheduled, 0);
+    LOG_NOTICE("Background append only file rewriting started");
+    repl_request_aof_rewrite();
+}
+
+static void on_rotate(void)
+{
+    if (!RW.started_ms) return;
+    if (RW.wait_rewrite) {
+        if (aof_actor_open_temp_incr() == 0) RW.temp_incr = true;
+    } else if (aof_actor_is_on()) {
+        RW.kept_seq = aof_actor_rotate();
+        if (RW.kept_seq < 0) RW.kept_seq = 0;
+    }
+}
+
+static void on_parts(parts_msg_t *m)
+{
+    if (!RW.started_ms || m->n == 0) {
+        for (int i = 0; i < m->n; i++) m->release(m->owners[i]);
+        free(m);
+        fail("out of memory while encoding the base");
+        return;
+    }
+    const aof_manifest_t *man = aof_actor_manifest();
+    m->rdb = aof_conf_bool("aof-use-rdb-preamble");
+    snprintf(m->dirname, sizeof m->dirname, "%s", aof_actor_dirname());
+    snprintf(m->name, sizeof m->name, "%s.%lld.base.%s", aof_actor_filename(), man->base_seq + 1,
+             m->rdb ? "rdb" : "aof");
+    if (mkdir(m->dirname, 0755) != 0 && errno != EEXIST) {
+        for (int i = 0; i < m->n; i++) m->release(m->owners[i]);
+        free(m);
+        fail(strerror(errno));
+        return;
+    }
+    pthread_t th;
+    if (pthread_create(&th, NULL, writer_main, m) != 0) {
+        for (int i = 0; i < m->n; i++) m->release(m->owners[i]);
+        free(m);
+        fail("can't start the writer thread");
+        return;
+    }
+    pthread_detach(th);
+}
+
+static void on_written(parts_msg_t *m)
+{
+    int err = m->err;
+    free(m);
+    if (err) {
+        fail(strerror(err));
+        return;
+    }
+    static aof_manifest_t next;
+    next = *aof_actor_manifest();
+    const char *base = aof_manifest_new_base(&next, aof_actor_filename(), aof_conf_bool("aof-use-rdb-preamble"));
+    (void)base;
+    if (RW.temp_incr) {
+        const char *incr = aof_manifest_new_incr(&next, aof_actor_filename());
+        if (!incr || aof_actor_adopt_temp_incr(incr) != 0) {
+            fail("can't rename the temporary incr file");
+            return;
+        }
+        aof_manifest_retire_incr_before(&next, next.incr[next.nincr - 1].seq);
+    } else {
+        aof_manifest_retire_incr_before(&next, RW.kept_seq ? RW.kept_seq : next.incr_seq + 1);
+    }
+    int e = aof_manifest_persist(aof_actor_dirname(), aof_actor_filename(), &next);
+    if (e) {
+        fail(strerror(e));
+        return;
+    }
+    /* As 7.0.15: the swap is durable first, with the old files named as
+     * history; then they go, and the manifest is written without them. */
+    aof_manifest_drop_history(&next, aof_actor_dirname());
+    aof_manifest_persist(aof_actor_dirname(), aof_actor_filename(), &next);
+    aof_actor_set_manifest(&next);
+    RW.temp_incr = false;
+    if (RW.wait_rewrite) {
+        RW.wait_rewrite = false;
+        LOG_NOTICE("AOF rewrite done: appendonly is on");
+    }
+    LOG_NOTICE("Background AOF rewrite finished successfully");
+    RW.base_size_at_rewrite = aof_actor_current_size();
+    finish(1);
+}
 
 void aof_rewrite_on_config(bool want_on)
 {
-    if (!want_on) aof_actor_switch(false);
+    if (!want_on) {
+        RW.wait_rewrite = false;
+        aof_actor_switch(false);
+        return;
+    }
+    if (aof_actor_is_on() || RW.wait_rewrite) return;
+    /* Handovers from now on are noted (and dropped until the cut); the
+     * rewrite itself was started by the CONFIG SET (aof_rewrite_try_start). */
+    RW.wait_rewrite = true;
+    aof_actor_begin_waiting();
 }
 
-void aof_rewrite_cron(void) {}
+bool aof_rewrite_try_start(void) { return try_start(); }
+
+void aof_rewrite_set_base_size(long long size) { RW.base_size_at_rewrite = size; }
+long long aof_rewrite_base_size(void) { return RW.base_size_at_rewrite; }
+
+void aof_rewrite_cron(void)
+{
+    if (atomic_load(&g_aof_rewriting)) {
+        aof_status_note_rewrite(1, 0, RW.started_ms, 0);
+        return;
+    }
+    if (atomic_load(&g_rewrite_scheduled) && !bgsave_running()) {
+        try_start();
+        return;
+    }
+    if (RW.wait_rewrite && !aof_actor_is_on()) {   /* a failed first rewrite is retried */
+        if (!bgsave_running()) try_start();
+        return;
+    }
+    if (!aof_actor_is_on()) return;
+    long long cur = aof_actor_current_size();
+    long long perc = aof_conf_num("auto-aof-rewrite-percentage");
+    long long min = aof_conf_num("auto-aof-rewrite-min-size");
+    if (perc <= 0 || cur <= min || bgsave_running()) return;
+    long long base = RW.base_size_at_rewrite ? RW.base_size_at_rewrite : 1;
+    long long growth = (cur * 100 / base) - 100;
+    if (growth >= perc) {
+        LOG_NOTICE("Starting automatic rewriting of AOF on %lld%% growth", growth);
+        try_start();
+    }
+}
+
+void aof_rewrite_on_msg(rt_msg_t *msg)
+{
+    switch (msg->type) {
+    case AOF_MSG_REWRITE_START:
+        free(msg);
+        on_start();
+        break;
+    case AOF_MSG_ROTATE:
+        free(msg);
+        on_rotate();
+        break;
+    case AOF_MSG_PARTS:
+        on_parts((parts_msg_t *)msg);
+        break;
+    case AOF_MSG_WRITTEN:
+        on_written((parts_msg_t *)msg);
+        break;
+    default:
+        free(msg);
+    }
+}

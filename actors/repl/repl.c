@@ -504,6 +504,13 @@ void repl_hand_over_replica(repl_psync_msg_t *m)
     rt_send(repl_actor(), &m->hdr);
 }
 
+void repl_request_aof_rewrite(void)
+{
+    rt_msg_t *m = xcalloc(1, sizeof *m);
+    m->type = RM_AOF_REWRITE;
+    rt_send(repl_actor(), m);
+}
+
 void repl_request_flush(remote_cmd_t *rc)
 {
     rc->hdr.type = RM_FLUSH;
@@ -659,6 +666,11 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
     case RM_ROLE_CHANGED:
         check_role(ra);
         free(msg);
+        break;
+    case RM_AOF_REWRITE:
+        free(msg);
+        ra->rewrite_queued = true;
+        ra_begin_next_cut(ra);
         break;
     case RM_SET_HISTORY:
         set_history(ra, (repl_id_msg_t *)msg);

@@ -201,6 +201,10 @@ typedef struct repl_wait_marks {
 /* FLUSHALL/FLUSHDB while propagating: the flush runs as a cut across every
  * worker, one point in the stream; then +OK. */
 void repl_request_flush(struct remote_cmd *rc);
+/* BGREWRITEAOF: a cut like a full sync's; at its barrier the AOF starts a
+ * new incr file (aof_cut_reached), and the workers' parts, joined into one
+ * RDB, become the new base (aof_rewrite_base_ready). Any thread. */
+void repl_request_aof_rewrite(void);
 /* CLIENT KILL TYPE replica (and its filters): the replication actor owns the
  * replica connections; it answers the count. */
 void repl_request_kill_replicas(struct remote_cmd *rc);

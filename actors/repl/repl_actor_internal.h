@@ -85,6 +85,7 @@ typedef struct repl_actor_state {
     bool sync_queued;             /* a full sync waits for the current cut */
     repl_save_cut_t *save_queue[16];   /* saves waiting for a cut, in arrival order */
     int nsave_queue;
+    bool rewrite_queued;          /* an AOF rewrite waits for the current cut */
     int sleep_holds;              /* DEBUG SLEEPs whose client has not yet gone on (repl_sleep_release) */
     rt_timer_t cron, wait_timer;
     bool wait_timer_on;

@@ -97,7 +97,7 @@ static void cut_on_worker(worker_t *w, rt_msg_t *msg)
     a->worker = worker_index(w);
     rt_send(repl_actor(), &a->hdr);
     cut_wait_released(cut);
-    if (cut->kind == CUT_SYNC) {
+    if (cut->kind == CUT_SYNC || cut->kind == CUT_REWRITE) {
         rdb_save_encode_part(worker_keyspace(w), cut->now_ms, cut->compress, &cut->parts[worker_index(w)]);
     } else if (cut->kind == CUT_SAVE) {
         /* only this worker writes its entry of the request's parts */
@@ -156,6 +156,8 @@ void ra_cut_arrived(repl_actor_state_t *ra, repl_cut_msg_t *m)
         memcpy(req->replid, ra->replid, sizeof req->replid);
         req->offset = ra->offset;
         req->dirty = workers_sum(WSTAT_DIRTY);
+    } else if (cut->kind == CUT_REWRITE) {
+        aof_cut_reached();   /* after every handover filed before the cut */
     } else {
         ra_maybe_select(ra);
         static const char fl[] = "*1\r\n$8\r\nFLUSHALL\r\n";
@@ -185,7 +187,8 @@ static long long used_memory(void)
  * copy: the parts' CRCs are combined), then EOF and the checksum. Returns the
  * number of chunks (in out[], at most MAX_WORKERS + 2) and their total length,
  * or 0 if a part failed. */
-static int build_rdb(repl_actor_state_t *ra, repl_cut_t *cut, long long at, repl_chunk_t **out, size_t *total)
+static int build_rdb(repl_actor_state_t *ra, repl_cut_t *cut, long long at, repl_chunk_t **out, size_t *total,
+                     bool aof_base)
 {
     uint64_t keys = 0, expires = 0;
     for (int i = 0; i < workers_count(); i++) {
@@ -195,8 +198,9 @@ static int build_rdb(repl_actor_state_t *ra, repl_cut_t *cut, long long at, repl
     }
     rdb_encoder_t e;
     rdb_encoder_init(&e, cut->compress);
-    rdb_aux_info_t aux = { .ctime = rt_now_ms() / 1000, .used_mem = used_memory(), .has_repl = 1,
-                           .repl_stream_db = 0, .repl_id = ra->replid, .repl_offset = at };
+    /* An AOF base carries no replication aux fields, and says it is one. */
+    rdb_aux_info_t aux = { .ctime = rt_now_ms() / 1000, .used_mem = used_memory(), .has_repl = !aof_base,
+                           .repl_stream_db = 0, .repl_id = ra->replid, .repl_offset = at, .aof_base = aof_base };
     rdb_encode_header(&e);
     rdb_encode_aux_fields(&e, &aux);
     if (keys > 0) {
@@ -223,6 +227,8 @@ static int build_rdb(repl_actor_state_t *ra, repl_cut_t *cut, long long at, repl
     return n;
 }
 
+static void rewrite_chunk_release(void *owner) { repl_chunk_unref(owner); }
+
 void ra_cut_done(repl_actor_state_t *ra, repl_cut_msg_t *m)
 {
     repl_cut_t *cut = m->cut;
@@ -231,7 +237,7 @@ void ra_cut_done(repl_actor_state_t *ra, repl_cut_msg_t *m)
     if (cut->kind == CUT_SYNC) {
         repl_chunk_t *chunks[MAX_WORKERS + 2];
         size_t rdb_len = 0;
-        int nchunks = build_rdb(ra, cut, cut->offset, chunks, &rdb_len);
+        int nchunks = build_rdb(ra, cut, cut->offset, chunks, &rdb_len, false);
         for (served_t *s = ra->served; s; s = s->next) {
             if (s->state != SND_WAIT_RDB) continue;
             if (!nchunks) {
@@ -265,6 +271,20 @@ void ra_cut_done(repl_actor_state_t *ra, repl_cut_msg_t *m)
         if (!nchunks) LOG_WARNING("Full sync failed: out of memory while encoding the RDB");
     } else if (cut->kind == CUT_SAVE) {
         cut->save->done(cut->save);   /* the request and its parts belong to the saver again */
+    } else if (cut->kind == CUT_REWRITE) {
+        repl_chunk_t *chunks[MAX_WORKERS + 2];
+        size_t rdb_len = 0;
+        int nchunks = build_rdb(ra, cut, 0, chunks, &rdb_len, true);
+        const uint8_t *data[MAX_WORKERS + 2];
+        size_t lens[MAX_WORKERS + 2];
+        void *owners[MAX_WORKERS + 2];
+        for (int i = 0; i < nchunks; i++) {
+            data[i] = chunks[i]->data;
+            lens[i] = chunks[i]->len;
+            owners[i] = chunks[i];
+        }
+        /* The AOF's writer thread owns the chunks now and drops them when written. */
+        aof_rewrite_base_ready(nchunks, data, lens, owners, rewrite_chunk_release);
     } else {   /* FLUSHALL and DEBUG SLEEP both answer +OK once every party is done */
         remote_cmd_t *rc = ra->cut_flush_rc;
         ra->cut_flush_rc = NULL;
@@ -302,6 +322,11 @@ void ra_begin_next_cut(repl_actor_state_t *ra)
         repl_save_cut_t *req = ra->save_queue[0];
         memmove(ra->save_queue, ra->save_queue + 1, sizeof ra->save_queue[0] * (size_t)--ra->nsave_queue);
         start_cut(ra, CUT_SAVE, 0, req);
+        return;
+    }
+    if (ra->rewrite_queued) {
+        ra->rewrite_queued = false;
+        start_cut(ra, CUT_REWRITE, 0, NULL);
     }
 }
 

@@ -34,6 +34,7 @@ enum repl_msg {
     RM_ROLE_CHANGED,      /* rt_msg_t: a new snapshot may carry a new role */
     RM_SAVE,              /* repl_save_cut_t: a save's cut (rdb_save.c) */
     RM_GETACK,            /* rt_msg_t: send REPLCONF GETACK to the replicas (shutdown) */
+    RM_AOF_REWRITE,       /* rt_msg_t: BGREWRITEAOF wants a cut (repl_request_aof_rewrite) */
 };
 
 /* Messages to a sender actor. */
@@ -91,7 +92,7 @@ typedef struct repl_ack_msg {
 /* A stop-the-world cut: every worker flushes, waits at the barrier while the
  * replication actor fixes the stream offset, then does its part. A sleep cut
  * (DEBUG SLEEP) parks the state actor too and has no part after the barrier. */
-enum { CUT_SYNC = 1, CUT_FLUSH, CUT_SLEEP, CUT_SAVE };
+enum { CUT_SYNC = 1, CUT_FLUSH, CUT_SLEEP, CUT_SAVE, CUT_REWRITE };
 typedef struct repl_cut {
     int kind;
     int parties;          /* threads that must arrive: the workers (+ the state actor) */

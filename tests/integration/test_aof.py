@@ -273,16 +273,20 @@ def _writer(port, acked, stop, wid):
         pass
 
 
-def _crash_round(servers, d, policy, rounds, seed):
+def _crash_rounds(node, rounds, seed, mid=None):
+    """Rounds of: 4 writers, kill -9 at a random moment (after `mid(node)`
+    when given), restart; yields (writer, acked count, missing) per writer."""
     rnd = random.Random(seed)
-    node = _shoal(servers, d, "--appendfsync", policy, "--worker-threads", "2")
     for r in range(rounds):
         stop = threading.Event()
         acked = {w: [] for w in range(4)}
-        ths = [threading.Thread(target=_writer, args=(node.port, acked[w], stop, w)) for w in range(4)]
+        ths = [threading.Thread(target=_writer, args=(node.port, acked[w], stop, w + 10 * r)) for w in range(4)]
         for t in ths:
             t.start()
-        time.sleep(0.2 + rnd.random() * 0.6)
+        time.sleep(0.1 + rnd.random() * 0.3)
+        if mid:
+            mid(node)
+            time.sleep(rnd.random() * 0.3)
         _kill9(node)
         stop.set()
         for t in ths:
@@ -292,27 +296,136 @@ def _crash_round(servers, d, policy, rounds, seed):
             for w, ns in acked.items():
                 if not ns:
                     continue
-                got = c.call("MGET", *[f"w{w}:{n}" for n in ns])
+                got = c.call("MGET", *[f"w{w + 10 * r}:{n}" for n in ns])
                 missing = [n for n, v in zip(ns, got) if v is None]
-                yield policy, w, len(ns), missing
                 # every loaded value is the one written (nothing corrupt)
                 assert all(v is None or v == str(n).encode() for n, v in zip(ns, got))
-            c.call("FLUSHALL")
+                yield w, len(ns), missing
 
 
-def _assert_no_acknowledged_write_lost(servers, d, policy, rounds, seed):
+def _assert_no_acknowledged_write_lost(node, rounds, seed, mid=None):
     total = 0
-    for _, w, n, missing in _crash_round(servers, d, policy, rounds, seed):
-        assert missing == [], (policy, w, n, missing[:10])
+    for w, n, missing in _crash_rounds(node, rounds, seed, mid):
+        assert missing == [], (w, n, missing[:10])
         total += n
     assert total > 50, total
 
 
 def test_always_keeps_every_acknowledged_write_across_kill9(servers, tmp_path):
-    _assert_no_acknowledged_write_lost(servers, tmp_path / "c", "always", 3, 1)
+    node = _shoal(servers, tmp_path / "c", "--appendfsync", "always", "--worker-threads", "2")
+    _assert_no_acknowledged_write_lost(node, 3, 1)
 
 
 def test_everysec_loses_at_most_the_last_seconds(servers, tmp_path):
     # write(2) happens before the reply, so a killed process loses nothing
     # that reached the page cache (7.0.15 allows ~2 s only for a power loss)
-    _assert_no_acknowledged_write_lost(servers, tmp_path / "e", "everysec", 2, 2)
+    node = _shoal(servers, tmp_path / "e", "--appendfsync", "everysec", "--worker-threads", "2")
+    _assert_no_acknowledged_write_lost(node, 2, 2)
+
+
+def _wait_rewrite_done(c, rewrites):
+    """Waits until at least `rewrites` rewrites finished and none runs."""
+    h.wait_until(lambda: (lambda i: i["aof_rewrite_in_progress"] == "0" and int(i["aof_rewrites"]) >= rewrites)(
+        h.info_dict(c.call("INFO", "persistence"))), 20, what="AOF rewrite finished")
+
+
+def _reloads_the_same(servers, node, d, rd, before):
+    """redis-check-aof accepts d's files; node restarted and a redis-server on a
+    copy both load exactly `before`."""
+    assert _check_aof(d).returncode == 0
+    node.stop()
+    node.start()
+    with node.raw() as c:
+        assert _snapshot(c) == before
+    shutil.copytree(d / "appendonlydir", rd / "appendonlydir")
+    with _redis(servers, rd).raw() as c:
+        assert _snapshot(c) == before
+
+
+def test_bgrewriteaof_new_base_and_manifest_swap(servers, tmp_path):
+    d = tmp_path / "rw"
+    node, before, _ = _filled(servers, d, 3)
+    with node.raw() as c:
+        assert c.call("BGREWRITEAOF") == "Background append only file rewriting started"
+        _wait_rewrite_done(c, 1)
+        c.call("SET", "after", "1")
+        before = _snapshot(c)
+        info = h.info_dict(c.call("INFO", "persistence"))
+    assert info["aof_last_bgrewrite_status"] == "ok"
+    assert _manifest(d) == ("file appendonly.aof.2.base.rdb seq 2 type b\n"
+                            "file appendonly.aof.2.incr.aof seq 2 type i\n")
+    assert sorted(p.name for p in (d / "appendonlydir").iterdir()) == [
+        "appendonly.aof.2.base.rdb", "appendonly.aof.2.incr.aof", "appendonly.aof.manifest"]
+    assert int(info["aof_base_size"]) == (d / "appendonlydir" / "appendonly.aof.2.base.rdb").stat().st_size
+    _reloads_the_same(servers, node, d, tmp_path / "r", before)
+
+
+def test_rewrite_without_rdb_preamble_is_commands(servers, tmp_path):
+    d = tmp_path / "np"
+    node, before, _ = _filled(servers, d, 2)
+    with node.raw() as c:
+        assert c.call("CONFIG", "SET", "aof-use-rdb-preamble", "no") == "OK"
+        c.call("BGREWRITEAOF")
+        _wait_rewrite_done(c, 1)
+    assert "file appendonly.aof.2.base.aof seq 2 type b\n" in _manifest(d)
+    base = (d / "appendonlydir" / "appendonly.aof.2.base.aof").read_bytes()
+    assert base.startswith(b"*") and b"REDIS" not in base[:5]
+    _reloads_the_same(servers, node, d, tmp_path / "r", before)
+
+
+def test_config_set_appendonly_yes_then_no(servers, tmp_path):
+    d = tmp_path / "cs"
+    d.mkdir()
+    port = h.free_port()
+    node = servers.shoal(base_args=False, port=port, name="cs",
+                         extra_args=["--port", str(port), "--bind", "127.0.0.1", "--dir", str(d),
+                                     "--logfile", "", "--save", ""])
+    with node.raw() as c:
+        _fill(c)
+        assert h.info_dict(c.call("INFO", "persistence"))["aof_enabled"] == "0"
+        assert c.call("CONFIG", "SET", "appendonly", "yes") == "OK"
+        info = h.info_dict(c.call("INFO", "persistence"))
+        assert info["aof_enabled"] == "1" and info["aof_rewrite_in_progress"] == "1"
+        _wait_rewrite_done(c, 1)
+        c.call("SET", "during-on", "1")
+        before = _snapshot(c)
+        assert c.call("CONFIG", "SET", "appendonly", "no") == "OK"
+        assert h.info_dict(c.call("INFO", "persistence"))["aof_enabled"] == "0"
+        c.call("SET", "after-off", "1")
+    assert _manifest(d) == ("file appendonly.aof.1.base.rdb seq 1 type b\n"
+                            "file appendonly.aof.1.incr.aof seq 1 type i\n")
+    assert b"after-off" not in _last_incr(d).read_bytes()
+    node.stop()
+    node.extra_args += ["--appendonly", "yes"]
+    node.start()
+    with node.raw() as c:
+        assert _snapshot(c) == before
+
+
+def test_auto_rewrite_on_growth(servers, tmp_path):
+    d = tmp_path / "auto"
+    node = _shoal(servers, d, "--auto-aof-rewrite-min-size", "20000", "--auto-aof-rewrite-percentage", "100")
+    with node.raw() as c:
+        for i in range(400):
+            c.call("SET", f"key:{i}", "x" * 100)
+        _wait_rewrite_done(c, 1)
+    assert "Starting automatic rewriting of AOF on" in node.output()
+    assert re.fullmatch(r"file appendonly.aof.(\d+).base.rdb seq \1 type b\n"
+                        r"file appendonly.aof.(\d+).incr.aof seq \2 type i\n", _manifest(d)), _manifest(d)
+
+
+def test_writes_during_rewrite_and_kill9_keep_every_acknowledged_write(servers, tmp_path):
+    d = tmp_path / "kr"
+    node = _shoal(servers, d, "--appendfsync", "always", "--worker-threads", "2")
+    with node.raw() as c:
+        for i in range(0, 20000, 500):
+            c.call("MSET", *[x for k in range(i, i + 500) for x in (f"base:{k}", "v" * 50)])
+
+    def rewrite(n):
+        with n.raw() as c:
+            c.call("BGREWRITEAOF")
+
+    _assert_no_acknowledged_write_lost(node, 3, 3, mid=rewrite)
+    with node.raw() as c:
+        assert c.call("DBSIZE") >= 20000
+    assert _check_aof(d).returncode == 0

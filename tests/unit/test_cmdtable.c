@@ -402,8 +402,8 @@ TEST(cmdtable_command_count_and_list)
     /* 74 of the first table, plus SUBSTR, REPLICAOF and SLAVEOF; 22 list commands; 13
      * bitmap, HyperLogLog and LCS commands; 16 hash and 17 set commands; 35 sorted set
      * commands; OBJECT, DUMP, RESTORE and COPY; MOVE; SORT and SORT_RO; RESTORE-ASKING
-     * and MIGRATE */
-    CHECK_EQ_INT(cmd_count(), 77 + 22 + 13 + 16 + 17 + 35 + 4 + 1 + 2 + 2);
+     * and MIGRATE; BGREWRITEAOF */
+    CHECK_EQ_INT(cmd_count(), 77 + 22 + 13 + 16 + 17 + 35 + 4 + 1 + 2 + 2 + 1);
     CHECK(cmd_at(-1) == NULL && cmd_at(cmd_count()) == NULL);
 
     RUN(cmd_command_list, 2, &b, "COMMAND", "LIST");
