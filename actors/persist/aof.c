@@ -73,6 +73,7 @@ static _Atomic int g_sleepers;
 static pthread_mutex_t wait_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wait_cv = PTHREAD_COND_INITIALIZER;
 static _Atomic int g_write_err;                     /* errno of the failing write, 0 when ok */
+static _Atomic long long g_incr_size;               /* A.incr_size for INFO (relaxed: a figure) */
 static pthread_mutex_t status_mu = PTHREAD_MUTEX_INITIALIZER;
 static aof_status_t g_status = { .last_rewrite_time_sec = -1, .current_rewrite_time_sec = -1,
                                  .last_bgrewrite_ok = true, .last_write_ok = true };
@@ -213,7 +214,7 @@ static void status_update(void)
     g_status.enabled = A.on || aof_conf_bool("appendonly");
     g_status.last_write_ok = atomic_load_explicit(&g_write_err, memory_order_relaxed) == 0;
     g_status.base_size = base;
-    g_status.current_size = cur;
+    g_status.current_size = cur - A.incr_size;   /* aof_status_get adds the open file's live size */
     g_status.buffer_length = (long long)A.buf.len;
     g_status.pending_bio_fsync = atomic_load_explicit(&g_bio_pending, memory_order_relaxed);
     pthread_mutex_unlock(&status_mu);
@@ -224,7 +225,9 @@ void aof_status_get(aof_status_t *out)
     pthread_mutex_lock(&status_mu);
     *out = g_status;
     pthread_mutex_unlock(&status_mu);
-    /* read live: CONFIG SET and BGREWRITEAOF show at once, as in 7.0.15 */
+    /* read live: CONFIG SET, BGREWRITEAOF and write errors show at once, as in 7.0.15 */
+    out->current_size += atomic_load_explicit(&g_incr_size, memory_order_relaxed);
+    out->last_write_ok = atomic_load_explicit(&g_write_err, memory_order_relaxed) == 0;
     out->enabled = aof_conf_bool("appendonly");
     if (atomic_load(&g_aof_rewriting)) out->rewrite_in_progress = 1;
     if (out->rewrite_in_progress && out->current_rewrite_time_sec < 0) out->current_rewrite_time_sec = 0;
@@ -285,6 +288,7 @@ static bool write_buf(void)
     }
     if (!err) {
         A.incr_size += (long long)A.buf.len;
+        atomic_store_explicit(&g_incr_size, A.incr_size, memory_order_relaxed);
         resp_buf_reset(&A.buf);
         if (atomic_load_explicit(&g_write_err, memory_order_relaxed)) {
             LOG_WARNING("AOF write error looks solved, Redis can write again.");
@@ -436,6 +440,7 @@ long long aof_actor_rotate(void)
     A.man = next;
     A.fd = fd;
     A.incr_size = A.synced_size = 0;
+    atomic_store_explicit(&g_incr_size, 0, memory_order_relaxed);
     A.need_select = true;
     A.last_ts = 0;
     if (old >= 0) bio_submit(old, true);   /* the old file's tail reaches the disk, then it closes */
@@ -498,6 +503,7 @@ static int open_files_at_start(void)
     }
     struct stat st;
     A.incr_size = A.synced_size = fstat(A.fd, &st) == 0 ? st.st_size : 0;
+    atomic_store_explicit(&g_incr_size, A.incr_size, memory_order_relaxed);
     A.need_select = true;
     LOG_NOTICE("%s AOF incr file %s on server start", had_incr ? "Opening" : "Creating", name);
     return 0;
@@ -563,6 +569,7 @@ int aof_actor_open_temp_incr(void)
     if (A.fd >= 0) close(A.fd);
     A.fd = fd;
     A.incr_size = A.synced_size = 0;
+    atomic_store_explicit(&g_incr_size, 0, memory_order_relaxed);
     A.need_select = true;
     A.last_ts = 0;
     A.on = true;
