@@ -25,6 +25,7 @@
 #include "actors/config/config.h"
 #include "actors/repl/repl.h"
 #include "actors/repl/repl_replica.h"
+#include "actors/persist/persister.h"
 #include "actors/shutdown.h"
 #include "actors/state/state.h"
 #include "actors/worker/client.h"
@@ -286,8 +287,10 @@ static void debug_sleep(cmd_ctx_t *ctx)
  * DEBUG HELP, which keeps 7.0.15's lines): the state actor sleeps that long
  * in every message it handles from now on, 0 stops it. Tests use it to make
  * the links' back-pressure act (docs/cluster-bus.md §1.6). At most 10 s, so
- * that a typo cannot stall the bus for hours. */
-static void debug_state_actor_delay(cmd_ctx_t *ctx)
+ * that a typo cannot stall the bus for hours. DEBUG PERSISTER-DELAY: the
+ * same for the persister, before each nodes.conf write it makes (a slow
+ * fsync; test_setslot_path.py). */
+static void debug_actor_delay(cmd_ctx_t *ctx, _Atomic long long *delay_us)
 {
     if (ctx->argc != 3) {
         debug_wrong_args(ctx);
@@ -302,7 +305,7 @@ static void debug_state_actor_delay(cmd_ctx_t *ctx)
         resp_add_error(ctx->reply, "ERR value is out of range, must be between 0 and 10000000 microseconds");
         return;
     }
-    atomic_store_explicit(&g_state_debug_delay_us, us, memory_order_relaxed);
+    atomic_store_explicit(delay_us, us, memory_order_relaxed);
     resp_add_simple(ctx->reply, "OK");
 }
 
@@ -354,7 +357,11 @@ void cmd_debug(cmd_ctx_t *ctx)
         return;
     }
     if (arg_is(sub, sublen, "state-actor-delay")) {
-        debug_state_actor_delay(ctx);
+        debug_actor_delay(ctx, &g_state_debug_delay_us);
+        return;
+    }
+    if (arg_is(sub, sublen, "persister-delay")) {
+        debug_actor_delay(ctx, &g_persist_debug_delay_us);
         return;
     }
     if (arg_is(sub, sublen, "help")) {

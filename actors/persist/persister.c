@@ -2,8 +2,10 @@
  * record the newest text, and the write happens in a prepare hook, once the
  * mailbox batch that carried them has been drained. */
 #include <ck_pr.h>
+#include <pthread.h>
 #include <errno.h>
 #include <semaphore.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,9 +21,18 @@
 #include "runtime/log.h"
 #include "runtime/xmalloc.h"
 
+/* Orders the writes of one file made from two threads: the persister's, and
+ * persister_write_through's on the state actor's thread. `written` is the
+ * version whose text the file holds; nobody puts an older one over it. */
+typedef struct persist_guard {
+    pthread_mutex_t lock;
+    uint64_t written;             /* under lock */
+} persist_guard_t;
+
 struct persister {
     rt_actor_t actor;             /* actor.state points back here */
     const persist_io_t *io;
+    persist_guard_t guard;
     char path[1024];
     uint32_t ack_type;
     persist_req_t *newest;        /* coalesced pending write */
@@ -112,17 +123,41 @@ static int open_parent(const char *path, const char **base)
  * rename does it. Always closes fd. A failure up to the rename removes the
  * temp file and leaves `final` untouched; a failed directory fsync comes
  * after the rename, so the new file is in place but not known durable, and
- * that is reported too. Returns 0 or errno. */
-static int commit(const persist_io_t *io, int dirfd, int fd, const char *tmp, const char *final, bool do_fsync)
+ * that is reported too. With a guard (g, version seq) the name changes
+ * under its lock, and when the file already holds a newer version the temp
+ * file is dropped instead and, with do_fsync, the file in place (which
+ * holds everything this text did) is what gets fsynced. Returns 0 or errno. */
+static int commit(const persist_io_t *io, int dirfd, int fd, const char *tmp, const char *final, bool do_fsync,
+                  persist_guard_t *g, uint64_t seq)
 {
     int err = 0;
     if (do_fsync && io->fsync(fd) != 0) err = errno;
     if (close(fd) != 0 && !err) err = errno;
+    if (g) pthread_mutex_lock(&g->lock);
+    if (!err && g && g->written > seq) {
+        pthread_mutex_unlock(&g->lock);
+        unlinkat(dirfd, tmp, 0);
+        if (!do_fsync) return 0;
+        int cur = openat(dirfd, final, O_RDONLY | O_CLOEXEC);
+        if (cur < 0) return errno;
+        if (io->fsync(cur) != 0) err = errno;
+        close(cur);
+        if (!err && io->dir_fsync(dirfd) != 0) err = errno;
+        return err;
+    }
     if (!err && !do_fsync && io->exchange && io->exchange(dirfd, tmp, final) == 0) {
+        if (g) {
+            g->written = seq;
+            pthread_mutex_unlock(&g->lock);
+        }
         unlinkat(dirfd, tmp, 0);   /* the old text; a leftover is removed by the next open_tmp */
         return 0;
     }
     if (!err && io->rename(dirfd, tmp, final) != 0) err = errno;
+    if (g) {
+        if (!err) g->written = seq;
+        pthread_mutex_unlock(&g->lock);
+    }
     if (err) {
         unlinkat(dirfd, tmp, 0);
         return err;
@@ -131,14 +166,26 @@ static int commit(const persist_io_t *io, int dirfd, int fd, const char *tmp, co
     return io->dir_fsync(dirfd) != 0 ? errno : 0;
 }
 
-int persister_write_file_io(const persist_io_t *io, const char *path, const char *text, size_t len, bool do_fsync)
+/* Version seq of the file's text, written as the two functions below say;
+ * g may be NULL (a single writer). */
+static int write_file(const persist_io_t *io, const char *path, const char *text, size_t len, bool do_fsync,
+                      persist_guard_t *g, uint64_t seq)
 {
     const char *base;
     int dirfd = open_parent(path, &base);
     if (dirfd < 0) return errno;
-    if (!do_fsync && io->overwrite && io->overwrite(dirfd, base, text, len) == 0) {
-        close(dirfd);
-        return 0;
+    if (!do_fsync && io->overwrite) {
+        if (g) pthread_mutex_lock(&g->lock);
+        bool newer = g && g->written > seq;
+        bool done = newer || io->overwrite(dirfd, base, text, len) == 0;
+        if (g) {
+            if (done && !newer) g->written = seq;
+            pthread_mutex_unlock(&g->lock);
+        }
+        if (done) {
+            close(dirfd);
+            return 0;
+        }
     }
     char tmp[1200];
     snprintf(tmp, sizeof tmp, "%s.tmp-%d", base, (int)getpid());
@@ -154,10 +201,15 @@ int persister_write_file_io(const persist_io_t *io, const char *path, const char
         close(fd);
         unlinkat(dirfd, tmp, 0);
     } else {
-        err = commit(io, dirfd, fd, tmp, base, do_fsync);
+        err = commit(io, dirfd, fd, tmp, base, do_fsync, g, seq);
     }
     close(dirfd);
     return err;
+}
+
+int persister_write_file_io(const persist_io_t *io, const char *path, const char *text, size_t len, bool do_fsync)
+{
+    return write_file(io, path, text, len, do_fsync, NULL, 0);
 }
 
 int persister_write_file(const char *path, const char *text, size_t len)
@@ -233,6 +285,8 @@ static void finish(persister_t *p, persist_req_t *r, int err)
     free(r);
 }
 
+_Atomic long long g_persist_debug_delay_us;
+
 static void flush_hook(rt_thread_t *t, void *arg)
 {
     (void)t;
@@ -240,7 +294,12 @@ static void flush_hook(rt_thread_t *t, void *arg)
     persist_req_t *r = p->newest;
     if (!r) return;
     p->newest = NULL;
-    int err = persister_write_file_io(p->io, p->path, r->text, r->len, r->fsync);
+    long long delay = atomic_load_explicit(&g_persist_debug_delay_us, memory_order_relaxed);
+    if (delay > 0) {
+        struct timespec ts = { .tv_sec = delay / 1000000, .tv_nsec = (delay % 1000000) * 1000 };
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+    }
+    int err = write_file(p->io, p->path, r->text, r->len, r->fsync, &p->guard, r->seq);
     if (err) LOG_WARNING("Could not save the cluster config file %s: %s", p->path, strerror(err));
     /* Everyone who asked for an older version is covered by this write. */
     for (int i = 0; i < p->nwaiters; i++) finish(p, p->waiters[i], err);
@@ -281,6 +340,7 @@ static int persister_init(persister_t *p, rt_thread_t *thread, const char *path,
                           const persist_io_t *io)
 {
     snprintf(p->path, sizeof p->path, "%s", path);
+    pthread_mutex_init(&p->guard.lock, NULL);
     p->ack_type = ack_type;
     p->io = io;
     rt_actor_init(&p->actor, thread, "persister", behaviour, p);
@@ -324,3 +384,21 @@ int persister_start(rt_thread_t *thread, const char *path, uint32_t ack_type)
 }
 
 rt_actor_t *persister_actor(void) { return &node_persister.actor; }
+
+int persister_write_through(uint64_t seq, const char *text, size_t len)
+{
+    persister_t *p = &node_persister;
+    if (!p->io->overwrite) return EXDEV;
+    const char *base;
+    int dirfd = open_parent(p->path, &base);
+    if (dirfd < 0) return errno;
+    pthread_mutex_lock(&p->guard.lock);
+    int err = 0;
+    if (p->guard.written < seq) {
+        err = p->io->overwrite(dirfd, base, text, len);
+        if (!err) p->guard.written = seq;
+    }
+    pthread_mutex_unlock(&p->guard.lock);
+    close(dirfd);
+    return err;
+}

@@ -115,6 +115,19 @@ void persister_free(persister_t *p);
  * file at `path`. */
 int persister_start(rt_thread_t *thread, const char *path, uint32_t ack_type);
 rt_actor_t *persister_actor(void);
+/* Writes version `seq` of the node persister's file now, on the calling
+ * thread, without fsync, and only in place (persist_overwrite): the state
+ * actor's write for a reply that waits on it, even while older versions
+ * are still with the persister, which never puts an older text over a
+ * newer one (and, asked to fsync an older one, fsyncs the newer text in
+ * place instead, which holds all of it). 0, or an errno value with the file
+ * as it was (EXDEV: too big to write in place; the caller asks the
+ * persister instead). */
+int persister_write_through(uint64_t seq, const char *text, size_t len);
+
+/* DEBUG PERSISTER-DELAY: microseconds the persister sleeps before each
+ * write (0: none). Relaxed: a test's knob, no data hangs on it. */
+extern _Atomic long long g_persist_debug_delay_us;
 
 /* Writes `path` atomically right now, on the calling thread (startup),
  * with fsync. Returns 0 or an errno value. */

@@ -743,26 +743,37 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
  * or closed slot, SETSLOT NODE without a new configEpoch: most of a
  * reshard's calls) is written here, on the state thread, and the replies
  * leave at once: two thread wake-ups fewer per call than a round trip
- * through the persister. It is the same atomic page-cache write the
- * persister makes without fsync (7.0.15 too writes such saves on its main
- * thread). Only while no request is with the persister, whose older text
- * would otherwise land after ours; everything else (fsyncs, saves nobody
- * waits for, bursts of them from the bus) stays on the persister. */
+ * through the persister, and no wait behind a save of the persister's that
+ * is fsyncing (the PONG that announces a slot's new owner makes the other
+ * masters rebind it, a save with fsync, just before redis-cli's SETSLOT
+ * NODE reaches them). It is written in place, a page-cache write 7.0.15 too
+ * makes on its main thread, under the persister's lock so that an older
+ * version still with the persister never lands over it
+ * (persister_write_through). Only the replies waiting for this save's own
+ * changes leave: those of an older version still with the persister wait
+ * for it (it may fsync). Anything the in-place write cannot do (a file over
+ * a page, no file yet) and every save with fsync or nobody waiting for it
+ * stay with the persister. */
 static bool save_here_ok(const state_t *st)
 {
-    return !st->save_fsync && st->waits && st->durable_seq >= st->sent_seq;
+    return !st->save_fsync && st->waits;
 }
 
 static void save_here(state_t *st)
 {
     size_t len;
     char *text = state_conf_text(st, &len);
-    uint64_t seq = ++st->config_seq;
-    st->save_pending = false;
-    int err = persister_write_file_io(&persist_io_posix, st->conf_path, text, len, false);
+    uint64_t seq = st->config_seq + 1;
+    int err = persister_write_through(seq, text, len);
     free(text);
-    if (err) LOG_WARNING("Could not save the cluster config file %s: %s", st->conf_path, strerror(err));
-    state_durable(st, seq, err);
+    if (err) {
+        state_request_save(st, &st->actor);   /* it reports real errors */
+        return;
+    }
+    st->config_seq = seq;
+    st->save_pending = false;
+    if (st->durable_seq >= st->sent_seq) state_durable(st, seq, 0);
+    else state_written_after(st, st->sent_seq, seq);
 }
 
 /* Once per loop iteration, after a batch of messages: publish and save. */

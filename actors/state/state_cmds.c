@@ -46,18 +46,13 @@ void state_reply_after_save(state_t *st, remote_cmd_t *rc)
     st->dirty_snapshot = true;
 }
 
-void state_durable(state_t *st, uint64_t seq, int err)
+/* Replies to the commands waiting for a version in (after, seq]. */
+static void release_waits(state_t *st, uint64_t after, uint64_t seq, int err)
 {
-    if (seq > st->durable_seq) st->durable_seq = seq;
-    if (!err) state_fo_durable(st, seq);
-    if (!err && st->pong_after_seq && seq >= st->pong_after_seq) {
-        st->pong_after_seq = 0;
-        state_broadcast_pong(st);
-    }
     durable_wait_t **pp = &st->waits;
     while (*pp) {
         durable_wait_t *w = *pp;
-        if (w->seq <= seq) {
+        if (w->seq > after && w->seq <= seq) {
             *pp = w->next;
             if (err) {
                 resp_buf_reset(&w->rc->reply);
@@ -69,6 +64,26 @@ void state_durable(state_t *st, uint64_t seq, int err)
             pp = &w->next;
         }
     }
+}
+
+void state_durable(state_t *st, uint64_t seq, int err)
+{
+    if (seq > st->durable_seq) st->durable_seq = seq;
+    if (!err) state_fo_durable(st, seq);
+    if (!err && st->pong_after_seq && seq >= st->pong_after_seq) {
+        st->pong_after_seq = 0;
+        state_broadcast_pong(st);
+    }
+    release_waits(st, 0, seq, err);
+}
+
+void state_written_after(state_t *st, uint64_t after, uint64_t seq)
+{
+    if (st->pong_after_seq > after && seq >= st->pong_after_seq) {
+        st->pong_after_seq = 0;
+        state_broadcast_pong(st);
+    }
+    release_waits(st, after, seq, 0);
 }
 
 static void addslots(state_t *st, remote_cmd_t *rc, bool range, bool del)

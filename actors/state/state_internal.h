@@ -300,7 +300,13 @@ uint64_t state_request_save(state_t *st, rt_actor_t *reply_to);
  * what nodes_conf_format prints for it, built one record at a time. */
 char *state_conf_text(state_t *st, size_t *len);
 void state_apply_command(state_t *st, remote_cmd_t *rc);
+/* The persister wrote version seq (err 0) or failed to: what waited on it
+ * goes on. */
 void state_durable(state_t *st, uint64_t seq, int err);
+/* The state actor itself wrote version seq, no fsync, while versions up to
+ * `after` are still with the persister: only what waited for a version
+ * after `after` goes on (state.c, save_here). */
+void state_written_after(state_t *st, uint64_t after, uint64_t seq);
 /* Replies to rc once the save this message asks for is durable. */
 void state_reply_after_save(state_t *st, remote_cmd_t *rc);
 /* state_slots.c: CLUSTER SETSLOT (may send rc to a worker and back first). */

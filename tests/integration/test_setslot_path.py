@@ -16,6 +16,7 @@ What it must never do: time anything (test_setslot_latency compares with redis-s
 or accept a reply that comes before nodes.conf holds the change.
 """
 import os
+import time
 
 import bushelpers as bh
 import helpers as h
@@ -98,3 +99,34 @@ def test_setslot_node_still_refuses_a_slot_with_keys(servers):
         got[kind] = [str(r) for r in replies]
     assert got["shoal"] == got["redis"], got
     assert any("still hold keys" in r for r in got["shoal"]) and "OK" in got["shoal"]
+
+
+def test_setslot_does_not_wait_for_an_older_save_the_persister_is_fsyncing(servers):
+    """A save with fsync held at the persister (DEBUG PERSISTER-DELAY, a slow disk) does
+    not hold back a later SETSLOT's reply, which needs no fsync; the BUMPEPOCH that asked
+    for the fsync still waits for it; and the older text, written last, does not land over
+    the newer one."""
+    a, b, _ = bh.start_cluster(servers, 3, extra_args=["--enable-debug-command", "yes"])
+    other = bh.myid(b)
+    slot = 20
+    with a.raw(timeout=30) as c1, a.raw(timeout=30) as c2:
+        assert c2.call("DEBUG", "PERSISTER-DELAY", "700000") == "OK"
+        try:
+            c1.send(h.encode("CLUSTER", "BUMPEPOCH"))     # node a has epoch 1 of 1..3: it bumps
+            time.sleep(0.1)                               # with the persister by now
+            t0 = time.perf_counter()
+            assert c2.call("CLUSTER", "SETSLOT", str(slot), "MIGRATING", other) == "OK"
+            took = time.perf_counter() - t0
+            assert f"[{slot}->-{other}]" in _my_line(a)
+            bumped = c1.read()[1]
+            waited = time.perf_counter() - t0
+        finally:
+            assert c2.call("DEBUG", "PERSISTER-DELAY", "0") == "OK"
+        assert took < 0.35, f"SETSLOT waited {took:.3f} s behind the fsyncing save"
+        assert waited > 0.4, f"BUMPEPOCH replied {waited:.3f} s after, before its save"
+        assert isinstance(bumped, str) and bumped.startswith("BUMPED "), bumped
+        epoch = bumped.split()[1]
+        line = _my_line(a).split()
+        assert line[6] == epoch and f"[{slot}->-{other}]" in line, line
+        assert c2.call("CLUSTER", "SETSLOT", str(slot), "STABLE") == "OK"
+        assert "[" not in _my_line(a)
