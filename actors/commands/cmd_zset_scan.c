@@ -29,7 +29,7 @@ static void scan_pair(scan_out_t *o, const uint8_t *m, size_t ml, const char *sc
 static void scan_entry(void *arg, const sd_entry_t *e)
 {
     char buf[64];
-    int l = snprintf(buf, sizeof buf, "%.17g", ((const zsl_node_t *)e->val)->score);
+    int l = snprintf(buf, sizeof buf, "%.17g", zset_entry_score(e));
     scan_pair(arg, e->key, e->klen, buf, (size_t)l);
 }
 

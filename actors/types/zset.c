@@ -61,11 +61,19 @@ static double lp_score(const uint8_t *lp, size_t off)
     return strtod(buf, NULL);
 }
 
+_Static_assert(sizeof(double) <= sizeof(void *), "a score fits an sdict value word");
+
+static void entry_set_score(sd_entry_t *e, double s)
+{
+    e->val = NULL;
+    memcpy(&e->val, &s, sizeof s);
+}
+
 static void zset_free(void *obj)
 {
     zset_t *z = obj;
     free(z->lp);
-    zsl_free(z->zsl);
+    zt_free(z->zt);
     sd_free(z->d, NULL);
     free(z);
 }
@@ -74,7 +82,7 @@ static size_t zset_mem(const void *obj)
 {
     const zset_t *z = obj;
     if (z->enc == ZSET_LISTPACK) return sizeof *z + lp_bytes(z->lp);
-    return sizeof *z + sd_mem(z->d) + z->zsl->len * (sizeof(zsl_node_t) + 2 * sizeof(void *) + sizeof(size_t));
+    return sizeof *z + sd_mem(z->d) + zt_mem(z->zt);
 }
 
 static const char *zset_encoding(const void *obj)
@@ -92,10 +100,15 @@ static int zset_rdb_save(const void *obj, struct rdb_encoder *enc)
     const zset_t *z = obj;
     if (z->enc == ZSET_LISTPACK) return rdb_encode_string(enc, z->lp, lp_bytes(z->lp));
     /* Highest first, as 7.0.15 writes them. */
-    int rc = rdb_encode_length(enc, z->zsl->len);
-    for (const zsl_node_t *n = z->zsl->tail; n && !rc; n = n->back) {
-        rc = rdb_encode_string(enc, n->m, n->ml);
-        if (!rc) rc = rdb_encode_double_bin(enc, n->score);
+    int rc = rdb_encode_length(enc, z->zt->len);
+    zt_pos_t pos;
+    for (bool more = zt_last(z->zt, &pos); more && !rc; more = zt_prev(&pos)) {
+        double s;
+        const uint8_t *m;
+        size_t ml;
+        zt_get(&pos, &s, &m, &ml);
+        rc = rdb_encode_string(enc, m, ml);
+        if (!rc) rc = rdb_encode_double_bin(enc, s);
     }
     return rc;
 }
@@ -109,9 +122,14 @@ static void *zset_dup(const void *obj)
         c->lp = lp_dup(z->lp, lp_bytes(z->lp));
         return c;
     }
-    for (const zsl_node_t *n = z->zsl->tail; n; n = n->back) {
+    zt_pos_t pos;
+    for (bool more = zt_at(z->zt, 1, &pos); more; more = zt_next(&pos)) {
+        double s;
+        const uint8_t *m;
+        size_t ml;
         int out;
-        zset_add(c, n->score, n->m, n->ml, 0, &out, NULL);
+        zt_get(&pos, &s, &m, &ml);
+        zset_add(c, s, m, ml, 0, &out, NULL);
     }
     return c;
 }
@@ -135,7 +153,7 @@ zset_t *zset_new_enc(int enc)
         z->lp = lp_new();
     } else {
         z->d = sd_new(0);
-        z->zsl = zsl_new();
+        z->zt = zt_new();
     }
     return z;
 }
@@ -149,7 +167,7 @@ zset_t *zset_new(size_t first_len)
 
 size_t zset_len(const zset_t *z)
 {
-    return z->enc == ZSET_LISTPACK ? lp_count(z->lp) / 2 : z->zsl->len;
+    return z->enc == ZSET_LISTPACK ? lp_count(z->lp) / 2 : z->zt->len;
 }
 
 /* Offset of member m's entry in the listpack, or 0. */
@@ -168,14 +186,15 @@ bool zset_score(const zset_t *z, const uint8_t *m, size_t ml, double *score)
     }
     sd_entry_t *e = sd_find(z->d, m, ml);
     if (!e) return false;
-    *score = ((zsl_node_t *)e->val)->score;
+    *score = zset_entry_score(e);
     return true;
 }
 
 static void sl_insert(zset_t *z, double score, const uint8_t *m, size_t ml)
 {
     sd_entry_t *e = sd_add(z->d, m, ml, NULL);
-    e->val = zsl_insert(z->zsl, score, e->key, e->klen);
+    entry_set_score(e, score);
+    zt_insert(z->zt, score, e->key, e->klen);
 }
 
 void zset_to_skiplist(zset_t *z)
@@ -184,7 +203,7 @@ void zset_to_skiplist(zset_t *z)
     uint8_t *lp = z->lp;
     z->lp = NULL;
     z->d = sd_new(lp_count(lp) / 2);
-    z->zsl = zsl_new();
+    z->zt = zt_new();
     z->enc = ZSET_SKIPLIST;
     for (size_t off = lp_first(lp); !lp_at_end(lp, off);) {
         uint8_t buf[21];
@@ -224,16 +243,23 @@ static void lp_put(zset_t *z, size_t off, const uint8_t *m, size_t ml, double sc
 void zset_maybe_listpack(zset_t *z, size_t maxelelen)
 {
     if (z->enc == ZSET_LISTPACK) return;
-    if ((long long)z->zsl->len > types_limit(TL_ZSET_MAX_LISTPACK_ENTRIES) ||
+    if ((long long)z->zt->len > types_limit(TL_ZSET_MAX_LISTPACK_ENTRIES) ||
         (long long)maxelelen > types_limit(TL_ZSET_MAX_LISTPACK_VALUE))
         return;
-    zsl_t *l = z->zsl;
+    zt_t *t = z->zt;
     sdict_t *d = z->d;
     z->lp = lp_new();
-    for (const zsl_node_t *n = l->head->lev[0].fwd; n; n = n->lev[0].fwd) lp_put(z, 0, n->m, n->ml, n->score);
-    zsl_free(l);
+    zt_pos_t pos;
+    for (bool more = zt_at(t, 1, &pos); more; more = zt_next(&pos)) {
+        double s;
+        const uint8_t *m;
+        size_t ml;
+        zt_get(&pos, &s, &m, &ml);
+        lp_put(z, 0, m, ml, s);
+    }
+    zt_free(t);
     sd_free(d, NULL);
-    z->zsl = NULL;
+    z->zt = NULL;
     z->d = NULL;
     z->enc = ZSET_LISTPACK;
 }
@@ -258,16 +284,18 @@ static void lp_insert_sorted(zset_t *z, double score, const uint8_t *m, size_t m
     lp_put(z, off, m, ml, score);
 }
 
-/* A new score for member m, present (its skip-list node is `node`, NULL
- * for a listpack). */
-static void set_score(zset_t *z, zsl_node_t *node, const uint8_t *m, size_t ml, double score)
+/* A new score for member m, present (its sdict entry is `e`, NULL for a
+ * listpack; its score was cur). */
+static void set_score(zset_t *z, sd_entry_t *e, double cur, const uint8_t *m, size_t ml, double score)
 {
     if (z->enc == ZSET_LISTPACK) {
         z->lp = lp_delete(z->lp, lp_member(z, m, ml), 2);
         lp_insert_sorted(z, score, m, ml);
         return;
     }
-    zsl_update_score(z->zsl, node, score);
+    zt_delete(z->zt, cur, e->key, e->klen);
+    zt_insert(z->zt, score, e->key, e->klen);
+    entry_set_score(e, score);
 }
 
 bool zset_add(zset_t *z, double score, const uint8_t *m, size_t ml, int in, int *out, double *newscore)
@@ -275,13 +303,12 @@ bool zset_add(zset_t *z, double score, const uint8_t *m, size_t ml, int in, int 
     *out = 0;
     if (isnan(score)) { *out = ZADD_OUT_NAN; return false; }
     double cur;
-    zsl_node_t *node = NULL;      /* one member lookup serves the whole update */
+    sd_entry_t *e = NULL;         /* one member lookup serves the whole update */
     bool present;
     if (z->enc == ZSET_SKIPLIST) {
-        sd_entry_t *e = sd_find(z->d, m, ml);
-        if (e) node = e->val;
-        present = node != NULL;
-        if (present) cur = node->score;
+        e = sd_find(z->d, m, ml);
+        present = e != NULL;
+        if (present) cur = zset_entry_score(e);
     } else {
         present = zset_score(z, m, ml, &cur);
     }
@@ -297,7 +324,7 @@ bool zset_add(zset_t *z, double score, const uint8_t *m, size_t ml, int in, int 
         }
         if (newscore) *newscore = score;
         if (score != cur) {
-            set_score(z, node, m, ml, score);
+            set_score(z, e, cur, m, ml, score);
             *out = ZADD_OUT_UPDATED;
         }
         return true;
@@ -324,8 +351,7 @@ bool zset_del(zset_t *z, const uint8_t *m, size_t ml)
     }
     sd_entry_t *e = sd_find(z->d, m, ml);
     if (!e) return false;
-    zsl_node_t *n = e->val;
-    zsl_delete(z->zsl, n->score, e->key, e->klen);
+    zt_delete(z->zt, zset_entry_score(e), e->key, e->klen);
     sd_delete(z->d, m, ml, NULL);
     return true;
 }
@@ -342,7 +368,7 @@ long long zset_rank(const zset_t *z, const uint8_t *m, size_t ml, bool rev)
         }
     } else {
         sd_entry_t *e = sd_find(z->d, m, ml);
-        if (e) r = (long long)zsl_rank(z->zsl, ((zsl_node_t *)e->val)->score, e->key, e->klen) - 1;
+        if (e) r = (long long)zt_rank(z->zt, zset_entry_score(e), e->key, e->klen) - 1;
     }
     if (r < 0) return -1;
     return rev ? len - 1 - r : r;
@@ -351,7 +377,7 @@ long long zset_rank(const zset_t *z, const uint8_t *m, size_t ml, bool rev)
 size_t zset_count_prefix(const zset_t *z, bool (*below)(const void *arg, double s, const uint8_t *m, size_t ml),
                          const void *arg)
 {
-    if (z->enc == ZSET_SKIPLIST) return zsl_count_prefix(z->zsl, below, arg);
+    if (z->enc == ZSET_SKIPLIST) return zt_count_prefix(z->zt, below, arg);
     size_t n = 0;
     for (size_t off = lp_first(z->lp); !lp_at_end(z->lp, off); n++) {
         uint8_t buf[21];
@@ -372,16 +398,17 @@ void zset_del_ranks(zset_t *z, size_t start, size_t end)
         z->lp = lp_delete(z->lp, lp_seek(z->lp, (long long)start * 2), (end - start + 1) * 2);
         return;
     }
-    zsl_node_t *n = zsl_at(z->zsl, start + 1);
-    for (size_t i = start; i <= end && n; i++) {
-        zsl_node_t *next = n->lev[0].fwd;
-        uint8_t *m = xmalloc(n->ml + 1);
-        size_t ml = n->ml;
-        memcpy(m, n->m, ml);
-        zsl_delete(z->zsl, n->score, n->m, n->ml);
-        sd_delete(z->d, m, ml, NULL);
-        free(m);
-        n = next;
+    for (size_t k = end - start + 1; k > 0; k--) {
+        zt_pos_t pos;
+        if (!zt_at(z->zt, start + 1, &pos)) break;
+        double s;
+        const uint8_t *m;
+        size_t ml;
+        zt_get(&pos, &s, &m, &ml);
+        sd_entry_t *e = sd_find(z->d, m, ml);
+        /* the tree lets go of the member's bytes before the sdict frees them */
+        zt_delete_rank(z->zt, start + 1);
+        sd_delete(z->d, e->key, e->klen, NULL);
     }
 }
 
@@ -390,21 +417,18 @@ void zset_iter_init(zset_iter_t *it, const zset_t *z, size_t rank, bool rev)
     memset(it, 0, sizeof *it);
     it->z = z;
     it->rev = rev;
-    if (rank >= zset_len(z)) { it->off = 0; it->node = NULL; return; }
+    if (rank >= zset_len(z)) { it->off = 0; it->pos.leaf = NULL; return; }
     if (z->enc == ZSET_LISTPACK) it->off = lp_seek(z->lp, (long long)rank * 2);
-    else it->node = zsl_at(z->zsl, rank + 1);
+    else zt_at(z->zt, rank + 1, &it->pos);
 }
 
 bool zset_iter_next(zset_iter_t *it, const uint8_t **m, size_t *ml, double *score)
 {
     const zset_t *z = it->z;
     if (z->enc == ZSET_SKIPLIST) {
-        zsl_node_t *n = it->node;
-        if (!n) return false;
-        *m = n->m;
-        *ml = n->ml;
-        *score = n->score;
-        it->node = it->rev ? n->back : n->lev[0].fwd;
+        if (!it->pos.leaf) return false;
+        zt_get(&it->pos, score, m, ml);
+        if (!(it->rev ? zt_prev(&it->pos) : zt_next(&it->pos))) it->pos.leaf = NULL;
         return true;
     }
     if (!it->off || lp_at_end(z->lp, it->off)) return false;

@@ -1,7 +1,7 @@
 /* zset.h - the sorted set type: members with a double score, ordered by
  * score then by member bytes. A listpack (member, score alternating, in
- * order) while small; a skip list with spans (for ranks) plus an sdict
- * (member -> node) once more than zset-max-listpack-entries members or a
+ * order) while small; an ordered B+ tree counting ranks plus an sdict
+ * (member -> score) once more than zset-max-listpack-entries members or a
  * member longer than zset-max-listpack-value bytes, the rules and the
  * thresholds of redis-server 7.0.15 so OBJECT ENCODING and RDB bytes agree.
  *
@@ -15,59 +15,62 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "actors/types/sdict.h"
 #include "actors/worker/keyspace.h"
 
 enum { ZSET_LISTPACK = 0, ZSET_SKIPLIST = 1 };
 
-#define ZSL_MAXLEVEL 32
-
-/* Each level link also holds the score of the node it points to (fscore,
- * meaningless when fwd is NULL): a search compares against it without
- * loading the next node, so a step that stops (about one in four) costs
- * no cache miss; a large set's lookups are bound by those misses. */
-typedef struct zsl_node {
-    double score;
-    const uint8_t *m;             /* the member: the key bytes of its sdict entry */
-    uint32_t ml;
-    int nlev;
-    struct zsl_node *back;
-    struct { struct zsl_node *fwd; size_t span; double fscore; } lev[];
-} zsl_node_t;
-
-typedef struct zsl {
-    zsl_node_t *head, *tail;
+/* The ordered index of a large set (zset_tree.c): a B+ tree of (score,
+ * member) counting the members under each child. */
+#define ZT_LEAF 32                /* members per leaf */
+#define ZT_FAN 32                 /* children per inner node */
+typedef struct zt_leaf zt_leaf_t;
+typedef struct zt {
+    void *root;                   /* a zt_leaf_t when height is 0 */
+    int height;
     size_t len;
-    int level;
-} zsl_t;
+    zt_leaf_t *first, *last;
+    size_t leaves, inners;        /* for memory accounting */
+} zt_t;
+/* A member's place: valid until the tree next changes. */
+typedef struct zt_pos { zt_leaf_t *leaf; unsigned i; } zt_pos_t;
 
 typedef struct zset {
     ks_object_t base;
     uint8_t enc;                  /* ZSET_LISTPACK or ZSET_SKIPLIST */
     uint8_t *lp;                  /* ZSET_LISTPACK */
-    sdict_t *d;                   /* ZSET_SKIPLIST: member -> zsl_node_t * */
-    zsl_t *zsl;
+    sdict_t *d;                   /* ZSET_SKIPLIST: member -> its score (zset_entry_score) */
+    zt_t *zt;                     /* ZSET_SKIPLIST: the order */
 } zset_t;
 
 extern const ks_object_ops_t zset_ops;
 
-/* skip list (zset_sl.c) */
-zsl_t *zsl_new(void);
-void zsl_free(zsl_t *l);
-zsl_node_t *zsl_insert(zsl_t *l, double score, const uint8_t *m, size_t ml);
-/* Unlinks and frees the node with this score and member; false if absent. */
-bool zsl_delete(zsl_t *l, double score, const uint8_t *m, size_t ml);
-/* Gives node n (in l) the score `score`, moving it where that sorts; n
- * stays the same node (pointers to it stay valid). */
-void zsl_update_score(zsl_t *l, zsl_node_t *n, double score);
+/* ordered index (zset_tree.c). Member bytes are not copied: they must stay
+ * alive while in the tree (they are the sdict entries' keys). */
+zt_t *zt_new(void);
+void zt_free(zt_t *t);
+size_t zt_mem(const zt_t *t);
+void zt_insert(zt_t *t, double score, const uint8_t *m, size_t ml);
+/* false when (score, m) is not in the tree. */
+bool zt_delete(zt_t *t, double score, const uint8_t *m, size_t ml);
+/* Deletes the member at 1-based rank (if there is one). */
+void zt_delete_rank(zt_t *t, size_t rank);
 /* 1-based rank of (score, member), 0 when absent. */
-size_t zsl_rank(const zsl_t *l, double score, const uint8_t *m, size_t ml);
-/* The node at 1-based rank, or NULL. */
-zsl_node_t *zsl_at(const zsl_t *l, size_t rank);
-/* How many nodes from the head satisfy below(arg, node) (which must hold
- * for a prefix of the list). */
-size_t zsl_count_prefix(const zsl_t *l, bool (*below)(const void *arg, double s, const uint8_t *m, size_t ml),
-                        const void *arg);
+size_t zt_rank(const zt_t *t, double score, const uint8_t *m, size_t ml);
+/* The place of 1-based rank, or of the last member; false when none. */
+bool zt_at(const zt_t *t, size_t rank, zt_pos_t *pos);
+bool zt_last(const zt_t *t, zt_pos_t *pos);
+void zt_get(const zt_pos_t *pos, double *score, const uint8_t **m, size_t *ml);
+/* Steps to the next / previous member; false past the end. */
+bool zt_next(zt_pos_t *pos);
+bool zt_prev(zt_pos_t *pos);
+/* How many members from the lowest satisfy below(arg, ...), which must
+ * hold for a prefix of the order (it may be called on any key). */
+size_t zt_count_prefix(const zt_t *t, bool (*below)(const void *arg, double s, const uint8_t *m, size_t ml),
+                       const void *arg);
+/* The tree's invariants hold (unit tests). */
+bool zt_check(const zt_t *t);
 int zset_member_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
 
 /* A new empty set in the encoding ZADD would create for a first member of
@@ -98,7 +101,7 @@ void zset_maybe_listpack(zset_t *z, size_t maxelelen);
 typedef struct zset_iter {
     const zset_t *z;
     size_t off;
-    zsl_node_t *node;
+    zt_pos_t pos;                 /* ZSET_SKIPLIST; pos.leaf NULL at the end */
     bool rev;
     uint8_t mbuf[21];
 } zset_iter_t;
@@ -109,6 +112,14 @@ bool zset_iter_next(zset_iter_t *it, const uint8_t **m, size_t *ml, double *scor
 size_t zset_d2str(char *buf, size_t cap, double v);
 /* Parses a score as Redis's getDoubleFromObject; false for an invalid one. */
 bool zset_parse_score(const uint8_t *s, size_t len, double *out);
+
+/* The score of a ZSET_SKIPLIST set's sdict entry (kept in its value word). */
+static inline double zset_entry_score(const sd_entry_t *e)
+{
+    double s;
+    memcpy(&s, &e->val, sizeof s);
+    return s;
+}
 
 int zset_rdb_load(unsigned rdb_type, const uint8_t *val, size_t len, zset_t **out);
 

@@ -51,30 +51,25 @@ static void check_against(const zset_t *z, ref_t *ref, int n)
     }
 }
 
-/* The skip list's own invariants: every link of every level holds the
- * score of the node it points to, spans add up to ranks, back pointers
- * mirror level 0, and each sdict entry points at the node of its member. */
+/* The tree's own invariants (zt_check: sorted leaves linked both ways,
+ * counts that add up, separators that bound their subtrees and name live
+ * members) and each sdict entry's score matching its member's place. */
 static void check_links(const zset_t *z)
 {
     if (z->enc != ZSET_SKIPLIST) return;
-    const zsl_t *l = z->zsl;
-    for (int i = 0; i < l->level; i++) {
-        size_t rank = 0;
-        for (const zsl_node_t *x = l->head; x->lev[i].fwd; x = x->lev[i].fwd) {
-            const zsl_node_t *f = x->lev[i].fwd;
-            CHECK(x->lev[i].fscore == f->score);
-            rank += x->lev[i].span;
-            CHECK_EQ_INT(zsl_at(l, rank) == f, 1);
-        }
+    CHECK(zt_check(z->zt));
+    zt_pos_t pos;
+    size_t rank = 1;
+    for (bool more = zt_at(z->zt, 1, &pos); more; more = zt_next(&pos), rank++) {
+        double s;
+        const uint8_t *m;
+        size_t ml;
+        zt_get(&pos, &s, &m, &ml);
+        sd_entry_t *e = sd_find(z->d, m, ml);
+        CHECK(e && zset_entry_score(e) == s && e->key == m);
+        CHECK_EQ_INT(zt_rank(z->zt, s, m, ml), rank);
     }
-    const zsl_node_t *prev = NULL;
-    for (const zsl_node_t *x = l->head->lev[0].fwd; x; x = x->lev[0].fwd) {
-        CHECK(x->back == prev);
-        sd_entry_t *e = sd_find(z->d, x->m, x->ml);
-        CHECK(e && e->val == x && e->key == x->m);
-        prev = x;
-    }
-    CHECK(l->tail == prev);
+    CHECK_EQ_INT(rank - 1, z->zt->len);
 }
 
 static void random_ops(int enc)
@@ -109,21 +104,20 @@ static void random_ops(int enc)
     zset_ops.free_value(z);
 }
 
-/* A new score keeps the member's node (the sdict points at it): in place
- * when it still sorts between its neighbours, moved otherwise. */
-TEST(zset_skiplist_update_keeps_node)
+/* A new score moves the member to where it sorts; its sdict entry keeps
+ * the score. */
+TEST(zset_skiplist_update_moves_member)
 {
     zset_t *z = zset_new_enc(ZSET_SKIPLIST);
     const char *names[] = { "a", "b", "c", "d" };
     int out;
     for (int i = 0; i < 4; i++) CHECK(zset_add(z, i + 1, (const uint8_t *)names[i], 1, 0, &out, NULL));
-    zsl_node_t *b = sd_find(z->d, (const uint8_t *)"b", 1)->val;
     CHECK(zset_add(z, 2.5, (const uint8_t *)"b", 1, 0, &out, NULL) && out == ZADD_OUT_UPDATED);
-    CHECK(sd_find(z->d, (const uint8_t *)"b", 1)->val == b && b->score == 2.5);
+    CHECK(zset_entry_score(sd_find(z->d, (const uint8_t *)"b", 1)) == 2.5);
     CHECK_EQ_INT(zset_rank(z, (const uint8_t *)"b", 1, false), 1);
     check_links(z);
     CHECK(zset_add(z, 10, (const uint8_t *)"b", 1, 0, &out, NULL) && out == ZADD_OUT_UPDATED);
-    CHECK(sd_find(z->d, (const uint8_t *)"b", 1)->val == b && b->score == 10);
+    CHECK(zset_entry_score(sd_find(z->d, (const uint8_t *)"b", 1)) == 10);
     CHECK_EQ_INT(zset_rank(z, (const uint8_t *)"b", 1, false), 3);
     check_links(z);
     /* a tie on the score orders by member: "b" before "c" at 3 */
@@ -133,6 +127,70 @@ TEST(zset_skiplist_update_keeps_node)
     check_links(z);
     CHECK(zset_add(z, -2, (const uint8_t *)"d", 1, ZADD_IN_INCR, &out, NULL));
     CHECK_EQ_INT(zset_rank(z, (const uint8_t *)"d", 1, false), 1);
+    check_links(z);
+    zset_ops.free_value(z);
+}
+
+/* Many members (leaves and inner nodes split, thin leaves merge, emptied
+ * nodes go, the root grows and shrinks) against a sorted array: random
+ * adds, score updates and deletes, then draining from the low end as
+ * ZPOPMIN does and from the middle as ZREMRANGEBYRANK does. */
+TEST(zset_tree_large_random)
+{
+    enum { M = 6000 };
+    static ref_t ref[M];
+    static int at[M];              /* member i's index in ref, -1 if absent */
+    srand(11);
+    zset_t *z = zset_new_enc(ZSET_SKIPLIST);
+    int n = 0;
+    for (int i = 0; i < M; i++) at[i] = -1;
+    for (int step = 0; step < 60000; step++) {
+        int i = rand() % M;
+        char m[16];
+        snprintf(m, sizeof m, "m%d", i);
+        double s = (double)(rand() % 3000);
+        if (rand() % 4 == 0) {
+            CHECK_EQ_INT(zset_del(z, (const uint8_t *)m, strlen(m)), at[i] >= 0);
+            if (at[i] >= 0) {
+                int j = at[i];
+                ref[j] = ref[--n];
+                at[atoi(ref[j].m + 1)] = j;
+                at[i] = -1;
+            }
+        } else {
+            int out;
+            CHECK(zset_add(z, s, (const uint8_t *)m, strlen(m), 0, &out, NULL));
+            if (at[i] >= 0) ref[at[i]].s = s;
+            else { ref[n].s = s; strcpy(ref[n].m, m); at[i] = n++; }
+        }
+        if (step % 5000 == 4999) {
+            check_links(z);
+            ref_t *copy = malloc(sizeof *copy * (size_t)(n ? n : 1));
+            memcpy(copy, ref, sizeof *copy * (size_t)n);
+            check_against(z, copy, n);
+            free(copy);
+        }
+    }
+    CHECK(z->zt->height >= 2);
+    qsort(ref, (size_t)n, sizeof *ref, ref_cmp);
+    zset_del_ranks(z, 0, 999);                    /* ZPOPMIN-like, from the low end */
+    memmove(ref, ref + 1000, sizeof *ref * (size_t)(n - 1000));
+    n -= 1000;
+    check_links(z);
+    zset_del_ranks(z, (size_t)n / 3, (size_t)n / 3 + 499);
+    memmove(ref + n / 3, ref + n / 3 + 500, sizeof *ref * (size_t)(n - n / 3 - 500));
+    n -= 500;
+    check_links(z);
+    check_against(z, ref, n);
+    while (n > 0) {                               /* drain everything */
+        size_t k = (size_t)(n < 37 ? n : 37);
+        zset_del_ranks(z, 0, k - 1);
+        memmove(ref, ref + k, sizeof *ref * (size_t)(n - (int)k));
+        n -= (int)k;
+        if (n % 500 < 37) check_links(z);
+    }
+    CHECK_EQ_INT(zset_len(z), 0);
+    CHECK_EQ_INT(z->zt->height, 0);
     check_links(z);
     zset_ops.free_value(z);
 }
