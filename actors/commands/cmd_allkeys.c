@@ -14,6 +14,7 @@
 #include <string.h>
 #include "actors/commands/args.h"
 #include "actors/commands/commands.h"
+#include "actors/state/asm.h"
 #include "actors/repl/repl.h"
 #include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
@@ -90,13 +91,29 @@ static unsigned long long scan_encode(unsigned long long local, int widx)
     return (local << SCAN_WORKER_BITS) | (unsigned)widx;
 }
 
+/* resp_bulk_collect for keys clients may see: not those of slots a
+ * migration is still importing (state/asm.h). */
+static void collect_visible(const uint8_t *key, size_t len, void *arg)
+{
+    if (asm_key_hidden(key, len)) return;
+    resp_bulk_collect(key, len, arg);
+}
+
+/* A random key clients may see (a few tries past hidden ones). */
+static void random_visible(struct keyspace *ks, long long now_ms, resp_bulk_list_t *acc)
+{
+    for (int i = 0; i < 16 && acc->n == 0; i++) {
+        if (!ks_random_key(ks, now_ms, collect_visible, acc) || !asm_any_hidden()) return;
+    }
+}
+
 /* One worker's scan from `local`; keys to out. */
 static unsigned long long scan_local(struct keyspace *ks, unsigned long long local, const uint8_t *pat,
                                      size_t patlen, long long count, const uint8_t *type, size_t typelen,
                                      long long now_ms, resp_buf_t *out, long long *nkeys)
 {
     resp_bulk_list_t acc = { out, 0 };
-    unsigned long long next = ks_scan(ks, local, pat, patlen, count, type, typelen, now_ms, resp_bulk_collect, &acc);
+    unsigned long long next = ks_scan(ks, local, pat, patlen, count, type, typelen, now_ms, collect_visible, &acc);
     *nkeys = acc.n;
     return next;
 }
@@ -210,11 +227,15 @@ void cmd_scan_reply(struct reply_slot *s)
 
 /* ---------------- DBSIZE ---------------- */
 
-void cmd_dbsize(cmd_ctx_t *ctx) { resp_add_int(ctx->reply, (long long)ks_size(ctx->ks)); }
+void cmd_dbsize(cmd_ctx_t *ctx)
+{
+    resp_add_int(ctx->reply, (long long)(ks_size(ctx->ks) - asm_hidden_keys(ctx->ks)));
+}
 
 void cmd_dbsize_part(struct worker *w, struct remote_cmd *rc)
 {
-    rc->keys_delta = (long long)ks_size(worker_keyspace(w));
+    struct keyspace *ks = worker_keyspace(w);
+    rc->keys_delta = (long long)(ks_size(ks) - asm_hidden_keys(ks));
 }
 
 void cmd_dbsize_merge(struct reply_slot *s, const struct remote_cmd *rc) { s->sum += rc->keys_delta; }
@@ -229,7 +250,7 @@ void cmd_keys(cmd_ctx_t *ctx)
     resp_buf_t tmp;
     resp_buf_init(&tmp, ctx->reply->proto);
     acc.buf = &tmp;
-    ks_keys(ctx->ks, ctx->argv[1], ctx->argvlen[1], ctx->now_ms, resp_bulk_collect, &acc);
+    ks_keys(ctx->ks, ctx->argv[1], ctx->argvlen[1], ctx->now_ms, collect_visible, &acc);
     resp_add_array(ctx->reply, acc.n);
     resp_buf_append(ctx->reply, tmp.data, tmp.len);
     resp_buf_free(&tmp);
@@ -239,7 +260,7 @@ void cmd_keys_part(struct worker *w, struct remote_cmd *rc)
 {
     const queued_cmd_t *q = &rc->cmds[0];
     resp_bulk_list_t acc = { &rc->reply, 0 };
-    ks_keys(worker_keyspace(w), q->argv[1], q->argvlen[1], rc->now_ms, resp_bulk_collect, &acc);
+    ks_keys(worker_keyspace(w), q->argv[1], q->argvlen[1], rc->now_ms, collect_visible, &acc);
     rc->keys_delta = acc.n;
 }
 
@@ -260,7 +281,7 @@ void cmd_keys_reply(struct reply_slot *s)
 void cmd_randomkey(cmd_ctx_t *ctx)
 {
     resp_bulk_list_t acc = { ctx->reply, 0 };
-    ks_random_key(ctx->ks, ctx->now_ms, resp_bulk_collect, &acc);
+    random_visible(ctx->ks, ctx->now_ms, &acc);
     if (!acc.n) resp_add_null(ctx->reply);
 }
 
@@ -268,8 +289,8 @@ void cmd_randomkey_part(struct worker *w, struct remote_cmd *rc)
 {
     resp_bulk_list_t acc = { &rc->reply, 0 };
     struct keyspace *ks = worker_keyspace(w);
-    ks_random_key(ks, rc->now_ms, resp_bulk_collect, &acc);
-    rc->keys_delta = acc.n ? (long long)ks_size(ks) : 0;   /* weight by size */
+    random_visible(ks, rc->now_ms, &acc);
+    rc->keys_delta = acc.n ? (long long)(ks_size(ks) - asm_hidden_keys(ks)) : 0;   /* weight by size */
 }
 
 void cmd_randomkey_merge(struct reply_slot *s, const struct remote_cmd *rc)

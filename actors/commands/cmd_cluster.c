@@ -16,6 +16,7 @@
 #include "actors/commands/args.h"
 #include "actors/commands/commands.h"
 #include "actors/config/config.h"
+#include "actors/state/asm.h"
 #include "actors/state/state.h"
 #include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
@@ -65,6 +66,22 @@ void cmd_cluster_setslot(cmd_ctx_t *ctx)
         rc->keys_delta = count;
         rc->slot_counted = true;
     }
+    rt_send(state_actor(), &rc->hdr);
+}
+
+void cmd_cluster_migrateslots(cmd_ctx_t *ctx) { to_state(ctx); }
+void cmd_cluster_getslotmigrations(cmd_ctx_t *ctx) { to_state(ctx); }
+void cmd_cluster_cancelslotmigrations(cmd_ctx_t *ctx) { to_state(ctx); }
+
+/* SYNCSLOTS comes from the source's lanes (actors/worker/asm_lane.c): the
+ * connection that sends ESTABLISH becomes a lane, whose commands may reach
+ * the hidden slots of its import (routing, dispatch.c) and whose close
+ * fails the import (state_asm.c). The state actor learns which client it is. */
+void cmd_cluster_syncslots(cmd_ctx_t *ctx)
+{
+    if (ctx->client && arg_is(ctx->argv[2], ctx->argvlen[2], "establish")) ctx->client->flags |= CLIENT_ASM_LANE;
+    remote_cmd_t *rc = dispatch_defer_nosend(ctx, STATE_MSG_CMD);
+    rc->client_id = ctx->client ? ctx->client->id : 0;
     rt_send(state_actor(), &rc->hdr);
 }
 
@@ -123,7 +140,9 @@ void cmd_cluster_countkeysinslot(cmd_ctx_t *ctx)
         dispatch_keyed_at(ctx, (int)slot);
         return;
     }
-    resp_add_int(ctx->reply, (long long)ks_count_in_slot(ctx->ks, (unsigned)slot));
+    /* a slot still being imported (state/asm.h) shows none of its keys */
+    bool hidden = asm_slot_hidden((unsigned)slot);
+    resp_add_int(ctx->reply, hidden ? 0 : (long long)ks_count_in_slot(ctx->ks, (unsigned)slot));
 }
 
 void cmd_cluster_getkeysinslot(cmd_ctx_t *ctx)
@@ -144,6 +163,7 @@ void cmd_cluster_getkeysinslot(cmd_ctx_t *ctx)
     resp_buf_t tmp;
     resp_buf_init(&tmp, ctx->reply->proto);
     resp_bulk_list_t acc = { &tmp, 0 };
+    if (asm_slot_hidden((unsigned)slot)) count = 0;   /* still being imported: none shown */
     ks_keys_in_slot(ctx->ks, (unsigned)slot, (size_t)count, resp_bulk_collect, &acc);
     resp_add_array(ctx->reply, acc.n);
     resp_buf_append(ctx->reply, tmp.data, tmp.len);

@@ -22,6 +22,7 @@
 #include "actors/commands/args.h"
 #include "actors/commands/commands.h"
 #include "actors/commands/debug_cmds.h"
+#include "actors/state/asm.h"
 #include "actors/config/config.h"
 #include "actors/repl/repl.h"
 #include "actors/repl/repl_replica.h"
@@ -362,6 +363,21 @@ void cmd_debug(cmd_ctx_t *ctx)
     }
     if (arg_is(sub, sublen, "persister-delay")) {
         debug_actor_delay(ctx, &g_persist_debug_delay_us);
+        return;
+    }
+    if (arg_is(sub, sublen, "slotmigration")) {
+        /* DEBUG SLOTMIGRATION HOLD NONE|SNAPSHOT|STREAM|PAUSED: tests stop
+         * a migration at a step (state/asm.h) */
+        static const char *const steps[] = { "none", "snapshot", "stream", "paused" };
+        int step = -1;
+        for (int i = 0; ctx->argc == 4 && i < 4; i++)
+            if (arg_is(ctx->argv[3], ctx->argvlen[3], steps[i])) step = i;
+        if (step < 0 || !arg_is(ctx->argv[2], ctx->argvlen[2], "hold")) {
+            debug_wrong_args(ctx);
+            return;
+        }
+        asm_set_hold(step);
+        resp_add_simple(ctx->reply, "OK");
         return;
     }
     if (arg_is(sub, sublen, "help")) {

@@ -102,6 +102,12 @@ void cmd_table_init(void)
         }
     }
     initialized = true;
+    /* Subcommands 7.0.15 has not: found by name, listed nowhere. */
+    const cmd_def_t *cluster = index_find(NULL, (const uint8_t *)"cluster", 7);
+    for (cmd_def_t *s = cmdtable_cluster_unlisted; cluster && s->name; s++) {
+        s->parent = cluster;
+        index_insert(s);
+    }
 }
 
 const cmd_def_t *cmd_lookup(const uint8_t *name, size_t len)

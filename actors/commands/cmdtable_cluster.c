@@ -346,6 +346,47 @@ static cmd_def_t subcommands_cluster[] = {
     { .name = NULL },
 };
 
+/* CLUSTER subcommands that 7.0.15 does not have: atomic slot migration
+ * between shoal masters (Valkey 9's syntax, arities and flags;
+ * docs/migrateslots.md). Served (cmd_lookup_sub finds them) but kept out of
+ * CLUSTER's subcommand list, so COMMAND, COMMAND INFO/DOCS/LIST/COUNT keep
+ * 7.0.15's shape (cmd_table_init). */
+cmd_def_t cmdtable_cluster_unlisted[] = {
+    {
+        .name = "migrateslots", .arity = -4, .flags = CMD_ADMIN | CMD_STALE,
+        .flag_names = "admin stale no_async_loading",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "admin slow dangerous",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_cluster_migrateslots,
+        .summary = "Moves slot ranges to another shoal master atomically",
+        .since = "9.0.0", .group = "cluster", .complexity = "O(N) where N is the number of slots",
+    },
+    {
+        .name = "getslotmigrations", .arity = 2, .flags = CMD_ADMIN | CMD_STALE,
+        .flag_names = "admin stale",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "admin slow dangerous",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_cluster_getslotmigrations,
+        .summary = "Lists in-progress and recent atomic slot migrations",
+        .since = "9.0.0", .group = "cluster", .complexity = "O(N) where N is the number of migrations",
+    },
+    {
+        .name = "cancelslotmigrations", .arity = 2, .flags = CMD_ADMIN | CMD_STALE,
+        .flag_names = "admin stale",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "admin slow dangerous",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_cluster_cancelslotmigrations,
+        .summary = "Cancels the atomic slot migrations this node exports",
+        .since = "9.0.0", .group = "cluster", .complexity = "O(N) where N is the number of migrations",
+    },
+    {
+        .name = "syncslots", .arity = -3, .flags = CMD_ADMIN | CMD_STALE,
+        .flag_names = "admin stale",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "admin slow dangerous",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_cluster_syncslots,
+        .summary = "Internal: the conversation of an atomic slot migration",
+        .since = "9.0.0", .group = "cluster", .complexity = "O(1)",
+    },
+    { .name = NULL },
+};
+
 cmd_def_t cmdtable_cluster[] = {
     {
         .name = "asking", .arity = 1, .flags = CMD_FAST, .flag_names = "fast",

@@ -136,6 +136,10 @@ void cmd_cluster_slaves(cmd_ctx_t *ctx);    /* CLUSTER SLAVES */
 void cmd_cluster_count_failure_reports(cmd_ctx_t *ctx); /* CLUSTER COUNT-FAILURE-REPORTS */
 void cmd_cluster_bumpepoch(cmd_ctx_t *ctx); /* CLUSTER BUMPEPOCH */
 void cmd_cluster_setslot(cmd_ctx_t *ctx);   /* CLUSTER SETSLOT */
+void cmd_cluster_migrateslots(cmd_ctx_t *ctx);          /* CLUSTER MIGRATESLOTS (docs/migrateslots.md) */
+void cmd_cluster_getslotmigrations(cmd_ctx_t *ctx);     /* CLUSTER GETSLOTMIGRATIONS */
+void cmd_cluster_cancelslotmigrations(cmd_ctx_t *ctx);  /* CLUSTER CANCELSLOTMIGRATIONS */
+void cmd_cluster_syncslots(cmd_ctx_t *ctx);             /* CLUSTER SYNCSLOTS: between shoal masters */
 void cmd_wait(cmd_ctx_t *ctx);              /* WAIT */
 void cmd_role(cmd_ctx_t *ctx);              /* ROLE */
 void cmd_save(cmd_ctx_t *ctx);              /* SAVE */
@@ -303,6 +307,7 @@ extern cmd_def_t cmdtable_string[];
 extern cmd_def_t cmdtable_bits[];
 extern cmd_def_t cmdtable_keyspace[];
 extern cmd_def_t cmdtable_cluster[];
+extern cmd_def_t cmdtable_cluster_unlisted[];   /* CLUSTER subcommands not in 7.0.15 */
 extern cmd_def_t cmdtable_list[];
 extern cmd_def_t cmdtable_hash[];
 extern cmd_def_t cmdtable_set[];

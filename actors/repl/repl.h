@@ -111,6 +111,11 @@ void repl_propagate_effect(struct repl_wbuf *b, struct keyspace *ks, const struc
  * MULTI ... EXEC, as Redis does. */
 void repl_multi_begin(struct repl_wbuf *b);
 void repl_multi_end(struct repl_wbuf *b);
+/* A buffer used only to format effects (a slot migration's lane sends them
+ * itself, actors/worker/asm_lane.c): its bytes, and emptying it. */
+const char *repl_wbuf_bytes(const struct repl_wbuf *b, size_t *len);
+void repl_wbuf_clear(struct repl_wbuf *b);
+void repl_wbuf_free(struct repl_wbuf *b);
 /* Hands the buffered bytes to the replication actor (no-op when empty). */
 void repl_flush(struct repl_wbuf *b);
 

@@ -92,6 +92,21 @@ void repl_multi_end(repl_wbuf_t *b)
     resp_buf_append(&b->out, exec, sizeof exec - 1);
 }
 
+const char *repl_wbuf_bytes(const repl_wbuf_t *b, size_t *len)
+{
+    *len = b->out.len;
+    return b->out.data;
+}
+
+void repl_wbuf_clear(repl_wbuf_t *b) { resp_buf_reset(&b->out); }
+
+void repl_wbuf_free(repl_wbuf_t *b)
+{
+    if (!b) return;
+    resp_buf_free(&b->out);
+    free(b);
+}
+
 void repl_flush(repl_wbuf_t *b)
 {
     if (!b || b->out.len == 0 || b->in_multi) return;

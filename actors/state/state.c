@@ -701,6 +701,10 @@ static void dispatch(state_t *st, rt_msg_t *msg)
     case STATE_MSG_FAILOVER:
         state_fo_request(st, (state_fo_req_t *)msg);
         break;
+    case STATE_MSG_ASM:
+        state_asm_event(st, (struct asm_event *)msg);
+        free(msg);
+        break;
     case REPL_MSG_PARK:
         /* DEBUG SLEEP: this thread (the cron, the elector) waits with the workers */
         repl_cut_park(msg);

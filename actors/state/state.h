@@ -164,6 +164,7 @@ enum state_msg {
     STATE_MSG_DURABLE,            /* persist_ack_t from the persister (its ack type, see main.c) */
     STATE_MSG_SAVE_SYNC,          /* state's own: state_save_and_wait's request */
     STATE_MSG_FAILOVER,           /* state_fo_req_t: from the failover elector */
+    STATE_MSG_ASM,                /* asm_event_t (state/asm.h): a slot migration's lanes and workers */
 };
 
 /* What the elector asks of the state actor (state_failover.c). */

@@ -761,13 +761,18 @@ static void update_received(state_t *st, int sender, const bus_msg_t *m)
     if (sender < 0 || !m->u.update.name_valid) return;
     int idx = state_find(st, m->u.update.name, NODE_NAME_LEN);
     if (idx < 0) return;
-    if (st->nodes[idx].config_epoch >= m->u.update.config_epoch) return;
+    state_bus_update(st, idx, m->u.update.config_epoch, m->u.update.slots);
+}
+
+void state_bus_update(state_t *st, int idx, uint64_t epoch, const uint8_t *bitmap)
+{
+    if (st->nodes[idx].config_epoch >= epoch) return;
     if (st->nodes[idx].flags & NODE_SLAVE) set_master(st, idx);
-    st->nodes[idx].config_epoch = m->u.update.config_epoch;
+    st->nodes[idx].config_epoch = epoch;
     st->slot_version++;
     state_save_config(st);
     st->save_fsync = true;
-    rebind_slots(st, idx, m->u.update.config_epoch, m->u.update.slots);
+    rebind_slots(st, idx, epoch, bitmap);
 }
 
 void state_bus_apply(state_t *st, const state_bus_src_t *src, const bus_msg_t *m)

@@ -334,6 +334,9 @@ void state_apply_command(state_t *st, remote_cmd_t *rc)
     else if (!strcmp(n, "reset")) reset(st, rc);
     else if (!strcmp(n, "failover")) state_fo_command(st, rc);
     else if (!strcmp(n, "setslot")) state_setslot(st, rc);
+    else if (!strcmp(n, "migrateslots") || !strcmp(n, "getslotmigrations") || !strcmp(n, "cancelslotmigrations") ||
+             !strcmp(n, "syncslots"))
+        state_asm_command(st, rc);
     else if (!strcmp(n, "debug")) debug_clusterlink_kill(st, rc);
     else if (!strcmp(n, "saveconfig")) {
         resp_add_simple(&rc->reply, "OK");

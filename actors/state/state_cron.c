@@ -151,6 +151,7 @@ void state_tick(state_t *st)
         speed_up_failure_reports(st, newly_pfail, nnew);
     }
     state_fo_tick(st);
+    state_asm_tick(st);
 
     if (st->announce_pending) {
         st->announce_pending = false;

@@ -338,6 +338,8 @@ void state_bus_frame(state_t *st, struct link_frame *f);
 /* Tells every peer that node `about` has failed (a FAIL message). */
 void state_broadcast_fail(state_t *st, int about);
 void state_bus_link_event(state_t *st, struct link_event *e);
+/* UPDATE's rule (5.8 C) for record idx: a newer epoch and its claim. */
+void state_bus_update(state_t *st, int idx, uint64_t epoch, const uint8_t *bitmap);
 /* Copies an address into a node's ip field (an IPv6 text form fits). */
 void state_set_ip(char *dst, const char *src);
 /* Keeps `name` out of the table for 60 s (CLUSTER FORGET): gossip about it is ignored. */
@@ -357,6 +359,11 @@ void state_maybe_mark_fail(state_t *st, int idx);
 /* A PONG on our outbound link to record idx, received at `now` (§5.2 step
  * 6.4): pong_received, ping_sent = 0, PFAIL cleared, FAIL where 5.11 allows. */
 void state_pong_received(state_t *st, int idx, long long now);
+/* state_asm.c: atomic slot migration (docs/migrateslots.md). */
+struct asm_event;
+void state_asm_command(state_t *st, remote_cmd_t *rc);   /* MIGRATESLOTS, GETSLOTMIGRATIONS, ... */
+void state_asm_event(state_t *st, struct asm_event *e);  /* what the lanes and workers report */
+void state_asm_tick(state_t *st);                        /* timeouts, holds, ownership checks */
 /* state_failover.c: votes, elections, promotion, manual failover (docs/cluster-bus.md §5.13-§5.16). */
 void state_fo_request(state_t *st, state_fo_req_t *r);
 /* 7.0.15's bump without consensus: a new configEpoch unless ours is already

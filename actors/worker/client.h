@@ -42,6 +42,7 @@ enum {
     CLIENT_BLOCKED       = 1 << 9,   /* waiting for a cluster-state command's reply */
     CLIENT_PAUSED        = 1 << 10,  /* a write waits for the failover pause to end (wpause.h) */
     CLIENT_UNIX_SOCKET   = 1 << 11,  /* came in on the unixsocket: a local client (protected mode) */
+    CLIENT_ASM_LANE      = 1 << 12,  /* a slot migration's lane from its source (state/asm.h) */
 };
 
 #define WATCH_MAX 1024

@@ -17,7 +17,9 @@
 #include "actors/failover/wpause.h"
 #include "actors/persist/rdb_save.h"
 #include "actors/repl/repl.h"
+#include "actors/state/asm.h"
 #include "actors/state/state.h"
+#include "actors/worker/asm_lane.h"
 #include "actors/worker/batch.h"
 #include "actors/worker/blocking.h"
 #include "actors/worker/client.h"
@@ -188,6 +190,8 @@ static int route(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, const
         ((c && (c->flags & CLIENT_ASKING)) || (cmd->flags & CMD_ASKING) ||
          (cmd->parent == NULL && !strcmp(cmd->name, "migrate"))))
         return ROUTE_SLOT;
+    /* A slot migration's lane reaching the slots it imports (state/asm.h). */
+    if (c && (c->flags & CLIENT_ASM_LANE) && asm_slot_hidden(slot)) return ROUTE_SLOT;
     /* A READONLY client on a replica, reading its master's slot. */
     if (c && (c->flags & CLIENT_READONLY) && !(cmd->flags & CMD_WRITE) && (me->flags & NODE_SLAVE) &&
         me->master == owner)
@@ -284,7 +288,7 @@ static bool owner_still_ok(worker_t *w, const cmd_def_t *cmd, int argc, const ui
     if (cmd_get_keys(cmd, argc, argv, argvlen, pos, 1) <= 0) return true;
     unsigned slot = slot_of_key(argv[pos[0]], argvlen[pos[0]]);
     int owner = s->slot_owner[slot];
-    if (owner == s->myself || s->importing_from[slot] >= 0) return true;
+    if (owner == s->myself || s->importing_from[slot] >= 0 || asm_slot_hidden(slot)) return true;
     const node_view_t *me = &s->nodes[s->myself];
     if (owner >= 0 && !(cmd->flags & CMD_WRITE) && (me->flags & NODE_SLAVE) && me->master == owner) return true;
     char err[256];
@@ -346,6 +350,16 @@ static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cm
         .resume = blk ? blk->resume : NULL,
     };
     size_t start = reply->len;
+    /* A write to a slot being handed over that was routed before the pause
+     * began: refused with -MOVED to the new owner (asm_lane.h). */
+    if (asm_lane_any(w) && !from_master && asm_lane_refuse(w, cmd, argc, argv, argvlen, reply)) {
+        if (blk) {
+            blk->blocked = false;
+            blk->suspend = NULL;
+        }
+        stats_note_call(w, cmd, 0, reply, start);
+        return;
+    }
     const cmd_def_t *saved = current_cmd;
     current_cmd = cmd;
     /* Timed on the wall clock, as 7.0.15's call() times commands (ustime);
@@ -370,6 +384,8 @@ static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cm
          * every worker passes through (a message) before it matters */
         if (!from_master && repl_worker_propagates(w->ks))
             repl_propagate_effect(w->repl, w->ks, cmd, &ctx);
+        /* and to the target of a slot migration, for a slot whose keys went */
+        if (!from_master && asm_lane_any(w)) asm_lane_note_write(w, cmd, &ctx);
         if (cmd->exec == CMD_EXEC_KEYED) {
             blocking_note_write(w, cmd, argc, argv, argvlen);
             xwait_note_write(w, cmd, argc, argv, argvlen);   /* waits over several workers (xwait.c) */

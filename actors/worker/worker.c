@@ -27,6 +27,8 @@
 #include "actors/bus/link.h"
 #include "actors/config/config.h"
 #include "actors/failover/wpause.h"
+#include "actors/state/asm.h"
+#include "actors/worker/asm_lane.h"
 #include "actors/repl/repl.h"
 #include "actors/repl/repl_replica.h"
 #include "actors/state/state.h"
@@ -296,6 +298,7 @@ void client_close(client_t *c)
     c->fd = -1;
     c->flags |= CLIENT_CLOSED;
     client_unlink(c);
+    if (c->flags & CLIENT_ASM_LANE) asm_event_post(ASM_EV_CLIENT_CLOSED, 0, 0, 0, c->id, "");   /* import fails */
     blocking_client_closed(c);    /* its owner drops the wait; the reply slot then frees c */
     if (c->flags & CLIENT_PAUSED) {   /* it must not stay on the paused list once freed */
         for (client_t **pp = &w->paused; *pp; pp = &(*pp)->next_paused)
@@ -541,6 +544,7 @@ static void on_key_expired(void *arg, const uint8_t *key, size_t len)
 {
     worker_t *w = arg;
     if (repl_worker_propagates(w->ks)) repl_propagate_del(w->repl, key, len);
+    if (asm_lane_any(w)) asm_lane_note_expired(w, key, len);
 }
 
 void worker_keyspace_adopted(worker_t *w)
@@ -569,7 +573,8 @@ void worker_snap_leave(worker_t *w) { snap_leave(w); }
 static bool command_must_wait(client_t *c, int argc, const uint8_t **argv, const size_t *argvlen)
 {
     int mode = wpause_mode();
-    if (mode == WPAUSE_OFF) return false;
+    bool slots_paused = asm_any_paused() && !(c->flags & CLIENT_ASM_LANE);
+    if (mode == WPAUSE_OFF && !slots_paused) return false;
     const cmd_def_t *cmd = cmd_lookup(argv[0], argvlen[0]);
     if (!cmd) return false;
     if (cmd->subcommands && argc >= 2) {
@@ -580,6 +585,8 @@ static bool command_must_wait(client_t *c, int argc, const uint8_t **argv, const
     if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) return false;
     const cmd_def_t *top = cmd->parent ? cmd->parent : cmd;
     if (!(c->flags & CLIENT_AUTHENTICATED) && !(top->flags & CMD_NO_AUTH) && !(cmd->flags & CMD_NO_AUTH)) return false;
+    if (slots_paused && asm_write_paused(c, cmd, argc, argv, argvlen)) return true;
+    if (mode == WPAUSE_OFF) return false;
     if (mode == WPAUSE_ALL) return true;
     if (cmd->flags & CMD_WRITE) return true;
     if (!strcmp(cmd->name, "exec"))
@@ -596,7 +603,9 @@ static void pause_timer_cb(rt_timer_t *t, void *arg)
     (void)t;
     worker_t *w = arg;
     int mode = wpause_mode();
-    if (mode != WPAUSE_OFF && mode >= w->paused_mode) return;
+    /* Nothing that held them changed (pause as restrictive, no slot migration's pause moved). */
+    bool wpause_same = w->paused_mode == WPAUSE_OFF || (mode != WPAUSE_OFF && mode >= w->paused_mode);
+    if (wpause_same && asm_pause_gen() == w->paused_asm_gen) return;
     rt_timer_stop(&w->pause_timer);
     w->pause_timer_on = false;
     client_t *list = w->paused;
@@ -617,6 +626,7 @@ static void pause_client(client_t *c)
     c->next_paused = w->paused;
     w->paused = c;
     w->paused_mode = wpause_mode();
+    w->paused_asm_gen = asm_pause_gen();
     if (!w->pause_timer_on) {
         rt_timer_start(&w->pause_timer, w->thread, 5, 5, pause_timer_cb, w);
         w->pause_timer_on = true;

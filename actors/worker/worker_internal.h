@@ -57,6 +57,7 @@ struct worker {
     rt_timer_t pause_timer;
     bool pause_timer_on;
     int paused_mode;                         /* wpause_mode() when a client was last held */
+    uint64_t paused_asm_gen;                 /* asm_pause_gen() then (state/asm.h) */
     struct repl_wbuf *repl;                  /* writes to propagate, not yet handed over (repl.c) */
     int lent_batches;                        /* batches out with a lent socket (batch.h) */
     /* WAIT's per-client marks (worker_woff_note): direct-mapped by client id;

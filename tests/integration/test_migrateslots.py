@@ -1,0 +1,381 @@
+"""Atomic slot migration between shoal masters: CLUSTER MIGRATESLOTS, GETSLOTMIGRATIONS,
+CANCELSLOTMIGRATIONS (Valkey 9's syntax and replies; docs/migrateslots.md).
+
+What it is for: the happy path on a 3-master shoal cluster (keys of every type with their
+TTLs arrive, the source keeps none, the slots change owner everywhere, a concurrent writer
+sees only a short pause and -MOVED, never another error, and every acknowledged write is
+on the target); the argument errors in Valkey's texts; a redis-server target refused with
+an error; and the failure cases: the target or the source killed at each step, the link
+cut, CANCELSLOTMIGRATIONS. After every failure the slots are the source's with all their
+keys, and the target holds none of them.
+
+What it must never do: weaken an expectation to match our node; wait with fixed sleeps
+where a condition can be polled.
+"""
+import signal
+import threading
+import time
+
+import pytest
+
+import helpers as h
+import bushelpers as bh
+
+
+def _migrations(node):
+    """GETSLOTMIGRATIONS as a list of dicts (str keys, decoded values)."""
+    with node.raw() as c:
+        reply = c.call("CLUSTER", "GETSLOTMIGRATIONS")
+    assert isinstance(reply, list), reply
+    out = []
+    for entry in reply:
+        d = {}
+        for i in range(0, len(entry), 2):
+            v = entry[i + 1]
+            d[entry[i].decode()] = v.decode() if isinstance(v, bytes) else v
+        out.append(d)
+    return out
+
+
+def _wait_job(node, state, timeout=30):
+    def done():
+        jobs = _migrations(node)
+        return jobs and jobs[0]["state"] in (state, "failed", "cancelled", "success") and jobs[0]
+    job = h.wait_until(done, timeout, interval=0.05, what=f"migration reaches {state}")
+    return job
+
+
+def _wait_state(node, state, timeout=30):
+    return h.wait_until(lambda: (lambda j: j and j[0]["state"] == state and j[0])(_migrations(node)),
+                        timeout, interval=0.02, what=f"migration in state {state}")
+
+
+def _keys_in(lo, hi, n, prefix="k"):
+    keys, i = [], 0
+    while len(keys) < n:
+        k = f"{prefix}:{i}"
+        if lo <= h.key_slot(k) <= hi:
+            keys.append(k)
+        i += 1
+    return keys
+
+
+def _count_existing(conn, keys):
+    """How many of keys exist (one EXISTS each, pipelined: they span slots)."""
+    conn.send(b"".join(h.encode("EXISTS", k) for k in keys))
+    return sum(conn.read()[1] for _ in keys)
+
+
+def _owner_port(node, slot):
+    with node.raw() as c:
+        for start, end, master, *_ in c.call("CLUSTER", "SLOTS"):
+            if start <= slot <= end:
+                return master[1]
+    return None
+
+
+def _fill_types(node, lo, hi):
+    """Keys of every type in [lo, hi], some with TTLs; returns {key: DUMP payload} and TTLs."""
+    keys = _keys_in(lo, hi, 60, "ty")
+    ttl = {}
+    with node.raw(timeout=30) as c:
+        for i, k in enumerate(keys):
+            kind = i % 8
+            if kind == 0:
+                assert c.call("SET", k, f"value-{i}" * (1 + i % 5)) == "OK"
+            elif kind == 1:
+                assert c.call("SET", k, str(i * 1000)) == "OK"
+            elif kind == 2:
+                assert c.call("RPUSH", k, *[f"e{j}" for j in range(1 + i)]) == 1 + i
+            elif kind == 3:
+                assert c.call("SADD", k, *[str(j) for j in range(1 + i)]) == 1 + i
+            elif kind == 4:
+                args = []
+                for j in range(1 + i):
+                    args += [str(j * 1.5), f"m{j}"]
+                assert c.call("ZADD", k, *args) == 1 + i
+            elif kind == 5:
+                args = []
+                for j in range(1 + i):
+                    args += [f"f{j}", f"v{j}"]
+                assert c.call("HSET", k, *args) == 1 + i
+            elif kind == 6:
+                assert c.call("PFADD", k, *[f"x{j}" for j in range(1 + i)]) == 1
+            else:
+                assert c.call("SETBIT", k, 100 + i, 1) == 0
+            if i % 3 == 0:
+                assert c.call("PEXPIRE", k, 600000 + i) == 1
+        dumps = {k: c.call("DUMP", k) for k in keys}
+        for k in keys:
+            ttl[k] = c.call("PEXPIRETIME", k)
+    return dumps, ttl
+
+
+class Writer(threading.Thread):
+    """A client that keeps writing INCR to keys of the moving slots, following -MOVED as a
+    cluster client does; records each key's last acknowledged value, the longest call
+    and every error that is not MOVED."""
+
+    def __init__(self, start_port, keys):
+        super().__init__(daemon=True)
+        self.keys = keys
+        self.port = {k: start_port for k in keys}
+        self.acked = {}
+        self.errors = []
+        self.moved = 0
+        self.longest = 0.0
+        self.stop = threading.Event()
+        self.conns = {}
+
+    def conn(self, port):
+        if port not in self.conns:
+            self.conns[port] = h.RawConn(port, timeout=30)
+        return self.conns[port]
+
+    def run(self):
+        try:
+            while not self.stop.is_set():
+                for k in self.keys:
+                    t0 = time.monotonic()
+                    r = self.conn(self.port[k]).call("INCR", k)
+                    while isinstance(r, h.Error) and r.startswith("MOVED"):
+                        self.moved += 1
+                        self.port[k] = int(r.split()[2].rsplit(":", 1)[1])
+                        r = self.conn(self.port[k]).call("INCR", k)
+                    self.longest = max(self.longest, time.monotonic() - t0)
+                    if isinstance(r, h.Error):
+                        self.errors.append(str(r))
+                    else:
+                        self.acked[k] = r
+        except Exception as e:   # a broken connection is an error the client saw
+            self.errors.append(repr(e))
+        finally:
+            for c in self.conns.values():
+                c.close()
+
+
+@pytest.fixture
+def trio(servers):
+    nodes = bh.start_cluster(servers, 3, extra_args=("--enable-debug-command", "yes"))
+    return nodes
+
+
+def test_happy_path_every_type_ttls_writer(trio):
+    src, dst, other = trio
+    dst_id = bh.myid(dst)
+    lo, hi = 0, 1500
+    dumps, ttl = _fill_types(src, lo, hi)
+    bulk = _keys_in(lo, hi, 3000, "bulk")
+    h.set_keys(src, bulk, "x" * 100)
+    stay = _keys_in(2000, 2100, 50, "stay")   # src keeps these slots
+    h.set_keys(src, stay, "s")
+    writer = Writer(src.port, _keys_in(lo, hi, 20, "w"))
+    writer.start()
+    time.sleep(0.3)
+    with src.raw() as c:
+        assert c.call("CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", str(lo), str(hi), "NODE", dst_id) == "OK"
+    job = _wait_job(src, "success")
+    assert job["state"] == "success", job
+    time.sleep(0.3)
+    writer.stop.set()
+    writer.join(10)
+    assert writer.errors == [], writer.errors
+    assert writer.moved >= 1
+    assert writer.longest < 2.0, writer.longest
+
+    # the job as each side reports it
+    assert job["operation"] == "EXPORT" and job["slot_ranges"] == f"{lo}-{hi}"
+    assert job["source_node"] == bh.myid(src) and job["target_node"] == dst_id
+    assert len(job["name"]) == 40 and job["cow_size"] == 0 and job["message"] == ""
+    for f in ("create_time", "last_update_time", "last_ack_time"):
+        assert isinstance(job[f], int) and job[f] > 1600000000
+    imp = _migrations(dst)[0]
+    assert imp["operation"] == "IMPORT" and imp["name"] == job["name"] and imp["state"] == "success"
+
+    # every node agrees on the new owner
+    for n in trio:
+        h.wait_until(lambda n=n: _owner_port(n, lo) == dst.port and _owner_port(n, hi) == dst.port
+                     and _owner_port(n, hi + 1) == src.port, 10, what="owners converge")
+    # values and TTLs arrived whole; the source kept none of them
+    with dst.raw(timeout=30) as c:
+        for k, d in dumps.items():
+            assert c.call("DUMP", k) == d, k
+            assert c.call("PEXPIRETIME", k) == ttl[k], k
+        assert _count_existing(c, bulk) == len(bulk)
+        for k, v in writer.acked.items():
+            assert int(c.call("GET", k)) >= v, k
+        assert c.call("DBSIZE") == len(dumps) + len(bulk) + len(writer.keys)
+    with src.raw(timeout=30) as c:
+        h.wait_until(lambda: c.call("DBSIZE") == len(stay), 10, what="source drops the moved keys")
+        assert c.call("GET", stay[0]) == b"s"
+        r = c.call("GET", bulk[0])
+        assert isinstance(r, h.Error) and r.startswith(f"MOVED {h.key_slot(bulk[0])} 127.0.0.1:{dst.port}")
+    h.wait_until(lambda: bh.cluster_info(other)["cluster_state"] == "ok", 10)
+
+
+def test_argument_errors(trio):
+    src, dst, other = trio
+    dst_id, src_id = bh.myid(dst), bh.myid(src)
+    cases = [
+        (("SLOTSRANGE",), "ERR wrong number of arguments for 'cluster|migrateslots' command"),
+        (("SLOTSRANGE", "0", "10", "NODE"), "ERR syntax error"),
+        (("FOO", "0", "10", "NODE", dst_id), "ERR syntax error"),
+        (("SLOTSRANGE", "0", "10", "NOD", dst_id), "ERR syntax error"),
+        (("SLOTSRANGE", "0", "16384", "NODE", dst_id), "ERR Invalid or out of range slot"),
+        (("SLOTSRANGE", "0", "10", "20", "NODE", dst_id), "ERR Invalid or out of range slot"),   # NODE read as the end
+        (("SLOTSRANGE", "0", "10", "20"), "ERR No end slot for final slot range"),
+        (("SLOTSRANGE", "10", "5", "NODE", dst_id), "ERR Start slot number 10 is greater than end slot number 5."),
+        (("SLOTSRANGE", "0", "10", "5", "20", "NODE", dst_id),
+         "ERR Slot range 5-20 overlaps with previous range 0-10."),
+        (("SLOTSRANGE", "NODE", dst_id, "x"), "ERR No slot ranges specified"),
+        (("SLOTSRANGE", "5000", "6000", "NODE", dst_id), "ERR Requested slots span multiple shards"),
+        (("SLOTSRANGE", "6000", "6001", "NODE", dst_id), "ERR Slots are not served by this node."),
+        (("SLOTSRANGE", "0", "10", "NODE", "abc"), "ERR Invalid node name: abc"),
+        (("SLOTSRANGE", "0", "10", "NODE", "a" * 40), "ERR Unknown node name: " + "a" * 40),
+        (("SLOTSRANGE", "0", "10", "NODE", src_id), "ERR Target node can not be this node."),
+        (("SLOTSRANGE", "0", "10", "NODE", dst_id, "SLOTSRANGE", "5", "20", "NODE", bh.myid(other)),
+         "ERR Slot ranges in migrations overlap"),
+    ]
+    with src.raw() as c:
+        for args, want in cases:
+            assert c.call("CLUSTER", "MIGRATESLOTS", *args) == h.Error(want), args
+        assert c.call("CLUSTER", "CANCELSLOTMIGRATIONS") == h.Error("ERR No migrations ongoing")
+        assert c.call("CLUSTER", "GETSLOTMIGRATIONS") == []
+        # COMMAND keeps 7.0.15's shape: the new subcommands are served but not listed
+        subs = [s[0] for s in c.call("COMMAND", "INFO", "cluster")[0][9]]
+        assert b"cluster|migrateslots" not in subs
+    # a manual (classic) migration in progress forbids it, in Valkey's words
+    with src.raw() as c:
+        assert c.call("CLUSTER", "SETSLOT", "7", "MIGRATING", dst_id) == "OK"
+        assert c.call("CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", "0", "10", "NODE", dst_id) == \
+            h.Error("ERR Slots are being manually migrated")
+        assert c.call("CLUSTER", "SETSLOT", "7", "STABLE") == "OK"
+    with dst.raw() as c:
+        assert c.call("CLUSTER", "SETSLOT", "7", "IMPORTING", src_id) == "OK"
+    with src.raw() as c:
+        r = c.call("CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", "0", "10", "NODE", dst_id)
+        assert isinstance(r, h.Error) and "Slots are being manually imported" in r, r
+    with dst.raw() as c:
+        assert c.call("CLUSTER", "SETSLOT", "7", "STABLE") == "OK"
+
+
+def test_redis_server_target_is_refused(servers):
+    shoal, shoal2, redis = servers.shoal(), servers.shoal(), servers.redis()
+    r = bh.create_cluster([shoal, shoal2, redis])
+    assert r.returncode == 0, r.stdout + r.stderr
+    bh.wait_healthy([shoal, shoal2, redis], 3)
+    assert _owner_port(shoal, 0) == shoal.port
+    with shoal.raw() as c:
+        r = c.call("CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", "0", "10", "NODE", bh.myid(redis))
+        assert isinstance(r, h.Error), r
+        assert r.startswith("ERR Slot migration to ") and "does not support atomic slot migration" in r, r
+    job = _migrations(shoal)[0]
+    assert job["state"] == "failed" and "unknown subcommand" in job["message"], job
+    assert _owner_port(shoal, 0) == shoal.port
+    # the classic way still works with it
+    with redis.raw() as c:
+        assert c.call("DBSIZE") == 0
+
+
+# ---------------- failures ----------------
+
+def _kill9(server):
+    server.expected_exit = True
+    server.signal(signal.SIGKILL)
+    assert server.wait_exit(5) is not None
+
+
+def _setup_failure(trio, hold, nkeys=2000):
+    src, dst, _ = trio
+    lo, hi = 100, 900
+    keys = _keys_in(lo, hi, nkeys, "f")
+    h.set_keys(src, keys, "y" * 50)
+    for n in (src, dst):
+        with n.raw() as c:
+            assert c.call("DEBUG", "SLOTMIGRATION", "HOLD", hold) == "OK"
+    with src.raw() as c:
+        assert c.call("CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", str(lo), str(hi), "NODE", bh.myid(dst)) == "OK"
+    return lo, hi, keys
+
+
+def _assert_source_kept(src, dst, lo, hi, keys):
+    """The slots stay the source's with all their keys; the target shows and holds none."""
+    h.wait_until(lambda: _owner_port(src, lo) == src.port and _owner_port(src, hi) == src.port, 10)
+    with src.raw(timeout=30) as c:
+        assert _count_existing(c, keys) == len(keys)
+        assert c.call("SET", keys[0], "after") == "OK"
+    if dst is not None:
+        with dst.raw(timeout=30) as c:
+            def gone():
+                return all(c.call("CLUSTER", "COUNTKEYSINSLOT", str(h.key_slot(k))) == 0 for k in keys[:50]) \
+                    and c.call("DBSIZE") == 0
+            h.wait_until(gone, 10, what="target holds none of the keys")
+            assert c.call("DEBUG", "SLOTMIGRATION", "HOLD", "none") == "OK"
+            # the hidden keys were really deleted, not only hidden
+            assert _migrations(dst)[0]["state"] == "failed"
+
+
+@pytest.mark.parametrize("step", ["snapshot", "stream", "paused"])
+def test_target_killed(trio, step):
+    src, dst, _ = trio
+    lo, hi, keys = _setup_failure(trio, step, 20000 if step == "snapshot" else 2000)
+    _wait_state(src, {"snapshot": "snapshotting", "stream": "replicating", "paused": "failover-paused"}[step])
+    _kill9(dst)
+    job = _wait_job(src, "failed")
+    assert job["state"] == "failed" and job["message"], job
+    with src.raw() as c:
+        assert c.call("DEBUG", "SLOTMIGRATION", "HOLD", "none") == "OK"
+    _assert_source_kept(src, None, lo, hi, keys)
+
+
+@pytest.mark.parametrize("step", ["snapshot", "stream", "paused"])
+def test_source_killed(trio, step):
+    src, dst, other = trio
+    lo, hi, keys = _setup_failure(trio, step, 20000 if step == "snapshot" else 2000)
+    _wait_state(src, {"snapshot": "snapshotting", "stream": "replicating", "paused": "failover-paused"}[step])
+    _kill9(src)
+    job = _wait_job(dst, "failed")
+    assert job["state"] == "failed" and "Connection lost to source" in job["message"], job
+    with dst.raw(timeout=30) as c:
+        h.wait_until(lambda: c.call("DBSIZE") == 0, 10, what="target drops the hidden keys")
+        assert all(c.call("CLUSTER", "COUNTKEYSINSLOT", str(s)) == 0 for s in (lo, hi))
+    # the slots are still the (dead) source's in the survivors' view
+    assert _owner_port(dst, lo) == src.port and _owner_port(other, lo) == src.port
+
+
+@pytest.mark.parametrize("step", ["snapshot", "stream", "paused"])
+def test_link_cut(trio, step):
+    src, dst, _ = trio
+    lo, hi, keys = _setup_failure(trio, step, 20000 if step == "snapshot" else 2000)
+    _wait_state(src, {"snapshot": "snapshotting", "stream": "replicating", "paused": "failover-paused"}[step])
+    with dst.raw() as c:
+        lanes = [line for line in c.call("CLIENT", "LIST").decode().splitlines() if "name=slot-migration" in line]
+        assert lanes
+        # one lane is enough: the source then fails the job and closes the others
+        cid = lanes[0].split()[0].split("=")[1]
+        assert c.call("CLIENT", "KILL", "ID", cid) == 1
+    job = _wait_job(src, "failed")
+    assert job["state"] == "failed", job
+    with src.raw() as c:
+        assert c.call("DEBUG", "SLOTMIGRATION", "HOLD", "none") == "OK"
+    _assert_source_kept(src, dst, lo, hi, keys)
+
+
+@pytest.mark.parametrize("step", ["snapshot", "stream", "paused"])
+def test_cancel(trio, step):
+    src, dst, _ = trio
+    lo, hi, keys = _setup_failure(trio, step, 20000 if step == "snapshot" else 2000)
+    _wait_state(src, {"snapshot": "snapshotting", "stream": "replicating", "paused": "failover-paused"}[step])
+    with src.raw() as c:
+        assert c.call("CLUSTER", "CANCELSLOTMIGRATIONS") == "OK"
+        assert c.call("DEBUG", "SLOTMIGRATION", "HOLD", "none") == "OK"
+    job = _migrations(src)[0]
+    assert job["state"] == "cancelled", job
+    _assert_source_kept(src, dst, lo, hi, keys)
+    # and a new migration of the same slots then succeeds
+    with src.raw() as c:
+        assert c.call("CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", str(lo), str(hi), "NODE", bh.myid(dst)) == "OK"
+    assert _wait_job(src, "success")["state"] == "success"
+    with dst.raw(timeout=30) as c:
+        assert c.call("GET", keys[0]) == b"after"
+        assert c.call("DBSIZE") == len(keys)
