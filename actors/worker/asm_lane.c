@@ -677,19 +677,12 @@ typedef struct drop_msg {
     uint8_t slots[SLOT_COUNT / 8];
 } drop_msg_t;
 
-static void drop_key(const uint8_t *key, size_t len, void *arg)
-{
-    worker_t *w = arg;
-    worker_touch_key(w, key, len);
-    if (repl_worker_propagates(w->ks)) repl_propagate_del(w->repl, key, len);
-}
-
 static void on_drop(worker_t *w, rt_msg_t *msg)
 {
     drop_msg_t *m = (drop_msg_t *)msg;
     size_t gone = 0;
     for (unsigned s = (unsigned)w->index; s < SLOT_COUNT; s += (unsigned)g_nworkers)
-        if (bit(m->slots, s)) gone += ks_delete_slot(w->ks, s, drop_key, w);
+        if (bit(m->slots, s)) gone += worker_drop_slot(w, s);
     if (gone) worker_publish_ks_stats(w);
     repl_flush(w->repl);
     asm_event_post(ASM_EV_DROP_DONE, m->job, w->index, (long long)gone, 0, "");

@@ -75,6 +75,9 @@ extern worker_t *g_workers[MAX_WORKERS];
  * snapshot read section as a command: the snapshot in w->cur, the keyspace
  * in replica mode when the node is a replica. Nests. */
 void worker_snap_enter(worker_t *w);
+/* hold.c: whether a pause must hold this command now, and holding its client. */
+bool worker_command_must_wait(struct client *c, int argc, const uint8_t **argv, const size_t *argvlen);
+void worker_hold_client(struct client *c);
 void worker_snap_leave(worker_t *w);
 
 /* placement.c moves idle connections between workers. On the owner: stop

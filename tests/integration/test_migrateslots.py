@@ -285,16 +285,26 @@ def _kill9(server):
     assert server.wait_exit(5) is not None
 
 
-def _setup_failure(trio, hold, nkeys=2000):
+STEP_STATE = {"snapshot": "snapshotting", "stream": "replicating", "paused": "failover-paused"}
+
+
+def _hold(node, step):
+    with node.raw() as c:
+        assert c.call("DEBUG", "SLOTMIGRATION", "HOLD", step) == "OK"
+
+
+def _setup_failure(trio, step):
+    """Keys in slots 100-900 of the source, a migration of them started and held at
+    `step` on both sides (a snapshot held halfway needs enough keys to be halfway)."""
     src, dst, _ = trio
     lo, hi = 100, 900
-    keys = _keys_in(lo, hi, nkeys, "f")
+    keys = _keys_in(lo, hi, 20000 if step == "snapshot" else 2000, "f")
     h.set_keys(src, keys, "y" * 50)
-    for n in (src, dst):
-        with n.raw() as c:
-            assert c.call("DEBUG", "SLOTMIGRATION", "HOLD", hold) == "OK"
+    _hold(src, step)
+    _hold(dst, step)
     with src.raw() as c:
         assert c.call("CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", str(lo), str(hi), "NODE", bh.myid(dst)) == "OK"
+    _wait_state(src, STEP_STATE[step])
     return lo, hi, keys
 
 
@@ -310,29 +320,38 @@ def _assert_source_kept(src, dst, lo, hi, keys):
                 return all(c.call("CLUSTER", "COUNTKEYSINSLOT", str(h.key_slot(k))) == 0 for k in keys[:50]) \
                     and c.call("DBSIZE") == 0
             h.wait_until(gone, 10, what="target holds none of the keys")
-            assert c.call("DEBUG", "SLOTMIGRATION", "HOLD", "none") == "OK"
-            # the hidden keys were really deleted, not only hidden
             assert _migrations(dst)[0]["state"] == "failed"
+        _hold(dst, "none")
 
 
 @pytest.mark.parametrize("step", ["snapshot", "stream", "paused"])
 def test_target_killed(trio, step):
     src, dst, _ = trio
-    lo, hi, keys = _setup_failure(trio, step, 20000 if step == "snapshot" else 2000)
-    _wait_state(src, {"snapshot": "snapshotting", "stream": "replicating", "paused": "failover-paused"}[step])
+    lo, hi, keys = _setup_failure(trio, step)
+    held = {}
+    if step == "paused":
+        # a write to a moving slot waits (it is not refused) while the slots are paused
+        def write():
+            with src.raw(timeout=30) as c:
+                held["reply"] = c.call("SET", keys[1], "held")
+        t = threading.Thread(target=write, daemon=True)
+        t.start()
+        time.sleep(0.3)
+        assert t.is_alive() and "reply" not in held
     _kill9(dst)
     job = _wait_job(src, "failed")
+    if step == "paused":
+        t.join(10)
+        assert held["reply"] == "OK"   # done here once the migration failed
     assert job["state"] == "failed" and job["message"], job
-    with src.raw() as c:
-        assert c.call("DEBUG", "SLOTMIGRATION", "HOLD", "none") == "OK"
+    _hold(src, "none")
     _assert_source_kept(src, None, lo, hi, keys)
 
 
 @pytest.mark.parametrize("step", ["snapshot", "stream", "paused"])
 def test_source_killed(trio, step):
     src, dst, other = trio
-    lo, hi, keys = _setup_failure(trio, step, 20000 if step == "snapshot" else 2000)
-    _wait_state(src, {"snapshot": "snapshotting", "stream": "replicating", "paused": "failover-paused"}[step])
+    lo, hi, keys = _setup_failure(trio, step)
     _kill9(src)
     job = _wait_job(dst, "failed")
     assert job["state"] == "failed" and "Connection lost to source" in job["message"], job
@@ -346,8 +365,7 @@ def test_source_killed(trio, step):
 @pytest.mark.parametrize("step", ["snapshot", "stream", "paused"])
 def test_link_cut(trio, step):
     src, dst, _ = trio
-    lo, hi, keys = _setup_failure(trio, step, 20000 if step == "snapshot" else 2000)
-    _wait_state(src, {"snapshot": "snapshotting", "stream": "replicating", "paused": "failover-paused"}[step])
+    lo, hi, keys = _setup_failure(trio, step)
     with dst.raw() as c:
         lanes = [line for line in c.call("CLIENT", "LIST").decode().splitlines() if "name=slot-migration" in line]
         assert lanes
@@ -356,16 +374,14 @@ def test_link_cut(trio, step):
         assert c.call("CLIENT", "KILL", "ID", cid) == 1
     job = _wait_job(src, "failed")
     assert job["state"] == "failed", job
-    with src.raw() as c:
-        assert c.call("DEBUG", "SLOTMIGRATION", "HOLD", "none") == "OK"
+    _hold(src, "none")
     _assert_source_kept(src, dst, lo, hi, keys)
 
 
 @pytest.mark.parametrize("step", ["snapshot", "stream", "paused"])
 def test_cancel(trio, step):
     src, dst, _ = trio
-    lo, hi, keys = _setup_failure(trio, step, 20000 if step == "snapshot" else 2000)
-    _wait_state(src, {"snapshot": "snapshotting", "stream": "replicating", "paused": "failover-paused"}[step])
+    lo, hi, keys = _setup_failure(trio, step)
     with src.raw() as c:
         assert c.call("CLUSTER", "CANCELSLOTMIGRATIONS") == "OK"
         assert c.call("DEBUG", "SLOTMIGRATION", "HOLD", "none") == "OK"

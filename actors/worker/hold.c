@@ -1,0 +1,85 @@
+/* hold.c - clients held by a pause: CLIENT PAUSE and the manual failover's
+ * write pause (wpause.h), and a slot migration's pause of the slots it hands
+ * over (state/asm.h). A held client's command stays unparsed in its buffer
+ * and the client reads nothing further until what held it changes; a timer
+ * of its worker then runs the input again (a command still held waits again).
+ *
+ * Must never: hold a command that Redis answers at once (unknown, wrong
+ * arity, NOAUTH), or a slot migration's own lane.
+ */
+#include <string.h>
+
+#include "actors/commands/commands.h"
+#include "actors/failover/wpause.h"
+#include "actors/state/asm.h"
+#include "actors/worker/asm_lane.h"
+#include "actors/worker/client.h"
+#include "actors/worker/worker_internal.h"
+
+/* A command that the pause in force (wpause.h) holds: the client reads
+ * nothing further until the pause lets it through, as Redis postpones it.
+ * As in Redis, unknown commands, wrong arity and NOAUTH are answered at once;
+ * WRITE holds writes (queued into MULTI or not) and an EXEC with a queued
+ * write; ALL holds everything else too. */
+bool worker_command_must_wait(client_t *c, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    int mode = wpause_mode();
+    bool slots_paused = asm_any_paused() && !(c->flags & CLIENT_ASM_LANE);
+    if (mode == WPAUSE_OFF && !slots_paused) return false;
+    const cmd_def_t *cmd = cmd_lookup(argv[0], argvlen[0]);
+    if (!cmd) return false;
+    if (cmd->subcommands && argc >= 2) {
+        const cmd_def_t *sub = cmd_lookup_sub(cmd, argv[1], argvlen[1]);
+        if (!sub) return false;
+        cmd = sub;
+    }
+    if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) return false;
+    const cmd_def_t *top = cmd->parent ? cmd->parent : cmd;
+    if (!(c->flags & CLIENT_AUTHENTICATED) && !(top->flags & CMD_NO_AUTH) && !(cmd->flags & CMD_NO_AUTH)) return false;
+    if (slots_paused && asm_write_paused(c, cmd, argc, argv, argvlen)) return true;
+    if (mode == WPAUSE_OFF) return false;
+    if (mode == WPAUSE_ALL) return true;
+    if (cmd->flags & CMD_WRITE) return true;
+    if (!strcmp(cmd->name, "exec"))
+        for (int i = 0; i < c->mq_len; i++)
+            if (c->mq[i].cmd && (c->mq[i].cmd->flags & CMD_WRITE)) return true;
+    return false;
+}
+
+/* Every few ms while clients wait: once the pause has become less
+ * restrictive than when they were held, they all run their input again
+ * (and those still held wait again). */
+static void pause_timer_cb(rt_timer_t *t, void *arg)
+{
+    (void)t;
+    worker_t *w = arg;
+    int mode = wpause_mode();
+    /* Nothing that held them changed (pause as restrictive, no slot migration's pause moved). */
+    bool wpause_same = w->paused_mode == WPAUSE_OFF || (mode != WPAUSE_OFF && mode >= w->paused_mode);
+    if (wpause_same && asm_pause_gen() == w->paused_asm_gen) return;
+    rt_timer_stop(&w->pause_timer);
+    w->pause_timer_on = false;
+    client_t *list = w->paused;
+    w->paused = NULL;
+    while (list) {
+        client_t *c = list;
+        list = c->next_paused;
+        c->next_paused = NULL;
+        c->flags &= ~CLIENT_PAUSED;
+        client_process_input(c);
+    }
+}
+
+void worker_hold_client(client_t *c)
+{
+    worker_t *w = c->worker;
+    c->flags |= CLIENT_PAUSED;
+    c->next_paused = w->paused;
+    w->paused = c;
+    w->paused_mode = wpause_mode();
+    w->paused_asm_gen = asm_pause_gen();
+    if (!w->pause_timer_on) {
+        rt_timer_start(&w->pause_timer, w->thread, 5, 5, pause_timer_cb, w);
+        w->pause_timer_on = true;
+    }
+}
