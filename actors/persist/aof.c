@@ -1,17 +1,25 @@
-/* aof.c - the AOF actor (see aof.h): takes the replication stream's
- * handovers in order, writes them to the current incr file once per round
- * of its loop, fsyncs as appendfsync says, and tells the waiting workers
- * which handovers are safe to answer.
+/* aof.c - the AOF (see aof.h): the writer, which workers call with their
+ * handovers, and the AOF actor, which owns the files' life (start, rotation
+ * at a rewrite's cut, CONFIG SET appendonly, the once-a-second fsync and the
+ * retry after a failed write) and INFO's figures.
  *
- * Group commit: a worker's handover reaches this actor's mailbox through
- * the replication actor; every handover that arrived by the end of a round
- * goes out in one write(2) (and, with appendfsync always, one fdatasync),
- * and only then are their workers released. Workers that handed over while
- * the previous fsync ran are all covered by the next one.
+ * Order: a worker appends its handover to the incr file and pushes it into
+ * the replication actor's mailbox in one critical section (aof_handover),
+ * so the AOF holds the handovers exactly in the order the replication
+ * actor files them in the stream; the other bytes of the stream that the
+ * AOF must hold (FLUSHALL of a cut) are appended at the cut, with every
+ * worker parked.
  *
- * Must never: release a handover before its bytes are written (synced with
- * always); write while off; exit on a write error unless appendfsync is
- * always (as 7.0.15: the replies could not be taken back otherwise).
+ * Durability: write(2) happens before the worker's replies can leave. With
+ * appendfsync always the worker then waits for an fdatasync that covers
+ * its bytes (group commit: whichever waiting worker finds no fsync running
+ * runs one for everything written so far; the others wait for it, and one
+ * fsync answers many clients on every worker).
+ *
+ * Must never: let a reply leave before its write's bytes are written
+ * (synced with always); write a handover out of the stream's order; go on
+ * after a failed write with appendfsync always (as 7.0.15: the replies
+ * could not be taken back).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "actors/config/config.h"
@@ -33,50 +42,50 @@
 #include "runtime/log.h"
 #include "runtime/xmalloc.h"
 
-enum { AOF_MSG_FEED = 1, AOF_MSG_CONFIG };
+enum { AOF_MSG_CONFIG = 1 };
 
-typedef struct aof_feed_msg {
-    rt_msg_t hdr;
-    uint8_t *data;                /* owned; NULL for a mark without bytes */
-    size_t len;
-    int worker;
-    uint64_t seq;
-} aof_feed_msg_t;
-
-/* The actor's state: AOF thread only, except what is published below. */
+/* The writer's state, shared by every thread that appends, under `mu`. */
 static struct {
-    rt_thread_t *thread;
-    rt_actor_t actor;
-    bool started;
+    pthread_mutex_t mu;
+    pthread_cond_t synced_cv;
     bool on;                      /* writing to `fd` */
     int fd;
     char filename[256], dirname[256];
     aof_manifest_t man;
-    resp_buf_t buf;               /* bytes of this round (and of failed writes) */
-    uint64_t round_seq[MAX_WORKERS];
-    bool round_any;
     bool need_select;             /* a new incr file starts with SELECT 0, as redis-server's */
     long long last_ts;            /* the last #TS: annotation's second */
     long long incr_size;          /* bytes of the current incr file */
-    long long synced_size;        /* of which fsync'ed */
+    long long synced_size;        /* of which handed to an fsync */
     long long last_fsync_s;
+    uint64_t written_total, synced_total;   /* over every file: group commit's offsets */
+    bool syncing;                 /* an fdatasync runs (its caller has left `mu`) */
+    resp_buf_t retry;             /* bytes of failed writes, still to write, in order */
+    long long err_logged_s;
+    /* a rewrite's cut (aof_rewrite.c sets the mode; the cut records what it opened) */
+    int cut_mode;                 /* 0 nothing, 1 rotate the incr file, 2 open the temp incr file */
+    long long cut_kept_seq;
+    bool cut_temp_opened;
+} W = { .mu = PTHREAD_MUTEX_INITIALIZER, .synced_cv = PTHREAD_COND_INITIALIZER, .fd = -1 };
+
+/* The actor. */
+static struct {
+    rt_thread_t *thread;
+    rt_actor_t actor;
     rt_timer_t cron;
-    long long write_err_logged_s;
-} A = { .fd = -1 };
+} A;
 
 extern _Atomic int g_aof_rewriting;   /* aof_rewrite.c: a rewrite runs */
 
-/* Published for workers, INFO and commands. */
-static _Atomic int g_wait;                          /* handovers wait (relaxed: see aof_wait_wanted) */
-static _Atomic uint64_t g_done[MAX_WORKERS];        /* last released handover per worker */
-static _Atomic int g_sleepers;
-static pthread_mutex_t wait_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wait_cv = PTHREAD_COND_INITIALIZER;
+static _Atomic int g_active;                        /* workers take the writer's path */
 static _Atomic int g_write_err;                     /* errno of the failing write, 0 when ok */
-static _Atomic long long g_incr_size;               /* A.incr_size for INFO (relaxed: a figure) */
+static _Atomic long long g_incr_size;               /* W.incr_size for INFO (relaxed: a figure) */
+static int g_fsync_idx = -1;                        /* appendfsync's config index */
 static pthread_mutex_t status_mu = PTHREAD_MUTEX_INITIALIZER;
 static aof_status_t g_status = { .last_rewrite_time_sec = -1, .current_rewrite_time_sec = -1,
                                  .last_bgrewrite_ok = true, .last_write_ok = true };
+
+void aof_lock(void) { pthread_mutex_lock(&W.mu); }
+void aof_unlock(void) { pthread_mutex_unlock(&W.mu); }
 
 /* ---------------- background fsync (everysec) ---------------- */
 
@@ -88,7 +97,6 @@ static struct {
     int fds[64];
     bool close_after[64];
     int n;
-    bool busy;
 } bio = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 static _Atomic long long g_bio_pending;
 
@@ -103,12 +111,10 @@ static void *bio_main(void *arg)
         bio.n--;
         memmove(bio.fds, bio.fds + 1, sizeof bio.fds[0] * (size_t)bio.n);
         memmove(bio.close_after, bio.close_after + 1, sizeof bio.close_after[0] * (size_t)bio.n);
-        bio.busy = true;
         pthread_mutex_unlock(&bio.mu);
         (void)fdatasync(fd);
         if (cl) close(fd);
         pthread_mutex_lock(&bio.mu);
-        bio.busy = false;
         atomic_fetch_sub_explicit(&g_bio_pending, 1, memory_order_relaxed);
     }
     return NULL;
@@ -130,28 +136,207 @@ static void bio_submit(int fd, bool close_after)
     pthread_mutex_unlock(&bio.mu);
 }
 
-/* ---------------- workers' side ---------------- */
+/* ---------------- writing (under W.mu) ---------------- */
+
+static int fsync_policy(void)
+{
+    if (g_fsync_idx < 0) g_fsync_idx = config_find("appendfsync");
+    return (int)config_get_num_at(g_fsync_idx);
+}
+
+/* Writes iov fully; returns bytes written and sets *err on failure. */
+static size_t write_all(struct iovec *iov, int n, int *err)
+{
+    size_t done = 0;
+    *err = 0;
+    while (n > 0) {
+        ssize_t w = writev(W.fd, iov, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            *err = w < 0 ? errno : ENOSPC;
+            return done;
+        }
+        done += (size_t)w;
+        while (n > 0 && (size_t)w >= iov->iov_len) {
+            w -= (ssize_t)iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (char *)iov->iov_base + w;
+            iov->iov_len -= (size_t)w;
+        }
+    }
+    return done;
+}
+
+/* A failed write of `total` bytes of which `done` made it: as 7.0.15's
+ * flushAppendOnlyFile, the partial write is cut off again when possible and
+ * the bytes are kept to be written later; writes are refused meanwhile. */
+static void write_failed(size_t done, size_t total, int err, const struct iovec *orig, int n)
+{
+    long long now_s = rt_now_ms() / 1000;
+    bool can_log = now_s - W.err_logged_s > 30;
+    if (can_log) W.err_logged_s = now_s;
+    if (done > 0) {
+        if (can_log)
+            LOG_WARNING("Short write while writing to the AOF file: (nwritten=%lld, expected=%lld)", (long long)done,
+                        (long long)total);
+        if (ftruncate(W.fd, W.incr_size) != 0) {
+            if (can_log)
+                LOG_WARNING("Could not remove short write from the append-only file.  Redis may refuse to load the "
+                            "AOF the next time it starts.  ftruncate: %s", strerror(errno));
+            W.incr_size += (long long)done;
+            W.written_total += done;
+        } else {
+            done = 0;
+        }
+        err = ENOSPC;
+    } else if (can_log) {
+        LOG_WARNING("Error writing to the AOF file: %s", strerror(err));
+    }
+    if (fsync_policy() == AOF_FSYNC_ALWAYS) {
+        LOG_WARNING("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...");
+        _exit(1);
+    }
+    /* keep what is not in the file, in order */
+    resp_buf_t keep;
+    resp_buf_init(&keep, 2);
+    size_t skip = done;
+    for (int i = 0; i < n; i++) {
+        size_t l = orig[i].iov_len;
+        if (skip >= l) {
+            skip -= l;
+            continue;
+        }
+        resp_buf_append(&keep, (const char *)orig[i].iov_base + skip, l - skip);
+        skip = 0;
+    }
+    resp_buf_free(&W.retry);
+    W.retry = keep;
+    atomic_store_explicit(&g_write_err, err, memory_order_relaxed);
+}
+
+/* Appends (prefix, data) to the open incr file; false after a failed write. */
+static bool write_parts(const void *prefix, size_t plen, const void *data, size_t dlen)
+{
+    struct iovec iov[3], orig[3];
+    int n = 0;
+    if (W.retry.len) iov[n++] = (struct iovec){ W.retry.data, W.retry.len };
+    if (plen) iov[n++] = (struct iovec){ (void *)prefix, plen };
+    if (dlen) iov[n++] = (struct iovec){ (void *)data, dlen };
+    if (!n) return true;
+    size_t total = 0;
+    for (int i = 0; i < n; i++) {
+        orig[i] = iov[i];
+        total += iov[i].iov_len;
+    }
+    int err;
+    size_t done = write_all(iov, n, &err);
+    if (err) {
+        write_failed(done, total, err, orig, n);
+        return false;
+    }
+    W.incr_size += (long long)total;
+    W.written_total += total;
+    resp_buf_reset(&W.retry);
+    atomic_store_explicit(&g_incr_size, W.incr_size, memory_order_relaxed);
+    if (atomic_load_explicit(&g_write_err, memory_order_relaxed)) {
+        LOG_WARNING("AOF write error looks solved, Redis can write again.");
+        atomic_store_explicit(&g_write_err, 0, memory_order_relaxed);
+    }
+    return true;
+}
+
+static void append_locked(const uint8_t *data, size_t len)
+{
+    if (!W.on || W.fd < 0) return;
+    char prefix[96];
+    size_t plen = 0;
+    if (aof_conf_bool("aof-timestamp-enabled")) {
+        long long now_s = rt_now_ms() / 1000;
+        if (now_s > W.last_ts) {
+            plen += (size_t)snprintf(prefix, sizeof prefix, "#TS:%lld\r\n", now_s);
+            W.last_ts = now_s;
+        }
+    }
+    if (W.need_select) {
+        static const char sel[] = "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n";
+        memcpy(prefix + plen, sel, sizeof sel - 1);
+        plen += sizeof sel - 1;
+        W.need_select = false;
+    }
+    write_parts(prefix, plen, data, len);
+}
+
+/* Group commit: returns once written_total >= end is synced. */
+static void sync_to(uint64_t end)
+{
+    pthread_mutex_lock(&W.mu);
+    while (W.synced_total < end) {
+        if (!W.on || W.fd < 0) break;
+        if (aof_conf_bool("no-appendfsync-on-rewrite") && atomic_load(&g_aof_rewriting)) {
+            W.synced_total = W.written_total;   /* 7.0.15's documented trade-off */
+            break;
+        }
+        if (W.syncing) {
+            pthread_cond_wait(&W.synced_cv, &W.mu);
+            continue;
+        }
+        W.syncing = true;
+        uint64_t target = W.written_total;
+        long long size = W.incr_size;
+        int fd = W.fd;
+        pthread_mutex_unlock(&W.mu);
+        int rc = fdatasync(fd);
+        int e = errno;
+        pthread_mutex_lock(&W.mu);
+        if (rc != 0) {
+            LOG_WARNING("Can't persist AOF for fsync error when the AOF fsync policy is 'always': %s. Exiting...",
+                        strerror(e));
+            _exit(1);
+        }
+        W.syncing = false;
+        if (target > W.synced_total) W.synced_total = target;
+        if (fd == W.fd && size > W.synced_size) W.synced_size = size;
+        W.last_fsync_s = rt_now_ms() / 1000;
+        pthread_cond_broadcast(&W.synced_cv);
+    }
+    pthread_mutex_unlock(&W.mu);
+}
 
 bool aof_wait_wanted(void)
 {
-    /* relaxed: a worker that misses the switch on only skips waiting for a
-     * file that was not open when its bytes were handed over */
-    return atomic_load_explicit(&g_wait, memory_order_relaxed) != 0;
+    /* relaxed: the switch on happens before any worker can see a client
+     * (start) or in a message every worker passes (a rewrite's cut) */
+    return atomic_load_explicit(&g_active, memory_order_relaxed) != 0;
 }
 
-void aof_wait_handover(int worker, uint64_t seq)
+void aof_handover(const uint8_t *data, size_t len, rt_actor_t *to, rt_msg_t *msg)
 {
-    if (worker < 0 || worker >= MAX_WORKERS) return;
-    /* acquire: pairs with the release in publish_round */
-    if (atomic_load_explicit(&g_done[worker], memory_order_acquire) >= seq) return;
-    pthread_mutex_lock(&wait_mu);
-    /* seq_cst increment and load: with publish_round's seq_cst store and
-     * load, either it sees a sleeper or we see the new mark (no lost wakeup) */
-    atomic_fetch_add(&g_sleepers, 1);
-    while (atomic_load(&g_done[worker]) < seq && atomic_load_explicit(&g_wait, memory_order_relaxed))
-        pthread_cond_wait(&wait_cv, &wait_mu);
-    atomic_fetch_sub(&g_sleepers, 1);
-    pthread_mutex_unlock(&wait_mu);
+    if (!aof_wait_wanted()) {
+        rt_send(to, msg);
+        return;
+    }
+    pthread_mutex_lock(&W.mu);
+    append_locked(data, len);
+    /* inside the section: the mailbox gets the handovers in the file's order */
+    rt_send(to, msg);
+    uint64_t end = W.written_total;
+    bool always = W.on && fsync_policy() == AOF_FSYNC_ALWAYS;
+    pthread_mutex_unlock(&W.mu);
+    if (always) sync_to(end);
+}
+
+void aof_append_at_cut(const void *data, size_t len)
+{
+    if (!aof_wait_wanted()) return;
+    pthread_mutex_lock(&W.mu);
+    append_locked(data, len);
+    uint64_t end = W.written_total;
+    bool always = W.on && fsync_policy() == AOF_FSYNC_ALWAYS;
+    pthread_mutex_unlock(&W.mu);
+    if (always) sync_to(end);
 }
 
 const char *aof_write_refusal(void)
@@ -164,24 +349,30 @@ const char *aof_write_refusal(void)
     return text;
 }
 
-static void wake_all(void)
+/* Cron (AOF thread): the retry after a failed write, everysec's fsync. */
+static void writer_cron(void)
 {
-    if (atomic_load(&g_sleepers) == 0) return;
-    pthread_mutex_lock(&wait_mu);
-    pthread_cond_broadcast(&wait_cv);
-    pthread_mutex_unlock(&wait_mu);
-}
-
-static void publish_round(void)
-{
-    if (!A.round_any) return;
-    for (int i = 0; i < MAX_WORKERS; i++) {
-        if (!A.round_seq[i]) continue;
-        atomic_store(&g_done[i], A.round_seq[i]);   /* seq_cst: see aof_wait_handover */
-        A.round_seq[i] = 0;
+    pthread_mutex_lock(&W.mu);
+    if (W.on && W.fd >= 0) {
+        if (W.retry.len) write_parts(NULL, 0, NULL, 0);
+        long long now_s = rt_now_ms() / 1000;
+        if (fsync_policy() == AOF_FSYNC_EVERYSEC && W.synced_size != W.incr_size && now_s > W.last_fsync_s &&
+            !(aof_conf_bool("no-appendfsync-on-rewrite") && atomic_load(&g_aof_rewriting))) {
+            if (atomic_load_explicit(&g_bio_pending, memory_order_relaxed) > 0) {
+                if (now_s - W.last_fsync_s >= 2) {
+                    pthread_mutex_lock(&status_mu);
+                    g_status.delayed_fsync++;
+                    pthread_mutex_unlock(&status_mu);
+                }
+            } else {
+                bio_submit(W.fd, false);
+                W.synced_size = W.incr_size;
+                W.synced_total = W.written_total;
+                W.last_fsync_s = now_s;
+            }
+        }
     }
-    A.round_any = false;
-    wake_all();
+    pthread_mutex_unlock(&W.mu);
 }
 
 /* ---------------- status ---------------- */
@@ -189,34 +380,38 @@ static void publish_round(void)
 static long long file_size(const char *name)
 {
     char path[600];
-    snprintf(path, sizeof path, "%s/%s", A.dirname, name);
+    snprintf(path, sizeof path, "%s/%s", W.dirname, name);
     struct stat st;
     return stat(path, &st) == 0 ? st.st_size : 0;
 }
 
-/* The base, the incr files before the open one, and what the open one holds. */
-static long long sizes(long long *base_out)
+/* The base and the incr files before the open one (under W.mu). */
+static long long sizes_before_open(void)
 {
-    long long base = A.man.has_base ? file_size(A.man.base.name) : 0;
-    long long incr_before = 0;
-    for (int i = 0; i + 1 < A.man.nincr; i++) incr_before += file_size(A.man.incr[i].name);
-    if (base_out) *base_out = base;
-    return base + incr_before + A.incr_size;
+    long long total = W.man.has_base ? file_size(W.man.base.name) : 0;
+    for (int i = 0; i + 1 < W.man.nincr; i++) total += file_size(W.man.incr[i].name);
+    return total;
 }
 
-long long aof_actor_current_size(void) { return sizes(NULL); }
+long long aof_actor_current_size(void)
+{
+    pthread_mutex_lock(&W.mu);
+    long long s = sizes_before_open() + W.incr_size;
+    pthread_mutex_unlock(&W.mu);
+    return s;
+}
 
 static void status_update(void)
 {
-    long long cur = sizes(NULL);
+    pthread_mutex_lock(&W.mu);
+    long long before = sizes_before_open();
+    long long buffered = (long long)W.retry.len;
+    pthread_mutex_unlock(&W.mu);
     long long base = aof_rewrite_base_size();
     pthread_mutex_lock(&status_mu);
-    g_status.enabled = A.on || aof_conf_bool("appendonly");
-    g_status.last_write_ok = atomic_load_explicit(&g_write_err, memory_order_relaxed) == 0;
     g_status.base_size = base;
-    g_status.current_size = cur - A.incr_size;   /* aof_status_get adds the open file's live size */
-    g_status.buffer_length = (long long)A.buf.len;
-    g_status.pending_bio_fsync = atomic_load_explicit(&g_bio_pending, memory_order_relaxed);
+    g_status.current_size = before;   /* aof_status_get adds the open file's live size */
+    g_status.buffer_length = buffered;
     pthread_mutex_unlock(&status_mu);
 }
 
@@ -228,6 +423,7 @@ void aof_status_get(aof_status_t *out)
     /* read live: CONFIG SET, BGREWRITEAOF and write errors show at once, as in 7.0.15 */
     out->current_size += atomic_load_explicit(&g_incr_size, memory_order_relaxed);
     out->last_write_ok = atomic_load_explicit(&g_write_err, memory_order_relaxed) == 0;
+    out->pending_bio_fsync = atomic_load_explicit(&g_bio_pending, memory_order_relaxed);
     out->enabled = aof_conf_bool("appendonly");
     if (atomic_load(&g_aof_rewriting)) out->rewrite_in_progress = 1;
     if (out->rewrite_in_progress && out->current_rewrite_time_sec < 0) out->current_rewrite_time_sec = 0;
@@ -259,193 +455,81 @@ void aof_status_note_rewrite(int in_progress, int scheduled, long long started_m
     pthread_mutex_unlock(&status_mu);
 }
 
-/* ---------------- writing ---------------- */
-
-static int fsync_policy(void)
-{
-    char buf[16];
-    if (config_get_by_name("appendfsync", buf, sizeof buf) < 0) return AOF_FSYNC_EVERYSEC;
-    if (!strcmp(buf, "always")) return AOF_FSYNC_ALWAYS;
-    if (!strcmp(buf, "no")) return AOF_FSYNC_NO;
-    return AOF_FSYNC_EVERYSEC;
-}
-
-
-/* Writes the round's bytes; returns false after a failed write. */
-static bool write_buf(void)
-{
-    if (A.buf.len == 0) return true;
-    size_t off = 0;
-    int err = 0;
-    while (off < A.buf.len) {
-        ssize_t n = write(A.fd, A.buf.data + off, A.buf.len - off);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            err = n < 0 ? errno : ENOSPC;
-            break;
-        }
-        off += (size_t)n;
-    }
-    if (!err) {
-        A.incr_size += (long long)A.buf.len;
-        atomic_store_explicit(&g_incr_size, A.incr_size, memory_order_relaxed);
-        resp_buf_reset(&A.buf);
-        if (atomic_load_explicit(&g_write_err, memory_order_relaxed)) {
-            LOG_WARNING("AOF write error looks solved, Redis can write again.");
-            atomic_store_explicit(&g_write_err, 0, memory_order_relaxed);
-        }
-        return true;
-    }
-    long long now_s = rt_now_ms() / 1000;
-    bool can_log = now_s - A.write_err_logged_s > 30;
-    if (can_log) A.write_err_logged_s = now_s;
-    if (off > 0) {
-        if (can_log)
-            LOG_WARNING("Short write while writing to the AOF file: (nwritten=%lld, expected=%lld)", (long long)off,
-                        (long long)A.buf.len);
-        if (ftruncate(A.fd, A.incr_size) != 0) {
-            if (can_log)
-                LOG_WARNING("Could not remove short write from the append-only file.  Redis may refuse to load the "
-                            "AOF the next time it starts.  ftruncate: %s", strerror(errno));
-            A.incr_size += (long long)off;
-            memmove(A.buf.data, A.buf.data + off, A.buf.len - off);
-            A.buf.len -= off;
-        }
-        err = ENOSPC;
-    } else if (can_log) {
-        LOG_WARNING("Error writing to the AOF file: %s", strerror(err));
-    }
-    if (fsync_policy() == AOF_FSYNC_ALWAYS) {
-        LOG_WARNING("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...");
-        _exit(1);
-    }
-    atomic_store_explicit(&g_write_err, err, memory_order_relaxed);
-    return false;
-}
-
-static void maybe_fsync(void)
-{
-    if (A.fd < 0 || A.synced_size == A.incr_size) return;
-    if (aof_conf_bool("no-appendfsync-on-rewrite") && atomic_load_explicit(&g_aof_rewriting, memory_order_relaxed))
-        return;
-    int policy = fsync_policy();
-    if (policy == AOF_FSYNC_ALWAYS) {
-        if (fdatasync(A.fd) != 0) {
-            LOG_WARNING("Can't persist AOF for fsync error when the AOF fsync policy is 'always': %s. Exiting...",
-                        strerror(errno));
-            _exit(1);
-        }
-        A.synced_size = A.incr_size;
-        A.last_fsync_s = rt_now_ms() / 1000;
-    } else if (policy == AOF_FSYNC_EVERYSEC) {
-        long long now_s = rt_now_ms() / 1000;
-        if (now_s <= A.last_fsync_s) return;
-        if (atomic_load_explicit(&g_bio_pending, memory_order_relaxed) > 0) {
-            if (now_s - A.last_fsync_s >= 2) {
-                pthread_mutex_lock(&status_mu);
-                g_status.delayed_fsync++;
-                pthread_mutex_unlock(&status_mu);
-            }
-            return;
-        }
-        bio_submit(A.fd, false);
-        A.synced_size = A.incr_size;
-        A.last_fsync_s = now_s;
-    }
-}
-
-/* End of a round: one write for everything that came, the fsync the policy
- * asks for, then the workers waiting on these handovers go. */
-static void round_end(rt_thread_t *t, void *arg)
-{
-    (void)t;
-    (void)arg;
-    if (A.on && A.fd >= 0) {
-        write_buf();
-        maybe_fsync();
-    } else {
-        resp_buf_reset(&A.buf);
-    }
-    publish_round();
-}
-
-static void append_bytes(const void *p, size_t n) { resp_buf_append(&A.buf, p, n); }
-
-static void on_feed(aof_feed_msg_t *m)
-{
-    if (A.on && A.fd >= 0 && m->data) {
-        if (aof_conf_bool("aof-timestamp-enabled")) {
-            long long now_s = rt_now_ms() / 1000;
-            if (now_s > A.last_ts) {
-                char ts[48];
-                int n = snprintf(ts, sizeof ts, "#TS:%lld\r\n", now_s);
-                append_bytes(ts, (size_t)n);
-                A.last_ts = now_s;
-            }
-        }
-        if (A.need_select) {
-            static const char sel[] = "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n";
-            append_bytes(sel, sizeof sel - 1);
-            A.need_select = false;
-        }
-        append_bytes(m->data, m->len);
-    }
-    if (m->worker >= 0 && m->worker < MAX_WORKERS && m->seq) {
-        A.round_seq[m->worker] = m->seq;
-        A.round_any = true;
-    }
-    free(m->data);
-    free(m);
-}
-
-void aof_feed(uint8_t *data, size_t len, int worker, uint64_t seq)
-{
-    aof_feed_msg_t *m = xmalloc(sizeof *m);
-    memset(&m->hdr, 0, sizeof m->hdr);
-    m->hdr.type = AOF_MSG_FEED;
-    m->data = data;
-    m->len = len;
-    m->worker = worker;
-    m->seq = seq;
-    rt_send(&A.actor, &m->hdr);
-}
-
-/* ---------------- files ---------------- */
+/* ---------------- files (under W.mu) ---------------- */
 
 static int open_incr(const char *name)
 {
     char path[600];
-    snprintf(path, sizeof path, "%s/%s", A.dirname, name);
+    snprintf(path, sizeof path, "%s/%s", W.dirname, name);
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) LOG_WARNING("Can't open the append-only file %s: %s", name, strerror(errno));
     return fd;
 }
 
-long long aof_actor_rotate(void)
+/* The writer moves to `fd` (size bytes already in it); the old file gets
+ * its tail written, synced (always: now; else in the background), closed. */
+static void switch_fd(int fd, long long size)
 {
-    /* The bytes before the cut belong to the old file. */
-    if (A.fd >= 0) write_buf();
-    aof_manifest_t next = A.man;
-    const char *name = aof_manifest_new_incr(&next, A.filename);
-    if (!name) return -1;
-    int fd = open_incr(name);
-    if (fd < 0) return -1;
-    int e = aof_manifest_persist(A.dirname, A.filename, &next);
-    if (e) {
-        LOG_WARNING("Can't persist the AOF manifest: %s", strerror(e));
-        close(fd);
-        return -1;
+    int old = W.fd;
+    if (old >= 0) {
+        if (W.retry.len) write_parts(NULL, 0, NULL, 0);
+        if (fsync_policy() == AOF_FSYNC_ALWAYS) {
+            (void)fdatasync(old);
+            close(old);
+        } else {
+            bio_submit(old, true);
+        }
     }
-    int old = A.fd;
-    A.man = next;
-    A.fd = fd;
-    A.incr_size = A.synced_size = 0;
-    atomic_store_explicit(&g_incr_size, 0, memory_order_relaxed);
-    A.need_select = true;
-    A.last_ts = 0;
-    if (old >= 0) bio_submit(old, true);   /* the old file's tail reaches the disk, then it closes */
-    LOG_NOTICE("Creating AOF incr file %s on background rewrite", name);
-    return A.man.incr[A.man.nincr - 1].seq;
+    W.synced_total = W.written_total;
+    W.fd = fd;
+    W.incr_size = W.synced_size = size;
+    atomic_store_explicit(&g_incr_size, size, memory_order_relaxed);
+    W.need_select = true;
+    W.last_ts = 0;
+    pthread_cond_broadcast(&W.synced_cv);
+}
+
+/* A rewrite's cut (repl thread, every worker parked): as aof_rewrite.c set
+ * the mode, a new incr file named in the manifest right away (7.0.15's
+ * openNewIncrAofForAppend), or the temp incr file of appendonly turning on. */
+void aof_cut_reached(void)
+{
+    pthread_mutex_lock(&W.mu);
+    int mode = W.cut_mode;
+    W.cut_mode = 0;
+    if (mode == 1 && W.on) {
+        aof_manifest_t *next = xmalloc(sizeof *next);
+        *next = W.man;
+        const char *name = aof_manifest_new_incr(next, W.filename);
+        int fd = name ? open_incr(name) : -1;
+        int e = fd < 0 ? EIO : aof_manifest_persist(W.dirname, W.filename, next);
+        if (fd >= 0 && e) {
+            LOG_WARNING("Can't persist the AOF manifest: %s", strerror(e));
+            close(fd);
+            fd = -1;
+        }
+        if (fd >= 0) {
+            W.man = *next;
+            switch_fd(fd, 0);
+            W.cut_kept_seq = W.man.incr[W.man.nincr - 1].seq;
+            LOG_NOTICE("Creating AOF incr file %s on background rewrite", name);
+        }
+        free(next);
+    } else if (mode == 2) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/temp-%s.incr", W.dirname, W.filename);
+        int fd = -1;
+        if (mkdir(W.dirname, 0755) == 0 || errno == EEXIST)
+            fd = open(path, O_WRONLY | O_TRUNC | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            LOG_WARNING("Can't open the append-only file %s: %s", path, strerror(errno));
+        } else {
+            switch_fd(fd, 0);
+            W.on = true;
+            W.cut_temp_opened = true;
+        }
+    }
+    pthread_mutex_unlock(&W.mu);
 }
 
 /* An empty base: an RDB without keys, or an empty AOF. */
@@ -454,7 +538,7 @@ static int write_empty_base(const char *name, bool rdb)
     if (!rdb) {
         const uint8_t *parts[1] = { (const uint8_t *)"" };
         size_t lens[1] = { 0 };
-        return aof_write_whole_file(A.dirname, name, parts, lens, 1);
+        return aof_write_whole_file(W.dirname, name, parts, lens, 1);
     }
     rdb_encoder_t e;
     rdb_encoder_init(&e, 0);
@@ -464,23 +548,23 @@ static int write_empty_base(const char *name, bool rdb)
     rdb_encode_eof(&e);
     const uint8_t *parts[1] = { rdb_encoder_data(&e) };
     size_t lens[1] = { rdb_encoder_pending(&e) };
-    int rc = aof_write_whole_file(A.dirname, name, parts, lens, 1);
+    int rc = aof_write_whole_file(W.dirname, name, parts, lens, 1);
     rdb_encoder_free(&e);
     return rc;
 }
 
-/* Opens the files as the manifest says (start, or appendonly turned on at
- * a restart-free point); creates the base when there is none. */
+/* Start with appendonly yes (main thread, before any worker): opens the
+ * files the manifest names; creates the base when there is none. */
 static int open_files_at_start(void)
 {
-    if (mkdir(A.dirname, 0755) != 0 && errno != EEXIST) {
-        LOG_WARNING("Can't open or create append-only dir %s: %s", A.dirname, strerror(errno));
+    if (mkdir(W.dirname, 0755) != 0 && errno != EEXIST) {
+        LOG_WARNING("Can't open or create append-only dir %s: %s", W.dirname, strerror(errno));
         return -1;
     }
-    bool had_incr = A.man.nincr > 0;
-    if (!A.man.has_base && !had_incr) {
+    bool had_incr = W.man.nincr > 0;
+    if (!W.man.has_base && !had_incr) {
         bool rdb = aof_conf_bool("aof-use-rdb-preamble");
-        const char *base = aof_manifest_new_base(&A.man, A.filename, rdb);
+        const char *base = aof_manifest_new_base(&W.man, W.filename, rdb);
         int e = write_empty_base(base, rdb);
         if (e) {
             LOG_WARNING("Can't create the AOF base file %s: %s", base, strerror(e));
@@ -488,25 +572,115 @@ static int open_files_at_start(void)
         }
         LOG_NOTICE("Creating AOF base file %s on server start", base);
     }
-    if (!had_incr) aof_manifest_new_incr(&A.man, A.filename);
-    const char *name = A.man.incr[A.man.nincr - 1].name;
-    A.fd = open_incr(name);
-    if (A.fd < 0) return -1;
-    int e = aof_manifest_persist(A.dirname, A.filename, &A.man);
-    if (!e && A.man.nhist) {
-        aof_manifest_drop_history(&A.man, A.dirname);
-        e = aof_manifest_persist(A.dirname, A.filename, &A.man);
+    if (!had_incr) aof_manifest_new_incr(&W.man, W.filename);
+    const char *name = W.man.incr[W.man.nincr - 1].name;
+    int fd = open_incr(name);
+    if (fd < 0) return -1;
+    int e = aof_manifest_persist(W.dirname, W.filename, &W.man);
+    if (!e && W.man.nhist) {
+        aof_manifest_drop_history(&W.man, W.dirname);
+        e = aof_manifest_persist(W.dirname, W.filename, &W.man);
     }
     if (e) {
         LOG_WARNING("Can't persist the AOF manifest: %s", strerror(e));
+        close(fd);
         return -1;
     }
     struct stat st;
-    A.incr_size = A.synced_size = fstat(A.fd, &st) == 0 ? st.st_size : 0;
-    atomic_store_explicit(&g_incr_size, A.incr_size, memory_order_relaxed);
-    A.need_select = true;
+    switch_fd(fd, fstat(fd, &st) == 0 ? st.st_size : 0);
+    W.on = true;
     LOG_NOTICE("%s AOF incr file %s on server start", had_incr ? "Opening" : "Creating", name);
     return 0;
+}
+
+/* ---------------- what aof_rewrite.c drives (AOF thread) ---------------- */
+
+bool aof_actor_is_on(void)
+{
+    pthread_mutex_lock(&W.mu);
+    bool on = W.on;
+    pthread_mutex_unlock(&W.mu);
+    return on;
+}
+
+void aof_actor_manifest_copy(aof_manifest_t *out)
+{
+    pthread_mutex_lock(&W.mu);
+    *out = W.man;
+    pthread_mutex_unlock(&W.mu);
+}
+
+void aof_actor_set_manifest(const aof_manifest_t *m)
+{
+    pthread_mutex_lock(&W.mu);
+    W.man = *m;
+    pthread_mutex_unlock(&W.mu);
+}
+
+const char *aof_actor_dirname(void) { return W.dirname; }
+const char *aof_actor_filename(void) { return W.filename; }
+rt_actor_t *aof_actor(void) { return &A.actor; }
+
+void aof_actor_prepare_cut(int mode)
+{
+    pthread_mutex_lock(&W.mu);
+    W.cut_mode = mode;
+    W.cut_kept_seq = 0;
+    W.cut_temp_opened = false;
+    pthread_mutex_unlock(&W.mu);
+}
+
+void aof_actor_cut_result(long long *kept_seq, bool *temp_opened)
+{
+    pthread_mutex_lock(&W.mu);
+    W.cut_mode = 0;
+    *kept_seq = W.cut_kept_seq;
+    *temp_opened = W.cut_temp_opened;
+    pthread_mutex_unlock(&W.mu);
+}
+
+int aof_actor_adopt_temp_incr(const char *name)
+{
+    char from[600], to[600];
+    snprintf(from, sizeof from, "%s/temp-%s.incr", W.dirname, W.filename);
+    snprintf(to, sizeof to, "%s/%s", W.dirname, name);
+    if (rename(from, to) != 0) {
+        LOG_WARNING("Error trying to rename the temporary AOF incr file %s into %s: %s", from, name, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Writing stops (appendonly no, or a failed first rewrite): the tail is
+ * written and synced, the file closed; workers stop taking the path. */
+void aof_actor_switch_off(bool drop_temp)
+{
+    pthread_mutex_lock(&W.mu);
+    if (W.fd >= 0) {
+        if (W.retry.len) write_parts(NULL, 0, NULL, 0);
+        (void)fdatasync(W.fd);
+        close(W.fd);
+        W.fd = -1;
+    }
+    W.on = false;
+    W.cut_mode = 0;
+    resp_buf_reset(&W.retry);
+    W.synced_total = W.written_total;
+    pthread_cond_broadcast(&W.synced_cv);
+    atomic_store_explicit(&g_write_err, 0, memory_order_relaxed);
+    atomic_store_explicit(&g_active, 0, memory_order_relaxed);
+    pthread_mutex_unlock(&W.mu);
+    if (drop_temp) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/temp-%s.incr", W.dirname, W.filename);
+        unlink(path);
+    }
+}
+
+void aof_actor_begin_waiting(void)
+{
+    atomic_store(&g_repl_propagate, 1);   /* seq_cst: before any worker's next write */
+    atomic_store_explicit(&g_active, 1, memory_order_relaxed);
 }
 
 /* ---------------- the actor ---------------- */
@@ -515,10 +689,7 @@ static void cron(rt_timer_t *t, void *arg)
 {
     (void)t;
     (void)arg;
-    if (A.on && A.fd >= 0) {
-        if (A.buf.len) write_buf();       /* retry after a failed write */
-        maybe_fsync();
-    }
+    writer_cron();
     aof_rewrite_cron();
     status_update();
 }
@@ -526,19 +697,13 @@ static void cron(rt_timer_t *t, void *arg)
 static void behaviour(rt_actor_t *self, rt_msg_t *msg)
 {
     (void)self;
-    switch (msg->type) {
-    case AOF_MSG_FEED:
-        on_feed((aof_feed_msg_t *)msg);
-        break;
-    case AOF_MSG_CONFIG:
+    if (msg->type == AOF_MSG_CONFIG) {
         free(msg);
         aof_rewrite_on_config(aof_conf_bool("appendonly"));
-        status_update();
-        break;
-    default:
+    } else {
         aof_rewrite_on_msg(msg);
-        status_update();
     }
+    status_update();
 }
 
 static void on_config_change(const char *name, void *arg)
@@ -553,110 +718,28 @@ static void on_config_change(const char *name, void *arg)
     if (aof_conf_bool("appendonly")) aof_rewrite_try_start();
 }
 
-/* aof_rewrite.c drives these from the actor's thread. */
-static void temp_incr_path(char *buf, size_t cap) { snprintf(buf, cap, "%s/temp-%s.incr", A.dirname, A.filename); }
-
-int aof_actor_open_temp_incr(void)
-{
-    if (mkdir(A.dirname, 0755) != 0 && errno != EEXIST) return -1;
-    char path[600];
-    temp_incr_path(path, sizeof path);
-    int fd = open(path, O_WRONLY | O_TRUNC | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        LOG_WARNING("Can't open the append-only file %s: %s", path, strerror(errno));
-        return -1;
-    }
-    if (A.fd >= 0) close(A.fd);
-    A.fd = fd;
-    A.incr_size = A.synced_size = 0;
-    atomic_store_explicit(&g_incr_size, 0, memory_order_relaxed);
-    A.need_select = true;
-    A.last_ts = 0;
-    A.on = true;
-    return 0;
-}
-
-int aof_actor_adopt_temp_incr(const char *name)
-{
-    char from[600], to[600];
-    temp_incr_path(from, sizeof from);
-    snprintf(to, sizeof to, "%s/%s", A.dirname, name);
-    if (rename(from, to) != 0) {
-        LOG_WARNING("Error trying to rename the temporary AOF incr file %s into %s: %s", from, name, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-void aof_actor_drop_temp_incr(void)
-{
-    char path[600];
-    temp_incr_path(path, sizeof path);
-    if (A.fd >= 0) close(A.fd);
-    A.fd = -1;
-    A.on = false;
-    resp_buf_reset(&A.buf);
-    unlink(path);
-}
-
-bool aof_actor_is_on(void) { return A.on; }
-const aof_manifest_t *aof_actor_manifest(void) { return &A.man; }
-void aof_actor_set_manifest(const aof_manifest_t *m) { A.man = *m; }
-const char *aof_actor_dirname(void) { return A.dirname; }
-const char *aof_actor_filename(void) { return A.filename; }
-rt_thread_t *aof_actor_thread(void) { return A.thread; }
-rt_actor_t *aof_actor(void) { return &A.actor; }
-
-/* Turns writing on at the cut of the rewrite that made the base (CONFIG SET
- * appendonly yes), or off. */
-void aof_actor_switch(bool on)
-{
-    if (on == A.on) return;
-    A.on = on;
-    if (!on) {
-        if (A.fd >= 0) {
-            write_buf();
-            (void)fdatasync(A.fd);
-            close(A.fd);
-            A.fd = -1;
-        }
-        atomic_store_explicit(&g_wait, 0, memory_order_relaxed);
-        atomic_store_explicit(&g_write_err, 0, memory_order_relaxed);
-        wake_all();
-    }
-}
-
-void aof_actor_begin_waiting(void)
-{
-    atomic_store(&g_repl_propagate, 1);   /* seq_cst: before any worker's next write */
-    atomic_store_explicit(&g_wait, 1, memory_order_relaxed);
-}
-
 int aof_start(void)
 {
-    aof_conf_names(A.filename, sizeof A.filename, A.dirname, sizeof A.dirname);
-    resp_buf_init(&A.buf, 2);
+    aof_conf_names(W.filename, sizeof W.filename, W.dirname, sizeof W.dirname);
+    resp_buf_init(&W.retry, 2);
     A.thread = rt_thread_create("aof");
     if (!A.thread) return -1;
     rt_actor_init(&A.actor, A.thread, "aof", behaviour, NULL);
-    rt_thread_add_prepare_hook(A.thread, round_end, NULL);
     pthread_t th;
     if (pthread_create(&th, NULL, bio_main, NULL) != 0) return -1;
     pthread_detach(th);
     if (aof_conf_bool("appendonly")) {
-        if (g_aof_loaded_ok) A.man = g_aof_loaded;
+        if (g_aof_loaded_ok) W.man = g_aof_loaded;
         if (open_files_at_start() != 0) return -1;
-        A.on = true;
         aof_actor_begin_waiting();
-        aof_rewrite_set_base_size(sizes(NULL));
-    } else if (aof_manifest_read(A.dirname, A.filename, &A.man) < 0) {
+        aof_rewrite_set_base_size(sizes_before_open() + W.incr_size);
+    } else if (aof_manifest_read(W.dirname, W.filename, &W.man) < 0) {
         /* as 7.0.15, which reads the manifest whatever appendonly says */
         return -1;
     }
-    A.last_fsync_s = rt_now_ms() / 1000;
+    W.last_fsync_s = rt_now_ms() / 1000;
     status_update();
     config_subscribe(on_config_change, NULL);
     rt_timer_start(&A.cron, A.thread, 100, 100, cron, NULL);
-    A.started = true;
     return rt_thread_start(A.thread);
 }

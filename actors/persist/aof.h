@@ -3,18 +3,17 @@
  * without aof-use-rdb-preamble) and incremental files of commands.
  *
  * Actors and who owns what:
- *   - the AOF actor (aof.c, thread "aof") owns the manifest, the open incr
- *     file and everything written to it. Its only input is the replication
- *     actor, which forwards each worker handover (repl_prop.c) in the order
- *     it files them in the replication stream: the AOF and the replicas can
- *     never disagree about order. Each round of its loop it writes what came
- *     (one write(2)), with appendfsync always also fsyncs it (group commit:
- *     one fsync for every handover of the round, whatever worker sent it),
- *     then publishes, per worker, the last handover that is written
- *     (appendfsync no/everysec) or synced (always).
- *   - a worker that hands over writes while the AOF is on waits, before any
- *     reply to them can leave, until its handover is published
- *     (aof_wait_handover): write(2) before the reply, or fsync before it.
+ *   - the writer (aof.c, under one mutex): a worker handing its writes to
+ *     the replication actor (repl_flush) appends them to the incr file and
+ *     pushes them into the replication actor's mailbox in one critical
+ *     section, so the AOF and the replicas can never disagree about order;
+ *     write(2) is done before any reply to them can leave, and with
+ *     appendfsync always an fdatasync covering them (group commit: one
+ *     fsync covers whatever every worker wrote before it started).
+ *   - the AOF actor (aof.c, thread "aof") owns the files' life: start,
+ *     rotation at a rewrite's cut, CONFIG SET appendonly, the retry after a
+ *     failed write, INFO's figures; BGREWRITEAOF (aof_rewrite.c) runs as a
+ *     cut of the replication actor.
  *   - everysec's fsync runs on a background thread once a second, as
  *     redis-server's bio does.
  *
@@ -28,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "runtime/actor.h"
 
 /* appendfsync values, as the config table numbers them. */
 enum { AOF_FSYNC_NO = 0, AOF_FSYNC_EVERYSEC = 1, AOF_FSYNC_ALWAYS = 2 };
@@ -51,21 +51,21 @@ int aof_replay(void);
  * only the actor starts (CONFIG SET appendonly yes can turn it on). */
 int aof_start(void);
 
-/* ---- workers ---- */
-/* True while handovers must wait for the AOF (relaxed read). */
+/* ---- workers and the replication actor ---- */
+/* True while handovers go through aof_handover's writer (relaxed read). */
 bool aof_wait_wanted(void);
-/* Blocks the calling worker until handover `seq` of `worker` is written
- * (or synced with appendfsync always), or the AOF was turned off. */
-void aof_wait_handover(int worker, uint64_t seq);
+/* A worker's handover: its bytes are appended to the AOF and `msg` is sent
+ * to `to` (the replication actor) in one critical section, so the AOF's
+ * order is the stream's; returns after write(2), with appendfsync always
+ * after an fdatasync covering them. Without the AOF: just the send. */
+void aof_handover(const uint8_t *data, size_t len, rt_actor_t *to, rt_msg_t *msg);
+/* Bytes of the stream that are no worker's (FLUSHALL of a cut), appended at
+ * the cut with every worker parked. */
+void aof_append_at_cut(const void *data, size_t len);
 /* A write command must be refused with this MISCONF text (NULL: no). */
 const char *aof_write_refusal(void);
-
-/* ---- the replication actor ---- */
-/* One handover, in stream order: takes `data` (malloc'd). worker < 0 for
- * bytes that are no worker's (FLUSHALL of a cut). */
-void aof_feed(uint8_t *data, size_t len, int worker, uint64_t seq);
-/* A cut for BGREWRITEAOF reached its barrier: every byte before it was fed;
- * the AOF actor starts a new incr file here (aof_rewrite.c). */
+/* A cut for BGREWRITEAOF reached its barrier (replication thread, every
+ * worker parked): the incr file rotates here (aof_rewrite.c). */
 void aof_cut_reached(void);
 /* The cut's parts are encoded: the new base's bytes are data[0..n) in
  * order (n == 0: encoding failed); release(owners[i]) once written. */

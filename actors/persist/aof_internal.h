@@ -64,7 +64,7 @@ extern bool g_aof_loaded_ok;
 /* aof_rewrite.c <-> aof.c */
 #include "runtime/actor.h"
 /* The AOF actor's messages beyond its own: aof_rewrite.c's. */
-enum { AOF_MSG_REWRITE_START = 10, AOF_MSG_ROTATE, AOF_MSG_PARTS, AOF_MSG_WRITTEN };
+enum { AOF_MSG_REWRITE_START = 10, AOF_MSG_PARTS, AOF_MSG_WRITTEN };
 void aof_rewrite_on_msg(rt_msg_t *msg);
 void aof_rewrite_on_config(bool want_on);
 void aof_rewrite_cron(void);
@@ -74,20 +74,18 @@ long long aof_rewrite_base_size(void);            /* INFO's aof_base_size */
 /* The AOF actor, on its thread: */
 rt_actor_t *aof_actor(void);
 bool aof_actor_is_on(void);
-const aof_manifest_t *aof_actor_manifest(void);
+void aof_actor_manifest_copy(aof_manifest_t *out);
 void aof_actor_set_manifest(const aof_manifest_t *m);
 const char *aof_actor_dirname(void);
 const char *aof_actor_filename(void);
 long long aof_actor_current_size(void);
-/* open a new incr file at this point of the stream (a rewrite's cut);
- * returns its seq, or -1 on error */
-long long aof_actor_rotate(void);
-/* appendonly turned on: writes go to temp-<appendfilename>.incr from the
- * cut on; it becomes incr file `name` once the base is there, or is dropped */
-int aof_actor_open_temp_incr(void);
+/* What the next cut does (aof_cut_reached): 1 a new incr file, 2 the temp
+ * incr file of appendonly turning on (temp-<appendfilename>.incr, which
+ * becomes incr file `name` once the base is there, or is dropped) */
+void aof_actor_prepare_cut(int mode);
+void aof_actor_cut_result(long long *kept_seq, bool *temp_opened);
 int aof_actor_adopt_temp_incr(const char *name);
-void aof_actor_drop_temp_incr(void);
-void aof_actor_switch(bool on);
+void aof_actor_switch_off(bool drop_temp);
 void aof_actor_begin_waiting(void);
 /* INFO's rewrite figures: result 1 done, -1 failed, 0 still running */
 void aof_status_note_rewrite(int in_progress, int scheduled, long long started_ms, int result);

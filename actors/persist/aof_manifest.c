@@ -6,6 +6,8 @@
  * manifest other than atomically.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,13 +32,29 @@ void aof_conf_names(char *filename, size_t fcap, char *dirname, size_t dcap)
 
 bool aof_conf_bool(const char *name)
 {
-    char buf[16];
-    return config_get_by_name(name, buf, sizeof buf) >= 0 && !strcasecmp(buf, "yes");
+    return aof_conf_num(name) != 0;
 }
 
 long long aof_conf_num(const char *name)
 {
+    /* The table's index of each name asked for, found once (config_find
+     * walks the table): the writer asks on every handover. Relaxed: an
+     * index is the same whoever finds it. */
+    static struct { const char *name; _Atomic int idx; } cache[16];
+    static _Atomic int ncache;
+    int n = atomic_load_explicit(&ncache, memory_order_acquire);
+    for (int k = 0; k < n; k++)
+        if (cache[k].name == name) return config_get_num_at(atomic_load_explicit(&cache[k].idx, memory_order_relaxed));
     int i = config_find(name);
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&mu);
+    n = atomic_load_explicit(&ncache, memory_order_relaxed);
+    if (n < 16) {
+        cache[n].name = name;
+        atomic_store_explicit(&cache[n].idx, i, memory_order_relaxed);
+        atomic_store_explicit(&ncache, n + 1, memory_order_release);   /* publishes the entry */
+    }
+    pthread_mutex_unlock(&mu);
     return i < 0 ? 0 : config_get_num_at(i);
 }
 

@@ -46,8 +46,6 @@ static _Atomic int g_rewrite_scheduled;
 static struct {
     bool wait_rewrite;            /* appendonly turned on: writing waits for the base */
     long long started_ms;
-    long long kept_seq;           /* the incr file the cut opened (0: none) */
-    bool temp_incr;               /* the cut opened the temp incr file */
     long long base_size_at_rewrite;   /* the size after the last rewrite (or at start), as 7.0.15's */
 } RW;
 
@@ -112,8 +110,6 @@ void cmd_bgrewriteaof(cmd_ctx_t *ctx)
     if (reply[0] == '+') resp_add_simple(ctx->reply, reply + 1);
     else resp_add_error(ctx->reply, reply + 1);
 }
-
-void aof_cut_reached(void) { send_to_actor(AOF_MSG_ROTATE); }
 
 void aof_rewrite_base_ready(int n, const uint8_t *const *data, const size_t *lens, void *const *owners,
                             void (*release)(void *))
@@ -215,38 +211,29 @@ static void finish(int result)
 {
     aof_status_note_rewrite(0, atomic_load(&g_rewrite_scheduled), RW.started_ms, result);
     RW.started_ms = 0;
-    RW.kept_seq = 0;
     atomic_store(&g_aof_rewriting, 0);
 }
 
 static void fail(const char *why)
 {
     LOG_WARNING("Background AOF rewrite terminated with error%s%s", why ? ": " : "", why ? why : "");
-    if (RW.temp_incr) aof_actor_drop_temp_incr();
-    RW.temp_incr = false;
+    long long kept;
+    bool temp;
+    aof_actor_cut_result(&kept, &temp);
+    if (temp) aof_actor_switch_off(true);   /* appendonly stays waiting: the cron tries again */
+    if (RW.wait_rewrite) aof_actor_begin_waiting();
     finish(-1);
 }
 
 static void on_start(void)
 {
     RW.started_ms = rt_mono_ms();
-    RW.kept_seq = 0;
-    RW.temp_incr = false;
+    /* what the cut does to the incr file (aof_cut_reached) */
+    aof_actor_prepare_cut(RW.wait_rewrite ? 2 : aof_actor_is_on() ? 1 : 0);
     aof_status_note_rewrite(1, 0, RW.started_ms, 0);
     atomic_store(&g_rewrite_scheduled, 0);
     LOG_NOTICE("Background append only file rewriting started");
     repl_request_aof_rewrite();
-}
-
-static void on_rotate(void)
-{
-    if (!RW.started_ms) return;
-    if (RW.wait_rewrite) {
-        if (aof_actor_open_temp_incr() == 0) RW.temp_incr = true;
-    } else if (aof_actor_is_on()) {
-        RW.kept_seq = aof_actor_rotate();
-        if (RW.kept_seq < 0) RW.kept_seq = 0;
-    }
 }
 
 static void on_parts(parts_msg_t *m)
@@ -257,7 +244,9 @@ static void on_parts(parts_msg_t *m)
         fail("out of memory while encoding the base");
         return;
     }
-    const aof_manifest_t *man = aof_actor_manifest();
+    static aof_manifest_t man_copy;
+    aof_actor_manifest_copy(&man_copy);
+    const aof_manifest_t *man = &man_copy;
     m->rdb = aof_conf_bool("aof-use-rdb-preamble");
     snprintf(m->dirname, sizeof m->dirname, "%s", aof_actor_dirname());
     snprintf(m->name, sizeof m->name, "%s.%lld.base.%s", aof_actor_filename(), man->base_seq + 1,
@@ -286,11 +275,17 @@ static void on_written(parts_msg_t *m)
         fail(strerror(err));
         return;
     }
+    long long kept_seq;
+    bool temp;
+    aof_actor_cut_result(&kept_seq, &temp);
+    if (RW.wait_rewrite && !temp) {
+        fail("the temporary incr file could not be opened");
+        return;
+    }
     static aof_manifest_t next;
-    next = *aof_actor_manifest();
-    const char *base = aof_manifest_new_base(&next, aof_actor_filename(), aof_conf_bool("aof-use-rdb-preamble"));
-    (void)base;
-    if (RW.temp_incr) {
+    aof_actor_manifest_copy(&next);
+    aof_manifest_new_base(&next, aof_actor_filename(), aof_conf_bool("aof-use-rdb-preamble"));
+    if (temp) {
         const char *incr = aof_manifest_new_incr(&next, aof_actor_filename());
         if (!incr || aof_actor_adopt_temp_incr(incr) != 0) {
             fail("can't rename the temporary incr file");
@@ -298,7 +293,7 @@ static void on_written(parts_msg_t *m)
         }
         aof_manifest_retire_incr_before(&next, next.incr[next.nincr - 1].seq);
     } else {
-        aof_manifest_retire_incr_before(&next, RW.kept_seq ? RW.kept_seq : next.incr_seq + 1);
+        aof_manifest_retire_incr_before(&next, kept_seq ? kept_seq : next.incr_seq + 1);
     }
     int e = aof_manifest_persist(aof_actor_dirname(), aof_actor_filename(), &next);
     if (e) {
@@ -310,7 +305,6 @@ static void on_written(parts_msg_t *m)
     aof_manifest_drop_history(&next, aof_actor_dirname());
     aof_manifest_persist(aof_actor_dirname(), aof_actor_filename(), &next);
     aof_actor_set_manifest(&next);
-    RW.temp_incr = false;
     if (RW.wait_rewrite) {
         RW.wait_rewrite = false;
         LOG_NOTICE("AOF rewrite done: appendonly is on");
@@ -324,7 +318,7 @@ void aof_rewrite_on_config(bool want_on)
 {
     if (!want_on) {
         RW.wait_rewrite = false;
-        aof_actor_switch(false);
+        aof_actor_switch_off(false);
         return;
     }
     if (aof_actor_is_on() || RW.wait_rewrite) return;
@@ -372,10 +366,6 @@ void aof_rewrite_on_msg(rt_msg_t *msg)
     case AOF_MSG_REWRITE_START:
         free(msg);
         on_start();
-        break;
-    case AOF_MSG_ROTATE:
-        free(msg);
-        on_rotate();
         break;
     case AOF_MSG_PARTS:
         on_parts((parts_msg_t *)msg);

@@ -585,20 +585,7 @@ static void on_feed(repl_actor_state_t *ra, repl_feed_msg_t *m)
     /* A worker propagates as soon as its snapshot says we are a master: see
      * the promotion (new replid) before the first byte of it is filed. */
     if (ra->was_replica) check_role(ra);
-    bool to_stream = ra->backlog && !ra->was_replica;
-    if (m->aof) {
-        /* The AOF gets the handover at its place in the stream's order
-         * (also with no replica to send it to). */
-        uint8_t *bytes = m->data;
-        if (to_stream) {
-            bytes = xmalloc(m->len ? m->len : 1);
-            memcpy(bytes, m->data, m->len);
-        } else {
-            m->data = NULL;
-        }
-        aof_feed(bytes, m->len, m->worker, m->seq);
-    }
-    if (to_stream) {
+    if (ra->backlog && !ra->was_replica) {
         ra_maybe_select(ra);
         stream_append_chunk(ra, repl_chunk_new(m->data, m->len));
     } else {

@@ -51,7 +51,6 @@ typedef struct repl_feed_msg {
     size_t len;
     int worker;           /* RM_FEED: whose handover, and its number (repl_wbuf_mark) */
     uint64_t seq;
-    bool aof;             /* RM_FEED: the worker waits for the AOF (aof_wait_handover) */
 } repl_feed_msg_t;
 
 typedef struct repl_id_msg {

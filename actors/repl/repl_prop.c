@@ -117,14 +117,10 @@ void repl_flush(repl_wbuf_t *b)
     m->len = b->out.len;
     m->worker = b->worker;
     m->seq = ++b->seq;
-    m->aof = aof_wait_wanted();
-    uint64_t seq = m->seq;
-    bool wait = m->aof;
     resp_buf_init(&b->out, 2);
-    rt_send(repl_actor(), &m->hdr);
-    /* With the AOF on, no reply to these writes may leave before their
-     * bytes are written (fsync'ed with appendfsync always): aof.h. */
-    if (wait) aof_wait_handover(b->worker, seq);
+    /* With the AOF on, the bytes are written to it (fsync'ed with appendfsync
+     * always) before this returns, in the order the stream gets them: aof.h. */
+    aof_handover(m->data, m->len, repl_actor(), &m->hdr);
 }
 
 /* ---- effects ---- */

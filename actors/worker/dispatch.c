@@ -497,6 +497,9 @@ static bool run_borrowed(client_t *c, int target, const cmd_def_t *cmd, int argc
 {
     worker_t *w = c->worker, *o = g_workers[target];
     if (w->outbox[target]) return false;
+    /* A write borrowed here would be handed over (and written to the AOF)
+     * alone; sent as a batch it shares one handover with its batch. */
+    if ((cmd->flags & CMD_WRITE) && aof_wait_wanted()) return false;
     if (!rt_thread_try_borrow(o->thread)) return false;
     /* Holding the token: o runs none of its code until we give it back, and
      * everything it did before it slept is visible (acquire). */
