@@ -44,6 +44,13 @@ void cmd_ping(cmd_ctx_t *ctx)
         resp_add_error(ctx->reply, "ERR wrong number of arguments for 'ping' command");
         return;
     }
+    if (ctx->client && (ctx->client->flags & CLIENT_PUBSUB) && ctx->client->proto == 2) {
+        /* a subscriber in RESP2 reads pushes: PING answers in their shape */
+        resp_add_array(ctx->reply, 2);
+        resp_add_bulk(ctx->reply, "pong", 4);
+        resp_add_bulk(ctx->reply, ctx->argc == 2 ? ctx->argv[1] : (const uint8_t *)"", ctx->argc == 2 ? ctx->argvlen[1] : 0);
+        return;
+    }
     if (ctx->argc == 2) resp_add_bulk(ctx->reply, ctx->argv[1], ctx->argvlen[1]);
     else resp_add_simple(ctx->reply, "PONG");
 }
@@ -454,18 +461,6 @@ void cmd_role(cmd_ctx_t *ctx)
     }
 }
 
-/* No client can subscribe yet, so no one here receives the message (0); in
- * cluster mode it still travels on the bus as 7.0.15 sends it, to every node
- * (PUBLISH) or to our shard (SPUBLISH), whose own subscribers get it. */
-static void publish(cmd_ctx_t *ctx, unsigned type)
-{
-    const cluster_snapshot_t *s = ctx->worker ? worker_snapshot(ctx->worker) : NULL;
-    if (config_cluster_enabled() && s)
-        gossip_publish(s, type, ctx->argv[1], ctx->argvlen[1], ctx->argv[2], ctx->argvlen[2]);
-    resp_add_int(ctx->reply, 0);
-}
-void cmd_publish(cmd_ctx_t *ctx) { publish(ctx, BUS_PUBLISH); }
-void cmd_spublish(cmd_ctx_t *ctx) { publish(ctx, BUS_PUBLISHSHARD); }
 
 /* ---- CONFIG ---- */
 

@@ -151,6 +151,16 @@ void cmd_sync(cmd_ctx_t *ctx);              /* SYNC */
 void cmd_replicaof(cmd_ctx_t *ctx);         /* REPLICAOF, SLAVEOF (standalone.c) */
 void cmd_publish(cmd_ctx_t *ctx);           /* PUBLISH */
 void cmd_spublish(cmd_ctx_t *ctx);          /* SPUBLISH */
+void cmd_subscribe(cmd_ctx_t *ctx);         /* SUBSCRIBE */
+void cmd_unsubscribe(cmd_ctx_t *ctx);       /* UNSUBSCRIBE */
+void cmd_psubscribe(cmd_ctx_t *ctx);        /* PSUBSCRIBE */
+void cmd_punsubscribe(cmd_ctx_t *ctx);      /* PUNSUBSCRIBE */
+void cmd_ssubscribe(cmd_ctx_t *ctx);        /* SSUBSCRIBE */
+void cmd_sunsubscribe(cmd_ctx_t *ctx);      /* SUNSUBSCRIBE */
+void cmd_pubsub_help(cmd_ctx_t *ctx);       /* PUBSUB HELP */
+bool cmd_pubsub_start(cmd_ctx_t *ctx);      /* PUBSUB CHANNELS/SHARDCHANNELS: at most one pattern */
+void cmd_pubsub_fanout(cmd_ctx_t *ctx);     /* PUBSUB's fan-out subcommands (parts in pubsub.c) */
+void cmd_reset(cmd_ctx_t *ctx);             /* RESET */
 void cmd_lpush(cmd_ctx_t *ctx); /* LPUSH */
 void cmd_rpush(cmd_ctx_t *ctx); /* RPUSH */
 void cmd_lpushx(cmd_ctx_t *ctx); /* LPUSHX */
@@ -313,5 +323,6 @@ extern cmd_def_t cmdtable_hash[];
 extern cmd_def_t cmdtable_set[];
 extern cmd_def_t cmdtable_object[];
 extern cmd_def_t cmdtable_zset[];
+extern cmd_def_t cmdtable_pubsub[];
 
 #endif

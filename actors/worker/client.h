@@ -43,6 +43,7 @@ enum {
     CLIENT_PAUSED        = 1 << 10,  /* a write waits for the failover pause to end (wpause.h) */
     CLIENT_UNIX_SOCKET   = 1 << 11,  /* came in on the unixsocket: a local client (protected mode) */
     CLIENT_ASM_LANE      = 1 << 12,  /* a slot migration's lane from its source (state/asm.h) */
+    CLIENT_PUBSUB        = 1 << 13,  /* holds a subscription (pubsub.h): RESP2 limits its commands */
 };
 
 #define WATCH_MAX 1024
@@ -104,11 +105,15 @@ typedef struct client {
      * repl_wait_marks_t); both clear: nothing called yet */
     uint64_t woff_workers;
     bool woff_whole;
+    struct ps_client *pubsub;             /* its subscriptions (pubsub.c), NULL when none */
 } client_t;
 
 /* Where the next reply of this client goes: its output buffer when nothing is
  * pending, else a new ready slot at the tail of the FIFO. */
 resp_buf_t *client_reply_target(client_t *c);
+/* Where a push (a pub/sub message or confirmation) goes: as
+ * client_reply_target, but never into a running EXEC's reply. */
+resp_buf_t *client_push_target(client_t *c);
 /* A pending slot at the FIFO tail, to be filled by a later completion. */
 reply_slot_t *client_defer_reply(client_t *c);
 /* Gives a pending slot its reply bytes (copied) and completes it. */

@@ -101,10 +101,10 @@ bool client_check_obuf(client_t *c, enum obuf_check how)
     /* As Redis: a client with nothing queued is not judged at all (its soft
      * clock, if running, keeps its start). */
     if (used == 0) return false;
-    /* Every worker client is of the normal class for now: replicas leave the
-     * worker at PSYNC (repl_sender.c judges them), and a subscriber (the
-     * pubsub class) needs SUBSCRIBE, which shoal does not serve yet. */
-    if (!climits_obuf_over(CLIENT_CLASS_NORMAL, used, &c->obuf_soft_since_s, -1, complete)) return false;
+    /* A subscriber is of the pubsub class (7.0.15 getClientType); replicas
+     * leave the worker at PSYNC (repl_sender.c judges them). */
+    int cls = (c->flags & CLIENT_PUBSUB) ? CLIENT_CLASS_PUBSUB : CLIENT_CLASS_NORMAL;
+    if (!climits_obuf_over(cls, used, &c->obuf_soft_since_s, -1, complete)) return false;
     char info[1024];
     client_info_line(c, info, sizeof info);
     if (how == OBUF_CHECK_CRON) LOG_WARNING("Client %s closed for overcoming of output buffer limits.", info);

@@ -755,6 +755,25 @@ static bool write_allowed(client_t *c, const cmd_def_t *cmd, int argc, const uin
     return true;
 }
 
+/* RESP2 subscribers may only run the commands that keep the connection a
+ * stream of pushes (7.0.15 processCommand); RESP3 has no such limit.
+ * Replies and returns true when cmd is refused. */
+static bool pubsub_context_refuses(client_t *c, const cmd_def_t *cmd)
+{
+    if (!(c->flags & CLIENT_PUBSUB) || c->proto != 2) return false;
+    static const char *const allowed[] = { "ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe",
+                                           "psubscribe", "punsubscribe", "quit", "reset" };
+    for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
+        if (is_cmd(cmd, allowed[i])) return false;
+    char name[96], err[256];
+    dispatch_full_name(cmd, name, sizeof name);
+    snprintf(err, sizeof err,
+             "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+             name);
+    reply_error_now(c, cmd, err);
+    return true;
+}
+
 /* Which marks make WAIT's target after this call (client.h, woff_workers):
  * a keyed command run by the worker of its slot, or a command without keys
  * that does not write, run here, is noted by that one worker (run_here); a
@@ -797,6 +816,7 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
         return;
     }
     if (is_cmd(cmd, "watch")) {   /* keyed in the table, but it acts on the client */
+        if (pubsub_context_refuses(c, cmd)) return;
         run_client_cmd(c, cmd, argc, argv, argvlen);
         c->woff_workers |= 1ull << c->worker->index;
         return;
@@ -815,6 +835,10 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
         }
     }
     if (!write_allowed(c, cmd, argc, argv, argvlen)) return;
+    if (pubsub_context_refuses(c, cmd)) {
+        c->flags &= ~CLIENT_ASKING;
+        return;
+    }
 
     /* Stage 5: run it where it belongs. */
     switch (cmd->exec) {

@@ -42,6 +42,7 @@
 #include "actors/worker/listen.h"
 #include "actors/worker/placement.h"
 #include "actors/worker/protect.h"
+#include "actors/worker/pubsub.h"
 #include "actors/worker/stats.h"
 #include "actors/worker/unixsock.h"
 #include "actors/worker/worker.h"
@@ -74,6 +75,11 @@ resp_buf_t *client_reply_target(client_t *c)
 {
     resp_buf_t *tb = txn_reply_target(c);
     if (tb) return tb;
+    return client_push_target(c);
+}
+
+resp_buf_t *client_push_target(client_t *c)
+{
     if (!c->pending_head) return &c->out;
     if (c->socket_lent) rt_thread_want_lazy_wakeups(true);   /* this reply waits on the lent one */
     reply_slot_t *s = xcalloc(1, sizeof *s);
@@ -299,6 +305,7 @@ void client_close(client_t *c)
     c->flags |= CLIENT_CLOSED;
     client_unlink(c);
     if (c->flags & CLIENT_ASM_LANE) asm_event_post(ASM_EV_CLIENT_CLOSED, 0, 0, 0, c->id, "");   /* import fails */
+    pubsub_client_reset(c);       /* no message is written to it any more */
     blocking_client_closed(c);    /* its owner drops the wait; the reply slot then frees c */
     if (c->flags & CLIENT_PAUSED) {   /* it must not stay on the paused list once freed */
         for (client_t **pp = &w->paused; *pp; pp = &(*pp)->next_paused)
@@ -868,6 +875,7 @@ static void worker_cron(rt_timer_t *t, void *arg)
         snap_leave(w);
     }
     worker_publish_ks_stats(w);
+    pubsub_cron(w);
     atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
     atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
     atomic_store_explicit(&w->stats.avg_ttl, ks_avg_ttl(w->ks, now), memory_order_relaxed);
@@ -896,6 +904,7 @@ int workers_start(int n, const int *listen_fds, int nlisten)
     if (n > MAX_WORKERS) n = MAX_WORKERS;
     g_nworkers = n;
     climits_init();
+    pubsub_init();
     for (int i = 0; i < n; i++) {
         static char names[MAX_WORKERS][24];
         char *name = names[i];

@@ -402,8 +402,8 @@ TEST(cmdtable_command_count_and_list)
     /* 74 of the first table, plus SUBSTR, REPLICAOF and SLAVEOF; 22 list commands; 13
      * bitmap, HyperLogLog and LCS commands; 16 hash and 17 set commands; 35 sorted set
      * commands; OBJECT, DUMP, RESTORE and COPY; MOVE; SORT and SORT_RO; RESTORE-ASKING
-     * and MIGRATE; BGREWRITEAOF */
-    CHECK_EQ_INT(cmd_count(), 77 + 22 + 13 + 16 + 17 + 35 + 4 + 1 + 2 + 2 + 1);
+     * and MIGRATE; BGREWRITEAOF; the six (P|S)(UN)SUBSCRIBE, PUBSUB and RESET */
+    CHECK_EQ_INT(cmd_count(), 77 + 22 + 13 + 16 + 17 + 35 + 4 + 1 + 2 + 2 + 1 + 8);
     CHECK(cmd_at(-1) == NULL && cmd_at(cmd_count()) == NULL);
 
     RUN(cmd_command_list, 2, &b, "COMMAND", "LIST");
@@ -515,8 +515,8 @@ TEST(cmdtable_entries_are_well_formed)
             CHECK(s->summary && s->since && s->group);
         }
     }
-    /* CLUSTER 27 + CLIENT 10 (UNBLOCK included) + COMMAND 6 + CONFIG 5 + OBJECT 5 */
-    CHECK_EQ_INT(subcommands_seen, 53);
+    /* CLUSTER 27 + CLIENT 10 (UNBLOCK included) + COMMAND 6 + CONFIG 5 + OBJECT 5 + PUBSUB 6 */
+    CHECK_EQ_INT(subcommands_seen, 59);
     /* COMMAND alone is valid (arity -1), so it has both a handler and subcommands */
     CHECK(lookup("command")->handler == cmd_command);
     CHECK(lookup("client")->handler == NULL);
@@ -542,7 +542,9 @@ static bool has_fanout(const cmd_def_t *c)
 
 /* SAVE is not among them: it takes the replication actor's cut (rdb_save.c). */
 static const char *const fanout_names[] = { "scan", "keys", "randomkey", "dbsize", "flushall", "flushdb", "debug",
-                                           "client|list", "client|kill", "client|unblock" };
+                                           "client|list", "client|kill", "client|unblock",
+                                           "pubsub|channels", "pubsub|numpat", "pubsub|numsub",
+                                           "pubsub|shardchannels", "pubsub|shardnumsub" };
 #define NFANOUT (int)(sizeof fanout_names / sizeof fanout_names[0])
 
 /* Checks one entry; returns 1 if it carries fan-out callbacks. */

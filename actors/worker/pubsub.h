@@ -1,0 +1,74 @@
+/* pubsub.h - publish/subscribe on the workers: classic channels, patterns
+ * and shard channels (docs/design.md §3.8).
+ *
+ * Every worker keeps the subscriptions of its own clients in tables only it
+ * touches. What other threads may read is a small published summary per
+ * worker: a bitmap of channel-name hashes (4096 buckets) for channels and
+ * for shard channels, and its number of distinct patterns. A PUBLISH looks
+ * at the summaries and sends the message, once, to the workers that may hold
+ * a subscriber (a hash bucket hit, or any pattern); each of those writes it
+ * to its own clients and, for a client's PUBLISH, sends back how many got it.
+ * No lock, no thread walks another's connections, and a pattern is matched
+ * once per message on each worker that holds it.
+ *
+ * Must never: touch another worker's clients or tables; deliver a message of
+ * one publisher out of order (a worker's messages to another travel in one
+ * mailbox, in order).
+ */
+#ifndef SHOAL_ACTORS_WORKER_PUBSUB_H
+#define SHOAL_ACTORS_WORKER_PUBSUB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "actors/commands/cmd.h"
+
+struct client;
+struct worker;
+
+enum pubsub_kind { PUBSUB_CHANNEL = 0, PUBSUB_PATTERN = 1, PUBSUB_SHARD = 2 };
+
+/* Once, before the workers start: the seed of the channel-name hash. */
+void pubsub_init(void);
+
+/* ---- commands, on the client's own worker ---- */
+
+/* (P|S)SUBSCRIBE argv[1..]: one confirmation per name into `out`. */
+void pubsub_subscribe(struct client *c, int kind, int argc, const uint8_t **argv, const size_t *argvlen,
+                      resp_buf_t *out);
+/* (P|S)UNSUBSCRIBE argv[1..], or every subscription of that kind when argc
+ * is 1 (a null name when there was none), as 7.0.15 answers. */
+void pubsub_unsubscribe(struct client *c, int kind, int argc, const uint8_t **argv, const size_t *argvlen,
+                        resp_buf_t *out);
+/* RESET and a closing connection: every subscription dropped, no reply. */
+void pubsub_client_reset(struct client *c);
+/* The client's counts (CLIENT LIST sub=, psub=, ssub=). */
+int pubsub_client_count(const struct client *c, int kind);
+
+/* PUBLISH / SPUBLISH channel message from a client command: delivers here
+ * and on every other worker that may hold a subscriber; answers the number
+ * of receivers on this node (deferred when other workers take part). */
+void pubsub_publish_cmd(cmd_ctx_t *ctx, bool shard);
+
+/* Delivers a message to this node's subscribers without counting them (a
+ * frame from a bus peer, a keyspace notification). Any thread; the calls of
+ * one thread reach each subscriber in call order. */
+void pubsub_publish_async(bool shard, const void *channel, size_t channel_len, const void *message,
+                          size_t message_len);
+
+/* Any thread: whether some client of this node holds a subscription of
+ * that family (classic: channels or patterns; shard). Relaxed: a hint for
+ * skipping work, as 7.0.15's serverPubsubSubscriptionCount() > 0. */
+bool pubsub_node_has_subscribers(bool shard);
+
+/* The worker's cron: shard channels whose slot left this node's shard lose
+ * their subscribers, who get `sunsubscribe` (7.0.15 removeChannelsInSlot). */
+void pubsub_cron(struct worker *w);
+
+/* PUBSUB CHANNELS / NUMSUB / NUMPAT / SHARDCHANNELS / SHARDNUMSUB: one part
+ * per worker, merged on the client's worker (cmd_fanout_t callbacks). */
+void pubsub_introspect_part(struct worker *w, struct remote_cmd *rc);
+void pubsub_introspect_merge(struct reply_slot *s, const struct remote_cmd *rc);
+void pubsub_introspect_reply(struct reply_slot *s);
+
+#endif

@@ -1,0 +1,192 @@
+"""Classic publish/subscribe on one node, compared byte for byte with redis-server 7.0.15.
+
+What it is for: SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE and PUBLISH; PUBSUB
+CHANNELS, NUMSUB, NUMPAT; the RESP2 subscribed context (only (P|S)SUBSCRIBE,
+(P|S)UNSUBSCRIBE, PING, QUIT and RESET; the exact error for the rest) and RESP3 pushes;
+PING in subscribed mode; RESET; message order per publisher for subscribers on every
+worker (shoal runs 4 workers here, so the subscribers' connections land on several); a
+subscriber that does not read is disconnected at the pubsub output limit.
+The same calls run against redis-server and shoal and the replies are compared.
+
+What it must never do: relax an assertion to fit shoal; stop a process it did not start.
+"""
+import socket
+import time
+
+import pytest
+
+import helpers as h
+
+KINDS = ["shoal", "redis"]
+
+
+def _start(servers, kind):
+    if kind == "shoal":
+        s = servers.shoal(extra_args=["--worker-threads", "4"])
+    else:
+        s = servers.redis()
+    h.own_all_slots(s)
+    return s
+
+
+def _script(srv, steps, proto=2):
+    """Runs (command args...) steps on one connection; returns every raw reply. A step
+    that is an int reads that many more replies (pushes) without sending."""
+    out = []
+    with srv.raw() as c:
+        if proto == 3:
+            out.append(c.raw("HELLO", "3")[:1])
+        for st in steps:
+            if isinstance(st, int):
+                out += [c.read()[0] for _ in range(st)]
+            else:
+                out.append(c.raw(*st))
+    return out
+
+
+def _both(servers, fn):
+    got = {}
+    for kind in KINDS:
+        got[kind] = fn(_start(servers, kind))
+    assert got["shoal"] == got["redis"], got
+    return got["shoal"]
+
+
+def test_subscribe_shapes_resp2(servers):
+    steps = [
+        ("SUBSCRIBE", "a", "b", "a"), 2,
+        ("PSUBSCRIBE", "n*", "x?"), 1,
+        ("PING",), ("PING", "hi"),
+        ("GET", "k"), ("SET", "k", "v"), ("CLIENT", "LIST"), ("MULTI",),
+        ("UNSUBSCRIBE", "b", "nope"), 1,
+        ("PUNSUBSCRIBE",), 1,
+        ("UNSUBSCRIBE",),
+        ("UNSUBSCRIBE",), ("PUNSUBSCRIBE",),
+        ("PING",), ("GET", "k"),
+    ]
+    _both(servers, lambda s: _script(s, steps))
+
+
+def test_subscribe_shapes_resp3(servers):
+    steps = [
+        ("SUBSCRIBE", "a", "b"), 1,
+        ("PSUBSCRIBE", "a*"),
+        ("PING",), ("SET", "k", "v"), ("GET", "k"),
+        ("PUBLISH", "a", "self"), 2,
+        ("UNSUBSCRIBE", "a"), ("UNSUBSCRIBE",), ("PUNSUBSCRIBE",), ("UNSUBSCRIBE",),
+    ]
+    _both(servers, lambda s: _script(s, steps, proto=3))
+
+
+def test_reset_leaves_subscribed_mode(servers):
+    steps = [
+        ("HELLO", "3"), ("SUBSCRIBE", "a"), ("PSUBSCRIBE", "p*"), ("SSUBSCRIBE", "s"),
+        ("RESET",), ("PING",), ("GET", "k"), ("PUBLISH", "a", "m"), ("PUBLISH", "pq", "m"),
+        ("PUBSUB", "NUMSUB", "a"), ("PUBSUB", "NUMPAT"), ("PUBSUB", "SHARDNUMSUB", "s"),
+    ]
+
+    def run(s):
+        out = _script(s, steps)
+        out[0] = out[0][:1]      # HELLO's map names the server
+        return out
+    _both(servers, run)
+
+
+def _messages(srv, subs_n, pubs):
+    """subs_n subscribers on channel c and pattern c*; one publisher sends `pubs` messages
+    pipelined; returns the publish replies and each subscriber's messages."""
+    subs = [srv.raw() for _ in range(subs_n)]
+    try:
+        for i, c in enumerate(subs):
+            if i % 2:
+                c.send(h.encode("PSUBSCRIBE", "c*"))
+            else:
+                c.send(h.encode("SUBSCRIBE", "c"))
+            c.read()
+        with srv.raw() as p:
+            p.send(b"".join(h.encode("PUBLISH", "c", "m%d" % i) for i in range(pubs)))
+            counts = [p.read()[1] for _ in range(pubs)]
+        got = [[c.read()[1] for _ in range(pubs)] for c in subs]
+    finally:
+        for c in subs:
+            c.close()
+    return counts, got
+
+
+def test_publish_reaches_every_worker_in_order(servers):
+    for kind in KINDS:
+        srv = _start(servers, kind)
+        counts, got = _messages(srv, 12, 300)
+        assert counts == [12] * 300, (kind, counts[:5])
+        for i, msgs in enumerate(got):
+            if i % 2:
+                want = [[b"pmessage", b"c*", b"c", b"m%d" % k] for k in range(300)]
+            else:
+                want = [[b"message", b"c", b"m%d" % k] for k in range(300)]
+            assert msgs == want, (kind, i, msgs[:3])
+
+
+def test_pubsub_introspection(servers):
+    def run(srv):
+        conns = [srv.raw() for _ in range(6)]
+        try:
+            conns[0].send(h.encode("SUBSCRIBE", "news", "sport", "x"))
+            conns[1].send(h.encode("SUBSCRIBE", "news"))
+            conns[2].send(h.encode("PSUBSCRIBE", "n*", "s*"))
+            conns[3].send(h.encode("PSUBSCRIBE", "n*"))
+            conns[4].send(h.encode("SUBSCRIBE", "news", "other"))
+            for c, n in zip(conns, [3, 1, 2, 1, 2]):
+                for _ in range(n):
+                    c.read()
+            q = conns[5]
+            return [sorted(q.call("PUBSUB", "CHANNELS")), sorted(q.call("PUBSUB", "CHANNELS", "*s*")),
+                    q.raw("PUBSUB", "NUMSUB", "news", "sport", "none", "news"), q.raw("PUBSUB", "NUMSUB"),
+                    q.raw("PUBSUB", "NUMPAT"), q.raw("PUBSUB", "CHANNELS", "a", "b"),
+                    q.raw("PUBSUB", "NUMPAT", "x"), q.raw("PUBSUB", "nope"),
+                    q.raw("PUBLISH", "news", "m"), q.raw("PUBLISH", "sx", "m"),
+                    q.raw("PUBSUB", "SHARDCHANNELS"), q.raw("PUBSUB", "SHARDNUMSUB", "a")]
+        finally:
+            for c in conns:
+                c.close()
+    _both(servers, run)
+
+
+def test_slow_subscriber_is_disconnected(servers):
+    """client-output-buffer-limit pubsub: a subscriber that reads nothing is closed once
+    its output passes the hard limit; the node keeps serving and does not grow."""
+    for kind in KINDS:
+        srv = _start(servers, kind)
+        with srv.raw() as c:
+            assert c.call("CONFIG", "SET", "client-output-buffer-limit", "pubsub 1mb 0 0") == "OK"
+        sub = socket.create_connection(("127.0.0.1", srv.port))
+        sub.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sub.sendall(h.encode("SUBSCRIBE", "flood"))
+        time.sleep(0.2)
+        with srv.raw() as p:
+            assert p.call("PUBSUB", "NUMSUB", "flood") == [b"flood", 1]
+            big = "x" * 65536
+            for _ in range(200):          # 12.5 MiB against a 1 MiB limit
+                p.send(h.encode("PUBLISH", "flood", big))
+                p.read()
+            h.wait_until(lambda: p.call("PUBSUB", "NUMSUB", "flood") == [b"flood", 0], 10,
+                         what=f"{kind}: the slow subscriber closed")
+            assert b"flood" not in p.call("CLIENT", "LIST")
+        sub.close()
+        assert srv.ping_ok()
+
+
+def test_subscribe_in_cluster_mode_client_list(servers):
+    """CLIENT LIST counts a subscriber's channels and patterns (sub=, psub=, ssub=) and
+    flags it P, as 7.0.15 does."""
+    def run(srv):
+        with srv.raw() as c, srv.raw() as q:
+            c.send(h.encode("SUBSCRIBE", "a", "b"))
+            c.read(); c.read()
+            c.send(h.encode("PSUBSCRIBE", "p*"))
+            c.read()
+            cid = c_id = None
+            lines = q.call("CLIENT", "LIST").decode().splitlines()
+            row = [l for l in lines if "cmd=psubscribe" in l][0]
+            fields = dict(f.split("=", 1) for f in row.split(" "))
+            return [fields["flags"], fields["sub"], fields["psub"], fields["ssub"], cid, c_id]
+    _both(servers, run)
