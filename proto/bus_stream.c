@@ -25,6 +25,15 @@ void bus_stream_skip_unused(bus_stream_t *s, bool on)
     s->skip_unused = on;
 }
 
+void bus_stream_keep_publish(bus_stream_t *s, bool publish, bool publishshard)
+{
+    /* mid-frame (a cut frame held, or a body being skipped) the choice made
+     * at its head stands */
+    if ((s->part_len && !s->part_done) || s->skip_left) return;
+    s->keep_publish = publish;
+    s->keep_publishshard = publishshard;
+}
+
 void bus_stream_accept_light(bus_stream_t *s, bool on)
 {
     s->accept_light = on;
@@ -123,7 +132,9 @@ static uint32_t skip_head(const bus_stream_t *s, const uint8_t *p, size_t len, i
 {
     if (!s->skip_unused || len < STREAM_HEAD || is_light(s, p, len)) return 0;
     if (r != BUS_OK && r != BUS_NEED_MORE && r != BUS_ERR_TOO_BIG) return 0;
-    return bus_judge_len(frame_type(p), totlen);
+    unsigned type = frame_type(p);
+    if ((type == BUS_PUBLISH && s->keep_publish) || (type == BUS_PUBLISHSHARD && s->keep_publishshard)) return 0;
+    return bus_judge_len(type, totlen);
 }
 
 /* Makes room for `need` bytes in part. Grows geometrically, but never past

@@ -55,6 +55,8 @@ enum bus_stream_status {
 typedef struct bus_stream {
     uint32_t max_payload;    /* passed to bus_frame_check */
     bool skip_unused;        /* see bus_stream_skip_unused */
+    bool keep_publish;       /* see bus_stream_keep_publish */
+    bool keep_publishshard;
     bool accept_light;       /* see bus_stream_accept_light */
     int closed;              /* sticky: 0, or the result that broke the stream */
     uint32_t skip_left;      /* body bytes of the last frame handed out as a head, still to skip */
@@ -84,6 +86,11 @@ void bus_stream_init(bus_stream_t *s, uint32_t max_payload);
 /* Hand out PUBLISH/PUBLISHSHARD/MODULE (and the other frames a head decides,
  * see above) as heads and skip their bodies. Off after init. */
 void bus_stream_skip_unused(bus_stream_t *s, bool on);
+/* With skipping on: hand out PUBLISH (and/or PUBLISHSHARD) frames whole
+ * after all, gathered and decoded as other frames (a reader with
+ * subscribers to deliver them to). Takes effect between frames only: a
+ * frame being gathered or skipped keeps the choice it started with. */
+void bus_stream_keep_publish(bus_stream_t *s, bool publish, bool publishshard);
 /* Also hand out frames that start with BUS_LIGHT_SIG (the light encoding
  * between shoal peers, docs/cluster-bus.md §9), framed by
  * bus_light_frame_check, as `light` frames. Off after init: such a frame is

@@ -8,8 +8,10 @@
  * or MEET is answered at once on the same link with a PONG built from the
  * current snapshot; every valid frame then goes to the state actor as that
  * decoded message with a copy of its body (link.h's link_rec_t), so the state
- * actor applies it without decoding it again. PUBLISH, MODULE and unknown
- * types' bodies are skipped as they stream in (nothing here uses them); the
+ * actor applies it without decoding it again. MODULE and unknown types'
+ * bodies are skipped as they stream in (nothing here uses them), and so are
+ * PUBLISH/PUBLISHSHARD bodies while no client here subscribes (else they are
+ * read whole and delivered, actors/worker/pubsub.h); the
  * state actor gets their header once the body has ended (7.0.15 acts on a
  * frame only once read whole). Reads pause while the state actor is behind
  * (link_pressure.h).
@@ -51,6 +53,7 @@
 #include "actors/bus/link_pressure.h"
 #include "actors/bus/link_send.h"
 #include "actors/state/state.h"
+#include "actors/worker/pubsub.h"
 #include "proto/bus_stream.h"
 #include "runtime/log.h"
 
@@ -579,6 +582,29 @@ static bool reply_pong(link_t *l, link_thread_ctx_t *c, const bus_stream_frame_t
     return forward;
 }
 
+/* A PUBLISH or PUBLISHSHARD read whole (this node has subscribers): its
+ * subscribers here get the message if the sender is a node we know, as
+ * 7.0.15 does; the state actor still gets the header, without the body. */
+static void deliver_publish(link_t *l, link_thread_ctx_t *c, const bus_stream_frame_t *f)
+{
+    bool known = true;
+    if (c->reader_ok) {
+        const cluster_snapshot_t *s = rt_snap_read_begin(&c->reader);
+        const uint8_t *sender = bus_peek_sender(f->data, f->len);
+        known = s && sender && cluster_snapshot_find(s, (const char *)sender) >= 0;
+        rt_snap_read_end(&c->reader);
+    }
+    const bus_msg_t *m = &c->msg;
+    if (known)
+        pubsub_publish_async(f->type == BUS_PUBLISHSHARD, m->u.publish.channel, m->u.publish.channel_len,
+                             m->u.publish.message, m->u.publish.message_len);
+    bus_msg_t head = *m;
+    head.body = NULL;
+    head.body_len = 0;
+    head.u.publish.channel = head.u.publish.message = NULL;
+    forward_frame(l, &head, f->data, f->len, false);
+}
+
 /* One whole frame, already judged by bus_decode. Order as 7.0.15 (docs/cluster-bus.md §5.2):
  * count it, apply the debug drop filter, drop it if invalid. */
 static void handle_frame(link_t *l, link_thread_ctx_t *c, const bus_stream_frame_t *f)
@@ -593,6 +619,10 @@ static void handle_frame(link_t *l, link_thread_ctx_t *c, const bus_stream_frame
         if (f->result != BUS_ERR_VERSION)    /* 7.0.15 drops other versions silently */
             LOG_WARNING("Received invalid %s packet of length %u: %s", bus_type_name(f->type), f->totlen,
                         bus_result_str(f->result));
+        return;
+    }
+    if (!f->head_only && (f->type == BUS_PUBLISH || f->type == BUS_PUBLISHSHARD)) {
+        deliver_publish(l, c, f);
         return;
     }
     if (f->head_only) {
@@ -672,6 +702,9 @@ static void read_round(link_t *l)
                 if (l->dead) return;
             }
             bus_stream_frame_t f;
+            /* bodies of PUBLISH frames are read only when someone here may
+             * want them (7.0.15 drops them unread without subscribers too) */
+            bus_stream_keep_publish(&l->rx, pubsub_node_has_subscribers(false), pubsub_node_has_subscribers(true));
             int st = bus_stream_next(&l->rx, &f, &c->msg);
             if (st == BUS_STREAM_MORE) break;
             if (st == BUS_STREAM_CLOSE) {

@@ -1,6 +1,6 @@
 """PUBLISH, MODULE and other frames whose body we have no use for, on the cluster bus.
 
-What it is for: shoal has no pub/sub and no modules yet, so the link
+What it is for: while no client of the node subscribes (and always for MODULE), the link
 reads the head of such a frame (header and the fields that give the body's length),
 judges it as 7.0.15 judges the whole frame, and skips the body as it streams in without
 holding it: a peer's 256 MiB PUBLISH costs no memory, and the link keeps working, as it
@@ -139,7 +139,7 @@ def test_publish_from_redis_node_in_mixed_cluster(servers):
         assert now == links_before[s.port], (s.port, links_before[s.port], now)
     # The other way: PUBLISH on a shoal node travels the bus to every node (7.0.15's
     # clusterPropagatePublish); a subscriber on a redis-server node gets it. Nobody
-    # can subscribe on shoal yet, so it answers 0 receivers, as redis-server does when
+    # subscribes on the shoal nodes here, so it answers 0 receivers, as redis-server does when
     # none of its own clients subscribed.
     with reds[1].raw() as sub:
         sub.send(h.encode("SUBSCRIBE", "news"))
