@@ -8,10 +8,8 @@
  * or MEET is answered at once on the same link with a PONG built from the
  * current snapshot; every valid frame then goes to the state actor as that
  * decoded message with a copy of its body (link.h's link_rec_t), so the state
- * actor applies it without decoding it again. MODULE and unknown types'
- * bodies are skipped as they stream in (nothing here uses them), and so are
- * PUBLISH/PUBLISHSHARD bodies while no client here subscribes (else they are
- * read whole and delivered, actors/worker/pubsub.h); the
+ * actor applies it without decoding it again. MODULE and unknown types' bodies
+ * are skipped as they stream in, PUBLISH's unless we have subscribers (link_pubsub.c); the
  * state actor gets their header once the body has ended (7.0.15 acts on a
  * frame only once read whole). Reads pause while the state actor is behind
  * (link_pressure.h).
@@ -53,7 +51,6 @@
 #include "actors/bus/link_pressure.h"
 #include "actors/bus/link_send.h"
 #include "actors/state/state.h"
-#include "actors/worker/pubsub.h"
 #include "proto/bus_stream.h"
 #include "runtime/log.h"
 
@@ -582,29 +579,6 @@ static bool reply_pong(link_t *l, link_thread_ctx_t *c, const bus_stream_frame_t
     return forward;
 }
 
-/* A PUBLISH or PUBLISHSHARD read whole (this node has subscribers): its
- * subscribers here get the message if the sender is a node we know, as
- * 7.0.15 does; the state actor still gets the header, without the body. */
-static void deliver_publish(link_t *l, link_thread_ctx_t *c, const bus_stream_frame_t *f)
-{
-    bool known = true;
-    if (c->reader_ok) {
-        const cluster_snapshot_t *s = rt_snap_read_begin(&c->reader);
-        const uint8_t *sender = bus_peek_sender(f->data, f->len);
-        known = s && sender && cluster_snapshot_find(s, (const char *)sender) >= 0;
-        rt_snap_read_end(&c->reader);
-    }
-    const bus_msg_t *m = &c->msg;
-    if (known)
-        pubsub_publish_async(f->type == BUS_PUBLISHSHARD, m->u.publish.channel, m->u.publish.channel_len,
-                             m->u.publish.message, m->u.publish.message_len);
-    bus_msg_t head = *m;
-    head.body = NULL;
-    head.body_len = 0;
-    head.u.publish.channel = head.u.publish.message = NULL;
-    forward_frame(l, &head, f->data, f->len, false);
-}
-
 /* One whole frame, already judged by bus_decode. Order as 7.0.15 (docs/cluster-bus.md §5.2):
  * count it, apply the debug drop filter, drop it if invalid. */
 static void handle_frame(link_t *l, link_thread_ctx_t *c, const bus_stream_frame_t *f)
@@ -622,7 +596,9 @@ static void handle_frame(link_t *l, link_thread_ctx_t *c, const bus_stream_frame
         return;
     }
     if (!f->head_only && (f->type == BUS_PUBLISH || f->type == BUS_PUBLISHSHARD)) {
-        deliver_publish(l, c, f);
+        /* read whole for our subscribers (link_pubsub.c); the state actor gets the header */
+        link_publish_in(c->reader_ok ? &c->reader : NULL, f, &c->msg);
+        forward_frame(l, &c->msg, f->data, f->len, false);
         return;
     }
     if (f->head_only) {
@@ -702,9 +678,7 @@ static void read_round(link_t *l)
                 if (l->dead) return;
             }
             bus_stream_frame_t f;
-            /* bodies of PUBLISH frames are read only when someone here may
-             * want them (7.0.15 drops them unread without subscribers too) */
-            bus_stream_keep_publish(&l->rx, pubsub_node_has_subscribers(false), pubsub_node_has_subscribers(true));
+            link_publish_keep(&l->rx);   /* PUBLISH bodies: read only for subscribers here */
             int st = bus_stream_next(&l->rx, &f, &c->msg);
             if (st == BUS_STREAM_MORE) break;
             if (st == BUS_STREAM_CLOSE) {
@@ -863,18 +837,6 @@ static void link_behaviour(rt_actor_t *self, rt_msg_t *msg)
     }
 }
 
-static uint32_t read_cap_payload(void)
-{
-    /* Accept every PUBLISH a 7.0.15 node can send (channel + message, each up
-     * to proto-max-bulk-len). Memory still follows what arrives, not what a
-     * header announces (proto/bus_stream.h). */
-    long long m = config_proto_max_bulk_len();
-    if (m <= 0) m = 512LL * 1024 * 1024;
-    unsigned long long p = 2ULL * (unsigned long long)m;
-    if (p > (unsigned long long)UINT32_MAX - BUS_HEADER_LEN - 64) p = (unsigned long long)UINT32_MAX - BUS_HEADER_LEN - 64;
-    return (uint32_t)p;
-}
-
 /* `id` 0: a fresh id; else one from link_reserve_id. */
 static link_t *link_new(rt_thread_t *t, bool outbound, int fd, link_id_t id)
 {
@@ -886,7 +848,7 @@ static link_t *link_new(rt_thread_t *t, bool outbound, int fd, link_id_t id)
     l->connecting = outbound;
     l->create_ms = rt_now_ms();
     atomic_init(&l->rtt_us, -1);
-    bus_stream_init(&l->rx, read_cap_payload());
+    bus_stream_init(&l->rx, link_read_cap_payload());
     /* No pub/sub and no modules yet: PUBLISH and MODULE bodies are skipped as
      * they stream in, never held (proto/bus_stream.h). */
     bus_stream_skip_unused(&l->rx, true);

@@ -9,6 +9,8 @@
 
 #include <sys/socket.h>
 #include "actors/bus/link.h"
+#include "proto/bus_stream.h"
+#include "runtime/snapshot.h"
 
 /* Records the threads links run on and the actor that gets their events and
  * frames. Called once by links_start, before the listener starts. */
@@ -18,6 +20,17 @@ void link_configure(rt_thread_t **threads, int nthreads, rt_actor_t *state);
  * link on the next thread (round-robin) and posts LINK_EV_ACCEPTED. Takes
  * ownership of fd (closed on failure). Returns the link's id, or 0. */
 link_id_t link_adopt_inbound(int fd, const struct sockaddr_storage *peer);
+
+/* link_pubsub.c: PUBLISH and PUBLISHSHARD frames on the read path. */
+/* The payload cap of the link's frame splitter: every PUBLISH a 7.0.15 node can send. */
+uint32_t link_read_cap_payload(void);
+/* Between frames: whether the next PUBLISH / PUBLISHSHARD bodies are read
+ * (some client here subscribes to that family) or skipped unread. */
+void link_publish_keep(bus_stream_t *rx);
+/* A PUBLISH / PUBLISHSHARD read whole: delivered to this node's subscribers
+ * when its sender is known (reader NULL: not checked), as 7.0.15; then m is
+ * left holding the header only, for the state actor. */
+void link_publish_in(rt_snap_reader_t *reader, const bus_stream_frame_t *f, bus_msg_t *m);
 
 /* One live link as CLUSTER LINKS shows it (a copy taken under the registry
  * lock; the statistics are relaxed reads). */

@@ -342,6 +342,22 @@ void pubsub_client_reset(client_t *c)
 
 /* ---------------- delivery ---------------- */
 
+/* client.h: a push goes behind every reply owed (a ready slot at the FIFO
+ * tail when any is pending), never into a running EXEC's reply. */
+resp_buf_t *client_push_target(client_t *c)
+{
+    if (!c->pending_head) return &c->out;
+    if (c->socket_lent) rt_thread_want_lazy_wakeups(true);   /* this reply waits on the lent one */
+    reply_slot_t *s = xcalloc(1, sizeof *s);
+    s->client = c;
+    s->done = true;
+    resp_buf_init(&s->buf, c->proto);
+    c->pending_tail->next = s;
+    c->pending_tail = s;
+    c->pending_count++;
+    return &s->buf;
+}
+
 /* Clients written to in one delivery: their output limits are judged once
  * the maps are no longer walked (a close changes them). */
 typedef struct touched {

@@ -78,20 +78,6 @@ resp_buf_t *client_reply_target(client_t *c)
     return client_push_target(c);
 }
 
-resp_buf_t *client_push_target(client_t *c)
-{
-    if (!c->pending_head) return &c->out;
-    if (c->socket_lent) rt_thread_want_lazy_wakeups(true);   /* this reply waits on the lent one */
-    reply_slot_t *s = xcalloc(1, sizeof *s);
-    s->client = c;
-    s->done = true;
-    resp_buf_init(&s->buf, c->proto);
-    c->pending_tail->next = s;
-    c->pending_tail = s;
-    c->pending_count++;
-    return &s->buf;
-}
-
 reply_slot_t *client_defer_reply(client_t *c)
 {
     reply_slot_t *ts = txn_defer(c);

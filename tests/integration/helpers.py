@@ -559,6 +559,17 @@ def own_all_slots(server, timeout=10.0):
     wait_cluster_ok(server, timeout)
 
 
+def single_node(servers, kind, workers=None):
+    """A one-node cluster owning every slot: shoal (with `workers` worker threads when
+    given) or redis-server, from the `servers` fixture."""
+    if kind == "shoal":
+        srv = servers.shoal(extra_args=["--worker-threads", str(workers)] if workers else [])
+    else:
+        srv = servers.redis()
+    own_all_slots(srv)
+    return srv
+
+
 def crc16(data):
     """CRC16-CCITT (XMODEM) of bytes: Redis Cluster's key hash."""
     crc = 0

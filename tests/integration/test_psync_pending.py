@@ -25,12 +25,7 @@ ERR = b"-ERR SYNC and PSYNC are invalid with pending output\r\n"
 
 
 def _node(servers, kind):
-    if kind == "shoal":
-        srv = servers.shoal(extra_args=["--worker-threads", "1"])
-    else:
-        srv = servers.redis()
-    h.own_all_slots(srv)
-    return srv
+    return h.single_node(servers, kind, workers=1)
 
 
 def _ping_ms(port):

@@ -21,12 +21,7 @@ KINDS = ["shoal", "redis"]
 
 
 def _start(servers, kind):
-    if kind == "shoal":
-        s = servers.shoal(extra_args=["--worker-threads", "4"])
-    else:
-        s = servers.redis()
-    h.own_all_slots(s)
-    return s
+    return h.single_node(servers, kind, workers=4)
 
 
 def _script(srv, steps, proto=2):
