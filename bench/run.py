@@ -20,7 +20,7 @@ Environment:
   BENCH_KEEP=1       keep the temp directory with the server logs
   BENCH_ONLY=a,b     run only the named sections (e.g. gossip,serial,convergence,idle_cost,
                      cluster_cost,replication,reshard,drill,client_throughput_cluster,
-                     types_throughput,types_memory)
+                     types_throughput,types_memory,aof)
   BENCH_CLUSTER_WORKERS=k   --worker-threads of each shoal master in the 3-master sections
   CLUSTER_SIM        the cluster simulator binary (default build/bench/cluster_sim)
   BENCH_COST_SIZES   cluster sizes of the cluster_cost section (default 100,300,1000; even)
@@ -1314,6 +1314,12 @@ def reshard(b):
     reshard_bench.section(b, sys.modules[__name__])
 
 
+def aof(b):
+    """SET with appendonly yes (everysec, always) and BGREWRITEAOF of 1 M keys (bench/aof_bench.py)."""
+    import aof_bench        # bench/ is sys.path[0] when this file runs as a script
+    aof_bench.section(b, sys.modules[__name__])
+
+
 def drill(b):
     """Failover drills on 3+3 clusters (bench/drill.py; `make drill` runs the full set)."""
     import drill as drill_mod   # bench/ is sys.path[0] when this file runs as a script
@@ -1324,7 +1330,7 @@ def drill(b):
 
 SECTIONS = [client_throughput, client_throughput_cluster, types_throughput, types_memory,
             thread_scaling, gossip, serial, convergence, idle_cost,
-            cluster_cost, replication, reshard, drill]
+            cluster_cost, replication, reshard, aof, drill]
 # BENCH_ONLY=gossip,convergence runs only the named sections.
 if os.environ.get("BENCH_ONLY"):
     SECTIONS = [s for s in SECTIONS if s.__name__ in os.environ["BENCH_ONLY"].split(",")]

@@ -1,0 +1,163 @@
+#!/usr/bin/python3
+"""AOF benchmark: SET throughput with appendonly yes, and BGREWRITEAOF, shoal vs redis-server.
+
+What it is for: the `aof` section of bench/run.py (issue 13). For appendfsync everysec and
+always it starts one node of each kind owning all 16384 slots with `appendonly yes` and
+runs `redis-benchmark -t set -c 50 -r 100000` at -P 1 and -P 16, the two servers
+alternating (BENCH_REPEAT runs each, median kept). Then, on a fresh node of each kind with
+N keys (1,000,000; 200,000 with BENCH_QUICK=1), it times BGREWRITEAOF (from the command to
+aof_rewrite_in_progress:0 with aof_rewrites counted) while a probe client sends SETs one at
+a time, and reports the longest a probe SET waited for its reply during the rewrite
+(redis-server: the fork; shoal: the workers' cut).
+
+What it must never do: stop a process it did not start (servers are run.py Servers, stopped
+by pid), report a figure it did not measure (a failure shows in its cell), or compare runs
+of different sizes.
+
+Run alone: `BENCH_ONLY=aof /usr/bin/python3 bench/run.py` (or this file, which does the same).
+"""
+import os
+import socket
+import sys
+import threading
+import time
+
+POLICIES = ("everysec", "always")
+# Requests per run: appendfsync always runs at the disk's fsync rate.
+REQUESTS = {("everysec", 1): 200_000, ("everysec", 16): 2_000_000,
+            ("always", 1): 20_000, ("always", 16): 200_000}
+QUICK_REQUESTS = {("everysec", 1): 20_000, ("everysec", 16): 200_000,
+                  ("always", 1): 5_000, ("always", 16): 50_000}
+
+
+def _aof_args(policy):
+    return ["--appendonly", "yes", "--appendfsync", policy]
+
+
+def _info(rt, port):
+    v = rt.resp_call(port, "INFO", "persistence", timeout=30.0)
+    out = {}
+    for line in (v or b"").decode(errors="replace").split("\r\n"):
+        k, _, val = line.partition(":")
+        out[k] = val
+    return out
+
+
+def throughput(b, rt):
+    rows = []
+    table = QUICK_REQUESTS if rt.QUICK else REQUESTS
+    for policy in POLICIES:
+        servers = {kind: b.server(kind, _aof_args(policy)) for kind in ("shoal", "redis")}
+        for pipeline in (1, 16):
+            saved = dict(rt.REQUESTS)
+            rt.REQUESTS[pipeline] = table[(policy, pipeline)]
+            try:
+                runs = {"shoal": [], "redis": []}
+                for _ in range(rt.REPEAT):
+                    for kind in ("shoal", "redis"):
+                        runs[kind].append(rt.redis_benchmark(servers[kind], "set", pipeline))
+            finally:
+                rt.REQUESTS.clear()
+                rt.REQUESTS.update(saved)
+            res = {}
+            for kind, rs in runs.items():
+                bad = next((r for r in rs if r.error), None)
+                res[kind] = bad or rt.median_result(rs)
+                rt.log(f"  {kind} appendfsync {policy} SET -P {pipeline}: "
+                       f"{res[kind].error or f'{res[kind].rps:,.0f} rps'}")
+            rows.append([f"{policy} -P {pipeline}", rt.cell(res["shoal"], "rps"), rt.cell(res["redis"], "rps"),
+                         rt.fmt_ratio(res["shoal"].rps, res["redis"].rps),
+                         rt.cell(res["shoal"], "rps_per_cpu"), rt.cell(res["redis"], "rps_per_cpu"),
+                         rt.fmt_ratio(res["shoal"].rps_per_cpu, res["redis"].rps_per_cpu)])
+        for srv in servers.values():
+            b.stop(srv)
+    b.table("SET with appendonly yes (redis-benchmark -t set -c 50 -r 100000)",
+            ["appendfsync", "shoal rps", "redis rps", "ratio", "shoal rps/CPU-s", "redis rps/CPU-s", "ratio"],
+            rows, ["ratio = shoal / redis; targets: everysec >= 1.0, always >= 2.0",
+                   f"requests per run: {', '.join(f'{p} -P {d}: {n:,}' for (p, d), n in table.items())}; "
+                   f"median of {rt.REPEAT} alternating run(s)"])
+
+
+class Probe(threading.Thread):
+    """SETs one at a time on one connection; the longest wait for a reply while `window`."""
+
+    def __init__(self, port):
+        super().__init__(daemon=True)
+        self.port, self.stop, self.window, self.worst, self.errors = port, False, False, 0.0, 0
+
+    def run(self):
+        with socket.create_connection(("127.0.0.1", self.port), timeout=60) as s:
+            n = 0
+            while not self.stop:
+                req = b"*3\r\n$3\r\nSET\r\n$5\r\nprobe\r\n$%d\r\n%d\r\n" % (len(str(n)), n)
+                t0 = time.monotonic()
+                s.sendall(req)
+                buf = b""
+                while not buf.endswith(b"\r\n"):
+                    buf += s.recv(64)
+                dt = time.monotonic() - t0
+                if not buf.startswith(b"+OK"):
+                    self.errors += 1
+                if self.window and dt > self.worst:
+                    self.worst = dt
+                n += 1
+
+
+def rewrite(b, rt):
+    n = 200_000 if rt.QUICK else 1_000_000
+    rows = []
+    for kind in ("shoal", "redis"):
+        srv = b.server(kind, _aof_args("everysec"))
+        try:
+            rt.pipeline_load(srv.port, (("SET", f"key:{i:07d}", f"value:{i:07d}") for i in range(n)))
+            before = int(_info(rt, srv.port).get("aof_rewrites", "0"))
+            probe = Probe(srv.port)
+            probe.start()
+            time.sleep(0.3)
+            probe.window = True
+            t0 = time.monotonic()
+            r = rt.resp_call(srv.port, "BGREWRITEAOF", timeout=30.0)
+            if not str(r).startswith("Background append only file rewriting"):
+                raise rt.BenchError(f"{srv.label}: BGREWRITEAOF replied {r!r}")
+            deadline = t0 + (120 if rt.QUICK else 600)
+            while True:
+                srv.check_alive("during BGREWRITEAOF")
+                i = _info(rt, srv.port)
+                if i.get("aof_rewrite_in_progress") == "0" and int(i.get("aof_rewrites", "0")) > before:
+                    break
+                if time.monotonic() > deadline:
+                    raise rt.BenchError(f"{srv.label}: BGREWRITEAOF not done in time")
+                time.sleep(0.01)
+            took = time.monotonic() - t0
+            time.sleep(0.1)
+            probe.window = False
+            probe.stop = True
+            probe.join(10)
+            status = i.get("aof_last_bgrewrite_status")
+            rt.log(f"  {srv.label}: BGREWRITEAOF of {n:,} keys {took:.2f} s, longest probe SET "
+                   f"{probe.worst * 1000:.1f} ms, status {status}, probe errors {probe.errors}")
+            rows.append([kind, f"{took:.2f}", f"{probe.worst * 1000:.1f}", status, str(probe.errors)])
+        except (rt.BenchError, OSError) as e:
+            rows.append([kind, "failed", str(e).splitlines()[0][:60], "", ""])
+        b.stop(srv)
+    if len(rows) == 2 and rows[0][1] != "failed" and rows[1][1] != "failed":
+        rows.append(["ratio", rt.fmt_ratio(float(rows[0][1]), float(rows[1][1])),
+                     rt.fmt_ratio(float(rows[0][2]), float(rows[1][2])), "", ""])
+    b.table(f"BGREWRITEAOF of {n:,} keys under a probe client (appendfsync everysec)",
+            ["server", "rewrite s", "longest SET ms", "status", "probe errors"], rows,
+            ["rewrite s: from BGREWRITEAOF to aof_rewrite_in_progress:0 (INFO polled every 10 ms)",
+             "longest SET ms: the longest wait for +OK of a probe sending one SET at a time during the rewrite",
+             "targets: rewrite time ratio <= 1.0, longest pause <= 10 ms"
+             + ("; BENCH_QUICK=1: 200,000 keys instead of 1,000,000" if rt.QUICK else "")])
+
+
+def section(b, rt):
+    throughput(b, rt)
+    rewrite(b, rt)
+
+
+if __name__ == "__main__":
+    os.environ["BENCH_ONLY"] = "aof"
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import run
+    sys.exit(run.main())
