@@ -163,10 +163,11 @@ static int listeners_open(char addrs[][CONFIG_ADDR_MAX], int naddr, int port, in
 /* Everything that must be ready before the Ready line: the data loaded, the
  * replication actor, the bus listener. As redis-server, nothing is served
  * before it. */
+/* dump.rdb is loaded once the workers run (rdb_load_live). */
+static bool load_rdb;
+
 static int prepare_to_serve(char addrs[][CONFIG_ADDR_MAX], int naddr)
 {
-    /* dump.rdb is decoded before the workers exist (clients wait in the
-     * listen backlog meanwhile); each worker then adopts its share. */
     /* With appendonly yes the AOF is the data's source and dump.rdb is not
      * read, as in 7.0.15 (even when the AOF does not exist yet); only
      * dump.rdb's replication history is taken up (7.0.15 restores it only
@@ -174,7 +175,8 @@ static int prepare_to_serve(char addrs[][CONFIG_ADDR_MAX], int naddr)
     int aof = aof_load_startup(config_worker_threads());
     if (aof < 0) return -1;
     rdb_load_history_t hist = { .valid = false };
-    if (aof == 0 && rdb_load_startup(config_worker_threads(), &hist) != 0) return -1;
+    load_rdb = aof == 0;
+    if (load_rdb) rdb_load_history(&hist);
     if (repl_start(hist.valid ? hist.replid : NULL, hist.offset) != 0) {
         LOG_WARNING("Could not start the replication actor");
         return -1;
@@ -206,7 +208,7 @@ static void log_ready(int port, int nfds)
 
 /* After the Ready line: the workers start watching the listeners and adopt
  * the loaded data, then the bus links and the replica link start. */
-static int serve(char addrs[][CONFIG_ADDR_MAX], int naddr, const int *fds, int nfds)
+static int serve(char addrs[][CONFIG_ADDR_MAX], int naddr, const int *fds, int nfds, int port)
 {
     /* Commands of the AOF are replayed through the workers before they
      * watch the listeners: no client sees the node half loaded. */
@@ -219,6 +221,11 @@ static int serve(char addrs[][CONFIG_ADDR_MAX], int naddr, const int *fds, int n
         if (aof_replay() != 0) return -1;
         listen_attach(fds, nfds);
     }
+    /* dump.rdb: this thread parses, each worker builds its own keys, and
+     * clients get -LOADING until the last key is in (rdb_load_live). */
+    if (load_rdb && rdb_load_live() != 0) return -1;
+    /* As redis-server: the Ready line once the data is loaded. */
+    log_ready(port, nfds);
     if (config_cluster_enabled()) {
         rt_thread_t *threads[MAX_WORKERS];
         for (int i = 0; i < workers_count(); i++) threads[i] = worker_thread(i);
@@ -305,8 +312,7 @@ int main(int argc, char **argv)
      * loaded before the Ready line, and nothing is served before it. The
      * workers start watching the listeners only after it. */
     if (prepare_to_serve(addrs, naddr) != 0) _exit(1);
-    log_ready(port, nfds);
-    if (serve(addrs, naddr, fds, nfds) != 0) _exit(1);
+    if (serve(addrs, naddr, fds, nfds, port) != 0) _exit(1);
 
     /* The main thread has nothing else to do: it waits for the signal and,
      * once a second, sees whether malloc's arenas hold memory worth giving

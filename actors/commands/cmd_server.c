@@ -24,6 +24,7 @@
 #include "actors/commands/debug_cmds.h"
 #include "actors/state/asm.h"
 #include "actors/config/config.h"
+#include "actors/persist/rdb_load.h"
 #include "actors/repl/repl.h"
 #include "actors/repl/repl_replica.h"
 #include "actors/persist/persister.h"
@@ -244,6 +245,19 @@ static const char *const debug_help[] = {
     "    it is used instead of the 'key' prefix. These are not propagated to",
     "    replicas. Cluster slots are not respected so keys not belonging to the",
     "    current node can be created in cluster mode.",
+    "RELOAD [option ...]",
+    "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+    "    * MERGE: conflicting keys will be loaded from RDB.",
+    "    * NOFLUSH: the existing database will not be removed before load, but",
+    "      conflicting keys will generate an exception and kill the server.",
+    "    * NOSAVE: the database will be loaded from an existing RDB file.",
+    "    Examples:",
+    "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+    "      the database.",
+    "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+    "      existing RDB file.",
+    "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+    "      file to the database.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -289,6 +303,23 @@ static void debug_sleep(cmd_ctx_t *ctx)
     remote_cmd_t *rc = dispatch_defer_nosend(ctx, 0);
     rc->arg_us = us;
     repl_request_sleep(rc);
+}
+
+/* DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, empty, load back
+ * (rdb_debug_reload); the client waits for the answer. */
+static void debug_reload(cmd_ctx_t *ctx)
+{
+    bool save = true, flush = true;
+    for (int i = 2; i < ctx->argc; i++) {
+        if (arg_is(ctx->argv[i], ctx->argvlen[i], "merge")) continue;   /* our load always overwrites */
+        if (arg_is(ctx->argv[i], ctx->argvlen[i], "noflush")) flush = false;
+        else if (arg_is(ctx->argv[i], ctx->argvlen[i], "nosave")) save = false;
+        else {
+            resp_add_error(ctx->reply, "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+            return;
+        }
+    }
+    rdb_debug_reload(dispatch_defer_nosend(ctx, WMSG_DONE), save, flush);
 }
 
 /* DEBUG STATE-ACTOR-DELAY <microseconds>: ours, not Redis's (so not in
@@ -385,6 +416,10 @@ void cmd_debug(cmd_ctx_t *ctx)
         }
         asm_set_hold(step);
         resp_add_simple(ctx->reply, "OK");
+        return;
+    }
+    if (arg_is(sub, sublen, "reload")) {
+        debug_reload(ctx);
         return;
     }
     if (arg_is(sub, sublen, "help")) {

@@ -4,6 +4,9 @@
 #include "actors/persist/rdb_load.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <time.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -15,6 +18,7 @@
 #include "actors/config/config.h"
 #include "actors/persist/rdb_save.h"
 #include "actors/types/types.h"
+#include "actors/worker/client.h"
 #include "actors/worker/keyspace.h"
 #include "actors/worker/worker.h"
 #include "proto/rdb.h"
@@ -70,17 +74,176 @@ void rdb_last_load_keys_set(long long loaded, long long expired)
     atomic_store_explicit(&last_expired, expired, memory_order_relaxed);
 }
 
-/* Startup load: staged keyspaces, owned by main until the workers start with them. */
+/* A load's destination. Staged (an AOF base, before the workers exist):
+ * keyspaces owned by the loading thread until the workers start with them.
+ * Live (dump.rdb at start, DEBUG RELOAD): the running workers build their
+ * own keyspaces from batches of records the loading thread sends them,
+ * while clients get -LOADING; the loading thread only parses. */
 static struct {
     int n;
+    bool live;
     struct keyspace *staged[MAX_WORKERS];
+    struct load_batch *batch[MAX_WORKERS];   /* live: the batch being filled per worker */
 } g_load;
+
+/* Live mode's shared figures, written by the workers. Relaxed, except
+ * `inflight`: a worker's decrement releases its keyspace writes and its
+ * counts, the loader's load acquires them when it waits for zero. */
+static _Atomic int inflight[MAX_WORKERS];
+static _Atomic long long live_loaded;
+static pthread_mutex_t live_err_mu = PTHREAD_MUTEX_INITIALIZER;
+static char live_err[300];
+
+/* Clients get -LOADING while this is set (rdb_load_refusing). Relaxed: a
+ * command that slips past the moment it changes is one the load's own
+ * ordering already covers (see rdb_load_live). */
+static _Atomic int refusing;
+
+bool rdb_load_refusing(void) { return atomic_load_explicit(&refusing, memory_order_relaxed) != 0; }
+
+/* One record of a live batch: its head, then the key and value bytes. */
+typedef struct rec_head {
+    uint8_t kind;             /* REC_KEY, REC_EXPAND */
+    uint8_t type;             /* RDB value type */
+    int32_t freq;
+    int64_t expire_ms, idle_s;
+    uint32_t klen, vlen;
+} rec_head_t;
+enum { REC_KEY = 1, REC_EXPAND, REC_FLUSH };
+enum { BATCH_BYTES = 256 * 1024, MAX_INFLIGHT = 8 };
+
+typedef struct load_batch {
+    union {
+        rt_msg_t hdr;
+        worker_run_t run;
+    };
+    int worker;
+    long long now_ms;
+    size_t len, cap;
+    uint8_t *buf;
+} load_batch_t;
+
+static void live_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void live_error(const char *fmt, ...)
+{
+    pthread_mutex_lock(&live_err_mu);
+    if (!live_err[0]) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(live_err, sizeof live_err, fmt, ap);
+        va_end(ap);
+    }
+    pthread_mutex_unlock(&live_err_mu);
+}
+
+/* On the worker (WMSG_RUN): builds the batch's keys in its own keyspace. */
+static void batch_run(worker_t *w, rt_msg_t *msg)
+{
+    load_batch_t *b = (load_batch_t *)msg;
+    struct keyspace *ks = worker_keyspace(w);
+    long long loaded = 0;
+    /* The bucket of the key LOOKAHEAD records on is fetched while this one
+     * is stored: the inserts' cache misses overlap. */
+    enum { LOOKAHEAD = 8 };
+    size_t ahead = 0;
+    for (int k = 0; k < LOOKAHEAD && ahead < b->len; k++) {
+        rec_head_t h;
+        memcpy(&h, b->buf + ahead, sizeof h);
+        if (h.kind == REC_KEY) ks_prefetch(ks, b->buf + ahead + sizeof h, h.klen);
+        ahead += sizeof h + h.klen + h.vlen;
+    }
+    for (size_t pos = 0; pos < b->len;) {
+        rec_head_t h;
+        memcpy(&h, b->buf + pos, sizeof h);
+        const uint8_t *key = b->buf + pos + sizeof h;
+        const uint8_t *val = key + h.klen;
+        pos += sizeof h + h.klen + h.vlen;
+        if (ahead < b->len) {
+            rec_head_t a;
+            memcpy(&a, b->buf + ahead, sizeof a);
+            if (a.kind == REC_KEY) ks_prefetch(ks, b->buf + ahead + sizeof a, a.klen);
+            ahead += sizeof a + a.klen + a.vlen;
+        }
+        if (h.kind == REC_EXPAND) {
+            ks_expand(ks, (size_t)h.expire_ms);
+            continue;
+        }
+        if (h.kind == REC_FLUSH) {   /* DEBUG RELOAD empties the keyspace first */
+            worker_flush_keyspace(w, false);
+            continue;
+        }
+        int rc = types_rdb_store(ks, key, h.klen, h.type, val, h.vlen, h.expire_ms >= 0 ? h.expire_ms : KS_NO_EXPIRE,
+                                 b->now_ms, h.idle_s, h.freq);
+        if (rc == TYPES_LOAD_OK) loaded++;
+        else if (rc != TYPES_LOAD_EMPTY)   /* Redis skips empty collections */
+            live_error("%s value of type %u (%s) for key '%.*s'", rc == TYPES_LOAD_CORRUPT ? "corrupt" : "unsupported",
+                       h.type, rdb_type_name(h.type) ? rdb_type_name(h.type) : "?", (int)(h.klen > 64 ? 64 : h.klen),
+                       (const char *)key);
+    }
+    worker_install_loaded_keyspace(w, ks);   /* refreshes the key figures INFO shows */
+    atomic_fetch_add_explicit(&live_loaded, loaded, memory_order_relaxed);
+    int wi = b->worker;
+    free(b->buf);
+    free(b);
+    atomic_fetch_sub_explicit(&inflight[wi], 1, memory_order_release);
+}
+
+static void pause_briefly(void)
+{
+    struct timespec ts = { 0, 50 * 1000 };
+    nanosleep(&ts, NULL);
+}
+
+/* Sends worker wi's batch (if any), first waiting while it has too many
+ * unbuilt ones, so that the parsed file never piles up in memory. */
+static void batch_send(int wi)
+{
+    load_batch_t *b = g_load.batch[wi];
+    if (!b) return;
+    g_load.batch[wi] = NULL;
+    while (atomic_load_explicit(&inflight[wi], memory_order_acquire) >= MAX_INFLIGHT) pause_briefly();
+    atomic_fetch_add_explicit(&inflight[wi], 1, memory_order_relaxed);
+    b->run.hdr.type = WMSG_RUN;
+    b->run.fn = batch_run;
+    worker_post(wi, &b->hdr);
+}
+
+static void batch_add(int wi, const rec_head_t *h, const uint8_t *key, const uint8_t *val, long long now_ms)
+{
+    size_t need = sizeof *h + h->klen + h->vlen;
+    load_batch_t *b = g_load.batch[wi];
+    if (b && b->len + need > b->cap) {
+        batch_send(wi);
+        b = NULL;
+    }
+    if (!b) {
+        b = xcalloc(1, sizeof *b);
+        b->worker = wi;
+        b->now_ms = now_ms;
+        b->cap = need > BATCH_BYTES ? need : BATCH_BYTES;
+        b->buf = xmalloc(b->cap);
+        g_load.batch[wi] = b;
+    }
+    memcpy(b->buf + b->len, h, sizeof *h);
+    memcpy(b->buf + b->len + sizeof *h, key, h->klen);
+    memcpy(b->buf + b->len + sizeof *h + h->klen, val, h->vlen);
+    b->len += need;
+}
+
+/* Every batch sent and built: the workers' keyspaces hold the file. */
+static void batches_drain(void)
+{
+    for (int i = 0; i < g_load.n; i++) batch_send(i);
+    for (int i = 0; i < g_load.n; i++)
+        while (atomic_load_explicit(&inflight[i], memory_order_acquire) > 0) pause_briefly();
+}
 
 typedef struct load_ctx {
     long long now_ms;
     long long loaded, expired;
     rdb_load_history_t hist;
     bool have_id, have_offset, have_db;
+    bool quiet;               /* the first look at the header: no log lines */
     char err[300];
 } load_ctx_t;
 
@@ -104,6 +267,7 @@ static int load_event(load_ctx_t *x, const rdb_event_t *ev)
 {
     switch (ev->type) {
     case RDB_EV_AUX:
+        if (x->quiet && !aux_is(ev, "repl-id") && !aux_is(ev, "repl-offset") && !aux_is(ev, "repl-stream-db")) return 0;
         if (aux_is(ev, "redis-ver")) {
             LOG_NOTICE("Loading RDB produced by version %.*s", (int)ev->value_len, (const char *)ev->value);
         } else if (aux_is(ev, "ctime")) {
@@ -132,6 +296,19 @@ static int load_event(load_ctx_t *x, const rdb_event_t *ev)
                        (const char *)ev->value);
         }
         return 0;
+    case RDB_EV_RESIZEDB: {
+        /* each worker gets about its share of the keys */
+        size_t share = (size_t)(ev->db_size / (uint64_t)g_load.n + 1);
+        for (int i = 0; i < g_load.n; i++) {
+            if (!g_load.live) {
+                ks_expand(g_load.staged[i], share);
+                continue;
+            }
+            rec_head_t h = { .kind = REC_EXPAND, .expire_ms = (int64_t)share };
+            batch_add(i, &h, NULL, NULL, x->now_ms);
+        }
+        return 0;
+    }
     case RDB_EV_SELECTDB:
         if (ev->db != 0) {
             snprintf(x->err, sizeof x->err, "the file has keys in database %llu; shoal holds database 0 only",
@@ -146,6 +323,13 @@ static int load_event(load_ctx_t *x, const rdb_event_t *ev)
             return 0;
         }
         int wi = (int)(slot_of_key(ev->key, ev->key_len) % (unsigned)g_load.n);
+        if (g_load.live) {
+            rec_head_t h = { .kind = REC_KEY, .type = ev->value_type, .freq = ev->lfu_freq,
+                             .expire_ms = ev->expire_ms, .idle_s = ev->lru_idle,
+                             .klen = (uint32_t)ev->key_len, .vlen = (uint32_t)ev->value_len };
+            batch_add(wi, &h, ev->key, ev->value, x->now_ms);
+            return 0;
+        }
         int rc = types_rdb_store(g_load.staged[wi], ev->key, ev->key_len, ev->value_type, ev->value, ev->value_len,
                                  ev->expire_ms >= 0 ? ev->expire_ms : KS_NO_EXPIRE, x->now_ms, ev->lru_idle,
                                  ev->lfu_freq);
@@ -166,11 +350,18 @@ static int load_event(load_ctx_t *x, const rdb_event_t *ev)
     }
 }
 
-static int load_file(const char *fname, int nworkers, rdb_load_history_t *hist);
+enum { MODE_STAGED = 0, MODE_LIVE, MODE_HEAD };
+
+static int load_file(const char *fname, int nworkers, rdb_load_history_t *hist, int mode);
+
+/* DEBUG RELOAD: a failed load is answered, not fatal (7.0.15). */
+static bool reloading;
 
 static int load_fatal(const char *dir, const char *fname, const char *why)
 {
-    LOG_WARNING("Fatal error loading the DB (%s/%s): %s. Exiting.", dir, fname, why);
+    if (reloading) LOG_WARNING("Error loading the DB (%s/%s): %s.", dir, fname, why);
+    else LOG_WARNING("Fatal error loading the DB (%s/%s): %s. Exiting.", dir, fname, why);
+    atomic_store_explicit(&refusing, 0, memory_order_relaxed);
     for (int i = 0; i < g_load.n; i++) {
         ks_free(g_load.staged[i]);
         g_load.staged[i] = NULL;
@@ -179,19 +370,86 @@ static int load_fatal(const char *dir, const char *fname, const char *why)
     return -1;
 }
 
+static void dump_name(char *fname, size_t cap)
+{
+    if (config_get_by_name("dbfilename", fname, cap) < 0) snprintf(fname, cap, "dump.rdb");
+}
+
 int rdb_load_startup(int nworkers, rdb_load_history_t *hist)
 {
     char fname[1024];
-    if (config_get_by_name("dbfilename", fname, sizeof fname) < 0) snprintf(fname, sizeof fname, "dump.rdb");
-    return load_file(fname, nworkers, hist);
+    dump_name(fname, sizeof fname);
+    return load_file(fname, nworkers, hist, MODE_STAGED);
 }
 
 int rdb_load_startup_file(const char *fname, int nworkers)
 {
-    return load_file(fname, nworkers, NULL);
+    return load_file(fname, nworkers, NULL, MODE_STAGED);
 }
 
-static int load_file(const char *fname, int nworkers, rdb_load_history_t *hist)
+int rdb_load_history(rdb_load_history_t *hist)
+{
+    char fname[1024];
+    dump_name(fname, sizeof fname);
+    return load_file(fname, 1, hist, MODE_HEAD);
+}
+
+int rdb_load_live(void)
+{
+    char fname[1024];
+    dump_name(fname, sizeof fname);
+    return load_file(fname, workers_count(), NULL, MODE_LIVE);
+}
+
+/* Feeds the file through the decoder; 0, or -1 with x->err set. In
+ * MODE_HEAD it stops at the first record that is not an aux field. */
+static int decode_file(int fd, long long size, load_ctx_t *x, int mode)
+{
+    enum { CHUNK = 1 << 20 };
+    uint8_t *buf = xmalloc(mode == MODE_HEAD ? 64 * 1024 : CHUNK);
+    rdb_decoder_t d;
+    rdb_decoder_init(&d, (uint64_t)config_proto_max_bulk_len(), (uint64_t)size);
+    bool done = false;
+    int failed = 0;
+    long long fed = 0;
+    while (!done && !failed) {
+        ssize_t n = read(fd, buf, mode == MODE_HEAD ? 64 * 1024 : CHUNK);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            snprintf(x->err, sizeof x->err, "%s", strerror(errno));
+            failed = 1;
+            break;
+        }
+        if (n == 0) break;
+        rdb_decoder_feed(&d, buf, (size_t)n);
+        fed += n;
+        rdb_event_t ev;
+        int st;
+        while ((st = rdb_decoder_next(&d, &ev)) == RDB_EVENT) {
+            if (mode == MODE_HEAD && ev.type != RDB_EV_AUX) { done = true; break; }
+            /* INFO's loading_loaded_bytes: how far the records are taken in */
+            if (mode != MODE_HEAD) rdb_loading_progress((long long)ev.offset);
+            if (load_event(x, &ev) != 0) { failed = 1; break; }
+        }
+        if (failed || done) break;
+        if (st == RDB_ERROR) {
+            snprintf(x->err, sizeof x->err, "%s", rdb_decoder_error(&d));
+            failed = 1;
+        } else if (st == RDB_DONE) {
+            done = true;
+            if (mode != MODE_HEAD) rdb_loading_progress(fed);
+        }
+    }
+    if (!done && !failed && rdb_decoder_finish(&d) != RDB_OK) {
+        snprintf(x->err, sizeof x->err, "%s", rdb_decoder_error(&d)[0] ? rdb_decoder_error(&d) : "truncated file");
+        failed = 1;
+    }
+    rdb_decoder_free(&d);
+    free(buf);
+    return failed ? -1 : 0;
+}
+
+static int load_file(const char *fname, int nworkers, rdb_load_history_t *hist, int mode)
 {
     if (hist) memset(hist, 0, sizeof *hist);
     if (nworkers < 1) nworkers = 1;
@@ -202,60 +460,53 @@ static int load_file(const char *fname, int nworkers, rdb_load_history_t *hist)
     int fd = open(fname, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT) return 0;
+        if (mode == MODE_HEAD) return 0;   /* the load proper reports it */
         return load_fatal(dir, fname, strerror(errno));
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int e = errno;
         close(fd);
-        return load_fatal(dir, fname, strerror(e));
+        return mode == MODE_HEAD ? 0 : load_fatal(dir, fname, strerror(e));
     }
+    load_ctx_t x = { .now_ms = rt_now_ms(), .quiet = mode == MODE_HEAD };
+    /* The file exists: the load that follows the first look holds clients
+     * off from the moment the workers start (rdb_load_history). */
+    if (mode == MODE_HEAD) atomic_store_explicit(&refusing, 1, memory_order_relaxed);
     g_load.n = nworkers;
-    for (int i = 0; i < nworkers; i++) g_load.staged[i] = ks_create();
-    rdb_loading_begin((long long)st.st_size);
-    rdb_last_load_keys_set(0, 0);
-
-    enum { CHUNK = 1 << 20 };
-    uint8_t *buf = xmalloc(CHUNK);
-    rdb_decoder_t d;
-    rdb_decoder_init(&d, (uint64_t)config_proto_max_bulk_len(), (uint64_t)st.st_size);
-    load_ctx_t x = { .now_ms = rt_now_ms() };
-    bool done = false;
-    int failed = 0;
-    long long fed = 0;
-    while (!done && !failed) {
-        ssize_t n = read(fd, buf, CHUNK);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            snprintf(x.err, sizeof x.err, "%s", strerror(errno));
-            failed = 1;
-            break;
-        }
-        if (n == 0) break;
-        rdb_decoder_feed(&d, buf, (size_t)n);
-        fed += n;
-        rdb_loading_progress(fed);
-        rdb_event_t ev;
-        int s;
-        while ((s = rdb_decoder_next(&d, &ev)) == RDB_EVENT) {
-            if (load_event(&x, &ev) != 0) { failed = 1; break; }
-        }
-        if (failed) break;
-        if (s == RDB_ERROR) {
-            snprintf(x.err, sizeof x.err, "%s", rdb_decoder_error(&d));
-            failed = 1;
-        } else if (s == RDB_DONE) {
-            done = true;
-        }
+    g_load.live = mode == MODE_LIVE;
+    if (mode == MODE_STAGED)
+        for (int i = 0; i < nworkers; i++) g_load.staged[i] = ks_create();
+    if (mode == MODE_LIVE) {
+        /* From here until the keys are all in, clients get -LOADING (as
+         * 7.0.15 answers while it loads), so none sees half the data. */
+        atomic_store_explicit(&refusing, 1, memory_order_relaxed);
+        atomic_store_explicit(&live_loaded, 0, memory_order_relaxed);
+        live_err[0] = '\0';
     }
-    if (!done && !failed && rdb_decoder_finish(&d) != RDB_OK) {
-        snprintf(x.err, sizeof x.err, "%s", rdb_decoder_error(&d)[0] ? rdb_decoder_error(&d) : "truncated file");
-        failed = 1;
+    if (mode != MODE_HEAD) {
+        rdb_loading_begin((long long)st.st_size);
+        rdb_last_load_keys_set(0, 0);
     }
-    rdb_decoder_free(&d);
-    free(buf);
+    int rc = decode_file(fd, (long long)st.st_size, &x, mode);
     close(fd);
-    if (failed) return load_fatal(dir, fname, x.err);
+    if (mode == MODE_LIVE) {
+        batches_drain();   /* even after an error: no batch may outlive the load */
+        x.loaded = atomic_load_explicit(&live_loaded, memory_order_relaxed);
+        if (rc == 0 && live_err[0]) {
+            snprintf(x.err, sizeof x.err, "%s", live_err);
+            rc = -1;
+        }
+    }
+    if (mode == MODE_HEAD) {
+        if (rc == 0 && hist && x.have_id && x.have_offset && x.have_db && x.hist.offset != -1 &&
+            x.hist.stream_db != -1) {
+            *hist = x.hist;
+            hist->valid = true;
+        }
+        return 0;
+    }
+    if (rc != 0) return load_fatal(dir, fname, x.err);
     rdb_last_load_keys_set(x.loaded, x.expired);
     if (hist && x.have_id && x.have_offset && x.have_db && x.hist.offset != -1 && x.hist.stream_db != -1) {
         *hist = x.hist;
@@ -263,12 +514,76 @@ static int load_file(const char *fname, int nworkers, rdb_load_history_t *hist)
     }
     LOG_NOTICE("Done loading RDB, keys loaded: %lld, keys expired: %lld.", x.loaded, x.expired);
     LOG_NOTICE("DB loaded from disk: %.3f seconds", (double)(rt_mono_ms() - t0) / 1000.0);
-    /* The workers start with these keyspaces, before they accept anyone:
-     * no client can see the node half loaded. */
-    for (int i = 0; i < nworkers; i++) {
-        g_worker_preload[i] = g_load.staged[i];
-        g_load.staged[i] = NULL;
+    if (mode == MODE_STAGED) {
+        /* The workers start with these keyspaces, before they accept anyone:
+         * no client can see the node half loaded. */
+        for (int i = 0; i < nworkers; i++) {
+            g_worker_preload[i] = g_load.staged[i];
+            g_load.staged[i] = NULL;
+        }
     }
     rdb_loading_end();
+    atomic_store_explicit(&refusing, 0, memory_order_relaxed);
     return 0;
+}
+
+/* ---------------- DEBUG RELOAD ---------------- */
+
+typedef struct reload_job {
+    remote_cmd_t *rc;
+    bool save, flush;
+} reload_job_t;
+
+static void *reload_thread(void *arg)
+{
+    reload_job_t *j = arg;
+    /* Clients get -LOADING from the start (INFO: loading:1), where
+     * redis-server answers nobody until it is done: a write let through
+     * between the save and the flush would be lost. */
+    rdb_loading_begin(0);
+    atomic_store_explicit(&refusing, 1, memory_order_relaxed);
+    if (j->save && rdb_save_sync() != 0) {
+        atomic_store_explicit(&refusing, 0, memory_order_relaxed);
+        rdb_loading_end();
+        resp_add_error(&j->rc->reply, "ERR");
+    } else {
+        g_load.n = workers_count();
+        if (j->flush) {
+            for (int i = 0; i < g_load.n; i++) {
+                rec_head_t h = { .kind = REC_FLUSH };
+                batch_add(i, &h, NULL, NULL, rt_now_ms());
+            }
+            batches_drain();
+        }
+        reloading = true;
+        int rc = rdb_load_live();
+        reloading = false;
+        if (rc != 0) {
+            resp_add_error(&j->rc->reply, "ERR Error trying to load the RDB dump");
+        } else {
+            LOG_WARNING("DB reloaded by DEBUG RELOAD");
+            resp_add_simple(&j->rc->reply, "OK");
+        }
+    }
+    worker_reply_async(j->rc);
+    free(j);
+    return NULL;
+}
+
+void rdb_debug_reload(remote_cmd_t *rc, bool save, bool flush)
+{
+    reload_job_t *j = xcalloc(1, sizeof *j);
+    j->rc = rc;
+    j->save = save;
+    j->flush = flush;
+    pthread_t th;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&th, &attr, reload_thread, j) != 0) {
+        resp_add_error(&rc->reply, "ERR could not start the reload");
+        worker_reply_async(rc);
+        free(j);
+    }
+    pthread_attr_destroy(&attr);
 }

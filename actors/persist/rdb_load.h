@@ -35,6 +35,32 @@ int rdb_load_startup(int nworkers, rdb_load_history_t *hist);
 /* The same for the RDB at `path` (relative to dir): an AOF base file. */
 int rdb_load_startup_file(const char *path, int nworkers);
 
+/* Start, main thread, before repl_start: only the replication history that
+ * dump.rdb's header records (no file, or none there: hist->valid false).
+ * Always 0; the load proper reports a bad file. When the file exists,
+ * clients get -LOADING from now on (the workers start before the load),
+ * until rdb_load_live is done. */
+int rdb_load_history(rdb_load_history_t *hist);
+
+/* Loads dump.rdb into the running workers (start, after workers_start;
+ * DEBUG RELOAD, after the keyspaces were emptied), from a thread that is not
+ * a worker: that thread parses, each worker builds its own keys from batches
+ * of records, in parallel. Clients get -LOADING meanwhile. Returns 0 (no
+ * file, or loaded), or -1 after logging "Fatal error loading the DB ...". */
+int rdb_load_live(void);
+/* Commands without the loading flag get -LOADING now (any thread, one
+ * relaxed load). */
+bool rdb_load_refusing(void);
+#define RDB_LOADING_ERROR "LOADING Redis is loading the dataset in memory"
+
+/* DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE] (worker, via its deferred reply
+ * rc): on a thread of its own, saves dump.rdb (unless NOSAVE), empties
+ * every keyspace (unless NOFLUSH) and loads the file back as at start;
+ * answers +OK, "-ERR" (the save failed) or "-ERR Error trying to load the
+ * RDB dump", as 7.0.15. */
+struct remote_cmd;
+void rdb_debug_reload(struct remote_cmd *rc, bool save, bool flush);
+
 /* The loading figures (any thread; relaxed reads). */
 typedef struct rdb_loading_info {
     int loading;                  /* a file or a full sync is being loaded */

@@ -33,6 +33,7 @@
 #include "actors/commands/args.h"
 #include "actors/commands/commands.h"
 #include "actors/config/config.h"
+#include "actors/persist/aof.h"
 #include "actors/types/types.h"
 #include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
@@ -315,8 +316,6 @@ static void *writer_thread(void *arg)
     case JOB_BGSAVE:
         finish_bgsave(job, rc);
         job_free(job);
-        /* relaxed: BGSAVE SCHEDULE's request, taken once */
-        if (atomic_exchange_explicit(&bgsave_scheduled, 0, memory_order_relaxed)) start_bgsave();
         break;
     default:
         pthread_mutex_lock(&job->mu);
@@ -413,11 +412,22 @@ void cmd_bgsave(cmd_ctx_t *ctx)
         resp_add_error(ctx->reply, "ERR syntax error");
         return;
     }
-    if (start_bgsave()) {
+    /* As 7.0.15: a running BGSAVE is an error even with SCHEDULE, which only
+     * waits for an AOF rewrite. */
+    aof_status_t aof;
+    aof_status_get(&aof);
+    if (rdb_bgsave_running()) {
+        resp_add_error(ctx->reply, "ERR Background save already in progress");
+    } else if (aof.rewrite_in_progress) {
+        if (schedule) {
+            atomic_store_explicit(&bgsave_scheduled, 1, memory_order_relaxed);
+            resp_add_simple(ctx->reply, "Background saving scheduled");
+        } else {
+            resp_add_error(ctx->reply, "ERR Another child process is active (AOF?): can't BGSAVE right now. Use "
+                                       "BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.");
+        }
+    } else if (start_bgsave()) {
         resp_add_simple(ctx->reply, "Background saving started");
-    } else if (schedule) {
-        atomic_store_explicit(&bgsave_scheduled, 1, memory_order_relaxed);
-        resp_add_simple(ctx->reply, "Background saving scheduled");
     } else {
         resp_add_error(ctx->reply, "ERR Background save already in progress");
     }
@@ -482,6 +492,9 @@ void rdb_save_cron(void)
     long long now = rt_now_ms() / 1000;
     bool ok = atomic_load_explicit(&last_bgsave_ok, memory_order_relaxed);
     bool may_retry = ok || now - atomic_load_explicit(&last_bgsave_try, memory_order_relaxed) > BGSAVE_RETRY_DELAY;
+    aof_status_t aof;
+    aof_status_get(&aof);
+    if (aof.rewrite_in_progress) return;   /* 7.0.15 runs one child at a time */
     if (atomic_load_explicit(&bgsave_scheduled, memory_order_relaxed) && may_retry) {
         atomic_store_explicit(&bgsave_scheduled, 0, memory_order_relaxed);
         start_bgsave();

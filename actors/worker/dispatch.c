@@ -801,6 +801,13 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
     const cmd_def_t *top = cmd->parent ? cmd->parent : cmd;
     c->last_cmd_def = cmd;
     if (!admit_command(c, cmd, top)) return;
+    /* While dump.rdb loads (start, DEBUG RELOAD) only commands flagged
+     * "loading" run, as 7.0.15 answers the others with -LOADING. */
+    if (!(cmd->flags & CMD_LOADING) && rdb_load_refusing()) {
+        reply_error_now(c, cmd, RDB_LOADING_ERROR);
+        if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
+        return;
+    }
     current_cmd = cmd;
 
     if (c->flags & CLIENT_MULTI) {

@@ -298,6 +298,24 @@ static void ks_maybe_grow(struct keyspace *ks)
     else if (ks->ht[0].used >= ks->ht[0].size) ks_resize_to(ks, ks->ht[0].used * 2);
 }
 
+void ks_prefetch(const struct keyspace *ks, const uint8_t *key, size_t len)
+{
+    const ks_table_t *tb = ks->rehash_idx >= 0 ? &ks->ht[1] : &ks->ht[0];
+    if (tb->size == 0) return;
+    __builtin_prefetch(&tb->buckets[ks_hash(ks, key, len) & (tb->size - 1)]);
+}
+
+void ks_expand(struct keyspace *ks, size_t n)
+{
+    if (ks->rehash_idx >= 0 || ks->ht[0].used > 0 || n <= ks->ht[0].size) return;
+    if (ks->ht[0].size) {   /* empty: the old table is dropped, nothing to move */
+        ks->used_bytes -= ks->ht[0].size * sizeof(ks_entry_t *);
+        free(ks->ht[0].buckets);
+        memset(&ks->ht[0], 0, sizeof ks->ht[0]);
+    }
+    ks_resize_to(ks, n);
+}
+
 static void ks_maybe_shrink(struct keyspace *ks)
 {
     if (ks->rehash_idx >= 0 || ks->ht[0].size <= KS_MIN_TABLE) return;

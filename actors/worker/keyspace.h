@@ -177,6 +177,14 @@ void ks_access_rdb_fields(const ks_entry_t *e, long long *idle_s, int *freq);
 /* ---- lifetime ---- */
 /* Allocates an empty keyspace with a fresh random hash seed. Aborts on OOM. */
 struct keyspace *ks_create(void);
+/* Sizes an empty keyspace's table for n keys at once (an RDB's RESIZEDB
+ * hint, as 7.0.15's dictExpand), so that a load neither rehashes nor walks
+ * long chains. No-op unless the keyspace is empty. */
+void ks_expand(struct keyspace *ks, size_t n);
+/* Starts fetching the bucket where `key` would be, for a lookup or insert
+ * a little later (a load walks its records ahead of the inserts: the bucket
+ * array's cache misses were most of its time). */
+void ks_prefetch(const struct keyspace *ks, const uint8_t *key, size_t len);
 /* Frees the keyspace and every key and value in it. NULL is fine. */
 void ks_free(struct keyspace *ks);
 /* Deletes every key (FLUSHALL/FLUSHDB on this worker's share). */

@@ -1,0 +1,134 @@
+"""Loading and saving held open by key-load-delay / rdb-key-save-delay, -LOADING, the INFO
+loading_* fields, and DEBUG RELOAD, as redis-server 7.0.15.
+
+What it is for: a node that loads dump.rdb answers commands without the "loading" flag
+with -LOADING and INFO with loading:1 and the loading_* figures until the last key is in;
+a BGSAVE slowed by rdb-key-save-delay shows rdb_bgsave_in_progress:1 and refuses SAVE and a
+second BGSAVE as 7.0.15 does; DEBUG RELOAD saves, empties and loads back. Each case runs
+against shoal and against a real redis-server 7.0.15 with the same arguments (both get
+loading-process-events-interval-bytes 1024, without which redis-server answers nobody while
+it loads a small file).
+
+What it must never do: touch other tests' files (every node has its own directory).
+"""
+import time
+
+import pytest
+
+import helpers as h
+
+KINDS = ["shoal", "redis"]
+LOADING = "LOADING Redis is loading the dataset in memory"
+
+
+def _node(servers, kind, *args):
+    return getattr(servers, kind)(base_args="standalone",
+                                  extra_args=["--enable-debug-command", "yes", *args])
+
+
+def _info(c, section="persistence"):
+    return h.info_dict(c.call("INFO", section))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_loading_at_start_answers_loading(servers, kind):
+    srv = _node(servers, kind)
+    with srv.raw() as c:
+        assert c.call("DEBUG", "POPULATE", "2000") == "OK"
+        assert c.call("SAVE") == "OK"
+    srv.stop()
+    size = (srv.dir / "dump.rdb").stat().st_size
+    srv.extra_args += ["--key-load-delay", "500", "--loading-process-events-interval-bytes", "1024"]
+    srv.spawn()
+
+    def loading():
+        try:
+            with srv.raw(timeout=1.0) as c:
+                return c.call("PING") == h.Error(LOADING)
+        except OSError:
+            return False
+    h.wait_until(loading, 10, what="the node to answer -LOADING")
+    with srv.raw() as c:
+        assert c.call("GET", "key:1") == h.Error(LOADING)
+        assert c.call("SET", "x", "1") == h.Error(LOADING)
+        text = c.call("INFO", "persistence")
+        text = text.decode() if isinstance(text, bytes) else text
+        names = [ln.partition(":")[0] for ln in text.split("\r\n") if ln and not ln.startswith("#")]
+        info = h.info_dict(text)
+    assert info["loading"] == "1"
+    assert names[-6:] == ["loading_start_time", "loading_total_bytes", "loading_rdb_used_mem",
+                          "loading_loaded_bytes", "loading_loaded_perc", "loading_eta_seconds"]
+    assert int(info["loading_total_bytes"]) == size
+    assert abs(int(info["loading_start_time"]) - time.time()) < 10
+    assert 0 <= int(info["loading_loaded_bytes"]) <= size
+    assert 0.0 <= float(info["loading_loaded_perc"]) <= 100.0
+    srv.wait_ready(20)
+    with srv.raw() as c:
+        assert c.call("DBSIZE") == 2000
+        info = _info(c)
+        assert info["loading"] == "0" and "loading_start_time" not in info
+        assert info["rdb_last_load_keys_loaded"] == "2000"
+        assert c.call("GET", "key:1") == b"value:1"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_slow_bgsave_holds_the_saving_state(servers, kind):
+    srv = _node(servers, kind, "--rdb-key-save-delay", "1000")
+    with srv.raw() as c:
+        assert c.call("DEBUG", "POPULATE", "1000") == "OK"
+        assert c.call("BGSAVE") == "Background saving started"
+        info = _info(c)
+        assert info["rdb_bgsave_in_progress"] == "1"
+        assert int(info["rdb_current_bgsave_time_sec"]) >= 0
+        assert c.call("SAVE") == h.Error("ERR Background save already in progress")
+        assert c.call("BGSAVE") == h.Error("ERR Background save already in progress")
+        # SCHEDULE only waits for an AOF rewrite: a running BGSAVE is an error
+        assert c.call("BGSAVE", "SCHEDULE") == h.Error("ERR Background save already in progress")
+        assert c.call("GET", "key:7") == b"value:7"        # the node keeps serving
+        h.wait_until(lambda: _info(c)["rdb_bgsave_in_progress"] == "0", 15, what="the BGSAVE's end")
+        info = _info(c)
+        assert info["rdb_last_bgsave_status"] == "ok" and info["rdb_current_bgsave_time_sec"] == "-1"
+        assert info["rdb_saves"] == "1"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_debug_reload(servers, kind):
+    srv = _node(servers, kind)
+    with srv.raw() as c:
+        assert c.call("SET", "a", "1") == "OK"
+        assert c.call("SET", "t", "2", "EX", "1000") == "OK"
+        assert c.call("RPUSH", "l", "x", "y") == 2
+        assert c.call("DEBUG", "RELOAD") == "OK"
+        assert sorted(c.call("KEYS", "*")) == [b"a", b"l", b"t"]
+        assert 0 < c.call("TTL", "t") <= 1000
+        assert c.call("LRANGE", "l", "0", "-1") == [b"x", b"y"]
+        assert _info(c)["rdb_last_load_keys_loaded"] == "3"
+        assert (srv.dir / "dump.rdb").exists()
+        # NOSAVE loads what the file holds: the later write is gone
+        assert c.call("SET", "b", "2") == "OK"
+        assert c.call("DEBUG", "RELOAD", "NOSAVE") == "OK"
+        assert c.call("EXISTS", "b") == 0
+        # NOFLUSH NOSAVE keeps what memory holds and adds the file's keys
+        assert c.call("SET", "c", "3") == "OK"
+        assert c.call("DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE") == "OK"
+        assert sorted(c.call("KEYS", "*")) == [b"a", b"c", b"l", b"t"]
+        assert c.call("DEBUG", "RELOAD", "LATER") == h.Error(
+            "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_debug_reload_with_key_load_delay_answers_loading(servers, kind):
+    srv = _node(servers, kind, "--loading-process-events-interval-bytes", "1024")
+    with srv.raw() as c:
+        assert c.call("DEBUG", "POPULATE", "2000") == "OK"
+        assert c.call("CONFIG", "SET", "key-load-delay", "500") == "OK"
+    reloader = srv.raw(timeout=30)
+    reloader.send(h.encode("DEBUG", "RELOAD"))
+    with srv.raw() as c:
+        h.wait_until(lambda: c.call("PING") == h.Error(LOADING), 10, what="-LOADING during DEBUG RELOAD")
+        assert _info(c)["loading"] == "1"
+    assert reloader.read()[1] == "OK"
+    reloader.close()
+    with srv.raw() as c:
+        assert c.call("PING") == "PONG"
+        assert c.call("DBSIZE") == 2000
