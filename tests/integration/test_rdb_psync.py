@@ -40,6 +40,16 @@ def _pair(servers, mkind, rkind):
     return master, replica
 
 
+def _pair_written(servers, mkind, rkind, n):
+    """A synced master/replica pair after n SETs (k0..k{n-1}) reached the replica."""
+    master, replica = _pair(servers, mkind, rkind)
+    with master.raw() as c:
+        for i in range(n):
+            assert c.call("SET", f"k{i}", f"v{i}") == "OK"
+    h.wait_until(lambda: _synced(master, replica), 10, what="the replica to catch up")
+    return master, replica
+
+
 def _shutdown_save(srv):
     with srv.raw() as c:
         c.send(h.encode("SHUTDOWN", "SAVE"))
@@ -50,11 +60,7 @@ def _shutdown_save(srv):
 
 @pytest.mark.parametrize("mkind,rkind", PAIRS)
 def test_restarted_replica_continues(servers, mkind, rkind):
-    master, replica = _pair(servers, mkind, rkind)
-    with master.raw() as c:
-        for i in range(20):
-            assert c.call("SET", f"k{i}", f"v{i}") == "OK"
-    h.wait_until(lambda: _synced(master, replica), 10, what="the replica to catch up")
+    master, replica = _pair_written(servers, mkind, rkind, 20)
     before = _info(master, "stats")
     _shutdown_save(replica)
     with master.raw() as c:
@@ -72,11 +78,7 @@ def test_restarted_replica_continues(servers, mkind, rkind):
 
 @pytest.mark.parametrize("mkind,rkind", PAIRS)
 def test_restarted_master_keeps_its_history_as_replid2(servers, mkind, rkind):
-    master, replica = _pair(servers, mkind, rkind)
-    with master.raw() as c:
-        for i in range(10):
-            assert c.call("SET", f"k{i}", f"v{i}") == "OK"
-    h.wait_until(lambda: _synced(master, replica), 10, what="the replica to catch up")
+    master, replica = _pair_written(servers, mkind, rkind, 10)
     old = _info(master, "replication")
     _shutdown_save(master)
     master.start()
