@@ -168,6 +168,13 @@ void dispatch_run_routed(worker_t *w, uint64_t client_id, const cmd_def_t *cmd, 
 /* The slot-move check over `n` commands (one, or a transaction's queue) on
  * the worker keeping their slot: true to run, else the -ASK/-TRYAGAIN in err. */
 bool dispatch_open_slot_check(worker_t *w, const queued_cmd_t *cmds, int n, char *err, size_t errcap);
+/* A transaction's keyed commands (one slot: routing refused CROSSSLOT), run
+ * here after EXEC was routed with snapshot version routed_version: false,
+ * with -MOVED or -CLUSTERDOWN in err, when the snapshot has changed since
+ * and the slot is no longer served here, as a single command is checked
+ * again where it runs (0: no check). */
+bool dispatch_txn_owner_ok(worker_t *w, const queued_cmd_t *cmds, int n, uint64_t routed_version, char *err,
+                           size_t errcap);
 /* The same for a client of another worker, known by its id (0: none), so
  * that WAIT's per-client mark notes the call (worker_woff_note). */
 void dispatch_run_for(worker_t *w, uint64_t client_id, const cmd_def_t *cmd, int argc,

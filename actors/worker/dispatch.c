@@ -278,9 +278,10 @@ static bool open_slot_ok(worker_t *w, const cmd_def_t *cmd, int argc, const uint
  * Only when the snapshot changed since routing (versions differ) is the
  * first key's slot looked at again; the rules are route()'s, except that
  * an open import lets the command through (ASKING is not known here, and
- * open_slot_ok judges that case). On refusal the error is the reply. */
-static bool owner_still_ok(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t **argv,
-                           const size_t *argvlen, resp_buf_t *reply, uint64_t routed_version)
+ * open_slot_ok judges that case). False with the error (-MOVED or
+ * -CLUSTERDOWN) in err when refused. */
+static bool owner_check(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
+                        uint64_t routed_version, char *err, size_t errcap)
 {
     const cluster_snapshot_t *s = w->cur;
     if (routed_version == s->version || cmd->exec != CMD_EXEC_KEYED || !config_cluster_enabled()) return true;
@@ -291,16 +292,42 @@ static bool owner_still_ok(worker_t *w, const cmd_def_t *cmd, int argc, const ui
     if (owner == s->myself || s->importing_from[slot] >= 0 || asm_slot_hidden(slot)) return true;
     const node_view_t *me = &s->nodes[s->myself];
     if (owner >= 0 && !(cmd->flags & CMD_WRITE) && (me->flags & NODE_SLAVE) && me->master == owner) return true;
-    char err[256];
     if (owner < 0) {
-        snprintf(err, sizeof err, "CLUSTERDOWN Hash slot not served");
+        snprintf(err, errcap, "CLUSTERDOWN Hash slot not served");
     } else {
         const node_view_t *o = &s->nodes[owner];
-        snprintf(err, sizeof err, "MOVED %u %s:%d", slot, dispatch_endpoint(o), o->port);
+        snprintf(err, errcap, "MOVED %u %s:%d", slot, dispatch_endpoint(o), o->port);
     }
+    return false;
+}
+
+/* owner_check for one command; on refusal the error is its reply. */
+static bool owner_still_ok(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                           const size_t *argvlen, resp_buf_t *reply, uint64_t routed_version)
+{
+    char err[256];
+    if (owner_check(w, cmd, argc, argv, argvlen, routed_version, err, sizeof err)) return true;
     resp_add_error(reply, err);
     stats_note_rejected(w, cmd, err);
     return false;
+}
+
+bool dispatch_txn_owner_ok(worker_t *w, const queued_cmd_t *cmds, int n, uint64_t routed_version, char *err,
+                           size_t errcap)
+{
+    for (int i = 0; i < n; i++) {
+        const queued_cmd_t *q = &cmds[i];
+        if (q->cmd->exec != CMD_EXEC_KEYED) continue;
+        int pos[1];
+        if (cmd_get_keys(q->cmd, q->argc, q->argv, q->argvlen, pos, 1) <= 0) continue;
+        /* May run outside a read section (a part that came back): one of
+         * our own, as sections nest. */
+        worker_snap_enter(w);
+        bool ok = owner_check(w, q->cmd, q->argc, q->argv, q->argvlen, routed_version, err, errcap);
+        worker_snap_leave(w);
+        return ok;
+    }
+    return true;
 }
 
 const char *dispatch_endpoint(const node_view_t *n)
@@ -453,6 +480,16 @@ void dispatch_apply(worker_t *w, const queued_cmd_t *q, long long now_ms)
 /* Runs every command of a batch on this worker (the executing side). */
 void dispatch_execute_batch(worker_t *w, remote_cmd_t *rc)
 {
+    if (rc->is_exec && rc->routed_version) {
+        /* As a single command is (dispatch_run_routed), and first: 7.0.15
+         * routes EXEC before it looks at open slots or WATCHed keys. */
+        char err[256];
+        if (!dispatch_txn_owner_ok(w, rc->cmds, rc->ncmds, rc->routed_version, err, sizeof err)) {
+            resp_add_error(&rc->reply, err);
+            rc->route_failed = true;
+            return;
+        }
+    }
     if ((rc->is_exec || rc->queue_check) && rc->ncheck > 0) {
         /* Before the WATCH check, as 7.0.15 routes EXEC before running it. */
         char err[256];

@@ -47,6 +47,7 @@ typedef struct txn {
     bool watch_checked;
     bool open_check;              /* the slot is being moved: check key presence first */
     bool route_failed;            /* that check refused: acc holds EXEC's error */
+    uint64_t routed_version;      /* the snapshot EXEC was routed with: its parts are checked again */
     queued_cmd_t *cmds;
     int ncmds;
     int slot;
@@ -234,6 +235,11 @@ static void txn_send_part(client_t *c, int to, int end, bool watch, bool check)
     txn_t *t = c->txn;
     remote_cmd_t *rc = remote_cmd_new(c, end - t->next, NULL, WMSG_EXEC, rt_now_ms());
     rc->is_exec = true;
+    /* Checked again where it runs, as a single command is, while nothing of
+     * it has run yet (its -MOVED is then the whole reply, as 7.0.15's). A
+     * later part (keyless commands ran here in between) is not: refusing it
+     * would answer an error for a transaction partly applied. */
+    if (t->replies == 0) rc->routed_version = t->routed_version;
     if (check) {
         /* Every queued command, before any of them moves into the part. */
         rc->ncheck = t->ncmds;
@@ -360,6 +366,18 @@ static void txn_step_inner(client_t *c)
         }
         if (t->next >= t->ncmds) break;
         queued_cmd_t *q = &t->cmds[t->next];
+        if (q->cmd->exec == CMD_EXEC_KEYED && owner == w->index && t->replies == 0) {
+            /* The keys are here, but EXEC was routed a while ago (it waited
+             * for a WATCH check elsewhere): checked again, as a part sent to
+             * another worker is (txn_send_part). */
+            char err[256];
+            if (!dispatch_txn_owner_ok(w, t->cmds + t->next, t->ncmds - t->next, t->routed_version, err,
+                                       sizeof err)) {
+                resp_add_error(&t->acc, err);
+                t->route_failed = t->aborted = true;
+                break;
+            }
+        }
         if (q->cmd->exec == CMD_EXEC_KEYED && owner >= 0 && owner != w->index) {
             int j = t->next;
             while (j < t->ncmds && t->cmds[j].cmd->exec == CMD_EXEC_KEYED) j++;
@@ -457,6 +475,7 @@ void cmd_exec(cmd_ctx_t *ctx)
     t->cmds = c->mq;
     t->ncmds = c->mq_len;
     t->slot = c->multi_slot;
+    t->routed_version = c->worker->cur ? c->worker->cur->version : 0;
     t->nwatch = c->nwatch;
     t->watch_slot = c->watch_slot;
     memcpy(t->watch_index, c->watch_index, sizeof t->watch_index);

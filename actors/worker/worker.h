@@ -95,7 +95,8 @@ typedef struct remote_cmd {
     bool watch_failed;            /* set by the executor: EXEC must answer null */
     int ncheck;                   /* EXEC on an open slot: every queued command, for the */
     queued_cmd_t *check_cmds;     /* slot-move check before anything runs (multi.c) */
-    bool route_failed;            /* set by the executor: `reply` is EXEC's -ASK/-TRYAGAIN */
+    bool route_failed;            /* set by the executor: `reply` is EXEC's -ASK/-TRYAGAIN/-MOVED */
+    uint64_t routed_version;      /* EXEC part: the snapshot version EXEC was routed with (0: no check) */
     bool queue_check;             /* a command queued in MULTI on an open slot: check_cmds[0]'s
                                    * keys decide +QUEUED or the refusal that dooms EXEC */
     resp_buf_t reply;             /* filled by the executor */

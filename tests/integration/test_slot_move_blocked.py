@@ -11,6 +11,7 @@ What it must never do: weaken an expectation to match our node; wait with fixed 
 where a condition can be polled.
 """
 import threading
+import time
 
 import pytest
 
@@ -93,12 +94,13 @@ def _empty_slot(c, S):
 
 class _Writer(threading.Thread):
     """Writes keys of one hash tag, pipelined, to whichever node last said it owns
-    the slot (-MOVED switches it; -ASK and -TRYAGAIN are just counted)."""
+    the slot (-MOVED switches it; -ASK and -TRYAGAIN are just counted); with txn, as
+    transactions of 10 SETs (MULTI, SET x 10, EXEC), all pipelined."""
 
-    def __init__(self, ports, tag, start_port, idx):
+    def __init__(self, ports, tag, start_port, idx, txn=False):
         super().__init__(daemon=True)
         self.conns = {p: h.RawConn(p, timeout=10.0) for p in ports}
-        self.tag, self.port, self.idx = tag, start_port, idx
+        self.tag, self.port, self.idx, self.txn = tag, start_port, idx, txn
         self.rounds = 0
         self.moved = 0
         self.stop = False
@@ -109,10 +111,12 @@ class _Writer(threading.Thread):
         try:
             while not self.stop:
                 c = self.conns[self.port]
-                cmds = b"".join(h.encode("SET", f"{self.tag}w{self.idx}:{n + i}", "v") for i in range(200))
+                args = [("SET", f"{self.tag}w{self.idx}:{n + i}", "v") for i in range(200)]
+                if self.txn:
+                    args = [x for i in range(0, 200, 10) for x in [("MULTI",), *args[i:i + 10], ("EXEC",)]]
                 n += 200
-                c.send(cmds)
-                for _ in range(200):
+                c.send(b"".join(h.encode(*x) for x in args))
+                for _ in args:
                     v = c.read()[1]
                     if isinstance(v, h.Error) and v.startswith("MOVED"):
                         self.moved += 1
@@ -126,13 +130,16 @@ class _Writer(threading.Thread):
             c.close()
 
 
-def test_no_write_lands_on_a_node_that_gave_the_slot_away(servers):
+@pytest.mark.parametrize("txn", [False, True], ids=["commands", "transactions"])
+def test_no_write_lands_on_a_node_that_gave_the_slot_away(servers, txn):
+    """With txn, an EXEC routed on one worker and run on the worker that keeps the
+    slot's keys is checked again there, as a single command is."""
     nodes = bh.start_cluster(servers, 3)
     a, b, _ = nodes
     ids = {a.port: bh.myid(a), b.port: bh.myid(b)}
     t, slot = h.tag_in(a, 0, 5460, "b")
     S = str(slot)
-    writers = [_Writer([a.port, b.port], t, a.port, i) for i in range(4)]
+    writers = [_Writer([a.port, b.port], t, a.port, i, txn) for i in range(4)]
     for wr in writers:
         wr.start()
     src, dst = a, b
@@ -180,3 +187,70 @@ def test_pipelined_transactions_all_answer(servers, kind):
             c.send(b"".join(h.encode(*x) for x in args))
             got = [c.read()[1] for _ in args]
             assert got == (["OK"] + ["QUEUED"] * 8 + [["OK"] * 8]) * 3, (conn_no, got)
+
+
+def _tag_on_worker(node, lo, hi, parity, prefix):
+    """A hash tag in [lo, hi] whose slot the node's worker `parity` keeps (2 workers:
+    slot s lives on worker s % 2)."""
+    with node.raw() as c:
+        for i in range(10000):
+            tag = f"{{{prefix}{i}}}"
+            s = c.call("CLUSTER", "KEYSLOT", tag)
+            if lo <= s <= hi and s % 2 == parity:
+                return tag, s
+    raise AssertionError("no tag found")
+
+
+def test_exec_routed_before_the_slot_went_away_is_refused_where_it_runs(servers):
+    """An EXEC routed while the slot was ours, whose keyed commands run only after
+    SETSLOT NODE gave the slot away (here they waited for the WATCH check on a worker
+    busy with SORTs), answers -MOVED and leaves no key, as a single command routed the
+    same way does."""
+    a, b, _ = bh.start_cluster(servers, 3, extra_args=["--worker-threads", "2"])
+    idb = bh.myid(b)
+    tw, sw = _tag_on_worker(a, 0, 5460, 1, "w")      # WATCHed key: worker 1
+    ts, ss = _tag_on_worker(a, 0, 5460, 0, "s")      # written key: worker 0
+    S = str(ss)
+    with a.raw(timeout=60) as c:
+        vals = [str((i * 7919) % 1000003) for i in range(1000)]
+        c.send(b"".join(h.encode("RPUSH", f"{tw}big", *vals) for _ in range(1000)))
+        for _ in range(1000):
+            assert isinstance(c.read()[1], int)
+    conns = []
+    try:
+        q = a.raw(timeout=60)           # a client waiting on worker 1's keys: no command
+        conns.append(q)                 # borrows worker 1 while it sleeps, the SORTs run there
+        q.send(h.encode("BLPOP", f"{tw}q", "0"))
+        h.wait_until(lambda: _blocked(a) == 1, 10, interval=0.05, what="BLPOP waiting")
+        busy = a.raw(timeout=60)
+        conns.append(busy)
+        busy.send(b"".join(h.encode("SORT", f"{tw}big", "LIMIT", "0", "1") for _ in range(6)))
+        time.sleep(0.2)
+        free = []                       # connections served by worker 0 (answer while 1 sorts)
+        for _ in range(8):
+            try:
+                p = h.RawConn(a.port, timeout=0.3)
+                conns.append(p)
+                if p.call("PING") == "PONG":
+                    free.append(p)
+            except OSError:             # on the busy worker: not usable
+                pass
+            if len(free) == 2:
+                break
+        assert len(free) == 2, "no connection on the free worker"
+        x, y = free
+        x.sock.settimeout(60)
+        y.sock.settimeout(60)
+        x.send(b"".join(h.encode(*cmd) for cmd in
+                        [("WATCH", f"{tw}w"), ("MULTI",), ("SET", f"{ts}k", "v"), ("EXEC",)]))
+        assert [x.read()[1] for _ in range(3)] == ["OK", "OK", "QUEUED"]
+        # The slot goes while the EXEC waits for its WATCH check behind the SORTs.
+        assert y.call("CLUSTER", "SETSLOT", S, "NODE", idb) == "OK"
+        got = x.read()[1]
+        assert isinstance(got, h.Error) and got.startswith(f"MOVED {ss} "), got
+        assert y.call("CLUSTER", "COUNTKEYSINSLOT", S) == 0
+        for _ in range(6):
+            assert busy.read()[1] is not None
+    finally:
+        for c in conns:
+            c.close()
