@@ -42,7 +42,7 @@
 #include "runtime/log.h"
 #include "runtime/xmalloc.h"
 
-enum { AOF_MSG_CONFIG = 1 };
+enum { AOF_MSG_CONFIG = 1, AOF_MSG_RESTART };
 
 /* The writer's state, shared by every thread that appends, under `mu`. */
 static struct {
@@ -328,7 +328,7 @@ void aof_handover(const uint8_t *data, size_t len, rt_actor_t *to, rt_msg_t *msg
     if (always) sync_to(end);
 }
 
-void aof_append_at_cut(const void *data, size_t len)
+void aof_append_stream(const void *data, size_t len)
 {
     if (!aof_wait_wanted()) return;
     pthread_mutex_lock(&W.mu);
@@ -700,10 +700,26 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
     if (msg->type == AOF_MSG_CONFIG) {
         free(msg);
         aof_rewrite_on_config(aof_conf_bool("appendonly"));
+    } else if (msg->type == AOF_MSG_RESTART) {
+        free(msg);
+        if (aof_conf_bool("appendonly")) {
+            LOG_NOTICE("Restarting the AOF after a full sync: a rewrite makes its new base");
+            aof_rewrite_on_config(false);
+            aof_rewrite_on_config(true);
+            aof_rewrite_try_start();
+        }
     } else {
         aof_rewrite_on_msg(msg);
     }
     status_update();
+}
+
+void aof_restart_after_sync(void)
+{
+    if (!A.thread) return;
+    rt_msg_t *m = xcalloc(1, sizeof *m);
+    m->type = AOF_MSG_RESTART;
+    rt_send(&A.actor, m);
 }
 
 static void on_config_change(const char *name, void *arg)

@@ -59,11 +59,16 @@ bool aof_wait_wanted(void);
  * order is the stream's; returns after write(2), with appendfsync always
  * after an fdatasync covering them. Without the AOF: just the send. */
 void aof_handover(const uint8_t *data, size_t len, rt_actor_t *to, rt_msg_t *msg);
-/* Bytes of the stream that are no worker's (FLUSHALL of a cut), appended at
- * the cut with every worker parked. */
-void aof_append_at_cut(const void *data, size_t len);
+/* Bytes of the stream that are no worker's, appended by the replication
+ * thread: FLUSHALL of a cut (every worker parked), and on a replica the
+ * commands of its master's stream it applies, in the stream's order. */
+void aof_append_stream(const void *data, size_t len);
 /* A write command must be refused with this MISCONF text (NULL: no). */
 const char *aof_write_refusal(void);
+/* A replica loaded its master's RDB: with appendonly yes the AOF starts
+ * again from a rewrite of the new data, as 7.0.15's restartAOFAfterSYNC
+ * (the manifest keeps the old files until the new base exists). Any thread. */
+void aof_restart_after_sync(void);
 /* A cut for BGREWRITEAOF reached its barrier (replication thread, every
  * worker parked): the incr file rotates here (aof_rewrite.c). */
 void aof_cut_reached(void);

@@ -162,7 +162,7 @@ void ra_cut_arrived(repl_actor_state_t *ra, repl_cut_msg_t *m)
         ra_maybe_select(ra);
         static const char fl[] = "*1\r\n$8\r\nFLUSHALL\r\n";
         ra_stream_append(ra, fl, sizeof fl - 1);
-        aof_append_at_cut(fl, sizeof fl - 1);   /* the AOF has it at the same point of the order */
+        aof_append_stream(fl, sizeof fl - 1);   /* the AOF has it at the same point of the order */
     }
     pthread_mutex_lock(&cut->mu);
     cut->released = true;

@@ -7,6 +7,7 @@
  */
 #include "actors/repl/repl_replica_internal.h"
 #include "actors/commands/args.h"
+#include "actors/persist/aof.h"
 #include "actors/worker/xcmd.h"
 #include "runtime/xmalloc.h"
 
@@ -102,11 +103,31 @@ static void enqueue(repl_replica_link_t *rl, int argc, const uint8_t **argv, con
     rr_batch_add(rl, wi, &q);
 }
 
+/* The applied commands' bytes of this round, for our AOF (the master's
+ * PINGs, REPLCONFs and SELECTs left out): the link's thread only. */
+static resp_buf_t aof_bytes;
+static bool aof_bytes_init;
+
+static void aof_keep(repl_replica_link_t *rl, size_t from, size_t to)
+{
+    if (!aof_wait_wanted()) return;
+    if (!aof_bytes_init) {
+        resp_buf_init(&aof_bytes, 2);
+        aof_bytes_init = true;
+    }
+    resp_buf_append(&aof_bytes, rl->in + from, to - from);
+}
+
 /* Hands over what this round processed so far: the batches to the workers,
- * then bytes in[0..upto) to the replication actor. */
+ * the applied commands to our AOF, then bytes in[0..upto) to the
+ * replication actor. */
 static void round_flush(repl_replica_link_t *rl, size_t upto)
 {
     rr_batches_send(rl);
+    if (aof_bytes_init && aof_bytes.len) {
+        aof_append_stream(aof_bytes.data, aof_bytes.len);
+        resp_buf_reset(&aof_bytes);
+    }
     if (upto == 0) return;
     uint8_t *copy = xmalloc(upto);
     memcpy(copy, rl->in, upto);
@@ -185,6 +206,7 @@ static bool stream_command(repl_replica_link_t *rl, held_txn_t *t, int argc, con
         t->start = cmd_start;
     } else if (arg_is(name, nlen, "exec") && t->on) {
         txn_exec(rl, t);
+        aof_keep(rl, t->start, *pos);   /* MULTI ... EXEC, as the master sent it */
         *done = *pos;
     } else if (arg_is(name, nlen, "discard") && t->on) {
         txn_drop(t);
@@ -206,6 +228,7 @@ static bool stream_command(repl_replica_link_t *rl, held_txn_t *t, int argc, con
         *done = *pos;
     } else {
         enqueue(rl, argc, argv, argvlen);
+        aof_keep(rl, cmd_start, *pos);
         *done = *pos;
     }
     return true;

@@ -5,6 +5,7 @@
  *
  * Must never: block, touch a live worker keyspace, or apply a half-received RDB.
  */
+#include "actors/persist/aof.h"
 #include "actors/repl/repl_replica_internal.h"
 #include "actors/types/types.h"
 #include "runtime/xmalloc.h"
@@ -275,6 +276,7 @@ static void transfer_commit(repl_replica_link_t *rl)
     rl->bulk_started = rl->eof_mode = rl->rdb_done = false;
     rl->staged_keys = 0;
     repl_set_master_history(rl->sync_replid, rl->sync_offset);
+    aof_restart_after_sync();   /* its rewrite's cut follows the swaps in every worker's mailbox */
     LOG_NOTICE("Done loading RDB, keys loaded: %lld.", keys);
     LOG_NOTICE("MASTER <-> REPLICA sync: Finished with success");
     stream_start(rl, rl->sync_offset);

@@ -484,3 +484,38 @@ def test_disk_full_refuses_writes_with_misconf_and_recovers(servers, tmp_path):
         node.stop()
     finally:
         subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_replica_aof_holds_its_masters_stream(servers, tmp_path):
+    """A replica with appendonly yes rewrites its AOF after the full sync and
+    appends what it applies from its master: after kill -9 it loads it all."""
+    master = _shoal(servers, tmp_path / "m", "--repl-diskless-sync-delay", "0", name="m")
+    replica = _shoal(servers, tmp_path / "r", name="r")
+    with master.raw() as c:
+        for i in range(300):
+            c.call("SET", f"before:{i}", "v")
+    with replica.raw() as c:
+        assert c.call("REPLICAOF", "127.0.0.1", str(master.port)) == "OK"
+    h.wait_until(lambda: h.info_dict(replica.raw().call("INFO", "replication")).get("master_link_status") == "up",
+                 30, what="the replica's link up")
+    with master.raw() as c:
+        c.call("SET", "px", "1", "PX", "600000")
+        c.call("MULTI")
+        c.call("INCR", "n")
+        c.call("RPUSH", "l", "a")
+        c.call("EXEC")
+        for i in range(300):
+            c.call("SET", f"after:{i}", "v")
+        assert c.call("WAIT", "1", "5000") == 1
+    with replica.raw() as c:
+        h.wait_until(lambda: h.info_dict(c.call("INFO", "persistence"))["aof_rewrites"] != "0", 20,
+                     what="the rewrite after the full sync")
+        _wait_rewrite_done(c, 1)
+        before = _snapshot(c)
+    assert len(before) == 603
+    text = _last_incr(tmp_path / "r").read_bytes()
+    assert b"after:299" in text and b"ping" not in text.lower() and b"REPLCONF" not in text
+    _kill9(replica)
+    replica.start()
+    with replica.raw() as c:
+        assert _snapshot(c) == before
