@@ -512,8 +512,8 @@ static void sec_threads(text_t *t)
     add(t, "placement:active_workers=%d,workers=%d,moves=%llu\r\n", placement_active(), workers_count(),
         placement_moves());
     for (int i = 0; i < workers_count(); i++)
-        add(t, "placement%d:name=worker-%d,clients=%lld,busy_permille=%d\r\n", i, i, placement_clients(i),
-            placement_busy_permille(i));
+        add(t, "placement%d:name=worker-%d,clients=%lld,busy_permille=%d,cron_ms=%d\r\n", i, i,
+            placement_clients(i), placement_busy_permille(i), placement_cron_ms(i));
 }
 
 typedef struct section { const char *name; void (*fn)(text_t *); bool dflt; } section_t;

@@ -553,6 +553,7 @@ static bool run_borrowed(client_t *c, int target, const cmd_def_t *cmd, int argc
         run_here(o, NULL, c->id, cmd, argc, argv, argvlen, reply, now, false, NULL);
     worker_snap_leave(o);
     repl_flush(o->repl);          /* the stream has the write before its reply leaves */
+    if (ks_expires_count(o->ks) > 0) worker_cron_poke(o);   /* o's cron may be on its slow pace */
     rt_thread_unborrow(o->thread);
     return true;
 }

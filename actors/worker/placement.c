@@ -87,6 +87,11 @@ int placement_busy_permille(int i)
     return atomic_load_explicit(&g_workers[i]->busy_permille, memory_order_relaxed);
 }
 
+int placement_cron_ms(int i)
+{
+    return worker_cron_ms(g_workers[i]);
+}
+
 int placement_pick(void)
 {
     /* Relaxed: the counter only has to spread connections. */

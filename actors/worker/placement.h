@@ -31,5 +31,7 @@ unsigned long long placement_moves(void);
  * busy share of a core over its last cron period, in thousandths. */
 long long placement_clients(int i);
 int placement_busy_permille(int i);
+/* Worker i's cron period now in ms (wcron.c). */
+int placement_cron_ms(int i);
 
 #endif

@@ -433,6 +433,7 @@ void worker_client_attach(worker_t *w, client_t *c)
     c->next = w->clients;
     if (w->clients) w->clients->prev = c;
     w->clients = c;
+    worker_cron_check(w);
 }
 
 void worker_client_detach_for_move(worker_t *w, client_t *c)
@@ -820,68 +821,7 @@ static void worker_behaviour(rt_actor_t *self, rt_msg_t *msg)
         LOG_WARNING("worker %d: unknown message type %u", w->index, msg->type);
         free(msg);
     }
-}
-
-/* How much a keyspace counter grew since `*seen`, which it then becomes. */
-static long long grown(unsigned long long now, unsigned long long *seen)
-{
-    /* Lower than before: a new keyspace at the old one's address. */
-    unsigned long long d = now >= *seen ? now - *seen : now;
-    *seen = now;
-    return (long long)d;
-}
-
-/* Publishes the keyspace's hit/miss/expired counters as totals that only grow
- * (relaxed: statistics only; this worker is their only writer). CONFIG
- * RESETSTAT does not touch them: stats.c subtracts what they were at the
- * reset. Owner thread only. */
-void worker_publish_ks_stats(worker_t *w)
-{
-    ks_stats_t ks = ks_stats(w->ks);
-    worker_stats_t *st = &w->stats;
-    if (st->seen_ks != w->ks) {
-        /* A new keyspace counts from 0: everything it counted is new. */
-        st->seen_ks = w->ks;
-        st->hits_seen = st->misses_seen = st->expired_seen = 0;
-    }
-    atomic_fetch_add_explicit(&st->keyspace_hits, grown(ks.hits, &st->hits_seen), memory_order_relaxed);
-    atomic_fetch_add_explicit(&st->keyspace_misses, grown(ks.misses, &st->misses_seen), memory_order_relaxed);
-    atomic_fetch_add_explicit(&st->expired_keys, grown(ks.expired_keys, &st->expired_seen), memory_order_relaxed);
-}
-
-static void worker_cron(rt_timer_t *t, void *arg)
-{
-    (void)t;
-    worker_t *w = arg;
-    long long now = rt_now_ms();
-    ks_access_tick(now);          /* the cached LRU/LFU clocks (access.c) */
-    if (atomic_load_explicit(&g_active_expire, memory_order_relaxed)) {
-        snap_enter(w);          /* refreshes the keep-expired mode (replica, pause) */
-        ks_active_expire(w->ks, now, 1000);
-        snap_leave(w);
-    }
-    worker_publish_ks_stats(w);
-    pubsub_cron(w);
-    atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
-    atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
-    atomic_store_explicit(&w->stats.avg_ttl, ks_avg_ttl(w->ks, now), memory_order_relaxed);
-    atomic_store_explicit(&w->stats.used_bytes, (long long)ks_used_bytes(w->ks), memory_order_relaxed);
-    /* Output stuck in a socket nobody reads: the soft limit's seconds run out
-     * here even when no new reply arrives (Redis's clientsCron). */
-    for (client_t *c = w->clients, *n; c; c = n) {
-        n = c->next;
-        client_check_obuf(c, OBUF_CHECK_CRON);
-    }
-    placement_tick(w);
-    /* Idle timeout (`timeout` directive). */
-    long long idle = config_timeout_seconds();
-    if (idle > 0) {
-        for (client_t *c = w->clients, *n; c; c = n) {
-            n = c->next;
-            if (!c->pending_head && !(c->flags & CLIENT_MULTI) && now - c->last_interaction_ms > idle * 1000)
-                client_close(c);
-        }
-    }
+    worker_cron_check(w);   /* a key with a TTL may have come with it */
 }
 
 int workers_start(int n, const int *listen_fds, int nlisten)
@@ -928,7 +868,7 @@ int workers_start(int n, const int *listen_fds, int nlisten)
         rt_thread_add_prepare_hook(t, flush_pending_writes, w);
         rt_thread_set_spin_us(t, WORKER_SPIN_US);
         rt_thread_enable_borrow(t);   /* dispatch.c may run keyed commands here while we sleep */
-        rt_timer_start(&w->cron, t, 100, 100, worker_cron, w);
+        worker_cron_start(w);
         g_workers[i] = w;
     }
     for (int i = 0; i < n; i++)

@@ -67,6 +67,11 @@ struct worker {
      * writes, worker 0 reads; relaxed) and the readings it came from */
     _Atomic int busy_permille;
     long long load_cpu_ns, load_spin_ns, load_wall_ns;
+    /* wcron.c: the cron's period now (owner writes, INFO reads), and
+     * whether it is the slow one (owner writes, borrowers read and clear);
+     * both relaxed */
+    _Atomic int cron_ms;
+    _Atomic bool cron_quiet;
 };
 
 extern worker_t *g_workers[MAX_WORKERS];
@@ -86,5 +91,14 @@ void worker_snap_leave(worker_t *w);
 struct client;
 void worker_client_detach_for_move(worker_t *w, struct client *c);
 void worker_client_attach(worker_t *w, struct client *c);
+
+/* wcron.c: starts w's cron (its own thread, before the loop runs); back to
+ * the fast pace if w is on the slow one and now has a client or a key with a
+ * TTL (owner thread); the same from a thread holding o's token, by message. */
+void worker_cron_start(worker_t *w);
+void worker_cron_check(worker_t *w);
+void worker_cron_poke(worker_t *o);
+/* w's cron period now, in ms (any thread: a statistic). */
+int worker_cron_ms(const worker_t *w);
 
 #endif

@@ -1,4 +1,5 @@
-"""Connections packed on as few workers as the load needs (docs/design.md §3.4, "Packing
+"""Connections packed on as few workers as the load needs, and the cron of a worker left
+without clients paced down (docs/design.md §3.4, "Packing
 connections"; actors/worker/placement.c).
 
 A node that is not busy serves every connection from worker 0 (the other workers' keys are
@@ -8,6 +9,9 @@ move back. INFO threads shows it: `placement:active_workers=..,moves=..` and one
 `placementN:...,clients=K` line per worker. What must not change whichever worker serves a
 connection, and while connections move under traffic: every reply, in order, and every
 count exact (INCR from clients that move), CLIENT LIST listing every connection once.
+A worker with no client and no key with a TTL runs its cron once a second instead of ten
+times (actors/worker/wcron.c): `cron_ms=` on its line; a key with a TTL given to it by a
+borrower brings the 100 ms pace back at once, so active expiry goes on as before.
 redis-server has one thread and nothing to place: the final values are compared with what
 the clients sent, not with it.
 
@@ -22,14 +26,14 @@ import helpers as h
 
 WORKERS = ["--worker-threads", "2"]
 ACTIVE = re.compile(r"^placement:active_workers=(\d+),workers=(\d+),moves=(\d+)$")
-CLIENTS = re.compile(r"^placement(\d+):name=worker-\d+,clients=(\d+),busy_permille=(\d+)$")
+CLIENTS = re.compile(r"^placement(\d+):name=worker-\d+,clients=(\d+),busy_permille=(\d+),cron_ms=(\d+)$")
 
 
 def _placement(conn):
     text = conn.call("INFO", "threads")
     text = text.decode() if isinstance(text, bytes) else str(text)
     active = moves = None
-    clients = {}
+    clients, cron_ms = {}, {}
     for line in text.split("\r\n"):
         m = ACTIVE.match(line)
         if m:
@@ -37,7 +41,9 @@ def _placement(conn):
         m = CLIENTS.match(line)
         if m:
             clients[int(m.group(1))] = int(m.group(2))
+            cron_ms[int(m.group(1))] = int(m.group(4))
     assert active is not None, text
+    _placement.cron_ms = cron_ms
     return active, moves, clients
 
 
@@ -139,3 +145,48 @@ def test_connections_spread_under_load_and_pack_again(servers):
         finally:
             for o in others:
                 o.close()
+
+
+def _worker_of(key, nworkers=2):
+    return h.key_slot(key) % nworkers
+
+
+def _switches(pid, name):
+    """Context switches so far of the node's thread called `name`."""
+    import glob
+    for st in glob.glob(f"/proc/{pid}/task/*/status"):
+        with open(st) as f:
+            text = f.read()
+        if re.search(rf"^Name:\s+{name}$", text, re.M):
+            return sum(int(x) for x in re.findall(r"ctxt_switches:\s+(\d+)", text))
+    raise AssertionError(f"no thread {name}")
+
+
+def test_a_worker_without_clients_or_ttls_wakes_once_a_second(servers):
+    srv = servers.shoal(WORKERS)
+    h.own_all_slots(srv)
+    with h.RawConn(srv.port) as c:
+        def paced():
+            _placement(c)
+            return _placement.cron_ms == {0: 100, 1: 1000}
+        h.wait_until(paced, 5, interval=0.1, what="worker-1 on the slow pace")
+        # Its thread sleeps through: about 3 cron wake-ups in 3 s, not 30.
+        before = _switches(srv.popen.pid, "worker-1")
+        time.sleep(3)
+        assert _switches(srv.popen.pid, "worker-1") - before <= 12
+        # A key with a TTL on worker 1's keyspace, set by this client's worker 0
+        # (borrowing it): the fast pace at once, and the key expires actively.
+        key = next(f"ttl{i}" for i in range(1000) if _worker_of(f"ttl{i}") == 1)
+        assert c.call("SET", key, "v", "PX", "300") == "OK"
+
+        def fast():
+            _placement(c)
+            return _placement.cron_ms.get(1) == 100
+        # Within 0.5 s: the borrower told it (its next slow tick could be a second away).
+        h.wait_until(fast, 0.5, interval=0.01, what="worker-1 back on the fast pace")
+
+        def expired():
+            info = h.info_dict(c.call("INFO", "stats"))
+            return int(info["expired_keys"]) >= 1
+        h.wait_until(expired, 5, interval=0.05, what="the key expired by the cron")
+        h.wait_until(paced, 5, interval=0.1, what="worker-1 slow again without TTLs")

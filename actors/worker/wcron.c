@@ -1,0 +1,148 @@
+/* wcron.c - a worker's cron: active expiry, published statistics, output
+ * limits and idle timeouts of its clients, placement (placement.h); and how
+ * often it runs.
+ *
+ * Pace: every WCRON_MS while the worker has clients or keys with a TTL, as
+ * Redis's serverCron at hz 10; every WCRON_QUIET_MS otherwise. A worker with
+ * neither has nothing for the cron to do that cannot wait a second (its
+ * keyspace's counters are published by every command that changes it; the
+ * LRU clock is shared and has a resolution of a second), and every wake-up
+ * of a sleeping thread costs tens of microseconds on a small VM: at 10 a
+ * second for each worker that was a tenth of an idle node's CPU. Packed
+ * connections (placement.c) leave every worker but the first without
+ * clients. The fast pace comes back at once when the worker gets a client
+ * or a key with a TTL: on its own thread at the end of every message
+ * (worker_cron_check), and from a borrower that gave it one by a message
+ * (worker_cron_poke), so active expiry starts as it did.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "actors/config/config.h"
+#include "actors/worker/client.h"
+#include "actors/worker/client_limits.h"
+#include "actors/worker/keyspace.h"
+#include "actors/worker/placement.h"
+#include "actors/worker/pubsub.h"
+#include "actors/worker/worker_internal.h"
+#include "runtime/xmalloc.h"
+
+#define WCRON_MS 100
+#define WCRON_QUIET_MS 1000
+
+/* How much a keyspace counter grew since `*seen`, which it then becomes. */
+static long long grown(unsigned long long now, unsigned long long *seen)
+{
+    /* Lower than before: a new keyspace at the old one's address. */
+    unsigned long long d = now >= *seen ? now - *seen : now;
+    *seen = now;
+    return (long long)d;
+}
+
+/* Publishes the keyspace's hit/miss/expired counters as totals that only grow
+ * (relaxed: statistics only; this worker is their only writer). CONFIG
+ * RESETSTAT does not touch them: stats.c subtracts what they were at the
+ * reset. Owner thread only. */
+void worker_publish_ks_stats(worker_t *w)
+{
+    ks_stats_t ks = ks_stats(w->ks);
+    worker_stats_t *st = &w->stats;
+    if (st->seen_ks != w->ks) {
+        /* A new keyspace counts from 0: everything it counted is new. */
+        st->seen_ks = w->ks;
+        st->hits_seen = st->misses_seen = st->expired_seen = 0;
+    }
+    atomic_fetch_add_explicit(&st->keyspace_hits, grown(ks.hits, &st->hits_seen), memory_order_relaxed);
+    atomic_fetch_add_explicit(&st->keyspace_misses, grown(ks.misses, &st->misses_seen), memory_order_relaxed);
+    atomic_fetch_add_explicit(&st->expired_keys, grown(ks.expired_keys, &st->expired_seen), memory_order_relaxed);
+}
+
+static void set_pace(worker_t *w, bool quiet);
+
+/* Nothing for the cron that cannot wait a second (see the header). */
+static bool quiet_now(const worker_t *w)
+{
+    return w->clients == NULL && ks_expires_count(w->ks) == 0;
+}
+
+static void worker_cron(rt_timer_t *t, void *arg)
+{
+    (void)t;
+    worker_t *w = arg;
+    long long now = rt_now_ms();
+    ks_access_tick(now);          /* the cached LRU/LFU clocks (access.c) */
+    if (atomic_load_explicit(&g_active_expire, memory_order_relaxed)) {
+        worker_snap_enter(w);   /* refreshes the keep-expired mode (replica, pause) */
+        ks_active_expire(w->ks, now, 1000);
+        worker_snap_leave(w);
+    }
+    worker_publish_ks_stats(w);
+    pubsub_cron(w);
+    atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
+    atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
+    atomic_store_explicit(&w->stats.avg_ttl, ks_avg_ttl(w->ks, now), memory_order_relaxed);
+    atomic_store_explicit(&w->stats.used_bytes, (long long)ks_used_bytes(w->ks), memory_order_relaxed);
+    /* Output stuck in a socket nobody reads: the soft limit's seconds run out
+     * here even when no new reply arrives (Redis's clientsCron). */
+    for (client_t *c = w->clients, *n; c; c = n) {
+        n = c->next;
+        client_check_obuf(c, OBUF_CHECK_CRON);
+    }
+    placement_tick(w);
+    /* Idle timeout (`timeout` directive). */
+    long long idle = config_timeout_seconds();
+    if (idle > 0) {
+        for (client_t *c = w->clients, *n; c; c = n) {
+            n = c->next;
+            if (!c->pending_head && !(c->flags & CLIENT_MULTI) && now - c->last_interaction_ms > idle * 1000)
+                client_close(c);
+        }
+    }
+    bool quiet = quiet_now(w);
+    if (quiet != (worker_cron_ms(w) == WCRON_QUIET_MS)) set_pace(w, quiet);
+}
+
+static void set_pace(worker_t *w, bool quiet)
+{
+    int ms = quiet ? WCRON_QUIET_MS : WCRON_MS;
+    /* Relaxed: a hint for borrowers (worker_cron_poke); the timer is ours. */
+    atomic_store_explicit(&w->cron_quiet, quiet, memory_order_relaxed);
+    int was = worker_cron_ms(w);
+    if (was == ms) return;
+    if (was) rt_timer_stop(&w->cron);
+    /* Relaxed: only this thread writes it; INFO shows it. */
+    atomic_store_explicit(&w->cron_ms, ms, memory_order_relaxed);
+    rt_timer_start(&w->cron, w->thread, ms, ms, worker_cron, w);
+}
+
+int worker_cron_ms(const worker_t *w)
+{
+    return atomic_load_explicit(&w->cron_ms, memory_order_relaxed);
+}
+
+void worker_cron_start(worker_t *w)
+{
+    set_pace(w, false);
+}
+
+void worker_cron_check(worker_t *w)
+{
+    if (worker_cron_ms(w) == WCRON_QUIET_MS && !quiet_now(w)) set_pace(w, false);
+}
+
+static void poke_run(worker_t *w, rt_msg_t *msg)
+{
+    free(msg);
+    worker_cron_check(w);
+}
+
+void worker_cron_poke(worker_t *o)
+{
+    /* Relaxed: whoever turns the flag off sends the one message; a borrower
+     * holds o's token, so o's own check cannot run meanwhile. */
+    if (!atomic_exchange_explicit(&o->cron_quiet, false, memory_order_relaxed)) return;
+    worker_run_t *m = xcalloc(1, sizeof *m);
+    m->hdr.type = WMSG_RUN;
+    m->fn = poke_run;
+    rt_send(&o->actor, &m->hdr);
+}
