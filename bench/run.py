@@ -126,7 +126,8 @@ class Server:
                   "--cluster-config-file", "nodes.conf", "--dir", str(self.dir),
                   "--logfile", "", "--daemonize", "no"]
         if self.kind == "shoal":
-            return [SHOAL_NODE] + common + self.extra_args
+            # no save points, as redis-server below: stopping a node writes no dump.rdb
+            return [SHOAL_NODE] + common + ["--save", ""] + self.extra_args
         return [REDIS_SERVER] + common + ["--save", "", "--appendonly", "no"] + self.extra_args
 
     @property
@@ -1320,6 +1321,13 @@ def aof(b):
     aof_bench.section(b, sys.modules[__name__])
 
 
+def rdb(b):
+    """Load of a 1 M-key dump.rdb and the longest client pause during its BGSAVE
+    (bench/rdb_bench.py)."""
+    import rdb_bench        # bench/ is sys.path[0] when this file runs as a script
+    rdb_bench.section(b, sys.modules[__name__])
+
+
 def drill(b):
     """Failover drills on 3+3 clusters (bench/drill.py; `make drill` runs the full set)."""
     import drill as drill_mod   # bench/ is sys.path[0] when this file runs as a script
@@ -1330,7 +1338,7 @@ def drill(b):
 
 SECTIONS = [client_throughput, client_throughput_cluster, types_throughput, types_memory,
             thread_scaling, gossip, serial, convergence, idle_cost,
-            cluster_cost, replication, reshard, aof, drill]
+            cluster_cost, replication, reshard, aof, rdb, drill]
 # BENCH_ONLY=gossip,convergence runs only the named sections.
 if os.environ.get("BENCH_ONLY"):
     SECTIONS = [s for s in SECTIONS if s.__name__ in os.environ["BENCH_ONLY"].split(",")]
