@@ -238,6 +238,30 @@ def verify_values(port, keys, idxs, expect, timeout=60.0, batch=1000):
         c.close()
 
 
+def read_back(rt, port, keys, client):
+    """Every key (quick) or a SAMPLE plus every key the client wrote, read from port
+    directly: (indexes read, how many wrong, the first few wrong)."""
+    idxs = list(range(len(keys))) if rt.QUICK else \
+        sorted(set(random.Random(7).sample(range(len(keys)), min(SAMPLE, len(keys))))
+               | set(client.gen) | client.uncertain)
+
+    def expect(i):
+        return None if i in client.uncertain else value(i, client.gen.get(i, 0))
+    bad, first = verify_values(port, keys, idxs, expect)
+    return idxs, bad, first
+
+
+def note_after(res, left, arrived, before, bad, first, ok, why):
+    """The first thing wrong after a move, as res["error"]: keys left behind or missing,
+    wrong values read back, --cluster check's complaint."""
+    if left != 0 or arrived != before:
+        res.setdefault("error", f"keys left/arrived {left}/{arrived}, expected 0/{before}")
+    if bad:
+        res.setdefault("error", f"{bad} keys wrong on master 1: {first[0]}")
+    if not ok:
+        res.setdefault("error", f"check: {why}")
+
+
 def cluster_check(port, timeout):
     """`redis-cli --cluster check`: (True, '') when clean, else (False, the first complaint);
     retried for a few seconds since the nodes' views may take a moment to agree."""
@@ -366,24 +390,13 @@ def run_one(b, rt, kind, keys, timeout):
         res["check"] = "ok" if ok else why
         left, arrived = count_keys(ports[0], moving), count_keys(ports[1], moving)
         res["counts"] = f"{left}/{arrived}"
-        idxs = list(range(len(keys))) if rt.QUICK else \
-            sorted(set(random.Random(7).sample(range(len(keys)), min(SAMPLE, len(keys))))
-                   | set(client.gen) | client.uncertain)
-
-        def expect(i):
-            return None if i in client.uncertain else value(i, client.gen.get(i, 0))
-        bad, first = verify_values(ports[1], keys, idxs, expect)
+        idxs, bad, first = read_back(rt, ports[1], keys, client)
         res["verified"] = len(idxs)
         res["bad"] = bad
         rt.log(f"  {kind}: check {res['check']}; moving slots' keys on master 0/1 after: "
                f"{left}/{arrived} (master 0 had {before}); {len(idxs):,} keys read from "
                f"master 1: {bad} wrong {first}")
-        if left != 0 or arrived != before:
-            res.setdefault("error", f"keys left/arrived {left}/{arrived}, expected 0/{before}")
-        if bad:
-            res.setdefault("error", f"{bad} keys wrong on master 1: {first[0]}")
-        if not ok:
-            res.setdefault("error", f"check: {why}")
+        note_after(res, left, arrived, before, bad, first, ok, why)
         # where the time goes: the same commands by hand, each timed, for slots that now
         # hold keys on master 1, moved on to master 2 with no client running
         try:
@@ -494,3 +507,7 @@ def section(b, rt):
              "both servers answer a SETSLOT once the new nodes.conf is written, and fsync it "
              "only where 7.0.15 does (a configEpoch bump, a vote; docs/cluster-bus.md); shoal's "
              "SETSLOT also passes worker -> state actor -> persister and back"])
+    # atomic slot migration of the same slots and keys on shoal, set against redis-server's
+    # classic reshard of this run (bench/migrateslots_bench.py)
+    import migrateslots_bench
+    migrateslots_bench.section(b, rt, keys, timeout, r)

@@ -174,8 +174,9 @@ static bool in_progress(const asm_job_t *j) { return j->state < JS_SUCCESS; }
 
 static void set_state(asm_job_t *j, int s)
 {
-    LOG_NOTICE("Slot migration %.40s (%s %s) state: %s -> %s", j->name, j->import ? "import" : "export",
-               j->ranges, state_text(j->state), state_text(s));
+    if (j->state != s)
+        LOG_NOTICE("Slot migration %.40s (%s %s) state: %s -> %s", j->name, j->import ? "import" : "export",
+                   j->ranges, state_text(j->state), state_text(s));
     j->state = s;
     j->last_update = now_s();
 }
@@ -268,11 +269,17 @@ static void finish(state_t *st, asm_job_t *j, int state, const char *msg)
     snprintf(j->message, sizeof j->message, "%s", msg ? msg : "");
     if (!j->import) {
         if (j->paused) {
+            LOG_NOTICE("Slot migration %.40s: writes to its slots were paused for %lld ms", j->name,
+                       rt_mono_ms() - j->paused_mono);
             set_bits(g_paused, &g_npaused, j->slots, false);
             atomic_fetch_add_explicit(&g_pause_gen, 1, memory_order_release);
             j->paused = false;
         }
         for (int i = 0; i < j->nlanes; i++) asm_lane_end(j->lane_worker[i], j->id);
+        /* The keys of the slots handed over go once the new owner is published
+         * (it is: success needs it), a piece at a time (state_bus.c leaves
+         * paused slots to us). */
+        if (state == JS_SUCCESS) asm_workers_drop_background(j->slots);
         if (j->reply) reply_migrateslots(st, j, state == JS_SUCCESS ? NULL : (msg ? msg : state_text(state)));
     } else {
         if (j->hidden) {

@@ -16,6 +16,7 @@
 
 #include "actors/bus/gossip.h"
 #include "actors/config/config.h"
+#include "actors/state/asm.h"
 #include "actors/state/state_internal.h"
 #include "proto/nodes_conf.h"
 #include "runtime/log.h"
@@ -307,7 +308,8 @@ static void rebind_slots(state_t *st, int sender, uint64_t epoch, const uint8_t 
             if (st->importing_from[s] >= 0) continue;
             if (owner < 0 || st->nodes[owner].config_epoch < epoch) {
                 if (owner >= 0 && owner == cur) taken_from_cur++;
-                if (owner == st->myself) {
+                /* (a slot our migration hands over is dropped by it, a piece at a time) */
+                if (owner == st->myself && !asm_slot_paused((unsigned)s)) {
                     lost[s / 8] = (uint8_t)(lost[s / 8] | (1u << (s % 8)));
                     lost_any = true;
                 }

@@ -39,7 +39,7 @@
 
 #define LANE_HIGH_WATER (8u << 20)   /* unwritten bytes that stop the snapshot */
 #define LANE_LOW_WATER (2u << 20)    /* ... and let it go on */
-#define LANE_STEP_KEYS 4096          /* keys queued per turn of the worker */
+#define LANE_STEP_KEYS 1024          /* keys queued (or dropped) per turn of the worker */
 #define LANE_CAUGHT_UP 1024          /* unanswered commands that still count as caught up */
 
 enum lane_phase { LP_CONNECT = 0, LP_HELLO, LP_SNAPSHOT, LP_STREAM, LP_SEALED, LP_TAKEOVER, LP_DEAD };
@@ -669,35 +669,62 @@ bool asm_write_paused(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t
     return false;
 }
 
-/* ---------------- target: dropping a job's keys ---------------- */
+/* ---------------- dropping a job's keys ---------------- */
 
+/* Target (an import starts or fails): every key of the slots at once, then
+ * ASM_EV_DROP_DONE. Source (after the handover, `background`): a piece at a
+ * time so that the worker keeps serving (the moved slots' first requests get
+ * their -MOVED from here), leaving alone a slot that is ours again or being
+ * imported again: its keys are live ones. */
 typedef struct drop_msg {
     worker_run_t run;
     uint64_t job;
+    bool background;
+    unsigned cursor;                /* next slot of this worker */
     uint8_t slots[SLOT_COUNT / 8];
 } drop_msg_t;
 
 static void on_drop(worker_t *w, rt_msg_t *msg)
 {
     drop_msg_t *m = (drop_msg_t *)msg;
-    size_t gone = 0;
-    for (unsigned s = (unsigned)w->index; s < SLOT_COUNT; s += (unsigned)g_nworkers)
-        if (bit(m->slots, s)) gone += worker_drop_slot(w, s);
+    size_t gone = 0, budget = m->background ? LANE_STEP_KEYS : SIZE_MAX;
+    worker_snap_enter(w);
+    const cluster_snapshot_t *snap = worker_snapshot(w);
+    while (m->cursor < SLOT_COUNT && gone < budget) {
+        unsigned s = m->cursor;
+        bool live = m->background && (snap->slot_owner[s] == snap->myself || asm_slot_hidden(s));
+        if (bit(m->slots, s) && !live) gone += worker_drop_slot(w, s, budget - gone);
+        if (!bit(m->slots, s) || live || ks_count_in_slot(w->ks, s) == 0) m->cursor += (unsigned)g_nworkers;
+    }
+    worker_snap_leave(w);
     if (gone) worker_publish_ks_stats(w);
     repl_flush(w->repl);
-    asm_event_post(ASM_EV_DROP_DONE, m->job, w->index, (long long)gone, 0, "");
+    if (m->cursor < SLOT_COUNT) {
+        worker_post(w->index, &m->run.hdr);
+        return;
+    }
+    if (!m->background) asm_event_post(ASM_EV_DROP_DONE, m->job, w->index, (long long)gone, 0, "");
     free(m);
 }
 
-int asm_workers_drop(const uint8_t *slots, uint64_t job)
+static void post_drops(const uint8_t *slots, uint64_t job, bool background)
 {
     for (int i = 0; i < g_nworkers; i++) {
         drop_msg_t *m = xcalloc(1, sizeof *m);
         m->run.hdr.type = WMSG_RUN;
         m->run.fn = on_drop;
         m->job = job;
+        m->background = background;
+        m->cursor = (unsigned)i;
         memcpy(m->slots, slots, sizeof m->slots);
         worker_post(i, &m->run.hdr);
     }
+}
+
+void asm_workers_drop_background(const uint8_t *slots) { post_drops(slots, 0, true); }
+
+int asm_workers_drop(const uint8_t *slots, uint64_t job)
+{
+    post_drops(slots, job, false);
     return g_nworkers;
 }

@@ -54,6 +54,9 @@ void asm_lane_end(int w, uint64_t job);
 /* Target: every worker deletes its keys of `slots` (DELs to our replicas)
  * and reports ASM_EV_DROP_DONE for job. Returns how many reports to expect. */
 int asm_workers_drop(const uint8_t *slots, uint64_t job);
+/* Source, after the handover: every worker deletes its keys of `slots` a
+ * piece at a time (DELs to our replicas), skipping a slot that is ours again. */
+void asm_workers_drop_background(const uint8_t *slots);
 
 /* ---- hooks on a worker's own thread ---- */
 /* True while a lane lives on w (one load: the hooks below cost nothing else). */

@@ -540,7 +540,8 @@ static bool run_borrowed(client_t *c, int target, const cmd_def_t *cmd, int argc
     if (!rt_thread_try_borrow(o->thread)) return false;
     /* Holding the token: o runs none of its code until we give it back, and
      * everything it did before it slept is visible (acquire). */
-    if (!rt_actor_mailbox_drained(&o->actor) || blocking_has_waiters(o)) {
+    /* A slot migration's lane on o writes to o's loop (asm_lane.h): only o may run it. */
+    if (!rt_actor_mailbox_drained(&o->actor) || blocking_has_waiters(o) || asm_lane_any(o)) {
         rt_thread_unborrow(o->thread);
         return false;
     }

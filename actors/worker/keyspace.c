@@ -977,9 +977,14 @@ void ks_foreach_in_slot(struct keyspace *ks, unsigned slot, ks_entry_cb cb, void
 
 size_t ks_delete_slot(struct keyspace *ks, unsigned slot, ks_key_cb cb, void *arg)
 {
+    return ks_delete_slot_n(ks, slot, SIZE_MAX, cb, arg);
+}
+
+size_t ks_delete_slot_n(struct keyspace *ks, unsigned slot, size_t max, ks_key_cb cb, void *arg)
+{
     if (slot >= SLOT_COUNT) return 0;
     size_t n = 0;
-    while (ks->slot_head[slot]) {
+    while (ks->slot_head[slot] && n < max) {
         ks_entry_t *e = ks->slot_head[slot];
         if (cb) cb(e->key, e->keylen, arg);
         ks_delete_entry(ks, e);

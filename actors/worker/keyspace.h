@@ -341,5 +341,7 @@ void ks_foreach_in_slot(struct keyspace *ks, unsigned slot, ks_entry_cb cb, void
 /* Deletes every key of slot (a slot lost to a newer claim), calling cb, when
  * not NULL, with each key just before it goes. Returns how many. */
 size_t ks_delete_slot(struct keyspace *ks, unsigned slot, ks_key_cb cb, void *arg);
+/* As ks_delete_slot, at most max keys (a drop done a piece at a time). */
+size_t ks_delete_slot_n(struct keyspace *ks, unsigned slot, size_t max, ks_key_cb cb, void *arg);
 
 #endif

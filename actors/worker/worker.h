@@ -184,9 +184,9 @@ void worker_flush_keyspace(worker_t *w, bool count_change);
  * one, which the caller frees, and publishes its counts. */
 void worker_install_loaded_keyspace(worker_t *w, struct keyspace *ks);
 /* A key changed outside a command (DEBUG POPULATE): WATCHes on it go stale. */
-/* On w's thread: deletes every key of slot, each sent to our replicas as a
- * DEL first and its WATCH made stale. Returns how many. */
-size_t worker_drop_slot(worker_t *w, unsigned slot);
+/* On w's thread: deletes the keys of slot (at most max), each sent to our
+ * replicas as a DEL first and its WATCH made stale. Returns how many. */
+size_t worker_drop_slot(worker_t *w, unsigned slot, size_t max);
 void worker_touch_key(worker_t *w, const uint8_t *key, size_t len);
 /* Publishes the key count after changes made outside a command. */
 void worker_publish_key_count(worker_t *w);

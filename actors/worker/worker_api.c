@@ -120,13 +120,13 @@ static void drop_key(const uint8_t *key, size_t len, void *arg)
     if (repl_worker_propagates(w->ks)) repl_propagate_del(w->repl, key, len);
 }
 
-size_t worker_drop_slot(worker_t *w, unsigned slot) { return ks_delete_slot(w->ks, slot, drop_key, w); }
+size_t worker_drop_slot(worker_t *w, unsigned slot, size_t max) { return ks_delete_slot_n(w->ks, slot, max, drop_key, w); }
 
 static void drop_on_worker(worker_t *w, rt_msg_t *msg)
 {
     slot_drop_t *m = (slot_drop_t *)msg;
     size_t gone = 0;
-    for (int i = 0; i < m->n; i++) gone += worker_drop_slot(w, m->slots[i]);
+    for (int i = 0; i < m->n; i++) gone += worker_drop_slot(w, m->slots[i], SIZE_MAX);
     /* No change counted (rdb_changes_since_last_save): 7.0.15 counts none. */
     if (gone) worker_publish_ks_stats(w);
     free(m);
