@@ -26,6 +26,7 @@
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
 #include "actors/worker/migrate.h"
+#include "actors/worker/notify.h"
 #include "actors/worker/protect.h"
 #include "actors/worker/worker_internal.h"
 #include "actors/worker/xcmd.h"
@@ -393,7 +394,10 @@ static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cm
      * a step back of the clock counts as 0 us. */
     long long t0 = rt_now_us();
     if (now_ms == DISPATCH_NOW_AT_CALL) ctx.now_ms = t0 / 1000;
+    notify_pre_t npre;            /* keyspace notifications: which keys exist before (notify.h) */
+    notify_before(w->ks, cmd, argc, argv, argvlen, ctx.now_ms, reply, &npre);
     cmd->handler(&ctx);
+    if (npre.on) notify_after(w->ks, cmd, &ctx, &npre);
     current_cmd = saved;
     long long usec = rt_now_us() - t0;
     if (usec < 0) usec = 0;

@@ -42,6 +42,7 @@
 #include "actors/worker/listen.h"
 #include "actors/worker/placement.h"
 #include "actors/worker/protect.h"
+#include "actors/worker/notify.h"
 #include "actors/worker/pubsub.h"
 #include "actors/worker/stats.h"
 #include "actors/worker/unixsock.h"
@@ -537,6 +538,7 @@ static void snap_enter(worker_t *w)
 static void on_key_expired(void *arg, const uint8_t *key, size_t len)
 {
     worker_t *w = arg;
+    notify_expired(key, len);
     if (repl_worker_propagates(w->ks)) repl_propagate_del(w->repl, key, len);
     if (asm_lane_any(w)) asm_lane_note_expired(w, key, len);
 }
@@ -831,6 +833,7 @@ int workers_start(int n, const int *listen_fds, int nlisten)
     g_nworkers = n;
     climits_init();
     pubsub_init();
+    notify_init();
     for (int i = 0; i < n; i++) {
         static char names[MAX_WORKERS][24];
         char *name = names[i];
