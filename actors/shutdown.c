@@ -3,6 +3,7 @@
  * handler: the log lines, the order (replicas, BGSAVE, save, exit), the
  * conditions (save points or SAVE, not NOSAVE; FORCE ignores a failed save).
  */
+#include "actors/persist/aof.h"
 #include "actors/shutdown.h"
 
 #include <limits.h>
@@ -156,6 +157,7 @@ static void finish(void)
     if (st.nreplicas > 0)
         LOG_NOTICE("%d of %d replicas are in sync when shutting down.", st.nreplicas - lagging, st.nreplicas);
     rdb_bgsave_cancel();
+    aof_shutdown_sync();
     if ((rdb_save_points_set() && !(flags & SHUTDOWN_NOSAVE)) || (flags & SHUTDOWN_SAVE)) {
         LOG_NOTICE("Saving the final RDB snapshot before exiting.");
         if (rdb_save_sync() != 0) {

@@ -714,6 +714,17 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
     status_update();
 }
 
+void aof_shutdown_sync(void)
+{
+    pthread_mutex_lock(&W.mu);
+    if (W.on && W.fd >= 0) {
+        LOG_NOTICE("Calling fsync() on the AOF file.");
+        if (W.retry.len) write_parts(NULL, 0, NULL, 0);
+        (void)fdatasync(W.fd);
+    }
+    pthread_mutex_unlock(&W.mu);
+}
+
 void aof_restart_after_sync(void)
 {
     if (!A.thread) return;

@@ -65,6 +65,9 @@ void aof_handover(const uint8_t *data, size_t len, rt_actor_t *to, rt_msg_t *msg
 void aof_append_stream(const void *data, size_t len);
 /* A write command must be refused with this MISCONF text (NULL: no). */
 const char *aof_write_refusal(void);
+/* SHUTDOWN / SIGTERM: with the AOF on, what is still buffered is written
+ * and the file fsync'ed, as 7.0.15's finishShutdown. Any thread. */
+void aof_shutdown_sync(void);
 /* A replica loaded its master's RDB: with appendonly yes the AOF starts
  * again from a rewrite of the new data, as 7.0.15's restartAOFAfterSYNC
  * (the manifest keeps the old files until the new base exists). Any thread. */
