@@ -113,14 +113,33 @@ typedef struct slot_drop {
 /* Each key of a dropped slot goes to the replicas as a DEL before it goes
  * here (they hold the same keys and no other message would remove them),
  * and a WATCH on it goes stale. */
+typedef struct drop_ctx {
+    worker_t *w;
+    bool send;                    /* DELs to the replicas */
+} drop_ctx_t;
+
 static void drop_key(const uint8_t *key, size_t len, void *arg)
 {
-    worker_t *w = arg;
-    worker_touch_key(w, key, len);
-    if (repl_worker_propagates(w->ks)) repl_propagate_del(w->repl, key, len);
+    drop_ctx_t *d = arg;
+    worker_touch_key(d->w, key, len);
+    if (d->send) repl_propagate_del(d->w->repl, key, len);
 }
 
-size_t worker_drop_slot(worker_t *w, unsigned slot, size_t max) { return ks_delete_slot_n(w->ks, slot, max, drop_key, w); }
+size_t worker_drop_slot(worker_t *w, unsigned slot, size_t max)
+{
+    /* A master sends the DELs, in a client pause too: the keyspace's replica
+     * mode then only stops expiry, and a pause holds clients' writes, not
+     * the drop of a slot the node no longer serves (its replica would keep
+     * the keys). A replica sends nothing (it has no replicas of its own to
+     * tell: they follow its master's stream). */
+    worker_snap_enter(w);
+    bool replica = (w->cur->nodes[w->cur->myself].flags & NODE_SLAVE) != 0;
+    worker_snap_leave(w);
+    /* relaxed: set by the replication actor's first cut, which every worker
+     * passes through (a message) before it can matter */
+    drop_ctx_t d = { w, !replica && atomic_load_explicit(&g_repl_propagate, memory_order_relaxed) };
+    return ks_delete_slot_n(w->ks, slot, max, drop_key, &d);
+}
 
 static void drop_on_worker(worker_t *w, rt_msg_t *msg)
 {
