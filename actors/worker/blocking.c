@@ -51,6 +51,7 @@ struct keyq {
 
 struct waiter {
     remote_cmd_t *rc;                /* the command, its reply, the way back */
+    uint64_t seq;                    /* its place in the node-wide blocking order */
     waiter_t *prev, *next;           /* the worker's waiters, oldest first */
     long long deadline_ms;           /* absolute, 0 = none */
     int first, nkeys;                /* argv range of the keys */
@@ -76,6 +77,12 @@ typedef struct bstate {
 static bstate_t *g_state[MAX_WORKERS];
 /* relaxed: statistics for INFO */
 static _Atomic long long g_blocked, g_blocked_timeout;
+/* relaxed: only uniqueness and the order of waits that start one after the
+ * other matter; a wait that starts later (after a barrier or a message)
+ * reads a larger number */
+static _Atomic uint64_t g_block_seq;
+
+uint64_t blocking_next_seq(void) { return atomic_fetch_add_explicit(&g_block_seq, 1, memory_order_relaxed) + 1; }
 
 long long blocking_count(void) { return atomic_load_explicit(&g_blocked, memory_order_relaxed) + xwait_count(); }
 long long blocking_count_with_timeout(void)
@@ -249,6 +256,7 @@ static void park(worker_t *w, remote_cmd_t *rc, const dispatch_block_t *blk)
     queued_cmd_t *q = &rc->cmds[0];
     waiter_t *wt = xcalloc(1, sizeof *wt);
     wt->rc = rc;
+    wt->seq = blocking_next_seq();
     wt->first = blk->first;
     wt->nkeys = blk->nkeys;
     wt->deadline_ms = blk->timeout_ms ? rt_now_ms() + blk->timeout_ms : 0;
@@ -324,6 +332,17 @@ static void cancel_fn(worker_t *w, rt_msg_t *msg)
 
 /* ---------------- serving ---------------- */
 
+/* Puts q (may be NULL) on the ready list if clients wait on it. */
+static void mark_ready(bstate_t *st, keyq_t *q)
+{
+    if (!q || q->ready || !q->head) return;
+    q->ready = true;
+    q->next_ready = NULL;
+    if (st->ready_tail) st->ready_tail->next_ready = q;
+    else st->ready_head = q;
+    st->ready_tail = q;
+}
+
 void blocking_note_write(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t **argv,
                          const size_t *argvlen)
 {
@@ -331,21 +350,22 @@ void blocking_note_write(worker_t *w, const cmd_def_t *cmd, int argc, const uint
     if (!st || st->count == 0) return;
     int pos[512];
     int n = cmd_get_keys(cmd, argc, argv, argvlen, pos, 512);
-    for (int i = 0; i < n; i++) {
-        keyq_t *q = keyq_find(st, argv[pos[i]], argvlen[pos[i]], false);
-        if (!q || q->ready || !q->head) continue;
-        q->ready = true;
-        q->next_ready = NULL;
-        if (st->ready_tail) st->ready_tail->next_ready = q;
-        else st->ready_head = q;
-        st->ready_tail = q;
-    }
+    for (int i = 0; i < n; i++) mark_ready(st, keyq_find(st, argv[pos[i]], argvlen[pos[i]], false));
 }
 
 /* The type of value a waiting command pops: sorted sets for BZPOPMIN, BZPOPMAX and BZMPOP. */
-static int wanted_type(const cmd_def_t *cmd)
+int blocking_wanted_type(const cmd_def_t *cmd)
 {
     return cmd->group && strcmp(cmd->group, "sorted-set") == 0 ? KS_TYPE_ZSET : KS_TYPE_LIST;
+}
+
+uint64_t blocking_first_seq(worker_t *w, const uint8_t *key, size_t len, int ks_type)
+{
+    bstate_t *st = g_state[w->index];
+    keyq_t *q = st && st->count ? keyq_find(st, key, len, false) : NULL;
+    for (wlink_t *l = q ? q->head : NULL; l; l = l->next)
+        if (blocking_wanted_type(l->waiter->rc->cmds[0].cmd) == ks_type) return l->waiter->seq;
+    return UINT64_MAX;
 }
 
 /* Serves q's waiters in order while the key holds a value they pop; a
@@ -359,7 +379,11 @@ static void serve_key(worker_t *w, bstate_t *st, keyq_t *q)
         wlink_t *next = l->next;
         waiter_t *wt = l->waiter;
         queued_cmd_t *qc = &wt->rc->cmds[0];
-        if (wanted_type(qc->cmd) != ks_entry_type(e)) { l = next; continue; }
+        if (blocking_wanted_type(qc->cmd) != ks_entry_type(e)) { l = next; continue; }
+        /* A client waiting over several workers blocked before this one:
+         * the key is its first (its wake is on the way, xwait.c); the rest
+         * are served once it has been. */
+        if (xwait_older_on_key(q->key, q->klen, ks_entry_type(e), wt->seq)) break;
         dispatch_block_t blk = { .mode = CMD_BLOCK_SERVE, .serve_arg = wt->first + (int)(l - wt->links) };
         dispatch_run_blocking(w, qc->cmd, qc->argc, qc->argv, qc->argvlen, &wt->rc->reply, rt_now_ms(), &blk);
         if (!blk.blocked) finish(w, st, wt);
@@ -383,6 +407,13 @@ static void serve_ready(worker_t *w, bstate_t *st)
     }
     worker_snap_leave(w);
     st->serving = false;
+}
+
+void blocking_recheck_key(worker_t *w, const uint8_t *key, size_t len)
+{
+    bstate_t *st = g_state[w->index];
+    if (st && st->count) mark_ready(st, keyq_find(st, key, len, false));
+    blocking_after_command(w);
 }
 
 void blocking_after_command(worker_t *w)

@@ -60,6 +60,20 @@ void blocking_hold(worker_t *w, bool on);
  * (which arms the owner's timers: only its own thread may). */
 bool blocking_has_waiters(worker_t *w);
 
+/* The node-wide blocking order: each wait takes the next number when it
+ * starts, on whichever worker it waits (7.0.15 serves a key's waiters in
+ * the order they blocked). */
+uint64_t blocking_next_seq(void);
+/* The order number of the first client waiting here on key for a value of
+ * type ks_type (KS_TYPE_LIST or KS_TYPE_ZSET), UINT64_MAX if none. Owner
+ * side, or a thread that holds the owner parked at its barrier. */
+uint64_t blocking_first_seq(worker_t *w, const uint8_t *key, size_t len, int ks_type);
+/* Owner side: serves the clients waiting on key here if it holds a value
+ * (a wait over several workers that went first has ended). */
+void blocking_recheck_key(worker_t *w, const uint8_t *key, size_t len);
+/* The value type a waiting command pops (KS_TYPE_ZSET for BZPOP*, else KS_TYPE_LIST). */
+int blocking_wanted_type(const cmd_def_t *cmd);
+
 /* INFO: clients waiting now, and those of them with a timeout. */
 long long blocking_count(void);
 long long blocking_count_with_timeout(void);

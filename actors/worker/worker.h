@@ -111,6 +111,14 @@ typedef struct remote_cmd {
     uint8_t *watch_worker;        /* with xbar: the worker of each WATCHed key */
     uint64_t *watch_epoch;        /* with xbar: that worker's flush epoch at WATCH time */
     long long block_deadline_ms;  /* a blocking pop over several workers: 0 not yet run, -1 never, else unix ms */
+    /* A blocking pop over several workers that waits (xwait.c): its place in
+     * the node-wide blocking order (blocking_next_seq), the argv range of its
+     * keys, whether its keys are in the registry, and the argv index of the
+     * key a wake hands it (0: none, try every key). */
+    uint64_t block_seq;
+    int xfirst, xnkeys;
+    bool xregistered;
+    int xserve_arg;
 } remote_cmd_t;
 
 

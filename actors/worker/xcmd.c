@@ -189,9 +189,16 @@ static void exec_fn(worker_t *w, rt_msg_t *msg)
              * something, else it waits on the client's worker (xwait.c). */
             queued_cmd_t *q = &rc->cmds[0];
             dispatch_block_t blk = { .mode = CMD_BLOCK_MAY };
-            dispatch_run_blocking(w, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rt_now_ms(), &blk);
+            /* A woken waiter takes only the key it was woken for, and only
+             * when no older waiter comes first; else it waits on. */
+            if (xwait_may_run(w, rc, &blk))
+                dispatch_run_blocking(w, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rt_now_ms(), &blk);
+            else
+                blk.blocked = true;
             /* Marked while the keys' owners are parked: no push is missed. */
             if (blk.blocked) waits = xwait_park(w, rc, blk.first, blk.nkeys, blk.timeout_ms);
+            /* served: out of the order before the owners serve the next ones */
+            else xwait_served(w, rc);
         } else {
             dispatch_execute_batch(w, rc);
         }

@@ -10,16 +10,26 @@
  * and wait again if someone else took the value first. Timeouts, CLIENT
  * UNBLOCK and a closed connection end a wait here, where the client lives.
  *
+ * Order: every wait, here or on one worker (blocking.c), takes a number in
+ * the node-wide blocking order when it starts. The keys of a wait here are
+ * in a registry (one mutex) with that number, so that a key's owner leaves
+ * the key to an older waiter here instead of serving its own (the write
+ * that filled the key sent that waiter its wake), and a woken waiter takes
+ * the key it was woken for only when no older waiter, of either kind, waits
+ * on it. A waiter that leaves without being served tells the owners of its
+ * keys to look at them again (the next ones may have been held for it).
+ *
  * The table is a hint: a bucket may be shared by other keys (a wake then
  * finds nobody), and a bit is cleared only when its worker waits on no key of
  * the bucket. Waiters on one worker keep their order; across workers, and
- * against clients waiting on one worker (blocking.c), whoever runs first is
- * served first (a departure from 7.0.15's single order, docs/types.md §6).
+ * against clients waiting on one worker (blocking.c), the order numbers
+ * decide, as 7.0.15's single order does.
  *
  * Must never: miss a write to a key someone waits on (the mark is set while
  * its owner is parked), answer a wait twice, or touch another worker's wait
  * list.
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +37,11 @@
 #include "actors/worker/blocking.h"
 #include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
+#include "actors/worker/keyspace.h"
 #include "actors/worker/worker_internal.h"
 #include "actors/worker/xcmd.h"
 #include "actors/worker/xwait.h"
+#include "proto/slot.h"
 #include "runtime/xmalloc.h"
 
 #define XW_BUCKETS 65536
@@ -55,6 +67,143 @@ typedef struct xwstate {
 } xwstate_t;
 
 static xwstate_t *g_xw[MAX_WORKERS];
+
+/* The registry: one entry per key of each wait here, from its first park
+ * until it is served or ends. */
+typedef struct xreg {
+    struct xreg *next;
+    const remote_cmd_t *rc;
+    uint64_t seq;
+    int type;                     /* KS_TYPE_LIST or KS_TYPE_ZSET: what it pops */
+    size_t len;
+    uint8_t key[];
+} xreg_t;
+static pthread_mutex_t g_reg_mu = PTHREAD_MUTEX_INITIALIZER;
+static xreg_t *g_reg[XW_BUCKETS];   /* under g_reg_mu */
+/* Waits in the registry (a waiter being retried stays counted, unlike
+ * g_waiting). */
+static _Atomic long long g_registered;
+
+static void reg_add(remote_cmd_t *rc)
+{
+    queued_cmd_t *q = &rc->cmds[0];
+    int type = blocking_wanted_type(q->cmd);
+    pthread_mutex_lock(&g_reg_mu);
+    for (int k = rc->xfirst; k < rc->xfirst + rc->xnkeys; k++) {
+        xreg_t *r = xmalloc(sizeof *r + q->argvlen[k]);
+        uint32_t b = dispatch_watch_bucket(q->argv[k], q->argvlen[k]);
+        r->rc = rc;
+        r->seq = rc->block_seq;
+        r->type = type;
+        r->len = q->argvlen[k];
+        memcpy(r->key, q->argv[k], r->len);
+        r->next = g_reg[b];
+        g_reg[b] = r;
+    }
+    pthread_mutex_unlock(&g_reg_mu);
+    rc->xregistered = true;
+    atomic_fetch_add_explicit(&g_registered, 1, memory_order_relaxed);
+}
+
+static void reg_remove(remote_cmd_t *rc)
+{
+    if (!rc->xregistered) return;
+    queued_cmd_t *q = &rc->cmds[0];
+    pthread_mutex_lock(&g_reg_mu);
+    for (int k = rc->xfirst; k < rc->xfirst + rc->xnkeys; k++) {
+        for (xreg_t **pp = &g_reg[dispatch_watch_bucket(q->argv[k], q->argvlen[k])]; *pp; pp = &(*pp)->next) {
+            if ((*pp)->rc != rc) continue;
+            xreg_t *r = *pp;
+            *pp = r->next;
+            free(r);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&g_reg_mu);
+    rc->xregistered = false;
+    atomic_fetch_sub_explicit(&g_registered, 1, memory_order_relaxed);
+}
+
+/* Whether a registered wait other than `self`, older than seq, waits on key for `type`. */
+static bool reg_older(const uint8_t *key, size_t len, int type, uint64_t seq, const remote_cmd_t *self)
+{
+    bool older = false;
+    pthread_mutex_lock(&g_reg_mu);
+    for (xreg_t *r = g_reg[dispatch_watch_bucket(key, len)]; r && !older; r = r->next)
+        older = r->rc != self && r->seq < seq && r->type == type && r->len == len && memcmp(r->key, key, len) == 0;
+    pthread_mutex_unlock(&g_reg_mu);
+    return older;
+}
+
+bool xwait_older_on_key(const uint8_t *key, size_t len, int ks_type, uint64_t seq)
+{
+    /* relaxed: a wait that matters registered behind a barrier the caller
+     * passed (it parked the caller's worker) */
+    if (atomic_load_explicit(&g_registered, memory_order_relaxed) == 0) return false;
+    return reg_older(key, len, ks_type, seq, NULL);
+}
+
+typedef struct xrecheck {
+    worker_run_t run;
+    size_t len;
+    uint8_t key[];
+} xrecheck_t;
+
+static void send_wakes(worker_t *w, const uint8_t *key, size_t len);
+
+/* On a key's owner: a waiter over several workers left without being served. */
+static void recheck_fn(worker_t *w, rt_msg_t *msg)
+{
+    xrecheck_t *m = (xrecheck_t *)msg;
+    worker_snap_enter(w);
+    blocking_recheck_key(w, m->key, m->len);
+    worker_snap_leave(w);
+    send_wakes(w, m->key, m->len);
+    free(m);
+}
+
+/* rc leaves the order (served or not): the owners of its keys look at them
+ * again, as the next waiters there may have been held for it. */
+static void leave_order(worker_t *w, remote_cmd_t *rc)
+{
+    if (!rc->xregistered) return;
+    reg_remove(rc);
+    queued_cmd_t *q = &rc->cmds[0];
+    for (int k = rc->xfirst; k < rc->xfirst + rc->xnkeys; k++) {
+        xrecheck_t *m = xmalloc(sizeof *m + q->argvlen[k]);
+        m->run.hdr.type = WMSG_RUN;
+        m->run.fn = recheck_fn;
+        m->len = q->argvlen[k];
+        memcpy(m->key, q->argv[k], m->len);
+        worker_send(w, worker_of_slot(slot_of_key(q->argv[k], q->argvlen[k])), &m->run.hdr);
+    }
+}
+
+bool xwait_may_run(worker_t *w, remote_cmd_t *rc, dispatch_block_t *blk)
+{
+    int a = rc->xserve_arg;
+    rc->xserve_arg = 0;
+    blk->mode = CMD_BLOCK_MAY;
+    if (!rc->xregistered || a <= 0) return true;
+    queued_cmd_t *q = &rc->cmds[0];
+    const uint8_t *key = q->argv[a];
+    size_t len = q->argvlen[a];
+    int type = blocking_wanted_type(q->cmd);
+    /* the key is in this worker's keyspace for the call (xcmd.c's move_keys) */
+    ks_entry_t *e = ks_peek(w->ks, key, len);
+    if (!e || !ks_exists_noexpire(w->ks, key, len, rt_now_ms()) || ks_entry_type(e) != type) return false;
+    worker_t *owner = g_workers[worker_of_slot(slot_of_key(key, len))];
+    if (blocking_first_seq(owner, key, len, type) < rc->block_seq) return false;
+    if (reg_older(key, len, type, rc->block_seq, rc)) return false;
+    blk->mode = CMD_BLOCK_SERVE;
+    blk->serve_arg = a;
+    return true;
+}
+
+void xwait_served(worker_t *w, remote_cmd_t *rc)
+{
+    leave_order(w, rc);
+}
 
 typedef struct xwake {
     worker_run_t run;
@@ -101,6 +250,7 @@ static void finish(worker_t *w, xwstate_t *st, xwaiter_t *wt, bool count)
     unlink_waiter(w, st, wt);
     remote_cmd_t *rc = wt->rc;
     free(wt);
+    leave_order(w, rc);
     /* a wait that ends unserved counts as a call, as 7.0.15 counts it */
     if (count) stats_note_call(w, rc->cmds[0].cmd, 0, &rc->reply, 0);
     rc->hdr.type = WMSG_DONE;
@@ -113,8 +263,17 @@ bool xwait_park(worker_t *w, remote_cmd_t *rc, int first, int nkeys, long long t
     if (!rc->block_deadline_ms) rc->block_deadline_ms = timeout_ms > 0 ? now + timeout_ms : -1;
     if (rc->block_deadline_ms > 0 && rc->block_deadline_ms <= now) {
         resp_add_null_array(&rc->reply);    /* its time ran out between two tries */
+        leave_order(w, rc);
         return false;
     }
+    if (!rc->xregistered) {
+        if (!rc->block_seq) rc->block_seq = blocking_next_seq();
+        rc->xfirst = first;
+        rc->xnkeys = nkeys;
+        reg_add(rc);
+    }
+    first = rc->xfirst;       /* a retry that did not run waits on the same keys */
+    nkeys = rc->xnkeys;
     xwstate_t *st = state_of(w);
     xwaiter_t *wt = xcalloc(1, sizeof *wt);
     wt->rc = rc;
@@ -146,13 +305,14 @@ static void wake_fn(worker_t *w, rt_msg_t *msg)
     for (xwaiter_t *wt = st ? st->head : NULL, *next; wt; wt = next) {
         next = wt->next;
         queued_cmd_t *q = &wt->rc->cmds[0];
-        bool hit = false;
+        int hit = 0;
         for (int k = wt->first; k < wt->first + wt->nkeys && !hit; k++)
-            hit = q->argvlen[k] == m->len && memcmp(q->argv[k], m->key, m->len) == 0;
+            if (q->argvlen[k] == m->len && memcmp(q->argv[k], m->key, m->len) == 0) hit = k;
         if (!hit) continue;
         unlink_waiter(w, st, wt);
         remote_cmd_t *rc = wt->rc;
         free(wt);
+        rc->xserve_arg = hit;     /* it may take this key, if first on it (xwait_may_run) */
         xcmd_post(w, w->index, rc, xcmd_workers_of(&rc->cmds[0]));
     }
     free(m);
@@ -166,19 +326,21 @@ void xwait_note_write(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t
     if (atomic_load_explicit(&g_waiting, memory_order_relaxed) == 0) return;
     int pos[512];
     int n = cmd_get_keys(cmd, argc, argv, argvlen, pos, 512);
-    for (int i = 0; i < n; i++) {
-        const uint8_t *key = argv[pos[i]];
-        size_t len = argvlen[pos[i]];
-        uint64_t mask = atomic_load_explicit(&g_interest[dispatch_watch_bucket(key, len)], memory_order_relaxed);
-        for (int t = 0; mask; t++, mask >>= 1) {
-            if (!(mask & 1)) continue;
-            xwake_t *m = xmalloc(sizeof *m + len);
-            m->run.hdr.type = WMSG_RUN;
-            m->run.fn = wake_fn;
-            m->len = len;
-            memcpy(m->key, key, len);
-            worker_send(w, t, &m->run.hdr);
-        }
+    for (int i = 0; i < n; i++) send_wakes(w, argv[pos[i]], argvlen[pos[i]]);
+}
+
+/* Wakes the workers that wait on a key of key's bucket. */
+static void send_wakes(worker_t *w, const uint8_t *key, size_t len)
+{
+    uint64_t mask = atomic_load_explicit(&g_interest[dispatch_watch_bucket(key, len)], memory_order_relaxed);
+    for (int t = 0; mask; t++, mask >>= 1) {
+        if (!(mask & 1)) continue;
+        xwake_t *m = xmalloc(sizeof *m + len);
+        m->run.hdr.type = WMSG_RUN;
+        m->run.fn = wake_fn;
+        m->len = len;
+        memcpy(m->key, key, len);
+        worker_send(w, t, &m->run.hdr);
     }
 }
 

@@ -7,6 +7,8 @@
 #define SHOAL_ACTORS_XWAIT_H
 
 #include <stdbool.h>
+#include <stdint.h>
+#include "actors/worker/blocking.h"
 #include "actors/worker/client.h"
 
 enum { XWAIT_CLOSED = 0, XWAIT_TIMEOUT, XWAIT_ERROR };
@@ -20,6 +22,22 @@ void xwait_note_write(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t
 /* The client's worker: ends c's wait (connection closed, CLIENT UNBLOCK
  * TIMEOUT or ERROR). false if c waits on nothing here. */
 bool xwait_cancel(client_t *c, int how);
+/* Any worker: whether a wait over several workers that blocked before
+ * order number seq waits on key for a value of type ks_type (the owner then
+ * leaves the key to it: 7.0.15 serves a key's waiters first blocked, first
+ * served, wherever they wait). */
+bool xwait_older_on_key(const uint8_t *key, size_t len, int ks_type, uint64_t seq);
+/* The executor, inside the barrier, before rc (a blocking pop over several
+ * workers) runs: false when it is a waiter woken for a key it may not take
+ * (the key holds no value of its type, or an older waiter comes first), so
+ * it keeps waiting; true with blk's mode set (CMD_BLOCK_SERVE on the woken
+ * key, or CMD_BLOCK_MAY on its first run). */
+bool xwait_may_run(worker_t *w, remote_cmd_t *rc, dispatch_block_t *blk);
+/* The executor, still inside the barrier: rc (a waiter, or a first run
+ * that did not wait) was served; a waiter leaves the order before the
+ * owners serve anyone else, and they look at its keys again. */
+void xwait_served(worker_t *w, remote_cmd_t *rc);
+
 /* INFO: waits under way, and those with a timeout. */
 long long xwait_count(void);
 long long xwait_count_with_timeout(void);
