@@ -183,8 +183,8 @@ def section(b, rt):
             ["figure", "shoal", "redis", "shoal/redis"], rows,
             [f"load average at the end: {load:.2f} on {rt.NCPU} CPUs; target: load shoal/redis <= 0.5",
              "shoal loads in parallel: main parses, each worker builds its own keys; "
-             "its BGSAVE pause is the cut plus each worker encoding its own keys "
-             "(redis-server: fork)"])
+             "its BGSAVE forks at the workers' cut (the pause is the cut and the fork), "
+             "as redis-server forks"])
 
 
 if __name__ == "__main__":

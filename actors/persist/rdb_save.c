@@ -27,7 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "actors/commands/args.h"
@@ -56,6 +59,14 @@ typedef struct rdb_job {
     pthread_cond_t cv;
     bool finished;
     int result;
+    /* BGSAVE by fork (fork_at_cut): what the child needs, read before the
+     * fork (it must take no lock another thread may have held), and the
+     * child's pid */
+    bool by_fork;
+    pid_t child;
+    int dirfd;
+    bool checksum;
+    char fname[1024], dir[1024], tmp[1100];
     rdb_part_t parts[MAX_WORKERS];
 } rdb_job_t;
 
@@ -74,6 +85,7 @@ static _Atomic long long saves_done;       /* SAVE and BGSAVE attempts, as 7.0.1
 static _Atomic long long dirty_at_last_save;
 static _Atomic unsigned long long next_seq;
 static _Atomic int deny_writes;            /* MISCONF: see rdb_writes_denied */
+static _Atomic int running_child;          /* the BGSAVE's child, for the shutdown to kill (0: none) */
 
 /* Commits are serialized and ordered by seq. */
 static pthread_mutex_t commit_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -107,6 +119,7 @@ static rdb_job_t *job_new(int kind)
 
 static void job_free(rdb_job_t *job)
 {
+    if (job->by_fork && job->dirfd >= 0) close(job->dirfd);
     for (int i = 0; i < MAX_WORKERS; i++) free(job->parts[i].data);
     pthread_mutex_destroy(&job->mu);
     pthread_cond_destroy(&job->cv);
@@ -163,8 +176,38 @@ static long long used_memory(void)
     return workers_sum(WSTAT_USED_BYTES);
 }
 
-/* Header, aux fields (the replication history when the cut found one), the
- * parts and EOF into fd. 0, or -1 with errno (ECANCELED: a shutdown stopped
+/* The header and aux fields (the replication history when the cut found
+ * one), then SELECTDB/RESIZEDB unless the database is empty (as Redis). */
+static void encode_head(rdb_encoder_t *e, const rdb_job_t *job, uint64_t keys, uint64_t expires)
+{
+    rdb_aux_info_t aux = { .ctime = rt_now_ms() / 1000, .used_mem = used_memory() };
+    if (job->cut.has_history) {
+        aux.has_repl = 1;
+        aux.repl_stream_db = 0;
+        aux.repl_id = job->cut.replid;
+        aux.repl_offset = job->cut.offset;
+    }
+    rdb_encode_header(e);
+    rdb_encode_aux_fields(e, &aux);
+    if (keys > 0) {
+        rdb_encode_selectdb(e, 0);
+        rdb_encode_resizedb(e, keys, expires);
+    }
+}
+
+/* EOF and the CRC-64, or a zero trailer ("not computed", as Redis writes it
+ * under rdbchecksum no). */
+static void encode_tail(rdb_encoder_t *e, bool checksum)
+{
+    if (checksum) {
+        rdb_encode_eof(e);
+    } else {
+        static const uint8_t eof_nocrc[9] = { RDB_OPCODE_EOF };
+        rdb_encode_raw(e, eof_nocrc, sizeof eof_nocrc);
+    }
+}
+
+/* Header, aux fields, the parts and EOF into fd. 0, or -1 with errno (ECANCELED: a shutdown stopped
  * this BGSAVE). */
 static int write_body(rdb_job_t *job, int fd)
 {
@@ -179,19 +222,7 @@ static int write_body(rdb_job_t *job, int fd)
     if (skipped) LOG_WARNING("%llu keys of types without an RDB encoding here were left out of the dump", (unsigned long long)skipped);
     rdb_encoder_t e;
     rdb_encoder_init(&e, job->cut.compress);
-    rdb_aux_info_t aux = { .ctime = rt_now_ms() / 1000, .used_mem = used_memory() };
-    if (job->cut.has_history) {
-        aux.has_repl = 1;
-        aux.repl_stream_db = 0;
-        aux.repl_id = job->cut.replid;
-        aux.repl_offset = job->cut.offset;
-    }
-    rdb_encode_header(&e);
-    rdb_encode_aux_fields(&e, &aux);
-    if (keys > 0) {   /* Redis writes no SELECTDB/RESIZEDB for an empty database */
-        rdb_encode_selectdb(&e, 0);
-        rdb_encode_resizedb(&e, keys, expires);
-    }
+    encode_head(&e, job, keys, expires);
     int rc = flush_enc(fd, &e);
     for (int i = 0; rc == 0 && i < nparts; i++) {
         rdb_part_t *p = &job->parts[i];
@@ -209,12 +240,7 @@ static int write_body(rdb_job_t *job, int fd)
         else if (rc == 0) rdb_encoder_splice(&e, p->len, p->crc);
     }
     if (rc == 0) {
-        if (config_yes("rdbchecksum", true)) {
-            rdb_encode_eof(&e);
-        } else {   /* a zero trailer means "not computed", as Redis writes it */
-            static const uint8_t eof_nocrc[9] = { RDB_OPCODE_EOF };
-            rdb_encode_raw(&e, eof_nocrc, sizeof eof_nocrc);
-        }
+        encode_tail(&e, config_yes("rdbchecksum", true));
         rc = flush_enc(fd, &e);
     }
     int saved = errno;
@@ -279,6 +305,116 @@ static int write_dump(rdb_job_t *job)
     return 0;
 }
 
+/* ---------------- BGSAVE by fork ---------------- */
+
+/* In the child: every worker's keys straight from the image the fork took
+ * (the workers were all parked at the cut), streamed to the temp file. */
+typedef struct child_ctx {
+    rdb_encoder_t enc;
+    long long now_ms;
+    int fd;
+    int failed;
+    uint64_t keys;
+} child_ctx_t;
+
+static void child_entry(void *arg, ks_entry_t *e, long long expire_ms)
+{
+    child_ctx_t *x = arg;
+    if (x->failed || (expire_ms != KS_NO_EXPIRE && expire_ms < x->now_ms)) return;
+    config_key_save_delay();   /* a lock-free read of the number */
+    int rc = types_rdb_save_entry(&x->enc, e, expire_ms);
+    if (rc == RDB_ERR_TYPE) return;
+    if (rc || (rdb_encoder_pending(&x->enc) >= 64 * 1024 && flush_enc(x->fd, &x->enc) != 0)) x->failed = 1;
+    x->keys++;
+}
+
+_Noreturn static void child_save(rdb_job_t *job)
+{
+    /* die with the node: an orphan would only write a file nobody renames */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int fd = rt_tmpfile_create(job->dirfd, job->tmp, 0644);
+    if (fd < 0) {
+        LOG_WARNING("Failed opening the temp RDB file %s (in server root dir %s) for saving: %s", job->tmp, job->dir,
+                    strerror(errno));
+        _exit(1);
+    }
+    child_ctx_t x = { .now_ms = rt_now_ms(), .fd = fd };
+    rdb_encoder_init(&x.enc, job->cut.compress);
+    uint64_t keys = 0, expires = 0;
+    for (int i = 0; i < workers_count(); i++) {
+        keys += ks_size(worker_keyspace(worker_at(i)));
+        expires += ks_expires_count(worker_keyspace(worker_at(i)));
+    }
+    encode_head(&x.enc, job, keys, expires);
+    for (int i = 0; i < workers_count() && !x.failed; i++) ks_foreach(worker_keyspace(worker_at(i)), child_entry, &x);
+    if (!x.failed) {
+        encode_tail(&x.enc, job->checksum);
+        if (flush_enc(fd, &x.enc) != 0) x.failed = 1;
+    }
+    if (x.failed || fsync(fd) != 0 || close(fd) != 0) {
+        LOG_WARNING("Write error saving DB on disk: %s", strerror(errno ? errno : ENOMEM));
+        unlinkat(job->dirfd, job->tmp, 0);
+        _exit(1);
+    }
+    LOG_NOTICE("DB saved on disk");
+    _exit(0);
+}
+
+/* The cut's callback (replication thread, every worker parked): fork, so
+ * that the child holds the image and the workers go on at once; the pause
+ * is the fork's, as redis-server's. False (the workers encode their parts
+ * as for SAVE) when the fork fails. */
+static bool fork_at_cut(repl_save_cut_t *cut)
+{
+    rdb_job_t *job = (rdb_job_t *)cut;
+    if (atomic_load_explicit(&bgsave_cancel, memory_order_relaxed)) return false;
+    pid_t pid = fork();
+    if (pid == 0) child_save(job);
+    if (pid < 0) {
+        LOG_WARNING("Can't save in background: fork: %s; the workers encode the dump instead", strerror(errno));
+        return false;
+    }
+    job->child = pid;
+    atomic_store_explicit(&running_child, pid, memory_order_relaxed);
+    LOG_NOTICE("Background saving started by pid %ld", (long)pid);
+    return true;
+}
+
+/* The child is done: its temp file goes in place (in start order, under
+ * commit_mu), or the failure is logged. 0 or -1. */
+static int reap_child(rdb_job_t *job)
+{
+    int status = 0;
+    while (waitpid(job->child, &status, 0) < 0 && errno == EINTR) {}
+    atomic_store_explicit(&running_child, 0, memory_order_relaxed);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        if (WIFSIGNALED(status)) LOG_WARNING("Background saving terminated by signal %d", WTERMSIG(status));
+        unlinkat(job->dirfd, job->tmp, 0);
+        return -1;
+    }
+    pthread_mutex_lock(&commit_mu);
+    int rc = 0;
+    if (job->seq < committed_seq) {
+        unlinkat(job->dirfd, job->tmp, 0);
+    } else if (renameat(job->dirfd, job->tmp, job->dirfd, job->fname) != 0) {
+        LOG_WARNING("Error moving temp DB file %s on the final destination %s (in server root dir %s): %s", job->tmp,
+                    job->fname, job->dir, strerror(errno));
+        unlinkat(job->dirfd, job->tmp, 0);
+        rc = -1;
+    } else if (fsync(job->dirfd) != 0) {
+        LOG_WARNING("Write error saving DB on disk(fsyncFileDir): %s", strerror(errno));
+        rc = -1;
+    } else {
+        committed_seq = job->seq;
+    }
+    pthread_mutex_unlock(&commit_mu);
+    if (rc == 0) {
+        atomic_store_explicit(&dirty_at_last_save, job->cut.dirty, memory_order_relaxed);
+        atomic_store_explicit(&g_lastsave, rt_now_ms() / 1000, memory_order_relaxed);
+    }
+    return rc;
+}
+
 /* ---------------- the writer thread ---------------- */
 
 static bool start_bgsave(void);
@@ -299,7 +435,7 @@ static void finish_bgsave(rdb_job_t *job, int rc)
 static void *writer_thread(void *arg)
 {
     rdb_job_t *job = arg;
-    int rc = write_dump(job);
+    int rc = job->cut.taken ? reap_child(job) : write_dump(job);
     switch (job->kind) {
     case JOB_SAVE:
         if (rc == 0) {
@@ -363,7 +499,15 @@ static bool start_bgsave(void)
     atomic_fetch_add_explicit(&saves_done, 1, memory_order_relaxed);
     atomic_store_explicit(&bgsave_started_ms, job->started_ms, memory_order_relaxed);
     atomic_store_explicit(&last_bgsave_try, job->started_ms / 1000, memory_order_relaxed);
-    LOG_NOTICE("Background saving started by pid %d", (int)getpid());
+    /* Everything the child needs, now: it may take no lock. */
+    job->by_fork = true;
+    if (config_get_by_name("dbfilename", job->fname, sizeof job->fname) < 0)
+        snprintf(job->fname, sizeof job->fname, "dump.rdb");
+    config_dir(job->dir, sizeof job->dir);
+    snprintf(job->tmp, sizeof job->tmp, "temp-%d-%llu.rdb", (int)getpid(), (unsigned long long)job->seq);
+    job->checksum = config_yes("rdbchecksum", true);
+    job->dirfd = config_dir_open();
+    if (job->dirfd >= 0) job->cut.at_cut = fork_at_cut;
     job_start(job);
     return true;
 }
@@ -387,6 +531,8 @@ void rdb_bgsave_cancel(void)
     if (!rdb_bgsave_running()) return;
     LOG_WARNING("There is a child saving an .rdb. Killing it!");
     atomic_store_explicit(&bgsave_cancel, 1, memory_order_relaxed);
+    int pid = atomic_load_explicit(&running_child, memory_order_relaxed);
+    if (pid > 0) kill(pid, SIGKILL);
 }
 
 /* ---------------- commands ---------------- */

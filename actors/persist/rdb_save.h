@@ -3,9 +3,13 @@
  * rdb_load.h).
  *
  * A save is a cut of the replication actor (repl_request_save): every
- * worker parks, the stream offset is fixed, then each worker encodes its own
- * keys into its part; the file is written on a short-lived thread of its own
- * (SAVE's client waits for its reply meanwhile, as Redis's SAVE blocks).
+ * worker parks and the stream offset is fixed. A BGSAVE then forks, as
+ * redis-server does: the child writes the image the fork took, the workers
+ * go on at once, and the parent renames the child's temp file into place.
+ * SAVE and the saves from main (shutdown, DEBUG RELOAD) have each worker
+ * encode its own keys into its part instead, and write the file on a
+ * short-lived thread (SAVE's client waits for its reply meanwhile, as
+ * Redis's SAVE blocks).
  *
  * Must never: touch a worker's keyspace from another thread, or leave a
  * half-written dump.rdb (temp file, fsync, rename, fsync of the directory).

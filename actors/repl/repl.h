@@ -139,6 +139,11 @@ typedef struct repl_save_cut {
     char replid[REPL_ID_LEN + 1];
     long long offset;
     long long dirty;              /* the workers' summed change counters at the cut */
+    /* Optional: called on the replication thread with every worker parked
+     * (after the fields above are filled). True: it took the image itself
+     * (a BGSAVE's fork), and the workers encode nothing. */
+    bool (*at_cut)(struct repl_save_cut *cut);
+    bool taken;                   /* at_cut returned true */
     void (*done)(struct repl_save_cut *cut);
 } repl_save_cut_t;
 void repl_request_save(repl_save_cut_t *cut);

@@ -99,7 +99,7 @@ static void cut_on_worker(worker_t *w, rt_msg_t *msg)
     cut_wait_released(cut);
     if (cut->kind == CUT_SYNC || cut->kind == CUT_REWRITE) {
         rdb_save_encode_part(worker_keyspace(w), cut->now_ms, cut->compress, &cut->parts[worker_index(w)]);
-    } else if (cut->kind == CUT_SAVE) {
+    } else if (cut->kind == CUT_SAVE && !cut->save->taken) {
         /* only this worker writes its entry of the request's parts */
         rdb_save_encode_part(worker_keyspace(w), cut->now_ms, cut->save->compress, &cut->save->parts[worker_index(w)]);
     } else if (cut->kind == CUT_FLUSH) {
@@ -156,6 +156,7 @@ void ra_cut_arrived(repl_actor_state_t *ra, repl_cut_msg_t *m)
         memcpy(req->replid, ra->replid, sizeof req->replid);
         req->offset = ra->offset;
         req->dirty = workers_sum(WSTAT_DIRTY);
+        req->taken = req->at_cut && req->at_cut(req);
     } else if (cut->kind == CUT_REWRITE) {
         aof_cut_reached();   /* after every handover filed before the cut */
     } else {

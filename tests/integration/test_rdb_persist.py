@@ -9,6 +9,7 @@ case runs against shoal and against a real redis-server 7.0.15 with the same arg
 
 What it must never do: touch other tests' files (every node has its own directory).
 """
+import re
 import signal
 import time
 
@@ -167,6 +168,9 @@ def test_save_and_bgsave_counters(servers, kind):
         i = _info(c)
         assert i["rdb_saves"] == "2" and i["rdb_last_bgsave_status"] == "ok"
         assert i["rdb_last_bgsave_time_sec"] in ("0", "1")   # whole seconds, as time(NULL) differences
+    # the background save is a child process's, as redis-server's fork
+    m = re.search(r"Background saving started by pid (\d+)", srv.output())
+    assert m and int(m.group(1)) != srv.popen.pid
 
 
 @pytest.fixture
@@ -249,3 +253,43 @@ def test_failed_final_save_keeps_the_node_up(small_fs, servers, kind):
     srv.expected_exit = True
     assert "Error trying to save the DB. Exit anyway." in srv.output()
     assert not (data / "dump.rdb").exists()
+
+
+@pytest.mark.parametrize("save", ["SAVE", "BGSAVE"])
+@pytest.mark.parametrize("compression,checksum", [("yes", "yes"), ("no", "yes"), ("yes", "no")])
+def test_rdbcompression_rdbchecksum_files_both_ways(servers, save, compression, checksum):
+    """shoal's file under each setting: redis-check-rdb accepts it, redis-server loads the
+    same keys; redis-server's file under the same settings loads into shoal."""
+    import subprocess
+    args = ["--rdbcompression", compression, "--rdbchecksum", checksum]
+    shoal = _node(servers, "shoal", *args)
+    redis = _node(servers, "redis", *args)
+    data = {f"k{i}".encode(): (b"abc" * 400 + str(i).encode()) for i in range(50)}
+    data[b"short"] = b"x"
+    sizes = {}
+    for srv in (shoal, redis):
+        with srv.raw() as c:
+            for k, v in data.items():
+                assert c.call("SET", k, v) == "OK"
+            if save == "SAVE":
+                assert c.call("SAVE") == "OK"
+            else:
+                assert c.call("BGSAVE") == "Background saving started"
+                h.wait_until(lambda: _info(c)["rdb_bgsave_in_progress"] == "0", 5, what="the BGSAVE")
+        srv.stop()
+        path = srv.dir / "dump.rdb"
+        sizes[srv.kind] = path.stat().st_size
+        chk = subprocess.run(["redis-check-rdb", str(path)], capture_output=True, text=True, timeout=60)
+        assert chk.returncode == 0, chk.stdout + chk.stderr
+    # LZF makes both files small, or neither
+    assert (sizes["shoal"] < 20000) == (sizes["redis"] < 20000) == (compression == "yes")
+    # swap the files: each server loads the other's
+    s_file, r_file = (shoal.dir / "dump.rdb").read_bytes(), (redis.dir / "dump.rdb").read_bytes()
+    (shoal.dir / "dump.rdb").write_bytes(r_file)
+    (redis.dir / "dump.rdb").write_bytes(s_file)
+    for srv in (shoal, redis):
+        srv.start()
+        with srv.raw() as c:
+            assert c.call("DBSIZE") == len(data)
+            for k, v in data.items():
+                assert c.call("GET", k) == v
