@@ -20,7 +20,7 @@ Environment:
   BENCH_KEEP=1       keep the temp directory with the server logs
   BENCH_ONLY=a,b     run only the named sections (e.g. gossip,serial,convergence,idle_cost,
                      cluster_cost,replication,reshard,drill,client_throughput_cluster,
-                     types_throughput,types_memory,aof)
+                     types_throughput,types_memory,aof,pubsub)
   BENCH_CLUSTER_WORKERS=k   --worker-threads of each shoal master in the 3-master sections
   CLUSTER_SIM        the cluster simulator binary (default build/bench/cluster_sim)
   BENCH_COST_SIZES   cluster sizes of the cluster_cost section (default 100,300,1000; even)
@@ -1328,6 +1328,13 @@ def rdb(b):
     rdb_bench.section(b, sys.modules[__name__])
 
 
+def pubsub(b):
+    """One publisher, 1,000 subscribers on one node: deliveries per second and p99 latency
+    (bench/pubsub_bench.py)."""
+    import pubsub_bench     # bench/ is sys.path[0] when this file runs as a script
+    pubsub_bench.section(b, sys.modules[__name__])
+
+
 def drill(b):
     """Failover drills on 3+3 clusters (bench/drill.py; `make drill` runs the full set)."""
     import drill as drill_mod   # bench/ is sys.path[0] when this file runs as a script
@@ -1338,7 +1345,7 @@ def drill(b):
 
 SECTIONS = [client_throughput, client_throughput_cluster, types_throughput, types_memory,
             thread_scaling, gossip, serial, convergence, idle_cost,
-            cluster_cost, replication, reshard, aof, rdb, drill]
+            cluster_cost, replication, reshard, aof, rdb, pubsub, drill]
 # BENCH_ONLY=gossip,convergence runs only the named sections.
 if os.environ.get("BENCH_ONLY"):
     SECTIONS = [s for s in SECTIONS if s.__name__ in os.environ["BENCH_ONLY"].split(",")]

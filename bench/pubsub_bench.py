@@ -1,0 +1,189 @@
+#!/usr/bin/python3
+"""Pub/sub fan-out, shoal and redis-server 7.0.15 side by side (a section of bench/run.py).
+
+What it is for: one publisher and 1,000 subscribers of one channel on one node, 64-byte
+messages: messages delivered per second (all subscribers together) and per server
+CPU-second, and the p99 delivery latency of messages published one at a time. The
+subscribers are read by reader processes (this file run with --reader), each holding its
+share of the connections and counting the bytes that arrive; every message has the same
+size, so bytes say how many were delivered. The publisher is redis-benchmark sending
+PUBLISH pipelined on one connection.
+
+What it must never do: stop a process it did not start; report a number it did not measure.
+"""
+import os
+import selectors
+import socket
+import subprocess
+import sys
+import time
+
+SUBSCRIBERS = 1000
+READERS = 2
+PAYLOAD = 64
+CHANNEL = b"bench:fanout"
+
+
+def _enc(*args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+def _msg_len():
+    return len(b"*3\r\n$7\r\nmessage\r\n" + b"$%d\r\n%s\r\n" % (len(CHANNEL), CHANNEL) +
+               b"$%d\r\n" % PAYLOAD + b"x" * PAYLOAD + b"\r\n")
+
+
+def reader_main(port, n, expect_msgs, latency):
+    """Subscribes n connections; prints 'ready'; then reads until each got expect_msgs
+    messages (or 60 s pass); prints 'bytes first_ns last_ns' or, with latency, the
+    per-message latencies (ns) of its first connection, from the payload's timestamp."""
+    socks = []
+    for _ in range(n):
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(_enc(b"SUBSCRIBE", CHANNEL))
+        socks.append(s)
+    confirm = len(b"*3\r\n$9\r\nsubscribe\r\n" + b"$%d\r\n%s\r\n:1\r\n" % (len(CHANNEL), CHANNEL))
+    for s in socks:
+        got = b""
+        while len(got) < confirm:
+            got += s.recv(confirm - len(got))
+        s.setblocking(False)
+    print("ready", flush=True)
+    sel = selectors.DefaultSelector()
+    want = expect_msgs * _msg_len()
+    left = {}
+    for s in socks:
+        sel.register(s, selectors.EVENT_READ)
+        left[s] = want
+    total, first, last = 0, 0, 0
+    lat, buf0 = [], b""
+    deadline = time.monotonic() + 60
+    while left and time.monotonic() < deadline:
+        for key, _ in sel.select(timeout=1.0):
+            s = key.fileobj
+            try:
+                data = s.recv(1 << 20)
+            except BlockingIOError:
+                continue
+            if not data:
+                left.pop(s, None)
+                sel.unregister(s)
+                continue
+            now = time.monotonic_ns()
+            first = first or now
+            last = now
+            total += len(data)
+            if latency and s is socks[0]:
+                buf0 += data
+                while len(buf0) >= _msg_len():
+                    m, buf0 = buf0[:_msg_len()], buf0[_msg_len():]
+                    stamp = int(m[-PAYLOAD - 2:-2].split(b".")[0])
+                    lat.append(now - stamp)
+            if s in left:
+                left[s] -= len(data)
+                if left[s] <= 0:
+                    del left[s]
+                    sel.unregister(s)
+    if latency:
+        print(" ".join(str(x) for x in lat), flush=True)
+    else:
+        print(f"{total} {first} {last}", flush=True)
+    for s in socks:
+        s.close()
+
+
+def _readers(port, expect, latency=False):
+    procs = []
+    for i in range(READERS):
+        n = SUBSCRIBERS // READERS + (1 if i < SUBSCRIBERS % READERS else 0)
+        p = subprocess.Popen([sys.executable, __file__, "--reader", str(port), str(n), str(expect),
+                              "1" if latency else "0"], stdout=subprocess.PIPE, text=True)
+        procs.append(p)
+    for p in procs:
+        if p.stdout.readline().strip() != "ready":
+            raise RuntimeError("a reader did not subscribe")
+    return procs
+
+
+def _wait_numsub(run, port):
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        r = run.resp_call(port, "PUBSUB", "NUMSUB", CHANNEL.decode())
+        if isinstance(r, list) and len(r) == 2 and r[1] == SUBSCRIBERS:
+            return
+        time.sleep(0.1)
+    raise run.BenchError("subscribers not all counted by PUBSUB NUMSUB")
+
+
+def throughput(run, srv, msgs):
+    procs = _readers(srv.port, msgs)
+    _wait_numsub(run, srv.port)
+    cpu0 = srv.cpu_seconds()
+    t0 = time.monotonic_ns()
+    pub = subprocess.run([run.REDIS_BENCHMARK, "-p", str(srv.port), "-c", "1", "-P", "16", "-n", str(msgs),
+                          "-q", "PUBLISH", CHANNEL.decode(), "x" * PAYLOAD],
+                         capture_output=True, text=True, timeout=run.RUN_TIMEOUT)
+    outs = [p.communicate(timeout=120)[0].split() for p in procs]
+    cpu = srv.cpu_seconds() - cpu0
+    if pub.returncode != 0:
+        raise run.BenchError(f"redis-benchmark: {pub.stderr.strip()[:200]}")
+    total = sum(int(o[0]) for o in outs)
+    last = max(int(o[2]) for o in outs)
+    delivered = total // _msg_len()
+    secs = (last - t0) / 1e9
+    return delivered, delivered / secs if secs > 0 else 0, delivered / cpu if cpu > 0 else 0
+
+
+def latency(run, srv, msgs=1000):
+    procs = _readers(srv.port, msgs, latency=True)
+    _wait_numsub(run, srv.port)
+    with socket.create_connection(("127.0.0.1", srv.port)) as c:
+        for _ in range(msgs):
+            stamp = b"%d." % time.monotonic_ns()
+            c.sendall(_enc(b"PUBLISH", CHANNEL, stamp + b"0" * (PAYLOAD - len(stamp))))
+            got = b""
+            while not got.endswith(b"\r\n"):
+                got += c.recv(64)
+            time.sleep(0.002)
+    lats = []
+    for p in procs:
+        out = p.communicate(timeout=120)[0].split()
+        lats += [int(x) for x in out]
+    lats.sort()
+    if not lats:
+        return None
+    return lats[len(lats) // 2] / 1e3, lats[min(len(lats) - 1, int(len(lats) * 0.99))] / 1e3
+
+
+def section(b, run):
+    msgs = 2000 if run.QUICK else 20000
+    rows = []
+    res = {}
+    for kind in ("shoal", "redis"):
+        srv = b.server(kind)
+        tp = [throughput(run, srv, msgs) for _ in range(run.REPEAT)]
+        tp.sort(key=lambda r: r[1])
+        res[kind] = (tp[len(tp) // 2], latency(run, srv, 200 if run.QUICK else 1000))
+        b.stop(srv)
+    for kind in ("shoal", "redis"):
+        (n, rate, per_cpu), lat = res[kind]
+        rows.append([kind, n, run.fmt_num(rate), run.fmt_num(per_cpu),
+                     f"{lat[0]:.0f}" if lat else "-", f"{lat[1]:.0f}" if lat else "-"])
+    s, r = res["shoal"][0], res["redis"][0]
+    rows.append(["ratio", "", run.fmt_ratio(s[1], r[1]), run.fmt_ratio(s[2], r[2]), "", ""])
+    with open("/proc/loadavg") as f:
+        load = f.read().split()[:3]
+    b.table("Pub/sub fan-out (1 publisher, 1,000 subscribers on one node, 64-byte messages)",
+            ["server", "delivered", "msgs/s", "msgs/CPU-s", "p50 us", "p99 us"], rows,
+            [f"redis-benchmark -c 1 -P 16 -n {msgs} PUBLISH; {READERS} reader processes count the bytes",
+             "msgs/s = deliveries (all subscribers) / time from the first PUBLISH to the last byte read",
+             "p50/p99: delivery latency of 1 subscriber over messages published one at a time, 2 ms apart",
+             f"load average at the end: {' '.join(load)}; target msgs/s ratio >= 1.5"])
+
+
+if __name__ == "__main__" and len(sys.argv) >= 6 and sys.argv[1] == "--reader":
+    reader_main(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "1")
