@@ -148,3 +148,51 @@ def _sharded_run(servers, kind):
 def test_sharded_pubsub_matches_redis(servers):
     got = {k: _sharded_run(servers, k) for k in ("shoal", "redis")}
     assert got["shoal"] == got["redis"], got
+
+
+def test_publish_flood_from_bus_peer_is_bounded(servers):
+    """A peer floods PUBLISH frames (1 MiB each, 256 MiB in all) for a channel whose one
+    subscriber reads nothing: the frames are read whole because the node has a subscriber,
+    the subscriber is disconnected at the pubsub output limit, then the bodies are skipped
+    unread; the node's memory stays far below what went through and it keeps working."""
+    import socket
+    import struct
+    nodes = bh.start_cluster(servers, 3)
+    a = nodes[0]
+    ids = [bh.myid(n) for n in nodes]
+    with a.raw() as c:
+        assert c.call("CONFIG", "SET", "client-output-buffer-limit", "pubsub 4mb 0 0") == "OK"
+    sub = socket.create_connection(("127.0.0.1", a.port))
+    sub.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sub.sendall(h.encode("SUBSCRIBE", "flood"))
+    with a.raw() as q:
+        h.wait_until(lambda: q.call("PUBSUB", "NUMSUB", "flood") == [b"flood", 1], 5, what="subscribed")
+    base = bh.rss_kb(a.pid)
+    peak = base
+    msg = b"m" * (1 << 20)
+    frame = bh.header(bh.T_PUBLISH, sender=ids[1], body_len=8 + 5 + len(msg)) + \
+        struct.pack(">II", 5, len(msg)) + b"flood" + msg
+    # Frames naming node 1 as sender bind our connection to it, which node 1's own next
+    # connection undoes by closing ours (see test_bus_publish.py): we connect again.
+    conn = bh.BusConn(bh.bus_port(a), timeout=30)
+    sent = 0
+    try:
+        while sent < 256:
+            try:
+                conn.send(frame)
+                sent += 1
+            except OSError:
+                conn.close()
+                conn = bh.BusConn(bh.bus_port(a), timeout=30)
+            if sent % 16 == 0:
+                peak = max(peak, bh.rss_kb(a.pid))
+        peak = max(peak, bh.rss_kb(a.pid))
+        with a.raw() as q:
+            h.wait_until(lambda: q.call("PUBSUB", "NUMSUB", "flood") == [b"flood", 0], 15,
+                         what="the subscriber closed at the pubsub limit")
+    finally:
+        conn.close()
+    sub.close()
+    assert peak - base < 64 * 1024, f"RSS grew from {base} kB to {peak} kB"
+    bh.wait_healthy(nodes, 3, timeout=30)
+    assert a.ping_ok()
