@@ -32,8 +32,12 @@ def _enc(*args):
     return b"".join(out)
 
 
-def _msg_len():
-    return len(b"*3\r\n$7\r\nmessage\r\n" + b"$%d\r\n%s\r\n" % (len(CHANNEL), CHANNEL) +
+SHARD = os.environ.get("PUBSUB_BENCH_SHARD") == "1"     # readers: SSUBSCRIBE / smessage
+
+
+def _msg_len(shard=None):
+    word = b"smessage" if (SHARD if shard is None else shard) else b"message"
+    return len(b"*3\r\n$%d\r\n%s\r\n" % (len(word), word) + b"$%d\r\n%s\r\n" % (len(CHANNEL), CHANNEL) +
                b"$%d\r\n" % PAYLOAD + b"x" * PAYLOAD + b"\r\n")
 
 
@@ -44,9 +48,10 @@ def reader_main(port, n, expect_msgs, latency):
     socks = []
     for _ in range(n):
         s = socket.create_connection(("127.0.0.1", port))
-        s.sendall(_enc(b"SUBSCRIBE", CHANNEL))
+        s.sendall(_enc(b"SSUBSCRIBE" if SHARD else b"SUBSCRIBE", CHANNEL))
         socks.append(s)
-    confirm = len(b"*3\r\n$9\r\nsubscribe\r\n" + b"$%d\r\n%s\r\n:1\r\n" % (len(CHANNEL), CHANNEL))
+    word = b"ssubscribe" if SHARD else b"subscribe"
+    confirm = len(b"*3\r\n$%d\r\n%s\r\n" % (len(word), word) + b"$%d\r\n%s\r\n:1\r\n" % (len(CHANNEL), CHANNEL))
     for s in socks:
         got = b""
         while len(got) < confirm:
@@ -96,12 +101,13 @@ def reader_main(port, n, expect_msgs, latency):
         s.close()
 
 
-def _readers(port, expect, latency=False):
+def _readers(port, expect, latency=False, subscribers=SUBSCRIBERS, shard=False):
     procs = []
+    env = dict(os.environ, PUBSUB_BENCH_SHARD="1" if shard else "0")
     for i in range(READERS):
-        n = SUBSCRIBERS // READERS + (1 if i < SUBSCRIBERS % READERS else 0)
+        n = subscribers // READERS + (1 if i < subscribers % READERS else 0)
         p = subprocess.Popen([sys.executable, __file__, "--reader", str(port), str(n), str(expect),
-                              "1" if latency else "0"], stdout=subprocess.PIPE, text=True)
+                              "1" if latency else "0"], stdout=subprocess.PIPE, text=True, env=env)
         procs.append(p)
     for p in procs:
         if p.stdout.readline().strip() != "ready":
@@ -109,23 +115,26 @@ def _readers(port, expect, latency=False):
     return procs
 
 
-def _wait_numsub(run, port):
+def _wait_numsub(run, port, subscribers=SUBSCRIBERS, shard=False):
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        r = run.resp_call(port, "PUBSUB", "NUMSUB", CHANNEL.decode())
-        if isinstance(r, list) and len(r) == 2 and r[1] == SUBSCRIBERS:
+        r = run.resp_call(port, "PUBSUB", "SHARDNUMSUB" if shard else "NUMSUB", CHANNEL.decode())
+        if isinstance(r, list) and len(r) == 2 and r[1] == subscribers:
             return
         time.sleep(0.1)
     raise run.BenchError("subscribers not all counted by PUBSUB NUMSUB")
 
 
-def throughput(run, srv, msgs):
-    procs = _readers(srv.port, msgs)
-    _wait_numsub(run, srv.port)
+def throughput(run, srv, msgs, port=None, subscribers=SUBSCRIBERS, shard=False):
+    """Deliveries of msgs messages to `subscribers` subscribers on `port` (default: srv's);
+    srv gives the CPU time (a node or a cluster group)."""
+    port = port or srv.port
+    procs = _readers(port, msgs, subscribers=subscribers, shard=shard)
+    _wait_numsub(run, port, subscribers, shard)
     cpu0 = srv.cpu_seconds()
     t0 = time.monotonic_ns()
-    pub = subprocess.run([run.REDIS_BENCHMARK, "-p", str(srv.port), "-c", "1", "-P", "16", "-n", str(msgs),
-                          "-q", "PUBLISH", CHANNEL.decode(), "x" * PAYLOAD],
+    pub = subprocess.run([run.REDIS_BENCHMARK, "-p", str(port), "-c", "1", "-P", "16", "-n", str(msgs),
+                          "-q", "SPUBLISH" if shard else "PUBLISH", CHANNEL.decode(), "x" * PAYLOAD],
                          capture_output=True, text=True, timeout=run.RUN_TIMEOUT)
     outs = [p.communicate(timeout=120)[0].split() for p in procs]
     cpu = srv.cpu_seconds() - cpu0
@@ -133,7 +142,7 @@ def throughput(run, srv, msgs):
         raise run.BenchError(f"redis-benchmark: {pub.stderr.strip()[:200]}")
     total = sum(int(o[0]) for o in outs)
     last = max(int(o[2]) for o in outs)
-    delivered = total // _msg_len()
+    delivered = total // _msg_len(shard)
     secs = (last - t0) / 1e9
     return delivered, delivered / secs if secs > 0 else 0, delivered / cpu if cpu > 0 else 0
 
@@ -148,7 +157,7 @@ def latency(run, srv, msgs=1000):
             got = b""
             while not got.endswith(b"\r\n"):
                 got += c.recv(64)
-            time.sleep(0.002)
+            time.sleep(0.01)
     lats = []
     for p in procs:
         out = p.communicate(timeout=120)[0].split()
@@ -167,7 +176,7 @@ def section(b, run):
         srv = b.server(kind)
         tp = [throughput(run, srv, msgs) for _ in range(run.REPEAT)]
         tp.sort(key=lambda r: r[1])
-        res[kind] = (tp[len(tp) // 2], latency(run, srv, 200 if run.QUICK else 1000))
+        res[kind] = (tp[len(tp) // 2], latency(run, srv, 100 if run.QUICK else 300))
         b.stop(srv)
     for kind in ("shoal", "redis"):
         (n, rate, per_cpu), lat = res[kind]
@@ -181,8 +190,34 @@ def section(b, run):
             ["server", "delivered", "msgs/s", "msgs/CPU-s", "p50 us", "p99 us"], rows,
             [f"redis-benchmark -c 1 -P 16 -n {msgs} PUBLISH; {READERS} reader processes count the bytes",
              "msgs/s = deliveries (all subscribers) / time from the first PUBLISH to the last byte read",
-             "p50/p99: delivery latency of 1 subscriber over messages published one at a time, 2 ms apart",
+             "p50/p99: delivery latency of 1 subscriber over messages published one at a time, 10 ms apart "
+             "(the readers are Python processes on the same loaded machine: their scheduling is in it)",
              f"load average at the end: {' '.join(load)}; target msgs/s ratio >= 1.5"])
+
+
+def shard_section(b, run):
+    """SPUBLISH to 100 subscribers on the channel's master of a 3-master cluster."""
+    msgs = 5000 if run.QUICK else 50000
+    slot = run.key_slot(CHANNEL)
+    res = {}
+    for kind in ("shoal", "redis"):
+        group = run.start_cluster(b, kind)
+        owner = next(srv for i, srv in enumerate(group.servers)
+                     if 16384 * i // 3 <= slot <= 16384 * (i + 1) // 3 - 1)
+        tp = [throughput(run, group, msgs, port=owner.port, subscribers=100, shard=True)
+              for _ in range(run.REPEAT)]
+        tp.sort(key=lambda r: r[1])
+        res[kind] = tp[len(tp) // 2]
+        for srv in group.servers:
+            b.stop(srv)
+    rows = [[k, res[k][0], run.fmt_num(res[k][1] / 100), run.fmt_num(res[k][1]), run.fmt_num(res[k][2])]
+            for k in ("shoal", "redis")]
+    rows.append(["ratio", "", run.fmt_ratio(res["shoal"][1], res["redis"][1]),
+                 run.fmt_ratio(res["shoal"][1], res["redis"][1]), run.fmt_ratio(res["shoal"][2], res["redis"][2])])
+    b.table("Sharded pub/sub (SPUBLISH on a 3-master cluster, 100 subscribers on the slot's master)",
+            ["server", "delivered", "msgs/s", "deliveries/s", "deliveries/CPU-s"], rows,
+            [f"redis-benchmark -c 1 -P 16 -n {msgs} SPUBLISH to the channel's master; CPU of the 3 masters",
+             "msgs/s = published messages per second, each delivered to all 100 subscribers; target ratio >= 1.5"])
 
 
 if __name__ == "__main__" and len(sys.argv) >= 6 and sys.argv[1] == "--reader":

@@ -1333,6 +1333,7 @@ def pubsub(b):
     (bench/pubsub_bench.py)."""
     import pubsub_bench     # bench/ is sys.path[0] when this file runs as a script
     pubsub_bench.section(b, sys.modules[__name__])
+    pubsub_bench.shard_section(b, sys.modules[__name__])
 
 
 def drill(b):
