@@ -506,7 +506,8 @@ def section(b, rt):
              f"reply; GETKEYSINSLOT/MIGRATE batches of {PIPELINE} keys",
              "both servers answer a SETSLOT once the new nodes.conf is written, and fsync it "
              "only where 7.0.15 does (a configEpoch bump, a vote; docs/cluster-bus.md); shoal's "
-             "SETSLOT also passes worker -> state actor -> persister and back"])
+             "SETSLOT passes worker -> state actor (which writes nodes.conf in place when no "
+             "fsync is needed, else asks the persister) -> worker"])
     # atomic slot migration of the same slots and keys on shoal, set against redis-server's
     # classic reshard of this run (bench/migrateslots_bench.py)
     import migrateslots_bench

@@ -7,9 +7,9 @@ closed slot; a node that fsyncs on every SETSLOT is several times slower per cal
 Here 200 SETSLOTs (MIGRATING then STABLE, on one slot) are timed on a shoal cluster and
 on a redis-server cluster in the same run, interleaved in rounds so that the machine's
 load weighs on both alike. shoal's floor is higher than a single-threaded server's (the
-call goes worker -> state actor -> persister and back: four thread wake-ups), measured
-at 2.5-3x redis-server's time on a loaded 2-core box, against 25-60x when every save
-fsynced; the bound is 4x. The
+call goes worker -> state actor, which writes nodes.conf in place, -> worker: two thread
+wake-ups; through the persister too it was four, 2.5-3x redis-server's time on a loaded
+2-core box), against 25-60x when every save fsynced; the bound is 4x. The
 slot's state after the last round is the same on both (no mark), and the file itself
 still has the new content right after a reply (test_slot_migration's kill -9 test covers
 a restart).
