@@ -277,6 +277,13 @@ static cmd_def_t subcommands_command[] = {
         .since = "2.8.13", .group = "server", .complexity = "O(N), N being the argument count of that command",
     },
     {
+        .name = "getkeysandflags", .arity = -4, .flags = CMD_LOADING | CMD_STALE, .flag_names = "loading stale",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "slow connection",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_command_getkeysandflags,
+        .summary = "Tells which arguments of a complete command line are keys, and how the command uses each",
+        .since = "7.0.0", .group = "server", .complexity = "O(N), N being the argument count of that command",
+    },
+    {
         .name = "list", .arity = -2, .flags = CMD_LOADING | CMD_STALE, .flag_names = "loading stale",
         .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "slow connection",
         .tips = "nondeterministic_output_order",

@@ -31,6 +31,7 @@ void cmd_client_unblock(cmd_ctx_t *ctx);    /* CLIENT UNBLOCK */
 void cmd_command_info(cmd_ctx_t *ctx);      /* COMMAND INFO */
 void cmd_command_docs(cmd_ctx_t *ctx);      /* COMMAND DOCS */
 void cmd_command_getkeys(cmd_ctx_t *ctx);   /* COMMAND GETKEYS */
+void cmd_command_getkeysandflags(cmd_ctx_t *ctx);   /* COMMAND GETKEYSANDFLAGS */
 void cmd_command_list(cmd_ctx_t *ctx);      /* COMMAND LIST */
 void cmd_command_count(cmd_ctx_t *ctx);     /* COMMAND COUNT */
 void cmd_command_help(cmd_ctx_t *ctx);      /* COMMAND HELP */
