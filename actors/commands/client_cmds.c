@@ -97,7 +97,7 @@ void cmd_client_list(cmd_ctx_t *ctx)
 {
     if (ctx->argc > 2) {
         if (ctx->argc == 4 && arg_is(ctx->argv[2], ctx->argvlen[2], "type")) {
-            /* only normal clients exist for now */
+            /* normal or pubsub: the parts filter (replicas and masters are not workers' clients) */
         } else if (ctx->argc >= 4 && arg_is(ctx->argv[2], ctx->argvlen[2], "id")) {
             for (int i = 3; i < ctx->argc; i++) {
                 long long id;
@@ -120,7 +120,8 @@ void cmd_client_list_part(struct worker *w, struct remote_cmd *rc)
     bool by_id = q->argc >= 4 && arg_is(q->argv[2], q->argvlen[2], "id");
     bool by_type = q->argc == 4 && arg_is(q->argv[2], q->argvlen[2], "type");
     for (client_t *c = worker_clients(w); c; c = c->next) {
-        if (by_type && !arg_is(q->argv[3], q->argvlen[3], "normal")) continue;
+        /* 7.0.15 getClientType: a subscriber is of the pubsub type, the rest normal here */
+        if (by_type && !arg_is(q->argv[3], q->argvlen[3], (c->flags & CLIENT_PUBSUB) ? "pubsub" : "normal")) continue;
         if (by_id) {
             bool match = false;
             for (int i = 3; i < q->argc; i++) {
@@ -146,7 +147,7 @@ typedef struct kill_filter {
     size_t addrlen, laddrlen;
     bool has_id;
     unsigned long long id;
-    int type;                      /* 0 any, 1 normal, 2 other (matches none), 3 replica, 4 master */
+    int type;                      /* 0 any, 1 normal, 2 pubsub, 3 replica, 4 master */
     bool skipme;
 } kill_filter_t;
 
@@ -261,7 +262,9 @@ void cmd_client_kill_part(struct worker *w, struct remote_cmd *rc)
         if (f.has_id && c->id != f.id) continue;
         if (f.addr && !(strlen(c->addr) == f.addrlen && memcmp(c->addr, f.addr, f.addrlen) == 0)) continue;
         if (f.laddr && !(strlen(c->laddr) == f.laddrlen && memcmp(c->laddr, f.laddr, f.laddrlen) == 0)) continue;
-        if (f.type >= 2) continue;
+        if (f.type == 1 && (c->flags & CLIENT_PUBSUB)) continue;
+        if (f.type == 2 && !(c->flags & CLIENT_PUBSUB)) continue;
+        if (f.type > 2) continue;
         if (f.skipme && c->id == rc->client_id) continue;
         killed++;
         if (c->id == rc->client_id) c->flags |= CLIENT_CLOSE_AFTER_REPLY;   /* answer first, then close */

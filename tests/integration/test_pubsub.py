@@ -185,3 +185,22 @@ def test_subscribe_in_cluster_mode_client_list(servers):
             fields = dict(f.split("=", 1) for f in row.split(" "))
             return [fields["flags"], fields["sub"], fields["psub"], fields["ssub"], cid, c_id]
     _both(servers, run)
+
+
+def test_client_type_pubsub(servers):
+    """CLIENT LIST TYPE and CLIENT KILL TYPE tell subscribers (pubsub) from the rest (normal)."""
+    def run(srv):
+        with srv.raw() as s1, srv.raw() as s2, srv.raw() as q:
+            s1.send(h.encode("SUBSCRIBE", "a"))
+            s1.read()
+            s2.send(h.encode("PSUBSCRIBE", "p*"))
+            s2.read()
+            pub = q.call("CLIENT", "LIST", "TYPE", "pubsub").decode().splitlines()
+            norm = q.call("CLIENT", "LIST", "TYPE", "normal").decode().splitlines()
+            out = [len(pub), len(norm), sorted(l.split(" cmd=")[1].split(" ")[0] for l in pub)]
+            out.append(q.call("CLIENT", "KILL", "TYPE", "pubsub"))
+            out.append(q.call("PUBSUB", "NUMPAT"))
+            out.append(s1.is_closed() and s2.is_closed())
+            out.append(q.call("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"))
+            return out
+    _both(servers, run)
