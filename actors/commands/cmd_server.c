@@ -32,6 +32,7 @@
 #include "actors/state/state.h"
 #include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
+#include "actors/worker/placement.h"
 #include "actors/worker/protect.h"
 #include "actors/worker/stats.h"
 #include "proto/strnum.h"
@@ -415,6 +416,24 @@ void cmd_debug(cmd_ctx_t *ctx)
             return;
         }
         asm_set_hold(step);
+        resp_add_simple(ctx->reply, "OK");
+        return;
+    }
+    if (arg_is(sub, sublen, "placement")) {
+        /* DEBUG PLACEMENT AUTO|PACK|SPREAD: ours, not Redis's (so not in
+         * DEBUG HELP); tests that need connections on every worker (the
+         * races between a worker and the borrowers of its keyspace) turn
+         * packing off (placement.h) */
+        int mode = ctx->argc != 3 ? -2
+                   : arg_is(ctx->argv[2], ctx->argvlen[2], "auto")   ? 0
+                   : arg_is(ctx->argv[2], ctx->argvlen[2], "pack")   ? 1
+                   : arg_is(ctx->argv[2], ctx->argvlen[2], "spread") ? workers_count()
+                                                                     : -2;
+        if (mode < 0) {
+            debug_wrong_args(ctx);
+            return;
+        }
+        placement_force(mode);
         resp_add_simple(ctx->reply, "OK");
         return;
     }

@@ -50,6 +50,7 @@
 static _Atomic int g_active = 1;              /* workers taking connections */
 static _Atomic unsigned g_next;               /* round-robin over them */
 static _Atomic unsigned long long g_moves;    /* statistics */
+static _Atomic int g_forced;                  /* DEBUG PLACEMENT: 0, or `active` fixed */
 static int spread_ticks, pack_ticks;          /* worker 0's thread only */
 
 typedef struct moveconn {
@@ -129,9 +130,17 @@ static void measure(worker_t *w)
     w->load_wall_ns = now;
 }
 
+void placement_force(int n)
+{
+    /* Relaxed: a test's switch; the workers see it at their next cron. */
+    atomic_store_explicit(&g_forced, n, memory_order_relaxed);
+    if (n > 0) atomic_store_explicit(&g_active, n, memory_order_relaxed);
+}
+
 /* Worker 0: how many workers take connections from now on. */
 static void decide(void)
 {
+    if (atomic_load_explicit(&g_forced, memory_order_relaxed) > 0) return;
     int active = placement_active();
     long long sum = 0;
     for (int i = 0; i < active; i++)

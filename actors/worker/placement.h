@@ -24,6 +24,11 @@ int placement_pick(void);
  * decision (or a count out of balance) wants them. */
 void placement_tick(worker_t *w);
 
+/* DEBUG PLACEMENT: n > 0 makes the first n workers take connections from
+ * now on whatever the load (connections move at the workers' next crons);
+ * 0 gives the choice back to the load. Any thread. */
+void placement_force(int n);
+
 /* Workers that take connections now, and connections moved so far (INFO threads). */
 int placement_active(void);
 unsigned long long placement_moves(void);

@@ -545,6 +545,16 @@ def cluster_info(conn):
     return info_dict(v)
 
 
+def spread_connections(server, on=True):
+    """shoal only, started with --enable-debug-command yes: new connections dealt over
+    every worker again, whatever the load (DEBUG PLACEMENT SPREAD; AUTO gives the choice back to the load, actors/worker/placement.h).
+    For tests of what happens between workers: a node that is not busy serves every
+    connection from one worker."""
+    with server.raw() as c:
+        r = c.call("DEBUG", "PLACEMENT", "SPREAD" if on else "AUTO")
+        assert r == "OK", r
+
+
 def wait_cluster_ok(server, timeout=10.0):
     def ok():
         with server.raw() as c:

@@ -23,7 +23,7 @@ import time
 import helpers as h
 import replhelpers as rh
 
-WORKERS = ["--worker-threads", "2"]
+WORKERS = ["--worker-threads", "2", "--enable-debug-command", "yes"]   # DEBUG PLACEMENT
 BORROW_LINE = re.compile(r"^borrow\d+:name=(worker-\d+),borrows=(\d+),borrow_waits=(\d+)$")
 WAKE_LINE = re.compile(r"^thread\d+:name=(worker-\d+),wakeups=\d+,messages=\d+,"
                        r"wake_sends=(\d+),lazy_sends=\d+$")
@@ -61,6 +61,7 @@ def _counters(conn):
 def _node(servers):
     srv = servers.shoal(WORKERS)
     h.own_all_slots(srv)
+    h.spread_connections(srv)      # connections on both workers, as the tests below mean
     return srv
 
 
@@ -258,6 +259,7 @@ def test_connections_gone_mid_request_leave_the_node_serving(servers):
 def test_replica_and_stats_see_every_borrowed_write(servers):
     master = servers.shoal(WORKERS)
     h.own_all_slots(master)
+    h.spread_connections(master)
     master, replica, _ = rh.make_pair(servers, "shoal", "shoal", master=master)
     keys = _keys_on(0, 20, "r0:") + _keys_on(1, 20, "r1:")
     errors = []

@@ -24,7 +24,7 @@ import time
 
 import helpers as h
 
-WORKERS = ["--worker-threads", "2"]
+WORKERS = ["--worker-threads", "2", "--enable-debug-command", "yes"]
 ACTIVE = re.compile(r"^placement:active_workers=(\d+),workers=(\d+),moves=(\d+)$")
 CLIENTS = re.compile(r"^placement(\d+):name=worker-\d+,clients=(\d+),busy_permille=(\d+),cron_ms=(\d+)$")
 
@@ -190,3 +190,23 @@ def test_a_worker_without_clients_or_ttls_wakes_once_a_second(servers):
             return int(info["expired_keys"]) >= 1
         h.wait_until(expired, 5, interval=0.05, what="the key expired by the cron")
         h.wait_until(paced, 5, interval=0.1, what="worker-1 slow again without TTLs")
+
+
+def test_debug_placement_spread_deals_connections_over_every_worker(servers):
+    srv = servers.shoal(WORKERS)
+    h.own_all_slots(srv)
+    h.spread_connections(srv)
+    conns = [h.RawConn(srv.port) for _ in range(8)]
+    try:
+        assert all(c.call("PING") == "PONG" for c in conns)
+        _, _, clients = _placement(conns[0])
+        assert clients == {0: 4, 1: 4}, clients
+        assert conns[0].call("DEBUG", "PLACEMENT", "SIDEWAYS").startswith("ERR")
+        h.spread_connections(srv, on=False)
+        # Back to the load's choice: not busy, so the connections go back to worker 0.
+        h.wait_until(lambda: _placement(conns[0])[2] == {0: 9, 1: 0} or
+                     _placement(conns[0])[2] == {0: 8, 1: 0}, 10, interval=0.1,
+                     what="connections packed again")
+    finally:
+        for c in conns:
+            c.close()

@@ -49,8 +49,9 @@ def _run_for(seconds, fns):
 
 
 def test_info_resetstat_and_new_error_codes_concurrently(servers):
-    node = servers.shoal(["--worker-threads", "2"])
+    node = servers.shoal(["--worker-threads", "2", "--enable-debug-command", "yes"])
     h.own_all_slots(node)
+    h.spread_connections(node)
     conns = _conns(node, 6)           # accepted round-robin: three on each worker
     conns[0].call("SET", "{s}str", "abc")
 
@@ -121,10 +122,11 @@ def _reset_seen_everywhere(server):
 
 
 def test_resetstat_is_seen_at_once_from_every_worker(servers):
-    node = servers.shoal(["--worker-threads", "2"])
+    node = servers.shoal(["--worker-threads", "2", "--enable-debug-command", "yes"])
     ref = servers.redis()
     h.own_all_slots(node)
     h.own_all_slots(ref)
+    h.spread_connections(node)
     got, ref_got = _reset_seen_everywhere(node), _reset_seen_everywhere(ref)
     assert got == ref_got
     seen, after = got
