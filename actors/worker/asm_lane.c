@@ -623,13 +623,19 @@ static void lane_append_fmt(lane_t *l)
     lane_kick(l);
 }
 
+void asm_lane_flushed(worker_t *w)
+{
+    /* The slots' keys changed wholesale (FLUSHALL, FLUSHDB, a reload): the
+     * target's copy cannot follow, so the migration fails, as in Valkey. A
+     * lane whose takeover was asked is left to its answer. */
+    for (lane_t *l = g_lanes[w->index]; l; l = l->next)
+        if (l->phase != LP_DEAD && l->phase != LP_TAKEOVER) lane_fail(l, "The keyspace was flushed during the migration");
+}
+
 void asm_lane_note_write(worker_t *w, const cmd_def_t *cmd, struct cmd_ctx *ctx)
 {
     if (cmd->exec == CMD_EXEC_FANOUT) {
-        /* FLUSHALL / FLUSHDB: the slots' keys changed wholesale; the target's
-         * copy cannot follow, so the migration fails (Valkey does the same). */
-        for (lane_t *l = g_lanes[w->index]; l; l = l->next)
-            if (l->phase != LP_DEAD && l->phase != LP_TAKEOVER) lane_fail(l, "The keyspace was flushed during the migration");
+        asm_lane_flushed(w);
         return;
     }
     int slot = first_key_slot(cmd, ctx->argc, ctx->argv, ctx->argvlen);

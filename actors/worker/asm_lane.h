@@ -71,6 +71,8 @@ void asm_lane_note_write(worker_t *w, const cmd_def_t *cmd, struct cmd_ctx *ctx)
 /* On the client's worker, before a command runs: a write (or an EXEC with
  * one) to a slot whose writes a migration pauses (state/asm.h) must wait. */
 bool asm_write_paused(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);
+/* w's keyspace was emptied or replaced: its lanes fail. */
+void asm_lane_flushed(worker_t *w);
 /* An expired key is deleted here: the lane of its slot sends DEL. */
 void asm_lane_note_expired(worker_t *w, const uint8_t *key, size_t len);
 

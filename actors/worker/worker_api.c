@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "actors/repl/repl.h"
+#include "actors/worker/asm_lane.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
 #include "actors/worker/worker_internal.h"
@@ -71,6 +72,7 @@ bool worker_count_slot_keys(worker_t *w, unsigned slot, long long *count)
 void worker_flush_keyspace(worker_t *w, bool count_change)
 {
     ks_flush(w->ks);
+    if (asm_lane_any(w)) asm_lane_flushed(w);   /* a slot migration's copy cannot follow */
     w->flush_epoch++;
     /* relaxed: statistics; owner-only writer, so a plain load and store */
     atomic_store_explicit(&w->stats.keys, 0, memory_order_relaxed);

@@ -213,6 +213,43 @@ def test_happy_path_every_type_ttls_writer(trio):
     h.wait_until(lambda: bh.cluster_info(other)["cluster_state"] == "ok", 10)
 
 
+def test_replicas_of_both_sides_follow(servers):
+    """The target's replica gets the keys through its master's stream; the source's
+    replica loses them through the DELs of the source's drop."""
+    src, dst, other = bh.start_cluster(servers, 3)
+    reps = []
+    for m in (src, dst):
+        r = servers.shoal(extra_args=["--cluster-node-timeout", "5000"])
+        with r.raw() as c:
+            assert c.call("CLUSTER", "MEET", "127.0.0.1", str(m.port)) == "OK"
+        reps.append(r)
+    everyone = [src, dst, other] + reps
+    bh.wait_healthy(everyone, 5, timeout=30)
+    for r, m in zip(reps, (src, dst)):
+        with r.raw() as c:
+            assert c.call("CLUSTER", "REPLICATE", bh.myid(m)) == "OK"
+    moving = _keys_in(0, 999, 3000, "r")
+    staying = _keys_in(1000, 5000, 1000, "s")
+    h.set_keys(src, moving + staying, "z" * 30)
+
+    def dbsize(n):
+        with n.raw() as c:
+            return c.call("DBSIZE")
+    h.wait_until(lambda: dbsize(reps[0]) == 4000, 30, what="source's replica in sync")
+    with src.raw() as c:
+        assert c.call("CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", "0", "999", "NODE", bh.myid(dst)) == "OK"
+    assert _wait_job(src, "success")["state"] == "success"
+    h.wait_until(lambda: dbsize(dst) == 3000 and dbsize(reps[1]) == 3000, 30, what="target's replica has the keys")
+    h.wait_until(lambda: dbsize(src) == 1000 and dbsize(reps[0]) == 1000, 30,
+                 what="source's replica lost them")
+    with reps[1].raw() as c:
+        assert c.call("READONLY") == "OK"
+        assert c.call("GET", moving[0]) == b"z" * 30
+    # every node, replicas included, names the new owner
+    for n in everyone:
+        h.wait_until(lambda n=n: _owner_port(n, 0) == dst.port, 10, what="owner known everywhere")
+
+
 def test_argument_errors(trio):
     src, dst, other = trio
     dst_id, src_id = bh.myid(dst), bh.myid(src)
@@ -395,3 +432,17 @@ def test_cancel(trio, step):
     with dst.raw(timeout=30) as c:
         assert c.call("GET", keys[0]) == b"after"
         assert c.call("DBSIZE") == len(keys)
+
+
+def test_flushall_on_the_source_fails_it(trio):
+    src, dst, _ = trio
+    lo, hi, keys = _setup_failure(trio, "stream")
+    with src.raw() as c:
+        assert c.call("FLUSHALL") == "OK"
+    job = _wait_job(src, "failed")
+    assert job["state"] == "failed" and "flushed" in job["message"], job
+    _hold(src, "none")
+    with dst.raw(timeout=30) as c:
+        h.wait_until(lambda: c.call("DBSIZE") == 0, 10, what="target drops the hidden keys")
+    _hold(dst, "none")
+    assert _owner_port(src, lo) == src.port and _owner_port(dst, lo) == src.port
