@@ -55,6 +55,8 @@ def run_one(b, rt, keys, timeout):
         time.sleep(0.3)
         cpu0 = grp.cpu_seconds()
         t_start = time.perf_counter()
+        rt.log(f"  shoal MIGRATESLOTS: sent at {time.strftime('%H:%M:%S', time.localtime())}"
+               f".{int(time.time() * 1000) % 1000:03d}")
         r = rt.resp_call(ports[0], "CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", "0", str(rb.MOVE_SLOTS - 1),
                          "NODE", ids[1])
         state, msg = None, ""

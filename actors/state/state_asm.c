@@ -268,14 +268,19 @@ static void finish(state_t *st, asm_job_t *j, int state, const char *msg)
     if (!in_progress(j)) return;
     snprintf(j->message, sizeof j->message, "%s", msg ? msg : "");
     if (!j->import) {
+        /* The lanes end (their seals with them) before the pause does: a held
+         * write, let go, reaches its worker after that worker's lane is gone
+         * (the state actor posts the end first), so it runs there when the
+         * job failed, and gets -MOVED by the snapshot when it succeeded. */
+        for (int i = 0; i < j->nlanes; i++) asm_lane_end(j->lane_worker[i], j->id);
         if (j->paused) {
             LOG_NOTICE("Slot migration %.40s: writes to its slots were paused for %lld ms", j->name,
                        rt_mono_ms() - j->paused_mono);
             set_bits(g_paused, &g_npaused, j->slots, false);
             atomic_fetch_add_explicit(&g_pause_gen, 1, memory_order_release);
             j->paused = false;
+            workers_hold_kick();
         }
-        for (int i = 0; i < j->nlanes; i++) asm_lane_end(j->lane_worker[i], j->id);
         /* The keys of the slots handed over go once the new owner is published
          * (it is: success needs it), a piece at a time (state_bus.c leaves
          * paused slots to us). */

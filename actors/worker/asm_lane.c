@@ -61,7 +61,8 @@ typedef struct lane {
     uint8_t fwd[SLOT_COUNT / 8];    /* keys queued: writes are forwarded */
     uint8_t sealed[SLOT_COUNT / 8]; /* paused at the source: late writes refused */
     unsigned cursor;                /* next slot to snapshot */
-    bool step_queued;               /* a step message is on its way */
+    rt_timer_t step_timer;          /* the next snapshot step, after the loop polled its sockets */
+    bool step_queued;
     bool snap_reported, drain_wanted, drain_reported;
     struct repl_wbuf *fmt;          /* formats effects as the stream does */
     rt_timer_t timer;
@@ -362,27 +363,22 @@ typedef struct lane_msg {
     asm_lane_spec_t *spec;
 } lane_msg_t;
 
-static void on_step(worker_t *w, rt_msg_t *msg)
+static void step_cb(rt_timer_t *t, void *arg)
 {
-    lane_msg_t *m = (lane_msg_t *)msg;
-    lane_t *l = lane_find(w, m->job);
-    free(m);
-    if (!l) return;
+    (void)t;
+    lane_t *l = arg;
     l->step_queued = false;
     lane_step(l);
 }
 
-/* The next step runs after whatever else the worker has queued: clients
- * keep being served while a large snapshot is sent. */
+/* The next step runs from a 0 ms timer: the loop polls its sockets first,
+ * so the worker's clients are served between the steps of a large snapshot
+ * (a message to ourselves would run up to a whole round of steps in a row). */
 static void lane_step_post(lane_t *l)
 {
     if (l->step_queued || l->phase != LP_SNAPSHOT) return;
     l->step_queued = true;
-    lane_msg_t *m = xcalloc(1, sizeof *m);
-    m->run.hdr.type = WMSG_RUN;
-    m->run.fn = on_step;
-    m->job = l->spec.job;
-    worker_post(l->w->index, &m->run.hdr);
+    rt_timer_start(&l->step_timer, l->w->thread, 0, 0, step_cb, l);
 }
 
 /* ---------------- life ---------------- */
@@ -414,6 +410,7 @@ static void lane_free(worker_t *w, lane_t *l)
         }
     lane_close_socket(l);
     rt_timer_stop(&l->timer);
+    rt_timer_stop(&l->step_timer);
     resp_buf_free(&l->out);
     free(l->in);
     free(l->spec.hello);
@@ -684,15 +681,27 @@ bool asm_write_paused(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t
  * imported again: its keys are live ones. */
 typedef struct drop_msg {
     worker_run_t run;
+    rt_timer_t timer;               /* background: the next piece, after the loop polled */
+    worker_t *w;
     uint64_t job;
     bool background;
     unsigned cursor;                /* next slot of this worker */
     uint8_t slots[SLOT_COUNT / 8];
 } drop_msg_t;
 
+static void on_drop(worker_t *w, rt_msg_t *msg);
+
+static void drop_timer_cb(rt_timer_t *t, void *arg)
+{
+    (void)t;
+    drop_msg_t *m = arg;
+    on_drop(m->w, &m->run.hdr);
+}
+
 static void on_drop(worker_t *w, rt_msg_t *msg)
 {
     drop_msg_t *m = (drop_msg_t *)msg;
+    m->w = w;
     size_t gone = 0, budget = m->background ? LANE_STEP_KEYS : SIZE_MAX;
     worker_snap_enter(w);
     const cluster_snapshot_t *snap = worker_snapshot(w);
@@ -705,8 +714,8 @@ static void on_drop(worker_t *w, rt_msg_t *msg)
     worker_snap_leave(w);
     if (gone) worker_publish_ks_stats(w);
     repl_flush(w->repl);
-    if (m->cursor < SLOT_COUNT) {
-        worker_post(w->index, &m->run.hdr);
+    if (m->cursor < SLOT_COUNT) {   /* only in the background: the rest after the sockets */
+        rt_timer_start(&m->timer, w->thread, 0, 0, drop_timer_cb, m);
         return;
     }
     if (!m->background) asm_event_post(ASM_EV_DROP_DONE, m->job, w->index, (long long)gone, 0, "");

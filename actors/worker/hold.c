@@ -7,6 +7,7 @@
  * Must never: hold a command that Redis answers at once (unknown, wrong
  * arity, NOAUTH), or a slot migration's own lane.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "actors/commands/commands.h"
@@ -15,6 +16,7 @@
 #include "actors/worker/asm_lane.h"
 #include "actors/worker/client.h"
 #include "actors/worker/worker_internal.h"
+#include "runtime/xmalloc.h"
 
 /* A command that the pause in force (wpause.h) holds: the client reads
  * nothing further until the pause lets it through, as Redis postpones it.
@@ -81,5 +83,22 @@ void worker_hold_client(client_t *c)
     if (!w->pause_timer_on) {
         rt_timer_start(&w->pause_timer, w->thread, 5, 5, pause_timer_cb, w);
         w->pause_timer_on = true;
+    }
+}
+
+/* A pause was lifted: held clients look now rather than at the next tick. */
+static void on_kick(worker_t *w, rt_msg_t *msg)
+{
+    free(msg);
+    if (w->pause_timer_on) pause_timer_cb(NULL, w);
+}
+
+void workers_hold_kick(void)
+{
+    for (int i = 0; i < g_nworkers; i++) {
+        worker_run_t *m = xcalloc(1, sizeof *m);
+        m->hdr.type = WMSG_RUN;
+        m->fn = on_kick;
+        worker_post(i, &m->hdr);
     }
 }

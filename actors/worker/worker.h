@@ -192,6 +192,9 @@ void worker_flush_keyspace(worker_t *w, bool count_change);
  * one, which the caller frees, and publishes its counts. */
 void worker_install_loaded_keyspace(worker_t *w, struct keyspace *ks);
 /* A key changed outside a command (DEBUG POPULATE): WATCHes on it go stale. */
+/* Any thread: every worker looks at once whether the clients a pause holds
+ * may go (hold.c; otherwise they look every 5 ms). */
+void workers_hold_kick(void);
 /* On w's thread: deletes the keys of slot (at most max), each sent to our
  * replicas as a DEL first and its WATCH made stale. Returns how many. */
 size_t worker_drop_slot(worker_t *w, unsigned slot, size_t max);
