@@ -140,8 +140,8 @@ static void bio_submit(int fd, bool close_after)
 
 static int fsync_policy(void)
 {
-    if (g_fsync_idx < 0) g_fsync_idx = config_find("appendfsync");
-    return (int)config_get_num_at(g_fsync_idx);
+    /* g_fsync_idx is set by aof_start, before any worker exists */
+    return (int)config_get_num_at(g_fsync_idx >= 0 ? g_fsync_idx : config_find("appendfsync"));
 }
 
 /* Writes iov fully; returns bytes written and sets *err on failure. */
@@ -748,6 +748,7 @@ static void on_config_change(const char *name, void *arg)
 int aof_start(void)
 {
     aof_conf_names(W.filename, sizeof W.filename, W.dirname, sizeof W.dirname);
+    g_fsync_idx = config_find("appendfsync");
     resp_buf_init(&W.retry, 2);
     A.thread = rt_thread_create("aof");
     if (!A.thread) return -1;
