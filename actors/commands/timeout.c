@@ -35,8 +35,9 @@ const char *timeout_parse(const uint8_t *arg, size_t len, enum timeout_unit unit
         long double secs;
         if (!parse_long_double(arg, len, &secs)) return "ERR timeout is not a float or out of range";
         long double ms = secs * 1000.0L;
-        if (ms > (long double)LLONG_MAX) return "ERR timeout is out of range";
-        if (ms < (long double)LLONG_MIN) return "ERR timeout is negative";
+        /* 7.0.15 converts it to a long long, which for a value out of range
+         * (inf included) gives LLONG_MIN on x86-64: so it answers "negative". */
+        if (ms > (long double)LLONG_MAX || ms < (long double)LLONG_MIN) return "ERR timeout is negative";
         tval = (long long)ceill(ms);
     } else if (!str_to_ll(arg, len, &tval)) {
         return "ERR timeout is not an integer or out of range";

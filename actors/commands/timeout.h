@@ -22,7 +22,8 @@ enum timeout_unit { TIMEOUT_SECONDS = 0, TIMEOUT_MILLISECONDS = 1 };
  * (the wall clock in ms) without overflow. On failure returns Redis's error
  * text without the leading '-': "ERR timeout is not an integer or out of
  * range", "ERR timeout is not a float or out of range", "ERR timeout is
- * negative" or "ERR timeout is out of range". */
+ * negative" (also for seconds beyond a long long of ms, as 7.0.15 answers
+ * them) or "ERR timeout is out of range" (a deadline past a long long). */
 const char *timeout_parse(const uint8_t *arg, size_t len, enum timeout_unit unit, long long now_ms,
                           long long *rel_ms);
 
