@@ -99,3 +99,37 @@ def test_rdb_idle_ignored_under_lfu(servers, tmp_path):
 def test_rdb_freq_ignored_under_lru(servers, tmp_path):
     want = _case(servers, tmp_path, "allkeys-lfu", "FREQ", 42, "allkeys-lru")
     assert all(want[k][0] <= 3 for k in KEYS), want
+
+
+import pytest  # noqa: E402
+
+import replhelpers as rh  # noqa: E402
+
+
+@pytest.mark.parametrize("master_kind,replica_kind", [("redis", "shoal"), ("shoal", "redis")])
+def test_full_sync_carries_freq(servers, master_kind, replica_kind):
+    """Under allkeys-lfu on both, a master's FREQ records in the full sync's RDB reach
+    the replica: OBJECT FREQ there is the master's (RESTORE ... FREQ 42)."""
+    def fill(m):
+        rh.config_set(m, "maxmemory-policy", "allkeys-lfu")
+        with m.raw() as c:
+            _fill(c, "FREQ", 42)
+    master = rh.start(servers, master_kind)
+    h.own_all_slots(master)
+    fill(master)
+    rh.fast_sync(master)
+    replica = rh.start(servers, replica_kind)
+    rh.config_set(replica, "maxmemory-policy", "allkeys-lfu")
+    mid, _ = rh.meet(replica, master)
+    rh.replicate(replica, mid)
+    rh.wait_link_up(replica)
+    h.wait_until(lambda: _dbsize(replica) == len(KEYS), 10, what="replica loaded")
+    with replica.raw() as c:
+        c.call("READONLY")
+        got = {k: c.call("OBJECT", "FREQ", k) for k in KEYS}
+    assert all(got[k] == 42 for k in ("s", "l", "h", "z")), got
+
+
+def _dbsize(srv):
+    with srv.raw() as c:
+        return c.call("DBSIZE")
