@@ -165,6 +165,20 @@ static int listeners_open(char addrs[][CONFIG_ADDR_MAX], int naddr, int port, in
  * before it. */
 /* dump.rdb is loaded once the workers run (rdb_load_live). */
 static bool load_rdb;
+static sigset_t g_sigs;
+static void exit_steps(void);
+
+/* Called by the start's load now and then: a SIGTERM/SIGINT that arrived
+ * meanwhile ends the node there, without saving. */
+static bool load_interrupted(void)
+{
+    struct timespec now = { 0, 0 };
+    int sig = sigtimedwait(&g_sigs, NULL, &now);
+    if (sig == SIGTERM || sig == SIGINT) shutdown_while_loading(sig);
+    /* SHUTDOWN (it has the loading flag): loading, it never saves */
+    if (sig == shutdown_wake_signal()) shutdown_tick();
+    return false;
+}
 
 static int prepare_to_serve(char addrs[][CONFIG_ADDR_MAX], int naddr)
 {
@@ -223,6 +237,8 @@ static int serve(char addrs[][CONFIG_ADDR_MAX], int naddr, const int *fds, int n
     }
     /* dump.rdb: this thread parses, each worker builds its own keys, and
      * clients get -LOADING until the last key is in (rdb_load_live). */
+    shutdown_set_exit(exit_steps);
+    rdb_load_set_interrupt(load_interrupted);
     if (load_rdb && rdb_load_live() != 0) return -1;
     /* As redis-server: the Ready line once the data is loaded. */
     log_ready(port, nfds);
@@ -285,6 +301,7 @@ int main(int argc, char **argv)
     if (log_start(argv[0]) != 0) return 1;
     sigset_t sigs;
     signals_setup(&sigs);
+    g_sigs = sigs;
 
     /* Before any thread or socket: maxclients must fit RLIMIT_NOFILE. */
     if (fdlimit_adjust(config_worker_threads()) != 0) return 1;
@@ -324,7 +341,6 @@ int main(int argc, char **argv)
      * between trims near that (a longer period let a 1,000-peer node sit at
      * ~22 MB against ~14 MB). */
     rt_memtrim_t trim = { .slack = 8u << 20, .period_min = 10, .period_max = 20 };
-    shutdown_set_exit(exit_steps);
     rdb_save_init();
     long long next_trim = rt_mono_ms() + 1000;
     for (;;) {

@@ -123,6 +123,16 @@ void shutdown_signal(int sig)
     pthread_mutex_unlock(&S.mu);
 }
 
+void shutdown_while_loading(int sig)
+{
+    (void)sig;
+    LOG_WARNING("Received shutdown signal during loading, scheduling shutdown.");
+    /* 7.0.15: prepareForShutdown(SHUTDOWN_NOSAVE) from its loading loop */
+    LOG_WARNING("User requested shutdown...");
+    if (g_exit_fn) g_exit_fn();
+    _exit(0);
+}
+
 long long shutdown_in_ms(void)
 {
     long long d = atomic_load_explicit(&deadline_ms, memory_order_relaxed);

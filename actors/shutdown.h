@@ -35,6 +35,9 @@ bool shutdown_abort(void);
 /* SIGTERM/SIGINT received (main). A second SIGINT while one is pending
  * exits at once, as 7.0.15 does ("You insist... exiting now."). */
 void shutdown_signal(int sig);
+/* SIGTERM/SIGINT while dump.rdb loads at start (main, from the load): the
+ * node exits without saving (the exit steps still run). */
+_Noreturn void shutdown_while_loading(int sig);
 /* Main, after every wake-up and every 100 ms: runs the sequence when one
  * was requested, finishes it when the replicas caught up or the timeout
  * passed. Exits the process on success. */

@@ -17,6 +17,7 @@
 
 #include "actors/config/config.h"
 #include "actors/persist/rdb_save.h"
+#include "actors/state/state.h"
 #include "actors/types/types.h"
 #include "actors/worker/client.h"
 #include "actors/worker/keyspace.h"
@@ -244,6 +245,8 @@ typedef struct load_ctx {
     rdb_load_history_t hist;
     bool have_id, have_offset, have_db;
     bool quiet;               /* the first look at the header: no log lines */
+    unsigned events;
+    bool replica;             /* the node is a replica (keeps expired keys) */
     char err[300];
 } load_ctx_t;
 
@@ -318,7 +321,9 @@ static int load_event(load_ctx_t *x, const rdb_event_t *ev)
         return 0;
     case RDB_EV_KEY: {
         config_key_load_delay();
-        if (ev->expire_ms >= 0 && ev->expire_ms < x->now_ms) {
+        /* Only a master drops keys already expired; a replica keeps them
+         * for its master's DELs, as 7.0.15's rdbLoad. */
+        if (!x->replica && ev->expire_ms >= 0 && ev->expire_ms < x->now_ms) {
             x->expired++;
             return 0;
         }
@@ -401,6 +406,22 @@ int rdb_load_live(void)
     return load_file(fname, workers_count(), NULL, MODE_LIVE);
 }
 
+/* Our role in the published snapshot (nodes.conf or replicaof at start). */
+static bool node_is_replica(void)
+{
+    rt_snap_reader_t r;
+    if (rt_snap_reader_register(&g_cluster_snapshot, &r) != 0) return false;
+    const cluster_snapshot_t *s = rt_snap_read_begin(&r);
+    bool replica = s && (s->nodes[s->myself].flags & NODE_SLAVE);
+    rt_snap_read_end(&r);
+    rt_snap_reader_unregister(&r);
+    return replica;
+}
+
+static bool (*interrupt_fn)(void);
+
+void rdb_load_set_interrupt(bool (*fn)(void)) { interrupt_fn = fn; }
+
 /* Feeds the file through the decoder; 0, or -1 with x->err set. In
  * MODE_HEAD it stops at the first record that is not an aux field. */
 static int decode_file(int fd, long long size, load_ctx_t *x, int mode)
@@ -429,6 +450,9 @@ static int decode_file(int fd, long long size, load_ctx_t *x, int mode)
             if (mode == MODE_HEAD && ev.type != RDB_EV_AUX) { done = true; break; }
             /* INFO's loading_loaded_bytes: how far the records are taken in */
             if (mode != MODE_HEAD) rdb_loading_progress((long long)ev.offset);
+            /* The start's load looks for a shutdown signal now and then, as
+             * 7.0.15 handles events while it loads. */
+            if (mode == MODE_LIVE && !reloading && interrupt_fn && (++x->events & 1023) == 0) interrupt_fn();
             if (load_event(x, &ev) != 0) { failed = 1; break; }
         }
         if (failed || done) break;
@@ -469,7 +493,7 @@ static int load_file(const char *fname, int nworkers, rdb_load_history_t *hist, 
         close(fd);
         return mode == MODE_HEAD ? 0 : load_fatal(dir, fname, strerror(e));
     }
-    load_ctx_t x = { .now_ms = rt_now_ms(), .quiet = mode == MODE_HEAD };
+    load_ctx_t x = { .now_ms = rt_now_ms(), .quiet = mode == MODE_HEAD, .replica = node_is_replica() };
     /* The file exists: the load that follows the first look holds clients
      * off from the moment the workers start (rdb_load_history). */
     if (mode == MODE_HEAD) atomic_store_explicit(&refusing, 1, memory_order_relaxed);

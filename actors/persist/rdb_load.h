@@ -48,6 +48,9 @@ int rdb_load_history(rdb_load_history_t *hist);
  * of records, in parallel. Clients get -LOADING meanwhile. Returns 0 (no
  * file, or loaded), or -1 after logging "Fatal error loading the DB ...". */
 int rdb_load_live(void);
+/* The start's load calls fn every 1024 records (main: a SIGTERM or SIGINT
+ * that arrived meanwhile ends the node without saving, as 7.0.15 does). */
+void rdb_load_set_interrupt(bool (*fn)(void));
 /* Commands without the loading flag get -LOADING now (any thread, one
  * relaxed load). */
 bool rdb_load_refusing(void);

@@ -615,6 +615,10 @@ ks_entry_t *ks_set_object(struct keyspace *ks, const uint8_t *key, size_t klen,
 bool ks_delete(struct keyspace *ks, const uint8_t *key, size_t len, long long now_ms)
 {
     ks_entry_t *e = ks_lookup(ks, key, len, now_ms);
+    /* A replica keeps a key past its TTL until its master's DEL (ks_lookup
+     * reads it as absent meanwhile): that DEL must remove it, as 7.0.15
+     * deletes whatever its master names. */
+    if (!e && ks->replica_mode) e = ks_find(ks, key, len, ks_hash(ks, key, len));
     if (!e) return false;
     ks_delete_entry(ks, e);
     return true;

@@ -132,3 +132,73 @@ def test_debug_reload_with_key_load_delay_answers_loading(servers, kind):
     with srv.raw() as c:
         assert c.call("PING") == "PONG"
         assert c.call("DBSIZE") == 2000
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("how", ["SIGTERM", "SHUTDOWN"])
+def test_shutdown_while_loading_exits_without_saving(servers, kind, how):
+    import signal
+    srv = _node(servers, kind)
+    with srv.raw() as c:
+        assert c.call("DEBUG", "POPULATE", "20000") == "OK"
+        assert c.call("SAVE") == "OK"
+    srv.stop()
+    before = (srv.dir / "dump.rdb").read_bytes()
+    srv.extra_args += ["--save", "3600 1", "--key-load-delay", "200",
+                       "--loading-process-events-interval-bytes", "1024"]
+    srv.spawn()
+
+    def loading():
+        try:
+            with srv.raw(timeout=1.0) as c:
+                return c.call("PING") == h.Error(LOADING)
+        except OSError:
+            return False
+    h.wait_until(loading, 10, what="the node to answer -LOADING")
+    t0 = time.monotonic()
+    if how == "SIGTERM":
+        srv.signal(signal.SIGTERM)
+    else:
+        with srv.raw() as c:
+            c.send(h.encode("SHUTDOWN"))
+            assert c.is_closed(5.0)
+    assert srv.wait_exit(10) == 0
+    srv.expected_exit = True
+    assert time.monotonic() - t0 < 3.0          # 20000 keys x 200 us would take 4 s more
+    out = srv.log().split("==== start #2")[-1]
+    if how == "SIGTERM":
+        assert "Received shutdown signal during loading, scheduling shutdown." in out
+    assert "Saving the final RDB snapshot" not in out
+    assert (srv.dir / "dump.rdb").read_bytes() == before
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_replica_keeps_expired_keys_at_load_until_the_masters_del(servers, kind):
+    """7.0.15's rdbLoad drops keys already expired only on a master; a replica keeps them
+    (reading them as absent) until its master's DEL, which removes them."""
+    master = _node(servers, kind)
+    replica = _node(servers, kind, "--replicaof", f"127.0.0.1 {master.port}")
+
+    def synced():
+        m = h.info_dict(master.raw().call("INFO", "replication"))
+        r = h.info_dict(replica.raw().call("INFO", "replication"))
+        return r.get("master_link_status") == "up" and r["master_repl_offset"] == m["master_repl_offset"]
+    h.wait_until(synced, 10, what="the sync")
+    with master.raw() as c:
+        assert c.call("DEBUG", "SET-ACTIVE-EXPIRE", "0") == "OK"
+        for i in range(20):
+            assert c.call("SET", f"v{i}", "x", "PX", "800") == "OK"
+        assert c.call("SET", "keep", "1") == "OK"
+    h.wait_until(synced, 10, what="the keys to reach the replica")
+    with replica.raw() as c:
+        assert c.call("SAVE") == "OK"
+    replica.stop()
+    time.sleep(1.0)                                  # every v* key is past its TTL now
+    replica.start()
+    h.wait_until(synced, 10, what="the replica to come back")
+    with replica.raw() as c:
+        assert c.call("DBSIZE") == 21                # kept, as 7.0.15's replica does
+        assert c.call("GET", "v1") is None           # but read as absent
+    with master.raw() as c:
+        assert c.call("DEBUG", "SET-ACTIVE-EXPIRE", "1") == "OK"
+    h.wait_until(lambda: replica.raw().call("DBSIZE") == 1, 10, what="the master's DELs to remove them")
