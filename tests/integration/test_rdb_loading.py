@@ -30,15 +30,14 @@ def _info(c, section="persistence"):
     return h.info_dict(c.call("INFO", section))
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_loading_at_start_answers_loading(servers, kind):
-    srv = _node(servers, kind)
+def _restart_loading(srv, keys, delay_us, *args):
+    """Writes `keys` keys, saves, stops srv and starts it again with key-load-delay
+    delay_us; returns once it answers -LOADING."""
     with srv.raw() as c:
-        assert c.call("DEBUG", "POPULATE", "2000") == "OK"
+        assert c.call("DEBUG", "POPULATE", str(keys)) == "OK"
         assert c.call("SAVE") == "OK"
     srv.stop()
-    size = (srv.dir / "dump.rdb").stat().st_size
-    srv.extra_args += ["--key-load-delay", "500", "--loading-process-events-interval-bytes", "1024"]
+    srv.extra_args += [*args, "--key-load-delay", str(delay_us), "--loading-process-events-interval-bytes", "1024"]
     srv.spawn()
 
     def loading():
@@ -48,6 +47,13 @@ def test_loading_at_start_answers_loading(servers, kind):
         except OSError:
             return False
     h.wait_until(loading, 10, what="the node to answer -LOADING")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_loading_at_start_answers_loading(servers, kind):
+    srv = _node(servers, kind)
+    _restart_loading(srv, 2000, 500)
+    size = (srv.dir / "dump.rdb").stat().st_size
     with srv.raw() as c:
         assert c.call("GET", "key:1") == h.Error(LOADING)
         assert c.call("SET", "x", "1") == h.Error(LOADING)
@@ -139,22 +145,8 @@ def test_debug_reload_with_key_load_delay_answers_loading(servers, kind):
 def test_shutdown_while_loading_exits_without_saving(servers, kind, how):
     import signal
     srv = _node(servers, kind)
-    with srv.raw() as c:
-        assert c.call("DEBUG", "POPULATE", "20000") == "OK"
-        assert c.call("SAVE") == "OK"
-    srv.stop()
+    _restart_loading(srv, 20000, 200, "--save", "3600 1")
     before = (srv.dir / "dump.rdb").read_bytes()
-    srv.extra_args += ["--save", "3600 1", "--key-load-delay", "200",
-                       "--loading-process-events-interval-bytes", "1024"]
-    srv.spawn()
-
-    def loading():
-        try:
-            with srv.raw(timeout=1.0) as c:
-                return c.call("PING") == h.Error(LOADING)
-        except OSError:
-            return False
-    h.wait_until(loading, 10, what="the node to answer -LOADING")
     t0 = time.monotonic()
     if how == "SIGTERM":
         srv.signal(signal.SIGTERM)
