@@ -737,6 +737,9 @@ static void on_config_change(const char *name, void *arg)
 {
     (void)arg;
     if (strcmp(name, "appendonly") != 0) return;
+    /* As 7.0.15's stopAppendOnly, writing stops within the CONFIG SET: no
+     * write acknowledged after its reply reaches the file. */
+    if (!aof_conf_bool("appendonly")) aof_actor_switch_off(false);
     rt_msg_t *m = xcalloc(1, sizeof *m);
     m->type = AOF_MSG_CONFIG;
     rt_send(&A.actor, m);
