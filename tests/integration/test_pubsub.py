@@ -204,3 +204,49 @@ def test_client_type_pubsub(servers):
             out.append(q.call("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"))
             return out
     _both(servers, run)
+
+
+def test_publish_to_subscribers_on_several_workers(servers):
+    """Subscribers connected while the node is busy are dealt over both workers (placement)
+    and stay on theirs; a PUBLISH from either worker reaches all of them, counted, in the
+    publisher's order. (An idle node keeps every connection on worker 0, so this is the
+    path where a PUBLISH goes to another worker and its count comes back.)"""
+    import threading
+    from test_placement import _flood, _placement
+    srv = servers.shoal(extra_args=["--worker-threads", "2"])
+    h.own_all_slots(srv)
+    stop, errors = threading.Event(), []
+    flood = [threading.Thread(target=_flood, args=(srv.port, stop, errors)) for _ in range(3)]
+    for t in flood:
+        t.start()
+    subs, pubs = [], []
+    try:
+        with h.RawConn(srv.port, timeout=10) as probe:
+            h.wait_until(lambda: _placement(probe)[0] == 2, 30, interval=0.1,
+                         what="a second worker taking connections")
+            before = _placement(probe)[2]
+            for i in range(8):
+                c = srv.raw(timeout=15)
+                c.send(h.encode("SUBSCRIBE", "ch"))
+                c.read()
+                subs.append(c)
+                pubs.append(srv.raw(timeout=15))
+            after = _placement(probe)[2]
+        assert all(after[w] > before[w] for w in (0, 1)), (before, after)
+    finally:
+        stop.set()
+        for t in flood:
+            t.join(30)
+    assert errors == [], errors[:3]
+    try:
+        for k, p in enumerate(pubs):
+            p.send(b"".join(h.encode("PUBLISH", "ch", "p%d-%d" % (k, i)) for i in range(50)))
+        for p in pubs:
+            assert [p.read()[1] for _ in range(50)] == [8] * 50
+        for c in subs:
+            got = [c.read()[1][2].decode() for _ in range(50 * len(pubs))]
+            for k in range(len(pubs)):
+                assert [m for m in got if m.startswith("p%d-" % k)] == ["p%d-%d" % (k, i) for i in range(50)]
+    finally:
+        for c in subs + pubs:
+            c.close()
