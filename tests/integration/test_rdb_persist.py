@@ -293,3 +293,44 @@ def test_rdbcompression_rdbchecksum_files_both_ways(servers, save, compression, 
             assert c.call("DBSIZE") == len(data)
             for k, v in data.items():
                 assert c.call("GET", k) == v
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_shutdown_waits_for_a_lagging_replica_and_abort(servers, kind):
+    """Unless NOW, SHUTDOWN waits (shutdown-timeout) for its replicas to acknowledge the
+    stream, writes paused; SHUTDOWN ABORT calls it off and the waiting client gets the
+    error; with the replica back in sync the same SHUTDOWN exits."""
+    master = _node(servers, kind, "--shutdown-timeout", "30")
+    replica = _node(servers, kind, "--replicaof", f"127.0.0.1 {master.port}")
+
+    def synced():
+        r = h.info_dict(replica.raw().call("INFO", "replication"))
+        return r.get("master_link_status") == "up"
+    h.wait_until(synced, 10, what="the sync")
+    replica.signal(signal.SIGSTOP)
+    try:
+        with master.raw() as c:
+            assert c.call("SET", "k", "v") == "OK"
+        waiter = master.raw(timeout=30)
+        waiter.send(h.encode("SHUTDOWN", "NOSAVE"))
+        with master.raw() as c:
+            h.wait_until(lambda: "shutdown_in_milliseconds" in _info(c, "server"), 5,
+                         what="the shutdown to wait for the replica")
+            assert 0 < int(_info(c, "server")["shutdown_in_milliseconds"]) <= 30000
+            assert c.call("GET", "k") == b"v"                 # reads go on
+            assert c.call("SHUTDOWN", "ABORT") == "OK"
+            assert "shutdown_in_milliseconds" not in _info(c, "server")
+        assert waiter.read()[1] == h.Error("ERR Errors trying to SHUTDOWN. Check logs.")
+        waiter.close()
+        with master.raw() as c:
+            assert c.call("SET", "k2", "v") == "OK"          # writes again after the abort
+    finally:
+        replica.signal(signal.SIGCONT)
+    assert "Shutdown manually aborted." in master.output()
+    # the replica is back: this SHUTDOWN waits at most for its next acknowledgement
+    with master.raw() as c:
+        c.send(h.encode("SHUTDOWN"))
+        assert c.is_closed(10.0)
+    assert master.wait_exit(10) == 0
+    master.expected_exit = True
+    assert "Waiting for replicas before shutting down." in master.output()
