@@ -143,15 +143,20 @@ static void batch_run(worker_t *w, rt_msg_t *msg)
     load_batch_t *b = (load_batch_t *)msg;
     struct keyspace *ks = worker_keyspace(w);
     long long loaded = 0;
-    /* The bucket of the key LOOKAHEAD records on is fetched while this one
-     * is stored: the inserts' cache misses overlap. */
-    enum { LOOKAHEAD = 8 };
+    /* Two records streams run ahead of the inserts: the bucket of the key
+     * 2*STEP records on is fetched, and the first entry of the chain of the
+     * key STEP records on (its bucket fetched STEP records ago), so that
+     * the inserts' cache misses overlap. */
+    enum { STEP = 8, NRING = 2 * STEP };
+    size_t ring[NRING];               /* offsets of the records ahead */
+    int nring = 0, head = 0;
     size_t ahead = 0;
-    for (int k = 0; k < LOOKAHEAD && ahead < b->len; k++) {
-        rec_head_t h;
-        memcpy(&h, b->buf + ahead, sizeof h);
-        if (h.kind == REC_KEY) ks_prefetch(ks, b->buf + ahead + sizeof h, h.klen);
-        ahead += sizeof h + h.klen + h.vlen;
+    while (nring < NRING && ahead < b->len) {
+        rec_head_t a;
+        memcpy(&a, b->buf + ahead, sizeof a);
+        if (a.kind == REC_KEY) ks_prefetch(ks, b->buf + ahead + sizeof a, a.klen);
+        ring[(head + nring++) % NRING] = ahead;
+        ahead += sizeof a + a.klen + a.vlen;
     }
     for (size_t pos = 0; pos < b->len;) {
         rec_head_t h;
@@ -159,10 +164,21 @@ static void batch_run(worker_t *w, rt_msg_t *msg)
         const uint8_t *key = b->buf + pos + sizeof h;
         const uint8_t *val = key + h.klen;
         pos += sizeof h + h.klen + h.vlen;
+        if (nring > 0) {   /* this record leaves the ring; one more enters it */
+            head = (head + 1) % NRING;
+            nring--;
+        }
+        if (nring >= STEP) {
+            size_t off = ring[(head + STEP - 1) % NRING];
+            rec_head_t a;
+            memcpy(&a, b->buf + off, sizeof a);
+            if (a.kind == REC_KEY) ks_prefetch_chain(ks, b->buf + off + sizeof a, a.klen);
+        }
         if (ahead < b->len) {
             rec_head_t a;
             memcpy(&a, b->buf + ahead, sizeof a);
             if (a.kind == REC_KEY) ks_prefetch(ks, b->buf + ahead + sizeof a, a.klen);
+            ring[(head + nring++) % NRING] = ahead;
             ahead += sizeof a + a.klen + a.vlen;
         }
         if (h.kind == REC_EXPAND) {

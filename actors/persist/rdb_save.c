@@ -423,10 +423,14 @@ static void deny_writes_update(void);
 static void finish_bgsave(rdb_job_t *job, int rc)
 {
     long long secs = rt_now_ms() / 1000 - job->started_ms / 1000;   /* whole seconds, as time(NULL) */
-    atomic_store_explicit(&last_bgsave_ok, rc == 0, memory_order_relaxed);
+    /* A BGSAVE the shutdown stopped is no failure (7.0.15 kills its child
+     * with SIGUSR1, which leaves the status alone): should the shutdown fail,
+     * writes must not get MISCONF for it. */
+    bool cancelled = rc != 0 && atomic_load_explicit(&bgsave_cancel, memory_order_relaxed);
+    if (!cancelled) atomic_store_explicit(&last_bgsave_ok, rc == 0, memory_order_relaxed);
     atomic_store_explicit(&last_bgsave_time_sec, secs, memory_order_relaxed);
     if (rc == 0) LOG_NOTICE("Background saving terminated with success");
-    else LOG_WARNING("Background saving error");
+    else if (!cancelled) LOG_WARNING("Background saving error");
     deny_writes_update();
     atomic_store_explicit(&bgsave_cancel, 0, memory_order_relaxed);
     atomic_store_explicit(&bgsave_in_progress, 0, memory_order_relaxed);

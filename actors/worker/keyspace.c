@@ -305,6 +305,14 @@ void ks_prefetch(const struct keyspace *ks, const uint8_t *key, size_t len)
     __builtin_prefetch(&tb->buckets[ks_hash(ks, key, len) & (tb->size - 1)]);
 }
 
+void ks_prefetch_chain(const struct keyspace *ks, const uint8_t *key, size_t len)
+{
+    const ks_table_t *tb = ks->rehash_idx >= 0 ? &ks->ht[1] : &ks->ht[0];
+    if (tb->size == 0) return;
+    const ks_entry_t *head = tb->buckets[ks_hash(ks, key, len) & (tb->size - 1)];
+    if (head) __builtin_prefetch(head);
+}
+
 void ks_expand(struct keyspace *ks, size_t n)
 {
     if (ks->rehash_idx >= 0 || ks->ht[0].used > 0 || n <= ks->ht[0].size) return;

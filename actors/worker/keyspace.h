@@ -185,6 +185,9 @@ void ks_expand(struct keyspace *ks, size_t n);
  * a little later (a load walks its records ahead of the inserts: the bucket
  * array's cache misses were most of its time). */
 void ks_prefetch(const struct keyspace *ks, const uint8_t *key, size_t len);
+/* The second step, once the bucket is in cache: fetches the first entry of
+ * its chain (the one a lookup compares first). */
+void ks_prefetch_chain(const struct keyspace *ks, const uint8_t *key, size_t len);
 /* Frees the keyspace and every key and value in it. NULL is fine. */
 void ks_free(struct keyspace *ks);
 /* Deletes every key (FLUSHALL/FLUSHDB on this worker's share). */
