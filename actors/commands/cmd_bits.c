@@ -224,7 +224,8 @@ void cmd_bitop(cmd_ctx_t *ctx)
         uint8_t *res = malloc(maxlen);
         if (!res) abort();
         bits_op(ops[k].op, res, maxlen, src, lens, n);
-        ks_set_string(ctx->ks, ctx->argv[2], ctx->argvlen[2], res, maxlen, KS_NO_EXPIRE, ctx->now_ms);
+        ks_entry_t *d = ks_set_string(ctx->ks, ctx->argv[2], ctx->argvlen[2], res, maxlen, KS_NO_EXPIRE, ctx->now_ms);
+        ks_entry_add_flags(d, KS_EF_RAW);   /* 7.0.15 stores BITOP's result unencoded */
         free(res);
         ctx->dirty = true;
     } else if (ks_delete(ctx->ks, ctx->argv[2], ctx->argvlen[2], ctx->now_ms)) {

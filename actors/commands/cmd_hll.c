@@ -78,8 +78,9 @@ static void buf_store(cmd_ctx_t *ctx, int keyi, ks_entry_t *e, hll_buf_t *b)
     } else {
         /* A new key, or one just turned dense: a buffer of the exact size (12 KB,
          * not the doubled capacity an in-place growth would reserve). */
-        ks_set_string(ctx->ks, ctx->argv[keyi], ctx->argvlen[keyi], b->data, b->len,
-                      e ? KS_KEEP_TTL : KS_NO_EXPIRE, ctx->now_ms);
+        ks_entry_t *d = ks_set_string(ctx->ks, ctx->argv[keyi], ctx->argvlen[keyi], b->data, b->len,
+                                      e ? KS_KEEP_TTL : KS_NO_EXPIRE, ctx->now_ms);
+        ks_entry_add_flags(d, KS_EF_RAW);   /* an HLL is a raw string in 7.0.15 */
     }
     free(b->data);
     b->data = NULL;

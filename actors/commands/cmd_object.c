@@ -290,7 +290,9 @@ void cmd_copy(cmd_ctx_t *ctx)
     if (ks_entry_type(e) == KS_TYPE_STRING) {
         size_t n;
         const uint8_t *v = ks_entry_str(e, &n);
-        ks_set_string(ctx->ks, ctx->argv[2], ctx->argvlen[2], v, n, ttl, ctx->now_ms);
+        unsigned raw = ks_entry_flags(e) & KS_EF_RAW;   /* 7.0.15's copy keeps a raw string raw */
+        ks_entry_t *d = ks_set_string(ctx->ks, ctx->argv[2], ctx->argvlen[2], v, n, ttl, ctx->now_ms);
+        ks_entry_add_flags(d, raw);
     } else {
         const ks_object_ops_t *ops = ks_entry_ops(e);
         if (!ops->dup) { resp_add_error(ctx->reply, "ERR COPY of this value is not supported"); return; }

@@ -151,6 +151,7 @@ const char *types_encoding(const ks_entry_t *e)
         const ks_object_ops_t *ops = ks_entry_ops(e);
         return ops->encoding ? ops->encoding(ks_entry_obj(e)) : "unknown";
     }
+    if (ks_entry_flags(e) & KS_EF_RAW) return "raw";
     size_t n;
     const uint8_t *v = ks_entry_str(e, &n);
     long long x;

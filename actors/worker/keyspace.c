@@ -548,6 +548,7 @@ static ks_entry_t *ks_upsert(struct keyspace *ks, const uint8_t *key, size_t kle
 /* Makes e's value the string val (any old value of any type is released). */
 static void ks_install_string(struct keyspace *ks, ks_entry_t *e, const void *val, size_t vlen)
 {
+    ks_entry_clear_flags(e, KS_EF_RAW);   /* a new value, encoded by its length as 7.0.15's */
     if (ks_entry_type(e) == KS_TYPE_STRING && (ks_entry_flags(e) & KS_EF_STR_HEAP)) {
         ks_str_t *s = e->value;
         if (s->cap >= vlen && s->cap <= vlen * 2 + 64) {
@@ -649,6 +650,7 @@ static ks_entry_t *ks_transfer(struct keyspace *from, ks_entry_t *e, struct keys
         const uint8_t *v = ks_entry_str(e, &vlen);
         d = ks_entry_new(to, newkey, newlen, h, vlen);
         ks_install_string(to, d, v, vlen);
+        ks_entry_add_flags(d, ks_entry_flags(e) & KS_EF_RAW);   /* the same value object, as in 7.0.15 */
     } else {
         /* Hand the out-of-entry value over, and its bytes with it. */
         d = ks_entry_new(to, newkey, newlen, h, 0);
@@ -656,7 +658,7 @@ static ks_entry_t *ks_transfer(struct keyspace *from, ks_entry_t *e, struct keys
         from->used_bytes -= vbytes;
         to->used_bytes += vbytes;
         ks_entry_set_type(d, ks_entry_type(e));
-        ks_entry_add_flags(d, ks_entry_flags(e) & (KS_EF_STR_HEAP | KS_EF_EMBED));
+        ks_entry_add_flags(d, ks_entry_flags(e) & (KS_EF_STR_HEAP | KS_EF_EMBED | KS_EF_RAW));
         d->value = e->value;      /* an embedded value's word moves as it is */
         ks_entry_set_type(e, KS_TYPE_STRING);
         ks_entry_clear_flags(e, (KS_EF_STR_HEAP | KS_EF_EMBED));
@@ -683,6 +685,7 @@ ks_entry_t *ks_move(struct keyspace *from, ks_entry_t *e, struct keyspace *to)
 
 uint8_t *ks_str_resize(struct keyspace *ks, ks_entry_t *e, size_t newlen)
 {
+    ks_entry_add_flags(e, KS_EF_RAW);     /* changed in place: "raw", as 7.0.15 unshares it */
     if (!(ks_entry_flags(e) & KS_EF_STR_HEAP)) {
         size_t len = (size_t)(uintptr_t)e->value;
         uint8_t *data = e->key + e->keylen;

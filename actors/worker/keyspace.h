@@ -113,9 +113,12 @@ typedef struct ks_entry {
 #define KS_EF_STR_HEAP 0x02   /* string: value is a ks_str_t *; otherwise the bytes
                                * follow the key and value holds their length */
 #define KS_EF_EMBED    0x04   /* non-string: the value word itself is the object */
+#define KS_EF_RAW      0x08   /* string: written in place (APPEND, SETRANGE, SETBIT, PFADD ...)
+                               * or made so (BITOP, PFMERGE): OBJECT ENCODING says "raw",
+                               * as for 7.0.15's unshared string; a new value clears it */
 
 _Static_assert(KS_TYPE_STREAM <= (int)(KS_META_TYPE_MASK >> KS_META_TYPE_SHIFT), "types fit the type bits");
-_Static_assert(((KS_EF_TTL | KS_EF_STR_HEAP | KS_EF_EMBED) & ~(KS_META_FLAGS_MASK >> KS_META_FLAGS_SHIFT)) == 0,
+_Static_assert(((KS_EF_TTL | KS_EF_STR_HEAP | KS_EF_EMBED | KS_EF_RAW) & ~(KS_META_FLAGS_MASK >> KS_META_FLAGS_SHIFT)) == 0,
                "flags fit the flag bits");
 
 static inline int ks_entry_type(const ks_entry_t *e)
