@@ -921,6 +921,9 @@ void state_asm_tick(state_t *st)
             for (unsigned s = 0; s < SLOT_COUNT && owned; s++)
                 if (bit(j->slots, s) && st->slot_owner[s] != src) owned = false;
             if (!owned) finish(st, j, JS_FAILED, "Slot ownership changed during the import");
+            /* a source cut off without its connections closing (no RST): the
+             * cluster's failure detection ends the wait */
+            else if (st->nodes[src].flags & NODE_FAIL) finish(st, j, JS_FAILED, "The source node is failing");
             continue;
         }
         if (j->state == JS_GRANTED) {

@@ -446,3 +446,23 @@ def test_flushall_on_the_source_fails_it(trio):
         h.wait_until(lambda: c.call("DBSIZE") == 0, 10, what="target drops the hidden keys")
     _hold(dst, "none")
     assert _owner_port(src, lo) == src.port and _owner_port(dst, lo) == src.port
+
+
+def test_source_frozen_then_back(trio):
+    """A source that stops answering without closing its connections (SIGSTOP: no RST) is
+    judged by the cluster's failure detection: once it is FAIL the target drops its import;
+    back, the source's lanes meet a target that no longer imports and the job fails."""
+    src, dst, _ = trio
+    lo, hi, keys = _setup_failure(trio, "stream")
+    src.signal(signal.SIGSTOP)
+    try:
+        job = _wait_job(dst, "failed", timeout=40)
+        assert job["state"] == "failed" and "failing" in job["message"], job
+        with dst.raw(timeout=30) as c:
+            h.wait_until(lambda: c.call("DBSIZE") == 0, 10, what="target drops the hidden keys")
+    finally:
+        src.signal(signal.SIGCONT)
+    _hold(src, "none")
+    assert _wait_job(src, "failed", timeout=40)["state"] == "failed"
+    _hold(dst, "none")
+    _assert_source_kept(src, None, lo, hi, keys)
