@@ -86,6 +86,7 @@ static void hset_generic(cmd_ctx_t *ctx, bool is_hset)
     for (int i = 2; i < ctx->argc; i += 2)
         created += hash_set(h, ctx->argv[i], ctx->argvlen[i], ctx->argv[i + 1], ctx->argvlen[i + 1]);
     written(ctx, e, before);
+    ctx->dirty = (ctx->argc - 2) / 2;   /* 7.0.15 counts each field set */
     if (is_hset) resp_add_int(ctx->reply, created);
     else resp_add_simple(ctx->reply, "OK");
 }
@@ -172,6 +173,7 @@ void cmd_hdel(cmd_ctx_t *ctx)
     for (int i = 2; i < ctx->argc && hash_len(h) > 0; i++)
         deleted += hash_del(h, ctx->argv[i], ctx->argvlen[i]);
     if (deleted) written(ctx, e, before);
+    ctx->dirty = deleted;   /* 7.0.15 counts each field */
     resp_add_int(ctx->reply, deleted);
 }
 

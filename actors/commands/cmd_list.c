@@ -131,6 +131,7 @@ static void push_generic(cmd_ctx_t *ctx, int where, bool xx)
     size_t m0 = list_mem(l);
     for (int j = 2; j < ctx->argc; j++) list_push(l, where, ctx->argv[j], ctx->argvlen[j]);
     list_changed(ctx, 1, l, m0);
+    ctx->dirty = ctx->argc - 2;   /* 7.0.15 counts each element pushed */
     resp_add_int(ctx->reply, (long long)l->count);
 }
 

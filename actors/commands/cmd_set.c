@@ -72,6 +72,7 @@ void cmd_sadd(cmd_ctx_t *ctx)
     long long added = 0;
     for (int i = 2; i < ctx->argc; i++) added += set_add(s, ctx->argv[i], ctx->argvlen[i]);
     written(ctx, e, before);
+    ctx->dirty = added;   /* 7.0.15 counts each member added (none: no change, nothing propagated) */
     resp_add_int(ctx->reply, added);
 }
 
@@ -86,6 +87,7 @@ void cmd_srem(cmd_ctx_t *ctx)
     long long removed = 0;
     for (int i = 2; i < ctx->argc && set_len(s) > 0; i++) removed += set_rem(s, ctx->argv[i], ctx->argvlen[i]);
     if (removed) written(ctx, e, before);
+    ctx->dirty = removed;   /* 7.0.15 counts each member */
     resp_add_int(ctx->reply, removed);
 }
 

@@ -144,10 +144,8 @@ void cmd_zrem(cmd_ctx_t *ctx)
     size_t before = zset_ops.mem_usage(z);
     long long deleted = 0;
     for (int i = 2; i < ctx->argc && zset_len(z) > 0; i++) deleted += zset_del(z, ctx->argv[i], ctx->argvlen[i]);
-    if (deleted) {
-        zcmd_written(ctx, e, before);
-        ctx->dirty = true;
-    }
+    if (deleted) zcmd_written(ctx, e, before);
+    ctx->dirty = deleted;   /* 7.0.15 counts each member */
     resp_add_int(ctx->reply, deleted);
 }
 

@@ -159,6 +159,16 @@ def test_save_and_bgsave_counters(servers, kind):
         assert c.call("DEL", "k0", "k1", "nokey") == 2
         # SET x5, MSET of two keys, DEL of two: 7.0.15 counts each key changed
         assert _info(c)["rdb_changes_since_last_save"] == "9"
+        assert c.call("HSET", "h", "a", "1", "b", "2") == 2        # +2
+        assert c.call("HSET", "h", "a", "1") == 0                  # +1 (an update counts)
+        assert c.call("HDEL", "h", "a", "zz") == 1                 # +1
+        assert c.call("RPUSH", "l", "x", "y", "z") == 3            # +3
+        assert c.call("SADD", "s", "m1", "m2") == 2                # +2
+        assert c.call("SADD", "s", "m1") == 0                      # +0
+        assert c.call("SREM", "s", "m1", "nope") == 1              # +1
+        assert c.call("ZADD", "z", "1", "a", "2", "b") == 2        # +2
+        assert c.call("ZREM", "z", "a", "b", "c") == 2             # +2
+        assert _info(c)["rdb_changes_since_last_save"] == "23"
         assert c.call("SAVE") == "OK"
         i = _info(c)
         assert i["rdb_saves"] == "1" and i["rdb_changes_since_last_save"] == "0"
