@@ -466,3 +466,54 @@ def test_source_frozen_then_back(trio):
     assert _wait_job(src, "failed", timeout=40)["state"] == "failed"
     _hold(dst, "none")
     _assert_source_kept(src, None, lo, hi, keys)
+
+
+def test_multi_key_writes_never_see_a_split(trio):
+    """MSET and MULTI/EXEC over two keys of a moving slot: no ASK, no TRYAGAIN, no error
+    but MOVED, and the two keys always equal (never one moved without the other)."""
+    src, dst, _ = trio
+    tag, slot = h.tag_in(src, 0, 400, "mk")
+    h.set_keys(src, _keys_in(0, 400, 5000, "fill"), "f" * 40)
+    errors, done = [], threading.Event()
+    state = {"port": src.port, "n": 0, "moved": 0}
+
+    def run():
+        conns = {}
+        try:
+            while not done.is_set():
+                n = state["n"] + 1
+                c = conns.setdefault(state["port"], h.RawConn(state["port"], timeout=30))
+                if n % 2:
+                    r = c.call("MSET", f"{tag}a", n, f"{tag}b", n)
+                else:
+                    c.send(h.encode("MULTI") + h.encode("SET", f"{tag}a", n) +
+                           h.encode("SET", f"{tag}b", n) + h.encode("EXEC"))
+                    replies = [c.read()[1] for _ in range(4)]
+                    r = replies[-1] if not isinstance(replies[1], h.Error) else replies[1]
+                    if isinstance(r, list):
+                        r = "OK" if all(x == "OK" for x in r) else str(r)
+                if isinstance(r, h.Error) and r.startswith("MOVED"):
+                    state["moved"] += 1
+                    state["port"] = int(r.split()[2].rsplit(":", 1)[1])
+                    continue
+                if r != "OK":
+                    errors.append(str(r))
+                state["n"] = n
+        except Exception as e:
+            errors.append(repr(e))
+        finally:
+            for c in conns.values():
+                c.close()
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    time.sleep(0.3)
+    with src.raw() as c:
+        assert c.call("CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", "0", "400", "NODE", bh.myid(dst)) == "OK"
+    assert _wait_job(src, "success")["state"] == "success"
+    time.sleep(0.3)
+    done.set()
+    t.join(10)
+    assert errors == [] and state["moved"] >= 1, errors
+    with dst.raw() as c:
+        a, b = c.call("GET", f"{tag}a"), c.call("GET", f"{tag}b")
+        assert a == b and int(a) == state["n"], (a, b, state)
