@@ -153,8 +153,9 @@ static void set_generic(cmd_ctx_t *ctx, unsigned flags, int keyi, int vali, int 
     /* Only NX and XX need to know beforehand whether the key exists; a plain
      * SET finds (or makes) the entry once, in ks_set_string, which drops a
      * stale key as this lookup would. */
-    bool found = (flags & (SET_NX | SET_XX)) &&
-                 ks_lookup(ctx->ks, ctx->argv[keyi], ctx->argvlen[keyi], ctx->now_ms) != NULL;
+    ks_entry_t *looked = (flags & (SET_NX | SET_XX)) ? ks_lookup(ctx->ks, ctx->argv[keyi], ctx->argvlen[keyi], ctx->now_ms)
+                                                     : NULL;
+    bool found = looked != NULL;
     if (((flags & SET_NX) && found) || ((flags & SET_XX) && !found)) {
         if (flags & SET_GET) return;            /* the old value was the reply */
         if (int_replies) resp_add_int(ctx->reply, 0);
@@ -165,8 +166,8 @@ static void set_generic(cmd_ctx_t *ctx, unsigned flags, int keyi, int vali, int 
     /* After NX/XX's lookup the write is no second access (as 7.0.15, whose
      * SET looks the key up once for its write; GET's read is one more). */
     if (flags & (SET_NX | SET_XX))
-        ks_set_string_looked_up(ctx->ks, ctx->argv[keyi], ctx->argvlen[keyi], ctx->argv[vali], ctx->argvlen[vali],
-                                ttl, ctx->now_ms);
+        ks_set_string_looked_up(ctx->ks, looked, ctx->argv[keyi], ctx->argvlen[keyi], ctx->argv[vali],
+                                ctx->argvlen[vali], ttl, ctx->now_ms);
     else
         ks_set_string(ctx->ks, ctx->argv[keyi], ctx->argvlen[keyi], ctx->argv[vali], ctx->argvlen[vali],
                       ttl, ctx->now_ms);
@@ -309,7 +310,7 @@ static void incr_generic(cmd_ctx_t *ctx, long long incr)
     int n = snprintf(buf, sizeof buf, "%lld", value);
     /* The TTL stays: INCR changes the value, not the key's lifetime. The
      * lookup above was the command's one access. */
-    ks_set_string_looked_up(ctx->ks, ctx->argv[1], ctx->argvlen[1], buf, (size_t)n, KS_KEEP_TTL, ctx->now_ms);
+    ks_set_string_looked_up(ctx->ks, e, ctx->argv[1], ctx->argvlen[1], buf, (size_t)n, KS_KEEP_TTL, ctx->now_ms);
     ctx->dirty = true;
     resp_add_int(ctx->reply, value);
 }
@@ -396,7 +397,7 @@ void cmd_incrbyfloat(cmd_ctx_t *ctx)
     }
     static _Thread_local char buf[MAX_LD_CHARS];   /* big: keep it off the worker's stack */
     size_t n = arg_format_long_double(buf, sizeof buf, value);
-    ks_set_string_looked_up(ctx->ks, ctx->argv[1], ctx->argvlen[1], buf, n, KS_KEEP_TTL, ctx->now_ms);
+    ks_set_string_looked_up(ctx->ks, e, ctx->argv[1], ctx->argvlen[1], buf, n, KS_KEEP_TTL, ctx->now_ms);
     ctx->dirty = true;
     resp_add_bulk(ctx->reply, buf, n);
 }

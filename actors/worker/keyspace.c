@@ -523,7 +523,7 @@ static ks_str_t *ks_str_new(const void *val, size_t vlen, size_t cap)
  * applies the TTL rule; the caller installs the value. A new entry gets
  * room for vroom bytes of inline string. */
 static ks_entry_t *ks_upsert(struct keyspace *ks, const uint8_t *key, size_t klen, long long expire_ms,
-                             long long now_ms, size_t vroom, bool touch)
+                             long long now_ms, size_t vroom)
 {
     if (ks->rehash_idx >= 0) ks_rehash_steps(ks, 1);
     uint64_t h = ks_hash(ks, key, klen);
@@ -540,7 +540,7 @@ static ks_entry_t *ks_upsert(struct keyspace *ks, const uint8_t *key, size_t kle
         if (expire_ms >= 0) ks_ttl_add(ks, e, expire_ms);
         return e;
     }
-    if (touch) ks_access_touch(e);
+    ks_access_touch(e);
     if (expire_ms != KS_KEEP_TTL) ks_set_expire(ks, e, expire_ms);
     return e;
 }
@@ -591,23 +591,16 @@ static void ks_install_string(struct keyspace *ks, ks_entry_t *e, const void *va
 ks_entry_t *ks_set_string(struct keyspace *ks, const uint8_t *key, size_t klen,
                           const void *val, size_t vlen, long long expire_ms, long long now_ms)
 {
-    ks_entry_t *e = ks_upsert(ks, key, klen, expire_ms, now_ms, vlen <= KS_INLINE_MAX ? vlen : 0, true);
+    ks_entry_t *e = ks_upsert(ks, key, klen, expire_ms, now_ms, vlen <= KS_INLINE_MAX ? vlen : 0);
     ks_install_string(ks, e, val, vlen);
     return e;
 }
 
-ks_entry_t *ks_set_string_looked_up(struct keyspace *ks, const uint8_t *key, size_t klen,
-                                    const void *val, size_t vlen, long long expire_ms, long long now_ms)
-{
-    ks_entry_t *e = ks_upsert(ks, key, klen, expire_ms, now_ms, vlen <= KS_INLINE_MAX ? vlen : 0, false);
-    ks_install_string(ks, e, val, vlen);
-    return e;
-}
 
 ks_entry_t *ks_set_object(struct keyspace *ks, const uint8_t *key, size_t klen,
                           int type, void *obj, long long expire_ms, long long now_ms)
 {
-    ks_entry_t *e = ks_upsert(ks, key, klen, expire_ms, now_ms, 0, true);
+    ks_entry_t *e = ks_upsert(ks, key, klen, expire_ms, now_ms, 0);
     ks_value_clear(ks, e);
     ks_entry_set_type(e, type);
     if (type >= 0 && type <= KS_TYPE_STREAM && ks_embedded_ops[type]) {
@@ -720,13 +713,6 @@ uint8_t *ks_str_resize(struct keyspace *ks, ks_entry_t *e, size_t newlen)
 void ks_mem_adjust(struct keyspace *ks, long long delta)
 {
     ks->used_bytes = (size_t)((long long)ks->used_bytes + delta);
-}
-
-const char *ks_type_name(const ks_entry_t *e)
-{
-    if (ks_entry_type(e) == KS_TYPE_STRING) return "string";
-    const ks_object_ops_t *ops = ks_entry_ops(e);
-    return ops && ops->type_name ? ops->type_name : "none";
 }
 
 /* ---- expiry ---- */

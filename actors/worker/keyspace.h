@@ -214,11 +214,18 @@ bool ks_exists_noexpire(const struct keyspace *ks, const uint8_t *key, size_t le
  * Returns the (possibly reused) entry. */
 ks_entry_t *ks_set_string(struct keyspace *ks, const uint8_t *key, size_t klen,
                           const void *val, size_t vlen, long long expire_ms, long long now_ms);
-/* As ks_set_string, for a command whose own lookup of the key was its
- * access: a live entry is not touched again (7.0.15 counts an access per
- * lookup, and its write after a lookup does not look the key up again). */
-ks_entry_t *ks_set_string_looked_up(struct keyspace *ks, const uint8_t *key, size_t klen,
-                                    const void *val, size_t vlen, long long expire_ms, long long now_ms);
+/* As ks_set_string, for a command whose own lookup found `looked` (or
+ * NULL): its access clock stays as that lookup left it (7.0.15 counts an
+ * access per lookup, and its write after a lookup does not look again). */
+static inline ks_entry_t *ks_set_string_looked_up(struct keyspace *ks, ks_entry_t *looked, const uint8_t *key,
+                                                  size_t klen, const void *val, size_t vlen, long long expire_ms,
+                                                  long long now_ms)
+{
+    uint32_t clock = looked ? ks_entry_access(looked) : 0;
+    ks_entry_t *e = ks_set_string(ks, key, klen, val, vlen, expire_ms, now_ms);
+    if (looked) ks_entry_set_access(e, clock);   /* the same entry: a live key is updated in place */
+    return e;
+}
 /* As ks_set_string for a non-string value; takes ownership of obj (a
  * ks_object_t *, or the shell of an embedded type, which is freed: use
  * ks_entry_obj of the returned entry afterwards). */
@@ -277,7 +284,12 @@ const ks_object_ops_t *ks_entry_ops(const ks_entry_t *e);
 /* e's absolute expiry (unix ms), or KS_NO_EXPIRE. No side effects. */
 long long ks_entry_expire(const struct keyspace *ks, const ks_entry_t *e);
 /* "string", "list", ... as TYPE replies. */
-const char *ks_type_name(const ks_entry_t *e);
+static inline const char *ks_type_name(const ks_entry_t *e)
+{
+    if (ks_entry_type(e) == KS_TYPE_STRING) return "string";
+    const ks_object_ops_t *ops = ks_entry_ops(e);
+    return ops && ops->type_name ? ops->type_name : "none";
+}
 
 /* Redis's string-to-integer rule (string2ll): the project's one parser,
  * str_to_ll (proto/strnum.h), under the name the command code has always
