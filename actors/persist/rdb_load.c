@@ -262,7 +262,7 @@ typedef struct load_ctx {
     bool have_id, have_offset, have_db;
     bool quiet;               /* the first look at the header: no log lines */
     unsigned events;
-    bool replica;             /* the node is a replica (keeps expired keys) */
+    bool keep_expired;        /* a replica, or an AOF base: keys past their TTL stay */
     char err[300];
 } load_ctx_t;
 
@@ -337,9 +337,12 @@ static int load_event(load_ctx_t *x, const rdb_event_t *ev)
         return 0;
     case RDB_EV_KEY: {
         config_key_load_delay();
-        /* Only a master drops keys already expired; a replica keeps them
-         * for its master's DELs, as 7.0.15's rdbLoad. */
-        if (!x->replica && ev->expire_ms >= 0 && ev->expire_ms < x->now_ms) {
+        /* Only a master loading a plain RDB drops keys already expired, as
+         * 7.0.15's rdbLoad: a replica keeps them for its master's DELs, and
+         * an AOF base keeps them because the AOF's commands that follow
+         * were logged against that keyspace (they expire afterwards by the
+         * normal path). */
+        if (!x->keep_expired && ev->expire_ms >= 0 && ev->expire_ms < x->now_ms) {
             x->expired++;
             return 0;
         }
@@ -373,7 +376,8 @@ static int load_event(load_ctx_t *x, const rdb_event_t *ev)
 
 enum { MODE_STAGED = 0, MODE_LIVE, MODE_HEAD };
 
-static int load_file(const char *fname, int nworkers, rdb_load_history_t *hist, int mode);
+/* aof_base: the file is an AOF's RDB base (keeps keys past their TTL). */
+static int load_file(const char *fname, int nworkers, rdb_load_history_t *hist, int mode, bool aof_base);
 
 /* DEBUG RELOAD: a failed load is answered, not fatal (7.0.15). */
 static bool reloading;
@@ -400,26 +404,26 @@ int rdb_load_startup(int nworkers, rdb_load_history_t *hist)
 {
     char fname[1024];
     dump_name(fname, sizeof fname);
-    return load_file(fname, nworkers, hist, MODE_STAGED);
+    return load_file(fname, nworkers, hist, MODE_STAGED, false);
 }
 
 int rdb_load_startup_file(const char *fname, int nworkers)
 {
-    return load_file(fname, nworkers, NULL, MODE_STAGED);
+    return load_file(fname, nworkers, NULL, MODE_STAGED, true);
 }
 
 int rdb_load_history(rdb_load_history_t *hist)
 {
     char fname[1024];
     dump_name(fname, sizeof fname);
-    return load_file(fname, 1, hist, MODE_HEAD);
+    return load_file(fname, 1, hist, MODE_HEAD, false);
 }
 
 int rdb_load_live(void)
 {
     char fname[1024];
     dump_name(fname, sizeof fname);
-    return load_file(fname, workers_count(), NULL, MODE_LIVE);
+    return load_file(fname, workers_count(), NULL, MODE_LIVE, false);
 }
 
 /* Our role in the published snapshot (nodes.conf or replicaof at start). */
@@ -489,7 +493,7 @@ static int decode_file(int fd, long long size, load_ctx_t *x, int mode)
     return failed ? -1 : 0;
 }
 
-static int load_file(const char *fname, int nworkers, rdb_load_history_t *hist, int mode)
+static int load_file(const char *fname, int nworkers, rdb_load_history_t *hist, int mode, bool aof_base)
 {
     if (hist) memset(hist, 0, sizeof *hist);
     if (nworkers < 1) nworkers = 1;
@@ -509,7 +513,7 @@ static int load_file(const char *fname, int nworkers, rdb_load_history_t *hist, 
         close(fd);
         return mode == MODE_HEAD ? 0 : load_fatal(dir, fname, strerror(e));
     }
-    load_ctx_t x = { .now_ms = rt_now_ms(), .quiet = mode == MODE_HEAD, .replica = node_is_replica() };
+    load_ctx_t x = { .now_ms = rt_now_ms(), .quiet = mode == MODE_HEAD, .keep_expired = aof_base || node_is_replica() };
     /* The file exists: the load that follows the first look holds clients
      * off from the moment the workers start (rdb_load_history). */
     if (mode == MODE_HEAD) atomic_store_explicit(&refusing, 1, memory_order_relaxed);

@@ -32,7 +32,9 @@ typedef struct rdb_load_history {
  * Returns 0 (no file, or loaded), or -1 after logging "Fatal error loading
  * the DB ..." (the caller exits). */
 int rdb_load_startup(int nworkers, rdb_load_history_t *hist);
-/* The same for the RDB at `path` (relative to dir): an AOF base file. */
+/* The same for the RDB at `path` (relative to dir): an AOF base file, whose
+ * keys past their TTL are kept even on a master (7.0.15 loads an AOF
+ * preamble so: the AOF's commands were logged against those keys). */
 int rdb_load_startup_file(const char *path, int nworkers);
 
 /* Start, main thread, before repl_start: only the replication history that

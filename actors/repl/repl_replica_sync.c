@@ -6,6 +6,7 @@
  * Must never: block, touch a live worker keyspace, or apply a half-received RDB.
  */
 #include "actors/persist/aof.h"
+#include "actors/persist/rdb_load.h"
 #include "actors/repl/repl_replica_internal.h"
 #include "actors/types/types.h"
 #include "runtime/xmalloc.h"
@@ -277,7 +278,9 @@ static void transfer_commit(repl_replica_link_t *rl)
     rl->staged_keys = 0;
     repl_set_master_history(rl->sync_replid, rl->sync_offset);
     aof_restart_after_sync();   /* its rewrite's cut follows the swaps in every worker's mailbox */
-    LOG_NOTICE("Done loading RDB, keys loaded: %lld.", keys);
+    /* a replica keeps every key of its master's RDB: none counts as expired */
+    rdb_last_load_keys_set(keys, 0);
+    LOG_NOTICE("Done loading RDB, keys loaded: %lld, keys expired: 0.", keys);
     LOG_NOTICE("MASTER <-> REPLICA sync: Finished with success");
     stream_start(rl, rl->sync_offset);
     rr_send_ack(rl);
@@ -335,6 +338,7 @@ static bool transfer_header(repl_replica_link_t *rl)
     }
     rl->dec_on = true;
     rdb_loading_set(true);
+    rdb_last_load_keys_set(0, 0);   /* INFO rdb_last_load_keys_*: 7.0.15 zeroes them as a load starts */
     rl->bulk_started = true;
     LOG_NOTICE("MASTER <-> REPLICA sync: Loading DB in memory (as it arrives; old data kept until it is complete)");
     rr_publish(rl);
