@@ -309,11 +309,14 @@ typedef struct snap_ctx {
     long long keys;
 } snap_ctx_t;
 
-static void snap_key(void *arg, ks_entry_t *e, long long expire_ms)
+/* One key of the slot being queued (ks_keys_in_slot names it; peek has no side effect). */
+static void snap_key(const uint8_t *name, size_t namelen, void *arg)
 {
     snap_ctx_t *sc = arg;
     lane_t *l = sc->l;
-    if (expire_ms != KS_NO_EXPIRE && expire_ms <= sc->now) return;   /* expired: the target never sees it */
+    ks_entry_t *e = ks_peek(l->w->ks, name, namelen);
+    long long expire_ms = e ? ks_entry_expire(l->w->ks, e) : KS_NO_EXPIRE;
+    if (!e || (expire_ms != KS_NO_EXPIRE && expire_ms <= sc->now)) return;   /* expired: the target never sees it */
     rdb_encoder_t enc;
     if (cmd_dump_payload(e, &enc)) {
         rdb_encoder_free(&enc);
@@ -343,7 +346,7 @@ static void lane_step(lane_t *l)
     while (l->cursor < SLOT_COUNT && sc.keys < LANE_STEP_KEYS && lane_unwritten(l) < LANE_HIGH_WATER) {
         unsigned s = l->cursor++;
         if (!bit(l->spec.slots, s)) continue;
-        ks_foreach_in_slot(l->w->ks, s, snap_key, &sc);
+        ks_keys_in_slot(l->w->ks, s, SIZE_MAX, snap_key, &sc);
         bit_set(l->fwd, s);
     }
     l->keys_sent += sc.keys;

@@ -970,17 +970,6 @@ size_t ks_keys_in_slot(const struct keyspace *ks, unsigned slot, size_t count,
     return n;
 }
 
-void ks_foreach_in_slot(struct keyspace *ks, unsigned slot, ks_entry_cb cb, void *arg)
-{
-    if (slot >= SLOT_COUNT) return;
-    for (ks_entry_t *e = ks->slot_head[slot]; e; e = e->slot_next) cb(arg, e, ks_entry_expire(ks, e));
-}
-
-size_t ks_delete_slot(struct keyspace *ks, unsigned slot, ks_key_cb cb, void *arg)
-{
-    return ks_delete_slot_n(ks, slot, SIZE_MAX, cb, arg);
-}
-
 size_t ks_delete_slot_n(struct keyspace *ks, unsigned slot, size_t max, ks_key_cb cb, void *arg)
 {
     if (slot >= SLOT_COUNT) return 0;

@@ -354,12 +354,13 @@ size_t ks_count_in_slot(const struct keyspace *ks, unsigned slot);
 /* Up to count keys of slot, most recently added first. Returns how many. */
 size_t ks_keys_in_slot(const struct keyspace *ks, unsigned slot, size_t count,
                        ks_key_cb cb, void *arg);
-/* Every entry of slot, expired or not (a slot migration's snapshot). */
-void ks_foreach_in_slot(struct keyspace *ks, unsigned slot, ks_entry_cb cb, void *arg);
-/* Deletes every key of slot (a slot lost to a newer claim), calling cb, when
- * not NULL, with each key just before it goes. Returns how many. */
-size_t ks_delete_slot(struct keyspace *ks, unsigned slot, ks_key_cb cb, void *arg);
-/* As ks_delete_slot, at most max keys (a drop done a piece at a time). */
+/* Deletes up to max keys of slot (a slot lost to a newer claim; a piece at a
+ * time for a background drop), calling cb, when not NULL, with each key just
+ * before it goes. Returns how many. ks_delete_slot: every key. */
 size_t ks_delete_slot_n(struct keyspace *ks, unsigned slot, size_t max, ks_key_cb cb, void *arg);
+static inline size_t ks_delete_slot(struct keyspace *ks, unsigned slot, ks_key_cb cb, void *arg)
+{
+    return ks_delete_slot_n(ks, slot, SIZE_MAX, cb, arg);
+}
 
 #endif
