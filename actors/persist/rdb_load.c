@@ -442,6 +442,11 @@ static bool (*interrupt_fn)(void);
 
 void rdb_load_set_interrupt(bool (*fn)(void)) { interrupt_fn = fn; }
 
+/* Run once by the start's load, after the last key is in and before the
+ * -LOADING flag drops: the log says Ready before any client is answered. */
+static void (*ready_fn)(void);
+void rdb_load_set_ready(void (*fn)(void)) { ready_fn = fn; }
+
 /* Feeds the file through the decoder; 0, or -1 with x->err set. In
  * MODE_HEAD it stops at the first record that is not an aux field. */
 static int decode_file(int fd, long long size, load_ctx_t *x, int mode)
@@ -503,7 +508,15 @@ static int load_file(const char *fname, int nworkers, rdb_load_history_t *hist, 
     long long t0 = rt_mono_ms();
     int fd = open(fname, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        if (errno == ENOENT) return 0;
+        if (errno == ENOENT) {
+            if (mode == MODE_LIVE && !reloading) {
+                /* gone since the first look: nothing to load */
+                if (ready_fn) ready_fn();
+                ready_fn = NULL;
+                atomic_store_explicit(&refusing, 0, memory_order_relaxed);
+            }
+            return 0;
+        }
         if (mode == MODE_HEAD) return 0;   /* the load proper reports it */
         return load_fatal(dir, fname, strerror(errno));
     }
@@ -567,6 +580,10 @@ static int load_file(const char *fname, int nworkers, rdb_load_history_t *hist, 
         }
     }
     rdb_loading_end();
+    if (mode == MODE_LIVE && !reloading && ready_fn) {
+        ready_fn();
+        ready_fn = NULL;
+    }
     atomic_store_explicit(&refusing, 0, memory_order_relaxed);
     return 0;
 }

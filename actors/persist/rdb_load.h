@@ -53,6 +53,8 @@ int rdb_load_live(void);
 /* The start's load calls fn every 1024 records (main: a SIGTERM or SIGINT
  * that arrived meanwhile ends the node without saving, as 7.0.15 does). */
 void rdb_load_set_interrupt(bool (*fn)(void));
+/* Called once by the start's load just before clients stop getting -LOADING. */
+void rdb_load_set_ready(void (*fn)(void));
 /* Commands without the loading flag get -LOADING now (any thread, one
  * relaxed load). */
 bool rdb_load_refusing(void);
