@@ -242,8 +242,8 @@ static void batch_add(int wi, const rec_head_t *h, const uint8_t *key, const uin
         g_load.batch[wi] = b;
     }
     memcpy(b->buf + b->len, h, sizeof *h);
-    memcpy(b->buf + b->len + sizeof *h, key, h->klen);
-    memcpy(b->buf + b->len + sizeof *h + h->klen, val, h->vlen);
+    if (h->klen) memcpy(b->buf + b->len + sizeof *h, key, h->klen);   /* REC_EXPAND/FLUSH: none */
+    if (h->vlen) memcpy(b->buf + b->len + sizeof *h + h->klen, val, h->vlen);
     b->len += need;
 }
 
