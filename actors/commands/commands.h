@@ -46,6 +46,13 @@ void cmd_dbsize(cmd_ctx_t *ctx);            /* DBSIZE */
 void cmd_flushall(cmd_ctx_t *ctx);          /* FLUSHALL */
 void cmd_flushdb(cmd_ctx_t *ctx);           /* FLUSHDB */
 void cmd_multi(cmd_ctx_t *ctx);             /* MULTI */
+void cmd_eval(cmd_ctx_t *ctx);              /* EVAL (cmd_script.c) */
+void cmd_eval_ro(cmd_ctx_t *ctx);           /* EVAL_RO */
+void cmd_evalsha(cmd_ctx_t *ctx);           /* EVALSHA */
+void cmd_evalsha_ro(cmd_ctx_t *ctx);        /* EVALSHA_RO */
+void cmd_script_load(cmd_ctx_t *ctx);       /* SCRIPT LOAD */
+void cmd_script_exists(cmd_ctx_t *ctx);     /* SCRIPT EXISTS */
+void cmd_script_flush(cmd_ctx_t *ctx);      /* SCRIPT FLUSH */
 void cmd_exec(cmd_ctx_t *ctx);              /* EXEC */
 void cmd_discard(cmd_ctx_t *ctx);           /* DISCARD */
 void cmd_watch(cmd_ctx_t *ctx);             /* WATCH */
@@ -325,5 +332,6 @@ extern cmd_def_t cmdtable_set[];
 extern cmd_def_t cmdtable_object[];
 extern cmd_def_t cmdtable_zset[];
 extern cmd_def_t cmdtable_pubsub[];
+extern cmd_def_t cmdtable_script[];
 
 #endif

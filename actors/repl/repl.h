@@ -111,6 +111,8 @@ void repl_propagate_effect(struct repl_wbuf *b, struct keyspace *ks, const struc
  * MULTI ... EXEC, as Redis does. */
 void repl_multi_begin(struct repl_wbuf *b);
 void repl_multi_end(struct repl_wbuf *b);
+/* True between repl_multi_begin and repl_multi_end (an EVAL inside EXEC adds no wrap of its own). */
+bool repl_in_multi(const struct repl_wbuf *b);
 /* A buffer used only to format effects (a slot migration's lane sends them
  * itself, actors/worker/asm_lane.c): its bytes, and emptying it. */
 const char *repl_wbuf_bytes(const struct repl_wbuf *b, size_t *len);

@@ -77,6 +77,8 @@ void repl_multi_begin(repl_wbuf_t *b)
     b->multi_count = 0;
 }
 
+bool repl_in_multi(const repl_wbuf_t *b) { return b && b->in_multi; }
+
 void repl_multi_end(repl_wbuf_t *b)
 {
     if (!b || !b->in_multi) return;

@@ -171,6 +171,8 @@ long long worker_stat(int i, worker_stat_t s);
  * part, a cut, a command handler) reaching the worker's own state. */
 int worker_index(const worker_t *w);
 struct keyspace *worker_keyspace(worker_t *w);
+/* Its buffer of effects for replicas and the AOF (NULL when it has none). */
+struct repl_wbuf *worker_repl(worker_t *w);
 /* The cluster snapshot of the current read section (NULL outside one). */
 const struct cluster_snapshot *worker_snapshot(const worker_t *w);
 /* The worker's clients (intrusive list through client_t.next). */

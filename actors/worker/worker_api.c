@@ -44,6 +44,8 @@ int worker_index(const worker_t *w) { return w->index; }
 
 struct keyspace *worker_keyspace(worker_t *w) { return w->ks; }
 
+struct repl_wbuf *worker_repl(worker_t *w) { return w->repl; }
+
 const struct cluster_snapshot *worker_snapshot(const worker_t *w) { return w->cur; }
 
 struct client *worker_clients(worker_t *w) { return w->clients; }

@@ -1,0 +1,93 @@
+/* cmd_script.c - EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT LOAD/EXISTS/FLUSH.
+ *
+ * EVAL is a keyed command: the dispatcher sends it to the worker owning the
+ * slot of its declared keys (CROSSSLOT when they span slots, MOVED when
+ * another node serves them), and the script runs there in that worker's Lua
+ * state (script_lua.c), atomically with the worker's other commands. A
+ * keyless script runs on the caller's worker. See docs/scripting.md.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "actors/commands/commands.h"
+#include "actors/commands/script.h"
+#include "proto/strnum.h"
+
+/* numkeys of argv[2] checked as 7.0.15 does; -1 after replying an error. */
+static int numkeys_of(cmd_ctx_t *ctx)
+{
+    long long n;
+    if (!str_to_ll(ctx->argv[2], ctx->argvlen[2], &n)) {
+        resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
+        return -1;
+    }
+    if (n > ctx->argc - 3) {
+        resp_add_error(ctx->reply, "ERR Number of keys can't be greater than number of args");
+        return -1;
+    }
+    if (n < 0) {
+        resp_add_error(ctx->reply, "ERR Number of keys can't be negative");
+        return -1;
+    }
+    return (int)n;
+}
+
+static void eval_generic(cmd_ctx_t *ctx, bool ro)
+{
+    int numkeys = numkeys_of(ctx);
+    if (numkeys < 0) return;
+    char sha[41];
+    script_sha1hex(sha, ctx->argv[1], ctx->argvlen[1]);
+    script_run(ctx, sha, (const char *)ctx->argv[1], ctx->argvlen[1], numkeys, ro);
+}
+
+static void evalsha_generic(cmd_ctx_t *ctx, bool ro)
+{
+    int numkeys = numkeys_of(ctx);
+    if (numkeys < 0) return;
+    if (ctx->argvlen[1] != 40) {
+        resp_add_error(ctx->reply, "NOSCRIPT No matching script. Please use EVAL.");
+        return;
+    }
+    char sha[41];
+    for (int i = 0; i < 40; i++) {
+        char ch = (char)ctx->argv[1][i];
+        sha[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch | 0x20) : ch;
+    }
+    sha[40] = 0;
+    script_run(ctx, sha, NULL, 0, numkeys, ro);
+}
+
+void cmd_eval(cmd_ctx_t *ctx) { eval_generic(ctx, false); }
+void cmd_eval_ro(cmd_ctx_t *ctx) { eval_generic(ctx, true); }
+void cmd_evalsha(cmd_ctx_t *ctx) { evalsha_generic(ctx, false); }
+void cmd_evalsha_ro(cmd_ctx_t *ctx) { evalsha_generic(ctx, true); }
+
+void cmd_script_load(cmd_ctx_t *ctx)
+{
+    char sha[41];
+    script_sha1hex(sha, ctx->argv[2], ctx->argvlen[2]);
+    if (!script_cache_exists(sha, 40)) {
+        if (!script_compile(sha, (const char *)ctx->argv[2], ctx->argvlen[2], ctx->reply)) return;
+        script_cache_add(sha, (const char *)ctx->argv[2], ctx->argvlen[2]);
+    }
+    resp_add_bulk(ctx->reply, sha, 40);
+}
+
+void cmd_script_exists(cmd_ctx_t *ctx)
+{
+    resp_add_array(ctx->reply, ctx->argc - 2);
+    for (int i = 2; i < ctx->argc; i++)
+        resp_add_int(ctx->reply, script_cache_exists((const char *)ctx->argv[i], ctx->argvlen[i]));
+}
+
+void cmd_script_flush(cmd_ctx_t *ctx)
+{
+    if (ctx->argc > 3 || (ctx->argc == 3 && !(ctx->argvlen[2] == 5 && !strncasecmp((const char *)ctx->argv[2], "async", 5)) &&
+                          !(ctx->argvlen[2] == 4 && !strncasecmp((const char *)ctx->argv[2], "sync", 4)))) {
+        resp_add_error(ctx->reply, "ERR SCRIPT FLUSH only support SYNC|ASYNC option");
+        return;
+    }
+    script_cache_flush();
+    resp_add_simple(ctx->reply, "OK");
+}

@@ -1,0 +1,119 @@
+/* cmdtable_script.c - EVAL and SCRIPT entries, as redis-server 7.0.15 lists them (data only). */
+#include "actors/commands/commands.h"
+
+/* The script's keys: numkeys at argv[2], the keys after it. */
+static const cmd_keyspec_t keyspecs_eval[] = {
+    { .flags = "RW access update", .bs_type = CMD_KS_INDEX, .bs_index = 2, .fk_type = CMD_KS_KEYNUM, .fk_a = 0, .fk_b = 1, .fk_c = 1,
+      .notes = "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE" },
+};
+static const cmd_keyspec_t keyspecs_evalsha[] = {
+    { .flags = "RW access update", .bs_type = CMD_KS_INDEX, .bs_index = 2, .fk_type = CMD_KS_KEYNUM, .fk_a = 0, .fk_b = 1, .fk_c = 1 },
+};
+static const cmd_keyspec_t keyspecs_eval_ro[] = {
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 2, .fk_type = CMD_KS_KEYNUM, .fk_a = 0, .fk_b = 1, .fk_c = 1,
+      .notes = "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS" },
+};
+static const cmd_keyspec_t keyspecs_evalsha_ro[] = {
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 2, .fk_type = CMD_KS_KEYNUM, .fk_a = 0, .fk_b = 1, .fk_c = 1 },
+};
+
+static const cmd_arg_doc_t args_eval[] = {
+    { .name = "script", .type = "string", .key_spec_index = -1 },
+    { .name = "numkeys", .type = "integer", .key_spec_index = -1 },
+    { .name = "key", .type = "key", .key_spec_index = 0, .flags = CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE },
+    { .name = "arg", .type = "string", .key_spec_index = -1, .flags = CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE },
+};
+static const cmd_arg_doc_t args_evalsha[] = {
+    { .name = "sha1", .type = "string", .key_spec_index = -1 },
+    { .name = "numkeys", .type = "integer", .key_spec_index = -1 },
+    { .name = "key", .type = "key", .key_spec_index = 0, .flags = CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE },
+    { .name = "arg", .type = "string", .key_spec_index = -1, .flags = CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE },
+};
+
+static const cmd_arg_doc_t args_script_flush_mode[] = {
+    { .name = "async", .type = "pure-token", .key_spec_index = -1, .token = "ASYNC", .since = "6.2.0" },
+    { .name = "sync", .type = "pure-token", .key_spec_index = -1, .token = "SYNC", .since = "6.2.0" },
+};
+static const cmd_arg_doc_t args_script_flush[] = {
+    { .name = "async", .type = "oneof", .key_spec_index = -1, .flags = CMD_ARG_OPTIONAL, .subargs = args_script_flush_mode, .subarg_count = 2 },
+};
+static const cmd_arg_doc_t args_script_exists[] = {
+    { .name = "sha1", .type = "string", .key_spec_index = -1, .flags = CMD_ARG_MULTIPLE },
+};
+static const cmd_arg_doc_t args_script_load[] = {
+    { .name = "script", .type = "string", .key_spec_index = -1 },
+};
+static const cmd_history_t history_script_flush[] = {
+    { "6.2.0", "Added the `ASYNC` and `SYNC` flushing mode modifiers." },
+};
+
+#define EVAL_FLAGS (CMD_NOSCRIPT | CMD_STALE | CMD_MOVABLE_KEYS)
+
+static cmd_def_t subcommands_script[] = {
+    {
+        .name = "exists", .arity = -3, .flags = CMD_NOSCRIPT, .flag_names = "noscript",
+        .acl_categories = "slow scripting", .tips = "request_policy:all_shards response_policy:agg_logical_and",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_script_exists,
+        .summary = "Check existence of scripts in the script cache.", .since = "2.6.0", .group = "scripting",
+        .complexity = "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).",
+        .args = args_script_exists, .arg_count = 1,
+    },
+    {
+        .name = "flush", .arity = -2, .flags = CMD_NOSCRIPT, .flag_names = "noscript",
+        .acl_categories = "slow scripting", .tips = "request_policy:all_nodes response_policy:all_succeeded",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_script_flush,
+        .summary = "Remove all the scripts from the script cache.", .since = "2.6.0", .group = "scripting",
+        .complexity = "O(N) with N being the number of scripts in cache",
+        .args = args_script_flush, .arg_count = 1, .history = history_script_flush, .history_count = 1,
+    },
+    {
+        .name = "load", .arity = 3, .flags = CMD_NOSCRIPT | CMD_STALE, .flag_names = "noscript stale",
+        .acl_categories = "slow scripting", .tips = "request_policy:all_nodes response_policy:all_succeeded",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_script_load,
+        .summary = "Load the specified Lua script into the script cache.", .since = "2.6.0", .group = "scripting",
+        .complexity = "O(N) with N being the length in bytes of the script body.",
+        .args = args_script_load, .arg_count = 1,
+    },
+    { .name = NULL },
+};
+
+cmd_def_t cmdtable_script[] = {
+    {
+        .name = "eval", .arity = -3, .flags = EVAL_FLAGS, .flag_names = "noscript stale skip_monitor no_mandatory_keys movablekeys",
+        .acl_categories = "slow scripting", .keyspecs = keyspecs_eval, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_eval,
+        .summary = "Execute a Lua script server side", .since = "2.6.0", .group = "scripting",
+        .complexity = "Depends on the script that is executed.", .args = args_eval, .arg_count = 4,
+    },
+    {
+        .name = "evalsha", .arity = -3, .flags = EVAL_FLAGS, .flag_names = "noscript stale skip_monitor no_mandatory_keys movablekeys",
+        .acl_categories = "slow scripting", .keyspecs = keyspecs_evalsha, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_evalsha,
+        .summary = "Execute a Lua script server side", .since = "2.6.0", .group = "scripting",
+        .complexity = "Depends on the script that is executed.", .args = args_evalsha, .arg_count = 4,
+    },
+    {
+        .name = "eval_ro", .arity = -3, .flags = EVAL_FLAGS | CMD_READONLY,
+        .flag_names = "readonly noscript stale skip_monitor no_mandatory_keys movablekeys",
+        .acl_categories = "slow scripting", .keyspecs = keyspecs_eval_ro, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_eval_ro,
+        .summary = "Execute a read-only Lua script server side", .since = "7.0.0", .group = "scripting",
+        .complexity = "Depends on the script that is executed.", .args = args_eval, .arg_count = 4,
+    },
+    {
+        .name = "evalsha_ro", .arity = -3, .flags = EVAL_FLAGS | CMD_READONLY,
+        .flag_names = "readonly noscript stale skip_monitor no_mandatory_keys movablekeys",
+        .acl_categories = "slow scripting", .keyspecs = keyspecs_evalsha_ro, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_evalsha_ro,
+        .summary = "Execute a read-only Lua script server side", .since = "7.0.0", .group = "scripting",
+        .complexity = "Depends on the script that is executed.", .args = args_evalsha, .arg_count = 4,
+    },
+    {
+        .name = "script", .arity = -2, .flags = 0, .flag_names = "",
+        .acl_categories = "slow", .exec = CMD_EXEC_CLIENT, .handler = NULL,
+        .subcommands = subcommands_script,
+        .summary = "A container for Lua scripts management commands", .since = "2.6.0", .group = "scripting",
+        .complexity = "Depends on subcommand.",
+    },
+    { .name = NULL },
+};

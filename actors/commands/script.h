@@ -1,0 +1,34 @@
+/* script.h - EVAL scripting: the node's script cache and each worker's Lua state.
+ *
+ * See docs/scripting.md. The cache (script_cache.c) is shared by the node's
+ * workers and holds bodies only; every worker keeps its own Lua 5.1 state
+ * (script_lua.c), made on first use, with the scripts it ran compiled as
+ * functions f_<sha1> in the state's registry, as 7.0.15 names them.
+ */
+#ifndef SHOAL_ACTORS_SCRIPT_H
+#define SHOAL_ACTORS_SCRIPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "actors/commands/cmd.h"
+
+void script_cache_add(const char *sha, const char *body, size_t len);
+/* A malloc'd NUL-terminated copy of the body, or NULL when unknown. */
+char *script_cache_get(const char *sha, size_t *len);
+bool script_cache_exists(const char *sha, size_t len);
+void script_cache_flush(void);
+unsigned long script_cache_gen(void);
+
+/* Lower-case hex sha1 of bytes, NUL-terminated into out[41]. */
+void script_sha1hex(char out[41], const void *bytes, size_t len);
+
+/* Compiles body on this worker's Lua state as f_<sha>; false with the
+ * 7.0.15 error reply in r when it does not compile. */
+bool script_compile(const char *sha, const char *body, size_t len, resp_buf_t *r);
+
+/* Runs the script sha (compiling body first when the state lacks it; body
+ * NULL: from the cache, or NOSCRIPT) with keys argv[3 .. 3+numkeys) and the
+ * rest as ARGV, writing its reply into ctx->reply. */
+void script_run(cmd_ctx_t *ctx, const char *sha, const char *body, size_t len, int numkeys, bool ro);
+
+#endif

@@ -1,0 +1,111 @@
+/* script_cache.c - the node's EVAL script cache: sha1 -> script body.
+ *
+ * One cache per node, shared by every worker: SCRIPT LOAD on one worker makes
+ * EVALSHA work on all. Entries are immutable once added (a body never changes
+ * for its sha), so a reader copies the body out under the lock and compiles
+ * it into its own worker's Lua state lazily (script_lua.c). SCRIPT FLUSH
+ * empties the cache and bumps a generation that every worker compares with
+ * the one its Lua state was built for: a stale state is dropped and rebuilt.
+ *
+ * Must never: hand out a pointer into the cache outside the lock.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "actors/commands/script.h"
+#include "runtime/xmalloc.h"
+
+typedef struct centry {
+    char sha[41];
+    char *body;
+    size_t len;
+    struct centry *next;
+} centry_t;
+
+#define NBUCKETS 1024
+static centry_t *buckets[NBUCKETS];
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic unsigned long cache_gen = 1;
+
+static unsigned bucket_of(const char *sha)
+{
+    unsigned h = 0;
+    for (int i = 0; i < 8; i++) h = h * 16u + (unsigned)(sha[i] <= '9' ? sha[i] - '0' : (sha[i] | 0x20) - 'a' + 10);
+    return h % NBUCKETS;
+}
+
+static centry_t *find_locked(const char *sha)
+{
+    for (centry_t *e = buckets[bucket_of(sha)]; e; e = e->next)
+        if (!memcmp(e->sha, sha, 40)) return e;
+    return NULL;
+}
+
+void script_cache_add(const char *sha, const char *body, size_t len)
+{
+    pthread_mutex_lock(&cache_lock);
+    if (!find_locked(sha)) {
+        centry_t *e = xcalloc(1, sizeof *e);
+        memcpy(e->sha, sha, 40);
+        e->body = xmalloc(len + 1);
+        memcpy(e->body, body, len);
+        e->body[len] = 0;
+        e->len = len;
+        unsigned b = bucket_of(sha);
+        e->next = buckets[b];
+        buckets[b] = e;
+    }
+    pthread_mutex_unlock(&cache_lock);
+}
+
+char *script_cache_get(const char *sha, size_t *len)
+{
+    char *out = NULL;
+    pthread_mutex_lock(&cache_lock);
+    centry_t *e = find_locked(sha);
+    if (e) {
+        out = xmalloc(e->len + 1);
+        memcpy(out, e->body, e->len + 1);
+        *len = e->len;
+    }
+    pthread_mutex_unlock(&cache_lock);
+    return out;
+}
+
+bool script_cache_exists(const char *sha, size_t len)
+{
+    if (len != 40) return false;
+    char low[41];
+    for (int i = 0; i < 40; i++) low[i] = (char)((sha[i] >= 'A' && sha[i] <= 'Z') ? sha[i] | 0x20 : sha[i]);
+    low[40] = 0;
+    pthread_mutex_lock(&cache_lock);
+    bool r = find_locked(low) != NULL;
+    pthread_mutex_unlock(&cache_lock);
+    return r;
+}
+
+void script_cache_flush(void)
+{
+    pthread_mutex_lock(&cache_lock);
+    for (int b = 0; b < NBUCKETS; b++) {
+        centry_t *e = buckets[b];
+        while (e) {
+            centry_t *n = e->next;
+            free(e->body);
+            free(e);
+            e = n;
+        }
+        buckets[b] = NULL;
+    }
+    /* relaxed: a worker reading the old value runs one more script from its
+     * old state, which is what a script racing with the flush may do */
+    atomic_fetch_add_explicit(&cache_gen, 1, memory_order_relaxed);
+    pthread_mutex_unlock(&cache_lock);
+}
+
+unsigned long script_cache_gen(void)
+{
+    return atomic_load_explicit(&cache_gen, memory_order_relaxed);   /* see script_cache_flush */
+}

@@ -1,0 +1,832 @@
+/* script_lua.c - each worker's Lua 5.1 state and what scripts see of Redis.
+ *
+ * A worker thread makes its state on the first script it runs (and again
+ * after SCRIPT FLUSH): base, table, string and math libraries, no os, io,
+ * package, loadfile, dofile or print, and the `redis` table. The globals are
+ * protected as 7.0.15 protects them: reading an unknown global and writing
+ * any global or library field fail with 7.0.15's texts. Debian's Lua has no
+ * read-only tables (Redis patches its copy), so the real globals sit in a
+ * hidden table and _G, and each library table, is an empty proxy whose
+ * metatable reads through and refuses writes.
+ *
+ * redis.call runs the command here, on the worker that runs the script
+ * (dispatch_run_for: its effect is propagated as the command itself, inside
+ * the MULTI/EXEC the script is wrapped in), into a scratch buffer that is
+ * then parsed into Lua values by 7.0.15's rules.
+ *
+ * Must never: run a command of a key that another worker keeps.
+ */
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "actors/commands/commands.h"
+#include "actors/commands/script.h"
+#include "actors/config/config.h"
+#include "actors/repl/repl.h"
+#include "actors/state/state.h"
+#include "actors/worker/blocking.h"
+#include "actors/worker/client.h"
+#include "actors/worker/worker.h"
+#include "proto/slot.h"
+#include "runtime/log.h"
+#include "runtime/xmalloc.h"
+
+/* What redis.call needs of the running script. */
+typedef struct run {
+    cmd_ctx_t *ctx;
+    bool ro;
+    int nkeys;                    /* declared keys: argv[3 .. 3+nkeys) */
+    int resp;                     /* redis.setresp */
+} run_t;
+
+static __thread lua_State *tl_lua;
+static __thread unsigned long tl_gen;
+static __thread run_t *tl_run;
+
+void script_sha1hex(char out[41], const void *bytes, size_t len)
+{
+    unsigned char d[SHA_DIGEST_LENGTH];
+    SHA1(bytes, len, d);
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < SHA_DIGEST_LENGTH; i++) {
+        out[i * 2] = hex[d[i] >> 4];
+        out[i * 2 + 1] = hex[d[i] & 15];
+    }
+    out[40] = 0;
+}
+
+/* ---------------- errors as 7.0.15 shapes them ---------------- */
+
+/* Pushes {err = "CODE msg"}: "-CODE msg" keeps its code, "msg" gets ERR. */
+static void push_error(lua_State *L, const char *e, size_t n)
+{
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    if (n > 0 && e[0] == '-') {
+        const char *sp = memchr(e, ' ', n);
+        if (!sp) {
+            luaL_addstring(&b, "ERR ");
+            luaL_addlstring(&b, e + 1, n - 1);
+        } else {
+            luaL_addlstring(&b, e + 1, (size_t)(sp - e - 1));
+            luaL_addchar(&b, ' ');
+            const char *m = sp + 1;
+            size_t mn = n - (size_t)(m - e);
+            while (mn > 0 && (m[mn - 1] == '\r' || m[mn - 1] == '\n')) mn--;
+            luaL_addlstring(&b, m, mn);
+        }
+    } else {
+        luaL_addstring(&b, "ERR ");
+        luaL_addlstring(&b, e, n);
+    }
+    luaL_pushresult(&b);
+    lua_newtable(L);
+    lua_pushstring(L, "err");
+    lua_pushvalue(L, -3);
+    lua_settable(L, -3);
+    lua_remove(L, -2);
+}
+
+static int raise_error(lua_State *L, const char *e)
+{
+    push_error(L, e, strlen(e));
+    return lua_error(L);
+}
+
+/* ---------------- protected globals ---------------- */
+
+static int global_missing(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, "shoal_globals");
+    lua_pushvalue(L, 2);
+    lua_rawget(L, -2);
+    if (!lua_isnil(L, -1)) return 1;
+    const char *name = lua_tostring(L, 2);
+    return luaL_error(L, "Script attempted to access nonexistent global variable '%s'", name ? name : "?");
+}
+
+static int readonly_write(lua_State *L)
+{
+    return luaL_error(L, "Attempt to modify a readonly table");
+}
+
+/* Replaces the table at the top of the stack with a proxy that reads it and
+ * refuses writes (index: the function or table reads go to). */
+static void push_proxy_meta(lua_State *L, int reads_at)
+{
+    lua_newtable(L);                        /* proxy */
+    lua_newtable(L);                        /* its metatable */
+    lua_pushvalue(L, reads_at < 0 ? reads_at - 2 : reads_at);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, readonly_write);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+}
+
+/* ---------------- Lua values to a reply ---------------- */
+
+static void add_raw(resp_buf_t *r, char type, const char *s, size_t n)
+{
+    char head[32];
+    int k = snprintf(head, sizeof head, "%c%zu\r\n", type, n);
+    resp_buf_append(r, head, (size_t)k);
+    resp_buf_append(r, s, n);
+    resp_buf_append(r, "\r\n", 2);
+}
+
+/* Status and big-number texts lose their line breaks, as 7.0.15's do. */
+static void add_line(resp_buf_t *r, char type, const char *s, size_t n)
+{
+    resp_buf_append(r, &type, 1);
+    for (size_t i = 0; i < n; i++) {
+        char ch = (s[i] == '\r' || s[i] == '\n') ? ' ' : s[i];
+        resp_buf_append(r, &ch, 1);
+    }
+    resp_buf_append(r, "\r\n", 2);
+}
+
+static bool field_of_type(lua_State *L, const char *name, int type)
+{
+    lua_pushstring(L, name);
+    lua_rawget(L, -2);
+    if (lua_type(L, -1) == type) return true;
+    lua_pop(L, 1);
+    return false;
+}
+
+/* The error reply of an {err=...} table (at the top), `-` + its text. */
+static void add_error_table(resp_buf_t *r, lua_State *L, const char *sha)
+{
+    lua_getfield(L, -1, "err");
+    const char *msg = lua_tostring(L, -1);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addchar(&b, '-');
+    luaL_addstring(&b, msg ? msg : "");
+    if (sha) {
+        lua_getfield(L, -2, "source");
+        lua_getfield(L, -3, "line");
+        if (lua_isstring(L, -1) && lua_isstring(L, -2)) {
+            char tail[200];
+            snprintf(tail, sizeof tail, " script: %s, on %s:%s.", sha, lua_tostring(L, -2), lua_tostring(L, -1));
+            lua_pop(L, 2);
+            luaL_addstring(&b, tail);
+        } else {
+            lua_pop(L, 2);
+        }
+    }
+    luaL_pushresult(&b);
+    size_t n;
+    const char *s = lua_tolstring(L, -1, &n);
+    char *copy = xmalloc(n + 1);
+    memcpy(copy, s, n + 1);
+    lua_pop(L, 2);
+    resp_add_error(r, copy);
+    free(copy);
+}
+
+static void lua_to_reply(resp_buf_t *r, lua_State *L, int resp);
+
+/* A table that is one typed value ({err=}, {ok=}, {double=}, {big_number=},
+ * {verbatim_string=}): its reply, consuming it; false, untouched, otherwise. */
+static bool single_to_reply(resp_buf_t *r, lua_State *L)
+{
+    if (field_of_type(L, "err", LUA_TSTRING)) {
+        lua_pop(L, 1);
+        add_error_table(r, L, NULL);    /* consumes the table */
+        return true;
+    }
+    size_t n;
+    if (field_of_type(L, "ok", LUA_TSTRING)) {
+        const char *s = lua_tolstring(L, -1, &n);
+        add_line(r, '+', s, n);
+        lua_pop(L, 2);
+        return true;
+    }
+    if (field_of_type(L, "double", LUA_TNUMBER)) {
+        resp_add_double(r, lua_tonumber(L, -1));
+        lua_pop(L, 2);
+        return true;
+    }
+    if (field_of_type(L, "big_number", LUA_TSTRING)) {
+        const char *s = lua_tolstring(L, -1, &n);
+        if (r->proto == 3) {
+            add_line(r, '(', s, n);
+        } else {
+            char *c = xmalloc(n + 1);
+            for (size_t i = 0; i < n; i++) c[i] = (s[i] == '\r' || s[i] == '\n') ? ' ' : s[i];
+            resp_add_bulk(r, c, n);
+            free(c);
+        }
+        lua_pop(L, 2);
+        return true;
+    }
+    if (field_of_type(L, "verbatim_string", LUA_TTABLE)) {
+        lua_getfield(L, -1, "format");
+        lua_getfield(L, -2, "string");
+        if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING) {
+            size_t fl;
+            const char *f = lua_tolstring(L, -2, &fl);
+            const char *s = lua_tolstring(L, -1, &n);
+            if (r->proto == 3) {
+                char *buf = xmalloc(n + 4);
+                memcpy(buf, f, fl > 3 ? 3 : fl);
+                for (size_t i = fl; i < 3; i++) buf[i] = ' ';
+                buf[3] = ':';
+                memcpy(buf + 4, s, n);
+                add_raw(r, '=', buf, n + 4);
+                free(buf);
+            } else {
+                resp_add_bulk(r, s, n);
+            }
+            lua_pop(L, 4);
+            return true;
+        }
+        lua_pop(L, 3);
+    }
+    return false;
+}
+
+/* A map, a set or an array (elements 1, 2, ... up to the first nil). */
+static void collection_to_reply(resp_buf_t *r, lua_State *L, int resp)
+{
+    if (field_of_type(L, "map", LUA_TTABLE)) {
+        long long len = 0;
+        size_t h = resp_add_deferred_len(r);
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            lua_pushvalue(L, -2);
+            lua_to_reply(r, L, resp);   /* the key */
+            lua_to_reply(r, L, resp);   /* the value */
+            len++;
+        }
+        resp_set_deferred_map(r, h, len);
+        lua_pop(L, 1);          /* the field; the caller pops the table */
+        return;
+    }
+    if (field_of_type(L, "set", LUA_TTABLE)) {
+        long long len = 0;
+        size_t h = resp_add_deferred_len(r);
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            lua_pop(L, 1);
+            lua_pushvalue(L, -1);
+            lua_to_reply(r, L, resp);
+            len++;
+        }
+        resp_set_deferred_set(r, h, len);
+        lua_pop(L, 1);          /* the field; the caller pops the table */
+        return;
+    }
+    size_t h = resp_add_deferred_len(r);
+    long long len = 0;
+    for (int j = 1;; j++) {
+        lua_pushnumber(L, j);
+        lua_rawget(L, -2);
+        if (lua_isnil(L, -1)) {
+            lua_pop(L, 1);
+            break;
+        }
+        lua_to_reply(r, L, resp);
+        len++;
+    }
+    resp_set_deferred_array(r, h, len);
+}
+
+static void lua_to_reply(resp_buf_t *r, lua_State *L, int resp)
+{
+    if (!lua_checkstack(L, 4)) {
+        resp_add_error(r, "ERR reached lua stack limit");
+        lua_pop(L, 1);
+        return;
+    }
+    switch (lua_type(L, -1)) {
+    case LUA_TSTRING: {
+        size_t n;
+        const char *s = lua_tolstring(L, -1, &n);
+        resp_add_bulk(r, s, n);
+        break;
+    }
+    case LUA_TBOOLEAN:
+        if (resp == 2) {
+            if (lua_toboolean(L, -1)) resp_add_int(r, 1);
+            else resp_add_null(r);
+        } else {
+            resp_add_bool(r, lua_toboolean(L, -1));
+        }
+        break;
+    case LUA_TNUMBER:
+        resp_add_int(r, (long long)lua_tonumber(L, -1));
+        break;
+    case LUA_TTABLE:
+        if (single_to_reply(r, L)) return;
+        collection_to_reply(r, L, resp);
+        break;
+    default:
+        resp_add_null(r);
+    }
+    lua_pop(L, 1);
+}
+
+/* ---------------- a command's reply to Lua values ---------------- */
+
+static long long read_num(const char **p)
+{
+    long long v = strtoll(*p, NULL, 10);
+    *p = strchr(*p, '\r') + 2;
+    return v;
+}
+
+static const char *reply_to_lua(lua_State *L, const char *p)
+{
+    lua_checkstack(L, 4);
+    char t = *p++;
+    const char *eol = strchr(p, '\r');
+    switch (t) {
+    case '+':
+        lua_newtable(L);
+        lua_pushstring(L, "ok");
+        lua_pushlstring(L, p, (size_t)(eol - p));
+        lua_settable(L, -3);
+        return eol + 2;
+    case '-':
+        push_error(L, p - 1, (size_t)(eol - p + 1));
+        return eol + 2;
+    case ':':
+        lua_pushnumber(L, (lua_Number)read_num(&p));
+        return p;
+    case '$': {
+        long long n = read_num(&p);
+        if (n < 0) {
+            lua_pushboolean(L, 0);
+            return p;
+        }
+        lua_pushlstring(L, p, (size_t)n);
+        return p + n + 2;
+    }
+    case '*': case '~': case '%': {
+        long long n = read_num(&p);
+        if (n < 0) {
+            lua_pushboolean(L, 0);
+            return p;
+        }
+        if (t == '*') {
+            lua_newtable(L);
+            for (long long j = 1; j <= n; j++) {
+                lua_pushnumber(L, (lua_Number)j);
+                p = reply_to_lua(L, p);
+                lua_settable(L, -3);
+            }
+            return p;
+        }
+        lua_newtable(L);
+        lua_pushstring(L, t == '%' ? "map" : "set");
+        lua_newtable(L);
+        for (long long j = 0; j < n; j++) {
+            p = reply_to_lua(L, p);
+            if (t == '%') p = reply_to_lua(L, p);
+            else lua_pushboolean(L, 1);
+            lua_settable(L, -3);
+        }
+        lua_settable(L, -3);
+        return p;
+    }
+    case '_':
+        lua_pushnil(L);
+        return eol + 2;
+    case '#':
+        lua_pushboolean(L, *p == 't');
+        return eol + 2;
+    case ',':
+        lua_newtable(L);
+        lua_pushstring(L, "double");
+        lua_pushnumber(L, strtod(p, NULL));
+        lua_settable(L, -3);
+        return eol + 2;
+    case '(':
+        lua_newtable(L);
+        lua_pushstring(L, "big_number");
+        lua_pushlstring(L, p, (size_t)(eol - p));
+        lua_settable(L, -3);
+        return eol + 2;
+    case '=': {
+        long long n = read_num(&p);
+        lua_newtable(L);
+        lua_pushstring(L, "verbatim_string");
+        lua_newtable(L);
+        lua_pushstring(L, "format");
+        lua_pushlstring(L, p, 3);
+        lua_settable(L, -3);
+        lua_pushstring(L, "string");
+        lua_pushlstring(L, p + 4, (size_t)(n - 4));
+        lua_settable(L, -3);
+        lua_settable(L, -3);
+        return p + n + 2;
+    }
+    default:
+        lua_pushnil(L);
+        return eol ? eol + 2 : p;
+    }
+}
+
+/* ---------------- redis.call / redis.pcall ---------------- */
+
+/* Where a key of redis.call may be served; NULL when here, else the error. */
+static const char *key_refused(run_t *run, const uint8_t *key, size_t len)
+{
+    cmd_ctx_t *ctx = run->ctx;
+    bool declared = false;
+    for (int i = 0; i < run->nkeys && !declared; i++)
+        declared = ctx->argvlen[3 + i] == len && !memcmp(ctx->argv[3 + i], key, len);
+    unsigned slot = slot_of_key(key, len);
+    if (config_cluster_enabled()) {
+        /* A script without a shebang may touch keys of any slot this node
+         * serves (7.0.15 gives such scripts allow-cross-slot-keys). */
+        const cluster_snapshot_t *s = worker_snapshot(ctx->worker);
+        if (s && s->slot_owner[slot] != s->myself)
+            return "Script attempted to access a non local key in a cluster node";
+    }
+    /* A key another worker of this node keeps is not reachable from here
+     * (declared keys are: the dispatcher brought them, xcmd.c). */
+    if (!declared && worker_of_slot(slot) != worker_index(ctx->worker))
+        return "Script attempted to access a non local key in a cluster node";
+    return NULL;
+}
+
+static bool node_is_replica(cmd_ctx_t *ctx)
+{
+    const cluster_snapshot_t *s = worker_snapshot(ctx->worker);
+    return s && (s->nodes[s->myself].flags & NODE_SLAVE);
+}
+
+static int generic_call(lua_State *L, bool raise)
+{
+    run_t *run = tl_run;
+    if (!run) return raise_error(L, "redis.call/pcall can only be called inside a script invocation");
+    int argc = lua_gettop(L);
+    if (argc == 0) {
+        push_error(L, "Please specify at least one argument for this redis lib call", 60);
+        return raise ? lua_error(L) : 1;
+    }
+    const uint8_t **argv = xmalloc(sizeof *argv * (size_t)argc);
+    size_t *argvlen = xmalloc(sizeof *argvlen * (size_t)argc);
+    char (*nums)[32] = xmalloc(32 * (size_t)argc);
+    const char *err = NULL;
+    for (int j = 0; j < argc; j++) {
+        if (lua_type(L, j + 1) == LUA_TNUMBER) {
+            /* %.17g as 7.0.15: Lua's own number format loses precision */
+            argvlen[j] = (size_t)snprintf(nums[j], 32, "%.17g", (double)lua_tonumber(L, j + 1));
+            argv[j] = (const uint8_t *)nums[j];
+        } else {
+            argv[j] = (const uint8_t *)lua_tolstring(L, j + 1, &argvlen[j]);
+            if (!argv[j]) err = "Lua redis lib command arguments must be strings or integers";
+        }
+    }
+    const cmd_def_t *cmd = NULL;
+    if (!err) {
+        cmd = cmd_lookup(argv[0], argvlen[0]);
+        if (cmd && cmd->subcommands && argc >= 2) cmd = cmd_lookup_sub(cmd, argv[1], argvlen[1]);
+        if (!cmd) err = "Unknown Redis command called from script";
+        else if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity))
+            err = "Wrong number of args calling Redis command from script";
+        else if (cmd->flags & CMD_NOSCRIPT) err = "This Redis command is not allowed from script";
+        else if (run->ro && (cmd->flags & CMD_WRITE)) err = "Write commands are not allowed from read-only scripts.";
+        else if ((cmd->flags & CMD_WRITE) && node_is_replica(run->ctx))
+            err = "-READONLY You can't write against a read only replica.";
+        else if (cmd->exec != CMD_EXEC_KEYED || !cmd->handler)
+            err = "This Redis command is not allowed from script";   /* not yet: see docs/scripting.md */
+    }
+    if (!err) {
+        int pos[512];
+        int n = cmd_get_keys(cmd, argc, argv, argvlen, pos, 512);
+        for (int i = 0; i < n && !err; i++) err = key_refused(run, argv[pos[i]], argvlen[pos[i]]);
+    }
+    if (err) {
+        free(argv);
+        free(argvlen);
+        free(nums);
+        lua_pop(L, argc);
+        push_error(L, err, strlen(err));
+        return raise ? lua_error(L) : 1;
+    }
+    resp_buf_t out;
+    resp_buf_init(&out, run->resp);
+    cmd_ctx_t *ctx = run->ctx;
+    dispatch_run_for(ctx->worker, 0, cmd, argc, argv, argvlen, &out, ctx->now_ms);
+    free(argv);
+    free(argvlen);
+    free(nums);
+    lua_pop(L, argc);
+    resp_buf_append(&out, "", 1);   /* a NUL past the end, for the parser's strchr */
+    reply_to_lua(L, out.data);
+    bool failed = out.data[0] == '-';
+    resp_buf_free(&out);
+    if (raise && failed) return lua_error(L);
+    return 1;
+}
+
+static int l_call(lua_State *L) { return generic_call(L, true); }
+static int l_pcall(lua_State *L) { return generic_call(L, false); }
+
+static int l_sha1hex(lua_State *L)
+{
+    if (lua_gettop(L) != 1) return raise_error(L, "wrong number of arguments");
+    size_t n;
+    const char *s = lua_tolstring(L, 1, &n);
+    char hex[41];
+    script_sha1hex(hex, s ? s : "", s ? n : 0);
+    lua_pushstring(L, hex);
+    return 1;
+}
+
+static int l_error_reply(lua_State *L)
+{
+    if (lua_gettop(L) != 1 || lua_type(L, -1) != LUA_TSTRING) {
+        push_error(L, "wrong number or type of arguments", 33);
+        return 1;
+    }
+    size_t n;
+    const char *e = lua_tolstring(L, -1, &n);
+    if (n > 0 && e[0] == '-') {
+        push_error(L, e, n);
+    } else {
+        lua_pushfstring(L, "-%s", e);
+        size_t m;
+        const char *d = lua_tolstring(L, -1, &m);
+        push_error(L, d, m);
+        lua_remove(L, -2);
+    }
+    return 1;
+}
+
+static int l_status_reply(lua_State *L)
+{
+    if (lua_gettop(L) != 1 || lua_type(L, -1) != LUA_TSTRING) {
+        push_error(L, "wrong number or type of arguments", 33);
+        return 1;
+    }
+    lua_newtable(L);
+    lua_pushstring(L, "ok");
+    lua_pushvalue(L, -3);
+    lua_settable(L, -3);
+    return 1;
+}
+
+static int l_log(lua_State *L)
+{
+    int argc = lua_gettop(L);
+    if (argc < 2) return raise_error(L, "redis.log() requires two arguments or more.");
+    if (!lua_isnumber(L, 1)) return raise_error(L, "First argument must be a number (log level).");
+    int level = (int)lua_tonumber(L, 1);
+    if (level < 0 || level > 3) return raise_error(L, "Invalid debug level.");
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (int j = 2; j <= argc; j++) {
+        size_t n;
+        const char *s = lua_tolstring(L, j, &n);
+        if (!s) continue;
+        if (j != 2) luaL_addchar(&b, ' ');
+        luaL_addlstring(&b, s, n);
+    }
+    luaL_pushresult(&b);
+    static const int levels[4] = { RT_LOG_DEBUG, RT_LOG_VERBOSE, RT_LOG_NOTICE, RT_LOG_WARNING };
+    rt_log_raw(levels[level], "%s", lua_tostring(L, -1));
+    return 0;
+}
+
+static int l_setresp(lua_State *L)
+{
+    if (!tl_run) return raise_error(L, "redis.setresp can only be called inside a script invocation");
+    if (lua_gettop(L) != 1) return raise_error(L, "redis.setresp() requires one argument.");
+    int v = (int)lua_tonumber(L, -1);
+    if (v != 2 && v != 3) return raise_error(L, "RESP version must be 2 or 3.");
+    tl_run->resp = v;
+    return 0;
+}
+
+static int l_true(lua_State *L) { lua_pushboolean(L, 1); return 1; }
+static int l_false(lua_State *L) { lua_pushboolean(L, 0); return 1; }
+static int l_nothing(lua_State *L) { (void)L; return 0; }
+
+/* ---------------- the state ---------------- */
+
+static const char err_handler[] =
+    "local dbg = debug\n"
+    "function __redis__err__handler(err)\n"
+    "  local i = dbg.getinfo(2,'nSl')\n"
+    "  if i and i.what == 'C' then\n"
+    "    i = dbg.getinfo(3,'nSl')\n"
+    "  end\n"
+    "  if type(err) ~= 'table' then\n"
+    "    err = {err='ERR ' .. tostring(err)}\n"
+    "  end\n"
+    "  if i then\n"
+    "    err['source'] = i.source\n"
+    "    err['line'] = i.currentline\n"
+    "  end\n"
+    "  return err\n"
+    "end\n";
+
+static void open_lib(lua_State *L, lua_CFunction f, const char *name)
+{
+    lua_pushcfunction(L, f);
+    lua_pushstring(L, name);
+    lua_call(L, 1, 0);
+}
+
+static void set_fn(lua_State *L, const char *name, lua_CFunction f)
+{
+    lua_pushcfunction(L, f);
+    lua_setfield(L, -2, name);
+}
+
+static lua_State *state_new(void)
+{
+    lua_State *L = luaL_newstate();
+    open_lib(L, luaopen_base, "");
+    open_lib(L, luaopen_table, LUA_TABLIBNAME);
+    open_lib(L, luaopen_string, LUA_STRLIBNAME);
+    open_lib(L, luaopen_math, LUA_MATHLIBNAME);
+    open_lib(L, luaopen_debug, LUA_DBLIBNAME);
+    static const char *const denied[] = { "loadfile", "dofile", "print" };
+    for (size_t i = 0; i < sizeof denied / sizeof *denied; i++) {
+        lua_pushnil(L);
+        lua_setglobal(L, denied[i]);
+    }
+    lua_newtable(L);
+    set_fn(L, "call", l_call);
+    set_fn(L, "pcall", l_pcall);
+    set_fn(L, "sha1hex", l_sha1hex);
+    set_fn(L, "error_reply", l_error_reply);
+    set_fn(L, "status_reply", l_status_reply);
+    set_fn(L, "log", l_log);
+    set_fn(L, "setresp", l_setresp);
+    set_fn(L, "replicate_commands", l_true);
+    set_fn(L, "breakpoint", l_false);
+    set_fn(L, "debug", l_nothing);
+    static const struct { const char *name; int v; } nums[] = {
+        { "LOG_DEBUG", 0 }, { "LOG_VERBOSE", 1 }, { "LOG_NOTICE", 2 }, { "LOG_WARNING", 3 },
+        { "REDIS_VERSION_NUM", 0x07000f },
+    };
+    for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) {
+        lua_pushnumber(L, nums[i].v);
+        lua_setfield(L, -2, nums[i].name);
+    }
+    lua_pushstring(L, "7.0.15");
+    lua_setfield(L, -2, "REDIS_VERSION");
+    lua_setglobal(L, "redis");
+    luaL_loadbuffer(L, err_handler, sizeof err_handler - 1, "@err_handler_def");
+    lua_pcall(L, 0, 0, 0);
+    lua_pushnil(L);
+    lua_setglobal(L, "debug");   /* only the handler keeps it, as 7.0.15 */
+
+    /* Protection: the globals move to a hidden table; library tables are
+     * replaced by read-only proxies; _G becomes an empty proxy. */
+    lua_newtable(L);                                   /* hidden */
+    lua_pushnil(L);
+    while (lua_next(L, LUA_GLOBALSINDEX)) {
+        const char *k = lua_tostring(L, -2);
+        if (lua_istable(L, -1) && k && strcmp(k, "_G") != 0) {
+            push_proxy_meta(L, -1);                    /* reads go to the library table */
+            lua_remove(L, -2);
+        }
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, -4);                             /* hidden[k] = value or proxy */
+    }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, "shoal_globals");
+    /* empty the real globals table (now _G's proxy): its metatable does the rest */
+    lua_newtable(L);                                   /* keys to clear */
+    int n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, LUA_GLOBALSINDEX)) {
+        lua_pop(L, 1);
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, -3, ++n);
+    }
+    for (int i = 1; i <= n; i++) {
+        lua_rawgeti(L, -1, i);
+        lua_pushnil(L);
+        lua_rawset(L, LUA_GLOBALSINDEX);
+    }
+    lua_pop(L, 1);
+    lua_pushvalue(L, LUA_GLOBALSINDEX);
+    lua_setfield(L, -2, "_G");                         /* hidden._G = the protected globals */
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushcfunction(L, global_missing);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, readonly_write);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, LUA_GLOBALSINDEX);
+    return L;
+}
+
+static lua_State *state_get(void)
+{
+    unsigned long gen = script_cache_gen();
+    if (tl_lua && tl_gen != gen) {
+        lua_close(tl_lua);
+        tl_lua = NULL;
+    }
+    if (!tl_lua) {
+        tl_lua = state_new();
+        tl_gen = gen;
+    }
+    return tl_lua;
+}
+
+static bool compile_on(lua_State *L, const char *sha, const char *body, size_t len, resp_buf_t *r)
+{
+    if (luaL_loadbuffer(L, body, len, "@user_script")) {
+        resp_add_errorf(r, "ERR Error compiling script (new function): %s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return false;
+    }
+    char fname[43] = "f_";
+    memcpy(fname + 2, sha, 41);
+    lua_setfield(L, LUA_REGISTRYINDEX, fname);
+    return true;
+}
+
+bool script_compile(const char *sha, const char *body, size_t len, resp_buf_t *r)
+{
+    return compile_on(state_get(), sha, body, len, r);
+}
+
+static void set_array(lua_State *L, const char *name, const uint8_t **argv, const size_t *argvlen, int n)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, "shoal_globals");
+    lua_newtable(L);
+    for (int i = 0; i < n; i++) {
+        lua_pushlstring(L, (const char *)argv[i], argvlen[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, name);
+    lua_pop(L, 1);
+}
+
+void script_run(cmd_ctx_t *ctx, const char *sha, const char *body, size_t len, int numkeys, bool ro)
+{
+    lua_State *L = state_get();
+    char fname[43] = "f_";
+    memcpy(fname + 2, sha, 41);
+    lua_getglobal(L, "__redis__err__handler");
+    lua_getfield(L, LUA_REGISTRYINDEX, fname);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        char *cached = NULL;
+        if (!body) body = cached = script_cache_get(sha, &len);
+        if (!body) {
+            lua_pop(L, 1);
+            resp_add_error(ctx->reply, "NOSCRIPT No matching script. Please use EVAL.");
+            return;
+        }
+        bool ok = compile_on(L, sha, body, len, ctx->reply);
+        if (ok && !cached) script_cache_add(sha, body, len);
+        free(cached);
+        if (!ok) {
+            lua_pop(L, 1);
+            return;
+        }
+        lua_getfield(L, LUA_REGISTRYINDEX, fname);
+    }
+    set_array(L, "KEYS", ctx->argv + 3, ctx->argvlen + 3, numkeys);
+    set_array(L, "ARGV", ctx->argv + 3 + numkeys, ctx->argvlen + 3 + numkeys, ctx->argc - 3 - numkeys);
+    run_t run = { .ctx = ctx, .ro = ro, .nkeys = numkeys, .resp = 2 };
+    tl_run = &run;
+    /* The script's writes reach replicas and the AOF as its commands, in
+     * one MULTI/EXEC when more than one (repl_multi_end), unless the script
+     * itself runs inside a transaction that already wraps them. */
+    struct repl_wbuf *rb = worker_repl(ctx->worker);
+    bool wrap = rb && !repl_in_multi(rb);
+    if (wrap) repl_multi_begin(rb);
+    blocking_hold(ctx->worker, true);   /* clients waiting on keys are served once, at the end */
+    int err = lua_pcall(L, 0, 1, -2);
+    blocking_hold(ctx->worker, false);
+    if (wrap) repl_multi_end(rb);
+    tl_run = NULL;
+    if (err) {
+        if (lua_istable(L, -1)) {
+            add_error_table(ctx->reply, L, sha);
+        } else {
+            resp_add_errorf(ctx->reply, "ERR Error running script %s, %.100s\n", fname,
+                            lua_isstring(L, -1) ? lua_tostring(L, -1) : "execution failure");
+            lua_pop(L, 1);
+        }
+    } else {
+        lua_to_reply(ctx->reply, L, run.resp);
+    }
+    lua_pop(L, 1);                      /* the error handler */
+    lua_gc(L, LUA_GCSTEP, 1);
+}

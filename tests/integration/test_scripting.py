@@ -1,0 +1,236 @@
+"""EVAL scripting (issue 15): EVAL/EVALSHA/EVAL_RO/EVALSHA_RO, SCRIPT LOAD/EXISTS/FLUSH,
+the redis.* API, the Lua <-> RESP conversions, the sandbox and the error texts.
+
+What it is for: every case sends the same commands to our node and to a real
+redis-server 7.0.15 (both one-node clusters owning every slot) and compares the
+reply bytes; a few cases also check where a script runs (keys of several
+workers) and what it propagates (its writes, wrapped in MULTI/EXEC, in the AOF).
+
+What it must never do: weaken an expectation to match our node; the reference
+server is the contract.
+"""
+import hashlib
+import re
+
+import pytest
+
+import helpers as h
+
+OTHER = next(k for k in (f"o{i}" for i in range(10000))
+             if h.key_slot(k) != h.key_slot("a") and h.key_slot(k) % 4 == h.key_slot("a") % 4)
+SET_INCR = "redis.call('set', KEYS[1], ARGV[1]); return redis.call('incr', KEYS[1])"
+
+# (name, setup commands, command whose reply bytes are compared)
+CASES = [
+    ("int", [], ("EVAL", "return 42", "0")),
+    ("float_truncated", [], ("EVAL", "return 3.99", "0")),
+    ("negative_float", [], ("EVAL", "return -3.99", "0")),
+    ("string", [], ("EVAL", "return 'hello'", "0")),
+    ("true", [], ("EVAL", "return true", "0")),
+    ("false", [], ("EVAL", "return false", "0")),
+    ("nil", [], ("EVAL", "return nil", "0")),
+    ("no_return", [], ("EVAL", "local a = 1", "0")),
+    ("array_stops_at_nil", [], ("EVAL", "return {1, 2, 3.7, 'a', nil, 4}", "0")),
+    ("nested", [], ("EVAL", "return {1, {2, {'x', false, true}}, {}}", "0")),
+    ("hash_part_ignored", [], ("EVAL", "return {1, foo = 'bar', 2}", "0")),
+    ("err_table", [], ("EVAL", "return {err = 'My Error'}", "0")),
+    ("err_table_code", [], ("EVAL", "return {err = 'WRONGTYPE stuff'}", "0")),
+    ("ok_table", [], ("EVAL", "return {ok = 'FINE'}", "0")),
+    ("ok_crlf", [], ("EVAL", "return {ok = 'a\\r\\nb'}", "0")),
+    ("error_reply", [], ("EVAL", "return redis.error_reply('My Error')", "0")),
+    ("error_reply_dash", [], ("EVAL", "return redis.error_reply('-CODE my error')", "0")),
+    ("error_reply_bad_args", [], ("EVAL", "return redis.error_reply(1, 2)", "0")),
+    ("status_reply", [], ("EVAL", "return redis.status_reply('FINE')", "0")),
+    ("keys_argv", [], ("EVAL", "return {KEYS[1], ARGV[1], ARGV[2], #KEYS, #ARGV}", "1", "{t}k", "a", "b")),
+    ("set_incr", [], ("EVAL", SET_INCR, "1", "{t}k", "10")),
+    ("call_reply_types", [("RPUSH", "{t}l", "a", "b"), ("SET", "{t}s", "v")],
+     ("EVAL", "return {redis.call('get', KEYS[1]), redis.call('get', KEYS[2]), redis.call('lrange', KEYS[3], 0, -1),"
+      " redis.call('set', KEYS[1], 'x'), redis.call('exists', KEYS[3])}", "3", "{t}s", "{t}none", "{t}l")),
+    ("status_to_lua", [], ("EVAL", "local r = redis.call('set', KEYS[1], 'x'); return type(r) .. r['ok']", "1", "{t}k")),
+    ("nil_bulk_to_false", [], ("EVAL", "return tostring(redis.call('get', KEYS[1]))", "1", "{t}k")),
+    ("number_args", [], ("EVAL", "redis.call('set', KEYS[1], 3.5); redis.call('rpush', KEYS[2], 1e20, 0.1, -7);"
+                         " return {redis.call('get', KEYS[1]), redis.call('lrange', KEYS[2], 0, -1)}", "2", "{t}a", "{t}b")),
+    ("call_error_raises", [("SET", "{t}s", "abc")], ("EVAL", "return redis.call('incr', KEYS[1])", "1", "{t}s")),
+    ("call_error_line", [("SET", "{t}s", "abc")], ("EVAL", "local x = 1\n\nreturn redis.call('incr', KEYS[1])", "1", "{t}s")),
+    ("pcall_error_table", [("SET", "{t}s", "abc")], ("EVAL", "return redis.pcall('incr', KEYS[1])", "1", "{t}s")),
+    ("pcall_error_fields", [("SET", "{t}s", "abc")],
+     ("EVAL", "local e = redis.pcall('incr', KEYS[1]); return e['err']", "1", "{t}s")),
+    ("wrongtype", [("RPUSH", "{t}l", "a")], ("EVAL", "return redis.call('get', KEYS[1])", "1", "{t}l")),
+    ("unknown_command", [], ("EVAL", "return redis.call('nosuch')", "0")),
+    ("wrong_arity", [], ("EVAL", "return redis.call('get', 'a', 'b')", "0")),
+    ("no_args", [], ("EVAL", "return redis.call()", "0")),
+    ("bad_arg_type", [], ("EVAL", "return redis.call({})", "0")),
+    ("pcall_bad_arg_type", [], ("EVAL", "return redis.pcall('get', {})", "0")),
+    ("noscript_command", [], ("EVAL", "return redis.call('eval', 'return 1', 0)", "0")),
+    ("runtime_error", [], ("EVAL", "error('boom')", "0")),
+    ("runtime_error_table", [], ("EVAL", "error({err = 'X boom'})", "0")),
+    ("runtime_error_line3", [], ("EVAL", "local a = 1\nlocal b = 2\nreturn a + nil", "0")),
+    ("compile_error", [], ("EVAL", "return ret(", "0")),
+    ("numkeys_negative", [], ("EVAL", "return 1", "-1")),
+    ("numkeys_too_many", [], ("EVAL", "return 1", "3", "a")),
+    ("numkeys_not_int", [], ("EVAL", "return 1", "x")),
+    ("evalsha_unknown", [], ("EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "0")),
+    ("evalsha_short", [], ("EVALSHA", "abc", "0")),
+    ("global_write", [], ("EVAL", "x = 1", "0")),
+    ("global_read", [], ("EVAL", "return y", "0")),
+    ("global_overwrite", [], ("EVAL", "redis = 1", "0")),
+    ("library_write", [], ("EVAL", "string.x = 1", "0")),
+    ("local_ok", [], ("EVAL", "local x = 5; return x", "0")),
+    ("no_os", [], ("EVAL", "return os", "0")),
+    ("no_io", [], ("EVAL", "return io", "0")),
+    ("no_require", [], ("EVAL", "return require", "0")),
+    ("no_loadfile", [], ("EVAL", "return loadfile", "0")),
+    ("no_dofile", [], ("EVAL", "return dofile", "0")),
+    ("no_print", [], ("EVAL", "print('hi') return 1", "0")),
+    ("no_debug", [], ("EVAL", "return debug", "0")),
+    ("libraries", [], ("EVAL", "return {type(string), type(math), type(table), type(string.format), type(loadstring)}", "0")),
+    ("string_format", [], ("EVAL", "return string.format('%d-%s', 7, 'x')", "0")),
+    ("tostring_number", [], ("EVAL", "return tostring(1/3)", "0")),
+    ("sha1hex", [], ("EVAL", "return {redis.sha1hex(''), redis.sha1hex('abc')}", "0")),
+    ("sha1hex_no_args", [], ("EVAL", "return redis.sha1hex()", "0")),
+    ("version", [], ("EVAL", "return {redis.REDIS_VERSION, redis.REDIS_VERSION_NUM}", "0")),
+    ("log_levels", [], ("EVAL", "return {redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING}", "0")),
+    ("log", [], ("EVAL", "redis.log(redis.LOG_NOTICE, 'from', 'script'); return 1", "0")),
+    ("log_one_arg", [], ("EVAL", "redis.log(redis.LOG_NOTICE)", "0")),
+    ("log_bad_level", [], ("EVAL", "redis.log(9, 'x')", "0")),
+    ("setresp_bad", [], ("EVAL", "redis.setresp(4)", "0")),
+    ("setresp3_in_resp2", [("RPUSH", "{t}l", "a")],
+     ("EVAL", "redis.setresp(3); return {redis.call('get', KEYS[1]), redis.call('lrange', KEYS[2], 0, -1)}",
+      "2", "{t}none", "{t}l")),
+    ("setresp3_hash", [("HSET", "{t}h", "f", "v")],
+     ("EVAL", "redis.setresp(3); return redis.call('hgetall', KEYS[1])", "1", "{t}h")),
+    ("double_table", [], ("EVAL", "return {double = 3.5}", "0")),
+    ("eval_ro_write", [], ("EVAL_RO", "return redis.call('set', KEYS[1], 'x')", "1", "{t}k")),
+    ("eval_ro_read", [("SET", "{t}k", "v")], ("EVAL_RO", "return redis.call('get', KEYS[1])", "1", "{t}k")),
+    ("crossslot", [], ("EVAL", "return 1", "2", "a", "b")),
+    ("undeclared_first_key", [], ("EVAL", "return redis.call('set', KEYS[1] .. 'x', 1)", "1", "{a}")),
+    # a script without shebang may touch any slot of the node (allow-cross-slot-keys); OTHER is a key
+    # of another slot that any worker count up to 4 keeps on the same worker as {a}
+    ("declared_then_other_slot", [], ("EVAL", "redis.call('set', KEYS[1], 1); return redis.call('set', ARGV[1], 1)",
+                                      "1", "{a}", OTHER)),
+    ("undeclared_other_slot", [], ("EVAL", "return redis.call('set', ARGV[1], 1)", "1", "{a}", OTHER)),
+    ("declared_same_slot", [], ("EVAL", "redis.call('set', '{a}x', 1); return redis.call('get', KEYS[1])", "1", "{a}y")),
+    ("script_exists", [], ("SCRIPT", "EXISTS", "ffffffffffffffffffffffffffffffffffffffff", "x")),
+    ("script_load_bad", [], ("SCRIPT", "LOAD", "return ret(")),
+    ("script_flush_bad", [], ("SCRIPT", "FLUSH", "LATER")),
+]
+
+
+def h_sha1(body):
+    return hashlib.sha1(body.encode()).hexdigest()
+
+
+def _run(server, setup, cmd, resp3=False):
+    with server.raw() as c:
+        if resp3:
+            c.raw("HELLO", "3")
+        for s in setup:
+            c.raw(*s)
+        return c.raw(*cmd)
+
+
+@pytest.mark.parametrize("name,setup,cmd", CASES, ids=[c[0] for c in CASES])
+def test_eval_same_as_redis(snode, sref, name, setup, cmd):
+    expected = _run(sref, setup, cmd)
+    got = _run(snode, setup, cmd)
+    assert got == expected, f"redis {expected!r}, shoal {got!r}"
+
+
+RESP3_CASES = [
+    ("true", [], ("EVAL", "return true", "0")),
+    ("false", [], ("EVAL", "return false", "0")),
+    ("nil", [], ("EVAL", "return nil", "0")),
+    ("double", [], ("EVAL", "return {double = 3.5}", "0")),
+    ("big_number", [], ("EVAL", "return {big_number = '123456789012345678901234567890'}", "0")),
+    ("map", [], ("EVAL", "return {map = {a = 1}}", "0")),
+    ("set", [], ("EVAL", "return {set = {a = true}}", "0")),
+    ("verbatim", [], ("EVAL", "return {verbatim_string = {format = 'txt', string = 'hi'}}", "0")),
+    ("setresp3_types", [("HSET", "{t}h", "f", "v"), ("SADD", "{t}s", "m")],
+     ("EVAL", "redis.setresp(3); return {redis.call('hgetall', KEYS[1]), redis.call('smembers', KEYS[2]),"
+      " redis.call('get', KEYS[3]), redis.call('zscore', KEYS[2] .. 'z', 'x')}", "3", "{t}h", "{t}s", "{t}none")),
+    ("setresp3_double", [("ZADD", "{t}z", "1.5", "m")],
+     ("EVAL", "redis.setresp(3); return redis.call('zscore', KEYS[1], 'm')", "1", "{t}z")),
+    ("setresp2_in_resp3", [("HSET", "{t}h", "f", "v")],
+     ("EVAL", "return redis.call('hgetall', KEYS[1])", "1", "{t}h")),
+]
+
+
+@pytest.mark.parametrize("name,setup,cmd", RESP3_CASES, ids=[c[0] for c in RESP3_CASES])
+def test_eval_resp3_same_as_redis(snode, sref, name, setup, cmd):
+    expected = _run(sref, setup, cmd, resp3=True)
+    got = _run(snode, setup, cmd, resp3=True)
+    assert got == expected, f"redis {expected!r}, shoal {got!r}"
+
+
+def test_script_load_evalsha_on_every_worker(snode, sref):
+    """SCRIPT LOAD once; EVALSHA then runs on the workers of keys of many slots."""
+    body = "return redis.call('incr', KEYS[1])"
+    for srv in (snode, sref):
+        with srv.raw() as c:
+            sha = c.call("SCRIPT", "LOAD", body)
+            assert sha == h_sha1(body).encode()
+            assert c.call("SCRIPT", "EXISTS", sha, sha.upper(), "0" * 40) == [1, 1, 0]
+            for i in range(32):
+                assert c.call("EVALSHA", sha, "1", f"k{i}") == 1
+            # EVAL of the same body caches the same sha
+            assert c.call("EVAL", body, "1", "k0") == 2
+            assert c.call("SCRIPT", "FLUSH") == "OK"
+            assert c.call("SCRIPT", "EXISTS", sha) == [0]
+            assert c.raw("EVALSHA", sha, "1", "k0") == b"-NOSCRIPT No matching script. Please use EVAL.\r\n"
+            assert c.call("SCRIPT", "FLUSH", "ASYNC") == "OK"
+            assert c.call("EVAL", body, "1", "k0") == 3
+            assert c.call("EVALSHA", sha, "1", "k1") == 2
+
+
+def test_evalsha_ro_refuses_writes_same_as_redis(snode, sref):
+    replies = []
+    for srv in (snode, sref):
+        with srv.raw() as c:
+            sha = c.call("SCRIPT", "LOAD", "return redis.call('set', KEYS[1], 'x')")
+            replies.append(c.raw("EVALSHA_RO", sha, "1", "k"))
+            replies.append(c.raw("EVALSHA", sha.upper(), "1", "k"))
+    assert replies[0:2] == replies[2:4]
+
+
+def test_keys_on_several_workers_of_one_node(servers):
+    """With 4 workers, scripts on keys of every worker see their own keys and values."""
+    node = h.single_node(servers, "shoal", workers=4)
+    with node.raw() as c:
+        for i in range(64):
+            assert c.call("EVAL", SET_INCR, "1", f"key:{i}", str(i)) == i + 1
+        for i in range(64):
+            assert c.call("GET", f"key:{i}") == str(i + 1).encode()
+
+
+def _aof_tail(d):
+    man = (d / "appendonlydir" / "appendonly.aof.manifest").read_text()
+    name = re.findall(r"file (\S+) seq \d+ type i", man)[-1]
+    return (d / "appendonlydir" / name).read_bytes()
+
+
+def test_effects_in_aof_wrapped_in_multi(servers, tmp_path):
+    """A script's writes reach the AOF as its commands, in MULTI/EXEC, as 7.0.15 writes them."""
+    script = "redis.call('set', KEYS[1], 'a'); redis.call('append', KEYS[1], 'b'); redis.call('get', KEYS[1]); return 1"
+    single = "redis.call('set', KEYS[1], 'z'); return 1"
+    tails = []
+    for kind in ("shoal", "redis"):
+        d = tmp_path / kind
+        d.mkdir()
+        port = h.free_port()
+        args = ["--port", str(port), "--bind", "127.0.0.1", "--dir", str(d), "--logfile", "", "--save", "",
+                "--appendonly", "yes", "--appendfsync", "always", "--cluster-enabled", "yes"]
+        if kind == "shoal":
+            srv = servers.shoal(base_args=False, port=port, extra_args=args)
+        else:
+            srv = servers.redis(base_args=False, port=port, extra_args=args + ["--daemonize", "no"])
+        h.own_all_slots(srv)
+        with srv.raw() as c:
+            assert c.call("EVAL", script, "1", "{s}k") == 1
+            assert c.call("EVAL", single, "1", "{s}j") == 1
+            assert c.call("EVAL", "return redis.call('get', KEYS[1])", "1", "{s}k") == b"ab"
+        h.wait_until(lambda: b"$4\r\n{s}j" in _aof_tail(d), 5, what="the AOF to have the writes")
+        t = _aof_tail(d)
+        tails.append(t[t.index(b"*1\r\n$5\r\nMULTI"):])
+    assert tails[0] == tails[1]
+    assert tails[0] == (h.encode("MULTI") + h.encode("set", "{s}k", "a") + h.encode("append", "{s}k", "b") +
+                        h.encode("EXEC") + h.encode("set", "{s}j", "z"))
