@@ -19,6 +19,16 @@ bool script_cache_exists(const char *sha, size_t len);
 void script_cache_flush(void);
 unsigned long script_cache_gen(void);
 
+/* Shebang flags (#!lua flags=...); COMPAT: no shebang (7.0's EVAL compatibility mode). */
+enum {
+    SCRIPT_F_NO_WRITES = 1u << 0, SCRIPT_F_ALLOW_OOM = 1u << 1, SCRIPT_F_ALLOW_STALE = 1u << 2,
+    SCRIPT_F_NO_CLUSTER = 1u << 3, SCRIPT_F_CROSS_SLOT = 1u << 4, SCRIPT_F_COMPAT = 1u << 5,
+};
+/* Parses body's shebang line as 7.0.15: its flags and how many bytes to skip
+ * (up to the line feed, kept so that line numbers stay); false with the
+ * error in r (when not NULL) for a bad one. */
+bool script_shebang(const char *body, size_t len, unsigned *flags, size_t *skip, resp_buf_t *r);
+
 /* Lower-case hex sha1 of bytes, NUL-terminated into out[41]. */
 void script_sha1hex(char out[41], const void *bytes, size_t len);
 

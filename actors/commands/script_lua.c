@@ -41,6 +41,9 @@ typedef struct run {
     cmd_ctx_t *ctx;
     bool ro;
     int nkeys;                    /* declared keys: argv[3 .. 3+nkeys) */
+    unsigned flags;               /* SCRIPT_F_*: the shebang's */
+    int slot;                     /* with a shebang lacking allow-cross-slot-keys: the slot of the
+                                   * first key a call touched (declared keys do not count, as in 7.0.15) */
     int resp;                     /* redis.setresp */
 } run_t;
 
@@ -448,10 +451,16 @@ static const char *key_refused(run_t *run, const uint8_t *key, size_t len)
     unsigned slot = slot_of_key(key, len);
     if (config_cluster_enabled()) {
         /* A script without a shebang may touch keys of any slot this node
-         * serves (7.0.15 gives such scripts allow-cross-slot-keys). */
+         * serves (7.0.15 gives such scripts allow-cross-slot-keys); one with
+         * a shebang keeps to one slot unless its flags allow more. */
         const cluster_snapshot_t *s = worker_snapshot(ctx->worker);
         if (s && s->slot_owner[slot] != s->myself)
             return "Script attempted to access a non local key in a cluster node";
+        if (!(run->flags & (SCRIPT_F_COMPAT | SCRIPT_F_CROSS_SLOT))) {
+            if (run->slot >= 0 && (unsigned)run->slot != slot)
+                return "Script attempted to access keys that do not hash to the same slot";
+            run->slot = (int)slot;
+        }
     }
     /* A key another worker of this node keeps is not reachable from here
      * (declared keys are: the dispatcher brought them, xcmd.c). */
@@ -746,8 +755,85 @@ static lua_State *state_get(void)
     return tl_lua;
 }
 
+static const struct { const char *name; unsigned flag; } shebang_flags[] = {
+    { "no-writes", SCRIPT_F_NO_WRITES }, { "allow-oom", SCRIPT_F_ALLOW_OOM }, { "allow-stale", SCRIPT_F_ALLOW_STALE },
+    { "no-cluster", SCRIPT_F_NO_CLUSTER }, { "allow-cross-slot-keys", SCRIPT_F_CROSS_SLOT },
+};
+
+/* One flags=a,b,c list into *flags; false with the error in r. */
+static bool parse_flag_list(const char *p, size_t n, unsigned *flags, resp_buf_t *r)
+{
+    while (n > 0) {
+        const char *comma = memchr(p, ',', n);
+        size_t k = comma ? (size_t)(comma - p) : n;
+        size_t i = 0;
+        while (i < sizeof shebang_flags / sizeof *shebang_flags &&
+               !(strlen(shebang_flags[i].name) == k && !memcmp(shebang_flags[i].name, p, k)))
+            i++;
+        if (i == sizeof shebang_flags / sizeof *shebang_flags) {
+            resp_add_errorf(r, "ERR Unexpected flag in script shebang: %.*s", (int)k, p);
+            return false;
+        }
+        *flags |= shebang_flags[i].flag;
+        p += k + (comma ? 1 : 0);
+        n -= k + (comma ? 1 : 0);
+    }
+    return true;
+}
+
+bool script_shebang(const char *body, size_t len, unsigned *flags, size_t *skip, resp_buf_t *r)
+{
+    *flags = SCRIPT_F_COMPAT;
+    *skip = 0;
+    if (len < 2 || body[0] != '#' || body[1] != '!') return true;
+    const char *nl = memchr(body, '\n', len);
+    if (!nl) {
+        if (r) resp_add_error(r, "ERR Invalid script shebang");
+        return false;
+    }
+    *flags = 0;
+    *skip = (size_t)(nl - body);
+    /* words of the first line, split on blanks */
+    const char *p = body, *end = nl;
+    bool first = true;
+    while (p < end) {
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\r')) p++;
+        if (p == end) break;
+        const char *w = p;
+        while (p < end && *p != ' ' && *p != '\t' && *p != '\r') p++;
+        size_t wl = (size_t)(p - w);
+        if (first) {
+            first = false;
+            if (!(wl == 5 && !memcmp(w, "#!lua", 5))) {
+                if (r) resp_add_errorf(r, "ERR Unexpected engine in script shebang: %.*s", (int)wl, w);
+                return false;
+            }
+        } else if (wl >= 6 && !memcmp(w, "flags=", 6)) {
+            resp_buf_t scratch;
+            resp_buf_init(&scratch, 2);
+            bool ok = parse_flag_list(w + 6, wl - 6, flags, r ? r : &scratch);
+            resp_buf_free(&scratch);
+            if (!ok) return false;
+        } else {
+            if (r) resp_add_errorf(r, "ERR Unknown lua shebang option: %.*s", (int)wl, w);
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool compile_on(lua_State *L, const char *sha, const char *body, size_t len, resp_buf_t *r)
 {
+    unsigned flags;
+    size_t skip;
+    if (!script_shebang(body, len, &flags, &skip, r)) return false;
+    /* the shebang line is skipped but its line feed kept: line numbers stay the user's */
+    body += skip;
+    len -= skip;
+    char fflags[43] = "x_";
+    memcpy(fflags + 2, sha, 41);
+    lua_pushnumber(L, flags);
+    lua_setfield(L, LUA_REGISTRYINDEX, fflags);
     if (luaL_loadbuffer(L, body, len, "@user_script")) {
         resp_add_errorf(r, "ERR Error compiling script (new function): %s", lua_tostring(L, -1));
         lua_pop(L, 1);
@@ -776,6 +862,19 @@ static void set_array(lua_State *L, const char *name, const uint8_t **argv, cons
     lua_pop(L, 1);
 }
 
+/* What 7.0.15 checks of a script with a shebang before it runs; NULL: run. */
+static const char *run_refused(cmd_ctx_t *ctx, unsigned flags, bool ro)
+{
+    if (flags & SCRIPT_F_COMPAT) return NULL;
+    if ((flags & SCRIPT_F_NO_CLUSTER) && config_cluster_enabled())
+        return "ERR Can not run script on cluster, 'no-cluster' flag is set.";
+    if (!(flags & SCRIPT_F_NO_WRITES)) {
+        if (node_is_replica(ctx)) return "READONLY Can not run script with write flag on readonly replica";
+        if (ro) return "ERR Can not execute a script with write flag using *_ro command.";
+    }
+    return NULL;
+}
+
 void script_run(cmd_ctx_t *ctx, const char *sha, const char *body, size_t len, int numkeys, bool ro)
 {
     lua_State *L = state_get();
@@ -801,9 +900,21 @@ void script_run(cmd_ctx_t *ctx, const char *sha, const char *body, size_t len, i
         }
         lua_getfield(L, LUA_REGISTRYINDEX, fname);
     }
+    char fflags[43] = "x_";
+    memcpy(fflags + 2, sha, 41);
+    lua_getfield(L, LUA_REGISTRYINDEX, fflags);
+    unsigned flags = (unsigned)lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    const char *refuse = run_refused(ctx, flags, ro);
+    if (refuse) {
+        lua_pop(L, 2);
+        resp_add_error(ctx->reply, refuse);
+        return;
+    }
+    if (flags & SCRIPT_F_NO_WRITES) ro = true;
     set_array(L, "KEYS", ctx->argv + 3, ctx->argvlen + 3, numkeys);
     set_array(L, "ARGV", ctx->argv + 3 + numkeys, ctx->argvlen + 3 + numkeys, ctx->argc - 3 - numkeys);
-    run_t run = { .ctx = ctx, .ro = ro, .nkeys = numkeys, .resp = 2 };
+    run_t run = { .ctx = ctx, .ro = ro, .nkeys = numkeys, .flags = flags, .slot = -1, .resp = 2 };
     tl_run = &run;
     /* The script's writes reach replicas and the AOF as its commands, in
      * one MULTI/EXEC when more than one (repl_multi_end), unless the script
