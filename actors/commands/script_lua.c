@@ -469,6 +469,16 @@ static const char *key_refused(run_t *run, const uint8_t *key, size_t len)
     return NULL;
 }
 
+/* Client-class commands whose handlers need no client: scripts may call them here. */
+static bool client_free_cmd(const cmd_def_t *cmd)
+{
+    static const char *const ok[] = { "ping", "echo", "time" };
+    if (cmd->parent || cmd->exec != CMD_EXEC_CLIENT || !cmd->handler) return false;
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+        if (!strcmp(cmd->name, ok[i])) return true;
+    return false;
+}
+
 static bool node_is_replica(cmd_ctx_t *ctx)
 {
     const cluster_snapshot_t *s = worker_snapshot(ctx->worker);
@@ -509,7 +519,7 @@ static int generic_call(lua_State *L, bool raise)
         else if (run->ro && (cmd->flags & CMD_WRITE)) err = "Write commands are not allowed from read-only scripts.";
         else if ((cmd->flags & CMD_WRITE) && node_is_replica(run->ctx))
             err = "-READONLY You can't write against a read only replica.";
-        else if (cmd->exec != CMD_EXEC_KEYED || !cmd->handler)
+        else if ((cmd->exec != CMD_EXEC_KEYED || !cmd->handler) && !client_free_cmd(cmd))
             err = "This Redis command is not allowed from script";   /* not yet: see docs/scripting.md */
     }
     if (!err) {
@@ -620,6 +630,26 @@ static int l_setresp(lua_State *L)
     return 0;
 }
 
+/* The global pcall as 7.0.15 replaces it: an error that is an {err=} table
+ * (what redis.call raises) is given to the caller as its text. */
+static int l_compat_pcall(lua_State *L)
+{
+    int argc = lua_gettop(L);
+    lua_pushboolean(L, 1);
+    lua_insert(L, 1);
+    if (lua_pcall(L, argc - 1, LUA_MULTRET, 0)) {
+        lua_remove(L, 1);
+        if (lua_istable(L, -1)) {
+            lua_getfield(L, -1, "err");
+            if (lua_isstring(L, -1)) lua_replace(L, -2);
+            else lua_pop(L, 1);
+        }
+        lua_pushboolean(L, 0);
+        lua_insert(L, 1);
+    }
+    return lua_gettop(L);
+}
+
 static int l_true(lua_State *L) { lua_pushboolean(L, 1); return 1; }
 static int l_false(lua_State *L) { lua_pushboolean(L, 0); return 1; }
 static int l_nothing(lua_State *L) { (void)L; return 0; }
@@ -669,6 +699,8 @@ static lua_State *state_new(void)
         lua_pushnil(L);
         lua_setglobal(L, denied[i]);
     }
+    lua_pushcfunction(L, l_compat_pcall);
+    lua_setglobal(L, "pcall");
     lua_newtable(L);
     set_fn(L, "call", l_call);
     set_fn(L, "pcall", l_pcall);

@@ -128,6 +128,13 @@ CASES = [
     ("shebang_allow_cross_slot", [], ("EVAL", "#!lua flags=allow-cross-slot-keys\nredis.call('set', KEYS[1], 1);"
                                       " return redis.call('set', ARGV[1], 1)", "1", "{a}", OTHER)),
     ("script_load_bad_shebang", [], ("SCRIPT", "LOAD", "#!lua flags=nope\nreturn 1")),
+    ("lua_pcall_of_call_error", [("SET", "{t}s", "abc")],
+     ("EVAL", "return {pcall(function() return redis.call('incr', KEYS[1]) end)}", "1", "{t}s")),
+    ("lua_pcall_of_error", [], ("EVAL", "return {pcall(error, 'x')}", "0")),
+    ("lua_pcall_ok", [], ("EVAL", "return {pcall(function(a) return a + 1 end, 41)}", "0")),
+    ("lua_pcall_table_error", [], ("EVAL", "local ok, e = pcall(error, {code = 1}); return {ok, type(e)}", "0")),
+    ("call_ping_echo", [], ("EVAL", "return {redis.call('ping'), redis.call('ping', 'x'), redis.call('echo', 'e')}", "0")),
+    ("call_time", [], ("EVAL", "local t = redis.call('time'); return {#t, type(t[1]), type(t[2])}", "0")),
     ("script_exists", [], ("SCRIPT", "EXISTS", "ffffffffffffffffffffffffffffffffffffffff", "x")),
     ("script_load_bad", [], ("SCRIPT", "LOAD", "return ret(")),
     ("script_flush_bad", [], ("SCRIPT", "FLUSH", "LATER")),
