@@ -19,7 +19,9 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
+#include <math.h>
 #include <openssl/sha.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -650,6 +652,53 @@ static int l_compat_pcall(lua_State *L)
     return lua_gettop(L);
 }
 
+/* math.random and math.randomseed as 7.0.15 replaces them: the 48-bit
+ * linear congruential generator of lrand48 (x = x * 0x5DEECE66D + 0xB mod
+ * 2^48, 31 bits out), from its classic start, so that a script gets the same
+ * numbers on any platform. Redis keeps one sequence per process; here each
+ * worker keeps its own. */
+static __thread uint64_t tl_rand = 0x1234ABCD330Eull;
+
+static int32_t rand48_next(void)
+{
+    tl_rand = (tl_rand * 0x5DEECE66Dull + 0xB) & 0xFFFFFFFFFFFFull;
+    return (int32_t)(tl_rand >> 17);
+}
+
+static int l_random(lua_State *L)
+{
+    if (!tl_run) return luaL_error(L, "math.random can only be called inside a script invocation");
+    lua_Number r = (lua_Number)(rand48_next() % INT32_MAX) / (lua_Number)INT32_MAX;
+    switch (lua_gettop(L)) {
+    case 0:
+        lua_pushnumber(L, r);
+        break;
+    case 1: {
+        int u = luaL_checkint(L, 1);
+        luaL_argcheck(L, 1 <= u, 1, "interval is empty");
+        lua_pushnumber(L, floor(r * u) + 1);
+        break;
+    }
+    case 2: {
+        int l = luaL_checkint(L, 1), u = luaL_checkint(L, 2);
+        luaL_argcheck(L, l <= u, 2, "interval is empty");
+        lua_pushnumber(L, floor(r * (u - l + 1)) + l);
+        break;
+    }
+    default:
+        return luaL_error(L, "wrong number of arguments");
+    }
+    return 1;
+}
+
+static int l_randomseed(lua_State *L)
+{
+    if (!tl_run) return luaL_error(L, "math.randomseed can only be called inside a script invocation");
+    uint32_t seed = (uint32_t)luaL_checkint(L, 1);
+    tl_rand = ((uint64_t)seed << 16) | 0x330E;
+    return 0;
+}
+
 static int l_true(lua_State *L) { lua_pushboolean(L, 1); return 1; }
 static int l_false(lua_State *L) { lua_pushboolean(L, 0); return 1; }
 static int l_nothing(lua_State *L) { (void)L; return 0; }
@@ -699,6 +748,10 @@ static lua_State *state_new(void)
         lua_pushnil(L);
         lua_setglobal(L, denied[i]);
     }
+    lua_getglobal(L, "math");
+    set_fn(L, "random", l_random);
+    set_fn(L, "randomseed", l_randomseed);
+    lua_pop(L, 1);
     lua_pushcfunction(L, l_compat_pcall);
     lua_setglobal(L, "pcall");
     lua_newtable(L);

@@ -207,6 +207,20 @@ def test_script_load_evalsha_on_every_worker(snode, sref):
             assert c.call("EVALSHA", sha, "1", "k1") == 2
 
 
+def test_math_random_sequence_same_as_redis(servers):
+    """math.random is 7.0.15's lrand48 sequence: a fresh node gives redis-server's numbers."""
+    script = ("local t = {}; for i = 1, 5 do t[#t + 1] = tostring(math.random()) end;"
+              " t[#t + 1] = math.random(100); t[#t + 1] = math.random(-5, 5);"
+              " math.randomseed(42); t[#t + 1] = tostring(math.random()); t[#t + 1] = math.random(1000); return t")
+    got = []
+    for kind in ("shoal", "redis"):
+        srv = h.single_node(servers, kind, workers=1) if kind == "shoal" else h.single_node(servers, kind)
+        with srv.raw() as c:
+            got.append([c.raw("EVAL", script, "0"), c.raw("EVAL", "return math.random(1, 1000000)", "0"),
+                        c.raw("EVAL", "return {pcall(math.random, 1, 0)}", "0")])
+    assert got[0] == got[1]
+
+
 def test_evalsha_ro_refuses_writes_same_as_redis(snode, sref):
     replies = []
     for srv in (snode, sref):
