@@ -14,6 +14,7 @@
 #include <string.h>
 #include "actors/commands/args.h"
 #include "actors/commands/commands.h"
+#include "actors/persist/rdb_save.h"
 #include "actors/state/asm.h"
 #include "actors/repl/repl.h"
 #include "actors/worker/client.h"
@@ -320,6 +321,12 @@ bool cmd_flush_start(cmd_ctx_t *ctx)
 {
     if (ctx->argc > 2 || (ctx->argc == 2 && !arg_is_at(ctx, 1, "async") && !arg_is_at(ctx, 1, "sync"))) {
         resp_add_error(ctx->reply, "ERR syntax error");
+        return true;
+    }
+    /* FLUSHALL under save points also saves the empty dataset, in the same
+     * cut (rdb_flushall_save); FLUSHDB does not, as in 7.0.15. */
+    if (arg_is_at(ctx, 0, "flushall") && rdb_save_points_set()) {
+        rdb_flushall_save(dispatch_defer_nosend(ctx, 0));
         return true;
     }
     if (!repl_worker_propagates(worker_keyspace(ctx->worker))) return false;

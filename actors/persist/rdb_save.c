@@ -528,6 +528,39 @@ int rdb_save_sync(void)
     return rc;
 }
 
+/* FLUSHALL under save points (7.0.15's flushAllDataAndResetRDB): a running
+ * BGSAVE is stopped, the keyspaces are emptied and dump.rdb saved in one
+ * cut, then the client gets +OK (whatever the save's fate, as 7.0.15). */
+static void *flushall_thread(void *arg)
+{
+    remote_cmd_t *rc = arg;
+    if (rdb_bgsave_running()) {
+        atomic_store_explicit(&bgsave_cancel, 1, memory_order_relaxed);
+        int pid = atomic_load_explicit(&running_child, memory_order_relaxed);
+        if (pid > 0) kill(pid, SIGKILL);
+    }
+    rdb_job_t *job = job_new(JOB_SYNC);
+    job->cut.flush_first = true;
+    job_start(job);
+    pthread_mutex_lock(&job->mu);
+    while (!job->finished) pthread_cond_wait(&job->cv, &job->mu);
+    pthread_mutex_unlock(&job->mu);
+    job_free(job);
+    resp_add_simple(&rc->reply, "OK");
+    worker_reply_async(rc);
+    return NULL;
+}
+
+void rdb_flushall_save(remote_cmd_t *rc)
+{
+    pthread_t th;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&th, &attr, flushall_thread, rc) != 0) flushall_thread(rc);
+    pthread_attr_destroy(&attr);
+}
+
 bool rdb_bgsave_running(void) { return atomic_load_explicit(&bgsave_in_progress, memory_order_relaxed) != 0; }
 
 void rdb_bgsave_cancel(void)

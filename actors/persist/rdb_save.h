@@ -42,6 +42,11 @@ void rdb_save_encode_part(struct keyspace *ks, long long now_ms, int compress, r
  * DEBUG RELOAD's caller waits elsewhere): takes a cut, writes the file and
  * returns 0, or -1 after logging why. Blocks the caller until done. */
 int rdb_save_sync(void);
+/* FLUSHALL while save points are set (client's worker, rc its deferred
+ * reply): stops a BGSAVE, empties every keyspace and saves dump.rdb in one
+ * cut, then answers +OK, as 7.0.15. */
+struct remote_cmd;
+void rdb_flushall_save(struct remote_cmd *rc);
 /* A BGSAVE is under way (any thread). */
 bool rdb_bgsave_running(void);
 /* Shutdown: the running BGSAVE stops before it writes more and removes its

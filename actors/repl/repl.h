@@ -136,6 +136,9 @@ typedef struct repl_save_cut {
     rt_msg_t hdr;                 /* set by repl_request_save */
     struct rdb_part *parts;       /* MAX_WORKERS entries, zeroed */
     int compress;                 /* rdbcompression */
+    bool flush_first;             /* FLUSHALL under save points: the workers empty their
+                                   * keyspaces at the cut (FLUSHALL in the stream there),
+                                   * then encode (no at_cut) */
     /* filled by the cut: */
     bool has_history;             /* a backlog exists: the file names its place in the stream */
     char replid[REPL_ID_LEN + 1];

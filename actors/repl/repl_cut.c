@@ -100,6 +100,9 @@ static void cut_on_worker(worker_t *w, rt_msg_t *msg)
     if (cut->kind == CUT_SYNC || cut->kind == CUT_REWRITE) {
         rdb_save_encode_part(worker_keyspace(w), cut->now_ms, cut->compress, &cut->parts[worker_index(w)]);
     } else if (cut->kind == CUT_SAVE && !cut->save->taken) {
+        /* FLUSHALL's save: the emptied keyspace is what the file holds, so
+         * no change is left unsaved (7.0.15: rdb_changes_since_last_save 0) */
+        if (cut->save->flush_first) worker_flush_keyspace(w, false);
         /* only this worker writes its entry of the request's parts */
         rdb_save_encode_part(worker_keyspace(w), cut->now_ms, cut->save->compress, &cut->save->parts[worker_index(w)]);
     } else if (cut->kind == CUT_FLUSH) {
@@ -152,6 +155,12 @@ void ra_cut_arrived(repl_actor_state_t *ra, repl_cut_msg_t *m)
          * replica) records its place in the stream, as 7.0.15's
          * rdbPopulateSaveInfo does. */
         repl_save_cut_t *req = cut->save;
+        if (req->flush_first) {   /* the flush is this point of the stream, as CUT_FLUSH's */
+            ra_maybe_select(ra);
+            static const char fl[] = "*1\r\n$8\r\nFLUSHALL\r\n";
+            ra_stream_append(ra, fl, sizeof fl - 1);
+            aof_append_stream(fl, sizeof fl - 1);
+        }
         req->has_history = ra->backlog != NULL;
         memcpy(req->replid, ra->replid, sizeof req->replid);
         req->offset = ra->offset;

@@ -344,3 +344,24 @@ def test_shutdown_waits_for_a_lagging_replica_and_abort(servers, kind):
     assert master.wait_exit(10) == 0
     master.expected_exit = True
     assert "Waiting for replicas before shutting down." in master.output()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_flushall_under_save_points_saves_the_empty_dataset(servers, kind):
+    srv = _node(servers, kind, "--save", "3600 1000")
+    with srv.raw() as c:
+        for i in range(10):
+            assert c.call("SET", f"k{i}", "v") == "OK"
+        assert c.call("SAVE") == "OK"
+        saves = _info(c)["rdb_saves"]
+        assert c.call("FLUSHDB") == "OK"                # FLUSHDB does not save
+        assert (srv.dir / "dump.rdb").stat().st_size > 100
+        assert c.call("SET", "a", "1") == "OK"
+        assert c.call("FLUSHALL") == "OK"
+        i = _info(c)
+        assert i["rdb_changes_since_last_save"] == "0"   # the save holds the flush
+        assert i["rdb_saves"] == saves                   # not counted as a SAVE
+    srv.signal(signal.SIGKILL)
+    srv.popen.wait()
+    srv.expected_exit = True
+    assert _restart_keys(srv) == []                      # the file holds the empty dataset
