@@ -357,15 +357,24 @@ int main(int argc, char **argv)
     rt_memtrim_t trim = { .slack = 8u << 20, .period_min = 10, .period_max = 20 };
     rdb_save_init();
     long long next_trim = rt_mono_ms() + 1000;
+    long long wait_ms = 100;
     for (;;) {
-        /* Every 100 ms, or at once for a signal: the save points and the
-         * shutdown sequence (7.0.15 checks both in its 100 ms cron). */
-        struct timespec tick = { .tv_sec = 0, .tv_nsec = 100 * 1000 * 1000 };
+        /* At once for a signal (SIGTERM, SIGINT, and SHUTDOWN's wake-up):
+         * the shutdown sequence; the save points when rdb_save_cron asked
+         * (100 ms when a change may make one due, as 7.0.15's cron; up to
+         * 1 s when only time can, or nothing is dirty), 100 ms while a
+         * shutdown waits for replicas. An idle node wakes once a second. */
+        struct timespec tick = { .tv_sec = wait_ms / 1000, .tv_nsec = (wait_ms % 1000) * 1000 * 1000 };
         int sig = sigtimedwait(&sigs, NULL, &tick);
         if (sig == SIGTERM || sig == SIGINT) shutdown_signal(sig);
-        shutdown_tick();
-        rdb_save_cron();
-        if (rt_mono_ms() < next_trim) continue;
+        bool waiting = shutdown_tick();
+        wait_ms = rdb_save_cron();
+        if (waiting && wait_ms > 100) wait_ms = 100;
+        long long to_trim = next_trim - rt_mono_ms();
+        if (to_trim > 100) {   /* the trim is not urgent: no wake-up of its own for a few ms */
+            if (to_trim < wait_ms) wait_ms = to_trim;
+            continue;
+        }
         next_trim = rt_mono_ms() + 1000;
         size_t before = rt_resident_bytes();
         long long t0 = rt_now_us();

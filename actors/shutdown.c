@@ -206,7 +206,7 @@ static void prepare(int flags)
     finish();
 }
 
-void shutdown_tick(void)
+bool shutdown_tick(void)
 {
     pthread_mutex_lock(&S.mu);
     bool start = S.asap && atomic_load_explicit(&deadline_ms, memory_order_relaxed) == 0;
@@ -220,10 +220,11 @@ void shutdown_tick(void)
             flags = (int)config_get_num_at(idx);
         }
         prepare(flags);
-        return;
+        return atomic_load_explicit(&deadline_ms, memory_order_relaxed) != 0;
     }
     long long d = atomic_load_explicit(&deadline_ms, memory_order_relaxed);
-    if (!d) return;
+    if (!d) return false;
     repl_status_t st;
     if (rt_mono_ms() >= d || replicas_caught_up(&st)) finish();
+    return atomic_load_explicit(&deadline_ms, memory_order_relaxed) != 0;
 }

@@ -38,10 +38,11 @@ void shutdown_signal(int sig);
 /* SIGTERM/SIGINT while dump.rdb loads at start (main, from the load): the
  * node exits without saving (the exit steps still run). */
 _Noreturn void shutdown_while_loading(int sig);
-/* Main, after every wake-up and every 100 ms: runs the sequence when one
- * was requested, finishes it when the replicas caught up or the timeout
- * passed. Exits the process on success. */
-void shutdown_tick(void);
+/* Main, after every wake-up (a request or a signal wakes main with
+ * shutdown_wake_signal): runs the sequence when one was requested, finishes
+ * it when the replicas caught up or the timeout passed. Exits the process on
+ * success. True while it waits for the replicas: call again within 100 ms. */
+bool shutdown_tick(void);
 /* What runs right before the exit once the save is done (main's: the
  * cluster's failover on shutdown and nodes.conf, the unix socket, the
  * pidfile, the last log line). */

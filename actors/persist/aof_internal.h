@@ -68,6 +68,11 @@ enum { AOF_MSG_REWRITE_START = 10, AOF_MSG_PARTS, AOF_MSG_WRITTEN };
 void aof_rewrite_on_msg(rt_msg_t *msg);
 void aof_rewrite_on_config(bool want_on);
 void aof_rewrite_cron(void);
+/* The cron has rewrite work: one runs, is scheduled, is retried, or a
+ * growth check waits for a BGSAVE (AOF thread). */
+bool aof_rewrite_pending(void);
+/* Any thread: the AOF thread looks at whether its cron has work again. */
+void aof_actor_kick(void);
 bool aof_rewrite_try_start(void);   /* any thread: true when this call started one */
 void aof_rewrite_set_base_size(long long size);   /* AOF thread (or before it starts) */
 long long aof_rewrite_base_size(void);            /* INFO's aof_base_size */

@@ -95,6 +95,7 @@ void aof_bgrewrite_request(char *reply, size_t cap)
     } else if (bgsave_running()) {
         atomic_store(&g_rewrite_scheduled, 1);
         aof_status_note_scheduled(1);
+        aof_actor_kick();   /* its cron starts it once the BGSAVE ends */
         snprintf(reply, cap, "+Background append only file rewriting scheduled");
     } else if (try_start()) {
         snprintf(reply, cap, "+Background append only file rewriting started");
@@ -332,6 +333,13 @@ bool aof_rewrite_try_start(void) { return try_start(); }
 
 void aof_rewrite_set_base_size(long long size) { RW.base_size_at_rewrite = size; }
 long long aof_rewrite_base_size(void) { return RW.base_size_at_rewrite; }
+
+bool aof_rewrite_pending(void)
+{
+    /* a growth check put off by a BGSAVE comes back when it ends */
+    return atomic_load(&g_aof_rewriting) || atomic_load(&g_rewrite_scheduled) || RW.wait_rewrite ||
+           (aof_actor_is_on() && bgsave_running());
+}
 
 void aof_rewrite_cron(void)
 {

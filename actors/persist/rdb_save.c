@@ -669,31 +669,58 @@ void rdb_save_init(void)
 /* Seconds 7.0.15 waits after a failed BGSAVE before a save point tries again. */
 #define BGSAVE_RETRY_DELAY 5
 
-void rdb_save_cron(void)
+/* The wait before the next look at the save points, in ms (at most 1000):
+ * when a point is reached only by time, the moment it is; while a point
+ * lacks changes but not time, 100 (7.0.15's cron period: the save starts
+ * within 100 ms of its last change, as there); with nothing dirty, 1000. */
+static long long save_wait_ms(long long now_ms, long long dirty, long long lastsave, long long retry_at,
+                              const long long *secs, const long long *changes, int n)
 {
-    if (rdb_bgsave_running()) return;
-    long long now = rt_now_ms() / 1000;
+    long long wait = 1000;
+    for (int i = 0; i < n; i++) {
+        long long due = (lastsave + secs[i] + 1) * 1000;   /* since > secs from then */
+        if (dirty >= changes[i]) {
+            if (retry_at * 1000 > due) due = retry_at * 1000;   /* after a failed BGSAVE */
+        } else if (dirty == 0) {
+            due = now_ms + 1000;   /* a first change is seen within a second */
+        } else if (due <= now_ms) {
+            due = now_ms + 100;    /* only changes are missing: look as often as 7.0.15 */
+        }                          /* else time is missing too: look when it is not */
+        if (due - now_ms < wait) wait = due - now_ms;
+    }
+    return wait < 1 ? 1 : wait;
+}
+
+long long rdb_save_cron(void)
+{
+    if (rdb_bgsave_running()) return 100;
+    long long now_ms = rt_now_ms();
+    long long now = now_ms / 1000;
     bool ok = atomic_load_explicit(&last_bgsave_ok, memory_order_relaxed);
-    bool may_retry = ok || now - atomic_load_explicit(&last_bgsave_try, memory_order_relaxed) > BGSAVE_RETRY_DELAY;
+    long long last_try = atomic_load_explicit(&last_bgsave_try, memory_order_relaxed);
+    bool may_retry = ok || now - last_try > BGSAVE_RETRY_DELAY;
     aof_status_t aof;
     aof_status_get(&aof);
-    if (aof.rewrite_in_progress) return;   /* 7.0.15 runs one child at a time */
-    if (atomic_load_explicit(&bgsave_scheduled, memory_order_relaxed) && may_retry) {
+    if (aof.rewrite_in_progress) return 100;   /* 7.0.15 runs one child at a time */
+    if (atomic_load_explicit(&bgsave_scheduled, memory_order_relaxed)) {
+        if (!may_retry) return 100;
         atomic_store_explicit(&bgsave_scheduled, 0, memory_order_relaxed);
         start_bgsave();
-        return;
+        return 100;
     }
     long long secs[64], changes[64];
     int n = save_points(secs, changes, 64);
     long long dirty = dirty_now() - atomic_load_explicit(&dirty_at_last_save, memory_order_relaxed);
-    long long since = now - atomic_load_explicit(&g_lastsave, memory_order_relaxed);
+    long long lastsave = atomic_load_explicit(&g_lastsave, memory_order_relaxed);
+    long long since = now - lastsave;
     for (int i = 0; i < n; i++) {
         if (dirty >= changes[i] && since > secs[i] && may_retry) {
             LOG_NOTICE("%lld changes in %lld seconds. Saving...", changes[i], secs[i]);
             start_bgsave();
-            break;
+            return 100;
         }
     }
+    return save_wait_ms(now_ms, dirty, lastsave, may_retry ? 0 : last_try + BGSAVE_RETRY_DELAY + 1, secs, changes, n);
 }
 
 /* ---------------- INFO ---------------- */

@@ -54,10 +54,13 @@ bool rdb_bgsave_running(void);
 void rdb_bgsave_cancel(void);
 
 /* Save points and stop-writes-on-bgsave-error. rdb_save_init once at
- * startup (follows CONFIG SET); rdb_save_cron from main every 100 ms starts
- * a BGSAVE when a save point is reached (or a BGSAVE SCHEDULE waits). */
+ * startup (follows CONFIG SET); rdb_save_cron from main starts a BGSAVE
+ * when a save point is reached (or a BGSAVE SCHEDULE waits) and returns the
+ * ms until it wants to look again (1..1000: 100 while a save point is one
+ * change away from due or a child runs, longer while only time can make one
+ * due, 1000 with nothing dirty). */
 void rdb_save_init(void);
-void rdb_save_cron(void);
+long long rdb_save_cron(void);
 /* `save` lists at least one point (any thread). */
 bool rdb_save_points_set(void);
 /* Writes are refused with MISCONF (any thread, one relaxed load). */
