@@ -12,7 +12,7 @@
  * redis.call runs the command here, on the worker that runs the script
  * (dispatch_run_for: its effect is propagated as the command itself, inside
  * the MULTI/EXEC the script is wrapped in), into a scratch buffer that is
- * then parsed into Lua values by 7.0.15's rules.
+ * then parsed into Lua values by 7.0.15's rules (script_conv.c).
  *
  * Must never: run a command of a key that another worker keeps.
  */
@@ -28,6 +28,7 @@
 
 #include "actors/commands/commands.h"
 #include "actors/commands/script.h"
+#include "actors/commands/script_lua.h"
 #include "actors/config/config.h"
 #include "actors/repl/repl.h"
 #include "actors/state/state.h"
@@ -65,41 +66,11 @@ void script_sha1hex(char out[41], const void *bytes, size_t len)
     out[40] = 0;
 }
 
-/* ---------------- errors as 7.0.15 shapes them ---------------- */
-
-/* Pushes {err = "CODE msg"}: "-CODE msg" keeps its code, "msg" gets ERR. */
-static void push_error(lua_State *L, const char *e, size_t n)
-{
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    if (n > 0 && e[0] == '-') {
-        const char *sp = memchr(e, ' ', n);
-        if (!sp) {
-            luaL_addstring(&b, "ERR ");
-            luaL_addlstring(&b, e + 1, n - 1);
-        } else {
-            luaL_addlstring(&b, e + 1, (size_t)(sp - e - 1));
-            luaL_addchar(&b, ' ');
-            const char *m = sp + 1;
-            size_t mn = n - (size_t)(m - e);
-            while (mn > 0 && (m[mn - 1] == '\r' || m[mn - 1] == '\n')) mn--;
-            luaL_addlstring(&b, m, mn);
-        }
-    } else {
-        luaL_addstring(&b, "ERR ");
-        luaL_addlstring(&b, e, n);
-    }
-    luaL_pushresult(&b);
-    lua_newtable(L);
-    lua_pushstring(L, "err");
-    lua_pushvalue(L, -3);
-    lua_settable(L, -3);
-    lua_remove(L, -2);
-}
+/* ---------------- errors ---------------- */
 
 static int raise_error(lua_State *L, const char *e)
 {
-    push_error(L, e, strlen(e));
+    script_push_error(L, e, strlen(e));
     return lua_error(L);
 }
 
@@ -133,312 +104,6 @@ static void push_proxy_meta(lua_State *L, int reads_at)
     lua_pushboolean(L, 0);
     lua_setfield(L, -2, "__metatable");
     lua_setmetatable(L, -2);
-}
-
-/* ---------------- Lua values to a reply ---------------- */
-
-static void add_raw(resp_buf_t *r, char type, const char *s, size_t n)
-{
-    char head[32];
-    int k = snprintf(head, sizeof head, "%c%zu\r\n", type, n);
-    resp_buf_append(r, head, (size_t)k);
-    resp_buf_append(r, s, n);
-    resp_buf_append(r, "\r\n", 2);
-}
-
-/* Status and big-number texts lose their line breaks, as 7.0.15's do. */
-static void add_line(resp_buf_t *r, char type, const char *s, size_t n)
-{
-    resp_buf_append(r, &type, 1);
-    for (size_t i = 0; i < n; i++) {
-        char ch = (s[i] == '\r' || s[i] == '\n') ? ' ' : s[i];
-        resp_buf_append(r, &ch, 1);
-    }
-    resp_buf_append(r, "\r\n", 2);
-}
-
-static bool field_of_type(lua_State *L, const char *name, int type)
-{
-    lua_pushstring(L, name);
-    lua_rawget(L, -2);
-    if (lua_type(L, -1) == type) return true;
-    lua_pop(L, 1);
-    return false;
-}
-
-/* The error reply of an {err=...} table (at the top), `-` + its text. */
-static void add_error_table(resp_buf_t *r, lua_State *L, const char *sha)
-{
-    lua_getfield(L, -1, "err");
-    const char *msg = lua_tostring(L, -1);
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    luaL_addchar(&b, '-');
-    luaL_addstring(&b, msg ? msg : "");
-    if (sha) {
-        lua_getfield(L, -2, "source");
-        lua_getfield(L, -3, "line");
-        if (lua_isstring(L, -1) && lua_isstring(L, -2)) {
-            char tail[200];
-            snprintf(tail, sizeof tail, " script: %s, on %s:%s.", sha, lua_tostring(L, -2), lua_tostring(L, -1));
-            lua_pop(L, 2);
-            luaL_addstring(&b, tail);
-        } else {
-            lua_pop(L, 2);
-        }
-    }
-    luaL_pushresult(&b);
-    size_t n;
-    const char *s = lua_tolstring(L, -1, &n);
-    char *copy = xmalloc(n + 1);
-    memcpy(copy, s, n + 1);
-    lua_pop(L, 2);
-    resp_add_error(r, copy);
-    free(copy);
-}
-
-static void lua_to_reply(resp_buf_t *r, lua_State *L, int resp);
-
-/* A table that is one typed value ({err=}, {ok=}, {double=}, {big_number=},
- * {verbatim_string=}): its reply, consuming it; false, untouched, otherwise. */
-static bool single_to_reply(resp_buf_t *r, lua_State *L)
-{
-    if (field_of_type(L, "err", LUA_TSTRING)) {
-        lua_pop(L, 1);
-        add_error_table(r, L, NULL);    /* consumes the table */
-        return true;
-    }
-    size_t n;
-    if (field_of_type(L, "ok", LUA_TSTRING)) {
-        const char *s = lua_tolstring(L, -1, &n);
-        add_line(r, '+', s, n);
-        lua_pop(L, 2);
-        return true;
-    }
-    if (field_of_type(L, "double", LUA_TNUMBER)) {
-        resp_add_double(r, lua_tonumber(L, -1));
-        lua_pop(L, 2);
-        return true;
-    }
-    if (field_of_type(L, "big_number", LUA_TSTRING)) {
-        const char *s = lua_tolstring(L, -1, &n);
-        if (r->proto == 3) {
-            add_line(r, '(', s, n);
-        } else {
-            char *c = xmalloc(n + 1);
-            for (size_t i = 0; i < n; i++) c[i] = (s[i] == '\r' || s[i] == '\n') ? ' ' : s[i];
-            resp_add_bulk(r, c, n);
-            free(c);
-        }
-        lua_pop(L, 2);
-        return true;
-    }
-    if (field_of_type(L, "verbatim_string", LUA_TTABLE)) {
-        lua_getfield(L, -1, "format");
-        lua_getfield(L, -2, "string");
-        if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING) {
-            size_t fl;
-            const char *f = lua_tolstring(L, -2, &fl);
-            const char *s = lua_tolstring(L, -1, &n);
-            if (r->proto == 3) {
-                char *buf = xmalloc(n + 4);
-                memcpy(buf, f, fl > 3 ? 3 : fl);
-                for (size_t i = fl; i < 3; i++) buf[i] = ' ';
-                buf[3] = ':';
-                memcpy(buf + 4, s, n);
-                add_raw(r, '=', buf, n + 4);
-                free(buf);
-            } else {
-                resp_add_bulk(r, s, n);
-            }
-            lua_pop(L, 4);
-            return true;
-        }
-        lua_pop(L, 3);
-    }
-    return false;
-}
-
-/* A map, a set or an array (elements 1, 2, ... up to the first nil). */
-static void collection_to_reply(resp_buf_t *r, lua_State *L, int resp)
-{
-    if (field_of_type(L, "map", LUA_TTABLE)) {
-        long long len = 0;
-        size_t h = resp_add_deferred_len(r);
-        lua_pushnil(L);
-        while (lua_next(L, -2)) {
-            lua_pushvalue(L, -2);
-            lua_to_reply(r, L, resp);   /* the key */
-            lua_to_reply(r, L, resp);   /* the value */
-            len++;
-        }
-        resp_set_deferred_map(r, h, len);
-        lua_pop(L, 1);          /* the field; the caller pops the table */
-        return;
-    }
-    if (field_of_type(L, "set", LUA_TTABLE)) {
-        long long len = 0;
-        size_t h = resp_add_deferred_len(r);
-        lua_pushnil(L);
-        while (lua_next(L, -2)) {
-            lua_pop(L, 1);
-            lua_pushvalue(L, -1);
-            lua_to_reply(r, L, resp);
-            len++;
-        }
-        resp_set_deferred_set(r, h, len);
-        lua_pop(L, 1);          /* the field; the caller pops the table */
-        return;
-    }
-    size_t h = resp_add_deferred_len(r);
-    long long len = 0;
-    for (int j = 1;; j++) {
-        lua_pushnumber(L, j);
-        lua_rawget(L, -2);
-        if (lua_isnil(L, -1)) {
-            lua_pop(L, 1);
-            break;
-        }
-        lua_to_reply(r, L, resp);
-        len++;
-    }
-    resp_set_deferred_array(r, h, len);
-}
-
-static void lua_to_reply(resp_buf_t *r, lua_State *L, int resp)
-{
-    if (!lua_checkstack(L, 4)) {
-        resp_add_error(r, "ERR reached lua stack limit");
-        lua_pop(L, 1);
-        return;
-    }
-    switch (lua_type(L, -1)) {
-    case LUA_TSTRING: {
-        size_t n;
-        const char *s = lua_tolstring(L, -1, &n);
-        resp_add_bulk(r, s, n);
-        break;
-    }
-    case LUA_TBOOLEAN:
-        if (resp == 2) {
-            if (lua_toboolean(L, -1)) resp_add_int(r, 1);
-            else resp_add_null(r);
-        } else {
-            resp_add_bool(r, lua_toboolean(L, -1));
-        }
-        break;
-    case LUA_TNUMBER:
-        resp_add_int(r, (long long)lua_tonumber(L, -1));
-        break;
-    case LUA_TTABLE:
-        if (single_to_reply(r, L)) return;
-        collection_to_reply(r, L, resp);
-        break;
-    default:
-        resp_add_null(r);
-    }
-    lua_pop(L, 1);
-}
-
-/* ---------------- a command's reply to Lua values ---------------- */
-
-static long long read_num(const char **p)
-{
-    long long v = strtoll(*p, NULL, 10);
-    *p = strchr(*p, '\r') + 2;
-    return v;
-}
-
-static const char *reply_to_lua(lua_State *L, const char *p)
-{
-    lua_checkstack(L, 4);
-    char t = *p++;
-    const char *eol = strchr(p, '\r');
-    switch (t) {
-    case '+':
-        lua_newtable(L);
-        lua_pushstring(L, "ok");
-        lua_pushlstring(L, p, (size_t)(eol - p));
-        lua_settable(L, -3);
-        return eol + 2;
-    case '-':
-        push_error(L, p - 1, (size_t)(eol - p + 1));
-        return eol + 2;
-    case ':':
-        lua_pushnumber(L, (lua_Number)read_num(&p));
-        return p;
-    case '$': {
-        long long n = read_num(&p);
-        if (n < 0) {
-            lua_pushboolean(L, 0);
-            return p;
-        }
-        lua_pushlstring(L, p, (size_t)n);
-        return p + n + 2;
-    }
-    case '*': case '~': case '%': {
-        long long n = read_num(&p);
-        if (n < 0) {
-            lua_pushboolean(L, 0);
-            return p;
-        }
-        if (t == '*') {
-            lua_newtable(L);
-            for (long long j = 1; j <= n; j++) {
-                lua_pushnumber(L, (lua_Number)j);
-                p = reply_to_lua(L, p);
-                lua_settable(L, -3);
-            }
-            return p;
-        }
-        lua_newtable(L);
-        lua_pushstring(L, t == '%' ? "map" : "set");
-        lua_newtable(L);
-        for (long long j = 0; j < n; j++) {
-            p = reply_to_lua(L, p);
-            if (t == '%') p = reply_to_lua(L, p);
-            else lua_pushboolean(L, 1);
-            lua_settable(L, -3);
-        }
-        lua_settable(L, -3);
-        return p;
-    }
-    case '_':
-        lua_pushnil(L);
-        return eol + 2;
-    case '#':
-        lua_pushboolean(L, *p == 't');
-        return eol + 2;
-    case ',':
-        lua_newtable(L);
-        lua_pushstring(L, "double");
-        lua_pushnumber(L, strtod(p, NULL));
-        lua_settable(L, -3);
-        return eol + 2;
-    case '(':
-        lua_newtable(L);
-        lua_pushstring(L, "big_number");
-        lua_pushlstring(L, p, (size_t)(eol - p));
-        lua_settable(L, -3);
-        return eol + 2;
-    case '=': {
-        long long n = read_num(&p);
-        lua_newtable(L);
-        lua_pushstring(L, "verbatim_string");
-        lua_newtable(L);
-        lua_pushstring(L, "format");
-        lua_pushlstring(L, p, 3);
-        lua_settable(L, -3);
-        lua_pushstring(L, "string");
-        lua_pushlstring(L, p + 4, (size_t)(n - 4));
-        lua_settable(L, -3);
-        lua_settable(L, -3);
-        return p + n + 2;
-    }
-    default:
-        lua_pushnil(L);
-        return eol ? eol + 2 : p;
-    }
 }
 
 /* ---------------- redis.call / redis.pcall ---------------- */
@@ -493,7 +158,7 @@ static int generic_call(lua_State *L, bool raise)
     if (!run) return raise_error(L, "redis.call/pcall can only be called inside a script invocation");
     int argc = lua_gettop(L);
     if (argc == 0) {
-        push_error(L, "Please specify at least one argument for this redis lib call", 60);
+        script_push_error(L, "Please specify at least one argument for this redis lib call", 60);
         return raise ? lua_error(L) : 1;
     }
     const uint8_t **argv = xmalloc(sizeof *argv * (size_t)argc);
@@ -534,7 +199,7 @@ static int generic_call(lua_State *L, bool raise)
         free(argvlen);
         free(nums);
         lua_pop(L, argc);
-        push_error(L, err, strlen(err));
+        script_push_error(L, err, strlen(err));
         return raise ? lua_error(L) : 1;
     }
     resp_buf_t out;
@@ -546,7 +211,7 @@ static int generic_call(lua_State *L, bool raise)
     free(nums);
     lua_pop(L, argc);
     resp_buf_append(&out, "", 1);   /* a NUL past the end, for the parser's strchr */
-    reply_to_lua(L, out.data);
+    script_reply_to_lua(L, out.data);
     bool failed = out.data[0] == '-';
     resp_buf_free(&out);
     if (raise && failed) return lua_error(L);
@@ -570,18 +235,18 @@ static int l_sha1hex(lua_State *L)
 static int l_error_reply(lua_State *L)
 {
     if (lua_gettop(L) != 1 || lua_type(L, -1) != LUA_TSTRING) {
-        push_error(L, "wrong number or type of arguments", 33);
+        script_push_error(L, "wrong number or type of arguments", 33);
         return 1;
     }
     size_t n;
     const char *e = lua_tolstring(L, -1, &n);
     if (n > 0 && e[0] == '-') {
-        push_error(L, e, n);
+        script_push_error(L, e, n);
     } else {
         lua_pushfstring(L, "-%s", e);
         size_t m;
         const char *d = lua_tolstring(L, -1, &m);
-        push_error(L, d, m);
+        script_push_error(L, d, m);
         lua_remove(L, -2);
     }
     return 1;
@@ -590,7 +255,7 @@ static int l_error_reply(lua_State *L)
 static int l_status_reply(lua_State *L)
 {
     if (lua_gettop(L) != 1 || lua_type(L, -1) != LUA_TSTRING) {
-        push_error(L, "wrong number or type of arguments", 33);
+        script_push_error(L, "wrong number or type of arguments", 33);
         return 1;
     }
     lua_newtable(L);
@@ -1014,14 +679,14 @@ void script_run(cmd_ctx_t *ctx, const char *sha, const char *body, size_t len, i
     tl_run = NULL;
     if (err) {
         if (lua_istable(L, -1)) {
-            add_error_table(ctx->reply, L, sha);
+            script_add_error_table(ctx->reply, L, sha);
         } else {
             resp_add_errorf(ctx->reply, "ERR Error running script %s, %.100s\n", fname,
                             lua_isstring(L, -1) ? lua_tostring(L, -1) : "execution failure");
             lua_pop(L, 1);
         }
     } else {
-        lua_to_reply(ctx->reply, L, run.resp);
+        script_lua_to_reply(ctx->reply, L, run.resp);
     }
     lua_pop(L, 1);                      /* the error handler */
     lua_gc(L, LUA_GCSTEP, 1);
