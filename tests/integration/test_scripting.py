@@ -267,9 +267,17 @@ def test_effects_in_aof_wrapped_in_multi(servers, tmp_path):
             assert c.call("EVAL", script, "1", "{s}k") == 1
             assert c.call("EVAL", single, "1", "{s}j") == 1
             assert c.call("EVAL", "return redis.call('get', KEYS[1])", "1", "{s}k") == b"ab"
-        h.wait_until(lambda: b"$4\r\n{s}j" in _aof_tail(d), 5, what="the AOF to have the writes")
+            # inside MULTI the script adds no MULTI/EXEC of its own
+            assert c.call("MULTI") == "OK"
+            for q in (("EVAL", script, "1", "{s}m"), ("SET", "{s}n", "1")):
+                assert c.call(*q) == "QUEUED"
+            assert c.call("EXEC") == [1, "OK"]
+            assert c.call("EVAL", single, "1", "{s}last") == 1
+        h.wait_until(lambda: b"{s}last" in _aof_tail(d), 5, what="the AOF to have the writes")
         t = _aof_tail(d)
         tails.append(t[t.index(b"*1\r\n$5\r\nMULTI"):])
     assert tails[0] == tails[1]
     assert tails[0] == (h.encode("MULTI") + h.encode("set", "{s}k", "a") + h.encode("append", "{s}k", "b") +
-                        h.encode("EXEC") + h.encode("set", "{s}j", "z"))
+                        h.encode("EXEC") + h.encode("set", "{s}j", "z") +
+                        h.encode("MULTI") + h.encode("set", "{s}m", "a") + h.encode("append", "{s}m", "b") +
+                        h.encode("SET", "{s}n", "1") + h.encode("EXEC") + h.encode("set", "{s}last", "z"))
