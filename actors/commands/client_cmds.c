@@ -22,6 +22,7 @@
 #include "actors/worker/client_limits.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/pubsub.h"
+#include "actors/worker/tracking.h"
 #include "proto/strnum.h"
 
 void client_info_line(const client_t *c, char *line, size_t cap)
@@ -34,6 +35,7 @@ void client_info_line(const client_t *c, char *line, size_t cap)
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) flags[k++] = 'c';
     if (c->flags & CLIENT_UNIX_SOCKET) flags[k++] = 'U';
     if (c->flags & CLIENT_READONLY) flags[k++] = 'r';
+    k += tracking_client_flags(c, flags + k);
     if (k == 0) flags[k++] = 'N';
     flags[k] = '\0';
     char cmdname[96] = "NULL";
@@ -43,13 +45,13 @@ void client_info_line(const client_t *c, char *line, size_t cap)
     snprintf(line, cap,
              "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=0 sub=%d psub=%d ssub=%d "
              "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=0 obl=0 oll=%d omem=%zu "
-             "tot-mem=%zu events=%s%s cmd=%s user=default redir=-1 resp=%d",
+             "tot-mem=%zu events=%s%s cmd=%s user=default redir=%lld resp=%d",
              (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name, (now - c->created_ms) / 1000,
              (now - c->last_interaction_ms) / 1000, flags, pubsub_client_count(c, PUBSUB_CHANNEL),
              pubsub_client_count(c, PUBSUB_PATTERN), pubsub_client_count(c, PUBSUB_SHARD), (c->flags & CLIENT_MULTI) ? c->mq_len : -1,
              c->qlen - c->qpos, c->qcap - c->qlen, c->out.cap, c->pending_count, client_obuf_bytes(c),
              client_total_mem(c), (c->flags & CLIENT_CLOSED) ? "" : "r", c->wio_active ? "w" : "", cmdname,
-             c->proto);
+             tracking_client_redir(c), c->proto);
 }
 
 /* One CLIENT LIST / CLIENT INFO line, with "\n". */

@@ -14,6 +14,7 @@
 #include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/pubsub.h"
+#include "actors/worker/tracking.h"
 #include "proto/bus.h"
 #include "proto/slot.h"
 
@@ -152,6 +153,7 @@ void cmd_reset(cmd_ctx_t *ctx)
         c->parser.authenticated = false;
     }
     pubsub_client_reset(c);
+    tracking_client_reset(c);     /* 7.0.15 disables tracking too */
     c->name[0] = '\0';
     c->flags &= ~(CLIENT_ASKING | CLIENT_READONLY | CLIENT_PUBSUB);
     ctx->reply->proto = 2;

@@ -12,6 +12,7 @@
 #include "actors/commands/cmd.h"
 #include "actors/commands/commands.h"
 #include "actors/persist/rdb_save.h"
+#include "actors/worker/tracking.h"
 
 static const cmd_arg_doc_t args_ping[] = {
     { .name = "message", .type = "string", .key_spec_index = -1, .flags = CMD_ARG_OPTIONAL },
@@ -223,6 +224,27 @@ static cmd_def_t subcommands_client[] = {
         .exec = CMD_EXEC_CLIENT, .handler = cmd_client_getname,
         .summary = "Gives the name of this connection",
         .since = "2.6.9", .group = "connection", .complexity = "O(1)",
+    },
+    {
+        .name = "tracking", .arity = -3, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .flag_names = "noscript loading stale",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "slow connection",
+        .exec = CMD_EXEC_CLIENT, .handler = tracking_cmd_tracking,
+        .summary = "Turns client-side caching (key tracking) on or off for this connection",
+        .since = "6.0.0", .group = "connection", .complexity = "O(1). Some options may introduce additional complexity.",
+    },
+    {
+        .name = "getredir", .arity = 2, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .flag_names = "noscript loading stale",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "slow connection",
+        .exec = CMD_EXEC_CLIENT, .handler = tracking_cmd_getredir,
+        .summary = "Gives the client id invalidation messages of this connection are redirected to",
+        .since = "6.0.0", .group = "connection", .complexity = "O(1)",
+    },
+    {
+        .name = "trackinginfo", .arity = 2, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .flag_names = "noscript loading stale",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "slow connection",
+        .exec = CMD_EXEC_CLIENT, .handler = tracking_cmd_trackinginfo,
+        .summary = "Describes this connection's client-side caching settings",
+        .since = "6.2.0", .group = "connection", .complexity = "O(1)",
     },
     { .name = NULL },
 };

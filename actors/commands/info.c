@@ -31,6 +31,7 @@
 #include "actors/worker/client.h"
 #include "actors/worker/migrate.h"
 #include "actors/worker/stats.h"
+#include "actors/worker/tracking.h"
 #include "runtime/actor.h"
 #include "runtime/xmalloc.h"
 
@@ -108,9 +109,9 @@ static void sec_clients(text_t *t)
 {
     add(t, "# Clients\r\nconnected_clients:%lld\r\ncluster_connections:%zu\r\nmaxclients:%lld\r\n"
            "client_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:%lld\r\n"
-           "tracking_clients:0\r\nclients_in_timeout_table:%lld\r\n",
+           "tracking_clients:%lld\r\nclients_in_timeout_table:%lld\r\n",
         SUM(CONNECTED_CLIENTS), config_cluster_enabled() ? links_count() : (size_t)0, config_maxclients(),
-        blocking_count(), blocking_count_with_timeout());
+        blocking_count(), tracking_clients_count(), blocking_count_with_timeout());
 }
 
 static long long total_system_memory(void)
@@ -243,14 +244,15 @@ static void sec_stats(text_t *t)
            "pubsub_patterns:0\r\npubsubshard_channels:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\n"
            "migrate_cached_sockets:%lld\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\n"
            "active_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\n"
-           "current_active_defrag_time:0\r\ntracking_total_keys:0\r\ntracking_total_items:0\r\n"
+           "current_active_defrag_time:0\r\ntracking_total_keys:%lld\r\ntracking_total_items:%lld\r\n"
            "tracking_total_prefixes:0\r\nunexpected_error_replies:0\r\ntotal_error_replies:%lld\r\n"
            "dump_payload_sanitizations:0\r\ntotal_reads_processed:%lld\r\ntotal_writes_processed:%lld\r\n"
            "io_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\n"
            "reply_buffer_expands:0\r\n",
         SUM(CONNECTIONS_RECEIVED), SUM(COMMANDS), SUM(NET_INPUT_BYTES), SUM(NET_OUTPUT_BYTES),
         link.net_repl_input_bytes, rs.net_repl_output_bytes, SUM(REJECTED_CONNECTIONS), rs.sync_full, rs.sync_partial_ok, rs.sync_partial_err,
-        SUM(EXPIRED_KEYS), SUM(KEYSPACE_HITS), SUM(KEYSPACE_MISSES), migrate_cached_sockets(), SUM(TOTAL_ERRORS),
+        SUM(EXPIRED_KEYS), SUM(KEYSPACE_HITS), SUM(KEYSPACE_MISSES), migrate_cached_sockets(), tracking_total_keys(),
+        tracking_total_items(), SUM(TOTAL_ERRORS),
         SUM(READS_PROCESSED), SUM(WRITES_PROCESSED));
 }
 

@@ -106,6 +106,8 @@ typedef struct client {
     uint64_t woff_workers;
     bool woff_whole;
     struct ps_client *pubsub;             /* its subscriptions (pubsub.c), NULL when none */
+    uint32_t trk_flags;                   /* CLIENT TRACKING (tracking.h TRK_*), 0 when off */
+    uint64_t trk_redir;                   /* its REDIRECT target's id, 0 for none */
 } client_t;
 
 /* Where the next reply of this client goes: its output buffer when nothing is

@@ -27,6 +27,7 @@
 #include "actors/worker/keyspace.h"
 #include "actors/worker/migrate.h"
 #include "actors/worker/notify.h"
+#include "actors/worker/tracking.h"
 #include "actors/worker/protect.h"
 #include "actors/worker/worker_internal.h"
 #include "actors/worker/xcmd.h"
@@ -424,6 +425,7 @@ static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cm
             repl_propagate_effect(w->repl, w->ks, cmd, &ctx);
         /* and to the target of a slot migration, for a slot whose keys went */
         if (!from_master && asm_lane_any(w)) asm_lane_note_write(w, cmd, &ctx);
+        if (cmd->exec == CMD_EXEC_FANOUT && (cmd->flags & CMD_WRITE)) tracking_flushed(w);
         if (cmd->exec == CMD_EXEC_KEYED) {
             blocking_note_write(w, cmd, argc, argv, argvlen);
             xwait_note_write(w, cmd, argc, argv, argvlen);   /* waits over several workers (xwait.c) */
@@ -438,6 +440,7 @@ static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cm
     }
     /* a call that waits is counted once, when it answers */
     if (!ctx.blocked && !ctx.suspend) stats_note_call(w, cmd, usec, reply, start);
+    tracking_after_command(w, cid, cmd, argc, argv, argvlen, ctx.dirty != 0);
     if (ctx.ks) worker_publish_ks_stats(w);
     if (cid) worker_woff_note(w, cid);   /* after its effect was buffered */
     blocking_after_command(w);    /* serves clients waiting on keys this call filled */
@@ -475,6 +478,7 @@ void dispatch_apply(worker_t *w, const queued_cmd_t *q, long long now_ms)
         /* FLUSHALL/FLUSHDB from the master: this worker's share. */
         if (q->cmd->flags & CMD_WRITE) {
             ks_flush(w->ks);
+            tracking_flushed(w);
             w->flush_epoch++;
             atomic_store_explicit(&w->stats.keys, 0, memory_order_relaxed);
             atomic_store_explicit(&w->stats.expires, 0, memory_order_relaxed);

@@ -167,7 +167,8 @@ static bool movable(const client_t *c)
     return !(c->flags & busy) && !c->in_input && c->pending_head == NULL && c->out_sent == c->out.len &&
            !c->wio_active && !c->socket_lent && c->lent_fd_to_close < 0 && c->qpos == c->qlen &&
            c->nwatch == 0 && c->txn == NULL && c->block_rc == NULL && c->fd >= 0 &&
-           c->pubsub == NULL;   /* a subscriber's subscriptions live in its worker's tables (pubsub.c) */
+           c->pubsub == NULL &&   /* a subscriber's subscriptions live in its worker's tables (pubsub.c) */
+           c->trk_flags == 0;     /* invalidations are posted to the worker the tracking registry names */
 }
 
 static void adopt_run(worker_t *w, rt_msg_t *msg)

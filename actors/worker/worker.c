@@ -43,6 +43,7 @@
 #include "actors/worker/placement.h"
 #include "actors/worker/protect.h"
 #include "actors/worker/notify.h"
+#include "actors/worker/tracking.h"
 #include "actors/worker/pubsub.h"
 #include "actors/worker/stats.h"
 #include "actors/worker/unixsock.h"
@@ -293,6 +294,7 @@ void client_close(client_t *c)
     client_unlink(c);
     if (c->flags & CLIENT_ASM_LANE) asm_event_post(ASM_EV_CLIENT_CLOSED, 0, 0, 0, c->id, "");   /* import fails */
     pubsub_client_reset(c);       /* no message is written to it any more */
+    tracking_client_reset(c);     /* nor an invalidation */
     blocking_client_closed(c);    /* its owner drops the wait; the reply slot then frees c */
     if (c->flags & CLIENT_PAUSED) {   /* it must not stay on the paused list once freed */
         for (client_t **pp = &w->paused; *pp; pp = &(*pp)->next_paused)
@@ -539,6 +541,7 @@ static void on_key_expired(void *arg, const uint8_t *key, size_t len)
 {
     worker_t *w = arg;
     notify_expired(key, len);
+    tracking_key_gone(w, key, len);
     if (repl_worker_propagates(w->ks)) repl_propagate_del(w->repl, key, len);
     if (asm_lane_any(w)) asm_lane_note_expired(w, key, len);
 }

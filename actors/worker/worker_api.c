@@ -13,6 +13,7 @@
 #include "actors/worker/asm_lane.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
+#include "actors/worker/tracking.h"
 #include "actors/worker/worker_internal.h"
 #include "runtime/xmalloc.h"
 
@@ -74,6 +75,7 @@ bool worker_count_slot_keys(worker_t *w, unsigned slot, long long *count)
 void worker_flush_keyspace(worker_t *w, bool count_change)
 {
     ks_flush(w->ks);
+    tracking_flushed(w);         /* readers of any key hear of it (a null invalidation) */
     if (asm_lane_any(w)) asm_lane_flushed(w);   /* a slot migration's copy cannot follow */
     w->flush_epoch++;
     /* relaxed: statistics; owner-only writer, so a plain load and store */

@@ -1,0 +1,207 @@
+"""Client-side caching (CLIENT TRACKING, default mode) compared with redis-server 7.0.15.
+
+What it is for: CLIENT TRACKING ON/OFF with REDIRECT and NOLOOP, CLIENT GETREDIR, CLIENT
+TRACKINGINFO, the `t` flag and redir= in CLIENT LIST, tracking_clients/tracking_total_keys/
+tracking_total_items in INFO; invalidation messages as a RESP3 push on the tracking
+connection and, for RESP2, as a `message` on `__redis__:invalidate` to the REDIRECT target;
+a key is invalidated once per read (it must be read again to be tracked again); writes,
+DEL, expiry and FLUSHALL invalidate (FLUSHALL with a null). shoal runs 4 workers, so the
+keys of one test sit on several workers (each keeps the table of its own keys). The
+installed redis-py (4.x) has no RESP3, so the connections are raw sockets and the replies
+are compared byte for byte.
+
+What it must never do: relax an assertion to fit shoal; stop a process it did not start.
+"""
+import time
+
+import helpers as h
+
+KINDS = ["redis", "shoal"]
+
+# keys spread over the slots, hence over shoal's workers
+KEYS = ["k%d" % i for i in range(8)]
+
+
+def _start(servers, kind):
+    return h.single_node(servers, kind, workers=4)
+
+
+def _both(servers, fn):
+    got = {}
+    for kind in KINDS:
+        got[kind] = fn(_start(servers, kind))
+    assert got["shoal"] == got["redis"], got
+    return got["shoal"]
+
+
+def _cid(c):
+    return c.call("CLIENT", "ID")
+
+
+def _drain(c, n):
+    """The next n replies/pushes, raw."""
+    return [c.read()[0] for _ in range(n)]
+
+
+def _nothing_more(c, wait=0.3):
+    got, _closed = c.exchange(h.encode("PING"), idle=wait)
+    return got
+
+
+def test_resp3_push_on_the_same_connection(servers):
+    def run(srv):
+        out = []
+        with srv.raw() as t, srv.raw() as w:
+            t.raw("HELLO", "3")
+            out.append(t.raw("CLIENT", "TRACKING", "ON"))
+            for k in KEYS:
+                w.call("SET", k, "v")
+            for k in KEYS:
+                out.append(t.raw("GET", k))
+            out.append(t.raw("MGET", "{m}1", "{m}2"))
+            for k in KEYS:
+                w.call("SET", k, "w")
+            out += _drain(t, len(KEYS))
+            # not read since: no second invalidation
+            for k in KEYS:
+                w.call("SET", k, "x")
+            out.append(w.raw("DEL", "m1"))   # m1 did not exist: nothing changed, no message
+            w.call("SET", "{m}2", "y")
+            out += _drain(t, 1)
+            out.append(_nothing_more(t))
+        return out
+    _both(servers, run)
+
+
+def test_own_write_invalidates_after_its_reply_and_noloop(servers):
+    def run(srv):
+        out = []
+        with srv.raw() as t:
+            t.raw("HELLO", "3")
+            out.append(t.raw("CLIENT", "TRACKING", "ON"))
+            out.append(t.raw("GET", "a"))
+            out.append(t.raw("SET", "a", "1"))
+            out += _drain(t, 1)
+            out.append(t.raw("CLIENT", "TRACKING", "ON", "NOLOOP"))
+            out.append(t.raw("GET", "a"))
+            out.append(t.raw("SET", "a", "2"))
+            out.append(_nothing_more(t))
+            out.append(t.raw("CLIENT", "TRACKINGINFO"))
+        return out
+    _both(servers, run)
+
+
+def test_resp2_redirect_to_invalidate_channel(servers):
+    def run(srv):
+        out = []
+        with srv.raw() as r, srv.raw() as t, srv.raw() as w:
+            rid = _cid(r)
+            out.append(r.raw("SUBSCRIBE", "__redis__:invalidate"))
+            out.append(t.raw("CLIENT", "TRACKING", "ON", "REDIRECT", str(rid)))
+            out.append(t.call("CLIENT", "GETREDIR") == rid)
+            info = t.call("CLIENT", "TRACKINGINFO")
+            out.append([info[0], info[1], info[2], info[3] == rid, info[4], info[5]])
+            for k in KEYS:
+                out.append(t.raw("GET", k))
+            for k in KEYS:
+                w.call("SET", k, "v")
+            out += _drain(r, len(KEYS))
+            out.append(t.raw("GET", "e"))
+            w.call("SET", "e", "1", "PX", "50")
+            out += _drain(r, 1)
+            out.append(t.raw("GET", "e"))
+            time.sleep(0.2)
+            out.append(t.raw("GET", "e"))   # expired when looked up: invalidated
+            out += _drain(r, 1)
+            out.append(t.raw("GET", "f"))
+            w.call("FLUSHALL")
+            out += _drain(r, 1)
+            out.append(_nothing_more(r))
+            out.append(t.raw("CLIENT", "TRACKING", "OFF"))
+            out.append(t.raw("CLIENT", "GETREDIR"))
+        return out
+    _both(servers, run)
+
+
+def test_resp3_flush_and_active_expiry(servers):
+    def run(srv):
+        out = []
+        with srv.raw() as t, srv.raw() as w:
+            t.raw("HELLO", "3")
+            out.append(t.raw("CLIENT", "TRACKING", "ON"))
+            w.call("SET", "x", "1", "PX", "100")
+            out.append(t.raw("GET", "x"))
+            # removed by the active expiry, nobody reads it
+            out += _drain(t, 1)
+            out.append(t.raw("GET", "y"))
+            w.call("FLUSHDB")
+            out += _drain(t, 1)
+            out.append(_nothing_more(t))
+        return out
+    _both(servers, run)
+
+
+def test_client_list_and_info(servers):
+    def run(srv):
+        out = []
+        with srv.raw() as r, srv.raw() as t:
+            rid = _cid(r)
+            out.append(t.raw("CLIENT", "TRACKING", "ON", "REDIRECT", str(rid)))
+            for k in KEYS[:5]:
+                t.call("GET", k)
+            t.call("MGET", KEYS[0], "z")
+            line = t.call("CLIENT", "INFO").decode()
+            f = dict(kv.split("=", 1) for kv in line.split())
+            out.append((f["flags"], f["redir"] == str(rid)))
+            info = t.call("INFO").decode()
+            vals = dict(l.split(":", 1) for l in info.split("\r\n") if l and not l.startswith("#"))
+            out.append([vals[n] for n in ("tracking_clients", "tracking_total_keys", "tracking_total_items",
+                                          "tracking_total_prefixes")])
+            out.append(t.raw("CLIENT", "TRACKING", "OFF"))
+            line = t.call("CLIENT", "INFO").decode()
+            f = dict(kv.split("=", 1) for kv in line.split())
+            out.append((f["flags"], f["redir"]))
+            info = t.call("INFO", "clients").decode()
+            out.append([l for l in info.split("\r\n") if l.startswith("tracking")])
+        return out
+    _both(servers, run)
+
+
+def test_tracking_argument_errors(servers):
+    steps = [
+        ("CLIENT", "TRACKING", "maybe"),
+        ("CLIENT", "TRACKING", "ON", "bogus"),
+        ("CLIENT", "TRACKING", "ON", "REDIRECT", "notanumber"),
+        ("CLIENT", "TRACKING"),
+        ("CLIENT", "GETREDIR"),
+        ("CLIENT", "GETREDIR", "x"),
+        ("CLIENT", "TRACKINGINFO"),
+        ("CLIENT", "TRACKING", "ON"),
+        ("CLIENT", "GETREDIR"),
+        ("CLIENT", "TRACKING", "off"),
+    ]
+
+    def run(srv):
+        with srv.raw() as c:
+            return [c.raw(*s) for s in steps]
+    _both(servers, run)
+
+
+def test_reset_and_close_stop_tracking(servers):
+    def run(srv):
+        out = []
+        with srv.raw() as t, srv.raw() as w:
+            t.raw("HELLO", "3")
+            t.call("CLIENT", "TRACKING", "ON")
+            t.call("GET", "a")
+            out.append(t.raw("RESET"))
+            out.append(t.raw("CLIENT", "TRACKINGINFO"))
+            w.call("SET", "a", "1")
+            out.append(_nothing_more(t))
+            with srv.raw() as gone:
+                gone.call("CLIENT", "TRACKING", "ON")
+            time.sleep(0.1)
+            info = w.call("INFO", "clients").decode()
+            out.append([l for l in info.split("\r\n") if l.startswith("tracking")])
+        return out
+    _both(servers, run)
