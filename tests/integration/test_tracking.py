@@ -15,23 +15,10 @@ What it must never do: relax an assertion to fit shoal; stop a process it did no
 import time
 
 import helpers as h
-
-KINDS = ["redis", "shoal"]
+from test_pubsub import _both   # the same calls on shoal (4 workers) and redis-server, replies compared
 
 # keys spread over the slots, hence over shoal's workers
 KEYS = ["k%d" % i for i in range(8)]
-
-
-def _start(servers, kind):
-    return h.single_node(servers, kind, workers=4)
-
-
-def _both(servers, fn):
-    got = {}
-    for kind in KINDS:
-        got[kind] = fn(_start(servers, kind))
-    assert got["shoal"] == got["redis"], got
-    return got["shoal"]
 
 
 def _cid(c):
