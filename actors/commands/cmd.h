@@ -108,6 +108,8 @@ enum {
     CMD_BLOCKING = 1u << 13,      /* may wait for data (BLPOP ...); never waits inside MULTI */
     CMD_SUSPENDS = 1u << 14,      /* may wait on a socket of its own (MIGRATE): runs on its owner
                                      in a message of its own, like CMD_BLOCKING */
+    CMD_MAY_REPLICATE = 1u << 15, /* not a write itself but may write (EVAL, EVALSHA): a pause of
+                                     writes holds it, as 7.0.15's may-replicate flag */
 };
 
 enum cmd_exec { CMD_EXEC_KEYED = 0, CMD_EXEC_CLIENT = 1, CMD_EXEC_FANOUT = 2 };
@@ -178,6 +180,9 @@ typedef struct cmd_def {
      * call): the key positions, as cmd_get_keys returns them. NULL: specs. */
     int (*getkeys)(int argc, const uint8_t **argv, const size_t *argvlen, int *positions, int max);
 } cmd_def_t;
+
+/* Whether a pause of writes (manual failover, slot hand-over) must hold cmd. */
+static inline bool cmd_may_write(const cmd_def_t *cmd) { return cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE); }
 
 /* Builds lookup structures; call once at startup before any lookup. */
 void cmd_table_init(void);

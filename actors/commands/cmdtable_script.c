@@ -79,14 +79,14 @@ static cmd_def_t subcommands_script[] = {
 
 cmd_def_t cmdtable_script[] = {
     {
-        .name = "eval", .arity = -3, .flags = EVAL_FLAGS, .flag_names = "noscript stale skip_monitor no_mandatory_keys movablekeys",
+        .name = "eval", .arity = -3, .flags = EVAL_FLAGS | CMD_MAY_REPLICATE, .flag_names = "noscript stale skip_monitor no_mandatory_keys movablekeys",
         .acl_categories = "slow scripting", .keyspecs = keyspecs_eval, .keyspec_count = 1,
         .exec = CMD_EXEC_KEYED, .handler = cmd_eval,
         .summary = "Execute a Lua script server side", .since = "2.6.0", .group = "scripting",
         .complexity = "Depends on the script that is executed.", .args = args_eval, .arg_count = 4,
     },
     {
-        .name = "evalsha", .arity = -3, .flags = EVAL_FLAGS, .flag_names = "noscript stale skip_monitor no_mandatory_keys movablekeys",
+        .name = "evalsha", .arity = -3, .flags = EVAL_FLAGS | CMD_MAY_REPLICATE, .flag_names = "noscript stale skip_monitor no_mandatory_keys movablekeys",
         .acl_categories = "slow scripting", .keyspecs = keyspecs_evalsha, .keyspec_count = 1,
         .exec = CMD_EXEC_KEYED, .handler = cmd_evalsha,
         .summary = "Execute a Lua script server side", .since = "2.6.0", .group = "scripting",

@@ -599,7 +599,7 @@ static int first_key_slot(const cmd_def_t *cmd, int argc, const uint8_t **argv, 
 bool asm_lane_refuse(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t **argv,
                      const size_t *argvlen, resp_buf_t *reply)
 {
-    if (!(cmd->flags & CMD_WRITE) || cmd->exec != CMD_EXEC_KEYED) return false;
+    if (!cmd_may_write(cmd) || cmd->exec != CMD_EXEC_KEYED) return false;
     int slot = first_key_slot(cmd, argc, argv, argvlen);
     if (slot < 0) return false;
     for (lane_t *l = g_lanes[w->index]; l; l = l->next) {
@@ -662,12 +662,12 @@ void asm_lane_note_expired(worker_t *w, const uint8_t *key, size_t len)
 bool asm_write_paused(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
 {
     int pos[1];
-    if ((cmd->flags & CMD_WRITE) && cmd_get_keys(cmd, argc, argv, argvlen, pos, 1) > 0)
+    if (cmd_may_write(cmd) && cmd_get_keys(cmd, argc, argv, argvlen, pos, 1) > 0)
         return asm_slot_paused(slot_of_key(argv[pos[0]], argvlen[pos[0]]));
     if (!strcmp(cmd->name, "exec"))
         for (int i = 0; i < c->mq_len; i++) {
             const queued_cmd_t *q = &c->mq[i];
-            if (!q->cmd || !(q->cmd->flags & CMD_WRITE)) continue;
+            if (!q->cmd || !cmd_may_write(q->cmd)) continue;
             if (cmd_get_keys(q->cmd, q->argc, q->argv, q->argvlen, pos, 1) > 0 &&
                 asm_slot_paused(slot_of_key(q->argv[pos[0]], q->argvlen[pos[0]])))
                 return true;

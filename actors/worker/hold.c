@@ -41,10 +41,10 @@ bool worker_command_must_wait(client_t *c, int argc, const uint8_t **argv, const
     if (slots_paused && asm_write_paused(c, cmd, argc, argv, argvlen)) return true;
     if (mode == WPAUSE_OFF) return false;
     if (mode == WPAUSE_ALL) return true;
-    if (cmd->flags & CMD_WRITE) return true;
+    if (cmd_may_write(cmd)) return true;
     if (!strcmp(cmd->name, "exec"))
         for (int i = 0; i < c->mq_len; i++)
-            if (c->mq[i].cmd && (c->mq[i].cmd->flags & CMD_WRITE)) return true;
+            if (c->mq[i].cmd && cmd_may_write(c->mq[i].cmd)) return true;
     return false;
 }
 

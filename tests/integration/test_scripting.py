@@ -11,6 +11,7 @@ server is the contract.
 """
 import hashlib
 import re
+import time
 
 import pytest
 
@@ -281,3 +282,19 @@ def test_effects_in_aof_wrapped_in_multi(servers, tmp_path):
                         h.encode("EXEC") + h.encode("set", "{s}j", "z") +
                         h.encode("MULTI") + h.encode("set", "{s}m", "a") + h.encode("append", "{s}m", "b") +
                         h.encode("SET", "{s}n", "1") + h.encode("EXEC") + h.encode("set", "{s}last", "z"))
+
+
+def test_eval_held_by_write_pause_as_redis(snode, sref):
+    """EVAL/EVALSHA may write (7.0.15's may-replicate): CLIENT PAUSE WRITE holds them, as it holds
+    writes (the manual failover's pause relies on it); EVAL_RO goes through."""
+    for srv in (snode, sref):
+        with srv.raw() as admin, srv.raw() as c:
+            sha = c.call("SCRIPT", "LOAD", "return 1")
+            for cmd, held in ((("EVAL", "return 1", "1", "k"), True), (("EVALSHA", sha, "0"), True),
+                              (("EVAL_RO", "return 1", "1", "k"), False)):
+                assert admin.call("CLIENT", "PAUSE", "400", "WRITE") == "OK"
+                t0 = time.monotonic()
+                assert c.call(*cmd) == 1
+                waited = time.monotonic() - t0
+                assert (waited >= 0.3) == held, (srv.kind, cmd, waited)
+                assert admin.call("CLIENT", "UNPAUSE") == "OK"
