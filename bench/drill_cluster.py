@@ -28,24 +28,7 @@ REDIS_CLI = os.environ.get("REDIS_CLI", shutil.which("redis-cli") or "redis-cli"
 SETTLE_TIMEOUT = 60.0     # a new or recovering cluster must be whole again within this
 
 
-def _crc16(data):
-    crc = 0
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-            crc &= 0xFFFF
-    return crc
-
-
-def key_slot(key):
-    k = key.encode()
-    s = k.find(b"{")
-    if s >= 0:
-        e = k.find(b"}", s + 1)
-        if e > s + 1:
-            k = k[s + 1:e]
-    return _crc16(k) % 16384
+key_slot = resp_wire.key_slot
 
 
 def parse_nodes(text):

@@ -1,5 +1,5 @@
-"""RESP on the wire for the bench's scripts (run.py, drill_cluster.py): encoding a command
-and reading one reply from a buffered socket file. bench/ is not a package: the scripts
+"""RESP on the wire for the bench's scripts (run.py, drill_cluster.py): encoding a command,
+reading one reply from a buffered socket file, and the cluster slot of a key. bench/ is not a package: the scripts
 import this with bench/ on sys.path.
 
 Replies come back as: str for a simple string, '-ERR ...' str for an error (so callers can
@@ -33,3 +33,21 @@ def read_reply(f):
         n = int(rest)
         return None if n < 0 else [read_reply(f) for _ in range(n)]
     raise ConnectionError(f"unexpected reply type {line!r}")
+
+
+def key_slot(key):
+    """The cluster slot of key (str or bytes): CRC16 (XMODEM) of its {tag} when it has a
+    non-empty one, else of the whole key, mod 16384, as CLUSTER KEYSLOT."""
+    k = key if isinstance(key, bytes) else key.encode()
+    s = k.find(b"{")
+    if s >= 0:
+        e = k.find(b"}", s + 1)
+        if e > s + 1:
+            k = k[s + 1:e]
+    crc = 0
+    for byte in k:
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
+            crc &= 0xFFFF
+    return crc % 16384

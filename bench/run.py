@@ -447,15 +447,7 @@ def start_cluster(b, kind, n=CLUSTER_MASTERS, ranges=None):
     return ClusterGroup(kind, servers)
 
 
-def key_slot(key):
-    """CRC16 (XMODEM) of the key mod 16384, as the cluster hashes a key without {tag}."""
-    crc = 0
-    for byte in key:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-            crc &= 0xffff
-    return crc % 16384
+key_slot = resp_wire.key_slot
 
 
 def client_throughput_cluster(b):
