@@ -27,7 +27,6 @@ import binascii
 import os
 import random
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -79,18 +78,7 @@ def node_ids(rt, ports):
     return ids
 
 
-class _Conn:
-    def __init__(self, port, timeout):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.f = self.sock.makefile("rb")
-
-    def close(self):
-        try:
-            self.f.close()
-            self.sock.close()
-        except OSError:
-            pass
+_Conn = resp_wire.Conn
 
 
 class Client(threading.Thread):

@@ -1,9 +1,12 @@
-"""RESP on the wire for the bench's scripts (run.py, drill_cluster.py): encoding a command,
-reading one reply from a buffered socket file, and the cluster slot of a key. bench/ is not a package: the scripts
-import this with bench/ on sys.path.
+"""RESP on the wire for the bench's scripts (run.py, drill_cluster.py, reshard_bench.py):
+encoding a command, reading one reply from a buffered socket file, a kept-open connection,
+and the cluster slot of a key. bench/ is not a package: the scripts import this with
+bench/ on sys.path.
 
 Replies come back as: str for a simple string, '-ERR ...' str for an error (so callers can
 show it as it is), int, bytes for a bulk string, list for an array, None for a null."""
+
+import socket
 
 
 def encode(args):
@@ -51,3 +54,30 @@ def key_slot(key):
             crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
             crc &= 0xFFFF
     return crc % 16384
+
+
+class Conn:
+    """A kept-open client connection to a loopback port, Nagle off (a request is one
+    small write and its latency is what the benches measure)."""
+
+    def __init__(self, port, timeout=5.0):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.f = self.sock.makefile("rb")
+
+    def send(self, *args):
+        self.sock.sendall(encode(args))
+
+    def reply(self):
+        return read_reply(self.f)
+
+    def call(self, *args):
+        self.send(*args)
+        return self.reply()
+
+    def close(self):
+        try:
+            self.f.close()
+            self.sock.close()
+        except OSError:
+            pass

@@ -890,29 +890,7 @@ def serial(b):
             ["CPUs = CPU-seconds per second of all the server's threads in the counted window"])
 
 
-class RespConn:
-    """A kept-open client connection (one per node while polling CLUSTER NODES)."""
-
-    def __init__(self, port, timeout=5.0):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.f = self.sock.makefile("rb")
-
-    def send(self, *args):
-        self.sock.sendall(resp_wire.encode(args))
-
-    def reply(self):
-        return resp_wire.read_reply(self.f)
-
-    def call(self, *args):
-        self.send(*args)
-        return self.reply()
-
-    def close(self):
-        try:
-            self.f.close()
-            self.sock.close()
-        except OSError:
-            pass
+RespConn = resp_wire.Conn
 
 
 def start_nodes(b, kind, n, extra_args=()):
