@@ -32,7 +32,7 @@ DEB_PKGS := libck-dev libev-dev libssl-dev pkg-config redis-tools redis-server \
             python3-pytest python3-pytest-xdist python3-redis clang libclang-rt-14-dev gnuplot-nox liblzf-dev \
             liblua5.1-0-dev
 
-.PHONY: all deps test unit integration run bench fuzz clean drill test-asan test-tsan deps-graph
+.PHONY: all deps test unit integration reference run bench fuzz clean drill test-asan test-tsan deps-graph
 
 all: bin/shoal-node
 
@@ -78,6 +78,9 @@ INTEGRATION_XML   ?= $(CURDIR)/build/integration.xml
 # for nodes, timeouts and failovers, not for the CPU); 0 runs every test in one process.
 # tests/integration/conftest.py keeps the workers apart (ports, directories, `quiet` tests).
 INTEGRATION_JOBS  ?= 3
+# `leave` keeps out the parametrizations that start only redis-server (they check a test's
+# expectations against the real server and test nothing of shoal): `make reference` runs them.
+REFERENCE_RUNS    ?= leave
 
 # Both exit non-zero when a test fails (pipefail keeps the runner's status through tee).
 unit: $(UNIT_BIN)
@@ -86,7 +89,7 @@ unit: $(UNIT_BIN)
 
 integration: bin/shoal-node
 	@mkdir -p build
-	@set -o pipefail; cd tests/integration && \
+	@set -o pipefail; cd tests/integration && SHOAL_REFERENCE_RUNS=$(REFERENCE_RUNS) \
 	  $(PY) -m pytest -q -p no:cacheprovider -n $(INTEGRATION_JOBS) --dist loadgroup --durations=15 \
 	    --junitxml=$(INTEGRATION_XML) $(INTEGRATION_ARGS) 2>&1 | tee $(INTEGRATION_LOG)
 
@@ -150,6 +153,12 @@ run: deps bin/shoal-node
 
 bench: deps bin/shoal-node build/bench/gossip_flood build/bench/cluster_sim
 	@$(PY) bench/run.py
+
+# The reference runs `make test` leaves out: each test's redis-server-only parametrizations,
+# which show that the test's expectations are what redis-server 7.0.15 does.
+reference: deps bin/shoal-node
+	@$(MAKE) --no-print-directory integration REFERENCE_RUNS=only \
+	  INTEGRATION_LOG=$(CURDIR)/build/reference.log INTEGRATION_XML=$(CURDIR)/build/reference.xml
 
 # Failover drills (bench/drill.py): kill -9, SIGSTOP, CLUSTER FAILOVER, TAKEOVER on 3+3 clusters of
 # shoal and redis-server, node timeouts 1000 and 5000 ms, 5 runs each; table, build/drill.json and

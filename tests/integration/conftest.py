@@ -247,7 +247,30 @@ SLOW_FILES_FIRST = (
 )
 
 
+# SHOAL_REFERENCE_RUNS=leave deselects the parametrizations that start only redis-server (no
+# shoal-node): they check a test's expectations against the real server, not shoal. `make test`
+# leaves them to `make reference`, which sets `only`; unset (a plain pytest run) includes them.
+REFERENCE_RUNS = os.environ.get("SHOAL_REFERENCE_RUNS", "include")
+
+
+def is_reference_run(item):
+    """True for a parametrization whose server kinds are all redis-server (ids like
+    `redis`, `redis-to-redis-truncate`, `SIGTERM-redis`): it tests the test, not shoal."""
+    spec = getattr(item, "callspec", None)
+    if spec is None:
+        return False
+    tokens = spec.id.split("-")
+    return "redis" in tokens and "shoal" not in tokens
+
+
 def pytest_collection_modifyitems(config, items):
+    how = REFERENCE_RUNS
+    if how in ("leave", "only"):
+        keep = [i for i in items if is_reference_run(i) == (how == "only")]
+        left = [i for i in items if is_reference_run(i) != (how == "only")]
+        if left:
+            config.hook.pytest_deselected(items=left)
+            items[:] = keep
     rank = {name: i for i, name in enumerate(SLOW_FILES_FIRST)}
     items.sort(key=lambda item: (item.get_closest_marker("quiet") is not None,
                                  rank.get(item.path.name, len(rank))))   # stable
