@@ -491,6 +491,15 @@ static lua_State *state_new(void)
     return L;
 }
 
+lua_State *script_lua_new_state(void) { return state_new(); }
+
+void script_lua_swap_globals(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, "shoal_globals");
+    lua_insert(L, -2);
+    lua_setfield(L, LUA_REGISTRYINDEX, "shoal_globals");
+}
+
 static lua_State *state_get(void)
 {
     unsigned long gen = script_cache_gen();
@@ -655,6 +664,22 @@ void script_run(cmd_ctx_t *ctx, const char *sha, const char *body, size_t len, i
     lua_getfield(L, LUA_REGISTRYINDEX, fflags);
     unsigned flags = (unsigned)lua_tonumber(L, -1);
     lua_pop(L, 1);
+    script_lua_invoke(ctx, L, sha, flags, numkeys, ro, false);
+}
+
+/* Pushes a Lua array of n strings. */
+static void push_array(lua_State *L, const uint8_t **argv, const size_t *argvlen, int n)
+{
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_pushlstring(L, (const char *)argv[i], argvlen[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+}
+
+void script_lua_invoke(cmd_ctx_t *ctx, lua_State *L, const char *name, unsigned flags, int numkeys, bool ro,
+                       bool fcall)
+{
     const char *refuse = run_refused(ctx, flags, ro);
     if (refuse) {
         lua_pop(L, 2);
@@ -662,8 +687,16 @@ void script_run(cmd_ctx_t *ctx, const char *sha, const char *body, size_t len, i
         return;
     }
     if (flags & SCRIPT_F_NO_WRITES) ro = true;
-    set_array(L, "KEYS", ctx->argv + 3, ctx->argvlen + 3, numkeys);
-    set_array(L, "ARGV", ctx->argv + 3 + numkeys, ctx->argvlen + 3 + numkeys, ctx->argc - 3 - numkeys);
+    int nargs = 0;
+    if (fcall) {
+        /* a function gets its keys and arguments as two tables, not as globals */
+        push_array(L, ctx->argv + 3, ctx->argvlen + 3, numkeys);
+        push_array(L, ctx->argv + 3 + numkeys, ctx->argvlen + 3 + numkeys, ctx->argc - 3 - numkeys);
+        nargs = 2;
+    } else {
+        set_array(L, "KEYS", ctx->argv + 3, ctx->argvlen + 3, numkeys);
+        set_array(L, "ARGV", ctx->argv + 3 + numkeys, ctx->argvlen + 3 + numkeys, ctx->argc - 3 - numkeys);
+    }
     run_t run = { .ctx = ctx, .ro = ro, .nkeys = numkeys, .flags = flags, .slot = -1, .resp = 2 };
     tl_run = &run;
     /* The script's writes reach replicas and the AOF as its commands, in
@@ -673,15 +706,16 @@ void script_run(cmd_ctx_t *ctx, const char *sha, const char *body, size_t len, i
     bool wrap = rb && !repl_in_multi(rb);
     if (wrap) repl_multi_begin(rb);
     blocking_hold(ctx->worker, true);   /* clients waiting on keys are served once, at the end */
-    int err = lua_pcall(L, 0, 1, -2);
+    int err = lua_pcall(L, nargs, 1, -2 - nargs);
     blocking_hold(ctx->worker, false);
     if (wrap) repl_multi_end(rb);
     tl_run = NULL;
     if (err) {
         if (lua_istable(L, -1)) {
-            script_add_error_table(ctx->reply, L, sha);
+            script_add_error_table(ctx->reply, L, name);
         } else {
-            resp_add_errorf(ctx->reply, "ERR Error running script %s, %.100s\n", fname,
+            /* eval names its function f_<sha> here, as 7.0.15 */
+            resp_add_errorf(ctx->reply, "ERR Error running script %s%s, %.100s\n", fcall ? "" : "f_", name,
                             lua_isstring(L, -1) ? lua_tostring(L, -1) : "execution failure");
             lua_pop(L, 1);
         }

@@ -1,9 +1,12 @@
-/* script_lua.h - between script_lua.c (the states, the redis table) and
- * script_conv.c (the conversions), which both need a Lua state. */
+/* script_lua.h - between script_lua.c (the states, the redis table),
+ * script_conv.c (the conversions) and function_lua.c (FUNCTION's states),
+ * which all need a Lua state. */
 #ifndef SHOAL_ACTORS_SCRIPT_LUA_H
 #define SHOAL_ACTORS_SCRIPT_LUA_H
 
 #include <lua.h>
+#include <stdbool.h>
+#include "actors/commands/cmd.h"
 #include "proto/resp.h"
 
 /* Pushes {err = "CODE msg"}: "-CODE msg" keeps its code, "msg" gets ERR. */
@@ -15,5 +18,20 @@ void script_add_error_table(resp_buf_t *r, lua_State *L, const char *sha);
 void script_lua_to_reply(resp_buf_t *r, lua_State *L, int resp);
 /* One reply at p (NUL-terminated buffer) pushed as a Lua value; returns the end. */
 const char *script_reply_to_lua(lua_State *L, const char *p);
+
+/* A new sandboxed state as EVAL's: the libraries, the redis table, the
+ * protected globals and the error handler __redis__err__handler (caller
+ * closes it). */
+lua_State *script_lua_new_state(void);
+/* Reads of globals go to the table at the top (popped) from now on; pushes
+ * the table they went to before (FUNCTION LOAD's library API, then back). */
+void script_lua_swap_globals(lua_State *L);
+/* Runs the function at the top of L (the error handler below it; both
+ * consumed) as a script of this call: flags are its SCRIPT_F_*, keys
+ * argv[3 .. 3+numkeys), the rest its arguments; EVAL's as KEYS and ARGV
+ * globals, a FUNCTION's (fcall) as its two parameters. name goes in the
+ * error texts (the sha, or the function's name). Replies into ctx->reply. */
+void script_lua_invoke(cmd_ctx_t *ctx, lua_State *L, const char *name, unsigned flags, int numkeys, bool ro,
+                       bool fcall);
 
 #endif
