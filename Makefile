@@ -3,7 +3,7 @@ CC      ?= gcc
 CSTD    := -std=c11 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror
 CFLAGS  := $(CSTD) -O2 -g $(WARN) -I. -I/usr/include/lua5.1 -MMD -MP -pthread
-LDLIBS  := -lck -lev -lssl -lcrypto -llzf -llua5.1 -lm -pthread
+LDLIBS  := -lck -lev -lssl -lcrypto -llzf -llua5.1 -l:liblua5.1-cjson.so.0 -l:liblua5.1-bitop.so.0 -lm -pthread
 # Hardening of the release build, as Debian's dpkg-buildflags (hardening=+all) builds redis-server:
 # stack canaries, fortified libc calls, format-string checks, PIE and full RELRO (GOT read-only
 # after start-up). Not used for the sanitizer builds: ASan replaces the checked libc calls.
@@ -30,7 +30,7 @@ ASAN_OBJ := $(patsubst %.c,build/asan/%.o,$(LIB_SRC) $(UNIT_SRC))
 DEPS_STAMP := build/.deps-ok
 DEB_PKGS := libck-dev libev-dev libssl-dev pkg-config redis-tools redis-server \
             python3-pytest python3-pytest-xdist python3-redis clang libclang-rt-14-dev gnuplot-nox liblzf-dev \
-            liblua5.1-0-dev
+            liblua5.1-0-dev lua-cjson lua-bitop
 
 .PHONY: all deps test unit integration reference run bench fuzz clean drill test-asan test-tsan deps-graph
 

@@ -387,11 +387,20 @@ static const char err_handler[] =
     "  return err\n"
     "end\n";
 
+/* Debian's lua-cjson and lua-bitop (Redis bundles the same versions, 2.1.0
+ * and 1.0.2), linked as shared libraries: the sandbox has no require. */
+int luaopen_cjson(lua_State *L);
+int luaopen_bit(lua_State *L);
+
+/* Opens a library as 7.0.15 does; name, when not "", is also its global
+ * (Debian's cjson does not set one itself, the others set it again). */
 static void open_lib(lua_State *L, lua_CFunction f, const char *name)
 {
     lua_pushcfunction(L, f);
     lua_pushstring(L, name);
-    lua_call(L, 1, 0);
+    lua_call(L, 1, 1);
+    if (name[0] && lua_istable(L, -1)) lua_setglobal(L, name);
+    else lua_pop(L, 1);
 }
 
 static void set_fn(lua_State *L, const char *name, lua_CFunction f)
@@ -408,6 +417,10 @@ static lua_State *state_new(void)
     open_lib(L, luaopen_string, LUA_STRLIBNAME);
     open_lib(L, luaopen_math, LUA_MATHLIBNAME);
     open_lib(L, luaopen_debug, LUA_DBLIBNAME);
+    open_lib(L, luaopen_cjson, "cjson");
+    open_lib(L, script_open_struct, "struct");
+    open_lib(L, script_open_cmsgpack, "cmsgpack");
+    open_lib(L, luaopen_bit, "bit");
     static const char *const denied[] = { "loadfile", "dofile", "print" };
     for (size_t i = 0; i < sizeof denied / sizeof *denied; i++) {
         lua_pushnil(L);

@@ -33,5 +33,9 @@ void script_lua_swap_globals(lua_State *L);
  * error texts (the sha, or the function's name). Replies into ctx->reply. */
 void script_lua_invoke(cmd_ctx_t *ctx, lua_State *L, const char *name, unsigned flags, int numkeys, bool ro,
                        bool fcall);
+/* The libraries Debian has no package of, as 7.0.15 bundles them; each
+ * sets its global (cmsgpack, struct) and leaves its table on the stack. */
+int script_open_cmsgpack(lua_State *L);
+int script_open_struct(lua_State *L);
 
 #endif
