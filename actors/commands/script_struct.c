@@ -110,6 +110,16 @@ static void set_option(lua_State *L, int opt, const char **fmt, fmt_state_t *st)
     }
 }
 
+/* Reads the next option of *fmt into *opt and returns its size, moving
+ * *pos past the padding it needs (unpack's and size's walk). */
+static size_t next_field(lua_State *L, const char **fmt, const fmt_state_t *st, size_t *pos, int *opt)
+{
+    *opt = *(*fmt)++;
+    size_t size = field_size(L, *opt, fmt);
+    *pos += padding(*pos, st, *opt, size);
+    return size;
+}
+
 static void state_init(fmt_state_t *st)
 {
     st->little = host_little();
@@ -127,6 +137,19 @@ static void get_ordered(void *v, const char *src, size_t size, bool little)
 {
     unsigned char *p = v;
     for (size_t i = 0; i < size; i++) p[little == host_little() ? i : size - 1 - i] = (unsigned char)src[i];
+}
+
+/* A float (is_float) or a double read at src. */
+static lua_Number get_real(const char *src, bool is_float, bool little)
+{
+    if (is_float) {
+        float f;
+        get_ordered(&f, src, sizeof f, little);
+        return f;
+    }
+    double d;
+    get_ordered(&d, src, sizeof d, little);
+    return d;
 }
 
 static void put_int(lua_State *L, luaL_Buffer *b, int arg, bool little, size_t size)
@@ -219,9 +242,8 @@ static int st_unpack(lua_State *L)
     state_init(&st);
     int n = 0;
     while (*fmt) {
-        int opt = *fmt++;
-        size_t size = field_size(L, opt, &fmt);
-        pos += padding(pos, &st, opt, size);
+        int opt;
+        size_t size = next_field(L, &fmt, &st, &pos, &opt);
         luaL_argcheck(L, size <= ld && pos <= ld - size, 2, "data string too short");
         luaL_checkstack(L, 2, "too many results");
         switch (opt) {
@@ -231,20 +253,10 @@ static int st_unpack(lua_State *L)
             break;
         case 'x':
             break;
-        case 'f': {
-            float f;
-            get_ordered(&f, data + pos, sizeof f, st.little);
-            lua_pushnumber(L, f);
+        case 'f': case 'd':
+            lua_pushnumber(L, get_real(data + pos, opt == 'f', st.little));
             n++;
             break;
-        }
-        case 'd': {
-            double d;
-            get_ordered(&d, data + pos, sizeof d, st.little);
-            lua_pushnumber(L, d);
-            n++;
-            break;
-        }
         case 'c':
             if (size == 0) {
                 if (n == 0 || !lua_isnumber(L, -1)) luaL_error(L, "format 'c0' needs a previous size");
@@ -280,9 +292,8 @@ static int st_size(lua_State *L)
     state_init(&st);
     size_t pos = 0;
     while (*fmt) {
-        int opt = *fmt++;
-        size_t size = field_size(L, opt, &fmt);
-        pos += padding(pos, &st, opt, size);
+        int opt;
+        size_t size = next_field(L, &fmt, &st, &pos, &opt);
         if (opt == 's') luaL_argerror(L, 1, "option 's' has no fixed size");
         else if (opt == 'c' && size == 0) luaL_argerror(L, 1, "option 'c0' has no fixed size");
         /* unknown letters count 0 bytes here without an error, as in 7.0.15 */
