@@ -421,7 +421,12 @@ void txn_part_done(client_t *c, reply_slot_t *s)
         c->txn = NULL;
         return;
     }
+    /* A part's reply arrives outside any client input pass: the commands run
+     * next read the slot table (SPUBLISH's shard, routing), so they get the
+     * snapshot a command read from the socket would. */
+    worker_snap_enter(c->worker);
     txn_step(c);
+    worker_snap_leave(c->worker);
 }
 
 /* client.h hooks: while a transaction runs, replies go to its accumulator. */

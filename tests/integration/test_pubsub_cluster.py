@@ -196,3 +196,47 @@ def test_publish_flood_from_bus_peer_is_bounded(servers):
     assert peak - base < 64 * 1024, f"RSS grew from {base} kB to {peak} kB"
     bh.wait_healthy(nodes, 3, timeout=30)
     assert a.ping_ok()
+
+
+def _one_shard(servers, kind, n=3):
+    """One master owning every slot and n-1 replicas of it; returns (master, replicas)."""
+    make = servers.shoal if kind == "shoal" else servers.redis
+    nodes = [make(extra_args=["--enable-debug-command", "yes"]) for _ in range(n)]
+    with nodes[0].raw() as c:
+        c.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383")
+        mid = c.call("CLUSTER", "MYID").decode()
+    for r in nodes[1:]:
+        with r.raw() as c:
+            c.call("CLUSTER", "MEET", "127.0.0.1", str(nodes[0].port))
+    for r in nodes[1:]:
+        h.wait_until(lambda r=r: mid.encode() in r.raw().call("CLUSTER", "NODES"), 10,
+                     what="the master known")
+        with r.raw() as c:
+            assert c.call("CLUSTER", "REPLICATE", mid) == "OK"
+    bh.wait_healthy(nodes, n)
+    return nodes[0], nodes[1:]
+
+
+@pytest.mark.parametrize("kind", ["shoal", "redis"])
+def test_spublish_in_multi_after_a_link_kill_reaches_the_other_replica(servers, kind):
+    """Redis's unit/cluster/links: in one MULTI the master drops its link to replica 1
+    (DEBUG CLUSTERLINK KILL TO) and SPUBLISHes; replica 2 still gets that message (it
+    was lost on shoal: commands after a part run elsewhere ran without a slot table)."""
+    master, (r1, r2) = _one_shard(servers, kind)
+    s1, s2 = _sub(r1, "SSUBSCRIBE", "ch3"), _sub(r2, "SSUBSCRIBE", "ch3")
+    try:
+        with r1.raw() as c:
+            r1_id = c.call("CLUSTER", "MYID").decode()
+        with master.raw() as p:
+            assert len(p.call("CLUSTER", "LINKS")) == 4
+            p.send(h.encode("MULTI") + h.encode("DEBUG", "CLUSTERLINK", "KILL", "TO", r1_id) +
+                   h.encode("SPUBLISH", "ch3", "hello") + h.encode("EXEC"))
+            assert [p.read()[1] for _ in range(4)][-1] == ["OK", 0]
+            h.wait_until(lambda: len(p.call("CLUSTER", "LINKS")) == 4, 10, what="links back")
+            assert p.call("SPUBLISH", "ch3", "world") == 0
+        assert s1.read()[1] == [b"smessage", b"ch3", b"world"]      # hello lost with the link
+        assert s2.read()[1] == [b"smessage", b"ch3", b"hello"]
+        assert s2.read()[1] == [b"smessage", b"ch3", b"world"]
+    finally:
+        s1.close()
+        s2.close()
