@@ -1,6 +1,9 @@
 /* splitargs.c - see splitargs.h. */
 #include "proto/splitargs.h"
 
+#include <ctype.h>
+#include <stdio.h>
+
 static bool is_blank(int c)
 {
     /* isspace() in the C locale, without its undefined behaviour for bytes >= 0x80 */
@@ -80,4 +83,49 @@ bool splitargs(const uint8_t *text, size_t n, char *out, splitargs_word_fn fn, v
         fn(arg, out + word, o - word);
     }
 #undef AT
+}
+
+bool splitargs_needs_repr(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\\' || c == '"' || !isprint(c) || isspace(c)) return true;
+    }
+    return false;
+}
+
+size_t splitargs_repr(const char *s, size_t len, char *out, size_t cap)
+{
+    size_t o = 0;
+    /* PUT counts every byte and stores those that fit before the NUL */
+#define PUT(ch) do { if (o + 1 < cap) out[o] = (char)(ch); o++; } while (0)
+    PUT('"');
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *esc = NULL;
+        switch (c) {
+        case '\\': esc = "\\\\"; break;
+        case '"': esc = "\\\""; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        case '\a': esc = "\\a"; break;
+        case '\b': esc = "\\b"; break;
+        default: break;
+        }
+        if (esc) {
+            PUT(esc[0]);
+            PUT(esc[1]);
+        } else if (isprint(c)) {
+            PUT(c);
+        } else {
+            char hex[5];
+            snprintf(hex, sizeof hex, "\\x%02x", c);
+            for (int k = 0; k < 4; k++) PUT(hex[k]);
+        }
+    }
+    PUT('"');
+#undef PUT
+    if (cap) out[o < cap ? o : cap - 1] = '\0';
+    return o;
 }

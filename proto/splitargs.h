@@ -27,4 +27,14 @@ typedef void (*splitargs_word_fn)(void *arg, const char *word, size_t len);
  * reported, and the caller discards them. */
 bool splitargs(const uint8_t *text, size_t n, char *out, splitargs_word_fn fn, void *arg);
 
+/* True when `s` must be quoted to come back whole from splitargs (a blank,
+ * quote, backslash or unprintable byte), as Redis's sdsneedsrepr decides. */
+bool splitargs_needs_repr(const char *s, size_t len);
+
+/* Writes `s` double-quoted with the escapes splitargs reads back (Redis's
+ * sdscatrepr: \\ \" \n \r \t \a \b, \xHH for other unprintable bytes) into
+ * out, NUL-terminated, at most cap bytes. Returns the length the whole quoted
+ * text needs (without the NUL); it was cut when that is >= cap. */
+size_t splitargs_repr(const char *s, size_t len, char *out, size_t cap);
+
 #endif

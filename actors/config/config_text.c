@@ -93,23 +93,11 @@ char **cfg_split_args(const char *line, int *argc)
 
 void cfg_repr(cfg_sb_t *sb, const char *s, size_t len)
 {
-    cfg_sb_add(sb, "\"", 1);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        switch (c) {
-        case '\\': cfg_sb_add(sb, "\\\\", 2); break;
-        case '"':  cfg_sb_add(sb, "\\\"", 2); break;
-        case '\n': cfg_sb_add(sb, "\\n", 2); break;
-        case '\r': cfg_sb_add(sb, "\\r", 2); break;
-        case '\t': cfg_sb_add(sb, "\\t", 2); break;
-        case '\a': cfg_sb_add(sb, "\\a", 2); break;
-        case '\b': cfg_sb_add(sb, "\\b", 2); break;
-        default:
-            if (isprint(c)) cfg_sb_add(sb, (const char *)&c, 1);
-            else cfg_sb_addf(sb, "\\x%02x", c);
-        }
-    }
-    cfg_sb_add(sb, "\"", 1);
+    size_t need = splitargs_repr(s, len, NULL, 0);
+    char *q = xmalloc(need + 1);
+    splitargs_repr(s, len, q, need + 1);
+    cfg_sb_add(sb, q, need);
+    free(q);
 }
 
 int cfg_memtoull(const char *s, unsigned long long *out)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "actors/config/config.h"
+#include "proto/splitargs.h"
 #include "actors/persist/aof_internal.h"
 #include "actors/persist/persister.h"
 #include "runtime/log.h"
@@ -59,19 +60,36 @@ long long aof_conf_num(const char *name)
 }
 
 /* Splits one line into at most `max` space-separated words, in place. */
-static int split_words(char *line, char **words, int max)
+/* The words of one manifest line, read with Redis's quoting (7.0.15 quotes
+ * a file name that holds a blank or a quote): each copied NUL-terminated
+ * into store, which has room for the line plus one NUL per word. */
+typedef struct {
+    char **words;
+    int n, max;
+    char *store;
+    size_t used;
+    bool overflow;
+} manifest_words_t;
+
+static void take_word(void *arg, const char *word, size_t len)
 {
-    int n = 0;
-    char *p = line;
-    while (*p) {
-        while (*p == ' ' || *p == '\t') p++;
-        if (!*p) break;
-        if (n == max) return -1;
-        words[n++] = p;
-        while (*p && *p != ' ' && *p != '\t') p++;
-        if (*p) *p++ = '\0';
+    manifest_words_t *mw = arg;
+    if (mw->n == mw->max) {
+        mw->overflow = true;
+        return;
     }
-    return n;
+    char *dst = mw->store + mw->used;
+    memcpy(dst, word, len);
+    dst[len] = '\0';
+    mw->used += len + 1;
+    mw->words[mw->n++] = dst;
+}
+
+static int split_words(const char *line, size_t len, char *scratch, char *store, char **words, int max)
+{
+    manifest_words_t mw = { .words = words, .max = max, .store = store };
+    if (!splitargs((const uint8_t *)line, len, scratch, take_word, &mw) || mw.overflow) return -1;
+    return mw.n;
 }
 
 int aof_manifest_parse(const char *text, size_t len, aof_manifest_t *m, char *err, size_t errcap, int *line)
@@ -104,7 +122,8 @@ int aof_manifest_parse(const char *text, size_t len, aof_manifest_t *m, char *er
         while (ll > 0 && (buf[ll - 1] == '\r' || buf[ll - 1] == ' ' || buf[ll - 1] == '\t')) buf[--ll] = '\0';
         pos += (size_t)(nl - (text + pos)) + 1;
         char *w[16];
-        int argc = split_words(buf, w, 16);
+        char scratch[1100], store[1100 + 16];
+        int argc = split_words(buf, ll, scratch, store, w, 16);
         if (argc < 6 || argc % 2) {
             snprintf(err, errcap, "Invalid AOF manifest file format");
             return -1;
@@ -163,8 +182,12 @@ int aof_manifest_parse(const char *text, size_t len, aof_manifest_t *m, char *er
 
 static void add_line(char **buf, size_t *len, size_t *cap, const aof_file_t *f)
 {
-    char line[400];
-    int n = snprintf(line, sizeof line, "file %s seq %lld type %c\n", f->name, f->seq, f->type);
+    char line[1200], name[1100];
+    /* quoted only when it must be, as 7.0.15 writes it */
+    size_t nl = strlen(f->name);
+    if (splitargs_needs_repr(f->name, nl)) splitargs_repr(f->name, nl, name, sizeof name);
+    else snprintf(name, sizeof name, "%s", f->name);
+    int n = snprintf(line, sizeof line, "file %s seq %lld type %c\n", name, f->seq, f->type);
     if (*len + (size_t)n + 1 > *cap) {
         *cap = (*len + (size_t)n + 1) * 2;
         *buf = xrealloc(*buf, *cap);

@@ -136,6 +136,26 @@ def test_redis_loads_shoal_files_and_back(servers, tmp_path):
         assert _snapshot(c) == after
 
 
+def test_file_name_with_a_blank_is_quoted_in_the_manifest_as_redis(servers, tmp_path):
+    """appendfilename "my file.aof": 7.0.15 quotes the names in the manifest (and
+    reads them back quoted); shoal writes the same text, and each loads the other's."""
+    name = "my file.aof"
+    manifests = {}
+    for kind, d in (("redis", tmp_path / "redis"), ("shoal", tmp_path / "shoal")):
+        node = (_redis if kind == "redis" else _shoal)(servers, d, "--appendfilename", name)
+        with node.raw() as c:
+            assert c.call("SET", "k", kind) == "OK"
+        node.stop()
+        manifests[kind] = (d / "appendonlydir" / (name + ".manifest")).read_text()
+    assert manifests["shoal"] == manifests["redis"]
+    assert '"my file.aof.1.base.rdb"' in manifests["shoal"]
+    for kind, d in (("shoal", tmp_path / "redis"), ("redis", tmp_path / "shoal")):
+        node = (_redis if kind == "redis" else _shoal)(servers, d, "--appendfilename", name)
+        with node.raw() as c:
+            assert c.call("GET", "k") == ("redis" if kind == "shoal" else "shoal").encode()
+        node.stop()
+
+
 def test_appendonly_yes_takes_precedence_over_dump(servers, tmp_path):
     """With appendonly yes and no AOF yet, dump.rdb is not loaded (as 7.0.15)."""
     d = tmp_path / "p"

@@ -32,6 +32,25 @@ TEST(aof_manifest_parses_and_formats_back)
     free(back);
 }
 
+TEST(aof_manifest_quotes_a_name_only_when_it_must)
+{
+    /* as redis-server 7.0.15 wrote it for appendfilename "my file.aof" */
+    const char *t = "file \"my file.aof.1.base.rdb\" seq 1 type b\n"
+                    "file \"my file.aof.1.incr.aof\" seq 1 type i\n";
+    static aof_manifest_t m;
+    char err[200];
+    int line;
+    CHECK_EQ_INT(parse(t, &m, err, &line), 0);
+    CHECK_EQ_STR(m.base.name, "my file.aof.1.base.rdb");
+    CHECK_EQ_STR(m.incr[0].name, "my file.aof.1.incr.aof");
+    size_t len;
+    char *back = aof_manifest_format(&m, &len);
+    CHECK(strcmp(back, t) == 0);
+    free(back);
+    CHECK_EQ_INT(parse("file \"a seq 1 type i\n", &m, err, &line), -1);
+    CHECK_EQ_STR(err, "Invalid AOF manifest file format");
+}
+
 TEST(aof_manifest_refuses_what_redis_refuses)
 {
     static aof_manifest_t m;

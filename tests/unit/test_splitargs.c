@@ -69,3 +69,36 @@ TEST(splitargs_errors_report_the_words_before)
     CHECK_EQ_INT(w.n, 0);
     CHECK(!split("\"a\\", 3, &w));
 }
+
+/* What repr writes, splitargs reads back whole; plain words need no quotes. */
+static void one_word(void *arg, const char *word, size_t len)
+{
+    char *dst = arg;
+    memcpy(dst, word, len);
+    dst[len] = '\0';
+}
+
+TEST(splitargs_repr_round_trips)
+{
+    const char *samples[] = { "plain", "two words", "q\"uote", "back\\slash", "tab\there", "\x01\x7f\xff", "" };
+    for (size_t i = 0; i < sizeof samples / sizeof *samples; i++) {
+        const char *s = samples[i];
+        size_t n = strlen(s);
+        char q[64], back[64];
+        size_t need = splitargs_repr(s, n, q, sizeof q);
+        CHECK(need < sizeof q);
+        CHECK_EQ_INT((int)strlen(q), (int)need);
+        char out[64];
+        back[0] = '?';
+        CHECK(splitargs((const uint8_t *)q, need, out, one_word, back));
+        CHECK_EQ_STR(back, s);
+    }
+    CHECK(!splitargs_needs_repr("plain.aof", 9));
+    CHECK(splitargs_needs_repr("my file", 7));
+    char small[4];
+    CHECK_EQ_INT((int)splitargs_repr("abcdef", 6, small, sizeof small), 8);
+    CHECK_EQ_STR(small, "\"ab");
+    char hex[16];
+    splitargs_repr("\x01", 1, hex, sizeof hex);
+    CHECK_EQ_STR(hex, "\"\\x01\"");
+}
