@@ -148,6 +148,7 @@ static int listeners_open(char addrs[][CONFIG_ADDR_MAX], int naddr, int port, in
     int nfds = port ? listen_startup(addrs, naddr, port, (int)config_get_num(CONFIG_TCP_BACKLOG), fds) : 0;
     if (nfds < 0) return -1;
     config_set_bind_handler(listen_rebind);
+    config_set_port_handler(listen_change_port);
     if (nfds == 0 && port) {
         LOG_WARNING("Failed listening on port %d (TCP), aborting.", port);
         return -1;

@@ -20,6 +20,8 @@
 static config_bind_fn bind_handler;
 
 void config_set_bind_handler(config_bind_fn fn) { bind_handler = fn; }
+static config_port_fn port_handler;
+void config_set_port_handler(config_port_fn fn) { port_handler = fn; }
 static config_maxclients_fn maxclients_handler;
 void config_set_maxclients_handler(config_maxclients_fn fn) { maxclients_handler = fn; }
 
@@ -227,6 +229,23 @@ static int set_apply(cfg_set_t *set)
             pthread_mutex_unlock(&apply_lock);
             set->errstr = "Failed to bind to specified addresses.";
             set->err_arg = (char *)(set->alias[k] ? cfg_table[set->idx[k]].alias : cfg_table[set->idx[k]].name);
+            set_restore_cwd(set);
+            return -1;
+        }
+    }
+    for (int k = 0; k < set->count; k++) {
+        if (set->idx[k] != CONFIG_PORT || !port_handler) continue;
+        /* at the bind addresses in force (a bind in this same CONFIG SET was applied above) */
+        int b = -1;
+        for (int j = 0; j < set->count; j++) if (cfg_table[set->idx[j]].special == SP_BIND) b = j;
+        char *cur = b >= 0 ? NULL : cfg_value_strdup(CONFIG_BIND);
+        char addrs[CONFIG_BIND_MAX][CONFIG_ADDR_MAX];
+        int na = bind_split(b >= 0 ? (set->st[b].str ? set->st[b].str : "") : (cur ? cur : ""), addrs);
+        free(cur);
+        if (port_handler((int)set->st[k].num, addrs, na) != 0) {
+            pthread_mutex_unlock(&apply_lock);
+            set->errstr = "Unable to listen on this port. Check server logs.";
+            set->err_arg = (char *)cfg_table[set->idx[k]].name;
             set_restore_cwd(set);
             return -1;
         }

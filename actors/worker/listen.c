@@ -249,3 +249,50 @@ undo:;
     errno = saved;
     return rc;
 }
+
+int listen_change_port(int port, char addrs[][CONFIG_ADDR_MAX], int n)
+{
+    if (n > CONFIG_BIND_MAX) return -1;
+    pthread_mutex_lock(&listen_lock);
+    if (port == listen_port) {
+        pthread_mutex_unlock(&listen_lock);
+        return 0;
+    }
+    /* The new sockets first: a port that cannot be bound leaves the node
+     * listening where it did (7.0.15 ends up there too, by re-applying the
+     * old value after its close-then-bind failed). */
+    int fds[CONFIG_BIND_MAX], nf = 0;
+    char keep_addr[CONFIG_BIND_MAX][CONFIG_ADDR_MAX];
+    for (int i = 0; port && i < n; i++) {
+        bool optional = addrs[i][0] == '-';
+        const char *a = optional ? addrs[i] + 1 : addrs[i];
+        int fd = listen_open_tcp(a, port, (int)config_get_num(CONFIG_TCP_BACKLOG), optional);
+        if (fd == -2) continue;
+        if (fd < 0) {
+            int saved = errno;
+            LOG_WARNING("Warning: Could not create server TCP listening socket %s:%d: %s", a, port, strerror(saved));
+            for (int k = 0; k < nf; k++) close(fds[k]);
+            pthread_mutex_unlock(&listen_lock);
+            errno = saved;
+            return -1;
+        }
+        snprintf(keep_addr[nf], CONFIG_ADDR_MAX, "%s", addrs[i]);
+        fds[nf++] = fd;
+    }
+    if (port && nf == 0) {
+        LOG_WARNING("Failed listening on port %d (TCP)", port);
+        pthread_mutex_unlock(&listen_lock);
+        return -1;
+    }
+    int gone[CONFIG_BIND_MAX];
+    for (int j = 0; j < cur_n; j++) gone[j] = cur_fd[j];
+    send_swap(fds, nf, gone, cur_n);
+    for (int i = 0; i < nf; i++) {
+        memcpy(cur_addr[i], keep_addr[i], CONFIG_ADDR_MAX);
+        cur_fd[i] = fds[i];
+    }
+    cur_n = nf;
+    listen_port = port;
+    pthread_mutex_unlock(&listen_lock);
+    return 0;
+}

@@ -35,6 +35,12 @@ int listen_startup(char addrs[][CONFIG_ADDR_MAX], int n, int port, int backlog, 
  * serialized. */
 int listen_rebind(char addrs[][CONFIG_ADDR_MAX], int n);
 
+/* CONFIG SET port: listens on `port` at the bind addresses `addrs` (port 0:
+ * no TCP listener) and gives up the old port's sockets once every worker
+ * let go of them. Returns 0, or -1 with the old sockets still listening.
+ * Any thread; serialized with listen_rebind. */
+int listen_change_port(int port, char addrs[][CONFIG_ADDR_MAX], int n);
+
 /* WMSG_LISTENERS: the set a worker must watch from now on. */
 typedef struct listen_swap_msg {
     rt_msg_t hdr;

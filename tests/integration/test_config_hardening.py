@@ -151,6 +151,41 @@ def test_config_set_bind_rebinds(servers, tmp_path):
         assert up and down, (value, reply)
 
 
+def _move_port(servers, kind, tmp_path):
+    """CONFIG SET port: the node listens on the new port only; a port that
+    cannot be bound is refused and the node stays where it was."""
+    import socket
+    srv, conf, d = _start(servers, kind, tmp_path, "port")
+    old, new = srv.port, h.free_port()
+    blocker = socket.socket()
+    blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    busy = h.free_port()
+    blocker.bind(("127.0.0.1", busy))
+    blocker.listen(1)
+    steps = []
+    try:
+        with srv.raw() as c:
+            steps.append(c.call("CONFIG", "SET", "port", str(new)))
+            h.wait_until(lambda: _can_connect("127.0.0.1", new), 5, what="listening on the new port")
+            h.wait_until(lambda: not _can_connect("127.0.0.1", old), 5, what="the old port closed")
+            steps.append(c.call("CONFIG", "GET", "port") == ["port", str(new)])
+            steps.append(c.call("PING"))                      # the asking connection stays
+            err = c.call("CONFIG", "SET", "port", str(busy))
+            steps.append(str(err))
+            steps.append(c.call("CONFIG", "GET", "port") == ["port", str(new)])
+            steps.append(_can_connect("127.0.0.1", new))
+    finally:
+        blocker.close()
+    srv.port = new
+    return steps
+
+
+def test_config_set_port_moves_the_listener(servers, tmp_path):
+    got = {k: _move_port(servers, k, tmp_path) for k in KINDS}
+    assert got["shoal"] == got["redis"]
+    assert got["shoal"][0] == "OK" and "Unable to listen on this port" in got["shoal"][3], got
+
+
 def _rewrite_value(servers, kind, tmp_path, value):
     srv, conf, d = _start(servers, kind, tmp_path, "roundtrip")
     with srv.raw() as c:
