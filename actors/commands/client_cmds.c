@@ -30,6 +30,7 @@ void client_info_line(const client_t *c, char *line, size_t cap)
     long long now = rt_now_ms();
     char flags[16];
     int k = 0;
+    if (c->flags & CLIENT_MONITOR) flags[k++] = 'O';
     if (c->flags & CLIENT_PUBSUB) flags[k++] = 'P';
     if (c->flags & CLIENT_MULTI) flags[k++] = 'x';
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) flags[k++] = 'c';

@@ -60,6 +60,10 @@ typedef struct cmd_ctx {
      * them in place of the call, in MULTI/EXEC when more than one. */
     const resp_buf_t *prop_cmds;
     int prop_ncmds;
+    /* A handler whose call ends later (DEBUG SLEEP answers when the node
+     * wakes) sets this: the slow log then takes the call at its end, not
+     * at the handler's return. */
+    bool slowlog_later;
 } cmd_ctx_t;
 
 enum { CMD_BLOCK_NEVER = 0, CMD_BLOCK_MAY = 1, CMD_BLOCK_SERVE = 2 };
@@ -110,6 +114,8 @@ enum {
                                      in a message of its own, like CMD_BLOCKING */
     CMD_MAY_REPLICATE = 1u << 15, /* not a write itself but may write (EVAL, EVALSHA): a pause of
                                      writes holds it, as 7.0.15's may-replicate flag */
+    CMD_SKIP_MONITOR = 1u << 16,  /* not shown to MONITOR; set by cmd_table_init from flag_names */
+    CMD_SKIP_SLOWLOG = 1u << 17,  /* not put in the slow log; the same */
 };
 
 enum cmd_exec { CMD_EXEC_KEYED = 0, CMD_EXEC_CLIENT = 1, CMD_EXEC_FANOUT = 2 };

@@ -11,6 +11,7 @@
 #include "actors/commands/commands.h"
 #include "actors/config/config.h"
 #include "actors/state/state.h"
+#include "actors/worker/monitor.h"
 #include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/pubsub.h"
@@ -154,6 +155,7 @@ void cmd_reset(cmd_ctx_t *ctx)
     }
     pubsub_client_reset(c);
     tracking_client_reset(c);     /* 7.0.15 disables tracking too */
+    monitor_remove(c);            /* and ends MONITOR */
     c->name[0] = '\0';
     c->flags &= ~(CLIENT_ASKING | CLIENT_READONLY | CLIENT_PUBSUB);
     ctx->reply->proto = 2;

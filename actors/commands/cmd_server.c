@@ -303,6 +303,7 @@ static void debug_sleep(cmd_ctx_t *ctx)
      * The client stays blocked until the cut answers +OK. */
     remote_cmd_t *rc = dispatch_defer_nosend(ctx, 0);
     rc->arg_us = us;
+    ctx->slowlog_later = true;    /* the call ends when the node wakes (worker.c) */
     repl_request_sleep(rc);
 }
 

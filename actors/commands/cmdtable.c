@@ -18,7 +18,7 @@
 static cmd_def_t *const table_groups[] = { cmdtable_server, cmdtable_string, cmdtable_bits, cmdtable_keyspace,
                                            cmdtable_cluster, cmdtable_list, cmdtable_hash,
                                            cmdtable_set, cmdtable_zset, cmdtable_object, cmdtable_pubsub,
-                                           cmdtable_script };
+                                           cmdtable_script, cmdtable_ops };
 #define GROUP_COUNT ((int)(sizeof table_groups / sizeof table_groups[0]))
 
 /* More than twice the number of commands plus subcommands (about 130), so
@@ -61,6 +61,15 @@ static bool name_equals(const char *table_name, const uint8_t *name, size_t len)
     return table_name[len] == '\0';
 }
 
+/* The flags only COMMAND INFO's words carry (skip_monitor, skip_slowlog)
+ * as bits, so the command path tests a bit, not a string. */
+static void derive_flags(cmd_def_t *c)
+{
+    const char *f = c->flag_names ? c->flag_names : "";
+    if (strstr(f, "skip_monitor")) c->flags |= CMD_SKIP_MONITOR;
+    if (strstr(f, "skip_slowlog")) c->flags |= CMD_SKIP_SLOWLOG;
+}
+
 static void index_insert(const cmd_def_t *cmd)
 {
     size_t len = strlen(cmd->name);
@@ -90,6 +99,7 @@ void cmd_table_init(void)
         for (cmd_def_t *c = table_groups[g]; c->name; c++) {
             if (top_level_count < MAX_TOP_LEVEL) top_level[top_level_count++] = c;
             c->parent = NULL;
+            derive_flags(c);
             index_insert(c);
             if (!c->subcommands) continue;
             /* The subcommand arrays are defined without const (static
@@ -98,6 +108,7 @@ void cmd_table_init(void)
              * before any reader exists. */
             for (cmd_def_t *s = (cmd_def_t *)c->subcommands; s->name; s++) {
                 s->parent = c;
+                derive_flags(s);
                 index_insert(s);
             }
         }

@@ -333,5 +333,6 @@ extern cmd_def_t cmdtable_object[];
 extern cmd_def_t cmdtable_zset[];
 extern cmd_def_t cmdtable_pubsub[];
 extern cmd_def_t cmdtable_script[];
+extern cmd_def_t cmdtable_ops[];
 
 #endif

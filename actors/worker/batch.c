@@ -8,6 +8,7 @@
 #include "actors/state/state.h"
 #include "actors/worker/batch.h"
 #include "actors/worker/dispatch.h"
+#include "actors/worker/slowlog.h"
 #include "actors/worker/worker_internal.h"
 #include "runtime/xmalloc.h"
 
@@ -46,6 +47,7 @@ void batch_add(worker_t *w, int target, reply_slot_t *slot, const cmd_def_t *cmd
     e->arg_off = b->alen;
     e->fd = -1;
     e->sent = 0;
+    e->usec = -1;
     uint8_t *p = b->arena + b->alen;
     for (int i = 0; i < argc; i++) {
         memcpy(p, &argvlen[i], sizeof(size_t));
@@ -75,6 +77,18 @@ void batch_flush(worker_t *w, int target)
     }
 }
 
+/* The arguments of entry e, pointing into the arena. */
+static void entry_args(const uint8_t *arena, const batch_entry_t *e, const uint8_t **argv, size_t *argvlen)
+{
+    const uint8_t *p = arena + e->arg_off;
+    for (int k = 0; k < e->argc; k++) {
+        memcpy(&argvlen[k], p, sizeof(size_t));
+        p += sizeof(size_t);
+        argv[k] = p;
+        p += argvlen[k] + 1;
+    }
+}
+
 void batch_execute(worker_t *w, cmd_batch_t *b)
 {
     const uint8_t *sargv[32];
@@ -83,17 +97,12 @@ void batch_execute(worker_t *w, cmd_batch_t *b)
         batch_entry_t *e = &b->e[i];
         const uint8_t **argv = e->argc <= 32 ? sargv : xmalloc(sizeof(*argv) * (size_t)e->argc);
         size_t *argvlen = e->argc <= 32 ? slen : xmalloc(sizeof(*argvlen) * (size_t)e->argc);
-        const uint8_t *p = b->arena + e->arg_off;
-        for (int k = 0; k < e->argc; k++) {
-            memcpy(&argvlen[k], p, sizeof(size_t));
-            p += sizeof(size_t);
-            argv[k] = p;
-            p += argvlen[k] + 1;
-        }
+        entry_args(b->arena, e, argv, argvlen);
         b->reply.proto = e->proto;
         e->reply_off = b->reply.len;
         dispatch_run_routed(w, e->client_id, e->cmd, e->argc, argv, argvlen, &b->reply, b->now_ms, b->snap_version);
         e->reply_len = b->reply.len - e->reply_off;
+        e->usec = dispatch_last_call_usec();
         if (e->argc > 32) { free(argv); free(argvlen); }
     }
 }
@@ -124,11 +133,25 @@ bool batch_write_direct(worker_t *w, cmd_batch_t *b)
     return all;
 }
 
+/* A call of one of our clients that another worker ran: our slow log takes
+ * it (the executor knows no client's address or name). */
+static void log_slow(const batch_entry_t *e, const uint8_t *arena)
+{
+    const uint8_t *sargv[32];
+    size_t slen[32];
+    const uint8_t **argv = e->argc <= 32 ? sargv : xmalloc(sizeof(*argv) * (size_t)e->argc);
+    size_t *argvlen = e->argc <= 32 ? slen : xmalloc(sizeof(*argvlen) * (size_t)e->argc);
+    entry_args(arena, e, argv, argvlen);
+    slowlog_push(e->slot->client, e->cmd, e->argc, argv, argvlen, e->usec);
+    if (e->argc > 32) { free(argv); free(argvlen); }
+}
+
 void batch_complete(worker_t *w, cmd_batch_t *b)
 {
     for (int i = 0; i < b->n; i++) {
         batch_entry_t *e = &b->e[i];
         if (e->fd >= 0) client_return_socket(e->slot);   /* before the fill, which may free the client */
+        if (e->usec >= 0 && e->slot->client && slowlog_wants(e->usec)) log_slow(e, b->arena);
         client_slot_fill(w, e->slot, b->reply.data + e->reply_off + e->sent, e->reply_len - e->sent);
     }
     if (b->ndirect && --w->lent_batches == 0)

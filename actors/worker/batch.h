@@ -39,6 +39,7 @@ typedef struct batch_entry {
     int fd;                       /* a socket lent for a direct reply, or -1 */
     uint64_t client_id;           /* whose command (WAIT's per-client mark), 0 when gone */
     size_t sent;                  /* reply bytes the executor wrote on fd */
+    long long usec;               /* how long the call took (-1: unknown), for the origin's slow log */
 } batch_entry_t;
 
 typedef struct cmd_batch {

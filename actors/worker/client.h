@@ -44,6 +44,7 @@ enum {
     CLIENT_UNIX_SOCKET   = 1 << 11,  /* came in on the unixsocket: a local client (protected mode) */
     CLIENT_ASM_LANE      = 1 << 12,  /* a slot migration's lane from its source (state/asm.h) */
     CLIENT_PUBSUB        = 1 << 13,  /* holds a subscription (pubsub.h): RESP2 limits its commands */
+    CLIENT_MONITOR       = 1 << 14,  /* ran MONITOR: sees every command (monitor.h) */
 };
 
 #define WATCH_MAX 1024

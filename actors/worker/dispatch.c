@@ -29,6 +29,8 @@
 #include "actors/worker/notify.h"
 #include "actors/worker/tracking.h"
 #include "actors/worker/protect.h"
+#include "actors/worker/slowlog.h"
+#include "actors/worker/monitor.h"
 #include "actors/worker/worker_internal.h"
 #include "actors/worker/xcmd.h"
 #include "actors/worker/xwait.h"
@@ -351,6 +353,10 @@ const char *dispatch_endpoint(const node_view_t *n)
 
 /* The command being dispatched on this thread (for handlers that forward themselves). */
 static __thread const cmd_def_t *current_cmd;
+/* How long the last call run on this thread took (dispatch_last_call_usec). */
+static __thread long long last_call_usec;
+
+long long dispatch_last_call_usec(void) { return last_call_usec; }
 
 static void bump_key_versions(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
 {
@@ -439,7 +445,13 @@ static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cm
         blk->suspend = ctx.suspend;
     }
     /* a call that waits is counted once, when it answers */
-    if (!ctx.blocked && !ctx.suspend) stats_note_call(w, cmd, usec, reply, start);
+    if (!ctx.blocked && !ctx.suspend) {
+        stats_note_call(w, cmd, usec, reply, start);
+        /* the slow log of the client's worker; a call for a client of
+         * another worker is logged there when its reply arrives (batch.c) */
+        if (c && !ctx.slowlog_later && slowlog_wants(usec)) slowlog_push(c, cmd, argc, argv, argvlen, usec);
+    }
+    last_call_usec = (ctx.slowlog_later || ctx.blocked || ctx.suspend) ? -1 : usec;
     tracking_after_command(w, cid, cmd, argc, argv, argvlen, ctx.dirty != 0);
     if (ctx.ks) worker_publish_ks_stats(w);
     if (cid) worker_woff_note(w, cid);   /* after its effect was buffered */
@@ -529,9 +541,11 @@ void dispatch_execute_batch(worker_t *w, remote_cmd_t *rc)
     }
     if (rc->is_exec) repl_multi_begin(w->repl);   /* several effects go out as MULTI ... EXEC */
     blocking_hold(w, true);       /* a transaction serves waiting clients once, at its end */
+    if (rc->is_exec && rc->ncmds > 0 && !rc->usecs) rc->usecs = xmalloc(sizeof *rc->usecs * (size_t)rc->ncmds);
     for (int i = 0; i < rc->ncmds; i++) {
         queued_cmd_t *q = &rc->cmds[i];
         dispatch_run_for(w, rc->client_id, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rc->now_ms);
+        if (rc->usecs) rc->usecs[i] = last_call_usec;
     }
     if (rc->is_exec) repl_multi_end(w->repl);
     blocking_hold(w, false);
@@ -566,7 +580,12 @@ static bool run_borrowed(client_t *c, int target, const cmd_def_t *cmd, int argc
      * (and a slot being moved is judged by the keys there). */
     if (owner_still_ok(o, cmd, argc, argv, argvlen, reply, w->cur->version) &&
         open_slot_ok(o, cmd, argc, argv, argvlen, reply))
+    {
         run_here(o, NULL, c->id, cmd, argc, argv, argvlen, reply, now, false, NULL);
+        /* on this thread, for the client of this worker: its slow log */
+        if (last_call_usec >= 0 && slowlog_wants(last_call_usec))
+            slowlog_push(c, cmd, argc, argv, argvlen, last_call_usec);
+    }
     worker_snap_leave(o);
     repl_flush(o->repl);          /* the stream has the write before its reply leaves */
     if (ks_expires_count(o->ks) > 0) worker_cron_poke(o);   /* o's cron may be on its slow pace */
@@ -870,6 +889,13 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
          * target, which WAIT may do (it never lowers it below the truth). */
         bool queued = !is_cmd(cmd, "exec") && !is_cmd(cmd, "discard") && !is_cmd(cmd, "multi") &&
                       !is_cmd(cmd, "watch") && !is_cmd(cmd, "quit") && !is_cmd(cmd, "reset");
+        if (!queued && monitor_any()) {
+            /* 7.0.15 shows a transaction's commands as EXEC calls them, then EXEC */
+            if (is_cmd(cmd, "exec") && !(c->flags & CLIENT_DIRTY_EXEC))
+                for (int i = 0; i < c->mq_len; i++)
+                    monitor_feed(c, c->mq[i].cmd, c->mq[i].argc, c->mq[i].argv, c->mq[i].argvlen);
+            monitor_feed(c, cmd, argc, argv, argvlen);
+        }
         multi_command(c, cmd, top, argc, argv, argvlen);
         if (!queued) c->woff_whole = true;   /* EXEC: its parts ran wherever their keys are */
         /* ASKING lasts as long as the transaction (7.0.15's resetClient). */
@@ -901,7 +927,9 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
         return;
     }
 
-    /* Stage 5: run it where it belongs. */
+    /* Stage 5: run it where it belongs (and show it to the monitors: what
+     * 7.0.15 calls, it shows). */
+    if (monitor_any()) monitor_feed(c, cmd, argc, argv, argvlen);
     switch (cmd->exec) {
     case CMD_EXEC_KEYED:
         if (rt == ROUTE_XCMD) xcmd_dispatch(c, cmd, argc, argv, argvlen);

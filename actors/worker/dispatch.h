@@ -12,6 +12,9 @@ uint32_t dispatch_watch_bucket(const uint8_t *key, size_t len);
 /* Forwards the current command to the worker that owns `slot` (or runs it here). */
 void dispatch_keyed_at(cmd_ctx_t *ctx, int slot);
 const cmd_def_t *dispatch_current_cmd(client_t *c);
+/* How many microseconds the last call run on this thread took; -1 when it
+ * did not end there (it waits, or ends later: cmd_ctx_t.slowlog_later). */
+long long dispatch_last_call_usec(void);
 bool dispatch_route_for_multi(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
                               const size_t *argvlen, int *slot_out);
 bool dispatch_route_check_exec(client_t *c, char *err, size_t errcap);

@@ -37,6 +37,8 @@
 #include "actors/worker/client.h"
 #include "actors/worker/client_limits.h"
 #include "actors/worker/dispatch.h"
+#include "actors/worker/slowlog.h"
+#include "actors/worker/monitor.h"
 #include "actors/worker/fdlimit.h"
 #include "actors/worker/keyspace.h"
 #include "actors/worker/listen.h"
@@ -239,6 +241,7 @@ static void flush_pending_writes(rt_thread_t *t, void *arg)
     (void)t;
     repl_flush(((worker_t *)arg)->repl);
     batch_flush((worker_t *)arg, -1);
+    monitor_flush((worker_t *)arg);   /* may schedule writes to our own monitors */
     while (pending_writes) {
         client_t *c = pending_writes;
         pending_writes = c->next_write;
@@ -294,6 +297,7 @@ void client_close(client_t *c)
     client_unlink(c);
     if (c->flags & CLIENT_ASM_LANE) asm_event_post(ASM_EV_CLIENT_CLOSED, 0, 0, 0, c->id, "");   /* import fails */
     pubsub_client_reset(c);       /* no message is written to it any more */
+    monitor_remove(c);            /* nor a command it monitored */
     tracking_client_reset(c);     /* nor an invalidation */
     blocking_client_closed(c);    /* its owner drops the wait; the reply slot then frees c */
     if (c->flags & CLIENT_PAUSED) {   /* it must not stay on the paused list once freed */
@@ -693,6 +697,7 @@ void remote_cmd_free(remote_cmd_t *rc)
     resp_buf_free(&rc->reply);
     free(rc->blob);
     free(rc->wait_marks);
+    free(rc->usecs);
     free(rc);
 }
 
@@ -719,6 +724,19 @@ static void on_remote_done(worker_t *w, remote_cmd_t *rc)
 {
     reply_slot_t *s = rc->slot;
     bool slept = rc->arg_us > 0;   /* the answer to DEBUG SLEEP */
+    if (slept && s->client && rc->ncmds == 1) {
+        /* DEBUG SLEEP's call ends now: the slow log takes it whole */
+        long long usec = rt_now_us() - rc->now_ms * 1000;
+        if (usec < rc->arg_us) usec = rc->arg_us;
+        const queued_cmd_t *q = &rc->cmds[0];
+        if (slowlog_wants(usec)) slowlog_push(s->client, q->cmd, q->argc, q->argv, q->argvlen, usec);
+    }
+    for (int i = 0; rc->usecs && s->client && i < rc->ncmds; i++) {
+        /* a transaction another worker ran: our slow log takes its calls */
+        const queued_cmd_t *q = &rc->cmds[i];
+        if (rc->usecs[i] >= 0 && slowlog_wants(rc->usecs[i]))
+            slowlog_push(s->client, q->cmd, q->argc, q->argv, q->argvlen, rc->usecs[i]);
+    }
     if (s->client && !(s->client->flags & CLIENT_CLOSED)) {
         /* move the reply bytes into the slot */
         resp_buf_free(&s->buf);

@@ -107,6 +107,8 @@ typedef struct remote_cmd {
     long long arg_us;             /* DEBUG SLEEP: the pause in microseconds */
     bool close_after_reply;       /* a wait ended by -UNBLOCKED: the client goes after it (blocking.c) */
     struct repl_wait_marks *wait_marks;   /* WAIT: what its target is made of (repl.h); the replication actor frees it */
+    long long *usecs;             /* a transaction's calls on another worker: how long each took
+                                   * (-1: not ended there), for the origin's slow log */
     struct xbar *xbar;            /* a call over several workers' keys: its barrier (xcmd.c) */
     uint8_t *watch_worker;        /* with xbar: the worker of each WATCHed key */
     uint64_t *watch_epoch;        /* with xbar: that worker's flush epoch at WATCH time */
