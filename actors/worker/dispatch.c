@@ -889,13 +889,7 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
          * target, which WAIT may do (it never lowers it below the truth). */
         bool queued = !is_cmd(cmd, "exec") && !is_cmd(cmd, "discard") && !is_cmd(cmd, "multi") &&
                       !is_cmd(cmd, "watch") && !is_cmd(cmd, "quit") && !is_cmd(cmd, "reset");
-        if (!queued && monitor_any()) {
-            /* 7.0.15 shows a transaction's commands as EXEC calls them, then EXEC */
-            if (is_cmd(cmd, "exec") && !(c->flags & CLIENT_DIRTY_EXEC))
-                for (int i = 0; i < c->mq_len; i++)
-                    monitor_feed(c, c->mq[i].cmd, c->mq[i].argc, c->mq[i].argv, c->mq[i].argvlen);
-            monitor_feed(c, cmd, argc, argv, argvlen);
-        }
+        if (!queued && monitor_any()) monitor_feed_in_multi(c, cmd, argc, argv, argvlen);
         multi_command(c, cmd, top, argc, argv, argvlen);
         if (!queued) c->woff_whole = true;   /* EXEC: its parts ran wherever their keys are */
         /* ASKING lasts as long as the transaction (7.0.15's resetClient). */

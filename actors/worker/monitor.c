@@ -93,6 +93,14 @@ void monitor_feed(const client_t *c, const cmd_def_t *cmd, int argc, const uint8
     fed_add("\r\n", 2);
 }
 
+void monitor_feed_in_multi(const client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                           const size_t *argvlen)
+{
+    if (!cmd->parent && !strcmp(cmd->name, "exec") && !(c->flags & CLIENT_DIRTY_EXEC))
+        for (int i = 0; i < c->mq_len; i++) monitor_feed(c, c->mq[i].cmd, c->mq[i].argc, c->mq[i].argv, c->mq[i].argvlen);
+    monitor_feed(c, cmd, argc, argv, argvlen);
+}
+
 static void deliver(const char *p, size_t n)
 {
     for (int i = 0; i < nmons; i++) {

@@ -39,6 +39,10 @@ static inline bool monitor_any(void)
  * commands MONITOR does not show are left out here. */
 void monitor_feed(const struct client *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
                   const size_t *argvlen);
+/* The same for a command that runs inside MULTI (EXEC, DISCARD, ...):
+ * 7.0.15 shows a transaction's commands as EXEC calls them, then EXEC. */
+void monitor_feed_in_multi(const struct client *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                           const size_t *argvlen);
 /* Before the loop sleeps: hands what this worker fed to the monitors. */
 void monitor_flush(struct worker *w);
 /* Client c stops monitoring (it closes, or RESET). */
