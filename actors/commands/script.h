@@ -24,6 +24,8 @@ enum {
     SCRIPT_F_NO_WRITES = 1u << 0, SCRIPT_F_ALLOW_OOM = 1u << 1, SCRIPT_F_ALLOW_STALE = 1u << 2,
     SCRIPT_F_NO_CLUSTER = 1u << 3, SCRIPT_F_CROSS_SLOT = 1u << 4, SCRIPT_F_COMPAT = 1u << 5,
 };
+/* redis.set_repl's flags (7.0.15's PROPAGATE_AOF and PROPAGATE_REPL values). */
+enum { SCRIPT_REPL_AOF = 1, SCRIPT_REPL_REPLICA = 2 };
 /* Parses body's shebang line as 7.0.15: its flags and how many bytes to skip
  * (up to the line feed, kept so that line numbers stay); false with the
  * error in r (when not NULL) for a bad one. */

@@ -21,6 +21,7 @@
 #include <lualib.h>
 #include <math.h>
 #include <openssl/sha.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,7 @@ typedef struct run {
     int slot;                     /* with a shebang lacking allow-cross-slot-keys: the slot of the
                                    * first key a call touched (declared keys do not count, as in 7.0.15) */
     int resp;                     /* redis.setresp */
+    int repl;                     /* redis.set_repl: SCRIPT_REPL_* of the calls from now on */
 } run_t;
 
 static __thread lua_State *tl_lua;
@@ -72,38 +74,6 @@ static int raise_error(lua_State *L, const char *e)
 {
     script_push_error(L, e, strlen(e));
     return lua_error(L);
-}
-
-/* ---------------- protected globals ---------------- */
-
-static int global_missing(lua_State *L)
-{
-    lua_getfield(L, LUA_REGISTRYINDEX, "shoal_globals");
-    lua_pushvalue(L, 2);
-    lua_rawget(L, -2);
-    if (!lua_isnil(L, -1)) return 1;
-    const char *name = lua_tostring(L, 2);
-    return luaL_error(L, "Script attempted to access nonexistent global variable '%s'", name ? name : "?");
-}
-
-static int readonly_write(lua_State *L)
-{
-    return luaL_error(L, "Attempt to modify a readonly table");
-}
-
-/* Replaces the table at the top of the stack with a proxy that reads it and
- * refuses writes (index: the function or table reads go to). */
-static void push_proxy_meta(lua_State *L, int reads_at)
-{
-    lua_newtable(L);                        /* proxy */
-    lua_newtable(L);                        /* its metatable */
-    lua_pushvalue(L, reads_at < 0 ? reads_at - 2 : reads_at);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, readonly_write);
-    lua_setfield(L, -2, "__newindex");
-    lua_pushboolean(L, 0);
-    lua_setfield(L, -2, "__metatable");
-    lua_setmetatable(L, -2);
 }
 
 /* ---------------- redis.call / redis.pcall ---------------- */
@@ -152,6 +122,41 @@ static bool node_is_replica(cmd_ctx_t *ctx)
     return s && (s->nodes[s->myself].flags & NODE_SLAVE);
 }
 
+/* The arguments of a redis.call-like function as command arguments. */
+typedef struct {
+    const uint8_t **argv;
+    size_t *argvlen;
+    char (*nums)[32];             /* the text of number arguments */
+} lua_args_t;
+
+/* Fills a (malloc'd arrays, freed by the caller) from the argc values on
+ * the stack; the error text when one is neither a string nor a number. */
+static const char *args_from_lua(lua_State *L, int argc, lua_args_t *a)
+{
+    a->argv = xmalloc(sizeof *a->argv * (size_t)argc);
+    a->argvlen = xmalloc(sizeof *a->argvlen * (size_t)argc);
+    a->nums = xmalloc(32 * (size_t)argc);
+    const char *err = NULL;
+    for (int j = 0; j < argc; j++) {
+        if (lua_type(L, j + 1) == LUA_TNUMBER) {
+            /* %.17g as 7.0.15: Lua's own number format loses precision */
+            a->argvlen[j] = (size_t)snprintf(a->nums[j], 32, "%.17g", (double)lua_tonumber(L, j + 1));
+            a->argv[j] = (const uint8_t *)a->nums[j];
+        } else {
+            a->argv[j] = (const uint8_t *)lua_tolstring(L, j + 1, &a->argvlen[j]);
+            if (!a->argv[j]) err = "Lua redis lib command arguments must be strings or integers";
+        }
+    }
+    return err;
+}
+
+static const cmd_def_t *lookup_with_sub(int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    const cmd_def_t *cmd = cmd_lookup(argv[0], argvlen[0]);
+    if (cmd && cmd->subcommands && argc >= 2) cmd = cmd_lookup_sub(cmd, argv[1], argvlen[1]);
+    return cmd;
+}
+
 static int generic_call(lua_State *L, bool raise)
 {
     run_t *run = tl_run;
@@ -161,24 +166,14 @@ static int generic_call(lua_State *L, bool raise)
         script_push_error(L, "Please specify at least one argument for this redis lib call", 60);
         return raise ? lua_error(L) : 1;
     }
-    const uint8_t **argv = xmalloc(sizeof *argv * (size_t)argc);
-    size_t *argvlen = xmalloc(sizeof *argvlen * (size_t)argc);
-    char (*nums)[32] = xmalloc(32 * (size_t)argc);
-    const char *err = NULL;
-    for (int j = 0; j < argc; j++) {
-        if (lua_type(L, j + 1) == LUA_TNUMBER) {
-            /* %.17g as 7.0.15: Lua's own number format loses precision */
-            argvlen[j] = (size_t)snprintf(nums[j], 32, "%.17g", (double)lua_tonumber(L, j + 1));
-            argv[j] = (const uint8_t *)nums[j];
-        } else {
-            argv[j] = (const uint8_t *)lua_tolstring(L, j + 1, &argvlen[j]);
-            if (!argv[j]) err = "Lua redis lib command arguments must be strings or integers";
-        }
-    }
+    lua_args_t a;
+    const char *err = args_from_lua(L, argc, &a);
+    const uint8_t **argv = a.argv;
+    size_t *argvlen = a.argvlen;
+    char (*nums)[32] = a.nums;
     const cmd_def_t *cmd = NULL;
     if (!err) {
-        cmd = cmd_lookup(argv[0], argvlen[0]);
-        if (cmd && cmd->subcommands && argc >= 2) cmd = cmd_lookup_sub(cmd, argv[1], argvlen[1]);
+        cmd = lookup_with_sub(argc, argv, argvlen);
         if (!cmd) err = "Unknown Redis command called from script";
         else if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity))
             err = "Wrong number of args calling Redis command from script";
@@ -205,7 +200,13 @@ static int generic_call(lua_State *L, bool raise)
     resp_buf_t out;
     resp_buf_init(&out, run->resp);
     cmd_ctx_t *ctx = run->ctx;
+    /* REPL_NONE: what the call appended to the stream is taken back. AOF
+     * and replicas share one stream here, so REPL_AOF and REPL_REPLICA
+     * propagate to both (docs/scripting.md). */
+    struct repl_wbuf *rb = worker_repl(ctx->worker);
+    repl_wbuf_pos_t before = repl_wbuf_tell(rb);
     dispatch_run_for(ctx->worker, 0, cmd, argc, argv, argvlen, &out, ctx->now_ms);
+    if (run->repl == 0) repl_wbuf_rewind(rb, before);
     free(argv);
     free(argvlen);
     free(nums);
@@ -297,6 +298,36 @@ static int l_setresp(lua_State *L)
     return 0;
 }
 
+static int l_set_repl(lua_State *L)
+{
+    if (!tl_run) return raise_error(L, "redis.set_repl can only be called inside a script invocation");
+    if (lua_gettop(L) != 1) return raise_error(L, "redis.set_repl() requires two arguments.");
+    int flags = (int)lua_tonumber(L, -1);
+    if (flags & ~(SCRIPT_REPL_AOF | SCRIPT_REPL_REPLICA))
+        return raise_error(L, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.");
+    tl_run->repl = flags;
+    return 0;
+}
+
+/* shoal has no ACL users: every client is the default user, who may run
+ * every command, so any command that exists is allowed. */
+static int l_acl_check_cmd(lua_State *L)
+{
+    if (!tl_run) return raise_error(L, "redis.acl_check_cmd can only be called inside a script invocation");
+    int argc = lua_gettop(L);
+    if (argc == 0) return raise_error(L, "Please specify at least one argument for this redis lib call");
+    lua_args_t a;
+    const char *err = args_from_lua(L, argc, &a);
+    bool known = !err && lookup_with_sub(argc, a.argv, a.argvlen) != NULL;
+    free(a.argv);
+    free(a.argvlen);
+    free(a.nums);
+    if (err) return raise_error(L, err);
+    if (!known) return raise_error(L, "Invalid command passed to redis.acl_check_cmd()");
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 /* The global pcall as 7.0.15 replaces it: an error that is an {err=} table
  * (what redis.call raises) is given to the caller as its text. */
 static int l_compat_pcall(lua_State *L)
@@ -320,14 +351,21 @@ static int l_compat_pcall(lua_State *L)
 /* math.random and math.randomseed as 7.0.15 replaces them: the 48-bit
  * linear congruential generator of lrand48 (x = x * 0x5DEECE66D + 0xB mod
  * 2^48, 31 bits out), from its classic start, so that a script gets the same
- * numbers on any platform. Redis keeps one sequence per process; here each
- * worker keeps its own. */
-static __thread uint64_t tl_rand = 0x1234ABCD330Eull;
+ * numbers on any platform. One sequence per process, as Redis keeps it (and
+ * never reseeds between scripts): scripts run one after another see the
+ * numbers redis-server gives, whatever worker runs them. */
+static _Atomic uint64_t g_rand = 0x1234ABCD330Eull;
 
 static int32_t rand48_next(void)
 {
-    tl_rand = (tl_rand * 0x5DEECE66Dull + 0xB) & 0xFFFFFFFFFFFFull;
-    return (int32_t)(tl_rand >> 17);
+    /* relaxed: the state is the only shared datum, and the CAS makes each
+     * step take one value and leave the next, whatever the threads do */
+    uint64_t cur = atomic_load_explicit(&g_rand, memory_order_relaxed), next;
+    do {
+        next = (cur * 0x5DEECE66Dull + 0xB) & 0xFFFFFFFFFFFFull;
+    } while (!atomic_compare_exchange_weak_explicit(&g_rand, &cur, next, memory_order_relaxed,
+                                                    memory_order_relaxed));
+    return (int32_t)(next >> 17);
 }
 
 static int l_random(lua_State *L)
@@ -360,7 +398,7 @@ static int l_randomseed(lua_State *L)
 {
     if (!tl_run) return luaL_error(L, "math.randomseed can only be called inside a script invocation");
     uint32_t seed = (uint32_t)luaL_checkint(L, 1);
-    tl_rand = ((uint64_t)seed << 16) | 0x330E;
+    atomic_store_explicit(&g_rand, ((uint64_t)seed << 16) | 0x330E, memory_order_relaxed);   /* see rand48_next */
     return 0;
 }
 
@@ -372,6 +410,7 @@ static int l_nothing(lua_State *L) { (void)L; return 0; }
 
 static const char err_handler[] =
     "local dbg = debug\n"
+    "debug = nil\n"
     "function __redis__err__handler(err)\n"
     "  local i = dbg.getinfo(2,'nSl')\n"
     "  if i and i.what == 'C' then\n"
@@ -409,9 +448,15 @@ static void set_fn(lua_State *L, const char *name, lua_CFunction f)
     lua_setfield(L, -2, name);
 }
 
+/* Builds a state in the order 7.0.15 builds its own (the keys of the
+ * globals and of `redis` land in the same hash slots, so pairs meets them in
+ * Redis's order): the allow-list guard first, then the libraries, pcall,
+ * the redis table, math.random, the debugger's no-ops, the error handler,
+ * and last the protection (script_sandbox.c). */
 static lua_State *state_new(void)
 {
     lua_State *L = luaL_newstate();
+    script_sandbox_guard(L);
     open_lib(L, luaopen_base, "");
     open_lib(L, luaopen_table, LUA_TABLIBNAME);
     open_lib(L, luaopen_string, LUA_STRLIBNAME);
@@ -421,86 +466,49 @@ static lua_State *state_new(void)
     open_lib(L, script_open_struct, "struct");
     open_lib(L, script_open_cmsgpack, "cmsgpack");
     open_lib(L, luaopen_bit, "bit");
-    static const char *const denied[] = { "loadfile", "dofile", "print" };
-    for (size_t i = 0; i < sizeof denied / sizeof *denied; i++) {
-        lua_pushnil(L);
-        lua_setglobal(L, denied[i]);
-    }
-    lua_getglobal(L, "math");
-    set_fn(L, "random", l_random);
-    set_fn(L, "randomseed", l_randomseed);
-    lua_pop(L, 1);
     lua_pushcfunction(L, l_compat_pcall);
     lua_setglobal(L, "pcall");
     lua_newtable(L);
     set_fn(L, "call", l_call);
     set_fn(L, "pcall", l_pcall);
-    set_fn(L, "sha1hex", l_sha1hex);
-    set_fn(L, "error_reply", l_error_reply);
-    set_fn(L, "status_reply", l_status_reply);
     set_fn(L, "log", l_log);
-    set_fn(L, "setresp", l_setresp);
-    set_fn(L, "replicate_commands", l_true);
-    set_fn(L, "breakpoint", l_false);
-    set_fn(L, "debug", l_nothing);
-    static const struct { const char *name; int v; } nums[] = {
+    static const struct { const char *name; int v; } levels[] = {
         { "LOG_DEBUG", 0 }, { "LOG_VERBOSE", 1 }, { "LOG_NOTICE", 2 }, { "LOG_WARNING", 3 },
         { "REDIS_VERSION_NUM", 0x07000f },
     };
-    for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) {
-        lua_pushnumber(L, nums[i].v);
-        lua_setfield(L, -2, nums[i].name);
+    for (size_t i = 0; i < sizeof levels / sizeof *levels; i++) {
+        lua_pushnumber(L, levels[i].v);
+        lua_setfield(L, -2, levels[i].name);
     }
     lua_pushstring(L, "7.0.15");
     lua_setfield(L, -2, "REDIS_VERSION");
+    set_fn(L, "setresp", l_setresp);
+    set_fn(L, "sha1hex", l_sha1hex);
+    set_fn(L, "error_reply", l_error_reply);
+    set_fn(L, "status_reply", l_status_reply);
+    set_fn(L, "set_repl", l_set_repl);
+    static const struct { const char *name; int v; } repl[] = {
+        { "REPL_NONE", 0 }, { "REPL_AOF", SCRIPT_REPL_AOF }, { "REPL_SLAVE", SCRIPT_REPL_REPLICA },
+        { "REPL_REPLICA", SCRIPT_REPL_REPLICA }, { "REPL_ALL", SCRIPT_REPL_AOF | SCRIPT_REPL_REPLICA },
+    };
+    for (size_t i = 0; i < sizeof repl / sizeof *repl; i++) {
+        lua_pushnumber(L, repl[i].v);
+        lua_setfield(L, -2, repl[i].name);
+    }
+    set_fn(L, "acl_check_cmd", l_acl_check_cmd);
     lua_setglobal(L, "redis");
+    lua_getglobal(L, "math");
+    set_fn(L, "random", l_random);
+    set_fn(L, "randomseed", l_randomseed);
+    lua_pop(L, 1);
+    lua_getglobal(L, "redis");
+    set_fn(L, "breakpoint", l_false);
+    set_fn(L, "debug", l_nothing);
+    set_fn(L, "replicate_commands", l_true);
+    lua_pop(L, 1);
     luaL_loadbuffer(L, err_handler, sizeof err_handler - 1, "@err_handler_def");
     lua_pcall(L, 0, 0, 0);
-    lua_pushnil(L);
-    lua_setglobal(L, "debug");   /* only the handler keeps it, as 7.0.15 */
-
-    /* Protection: the globals move to a hidden table; library tables are
-     * replaced by read-only proxies; _G becomes an empty proxy. */
-    lua_newtable(L);                                   /* hidden */
-    lua_pushnil(L);
-    while (lua_next(L, LUA_GLOBALSINDEX)) {
-        const char *k = lua_tostring(L, -2);
-        if (lua_istable(L, -1) && k && strcmp(k, "_G") != 0) {
-            push_proxy_meta(L, -1);                    /* reads go to the library table */
-            lua_remove(L, -2);
-        }
-        lua_pushvalue(L, -2);
-        lua_insert(L, -2);
-        lua_rawset(L, -4);                             /* hidden[k] = value or proxy */
-    }
-    lua_pushvalue(L, -1);
-    lua_setfield(L, LUA_REGISTRYINDEX, "shoal_globals");
-    /* empty the real globals table (now _G's proxy): its metatable does the rest */
-    lua_newtable(L);                                   /* keys to clear */
-    int n = 0;
-    lua_pushnil(L);
-    while (lua_next(L, LUA_GLOBALSINDEX)) {
-        lua_pop(L, 1);
-        lua_pushvalue(L, -1);
-        lua_rawseti(L, -3, ++n);
-    }
-    for (int i = 1; i <= n; i++) {
-        lua_rawgeti(L, -1, i);
-        lua_pushnil(L);
-        lua_rawset(L, LUA_GLOBALSINDEX);
-    }
-    lua_pop(L, 1);
-    lua_pushvalue(L, LUA_GLOBALSINDEX);
-    lua_setfield(L, -2, "_G");                         /* hidden._G = the protected globals */
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_pushcfunction(L, global_missing);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, readonly_write);
-    lua_setfield(L, -2, "__newindex");
-    lua_pushboolean(L, 0);
-    lua_setfield(L, -2, "__metatable");
-    lua_setmetatable(L, LUA_GLOBALSINDEX);
+    script_sandbox_lock(L);
     return L;
 }
 
@@ -710,7 +718,8 @@ void script_lua_invoke(cmd_ctx_t *ctx, lua_State *L, const char *name, unsigned 
         set_array(L, "KEYS", ctx->argv + 3, ctx->argvlen + 3, numkeys);
         set_array(L, "ARGV", ctx->argv + 3 + numkeys, ctx->argvlen + 3 + numkeys, ctx->argc - 3 - numkeys);
     }
-    run_t run = { .ctx = ctx, .ro = ro, .nkeys = numkeys, .flags = flags, .slot = -1, .resp = 2 };
+    run_t run = { .ctx = ctx, .ro = ro, .nkeys = numkeys, .flags = flags, .slot = -1, .resp = 2,
+                  .repl = SCRIPT_REPL_AOF | SCRIPT_REPL_REPLICA };
     tl_run = &run;
     /* The script's writes reach replicas and the AOF as its commands, in
      * one MULTI/EXEC when more than one (repl_multi_end), unless the script

@@ -37,5 +37,10 @@ void script_lua_invoke(cmd_ctx_t *ctx, lua_State *L, const char *name, unsigned 
  * sets its global (cmsgpack, struct) and leaves its table on the stack. */
 int script_open_cmsgpack(lua_State *L);
 int script_open_struct(lua_State *L);
+/* The first step of making a state: only the globals 7.0.15 has may be set
+ * from now on (script_sandbox.c). */
+void script_sandbox_guard(lua_State *L);
+/* Protects the globals of a state whose globals are all set: the last step. */
+void script_sandbox_lock(lua_State *L);
 
 #endif

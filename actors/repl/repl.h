@@ -113,6 +113,12 @@ void repl_multi_begin(struct repl_wbuf *b);
 void repl_multi_end(struct repl_wbuf *b);
 /* True between repl_multi_begin and repl_multi_end (an EVAL inside EXEC adds no wrap of its own). */
 bool repl_in_multi(const struct repl_wbuf *b);
+/* Where the buffer ends and how many effects its open transaction counts;
+ * rewinding takes back what was appended since (a script's call under
+ * redis.set_repl(REPL_NONE)). No-ops on a NULL buffer. */
+typedef struct { size_t len; int count; } repl_wbuf_pos_t;
+repl_wbuf_pos_t repl_wbuf_tell(const struct repl_wbuf *b);
+void repl_wbuf_rewind(struct repl_wbuf *b, repl_wbuf_pos_t pos);
 /* A buffer used only to format effects (a slot migration's lane sends them
  * itself, actors/worker/asm_lane.c): its bytes, and emptying it. */
 const char *repl_wbuf_bytes(const struct repl_wbuf *b, size_t *len);

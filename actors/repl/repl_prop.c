@@ -79,6 +79,23 @@ void repl_multi_begin(repl_wbuf_t *b)
 
 bool repl_in_multi(const repl_wbuf_t *b) { return b && b->in_multi; }
 
+repl_wbuf_pos_t repl_wbuf_tell(const repl_wbuf_t *b)
+{
+    repl_wbuf_pos_t p = { 0, 0 };
+    if (b) {
+        p.len = b->out.len;
+        p.count = b->multi_count;
+    }
+    return p;
+}
+
+void repl_wbuf_rewind(repl_wbuf_t *b, repl_wbuf_pos_t pos)
+{
+    if (!b || pos.len > b->out.len) return;
+    b->out.len = pos.len;
+    b->multi_count = pos.count;
+}
+
 void repl_multi_end(repl_wbuf_t *b)
 {
     if (!b || !b->in_multi) return;

@@ -242,6 +242,22 @@ def test_keys_on_several_workers_of_one_node(servers):
             assert c.call("GET", f"key:{i}") == str(i + 1).encode()
 
 
+def aof_node(servers, kind, tmp_path):
+    """A one-node cluster of `kind` owning every slot, with an AOF fsynced at every write
+    under tmp_path/kind; returns (server, its directory)."""
+    d = tmp_path / kind
+    d.mkdir()
+    port = h.free_port()
+    args = ["--port", str(port), "--bind", "127.0.0.1", "--dir", str(d), "--logfile", "", "--save", "",
+            "--appendonly", "yes", "--appendfsync", "always", "--cluster-enabled", "yes"]
+    if kind == "shoal":
+        srv = servers.shoal(base_args=False, port=port, extra_args=args)
+    else:
+        srv = servers.redis(base_args=False, port=port, extra_args=args + ["--daemonize", "no"])
+    h.own_all_slots(srv)
+    return srv, d
+
+
 def _aof_tail(d):
     man = (d / "appendonlydir" / "appendonly.aof.manifest").read_text()
     name = re.findall(r"file (\S+) seq \d+ type i", man)[-1]
@@ -254,16 +270,7 @@ def test_effects_in_aof_wrapped_in_multi(servers, tmp_path):
     single = "redis.call('set', KEYS[1], 'z'); return 1"
     tails = []
     for kind in ("shoal", "redis"):
-        d = tmp_path / kind
-        d.mkdir()
-        port = h.free_port()
-        args = ["--port", str(port), "--bind", "127.0.0.1", "--dir", str(d), "--logfile", "", "--save", "",
-                "--appendonly", "yes", "--appendfsync", "always", "--cluster-enabled", "yes"]
-        if kind == "shoal":
-            srv = servers.shoal(base_args=False, port=port, extra_args=args)
-        else:
-            srv = servers.redis(base_args=False, port=port, extra_args=args + ["--daemonize", "no"])
-        h.own_all_slots(srv)
+        srv, d = aof_node(servers, kind, tmp_path)
         with srv.raw() as c:
             assert c.call("EVAL", script, "1", "{s}k") == 1
             assert c.call("EVAL", single, "1", "{s}j") == 1
