@@ -20,6 +20,7 @@
 #include "actors/bus/link_light.h"
 #include "actors/commands/args.h"
 #include "actors/commands/commands.h"
+#include "actors/commands/memory.h"
 #include "actors/config/config.h"
 #include "actors/persist/rdb_save.h"
 #include "actors/repl/repl.h"
@@ -68,17 +69,6 @@ static void human_bytes(char *out, size_t cap, long long n)
     else snprintf(out, cap, "%.2fG", d / (1024.0 * 1024 * 1024));
 }
 
-static long long rss_bytes(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    long long pages = 0, rss = 0;
-    if (f) {
-        if (fscanf(f, "%lld %lld", &pages, &rss) != 2) rss = 0;
-        fclose(f);
-    }
-    return rss * sysconf(_SC_PAGESIZE);
-}
-
 static void sec_server(text_t *t)
 {
     struct utsname u;
@@ -120,38 +110,26 @@ static long long total_system_memory(void)
     return pages > 0 ? (long long)pages * sysconf(_SC_PAGESIZE) : 0;
 }
 
-/* Highest used_memory any INFO has seen; INFO runs on every worker. */
-static _Atomic long long g_peak_memory;
-
-/* Raises g_peak_memory to `used` if higher; returns the peak. Relaxed: a
- * statistic on its own, the CAS only keeps concurrent raises from losing one. */
-static long long note_peak_memory(long long used)
+/* 7.0.15's expired_stale_perc: each worker's running average of the share
+ * of expired keys in its sweeps' samples; the node's is their mean. */
+static double expired_stale_perc(void)
 {
-    long long peak = atomic_load_explicit(&g_peak_memory, memory_order_relaxed);
-    while (used > peak &&
-           !atomic_compare_exchange_weak_explicit(&g_peak_memory, &peak, used, memory_order_relaxed,
-                                                  memory_order_relaxed)) {}
-    return used > peak ? used : peak;
+    int n = workers_count();
+    long long sum = 0;
+    for (int i = 0; i < n; i++) sum += worker_stat(i, WSTAT_EXPIRED_STALE_PERC_X100);
+    return n ? (double)sum / 100.0 / n : 0.0;
 }
 
 static void sec_memory(text_t *t)
 {
-    long long dataset = SUM(USED_BYTES);
-    long long startup = 1024 * 1024;
-    long long used = dataset + startup;
-    long long peak = note_peak_memory(used);
-    long long rss = rss_bytes();
-    long long sysmem = total_system_memory();
-    char hu[32], hr[32], hp[32], hs[32];
-    human_bytes(hu, sizeof hu, used);
-    human_bytes(hr, sizeof hr, rss);
-    human_bytes(hp, sizeof hp, peak);
-    human_bytes(hs, sizeof hs, sysmem);
-    long long maxmem = 0;
-    char mm[64] = "0";
-    if (config_get_by_name("maxmemory", mm, sizeof mm) > 0) maxmem = atoll(mm);
-    char hm[32];
-    human_bytes(hm, sizeof hm, maxmem);
+    mem_figures_t m;
+    mem_figures_get(&m);
+    char hu[32], hr[32], hp[32], hs[32], hm[32];
+    human_bytes(hu, sizeof hu, m.used);
+    human_bytes(hr, sizeof hr, m.rss);
+    human_bytes(hp, sizeof hp, m.peak);
+    human_bytes(hs, sizeof hs, total_system_memory());
+    human_bytes(hm, sizeof hm, m.maxmemory);
     char policy[64] = "noeviction";
     config_get_by_name("maxmemory-policy", policy, sizeof policy);
     add(t, "# Memory\r\nused_memory:%lld\r\nused_memory_human:%s\r\nused_memory_rss:%lld\r\n"
@@ -164,15 +142,17 @@ static void sec_memory(text_t *t)
            "number_of_libraries:0\r\nused_memory_vm_functions:0\r\nused_memory_vm_total:0\r\n"
            "used_memory_vm_total_human:0B\r\nused_memory_functions:0\r\nused_memory_scripts:0\r\n"
            "used_memory_scripts_human:0B\r\nmaxmemory:%lld\r\nmaxmemory_human:%s\r\nmaxmemory_policy:%s\r\n"
-           "allocator_frag_ratio:1.00\r\nallocator_frag_bytes:0\r\nallocator_rss_ratio:1.00\r\nallocator_rss_bytes:0\r\n"
-           "rss_overhead_ratio:1.00\r\nrss_overhead_bytes:0\r\nmem_fragmentation_ratio:%.2f\r\n"
-           "mem_fragmentation_bytes:%lld\r\nmem_not_counted_for_evict:0\r\nmem_replication_backlog:0\r\n"
-           "mem_total_replication_buffers:0\r\nmem_clients_slaves:0\r\nmem_clients_normal:0\r\nmem_cluster_links:0\r\n"
+           "allocator_frag_ratio:%.2f\r\nallocator_frag_bytes:%lld\r\nallocator_rss_ratio:%.2f\r\nallocator_rss_bytes:%lld\r\n"
+           "rss_overhead_ratio:%.2f\r\nrss_overhead_bytes:%lld\r\nmem_fragmentation_ratio:%.2f\r\n"
+           "mem_fragmentation_bytes:%lld\r\nmem_not_counted_for_evict:%lld\r\nmem_replication_backlog:%lld\r\n"
+           "mem_total_replication_buffers:%lld\r\nmem_clients_slaves:%lld\r\nmem_clients_normal:%lld\r\nmem_cluster_links:0\r\n"
            "mem_aof_buffer:0\r\nmem_allocator:libc\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:0\r\n"
            "lazyfreed_objects:0\r\n",
-        used, hu, rss, hr, peak, hp, peak ? 100.0 * (double)used / (double)peak : 100.0,
-        startup, startup, dataset, used ? 100.0 * (double)dataset / (double)used : 0.0, used, used, rss, sysmem, hs,
-        maxmem, hm, policy, used ? (double)rss / (double)used : 0.0, rss - used);
+        m.used, hu, m.rss, hr, m.peak, hp, m.peak_perc, m.overhead, m.startup, m.dataset, m.dataset_perc,
+        m.allocator_allocated, m.allocator_active, m.allocator_resident, total_system_memory(), hs,
+        m.maxmemory, hm, policy, m.allocator_frag, m.allocator_frag_bytes, m.allocator_rss, m.allocator_rss_bytes,
+        m.rss_extra, m.rss_extra_bytes, m.frag, m.frag_bytes, m.not_counted, m.repl_backlog,
+        m.repl_backlog + m.clients_slaves, m.clients_slaves, m.clients_normal);
 }
 
 /* 7.0.15's layout: the rdb fields, the aof fields (aof.h), the module
@@ -238,8 +218,8 @@ static void sec_stats(text_t *t)
            "total_net_repl_input_bytes:%lld\r\ntotal_net_repl_output_bytes:%lld\r\ninstantaneous_input_kbps:0.00\r\n"
            "instantaneous_output_kbps:0.00\r\ninstantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\n"
            "rejected_connections:%lld\r\nsync_full:%lld\r\nsync_partial_ok:%lld\r\nsync_partial_err:%lld\r\n"
-           "expired_keys:%lld\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\n"
-           "expire_cycle_cpu_milliseconds:0\r\nevicted_keys:0\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\n"
+           "expired_keys:%lld\r\nexpired_stale_perc:%.2f\r\nexpired_time_cap_reached_count:%lld\r\n"
+           "expire_cycle_cpu_milliseconds:0\r\nevicted_keys:%lld\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\n"
            "current_eviction_exceeded_time:0\r\nkeyspace_hits:%lld\r\nkeyspace_misses:%lld\r\npubsub_channels:0\r\n"
            "pubsub_patterns:0\r\npubsubshard_channels:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\n"
            "migrate_cached_sockets:%lld\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\n"
@@ -251,7 +231,7 @@ static void sec_stats(text_t *t)
            "reply_buffer_expands:0\r\n",
         SUM(CONNECTIONS_RECEIVED), SUM(COMMANDS), SUM(NET_INPUT_BYTES), SUM(NET_OUTPUT_BYTES),
         link.net_repl_input_bytes, rs.net_repl_output_bytes, SUM(REJECTED_CONNECTIONS), rs.sync_full, rs.sync_partial_ok, rs.sync_partial_err,
-        SUM(EXPIRED_KEYS), SUM(KEYSPACE_HITS), SUM(KEYSPACE_MISSES), migrate_cached_sockets(), tracking_total_keys(),
+        SUM(EXPIRED_KEYS), expired_stale_perc(), SUM(EXPIRED_TIME_CAP), SUM(EVICTED_KEYS), SUM(KEYSPACE_HITS), SUM(KEYSPACE_MISSES), migrate_cached_sockets(), tracking_total_keys(),
         tracking_total_items(), SUM(TOTAL_ERRORS),
         SUM(READS_PROCESSED), SUM(WRITES_PROCESSED));
 }

@@ -522,6 +522,17 @@ int config_find(const char *name) { return cfg_lookup(name, strlen(name), NULL);
 
 long long config_get_num_at(int index) { return index < 0 ? 0 : cfg_value_num(index); }
 
+long long config_num_cached(_Atomic int *idx, const char *name)
+{
+    /* relaxed: every thread that looks the name up finds the same index */
+    int i = atomic_load_explicit(idx, memory_order_relaxed);
+    if (i == CONFIG_IDX_UNSET) {
+        i = config_find(name);
+        atomic_store_explicit(idx, i, memory_order_relaxed);
+    }
+    return config_get_num_at(i);
+}
+
 size_t config_get_str(enum config_id id, char *buf, size_t cap)
 {
     cfg_sb_t sb = {0};

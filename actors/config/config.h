@@ -19,6 +19,7 @@
 #ifndef SHOAL_ACTORS_CONFIG_H
 #define SHOAL_ACTORS_CONFIG_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -155,6 +156,11 @@ long long config_get_num(enum config_id id);       /* bool: 0/1, enum: its value
  * unknown), then read the current value through it. Any thread. */
 int config_find(const char *name);
 long long config_get_num_at(int index);
+/* config_get_num_at(config_find(name)) with the lookup done once: *idx
+ * starts at CONFIG_IDX_UNSET and keeps the index (hot paths: an access, an
+ * eviction). Any thread. */
+#define CONFIG_IDX_UNSET (-2)
+long long config_num_cached(_Atomic int *idx, const char *name);
 /* Copies a string directive into buf (NUL terminated, truncated to cap) and
  * returns its full length. Unset strings read as "". */
 size_t config_get_str(enum config_id id, char *buf, size_t cap);

@@ -28,17 +28,9 @@
 /* relaxed throughout: clocks read by any thread, a late value is as good as Redis's cached one */
 static _Atomic uint32_t g_lru_clock;     /* unix seconds & LRU_MAX */
 static _Atomic uint32_t g_minutes;       /* unix minutes & 65535 */
-static _Atomic int g_idx_policy = -2, g_idx_log = -2, g_idx_decay = -2;
+static _Atomic int g_idx_policy = CONFIG_IDX_UNSET, g_idx_log = CONFIG_IDX_UNSET, g_idx_decay = CONFIG_IDX_UNSET;
 
-static long long cfg(_Atomic int *idx, const char *name)
-{
-    int i = atomic_load_explicit(idx, memory_order_relaxed);
-    if (i == -2) {
-        i = config_find(name);
-        atomic_store_explicit(idx, i, memory_order_relaxed);
-    }
-    return config_get_num_at(i);
-}
+static long long cfg(_Atomic int *idx, const char *name) { return config_num_cached(idx, name); }
 
 static bool lfu_mode(void)
 {

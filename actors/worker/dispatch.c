@@ -24,6 +24,7 @@
 #include "actors/worker/blocking.h"
 #include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
+#include "actors/worker/evict.h"
 #include "actors/worker/keyspace.h"
 #include "actors/worker/migrate.h"
 #include "actors/worker/notify.h"
@@ -408,6 +409,10 @@ static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cm
      * a step back of the clock counts as 0 us. */
     long long t0 = rt_now_us();
     if (now_ms == DISPATCH_NOW_AT_CALL) ctx.now_ms = t0 / 1000;
+    /* maxmemory: this worker's partition gives back its share first, as
+     * 7.0.15 evicts before each command (evict.h); the OOM refusal was
+     * decided at dispatch. */
+    if (!from_master && evict_maxmemory() > 0) evict_perform(w);
     notify_pre_t npre;            /* keyspace notifications: which keys exist before (notify.h) */
     notify_before(w->ks, cmd, argc, argv, argvlen, ctx.now_ms, reply, &npre);
     cmd->handler(&ctx);
@@ -788,6 +793,10 @@ static void multi_command(client_t *c, const cmd_def_t *cmd, const cmd_def_t *to
 static bool write_allowed(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
                           const size_t *argvlen)
 {
+    if ((cmd->flags & CMD_DENYOOM) && evict_refuses(c->worker->cur)) {
+        reply_error_now(c, cmd, EVICT_OOM_ERROR);
+        return false;
+    }
     /* 7.0.15 refuses writes, and PING, while the last BGSAVE failed under
      * stop-writes-on-bgsave-error (MISCONF), after routing and before the
      * replica checks; the RDB's reason is checked before the AOF's. */
@@ -884,6 +893,14 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
     current_cmd = cmd;
 
     if (c->flags & CLIENT_MULTI) {
+        /* Out of memory, 7.0.15 refuses what it would queue, and EXEC of denyoom commands. */
+        bool exec = is_cmd(cmd, "exec"), txn = exec || is_cmd(cmd, "discard") || is_cmd(cmd, "quit") || is_cmd(cmd, "reset");
+        if ((!txn || (exec && multi_has_denyoom(c))) && evict_refuses(c->worker->cur)) {
+            if (exec) multi_abort(c);
+            else c->flags |= CLIENT_DIRTY_EXEC;
+            reply_error_now(c, cmd, exec ? "EXECABORT Transaction discarded because of: " EVICT_OOM_ERROR : EVICT_OOM_ERROR);
+            return;
+        }
         /* 7.0.15 sets woff (WAIT's target) after each command it calls, not
          * after one it queues; marking a refused one too only raises the
          * target, which WAIT may do (it never lowers it below the truth). */

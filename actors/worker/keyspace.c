@@ -28,6 +28,7 @@
 #include <sys/random.h>
 #include <time.h>
 #include "actors/worker/keyspace.h"
+#include "actors/worker/keyspace_internal.h"
 #include "actors/worker/ttl_index.h"
 #include "proto/glob.h"
 #include "proto/slot.h"
@@ -38,28 +39,6 @@
 #define KS_SAMPLE          20      /* keys per active-expiry sample, as Redis */
 #define KS_STALE_PERCENT   10      /* resample while more than this % were expired */
 #define KS_INLINE_MAX      512     /* a new string up to this long lives in its entry */
-
-typedef struct ks_table {
-    ks_entry_t **buckets;
-    size_t size;                   /* 0 or a power of two */
-    size_t used;
-} ks_table_t;
-
-struct keyspace {
-    ks_table_t ht[2];
-    long long rehash_idx;          /* next ht[0] bucket to move, -1 when not rehashing */
-    uint64_t seed[2];
-    uint64_t rng;
-    ttl_index_t ttl;               /* entry -> expiry, for the entries flagged KS_EF_TTL */
-    __int128 ttl_sum;              /* sum of their expiry times, for avg_ttl */
-    ks_entry_t **slot_head;        /* SLOT_COUNT list heads */
-    uint32_t *slot_count;          /* SLOT_COUNT counters */
-    size_t used_bytes;
-    ks_stats_t stats;
-    ks_expired_cb expired_cb;      /* told before an expired key is deleted */
-    void *expired_arg;
-    bool replica_mode;             /* expired keys read as absent but stay */
-};
 
 /* ---- hashing and randomness ---- */
 
@@ -93,15 +72,6 @@ static uint64_t ks_hash(const struct keyspace *ks, const uint8_t *in, size_t len
     v2 ^= 0xff;
     KS_SIPROUND; KS_SIPROUND; KS_SIPROUND;
     return v0 ^ v1 ^ v2 ^ v3;
-}
-
-static uint64_t ks_rand(struct keyspace *ks)
-{
-    /* splitmix64: plenty for sampling, and cheap. */
-    uint64_t z = (ks->rng += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
 }
 
 static long long ks_mono_us(void)
@@ -888,50 +858,10 @@ uint64_t ks_scan(struct keyspace *ks, uint64_t cursor, const uint8_t *pat, size_
     return cursor;
 }
 
-static ks_entry_t *ks_bucket_pick(struct keyspace *ks, ks_entry_t *head)
-{
-    size_t len = 0;
-    for (ks_entry_t *e = head; e; e = e->next) len++;
-    size_t k = ks_rand(ks) % len;
-    while (k--) head = head->next;
-    return head;
-}
-
-/* A uniformly chosen non-empty bucket's random entry, or NULL after too many
- * empty probes (very sparse table). */
-static ks_entry_t *ks_random_any(struct keyspace *ks)
-{
-    for (int tries = 0; tries < 100; tries++) {
-        ks_entry_t *head;
-        if (ks->rehash_idx >= 0) {
-            /* ht[0] buckets below rehash_idx are empty: draw from the rest of
-             * ht[0] and all of ht[1]. */
-            size_t lo = (size_t)ks->rehash_idx;
-            size_t span = ks->ht[0].size - lo + ks->ht[1].size;
-            size_t r = lo + ks_rand(ks) % span;
-            head = r < ks->ht[0].size ? ks->ht[0].buckets[r] : ks->ht[1].buckets[r - ks->ht[0].size];
-        } else {
-            head = ks->ht[0].buckets[ks_rand(ks) & (ks->ht[0].size - 1)];
-        }
-        if (head) return ks_bucket_pick(ks, head);
-    }
-    /* Walk from a random bucket: always finds an entry when one exists. */
-    for (int t = 0; t < 2; t++) {
-        size_t size = ks->ht[t].size;
-        if (size == 0) continue;
-        size_t start = ks_rand(ks) & (size - 1);
-        for (size_t i = 0; i < size; i++) {
-            ks_entry_t *head = ks->ht[t].buckets[(start + i) & (size - 1)];
-            if (head) return ks_bucket_pick(ks, head);
-        }
-    }
-    return NULL;
-}
-
 bool ks_random_key(struct keyspace *ks, long long now_ms, ks_key_cb cb, void *arg)
 {
     while (ks_size(ks) > 0) {
-        ks_entry_t *e = ks_random_any(ks);
+        ks_entry_t *e = ks_random_entry(ks);
         if (!e) return false;
         if (!ks_is_expired(ks, e, now_ms)) {
             cb(e->key, e->keylen, arg);

@@ -346,6 +346,11 @@ uint64_t ks_scan(struct keyspace *ks, uint64_t cursor, const uint8_t *pat, size_
 /* Reports one random live key through cb (expired ones met on the way are
  * deleted). Returns false, without calling cb, if there is none. */
 bool ks_random_key(struct keyspace *ks, long long now_ms, ks_key_cb cb, void *arg);
+/* Up to n entries, expired or not, from a random place in the table (or,
+ * with_ttl, in the TTL index): eviction's samples, drawn as 7.0.15's
+ * dictGetSomeKeys draws them (neighbours, cheap to reach). Returns how
+ * many. No side effects. */
+size_t ks_sample(struct keyspace *ks, bool with_ttl, ks_entry_t **out, size_t n);
 /* Every entry, expired or not, in table order (RDB, DEBUG). */
 void ks_foreach(struct keyspace *ks, ks_entry_cb cb, void *arg);
 

@@ -77,6 +77,19 @@ void multi_reset(client_t *c)
     c->flags &= ~(CLIENT_MULTI | CLIENT_DIRTY_EXEC);
 }
 
+bool multi_has_denyoom(const client_t *c)
+{
+    for (int i = 0; i < c->mq_len; i++)
+        if (c->mq[i].cmd->flags & CMD_DENYOOM) return true;
+    return false;
+}
+
+void multi_abort(client_t *c)
+{
+    multi_reset(c);
+    unwatch(c);
+}
+
 void multi_queue(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
 {
     int slot = -1;

@@ -100,6 +100,7 @@ static void emit(int cls, const char *event, const uint8_t *key, size_t klen)
 }
 
 void notify_expired(const uint8_t *key, size_t len) { emit(N_EXPIRED, "expired", key, len); }
+void notify_evicted(const uint8_t *key, size_t len) { emit(N_EVICTED, "evicted", key, len); }
 
 /* ---------------- what each command emits ---------------- */
 

@@ -43,5 +43,7 @@ void notify_before(struct keyspace *ks, const cmd_def_t *cmd, int argc, const ui
 void notify_after(struct keyspace *ks, const cmd_def_t *cmd, const cmd_ctx_t *ctx, const notify_pre_t *pre);
 /* An expired key is being removed: "expired". */
 void notify_expired(const uint8_t *key, size_t len);
+/* A key evicted under maxmemory (evict.c): "evicted" in class e. */
+void notify_evicted(const uint8_t *key, size_t len);
 
 #endif

@@ -27,7 +27,8 @@ static const size_t g_resettable[] = {
     offsetof(worker_stats_t, keyspace_hits), offsetof(worker_stats_t, keyspace_misses),
     offsetof(worker_stats_t, net_input_bytes), offsetof(worker_stats_t, net_output_bytes),
     offsetof(worker_stats_t, reads_processed), offsetof(worker_stats_t, writes_processed),
-    offsetof(worker_stats_t, total_errors),
+    offsetof(worker_stats_t, total_errors), offsetof(worker_stats_t, evicted_keys),
+    offsetof(worker_stats_t, expired_time_cap_reached),
 };
 #define N_RESETTABLE (sizeof g_resettable / sizeof g_resettable[0])
 
@@ -263,6 +264,10 @@ static const size_t g_stat_offset[WSTAT_COUNT] = {
     [WSTAT_EXPIRES] = offsetof(worker_stats_t, expires),
     [WSTAT_AVG_TTL] = offsetof(worker_stats_t, avg_ttl),
     [WSTAT_USED_BYTES] = offsetof(worker_stats_t, used_bytes),
+    [WSTAT_EVICTED_KEYS] = offsetof(worker_stats_t, evicted_keys),
+    [WSTAT_EXPIRED_STALE_PERC_X100] = offsetof(worker_stats_t, expired_stale_perc_x100),
+    [WSTAT_EXPIRED_TIME_CAP] = offsetof(worker_stats_t, expired_time_cap_reached),
+    [WSTAT_CLIENTS_MEM] = offsetof(worker_stats_t, clients_mem),
 };
 
 long long workers_sum(worker_stat_t s) { return stats_sum(g_stat_offset[s]); }

@@ -21,10 +21,12 @@
 #include "actors/config/config.h"
 #include "actors/worker/client.h"
 #include "actors/worker/client_limits.h"
+#include "actors/worker/evict.h"
 #include "actors/worker/keyspace.h"
 #include "actors/worker/placement.h"
 #include "actors/worker/pubsub.h"
 #include "actors/worker/worker_internal.h"
+#include "runtime/memcount.h"
 #include "runtime/xmalloc.h"
 
 #define WCRON_MS 100
@@ -76,6 +78,17 @@ static void worker_cron(rt_timer_t *t, void *arg)
         ks_active_expire(w->ks, now, 1000);
         worker_snap_leave(w);
     }
+    /* maxmemory: a worker without traffic gives back its share too (evict.h) */
+    if (evict_maxmemory() > 0) {
+        worker_snap_enter(w);
+        evict_perform(w);
+        worker_snap_leave(w);
+    }
+    long long used = rt_mem_used();
+    rt_mem_note_peak(used);   /* used_memory_peak, sampled as 7.0.15's cron does */
+    /* used_memory_startup: the first cron's, without what the keyspaces
+     * hold (a loaded dump.rdb is data, not start-up) */
+    if (rt_mem_startup() == 0) rt_mem_mark_startup(used - workers_sum(WSTAT_USED_BYTES));
     worker_publish_ks_stats(w);
     pubsub_cron(w);
     atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
@@ -84,10 +97,13 @@ static void worker_cron(rt_timer_t *t, void *arg)
     atomic_store_explicit(&w->stats.used_bytes, (long long)ks_used_bytes(w->ks), memory_order_relaxed);
     /* Output stuck in a socket nobody reads: the soft limit's seconds run out
      * here even when no new reply arrives (Redis's clientsCron). */
+    long long clients_mem = 0;
     for (client_t *c = w->clients, *n; c; c = n) {
         n = c->next;
+        clients_mem += (long long)client_total_mem(c);
         client_check_obuf(c, OBUF_CHECK_CRON);
     }
+    atomic_store_explicit(&w->stats.clients_mem, clients_mem, memory_order_relaxed);
     placement_tick(w);
     /* Idle timeout (`timeout` directive). */
     long long idle = config_timeout_seconds();

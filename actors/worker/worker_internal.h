@@ -22,6 +22,13 @@ typedef struct worker_stats {
     _Atomic long long keys, expires;      /* published after each batch */
     _Atomic long long avg_ttl;
     _Atomic long long used_bytes;
+    _Atomic long long evicted_keys;           /* owner writes (evict.c) */
+    _Atomic long long clients_mem;            /* its clients' buffers, as of the last cron (mem_clients_normal) */
+    /* active expiry (wcron.c): the stale share of the last sweeps, in
+     * hundredths of a percent (7.0.15's running average), and how many sweeps
+     * ran out of time */
+    _Atomic long long expired_stale_perc_x100;
+    _Atomic long long expired_time_cap_reached;
     /* Owner thread only: the keyspace's own counters as last published, so that the
      * published ones above grow by differences and never go back (a load or a full
      * sync replaces the keyspace, whose counters then start again from 0). */
@@ -72,6 +79,7 @@ struct worker {
      * both relaxed */
     _Atomic int cron_ms;
     _Atomic bool cron_quiet;
+    struct evict_pool *evpool;    /* evict.c: the best candidates seen (owner thread) */
 };
 
 extern worker_t *g_workers[MAX_WORKERS];

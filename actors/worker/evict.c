@@ -1,0 +1,264 @@
+/* evict.c - see evict.h. */
+#include <limits.h>
+#include <math.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "actors/config/config.h"
+#include "actors/repl/repl.h"
+#include "actors/state/state.h"
+#include "actors/worker/asm_lane.h"
+#include "actors/worker/dispatch.h"
+#include "actors/worker/evict.h"
+#include "actors/worker/keyspace.h"
+#include "actors/worker/notify.h"
+#include "actors/worker/tracking.h"
+#include "actors/worker/worker_internal.h"
+#include "runtime/memcount.h"
+#include "runtime/xmalloc.h"
+
+#define EVPOOL_SIZE 16          /* candidates kept, as 7.0.15's EVPOOL_SIZE */
+#define EVPOOL_KEY_CACHE 255    /* a key up to this long is copied into the pool's own buffer */
+
+typedef struct evict_candidate {
+    unsigned long long score;   /* higher: evicted first */
+    size_t keylen;
+    uint8_t *key;               /* NULL: an empty place; else cache or its own allocation */
+    uint8_t cache[EVPOOL_KEY_CACHE];
+} evict_candidate_t;
+
+struct evict_pool {
+    evict_candidate_t c[EVPOOL_SIZE];   /* by score, ascending; empty places at the end */
+};
+
+/* Config indices, looked up once (relaxed: any thread may look them up, all get the same). */
+static _Atomic int g_idx_max = CONFIG_IDX_UNSET, g_idx_policy = CONFIG_IDX_UNSET, g_idx_samples = CONFIG_IDX_UNSET,
+                   g_idx_tenacity = CONFIG_IDX_UNSET;
+
+static long long cfg(_Atomic int *idx, const char *name) { return config_num_cached(idx, name); }
+
+long long evict_maxmemory(void) { return cfg(&g_idx_max, "maxmemory"); }
+int evict_policy(void) { return (int)cfg(&g_idx_policy, "maxmemory-policy"); }
+
+long long evict_used_memory(void)
+{
+    long long used = rt_mem_used();
+    if (!rt_mem_counting()) used = workers_sum(WSTAT_USED_BYTES) + 1024 * 1024;   /* sanitizer builds */
+    return used;
+}
+
+static bool policy_volatile(int p) { return p <= EVICT_VOLATILE_TTL; }
+
+/* Keys the policy may take, on the whole node (published counts). */
+static long long candidates_on_node(int policy)
+{
+    return workers_sum(policy_volatile(policy) ? WSTAT_EXPIRES : WSTAT_KEYS);
+}
+
+bool evict_out_of_memory(void)
+{
+    long long max = evict_maxmemory();
+    if (max <= 0 || evict_used_memory() <= max) return false;
+    int p = evict_policy();
+    return p == EVICT_NOEVICTION || candidates_on_node(p) == 0;
+}
+
+bool evict_refuses(const struct cluster_snapshot *snap)
+{
+    if (evict_maxmemory() <= 0) return false;
+    if (snap && (snap->nodes[snap->myself].flags & NODE_SLAVE)) return false;
+    return evict_out_of_memory();
+}
+
+/* 7.0.15's evictionTimeLimitUs: tenacity 0..10 gives 0..500 us, then 15 %
+ * more per step, 100 means no limit. */
+static long long time_limit_us(void)
+{
+    long long t = cfg(&g_idx_tenacity, "maxmemory-eviction-tenacity");
+    if (t <= 10) return 50 * t;
+    if (t < 100) return (long long)(500.0 * pow(1.15, (double)t - 10.0));
+    return LLONG_MAX;
+}
+
+static long long mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static unsigned long long score_of(struct keyspace *ks, ks_entry_t *e, int policy)
+{
+    switch (policy) {
+    case EVICT_VOLATILE_LRU:
+    case EVICT_ALLKEYS_LRU:
+        return (unsigned long long)ks_access_idle_s(e) * 1000;   /* ms, as estimateObjectIdleTime */
+    case EVICT_VOLATILE_LFU:
+    case EVICT_ALLKEYS_LFU:
+        return 255 - (unsigned long long)ks_access_freq(e);
+    default:   /* volatile-ttl: the sooner it expires, the better */
+        return ULLONG_MAX - (unsigned long long)ks_entry_expire(ks, e);
+    }
+}
+
+static void cand_clear(evict_candidate_t *c)
+{
+    if (c->key && c->key != c->cache) free(c->key);
+    c->key = NULL;
+}
+
+static void cand_set(evict_candidate_t *c, const uint8_t *key, size_t len, unsigned long long score)
+{
+    c->key = len <= EVPOOL_KEY_CACHE ? c->cache : xmalloc(len);
+    memcpy(c->key, key, len);
+    c->keylen = len;
+    c->score = score;
+}
+
+/* Moves a candidate between places; the cache moves with it. */
+static void cand_move(evict_candidate_t *to, evict_candidate_t *from)
+{
+    bool cached = from->key == from->cache;
+    *to = *from;
+    if (cached) to->key = to->cache;
+    from->key = NULL;
+}
+
+static bool in_pool(const struct evict_pool *p, const uint8_t *key, size_t len)
+{
+    for (int i = 0; i < EVPOOL_SIZE && p->c[i].key; i++)
+        if (p->c[i].keylen == len && memcmp(p->c[i].key, key, len) == 0) return true;
+    return false;
+}
+
+/* 7.0.15's evictionPoolPopulate: a sample goes in at its place by score;
+ * when the pool is full, a better one pushes the worst out of the low end. */
+static void pool_populate(struct evict_pool *p, struct keyspace *ks, int policy)
+{
+    long long want = cfg(&g_idx_samples, "maxmemory-samples");
+    ks_entry_t *small[16], **sample = small;
+    if (want > 16) sample = xmalloc(sizeof *sample * (size_t)want);
+    size_t got = ks_sample(ks, policy_volatile(policy), sample, (size_t)want);
+    for (size_t s = 0; s < got; s++) {
+        ks_entry_t *e = sample[s];
+        size_t len;
+        const uint8_t *key = ks_entry_key(e, &len);
+        if (in_pool(p, key, len)) continue;
+        unsigned long long score = score_of(ks, e, policy);
+        int k = 0;
+        while (k < EVPOOL_SIZE && p->c[k].key && p->c[k].score < score) k++;
+        if (k == 0 && p->c[EVPOOL_SIZE - 1].key) continue;   /* worse than every one kept */
+        if (k < EVPOOL_SIZE && !p->c[k].key) {
+            /* an empty place */
+        } else if (!p->c[EVPOOL_SIZE - 1].key) {
+            for (int j = EVPOOL_SIZE - 1; j > k; j--) cand_move(&p->c[j], &p->c[j - 1]);   /* room on the right */
+        } else {
+            k--;                                       /* full: drop the lowest, shift left */
+            cand_clear(&p->c[0]);
+            for (int j = 0; j < k; j++) cand_move(&p->c[j], &p->c[j + 1]);
+        }
+        cand_set(&p->c[k], key, len, score);
+    }
+    if (sample != small) free(sample);
+}
+
+/* The best candidate that still exists, taken out of the pool (NULL: none). */
+static ks_entry_t *pool_take(struct evict_pool *p, struct keyspace *ks, int policy)
+{
+    for (int k = EVPOOL_SIZE - 1; k >= 0; k--) {
+        evict_candidate_t *c = &p->c[k];
+        if (!c->key) continue;
+        ks_entry_t *e = ks_peek(ks, c->key, c->keylen);
+        cand_clear(c);
+        if (e && (!policy_volatile(policy) || (ks_entry_flags(e) & KS_EF_TTL))) return e;
+    }
+    return NULL;
+}
+
+static ks_entry_t *pick(worker_t *w, int policy)
+{
+    struct keyspace *ks = w->ks;
+    if (policy == EVICT_ALLKEYS_RANDOM || policy == EVICT_VOLATILE_RANDOM) {
+        ks_entry_t *e = NULL;
+        ks_sample(ks, policy == EVICT_VOLATILE_RANDOM, &e, 1);
+        return e;
+    }
+    if (!w->evpool) w->evpool = xcalloc(1, sizeof *w->evpool);
+    for (;;) {
+        if ((policy_volatile(policy) ? ks_expires_count(ks) : ks_size(ks)) == 0) return NULL;
+        pool_populate(w->evpool, ks, policy);
+        ks_entry_t *e = pool_take(w->evpool, ks, policy);
+        if (e) return e;
+    }
+}
+
+/* Deletes e as an eviction: DEL to replicas and the AOF first (as 7.0.15's
+ * propagateDeletion), then the key, then WATCH, tracking and the event. */
+static void evict_entry(worker_t *w, ks_entry_t *e)
+{
+    size_t len;
+    const uint8_t *k = ks_entry_key(e, &len);
+    uint8_t small[256];
+    uint8_t *key = len <= sizeof small ? small : xmalloc(len);
+    memcpy(key, k, len);
+    if (repl_worker_propagates(w->ks)) repl_propagate_del(w->repl, key, len);
+    if (asm_lane_any(w)) asm_lane_note_expired(w, key, len);
+    ks_delete_entry(w->ks, e);
+    /* owner-only writers, relaxed: WATCH versions and a statistic */
+    _Atomic uint64_t *v = (_Atomic uint64_t *)&w->key_versions[dispatch_watch_bucket(key, len)];
+    atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + 1, memory_order_relaxed);
+    tracking_key_gone(w, key, len);
+    notify_evicted(key, len);
+    atomic_store_explicit(&w->stats.evicted_keys,
+                          atomic_load_explicit(&w->stats.evicted_keys, memory_order_relaxed) + 1, memory_order_relaxed);
+    if (key != small) free(key);
+}
+
+/* w's share of what is above the limit: in proportion to its dataset. */
+static long long share_to_free(worker_t *w, long long over)
+{
+    long long mine = (long long)ks_used_bytes(w->ks), all = mine;
+    for (int i = 0; i < g_nworkers; i++)
+        if (i != w->index) all += worker_stat(i, WSTAT_USED_BYTES);
+    if (all <= 0 || mine >= all) return over;
+    return (long long)((double)over * (double)mine / (double)all);
+}
+
+int evict_perform(worker_t *w)
+{
+    long long max = evict_maxmemory();
+    if (max <= 0 || ks_replica_mode(w->ks)) return EVICT_OK;
+    long long used = evict_used_memory();
+    if (used <= max) return EVICT_OK;
+    int policy = evict_policy();
+    if (policy == EVICT_NOEVICTION) return EVICT_FAIL;
+    long long to_free = share_to_free(w, used - max);
+    long long limit = time_limit_us(), start = mono_us(), freed = 0;
+    int result = EVICT_OK;
+    unsigned n = 0;
+    do {
+        ks_entry_t *e = pick(w, policy);
+        if (!e) {
+            /* nothing here; other workers may still have keys to give */
+            result = candidates_on_node(policy) > 0 ? EVICT_RUNNING : EVICT_FAIL;
+            break;
+        }
+        long long before = rt_mem_thread_net();
+        evict_entry(w, e);
+        long long delta = before - rt_mem_thread_net();
+        freed += delta > 0 ? delta : 0;
+        if (!rt_mem_counting()) freed = to_free;   /* sanitizer builds: one key per call */
+        /* the clock every 16 keys, as 7.0.15 */
+        if ((++n & 15) == 0 && mono_us() - start > limit) {
+            result = EVICT_RUNNING;
+            break;
+        }
+    } while (freed < to_free);
+    atomic_store_explicit(&w->stats.used_bytes, (long long)ks_used_bytes(w->ks), memory_order_relaxed);
+    atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
+    atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
+    return result;
+}

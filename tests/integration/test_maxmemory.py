@@ -1,0 +1,239 @@
+"""maxmemory and eviction, as redis-server 7.0.15.
+
+What it is for: a node with `maxmemory` set stays within it under a write load, for
+every maxmemory-policy: the allkeys-* policies evict any key, the volatile-* ones only
+keys with a TTL, noeviction refuses commands flagged denyoom with 7.0.15's `-OOM` text
+(and so do the volatile ones once no key has a TTL). Evictions raise `evicted_keys`,
+send the `evicted` keyspace event and go to replicas as DEL, so a replica keeps the
+master's data. The error texts and replies are compared with a redis-server started
+the same way.
+
+Each node is standalone with maxmemory 8 MB (small, to keep the load short). used_memory
+is sampled between pipelined batches and must stay under maxmemory plus a margin of
+512 KB (one batch of writes and the client's buffers); RSS must grow by no more than
+maxmemory plus 8 MB over the node's RSS at start (glibc's free lists and arenas).
+
+What it must never do: stop a process it did not start, or compare figures that differ
+between the allocators (shoal counts glibc's usable sizes, redis-server jemalloc's).
+"""
+import time
+
+import pytest
+
+import helpers as h
+
+SA = "standalone"
+MAXMEM = 8 * 1024 * 1024
+MARGIN = 512 * 1024
+RSS_SLACK = 8 * 1024 * 1024
+VALUE = "x" * 1000
+POLICIES = ["allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu",
+            "volatile-random", "volatile-ttl"]
+
+
+def _start(servers, kind, extra=()):
+    if kind == "shoal":
+        return servers.shoal(extra_args=list(extra), base_args=SA)
+    return servers.redis(extra_args=list(extra), base_args=SA)
+
+
+def _info(cl, section):
+    return cl.info(section)
+
+
+def _rss(srv):
+    with open(f"/proc/{srv.popen.pid}/statm") as f:
+        return int(f.read().split()[1]) * 4096
+
+
+def _load(srv, cl, n, prefix, ttl=None, batch=200, check=True):
+    """Writes n keys in pipelined batches; samples used_memory and RSS after each."""
+    peak_used, peak_rss = 0, 0
+    for start in range(0, n, batch):
+        p = cl.pipeline(transaction=False)
+        for i in range(start, min(n, start + batch)):
+            if ttl:
+                p.set(f"{prefix}:{i}", VALUE, ex=ttl)
+            else:
+                p.set(f"{prefix}:{i}", VALUE)
+        p.execute()
+        if check:
+            peak_used = max(peak_used, _info(cl, "memory")["used_memory"])
+            peak_rss = max(peak_rss, _rss(srv))
+    return peak_used, peak_rss
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_write_load_stays_within_maxmemory(servers, policy):
+    srv = _start(servers, "shoal", ["--maxmemory", str(MAXMEM), "--maxmemory-policy", policy])
+    rss0 = _rss(srv)
+    cl = srv.client()
+    try:
+        volatile = policy.startswith("volatile")
+        # keys without a TTL, well under the limit: a volatile policy must keep them all
+        _load(srv, cl, 1500, "keep", check=False)
+        peak_used, peak_rss = _load(srv, cl, 30000, "load", ttl=100000 if volatile else None)
+        info = _info(cl, "memory")
+        stats = _info(cl, "stats")
+        assert info["maxmemory"] == MAXMEM and info["maxmemory_policy"] == policy, info
+        assert stats["evicted_keys"] > 10000, stats
+        assert peak_used <= MAXMEM + MARGIN, (peak_used, MAXMEM)
+        assert info["used_memory"] <= MAXMEM + MARGIN, info
+        assert peak_rss <= rss0 + MAXMEM + RSS_SLACK, (peak_rss, rss0)
+        kept = sum(cl.exists(f"keep:{i}") for i in range(1500))
+        if volatile:
+            assert kept == 1500, f"{policy} evicted {1500 - kept} keys without a TTL"
+        # the keyspace holds about what fits: at least half of the limit in values
+        assert cl.dbsize() * len(VALUE) > MAXMEM // 2, cl.dbsize()
+    finally:
+        cl.close()
+
+
+def _fill_until_oom(cl, prefix):
+    for i in range(100000):
+        try:
+            cl.set(f"{prefix}:{i}", VALUE)
+        except Exception as e:  # redis.exceptions.OutOfMemoryError / ResponseError
+            return i, str(e)
+    return None, None
+
+
+def _limit_near_used(srv, policy):
+    """maxmemory 2 MB above what the node holds now."""
+    with srv.raw() as c:
+        c.call("CONFIG", "SET", "maxmemory-policy", policy)
+        used = h.info_dict(c.call("INFO", "memory"))["used_memory"]
+        c.call("CONFIG", "SET", "maxmemory", str(int(used) + 2 * 1024 * 1024))
+
+
+def _oom_story(srv):
+    _limit_near_used(srv, "noeviction")
+    cl = srv.client()
+    try:
+        n, err = _fill_until_oom(cl, "f")
+        assert n is not None and n > 100, (n, err)
+    finally:
+        cl.close()
+    out = {}
+    cmds = [("SET", "another", "v"), ("GET", "f:1"), ("EXISTS", "f:1"), ("INCR", "counter"),
+            ("RPUSH", "l", "a"), ("EXPIRE", "f:1", "100"), ("DEL", "f:2"),
+            ("MULTI",), ("SET", "t", "1"), ("GET", "f:1"), ("EXEC",),
+            ("MULTI",), ("GET", "f:1"), ("EXEC",),
+            ("MULTI",), ("DISCARD",)]
+    with srv.raw() as c:
+        out["replies"] = [c.call(*cmd) for cmd in cmds]
+        out["errorstats"] = h.info_dict(c.call("INFO", "errorstats")).get("errorstat_OOM")
+        out["evicted"] = h.info_dict(c.call("INFO", "stats"))["evicted_keys"]
+        out["policy"] = c.call("CONFIG", "GET", "maxmemory-policy")
+    return out
+
+
+def test_noeviction_refuses_denyoom_commands_as_redis(servers):
+    shoal = _start(servers, "shoal")
+    redis = _start(servers, "redis")
+    got, want = _oom_story(shoal), _oom_story(redis)
+    assert got["replies"] == want["replies"], (got["replies"], want["replies"])
+    assert want["replies"][0] == h.Error("OOM command not allowed when used memory > 'maxmemory'.")
+    assert got["evicted"] == want["evicted"] == "0"
+    assert got["policy"] == want["policy"]
+
+
+def _volatile_story(srv):
+    """volatile-lru with no key holding a TTL: nothing to evict, so -OOM."""
+    _limit_near_used(srv, "volatile-lru")
+    cl = srv.client()
+    try:
+        n, err = _fill_until_oom(cl, "v")
+    finally:
+        cl.close()
+    return n is not None, err
+
+
+def test_volatile_policy_without_ttl_keys_refuses_as_redis(servers):
+    got = _volatile_story(_start(servers, "shoal"))
+    want = _volatile_story(_start(servers, "redis"))
+    assert got == want == (True, "OOM command not allowed when used memory > 'maxmemory'."), (got, want)
+
+
+def test_evicted_keyspace_event_as_redis(servers):
+    def story(srv):
+        cl = srv.client()
+        sub = srv.client()
+        try:
+            cl.config_set("notify-keyspace-events", "Ee")
+            ps = sub.pubsub()
+            ps.subscribe("__keyevent@0__:evicted")
+            ps.get_message(timeout=2)
+            cl.config_set("maxmemory-policy", "allkeys-random")
+            used = cl.info("memory")["used_memory"]
+            cl.config_set("maxmemory", str(used + 1024 * 1024))
+            p = cl.pipeline(transaction=False)
+            for i in range(4000):
+                p.set(f"e:{i}", VALUE)
+            p.execute()
+            evicted = cl.info("stats")["evicted_keys"]
+            events = []
+            deadline = time.monotonic() + 5
+            while len(events) < evicted and time.monotonic() < deadline:
+                m = ps.get_message(timeout=0.5)
+                if m and m["type"] == "message":
+                    events.append(m["data"])
+            ps.close()
+            return evicted, events
+        finally:
+            cl.close()
+            sub.close()
+
+    for kind in ("shoal", "redis"):
+        evicted, events = story(_start(servers, kind))
+        assert evicted > 0, kind
+        assert len(events) == evicted, (kind, evicted, len(events))
+        assert all(e.startswith(b"e:") for e in events), (kind, events[:5])
+
+
+@pytest.mark.parametrize("rkind", ["shoal", "redis"])
+def test_replica_receives_evictions_as_del(servers, rkind):
+    master = _start(servers, "shoal", ["--maxmemory", str(MAXMEM), "--maxmemory-policy", "allkeys-lru"])
+    replica = _start(servers, rkind)
+    with replica.raw() as c:
+        assert c.call("REPLICAOF", "127.0.0.1", str(master.port)) == "OK"
+    h.wait_until(lambda: h.info_dict(replica.raw().call("INFO", "replication")).get("master_link_status") == "up",
+                 30, what="the replica's link up")
+    cl = master.client()
+    try:
+        _load(master, cl, 20000, "r", check=False)
+        evicted = cl.info("stats")["evicted_keys"]
+        assert evicted > 5000, evicted
+        assert cl.execute_command("WAIT", "1", "5000") == 1
+        mkeys = cl.dbsize()
+    finally:
+        cl.close()
+    rc = replica.client()
+    try:
+        h.wait_until(lambda: rc.dbsize() == mkeys, 10,
+                     what=f"the replica's {rc.dbsize()} keys = the master's {mkeys}")
+        # the first keys written were evicted on both
+        assert rc.exists("r:0") == 0 and rc.exists("r:19999") == 1
+    finally:
+        rc.close()
+
+
+def test_eviction_directives_as_redis(servers):
+    cmds = [("CONFIG", "SET", "maxmemory-samples", "10"), ("CONFIG", "GET", "maxmemory-samples"),
+            ("CONFIG", "SET", "maxmemory-eviction-tenacity", "50"),
+            ("CONFIG", "GET", "maxmemory-eviction-tenacity"),
+            ("CONFIG", "SET", "maxmemory-eviction-tenacity", "101"),
+            ("CONFIG", "SET", "lfu-log-factor", "5"), ("CONFIG", "GET", "lfu-log-factor"),
+            ("CONFIG", "SET", "lfu-decay-time", "2"), ("CONFIG", "GET", "lfu-decay-time"),
+            ("CONFIG", "SET", "maxmemory", "100mb"), ("CONFIG", "GET", "maxmemory"),
+            ("CONFIG", "SET", "maxmemory-policy", "volatile-ttl"), ("CONFIG", "GET", "maxmemory-policy"),
+            ("CONFIG", "SET", "maxmemory-policy", "lru"),
+            ("CONFIG", "SET", "maxmemory", "0")]
+    out = {}
+    for kind in ("shoal", "redis"):
+        with _start(servers, kind).raw() as c:
+            out[kind] = [c.call(*cmd) for cmd in cmds]
+            info = h.info_dict(c.call("INFO", "memory"))
+            out[kind + "-info"] = (info["maxmemory"], info["maxmemory_human"], info["maxmemory_policy"])
+    assert out["shoal"] == out["redis"], (out["shoal"], out["redis"])
+    assert out["shoal-info"] == out["redis-info"]
