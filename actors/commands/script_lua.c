@@ -91,7 +91,12 @@ static const char *key_refused(run_t *run, const uint8_t *key, size_t len)
          * serves (7.0.15 gives such scripts allow-cross-slot-keys); one with
          * a shebang keeps to one slot unless its flags allow more. */
         const cluster_snapshot_t *s = worker_snapshot(ctx->worker);
-        if (s && s->slot_owner[slot] != s->myself)
+        /* A slot being imported is served to a client that came with ASKING,
+         * whose flag 7.0.15 lends the script: here, a script routed to this
+         * node by declared keys of that slot (routing let it in for ASKING). */
+        bool asked = s && s->importing_from[slot] >= 0 && run->nkeys > 0 &&
+                     slot_of_key(ctx->argv[3], ctx->argvlen[3]) == slot;
+        if (s && s->slot_owner[slot] != s->myself && !asked)
             return "Script attempted to access a non local key in a cluster node";
         if (!(run->flags & (SCRIPT_F_COMPAT | SCRIPT_F_CROSS_SLOT))) {
             if (run->slot >= 0 && (unsigned)run->slot != slot)
@@ -102,6 +107,24 @@ static const char *key_refused(run_t *run, const uint8_t *key, size_t len)
     /* A key another worker of this node keeps is not reachable from here
      * (declared keys are: the dispatcher brought them, xcmd.c). */
     if (!declared && worker_of_slot(slot) != worker_index(ctx->worker))
+        return "Script attempted to access a non local key in a cluster node";
+    return NULL;
+}
+
+/* What 7.0.15's getNodeByQuery refuses of one call that key_refused lets
+ * through, each reported to a script as a non-local key: the call's own
+ * keys in several slots (CROSSSLOT), a missing key of a slot being moved
+ * away (ASK, TRYAGAIN). NULL when the call may run. */
+static const char *call_slot_refused(run_t *run, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                                     const size_t *argvlen, const int *pos, int n)
+{
+    unsigned first = slot_of_key(argv[pos[0]], argvlen[pos[0]]);
+    for (int i = 1; i < n; i++)
+        if (slot_of_key(argv[pos[i]], argvlen[pos[i]]) != first)
+            return "Script attempted to access a non local key in a cluster node";
+    queued_cmd_t q = { .cmd = cmd, .argc = argc, .argv = argv, .argvlen = (size_t *)argvlen };
+    char why[256];
+    if (!dispatch_open_slot_check(run->ctx->worker, &q, 1, why, sizeof why))
         return "Script attempted to access a non local key in a cluster node";
     return NULL;
 }
@@ -188,6 +211,7 @@ static int generic_call(lua_State *L, bool raise)
         int pos[512];
         int n = cmd_get_keys(cmd, argc, argv, argvlen, pos, 512);
         for (int i = 0; i < n && !err; i++) err = key_refused(run, argv[pos[i]], argvlen[pos[i]]);
+        if (!err && n > 0 && config_cluster_enabled()) err = call_slot_refused(run, cmd, argc, argv, argvlen, pos, n);
     }
     if (err) {
         free(argv);
