@@ -30,6 +30,7 @@
 #include "actors/worker/notify.h"
 #include "actors/worker/tracking.h"
 #include "actors/worker/protect.h"
+#include "actors/worker/pubsub.h"
 #include "actors/worker/slowlog.h"
 #include "actors/worker/monitor.h"
 #include "actors/worker/worker_internal.h"
@@ -409,9 +410,7 @@ static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cm
      * a step back of the clock counts as 0 us. */
     long long t0 = rt_now_us();
     if (now_ms == DISPATCH_NOW_AT_CALL) ctx.now_ms = t0 / 1000;
-    /* maxmemory: this worker's partition gives back its share first, as
-     * 7.0.15 evicts before each command (evict.h); the OOM refusal was
-     * decided at dispatch. */
+    /* maxmemory: this partition gives back its share first (evict.h) */
     if (!from_master && evict_maxmemory() > 0) evict_perform(w);
     notify_pre_t npre;            /* keyspace notifications: which keys exist before (notify.h) */
     notify_before(w->ks, cmd, argc, argv, argvlen, ctx.now_ms, reply, &npre);
@@ -793,7 +792,7 @@ static void multi_command(client_t *c, const cmd_def_t *cmd, const cmd_def_t *to
 static bool write_allowed(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
                           const size_t *argvlen)
 {
-    if ((cmd->flags & CMD_DENYOOM) && evict_refuses(c->worker->cur)) {
+    if (evict_refuses(c->worker->cur, cmd->flags & CMD_DENYOOM)) {
         reply_error_now(c, cmd, EVICT_OOM_ERROR);
         return false;
     }
@@ -837,21 +836,11 @@ static bool write_allowed(client_t *c, const cmd_def_t *cmd, int argc, const uin
     return true;
 }
 
-/* RESP2 subscribers may only run the commands that keep the connection a
- * stream of pushes (7.0.15 processCommand); RESP3 has no such limit.
- * Replies and returns true when cmd is refused. */
+/* pubsub_context_refusal, replied. */
 static bool pubsub_context_refuses(client_t *c, const cmd_def_t *cmd)
 {
-    if (!(c->flags & CLIENT_PUBSUB) || c->proto != 2) return false;
-    static const char *const allowed[] = { "ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe",
-                                           "psubscribe", "punsubscribe", "quit", "reset" };
-    for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
-        if (is_cmd(cmd, allowed[i])) return false;
-    char name[96], err[256];
-    dispatch_full_name(cmd, name, sizeof name);
-    snprintf(err, sizeof err,
-             "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
-             name);
+    char err[256];
+    if (!pubsub_context_refusal(c, cmd, err, sizeof err)) return false;
     reply_error_now(c, cmd, err);
     return true;
 }
@@ -893,12 +882,9 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
     current_cmd = cmd;
 
     if (c->flags & CLIENT_MULTI) {
-        /* Out of memory, 7.0.15 refuses what it would queue, and EXEC of denyoom commands. */
-        bool exec = is_cmd(cmd, "exec"), txn = exec || is_cmd(cmd, "discard") || is_cmd(cmd, "quit") || is_cmd(cmd, "reset");
-        if ((!txn || (exec && multi_has_denyoom(c))) && evict_refuses(c->worker->cur)) {
-            if (exec) multi_abort(c);
-            else c->flags |= CLIENT_DIRTY_EXEC;
-            reply_error_now(c, cmd, exec ? "EXECABORT Transaction discarded because of: " EVICT_OOM_ERROR : EVICT_OOM_ERROR);
+        const char *oom = multi_oom_refusal(c, cmd);
+        if (oom) {
+            reply_error_now(c, cmd, oom);
             return;
         }
         /* 7.0.15 sets woff (WAIT's target) after each command it calls, not

@@ -22,10 +22,10 @@ bool dispatch_route_check_exec(client_t *c, char *err, size_t errcap);
 /* multi.c */
 void multi_queue(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);
 void multi_reset(client_t *c);
-/* Whether a queued command has the denyoom flag (EXEC is refused when out of memory). */
-bool multi_has_denyoom(const client_t *c);
-/* Ends c's transaction unrun, as an EXEC refused before it started (EXECABORT). */
-void multi_abort(client_t *c);
+/* Inside MULTI, out of memory (evict.h): 7.0.15 refuses every command it
+ * would queue (dooming the EXEC), and an EXEC of denyoom commands (ending the
+ * transaction); never DISCARD, QUIT or RESET. The error to reply, or NULL. */
+const char *multi_oom_refusal(client_t *c, const cmd_def_t *cmd);
 void txn_part_done(client_t *c, reply_slot_t *s);
 resp_buf_t *txn_reply_target(client_t *c);
 reply_slot_t *txn_defer(client_t *c);

@@ -66,9 +66,9 @@ bool evict_out_of_memory(void)
     return p == EVICT_NOEVICTION || candidates_on_node(p) == 0;
 }
 
-bool evict_refuses(const struct cluster_snapshot *snap)
+bool evict_refuses(const struct cluster_snapshot *snap, bool denyoom)
 {
-    if (evict_maxmemory() <= 0) return false;
+    if (!denyoom || evict_maxmemory() <= 0) return false;
     if (snap && (snap->nodes[snap->myself].flags & NODE_SLAVE)) return false;
     return evict_out_of_memory();
 }

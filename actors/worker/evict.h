@@ -48,10 +48,11 @@ long long evict_used_memory(void);
  * worker). A replica's check is the caller's. */
 bool evict_out_of_memory(void);
 #define EVICT_OOM_ERROR "OOM command not allowed when used memory > 'maxmemory'."
-/* At dispatch, under the snapshot `snap` (may be NULL): evict_out_of_memory,
- * on a master only (a replica ignores maxmemory: replica-ignore-maxmemory). */
+/* At dispatch, under the snapshot `snap` (may be NULL), for a command with
+ * the denyoom flag (else false): evict_out_of_memory, on a master only (a
+ * replica ignores maxmemory: replica-ignore-maxmemory). */
 struct cluster_snapshot;
-bool evict_refuses(const struct cluster_snapshot *snap);
+bool evict_refuses(const struct cluster_snapshot *snap, bool denyoom);
 /* The thread holding w's keyspace, inside a snapshot section: evicts keys of
  * w's partition toward its share of the excess. EVICT_OK (nothing to do or
  * done), EVICT_RUNNING (the time limit came first: the next command or the

@@ -29,6 +29,7 @@
 #include "actors/commands/commands.h"
 #include "actors/worker/blocking.h"
 #include "actors/worker/dispatch.h"
+#include "actors/worker/evict.h"
 #include "actors/worker/xcmd.h"
 #include "actors/config/config.h"
 #include "actors/state/state.h"
@@ -77,17 +78,23 @@ void multi_reset(client_t *c)
     c->flags &= ~(CLIENT_MULTI | CLIENT_DIRTY_EXEC);
 }
 
-bool multi_has_denyoom(const client_t *c)
+const char *multi_oom_refusal(client_t *c, const cmd_def_t *cmd)
 {
-    for (int i = 0; i < c->mq_len; i++)
-        if (c->mq[i].cmd->flags & CMD_DENYOOM) return true;
-    return false;
-}
-
-void multi_abort(client_t *c)
-{
+    const char *name = cmd->parent ? "" : cmd->name;
+    bool exec = strcmp(name, "exec") == 0;
+    if (exec || strcmp(name, "discard") == 0 || strcmp(name, "quit") == 0 || strcmp(name, "reset") == 0) {
+        bool denyoom = false;
+        for (int i = 0; exec && i < c->mq_len; i++) denyoom |= (c->mq[i].cmd->flags & CMD_DENYOOM) != 0;
+        if (!denyoom) return NULL;
+    }
+    if (!evict_refuses(c->worker->cur, true)) return NULL;
+    if (!exec) {
+        c->flags |= CLIENT_DIRTY_EXEC;
+        return EVICT_OOM_ERROR;
+    }
     multi_reset(c);
     unwatch(c);
+    return "EXECABORT Transaction discarded because of: " EVICT_OOM_ERROR;
 }
 
 void multi_queue(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)

@@ -19,6 +19,7 @@
 #include "actors/state/state.h"
 #include "actors/worker/client.h"
 #include "actors/worker/client_limits.h"
+#include "actors/worker/dispatch.h"
 #include "actors/worker/pubsub.h"
 #include "actors/worker/worker_internal.h"
 #include "proto/glob.h"
@@ -735,4 +736,19 @@ void pubsub_introspect_reply(reply_slot_t *s)
         for (size_t i = 0; i < uniq; i++) resp_add_bulk(out, v[i].p, v[i].len);
     }
     free(v);
+}
+
+bool pubsub_context_refusal(const client_t *c, const cmd_def_t *cmd, char *err, size_t cap)
+{
+    if (!(c->flags & CLIENT_PUBSUB) || c->proto != 2) return false;
+    static const char *const allowed[] = { "ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe",
+                                           "psubscribe", "punsubscribe", "quit", "reset" };
+    for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
+        if (cmd->parent == NULL && strcmp(cmd->name, allowed[i]) == 0) return false;
+    char name[96];
+    dispatch_full_name(cmd, name, sizeof name);
+    snprintf(err, cap,
+             "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+             name);
+    return true;
 }

@@ -64,6 +64,10 @@ bool pubsub_node_has_subscribers(bool shard);
 /* The worker's cron: shard channels whose slot left this node's shard lose
  * their subscribers, who get `sunsubscribe` (7.0.15 removeChannelsInSlot). */
 void pubsub_cron(struct worker *w);
+/* RESP2 subscribers may only run the commands that keep the connection a
+ * stream of pushes (7.0.15 processCommand); RESP3 has no such limit. True,
+ * with 7.0.15's error in err, when c may not run cmd now. */
+bool pubsub_context_refusal(const struct client *c, const cmd_def_t *cmd, char *err, size_t cap);
 
 /* PUBSUB CHANNELS / NUMSUB / NUMPAT / SHARDCHANNELS / SHARDNUMSUB: one part
  * per worker, merged on the client's worker (cmd_fanout_t callbacks). */
