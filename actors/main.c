@@ -143,6 +143,32 @@ static int cluster_start(void)
 /* The client listeners: TCP on every bind address (none with port 0, as
  * redis-server: a unixsocket-only node) and the unix socket. Returns the
  * number of TCP sockets in fds, or -1. */
+/* The tls-port listeners (opened at start on the bind addresses; CONFIG SET
+ * bind and tls-port do not move them). */
+static int g_tls_fds[CONFIG_BIND_MAX];
+static int g_ntls;
+
+static int tls_listeners_open(char addrs[][CONFIG_ADDR_MAX], int naddr, int tls_port)
+{
+    for (int i = 0; i < naddr && tls_port; i++) {
+        bool optional = addrs[i][0] == '-';
+        const char *a = optional ? addrs[i] + 1 : addrs[i];
+        int fd = listen_open_tcp(a, tls_port, (int)config_get_num(CONFIG_TCP_BACKLOG), optional);
+        if (fd == -2) continue;
+        if (fd < 0) {
+            LOG_WARNING("Warning: Could not create server TCP listening socket %s:%d: %s", a, tls_port, strerror(errno));
+            LOG_WARNING("Failed listening on port %d (TLS), aborting.", tls_port);
+            return -1;
+        }
+        g_tls_fds[g_ntls++] = fd;
+    }
+    if (tls_port && g_ntls == 0) {
+        LOG_WARNING("Failed listening on port %d (TLS), aborting.", tls_port);
+        return -1;
+    }
+    return 0;
+}
+
 static int listeners_open(char addrs[][CONFIG_ADDR_MAX], int naddr, int port, int *fds)
 {
     int nfds = port ? listen_startup(addrs, naddr, port, (int)config_get_num(CONFIG_TCP_BACKLOG), fds) : 0;
@@ -153,8 +179,9 @@ static int listeners_open(char addrs[][CONFIG_ADDR_MAX], int naddr, int port, in
         LOG_WARNING("Failed listening on port %d (TCP), aborting.", port);
         return -1;
     }
+    if (tls_listeners_open(addrs, naddr, (int)config_get_num(CONFIG_TLS_PORT)) != 0) return -1;
     if (unixsock_open((int)config_get_num(CONFIG_TCP_BACKLOG)) == -1) return -1;
-    if (nfds == 0 && unixsock_fd() < 0) {
+    if (nfds == 0 && g_ntls == 0 && unixsock_fd() < 0) {
         LOG_WARNING("Configured to not listen anywhere, exiting.");
         return -1;
     }
@@ -224,7 +251,7 @@ static void log_started(int port)
 static int g_ready_nfds;
 static void log_ready(void)
 {
-    if (g_ready_nfds > 0) LOG_NOTICE("Ready to accept connections");
+    if (g_ready_nfds > 0 || g_ntls > 0) LOG_NOTICE("Ready to accept connections");
     if (unixsock_fd() >= 0) LOG_NOTICE("The server is now ready to accept connections at %s", unixsock_path());
 }
 
@@ -251,6 +278,7 @@ static int serve(char addrs[][CONFIG_ADDR_MAX], int naddr, const int *fds, int n
         if (!loading) log_ready();
         listen_attach(fds, nfds);
     }
+    if (g_ntls) workers_watch_tls_listeners(g_tls_fds, g_ntls);
     /* dump.rdb: this thread parses, each worker builds its own keys, and
      * clients get -LOADING until the last key is in (rdb_load_live). */
     shutdown_set_exit(exit_steps);
@@ -320,6 +348,10 @@ int main(int argc, char **argv)
 
     /* Before any thread or socket: maxclients must fit RLIMIT_NOFILE. */
     if (fdlimit_adjust(config_worker_threads()) != 0) return 1;
+    if (config_tls_startup() != 0) {
+        LOG_WARNING("Failed to configure TLS. Check logs for more info.");
+        return 1;
+    }
     int port = config_port();
     if (config_cluster_enabled() && config_cluster_port() == 0 && port > 55535) {
         LOG_WARNING("Redis port number too high. Cluster communication port is 10,000 port numbers higher than your Redis port. Your Redis port number must be 55535 or less.");

@@ -112,7 +112,7 @@ static void start_sync(cmd_ctx_t *ctx, const char *replid, size_t idlen, long lo
     m->replid[idlen] = '\0';
     m->offset = offset;
     m->client_id = c->id;
-    m->fd = client_detach(c);
+    m->fd = client_detach(c, &m->tls);
     if (m->fd < 0) {
         free(m);
         resp_add_error(ctx->reply, PSYNC_PENDING_OUTPUT);

@@ -227,6 +227,14 @@ void config_record_replicaof(const char *host, int port);
  * "pubsub"): 0 on success, -1 for an unknown class. */
 int config_obuf_limit(const char *cls, unsigned long long *hard, unsigned long long *soft, long long *soft_seconds);
 
+/* ---- TLS (config_tls.c) ---- */
+
+/* Startup: builds the TLS contexts when tls-port, tls-cluster or
+ * tls-replication is set. 0, or -1 after logging why (main exits). */
+int config_tls_startup(void);
+/* tls-port, tls-cluster or tls-replication is set. Any thread. */
+bool config_tls_enabled(void);
+
 /* ---- change notification ---- */
 
 /* Called after a successful CONFIG SET, once per directive whose value

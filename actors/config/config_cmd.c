@@ -200,7 +200,8 @@ static int set_parse_values(cfg_set_t *set, const uint8_t **argv, const size_t *
     return 0;
 }
 
-/* Pass 3: act where a value must take effect to be true (maxclients, bind),
+/* Pass 3: act where a value must take effect to be true (maxclients, bind,
+ * the TLS contexts),
  * then store all. Acting comes after every value is known to be valid, so a
  * failure here is the only way left to fail and it leaves everything as it
  * was. */
@@ -249,6 +250,17 @@ static int set_apply(cfg_set_t *set)
             set_restore_cwd(set);
             return -1;
         }
+    }
+    if (cfg_tls_apply(set->idx, set->st, set->count) != 0) {
+        pthread_mutex_unlock(&apply_lock);
+        set->errstr = "Unable to update TLS configuration. Check server logs.";
+        for (int k = 0; k < set->count; k++) {
+            if (strncmp(cfg_table[set->idx[k]].name, "tls-", 4) != 0) continue;
+            set->err_arg = (char *)cfg_table[set->idx[k]].name;
+            break;
+        }
+        set_restore_cwd(set);
+        return -1;
     }
     set->changed = xcalloc((size_t)set->count, sizeof *set->changed);
     pthread_mutex_lock(&cfg_lock);

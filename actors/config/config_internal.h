@@ -114,6 +114,12 @@ char *cfg_value_strdup(int i);
 /* The default of directive i (numbers; worker-threads' computed default). */
 long long cfg_default_num(int i);
 
+/* CONFIG SET (config_tls.c): when the set names a tls-* directive and TLS
+ * is in use with the new values, rebuilds and publishes the TLS contexts
+ * from them (stored values for the rest). 0, or -1 when they do not load
+ * (logged) and nothing changed. Called under the apply lock, before storing. */
+int cfg_tls_apply(const int *idx, const cfg_staged_t *st, int n);
+
 /* The store's lock: guards string values and the subscriber table. */
 extern pthread_mutex_t cfg_lock;
 /* Stores a staged value (takes st->str); true if the value changed. Hold cfg_lock. */

@@ -194,6 +194,7 @@ enum { REPL_CAPA_EOF = 1, REPL_CAPA_PSYNC2 = 2 };
 typedef struct repl_psync_msg {
     rt_msg_t hdr;
     int fd;
+    struct tls_conn *tls;     /* the connection's TLS session, NULL for plain TCP */
     char ip[INET6_ADDRSTRLEN];
     int port;             /* REPLCONF listening-port */
     int capa;             /* REPL_CAPA_* */

@@ -24,6 +24,7 @@
 #include "actors/commands/args.h"
 #include "proto/resp.h"
 #include "runtime/log.h"
+#include "runtime/tls.h"
 #include "proto/strnum.h"
 #include "runtime/xmalloc.h"
 
@@ -35,6 +36,8 @@ typedef struct outq {
 struct repl_sender {
     rt_actor_t actor;
     int fd;
+    tls_conn_t *tls;          /* the replica came in on tls-port; NULL for plain TCP */
+    bool read_wants_write;    /* TLS: a read waits for the socket to be writable */
     ev_io rio, wio;
     bool wio_on, closed, gone_sent, released;
     outq_t out, held;
@@ -107,6 +110,8 @@ static void shut(repl_sender_t *s)
     ev_io_stop(loop, &s->rio);
     if (s->wio_on) ev_io_stop(loop, &s->wio);
     s->wio_on = false;
+    tls_conn_free(s->tls);
+    s->tls = NULL;
     close(s->fd);
     s->fd = -1;
     q_clear(&s->out);
@@ -126,7 +131,7 @@ static void try_write(repl_sender_t *s)
             s->pos = 0;
             continue;
         }
-        ssize_t k = send(s->fd, c->data + s->pos, c->len - s->pos, MSG_NOSIGNAL);
+        ssize_t k = tls_io_write(s->tls, s->fd, c->data + s->pos, c->len - s->pos);
         if (k < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -140,7 +145,9 @@ static void try_write(repl_sender_t *s)
         s->sync_left -= (size_t)k < s->sync_left ? (size_t)k : s->sync_left;
     }
     if (s->closed) return;
-    bool pending = s->out.head < s->out.n;
+    /* A TLS write that waits for readability is retried by read_cb; a TLS
+     * read that waits for writability needs the write watcher too. */
+    bool pending = (s->out.head < s->out.n && (!s->tls || tls_conn_wants_write(s->tls))) || s->read_wants_write;
     if (pending && !s->wio_on) {
         ev_io_start(loop, &s->wio);
         s->wio_on = true;
@@ -150,11 +157,17 @@ static void try_write(repl_sender_t *s)
     }
 }
 
+static void read_cb(struct ev_loop *loop, ev_io *w, int revents);
+
 static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-    (void)loop;
-    (void)revents;
-    try_write(w->data);
+    repl_sender_t *s = w->data;
+    if (s->read_wants_write) {
+        s->read_wants_write = false;
+        read_cb(loop, &s->rio, revents);
+        if (s->closed) return;
+    }
+    try_write(s);
 }
 
 static void handle_command(repl_sender_t *s, const uint8_t *buf)
@@ -188,11 +201,19 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
         s->incap = s->incap ? s->incap * 2 : 8192;
         s->in = xrealloc(s->in, s->incap);
     }
-    ssize_t k = recv(s->fd, s->in + s->inlen, s->incap - s->inlen, 0);
+    ssize_t k = tls_io_read(s->tls, s->fd, s->in + s->inlen, s->incap - s->inlen);
     if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
         shut(s);
         report_gone(s);
         return;
+    }
+    if (s->tls) {
+        /* TLS: a write may have waited for this readability; more records
+         * may sit decrypted inside OpenSSL with no socket event to come. */
+        if (k < 0 && tls_conn_wants_write(s->tls)) s->read_wants_write = true;
+        try_write(s);
+        if (s->closed) return;
+        if (k > 0 && tls_conn_pending(s->tls)) ev_feed_event(loop, &s->rio, EV_READ);
     }
     if (k < 0) return;
     s->inlen += (size_t)k;
@@ -279,6 +300,7 @@ repl_sender_t *repl_sender_new(rt_thread_t *t, const repl_psync_msg_t *p)
 {
     repl_sender_t *s = xcalloc(1, sizeof *s);
     s->fd = p->fd;
+    s->tls = p->tls;
     snprintf(s->name, sizeof s->name, "%s:%d", p->ip, p->port);
     resp_parser_init(&s->parser, 1 << 20);
     rt_actor_init(&s->actor, t, "repl-sender", behaviour, s);

@@ -109,6 +109,10 @@ typedef struct client {
     struct ps_client *pubsub;             /* its subscriptions (pubsub.c), NULL when none */
     uint32_t trk_flags;                   /* CLIENT TRACKING (tracking.h TRK_*), 0 when off */
     uint64_t trk_redir;                   /* its REDIRECT target's id, 0 for none */
+    /* TLS (came in on tls-port): the session on fd, owned with the client */
+    struct tls_conn *tls;
+    bool tls_read_wants_write;            /* a read waits for the socket to be writable */
+    bool tls_write_wants_read;            /* a write waits for it to be readable */
 } client_t;
 
 /* Where the next reply of this client goes: its output buffer when nothing is
@@ -135,10 +139,11 @@ void client_schedule_write(client_t *c);
 /* Closes the socket now; memory is freed once no reply is pending. */
 void client_close(client_t *c);
 /* Takes the socket away from the worker (PSYNC hands it to the replication
- * actor): watchers stopped, client forgotten, fd returned open. -1, and
- * nothing changed, when the client is closed or has unsent output (it never
- * waits for the socket). */
-int client_detach(client_t *c);
+ * actor): watchers stopped, client forgotten, fd returned open, and its TLS
+ * session (NULL for plain TCP) in *tls for the new owner. -1, and nothing
+ * changed, when the client is closed or has unsent output or input held
+ * inside TLS (it never waits for the socket). */
+int client_detach(client_t *c, struct tls_conn **tls);
 /* Continues parsing buffered input (after replies arrived). */
 void client_process_input(client_t *c);
 

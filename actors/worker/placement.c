@@ -35,6 +35,7 @@
 #include "actors/worker/client.h"
 #include "actors/worker/placement.h"
 #include "actors/worker/worker_internal.h"
+#include "runtime/tls.h"
 #include "runtime/xmalloc.h"
 
 /* Thresholds in thousandths of a core (see the header comment). */
@@ -159,6 +160,14 @@ static void decide(void)
     atomic_store_explicit(&g_active, active, memory_order_relaxed);
 }
 
+/* A TLS session moves with its socket once its handshake is over and it
+ * holds nothing that waits for a socket event. */
+static bool movable_tls(const client_t *c)
+{
+    return tls_conn_handshake_done(c->tls) && !tls_conn_pending(c->tls) && !c->tls_read_wants_write &&
+           !c->tls_write_wants_read;
+}
+
 /* Nothing of the connection is in flight: it can change owner. */
 static bool movable(const client_t *c)
 {
@@ -168,7 +177,8 @@ static bool movable(const client_t *c)
            !c->wio_active && !c->socket_lent && c->lent_fd_to_close < 0 && c->qpos == c->qlen &&
            c->nwatch == 0 && c->txn == NULL && c->block_rc == NULL && c->fd >= 0 &&
            c->pubsub == NULL &&   /* a subscriber's subscriptions live in its worker's tables (pubsub.c) */
-           c->trk_flags == 0;     /* invalidations are posted to the worker the tracking registry names */
+           c->trk_flags == 0 &&   /* invalidations are posted to the worker the tracking registry names */
+           (!c->tls || movable_tls(c));
 }
 
 static void adopt_run(worker_t *w, rt_msg_t *msg)

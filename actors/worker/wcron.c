@@ -26,11 +26,15 @@
 #include "actors/worker/placement.h"
 #include "actors/worker/pubsub.h"
 #include "actors/worker/worker_internal.h"
+#include "runtime/log.h"
 #include "runtime/memcount.h"
+#include "runtime/tls.h"
 #include "runtime/xmalloc.h"
 
 #define WCRON_MS 100
 #define WCRON_QUIET_MS 1000
+/* How long an accepted TLS connection may take to finish its handshake. */
+#define TLS_HANDSHAKE_TIMEOUT_MS 10000
 
 /* How much a keyspace counter grew since `*seen`, which it then becomes. */
 static long long grown(unsigned long long now, unsigned long long *seen)
@@ -105,6 +109,15 @@ static void worker_cron(rt_timer_t *t, void *arg)
     }
     atomic_store_explicit(&w->stats.clients_mem, clients_mem, memory_order_relaxed);
     placement_tick(w);
+    /* A TLS handshake left half done holds a descriptor, never the thread;
+     * give the descriptor back after a while. */
+    for (client_t *c = w->clients, *n; c; c = n) {
+        n = c->next;
+        if (c->tls && !tls_conn_handshake_done(c->tls) && now - c->created_ms > TLS_HANDSHAKE_TIMEOUT_MS) {
+            LOG_VERBOSE("TLS handshake timed out: addr=%s laddr=%s", c->addr, c->laddr);
+            client_close(c);
+        }
+    }
     /* Idle timeout (`timeout` directive). */
     long long idle = config_timeout_seconds();
     if (idle > 0) {

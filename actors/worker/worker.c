@@ -51,6 +51,7 @@
 #include "actors/worker/unixsock.h"
 #include "actors/worker/worker.h"
 #include "runtime/log.h"
+#include "runtime/tls.h"
 #include "runtime/xmalloc.h"
 
 worker_t *g_workers[MAX_WORKERS];
@@ -113,6 +114,8 @@ int client_lend_socket(reply_slot_t *s)
      * nothing reaches c->out (s stays at the FIFO head), so we write
      * nothing on the socket meanwhile. */
     if (c->fd < 0 || c->wio_active || c->out_sent < c->out.len) return -1;
+    /* A TLS session is written by its owner only (runtime/tls.h). */
+    if (c->tls) return -1;
     c->socket_lent = true;
     return c->fd;
 }
@@ -187,12 +190,25 @@ void client_schedule_write(client_t *c)
     pending_writes = c;
 }
 
+static void client_read(client_t *c);
+
+/* One write on the client's socket, through its TLS session if it has one.
+ * A session that must read before it can write waits for readability,
+ * which the read watcher (always on) reports: read_cb then retries. */
+static ssize_t sock_write(client_t *c, const void *p, size_t len)
+{
+    if (!c->tls) return write(c->fd, p, len);
+    ssize_t n = tls_conn_write(c->tls, p, len);
+    c->tls_write_wants_read = n < 0 && errno == EAGAIN && !tls_conn_wants_write(c->tls);
+    return n;
+}
+
 /* Writes as much as the socket takes; returns false if the client was closed. */
 static bool client_write(client_t *c)
 {
     worker_t *w = c->worker;
     while (c->out_sent < c->out.len) {
-        ssize_t n = write(c->fd, c->out.data + c->out_sent, c->out.len - c->out_sent);
+        ssize_t n = sock_write(c, c->out.data + c->out_sent, c->out.len - c->out_sent);
         if (n > 0) {
             c->out_sent += (size_t)n;
             atomic_fetch_add_explicit(&w->stats.net_output_bytes, n, memory_order_relaxed);
@@ -202,6 +218,7 @@ static bool client_write(client_t *c)
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             if (client_check_obuf(c, OBUF_CHECK_FULL)) return false;
+            if (c->tls_write_wants_read) return true;
             if (!c->wio_active) {
                 ev_io_start(rt_thread_loop(w->thread), &c->wio);
                 c->wio_active = true;
@@ -217,7 +234,7 @@ static bool client_write(client_t *c)
         resp_buf_free(&c->out);
         resp_buf_init(&c->out, c->proto);
     }
-    if (c->wio_active) {
+    if (c->wio_active && !c->tls_read_wants_write) {
         ev_io_stop(rt_thread_loop(w->thread), &c->wio);
         c->wio_active = false;
     }
@@ -230,8 +247,18 @@ static bool client_write(client_t *c)
 
 static void write_cb(struct ev_loop *loop, ev_io *wio, int revents)
 {
-    (void)loop; (void)revents;
+    (void)revents;
     client_t *c = wio->data;
+    if (c->tls_read_wants_write) {
+        /* The TLS session's read needed the socket writable: retry it. */
+        c->tls_read_wants_write = false;
+        if (c->out_sent == c->out.len && c->wio_active) {
+            ev_io_stop(loop, &c->wio);
+            c->wio_active = false;
+        }
+        client_read(c);
+        return;
+    }
     client_write(c);
 }
 
@@ -290,8 +317,10 @@ void client_close(client_t *c)
         c->lent_fd_to_close = c->fd;
         rt_thread_want_lazy_wakeups(true);
     } else {
+        tls_conn_free(c->tls);
         close(c->fd);
     }
+    c->tls = NULL;
     c->fd = -1;
     c->flags |= CLIENT_CLOSED;
     client_unlink(c);
@@ -335,7 +364,7 @@ void workers_flush_all_async(void)
     }
 }
 
-int client_detach(client_t *c)
+int client_detach(client_t *c, struct tls_conn **tls)
 {
     if (c->flags & CLIENT_CLOSED) return -1;
     worker_t *w = c->worker;
@@ -343,6 +372,9 @@ int client_detach(client_t *c)
     /* PSYNC refuses a client with unsent output (cmd_repl.c); never wait here
      * for a socket to drain: a peer that does not read would pin the worker. */
     if (c->out_sent < c->out.len || c->socket_lent) return -1;
+    if (c->tls && (c->tls_write_wants_read || c->tls_read_wants_write || tls_conn_pending(c->tls))) return -1;
+    *tls = c->tls;
+    c->tls = NULL;
     ev_io_stop(loop, &c->rio);
     if (c->wio_active) ev_io_stop(loop, &c->wio);
     c->wio_active = false;
@@ -382,15 +414,17 @@ static void read_cb(struct ev_loop *loop, ev_io *rio, int revents);
 typedef struct newconn {
     rt_msg_t hdr;
     int fd;
+    bool tls;
     struct sockaddr_storage ss;
 } newconn_t;
 
-/* Sets up a connection on the worker that will own it (its own thread). */
-static void adopt_connection(worker_t *w, int fd, const struct sockaddr_storage *ss)
+/* Sets up a connection on the worker that will own it (its own thread);
+ * `tls`: it came in on tls-port, and this worker does its handshake. */
+static void adopt_connection(worker_t *w, int fd, const struct sockaddr_storage *ss, bool tls)
 {
     bool local = protect_peer_is_local(ss);
     if (protect_refuses_connection(local)) {
-        protect_send_denied(fd);
+        if (!tls) protect_send_denied(fd);   /* plain text would mean nothing to a TLS client */
         close(fd);
         atomic_fetch_sub_explicit(&w->stats.connected_clients, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&w->stats.rejected_connections, 1, memory_order_relaxed);
@@ -400,7 +434,15 @@ static void adopt_connection(worker_t *w, int fd, const struct sockaddr_storage 
     int one = 1;
     if (!unix_socket) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     client_t *c = calloc(1, sizeof *c);
-    if (!c) { close(fd); return; }
+    tls_conn_t *t = tls ? tls_conn_accepted(fd) : NULL;
+    if (!c || (tls && !t)) {
+        if (tls && !t) LOG_WARNING("Error accepting a client connection: TLS is not configured");
+        free(c);
+        close(fd);
+        atomic_fetch_sub_explicit(&w->stats.connected_clients, 1, memory_order_relaxed);
+        return;
+    }
+    c->tls = t;
     c->local = local;
     c->lent_fd_to_close = -1;
     c->worker = w;
@@ -461,6 +503,7 @@ static void accept_backoff_cb(rt_timer_t *t, void *arg)
     struct ev_loop *loop = rt_thread_loop(w->thread);
     w->accept_resting = false;
     for (int k = 0; k < w->nlisten; k++) ev_io_start(loop, &w->listen_w[k]);
+    for (int k = 0; k < w->ntls_listen; k++) ev_io_start(loop, &w->tls_listen_w[k]);
     if (unixsock_fd() >= 0) ev_io_start(loop, &w->unix_listen_w);
 }
 
@@ -471,6 +514,7 @@ static void accept_rest(worker_t *w)
 {
     struct ev_loop *loop = rt_thread_loop(w->thread);
     for (int k = 0; k < w->nlisten; k++) ev_io_stop(loop, &w->listen_w[k]);
+    for (int k = 0; k < w->ntls_listen; k++) ev_io_stop(loop, &w->tls_listen_w[k]);
     if (unixsock_fd() >= 0) ev_io_stop(loop, &w->unix_listen_w);
     if (w->accept_resting) return;      /* the timer is already set */
     w->accept_resting = true;
@@ -505,9 +549,10 @@ static void accept_cb(struct ev_loop *loop, ev_io *lw, int revents)
             total += atomic_load_explicit(&g_workers[k]->stats.connected_clients, memory_order_relaxed);
         /* As 7.0.15: cluster bus links count against maxclients. */
         if (config_cluster_enabled()) total += (long long)links_count();
+        bool tls = lw >= &w->tls_listen_w[0] && lw < &w->tls_listen_w[MAX_TLS_LISTEN];
         if (maxclients > 0 && total >= maxclients) {
             const char *msg = fdlimit_maxclients_error();
-            ssize_t ignored = write(fd, msg, strlen(msg));
+            ssize_t ignored = tls ? 0 : write(fd, msg, strlen(msg));
             (void)ignored;
             close(fd);
             atomic_fetch_add_explicit(&w->stats.rejected_connections, 1, memory_order_relaxed);
@@ -517,13 +562,14 @@ static void accept_cb(struct ev_loop *loop, ev_io *lw, int revents)
         /* counted now so that maxclients holds while the hand-off is in flight */
         atomic_fetch_add_explicit(&g_workers[target]->stats.connected_clients, 1, memory_order_relaxed);
         if (target == w->index) {
-            adopt_connection(w, fd, &ss);
+            adopt_connection(w, fd, &ss, tls);
             continue;
         }
         newconn_t *m = calloc(1, sizeof *m);
         if (!m) { close(fd); continue; }
         m->hdr.type = WMSG_NEWCONN;
         m->fd = fd;
+        m->tls = tls;
         m->ss = ss;
         rt_send(&g_workers[target]->actor, &m->hdr);
     }
@@ -642,11 +688,52 @@ void client_process_input(client_t *c)
     if (c->out.len) client_schedule_write(c);
 }
 
+/* One read from the client's socket, through its TLS session if it has one
+ * (which may need the socket writable first: write_cb retries then). */
+static ssize_t sock_read(client_t *c, void *buf, size_t len)
+{
+    if (!c->tls) return read(c->fd, buf, len);
+    ssize_t n = tls_conn_read(c->tls, buf, len);
+    if (n > 0) {
+        /* Records already decrypted no socket event will announce. */
+        while ((size_t)n < len && tls_conn_pending(c->tls)) {
+            ssize_t more = tls_conn_read(c->tls, (uint8_t *)buf + n, len - (size_t)n);
+            if (more <= 0) break;
+            n += more;
+        }
+        return n;
+    }
+    if (n < 0 && errno == EAGAIN && tls_conn_wants_write(c->tls)) {
+        c->tls_read_wants_write = true;
+        if (!c->wio_active) {
+            ev_io_start(rt_thread_loop(c->worker->thread), &c->wio);
+            c->wio_active = true;
+        }
+    }
+    if (n < 0 && errno != EAGAIN && errno != EINTR && !tls_conn_handshake_done(c->tls))
+        LOG_WARNING("Error accepting a client connection: %s (conn: fd=%d, addr=%s, laddr=%s)",
+                    tls_conn_error(c->tls), c->fd, c->addr, c->laddr);
+    return n;
+}
+
+/* A TLS record header of type handshake (22), version 3.x: no RESP
+ * command or inline command starts with these bytes. */
+static bool looks_like_tls_hello(const uint8_t *p, size_t n)
+{
+    return n >= 3 && p[0] == 0x16 && p[1] == 0x03 && p[2] <= 0x04;
+}
+
 static void read_cb(struct ev_loop *loop, ev_io *rio, int revents)
 {
     (void)loop; (void)revents;
-    client_t *c = rio->data;
+    client_read(rio->data);
+}
+
+static void client_read(client_t *c)
+{
     worker_t *w = c->worker;
+    /* A TLS write that waited for the socket to be readable goes on first. */
+    if (c->tls_write_wants_read && !client_write(c)) return;
     size_t want = READ_CHUNK;
     /* A big bulk argument in progress: read it in larger pieces. */
     if (c->parser.bulk_len > 0 && (size_t)c->parser.bulk_len > want) want = (size_t)c->parser.bulk_len + 2;
@@ -664,10 +751,18 @@ static void read_cb(struct ev_loop *loop, ev_io *rio, int revents)
         c->qbuf = nb;
         c->qcap = ncap;
     }
-    ssize_t n = read(c->fd, c->qbuf + c->qlen, c->qcap - c->qlen);
+    ssize_t n = sock_read(c, c->qbuf + c->qlen, c->qcap - c->qlen);
     if (n == 0) { client_close(c); return; }
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+        client_close(c);
+        return;
+    }
+    if (!c->tls && c->qlen == 0 && !c->last_cmd_def && looks_like_tls_hello(c->qbuf, (size_t)n)) {
+        /* A TLS client on the plain port: no reply can mean anything to it
+         * (Redis would wait for an inline command's newline). */
+        LOG_VERBOSE("Client id=%llu addr=%s sent a TLS handshake to a plain-text port, closing",
+                    (unsigned long long)c->id, c->addr);
         client_close(c);
         return;
     }
@@ -678,6 +773,8 @@ static void read_cb(struct ev_loop *loop, ev_io *rio, int revents)
     /* Checked on every read, also while the client is blocked or paused and
      * its input only piles up (Redis keeps reading such a client too). */
     if (client_check_qbuf(c)) return;
+    /* Bytes OpenSSL still holds are read on the next loop iteration. */
+    if (c->tls && tls_conn_pending(c->tls)) ev_feed_event(rt_thread_loop(w->thread), &c->rio, EV_READ);
     if (c->pending_count >= MAX_PENDING_PER_CLIENT) return;
     client_process_input(c);
 }
@@ -767,6 +864,38 @@ static void on_apply(worker_t *w, repl_apply_t *a)
     free(a);
 }
 
+typedef struct tls_listen_msg {
+    worker_run_t run;
+    int n;
+    int fds[MAX_TLS_LISTEN];
+} tls_listen_msg_t;
+
+static void watch_tls_listeners(worker_t *w, rt_msg_t *msg)
+{
+    tls_listen_msg_t *m = (tls_listen_msg_t *)msg;
+    struct ev_loop *loop = rt_thread_loop(w->thread);
+    for (int k = 0; k < m->n; k++) {
+        ev_io_init(&w->tls_listen_w[k], accept_cb, m->fds[k], EV_READ);
+        w->tls_listen_w[k].data = w;
+        if (!w->accept_resting) ev_io_start(loop, &w->tls_listen_w[k]);
+    }
+    w->ntls_listen = m->n;
+    free(m);
+}
+
+void workers_watch_tls_listeners(const int *fds, int n)
+{
+    if (n > MAX_TLS_LISTEN) n = MAX_TLS_LISTEN;
+    for (int i = 0; i < g_nworkers; i++) {
+        tls_listen_msg_t *m = xcalloc(1, sizeof *m);
+        m->run.hdr.type = WMSG_RUN;
+        m->run.fn = watch_tls_listeners;
+        m->n = n;
+        memcpy(m->fds, fds, sizeof(int) * (size_t)n);
+        rt_send(&g_workers[i]->actor, &m->run.hdr);
+    }
+}
+
 /* CONFIG SET bind: stop watching the old sockets, watch the new. */
 static void on_listeners(worker_t *w, listen_swap_msg_t *m)
 {
@@ -796,7 +925,7 @@ static void worker_behaviour(rt_actor_t *self, rt_msg_t *msg)
         break;
     case WMSG_NEWCONN: {
         newconn_t *m = (newconn_t *)msg;
-        adopt_connection(w, m->fd, &m->ss);
+        adopt_connection(w, m->fd, &m->ss, m->tls);
         free(m);
         break;
     }

@@ -7,6 +7,7 @@
 #include "actors/worker/worker.h"
 
 #define WORKER_WOFF_SLOTS 1024   /* a power of two */
+#define MAX_TLS_LISTEN 16
 
 typedef struct worker_stats {
     _Atomic long long commands;
@@ -48,6 +49,8 @@ struct worker {
     int listen_fds[16];
     ev_io listen_w[16];
     int nlisten;
+    ev_io tls_listen_w[MAX_TLS_LISTEN];   /* tls-port listeners (accepted connections speak TLS) */
+    int ntls_listen;
     ev_io unix_listen_w;          /* the unixsocket listener (unixsock.h), if any */
     rt_timer_t accept_backoff;    /* out of descriptors: listeners rest until it fires (fdlimit.h) */
     bool accept_resting;

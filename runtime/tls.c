@@ -1,0 +1,424 @@
+/* tls.c - OpenSSL contexts from the tls-* settings and the non-blocking
+ * per-connection layer (see tls.h for the contract).
+ *
+ * The published pair of contexts sits behind a read-write lock that is taken
+ * only to make a connection (SSL_new takes its own reference on the context)
+ * and to publish a new pair; reads and writes on a connection take no lock
+ * of ours. The pair is freed when the last SSL made from it is freed, by
+ * OpenSSL's reference counts.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/decoder.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "runtime/log.h"
+#include "runtime/tls.h"
+
+#define PROTO_TLSV1   (1 << 0)
+#define PROTO_TLSV1_1 (1 << 1)
+#define PROTO_TLSV1_2 (1 << 2)
+#define PROTO_TLSV1_3 (1 << 3)
+#define PROTO_DEFAULT (PROTO_TLSV1_2 | PROTO_TLSV1_3)   /* as 7.0.15 */
+
+static pthread_rwlock_t ctx_lock = PTHREAD_RWLOCK_INITIALIZER;
+static pthread_mutex_t configure_lock = PTHREAD_MUTEX_INITIALIZER;
+static SSL_CTX *server_ctx;          /* guarded by ctx_lock */
+static SSL_CTX *client_ctx;          /* NULL: server_ctx serves outgoing connections too */
+/* tls-auth-clients for accepted connections; relaxed: one word, read at accept. */
+static _Atomic int auth_mode = TLS_AUTH_YES;
+
+enum { WANTS_WRITE = 1 << 0, SHUT = 1 << 1 };
+
+struct tls_conn {
+    SSL *ssl;
+    int fd;
+    unsigned flags;
+    char error[256];
+};
+
+static bool set(const char *s) { return s && *s; }
+
+void tls_init(void)
+{
+    OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL);
+}
+
+/* OpenSSL asks for a key file's passphrase through this. */
+static int pass_cb(char *buf, int size, int rwflag, void *u)
+{
+    (void)rwflag;
+    const char *pass = u;
+    if (!pass) return -1;
+    size_t n = strlen(pass);
+    if (n > (size_t)size) return -1;
+    memcpy(buf, pass, n);
+    return (int)n;
+}
+
+static int parse_protocols(const char *s)
+{
+    if (!set(s)) return PROTO_DEFAULT;
+    int p = 0;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", s);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        if (!strcasecmp(tok, "tlsv1")) p |= PROTO_TLSV1;
+        else if (!strcasecmp(tok, "tlsv1.1")) p |= PROTO_TLSV1_1;
+        else if (!strcasecmp(tok, "tlsv1.2")) p |= PROTO_TLSV1_2;
+        else if (!strcasecmp(tok, "tlsv1.3")) p |= PROTO_TLSV1_3;
+        else {
+            LOG_WARNING("Invalid tls-protocols specified. Use a combination of 'TLSv1', 'TLSv1.1', 'TLSv1.2' and 'TLSv1.3'.");
+            return -1;
+        }
+    }
+    return p;
+}
+
+static void last_error(char *buf, size_t cap)
+{
+    unsigned long e = ERR_get_error();
+    if (e) ERR_error_string_n(e, buf, cap);
+    else snprintf(buf, cap, "unknown error");
+    ERR_clear_error();
+}
+
+/* What the server and client contexts share; `client` picks the client
+ * certificate. NULL after logging. */
+static SSL_CTX *base_ctx(const tls_settings_t *s, int protocols, bool client)
+{
+    const char *cert = client ? s->client_cert_file : s->cert_file;
+    const char *key = client ? s->client_key_file : s->key_file;
+    const char *pass = client ? s->client_key_file_pass : s->key_file_pass;
+    char err[256];
+    SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+    if (!ctx) {
+        last_error(err, sizeof err);
+        LOG_WARNING("Failed to create an SSL context: %s", err);
+        return NULL;
+    }
+    long opts = SSL_OP_NO_SSLv2 | SSL_OP_NO_SSLv3 | SSL_OP_DONT_INSERT_EMPTY_FRAGMENTS | SSL_OP_NO_COMPRESSION;
+    if (!(protocols & PROTO_TLSV1)) opts |= SSL_OP_NO_TLSv1;
+    if (!(protocols & PROTO_TLSV1_1)) opts |= SSL_OP_NO_TLSv1_1;
+    if (!(protocols & PROTO_TLSV1_2)) opts |= SSL_OP_NO_TLSv1_2;
+    if (!(protocols & PROTO_TLSV1_3)) opts |= SSL_OP_NO_TLSv1_3;
+    SSL_CTX_set_options(ctx, opts);
+    /* Callers retry a write with a buffer that may have moved or grown, and
+     * loop over partial writes themselves. */
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    SSL_CTX_set_default_passwd_cb(ctx, pass_cb);
+    /* The callback runs only inside the two loads below, while `pass` lives. */
+    SSL_CTX_set_default_passwd_cb_userdata(ctx, (void *)pass);
+    if (SSL_CTX_use_certificate_chain_file(ctx, cert) <= 0) {
+        last_error(err, sizeof err);
+        LOG_WARNING("Failed to load certificate: %s: %s", cert, err);
+        goto fail;
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) <= 0) {
+        last_error(err, sizeof err);
+        LOG_WARNING("Failed to load private key: %s: %s", key, err);
+        goto fail;
+    }
+    SSL_CTX_set_default_passwd_cb_userdata(ctx, NULL);
+    if ((set(s->ca_cert_file) || set(s->ca_cert_dir)) &&
+        SSL_CTX_load_verify_locations(ctx, set(s->ca_cert_file) ? s->ca_cert_file : NULL,
+                                      set(s->ca_cert_dir) ? s->ca_cert_dir : NULL) <= 0) {
+        last_error(err, sizeof err);
+        LOG_WARNING("Failed to configure CA certificate(s) file/directory: %s", err);
+        goto fail;
+    }
+    if (set(s->ciphers) && !SSL_CTX_set_cipher_list(ctx, s->ciphers)) {
+        ERR_clear_error();
+        LOG_WARNING("Failed to configure ciphers: %s", s->ciphers);
+        goto fail;
+    }
+    if (set(s->ciphersuites) && !SSL_CTX_set_ciphersuites(ctx, s->ciphersuites)) {
+        ERR_clear_error();
+        LOG_WARNING("Failed to configure ciphersuites: %s", s->ciphersuites);
+        goto fail;
+    }
+    return ctx;
+fail:
+    SSL_CTX_set_default_passwd_cb_userdata(ctx, NULL);
+    SSL_CTX_free(ctx);
+    return NULL;
+}
+
+static int load_dh(SSL_CTX *ctx, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        LOG_WARNING("Failed to load %s: %s", path, strerror(errno));
+        return -1;
+    }
+    EVP_PKEY *pkey = NULL;
+    OSSL_DECODER_CTX *d = OSSL_DECODER_CTX_new_for_pkey(&pkey, "PEM", NULL, "DH",
+                                                        OSSL_KEYMGMT_SELECT_DOMAIN_PARAMETERS, NULL, NULL);
+    if (!d) {
+        fclose(f);
+        LOG_WARNING("No decoder for DH params.");
+        return -1;
+    }
+    int ok = OSSL_DECODER_from_fp(d, f);
+    OSSL_DECODER_CTX_free(d);
+    fclose(f);
+    if (!ok) {
+        ERR_clear_error();
+        LOG_WARNING("%s: failed to read DH params.", path);
+        return -1;
+    }
+    if (SSL_CTX_set0_tmp_dh_pkey(ctx, pkey) <= 0) {   /* on success OpenSSL owns pkey */
+        char err[256];
+        last_error(err, sizeof err);
+        LOG_WARNING("Failed to load DH params file: %s: %s", path, err);
+        EVP_PKEY_free(pkey);
+        return -1;
+    }
+    return 0;
+}
+
+int tls_configure(const tls_settings_t *s)
+{
+    if (!set(s->cert_file)) {
+        LOG_WARNING("No tls-cert-file configured!");
+        return -1;
+    }
+    if (!set(s->key_file)) {
+        LOG_WARNING("No tls-key-file configured!");
+        return -1;
+    }
+    if ((s->auth_clients != TLS_AUTH_NO || s->tls_cluster || s->tls_replication) && !set(s->ca_cert_file) &&
+        !set(s->ca_cert_dir)) {
+        LOG_WARNING("Either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-cluster, "
+                    "tls-replication or tls-auth-clients are enabled!");
+        return -1;
+    }
+    int protocols = parse_protocols(s->protocols);
+    if (protocols < 0) return -1;
+    pthread_mutex_lock(&configure_lock);
+    SSL_CTX *cl = NULL, *ctx = base_ctx(s, protocols, false);
+    if (!ctx) goto fail;
+    if (s->session_caching) {
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+        SSL_CTX_sess_set_cache_size(ctx, s->session_cache_size);
+        SSL_CTX_set_timeout(ctx, s->session_cache_timeout);
+        SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"redis", 5);
+    } else {
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    }
+#ifdef SSL_OP_NO_CLIENT_RENEGOTIATION
+    SSL_CTX_set_options(ctx, SSL_OP_NO_CLIENT_RENEGOTIATION);
+#endif
+    SSL_CTX_set_options(ctx, SSL_OP_SINGLE_DH_USE);
+    if (s->prefer_server_ciphers) SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
+    if (set(s->dh_params_file)) {
+        if (load_dh(ctx, s->dh_params_file) != 0) goto fail;
+    } else {
+        SSL_CTX_set_dh_auto(ctx, 1);
+    }
+    if (set(s->client_cert_file) && set(s->client_key_file)) {
+        cl = base_ctx(s, protocols, true);
+        if (!cl) goto fail;
+    }
+    pthread_rwlock_wrlock(&ctx_lock);
+    SSL_CTX *old = server_ctx, *old_cl = client_ctx;
+    server_ctx = ctx;
+    client_ctx = cl;
+    pthread_rwlock_unlock(&ctx_lock);
+    /* Connections made from the old pair hold their own references. */
+    SSL_CTX_free(old);
+    SSL_CTX_free(old_cl);
+    tls_set_auth_clients(s->auth_clients);
+    pthread_mutex_unlock(&configure_lock);
+    return 0;
+fail:
+    SSL_CTX_free(ctx);
+    SSL_CTX_free(cl);
+    pthread_mutex_unlock(&configure_lock);
+    return -1;
+}
+
+bool tls_configured(void)
+{
+    pthread_rwlock_rdlock(&ctx_lock);
+    bool r = server_ctx != NULL;
+    pthread_rwlock_unlock(&ctx_lock);
+    return r;
+}
+
+void tls_set_auth_clients(int mode)
+{
+    atomic_store_explicit(&auth_mode, mode, memory_order_relaxed);
+}
+
+static tls_conn_t *conn_new(int fd, bool client)
+{
+    pthread_rwlock_rdlock(&ctx_lock);
+    SSL_CTX *ctx = client && client_ctx ? client_ctx : server_ctx;
+    SSL *ssl = ctx ? SSL_new(ctx) : NULL;
+    pthread_rwlock_unlock(&ctx_lock);
+    if (!ssl) {
+        ERR_clear_error();
+        return NULL;
+    }
+    tls_conn_t *t = calloc(1, sizeof *t);
+    if (!t || SSL_set_fd(ssl, fd) != 1) {
+        SSL_free(ssl);
+        free(t);
+        ERR_clear_error();
+        return NULL;
+    }
+    t->ssl = ssl;
+    t->fd = fd;
+    return t;
+}
+
+tls_conn_t *tls_conn_accepted_auth(int fd, int auth)
+{
+    tls_conn_t *t = conn_new(fd, false);
+    if (!t) return NULL;
+    int mode = auth == TLS_AUTH_NO ? SSL_VERIFY_NONE
+             : auth == TLS_AUTH_OPTIONAL ? SSL_VERIFY_PEER
+             : SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+    SSL_set_verify(t->ssl, mode, NULL);
+    SSL_set_accept_state(t->ssl);
+    return t;
+}
+
+tls_conn_t *tls_conn_accepted(int fd)
+{
+    return tls_conn_accepted_auth(fd, atomic_load_explicit(&auth_mode, memory_order_relaxed));
+}
+
+tls_conn_t *tls_conn_connecting(int fd)
+{
+    tls_conn_t *t = conn_new(fd, true);
+    if (!t) return NULL;
+    SSL_set_connect_state(t->ssl);
+    return t;
+}
+
+/* Maps OpenSSL's verdict on a call that returned r <= 0 to our contract:
+ * 0 for an orderly close, -1 with errno. */
+static ssize_t fail(tls_conn_t *t, int r)
+{
+    int e = SSL_get_error(t->ssl, r);
+    switch (e) {
+    case SSL_ERROR_WANT_READ:
+        t->flags &= ~WANTS_WRITE;
+        errno = EAGAIN;
+        return -1;
+    case SSL_ERROR_WANT_WRITE:
+        t->flags |= WANTS_WRITE;
+        errno = EAGAIN;
+        return -1;
+    case SSL_ERROR_ZERO_RETURN:
+        return 0;
+    case SSL_ERROR_SYSCALL: {
+        int saved = errno;
+        ERR_clear_error();
+        if (saved == EAGAIN || saved == EWOULDBLOCK || saved == EINTR) {
+            errno = EAGAIN;
+            return -1;
+        }
+        if (saved == 0) return 0;       /* EOF without close_notify */
+        snprintf(t->error, sizeof t->error, "%s", strerror(saved));
+        errno = saved;
+        return -1;
+    }
+    default:
+        /* A peer that just closes its socket is not an attack worth a
+         * warning: the same as an orderly close. */
+        if (ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+            ERR_clear_error();
+            t->flags |= SHUT;
+            return 0;
+        }
+        last_error(t->error, sizeof t->error);
+        t->flags |= SHUT;               /* no close_notify after a protocol error */
+        errno = EPROTO;
+        return -1;
+    }
+}
+
+ssize_t tls_conn_read(tls_conn_t *t, void *buf, size_t len)
+{
+    if (len == 0) return 0;
+    if (len > INT32_MAX) len = INT32_MAX;
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_read(t->ssl, buf, (int)len);
+    if (r > 0) return r;
+    return fail(t, r);
+}
+
+ssize_t tls_conn_write(tls_conn_t *t, const void *buf, size_t len)
+{
+    if (len == 0) return 0;
+    if (len > INT32_MAX) len = INT32_MAX;
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_write(t->ssl, buf, (int)len);
+    if (r > 0) return r;
+    ssize_t v = fail(t, r);
+    if (v == 0) {                       /* the peer closed: a write cannot go on */
+        errno = ECONNRESET;
+        v = -1;
+    }
+    return v;
+}
+
+int tls_conn_handshake(tls_conn_t *t)
+{
+    if (SSL_is_init_finished(t->ssl)) return 1;
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_do_handshake(t->ssl);
+    if (r == 1) return 1;
+    ssize_t v = fail(t, r);
+    if (v < 0 && errno == EAGAIN) return 0;
+    if (!t->error[0]) snprintf(t->error, sizeof t->error, "connection closed during the handshake");
+    errno = ECONNRESET;
+    return -1;
+}
+
+bool tls_conn_wants_write(const tls_conn_t *t) { return (t->flags & WANTS_WRITE) != 0; }
+bool tls_conn_pending(const tls_conn_t *t) { return SSL_pending(t->ssl) > 0; }
+bool tls_conn_handshake_done(const tls_conn_t *t) { return SSL_is_init_finished(t->ssl); }
+const char *tls_conn_error(const tls_conn_t *t) { return t->error; }
+int tls_conn_fd(const tls_conn_t *t) { return t->fd; }
+
+ssize_t tls_io_read(tls_conn_t *t, int fd, void *buf, size_t len)
+{
+    return t ? tls_conn_read(t, buf, len) : read(fd, buf, len);
+}
+
+ssize_t tls_io_write(tls_conn_t *t, int fd, const void *buf, size_t len)
+{
+    return t ? tls_conn_write(t, buf, len) : send(fd, buf, len, MSG_NOSIGNAL);
+}
+
+void tls_conn_free(tls_conn_t *t)
+{
+    if (!t) return;
+    /* Best effort: a close_notify that does not fit now is not waited for. */
+    if (!(t->flags & SHUT) && SSL_is_init_finished(t->ssl)) {
+        ERR_clear_error();
+        (void)SSL_shutdown(t->ssl);
+    }
+    ERR_clear_error();
+    SSL_free(t->ssl);
+    free(t);
+}

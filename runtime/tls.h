@@ -1,0 +1,105 @@
+/* tls.h - OpenSSL contexts built from the node's tls-* settings, and a
+ * non-blocking TLS layer for one connection.
+ *
+ * Contexts: tls_configure() builds a server context (our certificate, the
+ * CA to verify peers, session cache, protocols, ciphers, DH parameters) and,
+ * when a client certificate is set, a separate context for the connections
+ * we open; then publishes both at once. Connections made afterwards use the
+ * new pair; connections already open keep the context they were made with
+ * (OpenSSL counts references), so a reload never disturbs them. A failed
+ * build changes nothing.
+ *
+ * Connections: a tls_conn_t wraps one non-blocking socket. It belongs to the
+ * thread that owns the socket (it may be handed to another thread together
+ * with the socket, as a message, never used by two at once): there is no
+ * lock on the I/O path. Reads and writes never block: when OpenSSL needs the
+ * socket readable or writable first, they fail with EAGAIN and
+ * tls_conn_wants_write() says which readiness to wait for. The handshake
+ * runs inside the first reads and writes (or tls_conn_handshake()).
+ *
+ * Never: close the fd (the caller owns it), log on the I/O path (errors are
+ * kept for the caller, who logs at its boundary).
+ */
+#ifndef SHOAL_RUNTIME_TLS_H
+#define SHOAL_RUNTIME_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* tls-auth-clients */
+enum tls_auth { TLS_AUTH_NO = 0, TLS_AUTH_YES = 1, TLS_AUTH_OPTIONAL = 2 };
+
+/* The directives, as strings (NULL or "" = unset). Borrowed for the call. */
+typedef struct tls_settings {
+    const char *cert_file, *key_file, *key_file_pass;
+    const char *client_cert_file, *client_key_file, *client_key_file_pass;
+    const char *dh_params_file;
+    const char *ca_cert_file, *ca_cert_dir;
+    const char *protocols;          /* "TLSv1.2 TLSv1.3"; unset = TLSv1.2 and TLSv1.3 */
+    const char *ciphers, *ciphersuites;
+    bool prefer_server_ciphers;
+    bool session_caching;
+    long long session_cache_size, session_cache_timeout;
+    int auth_clients;               /* enum tls_auth */
+    bool tls_cluster, tls_replication;   /* these also need a CA */
+} tls_settings_t;
+
+/* Once, before any other call (main thread, before other threads start). */
+void tls_init(void);
+
+/* Builds contexts from `s` and publishes them. Returns 0, or -1 after
+ * logging why (Redis's warnings), leaving the published pair as it was.
+ * Any thread; calls are serialized. */
+int tls_configure(const tls_settings_t *s);
+
+/* Whether a pair was ever published. */
+bool tls_configured(void);
+
+/* Changes only the tls-auth-clients mode used by accepted connections made
+ * from now on (CONFIG SET tls-auth-clients without a rebuild). */
+void tls_set_auth_clients(int mode);
+
+typedef struct tls_conn tls_conn_t;
+
+/* A server-side connection on an accepted socket, verifying the client's
+ * certificate as tls-auth-clients says. NULL if TLS is not configured or
+ * OpenSSL fails. The caller frees it with tls_conn_free(). */
+tls_conn_t *tls_conn_accepted(int fd);
+/* The same with an explicit verification mode (enum tls_auth). */
+tls_conn_t *tls_conn_accepted_auth(int fd, int auth);
+/* A client-side connection on a socket we connect (or connected): it uses
+ * the client certificate if one is set, and always verifies the server's
+ * certificate against the CA. */
+tls_conn_t *tls_conn_connecting(int fd);
+
+/* Reads up to len bytes: >0 bytes, 0 the peer closed, -1 with errno
+ * (EAGAIN: wait for the readiness tls_conn_wants_write() names; EPROTO or
+ * ECONNRESET: the connection is dead, tls_conn_error() says why). */
+ssize_t tls_conn_read(tls_conn_t *t, void *buf, size_t len);
+/* Writes up to len bytes (one record at most per call is fine for callers
+ * that loop): >0 bytes taken, -1 with errno as above. The caller may move
+ * or grow its buffer between a failed call and its retry. */
+ssize_t tls_conn_write(tls_conn_t *t, const void *buf, size_t len);
+/* Drives the handshake alone: 1 done, 0 not yet (errno EAGAIN), -1 failed. */
+int tls_conn_handshake(tls_conn_t *t);
+
+/* After EAGAIN: true when the socket must become writable (else readable). */
+bool tls_conn_wants_write(const tls_conn_t *t);
+/* Decrypted bytes held inside OpenSSL that no socket event will announce. */
+bool tls_conn_pending(const tls_conn_t *t);
+bool tls_conn_handshake_done(const tls_conn_t *t);
+/* Why the last call failed ("" if none). */
+const char *tls_conn_error(const tls_conn_t *t);
+/* The socket. */
+int tls_conn_fd(const tls_conn_t *t);
+
+/* For modules whose connections may or may not be TLS: through t when it is
+ * not NULL, else read(2)/send(2) on fd (send without SIGPIPE). Same results. */
+ssize_t tls_io_read(tls_conn_t *t, int fd, void *buf, size_t len);
+ssize_t tls_io_write(tls_conn_t *t, int fd, const void *buf, size_t len);
+
+/* Sends close_notify if it fits without blocking, then frees. NULL is fine. */
+void tls_conn_free(tls_conn_t *t);
+
+#endif
