@@ -201,8 +201,7 @@ static int set_parse_values(cfg_set_t *set, const uint8_t **argv, const size_t *
 }
 
 /* Pass 3: act where a value must take effect to be true (maxclients, bind,
- * the TLS contexts),
- * then store all. Acting comes after every value is known to be valid, so a
+ * the TLS contexts), then store all. Acting comes after every value is known to be valid, so a
  * failure here is the only way left to fail and it leaves everything as it
  * was. */
 static int set_apply(cfg_set_t *set)

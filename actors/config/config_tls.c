@@ -7,95 +7,75 @@
  * TLS is in use when tls-port, tls-cluster or tls-replication is set; until
  * then the file directives are only stored, as in Redis.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "actors/config/config_internal.h"
 #include "runtime/tls.h"
 
-/* The directives a context is built from. */
-static const char *const ctx_names[] = {
-    "tls-cert-file", "tls-key-file", "tls-key-file-pass", "tls-client-cert-file", "tls-client-key-file",
-    "tls-client-key-file-pass", "tls-dh-params-file", "tls-ca-cert-file", "tls-ca-cert-dir", "tls-protocols",
-    "tls-ciphers", "tls-ciphersuites", "tls-prefer-server-ciphers", "tls-session-caching",
-    "tls-session-cache-size", "tls-session-cache-timeout", "tls-auth-clients", "tls-cluster", "tls-replication",
-    "tls-port",
+/* Where each directive a context is built from goes in tls_settings_t:
+ * 's' a string, 'b' a bool, 'n' a long long, 'i' an int, '-' nowhere (it
+ * only decides whether TLS is in use). */
+typedef struct { const char *name; size_t off; char kind; } tls_field_t;
+#define F(n, f, k) { n, offsetof(tls_settings_t, f), k }
+static const tls_field_t fields[] = {
+    F("tls-cert-file", cert_file, 's'),           F("tls-key-file", key_file, 's'),
+    F("tls-key-file-pass", key_file_pass, 's'),   F("tls-client-cert-file", client_cert_file, 's'),
+    F("tls-client-key-file", client_key_file, 's'), F("tls-client-key-file-pass", client_key_file_pass, 's'),
+    F("tls-dh-params-file", dh_params_file, 's'), F("tls-ca-cert-file", ca_cert_file, 's'),
+    F("tls-ca-cert-dir", ca_cert_dir, 's'),       F("tls-protocols", protocols, 's'),
+    F("tls-ciphers", ciphers, 's'),               F("tls-ciphersuites", ciphersuites, 's'),
+    F("tls-prefer-server-ciphers", prefer_server_ciphers, 'b'), F("tls-session-caching", session_caching, 'b'),
+    F("tls-session-cache-size", session_cache_size, 'n'), F("tls-session-cache-timeout", session_cache_timeout, 'n'),
+    F("tls-auth-clients", auth_clients, 'i'),     F("tls-cluster", tls_cluster, 'b'),
+    F("tls-replication", tls_replication, 'b'),   { "tls-port", 0, '-' },
 };
-#define NCTX (sizeof ctx_names / sizeof ctx_names[0])
+#undef F
+#define NFIELDS (sizeof fields / sizeof fields[0])
 
-/* Values of ctx_names, the staged ones of a CONFIG SET taking precedence. */
+/* The settings with the staged values of a CONFIG SET taking precedence
+ * over the stored ones; the strings are owned (view_free). */
 typedef struct {
-    char *str[NCTX];
-    long long num[NCTX];
+    tls_settings_t s;
+    char *owned[NFIELDS];
+    bool enabled;             /* tls-port, tls-cluster or tls-replication set */
 } tls_view_t;
 
-static int name_index(int cfg_index)
+static int field_of(int cfg_index)
 {
-    for (size_t k = 0; k < NCTX; k++)
-        if (!strcmp(cfg_table[cfg_index].name, ctx_names[k])) return (int)k;
+    for (size_t k = 0; k < NFIELDS; k++)
+        if (!strcmp(cfg_table[cfg_index].name, fields[k].name)) return (int)k;
     return -1;
 }
 
 static void view_fill(tls_view_t *v, const int *idx, const cfg_staged_t *st, int n)
 {
-    for (size_t k = 0; k < NCTX; k++) {
-        int i = cfg_lookup(ctx_names[k], strlen(ctx_names[k]), NULL);
-        v->str[k] = NULL;
-        v->num[k] = 0;
+    memset(v, 0, sizeof *v);
+    for (size_t k = 0; k < NFIELDS; k++) {
+        int i = cfg_lookup(fields[k].name, strlen(fields[k].name), NULL);
         if (i < 0) continue;
         const cfg_staged_t *mine = NULL;
         for (int j = 0; j < n; j++) if (idx[j] == i) mine = &st[j];   /* the last one wins, as stored */
-        if (cfg_table[i].kind == CK_STR) v->str[k] = mine ? (mine->str ? strdup(mine->str) : NULL) : cfg_value_strdup(i);
-        else v->num[k] = mine ? mine->num : cfg_value_num(i);
+        char *field = (char *)&v->s + fields[k].off;
+        if (fields[k].kind == 's') {
+            v->owned[k] = mine ? (mine->str ? strdup(mine->str) : NULL) : cfg_value_strdup(i);
+            memcpy(field, &v->owned[k], sizeof(char *));
+            continue;
+        }
+        long long num = mine ? mine->num : cfg_value_num(i);
+        if (num && (fields[k].kind == '-' || !strcmp(fields[k].name, "tls-cluster") ||
+                    !strcmp(fields[k].name, "tls-replication")))
+            v->enabled = true;
+        if (fields[k].kind == 'b') *(bool *)field = num != 0;
+        else if (fields[k].kind == 'n') *(long long *)field = num;
+        else if (fields[k].kind == 'i') *(int *)field = (int)num;
     }
 }
 
 static void view_free(tls_view_t *v)
 {
-    for (size_t k = 0; k < NCTX; k++) free(v->str[k]);
-}
-
-static const char *vs(const tls_view_t *v, const char *name)
-{
-    for (size_t k = 0; k < NCTX; k++) if (!strcmp(ctx_names[k], name)) return v->str[k];
-    return NULL;
-}
-
-static long long vn(const tls_view_t *v, const char *name)
-{
-    for (size_t k = 0; k < NCTX; k++) if (!strcmp(ctx_names[k], name)) return v->num[k];
-    return 0;
-}
-
-static bool view_enabled(const tls_view_t *v)
-{
-    return vn(v, "tls-port") || vn(v, "tls-cluster") || vn(v, "tls-replication");
-}
-
-static int view_configure(const tls_view_t *v)
-{
-    tls_settings_t s = {
-        .cert_file = vs(v, "tls-cert-file"),
-        .key_file = vs(v, "tls-key-file"),
-        .key_file_pass = vs(v, "tls-key-file-pass"),
-        .client_cert_file = vs(v, "tls-client-cert-file"),
-        .client_key_file = vs(v, "tls-client-key-file"),
-        .client_key_file_pass = vs(v, "tls-client-key-file-pass"),
-        .dh_params_file = vs(v, "tls-dh-params-file"),
-        .ca_cert_file = vs(v, "tls-ca-cert-file"),
-        .ca_cert_dir = vs(v, "tls-ca-cert-dir"),
-        .protocols = vs(v, "tls-protocols"),
-        .ciphers = vs(v, "tls-ciphers"),
-        .ciphersuites = vs(v, "tls-ciphersuites"),
-        .prefer_server_ciphers = vn(v, "tls-prefer-server-ciphers") != 0,
-        .session_caching = vn(v, "tls-session-caching") != 0,
-        .session_cache_size = vn(v, "tls-session-cache-size"),
-        .session_cache_timeout = vn(v, "tls-session-cache-timeout"),
-        .auth_clients = (int)vn(v, "tls-auth-clients"),
-        .tls_cluster = vn(v, "tls-cluster") != 0,
-        .tls_replication = vn(v, "tls-replication") != 0,
-    };
-    return tls_configure(&s);
+    for (size_t k = 0; k < NFIELDS; k++) free(v->owned[k]);
 }
 
 int config_tls_startup(void)
@@ -103,9 +83,9 @@ int config_tls_startup(void)
     tls_view_t v;
     view_fill(&v, NULL, NULL, 0);
     int rc = 0;
-    if (view_enabled(&v)) {
+    if (v.enabled) {
         tls_init();
-        rc = view_configure(&v);
+        rc = tls_configure(&v.s);
     }
     view_free(&v);
     return rc;
@@ -121,22 +101,22 @@ int cfg_tls_apply(const int *idx, const cfg_staged_t *st, int n)
 {
     bool touched = false, auth_only = true;
     for (int j = 0; j < n; j++) {
-        int k = name_index(idx[j]);
+        int k = field_of(idx[j]);
         if (k < 0) continue;
         touched = true;
-        if (strcmp(ctx_names[k], "tls-auth-clients") != 0) auth_only = false;
+        if (strcmp(fields[k].name, "tls-auth-clients") != 0) auth_only = false;
     }
     if (!touched) return 0;
     tls_view_t v;
     view_fill(&v, idx, st, n);
     int rc = 0;
     if (auth_only && tls_configured()) {
-        tls_set_auth_clients((int)vn(&v, "tls-auth-clients"));
-    } else if (view_enabled(&v)) {
+        tls_set_auth_clients(v.s.auth_clients);
+    } else if (v.enabled) {
         /* The first use (tls-port, tls-cluster or tls-replication set now)
          * also builds the contexts, as 7.0.15 does. */
         tls_init();   /* idempotent */
-        rc = view_configure(&v);
+        rc = tls_configure(&v.s);
     }
     view_free(&v);
     return rc;

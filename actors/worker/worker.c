@@ -192,23 +192,12 @@ void client_schedule_write(client_t *c)
 
 static void client_read(client_t *c);
 
-/* One write on the client's socket, through its TLS session if it has one.
- * A session that must read before it can write waits for readability,
- * which the read watcher (always on) reports: read_cb then retries. */
-static ssize_t sock_write(client_t *c, const void *p, size_t len)
-{
-    if (!c->tls) return write(c->fd, p, len);
-    ssize_t n = tls_conn_write(c->tls, p, len);
-    c->tls_write_wants_read = n < 0 && errno == EAGAIN && !tls_conn_wants_write(c->tls);
-    return n;
-}
-
 /* Writes as much as the socket takes; returns false if the client was closed. */
 static bool client_write(client_t *c)
 {
     worker_t *w = c->worker;
     while (c->out_sent < c->out.len) {
-        ssize_t n = sock_write(c, c->out.data + c->out_sent, c->out.len - c->out_sent);
+        ssize_t n = client_sock_write(c, c->out.data + c->out_sent, c->out.len - c->out_sent);
         if (n > 0) {
             c->out_sent += (size_t)n;
             atomic_fetch_add_explicit(&w->stats.net_output_bytes, n, memory_order_relaxed);
@@ -688,41 +677,6 @@ void client_process_input(client_t *c)
     if (c->out.len) client_schedule_write(c);
 }
 
-/* One read from the client's socket, through its TLS session if it has one
- * (which may need the socket writable first: write_cb retries then). */
-static ssize_t sock_read(client_t *c, void *buf, size_t len)
-{
-    if (!c->tls) return read(c->fd, buf, len);
-    ssize_t n = tls_conn_read(c->tls, buf, len);
-    if (n > 0) {
-        /* Records already decrypted no socket event will announce. */
-        while ((size_t)n < len && tls_conn_pending(c->tls)) {
-            ssize_t more = tls_conn_read(c->tls, (uint8_t *)buf + n, len - (size_t)n);
-            if (more <= 0) break;
-            n += more;
-        }
-        return n;
-    }
-    if (n < 0 && errno == EAGAIN && tls_conn_wants_write(c->tls)) {
-        c->tls_read_wants_write = true;
-        if (!c->wio_active) {
-            ev_io_start(rt_thread_loop(c->worker->thread), &c->wio);
-            c->wio_active = true;
-        }
-    }
-    if (n < 0 && errno != EAGAIN && errno != EINTR && !tls_conn_handshake_done(c->tls))
-        LOG_WARNING("Error accepting a client connection: %s (conn: fd=%d, addr=%s, laddr=%s)",
-                    tls_conn_error(c->tls), c->fd, c->addr, c->laddr);
-    return n;
-}
-
-/* A TLS record header of type handshake (22), version 3.x: no RESP
- * command or inline command starts with these bytes. */
-static bool looks_like_tls_hello(const uint8_t *p, size_t n)
-{
-    return n >= 3 && p[0] == 0x16 && p[1] == 0x03 && p[2] <= 0x04;
-}
-
 static void read_cb(struct ev_loop *loop, ev_io *rio, int revents)
 {
     (void)loop; (void)revents;
@@ -751,14 +705,14 @@ static void client_read(client_t *c)
         c->qbuf = nb;
         c->qcap = ncap;
     }
-    ssize_t n = sock_read(c, c->qbuf + c->qlen, c->qcap - c->qlen);
+    ssize_t n = client_sock_read(c, c->qbuf + c->qlen, c->qcap - c->qlen);
     if (n == 0) { client_close(c); return; }
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
         client_close(c);
         return;
     }
-    if (!c->tls && c->qlen == 0 && !c->last_cmd_def && looks_like_tls_hello(c->qbuf, (size_t)n)) {
+    if (!c->tls && c->qlen == 0 && !c->last_cmd_def && client_looks_like_tls_hello(c->qbuf, (size_t)n)) {
         /* A TLS client on the plain port: no reply can mean anything to it
          * (Redis would wait for an inline command's newline). */
         LOG_VERBOSE("Client id=%llu addr=%s sent a TLS handshake to a plain-text port, closing",

@@ -103,6 +103,14 @@ struct client;
 void worker_client_detach_for_move(worker_t *w, struct client *c);
 void worker_client_attach(worker_t *w, struct client *c);
 
+/* client_io.c: one read or write on a client's socket, through its TLS
+ * session when it has one (same results as read(2)/write(2); EAGAIN may
+ * mean the other readiness, see there), and whether a connection's first
+ * bytes are a TLS handshake record. */
+ssize_t client_sock_read(struct client *c, void *buf, size_t len);
+ssize_t client_sock_write(struct client *c, const void *p, size_t len);
+bool client_looks_like_tls_hello(const uint8_t *p, size_t n);
+
 /* wcron.c: starts w's cron (its own thread, before the loop runs); back to
  * the fast pace if w is on the slow one and now has a client or a key with a
  * TTL (owner thread); the same from a thread holding o's token, by message. */
