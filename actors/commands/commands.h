@@ -53,6 +53,17 @@ void cmd_evalsha_ro(cmd_ctx_t *ctx);        /* EVALSHA_RO */
 void cmd_script_load(cmd_ctx_t *ctx);       /* SCRIPT LOAD */
 void cmd_script_exists(cmd_ctx_t *ctx);     /* SCRIPT EXISTS */
 void cmd_script_flush(cmd_ctx_t *ctx);      /* SCRIPT FLUSH */
+void cmd_fcall(cmd_ctx_t *ctx);             /* FCALL (cmd_function.c) */
+void cmd_fcall_ro(cmd_ctx_t *ctx);          /* FCALL_RO */
+void cmd_function_load(cmd_ctx_t *ctx);     /* FUNCTION LOAD */
+void cmd_function_delete(cmd_ctx_t *ctx);   /* FUNCTION DELETE */
+void cmd_function_flush(cmd_ctx_t *ctx);    /* FUNCTION FLUSH */
+void cmd_function_list(cmd_ctx_t *ctx);     /* FUNCTION LIST */
+void cmd_function_dump(cmd_ctx_t *ctx);     /* FUNCTION DUMP */
+void cmd_function_restore(cmd_ctx_t *ctx);  /* FUNCTION RESTORE */
+void cmd_function_stats(cmd_ctx_t *ctx);    /* FUNCTION STATS */
+void cmd_function_kill(cmd_ctx_t *ctx);     /* FUNCTION KILL */
+void cmd_function_help(cmd_ctx_t *ctx);     /* FUNCTION HELP */
 void cmd_exec(cmd_ctx_t *ctx);              /* EXEC */
 void cmd_discard(cmd_ctx_t *ctx);           /* DISCARD */
 void cmd_watch(cmd_ctx_t *ctx);             /* WATCH */
@@ -334,5 +345,6 @@ extern cmd_def_t cmdtable_zset[];
 extern cmd_def_t cmdtable_pubsub[];
 extern cmd_def_t cmdtable_script[];
 extern cmd_def_t cmdtable_ops[];
+extern cmd_def_t cmdtable_function[];
 
 #endif

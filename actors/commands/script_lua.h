@@ -26,6 +26,9 @@ lua_State *script_lua_new_state(void);
 /* Reads of globals go to the table at the top (popped) from now on; pushes
  * the table they went to before (FUNCTION LOAD's library API, then back). */
 void script_lua_swap_globals(lua_State *L);
+/* Pushes an empty table whose reads go to the table or function at
+ * reads_at and whose writes fail with 7.0.15's read-only text. */
+void script_lua_push_readonly(lua_State *L, int reads_at);
 /* Runs the function at the top of L (the error handler below it; both
  * consumed) as a script of this call: flags are its SCRIPT_F_*, keys
  * argv[3 .. 3+numkeys), the rest its arguments; EVAL's as KEYS and ARGV

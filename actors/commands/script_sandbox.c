@@ -88,6 +88,8 @@ static void push_proxy(lua_State *L, int reads, int real)
     lua_pop(L, 1);
 }
 
+void script_lua_push_readonly(lua_State *L, int reads_at) { push_proxy(L, reads_at, reads_at); }
+
 /* True when the value at idx is a proxy. */
 static bool is_proxy(lua_State *L, int idx)
 {

@@ -1,0 +1,238 @@
+"""FUNCTION and FCALL (issue 15): libraries loaded, listed, called, deleted, flushed,
+dumped and restored, persisted in the RDB and replicated, as redis-server 7.0.15 does.
+
+What it is for: every case sends the same commands to our node and to a real
+redis-server 7.0.15 (both one-node clusters owning every slot, or fresh nodes) and
+compares the reply bytes (RESP2 and RESP3); payloads and dump.rdb files cross between
+the two.
+
+What it must never do: weaken an expectation to match our node; the reference server
+is the contract. FUNCTION LIST's order of libraries is its dict's in 7.0.15 (flagged
+nondeterministic_output_order): cases list one library, or compare sorted.
+"""
+import pytest
+
+import helpers as h
+
+
+def lib(name, body):
+    return f"#!lua name={name}\n{body}"
+
+
+LIB = lib("mylib", "redis.register_function('f1', function(keys, args) return 1 end)\n"
+          "redis.register_function{function_name='f2', description='desc', flags={'no-writes'},"
+          " callback=function(keys, args) return redis.call('get', keys[1]) end}\n"
+          "redis.register_function{function_name='setter', flags={'allow-oom', 'allow-stale', 'no-cluster',"
+          " 'allow-cross-slot-keys'}, callback=function(keys, args) return redis.call('set', keys[1], args[1]) end}\n"
+          "redis.register_function('echo', function(keys, args) return {#keys, #args, keys[1], args[1]} end)\n"
+          "redis.register_function('err', function() error('boom') end)\n"
+          "redis.register_function('w', function(keys) return redis.call('set', keys[1], 'x') end)\n")
+REG = "redis.register_function('g', function() return 1 end)"
+
+# (name, setup commands, command whose reply bytes are compared)
+CASES = [
+    ("load", [], ("FUNCTION", "LOAD", LIB)),
+    ("load_exists", [("FUNCTION", "LOAD", LIB)], ("FUNCTION", "LOAD", LIB)),
+    ("load_replace", [("FUNCTION", "LOAD", LIB)], ("FUNCTION", "LOAD", "REPLACE", LIB)),
+    ("load_replace_lower", [("FUNCTION", "LOAD", LIB)], ("FUNCTION", "LOAD", "replace", LIB)),
+    ("load_function_taken", [("FUNCTION", "LOAD", LIB)],
+     ("FUNCTION", "LOAD", lib("other", "redis.register_function('F1', function() return 2 end)"))),
+    ("load_bad_option", [], ("FUNCTION", "LOAD", "bogus", LIB)),
+    ("load_replace_only", [], ("FUNCTION", "LOAD", "REPLACE")),
+    ("load_no_shebang", [], ("FUNCTION", "LOAD", "return 1")),
+    ("load_no_newline", [], ("FUNCTION", "LOAD", "#!lua name=x")),
+    ("load_no_name", [], ("FUNCTION", "LOAD", "#!lua\n" + REG)),
+    ("load_bad_meta", [], ("FUNCTION", "LOAD", "#!lua name=x foo=bar\n" + REG)),
+    ("load_name_twice", [], ("FUNCTION", "LOAD", "#!lua name=x name=y\n" + REG)),
+    ("load_bad_lib_name", [], ("FUNCTION", "LOAD", lib("a-b", REG))),
+    ("load_empty_lib_name", [], ("FUNCTION", "LOAD", "#!lua name=\n" + REG)),
+    ("load_engine", [], ("FUNCTION", "LOAD", "#!js name=x\n" + REG)),
+    ("load_engine_upper", [], ("FUNCTION", "LOAD", "#!LUA name=x\n" + REG)),
+    ("load_quoted_meta", [], ("FUNCTION", "LOAD", "#!lua \"name=q\"\n" + REG)),
+    ("load_nothing", [], ("FUNCTION", "LOAD", lib("x", "local a = 1"))),
+    ("load_compile_error", [], ("FUNCTION", "LOAD", lib("x", "return ret("))),
+    ("load_runtime_error", [], ("FUNCTION", "LOAD", lib("x", "local t = nil\nt.x = 1"))),
+    ("load_string_global", [], ("FUNCTION", "LOAD", lib("x", "local s = string.format('x')\n" + REG))),
+    ("load_redis_call", [], ("FUNCTION", "LOAD", lib("x", "redis.call('ping')"))),
+    ("load_global_write", [], ("FUNCTION", "LOAD", lib("x", "x = 1"))),
+    ("load_redis_write", [], ("FUNCTION", "LOAD", lib("x", "redis.log = 1"))),
+    ("load_error_fn", [], ("FUNCTION", "LOAD", lib("x", "error('boom')"))),
+    ("load_log_version", [], ("FUNCTION", "LOAD", lib("x", "redis.log(redis.LOG_NOTICE, redis.REDIS_VERSION, "
+                                                      "redis.REDIS_VERSION_NUM)\n" + REG))),
+    ("reg_no_args", [], ("FUNCTION", "LOAD", lib("x", "redis.register_function()"))),
+    ("reg_three_args", [], ("FUNCTION", "LOAD", lib("x", "redis.register_function('a', function() end, 1)"))),
+    ("reg_name_not_string", [], ("FUNCTION", "LOAD", lib("x", "redis.register_function({}, function() end)"))),
+    ("reg_number_name", [], ("FUNCTION", "LOAD", lib("x", "redis.register_function(12, function() return 1 end)"))),
+    ("reg_not_function", [], ("FUNCTION", "LOAD", lib("x", "redis.register_function('a', 1)"))),
+    ("reg_bad_fn_name", [], ("FUNCTION", "LOAD", lib("x", "redis.register_function('a-b', function() end)"))),
+    ("reg_dup", [], ("FUNCTION", "LOAD", lib("x", "redis.register_function('a', function() end)\n"
+                                                 "redis.register_function('a', function() end)"))),
+    ("reg_single_not_table", [], ("FUNCTION", "LOAD", lib("x", "redis.register_function('a')"))),
+    ("reg_key_not_string", [], ("FUNCTION", "LOAD", lib("x", "redis.register_function{[1]='a'}"))),
+    ("reg_name_bad_type", [], ("FUNCTION", "LOAD", lib("x", "redis.register_function{function_name={}}"))),
+    ("reg_desc_bad_type", [], ("FUNCTION", "LOAD", lib("x", "redis.register_function{description={}}"))),
+    ("reg_cb_bad_type", [], ("FUNCTION", "LOAD", lib("x", "redis.register_function{callback=1}"))),
+    ("reg_flags_bad_type", [], ("FUNCTION", "LOAD", lib("x", "redis.register_function{flags=1}"))),
+    ("reg_flags_unknown", [], ("FUNCTION", "LOAD", lib("x", "redis.register_function{function_name='a', "
+                                                       "callback=function() end, flags={'bogus'}}"))),
+    ("reg_flags_not_string", [], ("FUNCTION", "LOAD", lib("x", "redis.register_function{function_name='a', "
+                                                          "callback=function() end, flags={{}}}"))),
+    ("reg_unknown_arg", [], ("FUNCTION", "LOAD", lib("x", "redis.register_function{foo=1}"))),
+    ("reg_no_name", [], ("FUNCTION", "LOAD", lib("x", "redis.register_function{callback=function() end}"))),
+    ("reg_no_callback", [], ("FUNCTION", "LOAD", lib("x", "redis.register_function{function_name='a'}"))),
+    ("reg_upper_keys", [], ("FUNCTION", "LOAD", lib("x", "redis.register_function{FUNCTION_NAME='a', "
+                                                    "Callback=function() return 7 end, FLAGS={'NO-WRITES'}}"))),
+    ("list_pattern_none", [("FUNCTION", "LOAD", LIB)], ("FUNCTION", "LIST", "libraryname", "zz*")),
+    ("list_empty", [], ("FUNCTION", "LIST")),
+    ("list_no_pattern", [], ("FUNCTION", "LIST", "LIBRARYNAME")),
+    ("list_bad_arg", [], ("FUNCTION", "LIST", "bogus")),
+    ("list_withcode_twice", [], ("FUNCTION", "LIST", "WITHCODE", "WITHCODE")),
+    ("list_pattern_twice", [], ("FUNCTION", "LIST", "LIBRARYNAME", "a", "LIBRARYNAME", "b")),
+    ("delete", [("FUNCTION", "LOAD", LIB)], ("FUNCTION", "DELETE", "mylib")),
+    ("delete_case", [("FUNCTION", "LOAD", LIB)], ("FUNCTION", "DELETE", "MYLIB")),
+    ("delete_missing", [], ("FUNCTION", "DELETE", "nosuch")),
+    ("delete_arity", [], ("FUNCTION", "DELETE")),
+    ("deleted_gone", [("FUNCTION", "LOAD", LIB), ("FUNCTION", "DELETE", "mylib")], ("FCALL", "f1", "0")),
+    ("flush", [("FUNCTION", "LOAD", LIB)], ("FUNCTION", "FLUSH")),
+    ("flush_async", [("FUNCTION", "LOAD", LIB)], ("FUNCTION", "FLUSH", "ASYNC")),
+    ("flush_sync", [("FUNCTION", "LOAD", LIB)], ("FUNCTION", "FLUSH", "sync")),
+    ("flush_bad", [], ("FUNCTION", "FLUSH", "later")),
+    ("flush_too_many", [], ("FUNCTION", "FLUSH", "sync", "x")),
+    ("flushed_gone", [("FUNCTION", "LOAD", LIB), ("FUNCTION", "FLUSH")], ("FUNCTION", "LIST")),
+    ("flushall_keeps", [("FUNCTION", "LOAD", LIB), ("FLUSHALL",)], ("FCALL", "f1", "0")),
+    ("stats_empty", [], ("FUNCTION", "STATS")),
+    ("stats", [("FUNCTION", "LOAD", LIB)], ("FUNCTION", "STATS")),
+    ("kill", [], ("FUNCTION", "KILL")),
+    ("help", [], ("FUNCTION", "HELP")),
+    ("unknown_sub", [], ("FUNCTION", "bogus")),
+    ("fcall", [("FUNCTION", "LOAD", LIB)], ("FCALL", "f1", "0")),
+    ("fcall_case", [("FUNCTION", "LOAD", LIB)], ("FCALL", "F1", "0")),
+    ("fcall_args", [("FUNCTION", "LOAD", LIB)], ("FCALL", "echo", "1", "{t}k", "a", "b")),
+    ("fcall_get", [("FUNCTION", "LOAD", LIB), ("SET", "{t}k", "v")], ("FCALL", "f2", "1", "{t}k")),
+    ("fcall_no_writes_write", [("FUNCTION", "LOAD", lib("nw", "redis.register_function{function_name='nw', "
+                                                         "flags={'no-writes'}, callback=function(k) "
+                                                         "return redis.call('set', k[1], 1) end}"))],
+     ("FCALL", "nw", "1", "{t}k")),
+    ("fcall_set", [("FUNCTION", "LOAD", LIB)], ("FCALL", "w", "1", "{t}k")),
+    ("fcall_no_cluster", [("FUNCTION", "LOAD", LIB)], ("FCALL", "setter", "1", "{t}k", "v")),
+    ("fcall_error", [("FUNCTION", "LOAD", LIB)], ("FCALL", "err", "0")),
+    ("fcall_missing", [("FUNCTION", "LOAD", LIB)], ("FCALL", "nosuch", "0")),
+    ("fcall_bad_numkeys", [("FUNCTION", "LOAD", LIB)], ("FCALL", "f1", "x")),
+    ("fcall_numkeys_missing_fn", [], ("FCALL", "nosuch", "x")),
+    ("fcall_numkeys_big", [("FUNCTION", "LOAD", LIB)], ("FCALL", "f1", "3", "a")),
+    ("fcall_numkeys_negative", [("FUNCTION", "LOAD", LIB)], ("FCALL", "f1", "-1")),
+    ("fcall_crossslot", [("FUNCTION", "LOAD", LIB)], ("FCALL", "f1", "2", "a", "b")),
+    ("fcall_ro_write_fn", [("FUNCTION", "LOAD", LIB)], ("FCALL_RO", "w", "1", "{t}k")),
+    ("fcall_ro_no_writes", [("FUNCTION", "LOAD", LIB), ("SET", "{t}k", "v")], ("FCALL_RO", "f2", "1", "{t}k")),
+    ("fcall_keys_global", [("FUNCTION", "LOAD", lib("g", "redis.register_function('kk', function() return KEYS end)"))],
+     ("FCALL", "kk", "0")),
+    ("fcall_register_at_run", [("FUNCTION", "LOAD", lib("g", "redis.register_function('r', function() "
+                                                          "redis.register_function('z', function() end) end)"))],
+     ("FCALL", "r", "0")),
+    ("fcall_libraries", [("FUNCTION", "LOAD", lib("g", "redis.register_function('t', function() return "
+                                                     "{type(string), type(redis.call), type(math.floor), "
+                                                     "string.format('%d', 7)} end)"))],
+     ("FCALL", "t", "0")),
+    ("fcall_local_helper", [("FUNCTION", "LOAD", lib("g", "local function h(k) return redis.call('incr', k) end\n"
+                                                       "redis.register_function('t', function(keys) "
+                                                       "return h(keys[1]) + h(keys[1]) end)"))],
+     ("FCALL", "t", "1", "{t}n")),
+    ("fcall_undeclared_other_slot", [("FUNCTION", "LOAD", lib("g", "redis.register_function('t', function(k, a) "
+                                                                "redis.call('set', k[1], 1) return redis.call('set', "
+                                                                "a[1], 1) end)"))],
+     ("FCALL", "t", "1", "{a}", "{b}")),
+    ("fcall_global_write", [("FUNCTION", "LOAD", lib("g", "redis.register_function('t', function() x = 1 end)"))],
+     ("FCALL", "t", "0")),
+    ("restore_bad", [], ("FUNCTION", "RESTORE", "abc")),
+    ("restore_bad_policy", [], ("FUNCTION", "RESTORE", "abc", "bogus")),
+    ("restore_too_many", [], ("FUNCTION", "RESTORE", "a", "b", "c")),
+    ("dump_empty", [], ("FUNCTION", "DUMP")),
+]
+
+
+RESP3_CASES = [
+    ("stats", [("FUNCTION", "LOAD", LIB)], ("FUNCTION", "STATS")),
+    ("fcall_args", [("FUNCTION", "LOAD", LIB)], ("FCALL", "echo", "1", "{t}k", "a", "b")),
+    ("fcall_error", [("FUNCTION", "LOAD", LIB)], ("FCALL", "err", "0")),
+]
+
+
+ALL_CASES = [(n, s, c, False) for n, s, c in CASES] + [(n + "_resp3", s, c, True) for n, s, c in RESP3_CASES]
+
+
+@pytest.mark.parametrize("name,setup,cmd,resp3", ALL_CASES, ids=[c[0] for c in ALL_CASES])
+def test_function_same_as_redis(snode, sref, name, setup, cmd, resp3):
+    """Each case on a node without libraries: the setup, then the compared command."""
+    replies = []
+    for srv in (sref, snode):
+        with srv.raw() as c:
+            assert c.call("FUNCTION", "FLUSH") == "OK"
+            if resp3:
+                c.raw("HELLO", "3")
+            for step in setup:
+                c.raw(*step)
+            replies.append(c.raw(*cmd))
+    assert replies[1] == replies[0], f"redis {replies[0]!r}, shoal {replies[1]!r}"
+
+
+def _pairs(m):
+    """A library or function entry as (key, value) pairs, from a RESP2 flat array or a RESP3 map."""
+    if isinstance(m, h.Map):
+        return list(m)
+    return [(m[i], m[i + 1]) for i in range(0, len(m), 2)]
+
+
+def _list_shape(reply):
+    """FUNCTION LIST with the order 7.0.15 leaves to its dicts made canonical: the libraries,
+    and the functions of each, sorted; field order and every value kept."""
+    libs = []
+    for entry in reply:
+        fields = []
+        for k, v in _pairs(entry):
+            if k == b"functions":
+                v = sorted(repr((type(f).__name__, _pairs(f))) for f in v)
+            fields.append((k, v))
+        libs.append(repr((type(entry).__name__, fields)))
+    return sorted(libs)
+
+
+OTHER_LIB = lib("other", "redis.register_function('o1', function() return 'o' end)")
+
+
+@pytest.mark.parametrize("resp3", [False, True], ids=["resp2", "resp3"])
+@pytest.mark.parametrize("args", [(), ("WITHCODE",), ("LIBRARYNAME", "MY*", "withcode"), ("libraryname", "*o*")],
+                         ids=["plain", "withcode", "pattern", "pattern_all"])
+def test_function_list_same_as_redis(snode, sref, resp3, args):
+    got = []
+    for srv in (sref, snode):
+        with srv.raw() as c:
+            assert c.call("FUNCTION", "FLUSH") == "OK"
+            if resp3:
+                c.raw("HELLO", "3")
+            assert c.call("FUNCTION", "LOAD", LIB) == b"mylib"
+            assert c.call("FUNCTION", "LOAD", OTHER_LIB) == b"other"
+            raw, value = c.req("FUNCTION", "LIST", *args)
+            got.append((raw[:raw.index(b"\r\n")], _list_shape(value)))
+    assert got[1] == got[0]
+
+
+def test_every_worker_runs_every_library(servers):
+    """With 4 workers, a library loaded through one connection runs on the worker of any slot;
+    REPLACE, DELETE and FLUSH reach every worker's state."""
+    node = h.single_node(servers, "shoal", workers=4)
+    counter = lib("cnt", "redis.register_function('bump', function(keys, args) "
+                         "return redis.call('incrby', keys[1], args[1]) end)")
+    with node.raw() as c, node.raw() as d:
+        assert c.call("FUNCTION", "LOAD", counter) == b"cnt"
+        for i in range(64):
+            assert d.call("FCALL", "bump", "1", f"key:{i}", str(i)) == i
+        assert c.call("FUNCTION", "LOAD", "REPLACE", counter.replace("args[1]", "args[1] * 2")) == b"cnt"
+        for i in range(64):
+            assert d.call("FCALL", "bump", "1", f"key:{i}", str(i)) == 3 * i
+        assert c.call("FUNCTION", "DELETE", "cnt") == "OK"
+        for i in range(0, 64, 7):
+            assert d.raw("FCALL", "bump", "1", f"key:{i}", "1") == b"-ERR Function not found\r\n"
+        assert c.call("FUNCTION", "LOAD", counter) == b"cnt"
+        assert d.call("FCALL", "bump", "1", "key:5", "1") == 16
+        assert c.call("FUNCTION", "FLUSH") == "OK"
+        assert d.raw("FCALL", "bump", "1", "key:6", "1") == b"-ERR Function not found\r\n"
