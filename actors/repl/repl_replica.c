@@ -25,6 +25,7 @@
  * or acknowledge stream bytes its workers have not applied.
  */
 #include "actors/repl/repl_replica_internal.h"
+#include "runtime/tls.h"
 #include "runtime/xmalloc.h"
 #include "proto/nodes_conf.h"
 
@@ -114,7 +115,7 @@ static void write_cb(struct ev_loop *loop, ev_io *w, int revents);
 void rr_out_flush(repl_replica_link_t *rl)
 {
     while (rl->out_len > 0) {
-        ssize_t n = write(rl->fd, rl->out, rl->out_len);
+        ssize_t n = tls_io_write(rl->tls, rl->fd, rl->out, rl->out_len);
         if (n > 0) {
             memmove(rl->out, rl->out + n, rl->out_len - (size_t)n);
             rl->out_len -= (size_t)n;
@@ -122,25 +123,38 @@ void rr_out_flush(repl_replica_link_t *rl)
         }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-        char why[160];
-        snprintf(why, sizeof why, "Error writing to MASTER: %s", n < 0 ? strerror(errno) : "short write");
+        char why[400];
+        if (n < 0 && rl->tls && tls_conn_error(rl->tls)[0])   /* the TLS handshake failed */
+            snprintf(why, sizeof why, "Error condition on socket for SYNC: %s", tls_conn_error(rl->tls));
+        else
+            snprintf(why, sizeof why, "Error writing to MASTER: %s", n < 0 ? strerror(errno) : "short write");
         rr_link_drop(rl, why, true);
         return;
     }
     struct ev_loop *loop = rt_thread_loop(rl->thread);
-    if (rl->out_len > 0 && !rl->wio_on) {
+    /* A TLS write that waits for readability is retried by read_cb (the
+     * handshake's first write always does); a TLS read that waits for
+     * writability needs the write watcher. */
+    bool want = (rl->out_len > 0 && (!rl->tls || tls_conn_wants_write(rl->tls))) || rl->read_wants_write;
+    if (want && !rl->wio_on) {
         ev_io_start(loop, &rl->wio);
         rl->wio_on = true;
-    } else if (rl->out_len == 0 && rl->wio_on) {
+    } else if (!want && rl->wio_on) {
         ev_io_stop(loop, &rl->wio);
         rl->wio_on = false;
     }
 }
 
+static void read_cb(struct ev_loop *loop, ev_io *w, int revents);
+
 static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
     repl_replica_link_t *rl = w->data;
-    (void)loop; (void)revents;
+    if (rl->read_wants_write) {
+        rl->read_wants_write = false;
+        read_cb(loop, &rl->rio, revents);
+        if (rl->fd < 0) return;
+    }
     rr_out_flush(rl);
 }
 
@@ -343,6 +357,9 @@ static void close_socket(repl_replica_link_t *rl)
     ev_io_stop(loop, &rl->rio);
     ev_io_stop(loop, &rl->wio);
     rl->wio_on = false;
+    tls_conn_free(rl->tls);
+    rl->tls = NULL;
+    rl->read_wants_write = false;
     close(rl->fd);
     rl->fd = -1;
     rl->in_len = rl->out_len = 0;
@@ -375,8 +392,6 @@ void rr_link_drop(repl_replica_link_t *rl, const char *why, bool is_error)
     rr_publish(rl);
 }
 
-static void read_cb(struct ev_loop *loop, ev_io *w, int revents);
-
 static void hs_send_ping(repl_replica_link_t *rl)
 {
     const char *argv[] = { "PING" };
@@ -397,6 +412,14 @@ static void connected(repl_replica_link_t *rl)
     rl->wio.data = rl;
     rl->rio.data = rl;
     ev_io_start(loop, &rl->rio);
+    if (config_get_num(CONFIG_TLS_REPLICATION)) {
+        /* The TLS handshake runs inside the first writes and reads. */
+        rl->tls = tls_conn_connecting(rl->fd);
+        if (!rl->tls) {
+            rr_link_drop(rl, "Unable to connect to MASTER: TLS is not configured", true);
+            return;
+        }
+    }
     rl->state = RL_HANDSHAKE;
     rl->last_io_mono = rt_mono_ms();
     rr_publish(rl);
@@ -524,7 +547,7 @@ void repl_replica_resume(void)
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
     repl_replica_link_t *rl = w->data;
-    (void)loop; (void)revents;
+    (void)revents;
     if (rl->in_len == 0 && rl->in_cap > 4 * READ_CHUNK) {
         /* a big command went through: give the memory back */
         free(rl->in);
@@ -538,8 +561,27 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
         rl->in = nb;
         rl->in_cap = cap;
     }
-    ssize_t n = read(rl->fd, rl->in + rl->in_len, READ_CHUNK);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+    if (rl->tls && rl->out_len > 0) {
+        /* A TLS write that waited for this readability (the handshake). */
+        rr_out_flush(rl);
+        if (rl->fd < 0) return;
+    }
+    ssize_t n = tls_io_read(rl->tls, rl->fd, rl->in + rl->in_len, READ_CHUNK);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        if (rl->tls && tls_conn_wants_write(rl->tls)) {
+            rl->read_wants_write = true;
+            rr_out_flush(rl);   /* turns the write watcher on */
+        } else if (rl->tls && rl->out_len > 0) {
+            rr_out_flush(rl);   /* the handshake may just have finished */
+        }
+        return;
+    }
+    if (n < 0 && rl->tls && tls_conn_error(rl->tls)[0]) {
+        char why[400];
+        snprintf(why, sizeof why, "Error condition on socket for SYNC: %s", tls_conn_error(rl->tls));
+        rr_link_drop(rl, why, true);
+        return;
+    }
     if (n <= 0) {
         if (rl->state == RL_TRANSFER && rl->bulk_started && !rl->rdb_done) {
             rdb_decoder_finish(&rl->dec);
@@ -572,6 +614,8 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
     process_input(rl);
     if (rl->state == RL_CONNECTED) rl->read_repl_offset = rl->repl_offset + (long long)rl->in_len;
     if (rl->fd >= 0) rr_publish(rl);
+    /* Records OpenSSL decrypted that no socket event will announce. */
+    if (rl->fd >= 0 && rl->tls && tls_conn_pending(rl->tls)) ev_feed_event(loop, &rl->rio, EV_READ);
 }
 
 /* ---------------- the tick ---------------- */

@@ -75,6 +75,8 @@ typedef struct repl_replica_link {
     /* the connection */
     int state;                    /* enum repl_link_state */
     int fd;
+    struct tls_conn *tls;       /* tls-replication: the session on fd (runtime/tls.h), else NULL */
+    bool read_wants_write;      /* TLS: a read waits for the socket to be writable */
     ev_io rio, wio;
     bool wio_on;
     uint8_t *in;                  /* unprocessed input */
