@@ -1,5 +1,5 @@
-/* cmdtable_object.c - command table entries for OBJECT and its
- * subcommands, DUMP, RESTORE, RESTORE-ASKING, MIGRATE and COPY.
+/* cmdtable_object.c - command table entries for OBJECT and MEMORY and
+ * their subcommands, DUMP, RESTORE, RESTORE-ASKING, MIGRATE and COPY.
  *
  * Arity, flags, key positions, key specs, ACL categories, tips and argument
  * trees are taken from the COMMAND INFO / COMMAND DOCS replies of a real
@@ -173,7 +173,73 @@ static cmd_def_t subcommands_object[] = {
     { .name = NULL },
 };
 
+static const cmd_keyspec_t keyspecs_memory_usage[] = {
+    { .flags = "RO", .bs_type = CMD_KS_INDEX, .bs_index = 2, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_memory_usage[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "count", .type = "integer", .key_spec_index = -1, .token = "SAMPLES", .flags = CMD_ARG_OPTIONAL },
+};
+
+#define MEMORY_SHARDS_TIPS "nondeterministic_output request_policy:all_shards response_policy:special"
+
+static cmd_def_t subcommands_memory[] = {
+    {
+        .name = "doctor", .arity = 2, .flags = 0, .flag_names = "",
+        .acl_categories = "slow", .tips = MEMORY_SHARDS_TIPS,
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_memory_doctor,
+        .summary = "Reports what may be wrong with the node's memory, in words",
+        .since = "4.0.0", .group = "server", .complexity = "O(1)",
+    },
+    {
+        .name = "help", .arity = 2, .flags = CMD_LOADING | CMD_STALE, .flag_names = "loading stale",
+        .acl_categories = "slow",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_memory_help,
+        .summary = "Lists the MEMORY subcommands with a short description",
+        .since = "4.0.0", .group = "server", .complexity = "O(1)",
+    },
+    {
+        .name = "malloc-stats", .arity = 2, .flags = 0, .flag_names = "",
+        .acl_categories = "slow", .tips = MEMORY_SHARDS_TIPS,
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_memory_malloc_stats,
+        .summary = "Returns the memory allocator's own statistics",
+        .since = "4.0.0", .group = "server", .complexity = "Grows with the memory allocated; may be slow",
+    },
+    {
+        .name = "purge", .arity = 2, .flags = 0, .flag_names = "",
+        .acl_categories = "slow", .tips = "request_policy:all_shards response_policy:all_succeeded",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_memory_purge,
+        .summary = "Asks the memory allocator to give free pages back to the system",
+        .since = "4.0.0", .group = "server", .complexity = "Grows with the memory allocated; may be slow",
+    },
+    {
+        .name = "stats", .arity = 2, .flags = 0, .flag_names = "",
+        .acl_categories = "slow", .tips = MEMORY_SHARDS_TIPS,
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_memory_stats,
+        .summary = "Returns the node's memory figures: totals, overheads, dataset, fragmentation",
+        .since = "4.0.0", .group = "server", .complexity = "O(1)",
+    },
+    {
+        .name = "usage", .arity = -3, .flags = CMD_READONLY, .flag_names = "readonly",
+        .first_key = 2, .last_key = 2, .key_step = 1, .acl_categories = "read slow",
+        .keyspecs = keyspecs_memory_usage, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_memory_usage,
+        .summary = "Returns how many bytes a key and its value take",
+        .since = "4.0.0", .group = "server", .complexity = "O(N) where N is the number of samples.",
+        .args = args_memory_usage, .arg_count = 2,
+    },
+    { .name = NULL },
+};
+
 cmd_def_t cmdtable_object[] = {
+    {
+        .name = "memory", .arity = -2, .flags = 0, .flag_names = "",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "slow",
+        .exec = CMD_EXEC_CLIENT, .subcommands = subcommands_memory,
+        .summary = "Container of the commands that report on memory",
+        .since = "4.0.0", .group = "server", .complexity = "Depends on the subcommand.",
+    },
     {
         .name = "object", .arity = -2, .flags = 0, .flag_names = "",
         .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "slow",

@@ -208,6 +208,13 @@ void cmd_object_refcount(cmd_ctx_t *ctx);   /* OBJECT REFCOUNT */
 void cmd_object_idletime(cmd_ctx_t *ctx);   /* OBJECT IDLETIME */
 void cmd_object_freq(cmd_ctx_t *ctx);       /* OBJECT FREQ */
 void cmd_object_help(cmd_ctx_t *ctx);       /* OBJECT HELP */
+/* MEMORY (memory.c) */
+void cmd_memory_usage(cmd_ctx_t *ctx);
+void cmd_memory_stats(cmd_ctx_t *ctx);
+void cmd_memory_doctor(cmd_ctx_t *ctx);
+void cmd_memory_malloc_stats(cmd_ctx_t *ctx);
+void cmd_memory_purge(cmd_ctx_t *ctx);
+void cmd_memory_help(cmd_ctx_t *ctx);
 void cmd_dump(cmd_ctx_t *ctx);              /* DUMP */
 void cmd_restore(cmd_ctx_t *ctx);           /* RESTORE and RESTORE-ASKING */
 void cmd_migrate(cmd_ctx_t *ctx);           /* MIGRATE (cmd_migrate.c; suspends on its owner, migrate.h) */

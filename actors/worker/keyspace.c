@@ -726,6 +726,8 @@ size_t ks_active_expire(struct keyspace *ks, long long now_ms, long long budget_
     return deleted;
 }
 
+size_t ks_entry_mem(const ks_entry_t *e) { return ks_entry_bytes(e) + ks_value_bytes(e); }
+
 /* ---- statistics ---- */
 
 size_t ks_size(const struct keyspace *ks) { return ks->ht[0].used + ks->ht[1].used; }

@@ -317,6 +317,8 @@ size_t ks_size(const struct keyspace *ks);                 /* keys, expired-not-
 size_t ks_expires_count(const struct keyspace *ks);        /* keys with a TTL */
 long long ks_avg_ttl(const struct keyspace *ks, long long now_ms);  /* ms, 0 if no TTLs */
 size_t ks_used_bytes(const struct keyspace *ks);           /* approximate heap use */
+/* e's heap bytes: its own allocation (header, key, inline string) and its value's. */
+size_t ks_entry_mem(const ks_entry_t *e);
 typedef struct ks_stats {
     uint64_t expired_keys;       /* deleted because their TTL passed (lazy + active) */
     uint64_t hits, misses;       /* ks_lookup_read outcomes */
