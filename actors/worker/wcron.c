@@ -61,6 +61,8 @@ void worker_publish_ks_stats(worker_t *w)
     atomic_fetch_add_explicit(&st->keyspace_hits, grown(ks.hits, &st->hits_seen), memory_order_relaxed);
     atomic_fetch_add_explicit(&st->keyspace_misses, grown(ks.misses, &st->misses_seen), memory_order_relaxed);
     atomic_fetch_add_explicit(&st->expired_keys, grown(ks.expired_keys, &st->expired_seen), memory_order_relaxed);
+    /* the dataset's size: INFO memory, and the workers' shares of an eviction (evict.h) */
+    atomic_store_explicit(&st->used_bytes, (long long)ks_used_bytes(w->ks), memory_order_relaxed);
 }
 
 static void set_pace(worker_t *w, bool quiet);
