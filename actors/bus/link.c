@@ -50,6 +50,7 @@
 #include "actors/bus/link_light.h"
 #include "actors/bus/link_pressure.h"
 #include "actors/bus/link_send.h"
+#include "actors/bus/link_tls.h"
 #include "actors/state/state.h"
 #include "proto/bus_stream.h"
 #include "runtime/log.h"
@@ -83,6 +84,8 @@ struct link {
     _Atomic bool close_sent;
     link_id_t id;
     int fd;
+    tls_conn_t *tls;                 /* tls-cluster: the session on fd (link_tls.h) */
+    bool tls_read_wants_write;       /* a TLS read waits for the socket to be writable */
     bool outbound;
     bool connecting;                 /* outbound connect still in progress */
     bool dead;                       /* torn down, waiting to be freed */
@@ -376,6 +379,8 @@ static void teardown(link_t *l, int event_kind, bool sendbuf_limit)
     ev_io_stop(loop, &l->rio);
     ev_io_stop(loop, &l->wio);
     link_pressure_forget(&l->pause);
+    tls_conn_free(l->tls);
+    l->tls = NULL;
     if (l->fd >= 0) close(l->fd);
     l->fd = -1;
     bus_stream_free(&l->rx);
@@ -494,7 +499,7 @@ static void flush(link_t *l)
 {
     if (l->dead || l->connecting || l->fd < 0) return;
     size_t written = 0;
-    int st = link_wq_write(&l->wq, l->fd, &written);
+    int st = l->tls ? link_tls_wq_write(&l->wq, l->tls, &written) : link_wq_write(&l->wq, l->fd, &written);
     /* relaxed: a statistic read on its own by INFO; only this thread writes it */
     atomic_store_explicit(&l->bytes_out, atomic_load_explicit(&l->bytes_out, memory_order_relaxed) + (long long)written,
                           memory_order_relaxed);
@@ -504,23 +509,25 @@ static void flush(link_t *l)
         return;
     }
     struct ev_loop *loop = rt_thread_loop(l->actor.thread);
-    if (st == LINK_WQ_DRAINED) {
-        /* An idle link holds no send buffer (link_wq_write let its ring go):
-         * at 2 links per peer, ~25 MB at 1,000 peers if it kept a frame's size. */
-        ev_io_stop(loop, &l->wio);
-    } else {
-        if (over_limit(l, 0)) return;
-        ev_io_start(loop, &l->wio);
-    }
+    /* An idle link holds no send buffer (link_wq_write let its ring go): at 2 links per peer,
+     * ~25 MB at 1,000 peers if it kept a frame's size. WAIT_READ: read_cb writes again. */
+    if (st != LINK_WQ_DRAINED && over_limit(l, 0)) return;
+    if (st == LINK_WQ_BLOCKED || l->tls_read_wants_write) ev_io_start(loop, &l->wio);
+    else ev_io_stop(loop, &l->wio);
     publish_wstats(l);
     set_events(l);
 }
 
+static void read_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-    (void)loop;
-    (void)revents;
-    flush(w->data);
+    link_t *l = w->data;
+    if (l->tls_read_wants_write) {
+        l->tls_read_wants_write = false;
+        read_cb(loop, &l->rio, revents);
+        if (l->dead) return;
+    }
+    flush(l);
 }
 
 /* ---------------- read path ---------------- */
@@ -654,7 +661,14 @@ static void read_round(link_t *l)
 {
     link_thread_ctx_t *c = tctx;
     for (int i = 0; i < READS_PER_EVENT && !l->dead && !(l->fwd && l->fwd->len >= ROUND_FORWARD_MAX); i++) {
-        ssize_t n = read(l->fd, c->scratch, SCRATCH_LEN);
+        ssize_t n = tls_io_read(l->tls, l->fd, c->scratch, SCRATCH_LEN);
+        if (n < 0 && errno == EAGAIN && l->tls && (l->tls_read_wants_write = tls_conn_wants_write(l->tls)))
+            ev_io_start(rt_thread_loop(l->actor.thread), &l->wio);
+        if (n < 0 && l->tls && errno != EAGAIN && !tls_conn_handshake_done(l->tls)) {
+            link_tls_refused(l->outbound ? l->connect_ip : l->peer_ip, l->outbound, tls_conn_error(l->tls));
+            teardown(l, LINK_EV_CLOSED, false);
+            return;
+        }
         if (n == 0) {
             LOG_VERBOSE("I/O error reading from node link: connection closed");
             teardown(l, LINK_EV_CLOSED, false);
@@ -694,7 +708,7 @@ static void read_round(link_t *l)
             take_frame(l, c, &f);
             if (l->dead) return;
         }
-        if (n < SCRATCH_LEN) return;
+        if (n < SCRATCH_LEN && !(l->tls && tls_conn_pending(l->tls))) return;
     }
 }
 
@@ -705,6 +719,7 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
     (void)revents;
     read_round(l);
     if (l->dead) return;
+    if (l->tls && l->wq.count) queue_flush(l);   /* a TLS write may have waited for this read */
     flush_forward(l);
     link_pressure_check(&l->pause, l->live, loop, w);
 }
@@ -735,6 +750,10 @@ static void connected(link_t *l)
 {
     l->connecting = false;
     fill_addresses(l);
+    if (!(l->tls = link_tls_start(l->fd, true)) && config_get_num(CONFIG_TLS_CLUSTER)) {
+        teardown(l, LINK_EV_CONNECT_FAILED, false);
+        return;
+    }
     start_io(l);
     post_event(l, LINK_EV_CONNECTED, false);
     if (l->wq.count) queue_flush(l);
@@ -761,19 +780,8 @@ static void connect_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void start_connect(link_t *l)
 {
     struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
     socklen_t sl;
-    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-    if (inet_pton(AF_INET, l->connect_ip, &s4->sin_addr) == 1) {
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons((uint16_t)l->connect_port);
-        sl = sizeof *s4;
-    } else if (inet_pton(AF_INET6, l->connect_ip, &s6->sin6_addr) == 1) {
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons((uint16_t)l->connect_port);
-        sl = sizeof *s6;
-    } else {
+    if (link_sockaddr(l->connect_ip, l->connect_port, &ss, &sl) != 0) {
         LOG_VERBOSE("Connection with Node %.40s at %s:%d failed: bad address", l->node_name, l->connect_ip,
                     l->connect_port);
         teardown(l, LINK_EV_CONNECT_FAILED, false);
@@ -816,6 +824,7 @@ static void link_behaviour(rt_actor_t *self, rt_msg_t *msg)
             return;
         }
         if (l->outbound) start_connect(l);
+        else if (config_get_num(CONFIG_TLS_CLUSTER) && !(l->tls = link_tls_start(l->fd, false))) teardown(l, LINK_EV_CLOSED, false);
         else start_io(l);
         return;
     case LINK_MSG_SEND: {

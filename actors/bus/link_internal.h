@@ -46,6 +46,10 @@ typedef struct link_row {
  * it; NULL with *n = 0 when there are none or memory ran out). */
 link_row_t *link_rows(size_t *n);
 
+/* A numeric IPv4 or IPv6 address and a port as a socket address: 0, or -1
+ * when ip is not a numeric address. */
+int link_sockaddr(const char *ip, int port, struct sockaddr_storage *ss, socklen_t *sl);
+
 /* Text form of a socket address ("" when unknown). */
 void link_format_ip(const struct sockaddr_storage *ss, char *out, size_t cap);
 

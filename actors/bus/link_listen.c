@@ -72,6 +72,25 @@ static int open_bus_listener(const char *addr, int port, int backlog, bool optio
     return fd;
 }
 
+int link_sockaddr(const char *ip, int port, struct sockaddr_storage *ss, socklen_t *sl)
+{
+    memset(ss, 0, sizeof *ss);
+    struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1) {
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)port);
+        *sl = sizeof *s4;
+    } else if (inet_pton(AF_INET6, ip, &s6->sin6_addr) == 1) {
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)port);
+        *sl = sizeof *s6;
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
 /* TCP keepalive as 7.0.15 sets it on accepted bus sockets: first probe after
  * `interval` seconds, then every interval/3, give up after 3. */
 static void set_keepalive(int fd, int interval)

@@ -101,24 +101,29 @@ int link_wq_write(link_wq_t *q, int fd, size_t *written)
             return LINK_WQ_ERROR;
         }
         *written += (size_t)w;
-        q->queued -= (size_t)w;
-        size_t left = (size_t)w;
-        while (left) {
-            shared_frame_t *f = q->ring[q->head];
-            size_t rest = f->len - q->off;
-            if (left < rest) {
-                q->off += left;
-                break;
-            }
-            left -= rest;
-            q->off = 0;
-            q->head = (q->head + 1) % q->cap;
-            q->count--;
-            shared_frame_unref(f);
-        }
+        link_wq_consume(q, (size_t)w);
     }
     release_if_empty(q);
     return LINK_WQ_DRAINED;
+}
+
+void link_wq_consume(link_wq_t *q, size_t n)
+{
+    q->queued -= n;
+    while (n) {
+        shared_frame_t *f = q->ring[q->head];
+        size_t rest = f->len - q->off;
+        if (n < rest) {
+            q->off += n;
+            break;
+        }
+        n -= rest;
+        q->off = 0;
+        q->head = (q->head + 1) % q->cap;
+        q->count--;
+        shared_frame_unref(f);
+    }
+    release_if_empty(q);
 }
 
 size_t link_wq_allocated(const link_wq_t *q)

@@ -54,11 +54,16 @@ enum link_wq_status {
     LINK_WQ_DRAINED = 0,          /* everything written; the queue holds nothing */
     LINK_WQ_BLOCKED,              /* the socket is full (EAGAIN); the rest waits */
     LINK_WQ_ERROR,                /* a write failed; errno says why (0: a zero-byte write) */
+    LINK_WQ_WAIT_READ,            /* TLS: the session must read before it writes again (link_tls.h) */
 };
 /* Writes as much of the queue as fd takes (writev, up to 64 frames a call),
  * dropping each frame's reference once written whole. Returns the status
  * and adds the bytes written to *written. */
 int link_wq_write(link_wq_t *q, int fd, size_t *written);
+
+/* n bytes of the queue went out: frames written whole are dropped (and
+ * the ring once the queue is empty). */
+void link_wq_consume(link_wq_t *q, size_t n);
 
 /* Bytes still referenced by the queue (the written part of its head frame
  * included): what CLUSTER LINKS shows as send-buffer-allocated. */

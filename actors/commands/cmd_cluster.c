@@ -283,11 +283,16 @@ static void slot_runs_free(slot_runs_t *r)
 
 /* One line; `runs` NULL: find node idx's slots in the table itself. `c` and
  * `line` (of `cap` bytes, room for any line without open slots) are scratch. */
+/* CLUSTER NODES / REPLICAS for a plain-text client of a TLS cluster: lines
+ * show the plain ports (dispatch_port). Set around one reply. */
+static __thread bool tl_plain_client;
+
 static void format_node_line(const cluster_snapshot_t *s, int idx, const slot_runs_t *runs,
                              nodes_conf_node_t *c, char **line, size_t *cap,
                              resp_buf_t *out, bool with_open_slots)
 {
     state_conf_node(&s->nodes[idx], node_shown_epoch(s, idx), c);
+    if (tl_plain_client && s->nodes[idx].pport) c->port = s->nodes[idx].pport;
     /* PONGs links noted since s was published (state.h, node_view_*) */
     c->ping_sent = node_view_ping_sent(s, idx);
     c->pong_received = node_view_pong_received(s, idx);
@@ -345,7 +350,9 @@ void cmd_cluster_nodes(cmd_ctx_t *ctx)
 {
     resp_buf_t text;
     resp_buf_init(&text, 2);
+    tl_plain_client = ctx->client && !ctx->client->tls && config_get_num(CONFIG_TLS_CLUSTER);
     state_format_nodes(snap(ctx), &text, false);
+    tl_plain_client = false;
     resp_add_verbatim(ctx->reply, text.data, text.len);
     resp_buf_free(&text);
 }
@@ -384,14 +391,14 @@ static bool replica_listed(const cluster_snapshot_t *s, int r)
     return !(n->flags & NODE_FAIL) && offset != 0;
 }
 
-static void add_slots_node(resp_buf_t *r, const cluster_snapshot_t *s, int i)
+static void add_slots_node(resp_buf_t *r, const cluster_snapshot_t *s, int i, const client_t *c)
 {
     const node_view_t *n = &s->nodes[i];
     int type = config_cluster_preferred_endpoint_type();
     resp_add_array(r, 4);
     if (type == CONFIG_ENDPOINT_UNKNOWN) resp_add_null(r);
     else resp_add_bulk_str(r, dispatch_endpoint(n));
-    resp_add_int(r, n->port);
+    resp_add_int(r, dispatch_port(c, n));
     resp_add_bulk(r, n->name, NODE_NAME_LEN);
     int fields = 0;
     bool want_ip = type != CONFIG_ENDPOINT_IP;
@@ -419,9 +426,9 @@ void cmd_cluster_slots(cmd_ctx_t *ctx)
             resp_add_array(r, 3 + listed);
             resp_add_int(r, start);
             resp_add_int(r, i - 1);
-            add_slots_node(r, s, owner);
+            add_slots_node(r, s, owner, ctx->client);
             for (int k = 0; k < nrep; k++)
-                if (replica_listed(s, reps[k])) add_slots_node(r, s, reps[k]);
+                if (replica_listed(s, reps[k])) add_slots_node(r, s, reps[k], ctx->client);
             free(reps);
             ranges++;
             start = -1;
@@ -435,11 +442,20 @@ static void add_shard_node(resp_buf_t *r, const cluster_snapshot_t *s, int i)
 {
     const node_view_t *n = &s->nodes[i];
     bool has_host = n->hostname[0] != '\0';
-    resp_add_map(r, 7 + (has_host ? 1 : 0));
+    /* As 7.0.15: tls-cluster says whether the announced port is the TLS one. */
+    bool tls = config_get_num(CONFIG_TLS_CLUSTER) != 0;
+    int plain_port = tls ? n->pport : n->port, tls_port = tls ? n->port : 0;
+    resp_add_map(r, 6 + (plain_port ? 1 : 0) + (tls_port ? 1 : 0) + (has_host ? 1 : 0));
     resp_add_bulk_str(r, "id");
     resp_add_bulk(r, n->name, NODE_NAME_LEN);
-    resp_add_bulk_str(r, "port");
-    resp_add_int(r, n->port);
+    if (plain_port) {
+        resp_add_bulk_str(r, "port");
+        resp_add_int(r, plain_port);
+    }
+    if (tls_port) {
+        resp_add_bulk_str(r, "tls-port");
+        resp_add_int(r, tls_port);
+    }
     resp_add_bulk_str(r, "ip");
     resp_add_bulk_str(r, n->ip);
     resp_add_bulk_str(r, "endpoint");
@@ -514,7 +530,9 @@ static void replicas(cmd_ctx_t *ctx)
     for (int k = 0; k < n; k++) {
         resp_buf_t line;
         resp_buf_init(&line, 2);
+        tl_plain_client = ctx->client && !ctx->client->tls && config_get_num(CONFIG_TLS_CLUSTER);
         state_format_node_line(s, reps[k], &line, false);
+        tl_plain_client = false;
         resp_add_bulk(ctx->reply, line.data, line.len);
         resp_buf_free(&line);
     }

@@ -68,7 +68,7 @@ static bool shard_route_ok(cmd_ctx_t *ctx, int first, int last)
     if (s->importing_from[slot] >= 0 && ctx->client && (ctx->client->flags & CLIENT_ASKING)) return true;
     if ((me->flags & NODE_SLAVE) && me->master == owner) return true;
     const node_view_t *o = &s->nodes[owner];
-    resp_add_errorf(ctx->reply, "MOVED %u %s:%d", slot, dispatch_endpoint(o), o->port);
+    resp_add_errorf(ctx->reply, "MOVED %u %s:%d", slot, dispatch_endpoint(o), dispatch_port(ctx->client, o));
     return false;
 }
 

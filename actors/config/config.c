@@ -597,10 +597,29 @@ bool config_cluster_enabled(void) { return cfg_value_num(CONFIG_CLUSTER_ENABLED)
 size_t config_cluster_config_file(char *b, size_t c) { return config_get_str(CONFIG_CLUSTER_CONFIG_FILE, b, c); }
 long long config_cluster_node_timeout(void) { return cfg_value_num(CONFIG_CLUSTER_NODE_TIMEOUT); }
 int config_cluster_port(void) { return (int)cfg_value_num(CONFIG_CLUSTER_PORT); }
+/* With tls-cluster the TLS port is the node's port on the bus, so the bus
+ * port's default follows it (7.0.15's deriveAnnouncedPorts). */
 int config_cluster_bus_port(void)
 {
     int p = config_cluster_port();
-    return p ? p : config_port() + BUS_PORT_OFFSET;
+    int base = config_get_num(CONFIG_TLS_CLUSTER) ? (int)config_get_num(CONFIG_TLS_PORT) : config_port();
+    return p ? p : base + BUS_PORT_OFFSET;
+}
+
+void config_cluster_announced_ports(int *port, int *pport, int *cport)
+{
+    bool tls = config_get_num(CONFIG_TLS_CLUSTER) != 0;
+    *port = tls ? (int)config_get_num(CONFIG_TLS_PORT) : config_port();
+    *pport = tls ? config_port() : 0;
+    int announce_tls = config_cluster_announce_tls_port(), announce = config_cluster_announce_port();
+    if (tls && announce_tls) {
+        *port = announce_tls;
+        *pport = announce;
+    } else if (announce) {
+        *port = announce;
+    }
+    int bus = config_cluster_announce_bus_port();
+    *cport = bus ? bus : config_cluster_bus_port();
 }
 size_t config_cluster_announce_ip(char *b, size_t c) { return config_get_str(CONFIG_CLUSTER_ANNOUNCE_IP, b, c); }
 int config_cluster_announce_port(void) { return (int)cfg_value_num(CONFIG_CLUSTER_ANNOUNCE_PORT); }

@@ -178,6 +178,11 @@ size_t config_cluster_announce_ip(char *buf, size_t cap);  /* "" = not set */
 int config_cluster_announce_port(void);
 int config_cluster_announce_bus_port(void);
 int config_cluster_announce_tls_port(void);
+/* The ports we announce on the bus, by 7.0.15's rules: `port` is the TLS
+ * port with tls-cluster (cluster-announce-tls-port if set), `pport` then
+ * the plain one (cluster-announce-port if set; 0 without tls-cluster),
+ * `cport` cluster-announce-bus-port or the bus port. */
+void config_cluster_announced_ports(int *port, int *pport, int *cport);
 size_t config_cluster_announce_hostname(char *buf, size_t cap);
 bool config_cluster_require_full_coverage(void);
 bool config_cluster_allow_reads_when_down(void);

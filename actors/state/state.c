@@ -140,10 +140,7 @@ static void seed_name_index(state_t *st)
 static void refresh_myself_address(state_t *st)
 {
     state_node_t *me = &st->nodes[st->myself];
-    int port = config_cluster_announce_port();
-    me->port = port ? port : config_port();
-    int bport = config_cluster_announce_bus_port();
-    me->cport = bport ? bport : config_cluster_bus_port();
+    config_cluster_announced_ports(&me->port, &me->pport, &me->cport);
     char ip[NODES_CONF_IP_SIZE];
     if (config_cluster_announce_ip(ip, sizeof ip) > 0) snprintf(me->ip, sizeof me->ip, "%s", ip);
     config_cluster_announce_hostname(me->hostname, sizeof me->hostname);
@@ -233,7 +230,7 @@ static void build_header(state_t *st, cluster_snapshot_t *s)
     if (config_cluster_announce_ip(ip, sizeof ip) > 0) snprintf(h->myip, sizeof h->myip, "%s", ip);
     h->port = (uint16_t)me->port;
     h->cport = (uint16_t)me->cport;
-    h->pport = 0;
+    h->pport = (uint16_t)me->pport;
     h->flags = me->flags & (uint16_t)~(NODE_MEET | NODE_HANDSHAKE);
     h->state = st->state_ok ? 0 : 1;
     h->current_epoch = st->current_epoch;

@@ -40,14 +40,13 @@ void state_refresh_myself(state_t *st)
         st->dirty_snapshot = true;
         st->save_pending = true;
     }
-    int port = config_cluster_announce_port();
-    if (!port) port = config_port();
-    int cport = config_cluster_announce_bus_port();
-    if (!cport) cport = config_cluster_bus_port();
+    int port, pport, cport;
+    config_cluster_announced_ports(&port, &pport, &cport);
     char ip[NODES_CONF_IP_SIZE] = "";   /* the size of a node's ip field */
     config_cluster_announce_ip(ip, sizeof ip);
-    if (me->port != port || me->cport != cport || (ip[0] && strcmp(ip, me->ip) != 0)) {
+    if (me->port != port || me->pport != pport || me->cport != cport || (ip[0] && strcmp(ip, me->ip) != 0)) {
         me->port = port;
+        me->pport = pport;
         me->cport = cport;
         if (ip[0]) snprintf(me->ip, sizeof me->ip, "%s", ip);
         st->dirty_snapshot = true;

@@ -203,7 +203,7 @@ static int route(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, const
         me->master == owner)
         return ROUTE_SLOT;
     const node_view_t *o = &s->nodes[owner];
-    snprintf(err, errcap, "MOVED %u %s:%d", slot, dispatch_endpoint(o), o->port);
+    snprintf(err, errcap, "MOVED %u %s:%d", slot, dispatch_endpoint(o), dispatch_port(c, o));
     return ROUTE_ERROR;
 }
 
@@ -341,6 +341,12 @@ bool dispatch_txn_owner_ok(worker_t *w, const queued_cmd_t *cmds, int n, uint64_
         return ok;
     }
     return true;
+}
+
+int dispatch_port(const client_t *c, const node_view_t *n)
+{
+    bool plain = c && !c->tls && config_get_num(CONFIG_TLS_CLUSTER);
+    return plain && n->pport ? n->pport : n->port;
 }
 
 const char *dispatch_endpoint(const node_view_t *n)

@@ -8,6 +8,11 @@
 
 void dispatch_full_name(const cmd_def_t *cmd, char *out, size_t cap);
 const char *dispatch_endpoint(const node_view_t *n);
+/* The port of `n` to give client `c` (NULL: no client): in a TLS cluster
+ * (tls-cluster yes) a plain-text client is given the node's plain port when
+ * it announced one, as 7.0.15 does; everyone else the announced port. */
+struct client;
+int dispatch_port(const struct client *c, const node_view_t *n);
 uint32_t dispatch_watch_bucket(const uint8_t *key, size_t len);
 /* Forwards the current command to the worker that owns `slot` (or runs it here). */
 void dispatch_keyed_at(cmd_ctx_t *ctx, int slot);

@@ -1,0 +1,26 @@
+/* link_tls.h - TLS for cluster bus links (tls-cluster yes); see link_tls.c.
+ * Link threads only, each on its own links. */
+#ifndef SHOAL_ACTORS_BUS_LINK_TLS_H
+#define SHOAL_ACTORS_BUS_LINK_TLS_H
+
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "actors/bus/link_send.h"
+#include "runtime/tls.h"
+
+/* The session for a link's new socket when tls-cluster is on (NULL when off,
+ * or when it could not be made: the caller then closes the link if TLS is
+ * on). An outbound one sends its ClientHello at once; an inbound one
+ * verifies the peer's certificate as tls-auth-clients says. */
+tls_conn_t *link_tls_start(int fd, bool outbound);
+
+/* link_wq_write for a TLS link: the same statuses, plus LINK_WQ_WAIT_READ
+ * when the session must read before it writes again. */
+int link_tls_wq_write(link_wq_t *q, tls_conn_t *t, size_t *written);
+
+/* A TLS handshake with the peer at `ip` failed for `why`: logged (warning)
+ * the first time, then at most once a minute per address. Any thread. */
+void link_tls_refused(const char *ip, bool outbound, const char *why);
+
+#endif
