@@ -12,7 +12,9 @@
 #include <stdint.h>
 #include <unistd.h>
 
+#include "actors/config/config.h"
 #include "actors/worker/client.h"
+#include "actors/worker/dispatch.h"
 #include "actors/worker/worker_internal.h"
 #include "runtime/log.h"
 #include "runtime/tls.h"
@@ -61,4 +63,11 @@ ssize_t client_sock_read(client_t *c, void *buf, size_t len)
 bool client_looks_like_tls_hello(const uint8_t *p, size_t n)
 {
     return n >= 3 && p[0] == 0x16 && p[1] == 0x03 && p[2] <= 0x04;
+}
+
+/* dispatch.h: in a TLS cluster a plain-text client can only use plain ports. */
+int dispatch_port(const client_t *c, const node_view_t *n)
+{
+    bool plain = c && !c->tls && config_get_num(CONFIG_TLS_CLUSTER);
+    return plain && n->pport ? n->pport : n->port;
 }

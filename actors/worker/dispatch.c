@@ -343,12 +343,6 @@ bool dispatch_txn_owner_ok(worker_t *w, const queued_cmd_t *cmds, int n, uint64_
     return true;
 }
 
-int dispatch_port(const client_t *c, const node_view_t *n)
-{
-    bool plain = c && !c->tls && config_get_num(CONFIG_TLS_CLUSTER);
-    return plain && n->pport ? n->pport : n->port;
-}
-
 const char *dispatch_endpoint(const node_view_t *n)
 {
     int type = config_cluster_preferred_endpoint_type();
