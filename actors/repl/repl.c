@@ -82,6 +82,7 @@ void ra_publish(repl_actor_state_t *ra)
     memcpy(p->replid, ra->replid, sizeof p->replid);
     memcpy(p->replid2, ra->replid2, sizeof p->replid2);
     p->master_repl_offset = ra->offset;
+    p->fed_taken = ra->fed_taken;
     p->second_repl_offset = ra->second_offset;
     p->backlog_active = ra->backlog != NULL;
     p->backlog_size = ra->backlog ? ra->backlog_size : config_get_num(CONFIG_REPL_BACKLOG_SIZE);
@@ -115,6 +116,12 @@ void repl_status_get(repl_status_t *out)
     pthread_mutex_lock(&ra->mu);
     *out = ra->pub;
     pthread_mutex_unlock(&ra->mu);
+    /* Writes already answered whose bytes are still on their way to this
+     * actor count in master_repl_offset, as they do at once in Redis: a
+     * client that reads the offset after its reply finds its write in it.
+     * acquire: pairs with the workers' release in repl_flush. */
+    unsigned long long fed = atomic_load_explicit(&g_repl_fed, memory_order_acquire);
+    if (out->backlog_active && fed > out->fed_taken) out->master_repl_offset += (long long)(fed - out->fed_taken);
 }
 
 long long repl_psync_args(char replid[REPL_ID_LEN + 1])
@@ -585,6 +592,7 @@ static void on_feed(repl_actor_state_t *ra, repl_feed_msg_t *m)
     /* A worker propagates as soon as its snapshot says we are a master: see
      * the promotion (new replid) before the first byte of it is filed. */
     if (ra->was_replica) check_role(ra);
+    ra->fed_taken += m->len;
     if (ra->backlog && !ra->was_replica) {
         ra_maybe_select(ra);
         stream_append_chunk(ra, repl_chunk_new(m->data, m->len));

@@ -46,6 +46,10 @@ extern _Atomic int g_repl_propagate;
 /* master_repl_offset as last published by the replication actor (a replica's
  * is its processed offset): the bus header's offset field. */
 extern _Atomic long long g_repl_offset;
+/* Bytes the workers handed to the replication actor (repl_flush), ever: the
+ * part not yet taken is added to INFO's master_repl_offset. One add per
+ * flush (a loop round of a worker), not per command. */
+extern _Atomic unsigned long long g_repl_fed;
 /* Replicas with an ACK no older than min-replicas-max-lag (for min-replicas-to-write). */
 extern _Atomic int g_repl_good_replicas;
 /* min-replicas-to-write as the replication actor last read it (0 = off). */
@@ -69,6 +73,7 @@ typedef struct repl_status {
     repl_replica_view_t replicas[REPL_MAX_SHOWN_REPLICAS];
     long long sync_full, sync_partial_ok, sync_partial_err;
     long long net_repl_output_bytes;
+    unsigned long long fed_taken;     /* of g_repl_fed, when master_repl_offset was published */
 } repl_status_t;
 
 /* Starts the replication actor on its own thread. replid/offset: the history

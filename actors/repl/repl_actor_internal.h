@@ -71,6 +71,7 @@ typedef struct repl_actor_state {
     rt_actor_t actor;
     char replid[REPL_ID_LEN + 1], replid2[REPL_ID_LEN + 1];
     long long offset, second_offset;
+    unsigned long long fed_taken;   /* bytes of the workers' RM_FEEDs taken so far (g_repl_fed) */
     uint8_t *backlog;             /* ring of backlog_size bytes, NULL when none */
     long long backlog_size, histlen;
     size_t widx;                  /* next write position */

@@ -126,6 +126,8 @@ void repl_wbuf_free(repl_wbuf_t *b)
     free(b);
 }
 
+_Atomic unsigned long long g_repl_fed;
+
 void repl_flush(repl_wbuf_t *b)
 {
     if (!b || b->out.len == 0 || b->in_multi) return;
@@ -137,6 +139,8 @@ void repl_flush(repl_wbuf_t *b)
     m->worker = b->worker;
     m->seq = ++b->seq;
     resp_buf_init(&b->out, 2);
+    /* release: before the reply of the write leaves (repl_status_get) */
+    atomic_fetch_add_explicit(&g_repl_fed, m->len, memory_order_release);
     /* With the AOF on, the bytes are written to it (fsync'ed with appendfsync
      * always) before this returns, in the order the stream gets them: aof.h. */
     aof_handover(m->data, m->len, repl_actor(), &m->hdr);

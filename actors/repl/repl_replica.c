@@ -65,11 +65,68 @@ void rr_publish(repl_replica_link_t *rl)
     pthread_mutex_unlock(&status_mu);
 }
 
+/* What the workers applied of the stream, per worker: handed is how many
+ * batches the link gave it, applied how many it ran, low an offset below
+ * which all it was given is applied (the `from` of its last applied batch, or
+ * raised by the link when it gives an idle worker a batch). A worker with
+ * batches pending holds the node's applied offset at its low. */
+static _Atomic unsigned long long handed_seq[MAX_WORKERS], applied_seq[MAX_WORKERS];
+static _Atomic long long applied_low[MAX_WORKERS];
+
+static void raise_low(int wi, long long off)
+{
+    long long cur = atomic_load_explicit(&applied_low[wi], memory_order_relaxed);
+    /* release: pairs with the acquire in applied_offset */
+    while (cur < off && !atomic_compare_exchange_weak_explicit(&applied_low[wi], &cur, off, memory_order_release,
+                                                               memory_order_relaxed)) {
+    }
+}
+
+void repl_replica_applied(int wi, long long from)
+{
+    raise_low(wi, from);
+    /* release: the batch's effects and low come before the count that says it ran */
+    atomic_fetch_add_explicit(&applied_seq[wi], 1, memory_order_release);
+}
+
+/* The link's thread, before posting a batch handed over at `from`. */
+static void note_handed(int wi, long long from)
+{
+    /* acquire: a worker that ran all it had is idle: nothing it holds is older than from */
+    if (atomic_load_explicit(&applied_seq[wi], memory_order_acquire) ==
+        atomic_load_explicit(&handed_seq[wi], memory_order_relaxed))
+        raise_low(wi, from);
+    /* release: pairs with INFO's acquire after it read the offset published later */
+    atomic_fetch_add_explicit(&handed_seq[wi], 1, memory_order_release);
+}
+
+/* Every stream byte before the result is applied by the workers. */
+static long long applied_offset(long long handed_off)
+{
+    long long off = handed_off;
+    for (int i = 0; i < MAX_WORKERS; i++) {
+        unsigned long long h = atomic_load_explicit(&handed_seq[i], memory_order_acquire);
+        if (atomic_load_explicit(&applied_seq[i], memory_order_acquire) == h) continue;
+        long long low = atomic_load_explicit(&applied_low[i], memory_order_acquire);
+        if (low < off) off = low;
+    }
+    return off;
+}
+
+/* A new stream (a full or partial sync at `offset`): every worker's low starts there. */
+static void applied_reset(long long offset)
+{
+    for (int i = 0; i < MAX_WORKERS; i++) atomic_store_explicit(&applied_low[i], offset, memory_order_release);
+}
+
+void rr_stream_offset_reset(long long offset) { applied_reset(offset); }
+
 void repl_replica_status_get(repl_replica_status_t *out)
 {
     pthread_mutex_lock(&status_mu);
     *out = published;
     pthread_mutex_unlock(&status_mu);
+    if (out->state == RL_CONNECTED) out->repl_offset = applied_offset(out->repl_offset);
     /* relaxed: a statistic */
     out->net_repl_input_bytes = atomic_load_explicit(&net_input_bytes, memory_order_relaxed);
 }
@@ -322,6 +379,9 @@ void rr_batches_send(repl_replica_link_t *rl)
         a->ncmds = b->n;
         a->cmds = b->cmds;
         a->now_ms = now;
+        a->from_link = true;
+        a->from = rl->repl_offset;    /* this round's bytes come after it */
+        note_handed(i, a->from);
         b->cmds = NULL;
         b->n = b->cap = 0;
         rl->handed[i] = true;

@@ -73,6 +73,11 @@ void repl_replica_check(void);
 
 /* Any thread. */
 void repl_replica_status_get(repl_replica_status_t *out);
+
+/* A worker applied a batch of our master's stream handed over at offset
+ * `from` (its own thread). INFO's slave_repl_offset counts only what every
+ * worker applied, as Redis's counts what its one thread processed. */
+void repl_replica_applied(int worker, long long from);
 /* "connect", "connecting", "handshake", "sync", "connected" (ROLE). */
 const char *repl_link_state_name(int state);
 

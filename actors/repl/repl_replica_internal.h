@@ -134,6 +134,8 @@ typedef struct repl_replica_link {
 } repl_replica_link_t;
 
 /* repl_replica.c */
+/* A stream starts at `offset`: what the workers applied is counted from there. */
+void rr_stream_offset_reset(long long offset);
 void rr_publish(repl_replica_link_t *rl);
 void rr_set_error(repl_replica_link_t *rl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rr_out_flush(repl_replica_link_t *rl);

@@ -86,6 +86,7 @@ static void hs_send_psync(repl_replica_link_t *rl)
 
 static void stream_start(repl_replica_link_t *rl, long long offset)
 {
+    rr_stream_offset_reset(offset);
     rl->state = RL_CONNECTED;
     rl->repl_offset = rl->read_repl_offset = offset;
     rl->has_offsets = true;

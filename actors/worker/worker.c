@@ -814,6 +814,7 @@ static void on_apply(worker_t *w, repl_apply_t *a)
         queued_cmd_free(&a->cmds[i]);
     }
     snap_leave(w);
+    if (a->from_link) repl_replica_applied(w->index, a->from);
     free(a->cmds);
     free(a);
 }

@@ -42,6 +42,8 @@ typedef struct repl_apply {
     int ncmds;
     struct queued_cmd *cmds;
     long long now_ms;
+    bool from_link;               /* from our master's stream: counted (repl_replica_applied) */
+    long long from;               /* the stream offset everything before which was handed over */
 } repl_apply_t;
 
 /* WMSG_SWAP_KS: the worker frees its keyspace and adopts `ks` (built off-thread

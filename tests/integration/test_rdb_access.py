@@ -49,8 +49,10 @@ def _close(got, want):
     """Same error/answer shapes; idle seconds within the few seconds the test takes."""
     assert set(got) == set(want)
     for k in want:
-        for g, w in zip(got[k], want[k]):
-            if isinstance(w, int) and w >= 900:
+        for i, (g, w) in enumerate(zip(got[k], want[k])):
+            # an IDLETIME (a restored 900+ or a fresh key's 0-1) moves with the clock while
+            # the test runs, and the two servers are asked seconds apart on a loaded machine
+            if isinstance(w, int) and (w >= 900 or i == 0):
                 assert isinstance(g, int) and abs(g - w) <= 3, (k, got[k], want[k])
             else:
                 assert g == w, (k, got[k], want[k])
