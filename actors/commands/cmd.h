@@ -185,10 +185,29 @@ typedef struct cmd_def {
     /* Movable keys its specs cannot express (SORT's STORE anywhere in the
      * call): the key positions, as cmd_get_keys returns them. NULL: specs. */
     int (*getkeys)(int argc, const uint8_t **argv, const size_t *argvlen, int *positions, int max);
+    /* Flags that depend on the call (FCALL: its function's flags make it a
+     * write or a read, as 7.0.15's getCommandFlags): from `flags` (the
+     * entry's) and the arguments. NULL: the entry's flags. */
+    uint32_t (*call_flags)(uint32_t flags, int argc, const uint8_t **argv, const size_t *argvlen);
 } cmd_def_t;
+
+/* The flags of this call of cmd (see call_flags): what routing and the
+ * write checks look at. */
+static inline uint32_t cmd_call_flags(const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    return cmd->call_flags ? cmd->call_flags(cmd->flags, argc, argv, argvlen) : cmd->flags;
+}
 
 /* Whether a pause of writes (manual failover, slot hand-over) must hold cmd. */
 static inline bool cmd_may_write(const cmd_def_t *cmd) { return cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE); }
+
+/* A write without keys that changes node-wide state (FUNCTION LOAD, DELETE,
+ * FLUSH, RESTORE): from a master's stream or an AOF it is applied once, on
+ * any one worker. */
+static inline bool cmd_keyless_write(const cmd_def_t *cmd)
+{
+    return cmd->exec == CMD_EXEC_CLIENT && (cmd->flags & CMD_WRITE) && cmd->handler;
+}
 
 /* Builds lookup structures; call once at startup before any lookup. */
 void cmd_table_init(void);

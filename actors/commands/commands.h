@@ -55,6 +55,7 @@ void cmd_script_exists(cmd_ctx_t *ctx);     /* SCRIPT EXISTS */
 void cmd_script_flush(cmd_ctx_t *ctx);      /* SCRIPT FLUSH */
 void cmd_fcall(cmd_ctx_t *ctx);             /* FCALL (cmd_function.c) */
 void cmd_fcall_ro(cmd_ctx_t *ctx);          /* FCALL_RO */
+uint32_t cmd_fcall_flags(uint32_t flags, int argc, const uint8_t **argv, const size_t *argvlen);
 void cmd_function_load(cmd_ctx_t *ctx);     /* FUNCTION LOAD */
 void cmd_function_delete(cmd_ctx_t *ctx);   /* FUNCTION DELETE */
 void cmd_function_flush(cmd_ctx_t *ctx);    /* FUNCTION FLUSH */

@@ -75,6 +75,8 @@ unsigned long fn_reg_gen(void);
  * are of (caller frees with fn_libs_free). */
 fn_lib_t **fn_reg_snapshot(int *n, unsigned long *gen);
 void fn_reg_counts(long long *libs, long long *funcs);
+/* The flags of the function of that name (any case); false when none. */
+bool fn_reg_func_flags(const uint8_t *name, size_t len, unsigned *flags);
 
 /* The FUNCTION2 records of every library (RDB string encoding, LZF when
  * compress and it pays, as 7.0.15's rdbSaveFunctions): malloc'd, *len

@@ -204,6 +204,22 @@ fn_lib_t **fn_reg_snapshot(int *n, unsigned long *gen)
     return out;
 }
 
+bool fn_reg_func_flags(const uint8_t *name, size_t len, unsigned *flags)
+{
+    bool found = false;
+    pthread_mutex_lock(&reg_lock);
+    for (int i = 0; i < reg_n && !found; i++)
+        for (int f = 0; f < reg_libs[i]->nfuncs && !found; f++) {
+            const char *fname = reg_libs[i]->funcs[f].name;
+            if (strlen(fname) == len && !strncasecmp(fname, (const char *)name, len)) {
+                *flags = reg_libs[i]->funcs[f].flags;
+                found = true;
+            }
+        }
+    pthread_mutex_unlock(&reg_lock);
+    return found;
+}
+
 void fn_reg_counts(long long *libs, long long *funcs)
 {
     pthread_mutex_lock(&reg_lock);
@@ -307,7 +323,7 @@ static bool read_str(const uint8_t *p, size_t len, size_t *pos, char **out, size
     rdb_strbuf_t sb = { 0 };
     const uint8_t *s;
     size_t n;
-    int rc = rdb_read_string(p, len, pos, 0, &sb, &s, &n, NULL);
+    int rc = rdb_read_string(p, len, pos, RDB_DEFAULT_MAX_STRING, &sb, &s, &n, NULL);
     if (rc == RDB_OK) {
         *out = xmalloc(n + 1);
         memcpy(*out, s, n);

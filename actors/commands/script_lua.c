@@ -96,7 +96,13 @@ static const char *key_refused(run_t *run, const uint8_t *key, size_t len)
          * node by declared keys of that slot (routing let it in for ASKING). */
         bool asked = s && s->importing_from[slot] >= 0 && run->nkeys > 0 &&
                      slot_of_key(ctx->argv[3], ctx->argvlen[3]) == slot;
-        if (s && s->slot_owner[slot] != s->myself && !asked)
+        /* A replica serves its master's slots to reads of a client that sent
+         * READONLY, a flag 7.0.15 lends the script too: here, a script routed
+         * to this replica by declared keys (routing let it in for READONLY
+         * only; a write call was refused before its keys were looked at). */
+        bool readonly = s && run->nkeys > 0 && (s->nodes[s->myself].flags & NODE_SLAVE) &&
+                        s->slot_owner[slot] == s->nodes[s->myself].master;
+        if (s && s->slot_owner[slot] != s->myself && !asked && !readonly)
             return "Script attempted to access a non local key in a cluster node";
         if (!(run->flags & (SCRIPT_F_COMPAT | SCRIPT_F_CROSS_SLOT))) {
             if (run->slot >= 0 && (unsigned)run->slot != slot)

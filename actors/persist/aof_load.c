@@ -175,6 +175,10 @@ static int apply_one(replayer_t *rp, int argc, const uint8_t **argv, const size_
         }
         return 0;
     }
+    if (cmd_keyless_write(cmd)) {   /* FUNCTION LOAD ...: once, on the first worker */
+        batch_add(rp, 0, cmd, argc, argv, argvlen);
+        return 0;
+    }
     if (cmd->exec != CMD_EXEC_KEYED || !cmd->handler) return 0;   /* nothing of the dataset */
     int pos[4];
     int nk = cmd_get_keys(cmd, argc, argv, argvlen, pos, 4);

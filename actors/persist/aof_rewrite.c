@@ -136,7 +136,7 @@ static void add_cmd(resp_buf_t *b, int argc, const uint8_t **argv, const size_t 
 }
 
 /* Without aof-use-rdb-preamble the base is commands: each string as SET
- * (and PEXPIREAT), each collection as RESTORE ... ABSTTL of its DUMP
+ * (and PEXPIREAT), each library as FUNCTION LOAD, each collection as RESTORE ... ABSTTL of its DUMP
  * payload (the RDB value, version, CRC-64), which redis-server loads as it
  * loads its own RPUSH/HSET/... form. Returns 0 or an errno value. */
 static int rdb_to_commands(const parts_msg_t *m, resp_buf_t *out)
@@ -148,6 +148,12 @@ static int rdb_to_commands(const parts_msg_t *m, resp_buf_t *out)
         rdb_decoder_feed(&d, m->data[i], m->lens[i]);
         rdb_event_t ev;
         while ((s = rdb_decoder_next(&d, &ev)) == RDB_EVENT) {
+            if (ev.type == RDB_EV_FUNCTION) {   /* a library, first, as 7.0.15's rewriteFunctions */
+                const uint8_t *argv[3] = { (const uint8_t *)"FUNCTION", (const uint8_t *)"LOAD", ev.value };
+                size_t lens[3] = { 8, 4, ev.value_len };
+                add_cmd(out, 3, argv, lens);
+                continue;
+            }
             if (ev.type != RDB_EV_KEY) continue;
             char num[32];
             if (ev.value_type == RDB_TYPE_STRING) {

@@ -1,6 +1,7 @@
 /* rdb_load.c - loading dump.rdb at startup, and the loading figures (see
  * rdb_load.h).
  */
+#include "actors/commands/function.h"
 #include "actors/persist/rdb_load.h"
 
 #include <errno.h>
@@ -263,6 +264,7 @@ typedef struct load_ctx {
     bool quiet;               /* the first look at the header: no log lines */
     unsigned events;
     bool keep_expired;        /* a replica, or an AOF base: keys past their TTL stay */
+    fn_stage_t fns;           /* the file's function libraries, the registry's once it is loaded */
     char err[300];
 } load_ctx_t;
 
@@ -325,6 +327,14 @@ static int load_event(load_ctx_t *x, const rdb_event_t *ev)
             }
             rec_head_t h = { .kind = REC_EXPAND, .expire_ms = (int64_t)share };
             batch_add(i, &h, NULL, NULL, x->now_ms);
+        }
+        return 0;
+    }
+    case RDB_EV_FUNCTION: {
+        char why[256];
+        if (!fn_stage_add(&x->fns, ev->value, ev->value_len, why, sizeof why)) {
+            snprintf(x->err, sizeof x->err, "Failed loading library, %s", why);
+            return -1;
         }
         return 0;
     }
@@ -555,6 +565,8 @@ static int load_file(const char *fname, int nworkers, rdb_load_history_t *hist, 
             rc = -1;
         }
     }
+    if (mode == MODE_HEAD || rc != 0) fn_stage_free(&x.fns);
+    else fn_stage_commit(&x.fns);   /* the file's libraries replace the node's, as 7.0.15 loads them */
     if (mode == MODE_HEAD) {
         if (rc == 0 && hist && x.have_id && x.have_offset && x.have_db && x.hist.offset != -1 &&
             x.hist.stream_db != -1) {

@@ -121,6 +121,7 @@ static void job_free(rdb_job_t *job)
 {
     if (job->by_fork && job->dirfd >= 0) close(job->dirfd);
     for (int i = 0; i < MAX_WORKERS; i++) free(job->parts[i].data);
+    free(job->cut.functions);
     pthread_mutex_destroy(&job->mu);
     pthread_cond_destroy(&job->cv);
     free(job);
@@ -189,6 +190,8 @@ static void encode_head(rdb_encoder_t *e, const rdb_job_t *job, uint64_t keys, u
     }
     rdb_encode_header(e);
     rdb_encode_aux_fields(e, &aux);
+    /* the libraries, taken at the cut (7.0.15 writes them before the keys) */
+    if (job->cut.functions_len) rdb_encode_raw(e, job->cut.functions, job->cut.functions_len);
     if (keys > 0) {
         rdb_encode_selectdb(e, 0);
         rdb_encode_resizedb(e, keys, expires);

@@ -155,6 +155,9 @@ typedef struct repl_save_cut {
     char replid[REPL_ID_LEN + 1];
     long long offset;
     long long dirty;              /* the workers' summed change counters at the cut */
+    uint8_t *functions;           /* the FUNCTION2 records of the libraries at the cut (malloc'd,
+                                   * may be NULL; the saver frees it) */
+    size_t functions_len;
     /* Optional: called on the replication thread with every worker parked
      * (after the fields above are filled). True: it took the image itself
      * (a BGSAVE's fork), and the workers encode nothing. */

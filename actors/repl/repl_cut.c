@@ -8,6 +8,7 @@
  * Must never: block the replication actor (only the workers wait), or release
  * a worker before every worker has arrived.
  */
+#include "actors/commands/function.h"
 #include "actors/repl/repl_actor_internal.h"
 #include "runtime/random.h"
 #include "runtime/xmalloc.h"
@@ -148,6 +149,8 @@ void ra_cut_arrived(repl_actor_state_t *ra, repl_cut_msg_t *m)
             s->ack_offset = 0;
         }
         cut->offset = ra->offset;
+        /* the libraries as they are at this point of the stream (7.0.15's RDB has them first) */
+        cut->functions = fn_rdb_records(cut->compress, &cut->functions_len);
     } else if (cut->kind == CUT_SAVE) {
         /* Every worker is parked, its writes in the stream: the offset and
          * the change counters describe exactly what the parts will hold.
@@ -165,8 +168,10 @@ void ra_cut_arrived(repl_actor_state_t *ra, repl_cut_msg_t *m)
         memcpy(req->replid, ra->replid, sizeof req->replid);
         req->offset = ra->offset;
         req->dirty = workers_sum(WSTAT_DIRTY);
+        req->functions = fn_rdb_records(req->compress, &req->functions_len);
         req->taken = req->at_cut && req->at_cut(req);
     } else if (cut->kind == CUT_REWRITE) {
+        cut->functions = fn_rdb_records(cut->compress, &cut->functions_len);
         aof_cut_reached();   /* after every handover filed before the cut */
     } else {
         ra_maybe_select(ra);
@@ -209,6 +214,7 @@ static int build_rdb(repl_actor_state_t *ra, repl_cut_t *cut, long long at, repl
                            .repl_stream_db = 0, .repl_id = ra->replid, .repl_offset = at, .aof_base = aof_base };
     rdb_encode_header(&e);
     rdb_encode_aux_fields(&e, &aux);
+    if (cut->functions_len) rdb_encode_raw(&e, cut->functions, cut->functions_len);
     if (keys > 0) {
         rdb_encode_selectdb(&e, 0);
         rdb_encode_resizedb(&e, keys, expires);
@@ -300,6 +306,7 @@ void ra_cut_done(repl_actor_state_t *ra, repl_cut_msg_t *m)
         }
     }
     for (int i = 0; i < workers_count(); i++) free(cut->parts[i].data);
+    free(cut->functions);
     pthread_mutex_destroy(&cut->mu);
     pthread_cond_destroy(&cut->cv);
     free(cut);

@@ -105,6 +105,8 @@ typedef struct repl_cut {
     long long offset;     /* the stream offset of the cut (CUT_SYNC) */
     repl_save_cut_t *save;   /* CUT_SAVE: the request, whose parts the workers fill */
     rdb_part_t parts[MAX_WORKERS];
+    uint8_t *functions;   /* CUT_SYNC, CUT_REWRITE: the FUNCTION2 records at the cut (owned, may be NULL) */
+    size_t functions_len;
 } repl_cut_t;
 
 /* To a worker as WMSG_RUN (run.fn), and back to the replication actor. */

@@ -344,6 +344,7 @@ static void staged_free(repl_replica_link_t *rl)
         ks_free(rl->staged[i]);
         rl->staged[i] = NULL;
     }
+    fn_stage_free(&rl->staged_fns);
     rl->staged_keys = 0;
 }
 

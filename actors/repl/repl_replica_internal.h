@@ -29,6 +29,7 @@
 
 #include "actors/worker/client.h"
 #include "actors/commands/cmd.h"
+#include "actors/commands/function.h"
 #include "actors/config/config.h"
 #include "actors/worker/keyspace.h"
 #include "actors/persist/rdb_save.h"
@@ -109,6 +110,7 @@ typedef struct repl_replica_link {
     rdb_decoder_t dec;
     bool dec_on;
     struct keyspace *staged[MAX_WORKERS];
+    fn_stage_t staged_fns;              /* the master's function libraries, ours at the commit */
     long long staged_keys;
 
     /* stream */

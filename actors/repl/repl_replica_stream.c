@@ -52,6 +52,7 @@ static int route(repl_replica_link_t *rl, int argc, const uint8_t **argv, const 
         if (arg_is(argv[0], argvlen[0], "flushall") || arg_is(argv[0], argvlen[0], "flushdb")) return -2;
         return -1;
     }
+    if (cmd_keyless_write(cmd)) return 0;
     if (cmd->exec != CMD_EXEC_KEYED || !cmd->handler) {
         log_unapplied_once(rl, argv[0], argvlen[0], "not a keyed command");
         return -1;

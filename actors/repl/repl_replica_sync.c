@@ -238,6 +238,9 @@ static int stage_event(repl_replica_link_t *rl, const rdb_event_t *ev, char *err
         rl->staged_keys++;
         return 0;
     }
+    case RDB_EV_FUNCTION:
+        if (!fn_stage_add(&rl->staged_fns, ev->value, ev->value_len, err, cap)) return -1;
+        return 0;
     default:
         return 0;
     }
@@ -271,6 +274,7 @@ static void transfer_commit(repl_replica_link_t *rl)
         rl->staged[i] = NULL;               /* the worker owns it now */
         worker_post(i, &m->hdr);
     }
+    fn_stage_commit(&rl->staged_fns);   /* the master's libraries replace ours, as 7.0.15 */
     long long keys = rl->staged_keys;
     if (rl->dec_on) rdb_decoder_free(&rl->dec);
     rl->dec_on = false;

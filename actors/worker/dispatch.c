@@ -162,10 +162,11 @@ static int route(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, const
     }
     if (pos != stack) free(pos);
     *slot_out = (int)slot;
+    uint32_t flags = cmd_call_flags(cmd, argc, argv, argvlen);
     if (!config_cluster_enabled()) {
         /* Every key is ours; a replica (REPLICAOF) refuses writes, as a
          * read-only Redis replica does, instead of redirecting them. */
-        if ((cmd->flags & CMD_WRITE) && (w->cur->nodes[w->cur->myself].flags & NODE_SLAVE)) {
+        if ((flags & CMD_WRITE) && (w->cur->nodes[w->cur->myself].flags & NODE_SLAVE)) {
             snprintf(err, errcap, "READONLY You can't write against a read only replica.");
             return ROUTE_ERROR;
         }
@@ -182,7 +183,7 @@ static int route(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, const
             snprintf(err, errcap, "CLUSTERDOWN The cluster is down");
             return ROUTE_ERROR;
         }
-        if (cmd->flags & CMD_WRITE) {
+        if (flags & CMD_WRITE) {
             snprintf(err, errcap, "CLUSTERDOWN The cluster is down and only accepts read commands");
             return ROUTE_ERROR;
         }
@@ -199,7 +200,7 @@ static int route(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, const
     /* A slot migration's lane reaching the slots it imports (state/asm.h). */
     if (c && (c->flags & CLIENT_ASM_LANE) && asm_slot_hidden(slot)) return ROUTE_SLOT;
     /* A READONLY client on a replica, reading its master's slot. */
-    if (c && (c->flags & CLIENT_READONLY) && !(cmd->flags & CMD_WRITE) && (me->flags & NODE_SLAVE) &&
+    if (c && (c->flags & CLIENT_READONLY) && !(flags & CMD_WRITE) && (me->flags & NODE_SLAVE) &&
         me->master == owner)
         return ROUTE_SLOT;
     const node_view_t *o = &s->nodes[owner];
@@ -501,7 +502,7 @@ void dispatch_apply(worker_t *w, const queued_cmd_t *q, long long now_ms)
         }
         return;
     }
-    if (q->cmd->exec != CMD_EXEC_KEYED || !q->cmd->handler) return;
+    if ((q->cmd->exec != CMD_EXEC_KEYED || !q->cmd->handler) && !cmd_keyless_write(q->cmd)) return;
     resp_buf_t scratch;
     resp_buf_init(&scratch, 2);
     run_here(w, NULL, 0, q->cmd, q->argc, q->argv, q->argvlen, &scratch, now_ms, true, NULL);
@@ -792,26 +793,27 @@ static void multi_command(client_t *c, const cmd_def_t *cmd, const cmd_def_t *to
 static bool write_allowed(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
                           const size_t *argvlen)
 {
-    if (evict_refuses(c->worker->cur, cmd->flags & CMD_DENYOOM)) {
+    uint32_t flags = cmd_call_flags(cmd, argc, argv, argvlen);
+    if (evict_refuses(c->worker->cur, flags & CMD_DENYOOM)) {
         reply_error_now(c, cmd, EVICT_OOM_ERROR);
         return false;
     }
     /* 7.0.15 refuses writes, and PING, while the last BGSAVE failed under
      * stop-writes-on-bgsave-error (MISCONF), after routing and before the
      * replica checks; the RDB's reason is checked before the AOF's. */
-    if (((cmd->flags & CMD_WRITE) || cmd->handler == cmd_ping) && rdb_writes_denied()) {
+    if (((flags & CMD_WRITE) || cmd->handler == cmd_ping) && rdb_writes_denied()) {
         reply_error_now(c, cmd, RDB_MISCONF_ERROR);
         return false;
     }
     /* As 7.0.15's processCommand: after a failed AOF write a master refuses
      * writes and PING until a write succeeds again. */
     const char *misconf = aof_write_refusal();
-    if (misconf && ((cmd->flags & CMD_WRITE) || is_cmd(cmd, "ping")) &&
+    if (misconf && ((flags & CMD_WRITE) || is_cmd(cmd, "ping")) &&
         !(c->worker->cur->nodes[c->worker->cur->myself].flags & NODE_SLAVE)) {
         reply_error_now(c, cmd, misconf);
         return false;
     }
-    if (!(cmd->flags & CMD_WRITE)) return true;
+    if (!(flags & CMD_WRITE)) return true;
     if (wpause_active()) {   /* manual failover pause (wpause.h) */
         reply_error_now(c, cmd, WPAUSE_ERROR);
         return false;

@@ -236,3 +236,194 @@ def test_every_worker_runs_every_library(servers):
         assert d.call("FCALL", "bump", "1", "key:5", "1") == 16
         assert c.call("FUNCTION", "FLUSH") == "OK"
         assert d.raw("FCALL", "bump", "1", "key:6", "1") == b"-ERR Function not found\r\n"
+
+
+LONG_LIB = lib("longlib", "-- " + "padding that LZF squeezes " * 8 + "\n"
+               "redis.register_function('long_f', function() return 'long' end)")
+
+
+@pytest.mark.parametrize("policy", [None, "APPEND", "REPLACE", "FLUSH"])
+def test_dump_restore_both_ways_with_redis(snode, sref, policy):
+    """FUNCTION DUMP gives redis-server's bytes (records, RDB version, CRC-64; LZF for a long
+    library); each side restores the other's payload, under every policy, with the same replies."""
+    dumps = []
+    for srv in (sref, snode):
+        with srv.raw() as c:
+            assert c.call("FUNCTION", "FLUSH") == "OK"
+            assert c.call("FUNCTION", "LOAD", LONG_LIB) == b"longlib"
+            dumps.append(c.call("FUNCTION", "DUMP"))
+    assert dumps[1] == dumps[0]
+    one = dumps[0]
+    with sref.raw() as c:
+        assert c.call("FUNCTION", "LOAD", LIB) == b"mylib"
+        both = c.call("FUNCTION", "DUMP")
+    tail = (policy,) if policy else ()
+    replies = []
+    for srv in (sref, snode):
+        with srv.raw() as c:
+            assert c.call("FUNCTION", "FLUSH") == "OK"
+            assert c.call("FUNCTION", "LOAD", OTHER_LIB) == b"other"
+            r = [c.raw("FUNCTION", "RESTORE", both, *tail)]
+            r.append(c.raw("FUNCTION", "RESTORE", one, *tail))            # longlib again
+            r.append(c.raw("FCALL", "long_f", "0"))
+            r.append(c.raw("FCALL", "o1", "0"))
+            r.append(sorted(x[1] for x in c.call("FUNCTION", "LIST")))  # library names
+            r.append(c.raw("FUNCTION", "RESTORE", one[:-1] + bytes([one[-1] ^ 1])))
+            r.append(c.raw("FUNCTION", "RESTORE", b"\x00" + one[1:-10] + one[-10:]))
+            replies.append(r)
+    assert replies[1] == replies[0]
+
+
+def test_restore_payload_errors_same_as_redis(snode, sref):
+    """A payload whose footer is right but whose records are not: the errors 7.0.15 gives."""
+    import struct as st
+    import replhelpers as rh
+
+    def payload(body):
+        data = body + b"\x0a\x00"
+        return data + st.pack("<Q", rh.crc64(data))
+
+    cases = [payload(b"\xf5\x05hello"), payload(b"\x00\x01a"), payload(b"\xf5\x40"),
+             payload(b"\xf5\x3fx"), payload(b"\xf6\x01x\x03lua\x00\x07return1"),
+             payload(b"\xf6\x01x\x03lua\x01\x01d" + bytes([len(REG) + 1]) + b"\n" + REG.encode()),
+             payload(b"\xf5\x0c#!lua name=x"), payload(b"")]
+    for body in cases:
+        got = []
+        for srv in (sref, snode):
+            with srv.raw() as c:
+                assert c.call("FUNCTION", "FLUSH") == "OK"
+                got.append(c.raw("FUNCTION", "RESTORE", body))
+        assert got[1] == got[0], body
+
+
+def _libraries(srv):
+    """FUNCTION LIST WITHCODE of srv in canonical order (see _list_shape)."""
+    with srv.raw() as c:
+        return _list_shape(c.call("FUNCTION", "LIST", "WITHCODE"))
+
+
+def _fill_libraries(srv):
+    with srv.raw() as c:
+        assert c.call("FUNCTION", "LOAD", LIB) == b"mylib"
+        assert c.call("FUNCTION", "LOAD", LONG_LIB) == b"longlib"
+        assert c.call("SET", "k", "v") == "OK"
+
+
+@pytest.mark.parametrize("save", ["SAVE", "BGSAVE"])
+def test_rdb_libraries_both_ways_with_redis(servers, save):
+    """dump.rdb carries the libraries (FUNCTION2 records before the keys): shoal's file and
+    redis-server's are byte-identical up to the aux fields; each loads the other's, and
+    redis-check-rdb accepts shoal's."""
+    import subprocess
+    nodes = [getattr(servers, kind)(base_args="standalone") for kind in ("shoal", "redis")]
+    records = []      # each library's FUNCTION2 record, as redis-server's FUNCTION DUMP has it
+    with nodes[1].raw() as c:
+        for code in (LIB, LONG_LIB):
+            assert c.call("FUNCTION", "LOAD", code)
+            records.append(c.call("FUNCTION", "DUMP")[:-10])
+            assert c.call("FUNCTION", "FLUSH") == "OK"
+    files = []
+    for srv in nodes:
+        _fill_libraries(srv)
+        with srv.raw() as c:
+            if save == "SAVE":
+                assert c.call("SAVE") == "OK"
+            else:
+                assert c.call("BGSAVE") == "Background saving started"
+                h.wait_until(lambda: h.info_dict(c.call("INFO", "persistence"))["rdb_bgsave_in_progress"] == "0",
+                             10, what="the BGSAVE")
+        expected = _libraries(srv)
+        srv.stop()
+        path = srv.dir / "dump.rdb"
+        chk = subprocess.run(["redis-check-rdb", str(path)], capture_output=True, text=True, timeout=60)
+        assert chk.returncode == 0, chk.stdout + chk.stderr
+        data = path.read_bytes()
+        files.append(data)
+        # both records, before the keys' SELECTDB
+        for rec in records:
+            assert rec in data and data.index(rec) < data.index(b"\xfe\x00"), (srv.kind, rec[:40])
+    (nodes[0].dir / "dump.rdb").write_bytes(files[1])
+    (nodes[1].dir / "dump.rdb").write_bytes(files[0])
+    for srv in nodes:
+        srv.start()
+        assert _libraries(srv) == expected
+        with srv.raw() as c:
+            assert c.call("FCALL", "long_f", "0") == b"long"
+            assert c.call("FCALL", "f2", "1", "k") == b"v"
+
+
+def test_aof_replays_libraries(servers):
+    """FUNCTION LOAD/DELETE reach the AOF as sent and are replayed at start; a rewrite's base
+    carries the libraries (RDB preamble, and FUNCTION LOAD commands without it), as 7.0.15."""
+    for preamble in ("yes", "no"):
+        srv = servers.shoal(base_args="standalone", extra_args=["--appendonly", "yes", "--appendfsync", "always",
+                                                                 "--aof-use-rdb-preamble", preamble])
+        with srv.raw() as c:
+            assert c.call("FUNCTION", "LOAD", LIB) == b"mylib"
+            assert c.call("FUNCTION", "LOAD", OTHER_LIB) == b"other"
+            assert c.call("FUNCTION", "DELETE", "other") == "OK"
+        srv.stop()
+        srv.start()
+        with srv.raw() as c:
+            assert [x[1] for x in c.call("FUNCTION", "LIST")] == [b"mylib"]
+            assert c.call("FUNCTION", "LOAD", OTHER_LIB) == b"other"
+            assert c.call("BGREWRITEAOF") == "Background append only file rewriting started"
+            h.wait_until(lambda: h.info_dict(c.call("INFO", "persistence"))["aof_rewrite_in_progress"] == "0",
+                         10, what="the rewrite")
+        before = _libraries(srv)
+        srv.stop()
+        base = [p for p in (srv.dir / "appendonlydir").iterdir() if ".base." in p.name]
+        assert len(base) == 1
+        if preamble == "no":
+            assert base[0].read_bytes().count(h.encode("FUNCTION", "LOAD", LIB)) == 1
+        srv.start()
+        assert _libraries(srv) == before
+
+
+REPL_PAIRS = [("shoal", "shoal"), ("redis", "shoal"), ("shoal", "redis"), ("redis", "redis")]
+# On a replica, with READONLY: what redis-server 7.0.15 answers (the redis-to-redis case checks it).
+REPLICA_CALLS = [("FCALL", "f2", "1", "{t}k"), ("FCALL_RO", "f2", "1", "{t}k"), ("FCALL", "f2", "0"),
+                 ("FCALL", "w", "0"), ("FCALL_RO", "w", "0"), ("FCALL", "w", "1", "{t}k"),
+                 ("FCALL_RO", "w", "1", "{t}k"), ("FCALL", "nosuch", "1", "{t}k"), ("FUNCTION", "LOAD", OTHER_LIB),
+                 ("FUNCTION", "DELETE", "mylib"), ("FUNCTION", "LIST", "LIBRARYNAME", "zz")]
+REPLICA_REPLIES = [
+    b"$1\r\nx\r\n", b"$1\r\nx\r\n",
+    b"-ERR Lua redis lib command arguments must be strings or integers script: f2, on @user_function:3.\r\n",
+    b"-READONLY You can't write against a read only replica.\r\n",
+    b"-READONLY You can't write against a read only replica.\r\n",
+    b"-MOVED 15891 127.0.0.1:PORT\r\n", b"-MOVED 15891 127.0.0.1:PORT\r\n", b"-ERR Function not found\r\n",
+    b"-READONLY You can't write against a read only replica.\r\n",
+    b"-READONLY You can't write against a read only replica.\r\n", b"*0\r\n"]
+
+
+@pytest.mark.parametrize("mkind,rkind", REPL_PAIRS, ids=[f"{m}-to-{r}" for m, r in REPL_PAIRS])
+def test_libraries_replicate_both_ways_with_redis(servers, mkind, rkind):
+    """A replica gets its master's libraries in the full sync's RDB, then FUNCTION LOAD,
+    RESTORE, DELETE and FLUSH from the stream, and a function's writes as their effects;
+    a READONLY client runs no-writes functions there; write functions are refused."""
+    import replhelpers as rh
+
+    def before(master):
+        _fill_libraries(master)
+
+    master, replica, _ = rh.make_pair(servers, mkind, rkind, writes_before=before)
+    with master.raw() as c:
+        payload = None
+        assert c.call("FUNCTION", "LOAD", OTHER_LIB) == b"other"
+        payload = c.call("FUNCTION", "DUMP")
+        assert c.call("FUNCTION", "DELETE", "other") == "OK"
+        assert c.call("FUNCTION", "LOAD", "REPLACE", LIB.replace("return 1 end", "return 11 end")) == b"mylib"
+        assert c.call("FUNCTION", "RESTORE", payload, "REPLACE") == "OK"
+        assert c.call("FCALL", "w", "1", "{t}k") == "OK"
+        assert c.call("WAIT", "1", "5000") == 1
+    rh.wait_offsets_equal(master, replica)
+    assert _libraries(replica) == _libraries(master)
+    with replica.raw() as c:
+        assert c.call("READONLY") == "OK"
+        got = [c.raw(*cmd).replace(str(master.port).encode(), b"PORT") for cmd in REPLICA_CALLS]
+    assert got == REPLICA_REPLIES
+    with master.raw() as c:
+        assert c.call("FUNCTION", "FLUSH", "ASYNC") == "OK"
+        assert c.call("WAIT", "1", "5000") == 1
+    rh.wait_offsets_equal(master, replica)
+    assert _libraries(replica) == []
