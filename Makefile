@@ -89,7 +89,9 @@ unit: $(UNIT_BIN)
 
 integration: bin/shoal-node
 	@mkdir -p build
+	@rm -f $(INTEGRATION_XML).left
 	@set -o pipefail; cd tests/integration && SHOAL_REFERENCE_RUNS=$(REFERENCE_RUNS) \
+	  SHOAL_REFERENCE_NOTE=$(INTEGRATION_XML).left \
 	  $(PY) -m pytest -q -p no:cacheprovider -n $(INTEGRATION_JOBS) --dist loadgroup --durations=15 \
 	    --junitxml=$(INTEGRATION_XML) $(INTEGRATION_ARGS) 2>&1 | tee $(INTEGRATION_LOG)
 
