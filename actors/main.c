@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "actors/acl/acl.h"
 #include "actors/banner.h"
 #include "actors/bus/link.h"
 #include "actors/commands/commands.h"
@@ -332,6 +333,8 @@ int main(int argc, char **argv)
         printf("shoal-node (Redis-compatible v=7.0.15) bits=64\n");
         return 0;
     }
+    /* `user` lines are checked against the command table as they are read. */
+    config_set_user_handler(acl_config_user);
     if (config_load_argv(argc, argv, &err) != 0) {
         char buf[4096];
         config_format_error(&err, buf, sizeof buf);
@@ -342,6 +345,12 @@ int main(int argc, char **argv)
     process_init(argv[0]);
     if (config_daemonize() && daemonize() != 0) return 1;
     if (log_start(argv[0]) != 0) return 1;
+    acl_init();
+    char aclerr[8192];
+    if (acl_load_at_startup(aclerr, sizeof aclerr) != 0) {
+        LOG_WARNING("%s", aclerr);
+        return 1;
+    }
     sigset_t sigs;
     signals_setup(&sigs);
     g_sigs = sigs;

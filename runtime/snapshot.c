@@ -212,6 +212,14 @@ void *rt_snap_read_begin(rt_snap_reader_t *reader)
     return obj;
 }
 
+void *rt_snap_read_again(rt_snap_reader_t *reader)
+{
+    void *obj = ck_pr_load_ptr(&reader->cell->current);
+    /* load->load (acquire), as in rt_snap_read_begin. */
+    ck_pr_fence_load();
+    return obj;
+}
+
 void rt_snap_read_end(rt_snap_reader_t *reader)
 {
     /* ck_epoch_end fences (release) before clearing "active". */

@@ -94,5 +94,9 @@ unsigned long long rt_snap_pending(const rt_snap_cell_t *cell);
 /* Returns the current object, valid until rt_snap_read_end. Sections do not nest. */
 void *rt_snap_read_begin(rt_snap_reader_t *reader);
 void rt_snap_read_end(rt_snap_reader_t *reader);
+/* Inside a section: the current object now, which may be newer than the one
+ * rt_snap_read_begin returned; valid until rt_snap_read_end too (whatever
+ * is retired after the section began waits for its end). */
+void *rt_snap_read_again(rt_snap_reader_t *reader);
 
 #endif

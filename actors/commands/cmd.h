@@ -36,6 +36,7 @@ typedef struct cmd_ctx {
     long long dirty;              /* changes made (true: one), as 7.0.15 counts server.dirty: a handler
                                    * that changes several keys or elements adds each */
     bool from_master;             /* applied from the replication stream (later issue) */
+    uint64_t acl_uid;             /* the caller's ACL user (actors/acl), 0 when not known */
     /* Blocking commands (CMD_BLOCKING) only; see actors/worker/blocking.h. */
     int block_mode;               /* CMD_BLOCK_NEVER, CMD_BLOCK_MAY or CMD_BLOCK_SERVE */
     int serve_arg;                /* CMD_BLOCK_SERVE: argv index of the key that became ready */
@@ -189,6 +190,7 @@ typedef struct cmd_def {
      * write or a read, as 7.0.15's getCommandFlags): from `flags` (the
      * entry's) and the arguments. NULL: the entry's flags. */
     uint32_t (*call_flags)(uint32_t flags, int argc, const uint8_t **argv, const size_t *argvlen);
+    int acl_id;                   /* set at init: this entry's bit in an ACL selector (actors/acl) */
 } cmd_def_t;
 
 /* The flags of this call of cmd (see call_flags): what routing and the
@@ -215,6 +217,12 @@ void cmd_table_init(void);
 const cmd_def_t *cmd_lookup(const uint8_t *name, size_t len);
 /* Case-insensitive subcommand lookup of a container; NULL if unknown. */
 const cmd_def_t *cmd_lookup_sub(const cmd_def_t *parent, const uint8_t *name, size_t len);
+/* Every entry, subcommands (and CLUSTER's unlisted ones, last) included,
+ * by acl_id: 0 .. cmd_all_count() - 1. */
+int cmd_all_count(void);
+const cmd_def_t *cmd_all_at(int acl_id);
+/* False for the entries 7.0.15 has not (CLUSTER's unlisted subcommands). */
+bool cmd_all_listed(int acl_id);
 /* Number of top-level commands (COMMAND COUNT). */
 int cmd_count(void);
 /* Iteration over top-level commands. */

@@ -12,6 +12,7 @@
 #include "actors/config/config.h"
 #include "actors/state/state.h"
 #include "actors/worker/monitor.h"
+#include "actors/worker/acl_gate.h"
 #include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/pubsub.h"
@@ -149,10 +150,7 @@ void cmd_reset(cmd_ctx_t *ctx)
     c->watch_multi = false;
     c->proto = 2;
     c->out.proto = 2;
-    if (config_requirepass_set()) {
-        c->flags &= ~CLIENT_AUTHENTICATED;
-        c->parser.authenticated = false;
-    }
+    acl_gate_set_default(c);      /* the default user, authenticated only when it needs no password */
     pubsub_client_reset(c);
     tracking_client_reset(c);     /* 7.0.15 disables tracking too */
     monitor_remove(c);            /* and ends MONITOR */

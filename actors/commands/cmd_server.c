@@ -30,6 +30,8 @@
 #include "actors/persist/persister.h"
 #include "actors/shutdown.h"
 #include "actors/state/state.h"
+#include "actors/acl/acl.h"
+#include "actors/worker/acl_gate.h"
 #include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/placement.h"
@@ -87,17 +89,6 @@ void cmd_select(cmd_ctx_t *ctx)
     resp_add_simple(ctx->reply, "OK");
 }
 
-/* AUTH [username] password: only the default user exists. */
-static bool check_password(const uint8_t *user, size_t ulen, const uint8_t *pass, size_t plen)
-{
-    if (user && !(ulen == 7 && memcmp(user, "default", 7) == 0)) return false;
-    if (!config_requirepass_set()) return user != NULL;  /* nopass default user accepts anything */
-    char *want = config_dup_str(CONFIG_REQUIREPASS);     /* any length */
-    bool ok = protect_password_equal(want, strlen(want), pass, plen);
-    free(want);
-    return ok;
-}
-
 void cmd_auth(cmd_ctx_t *ctx)
 {
     client_t *c = ctx->client;
@@ -105,18 +96,18 @@ void cmd_auth(cmd_ctx_t *ctx)
         resp_add_error(ctx->reply, "ERR syntax error");
         return;
     }
-    if (ctx->argc == 2 && !config_requirepass_set()) {
+    if (ctx->argc == 2 && acl_default_nopass()) {
         resp_add_error(ctx->reply, "ERR AUTH <password> called without any password configured for the default user. "
                                    "Are you sure your configuration is correct?");
         return;
     }
-    bool ok = ctx->argc == 2 ? check_password(NULL, 0, ctx->argv[1], ctx->argvlen[1])
-                             : check_password(ctx->argv[1], ctx->argvlen[1], ctx->argv[2], ctx->argvlen[2]);
+    bool ok = ctx->argc == 2
+                  ? acl_gate_authenticate(c, (const uint8_t *)"default", 7, ctx->argv[1], ctx->argvlen[1])
+                  : acl_gate_authenticate(c, ctx->argv[1], ctx->argvlen[1], ctx->argv[2], ctx->argvlen[2]);
     if (!ok) {
         resp_add_error(ctx->reply, "WRONGPASS invalid username-password pair or user is disabled.");
         return;
     }
-    c->flags |= CLIENT_AUTHENTICATED;
     resp_add_simple(ctx->reply, "OK");
 }
 
@@ -136,20 +127,27 @@ void cmd_hello(cmd_ctx_t *ctx)
             return;
         }
     }
-    const uint8_t *setname = NULL;
-    size_t setname_len = 0;
+    /* As 7.0.15: each option acts as it is read (AUTH authenticates, SETNAME
+     * names), so a later bad option leaves the earlier ones done. */
     for (; i < ctx->argc; i++) {
         int left = ctx->argc - i - 1;
         if (arg_is(ctx->argv[i], ctx->argvlen[i], "auth") && left >= 2) {
-            if (!check_password(ctx->argv[i + 1], ctx->argvlen[i + 1], ctx->argv[i + 2], ctx->argvlen[i + 2])) {
+            if (!acl_gate_authenticate(c, ctx->argv[i + 1], ctx->argvlen[i + 1], ctx->argv[i + 2],
+                                       ctx->argvlen[i + 2])) {
                 resp_add_error(ctx->reply, "WRONGPASS invalid username-password pair or user is disabled.");
                 return;
             }
-            c->flags |= CLIENT_AUTHENTICATED;
             i += 2;
         } else if (arg_is(ctx->argv[i], ctx->argvlen[i], "setname") && left >= 1) {
-            setname = ctx->argv[i + 1];
-            setname_len = ctx->argvlen[i + 1];
+            const uint8_t *name = ctx->argv[i + 1];
+            size_t len = ctx->argvlen[i + 1];
+            for (size_t k = 0; k < len; k++)
+                if (name[k] <= ' ' || name[k] > '~') {
+                    resp_add_error(ctx->reply,
+                                   "ERR Client names cannot contain spaces, newlines or special characters.");
+                    return;
+                }
+            snprintf(c->name, sizeof c->name, "%.*s", (int)len, (const char *)name);
             i += 1;
         } else {
             resp_add_errorf(ctx->reply, "ERR Syntax error in HELLO option '%.*s'", (int)ctx->argvlen[i],
@@ -162,14 +160,6 @@ void cmd_hello(cmd_ctx_t *ctx)
                                    "HELLO AUTH <user> <pass> option can be used to authenticate the client and "
                                    "select the RESP protocol version at the same time");
         return;
-    }
-    if (setname) {
-        for (size_t k = 0; k < setname_len; k++)
-            if (setname[k] <= ' ' || setname[k] > '~') {
-                resp_add_error(ctx->reply, "ERR Client names cannot contain spaces, newlines or special characters.");
-                return;
-            }
-        snprintf(c->name, sizeof c->name, "%.*s", (int)setname_len, (const char *)setname);
     }
     c->proto = (int)ver;
     c->out.proto = (int)ver;

@@ -18,7 +18,7 @@
 static cmd_def_t *const table_groups[] = { cmdtable_server, cmdtable_string, cmdtable_bits, cmdtable_keyspace,
                                            cmdtable_cluster, cmdtable_list, cmdtable_hash,
                                            cmdtable_set, cmdtable_zset, cmdtable_object, cmdtable_pubsub,
-                                           cmdtable_script, cmdtable_ops, cmdtable_function };
+                                           cmdtable_script, cmdtable_ops, cmdtable_function, cmdtable_acl };
 #define GROUP_COUNT ((int)(sizeof table_groups / sizeof table_groups[0]))
 
 /* More than twice the number of commands plus subcommands (about 130), so
@@ -31,6 +31,22 @@ static cmd_def_t *const table_groups[] = { cmdtable_server, cmdtable_string, cmd
 static const cmd_def_t *index_slots[INDEX_SLOTS];
 static const cmd_def_t *top_level[MAX_TOP_LEVEL];
 static int top_level_count;
+#define MAX_ALL 1000              /* below acl.h's ACL_CMD_BITS - 1 */
+static const cmd_def_t *all_entries[MAX_ALL];
+static int all_count;
+static int listed_count;          /* the entries before CLUSTER's unlisted ones */
+
+/* Gives c the next ACL id (written once, before any reader, as parent is). */
+static void number_entry(cmd_def_t *c)
+{
+    if (all_count >= MAX_ALL) { c->acl_id = MAX_ALL; return; }
+    c->acl_id = all_count;
+    all_entries[all_count++] = c;
+}
+
+int cmd_all_count(void) { return all_count; }
+bool cmd_all_listed(int acl_id) { return acl_id >= 0 && acl_id < listed_count; }
+const cmd_def_t *cmd_all_at(int acl_id) { return acl_id >= 0 && acl_id < all_count ? all_entries[acl_id] : NULL; }
 static bool initialized;
 
 static inline unsigned char lower_ascii(unsigned char c)
@@ -101,6 +117,7 @@ void cmd_table_init(void)
             c->parent = NULL;
             derive_flags(c);
             index_insert(c);
+            number_entry(c);
             if (!c->subcommands) continue;
             /* The subcommand arrays are defined without const (static
              * cmd_def_t[] in cmdtable_<group>.c), so writing the parent
@@ -110,15 +127,18 @@ void cmd_table_init(void)
                 s->parent = c;
                 derive_flags(s);
                 index_insert(s);
+                number_entry(s);
             }
         }
     }
     initialized = true;
+    listed_count = all_count;
     /* Subcommands 7.0.15 has not: found by name, listed nowhere. */
     const cmd_def_t *cluster = index_find(NULL, (const uint8_t *)"cluster", 7);
     for (cmd_def_t *s = cmdtable_cluster_unlisted; cluster && s->name; s++) {
         s->parent = cluster;
         index_insert(s);
+        number_entry(s);
     }
 }
 

@@ -39,6 +39,7 @@ void cmd_command(cmd_ctx_t *ctx);           /* COMMAND */
 void cmd_info(cmd_ctx_t *ctx);              /* INFO */
 void cmd_config_rewrite(cmd_ctx_t *ctx);    /* CONFIG REWRITE */
 void cmd_config_help(cmd_ctx_t *ctx);       /* CONFIG HELP */
+void cmd_acl(cmd_ctx_t *ctx);                /* ACL <subcommand> (cmd_acl.c) */
 void cmd_config_resetstat(cmd_ctx_t *ctx);  /* CONFIG RESETSTAT */
 void cmd_config_get(cmd_ctx_t *ctx);        /* CONFIG GET */
 void cmd_config_set(cmd_ctx_t *ctx);        /* CONFIG SET */
@@ -354,5 +355,6 @@ extern cmd_def_t cmdtable_pubsub[];
 extern cmd_def_t cmdtable_script[];
 extern cmd_def_t cmdtable_ops[];
 extern cmd_def_t cmdtable_function[];
+extern cmd_def_t cmdtable_acl[];
 
 #endif

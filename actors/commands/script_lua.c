@@ -38,6 +38,8 @@
 #include "actors/worker/worker.h"
 #include "proto/slot.h"
 #include "runtime/log.h"
+#include "actors/acl/acl.h"
+#include "actors/worker/acl_gate.h"
 #include "runtime/xmalloc.h"
 
 /* What redis.call needs of the running script. */
@@ -201,12 +203,22 @@ static int generic_call(lua_State *L, bool raise)
     size_t *argvlen = a.argvlen;
     char (*nums)[32] = a.nums;
     const cmd_def_t *cmd = NULL;
+    int denied = 0;
     if (!err) {
         cmd = lookup_with_sub(argc, argv, argvlen);
         if (!cmd) err = "Unknown Redis command called from script";
         else if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity))
             err = "Wrong number of args calling Redis command from script";
         else if (cmd->flags & CMD_NOSCRIPT) err = "This Redis command is not allowed from script";
+        else if (run->ctx->acl_uid && !acl_gate_check_user(run->ctx->worker, run->ctx->acl_uid, cmd, argc, argv,
+                                                           argvlen, ACL_CTX_LUA, "", &denied))
+            err = denied == ACL_DENIED_KEY
+                      ? "The user executing the script can't access at least one of the keys mentioned in the "
+                        "command arguments"
+                      : denied == ACL_DENIED_CHANNEL ? "The user executing the script can't publish to the channel "
+                                                       "mentioned in the command"
+                                                     : "The user executing the script can't run this command or "
+                                                       "subcommand";
         else if (run->ro && (cmd->flags & CMD_WRITE)) err = "Write commands are not allowed from read-only scripts.";
         else if ((cmd->flags & CMD_WRITE) && node_is_replica(run->ctx))
             err = "-READONLY You can't write against a read only replica.";

@@ -240,6 +240,12 @@ int config_tls_startup(void);
 /* tls-port, tls-cluster or tls-replication is set. Any thread. */
 bool config_tls_enabled(void);
 
+/* `user` directives (ACL users): the handler checks one line and keeps it,
+ * or returns false with the message in err. Set by main before loading;
+ * without one a `user` line is an error. */
+typedef bool (*config_user_fn)(int argc, char **argv, char *err, size_t errcap);
+void config_set_user_handler(config_user_fn fn);
+
 /* ---- change notification ---- */
 
 /* Called after a successful CONFIG SET, once per directive whose value

@@ -58,6 +58,9 @@ static char *trim(char *s)
     return s;
 }
 
+static config_user_fn user_handler;
+void config_set_user_handler(config_user_fn fn) { user_handler = fn; }
+
 /* Applies one directive line already split into argv. Returns NULL or the
  * error message (static or in eb). */
 static const char *apply_line(char **argv, int argc, char *eb, size_t ecap)
@@ -94,8 +97,10 @@ static const char *apply_line(char **argv, int argc, char *eb, size_t ecap)
         return "include is not supported by shoal: put every directive in one file";
     if (!strcmp(argv[0], "rename-command") && argc == 3)
         return "rename-command is not supported by shoal";
-    if (!strcmp(argv[0], "user") && argc >= 2)
-        return "user is not supported by shoal (no ACL users; use requirepass)";
+    if (!strcmp(argv[0], "user") && argc >= 2) {
+        if (!user_handler) return "user is not supported here (no ACL handler)";
+        return user_handler(argc, argv, eb, ecap) ? NULL : eb;
+    }
     if (!strcmp(argv[0], "loadmodule") && argc >= 2)
         return "loadmodule is not supported by shoal";
     return "Bad directive or wrong number of arguments";

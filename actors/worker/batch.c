@@ -41,6 +41,7 @@ void batch_add(worker_t *w, int target, reply_slot_t *slot, const cmd_def_t *cmd
     batch_entry_t *e = &b->e[b->n++];
     e->slot = slot;
     e->client_id = slot->client ? slot->client->id : 0;
+    e->acl_uid = slot->client ? slot->client->acl_uid : 0;
     e->cmd = cmd;
     e->argc = argc;
     e->proto = proto;
@@ -100,11 +101,13 @@ void batch_execute(worker_t *w, cmd_batch_t *b)
         entry_args(b->arena, e, argv, argvlen);
         b->reply.proto = e->proto;
         e->reply_off = b->reply.len;
+        w->exec_acl_uid = e->acl_uid;
         dispatch_run_routed(w, e->client_id, e->cmd, e->argc, argv, argvlen, &b->reply, b->now_ms, b->snap_version);
         e->reply_len = b->reply.len - e->reply_off;
         e->usec = dispatch_last_call_usec();
         if (e->argc > 32) { free(argv); free(argvlen); }
     }
+    w->exec_acl_uid = 0;
 }
 
 bool batch_write_direct(worker_t *w, cmd_batch_t *b)

@@ -38,6 +38,7 @@ typedef struct batch_entry {
     size_t reply_off, reply_len;  /* filled by the executor */
     int fd;                       /* a socket lent for a direct reply, or -1 */
     uint64_t client_id;           /* whose command (WAIT's per-client mark), 0 when gone */
+    uint64_t acl_uid;             /* its ACL user (scripts check their calls), 0 when gone */
     size_t sent;                  /* reply bytes the executor wrote on fd */
     long long usec;               /* how long the call took (-1: unknown), for the origin's slow log */
 } batch_entry_t;

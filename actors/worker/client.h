@@ -113,6 +113,13 @@ typedef struct client {
     struct tls_conn *tls;
     bool tls_read_wants_write;            /* a read waits for the socket to be writable */
     bool tls_write_wants_read;            /* a write waits for it to be readable */
+    /* ACL (acl_gate.c): the user this connection runs as, by uid; the user
+     * found for it in snapshot acl_ver (valid only while that snapshot is
+     * the current one, inside the worker's read section). */
+    uint64_t acl_uid;
+    uint64_t acl_ver;
+    const struct acl_user *acl_user;
+    char *acl_name;                       /* its name for CLIENT LIST and ACL LOG (malloc'd), NULL: default */
 } client_t;
 
 /* Where the next reply of this client goes: its output buffer when nothing is

@@ -25,6 +25,8 @@
 #include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/evict.h"
+#include "actors/acl/acl.h"
+#include "actors/worker/acl_gate.h"
 #include "actors/worker/keyspace.h"
 #include "actors/worker/migrate.h"
 #include "actors/worker/notify.h"
@@ -393,6 +395,7 @@ static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cm
         .client = c, .worker = w, .now_ms = now_ms, .from_master = from_master,
         .block_mode = blk ? blk->mode : CMD_BLOCK_NEVER, .serve_arg = blk ? blk->serve_arg : 0,
         .resume = blk ? blk->resume : NULL,
+        .acl_uid = c ? c->acl_uid : w->exec_acl_uid,
     };
     size_t start = reply->len;
     /* A write to a slot being handed over that was routed before the pause
@@ -547,11 +550,13 @@ void dispatch_execute_batch(worker_t *w, remote_cmd_t *rc)
     if (rc->is_exec) repl_multi_begin(w->repl);   /* several effects go out as MULTI ... EXEC */
     blocking_hold(w, true);       /* a transaction serves waiting clients once, at its end */
     if (rc->is_exec && rc->ncmds > 0 && !rc->usecs) rc->usecs = xmalloc(sizeof *rc->usecs * (size_t)rc->ncmds);
+    w->exec_acl_uid = rc->acl_uid;
     for (int i = 0; i < rc->ncmds; i++) {
         queued_cmd_t *q = &rc->cmds[i];
         dispatch_run_for(w, rc->client_id, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rc->now_ms);
         if (rc->usecs) rc->usecs[i] = last_call_usec;
     }
+    w->exec_acl_uid = 0;
     if (rc->is_exec) repl_multi_end(w->repl);
     blocking_hold(w, false);
 }
@@ -586,7 +591,9 @@ static bool run_borrowed(client_t *c, int target, const cmd_def_t *cmd, int argc
     if (owner_still_ok(o, cmd, argc, argv, argvlen, reply, w->cur->version) &&
         open_slot_ok(o, cmd, argc, argv, argvlen, reply))
     {
+        o->exec_acl_uid = c->acl_uid;
         run_here(o, NULL, c->id, cmd, argc, argv, argvlen, reply, now, false, NULL);
+        o->exec_acl_uid = 0;
         /* on this thread, for the client of this worker: its slow log */
         if (last_call_usec >= 0 && slowlog_wants(last_call_usec))
             slowlog_push(c, cmd, argc, argv, argvlen, last_call_usec);
@@ -635,6 +642,7 @@ remote_cmd_t *remote_cmd_new(client_t *c, int ncmds, reply_slot_t *slot, uint32_
     remote_cmd_t *rc = xcalloc(1, sizeof *rc);
     rc->origin = c->worker;
     rc->proto = c->proto;
+    rc->acl_uid = c->acl_uid;
     rc->now_ms = now_ms;
     rc->ncmds = ncmds;
     rc->cmds = xcalloc((size_t)(ncmds ? ncmds : 1), sizeof *rc->cmds);
@@ -750,7 +758,8 @@ static const cmd_def_t *resolve_command(client_t *c, int argc, const uint8_t **a
 /* Stage 2, after the arity and subcommand checks as 7.0.15 does: cluster
  * support, DEBUG's gate, then AUTH. Replies and returns false when the client
  * may not run cmd. */
-static bool admit_command(client_t *c, const cmd_def_t *cmd, const cmd_def_t *top)
+static bool admit_command(client_t *c, const cmd_def_t *cmd, const cmd_def_t *top, int argc, const uint8_t **argv,
+                          const size_t *argvlen)
 {
     if (!config_cluster_enabled() && strcmp(top->name, "cluster") == 0) {
         reply_error_now(c, cmd, "ERR This instance has cluster support disabled");
@@ -762,8 +771,21 @@ static bool admit_command(client_t *c, const cmd_def_t *cmd, const cmd_def_t *to
         if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
         return false;
     }
-    if (!(c->flags & CLIENT_AUTHENTICATED) && !(cmd->flags & CMD_NO_AUTH) && !(top->flags & CMD_NO_AUTH)) {
+    if (acl_gate_auth_required(c) && !(cmd->flags & CMD_NO_AUTH) && !(top->flags & CMD_NO_AUTH)) {
         reply_error_now(c, cmd, "NOAUTH Authentication required.");
+        if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
+        return false;
+    }
+    /* 7.0.15 refuses a no-multi command inside MULTI before it asks the
+     * ACLs (multi_command does). */
+    if ((c->flags & CLIENT_MULTI) && ((cmd->flags & CMD_NO_MULTI) || (top->flags & CMD_NO_MULTI))) return true;
+    int reason, errpos;
+    if (!acl_gate_check(c, cmd, argc, argv, argvlen, (c->flags & CLIENT_MULTI) ? ACL_CTX_MULTI : ACL_CTX_TOPLEVEL,
+                        &reason, &errpos)) {
+        if (c->flags & CLIENT_CLOSE_AFTER_REPLY) return false;   /* its user was deleted */
+        char err[256];
+        acl_gate_error(reason, cmd, err, sizeof err);
+        reply_error_now(c, cmd, err);
         if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
         return false;
     }
@@ -873,7 +895,7 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
     }
     const cmd_def_t *top = cmd->parent ? cmd->parent : cmd;
     c->last_cmd_def = cmd;
-    if (!admit_command(c, cmd, top)) return;
+    if (!admit_command(c, cmd, top, argc, argv, argvlen)) return;
     /* While dump.rdb loads (start, DEBUG RELOAD) only commands flagged
      * "loading" run, as 7.0.15 answers the others with -LOADING. */
     if (!(cmd->flags & CMD_LOADING) && rdb_load_refusing()) {

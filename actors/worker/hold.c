@@ -14,6 +14,7 @@
 #include "actors/failover/wpause.h"
 #include "actors/state/asm.h"
 #include "actors/worker/asm_lane.h"
+#include "actors/worker/acl_gate.h"
 #include "actors/worker/client.h"
 #include "actors/worker/worker_internal.h"
 #include "runtime/xmalloc.h"
@@ -37,7 +38,7 @@ bool worker_command_must_wait(client_t *c, int argc, const uint8_t **argv, const
     }
     if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) return false;
     const cmd_def_t *top = cmd->parent ? cmd->parent : cmd;
-    if (!(c->flags & CLIENT_AUTHENTICATED) && !(top->flags & CMD_NO_AUTH) && !(cmd->flags & CMD_NO_AUTH)) return false;
+    if (acl_gate_auth_required(c) && !(top->flags & CMD_NO_AUTH) && !(cmd->flags & CMD_NO_AUTH)) return false;
     if (slots_paused && asm_write_paused(c, cmd, argc, argv, argvlen)) return true;
     if (mode == WPAUSE_OFF) return false;
     if (mode == WPAUSE_ALL) return true;

@@ -8,6 +8,7 @@
 
 #include "actors/config/config.h"
 #include "actors/worker/protect.h"
+#include "actors/acl/acl.h"
 
 bool protect_peer_is_local(const struct sockaddr_storage *peer)
 {
@@ -41,7 +42,7 @@ bool protect_allows(int setting, bool local_client)
 
 bool protect_refuses_connection(bool local_client)
 {
-    return !local_client && config_protected_mode() && !config_requirepass_set();
+    return !local_client && config_protected_mode() && acl_default_nopass();
 }
 
 /* The reply text is Redis's own (clients and operators match on it). */

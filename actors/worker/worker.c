@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "actors/worker/worker_internal.h"
+#include "actors/acl/acl.h"
 #include "actors/bus/link.h"
 #include "actors/config/config.h"
 #include "actors/failover/wpause.h"
@@ -284,6 +285,7 @@ static void client_unlink(client_t *c)
 
 static void client_free(client_t *c)
 {
+    free(c->acl_name);
     resp_parser_free(&c->parser);
     resp_buf_free(&c->out);
     free(c->qbuf);
@@ -453,9 +455,10 @@ static void adopt_connection(worker_t *w, int fd, const struct sockaddr_storage 
         socklen_t ll = sizeof ls;
         if (getsockname(fd, (struct sockaddr *)&ls, &ll) == 0) format_addr(&ls, c->laddr, sizeof c->laddr);
     }
-    if (!config_requirepass_set()) c->flags |= CLIENT_AUTHENTICATED;
+    c->acl_uid = ACL_UID_DEFAULT;
+    if (acl_default_open()) c->flags |= CLIENT_AUTHENTICATED;
     resp_parser_init(&c->parser, config_proto_max_bulk_len());
-    c->parser.authenticated = (c->flags & CLIENT_AUTHENTICATED) != 0;
+    c->parser.authenticated = (c->flags & CLIENT_AUTHENTICATED) || acl_default_open();
     resp_buf_init(&c->out, 2);
     worker_client_attach(w, c);
     atomic_fetch_add_explicit(&w->stats.connections_received, 1, memory_order_relaxed);
@@ -568,6 +571,7 @@ static void snap_enter(worker_t *w)
 {
     if (w->snap_depth++ == 0) {
         w->cur = rt_snap_read_begin(&w->snap);
+        acl_read_begin(&w->acl_snap);
         /* A replica does not expire keys itself: it waits for its master's DELs.
          * During a client pause the dataset stays still the same way (wpause.h). */
         bool replica = (w->cur->nodes[w->cur->myself].flags & NODE_SLAVE) != 0 || wpause_mode() != WPAUSE_OFF;
@@ -595,6 +599,7 @@ void worker_keyspace_adopted(worker_t *w)
 static void snap_leave(worker_t *w)
 {
     if (--w->snap_depth == 0) {
+        acl_read_end(&w->acl_snap);
         rt_snap_read_end(&w->snap);
         w->cur = NULL;
     }
@@ -613,7 +618,7 @@ void client_process_input(client_t *c)
     while (!(c->flags & (CLIENT_CLOSED | CLIENT_CLOSE_AFTER_REPLY | CLIENT_BLOCKED | CLIENT_PAUSED)) &&
            c->qpos < c->qlen &&
            c->pending_count < MAX_PENDING_PER_CLIENT) {
-        c->parser.authenticated = (c->flags & CLIENT_AUTHENTICATED) != 0;
+        c->parser.authenticated = (c->flags & CLIENT_AUTHENTICATED) || acl_default_open();
         /* Read each time, not copied at accept: CONFIG SET proto-max-bulk-len
          * applies to connections already open, as in Redis. */
         c->parser.max_bulk_len = config_proto_max_bulk_len();
@@ -960,6 +965,7 @@ int workers_start(int n, const int *listen_fds, int nlisten)
         stats_init_worker(w);
         rt_actor_init(&w->actor, t, name, worker_behaviour, w);
         rt_snap_reader_register(&g_cluster_snapshot, &w->snap);
+        acl_reader_register(&w->acl_snap);
         struct ev_loop *loop = rt_thread_loop(t);
         w->nlisten = nlisten;
         for (int k = 0; k < nlisten && k < 16; k++) {

@@ -86,6 +86,7 @@ typedef struct remote_cmd {
     struct worker *origin;
     struct reply_slot *slot;      /* owned by the origin; only the origin touches it */
     int proto;
+    uint64_t acl_uid;             /* the requesting client's ACL user (scripts check their calls) */
     long long now_ms;
     int ncmds;
     queued_cmd_t *cmds;

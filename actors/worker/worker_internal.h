@@ -45,6 +45,8 @@ struct worker {
     rt_snap_reader_t snap;
     const struct cluster_snapshot *cur;   /* valid inside a read section */
     int snap_depth;
+    rt_snap_reader_t acl_snap;
+    uint64_t exec_acl_uid;                /* the ACL user of the remote command running now, 0: none */            /* the ACL users (actors/acl), read in the same sections */
     ev_io accept_w;
     int listen_fds[16];
     ev_io listen_w[16];

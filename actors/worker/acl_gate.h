@@ -1,0 +1,53 @@
+/* acl_gate.h - the worker's side of ACLs (actors/acl): which user a
+ * connection runs as, the permission check before a command runs, logging a
+ * denial, and closing the connections of users that ended. Worker thread
+ * only, inside its read section (client_process_input, routed commands). */
+#ifndef SHOAL_ACTORS_WORKER_ACL_GATE_H
+#define SHOAL_ACTORS_WORKER_ACL_GATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "actors/commands/cmd.h"
+
+struct client;
+struct acl_user;
+struct worker;
+
+/* The user c runs as, or NULL when it no longer exists (deleted: the
+ * connection is being closed). */
+const struct acl_user *acl_gate_user(struct client *c);
+/* 7.0.15's authRequired: the default user needs a password (or is off) and
+ * c has not authenticated. */
+bool acl_gate_auth_required(struct client *c);
+/* Puts c in the state of a new connection: default user, authenticated
+ * when the default user is nopass and on (RESET, a deleted user). */
+void acl_gate_set_default(struct client *c);
+/* c now runs as user uid (AUTH, HELLO AUTH). */
+void acl_gate_set_user(struct client *c, uint64_t uid);
+
+/* May c run cmd with these arguments (context ACL_CTX_*)? true, or false
+ * with the refusal logged (ACL LOG) and the reason in *reason (ACL_DENIED_*)
+ * and *errpos. */
+bool acl_gate_check(struct client *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                    const size_t *argvlen, int context, int *reason, int *errpos);
+/* The same for a client known only by its user's uid and connection line
+ * (scripts run on another worker): NULL user (deleted) is refused. */
+bool acl_gate_check_user(struct worker *w, uint64_t uid, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                         const size_t *argvlen, int context, const char *cinfo, int *reason);
+/* The top-level NOPERM error of a refusal, without "-". */
+void acl_gate_error(int reason, const cmd_def_t *cmd, char *buf, size_t cap);
+/* AUTH: true when the pair is right (c now runs as that user), false
+ * (logged) when not. */
+bool acl_gate_authenticate(struct client *c, const uint8_t *user, size_t ulen, const uint8_t *pass, size_t plen);
+/* ACL WHOAMI's reply. */
+void acl_gate_whoami(struct client *c, resp_buf_t *r);
+/* Logs a failed AUTH of `user` by c. */
+void acl_gate_log_auth(struct client *c, const uint8_t *user, size_t ulen);
+
+/* Users that ended (DELUSER, ACL LOAD): every worker closes their
+ * connections; `self` (the client that asked, may be NULL) gets its reply
+ * first, then closes. */
+void acl_gate_end_users(struct client *self, const uint64_t *uids, int n);
+
+#endif
