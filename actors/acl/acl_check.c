@@ -15,26 +15,13 @@
 #define MAX_CHECKED_KEYS 256
 typedef struct keyref { int pos; int perm; } keyref_t;
 
-static bool has_word(const char *words, const char *w)
-{
-    size_t n = strlen(w);
-    for (const char *p = words; p && *p;) {
-        while (*p == ' ') p++;
-        const char *e = p;
-        while (*e && *e != ' ') e++;
-        if ((size_t)(e - p) == n && strncasecmp(p, w, n) == 0) return true;
-        p = e;
-    }
-    return false;
-}
-
 /* The permission a key spec asks for: read when it accesses the value,
  * write when it inserts, deletes or updates. */
 static int spec_perm(const char *flags)
 {
     int perm = 0;
-    if (has_word(flags, "access")) perm |= ACL_PERM_READ;
-    if (has_word(flags, "insert") || has_word(flags, "delete") || has_word(flags, "update")) perm |= ACL_PERM_WRITE;
+    if (cmd_words_have(flags, "access")) perm |= ACL_PERM_READ;
+    if (cmd_words_have(flags, "insert") || cmd_words_have(flags, "delete") || cmd_words_have(flags, "update")) perm |= ACL_PERM_WRITE;
     return perm;
 }
 
@@ -46,7 +33,7 @@ static int keys_from_specs(const cmd_def_t *cmd, int argc, const uint8_t **argv,
     int n = 0;
     for (int j = 0; j < cmd->keyspec_count; j++) {
         const cmd_keyspec_t *ks = &cmd->keyspecs[j];
-        if (has_word(ks->flags, "not_key")) continue;
+        if (cmd_words_have(ks->flags, "not_key")) continue;
         int first = 0, last, step;
         if (ks->bs_type == CMD_KS_INDEX) {
             first = ks->bs_index;
@@ -87,7 +74,7 @@ static int keys_from_specs(const cmd_def_t *cmd, int argc, const uint8_t **argv,
         if (step <= 0) step = 1;
         int perm = spec_perm(ks->flags);
         for (int i = first; i <= last && n < max; i += step) out[n++] = (keyref_t){ i, perm };
-        if (has_word(ks->flags, "incomplete")) return -1;
+        if (cmd_words_have(ks->flags, "incomplete")) return -1;
     }
     return n;
 }
@@ -121,7 +108,7 @@ static int call_keys(const cmd_def_t *cmd, int argc, const uint8_t **argv, const
 {
     bool varflags = false;
     for (int j = 0; j < cmd->keyspec_count; j++)
-        if (has_word(cmd->keyspecs[j].flags, "variable_flags")) varflags = true;
+        if (cmd_words_have(cmd->keyspecs[j].flags, "variable_flags")) varflags = true;
     if (!varflags) {
         int n = keys_from_specs(cmd, argc, argv, argvlen, out, max);
         if (n >= 0) return n;

@@ -233,6 +233,8 @@ const cmd_def_t *cmd_lookup_fullname(const uint8_t *name, size_t len);
 /* Writes "get" or "cluster|nodes" (NUL-terminated, truncated to cap) into buf;
  * returns the full length. For errors like "wrong number of arguments for 'cluster|nodes'". */
 size_t cmd_fullname(const cmd_def_t *cmd, char *buf, size_t cap);
+/* True if the space-separated list `words` (flags, categories) contains `word`. */
+bool cmd_words_have(const char *words, const char *word);
 /* True if at least one key spec denotes a real key (not "not_key"): the test
  * Redis uses for "The command has no key arguments". SPUBLISH's channel is a
  * not_key spec, so SPUBLISH has none here although first_key is 1. */

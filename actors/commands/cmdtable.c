@@ -190,8 +190,7 @@ size_t cmd_fullname(const cmd_def_t *cmd, char *buf, size_t cap)
     return total;
 }
 
-/* True if the space-separated list `words` contains `word`. */
-static bool has_word(const char *words, const char *word)
+bool cmd_words_have(const char *words, const char *word)
 {
     size_t wl = strlen(word);
     for (const char *p = words; p && *p;) {
@@ -208,7 +207,7 @@ bool cmd_has_keys(const cmd_def_t *cmd)
 {
     if (!cmd) return false;
     for (int i = 0; i < cmd->keyspec_count; i++)
-        if (!has_word(cmd->keyspecs[i].flags, "not_key")) return true;
+        if (!cmd_words_have(cmd->keyspecs[i].flags, "not_key")) return true;
     return false;
 }
 
