@@ -351,8 +351,8 @@ static int l_set_repl(lua_State *L)
     return 0;
 }
 
-/* shoal has no ACL users: every client is the default user, who may run
- * every command, so any command that exists is allowed. */
+/* Whether the script's caller may run that command with those arguments,
+ * by its ACL user (no log entry, as 7.0.15). */
 static int l_acl_check_cmd(lua_State *L)
 {
     if (!tl_run) return raise_error(L, "redis.acl_check_cmd can only be called inside a script invocation");
@@ -360,13 +360,17 @@ static int l_acl_check_cmd(lua_State *L)
     if (argc == 0) return raise_error(L, "Please specify at least one argument for this redis lib call");
     lua_args_t a;
     const char *err = args_from_lua(L, argc, &a);
-    bool known = !err && lookup_with_sub(argc, a.argv, a.argvlen) != NULL;
+    const cmd_def_t *cmd = err ? NULL : lookup_with_sub(argc, a.argv, a.argvlen);
+    bool known = cmd != NULL;
+    cmd_ctx_t *ctx = tl_run->ctx;
+    bool allowed = !known || !ctx->acl_uid ||
+                   acl_gate_allowed(ctx->worker, ctx->acl_uid, cmd, argc, a.argv, a.argvlen);
     free(a.argv);
     free(a.argvlen);
     free(a.nums);
     if (err) return raise_error(L, err);
     if (!known) return raise_error(L, "Invalid command passed to redis.acl_check_cmd()");
-    lua_pushboolean(L, 1);
+    lua_pushboolean(L, allowed);
     return 1;
 }
 

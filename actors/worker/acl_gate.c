@@ -7,7 +7,10 @@
 #include <string.h>
 #include "actors/worker/acl_gate.h"
 #include "actors/acl/acl.h"
+#include "actors/commands/commands.h"
+#include "actors/config/config.h"
 #include "actors/worker/client.h"
+#include "actors/worker/protect.h"
 #include "actors/worker/worker_internal.h"
 
 const struct acl_user *acl_gate_user(client_t *c)
@@ -100,6 +103,34 @@ bool acl_gate_check_user(worker_t *w, uint64_t uid, const cmd_def_t *cmd, int ar
     return false;
 }
 
+static void refuse(client_t *c, const cmd_def_t *cmd, const char *err)
+{
+    resp_add_error(client_reply_target(c), err);
+    stats_note_rejected(c->worker, cmd, err);
+}
+
+bool acl_gate_allowed(worker_t *w, uint64_t uid, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                      const size_t *argvlen)
+{
+    const acl_user_t *u = acl_user_by_uid(acl_read(&w->acl_snap), uid);
+    int errpos = 0;
+    return u && acl_check(u, cmd, argc, argv, argvlen, &errpos) == ACL_OK;
+}
+
+bool acl_gate_admit(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    int reason, errpos;
+    bool multi = (c->flags & CLIENT_MULTI) != 0;
+    if (acl_gate_check(c, cmd, argc, argv, argvlen, multi ? ACL_CTX_MULTI : ACL_CTX_TOPLEVEL, &reason, &errpos))
+        return true;
+    if (c->flags & CLIENT_CLOSE_AFTER_REPLY) return false;   /* its user was deleted */
+    char err[256];
+    acl_gate_error(reason, cmd, err, sizeof err);
+    refuse(c, cmd, err);
+    if (multi) c->flags |= CLIENT_DIRTY_EXEC;
+    return false;
+}
+
 void acl_gate_error(int reason, const cmd_def_t *cmd, char *buf, size_t cap)
 {
     char name[160];
@@ -147,6 +178,30 @@ void acl_gate_whoami(client_t *c, resp_buf_t *r)
     const acl_user_t *u = acl_gate_user(c);
     if (u) resp_add_bulk(r, u->name, u->namelen);
     else resp_add_null(r);
+}
+
+bool acl_gate_admit_command(client_t *c, const cmd_def_t *cmd, const cmd_def_t *top, int argc,
+                            const uint8_t **argv, const size_t *argvlen)
+{
+    if (!config_cluster_enabled() && strcmp(top->name, "cluster") == 0) {
+        refuse(c, cmd, "ERR This instance has cluster support disabled");
+        return false;
+    }
+    /* Checked before AUTH, as 7.0.15 does: enable-debug-command gates DEBUG. */
+    if (top->handler == cmd_debug && !protect_allows(config_enable_debug_command(), c->local)) {
+        refuse(c, cmd, PROTECT_DEBUG_REFUSED);
+        if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
+        return false;
+    }
+    if (acl_gate_auth_required(c) && !(cmd->flags & CMD_NO_AUTH) && !(top->flags & CMD_NO_AUTH)) {
+        refuse(c, cmd, "NOAUTH Authentication required.");
+        if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
+        return false;
+    }
+    /* 7.0.15 refuses a no-multi command inside MULTI before it asks the
+     * ACLs (multi_command does). */
+    if ((c->flags & CLIENT_MULTI) && ((cmd->flags & CMD_NO_MULTI) || (top->flags & CMD_NO_MULTI))) return true;
+    return acl_gate_admit(c, cmd, argc, argv, argvlen);
 }
 
 /* ---- ended users ---- */

@@ -35,6 +35,19 @@ bool acl_gate_check(struct client *c, const cmd_def_t *cmd, int argc, const uint
  * (scripts run on another worker): NULL user (deleted) is refused. */
 bool acl_gate_check_user(struct worker *w, uint64_t uid, const cmd_def_t *cmd, int argc, const uint8_t **argv,
                          const size_t *argvlen, int context, const char *cinfo, int *reason);
+/* The same without logging (redis.acl_check_cmd). */
+bool acl_gate_allowed(struct worker *w, uint64_t uid, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                      const size_t *argvlen);
+/* Stage 2 of a command (dispatch.c), after its lookup and arity, as
+ * 7.0.15's processCommand: CLUSTER without cluster support, DEBUG's gate,
+ * NOAUTH, then the ACLs (a no-multi command inside MULTI is left to the
+ * MULTI rules first). true to go on; false when refused and answered. */
+bool acl_gate_admit_command(struct client *c, const cmd_def_t *cmd, const cmd_def_t *top, int argc,
+                            const uint8_t **argv, const size_t *argvlen);
+/* The check of a command about to run on c's own worker, before routing:
+ * true to go on; false when refused (the NOPERM reply is given, stats noted,
+ * a MULTI doomed) or when c's user was deleted (no reply; c closes). */
+bool acl_gate_admit(struct client *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);
 /* The top-level NOPERM error of a refusal, without "-". */
 void acl_gate_error(int reason, const cmd_def_t *cmd, char *buf, size_t cap);
 /* AUTH: true when the pair is right (c now runs as that user), false

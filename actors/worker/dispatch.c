@@ -25,7 +25,6 @@
 #include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/evict.h"
-#include "actors/acl/acl.h"
 #include "actors/worker/acl_gate.h"
 #include "actors/worker/keyspace.h"
 #include "actors/worker/migrate.h"
@@ -755,42 +754,6 @@ static const cmd_def_t *resolve_command(client_t *c, int argc, const uint8_t **a
     return cmd;
 }
 
-/* Stage 2, after the arity and subcommand checks as 7.0.15 does: cluster
- * support, DEBUG's gate, then AUTH. Replies and returns false when the client
- * may not run cmd. */
-static bool admit_command(client_t *c, const cmd_def_t *cmd, const cmd_def_t *top, int argc, const uint8_t **argv,
-                          const size_t *argvlen)
-{
-    if (!config_cluster_enabled() && strcmp(top->name, "cluster") == 0) {
-        reply_error_now(c, cmd, "ERR This instance has cluster support disabled");
-        return false;
-    }
-    /* Checked before AUTH, as 7.0.15 does: enable-debug-command gates DEBUG. */
-    if (top->handler == cmd_debug && !protect_allows(config_enable_debug_command(), c->local)) {
-        reply_error_now(c, cmd, PROTECT_DEBUG_REFUSED);
-        if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
-        return false;
-    }
-    if (acl_gate_auth_required(c) && !(cmd->flags & CMD_NO_AUTH) && !(top->flags & CMD_NO_AUTH)) {
-        reply_error_now(c, cmd, "NOAUTH Authentication required.");
-        if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
-        return false;
-    }
-    /* 7.0.15 refuses a no-multi command inside MULTI before it asks the
-     * ACLs (multi_command does). */
-    if ((c->flags & CLIENT_MULTI) && ((cmd->flags & CMD_NO_MULTI) || (top->flags & CMD_NO_MULTI))) return true;
-    int reason, errpos;
-    if (!acl_gate_check(c, cmd, argc, argv, argvlen, (c->flags & CLIENT_MULTI) ? ACL_CTX_MULTI : ACL_CTX_TOPLEVEL,
-                        &reason, &errpos)) {
-        if (c->flags & CLIENT_CLOSE_AFTER_REPLY) return false;   /* its user was deleted */
-        char err[256];
-        acl_gate_error(reason, cmd, err, sizeof err);
-        reply_error_now(c, cmd, err);
-        if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
-        return false;
-    }
-    return true;
-}
 
 /* Inside MULTI: the commands that act on the transaction run, the others are
  * queued for EXEC (or refused, which dooms the EXEC). */
@@ -895,7 +858,8 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
     }
     const cmd_def_t *top = cmd->parent ? cmd->parent : cmd;
     c->last_cmd_def = cmd;
-    if (!admit_command(c, cmd, top, argc, argv, argvlen)) return;
+    /* Stage 2: may this client run it (acl_gate.h) */
+    if (!acl_gate_admit_command(c, cmd, top, argc, argv, argvlen)) return;
     /* While dump.rdb loads (start, DEBUG RELOAD) only commands flagged
      * "loading" run, as 7.0.15 answers the others with -LOADING. */
     if (!(cmd->flags & CMD_LOADING) && rdb_load_refusing()) {
