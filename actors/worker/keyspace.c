@@ -700,13 +700,15 @@ static const ttl_slot_t *ks_ttl_pick(struct keyspace *ks)
     return ttl_index_sample(&ks->ttl, ks_rand(ks));
 }
 
-size_t ks_active_expire(struct keyspace *ks, long long now_ms, long long budget_us)
+size_t ks_active_expire_effort(struct keyspace *ks, long long now_ms, const ks_expire_effort_t *eff,
+                               ks_expire_report_t *rep)
 {
     long long start = ks_mono_us();
     size_t deleted = 0;
     unsigned rounds = 0;
+    if (rep) *rep = (ks_expire_report_t){0};
     while (ks->ttl.len > 0 && !ks->replica_mode) {
-        size_t sample = ks->ttl.len < KS_SAMPLE ? ks->ttl.len : KS_SAMPLE;
+        size_t sample = ks->ttl.len < eff->keys_per_loop ? ks->ttl.len : eff->keys_per_loop;
         size_t expired = 0;
         for (size_t i = 0; i < sample && ks->ttl.len > 0; i++) {
             const ttl_slot_t *t = ks_ttl_pick(ks);
@@ -716,14 +718,26 @@ size_t ks_active_expire(struct keyspace *ks, long long now_ms, long long budget_
             }
         }
         deleted += expired;
-        if (expired * 100 <= sample * KS_STALE_PERCENT) break;
-        /* The clock is read every 16 rounds: cheaper than per round, and
-         * 16 rounds of 20 deletions are far below any sensible budget. */
-        if ((++rounds & 15) == 0 && ks_mono_us() - start > budget_us) break;
+        if (rep) {
+            rep->sampled += sample;
+            rep->expired += expired;
+        }
+        if (expired * 100 <= sample * eff->stale_percent) break;
+        /* The clock is read every 16 rounds, as 7.0.15's activeExpireCycle. */
+        if ((++rounds & 15) == 0 && ks_mono_us() - start > eff->budget_us) {
+            if (rep) rep->time_cap = true;
+            break;
+        }
     }
-    while (ks->rehash_idx >= 0 && ks_mono_us() - start < budget_us) ks_rehash_steps(ks, 100);
+    while (ks->rehash_idx >= 0 && ks_mono_us() - start < eff->budget_us) ks_rehash_steps(ks, 100);
     ks_maybe_shrink(ks);
     return deleted;
+}
+
+size_t ks_active_expire(struct keyspace *ks, long long now_ms, long long budget_us)
+{
+    ks_expire_effort_t eff = { .keys_per_loop = KS_SAMPLE, .stale_percent = KS_STALE_PERCENT, .budget_us = budget_us };
+    return ks_active_expire_effort(ks, now_ms, &eff, NULL);
 }
 
 size_t ks_entry_mem(const ks_entry_t *e) { return ks_entry_bytes(e) + ks_value_bytes(e); }

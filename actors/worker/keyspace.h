@@ -302,6 +302,20 @@ static inline bool ks_str_to_ll(const uint8_t *s, size_t len, long long *out) { 
  * (microseconds of CPU wall time) is spent. Also advances incremental rehash
  * and shrinks an oversized table. Call every 100 ms. Returns keys deleted. */
 size_t ks_active_expire(struct keyspace *ks, long long now_ms, long long budget_us);
+/* The same at a chosen effort (7.0.15's active-expire-effort: the worker's
+ * cron), reporting what it sampled, what expired, and whether the time ran
+ * out before the expired share fell. rep may be NULL. */
+typedef struct ks_expire_effort {
+    size_t keys_per_loop;         /* keys sampled per round */
+    size_t stale_percent;         /* another round while more than this % of a sample expired */
+    long long budget_us;
+} ks_expire_effort_t;
+typedef struct ks_expire_report {
+    size_t sampled, expired;
+    bool time_cap;
+} ks_expire_report_t;
+size_t ks_active_expire_effort(struct keyspace *ks, long long now_ms, const ks_expire_effort_t *eff,
+                               ks_expire_report_t *rep);
 
 /* Called with the key just before an expired key is deleted (lazy, active or
  * by an upsert over it): the master propagates a DEL from here. */

@@ -73,6 +73,34 @@ static bool quiet_now(const worker_t *w)
     return w->clients == NULL && ks_expires_count(w->ks) == 0;
 }
 
+/* 7.0.15's activeExpireCycle (slow cycle) at active-expire-effort, on this
+ * worker's keys: effort 1..10 samples 20 + 5 per step above 1 keys a round,
+ * goes on while more than 10 - (effort - 1) % of a sample had expired, for at
+ * most 25 + 2 per step % of a cron period; expired_stale_perc is the running
+ * average (5 % weight) of the share of expired keys among those sampled. */
+static void active_expire(worker_t *w, long long now)
+{
+    static _Atomic int idx = CONFIG_IDX_UNSET;
+    long long effort = config_num_cached(&idx, "active-expire-effort") - 1;
+    ks_expire_effort_t eff = {
+        .keys_per_loop = (size_t)(20 + 20 / 4 * effort),
+        .stale_percent = (size_t)(10 - effort),
+        .budget_us = (25 + 2 * effort) * 1000000 / config_hz() / 100,
+    };
+    ks_expire_report_t rep;
+    ks_active_expire_effort(w->ks, now, &eff, &rep);
+    worker_stats_t *st = &w->stats;
+    /* owner-only writers, relaxed: statistics */
+    if (rep.time_cap)
+        atomic_store_explicit(&st->expired_time_cap_reached,
+                              atomic_load_explicit(&st->expired_time_cap_reached, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
+    double cur = rep.sampled ? (double)rep.expired / (double)rep.sampled : 0.0;
+    w->expired_stale = cur * 0.05 + w->expired_stale * 0.95;
+    atomic_store_explicit(&st->expired_stale_perc_x100, (long long)(w->expired_stale * 10000.0 + 0.5),
+                          memory_order_relaxed);
+}
+
 static void worker_cron(rt_timer_t *t, void *arg)
 {
     (void)t;
@@ -81,7 +109,7 @@ static void worker_cron(rt_timer_t *t, void *arg)
     ks_access_tick(now);          /* the cached LRU/LFU clocks (access.c) */
     if (atomic_load_explicit(&g_active_expire, memory_order_relaxed)) {
         worker_snap_enter(w);   /* refreshes the keep-expired mode (replica, pause) */
-        ks_active_expire(w->ks, now, 1000);
+        active_expire(w, now);
         worker_snap_leave(w);
     }
     /* maxmemory: a worker without traffic gives back its share too (evict.h) */

@@ -85,6 +85,7 @@ struct worker {
     _Atomic int cron_ms;
     _Atomic bool cron_quiet;
     struct evict_pool *evpool;    /* evict.c: the best candidates seen (owner thread) */
+    double expired_stale;         /* wcron.c: active expiry's running stale share (owner thread) */
 };
 
 extern worker_t *g_workers[MAX_WORKERS];
