@@ -204,6 +204,40 @@ bool acl_gate_admit_command(client_t *c, const cmd_def_t *cmd, const cmd_def_t *
     return acl_gate_admit(c, cmd, argc, argv, argvlen);
 }
 
+/* ---- EXEC ---- */
+
+static void exec_refused(cmd_ctx_t *ctx, const char *reason)
+{
+    resp_add_errorf(ctx->reply,
+                    "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC "
+                    "call. This command is no longer allowed for the following reason: %s", reason);
+}
+static void exec_refused_cmd(cmd_ctx_t *ctx) { exec_refused(ctx, "no permission to execute the command or subcommand"); }
+static void exec_refused_key(cmd_ctx_t *ctx) { exec_refused(ctx, "no permission to touch the specified keys"); }
+static void exec_refused_channel(cmd_ctx_t *ctx)
+{
+    exec_refused(ctx, "no permission to access one of the channels used as arguments");
+}
+
+/* What a refused command of a transaction becomes: its error, in its place. */
+static const cmd_def_t refused_in_exec[3] = {
+    { .name = "exec-refused", .arity = -1, .exec = CMD_EXEC_CLIENT, .handler = exec_refused_cmd, .acl_id = -1 },
+    { .name = "exec-refused", .arity = -1, .exec = CMD_EXEC_CLIENT, .handler = exec_refused_key, .acl_id = -1 },
+    { .name = "exec-refused", .arity = -1, .exec = CMD_EXEC_CLIENT, .handler = exec_refused_channel, .acl_id = -1 },
+};
+
+void acl_gate_recheck_exec(client_t *c, queued_cmd_t *cmds, int n)
+{
+    for (int i = 0; i < n; i++) {
+        int reason, errpos;
+        if (acl_gate_check(c, cmds[i].cmd, cmds[i].argc, cmds[i].argv, cmds[i].argvlen, ACL_CTX_MULTI, &reason,
+                           &errpos))
+            continue;
+        if (c->flags & CLIENT_CLOSE_AFTER_REPLY) return;   /* its user was deleted */
+        cmds[i].cmd = &refused_in_exec[reason == ACL_DENIED_KEY ? 1 : reason == ACL_DENIED_CHANNEL ? 2 : 0];
+    }
+}
+
 /* ---- ended users ---- */
 
 typedef struct end_msg {

@@ -48,6 +48,11 @@ bool acl_gate_admit_command(struct client *c, const cmd_def_t *cmd, const cmd_de
  * true to go on; false when refused (the NOPERM reply is given, stats noted,
  * a MULTI doomed) or when c's user was deleted (no reply; c closes). */
 bool acl_gate_admit(struct client *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);
+/* EXEC: each queued command is checked again, as 7.0.15 does in case the
+ * rules changed since it was queued; a refused one is logged and replaced
+ * by one that answers 7.0.15's "ACLs rules changed ..." error in its place. */
+struct queued_cmd;
+void acl_gate_recheck_exec(struct client *c, struct queued_cmd *cmds, int n);
 /* The top-level NOPERM error of a refusal, without "-". */
 void acl_gate_error(int reason, const cmd_def_t *cmd, char *buf, size_t cap);
 /* AUTH: true when the pair is right (c now runs as that user), false

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "actors/repl/repl.h"
+#include "actors/worker/acl_gate.h"
 #include "actors/worker/worker_internal.h"
 #include "actors/worker/client.h"
 #include "actors/commands/commands.h"
@@ -490,6 +491,8 @@ void cmd_exec(cmd_ctx_t *ctx)
         unwatch(c);
         return;
     }
+    acl_gate_recheck_exec(c, c->mq, c->mq_len);
+    if (c->flags & CLIENT_CLOSE_AFTER_REPLY) return;
     if (c->nwatch > 0 && c->multi_slot >= 0 && c->watch_slot != c->multi_slot &&
         worker_of_slot((unsigned)c->watch_slot) != worker_of_slot((unsigned)c->multi_slot)) {
         /* Watched keys and written keys on different workers: check the watch

@@ -346,5 +346,15 @@ def test_multi_exec_and_scripts(servers):
             out.append(c.raw("EVAL", "return redis.pcall('del', 'k1')", "0"))
             out.append(c.raw("EVAL", "return redis.call('get', KEYS[1])", "1", "x"))
             out.append(admin.call("ACL", "LOG", "1")[0][5])
+            # rules changed between queueing and EXEC
+            out.append(c.raw("MULTI"))
+            out.append(c.raw("SET", "k2", "v"))
+            out.append(c.raw("GET", "k2"))
+            out.append(c.raw("SET", "k3", "v"))
+            admin.call("ACL", "SETUSER", "u", "-get", "resetkeys", "~k3")
+            out.append(c.raw("EXEC"))
+            log = admin.call("ACL", "LOG", "2")
+            out.append([(e[3], e[5], e[7]) for e in log])
+            out.append(c.raw("MGET", "k2", "k3"))
         got[srv.kind] = out
     assert got["shoal"] == got["redis"]
