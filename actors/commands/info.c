@@ -14,6 +14,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "actors/commands/function.h"
 #include "actors/persist/aof.h"
 #include "actors/bus/bus_dstats.h"
 #include "actors/bus/link.h"
@@ -132,14 +133,16 @@ static void sec_memory(text_t *t)
     human_bytes(hm, sizeof hm, m.maxmemory);
     char policy[64] = "noeviction";
     config_get_by_name("maxmemory-policy", policy, sizeof policy);
+    long long libs, funcs;
+    fn_reg_counts(&libs, &funcs);
     add(t, "# Memory\r\nused_memory:%lld\r\nused_memory_human:%s\r\nused_memory_rss:%lld\r\n"
            "used_memory_rss_human:%s\r\nused_memory_peak:%lld\r\nused_memory_peak_human:%s\r\n"
            "used_memory_peak_perc:%.2f%%\r\nused_memory_overhead:%lld\r\nused_memory_startup:%lld\r\n"
            "used_memory_dataset:%lld\r\nused_memory_dataset_perc:%.2f%%\r\nallocator_allocated:%lld\r\n"
            "allocator_active:%lld\r\nallocator_resident:%lld\r\ntotal_system_memory:%lld\r\n"
            "total_system_memory_human:%s\r\nused_memory_lua:0\r\nused_memory_vm_eval:0\r\nused_memory_lua_human:0B\r\n"
-           "used_memory_scripts_eval:0\r\nnumber_of_cached_scripts:0\r\nnumber_of_functions:0\r\n"
-           "number_of_libraries:0\r\nused_memory_vm_functions:0\r\nused_memory_vm_total:0\r\n"
+           "used_memory_scripts_eval:0\r\nnumber_of_cached_scripts:0\r\nnumber_of_functions:%lld\r\n"
+           "number_of_libraries:%lld\r\nused_memory_vm_functions:0\r\nused_memory_vm_total:0\r\n"
            "used_memory_vm_total_human:0B\r\nused_memory_functions:0\r\nused_memory_scripts:0\r\n"
            "used_memory_scripts_human:0B\r\nmaxmemory:%lld\r\nmaxmemory_human:%s\r\nmaxmemory_policy:%s\r\n"
            "allocator_frag_ratio:%.2f\r\nallocator_frag_bytes:%lld\r\nallocator_rss_ratio:%.2f\r\nallocator_rss_bytes:%lld\r\n"
@@ -149,7 +152,7 @@ static void sec_memory(text_t *t)
            "mem_aof_buffer:0\r\nmem_allocator:libc\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:0\r\n"
            "lazyfreed_objects:0\r\n",
         m.used, hu, m.rss, hr, m.peak, hp, m.peak_perc, m.overhead, m.startup, m.dataset, m.dataset_perc,
-        m.allocator_allocated, m.allocator_active, m.allocator_resident, total_system_memory(), hs,
+        m.allocator_allocated, m.allocator_active, m.allocator_resident, total_system_memory(), hs, funcs, libs,
         m.maxmemory, hm, policy, m.allocator_frag, m.allocator_frag_bytes, m.allocator_rss, m.allocator_rss_bytes,
         m.rss_extra, m.rss_extra_bytes, m.frag, m.frag_bytes, m.not_counted, m.repl_backlog,
         m.repl_backlog + m.clients_slaves, m.clients_slaves, m.clients_normal);

@@ -427,3 +427,72 @@ def test_libraries_replicate_both_ways_with_redis(servers, mkind, rkind):
         assert c.call("WAIT", "1", "5000") == 1
     rh.wait_offsets_equal(master, replica)
     assert _libraries(replica) == []
+
+
+def test_info_counts_same_as_redis(snode, sref):
+    """INFO memory's number_of_functions and number_of_libraries, as 7.0.15 counts them."""
+    got = []
+    for srv in (sref, snode):
+        with srv.raw() as c:
+            assert c.call("FUNCTION", "FLUSH") == "OK"
+            assert c.call("FUNCTION", "LOAD", LIB) == b"mylib"
+            assert c.call("FUNCTION", "LOAD", OTHER_LIB) == b"other"
+            mem = h.info_dict(c.call("INFO", "memory"))
+            got.append((mem["number_of_functions"], mem["number_of_libraries"]))
+    assert got[1] == got[0] == ("7", "2")
+
+
+def test_cluster_routing_same_as_redis(servers):
+    """In a 3-master cluster: FCALL's declared keys route it as EVAL's do (MOVED to the slot's
+    owner, CROSSSLOT, ASK and ASKING during a migration), a key of another node touched by
+    a function fails, FCALL_RO reads; replies equal to redis-server's up to port numbers."""
+    import bushelpers as bh
+    code = lib("route", "redis.register_function{function_name='get', flags={'no-writes'}, "
+                        "callback=function(k) return redis.call('get', k[1]) end}\n"
+                        "redis.register_function('set', function(k, a) return redis.call('set', k[1], a[1]) end)\n"
+                        "redis.register_function('other', function(k, a) return redis.call('get', a[1]) end)")
+    results = []
+    for kind in ("redis", "shoal"):
+        nodes = bh.start_cluster(servers, 3, kind=kind)
+        index = {str(n.port).encode(): str(i).encode() for i, n in enumerate(nodes)}
+
+        def norm(reply):
+            for port, i in index.items():
+                reply = reply.replace(b":" + port, b":N" + i)
+            return reply
+
+        for n in nodes:
+            with n.raw() as c:
+                assert c.call("FUNCTION", "LOAD", code) == b"route"
+        owner = {}   # the node serving each key, from where node 0 sends it
+        keys = ["{a}", "{b}", "{c}", "{d}", "{e}"]
+        replies = []
+        with nodes[0].raw() as c:
+            for k in keys:
+                r = c.raw("FCALL", "set", "1", k, "v")
+                replies.append(norm(r))
+                if r.startswith(b"-MOVED"):
+                    owner[k] = next(n for n in nodes if str(n.port).encode() in r)
+                else:
+                    owner[k] = nodes[0]
+            replies.append(norm(c.raw("FCALL", "get", "2", "{a}", "{b}")))
+            replies.append(norm(c.raw("FCALL_RO", "get", "1", keys[0])))
+        local = next(k for k in keys if owner[k] is nodes[0])
+        remote = next(k for k in keys if owner[k] is not nodes[0])
+        with nodes[0].raw() as c:
+            replies.append(norm(c.raw("FCALL", "other", "1", local, remote)))
+            replies.append(norm(c.raw("FCALL", "other", "0", local, local)))
+        # a migration of `local`'s slot from node 0 to the remote key's owner
+        src, dst = nodes[0], owner[remote]
+        slot = str(h.key_slot(local))
+        with src.raw() as s, dst.raw() as d:
+            assert d.call("CLUSTER", "SETSLOT", slot, "IMPORTING", bh.myid(src)) == "OK"
+            assert s.call("CLUSTER", "SETSLOT", slot, "MIGRATING", bh.myid(dst)) == "OK"
+            replies.append(norm(s.raw("FCALL", "get", "1", local)))            # the key is still here
+            missing = local + "missing"                                         # same slot, no key
+            replies.append(norm(s.raw("FCALL", "get", "1", missing)))          # ASK
+            replies.append(norm(d.raw("FCALL", "get", "1", missing)))          # MOVED back without ASKING
+            assert d.call("ASKING") == "OK"
+            replies.append(norm(d.raw("FCALL", "get", "1", missing)))          # served
+        results.append(replies)
+    assert results[1] == results[0]
