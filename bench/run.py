@@ -20,7 +20,7 @@ Environment:
   BENCH_KEEP=1       keep the temp directory with the server logs
   BENCH_ONLY=a,b     run only the named sections (e.g. gossip,serial,convergence,idle_cost,
                      cluster_cost,replication,reshard,drill,client_throughput_cluster,
-                     types_throughput,types_memory,aof,pubsub)
+                     types_throughput,types_memory,aof,pubsub,maxmemory)
   BENCH_CLUSTER_WORKERS=k   --worker-threads of each shoal master in the 3-master sections
   CLUSTER_SIM        the cluster simulator binary (default build/bench/cluster_sim)
   BENCH_COST_SIZES   cluster sizes of the cluster_cost section (default 100,300,1000; even)
@@ -1306,6 +1306,13 @@ def pubsub(b):
     pubsub_bench.shard_section(b, sys.modules[__name__])
 
 
+def maxmemory(b):
+    """SET under maxmemory with allkeys-lru evicting, and the hit rate of allkeys-lru and
+    allkeys-lfu on a Zipf workload (bench/maxmemory_bench.py)."""
+    import maxmemory_bench  # bench/ is sys.path[0] when this file runs as a script
+    maxmemory_bench.section(b, sys.modules[__name__])
+
+
 def drill(b):
     """Failover drills on 3+3 clusters (bench/drill.py; `make drill` runs the full set)."""
     import drill as drill_mod   # bench/ is sys.path[0] when this file runs as a script
@@ -1316,7 +1323,7 @@ def drill(b):
 
 SECTIONS = [client_throughput, client_throughput_cluster, types_throughput, types_memory,
             thread_scaling, gossip, serial, convergence, idle_cost,
-            cluster_cost, replication, reshard, aof, rdb, pubsub, drill]
+            cluster_cost, replication, reshard, aof, rdb, pubsub, maxmemory, drill]
 # BENCH_ONLY=gossip,convergence runs only the named sections.
 if os.environ.get("BENCH_ONLY"):
     SECTIONS = [s for s in SECTIONS if s.__name__ in os.environ["BENCH_ONLY"].split(",")]
