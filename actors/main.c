@@ -335,6 +335,7 @@ int main(int argc, char **argv)
     }
     /* `user` lines are checked against the command table as they are read. */
     config_set_user_handler(acl_config_user);
+    config_set_user_lines(acl_describe_all_users);
     if (config_load_argv(argc, argv, &err) != 0) {
         char buf[4096];
         config_format_error(&err, buf, sizeof buf);

@@ -125,10 +125,13 @@ int acl_check(const acl_user_t *u, const cmd_def_t *cmd, int argc, const uint8_t
               int *errpos);
 
 /* ---- changes (any thread; serialized by the writer lock) ---- */
-/* ACL SETUSER name rules...: NULL, or 7.0.15's error text (without "ERR ")
- * in err. */
+/* ACL SETUSER name rules...: true, or false with 7.0.15's error text
+ * (without "ERR ") in err. *revoked_uid: the user's uid when the change may
+ * take channels away from its subscribers (they must be checked), else 0. */
 bool acl_setuser(const uint8_t *name, size_t nlen, int argc, const uint8_t **argv, const size_t *argvlen, char *err,
-                 size_t errcap);
+                 size_t errcap, uint64_t *revoked_uid);
+/* Whether any selector of u allows that channel (a pattern: listed as is). */
+bool acl_channel_allowed_any(const acl_user_t *u, const uint8_t *ch, size_t len, bool is_pattern);
 /* ACL DELUSER: how many existed; their uids go to ended[] (room for argc). */
 int acl_deluser(int argc, const uint8_t **argv, const size_t *argvlen, uint64_t *ended);
 /* requirepass: the default user's password (NULL or empty: nopass). */

@@ -18,6 +18,7 @@
 #include <string.h>
 #include "actors/acl/acl_internal.h"
 #include "actors/config/config.h"
+#include "proto/glob.h"
 
 static rt_snap_cell_t g_acl_cell;
 static pthread_mutex_t g_write_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -186,9 +187,47 @@ void acl_with_snapshot(void (*fn)(const acl_snap_t *s, void *arg), void *arg)
     pthread_mutex_unlock(&g_write_lock);
 }
 
-bool acl_setuser(const uint8_t *name, size_t nlen, int argc, const uint8_t **argv, const size_t *argvlen, char *err,
-                 size_t errcap)
+static bool channel_listed(const acl_user_t *u, const acl_str_t *ch)
 {
+    for (int i = 0; i < u->nsel; i++)
+        for (int k = 0; k < u->sel[i].nchannels; k++)
+            if (u->sel[i].channels[k].len == ch->len && !memcmp(u->sel[i].channels[k].s, ch->s, ch->len)) return true;
+    return false;
+}
+
+/* As 7.0.15's ACLKillPubsubClientsIfNeeded: the new rules may take a
+ * subscription away unless some selector allows every channel or every
+ * channel pattern of the old rules is still listed. */
+static bool channels_revoked(const acl_user_t *now, const acl_user_t *before)
+{
+    for (int i = 0; i < now->nsel; i++)
+        if (now->sel[i].flags & ACL_SEL_ALLCHANNELS) return false;
+    for (int i = 0; i < before->nsel; i++) {
+        if (before->sel[i].flags & ACL_SEL_ALLCHANNELS) return true;
+        for (int k = 0; k < before->sel[i].nchannels; k++)
+            if (!channel_listed(now, &before->sel[i].channels[k])) return true;
+    }
+    return false;
+}
+
+bool acl_channel_allowed_any(const acl_user_t *u, const uint8_t *ch, size_t len, bool is_pattern)
+{
+    for (int i = 0; i < u->nsel; i++) {
+        if (u->sel[i].flags & ACL_SEL_ALLCHANNELS) return true;
+        for (int k = 0; k < u->sel[i].nchannels; k++) {
+            const acl_str_t *p = &u->sel[i].channels[k];
+            if (is_pattern ? (p->len == len && !memcmp(p->s, ch, len))
+                           : glob_match(p->s, p->len, (const char *)ch, len, 0))
+                return true;
+        }
+    }
+    return false;
+}
+
+bool acl_setuser(const uint8_t *name, size_t nlen, int argc, const uint8_t **argv, const size_t *argvlen, char *err,
+                 size_t errcap, uint64_t *revoked_uid)
+{
+    *revoked_uid = 0;
     int n = 0, bad = 0;
     acl_str_t *ops = acl_merge_selector_args(argc, argv, argvlen, &n, &bad);
     if (!ops) {
@@ -212,6 +251,7 @@ bool acl_setuser(const uint8_t *name, size_t nlen, int argc, const uint8_t **arg
     }
     acl_snap_t *s = acl_snap_dup(cur);
     if (at >= 0) {
+        if (channels_revoked(u, cur->users[at])) *revoked_uid = u->uid;
         acl_user_free(s->users[at]);
         s->users[at] = u;
     } else {

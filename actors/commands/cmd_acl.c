@@ -24,10 +24,13 @@ static void acl_setuser_cmd(cmd_ctx_t *ctx)
         return;
     }
     char err[1024];
-    if (!acl_setuser(ctx->argv[2], ctx->argvlen[2], ctx->argc - 3, ctx->argv + 3, ctx->argvlen + 3, err, sizeof err)) {
+    uint64_t revoked;
+    if (!acl_setuser(ctx->argv[2], ctx->argvlen[2], ctx->argc - 3, ctx->argv + 3, ctx->argvlen + 3, err, sizeof err,
+                     &revoked)) {
         resp_add_errorf(ctx->reply, "ERR %s", err);
         return;
     }
+    if (revoked) acl_gate_recheck_subscribers(revoked);
     resp_add_simple(ctx->reply, "OK");
 }
 

@@ -245,6 +245,10 @@ bool config_tls_enabled(void);
  * without one a `user` line is an error. */
 typedef bool (*config_user_fn)(int argc, char **argv, char *err, size_t errcap);
 void config_set_user_handler(config_user_fn fn);
+/* CONFIG REWRITE's `user` lines: "user name rules" strings one after the
+ * other, NUL-separated, *n of them (malloc'd; NULL when none). Set by main. */
+typedef char *(*config_user_lines_fn)(int *n, size_t *len);
+void config_set_user_lines(config_user_lines_fn fn);
 
 /* ---- change notification ---- */
 

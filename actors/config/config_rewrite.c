@@ -51,6 +51,9 @@ static void rw_append(rw_t *s, char *line, int owner)
     s->n++;
 }
 
+static config_user_lines_fn user_lines;
+void config_set_user_lines(config_user_lines_fn fn) { user_lines = fn; }
+
 static int rw_read_old(rw_t *s, const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -84,6 +87,8 @@ static int rw_read_old(rw_t *s, const char *path)
             (!strcasecmp(argv[0], "include") || !strcasecmp(argv[0], "rename-command") ||
              !strcasecmp(argv[0], "user") || !strcasecmp(argv[0], "loadmodule") ||
              !strcasecmp(argv[0], "sentinel"));
+        /* `user` lines are rewritten from the users (a pseudo directive after the table) */
+        if (passthrough && user_lines && !strcasecmp(argv[0], "user")) idx = cfg_table_len;
         cfg_free_args(argv, argc);
         if (idx >= 0 || passthrough) {
             rw_append(s, xstrdup(line), idx);
@@ -129,6 +134,21 @@ static char *fmt_line(const char *fmt, ...)
     if (n < 0) rt_oom(strlen(fmt));     /* vasprintf fails only when it can't allocate */
     va_end(ap);
     return out;
+}
+
+/* As 7.0.15's rewriteConfigUserOption: every user as a `user` line, in the
+ * old lines' places first, unless an aclfile keeps them (then none). */
+static void rw_users(rw_t *s)
+{
+    if (!user_lines) return;
+    s->processed[cfg_table_len] = true;
+    char aclfile[8];
+    if (config_get_by_name("aclfile", aclfile, sizeof aclfile) > 0) return;
+    int n = 0;
+    size_t len = 0;
+    char *text = user_lines(&n, &len);
+    for (char *p = text; p && n-- > 0; p += strlen(p) + 1) rw_line(s, cfg_table_len, fmt_line("%s", p), true);
+    free(text);
 }
 
 static char *quoted_line(const char *name, const char *value)
@@ -318,10 +338,11 @@ int config_rewrite_file(const char *path)
 {
     rw_t s = {0};
     s.needs_signature = true;
-    s.processed = xcalloc((size_t)cfg_table_len, sizeof *s.processed);
+    s.processed = xcalloc((size_t)cfg_table_len + 1, sizeof *s.processed);   /* + the users */
     int rc = rw_read_old(&s, path);
     if (rc == 0) {
         for (int i = 0; i < cfg_table_len; i++) rw_directive(&s, i);
+        rw_users(&s);
         /* Old lines of rewritten directives that found no new value. */
         for (int k = 0; k < s.n; k++) {
             if (s.owner[k] >= 0 && s.processed[s.owner[k]]) {

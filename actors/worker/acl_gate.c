@@ -11,6 +11,7 @@
 #include "actors/config/config.h"
 #include "actors/worker/client.h"
 #include "actors/worker/protect.h"
+#include "actors/worker/pubsub.h"
 #include "actors/worker/worker_internal.h"
 
 const struct acl_user *acl_gate_user(client_t *c)
@@ -267,7 +268,36 @@ static void end_users_here(worker_t *w, rt_msg_t *msg)
     free(m);
 }
 
-struct end_args { const uint64_t *uids; int n; };
+static bool channel_refused(void *arg, const uint8_t *name, size_t len)
+{
+    return !acl_channel_allowed_any(arg, name, len, false);
+}
+
+static bool pattern_refused(void *arg, const uint8_t *name, size_t len)
+{
+    return !acl_channel_allowed_any(arg, name, len, true);
+}
+
+/* On each worker: the user's subscribers that lost a subscription close. */
+static void recheck_here(worker_t *w, rt_msg_t *msg)
+{
+    end_msg_t *m = (end_msg_t *)msg;
+    worker_snap_enter(w);
+    const acl_user_t *u = acl_user_by_uid(acl_read(&w->acl_snap), m->uids[0]);
+    for (client_t *c = worker_clients(w), *next; u && c; c = next) {
+        next = c->next;
+        if (c->acl_uid != m->uids[0] || !(c->flags & CLIENT_PUBSUB) || (c->flags & CLIENT_CLOSED)) continue;
+        void *arg = (void *)u;
+        if (pubsub_client_any(c, PUBSUB_PATTERN, pattern_refused, arg) ||
+            pubsub_client_any(c, PUBSUB_CHANNEL, channel_refused, arg) ||
+            pubsub_client_any(c, PUBSUB_SHARD, channel_refused, arg))
+            client_close(c);
+    }
+    worker_snap_leave(w);
+    free(m);
+}
+
+struct end_args { const uint64_t *uids; int n; worker_run_fn *fn; };
 
 static rt_msg_t *make_end(int i, void *arg)
 {
@@ -276,10 +306,16 @@ static rt_msg_t *make_end(int i, void *arg)
     end_msg_t *m = calloc(1, sizeof *m + sizeof(uint64_t) * (size_t)a->n);
     if (!m) abort();
     m->run.hdr.type = WMSG_RUN;
-    m->run.fn = end_users_here;
+    m->run.fn = a->fn;
     m->n = a->n;
     memcpy(m->uids, a->uids, sizeof(uint64_t) * (size_t)a->n);
     return &m->run.hdr;
+}
+
+void acl_gate_recheck_subscribers(uint64_t uid)
+{
+    struct end_args a = { &uid, 1, recheck_here };
+    workers_send_each(make_end, &a);
 }
 
 void acl_gate_end_users(client_t *self, const uint64_t *uids, int n)
@@ -295,6 +331,6 @@ void acl_gate_end_users(client_t *self, const uint64_t *uids, int n)
                 self->flags |= CLIENT_CLOSE_AFTER_REPLY;
             }
     }
-    struct end_args a = { uids, n };
+    struct end_args a = { uids, n, end_users_here };
     workers_send_each(make_end, &a);
 }

@@ -63,6 +63,9 @@ void acl_gate_whoami(struct client *c, resp_buf_t *r);
 /* Logs a failed AUTH of `user` by c. */
 void acl_gate_log_auth(struct client *c, const uint8_t *user, size_t ulen);
 
+/* The channel rules of user uid shrank: every worker closes that user's
+ * subscribers whose subscriptions are no longer allowed (7.0.15). */
+void acl_gate_recheck_subscribers(uint64_t uid);
 /* Users that ended (DELUSER, ACL LOAD): every worker closes their
  * connections; `self` (the client that asked, may be NULL) gets its reply
  * first, then closes. */

@@ -193,6 +193,15 @@ int pubsub_client_count(const client_t *c, int kind)
     return c->pubsub ? c->pubsub->n[kind] : 0;
 }
 
+bool pubsub_client_any(const client_t *c, int kind, bool (*pred)(void *arg, const uint8_t *name, size_t len),
+                       void *arg)
+{
+    if (!c->pubsub) return false;
+    for (int i = 0; i < c->pubsub->n[kind]; i++)
+        if (pred(arg, c->pubsub->ents[kind][i]->name, c->pubsub->ents[kind][i]->len)) return true;
+    return false;
+}
+
 static int client_index(const ps_client_t *pc, int kind, const ps_ent_t *e)
 {
     for (int i = 0; i < pc->n[kind]; i++)

@@ -42,6 +42,9 @@ void pubsub_unsubscribe(struct client *c, int kind, int argc, const uint8_t **ar
                         resp_buf_t *out);
 /* RESET and a closing connection: every subscription dropped, no reply. */
 void pubsub_client_reset(struct client *c);
+/* Whether pred holds for one of c's subscriptions of that kind. */
+bool pubsub_client_any(const struct client *c, int kind, bool (*pred)(void *arg, const uint8_t *name, size_t len),
+                       void *arg);
 /* The client's counts (CLIENT LIST sub=, psub=, ssub=). */
 int pubsub_client_count(const struct client *c, int kind);
 

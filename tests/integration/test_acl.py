@@ -358,3 +358,24 @@ def test_multi_exec_and_scripts(servers):
             out.append(c.raw("MGET", "k2", "k3"))
         got[srv.kind] = out
     assert got["shoal"] == got["redis"]
+
+
+def test_subscribers_lose_revoked_channels(servers):
+    a, b = both(servers)
+    got = {}
+    for srv in (a, b):
+        out = []
+        with srv.raw() as admin, srv.raw() as s1, srv.raw() as s2, srv.raw() as s3:
+            admin.call("ACL", "SETUSER", "u", "on", ">p", "+@all", "~*", "resetchannels", "&chan", "&other", "&pat*")
+            for conn, cmd in ((s1, ("SUBSCRIBE", "chan")), (s2, ("SUBSCRIBE", "other")),
+                              (s3, ("PSUBSCRIBE", "pat*"))):
+                out.append(conn.raw("AUTH", "u", "p"))
+                out.append(conn.raw(*cmd))
+            out.append(admin.raw("ACL", "SETUSER", "u", "&more"))        # only adds: nobody closed
+            out.append([s1.is_closed(0.3), s2.is_closed(0.3), s3.is_closed(0.3)])
+            out.append(admin.raw("ACL", "SETUSER", "u", "resetchannels", "&other", "&pat*x"))
+            out.append([s1.is_closed(3.0), s2.is_closed(0.5), s3.is_closed(3.0)])
+            out.append(admin.raw("PUBLISH", "other", "m"))
+        got[srv.kind] = out
+    assert got["shoal"] == got["redis"]
+    assert got["shoal"][-2] == [True, False, True]

@@ -145,3 +145,19 @@ def test_replica_authenticates_as_masteruser(servers, master_kind, replica_kind)
                                  for e in c.call("ACL", "LOG")), 20, what="failed AUTH logged")
     with replica.raw() as r:
         assert b"master_link_status:down" in r.call("INFO", "replication")
+
+
+def test_config_rewrite_writes_users(servers, tmp_path):
+    got = {}
+    for kind in ("shoal", "redis"):
+        conf = tmp_path / f"{kind}.conf"
+        conf.write_text("user old on >x ~* +@all\nuser default on nopass ~* &* +@all\n")
+        srv = standalone(servers, kind, config_file=conf)
+        with srv.raw() as c:
+            assert c.call("ACL", "DELUSER", "old") == 1
+            assert c.call("ACL", "SETUSER", "new", "on", ">np", "~n*", "&c", "+@list", "-lpush") == "OK"
+            assert c.call("CONFIG", "REWRITE") == "OK"
+        lines = [ln for ln in conf.read_text().splitlines() if ln.startswith("user ")]
+        got[kind] = [norm(ln.encode()) for ln in lines]
+    assert got["shoal"] == got["redis"]
+    assert len(got["shoal"]) == 2
