@@ -17,6 +17,7 @@
 #include "actors/commands/commands.h"
 #include "actors/commands/function.h"
 #include "actors/commands/script.h"
+#include "actors/commands/script_lua.h"
 #include "actors/config/config.h"
 #include "proto/glob.h"
 #include "runtime/xmalloc.h"
@@ -243,7 +244,9 @@ void cmd_function_stats(cmd_ctx_t *ctx)
 
 void cmd_function_kill(cmd_ctx_t *ctx)
 {
-    resp_add_error(ctx->reply, "NOTBUSY No scripts in execution right now.");
+    const char *err = script_kill(false);   /* script_busy.c: the busy function, if one runs */
+    if (err) resp_add_error(ctx->reply, err);
+    else resp_add_simple(ctx->reply, "OK");
 }
 
 void cmd_function_help(cmd_ctx_t *ctx)

@@ -11,6 +11,7 @@
 
 #include "actors/commands/commands.h"
 #include "actors/commands/script.h"
+#include "actors/commands/script_lua.h"
 #include "proto/strnum.h"
 
 /* numkeys of argv[2] checked as 7.0.15 does; -1 after replying an error. */
@@ -90,4 +91,11 @@ void cmd_script_flush(cmd_ctx_t *ctx)
     }
     script_cache_flush();
     resp_add_simple(ctx->reply, "OK");
+}
+
+void cmd_script_kill(cmd_ctx_t *ctx)
+{
+    const char *err = script_kill(true);
+    if (err) resp_add_error(ctx->reply, err);
+    else resp_add_simple(ctx->reply, "OK");
 }

@@ -67,6 +67,13 @@ static cmd_def_t subcommands_script[] = {
         .args = args_script_flush, .arg_count = 1, .history = history_script_flush, .history_count = 1,
     },
     {
+        .name = "kill", .arity = 2, .flags = CMD_NOSCRIPT | CMD_ALLOW_BUSY, .flag_names = "noscript allow_busy",
+        .acl_categories = "slow scripting", .tips = "request_policy:all_shards response_policy:one_succeeded",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_script_kill,
+        .summary = "Kill the script currently in execution.", .since = "2.6.0", .group = "scripting",
+        .complexity = "O(1)",
+    },
+    {
         .name = "load", .arity = 3, .flags = CMD_NOSCRIPT | CMD_STALE, .flag_names = "noscript stale",
         .acl_categories = "slow scripting", .tips = "request_policy:all_nodes response_policy:all_succeeded",
         .exec = CMD_EXEC_CLIENT, .handler = cmd_script_load,

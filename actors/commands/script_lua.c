@@ -239,6 +239,7 @@ static int generic_call(lua_State *L, bool raise)
         script_push_error(L, err, strlen(err));
         return raise ? lua_error(L) : 1;
     }
+    if (cmd->flags & CMD_WRITE) script_busy_note_write();   /* SCRIPT KILL answers -UNKILLABLE from now on */
     resp_buf_t out;
     resp_buf_init(&out, run->resp);
     cmd_ctx_t *ctx = run->ctx;
@@ -774,7 +775,9 @@ void script_lua_invoke(cmd_ctx_t *ctx, lua_State *L, const char *name, unsigned 
     bool wrap = rb && !repl_in_multi(rb);
     if (wrap) repl_multi_begin(rb);
     blocking_hold(ctx->worker, true);   /* clients waiting on keys are served once, at the end */
+    script_busy_start(L, ctx->worker, name, !fcall);
     int err = lua_pcall(L, nargs, 1, -2 - nargs);
+    script_busy_stop(L);
     blocking_hold(ctx->worker, false);
     if (wrap) repl_multi_end(rb);
     tl_run = NULL;

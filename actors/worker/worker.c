@@ -17,9 +17,11 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -191,7 +193,6 @@ void client_schedule_write(client_t *c)
     pending_writes = c;
 }
 
-static void client_read(client_t *c);
 
 /* Writes as much as the socket takes; returns false if the client was closed. */
 static bool client_write(client_t *c)
@@ -246,11 +247,12 @@ static void write_cb(struct ev_loop *loop, ev_io *wio, int revents)
             ev_io_stop(loop, &c->wio);
             c->wio_active = false;
         }
-        client_read(c);
+        worker_client_read(c);
         return;
     }
     client_write(c);
 }
+
 
 /* Before the loop sleeps: flush every client that got output this iteration. */
 static void flush_pending_writes(rt_thread_t *t, void *arg)
@@ -259,6 +261,12 @@ static void flush_pending_writes(rt_thread_t *t, void *arg)
     repl_flush(((worker_t *)arg)->repl);
     batch_flush((worker_t *)arg, -1);
     monitor_flush((worker_t *)arg);   /* may schedule writes to our own monitors */
+    worker_write_scheduled();
+}
+
+/* Writes every client that got output since the last time. */
+void worker_write_scheduled(void)
+{
     while (pending_writes) {
         client_t *c = pending_writes;
         pending_writes = c->next_write;
@@ -551,6 +559,10 @@ static void accept_cb(struct ev_loop *loop, ev_io *lw, int revents)
             continue;
         }
         int target = placement_pick();
+        /* a worker in a busy script reads no messages: a connection dealt to it
+         * would hang until the script ends, where 7.0.15 answers -BUSY */
+        if (target != w->index && atomic_load_explicit(&g_workers[target]->script_busy, memory_order_relaxed))
+            target = w->index;
         /* counted now so that maxclients holds while the hand-off is in flight */
         atomic_fetch_add_explicit(&g_workers[target]->stats.connected_clients, 1, memory_order_relaxed);
         if (target == w->index) {
@@ -658,7 +670,9 @@ void client_process_input(client_t *c)
                 worker_hold_client(c);
                 break;
             }
-            dispatch_command(c, argc, argv, argvlen);
+            if (!atomic_load_explicit(&w->script_busy, memory_order_relaxed) ||
+                !worker_busy_refused(c, argc, argv, argvlen))
+                dispatch_command(c, argc, argv, argvlen);
             if (argc > 16) { free(argv); free(argvlen); }
             /* As Redis after each reply it queues: a client that does not
              * read its replies cannot make us hold more than its limit. */
@@ -685,10 +699,10 @@ void client_process_input(client_t *c)
 static void read_cb(struct ev_loop *loop, ev_io *rio, int revents)
 {
     (void)loop; (void)revents;
-    client_read(rio->data);
+    worker_client_read(rio->data);
 }
 
-static void client_read(client_t *c)
+void worker_client_read(client_t *c)
 {
     worker_t *w = c->worker;
     /* A TLS write that waited for the socket to be readable goes on first. */

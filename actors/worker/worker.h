@@ -183,6 +183,16 @@ struct repl_wbuf *worker_repl(worker_t *w);
 const struct cluster_snapshot *worker_snapshot(const worker_t *w);
 /* The worker's clients (intrusive list through client_t.next). */
 struct client *worker_clients(worker_t *w);
+/* A script on w ran past busy-reply-threshold (actors/commands/script_busy.c):
+ * from begin to end, w's other clients are read from the script's hook
+ * (worker_busy_poll) and get the -BUSY texts below for every command but the
+ * allow-busy ones. Owner thread only. */
+#define WORKER_BUSY_EVAL "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+#define WORKER_BUSY_FUNCTION \
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+void worker_busy_begin(worker_t *w, bool is_eval);
+void worker_busy_end(worker_t *w);
+void worker_busy_poll(worker_t *w);
 /* Hands w's buffered writes to the replication actor (repl_flush). */
 void worker_repl_flush(worker_t *w);
 /* WAIT's per-client target (repl.h, repl_wait_marks_t). A call made for

@@ -69,6 +69,9 @@ struct worker {
     rt_timer_t pause_timer;
     bool pause_timer_on;
     int paused_mode;                         /* wpause_mode() when a client was last held */
+    _Atomic int script_busy;                 /* 0, or a script past busy-reply-threshold runs: 1 EVAL, 2 FCALL;
+                                              * written by the owner, read by accepting workers (relaxed) */
+    long long busy_polled_ms;                /* last worker_busy_poll that read the clients */
     uint64_t paused_asm_gen;                 /* asm_pause_gen() then (state/asm.h) */
     struct repl_wbuf *repl;                  /* writes to propagate, not yet handed over (repl.c) */
     int lent_batches;                        /* batches out with a lent socket (batch.h) */
@@ -122,5 +125,13 @@ void worker_cron_check(worker_t *w);
 void worker_cron_poke(worker_t *o);
 /* w's cron period now, in ms (any thread: a statistic). */
 int worker_cron_ms(const worker_t *w);
+
+/* worker.c, for busy.c: one read of a client's socket and the commands it
+ * completed; writing every client that has output. Owner thread. */
+void worker_client_read(struct client *c);
+void worker_write_scheduled(void);
+/* busy.c: true, with -BUSY replied to c, when the worker is in a busy script
+ * and the command may not run then. */
+bool worker_busy_refused(struct client *c, int argc, const uint8_t **argv, const size_t *argvlen);
 
 #endif

@@ -1,0 +1,73 @@
+/* busy.c - a worker while one of its scripts runs past busy-reply-threshold.
+ *
+ * The script's Lua hook (actors/commands/script_busy.c) marks the worker busy
+ * and calls worker_busy_poll, which does for this worker's clients what
+ * 7.0.15's processEventsWhileBlocked does for a timed-out script: their input
+ * is read and each command refused with -BUSY unless it is allow-busy
+ * (SCRIPT KILL, FUNCTION KILL, SHUTDOWN NOSAVE, AUTH, ...), and the replies
+ * go out. Other workers go on; accept_cb deals them no new connection.
+ *
+ * Must never: run a polled client's command that is not allow-busy, touch
+ * the client whose command runs the script, or run a timer or a message.
+ */
+#include <stdatomic.h>
+#include <string.h>
+#include <strings.h>
+
+#include "actors/commands/commands.h"
+#include "actors/worker/client.h"
+#include "actors/worker/stats.h"
+#include "actors/worker/worker_internal.h"
+#include "runtime/actor.h"
+
+/* While a script is busy (worker_busy_begin): true, with -BUSY replied,
+ * for a command that is not allow-busy (SHUTDOWN only with NOSAVE), as
+ * 7.0.15's processCommand and shutdownCommand refuse them. */
+bool worker_busy_refused(client_t *c, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    const cmd_def_t *cmd = cmd_lookup(argv[0], argvlen[0]);
+    if (cmd && cmd->subcommands && argc >= 2) cmd = cmd_lookup_sub(cmd, argv[1], argvlen[1]);
+    bool ok = cmd && (cmd->flags & CMD_ALLOW_BUSY);
+    if (ok && !cmd->parent && !strcmp(cmd->name, "shutdown")) {
+        ok = false;
+        for (int i = 1; i < argc; i++)
+            if (argvlen[i] == 6 && !strncasecmp((const char *)argv[i], "nosave", 6)) ok = true;
+    }
+    if (ok) return false;
+    const char *e = atomic_load_explicit(&c->worker->script_busy, memory_order_relaxed) == 1 ? WORKER_BUSY_EVAL
+                                                                                            : WORKER_BUSY_FUNCTION;
+    resp_add_error(client_reply_target(c), e);
+    stats_note_error_text(c->worker, e);
+    return true;
+}
+
+/* relaxed, here and where it is read: a flag; a connection dealt on a stale
+ * value is only one that waits for the script's end */
+void worker_busy_begin(worker_t *w, bool is_eval)
+{
+    atomic_store_explicit(&w->script_busy, is_eval ? 1 : 2, memory_order_relaxed);
+    w->busy_polled_ms = 0;
+}
+
+void worker_busy_end(worker_t *w) { atomic_store_explicit(&w->script_busy, 0, memory_order_relaxed); }
+
+/* What 7.0.15's processEventsWhileBlocked does for a timed-out script, on
+ * this worker's clients only: their input is read and answered (-BUSY, or
+ * an allow-busy command), and replies go out. At most once a millisecond:
+ * the hook comes every 100000 Lua instructions. The client whose command
+ * runs the script is inside client_process_input and is left alone (its
+ * query buffer holds the script's arguments). No timer, no message: the
+ * worker's other work waits for the script, as Redis's does. */
+void worker_busy_poll(worker_t *w)
+{
+    long long now = rt_mono_ms();
+    if (now == w->busy_polled_ms) return;
+    w->busy_polled_ms = now;
+    client_t *next;
+    for (client_t *c = w->clients; c; c = next) {
+        next = c->next;
+        if (c->in_input || (c->flags & CLIENT_CLOSED)) continue;
+        worker_client_read(c);
+    }
+    worker_write_scheduled();
+}
