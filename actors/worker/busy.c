@@ -25,6 +25,7 @@
  * 7.0.15's processCommand and shutdownCommand refuse them. */
 bool worker_busy_refused(client_t *c, int argc, const uint8_t **argv, const size_t *argvlen)
 {
+    if (!atomic_load_explicit(&c->worker->script_busy, memory_order_relaxed)) return false;
     const cmd_def_t *cmd = cmd_lookup(argv[0], argvlen[0]);
     if (cmd && cmd->subcommands && argc >= 2) cmd = cmd_lookup_sub(cmd, argv[1], argvlen[1]);
     bool ok = cmd && (cmd->flags & CMD_ALLOW_BUSY);
@@ -39,6 +40,16 @@ bool worker_busy_refused(client_t *c, int argc, const uint8_t **argv, const size
     resp_add_error(client_reply_target(c), e);
     stats_note_error_text(c->worker, e);
     return true;
+}
+
+/* A connection accept_cb would deal to `target`: a worker in a busy script
+ * reads no messages, so one dealt to it would hang until the script ends
+ * (7.0.15 answers it -BUSY); this worker takes it instead. */
+int worker_busy_retarget(const worker_t *w, int target)
+{
+    if (target != w->index && atomic_load_explicit(&g_workers[target]->script_busy, memory_order_relaxed))
+        return w->index;
+    return target;
 }
 
 /* relaxed, here and where it is read: a flag; a connection dealt on a stale

@@ -17,11 +17,9 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -193,7 +191,6 @@ void client_schedule_write(client_t *c)
     pending_writes = c;
 }
 
-
 /* Writes as much as the socket takes; returns false if the client was closed. */
 static bool client_write(client_t *c)
 {
@@ -252,7 +249,6 @@ static void write_cb(struct ev_loop *loop, ev_io *wio, int revents)
     }
     client_write(c);
 }
-
 
 /* Before the loop sleeps: flush every client that got output this iteration. */
 static void flush_pending_writes(rt_thread_t *t, void *arg)
@@ -558,11 +554,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *lw, int revents)
             atomic_fetch_add_explicit(&w->stats.rejected_connections, 1, memory_order_relaxed);
             continue;
         }
-        int target = placement_pick();
-        /* a worker in a busy script reads no messages: a connection dealt to it
-         * would hang until the script ends, where 7.0.15 answers -BUSY */
-        if (target != w->index && atomic_load_explicit(&g_workers[target]->script_busy, memory_order_relaxed))
-            target = w->index;
+        int target = worker_busy_retarget(w, placement_pick());
         /* counted now so that maxclients holds while the hand-off is in flight */
         atomic_fetch_add_explicit(&g_workers[target]->stats.connected_clients, 1, memory_order_relaxed);
         if (target == w->index) {
@@ -670,9 +662,7 @@ void client_process_input(client_t *c)
                 worker_hold_client(c);
                 break;
             }
-            if (!atomic_load_explicit(&w->script_busy, memory_order_relaxed) ||
-                !worker_busy_refused(c, argc, argv, argvlen))
-                dispatch_command(c, argc, argv, argvlen);
+            if (!worker_busy_refused(c, argc, argv, argvlen)) dispatch_command(c, argc, argv, argvlen);
             if (argc > 16) { free(argv); free(argvlen); }
             /* As Redis after each reply it queues: a client that does not
              * read its replies cannot make us hold more than its limit. */

@@ -131,7 +131,8 @@ int worker_cron_ms(const worker_t *w);
 void worker_client_read(struct client *c);
 void worker_write_scheduled(void);
 /* busy.c: true, with -BUSY replied to c, when the worker is in a busy script
- * and the command may not run then. */
+ * and the command may not run then; the worker a new connection goes to. */
 bool worker_busy_refused(struct client *c, int argc, const uint8_t **argv, const size_t *argvlen);
+int worker_busy_retarget(const worker_t *w, int target);
 
 #endif
