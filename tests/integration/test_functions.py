@@ -147,10 +147,36 @@ CASES = [
     ("restore_bad_policy", [], ("FUNCTION", "RESTORE", "abc", "bogus")),
     ("restore_too_many", [], ("FUNCTION", "RESTORE", "a", "b", "c")),
     ("dump_empty", [], ("FUNCTION", "DUMP")),
+    ("multi", [("MULTI",), ("FUNCTION", "LOAD", LIB), ("FCALL", "w", "1", "{t}k"), ("FCALL", "f2", "1", "{t}k"),
+               ("FUNCTION", "DELETE", "mylib")], ("EXEC",)),
+    ("multi_after", [("MULTI",), ("FUNCTION", "LOAD", LIB), ("EXEC",)], ("FUNCTION", "STATS")),
+    ("load_timeout", [], ("FUNCTION", "LOAD", lib("x", "local i = 0\nwhile true do i = i + 1 end"))),
+    ("load_timeout_pcall", [], ("FUNCTION", "LOAD", lib("x", "local ok = redis.pcall ~= nil"))),
+    ("fcall_from_eval", [("FUNCTION", "LOAD", LIB)], ("EVAL", "return redis.call('fcall', 'f1', 0)", "0")),
+    ("function_from_eval", [], ("EVAL", "return redis.call('function', 'list')", "0")),
+    ("fcall_from_function", [("FUNCTION", "LOAD", lib("g", "redis.register_function('t', function() "
+                                                        "return redis.call('fcall', 't', 0) end)"))],
+     ("FCALL", "t", "0")),
+    ("fcall_pcall_error", [("FUNCTION", "LOAD", lib("g", "redis.register_function('t', function(k) "
+                                                      "local e = redis.pcall('incr', k[1]) return {e['err'], 1} end)")),
+                           ("SET", "{t}s", "abc")],
+     ("FCALL", "t", "1", "{t}s")),
+    ("fcall_resp3_setresp", [("FUNCTION", "LOAD", lib("g", "redis.register_function('t', function(k) "
+                                                        "redis.setresp(3) return redis.call('hgetall', k[1]) end)")),
+                             ("HSET", "{t}h", "a", "1")],
+     ("FCALL", "t", "1", "{t}h")),
+    ("debug_reload", [("FUNCTION", "LOAD", LIB), ("DEBUG", "RELOAD")], ("FCALL", "F1", "0")),
 ]
 
 
 RESP3_CASES = [
+    ("fcall_setresp", [("FUNCTION", "LOAD", lib("g", "redis.register_function('t', function(k) "
+                                                  "redis.setresp(3) return redis.call('hgetall', k[1]) end)")),
+                       ("HSET", "{t}h", "a", "1")],
+     ("FCALL", "t", "1", "{t}h")),
+    ("list_plain", [("FUNCTION", "LOAD", lib("g", "redis.register_function{function_name='t', description='d', "
+                                               "flags={'no-writes', 'allow-stale'}, callback=function() end}"))],
+     ("FUNCTION", "LIST", "WITHCODE")),
     ("stats", [("FUNCTION", "LOAD", LIB)], ("FUNCTION", "STATS")),
     ("fcall_args", [("FUNCTION", "LOAD", LIB)], ("FCALL", "echo", "1", "{t}k", "a", "b")),
     ("fcall_error", [("FUNCTION", "LOAD", LIB)], ("FCALL", "err", "0")),
