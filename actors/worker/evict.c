@@ -31,7 +31,8 @@ typedef struct evict_candidate {
 } evict_candidate_t;
 
 struct evict_pool {
-    evict_candidate_t c[EVPOOL_SIZE];   /* by score, ascending; empty places at the end */
+    evict_candidate_t *c[EVPOOL_SIZE];  /* by score, ascending; empty places at the end */
+    evict_candidate_t store[EVPOOL_SIZE];   /* what c points into: places move, keys stay put */
 };
 
 /* Config indices, looked up once (relaxed: any thread may look them up, all get the same). */
@@ -118,19 +119,10 @@ static void cand_set(evict_candidate_t *c, const uint8_t *key, size_t len, unsig
     c->score = score;
 }
 
-/* Moves a candidate between places; the cache moves with it. */
-static void cand_move(evict_candidate_t *to, evict_candidate_t *from)
-{
-    bool cached = from->key == from->cache;
-    *to = *from;
-    if (cached) to->key = to->cache;
-    from->key = NULL;
-}
-
 static bool in_pool(const struct evict_pool *p, const uint8_t *key, size_t len)
 {
-    for (int i = 0; i < EVPOOL_SIZE && p->c[i].key; i++)
-        if (p->c[i].keylen == len && memcmp(p->c[i].key, key, len) == 0) return true;
+    for (int i = 0; i < EVPOOL_SIZE && p->c[i]->key; i++)
+        if (p->c[i]->keylen == len && memcmp(p->c[i]->key, key, len) == 0) return true;
     return false;
 }
 
@@ -149,18 +141,22 @@ static void pool_populate(struct evict_pool *p, struct keyspace *ks, int policy)
         if (in_pool(p, key, len)) continue;
         unsigned long long score = score_of(ks, e, policy);
         int k = 0;
-        while (k < EVPOOL_SIZE && p->c[k].key && p->c[k].score < score) k++;
-        if (k == 0 && p->c[EVPOOL_SIZE - 1].key) continue;   /* worse than every one kept */
-        if (k < EVPOOL_SIZE && !p->c[k].key) {
+        while (k < EVPOOL_SIZE && p->c[k]->key && p->c[k]->score < score) k++;
+        if (k == 0 && p->c[EVPOOL_SIZE - 1]->key) continue;   /* worse than every one kept */
+        if (k < EVPOOL_SIZE && !p->c[k]->key) {
             /* an empty place */
-        } else if (!p->c[EVPOOL_SIZE - 1].key) {
-            for (int j = EVPOOL_SIZE - 1; j > k; j--) cand_move(&p->c[j], &p->c[j - 1]);   /* room on the right */
+        } else if (!p->c[EVPOOL_SIZE - 1]->key) {
+            evict_candidate_t *spare = p->c[EVPOOL_SIZE - 1];     /* room on the right */
+            memmove(&p->c[k + 1], &p->c[k], sizeof p->c[0] * (size_t)(EVPOOL_SIZE - 1 - k));
+            p->c[k] = spare;
         } else {
             k--;                                       /* full: drop the lowest, shift left */
-            cand_clear(&p->c[0]);
-            for (int j = 0; j < k; j++) cand_move(&p->c[j], &p->c[j + 1]);
+            evict_candidate_t *spare = p->c[0];
+            cand_clear(spare);
+            memmove(&p->c[0], &p->c[1], sizeof p->c[0] * (size_t)k);
+            p->c[k] = spare;
         }
-        cand_set(&p->c[k], key, len, score);
+        cand_set(p->c[k], key, len, score);
     }
     if (sample != small) free(sample);
 }
@@ -169,7 +165,7 @@ static void pool_populate(struct evict_pool *p, struct keyspace *ks, int policy)
 static ks_entry_t *pool_take(struct evict_pool *p, struct keyspace *ks, int policy)
 {
     for (int k = EVPOOL_SIZE - 1; k >= 0; k--) {
-        evict_candidate_t *c = &p->c[k];
+        evict_candidate_t *c = p->c[k];
         if (!c->key) continue;
         ks_entry_t *e = ks_peek(ks, c->key, c->keylen);
         cand_clear(c);
@@ -186,7 +182,10 @@ static ks_entry_t *pick(worker_t *w, int policy)
         ks_sample(ks, policy == EVICT_VOLATILE_RANDOM, &e, 1);
         return e;
     }
-    if (!w->evpool) w->evpool = xcalloc(1, sizeof *w->evpool);
+    if (!w->evpool) {
+        w->evpool = xcalloc(1, sizeof *w->evpool);
+        for (int i = 0; i < EVPOOL_SIZE; i++) w->evpool->c[i] = &w->evpool->store[i];
+    }
     for (;;) {
         if ((policy_volatile(policy) ? ks_expires_count(ks) : ks_size(ks)) == 0) return NULL;
         pool_populate(w->evpool, ks, policy);
