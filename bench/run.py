@@ -20,7 +20,7 @@ Environment:
   BENCH_KEEP=1       keep the temp directory with the server logs
   BENCH_ONLY=a,b     run only the named sections (e.g. gossip,serial,convergence,idle_cost,
                      cluster_cost,replication,reshard,drill,client_throughput_cluster,
-                     types_throughput,types_memory,aof,pubsub,maxmemory)
+                     types_throughput,types_memory,aof,pubsub,maxmemory,scripting)
   BENCH_CLUSTER_WORKERS=k   --worker-threads of each shoal master in the 3-master sections
   CLUSTER_SIM        the cluster simulator binary (default build/bench/cluster_sim)
   BENCH_COST_SIZES   cluster sizes of the cluster_cost section (default 100,300,1000; even)
@@ -415,16 +415,17 @@ def cluster_extra_args(kind):
 
 def start_cluster(b, kind, n=CLUSTER_MASTERS, ranges=None):
     """n masters as `redis-cli --cluster create` makes them: node i gets config epoch i+1
-    and the i-th of n equal slot ranges (or ranges[i], inclusive (lo, hi), when given); a
-    full mesh of MEETs; ready when every node says cluster_state:ok and a SET/GET through
-    each node's own slot works."""
+    and the i-th of n equal slot ranges (or ranges[i], inclusive (lo, hi), when given; None:
+    no slots); a full mesh of MEETs; ready when every node says cluster_state:ok and a
+    SET/GET through each node's own slot works."""
     if ranges is None:
         ranges = [(16384 * i // n, 16384 * (i + 1) // n - 1) for i in range(n)]
     servers = start_nodes(b, kind, n, cluster_extra_args(kind))
     for i, srv in enumerate(servers):
-        lo, hi = ranges[i]
-        for cmd in (("CLUSTER", "SET-CONFIG-EPOCH", str(i + 1)),
-                    ("CLUSTER", "ADDSLOTSRANGE", str(lo), str(hi))):
+        cmds = [("CLUSTER", "SET-CONFIG-EPOCH", str(i + 1))]
+        if ranges[i]:
+            cmds.append(("CLUSTER", "ADDSLOTSRANGE", str(ranges[i][0]), str(ranges[i][1])))
+        for cmd in cmds:
             r = resp_call(srv.port, *cmd)
             if r != "OK":
                 raise BenchError(f"{srv.label}: {' '.join(cmd)} replied {r!r}")
@@ -439,6 +440,8 @@ def start_cluster(b, kind, n=CLUSTER_MASTERS, ranges=None):
                 raise BenchError(f"{srv.label}: cluster_state not ok after {OK_TIMEOUT}s")
             time.sleep(0.1)
     for i, srv in enumerate(servers):
+        if not ranges[i]:
+            continue
         # a key whose slot this node serves (the benchmark must not measure MOVED replies)
         key = next(f"bench:probe:{k}" for k in range(100000)
                    if ranges[i][0] <= key_slot(f"bench:probe:{k}".encode()) <= ranges[i][1])
@@ -1306,6 +1309,13 @@ def pubsub(b):
     pubsub_bench.shard_section(b, sys.modules[__name__])
 
 
+def scripting(b):
+    """EVALSHA of a 3-command script at -P 1 and -P 16, keys spread over 3 masters and all on
+    one master, shoal beside redis-server (bench/script_bench.py)."""
+    import script_bench     # bench/ is sys.path[0] when this file runs as a script
+    script_bench.section(b, sys.modules[__name__])
+
+
 def maxmemory(b):
     """SET under maxmemory with allkeys-lru evicting, and the hit rate of allkeys-lru and
     allkeys-lfu on a Zipf workload (bench/maxmemory_bench.py)."""
@@ -1323,7 +1333,7 @@ def drill(b):
 
 SECTIONS = [client_throughput, client_throughput_cluster, types_throughput, types_memory,
             thread_scaling, gossip, serial, convergence, idle_cost,
-            cluster_cost, replication, reshard, aof, rdb, pubsub, maxmemory, drill]
+            cluster_cost, replication, reshard, aof, rdb, pubsub, maxmemory, scripting, drill]
 # BENCH_ONLY=gossip,convergence runs only the named sections.
 if os.environ.get("BENCH_ONLY"):
     SECTIONS = [s for s in SECTIONS if s.__name__ in os.environ["BENCH_ONLY"].split(",")]
