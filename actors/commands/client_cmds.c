@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "actors/commands/args.h"
+#include "actors/acl/acl.h"
 #include "actors/commands/commands.h"
 #include "actors/commands/timeout.h"
 #include "actors/failover/wpause.h"
@@ -152,7 +153,17 @@ typedef struct kill_filter {
     unsigned long long id;
     int type;                      /* 0 any, 1 normal, 2 pubsub, 3 replica, 4 master */
     bool skipme;
+    uint64_t uid;                  /* USER: that ACL user's uid, 0 any */
 } kill_filter_t;
+
+struct user_lookup { const uint8_t *name; size_t len; uint64_t uid; };
+
+static void find_user(const acl_snap_t *s, void *arg)
+{
+    struct user_lookup *l = arg;
+    const acl_user_t *u = acl_user_by_name(s, l->name, l->len);
+    l->uid = u ? u->uid : 0;
+}
 
 static bool parse_kill(const queued_cmd_t *q, kill_filter_t *f, char *err, size_t errcap)
 {
@@ -192,10 +203,13 @@ static bool parse_kill(const queued_cmd_t *q, kill_filter_t *f, char *err, size_
             else if (arg_is(v, vl, "no")) f->skipme = false;
             else { snprintf(err, errcap, "ERR syntax error"); return false; }
         } else if (arg_is(k, kl, "user")) {
-            if (!arg_is(v, vl, "default")) {
+            struct user_lookup l = { v, vl, 0 };
+            acl_with_snapshot(find_user, &l);   /* an admin command: the writer lock is fine here */
+            if (!l.uid) {
                 snprintf(err, errcap, "ERR No such user '%.*s'", (int)vl, (const char *)v);
                 return false;
             }
+            f->uid = l.uid;
         } else if (arg_is(k, kl, "maxage")) {
             /* accepted; ages are checked below only when given (rare) */
         } else {
@@ -240,7 +254,7 @@ void cmd_client_kill(cmd_ctx_t *ctx)
     if (f.type == 4) {   /* our link to our master belongs to the replica link actor */
         repl_replica_status_t st;
         repl_replica_status_get(&st);
-        if (!f.has_id && !f.addr && !f.laddr && st.state == RL_CONNECTED) repl_replica_kill_master(dispatch_defer_nosend(ctx, 0));
+        if (!f.has_id && !f.addr && !f.laddr && !f.uid && st.state == RL_CONNECTED) repl_replica_kill_master(dispatch_defer_nosend(ctx, 0));
         else resp_add_int(ctx->reply, 0);
         return;
     }
@@ -269,6 +283,7 @@ void cmd_client_kill_part(struct worker *w, struct remote_cmd *rc)
         if (f.type == 2 && !(c->flags & CLIENT_PUBSUB)) continue;
         if (f.type > 2) continue;
         if (f.skipme && c->id == rc->client_id) continue;
+        if (f.uid && c->acl_uid != f.uid) continue;
         killed++;
         if (c->id == rc->client_id) c->flags |= CLIENT_CLOSE_AFTER_REPLY;   /* answer first, then close */
         else client_close(c);

@@ -379,3 +379,22 @@ def test_subscribers_lose_revoked_channels(servers):
         got[srv.kind] = out
     assert got["shoal"] == got["redis"]
     assert got["shoal"][-2] == [True, False, True]
+
+
+def test_client_kill_user(servers):
+    a, b = both(servers)
+    got = {}
+    for srv in (a, b):
+        out = []
+        with srv.raw() as admin, srv.raw() as u1, srv.raw() as u2, srv.raw() as v1:
+            admin.call("ACL", "SETUSER", "u", "on", ">p", "+@all", "~*")
+            admin.call("ACL", "SETUSER", "v", "on", ">p", "+@all", "~*")
+            for conn, user in ((u1, "u"), (u2, "u"), (v1, "v")):
+                out.append(conn.raw("AUTH", user, "p"))
+            out.append(admin.raw("CLIENT", "KILL", "USER", "nosuch"))
+            out.append(admin.raw("CLIENT", "KILL", "USER", "u"))
+            out.append([u1.is_closed(3.0), u2.is_closed(3.0), v1.is_closed(0.3)])
+            out.append(admin.raw("CLIENT", "KILL", "USER", "default", "SKIPME", "yes"))
+            out.append(v1.raw("PING"))
+        got[srv.kind] = out
+    assert got["shoal"] == got["redis"]
