@@ -188,6 +188,15 @@ static const cmd_def_t *lookup_with_sub(int argc, const uint8_t **argv, const si
     return cmd;
 }
 
+/* The caller's ACL user may run this call? A refusal is logged with the
+ * caller's CLIENT LIST line when the script runs on the caller's worker
+ * (else that line is not at hand here and stays empty). */
+static bool script_acl_ok(cmd_ctx_t *ctx, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                          const size_t *argvlen, int *denied)
+{
+    return acl_gate_check_user(ctx->worker, ctx->acl_uid, ctx->client, cmd, argc, argv, argvlen, ACL_CTX_LUA, denied);
+}
+
 static int generic_call(lua_State *L, bool raise)
 {
     run_t *run = tl_run;
@@ -210,8 +219,7 @@ static int generic_call(lua_State *L, bool raise)
         else if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity))
             err = "Wrong number of args calling Redis command from script";
         else if (cmd->flags & CMD_NOSCRIPT) err = "This Redis command is not allowed from script";
-        else if (run->ctx->acl_uid && !acl_gate_check_user(run->ctx->worker, run->ctx->acl_uid, cmd, argc, argv,
-                                                           argvlen, ACL_CTX_LUA, "", &denied))
+        else if (run->ctx->acl_uid && !script_acl_ok(run->ctx, cmd, argc, argv, argvlen, &denied))
             err = denied == ACL_DENIED_KEY
                       ? "The user executing the script can't access at least one of the keys mentioned in the "
                         "command arguments"

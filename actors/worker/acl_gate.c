@@ -92,15 +92,17 @@ bool acl_gate_check(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t *
     return false;
 }
 
-bool acl_gate_check_user(worker_t *w, uint64_t uid, const cmd_def_t *cmd, int argc, const uint8_t **argv,
-                         const size_t *argvlen, int context, const char *cinfo, int *reason)
+bool acl_gate_check_user(worker_t *w, uint64_t uid, const client_t *c, const cmd_def_t *cmd, int argc,
+                         const uint8_t **argv, const size_t *argvlen, int context, int *reason)
 {
     const acl_user_t *u = acl_user_by_uid(acl_read(&w->acl_snap), uid);
     if (!u) { *reason = ACL_DENIED_CMD; return false; }
     int errpos = 0;
     *reason = acl_check(u, cmd, argc, argv, argvlen, &errpos);
     if (*reason == ACL_OK) return true;
-    log_denial(u, *reason, context, cmd, argv, argvlen, errpos, cinfo ? cinfo : "");
+    char cinfo[1024] = "";
+    if (c) client_info_line(c, cinfo, sizeof cinfo);
+    log_denial(u, *reason, context, cmd, argv, argvlen, errpos, cinfo);
     return false;
 }
 

@@ -31,10 +31,12 @@ void acl_gate_set_user(struct client *c, uint64_t uid);
  * and *errpos. */
 bool acl_gate_check(struct client *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
                     const size_t *argvlen, int context, int *reason, int *errpos);
-/* The same for a client known only by its user's uid and connection line
- * (scripts run on another worker): NULL user (deleted) is refused. */
-bool acl_gate_check_user(struct worker *w, uint64_t uid, const cmd_def_t *cmd, int argc, const uint8_t **argv,
-                         const size_t *argvlen, int context, const char *cinfo, int *reason);
+/* The same for a client known by its user's uid (scripts may run on
+ * another worker than their client's): a deleted user is refused. A refusal
+ * is logged with c's CLIENT LIST line when c (on this worker) is given,
+ * else with an empty one. */
+bool acl_gate_check_user(struct worker *w, uint64_t uid, const struct client *c, const cmd_def_t *cmd, int argc,
+                         const uint8_t **argv, const size_t *argvlen, int context, int *reason);
 /* The same without logging (redis.acl_check_cmd). */
 bool acl_gate_allowed(struct worker *w, uint64_t uid, const cmd_def_t *cmd, int argc, const uint8_t **argv,
                       const size_t *argvlen);
