@@ -34,10 +34,10 @@ void client_info_line(const client_t *c, char *line, size_t cap)
     if (c->flags & CLIENT_MONITOR) flags[k++] = 'O';
     if (c->flags & CLIENT_PUBSUB) flags[k++] = 'P';
     if (c->flags & CLIENT_MULTI) flags[k++] = 'x';
+    k += tracking_client_flags(c, flags + k);   /* t, R, B: where 7.0.15 puts them */
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) flags[k++] = 'c';
     if (c->flags & CLIENT_UNIX_SOCKET) flags[k++] = 'U';
     if (c->flags & CLIENT_READONLY) flags[k++] = 'r';
-    k += tracking_client_flags(c, flags + k);
     if (k == 0) flags[k++] = 'N';
     flags[k] = '\0';
     char cmdname[96] = "NULL";

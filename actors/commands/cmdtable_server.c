@@ -233,6 +233,13 @@ static cmd_def_t subcommands_client[] = {
         .since = "6.0.0", .group = "connection", .complexity = "O(1). Some options may introduce additional complexity.",
     },
     {
+        .name = "caching", .arity = 3, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .flag_names = "noscript loading stale",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "slow connection",
+        .exec = CMD_EXEC_CLIENT, .handler = tracking_cmd_caching,
+        .summary = "Instruct the server about tracking or not keys in the next request",
+        .since = "6.0.0", .group = "connection", .complexity = "O(1)",
+    },
+    {
         .name = "getredir", .arity = 2, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .flag_names = "noscript loading stale",
         .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "slow connection",
         .exec = CMD_EXEC_CLIENT, .handler = tracking_cmd_getredir,

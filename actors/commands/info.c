@@ -228,14 +228,14 @@ static void sec_stats(text_t *t)
            "migrate_cached_sockets:%lld\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\n"
            "active_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\n"
            "current_active_defrag_time:0\r\ntracking_total_keys:%lld\r\ntracking_total_items:%lld\r\n"
-           "tracking_total_prefixes:0\r\nunexpected_error_replies:0\r\ntotal_error_replies:%lld\r\n"
+           "tracking_total_prefixes:%lld\r\nunexpected_error_replies:0\r\ntotal_error_replies:%lld\r\n"
            "dump_payload_sanitizations:0\r\ntotal_reads_processed:%lld\r\ntotal_writes_processed:%lld\r\n"
            "io_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\n"
            "reply_buffer_expands:0\r\n",
         SUM(CONNECTIONS_RECEIVED), SUM(COMMANDS), SUM(NET_INPUT_BYTES), SUM(NET_OUTPUT_BYTES),
         link.net_repl_input_bytes, rs.net_repl_output_bytes, SUM(REJECTED_CONNECTIONS), rs.sync_full, rs.sync_partial_ok, rs.sync_partial_err,
         SUM(EXPIRED_KEYS), expired_stale_perc(), SUM(EXPIRED_TIME_CAP), SUM(EVICTED_KEYS), SUM(KEYSPACE_HITS), SUM(KEYSPACE_MISSES), migrate_cached_sockets(), tracking_total_keys(),
-        tracking_total_items(), SUM(TOTAL_ERRORS),
+        tracking_total_items(), tracking_total_prefixes(), SUM(TOTAL_ERRORS),
         SUM(READS_PROCESSED), SUM(WRITES_PROCESSED));
 }
 

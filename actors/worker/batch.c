@@ -9,6 +9,7 @@
 #include "actors/worker/batch.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/slowlog.h"
+#include "actors/worker/tracking.h"
 #include "actors/worker/worker_internal.h"
 #include "runtime/xmalloc.h"
 
@@ -40,7 +41,7 @@ void batch_add(worker_t *w, int target, reply_slot_t *slot, const cmd_def_t *cmd
     }
     batch_entry_t *e = &b->e[b->n++];
     e->slot = slot;
-    e->client_id = slot->client ? slot->client->id : 0;
+    e->client_id = slot->client ? tracking_route_id(slot->client) : 0;   /* with its caching decision */
     e->acl_uid = slot->client ? slot->client->acl_uid : 0;
     e->cmd = cmd;
     e->argc = argc;

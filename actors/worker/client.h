@@ -109,6 +109,7 @@ typedef struct client {
     struct ps_client *pubsub;             /* its subscriptions (pubsub.c), NULL when none */
     uint32_t trk_flags;                   /* CLIENT TRACKING (tracking.h TRK_*), 0 when off */
     uint64_t trk_redir;                   /* its REDIRECT target's id, 0 for none */
+    struct trk_prefixes *trk_pfx;         /* BCAST prefixes (tracking_internal.h), NULL when none */
     /* TLS (came in on tls-port): the session on fd, owned with the client */
     struct tls_conn *tls;
     bool tls_read_wants_write;            /* a read waits for the socket to be writable */

@@ -407,6 +407,10 @@ static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cm
         stats_note_call(w, cmd, 0, reply, start);
         return;
     }
+    /* whether a read is remembered for client-side caching travels with the id (tracking.h) */
+    int trk_remember;
+    cid = tracking_split_id(cid, &trk_remember);
+    tracking_before_command(w);
     const cmd_def_t *saved = current_cmd;
     current_cmd = cmd;
     /* Timed on the wall clock, as 7.0.15's call() times commands (ustime);
@@ -459,7 +463,7 @@ static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cm
         if (c && !ctx.slowlog_later && slowlog_wants(usec)) slowlog_push(c, cmd, argc, argv, argvlen, usec);
     }
     last_call_usec = (ctx.slowlog_later || ctx.blocked || ctx.suspend) ? -1 : usec;
-    tracking_after_command(w, cid, cmd, argc, argv, argvlen, ctx.dirty != 0);
+    tracking_after_command(w, cid, trk_remember, cmd, argc, argv, argvlen, ctx.dirty != 0);
     if (ctx.ks) worker_publish_ks_stats(w);
     if (cid) worker_woff_note(w, cid);   /* after its effect was buffered */
     blocking_after_command(w);    /* serves clients waiting on keys this call filled */
@@ -474,7 +478,7 @@ void dispatch_run_blocking(worker_t *w, const cmd_def_t *cmd, int argc, const ui
 void dispatch_run_local(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
                         const size_t *argvlen, resp_buf_t *reply, long long now_ms)
 {
-    run_here(w, c, c ? c->id : 0, cmd, argc, argv, argvlen, reply, now_ms, false, NULL);
+    run_here(w, c, c ? tracking_route_id(c) : 0, cmd, argc, argv, argvlen, reply, now_ms, false, NULL);
 }
 
 void dispatch_run_for(worker_t *w, uint64_t client_id, const cmd_def_t *cmd, int argc, const uint8_t **argv,
@@ -591,7 +595,7 @@ static bool run_borrowed(client_t *c, int target, const cmd_def_t *cmd, int argc
         open_slot_ok(o, cmd, argc, argv, argvlen, reply))
     {
         o->exec_acl_uid = c->acl_uid;
-        run_here(o, NULL, c->id, cmd, argc, argv, argvlen, reply, now, false, NULL);
+        run_here(o, NULL, tracking_route_id(c), cmd, argc, argv, argvlen, reply, now, false, NULL);
         o->exec_acl_uid = 0;
         /* on this thread, for the client of this worker: its slow log */
         if (last_call_usec >= 0 && slowlog_wants(last_call_usec))

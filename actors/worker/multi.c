@@ -31,6 +31,7 @@
 #include "actors/worker/blocking.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/evict.h"
+#include "actors/worker/tracking.h"
 #include "actors/worker/xcmd.h"
 #include "actors/config/config.h"
 #include "actors/state/state.h"
@@ -50,6 +51,7 @@ typedef struct txn {
     bool open_check;              /* the slot is being moved: check key presence first */
     bool route_failed;            /* that check refused: acc holds EXEC's error */
     uint64_t routed_version;      /* the snapshot EXEC was routed with: its parts are checked again */
+    uint64_t route_id;            /* the client's id with its caching decision at EXEC (tracking.h) */
     queued_cmd_t *cmds;
     int ncmds;
     int slot;
@@ -256,6 +258,7 @@ static void txn_send_part(client_t *c, int to, int end, bool watch, bool check)
     txn_t *t = c->txn;
     remote_cmd_t *rc = remote_cmd_new(c, end - t->next, NULL, WMSG_EXEC, rt_now_ms());
     rc->is_exec = true;
+    rc->client_id = t->route_id;   /* its reads are the client's, for client-side caching */
     /* Checked again where it runs, as a single command is, while nothing of
      * it has run yet (its -MOVED is then the whole reply, as 7.0.15's). A
      * later part (keyless commands ran here in between) is not: refusing it
@@ -295,6 +298,7 @@ static void txn_send_xpart(client_t *c, int end, bool watch)
     txn_t *t = c->txn;
     remote_cmd_t *rc = remote_cmd_new(c, end - t->next, NULL, WMSG_RUN, rt_now_ms());
     rc->is_exec = true;
+    rc->client_id = t->route_id;
     uint64_t mask = 0;
     if (watch) {
         size_t n = (size_t)t->nwatch;
@@ -504,6 +508,7 @@ void cmd_exec(cmd_ctx_t *ctx)
     t->ncmds = c->mq_len;
     t->slot = c->multi_slot;
     t->routed_version = c->worker->cur ? c->worker->cur->version : 0;
+    t->route_id = tracking_route_id(c);   /* CLIENT CACHING before MULTI covers the whole transaction */
     t->nwatch = c->nwatch;
     t->watch_slot = c->watch_slot;
     memcpy(t->watch_index, c->watch_index, sizeof t->watch_index);

@@ -1,4 +1,8 @@
-/* tracking.c - client-side caching, default mode (tracking.h). */
+/* tracking.c - client-side caching: the registry, default mode's key tables,
+ * delivery of invalidations, and the CLIENT subcommands (tracking.h).
+ * BCAST mode is in tracking_bcast.c.
+ */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -7,7 +11,9 @@
 #include "actors/config/config.h"
 #include "actors/worker/worker_internal.h"
 #include "actors/worker/client.h"
+#include "actors/worker/client_ids.h"
 #include "actors/worker/tracking.h"
+#include "actors/worker/tracking_internal.h"
 #include "proto/slot.h"
 #include "runtime/xmalloc.h"
 
@@ -20,22 +26,30 @@
 #define REG_CAP 16384u
 #define REG_TOMB UINT64_MAX
 static _Atomic uint64_t g_reg_id[REG_CAP];
-static _Atomic uint64_t g_reg_info[REG_CAP];    /* worker index | flags << 8 */
+static _Atomic uint64_t g_reg_info[REG_CAP];    /* worker index | flags << 8 | protocol << 40 */
 static _Atomic uint64_t g_reg_redir[REG_CAP];
 static _Atomic long long g_reg_count;
 
+typedef struct reg_entry {
+    int worker;
+    uint32_t flags;
+    int proto;
+    uint64_t redir;
+} reg_entry_t;
+
 static unsigned reg_home(uint64_t id) { return (unsigned)((id * 0x9E3779B97F4A7C15ull) >> 50) & (REG_CAP - 1); }
 
-static bool reg_find(uint64_t id, int *worker, uint32_t *flags, uint64_t *redir)
+static bool reg_find(uint64_t id, reg_entry_t *e)
 {
     for (unsigned i = reg_home(id), n = 0; n < REG_CAP; i = (i + 1) & (REG_CAP - 1), n++) {
         uint64_t v = atomic_load_explicit(&g_reg_id[i], memory_order_acquire);   /* pairs with reg_put's release */
         if (v == 0) return false;
         if (v != id) continue;
         uint64_t info = atomic_load_explicit(&g_reg_info[i], memory_order_relaxed);
-        *worker = (int)(info & 0xff);
-        *flags = (uint32_t)(info >> 8);
-        *redir = atomic_load_explicit(&g_reg_redir[i], memory_order_relaxed);
+        e->worker = (int)(info & 0xff);
+        e->flags = (uint32_t)(info >> 8);
+        e->proto = (int)(info >> 40) & 0xff;
+        e->redir = atomic_load_explicit(&g_reg_redir[i], memory_order_relaxed);
         return true;
     }
     return false;
@@ -54,9 +68,11 @@ static void reg_del(uint64_t id)
 }
 
 /* False when the registry is full. */
-static bool reg_put(uint64_t id, int worker, uint32_t flags, uint64_t redir)
+static bool reg_put(uint64_t id, int worker, uint32_t flags, int proto, uint64_t redir)
 {
-    uint64_t info = (uint64_t)worker | (uint64_t)flags << 8;
+    /* the per-command and per-connection bits stay in the client_t */
+    flags &= ~(uint32_t)(TRK_CACHING | TRK_BROKEN_REDIR);
+    uint64_t info = (uint64_t)worker | (uint64_t)flags << 8 | (uint64_t)(proto & 0xff) << 40;
     unsigned free_at = REG_CAP;
     for (unsigned i = reg_home(id), n = 0; n < REG_CAP; i = (i + 1) & (REG_CAP - 1), n++) {
         uint64_t v = atomic_load_explicit(&g_reg_id[i], memory_order_relaxed);
@@ -179,9 +195,9 @@ typedef struct inval_msg {
     uint64_t target;          /* the connection to write to */
     uint64_t tracker;         /* the tracking client it is for (== target unless redirected) */
     bool redirected;
-    bool all;                 /* a flush: null instead of a key */
+    bool broken;              /* to the tracker: its redirect target is gone */
     size_t len;
-    uint8_t key[];
+    char value[];
 } inval_msg_t;
 
 static client_t *client_here(worker_t *w, uint64_t id)
@@ -191,35 +207,51 @@ static client_t *client_here(worker_t *w, uint64_t id)
     return NULL;
 }
 
+/* 7.0.15 sendTrackingMessage's writing half: a RESP3 push, or for a RESP2
+ * redirect target subscribed to something a __redis__:invalidate message;
+ * nothing for a RESP2 connection otherwise. */
+static void write_inval(client_t *c, bool redirected, const char *value, size_t len)
+{
+    if (c->flags & CLIENT_CLOSED) return;
+    resp_buf_t *out;
+    if (c->proto >= 3) {
+        out = client_push_target(c);
+        static const char head[] = ">2\r\n$10\r\ninvalidate\r\n";
+        resp_buf_append(out, head, sizeof head - 1);
+    } else if (redirected && (c->flags & CLIENT_PUBSUB)) {
+        out = client_push_target(c);
+        static const char head[] = "*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n";
+        resp_buf_append(out, head, sizeof head - 1);
+    } else {
+        return;
+    }
+    resp_buf_append(out, value, len);
+    client_schedule_write(c);
+}
+
+/* The tracker learns that its redirect target is gone (7.0.15: the flag,
+ * and for RESP3 a tracking-redir-broken push). */
+static void mark_broken(client_t *c, uint64_t redir)
+{
+    if (!(c->trk_flags & TRK_ON) || c->trk_redir != redir || (c->flags & CLIENT_CLOSED)) return;
+    c->trk_flags |= TRK_BROKEN_REDIR;
+    if (c->proto < 3) return;
+    char buf[96];
+    int n = snprintf(buf, sizeof buf, ">2\r\n$21\r\ntracking-redir-broken\r\n:%llu\r\n", (unsigned long long)redir);
+    resp_buf_append(client_push_target(c), buf, (size_t)n);
+    client_schedule_write(c);
+}
+
 static void inval_run(worker_t *w, rt_msg_t *msg)
 {
     inval_msg_t *m = (inval_msg_t *)msg;
     client_t *c = client_here(w, m->target);
-    if (c && !(c->flags & CLIENT_CLOSED)) {
-        resp_buf_t *out = NULL;
-        if (c->proto >= 3) {
-            out = client_push_target(c);
-            static const char head[] = ">2\r\n$10\r\ninvalidate\r\n";
-            resp_buf_append(out, head, sizeof head - 1);
-        } else if (m->redirected && (c->flags & CLIENT_PUBSUB)) {
-            out = client_push_target(c);
-            static const char head[] = "*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n";
-            resp_buf_append(out, head, sizeof head - 1);
-        }
-        if (out) {
-            if (m->all) {
-                resp_buf_append(out, c->proto >= 3 ? "_\r\n" : "$-1\r\n", c->proto >= 3 ? 3 : 5);
-            } else {
-                resp_buf_append(out, "*1\r\n", 4);
-                resp_add_bulk(out, m->key, m->len);
-            }
-            client_schedule_write(c);
-        }
-    }
+    if (c && m->broken) mark_broken(c, m->tracker);
+    else if (c) write_inval(c, m->redirected, m->value, m->len);
     free(m);
 }
 
-static void post_one(int worker, uint64_t target, uint64_t tracker, bool redirected, const uint8_t *key,
+static void post_one(int worker, uint64_t target, uint64_t tracker, bool redirected, bool broken, const char *value,
                      size_t len)
 {
     inval_msg_t *m = xcalloc(1, sizeof *m + len);
@@ -228,28 +260,39 @@ static void post_one(int worker, uint64_t target, uint64_t tracker, bool redirec
     m->target = target;
     m->tracker = tracker;
     m->redirected = redirected;
-    m->all = key == NULL;
+    m->broken = broken;
     m->len = len;
-    if (len) memcpy(m->key, key, len);
+    if (len) memcpy(m->value, value, len);
     worker_post(worker, &m->run.hdr);
 }
 
-/* One invalidation for tracking client `id` (NULL key: everything). */
-static void send_inval(uint64_t id, const uint8_t *key, size_t len)
+void trk_send(worker_t *here, client_t *tracker_here, uint64_t tracker, const char *value, size_t len)
 {
-    int worker;
-    uint32_t flags;
-    uint64_t redir;
-    if (!reg_find(id, &worker, &flags, &redir) || !(flags & TRK_ON)) return;
-    if (!redir) {
-        post_one(worker, id, id, false, key, len);
+    reg_entry_t e;
+    if (tracker_here) {
+        e.worker = here->index;
+        e.flags = tracker_here->trk_flags;
+        e.redir = tracker_here->trk_redir;
+    } else if (!reg_find(tracker, &e)) {
+        return;
+    }
+    if (!(e.flags & TRK_ON)) return;
+    if (!e.redir) {
+        if (tracker_here) write_inval(tracker_here, false, value, len);
+        else post_one(e.worker, tracker, tracker, false, false, value, len);
+        return;
+    }
+    if (!client_ids_exists(e.redir)) {
+        if (tracker_here) mark_broken(tracker_here, e.redir);
+        else post_one(e.worker, tracker, e.redir, false, true, NULL, 0);
         return;
     }
     /* The redirect target may sit on any worker: the one that holds it
      * writes the message, the others find nothing. */
-    for (int i = 0; i < workers_count(); i++) post_one(i, redir, id, true, key, len);
+    for (int i = 0; i < workers_count(); i++) post_one(i, e.redir, tracker, true, false, value, len);
 }
 
+/* One key's invalidation ("*1\r\n$n\r\nkey\r\n") for every client that read it. */
 static void invalidate_key(trk_table_t *t, uint64_t writer, const uint8_t *key, size_t len)
 {
     if (!t->n) return;
@@ -258,20 +301,101 @@ static void invalidate_key(trk_table_t *t, uint64_t writer, const uint8_t *key, 
     trk_key_t *e = *pp;
     *pp = e->next;
     t->n--;
+    char stackbuf[256];
+    size_t cap = len + 32;
+    char *value = cap <= sizeof stackbuf ? stackbuf : xmalloc(cap);
+    int h = snprintf(value, cap, "*1\r\n$%zu\r\n", len);
+    memcpy(value + h, key, len);
+    memcpy(value + h + len, "\r\n", 2);
     for (uint32_t i = 0; i < e->nids; i++) {
-        int worker;
-        uint32_t flags;
-        uint64_t redir;
-        if (e->ids[i] == writer && reg_find(writer, &worker, &flags, &redir) && (flags & TRK_NOLOOP)) continue;
-        send_inval(e->ids[i], key, len);
+        reg_entry_t r;
+        if (!reg_find(e->ids[i], &r) || !(r.flags & TRK_ON)) continue;
+        /* keys read before the client switched to BCAST are not its concern any more */
+        if (r.flags & TRK_BCAST) continue;
+        if (e->ids[i] == writer && (r.flags & TRK_NOLOOP)) continue;
+        trk_send(NULL, NULL, e->ids[i], value, (size_t)h + len + 2);
     }
+    if (value != stackbuf) free(value);
     free_key(e);
+}
+
+/* ---------------- the table limit (tracking-table-max-keys) ---------------- */
+
+static int g_max_keys_cfg = -1;
+static atomic_flag g_trimming = ATOMIC_FLAG_INIT;
+
+static long long max_keys(void)
+{
+    if (g_max_keys_cfg < 0) g_max_keys_cfg = config_find("tracking-table-max-keys");   /* same answer on every thread */
+    return g_max_keys_cfg < 0 ? 0 : config_get_num_at(g_max_keys_cfg);
+}
+
+static uint64_t next_random(void)
+{
+    static _Thread_local uint64_t s = 0x2545F4914F6CDD1Dull;
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    return s;
+}
+
+/* 7.0.15 trackingLimitUsedSlots: over the limit, keys picked at random are
+ * forgotten, their readers told as if the keys had changed (no broadcast:
+ * the keys did not change). Each worker forgets from its own table; one at a
+ * time, so that together they do not forget more than needed. */
+static void limit_table(worker_t *w)
+{
+    long long max = max_keys();
+    if (max <= 0 || atomic_load_explicit(&g_total_keys, memory_order_relaxed) <= max) return;
+    if (atomic_flag_test_and_set_explicit(&g_trimming, memory_order_acquire)) return;
+    trk_table_t *t = &g_tables[w->index];
+    for (int effort = 100; effort > 0 && t->n > 0; effort--) {
+        if (atomic_load_explicit(&g_total_keys, memory_order_relaxed) <= max) break;
+        size_t b = (size_t)next_random() & (t->nb - 1);
+        while (!t->b[b]) b = (b + 1) & (t->nb - 1);
+        trk_key_t *e = t->b[b];
+        uint8_t stackkey[256];
+        uint8_t *key = e->len <= sizeof stackkey ? stackkey : xmalloc(e->len);
+        size_t len = e->len;
+        memcpy(key, e->key, len);
+        invalidate_key(t, 0, key, len);
+        if (key != stackkey) free(key);
+    }
+    atomic_flag_clear_explicit(&g_trimming, memory_order_release);
 }
 
 /* ---------------- hooks ---------------- */
 
-void tracking_after_command(worker_t *w, uint64_t cid, const cmd_def_t *cmd, int argc, const uint8_t **argv,
-                            const size_t *argvlen, bool dirty)
+#define ID_DECIDED (1ull << 63)
+#define ID_REMEMBER (1ull << 62)
+
+uint64_t tracking_route_id(const client_t *c)
+{
+    uint32_t f = c->trk_flags;
+    bool remember;
+    if (!(f & TRK_ON) || (f & TRK_BCAST)) remember = false;
+    else if (f & TRK_OPTIN) remember = (f & TRK_CACHING) != 0;
+    else if (f & TRK_OPTOUT) remember = (f & TRK_CACHING) == 0;
+    else remember = true;
+    return c->id | ID_DECIDED | (remember ? ID_REMEMBER : 0);
+}
+
+uint64_t tracking_split_id(uint64_t routed, int *remember)
+{
+    *remember = !(routed & ID_DECIDED) ? -1 : (routed & ID_REMEMBER) ? 1 : 0;
+    return routed & ~(ID_DECIDED | ID_REMEMBER);
+}
+
+void tracking_before_command(worker_t *w)
+{
+    /* relaxed: as 7.0.15, only while some client tracks */
+    if (atomic_load_explicit(&g_reg_count, memory_order_relaxed) > 0) limit_table(w);
+}
+
+void tracking_cron(worker_t *w) { tracking_before_command(w); }
+
+void tracking_after_command(worker_t *w, uint64_t cid, int decided, const cmd_def_t *cmd, int argc,
+                            const uint8_t **argv, const size_t *argvlen, bool dirty)
 {
     /* relaxed: no tracking client and no remembered key: nothing to do */
     if (atomic_load_explicit(&g_reg_count, memory_order_relaxed) == 0 &&
@@ -280,10 +404,13 @@ void tracking_after_command(worker_t *w, uint64_t cid, const cmd_def_t *cmd, int
     if (cmd->exec != CMD_EXEC_KEYED) return;
     bool reads = (cmd->flags & CMD_READONLY) != 0;
     if (!reads && !dirty) return;
-    int worker;
-    uint32_t flags = 0;
-    uint64_t redir;
-    if (reads && !(cid && reg_find(cid, &worker, &flags, &redir) && (flags & TRK_ON))) return;
+    if (reads) {
+        if (decided == 0 || !cid) return;
+        reg_entry_t r;
+        if (decided < 0 && !(reg_find(cid, &r) && (r.flags & TRK_ON) && !(r.flags & (TRK_BCAST | TRK_OPTIN))))
+            return;
+    }
+    bool bcast = !reads && trk_bcast_wanted();
     int pos[512];
     int n = cmd_get_keys(cmd, argc, argv, argvlen, pos, 512);
     for (int i = 0; i < n; i++) {
@@ -294,13 +421,18 @@ void tracking_after_command(worker_t *w, uint64_t cid, const cmd_def_t *cmd, int
         int owner = workers_count() > 1 ? worker_of_slot(slot_of_key(k, len)) : 0;
         if (config_cluster_enabled() || owner >= workers_count()) owner = w->index;
         trk_table_t *t = &g_tables[owner];
-        if (reads) remember(t, k, len, cid);
-        else invalidate_key(t, cid, k, len);
+        if (reads) {
+            remember(t, k, len, cid);
+        } else {
+            if (bcast) trk_bcast_note(cid, k, len);
+            invalidate_key(t, cid, k, len);
+        }
     }
 }
 
 void tracking_key_gone(worker_t *w, const uint8_t *key, size_t len)
 {
+    if (trk_bcast_wanted()) trk_bcast_note(0, key, len);
     invalidate_key(&g_tables[w->index], 0, key, len);
 }
 
@@ -317,65 +449,203 @@ void tracking_flushed(worker_t *w)
     if (w->index != 0) return;
     for (unsigned i = 0; i < REG_CAP; i++) {
         uint64_t id = atomic_load_explicit(&g_reg_id[i], memory_order_relaxed);
-        if (id != 0 && id != REG_TOMB) send_inval(id, NULL, 0);
+        reg_entry_t r;
+        if (id == 0 || id == REG_TOMB || !reg_find(id, &r)) continue;
+        /* the null in the tracker's protocol, as 7.0.15 writes it even to a redirect target */
+        if (r.proto >= 3) trk_send(NULL, NULL, id, "_\r\n", 3);
+        else trk_send(NULL, NULL, id, "$-1\r\n", 5);
     }
 }
+
+void tracking_before_sleep(worker_t *w) { trk_bcast_flush(w); }
 
 long long tracking_clients_count(void) { return atomic_load_explicit(&g_reg_count, memory_order_relaxed); }
 long long tracking_total_keys(void) { return atomic_load_explicit(&g_total_keys, memory_order_relaxed); }
 long long tracking_total_items(void) { return atomic_load_explicit(&g_total_items, memory_order_relaxed); }
+long long tracking_total_prefixes(void) { return trk_bcast_prefix_count(); }
 
 /* ---------------- commands ---------------- */
 
 void tracking_client_reset(client_t *c)
 {
     if (c->trk_flags & TRK_ON) reg_del(c->id);
+    trk_bcast_drop(c);
     c->trk_flags = 0;
     c->trk_redir = 0;
+}
+
+typedef struct trk_opts {
+    long long redir;
+    uint32_t flags;               /* TRK_BCAST, TRK_OPTIN, TRK_OPTOUT, TRK_NOLOOP */
+    int nprefix;
+    int prefix_at[64];            /* argv positions; more are refused as a syntax error */
+} trk_opts_t;
+
+/* The options after ON|OFF, in 7.0.15's order of checks; false when it replied. */
+static bool parse_opts(cmd_ctx_t *ctx, trk_opts_t *o)
+{
+    memset(o, 0, sizeof *o);
+    for (int j = 3; j < ctx->argc; j++) {
+        bool more = ctx->argc - 1 - j > 0;
+        const uint8_t *a = ctx->argv[j];
+        size_t al = ctx->argvlen[j];
+        if (arg_is(a, al, "redirect") && more) {
+            j++;
+            if (o->redir != 0) {
+                resp_add_error(ctx->reply, "ERR A client can only redirect to a single other client");
+                return false;
+            }
+            if (!arg_ll_at(ctx, j, &o->redir)) return false;
+            /* it must exist now, even if it may go later (7.0.15 checks it here too) */
+            if (o->redir <= 0 || !client_ids_exists((uint64_t)o->redir)) {
+                resp_add_error(ctx->reply, "ERR The client ID you want redirect to does not exist");
+                return false;
+            }
+        } else if (arg_is(a, al, "bcast")) {
+            o->flags |= TRK_BCAST;
+        } else if (arg_is(a, al, "optin")) {
+            o->flags |= TRK_OPTIN;
+        } else if (arg_is(a, al, "optout")) {
+            o->flags |= TRK_OPTOUT;
+        } else if (arg_is(a, al, "noloop")) {
+            o->flags |= TRK_NOLOOP;
+        } else if (arg_is(a, al, "prefix") && more && o->nprefix < 64) {
+            o->prefix_at[o->nprefix++] = ++j;
+        } else {
+            resp_add_error(ctx->reply, "ERR syntax error");
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool overlap(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+    return memcmp(a, b, al < bl ? al : bl) == 0;
+}
+
+static void overlap_error(cmd_ctx_t *ctx, const uint8_t *p, size_t pl, const char *what, const uint8_t *q, size_t ql)
+{
+    /* 7.0.15 prints them with %s: up to a NUL byte */
+    char buf[512];
+    snprintf(buf, sizeof buf, "ERR Prefix '%.*s' overlaps with %s prefix '%.*s'. Prefixes for a single client must not overlap.",
+             (int)strnlen((const char *)p, pl) > 200 ? 200 : (int)strnlen((const char *)p, pl), (const char *)p, what,
+             (int)strnlen((const char *)q, ql) > 200 ? 200 : (int)strnlen((const char *)q, ql), (const char *)q);
+    resp_add_error(ctx->reply, buf);
+}
+
+/* 7.0.15 checkPrefixCollisionsOrReply. Its quirk is kept: two given prefixes
+ * that overlap, the first of them not the first given, get the error and
+ * then tracking is enabled anyway (+OK follows the error). */
+static bool prefixes_ok(cmd_ctx_t *ctx, const trk_opts_t *o)
+{
+    client_t *c = ctx->client;
+    for (int i = 0; i < o->nprefix; i++) {
+        const uint8_t *p = ctx->argv[o->prefix_at[i]];
+        size_t pl = ctx->argvlen[o->prefix_at[i]];
+        const struct trk_prefix *with;
+        if (trk_bcast_overlaps(c, p, pl, &with)) {
+            overlap_error(ctx, p, pl, "an existing", with->p, with->len);
+            return false;
+        }
+        for (int j = i + 1; j < o->nprefix; j++) {
+            const uint8_t *q = ctx->argv[o->prefix_at[j]];
+            size_t ql = ctx->argvlen[o->prefix_at[j]];
+            if (overlap(p, pl, q, ql)) {
+                overlap_error(ctx, p, pl, "another provided", q, ql);
+                return i != 0;
+            }
+        }
+    }
+    return true;
+}
+
+static const char *switch_error(const client_t *c, const trk_opts_t *o)
+{
+    if (!(o->flags & TRK_BCAST) && o->nprefix) return "ERR PREFIX option requires BCAST mode to be enabled";
+    if ((c->trk_flags & TRK_ON) && !!(c->trk_flags & TRK_BCAST) != !!(o->flags & TRK_BCAST))
+        return "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then "
+               "re-enabling it with a different mode.";
+    if ((o->flags & TRK_BCAST) && (o->flags & (TRK_OPTIN | TRK_OPTOUT)))
+        return "ERR OPTIN and OPTOUT are not compatible with BCAST";
+    if ((o->flags & TRK_OPTIN) && (o->flags & TRK_OPTOUT)) return "ERR You can't specify both OPTIN mode and OPTOUT mode";
+    if (((o->flags & TRK_OPTIN) && (c->trk_flags & TRK_OPTOUT)) || ((o->flags & TRK_OPTOUT) && (c->trk_flags & TRK_OPTIN)))
+        return "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then "
+               "re-enabling it with a different mode.";
+    return NULL;
 }
 
 void tracking_cmd_tracking(cmd_ctx_t *ctx)
 {
     client_t *c = ctx->client;
-    long long redir = 0;
-    uint32_t opts = 0;
-    for (int j = 3; j < ctx->argc; j++) {
-        bool more = ctx->argc - 1 - j > 0;
-        size_t al = ctx->argvlen[j];
-        if (arg_is(ctx->argv[j], al, "redirect") && more) {
-            j++;
-            if (redir != 0) {
-                resp_add_error(ctx->reply, "ERR A client can only redirect to a single other client");
-                return;
-            }
-            if (!arg_ll_at(ctx, j, &redir)) return;
-        } else if (arg_is(ctx->argv[j], al, "noloop")) {
-            opts |= TRK_NOLOOP;
-        } else if (arg_is(ctx->argv[j], al, "bcast") || arg_is(ctx->argv[j], al, "optin") ||
-                   arg_is(ctx->argv[j], al, "optout") || (arg_is(ctx->argv[j], al, "prefix") && more)) {
-            /* not built yet: refused rather than half done */
-            resp_add_error(ctx->reply, "ERR BCAST, PREFIX, OPTIN and OPTOUT are not supported by this server yet");
-            return;
-        } else {
-            resp_add_error(ctx->reply, "ERR syntax error");
-            return;
-        }
-    }
-    if (arg_is(ctx->argv[2], ctx->argvlen[2], "on")) {
-        uint32_t flags = c->trk_flags | TRK_ON | opts;
-        if (!reg_put(c->id, c->worker->index, flags, (uint64_t)redir)) {
-            resp_add_error(ctx->reply, "ERR too many clients in tracking mode");
-            return;
-        }
-        c->trk_flags = flags;
-        c->trk_redir = (uint64_t)redir;
-    } else if (arg_is(ctx->argv[2], ctx->argvlen[2], "off")) {
+    trk_opts_t o;
+    if (!parse_opts(ctx, &o)) return;
+    if (arg_is(ctx->argv[2], ctx->argvlen[2], "off")) {
         tracking_client_reset(c);
+        resp_add_simple(ctx->reply, "OK");
+        return;
+    }
+    if (!arg_is(ctx->argv[2], ctx->argvlen[2], "on")) {
+        resp_add_error(ctx->reply, "ERR syntax error");
+        return;
+    }
+    const char *err = switch_error(c, &o);
+    if (err) {
+        resp_add_error(ctx->reply, err);
+        return;
+    }
+    if ((o.flags & TRK_BCAST) && !prefixes_ok(ctx, &o)) return;
+    /* 7.0.15 enableTracking: the mode options are replaced, CACHING and the
+     * prefixes already given stay */
+    uint32_t flags = (c->trk_flags & TRK_CACHING) | TRK_ON | o.flags;
+    if (!reg_put(c->id, c->worker->index, flags, c->proto, (uint64_t)o.redir)) {
+        resp_add_error(ctx->reply, "ERR too many clients in tracking mode");
+        return;
+    }
+    c->trk_flags = flags;
+    c->trk_redir = (uint64_t)o.redir;
+    if (o.flags & TRK_BCAST) {
+        if (o.nprefix == 0) trk_bcast_add(c, (const uint8_t *)"", 0);
+        for (int i = 0; i < o.nprefix; i++) trk_bcast_add(c, ctx->argv[o.prefix_at[i]], ctx->argvlen[o.prefix_at[i]]);
+    }
+    resp_add_simple(ctx->reply, "OK");
+}
+
+void tracking_cmd_caching(cmd_ctx_t *ctx)
+{
+    client_t *c = ctx->client;
+    if (!(c->trk_flags & TRK_ON)) {
+        resp_add_error(ctx->reply, "ERR CLIENT CACHING can be called only when the client is in tracking mode with "
+                                   "OPTIN or OPTOUT mode enabled");
+        return;
+    }
+    if (arg_is(ctx->argv[2], ctx->argvlen[2], "yes")) {
+        if (!(c->trk_flags & TRK_OPTIN)) {
+            resp_add_error(ctx->reply, "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.");
+            return;
+        }
+    } else if (arg_is(ctx->argv[2], ctx->argvlen[2], "no")) {
+        if (!(c->trk_flags & TRK_OPTOUT)) {
+            resp_add_error(ctx->reply, "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.");
+            return;
+        }
     } else {
         resp_add_error(ctx->reply, "ERR syntax error");
         return;
     }
+    c->trk_flags |= TRK_CACHING;
     resp_add_simple(ctx->reply, "OK");
+}
+
+void tracking_command_done(client_t *c, const uint8_t *name, size_t len)
+{
+    if (!c->trk_flags) return;
+    /* by name: 7.0.15 keeps the flag after any CLIENT call, even one refused for its arity */
+    if ((c->trk_flags & TRK_CACHING) && !(c->flags & CLIENT_MULTI) && !arg_is(name, len, "client"))
+        c->trk_flags &= ~TRK_CACHING;
+    /* HELLO changed the protocol: the registry's copy (the null of a flush) follows */
+    if ((c->trk_flags & TRK_ON) && arg_is(name, len, "hello"))
+        (void)reg_put(c->id, c->worker->index, c->trk_flags, c->proto, c->trk_redir);
 }
 
 void tracking_cmd_getredir(cmd_ctx_t *ctx)
@@ -386,22 +656,35 @@ void tracking_cmd_getredir(cmd_ctx_t *ctx)
 void tracking_cmd_trackinginfo(cmd_ctx_t *ctx)
 {
     client_t *c = ctx->client;
+    uint32_t f = c->trk_flags;
+    const char *names[8];
+    int n = 0;
+    names[n++] = (f & TRK_ON) ? "on" : "off";
+    if (f & TRK_BCAST) names[n++] = "bcast";
+    if (f & TRK_OPTIN) names[n++] = "optin";
+    if ((f & TRK_OPTIN) && (f & TRK_CACHING)) names[n++] = "caching-yes";
+    if (f & TRK_OPTOUT) names[n++] = "optout";
+    if ((f & TRK_OPTOUT) && (f & TRK_CACHING)) names[n++] = "caching-no";
+    if (f & TRK_NOLOOP) names[n++] = "noloop";
+    if (f & TRK_BROKEN_REDIR) names[n++] = "broken_redirect";
     resp_add_map(ctx->reply, 3);
     resp_add_bulk_str(ctx->reply, "flags");
-    int n = 1 + ((c->trk_flags & TRK_NOLOOP) != 0);
     resp_add_set(ctx->reply, n);
-    resp_add_bulk_str(ctx->reply, (c->trk_flags & TRK_ON) ? "on" : "off");
-    if (c->trk_flags & TRK_NOLOOP) resp_add_bulk_str(ctx->reply, "noloop");
+    for (int i = 0; i < n; i++) resp_add_bulk_str(ctx->reply, names[i]);
     resp_add_bulk_str(ctx->reply, "redirect");
     resp_add_int(ctx->reply, tracking_client_redir(c));
     resp_add_bulk_str(ctx->reply, "prefixes");
-    resp_add_array(ctx->reply, 0);
+    const trk_prefixes_t *px = c->trk_pfx;
+    resp_add_array(ctx->reply, px ? px->n : 0);
+    for (int i = 0; px && i < px->n; i++) resp_add_bulk(ctx->reply, px->v[i].p, px->v[i].len);
 }
 
 int tracking_client_flags(const client_t *c, char *flags)
 {
     int k = 0;
     if (c->trk_flags & TRK_ON) flags[k++] = 't';
+    if (c->trk_flags & TRK_BROKEN_REDIR) flags[k++] = 'R';
+    if (c->trk_flags & TRK_BCAST) flags[k++] = 'B';
     return k;
 }
 

@@ -25,6 +25,7 @@
 #include "actors/worker/keyspace.h"
 #include "actors/worker/placement.h"
 #include "actors/worker/pubsub.h"
+#include "actors/worker/tracking.h"
 #include "actors/worker/worker_internal.h"
 #include "runtime/log.h"
 #include "runtime/memcount.h"
@@ -125,6 +126,7 @@ static void worker_cron(rt_timer_t *t, void *arg)
     if (rt_mem_startup() == 0) rt_mem_mark_startup(used - workers_sum(WSTAT_USED_BYTES));
     worker_publish_ks_stats(w);
     pubsub_cron(w);
+    tracking_cron(w);             /* tracking-table-max-keys, even when idle (7.0.15 serverCron) */
     atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
     atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
     atomic_store_explicit(&w->stats.avg_ttl, ks_avg_ttl(w->ks, now), memory_order_relaxed);

@@ -36,6 +36,7 @@
 #include "actors/worker/batch.h"
 #include "actors/worker/blocking.h"
 #include "actors/worker/client.h"
+#include "actors/worker/client_ids.h"
 #include "actors/worker/client_limits.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/slowlog.h"
@@ -254,6 +255,7 @@ static void write_cb(struct ev_loop *loop, ev_io *wio, int revents)
 static void flush_pending_writes(rt_thread_t *t, void *arg)
 {
     (void)t;
+    tracking_before_sleep((worker_t *)arg);   /* this round's BCAST invalidations, before the writes go */
     repl_flush(((worker_t *)arg)->repl);
     batch_flush((worker_t *)arg, -1);
     monitor_flush((worker_t *)arg);   /* may schedule writes to our own monitors */
@@ -323,6 +325,7 @@ void client_close(client_t *c)
     pubsub_client_reset(c);       /* no message is written to it any more */
     monitor_remove(c);            /* nor a command it monitored */
     tracking_client_reset(c);     /* nor an invalidation */
+    client_ids_del(c->id);        /* a REDIRECT to it is refused from now on */
     blocking_client_closed(c);    /* its owner drops the wait; the reply slot then frees c */
     if (c->flags & CLIENT_PAUSED) {   /* it must not stay on the paused list once freed */
         for (client_t **pp = &w->paused; *pp; pp = &(*pp)->next_paused)
@@ -442,6 +445,7 @@ static void adopt_connection(worker_t *w, int fd, const struct sockaddr_storage 
     c->lent_fd_to_close = -1;
     c->worker = w;
     c->id = atomic_fetch_add(&g_next_client_id, 1);
+    client_ids_add(c->id);
     c->fd = fd;
     c->proto = 2;
     c->multi_slot = -1;
@@ -663,6 +667,7 @@ void client_process_input(client_t *c)
                 break;
             }
             if (!worker_busy_refused(c, argc, argv, argvlen)) dispatch_command(c, argc, argv, argvlen);
+            tracking_command_done(c, argv[0], argvlen[0]);   /* CLIENT CACHING lasts one command */
             if (argc > 16) { free(argv); free(argvlen); }
             /* As Redis after each reply it queues: a client that does not
              * read its replies cannot make us hold more than its limit. */

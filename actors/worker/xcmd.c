@@ -31,6 +31,7 @@
 #include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
+#include "actors/worker/tracking.h"
 #include "actors/worker/worker_internal.h"
 #include "actors/worker/xcmd.h"
 #include "actors/worker/xwait.h"
@@ -264,7 +265,7 @@ void xcmd_dispatch(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **
         c->flags |= CLIENT_BLOCKED;
     }
     remote_cmd_t *rc = remote_cmd_one(c, cmd, argc, argv, argvlen, s, WMSG_RUN, rt_now_ms());
-    rc->client_id = c->id;
+    rc->client_id = tracking_route_id(c);   /* with its caching decision (tracking.h) */
     xcmd_post(c->worker, c->worker->index, rc, xcmd_workers_of(&rc->cmds[0]));
 }
 
