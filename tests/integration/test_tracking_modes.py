@@ -20,15 +20,18 @@ import time
 
 import helpers as h
 from test_pubsub import _both   # the same calls on shoal (4 workers) and redis-server, replies compared
+from test_tracking import _drain, _nothing_more
 
 
-def _drain(c, n):
-    return [c.read()[0] for _ in range(n)]
-
-
-def _nothing_more(c, wait=0.3):
-    got, _closed = c.exchange(h.encode("PING"), idle=wait)
-    return got
+def _resp3_tracker(servers, body):
+    """body(srv, t, w, out) with t a RESP3 connection and w another one, on each server."""
+    def run(srv):
+        out = []
+        with srv.raw() as t, srv.raw() as w:
+            t.raw("HELLO", "3")
+            body(srv, t, w, out)
+        return out
+    _both(servers, run)
 
 
 def _flags(c):
@@ -38,44 +41,40 @@ def _flags(c):
 
 
 def test_bcast_prefixes_resp3(servers):
-    def run(srv):
-        out = []
-        with srv.raw() as t, srv.raw() as w:
-            t.raw("HELLO", "3")
-            out.append(t.raw("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "a:", "PREFIX", "b:"))
-            out.append(t.raw("CLIENT", "TRACKINGINFO"))
-            out.append(_flags(t))
-            w.call("SET", "a:1", "x")
-            out += _drain(t, 1)
-            w.call("SET", "c:1", "x")          # under no prefix
-            w.call("SET", "b:1", "x")
-            out += _drain(t, 1)
-            # one command, several keys: one message, sorted
-            w.call("MSET", "a:{t}2", "1", "a:{t}1", "2", "b:{t}1", "3", "c:{t}", "4")
-            out += _drain(t, 2)
-            out.append(t.raw("GET", "a:1"))  # a read changes nothing in BCAST mode
-            w.call("DEL", "a:1")
-            out += _drain(t, 1)
-            w.call("SET", "a:e", "1", "PX", "50")
-            out += _drain(t, 1)
-            out += _drain(t, 1)                # removed by the active expiry
-            w.call("FLUSHALL")
-            out += _drain(t, 1)
-            out.append(_nothing_more(t))
-            # BCAST without a prefix: the empty prefix, every key
-            out.append(t.raw("CLIENT", "TRACKING", "ON", "BCAST"))
-            out.append(t.raw("CLIENT", "TRACKINGINFO"))
-            w.call("SET", "zz", "1")
-            out += _drain(t, 1)                # under "" only
-            out.append(_nothing_more(t))
-            info = w.call("INFO", "stats").decode()
-            out.append([l for l in info.split("\r\n") if l.startswith("tracking_total_prefixes")])
-            out.append(t.raw("CLIENT", "TRACKING", "OFF"))
-            out.append(t.raw("CLIENT", "TRACKINGINFO"))
-            info = w.call("INFO", "stats").decode()
-            out.append([l for l in info.split("\r\n") if l.startswith("tracking_total_prefixes")])
-        return out
-    _both(servers, run)
+    def body(srv, t, w, out):
+        out.append(t.raw("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "a:", "PREFIX", "b:"))
+        out.append(t.raw("CLIENT", "TRACKINGINFO"))
+        out.append(_flags(t))
+        w.call("SET", "a:1", "x")
+        out += _drain(t, 1)
+        w.call("SET", "c:1", "x")          # under no prefix
+        w.call("SET", "b:1", "x")
+        out += _drain(t, 1)
+        # one command, several keys: one message, sorted
+        w.call("MSET", "a:{t}2", "1", "a:{t}1", "2", "b:{t}1", "3", "c:{t}", "4")
+        out += _drain(t, 2)
+        out.append(t.raw("GET", "a:1"))  # a read changes nothing in BCAST mode
+        w.call("DEL", "a:1")
+        out += _drain(t, 1)
+        w.call("SET", "a:e", "1", "PX", "50")
+        out += _drain(t, 1)
+        out += _drain(t, 1)                # removed by the active expiry
+        w.call("FLUSHALL")
+        out += _drain(t, 1)
+        out.append(_nothing_more(t))
+        # BCAST without a prefix: the empty prefix, every key
+        out.append(t.raw("CLIENT", "TRACKING", "ON", "BCAST"))
+        out.append(t.raw("CLIENT", "TRACKINGINFO"))
+        w.call("SET", "zz", "1")
+        out += _drain(t, 1)                # under "" only
+        out.append(_nothing_more(t))
+        info = w.call("INFO", "stats").decode()
+        out.append([l for l in info.split("\r\n") if l.startswith("tracking_total_prefixes")])
+        out.append(t.raw("CLIENT", "TRACKING", "OFF"))
+        out.append(t.raw("CLIENT", "TRACKINGINFO"))
+        info = w.call("INFO", "stats").decode()
+        out.append([l for l in info.split("\r\n") if l.startswith("tracking_total_prefixes")])
+    _resp3_tracker(servers, body)
 
 
 def test_bcast_noloop_and_resp2_redirect(servers):
@@ -164,60 +163,52 @@ def test_option_errors(servers):
 
 
 def test_optin_optout_resp3(servers):
-    def run(srv):
-        out = []
-        with srv.raw() as t, srv.raw() as w:
-            t.raw("HELLO", "3")
-            out.append(t.raw("CLIENT", "TRACKING", "ON", "OPTIN"))
-            out.append(t.raw("GET", "a"))
-            out.append(t.raw("CLIENT", "CACHING", "YES"))
-            out.append(t.raw("CLIENT", "TRACKINGINFO"))   # a CLIENT command keeps it
-            out.append(t.raw("GET", "b"))
-            out.append(t.raw("CLIENT", "TRACKINGINFO"))
-            out.append(t.raw("GET", "c"))
-            out.append(t.raw("CLIENT", "CACHING", "YES"))
-            out.append(t.raw("MULTI"))
-            out.append(t.raw("GET", "{t}d"))
-            out.append(t.raw("GET", "{t}e"))
-            out.append(t.raw("EXEC"))
-            out.append(t.raw("GET", "{t}f"))
-            for k in ("a", "b", "c", "{t}d", "{t}e", "{t}f"):
-                w.call("SET", k, "1")
-            out += _drain(t, 3)
-            out.append(_nothing_more(t))
-            out.append(t.raw("CLIENT", "TRACKING", "OFF"))
-            out.append(t.raw("CLIENT", "TRACKING", "ON", "OPTOUT"))
-            out.append(t.raw("GET", "a"))
-            out.append(t.raw("CLIENT", "CACHING", "NO"))
-            out.append(t.raw("GET", "b"))
-            out.append(t.raw("GET", "c"))
-            for k in ("a", "b", "c"):
-                w.call("SET", k, "2")
-            out += _drain(t, 2)
-            out.append(_nothing_more(t))
-        return out
-    _both(servers, run)
+    def body(srv, t, w, out):
+        out.append(t.raw("CLIENT", "TRACKING", "ON", "OPTIN"))
+        out.append(t.raw("GET", "a"))
+        out.append(t.raw("CLIENT", "CACHING", "YES"))
+        out.append(t.raw("CLIENT", "TRACKINGINFO"))   # a CLIENT command keeps it
+        out.append(t.raw("GET", "b"))
+        out.append(t.raw("CLIENT", "TRACKINGINFO"))
+        out.append(t.raw("GET", "c"))
+        out.append(t.raw("CLIENT", "CACHING", "YES"))
+        out.append(t.raw("MULTI"))
+        out.append(t.raw("GET", "{t}d"))
+        out.append(t.raw("GET", "{t}e"))
+        out.append(t.raw("EXEC"))
+        out.append(t.raw("GET", "{t}f"))
+        for k in ("a", "b", "c", "{t}d", "{t}e", "{t}f"):
+            w.call("SET", k, "1")
+        out += _drain(t, 3)
+        out.append(_nothing_more(t))
+        out.append(t.raw("CLIENT", "TRACKING", "OFF"))
+        out.append(t.raw("CLIENT", "TRACKING", "ON", "OPTOUT"))
+        out.append(t.raw("GET", "a"))
+        out.append(t.raw("CLIENT", "CACHING", "NO"))
+        out.append(t.raw("GET", "b"))
+        out.append(t.raw("GET", "c"))
+        for k in ("a", "b", "c"):
+            w.call("SET", k, "2")
+        out += _drain(t, 2)
+        out.append(_nothing_more(t))
+    _resp3_tracker(servers, body)
 
 
 def test_redirect_target_gone_resp3(servers):
-    def run(srv):
-        out = []
-        with srv.raw() as t, srv.raw() as w:
-            t.raw("HELLO", "3")
-            with srv.raw() as r:
-                rid = r.call("CLIENT", "ID")
-                out.append(t.raw("CLIENT", "TRACKING", "ON", "REDIRECT", str(rid)))
-                out.append(t.raw("GET", "a"))
-            time.sleep(0.1)
-            w.call("SET", "a", "1")
-            _raw, push = t.read()
-            out.append([push[0], push[1] == rid])
-            out.append(t.raw("CLIENT", "TRACKINGINFO").replace(b":%d\r\n" % rid, b":RID\r\n"))
-            out.append(_flags(t))
-            out.append(t.raw("CLIENT", "TRACKING", "ON"))   # a new setting clears the flag
-            out.append(t.raw("CLIENT", "TRACKINGINFO"))
-        return out
-    _both(servers, run)
+    def body(srv, t, w, out):
+        with srv.raw() as r:
+            rid = r.call("CLIENT", "ID")
+            out.append(t.raw("CLIENT", "TRACKING", "ON", "REDIRECT", str(rid)))
+            out.append(t.raw("GET", "a"))
+        time.sleep(0.1)
+        w.call("SET", "a", "1")
+        _raw, push = t.read()
+        out.append([push[0], push[1] == rid])
+        out.append(t.raw("CLIENT", "TRACKINGINFO").replace(b":%d\r\n" % rid, b":RID\r\n"))
+        out.append(_flags(t))
+        out.append(t.raw("CLIENT", "TRACKING", "ON"))   # a new setting clears the flag
+        out.append(t.raw("CLIENT", "TRACKINGINFO"))
+    _resp3_tracker(servers, body)
 
 
 def test_table_limit_forgets_and_tells(servers):
