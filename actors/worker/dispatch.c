@@ -407,10 +407,8 @@ static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cm
         stats_note_call(w, cmd, 0, reply, start);
         return;
     }
-    /* whether a read is remembered for client-side caching travels with the id (tracking.h) */
-    int trk_remember;
-    cid = tracking_split_id(cid, &trk_remember);
-    tracking_before_command(w);
+    int trk_remember;   /* whether a read is remembered (client-side caching) travels with the id */
+    cid = tracking_before_command(w, cid, &trk_remember);
     const cmd_def_t *saved = current_cmd;
     current_cmd = cmd;
     /* Timed on the wall clock, as 7.0.15's call() times commands (ustime);

@@ -380,19 +380,18 @@ uint64_t tracking_route_id(const client_t *c)
     return c->id | ID_DECIDED | (remember ? ID_REMEMBER : 0);
 }
 
-uint64_t tracking_split_id(uint64_t routed, int *remember)
+uint64_t tracking_before_command(worker_t *w, uint64_t routed, int *remember)
 {
+    /* relaxed: as 7.0.15, only while some client tracks */
+    if (atomic_load_explicit(&g_reg_count, memory_order_relaxed) > 0) limit_table(w);
     *remember = !(routed & ID_DECIDED) ? -1 : (routed & ID_REMEMBER) ? 1 : 0;
     return routed & ~(ID_DECIDED | ID_REMEMBER);
 }
 
-void tracking_before_command(worker_t *w)
+void tracking_cron(worker_t *w)
 {
-    /* relaxed: as 7.0.15, only while some client tracks */
-    if (atomic_load_explicit(&g_reg_count, memory_order_relaxed) > 0) limit_table(w);
+    if (atomic_load_explicit(&g_reg_count, memory_order_relaxed) > 0) limit_table(w);   /* relaxed, as above */
 }
-
-void tracking_cron(worker_t *w) { tracking_before_command(w); }
 
 void tracking_after_command(worker_t *w, uint64_t cid, int decided, const cmd_def_t *cmd, int argc,
                             const uint8_t **argv, const size_t *argvlen, bool dirty)

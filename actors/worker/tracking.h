@@ -60,17 +60,15 @@ void tracking_command_done(struct client *c, const uint8_t *name, size_t len);
 
 /* The id a command of c carries to where it runs: c->id, with whether its
  * reads are to be remembered (OPTIN/OPTOUT/CACHING, BCAST) in the top bits.
- * run_here takes the bits off again (tracking_split_id). */
+ * run_here takes the bits off again (tracking_before_command). */
 uint64_t tracking_route_id(const struct client *c);
-/* Returns the plain id; *remember: 1 yes, 0 no, -1 not decided (the
- * registry decides). */
-uint64_t tracking_split_id(uint64_t routed, int *remember);
 
 /* Around a command run on worker w for client id cid (dispatch.c run_here):
- * before it, the table is kept under tracking-table-max-keys; after it, a
- * read remembers its keys for a tracking client, a write that changed
- * something invalidates them. */
-void tracking_before_command(struct worker *w);
+ * before it, the table is kept under tracking-table-max-keys and the plain
+ * id returned, with *remember 1 yes, 0 no, -1 not decided (the registry
+ * decides); after it, a read remembers its keys for a tracking client, a
+ * write that changed something invalidates them. */
+uint64_t tracking_before_command(struct worker *w, uint64_t routed_id, int *remember);
 void tracking_after_command(struct worker *w, uint64_t cid, int remember, const cmd_def_t *cmd, int argc,
                             const uint8_t **argv, const size_t *argvlen, bool dirty);
 /* A key of w's keyspace was removed by expiry or eviction. */
