@@ -18,13 +18,14 @@ static ks_entry_t *lookup(cmd_ctx_t *ctx, int i)
     return ks_lookup(ctx->ks, ctx->argv[i], ctx->argvlen[i], ctx->now_ms);
 }
 
-/* As lookup, but not an access: EXISTS, TYPE and the TTL family leave the
- * key's idle time and LFU counter alone, as 7.0.15's LOOKUP_NOTOUCH does. */
+/* A read (a hit or a miss counted, a miss is a keymiss event) that is not
+ * an access: EXISTS, TYPE and the TTL family leave the key's idle time and
+ * LFU counter alone, as 7.0.15's lookupKeyReadWithFlags(LOOKUP_NOTOUCH). */
 static ks_entry_t *lookup_notouch(cmd_ctx_t *ctx, int i)
 {
     ks_entry_t *e = ks_peek(ctx->ks, ctx->argv[i], ctx->argvlen[i]);
     uint32_t access = e ? ks_entry_access(e) : 0;
-    e = lookup(ctx, i);
+    e = ks_lookup_read(ctx->ks, ctx->argv[i], ctx->argvlen[i], ctx->now_ms);
     if (e) ks_entry_set_access(e, access);
     return e;
 }
@@ -48,7 +49,7 @@ static void count_existing(cmd_ctx_t *ctx, bool touch)
 {
     long long n = 0;
     for (int i = 1; i < ctx->argc; i++)
-        if (touch ? lookup(ctx, i) : lookup_notouch(ctx, i)) n++;
+        if (touch ? ks_lookup_read(ctx->ks, ctx->argv[i], ctx->argvlen[i], ctx->now_ms) : lookup_notouch(ctx, i)) n++;
     resp_add_int(ctx->reply, n);
 }
 

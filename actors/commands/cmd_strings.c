@@ -36,10 +36,13 @@ static bool length_ok(cmd_ctx_t *ctx, long long base, long long add)
     return true;
 }
 
-/* Looks up a key for reading; replies WRONGTYPE and sets *bad for a non-string. */
-static ks_entry_t *lookup_string(cmd_ctx_t *ctx, int i, bool *bad)
+/* Looks up a key; replies WRONGTYPE and sets *bad for a non-string. A read
+ * counts a hit or a miss (and a miss is a keymiss event); the counters'
+ * lookup (INCR, INCRBYFLOAT) is a write's, as 7.0.15's lookupKeyWrite. */
+static ks_entry_t *lookup_string_as(cmd_ctx_t *ctx, int i, bool *bad, bool read)
 {
-    ks_entry_t *e = ks_lookup_read(ctx->ks, ctx->argv[i], ctx->argvlen[i], ctx->now_ms);
+    ks_entry_t *e = read ? ks_lookup_read(ctx->ks, ctx->argv[i], ctx->argvlen[i], ctx->now_ms)
+                         : ks_lookup(ctx->ks, ctx->argv[i], ctx->argvlen[i], ctx->now_ms);
     *bad = false;
     if (e && ks_entry_type(e) != KS_TYPE_STRING) {
         resp_add_error(ctx->reply, KS_WRONGTYPE_ERR);
@@ -47,6 +50,8 @@ static ks_entry_t *lookup_string(cmd_ctx_t *ctx, int i, bool *bad)
     }
     return e;
 }
+
+static ks_entry_t *lookup_string(cmd_ctx_t *ctx, int i, bool *bad) { return lookup_string_as(ctx, i, bad, true); }
 
 static void reply_value(cmd_ctx_t *ctx, const ks_entry_t *e)
 {
@@ -289,7 +294,7 @@ void cmd_msetnx(cmd_ctx_t *ctx) { mset_generic(ctx, true, "msetnx"); }
 static void incr_generic(cmd_ctx_t *ctx, long long incr)
 {
     bool bad;
-    ks_entry_t *e = lookup_string(ctx, 1, &bad);
+    ks_entry_t *e = lookup_string_as(ctx, 1, &bad, false);
     if (bad) return;
     long long value = 0;
     if (e) {
@@ -375,7 +380,7 @@ size_t arg_format_long_double(char *buf, size_t cap, long double v)
 void cmd_incrbyfloat(cmd_ctx_t *ctx)
 {
     bool bad;
-    ks_entry_t *e = lookup_string(ctx, 1, &bad);
+    ks_entry_t *e = lookup_string_as(ctx, 1, &bad, false);
     if (bad) return;
     long double value = 0, incr;
     if (e) {

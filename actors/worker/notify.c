@@ -223,30 +223,44 @@ void notify_before(struct keyspace *ks, const cmd_def_t *cmd, int argc, const ui
               (by_effect(cmd) || spec_of((const uint8_t *)cmd->name, strlen(cmd->name)));
     pre->nkeys = 0;
     if (!pre->on) return;
-    int n = cmd_get_keys(cmd, argc, argv, argvlen, pre->pos, NOTIFY_MAX_KEYS);
-    if (n < 0) n = 0;
-    pre->nkeys = n > NOTIFY_MAX_KEYS ? NOTIFY_MAX_KEYS : n;
+    pre->pos = pre->pos_small;
+    pre->state = pre->state_small;
+    int max = NOTIFY_MAX_KEYS;
+    if (argc > NOTIFY_MAX_KEYS) {   /* no more keys than arguments */
+        max = argc;
+        pre->pos = xmalloc(sizeof *pre->pos * (size_t)argc);
+        pre->state = xmalloc(sizeof *pre->state * (size_t)argc);
+    }
+    int n = cmd_get_keys(cmd, argc, argv, argvlen, pre->pos, max);
+    pre->nkeys = n < 0 ? 0 : n > max ? max : n;
     for (int i = 0; i < pre->nkeys; i++)
-        pre->existed[i] = ks_exists_noexpire(ks, argv[pre->pos[i]], argvlen[pre->pos[i]], now_ms);
+        pre->state[i] = ks_exists_noexpire(ks, argv[pre->pos[i]], argvlen[pre->pos[i]], now_ms);
 }
 
-/* Whether `key` existed before the command (false when it was not looked at). */
-static bool existed(const notify_pre_t *pre, const cmd_ctx_t *ctx, const uint8_t *key, size_t len)
+void notify_keymiss(const uint8_t *key, size_t len) { emit(N_KEY_MISS, "keymiss", key, len); }
+
+/* Where `key` is among the keys looked at, -1 when it was not. Its state
+ * there is the one before the command, or after the events already given for
+ * an earlier mention of it (DEL k k deletes once: one "del"; MSET k 1 k 2
+ * makes it once: one "new"). */
+static int key_index(const notify_pre_t *pre, const cmd_ctx_t *ctx, const uint8_t *key, size_t len)
 {
     for (int i = 0; i < pre->nkeys; i++) {
         int p = pre->pos[i];
-        if (ctx->argvlen[p] == len && !memcmp(ctx->argv[p], key, len)) return pre->existed[i];
+        if (ctx->argvlen[p] == len && !memcmp(ctx->argv[p], key, len)) return i;
     }
-    return false;
+    return -1;
 }
 
 /* One key's events: "new" when the command made it, its event, and "del"
  * when the command removed it, as flags say. */
-static void key_events(struct keyspace *ks, const cmd_ctx_t *ctx, const notify_pre_t *pre, int cls,
+static void key_events(struct keyspace *ks, const cmd_ctx_t *ctx, notify_pre_t *pre, int cls,
                        const char *event, int flags, const uint8_t *key, size_t len)
 {
-    bool before = existed(pre, ctx, key, len);
+    int at = key_index(pre, ctx, key, len);
+    bool before = at >= 0 && pre->state[at] == 1;
     bool after = ks_exists_noexpire(ks, key, len, ctx->now_ms);
+    if (at >= 0) pre->state[at] = after;
     if (!after && (flags & F_DEL_ONLY)) {
         if (before) emit(N_GENERIC, "del", key, len);
         return;
@@ -260,7 +274,7 @@ static void key_events(struct keyspace *ks, const cmd_ctx_t *ctx, const notify_p
 
 /* The commands whose events depend on their arguments. */
 static void special(struct keyspace *ks, const nspec_t *sp, int argc, const uint8_t **argv, const size_t *argvlen,
-                    const cmd_ctx_t *ctx, const notify_pre_t *pre)
+                    const cmd_ctx_t *ctx, notify_pre_t *pre)
 {
     const char *c = sp->cmd;
     if (!strcmp(c, "getex")) {
@@ -289,9 +303,20 @@ static void special(struct keyspace *ks, const nspec_t *sp, int argc, const uint
     }
 }
 
-void notify_after(struct keyspace *ks, const cmd_def_t *cmd, const cmd_ctx_t *ctx, const notify_pre_t *pre)
+static void events_of(struct keyspace *ks, const cmd_def_t *cmd, const cmd_ctx_t *ctx, notify_pre_t *pre);
+
+void notify_after(struct keyspace *ks, const cmd_def_t *cmd, const cmd_ctx_t *ctx, notify_pre_t *pre)
 {
-    if (!pre->on || !ctx->dirty) return;
+    if (!pre->on) return;
+    if (ctx->dirty) events_of(ks, cmd, ctx, pre);
+    if (pre->pos != pre->pos_small) {
+        free(pre->pos);
+        free(pre->state);
+    }
+}
+
+static void events_of(struct keyspace *ks, const cmd_def_t *cmd, const cmd_ctx_t *ctx, notify_pre_t *pre)
+{
     int argc = ctx->argc;
     const uint8_t **argv = ctx->argv;
     const size_t *argvlen = ctx->argvlen;

@@ -23,13 +23,17 @@ struct worker;
 
 #define NOTIFY_MAX_KEYS 32
 
-/* Before a command: which of its keys exist (only while events are on). */
+/* Before a command: which of its keys exist (only while events are on).
+ * Past NOTIFY_MAX_KEYS keys (DEL of many keys) the arrays are allocated,
+ * and freed by notify_after. */
 typedef struct notify_pre {
     bool on;
     size_t reply_start;           /* where the command's reply begins */
     int nkeys;
-    int pos[NOTIFY_MAX_KEYS];
-    bool existed[NOTIFY_MAX_KEYS];
+    int *pos;                     /* the keys' argv positions */
+    int8_t *state;                /* per key: 1 exists, 0 not; updated as events are given */
+    int pos_small[NOTIFY_MAX_KEYS];
+    int8_t state_small[NOTIFY_MAX_KEYS];
 } notify_pre_t;
 
 /* Once, before the workers start: reads the directive and follows CONFIG SET. */
@@ -39,8 +43,12 @@ bool notify_enabled(void);
 
 void notify_before(struct keyspace *ks, const cmd_def_t *cmd, int argc, const uint8_t **argv,
                    const size_t *argvlen, long long now_ms, const resp_buf_t *reply, notify_pre_t *pre);
-/* After a command that changed the keyspace (ctx->dirty): its events. */
-void notify_after(struct keyspace *ks, const cmd_def_t *cmd, const cmd_ctx_t *ctx, const notify_pre_t *pre);
+/* After the command (pre->on): its events if it changed the keyspace
+ * (ctx->dirty); frees what notify_before allocated. */
+void notify_after(struct keyspace *ks, const cmd_def_t *cmd, const cmd_ctx_t *ctx, notify_pre_t *pre);
+/* A read found no key (ks_lookup_read): "keymiss" (class m), as 7.0.15's
+ * lookupKeyRead; OBJECT's lookups do not come here. */
+void notify_keymiss(const uint8_t *key, size_t len);
 /* An expired key is being removed: "expired". */
 void notify_expired(const uint8_t *key, size_t len);
 /* A key evicted under maxmemory (evict.c): "evicted" in class e. */
