@@ -477,13 +477,16 @@ typedef struct trk_opts {
     long long redir;
     uint32_t flags;               /* TRK_BCAST, TRK_OPTIN, TRK_OPTOUT, TRK_NOLOOP */
     int nprefix;
-    int prefix_at[64];            /* argv positions; more are refused as a syntax error */
+    int *prefix_at;               /* argv positions (argc entries, malloc'ed; free_opts) */
 } trk_opts_t;
+
+static void free_opts(trk_opts_t *o) { free(o->prefix_at); }
 
 /* The options after ON|OFF, in 7.0.15's order of checks; false when it replied. */
 static bool parse_opts(cmd_ctx_t *ctx, trk_opts_t *o)
 {
     memset(o, 0, sizeof *o);
+    o->prefix_at = xmalloc(sizeof *o->prefix_at * (size_t)ctx->argc);
     for (int j = 3; j < ctx->argc; j++) {
         bool more = ctx->argc - 1 - j > 0;
         const uint8_t *a = ctx->argv[j];
@@ -508,7 +511,7 @@ static bool parse_opts(cmd_ctx_t *ctx, trk_opts_t *o)
             o->flags |= TRK_OPTOUT;
         } else if (arg_is(a, al, "noloop")) {
             o->flags |= TRK_NOLOOP;
-        } else if (arg_is(a, al, "prefix") && more && o->nprefix < 64) {
+        } else if (arg_is(a, al, "prefix") && more) {
             o->prefix_at[o->nprefix++] = ++j;
         } else {
             resp_add_error(ctx->reply, "ERR syntax error");
@@ -574,11 +577,18 @@ static const char *switch_error(const client_t *c, const trk_opts_t *o)
     return NULL;
 }
 
+static void tracking_apply(cmd_ctx_t *ctx, const trk_opts_t *o);
+
 void tracking_cmd_tracking(cmd_ctx_t *ctx)
 {
-    client_t *c = ctx->client;
     trk_opts_t o;
-    if (!parse_opts(ctx, &o)) return;
+    if (parse_opts(ctx, &o)) tracking_apply(ctx, &o);
+    free_opts(&o);
+}
+
+static void tracking_apply(cmd_ctx_t *ctx, const trk_opts_t *o)
+{
+    client_t *c = ctx->client;
     if (arg_is(ctx->argv[2], ctx->argvlen[2], "off")) {
         tracking_client_reset(c);
         resp_add_simple(ctx->reply, "OK");
@@ -588,24 +598,24 @@ void tracking_cmd_tracking(cmd_ctx_t *ctx)
         resp_add_error(ctx->reply, "ERR syntax error");
         return;
     }
-    const char *err = switch_error(c, &o);
+    const char *err = switch_error(c, o);
     if (err) {
         resp_add_error(ctx->reply, err);
         return;
     }
-    if ((o.flags & TRK_BCAST) && !prefixes_ok(ctx, &o)) return;
+    if ((o->flags & TRK_BCAST) && !prefixes_ok(ctx, o)) return;
     /* 7.0.15 enableTracking: the mode options are replaced, CACHING and the
      * prefixes already given stay */
-    uint32_t flags = (c->trk_flags & TRK_CACHING) | TRK_ON | o.flags;
-    if (!reg_put(c->id, c->worker->index, flags, c->proto, (uint64_t)o.redir)) {
+    uint32_t flags = (c->trk_flags & TRK_CACHING) | TRK_ON | o->flags;
+    if (!reg_put(c->id, c->worker->index, flags, c->proto, (uint64_t)o->redir)) {
         resp_add_error(ctx->reply, "ERR too many clients in tracking mode");
         return;
     }
     c->trk_flags = flags;
-    c->trk_redir = (uint64_t)o.redir;
-    if (o.flags & TRK_BCAST) {
-        if (o.nprefix == 0) trk_bcast_add(c, (const uint8_t *)"", 0);
-        for (int i = 0; i < o.nprefix; i++) trk_bcast_add(c, ctx->argv[o.prefix_at[i]], ctx->argvlen[o.prefix_at[i]]);
+    c->trk_redir = (uint64_t)o->redir;
+    if (o->flags & TRK_BCAST) {
+        if (o->nprefix == 0) trk_bcast_add(c, (const uint8_t *)"", 0);
+        for (int i = 0; i < o->nprefix; i++) trk_bcast_add(c, ctx->argv[o->prefix_at[i]], ctx->argvlen[o->prefix_at[i]]);
     }
     resp_add_simple(ctx->reply, "OK");
 }

@@ -158,6 +158,10 @@ def test_option_errors(servers):
             me = str(c.call("CLIENT", "ID"))
             out.append(c.raw("CLIENT", "TRACKING", "ON", "REDIRECT", me))
             out.append(c.raw("CLIENT", "TRACKING", "ON", "REDIRECT", me, "REDIRECT", me))
+        with srv.raw() as c:   # no limit on how many prefixes
+            many = [x for i in range(70) for x in ("PREFIX", "p%02d:" % i)]
+            out.append(c.raw("CLIENT", "TRACKING", "ON", "BCAST", *many))
+            out.append(c.raw("CLIENT", "TRACKINGINFO"))
         return out
     _both(servers, run)
 
