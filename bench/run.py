@@ -20,7 +20,8 @@ Environment:
   BENCH_KEEP=1       keep the temp directory with the server logs
   BENCH_ONLY=a,b     run only the named sections (e.g. gossip,serial,convergence,idle_cost,
                      cluster_cost,replication,reshard,drill,client_throughput_cluster,
-                     types_throughput,types_memory,aof,pubsub,maxmemory,scripting)
+                     types_throughput,types_memory,aof,pubsub,maxmemory,scripting,tls_cluster,
+                     tls_handshakes)
   BENCH_CLUSTER_WORKERS=k   --worker-threads of each shoal master in the 3-master sections
   CLUSTER_SIM        the cluster simulator binary (default build/bench/cluster_sim)
   BENCH_COST_SIZES   cluster sizes of the cluster_cost section (default 100,300,1000; even)
@@ -1331,9 +1332,22 @@ def drill(b):
     drill_mod.section(b, sys.modules[__name__])
 
 
+def tls_cluster(b):
+    """redis-benchmark --tls --cluster against 3 masters with tls-cluster yes (bench/tls_bench.py)."""
+    import tls_bench        # bench/ is sys.path[0] when this file runs as a script
+    tls_bench.section(b, sys.modules[__name__])
+
+
+def tls_handshakes(b):
+    """New TLS connections per second, with and without session resumption (bench/tls_bench.py)."""
+    import tls_bench        # bench/ is sys.path[0] when this file runs as a script
+    tls_bench.handshakes_section(b, sys.modules[__name__])
+
+
 SECTIONS = [client_throughput, client_throughput_cluster, types_throughput, types_memory,
             thread_scaling, gossip, serial, convergence, idle_cost,
-            cluster_cost, replication, reshard, aof, rdb, pubsub, maxmemory, scripting, drill]
+            cluster_cost, replication, reshard, aof, rdb, pubsub, maxmemory, scripting, tls_cluster,
+            tls_handshakes, drill]
 # BENCH_ONLY=gossip,convergence runs only the named sections.
 if os.environ.get("BENCH_ONLY"):
     SECTIONS = [s for s in SECTIONS if s.__name__ in os.environ["BENCH_ONLY"].split(",")]

@@ -1,0 +1,184 @@
+"""TLS sections of `make bench` (bench/run.py imports this): side by side with
+redis-server 7.0.15, both with TLS.
+
+  tls_cluster      redis-benchmark --tls --cluster SET/GET at -P 1 and -P 16 against 3
+                   shoal masters and 3 redis-server masters, each cluster with
+                   tls-cluster yes (the bus and the client ports over TLS)
+  tls_handshakes   new TLS connections per second (connect, handshake, PING, close)
+                   from several client processes, without and with session resumption,
+                   and the server CPU each costs
+
+The certificates are made with the openssl CLI in the run's temp dir
+(tests/integration/tlshelpers.py, shared with the tests).
+
+Must never: stop a process it did not start (run.py's Server does the stopping).
+"""
+import multiprocessing
+import os
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration"))
+import tlshelpers       # noqa: E402  (the test PKI maker, one copy for tests and bench)
+
+HANDSHAKE_PROCS = 4
+HANDSHAKE_SECONDS = 3.0
+
+
+def tls_args(pki, tls_port):
+    return ["--tls-port", str(tls_port), "--tls-cluster", "yes", "--tls-replication", "yes",
+            "--tls-cert-file", str(pki / "server.crt"), "--tls-key-file", str(pki / "server.key"),
+            "--tls-ca-cert-file", str(pki / "ca.crt")]
+
+
+def start_tls_cluster(b, run, pki, kind, n=3):
+    """n masters with tls-cluster yes, slots split evenly, met over their TLS bus."""
+    servers = []
+    for _ in range(n):
+        tp = run.free_port()
+        srv = run.Server(kind, b.workdir, tls_args(pki, tp) + run.cluster_extra_args(kind))
+        srv.tls_port = tp
+        b.servers.append(srv)
+        servers.append(srv.start(own_all_slots=False))
+    for i, srv in enumerate(servers):
+        lo, hi = 16384 * i // n, 16384 * (i + 1) // n - 1
+        for cmd in (("CLUSTER", "SET-CONFIG-EPOCH", str(i + 1)), ("CLUSTER", "ADDSLOTSRANGE", str(lo), str(hi))):
+            if run.resp_call(srv.port, *cmd) != "OK":
+                raise run.BenchError(f"{srv.label}: {' '.join(cmd)} failed")
+    for srv in servers[1:]:
+        run.resp_call(srv.port, "CLUSTER", "MEET", "127.0.0.1", str(servers[0].tls_port))
+    deadline = time.monotonic() + run.OK_TIMEOUT
+    for srv in servers:
+        while b"cluster_state:ok" not in (run.resp_call(srv.port, "CLUSTER", "INFO") or b""):
+            srv.check_alive("waiting for cluster_state:ok over TLS")
+            if time.monotonic() > deadline:
+                raise run.BenchError(f"{srv.label}: cluster_state not ok after {run.OK_TIMEOUT}s")
+            time.sleep(0.1)
+    return run.ClusterGroup(kind, servers)
+
+
+def tls_benchmark(run, pki, group, test, pipeline):
+    n = run.REQUESTS[pipeline] // 2
+    argv = [run.REDIS_BENCHMARK, "-h", "127.0.0.1", "-p", str(group.servers[0].tls_port),
+            *tlshelpers.cli_args(pki), "--cluster", "-t", test, "-n", str(n), "-c", str(run.CLIENTS),
+            "-P", str(pipeline), "-r", str(run.KEYSPACE), "--csv", "-q"]
+    cpu0 = group.cpu_seconds()
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=run.RUN_TIMEOUT,
+                             start_new_session=True)
+    except subprocess.TimeoutExpired:
+        return run.Result(error=f"timeout>{run.RUN_TIMEOUT}s")
+    cpu = group.cpu_seconds() - cpu0
+    rows = [r.split(",") for r in out.stdout.splitlines()]
+    row = next((r for r in rows if r and r[0].strip('"').upper() == test.upper()), None)
+    if out.returncode != 0 or row is None:
+        msg = (out.stderr or out.stdout).strip().splitlines()
+        return run.Result(error=f"failed: {msg[-1] if msg else out.returncode}")
+    return run.Result(rps=float(row[1].strip('"')), requests=n, cpu=cpu)
+
+
+def cluster_section(b, run):
+    pki = tlshelpers.make_pki(b.workdir / "pki")
+    groups = {k: start_tls_cluster(b, run, pki, k) for k in ("shoal", "redis")}
+    rows = []
+    for test, pipeline in run.CASES:
+        res = {}
+        for kind in ("shoal", "redis"):
+            runs = [tls_benchmark(run, pki, groups[kind], test, pipeline) for _ in range(run.REPEAT)]
+            res[kind] = run.median_result(runs)
+            r = res[kind]
+            run.log(f"  {kind} TLS {test.upper()} -P {pipeline}: "
+                    + (r.error or f"{r.rps:,.0f} rps, {r.rps_per_cpu or 0:,.0f} req/CPU-s"))
+        s, r = res["shoal"], res["redis"]
+        rows.append([f"{test.upper()} -P {pipeline}", run.cell(s, "rps"), run.cell(r, "rps"),
+                     run.fmt_ratio(s.rps, r.rps), run.cell(s, "rps_per_cpu"), run.cell(r, "rps_per_cpu"),
+                     run.fmt_ratio(s.rps_per_cpu, r.rps_per_cpu)])
+    for g in groups.values():
+        run.stop_nodes(g.servers)
+    b.table("Client throughput over TLS, 3 masters (redis-benchmark --tls --cluster)",
+            ["test", "shoal rps", "redis rps", "ratio", "shoal rps/CPU-s", "redis rps/CPU-s", "ratio"], rows,
+            [f"-c {run.CLIENTS} -r {run.KEYSPACE}; -n {run.REQUESTS[1] // 2} at -P 1, "
+             f"{run.REQUESTS[16] // 2} at -P 16; median of {run.REPEAT} run(s); tls-cluster yes on both",
+             "ECDSA P-256 certificates, TLS 1.3, client certificates (tls-auth-clients yes)",
+             "target: ratio >= 1.0"])
+
+
+def _handshaker(port, pki, resume, seconds, q):
+    ctx = tlshelpers.client_context(pki)
+    session, n, reused = None, 0, 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            with ctx.wrap_socket(raw, session=session if resume else None) as s:
+                s.sendall(b"*1\r\n$4\r\nPING\r\n")
+                s.recv(64)                      # the reply; TLS 1.3 tickets arrive before it
+                reused += s.session_reused
+                if resume:
+                    session = s.session
+        n += 1
+    q.put((n, reused))
+
+
+def handshakes(run, pki, srv, resume):
+    q = multiprocessing.Queue()
+    procs = [multiprocessing.Process(target=_handshaker, args=(srv.tls_port, pki, resume, HANDSHAKE_SECONDS, q))
+             for _ in range(HANDSHAKE_PROCS)]
+    cpu0 = srv.cpu_seconds()
+    t0 = time.monotonic()
+    for p in procs:
+        p.start()
+    got = [q.get(timeout=HANDSHAKE_SECONDS + 30) for _ in procs]
+    for p in procs:
+        p.join()
+    wall = time.monotonic() - t0
+    cpu = srv.cpu_seconds() - cpu0
+    n = sum(g[0] for g in got)
+    reused = sum(g[1] for g in got)
+    return n / wall, (n / cpu if cpu else None), reused / n if n else 0.0
+
+
+def handshake_section(b, run):
+    pki = tlshelpers.make_pki(b.workdir / "pki-hs")
+    servers = {}
+    for kind in ("shoal", "redis"):
+        tp = run.free_port()
+        srv = b.server(kind, tls_args(pki, tp))
+        srv.tls_port = tp
+        servers[kind] = srv
+    rows = []
+    for resume in (False, True):
+        res = {}
+        for kind in ("shoal", "redis"):
+            res[kind] = handshakes(run, pki, servers[kind], resume)
+            run.log(f"  {kind} new TLS connections{' (resumed)' if resume else ''}: {res[kind][0]:,.0f}/s, "
+                    f"{res[kind][1] or 0:,.0f} per CPU-s, {res[kind][2]:.0%} resumed")
+        s, r = res["shoal"], res["redis"]
+        rows.append(["with resumption" if resume else "full handshake", run.fmt_num(s[0]), run.fmt_num(r[0]),
+                     run.fmt_ratio(s[0], r[0]), run.fmt_num(s[1]), run.fmt_num(r[1]), run.fmt_ratio(s[1], r[1]),
+                     f"{s[2]:.0%} / {r[2]:.0%}"])
+    for srv in servers.values():
+        b.stop(srv)
+    b.table("New TLS connections per second (connect, handshake, PING, close)",
+            ["case", "shoal conn/s", "redis conn/s", "ratio", "shoal conn/CPU-s", "redis conn/CPU-s", "ratio",
+             "resumed shoal / redis"], rows,
+            [f"{HANDSHAKE_PROCS} Python client processes for {HANDSHAKE_SECONDS:g} s each; one node each, "
+             "shoal with its default worker threads (each does its own connections' handshakes)",
+             "the clients' handshakes cost CPU on this same machine: conn/CPU-s says more than conn/s",
+             "target: ratio >= 1.5"])
+
+
+def section(b, run):
+    cluster_section(b, run)
+
+
+def handshakes_section(b, run):
+    handshake_section(b, run)
+
+
+if __name__ == "__main__":
+    sys.exit("run through bench/run.py (BENCH_ONLY=tls_cluster,tls_handshakes)")
