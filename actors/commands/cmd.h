@@ -117,6 +117,8 @@ enum {
                                      writes holds it, as 7.0.15's may-replicate flag */
     CMD_SKIP_MONITOR = 1u << 16,  /* not shown to MONITOR; set by cmd_table_init from flag_names */
     CMD_SKIP_SLOWLOG = 1u << 17,  /* not put in the slow log; the same */
+    CMD_NO_ASYNC_LOADING = 1u << 18, /* refused with -LOADING while a replica loads its master's
+                                        RDB asynchronously (repl-diskless-load swapdb); the same */
 };
 
 enum cmd_exec { CMD_EXEC_KEYED = 0, CMD_EXEC_CLIENT = 1, CMD_EXEC_FANOUT = 2 };

@@ -77,13 +77,14 @@ static bool name_equals(const char *table_name, const uint8_t *name, size_t len)
     return table_name[len] == '\0';
 }
 
-/* The flags only COMMAND INFO's words carry (skip_monitor, skip_slowlog)
- * as bits, so the command path tests a bit, not a string. */
+/* The flags only COMMAND INFO's words carry (skip_monitor, skip_slowlog,
+ * no_async_loading) as bits, so the command path tests a bit, not a string. */
 static void derive_flags(cmd_def_t *c)
 {
     const char *f = c->flag_names ? c->flag_names : "";
     if (strstr(f, "skip_monitor")) c->flags |= CMD_SKIP_MONITOR;
     if (strstr(f, "skip_slowlog")) c->flags |= CMD_SKIP_SLOWLOG;
+    if (strstr(f, "no_async_loading")) c->flags |= CMD_NO_ASYNC_LOADING;
 }
 
 static void index_insert(const cmd_def_t *cmd)
@@ -137,6 +138,7 @@ void cmd_table_init(void)
     const cmd_def_t *cluster = index_find(NULL, (const uint8_t *)"cluster", 7);
     for (cmd_def_t *s = cmdtable_cluster_unlisted; cluster && s->name; s++) {
         s->parent = cluster;
+        derive_flags(s);
         index_insert(s);
         number_entry(s);
     }

@@ -165,13 +165,13 @@ static void sec_persistence(text_t *t)
 {
     rdb_persist_info_t p;
     rdb_persist_info(&p);
-    add(t, "# Persistence\r\nloading:%d\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\n"
+    add(t, "# Persistence\r\nloading:%d\r\nasync_loading:%d\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\n"
            "current_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\n"
            "current_save_keys_total:0\r\nrdb_changes_since_last_save:%lld\r\nrdb_bgsave_in_progress:%d\r\n"
            "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:%s\r\nrdb_last_bgsave_time_sec:%lld\r\n"
            "rdb_current_bgsave_time_sec:%lld\r\nrdb_saves:%lld\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:%lld\r\n"
            "rdb_last_load_keys_loaded:%lld\r\n",
-        p.loading, p.changes_since_last_save, p.bgsave_in_progress, p.last_save_time, p.last_bgsave_ok ? "ok" : "err",
+        p.loading && !p.loading_async, p.loading_async, p.changes_since_last_save, p.bgsave_in_progress, p.last_save_time, p.last_bgsave_ok ? "ok" : "err",
         p.last_bgsave_time_sec, p.current_bgsave_time_sec, p.saves, p.last_load_keys_expired,
         p.last_load_keys_loaded);
     aof_status_t a;

@@ -29,7 +29,11 @@
 #include "runtime/xmalloc.h"
 
 /* Relaxed atomics: status figures for INFO, ordering nothing. */
-static _Atomic int loading;
+static _Atomic int loading, loading_async;
+/* Clients get -LOADING while this is set (rdb_load_refusing). Relaxed: a
+ * command that slips past the moment it changes is one the load's own
+ * ordering already covers (see rdb_load_live). */
+static _Atomic int refusing;
 static _Atomic long long loading_start, loading_total, loading_done, loading_used_mem;
 static _Atomic long long last_loaded, last_expired;
 
@@ -47,7 +51,26 @@ void rdb_loading_progress(long long loaded_bytes)
     atomic_store_explicit(&loading_done, loaded_bytes, memory_order_relaxed);
 }
 
-void rdb_loading_end(void) { atomic_store_explicit(&loading, 0, memory_order_relaxed); }
+void rdb_loading_end(void)
+{
+    atomic_store_explicit(&loading, 0, memory_order_relaxed);
+    atomic_store_explicit(&loading_async, 0, memory_order_relaxed);
+}
+
+void rdb_loading_begin_sync(long long total_bytes, bool async, bool refuse)
+{
+    rdb_loading_begin(total_bytes);
+    atomic_store_explicit(&loading_async, async ? 1 : 0, memory_order_relaxed);
+    atomic_store_explicit(&refusing, refuse ? 1 : 0, memory_order_relaxed);
+}
+
+void rdb_loading_end_sync(void)
+{
+    atomic_store_explicit(&refusing, 0, memory_order_relaxed);
+    rdb_loading_end();
+}
+
+bool rdb_loading_async(void) { return atomic_load_explicit(&loading_async, memory_order_relaxed) != 0; }
 
 void rdb_loading_set(bool on)
 {
@@ -58,6 +81,7 @@ void rdb_loading_set(bool on)
 void rdb_loading_get(rdb_loading_info_t *out)
 {
     out->loading = atomic_load_explicit(&loading, memory_order_relaxed);
+    out->async = atomic_load_explicit(&loading_async, memory_order_relaxed);
     out->start_time = atomic_load_explicit(&loading_start, memory_order_relaxed);
     out->total_bytes = atomic_load_explicit(&loading_total, memory_order_relaxed);
     out->loaded_bytes = atomic_load_explicit(&loading_done, memory_order_relaxed);
@@ -96,10 +120,6 @@ static _Atomic long long live_loaded;
 static pthread_mutex_t live_err_mu = PTHREAD_MUTEX_INITIALIZER;
 static char live_err[300];
 
-/* Clients get -LOADING while this is set (rdb_load_refusing). Relaxed: a
- * command that slips past the moment it changes is one the load's own
- * ordering already covers (see rdb_load_live). */
-static _Atomic int refusing;
 
 bool rdb_load_refusing(void) { return atomic_load_explicit(&refusing, memory_order_relaxed) != 0; }
 

@@ -71,6 +71,7 @@ void rdb_debug_reload(struct remote_cmd *rc, bool save, bool flush);
 /* The loading figures (any thread; relaxed reads). */
 typedef struct rdb_loading_info {
     int loading;                  /* a file or a full sync is being loaded */
+    int async;                    /* ... asynchronously: the old data is served meanwhile */
     long long start_time;         /* unix seconds */
     long long total_bytes;        /* 0 when unknown (a sync of unknown length) */
     long long loaded_bytes;
@@ -85,6 +86,15 @@ void rdb_loading_get(rdb_loading_info_t *out);
 void rdb_loading_begin(long long total_bytes);
 void rdb_loading_progress(long long loaded_bytes);
 void rdb_loading_end(void);
+/* A replica's full sync as 7.0.15's startLoading does it: `async` (swapdb
+ * with our master's history, INFO async_loading:1) serves the old data and
+ * refuses only the commands flagged no_async_loading; `refuse` makes
+ * clients get -LOADING for every command not flagged loading (a load
+ * 7.0.15 does in place of the old data). The end clears both. Any thread. */
+void rdb_loading_begin_sync(long long total_bytes, bool async, bool refuse);
+void rdb_loading_end_sync(void);
+/* An asynchronous load runs (commands flagged no_async_loading get -LOADING). */
+bool rdb_loading_async(void);
 
 /* The figures of the last completed load (INFO rdb_last_load_keys_*). */
 void rdb_last_load_keys(long long *loaded, long long *expired);

@@ -745,4 +745,5 @@ void rdb_persist_info(rdb_persist_info_t *out)
     rdb_loading_info_t li;
     rdb_loading_get(&li);
     out->loading = li.loading;
+    out->loading_async = li.async;
 }

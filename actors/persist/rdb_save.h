@@ -83,6 +83,7 @@ typedef struct rdb_persist_info {
     long long last_load_keys_loaded;
     long long last_load_keys_expired;
     int loading;                         /* an RDB is being loaded (a replica's sync) */
+    int loading_async;                   /* ... asynchronously (INFO async_loading) */
 } rdb_persist_info_t;
 void rdb_persist_info(rdb_persist_info_t *out);
 

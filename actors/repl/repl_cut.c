@@ -239,6 +239,19 @@ static int build_rdb(repl_actor_state_t *ra, repl_cut_t *cut, long long at, repl
     return n;
 }
 
+/* rdb-key-save-delay (microseconds per key, > 0) over the sync's keys: how
+ * long 7.0.15's child would take to write this RDB (0: no pace). */
+static long long sync_pace_us(const repl_cut_t *cut)
+{
+    char buf[32];
+    if (config_get_by_name("rdb-key-save-delay", buf, sizeof buf) < 0) return 0;
+    long long per_key = strtoll(buf, NULL, 10);
+    if (per_key <= 0) return 0;
+    long long keys = 0;
+    for (int i = 0; i < workers_count(); i++) keys += (long long)cut->parts[i].keys;
+    return per_key * keys;
+}
+
 static void rewrite_chunk_release(void *owner) { repl_chunk_unref(owner); }
 
 void ra_cut_done(repl_actor_state_t *ra, repl_cut_msg_t *m)
@@ -250,6 +263,7 @@ void ra_cut_done(repl_actor_state_t *ra, repl_cut_msg_t *m)
         repl_chunk_t *chunks[MAX_WORKERS + 2];
         size_t rdb_len = 0;
         int nchunks = build_rdb(ra, cut, cut->offset, chunks, &rdb_len, false);
+        long long pace_us = sync_pace_us(cut);
         for (served_t *s = ra->served; s; s = s->next) {
             if (s->state != SND_WAIT_RDB) continue;
             if (!nchunks) {
@@ -266,6 +280,7 @@ void ra_cut_done(repl_actor_state_t *ra, repl_cut_msg_t *m)
             } else {
                 n = snprintf(head, sizeof head, "$%zu\r\n", rdb_len);
             }
+            if (pace_us > 0) repl_sender_pace(s->sender, rdb_len + (size_t)n, pace_us);
             repl_sender_send(s->sender, repl_chunk_copy(head, (size_t)n), false);
             for (int i = 0; i < nchunks; i++) repl_sender_send(s->sender, repl_chunk_ref(chunks[i]), false);
             ra->output_bytes += (long long)(rdb_len + (size_t)n);

@@ -43,7 +43,18 @@ enum repl_sender_msg {
     RS_RELEASE,           /* rt_msg_t: first ACK seen or no EOF framing: stream may flow */
     RS_CLOSE,             /* rt_msg_t: drop the replica */
     RS_FREE,              /* rt_msg_t: the replication actor forgot us: free */
+    RS_PACE,              /* repl_pace_msg_t: the next sync bytes go out no faster than this */
 };
+
+/* RS_PACE, sent before a full sync's payload when rdb-key-save-delay is
+ * set: 7.0.15's child sleeps that long per key as it writes the RDB to the
+ * replica's socket (Redis's test suites slow a sync so, to act half-way),
+ * so the next `bytes` go out evenly over `us` microseconds. */
+typedef struct repl_pace_msg {
+    rt_msg_t hdr;
+    size_t bytes;
+    long long us;
+} repl_pace_msg_t;
 
 typedef struct repl_feed_msg {
     rt_msg_t hdr;
@@ -126,6 +137,7 @@ repl_sender_t *repl_sender_new(rt_thread_t *t, const repl_psync_msg_t *p);
 rt_actor_t *repl_sender_actor(repl_sender_t *s);
 void repl_sender_send(repl_sender_t *s, repl_chunk_t *chunk, bool hold);   /* takes a ref */
 void repl_sender_signal(repl_sender_t *s, int type);
+void repl_sender_pace(repl_sender_t *s, size_t bytes, long long us);   /* RS_PACE */
 /* Frees senders that got RS_FREE and whose mailbox the runtime left (repl
  * thread, before the loop sleeps). */
 void repl_sender_reap(void);

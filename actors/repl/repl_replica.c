@@ -403,7 +403,12 @@ void rr_transfer_reset(repl_replica_link_t *rl)
 {
     if (rl->dec_on) rdb_decoder_free(&rl->dec);
     rl->dec_on = false;
-    rdb_loading_set(false);
+    if (rl->load_on) {
+        /* the new data never reached the workers: theirs stays as it was */
+        rdb_loading_end_sync();
+        rl->load_on = false;
+        LOG_NOTICE("MASTER <-> REPLICA sync: Discarding the partly loaded DB; the old data stays");
+    }
     staged_free(rl);
     rl->bulk_started = rl->eof_mode = rl->rdb_done = false;
     rl->bulk_left = 0;

@@ -109,6 +109,7 @@ typedef struct repl_replica_link {
     long long transfer_read;
     rdb_decoder_t dec;
     bool dec_on;
+    bool load_on;                 /* this transfer began a load (INFO loading / async_loading) */
     struct keyspace *staged[MAX_WORKERS];
     fn_stage_t staged_fns;              /* the master's function libraries, ours at the commit */
     long long staged_keys;

@@ -262,23 +262,20 @@ static void tail_note(repl_replica_link_t *rl, const uint8_t *p, size_t n)
 /* The whole RDB is staged: hand it over and go online. */
 static void transfer_commit(repl_replica_link_t *rl)
 {
-    LOG_NOTICE("MASTER <-> REPLICA sync: Flushing old data (the loaded keyspaces replace it)");
     for (int i = 0; i < workers_count(); i++) {
-        ks_swap_t *m = xcalloc(1, sizeof *m);
-        m->hdr.type = WMSG_SWAP_KS;
-        if (!rl->staged[i]) {
-            rl->staged[i] = ks_create();
-            ks_set_replica_mode(rl->staged[i], true);
-        }
-        m->ks = rl->staged[i];
-        rl->staged[i] = NULL;               /* the worker owns it now */
-        worker_post(i, &m->hdr);
+        if (rl->staged[i]) continue;
+        rl->staged[i] = ks_create();
+        ks_set_replica_mode(rl->staged[i], true);
     }
     fn_stage_commit(&rl->staged_fns);   /* the master's libraries replace ours, as 7.0.15 */
+    LOG_NOTICE("MASTER <-> REPLICA sync: Swapping active DB with loaded DB");
+    workers_swap_keyspaces(rl->staged);   /* the workers own them now; one moment for all */
+    LOG_NOTICE("MASTER <-> REPLICA sync: Discarding old DB");
     long long keys = rl->staged_keys;
     if (rl->dec_on) rdb_decoder_free(&rl->dec);
     rl->dec_on = false;
-    rdb_loading_set(false);
+    rdb_loading_end_sync();
+    rl->load_on = false;
     rl->bulk_started = rl->eof_mode = rl->rdb_done = false;
     rl->staged_keys = 0;
     repl_set_master_history(rl->sync_replid, rl->sync_offset);
@@ -293,6 +290,38 @@ static void transfer_commit(repl_replica_link_t *rl)
      * RDB child has been reaped, which may be after this one: ACK every tick for a
      * second rather than leave writes waiting for the periodic ACK. */
     rl->fast_ack_until_mono = rt_mono_ms() + 1000;
+}
+
+/* How the load that starts now is seen by clients, by repl-diskless-load
+ * as 7.0.15 decides it. The new data is always built aside and swapped in
+ * whole at the end (a failed load leaves the old data as it was); what
+ * differs is what clients get meanwhile:
+ *   swapdb, and the master continues our own history (its replid is ours):
+ *     an asynchronous load, the old data served (INFO async_loading:1);
+ *   swapdb otherwise, or on-empty-db with no keys: 7.0.15 loads in place
+ *     (or into a temporary db it will not serve): -LOADING (loading:1);
+ *   disabled, or on-empty-db with keys: 7.0.15 reads the transfer into a
+ *     file first, serving the old data, then loads it: we serve the old
+ *     data while the transfer is decoded, and INFO says loading:1. */
+static void load_begin(repl_replica_link_t *rl)
+{
+    char mode[32] = "";
+    config_get_by_name("repl-diskless-load", mode, sizeof mode);
+    bool async = false, refuse = false;
+    if (!strcmp(mode, "swapdb")) {
+        repl_status_t st;
+        repl_status_get(&st);
+        async = !strcmp(st.replid, rl->sync_replid);
+        refuse = !async;
+    } else if (!strcmp(mode, "on-empty-db")) {
+        refuse = workers_sum(WSTAT_KEYS) == 0;
+    }
+    long long total = rl->eof_mode ? 0 : rl->bulk_left;
+    rdb_loading_begin_sync(total, async, refuse);
+    rl->load_on = true;
+    LOG_NOTICE("MASTER <-> REPLICA sync: Loading DB in memory (%s)",
+               async ? "asynchronously, the old data served meanwhile"
+                     : refuse ? "clients get -LOADING until it is done" : "the old data served meanwhile");
 }
 
 /* The stages of a transfer below return what rr_transfer_step does: false
@@ -342,10 +371,9 @@ static bool transfer_header(repl_replica_link_t *rl)
         LOG_NOTICE("MASTER <-> REPLICA sync: receiving %lld bytes from master to memory", len);
     }
     rl->dec_on = true;
-    rdb_loading_set(true);
+    load_begin(rl);
     rdb_last_load_keys_set(0, 0);   /* INFO rdb_last_load_keys_*: 7.0.15 zeroes them as a load starts */
     rl->bulk_started = true;
-    LOG_NOTICE("MASTER <-> REPLICA sync: Loading DB in memory (as it arrives; old data kept until it is complete)");
     rr_publish(rl);
     return true;
 }
@@ -406,6 +434,7 @@ static bool transfer_body(repl_replica_link_t *rl)
     if (rl->eof_mode && st != RDB_DONE) tail_note(rl, rl->in, used);
     if (!rl->eof_mode) rl->bulk_left -= (long long)used;
     rl->transfer_read += (long long)used;
+    rdb_loading_progress(rl->transfer_read);   /* INFO loading_loaded_bytes */
     rr_in_consume(rl, used);
     if (st == RDB_MORE) {
         if (rl->eof_mode && rl->tail_len == EOF_MARK_LEN && !memcmp(rl->tail, rl->eof_mark, EOF_MARK_LEN)) {

@@ -50,6 +50,11 @@ struct repl_sender {
     resp_parser_t parser;
     char name[64];
     struct repl_sender *dead_next;
+    /* rdb-key-save-delay's pace (RS_PACE): of the next pace_bytes, no more
+     * than their share of the time since pace_start_us has gone out */
+    size_t pace_bytes, pace_sent;
+    long long pace_us, pace_start_us;
+    ev_timer pace_timer;
 };
 
 /* Senders told RS_FREE, freed by repl_sender_reap once the runtime is done
@@ -112,12 +117,31 @@ static void shut(repl_sender_t *s)
     s->wio_on = false;
     tls_conn_free(s->tls);
     s->tls = NULL;
+    ev_timer_stop(loop, &s->pace_timer);
+    s->pace_bytes = 0;
     close(s->fd);
     s->fd = -1;
     q_clear(&s->out);
     q_clear(&s->held);
     s->queued = 0;
     s->sync_left = 0;
+}
+
+/* How many more bytes the pace lets out now (SIZE_MAX: no pace). When none,
+ * the pace timer is armed to try again. */
+static size_t pace_allows(repl_sender_t *s)
+{
+    if (s->pace_sent >= s->pace_bytes) return SIZE_MAX;
+    long long elapsed = rt_mono_us() - s->pace_start_us;
+    size_t due = elapsed >= s->pace_us ? s->pace_bytes
+                                       : (size_t)((double)s->pace_bytes * (double)elapsed / (double)s->pace_us);
+    if (due > s->pace_sent) return due - s->pace_sent;
+    struct ev_loop *loop = rt_thread_loop(s->actor.thread);
+    if (!ev_is_active(&s->pace_timer)) {
+        ev_timer_set(&s->pace_timer, 0.005, 0.);
+        ev_timer_start(loop, &s->pace_timer);
+    }
+    return 0;
 }
 
 static void try_write(repl_sender_t *s)
@@ -131,7 +155,10 @@ static void try_write(repl_sender_t *s)
             s->pos = 0;
             continue;
         }
-        ssize_t k = tls_io_write(s->tls, s->fd, c->data + s->pos, c->len - s->pos);
+        size_t len = c->len - s->pos, allowed = pace_allows(s);
+        if (allowed == 0) break;
+        if (len > allowed) len = allowed;
+        ssize_t k = tls_io_write(s->tls, s->fd, c->data + s->pos, len);
         if (k < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -142,12 +169,15 @@ static void try_write(repl_sender_t *s)
         }
         s->pos += (size_t)k;
         s->queued -= (size_t)k;
+        if (s->pace_sent < s->pace_bytes) s->pace_sent += (size_t)k;
         s->sync_left -= (size_t)k < s->sync_left ? (size_t)k : s->sync_left;
     }
     if (s->closed) return;
     /* A TLS write that waits for readability is retried by read_cb; a TLS
-     * read that waits for writability needs the write watcher too. */
-    bool pending = (s->out.head < s->out.n && (!s->tls || tls_conn_wants_write(s->tls))) || s->read_wants_write;
+     * read that waits for writability needs the write watcher too. Bytes
+     * held back by the pace (not by the socket) wait for the pace timer. */
+    bool pending = (s->out.head < s->out.n && !ev_is_active(&s->pace_timer) &&
+                    (!s->tls || tls_conn_wants_write(s->tls))) || s->read_wants_write;
     if (pending && !s->wio_on) {
         ev_io_start(loop, &s->wio);
         s->wio_on = true;
@@ -168,6 +198,13 @@ static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
         if (s->closed) return;
     }
     try_write(s);
+}
+
+static void pace_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)revents;
+    try_write(t->data);
 }
 
 static void handle_command(repl_sender_t *s, const uint8_t *buf)
@@ -278,6 +315,17 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
         }
         free(msg);
         break;
+    case RS_PACE: {
+        repl_pace_msg_t *m = (repl_pace_msg_t *)msg;
+        if (!s->closed && m->us > 0) {
+            s->pace_bytes = m->bytes;
+            s->pace_sent = 0;
+            s->pace_us = m->us;
+            s->pace_start_us = rt_mono_us();
+        }
+        free(m);
+        break;
+    }
     case RS_CLOSE:
         shut(s);
         free(msg);
@@ -309,6 +357,8 @@ repl_sender_t *repl_sender_new(rt_thread_t *t, const repl_psync_msg_t *p)
     s->rio.data = s;
     ev_io_init(&s->wio, write_cb, s->fd, EV_WRITE);
     s->wio.data = s;
+    ev_timer_init(&s->pace_timer, pace_cb, 0., 0.);
+    s->pace_timer.data = s;
     ev_io_start(loop, &s->rio);
     return s;
 }
@@ -329,4 +379,13 @@ void repl_sender_signal(repl_sender_t *s, int type)
     rt_msg_t *m = xcalloc(1, sizeof *m);
     m->type = (uint32_t)type;
     rt_send(&s->actor, m);
+}
+
+void repl_sender_pace(repl_sender_t *s, size_t bytes, long long us)
+{
+    repl_pace_msg_t *m = xcalloc(1, sizeof *m);
+    m->hdr.type = RS_PACE;
+    m->bytes = bytes;
+    m->us = us;
+    rt_send(&s->actor, &m->hdr);
 }

@@ -869,6 +869,14 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
         if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
         return;
     }
+    /* A replica loading its master's RDB asynchronously serves the old data
+     * but refuses what would act on the node as a whole (SAVE, REPLICAOF,
+     * CLUSTER SETSLOT ...), as 7.0.15's no_async_loading flag does. */
+    if ((cmd->flags & CMD_NO_ASYNC_LOADING) && rdb_loading_async()) {
+        reply_error_now(c, cmd, RDB_LOADING_ERROR);
+        if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
+        return;
+    }
     current_cmd = cmd;
 
     if (c->flags & CLIENT_MULTI) {

@@ -47,10 +47,13 @@ typedef struct repl_apply {
 } repl_apply_t;
 
 /* WMSG_SWAP_KS: the worker frees its keyspace and adopts `ks` (built off-thread
- * from the master's RDB; nobody else touches it after the send). */
+ * from the master's RDB; nobody else touches it after the send). Sent to
+ * every worker at once with workers_swap_keyspaces, which makes the swap one
+ * moment for the whole node. */
 typedef struct ks_swap {
     rt_msg_t hdr;
     struct keyspace *ks;
+    struct ks_swap_bar *bar;
 } ks_swap_t;
 
 /* WMSG_RUN: `fn` runs on the receiving worker's thread, after the messages
@@ -155,6 +158,12 @@ rt_thread_t *worker_thread(int i);
 /* Sends a message straight to worker i, from a thread that is not a worker
  * (a worker uses worker_send, which keeps the order with its batches). */
 void worker_post(int i, rt_msg_t *msg);
+/* From a thread that is not a worker: every worker i drops its keyspace and
+ * adopts ks[i] (ownership passes; none may be NULL), all at one moment:
+ * each worker parks until all have reached the swap, so no command anywhere
+ * sees the new data while another still sees the old (a fan-out is wholly
+ * before or wholly after: both are posted under the barrier lock). */
+void workers_swap_keyspaces(struct keyspace **ks);
 /* Builds one message per worker with make(i, arg) and posts it to worker i. */
 void workers_send_each(rt_msg_t *(*make)(int i, void *arg), void *arg);
 
