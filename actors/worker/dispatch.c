@@ -863,16 +863,11 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
     /* Stage 2: may this client run it (acl_gate.h) */
     if (!acl_gate_admit_command(c, cmd, top, argc, argv, argvlen)) return;
     /* While dump.rdb loads (start, DEBUG RELOAD) only commands flagged
-     * "loading" run, as 7.0.15 answers the others with -LOADING. */
-    if (!(cmd->flags & CMD_LOADING) && rdb_load_refusing()) {
-        reply_error_now(c, cmd, RDB_LOADING_ERROR);
-        if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
-        return;
-    }
-    /* A replica loading its master's RDB asynchronously serves the old data
-     * but refuses what would act on the node as a whole (SAVE, REPLICAOF,
-     * CLUSTER SETSLOT ...), as 7.0.15's no_async_loading flag does. */
-    if ((cmd->flags & CMD_NO_ASYNC_LOADING) && rdb_loading_async()) {
+     * "loading" run, as 7.0.15 answers the others with -LOADING; a replica's
+     * asynchronous load (swapdb) serves the old data but refuses what acts on
+     * the node as a whole (no_async_loading: SAVE, REPLICAOF, CLUSTER SETSLOT ...). */
+    if ((!(cmd->flags & CMD_LOADING) && rdb_load_refusing()) ||
+        ((cmd->flags & CMD_NO_ASYNC_LOADING) && rdb_loading_async())) {
         reply_error_now(c, cmd, RDB_LOADING_ERROR);
         if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
         return;
