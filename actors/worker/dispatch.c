@@ -862,10 +862,8 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
     c->last_cmd_def = cmd;
     /* Stage 2: may this client run it (acl_gate.h) */
     if (!acl_gate_admit_command(c, cmd, top, argc, argv, argvlen)) return;
-    /* While dump.rdb loads (start, DEBUG RELOAD) only commands flagged
-     * "loading" run, as 7.0.15 answers the others with -LOADING; a replica's
-     * asynchronous load (swapdb) serves the old data but refuses what acts on
-     * the node as a whole (no_async_loading: SAVE, REPLICAOF, CLUSTER SETSLOT ...). */
+    /* While dump.rdb loads (start, DEBUG RELOAD) only commands flagged "loading" run, as 7.0.15
+     * answers the others with -LOADING; a replica's swapdb load refuses those flagged no_async_loading. */
     if ((!(cmd->flags & CMD_LOADING) && rdb_load_refusing()) ||
         ((cmd->flags & CMD_NO_ASYNC_LOADING) && rdb_loading_async())) {
         reply_error_now(c, cmd, RDB_LOADING_ERROR);

@@ -881,28 +881,6 @@ static void on_listeners(worker_t *w, listen_swap_msg_t *m)
     listen_swap_done(m);
 }
 
-/* The rendezvous of a node-wide keyspace swap (workers_swap_keyspaces). */
-struct ks_swap_bar {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int parties, arrived;
-    _Atomic int refs;             /* one per worker; the last one out frees it */
-};
-
-static void swap_bar_wait(struct ks_swap_bar *b)
-{
-    if (!b) return;
-    pthread_mutex_lock(&b->mu);
-    if (++b->arrived == b->parties) pthread_cond_broadcast(&b->cv);
-    while (b->arrived < b->parties) pthread_cond_wait(&b->cv, &b->mu);
-    pthread_mutex_unlock(&b->mu);
-    /* acq_rel: the last one out sees every other's use of the barrier done */
-    if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1) return;
-    pthread_mutex_destroy(&b->mu);
-    pthread_cond_destroy(&b->cv);
-    free(b);
-}
-
 static void worker_behaviour(rt_actor_t *self, rt_msg_t *msg)
 {
     worker_t *w = self->state;
@@ -942,16 +920,6 @@ static void worker_behaviour(rt_actor_t *self, rt_msg_t *msg)
     case WMSG_APPLY:
         on_apply(w, (repl_apply_t *)msg);
         break;
-    case WMSG_SWAP_KS: {
-        ks_swap_t *m = (ks_swap_t *)msg;
-        swap_bar_wait(m->bar);
-        ks_free(w->ks);
-        w->ks = m->ks;
-        worker_keyspace_adopted(w);
-        w->flush_epoch++;             /* every WATCH on this worker is now stale */
-        free(m);
-        break;
-    }
     case WMSG_RUN:
         ((worker_run_t *)msg)->fn(w, msg);
         break;
@@ -966,25 +934,6 @@ static void worker_behaviour(rt_actor_t *self, rt_msg_t *msg)
         free(msg);
     }
     worker_cron_check(w);   /* a key with a TTL may have come with it */
-}
-
-void workers_swap_keyspaces(struct keyspace **ks)
-{
-    struct ks_swap_bar *b = xcalloc(1, sizeof *b);
-    pthread_mutex_init(&b->mu, NULL);
-    pthread_cond_init(&b->cv, NULL);
-    b->parties = g_nworkers;
-    atomic_init(&b->refs, g_nworkers);
-    workers_barrier_lock();       /* one order for every barrier (worker.h) */
-    for (int i = 0; i < g_nworkers; i++) {
-        ks_swap_t *m = xcalloc(1, sizeof *m);
-        m->hdr.type = WMSG_SWAP_KS;
-        m->ks = ks[i];
-        ks[i] = NULL;             /* the worker owns it now */
-        m->bar = b;
-        worker_post(i, &m->hdr);
-    }
-    workers_barrier_unlock();
 }
 
 int workers_start(int n, const int *listen_fds, int nlisten)

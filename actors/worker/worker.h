@@ -29,7 +29,6 @@ enum worker_msg {
     WMSG_BATCH,           /* run a batch of commands here (cmd_batch_t) */
     WMSG_BATCH_DONE,      /* a batch came back with its replies */
     WMSG_APPLY,           /* commands from our master's stream (repl_apply_t): run, no reply */
-    WMSG_SWAP_KS,         /* adopt a keyspace loaded from the master's RDB (ks_swap_t) */
     WMSG_RUN,             /* run a function here (worker_run_t) */
     WMSG_LISTENERS,       /* watch a new set of listening sockets (listen_swap_msg_t, listen.c) */
 };
@@ -45,16 +44,6 @@ typedef struct repl_apply {
     bool from_link;               /* from our master's stream: counted (repl_replica_applied) */
     long long from;               /* the stream offset everything before which was handed over */
 } repl_apply_t;
-
-/* WMSG_SWAP_KS: the worker frees its keyspace and adopts `ks` (built off-thread
- * from the master's RDB; nobody else touches it after the send). Sent to
- * every worker at once with workers_swap_keyspaces, which makes the swap one
- * moment for the whole node. */
-typedef struct ks_swap {
-    rt_msg_t hdr;
-    struct keyspace *ks;
-    struct ks_swap_bar *bar;
-} ks_swap_t;
 
 /* WMSG_RUN: `fn` runs on the receiving worker's thread, after the messages
  * sent to that worker before it, and owns `msg` from then on (frees it or
@@ -159,10 +148,11 @@ rt_thread_t *worker_thread(int i);
  * (a worker uses worker_send, which keeps the order with its batches). */
 void worker_post(int i, rt_msg_t *msg);
 /* From a thread that is not a worker: every worker i drops its keyspace and
- * adopts ks[i] (ownership passes; none may be NULL), all at one moment:
- * each worker parks until all have reached the swap, so no command anywhere
- * sees the new data while another still sees the old (a fan-out is wholly
- * before or wholly after: both are posted under the barrier lock). */
+ * adopts ks[i] (built off-thread from a master's RDB; ownership passes, none
+ * may be NULL), all at one moment: each worker parks until all have reached
+ * the swap, so no command anywhere sees the new data while another still
+ * sees the old (a fan-out is wholly before or wholly after: both are posted
+ * under the barrier lock). WATCHes go stale, counters follow (ks_swap.c). */
 void workers_swap_keyspaces(struct keyspace **ks);
 /* Builds one message per worker with make(i, arg) and posts it to worker i. */
 void workers_send_each(rt_msg_t *(*make)(int i, void *arg), void *arg);
