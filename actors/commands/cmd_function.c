@@ -19,6 +19,7 @@
 #include "actors/commands/script.h"
 #include "actors/commands/script_lua.h"
 #include "actors/config/config.h"
+#include "actors/worker/worker.h"
 #include "proto/glob.h"
 #include "runtime/xmalloc.h"
 
@@ -229,9 +230,20 @@ void cmd_function_stats(cmd_ctx_t *ctx)
 {
     long long libs, funcs;
     fn_reg_counts(&libs, &funcs);
+    resp_buf_t running;
+    resp_buf_init(&running, ctx->reply->proto);
+    /* a busy script of any worker, so that every client sees it whatever worker serves it */
+    int busy = script_busy_running(&running);
+    if (busy == 1) {
+        resp_buf_free(&running);
+        resp_add_error(ctx->reply, WORKER_BUSY_EVAL);
+        return;
+    }
     resp_add_map(ctx->reply, 2);
     resp_add_bulk_str(ctx->reply, "running_script");
-    resp_add_null(ctx->reply);   /* a function running on this client's worker would hold it (docs/scripting.md) */
+    if (busy) resp_buf_append(ctx->reply, running.data, running.len);
+    else resp_add_null(ctx->reply);
+    resp_buf_free(&running);
     resp_add_bulk_str(ctx->reply, "engines");
     resp_add_map(ctx->reply, 1);
     resp_add_bulk_str(ctx->reply, "LUA");

@@ -20,8 +20,10 @@
  */
 #include <lauxlib.h>
 #include <lua.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "actors/commands/script_lua.h"
@@ -46,7 +48,55 @@ static __thread struct {
     run_slot_t *slot;
     long long start_ms;
     const char *name;             /* for the log line */
+    const cmd_ctx_t *ctx;         /* the call, for FUNCTION STATS */
 } tl_busy;
+
+/* What FUNCTION STATS shows of the busy script (the first one to turn busy
+ * while none was shown): written by its worker when it turns busy and when
+ * it ends, read by STATS on any worker; under the lock. */
+static pthread_mutex_t g_shown_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    run_slot_t *slot;             /* NULL: nothing shown */
+    char name[256];
+    resp_buf_t command;           /* the call, as a RESP array */
+    long long start_ms;
+} g_shown;
+
+/* The owner, turning busy: its script becomes the one STATS shows if none is. */
+static void show_busy(void)
+{
+    pthread_mutex_lock(&g_shown_lock);
+    if (!g_shown.slot) {
+        const cmd_ctx_t *ctx = tl_busy.ctx;
+        g_shown.slot = tl_busy.slot;
+        snprintf(g_shown.name, sizeof g_shown.name, "%s", tl_busy.name);
+        g_shown.start_ms = tl_busy.start_ms;
+        resp_buf_init(&g_shown.command, 2);
+        resp_add_array(&g_shown.command, ctx->argc);
+        for (int i = 0; i < ctx->argc; i++) resp_add_bulk(&g_shown.command, ctx->argv[i], ctx->argvlen[i]);
+    }
+    pthread_mutex_unlock(&g_shown_lock);
+}
+
+int script_busy_running(resp_buf_t *r)
+{
+    int found = 0;
+    pthread_mutex_lock(&g_shown_lock);
+    if (g_shown.slot) {
+        found = atomic_load_explicit(&g_shown.slot->is_eval, memory_order_relaxed) ? 1 : 2;
+        if (found == 2) {
+            resp_add_map(r, 3);
+            resp_add_bulk_str(r, "name");
+            resp_add_bulk_str(r, g_shown.name);
+            resp_add_bulk_str(r, "command");
+            resp_buf_append(r, g_shown.command.data, g_shown.command.len);
+            resp_add_bulk_str(r, "duration_ms");
+            resp_add_int(r, rt_mono_ms() - g_shown.start_ms);
+        }
+    }
+    pthread_mutex_unlock(&g_shown_lock);
+    return found;
+}
 
 static _Atomic int g_threshold_idx = CONFIG_IDX_UNSET;
 
@@ -66,6 +116,7 @@ static void hook(lua_State *L, lua_Debug *ar)
                     "script using the %s command. Script name is: %s.", elapsed,
                     is_eval ? "SCRIPT KILL" : "FUNCTION KILL", tl_busy.name);
         atomic_store_explicit(&s->state, RUN_BUSY, memory_order_relaxed);
+        show_busy();
         worker_busy_begin(tl_busy.w, is_eval);
     }
     worker_busy_poll(tl_busy.w);
@@ -79,8 +130,9 @@ static void hook(lua_State *L, lua_Debug *ar)
     }
 }
 
-void script_busy_start(lua_State *L, struct worker *w, const char *name, bool is_eval)
+void script_busy_start(lua_State *L, const cmd_ctx_t *ctx, const char *name, bool is_eval)
 {
+    struct worker *w = ctx->worker;
     run_slot_t *s = &g_slots[worker_index(w)];
     atomic_store_explicit(&s->kill, false, memory_order_relaxed);
     atomic_store_explicit(&s->dirty, false, memory_order_relaxed);
@@ -90,6 +142,7 @@ void script_busy_start(lua_State *L, struct worker *w, const char *name, bool is
     tl_busy.slot = s;
     tl_busy.start_ms = rt_mono_ms();
     tl_busy.name = name;
+    tl_busy.ctx = ctx;
     lua_sethook(L, hook, LUA_MASKCOUNT, 100000);
 }
 
@@ -98,7 +151,15 @@ void script_busy_stop(lua_State *L)
     run_slot_t *s = tl_busy.slot;
     if (!s) return;
     lua_sethook(L, NULL, 0, 0);
-    if (atomic_load_explicit(&s->state, memory_order_relaxed) == RUN_BUSY) worker_busy_end(tl_busy.w);
+    if (atomic_load_explicit(&s->state, memory_order_relaxed) == RUN_BUSY) {
+        pthread_mutex_lock(&g_shown_lock);
+        if (g_shown.slot == s) {
+            g_shown.slot = NULL;
+            resp_buf_free(&g_shown.command);
+        }
+        pthread_mutex_unlock(&g_shown_lock);
+        worker_busy_end(tl_busy.w);
+    }
     atomic_store_explicit(&s->state, RUN_IDLE, memory_order_relaxed);
     atomic_store_explicit(&s->kill, false, memory_order_relaxed);
     tl_busy.slot = NULL;

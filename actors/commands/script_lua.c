@@ -783,7 +783,7 @@ void script_lua_invoke(cmd_ctx_t *ctx, lua_State *L, const char *name, unsigned 
     bool wrap = rb && !repl_in_multi(rb);
     if (wrap) repl_multi_begin(rb);
     blocking_hold(ctx->worker, true);   /* clients waiting on keys are served once, at the end */
-    script_busy_start(L, ctx->worker, name, !fcall);
+    script_busy_start(L, ctx, name, !fcall);
     int err = lua_pcall(L, nargs, 1, -2 - nargs);
     script_busy_stop(L);
     blocking_hold(ctx->worker, false);

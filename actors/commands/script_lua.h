@@ -46,14 +46,18 @@ void script_sandbox_guard(lua_State *L);
 /* Protects the globals of a state whose globals are all set: the last step. */
 void script_sandbox_lock(lua_State *L);
 
-/* Busy scripts (script_busy.c): around a script's pcall on worker w (name:
- * the sha or function name, for the log); a write called by the script; the
- * SCRIPT KILL (is_eval) / FUNCTION KILL request: NULL when a script will be
- * killed, else the error text (without the leading '-'). */
-struct worker;
-void script_busy_start(lua_State *L, struct worker *w, const char *name, bool is_eval);
+/* Busy scripts (script_busy.c): around a script's pcall for the call ctx
+ * (name: the sha or function name, for the log and FUNCTION STATS); a write
+ * called by the script; the SCRIPT KILL (is_eval) / FUNCTION KILL request:
+ * NULL when a script will be killed, else the error text (without the
+ * leading '-'). */
+void script_busy_start(lua_State *L, const cmd_ctx_t *ctx, const char *name, bool is_eval);
 void script_busy_stop(lua_State *L);
 void script_busy_note_write(void);
 const char *script_kill(bool is_eval);
+/* FUNCTION STATS's running_script: 0 when no script is busy; 1 when an
+ * EVAL is (STATS answers -BUSY, as 7.0.15); 2 when a function is, with its
+ * map (name, command, duration_ms) added to r. */
+int script_busy_running(resp_buf_t *r);
 
 #endif

@@ -10,6 +10,8 @@ What it must never do: weaken an expectation to match our node; the reference se
 is the contract. FUNCTION LIST's order of libraries is its dict's in 7.0.15 (flagged
 nondeterministic_output_order): cases list one library, or compare sorted.
 """
+import time
+
 import pytest
 
 import helpers as h
@@ -522,3 +524,48 @@ def test_cluster_routing_same_as_redis(servers):
             replies.append(norm(d.raw("FCALL", "get", "1", missing)))          # served
         results.append(replies)
     assert results[1] == results[0]
+
+
+def test_stats_and_kill_of_a_busy_function_as_redis(servers):
+    """FUNCTION STATS while a function is busy shows it (name, command; duration_ms counts
+    up), RESP2 and RESP3; while an EVAL is busy it answers -BUSY; FUNCTION KILL stops the
+    function (shoal with one worker: every client shares the function's worker)."""
+    spin = lib("busy", "redis.register_function{function_name='spin', flags={'no-writes'}, "
+                       "callback=function() local i = 0 while true do i = i + 1 end end}")
+
+    def duration_masked(reply):
+        i = reply.find(b"duration_ms\r\n:")
+        return reply if i < 0 else reply[:i + 14] + b"D" + reply[reply.index(b"\r\n", i + 14):]
+
+    got = []
+    for kind in ("redis", "shoal"):
+        srv = h.single_node(servers, kind, workers=1) if kind == "shoal" else h.single_node(servers, kind)
+        out = []
+        with srv.raw(timeout=10) as a, srv.raw() as b, srv.raw() as b3:
+            assert b.call("CONFIG", "SET", "busy-reply-threshold", "100") == "OK"
+            assert b.call("FUNCTION", "LOAD", spin) == b"busy"
+            b3.raw("HELLO", "3")
+            out.append(b.raw("FUNCTION", "STATS"))
+            a.send(h.encode("FCALL", "spin", "1", "{k}", "arg"))
+            deadline = time.monotonic() + 5
+            while not b.raw("FUNCTION", "STATS").startswith(b"*4\r\n$14\r\nrunning_script\r\n*6"):
+                assert time.monotonic() < deadline, "the function never showed in FUNCTION STATS"
+                time.sleep(0.02)
+            first = b.raw("FUNCTION", "STATS")
+            time.sleep(0.2)
+            d1 = int(first.split(b"duration_ms\r\n:")[1].split(b"\r\n")[0])
+            second = b.raw("FUNCTION", "STATS")
+            d2 = int(second.split(b"duration_ms\r\n:")[1].split(b"\r\n")[0])
+            assert d2 >= d1 + 150, (d1, d2)
+            out += [duration_masked(first), duration_masked(b3.raw("FUNCTION", "STATS"))]
+            out.append(b.raw("SCRIPT", "KILL"))
+            out.append(b.raw("FUNCTION", "KILL"))
+            out.append(a.read()[0])
+            out.append(b.raw("FUNCTION", "STATS"))
+            a.send(h.encode("EVAL", "while true do end", "0"))
+            h.wait_until(lambda: b.raw("PING").startswith(b"-BUSY"), 5, what="the EVAL turned busy")
+            out.append(b.raw("FUNCTION", "STATS"))
+            out.append(b.raw("SCRIPT", "KILL"))
+            a.read()
+        got.append(out)
+    assert got[1] == got[0]
