@@ -153,20 +153,40 @@ static bool node_is_replica(cmd_ctx_t *ctx)
     return s && (s->nodes[s->myself].flags & NODE_SLAVE);
 }
 
-/* The arguments of a redis.call-like function as command arguments. */
+/* The arguments of a redis.call-like function as command arguments: in
+ * place up to ARGS_INLINE (the usual call), on the heap beyond. Used where
+ * it was declared (it points into itself); args_free after. */
+#define ARGS_INLINE 8
 typedef struct {
     const uint8_t **argv;
     size_t *argvlen;
     char (*nums)[32];             /* the text of number arguments */
+    const uint8_t *argv_in[ARGS_INLINE];
+    size_t argvlen_in[ARGS_INLINE];
+    char nums_in[ARGS_INLINE][32];
 } lua_args_t;
 
-/* Fills a (malloc'd arrays, freed by the caller) from the argc values on
- * the stack; the error text when one is neither a string nor a number. */
+static void args_free(lua_args_t *a)
+{
+    if (a->argv == a->argv_in) return;
+    free(a->argv);
+    free(a->argvlen);
+    free(a->nums);
+}
+
+/* Fills a from the argc values on the stack; the error text when one is
+ * neither a string nor a number. */
 static const char *args_from_lua(lua_State *L, int argc, lua_args_t *a)
 {
-    a->argv = xmalloc(sizeof *a->argv * (size_t)argc);
-    a->argvlen = xmalloc(sizeof *a->argvlen * (size_t)argc);
-    a->nums = xmalloc(32 * (size_t)argc);
+    if (argc <= ARGS_INLINE) {
+        a->argv = a->argv_in;
+        a->argvlen = a->argvlen_in;
+        a->nums = a->nums_in;
+    } else {
+        a->argv = xmalloc(sizeof *a->argv * (size_t)argc);
+        a->argvlen = xmalloc(sizeof *a->argvlen * (size_t)argc);
+        a->nums = xmalloc(32 * (size_t)argc);
+    }
     const char *err = NULL;
     for (int j = 0; j < argc; j++) {
         if (lua_type(L, j + 1) == LUA_TNUMBER) {
@@ -210,7 +230,6 @@ static int generic_call(lua_State *L, bool raise)
     const char *err = args_from_lua(L, argc, &a);
     const uint8_t **argv = a.argv;
     size_t *argvlen = a.argvlen;
-    char (*nums)[32] = a.nums;
     const cmd_def_t *cmd = NULL;
     int denied = 0;
     if (!err) {
@@ -240,9 +259,7 @@ static int generic_call(lua_State *L, bool raise)
         if (!err && n > 0 && config_cluster_enabled()) err = call_slot_refused(run, cmd, argc, argv, argvlen, pos, n);
     }
     if (err) {
-        free(argv);
-        free(argvlen);
-        free(nums);
+        args_free(&a);
         lua_pop(L, argc);
         script_push_error(L, err, strlen(err));
         return raise ? lua_error(L) : 1;
@@ -258,9 +275,7 @@ static int generic_call(lua_State *L, bool raise)
     repl_wbuf_pos_t before = repl_wbuf_tell(rb);
     dispatch_run_for(ctx->worker, 0, cmd, argc, argv, argvlen, &out, ctx->now_ms);
     if (run->repl == 0) repl_wbuf_rewind(rb, before);
-    free(argv);
-    free(argvlen);
-    free(nums);
+    args_free(&a);
     lua_pop(L, argc);
     resp_buf_append(&out, "", 1);   /* a NUL past the end, for the parser's strchr */
     script_reply_to_lua(L, out.data);
@@ -374,9 +389,7 @@ static int l_acl_check_cmd(lua_State *L)
     cmd_ctx_t *ctx = tl_run->ctx;
     bool allowed = !known || !ctx->acl_uid ||
                    acl_gate_allowed(ctx->worker, ctx->acl_uid, cmd, argc, a.argv, a.argvlen);
-    free(a.argv);
-    free(a.argvlen);
-    free(a.nums);
+    args_free(&a);
     if (err) return raise_error(L, err);
     if (!known) return raise_error(L, "Invalid command passed to redis.acl_check_cmd()");
     lua_pushboolean(L, allowed);
@@ -563,6 +576,10 @@ static lua_State *state_new(void)
     lua_pop(L, 1);
     luaL_loadbuffer(L, err_handler, sizeof err_handler - 1, "@err_handler_def");
     lua_pcall(L, 0, 0, 0);
+    /* also under a light key: each script fetches it, and the globals' proxy is slower */
+    lua_pushlightuserdata(L, (void *)err_handler);
+    lua_getglobal(L, "__redis__err__handler");
+    lua_rawset(L, LUA_REGISTRYINDEX);
     script_sandbox_lock(L);
     return L;
 }
@@ -715,7 +732,8 @@ void script_run(cmd_ctx_t *ctx, const char *sha, const char *body, size_t len, i
     lua_State *L = state_get();
     char fname[43] = "f_";
     memcpy(fname + 2, sha, 41);
-    lua_getglobal(L, "__redis__err__handler");
+    lua_pushlightuserdata(L, (void *)err_handler);
+    lua_rawget(L, LUA_REGISTRYINDEX);
     lua_getfield(L, LUA_REGISTRYINDEX, fname);
     if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
