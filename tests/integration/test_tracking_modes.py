@@ -236,3 +236,25 @@ def test_table_limit_forgets_and_tells(servers):
             w.call("CONFIG", "SET", "tracking-table-max-keys", "0")
         return out
     _both(servers, run)
+
+
+def test_eviction_invalidates_and_notifies(servers):
+    def body(srv, t, w, out):
+        with srv.raw() as sub:
+            out.append(w.raw("CONFIG", "SET", "notify-keyspace-events", "Ee"))
+            out.append(sub.raw("SUBSCRIBE", "__keyevent@0__:evicted"))
+            out.append(t.raw("CLIENT", "TRACKING", "ON"))
+            w.call("SET", "plain", "1")
+            w.call("SET", "vol", "1", "EX", "1000")     # the only key volatile-ttl may evict
+            out.append(t.raw("GET", "vol"))
+            out.append(w.raw("CONFIG", "SET", "maxmemory-policy", "volatile-ttl"))
+            out.append(w.raw("CONFIG", "SET", "maxmemory", "1"))
+            # evicts vol; its own reply (7.0.15: -OOM, nothing else to evict) is maxmemory's business
+            w.raw("SET", "more", "x")
+            out += _drain(t, 1)
+            out.append(sub.read()[0])
+            out.append(w.raw("CONFIG", "SET", "maxmemory", "0"))
+            out.append(w.raw("EXISTS", "vol", "plain"))
+            out.append(_nothing_more(t))
+            w.call("CONFIG", "SET", "notify-keyspace-events", "")
+    _resp3_tracker(servers, body)
