@@ -34,6 +34,7 @@
 #include "actors/repl/standalone.h"
 #include "actors/shutdown.h"
 #include "actors/state/state.h"
+#include "actors/worker/evict.h"
 #include "actors/worker/fdlimit.h"
 #include "actors/worker/listen.h"
 #include "actors/worker/stats.h"
@@ -275,7 +276,10 @@ static int serve(char addrs[][CONFIG_ADDR_MAX], int naddr, const int *fds, int n
         return -1;
     }
     if (replay) {
-        if (aof_replay() != 0) return -1;
+        evict_set_loading(true);
+        int rc = aof_replay();
+        evict_set_loading(false);
+        if (rc != 0) return -1;
         if (!loading) log_ready();
         listen_attach(fds, nfds);
     }

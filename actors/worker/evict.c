@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "actors/config/config.h"
+#include "actors/persist/rdb_load.h"
 #include "actors/repl/repl.h"
 #include "actors/state/state.h"
 #include "actors/worker/asm_lane.h"
@@ -66,6 +67,11 @@ bool evict_out_of_memory(void)
     int p = evict_policy();
     return p == EVICT_NOEVICTION || candidates_on_node(p) == 0;
 }
+
+static _Atomic bool g_loading;
+
+/* relaxed: set before the replay's messages are sent and cleared after the workers answered them */
+void evict_set_loading(bool on) { atomic_store_explicit(&g_loading, on, memory_order_relaxed); }
 
 bool evict_refuses(const struct cluster_snapshot *snap, bool denyoom)
 {
@@ -229,7 +235,9 @@ static long long share_to_free(worker_t *w, long long over)
 int evict_perform(worker_t *w)
 {
     long long max = evict_maxmemory();
-    if (max <= 0 || ks_replica_mode(w->ks)) return EVICT_OK;
+    if (max <= 0 || ks_replica_mode(w->ks) || atomic_load_explicit(&g_loading, memory_order_relaxed) ||
+        rdb_load_refusing())
+        return EVICT_OK;
     long long used = evict_used_memory();
     if (used <= max) return EVICT_OK;
     int policy = evict_policy();

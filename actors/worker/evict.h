@@ -53,6 +53,9 @@ bool evict_out_of_memory(void);
  * replica ignores maxmemory: replica-ignore-maxmemory). */
 struct cluster_snapshot;
 bool evict_refuses(const struct cluster_snapshot *snap, bool denyoom);
+/* While the node loads its AOF (main.c) nothing is evicted, as 7.0.15
+ * evicts only before a client's command; a dump.rdb load likewise. */
+void evict_set_loading(bool on);
 /* The thread holding w's keyspace, inside a snapshot section: evicts keys of
  * w's partition toward its share of the excess. EVICT_OK (nothing to do or
  * done), EVICT_RUNNING (the time limit came first: the next command or the
