@@ -321,13 +321,18 @@ static void invalidate_key(trk_table_t *t, uint64_t writer, const uint8_t *key, 
 
 /* ---------------- the table limit (tracking-table-max-keys) ---------------- */
 
-static int g_max_keys_cfg = -1;
+static _Atomic int g_max_keys_cfg = -2;   /* -2: not looked up yet */
 static atomic_flag g_trimming = ATOMIC_FLAG_INIT;
 
 static long long max_keys(void)
 {
-    if (g_max_keys_cfg < 0) g_max_keys_cfg = config_find("tracking-table-max-keys");   /* same answer on every thread */
-    return g_max_keys_cfg < 0 ? 0 : config_get_num_at(g_max_keys_cfg);
+    /* relaxed: every thread that looks it up finds the same index */
+    int at = atomic_load_explicit(&g_max_keys_cfg, memory_order_relaxed);
+    if (at == -2) {
+        at = config_find("tracking-table-max-keys");
+        atomic_store_explicit(&g_max_keys_cfg, at, memory_order_relaxed);
+    }
+    return at < 0 ? 0 : config_get_num_at(at);
 }
 
 static uint64_t next_random(void)
