@@ -38,6 +38,7 @@ void client_info_line(const client_t *c, char *line, size_t cap)
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) flags[k++] = 'c';
     if (c->flags & CLIENT_UNIX_SOCKET) flags[k++] = 'U';
     if (c->flags & CLIENT_READONLY) flags[k++] = 'r';
+    if (c->flags & CLIENT_NO_EVICT) flags[k++] = 'e';
     if (k == 0) flags[k++] = 'N';
     flags[k] = '\0';
     char cmdname[96] = "NULL";
@@ -63,6 +64,45 @@ static void format_client(const client_t *c, resp_buf_t *out)
     client_info_line(c, line, sizeof line);
     resp_buf_append(out, line, strlen(line));
     resp_buf_append(out, "\n", 1);
+}
+
+void client_reply_end(client_t *c, client_reply_mark_t m)
+{
+    if (c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP)) {
+        /* what the command answered at once went to the output (nothing
+         * was owed before it) or to slots after the old tail */
+        if (!m.tail && c->out.len > m.out_len) c->out.len = m.out_len;
+        for (reply_slot_t *s = m.tail ? m.tail->next : c->pending_head; s; s = s->next) s->muted = true;
+    }
+    c->flags &= ~CLIENT_REPLY_SKIP;
+    if (c->flags & CLIENT_REPLY_SKIP_NEXT) c->flags = (c->flags & ~CLIENT_REPLY_SKIP_NEXT) | CLIENT_REPLY_SKIP;
+}
+
+void cmd_client_reply(cmd_ctx_t *ctx)
+{
+    client_t *c = ctx->client;
+    if (arg_is_at(ctx, 2, "on")) {
+        c->flags &= ~(CLIENT_REPLY_SKIP | CLIENT_REPLY_OFF);
+        resp_add_simple(ctx->reply, "OK");
+    } else if (arg_is_at(ctx, 2, "off")) {
+        c->flags |= CLIENT_REPLY_OFF;
+    } else if (arg_is_at(ctx, 2, "skip")) {
+        if (!(c->flags & CLIENT_REPLY_OFF)) c->flags |= CLIENT_REPLY_SKIP_NEXT;
+    } else {
+        resp_add_error(ctx->reply, "ERR syntax error");
+    }
+}
+
+void cmd_client_no_evict(cmd_ctx_t *ctx)
+{
+    /* 'e' in CLIENT LIST; a client so marked is never evicted for memory */
+    if (arg_is_at(ctx, 2, "on")) ctx->client->flags |= CLIENT_NO_EVICT;
+    else if (arg_is_at(ctx, 2, "off")) ctx->client->flags &= ~CLIENT_NO_EVICT;
+    else {
+        resp_add_error(ctx->reply, "ERR syntax error");
+        return;
+    }
+    resp_add_simple(ctx->reply, "OK");
 }
 
 void cmd_client_id(cmd_ctx_t *ctx) { resp_add_int(ctx->reply, (long long)ctx->client->id); }
@@ -309,19 +349,56 @@ void cmd_client_kill_reply(struct reply_slot *s)
 
 void cmd_client_help(cmd_ctx_t *ctx)
 {
+    /* 7.0.15's text, word for word (CACHING included: tracking.c) */
     static const char *lines[] = {
         "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "GETNAME", "    Return the name of the current connection.",
-        "ID", "    Return the ID of the current connection.",
-        "INFO", "    Return information about the current client connection.",
-        "KILL <ip:port>", "    Kill connection made from <ip:port>.",
-        "KILL <option> <value> [<option> <value> [...]]", "    Kill connections. Options are: ID, ADDR, LADDR, TYPE, USER, SKIPME, MAXAGE.",
-        "LIST [options ...]", "    Return information about client connections.",
-        "UNPAUSE", "    Stop the current client pause, resuming traffic.",
-        "PAUSE <timeout> [WRITE|ALL]", "    Suspend all, or just write, clients for <timeout> milliseconds.",
-        "SETNAME <name>", "    Assign the name <name> to the current connection.",
-        "UNBLOCK <clientid> [TIMEOUT|ERROR]", "    Unblock the specified blocked client.",
-        "HELP", "    Print this help.",
+        "CACHING (YES|NO)",
+        "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+        "GETREDIR",
+        "    Return the client ID we are redirecting to when tracking is enabled.",
+        "GETNAME",
+        "    Return the name of the current connection.",
+        "ID",
+        "    Return the ID of the current connection.",
+        "INFO",
+        "    Return information about the current client connection.",
+        "KILL <ip:port>",
+        "    Kill connection made from <ip:port>.",
+        "KILL <option> <value> [<option> <value> [...]]",
+        "    Kill connections. Options are:",
+        "    * ADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made from the specified address",
+        "    * LADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made to specified local address",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Kill connections by type.",
+        "    * USER <username>",
+        "      Kill connections authenticated by <username>.",
+        "    * SKIPME (YES|NO)",
+        "      Skip killing current connection (default: yes).",
+        "LIST [options ...]",
+        "    Return information about client connections. Options:",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Return clients of specified type.",
+        "UNPAUSE",
+        "    Stop the current client pause, resuming traffic.",
+        "PAUSE <timeout> [WRITE|ALL]",
+        "    Suspend all, or just write, clients for <timeout> milliseconds.",
+        "REPLY (ON|OFF|SKIP)",
+        "    Control the replies sent to the current connection.",
+        "SETNAME <name>",
+        "    Assign the name <name> to the current connection.",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+        "    Unblock the specified blocked client.",
+        "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+        "         [OPTIN] [OPTOUT] [NOLOOP]",
+        "    Control server assisted client side caching.",
+        "TRACKINGINFO",
+        "    Report tracking status for the current connection.",
+        "NO-EVICT (ON|OFF)",
+        "    Protect current client connection from eviction.",
+        "HELP",
+        "    Prints this help.",
     };
     arg_reply_help(ctx, lines, sizeof lines / sizeof lines[0]);
 }

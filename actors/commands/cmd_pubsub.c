@@ -155,7 +155,7 @@ void cmd_reset(cmd_ctx_t *ctx)
     tracking_client_reset(c);     /* 7.0.15 disables tracking too */
     monitor_remove(c);            /* and ends MONITOR */
     c->name[0] = '\0';
-    c->flags &= ~(CLIENT_ASKING | CLIENT_READONLY | CLIENT_PUBSUB);
+    c->flags &= ~(CLIENT_ASKING | CLIENT_READONLY | CLIENT_PUBSUB | CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP_NEXT);
     ctx->reply->proto = 2;
     resp_add_simple(ctx->reply, "RESET");
 }

@@ -1,5 +1,5 @@
 /* cmdtable_ops.c - command table entries for the operators' introspection
- * commands: SLOWLOG and MONITOR.
+ * commands: SLOWLOG, MONITOR and LATENCY; MODULE, LOLWUT and SWAPDB.
  *
  * Generated once from the COMMAND INFO / COMMAND DOCS replies of a real
  * redis-server 7.0.15, then kept by hand: arity, flags, key positions, ACL
@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include "actors/commands/cmd.h"
 #include "actors/commands/commands.h"
+#include "actors/worker/latency.h"
 #include "actors/worker/monitor.h"
 #include "actors/worker/slowlog.h"
 
@@ -19,6 +20,150 @@ static const cmd_history_t history_slowlog_get[] = {
 
 static const cmd_arg_doc_t args_slowlog_get[] = {
     { .name = "count", .type = "integer", .key_spec_index = -1, .flags = CMD_ARG_OPTIONAL },
+};
+
+static const cmd_arg_doc_t args_latency_reset[] = {
+    { .name = "event", .type = "string", .key_spec_index = -1, .flags = CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE },
+};
+
+static const cmd_arg_doc_t args_latency_graph[] = {
+    { .name = "event", .type = "string", .key_spec_index = -1 },
+};
+
+static const cmd_arg_doc_t args_latency_history[] = {
+    { .name = "event", .type = "string", .key_spec_index = -1 },
+};
+
+static cmd_def_t subcommands_latency[] = {
+    {
+        .name = "doctor", .arity = 2, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .flag_names = "admin noscript loading stale",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "admin slow dangerous",
+        .tips = "nondeterministic_output request_policy:all_nodes response_policy:special",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_latency_doctor,
+        .summary = "Writes a report on the latency spikes seen, with advice",
+        .since = "2.8.13", .group = "server", .complexity = "O(1)",
+    },
+    {
+        .name = "reset", .arity = -2, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .flag_names = "admin noscript loading stale",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "admin slow dangerous",
+        .tips = "request_policy:all_nodes response_policy:all_succeeded",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_latency_reset,
+        .summary = "Forgets the samples of some events, or of all",
+        .since = "2.8.13", .group = "server", .complexity = "O(1)",
+        .args = args_latency_reset, .arg_count = 1,
+    },
+    {
+        .name = "graph", .arity = 3, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .flag_names = "admin noscript loading stale",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "admin slow dangerous",
+        .tips = "nondeterministic_output request_policy:all_nodes response_policy:special",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_latency_graph,
+        .summary = "Draws an event's samples as an ASCII graph",
+        .since = "2.8.13", .group = "server", .complexity = "O(1)",
+        .args = args_latency_graph, .arg_count = 1,
+    },
+    {
+        .name = "history", .arity = 3, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .flag_names = "admin noscript loading stale",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "admin slow dangerous",
+        .tips = "nondeterministic_output request_policy:all_nodes response_policy:special",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_latency_history,
+        .summary = "Lists an event's samples with their times",
+        .since = "2.8.13", .group = "server", .complexity = "O(1)",
+        .args = args_latency_history, .arg_count = 1,
+    },
+    {
+        .name = "help", .arity = 2, .flags = CMD_LOADING | CMD_STALE, .flag_names = "loading stale",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "slow",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_latency_help,
+        .summary = "Lists the LATENCY subcommands with a short description",
+        .since = "2.8.13", .group = "server", .complexity = "O(1)",
+    },
+    {
+        .name = "latest", .arity = 2, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .flag_names = "admin noscript loading stale",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "admin slow dangerous",
+        .tips = "nondeterministic_output request_policy:all_nodes response_policy:special",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_latency_latest,
+        .summary = "Gives the newest sample and the worst of every event",
+        .since = "2.8.13", .group = "server", .complexity = "O(1)",
+    },
+    { .name = NULL },
+};
+
+static const cmd_arg_doc_t args_module_loadex_configs[] = {
+    { .name = "name", .type = "string", .key_spec_index = -1 },
+    { .name = "value", .type = "string", .key_spec_index = -1 },
+};
+
+static const cmd_arg_doc_t args_module_loadex_args[] = {
+    { .name = "arg", .type = "string", .key_spec_index = -1 },
+};
+
+static const cmd_arg_doc_t args_module_loadex[] = {
+    { .name = "path", .type = "string", .key_spec_index = -1 },
+    { .name = "configs", .type = "block", .key_spec_index = -1, .token = "CONFIG", .flags = CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE | CMD_ARG_MULTIPLE_TOKEN, .subargs = args_module_loadex_configs, .subarg_count = 2 },
+    { .name = "args", .type = "block", .key_spec_index = -1, .token = "ARGS", .flags = CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, .subargs = args_module_loadex_args, .subarg_count = 1 },
+};
+
+static const cmd_arg_doc_t args_module_load[] = {
+    { .name = "path", .type = "string", .key_spec_index = -1 },
+    { .name = "arg", .type = "string", .key_spec_index = -1, .flags = CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE },
+};
+
+static const cmd_arg_doc_t args_module_unload[] = {
+    { .name = "name", .type = "string", .key_spec_index = -1 },
+};
+
+static cmd_def_t subcommands_module[] = {
+    {
+        .name = "list", .arity = 2, .flags = CMD_ADMIN | CMD_NOSCRIPT, .flag_names = "admin noscript",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "admin slow dangerous",
+        .tips = "nondeterministic_output_order",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_module_list,
+        .summary = "Lists the loaded modules (none)",
+        .since = "4.0.0", .group = "server", .complexity = "O(N), N being the number of modules loaded",
+    },
+    {
+        .name = "loadex", .arity = -3, .flags = CMD_ADMIN | CMD_NOSCRIPT, .flag_names = "admin noscript no_async_loading",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "admin slow dangerous",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_module_load,
+        .summary = "Would load a module with configurations and arguments",
+        .since = "7.0.0", .group = "server", .complexity = "O(1)",
+        .args = args_module_loadex, .arg_count = 3,
+    },
+    {
+        .name = "load", .arity = -3, .flags = CMD_ADMIN | CMD_NOSCRIPT, .flag_names = "admin noscript no_async_loading",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "admin slow dangerous",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_module_load,
+        .summary = "Would load a module",
+        .since = "4.0.0", .group = "server", .complexity = "O(1)",
+        .args = args_module_load, .arg_count = 2,
+    },
+    {
+        .name = "unload", .arity = 3, .flags = CMD_ADMIN | CMD_NOSCRIPT, .flag_names = "admin noscript no_async_loading",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "admin slow dangerous",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_module_unload,
+        .summary = "Would unload a module",
+        .since = "4.0.0", .group = "server", .complexity = "O(1)",
+        .args = args_module_unload, .arg_count = 1,
+    },
+    {
+        .name = "help", .arity = 2, .flags = CMD_LOADING | CMD_STALE, .flag_names = "loading stale",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "slow",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_module_help,
+        .summary = "Lists the MODULE subcommands with a short description",
+        .since = "5.0.0", .group = "server", .complexity = "O(1)",
+    },
+    { .name = NULL },
+};
+
+
+static const cmd_arg_doc_t args_lolwut[] = {
+    { .name = "version", .type = "integer", .key_spec_index = -1, .token = "VERSION", .flags = CMD_ARG_OPTIONAL },
+};
+
+
+static const cmd_arg_doc_t args_swapdb[] = {
+    { .name = "index1", .type = "integer", .key_spec_index = -1 },
+    { .name = "index2", .type = "integer", .key_spec_index = -1 },
 };
 
 #define SLOWLOG_FANOUT { .part = slowlog_part, .merge = slowlog_merge, .reply = slowlog_reply }
@@ -62,6 +207,14 @@ static cmd_def_t subcommands_slowlog[] = {
 
 cmd_def_t cmdtable_ops[] = {
     {
+        .name = "latency", .arity = -2, .flags = 0, .flag_names = "",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "slow",
+        .exec = CMD_EXEC_CLIENT, .handler = NULL,
+        .summary = "Groups the latency monitor's commands",
+        .since = "2.8.13", .group = "server", .complexity = "Varies with the subcommand.",
+        .subcommands = subcommands_latency,
+    },
+    {
         .name = "slowlog", .arity = -2, .flags = 0, .flag_names = "",
         .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "slow",
         .exec = CMD_EXEC_CLIENT, .handler = NULL,
@@ -75,6 +228,30 @@ cmd_def_t cmdtable_ops[] = {
         .exec = CMD_EXEC_CLIENT, .handler = cmd_monitor,
         .summary = "Streams every command the server runs to this connection",
         .since = "1.0.0", .group = "server",
+    },
+    {
+        .name = "module", .arity = -2, .flags = 0, .flag_names = "",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "slow",
+        .exec = CMD_EXEC_CLIENT, .handler = NULL,
+        .summary = "Groups the module commands",
+        .since = "4.0.0", .group = "server", .complexity = "Varies with the subcommand.",
+        .subcommands = subcommands_module,
+    },
+    {
+        .name = "lolwut", .arity = -1, .flags = CMD_READONLY | CMD_FAST, .flag_names = "readonly fast",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "read fast",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_lolwut,
+        .summary = "Shows a small piece of art and the Redis version",
+        .since = "5.0.0", .group = "server",
+        .args = args_lolwut, .arg_count = 1,
+    },
+    {
+        .name = "swapdb", .arity = 3, .flags = CMD_WRITE | CMD_FAST, .flag_names = "write fast",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "keyspace write fast dangerous",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_swapdb,
+        .summary = "Swaps the contents of two databases",
+        .since = "4.0.0", .group = "server", .complexity = "O(N), N being the clients watching or waiting on keys of either database",
+        .args = args_swapdb, .arg_count = 2,
     },
     { .name = NULL },
 };

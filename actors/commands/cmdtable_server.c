@@ -141,7 +141,42 @@ static const cmd_arg_doc_t args_client_pause[] = {
     { .name = "mode", .type = "oneof", .key_spec_index = -1, .since = "6.2.0", .flags = CMD_ARG_OPTIONAL, .subargs = args_client_pause_mode, .subarg_count = 2 },
 };
 
+static const cmd_arg_doc_t args_client_reply_on_off_skip[] = {
+    { .name = "on", .type = "pure-token", .key_spec_index = -1, .token = "ON" },
+    { .name = "off", .type = "pure-token", .key_spec_index = -1, .token = "OFF" },
+    { .name = "skip", .type = "pure-token", .key_spec_index = -1, .token = "SKIP" },
+};
+
+static const cmd_arg_doc_t args_client_reply[] = {
+    { .name = "on_off_skip", .type = "oneof", .key_spec_index = -1, .subargs = args_client_reply_on_off_skip, .subarg_count = 3 },
+};
+
+static const cmd_arg_doc_t args_client_no_evict_enabled[] = {
+    { .name = "on", .type = "pure-token", .key_spec_index = -1, .token = "ON" },
+    { .name = "off", .type = "pure-token", .key_spec_index = -1, .token = "OFF" },
+};
+
+static const cmd_arg_doc_t args_client_no_evict[] = {
+    { .name = "enabled", .type = "oneof", .key_spec_index = -1, .subargs = args_client_no_evict_enabled, .subarg_count = 2 },
+};
+
 static cmd_def_t subcommands_client[] = {
+    {
+        .name = "reply", .arity = 3, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .flag_names = "noscript loading stale",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "slow connection",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_client_reply,
+        .summary = "Turns the replies to this connection off or on, or skips the next one",
+        .since = "3.2.0", .group = "connection", .complexity = "O(1)",
+        .args = args_client_reply, .arg_count = 1,
+    },
+    {
+        .name = "no-evict", .arity = 3, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .flag_names = "admin noscript loading stale",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "admin slow dangerous connection",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_client_no_evict,
+        .summary = "Exempts this connection from client eviction, or ends that",
+        .since = "7.0.0", .group = "connection", .complexity = "O(1)",
+        .args = args_client_no_evict, .arg_count = 1,
+    },
     {
         .name = "id", .arity = 2, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .flag_names = "noscript loading stale",
         .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "slow connection",

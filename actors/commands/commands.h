@@ -22,6 +22,15 @@ void cmd_client_id(cmd_ctx_t *ctx);         /* CLIENT ID */
 void cmd_client_help(cmd_ctx_t *ctx);       /* CLIENT HELP */
 void cmd_client_info(cmd_ctx_t *ctx);       /* CLIENT INFO */
 void cmd_client_setname(cmd_ctx_t *ctx);    /* CLIENT SETNAME */
+void cmd_client_reply(cmd_ctx_t *ctx);      /* CLIENT REPLY */
+void cmd_client_no_evict(cmd_ctx_t *ctx);   /* CLIENT NO-EVICT */
+/* cmd_ops_misc.c */
+void cmd_lolwut(cmd_ctx_t *ctx);
+void cmd_module_list(cmd_ctx_t *ctx);
+void cmd_module_help(cmd_ctx_t *ctx);
+void cmd_module_load(cmd_ctx_t *ctx);       /* MODULE LOAD and LOADEX */
+void cmd_module_unload(cmd_ctx_t *ctx);
+void cmd_swapdb(cmd_ctx_t *ctx);
 void cmd_client_kill(cmd_ctx_t *ctx);       /* CLIENT KILL */
 void cmd_client_list(cmd_ctx_t *ctx);       /* CLIENT LIST */
 void cmd_client_getname(cmd_ctx_t *ctx);    /* CLIENT GETNAME */

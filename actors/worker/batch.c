@@ -50,6 +50,7 @@ void batch_add(worker_t *w, int target, reply_slot_t *slot, const cmd_def_t *cmd
     e->fd = -1;
     e->sent = 0;
     e->usec = -1;
+    e->slow_id = -1;
     uint8_t *p = b->arena + b->alen;
     for (int i = 0; i < argc; i++) {
         memcpy(p, &argvlen[i], sizeof(size_t));
@@ -106,6 +107,8 @@ void batch_execute(worker_t *w, cmd_batch_t *b)
         dispatch_run_routed(w, e->client_id, e->cmd, e->argc, argv, argvlen, &b->reply, b->now_ms, b->snap_version);
         e->reply_len = b->reply.len - e->reply_off;
         e->usec = dispatch_last_call_usec();
+        /* the id now: a direct reply is out before the origin logs the call */
+        if (e->usec >= 0 && !(e->cmd->flags & CMD_SKIP_SLOWLOG) && slowlog_wants(e->usec)) e->slow_id = slowlog_take_id();
         if (e->argc > 32) { free(argv); free(argvlen); }
     }
     w->exec_acl_uid = 0;
@@ -146,7 +149,7 @@ static void log_slow(const batch_entry_t *e, const uint8_t *arena)
     const uint8_t **argv = e->argc <= 32 ? sargv : xmalloc(sizeof(*argv) * (size_t)e->argc);
     size_t *argvlen = e->argc <= 32 ? slen : xmalloc(sizeof(*argvlen) * (size_t)e->argc);
     entry_args(arena, e, argv, argvlen);
-    slowlog_push(e->slot->client, e->cmd, e->argc, argv, argvlen, e->usec);
+    slowlog_push(e->slot->client, e->cmd, e->argc, argv, argvlen, e->usec, e->slow_id);
     if (e->argc > 32) { free(argv); free(argvlen); }
 }
 
@@ -155,7 +158,7 @@ void batch_complete(worker_t *w, cmd_batch_t *b)
     for (int i = 0; i < b->n; i++) {
         batch_entry_t *e = &b->e[i];
         if (e->fd >= 0) client_return_socket(e->slot);   /* before the fill, which may free the client */
-        if (e->usec >= 0 && e->slot->client && slowlog_wants(e->usec)) log_slow(e, b->arena);
+        if (e->slow_id >= 0 && e->slot->client) log_slow(e, b->arena);
         client_slot_fill(w, e->slot, b->reply.data + e->reply_off + e->sent, e->reply_len - e->sent);
     }
     if (b->ndirect && --w->lent_batches == 0)

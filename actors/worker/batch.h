@@ -41,6 +41,7 @@ typedef struct batch_entry {
     uint64_t acl_uid;             /* its ACL user (scripts check their calls), 0 when gone */
     size_t sent;                  /* reply bytes the executor wrote on fd */
     long long usec;               /* how long the call took (-1: unknown), for the origin's slow log */
+    long long slow_id;            /* its slow log id, taken by the executor (-1: not slow) */
 } batch_entry_t;
 
 typedef struct cmd_batch {

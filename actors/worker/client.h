@@ -21,6 +21,7 @@ typedef struct reply_slot {
     bool blocks_client;           /* the client reads no further command until this is done */
     bool watch_failed;
     bool route_failed;            /* an EXEC part refused by the slot-move check: buf is the error */
+    bool muted;                   /* CLIENT REPLY OFF/SKIP: its bytes are dropped, not sent */
     /* fan-out bookkeeping */
     int parts_left;
     const cmd_def_t *cmd;
@@ -45,6 +46,10 @@ enum {
     CLIENT_ASM_LANE      = 1 << 12,  /* a slot migration's lane from its source (state/asm.h) */
     CLIENT_PUBSUB        = 1 << 13,  /* holds a subscription (pubsub.h): RESP2 limits its commands */
     CLIENT_MONITOR       = 1 << 14,  /* ran MONITOR: sees every command (monitor.h) */
+    CLIENT_REPLY_OFF     = 1 << 15,  /* CLIENT REPLY OFF: replies are dropped */
+    CLIENT_REPLY_SKIP    = 1 << 16,  /* the reply of this command is dropped (CLIENT REPLY SKIP) */
+    CLIENT_REPLY_SKIP_NEXT = 1 << 17,/* ... of the next command */
+    CLIENT_NO_EVICT      = 1 << 18,  /* CLIENT NO-EVICT ON */
 };
 
 #define WATCH_MAX 1024
@@ -154,6 +159,20 @@ void client_close(client_t *c);
 int client_detach(client_t *c, struct tls_conn **tls);
 /* Continues parsing buffered input (after replies arrived). */
 void client_process_input(client_t *c);
+
+/* client_cmds.c: CLIENT REPLY's effect on one command's reply. Before the
+ * command, begin notes where its reply will start; after it, end drops
+ * that reply if the client's replies are off or skipped (and moves SKIP
+ * on, as 7.0.15 does after each command). */
+typedef struct client_reply_mark {
+    reply_slot_t *tail;
+    size_t out_len;
+} client_reply_mark_t;
+static inline client_reply_mark_t client_reply_begin(const client_t *c)
+{
+    return (client_reply_mark_t){ c->pending_tail, c->out.len };
+}
+void client_reply_end(client_t *c, client_reply_mark_t m);
 
 /* client_cmds.c: the client's CLIENT LIST line, without its newline, as
  * Redis's catClientInfoString (also used in log lines). */

@@ -33,6 +33,7 @@
 #include "actors/worker/protect.h"
 #include "actors/worker/pubsub.h"
 #include "actors/worker/slowlog.h"
+#include "actors/worker/latency.h"
 #include "actors/worker/monitor.h"
 #include "actors/worker/worker_internal.h"
 #include "actors/worker/xcmd.h"
@@ -362,27 +363,6 @@ static __thread long long last_call_usec;
 
 long long dispatch_last_call_usec(void) { return last_call_usec; }
 
-static void bump_key_versions(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
-{
-    int pos[512];
-    int n = cmd_get_keys(cmd, argc, argv, argvlen, pos, 512);
-    for (int i = 0; i < n; i++) {
-        uint32_t b = dispatch_watch_bucket(argv[pos[i]], argvlen[pos[i]]);
-        /* Only the owner thread writes its versions (others read them relaxed):
-         * a plain load and store, no locked read-modify-write on the hot path. */
-        _Atomic uint64_t *v = (_Atomic uint64_t *)&w->key_versions[b];
-        atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + 1, memory_order_relaxed);
-    }
-}
-
-uint32_t dispatch_watch_bucket(const uint8_t *key, size_t len)
-{
-    /* FNV-1a; only needs to spread keys over the buckets. */
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++) { h ^= key[i]; h *= 16777619u; }
-    return h & 0xffff;
-}
-
 /* Runs cmd here. `blk` (may be NULL: a call that never waits) gives a
  * blocking command its mode and takes back what it waits for. */
 static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cmd, int argc,
@@ -429,7 +409,7 @@ static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cm
         atomic_store_explicit(&w->stats.dirty, atomic_load_explicit(&w->stats.dirty, memory_order_relaxed) + ctx.dirty,
                               memory_order_relaxed);
         if (cmd->exec == CMD_EXEC_FANOUT) w->flush_epoch++;
-        else bump_key_versions(w, cmd, argc, argv, argvlen);
+        else multi_bump_key_versions(w, cmd, argc, argv, argvlen);
         /* relaxed: read by INFO and by CLUSTER RESET/FLUSHSLOTS/REPLICATE, which
          * learn of this command through a later message (release/acquire chain) */
         atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
@@ -458,7 +438,8 @@ static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cm
         stats_note_call(w, cmd, usec, reply, start);
         /* the slow log of the client's worker; a call for a client of
          * another worker is logged there when its reply arrives (batch.c) */
-        if (c && !ctx.slowlog_later && slowlog_wants(usec)) slowlog_push(c, cmd, argc, argv, argvlen, usec);
+        if (c && !ctx.slowlog_later && slowlog_wants(usec)) slowlog_push(c, cmd, argc, argv, argvlen, usec, -1);
+        latency_note((cmd->flags & CMD_FAST) ? "fast-command" : "command", usec / 1000);
     }
     last_call_usec = (ctx.slowlog_later || ctx.blocked || ctx.suspend) ? -1 : usec;
     tracking_after_command(w, cid, trk_remember, cmd, argc, argv, argvlen, ctx.dirty != 0);
@@ -597,7 +578,7 @@ static bool run_borrowed(client_t *c, int target, const cmd_def_t *cmd, int argc
         o->exec_acl_uid = 0;
         /* on this thread, for the client of this worker: its slow log */
         if (last_call_usec >= 0 && slowlog_wants(last_call_usec))
-            slowlog_push(c, cmd, argc, argv, argvlen, last_call_usec);
+            slowlog_push(c, cmd, argc, argv, argvlen, last_call_usec, -1);
     }
     worker_snap_leave(o);
     repl_flush(o->repl);          /* the stream has the write before its reply leaves */

@@ -31,6 +31,9 @@ void multi_reset(client_t *c);
  * would queue (dooming the EXEC), and an EXEC of denyoom commands (ending the
  * transaction); never DISCARD, QUIT or RESET. The error to reply, or NULL. */
 const char *multi_oom_refusal(client_t *c, const cmd_def_t *cmd);
+/* After a write by cmd on worker w (its owner thread): the WATCH versions
+ * of its keys move on (dispatch_watch_bucket). */
+void multi_bump_key_versions(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);
 void txn_part_done(client_t *c, reply_slot_t *s);
 resp_buf_t *txn_reply_target(client_t *c);
 reply_slot_t *txn_defer(client_t *c);

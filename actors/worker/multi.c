@@ -551,3 +551,25 @@ void cmd_exec(cmd_ctx_t *ctx)
         c->flags |= CLIENT_BLOCKED;
     }
 }
+
+/* A write to these keys: WATCHes of them see a new version. */
+void multi_bump_key_versions(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    int pos[512];
+    int n = cmd_get_keys(cmd, argc, argv, argvlen, pos, 512);
+    for (int i = 0; i < n; i++) {
+        uint32_t b = dispatch_watch_bucket(argv[pos[i]], argvlen[pos[i]]);
+        /* Only the owner thread writes its versions (others read them relaxed):
+         * a plain load and store, no locked read-modify-write on the hot path. */
+        _Atomic uint64_t *v = (_Atomic uint64_t *)&w->key_versions[b];
+        atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + 1, memory_order_relaxed);
+    }
+}
+
+uint32_t dispatch_watch_bucket(const uint8_t *key, size_t len)
+{
+    /* FNV-1a; only needs to spread keys over the buckets. */
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++) { h ^= key[i]; h *= 16777619u; }
+    return h & 0xffff;
+}

@@ -117,8 +117,10 @@ static void drop_oldest(void)
     entry_free(e);
 }
 
+long long slowlog_take_id(void) { return atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed); }
+
 void slowlog_push(const client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
-                  long long usec)
+                  long long usec, long long id)
 {
     if (cmd->flags & CMD_SKIP_SLOWLOG) return;
     sl_entry_t *e = xcalloc(1, sizeof *e);
@@ -148,7 +150,7 @@ void slowlog_push(const client_t *c, const cmd_def_t *cmd, int argc, const uint8
     }
     e->time_s = (long long)time(NULL);
     e->usec = usec;
-    e->id = atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed);
+    e->id = id >= 0 ? id : slowlog_take_id();
     e->peer = dup_bytes(c->addr, strlen(c->addr));
     e->name = dup_bytes(c->name, strlen(c->name));
     e->older = newest;

@@ -29,11 +29,16 @@ struct reply_slot;
  * relaxed load of the threshold). */
 bool slowlog_wants(long long usec);
 /* Logs one call of client c on this worker's log (the caller checked
- * slowlog_wants). Commands flagged skip_slowlog are not logged; secret
- * arguments (AUTH, HELLO AUTH, MIGRATE AUTH/AUTH2, CONFIG SET of a
- * sensitive directive) are logged as "(redacted)". */
+ * slowlog_wants), with the id `id` (from slowlog_take_id where the call
+ * ran, when it is logged elsewhere later), or -1 for the next id. Commands
+ * flagged skip_slowlog are not logged; secret arguments (AUTH, HELLO AUTH,
+ * MIGRATE AUTH/AUTH2, CONFIG SET of a sensitive directive) are logged as
+ * "(redacted)". */
 void slowlog_push(const struct client *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
-                  const size_t *argvlen, long long usec);
+                  const size_t *argvlen, long long usec, long long id);
+/* The next entry id, taken where a call of another worker's client ran:
+ * the entry made when its reply is back keeps the order of the calls. */
+long long slowlog_take_id(void);
 
 /* SLOWLOG command handlers and its fan-out (cmdtable_ops.c). */
 void cmd_slowlog_get(cmd_ctx_t *ctx);

@@ -41,6 +41,7 @@
 #include "actors/worker/dispatch.h"
 #include "actors/worker/slowlog.h"
 #include "actors/worker/monitor.h"
+#include "actors/worker/latency.h"
 #include "actors/worker/fdlimit.h"
 #include "actors/worker/keyspace.h"
 #include "actors/worker/listen.h"
@@ -105,7 +106,7 @@ static void client_free(client_t *c);
 int client_lend_socket(reply_slot_t *s)
 {
     client_t *c = s->client;
-    if (s->txn_part || s->blocks_client || s != c->pending_head || c->socket_lent) return -1;
+    if (s->txn_part || s->blocks_client || s->muted || s != c->pending_head || c->socket_lent) return -1;
     /* Only the client's one outstanding reply (unpipelined): behind a
      * pipeline the replies leave together in one write from here, which
      * costs less than a write of the first one from the executor. */
@@ -135,7 +136,9 @@ void client_return_socket(reply_slot_t *s)
 void client_slot_fill(worker_t *w, reply_slot_t *s, const char *data, size_t len)
 {
     client_t *c = s->client;
-    if (!s->txn_part && s == c->pending_head && !(c->flags & CLIENT_CLOSED)) {
+    if (s->muted) {
+        /* CLIENT REPLY OFF/SKIP: nothing to send */
+    } else if (!s->txn_part && s == c->pending_head && !(c->flags & CLIENT_CLOSED)) {
         /* The common case: the reply is next in line, so it goes straight out. */
         resp_buf_append(&c->out, data, len);
     } else if (!(c->flags & CLIENT_CLOSED)) {
@@ -165,7 +168,7 @@ void client_slot_done(worker_t *w, reply_slot_t *s)
         c->pending_head = h->next;
         if (!c->pending_head) c->pending_tail = NULL;
         c->pending_count--;
-        if (!(c->flags & CLIENT_CLOSED) && h->buf.len)
+        if (!(c->flags & CLIENT_CLOSED) && h->buf.len && !h->muted)
             resp_buf_append(&c->out, h->buf.data, h->buf.len);
         resp_buf_free(&h->buf);
         resp_buf_free(&h->acc);
@@ -666,8 +669,10 @@ void client_process_input(client_t *c)
                 worker_hold_client(c);
                 break;
             }
+            client_reply_mark_t mark = client_reply_begin(c);
             if (!worker_busy_refused(c, argc, argv, argvlen)) dispatch_command(c, argc, argv, argvlen);
             tracking_command_done(c, argv[0], argvlen[0]);   /* CLIENT CACHING lasts one command */
+            client_reply_end(c, mark);
             if (argc > 16) { free(argv); free(argvlen); }
             /* As Redis after each reply it queues: a client that does not
              * read its replies cannot make us hold more than its limit. */
@@ -794,13 +799,14 @@ static void on_remote_done(worker_t *w, remote_cmd_t *rc)
         long long usec = rt_now_us() - rc->now_ms * 1000;
         if (usec < rc->arg_us) usec = rc->arg_us;
         const queued_cmd_t *q = &rc->cmds[0];
-        if (slowlog_wants(usec)) slowlog_push(s->client, q->cmd, q->argc, q->argv, q->argvlen, usec);
+        if (slowlog_wants(usec)) slowlog_push(s->client, q->cmd, q->argc, q->argv, q->argvlen, usec, -1);
+        latency_note("command", usec / 1000);
     }
     for (int i = 0; rc->usecs && s->client && i < rc->ncmds; i++) {
         /* a transaction another worker ran: our slow log takes its calls */
         const queued_cmd_t *q = &rc->cmds[i];
         if (rc->usecs[i] >= 0 && slowlog_wants(rc->usecs[i]))
-            slowlog_push(s->client, q->cmd, q->argc, q->argv, q->argvlen, rc->usecs[i]);
+            slowlog_push(s->client, q->cmd, q->argc, q->argv, q->argvlen, rc->usecs[i], -1);
     }
     if (s->client && !(s->client->flags & CLIENT_CLOSED)) {
         /* move the reply bytes into the slot */

@@ -1,0 +1,62 @@
+"""CLIENT REPLY ON|OFF|SKIP, CLIENT NO-EVICT and CLIENT HELP answer as redis-server 7.0.15.
+
+What it is for: clients that fire and forget (mass loaders) turn replies off; test
+harnesses skip one reply. A pipeline sent in one write to shoal (keys on several
+workers, so replies that come back from another worker are dropped too) and to
+redis-server gives the same bytes, in RESP2 and RESP3; RESET turns replies back on;
+NO-EVICT shows as flag e in CLIENT LIST.
+
+What it must never do: relax an expectation to match our node; signal a process it did
+not start.
+"""
+import pytest
+
+import helpers as h
+
+
+def _pipeline(proto):
+    cmds = []
+    if proto == 3:
+        cmds.append(("HELLO", "3"))
+    cmds += [("CLIENT", "REPLY", "OFF")]
+    cmds += [("SET", f"k{i}", str(i)) for i in range(20)]           # keys of every worker
+    cmds += [("GET", "k3"), ("DBSIZE",), ("CLIENT", "REPLY", "SKIP"),  # SKIP while OFF: nothing
+             ("CLIENT", "REPLY", "ON"), ("GET", "k1"),
+             ("CLIENT", "REPLY", "SKIP"), ("GET", "k2"), ("GET", "k4"),
+             ("CLIENT", "REPLY", "SKIP"), ("MGET", "k5", "k6"), ("DBSIZE",),
+             ("CLIENT", "REPLY", "SKIP"), ("CLIENT", "REPLY", "ON"), ("PING",),
+             ("CLIENT", "REPLY", "FOO"), ("CLIENT", "REPLY"),
+             ("CLIENT", "NO-EVICT", "ON"), ("CLIENT", "NO-EVICT", "maybe"),
+             ("CLIENT", "REPLY", "OFF"), ("RESET",), ("GET", "k7"),
+             ("CLIENT", "NO-EVICT", "OFF"), ("CLIENT", "HELP")]
+    return cmds
+
+
+def _run(srv, proto):
+    with srv.raw() as c:
+        got, closed = c.exchange(b"".join(h.encode(*a) for a in _pipeline(proto)), idle=0.5)
+        assert not closed
+        c.call("FLUSHALL")
+        return got
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_client_reply_as_redis(servers, proto):
+    s = servers.shoal(extra_args=["--worker-threads", "3", "--enable-debug-command", "yes"], base_args="standalone")
+    r = servers.redis(base_args="standalone")
+    assert s.raw().call("DEBUG", "PLACEMENT", "SPREAD") == "OK"
+    want = _run(r, proto)
+    got = _run(s, proto)
+    if proto == 3:   # HELLO's map names the connection's id, which differs
+        want = want[want.index(b"\r\n+OK") + 2:]
+        got = got[got.index(b"\r\n+OK") + 2:]
+    assert got == want
+
+
+def test_client_no_evict_flag(servers):
+    s = servers.shoal(base_args="standalone")
+    with s.raw() as c:
+        assert c.call("CLIENT", "NO-EVICT", "ON") == "OK"
+        assert " flags=e " in c.call("CLIENT", "INFO").decode()
+        assert c.call("CLIENT", "NO-EVICT", "OFF") == "OK"
+        assert " flags=N " in c.call("CLIENT", "INFO").decode()
