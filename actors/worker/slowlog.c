@@ -10,6 +10,7 @@
 #include "actors/config/config.h"
 #include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
+#include "actors/worker/latency.h"
 #include "actors/worker/slowlog.h"
 #include "actors/worker/worker_internal.h"
 #include "proto/strnum.h"
@@ -79,6 +80,7 @@ bool slowlog_arg_redacted(const cmd_def_t *cmd, int argc, const uint8_t **argv, 
         }
         return false;
     }
+    if (top != cmd && !strcmp(top->name, "acl") && !strcmp(cmd->name, "setuser")) return i >= 2;   /* all of it */
     if (top != cmd && !strcmp(top->name, "config") && !strcmp(cmd->name, "set")) {
         /* the value of every sensitive directive in the call */
         static const char *const secret[] = { "masterauth", "masteruser", "requirepass" };
@@ -160,6 +162,22 @@ void slowlog_push(const client_t *c, const cmd_def_t *cmd, int argc, const uint8
     entries++;
     long long max = config_get_num(CONFIG_SLOWLOG_MAX_LEN);
     while (entries > max) drop_oldest();
+}
+
+void slowlog_remote_done(const client_t *c, const remote_cmd_t *rc)
+{
+    if (rc->arg_us > 0 && rc->ncmds == 1) {
+        long long usec = rt_now_us() - rc->now_ms * 1000;
+        if (usec < rc->arg_us) usec = rc->arg_us;
+        const queued_cmd_t *q = &rc->cmds[0];
+        if (slowlog_wants(usec)) slowlog_push(c, q->cmd, q->argc, q->argv, q->argvlen, usec, -1);
+        latency_note("command", usec / 1000);
+    }
+    for (int i = 0; rc->usecs && i < rc->ncmds; i++) {
+        const queued_cmd_t *q = &rc->cmds[i];
+        if (rc->usecs[i] >= 0 && slowlog_wants(rc->usecs[i]))
+            slowlog_push(c, q->cmd, q->argc, q->argv, q->argvlen, rc->usecs[i], -1);
+    }
 }
 
 /* ---- SLOWLOG ----

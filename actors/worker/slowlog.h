@@ -32,13 +32,19 @@ bool slowlog_wants(long long usec);
  * slowlog_wants), with the id `id` (from slowlog_take_id where the call
  * ran, when it is logged elsewhere later), or -1 for the next id. Commands
  * flagged skip_slowlog are not logged; secret arguments (AUTH, HELLO AUTH,
- * MIGRATE AUTH/AUTH2, CONFIG SET of a sensitive directive) are logged as
- * "(redacted)". */
+ * MIGRATE AUTH/AUTH2, ACL SETUSER, CONFIG SET of a sensitive directive) are
+ * logged as "(redacted)". */
 void slowlog_push(const struct client *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
                   const size_t *argvlen, long long usec, long long id);
 /* The next entry id, taken where a call of another worker's client ran:
  * the entry made when its reply is back keeps the order of the calls. */
 long long slowlog_take_id(void);
+
+/* A reply that another actor computed is back for client c: DEBUG
+ * SLEEP's call ends now (the slow log and the latency monitor take the whole
+ * sleep), or a transaction another worker ran brings how long each of its
+ * calls took (rc->usecs). */
+void slowlog_remote_done(const struct client *c, const struct remote_cmd *rc);
 
 /* SLOWLOG command handlers and its fan-out (cmdtable_ops.c). */
 void cmd_slowlog_get(cmd_ctx_t *ctx);

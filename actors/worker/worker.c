@@ -41,7 +41,6 @@
 #include "actors/worker/dispatch.h"
 #include "actors/worker/slowlog.h"
 #include "actors/worker/monitor.h"
-#include "actors/worker/latency.h"
 #include "actors/worker/fdlimit.h"
 #include "actors/worker/keyspace.h"
 #include "actors/worker/listen.h"
@@ -794,20 +793,7 @@ static void on_remote_done(worker_t *w, remote_cmd_t *rc)
 {
     reply_slot_t *s = rc->slot;
     bool slept = rc->arg_us > 0;   /* the answer to DEBUG SLEEP */
-    if (slept && s->client && rc->ncmds == 1) {
-        /* DEBUG SLEEP's call ends now: the slow log takes it whole */
-        long long usec = rt_now_us() - rc->now_ms * 1000;
-        if (usec < rc->arg_us) usec = rc->arg_us;
-        const queued_cmd_t *q = &rc->cmds[0];
-        if (slowlog_wants(usec)) slowlog_push(s->client, q->cmd, q->argc, q->argv, q->argvlen, usec, -1);
-        latency_note("command", usec / 1000);
-    }
-    for (int i = 0; rc->usecs && s->client && i < rc->ncmds; i++) {
-        /* a transaction another worker ran: our slow log takes its calls */
-        const queued_cmd_t *q = &rc->cmds[i];
-        if (rc->usecs[i] >= 0 && slowlog_wants(rc->usecs[i]))
-            slowlog_push(s->client, q->cmd, q->argc, q->argv, q->argvlen, rc->usecs[i], -1);
-    }
+    if (s->client && (slept || rc->usecs)) slowlog_remote_done(s->client, rc);
     if (s->client && !(s->client->flags & CLIENT_CLOSED)) {
         /* move the reply bytes into the slot */
         resp_buf_free(&s->buf);

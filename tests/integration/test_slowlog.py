@@ -44,6 +44,7 @@ def _session(srv):
         got.append(c.raw("RPUSH", "list", *[f"e{i}" for i in range(40)]))   # more than 32 arguments
         got.append(d.raw("CONFIG", "SET", "masterauth", "secret"))
         got.append(d.raw("AUTH", "nopass"))
+        got.append(d.raw("ACL", "SETUSER", "slowlog-user", "+get", ">pw"))
         got.append(d.raw("MULTI"))
         got.append(d.raw("SET", "{t}1", "x"))
         got.append(d.raw("GET", "{t}1"))
@@ -91,6 +92,7 @@ def test_slowlog_as_redis(servers):
     args = [e[1] for e in full]
     assert [b"CONFIG", b"SET", b"masterauth", b"(redacted)"] in args
     assert [b"AUTH", b"(redacted)"] in args
+    assert [b"ACL", b"SETUSER", b"(redacted)", b"(redacted)", b"(redacted)"] in args
     rpush = next(a for a in args if a[0] == b"RPUSH")
     assert len(rpush) == 32 and rpush[-1] == b"... (11 more arguments)"
     long_set = next(a for a in args if a[:2] == [b"SET", b"key3"])
