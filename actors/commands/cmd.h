@@ -119,6 +119,8 @@ enum {
     CMD_SKIP_SLOWLOG = 1u << 17,  /* not put in the slow log; the same */
     CMD_NO_ASYNC_LOADING = 1u << 18, /* refused with -LOADING while a replica loads its master's
                                         RDB asynchronously (repl-diskless-load swapdb); the same */
+    CMD_SCRIPT   = 1u << 19,      /* runs a Lua script (EVAL*, FCALL*): only on its keys' own worker,
+                                     never borrowed, since a busy script serves that worker's clients */
 };
 
 enum cmd_exec { CMD_EXEC_KEYED = 0, CMD_EXEC_CLIENT = 1, CMD_EXEC_FANOUT = 2 };

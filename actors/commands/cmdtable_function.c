@@ -114,7 +114,7 @@ static cmd_def_t subcommands_function[] = {
     { .name = NULL },
 };
 
-#define FCALL_FLAGS (CMD_NOSCRIPT | CMD_STALE | CMD_MOVABLE_KEYS)
+#define FCALL_FLAGS (CMD_NOSCRIPT | CMD_STALE | CMD_MOVABLE_KEYS | CMD_SCRIPT)
 
 cmd_def_t cmdtable_function[] = {
     {

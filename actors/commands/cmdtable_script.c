@@ -47,7 +47,7 @@ static const cmd_history_t history_script_flush[] = {
     { "6.2.0", "Added the `ASYNC` and `SYNC` flushing mode modifiers." },
 };
 
-#define EVAL_FLAGS (CMD_NOSCRIPT | CMD_STALE | CMD_MOVABLE_KEYS)
+#define EVAL_FLAGS (CMD_NOSCRIPT | CMD_STALE | CMD_MOVABLE_KEYS | CMD_SCRIPT)
 
 static cmd_def_t subcommands_script[] = {
     {

@@ -554,7 +554,7 @@ static bool run_borrowed(client_t *c, int target, const cmd_def_t *cmd, int argc
                          const size_t *argvlen, long long now)
 {
     worker_t *w = c->worker, *o = g_workers[target];
-    if (w->outbox[target]) return false;
+    if (w->outbox[target] || (cmd->flags & CMD_SCRIPT)) return false;
     /* A write borrowed here would be handed over (and written to the AOF)
      * alone; sent as a batch it shares one handover with its batch. */
     if ((cmd->flags & CMD_WRITE) && aof_wait_wanted()) return false;

@@ -529,7 +529,7 @@ def test_cluster_routing_same_as_redis(servers):
 def test_stats_and_kill_of_a_busy_function_as_redis(servers):
     """FUNCTION STATS while a function is busy shows it (name, command; duration_ms counts
     up), RESP2 and RESP3; while an EVAL is busy it answers -BUSY; FUNCTION KILL stops the
-    function (shoal with one worker: every client shares the function's worker)."""
+    function; with 2 workers shoal shows it to a client of either worker."""
     spin = lib("busy", "redis.register_function{function_name='spin', flags={'no-writes'}, "
                        "callback=function() local i = 0 while true do i = i + 1 end end}")
 
@@ -537,35 +537,41 @@ def test_stats_and_kill_of_a_busy_function_as_redis(servers):
         i = reply.find(b"duration_ms\r\n:")
         return reply if i < 0 else reply[:i + 14] + b"D" + reply[reply.index(b"\r\n", i + 14):]
 
+    # an even slot below 8192 and an odd one above: different workers of 2 whether slots are
+    # dealt out by parity or by halves
+    keys = [next(k for k in (f"{{s{i}}}" for i in range(9999)) if h.key_slot(k) % 2 == p and
+                 (h.key_slot(k) < 8192) == (p == 0)) for p in (0, 1)]
     got = []
-    for kind in ("redis", "shoal"):
-        srv = h.single_node(servers, kind, workers=1) if kind == "shoal" else h.single_node(servers, kind)
+    for kind, workers in (("redis", None), ("shoal", 1), ("shoal", 2)):
+        srv = h.single_node(servers, kind, workers=workers) if kind == "shoal" else h.single_node(servers, kind)
         out = []
         with srv.raw(timeout=10) as a, srv.raw() as b, srv.raw() as b3:
             assert b.call("CONFIG", "SET", "busy-reply-threshold", "100") == "OK"
             assert b.call("FUNCTION", "LOAD", spin) == b"busy"
             b3.raw("HELLO", "3")
             out.append(b.raw("FUNCTION", "STATS"))
-            a.send(h.encode("FCALL", "spin", "1", "{k}", "arg"))
-            deadline = time.monotonic() + 5
-            while not b.raw("FUNCTION", "STATS").startswith(b"*4\r\n$14\r\nrunning_script\r\n*6"):
-                assert time.monotonic() < deadline, "the function never showed in FUNCTION STATS"
-                time.sleep(0.02)
-            first = b.raw("FUNCTION", "STATS")
-            time.sleep(0.2)
-            d1 = int(first.split(b"duration_ms\r\n:")[1].split(b"\r\n")[0])
-            second = b.raw("FUNCTION", "STATS")
-            d2 = int(second.split(b"duration_ms\r\n:")[1].split(b"\r\n")[0])
-            assert d2 >= d1 + 150, (d1, d2)
-            out += [duration_masked(first), duration_masked(b3.raw("FUNCTION", "STATS"))]
-            out.append(b.raw("SCRIPT", "KILL"))
-            out.append(b.raw("FUNCTION", "KILL"))
-            out.append(a.read()[0])
-            out.append(b.raw("FUNCTION", "STATS"))
+            for key in keys:   # keys of both workers: the caller's own, and one its worker must not borrow
+                a.send(h.encode("FCALL", "spin", "1", key, "arg"))
+                deadline = time.monotonic() + 5
+                while not b.raw("FUNCTION", "STATS").startswith(b"*4\r\n$14\r\nrunning_script\r\n*6"):
+                    assert time.monotonic() < deadline, "the function never showed in FUNCTION STATS"
+                    time.sleep(0.02)
+                first = b.raw("FUNCTION", "STATS")
+                time.sleep(0.2)
+                d1 = int(first.split(b"duration_ms\r\n:")[1].split(b"\r\n")[0])
+                second = b.raw("FUNCTION", "STATS")
+                d2 = int(second.split(b"duration_ms\r\n:")[1].split(b"\r\n")[0])
+                assert d2 >= d1 + 150, (d1, d2)
+                out += [duration_masked(first), duration_masked(b3.raw("FUNCTION", "STATS"))]
+                out.append(b.raw("SCRIPT", "KILL"))
+                out.append(b.raw("FUNCTION", "KILL"))
+                out.append(a.read()[0])
+                out.append(b.raw("FUNCTION", "STATS"))
             a.send(h.encode("EVAL", "while true do end", "0"))
-            h.wait_until(lambda: b.raw("PING").startswith(b"-BUSY"), 5, what="the EVAL turned busy")
+            h.wait_until(lambda: b.raw("FUNCTION", "STATS").startswith(b"-BUSY"), 5, what="the EVAL turned busy")
             out.append(b.raw("FUNCTION", "STATS"))
             out.append(b.raw("SCRIPT", "KILL"))
             a.read()
         got.append(out)
     assert got[1] == got[0]
+    assert got[2] == got[0]
