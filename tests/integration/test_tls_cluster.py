@@ -1,6 +1,6 @@
 """The cluster bus over TLS (tls-cluster yes) with redis-server 7.0.15 in the same
 cluster: a mixed 3+3 cluster made by `redis-cli --tls --cluster create`, its
-replication over TLS, the ports CLUSTER SLOTS / SHARDS / NODES and MOVED give
+replication over TLS, a manual failover of every replica, the ports CLUSTER SLOTS / SHARDS / NODES and MOVED give
 plain-text and TLS clients (7.0.15's use of the plain port `pport`), the
 announced ports with cluster-announce-tls-port; and mutual authentication: a peer
 whose certificate is not from the cluster's CA never joins, either way, and its
@@ -117,6 +117,44 @@ def test_mixed_cluster_over_tls(servers, pki):
     h.wait_until(replicas_have_all, 30, what="the keys on the replicas")
     r = tls_cli(nodes[2], pki, "--cluster", "check", f"127.0.0.1:{nodes[2].tls_port}")
     assert "[OK] All 16384 slots covered." in r.stdout, r.stdout + r.stderr
+    # a manual failover of every replica (shoal and redis-server alike), over the TLS bus
+    # and TLS replication; the keys stay readable through the new masters
+    replicas = []
+    for n in nodes:
+        with n.raw() as c:
+            if h.info_dict(c.call("INFO", "replication"))["role"] == "slave":
+                replicas.append(n)
+    by_id = {ids[n.port]: n for n in nodes}
+    for n in replicas:
+        # the master must list this replica as its own first (else 7.0.15 drops MFSTART too)
+        with n.raw() as c:
+            master_id = next(r["master"] for r in h.parse_nodes(c.call("CLUSTER", "NODES")) if "myself" in r["flags"])
+        def known(n=n, master_id=master_id):
+            with by_id[master_id].raw() as c:
+                return any(r["id"] == ids[n.port] and r["master"] == master_id and "slave" in r["flags"]
+                           for r in h.parse_nodes(c.call("CLUSTER", "NODES")))
+        h.wait_until(known, 20, what="the master knows its replica")
+        with n.raw() as c:
+            assert c.call("CLUSTER", "FAILOVER") == "OK"
+        def promoted():
+            with n.raw() as c:
+                return h.info_dict(c.call("INFO", "replication"))["role"] == "master"
+        h.wait_until(promoted, 30, what=f"{n.kind} :{n.port} promoted")
+        # one at a time: every node sees the new master before the next election starts
+        def everyone_sees(n=n):
+            for m in nodes:
+                with m.raw() as c:
+                    rows = h.parse_nodes(c.call("CLUSTER", "NODES"))
+                if not any(r["id"] == ids[n.port] and "master" in r["flags"] for r in rows):
+                    return False
+            return True
+        h.wait_until(everyone_sees, 20, what="the promotion known everywhere")
+    for n in nodes:
+        h.wait_cluster_ok(n, 30)
+    # (a node may still flap to fail for a moment while the last promotion spreads)
+    for i in range(30):
+        h.wait_until(lambda i=i: tls_cli(nodes[i % 6], pki, "-c", "GET", f"key:{i}").stdout.strip() == f"v{i}",
+                     10, what=f"key:{i} through the new masters")
 
 
 def test_announced_tls_port(servers, pki):
