@@ -1324,6 +1324,12 @@ def maxmemory(b):
     maxmemory_bench.section(b, sys.modules[__name__])
 
 
+def monitor(b):
+    """SET with and without one MONITOR connection attached (bench/monitor_bench.py)."""
+    import monitor_bench    # bench/ is sys.path[0] when this file runs as a script
+    monitor_bench.section(b, sys.modules[__name__])
+
+
 def drill(b):
     """Failover drills on 3+3 clusters (bench/drill.py; `make drill` runs the full set)."""
     import drill as drill_mod   # bench/ is sys.path[0] when this file runs as a script
@@ -1346,7 +1352,7 @@ def tls_handshakes(b):
 
 SECTIONS = [client_throughput, client_throughput_cluster, types_throughput, types_memory,
             thread_scaling, gossip, serial, convergence, idle_cost,
-            cluster_cost, replication, reshard, aof, rdb, pubsub, maxmemory, scripting, tls_cluster,
+            cluster_cost, replication, reshard, aof, rdb, pubsub, maxmemory, monitor, scripting, tls_cluster,
             tls_handshakes, drill]
 # BENCH_ONLY=gossip,convergence runs only the named sections.
 if os.environ.get("BENCH_ONLY"):
