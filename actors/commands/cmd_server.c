@@ -229,6 +229,11 @@ static const char *const debug_help[] = {
     "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "DIGEST",
     "    Output a hex signature representing the current DB content.",
+    "ERROR <string>",
+    "    Return a Redis protocol error with <string> as message. Useful for clients",
+    "    unit tests to simulate Redis errors.",
+    "LOG <message>",
+    "    Write <message> to the server log.",
     "DROP-CLUSTER-PACKET-FILTER <packet-type>",
     "    Drop all packets that match the filtered type. Set to -1 allow all packets.",
     "POPULATE <count> [<prefix>] [<size>]",
@@ -236,6 +241,10 @@ static const char *const debug_help[] = {
     "    it is used instead of the 'key' prefix. These are not propagated to",
     "    replicas. Cluster slots are not respected so keys not belonging to the",
     "    current node can be created in cluster mode.",
+    "PROTOCOL <type>",
+    "    Reply with a test value of the specified type. <type> can be: string,",
+    "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+    "    true, false.",
     "RELOAD [option ...]",
     "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
     "    * MERGE: conflicting keys will be loaded from RDB.",
@@ -257,6 +266,8 @@ static const char *const debug_help[] = {
     "    Stop the server for <seconds>. Decimals allowed.",
     "CLUSTERLINK KILL <to|from|all> <node-id>",
     "    Kills the link based on the direction to/from (both) with the provided node.",
+    "HELP",
+    "    Prints this help.",
 };
 
 /* A known DEBUG subcommand with the wrong number of arguments. */
@@ -430,6 +441,13 @@ void cmd_debug(cmd_ctx_t *ctx)
     }
     if (arg_is(sub, sublen, "reload")) {
         debug_reload(ctx);
+        return;
+    }
+    if (arg_is(sub, sublen, "protocol") || arg_is(sub, sublen, "error") || arg_is(sub, sublen, "log")) {
+        if (ctx->argc != 3) debug_wrong_args(ctx);
+        else if (arg_is(sub, sublen, "protocol")) debug_protocol(ctx);
+        else if (arg_is(sub, sublen, "error")) debug_error(ctx);
+        else debug_log(ctx);
         return;
     }
     if (arg_is(sub, sublen, "help")) {

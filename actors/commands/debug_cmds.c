@@ -23,6 +23,7 @@
 #include "actors/worker/keyspace.h"
 #include "proto/slot.h"
 #include "proto/strnum.h"
+#include "runtime/log.h"
 #include "runtime/xmalloc.h"
 
 /* Redis's getPositiveLong with its default message: a strict integer >= 0. */
@@ -241,4 +242,86 @@ void cmd_debug_reply(struct reply_slot *s)
 {
     if (s->count == -1 && s->acc.len == 20) debug_digest_reply(&s->buf, (const uint8_t *)s->acc.data, s->sum);
     else resp_add_simple(&s->buf, "OK");
+}
+
+/* ---- DEBUG PROTOCOL, ERROR, LOG ---- */
+
+void debug_protocol(cmd_ctx_t *ctx)
+{
+    resp_buf_t *r = ctx->reply;
+    const uint8_t *t = ctx->argv[2];
+    size_t n = ctx->argvlen[2];
+    bool v3 = r->proto >= 3;
+    if (arg_is(t, n, "string")) {
+        resp_add_bulk_str(r, "Hello World");
+    } else if (arg_is(t, n, "integer")) {
+        resp_add_int(r, 12345);
+    } else if (arg_is(t, n, "double")) {
+        resp_add_double(r, 3.141);
+    } else if (arg_is(t, n, "bignum")) {
+        static const char big[] = "1234567999999999999999999999999999999";
+        if (v3) resp_buf_append(r, "(" "1234567999999999999999999999999999999" "\r\n", sizeof big + 2);
+        else resp_add_bulk_str(r, big);
+    } else if (arg_is(t, n, "null")) {
+        resp_add_null(r);
+    } else if (arg_is(t, n, "array") || arg_is(t, n, "set")) {
+        if (arg_is(t, n, "set")) resp_add_set(r, 3);
+        else resp_add_array(r, 3);
+        for (int j = 0; j < 3; j++) resp_add_int(r, j);
+    } else if (arg_is(t, n, "map")) {
+        resp_add_map(r, 3);
+        for (int j = 0; j < 3; j++) {
+            resp_add_int(r, j);
+            resp_add_bool(r, j == 1);
+        }
+    } else if (arg_is(t, n, "attrib")) {
+        /* an attribute is no reply of its own: a real one follows it */
+        if (v3) {
+            static const char attr[] = "|1\r\n";
+            resp_buf_append(r, attr, sizeof attr - 1);
+            resp_add_bulk_str(r, "key-popularity");
+            resp_add_array(r, 2);
+            resp_add_bulk_str(r, "key:123");
+            resp_add_int(r, 90);
+        }
+        resp_add_bulk_str(r, "Some real reply following the attribute");
+    } else if (arg_is(t, n, "push")) {
+        if (!v3) {
+            resp_add_error(r, "ERR RESP2 is not supported by this command");
+            return;
+        }
+        static const char push[] = ">2\r\n";
+        resp_buf_append(r, push, sizeof push - 1);
+        resp_add_bulk_str(r, "server-cpu-usage");
+        resp_add_int(r, 42);
+        resp_add_bulk_str(r, "Some real reply following the push reply");
+    } else if (arg_is(t, n, "true") || arg_is(t, n, "false")) {
+        resp_add_bool(r, arg_is(t, n, "true"));
+    } else if (arg_is(t, n, "verbatim")) {
+        resp_add_verbatim(r, "This is a verbatim\nstring", 25);
+    } else {
+        resp_add_error(r, "ERR Wrong protocol type name. Please use one of the following: "
+                          "string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false");
+    }
+}
+
+void debug_error(cmd_ctx_t *ctx)
+{
+    /* the argument as the error line itself, newlines made spaces */
+    size_t n = ctx->argvlen[2];
+    char *line = xmalloc(n + 3);
+    line[0] = '-';
+    for (size_t i = 0; i < n; i++) {
+        char ch = (char)ctx->argv[2][i];
+        line[1 + i] = (ch == '\n' || ch == '\r') ? ' ' : ch;
+    }
+    memcpy(line + 1 + n, "\r\n", 2);
+    resp_buf_append(ctx->reply, line, n + 3);
+    free(line);
+}
+
+void debug_log(cmd_ctx_t *ctx)
+{
+    LOG_WARNING("DEBUG LOG: %.*s", (int)ctx->argvlen[2], (const char *)ctx->argv[2]);
+    resp_add_simple(ctx->reply, "OK");
 }

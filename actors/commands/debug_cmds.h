@@ -11,5 +11,11 @@
 void debug_populate(cmd_ctx_t *ctx);
 /* DEBUG SET-ACTIVE-EXPIRE 0|1 (argc 3). */
 void debug_set_active_expire(cmd_ctx_t *ctx);
+/* DEBUG PROTOCOL type (argc 3): 7.0.15's sample value of each RESP type. */
+void debug_protocol(cmd_ctx_t *ctx);
+/* DEBUG ERROR string (argc 3): the string as an error reply. */
+void debug_error(cmd_ctx_t *ctx);
+/* DEBUG LOG message (argc 3): the message in the server log. */
+void debug_log(cmd_ctx_t *ctx);
 
 #endif
