@@ -44,6 +44,14 @@ char *xstrdup(const char *s)
     return d;
 }
 
+char *xmemdup(const void *p, size_t n)
+{
+    char *d = xmalloc(n + 1);
+    memcpy(d, p, n);
+    d[n] = '\0';
+    return d;
+}
+
 char *xstrndup(const char *s, size_t n)
 {
     size_t len = strnlen(s, n);

@@ -24,6 +24,8 @@ void *xcalloc(size_t count, size_t size);      /* a count*size overflow counts a
 void *xrealloc(void *ptr, size_t size);        /* on failure ptr is not freed: the process ends */
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* n bytes of p, whatever they are (NULs too), and a NUL after them. */
+char *xmemdup(const void *p, size_t n);
 
 /* The failure path: logs the warning and aborts. Exposed for callers that
  * allocate through another API (vasprintf) and for the unit test. */

@@ -11,6 +11,7 @@
 #include "actors/acl/acl.h"
 #include "actors/config/config.h"
 #include "runtime/actor.h"
+#include "runtime/xmalloc.h"
 
 #define GROUPING_MS 60000
 
@@ -27,14 +28,6 @@ static pthread_mutex_t g_log_lock = PTHREAD_MUTEX_INITIALIZER;
 static log_entry_t *g_head;   /* newest first */
 static long g_len;
 
-static char *dupn(const char *s, size_t n)
-{
-    char *p = malloc(n + 1);
-    if (!p) abort();
-    memcpy(p, s, n);
-    p[n] = '\0';
-    return p;
-}
 
 static void entry_free(log_entry_t *e)
 {
@@ -67,7 +60,7 @@ void acl_log_add(int reason, int context, const char *object, size_t olen, const
             e->next = g_head;
             g_head = e;
             free(e->cinfo);
-            e->cinfo = dupn(cinfo, strlen(cinfo));
+            e->cinfo = xmemdup(cinfo, strlen(cinfo));
             e->ctime_ms = now;
             e->count++;
             pthread_mutex_unlock(&g_log_lock);
@@ -79,11 +72,11 @@ void acl_log_add(int reason, int context, const char *object, size_t olen, const
     e->count = 1;
     e->reason = reason;
     e->context = context;
-    e->object = dupn(object, olen);
+    e->object = xmemdup(object, olen);
     e->olen = olen;
-    e->user = dupn(user, ulen);
+    e->user = xmemdup(user, ulen);
     e->ulen = ulen;
-    e->cinfo = dupn(cinfo, strlen(cinfo));
+    e->cinfo = xmemdup(cinfo, strlen(cinfo));
     e->ctime_ms = now;
     e->next = g_head;
     g_head = e;

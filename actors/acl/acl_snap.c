@@ -19,6 +19,7 @@
 #include "actors/acl/acl_internal.h"
 #include "actors/config/config.h"
 #include "proto/glob.h"
+#include "runtime/xmalloc.h"
 
 static rt_snap_cell_t g_acl_cell;
 static pthread_mutex_t g_write_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -29,13 +30,6 @@ static uint64_t g_version;                          /* under g_write_lock */
  * connection accepted during a change may see either side of it, as a
  * connection accepted just before or after would. */
 static atomic_bool g_default_open = true, g_default_nopass = true;
-
-static void *xcalloc(size_t n, size_t sz)
-{
-    void *p = calloc(n ? n : 1, sz);
-    if (!p) abort();
-    return p;
-}
 
 uint32_t acl_pubsub_default(void)
 {

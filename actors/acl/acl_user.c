@@ -13,28 +13,8 @@
 #include <openssl/evp.h>
 #include "actors/acl/acl_internal.h"
 #include "proto/splitargs.h"
+#include "runtime/xmalloc.h"
 
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) abort();
-    return p;
-}
-
-static void *xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n ? n : 1);
-    if (!p) abort();
-    return p;
-}
-
-static char *xmemdup(const char *s, size_t len)
-{
-    char *p = xmalloc(len + 1);
-    memcpy(p, s, len);
-    p[len] = '\0';
-    return p;
-}
 
 const char *acl_rule_error_text(int code)
 {

@@ -91,14 +91,6 @@ bool slowlog_arg_redacted(const cmd_def_t *cmd, int argc, const uint8_t **argv, 
     return false;
 }
 
-static char *dup_bytes(const void *p, size_t n)
-{
-    char *s = xmalloc(n + 1);
-    memcpy(s, p, n);
-    s[n] = '\0';
-    return s;
-}
-
 static void entry_free(sl_entry_t *e)
 {
     for (int i = 0; i < e->argc; i++) free(e->argv[i]);
@@ -134,27 +126,27 @@ void slowlog_push(const client_t *c, const cmd_def_t *cmd, int argc, const uint8
         char buf[MAX_STRING + 64];
         if (n != argc && j == n - 1) {
             int l = snprintf(buf, sizeof buf, "... (%d more arguments)", argc - n + 1);
-            e->argv[j] = dup_bytes(buf, (size_t)l);
+            e->argv[j] = xmemdup(buf, (size_t)l);
             e->argvlen[j] = (size_t)l;
         } else if (slowlog_arg_redacted(cmd, argc, argv, argvlen, j)) {
-            e->argv[j] = dup_bytes("(redacted)", 10);
+            e->argv[j] = xmemdup("(redacted)", 10);
             e->argvlen[j] = 10;
         } else if (argvlen[j] > MAX_STRING) {
             memcpy(buf, argv[j], MAX_STRING);
             int l = snprintf(buf + MAX_STRING, sizeof buf - MAX_STRING, "... (%lu more bytes)",
                              (unsigned long)(argvlen[j] - MAX_STRING));
-            e->argv[j] = dup_bytes(buf, MAX_STRING + (size_t)l);
+            e->argv[j] = xmemdup(buf, MAX_STRING + (size_t)l);
             e->argvlen[j] = MAX_STRING + (size_t)l;
         } else {
-            e->argv[j] = dup_bytes(argv[j], argvlen[j]);
+            e->argv[j] = xmemdup(argv[j], argvlen[j]);
             e->argvlen[j] = argvlen[j];
         }
     }
     e->time_s = (long long)time(NULL);
     e->usec = usec;
     e->id = id >= 0 ? id : slowlog_take_id();
-    e->peer = dup_bytes(c->addr, strlen(c->addr));
-    e->name = dup_bytes(c->name, strlen(c->name));
+    e->peer = xmemdup(c->addr, strlen(c->addr));
+    e->name = xmemdup(c->name, strlen(c->name));
     e->older = newest;
     if (newest) newest->newer = e;
     newest = e;
