@@ -35,6 +35,7 @@
 #include "actors/state/state.h"
 #include "actors/worker/blocking.h"
 #include "actors/worker/client.h"
+#include "actors/worker/evict.h"
 #include "actors/worker/worker.h"
 #include "proto/slot.h"
 #include "runtime/log.h"
@@ -52,6 +53,8 @@ typedef struct run {
                                    * first key a call touched (declared keys do not count, as in 7.0.15) */
     int resp;                     /* redis.setresp */
     int repl;                     /* redis.set_repl: SCRIPT_REPL_* of the calls from now on */
+    bool oom;                     /* out of memory when the script started (7.0.15's pre_command_oom_state) */
+    bool dirty;                   /* a write ran: from then on a denyoom call is not refused */
 } run_t;
 
 static __thread lua_State *tl_lua;
@@ -153,6 +156,12 @@ static bool node_is_replica(cmd_ctx_t *ctx)
     return s && (s->nodes[s->myself].flags & NODE_SLAVE);
 }
 
+/* Over maxmemory with nothing to evict, on a master, for a client's call (evict.h). */
+static bool script_oom(cmd_ctx_t *ctx)
+{
+    return !ctx->from_master && evict_maxmemory() > 0 && !node_is_replica(ctx) && evict_out_of_memory();
+}
+
 /* The arguments of a redis.call-like function as command arguments: in
  * place up to ARGS_INLINE (the usual call), on the heap beyond. Used where
  * it was declared (it points into itself); args_free after. */
@@ -249,6 +258,8 @@ static int generic_call(lua_State *L, bool raise)
         else if (run->ro && (cmd->flags & CMD_WRITE)) err = "Write commands are not allowed from read-only scripts.";
         else if ((cmd->flags & CMD_WRITE) && node_is_replica(run->ctx))
             err = "-READONLY You can't write against a read only replica.";
+        else if ((cmd->flags & CMD_DENYOOM) && run->oom && !run->dirty && !(run->flags & SCRIPT_F_ALLOW_OOM))
+            err = "-" EVICT_OOM_ERROR;   /* 7.0.15 refuses only before the script's first write */
         else if ((cmd->exec != CMD_EXEC_KEYED || !cmd->handler) && !client_free_cmd(cmd))
             err = "This Redis command is not allowed from script";   /* not yet: see docs/scripting.md */
     }
@@ -264,7 +275,10 @@ static int generic_call(lua_State *L, bool raise)
         script_push_error(L, err, strlen(err));
         return raise ? lua_error(L) : 1;
     }
-    if (cmd->flags & CMD_WRITE) script_busy_note_write();   /* SCRIPT KILL answers -UNKILLABLE from now on */
+    if (cmd->flags & CMD_WRITE) {
+        script_busy_note_write();   /* SCRIPT KILL answers -UNKILLABLE from now on */
+        run->dirty = true;
+    }
     resp_buf_t out;
     resp_buf_init(&out, run->resp);
     cmd_ctx_t *ctx = run->ctx;
@@ -724,6 +738,8 @@ static const char *run_refused(cmd_ctx_t *ctx, unsigned flags, bool ro)
         if (node_is_replica(ctx)) return "READONLY Can not run script with write flag on readonly replica";
         if (ro) return "ERR Can not execute a script with write flag using *_ro command.";
     }
+    /* 7.0.15 gives such a script the denyoom flag: refused as any denyoom command */
+    if (!(flags & (SCRIPT_F_ALLOW_OOM | SCRIPT_F_NO_WRITES)) && script_oom(ctx)) return EVICT_OOM_ERROR;
     return NULL;
 }
 
@@ -792,7 +808,7 @@ void script_lua_invoke(cmd_ctx_t *ctx, lua_State *L, const char *name, unsigned 
         set_array(L, "ARGV", ctx->argv + 3 + numkeys, ctx->argvlen + 3 + numkeys, ctx->argc - 3 - numkeys);
     }
     run_t run = { .ctx = ctx, .ro = ro, .nkeys = numkeys, .flags = flags, .slot = -1, .resp = 2,
-                  .repl = SCRIPT_REPL_AOF | SCRIPT_REPL_REPLICA };
+                  .repl = SCRIPT_REPL_AOF | SCRIPT_REPL_REPLICA, .oom = script_oom(ctx) };
     tl_run = &run;
     /* The script's writes reach replicas and the AOF as its commands, in
      * one MULTI/EXEC when more than one (repl_multi_end), unless the script

@@ -107,6 +107,8 @@ def _limit_near_used(srv, policy):
 
 
 def _oom_story(srv):
+    with srv.raw() as c:
+        c.call("SET", "{s}y", "v")
     _limit_near_used(srv, "noeviction")
     cl = srv.client()
     try:
@@ -119,7 +121,16 @@ def _oom_story(srv):
             ("RPUSH", "l", "a"), ("EXPIRE", "f:1", "100"), ("DEL", "f:2"),
             ("MULTI",), ("SET", "t", "1"), ("GET", "f:1"), ("EXEC",),
             ("MULTI",), ("GET", "f:1"), ("EXEC",),
-            ("MULTI",), ("DISCARD",)]
+            ("MULTI",), ("DISCARD",),
+            # scripts: a denyoom call before any write is refused; after a write it runs;
+            # a script with a shebang needs allow-oom (or no-writes) to start at all
+            ("EVAL", "return redis.call('set',KEYS[1],'1')", "1", "{s}x"),
+            ("EVAL", "return redis.pcall('set',KEYS[1],'1')", "1", "{s}x"),
+            ("EVAL", "return redis.call('get',KEYS[1])", "1", "{s}y"),
+            ("EVAL", "redis.call('del',KEYS[2]); return redis.call('set',KEYS[1],'1')", "2", "{s}x", "{s}y"),
+            ("EVAL", "#!lua\nreturn 1", "0"),
+            ("EVAL", "#!lua flags=no-writes\nreturn redis.call('get',KEYS[1])", "1", "{s}x"),
+            ("EVAL", "#!lua flags=allow-oom\nreturn redis.call('set',KEYS[1],'1')", "1", "{s}z")]
     with srv.raw() as c:
         out["replies"] = [c.call(*cmd) for cmd in cmds]
         out["errorstats"] = h.info_dict(c.call("INFO", "errorstats")).get("errorstat_OOM")
