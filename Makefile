@@ -107,7 +107,7 @@ test: deps bin/shoal-node $(UNIT_BIN)
 # The integration suite against a node built with ASan+UBSan (slower; not part of `make test`).
 bin/shoal-node-asan: $(LIB_SRC) actors/main.c | $(DEPS_STAMP)
 	@mkdir -p bin
-	$(CC) $(CSTD) -O1 -g $(WARN) -I. -pthread $(SANFLAGS) $(REL_LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CSTD) -O1 -g $(WARN) -I. -I/usr/include/lua5.1 -pthread $(SANFLAGS) $(REL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 test-asan: deps bin/shoal-node bin/shoal-node-asan
 	@cd tests/integration && ASAN_OPTIONS=detect_leaks=0 SHOAL_NODE=$(CURDIR)/bin/shoal-node-asan \
