@@ -351,6 +351,48 @@ static void debug_actor_delay(cmd_ctx_t *ctx, _Atomic long long *delay_us)
     resp_add_simple(ctx->reply, "OK");
 }
 
+/* Ours, for tests (not in DEBUG HELP): DEBUG SLOTMIGRATION and DEBUG
+ * PLACEMENT. True when ctx was one of them (and is answered). */
+static bool debug_test_hook(cmd_ctx_t *ctx)
+{
+    const uint8_t *sub = ctx->argv[1];
+    size_t sublen = ctx->argvlen[1];
+    if (arg_is(sub, sublen, "slotmigration")) {
+        /* DEBUG SLOTMIGRATION HOLD NONE|SNAPSHOT|STREAM|PAUSED: tests stop
+         * a migration at a step (state/asm.h) */
+        static const char *const steps[] = { "none", "snapshot", "stream", "paused" };
+        int step = -1;
+        for (int i = 0; ctx->argc == 4 && i < 4; i++)
+            if (arg_is(ctx->argv[3], ctx->argvlen[3], steps[i])) step = i;
+        if (step < 0 || !arg_is(ctx->argv[2], ctx->argvlen[2], "hold")) {
+            debug_wrong_args(ctx);
+            return true;
+        }
+        asm_set_hold(step);
+        resp_add_simple(ctx->reply, "OK");
+        return true;
+    }
+    if (arg_is(sub, sublen, "placement")) {
+        /* DEBUG PLACEMENT AUTO|PACK|SPREAD: ours, not Redis's (so not in
+         * DEBUG HELP); tests that need connections on every worker (the
+         * races between a worker and the borrowers of its keyspace) turn
+         * packing off (placement.h) */
+        int mode = ctx->argc != 3 ? -2
+                   : arg_is(ctx->argv[2], ctx->argvlen[2], "auto")   ? 0
+                   : arg_is(ctx->argv[2], ctx->argvlen[2], "pack")   ? 1
+                   : arg_is(ctx->argv[2], ctx->argvlen[2], "spread") ? workers_count()
+                                                                     : -2;
+        if (mode < 0) {
+            debug_wrong_args(ctx);
+            return true;
+        }
+        placement_force(mode);
+        resp_add_simple(ctx->reply, "OK");
+        return true;
+    }
+    return false;
+}
+
 void cmd_debug(cmd_ctx_t *ctx)
 {
     const uint8_t *sub = ctx->argv[1];
@@ -406,39 +448,7 @@ void cmd_debug(cmd_ctx_t *ctx)
         debug_actor_delay(ctx, &g_persist_debug_delay_us);
         return;
     }
-    if (arg_is(sub, sublen, "slotmigration")) {
-        /* DEBUG SLOTMIGRATION HOLD NONE|SNAPSHOT|STREAM|PAUSED: tests stop
-         * a migration at a step (state/asm.h) */
-        static const char *const steps[] = { "none", "snapshot", "stream", "paused" };
-        int step = -1;
-        for (int i = 0; ctx->argc == 4 && i < 4; i++)
-            if (arg_is(ctx->argv[3], ctx->argvlen[3], steps[i])) step = i;
-        if (step < 0 || !arg_is(ctx->argv[2], ctx->argvlen[2], "hold")) {
-            debug_wrong_args(ctx);
-            return;
-        }
-        asm_set_hold(step);
-        resp_add_simple(ctx->reply, "OK");
-        return;
-    }
-    if (arg_is(sub, sublen, "placement")) {
-        /* DEBUG PLACEMENT AUTO|PACK|SPREAD: ours, not Redis's (so not in
-         * DEBUG HELP); tests that need connections on every worker (the
-         * races between a worker and the borrowers of its keyspace) turn
-         * packing off (placement.h) */
-        int mode = ctx->argc != 3 ? -2
-                   : arg_is(ctx->argv[2], ctx->argvlen[2], "auto")   ? 0
-                   : arg_is(ctx->argv[2], ctx->argvlen[2], "pack")   ? 1
-                   : arg_is(ctx->argv[2], ctx->argvlen[2], "spread") ? workers_count()
-                                                                     : -2;
-        if (mode < 0) {
-            debug_wrong_args(ctx);
-            return;
-        }
-        placement_force(mode);
-        resp_add_simple(ctx->reply, "OK");
-        return;
-    }
+    if (debug_test_hook(ctx)) return;
     if (arg_is(sub, sublen, "reload")) {
         debug_reload(ctx);
         return;
