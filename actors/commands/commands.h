@@ -237,6 +237,11 @@ struct ks_entry;
 struct rdb_encoder;
 int cmd_dump_payload(const struct ks_entry *e, struct rdb_encoder *enc);
 void cmd_copy(cmd_ctx_t *ctx);              /* COPY */
+/* Geo, on sorted sets (cmd_geo.c). */
+void cmd_geoadd(cmd_ctx_t *ctx);    /* GEOADD */
+void cmd_geodist(cmd_ctx_t *ctx);   /* GEODIST */
+void cmd_geohash(cmd_ctx_t *ctx);   /* GEOHASH */
+void cmd_geopos(cmd_ctx_t *ctx);    /* GEOPOS */
 /* Sorted sets (cmd_zset.c, cmd_zset_range.c, cmd_zset_pop.c, cmd_zset_scan.c, cmd_zset_ops.c). */
 void cmd_zadd(cmd_ctx_t *ctx);      /* ZADD */
 void cmd_zincrby(cmd_ctx_t *ctx);   /* ZINCRBY */
