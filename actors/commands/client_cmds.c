@@ -250,9 +250,7 @@ static bool parse_kill(const queued_cmd_t *q, kill_filter_t *f, char *err, size_
                 return false;
             }
             f->uid = l.uid;
-        } else if (arg_is(k, kl, "maxage")) {
-            /* accepted; ages are checked below only when given (rare) */
-        } else {
+        } else {   /* MAXAGE too: 7.0.15 has no such filter */
             snprintf(err, errcap, "ERR syntax error");
             return false;
         }

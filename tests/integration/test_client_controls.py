@@ -60,3 +60,16 @@ def test_client_no_evict_flag(servers):
         assert " flags=e " in c.call("CLIENT", "INFO").decode()
         assert c.call("CLIENT", "NO-EVICT", "OFF") == "OK"
         assert " flags=N " in c.call("CLIENT", "INFO").decode()
+
+
+def test_client_kill_errors_as_redis(servers):
+    """Every CLIENT KILL filter's error as 7.0.15 (which has no MAXAGE filter)."""
+    s = servers.shoal(base_args="standalone")
+    r = servers.redis(base_args="standalone")
+    cmds = [("CLIENT", "KILL", "1.2.3.4:5"), ("CLIENT", "KILL", "ID", "99999"), ("CLIENT", "KILL", "ID", "x"),
+            ("CLIENT", "KILL", "TYPE", "foo"), ("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"),
+            ("CLIENT", "KILL", "USER", "nobody"), ("CLIENT", "KILL", "ADDR", "1.2.3.4:5"),
+            ("CLIENT", "KILL", "LADDR", "1.2.3.4:5"), ("CLIENT", "KILL", "SKIPME", "maybe"),
+            ("CLIENT", "KILL", "foo", "bar"), ("CLIENT", "KILL", "ID"), ("CLIENT", "KILL", "MAXAGE", "10")]
+    for a in cmds:
+        assert s.raw().raw(*a) == r.raw().raw(*a), a
