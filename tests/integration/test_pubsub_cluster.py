@@ -228,7 +228,8 @@ def test_spublish_in_multi_after_a_link_kill_reaches_the_other_replica(servers, 
         with r1.raw() as c:
             r1_id = c.call("CLUSTER", "MYID").decode()
         with master.raw() as p:
-            assert len(p.call("CLUSTER", "LINKS")) == 4
+            # both links to each replica (a replica's inbound one may come a moment later)
+            h.wait_until(lambda: len(p.call("CLUSTER", "LINKS")) == 4, 10, what="four links")
             p.send(h.encode("MULTI") + h.encode("DEBUG", "CLUSTERLINK", "KILL", "TO", r1_id) +
                    h.encode("SPUBLISH", "ch3", "hello") + h.encode("EXEC"))
             assert [p.read()[1] for _ in range(4)][-1] == ["OK", 0]
