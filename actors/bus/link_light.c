@@ -267,8 +267,14 @@ bool link_light_in(link_light_t *ll, bus_stream_frame_t *f, bus_msg_t *msg)
     }
     if (r != BUS_LIGHT_OK) {
         if (r == BUS_LIGHT_ERR_VIEW) {
-            /* relaxed: a statistic */
+            /* Not a bad frame: the view changed between the peer's two frames
+             * (a node joined, left, moved or lost HANDSHAKE), docs/cluster-bus.md
+             * §9.7 rule 5. The link closes and the next one starts plain.
+             * relaxed: a statistic */
             atomic_fetch_add_explicit(&g_light_view_mismatch, 1, memory_order_relaxed);
+            LOG_VERBOSE("Light frame on cluster bus link assumes a view that changed meanwhile: "
+                        "link closed, the next one starts plain");
+            return false;
         }
         LOG_WARNING("Bad light frame received on cluster bus link (%s)", bus_light_result_str(r));
         return false;
