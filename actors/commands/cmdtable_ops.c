@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include "actors/commands/cmd.h"
 #include "actors/commands/commands.h"
+#include "actors/worker/cmdhist.h"
 #include "actors/worker/latency.h"
 #include "actors/worker/monitor.h"
 #include "actors/worker/slowlog.h"
@@ -32,6 +33,10 @@ static const cmd_arg_doc_t args_latency_graph[] = {
 
 static const cmd_arg_doc_t args_latency_history[] = {
     { .name = "event", .type = "string", .key_spec_index = -1 },
+};
+
+static const cmd_arg_doc_t args_latency_histogram[] = {
+    { .name = "command", .type = "string", .key_spec_index = -1, .flags = CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE },
 };
 
 static cmd_def_t subcommands_latency[] = {
@@ -84,6 +89,16 @@ static cmd_def_t subcommands_latency[] = {
         .exec = CMD_EXEC_CLIENT, .handler = cmd_latency_latest,
         .summary = "Gives the newest sample and the worst of every event",
         .since = "2.8.13", .group = "server", .complexity = "O(1)",
+    },
+    {
+        .name = "histogram", .arity = -2, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .flag_names = "admin noscript loading stale",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "admin slow dangerous",
+        .tips = "nondeterministic_output request_policy:all_nodes response_policy:special",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_latency_histogram,
+        .summary = "Gives the distribution of the latencies of some commands, or of all",
+        .since = "7.0.0", .group = "server",
+        .complexity = "O(N) where N is the number of commands whose latencies are given.",
+        .args = args_latency_histogram, .arg_count = 1,
     },
     { .name = NULL },
 };

@@ -29,6 +29,7 @@
 #include "actors/shutdown.h"
 #include "actors/state/state.h"
 #include "actors/worker/blocking.h"
+#include "actors/worker/cmdhist.h"
 #include "actors/worker/placement.h"
 #include "actors/worker/client.h"
 #include "actors/worker/migrate.h"
@@ -368,8 +369,12 @@ static void sec_errorstats(text_t *t)
         if (counts[j]) add(t, "errorstat_%s:count=%lld\r\n", codes[j], counts[j]);
 }
 
-/* Latency percentiles are not tracked yet: the section exists, empty. */
-static void sec_latencystats(text_t *t) { add(t, "# Latencystats\r\n"); }
+static void sec_latencystats(text_t *t)
+{
+    char *lines = cmdhist_info_text();
+    add(t, "# Latencystats\r\n%s", lines);
+    free(lines);
+}
 
 static void sec_cluster(text_t *t) { add(t, "# Cluster\r\ncluster_enabled:%d\r\n", config_cluster_enabled() ? 1 : 0); }
 

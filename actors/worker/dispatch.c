@@ -435,7 +435,9 @@ static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cm
     }
     /* a call that waits is counted once, when it answers */
     if (!ctx.blocked && !ctx.suspend) {
-        stats_note_call(w, cmd, usec, reply, start);
+        /* a call that ends later (DEBUG SLEEP) is counted then, with its
+         * whole duration (slowlog_remote_done) */
+        if (!ctx.slowlog_later) stats_note_call(w, cmd, usec, reply, start);
         /* the slow log of the client's worker; a call for a client of
          * another worker is logged there when its reply arrives (batch.c) */
         if (c && !ctx.slowlog_later && slowlog_wants(usec)) slowlog_push(c, cmd, argc, argv, argvlen, usec, -1);

@@ -45,10 +45,16 @@ void fanout_part_run(worker_t *w, rt_msg_t *msg)
     remote_cmd_t *rc = (remote_cmd_t *)msg;
     const queued_cmd_t *q = &rc->cmds[0];
     worker_snap_enter(w);
+    long long t0 = rt_now_us();
     q->cmd->fanout.part(w, rc);
-    /* A part a client asked for counts as a call of its command; SAVE's
-     * parts (rdb_save.c) have no reply slot and count none. */
-    if (rc->slot) stats_note_call(w, q->cmd, 0, NULL, 0);
+    /* A fan-out a client asked for counts as one call of its command, as
+     * in 7.0.15: the part on the client's own worker counts it, with its
+     * own duration. SAVE's parts (rdb_save.c) have no reply slot and
+     * count none. */
+    if (rc->slot && w == rc->origin) {
+        long long usec = rt_now_us() - t0;
+        stats_note_call(w, q->cmd, usec > 0 ? usec : 0, NULL, 0);
+    }
     worker_snap_leave(w);
     repl_flush(w->repl);
     rc->run.hdr.type = WMSG_RUN;

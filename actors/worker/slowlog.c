@@ -162,6 +162,7 @@ void slowlog_remote_done(const client_t *c, const remote_cmd_t *rc)
         long long usec = rt_now_us() - rc->now_ms * 1000;
         if (usec < rc->arg_us) usec = rc->arg_us;
         const queued_cmd_t *q = &rc->cmds[0];
+        stats_note_call(c->worker, q->cmd, usec, &rc->reply, 0);
         if (slowlog_wants(usec)) slowlog_push(c, q->cmd, q->argc, q->argv, q->argvlen, usec, -1);
         latency_note("command", usec / 1000);
     }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "actors/worker/client.h"
+#include "actors/worker/cmdhist.h"
 #include "actors/worker/stats.h"
 #include "actors/worker/worker_internal.h"
 #include "runtime/xmalloc.h"
@@ -108,6 +109,7 @@ void stats_init_worker(worker_t *w)
     memset(b, 0, sizeof *b);
     b->cmd = xcalloc((size_t)g_cmd_total + 1, sizeof *b->cmd);
     pthread_mutex_unlock(&g_base_lock);
+    cmdhist_init_worker(w);
 }
 
 static void note_error_code(worker_t *w, const char *text, size_t n)
@@ -148,6 +150,7 @@ void stats_note_call(worker_t *w, const cmd_def_t *cmd, long long usec, const re
         atomic_fetch_add_explicit(&s->calls, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&s->usec, usec, memory_order_relaxed);
         if (failed) atomic_fetch_add_explicit(&s->failed_calls, 1, memory_order_relaxed);
+        cmdhist_note(w, i, usec);
     }
     if (failed) note_error_code(w, reply->data + start + 1, reply->len - start - 1);
 }
@@ -172,6 +175,7 @@ static _Atomic long long *stat_field(worker_t *w, size_t offset)
 
 void stats_reset_all(void)
 {
+    cmdhist_reset_all();
     pthread_mutex_lock(&g_base_lock);
     for (int k = 0; k < g_nworkers; k++) {
         worker_t *w = g_workers[k];
