@@ -43,9 +43,16 @@
  * listener and links), another master sends the node a FAIL about it, and we
  * time until CLUSTER NODES on the node's client port flags it `fail`.
  *
- * The model's PINGs come in waves that differ from run to run, so to give two
- * servers the same load one run records the members' PINGs (-R: when, who,
- * why) and the other replays them (-r) instead of running the model.
+ * The model is deterministic for a seed (-s): it runs in its own time (the
+ * steady state's start plus 100 ms cron rounds, members in the order of their
+ * phases), never reads what the node does, and takes a member's PING as
+ * answered the moment it is sent (the node's PONG comes back within a
+ * millisecond or two; late or missing PONGs are counted and reported). So
+ * every server run with the same seed gets the same PINGs from the same
+ * members at the same moments of the steady state, with the same gossip;
+ * only the PONGs answering the node's own PINGs follow what the node does
+ * (their gossip comes from a stream of their own, so that the members' PINGs
+ * stay the same however many the node sends).
  *
  * What it must never do: listen anywhere but 127.0.0.1, connect anywhere but
  * the node's two ports, or report a figure when the node closed links, did not
@@ -60,7 +67,7 @@
  *
  * Usage: cluster_sim -p busport -c clientport -n N [-T node_timeout_ms]
  *                    [-W warmup_s] [-t seconds] [-P pid] [-F] [-J join_timeout_s]
- *                    [-s seed] [-v] [-L] [-R record-file | -r replay-file]
+ *                    [-s seed] [-v] [-L]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -92,9 +99,8 @@ static struct {
     long pid;
     bool fail_test, verbose;
     uint64_t seed;
-    const char *record_path, *replay_path;
     bool light;
-} opt = {0, 0, 0, 15000, 15.0, 30.0, 60.0, 0, false, false, 0, NULL, NULL, false};
+} opt = {0, 0, 0, 15000, 15.0, 30.0, 60.0, 0, false, false, 0, false};
 
 const char bench_prog[] = "cluster_sim";
 
@@ -111,15 +117,15 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* xorshift64* (bench_rng_next): the model only needs uniform draws. Two streams: the
- * model's (names, phases, the members' crons) and the frames' (gossip picks),
- * so that with the same seed (-s) the model plays the same sequence against
- * either server however many PINGs that server sends us: both servers then
- * get nearly the same traffic. */
-static uint64_t rng_model, rng_frames;
+/* xorshift64* (bench_rng_next): the model only needs uniform draws. Three
+ * streams: the model's (names, phases, the members' crons), the gossip picks
+ * of the members' own frames, and those of the PONGs answering the node's
+ * PINGs. With the same seed (-s) the first two play the same sequence against
+ * either server however many PINGs that server sends us. */
+static uint64_t rng_model, rng_frames, rng_answers;
 static uint64_t rng(void) { return bench_rng_next(&rng_model); }
 static unsigned rnd(unsigned n) { return (unsigned)(rng() % n); }
-static unsigned rndf(unsigned n) { return (unsigned)(bench_rng_next(&rng_frames) % n); }
+static unsigned rndf(uint64_t *stream, unsigned n) { return (unsigned)(bench_rng_next(stream) % n); }
 static double rnd01(void) { return (double)(rng() >> 11) / 9007199254740992.0; }
 
 /* ---------------- the cluster ---------------- */
@@ -137,10 +143,11 @@ struct node {
     int listen_fd;
     struct conn *out;            /* its link to the node under test */
     /* what this member knows of the node under test (7.0.15 clusterNode fields) */
-    int64_t pong_received;       /* ms */
-    int64_t ping_sent;           /* ms, 0 = no PING pending */
-    int64_t next_cron;           /* ms */
+    int64_t pong_received;       /* ms, model time: its PINGs count as answered when sent */
+    unsigned phase;              /* ms into each 100 ms cron round */
     unsigned iteration;
+    unsigned awaiting;           /* its PINGs the node has not answered yet */
+    int64_t first_sent;          /* ms, wall: when the oldest of those left */
     unsigned pongs_sent;         /* PONGs it sent the node: joined once > 0 */
     bool dead;                   /* stopped by the failure drill */
 };
@@ -174,6 +181,7 @@ static unsigned n_in, cap_in;
 static struct counters {
     uint64_t bytes_to, bytes_from;
     uint64_t pings_to, timeout_pings, random_pings, pongs_to;
+    uint64_t late_pongs;             /* the node's PONGs that came over 1 s after the PING */
     uint64_t pings_from, pongs_from, others_from;
     uint64_t links_closed_by_node;
     uint64_t gossip_applied;
@@ -270,16 +278,36 @@ static int connect_node(void)
 
 static uint8_t frame_buf[BUS_HEADER_LEN + BUS_GOSSIP_LEN * (MAX_GOSSIP + 8)];
 
-/* A pong time as member `who` would gossip it about a node that is up: in the
- * model every member's view of every other node is distributed like the
- * members' views of the node under test, so take a random member's. */
-static int64_t sampled_pong_time(void)
+/* The members' views of the node under test, sampled at the end of each of
+ * the last HIST_ROUNDS model rounds (HIST_SAMPLES random members each). */
+#define HIST_ROUNDS 160
+#define HIST_SAMPLES 32
+static int64_t view_hist[HIST_ROUNDS][HIST_SAMPLES];
+static uint64_t hist_rounds;       /* rounds sampled so far */
+static unsigned *view_shift;       /* per member: its views' lag behind the node's, ms */
+
+/* A pong time as a member would gossip it about member j, a node that is up.
+ * The members' views of j follow the same process as their views of the
+ * node under test (which the model runs), but on its own schedule: the
+ * waves in which many members find j's pong older than node_timeout/2 and
+ * PING it are not those of any other node. So a view of j is a member's
+ * view of the node under test as it was view_shift[j] ms ago, moved on by as
+ * much; taking the views as they are now for every j would make the node's
+ * views of all members age in step and its own PINGs come in bursts of
+ * hundreds (which are not in real clusters and which made the node's
+ * PINGs in a window swing with where the bursts fell). */
+static int64_t sampled_pong_time(uint64_t *stream, unsigned j)
 {
-    unsigned r = 1 + rndf(n_nodes - 1);
-    return nodes[r].pong_received;
+    unsigned back = view_shift ? view_shift[j] / 100 : 0;   /* none while joining */
+    if (back == 0 || hist_rounds <= back) {
+        unsigned r = 1 + rndf(stream, n_nodes - 1);
+        return nodes[r].pong_received;
+    }
+    const int64_t *h = view_hist[(hist_rounds - back) % HIST_ROUNDS];
+    return h[rndf(stream, HIST_SAMPLES)] + (int64_t)back * 100;
 }
 
-static void fill_entry(bus_gossip_t *g, unsigned j, unsigned sender)
+static void fill_entry(bus_gossip_t *g, unsigned j, unsigned sender, uint64_t *stream)
 {
     memset(g, 0, sizeof *g);
     memcpy(g->name, nodes[j].name, BUS_NAME_LEN);
@@ -287,7 +315,7 @@ static void fill_entry(bus_gossip_t *g, unsigned j, unsigned sender)
     g->port = nodes[j].port;
     g->cport = nodes[j].cport;
     g->flags = nodes[j].master ? BUS_NODE_MASTER : BUS_NODE_SLAVE;
-    int64_t pong = j == 0 ? nodes[sender].pong_received : sampled_pong_time();
+    int64_t pong = j == 0 ? nodes[sender].pong_received : sampled_pong_time(stream, j);
     if (nodes[j].dead) {
         g->flags |= BUS_NODE_FAIL;
         pong = 0;
@@ -295,8 +323,9 @@ static void fill_entry(bus_gossip_t *g, unsigned j, unsigned sender)
     g->pong_received = (uint32_t)(pong / 1000);
 }
 
-/* Builds a PING/PONG/MEET of member i into frame_buf; MEETs carry no gossip. */
-static size_t build_frame(unsigned i, unsigned type)
+/* Builds a PING/PONG/MEET of member i into frame_buf, its gossip drawn from
+ * `stream`; MEETs carry no gossip. */
+static size_t build_frame(unsigned i, unsigned type, uint64_t *stream)
 {
     static bus_gossip_t g[MAX_GOSSIP + 8];
     static uint64_t picked_round[MAX_N];
@@ -307,10 +336,10 @@ static size_t build_frame(unsigned i, unsigned type)
          * repeats (a FAILed master with slots stays eligible, flagged FAIL) */
         round++;
         for (unsigned it = 0; it < wanted * 3 && count < wanted; it++) {
-            unsigned j = rndf(n_nodes);
+            unsigned j = rndf(stream, n_nodes);
             if (j == i || picked_round[j] == round) continue;
             picked_round[j] = round;
-            fill_entry(&g[count++], j, i);
+            fill_entry(&g[count++], j, i, stream);
         }
     }
     size_t len = bus_build_ping(frame_buf, sizeof frame_buf, &nodes[i].hdr, type, g, count,
@@ -354,7 +383,7 @@ static void view_init(void)
     if (!view_tuple || !view_hash || !view_slot || !view_shared) bench_die("calloc");
     for (unsigned j = 1; j < n_nodes; j++) {
         /* the entry fill_entry gives, without its times and flags (and
-         * without drawing from the random sequence a replay follows) */
+         * without drawing from the model's random sequences) */
         bus_gossip_t g;
         uint8_t e[BUS_GOSSIP_LEN];
         memset(&g, 0, sizeof g);
@@ -412,10 +441,10 @@ static void send_ping(unsigned i, unsigned type)
 {
     struct node *m = &nodes[i];
     if (!m->out || m->out->closed) return;
-    size_t len = build_frame(i, type);
+    size_t len = build_frame(i, type, &rng_frames);
     send_frame(m->out, 0, len);
     if (type == BUS_PING) {
-        m->ping_sent = now_ms();
+        if (m->awaiting++ == 0) m->first_sent = now_ms();
         ctr.pings_to++;
     }
 }
@@ -423,68 +452,19 @@ static void send_ping(unsigned i, unsigned type)
 /* ---------------- the members' cron (the part about the node under test) ---------------- */
 
 static double est_timeout_pings = 0;   /* per second, all members, smoothed */
-
-/* The members' PINGs to the node in the steady state, by time: recorded (-R)
- * from one run and replayed (-r) against another server, which then gets the
- * very same PINGs at the same moments instead of a model run of its own (the
- * model's waves differ from one run to the next, at N = 1000 by 2x). */
-enum { PING_TIMEOUT = 1, PING_RANDOM = 2 };
-struct sched_item {
-    int64_t at_ms;               /* since the steady state began */
-    unsigned member, kind;
-};
-static struct sched_item *sched;
-static size_t sched_len, sched_cap, sched_pos;
 static int64_t steady_t0;        /* now_ms() when the steady state began; 0 before */
 
-static void model_ping(unsigned i, unsigned kind)
+enum { PING_TIMEOUT = 1, PING_RANDOM = 2 };
+
+/* A member's PING in the model, at model time t: answered at once (the
+ * node's PONG takes a millisecond or two, and waiting for it would make the
+ * model follow the server under test). */
+static void model_ping(unsigned i, unsigned kind, int64_t t)
 {
     send_ping(i, BUS_PING);
+    nodes[i].pong_received = t;
     if (kind == PING_TIMEOUT) ctr.timeout_pings++;
     else ctr.random_pings++;
-    if (!opt.record_path || !steady_t0) return;
-    if (sched_len == sched_cap) {
-        sched_cap = sched_cap ? sched_cap * 2 : 4096;
-        sched = realloc(sched, sched_cap * sizeof *sched);
-        if (!sched) bench_die("realloc");
-    }
-    sched[sched_len++] = (struct sched_item){now_ms() - steady_t0, i, kind};
-}
-
-static void sched_save(void)
-{
-    FILE *f = fopen(opt.record_path, "w");
-    if (!f) bench_die("open the schedule to record");
-    for (size_t k = 0; k < sched_len; k++)
-        fprintf(f, "%lld %u %u\n", (long long)sched[k].at_ms, sched[k].member, sched[k].kind);
-    if (fclose(f) != 0) bench_die("write the schedule");
-}
-
-static void sched_load(void)
-{
-    FILE *f = fopen(opt.replay_path, "r");
-    if (!f) bench_die("open the schedule to replay");
-    long long at;
-    unsigned member, kind;
-    while (fscanf(f, "%lld %u %u", &at, &member, &kind) == 3) {
-        if (member == 0 || member >= n_nodes) fail_exit("the schedule is for another N");
-        if (sched_len == sched_cap) {
-            sched_cap = sched_cap ? sched_cap * 2 : 4096;
-            sched = realloc(sched, sched_cap * sizeof *sched);
-            if (!sched) bench_die("realloc");
-        }
-        sched[sched_len++] = (struct sched_item){at, member, kind};
-    }
-    fclose(f);
-}
-
-/* Replay: the recorded PINGs that are due (a dead member's are skipped). */
-static void sched_replay(int64_t now)
-{
-    while (sched_pos < sched_len && sched[sched_pos].at_ms <= now - steady_t0) {
-        const struct sched_item *it = &sched[sched_pos++];
-        if (!nodes[it->member].dead) model_ping(it->member, it->kind);
-    }
 }
 
 /* The node closed a member's link: reconnect, as 7.0.15 would on its next cron. */
@@ -496,7 +476,7 @@ static void member_reconnect(unsigned i)
     m->out = conn_new(connect_node(), LINK_OUT, i);
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG(LINK_OUT, i)};
     if (epoll_ctl(ep, EPOLL_CTL_ADD, m->out->fd, &ev) < 0) bench_die("epoll_ctl");
-    m->ping_sent = 0;
+    m->awaiting = 0;
 }
 
 /* Poisson draw for small means (Knuth). */
@@ -525,17 +505,15 @@ static unsigned poisson(double mean)
 static void member_gossip(unsigned i, int64_t now)
 {
     struct node *m = &nodes[i];
-    if (m->ping_sent == 0) {
-        double r = 1.0 + est_timeout_pings;
-        double mean = 2.0 * r * ((double)wanted / (n_nodes - 1)) * 0.1;
-        for (unsigned k = poisson(mean); k > 0; k--) {
-            unsigned s = 1 + rnd(n_nodes - 1);
-            if (s == i || nodes[s].dead) continue;
-            int64_t t = nodes[s].pong_received / 1000 * 1000;
-            if (t <= now + 500 && t > m->pong_received) {
-                m->pong_received = t;
-                ctr.gossip_applied++;
-            }
+    double r = 1.0 + est_timeout_pings;
+    double mean = 2.0 * r * ((double)wanted / (n_nodes - 1)) * 0.1;
+    for (unsigned k = poisson(mean); k > 0; k--) {
+        unsigned s = 1 + rnd(n_nodes - 1);
+        if (s == i || nodes[s].dead) continue;
+        int64_t t = nodes[s].pong_received / 1000 * 1000;
+        if (t <= now + 500 && t > m->pong_received) {
+            m->pong_received = t;
+            ctr.gossip_applied++;
         }
     }
 }
@@ -545,9 +523,9 @@ static void member_cron(unsigned i, int64_t now)
     struct node *m = &nodes[i];
     m->iteration++;
     member_gossip(i, now);
-    /* every 10th run: of 5 random nodes (ourselves and nodes with a PING pending
-     * skipped), PING the one with the oldest pong; other members' pong times and
-     * pending PINGs are drawn from the model */
+    /* every 10th run: of 5 random nodes (ourselves skipped; in the model no
+     * PING stays pending past its round), PING the one with the oldest pong;
+     * other members' pong times are drawn from the model */
     if (m->iteration % 10 == 0) {
         int64_t best = 0;
         int best_is_node = -1;
@@ -555,25 +533,24 @@ static void member_cron(unsigned i, int64_t now)
             unsigned pick = rnd(n_nodes);
             if (pick == i) continue;
             if (pick == 0) {
-                if (m->ping_sent != 0 || !m->out || m->out->closed) continue;
+                if (!m->out || m->out->closed) continue;
                 if (best_is_node < 0 || m->pong_received < best) {
                     best = m->pong_received;
                     best_is_node = 1;
                 }
             } else {
                 unsigned r = 1 + rnd(n_nodes - 1);
-                if (nodes[pick].dead || nodes[r].ping_sent != 0) continue;
+                if (nodes[pick].dead) continue;
                 if (best_is_node < 0 || nodes[r].pong_received < best) {
                     best = nodes[r].pong_received;
                     best_is_node = 0;
                 }
             }
         }
-        if (best_is_node == 1) model_ping(i, PING_RANDOM);
+        if (best_is_node == 1) model_ping(i, PING_RANDOM, now);
     }
-    if (m->ping_sent == 0 && now - m->pong_received > opt.timeout_ms / 2 && m->out &&
-        !m->out->closed)
-        model_ping(i, PING_TIMEOUT);
+    if (now - m->pong_received > opt.timeout_ms / 2 && m->out && !m->out->closed)
+        model_ping(i, PING_TIMEOUT, now);
     member_reconnect(i);
 }
 
@@ -602,13 +579,15 @@ static bool on_frame(void *arg, unsigned type)
     }
     if (m->dead) return !c->closed;
     if (c->kind == LINK_IN && (type == BUS_PING || type == BUS_MEET)) {
-        size_t len = build_frame(c->node, BUS_PONG);
+        size_t len = build_frame(c->node, BUS_PONG, &rng_answers);
         send_frame(c, slot, len);
         ctr.pongs_to++;
         m->pongs_sent++;
-    } else if (c->kind == LINK_OUT && type == BUS_PONG) {
-        m->pong_received = now_ms();
-        m->ping_sent = 0;
+    } else if (c->kind == LINK_OUT && type == BUS_PONG && m->awaiting > 0) {
+        /* the model took the PING as answered when sent: here we only check */
+        int64_t now = now_ms();
+        if (now - m->first_sent > 1000) ctr.late_pongs++;
+        if (--m->awaiting > 0) m->first_sent = now;
     }
     return !c->closed;
 }
@@ -654,6 +633,46 @@ static void accept_in(unsigned node)
     }
 }
 
+/* The members' crons in model time, up to `now`: round k starts at
+ * steady_t0 + 100k ms and runs member i at its phase, members in the order
+ * of their phases (cron_order), whatever the wall clock did meanwhile (when
+ * we fall behind, the rounds due run late, in order). Once every 10 rounds
+ * (a model second) the estimate of the members' own node_timeout/2 PING
+ * rate follows what the node under test gets, smoothed over ~10 s: towards
+ * one node those PINGs come in waves, but the waves towards different nodes
+ * do not coincide, so the frames a member receives (which carry the gossip)
+ * come at the average rate. Following the waves instead makes every member's
+ * view of the node fresh at once and the waves grow (we tried). */
+static unsigned *cron_order, cron_pos;
+static uint64_t cron_round, cron_timeout_pings;
+
+static void run_crons(int64_t now)
+{
+    for (;;) {
+        if (cron_pos == n_nodes - 1) {
+            cron_pos = 0;
+            int64_t *h = view_hist[hist_rounds++ % HIST_ROUNDS];
+            for (unsigned k = 0; k < HIST_SAMPLES; k++) h[k] = nodes[1 + rnd(n_nodes - 1)].pong_received;
+            if (++cron_round % 10 == 0) {
+                double rate = (double)(ctr.timeout_pings - cron_timeout_pings);
+                cron_timeout_pings = ctr.timeout_pings;
+                est_timeout_pings = 0.9 * est_timeout_pings + 0.1 * rate;
+            }
+        }
+        unsigned i = cron_order[cron_pos];
+        if (steady_t0 + (int64_t)cron_round * 100 + nodes[i].phase > now) return;
+        cron_pos++;
+        if (!nodes[i].dead) member_cron(i, steady_t0 + (int64_t)cron_round * 100 + nodes[i].phase);
+    }
+}
+
+static int by_phase(const void *a, const void *b)
+{
+    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+    if (nodes[x].phase != nodes[y].phase) return nodes[x].phase < nodes[y].phase ? -1 : 1;
+    return x < y ? -1 : x > y;
+}
+
 /* Runs the loop until `until` (monotonic seconds); with crons, the members
  * run their cron (not while joining). */
 static void run_loop(double until, bool crons)
@@ -677,29 +696,7 @@ static void run_loop(double until, bool crons)
             if (evs[k].events & EPOLLOUT) conn_flush(c, slot);
             if (!c->closed && evs[k].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) conn_read(c, slot);
         }
-        if (!crons) continue;
-        int64_t now = now_ms();
-        for (unsigned i = 1; i < n_nodes; i++) {
-            struct node *m = &nodes[i];
-            if (m->dead || m->next_cron > now) continue;
-            m->next_cron += 100;
-            if (m->next_cron <= now) m->next_cron = now + 100;   /* we fell behind */
-            if (opt.replay_path) {
-                /* the members' views of the node still follow the modelled gossip:
-                 * the pong times in the gossip we send the node come from them, and
-                 * they decide how often the node PINGs the members itself */
-                member_gossip(i, now);
-                /* and never grow older than the model lets them: where the
-                 * replayed PINGs and this run's draws part ways, a member whose
-                 * view passes node_timeout/2 would have PINGed and got a PONG */
-                if (m->ping_sent == 0 && now - m->pong_received > opt.timeout_ms / 2)
-                    m->pong_received = now;
-                member_reconnect(i);
-            } else {
-                member_cron(i, now);
-            }
-        }
-        if (opt.replay_path) sched_replay(now);
+        if (crons) run_crons(now_ms());
     }
 }
 
@@ -760,25 +757,16 @@ static void header_setup(unsigned i)
     h->current_epoch = n_nodes;    /* the highest config epoch, which all nodes adopt */
 }
 
-/* The members' crons for `seconds`; once a second the estimate of the
- * members' own node_timeout/2 PING rate follows what the node under test
- * gets, averaged over ~10 s: towards one node those PINGs come in waves, but
- * the waves towards different nodes do not coincide, so the frames a member
- * receives (which carry the gossip) come at the average rate. Following the
- * waves instead makes every member's view of the node fresh at once and the
- * waves grow (we tried). */
-static void run_steady(double seconds)
+/* The members' crons (run_crons) until the wall clock reads `until_ms`;
+ * with -v a line a second. */
+static void run_steady(int64_t until_ms)
 {
-    double until = bench_mono_s() + seconds;
-    while (bench_mono_s() < until) {
+    for (int64_t left = until_ms - now_ms(); left > 0; left = until_ms - now_ms()) {
         struct counters c = ctr;
         double t = bench_mono_s();
-        run_loop(t + 1.0 < until ? t + 1.0 : until, true);
+        run_loop(t + (left > 1000 ? 1.0 : left / 1000.0), true);
         double dt = bench_mono_s() - t;
-        if (dt < 0.5) continue;
-        double rate = (ctr.timeout_pings - c.timeout_pings) / dt;
-        est_timeout_pings = 0.9 * est_timeout_pings + 0.1 * rate;
-        if (!opt.verbose) continue;
+        if (dt < 0.5 || !opt.verbose) continue;
         double age = 0;
         for (unsigned i = 1; i < n_nodes; i++) age += now_ms() - nodes[i].pong_received;
         fprintf(stderr, "cluster_sim: pings in %.1f/s (timeout %.1f, random %.1f), "
@@ -800,7 +788,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: cluster_sim -p busport -c clientport -n N [-T node_timeout_ms] "
                     "[-W warmup_s] [-t seconds] [-P pid] [-F] [-J join_timeout_s] [-s seed] "
-                    "[-v] [-L] [-R record-file | -r replay-file]\n");
+                    "[-v] [-L]\n");
     exit(2);
 }
 
@@ -808,7 +796,7 @@ int main(int argc, char **argv)
 {
     int ch;
     bus_light_pool_init(&light_pool);
-    while ((ch = getopt(argc, argv, "p:c:n:T:W:t:P:FJ:vs:R:r:L")) != -1) {
+    while ((ch = getopt(argc, argv, "p:c:n:T:W:t:P:FJ:vs:L")) != -1) {
         switch (ch) {
         case 'p': opt.bus_port = atoi(optarg); break;
         case 'c': opt.client_port = atoi(optarg); break;
@@ -821,8 +809,6 @@ int main(int argc, char **argv)
         case 'J': opt.join_timeout = atof(optarg); break;
         case 'v': opt.verbose = true; break;
         case 's': opt.seed = strtoull(optarg, NULL, 10); break;
-        case 'R': opt.record_path = optarg; break;
-        case 'r': opt.replay_path = optarg; break;
         case 'L': opt.light = true; break;
         default: usage();
         }
@@ -834,6 +820,7 @@ int main(int argc, char **argv)
     if (!opt.seed) opt.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
     rng_model = opt.seed ^ 0x9e3779b97f4a7c15ULL;
     rng_frames = opt.seed ^ 0xd1b54a32d192ed03ULL;
+    rng_answers = opt.seed ^ 0x8cb92ba72f3d8dd7ULL;
     n_nodes = (unsigned)opt.n;
     wanted = n_nodes / 10 < 3 ? 3 : n_nodes / 10;
     if (wanted > n_nodes - 2) wanted = n_nodes - 2;
@@ -844,8 +831,6 @@ int main(int argc, char **argv)
     nodes = calloc(n_nodes, sizeof *nodes);
     if (!nodes) bench_die("calloc");
     layout();
-    if (opt.record_path && opt.replay_path) usage();
-    if (opt.replay_path) sched_load();
 
     /* the node under test: master 0, config epoch 1, the first slot range */
     client_connect(opt.client_port);
@@ -903,30 +888,45 @@ int main(int argc, char **argv)
     /* steady state from here: each member's cron at its own phase, its last
      * PONG from the node anywhere in the last node_timeout/2 (a cluster that has
      * run a while, not one that just joined all at once) */
-    int64_t now = now_ms();
+    /* The model's time starts on a whole second: the gossip carries pong
+     * times in whole seconds, so where the waves of node_timeout/2 PINGs fall
+     * within a second depends on it. Then with -W and -t in whole seconds the
+     * window's ends fall where they fall in any other run of the same seed
+     * (waves come .5 to .6 s past a second: members' views of the node are
+     * whole seconds from gossip, PINGed 7.5 s later at their cron phase). */
+    int64_t now = now_ms() / 1000 * 1000 + 1000;
+    run_loop(bench_mono_s() + (now - now_ms()) / 1000.0, false);
     for (unsigned i = 1; i < n_nodes; i++) {
-        nodes[i].next_cron = now + rnd(100);
+        nodes[i].phase = rnd(100);
         nodes[i].iteration = rnd(10);
         nodes[i].pong_received = now - rnd((unsigned)(opt.timeout_ms / 2));
-        nodes[i].ping_sent = 0;
     }
+    cron_order = malloc((n_nodes - 1) * sizeof *cron_order);
+    view_shift = malloc(n_nodes * sizeof *view_shift);
+    if (!cron_order || !view_shift) bench_die("malloc");
+    /* lags spread over node_timeout/2, the period of the PING waves */
+    for (unsigned i = 0; i < n_nodes; i++)
+        view_shift[i] = rnd((unsigned)(opt.timeout_ms / 2 < (HIST_ROUNDS - 1) * 100 ? opt.timeout_ms / 2
+                                                                                  : (HIST_ROUNDS - 1) * 100));
+    for (unsigned i = 1; i < n_nodes; i++) cron_order[i - 1] = i;
+    qsort(cron_order, n_nodes - 1, sizeof *cron_order, by_phase);
     steady_t0 = now;
     double join_s = bench_mono_s() - t_join;
 
     /* warm-up, then the counted window; the estimate of the members' own
      * timeout PING rate follows what the node sees, smoothed over ~5 s */
     uint64_t closed0 = ctr.links_closed_by_node;
-    run_steady(opt.warmup);
+    int64_t window_ms = steady_t0 + (int64_t)(opt.warmup * 1000);
+    run_steady(window_ms);
     struct counters c0 = ctr;
     static struct bench_thread_cpu th0, th1;
     if (opt.pid) bench_thread_cpu_sample(opt.pid, &th0);
     double t0 = bench_mono_s();
-    run_steady(opt.seconds);
+    run_steady(window_ms + (int64_t)(opt.seconds * 1000));
     if (opt.pid) bench_thread_cpu_sample(opt.pid, &th1);
     double secs = bench_mono_s() - t0;
     long rss = opt.pid ? bench_rss_kib(opt.pid) : -1;
     struct counters c1 = ctr;
-    if (opt.record_path) sched_save();
 
     printf("n=%u masters=%u wanted=%u node_timeout=%ld joined_s=%.2f ok_s=%.2f seconds=%.2f",
            n_nodes, n_masters, wanted, opt.timeout_ms, joined_s, join_s, secs);
@@ -934,12 +934,13 @@ int main(int argc, char **argv)
            (c1.bytes_to - c0.bytes_to) / secs, (c1.bytes_from - c0.bytes_from) / secs);
     printf(" pings_in_per_sec=%.2f timeout_pings_per_sec=%.2f random_pings_per_sec=%.2f"
            " pongs_in_per_sec=%.2f pings_out_per_sec=%.2f pongs_out_per_sec=%.2f"
-           " others_out=%llu gossip_pong_updates_per_sec=%.1f",
+           " others_out=%llu gossip_pong_updates_per_sec=%.1f late_pongs=%llu",
            (c1.pings_to - c0.pings_to) / secs, (c1.timeout_pings - c0.timeout_pings) / secs,
            (c1.random_pings - c0.random_pings) / secs, (c1.pongs_to - c0.pongs_to) / secs,
            (c1.pings_from - c0.pings_from) / secs, (c1.pongs_from - c0.pongs_from) / secs,
            (unsigned long long)(c1.others_from - c0.others_from),
-           (c1.gossip_applied - c0.gossip_applied) / secs);
+           (c1.gossip_applied - c0.gossip_applied) / secs,
+           (unsigned long long)(c1.late_pongs - c0.late_pongs));
     if (opt.pid) {
         printf(" cpu_pct=%.2f rss_kib=%ld",
                (double)(th1.total_ns - th0.total_ns) / 1e9 / secs * 100.0, rss);

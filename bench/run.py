@@ -1117,17 +1117,16 @@ def raise_fd_limit():
     return hard
 
 
-def cluster_sim(srv, n, schedule, record, light=False, seed=0):
+def cluster_sim(srv, n, seed, light=False):
     """Runs bench/cluster_sim against srv (an empty cluster node): it plays the n-1 other
-    members, measures srv over the counted window, then times a FAIL. record: the members'
-    PINGs are modelled and written to the file `schedule`; else that file is replayed, so
-    that srv gets the very same PINGs. Returns the key=value figures as a dict, or
-    {'error': why}. light: the members are simulated shoal peers speaking the light
-    encoding (docs/cluster-bus.md §9) wherever the node advertises it."""
+    members, measures srv over the counted window, then times a FAIL. The model is
+    deterministic for a seed: every server run with the same seed gets the same members'
+    PINGs at the same moments of the steady state. Returns the key=value figures as a
+    dict, or {'error': why}. light: the members are simulated shoal peers speaking the
+    light encoding (docs/cluster-bus.md §9) wherever the node advertises it."""
     argv = [CLUSTER_SIM, "-p", str(srv.port + 10000), "-c", str(srv.port), "-n", str(n),
             "-T", str(COST_TIMEOUT_MS), "-W", str(COST_WARMUP), "-t", str(COST_SECONDS),
-            "-P", str(srv.popen.pid), "-F", "-R" if record else "-r", str(schedule)] + \
-        (["-L"] if light else []) + (["-s", str(seed)] if seed else [])
+            "-P", str(srv.popen.pid), "-F", "-s", str(seed)] + (["-L"] if light else [])
     srv.check_alive("before the simulation")
     try:
         out = subprocess.run(argv, capture_output=True, text=True, start_new_session=True,
@@ -1143,136 +1142,193 @@ def cluster_sim(srv, n, schedule, record, light=False, seed=0):
     return kv
 
 
+COST_KINDS = ("redis", "shoal", "shoal_light")
+
+
 def cluster_cost(b):
     """One real node (redis-server, then shoal) made to believe it is in a cluster of N
-    nodes by bench/cluster_sim: its CPU, RSS, bus bytes and the time to apply a FAIL."""
+    nodes by bench/cluster_sim: its CPU, RSS, bus bytes and the time to apply a FAIL.
+    BENCH_REPEAT rounds, each with a seed of its own that all three servers get (the same
+    modelled traffic), the order of the servers turned round every other round; the tables
+    give medians over the rounds and the ratios' median of the rounds' ratios."""
     if not (os.path.isfile(CLUSTER_SIM) and os.access(CLUSTER_SIM, os.X_OK)):
         raise BenchError(f"{CLUSTER_SIM} not built (make build/bench/cluster_sim)")
     limit = raise_fd_limit()
     need = 3 * max(COST_SIZES) + 100
     if limit < need:
         raise BenchError(f"RLIMIT_NOFILE hard limit {limit} < {need} (ulimit -Hn)")
-    res = {}
+    runs = {}          # (kind, n) -> [kv of each round]
+    loads = []
     for n in COST_SIZES:
-        # the model's PINGs of the redis run are replayed against shoal: the model comes in
-        # waves that differ from run to run (2x at N = 1000), the replay gives both servers
-        # the same members' PINGs at the same moments
-        schedule = b.workdir / f"cluster_sim-{n}.sched"
-        # one seed for the three runs of a size: the model's draws (gossip picks, the pong
-        # times it gossips, which spare the node most of its node_timeout/2 PINGs at
-        # N = 1000) are then the same for every server, not only the replayed PINGs
-        seed = random.randrange(1, 2 ** 63)
-        # "shoal": members that are plain 7.0.15 peers (what the other tables compare);
-        # "shoal_light": members that are shoal peers, so the links go light
-        for kind in ("redis", "shoal", "shoal_light"):
-            srv = b.server("redis" if kind == "redis" else "shoal",
-                           ["--cluster-node-timeout", str(COST_TIMEOUT_MS)], own_all_slots=False)
-            try:
-                kv = cluster_sim(srv, n, schedule, record=kind == "redis", light=kind == "shoal_light",
-                                 seed=seed)
-            finally:
-                b.stop(srv)
-            res[(kind, n)] = kv
-            if "error" in kv:
-                log(f"  {kind} N={n}: {kv['error']}")
-            else:
-                log(f"  {kind} N={n}: {float(kv['cpu_pct']):.2f} % CPU, "
-                    f"{int(kv['rss_kib']) / 1024:.1f} MB RSS, "
-                    f"{float(kv['bytes_in_per_sec']) / 1024:.0f}/"
-                    f"{float(kv['bytes_out_per_sec']) / 1024:.0f} KB/s in/out, "
-                    f"{float(kv['pings_in_per_sec']):.1f} PINGs/s in, FAIL applied in "
-                    f"{kv.get('fail_ms', '-')} ms; threads {kv.get('thread_cpu', '')}")
+        for rnd in range(REPEAT):
+            # one seed for the round's three runs: the model's draws (its PINGs, the
+            # gossip picks, the pong times it gossips) are then the same for every server
+            seed = random.randrange(1, 2 ** 63)
+            # "shoal": members that are plain 7.0.15 peers (what the other tables compare);
+            # "shoal_light": members that are shoal peers, so the links go light
+            for kind in (COST_KINDS if rnd % 2 == 0 else COST_KINDS[::-1]):
+                srv = b.server("redis" if kind == "redis" else "shoal",
+                               ["--cluster-node-timeout", str(COST_TIMEOUT_MS)], own_all_slots=False)
+                try:
+                    kv = cluster_sim(srv, n, seed, light=kind == "shoal_light")
+                finally:
+                    b.stop(srv)
+                loads.append(os.getloadavg()[0])
+                runs.setdefault((kind, n), []).append(kv)
+                if "error" in kv:
+                    log(f"  {kind} N={n} round {rnd + 1}: {kv['error']}")
+                else:
+                    log(f"  {kind} N={n} round {rnd + 1}: {float(kv['cpu_pct']):.2f} % CPU, "
+                        f"{int(kv['rss_kib']) / 1024:.1f} MB RSS, "
+                        f"{float(kv['bytes_in_per_sec']) / 1024:.0f}/"
+                        f"{float(kv['bytes_out_per_sec']) / 1024:.0f} KB/s in/out, "
+                        f"PINGs {float(kv['pings_in_per_sec']):.1f}/"
+                        f"{float(kv['pings_out_per_sec']):.1f} in/out, "
+                        f"PONGs {float(kv['pongs_in_per_sec']):.1f}/"
+                        f"{float(kv['pongs_out_per_sec']):.1f} in/out, late PONGs "
+                        f"{kv.get('late_pongs', '-')}, FAIL applied in "
+                        f"{kv.get('fail_ms', '-')} ms; threads {kv.get('thread_cpu', '')}")
 
-    def num(kind, n, key, scale=1.0):
-        kv = res[(kind, n)]
+    def run_num(kv, key, scale=1.0):
         try:
             v = float(kv[key]) * scale
         except (KeyError, ValueError):
             return None
         return None if v < 0 else v
 
+    def median(vals):
+        vals = sorted(v for v in vals if v is not None)
+        if not vals:
+            return None
+        k = len(vals)
+        return vals[k // 2] if k % 2 else (vals[k // 2 - 1] + vals[k // 2]) / 2
+
+    def error(kind, n):
+        return next((kv["error"] for kv in runs[(kind, n)] if "error" in kv), None)
+
+    def num(kind, n, key, scale=1.0):
+        if error(kind, n):
+            return None
+        return median(run_num(kv, key, scale) for kv in runs[(kind, n)])
+
     def c(kind, n, key, fmt, scale=1.0):
-        kv = res[(kind, n)]
-        if "error" in kv:
-            return kv["error"]
+        if error(kind, n):
+            return error(kind, n)
         v = num(kind, n, key, scale)
         return "-" if v is None else fmt.format(v)
+
+    def round_ratios(kind, n, f):
+        """f(kv) of kind over f(kv) of redis, round by round."""
+        out = []
+        for a, r in zip(runs[(kind, n)], runs[("redis", n)]):
+            x, y = f(a), f(r)
+            out.append(None if x is None or not y else x / y)
+        return out
+
+    def ratio(kind, n, f):
+        if error(kind, n) or error("redis", n):
+            return "-"
+        v = median(round_ratios(kind, n, f))
+        return "-" if v is None else f"{v:.2f}"
+
+    def key_of(key):
+        return lambda kv: run_num(kv, key)
 
     rows = []
     for n in COST_SIZES:
         rows.append([str(n),
                      c("shoal", n, "cpu_pct", "{:.2f}"), c("redis", n, "cpu_pct", "{:.2f}"),
-                     fmt_ratio(num("shoal", n, "cpu_pct"), num("redis", n, "cpu_pct")),
+                     ratio("shoal", n, key_of("cpu_pct")),
                      c("shoal", n, "rss_kib", "{:.1f}", 1 / 1024),
                      c("redis", n, "rss_kib", "{:.1f}", 1 / 1024),
-                     fmt_ratio(num("shoal", n, "rss_kib"), num("redis", n, "rss_kib")),
+                     ratio("shoal", n, key_of("rss_kib")),
                      c("shoal", n, "fail_ms", "{:.1f}"), c("redis", n, "fail_ms", "{:.1f}")])
-    b.table(f"One node in an N-node cluster (cluster_sim, node timeout {COST_TIMEOUT_MS} ms)",
+    per_round = []
+    for n in COST_SIZES:
+        if not error("shoal", n) and not error("redis", n):
+            rs = round_ratios("shoal", n, key_of("cpu_pct"))
+            per_round.append(f"N={n}: " + ", ".join("-" if v is None else f"{v:.2f}" for v in rs))
+    b.table(f"One node in an N-node cluster (cluster_sim, node timeout {COST_TIMEOUT_MS} ms, "
+            f"median of {REPEAT} round{'s' if REPEAT > 1 else ''})",
             ["N", "shoal CPU %", "redis CPU %", "ratio", "shoal RSS MB", "redis RSS MB",
              "ratio", "shoal FAIL ms", "redis FAIL ms"], rows,
             ["bench/cluster_sim plays the N-1 other members (N/2 masters, N/2 replicas as "
              "redis-cli --cluster create lays them out; the node under test is master 0 of "
              "the first slot range) and sends PINGs as 7.0.15's clusterCron would (see "
-             "bench/README.md), answering the node's own PINGs; shoal gets the very PINGs "
-             "(times and senders) the model sent redis-server",
+             "bench/README.md), answering the node's own PINGs; its model is deterministic "
+             "for a seed and each round's servers get the same seed: the very same members' "
+             "PINGs (times, senders, gossip)",
              f"CPU: all the node's threads (schedstat) over {COST_SECONDS:g} s after "
              f"{COST_WARMUP:g} s of warm-up, % of one core; RSS: VmRSS at the window's end",
              "FAIL ms: from a simulated master sending FAIL about another (stopped) master "
              "until the node's CLUSTER NODES flags it fail (polled back to back)",
-             "ratio = shoal / redis; targets at N = 1000: CPU <= 0.50, RSS <= 1.00",
-             "the machine is shared: a node busy under 1 % of a core is easily disturbed"])
-    def per_frame(kind, n):
-        # CPU-microseconds per frame received: the traffic differs a little between runs
-        # (the modelled PINGs come in waves), this figure much less
-        frames = (num(kind, n, "pings_in_per_sec") or 0) + (num(kind, n, "pongs_in_per_sec") or 0)
-        cpu = num(kind, n, "cpu_pct")
+             "figures: medians over the rounds; ratio = shoal / redis, the median of the "
+             "rounds' ratios; targets at N = 1000: CPU <= 0.50, RSS <= 1.00",
+             "CPU ratio by round: " + ("; ".join(per_round) or "-"),
+             f"1-minute load average during the runs: {min(loads):.2f} to {max(loads):.2f} "
+             f"on {NCPU} CPUs; a node busy under 1 % of a core is easily disturbed"
+             if loads else "no runs"])
+
+    def per_frame(kv):
+        # CPU-microseconds per frame received: the node's work per frame, whatever the
+        # number of frames its own PINGs brought back
+        frames = (run_num(kv, "pings_in_per_sec") or 0) + (run_num(kv, "pongs_in_per_sec") or 0)
+        cpu = run_num(kv, "cpu_pct")
         return None if cpu is None or frames <= 0 else cpu * 1e4 / frames
 
     traffic = [("pings_in_per_sec", "{:.1f}", 1.0), ("pongs_in_per_sec", "{:.1f}", 1.0),
-               ("pings_out_per_sec", "{:.1f}", 1.0), ("bytes_in_per_sec", "{:.0f}", 1 / 1024),
-               ("bytes_out_per_sec", "{:.0f}", 1 / 1024)]
+               ("pings_out_per_sec", "{:.1f}", 1.0), ("pongs_out_per_sec", "{:.1f}", 1.0),
+               ("bytes_in_per_sec", "{:.0f}", 1 / 1024), ("bytes_out_per_sec", "{:.0f}", 1 / 1024)]
     rows = []
     for n in COST_SIZES:
         for kind in ("shoal", "redis"):
-            pf = per_frame(kind, n)
+            pf = None if error(kind, n) else median(per_frame(kv) for kv in runs[(kind, n)])
             rows.append([str(n), kind] +
                         [c(kind, n, key, fmt, scale) for key, fmt, scale in traffic] +
-                        [res[(kind, n)].get("error") or ("-" if pf is None else f"{pf:.0f}")])
+                        [error(kind, n) or ("-" if pf is None else f"{pf:.0f}")])
         rows.append([str(n), "ratio shoal/redis"] +
-                    [fmt_ratio(num("shoal", n, key), num("redis", n, key))
-                     for key, _, _ in traffic] +
-                    [fmt_ratio(per_frame("shoal", n), per_frame("redis", n))])
-    b.table("Bus traffic of the node under test (same runs)",
-            ["N", "server", "PINGs in/s", "PONGs in/s", "PINGs out/s", "KB/s in", "KB/s out",
-             "CPU us/frame in"], rows,
+                    [ratio("shoal", n, key_of(key)) for key, _, _ in traffic] +
+                    [ratio("shoal", n, per_frame)])
+    b.table("Bus traffic of the node under test (same runs, medians)",
+            ["N", "server", "PINGs in/s", "PONGs in/s", "PINGs out/s", "PONGs out/s", "KB/s in",
+             "KB/s out", "CPU us/frame in"], rows,
             ["in = what the simulated members sent the node, out = what it sent them (it "
-             "has no other peers); PINGs in are the same for both (replayed), PONGs in "
-             "answer the node's own PINGs, whose number is its own; the members' frames carry "
-             "max(3, N/10) gossip entries, the node's own as many as it chooses",
+             "has no other peers); PINGs in are the model's, the same for both servers in a "
+             "round; PONGs in answer the node's own PINGs (PINGs out), whose number is its own; "
+             "the members' frames carry max(3, N/10) gossip entries, the node's own as many as "
+             "it chooses",
              "CPU us/frame in = node CPU time per PING or PONG received (all its work, cron "
              "included, divided by frames in)"])
 
-    def total(kind, n):
-        a, o = num(kind, n, "bytes_in_per_sec"), num(kind, n, "bytes_out_per_sec")
+    def total(kv):
+        a, o = run_num(kv, "bytes_in_per_sec"), run_num(kv, "bytes_out_per_sec")
         return None if a is None or o is None else a + o
+
+    def light_ratio(n):
+        if error("shoal_light", n) or error("shoal", n):
+            return "-"
+        v = median(None if total(a) is None or not total(p) else total(a) / total(p)
+                   for a, p in zip(runs[("shoal_light", n)], runs[("shoal", n)]))
+        return "-" if v is None else f"{v:.2f}"
     rows = []
     for n in COST_SIZES:
         rows.append([str(n)] +
-                    [c(kind, n, key, "{:.0f}", 1 / 1024) for kind in ("redis", "shoal", "shoal_light")
+                    [c(kind, n, key, "{:.0f}", 1 / 1024) for kind in COST_KINDS
                      for key in ("bytes_in_per_sec", "bytes_out_per_sec")] +
                     [c("shoal_light", n, "light_frames_in_per_sec", "{:.1f}"),
                      c("shoal_light", n, "light_frames_out_per_sec", "{:.1f}"),
-                     fmt_ratio(total("shoal_light", n), total("shoal", n)),
+                     light_ratio(n),
                      c("shoal_light", n, "cpu_pct", "{:.2f}"),
                      c("shoal_light", n, "rss_kib", "{:.1f}", 1 / 1024)])
-    b.table("Bus bytes with shoal peers: the light encoding (same replayed PINGs)",
+    b.table("Bus bytes with shoal peers: the light encoding (same modelled PINGs, medians)",
             ["N", "redis KB/s in", "redis KB/s out", "shoal plain in", "shoal plain out",
              "shoal light in", "shoal light out", "light frames in/s", "light frames out/s",
              "light/plain (in+out)", "light CPU %", "light RSS MB"], rows,
             ["shoal plain: the members are plain 7.0.15 peers; shoal light: they are simulated "
              "shoal peers (cluster_sim -L) that advertise the light encoding and speak it on every "
              "link where the node advertised it (docs/cluster-bus.md §9), as two shoal nodes do",
-             "in = to the node, out = from it; light frames in/s = light frames the members sent",
+             "in = to the node, out = from it; light frames in/s = light frames the members sent; "
+             "light/plain = the median of the rounds' ratios",
              "target at N = 1000: light/plain <= 0.50"])
 
 
