@@ -35,6 +35,7 @@
 #include "actors/config/config.h"
 #include "actors/persist/aof_internal.h"
 #include "actors/repl/repl.h"
+#include "actors/worker/latency.h"
 #include "actors/worker/worker.h"
 #include "proto/rdb.h"
 #include "proto/resp.h"
@@ -222,6 +223,17 @@ static void write_failed(size_t done, size_t total, int err, const struct iovec 
     atomic_store_explicit(&g_write_err, err, memory_order_relaxed);
 }
 
+/* 7.0.15's events for a write to the AOF: by what else was going on, and
+ * all of them as aof-write. */
+static void note_write_latency(long long ms)
+{
+    /* relaxed: which event names the sample is a guess of the moment anyway */
+    if (atomic_load_explicit(&g_bio_pending, memory_order_relaxed)) latency_note("aof-write-pending-fsync", ms);
+    else if (atomic_load_explicit(&g_aof_rewriting, memory_order_relaxed)) latency_note("aof-write-active-child", ms);
+    else latency_note("aof-write-alone", ms);
+    latency_note("aof-write", ms);
+}
+
 /* Appends (prefix, data) to the open incr file; false after a failed write. */
 static bool write_parts(const void *prefix, size_t plen, const void *data, size_t dlen)
 {
@@ -237,7 +249,9 @@ static bool write_parts(const void *prefix, size_t plen, const void *data, size_
         total += iov[i].iov_len;
     }
     int err;
+    long long t0 = latency_threshold_ms() ? rt_now_ms() : 0;
     size_t done = write_all(iov, n, &err);
+    if (t0) note_write_latency(rt_now_ms() - t0);
     if (err) {
         write_failed(done, total, err, orig, n);
         return false;
@@ -310,8 +324,10 @@ static void sync_to(uint64_t end)
         long long size = W.incr_size;
         int fd = W.fd;
         pthread_mutex_unlock(&W.mu);
+        long long t0 = latency_threshold_ms() ? rt_now_ms() : 0;
         int rc = fdatasync(fd);
         int e = errno;
+        if (t0) latency_note("aof-fsync-always", rt_now_ms() - t0);
         pthread_mutex_lock(&W.mu);
         if (rc != 0) {
             LOG_WARNING("Can't persist AOF for fsync error when the AOF fsync policy is 'always': %s. Exiting...",
@@ -666,7 +682,10 @@ int aof_actor_adopt_temp_incr(const char *name)
     char from[600], to[600];
     snprintf(from, sizeof from, "%s/temp-%s.incr", W.dirname, W.filename);
     snprintf(to, sizeof to, "%s/%s", W.dirname, name);
-    if (rename(from, to) != 0) {
+    long long t0 = latency_threshold_ms() ? rt_now_ms() : 0;
+    int rc = rename(from, to);
+    if (t0) latency_note("aof-rename", rt_now_ms() - t0);
+    if (rc != 0) {
         LOG_WARNING("Error trying to rename the temporary AOF incr file %s into %s: %s", from, name, strerror(errno));
         return -1;
     }

@@ -41,6 +41,7 @@
 #include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
+#include "actors/worker/latency.h"
 #include "proto/rdb.h"
 #include "runtime/log.h"
 #include "runtime/tmpfile.h"
@@ -371,8 +372,10 @@ static bool fork_at_cut(repl_save_cut_t *cut)
 {
     rdb_job_t *job = (rdb_job_t *)cut;
     if (atomic_load_explicit(&bgsave_cancel, memory_order_relaxed)) return false;
+    long long t0 = rt_now_us();
     pid_t pid = fork();
     if (pid == 0) child_save(job);
+    if (pid > 0) latency_note("fork", (rt_now_us() - t0) / 1000);
     if (pid < 0) {
         LOG_WARNING("Can't save in background: fork: %s; the workers encode the dump instead", strerror(errno));
         return false;

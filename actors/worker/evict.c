@@ -15,6 +15,7 @@
 #include "actors/worker/dispatch.h"
 #include "actors/worker/evict.h"
 #include "actors/worker/keyspace.h"
+#include "actors/worker/latency.h"
 #include "actors/worker/notify.h"
 #include "actors/worker/tracking.h"
 #include "actors/worker/worker_internal.h"
@@ -184,8 +185,12 @@ static ks_entry_t *pick(worker_t *w, int policy)
 {
     struct keyspace *ks = w->ks;
     if (policy == EVICT_ALLKEYS_RANDOM || policy == EVICT_VOLATILE_RANDOM) {
+        /* a sample of one can come back empty (a run of empty buckets in
+         * a sparse table): draw again while the keyspace has a key to give,
+         * as 7.0.15's dictGetRandomKey does */
+        bool with_ttl = policy == EVICT_VOLATILE_RANDOM;
         ks_entry_t *e = NULL;
-        ks_sample(ks, policy == EVICT_VOLATILE_RANDOM, &e, 1);
+        while ((with_ttl ? ks_expires_count(ks) : ks_size(ks)) > 0 && !ks_sample(ks, with_ttl, &e, 1)) {}
         return e;
     }
     if (!w->evpool) {
@@ -244,6 +249,7 @@ int evict_perform(worker_t *w)
     if (policy == EVICT_NOEVICTION) return EVICT_FAIL;
     long long to_free = share_to_free(w, used - max);
     long long limit = time_limit_us(), start = mono_us(), freed = 0;
+    bool timed = latency_threshold_ms() > 0;
     int result = EVICT_OK;
     unsigned n = 0;
     do {
@@ -254,7 +260,9 @@ int evict_perform(worker_t *w)
             break;
         }
         long long before = rt_mem_thread_net();
+        long long t0 = timed ? mono_us() : 0;
         evict_entry(w, e);
+        if (timed) latency_note("eviction-del", (mono_us() - t0) / 1000);
         long long delta = before - rt_mem_thread_net();
         freed += delta > 0 ? delta : 0;
         if (!rt_mem_counting()) freed = to_free;   /* sanitizer builds: one key per call */
@@ -264,6 +272,7 @@ int evict_perform(worker_t *w)
             break;
         }
     } while (freed < to_free);
+    if (timed) latency_note("eviction-cycle", (mono_us() - start) / 1000);
     atomic_store_explicit(&w->stats.used_bytes, (long long)ks_used_bytes(w->ks), memory_order_relaxed);
     atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
     atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);

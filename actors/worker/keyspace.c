@@ -29,6 +29,7 @@
 #include <time.h>
 #include "actors/worker/keyspace.h"
 #include "actors/worker/keyspace_internal.h"
+#include "actors/worker/latency.h"
 #include "actors/worker/notify.h"
 #include "actors/worker/ttl_index.h"
 #include "proto/glob.h"
@@ -433,9 +434,11 @@ static inline bool ks_is_expired(const struct keyspace *ks, const ks_entry_t *e,
 /* Deletes an entry because its TTL passed, telling the hook first. */
 static void ks_expire_entry(struct keyspace *ks, ks_entry_t *e)
 {
+    long long t0 = latency_threshold_ms() ? ks_mono_us() : 0;
     if (ks->expired_cb) ks->expired_cb(ks->expired_arg, e->key, e->keylen);
     ks_delete_entry(ks, e);
     ks->stats.expired_keys++;
+    if (t0) latency_note("expire-del", (ks_mono_us() - t0) / 1000);
 }
 
 void ks_set_expired_hook(struct keyspace *ks, ks_expired_cb cb, void *arg)
@@ -734,6 +737,7 @@ size_t ks_active_expire_effort(struct keyspace *ks, long long now_ms, const ks_e
             break;
         }
     }
+    if (rep) rep->expire_us = ks_mono_us() - start;
     while (ks->rehash_idx >= 0 && ks_mono_us() - start < eff->budget_us) ks_rehash_steps(ks, 100);
     ks_maybe_shrink(ks);
     return deleted;

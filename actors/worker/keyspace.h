@@ -313,6 +313,7 @@ typedef struct ks_expire_effort {
 typedef struct ks_expire_report {
     size_t sampled, expired;
     bool time_cap;
+    long long expire_us;          /* the rounds' time, without the rehash steps after them */
 } ks_expire_report_t;
 size_t ks_active_expire_effort(struct keyspace *ks, long long now_ms, const ks_expire_effort_t *eff,
                                ks_expire_report_t *rep);

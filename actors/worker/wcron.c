@@ -23,6 +23,7 @@
 #include "actors/worker/client_limits.h"
 #include "actors/worker/evict.h"
 #include "actors/worker/keyspace.h"
+#include "actors/worker/latency.h"
 #include "actors/worker/placement.h"
 #include "actors/worker/pubsub.h"
 #include "actors/worker/tracking.h"
@@ -90,6 +91,7 @@ static void active_expire(worker_t *w, long long now)
     };
     ks_expire_report_t rep;
     ks_active_expire_effort(w->ks, now, &eff, &rep);
+    latency_note("expire-cycle", rep.expire_us / 1000);
     worker_stats_t *st = &w->stats;
     /* owner-only writers, relaxed: statistics */
     if (rep.time_cap)
