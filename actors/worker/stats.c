@@ -10,6 +10,7 @@
  *
  * Must never: be written by a thread other than the owning worker.
  */
+#include <ck_pr.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -20,6 +21,8 @@
 #include "actors/worker/stats.h"
 #include "actors/worker/worker_internal.h"
 #include "runtime/xmalloc.h"
+
+static int live_workers(void);
 
 /* The worker_stats_t counters CONFIG RESETSTAT zeroes (as Redis's resetServerStats). */
 static const size_t g_resettable[] = {
@@ -177,7 +180,7 @@ void stats_reset_all(void)
 {
     cmdhist_reset_all();
     pthread_mutex_lock(&g_base_lock);
-    for (int k = 0; k < g_nworkers; k++) {
+    for (int k = 0, nw = live_workers(); k < nw; k++) {
         worker_t *w = g_workers[k];
         stats_base_t *b = &g_base[k];
         for (size_t f = 0; f < N_RESETTABLE; f++) b->stat[f] = load_ll(stat_field(w, g_resettable[f]));
@@ -196,13 +199,32 @@ void stats_reset_all(void)
     pthread_mutex_unlock(&g_base_lock);
 }
 
+/* Threads started before the workers (the AOF and persister crons) sum
+ * stats too. g_nworkers is set early (slots map to workers while loading),
+ * so they read this count instead: it is published with a release fence
+ * after every g_workers[] entry is filled, and is 0 until then. */
+static int g_workers_live;
+
+void stats_publish_workers(int n)
+{
+    ck_pr_fence_store();   /* release: the g_workers[] entries before the count */
+    ck_pr_store_int(&g_workers_live, n);
+}
+
+static int live_workers(void)
+{
+    int n = ck_pr_load_int(&g_workers_live);
+    ck_pr_fence_load();    /* acquire: pairs with stats_publish_workers */
+    return n;
+}
+
 static long long stats_sum(size_t offset)
 {
     size_t f = 0;
     while (f < N_RESETTABLE && g_resettable[f] != offset) f++;
     long long s = 0;
     pthread_mutex_lock(&g_base_lock);
-    for (int k = 0; k < g_nworkers; k++) {
+    for (int k = 0, nw = live_workers(); k < nw; k++) {
         s += load_ll(stat_field(g_workers[k], offset));
         if (f < N_RESETTABLE) s -= g_base[k].stat[f];
     }
@@ -214,7 +236,7 @@ void stats_cmd_sum(int i, long long out[4])
 {
     out[0] = out[1] = out[2] = out[3] = 0;
     pthread_mutex_lock(&g_base_lock);
-    for (int k = 0; k < g_nworkers; k++) {
+    for (int k = 0, nw = live_workers(); k < nw; k++) {
         cmdstat_t *c = &g_workers[k]->cmdstats[i];
         const long long *b = g_base[k].cmd[i];
         out[0] += load_ll(&c->calls) - b[0];
@@ -229,7 +251,7 @@ int stats_err_merge(char codes[][ERRSTAT_CODE_LEN], long long *counts, int max)
 {
     int n = 0;
     pthread_mutex_lock(&g_base_lock);
-    for (int k = 0; k < g_nworkers; k++) {
+    for (int k = 0, nw = live_workers(); k < nw; k++) {
         worker_t *w = g_workers[k];
         /* Acquire: pairs with the owner's release, so the code text is complete. */
         int ne = atomic_load_explicit(&w->nerrstats, memory_order_acquire);

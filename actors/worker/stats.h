@@ -20,6 +20,8 @@ typedef struct errstat {
 
 /* After cmd_table_init, before workers start. */
 void stats_global_init(void);
+/* Called once g_workers[0..n) are filled, before the worker threads start. */
+void stats_publish_workers(int n);
 int stats_cmd_total(void);
 const cmd_def_t *stats_cmd_at(int i);
 /* CONFIG RESETSTAT: the resettable counters of every worker read 0 from now

@@ -977,6 +977,7 @@ int workers_start(int n, const int *listen_fds, int nlisten)
         worker_cron_start(w);
         g_workers[i] = w;
     }
+    stats_publish_workers(n);
     for (int i = 0; i < n; i++)
         if (rt_thread_start(g_workers[i]->thread) != 0) return -1;
     return 0;
