@@ -153,7 +153,7 @@ deps-graph:
 run: deps bin/shoal-node
 	@./tests/run-cluster.sh
 
-bench: deps bin/shoal-node build/bench/gossip_flood build/bench/cluster_sim
+bench: deps bin/shoal-node build/bench/gossip_flood build/bench/cluster_sim build/bench/pubsub_reader
 	@$(PY) bench/run.py
 
 # The reference runs `make test` leaves out: each test's redis-server-only parametrizations,
@@ -173,6 +173,11 @@ BENCH_COMMON := bench/bench_common.c bench/bench_common.h
 build/bench/gossip_flood: bench/gossip_flood.c $(BENCH_COMMON) proto/bus.c proto/bus_build.c proto/bus_light.c proto/bus.h | $(DEPS_STAMP)
 	@mkdir -p build/bench
 	$(CC) $(CSTD) -O2 -g $(WARN) -I. -pthread -o $@ $< bench/bench_common.c proto/bus.c proto/bus_build.c proto/bus_light.c
+
+# The subscribers of bench/pubsub_bench.py's fan-out figures (a byte counter on epoll).
+build/bench/pubsub_reader: bench/pubsub_reader.c | $(DEPS_STAMP)
+	@mkdir -p build/bench
+	$(CC) $(CSTD) -O2 -g $(WARN) -o $@ $<
 
 # The N-node cluster simulator of bench/run.py's cluster_cost section (links proto/ only).
 build/bench/cluster_sim: bench/cluster_sim.c bench/cluster_sim_client.c bench/cluster_sim_client.h \

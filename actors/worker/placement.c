@@ -28,12 +28,22 @@
  * LIST and KILL fan out to every worker: one that reaches the two workers
  * while a connection is in flight between them may miss it (a move is
  * rare: it follows a change of load).
+ *
+ * Subscribers are the exception to packing. A subscriber stays on its worker
+ * (its subscriptions live in that worker's tables), and a PUBLISH is written
+ * to each subscriber by the worker that holds it: with every subscriber on
+ * worker 0, one core did the whole fan-out. So a connection's first
+ * (S|P)SUBSCRIBE, before it runs, moves the connection to the worker with
+ * the fewest subscribers when that has fewer than its own; the command and
+ * anything pipelined behind it stay in the query buffer and run there.
  */
 #include <stdlib.h>
+#include <strings.h>
 #include <time.h>
 
 #include "actors/worker/client.h"
 #include "actors/worker/placement.h"
+#include "actors/worker/pubsub.h"
 #include "actors/worker/worker_internal.h"
 #include "runtime/tls.h"
 #include "runtime/xmalloc.h"
@@ -169,16 +179,20 @@ static bool movable_tls(const client_t *c)
 }
 
 /* Nothing of the connection is in flight: it can change owner. */
-static bool movable(const client_t *c)
+static bool movable_with_input(const client_t *c)
 {
     const uint32_t busy = CLIENT_CLOSED | CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP | CLIENT_PENDING_WRITE |
                           CLIENT_BLOCKED | CLIENT_PAUSED | CLIENT_MULTI;
-    return !(c->flags & busy) && !c->in_input && c->pending_head == NULL && c->out_sent == c->out.len &&
-           !c->wio_active && !c->socket_lent && c->lent_fd_to_close < 0 && c->qpos == c->qlen &&
-           c->nwatch == 0 && c->txn == NULL && c->block_rc == NULL && c->fd >= 0 &&
+    return !(c->flags & busy) && c->pending_head == NULL && c->out_sent == c->out.len &&
+           !c->wio_active && !c->socket_lent && c->lent_fd_to_close < 0 && c->nwatch == 0 && c->txn == NULL && c->block_rc == NULL && c->fd >= 0 &&
            c->pubsub == NULL &&   /* a subscriber's subscriptions live in its worker's tables (pubsub.c) */
            c->trk_flags == 0 &&   /* invalidations are posted to the worker the tracking registry names */
            (!c->tls || movable_tls(c));
+}
+
+static bool movable(const client_t *c)
+{
+    return !c->in_input && c->qpos == c->qlen && movable_with_input(c);
 }
 
 static void adopt_run(worker_t *w, rt_msg_t *msg)
@@ -188,6 +202,7 @@ static void adopt_run(worker_t *w, rt_msg_t *msg)
     free(m);
     c->worker = w;
     worker_client_attach(w, c);
+    if (c->qpos < c->qlen) client_process_input(c);   /* a SUBSCRIBE sent ahead (placement_subscriber_move) */
 }
 
 static void move(worker_t *w, client_t *c, worker_t *to)
@@ -239,6 +254,30 @@ static void rebalance(worker_t *w)
         mine--;
         moves++;
     }
+}
+
+static bool is_subscribe(const uint8_t *name, size_t len)
+{
+    const char *s = (const char *)name;
+    return (len == 9 && !strncasecmp(s, "subscribe", 9)) || (len == 10 && !strncasecmp(s, "psubscribe", 10)) ||
+           (len == 10 && !strncasecmp(s, "ssubscribe", 10));
+}
+
+worker_t *placement_subscriber_move(const client_t *c, const uint8_t *name, size_t len)
+{
+    int n = g_nworkers;
+    if (n < 2 || c->pubsub != NULL || !is_subscribe(name, len) || !movable_with_input(c) ||
+        atomic_load_explicit(&g_forced, memory_order_relaxed) == 1)   /* DEBUG PLACEMENT PACK */
+        return NULL;
+    int me = c->worker->index, best = me;
+    for (int i = 0; i < n; i++)
+        if (pubsub_worker_subscribers(i) < pubsub_worker_subscribers(best)) best = i;
+    return best == me ? NULL : g_workers[best];
+}
+
+void placement_move_subscriber(client_t *c, worker_t *to)
+{
+    move(c->worker, c, to);
 }
 
 void placement_tick(worker_t *w)

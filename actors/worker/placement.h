@@ -29,6 +29,13 @@ void placement_tick(worker_t *w);
  * 0 gives the choice back to the load. Any thread. */
 void placement_force(int n);
 
+/* Before a connection's first (S|P)SUBSCRIBE runs (client_process_input):
+ * the worker it should move to first, or NULL (the header comment of
+ * placement.c says why). placement_move_subscriber moves it, with the
+ * command still unparsed in its query buffer, once the input pass is over. */
+worker_t *placement_subscriber_move(const struct client *c, const uint8_t *name, size_t len);
+void placement_move_subscriber(struct client *c, worker_t *to);
+
 /* Workers that take connections now, and connections moved so far (INFO threads). */
 int placement_active(void);
 unsigned long long placement_moves(void);

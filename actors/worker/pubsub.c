@@ -58,6 +58,7 @@ typedef struct ps_summary {
     _Atomic uint64_t bits[2][PS_BUCKETS / 64];
     _Atomic int npatterns;
     _Atomic int nnames[2];         /* distinct channels + patterns; distinct shard channels */
+    _Atomic int nclients;          /* clients in subscribed mode (placement.c balances them) */
     char pad[64];
 } ps_summary_t;
 
@@ -223,11 +224,25 @@ static bool is_subscribed(const ps_client_t *pc, int kind, const ps_ent_t *e, co
     return pc->n[kind] <= e->nsubs ? client_index(pc, kind, e) >= 0 : sub_index(e, c) >= 0;
 }
 
+/* Relaxed: a count for placement's choice of worker, no data hangs on it. */
+static void count_mode(client_t *c, bool was, bool now)
+{
+    if (was != now)
+        atomic_fetch_add_explicit(&g_sum[worker_index(c->worker)].nclients, now ? 1 : -1, memory_order_relaxed);
+}
+
 static void update_mode(client_t *c)
 {
     const ps_client_t *pc = c->pubsub;
+    bool was = c->flags & CLIENT_PUBSUB;
     if (pc && pc->n[0] + pc->n[1] + pc->n[2] > 0) c->flags |= CLIENT_PUBSUB;
     else c->flags &= ~CLIENT_PUBSUB;
+    count_mode(c, was, c->flags & CLIENT_PUBSUB);
+}
+
+int pubsub_worker_subscribers(int i)
+{
+    return atomic_load_explicit(&g_sum[i].nclients, memory_order_relaxed);
 }
 
 static void add_sub(worker_t *w, ps_local_t *l, client_t *c, int kind, const uint8_t *name, size_t len)
@@ -347,6 +362,7 @@ void pubsub_client_reset(client_t *c)
     }
     free(pc);
     c->pubsub = NULL;
+    count_mode(c, c->flags & CLIENT_PUBSUB, false);
     c->flags &= ~CLIENT_PUBSUB;
 }
 

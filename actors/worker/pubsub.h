@@ -47,6 +47,8 @@ bool pubsub_client_any(const struct client *c, int kind, bool (*pred)(void *arg,
                        void *arg);
 /* The client's counts (CLIENT LIST sub=, psub=, ssub=). */
 int pubsub_client_count(const struct client *c, int kind);
+/* Clients of worker i in subscribed mode (any thread; a relaxed count). */
+int pubsub_worker_subscribers(int i);
 
 /* PUBLISH / SPUBLISH channel message from a client command: delivers here
  * and on every other worker that may hold a subscriber; answers the number

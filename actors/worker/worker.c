@@ -625,6 +625,7 @@ void client_process_input(client_t *c)
     c->in_input = true;
     snap_enter(w);
     long long now_ms = -1;        /* read once per pass, as Redis stamps a read, not each command */
+    worker_t *move_to = NULL;     /* a first SUBSCRIBE goes to another worker (placement.c) */
     while (!(c->flags & (CLIENT_CLOSED | CLIENT_CLOSE_AFTER_REPLY | CLIENT_BLOCKED | CLIENT_PAUSED)) &&
            c->qpos < c->qlen &&
            c->pending_count < MAX_PENDING_PER_CLIENT) {
@@ -668,6 +669,11 @@ void client_process_input(client_t *c)
                 worker_hold_client(c);
                 break;
             }
+            if ((move_to = placement_subscriber_move(c, argv[0], argvlen[0])) != NULL) {
+                if (argc > 16) { free(argv); free(argvlen); }   /* it runs after the move */
+                resp_parser_reset(&c->parser);
+                break;
+            }
             client_reply_mark_t mark = client_reply_begin(c);
             if (!worker_busy_refused(c, argc, argv, argvlen)) dispatch_command(c, argc, argv, argvlen);
             tracking_command_done(c, argv[0], argvlen[0]);   /* CLIENT CACHING lasts one command */
@@ -682,6 +688,10 @@ void client_process_input(client_t *c)
     }
     snap_leave(w);
     c->in_input = false;
+    if (move_to) {
+        placement_move_subscriber(c, move_to);
+        return;
+    }
     if (c->flags & CLIENT_CLOSED) return;
     /* Compact the query buffer. */
     if (c->qpos == c->qlen) {
