@@ -143,46 +143,28 @@ static int cluster_start(void)
 }
 
 /* The client listeners: TCP on every bind address (none with port 0, as
- * redis-server: a unixsocket-only node) and the unix socket. Returns the
- * number of TCP sockets in fds, or -1. */
-/* The tls-port listeners (opened at start on the bind addresses; CONFIG SET
- * bind and tls-port do not move them). */
+ * redis-server: a unixsocket-only node), the same for tls-port, and the
+ * unix socket. Returns the number of plain TCP sockets in fds, or -1. */
 static int g_tls_fds[CONFIG_BIND_MAX];
 static int g_ntls;
 
-static int tls_listeners_open(char addrs[][CONFIG_ADDR_MAX], int naddr, int tls_port)
-{
-    for (int i = 0; i < naddr && tls_port; i++) {
-        bool optional = addrs[i][0] == '-';
-        const char *a = optional ? addrs[i] + 1 : addrs[i];
-        int fd = listen_open_tcp(a, tls_port, (int)config_get_num(CONFIG_TCP_BACKLOG), optional);
-        if (fd == -2) continue;
-        if (fd < 0) {
-            LOG_WARNING("Warning: Could not create server TCP listening socket %s:%d: %s", a, tls_port, strerror(errno));
-            LOG_WARNING("Failed listening on port %d (TLS), aborting.", tls_port);
-            return -1;
-        }
-        g_tls_fds[g_ntls++] = fd;
-    }
-    if (tls_port && g_ntls == 0) {
-        LOG_WARNING("Failed listening on port %d (TLS), aborting.", tls_port);
-        return -1;
-    }
-    return 0;
-}
-
 static int listeners_open(char addrs[][CONFIG_ADDR_MAX], int naddr, int port, int *fds)
 {
-    int nfds = port ? listen_startup(addrs, naddr, port, (int)config_get_num(CONFIG_TCP_BACKLOG), fds) : 0;
-    if (nfds < 0) return -1;
-    config_set_bind_handler(listen_rebind);
-    config_set_port_handler(listen_change_port);
-    if (nfds == 0 && port) {
+    int backlog = (int)config_get_num(CONFIG_TCP_BACKLOG);
+    int tls_port = (int)config_get_num(CONFIG_TLS_PORT);
+    int nfds = listen_startup(false, addrs, naddr, port, backlog, fds);
+    if (nfds < 0 || (nfds == 0 && port)) {
         LOG_WARNING("Failed listening on port %d (TCP), aborting.", port);
         return -1;
     }
-    if (tls_listeners_open(addrs, naddr, (int)config_get_num(CONFIG_TLS_PORT)) != 0) return -1;
-    if (unixsock_open((int)config_get_num(CONFIG_TCP_BACKLOG)) == -1) return -1;
+    g_ntls = listen_startup(true, addrs, naddr, tls_port, backlog, g_tls_fds);
+    if (g_ntls < 0 || (g_ntls == 0 && tls_port)) {
+        LOG_WARNING("Failed listening on port %d (TLS), aborting.", tls_port);
+        return -1;
+    }
+    config_set_bind_handler(listen_rebind);
+    config_set_port_handler(listen_change_port);
+    if (unixsock_open(backlog) == -1) return -1;
     if (nfds == 0 && g_ntls == 0 && unixsock_fd() < 0) {
         LOG_WARNING("Configured to not listen anywhere, exiting.");
         return -1;
@@ -281,9 +263,9 @@ static int serve(char addrs[][CONFIG_ADDR_MAX], int naddr, const int *fds, int n
         evict_set_loading(false);
         if (rc != 0) return -1;
         if (!loading) log_ready();
-        listen_attach(fds, nfds);
+        listen_attach(false, fds, nfds);
     }
-    if (g_ntls) workers_watch_tls_listeners(g_tls_fds, g_ntls);
+    if (g_ntls) listen_attach(true, g_tls_fds, g_ntls);
     /* dump.rdb: this thread parses, each worker builds its own keys, and
      * clients get -LOADING until the last key is in (rdb_load_live). */
     shutdown_set_exit(exit_steps);

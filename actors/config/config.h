@@ -271,11 +271,12 @@ void config_unsubscribe_all(void);                          /* tests */
 typedef int (*config_bind_fn)(char addrs[][CONFIG_ADDR_MAX], int n);
 void config_set_bind_handler(config_bind_fn fn);
 
-/* CONFIG SET port calls this with the new port and the bind addresses
- * (Redis's changeListenPort): 0 when the node now listens there, -1 when it
- * could not and still listens on the old port (the command fails with
- * "Unable to listen on this port. Check server logs." and changes nothing). */
-typedef int (*config_port_fn)(int port, char addrs[][CONFIG_ADDR_MAX], int n);
+/* CONFIG SET port (tls false) and tls-port (tls true) call this with the
+ * new port and the bind addresses (Redis's changeListenPort): 0 when the
+ * node now listens there, -1 when it could not and still listens on the old
+ * port (the command fails with "Unable to listen on this port. Check server
+ * logs." and changes nothing). */
+typedef int (*config_port_fn)(bool tls, int port, char addrs[][CONFIG_ADDR_MAX], int n);
 void config_set_port_handler(config_port_fn fn);
 
 /* CONFIG SET maxclients calls this the same way (Redis's updateMaxclients):

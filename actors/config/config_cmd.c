@@ -200,6 +200,19 @@ static int set_parse_values(cfg_set_t *set, const uint8_t **argv, const size_t *
     return 0;
 }
 
+/* CONFIG SET port / tls-port (entry k): listen there, at the bind
+ * addresses in force (a bind in this same CONFIG SET was applied before). */
+static int set_apply_port(cfg_set_t *set, int k)
+{
+    int b = -1;
+    for (int j = 0; j < set->count; j++) if (cfg_table[set->idx[j]].special == SP_BIND) b = j;
+    char *cur = b >= 0 ? NULL : cfg_value_strdup(CONFIG_BIND);
+    char addrs[CONFIG_BIND_MAX][CONFIG_ADDR_MAX];
+    int na = bind_split(b >= 0 ? (set->st[b].str ? set->st[b].str : "") : (cur ? cur : ""), addrs);
+    free(cur);
+    return port_handler(set->idx[k] == CONFIG_TLS_PORT, (int)set->st[k].num, addrs, na);
+}
+
 /* Pass 3: act where a value must take effect to be true (maxclients, bind,
  * the TLS contexts), then store all. Acting comes after every value is known to be valid, so a
  * failure here is the only way left to fail and it leaves everything as it
@@ -233,24 +246,11 @@ static int set_apply(cfg_set_t *set)
             return -1;
         }
     }
-    for (int k = 0; k < set->count; k++) {
-        if (set->idx[k] != CONFIG_PORT || !port_handler) continue;
-        /* at the bind addresses in force (a bind in this same CONFIG SET was applied above) */
-        int b = -1;
-        for (int j = 0; j < set->count; j++) if (cfg_table[set->idx[j]].special == SP_BIND) b = j;
-        char *cur = b >= 0 ? NULL : cfg_value_strdup(CONFIG_BIND);
-        char addrs[CONFIG_BIND_MAX][CONFIG_ADDR_MAX];
-        int na = bind_split(b >= 0 ? (set->st[b].str ? set->st[b].str : "") : (cur ? cur : ""), addrs);
-        free(cur);
-        if (port_handler((int)set->st[k].num, addrs, na) != 0) {
-            pthread_mutex_unlock(&apply_lock);
-            set->errstr = "Unable to listen on this port. Check server logs.";
-            set->err_arg = (char *)cfg_table[set->idx[k]].name;
-            set_restore_cwd(set);
-            return -1;
-        }
-    }
-    if (cfg_tls_apply(set->idx, set->st, set->count) != 0) {
+    /* The contexts before the TLS listeners, so that a tls-port turned on
+     * now never accepts without them (7.0.15's applyTLSPort configures
+     * first too). */
+    int tls_rc = cfg_tls_apply(set->idx, set->st, set->count);
+    if (tls_rc < 0) {
         pthread_mutex_unlock(&apply_lock);
         set->errstr = "Unable to update TLS configuration. Check server logs.";
         for (int k = 0; k < set->count; k++) {
@@ -260,6 +260,18 @@ static int set_apply(cfg_set_t *set)
         }
         set_restore_cwd(set);
         return -1;
+    }
+    for (int k = 0; k < set->count; k++) {
+        if ((set->idx[k] != CONFIG_PORT && set->idx[k] != CONFIG_TLS_PORT) || !port_handler) continue;
+        if (set_apply_port(set, k) != 0) {
+            /* The contexts go back to the stored values, which stay. */
+            if (tls_rc > 0) cfg_tls_restore();
+            pthread_mutex_unlock(&apply_lock);
+            set->errstr = "Unable to listen on this port. Check server logs.";
+            set->err_arg = (char *)cfg_table[set->idx[k]].name;
+            set_restore_cwd(set);
+            return -1;
+        }
     }
     set->changed = xcalloc((size_t)set->count, sizeof *set->changed);
     pthread_mutex_lock(&cfg_lock);

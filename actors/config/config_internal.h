@@ -116,9 +116,13 @@ long long cfg_default_num(int i);
 
 /* CONFIG SET (config_tls.c): when the set names a tls-* directive and TLS
  * is in use with the new values, rebuilds and publishes the TLS contexts
- * from them (stored values for the rest). 0, or -1 when they do not load
- * (logged) and nothing changed. Called under the apply lock, before storing. */
+ * from them (stored values for the rest). 1 rebuilt, 0 nothing to rebuild,
+ * -1 when they do not load (logged) and nothing changed. Called under the
+ * apply lock, before storing. */
 int cfg_tls_apply(const int *idx, const cfg_staged_t *st, int n);
+/* Rebuilds the contexts from the stored values (a CONFIG SET whose
+ * cfg_tls_apply rebuilt them failed later, and stores nothing). */
+void cfg_tls_restore(void);
 
 /* The store's lock: guards string values and the subscriber table. */
 extern pthread_mutex_t cfg_lock;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "actors/config/config_internal.h"
+#include "runtime/log.h"
 #include "runtime/tls.h"
 
 /* Where each directive a context is built from goes in tls_settings_t:
@@ -99,25 +100,38 @@ bool config_tls_enabled(void)
 
 int cfg_tls_apply(const int *idx, const cfg_staged_t *st, int n)
 {
-    bool touched = false, auth_only = true;
+    /* tls-auth-clients applies to the next accept without a rebuild, and
+     * tls-port only needs contexts that exist (7.0.15's applyTLSPort builds
+     * them only when there are none). */
+    bool touched = false, rebuild = false;
     for (int j = 0; j < n; j++) {
         int k = field_of(idx[j]);
         if (k < 0) continue;
         touched = true;
-        if (strcmp(fields[k].name, "tls-auth-clients") != 0) auth_only = false;
+        if (strcmp(fields[k].name, "tls-auth-clients") != 0 && strcmp(fields[k].name, "tls-port") != 0)
+            rebuild = true;
     }
     if (!touched) return 0;
     tls_view_t v;
     view_fill(&v, idx, st, n);
     int rc = 0;
-    if (auth_only && tls_configured()) {
+    if (!rebuild && tls_configured()) {
         tls_set_auth_clients(v.s.auth_clients);
     } else if (v.enabled) {
         /* The first use (tls-port, tls-cluster or tls-replication set now)
          * also builds the contexts, as 7.0.15 does. */
         tls_init();   /* idempotent */
-        rc = tls_configure(&v.s);
+        rc = tls_configure(&v.s) == 0 ? 1 : -1;
     }
     view_free(&v);
     return rc;
+}
+
+void cfg_tls_restore(void)
+{
+    tls_view_t v;
+    view_fill(&v, NULL, NULL, 0);
+    if (v.enabled && tls_configure(&v.s) != 0)
+        LOG_WARNING("Could not rebuild the TLS contexts from the stored configuration");
+    view_free(&v);
 }

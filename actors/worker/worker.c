@@ -835,50 +835,21 @@ static void on_apply(worker_t *w, repl_apply_t *a)
     free(a);
 }
 
-typedef struct tls_listen_msg {
-    worker_run_t run;
-    int n;
-    int fds[MAX_TLS_LISTEN];
-} tls_listen_msg_t;
-
-static void watch_tls_listeners(worker_t *w, rt_msg_t *msg)
-{
-    tls_listen_msg_t *m = (tls_listen_msg_t *)msg;
-    struct ev_loop *loop = rt_thread_loop(w->thread);
-    for (int k = 0; k < m->n; k++) {
-        ev_io_init(&w->tls_listen_w[k], accept_cb, m->fds[k], EV_READ);
-        w->tls_listen_w[k].data = w;
-        if (!w->accept_resting) ev_io_start(loop, &w->tls_listen_w[k]);
-    }
-    w->ntls_listen = m->n;
-    free(m);
-}
-
-void workers_watch_tls_listeners(const int *fds, int n)
-{
-    if (n > MAX_TLS_LISTEN) n = MAX_TLS_LISTEN;
-    for (int i = 0; i < g_nworkers; i++) {
-        tls_listen_msg_t *m = xcalloc(1, sizeof *m);
-        m->run.hdr.type = WMSG_RUN;
-        m->run.fn = watch_tls_listeners;
-        m->n = n;
-        memcpy(m->fds, fds, sizeof(int) * (size_t)n);
-        rt_send(&g_workers[i]->actor, &m->run.hdr);
-    }
-}
-
-/* CONFIG SET bind: stop watching the old sockets, watch the new. */
+/* CONFIG SET bind/port/tls-port (and the start's attach): stop watching
+ * the set's old sockets, watch the new. */
 static void on_listeners(worker_t *w, listen_swap_msg_t *m)
 {
     struct ev_loop *loop = rt_thread_loop(w->thread);
-    for (int k = 0; k < w->nlisten; k++) ev_io_stop(loop, &w->listen_w[k]);
-    w->nlisten = m->nfds;
+    ev_io *ws = m->tls ? w->tls_listen_w : w->listen_w;
+    int *n = m->tls ? &w->ntls_listen : &w->nlisten;
+    for (int k = 0; k < *n; k++) ev_io_stop(loop, &ws[k]);
+    *n = m->nfds;
     for (int k = 0; k < m->nfds; k++) {
-        w->listen_fds[k] = m->fds[k];
-        ev_io_init(&w->listen_w[k], accept_cb, m->fds[k], EV_READ);
-        w->listen_w[k].data = w;
+        if (!m->tls) w->listen_fds[k] = m->fds[k];
+        ev_io_init(&ws[k], accept_cb, m->fds[k], EV_READ);
+        ws[k].data = w;
         /* While resting after EMFILE the backoff timer starts them. */
-        if (!w->accept_resting) ev_io_start(loop, &w->listen_w[k]);
+        if (!w->accept_resting) ev_io_start(loop, &ws[k]);
     }
     listen_swap_done(m);
 }

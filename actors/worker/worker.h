@@ -227,9 +227,6 @@ bool worker_count_slot_keys(worker_t *w, unsigned slot, long long *count);
 
 /* Creates `n` workers on their own threads, listening on the given fds (shared). */
 int workers_start(int n, const int *listen_fds, int nlisten);
-/* Every worker starts watching the tls-port listeners `fds` too: connections
- * accepted there do their TLS handshake on the worker that adopts them. */
-void workers_watch_tls_listeners(const int *fds, int n);
 
 /* The worker that owns a slot. */
 static inline int worker_of_slot(unsigned slot) { return (int)(slot % (unsigned)g_nworkers); }
