@@ -31,10 +31,12 @@
 #include "actors/worker/asm_lane.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
+#include "actors/worker/outconn.h"
 #include "actors/worker/worker_internal.h"
 #include "proto/rdb.h"
 #include "proto/strnum.h"
 #include "runtime/log.h"
+#include "runtime/tls.h"
 #include "runtime/xmalloc.h"
 
 #define LANE_HIGH_WATER (8u << 20)   /* unwritten bytes that stop the snapshot */
@@ -50,6 +52,9 @@ typedef struct lane {
     asm_lane_spec_t spec;
     int phase;
     int fd;
+    tls_conn_t *tls;                /* tls-cluster yes: the lane speaks TLS, as MIGRATE does */
+    bool write_wants_read;          /* TLS: the write waits for readability (read_cb retries it) */
+    bool read_wants_write;          /* TLS: the read waits for writability (write_cb retries it) */
     ev_io rio, wio;
     bool rio_on, wio_on;
     resp_buf_t out;
@@ -110,6 +115,8 @@ static void lane_close_socket(lane_t *l)
 {
     watch_read(l, false);
     watch_write(l, false);
+    tls_conn_free(l->tls);
+    l->tls = NULL;
     if (l->fd >= 0) close(l->fd);
     l->fd = -1;
 }
@@ -147,32 +154,52 @@ static uint64_t count_commands(const char *p, size_t n)
 static void lane_step_post(lane_t *l);
 static void lane_check_drain(lane_t *l);
 
-static void write_cb(struct ev_loop *loop, ev_io *io, int revents)
+static void lane_read(lane_t *l);
+
+static void lane_write(lane_t *l)
 {
-    (void)loop; (void)revents;
-    lane_t *l = io->data;
+    l->write_wants_read = false;
     while (l->out_pos < l->out.len) {
-        ssize_t n = write(l->fd, l->out.data + l->out_pos, l->out.len - l->out_pos);
+        ssize_t n = tls_io_write(l->tls, l->fd, l->out.data + l->out_pos, l->out.len - l->out_pos);
         if (n > 0) {
             l->out_pos += (size_t)n;
             l->progress_mono = rt_mono_ms();
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            /* TLS may need the peer's bytes first: the read watcher (always
+             * on) retries this write */
+            if (l->tls && !tls_conn_wants_write(l->tls)) {
+                l->write_wants_read = true;
+                watch_write(l, l->read_wants_write);
+            }
+            break;
+        }
         lane_fail(l, "Connection lost to target (writing: %s)", strerror(errno));
         return;
     }
     if (l->out_pos == l->out.len) {
         resp_buf_reset(&l->out);
         l->out_pos = 0;
-        watch_write(l, false);
+        watch_write(l, l->read_wants_write);
     } else if (l->out_pos > (16u << 20)) {
         memmove(l->out.data, l->out.data + l->out_pos, l->out.len - l->out_pos);
         l->out.len -= l->out_pos;
         l->out_pos = 0;
     }
     if (l->phase == LP_SNAPSHOT && lane_unwritten(l) < LANE_LOW_WATER) lane_step_post(l);
+}
+
+static void write_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    (void)loop; (void)revents;
+    lane_t *l = io->data;
+    if (l->read_wants_write) {
+        lane_read(l);
+        if (l->fd < 0) return;
+    }
+    lane_write(l);
 }
 
 /* ---------------- replies ---------------- */
@@ -266,14 +293,31 @@ static void read_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     (void)loop; (void)revents;
     lane_t *l = io->data;
+    if (l->write_wants_read) {
+        lane_write(l);
+        if (l->fd < 0) return;
+    }
+    lane_read(l);
+}
+
+static void lane_read(lane_t *l)
+{
+    l->read_wants_write = false;
     for (;;) {
         if (l->incap - l->inlen < 16384) {
             l->incap = l->incap ? l->incap * 2 : 65536;
             l->in = xrealloc(l->in, l->incap);
         }
-        ssize_t n = read(l->fd, l->in + l->inlen, l->incap - l->inlen);
+        ssize_t n = tls_io_read(l->tls, l->fd, l->in + l->inlen, l->incap - l->inlen);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            /* TLS may have to write first: the write watcher retries this read */
+            if (l->tls && tls_conn_wants_write(l->tls)) {
+                l->read_wants_write = true;
+                watch_write(l, true);
+            }
+            break;
+        }
         if (n <= 0) {
             lane_fail(l, "Connection lost to target%s%s", n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
             return;
@@ -294,7 +338,8 @@ static void read_cb(struct ev_loop *loop, ev_io *io, int revents)
         }
         memmove(l->in, l->in + pos, l->inlen - pos);
         l->inlen -= pos;
-        if ((size_t)n < 16384) break;
+        /* TLS goes on to EAGAIN: a record OpenSSL holds makes no socket event */
+        if (!l->tls && (size_t)n < 16384) break;
     }
     lane_progress_event(l);
     lane_check_caught_up(l);
@@ -445,39 +490,14 @@ static void timer_cb(rt_timer_t *t, void *arg)
     lane_check_caught_up(l);
 }
 
-static int open_socket(const char *host, int port, int *fd)
-{
-    struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    socklen_t sl;
-    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-    if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons((uint16_t)port);
-        sl = sizeof *s4;
-    } else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons((uint16_t)port);
-        sl = sizeof *s6;
-    } else {
-        return -1;
-    }
-    *fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (*fd < 0) return -1;
-    int one = 1;
-    setsockopt(*fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (connect(*fd, (struct sockaddr *)&ss, sl) == 0) return 0;
-    if (errno != EINPROGRESS) {
-        close(*fd);
-        *fd = -1;
-        return -1;
-    }
-    return 1;
-}
-
 static void lane_connected(lane_t *l)
 {
+    /* tls-cluster: the target's announced port is its TLS port; the
+     * handshake runs inside the first writes and reads */
+    if (config_get_num(CONFIG_TLS_CLUSTER) && !(l->tls = tls_conn_connecting(l->fd))) {
+        lane_fail(l, "Can't connect to target %s:%d: TLS is not configured", l->spec.host, l->spec.port);
+        return;
+    }
     l->phase = LP_HELLO;
     l->progress_mono = rt_mono_ms();
     ev_io_init(&l->wio, write_cb, l->fd, EV_WRITE);
@@ -520,7 +540,7 @@ static void on_start(worker_t *w, rt_msg_t *msg)
     l->next = g_lanes[w->index];
     g_lanes[w->index] = l;
     rt_timer_start(&l->timer, w->thread, 10, 10, timer_cb, l);
-    int rc = open_socket(l->spec.host, l->spec.port, &l->fd);
+    int rc = outconn_open(l->spec.host, l->spec.port, &l->fd);
     if (rc < 0) {
         lane_fail(l, "Can't connect to target %s:%d", l->spec.host, l->spec.port);
         return;

@@ -30,9 +30,11 @@
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
 #include "actors/worker/migrate.h"
+#include "actors/worker/outconn.h"
 #include "actors/worker/worker_internal.h"
 #include "proto/migrate.h"
 #include "proto/rdb.h"
+#include "runtime/tls.h"
 #include "runtime/xmalloc.h"
 
 #define MIG_CACHE_ITEMS 64          /* cached connections per worker (7.0.15: 64 per server) */
@@ -92,6 +94,9 @@ struct mig_conn {
     size_t namelen;
     int fd;
     bool connecting;
+    tls_conn_t *tls;                /* tls-cluster yes: MIGRATE speaks TLS, as 7.0.15 */
+    bool write_wants_read;          /* TLS: the write waits for the socket to be readable */
+    bool read_wants_write;          /* TLS: the read waits for it to be writable */
     ev_io rio, wio;
     bool rio_on, wio_on;
     long long last_dbid;            /* -1: SELECT first */
@@ -299,6 +304,9 @@ static void conn_close_socket(mig_conn_t *cn)
     watch_read(cn, false);
     watch_write(cn, false);
     conn_disarm(cn);
+    tls_conn_free(cn->tls);
+    cn->tls = NULL;
+    cn->write_wants_read = cn->read_wants_write = false;
     if (cn->fd >= 0) close(cn->fd);
     cn->fd = -1;
     cn->connecting = false;
@@ -355,8 +363,9 @@ static void conn_progress(mig_conn_t *cn)
 
 static void conn_write(mig_conn_t *cn)
 {
+    cn->write_wants_read = false;
     while (cn->out_pos < cn->out.len) {
-        ssize_t n = write(cn->fd, cn->out.data + cn->out_pos, cn->out.len - cn->out_pos);
+        ssize_t n = tls_io_write(cn->tls, cn->fd, cn->out.data + cn->out_pos, cn->out.len - cn->out_pos);
         if (n > 0) {
             cn->out_pos += (size_t)n;
             conn_progress(cn);
@@ -364,26 +373,35 @@ static void conn_write(mig_conn_t *cn)
         }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            watch_write(cn, true);
+            /* TLS may need the peer's bytes first: the read watcher, on
+             * during a round, retries this write */
+            if (cn->tls && !tls_conn_wants_write(cn->tls)) cn->write_wants_read = true;
+            watch_write(cn, !cn->write_wants_read || cn->read_wants_write);
             return;
         }
         conn_io_error(cn, true, false);
         return;
     }
-    watch_write(cn, false);
+    watch_write(cn, cn->read_wants_write);
 }
 
 static void round_line(mig_conn_t *cn, const char *text);
 
-static void read_cb(struct ev_loop *loop, ev_io *io, int revents)
+static void conn_read(mig_conn_t *cn)
 {
-    (void)loop; (void)revents;
-    mig_conn_t *cn = io->data;
     uint8_t buf[16384];
+    cn->read_wants_write = false;
     for (;;) {
-        ssize_t n = read(cn->fd, buf, sizeof buf);
+        ssize_t n = tls_io_read(cn->tls, cn->fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            /* TLS may have to write first: the write watcher retries this read */
+            if (cn->tls && tls_conn_wants_write(cn->tls)) {
+                cn->read_wants_write = true;
+                watch_write(cn, true);
+            }
+            return;
+        }
         if (n <= 0) {
             conn_io_error(cn, cn->out_pos < cn->out.len, false);
             return;
@@ -404,21 +422,44 @@ static void read_cb(struct ev_loop *loop, ev_io *io, int revents)
              * left of this read answers nothing we asked */
             if (cn->rounds_ended != ended) return;
         }
-        if ((size_t)n < sizeof buf) return;
+        /* TLS goes on to EAGAIN: a record OpenSSL holds makes no socket event */
+        if (!cn->tls && (size_t)n < sizeof buf) return;
     }
+}
+
+static void read_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    (void)loop; (void)revents;
+    mig_conn_t *cn = io->data;
+    if (cn->write_wants_read) {
+        unsigned long long ended = cn->rounds_ended;
+        conn_write(cn);
+        if (cn->rounds_ended != ended || cn->fd < 0) return;
+    }
+    conn_read(cn);
 }
 
 static void write_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     (void)loop; (void)revents;
-    conn_write(io->data);
+    mig_conn_t *cn = io->data;
+    if (cn->read_wants_write) {
+        unsigned long long ended = cn->rounds_ended;
+        conn_read(cn);
+        if (cn->rounds_ended != ended || cn->fd < 0) return;
+    }
+    conn_write(cn);
 }
 
 /* The socket is connected: its watchers now watch it (a cached connection
- * may have been reopened by a call inside MULTI, which uses no watcher). */
-static void conn_ready(mig_conn_t *cn)
+ * may have been reopened by a call inside MULTI, which uses no watcher).
+ * With tls-cluster the connection is TLS, as 7.0.15's migrateGetSocket
+ * makes it; its handshake runs inside the first write and reads. false when
+ * no session could be made (TLS not configured). */
+static bool conn_ready(mig_conn_t *cn)
 {
     cn->connecting = false;
+    if (config_get_num(CONFIG_TLS_CLUSTER) && !(cn->tls = tls_conn_connecting(cn->fd))) return false;
     watch_write(cn, false);
     ev_io_init(&cn->wio, write_cb, cn->fd, EV_WRITE);
     ev_io_init(&cn->rio, read_cb, cn->fd, EV_READ);
@@ -426,11 +467,16 @@ static void conn_ready(mig_conn_t *cn)
     cn->rio.data = cn;
     int one = 1;
     setsockopt(cn->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return true;
 }
 
 static void connected(mig_conn_t *cn)
 {
-    conn_ready(cn);
+    if (!conn_ready(cn)) {
+        cn->connecting = true;        /* answered as a failed connect */
+        conn_io_error(cn, true, false);
+        return;
+    }
     conn_progress(cn);
     conn_round_start(cn);
 }
@@ -454,56 +500,9 @@ static void connect_cb(struct ev_loop *loop, ev_io *io, int revents)
 
 /* Starts a non-blocking connect for the job at the head. false when it
  * failed at once (the caller answers the job). */
-/* A non-blocking socket connecting to the job's target in *fd: 0 when
- * connected at once, 1 while in progress, -1 when it failed at once. */
-static int open_socket(const migrate_job_t *j, int *fd)
-{
-    struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    socklen_t sl;
-    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-    /* 7.0.15 hands the number to getaddrinfo as text: a negative one fails
-     * there, a larger one is taken modulo 2^16 */
-    if (j->port < 0) return -1;
-    if (inet_pton(AF_INET, j->host, &s4->sin_addr) == 1) {
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons((uint16_t)j->port);
-        sl = sizeof *s4;
-    } else if (inet_pton(AF_INET6, j->host, &s6->sin6_addr) == 1) {
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons((uint16_t)j->port);
-        sl = sizeof *s6;
-    } else {
-        /* A host name, resolved as 7.0.15 resolves it (it blocks there too;
-         * a local lookup is short). */
-        struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res = NULL;
-        if (getaddrinfo(j->host, NULL, &hints, &res) != 0 || !res || res->ai_addrlen > sizeof ss) {
-            if (res) freeaddrinfo(res);
-            return -1;
-        }
-        memcpy(&ss, res->ai_addr, res->ai_addrlen);
-        sl = (socklen_t)res->ai_addrlen;
-        freeaddrinfo(res);
-        if (ss.ss_family == AF_INET) s4->sin_port = htons((uint16_t)j->port);
-        else s6->sin6_port = htons((uint16_t)j->port);
-    }
-    *fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (*fd < 0) return -1;
-    if (connect(*fd, (struct sockaddr *)&ss, sl) == 0) return 0;
-    if (errno != EINPROGRESS) {
-        close(*fd);
-        *fd = -1;
-        return -1;
-    }
-    return 1;
-}
-
-/* Starts a non-blocking connect for the job at the head. false when it
- * failed at once (the caller answers the job). */
 static bool conn_connect(mig_conn_t *cn, const migrate_job_t *j)
 {
-    int rc = open_socket(j, &cn->fd);
+    int rc = outconn_open(j->host, j->port, &cn->fd);
     if (rc < 0) return false;
     cn->last_dbid = -1;
     if (rc == 0) {
@@ -522,7 +521,9 @@ static bool conn_connect(mig_conn_t *cn, const migrate_job_t *j)
 static void conn_io_error(mig_conn_t *cn, bool writing, bool timedout)
 {
     migrate_job_t *j = cn->head;
-    bool connecting = cn->connecting;
+    /* a TLS handshake that failed is a failed connect, as 7.0.15's
+     * blocking connect-and-handshake reports it */
+    bool connecting = cn->connecting || (cn->tls && !tls_conn_handshake_done(cn->tls));
     conn_close_socket(cn);
     if (!j) return;
     if (connecting) {
@@ -688,39 +689,64 @@ static int wait_fd(int fd, short events, long long timeout_ms)
     }
 }
 
+/* After EAGAIN: waits for what the socket (or its TLS session) needs;
+ * 1 ready, 0 timed out, -1 error. */
+static int wait_io(mig_conn_t *cn, bool writing, long long timeout_ms)
+{
+    bool out = cn->tls ? tls_conn_wants_write(cn->tls) : writing;
+    return wait_fd(cn->fd, out ? POLLOUT : POLLIN, timeout_ms);
+}
+
+/* The blocking TCP connect, and the TLS handshake with tls-cluster. 0, or
+ * -1 with *timedout set (j->outcome set when it is a failed connect). */
+static int sync_connect(mig_conn_t *cn, migrate_job_t *j, bool *timedout)
+{
+    int rc = outconn_open(j->host, j->port, &cn->fd);
+    if (rc < 0) {
+        j->outcome = OUT_IOERR_CONNECT;
+        return -1;
+    }
+    cn->last_dbid = -1;
+    if (rc == 1) {
+        int w = wait_fd(cn->fd, POLLOUT, j->timeout_ms);
+        int err = 0;
+        socklen_t el = sizeof err;
+        if (w == 0) *timedout = true;
+        if (w <= 0 || getsockopt(cn->fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err) return -1;
+    }
+    if (!conn_ready(cn)) {
+        j->outcome = OUT_IOERR_CONNECT;
+        return -1;
+    }
+    while (cn->tls) {
+        int h = tls_conn_handshake(cn->tls);
+        if (h == 1) break;
+        if (h < 0 || wait_io(cn, true, j->timeout_ms) != 1) {
+            j->outcome = OUT_IOERR_CONNECT;
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* One attempt: connect if needed, write the round, read its lines. 0 when
  * every line was read, else -1 with *writing and *timedout set. */
 static int sync_attempt(mig_conn_t *cn, migrate_job_t *j, bool *writing, bool *timedout)
 {
     *writing = true;
     *timedout = false;
-    if (cn->fd < 0) {
-        int rc = open_socket(j, &cn->fd);
-        if (rc < 0) {
-            j->outcome = OUT_IOERR_CONNECT;
-            return -1;
-        }
-        cn->last_dbid = -1;
-        if (rc == 1) {
-            int w = wait_fd(cn->fd, POLLOUT, j->timeout_ms);
-            int err = 0;
-            socklen_t el = sizeof err;
-            if (w == 0) *timedout = true;
-            if (w <= 0 || getsockopt(cn->fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err) return -1;
-        }
-        conn_ready(cn);
-    }
+    if (cn->fd < 0 && sync_connect(cn, j, timedout) != 0) return -1;
     j->rounds++;
     round_build(cn, j);
     while (cn->out_pos < cn->out.len) {
-        ssize_t n = write(cn->fd, cn->out.data + cn->out_pos, cn->out.len - cn->out_pos);
+        ssize_t n = tls_io_write(cn->tls, cn->fd, cn->out.data + cn->out_pos, cn->out.len - cn->out_pos);
         if (n > 0) {
             cn->out_pos += (size_t)n;
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            int w = wait_fd(cn->fd, POLLOUT, j->timeout_ms);
+            int w = wait_io(cn, true, j->timeout_ms);
             if (w == 1) continue;
             *timedout = w == 0;
         }
@@ -729,10 +755,10 @@ static int sync_attempt(mig_conn_t *cn, migrate_job_t *j, bool *writing, bool *t
     *writing = false;
     uint8_t buf[16384];
     while (j->next_line < j->nexpect) {
-        ssize_t n = read(cn->fd, buf, sizeof buf);
+        ssize_t n = tls_io_read(cn->tls, cn->fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            int w = wait_fd(cn->fd, POLLIN, j->timeout_ms);
+            int w = wait_io(cn, false, j->timeout_ms);
             if (w == 1) continue;
             *timedout = w == 0;
             return -1;
