@@ -231,5 +231,83 @@ def shard_section(b, run):
              "msgs/s = published messages per second, each delivered to all 100 subscribers; target ratio >= 1.5"])
 
 
+def bus_bytes(bus_ports):
+    """Bytes sent so far on every established TCP connection with a bus port at either end,
+    both directions (each end's socket counts what it sent), from `ss -tin`."""
+    out = subprocess.run(["ss", "-tinH", "state", "established"], capture_output=True, text=True,
+                         timeout=30).stdout.splitlines()
+    total, counting = 0, False
+    for line in out:
+        if not line.startswith(("\t", " ")):
+            parts = line.split()
+            ends = [p.rsplit(":", 1)[-1] for p in parts[2:4]] if len(parts) >= 4 else []
+            counting = any(e.isdigit() and int(e) in bus_ports for e in ends)
+            continue
+        if counting:
+            for field in line.split():
+                if field.startswith("bytes_sent:"):
+                    total += int(field.split(":", 1)[1])
+    return total
+
+
+NODES = 6
+SUBS_PER_NODE = 100
+
+
+def cluster_run(run, group, msgs):
+    """Subscribers on every node, one publisher per node, all at once: deliveries per second
+    cluster-wide, per CPU-second of the nodes, and bus bytes per published message."""
+    readers = []
+    for srv in group.servers:
+        readers += _readers(srv.port, NODES * msgs, subscribers=SUBS_PER_NODE)
+    for srv in group.servers:
+        _wait_numsub(run, srv.port, SUBS_PER_NODE)
+    bus_ports = {srv.port + 10000 for srv in group.servers}
+    bytes0, cpu0 = bus_bytes(bus_ports), group.cpu_seconds()
+    t0 = time.monotonic_ns()
+    pubs = [subprocess.Popen([run.REDIS_BENCHMARK, "-p", str(srv.port), "-c", "1", "-P", "16", "-n", str(msgs),
+                              "-q", "PUBLISH", CHANNEL.decode(), "x" * PAYLOAD],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            for srv in group.servers]
+    for p in pubs:
+        if p.wait(timeout=run.RUN_TIMEOUT) != 0:
+            raise run.BenchError(f"redis-benchmark: {p.stderr.read().strip()[:200]}")
+    outs = [p.communicate(timeout=120)[0].split() for p in readers]
+    cpu, sent = group.cpu_seconds() - cpu0, bus_bytes(bus_ports) - bytes0
+    delivered = sum(int(o[0]) for o in outs) // _msg_len(False)
+    secs = (max(int(o[2]) for o in outs) - t0) / 1e9
+    want = NODES * msgs * NODES * SUBS_PER_NODE
+    return (delivered, want, delivered / secs if secs > 0 else 0, delivered / cpu if cpu > 0 else 0,
+            sent / (NODES * msgs))
+
+
+def cluster_section(b, run):
+    """6 nodes, 100 subscribers on each, a publisher on each: deliveries per second and bus
+    bytes per published message (issue 14's cluster-wide figures)."""
+    msgs = 512 if run.QUICK else 3008     # multiples of redis-benchmark's pipeline of 16: it sends whole pipelines
+    res = {}
+    for kind in ("shoal", "redis"):
+        group = run.start_cluster(b, kind, n=NODES)
+        tp = [cluster_run(run, group, msgs) for _ in range(run.REPEAT)]
+        tp.sort(key=lambda r: r[2])
+        res[kind] = tp[len(tp) // 2]
+        for srv in group.servers:
+            b.stop(srv)
+    rows = [[k, f"{res[k][0]}/{res[k][1]}", run.fmt_num(res[k][2]), run.fmt_num(res[k][3]),
+             run.fmt_num(res[k][4])] for k in ("shoal", "redis")]
+    rows.append(["ratio", "", run.fmt_ratio(res["shoal"][2], res["redis"][2]),
+                 run.fmt_ratio(res["shoal"][3], res["redis"][3]), run.fmt_ratio(res["shoal"][4], res["redis"][4])])
+    with open("/proc/loadavg") as f:
+        load = f.read().split()[:3]
+    b.table(f"Pub/sub across a {NODES}-node cluster ({SUBS_PER_NODE} subscribers and 1 publisher on each node)",
+            ["server", "delivered/expected", "deliveries/s", "deliveries/CPU-s", "bus bytes/msg"], rows,
+            [f"each node: redis-benchmark -c 1 -P 16 -n {msgs} PUBLISH, all {NODES} at once; every message "
+             f"reaches all {NODES * SUBS_PER_NODE} subscribers",
+             "deliveries/s: all subscribers, from the first PUBLISH to the last byte read; CPU of all nodes",
+             "bus bytes/msg: bytes sent on bus connections (ss -tin, both directions, gossip of the run "
+             "included) per published message; lower is better",
+             f"load average at the end: {' '.join(load)}; target deliveries/s ratio >= 1.0"])
+
+
 if __name__ == "__main__" and len(sys.argv) >= 6 and sys.argv[1] == "--reader":
     reader_main(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "1")

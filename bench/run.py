@@ -1359,11 +1359,13 @@ def rdb(b):
 
 
 def pubsub(b):
-    """One publisher, 1,000 subscribers on one node: deliveries per second and p99 latency
+    """One publisher, 1,000 subscribers on one node: deliveries per second and p99 latency; SPUBLISH
+    on 3 masters; publishers and subscribers on every node of a 6-node cluster
     (bench/pubsub_bench.py)."""
     import pubsub_bench     # bench/ is sys.path[0] when this file runs as a script
     pubsub_bench.section(b, sys.modules[__name__])
     pubsub_bench.shard_section(b, sys.modules[__name__])
+    pubsub_bench.cluster_section(b, sys.modules[__name__])
 
 
 def scripting(b):
