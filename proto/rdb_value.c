@@ -11,6 +11,11 @@
  *   LIST_QUICKLIST_2             count, then (container kind as a length, string) pairs
  *   HASH_ZIPMAP, LIST_ZIPLIST, SET_INTSET, ZSET_ZIPLIST, HASH_ZIPLIST,
  *   HASH_LISTPACK, ZSET_LISTPACK one string (the encoded blob)
+ *   STREAM_LISTPACKS(_2)         node count, (master ID, listpack) string pairs,
+ *                                the counters as lengths, then each consumer
+ *                                group: name, lengths, its PEL (16-byte IDs, 8-byte
+ *                                times, lengths), its consumers (name, 8-byte time,
+ *                                count, 16-byte IDs)
  * What the strings and blobs mean is the business of the type that loads
  * them (actors/types); here only their extent is checked.
  *
@@ -24,7 +29,8 @@ bool rdb_type_is_collection(unsigned t)
     case RDB_TYPE_LIST: case RDB_TYPE_SET: case RDB_TYPE_ZSET: case RDB_TYPE_HASH: case RDB_TYPE_ZSET_2:
     case RDB_TYPE_HASH_ZIPMAP: case RDB_TYPE_LIST_ZIPLIST: case RDB_TYPE_SET_INTSET: case RDB_TYPE_ZSET_ZIPLIST:
     case RDB_TYPE_HASH_ZIPLIST: case RDB_TYPE_LIST_QUICKLIST: case RDB_TYPE_HASH_LISTPACK:
-    case RDB_TYPE_ZSET_LISTPACK: case RDB_TYPE_LIST_QUICKLIST_2:
+    case RDB_TYPE_ZSET_LISTPACK: case RDB_TYPE_LIST_QUICKLIST_2: case RDB_TYPE_STREAM_LISTPACKS:
+    case RDB_TYPE_STREAM_LISTPACKS_2:
         return true;
     default:
         return false;
@@ -60,6 +66,63 @@ static int scan_item(unsigned t, const uint8_t *buf, size_t len, size_t *pos, ui
     }
 }
 
+/* n raw bytes at buf[*pos]. */
+static int skip_raw(size_t len, size_t *pos, size_t n, size_t *need)
+{
+    if (len - *pos < n) {
+        if (need) *need = *pos + n;
+        return RDB_ERR_TRUNCATED;
+    }
+    *pos += n;
+    return RDB_OK;
+}
+
+static int skip_str(const uint8_t *buf, size_t len, size_t *pos, uint64_t max, size_t *need)
+{
+    return rdb_read_string(buf, len, pos, max, NULL, NULL, NULL, need);
+}
+
+/* One consumer group of a stream value. */
+static int scan_group(unsigned t, const uint8_t *buf, size_t len, size_t *pos, uint64_t max, size_t *need)
+{
+    uint64_t v, n;
+    int rc = skip_str(buf, len, pos, max, need);
+    for (int i = 0; i < (t == RDB_TYPE_STREAM_LISTPACKS_2 ? 3 : 2) && !rc; i++)
+        rc = rdb_read_length(buf, len, pos, &v, need);
+    if (!rc) rc = rdb_read_length(buf, len, pos, &n, need);
+    for (uint64_t i = 0; i < n && !rc; i++) {
+        rc = skip_raw(len, pos, 24, need);
+        if (!rc) rc = rdb_read_length(buf, len, pos, &v, need);
+    }
+    if (!rc) rc = rdb_read_length(buf, len, pos, &n, need);
+    for (uint64_t i = 0; i < n && !rc; i++) {
+        uint64_t k;
+        rc = skip_str(buf, len, pos, max, need);
+        if (!rc) rc = skip_raw(len, pos, 8, need);
+        if (!rc) rc = rdb_read_length(buf, len, pos, &k, need);
+        if (!rc && k > (len - *pos) / 16 + 1) rc = skip_raw(len, pos, (size_t)(len - *pos) + 1, need);
+        else if (!rc) rc = skip_raw(len, pos, (size_t)k * 16, need);
+    }
+    return rc;
+}
+
+/* A whole stream value from *pos (not resumable: a short buffer is walked
+ * again from the value's start once more bytes came). */
+static int scan_stream(unsigned t, const uint8_t *buf, size_t len, size_t *pos, uint64_t max, size_t *need)
+{
+    uint64_t n, v;
+    int rc = rdb_read_length(buf, len, pos, &n, need);
+    for (uint64_t i = 0; i < n && !rc; i++) {
+        rc = skip_str(buf, len, pos, max, need);
+        if (!rc) rc = skip_str(buf, len, pos, max, need);
+    }
+    int counters = t == RDB_TYPE_STREAM_LISTPACKS_2 ? 8 : 3;
+    for (int i = 0; i < counters && !rc; i++) rc = rdb_read_length(buf, len, pos, &v, need);
+    if (!rc) rc = rdb_read_length(buf, len, pos, &n, need);
+    for (uint64_t i = 0; i < n && !rc; i++) rc = scan_group(t, buf, len, pos, max, need);
+    return rc;
+}
+
 int rdb_scan_value(unsigned t, const uint8_t *buf, size_t len, uint64_t max_string, rdb_scan_t *st,
                    size_t *need)
 {
@@ -68,6 +131,11 @@ int rdb_scan_value(unsigned t, const uint8_t *buf, size_t len, uint64_t max_stri
     if (st->stage == RDB_SCAN_START) {
         size_t p = st->pos;
         switch (t) {
+        case RDB_TYPE_STREAM_LISTPACKS: case RDB_TYPE_STREAM_LISTPACKS_2:
+            if ((rc = scan_stream(t, buf, len, &p, max_string, need))) return rc;
+            st->pos = p;
+            st->stage = RDB_SCAN_DONE;
+            return RDB_OK;
         case RDB_TYPE_LIST: case RDB_TYPE_SET: case RDB_TYPE_ZSET: case RDB_TYPE_HASH: case RDB_TYPE_ZSET_2:
         case RDB_TYPE_LIST_QUICKLIST: case RDB_TYPE_LIST_QUICKLIST_2:
             if ((rc = rdb_read_length(buf, len, &p, &st->left, need))) return rc;

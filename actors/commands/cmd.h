@@ -48,7 +48,11 @@ typedef struct cmd_ctx {
      * its state in `suspend`; it is called again with that state in `resume`
      * when the I/O is done (actors/worker/migrate.h). */
     void *suspend;                /* out */
-    void *resume;                 /* in */
+    void *resume;                 /* in; for a blocking command served after a wait, its block_state */
+    /* Blocking commands: what the call needs to remember while it waits
+     * (XREAD's resolved IDs), one malloc'ed block that blocking.c frees
+     * when the wait ends; it comes back in `resume` when the call is served. */
+    void *block_state;            /* out, with blocked */
     /* A handler whose effect differs from its call (BLPOP served as LPOP)
      * names it here; propagation then sends this instead. */
     int prop_argc;
@@ -61,6 +65,9 @@ typedef struct cmd_ctx {
      * them in place of the call, in MULTI/EXEC when more than one. */
     const resp_buf_t *prop_cmds;
     int prop_ncmds;
+    /* A write that propagates nothing but what it named in prop_cmds (an
+     * XREADGROUP that created a consumer only: 7.0.15 sends nothing). */
+    bool prop_none;
     /* A handler whose call ends later (DEBUG SLEEP answers when the node
      * wakes) sets this: the slow log then takes the call at its end, not
      * at the handler's return. */

@@ -18,7 +18,8 @@
 static cmd_def_t *const table_groups[] = { cmdtable_server, cmdtable_string, cmdtable_bits, cmdtable_keyspace,
                                            cmdtable_cluster, cmdtable_list, cmdtable_hash,
                                            cmdtable_set, cmdtable_zset, cmdtable_object, cmdtable_pubsub,
-                                           cmdtable_script, cmdtable_ops, cmdtable_function, cmdtable_acl };
+                                           cmdtable_script, cmdtable_ops, cmdtable_function, cmdtable_acl,
+                                           cmdtable_stream };
 #define GROUP_COUNT ((int)(sizeof table_groups / sizeof table_groups[0]))
 
 /* More than twice the number of commands plus subcommands (about 130), so

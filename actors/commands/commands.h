@@ -317,6 +317,32 @@ void cmd_sdiff(cmd_ctx_t *ctx);   /* SDIFF */
 void cmd_sdiffstore(cmd_ctx_t *ctx); /* SDIFFSTORE */
 void cmd_sscan(cmd_ctx_t *ctx);   /* SSCAN */
 
+/* Streams (cmd_stream.c, cmd_stream_read.c, cmd_stream_cg.c, cmd_stream_info.c). */
+void cmd_xadd(cmd_ctx_t *ctx);      /* XADD */
+void cmd_xlen(cmd_ctx_t *ctx);      /* XLEN */
+void cmd_xrange(cmd_ctx_t *ctx);    /* XRANGE */
+void cmd_xrevrange(cmd_ctx_t *ctx); /* XREVRANGE */
+void cmd_xdel(cmd_ctx_t *ctx);      /* XDEL */
+void cmd_xtrim(cmd_ctx_t *ctx);     /* XTRIM */
+void cmd_xread(cmd_ctx_t *ctx);     /* XREAD */
+void cmd_xreadgroup(cmd_ctx_t *ctx); /* XREADGROUP */
+int cmd_xread_getkeys(int argc, const uint8_t **argv, const size_t *argvlen, int *positions, int max);
+void cmd_xack(cmd_ctx_t *ctx);      /* XACK */
+void cmd_xpending(cmd_ctx_t *ctx);  /* XPENDING */
+void cmd_xclaim(cmd_ctx_t *ctx);    /* XCLAIM */
+void cmd_xautoclaim(cmd_ctx_t *ctx); /* XAUTOCLAIM */
+void cmd_xsetid(cmd_ctx_t *ctx);    /* XSETID */
+void cmd_xgroup_create(cmd_ctx_t *ctx);         /* XGROUP CREATE */
+void cmd_xgroup_setid(cmd_ctx_t *ctx);          /* XGROUP SETID */
+void cmd_xgroup_destroy(cmd_ctx_t *ctx);        /* XGROUP DESTROY */
+void cmd_xgroup_createconsumer(cmd_ctx_t *ctx); /* XGROUP CREATECONSUMER */
+void cmd_xgroup_delconsumer(cmd_ctx_t *ctx);    /* XGROUP DELCONSUMER */
+void cmd_xgroup_help(cmd_ctx_t *ctx);           /* XGROUP HELP */
+void cmd_xinfo_stream(cmd_ctx_t *ctx);          /* XINFO STREAM */
+void cmd_xinfo_groups(cmd_ctx_t *ctx);          /* XINFO GROUPS */
+void cmd_xinfo_consumers(cmd_ctx_t *ctx);       /* XINFO CONSUMERS */
+void cmd_xinfo_help(cmd_ctx_t *ctx);            /* XINFO HELP */
+
 /* Fan-out callbacks the table names (cmd_fanout_t in cmd.h), next to their
  * command's handler: cmd_x_start, cmd_x_part, cmd_x_merge, cmd_x_reply. */
 struct worker;
@@ -371,5 +397,6 @@ extern cmd_def_t cmdtable_script[];
 extern cmd_def_t cmdtable_ops[];
 extern cmd_def_t cmdtable_function[];
 extern cmd_def_t cmdtable_acl[];
+extern cmd_def_t cmdtable_stream[];
 
 #endif

@@ -212,6 +212,7 @@ void repl_propagate_effect(repl_wbuf_t *b, struct keyspace *ks, const struct cmd
         if (wrap) repl_multi_end(b);
         return;
     }
+    if (ctx->prop_none) return;   /* an XREADGROUP that only created a consumer */
     if (ctx->prop_argc) {         /* the handler named its effect (BLPOP served as LPOP ...) */
         repl_propagate(b, ctx->prop_argc, ctx->prop_argv, ctx->prop_argvlen);
         return;

@@ -6,6 +6,7 @@
 #include "actors/config/config.h"
 #include "actors/types/hash.h"
 #include "actors/types/list.h"
+#include "actors/types/stream.h"
 #include "actors/types/set.h"
 #include "actors/types/types.h"
 #include "actors/types/zset.h"
@@ -32,12 +33,12 @@ void types_free_detached(int ks_type, void *obj)
 static const char *const limit_names[TL_COUNT] = {
     "hash-max-listpack-entries", "hash-max-listpack-value", "set-max-intset-entries",
     "zset-max-listpack-entries", "zset-max-listpack-value", "list-max-listpack-size",
-    "list-compress-depth",
+    "list-compress-depth", "stream-node-max-bytes", "stream-node-max-entries",
 };
 /* Config table indexes, found on first use. -2: not looked up yet. Any
  * thread may race to fill one in; they all store the same number, so relaxed
  * is enough. */
-static _Atomic int limit_index[TL_COUNT] = { -2, -2, -2, -2, -2, -2, -2 };
+static _Atomic int limit_index[TL_COUNT] = { -2, -2, -2, -2, -2, -2, -2, -2, -2 };
 
 long long types_limit(enum types_limit which)
 {
@@ -85,6 +86,13 @@ int types_rdb_load(unsigned t, const uint8_t *val, size_t len, int *ks_type, voi
         *ks_type = KS_TYPE_ZSET;
         *obj = z ? &z->base : NULL;
         return rc;
+    }
+    case RDB_TYPE_STREAM_LISTPACKS: case RDB_TYPE_STREAM_LISTPACKS_2: {
+        stream_t *s = NULL;
+        *ks_type = KS_TYPE_STREAM;
+        if (stream_rdb_load(t, val, len, &s) != 0) return TYPES_LOAD_CORRUPT;
+        *obj = &s->obj;
+        return TYPES_LOAD_OK;       /* an empty stream is a value: 7.0.15 keeps it */
     }
     default:
         return TYPES_LOAD_UNSUPPORTED;

@@ -27,6 +27,8 @@ enum types_limit {
     TL_ZSET_MAX_LISTPACK_VALUE,
     TL_LIST_MAX_LISTPACK_SIZE,
     TL_LIST_COMPRESS_DEPTH,
+    TL_STREAM_NODE_MAX_BYTES,
+    TL_STREAM_NODE_MAX_ENTRIES,
     TL_COUNT
 };
 long long types_limit(enum types_limit which);

@@ -57,6 +57,7 @@ struct waiter {
     int first, nkeys;                /* argv range of the keys */
     wlink_t *links;                  /* nkeys of them */
     unsigned slot;
+    void *state;                     /* the command's block_state (XREAD's IDs), passed back when served */
 };
 
 typedef struct bstate {
@@ -236,6 +237,7 @@ static void finish(worker_t *w, bstate_t *st, waiter_t *wt)
     if (wt->deadline_ms) atomic_fetch_sub_explicit(&g_blocked_timeout, 1, memory_order_relaxed);
     remote_cmd_t *rc = wt->rc;
     free(wt->links);
+    free(wt->state);
     free(wt);
     repl_flush(w->repl);          /* the stream has the pop before the client hears of it */
     rc->hdr.type = WMSG_RUN;
@@ -256,6 +258,7 @@ static void park(worker_t *w, remote_cmd_t *rc, const dispatch_block_t *blk)
     queued_cmd_t *q = &rc->cmds[0];
     waiter_t *wt = xcalloc(1, sizeof *wt);
     wt->rc = rc;
+    wt->state = blk->state;
     wt->seq = blocking_next_seq();
     wt->first = blk->first;
     wt->nkeys = blk->nkeys;
@@ -356,6 +359,7 @@ void blocking_note_write(worker_t *w, const cmd_def_t *cmd, int argc, const uint
 /* The type of value a waiting command pops: sorted sets for BZPOPMIN, BZPOPMAX and BZMPOP. */
 int blocking_wanted_type(const cmd_def_t *cmd)
 {
+    if (cmd->group && strcmp(cmd->group, "stream") == 0) return KS_TYPE_STREAM;
     return cmd->group && strcmp(cmd->group, "sorted-set") == 0 ? KS_TYPE_ZSET : KS_TYPE_LIST;
 }
 
@@ -375,7 +379,9 @@ static void serve_key(worker_t *w, bstate_t *st, keyq_t *q)
     wlink_t *l = q->head;
     while (l) {
         ks_entry_t *e = ks_lookup(w->ks, q->key, q->klen, rt_now_ms());
-        if (!e || (ks_entry_type(e) != KS_TYPE_LIST && ks_entry_type(e) != KS_TYPE_ZSET)) break;
+        if (!e || (ks_entry_type(e) != KS_TYPE_LIST && ks_entry_type(e) != KS_TYPE_ZSET &&
+                   ks_entry_type(e) != KS_TYPE_STREAM))
+            break;
         wlink_t *next = l->next;
         waiter_t *wt = l->waiter;
         queued_cmd_t *qc = &wt->rc->cmds[0];
@@ -384,8 +390,14 @@ static void serve_key(worker_t *w, bstate_t *st, keyq_t *q)
          * the key is its first (its wake is on the way, xwait.c); the rest
          * are served once it has been. */
         if (xwait_older_on_key(q->key, q->klen, ks_entry_type(e), wt->seq)) break;
-        dispatch_block_t blk = { .mode = CMD_BLOCK_SERVE, .serve_arg = wt->first + (int)(l - wt->links) };
+        dispatch_block_t blk = { .mode = CMD_BLOCK_SERVE, .serve_arg = wt->first + (int)(l - wt->links),
+                                 .resume = wt->state };
         dispatch_run_blocking(w, qc->cmd, qc->argc, qc->argv, qc->argvlen, &wt->rc->reply, rt_now_ms(), &blk);
+        /* a stream reader finding nothing newer waits on, with its state */
+        if (blk.blocked && blk.state && blk.state != wt->state) {
+            free(wt->state);
+            wt->state = blk.state;
+        }
         if (!blk.blocked) finish(w, st, wt);
         l = next;
     }

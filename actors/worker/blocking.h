@@ -33,6 +33,7 @@ typedef struct dispatch_block {
     long long timeout_ms;     /* out: relative, 0 = forever */
     void *resume;             /* CMD_SUSPENDS: the state a suspended call resumes with (cmd_ctx_t.resume) */
     void *suspend;            /* out, CMD_SUSPENDS: the call waits on I/O with this state */
+    void *state;              /* out, with blocked: cmd_ctx_t.block_state (the waiter frees it) */
 } dispatch_block_t;
 
 /* dispatch.c: runs a blocking command on this worker (owner side). */
@@ -71,7 +72,8 @@ uint64_t blocking_first_seq(worker_t *w, const uint8_t *key, size_t len, int ks_
 /* Owner side: serves the clients waiting on key here if it holds a value
  * (a wait over several workers that went first has ended). */
 void blocking_recheck_key(worker_t *w, const uint8_t *key, size_t len);
-/* The value type a waiting command pops (KS_TYPE_ZSET for BZPOP*, else KS_TYPE_LIST). */
+/* The value type a waiting command pops or reads (KS_TYPE_ZSET for BZPOP*,
+ * KS_TYPE_STREAM for XREAD and XREADGROUP, else KS_TYPE_LIST). */
 int blocking_wanted_type(const cmd_def_t *cmd);
 
 /* INFO: clients waiting now, and those of them with a timeout. */

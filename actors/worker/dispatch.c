@@ -432,7 +432,9 @@ static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cm
         blk->nkeys = ctx.block_nkeys;
         blk->timeout_ms = ctx.block_timeout_ms;
         blk->suspend = ctx.suspend;
+        blk->state = ctx.blocked ? ctx.block_state : NULL;
     }
+    if (!ctx.blocked) free(ctx.block_state);
     /* a call that waits is counted once, when it answers */
     if (!ctx.blocked && !ctx.suspend) {
         /* a call that ends later (DEBUG SLEEP) is counted then, with its

@@ -99,6 +99,11 @@ static void emit(int cls, const char *event, const uint8_t *key, size_t klen)
     if (chan != stackbuf) free(chan);
 }
 
+_Static_assert((int)NOTIFY_CLASS_STREAM == (int)N_STREAM && (int)NOTIFY_CLASS_NEW == (int)N_NEW &&
+                   (int)NOTIFY_CLASS_GENERIC == (int)N_GENERIC,
+               "the public class numbers are 7.0.15's");
+void notify_key_event(int cls, const char *event, const uint8_t *key, size_t len) { emit(cls, event, key, len); }
+
 void notify_expired(const uint8_t *key, size_t len) { emit(N_EXPIRED, "expired", key, len); }
 void notify_evicted(const uint8_t *key, size_t len) { emit(N_EVICTED, "evicted", key, len); }
 

@@ -51,6 +51,11 @@ void notify_after(struct keyspace *ks, const cmd_def_t *cmd, const cmd_ctx_t *ct
 void notify_keymiss(const uint8_t *key, size_t len);
 /* An expired key is being removed: "expired". */
 void notify_expired(const uint8_t *key, size_t len);
+/* An event a command gives itself (the stream commands, whose events
+ * depend on what they did): class is one of NOTIFY_CLASS_*, as 7.0.15's
+ * notifyKeyspaceEvent. */
+enum { NOTIFY_CLASS_GENERIC = 1 << 2, NOTIFY_CLASS_STREAM = 1 << 10, NOTIFY_CLASS_NEW = 1 << 13 };
+void notify_key_event(int cls, const char *event, const uint8_t *key, size_t len);
 /* A key evicted under maxmemory (evict.c): "evicted" in class e. */
 void notify_evicted(const uint8_t *key, size_t len);
 

@@ -775,6 +775,7 @@ void remote_cmd_free(remote_cmd_t *rc)
     free(rc->watch_epoch);
     resp_buf_free(&rc->reply);
     free(rc->blob);
+    free(rc->block_state);
     free(rc->wait_marks);
     free(rc->usecs);
     free(rc);

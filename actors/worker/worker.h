@@ -116,6 +116,7 @@ typedef struct remote_cmd {
     int xfirst, xnkeys;
     bool xregistered;
     int xserve_arg;
+    void *block_state;            /* a waiting XREAD's IDs (cmd_ctx_t.block_state), freed with rc */
 } remote_cmd_t;
 
 

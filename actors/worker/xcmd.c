@@ -192,10 +192,17 @@ static void exec_fn(worker_t *w, rt_msg_t *msg)
             dispatch_block_t blk = { .mode = CMD_BLOCK_MAY };
             /* A woken waiter takes only the key it was woken for, and only
              * when no older waiter comes first; else it waits on. */
-            if (xwait_may_run(w, rc, &blk))
+            if (xwait_may_run(w, rc, &blk)) {
+                if (blk.mode == CMD_BLOCK_SERVE) blk.resume = rc->block_state;
                 dispatch_run_blocking(w, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rt_now_ms(), &blk);
-            else
+                /* a stream reader keeps the IDs it waits past while it waits on */
+                if (blk.blocked && blk.state && blk.state != rc->block_state) {
+                    free(rc->block_state);
+                    rc->block_state = blk.state;
+                }
+            } else {
                 blk.blocked = true;
+            }
             /* Marked while the keys' owners are parked: no push is missed. */
             if (blk.blocked) waits = xwait_park(w, rc, blk.first, blk.nkeys, blk.timeout_ms);
             /* served: out of the order before the owners serve the next ones */

@@ -93,3 +93,33 @@ def compare(cmds, expected, got):
     for n, (args, e, g) in enumerate(zip(cmds, expected, got)):
         shown = tuple(a if len(a) < 60 else a[:20] + "..." for a in args)[:8]
         assert g == e, f"#{n} {shown}: redis {str(e)[:300]}, shoal {str(g)[:300]}"
+
+
+def plain(servers, kind, dirpath, name):
+    """A standalone shoal-node or redis-server started in dirpath (loading a dump.rdb
+    there), without the cluster arguments, saving nothing by itself."""
+    port = h.free_port()
+    args = ["--port", str(port), "--bind", "127.0.0.1", "--dir", str(dirpath), "--logfile", ""]
+    if kind == "redis":
+        args += ["--save", "", "--appendonly", "no", "--daemonize", "no"]
+    return (servers.redis if kind == "redis" else servers.shoal)(base_args=False, port=port, name=name,
+                                                                 extra_args=args)
+
+
+def blocked(srv):
+    """INFO's blocked_clients."""
+    with srv.raw() as c:
+        return int(h.info_dict(c.call("INFO", "clients"))["blocked_clients"])
+
+
+def wait_blocked(srv, n, timeout=5.0):
+    h.wait_until(lambda: blocked(srv) == n, timeout, what=f"{n} blocked clients")
+
+
+def block(srv, *cmd, proto=2):
+    """A new connection that sent cmd and waits for its reply."""
+    c = h.RawConn(srv.port, timeout=10)
+    if proto == 3:
+        c.call("HELLO", "3")
+    c.send(h.encode(*cmd))
+    return c

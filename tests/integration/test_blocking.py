@@ -12,27 +12,15 @@ import time
 
 import pytest
 
+import diffhelpers as d
 import helpers as h
 import bushelpers as bh
 import replhelpers as rh
 
 
-def _blocked(srv):
-    with srv.raw() as c:
-        return int(h.info_dict(c.call("INFO", "clients"))["blocked_clients"])
-
-
-def _wait_blocked(srv, n, timeout=5.0):
-    h.wait_until(lambda: _blocked(srv) == n, timeout, what=f"{n} blocked clients")
-
-
-def _block(srv, *cmd, proto=2):
-    """A new connection that sent cmd and waits for its reply."""
-    c = h.RawConn(srv.port, timeout=10)
-    if proto == 3:
-        c.call("HELLO", "3")
-    c.send(h.encode(*cmd))
-    return c
+_blocked = d.blocked
+_wait_blocked = d.wait_blocked
+_block = d.block
 
 
 def _serve_in_order(srv, proto=2):

@@ -296,13 +296,7 @@ def test_replica_has_same_lists(servers, master_kind, replica_kind):
     assert _lists(replica) == want
 
 
-def _plain(servers, kind, dirpath, name):
-    port = h.free_port()
-    args = ["--port", str(port), "--bind", "127.0.0.1", "--dir", str(dirpath), "--logfile", ""]
-    if kind == "redis":
-        args += ["--save", "", "--appendonly", "no", "--daemonize", "no"]
-    return (servers.redis if kind == "redis" else servers.shoal)(base_args=False, port=port, name=name,
-                                                                 extra_args=args)
+_plain = d.plain
 
 
 def test_dump_rdb_both_ways(servers, tmp_path):

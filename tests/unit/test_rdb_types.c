@@ -96,5 +96,6 @@ TEST(rdb_scan_value_resumes)
     rdb_scan_t z = {0};
     static const uint8_t zs[] = { 1, 1, 'm', 253 };   /* ZSET member "m" with score nan */
     CHECK_EQ_INT(rdb_scan_value(RDB_TYPE_ZSET, zs, sizeof zs, 0, &z, NULL), RDB_OK);
-    CHECK(!rdb_type_is_collection(RDB_TYPE_STRING) && !rdb_type_is_collection(15));
+    CHECK(!rdb_type_is_collection(RDB_TYPE_STRING) && !rdb_type_is_collection(21) &&
+          rdb_type_is_collection(RDB_TYPE_STREAM_LISTPACKS) && rdb_type_is_collection(RDB_TYPE_STREAM_LISTPACKS_2));
 }
