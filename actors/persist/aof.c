@@ -49,6 +49,7 @@ enum { AOF_MSG_CONFIG = 1, AOF_MSG_RESTART, AOF_MSG_KICK };
 static struct {
     pthread_mutex_t mu;
     pthread_cond_t synced_cv;
+    pthread_cond_t syncer_cv;     /* the reply syncer's: a waiter asked, or synced_total moved */
     bool on;                      /* writing to `fd` */
     int fd;
     char filename[256], dirname[256];
@@ -70,7 +71,24 @@ static struct {
      * first write after that wakes it (AOF_MSG_KICK) */
     bool cron_parked;
     long long cron_seen_size;     /* incr_size at the cron's last growth check */
-} W = { .mu = PTHREAD_MUTEX_INITIALIZER, .synced_cv = PTHREAD_COND_INITIALIZER, .fd = -1 };
+} W = { .mu = PTHREAD_MUTEX_INITIALIZER, .synced_cv = PTHREAD_COND_INITIALIZER,
+        .syncer_cv = PTHREAD_COND_INITIALIZER, .fd = -1 };
+
+/* W.written_total and W.synced_total for readers without W.mu (the
+ * workers' reply gate, aof_reply_mark). Stored under W.mu with release,
+ * loaded with acquire: a worker that received a message from a writer sees
+ * at least the writer's mark. */
+static _Atomic uint64_t g_written_mark, g_synced_mark;
+
+/* Who waits for an fsync to release replies (appendfsync always): one entry
+ * per worker, under W.mu. `want` is the mark to reach (0: none). */
+#define AOF_MAX_REPLY_WAITERS 64
+static struct {
+    void (*wake)(void *arg);
+    void *arg;
+    uint64_t want;
+} waiters[AOF_MAX_REPLY_WAITERS];
+static int nwaiters;
 
 /* The actor. */
 static struct {
@@ -92,6 +110,21 @@ static aof_status_t g_status = { .last_rewrite_time_sec = -1, .current_rewrite_t
 
 void aof_lock(void) { pthread_mutex_lock(&W.mu); }
 void aof_unlock(void) { pthread_mutex_unlock(&W.mu); }
+
+/* Under W.mu, after W.written_total grew. */
+static void publish_written_locked(void)
+{
+    atomic_store_explicit(&g_written_mark, W.written_total, memory_order_release);
+}
+
+/* Under W.mu, after W.synced_total moved: blocked writers (sync_to) and
+ * the reply syncer look again. */
+static void publish_synced_locked(void)
+{
+    atomic_store_explicit(&g_synced_mark, W.synced_total, memory_order_release);
+    pthread_cond_broadcast(&W.synced_cv);
+    pthread_cond_signal(&W.syncer_cv);
+}
 
 /* ---------------- background fsync (everysec) ---------------- */
 
@@ -194,6 +227,7 @@ static void write_failed(size_t done, size_t total, int err, const struct iovec 
                             "AOF the next time it starts.  ftruncate: %s", strerror(errno));
             W.incr_size += (long long)done;
             W.written_total += done;
+            publish_written_locked();
         } else {
             done = 0;
         }
@@ -258,6 +292,7 @@ static bool write_parts(const void *prefix, size_t plen, const void *data, size_
     }
     W.incr_size += (long long)total;
     W.written_total += total;
+    publish_written_locked();
     resp_buf_reset(&W.retry);
     atomic_store_explicit(&g_incr_size, W.incr_size, memory_order_relaxed);
     if (atomic_load_explicit(&g_write_err, memory_order_relaxed)) {
@@ -305,42 +340,155 @@ static void append_locked(const uint8_t *data, size_t len)
     cron_wake_locked();
 }
 
-/* Group commit: returns once written_total >= end is synced. */
+/* No fsync is owed for what is written now: no-appendfsync-on-rewrite
+ * while a rewrite runs (7.0.15's documented trade-off), or nothing open. */
+static bool fsync_skipped_locked(void)
+{
+    return !W.on || W.fd < 0 || (aof_conf_bool("no-appendfsync-on-rewrite") && atomic_load(&g_aof_rewriting));
+}
+
+/* One step towards synced_total >= end (under W.mu, which it may leave
+ * and take again): an fdatasync of everything written so far when none
+ * runs, else waits for the running one. */
+static void sync_step_locked(void)
+{
+    if (fsync_skipped_locked()) {
+        W.synced_total = W.written_total;
+        publish_synced_locked();
+        return;
+    }
+    if (W.syncing) {
+        pthread_cond_wait(&W.synced_cv, &W.mu);
+        return;
+    }
+    W.syncing = true;
+    uint64_t target = W.written_total;
+    long long size = W.incr_size;
+    int fd = W.fd;
+    pthread_mutex_unlock(&W.mu);
+    long long t0 = latency_threshold_ms() ? rt_now_ms() : 0;
+    int rc = fdatasync(fd);
+    int e = errno;
+    if (t0) latency_note("aof-fsync-always", rt_now_ms() - t0);
+    pthread_mutex_lock(&W.mu);
+    if (rc != 0) {
+        LOG_WARNING("Can't persist AOF for fsync error when the AOF fsync policy is 'always': %s. Exiting...",
+                    strerror(e));
+        _exit(1);
+    }
+    W.syncing = false;
+    if (target > W.synced_total) W.synced_total = target;
+    if (fd == W.fd && size > W.synced_size) W.synced_size = size;
+    W.last_fsync_s = rt_now_ms() / 1000;
+    publish_synced_locked();
+}
+
+/* Group commit, blocking: returns once written_total >= end is synced. */
 static void sync_to(uint64_t end)
 {
     pthread_mutex_lock(&W.mu);
-    while (W.synced_total < end) {
-        if (!W.on || W.fd < 0) break;
-        if (aof_conf_bool("no-appendfsync-on-rewrite") && atomic_load(&g_aof_rewriting)) {
-            W.synced_total = W.written_total;   /* 7.0.15's documented trade-off */
-            break;
+    while (W.synced_total < end) sync_step_locked();
+    pthread_mutex_unlock(&W.mu);
+}
+
+/* ---------------- the reply syncer (appendfsync always) ----------------
+ *
+ * Workers do not wait for the fsync: they hold the replies written after a
+ * write (aof_reply_mark) and go on reading and running other clients'
+ * commands while this thread runs fdatasync back to back, each covering
+ * everything every worker wrote before it started; after each one it wakes
+ * the workers whose mark it reached. So one fsync answers the clients of
+ * all workers, and the workers' CPU time overlaps the disk's. */
+static void *syncer_main(void *arg)
+{
+    (void)arg;
+    pthread_setname_np(pthread_self(), "aof-sync");
+    void (*wake[AOF_MAX_REPLY_WAITERS])(void *);
+    void *wake_arg[AOF_MAX_REPLY_WAITERS];
+    pthread_mutex_lock(&W.mu);
+    for (;;) {
+        uint64_t need = 0;
+        bool any = false;
+        for (int i = 0; i < nwaiters; i++) {
+            if (!waiters[i].want) continue;
+            any = true;
+            if (waiters[i].want > need) need = waiters[i].want;
         }
-        if (W.syncing) {
-            pthread_cond_wait(&W.synced_cv, &W.mu);
+        if (!any) {
+            pthread_cond_wait(&W.syncer_cv, &W.mu);
             continue;
         }
-        W.syncing = true;
-        uint64_t target = W.written_total;
-        long long size = W.incr_size;
-        int fd = W.fd;
-        pthread_mutex_unlock(&W.mu);
-        long long t0 = latency_threshold_ms() ? rt_now_ms() : 0;
-        int rc = fdatasync(fd);
-        int e = errno;
-        if (t0) latency_note("aof-fsync-always", rt_now_ms() - t0);
-        pthread_mutex_lock(&W.mu);
-        if (rc != 0) {
-            LOG_WARNING("Can't persist AOF for fsync error when the AOF fsync policy is 'always': %s. Exiting...",
-                        strerror(e));
-            _exit(1);
+        if (W.synced_total < need) sync_step_locked();
+        int n = 0;
+        for (int i = 0; i < nwaiters; i++) {
+            if (!waiters[i].want || waiters[i].want > W.synced_total) continue;
+            waiters[i].want = 0;
+            wake[n] = waiters[i].wake;
+            wake_arg[n++] = waiters[i].arg;
         }
-        W.syncing = false;
-        if (target > W.synced_total) W.synced_total = target;
-        if (fd == W.fd && size > W.synced_size) W.synced_size = size;
-        W.last_fsync_s = rt_now_ms() / 1000;
-        pthread_cond_broadcast(&W.synced_cv);
+        if (!n) continue;
+        pthread_mutex_unlock(&W.mu);
+        for (int i = 0; i < n; i++) wake[i](wake_arg[i]);
+        pthread_mutex_lock(&W.mu);
+    }
+    return NULL;
+}
+
+static bool reply_policy_always(void)
+{
+    /* relaxed: see aof_wait_wanted */
+    return atomic_load_explicit(&g_active, memory_order_relaxed) != 0 && fsync_policy() == AOF_FSYNC_ALWAYS;
+}
+
+bool aof_reply_hold_on(void) { return reply_policy_always(); }
+
+uint64_t aof_reply_mark(void)
+{
+    /* acquire: pairs with publish_written_locked; a message from a worker
+     * that wrote orders its write before this load */
+    uint64_t written = atomic_load_explicit(&g_written_mark, memory_order_acquire);
+    if (written == atomic_load_explicit(&g_synced_mark, memory_order_acquire)) return 0;
+    if (!reply_policy_always()) return 0;
+    if (aof_conf_bool("no-appendfsync-on-rewrite") && atomic_load(&g_aof_rewriting)) return 0;
+    return written;
+}
+
+bool aof_reply_synced(uint64_t mark)
+{
+    /* acquire: pairs with publish_synced_locked */
+    return atomic_load_explicit(&g_synced_mark, memory_order_acquire) >= mark;
+}
+
+int aof_reply_waiter(void (*wake)(void *arg), void *arg)
+{
+    pthread_mutex_lock(&W.mu);
+    int i = nwaiters < AOF_MAX_REPLY_WAITERS ? nwaiters++ : -1;
+    if (i >= 0) {
+        waiters[i].wake = wake;
+        waiters[i].arg = arg;
+        waiters[i].want = 0;
     }
     pthread_mutex_unlock(&W.mu);
+    return i;
+}
+
+void aof_reply_wait(int waiter, uint64_t mark)
+{
+    if (waiter < 0) {             /* no slot: wait here, as before group commit went async */
+        sync_to(mark);
+        return;
+    }
+    pthread_mutex_lock(&W.mu);
+    if (mark > waiters[waiter].want) {
+        waiters[waiter].want = mark;
+        pthread_cond_signal(&W.syncer_cv);
+    }
+    pthread_mutex_unlock(&W.mu);
+}
+
+void aof_reply_sync_now(void)
+{
+    sync_to(atomic_load_explicit(&g_written_mark, memory_order_acquire));
 }
 
 bool aof_wait_wanted(void)
@@ -360,10 +508,9 @@ void aof_handover(const uint8_t *data, size_t len, rt_actor_t *to, rt_msg_t *msg
     append_locked(data, len);
     /* inside the section: the mailbox gets the handovers in the file's order */
     rt_send(to, msg);
-    uint64_t end = W.written_total;
-    bool always = W.on && fsync_policy() == AOF_FSYNC_ALWAYS;
     pthread_mutex_unlock(&W.mu);
-    if (always) sync_to(end);
+    /* appendfsync always: the worker holds the replies until an fsync
+     * covers these bytes (aof_reply_mark), without waiting here */
 }
 
 void aof_append_stream(const void *data, size_t len)
@@ -406,6 +553,7 @@ static void writer_cron(void)
                 bio_submit(W.fd, false);
                 W.synced_size = W.incr_size;
                 W.synced_total = W.written_total;
+                publish_synced_locked();
                 W.last_fsync_s = now_s;
             }
         }
@@ -524,7 +672,7 @@ static void switch_fd(int fd, long long size)
     atomic_store_explicit(&g_incr_size, size, memory_order_relaxed);
     W.need_select = true;
     W.last_ts = 0;
-    pthread_cond_broadcast(&W.synced_cv);
+    publish_synced_locked();
 }
 
 /* A rewrite's cut (repl thread, every worker parked): as aof_rewrite.c set
@@ -707,7 +855,7 @@ void aof_actor_switch_off(bool drop_temp)
     W.cut_mode = 0;
     resp_buf_reset(&W.retry);
     W.synced_total = W.written_total;
-    pthread_cond_broadcast(&W.synced_cv);
+    publish_synced_locked();
     atomic_store_explicit(&g_write_err, 0, memory_order_relaxed);
     atomic_store_explicit(&g_active, 0, memory_order_relaxed);
     pthread_mutex_unlock(&W.mu);
@@ -844,6 +992,8 @@ int aof_start(void)
     rt_actor_init(&A.actor, A.thread, "aof", behaviour, NULL);
     pthread_t th;
     if (pthread_create(&th, NULL, bio_main, NULL) != 0) return -1;
+    pthread_detach(th);
+    if (pthread_create(&th, NULL, syncer_main, NULL) != 0) return -1;
     pthread_detach(th);
     if (aof_conf_bool("appendonly")) {
         if (g_aof_loaded_ok) W.man = g_aof_loaded;

@@ -56,9 +56,29 @@ int aof_start(void);
 bool aof_wait_wanted(void);
 /* A worker's handover: its bytes are appended to the AOF and `msg` is sent
  * to `to` (the replication actor) in one critical section, so the AOF's
- * order is the stream's; returns after write(2), with appendfsync always
- * after an fdatasync covering them. Without the AOF: just the send. */
+ * order is the stream's; returns after write(2). With appendfsync always
+ * the replies wait at the reply gate below. Without the AOF: just the send. */
 void aof_handover(const uint8_t *data, size_t len, rt_actor_t *to, rt_msg_t *msg);
+
+/* ---- the reply gate of appendfsync always (group commit) ----
+ * A reply produced before aof_reply_mark() returned M may leave once
+ * aof_reply_synced(M): every AOF byte written before it (by any thread
+ * whose message led to the reply) is then fsync'ed. 0: nothing to wait for
+ * (no AOF, another policy, no-appendfsync-on-rewrite during a rewrite, or
+ * all synced). The syncer thread runs the fsyncs back to back and calls the
+ * waiter's wake(arg) (on its thread) once its mark is reached. */
+uint64_t aof_reply_mark(void);
+bool aof_reply_synced(uint64_t mark);
+/* True while replies must pass the gate (AOF on, appendfsync always). */
+bool aof_reply_hold_on(void);
+/* Registers a waiter (a worker, once at start); its id, or -1 when full
+ * (aof_reply_wait then blocks until synced). */
+int aof_reply_waiter(void (*wake)(void *arg), void *arg);
+/* Asks for an fsync covering `mark`; wake(arg) follows once it is done. */
+void aof_reply_wait(int waiter, uint64_t mark);
+/* Blocks until everything written so far is fsync'ed (a reply that cannot
+ * be held, e.g. written on a lent socket after the policy changed). */
+void aof_reply_sync_now(void);
 /* Bytes of the stream that are no worker's, appended by the replication
  * thread: FLUSHALL of a cut (every worker parked), and on a replica the
  * commands of its master's stream it applies, in the stream's order. */

@@ -4,9 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include "actors/persist/aof.h"
 #include "actors/state/state.h"
 #include "actors/worker/batch.h"
+#include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/slowlog.h"
 #include "actors/worker/tracking.h"
@@ -80,6 +83,38 @@ void batch_flush(worker_t *w, int target)
     }
 }
 
+int client_lend_socket(reply_slot_t *s)
+{
+    client_t *c = s->client;
+    if (s->txn_part || s->blocks_client || s->muted || s != c->pending_head || c->socket_lent) return -1;
+    /* Only the client's one outstanding reply (unpipelined): behind a
+     * pipeline the replies leave together in one write from here, which
+     * costs less than a write of the first one from the executor. */
+    if (s != c->pending_tail) return -1;
+    if (c->flags & (CLIENT_CLOSED | CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP)) return -1;
+    /* Nothing of ours may be unsent or waiting for the socket: the lent
+     * reply must be the next bytes on the wire. Until it comes back
+     * nothing reaches c->out (s stays at the FIFO head), so we write
+     * nothing on the socket meanwhile. */
+    if (c->fd < 0 || c->wio_active || c->out_sent < c->out.len) return -1;
+    /* A TLS session is written by its owner only (runtime/tls.h). */
+    if (c->tls) return -1;
+    /* With appendfsync always the reply waits at our gate (aof_gate.h). */
+    if (aof_reply_hold_on()) return -1;
+    c->socket_lent = true;
+    return c->fd;
+}
+
+void client_return_socket(reply_slot_t *s)
+{
+    client_t *c = s->client;
+    c->socket_lent = false;
+    if (c->lent_fd_to_close >= 0) {
+        close(c->lent_fd_to_close);
+        c->lent_fd_to_close = -1;
+    }
+}
+
 /* The arguments of entry e, pointing into the arena. */
 static void entry_args(const uint8_t *arena, const batch_entry_t *e, const uint8_t **argv, size_t *argvlen)
 {
@@ -117,6 +152,9 @@ void batch_execute(worker_t *w, cmd_batch_t *b)
 bool batch_write_direct(worker_t *w, cmd_batch_t *b)
 {
     if (b->ndirect == 0) return false;
+    /* Lent before appendfsync became always (the origin lends none then):
+     * these replies pass no gate, so their writes are synced first. */
+    if (aof_reply_hold_on()) aof_reply_sync_now();
     bool all = b->ndirect == b->n;
     for (int i = 0; i < b->n; i++) {
         batch_entry_t *e = &b->e[i];

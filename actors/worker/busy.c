@@ -80,5 +80,5 @@ void worker_busy_poll(worker_t *w)
         if (c->in_input || (c->flags & CLIENT_CLOSED)) continue;
         worker_client_read(c);
     }
-    worker_write_scheduled();
+    worker_write_scheduled(w);
 }

@@ -50,6 +50,7 @@ enum {
     CLIENT_REPLY_SKIP    = 1 << 16,  /* the reply of this command is dropped (CLIENT REPLY SKIP) */
     CLIENT_REPLY_SKIP_NEXT = 1 << 17,/* ... of the next command */
     CLIENT_NO_EVICT      = 1 << 18,  /* CLIENT NO-EVICT ON */
+    CLIENT_AOF_GATED     = 1 << 19,  /* output limited to aof_rel until an fsync (aof_gate.h) */
 };
 
 #define WATCH_MAX 1024
@@ -80,6 +81,12 @@ typedef struct client {
     size_t out_sent;
     reply_slot_t *pending_head, *pending_tail;
     int pending_count;
+    /* appendfsync always (aof_gate.h): while CLIENT_AOF_GATED only
+     * out[0..aof_rel) may be written; the bytes up to aof_wait[k].len go
+     * once an fsync reaches aof_wait[k].mark (k = 0 first; len 0: none) */
+    size_t aof_rel;
+    struct { size_t len; uint64_t mark; } aof_wait[2];
+    struct client *aof_next, *aof_prev;   /* the worker's gated clients */
     /* MULTI */
     queued_cmd_t *mq;
     int mq_len, mq_cap;

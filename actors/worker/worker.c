@@ -23,11 +23,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "actors/worker/aof_gate.h"
 #include "actors/worker/worker_internal.h"
 #include "actors/acl/acl.h"
 #include "actors/bus/link.h"
 #include "actors/config/config.h"
 #include "actors/failover/wpause.h"
+#include "actors/persist/aof.h"
 #include "actors/state/asm.h"
 #include "actors/worker/asm_lane.h"
 #include "actors/repl/repl.h"
@@ -102,36 +104,6 @@ reply_slot_t *client_defer_reply(client_t *c)
 
 static void client_free(client_t *c);
 
-int client_lend_socket(reply_slot_t *s)
-{
-    client_t *c = s->client;
-    if (s->txn_part || s->blocks_client || s->muted || s != c->pending_head || c->socket_lent) return -1;
-    /* Only the client's one outstanding reply (unpipelined): behind a
-     * pipeline the replies leave together in one write from here, which
-     * costs less than a write of the first one from the executor. */
-    if (s != c->pending_tail) return -1;
-    if (c->flags & (CLIENT_CLOSED | CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP)) return -1;
-    /* Nothing of ours may be unsent or waiting for the socket: the lent
-     * reply must be the next bytes on the wire. Until it comes back
-     * nothing reaches c->out (s stays at the FIFO head), so we write
-     * nothing on the socket meanwhile. */
-    if (c->fd < 0 || c->wio_active || c->out_sent < c->out.len) return -1;
-    /* A TLS session is written by its owner only (runtime/tls.h). */
-    if (c->tls) return -1;
-    c->socket_lent = true;
-    return c->fd;
-}
-
-void client_return_socket(reply_slot_t *s)
-{
-    client_t *c = s->client;
-    c->socket_lent = false;
-    if (c->lent_fd_to_close >= 0) {
-        close(c->lent_fd_to_close);
-        c->lent_fd_to_close = -1;
-    }
-}
-
 void client_slot_fill(worker_t *w, reply_slot_t *s, const char *data, size_t len)
 {
     client_t *c = s->client;
@@ -198,8 +170,9 @@ void client_schedule_write(client_t *c)
 static bool client_write(client_t *c)
 {
     worker_t *w = c->worker;
-    while (c->out_sent < c->out.len) {
-        ssize_t n = client_sock_write(c, c->out.data + c->out_sent, c->out.len - c->out_sent);
+    size_t limit = aof_gate_limit(c);
+    while (c->out_sent < limit) {
+        ssize_t n = client_sock_write(c, c->out.data + c->out_sent, limit - c->out_sent);
         if (n > 0) {
             c->out_sent += (size_t)n;
             atomic_fetch_add_explicit(&w->stats.net_output_bytes, n, memory_order_relaxed);
@@ -219,6 +192,15 @@ static bool client_write(client_t *c)
         client_close(c);
         return false;
     }
+    if (c->out_sent < c->out.len) {
+        /* the rest waits for an fsync (aof_gate.h): its release writes it */
+        if (c->wio_active && !c->tls_read_wants_write) {
+            ev_io_stop(rt_thread_loop(w->thread), &c->wio);
+            c->wio_active = false;
+        }
+        return true;
+    }
+    aof_gate_drop(c);
     resp_buf_reset(&c->out);
     c->out_sent = 0;
     if (c->out.cap > 1024 * 1024) {     /* give back a big buffer after a big reply */
@@ -261,12 +243,17 @@ static void flush_pending_writes(rt_thread_t *t, void *arg)
     repl_flush(((worker_t *)arg)->repl);
     batch_flush((worker_t *)arg, -1);
     monitor_flush((worker_t *)arg);   /* may schedule writes to our own monitors */
-    worker_write_scheduled();
+    worker_write_scheduled((worker_t *)arg);
 }
 
 /* Writes every client that got output since the last time. */
-void worker_write_scheduled(void)
+void worker_write_scheduled(worker_t *w)
 {
+    if (w->aof_gated) aof_gate_release(w);
+    /* appendfsync always: one mark for the round; what is in the buffers
+     * now leaves once an fsync reaches it (aof_gate.h) */
+    uint64_t mark = pending_writes ? aof_reply_mark() : 0;
+    bool waiting = false;
     while (pending_writes) {
         client_t *c = pending_writes;
         pending_writes = c->next_write;
@@ -276,8 +263,11 @@ void worker_write_scheduled(void)
             if (!c->pending_head) client_free(c);
             continue;
         }
+        aof_gate_note(c, mark);
+        if (c->flags & CLIENT_AOF_GATED) waiting = waiting || c->aof_wait[0].len;
         if (!c->wio_active) client_write(c);
     }
+    if (waiting) aof_gate_wait(w, mark);
 }
 
 /* ---------------- connection lifecycle ---------------- */
@@ -293,6 +283,7 @@ static void client_unlink(client_t *c)
 
 static void client_free(client_t *c)
 {
+    aof_gate_drop(c);
     free(c->acl_name);
     resp_parser_free(&c->parser);
     resp_buf_free(&c->out);
@@ -323,6 +314,7 @@ void client_close(client_t *c)
     c->fd = -1;
     c->flags |= CLIENT_CLOSED;
     client_unlink(c);
+    aof_gate_drop(c);
     if (c->flags & CLIENT_ASM_LANE) asm_event_post(ASM_EV_CLIENT_CLOSED, 0, 0, 0, c->id, "");   /* import fails */
     pubsub_client_reset(c);       /* no message is written to it any more */
     monitor_remove(c);            /* nor a command it monitored */
@@ -953,6 +945,7 @@ int workers_start(int n, const int *listen_fds, int nlisten)
             w->unix_listen_w.data = w;
             ev_io_start(loop, &w->unix_listen_w);
         }
+        aof_gate_init(w);
         rt_thread_add_prepare_hook(t, flush_pending_writes, w);
         rt_thread_set_spin_us(t, WORKER_SPIN_US);
         rt_thread_enable_borrow(t);   /* dispatch.c may run keyed commands here while we sleep */

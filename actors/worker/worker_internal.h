@@ -58,6 +58,8 @@ struct worker {
     bool accept_resting;
     rt_timer_t cron;
     struct client *clients;       /* intrusive list */
+    struct client *aof_gated;     /* clients whose output waits for an fsync (aof_gate.h) */
+    int aof_waiter;               /* its id at the AOF's reply syncer */
     worker_stats_t stats;
     uint64_t *key_versions;       /* WATCH: version per key hash bucket */
     uint64_t flush_epoch;
@@ -129,7 +131,7 @@ int worker_cron_ms(const worker_t *w);
 /* worker.c, for busy.c: one read of a client's socket and the commands it
  * completed; writing every client that has output. Owner thread. */
 void worker_client_read(struct client *c);
-void worker_write_scheduled(void);
+void worker_write_scheduled(worker_t *w);
 /* busy.c: true, with -BUSY replied to c, when the worker is in a busy script
  * and the command may not run then; the worker a new connection goes to. */
 bool worker_busy_refused(struct client *c, int argc, const uint8_t **argv, const size_t *argvlen);

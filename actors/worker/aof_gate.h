@@ -1,0 +1,48 @@
+/* aof_gate.h - the reply gate of appendfsync always, on a worker.
+ *
+ * 7.0.15 sends no reply before the fsync of the writes before it. A worker
+ * here does not wait for that fsync: before its loop sleeps it takes the
+ * AOF's written mark (aof_reply_mark) and lets each client with new output
+ * write only what an fsync already covers; the rest waits, with that mark,
+ * while the worker goes on reading and running commands. The AOF's syncer
+ * thread runs the fsyncs back to back, each covering whatever every worker
+ * wrote before it started, and wakes the worker when its mark is reached;
+ * the bytes covered then go out. So one fsync answers the clients of all
+ * workers and the disk's time overlaps the workers' CPU time.
+ *
+ * Must never: let a byte of a client's output leave before an fsync that
+ * started after the mark taken when the byte was already in the buffer;
+ * keep a closed client on the gated list.
+ */
+#ifndef SHOAL_ACTORS_WORKER_AOF_GATE_H
+#define SHOAL_ACTORS_WORKER_AOF_GATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "actors/worker/worker_internal.h"
+
+struct client;
+
+/* Once per worker, before it runs: registers its wake-up with the syncer. */
+void aof_gate_init(worker_t *w);
+/* Before the writes of a loop iteration (owner thread): the gated clients
+ * whose marks an fsync reached get their bytes released. Then, for each
+ * client about to be written, aof_gate_note with the mark taken once for
+ * the round (aof_reply_mark; 0: nothing to wait for). */
+void aof_gate_release(worker_t *w);
+void aof_gate_note(struct client *c, uint64_t mark);
+/* After the round, when some client waits on `mark`: ask for the fsync. */
+void aof_gate_wait(worker_t *w, uint64_t mark);
+/* How many bytes of c->out may be written now. */
+static inline size_t aof_gate_limit(const struct client *c);
+/* c's output was all written (or c closes): it leaves the list. */
+void aof_gate_drop(struct client *c);
+
+#include "actors/worker/client.h"
+static inline size_t aof_gate_limit(const struct client *c)
+{
+    return (c->flags & CLIENT_AOF_GATED) ? c->aof_rel : c->out.len;
+}
+
+#endif
