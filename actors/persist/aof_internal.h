@@ -64,7 +64,7 @@ extern bool g_aof_loaded_ok;
 /* aof_rewrite.c <-> aof.c */
 #include "runtime/actor.h"
 /* The AOF actor's messages beyond its own: aof_rewrite.c's. */
-enum { AOF_MSG_REWRITE_START = 10, AOF_MSG_PARTS, AOF_MSG_WRITTEN };
+enum { AOF_MSG_REWRITE_START = 10, AOF_MSG_PARTS, AOF_MSG_WRITTEN, AOF_MSG_CHILD };
 void aof_rewrite_on_msg(rt_msg_t *msg);
 void aof_rewrite_on_config(bool want_on);
 void aof_rewrite_cron(void);

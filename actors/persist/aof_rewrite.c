@@ -60,7 +60,20 @@ typedef struct parts_msg {
     char dirname[256], name[300];
     bool rdb;
     int err;
+    /* a base written by a child (n == 0): wait for it, then rename tmp */
+    pid_t child;
+    int dirfd;
+    char tmp[64];
 } parts_msg_t;
+
+/* The rewrite by fork, prepared by on_start (AOF thread) before the cut is
+ * requested, read at the cut (replication thread) after that request. */
+static struct {
+    bool ok;                      /* the RDB preamble, and the directory is open */
+    int dirfd;
+    bool checksum;
+    char tmp[64];
+} FK = { .dirfd = -1 };
 
 /* ---------------- requests ---------------- */
 
@@ -192,7 +205,14 @@ static int rdb_to_commands(const parts_msg_t *m, resp_buf_t *out)
 static void *writer_main(void *arg)
 {
     parts_msg_t *m = arg;
-    if (m->rdb) {
+    if (m->child > 0) {
+        /* the child wrote and fsync'ed tmp; its name now, durably */
+        if (rdb_save_wait_child(m->child) != 0) m->err = EIO;
+        else if (renameat(m->dirfd, m->tmp, m->dirfd, m->name) != 0) m->err = errno;
+        else if (fsync(m->dirfd) != 0) m->err = errno;
+        if (m->err) unlinkat(m->dirfd, m->tmp, 0);
+        close(m->dirfd);
+    } else if (m->rdb) {
         m->err = aof_write_whole_file(m->dirname, m->name, m->data, m->lens, m->n);
     } else {
         resp_buf_t out;
@@ -232,9 +252,48 @@ static void fail(const char *why)
     finish(-1);
 }
 
+/* What a rewrite by fork needs, found now: the child may take no lock. */
+static void fork_prepare(void)
+{
+    if (FK.dirfd >= 0) close(FK.dirfd);
+    FK.dirfd = -1;
+    FK.ok = false;
+    if (!aof_conf_bool("aof-use-rdb-preamble")) return;   /* the base is commands: the workers' parts */
+    const char *dir = aof_actor_dirname();
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) return;
+    FK.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (FK.dirfd < 0) return;
+    FK.checksum = aof_conf_bool("rdbchecksum");
+    snprintf(FK.tmp, sizeof FK.tmp, "temp-rewriteaof-bg-%d.aof", (int)getpid());
+    FK.ok = true;
+}
+
+bool aof_rewrite_fork_at_cut(const uint8_t *functions, size_t functions_len, int compress)
+{
+    if (!FK.ok) return false;
+    FK.ok = false;
+    pid_t pid = rdb_save_fork_aof_base(FK.dirfd, FK.tmp, aof_actor_dirname(), compress, FK.checksum, functions,
+                                       functions_len);
+    if (pid < 0) {
+        LOG_WARNING("Can't rewrite append only file in background: fork: %s; the workers encode the base instead",
+                    strerror(errno));
+        return false;
+    }
+    LOG_NOTICE("Background append only file rewriting started by pid %ld", (long)pid);
+    parts_msg_t *m = xcalloc(1, sizeof *m);
+    m->hdr.type = AOF_MSG_CHILD;
+    m->child = pid;
+    m->dirfd = FK.dirfd;          /* the writer thread closes it */
+    FK.dirfd = -1;
+    snprintf(m->tmp, sizeof m->tmp, "%s", FK.tmp);
+    rt_send(aof_actor(), &m->hdr);
+    return true;
+}
+
 static void on_start(void)
 {
     RW.started_ms = rt_mono_ms();
+    fork_prepare();
     /* what the cut does to the incr file (aof_cut_reached) */
     aof_actor_prepare_cut(RW.wait_rewrite ? 2 : aof_actor_is_on() ? 1 : 0);
     aof_status_note_rewrite(1, 0, RW.started_ms, 0);
@@ -269,6 +328,23 @@ static void on_parts(parts_msg_t *m)
         for (int i = 0; i < m->n; i++) m->release(m->owners[i]);
         free(m);
         fail("can't start the writer thread");
+        return;
+    }
+    pthread_detach(th);
+}
+
+/* The child writes the base: a thread waits for it and names the file. */
+static void on_child(parts_msg_t *m)
+{
+    static aof_manifest_t man_copy;
+    aof_actor_manifest_copy(&man_copy);
+    m->rdb = true;
+    snprintf(m->dirname, sizeof m->dirname, "%s", aof_actor_dirname());
+    snprintf(m->name, sizeof m->name, "%s.%lld.base.rdb", aof_actor_filename(), man_copy.base_seq + 1);
+    pthread_t th;
+    if (pthread_create(&th, NULL, writer_main, m) != 0) {
+        /* no thread: wait here (the node's writes do not wait for this thread) */
+        writer_main(m);
         return;
     }
     pthread_detach(th);
@@ -386,6 +462,9 @@ void aof_rewrite_on_msg(rt_msg_t *msg)
         break;
     case AOF_MSG_WRITTEN:
         on_written((parts_msg_t *)msg);
+        break;
+    case AOF_MSG_CHILD:
+        on_child((parts_msg_t *)msg);
         break;
     default:
         free(msg);

@@ -178,8 +178,22 @@ static long long used_memory(void)
     return workers_sum(WSTAT_USED_BYTES);
 }
 
-/* The header and aux fields (the replication history when the cut found
- * one), then SELECTDB/RESIZEDB unless the database is empty (as Redis). */
+/* The header, the aux fields, the libraries and SELECTDB/RESIZEDB unless
+ * the database is empty (as Redis). */
+static void encode_head_aux(rdb_encoder_t *e, const rdb_aux_info_t *aux, const uint8_t *functions, size_t flen,
+                            uint64_t keys, uint64_t expires)
+{
+    rdb_encode_header(e);
+    rdb_encode_aux_fields(e, aux);
+    /* the libraries, taken at the cut (7.0.15 writes them before the keys) */
+    if (flen) rdb_encode_raw(e, functions, flen);
+    if (keys > 0) {
+        rdb_encode_selectdb(e, 0);
+        rdb_encode_resizedb(e, keys, expires);
+    }
+}
+
+/* The dump's head: the replication history when the cut found one. */
 static void encode_head(rdb_encoder_t *e, const rdb_job_t *job, uint64_t keys, uint64_t expires)
 {
     rdb_aux_info_t aux = { .ctime = rt_now_ms() / 1000, .used_mem = used_memory() };
@@ -189,14 +203,7 @@ static void encode_head(rdb_encoder_t *e, const rdb_job_t *job, uint64_t keys, u
         aux.repl_id = job->cut.replid;
         aux.repl_offset = job->cut.offset;
     }
-    rdb_encode_header(e);
-    rdb_encode_aux_fields(e, &aux);
-    /* the libraries, taken at the cut (7.0.15 writes them before the keys) */
-    if (job->cut.functions_len) rdb_encode_raw(e, job->cut.functions, job->cut.functions_len);
-    if (keys > 0) {
-        rdb_encode_selectdb(e, 0);
-        rdb_encode_resizedb(e, keys, expires);
-    }
+    encode_head_aux(e, &aux, job->cut.functions, job->cut.functions_len, keys, expires);
 }
 
 /* EOF and the CRC-64, or a zero trailer ("not computed", as Redis writes it
@@ -332,36 +339,79 @@ static void child_entry(void *arg, ks_entry_t *e, long long expire_ms)
     x->keys++;
 }
 
-_Noreturn static void child_save(rdb_job_t *job)
+/* What a child writes: the file, and the head of the RDB. */
+typedef struct child_spec {
+    int dirfd;
+    const char *tmp, *dir;
+    int compress;
+    bool checksum;
+    const rdb_job_t *job;         /* a dump: its head (encode_head) */
+    const uint8_t *functions;     /* else an AOF base: these libraries, the aof-base aux field */
+    size_t functions_len;
+} child_spec_t;
+
+_Noreturn static void child_write(const child_spec_t *sp)
 {
     /* die with the node: an orphan would only write a file nobody renames */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int fd = rt_tmpfile_create(job->dirfd, job->tmp, 0644);
+    int fd = rt_tmpfile_create(sp->dirfd, sp->tmp, 0644);
     if (fd < 0) {
-        LOG_WARNING("Failed opening the temp RDB file %s (in server root dir %s) for saving: %s", job->tmp, job->dir,
+        LOG_WARNING("Failed opening the temp RDB file %s (in server root dir %s) for saving: %s", sp->tmp, sp->dir,
                     strerror(errno));
         _exit(1);
     }
     child_ctx_t x = { .now_ms = rt_now_ms(), .fd = fd };
-    rdb_encoder_init(&x.enc, job->cut.compress);
+    rdb_encoder_init(&x.enc, sp->compress);
     uint64_t keys = 0, expires = 0;
     for (int i = 0; i < workers_count(); i++) {
         keys += ks_size(worker_keyspace(worker_at(i)));
         expires += ks_expires_count(worker_keyspace(worker_at(i)));
     }
-    encode_head(&x.enc, job, keys, expires);
+    if (sp->job) {
+        encode_head(&x.enc, sp->job, keys, expires);
+    } else {
+        rdb_aux_info_t aux = { .ctime = rt_now_ms() / 1000, .used_mem = used_memory(), .aof_base = 1 };
+        encode_head_aux(&x.enc, &aux, sp->functions, sp->functions_len, keys, expires);
+    }
     for (int i = 0; i < workers_count() && !x.failed; i++) ks_foreach(worker_keyspace(worker_at(i)), child_entry, &x);
     if (!x.failed) {
-        encode_tail(&x.enc, job->checksum);
+        encode_tail(&x.enc, sp->checksum);
         if (flush_enc(fd, &x.enc) != 0) x.failed = 1;
     }
     if (x.failed || fsync(fd) != 0 || close(fd) != 0) {
         LOG_WARNING("Write error saving DB on disk: %s", strerror(errno ? errno : ENOMEM));
-        unlinkat(job->dirfd, job->tmp, 0);
+        unlinkat(sp->dirfd, sp->tmp, 0);
         _exit(1);
     }
-    LOG_NOTICE("DB saved on disk");
+    if (sp->job) LOG_NOTICE("DB saved on disk");
     _exit(0);
+}
+
+_Noreturn static void child_save(rdb_job_t *job)
+{
+    child_spec_t sp = { .dirfd = job->dirfd, .tmp = job->tmp, .dir = job->dir, .compress = job->cut.compress,
+                        .checksum = job->checksum, .job = job };
+    child_write(&sp);
+}
+
+pid_t rdb_save_fork_aof_base(int dirfd, const char *tmp, const char *dir, int compress, bool checksum,
+                             const uint8_t *functions, size_t functions_len)
+{
+    child_spec_t sp = { .dirfd = dirfd, .tmp = tmp, .dir = dir, .compress = compress, .checksum = checksum,
+                        .functions = functions, .functions_len = functions_len };
+    pid_t pid = fork();
+    if (pid == 0) child_write(&sp);
+    return pid;
+}
+
+int rdb_save_wait_child(pid_t pid)
+{
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) return -1;
+    }
+    if (WIFSIGNALED(status)) LOG_WARNING("Background AOF rewrite child terminated by signal %d", WTERMSIG(status));
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
 /* The cut's callback (replication thread, every worker parked): fork, so

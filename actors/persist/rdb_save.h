@@ -18,6 +18,7 @@
 #define SHOAL_ACTORS_RDB_SAVE_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <stdint.h>
 #include "actors/persist/rdb_load.h"
 #include "actors/worker/worker.h"
@@ -70,6 +71,15 @@ bool rdb_writes_denied(void);
     "that may modify the data set are disabled, because this instance is configured to report errors during "     \
     "writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for "       \
     "details about the RDB error."
+
+/* BGREWRITEAOF by fork (replication thread, at the cut, every worker
+ * parked): a child writes every worker's keys as an AOF base (an RDB with
+ * the aof-base aux field, `functions` first) to tmp in dirfd, fsyncs it and
+ * exits 0 (1 on failure, the file removed). Its pid, or -1 when fork failed.
+ * rdb_save_wait_child waits for it: 0 when the file is whole. */
+pid_t rdb_save_fork_aof_base(int dirfd, const char *tmp, const char *dir, int compress, bool checksum,
+                             const uint8_t *functions, size_t functions_len);
+int rdb_save_wait_child(pid_t pid);
 
 /* INFO persistence figures (any thread). */
 typedef struct rdb_persist_info {

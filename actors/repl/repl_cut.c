@@ -98,7 +98,7 @@ static void cut_on_worker(worker_t *w, rt_msg_t *msg)
     a->worker = worker_index(w);
     rt_send(repl_actor(), &a->hdr);
     cut_wait_released(cut);
-    if (cut->kind == CUT_SYNC || cut->kind == CUT_REWRITE) {
+    if (cut->kind == CUT_SYNC || (cut->kind == CUT_REWRITE && !cut->rewrite_forked)) {
         rdb_save_encode_part(worker_keyspace(w), cut->now_ms, cut->compress, &cut->parts[worker_index(w)]);
     } else if (cut->kind == CUT_SAVE && !cut->save->taken) {
         /* FLUSHALL's save: the emptied keyspace is what the file holds, so
@@ -173,6 +173,8 @@ void ra_cut_arrived(repl_actor_state_t *ra, repl_cut_msg_t *m)
     } else if (cut->kind == CUT_REWRITE) {
         cut->functions = fn_rdb_records(cut->compress, &cut->functions_len);
         aof_cut_reached();   /* after every handover filed before the cut */
+        /* released after this, the workers read it under cut->mu */
+        cut->rewrite_forked = aof_rewrite_fork_at_cut(cut->functions, cut->functions_len, cut->compress);
     } else {
         ra_maybe_select(ra);
         static const char fl[] = "*1\r\n$8\r\nFLUSHALL\r\n";
@@ -299,19 +301,21 @@ void ra_cut_done(repl_actor_state_t *ra, repl_cut_msg_t *m)
     } else if (cut->kind == CUT_SAVE) {
         cut->save->done(cut->save);   /* the request and its parts belong to the saver again */
     } else if (cut->kind == CUT_REWRITE) {
-        repl_chunk_t *chunks[MAX_WORKERS + 2];
-        size_t rdb_len = 0;
-        int nchunks = build_rdb(ra, cut, 0, chunks, &rdb_len, true);
-        const uint8_t *data[MAX_WORKERS + 2];
-        size_t lens[MAX_WORKERS + 2];
-        void *owners[MAX_WORKERS + 2];
-        for (int i = 0; i < nchunks; i++) {
-            data[i] = chunks[i]->data;
-            lens[i] = chunks[i]->len;
-            owners[i] = chunks[i];
+        if (!cut->rewrite_forked) {   /* else the child writes the base */
+            repl_chunk_t *chunks[MAX_WORKERS + 2];
+            size_t rdb_len = 0;
+            int nchunks = build_rdb(ra, cut, 0, chunks, &rdb_len, true);
+            const uint8_t *data[MAX_WORKERS + 2];
+            size_t lens[MAX_WORKERS + 2];
+            void *owners[MAX_WORKERS + 2];
+            for (int i = 0; i < nchunks; i++) {
+                data[i] = chunks[i]->data;
+                lens[i] = chunks[i]->len;
+                owners[i] = chunks[i];
+            }
+            /* The AOF's writer thread owns the chunks now and drops them when written. */
+            aof_rewrite_base_ready(nchunks, data, lens, owners, rewrite_chunk_release);
         }
-        /* The AOF's writer thread owns the chunks now and drops them when written. */
-        aof_rewrite_base_ready(nchunks, data, lens, owners, rewrite_chunk_release);
     } else {   /* FLUSHALL and DEBUG SLEEP both answer +OK once every party is done */
         remote_cmd_t *rc = ra->cut_flush_rc;
         ra->cut_flush_rc = NULL;

@@ -118,6 +118,7 @@ typedef struct repl_cut {
     rdb_part_t parts[MAX_WORKERS];
     uint8_t *functions;   /* CUT_SYNC, CUT_REWRITE: the FUNCTION2 records at the cut (owned, may be NULL) */
     size_t functions_len;
+    bool rewrite_forked;  /* CUT_REWRITE: a child writes the base (aof_rewrite_fork_at_cut), no parts */
 } repl_cut_t;
 
 /* To a worker as WMSG_RUN (run.fn), and back to the replication actor. */

@@ -1,0 +1,124 @@
+"""BGREWRITEAOF writes its base in a child process, as redis-server 7.0.15 does.
+
+What it is for: with the RDB preamble (the default), the rewrite's base is written by a
+child forked at the workers' cut, so the node serves while it is written: with
+rdb-key-save-delay holding the child (7.0.15 honours it in its rewrite child), the rewrite
+stays in progress while SET and GET answer at once, writes made meanwhile land in the new
+incr file, and a restart, a redis-server on a copy and redis-check-aof all see the same
+data. Before, each worker encoded its own keys while parked (the client's pause grew with
+the keys) and the delay was ignored. A child that dies leaves the manifest as it was and
+the rewrite marked failed; the next one succeeds. The same rewrite-in-progress behaviour is
+checked on redis-server.
+
+What it must never do: kill a process it did not start (the child it kills is one the node
+under test forked, found as that node's child).
+"""
+import os
+import shutil
+import signal
+import time
+
+import helpers as h
+from test_aof import _check_aof, _manifest, _redis, _shoal, _snapshot
+
+KEYS = 2000
+
+
+def _load(c, n):
+    for i in range(0, n, 500):
+        args = []
+        for k in range(i, min(n, i + 500)):
+            args += [f"key:{k}", f"value:{k}"]
+        assert c.call("MSET", *args) == "OK"
+
+
+def _persist(c):
+    return h.info_dict(c.call("INFO", "persistence"))
+
+
+def _serves_during_rewrite(node):
+    """BGREWRITEAOF held by rdb-key-save-delay: in progress for a while, with writes and reads
+    answered at once; returns the snapshot after it finished."""
+    with node.raw() as c:
+        _load(c, KEYS)
+        assert c.call("CONFIG", "SET", "rdb-key-save-delay", "1000") == "OK"   # ~2 s for 2,000 keys
+        assert c.call("BGREWRITEAOF") == "Background append only file rewriting started"
+        time.sleep(0.5)
+        assert _persist(c)["aof_rewrite_in_progress"] == "1"
+        for i in range(20):
+            t0 = time.monotonic()
+            assert c.call("SET", f"during:{i}", str(i)) == "OK"
+            assert c.call("GET", f"key:{i}") == f"value:{i}".encode()
+            assert time.monotonic() - t0 < 0.3
+        assert _persist(c)["aof_rewrite_in_progress"] == "1"
+        assert c.call("CONFIG", "SET", "rdb-key-save-delay", "0") == "OK"
+        h.wait_until(lambda: _persist(c)["aof_rewrite_in_progress"] == "0", 30, what="rewrite done")
+        info = _persist(c)
+        assert info["aof_last_bgrewrite_status"] == "ok" and info["aof_rewrites"] == "1"
+        return _snapshot(c)
+
+
+def test_rewrite_child_writes_the_base_while_the_node_serves(servers, tmp_path):
+    d = tmp_path / "s"
+    node = _shoal(servers, d, "--worker-threads", "2")
+    before = _serves_during_rewrite(node)
+    assert "Background append only file rewriting started by pid" in node.output()
+    assert _manifest(d) == ("file appendonly.aof.2.base.rdb seq 2 type b\n"
+                            "file appendonly.aof.2.incr.aof seq 2 type i\n")
+    incr = (d / "appendonlydir" / "appendonly.aof.2.incr.aof").read_bytes()
+    assert b"during:0" in incr and b"during:19" in incr
+    assert not any(p.name.startswith("temp-") for p in (d / "appendonlydir").iterdir())
+    assert _check_aof(d).returncode == 0
+    node.stop()
+    node.start()
+    with node.raw() as c:
+        assert _snapshot(c) == before
+    rd = tmp_path / "r"
+    shutil.copytree(d / "appendonlydir", rd / "appendonlydir")
+    with _redis(servers, rd).raw() as c:
+        assert _snapshot(c) == before
+
+
+def test_redis_serves_during_a_held_rewrite_too(servers, tmp_path):
+    node = _redis(servers, tmp_path / "ref")
+    _serves_during_rewrite(node)
+
+
+def _children(pid):
+    out = []
+    for t in os.listdir(f"/proc/{pid}/task"):
+        try:
+            out += [int(x) for x in open(f"/proc/{pid}/task/{t}/children").read().split()]
+        except OSError:
+            pass
+    return out
+
+
+def test_a_dead_rewrite_child_leaves_the_manifest_and_the_next_rewrite_works(servers, tmp_path):
+    d = tmp_path / "k"
+    node = _shoal(servers, d, "--worker-threads", "2")
+    with node.raw() as c:
+        _load(c, KEYS)
+        manifest = _manifest(d)
+        assert c.call("CONFIG", "SET", "rdb-key-save-delay", "1000") == "OK"
+        assert c.call("BGREWRITEAOF") == "Background append only file rewriting started"
+        kids = h.wait_until(lambda: _children(node.popen.pid), 10, what="the rewrite's child")
+        assert len(kids) == 1, kids
+        os.kill(kids[0], signal.SIGKILL)
+        h.wait_until(lambda: _persist(c)["aof_rewrite_in_progress"] == "0", 10, what="rewrite ended")
+        info = _persist(c)
+        assert info["aof_last_bgrewrite_status"] == "err"
+        # the incr file the cut opened stays named; the base and the history stay as they were
+        assert _manifest(d).startswith(manifest.splitlines()[0] + "\n")
+        assert not any(p.name.startswith("temp-") for p in (d / "appendonlydir").iterdir())
+        c.call("SET", "after-kill", "1")
+        assert c.call("CONFIG", "SET", "rdb-key-save-delay", "0") == "OK"
+        assert c.call("BGREWRITEAOF") == "Background append only file rewriting started"
+        h.wait_until(lambda: _persist(c)["aof_rewrite_in_progress"] == "0", 30, what="second rewrite done")
+        assert _persist(c)["aof_last_bgrewrite_status"] == "ok"
+        before = _snapshot(c)
+    assert _check_aof(d).returncode == 0
+    node.stop()
+    node.start()
+    with node.raw() as c:
+        assert _snapshot(c) == before
