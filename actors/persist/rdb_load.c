@@ -127,6 +127,7 @@ bool rdb_load_refusing(void) { return atomic_load_explicit(&refusing, memory_ord
 typedef struct rec_head {
     uint8_t kind;             /* REC_KEY, REC_EXPAND */
     uint8_t type;             /* RDB value type */
+    uint16_t slot;            /* REC_KEY: the key's slot, which the loader computed to route it */
     int32_t freq;
     int64_t expire_ms, idle_s;
     uint32_t klen, vlen;
@@ -167,41 +168,44 @@ static void batch_run(worker_t *w, rt_msg_t *msg)
     /* Two records streams run ahead of the inserts: the bucket of the key
      * 2*STEP records on is fetched, and the first entry of the chain of the
      * key STEP records on (its bucket fetched STEP records ago), so that
-     * the inserts' cache misses overlap. */
+     * the inserts' cache misses overlap. Each key's hash is computed once,
+     * when it enters the ring, for both prefetches and its insert. */
     enum { STEP = 8, NRING = 2 * STEP };
-    size_t ring[NRING];               /* offsets of the records ahead */
+    struct { size_t off; ks_keyref_t ref; } ring[NRING];   /* the records ahead, the current one first */
     int nring = 0, head = 0;
     size_t ahead = 0;
-    while (nring < NRING && ahead < b->len) {
-        rec_head_t a;
-        memcpy(&a, b->buf + ahead, sizeof a);
-        if (a.kind == REC_KEY) ks_prefetch(ks, b->buf + ahead + sizeof a, a.klen);
-        ring[(head + nring++) % NRING] = ahead;
-        ahead += sizeof a + a.klen + a.vlen;
-    }
+#define RING_ENTER()                                                                        \
+    do {                                                                                    \
+        rec_head_t a;                                                                       \
+        memcpy(&a, b->buf + ahead, sizeof a);                                               \
+        int k = (head + nring++) % NRING;                                                   \
+        ring[k].off = ahead;                                                                \
+        if (a.kind == REC_KEY) {                                                            \
+            ring[k].ref = ks_keyref(ks, b->buf + ahead + sizeof a, a.klen, a.slot);         \
+            ks_prefetch_ref(ks, ring[k].ref);                                               \
+        } else {                                                                            \
+            ring[k].ref = (ks_keyref_t){ .hash = 0, .slot = -1 };                           \
+        }                                                                                   \
+        ahead += sizeof a + a.klen + a.vlen;                                                \
+    } while (0)
+    while (nring < NRING && ahead < b->len) RING_ENTER();
     for (size_t pos = 0; pos < b->len;) {
         rec_head_t h;
         memcpy(&h, b->buf + pos, sizeof h);
         const uint8_t *key = b->buf + pos + sizeof h;
         const uint8_t *val = key + h.klen;
         pos += sizeof h + h.klen + h.vlen;
-        if (nring > 0) {   /* this record leaves the ring; one more enters it */
-            head = (head + 1) % NRING;
-            nring--;
-        }
+        ks_keyref_t ref = ring[head].ref;   /* this record is the ring's first */
+        head = (head + 1) % NRING;          /* it leaves the ring; one more enters it */
+        nring--;
         if (nring >= STEP) {
-            size_t off = ring[(head + STEP - 1) % NRING];
+            int k = (head + STEP - 1) % NRING;
             rec_head_t a;
-            memcpy(&a, b->buf + off, sizeof a);
-            if (a.kind == REC_KEY) ks_prefetch_chain(ks, b->buf + off + sizeof a, a.klen);
+            memcpy(&a, b->buf + ring[k].off, sizeof a);
+            if (a.kind == REC_KEY) ks_prefetch_chain_ref(ks, ring[k].ref);
         }
-        if (ahead < b->len) {
-            rec_head_t a;
-            memcpy(&a, b->buf + ahead, sizeof a);
-            if (a.kind == REC_KEY) ks_prefetch(ks, b->buf + ahead + sizeof a, a.klen);
-            ring[(head + nring++) % NRING] = ahead;
-            ahead += sizeof a + a.klen + a.vlen;
-        }
+        if (ahead < b->len) RING_ENTER();
+#undef RING_ENTER
         if (h.kind == REC_EXPAND) {
             ks_expand(ks, (size_t)h.expire_ms);
             continue;
@@ -210,8 +214,8 @@ static void batch_run(worker_t *w, rt_msg_t *msg)
             worker_flush_keyspace(w, false);
             continue;
         }
-        int rc = types_rdb_store(ks, key, h.klen, h.type, val, h.vlen, h.expire_ms >= 0 ? h.expire_ms : KS_NO_EXPIRE,
-                                 b->now_ms, h.idle_s, h.freq);
+        int rc = types_rdb_store_ref(ks, key, h.klen, &ref, h.type, val, h.vlen,
+                                     h.expire_ms >= 0 ? h.expire_ms : KS_NO_EXPIRE, b->now_ms, h.idle_s, h.freq);
         if (rc == TYPES_LOAD_OK) loaded++;
         else if (rc != TYPES_LOAD_EMPTY)   /* Redis skips empty collections */
             live_error("%s value of type %u (%s) for key '%.*s'", rc == TYPES_LOAD_CORRUPT ? "corrupt" : "unsupported",
@@ -376,17 +380,19 @@ static int load_event(load_ctx_t *x, const rdb_event_t *ev)
             x->expired++;
             return 0;
         }
-        int wi = (int)(slot_of_key(ev->key, ev->key_len) % (unsigned)g_load.n);
+        unsigned slot = slot_of_key(ev->key, ev->key_len);
+        int wi = (int)(slot % (unsigned)g_load.n);
         if (g_load.live) {
-            rec_head_t h = { .kind = REC_KEY, .type = ev->value_type, .freq = ev->lfu_freq,
+            rec_head_t h = { .kind = REC_KEY, .type = ev->value_type, .slot = (uint16_t)slot, .freq = ev->lfu_freq,
                              .expire_ms = ev->expire_ms, .idle_s = ev->lru_idle,
                              .klen = (uint32_t)ev->key_len, .vlen = (uint32_t)ev->value_len };
             batch_add(wi, &h, ev->key, ev->value, x->now_ms);
             return 0;
         }
-        int rc = types_rdb_store(g_load.staged[wi], ev->key, ev->key_len, ev->value_type, ev->value, ev->value_len,
-                                 ev->expire_ms >= 0 ? ev->expire_ms : KS_NO_EXPIRE, x->now_ms, ev->lru_idle,
-                                 ev->lfu_freq);
+        ks_keyref_t ref = ks_keyref(g_load.staged[wi], ev->key, ev->key_len, (int)slot);
+        int rc = types_rdb_store_ref(g_load.staged[wi], ev->key, ev->key_len, &ref, ev->value_type, ev->value,
+                                     ev->value_len, ev->expire_ms >= 0 ? ev->expire_ms : KS_NO_EXPIRE, x->now_ms,
+                                     ev->lru_idle, ev->lfu_freq);
         if (rc == TYPES_LOAD_EMPTY) return 0;   /* Redis skips empty collections */
         if (rc != TYPES_LOAD_OK) {
             snprintf(x->err, sizeof x->err, "%s value of type %u (%s) for key '%.*s' at offset %llu",

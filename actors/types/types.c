@@ -102,15 +102,22 @@ int types_rdb_load(unsigned t, const uint8_t *val, size_t len, int *ks_type, voi
 int types_rdb_store(struct keyspace *ks, const uint8_t *key, size_t klen, unsigned t, const uint8_t *val,
                     size_t vlen, long long expire_ms, long long now_ms, long long idle_s, int freq)
 {
+    return types_rdb_store_ref(ks, key, klen, NULL, t, val, vlen, expire_ms, now_ms, idle_s, freq);
+}
+
+int types_rdb_store_ref(struct keyspace *ks, const uint8_t *key, size_t klen, const ks_keyref_t *ref, unsigned t,
+                        const uint8_t *val, size_t vlen, long long expire_ms, long long now_ms, long long idle_s,
+                        int freq)
+{
     ks_entry_t *e;
     if (t == RDB_TYPE_STRING) {
-        e = ks_set_string(ks, key, klen, val, vlen, expire_ms, now_ms);
+        e = ks_set_string_ref(ks, key, klen, ref, val, vlen, expire_ms, now_ms);
     } else {
         int kt;
         void *o;
         int rc = types_rdb_load(t, val, vlen, &kt, &o);
         if (rc != TYPES_LOAD_OK) return rc;
-        e = ks_set_object(ks, key, klen, kt, o, expire_ms, now_ms);
+        e = ks_set_object_ref(ks, key, klen, ref, kt, o, expire_ms, now_ms);
     }
     ks_access_restore(e, idle_s, freq);
     return TYPES_LOAD_OK;

@@ -54,6 +54,10 @@ void types_free_detached(int ks_type, void *obj);
 int types_rdb_store(struct keyspace *ks, const uint8_t *key, size_t klen, unsigned rdb_type,
                     const uint8_t *val, size_t vlen, long long expire_ms, long long now_ms,
                     long long idle_s, int freq);
+/* The same with the key's hash and slot already known (ks_keyref; NULL: computed). */
+int types_rdb_store_ref(struct keyspace *ks, const uint8_t *key, size_t klen, const ks_keyref_t *ref,
+                        unsigned rdb_type, const uint8_t *val, size_t vlen, long long expire_ms, long long now_ms,
+                        long long idle_s, int freq);
 
 /* Appends the whole record of e ([EXPIRETIME_MS] type key value) to enc;
  * expire_ms is e's TTL (ks_entry_expire) or KS_NO_EXPIRE.

@@ -270,19 +270,34 @@ static void ks_maybe_grow(struct keyspace *ks)
     else if (ks->ht[0].used >= ks->ht[0].size) ks_resize_to(ks, ks->ht[0].used * 2);
 }
 
-void ks_prefetch(const struct keyspace *ks, const uint8_t *key, size_t len)
+ks_keyref_t ks_keyref(const struct keyspace *ks, const uint8_t *key, size_t len, int slot)
+{
+    return (ks_keyref_t){ .hash = ks_hash(ks, key, len), .slot = slot };
+}
+
+void ks_prefetch_ref(const struct keyspace *ks, ks_keyref_t ref)
 {
     const ks_table_t *tb = ks->rehash_idx >= 0 ? &ks->ht[1] : &ks->ht[0];
     if (tb->size == 0) return;
-    __builtin_prefetch(&tb->buckets[ks_hash(ks, key, len) & (tb->size - 1)]);
+    __builtin_prefetch(&tb->buckets[ref.hash & (tb->size - 1)]);
+}
+
+void ks_prefetch_chain_ref(const struct keyspace *ks, ks_keyref_t ref)
+{
+    const ks_table_t *tb = ks->rehash_idx >= 0 ? &ks->ht[1] : &ks->ht[0];
+    if (tb->size == 0) return;
+    const ks_entry_t *head = tb->buckets[ref.hash & (tb->size - 1)];
+    if (head) __builtin_prefetch(head);
+}
+
+void ks_prefetch(const struct keyspace *ks, const uint8_t *key, size_t len)
+{
+    ks_prefetch_ref(ks, ks_keyref(ks, key, len, -1));
 }
 
 void ks_prefetch_chain(const struct keyspace *ks, const uint8_t *key, size_t len)
 {
-    const ks_table_t *tb = ks->rehash_idx >= 0 ? &ks->ht[1] : &ks->ht[0];
-    if (tb->size == 0) return;
-    const ks_entry_t *head = tb->buckets[ks_hash(ks, key, len) & (tb->size - 1)];
-    if (head) __builtin_prefetch(head);
+    ks_prefetch_chain_ref(ks, ks_keyref(ks, key, len, -1));
 }
 
 void ks_expand(struct keyspace *ks, size_t n)
@@ -387,13 +402,15 @@ bool ks_persist(struct keyspace *ks, ks_entry_t *e)
 
 /* A new entry for key with room for an inline string of vroom bytes,
  * linked into the table and its slot's list; it holds an empty string. */
-static ks_entry_t *ks_entry_new(struct keyspace *ks, const uint8_t *key, size_t len, uint64_t h, size_t vroom)
+static ks_entry_t *ks_entry_new_at(struct keyspace *ks, const uint8_t *key, size_t len, ks_keyref_t ref,
+                                   size_t vroom)
 {
     ks_entry_t *e = xmalloc(sizeof *e + len + vroom);
     memset(e, 0, sizeof *e);
     memcpy(e->key, key, len);
     e->keylen = (uint32_t)len;
-    unsigned slot = slot_of_key(key, len);
+    uint64_t h = ref.hash;
+    unsigned slot = ref.slot >= 0 ? (unsigned)ref.slot : slot_of_key(key, len);
     ks_maybe_grow(ks);
     ks_table_t *tb = ks->rehash_idx >= 0 ? &ks->ht[1] : &ks->ht[0];
     size_t b = h & (tb->size - 1);
@@ -406,6 +423,11 @@ static ks_entry_t *ks_entry_new(struct keyspace *ks, const uint8_t *key, size_t 
     ks->slot_count[slot]++;
     ks->used_bytes += ks_entry_bytes(e);
     return e;
+}
+
+static ks_entry_t *ks_entry_new(struct keyspace *ks, const uint8_t *key, size_t len, uint64_t h, size_t vroom)
+{
+    return ks_entry_new_at(ks, key, len, (ks_keyref_t){ .hash = h, .slot = -1 }, vroom);
 }
 
 unsigned ks_entry_slot(const ks_entry_t *e) { return slot_of_key(e->key, e->keylen); }
@@ -500,11 +522,12 @@ static ks_str_t *ks_str_new(const void *val, size_t vlen, size_t cap)
 /* Finds or creates the entry for key, dropping a stale (expired) one, and
  * applies the TTL rule; the caller installs the value. A new entry gets
  * room for vroom bytes of inline string. */
-static ks_entry_t *ks_upsert(struct keyspace *ks, const uint8_t *key, size_t klen, long long expire_ms,
-                             long long now_ms, size_t vroom)
+static ks_entry_t *ks_upsert(struct keyspace *ks, const uint8_t *key, size_t klen, const ks_keyref_t *ref,
+                             long long expire_ms, long long now_ms, size_t vroom)
 {
     if (ks->rehash_idx >= 0) ks_rehash_steps(ks, 1);
-    uint64_t h = ks_hash(ks, key, klen);
+    ks_keyref_t r = ref ? *ref : (ks_keyref_t){ .hash = ks_hash(ks, key, klen), .slot = -1 };
+    uint64_t h = r.hash;
     ks->stats.lookups++;
     ks_entry_t *e = ks_find(ks, key, klen, h);
     if (e && ks_is_expired(ks, e, now_ms)) {
@@ -513,7 +536,7 @@ static ks_entry_t *ks_upsert(struct keyspace *ks, const uint8_t *key, size_t kle
         e = NULL;
     }
     if (!e) {
-        e = ks_entry_new(ks, key, klen, h, vroom);
+        e = ks_entry_new_at(ks, key, klen, r, vroom);
         ks_entry_set_access(e, ks_access_initial());
         if (expire_ms >= 0) ks_ttl_add(ks, e, expire_ms);
         return e;
@@ -566,19 +589,31 @@ static void ks_install_string(struct keyspace *ks, ks_entry_t *e, const void *va
     ks->used_bytes += sizeof *s + s->cap;
 }
 
+ks_entry_t *ks_set_string_ref(struct keyspace *ks, const uint8_t *key, size_t klen, const ks_keyref_t *ref,
+                              const void *val, size_t vlen, long long expire_ms, long long now_ms)
+{
+    ks_entry_t *e = ks_upsert(ks, key, klen, ref, expire_ms, now_ms, vlen <= KS_INLINE_MAX ? vlen : 0);
+    ks_install_string(ks, e, val, vlen);
+    return e;
+}
+
 ks_entry_t *ks_set_string(struct keyspace *ks, const uint8_t *key, size_t klen,
                           const void *val, size_t vlen, long long expire_ms, long long now_ms)
 {
-    ks_entry_t *e = ks_upsert(ks, key, klen, expire_ms, now_ms, vlen <= KS_INLINE_MAX ? vlen : 0);
-    ks_install_string(ks, e, val, vlen);
-    return e;
+    return ks_set_string_ref(ks, key, klen, NULL, val, vlen, expire_ms, now_ms);
 }
 
 
 ks_entry_t *ks_set_object(struct keyspace *ks, const uint8_t *key, size_t klen,
                           int type, void *obj, long long expire_ms, long long now_ms)
 {
-    ks_entry_t *e = ks_upsert(ks, key, klen, expire_ms, now_ms, 0);
+    return ks_set_object_ref(ks, key, klen, NULL, type, obj, expire_ms, now_ms);
+}
+
+ks_entry_t *ks_set_object_ref(struct keyspace *ks, const uint8_t *key, size_t klen, const ks_keyref_t *ref,
+                              int type, void *obj, long long expire_ms, long long now_ms)
+{
+    ks_entry_t *e = ks_upsert(ks, key, klen, ref, expire_ms, now_ms, 0);
     ks_value_clear(ks, e);
     ks_entry_set_type(e, type);
     if (type >= 0 && type <= KS_TYPE_STREAM && ks_embedded_ops[type]) {

@@ -191,6 +191,16 @@ void ks_prefetch(const struct keyspace *ks, const uint8_t *key, size_t len);
 /* The second step, once the bucket is in cache: fetches the first entry of
  * its chain (the one a lookup compares first). */
 void ks_prefetch_chain(const struct keyspace *ks, const uint8_t *key, size_t len);
+/* A key's table hash and slot, computed once for the calls below that take
+ * it (a load uses them for its prefetches and its insert); slot -1: not
+ * known, computed when needed. */
+typedef struct ks_keyref {
+    uint64_t hash;
+    int slot;
+} ks_keyref_t;
+ks_keyref_t ks_keyref(const struct keyspace *ks, const uint8_t *key, size_t len, int slot);
+void ks_prefetch_ref(const struct keyspace *ks, ks_keyref_t ref);
+void ks_prefetch_chain_ref(const struct keyspace *ks, ks_keyref_t ref);
 /* Frees the keyspace and every key and value in it. NULL is fine. */
 void ks_free(struct keyspace *ks);
 /* Deletes every key (FLUSHALL/FLUSHDB on this worker's share). */
@@ -231,6 +241,12 @@ static inline ks_entry_t *ks_set_string_looked_up(struct keyspace *ks, ks_entry_
  * ks_entry_obj of the returned entry afterwards). */
 ks_entry_t *ks_set_object(struct keyspace *ks, const uint8_t *key, size_t klen,
                           int type, void *obj, long long expire_ms, long long now_ms);
+/* ks_set_string and ks_set_object with the key's hash and slot known (ref
+ * from ks_keyref on this keyspace; NULL: computed here). */
+ks_entry_t *ks_set_string_ref(struct keyspace *ks, const uint8_t *key, size_t klen, const ks_keyref_t *ref,
+                              const void *val, size_t vlen, long long expire_ms, long long now_ms);
+ks_entry_t *ks_set_object_ref(struct keyspace *ks, const uint8_t *key, size_t klen, const ks_keyref_t *ref,
+                              int type, void *obj, long long expire_ms, long long now_ms);
 /* Deletes key if live; an expired key is removed too but reported as absent.
  * Returns true if a live key was deleted. */
 bool ks_delete(struct keyspace *ks, const uint8_t *key, size_t len, long long now_ms);

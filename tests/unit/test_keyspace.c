@@ -518,3 +518,48 @@ TEST(ks_str_to_ll_rules)
     CHECK(!ks_str_to_ll(K("-"), 1, &v));
     CHECK(!ks_str_to_ll(K("1.5"), 3, &v));
 }
+
+/* A load computes each key's hash and slot once (ks_keyref) and inserts with
+ * them: the keys must be where plain lookups, the slot index and a second
+ * write of the same key find them, through a rehash too. */
+TEST(ks_insert_with_precomputed_hash_and_slot)
+{
+    struct keyspace *ks = ks_create();
+    char k[32];
+    for (int i = 0; i < 5000; i++) {
+        int l = snprintf(k, sizeof k, "key:%d", i);
+        int slot = i % 2 ? (int)slot_of_key(K(k), (size_t)l) : -1;   /* given, or left to the keyspace */
+        ks_keyref_t ref = ks_keyref(ks, K(k), (size_t)l, slot);
+        ks_prefetch_ref(ks, ref);
+        ks_prefetch_chain_ref(ks, ref);
+        REQUIRE(ks_set_string_ref(ks, K(k), (size_t)l, &ref, k, (size_t)l, i % 3 ? KS_NO_EXPIRE : NOW + 1000, NOW));
+    }
+    CHECK_EQ_INT(ks_size(ks), 5000);
+    size_t total = 0;
+    for (unsigned s = 0; s < SLOT_COUNT; s++) total += ks_count_in_slot(ks, s);
+    CHECK_EQ_INT(total, 5000);
+    for (int i = 0; i < 5000; i++) {
+        int l = snprintf(k, sizeof k, "key:%d", i);
+        ks_entry_t *e = get(ks, k, NOW);
+        REQUIRE(e != NULL);
+        size_t n;
+        const uint8_t *v = ks_entry_str(e, &n);
+        CHECK(n == (size_t)l && !memcmp(v, k, n));
+        CHECK_EQ_INT(ks_entry_slot(e), slot_of_key(K(k), (size_t)l));
+    }
+    unsigned s7 = slot_of_key(K("key:7"), 5);
+    size_t expect = 0;
+    for (int i = 0; i < 5000; i++) {
+        int l = snprintf(k, sizeof k, "key:%d", i);
+        if (slot_of_key(K(k), (size_t)l) == s7) expect++;
+    }
+    CHECK_EQ_INT(ks_count_in_slot(ks, s7), expect);
+    /* the same key again through the ref path replaces, not duplicates */
+    ks_keyref_t ref = ks_keyref(ks, K("key:7"), 5, (int)s7);
+    ks_set_string_ref(ks, K("key:7"), 5, &ref, "new", 3, KS_NO_EXPIRE, NOW);
+    CHECK_EQ_INT(ks_size(ks), 5000);
+    CHECK_EQ_INT(ks_count_in_slot(ks, s7), expect);
+    CHECK(ks_delete(ks, K("key:7"), 5, NOW));
+    CHECK_EQ_INT(ks_count_in_slot(ks, s7), expect - 1);
+    ks_free(ks);
+}
