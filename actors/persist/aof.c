@@ -126,55 +126,6 @@ static void publish_synced_locked(void)
     pthread_cond_signal(&W.syncer_cv);
 }
 
-/* ---------------- background fsync (everysec) ---------------- */
-
-/* One job at a time, as redis-server's bio: fsync `fd`, and close it after
- * when `close_after` (the incr file a rotation left). */
-static struct {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int fds[64];
-    bool close_after[64];
-    int n;
-} bio = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
-static _Atomic long long g_bio_pending;
-
-static void *bio_main(void *arg)
-{
-    (void)arg;
-    pthread_mutex_lock(&bio.mu);
-    for (;;) {
-        while (bio.n == 0) pthread_cond_wait(&bio.cv, &bio.mu);
-        int fd = bio.fds[0];
-        bool cl = bio.close_after[0];
-        bio.n--;
-        memmove(bio.fds, bio.fds + 1, sizeof bio.fds[0] * (size_t)bio.n);
-        memmove(bio.close_after, bio.close_after + 1, sizeof bio.close_after[0] * (size_t)bio.n);
-        pthread_mutex_unlock(&bio.mu);
-        (void)fdatasync(fd);
-        if (cl) close(fd);
-        pthread_mutex_lock(&bio.mu);
-        atomic_fetch_sub_explicit(&g_bio_pending, 1, memory_order_relaxed);
-    }
-    return NULL;
-}
-
-static void bio_submit(int fd, bool close_after)
-{
-    pthread_mutex_lock(&bio.mu);
-    if (bio.n == 64) {                   /* never in practice: do it here */
-        pthread_mutex_unlock(&bio.mu);
-        (void)fdatasync(fd);
-        if (close_after) close(fd);
-        return;
-    }
-    bio.fds[bio.n] = fd;
-    bio.close_after[bio.n++] = close_after;
-    atomic_fetch_add_explicit(&g_bio_pending, 1, memory_order_relaxed);
-    pthread_cond_signal(&bio.cv);
-    pthread_mutex_unlock(&bio.mu);
-}
-
 /* ---------------- writing (under W.mu) ---------------- */
 
 static int fsync_policy(void)
@@ -262,7 +213,7 @@ static void write_failed(size_t done, size_t total, int err, const struct iovec 
 static void note_write_latency(long long ms)
 {
     /* relaxed: which event names the sample is a guess of the moment anyway */
-    if (atomic_load_explicit(&g_bio_pending, memory_order_relaxed)) latency_note("aof-write-pending-fsync", ms);
+    if (aof_bio_pending()) latency_note("aof-write-pending-fsync", ms);
     else if (atomic_load_explicit(&g_aof_rewriting, memory_order_relaxed)) latency_note("aof-write-active-child", ms);
     else latency_note("aof-write-alone", ms);
     latency_note("aof-write", ms);
@@ -543,14 +494,14 @@ static void writer_cron(void)
         long long now_s = rt_now_ms() / 1000;
         if (fsync_policy() == AOF_FSYNC_EVERYSEC && W.synced_size != W.incr_size && now_s > W.last_fsync_s &&
             !(aof_conf_bool("no-appendfsync-on-rewrite") && atomic_load(&g_aof_rewriting))) {
-            if (atomic_load_explicit(&g_bio_pending, memory_order_relaxed) > 0) {
+            if (aof_bio_pending() > 0) {
                 if (now_s - W.last_fsync_s >= 2) {
                     pthread_mutex_lock(&status_mu);
                     g_status.delayed_fsync++;
                     pthread_mutex_unlock(&status_mu);
                 }
             } else {
-                bio_submit(W.fd, false);
+                aof_bio_submit(W.fd, false);
                 W.synced_size = W.incr_size;
                 W.synced_total = W.written_total;
                 publish_synced_locked();
@@ -609,7 +560,7 @@ void aof_status_get(aof_status_t *out)
     /* read live: CONFIG SET, BGREWRITEAOF and write errors show at once, as in 7.0.15 */
     out->current_size += atomic_load_explicit(&g_incr_size, memory_order_relaxed);
     out->last_write_ok = atomic_load_explicit(&g_write_err, memory_order_relaxed) == 0;
-    out->pending_bio_fsync = atomic_load_explicit(&g_bio_pending, memory_order_relaxed);
+    out->pending_bio_fsync = aof_bio_pending();
     out->enabled = aof_conf_bool("appendonly");
     if (atomic_load(&g_aof_rewriting)) out->rewrite_in_progress = 1;
     if (out->rewrite_in_progress && out->current_rewrite_time_sec < 0) out->current_rewrite_time_sec = 0;
@@ -663,7 +614,7 @@ static void switch_fd(int fd, long long size)
             (void)fdatasync(old);
             close(old);
         } else {
-            bio_submit(old, true);
+            aof_bio_submit(old, true);
         }
     }
     W.synced_total = W.written_total;
@@ -991,8 +942,7 @@ int aof_start(void)
     if (!A.thread) return -1;
     rt_actor_init(&A.actor, A.thread, "aof", behaviour, NULL);
     pthread_t th;
-    if (pthread_create(&th, NULL, bio_main, NULL) != 0) return -1;
-    pthread_detach(th);
+    if (aof_bio_start() != 0) return -1;
     if (pthread_create(&th, NULL, syncer_main, NULL) != 0) return -1;
     pthread_detach(th);
     if (aof_conf_bool("appendonly")) {

@@ -3,6 +3,7 @@
  *   aof_load.c      loading at start (base RDB staged, commands replayed)
  *   aof.c           the AOF actor: writing, fsync policies, status
  *   aof_rewrite.c   BGREWRITEAOF: new base from the workers' cut
+ *   aof_bio.c       everysec's background fsync thread
  */
 #ifndef SHOAL_ACTORS_AOF_INTERNAL_H
 #define SHOAL_ACTORS_AOF_INTERNAL_H
@@ -56,6 +57,12 @@ void aof_manifest_drop_history(aof_manifest_t *m, const char *dirname);
 void aof_conf_names(char *filename, size_t fcap, char *dirname, size_t dcap);
 bool aof_conf_bool(const char *name);
 long long aof_conf_num(const char *name);
+
+/* aof_bio.c: everysec's background fsync. Submits an fsync of fd (closed
+ * after it when close_after); jobs queued or running; starts the thread. */
+void aof_bio_submit(int fd, bool close_after);
+long long aof_bio_pending(void);
+int aof_bio_start(void);
 
 /* aof_load.c: the manifest read at start, handed to aof.c. */
 extern aof_manifest_t g_aof_loaded;

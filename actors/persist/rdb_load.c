@@ -380,8 +380,7 @@ static int load_event(load_ctx_t *x, const rdb_event_t *ev)
             x->expired++;
             return 0;
         }
-        unsigned slot = slot_of_key(ev->key, ev->key_len);
-        int wi = (int)(slot % (unsigned)g_load.n);
+        unsigned slot = slot_of_key(ev->key, ev->key_len), wi = slot % (unsigned)g_load.n;
         if (g_load.live) {
             rec_head_t h = { .kind = REC_KEY, .type = ev->value_type, .slot = (uint16_t)slot, .freq = ev->lfu_freq,
                              .expire_ms = ev->expire_ms, .idle_s = ev->lru_idle,
