@@ -39,10 +39,8 @@ void cmd_object_encoding(cmd_ctx_t *ctx)
     if (e) resp_add_bulk_str(ctx->reply, types_encoding(e));
 }
 
-void cmd_object_refcount(cmd_ctx_t *ctx)
+long long cmd_object_refcount_of(const ks_entry_t *e)
 {
-    ks_entry_t *e = lookup_or_nil(ctx, 2);
-    if (!e) return;
     long long shared = 1;
     if (ks_entry_type(e) == KS_TYPE_STRING && !strcmp(types_encoding(e), "int")) {
         size_t n;
@@ -50,7 +48,13 @@ void cmd_object_refcount(cmd_ctx_t *ctx)
         const uint8_t *s = ks_entry_str(e, &n);
         if (str_to_ll(s, n, &v) && v >= 0 && v < 10000) shared = INT_MAX;
     }
-    resp_add_int(ctx->reply, shared);
+    return shared;
+}
+
+void cmd_object_refcount(cmd_ctx_t *ctx)
+{
+    ks_entry_t *e = lookup_or_nil(ctx, 2);
+    if (e) resp_add_int(ctx->reply, cmd_object_refcount_of(e));
 }
 
 /* maxmemory-policy is volatile-lfu or allkeys-lfu. */

@@ -225,15 +225,24 @@ void cmd_lastsave(cmd_ctx_t *ctx)
 }
 
 /* Redis's lines for the DEBUG subcommands we serve, in Redis's order. */
+/* 7.0.15's DEBUG HELP, in its order, with the lines of the subcommands we
+ * have (a build without jemalloc has no MALLCTL lines there either). */
 static const char *const debug_help[] = {
     "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CHANGE-REPL-ID",
+    "    Change the replication IDs of the instance.",
+    "    Dangerous: should be used only for testing the replication subsystem.",
     "DIGEST",
     "    Output a hex signature representing the current DB content.",
+    "DIGEST-VALUE <key> [<key> ...]",
+    "    Output a hex signature of the values of all the specified keys.",
     "ERROR <string>",
     "    Return a Redis protocol error with <string> as message. Useful for clients",
     "    unit tests to simulate Redis errors.",
     "LOG <message>",
     "    Write <message> to the server log.",
+    "OBJECT <key>",
+    "    Show low level info about `key` and associated value.",
     "DROP-CLUSTER-PACKET-FILTER <packet-type>",
     "    Drop all packets that match the filtered type. Set to -1 allow all packets.",
     "POPULATE <count> [<prefix>] [<size>]",
@@ -262,20 +271,30 @@ static const char *const debug_help[] = {
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
     "    default.",
+    "QUICKLIST-PACKED-THRESHOLD <size>",
+    "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+    "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
+    "STRINGMATCH-TEST",
+    "    Run a fuzz tester against the stringmatchlen() function.",
+    "LISTPACK <key>",
+    "    Show low level info about the listpack encoding of <key>.",
+    "QUICKLIST <key> [<0|1>]",
+    "    Show low level info about the quicklist encoding of <key>.",
+    "    The optional argument (0 by default) sets the level of detail",
+    "REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
+    "    Sets the time (in milliseconds) to wait between client reply buffer peak resets.",
+    "    In case NEVER is provided the last observed peak will never be reset",
+    "    In case RESET is provided the peak reset time will be restored to the default value",
+    "REPLYBUFFER RESIZING <0|1>",
+    "    Enable or disable the reply buffer resize cron job",
     "CLUSTERLINK KILL <to|from|all> <node-id>",
     "    Kills the link based on the direction to/from (both) with the provided node.",
     "HELP",
     "    Prints this help.",
 };
 
-/* A known DEBUG subcommand with the wrong number of arguments. */
-static void debug_wrong_args(cmd_ctx_t *ctx)
-{
-    resp_add_errorf(ctx->reply, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try DEBUG HELP.",
-                    (int)ctx->argvlen[1], (const char *)ctx->argv[1]);
-}
 
 /* DEBUG SLEEP <seconds>, with 7.0.15's float parsing and range check. */
 static void debug_sleep(cmd_ctx_t *ctx)
@@ -335,7 +354,7 @@ static void debug_reload(cmd_ctx_t *ctx)
 static void debug_actor_delay(cmd_ctx_t *ctx, _Atomic long long *delay_us)
 {
     if (ctx->argc != 3) {
-        debug_wrong_args(ctx);
+        debug_syntax_error(ctx);
         return;
     }
     if (!config_cluster_enabled()) {
@@ -365,7 +384,7 @@ static bool debug_test_hook(cmd_ctx_t *ctx)
         for (int i = 0; ctx->argc == 4 && i < 4; i++)
             if (arg_is(ctx->argv[3], ctx->argvlen[3], steps[i])) step = i;
         if (step < 0 || !arg_is(ctx->argv[2], ctx->argvlen[2], "hold")) {
-            debug_wrong_args(ctx);
+            debug_syntax_error(ctx);
             return true;
         }
         asm_set_hold(step);
@@ -383,7 +402,7 @@ static bool debug_test_hook(cmd_ctx_t *ctx)
                    : arg_is(ctx->argv[2], ctx->argvlen[2], "spread") ? workers_count()
                                                                      : -2;
         if (mode < 0) {
-            debug_wrong_args(ctx);
+            debug_syntax_error(ctx);
             return true;
         }
         placement_force(mode);
@@ -397,9 +416,10 @@ void cmd_debug(cmd_ctx_t *ctx)
 {
     const uint8_t *sub = ctx->argv[1];
     size_t sublen = ctx->argvlen[1];
+    if (debug_more(ctx)) return;   /* debug_keys.c */
     if (arg_is(sub, sublen, "sleep") || arg_is(sub, sublen, "drop-cluster-packet-filter")) {
         if (ctx->argc != 3) {
-            debug_wrong_args(ctx);
+            debug_syntax_error(ctx);
             return;
         }
         if (arg_is(sub, sublen, "sleep")) {
@@ -422,14 +442,14 @@ void cmd_debug(cmd_ctx_t *ctx)
     }
     if (arg_is(sub, sublen, "populate") || arg_is(sub, sublen, "set-active-expire")) {
         bool populate = arg_is(sub, sublen, "populate");
-        if (populate ? (ctx->argc < 3 || ctx->argc > 5) : ctx->argc != 3) debug_wrong_args(ctx);
+        if (populate ? (ctx->argc < 3 || ctx->argc > 5) : ctx->argc != 3) debug_syntax_error(ctx);
         else if (populate) debug_populate(ctx);
         else debug_set_active_expire(ctx);
         return;
     }
     if (arg_is(sub, sublen, "clusterlink")) {
         if (ctx->argc != 5 || !arg_is(ctx->argv[2], ctx->argvlen[2], "kill")) {
-            debug_wrong_args(ctx);
+            debug_syntax_error(ctx);
             return;
         }
         if (!config_cluster_enabled()) {
@@ -454,7 +474,7 @@ void cmd_debug(cmd_ctx_t *ctx)
         return;
     }
     if (arg_is(sub, sublen, "protocol") || arg_is(sub, sublen, "error") || arg_is(sub, sublen, "log")) {
-        if (ctx->argc != 3) debug_wrong_args(ctx);
+        if (ctx->argc != 3) debug_syntax_error(ctx);
         else if (arg_is(sub, sublen, "protocol")) debug_protocol(ctx);
         else if (arg_is(sub, sublen, "error")) debug_error(ctx);
         else debug_log(ctx);
@@ -464,7 +484,9 @@ void cmd_debug(cmd_ctx_t *ctx)
         arg_reply_help(ctx, debug_help, sizeof debug_help / sizeof debug_help[0]);
         return;
     }
-    resp_add_errorf(ctx->reply, "ERR unknown subcommand '%.*s'. Try DEBUG HELP.", (int)sublen, (const char *)sub);
+    /* 7.0.15 words an unknown subcommand and a known one with the wrong
+     * number of arguments the same way */
+    debug_syntax_error(ctx);
 }
 
 void cmd_shutdown(cmd_ctx_t *ctx)

@@ -133,13 +133,10 @@ typedef struct digest_acc {
     long long keys;
 } digest_acc_t;
 
-static void digest_entry(void *arg, ks_entry_t *e, long long expire_ms)
+/* d ^= what 7.0.15's xorObjectDigest mixes for e's value: its type, its
+ * contents, and the expire mark when it has a TTL. */
+static void value_digest(uint8_t d[20], ks_entry_t *e, bool has_ttl)
 {
-    digest_acc_t *a = arg;
-    uint8_t d[20] = { 0 };
-    size_t klen;
-    const uint8_t *key = ks_entry_key(e, &klen);
-    mix(d, key, klen);
     uint8_t type[4] = { 0, 0, 0, ks_entry_type(e) };
     mix(d, type, sizeof type);
     if (ks_entry_type(e) == KS_TYPE_STRING) {
@@ -183,7 +180,22 @@ static void digest_entry(void *arg, ks_entry_t *e, long long expire_ms)
             xor_sha1(d, pair, 20);
         }
     }
-    if (expire_ms != KS_NO_EXPIRE) xor_sha1(d, "!!expire!!", 10);
+    if (has_ttl) xor_sha1(d, "!!expire!!", 10);
+}
+
+void debug_value_digest(uint8_t d[20], struct keyspace *ks, ks_entry_t *e)
+{
+    value_digest(d, e, ks_entry_expire(ks, e) != KS_NO_EXPIRE);
+}
+
+static void digest_entry(void *arg, ks_entry_t *e, long long expire_ms)
+{
+    digest_acc_t *a = arg;
+    uint8_t d[20] = { 0 };
+    size_t klen;
+    const uint8_t *key = ks_entry_key(e, &klen);
+    mix(d, key, klen);
+    value_digest(d, e, expire_ms != KS_NO_EXPIRE);
     xor_sha1(a->fold, d, 20);
     a->keys++;
 }
@@ -223,12 +235,14 @@ static void debug_digest_reply(resp_buf_t *out, const uint8_t fold[20], long lon
 void cmd_debug_part(struct worker *w, struct remote_cmd *rc)
 {
     const queued_cmd_t *q = &rc->cmds[0];
+    if (debug_keyed_part(w, rc)) return;   /* debug_keys.c */
     if (debug_is_digest(q)) debug_digest_part(w, rc);
     else debug_populate_part(w, q, rc->now_ms);
 }
 
 void cmd_debug_merge(struct reply_slot *s, const struct remote_cmd *rc)
 {
+    if (debug_keyed_merge(s, rc)) return;
     if (debug_is_digest(&rc->cmds[0]) && rc->reply.len == 20) {
         /* DEBUG DIGEST: xor the workers' folds */
         s->count = -1;
@@ -240,6 +254,7 @@ void cmd_debug_merge(struct reply_slot *s, const struct remote_cmd *rc)
 
 void cmd_debug_reply(struct reply_slot *s)
 {
+    if (debug_keyed_reply(s)) return;
     if (s->count == -1 && s->acc.len == 20) debug_digest_reply(&s->buf, (const uint8_t *)s->acc.data, s->sum);
     else resp_add_simple(&s->buf, "OK");
 }

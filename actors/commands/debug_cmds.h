@@ -2,7 +2,10 @@
 #ifndef SHOAL_ACTORS_DEBUG_CMDS_H
 #define SHOAL_ACTORS_DEBUG_CMDS_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include "actors/worker/client.h"
+#include "actors/worker/keyspace.h"
 
 /* DEBUG POPULATE count [prefix] [size] (argc 3..5): validates, then fans
  * out; each worker creates the missing keys whose slot it owns. DEBUG DIGEST
@@ -17,5 +20,21 @@ void debug_protocol(cmd_ctx_t *ctx);
 void debug_error(cmd_ctx_t *ctx);
 /* DEBUG LOG message (argc 3): the message in the server log. */
 void debug_log(cmd_ctx_t *ctx);
+/* d (20 bytes) mixed with what 7.0.15's DEBUG DIGEST-VALUE digests of e's
+ * value: type, contents, expire mark. Owner thread of ks. */
+struct keyspace;
+void debug_value_digest(uint8_t d[20], struct keyspace *ks, ks_entry_t *e);
+
+/* debug_keys.c: DIGEST-VALUE, OBJECT, LISTPACK, QUICKLIST (each worker
+ * answers for the keys of its slots), CHANGE-REPL-ID, QUICKLIST-PACKED-
+ * THRESHOLD, REPLYBUFFER and STRINGMATCH-TEST. debug_more handles ctx's
+ * subcommand if it is one of these (true) or leaves it (false). */
+bool debug_more(cmd_ctx_t *ctx);
+/* 7.0.15's answer to an unknown DEBUG subcommand or a wrong argument count. */
+void debug_syntax_error(cmd_ctx_t *ctx);
+/* The fan-out callbacks of the keyed ones (false: not one of them). */
+bool debug_keyed_part(struct worker *w, struct remote_cmd *rc);
+bool debug_keyed_merge(struct reply_slot *s, const struct remote_cmd *rc);
+bool debug_keyed_reply(struct reply_slot *s);
 
 #endif

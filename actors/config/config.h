@@ -218,6 +218,10 @@ void config_key_save_delay(void);
  * HyperLogLog turns dense. Any thread, no lock. */
 long long config_hll_sparse_max_bytes(void);
 
+/* A memory value as 7.0.15's memtoull reads it ("100", "5gb", "1k"): 1 and
+ * *out, or 0 when it is not one. */
+int config_memtoull(const char *s, unsigned long long *out);
+
 /* Any directive by name (aliases accepted, case-insensitive): writes the
  * value exactly as CONFIG GET shows it. Returns the length, or -1 if there
  * is no such directive. */

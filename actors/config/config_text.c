@@ -130,6 +130,8 @@ int cfg_memtoull(const char *s, unsigned long long *out)
     return 1;
 }
 
+int config_memtoull(const char *s, unsigned long long *out) { return cfg_memtoull(s, out); }
+
 void cfg_format_memory(char *buf, size_t cap, long long bytes)
 {
     const long long gb = 1024LL * 1024 * 1024, mb = 1024LL * 1024, kb = 1024;

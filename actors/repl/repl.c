@@ -530,6 +530,25 @@ void repl_request_kill_replicas(remote_cmd_t *rc)
     rt_send(repl_actor(), &rc->hdr);
 }
 
+void repl_request_change_id(remote_cmd_t *rc)
+{
+    rc->hdr.type = RM_CHANGE_ID;
+    rt_send(repl_actor(), &rc->hdr);
+}
+
+/* RM_CHANGE_ID: the replicas we serve keep their links; their next PSYNC
+ * with the old id will need a full sync, which is what tests use it for. */
+static void on_change_id(repl_actor_state_t *ra, remote_cmd_t *rc)
+{
+    LOG_WARNING("Changing replication IDs after receiving DEBUG change-repl-id");
+    rt_random_hex(ra->replid, REPL_ID_LEN);
+    memcpy(ra->replid2, zero_id, sizeof ra->replid2);
+    ra->second_offset = -1;
+    ra_publish(ra);
+    resp_add_simple(&rc->reply, "OK");
+    worker_reply_async(rc);
+}
+
 /* ---------------- role changes ---------------- */
 
 static void check_role(repl_actor_state_t *ra)
@@ -707,6 +726,9 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
     }
     case RM_KILL:
         on_kill(ra, (remote_cmd_t *)msg);
+        break;
+    case RM_CHANGE_ID:
+        on_change_id(ra, (remote_cmd_t *)msg);
         break;
     case RM_SAVE:
         ra_save_request(ra, (repl_save_cut_t *)msg);

@@ -238,6 +238,9 @@ void repl_request_aof_rewrite(void);
 /* CLIENT KILL TYPE replica (and its filters): the replication actor owns the
  * replica connections; it answers the count. */
 void repl_request_kill_replicas(struct remote_cmd *rc);
+/* DEBUG CHANGE-REPL-ID: a new random replid, replid2 cleared (as 7.0.15's
+ * changeReplicationId + clearReplicationId2); +OK through worker_reply_async. */
+void repl_request_change_id(struct remote_cmd *rc);
 
 /* DEBUG SLEEP: the whole node stops for rc->arg_us microseconds, as
  * redis-server's single thread does: a stop-the-world cut parks every worker

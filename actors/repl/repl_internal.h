@@ -35,6 +35,7 @@ enum repl_msg {
     RM_SAVE,              /* repl_save_cut_t: a save's cut (rdb_save.c) */
     RM_GETACK,            /* rt_msg_t: send REPLCONF GETACK to the replicas (shutdown) */
     RM_AOF_REWRITE,       /* rt_msg_t: BGREWRITEAOF wants a cut (repl_request_aof_rewrite) */
+    RM_CHANGE_ID,         /* remote_cmd_t: DEBUG CHANGE-REPL-ID */
 };
 
 /* Messages to a sender actor. */

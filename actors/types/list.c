@@ -615,6 +615,7 @@ void list_iter_insert_prev(list_iter_t *it, bool after, const uint8_t *p, size_t
 /* ---- nodes for RDB ---- */
 
 size_t list_node_count(const list_node_t *n) { return n->count; }
+size_t list_node_lpsz(const list_node_t *n) { return n->lpsz; }
 const list_node_t *list_first_node(const list_t *l) { return l->head; }
 const list_node_t *list_next_node(const list_node_t *n) { return n->next; }
 

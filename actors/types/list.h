@@ -100,6 +100,8 @@ size_t list_mem(const list_t *l);
 typedef void (*list_elem_cb)(void *arg, const uint8_t *p, size_t len);
 typedef bool (*list_node_cb)(void *arg, const list_node_t *n, size_t count);
 size_t list_node_count(const list_node_t *n);
+/* The node's bytes as a 7.0.15 listpack (DEBUG OBJECT's ql_uncompressed_size). */
+size_t list_node_lpsz(const list_node_t *n);
 const list_node_t *list_first_node(const list_t *l);
 const list_node_t *list_next_node(const list_node_t *n);
 void list_node_foreach(const list_node_t *n, list_elem_cb cb, void *arg);

@@ -123,3 +123,32 @@ def block(srv, *cmd, proto=2):
         c.call("HELLO", "3")
     c.send(h.encode(*cmd))
     return c
+
+
+def assert_same_sessions(ref, node, session, protos=(2, 3)):
+    """Runs session(server, proto) -> [replies] on ref (redis-server) then on node, for
+    each protocol, and asserts the lists equal reply by reply (naming the first that
+    differs)."""
+    for proto in protos:
+        want = session(ref, proto)
+        got = session(node, proto)
+        for i, (w, g) in enumerate(zip(want, got)):
+            assert g == w, f"RESP{proto} reply {i}: redis {w!r}, shoal {g!r}"
+        assert len(got) == len(want), f"RESP{proto}: {len(got)} replies, redis gave {len(want)}"
+
+
+class conn:
+    """`with conn(server, proto) as c:` a raw connection, switched to RESP3 by HELLO 3
+    when proto is 3."""
+
+    def __init__(self, server, proto, timeout=5.0):
+        self.c = server.raw(timeout=timeout)
+        self.proto = proto
+
+    def __enter__(self):
+        if self.proto == 3:
+            assert isinstance(self.c.call("HELLO", "3"), h.Map)
+        return self.c
+
+    def __exit__(self, *exc):
+        self.c.close()

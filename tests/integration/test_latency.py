@@ -12,6 +12,7 @@ not start.
 """
 import re
 
+import diffhelpers as dh
 import helpers as h
 
 DEBUG = ["--enable-debug-command", "yes"]
@@ -27,9 +28,7 @@ def _norm(b):
 
 def _session(srv, proto):
     out = []
-    with srv.raw() as c:
-        if proto == 3:
-            assert isinstance(c.call("HELLO", "3"), h.Map)
+    with dh.conn(srv, proto) as c:
         out.append(c.raw("LATENCY", "HELP"))
         out.append(c.raw("LATENCY", "DOCTOR"))
         out.append(c.raw("LATENCY", "LATEST"))
@@ -65,8 +64,4 @@ def _session(srv, proto):
 def test_latency_as_redis(servers):
     s = servers.shoal(extra_args=DEBUG + ["--worker-threads", "2"], base_args="standalone")
     r = servers.redis(extra_args=DEBUG, base_args="standalone")
-    for proto in (2, 3):
-        want = _session(r, proto)
-        got = _session(s, proto)
-        for i, (w, g) in enumerate(zip(want, got)):
-            assert g == w, f"RESP{proto} reply {i}: redis {w!r}, shoal {g!r}"
+    dh.assert_same_sessions(r, s, _session)
