@@ -43,13 +43,7 @@ uint32_t cmd_fcall_flags(uint32_t flags, int argc, const uint8_t **argv, const s
 {
     unsigned f;
     if (argc < 2 || !fn_reg_func_flags(argv[1], argvlen[1], &f)) return flags;
-    /* 7.0.15's scriptFlagsToCmdFlags: the function's flags replace the
-     * command's write, deny-oom, stale and may-replicate */
-    flags &= ~(uint32_t)(CMD_STALE | CMD_DENYOOM | CMD_WRITE | CMD_MAY_REPLICATE);
-    if (!(f & (SCRIPT_F_ALLOW_OOM | SCRIPT_F_NO_WRITES))) flags |= CMD_DENYOOM;
-    if (!(f & SCRIPT_F_NO_WRITES)) flags |= CMD_WRITE;
-    if (f & SCRIPT_F_ALLOW_STALE) flags |= CMD_STALE;
-    return flags;
+    return script_cmd_flags(flags, f);
 }
 void cmd_fcall_ro(cmd_ctx_t *ctx) { fn_call(ctx, true); }
 

@@ -6,6 +6,7 @@
  * state (script_lua.c), atomically with the worker's other commands. A
  * keyless script runs on the caller's worker. See docs/scripting.md.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -57,6 +58,43 @@ static void evalsha_generic(cmd_ctx_t *ctx, bool ro)
     }
     sha[40] = 0;
     script_run(ctx, sha, NULL, 0, numkeys, ro);
+}
+
+uint32_t script_cmd_flags(uint32_t flags, unsigned f)
+{
+    /* 7.0.15's scriptFlagsToCmdFlags: the script's flags replace the
+     * command's write, deny-oom, stale and may-replicate */
+    flags &= ~(uint32_t)(CMD_STALE | CMD_DENYOOM | CMD_WRITE | CMD_MAY_REPLICATE);
+    if (!(f & (SCRIPT_F_ALLOW_OOM | SCRIPT_F_NO_WRITES))) flags |= CMD_DENYOOM;
+    if (!(f & SCRIPT_F_NO_WRITES)) flags |= CMD_WRITE;
+    if (f & SCRIPT_F_ALLOW_STALE) flags |= CMD_STALE;
+    return flags;
+}
+
+/* 7.0.15's evalGetCommandFlags: a script with a shebang (from the call, or
+ * the cache for EVALSHA) is a write unless it says no-writes, so a replica
+ * redirects it with -MOVED like any write; without one (compatibility mode)
+ * the command's own flags stay. */
+uint32_t cmd_eval_flags(uint32_t flags, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    if (argc < 2) return flags;
+    bool sha = argvlen[0] >= 7 && (argv[0][4] == 's' || argv[0][4] == 'S');
+    char *body = NULL;
+    size_t len = argvlen[1];
+    if (sha) {
+        if (argvlen[1] != 40) return flags;
+        char hex[41];
+        for (int i = 0; i < 40; i++) hex[i] = (char)(argv[1][i] | 0x20);
+        hex[40] = '\0';
+        body = script_cache_get(hex, &len);
+        if (!body) return flags;
+    }
+    unsigned f;
+    size_t skip;
+    bool ok = script_shebang(sha ? body : (const char *)argv[1], len, &f, &skip, NULL);
+    free(body);
+    if (!ok || (f & SCRIPT_F_COMPAT)) return flags;
+    return script_cmd_flags(flags, f);
 }
 
 void cmd_eval(cmd_ctx_t *ctx) { eval_generic(ctx, false); }

@@ -1,5 +1,6 @@
 /* cmdtable_script.c - EVAL and SCRIPT entries, as redis-server 7.0.15 lists them (data only). */
 #include "actors/commands/commands.h"
+#include "actors/commands/script.h"
 
 /* The script's keys: numkeys at argv[2], the keys after it. */
 static const cmd_keyspec_t keyspecs_eval[] = {
@@ -88,14 +89,14 @@ cmd_def_t cmdtable_script[] = {
     {
         .name = "eval", .arity = -3, .flags = EVAL_FLAGS | CMD_MAY_REPLICATE, .flag_names = "noscript stale skip_monitor no_mandatory_keys movablekeys",
         .acl_categories = "slow scripting", .keyspecs = keyspecs_eval, .keyspec_count = 1,
-        .exec = CMD_EXEC_KEYED, .handler = cmd_eval,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_eval, .call_flags = cmd_eval_flags,
         .summary = "Execute a Lua script server side", .since = "2.6.0", .group = "scripting",
         .complexity = "Depends on the script that is executed.", .args = args_eval, .arg_count = 4,
     },
     {
         .name = "evalsha", .arity = -3, .flags = EVAL_FLAGS | CMD_MAY_REPLICATE, .flag_names = "noscript stale skip_monitor no_mandatory_keys movablekeys",
         .acl_categories = "slow scripting", .keyspecs = keyspecs_evalsha, .keyspec_count = 1,
-        .exec = CMD_EXEC_KEYED, .handler = cmd_evalsha,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_evalsha, .call_flags = cmd_eval_flags,
         .summary = "Execute a Lua script server side", .since = "2.6.0", .group = "scripting",
         .complexity = "Depends on the script that is executed.", .args = args_evalsha, .arg_count = 4,
     },
@@ -103,7 +104,7 @@ cmd_def_t cmdtable_script[] = {
         .name = "eval_ro", .arity = -3, .flags = EVAL_FLAGS | CMD_READONLY,
         .flag_names = "readonly noscript stale skip_monitor no_mandatory_keys movablekeys",
         .acl_categories = "slow scripting", .keyspecs = keyspecs_eval_ro, .keyspec_count = 1,
-        .exec = CMD_EXEC_KEYED, .handler = cmd_eval_ro,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_eval_ro, .call_flags = cmd_eval_flags,
         .summary = "Execute a read-only Lua script server side", .since = "7.0.0", .group = "scripting",
         .complexity = "Depends on the script that is executed.", .args = args_eval, .arg_count = 4,
     },
@@ -111,7 +112,7 @@ cmd_def_t cmdtable_script[] = {
         .name = "evalsha_ro", .arity = -3, .flags = EVAL_FLAGS | CMD_READONLY,
         .flag_names = "readonly noscript stale skip_monitor no_mandatory_keys movablekeys",
         .acl_categories = "slow scripting", .keyspecs = keyspecs_evalsha_ro, .keyspec_count = 1,
-        .exec = CMD_EXEC_KEYED, .handler = cmd_evalsha_ro,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_evalsha_ro, .call_flags = cmd_eval_flags,
         .summary = "Execute a read-only Lua script server side", .since = "7.0.0", .group = "scripting",
         .complexity = "Depends on the script that is executed.", .args = args_evalsha, .arg_count = 4,
     },

@@ -31,6 +31,11 @@ enum { SCRIPT_REPL_AOF = 1, SCRIPT_REPL_REPLICA = 2 };
  * error in r (when not NULL) for a bad one. */
 bool script_shebang(const char *body, size_t len, unsigned *flags, size_t *skip, resp_buf_t *r);
 
+/* The flags of a call of a script with these shebang flags (7.0.15's
+ * scriptFlagsToCmdFlags), and EVAL*'s call_flags (cmd_script.c). */
+uint32_t script_cmd_flags(uint32_t flags, unsigned script_flags);
+uint32_t cmd_eval_flags(uint32_t flags, int argc, const uint8_t **argv, const size_t *argvlen);
+
 /* Lower-case hex sha1 of bytes, NUL-terminated into out[41]. */
 void script_sha1hex(char out[41], const void *bytes, size_t len);
 

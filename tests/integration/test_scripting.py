@@ -316,3 +316,25 @@ def test_eval_held_by_write_pause_as_redis(snode, sref):
                 waited = time.monotonic() - t0
                 assert (waited >= 0.3) == held, (srv.kind, cmd, waited)
                 assert admin.call("CLIENT", "UNPAUSE") == "OK"
+
+
+def test_shebang_write_script_moved_from_replica(servers):
+    """A script with a shebang and without no-writes is a write (7.0.15's
+    evalGetCommandFlags): a READONLY replica redirects EVAL and EVALSHA of it with
+    -MOVED, as any write (Redis's cluster suite 16-transactions-on-replica); a
+    no-writes script and a script without shebang (compatibility mode) run there."""
+    import replhelpers as rh
+    got = {}
+    for kind in ("shoal", "redis"):
+        master, replica, _ = rh.make_pair(servers, kind, kind)
+        with replica.raw() as c:
+            assert c.call("READONLY") == "OK"
+            sha = c.call("SCRIPT", "LOAD", "#!lua\nreturn redis.call('del', KEYS[1])")
+            replies = [c.raw("EVAL", "#!lua\nreturn redis.call('del', KEYS[1])", "1", "a"),
+                       c.raw("EVALSHA", sha, "1", "a"),
+                       c.raw("EVAL", "#!lua flags=no-writes\nreturn 1", "1", "a"),
+                       c.raw("EVAL", "return 1", "1", "a"),
+                       c.raw("EVAL_RO", "#!lua\nreturn 1", "1", "a")]
+        got[kind] = [r[:6] if r.startswith(b"-MOVED") else r for r in replies]
+    assert got["shoal"][0] == b"-MOVED"
+    assert got["shoal"] == got["redis"]
