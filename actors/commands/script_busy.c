@@ -100,17 +100,18 @@ int script_busy_running(resp_buf_t *r)
 
 static _Atomic int g_threshold_idx = CONFIG_IDX_UNSET;
 
-static void hook(lua_State *L, lua_Debug *ar)
+/* The threshold check and, past it, the polling of the worker's clients;
+ * true when the script is to be killed. */
+static bool busy_tick(void)
 {
-    (void)ar;
     run_slot_t *s = tl_busy.slot;
-    if (!s) return;
+    if (!s) return false;
     /* relaxed for all the slot's fields: each is a flag read on its own; the
      * kill request needs no data but itself */
     if (atomic_load_explicit(&s->state, memory_order_relaxed) != RUN_BUSY) {
         long long limit = config_num_cached(&g_threshold_idx, "busy-reply-threshold");
         long long elapsed = rt_mono_ms() - tl_busy.start_ms;
-        if (elapsed < limit) return;
+        if (elapsed < limit) return false;
         bool is_eval = atomic_load_explicit(&s->is_eval, memory_order_relaxed);
         LOG_WARNING("Slow script detected: still in execution after %lld milliseconds. You can try killing the "
                     "script using the %s command. Script name is: %s.", elapsed,
@@ -120,14 +121,20 @@ static void hook(lua_State *L, lua_Debug *ar)
         worker_busy_begin(tl_busy.w, is_eval);
     }
     worker_busy_poll(tl_busy.w);
-    if (atomic_load_explicit(&s->kill, memory_order_relaxed)) {
-        LOG_WARNING("Lua script killed by user with SCRIPT KILL.");
-        /* every line from now on: a pcall in the script cannot catch the kill and go on */
-        lua_sethook(L, hook, LUA_MASKLINE, 0);
-        static const char killed_text[] = "Script killed by user with SCRIPT KILL...";
-        script_push_error(L, killed_text, sizeof killed_text - 1);
-        lua_error(L);
-    }
+    return atomic_load_explicit(&s->kill, memory_order_relaxed);
+}
+
+bool script_busy_tick(void) { return busy_tick(); }
+
+static void hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    if (!busy_tick()) return;
+    LOG_WARNING("Lua script killed by user with SCRIPT KILL.");
+    /* every line from now on: a pcall in the script cannot catch the kill and go on */
+    lua_sethook(L, hook, LUA_MASKLINE, 0);
+    script_push_error(L, SCRIPT_KILLED_TEXT, sizeof SCRIPT_KILLED_TEXT - 1);
+    lua_error(L);
 }
 
 void script_busy_start(lua_State *L, const cmd_ctx_t *ctx, const char *name, bool is_eval)

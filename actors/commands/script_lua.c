@@ -37,6 +37,7 @@
 #include "actors/worker/client.h"
 #include "actors/worker/evict.h"
 #include "actors/worker/worker.h"
+#include "actors/worker/xscript.h"
 #include "proto/slot.h"
 #include "runtime/log.h"
 #include "actors/acl/acl.h"
@@ -49,12 +50,14 @@ typedef struct run {
     bool ro;
     int nkeys;                    /* declared keys: argv[3 .. 3+nkeys) */
     unsigned flags;               /* SCRIPT_F_*: the shebang's */
-    int slot;                     /* with a shebang lacking allow-cross-slot-keys: the slot of the
-                                   * first key a call touched (declared keys do not count, as in 7.0.15) */
+    int slot;                     /* with a shebang lacking allow-cross-slot-keys: the slot the calls
+                                   * keep to (the declared keys', else the first key a call touched;
+                                   * 7.0.15's client slot, which routing set) */
     int resp;                     /* redis.setresp */
     int repl;                     /* redis.set_repl: SCRIPT_REPL_* of the calls from now on */
     bool oom;                     /* out of memory when the script started (7.0.15's pre_command_oom_state) */
     bool dirty;                   /* a write ran: from then on a denyoom call is not refused */
+    bool crossed;                 /* a call reached keys of another worker (xscript.h) */
 } run_t;
 
 static __thread lua_State *tl_lua;
@@ -87,9 +90,6 @@ static int raise_error(lua_State *L, const char *e)
 static const char *key_refused(run_t *run, const uint8_t *key, size_t len)
 {
     cmd_ctx_t *ctx = run->ctx;
-    bool declared = false;
-    for (int i = 0; i < run->nkeys && !declared; i++)
-        declared = ctx->argvlen[3 + i] == len && !memcmp(ctx->argv[3 + i], key, len);
     unsigned slot = slot_of_key(key, len);
     if (config_cluster_enabled()) {
         /* A script without a shebang may touch keys of any slot this node
@@ -115,10 +115,8 @@ static const char *key_refused(run_t *run, const uint8_t *key, size_t len)
             run->slot = (int)slot;
         }
     }
-    /* A key another worker of this node keeps is not reachable from here
-     * (declared keys are: the dispatcher brought them, xcmd.c). */
-    if (!declared && worker_of_slot(slot) != worker_index(ctx->worker))
-        return "Script attempted to access a non local key in a cluster node";
+    /* A key another worker of this node keeps is reached through the
+     * node's cross-worker session (generic_call, actors/worker/xscript.h). */
     return NULL;
 }
 
@@ -269,6 +267,16 @@ static int generic_call(lua_State *L, bool raise)
         for (int i = 0; i < n && !err; i++) err = key_refused(run, argv[pos[i]], argvlen[pos[i]]);
         if (!err && n > 0 && config_cluster_enabled()) err = call_slot_refused(run, cmd, argc, argv, argvlen, pos, n);
     }
+    /* Keys another worker keeps: the node's session first (all other
+     * workers stand still until the script ends). Declared keys are here. */
+    cmd_ctx_t *ctx = run->ctx;
+    xscript_keys_t here = { ctx->argv + 3, ctx->argvlen + 3, run->nkeys };
+    bool cross = !err && xscript_call_is_cross(ctx->worker, cmd, argc, argv, argvlen, &here);
+    if (cross && !xscript_acquire(ctx->worker, script_busy_tick)) {
+        err = SCRIPT_KILLED_TEXT;
+        raise = true;             /* a kill is not the call's error: redis.pcall does not take it */
+    }
+    run->crossed |= cross;
     if (err) {
         args_free(&a);
         lua_pop(L, argc);
@@ -281,13 +289,13 @@ static int generic_call(lua_State *L, bool raise)
     }
     resp_buf_t out;
     resp_buf_init(&out, run->resp);
-    cmd_ctx_t *ctx = run->ctx;
     /* REPL_NONE: what the call appended to the stream is taken back. AOF
      * and replicas share one stream here, so REPL_AOF and REPL_REPLICA
      * propagate to both (docs/scripting.md). */
     struct repl_wbuf *rb = worker_repl(ctx->worker);
     repl_wbuf_pos_t before = repl_wbuf_tell(rb);
-    dispatch_run_for(ctx->worker, 0, cmd, argc, argv, argvlen, &out, ctx->now_ms);
+    if (cross) xscript_run(ctx->worker, cmd, argc, argv, argvlen, &out, ctx->now_ms, &here);
+    else dispatch_run_for(ctx->worker, 0, cmd, argc, argv, argvlen, &out, ctx->now_ms);
     if (run->repl == 0) repl_wbuf_rewind(rb, before);
     args_free(&a);
     lua_pop(L, argc);
@@ -807,13 +815,21 @@ void script_lua_invoke(cmd_ctx_t *ctx, lua_State *L, const char *name, unsigned 
         set_array(L, "KEYS", ctx->argv + 3, ctx->argvlen + 3, numkeys);
         set_array(L, "ARGV", ctx->argv + 3 + numkeys, ctx->argvlen + 3 + numkeys, ctx->argc - 3 - numkeys);
     }
-    run_t run = { .ctx = ctx, .ro = ro, .nkeys = numkeys, .flags = flags, .slot = -1, .resp = 2,
+    int slot = numkeys > 0 && config_cluster_enabled() ? (int)slot_of_key(ctx->argv[3], ctx->argvlen[3]) : -1;
+    run_t run = { .ctx = ctx, .ro = ro, .nkeys = numkeys, .flags = flags, .slot = slot, .resp = 2,
                   .repl = SCRIPT_REPL_AOF | SCRIPT_REPL_REPLICA, .oom = script_oom(ctx) };
     tl_run = &run;
     /* The script's writes reach replicas and the AOF as its commands, in
      * one MULTI/EXEC when more than one (repl_multi_end), unless the script
      * itself runs inside a transaction that already wraps them. */
     struct repl_wbuf *rb = worker_repl(ctx->worker);
+    /* A script that reached another worker's keys before takes the node's
+     * session before it starts (xscript.c says why). */
+    char learned[300];
+    snprintf(learned, sizeof learned, "xs_%s", name);
+    lua_getfield(L, LUA_REGISTRYINDEX, learned);
+    if (lua_toboolean(L, -1)) xscript_acquire(ctx->worker, NULL);
+    lua_pop(L, 1);
     bool wrap = rb && !repl_in_multi(rb);
     if (wrap) repl_multi_begin(rb);
     blocking_hold(ctx->worker, true);   /* clients waiting on keys are served once, at the end */
@@ -822,7 +838,12 @@ void script_lua_invoke(cmd_ctx_t *ctx, lua_State *L, const char *name, unsigned 
     script_busy_stop(L);
     blocking_hold(ctx->worker, false);
     if (wrap) repl_multi_end(rb);
+    xscript_end(ctx->worker);           /* inside a transaction: at its end */
     tl_run = NULL;
+    if (run.crossed) {
+        lua_pushboolean(L, 1);
+        lua_setfield(L, LUA_REGISTRYINDEX, learned);
+    }
     if (err) {
         if (lua_istable(L, -1)) {
             script_add_error_table(ctx->reply, L, name);

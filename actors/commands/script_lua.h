@@ -55,6 +55,10 @@ void script_busy_start(lua_State *L, const cmd_ctx_t *ctx, const char *name, boo
 void script_busy_stop(lua_State *L);
 void script_busy_note_write(void);
 const char *script_kill(bool is_eval);
+/* What a busy script's hook does, from a wait of the script outside Lua (for
+ * another worker's keys): true when the script is to be killed. */
+bool script_busy_tick(void);
+#define SCRIPT_KILLED_TEXT "Script killed by user with SCRIPT KILL..."
 /* FUNCTION STATS's running_script: 0 when no script is busy; 1 when an
  * EVAL is (STATS answers -BUSY, as 7.0.15); 2 when a function is, with its
  * map (name, command, duration_ms) added to r. */

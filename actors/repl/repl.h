@@ -131,6 +131,10 @@ void repl_wbuf_clear(struct repl_wbuf *b);
 void repl_wbuf_free(struct repl_wbuf *b);
 /* Hands the buffered bytes to the replication actor (no-op when empty). */
 void repl_flush(struct repl_wbuf *b);
+/* As repl_flush, and inside an open transaction the bytes before it (a
+ * script that waits for another worker's script, actors/worker/xscript.c:
+ * the effects of its worker's earlier commands go to the stream first). */
+void repl_flush_before_multi(struct repl_wbuf *b);
 
 /* Shutdown: asks every replica for an ACK now (REPLCONF GETACK), so that
  * the wait for them to catch up ends as soon as they have. Any thread. */

@@ -10,6 +10,7 @@
  */
 #include "actors/commands/function.h"
 #include "actors/repl/repl_actor_internal.h"
+#include "actors/worker/xscript.h"
 #include "runtime/random.h"
 #include "runtime/xmalloc.h"
 
@@ -97,7 +98,9 @@ static void cut_on_worker(worker_t *w, rt_msg_t *msg)
     a->cut = cut;
     a->worker = worker_index(w);
     rt_send(repl_actor(), &a->hdr);
+    worker_wait_begin(w, cut, ~0ULL);   /* every worker's: a script's session may count on it (xscript.h) */
     cut_wait_released(cut);
+    worker_wait_end(w);
     if (cut->kind == CUT_SYNC || (cut->kind == CUT_REWRITE && !cut->rewrite_forked)) {
         rdb_save_encode_part(worker_keyspace(w), cut->now_ms, cut->compress, &cut->parts[worker_index(w)]);
     } else if (cut->kind == CUT_SAVE && !cut->save->taken) {

@@ -146,6 +146,25 @@ void repl_flush(repl_wbuf_t *b)
     aof_handover(m->data, m->len, repl_actor(), &m->hdr);
 }
 
+void repl_flush_before_multi(repl_wbuf_t *b)
+{
+    if (!b || !b->in_multi) {
+        repl_flush(b);
+        return;
+    }
+    if (b->multi_mark == 0) return;
+    resp_buf_t open_part;         /* the transaction's effects so far stay */
+    resp_buf_init(&open_part, 2);
+    resp_buf_append(&open_part, b->out.data + b->multi_mark, b->out.len - b->multi_mark);
+    b->out.len = b->multi_mark;
+    b->in_multi = false;
+    repl_flush(b);
+    b->in_multi = true;
+    b->multi_mark = 0;
+    resp_buf_free(&b->out);
+    b->out = open_part;
+}
+
 /* ---- effects ---- */
 
 static bool name_is(const struct cmd_def *cmd, const char *n) { return !strcmp(cmd->name, n); }

@@ -17,7 +17,9 @@
 #include "actors/commands/commands.h"
 #include "actors/worker/client.h"
 #include "actors/worker/stats.h"
+#include "actors/worker/unixsock.h"
 #include "actors/worker/worker_internal.h"
+#include "actors/worker/xscript.h"
 #include "runtime/actor.h"
 
 /* While a script is busy (worker_busy_begin): true, with -BUSY replied,
@@ -44,10 +46,12 @@ bool worker_busy_refused(client_t *c, int argc, const uint8_t **argv, const size
 
 /* A connection accept_cb would deal to `target`: a worker in a busy script
  * reads no messages, so one dealt to it would hang until the script ends
- * (7.0.15 answers it -BUSY); this worker takes it instead. */
+ * (7.0.15 answers it -BUSY); this worker takes it instead. So while a
+ * script holds the other workers (xscript.h): they read no messages. */
 int worker_busy_retarget(const worker_t *w, int target)
 {
-    if (target != w->index && atomic_load_explicit(&g_workers[target]->script_busy, memory_order_relaxed))
+    if (target != w->index &&
+        (atomic_load_explicit(&g_workers[target]->script_busy, memory_order_relaxed) || xscript_active()))
         return w->index;
     return target;
 }
@@ -74,6 +78,14 @@ void worker_busy_poll(worker_t *w)
     long long now = rt_mono_ms();
     if (now == w->busy_polled_ms) return;
     w->busy_polled_ms = now;
+    /* New connections too, as processEventsWhileBlocked accepts them: with
+     * every worker in or held by a script (xscript.c) nobody else would,
+     * and SCRIPT KILL often comes on a new connection (redis-cli). */
+    if (!w->accept_resting) {
+        for (int k = 0; k < w->nlisten; k++) worker_accept_cb(NULL, &w->listen_w[k], 0);
+        for (int k = 0; k < w->ntls_listen; k++) worker_accept_cb(NULL, &w->tls_listen_w[k], 0);
+        if (unixsock_fd() >= 0) worker_accept_cb(NULL, &w->unix_listen_w, 0);
+    }
     client_t *next;
     for (client_t *c = w->clients; c; c = next) {
         next = c->next;

@@ -37,6 +37,7 @@
 #include "actors/worker/monitor.h"
 #include "actors/worker/worker_internal.h"
 #include "actors/worker/xcmd.h"
+#include "actors/worker/xscript.h"
 #include "actors/worker/xwait.h"
 #include "proto/slot.h"
 #include "runtime/log.h"
@@ -544,6 +545,7 @@ void dispatch_execute_batch(worker_t *w, remote_cmd_t *rc)
     }
     w->exec_acl_uid = 0;
     if (rc->is_exec) repl_multi_end(w->repl);
+    xscript_end(w);               /* a script of it reached other workers' keys: they go on now */
     blocking_hold(w, false);
 }
 

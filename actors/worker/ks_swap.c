@@ -14,6 +14,7 @@
 
 #include "actors/worker/keyspace.h"
 #include "actors/worker/worker_internal.h"
+#include "actors/worker/xscript.h"
 #include "runtime/xmalloc.h"
 
 /* The rendezvous, shared by the swap's messages. */
@@ -47,7 +48,9 @@ static void bar_wait(swap_bar_t *b)
 static void swap_run(worker_t *w, rt_msg_t *msg)
 {
     swap_msg_t *m = (swap_msg_t *)msg;
+    worker_wait_begin(w, m->bar, ~0ULL);   /* every worker's (xscript.h) */
     bar_wait(m->bar);
+    worker_wait_end(w);
     ks_free(w->ks);
     w->ks = m->ks;
     worker_keyspace_adopted(w);

@@ -26,6 +26,7 @@
 #include "actors/repl/repl.h"
 #include "actors/worker/acl_gate.h"
 #include "actors/worker/worker_internal.h"
+#include "actors/worker/xscript.h"
 #include "actors/worker/client.h"
 #include "actors/commands/commands.h"
 #include "actors/worker/blocking.h"
@@ -334,6 +335,7 @@ static void txn_step(client_t *c)
     blocking_hold(w, true);       /* waiting clients are served once the commands run here end */
     txn_step_inner(c);
     repl_multi_end(w->repl);
+    xscript_end(w);               /* a script of it reached other workers' keys: they go on now */
     blocking_hold(w, false);
 }
 

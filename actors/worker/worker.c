@@ -517,7 +517,7 @@ static void accept_rest(worker_t *w)
 
 /* Any worker may win the accept; connections are then dealt round-robin
  * over the workers that take connections now (placement.h). */
-static void accept_cb(struct ev_loop *loop, ev_io *lw, int revents)
+void worker_accept_cb(struct ev_loop *loop, ev_io *lw, int revents)
 {
     (void)revents; (void)loop;
     worker_t *w = lw->data;
@@ -839,7 +839,7 @@ static void on_listeners(worker_t *w, listen_swap_msg_t *m)
     *n = m->nfds;
     for (int k = 0; k < m->nfds; k++) {
         if (!m->tls) w->listen_fds[k] = m->fds[k];
-        ev_io_init(&ws[k], accept_cb, m->fds[k], EV_READ);
+        ev_io_init(&ws[k], worker_accept_cb, m->fds[k], EV_READ);
         ws[k].data = w;
         /* While resting after EMFILE the backoff timer starts them. */
         if (!w->accept_resting) ev_io_start(loop, &ws[k]);
@@ -936,12 +936,12 @@ int workers_start(int n, const int *listen_fds, int nlisten)
         w->nlisten = nlisten;
         for (int k = 0; k < nlisten && k < 16; k++) {
             w->listen_fds[k] = listen_fds[k];
-            ev_io_init(&w->listen_w[k], accept_cb, listen_fds[k], EV_READ);
+            ev_io_init(&w->listen_w[k], worker_accept_cb, listen_fds[k], EV_READ);
             w->listen_w[k].data = w;
             ev_io_start(loop, &w->listen_w[k]);
         }
         if (unixsock_fd() >= 0) {
-            ev_io_init(&w->unix_listen_w, accept_cb, unixsock_fd(), EV_READ);
+            ev_io_init(&w->unix_listen_w, worker_accept_cb, unixsock_fd(), EV_READ);
             w->unix_listen_w.data = w;
             ev_io_start(loop, &w->unix_listen_w);
         }

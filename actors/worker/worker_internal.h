@@ -103,6 +103,11 @@ void worker_snap_enter(worker_t *w);
 bool worker_command_must_wait(struct client *c, int argc, const uint8_t **argv, const size_t *argvlen);
 void worker_hold_client(struct client *c);
 void worker_snap_leave(worker_t *w);
+/* xcmd.c: publishes w's key counts (after keys moved in or out of it);
+ * moves key between owner's keyspace and w's (in: owner -> w), with
+ * `touch` bumping its WATCH version on owner, which stands still. */
+void worker_publish_counts(worker_t *w);
+void worker_move_key(worker_t *w, worker_t *owner, const uint8_t *key, size_t len, bool in, bool touch);
 
 /* placement.c moves idle connections between workers. On the owner: stop
  * watching c's socket, drop it from the epoll set and the client list. On
@@ -131,6 +136,9 @@ int worker_cron_ms(const worker_t *w);
 /* worker.c, for busy.c: one read of a client's socket and the commands it
  * completed; writing every client that has output. Owner thread. */
 void worker_client_read(struct client *c);
+/* worker.c: a listener's readiness (accepts what waits; busy.c calls it
+ * while the loop cannot). */
+void worker_accept_cb(struct ev_loop *loop, ev_io *lw, int revents);
 void worker_write_scheduled(worker_t *w);
 /* busy.c: true, with -BUSY replied to c, when the worker is in a busy script
  * and the command may not run then; the worker a new connection goes to. */

@@ -34,6 +34,7 @@
 #include "actors/worker/tracking.h"
 #include "actors/worker/worker_internal.h"
 #include "actors/worker/xcmd.h"
+#include "actors/worker/xscript.h"
 #include "actors/worker/xwait.h"
 #include "proto/slot.h"
 #include "runtime/xmalloc.h"
@@ -49,6 +50,7 @@ struct xbar {
     int parties;                  /* workers to park (the executor excluded) */
     int arrived;
     bool released;
+    uint64_t mask;                /* every worker of it, the executor too (xscript.h) */
     _Atomic int refs;             /* parties + the executor; the last one frees */
 };
 
@@ -89,6 +91,18 @@ uint64_t xcmd_workers_of(const queued_cmd_t *q)
     return mask;
 }
 
+void worker_move_key(worker_t *w, worker_t *owner, const uint8_t *key, size_t len, bool in, bool touch)
+{
+    struct keyspace *from = in ? owner->ks : w->ks, *to = in ? w->ks : owner->ks;
+    ks_entry_t *e = ks_peek(from, key, len);
+    if (e) ks_move(from, e, to);
+    if (touch) {
+        /* The owner stands still: its one writer of these is us now. */
+        _Atomic uint64_t *v = (_Atomic uint64_t *)&owner->key_versions[dispatch_watch_bucket(key, len)];
+        atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + 1, memory_order_relaxed);
+    }
+}
+
 /* Moves every key of the call's commands that `w` does not own between its
  * owner's keyspace and w's: in (owner -> w) before the run, out after it.
  * With `touch` (out, after a write) the owners' WATCH versions of those keys
@@ -106,15 +120,7 @@ static void move_keys(worker_t *w, remote_cmd_t *rc, bool in, bool touch)
             int o = worker_of_slot(slot_of_key(key, len));
             if (o == w->index) continue;
             owners |= 1ULL << o;
-            worker_t *ow = g_workers[o];
-            struct keyspace *from = in ? ow->ks : w->ks, *to = in ? w->ks : ow->ks;
-            ks_entry_t *e = ks_peek(from, key, len);
-            if (e) ks_move(from, e, to);
-            if (touch) {
-                /* The owner is parked: its one writer of these is us now. */
-                _Atomic uint64_t *v = (_Atomic uint64_t *)&ow->key_versions[dispatch_watch_bucket(key, len)];
-                atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + 1, memory_order_relaxed);
-            }
+            worker_move_key(w, g_workers[o], key, len, in, touch);
         }
         if (touch) {
             for (int o = 0; o < g_nworkers; o++)
@@ -136,7 +142,7 @@ static bool watch_ok(remote_cmd_t *rc)
     return true;
 }
 
-static void publish_counts(worker_t *w)
+void worker_publish_counts(worker_t *w)
 {
     worker_publish_ks_stats(w);
     /* relaxed: statistics, as run_here stores them */
@@ -153,13 +159,15 @@ static void park_fn(worker_t *w, rt_msg_t *msg)
     struct xbar *b = ((xpark_t *)msg)->bar;
     free(msg);
     worker_repl_flush(w);
+    worker_wait_begin(w, b, b->mask);
     pthread_mutex_lock(&b->mu);
     b->arrived++;
     pthread_cond_broadcast(&b->cv);
     while (!b->released) pthread_cond_wait(&b->cv, &b->mu);
     pthread_mutex_unlock(&b->mu);
+    worker_wait_end(w);
     bar_unref(b);
-    publish_counts(w);
+    worker_publish_counts(w);
     blocking_after_command(w);
 }
 
@@ -170,9 +178,11 @@ static void exec_fn(worker_t *w, rt_msg_t *msg)
     remote_cmd_t *rc = (remote_cmd_t *)msg;
     struct xbar *b = rc->xbar;
     rc->xbar = NULL;
+    worker_wait_begin(w, b, b->mask);
     pthread_mutex_lock(&b->mu);
     while (b->arrived < b->parties) pthread_cond_wait(&b->cv, &b->mu);
     pthread_mutex_unlock(&b->mu);
+    worker_wait_end(w);
 
     worker_snap_enter(w);
     move_keys(w, rc, true, false);
@@ -213,7 +223,7 @@ static void exec_fn(worker_t *w, rt_msg_t *msg)
     }
     bool wrote = atomic_load_explicit(&w->stats.dirty, memory_order_relaxed) != dirty0 || !rc->origin;
     move_keys(w, rc, false, wrote);
-    publish_counts(w);
+    worker_publish_counts(w);
     worker_snap_leave(w);
     repl_flush(w->repl);          /* the stream has the call before any party's later writes */
 
@@ -239,6 +249,7 @@ void xcmd_post(worker_t *from, int executor, remote_cmd_t *rc, uint64_t mask)
 {
     mask &= ~(1ULL << executor);
     struct xbar *b = xcalloc(1, sizeof *b);
+    b->mask = mask | (1ULL << executor);
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->cv, NULL);
     b->parties = __builtin_popcountll(mask);
