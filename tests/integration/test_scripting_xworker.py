@@ -235,3 +235,61 @@ def test_standalone_scripts_over_keys_of_both_workers(servers):
                 out.append(c.raw("EVAL", script, "0", K1, K0))
         got.append(out)
     assert got[0] == got[1]
+
+
+def test_standalone_cross_scripts_with_calls_over_several_workers(servers):
+    """Standalone, 3 workers: cross-worker scripts (keyless and declared) beside MSETs and
+    transactions over keys of several workers (xcmd.c's barriers) and saves: no hang, every
+    update counted."""
+    port = h.free_port()
+    args = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--cluster-enabled", "no",
+            "--worker-threads", "3", "--enable-debug-command", "yes"]
+    srv = servers.shoal(base_args=False, port=port, extra_args=args)
+    h.spread_connections(srv)
+    keys = [_key_on_of(w, 3, "s:") for w in range(3)]
+    rounds, errors = 100, []
+
+    def scripter(n):
+        with srv.raw(timeout=30) as c:
+            for j in range(rounds):
+                r = c.call("EVAL", "for i = 1, #KEYS do redis.call('incr', KEYS[i]) end;"
+                           " for i = 1, #ARGV do redis.call('incr', ARGV[i]) end; return 1",
+                           "1" if n % 2 else "0", *(keys[n % 3:] + keys[:n % 3]))
+                if r != 1:
+                    errors.append(r)
+
+    def other(n):
+        with srv.raw(timeout=30) as c:
+            for j in range(rounds):
+                r = c.call("MSET", f"m{n}a", j, f"m{n}b", j, f"m{n}c", j)
+                if r != "OK":
+                    errors.append(r)
+                c.call("MULTI")
+                for k in keys:
+                    c.call("INCRBY", k + "x", 1)
+                r = c.call("EXEC")
+                if not isinstance(r, list) or len(r) != len(keys):
+                    errors.append(r)
+
+    def saver():
+        with srv.raw(timeout=30) as c:
+            for _ in range(5):
+                c.call("BGSAVE")
+                time.sleep(0.05)
+
+    ts = ([threading.Thread(target=scripter, args=(n,)) for n in range(4)] +
+          [threading.Thread(target=other, args=(n,)) for n in range(2)] + [threading.Thread(target=saver)])
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(120)
+    assert not any(t.is_alive() for t in ts), "a client hung"
+    assert errors == []
+    with srv.raw() as c:
+        for k in keys:
+            assert c.call("GET", k) == str(4 * rounds).encode()
+            assert c.call("GET", k + "x") == str(2 * rounds).encode()
+
+
+def _key_on_of(worker, nworkers, prefix):
+    return next(k for k in (f"{prefix}{i}" for i in range(10000)) if _worker_of(k, nworkers) == worker)
