@@ -36,6 +36,7 @@
 #include "actors/worker/blocking.h"
 #include "actors/worker/client.h"
 #include "actors/worker/evict.h"
+#include "actors/worker/monitor.h"
 #include "actors/worker/worker.h"
 #include "actors/worker/xscript.h"
 #include "proto/slot.h"
@@ -297,6 +298,7 @@ static int generic_call(lua_State *L, bool raise)
     if (cross) xscript_run(ctx->worker, cmd, argc, argv, argvlen, &out, ctx->now_ms, &here);
     else dispatch_run_for(ctx->worker, 0, cmd, argc, argv, argvlen, &out, ctx->now_ms);
     if (run->repl == 0) repl_wbuf_rewind(rb, before);
+    if (monitor_any()) monitor_feed_script(cmd, argc, argv, argvlen);   /* after it ran, as 7.0.15's call() */
     args_free(&a);
     lua_pop(L, argc);
     resp_buf_append(&out, "", 1);   /* a NUL past the end, for the parser's strchr */

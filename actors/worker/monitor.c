@@ -73,17 +73,13 @@ static void add_quoted(const uint8_t *p, size_t n)
     fed_len = (size_t)(o - fed);
 }
 
-void monitor_feed(const client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
+/* One line: the time, [0 <who>], the arguments. */
+static void feed_line(const char *who, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
 {
-    if (cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN)) return;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     char head[160];
-    int n;
-    if (c->flags & CLIENT_UNIX_SOCKET)
-        n = snprintf(head, sizeof head, "+%ld.%06ld [0 unix:%s] ", (long)ts.tv_sec, ts.tv_nsec / 1000L, unixsock_path());
-    else
-        n = snprintf(head, sizeof head, "+%ld.%06ld [0 %s] ", (long)ts.tv_sec, ts.tv_nsec / 1000L, c->addr);
+    int n = snprintf(head, sizeof head, "+%ld.%06ld [0 %s] ", (long)ts.tv_sec, ts.tv_nsec / 1000L, who);
     fed_add(head, n < (int)sizeof head ? (size_t)n : sizeof head - 1);
     for (int j = 0; j < argc; j++) {
         if (j > 0 && slowlog_arg_redacted(cmd, argc, argv, argvlen, j)) add_quoted((const uint8_t *)"(redacted)", 10);
@@ -91,6 +87,27 @@ void monitor_feed(const client_t *c, const cmd_def_t *cmd, int argc, const uint8
         if (j != argc - 1) fed_add(" ", 1);
     }
     fed_add("\r\n", 2);
+}
+
+void monitor_feed(const client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    /* Scripts are skip_monitor for 7.0.15's call(), which would show them
+     * after their calls; their commands show them first instead. */
+    if ((cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN)) && !(cmd->flags & CMD_SCRIPT)) return;
+    char who[140];
+    if (c->flags & CLIENT_UNIX_SOCKET) snprintf(who, sizeof who, "unix:%s", unixsock_path());
+    else snprintf(who, sizeof who, "%s", c->addr);
+    feed_line(who, cmd, argc, argv, argvlen);
+    /* A script may run on another worker, whose lines for the commands it
+     * calls must come after this one: the line leaves now, before the
+     * script is sent (7.0.15 shows EVAL, then its calls). */
+    if (cmd->flags & CMD_SCRIPT) monitor_flush(c->worker);
+}
+
+void monitor_feed_script(const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    if (cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN)) return;
+    feed_line("lua", cmd, argc, argv, argvlen);
 }
 
 void monitor_feed_in_multi(const client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,

@@ -39,6 +39,8 @@ static inline bool monitor_any(void)
  * commands MONITOR does not show are left out here. */
 void monitor_feed(const struct client *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
                   const size_t *argvlen);
+/* A command a script called (shown as [0 lua]), on the script's worker. */
+void monitor_feed_script(const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);
 /* The same for a command that runs inside MULTI (EXEC, DISCARD, ...):
  * 7.0.15 shows a transaction's commands as EXEC calls them, then EXEC. */
 void monitor_feed_in_multi(const struct client *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
