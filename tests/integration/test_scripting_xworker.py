@@ -113,6 +113,23 @@ def test_watch_sees_a_write_from_a_script_of_the_other_worker(servers):
         assert a.call("GET", K1) == b"x"
 
 
+def _run_all(srv, threads):
+    """Runs the threads beside one that asks for 5 BGSAVEs (cuts that park every worker);
+    none may hang."""
+    def saver():
+        with srv.raw(timeout=30) as c:
+            for _ in range(5):
+                c.call("BGSAVE")
+                time.sleep(0.05)
+
+    ts = threads + [threading.Thread(target=saver)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(120)
+    assert not any(t.is_alive() for t in ts), "a client hung"
+
+
 CROSS_A = "redis.call('incr', KEYS[1]); redis.call('incr', ARGV[1]); return redis.call('incr', ARGV[2])"
 
 
@@ -139,18 +156,7 @@ def test_concurrent_cross_scripts_no_deadlock_and_replica_same(servers):
                 if not isinstance(r, int):
                     errors.append(r)
 
-    def saver():
-        with master.raw(timeout=30) as c:
-            for _ in range(5):
-                c.call("BGSAVE")
-                time.sleep(0.05)
-
-    ts = [threading.Thread(target=client, args=(n,)) for n in range(6)] + [threading.Thread(target=saver)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join(120)
-    assert not any(t.is_alive() for t in ts), "a client hung"
+    _run_all(master, [threading.Thread(target=client, args=(n,)) for n in range(6)])
     assert errors == []
     n = 6 * rounds
     with master.raw() as c:
@@ -271,19 +277,8 @@ def test_standalone_cross_scripts_with_calls_over_several_workers(servers):
                 if not isinstance(r, list) or len(r) != len(keys):
                     errors.append(r)
 
-    def saver():
-        with srv.raw(timeout=30) as c:
-            for _ in range(5):
-                c.call("BGSAVE")
-                time.sleep(0.05)
-
-    ts = ([threading.Thread(target=scripter, args=(n,)) for n in range(4)] +
-          [threading.Thread(target=other, args=(n,)) for n in range(2)] + [threading.Thread(target=saver)])
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join(120)
-    assert not any(t.is_alive() for t in ts), "a client hung"
+    _run_all(srv, [threading.Thread(target=scripter, args=(n,)) for n in range(4)] +
+             [threading.Thread(target=other, args=(n,)) for n in range(2)])
     assert errors == []
     with srv.raw() as c:
         for k in keys:
