@@ -9,7 +9,6 @@
 #include <strings.h>
 #include "actors/acl/acl_internal.h"
 #include "proto/glob.h"
-#include "proto/strnum.h"
 
 /* The key positions of a call with the access each needs (ACL_PERM_*). */
 #define MAX_CHECKED_KEYS 256
@@ -25,57 +24,14 @@ static int spec_perm(const char *flags)
     return perm;
 }
 
-/* Keys by the command's key specs, as 7.0.15's getKeysUsingKeySpecs; -1
- * when a spec cannot be followed (then the command's own key finder). */
+/* Keys by the command's key specs (cmd_spec_keys), each with the access
+ * its spec asks for; -1 when a spec cannot be followed. */
 static int keys_from_specs(const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen, keyref_t *out,
                            int max)
 {
-    int n = 0;
-    for (int j = 0; j < cmd->keyspec_count; j++) {
-        const cmd_keyspec_t *ks = &cmd->keyspecs[j];
-        if (cmd_words_have(ks->flags, "not_key")) continue;
-        int first = 0, last, step;
-        if (ks->bs_type == CMD_KS_INDEX) {
-            first = ks->bs_index;
-        } else if (ks->bs_type == CMD_KS_KEYWORD) {
-            int start = ks->bs_index > 0 ? ks->bs_index : argc + ks->bs_index;
-            int end = ks->bs_index > 0 ? argc - 1 : 1;
-            for (int i = start; i != end; i = start <= end ? i + 1 : i - 1) {
-                if (i >= argc || i < 1) break;
-                if (strlen(ks->bs_keyword) == argvlen[i] &&
-                    strncasecmp((const char *)argv[i], ks->bs_keyword, argvlen[i]) == 0) {
-                    first = i + 1;
-                    break;
-                }
-            }
-            if (!first) continue;
-        } else {
-            return -1;
-        }
-        if (ks->fk_type == CMD_KS_RANGE) {
-            step = ks->fk_b;
-            if (ks->fk_a >= 0) last = first + ks->fk_a;
-            else if (!ks->fk_c) last = argc + ks->fk_a;
-            else last = first + ((argc - first) / ks->fk_c + ks->fk_a);
-        } else if (ks->fk_type == CMD_KS_KEYNUM) {
-            step = ks->fk_c;
-            long long numkeys;
-            if (ks->fk_a >= argc || first + ks->fk_a >= argc) return -1;
-            if (!str_to_ll(argv[first + ks->fk_a], argvlen[first + ks->fk_a], &numkeys) || numkeys < 0) return -1;
-            first += ks->fk_b;
-            last = first + (int)numkeys - 1;
-        } else {
-            return -1;
-        }
-        if (last >= argc || last < first || first >= argc) {
-            if (last < first && ks->fk_type == CMD_KS_KEYNUM) continue;   /* numkeys 0 */
-            return -1;
-        }
-        if (step <= 0) step = 1;
-        int perm = spec_perm(ks->flags);
-        for (int i = first; i <= last && n < max; i += step) out[n++] = (keyref_t){ i, perm };
-        if (cmd_words_have(ks->flags, "incomplete")) return -1;
-    }
+    int pos[MAX_CHECKED_KEYS], spec[MAX_CHECKED_KEYS];
+    int n = cmd_spec_keys(cmd, argc, argv, argvlen, pos, spec, max < MAX_CHECKED_KEYS ? max : MAX_CHECKED_KEYS);
+    for (int i = 0; i < n; i++) out[i] = (keyref_t){ pos[i], spec_perm(cmd->keyspecs[spec[i]].flags) };
     return n;
 }
 

@@ -269,6 +269,15 @@ int cmd_group_args(const cmd_def_t *cmd, int argc, const uint8_t **argv, const s
 int cmd_get_keys(const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
                  int *positions, int max);
 
+/* Positions of the keys of this call as its key specs find them, 7.0.15's
+ * getKeysUsingKeySpecs (each spec's begin search, keyword or index, then its
+ * range or key count), with the index of the spec naming each in specs[]
+ * (may be NULL). Returns how many (<= max), or -1 when a spec is of an
+ * unknown kind, incomplete, or does not fit the call: 7.0.15 then asks the
+ * command's own key finder. */
+int cmd_spec_keys(const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen, int *positions,
+                  int *specs, int max);
+
 /* COMMAND sub-replies (the table owns the metadata). */
 void cmd_reply_info(resp_buf_t *r, const cmd_def_t *cmd);   /* one COMMAND INFO entry */
 void cmd_reply_docs(resp_buf_t *r, const cmd_def_t *cmd);   /* name + docs map: two elements, which

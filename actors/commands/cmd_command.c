@@ -100,7 +100,10 @@ static int inner_keys(cmd_ctx_t *ctx, const cmd_def_t **out, int **pos)
     }
     /* argc is bounded by the request parser; one int per argument is enough. */
     *pos = xmalloc(sizeof **pos * (size_t)argc);
-    int n = cmd_get_keys(cmd, argc, argv, argvlen, *pos, argc);
+    /* A command with a key finder of its own routes by it; its specs, when
+     * they can say, answer here (GEORADIUS: every STORE and STOREDIST key). */
+    int n = cmd->getkeys ? cmd_spec_keys(cmd, argc, argv, argvlen, *pos, NULL, argc) : -1;
+    if (n < 0) n = cmd_get_keys(cmd, argc, argv, argvlen, *pos, argc);
     if (n == 0) {
         resp_add_error(r, "ERR Invalid arguments specified for command");
         free(*pos);

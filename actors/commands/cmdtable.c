@@ -10,6 +10,7 @@
  * concurrently. Nothing here executes a command or touches a keyspace.
  */
 #include <string.h>
+#include "actors/commands/args.h"
 #include "actors/commands/cmd.h"
 #include "actors/commands/commands.h"
 #include "proto/strnum.h"
@@ -17,7 +18,7 @@
 /* Top-level groups in the order COMMAND, COMMAND LIST and cmd_at present them. */
 static cmd_def_t *const table_groups[] = { cmdtable_server, cmdtable_string, cmdtable_bits, cmdtable_keyspace,
                                            cmdtable_cluster, cmdtable_list, cmdtable_hash,
-                                           cmdtable_set, cmdtable_zset, cmdtable_object, cmdtable_pubsub,
+                                           cmdtable_set, cmdtable_zset, cmdtable_geo, cmdtable_object, cmdtable_pubsub,
                                            cmdtable_script, cmdtable_ops, cmdtable_function, cmdtable_acl,
                                            cmdtable_stream };
 #define GROUP_COUNT ((int)(sizeof table_groups / sizeof table_groups[0]))
@@ -273,6 +274,59 @@ int cmd_get_keys(const cmd_def_t *cmd, int argc, const uint8_t **argv, const siz
     /* i < argc: a short call (possible with negative arity, e.g. MSET a b c)
      * yields the keys that are present, as Redis does, and never more. */
     for (int i = cmd->first_key; i <= last && i < argc && n < max; i += step) positions[n++] = i;
+    return n;
+}
+
+int cmd_spec_keys(const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen, int *positions,
+                  int *specs, int max)
+{
+    int n = 0;
+    for (int j = 0; j < cmd->keyspec_count; j++) {
+        const cmd_keyspec_t *ks = &cmd->keyspecs[j];
+        if (cmd_words_have(ks->flags, "not_key")) continue;
+        int first = 0, last, step;
+        if (ks->bs_type == CMD_KS_INDEX) {
+            first = ks->bs_index;
+        } else if (ks->bs_type == CMD_KS_KEYWORD) {
+            /* from its start towards the far end, which is not looked at */
+            int start = ks->bs_index > 0 ? ks->bs_index : argc + ks->bs_index;
+            int end = ks->bs_index > 0 ? argc - 1 : 1;
+            for (int i = start; i != end && i >= 1 && i < argc; i = start <= end ? i + 1 : i - 1)
+                if (arg_is(argv[i], argvlen[i], ks->bs_keyword)) {
+                    first = i + 1;
+                    break;
+                }
+            if (!first) continue;             /* no such keyword: no key of this spec */
+        } else {
+            return -1;
+        }
+        if (ks->fk_type == CMD_KS_RANGE) {
+            step = ks->fk_b;
+            if (ks->fk_a >= 0) last = first + ks->fk_a;
+            else if (!ks->fk_c) last = argc + ks->fk_a;
+            else last = first + ((argc - first) / ks->fk_c + ks->fk_a);
+        } else if (ks->fk_type == CMD_KS_KEYNUM) {
+            step = ks->fk_c;
+            long long numkeys;
+            if (ks->fk_a >= argc || first + ks->fk_a >= argc) return -1;
+            if (!str_to_ll(argv[first + ks->fk_a], argvlen[first + ks->fk_a], &numkeys) || numkeys < 0) return -1;
+            first += ks->fk_b;
+            last = first + (int)numkeys - 1;
+        } else {
+            return -1;
+        }
+        if (last >= argc || last < first || first >= argc) {
+            if (last < first && ks->fk_type == CMD_KS_KEYNUM) continue;   /* numkeys 0 */
+            return -1;
+        }
+        if (step <= 0) step = 1;
+        for (int i = first; i <= last && n < max; i += step) {
+            positions[n] = i;
+            if (specs) specs[n] = j;
+            n++;
+        }
+        if (cmd_words_have(ks->flags, "incomplete")) return -1;
+    }
     return n;
 }
 

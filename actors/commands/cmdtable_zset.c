@@ -505,57 +505,6 @@ static const cmd_arg_doc_t args_zintercard[] = {
     { .name = "limit", .type = "integer", .key_spec_index = -1, .token = "LIMIT", .flags = CMD_ARG_OPTIONAL },
 };
 
-/* ---- geo (cmd_geo.c): points kept in sorted sets ---- */
-
-static const cmd_keyspec_t keyspecs_geo_rw[] = {
-    { .flags = "RW update", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
-};
-
-static const cmd_keyspec_t keyspecs_geo_ro[] = {
-    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
-};
-
-static const cmd_arg_doc_t args_geoadd_condition[] = {
-    { .name = "nx", .type = "pure-token", .key_spec_index = -1, .token = "NX" },
-    { .name = "xx", .type = "pure-token", .key_spec_index = -1, .token = "XX" },
-};
-
-static const cmd_arg_doc_t args_geoadd_point[] = {
-    { .name = "longitude", .type = "double", .key_spec_index = -1 },
-    { .name = "latitude", .type = "double", .key_spec_index = -1 },
-    { .name = "member", .type = "string", .key_spec_index = -1 },
-};
-
-static const cmd_arg_doc_t args_geoadd[] = {
-    { .name = "key", .type = "key", .key_spec_index = 0 },
-    { .name = "condition", .type = "oneof", .key_spec_index = -1, .since = "6.2.0", .flags = CMD_ARG_OPTIONAL, .subargs = args_geoadd_condition, .subarg_count = 2 },
-    { .name = "change", .type = "pure-token", .key_spec_index = -1, .token = "CH", .since = "6.2.0", .flags = CMD_ARG_OPTIONAL },
-    { .name = "longitude_latitude_member", .type = "block", .key_spec_index = -1, .flags = CMD_ARG_MULTIPLE, .subargs = args_geoadd_point, .subarg_count = 3 },
-};
-
-static const cmd_history_t history_geoadd[] = {
-    { "6.2.0", "Added the `CH`, `NX` and `XX` options." },
-};
-
-static const cmd_arg_doc_t args_geodist_unit[] = {
-    { .name = "m", .type = "pure-token", .key_spec_index = -1, .token = "M" },
-    { .name = "km", .type = "pure-token", .key_spec_index = -1, .token = "KM" },
-    { .name = "ft", .type = "pure-token", .key_spec_index = -1, .token = "FT" },
-    { .name = "mi", .type = "pure-token", .key_spec_index = -1, .token = "MI" },
-};
-
-static const cmd_arg_doc_t args_geodist[] = {
-    { .name = "key", .type = "key", .key_spec_index = 0 },
-    { .name = "member1", .type = "string", .key_spec_index = -1 },
-    { .name = "member2", .type = "string", .key_spec_index = -1 },
-    { .name = "unit", .type = "oneof", .key_spec_index = -1, .flags = CMD_ARG_OPTIONAL, .subargs = args_geodist_unit, .subarg_count = 4 },
-};
-
-static const cmd_arg_doc_t args_geo_members[] = {
-    { .name = "key", .type = "key", .key_spec_index = 0 },
-    { .name = "member", .type = "string", .key_spec_index = -1, .flags = CMD_ARG_MULTIPLE },
-};
-
 cmd_def_t cmdtable_zset[] = {
     {
         .name = "zadd", .arity = -4, .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST, .flag_names = "write denyoom fast",
@@ -885,45 +834,6 @@ cmd_def_t cmdtable_zset[] = {
         .summary = "Counts the members every given sorted set has",
         .since = "7.0.0", .group = "sorted-set", .complexity = "O(N*K) in the worst case, N being the smallest set's size and K the number of sets.",
         .args = args_zintercard, .arg_count = 3,
-    },
-    {
-        .name = "geoadd", .arity = -5, .flags = CMD_WRITE | CMD_DENYOOM, .flag_names = "write denyoom",
-        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "write geo slow",
-        .keyspecs = keyspecs_geo_rw, .keyspec_count = 1,
-        .exec = CMD_EXEC_KEYED, .handler = cmd_geoadd,
-        .summary = "Add one or more geospatial items in the geospatial index represented using a sorted set",
-        .since = "3.2.0", .group = "geo",
-        .complexity = "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
-        .history = history_geoadd, .history_count = 1,
-        .args = args_geoadd, .arg_count = 4,
-    },
-    {
-        .name = "geodist", .arity = -4, .flags = CMD_READONLY, .flag_names = "readonly",
-        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "read geo slow",
-        .keyspecs = keyspecs_geo_ro, .keyspec_count = 1,
-        .exec = CMD_EXEC_KEYED, .handler = cmd_geodist,
-        .summary = "Returns the distance between two members of a geospatial index",
-        .since = "3.2.0", .group = "geo", .complexity = "O(log(N))",
-        .args = args_geodist, .arg_count = 4,
-    },
-    {
-        .name = "geohash", .arity = -2, .flags = CMD_READONLY, .flag_names = "readonly",
-        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "read geo slow",
-        .keyspecs = keyspecs_geo_ro, .keyspec_count = 1,
-        .exec = CMD_EXEC_KEYED, .handler = cmd_geohash,
-        .summary = "Returns members of a geospatial index as standard geohash strings",
-        .since = "3.2.0", .group = "geo",
-        .complexity = "O(log(N)) for each member requested, where N is the number of elements in the sorted set.",
-        .args = args_geo_members, .arg_count = 2,
-    },
-    {
-        .name = "geopos", .arity = -2, .flags = CMD_READONLY, .flag_names = "readonly",
-        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "read geo slow",
-        .keyspecs = keyspecs_geo_ro, .keyspec_count = 1,
-        .exec = CMD_EXEC_KEYED, .handler = cmd_geopos,
-        .summary = "Returns longitude and latitude of members of a geospatial index",
-        .since = "3.2.0", .group = "geo", .complexity = "O(N) where N is the number of members requested.",
-        .args = args_geo_members, .arg_count = 2,
     },
     { .name = NULL },
 };

@@ -244,6 +244,16 @@ void cmd_geoadd(cmd_ctx_t *ctx);    /* GEOADD */
 void cmd_geodist(cmd_ctx_t *ctx);   /* GEODIST */
 void cmd_geohash(cmd_ctx_t *ctx);   /* GEOHASH */
 void cmd_geopos(cmd_ctx_t *ctx);    /* GEOPOS */
+/* The area searches (cmd_geo_search.c). */
+void cmd_georadius(cmd_ctx_t *ctx);             /* GEORADIUS */
+void cmd_georadius_ro(cmd_ctx_t *ctx);          /* GEORADIUS_RO */
+void cmd_georadiusbymember(cmd_ctx_t *ctx);     /* GEORADIUSBYMEMBER */
+void cmd_georadiusbymember_ro(cmd_ctx_t *ctx);  /* GEORADIUSBYMEMBER_RO */
+void cmd_geosearch(cmd_ctx_t *ctx);             /* GEOSEARCH */
+void cmd_geosearchstore(cmd_ctx_t *ctx);        /* GEOSEARCHSTORE */
+/* GEORADIUS[BYMEMBER]'s keys for routing: the source and the STORE or
+ * STOREDIST destination (cmd_def_t.getkeys). */
+int cmd_georadius_getkeys(int argc, const uint8_t **argv, const size_t *argvlen, int *positions, int max);
 /* Sorted sets (cmd_zset.c, cmd_zset_range.c, cmd_zset_pop.c, cmd_zset_scan.c, cmd_zset_ops.c). */
 void cmd_zadd(cmd_ctx_t *ctx);      /* ZADD */
 void cmd_zincrby(cmd_ctx_t *ctx);   /* ZINCRBY */
@@ -394,6 +404,7 @@ extern cmd_def_t cmdtable_hash[];
 extern cmd_def_t cmdtable_set[];
 extern cmd_def_t cmdtable_object[];
 extern cmd_def_t cmdtable_zset[];
+extern cmd_def_t cmdtable_geo[];
 extern cmd_def_t cmdtable_pubsub[];
 extern cmd_def_t cmdtable_script[];
 extern cmd_def_t cmdtable_ops[];

@@ -190,6 +190,8 @@ static const nspec_t specs[] = {
     { "zinterstore", N_ZSET, "zinterstore", K_FIRST, F_DEL_ONLY },
     { "zdiffstore", N_ZSET, "zdiffstore", K_FIRST, F_DEL_ONLY },
     { "zrangestore", N_ZSET, "zrangestore", K_FIRST, F_DEL_ONLY },
+    { "geoadd", N_ZSET, "zadd", K_FIRST, 0 },   /* 7.0.15 runs it as ZADD */
+    { "geosearchstore", N_ZSET, "geosearchstore", K_FIRST, F_DEL_ONLY },
     /* their events depend on the arguments: see special() */
     { "getex", N_GENERIC, NULL, K_SPECIAL, 0 },
     { "rename", N_GENERIC, NULL, K_SPECIAL, 0 },
@@ -199,6 +201,8 @@ static const nspec_t specs[] = {
     { "lmove", N_LIST, NULL, K_SPECIAL, 0 },
     { "rpoplpush", N_LIST, NULL, K_SPECIAL, 0 },
     { "smove", N_SET, NULL, K_SPECIAL, 0 },
+    { "georadius", N_ZSET, NULL, K_SPECIAL, 0 },
+    { "georadiusbymember", N_ZSET, NULL, K_SPECIAL, 0 },
 };
 
 static const nspec_t *spec_of(const uint8_t *name, size_t len)
@@ -296,6 +300,11 @@ static void special(struct keyspace *ks, const nspec_t *sp, int argc, const uint
         for (int i = 2; i + 1 < argc; i++)
             if (arg_eq(argv[i], argvlen[i], "store"))
                 key_events(ks, ctx, pre, N_LIST, "sortstore", F_DEL_ONLY, argv[i + 1], argvlen[i + 1]);
+    } else if (!strcmp(c, "georadius") || !strcmp(c, "georadiusbymember")) {
+        /* only a STORE or STOREDIST call writes: its destination is the
+         * second key cmd_get_keys found */
+        if (pre->nkeys > 1)
+            key_events(ks, ctx, pre, N_ZSET, "georadiusstore", F_DEL_ONLY, argv[pre->pos[1]], argvlen[pre->pos[1]]);
     } else if (!strcmp(c, "smove")) {
         key_events(ks, ctx, pre, N_SET, "srem", F_THEN_DEL, argv[1], argvlen[1]);
         key_events(ks, ctx, pre, N_SET, "sadd", 0, argv[2], argvlen[2]);
