@@ -172,7 +172,7 @@ drill: deps bin/shoal-node
 BENCH_COMMON := bench/bench_common.c bench/bench_common.h
 build/bench/gossip_flood: bench/gossip_flood.c $(BENCH_COMMON) proto/bus.c proto/bus_build.c proto/bus_light.c proto/bus.h | $(DEPS_STAMP)
 	@mkdir -p build/bench
-	$(CC) $(CSTD) -O2 -g $(WARN) -I. -pthread -o $@ $< bench/bench_common.c proto/bus.c proto/bus_build.c proto/bus_light.c
+	$(CC) $(CSTD) -O2 -g $(WARN) -I. -pthread -o $@ $< bench/bench_common.c proto/bus.c proto/bus_build.c proto/bus_light.c -lssl -lcrypto
 
 # The subscribers of bench/pubsub_bench.py's fan-out figures (a byte counter on epoll).
 build/bench/pubsub_reader: bench/pubsub_reader.c | $(DEPS_STAMP)

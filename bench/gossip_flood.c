@@ -39,8 +39,13 @@
  * closes links, does not take the peers in (-m), or answers nothing, so a
  * failing server never shows up as a throughput figure.
  *
+ * With -T <dir> the links are TLS (a node with tls-cluster yes): each is
+ * handshaken (blocking, before the flood) with dir/client.crt and
+ * dir/client.key, verifying the node against dir/ca.crt, and the owed PINGs
+ * go out as records of up to 16 KB. Not with -m.
+ *
  * Usage: gossip_flood -p busport [-h 127.0.0.1] [-k 32] [-w 16] [-t 5]
- *                     [-g 3] [-j 1] [-W 1] [-P pid] [-m]
+ *                     [-g 3] [-j 1] [-W 1] [-P pid] [-m] [-T pkidir]
  *   -k connections   -w PINGs in flight per connection   -t seconds counted
  *   -g gossip entries per PING   -j flooder threads   -W warm-up seconds
  *   -m join the node's cluster first (known senders)
@@ -61,6 +66,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "bench/bench_common.h"
 #include "proto/bus.h"
 
@@ -73,6 +81,7 @@
 
 struct conn {
     int fd;
+    SSL *ssl;                /* -T: the link's TLS session */
     uint8_t *frames[FRAME_VARIANTS];
     size_t frame_len;        /* all variants have the same length */
     unsigned next_variant;
@@ -105,7 +114,28 @@ static struct {
     double seconds, warmup;
     long pid;
     bool members;
-} opt = {"127.0.0.1", 0, 32, 16, 3, 1, 5.0, 1.0, 0, false};
+    const char *tls_dir;
+} opt = {"127.0.0.1", 0, 32, 16, 3, 1, 5.0, 1.0, 0, false, NULL};
+
+static SSL_CTX *tls_ctx;      /* -T */
+
+static void tls_setup(void)
+{
+    char ca[4096], crt[4096], key[4096];
+    snprintf(ca, sizeof ca, "%s/ca.crt", opt.tls_dir);
+    snprintf(crt, sizeof crt, "%s/client.crt", opt.tls_dir);
+    snprintf(key, sizeof key, "%s/client.key", opt.tls_dir);
+    tls_ctx = SSL_CTX_new(TLS_client_method());
+    if (!tls_ctx || SSL_CTX_load_verify_locations(tls_ctx, ca, NULL) != 1 ||
+        SSL_CTX_use_certificate_chain_file(tls_ctx, crt) != 1 ||
+        SSL_CTX_use_PrivateKey_file(tls_ctx, key, SSL_FILETYPE_PEM) != 1) {
+        ERR_print_errors_fp(stderr);
+        bench_die("TLS context");
+    }
+    SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_PEER, NULL);
+    /* a retry may start from a moved buffer and carry more bytes */
+    SSL_CTX_set_mode(tls_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+}
 
 /* One fake peer: its identity, and with -m its listening bus port and the
  * frames it sends outside the flood. */
@@ -251,11 +281,18 @@ static void build_frames(struct conn *c, unsigned peer_index)
     c->frame_len = len;
 }
 
-static int connect_one(void)
+static int connect_one(struct conn *c)
 {
     int fd = bench_connect(opt.host, opt.port, "connect");
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);   /* as the bus does */
+    if (tls_ctx) {                    /* handshaken while the socket still blocks */
+        c->ssl = SSL_new(tls_ctx);
+        if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1 || SSL_connect(c->ssl) != 1) {
+            ERR_print_errors_fp(stderr);
+            bench_die("TLS handshake with the node");
+        }
+    }
     if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) bench_die("fcntl");
     return fd;
 }
@@ -265,6 +302,8 @@ static void conn_close(struct worker *w, struct conn *c, const char *why)
     if (c->closed) return;
     c->closed = true;
     epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    SSL_free(c->ssl);
+    c->ssl = NULL;
     close(c->fd);
     atomic_fetch_add_explicit(&w->closed, 1, memory_order_relaxed);
     if (!w->error[0]) snprintf(w->error, sizeof w->error, "%s", why);
@@ -276,6 +315,27 @@ static void set_want_out(struct worker *w, struct conn *c, bool on)
     struct epoll_event ev = {.events = EPOLLIN | (on ? EPOLLOUT : 0), .data.ptr = c};
     if (epoll_ctl(w->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0) bench_die("epoll_ctl");
     c->want_out = on;
+}
+
+/* -T: the owed frames from the head, as one record of up to 16 KB; a retry
+ * after WANT_WRITE starts with the same bytes and is never shorter. */
+static ssize_t tls_flush_once(struct conn *c)
+{
+    static _Thread_local uint8_t rec[16384];
+    size_t len = 0;
+    for (unsigned i = 0; i < c->to_write && len < sizeof rec; i++) {
+        const uint8_t *f = c->frames[(c->next_variant + i) % FRAME_VARIANTS];
+        size_t off = i == 0 ? c->head_off : 0, n = c->frame_len - off;
+        if (n > sizeof rec - len) n = sizeof rec - len;
+        memcpy(rec + len, f + off, n);
+        len += n;
+    }
+    int r = SSL_write(c->ssl, rec, (int)len);
+    if (r > 0) return r;
+    int e = SSL_get_error(c->ssl, r);
+    ERR_clear_error();
+    errno = e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ ? EAGAIN : EPIPE;
+    return -1;
 }
 
 /* Writes as many owed frames as the socket takes. */
@@ -291,7 +351,7 @@ static void conn_flush(struct worker *w, struct conn *c)
             iov[i].iov_base = f + off;
             iov[i].iov_len = c->frame_len - off;
         }
-        ssize_t r = writev(c->fd, iov, (int)n);
+        ssize_t r = c->ssl ? tls_flush_once(c) : writev(c->fd, iov, (int)n);
         if (r < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) break;
             if (errno == EINTR) continue;
@@ -335,6 +395,23 @@ static void conn_consume(struct worker *w, struct conn *c, const uint8_t *p, siz
     if (others) atomic_fetch_add_explicit(&w->others, others, memory_order_relaxed);
 }
 
+/* -T: every record the socket holds (OpenSSL reads one per call). */
+static void tls_read_all(struct worker *w, struct conn *c, uint8_t *buf)
+{
+    while (!c->closed) {
+        int r = SSL_read(c->ssl, buf, READ_BUF);
+        if (r > 0) {
+            conn_consume(w, c, buf, (size_t)r);
+            continue;
+        }
+        int e = SSL_get_error(c->ssl, r);
+        ERR_clear_error();
+        if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+            conn_close(w, c, e == SSL_ERROR_ZERO_RETURN ? "server closed the link" : "TLS read failed");
+        return;
+    }
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -351,7 +428,9 @@ static void *worker_main(void *arg)
         for (int i = 0; i < n; i++) {
             struct conn *c = evs[i].data.ptr;
             if (c->closed) continue;
-            if (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+            if (c->ssl && (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))) {
+                tls_read_all(w, c, buf);
+            } else if (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
                 ssize_t r = read(c->fd, buf, READ_BUF);
                 if (r == 0) {
                     conn_close(w, c, "server closed the link");
@@ -530,14 +609,14 @@ static _Atomic uint64_t *f_closed(struct worker *w) { return &w->closed; }
 static void usage(void)
 {
     fprintf(stderr, "usage: gossip_flood -p busport [-h ipv4] [-k conns] [-w window] "
-                    "[-t seconds] [-g gossip] [-j threads] [-W warmup] [-P server-pid] [-m]\n");
+                    "[-t seconds] [-g gossip] [-j threads] [-W warmup] [-P server-pid] [-m] [-T pkidir]\n");
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
     int ch;
-    while ((ch = getopt(argc, argv, "h:p:k:w:t:g:j:W:P:m")) != -1) {
+    while ((ch = getopt(argc, argv, "h:p:k:w:t:g:j:W:P:mT:")) != -1) {
         switch (ch) {
         case 'h': opt.host = optarg; break;
         case 'p': opt.port = atoi(optarg); break;
@@ -549,12 +628,15 @@ int main(int argc, char **argv)
         case 'W': opt.warmup = atof(optarg); break;
         case 'P': opt.pid = atol(optarg); break;
         case 'm': opt.members = true; break;
+        case 'T': opt.tls_dir = optarg; break;
         default: usage();
         }
     }
     if (opt.port <= 0 || opt.port > 65535 || opt.k == 0 || opt.k > 1000 || opt.window == 0 ||
-        opt.seconds <= 0 || opt.gossip > 64 || opt.threads == 0 || opt.warmup < 0)
+        opt.seconds <= 0 || opt.gossip > 64 || opt.threads == 0 || opt.warmup < 0 ||
+        (opt.tls_dir && opt.members))
         usage();
+    if (opt.tls_dir) tls_setup();
     if (opt.threads > opt.k) opt.threads = opt.k;
 
     rng_state = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ULL;
@@ -579,7 +661,7 @@ int main(int argc, char **argv)
     }
     for (unsigned i = 0; i < opt.k; i++) {
         build_frames(&conns[i], i);
-        conns[i].fd = connect_one();
+        conns[i].fd = connect_one(&conns[i]);
         conns[i].to_write = opt.window;
     }
     unsigned joined = 0;
@@ -641,7 +723,10 @@ int main(int argc, char **argv)
     }
     printf("\n");
     for (unsigned i = 0; i < opt.k; i++) {
-        if (!conns[i].closed) close(conns[i].fd);
+        if (!conns[i].closed) {
+            SSL_free(conns[i].ssl);
+            close(conns[i].fd);
+        }
         for (unsigned v = 0; v < FRAME_VARIANTS; v++) free(conns[i].frames[v]);
     }
     int rc = 0;

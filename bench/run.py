@@ -21,7 +21,7 @@ Environment:
   BENCH_ONLY=a,b     run only the named sections (e.g. gossip,serial,convergence,idle_cost,
                      cluster_cost,replication,reshard,drill,client_throughput_cluster,
                      types_throughput,types_memory,aof,pubsub,maxmemory,scripting,tls_cluster,
-                     tls_handshakes)
+                     tls_handshakes,tls_gossip)
   BENCH_CLUSTER_WORKERS=k   --worker-threads of each shoal master in the 3-master sections
   CLUSTER_SIM        the cluster simulator binary (default build/bench/cluster_sim)
   BENCH_COST_SIZES   cluster sizes of the cluster_cost section (default 100,300,1000; even)
@@ -711,16 +711,19 @@ def parse_thread_cpu(text):
     return out
 
 
-def gossip_flood(srv, members=False, k=FLOOD_CONNS, window=FLOOD_WINDOW, gossip=FLOOD_GOSSIP):
+def gossip_flood(srv, members=False, k=FLOOD_CONNS, window=FLOOD_WINDOW, gossip=FLOOD_GOSSIP,
+                 tls_dir=None):
     """Runs the flooder against srv's bus port; the flooder reads the server's CPU time
     (whole process, and per thread) itself at both ends of the counted window. members:
     the fake peers join srv's cluster first (MEET, connect-back, PONG), so the flood comes
-    from known senders."""
-    argv = [GOSSIP_FLOOD, "-h", "127.0.0.1", "-p", str(srv.port + 10000),
+    from known senders. tls_dir: the links are TLS (srv.bus_port, a tls-cluster node)."""
+    argv = [GOSSIP_FLOOD, "-h", "127.0.0.1", "-p", str(getattr(srv, "bus_port", srv.port + 10000)),
             "-k", str(k), "-w", str(window), "-g", str(gossip),
             "-t", str(FLOOD_SECONDS), "-W", str(FLOOD_WARMUP), "-P", str(srv.popen.pid)]
     if members:
         argv.append("-m")
+    if tls_dir:
+        argv += ["-T", str(tls_dir)]
     srv.check_alive("before the flood")
     try:
         out = subprocess.run(argv, capture_output=True, text=True,
@@ -1402,6 +1405,12 @@ def tls_cluster(b):
     tls_bench.section(b, sys.modules[__name__])
 
 
+def tls_gossip(b):
+    """The gossip flood over a TLS bus (tls-cluster yes), shoal and redis-server (bench/tls_bench.py)."""
+    import tls_bench        # bench/ is sys.path[0] when this file runs as a script
+    tls_bench.gossip_section(b, sys.modules[__name__])
+
+
 def tls_handshakes(b):
     """New TLS connections per second, with and without session resumption (bench/tls_bench.py)."""
     import tls_bench        # bench/ is sys.path[0] when this file runs as a script
@@ -1411,7 +1420,7 @@ def tls_handshakes(b):
 SECTIONS = [client_throughput, client_throughput_cluster, types_throughput, types_memory,
             thread_scaling, gossip, serial, convergence, idle_cost,
             cluster_cost, replication, reshard, aof, rdb, pubsub, maxmemory, monitor, scripting, tls_cluster,
-            tls_handshakes, drill]
+            tls_handshakes, tls_gossip, drill]
 # BENCH_ONLY=gossip,convergence runs only the named sections.
 if os.environ.get("BENCH_ONLY"):
     SECTIONS = [s for s in SECTIONS if s.__name__ in os.environ["BENCH_ONLY"].split(",")]

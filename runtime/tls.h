@@ -86,7 +86,8 @@ int tls_conn_handshake(tls_conn_t *t);
 
 /* After EAGAIN: true when the socket must become writable (else readable). */
 bool tls_conn_wants_write(const tls_conn_t *t);
-/* Decrypted bytes held inside OpenSSL that no socket event will announce. */
+/* Bytes held inside OpenSSL (decrypted, or records read ahead of the
+ * caller) that no socket event will announce: the owner reads again. */
 bool tls_conn_pending(const tls_conn_t *t);
 bool tls_conn_handshake_done(const tls_conn_t *t);
 /* Why the last call failed ("" if none). */

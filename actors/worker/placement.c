@@ -29,6 +29,14 @@
  * while a connection is in flight between them may miss it (a move is
  * rare: it follows a change of load).
  *
+ * TLS handshakes are not packed: a full handshake costs a millisecond of
+ * CPU or more (most of it public-key operations), far more than the
+ * requests packing is about, and a single worker taking every new TLS
+ * connection made them one at a time however many cores the node had. So a
+ * new TLS connection is dealt round-robin over every worker, which does its
+ * handshake; once it is done, the connection is movable like any other and
+ * an inactive worker hands it to the active ones at its next cron.
+ *
  * Subscribers are the exception to packing. A subscriber stays on its worker
  * (its subscriptions live in that worker's tables), and a PUBLISH is written
  * to each subscriber by the worker that holds it: with every subscriber on
@@ -60,6 +68,7 @@
 
 static _Atomic int g_active = 1;              /* workers taking connections */
 static _Atomic unsigned g_next;               /* round-robin over them */
+static _Atomic unsigned g_next_tls;           /* round-robin over every worker (TLS handshakes) */
 static _Atomic unsigned long long g_moves;    /* statistics */
 static _Atomic int g_forced;                  /* DEBUG PLACEMENT: 0, or `active` fixed */
 static int spread_ticks, pack_ticks;          /* worker 0's thread only */
@@ -109,6 +118,13 @@ int placement_pick(void)
     /* Relaxed: the counter only has to spread connections. */
     unsigned n = atomic_fetch_add_explicit(&g_next, 1, memory_order_relaxed);
     return (int)(n % (unsigned)placement_active());
+}
+
+int placement_pick_tls(void)
+{
+    /* Relaxed: the counter only has to spread connections. */
+    unsigned n = atomic_fetch_add_explicit(&g_next_tls, 1, memory_order_relaxed);
+    return (int)(n % (unsigned)g_nworkers);
 }
 
 static long long thread_cpu_ns(void)

@@ -17,6 +17,10 @@ struct client;
 /* The worker a new connection goes to (any thread): round-robin over the
  * workers that take connections now. */
 int placement_pick(void);
+/* The worker that does a new TLS connection's handshake (any thread):
+ * round-robin over every worker, so that handshakes run in parallel; the
+ * connection is packed like the others once its handshake is done. */
+int placement_pick_tls(void);
 
 /* Called by each worker's cron on its own thread: measures how busy the
  * worker was since the last call, lets worker 0 decide how many workers

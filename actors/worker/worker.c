@@ -552,7 +552,7 @@ void worker_accept_cb(struct ev_loop *loop, ev_io *lw, int revents)
             atomic_fetch_add_explicit(&w->stats.rejected_connections, 1, memory_order_relaxed);
             continue;
         }
-        int target = worker_busy_retarget(w, placement_pick());
+        int target = worker_busy_retarget(w, tls ? placement_pick_tls() : placement_pick());
         /* counted now so that maxclients holds while the hand-off is in flight */
         atomic_fetch_add_explicit(&g_workers[target]->stats.connected_clients, 1, memory_order_relaxed);
         if (target == w->index) {

@@ -258,3 +258,39 @@ def test_protocols_ciphers_dh(servers, pki):
             assert c.call("CONFIG", "SET", "tls-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256") == "OK", kind
     res = {k: negotiated(s.tls_port, pki) for k, s in nodes.items()}
     assert res["shoal"] == res["redis"] == ("TLSv1.3", "TLS_CHACHA20_POLY1305_SHA256")
+
+
+def _thread_run_ns(pid):
+    """{thread name: run time in ns} from /proc/<pid>/task/*/schedstat."""
+    import os
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            name = open(f"/proc/{pid}/task/{tid}/comm").read().strip()
+            ns = int(open(f"/proc/{pid}/task/{tid}/schedstat").read().split()[0])
+        except OSError:
+            continue
+        out[name] = out.get(name, 0) + ns
+    return out
+
+
+def test_handshakes_spread_over_workers(servers, pki):
+    """An idle node packs plain connections on worker 0 (placement.c), but TLS handshakes
+    are dealt over every worker: new connections one after the other cost both workers
+    CPU (before, worker 0 did every handshake while worker 1 slept)."""
+    tp = h.free_port()
+    srv = servers.shoal(extra_args=t.server_args(pki, tp, extra=("--worker-threads", "2")),
+                        base_args="standalone")
+    ctx = t.client_context(pki)
+    before = _thread_run_ns(srv.popen.pid)
+    for _ in range(150):
+        with socket.create_connection(("127.0.0.1", tp), timeout=5) as raw:
+            with ctx.wrap_socket(raw) as s:
+                assert t.call(s, "PING") == b"+PONG\r\n"
+    after = _thread_run_ns(srv.popen.pid)
+    used = {w: after[w] - before.get(w, 0) for w in ("worker-0", "worker-1")}
+    total = sum(used.values())
+    assert min(used.values()) > 0.25 * total, used
+    with srv.raw() as c:
+        info = c.call("INFO", "threads").decode()
+    assert "placement:active_workers=1," in info      # plain packing is unchanged
