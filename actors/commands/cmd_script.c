@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "actors/commands/args.h"
 #include "actors/commands/commands.h"
 #include "actors/commands/script.h"
 #include "actors/commands/script_lua.h"
@@ -109,6 +110,7 @@ void cmd_script_load(cmd_ctx_t *ctx)
     if (!script_cache_exists(sha, 40)) {
         if (!script_compile(sha, (const char *)ctx->argv[2], ctx->argvlen[2], ctx->reply)) return;
         script_cache_add(sha, (const char *)ctx->argv[2], ctx->argvlen[2]);
+        script_vm_measure(ctx->worker);
     }
     resp_add_bulk(ctx->reply, sha, 40);
 }
@@ -136,4 +138,29 @@ void cmd_script_kill(cmd_ctx_t *ctx)
     const char *err = script_kill(true);
     if (err) resp_add_error(ctx->reply, err);
     else resp_add_simple(ctx->reply, "OK");
+}
+
+void cmd_script_help(cmd_ctx_t *ctx)
+{
+    /* 7.0.15's text, DEBUG included (shoal has no debugger: SCRIPT DEBUG is not served) */
+    static const char *const lines[] = {
+        "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "DEBUG (YES|SYNC|NO)",
+        "    Set the debug mode for subsequent scripts executed.",
+        "EXISTS <sha1> [<sha1> ...]",
+        "    Return information about the existence of the scripts in the script cache.",
+        "FLUSH [ASYNC|SYNC]",
+        "    Flush the Lua scripts cache. Very dangerous on replicas.",
+        "    When called without the optional mode argument, the behavior is determined by the",
+        "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+        "    * ASYNC: Asynchronously flush the scripts cache.",
+        "    * SYNC: Synchronously flush the scripts cache.",
+        "KILL",
+        "    Kill the currently executing Lua script.",
+        "LOAD <script>",
+        "    Load a script into the scripts cache without executing it.",
+        "HELP",
+        "    Prints this help.",
+    };
+    arg_reply_help(ctx, lines, sizeof lines / sizeof lines[0]);
 }

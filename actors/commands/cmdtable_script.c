@@ -68,6 +68,12 @@ static cmd_def_t subcommands_script[] = {
         .args = args_script_flush, .arg_count = 1, .history = history_script_flush, .history_count = 1,
     },
     {
+        .name = "help", .arity = 2, .flags = CMD_LOADING | CMD_STALE, .flag_names = "loading stale",
+        .acl_categories = "slow scripting", .exec = CMD_EXEC_CLIENT, .handler = cmd_script_help,
+        .summary = "Show helpful text about the different subcommands", .since = "5.0.0", .group = "scripting",
+        .complexity = "O(1)",
+    },
+    {
         .name = "kill", .arity = 2, .flags = CMD_NOSCRIPT | CMD_ALLOW_BUSY, .flag_names = "noscript allow_busy",
         .acl_categories = "slow scripting", .tips = "request_policy:all_shards response_policy:one_succeeded",
         .exec = CMD_EXEC_CLIENT, .handler = cmd_script_kill,

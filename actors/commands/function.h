@@ -75,6 +75,8 @@ unsigned long fn_reg_gen(void);
  * are of (caller frees with fn_libs_free). */
 fn_lib_t **fn_reg_snapshot(int *n, unsigned long *gen);
 void fn_reg_counts(long long *libs, long long *funcs);
+/* What the libraries take (their names, code and functions), for INFO. */
+long long fn_reg_memory(void);
 /* The flags of the function of that name (any case); false when none. */
 bool fn_reg_func_flags(const uint8_t *name, size_t len, unsigned *flags);
 

@@ -229,6 +229,21 @@ void fn_reg_counts(long long *libs, long long *funcs)
     pthread_mutex_unlock(&reg_lock);
 }
 
+long long fn_reg_memory(void)
+{
+    long long bytes = 0;
+    pthread_mutex_lock(&reg_lock);
+    for (int i = 0; i < reg_n; i++) {
+        const fn_lib_t *l = reg_libs[i];
+        bytes += (long long)(sizeof *l + strlen(l->name) + 1 + l->code_len + 1);
+        for (int f = 0; f < l->nfuncs; f++)
+            bytes += (long long)(sizeof l->funcs[f] + strlen(l->funcs[f].name) + 1 +
+                                 (l->funcs[f].desc ? strlen(l->funcs[f].desc) + 1 : 0));
+    }
+    pthread_mutex_unlock(&reg_lock);
+    return bytes;
+}
+
 /* ---------------- the RDB form ---------------- */
 
 /* Every library's FUNCTION2 record into e, under the lock. */

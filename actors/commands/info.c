@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "actors/commands/function.h"
+#include "actors/commands/script.h"
 #include "actors/persist/aof.h"
 #include "actors/bus/bus_dstats.h"
 #include "actors/bus/link.h"
@@ -136,16 +137,24 @@ static void sec_memory(text_t *t)
     config_get_by_name("maxmemory-policy", policy, sizeof policy);
     long long libs, funcs;
     fn_reg_counts(&libs, &funcs);
+    /* scripting: the sums over the workers' Lua VMs (one per worker and kind) */
+    script_mem_t sm;
+    script_memory_info(&sm);
+    long long fmem = fn_reg_memory(), vm_total = sm.vm_eval + sm.vm_functions;
+    char hl[32], hv[32], hsc[32];
+    human_bytes(hl, sizeof hl, sm.vm_eval);
+    human_bytes(hv, sizeof hv, vm_total);
+    human_bytes(hsc, sizeof hsc, sm.scripts_eval + fmem);
     add(t, "# Memory\r\nused_memory:%lld\r\nused_memory_human:%s\r\nused_memory_rss:%lld\r\n"
            "used_memory_rss_human:%s\r\nused_memory_peak:%lld\r\nused_memory_peak_human:%s\r\n"
            "used_memory_peak_perc:%.2f%%\r\nused_memory_overhead:%lld\r\nused_memory_startup:%lld\r\n"
            "used_memory_dataset:%lld\r\nused_memory_dataset_perc:%.2f%%\r\nallocator_allocated:%lld\r\n"
            "allocator_active:%lld\r\nallocator_resident:%lld\r\ntotal_system_memory:%lld\r\n"
-           "total_system_memory_human:%s\r\nused_memory_lua:0\r\nused_memory_vm_eval:0\r\nused_memory_lua_human:0B\r\n"
-           "used_memory_scripts_eval:0\r\nnumber_of_cached_scripts:0\r\nnumber_of_functions:%lld\r\n"
-           "number_of_libraries:%lld\r\nused_memory_vm_functions:0\r\nused_memory_vm_total:0\r\n"
-           "used_memory_vm_total_human:0B\r\nused_memory_functions:0\r\nused_memory_scripts:0\r\n"
-           "used_memory_scripts_human:0B\r\nmaxmemory:%lld\r\nmaxmemory_human:%s\r\nmaxmemory_policy:%s\r\n"
+           "total_system_memory_human:%s\r\nused_memory_lua:%lld\r\nused_memory_vm_eval:%lld\r\nused_memory_lua_human:%s\r\n"
+           "used_memory_scripts_eval:%lld\r\nnumber_of_cached_scripts:%lld\r\nnumber_of_functions:%lld\r\n"
+           "number_of_libraries:%lld\r\nused_memory_vm_functions:%lld\r\nused_memory_vm_total:%lld\r\n"
+           "used_memory_vm_total_human:%s\r\nused_memory_functions:%lld\r\nused_memory_scripts:%lld\r\n"
+           "used_memory_scripts_human:%s\r\nmaxmemory:%lld\r\nmaxmemory_human:%s\r\nmaxmemory_policy:%s\r\n"
            "allocator_frag_ratio:%.2f\r\nallocator_frag_bytes:%lld\r\nallocator_rss_ratio:%.2f\r\nallocator_rss_bytes:%lld\r\n"
            "rss_overhead_ratio:%.2f\r\nrss_overhead_bytes:%lld\r\nmem_fragmentation_ratio:%.2f\r\n"
            "mem_fragmentation_bytes:%lld\r\nmem_not_counted_for_evict:%lld\r\nmem_replication_backlog:%lld\r\n"
@@ -153,7 +162,9 @@ static void sec_memory(text_t *t)
            "mem_aof_buffer:0\r\nmem_allocator:libc\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:0\r\n"
            "lazyfreed_objects:0\r\n",
         m.used, hu, m.rss, hr, m.peak, hp, m.peak_perc, m.overhead, m.startup, m.dataset, m.dataset_perc,
-        m.allocator_allocated, m.allocator_active, m.allocator_resident, total_system_memory(), hs, funcs, libs,
+        m.allocator_allocated, m.allocator_active, m.allocator_resident, total_system_memory(), hs, sm.vm_eval,
+        sm.vm_eval, hl, sm.scripts_eval, sm.cached_scripts, funcs, libs, sm.vm_functions, vm_total, hv, fmem,
+        sm.scripts_eval + fmem, hsc,
         m.maxmemory, hm, policy, m.allocator_frag, m.allocator_frag_bytes, m.allocator_rss, m.allocator_rss_bytes,
         m.rss_extra, m.rss_extra_bytes, m.frag, m.frag_bytes, m.not_counted, m.repl_backlog,
         m.repl_backlog + m.clients_slaves, m.clients_slaves, m.clients_normal);

@@ -19,6 +19,16 @@ bool script_cache_exists(const char *sha, size_t len);
 void script_cache_flush(void);
 unsigned long script_cache_gen(void);
 
+/* INFO memory's scripting figures: the script cache (its bodies and
+ * entries), the Lua VMs of every worker (EVAL's and FUNCTION's, as each
+ * worker last measured its own). */
+typedef struct script_mem {
+    long long cached_scripts, scripts_eval, vm_eval, vm_functions;
+} script_mem_t;
+void script_memory_info(script_mem_t *m);
+/* A worker's VM of EVAL (functions false) or FUNCTION holds `bytes` now. */
+void script_vm_publish(int worker, bool functions, long long bytes);
+
 /* Shebang flags (#!lua flags=...); COMPAT: no shebang (7.0's EVAL compatibility mode). */
 enum {
     SCRIPT_F_NO_WRITES = 1u << 0, SCRIPT_F_ALLOW_OOM = 1u << 1, SCRIPT_F_ALLOW_STALE = 1u << 2,
@@ -42,6 +52,9 @@ void script_sha1hex(char out[41], const void *bytes, size_t len);
 /* Compiles body on this worker's Lua state as f_<sha>; false with the
  * 7.0.15 error reply in r when it does not compile. */
 bool script_compile(const char *sha, const char *body, size_t len, resp_buf_t *r);
+/* Publishes the size of this thread's EVAL VM as worker w's (script_vm_publish). */
+struct worker;
+void script_vm_measure(struct worker *w);
 
 /* Runs the script sha (compiling body first when the state lacks it; body
  * NULL: from the cache, or NOSCRIPT) with keys argv[3 .. 3+numkeys) and the

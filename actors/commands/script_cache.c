@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "actors/commands/script.h"
+#include "actors/worker/worker.h"
 #include "runtime/xmalloc.h"
 
 typedef struct centry {
@@ -28,6 +29,10 @@ typedef struct centry {
 static centry_t *buckets[NBUCKETS];
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic unsigned long cache_gen = 1;
+static long long cache_count, cache_bytes;   /* under cache_lock: INFO's figures */
+/* Each worker's Lua VMs as last measured (after a script ran there): EVAL's
+ * and FUNCTION's; the owner writes, INFO reads (relaxed: statistics). */
+static _Atomic long long vm_bytes[2][MAX_WORKERS];
 
 static unsigned bucket_of(const char *sha)
 {
@@ -56,6 +61,8 @@ void script_cache_add(const char *sha, const char *body, size_t len)
         unsigned b = bucket_of(sha);
         e->next = buckets[b];
         buckets[b] = e;
+        cache_count++;
+        cache_bytes += (long long)(sizeof *e + len + 1);
     }
     pthread_mutex_unlock(&cache_lock);
 }
@@ -99,6 +106,7 @@ void script_cache_flush(void)
         }
         buckets[b] = NULL;
     }
+    cache_count = cache_bytes = 0;
     /* relaxed: a worker reading the old value runs one more script from its
      * old state, which is what a script racing with the flush may do */
     atomic_fetch_add_explicit(&cache_gen, 1, memory_order_relaxed);
@@ -108,4 +116,22 @@ void script_cache_flush(void)
 unsigned long script_cache_gen(void)
 {
     return atomic_load_explicit(&cache_gen, memory_order_relaxed);   /* see script_cache_flush */
+}
+
+void script_vm_publish(int worker, bool functions, long long bytes)
+{
+    atomic_store_explicit(&vm_bytes[functions][worker], bytes, memory_order_relaxed);   /* a statistic */
+}
+
+void script_memory_info(script_mem_t *m)
+{
+    pthread_mutex_lock(&cache_lock);
+    m->cached_scripts = cache_count;
+    m->scripts_eval = cache_bytes;
+    pthread_mutex_unlock(&cache_lock);
+    m->vm_eval = m->vm_functions = 0;
+    for (int i = 0; i < MAX_WORKERS; i++) {
+        m->vm_eval += atomic_load_explicit(&vm_bytes[0][i], memory_order_relaxed);
+        m->vm_functions += atomic_load_explicit(&vm_bytes[1][i], memory_order_relaxed);
+    }
 }

@@ -726,6 +726,12 @@ bool script_compile(const char *sha, const char *body, size_t len, resp_buf_t *r
     return compile_on(state_get(), sha, body, len, r);
 }
 
+void script_vm_measure(struct worker *w)
+{
+    if (tl_lua) script_vm_publish(worker_index(w), false, (long long)lua_gc(tl_lua, LUA_GCCOUNT, 0) * 1024 +
+                                                              lua_gc(tl_lua, LUA_GCCOUNTB, 0));
+}
+
 static void set_array(lua_State *L, const char *name, const uint8_t **argv, const size_t *argvlen, int n)
 {
     lua_getfield(L, LUA_REGISTRYINDEX, "shoal_globals");
@@ -860,4 +866,6 @@ void script_lua_invoke(cmd_ctx_t *ctx, lua_State *L, const char *name, unsigned 
     }
     lua_pop(L, 1);                      /* the error handler */
     lua_gc(L, LUA_GCSTEP, 1);
+    script_vm_publish(worker_index(ctx->worker), fcall,
+                      (long long)lua_gc(L, LUA_GCCOUNT, 0) * 1024 + lua_gc(L, LUA_GCCOUNTB, 0));
 }

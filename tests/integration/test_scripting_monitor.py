@@ -60,3 +60,60 @@ def test_monitor_shows_script_calls_as_redis(servers):
     h.spread_connections(srv)
     for _ in range(3):
         assert _monitor_lines(srv) == ref
+
+
+def test_script_help_as_redis(servers):
+    got = []
+    for kind in ("shoal", "redis"):
+        srv = h.single_node(servers, kind, workers=2) if kind == "shoal" else h.single_node(servers, kind)
+        with srv.raw() as c:
+            got.append([c.raw("SCRIPT", "HELP"), c.raw("SCRIPT", "HELP", "x"), c.raw("COMMAND", "INFO", "script|help"),
+                        c.raw("COMMAND", "DOCS", "script|help")])
+    assert got[0] == got[1]
+
+
+def _scripting_info(c):
+    d = h.info_dict(c.call("INFO", "memory"))
+    return {k: d[k] for k in d if "lua" in k or "script" in k or "function" in k or "vm" in k or "librar" in k}
+
+
+def _human(n):
+    """7.0.15's bytesToHuman, as INFO prints it."""
+    for unit, size in (("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.2f}{unit}"
+    return f"{n}B"
+
+
+def test_info_scripting_fields(servers):
+    """The counts as redis-server's after the same steps; the memory figures as 7.0.15 derives
+    them from one another, grown by what was loaded and run on both workers."""
+    steps = [("SCRIPT", "LOAD", "return 1"), ("SCRIPT", "LOAD", "return 2"),
+             ("EVAL", "return redis.call('get', KEYS[1])", "1", "a"),
+             ("EVAL", "return redis.call('get', KEYS[1])", "1", "b"),
+             ("FUNCTION", "LOAD", LIB), ("FCALL", "mf", "1", "c")]
+    counts = []
+    for kind in ("shoal", "redis"):
+        srv = h.single_node(servers, kind, workers=2) if kind == "shoal" else h.single_node(servers, kind)
+        with srv.raw() as c:
+            before = _scripting_info(c)
+            for s in steps:
+                c.call(*s)
+            after = _scripting_info(c)
+            assert c.call("SCRIPT", "FLUSH") == "OK"
+            flushed = _scripting_info(c)
+        counts.append([(i["number_of_cached_scripts"], i["number_of_functions"], i["number_of_libraries"])
+                       for i in (before, after, flushed)])
+        for i in (before, after, flushed):
+            assert set(i) == set(before)
+            assert int(i["used_memory_lua"]) == int(i["used_memory_vm_eval"])
+            assert int(i["used_memory_vm_total"]) == int(i["used_memory_vm_eval"]) + int(i["used_memory_vm_functions"])
+            assert int(i["used_memory_scripts"]) == int(i["used_memory_scripts_eval"]) + int(i["used_memory_functions"])
+            assert i["used_memory_lua_human"] == _human(int(i["used_memory_lua"]))
+            assert i["used_memory_vm_total_human"] == _human(int(i["used_memory_vm_total"]))
+            assert i["used_memory_scripts_human"] == _human(int(i["used_memory_scripts"]))
+        assert int(after["used_memory_vm_eval"]) > 0 and int(after["used_memory_vm_functions"]) > 0
+        assert int(after["used_memory_scripts_eval"]) > int(before["used_memory_scripts_eval"])
+        assert int(after["used_memory_functions"]) > int(before["used_memory_functions"])
+        assert int(flushed["used_memory_scripts_eval"]) == 0
+    assert counts[0] == counts[1]
