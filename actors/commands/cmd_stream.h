@@ -64,9 +64,23 @@ void xs_prop_cmd(cmd_ctx_t *ctx, int argc, const uint8_t *const *argv, const siz
  * streamPropagateXCLAIM / streamPropagateGroupID). */
 void xs_prop_xclaim(cmd_ctx_t *ctx, int keyarg, const uint8_t *group, size_t glen, const stream_cg_t *g,
                     const stream_nack_t *nk);
+/* The same with the ID as the caller wrote it (XCLAIM propagates its argument). */
+void xs_prop_xclaim_id(cmd_ctx_t *ctx, int keyarg, const uint8_t *group, size_t glen, const stream_cg_t *g,
+                       const stream_nack_t *nk, const uint8_t *id, size_t idlen);
 void xs_prop_setid(cmd_ctx_t *ctx, int keyarg, const uint8_t *group, size_t glen, const stream_cg_t *g);
 void xs_prop_createconsumer(cmd_ctx_t *ctx, int keyarg, const uint8_t *group, size_t glen, const uint8_t *cons,
                             size_t clen);
+
+/* The consumer of g named name, refreshed (seen now) or created (counted
+ * dirty, "xgroup-createconsumer" on argv[keyarg]); *created says which. */
+stream_consumer_t *xs_consumer(cmd_ctx_t *ctx, stream_cg_t *g, const uint8_t *name, size_t n, int keyarg,
+                               bool *created);
+/* 7.0.15's addReplySubcommandSyntaxError for container `cmd` (XGROUP, XINFO). */
+void xs_subcommand_error(cmd_ctx_t *ctx, const char *cmd);
+/* The -NOGROUP errors: "No such key 'k' or consumer group 'g'[suffix]" and
+ * "No such consumer group 'g' for key name 'k'". */
+void xs_nogroup_key_or_group(cmd_ctx_t *ctx, int keyarg, int grouparg, const char *suffix);
+void xs_nogroup_for_key(cmd_ctx_t *ctx, int keyarg, int grouparg);
 
 /* Keyspace events of class t (stream) on argv[keyarg]. */
 void xs_notify(cmd_ctx_t *ctx, const char *event, int keyarg);

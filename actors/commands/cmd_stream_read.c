@@ -104,11 +104,7 @@ static bool resolve_ids(cmd_ctx_t *ctx, const xread_args_t *a, stream_id_t *ids,
         if (a->grouparg) {
             stream_cg_t *g = s ? stream_cg_find(s, ctx->argv[a->grouparg], ctx->argvlen[a->grouparg]) : NULL;
             if (!g) {
-                resp_add_errorf(ctx->reply,
-                                "NOGROUP No such key '%.*s' or consumer group '%.*s' in XREADGROUP with GROUP option",
-                                (int)strnlen((const char *)ctx->argv[ka], ctx->argvlen[ka]), ctx->argv[ka],
-                                (int)strnlen((const char *)ctx->argv[a->grouparg], ctx->argvlen[a->grouparg]),
-                                ctx->argv[a->grouparg]);
+                xs_nogroup_key_or_group(ctx, ka, a->grouparg, " in XREADGROUP with GROUP option");
                 return false;
             }
             groups[k] = g;
@@ -138,20 +134,15 @@ static bool resolve_ids(cmd_ctx_t *ctx, const xread_args_t *a, stream_id_t *ids,
     return true;
 }
 
-/* The consumer argv[consarg] of g, created (and notified) when missing. */
+/* The consumer argv[consarg] of g, created (and notified) when missing;
+ * with NOACK its creation is propagated, as no XCLAIM will make it. */
 static stream_consumer_t *consumer_of(cmd_ctx_t *ctx, const xread_args_t *a, stream_cg_t *g, int keyarg)
 {
     const uint8_t *cn = ctx->argv[a->consarg];
     size_t cl = ctx->argvlen[a->consarg];
-    stream_consumer_t *c = stream_consumer_find(g, cn, cl);
-    if (c) {
-        c->seen_time = ctx->now_ms;
-        return c;
-    }
-    c = stream_consumer_create(g, cn, cl, ctx->now_ms);
-    ctx->dirty++;
-    xs_notify(ctx, "xgroup-createconsumer", keyarg);
-    if (a->noack) xs_prop_createconsumer(ctx, keyarg, ctx->argv[a->grouparg], ctx->argvlen[a->grouparg], cn, cl);
+    bool created;
+    stream_consumer_t *c = xs_consumer(ctx, g, cn, cl, keyarg, &created);
+    if (created && a->noack) xs_prop_createconsumer(ctx, keyarg, ctx->argv[a->grouparg], ctx->argvlen[a->grouparg], cn, cl);
     return c;
 }
 

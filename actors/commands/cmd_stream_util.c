@@ -215,20 +215,28 @@ void xs_prop_call(cmd_ctx_t *ctx, int nrep, const int *rep_idx, const char *cons
     ctx->prop_ncmds++;
 }
 
-void xs_prop_xclaim(cmd_ctx_t *ctx, int keyarg, const uint8_t *group, size_t glen, const stream_cg_t *g,
-                    const stream_nack_t *nk)
+void xs_prop_xclaim_id(cmd_ctx_t *ctx, int keyarg, const uint8_t *group, size_t glen, const stream_cg_t *g,
+                       const stream_nack_t *nk, const uint8_t *id, size_t idl)
 {
-    char id[48], t[24], rc[24], last[48];
-    size_t idl = stream_id_fmt(&nk->id, id), lastl = stream_id_fmt(&g->last_id, last);
+    char t[24], rc[24], last[48];
+    size_t lastl = stream_id_fmt(&g->last_id, last);
     size_t tl = (size_t)snprintf(t, sizeof t, "%lld", nk->delivery_time);
     size_t rcl = (size_t)snprintf(rc, sizeof rc, "%llu", (unsigned long long)nk->delivery_count);
     const uint8_t *argv[14] = { (const uint8_t *)"XCLAIM", ctx->argv[keyarg], group, nk->consumer->name,
-                                (const uint8_t *)"0", (const uint8_t *)id, (const uint8_t *)"TIME",
+                                (const uint8_t *)"0", id, (const uint8_t *)"TIME",
                                 (const uint8_t *)t, (const uint8_t *)"RETRYCOUNT", (const uint8_t *)rc,
                                 (const uint8_t *)"FORCE", (const uint8_t *)"JUSTID", (const uint8_t *)"LASTID",
                                 (const uint8_t *)last };
     size_t lens[14] = { 6, ctx->argvlen[keyarg], glen, nk->consumer->nlen, 1, idl, 4, tl, 10, rcl, 5, 6, 6, lastl };
     xs_prop_cmd(ctx, 14, argv, lens);
+}
+
+void xs_prop_xclaim(cmd_ctx_t *ctx, int keyarg, const uint8_t *group, size_t glen, const stream_cg_t *g,
+                    const stream_nack_t *nk)
+{
+    char id[48];
+    size_t idl = stream_id_fmt(&nk->id, id);
+    xs_prop_xclaim_id(ctx, keyarg, group, glen, g, nk, (const uint8_t *)id, idl);
 }
 
 void xs_prop_setid(cmd_ctx_t *ctx, int keyarg, const uint8_t *group, size_t glen, const stream_cg_t *g)
@@ -249,4 +257,41 @@ void xs_prop_createconsumer(cmd_ctx_t *ctx, int keyarg, const uint8_t *group, si
                                group, cons };
     size_t lens[5] = { 6, 14, ctx->argvlen[keyarg], glen, clen };
     xs_prop_cmd(ctx, 5, argv, lens);
+}
+
+stream_consumer_t *xs_consumer(cmd_ctx_t *ctx, stream_cg_t *g, const uint8_t *name, size_t n, int keyarg,
+                               bool *created)
+{
+    stream_consumer_t *c = stream_consumer_find(g, name, n);
+    *created = !c;
+    if (c) {
+        c->seen_time = ctx->now_ms;
+        return c;
+    }
+    c = stream_consumer_create(g, name, n, ctx->now_ms);
+    ctx->dirty++;
+    xs_notify(ctx, "xgroup-createconsumer", keyarg);
+    return c;
+}
+
+void xs_subcommand_error(cmd_ctx_t *ctx, const char *cmd)
+{
+    size_t n = ctx->argvlen[1] > 128 ? 128 : ctx->argvlen[1];
+    resp_add_errorf(ctx->reply, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try %s HELP.",
+                    (int)strnlen((const char *)ctx->argv[1], n), (const char *)ctx->argv[1], cmd);
+}
+
+/* An argument as 7.0.15's %s prints it: up to its first NUL byte. */
+#define CSTR(i) (int)strnlen((const char *)ctx->argv[i], ctx->argvlen[i]), (const char *)ctx->argv[i]
+
+void xs_nogroup_key_or_group(cmd_ctx_t *ctx, int keyarg, int grouparg, const char *suffix)
+{
+    resp_add_errorf(ctx->reply, "NOGROUP No such key '%.*s' or consumer group '%.*s'%s", CSTR(keyarg), CSTR(grouparg),
+                    suffix);
+}
+
+void xs_nogroup_for_key(cmd_ctx_t *ctx, int keyarg, int grouparg)
+{
+    resp_add_errorf(ctx->reply, "NOGROUP No such consumer group '%.*s' for key name '%.*s'", CSTR(grouparg),
+                    CSTR(keyarg));
 }

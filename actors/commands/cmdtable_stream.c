@@ -167,6 +167,297 @@ static const cmd_arg_doc_t args_xreadgroup[] = {
     { .name = "streams", .type = "block", .key_spec_index = -1, .token = "STREAMS", .subargs = args_xreadgroup_4_streams, .subarg_count = 2 },
 };
 
+static const cmd_keyspec_t keyspecs_xack[] = {
+    { .flags = "RW update", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_xack[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "group", .type = "string", .key_spec_index = -1 },
+    { .name = "id", .type = "string", .key_spec_index = -1, .flags = CMD_ARG_MULTIPLE },
+};
+
+static const cmd_keyspec_t keyspecs_xpending[] = {
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_xpending_2_filters[] = {
+    { .name = "min-idle-time", .type = "integer", .key_spec_index = -1, .token = "IDLE", .since = "6.2.0", .flags = CMD_ARG_OPTIONAL },
+    { .name = "start", .type = "string", .key_spec_index = -1 },
+    { .name = "end", .type = "string", .key_spec_index = -1 },
+    { .name = "count", .type = "integer", .key_spec_index = -1 },
+    { .name = "consumer", .type = "string", .key_spec_index = -1, .flags = CMD_ARG_OPTIONAL },
+};
+
+static const cmd_arg_doc_t args_xpending[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "group", .type = "string", .key_spec_index = -1 },
+    { .name = "filters", .type = "block", .key_spec_index = -1, .flags = CMD_ARG_OPTIONAL, .subargs = args_xpending_2_filters, .subarg_count = 5 },
+};
+
+static const cmd_history_t history_xpending[] = {
+    { "6.2.0", "The IDLE filter." },
+};
+
+static const cmd_keyspec_t keyspecs_xclaim[] = {
+    { .flags = "RW update", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_xclaim[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "group", .type = "string", .key_spec_index = -1 },
+    { .name = "consumer", .type = "string", .key_spec_index = -1 },
+    { .name = "min-idle-time", .type = "string", .key_spec_index = -1 },
+    { .name = "id", .type = "string", .key_spec_index = -1, .flags = CMD_ARG_MULTIPLE },
+    { .name = "ms", .type = "integer", .key_spec_index = -1, .token = "IDLE", .flags = CMD_ARG_OPTIONAL },
+    { .name = "unix-time-milliseconds", .type = "unix-time", .key_spec_index = -1, .token = "TIME", .flags = CMD_ARG_OPTIONAL },
+    { .name = "count", .type = "integer", .key_spec_index = -1, .token = "RETRYCOUNT", .flags = CMD_ARG_OPTIONAL },
+    { .name = "force", .type = "pure-token", .key_spec_index = -1, .token = "FORCE", .flags = CMD_ARG_OPTIONAL },
+    { .name = "justid", .type = "pure-token", .key_spec_index = -1, .token = "JUSTID", .flags = CMD_ARG_OPTIONAL },
+    { .name = "id", .type = "string", .key_spec_index = -1, .token = "LASTID", .flags = CMD_ARG_OPTIONAL },
+};
+
+static const cmd_keyspec_t keyspecs_xautoclaim[] = {
+    { .flags = "RW delete", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_xautoclaim[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "group", .type = "string", .key_spec_index = -1 },
+    { .name = "consumer", .type = "string", .key_spec_index = -1 },
+    { .name = "min-idle-time", .type = "string", .key_spec_index = -1 },
+    { .name = "start", .type = "string", .key_spec_index = -1 },
+    { .name = "count", .type = "integer", .key_spec_index = -1, .token = "COUNT", .flags = CMD_ARG_OPTIONAL },
+    { .name = "justid", .type = "pure-token", .key_spec_index = -1, .token = "JUSTID", .flags = CMD_ARG_OPTIONAL },
+};
+
+static const cmd_history_t history_xautoclaim[] = {
+    { "7.0.0", "The reply has a third element: the IDs that no longer exist, deleted from the pending list." },
+};
+
+static const cmd_keyspec_t keyspecs_xsetid[] = {
+    { .flags = "RW update", .bs_type = CMD_KS_INDEX, .bs_index = 1, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_xsetid[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "last-id", .type = "string", .key_spec_index = -1 },
+    { .name = "entries_added", .type = "integer", .key_spec_index = -1, .token = "ENTRIESADDED", .since = "7.0.0", .flags = CMD_ARG_OPTIONAL },
+    { .name = "max_deleted_entry_id", .type = "string", .key_spec_index = -1, .token = "MAXDELETEDID", .since = "7.0.0", .flags = CMD_ARG_OPTIONAL },
+};
+
+static const cmd_history_t history_xsetid[] = {
+    { "7.0.0", "ENTRIESADDED and MAXDELETEDID." },
+};
+
+static const cmd_keyspec_t keyspecs_xgroup_create[] = {
+    { .flags = "RW insert", .bs_type = CMD_KS_INDEX, .bs_index = 2, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_xgroup_create_2_id[] = {
+    { .name = "id", .type = "string", .key_spec_index = -1 },
+    { .name = "new_id", .type = "pure-token", .key_spec_index = -1, .token = "$" },
+};
+
+static const cmd_arg_doc_t args_xgroup_create[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "groupname", .type = "string", .key_spec_index = -1 },
+    { .name = "id", .type = "oneof", .key_spec_index = -1, .subargs = args_xgroup_create_2_id, .subarg_count = 2 },
+    { .name = "mkstream", .type = "pure-token", .key_spec_index = -1, .token = "MKSTREAM", .flags = CMD_ARG_OPTIONAL },
+    { .name = "entries_read", .type = "integer", .key_spec_index = -1, .token = "ENTRIESREAD", .flags = CMD_ARG_OPTIONAL },
+};
+
+static const cmd_history_t history_xgroup_create[] = {
+    { "7.0.0", "ENTRIESREAD." },
+};
+
+static const cmd_keyspec_t keyspecs_xgroup_destroy[] = {
+    { .flags = "RW delete", .bs_type = CMD_KS_INDEX, .bs_index = 2, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_xgroup_destroy[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "groupname", .type = "string", .key_spec_index = -1 },
+};
+
+static const cmd_keyspec_t keyspecs_xgroup_delconsumer[] = {
+    { .flags = "RW delete", .bs_type = CMD_KS_INDEX, .bs_index = 2, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_xgroup_delconsumer[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "groupname", .type = "string", .key_spec_index = -1 },
+    { .name = "consumername", .type = "string", .key_spec_index = -1 },
+};
+
+static const cmd_keyspec_t keyspecs_xgroup_setid[] = {
+    { .flags = "RW update", .bs_type = CMD_KS_INDEX, .bs_index = 2, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_xgroup_setid_2_id[] = {
+    { .name = "id", .type = "string", .key_spec_index = -1 },
+    { .name = "new_id", .type = "pure-token", .key_spec_index = -1, .token = "$" },
+};
+
+static const cmd_arg_doc_t args_xgroup_setid[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "groupname", .type = "string", .key_spec_index = -1 },
+    { .name = "id", .type = "oneof", .key_spec_index = -1, .subargs = args_xgroup_setid_2_id, .subarg_count = 2 },
+    { .name = "entries_read", .type = "integer", .key_spec_index = -1, .token = "ENTRIESREAD", .flags = CMD_ARG_OPTIONAL },
+};
+
+static const cmd_history_t history_xgroup_setid[] = {
+    { "7.0.0", "ENTRIESREAD." },
+};
+
+static const cmd_keyspec_t keyspecs_xgroup_createconsumer[] = {
+    { .flags = "RW insert", .bs_type = CMD_KS_INDEX, .bs_index = 2, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_xgroup_createconsumer[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "groupname", .type = "string", .key_spec_index = -1 },
+    { .name = "consumername", .type = "string", .key_spec_index = -1 },
+};
+
+static cmd_def_t subcommands_xgroup[] = {
+    {
+        .name = "create", .arity = -5, .flags = CMD_WRITE | CMD_DENYOOM, .flag_names = "write denyoom",
+        .first_key = 2, .last_key = 2, .key_step = 1, .acl_categories = "write stream slow",
+        .keyspecs = keyspecs_xgroup_create, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_xgroup_create,
+        .summary = "Creates a consumer group on a stream",
+        .since = "5.0.0", .group = "stream", .complexity = "O(1)",
+        .history = history_xgroup_create, .history_count = 1,
+        .args = args_xgroup_create, .arg_count = 5,
+    },
+    {
+        .name = "destroy", .arity = 4, .flags = CMD_WRITE, .flag_names = "write",
+        .first_key = 2, .last_key = 2, .key_step = 1, .acl_categories = "write stream slow",
+        .keyspecs = keyspecs_xgroup_destroy, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_xgroup_destroy,
+        .summary = "Removes a consumer group and its pending entries",
+        .since = "5.0.0", .group = "stream", .complexity = "O(N), N being the group's pending entries.",
+        .args = args_xgroup_destroy, .arg_count = 2,
+    },
+    {
+        .name = "delconsumer", .arity = 5, .flags = CMD_WRITE, .flag_names = "write",
+        .first_key = 2, .last_key = 2, .key_step = 1, .acl_categories = "write stream slow",
+        .keyspecs = keyspecs_xgroup_delconsumer, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_xgroup_delconsumer,
+        .summary = "Removes a consumer from a consumer group",
+        .since = "5.0.0", .group = "stream", .complexity = "O(N), N being the consumer's pending entries.",
+        .args = args_xgroup_delconsumer, .arg_count = 3,
+    },
+    {
+        .name = "setid", .arity = -5, .flags = CMD_WRITE, .flag_names = "write",
+        .first_key = 2, .last_key = 2, .key_step = 1, .acl_categories = "write stream slow",
+        .keyspecs = keyspecs_xgroup_setid, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_xgroup_setid,
+        .summary = "Moves the last delivered ID of a consumer group",
+        .since = "5.0.0", .group = "stream", .complexity = "O(1)",
+        .history = history_xgroup_setid, .history_count = 1,
+        .args = args_xgroup_setid, .arg_count = 4,
+    },
+    {
+        .name = "createconsumer", .arity = 5, .flags = CMD_WRITE | CMD_DENYOOM, .flag_names = "write denyoom",
+        .first_key = 2, .last_key = 2, .key_step = 1, .acl_categories = "write stream slow",
+        .keyspecs = keyspecs_xgroup_createconsumer, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_xgroup_createconsumer,
+        .summary = "Adds a consumer to a consumer group",
+        .since = "6.2.0", .group = "stream", .complexity = "O(1)",
+        .args = args_xgroup_createconsumer, .arg_count = 3,
+    },
+    {
+        .name = "help", .arity = 2, .flags = CMD_LOADING | CMD_STALE, .flag_names = "loading stale",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "stream slow",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_xgroup_help,
+        .summary = "Lists the XGROUP subcommands with a short description",
+        .since = "5.0.0", .group = "stream", .complexity = "O(1)",
+    },
+    { .name = NULL },
+};
+
+static const cmd_keyspec_t keyspecs_xinfo_groups[] = {
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 2, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_xinfo_groups[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+};
+
+static const cmd_history_t history_xinfo_groups[] = {
+    { "7.0.0", "The entries-read and lag fields." },
+};
+
+static const cmd_keyspec_t keyspecs_xinfo_consumers[] = {
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 2, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_xinfo_consumers[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "groupname", .type = "string", .key_spec_index = -1 },
+};
+
+static const cmd_keyspec_t keyspecs_xinfo_stream[] = {
+    { .flags = "RO access", .bs_type = CMD_KS_INDEX, .bs_index = 2, .fk_type = CMD_KS_RANGE, .fk_a = 0, .fk_b = 1, .fk_c = 0 },
+};
+
+static const cmd_arg_doc_t args_xinfo_stream_1_full[] = {
+    { .name = "count", .type = "integer", .key_spec_index = -1, .token = "COUNT", .flags = CMD_ARG_OPTIONAL },
+};
+
+static const cmd_arg_doc_t args_xinfo_stream[] = {
+    { .name = "key", .type = "key", .key_spec_index = 0 },
+    { .name = "full", .type = "block", .key_spec_index = -1, .token = "FULL", .flags = CMD_ARG_OPTIONAL, .subargs = args_xinfo_stream_1_full, .subarg_count = 1 },
+};
+
+static const cmd_history_t history_xinfo_stream[] = {
+    { "6.0.0", "FULL." },
+    { "7.0.0", "The max-deleted-entry-id, entries-added, recorded-first-entry-id, entries-read and lag fields." },
+};
+
+static cmd_def_t subcommands_xinfo[] = {
+    {
+        .name = "groups", .arity = 3, .flags = CMD_READONLY, .flag_names = "readonly",
+        .first_key = 2, .last_key = 2, .key_step = 1, .acl_categories = "read stream slow",
+        .keyspecs = keyspecs_xinfo_groups, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_xinfo_groups,
+        .summary = "Lists the consumer groups of a stream",
+        .since = "5.0.0", .group = "stream", .complexity = "O(1) per group.",
+        .history = history_xinfo_groups, .history_count = 1,
+        .args = args_xinfo_groups, .arg_count = 1,
+    },
+    {
+        .name = "help", .arity = 2, .flags = CMD_LOADING | CMD_STALE, .flag_names = "loading stale",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "stream slow",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_xinfo_help,
+        .summary = "Lists the XINFO subcommands with a short description",
+        .since = "5.0.0", .group = "stream", .complexity = "O(1)",
+    },
+    {
+        .name = "consumers", .arity = 4, .flags = CMD_READONLY, .flag_names = "readonly",
+        .first_key = 2, .last_key = 2, .key_step = 1, .acl_categories = "read stream slow",
+        .tips = "nondeterministic_output",
+        .keyspecs = keyspecs_xinfo_consumers, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_xinfo_consumers,
+        .summary = "Lists the consumers of a consumer group",
+        .since = "5.0.0", .group = "stream", .complexity = "O(1) per consumer.",
+        .args = args_xinfo_consumers, .arg_count = 2,
+    },
+    {
+        .name = "stream", .arity = -3, .flags = CMD_READONLY, .flag_names = "readonly",
+        .first_key = 2, .last_key = 2, .key_step = 1, .acl_categories = "read stream slow",
+        .keyspecs = keyspecs_xinfo_stream, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_xinfo_stream,
+        .summary = "Describes a stream, in full with its groups when asked",
+        .since = "5.0.0", .group = "stream", .complexity = "O(1), or O(N) with FULL for N entries shown.",
+        .history = history_xinfo_stream, .history_count = 2,
+        .args = args_xinfo_stream, .arg_count = 2,
+    },
+    { .name = NULL },
+};
+
 cmd_def_t cmdtable_stream[] = {
     {
         .name = "xadd", .arity = -5, .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST, .flag_names = "write denyoom fast",
@@ -247,6 +538,71 @@ cmd_def_t cmdtable_stream[] = {
         .since = "5.0.0", .group = "stream", .complexity = "O(M) for M entries returned.",
         .args = args_xreadgroup, .arg_count = 5,
         .getkeys = cmd_xread_getkeys,
+    },
+    {
+        .name = "xack", .arity = -4, .flags = CMD_WRITE | CMD_FAST, .flag_names = "write fast",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "write stream fast",
+        .keyspecs = keyspecs_xack, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_xack,
+        .summary = "Marks pending entries of a consumer group as processed",
+        .since = "5.0.0", .group = "stream", .complexity = "O(1) per ID.",
+        .args = args_xack, .arg_count = 3,
+    },
+    {
+        .name = "xpending", .arity = -3, .flags = CMD_READONLY, .flag_names = "readonly",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "read stream slow",
+        .tips = "nondeterministic_output",
+        .keyspecs = keyspecs_xpending, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_xpending,
+        .summary = "Shows the entries a consumer group delivered and that were not acknowledged",
+        .since = "5.0.0", .group = "stream", .complexity = "O(N) for N pending entries returned; O(1) for the summary when no consumer is named.",
+        .history = history_xpending, .history_count = 1,
+        .args = args_xpending, .arg_count = 3,
+    },
+    {
+        .name = "xclaim", .arity = -6, .flags = CMD_WRITE | CMD_FAST, .flag_names = "write fast",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "write stream fast",
+        .tips = "nondeterministic_output",
+        .keyspecs = keyspecs_xclaim, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_xclaim,
+        .summary = "Hands pending entries of a consumer group over to another consumer",
+        .since = "5.0.0", .group = "stream", .complexity = "O(log N) per ID.",
+        .args = args_xclaim, .arg_count = 11,
+    },
+    {
+        .name = "xautoclaim", .arity = -6, .flags = CMD_WRITE | CMD_FAST, .flag_names = "write fast",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "write stream fast",
+        .tips = "nondeterministic_output",
+        .keyspecs = keyspecs_xautoclaim, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_xautoclaim,
+        .summary = "Hands over pending entries idle long enough, walking the pending list from a start ID",
+        .since = "6.2.0", .group = "stream", .complexity = "O(1) per entry looked at (bounded by COUNT).",
+        .history = history_xautoclaim, .history_count = 1,
+        .args = args_xautoclaim, .arg_count = 7,
+    },
+    {
+        .name = "xsetid", .arity = -3, .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST, .flag_names = "write denyoom fast",
+        .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "write stream fast",
+        .keyspecs = keyspecs_xsetid, .keyspec_count = 1,
+        .exec = CMD_EXEC_KEYED, .handler = cmd_xsetid,
+        .summary = "Sets the last ID (and optionally the counters) of a stream",
+        .since = "5.0.0", .group = "stream", .complexity = "O(1)",
+        .history = history_xsetid, .history_count = 1,
+        .args = args_xsetid, .arg_count = 4,
+    },
+    {
+        .name = "xgroup", .arity = -2, .flags = 0, .flag_names = "",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "slow",
+        .exec = CMD_EXEC_CLIENT, .subcommands = subcommands_xgroup,
+        .summary = "Container of the consumer group commands",
+        .since = "5.0.0", .group = "stream", .complexity = "Depends on the subcommand.",
+    },
+    {
+        .name = "xinfo", .arity = -2, .flags = 0, .flag_names = "",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "slow",
+        .exec = CMD_EXEC_CLIENT, .subcommands = subcommands_xinfo,
+        .summary = "Container of the commands that describe streams and their consumer groups",
+        .since = "5.0.0", .group = "stream", .complexity = "Depends on the subcommand.",
     },
     { .name = NULL },
 };

@@ -405,9 +405,9 @@ TEST(cmdtable_command_count_and_list)
      * and MIGRATE; BGREWRITEAOF; the six (P|S)(UN)SUBSCRIBE, PUBSUB and RESET; EVAL, EVALSHA,
      * EVAL_RO, EVALSHA_RO and SCRIPT; SLOWLOG, MONITOR, LATENCY, MODULE, LOLWUT and SWAPDB; FCALL, FCALL_RO
      * and FUNCTION; MEMORY; ACL; GEOADD, GEODIST, GEOHASH and GEOPOS; XADD, XLEN, XRANGE,
-     * XREVRANGE, XDEL, XTRIM, XREAD and XREADGROUP; GEORADIUS[_RO], GEORADIUSBYMEMBER[_RO],
-     * GEOSEARCH and GEOSEARCHSTORE */
-    CHECK_EQ_INT(cmd_count(), 77 + 22 + 13 + 16 + 17 + 35 + 4 + 1 + 2 + 2 + 1 + 8 + 5 + 6 + 3 + 1 + 1 + 4 + 8 + 6);
+     * XREVRANGE, XDEL, XTRIM, XREAD, XREADGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM, XSETID, XGROUP and
+     * XINFO; GEORADIUS[_RO], GEORADIUSBYMEMBER[_RO], GEOSEARCH and GEOSEARCHSTORE */
+    CHECK_EQ_INT(cmd_count(), 77 + 22 + 13 + 16 + 17 + 35 + 4 + 1 + 2 + 2 + 1 + 8 + 5 + 6 + 3 + 1 + 1 + 4 + 15 + 6);
     CHECK(cmd_at(-1) == NULL && cmd_at(cmd_count()) == NULL);
 
     RUN(cmd_command_list, 2, &b, "COMMAND", "LIST");
@@ -522,8 +522,8 @@ TEST(cmdtable_entries_are_well_formed)
     /* CLUSTER 27 + CLIENT 13 (UNBLOCK, TRACKING, GETREDIR, TRACKINGINFO included) + COMMAND 7 (GETKEYSANDFLAGS
      * included, as 7.0.15) + CONFIG 5 + OBJECT 5 + PUBSUB 6 + SCRIPT 4 (LOAD, EXISTS, FLUSH,
      * KILL so far) + SLOWLOG 4 + FUNCTION 9 + MEMORY 6 + ACL 13
-     * + CLIENT CACHING 1 + CLIENT REPLY and NO-EVICT + LATENCY 7 + MODULE 5 */
-    CHECK_EQ_INT(subcommands_seen, 71 + 9 + 6 + 13 + 1 + 2 + 7 + 5);
+     * + CLIENT CACHING 1 + CLIENT REPLY and NO-EVICT + LATENCY 7 + MODULE 5 + XGROUP 6 + XINFO 4 */
+    CHECK_EQ_INT(subcommands_seen, 71 + 9 + 6 + 13 + 1 + 2 + 7 + 5 + 6 + 4);
     /* COMMAND alone is valid (arity -1), so it has both a handler and subcommands */
     CHECK(lookup("command")->handler == cmd_command);
     CHECK(lookup("client")->handler == NULL);
