@@ -968,7 +968,7 @@ link_row_t *link_rows(size_t *n)
                 rows[k++] = (link_row_t){
                     .id = l->id,
                     .outbound = l->outbound,
-                    .create_ms = l->create_ms,
+                    .create_ms = l->create_ms, .struct_bytes = (long long)sizeof *l,
                     .events = atomic_load_explicit(&l->events, memory_order_relaxed),
                     .sendbuf_alloc = atomic_load_explicit(&l->sendbuf_alloc, memory_order_relaxed),
                     .sendbuf_used = atomic_load_explicit(&l->sendbuf_used, memory_order_relaxed),

@@ -147,6 +147,9 @@ typedef struct link_peer {
  * link, as 7.0.15 walks its node table. Links that closed since the caller's
  * snapshot are left out. */
 void links_reply(resp_buf_t *r, const link_peer_t *peers, size_t npeers);
+/* Bytes the cluster bus links hold (their records and send buffers): INFO's
+ * mem_cluster_links, as 7.0.15 sums its links' memory. Any thread. */
+long long links_memory(void);
 
 /* What INFO peers shows of one link (a relaxed copy; -1 fields when the link
  * is gone). */

@@ -74,6 +74,16 @@ void links_reply(resp_buf_t *r, const link_peer_t *peers, size_t npeers)
     free(rows);
 }
 
+long long links_memory(void)
+{
+    size_t n = 0;
+    link_row_t *rows = link_rows(&n);
+    long long sum = 0;
+    for (size_t i = 0; i < n; i++) sum += rows[i].struct_bytes + rows[i].sendbuf_alloc;
+    free(rows);
+    return sum;
+}
+
 void link_format_ip(const struct sockaddr_storage *ss, char *out, size_t cap)
 {
     out[0] = '\0';

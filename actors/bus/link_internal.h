@@ -40,6 +40,7 @@ typedef struct link_row {
     long long create_ms;          /* wall clock */
     int events;                   /* 1 = read watcher, 2 = write watcher */
     long long sendbuf_alloc, sendbuf_used;
+    long long struct_bytes;       /* the link's own record */
 } link_row_t;
 
 /* Any thread: a malloc'ed copy of every registered link (the caller frees

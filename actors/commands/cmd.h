@@ -72,6 +72,10 @@ typedef struct cmd_ctx {
      * wakes) sets this: the slow log then takes the call at its end, not
      * at the handler's return. */
     bool slowlog_later;
+    /* A handler that refused its call where 7.0.15's processCommand refuses
+     * it, before any call (a script whose shebang flags forbid it here), sets
+     * this: the call counts as rejected, not as a call, as in 7.0.15. */
+    bool rejected;
 } cmd_ctx_t;
 
 enum { CMD_BLOCK_NEVER = 0, CMD_BLOCK_MAY = 1, CMD_BLOCK_SERVE = 2 };

@@ -158,8 +158,8 @@ static void sec_memory(text_t *t)
            "allocator_frag_ratio:%.2f\r\nallocator_frag_bytes:%lld\r\nallocator_rss_ratio:%.2f\r\nallocator_rss_bytes:%lld\r\n"
            "rss_overhead_ratio:%.2f\r\nrss_overhead_bytes:%lld\r\nmem_fragmentation_ratio:%.2f\r\n"
            "mem_fragmentation_bytes:%lld\r\nmem_not_counted_for_evict:%lld\r\nmem_replication_backlog:%lld\r\n"
-           "mem_total_replication_buffers:%lld\r\nmem_clients_slaves:%lld\r\nmem_clients_normal:%lld\r\nmem_cluster_links:0\r\n"
-           "mem_aof_buffer:0\r\nmem_allocator:libc\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:0\r\n"
+           "mem_total_replication_buffers:%lld\r\nmem_clients_slaves:%lld\r\nmem_clients_normal:%lld\r\nmem_cluster_links:%lld\r\n"
+           "mem_aof_buffer:%lld\r\nmem_allocator:libc\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:0\r\n"
            "lazyfreed_objects:0\r\n",
         m.used, hu, m.rss, hr, m.peak, hp, m.peak_perc, m.overhead, m.startup, m.dataset, m.dataset_perc,
         m.allocator_allocated, m.allocator_active, m.allocator_resident, total_system_memory(), hs, sm.vm_eval,
@@ -167,7 +167,7 @@ static void sec_memory(text_t *t)
         sm.scripts_eval + fmem, hsc,
         m.maxmemory, hm, policy, m.allocator_frag, m.allocator_frag_bytes, m.allocator_rss, m.allocator_rss_bytes,
         m.rss_extra, m.rss_extra_bytes, m.frag, m.frag_bytes, m.not_counted, m.repl_backlog,
-        m.repl_backlog + m.clients_slaves, m.clients_slaves, m.clients_normal);
+        m.repl_backlog + m.clients_slaves, m.clients_slaves, m.clients_normal, m.cluster_links, m.aof_buffer);
 }
 
 /* 7.0.15's layout: the rdb fields, the aof fields (aof.h), the module

@@ -9,7 +9,9 @@
 #include "actors/commands/args.h"
 #include "actors/commands/commands.h"
 #include "actors/commands/memory.h"
+#include "actors/bus/link.h"
 #include "actors/config/config.h"
+#include "actors/persist/aof.h"
 #include "actors/worker/keyspace.h"
 #include "actors/repl/repl.h"
 #include "actors/worker/evict.h"
@@ -33,6 +35,10 @@ void mem_figures_get(mem_figures_t *m)
     repl_status_get(&rs);
     m->repl_backlog = rs.backlog_active ? rs.backlog_histlen : 0;
     m->clients_normal = workers_sum(WSTAT_CLIENTS_MEM);
+    m->clients_slaves = repl_buffers_bytes();
+    m->aof_buffer = aof_buffer_bytes();
+    m->not_counted = m->clients_slaves + m->aof_buffer;   /* evict_not_counted_memory, from the same readings */
+    m->cluster_links = config_cluster_enabled() ? links_memory() : 0;
     m->keys = workers_sum(WSTAT_KEYS);
     m->overhead = m->used - dataset_bytes;
     if (m->overhead < 0) m->overhead = 0;
@@ -118,8 +124,8 @@ void cmd_memory_stats(cmd_ctx_t *ctx)
     add_ll(r, "replication.backlog", m.repl_backlog);
     add_ll(r, "clients.slaves", m.clients_slaves);
     add_ll(r, "clients.normal", m.clients_normal);
-    add_ll(r, "cluster.links", 0);
-    add_ll(r, "aof.buffer", 0);
+    add_ll(r, "cluster.links", m.cluster_links);
+    add_ll(r, "aof.buffer", m.aof_buffer);
     add_ll(r, "lua.caches", 0);
     add_ll(r, "functions.caches", 0);
     if (m.keys > 0) {

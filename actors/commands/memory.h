@@ -17,7 +17,7 @@ typedef struct mem_figures {
     long long allocator_allocated, allocator_active, allocator_resident;
     double allocator_frag, allocator_rss, rss_extra, frag;
     long long allocator_frag_bytes, allocator_rss_bytes, rss_extra_bytes, frag_bytes;
-    long long not_counted, repl_backlog, clients_slaves, clients_normal;
+    long long not_counted, repl_backlog, clients_slaves, clients_normal, cluster_links, aof_buffer;
     long long keys, bytes_per_key;
 } mem_figures_t;
 

@@ -279,6 +279,9 @@ static int generic_call(lua_State *L, bool raise)
     }
     run->crossed |= cross;
     if (err) {
+        /* a command the script may not call here is a rejected call of it
+         * (7.0.15's scriptCall); the error itself counts once, with the script's */
+        if (cmd) stats_note_rejected_quiet(run->ctx->worker, cmd);
         args_free(&a);
         lua_pop(L, argc);
         script_push_error(L, err, strlen(err));
@@ -810,6 +813,7 @@ void script_lua_invoke(cmd_ctx_t *ctx, lua_State *L, const char *name, unsigned 
     if (refuse) {
         lua_pop(L, 2);
         resp_add_error(ctx->reply, refuse);
+        ctx->rejected = true;
         return;
     }
     if (flags & SCRIPT_F_NO_WRITES) ro = true;

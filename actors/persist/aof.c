@@ -103,6 +103,7 @@ extern _Atomic int g_aof_rewriting;   /* aof_rewrite.c: a rewrite runs */
 static _Atomic int g_active;                        /* workers take the writer's path */
 static _Atomic int g_write_err;                     /* errno of the failing write, 0 when ok */
 static _Atomic long long g_incr_size;               /* W.incr_size for INFO (relaxed: a figure) */
+static _Atomic long long g_retry_bytes;             /* W.retry.len for INFO and maxmemory (relaxed: a figure) */
 static int g_fsync_idx = -1;                        /* appendfsync's config index */
 static pthread_mutex_t status_mu = PTHREAD_MUTEX_INITIALIZER;
 static aof_status_t g_status = { .last_rewrite_time_sec = -1, .current_rewrite_time_sec = -1,
@@ -205,8 +206,11 @@ static void write_failed(size_t done, size_t total, int err, const struct iovec 
     }
     resp_buf_free(&W.retry);
     W.retry = keep;
+    atomic_store_explicit(&g_retry_bytes, (long long)W.retry.len, memory_order_relaxed);
     atomic_store_explicit(&g_write_err, err, memory_order_relaxed);
 }
+
+long long aof_buffer_bytes(void) { return atomic_load_explicit(&g_retry_bytes, memory_order_relaxed); }
 
 /* 7.0.15's events for a write to the AOF: by what else was going on, and
  * all of them as aof-write. */
@@ -245,6 +249,7 @@ static bool write_parts(const void *prefix, size_t plen, const void *data, size_
     W.written_total += total;
     publish_written_locked();
     resp_buf_reset(&W.retry);
+    atomic_store_explicit(&g_retry_bytes, 0, memory_order_relaxed);
     atomic_store_explicit(&g_incr_size, W.incr_size, memory_order_relaxed);
     if (atomic_load_explicit(&g_write_err, memory_order_relaxed)) {
         LOG_WARNING("AOF write error looks solved, Redis can write again.");
@@ -805,6 +810,7 @@ void aof_actor_switch_off(bool drop_temp)
     W.on = false;
     W.cut_mode = 0;
     resp_buf_reset(&W.retry);
+    atomic_store_explicit(&g_retry_bytes, 0, memory_order_relaxed);
     W.synced_total = W.written_total;
     publish_synced_locked();
     atomic_store_explicit(&g_write_err, 0, memory_order_relaxed);

@@ -123,6 +123,9 @@ typedef struct aof_status {
     int pending_rewrite;
     long long buffer_length, pending_bio_fsync, delayed_fsync;
 } aof_status_t;
+/* Bytes of the AOF waiting to be written (after a failed write): what
+ * 7.0.15 shows as mem_aof_buffer and leaves out of maxmemory. Any thread. */
+long long aof_buffer_bytes(void);
 void aof_status_get(aof_status_t *out);
 
 #endif

@@ -85,6 +85,9 @@ typedef struct repl_status {
  * the first snapshot (nodes.conf or replicaof), published before this. */
 int repl_start(const char *loaded_replid, long long loaded_offset);
 void repl_status_get(repl_status_t *out);
+/* Bytes held for replicas beyond the backlog (stream and sync bytes not yet
+ * written to every replica): INFO's mem_clients_slaves. Any thread. */
+long long repl_buffers_bytes(void);
 rt_actor_t *repl_actor(void);
 /* The replication actor's thread (the replica link actor shares it). */
 rt_thread_t *repl_thread(void);

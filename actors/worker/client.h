@@ -247,6 +247,11 @@ remote_cmd_t *remote_cmd_one(client_t *c, const cmd_def_t *cmd, int argc, const 
 void stats_init_worker(worker_t *w);
 void stats_note_call(worker_t *w, const cmd_def_t *cmd, long long usec, const resp_buf_t *reply, size_t reply_start);
 void stats_note_rejected(worker_t *w, const cmd_def_t *cmd, const char *err);
+/* A rejected call whose error is counted elsewhere (a script's refused command). */
+void stats_note_rejected_quiet(worker_t *w, const cmd_def_t *cmd);
+/* A handler's refusal (cmd_ctx_t.rejected): the error at reply[start] counts
+ * in errorstats, the call as rejected. */
+void stats_note_rejected_reply(worker_t *w, const cmd_def_t *cmd, const resp_buf_t *reply, size_t start);
 void stats_note_error_text(worker_t *w, const char *err);
 
 #endif

@@ -440,10 +440,12 @@ static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cm
     if (!ctx.blocked && !ctx.suspend) {
         /* a call that ends later (DEBUG SLEEP) is counted then, with its
          * whole duration (slowlog_remote_done) */
-        if (!ctx.slowlog_later) stats_note_call(w, cmd, usec, reply, start);
+        if (ctx.rejected) stats_note_rejected_reply(w, cmd, reply, start);
+        else if (!ctx.slowlog_later) stats_note_call(w, cmd, usec, reply, start);
         /* the slow log of the client's worker; a call for a client of
          * another worker is logged there when its reply arrives (batch.c) */
-        if (c && !ctx.slowlog_later && slowlog_wants(usec)) slowlog_push(c, cmd, argc, argv, argvlen, usec, -1);
+        if (c && !ctx.slowlog_later && !ctx.rejected && slowlog_wants(usec))
+            slowlog_push(c, cmd, argc, argv, argvlen, usec, -1);
         latency_note((cmd->flags & CMD_FAST) ? "fast-command" : "command", usec / 1000);
     }
     last_call_usec = (ctx.slowlog_later || ctx.blocked || ctx.suspend) ? -1 : usec;

@@ -8,6 +8,8 @@
 #include <time.h>
 
 #include "actors/config/config.h"
+#include "actors/failover/wpause.h"
+#include "actors/persist/aof.h"
 #include "actors/persist/rdb_load.h"
 #include "actors/repl/repl.h"
 #include "actors/state/state.h"
@@ -19,6 +21,7 @@
 #include "actors/worker/notify.h"
 #include "actors/worker/tracking.h"
 #include "actors/worker/worker_internal.h"
+#include "runtime/log.h"
 #include "runtime/memcount.h"
 #include "runtime/xmalloc.h"
 
@@ -39,7 +42,7 @@ struct evict_pool {
 
 /* Config indices, looked up once (relaxed: any thread may look them up, all get the same). */
 static _Atomic int g_idx_max = CONFIG_IDX_UNSET, g_idx_policy = CONFIG_IDX_UNSET, g_idx_samples = CONFIG_IDX_UNSET,
-                   g_idx_tenacity = CONFIG_IDX_UNSET;
+                   g_idx_tenacity = CONFIG_IDX_UNSET, g_idx_ignore = CONFIG_IDX_UNSET;
 
 static long long cfg(_Atomic int *idx, const char *name) { return config_num_cached(idx, name); }
 
@@ -53,6 +56,16 @@ long long evict_used_memory(void)
     return used;
 }
 
+long long evict_not_counted_memory(void) { return repl_buffers_bytes() + aof_buffer_bytes(); }
+
+/* 7.0.15's getMaxmemoryState: what is compared with maxmemory leaves out
+ * the replicas' buffers and the AOF's (evicting keys cannot shrink them). */
+static long long counted_memory(void)
+{
+    long long used = evict_used_memory(), skip = evict_not_counted_memory();
+    return used > skip ? used - skip : 0;
+}
+
 static bool policy_volatile(int p) { return p <= EVICT_VOLATILE_TTL; }
 
 /* Keys the policy may take, on the whole node (published counts). */
@@ -64,7 +77,7 @@ static long long candidates_on_node(int policy)
 bool evict_out_of_memory(void)
 {
     long long max = evict_maxmemory();
-    if (max <= 0 || evict_used_memory() <= max) return false;
+    if (max <= 0 || counted_memory() <= max) return false;
     int p = evict_policy();
     return p == EVICT_NOEVICTION || candidates_on_node(p) == 0;
 }
@@ -74,11 +87,24 @@ static _Atomic bool g_loading;
 /* relaxed: set before the replay's messages are sent and cleared after the workers answered them */
 void evict_set_loading(bool on) { atomic_store_explicit(&g_loading, on, memory_order_relaxed); }
 
+static bool replica_ignores(void) { return cfg(&g_idx_ignore, "replica-ignore-maxmemory") != 0; }
+
 bool evict_refuses(const struct cluster_snapshot *snap, bool denyoom)
 {
     if (!denyoom || evict_maxmemory() <= 0) return false;
-    if (snap && (snap->nodes[snap->myself].flags & NODE_SLAVE)) return false;
+    if (snap && (snap->nodes[snap->myself].flags & NODE_SLAVE) && replica_ignores()) return false;
     return evict_out_of_memory();
+}
+
+/* 7.0.15's isSafeToPerformEvictions: not while loading, not during a client
+ * pause (the dataset stays still then), and not on a replica unless
+ * replica-ignore-maxmemory is no (then it evicts on its own). */
+static bool may_evict(worker_t *w)
+{
+    if (atomic_load_explicit(&g_loading, memory_order_relaxed) || rdb_load_refusing()) return false;
+    if (!ks_replica_mode(w->ks)) return true;   /* a master, not paused */
+    bool replica = w->cur && (w->cur->nodes[w->cur->myself].flags & NODE_SLAVE);
+    return replica && wpause_mode() == WPAUSE_OFF && !replica_ignores();
 }
 
 /* 7.0.15's evictionTimeLimitUs: tenacity 0..10 gives 0..500 us, then 15 %
@@ -240,10 +266,8 @@ static long long share_to_free(worker_t *w, long long over)
 int evict_perform(worker_t *w)
 {
     long long max = evict_maxmemory();
-    if (max <= 0 || ks_replica_mode(w->ks) || atomic_load_explicit(&g_loading, memory_order_relaxed) ||
-        rdb_load_refusing())
-        return EVICT_OK;
-    long long used = evict_used_memory();
+    if (max <= 0 || !may_evict(w)) return EVICT_OK;
+    long long used = counted_memory();
     if (used <= max) return EVICT_OK;
     int policy = evict_policy();
     if (policy == EVICT_NOEVICTION) return EVICT_FAIL;
@@ -277,4 +301,47 @@ int evict_perform(worker_t *w)
     atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
     atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
     return result;
+}
+
+/* ---- eviction between commands after CONFIG SET ---- */
+
+static void evict_again(worker_t *w, rt_msg_t *msg)
+{
+    /* relaxed: our own counter */
+    long long before = atomic_load_explicit(&w->stats.evicted_keys, memory_order_relaxed);
+    worker_snap_enter(w);
+    int r = evict_perform(w);
+    worker_snap_leave(w);
+    repl_flush(w->repl);   /* the DELs go to replicas before more work */
+    bool progress = atomic_load_explicit(&w->stats.evicted_keys, memory_order_relaxed) != before;
+    /* again after whatever else is queued; a worker with nothing left to
+     * give stops (the cron and the commands still check) */
+    if (r == EVICT_RUNNING && progress) rt_send(&w->actor, msg);
+    else free(msg);
+}
+
+static void on_config_change(const char *name, void *arg)
+{
+    (void)arg;
+    if (strcmp(name, "maxmemory") && strcmp(name, "maxmemory-policy") && strcmp(name, "maxmemory-eviction-tenacity") &&
+        strcmp(name, "replica-ignore-maxmemory"))
+        return;
+    long long max = evict_maxmemory(), used = counted_memory();
+    if (max <= 0 || used <= max) return;
+    if (!strcmp(name, "maxmemory"))
+        LOG_WARNING("WARNING: the new maxmemory value set via CONFIG SET (%lld) is smaller than the current memory "
+                    "usage (%lld). This will result in key eviction and/or the inability to accept new write "
+                    "commands depending on the maxmemory-policy.", max, used);
+    for (int i = 0; i < g_nworkers; i++) {
+        worker_run_t *m = xcalloc(1, sizeof *m);
+        m->hdr.type = WMSG_RUN;
+        m->fn = evict_again;
+        rt_send(&g_workers[i]->actor, &m->hdr);
+    }
+}
+
+void evict_init(void)
+{
+    if (config_subscribe(on_config_change, NULL) != 0)
+        LOG_WARNING("a lowered maxmemory will be reached through commands and the cron only");
 }

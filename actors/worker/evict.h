@@ -15,7 +15,7 @@
  * goes to replicas and the AOF as a DEL, raises evicted_keys and sends
  * the "evicted" keyspace event.
  *
- * Must never: evict on a replica (replica-ignore-maxmemory, the default)
+ * Must never: evict on a replica while replica-ignore-maxmemory is yes (the default)
  * or during a client pause (the keyspace is in replica mode then), run on
  * another thread than the one holding the keyspace, or spend more than
  * maxmemory-eviction-tenacity's time limit in one call.
@@ -38,10 +38,12 @@ enum {
 /* Any thread. maxmemory in bytes (0: no limit). */
 long long evict_maxmemory(void);
 int evict_policy(void);
-/* The memory maxmemory is compared with: the process's heap bytes, minus
- * what 7.0.15 leaves out (the AOF buffer; replica buffers beyond the
- * backlog). */
+/* The process's heap bytes (INFO's used_memory). */
 long long evict_used_memory(void);
+/* What 7.0.15 leaves out when it compares used memory with maxmemory: the
+ * AOF buffer and the replicas' buffers beyond the backlog
+ * (mem_not_counted_for_evict). */
+long long evict_not_counted_memory(void);
 /* Any thread, before a command runs (7.0.15's out_of_memory in
  * processCommand): true when maxmemory is set, the memory is above it and
  * evicting cannot help (noeviction, or no key the policy may take on any
@@ -61,5 +63,11 @@ void evict_set_loading(bool on);
  * done), EVICT_RUNNING (the time limit came first: the next command or the
  * cron goes on), EVICT_FAIL (over the limit with nothing to evict). */
 int evict_perform(struct worker *w);
+/* Once, before workers start: a CONFIG SET of maxmemory (or of its policy or
+ * tenacity) that leaves the node above the limit sets every worker evicting
+ * at once, call after call between its other work while it makes progress,
+ * as 7.0.15's eviction time proc does, instead of waiting for traffic or
+ * the cron. */
+void evict_init(void);
 
 #endif

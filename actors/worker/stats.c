@@ -158,11 +158,23 @@ void stats_note_call(worker_t *w, const cmd_def_t *cmd, long long usec, const re
     if (failed) note_error_code(w, reply->data + start + 1, reply->len - start - 1);
 }
 
-void stats_note_rejected(worker_t *w, const cmd_def_t *cmd, const char *err)
+void stats_note_rejected_quiet(worker_t *w, const cmd_def_t *cmd)
 {
     int i = cmd_index(cmd);
     if (i >= 0) atomic_fetch_add_explicit(&w->cmdstats[i].rejected_calls, 1, memory_order_relaxed);
+}
+
+void stats_note_rejected(worker_t *w, const cmd_def_t *cmd, const char *err)
+{
+    stats_note_rejected_quiet(w, cmd);
     stats_note_error_text(w, err);
+}
+
+void stats_note_rejected_reply(worker_t *w, const cmd_def_t *cmd, const resp_buf_t *reply, size_t start)
+{
+    stats_note_rejected_quiet(w, cmd);
+    if (reply && reply->len > start && reply->data[start] == '-')
+        note_error_code(w, reply->data + start + 1, reply->len - start - 1);
 }
 
 static long long load_ll(_Atomic long long *p)

@@ -38,6 +38,7 @@
 #include "actors/worker/batch.h"
 #include "actors/worker/blocking.h"
 #include "actors/worker/client.h"
+#include "actors/worker/evict.h"
 #include "actors/worker/client_ids.h"
 #include "actors/worker/client_limits.h"
 #include "actors/worker/dispatch.h"
@@ -910,6 +911,7 @@ int workers_start(int n, const int *listen_fds, int nlisten)
     climits_init();
     pubsub_init();
     notify_init();
+    evict_init();
     for (int i = 0; i < n; i++) {
         static char names[MAX_WORKERS][24];
         char *name = names[i];

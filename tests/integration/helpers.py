@@ -656,3 +656,24 @@ def parse_nodes(text):
                     "ping_sent": f[4], "pong_recv": f[5], "config_epoch": f[6],
                     "link": f[7], "slots": f[8:], "line": line})
     return out
+
+
+def fill_keys(port, n, px=None, prefix=b"k", value=b"v"):
+    """SETs n keys (prefix + number, optionally with PX px) in one pipelined write and
+    reads the n +OK replies: a quick way to a large dataset."""
+    buf = bytearray()
+    tail = b"" if px is None else b"$2\r\nPX\r\n$%d\r\n%s\r\n" % (len(px), px)
+    head = b"*3\r\n$3\r\nSET\r\n" if px is None else b"*5\r\n$3\r\nSET\r\n"
+    for i in range(n):
+        k = b"%s%d" % (prefix, i)
+        buf += head + b"$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(k), k, len(value), value) + tail
+    s = socket.create_connection(("127.0.0.1", port), timeout=60)
+    try:
+        s.sendall(buf)
+        got = 0
+        while got < n * 5:            # "+OK\r\n" each
+            d = s.recv(1 << 20)
+            assert d, "connection closed while loading"
+            got += len(d)
+    finally:
+        s.close()

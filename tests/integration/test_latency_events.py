@@ -9,34 +9,9 @@ in one go after maxmemory drops (tenacity 100: no time limit) make `eviction-cyc
 What it must never do: relax an expectation to match our node; signal a process it did
 not start.
 """
-import socket
-import time
-
 import helpers as h
 
 N = 200000
-
-
-def _fill(port, px=None):
-    """SETs N keys in one pipelined write and reads the N replies."""
-    buf = bytearray()
-    for i in range(N):
-        k = b"k%d" % i
-        if px is None:
-            buf += b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$1\r\nv\r\n" % (len(k), k)
-        else:
-            buf += b"*5\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$1\r\nv\r\n$2\r\nPX\r\n$%d\r\n%s\r\n" % (
-                len(k), k, len(px), px)
-    s = socket.create_connection(("127.0.0.1", port), timeout=60)
-    try:
-        s.sendall(buf)
-        got = 0
-        while got < N * 5:            # "+OK\r\n" each
-            d = s.recv(1 << 20)
-            assert d, "connection closed while loading"
-            got += len(d)
-    finally:
-        s.close()
 
 
 def _events(c):
@@ -46,11 +21,11 @@ def _events(c):
 def _session(srv):
     with srv.raw() as c:
         assert c.call("CONFIG", "SET", "latency-monitor-threshold", "1") == "OK"
-        _fill(srv.port, px=b"300")
+        h.fill_keys(srv.port, N, px=b"300")
         h.wait_until(lambda: c.call("DBSIZE") == 0, 30, interval=0.1, what="the keys expiring")
         expiry = _events(c) & {"expire-cycle", "eviction-cycle"}
         assert c.call("LATENCY", "RESET") >= 1
-        _fill(srv.port)
+        h.fill_keys(srv.port, N)
         for args in (("maxmemory-policy", "allkeys-random"), ("maxmemory-eviction-tenacity", "100"),
                      ("maxmemory", "5mb")):
             assert c.call("CONFIG", "SET", *args) == "OK"
