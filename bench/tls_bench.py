@@ -172,6 +172,32 @@ def handshakes(run, pki, srv, resume):
     return n / wall, (n / cpu if cpu else None), reused / n if n else 0.0, threads
 
 
+RECONNECT_REQUESTS = 2000
+
+
+def reconnects(run, pki, srv):
+    """redis-benchmark -k 0: a new connection (full handshake, no resumption) for every
+    PING, from 8 connections of one C client. Same result shape as handshakes()."""
+    argv = [run.REDIS_BENCHMARK, "-h", "127.0.0.1", "-p", str(srv.tls_port), *tlshelpers.cli_args(pki),
+            "-t", "ping", "-n", str(RECONNECT_REQUESTS), "-c", "8", "-k", "0", "--csv", "-q"]
+    th0 = thread_cpu(srv.popen.pid)
+    cpu0 = srv.cpu_seconds()
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=run.RUN_TIMEOUT,
+                             start_new_session=True)
+    except subprocess.TimeoutExpired:
+        return 0.0, None, 0.0, "timeout"
+    cpu = srv.cpu_seconds() - cpu0
+    threads = busy_threads(th0, thread_cpu(srv.popen.pid))
+    rows = [r.split(",") for r in out.stdout.splitlines() if r.startswith('"PING')]
+    if out.returncode != 0 or not rows:
+        return 0.0, None, 0.0, "failed"
+    # PING_INLINE and PING_MBULK: as many connections each as requests
+    rate = sum(float(r[1].strip('"')) for r in rows) / len(rows)
+    n = RECONNECT_REQUESTS * len(rows)
+    return rate, (n / cpu if cpu else None), 0.0, threads
+
+
 def handshake_section(b, run):
     pki = tlshelpers.make_pki(b.workdir / "pki-hs")
     servers = {}
@@ -182,17 +208,20 @@ def handshake_section(b, run):
         servers[kind] = srv
     rows = []
     load = os.getloadavg()[0]
-    for resume in (False, True):
+    cases = [("full handshake", lambda srv: handshakes(run, pki, srv, False)),
+             ("with resumption", lambda srv: handshakes(run, pki, srv, True)),
+             ("full, C client (redis-benchmark -k 0)", lambda srv: reconnects(run, pki, srv))]
+    for name, measure in cases:
         # the two kinds take turns, REPEAT times, so that both see the same machine
         res = {"shoal": [], "redis": []}
         for _ in range(run.REPEAT):
             for kind in ("shoal", "redis"):
-                res[kind].append(handshakes(run, pki, servers[kind], resume))
+                res[kind].append(measure(servers[kind]))
                 x = res[kind][-1]
-                run.log(f"  {kind} new TLS connections{' (resumed)' if resume else ''}: {x[0]:,.0f}/s, "
+                run.log(f"  {kind} new TLS connections, {name}: {x[0]:,.0f}/s, "
                         f"{x[1] or 0:,.0f} per CPU-s, {x[2]:.0%} resumed, threads: {x[3]}")
         s, r = (sorted(res[k], key=lambda x: x[1] or 0)[len(res[k]) // 2] for k in ("shoal", "redis"))
-        rows.append(["with resumption" if resume else "full handshake", run.fmt_num(s[0]), run.fmt_num(r[0]),
+        rows.append([name, run.fmt_num(s[0]), run.fmt_num(r[0]),
                      run.fmt_ratio(s[0], r[0]), run.fmt_num(s[1]), run.fmt_num(r[1]), run.fmt_ratio(s[1], r[1]),
                      f"{s[2]:.0%} / {r[2]:.0%}", s[3]])
     for srv in servers.values():
@@ -202,6 +231,8 @@ def handshake_section(b, run):
              "resumed shoal / redis", "shoal threads (CPU share)"], rows,
             [f"{HANDSHAKE_PROCS} Python client processes for {HANDSHAKE_SECONDS:g} s each; one node each, "
              "shoal with its default worker threads (each does its own connections' handshakes); "
+             f"C-client row: redis-benchmark -t ping -c 8 -k 0, {RECONNECT_REQUESTS} PINGs per test, "
+             "each on a new connection (no resumption); "
              f"median of {run.REPEAT} alternating run(s) by conn/CPU-s; load average {load:.1f} on "
              f"{run.NCPU} CPUs at the start",
              "the clients' handshakes cost about as much CPU as the server's and run on this same "
