@@ -115,18 +115,26 @@ void stats_init_worker(worker_t *w)
     cmdhist_init_worker(w);
 }
 
+/* The owner's increment of its own counter: a relaxed load and store (plain
+ * moves), no locked read-modify-write on a command's path; readers on other
+ * threads see the old or the new value, never a torn one. */
+static inline void bump(_Atomic long long *c, long long by)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + by, memory_order_relaxed);
+}
+
 static void note_error_code(worker_t *w, const char *text, size_t n)
 {
     char code[ERRSTAT_CODE_LEN];
     size_t k = 0;
     while (k < n && k < sizeof code - 1 && text[k] != ' ' && text[k] != '\r') { code[k] = text[k]; k++; }
     code[k] = '\0';
-    atomic_fetch_add_explicit(&w->stats.total_errors, 1, memory_order_relaxed);
+    bump(&w->stats.total_errors, 1);
     /* Relaxed: we are the only writer of nerrstats. */
     int ne = atomic_load_explicit(&w->nerrstats, memory_order_relaxed);
     for (int i = 0; i < ne; i++)
         if (!strcmp(w->errstats[i].code, code)) {
-            atomic_fetch_add_explicit(&w->errstats[i].count, 1, memory_order_relaxed);
+            bump(&w->errstats[i].count, 1);
             return;
         }
     if (ne >= STATS_MAX_ERR_CODES) return;   /* Redis caps distinct codes too */
@@ -146,13 +154,13 @@ void stats_note_error_text(worker_t *w, const char *err)
 void stats_note_call(worker_t *w, const cmd_def_t *cmd, long long usec, const resp_buf_t *reply, size_t start)
 {
     int i = cmd_index(cmd);
-    atomic_fetch_add_explicit(&w->stats.commands, 1, memory_order_relaxed);
+    bump(&w->stats.commands, 1);
     bool failed = reply && reply->len > start && reply->data[start] == '-';
     if (i >= 0) {
         cmdstat_t *s = &w->cmdstats[i];
-        atomic_fetch_add_explicit(&s->calls, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&s->usec, usec, memory_order_relaxed);
-        if (failed) atomic_fetch_add_explicit(&s->failed_calls, 1, memory_order_relaxed);
+        bump(&s->calls, 1);
+        bump(&s->usec, usec);
+        if (failed) bump(&s->failed_calls, 1);
         cmdhist_note(w, i, usec);
     }
     if (failed) note_error_code(w, reply->data + start + 1, reply->len - start - 1);
@@ -161,7 +169,7 @@ void stats_note_call(worker_t *w, const cmd_def_t *cmd, long long usec, const re
 void stats_note_rejected_quiet(worker_t *w, const cmd_def_t *cmd)
 {
     int i = cmd_index(cmd);
-    if (i >= 0) atomic_fetch_add_explicit(&w->cmdstats[i].rejected_calls, 1, memory_order_relaxed);
+    if (i >= 0) bump(&w->cmdstats[i].rejected_calls, 1);
 }
 
 void stats_note_rejected(worker_t *w, const cmd_def_t *cmd, const char *err)
