@@ -20,6 +20,7 @@
  * Must never: write another worker's histograms, or take a lock.
  */
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,8 +159,13 @@ void cmdhist_reset_all(void)
  * total (0: the command has no histogram, as 7.0.15 has none for it). */
 static unsigned long long merged(int idx, unsigned long long counts[CMDHIST_BUCKETS])
 {
-    memset(counts, 0, CMDHIST_BUCKETS * sizeof counts[0]);
     unsigned long long total = 0;
+    bool any = false;   /* most commands were never called: no histogram to zero for them */
+    for (int k = 0; k < g_nworkers && !any; k++)
+        /* relaxed: only whether one exists; it is read below with acquire */
+        any = g_tab[k].by_cmd && atomic_load_explicit(&g_tab[k].by_cmd[idx], memory_order_relaxed);
+    if (!any) return 0;
+    memset(counts, 0, CMDHIST_BUCKETS * sizeof counts[0]);
     unsigned gen = atomic_load_explicit(&g_reset_gen, memory_order_relaxed);
     for (int k = 0; k < g_nworkers; k++) {
         worker_hists_t *t = &g_tab[k];

@@ -38,7 +38,6 @@ def _session(srv):
 def test_expire_and_eviction_events_as_redis(servers):
     s = servers.shoal(extra_args=["--worker-threads", "3"], base_args="standalone")
     r = servers.redis(base_args="standalone")
-    want = _session(r)
-    got = _session(s)
-    assert want == ({"expire-cycle"}, {"eviction-cycle"})
-    assert got == want
+    # what each phase must show (a loaded machine may stretch other work past 1 ms too)
+    for expiry, eviction in (_session(r), _session(s)):
+        assert "expire-cycle" in expiry and "eviction-cycle" in eviction, (expiry, eviction)

@@ -3,7 +3,7 @@
 What it is for: operators read per-command latency distributions. The same session
 runs on shoal (three workers, calls spread over them) and on redis-server: the calls
 counted per command, the bucket labels 7.0.15's hdr_histogram prints (a 9 ms DEBUG
-SLEEP lands in the 16908 us bucket on both), the shapes in RESP2 and RESP3 byte for
+SLEEP lands in one bucket from 16908 us up on both), the shapes in RESP2 and RESP3 byte for
 byte where the figures are fixed, the percentiles INFO prints (their labels from
 latency-tracking-info-percentiles, their values bucket bounds), CONFIG RESETSTAT
 emptying them, latency-tracking no stopping them, unknown names left out and a
@@ -76,7 +76,10 @@ def _session(srv, proto):
         c.call("DBSIZE")
         c.call("CONFIG", "GET", "maxmemory")
         assert c.call("DEBUG", "SLEEP", "0.009") == "OK"
-        got["sleep"] = c.raw("LATENCY", "HISTOGRAM", "debug", "nosuch")
+        # a 9 ms sleep: one call in one bucket at or past 16908 us (how far past
+        # depends on the machine's load)
+        calls, buckets = _hist(c, "debug", "nosuch")["debug"]
+        got["sleep"] = (calls, len(buckets), buckets[0][0] >= 16908)
         hist = _hist(c)
         got["calls"] = {k: v[0] for k, v in hist.items()}
         some = ("get", "config", "nosuch", "get", "config|get")
@@ -89,7 +92,7 @@ def _session(srv, proto):
                 assert re.fullmatch(r"\d+\.\d\d\d", v), ps
         # a 9 ms sleep: every percentile is the same bucket's highest value
         assert pct["debug"][0][1] == pct["debug"][1][1] == pct["debug"][2][1], pct["debug"]
-        assert 9000.0 <= float(pct["debug"][0][1]) < 16909.0, pct["debug"]
+        assert float(pct["debug"][0][1]) >= 9000.0, pct["debug"]
         assert c.call("CONFIG", "SET", "latency-tracking-info-percentiles", "0 12.5 100") == "OK"
         got["pct_names2"] = {k: [p[0] for p in v] for k, v in _percentiles(c).items()}
         assert c.call("CONFIG", "SET", "latency-tracking-info-percentiles", "") == "OK"
@@ -121,7 +124,7 @@ def test_latency_histogram_as_redis(servers):
         assert got == want, f"RESP{proto}"
     assert want["calls"]["set"] == 40 and want["calls"]["get"] == 25 and want["calls"]["dbsize"] == 1
     assert want["some"] == ["config|get", "config|get", "config|resetstat", "get", "get"]
-    assert want["sleep"].count(b"16908") == 1
+    assert want["sleep"] == (1, 1, True)
     assert want["pct_names2"]["get"] == ["p0", "p12.5", "p100"]
     assert want["pct_names3"]["get"] == []
     assert want["off_info"] == b"=20\r\ntxt:# Latencystats\r\n\r\n"   # RESP3, the last session

@@ -93,7 +93,7 @@ def test_config_set_maxmemory_evicts_at_once(servers, kind):
         used = int(h.info_dict(c.call("INFO", "memory"))["used_memory"])
         assert c.call("CONFIG", "SET", "maxmemory", str(used // 2)) == "OK"
     # no writes, no reads of keys: the node comes down by itself
-    h.wait_until(lambda: int(_mem(srv)["used_memory"]) <= used // 2 + (256 << 10), 10, interval=0.2,
+    h.wait_until(lambda: int(_mem(srv)["used_memory"]) <= used // 2 + (256 << 10), 20, interval=0.2,
                  what="used_memory under the lowered maxmemory")
     assert "is smaller than the current memory usage" in srv.log()
 
