@@ -17,6 +17,7 @@
 #include "actors/types/hash.h"
 #include "actors/types/list.h"
 #include "actors/types/set.h"
+#include "actors/types/stream.h"
 #include "actors/types/zset.h"
 #include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
@@ -178,6 +179,24 @@ static void value_digest(uint8_t d[20], ks_entry_t *e, bool has_ttl)
             mix(pair, f, fl);
             mix(pair, v, vl);
             xor_sha1(d, pair, 20);
+        }
+    } else if (ks_entry_type(e) == KS_TYPE_STREAM) {      /* mix(d, "ms.seq"), then each field and value */
+        stream_iter_t it;
+        stream_id_t id;
+        int64_t nf;
+        stream_iter_start(&it, ks_entry_obj(e), NULL, NULL, false);
+        while (stream_iter_next(&it, &id, &nf)) {
+            char ib[48];
+            int il = snprintf(ib, sizeof ib, "%llu.%llu", (unsigned long long)id.ms, (unsigned long long)id.seq);
+            mix(d, ib, (size_t)il);
+            while (nf-- > 0) {
+                const uint8_t *f, *v;
+                size_t fl, vl;
+                uint8_t fb[21], vb[21];
+                stream_iter_field(&it, &f, &fl, &v, &vl, fb, vb);
+                mix(d, f, fl);
+                mix(d, v, vl);
+            }
         }
     }
     if (has_ttl) xor_sha1(d, "!!expire!!", 10);

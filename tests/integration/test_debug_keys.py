@@ -5,7 +5,7 @@ What it is for: Redis's own test suites compare values across nodes with DEBUG
 DIGEST-VALUE, read encodings and serialized lengths from DEBUG OBJECT, force full syncs
 with DEBUG CHANGE-REPL-ID and turn the small knobs. The same keys of every type and
 encoding (strings int/embstr/raw, lists of one and of many nodes, sets intset/hashtable,
-hashes and sorted sets listpack/hashtable/skiplist, with and without TTLs) spread over
+hashes and sorted sets listpack/hashtable/skiplist, streams, with and without TTLs) spread over
 shoal's three workers give exactly redis-server's digests and DEBUG OBJECT lines (the
 address and the LRU clock aside), in RESP2 and RESP3; errors and unknown subcommands
 read the same.
@@ -37,10 +37,17 @@ def _load(c):
     assert c.call("SET", "ttl", "v", "EX", "1000") == "OK"
     assert c.call("HSET", "httl", "a", "b") == 1
     assert c.call("EXPIRE", "httl", "1000") == 1
+    assert c.call("XADD", "stream", "1-1", "a", "1", "b", "hello") == b"1-1"
+    assert c.call("XADD", "stream", "2-0", "a", "2", "b", "x") == b"2-0"
+    assert c.call("XADD", "stream", "3-5", "c", "-3") == b"3-5"
+    assert c.call("XDEL", "stream", "2-0") == 1
+    for i in range(300):
+        c.call("XADD", "bigstream", f"{i + 1}-0", "f", str(i), "g", f"value-{i}")
+    assert c.call("XGROUP", "CREATE", "bigstream", "grp", "0") == "OK"
 
 
 KEYS = ["int", "bigint", "emb", "raw", "list", "biglist", "iset", "hset", "hash", "bighash", "zset",
-        "bigzset", "ttl", "httl"]
+        "bigzset", "ttl", "httl", "stream", "bigstream"]
 
 
 def _norm(b):
