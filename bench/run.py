@@ -27,8 +27,6 @@ Environment:
   BENCH_COST_SIZES   cluster sizes of the cluster_cost section (default 100,300,1000; even)
   GOSSIP_FLOOD       the flooder binary (default build/bench/gossip_flood)
 """
-import csv
-import io
 import os
 import random
 import re
@@ -41,7 +39,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import resp_wire        # bench/ is sys.path[0] when this file runs as a script
+import redis_benchmark as rbench     # bench/ is sys.path[0] when this file runs as a script
+import resp_wire
 
 REPO = Path(__file__).resolve().parents[1]
 SHOAL_NODE = os.environ.get("SHOAL_NODE", str(REPO / "bin" / "shoal-node"))
@@ -247,30 +246,16 @@ class Result:
 
 
 def redis_benchmark(srv, test, pipeline):
-    """Runs one redis-benchmark test against srv and measures the server's CPU time."""
-    n = REQUESTS[pipeline]
-    argv = [REDIS_BENCHMARK, "-h", "127.0.0.1", "-p", str(srv.port), "-t", test,
-            "-n", str(n), "-c", str(CLIENTS), "-P", str(pipeline), "-r", str(KEYSPACE),
-            "--csv", "-q"] + (["--cluster"] if isinstance(srv, ClusterGroup) else [])
+    """One redis-benchmark -t test run against srv (a Server, or a ClusterGroup with
+    --cluster; bench/redis_benchmark.py) and, for shoal, its workers' wake requests per request."""
     srv.check_alive("before the run")
     wakes0 = worker_wake_sends(srv)
-    cpu0 = srv.cpu_seconds()
-    try:
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=RUN_TIMEOUT,
-                             start_new_session=True)
-    except subprocess.TimeoutExpired:
-        return Result(error=f"timeout>{RUN_TIMEOUT}s")
-    if srv.popen.poll() is not None:
-        return Result(error=f"server died (exit {srv.popen.returncode})")
-    cpu = srv.cpu_seconds() - cpu0
-    rows = [r for r in csv.reader(io.StringIO(out.stdout)) if r and r[0] != "test"]
-    row = next((r for r in rows if r[0].upper() == test.upper()), None)
-    if out.returncode != 0 or row is None:
-        msg = (out.stderr or out.stdout).strip().splitlines()
-        return Result(error=f"failed: {msg[-1] if msg else out.returncode}")
+    r = rbench.run_once(sys.modules[__name__], srv, pipeline, test=test, cluster=isinstance(srv, ClusterGroup))
+    if r.error:
+        return r
     wakes1 = worker_wake_sends(srv)
-    wakes = None if wakes0 is None or wakes1 is None else (wakes1 - wakes0) / n
-    return Result(rps=float(row[1]), requests=n, cpu=cpu, wakes=wakes)
+    r.wakes = None if wakes0 is None or wakes1 is None else (wakes1 - wakes0) / r.requests
+    return r
 
 
 def worker_wake_sends(srv):
@@ -482,31 +467,13 @@ TYPES_TESTS = ["lpush", "rpush", "lpop", "rpop", "sadd", "hset", "spop", "zadd",
 
 
 def types_benchmark(group, test, pipeline):
-    """One redis-benchmark --cluster run of one type test. Like redis_benchmark, but the csv
-    row is found by prefix: lrange_100's row is 'LRANGE_100 (first 100 elements)', after an
-    'LPUSH (needed to benchmark LRANGE)' fill whose server CPU falls inside the same run."""
-    n = REQUESTS[pipeline]
-    argv = [REDIS_BENCHMARK, "-h", "127.0.0.1", "-p", str(group.port), "-t", test,
-            "-n", str(n), "-c", str(CLIENTS), "-P", str(pipeline), "-r", str(KEYSPACE),
-            "--csv", "-q", "--cluster"]
-    group.check_alive("before the run")
-    cpu0 = group.cpu_seconds()
-    try:
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=RUN_TIMEOUT,
-                             start_new_session=True)
-    except subprocess.TimeoutExpired:
-        return Result(error=f"timeout>{RUN_TIMEOUT}s")
-    if group.popen.poll() is not None:
-        return Result(error=f"server died (exit {group.popen.returncode})")
-    cpu = group.cpu_seconds() - cpu0
-    rows = [r for r in csv.reader(io.StringIO(out.stdout)) if r and r[0] != "test"]
-    row = next((r for r in rows if r[0].upper().split(" ")[0] == test.upper()), None)
-    if out.returncode != 0 or row is None:
-        msg = (out.stderr or out.stdout).strip().splitlines()
-        return Result(error=f"failed: {msg[-1][:60] if msg else out.returncode}")
-    r = Result(rps=float(row[1]), requests=n, cpu=cpu)
-    log(f"  {group.label} {test.upper()} -P {pipeline}: {r.rps:,.0f} rps, {cpu:.2f} server "
-        f"CPU-s, {r.rps_per_cpu or 0:,.0f} req/CPU-s")
+    """One redis-benchmark --cluster run of one type test (bench/redis_benchmark.py).
+    lrange_100's run holds an 'LPUSH (needed to benchmark LRANGE)' fill whose server CPU
+    falls inside the same run."""
+    r = rbench.run_once(sys.modules[__name__], group, pipeline, test=test, cluster=True)
+    if not r.error:
+        log(f"  {group.label} {test.upper()} -P {pipeline}: {r.rps:,.0f} rps, {r.cpu:.2f} server "
+            f"CPU-s, {r.rps_per_cpu or 0:,.0f} req/CPU-s")
     return r
 
 

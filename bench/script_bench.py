@@ -15,9 +15,7 @@ The columns are those of the throughput tables: rps, rps per server CPU-second, 
 
 What it must never do: stop a process it did not start; report a number it did not measure.
 """
-import csv
-import io
-import subprocess
+import redis_benchmark      # bench/ is sys.path[0] when bench/run.py runs
 
 SCRIPT = ("local n = redis.call('incr', KEYS[1]) redis.call('expire', KEYS[1], 3600) "
           "return redis.call('get', KEYS[1])")
@@ -33,29 +31,11 @@ def _load_everywhere(run, group):
 
 def _evalsha_run(run, group, sha, pipeline, spread):
     """One redis-benchmark run of EVALSHA: client-side rps and the masters' CPU seconds."""
-    n = run.REQUESTS[pipeline]
     key = "bench:{tag}:__rand_int__" if spread else "bench:__rand_int__"
-    argv = [run.REDIS_BENCHMARK, "-h", "127.0.0.1", "-p", str(group.port), "-n", str(n),
-            "-c", str(run.CLIENTS), "-P", str(pipeline), "-r", str(run.KEYSPACE), "--csv", "-q"]
-    argv += (["--cluster"] if spread else []) + ["EVALSHA", sha, "1", key]
-    group.check_alive("before the run")
-    cpu0 = group.cpu_seconds()
-    try:
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=run.RUN_TIMEOUT,
-                             start_new_session=True)
-    except subprocess.TimeoutExpired:
-        return run.Result(error=f"timeout>{run.RUN_TIMEOUT}s")
-    if group.popen.poll() is not None:
-        return run.Result(error=f"server died (exit {group.popen.returncode})")
-    cpu = group.cpu_seconds() - cpu0
-    rows = [r for r in csv.reader(io.StringIO(out.stdout)) if r and r[0] != "test"]
-    row = next((r for r in rows if r[0].upper().startswith("EVALSHA")), None)
-    if out.returncode != 0 or row is None:
-        msg = (out.stderr or out.stdout).strip().splitlines()
-        return run.Result(error=f"failed: {msg[-1][:60] if msg else out.returncode}")
-    r = run.Result(rps=float(row[1]), requests=n, cpu=cpu)
-    run.log(f"  {group.label} EVALSHA -P {pipeline} ({'spread' if spread else 'one node'}): "
-            f"{r.rps:,.0f} rps, {cpu:.2f} server CPU-s")
+    r = redis_benchmark.run_once(run, group, pipeline, command=["EVALSHA", sha, "1", key], cluster=spread)
+    if not r.error:
+        run.log(f"  {group.label} EVALSHA -P {pipeline} ({'spread' if spread else 'one node'}): "
+                f"{r.rps:,.0f} rps, {r.cpu:.2f} server CPU-s")
     return r
 
 

@@ -17,16 +17,14 @@ The certificates are made with the openssl CLI in the run's temp dir
 Must never: stop a process it did not start (run.py's Server does the stopping).
 """
 import multiprocessing
-import os
 import socket
-import ssl
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration"))
 import tlshelpers       # noqa: E402  (the test PKI maker, one copy for tests and bench)
+import redis_benchmark  # noqa: E402  (bench/ is sys.path[0] when bench/run.py runs)
 
 HANDSHAKE_PROCS = 4
 HANDSHAKE_SECONDS = 3.0
@@ -65,23 +63,11 @@ def start_tls_cluster(b, run, pki, kind, n=3):
 
 
 def tls_benchmark(run, pki, group, test, pipeline):
-    n = run.REQUESTS[pipeline] // 2
-    argv = [run.REDIS_BENCHMARK, "-h", "127.0.0.1", "-p", str(group.servers[0].tls_port),
-            *tlshelpers.cli_args(pki), "--cluster", "-t", test, "-n", str(n), "-c", str(run.CLIENTS),
-            "-P", str(pipeline), "-r", str(run.KEYSPACE), "--csv", "-q"]
-    cpu0 = group.cpu_seconds()
-    try:
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=run.RUN_TIMEOUT,
-                             start_new_session=True)
-    except subprocess.TimeoutExpired:
-        return run.Result(error=f"timeout>{run.RUN_TIMEOUT}s")
-    cpu = group.cpu_seconds() - cpu0
-    rows = [r.split(",") for r in out.stdout.splitlines()]
-    row = next((r for r in rows if r and r[0].strip('"').upper() == test.upper()), None)
-    if out.returncode != 0 or row is None:
-        msg = (out.stderr or out.stdout).strip().splitlines()
-        return run.Result(error=f"failed: {msg[-1] if msg else out.returncode}")
-    return run.Result(rps=float(row[1].strip('"')), requests=n, cpu=cpu)
+    """One redis-benchmark --tls --cluster run, half run.py's requests, to the first master's
+    TLS port."""
+    return redis_benchmark.run_once(run, group, pipeline, test=test, requests=run.REQUESTS[pipeline] // 2,
+                                    port=group.servers[0].tls_port, conn_args=tlshelpers.cli_args(pki),
+                                    cluster=True)
 
 
 def cluster_section(b, run):
