@@ -499,7 +499,7 @@ class ReplProxy:
       honest      forward everything as it is
       truncate    forward the first half of the RDB, then close both sides
       crc         flip one byte of the CRC64 trailer
-      type        change the value type of the middle key record to TYPE (0x0f) and
+      type        change the value type of the middle key record to TYPE (0x15) and
                   recompute the CRC, so that only the type is wrong
       garbage:<g> do not forward PSYNC; answer it with GARBAGE_REPLIES[g] and close
 
@@ -507,7 +507,7 @@ class ReplProxy:
     tampered (full syncs seen / damaged), framings ("eof" for $EOF:<mark>, "len" for
     $<length>, one per full sync)."""
 
-    TYPE = 0x0F
+    TYPE = 0x15     # 7.2's STREAM_LISTPACKS_3, which 7.0.15 (and shoal) do not load
 
     def __init__(self, master_port):
         self.master_port = master_port

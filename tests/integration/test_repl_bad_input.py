@@ -6,7 +6,7 @@ proxy's port in the cluster (cluster-announce-port) so that CLUSTER REPLICATE co
 replica to the proxy. After an honest sync has loaded data, the proxy forces the next sync
 to be a full one (it rewrites PSYNC to `PSYNC ? -1`) and damages it: the RDB truncated and
 the connection closed, one byte of the CRC64 trailer flipped, the value type of a key record
-in the middle changed to 0x0f (the CRC recomputed, so only the type is wrong), or PSYNC
+in the middle changed to 0x15, a type 7.0.15 does not know (the CRC recomputed, so only the type is wrong), or PSYNC
 answered with garbage. For each, the replica must keep serving with its old data (nothing
 half-applied), keep its link down, say what went wrong in its log, and retry; once the proxy
 is honest again it must sync and hold the master's data. Nothing may crash (the servers
@@ -33,7 +33,7 @@ LOG_PATTERNS = {
     "truncate": [r"(truncat|short read|connection (lost|closed|reset)|unexpected end|premature"
                  r"|incomplete|end of (file|stream)|EOF|I/O error)"],
     "crc": [r"(checksum|crc)"],
-    "type": [r"type", r"(\b15\b|0x0f|stream)"],
+    "type": [r"type", r"(\b21\b|0x15)"],
     "garbage": [r"(PSYNC|unexpected|protocol|invalid|bad|garbage|malformed|error|not support)"],
 }
 
