@@ -83,6 +83,7 @@ static _Atomic uint64_t g_written_mark, g_synced_mark;
 /* Who waits for an fsync to release replies (appendfsync always): one entry
  * per worker, under W.mu. `want` is the mark to reach (0: none). */
 #define AOF_MAX_REPLY_WAITERS 64
+_Static_assert(AOF_MAX_REPLY_WAITERS >= MAX_WORKERS, "every worker gets a waiter slot (aof_reply_waiter)");
 static struct {
     void (*wake)(void *arg);
     void *arg;

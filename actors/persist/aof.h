@@ -33,18 +33,20 @@
 enum { AOF_FSYNC_NO = 0, AOF_FSYNC_EVERYSEC = 1, AOF_FSYNC_ALWAYS = 2 };
 
 /* ---- startup, main thread ---- */
-/* With appendonly yes: reads the manifest, checks every file it names and
- * decodes an RDB base file into the workers' staged keyspaces (as
- * rdb_load_startup does). Returns 1 when the AOF is the source of data (the
- * caller loads no dump.rdb), 0 when appendonly is off, -1 after logging why
- * the start must stop. */
+/* With appendonly yes: reads the manifest and checks every file it names;
+ * what is to load (an RDB base, commands) is loaded by aof_replay once the
+ * workers run. Returns 1 when the AOF is the source of data (the caller
+ * loads no dump.rdb), 0 when appendonly is off, -1 after logging why the
+ * start must stop. */
 int aof_load_startup(int nworkers);
-/* True when aof_load_startup left commands (a base in AOF format, incr
- * files) to replay once the workers run: the listeners must wait. */
+/* True when aof_load_startup left an RDB base or commands (a base in AOF
+ * format, incr files) to load once the workers run: the listeners must wait. */
 bool aof_replay_pending(void);
-/* After workers_start: replays those commands through the workers (as a
- * replica applies its master's stream) and waits until all are applied.
- * Returns 0, or -1 after logging the file and offset of the damage. */
+/* After workers_start: loads the RDB base through the workers (main parses,
+ * each worker builds its keys, as dump.rdb at start), then replays the
+ * commands through them (as a replica applies its master's stream) and
+ * waits until all are applied. Returns 0, or -1 after logging the file and
+ * offset of the damage. */
 int aof_replay(void);
 /* Opens (or creates) the incr file, writes the first base when there is
  * none, persists the manifest and starts the AOF actor. With appendonly no

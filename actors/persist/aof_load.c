@@ -1,8 +1,8 @@
-/* aof_load.c - loading the AOF at start (see aof.h): the manifest, an RDB
- * base decoded into the workers' staged keyspaces before they exist, then
- * the commands (an AOF-format base, the incr files) replayed through the
- * workers as a replica applies its master's stream, before any client is
- * let in.
+/* aof_load.c - loading the AOF at start (see aof.h): the manifest, then,
+ * once the workers run and before any client is let in, an RDB base loaded
+ * through them as dump.rdb is (main parses, each worker builds its keys),
+ * and the commands (an AOF-format base, the incr files) replayed through
+ * them as a replica applies its master's stream.
  *
  * As redis-server 7.0.15: a command cut short at the end of the last file is
  * a torn write: with aof-load-truncated yes the file is truncated after the
@@ -40,6 +40,7 @@ bool g_aof_loaded_ok;
 
 /* The files whose commands are replayed after the workers start. */
 static struct {
+    char rdb_base[256];           /* an RDB base to load first ("": none) */
     int n;
     char names[AOF_MAX_FILES + 1][256];
     bool last[AOF_MAX_FILES + 1];
@@ -87,6 +88,7 @@ static void presize(int nworkers, off_t bytes)
 int aof_load_startup(int nworkers)
 {
     replay.n = 0;
+    replay.rdb_base[0] = '\0';
     if (!aof_conf_bool("appendonly")) return 0;
     char filename[256], dirname[256];
     aof_conf_names(filename, sizeof filename, dirname, sizeof dirname);
@@ -113,15 +115,8 @@ int aof_load_startup(int nworkers)
         idx++;
         bool exists;
         if (file_size(dirname, name, &exists) > 0 && starts_with_rdb(dirname, name)) {
-            LOG_NOTICE("Reading RDB base file on AOF loading...");
-            char path[600];
-            snprintf(path, sizeof path, "%s/%s", dirname, name);
-            long long t0 = rt_mono_ms();
-            if (rdb_load_startup_file(path, nworkers) != 0) {
-                LOG_WARNING("Error reading the RDB base file %s, AOF loading aborted", name);
-                return -1;
-            }
-            LOG_NOTICE("DB loaded from base file %s: %.3f seconds", name, (double)(rt_mono_ms() - t0) / 1000.0);
+            /* loaded by the running workers, in parallel (aof_replay) */
+            snprintf(replay.rdb_base, sizeof replay.rdb_base, "%s", name);
         } else {
             snprintf(replay.names[replay.n], sizeof replay.names[0], "%s", name);
             replay.last[replay.n++] = idx == total;
@@ -139,7 +134,25 @@ int aof_load_startup(int nworkers)
     return 1;
 }
 
-bool aof_replay_pending(void) { return replay.n > 0; }
+bool aof_replay_pending(void) { return replay.n > 0 || replay.rdb_base[0]; }
+
+/* The RDB base, through the running workers as dump.rdb is loaded at
+ * start (rdb_load_live_file): main parses, each worker builds its keys. */
+static int load_rdb_base(const char *dirname)
+{
+    const char *name = replay.rdb_base;
+    LOG_NOTICE("Reading RDB base file on AOF loading...");
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", dirname, name);
+    long long t0 = rt_mono_ms();
+    if (rdb_load_live_file(path) != 0) {
+        LOG_WARNING("Error reading the RDB base file %s, AOF loading aborted", name);
+        return -1;
+    }
+    LOG_NOTICE("DB loaded from base file %s: %.3f seconds", name, (double)(rt_mono_ms() - t0) / 1000.0);
+    replay.rdb_base[0] = '\0';
+    return 0;
+}
 
 /* ---------------- replaying commands ---------------- */
 
@@ -449,9 +462,10 @@ static void wait_workers(void)
 
 int aof_replay(void)
 {
-    if (replay.n == 0) return 0;
     char filename[256], dirname[256];
     aof_conf_names(filename, sizeof filename, dirname, sizeof dirname);
+    if (replay.rdb_base[0] && load_rdb_base(dirname) != 0) return -1;
+    if (replay.n == 0) return 0;
     replayer_t *rp = xcalloc(1, sizeof *rp);
     rp->now_ms = rt_now_ms();
     int rc = 0;

@@ -442,9 +442,9 @@ int rdb_load_startup(int nworkers, rdb_load_history_t *hist)
     return load_file(fname, nworkers, hist, MODE_STAGED, false);
 }
 
-int rdb_load_startup_file(const char *fname, int nworkers)
+int rdb_load_live_file(const char *fname)
 {
-    return load_file(fname, nworkers, NULL, MODE_STAGED, true);
+    return load_file(fname, workers_count(), NULL, MODE_LIVE, true);
 }
 
 int rdb_load_history(rdb_load_history_t *hist)

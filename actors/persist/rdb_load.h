@@ -32,10 +32,6 @@ typedef struct rdb_load_history {
  * Returns 0 (no file, or loaded), or -1 after logging "Fatal error loading
  * the DB ..." (the caller exits). */
 int rdb_load_startup(int nworkers, rdb_load_history_t *hist);
-/* The same for the RDB at `path` (relative to dir): an AOF base file, whose
- * keys past their TTL are kept even on a master (7.0.15 loads an AOF
- * preamble so: the AOF's commands were logged against those keys). */
-int rdb_load_startup_file(const char *path, int nworkers);
 
 /* Start, main thread, before repl_start: only the replication history that
  * dump.rdb's header records (no file, or none there: hist->valid false).
@@ -50,6 +46,11 @@ int rdb_load_history(rdb_load_history_t *hist);
  * of records, in parallel. Clients get -LOADING meanwhile. Returns 0 (no
  * file, or loaded), or -1 after logging "Fatal error loading the DB ...". */
 int rdb_load_live(void);
+/* The same for the RDB at `path`: an AOF base file (start, after
+ * workers_start, before any client is let in), whose keys past their TTL
+ * are kept even on a master (7.0.15 loads an AOF preamble so: the AOF's
+ * commands were logged against those keys). */
+int rdb_load_live_file(const char *path);
 /* The start's load calls fn every 1024 records (main: a SIGTERM or SIGINT
  * that arrived meanwhile ends the node without saving, as 7.0.15 does). */
 void rdb_load_set_interrupt(bool (*fn)(void));
