@@ -95,11 +95,12 @@ def compare(cmds, expected, got):
         assert g == e, f"#{n} {shown}: redis {str(e)[:300]}, shoal {str(g)[:300]}"
 
 
-def plain(servers, kind, dirpath, name):
+def plain(servers, kind, dirpath, name, *extra):
     """A standalone shoal-node or redis-server started in dirpath (loading a dump.rdb
-    there), without the cluster arguments, saving nothing by itself."""
+    there), without the cluster arguments, saving nothing by itself; extra: more
+    arguments for both."""
     port = h.free_port()
-    args = ["--port", str(port), "--bind", "127.0.0.1", "--dir", str(dirpath), "--logfile", ""]
+    args = ["--port", str(port), "--bind", "127.0.0.1", "--dir", str(dirpath), "--logfile", "", *extra]
     if kind == "redis":
         args += ["--save", "", "--appendonly", "no", "--daemonize", "no"]
     return (servers.redis if kind == "redis" else servers.shoal)(base_args=False, port=port, name=name,
