@@ -117,10 +117,11 @@ def test_debug_change_repl_id_as_redis(servers):
 
 
 def test_debug_stringmatch_test_as_redis(servers):
-    # 7.0.15 fuzzes its matcher for about ten seconds here; ours runs its own fuzz
-    for srv in (servers.shoal(extra_args=DEBUG), servers.redis(extra_args=DEBUG)):
-        with srv.raw(timeout=120) as c:
-            assert c.raw("DEBUG", "STRINGMATCH-TEST") == b"+Apparently Redis did not crash: test passed\r\n"
+    # 7.0.15 fuzzes its matcher for about ten seconds and answers this line (read from
+    # redis-server once; not re-run here, it would add those ten seconds to make test);
+    # ours runs its own fuzz
+    with servers.shoal(extra_args=DEBUG).raw(timeout=120) as c:
+        assert c.raw("DEBUG", "STRINGMATCH-TEST") == b"+Apparently Redis did not crash: test passed\r\n"
 
 
 def test_debug_keyed_refused_without_enable_debug_command(servers):

@@ -113,7 +113,8 @@ def _random_command(rng, pool):
 def test_random_stream_same_as_redis(snode, sref, proto):
     rng = random.Random(1000 + proto)
     pool = ["el:%d:%s" % (i, rng.getrandbits(32)) for i in range(20000)]
-    cmds = [_random_command(rng, pool) for _ in range(100_000)]
+    # the HLL logic is the same in both protocols: RESP3 checks the reply shapes on fewer
+    cmds = [_random_command(rng, pool) for _ in range(100_000 if proto == 2 else 25_000)]
     d.assert_same(snode, sref, cmds, proto, pipeline=True)
     assert d.values(snode, KEYS) == d.values(sref, KEYS)
 
