@@ -183,6 +183,7 @@ static struct counters {
     uint64_t pings_to, timeout_pings, random_pings, pongs_to;
     uint64_t late_pongs;             /* the node's PONGs that came over 1 s after the PING */
     uint64_t pings_from, pongs_from, others_from;
+    uint64_t gossip_in_pings_from;   /* gossip entries in the node's plain PINGs */
     uint64_t links_closed_by_node;
     uint64_t gossip_applied;
     uint64_t light_to, light_from;   /* light frames each way */
@@ -569,7 +570,15 @@ static bool on_frame(void *arg, unsigned type)
     struct conn *c = fx->c;
     unsigned slot = fx->slot;
     struct node *m = &nodes[c->node];
-    if (type == BUS_PING) ctr.pings_from++;
+    if (type == BUS_PING) {
+        ctr.pings_from++;
+        /* a plain PING's entries, from its length (the node gets no hostname
+         * to announce here, so there is no extension) */
+        uint32_t totlen = 0;
+        if (!c->skim.light && bus_peek_totlen(c->skim.peek, BENCH_PEEK_LEN, &totlen) &&
+            totlen >= BUS_HEADER_LEN)
+            ctr.gossip_in_pings_from += (totlen - BUS_HEADER_LEN) / BUS_GOSSIP_LEN;
+    }
     else if (type == BUS_PONG) ctr.pongs_from++;
     else ctr.others_from++;
     if (c->skim.light) ctr.light_from++;
@@ -934,13 +943,16 @@ int main(int argc, char **argv)
            (c1.bytes_to - c0.bytes_to) / secs, (c1.bytes_from - c0.bytes_from) / secs);
     printf(" pings_in_per_sec=%.2f timeout_pings_per_sec=%.2f random_pings_per_sec=%.2f"
            " pongs_in_per_sec=%.2f pings_out_per_sec=%.2f pongs_out_per_sec=%.2f"
-           " others_out=%llu gossip_pong_updates_per_sec=%.1f late_pongs=%llu",
+           " others_out=%llu gossip_pong_updates_per_sec=%.1f late_pongs=%llu"
+           " gossip_per_ping_out=%.1f",
            (c1.pings_to - c0.pings_to) / secs, (c1.timeout_pings - c0.timeout_pings) / secs,
            (c1.random_pings - c0.random_pings) / secs, (c1.pongs_to - c0.pongs_to) / secs,
            (c1.pings_from - c0.pings_from) / secs, (c1.pongs_from - c0.pongs_from) / secs,
            (unsigned long long)(c1.others_from - c0.others_from),
            (c1.gossip_applied - c0.gossip_applied) / secs,
-           (unsigned long long)(c1.late_pongs - c0.late_pongs));
+           (unsigned long long)(c1.late_pongs - c0.late_pongs),
+           c1.pings_from > c0.pings_from ? (double)(c1.gossip_in_pings_from - c0.gossip_in_pings_from) /
+                                               (double)(c1.pings_from - c0.pings_from) : -1.0);
     if (opt.pid) {
         printf(" cpu_pct=%.2f rss_kib=%ld",
                (double)(th1.total_ns - th0.total_ns) / 1e9 / secs * 100.0, rss);

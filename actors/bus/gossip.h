@@ -21,8 +21,14 @@ void gossip_fill_entry(const node_view_t *n, bus_gossip_t *g);
 void gossip_header(const cluster_snapshot_t *s, bus_header_t *hdr);
 
 /* Builds a PING, PONG or MEET into a malloc'ed buffer; returns its length
- * and sets *out (the caller frees it). Returns 0 on failure. */
+ * and sets *out (the caller frees it). Returns 0 on failure. gossip_build
+ * gives our larger gossip section (gossip.c); gossip_build_sized gives it
+ * when `full`, else 7.0.15's max(3, N/10). */
 size_t gossip_build(const cluster_snapshot_t *s, unsigned type, uint8_t **out);
+size_t gossip_build_sized(const cluster_snapshot_t *s, unsigned type, bool full, uint8_t **out);
+/* The larger section's size: up to this many records (every eligible one
+ * when the table holds at most GOSSIP_FLOOR + 2). */
+#define GOSSIP_FLOOR 64
 
 /* The PONG answering a PING or MEET, with 7.0.15's gossip count, in a
  * per-thread buffer valid until the next call on this thread. */

@@ -90,6 +90,7 @@ int state_add_node(state_t *st, const char *name, uint16_t flags)
     n->flags = flags;
     n->master = -1;
     state_live_take(st, n);
+    state_table_grew(st);
     if (node_index_put(&st->names, n->name, st->node_count) != 0) abort();   /* as the realloc above */
     st->names_changed = true;
     st->names_gen++;

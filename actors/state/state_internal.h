@@ -134,6 +134,7 @@ typedef struct state {
     struct snapshot_pool *pool;   /* node arrays of freed snapshots, reused by the next publish */
     char follow_key[NODE_NAME_LEN + NODES_CONF_IP_SIZE + 32];   /* whom we replicate, as last published (note_follow) */
     long long table_full_logged_ms;   /* last "node table full" warning (rate limit) */
+    int full_gossip_left;         /* own frames still to carry the larger gossip section (state_gossip_full) */
     unsigned long long table_full_ignored;  /* nodes refused since that warning */
     int myself;
     int16_t slot_owner[SLOT_COUNT];
@@ -353,6 +354,7 @@ void state_broadcast(state_t *st, const uint8_t *frame, size_t len);
 void state_update_health(state_t *st);
 long long state_total_keys(void);
 void state_send_ping(state_t *st, int idx, unsigned type);
+void state_table_grew(state_t *st);
 void state_broadcast_pong(state_t *st);
 int state_count_reports(state_t *st, int about);
 void state_maybe_mark_fail(state_t *st, int idx);

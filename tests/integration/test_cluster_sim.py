@@ -25,11 +25,11 @@ def _build_sim():
                    cwd=h.REPO_ROOT, check=True, timeout=300, capture_output=True)
 
 
-def _run(srv, seed):
+def _run(srv, seed, n=N, warmup=3, seconds=4):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    assert hard >= 3 * N + 100
+    assert hard >= 3 * n + 100
     out = subprocess.run([SIM, "-p", str(srv.port + 10000), "-c", str(srv.port),
-                          "-n", str(N), "-T", "15000", "-W", "3", "-t", "4",
+                          "-n", str(n), "-T", "15000", "-W", str(warmup), "-t", str(seconds),
                           "-P", str(srv.popen.pid), "-s", str(seed)],
                          capture_output=True, text=True, timeout=120,
                          preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE,
@@ -53,3 +53,19 @@ def test_same_seed_same_members_traffic(servers):
     # N = 60), and the node answered each of them within a second
     assert float(a["pings_in_per_sec"]) > 1.0
     assert a["late_pongs"] == "0" and b["late_pongs"] == "0"
+
+
+def test_steady_own_pings_carry_redis_gossip_count(servers):
+    """Once its table has stopped growing, a node's own PINGs in a cluster of more than 66
+    nodes carry what 7.0.15's carry: max(3, N/10) gossip entries (10 at N = 100), not
+    shoal's larger section for a growing table (64), which only the 16 own frames after
+    the last record was added get (the warm-up outlasts them: at N = 100 the node sends a
+    few PINGs a second)."""
+    _build_sim()
+    figures = {}
+    for kind in ("redis", "shoal"):
+        srv = getattr(servers, kind)(["--cluster-node-timeout", "15000"])
+        figures[kind] = _run(srv, 99, n=100, warmup=20, seconds=5)
+        srv.stop()
+    assert float(figures["redis"]["gossip_per_ping_out"]) == 10.0, figures["redis"]
+    assert float(figures["shoal"]["gossip_per_ping_out"]) == 10.0, figures["shoal"]
