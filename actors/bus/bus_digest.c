@@ -22,14 +22,17 @@
  * (actors/state/state_bus.c, GOSSIP_PONG_SKEW_MS). */
 #define DIGEST_PONG_SKEW_MS 500
 
-/* The bitmap of record `rec`'s slots in s, built once per snapshot version. */
+/* The bitmap of record `rec`'s slots in s, built again only when the slot
+ * owners changed (slots_gen) or the record is another: at N = 1,000 a link
+ * hears from its peer about every 30 s, and the state publishes ten times a
+ * second, so a cache by snapshot version was rebuilt for every frame. */
 static const uint8_t *slots_of(const cluster_snapshot_t *s, int rec, bus_digest_cache_t *c)
 {
-    if (c->version != s->version || c->record != rec) {
+    if (s->slots_gen == 0 || c->version != s->slots_gen || c->record != rec) {   /* 0: not known */
         memset(c->slots, 0, sizeof c->slots);
         for (int j = 0; j < SLOT_COUNT; j++)
             if (s->slot_owner[j] == rec) c->slots[j >> 3] |= (uint8_t)(1u << (j & 7));
-        c->version = s->version;
+        c->version = s->slots_gen;
         c->record = rec;
     }
     return c->slots;

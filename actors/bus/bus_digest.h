@@ -53,7 +53,7 @@ typedef struct bus_digest_src {
  * memcmp: the slot bitmap of the sender's master of record as a snapshot
  * version had it, and where the sender was found. Zero it, hint -1, to start. */
 typedef struct bus_digest_cache {
-    uint64_t version;             /* snapshot version `slots` was built from (0: none) */
+    uint64_t version;             /* the snapshot slots_gen `slots` was built from (0: none) */
     int record;                   /* whose slots (index in that snapshot) */
     int hint;                     /* index the sender had last time */
     uint8_t slots[BUS_SLOT_BYTES];

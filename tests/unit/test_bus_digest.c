@@ -131,6 +131,46 @@ TEST(digest_names_each_header_change)
     CHECK_EQ_INT(judge(st, 1, &m, &sender), BUS_DG_HOSTNAME);
 }
 
+/* A link's slot cache outlives publishes that leave the slot owners alone
+ * (slots_gen stays) and is rebuilt when they change: a steady member's
+ * claim stays steady across ten publishes, and once its master's slots
+ * moved the same claim is named a slot change at once. */
+TEST(digest_slot_cache_follows_slot_owners_not_versions)
+{
+    state_t *st = cluster();
+    bus_header_t h;
+    bus_msg_t m;
+    member_header(st, 2, &h);      /* replica 3's master, record 2... */
+    REQUIRE(fx_ping(BUS_PING, &h, NULL, 0, &m));
+    bus_digest_src_t src = { .link = st->nodes[1].in_link, .outbound = false, .peer_ip = "10.9.9.9" };
+    bus_digest_cache_t cache;
+    memset(&cache, 0, sizeof cache);
+    cache.hint = -1;
+    member_header(st, 1, &h);
+    REQUIRE(fx_ping(BUS_PING, &h, NULL, 0, &m));
+    int sender = -1;
+    const cluster_snapshot_t *s = published(st);
+    uint64_t gen = s->slots_gen;
+    CHECK(gen >= 1);
+    CHECK_EQ_INT(bus_digest(s, &src, &m, m.hdr.myslots, rt_now_ms(), &cache, &sender), 0);
+    uint64_t built = cache.version;
+    CHECK(built == gen);
+    for (int k = 0; k < 10; k++) {
+        st->nodes[2].pong_received_ms++;       /* a soft change: a new version, the same owners */
+        st->dirty_soft = true;
+        s = published(st);
+        CHECK(s->slots_gen == gen);
+        CHECK_EQ_INT(bus_digest(s, &src, &m, m.hdr.myslots, rt_now_ms(), &cache, &sender), 0);
+        CHECK(cache.version == built);         /* not rebuilt */
+    }
+    fx_own(st, 1, 200, 299);                   /* record 1 now owns more than it claims */
+    st->dirty_snapshot = true;
+    s = published(st);
+    CHECK(s->slots_gen == gen + 1);
+    CHECK_EQ_INT(bus_digest(s, &src, &m, m.hdr.myslots, rt_now_ms(), &cache, &sender), BUS_DG_SLOTS);
+    CHECK(cache.version == gen + 1);
+}
+
 /* Who sends, on which link, and what kind of frame. */
 TEST(digest_forwards_what_is_not_a_bound_member_ping)
 {
