@@ -24,6 +24,7 @@
 #include "actors/commands/debug_cmds.h"
 #include "actors/state/asm.h"
 #include "actors/config/config.h"
+#include "actors/persist/rdb_save.h"
 #include "actors/persist/rdb_load.h"
 #include "actors/repl/repl.h"
 #include "actors/repl/repl_replica.h"
@@ -584,6 +585,7 @@ void cmd_config_rewrite(cmd_ctx_t *ctx) { config_cmd_rewrite(ctx->reply); }
 void cmd_config_resetstat(cmd_ctx_t *ctx)
 {
     stats_reset_all();
+    rdb_fork_stats_reset();
     resp_add_simple(ctx->reply, "OK");
 }
 

@@ -228,6 +228,8 @@ static void sec_stats(text_t *t)
     repl_status_get(&rs);
     repl_replica_status_t link;
     repl_replica_status_get(&link);
+    long long fork_usec, forks;
+    rdb_fork_stats(&fork_usec, &forks);
     add(t, "# Stats\r\ntotal_connections_received:%lld\r\ntotal_commands_processed:%lld\r\n"
            "instantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:%lld\r\ntotal_net_output_bytes:%lld\r\n"
            "total_net_repl_input_bytes:%lld\r\ntotal_net_repl_output_bytes:%lld\r\ninstantaneous_input_kbps:0.00\r\n"
@@ -236,7 +238,7 @@ static void sec_stats(text_t *t)
            "expired_keys:%lld\r\nexpired_stale_perc:%.2f\r\nexpired_time_cap_reached_count:%lld\r\n"
            "expire_cycle_cpu_milliseconds:0\r\nevicted_keys:%lld\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\n"
            "current_eviction_exceeded_time:0\r\nkeyspace_hits:%lld\r\nkeyspace_misses:%lld\r\npubsub_channels:0\r\n"
-           "pubsub_patterns:0\r\npubsubshard_channels:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\n"
+           "pubsub_patterns:0\r\npubsubshard_channels:0\r\nlatest_fork_usec:%lld\r\ntotal_forks:%lld\r\n"
            "migrate_cached_sockets:%lld\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\n"
            "active_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\n"
            "current_active_defrag_time:0\r\ntracking_total_keys:%lld\r\ntracking_total_items:%lld\r\n"
@@ -246,7 +248,7 @@ static void sec_stats(text_t *t)
            "reply_buffer_expands:0\r\n",
         SUM(CONNECTIONS_RECEIVED), SUM(COMMANDS), SUM(NET_INPUT_BYTES), SUM(NET_OUTPUT_BYTES),
         link.net_repl_input_bytes, rs.net_repl_output_bytes, SUM(REJECTED_CONNECTIONS), rs.sync_full, rs.sync_partial_ok, rs.sync_partial_err,
-        SUM(EXPIRED_KEYS), expired_stale_perc(), SUM(EXPIRED_TIME_CAP), SUM(EVICTED_KEYS), SUM(KEYSPACE_HITS), SUM(KEYSPACE_MISSES), migrate_cached_sockets(), tracking_total_keys(),
+        SUM(EXPIRED_KEYS), expired_stale_perc(), SUM(EXPIRED_TIME_CAP), SUM(EVICTED_KEYS), SUM(KEYSPACE_HITS), SUM(KEYSPACE_MISSES), fork_usec, forks, migrate_cached_sockets(), tracking_total_keys(),
         tracking_total_items(), tracking_total_prefixes(), SUM(TOTAL_ERRORS),
         SUM(READS_PROCESSED), SUM(WRITES_PROCESSED));
 }

@@ -32,7 +32,6 @@
 #include "actors/persist/aof_internal.h"
 #include "actors/persist/rdb_save.h"
 #include "actors/repl/repl.h"
-#include "actors/worker/latency.h"
 #include "proto/crc64.h"
 #include "proto/rdb.h"
 #include "proto/resp.h"
@@ -276,7 +275,7 @@ bool aof_rewrite_fork_at_cut(const uint8_t *functions, size_t functions_len, int
     long long t0 = rt_now_us();
     pid_t pid = rdb_save_fork_aof_base(FK.dirfd, FK.tmp, aof_actor_dirname(), compress, FK.checksum, functions,
                                        functions_len);
-    if (pid > 0) latency_note("fork", (rt_now_us() - t0) / 1000);   /* as 7.0.15's fork event */
+    if (pid > 0) rdb_fork_note(rt_now_us() - t0);
     if (pid < 0) {
         LOG_WARNING("Can't rewrite append only file in background: fork: %s; the workers encode the base instead",
                     strerror(errno));

@@ -87,6 +87,7 @@ static _Atomic long long dirty_at_last_save;
 static _Atomic unsigned long long next_seq;
 static _Atomic int deny_writes;            /* MISCONF: see rdb_writes_denied */
 static _Atomic int running_child;          /* the BGSAVE's child, for the shutdown to kill (0: none) */
+static _Atomic long long fork_usec_last, forks_total;   /* INFO stats latest_fork_usec, total_forks */
 
 /* Commits are serialized and ordered by seq. */
 static pthread_mutex_t commit_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -404,6 +405,26 @@ pid_t rdb_save_fork_aof_base(int dirfd, const char *tmp, const char *dir, int co
     return pid;
 }
 
+void rdb_fork_note(long long usec)
+{
+    /* relaxed: INFO figures, as 7.0.15's stat_fork_time / stat_total_forks */
+    atomic_store_explicit(&fork_usec_last, usec, memory_order_relaxed);
+    atomic_fetch_add_explicit(&forks_total, 1, memory_order_relaxed);
+    latency_note("fork", usec / 1000);
+}
+
+void rdb_fork_stats(long long *latest_usec, long long *total)
+{
+    *latest_usec = atomic_load_explicit(&fork_usec_last, memory_order_relaxed);
+    *total = atomic_load_explicit(&forks_total, memory_order_relaxed);
+}
+
+void rdb_fork_stats_reset(void)
+{
+    atomic_store_explicit(&fork_usec_last, 0, memory_order_relaxed);
+    atomic_store_explicit(&forks_total, 0, memory_order_relaxed);
+}
+
 int rdb_save_wait_child(pid_t pid)
 {
     int status = 0;
@@ -425,7 +446,7 @@ static bool fork_at_cut(repl_save_cut_t *cut)
     long long t0 = rt_now_us();
     pid_t pid = fork();
     if (pid == 0) child_save(job);
-    if (pid > 0) latency_note("fork", (rt_now_us() - t0) / 1000);
+    if (pid > 0) rdb_fork_note(rt_now_us() - t0);
     if (pid < 0) {
         LOG_WARNING("Can't save in background: fork: %s; the workers encode the dump instead", strerror(errno));
         return false;

@@ -80,6 +80,12 @@ bool rdb_writes_denied(void);
 pid_t rdb_save_fork_aof_base(int dirfd, const char *tmp, const char *dir, int compress, bool checksum,
                              const uint8_t *functions, size_t functions_len);
 int rdb_save_wait_child(pid_t pid);
+/* A fork for a BGSAVE or a rewrite took usec (any thread): INFO stats'
+ * latest_fork_usec and total_forks (CONFIG RESETSTAT zeroes them, as
+ * 7.0.15) and the latency monitor's fork event. */
+void rdb_fork_note(long long usec);
+void rdb_fork_stats(long long *latest_usec, long long *total);
+void rdb_fork_stats_reset(void);
 
 /* INFO persistence figures (any thread). */
 typedef struct rdb_persist_info {

@@ -10,6 +10,8 @@ the keys) and the delay was ignored. A child that dies leaves the manifest as it
 the rewrite marked failed; the next one succeeds. The same rewrite-in-progress behaviour is
 checked on redis-server.
 
+INFO stats total_forks / latest_fork_usec count those forks and the BGSAVE's, as 7.0.15.
+
 What it must never do: kill a process it did not start (the child it kills is one the node
 under test forked, found as that node's child).
 """
@@ -122,3 +124,28 @@ def test_a_dead_rewrite_child_leaves_the_manifest_and_the_next_rewrite_works(ser
     node.start()
     with node.raw() as c:
         assert _snapshot(c) == before
+
+
+def _fork_stats(c):
+    s = h.info_dict(c.call("INFO", "stats"))
+    return int(s["total_forks"]), int(s["latest_fork_usec"])
+
+
+def _forks_counted(node):
+    with node.raw() as c:
+        _load(c, KEYS)
+        assert _fork_stats(c) == (0, 0)
+        assert c.call("BGREWRITEAOF") == "Background append only file rewriting started"
+        h.wait_until(lambda: _persist(c)["aof_rewrite_in_progress"] == "0", 30, what="rewrite done")
+        forks, usec = _fork_stats(c)
+        assert forks == 1 and usec > 0
+        assert c.call("BGSAVE") == "Background saving started"
+        h.wait_until(lambda: _persist(c)["rdb_bgsave_in_progress"] == "0", 30, what="bgsave done")
+        assert _fork_stats(c)[0] == 2
+        assert c.call("CONFIG", "RESETSTAT") == "OK"
+        assert _fork_stats(c) == (0, 0)
+
+
+def test_info_counts_the_forks_of_rewrites_and_bgsaves_as_redis(servers, tmp_path):
+    _forks_counted(_shoal(servers, tmp_path / "f", "--worker-threads", "2"))
+    _forks_counted(_redis(servers, tmp_path / "fr"))
