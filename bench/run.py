@@ -1248,7 +1248,8 @@ def cluster_cost(b):
 
     traffic = [("pings_in_per_sec", "{:.1f}", 1.0), ("pongs_in_per_sec", "{:.1f}", 1.0),
                ("pings_out_per_sec", "{:.1f}", 1.0), ("pongs_out_per_sec", "{:.1f}", 1.0),
-               ("bytes_in_per_sec", "{:.0f}", 1 / 1024), ("bytes_out_per_sec", "{:.0f}", 1 / 1024)]
+               ("bytes_in_per_sec", "{:.0f}", 1 / 1024), ("bytes_out_per_sec", "{:.0f}", 1 / 1024),
+               ("gossip_per_ping_out", "{:.1f}", 1.0)]
     rows = []
     for n in COST_SIZES:
         for kind in ("shoal", "redis"):
@@ -1261,12 +1262,13 @@ def cluster_cost(b):
                     [ratio("shoal", n, per_frame)])
     b.table("Bus traffic of the node under test (same runs, medians)",
             ["N", "server", "PINGs in/s", "PONGs in/s", "PINGs out/s", "PONGs out/s", "KB/s in",
-             "KB/s out", "CPU us/frame in"], rows,
+             "KB/s out", "entries/PING out", "CPU us/frame in"], rows,
             ["in = what the simulated members sent the node, out = what it sent them (it "
              "has no other peers); PINGs in are the model's, the same for both servers in a "
              "round; PONGs in answer the node's own PINGs (PINGs out), whose number is its own; "
              "the members' frames carry max(3, N/10) gossip entries, the node's own as many as "
-             "it chooses",
+             "it chooses (entries/PING out: gossip entries in the node's own PINGs; 7.0.15 sends "
+             "max(3, N/10))",
              "CPU us/frame in = node CPU time per PING or PONG received (all its work, cron "
              "included, divided by frames in)"])
 
