@@ -1,4 +1,5 @@
 /* args.c - keyword and integer arguments of commands (see args.h). */
+#include <limits.h>
 #include "actors/commands/args.h"
 
 #include <string.h>
@@ -28,6 +29,14 @@ bool arg_ll_at(cmd_ctx_t *ctx, int i, long long *out)
 {
     if (arg_ll(ctx->argv[i], ctx->argvlen[i], out)) return true;
     resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
+    return false;
+}
+
+bool arg_int_at(cmd_ctx_t *ctx, int i, long long *out)
+{
+    if (!arg_ll_at(ctx, i, out)) return false;
+    if (*out >= INT_MIN && *out <= INT_MAX) return true;
+    resp_add_errorf(ctx->reply, "ERR value is out of range, value must between %d and %d", INT_MIN, INT_MAX);
     return false;
 }
 

@@ -31,6 +31,9 @@ bool arg_ll(const uint8_t *a, size_t n, long long *out);
 /* Argument i as a long long; when it is not one, replies Redis's "not an
  * integer" error and returns false. */
 bool arg_ll_at(cmd_ctx_t *ctx, int i, long long *out);
+/* The same within an int's range, as Redis's getIntFromObjectOrReply
+ * (its own error past the range). */
+bool arg_int_at(cmd_ctx_t *ctx, int i, long long *out);
 
 /* Redis's string2ld: the `len` bytes at s as a long double (no leading
  * space, nothing after the number, NaN refused, "inf" accepted); false

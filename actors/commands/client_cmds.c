@@ -46,11 +46,11 @@ void client_info_line(const client_t *c, char *line, size_t cap)
     /* omem counts reply bytes the socket has not taken; tot-mem everything
      * the client holds (client_limits.c). */
     snprintf(line, cap,
-             "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=0 sub=%d psub=%d ssub=%d "
+             "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%d psub=%d ssub=%d "
              "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=0 obl=0 oll=%d omem=%zu "
              "tot-mem=%zu events=%s%s cmd=%s user=%s redir=%lld resp=%d",
              (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name, (now - c->created_ms) / 1000,
-             (now - c->last_interaction_ms) / 1000, flags, pubsub_client_count(c, PUBSUB_CHANNEL),
+             (now - c->last_interaction_ms) / 1000, flags, c->db, pubsub_client_count(c, PUBSUB_CHANNEL),
              pubsub_client_count(c, PUBSUB_PATTERN), pubsub_client_count(c, PUBSUB_SHARD), (c->flags & CLIENT_MULTI) ? c->mq_len : -1,
              c->qlen - c->qpos, c->qcap - c->qlen, c->out.cap, c->pending_count, client_obuf_bytes(c),
              client_total_mem(c), (c->flags & CLIENT_CLOSED) ? "" : "r", c->wio_active ? "w" : "", cmdname,

@@ -20,6 +20,7 @@
 #include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
+#include "actors/worker/wdb.h"
 #include "proto/strnum.h"
 
 #define SCAN_WORKER_BITS 6
@@ -340,8 +341,9 @@ bool cmd_flush_start(cmd_ctx_t *ctx)
 
 void cmd_flush_part(struct worker *w, struct remote_cmd *rc)
 {
-    (void)rc;
-    worker_flush_keyspace(w, false);
+    /* FLUSHDB: the client's database, current here (fanout.c); FLUSHALL: every one */
+    if (arg_is(rc->cmds[0].argv[0], rc->cmds[0].argvlen[0], "flushall")) wdb_flush_all(w, false);
+    else worker_flush_keyspace(w, false);
 }
 
 void cmd_flush_reply(struct reply_slot *s) { resp_add_simple(&s->buf, "OK"); }

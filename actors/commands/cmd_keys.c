@@ -12,6 +12,7 @@
 #include "actors/commands/commands.h"
 #include "actors/config/config.h"
 #include "actors/worker/keyspace.h"
+#include "actors/worker/wdb.h"
 
 static ks_entry_t *lookup(cmd_ctx_t *ctx, int i)
 {
@@ -200,8 +201,8 @@ void cmd_rename(cmd_ctx_t *ctx) { rename_generic(ctx, false); }
 void cmd_renamenx(cmd_ctx_t *ctx) { rename_generic(ctx, true); }
 
 /* MOVE key db: a cluster node refuses it before anything else; without
- * cluster mode shoal keeps database 0 only (as SELECT says), so the only
- * target that exists is the source itself. */
+ * cluster mode the key (and its TTL) goes to the same worker's share of the
+ * other database (wdb.h), if it is not there already. */
 void cmd_move(cmd_ctx_t *ctx)
 {
     if (config_cluster_enabled()) {
@@ -209,13 +210,23 @@ void cmd_move(cmd_ctx_t *ctx)
         return;
     }
     long long db;
-    if (!arg_ll(ctx->argv[2], ctx->argvlen[2], &db) || db < INT_MIN || db > INT_MAX) {
-        resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
-        return;
-    }
-    if (db != 0) {
+    if (!arg_int_at(ctx, 2, &db)) return;
+    if (db < 0 || db >= wdb_count()) {
         resp_add_error(ctx->reply, "ERR DB index is out of range");
         return;
     }
-    resp_add_error(ctx->reply, "ERR source and destination objects are the same");
+    if (db == wdb_current(ctx->worker)) {
+        resp_add_error(ctx->reply, "ERR source and destination objects are the same");
+        return;
+    }
+    ks_entry_t *e = ks_lookup(ctx->ks, ctx->argv[1], ctx->argvlen[1], ctx->now_ms);
+    struct keyspace *dst = wdb_get(ctx->worker, (int)db);
+    if (!e || ks_lookup(dst, ctx->argv[1], ctx->argvlen[1], ctx->now_ms)) {
+        resp_add_int(ctx->reply, 0);
+        return;
+    }
+    ks_move(ctx->ks, e, dst);
+    wdb_key_arrived(ctx->worker, (int)db, ctx->argv[1], ctx->argvlen[1], "move_from", "move_to");
+    ctx->dirty = true;
+    resp_add_int(ctx->reply, 1);
 }

@@ -17,6 +17,7 @@
 #include "actors/config/config.h"
 #include "actors/types/types.h"
 #include "actors/worker/keyspace.h"
+#include "actors/worker/wdb.h"
 #include "proto/rdb.h"
 #include "proto/strnum.h"
 
@@ -250,16 +251,13 @@ void cmd_restore(cmd_ctx_t *ctx)
 void cmd_copy(cmd_ctx_t *ctx)
 {
     bool replace = false;
-    long long db = 0;
+    long long src = ctx->worker ? wdb_current(ctx->worker) : 0, db = src;
     for (int j = 3; j < ctx->argc; j++) {
         int more = ctx->argc - j - 1;
         if (arg_is_at(ctx, j, "replace")) {
             replace = true;
         } else if (arg_is_at(ctx, j, "db") && more >= 1) {
-            if (!arg_ll(ctx->argv[j + 1], ctx->argvlen[j + 1], &db) || db < INT_MIN || db > INT_MAX) {
-                resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
-                return;
-            }
+            if (!arg_int_at(ctx, j + 1, &db)) return;
             if (db < 0 || db >= config_get_num(CONFIG_DATABASES)) {
                 resp_add_error(ctx->reply, "ERR DB index is out of range");
                 return;
@@ -270,38 +268,38 @@ void cmd_copy(cmd_ctx_t *ctx)
             return;
         }
     }
-    if (db != 0) {
-        /* a cluster node holds database 0 only; so does shoal without cluster mode */
-        resp_add_error(ctx->reply, config_cluster_enabled() ? "ERR Copying to another database is not allowed in cluster mode"
-                                                            : "ERR DB index is out of range");
+    if (config_cluster_enabled() && db != 0) {   /* a cluster node holds database 0 only */
+        resp_add_error(ctx->reply, "ERR Copying to another database is not allowed in cluster mode");
         return;
     }
-    if (ctx->argvlen[1] == ctx->argvlen[2] && !memcmp(ctx->argv[1], ctx->argv[2], ctx->argvlen[1])) {
+    if (db == src && ctx->argvlen[1] == ctx->argvlen[2] && !memcmp(ctx->argv[1], ctx->argv[2], ctx->argvlen[1])) {
         resp_add_error(ctx->reply, "ERR source and destination objects are the same");
         return;
     }
+    struct keyspace *dst = db == src ? ctx->ks : wdb_get(ctx->worker, (int)db);
     ks_entry_t *e = ks_lookup_read(ctx->ks, ctx->argv[1], ctx->argvlen[1], ctx->now_ms);
     if (!e) { resp_add_int(ctx->reply, 0); return; }
-    ks_entry_t *old = ks_lookup(ctx->ks, ctx->argv[2], ctx->argvlen[2], ctx->now_ms);
+    ks_entry_t *old = ks_lookup(dst, ctx->argv[2], ctx->argvlen[2], ctx->now_ms);
     if (old && !replace) {
         resp_add_int(ctx->reply, 0);
         return;
     }
     /* The copy is a new value with a new access clock (7.0.15 deletes the
      * old destination and adds the copy), not the old one's clock. */
-    if (old) ks_delete_entry(ctx->ks, old);
+    if (old) ks_delete_entry(dst, old);
     long long ttl = ks_entry_expire(ctx->ks, e);
     if (ks_entry_type(e) == KS_TYPE_STRING) {
         size_t n;
         const uint8_t *v = ks_entry_str(e, &n);
         unsigned raw = ks_entry_flags(e) & KS_EF_RAW;   /* 7.0.15's copy keeps a raw string raw */
-        ks_entry_t *d = ks_set_string(ctx->ks, ctx->argv[2], ctx->argvlen[2], v, n, ttl, ctx->now_ms);
+        ks_entry_t *d = ks_set_string(dst, ctx->argv[2], ctx->argvlen[2], v, n, ttl, ctx->now_ms);
         ks_entry_add_flags(d, raw);
     } else {
         const ks_object_ops_t *ops = ks_entry_ops(e);
         if (!ops->dup) { resp_add_error(ctx->reply, "ERR COPY of this value is not supported"); return; }
-        ks_set_object(ctx->ks, ctx->argv[2], ctx->argvlen[2], ks_entry_type(e), ops->dup(ks_entry_obj(e)), ttl, ctx->now_ms);
+        ks_set_object(dst, ctx->argv[2], ctx->argvlen[2], ks_entry_type(e), ops->dup(ks_entry_obj(e)), ttl, ctx->now_ms);
     }
+    if (dst != ctx->ks) wdb_key_arrived(ctx->worker, (int)db, ctx->argv[2], ctx->argvlen[2], NULL, "copy_to");
     ctx->dirty = true;
     resp_add_int(ctx->reply, 1);
 }

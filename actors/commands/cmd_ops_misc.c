@@ -16,6 +16,7 @@
 #include "actors/commands/commands.h"
 #include "actors/config/config.h"
 #include "actors/worker/client.h"
+#include "actors/worker/wdb.h"
 #include "actors/worker/protect.h"
 #include "proto/strnum.h"
 #include "runtime/log.h"
@@ -150,10 +151,20 @@ void cmd_swapdb(cmd_ctx_t *ctx)
     long long a, b;
     if (!db_index(ctx, 1, &a, "ERR invalid first DB index") || !db_index(ctx, 2, &b, "ERR invalid second DB index"))
         return;
-    if (a != 0 || b != 0) {
+    if (a < 0 || a >= wdb_count() || b < 0 || b >= wdb_count()) {
         resp_add_error(ctx->reply, "ERR DB index is out of range");
         return;
     }
-    /* 0 with 0: nothing moves, so nothing is propagated either */
-    resp_add_simple(ctx->reply, "OK");
+    if (a == b) {                 /* nothing moves, but 7.0.15 counts and propagates it */
+        ctx->dirty = true;
+        resp_add_simple(ctx->reply, "OK");
+        return;
+    }
+    if (!ctx->client) {           /* a script's call: the swap cannot wait inside it */
+        resp_add_error(ctx->reply, "ERR SWAPDB is not supported inside a script here");
+        return;
+    }
+    /* Every worker swaps at one moment; the client waits for it (wdb.h). */
+    remote_cmd_t *rc = dispatch_defer_nosend(ctx, WMSG_DONE);
+    wdb_swap_all(ctx->worker, (int)a, (int)b, rc);
 }

@@ -34,6 +34,7 @@
 #include "actors/acl/acl.h"
 #include "actors/worker/acl_gate.h"
 #include "actors/worker/client.h"
+#include "actors/worker/wdb.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/placement.h"
 #include "actors/worker/protect.h"
@@ -71,22 +72,19 @@ void cmd_quit(cmd_ctx_t *ctx)
 void cmd_select(cmd_ctx_t *ctx)
 {
     long long db;
-    if (!arg_ll(ctx->argv[1], ctx->argvlen[1], &db)) {
-        resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
-        return;
-    }
+    if (!arg_int_at(ctx, 1, &db)) return;
     if (config_cluster_enabled() && db != 0) {
         resp_add_error(ctx->reply, "ERR SELECT is not allowed in cluster mode");
         return;
     }
-    if (db < 0 || db >= config_get_num(CONFIG_DATABASES)) {
+    if (db < 0 || db >= wdb_count()) {
         resp_add_error(ctx->reply, "ERR DB index is out of range");
         return;
     }
-    if (db != 0) {
-        resp_add_error(ctx->reply, "ERR DB index is out of range");
-        return;
-    }
+    /* A client's database; inside a script (no client) the script's, for
+     * its later calls only (wdb.h, dispatch.c) */
+    if (ctx->client) ctx->client->db = (int)db;
+    else if (ctx->worker) wdb_use(ctx->worker, (int)db);
     resp_add_simple(ctx->reply, "OK");
 }
 

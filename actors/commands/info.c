@@ -35,6 +35,7 @@
 #include "actors/worker/client.h"
 #include "actors/worker/migrate.h"
 #include "actors/worker/stats.h"
+#include "actors/worker/wdb.h"
 #include "actors/worker/tracking.h"
 #include "runtime/actor.h"
 #include "runtime/xmalloc.h"
@@ -394,14 +395,11 @@ static void sec_cluster(text_t *t) { add(t, "# Cluster\r\ncluster_enabled:%d\r\n
 static void sec_keyspace(text_t *t)
 {
     add(t, "# Keyspace\r\n");
-    long long keys = SUM(KEYS), expires = SUM(EXPIRES);
-    long long ttl_sum = 0, ttl_n = 0;
-    for (int i = 0; i < workers_count(); i++) {
-        long long e = worker_stat(i, WSTAT_EXPIRES);
-        long long a = worker_stat(i, WSTAT_AVG_TTL);
-        if (e > 0) { ttl_sum += a * e; ttl_n += e; }
+    for (int db = 0; db < wdb_count(); db++) {
+        long long keys, expires, avg_ttl;
+        wdb_info(db, &keys, &expires, &avg_ttl);
+        if (keys > 0) add(t, "db%d:keys=%lld,expires=%lld,avg_ttl=%lld\r\n", db, keys, expires, avg_ttl);
     }
-    if (keys > 0) add(t, "db0:keys=%lld,expires=%lld,avg_ttl=%lld\r\n", keys, expires, ttl_n ? ttl_sum / ttl_n : 0);
 }
 
 /* Ours, not Redis's: one line per peer with what the bus sees of it. Shown

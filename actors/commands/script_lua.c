@@ -142,7 +142,7 @@ static const char *call_slot_refused(run_t *run, const cmd_def_t *cmd, int argc,
 /* Client-class commands whose handlers need no client: scripts may call them here. */
 static bool client_free_cmd(const cmd_def_t *cmd)
 {
-    static const char *const ok[] = { "ping", "echo", "time" };
+    static const char *const ok[] = { "ping", "echo", "time", "select" };
     if (cmd->parent || cmd->exec != CMD_EXEC_CLIENT || !cmd->handler) return false;
     for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
         if (!strcmp(cmd->name, ok[i])) return true;

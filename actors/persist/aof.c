@@ -54,7 +54,8 @@ static struct {
     int fd;
     char filename[256], dirname[256];
     aof_manifest_t man;
-    bool need_select;             /* a new incr file starts with SELECT 0, as redis-server's */
+    bool need_select;             /* a new incr file starts with a SELECT, as redis-server's */
+    int db;                       /* the database the file's last SELECT chose, -1: not known */
     long long last_ts;            /* the last #TS: annotation's second */
     long long incr_size;          /* bytes of the current incr file */
     long long synced_size;        /* of which handed to an fsync */
@@ -275,7 +276,10 @@ static void cron_wake_locked(void)
     send_msg(AOF_MSG_KICK);
 }
 
-static void append_locked(const uint8_t *data, size_t len)
+/* start_db/end_db: the database the bytes start and end in (a worker's
+ * handover, repl_prop.c; a replica's copy of its master's stream keeps the
+ * master's SELECTs, and says where they leave it), or -1 when not known. */
+static void append_locked(const uint8_t *data, size_t len, int start_db, int end_db)
 {
     if (!W.on || W.fd < 0) return;
     char prefix[96];
@@ -287,12 +291,11 @@ static void append_locked(const uint8_t *data, size_t len)
             W.last_ts = now_s;
         }
     }
-    if (W.need_select) {
-        static const char sel[] = "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n";
-        memcpy(prefix + plen, sel, sizeof sel - 1);
-        plen += sizeof sel - 1;
-        W.need_select = false;
-    }
+    int sel = start_db >= 0 ? (W.need_select || W.db != start_db ? start_db : -1) : (W.need_select ? 0 : -1);
+    if (sel >= 0) plen += (size_t)snprintf(prefix + plen, sizeof prefix - plen, "*2\r\n$6\r\nSELECT\r\n$%d\r\n%d\r\n",
+                                           sel < 10 ? 1 : sel < 100 ? 2 : sel < 1000 ? 3 : 4, sel);
+    W.need_select = false;
+    W.db = start_db >= 0 ? end_db : -1;
     write_parts(prefix, plen, data, len);
     cron_wake_locked();
 }
@@ -455,14 +458,14 @@ bool aof_wait_wanted(void)
     return atomic_load_explicit(&g_active, memory_order_relaxed) != 0;
 }
 
-void aof_handover(const uint8_t *data, size_t len, rt_actor_t *to, rt_msg_t *msg)
+void aof_handover(const uint8_t *data, size_t len, int start_db, int end_db, rt_actor_t *to, rt_msg_t *msg)
 {
     if (!aof_wait_wanted()) {
         rt_send(to, msg);
         return;
     }
     pthread_mutex_lock(&W.mu);
-    append_locked(data, len);
+    append_locked(data, len, start_db, end_db);
     /* inside the section: the mailbox gets the handovers in the file's order */
     rt_send(to, msg);
     pthread_mutex_unlock(&W.mu);
@@ -470,11 +473,11 @@ void aof_handover(const uint8_t *data, size_t len, rt_actor_t *to, rt_msg_t *msg
      * covers these bytes (aof_reply_mark), without waiting here */
 }
 
-void aof_append_stream(const void *data, size_t len)
+void aof_append_stream(const void *data, size_t len, int start_db, int end_db)
 {
     if (!aof_wait_wanted()) return;
     pthread_mutex_lock(&W.mu);
-    append_locked(data, len);
+    append_locked(data, len, start_db, end_db);
     uint64_t end = W.written_total;
     bool always = W.on && fsync_policy() == AOF_FSYNC_ALWAYS;
     pthread_mutex_unlock(&W.mu);
@@ -628,6 +631,7 @@ static void switch_fd(int fd, long long size)
     W.incr_size = W.synced_size = size;
     atomic_store_explicit(&g_incr_size, size, memory_order_relaxed);
     W.need_select = true;
+    W.db = -1;
     W.last_ts = 0;
     publish_synced_locked();
 }

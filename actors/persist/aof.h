@@ -60,7 +60,7 @@ bool aof_wait_wanted(void);
  * to `to` (the replication actor) in one critical section, so the AOF's
  * order is the stream's; returns after write(2). With appendfsync always
  * the replies wait at the reply gate below. Without the AOF: just the send. */
-void aof_handover(const uint8_t *data, size_t len, rt_actor_t *to, rt_msg_t *msg);
+void aof_handover(const uint8_t *data, size_t len, int start_db, int end_db, rt_actor_t *to, rt_msg_t *msg);
 
 /* ---- the reply gate of appendfsync always (group commit) ----
  * A reply produced before aof_reply_mark() returned M may leave once
@@ -84,7 +84,9 @@ void aof_reply_sync_now(void);
 /* Bytes of the stream that are no worker's, appended by the replication
  * thread: FLUSHALL of a cut (every worker parked), and on a replica the
  * commands of its master's stream it applies, in the stream's order. */
-void aof_append_stream(const void *data, size_t len);
+/* start_db/end_db: the database the bytes start in (a SELECT of it goes
+ * first when the file is in another) and end in (their own SELECTs). */
+void aof_append_stream(const void *data, size_t len, int start_db, int end_db);
 /* A write command must be refused with this MISCONF text (NULL: no). */
 const char *aof_write_refusal(void);
 /* SHUTDOWN / SIGTERM: with the AOF on, what is still buffered is written

@@ -24,6 +24,7 @@
 
 #include "actors/commands/args.h"
 #include "actors/commands/cmd.h"
+#include "actors/commands/commands.h"
 #include "actors/config/config.h"
 #include "actors/persist/aof_internal.h"
 #include "actors/persist/rdb_save.h"
@@ -31,6 +32,8 @@
 #include "actors/worker/keyspace.h"
 #include "actors/worker/worker.h"
 #include "actors/worker/xcmd.h"
+#include "actors/worker/wdb.h"
+#include "proto/strnum.h"
 #include "proto/slot.h"
 #include "runtime/log.h"
 #include "runtime/xmalloc.h"
@@ -164,6 +167,7 @@ typedef struct replayer {
     queued_cmd_t *txn;            /* a transaction's commands, held until its EXEC */
     int ntxn, captxn;
     bool in_multi;
+    int db;                       /* the file's last SELECT */
     long long now_ms;
 } replayer_t;
 
@@ -206,6 +210,24 @@ static int apply_one(replayer_t *rp, int argc, const uint8_t **argv, const size_
         snprintf(why, cap, "Unknown command '%.*s'", (int)(argvlen[0] > 64 ? 64 : argvlen[0]), (const char *)argv[0]);
         return -1;
     }
+    if (cmd->handler == cmd_select) {   /* every worker replays what follows in that database */
+        long long db;
+        if (argc != 2 || !str_to_ll(argv[1], argvlen[1], &db) || db < 0 || db >= wdb_count()) {
+            snprintf(why, cap, "SELECT of a database this node does not have");
+            return -1;
+        }
+        rp->db = (int)db;
+        for (int i = 0; i < workers_count(); i++) batch_add(rp, i, cmd, argc, argv, argvlen);
+        return 0;
+    }
+    if (cmd->handler == cmd_swapdb) {   /* every worker after what came before (wdb.h) */
+        batches_send(rp);
+        if (!wdb_swap_apply(argc, argv, argvlen)) {
+            snprintf(why, cap, "SWAPDB of databases this node does not have");
+            return -1;
+        }
+        return 0;
+    }
     if (cmd->exec == CMD_EXEC_FANOUT) {
         if (arg_is(argv[0], argvlen[0], "flushall") || arg_is(argv[0], argvlen[0], "flushdb")) {
             for (int i = 0; i < workers_count(); i++) batch_add(rp, i, cmd, argc, argv, argvlen);
@@ -226,7 +248,7 @@ static int apply_one(replayer_t *rp, int argc, const uint8_t **argv, const size_
         uint64_t mask = xcmd_workers_of(&q);
         if (mask & (mask - 1)) {          /* keys on several workers: run whole, the others parked */
             batches_send(rp);
-            xcmd_apply(wi, cmd, argc, argv, argvlen, rp->now_ms);
+            xcmd_apply(wi, rp->db, cmd, argc, argv, argvlen, rp->now_ms);
             return 0;
         }
     }
@@ -346,11 +368,6 @@ static int replay_bytes(replayer_t *rp, const uint8_t *data, size_t len, size_t 
             for (int i = 0; i < rp->ntxn && rc == 0; i++)
                 rc = apply_one(rp, rp->txn[i].argc, rp->txn[i].argv, rp->txn[i].argvlen, why, cap);
             txn_drop(rp);
-        } else if (arg_is(argv[0], argvlen[0], "select")) {
-            if (argc != 2 || argvlen[1] != 1 || argv[1][0] != '0') {
-                snprintf(why, cap, "SELECT of a database other than 0 at offset %zu", cmd_start);
-                rc = -1;
-            }
         } else if (rp->in_multi) {
             txn_keep(rp, (int)argc, argv, argvlen);
         } else {

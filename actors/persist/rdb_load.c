@@ -23,6 +23,7 @@
 #include "actors/worker/client.h"
 #include "actors/worker/keyspace.h"
 #include "actors/worker/worker.h"
+#include "actors/worker/wdb.h"
 #include "proto/rdb.h"
 #include "proto/slot.h"
 #include "runtime/log.h"
@@ -110,7 +111,17 @@ static struct {
     bool live;
     struct keyspace *staged[MAX_WORKERS];
     struct load_batch *batch[MAX_WORKERS];   /* live: the batch being filled per worker */
+    int live_db[MAX_WORKERS];                /* live: the database worker i's records go to (its own) */
 } g_load;
+
+/* Staged: worker wi's keyspace of database db (wdb.h), made on first use. */
+static struct keyspace *staged_ks(int wi, int db)
+{
+    if (db == 0) return g_load.staged[wi];
+    if (!g_wdb_preload[wi]) g_wdb_preload[wi] = xcalloc((size_t)wdb_count(), sizeof *g_wdb_preload[wi]);
+    if (!g_wdb_preload[wi][db]) g_wdb_preload[wi][db] = ks_create();
+    return g_wdb_preload[wi][db];
+}
 
 /* Live mode's shared figures, written by the workers. Relaxed, except
  * `inflight`: a worker's decrement releases its keyspace writes and its
@@ -132,7 +143,7 @@ typedef struct rec_head {
     int64_t expire_ms, idle_s;
     uint32_t klen, vlen;
 } rec_head_t;
-enum { REC_KEY = 1, REC_EXPAND, REC_FLUSH };
+enum { REC_KEY = 1, REC_EXPAND, REC_FLUSH, REC_SELECT };
 enum { BATCH_BYTES = 256 * 1024, MAX_INFLIGHT = 8 };
 
 typedef struct load_batch {
@@ -163,7 +174,7 @@ static void live_error(const char *fmt, ...)
 static void batch_run(worker_t *w, rt_msg_t *msg)
 {
     load_batch_t *b = (load_batch_t *)msg;
-    struct keyspace *ks = worker_keyspace(w);
+    struct keyspace *ks = wdb_get(w, g_load.live_db[worker_index(w)]);
     long long loaded = 0;
     /* Two records streams run ahead of the inserts: the bucket of the key
      * 2*STEP records on is fetched, and the first entry of the chain of the
@@ -172,7 +183,7 @@ static void batch_run(worker_t *w, rt_msg_t *msg)
      * when it enters the ring, for both prefetches and its insert. */
     enum { STEP = 8, NRING = 2 * STEP };
     struct { size_t off; ks_keyref_t ref; } ring[NRING];   /* the records ahead, the current one first */
-    int nring = 0, head = 0;
+    int nring = 0, head = 0, stale = 0;
     size_t ahead = 0;
 #define RING_ENTER()                                                                        \
     do {                                                                                    \
@@ -211,8 +222,18 @@ static void batch_run(worker_t *w, rt_msg_t *msg)
             continue;
         }
         if (h.kind == REC_FLUSH) {   /* DEBUG RELOAD empties the keyspace first */
-            worker_flush_keyspace(w, false);
+            wdb_flush_all(w, false);
             continue;
+        }
+        if (h.kind == REC_SELECT) {  /* SELECTDB: the keys that follow go there (wdb.h) */
+            g_load.live_db[worker_index(w)] = (int)h.expire_ms;
+            ks = wdb_get(w, (int)h.expire_ms);
+            stale = nring;           /* the hashes of those in the ring are the old keyspace's */
+            continue;
+        }
+        if (stale > 0) {
+            stale--;
+            ref = ks_keyref(ks, key, h.klen, h.slot);
         }
         int rc = types_rdb_store_ref(ks, key, h.klen, &ref, h.type, val, h.vlen,
                                      h.expire_ms >= 0 ? h.expire_ms : KS_NO_EXPIRE, b->now_ms, h.idle_s, h.freq);
@@ -222,7 +243,7 @@ static void batch_run(worker_t *w, rt_msg_t *msg)
                        h.type, rdb_type_name(h.type) ? rdb_type_name(h.type) : "?", (int)(h.klen > 64 ? 64 : h.klen),
                        (const char *)key);
     }
-    worker_install_loaded_keyspace(w, ks);   /* refreshes the key figures INFO shows */
+    worker_install_loaded_keyspace(w, wdb_get(w, 0));   /* refreshes the key figures INFO shows */
     atomic_fetch_add_explicit(&live_loaded, loaded, memory_order_relaxed);
     int wi = b->worker;
     free(b->buf);
@@ -288,6 +309,7 @@ typedef struct load_ctx {
     bool quiet;               /* the first look at the header: no log lines */
     unsigned events;
     bool keep_expired;        /* a replica, or an AOF base: keys past their TTL stay */
+    int db;                   /* the last SELECTDB */
     fn_stage_t fns;           /* the file's function libraries, the registry's once it is loaded */
     char err[300];
 } load_ctx_t;
@@ -305,6 +327,22 @@ static long long aux_num(const rdb_event_t *ev)
 static bool aux_is(const rdb_event_t *ev, const char *name)
 {
     return ev->key_len == strlen(name) && !memcmp(ev->key, name, ev->key_len);
+}
+
+/* SELECTDB: the keys that follow go to that database (on every worker). */
+static int select_db(load_ctx_t *x, uint64_t db)
+{
+    if (db >= (uint64_t)wdb_count()) {
+        snprintf(x->err, sizeof x->err, "FATAL: Data file was created with a Redis server configured to handle "
+                 "more than %d databases", wdb_count());
+        return -1;
+    }
+    x->db = (int)db;
+    for (int i = 0; g_load.live && i < g_load.n; i++) {
+        rec_head_t h = { .kind = REC_SELECT, .expire_ms = x->db };
+        batch_add(i, &h, NULL, NULL, x->now_ms);
+    }
+    return 0;
 }
 
 /* One decoded event; returns -1 with ctx->err set to stop. */
@@ -346,7 +384,7 @@ static int load_event(load_ctx_t *x, const rdb_event_t *ev)
         size_t share = (size_t)(ev->db_size / (uint64_t)g_load.n + 1);
         for (int i = 0; i < g_load.n; i++) {
             if (!g_load.live) {
-                ks_expand(g_load.staged[i], share);
+                ks_expand(staged_ks(i, x->db), share);
                 continue;
             }
             rec_head_t h = { .kind = REC_EXPAND, .expire_ms = (int64_t)share };
@@ -363,12 +401,7 @@ static int load_event(load_ctx_t *x, const rdb_event_t *ev)
         return 0;
     }
     case RDB_EV_SELECTDB:
-        if (ev->db != 0) {
-            snprintf(x->err, sizeof x->err, "the file has keys in database %llu; shoal holds database 0 only",
-                     (unsigned long long)ev->db);
-            return -1;
-        }
-        return 0;
+        return select_db(x, ev->db);
     case RDB_EV_KEY: {
         config_key_load_delay();
         /* Only a master loading a plain RDB drops keys already expired, as
@@ -388,8 +421,9 @@ static int load_event(load_ctx_t *x, const rdb_event_t *ev)
             batch_add(wi, &h, ev->key, ev->value, x->now_ms);
             return 0;
         }
-        ks_keyref_t ref = ks_keyref(g_load.staged[wi], ev->key, ev->key_len, (int)slot);
-        int rc = types_rdb_store_ref(g_load.staged[wi], ev->key, ev->key_len, &ref, ev->value_type, ev->value,
+        struct keyspace *into = staged_ks(wi, x->db);
+        ks_keyref_t ref = ks_keyref(into, ev->key, ev->key_len, (int)slot);
+        int rc = types_rdb_store_ref(into, ev->key, ev->key_len, &ref, ev->value_type, ev->value,
                                      ev->value_len, ev->expire_ms >= 0 ? ev->expire_ms : KS_NO_EXPIRE, x->now_ms,
                                      ev->lru_idle, ev->lfu_freq);
         if (rc == TYPES_LOAD_EMPTY) return 0;   /* Redis skips empty collections */
@@ -567,6 +601,7 @@ static int load_file(const char *fname, int nworkers, rdb_load_history_t *hist, 
     if (mode == MODE_HEAD) atomic_store_explicit(&refusing, 1, memory_order_relaxed);
     g_load.n = nworkers;
     g_load.live = mode == MODE_LIVE;
+    memset(g_load.live_db, 0, sizeof g_load.live_db);
     if (mode == MODE_STAGED)
         for (int i = 0; i < nworkers; i++) g_load.staged[i] = ks_create();
     if (mode == MODE_LIVE) {

@@ -38,6 +38,7 @@
 #include "actors/config/config.h"
 #include "actors/persist/aof.h"
 #include "actors/types/types.h"
+#include "actors/worker/wdb.h"
 #include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
@@ -151,15 +152,34 @@ static void encode_entry(void *arg, ks_entry_t *e, long long expire_ms)
     if (expire_ms != KS_NO_EXPIRE) x->part->expires++;
 }
 
-void rdb_save_encode_part(struct keyspace *ks, long long now_ms, int compress, rdb_part_t *part)
+void rdb_save_encode_worker(worker_t *w, long long now_ms, int compress, rdb_part_t *part)
 {
     encode_ctx_t x = { .now_ms = now_ms, .part = part };
     rdb_encoder_init(&x.enc, compress);
-    ks_foreach(ks, encode_entry, &x);
-    if (x.enc.failed) part->failed = true;
+    ks_foreach(wdb_get(w, 0), encode_entry, &x);
+    /* The header's RESIZEDB counts database 0 (parts[].keys); the other
+     * databases of this worker follow, each after its SELECTDB and a
+     * RESIZEDB of this worker's share, and the part ends back in database
+     * 0, where the next worker's part begins. A loader meets a database's
+     * SELECTDB once per worker that has keys in it, which both 7.0.15 and
+     * shoal take as going on in that database. */
+    rdb_part_t rest = { 0 };
+    x.part = &rest;
+    bool moved = false;
+    for (int d = 1; d < wdb_top(w); d++) {
+        struct keyspace *ks = wdb_peek(w, d);
+        if (!ks || ks_size(ks) == 0) continue;
+        rdb_encode_selectdb(&x.enc, (uint64_t)d);
+        rdb_encode_resizedb(&x.enc, ks_size(ks), ks_expires_count(ks));
+        ks_foreach(ks, encode_entry, &x);
+        moved = true;
+    }
+    if (moved) rdb_encode_selectdb(&x.enc, 0);
+    part->skipped += rest.skipped;
+    if (rest.failed || x.enc.failed) part->failed = true;
     part->crc = rdb_encoder_crc(&x.enc);
     part->len = x.enc.len;
-    part->data = x.enc.buf;     /* hand the buffer over instead of copying it */
+    part->data = x.enc.buf;
     x.enc.buf = NULL;
     rdb_encoder_free(&x.enc);
 }

@@ -32,11 +32,13 @@ typedef struct rdb_part {
     bool failed;          /* out of memory while encoding */
 } rdb_part_t;
 
-/* Encodes every string key of ks (a worker's own, on its thread) as RDB key
- * records into *part (zeroed by the caller). Keys already expired at now_ms
- * are left out. Also used by the replication actor's full sync. */
-struct keyspace;
-void rdb_save_encode_part(struct keyspace *ks, long long now_ms, int compress, rdb_part_t *part);
+/* Encodes every key of worker w (on its thread) as RDB key records into
+ * *part (zeroed by the caller): database 0's, counted in part->keys and
+ * expires, then each other database's after its SELECTDB. Keys already
+ * expired at now_ms are left out. Also used by the replication actor's
+ * full sync. */
+struct worker;
+void rdb_save_encode_worker(struct worker *w, long long now_ms, int compress, rdb_part_t *part);
 
 /* SAVE and BGSAVE take their cut through the replication actor
  * (repl_request_save). From a thread that is not a worker (main: shutdown,

@@ -226,12 +226,16 @@ void ra_stream_append(repl_actor_state_t *ra, const void *p, size_t n)
     stream_append_chunk(ra, repl_chunk_copy(p, n));
 }
 
-void ra_maybe_select(repl_actor_state_t *ra)
+void ra_maybe_select(repl_actor_state_t *ra, int db)
 {
-    if (!ra->need_select) return;
+    if (!ra->need_select && ra->stream_db == db) return;
     ra->need_select = false;
-    static const char sel[] = "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n";
-    ra_stream_append(ra, sel, sizeof sel - 1);
+    ra->stream_db = db;
+    resp_buf_t sel;
+    resp_buf_init(&sel, 2);
+    repl_select_bytes(&sel, db);
+    ra_stream_append(ra, sel.data, sel.len);
+    resp_buf_free(&sel);
 }
 
 /* Copies backlog bytes from stream offset `from` to the end. */
@@ -622,8 +626,9 @@ static void on_feed(repl_actor_state_t *ra, repl_feed_msg_t *m)
     if (ra->was_replica) check_role(ra);
     ra->fed_taken += m->len;
     if (ra->backlog && !ra->was_replica) {
-        ra_maybe_select(ra);
+        ra_maybe_select(ra, m->start_db);
         stream_append_chunk(ra, repl_chunk_new(m->data, m->len));
+        ra->stream_db = m->end_db;
     } else {
         free(m->data);
     }

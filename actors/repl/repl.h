@@ -105,6 +105,12 @@ struct repl_wbuf *repl_wbuf_new(int worker);
 uint64_t repl_wbuf_mark(const struct repl_wbuf *b);
 /* True if writes executed on the worker holding `ks` must now go into the stream (see g_repl_propagate). */
 bool repl_worker_propagates(const struct keyspace *ks);
+/* The database the effects appended from now on are in (wdb.h): a SELECT
+ * goes before the first of them when it differs from the last one's. */
+void repl_wbuf_set_db(struct repl_wbuf *b, int db);
+/* SELECT <db> as the stream carries it, appended to out. */
+struct resp_buf;
+void repl_select_bytes(struct resp_buf *out, int db);
 /* Appends one command (as a RESP array of bulk strings) to the buffer. */
 void repl_propagate(struct repl_wbuf *b, int argc, const uint8_t **argv, const size_t *argvlen);
 /* Convenience for rewritten commands built from C strings and byte ranges. */
@@ -124,7 +130,7 @@ bool repl_in_multi(const struct repl_wbuf *b);
 /* Where the buffer ends and how many effects its open transaction counts;
  * rewinding takes back what was appended since (a script's call under
  * redis.set_repl(REPL_NONE)). No-ops on a NULL buffer. */
-typedef struct { size_t len; int count; } repl_wbuf_pos_t;
+typedef struct { size_t len; int count; int end_db; } repl_wbuf_pos_t;
 repl_wbuf_pos_t repl_wbuf_tell(const struct repl_wbuf *b);
 void repl_wbuf_rewind(struct repl_wbuf *b, repl_wbuf_pos_t pos);
 /* A buffer used only to format effects (a slot migration's lane sends them

@@ -76,6 +76,7 @@ typedef struct repl_actor_state {
     long long backlog_size, histlen;
     size_t widx;                  /* next write position */
     bool need_select;
+    int stream_db;                  /* the database the stream's last SELECT chose */
     served_t *served;
     waiter_t *waiters;
     bool getack_pending;
@@ -109,7 +110,7 @@ static const char zero_id[] = "0000000000000000000000000000000000000000";
 void ra_publish(repl_actor_state_t *ra);
 void ra_backlog_create(repl_actor_state_t *ra);
 void ra_stream_append(repl_actor_state_t *ra, const void *p, size_t n);
-void ra_maybe_select(repl_actor_state_t *ra);
+void ra_maybe_select(repl_actor_state_t *ra, int db);
 
 /* repl_woff.c: handover `seq` of `worker` was filed, ending at ra->offset;
  * the history restarted (offsets may go back): forget every end; WAIT's

@@ -9,6 +9,8 @@
  * a worker before every worker has arrived.
  */
 #include "actors/commands/function.h"
+#include "actors/commands/args.h"
+#include "actors/worker/wdb.h"
 #include "actors/repl/repl_actor_internal.h"
 #include "actors/worker/xscript.h"
 #include "runtime/random.h"
@@ -22,6 +24,10 @@ static void start_cut(repl_actor_state_t *ra, int kind, long long sleep_us, repl
 {
     repl_cut_t *cut = xcalloc(1, sizeof *cut);
     cut->kind = kind;
+    cut->flush_db = -1;
+    remote_cmd_t *frc = ra->cut_flush_rc;
+    if (kind == CUT_FLUSH && frc && frc->ncmds > 0 && arg_is(frc->cmds[0].argv[0], frc->cmds[0].argvlen[0], "flushdb"))
+        cut->flush_db = frc->db;
     cut->sleep_us = sleep_us;
     cut->save = save;
     cut->parties = workers_count();
@@ -102,15 +108,19 @@ static void cut_on_worker(worker_t *w, rt_msg_t *msg)
     cut_wait_released(cut);
     worker_wait_end(w);
     if (cut->kind == CUT_SYNC || (cut->kind == CUT_REWRITE && !cut->rewrite_forked)) {
-        rdb_save_encode_part(worker_keyspace(w), cut->now_ms, cut->compress, &cut->parts[worker_index(w)]);
+        rdb_save_encode_worker(w, cut->now_ms, cut->compress, &cut->parts[worker_index(w)]);
     } else if (cut->kind == CUT_SAVE && !cut->save->taken) {
         /* FLUSHALL's save: the emptied keyspace is what the file holds, so
          * no change is left unsaved (7.0.15: rdb_changes_since_last_save 0) */
-        if (cut->save->flush_first) worker_flush_keyspace(w, false);
+        if (cut->save->flush_first) wdb_flush_all(w, false);
         /* only this worker writes its entry of the request's parts */
-        rdb_save_encode_part(worker_keyspace(w), cut->now_ms, cut->save->compress, &cut->save->parts[worker_index(w)]);
-    } else if (cut->kind == CUT_FLUSH) {
+        rdb_save_encode_worker(w, cut->now_ms, cut->save->compress, &cut->save->parts[worker_index(w)]);
+    } else if (cut->kind == CUT_FLUSH && cut->flush_db >= 0) {
+        int prev = wdb_use(w, cut->flush_db);
         worker_flush_keyspace(w, true);
+        wdb_use(w, prev);
+    } else if (cut->kind == CUT_FLUSH) {
+        wdb_flush_all(w, true);
     }
     m->hdr.type = RM_CUT_DONE;
     rt_send(repl_actor(), &m->hdr);
@@ -162,10 +172,10 @@ void ra_cut_arrived(repl_actor_state_t *ra, repl_cut_msg_t *m)
          * rdbPopulateSaveInfo does. */
         repl_save_cut_t *req = cut->save;
         if (req->flush_first) {   /* the flush is this point of the stream, as CUT_FLUSH's */
-            ra_maybe_select(ra);
+            ra_maybe_select(ra, ra->stream_db >= 0 ? ra->stream_db : 0);
             static const char fl[] = "*1\r\n$8\r\nFLUSHALL\r\n";
             ra_stream_append(ra, fl, sizeof fl - 1);
-            aof_append_stream(fl, sizeof fl - 1);
+            aof_append_stream(fl, sizeof fl - 1, ra->stream_db, ra->stream_db);
         }
         req->has_history = ra->backlog != NULL;
         memcpy(req->replid, ra->replid, sizeof req->replid);
@@ -179,10 +189,14 @@ void ra_cut_arrived(repl_actor_state_t *ra, repl_cut_msg_t *m)
         /* released after this, the workers read it under cut->mu */
         cut->rewrite_forked = aof_rewrite_fork_at_cut(cut->functions, cut->functions_len, cut->compress);
     } else {
-        ra_maybe_select(ra);
-        static const char fl[] = "*1\r\n$8\r\nFLUSHALL\r\n";
-        ra_stream_append(ra, fl, sizeof fl - 1);
-        aof_append_stream(fl, sizeof fl - 1);   /* the AOF has it at the same point of the order */
+        /* FLUSHDB in its database; FLUSHALL in the client's, as 7.0.15 selects before it */
+        int db = cut->flush_db >= 0 ? cut->flush_db : ra->cut_flush_rc ? ra->cut_flush_rc->db : 0;
+        ra_maybe_select(ra, db);
+        static const char fl[] = "*1\r\n$8\r\nFLUSHALL\r\n", fdb[] = "*1\r\n$7\r\nFLUSHDB\r\n";
+        const char *cmd = cut->flush_db >= 0 ? fdb : fl;
+        size_t n = cut->flush_db >= 0 ? sizeof fdb - 1 : sizeof fl - 1;
+        ra_stream_append(ra, cmd, n);
+        aof_append_stream(cmd, n, db, db);   /* the AOF has it at the same point of the order */
     }
     pthread_mutex_lock(&cut->mu);
     cut->released = true;

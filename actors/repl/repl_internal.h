@@ -63,6 +63,7 @@ typedef struct repl_feed_msg {
     size_t len;
     int worker;           /* RM_FEED: whose handover, and its number (repl_wbuf_mark) */
     uint64_t seq;
+    int start_db, end_db; /* RM_FEED: the database its bytes start in and end in (repl_prop.c) */
 } repl_feed_msg_t;
 
 typedef struct repl_id_msg {
@@ -108,6 +109,7 @@ typedef struct repl_cut {
     int kind;
     int parties;          /* threads that must arrive: the workers (+ the state actor) */
     long long sleep_us;   /* CUT_SLEEP: how long the node stays stopped */
+    int flush_db;         /* CUT_FLUSH: FLUSHDB's database, or -1 for FLUSHALL */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool released;

@@ -31,6 +31,13 @@ typedef struct repl_wbuf {
     int multi_count;
     int worker;               /* the owner's index */
     uint64_t seq;             /* handovers sent so far (repl_wbuf_mark) */
+    /* Databases (wdb.h): the one the next effect is in, the one the
+     * buffered bytes start in (-1 while empty) and the one they end in. A
+     * SELECT is written between effects of different databases; the
+     * replication actor and the AOF put one before a handover that starts
+     * in a database other than the stream's (start_db), as 7.0.15 selects
+     * before a command of another database than its last. */
+    int db, start_db, end_db;
 } repl_wbuf_t;
 
 bool repl_worker_propagates(const struct keyspace *ks)
@@ -45,7 +52,33 @@ repl_wbuf_t *repl_wbuf_new(int worker)
     repl_wbuf_t *b = xcalloc(1, sizeof *b);
     resp_buf_init(&b->out, 2);
     b->worker = worker;
+    b->start_db = -1;
     return b;
+}
+
+void repl_wbuf_set_db(repl_wbuf_t *b, int db)
+{
+    if (b) b->db = db;
+}
+
+void repl_select_bytes(resp_buf_t *out, int db)
+{
+    char num[16];
+    int n = snprintf(num, sizeof num, "%d", db);
+    resp_add_array(out, 2);
+    resp_add_bulk(out, (const uint8_t *)"SELECT", 6);
+    resp_add_bulk(out, (const uint8_t *)num, (size_t)n);
+}
+
+/* Before an effect: the buffer's bytes are in the effect's database. */
+static void wbuf_select(repl_wbuf_t *b)
+{
+    if (b->out.len == 0) {
+        b->start_db = b->end_db = b->db;
+    } else if (b->end_db != b->db) {
+        repl_select_bytes(&b->out, b->db);
+        b->end_db = b->db;
+    }
 }
 
 uint64_t repl_wbuf_mark(const repl_wbuf_t *b)
@@ -57,6 +90,7 @@ uint64_t repl_wbuf_mark(const repl_wbuf_t *b)
 void repl_propagate(repl_wbuf_t *b, int argc, const uint8_t **argv, const size_t *argvlen)
 {
     if (!b) return;
+    wbuf_select(b);
     resp_add_array(&b->out, argc);
     for (int i = 0; i < argc; i++) resp_add_bulk(&b->out, argv[i], argvlen[i]);
     if (b->in_multi) b->multi_count++;
@@ -81,10 +115,11 @@ bool repl_in_multi(const repl_wbuf_t *b) { return b && b->in_multi; }
 
 repl_wbuf_pos_t repl_wbuf_tell(const repl_wbuf_t *b)
 {
-    repl_wbuf_pos_t p = { 0, 0 };
+    repl_wbuf_pos_t p = { 0, 0, 0 };
     if (b) {
         p.len = b->out.len;
         p.count = b->multi_count;
+        p.end_db = b->end_db;
     }
     return p;
 }
@@ -94,6 +129,8 @@ void repl_wbuf_rewind(repl_wbuf_t *b, repl_wbuf_pos_t pos)
     if (!b || pos.len > b->out.len) return;
     b->out.len = pos.len;
     b->multi_count = pos.count;
+    b->end_db = pos.end_db;
+    if (pos.len == 0) b->start_db = -1;
 }
 
 void repl_multi_end(repl_wbuf_t *b)
@@ -138,12 +175,15 @@ void repl_flush(repl_wbuf_t *b)
     m->len = b->out.len;
     m->worker = b->worker;
     m->seq = ++b->seq;
+    m->start_db = b->start_db;
+    m->end_db = b->end_db;
+    b->start_db = -1;
     resp_buf_init(&b->out, 2);
     /* release: before the reply of the write leaves (repl_status_get) */
     atomic_fetch_add_explicit(&g_repl_fed, m->len, memory_order_release);
     /* With the AOF on, the bytes are written to it (fsync'ed with appendfsync
      * always) before this returns, in the order the stream gets them: aof.h. */
-    aof_handover(m->data, m->len, repl_actor(), &m->hdr);
+    aof_handover(m->data, m->len, m->start_db, m->end_db, repl_actor(), &m->hdr);
 }
 
 void repl_flush_before_multi(repl_wbuf_t *b)
@@ -226,6 +266,7 @@ void repl_propagate_effect(repl_wbuf_t *b, struct keyspace *ks, const struct cmd
     if (ctx->prop_ncmds) {        /* several effects (SPOP with a count) */
         bool wrap = !b->in_multi && ctx->prop_ncmds > 1;
         if (wrap) repl_multi_begin(b);
+        wbuf_select(b);
         resp_buf_append(&b->out, ctx->prop_cmds->data, ctx->prop_cmds->len);
         if (b->in_multi) b->multi_count += ctx->prop_ncmds;
         if (wrap) repl_multi_end(b);

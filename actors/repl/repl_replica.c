@@ -25,6 +25,7 @@
  * or acknowledge stream bytes its workers have not applied.
  */
 #include "actors/repl/repl_replica_internal.h"
+#include "actors/worker/wdb.h"
 #include "runtime/tls.h"
 #include "runtime/xmalloc.h"
 #include "proto/nodes_conf.h"
@@ -343,6 +344,9 @@ static void staged_free(repl_replica_link_t *rl)
     for (int i = 0; i < MAX_WORKERS; i++) {
         ks_free(rl->staged[i]);
         rl->staged[i] = NULL;
+        for (int d = 1; rl->staged_rest[i] && d < wdb_count(); d++) ks_free(rl->staged_rest[i][d]);
+        free(rl->staged_rest[i]);
+        rl->staged_rest[i] = NULL;
     }
     fn_stage_free(&rl->staged_fns);
     rl->staged_keys = 0;

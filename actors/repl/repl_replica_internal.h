@@ -111,6 +111,9 @@ typedef struct repl_replica_link {
     bool dec_on;
     bool load_on;                 /* this transfer began a load (INFO loading / async_loading) */
     struct keyspace *staged[MAX_WORKERS];
+    struct keyspace **staged_rest[MAX_WORKERS];   /* databases 1.. per worker (wdb.h), NULL when none */
+    int staged_db;                      /* the RDB's SELECTDB now */
+    int stream_db;                      /* the database the master's stream selected last */
     fn_stage_t staged_fns;              /* the master's function libraries, ours at the commit */
     long long staged_keys;
 

@@ -9,6 +9,8 @@
 #include "actors/commands/args.h"
 #include "actors/persist/aof.h"
 #include "actors/worker/xcmd.h"
+#include "actors/worker/wdb.h"
+#include "proto/strnum.h"
 #include "runtime/xmalloc.h"
 
 /* ---------------- the command stream ---------------- */
@@ -81,12 +83,36 @@ static bool apply_across_workers(repl_replica_link_t *rl, const cmd_def_t *cmd, 
     int pos[1];
     cmd_get_keys(cmd, argc, argv, argvlen, pos, 1);
     rr_batches_send(rl);
-    xcmd_apply(worker_of_slot(slot_of_key(argv[pos[0]], argvlen[pos[0]])), cmd, argc, argv, argvlen, rt_now_ms());
+    xcmd_apply(worker_of_slot(slot_of_key(argv[pos[0]], argvlen[pos[0]])), rl->stream_db, cmd, argc, argv, argvlen,
+               rt_now_ms());
     return true;
+}
+
+/* SELECT of the master's stream: every worker applies what follows in that
+ * database (dispatch_apply), after what it was sent before. */
+static void stream_select(repl_replica_link_t *rl, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    long long db;
+    if (argc != 2 || !str_to_ll(argv[1], argvlen[1], &db) || db < 0 || db >= wdb_count()) {
+        log_unapplied_once(rl, argv[0], argvlen[0], "database out of range");
+        return;
+    }
+    rl->stream_db = (int)db;
+    const cmd_def_t *cmd = cmd_lookup(argv[0], argvlen[0]);
+    for (int i = 0; i < workers_count(); i++) {
+        queued_cmd_t q;
+        queued_cmd_copy(&q, cmd, argc, argv, argvlen);
+        rr_batch_add(rl, i, &q);
+    }
 }
 
 static void enqueue(repl_replica_link_t *rl, int argc, const uint8_t **argv, const size_t *argvlen)
 {
+    if (arg_is(argv[0], argvlen[0], "swapdb")) {   /* every worker at one point of the stream */
+        rr_batches_send(rl);
+        if (!wdb_swap_apply(argc, argv, argvlen)) log_unapplied_once(rl, argv[0], argvlen[0], "bad databases");
+        return;
+    }
     const cmd_def_t *cmd = NULL;
     int wi = route(rl, argc, argv, argvlen, &cmd);
     if (wi == -1) return;
@@ -108,14 +134,17 @@ static void enqueue(repl_replica_link_t *rl, int argc, const uint8_t **argv, con
  * PINGs, REPLCONFs and SELECTs left out): the link's thread only. */
 static resp_buf_t aof_bytes;
 static bool aof_bytes_init;
+static int aof_bytes_db;          /* the database aof_bytes start in (their SELECTs are kept) */
 
-static void aof_keep(repl_replica_link_t *rl, size_t from, size_t to)
+/* db: the stream's database before these bytes. */
+static void aof_keep(repl_replica_link_t *rl, size_t from, size_t to, int db)
 {
     if (!aof_wait_wanted()) return;
     if (!aof_bytes_init) {
         resp_buf_init(&aof_bytes, 2);
         aof_bytes_init = true;
     }
+    if (aof_bytes.len == 0) aof_bytes_db = db;
     resp_buf_append(&aof_bytes, rl->in + from, to - from);
 }
 
@@ -126,7 +155,7 @@ static void round_flush(repl_replica_link_t *rl, size_t upto)
 {
     rr_batches_send(rl);
     if (aof_bytes_init && aof_bytes.len) {
-        aof_append_stream(aof_bytes.data, aof_bytes.len);
+        aof_append_stream(aof_bytes.data, aof_bytes.len, aof_bytes_db, rl->stream_db);
         resp_buf_reset(&aof_bytes);
     }
     if (upto == 0) return;
@@ -144,6 +173,7 @@ static void round_flush(repl_replica_link_t *rl, size_t upto)
 typedef struct held_txn {
     bool on;
     size_t start;
+    int start_db;                 /* the stream's database at its MULTI */
     queued_cmd_t *cmds;
     int n, cap;
 } held_txn_t;
@@ -171,6 +201,12 @@ static void txn_exec(repl_replica_link_t *rl, held_txn_t *t)
 {
     for (int i = 0; i < t->n; i++) {
         queued_cmd_t *q = &t->cmds[i];
+        if (arg_is(q->argv[0], q->argvlen[0], "select") || arg_is(q->argv[0], q->argvlen[0], "swapdb")) {
+            if (q->argvlen[0] == 6) stream_select(rl, q->argc, q->argv, q->argvlen);
+            else enqueue(rl, q->argc, q->argv, q->argvlen);
+            queued_cmd_free(q);
+            continue;
+        }
         const cmd_def_t *cmd = NULL;
         int wi = route(rl, q->argc, q->argv, q->argvlen, &cmd);
         if (wi == -1) { queued_cmd_free(q); continue; }
@@ -205,15 +241,16 @@ static bool stream_command(repl_replica_link_t *rl, held_txn_t *t, int argc, con
     if (arg_is(name, nlen, "multi") && !t->on) {
         t->on = true;
         t->start = cmd_start;
+        t->start_db = rl->stream_db;
     } else if (arg_is(name, nlen, "exec") && t->on) {
         txn_exec(rl, t);
-        aof_keep(rl, t->start, *pos);   /* MULTI ... EXEC, as the master sent it */
+        aof_keep(rl, t->start, *pos, t->start_db);   /* MULTI ... EXEC, as the master sent it */
         *done = *pos;
     } else if (arg_is(name, nlen, "discard") && t->on) {
         txn_drop(t);
         *done = *pos;
     } else if (t->on) {
-        if (!arg_is(name, nlen, "select") && !arg_is(name, nlen, "ping")) txn_keep(t, argc, argv, argvlen);
+        if (!arg_is(name, nlen, "ping")) txn_keep(t, argc, argv, argvlen);
     } else if (arg_is(name, nlen, "replconf")) {
         if (argc >= 2 && arg_is(argv[1], argvlen[1], "getack")) {
             /* Everything before the GETACK is processed; the GETACK itself is not
@@ -225,11 +262,15 @@ static bool stream_command(repl_replica_link_t *rl, held_txn_t *t, int argc, con
             return rl->fd >= 0;
         }
         *done = *pos;
-    } else if (arg_is(name, nlen, "select") || arg_is(name, nlen, "ping")) {
+    } else if (arg_is(name, nlen, "select")) {
+        aof_keep(rl, cmd_start, *pos, rl->stream_db);
+        stream_select(rl, argc, argv, argvlen);
+        *done = *pos;
+    } else if (arg_is(name, nlen, "ping")) {
         *done = *pos;
     } else {
+        aof_keep(rl, cmd_start, *pos, rl->stream_db);
         enqueue(rl, argc, argv, argvlen);
-        aof_keep(rl, cmd_start, *pos);
         *done = *pos;
     }
     return true;

@@ -8,6 +8,7 @@
 #include "actors/persist/aof.h"
 #include "actors/persist/rdb_load.h"
 #include "actors/repl/repl_replica_internal.h"
+#include "actors/worker/wdb.h"
 #include "actors/types/types.h"
 #include "runtime/xmalloc.h"
 
@@ -212,20 +213,26 @@ static int stage_event(repl_replica_link_t *rl, const rdb_event_t *ev, char *err
 {
     switch (ev->type) {
     case RDB_EV_SELECTDB:
-        if (ev->db != 0) {
-            snprintf(err, cap, "the RDB has keys in database %llu; a cluster node holds database 0 only",
-                     (unsigned long long)ev->db);
+        if (ev->db >= (uint64_t)wdb_count()) {
+            snprintf(err, cap, "the RDB has keys in database %llu; this node has %d",
+                     (unsigned long long)ev->db, wdb_count());
             return -1;
         }
+        rl->staged_db = (int)ev->db;
         return 0;
     case RDB_EV_KEY: {
         config_key_load_delay();
         int wi = worker_of_slot(slot_of_key(ev->key, ev->key_len));
-        if (!rl->staged[wi]) {
-            rl->staged[wi] = ks_create();
-            ks_set_replica_mode(rl->staged[wi], true);
+        struct keyspace **into = &rl->staged[wi];
+        if (rl->staged_db > 0) {
+            if (!rl->staged_rest[wi]) rl->staged_rest[wi] = xcalloc((size_t)wdb_count(), sizeof *rl->staged_rest[wi]);
+            into = &rl->staged_rest[wi][rl->staged_db];
         }
-        int rc = types_rdb_store(rl->staged[wi], ev->key, ev->key_len, ev->value_type, ev->value, ev->value_len,
+        if (!*into) {
+            *into = ks_create();
+            ks_set_replica_mode(*into, true);
+        }
+        int rc = types_rdb_store(*into, ev->key, ev->key_len, ev->value_type, ev->value, ev->value_len,
                                  ev->expire_ms >= 0 ? ev->expire_ms : KS_NO_EXPIRE, rt_now_ms(), ev->lru_idle,
                                  ev->lfu_freq);
         if (rc == TYPES_LOAD_EMPTY) return 0;   /* Redis skips empty collections */
@@ -269,7 +276,8 @@ static void transfer_commit(repl_replica_link_t *rl)
     }
     fn_stage_commit(&rl->staged_fns);   /* the master's libraries replace ours, as 7.0.15 */
     LOG_NOTICE("MASTER <-> REPLICA sync: Swapping active DB with loaded DB");
-    workers_swap_keyspaces(rl->staged);   /* the workers own them now; one moment for all */
+    workers_swap_keyspaces(rl->staged, rl->staged_rest);   /* the workers own them now; one moment for all */
+    rl->staged_db = 0;
     LOG_NOTICE("MASTER <-> REPLICA sync: Discarding old DB");
     long long keys = rl->staged_keys;
     if (rl->dec_on) rdb_decoder_free(&rl->dec);

@@ -10,6 +10,7 @@
 #include "actors/state/state.h"
 #include "actors/worker/batch.h"
 #include "actors/worker/client.h"
+#include "actors/worker/wdb.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/slowlog.h"
 #include "actors/worker/tracking.h"
@@ -46,6 +47,7 @@ void batch_add(worker_t *w, int target, reply_slot_t *slot, const cmd_def_t *cmd
     e->slot = slot;
     e->client_id = slot->client ? tracking_route_id(slot->client) : 0;   /* with its caching decision */
     e->acl_uid = slot->client ? slot->client->acl_uid : 0;
+    e->db = slot->client ? slot->client->db : 0;
     e->cmd = cmd;
     e->argc = argc;
     e->proto = proto;
@@ -139,6 +141,7 @@ void batch_execute(worker_t *w, cmd_batch_t *b)
         b->reply.proto = e->proto;
         e->reply_off = b->reply.len;
         w->exec_acl_uid = e->acl_uid;
+        if (e->db != w->cur_db) wdb_use(w, e->db);
         dispatch_run_routed(w, e->client_id, e->cmd, e->argc, argv, argvlen, &b->reply, b->now_ms, b->snap_version);
         e->reply_len = b->reply.len - e->reply_off;
         e->usec = dispatch_last_call_usec();
@@ -147,6 +150,7 @@ void batch_execute(worker_t *w, cmd_batch_t *b)
         if (e->argc > 32) { free(argv); free(argvlen); }
     }
     w->exec_acl_uid = 0;
+    if (w->cur_db) wdb_use(w, 0);
 }
 
 bool batch_write_direct(worker_t *w, cmd_batch_t *b)

@@ -39,6 +39,7 @@ typedef struct batch_entry {
     int fd;                       /* a socket lent for a direct reply, or -1 */
     uint64_t client_id;           /* whose command (WAIT's per-client mark), 0 when gone */
     uint64_t acl_uid;             /* its ACL user (scripts check their calls), 0 when gone */
+    int db;                       /* its client's database (wdb.h) */
     size_t sent;                  /* reply bytes the executor wrote on fd */
     long long usec;               /* how long the call took (-1: unknown), for the origin's slow log */
     long long slow_id;            /* its slow log id, taken by the executor (-1: not slow) */

@@ -19,6 +19,7 @@
 #include "actors/repl/repl.h"
 #include "actors/state/state.h"
 #include "actors/worker/blocking.h"
+#include "actors/worker/wdb.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
 #include "actors/worker/latency.h"
@@ -306,7 +307,7 @@ void blocking_exec_fn(worker_t *w, rt_msg_t *msg)
     char err[256];
     /* A slot being moved: missing keys are the target's (-ASK), as for any command. */
     if (!dispatch_open_slot_check(w, q, 1, err, sizeof err)) resp_add_error(&rc->reply, err);
-    else dispatch_run_blocking(w, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rt_now_ms(), &blk);
+    else dispatch_run_blocking(w, rc->db, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rt_now_ms(), &blk);
     worker_snap_leave(w);
     if (blk.blocked) {
         park(w, rc, &blk);
@@ -379,12 +380,16 @@ static void serve_key(worker_t *w, bstate_t *st, keyq_t *q)
 {
     wlink_t *l = q->head;
     while (l) {
-        ks_entry_t *e = ks_lookup(w->ks, q->key, q->klen, rt_now_ms());
-        if (!e || (ks_entry_type(e) != KS_TYPE_LIST && ks_entry_type(e) != KS_TYPE_ZSET &&
-                   ks_entry_type(e) != KS_TYPE_STREAM))
-            break;
+        /* waiters of one key name in several databases share the queue:
+         * each looks in its own (wdb.h) */
         wlink_t *next = l->next;
         waiter_t *wt = l->waiter;
+        ks_entry_t *e = ks_lookup(wdb_get(w, wt->rc->db), q->key, q->klen, rt_now_ms());
+        if (!e || (ks_entry_type(e) != KS_TYPE_LIST && ks_entry_type(e) != KS_TYPE_ZSET &&
+                   ks_entry_type(e) != KS_TYPE_STREAM)) {
+            l = next;
+            continue;
+        }
         queued_cmd_t *qc = &wt->rc->cmds[0];
         if (blocking_wanted_type(qc->cmd) != ks_entry_type(e)) { l = next; continue; }
         /* A client waiting over several workers blocked before this one:
@@ -394,7 +399,7 @@ static void serve_key(worker_t *w, bstate_t *st, keyq_t *q)
         dispatch_block_t blk = { .mode = CMD_BLOCK_SERVE, .serve_arg = wt->first + (int)(l - wt->links),
                                  .resume = wt->state };
         long long t0 = latency_threshold_ms() ? rt_now_ms() : 0;
-        dispatch_run_blocking(w, qc->cmd, qc->argc, qc->argv, qc->argvlen, &wt->rc->reply, rt_now_ms(), &blk);
+        dispatch_run_blocking(w, wt->rc->db, qc->cmd, qc->argc, qc->argv, qc->argvlen, &wt->rc->reply, rt_now_ms(), &blk);
         if (t0) latency_note("command-unblocking", rt_now_ms() - t0);   /* the served call's own time, as 7.0.15 */
         /* a stream reader finding nothing newer waits on, with its state */
         if (blk.blocked && blk.state && blk.state != wt->state) {

@@ -37,7 +37,7 @@ typedef struct dispatch_block {
 } dispatch_block_t;
 
 /* dispatch.c: runs a blocking command on this worker (owner side). */
-void dispatch_run_blocking(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+void dispatch_run_blocking(worker_t *w, int db, const cmd_def_t *cmd, int argc, const uint8_t **argv,
                            const size_t *argvlen, resp_buf_t *reply, long long now_ms, dispatch_block_t *blk);
 
 /* Client side: sends a blocking command to the owner of `slot`. */

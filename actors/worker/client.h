@@ -66,6 +66,7 @@ typedef struct client {
     uint32_t flags;
     bool in_input;                        /* inside client_process_input (no re-entry) */
     int proto;                            /* 2 or 3 */
+    int db;                               /* SELECTed database (wdb.h) */
     char addr[78], laddr[78];             /* Redis's NET_ADDR_STR_LEN: a long unixsocket path is cut as there */
     bool local;                           /* unix socket, 127.0.0.1 or ::1 (protect.h) */
     char name[128];

@@ -36,10 +36,12 @@
 #include "actors/worker/latency.h"
 #include "actors/worker/monitor.h"
 #include "actors/worker/worker_internal.h"
+#include "actors/worker/wdb.h"
 #include "actors/worker/xcmd.h"
 #include "actors/worker/xscript.h"
 #include "actors/worker/xwait.h"
 #include "proto/slot.h"
+#include "proto/strnum.h"
 #include "runtime/log.h"
 #include "runtime/xmalloc.h"
 
@@ -370,6 +372,10 @@ static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cm
                      const uint8_t **argv, const size_t *argvlen, resp_buf_t *reply, long long now_ms,
                      bool from_master, dispatch_block_t *blk)
 {
+    /* a client's command runs in its database (wdb.h); a call without one
+     * (a script's, a batch's) in the worker's current one */
+    int entry_db = w->cur_db;
+    if (c && c->db != entry_db) wdb_use(w, c->db);
     cmd_ctx_t ctx = {
         .argc = argc, .argv = argv, .argvlen = argvlen, .reply = reply, .ks = w->ks,
         .client = c, .worker = w, .now_ms = now_ms, .from_master = from_master,
@@ -413,8 +419,7 @@ static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cm
         else multi_bump_key_versions(w, cmd, argc, argv, argvlen);
         /* relaxed: read by INFO and by CLUSTER RESET/FLUSHSLOTS/REPLICATE, which
          * learn of this command through a later message (release/acquire chain) */
-        atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
-        atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
+        wdb_publish_current(w);
         /* relaxed: the flag only turns on in the replication actor's cut, which
          * every worker passes through (a message) before it matters */
         if (!from_master && repl_worker_propagates(w->ks))
@@ -451,14 +456,18 @@ static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cm
     last_call_usec = (ctx.slowlog_later || ctx.blocked || ctx.suspend) ? -1 : usec;
     tracking_after_command(w, cid, trk_remember, cmd, argc, argv, argvlen, ctx.dirty != 0);
     if (ctx.ks) worker_publish_ks_stats(w);
+    /* back to the caller's database, but a script's SELECT holds for the rest of its script */
+    if (w->cur_db != entry_db && (c || cmd->handler != cmd_select)) wdb_use(w, entry_db);
     if (cid) worker_woff_note(w, cid);   /* after its effect was buffered */
     blocking_after_command(w);    /* serves clients waiting on keys this call filled */
 }
 
-void dispatch_run_blocking(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+void dispatch_run_blocking(worker_t *w, int db, const cmd_def_t *cmd, int argc, const uint8_t **argv,
                            const size_t *argvlen, resp_buf_t *reply, long long now_ms, dispatch_block_t *blk)
 {
+    int entry_db = wdb_use(w, db);
     run_here(w, NULL, 0, cmd, argc, argv, argvlen, reply, now_ms, false, blk);
+    wdb_use(w, entry_db);
 }
 
 void dispatch_run_local(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
@@ -473,6 +482,8 @@ void dispatch_run_for(worker_t *w, uint64_t client_id, const cmd_def_t *cmd, int
     run_here(w, NULL, client_id, cmd, argc, argv, argvlen, reply, now_ms, false, NULL);
 }
 
+static void apply_in_db(worker_t *w, const queued_cmd_t *q, long long now_ms);
+
 void dispatch_run_routed(worker_t *w, uint64_t client_id, const cmd_def_t *cmd, int argc, const uint8_t **argv,
                          const size_t *argvlen, resp_buf_t *reply, long long now_ms, uint64_t routed_version)
 {
@@ -483,14 +494,24 @@ void dispatch_run_routed(worker_t *w, uint64_t client_id, const cmd_def_t *cmd, 
 
 void dispatch_apply(worker_t *w, const queued_cmd_t *q, long long now_ms)
 {
+    if (q->cmd->handler == cmd_select) {   /* every worker gets the stream's SELECTs */
+        long long db;
+        if (q->argc == 2 && str_to_ll(q->argv[1], q->argvlen[1], &db) && db >= 0 && db < wdb_count())
+            w->apply_db = (int)db;
+        return;
+    }
+    int entry_db = wdb_use(w, w->apply_db);
+    apply_in_db(w, q, now_ms);
+    wdb_use(w, entry_db);
+}
+
+static void apply_in_db(worker_t *w, const queued_cmd_t *q, long long now_ms)
+{
     if (q->cmd->exec == CMD_EXEC_FANOUT) {
         /* FLUSHALL/FLUSHDB from the master: this worker's share. */
         if (q->cmd->flags & CMD_WRITE) {
-            ks_flush(w->ks);
-            tracking_flushed(w);
-            w->flush_epoch++;
-            atomic_store_explicit(&w->stats.keys, 0, memory_order_relaxed);
-            atomic_store_explicit(&w->stats.expires, 0, memory_order_relaxed);
+            if (!strcasecmp(q->cmd->name, "flushall")) wdb_flush_all(w, false);
+            else worker_flush_keyspace(w, false);   /* FLUSHDB: the current database */
         }
         return;
     }
@@ -540,12 +561,14 @@ void dispatch_execute_batch(worker_t *w, remote_cmd_t *rc)
     blocking_hold(w, true);       /* a transaction serves waiting clients once, at its end */
     if (rc->is_exec && rc->ncmds > 0 && !rc->usecs) rc->usecs = xmalloc(sizeof *rc->usecs * (size_t)rc->ncmds);
     w->exec_acl_uid = rc->acl_uid;
+    int entry_db = wdb_use(w, rc->db);
     for (int i = 0; i < rc->ncmds; i++) {
         queued_cmd_t *q = &rc->cmds[i];
         dispatch_run_for(w, rc->client_id, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rc->now_ms);
         if (rc->usecs) rc->usecs[i] = last_call_usec;
     }
     w->exec_acl_uid = 0;
+    wdb_use(w, entry_db);
     if (rc->is_exec) repl_multi_end(w->repl);
     xscript_end(w);               /* a script of it reached other workers' keys: they go on now */
     blocking_hold(w, false);
@@ -582,7 +605,9 @@ static bool run_borrowed(client_t *c, int target, const cmd_def_t *cmd, int argc
         open_slot_ok(o, cmd, argc, argv, argvlen, reply))
     {
         o->exec_acl_uid = c->acl_uid;
+        int entry_db = wdb_use(o, c->db);
         run_here(o, NULL, tracking_route_id(c), cmd, argc, argv, argvlen, reply, now, false, NULL);
+        wdb_use(o, entry_db);
         o->exec_acl_uid = 0;
         /* on this thread, for the client of this worker: its slow log */
         if (last_call_usec >= 0 && slowlog_wants(last_call_usec))
@@ -633,6 +658,7 @@ remote_cmd_t *remote_cmd_new(client_t *c, int ncmds, reply_slot_t *slot, uint32_
     rc->origin = c->worker;
     rc->proto = c->proto;
     rc->acl_uid = c->acl_uid;
+    rc->db = c->db;
     rc->now_ms = now_ms;
     rc->ncmds = ncmds;
     rc->cmds = xcalloc((size_t)(ncmds ? ncmds : 1), sizeof *rc->cmds);

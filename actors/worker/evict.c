@@ -22,6 +22,7 @@
 #include "actors/worker/tracking.h"
 #include "actors/worker/worker_internal.h"
 #include "runtime/log.h"
+#include "actors/worker/wdb.h"
 #include "runtime/memcount.h"
 #include "runtime/xmalloc.h"
 
@@ -244,7 +245,7 @@ static void evict_entry(worker_t *w, ks_entry_t *e)
     if (asm_lane_any(w)) asm_lane_note_expired(w, key, len);
     ks_delete_entry(w->ks, e);
     /* owner-only writers, relaxed: WATCH versions and a statistic */
-    _Atomic uint64_t *v = (_Atomic uint64_t *)&w->key_versions[dispatch_watch_bucket(key, len)];
+    _Atomic uint64_t *v = (_Atomic uint64_t *)&w->key_versions[wdb_watch_bucket(w->cur_db, key, len)];
     atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + 1, memory_order_relaxed);
     tracking_key_gone(w, key, len);
     notify_evicted(key, len);

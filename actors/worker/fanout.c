@@ -19,6 +19,7 @@
 #include "actors/worker/worker_internal.h"
 #include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
+#include "actors/worker/wdb.h"
 #include "proto/slot.h"
 #include "runtime/xmalloc.h"
 
@@ -46,7 +47,9 @@ void fanout_part_run(worker_t *w, rt_msg_t *msg)
     const queued_cmd_t *q = &rc->cmds[0];
     worker_snap_enter(w);
     long long t0 = rt_now_us();
+    int entry_db = wdb_use(w, rc->db);   /* DBSIZE, KEYS, SCAN, FLUSHDB ...: the client's database */
     q->cmd->fanout.part(w, rc);
+    wdb_use(w, entry_db);
     /* A fan-out a client asked for counts as one call of its command, as
      * in 7.0.15: the part on the client's own worker counts it, with its
      * own duration. SAVE's parts (rdb_save.c) have no reply slot and

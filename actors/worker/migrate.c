@@ -32,6 +32,7 @@
 #include "actors/worker/migrate.h"
 #include "actors/worker/outconn.h"
 #include "actors/worker/worker_internal.h"
+#include "actors/worker/wdb.h"
 #include "proto/migrate.h"
 #include "proto/rdb.h"
 #include "runtime/tls.h"
@@ -198,7 +199,7 @@ static void job_free(migrate_job_t *j)
 static bool key_changed(const migrate_job_t *j, worker_t *w, const mig_key_t *k)
 {
     return w->flush_epoch != j->flush_epoch ||
-           w->key_versions[dispatch_watch_bucket(k->key, k->len)] != k->version;
+           w->key_versions[wdb_watch_bucket(w->cur_db, k->key, k->len)] != k->version;
 }
 
 int migrate_job_settle(migrate_job_t *j, worker_t *w, struct keyspace *ks, long long now_ms, resp_buf_t *prop)
@@ -623,7 +624,7 @@ static void round_build(mig_conn_t *cn, migrate_job_t *j)
             if (replace) resp_add_bulk(o, "REPLACE", 7);
             rdb_encoder_free(&enc);
         }
-        k->version = w->key_versions[dispatch_watch_bucket(k->key, k->len)];
+        k->version = w->key_versions[wdb_watch_bucket(w->cur_db, k->key, k->len)];
         k->state = KEY_SENT;
         expect(j, MIG_ROLE_KEY, i);
     }
@@ -919,7 +920,7 @@ static void job_resume(mig_conn_t *cn)
     queued_cmd_t *q = &rc->cmds[0];
     worker_snap_enter(w);
     dispatch_block_t blk = { .mode = CMD_BLOCK_MAY, .resume = j };
-    dispatch_run_blocking(w, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rt_now_ms(), &blk);
+    dispatch_run_blocking(w, rc->db, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rt_now_ms(), &blk);
     worker_snap_leave(w);
     if (blk.suspend) {
         if (cn->fd < 0) job_begin(cn);
@@ -941,7 +942,7 @@ static void exec_fn(worker_t *w, rt_msg_t *msg)
     queued_cmd_t *q = &rc->cmds[0];
     worker_snap_enter(w);
     dispatch_block_t blk = { .mode = CMD_BLOCK_MAY };
-    dispatch_run_blocking(w, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rt_now_ms(), &blk);
+    dispatch_run_blocking(w, rc->db, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rt_now_ms(), &blk);
     worker_snap_leave(w);
     if (!blk.suspend) {
         job_answer(w, rc);

@@ -31,6 +31,7 @@
 #include "actors/commands/commands.h"
 #include "actors/worker/blocking.h"
 #include "actors/worker/dispatch.h"
+#include "actors/worker/wdb.h"
 #include "actors/worker/evict.h"
 #include "actors/worker/tracking.h"
 #include "actors/worker/xcmd.h"
@@ -203,7 +204,7 @@ void cmd_watch(cmd_ctx_t *ctx)
         /* Without cluster mode the keys of one WATCH may live on several
          * workers: each is versioned by its own (one worker in cluster mode). */
         worker_t *kw = g_workers[worker_of_slot(slot_of_key(ctx->argv[i], ctx->argvlen[i]))];
-        uint32_t b = dispatch_watch_bucket(ctx->argv[i], ctx->argvlen[i]);
+        uint32_t b = wdb_watch_bucket(c->db, ctx->argv[i], ctx->argvlen[i]);
         c->watch_index[c->nwatch] = b;
         c->watch_worker[c->nwatch] = (uint8_t)kw->index;
         /* relaxed: the owner bumps with relaxed adds; EXEC re-reads on the owner thread */
@@ -560,7 +561,7 @@ void multi_bump_key_versions(worker_t *w, const cmd_def_t *cmd, int argc, const 
     int pos[512];
     int n = cmd_get_keys(cmd, argc, argv, argvlen, pos, 512);
     for (int i = 0; i < n; i++) {
-        uint32_t b = dispatch_watch_bucket(argv[pos[i]], argvlen[pos[i]]);
+        uint32_t b = wdb_watch_bucket(w->cur_db, argv[pos[i]], argvlen[pos[i]]);
         /* Only the owner thread writes its versions (others read them relaxed):
          * a plain load and store, no locked read-modify-write on the hot path. */
         _Atomic uint64_t *v = (_Atomic uint64_t *)&w->key_versions[b];

@@ -6,6 +6,7 @@
  * Must never: touch the keyspace other than to look at whether keys exist.
  */
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -13,6 +14,7 @@
 #include "actors/config/config.h"
 #include "actors/worker/keyspace.h"
 #include "actors/worker/notify.h"
+#include "actors/worker/wdb.h"
 #include "actors/worker/pubsub.h"
 #include "runtime/log.h"
 #include "runtime/xmalloc.h"
@@ -78,23 +80,25 @@ void notify_init(void)
 
 bool notify_enabled(void) { return atomic_load_explicit(&g_flags, memory_order_relaxed) != 0; }
 
-/* 7.0.15 notifyKeyspaceEvent, for db 0 (the only one in cluster mode). */
+/* 7.0.15 notifyKeyspaceEvent, in the database of the command running on
+ * this thread (wdb.h). */
 static void emit(int cls, const char *event, const uint8_t *key, size_t klen)
 {
     int f = atomic_load_explicit(&g_flags, memory_order_relaxed);
     if (!(f & cls)) return;
     size_t elen = strlen(event);
-    size_t cap = 16 + (klen > elen ? klen : elen);
+    size_t cap = 32 + (klen > elen ? klen : elen);
     char stackbuf[256], *chan = cap <= sizeof stackbuf ? stackbuf : xmalloc(cap);
+    int db = wdb_current_here();
     if (f & N_KEYSPACE) {
-        memcpy(chan, "__keyspace@0__:", 15);
-        memcpy(chan + 15, key, klen);
-        pubsub_publish_async(false, chan, 15 + klen, event, elen);
+        int n = snprintf(chan, 32, "__keyspace@%d__:", db);
+        memcpy(chan + n, key, klen);
+        pubsub_publish_async(false, chan, (size_t)n + klen, event, elen);
     }
     if (f & N_KEYEVENT) {
-        memcpy(chan, "__keyevent@0__:", 15);
-        memcpy(chan + 15, event, elen);
-        pubsub_publish_async(false, chan, 15 + elen, key, klen);
+        int n = snprintf(chan, 32, "__keyevent@%d__:", db);
+        memcpy(chan + n, event, elen);
+        pubsub_publish_async(false, chan, (size_t)n + elen, key, klen);
     }
     if (chan != stackbuf) free(chan);
 }
@@ -106,6 +110,8 @@ void notify_key_event(int cls, const char *event, const uint8_t *key, size_t len
 
 void notify_expired(const uint8_t *key, size_t len) { emit(N_EXPIRED, "expired", key, len); }
 void notify_evicted(const uint8_t *key, size_t len) { emit(N_EVICTED, "evicted", key, len); }
+void notify_generic(const char *event, const uint8_t *key, size_t len) { emit(N_GENERIC, event, key, len); }
+void notify_new(const uint8_t *key, size_t len) { emit(N_NEW, "new", key, len); }
 
 /* ---------------- what each command emits ---------------- */
 
@@ -295,7 +301,9 @@ static void special(struct keyspace *ks, const nspec_t *sp, int argc, const uint
         emit(N_GENERIC, "rename_from", argv[1], argvlen[1]);
         emit(N_GENERIC, "rename_to", argv[2], argvlen[2]);
     } else if (!strcmp(c, "copy")) {
-        key_events(ks, ctx, pre, N_GENERIC, "copy_to", F_NEW_ALWAYS, argv[2], argvlen[2]);
+        bool other_db = false;   /* COPY ... DB n emits its own events (cmd_db.c) */
+        for (int i = 3; i + 1 < argc; i++) other_db |= arg_eq(argv[i], argvlen[i], "db");
+        if (!other_db) key_events(ks, ctx, pre, N_GENERIC, "copy_to", F_NEW_ALWAYS, argv[2], argvlen[2]);
     } else if (!strcmp(c, "sort")) {
         for (int i = 2; i + 1 < argc; i++)
             if (arg_eq(argv[i], argvlen[i], "store"))

@@ -58,5 +58,10 @@ enum { NOTIFY_CLASS_GENERIC = 1 << 2, NOTIFY_CLASS_STREAM = 1 << 10, NOTIFY_CLAS
 void notify_key_event(int cls, const char *event, const uint8_t *key, size_t len);
 /* A key evicted under maxmemory (evict.c): "evicted" in class e. */
 void notify_evicted(const uint8_t *key, size_t len);
+/* Events a handler emits itself (MOVE, COPY ... DB: the destination's are
+ * in another database), in the database current on this thread (wdb.h):
+ * `event` in class g, and "new" in class n. */
+void notify_generic(const char *event, const uint8_t *key, size_t len);
+void notify_new(const uint8_t *key, size_t len);
 
 #endif

@@ -28,6 +28,7 @@
 #include "actors/worker/pubsub.h"
 #include "actors/worker/tracking.h"
 #include "actors/worker/worker_internal.h"
+#include "actors/worker/wdb.h"
 #include "runtime/log.h"
 #include "runtime/memcount.h"
 #include "runtime/tls.h"
@@ -55,16 +56,25 @@ void worker_publish_ks_stats(worker_t *w)
 {
     ks_stats_t ks = ks_stats(w->ks);
     worker_stats_t *st = &w->stats;
-    if (st->seen_ks != w->ks) {
+    wdb_slot_t *seen = &w->db[w->cur_db];   /* each database's keyspace counts on its own */
+    if (seen->seen_ks != w->ks) {
         /* A new keyspace counts from 0: everything it counted is new. */
-        st->seen_ks = w->ks;
-        st->hits_seen = st->misses_seen = st->expired_seen = 0;
+        seen->seen_ks = w->ks;
+        seen->hits_seen = seen->misses_seen = seen->expired_seen = 0;
     }
-    atomic_fetch_add_explicit(&st->keyspace_hits, grown(ks.hits, &st->hits_seen), memory_order_relaxed);
-    atomic_fetch_add_explicit(&st->keyspace_misses, grown(ks.misses, &st->misses_seen), memory_order_relaxed);
-    atomic_fetch_add_explicit(&st->expired_keys, grown(ks.expired_keys, &st->expired_seen), memory_order_relaxed);
+    atomic_fetch_add_explicit(&st->keyspace_hits, grown(ks.hits, &seen->hits_seen), memory_order_relaxed);
+    atomic_fetch_add_explicit(&st->keyspace_misses, grown(ks.misses, &seen->misses_seen), memory_order_relaxed);
+    atomic_fetch_add_explicit(&st->expired_keys, grown(ks.expired_keys, &seen->expired_seen), memory_order_relaxed);
     /* the dataset's size: INFO memory, and the workers' shares of an eviction (evict.h) */
-    atomic_store_explicit(&st->used_bytes, (long long)ks_used_bytes(w->ks), memory_order_relaxed);
+    long long used = (long long)ks_used_bytes(w->ks);
+    if (w->db_top == 1) {
+        atomic_store_explicit(&st->used_bytes, used, memory_order_relaxed);
+        return;
+    }
+    long long delta = used - atomic_load_explicit(&seen->used_bytes, memory_order_relaxed);
+    atomic_store_explicit(&seen->used_bytes, used, memory_order_relaxed);
+    atomic_store_explicit(&st->used_bytes, atomic_load_explicit(&st->used_bytes, memory_order_relaxed) + delta,
+                          memory_order_relaxed);
 }
 
 static void set_pace(worker_t *w, bool quiet);
@@ -72,7 +82,10 @@ static void set_pace(worker_t *w, bool quiet);
 /* Nothing for the cron that cannot wait a second (see the header). */
 static bool quiet_now(const worker_t *w)
 {
-    return w->clients == NULL && ks_expires_count(w->ks) == 0;
+    if (w->clients) return false;
+    for (int d = 0; d < w->db_top; d++)
+        if (w->db[d].ks && ks_expires_count(w->db[d].ks) > 0) return false;
+    return true;
 }
 
 /* 7.0.15's activeExpireCycle (slow cycle) at active-expire-effort, on this
@@ -104,6 +117,12 @@ static void active_expire(worker_t *w, long long now)
                           memory_order_relaxed);
 }
 
+static void active_expire_db(worker_t *w, struct keyspace *ks, void *arg)
+{
+    (void)ks;
+    active_expire(w, *(long long *)arg);
+}
+
 static void worker_cron(rt_timer_t *t, void *arg)
 {
     (void)t;
@@ -112,7 +131,8 @@ static void worker_cron(rt_timer_t *t, void *arg)
     ks_access_tick(now);          /* the cached LRU/LFU clocks (access.c) */
     if (atomic_load_explicit(&g_active_expire, memory_order_relaxed)) {
         worker_snap_enter(w);   /* refreshes the keep-expired mode (replica, pause) */
-        active_expire(w, now);
+        if (w->db_top == 1) active_expire(w, now);
+        else wdb_foreach(w, active_expire_db, &now);   /* each database, its expiry in its own stream place */
         worker_snap_leave(w);
     }
     /* maxmemory: a worker without traffic gives back its share too (evict.h) */
@@ -129,10 +149,7 @@ static void worker_cron(rt_timer_t *t, void *arg)
     worker_publish_ks_stats(w);
     pubsub_cron(w);
     tracking_cron(w);             /* tracking-table-max-keys, even when idle (7.0.15 serverCron) */
-    atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
-    atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
-    atomic_store_explicit(&w->stats.avg_ttl, ks_avg_ttl(w->ks, now), memory_order_relaxed);
-    atomic_store_explicit(&w->stats.used_bytes, (long long)ks_used_bytes(w->ks), memory_order_relaxed);
+    wdb_publish_all(w, now);
     /* Output stuck in a socket nobody reads: the soft limit's seconds run out
      * here even when no new reply arrives (Redis's clientsCron). */
     long long clients_mem = 0;

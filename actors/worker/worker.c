@@ -25,6 +25,7 @@
 
 #include "actors/worker/aof_gate.h"
 #include "actors/worker/worker_internal.h"
+#include "actors/worker/wdb.h"
 #include "actors/acl/acl.h"
 #include "actors/bus/link.h"
 #include "actors/config/config.h"
@@ -592,11 +593,13 @@ static void on_key_expired(void *arg, const uint8_t *key, size_t len)
     if (asm_lane_any(w)) asm_lane_note_expired(w, key, len);
 }
 
+void worker_keyspace_hook(worker_t *w, struct keyspace *ks) { ks_set_expired_hook(ks, on_key_expired, w); }
+
 void worker_keyspace_adopted(worker_t *w)
 {
-    ks_set_expired_hook(w->ks, on_key_expired, w);
-    atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
-    atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
+    for (int d = 0; d < wdb_top(w); d++)
+        if (wdb_peek(w, d)) worker_keyspace_hook(w, wdb_peek(w, d));
+    wdb_publish_all(w, -1);
 }
 
 static void snap_leave(worker_t *w)
@@ -923,11 +926,13 @@ int workers_start(int n, const int *listen_fds, int nlisten)
         w->index = i;
         w->ks = g_worker_preload[i] ? g_worker_preload[i] : ks_create();
         g_worker_preload[i] = NULL;
+        w->db = xcalloc((size_t)wdb_count(), sizeof *w->db);
+        w->db[0].ks = w->ks;
+        w->db_top = 1;
+        wdb_preload_take(w);      /* the other databases of a loaded dump.rdb */
         worker_keyspace_adopted(w);
         w->repl = repl_wbuf_new(w->index);
         w->woff = calloc(WORKER_WOFF_SLOTS, sizeof *w->woff);
-        atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
-        atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
         w->key_versions = calloc(WATCH_BUCKETS, sizeof(uint64_t));
         if (!w->ks || !w->key_versions || !w->woff) return -1;
         stats_init_worker(w);

@@ -79,6 +79,7 @@ typedef struct remote_cmd {
     struct reply_slot *slot;      /* owned by the origin; only the origin touches it */
     int proto;
     uint64_t acl_uid;             /* the requesting client's ACL user (scripts check their calls) */
+    int db;                       /* the client's database when it was sent (wdb.h) */
     long long now_ms;
     int ncmds;
     queued_cmd_t *cmds;
@@ -153,8 +154,9 @@ void worker_post(int i, rt_msg_t *msg);
  * may be NULL), all at one moment: each worker parks until all have reached
  * the swap, so no command anywhere sees the new data while another still
  * sees the old (a fan-out is wholly before or wholly after: both are posted
- * under the barrier lock). WATCHes go stale, counters follow (ks_swap.c). */
-void workers_swap_keyspaces(struct keyspace **ks);
+ * under the barrier lock). WATCHes go stale, counters follow (ks_swap.c).
+ * rest (may be NULL): per worker, its databases 1.. (wdb.h), taken too. */
+void workers_swap_keyspaces(struct keyspace **ks, struct keyspace ***rest);
 /* Builds one message per worker with make(i, arg) and posts it to worker i. */
 void workers_send_each(rt_msg_t *(*make)(int i, void *arg), void *arg);
 

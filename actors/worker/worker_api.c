@@ -15,6 +15,7 @@
 #include "actors/worker/keyspace.h"
 #include "actors/worker/tracking.h"
 #include "actors/worker/worker_internal.h"
+#include "actors/worker/wdb.h"
 #include "runtime/xmalloc.h"
 
 worker_t *worker_at(int i) { return g_workers[i]; }
@@ -78,9 +79,8 @@ void worker_flush_keyspace(worker_t *w, bool count_change)
     tracking_flushed(w);         /* readers of any key hear of it (a null invalidation) */
     if (asm_lane_any(w)) asm_lane_flushed(w);   /* a slot migration's copy cannot follow */
     w->flush_epoch++;
-    /* relaxed: statistics; owner-only writer, so a plain load and store */
-    atomic_store_explicit(&w->stats.keys, 0, memory_order_relaxed);
-    atomic_store_explicit(&w->stats.expires, 0, memory_order_relaxed);
+    wdb_publish_current(w);
+    /* relaxed: a statistic; owner-only writer, so a plain load and store */
     if (count_change)
         atomic_store_explicit(&w->stats.dirty, atomic_load_explicit(&w->stats.dirty, memory_order_relaxed) + 1,
                               memory_order_relaxed);
@@ -88,26 +88,19 @@ void worker_flush_keyspace(worker_t *w, bool count_change)
 
 void worker_install_loaded_keyspace(worker_t *w, struct keyspace *ks)
 {
-    w->ks = ks;
-    /* relaxed: statistics, as everywhere else they are published */
-    atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
-    atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
-    atomic_store_explicit(&w->stats.used_bytes, (long long)ks_used_bytes(w->ks), memory_order_relaxed);
+    w->ks = w->db[0].ks = ks;
+    wdb_publish_all(w, -1);
 }
 
 void worker_touch_key(worker_t *w, const uint8_t *key, size_t len)
 {
-    uint32_t b = dispatch_watch_bucket(key, len);
+    uint32_t b = wdb_watch_bucket(w->cur_db, key, len);
     /* relaxed: only this thread writes its versions; EXEC reads them after a message */
     _Atomic uint64_t *ver = (_Atomic uint64_t *)&w->key_versions[b];
     atomic_store_explicit(ver, atomic_load_explicit(ver, memory_order_relaxed) + 1, memory_order_relaxed);
 }
 
-void worker_publish_key_count(worker_t *w)
-{
-    /* relaxed: a statistic */
-    atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
-}
+void worker_publish_key_count(worker_t *w) { wdb_publish_current(w); }
 
 /* WMSG_RUN: the slots one worker must empty. */
 typedef struct slot_drop {

@@ -30,18 +30,27 @@ typedef struct worker_stats {
      * ran out of time */
     _Atomic long long expired_stale_perc_x100;
     _Atomic long long expired_time_cap_reached;
-    /* Owner thread only: the keyspace's own counters as last published, so that the
-     * published ones above grow by differences and never go back (a load or a full
-     * sync replaces the keyspace, whose counters then start again from 0). */
+} worker_stats_t;
+
+/* One database's share on a worker (wdb.h): its keyspace (NULL until
+ * first used), what its counters were when last published, and its counts
+ * for INFO keyspace (owner writes, any thread reads; relaxed statistics). */
+typedef struct wdb_slot {
+    struct keyspace *ks;
     const struct keyspace *seen_ks;
     unsigned long long hits_seen, misses_seen, expired_seen;
-} worker_stats_t;
+    _Atomic long long keys, expires, avg_ttl, used_bytes;
+} wdb_slot_t;
 
 struct worker {
     rt_actor_t actor;
     rt_thread_t *thread;
     int index;
-    struct keyspace *ks;
+    struct keyspace *ks;                  /* the current database's keyspace (wdb.h): db[cur_db].ks */
+    wdb_slot_t *db;                       /* wdb_count() entries */
+    int cur_db;                           /* 0 between commands */
+    int db_top;                           /* 1 + the highest database made here */
+    int apply_db;                         /* the database our master's stream (or the AOF) selected */
     rt_snap_reader_t snap;
     const struct cluster_snapshot *cur;   /* valid inside a read section */
     int snap_depth;
@@ -107,7 +116,7 @@ void worker_snap_leave(worker_t *w);
  * moves key between owner's keyspace and w's (in: owner -> w), with
  * `touch` bumping its WATCH version on owner, which stands still. */
 void worker_publish_counts(worker_t *w);
-void worker_move_key(worker_t *w, worker_t *owner, const uint8_t *key, size_t len, bool in, bool touch);
+void worker_move_key(worker_t *w, worker_t *owner, int db, const uint8_t *key, size_t len, bool in, bool touch);
 
 /* placement.c moves idle connections between workers. On the owner: stop
  * watching c's socket, drop it from the epoll set and the client list. On

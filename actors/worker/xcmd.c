@@ -30,6 +30,7 @@
 #include "actors/worker/blocking.h"
 #include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
+#include "actors/worker/wdb.h"
 #include "actors/worker/keyspace.h"
 #include "actors/worker/tracking.h"
 #include "actors/worker/worker_internal.h"
@@ -91,14 +92,15 @@ uint64_t xcmd_workers_of(const queued_cmd_t *q)
     return mask;
 }
 
-void worker_move_key(worker_t *w, worker_t *owner, const uint8_t *key, size_t len, bool in, bool touch)
+void worker_move_key(worker_t *w, worker_t *owner, int db, const uint8_t *key, size_t len, bool in, bool touch)
 {
-    struct keyspace *from = in ? owner->ks : w->ks, *to = in ? w->ks : owner->ks;
+    struct keyspace *mine = wdb_get(w, db), *theirs = wdb_get(owner, db);   /* database db's shares (wdb.h) */
+    struct keyspace *from = in ? theirs : mine, *to = in ? mine : theirs;
     ks_entry_t *e = ks_peek(from, key, len);
     if (e) ks_move(from, e, to);
     if (touch) {
         /* The owner stands still: its one writer of these is us now. */
-        _Atomic uint64_t *v = (_Atomic uint64_t *)&owner->key_versions[dispatch_watch_bucket(key, len)];
+        _Atomic uint64_t *v = (_Atomic uint64_t *)&owner->key_versions[wdb_watch_bucket(db, key, len)];
         atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + 1, memory_order_relaxed);
     }
 }
@@ -120,7 +122,8 @@ static void move_keys(worker_t *w, remote_cmd_t *rc, bool in, bool touch)
             int o = worker_of_slot(slot_of_key(key, len));
             if (o == w->index) continue;
             owners |= 1ULL << o;
-            worker_move_key(w, g_workers[o], key, len, in, touch);
+            for (int d = rc->db, other = wdb_cmd_other_db(q); d >= 0; d = d == other ? -1 : other)
+                worker_move_key(w, g_workers[o], d, key, len, in, touch);
         }
         if (touch) {
             for (int o = 0; o < g_nworkers; o++)
@@ -145,9 +148,7 @@ static bool watch_ok(remote_cmd_t *rc)
 void worker_publish_counts(worker_t *w)
 {
     worker_publish_ks_stats(w);
-    /* relaxed: statistics, as run_here stores them */
-    atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
-    atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
+    wdb_publish_all(w, -1);
 }
 
 /* ---------------- the two sides of the barrier ---------------- */
@@ -204,7 +205,7 @@ static void exec_fn(worker_t *w, rt_msg_t *msg)
              * when no older waiter comes first; else it waits on. */
             if (xwait_may_run(w, rc, &blk)) {
                 if (blk.mode == CMD_BLOCK_SERVE) blk.resume = rc->block_state;
-                dispatch_run_blocking(w, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rt_now_ms(), &blk);
+                dispatch_run_blocking(w, rc->db, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rt_now_ms(), &blk);
                 /* a stream reader keeps the IDs it waits past while it waits on */
                 if (blk.blocked && blk.state && blk.state != rc->block_state) {
                     free(rc->block_state);
@@ -287,10 +288,11 @@ void xcmd_dispatch(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **
     xcmd_post(c->worker, c->worker->index, rc, xcmd_workers_of(&rc->cmds[0]));
 }
 
-void xcmd_apply(int executor, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
+void xcmd_apply(int executor, int db, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
                 long long now_ms)
 {
     remote_cmd_t *rc = xcalloc(1, sizeof *rc);
+    rc->db = db;
     rc->ncmds = 1;
     rc->cmds = xcalloc(1, sizeof *rc->cmds);
     rc->now_ms = now_ms;

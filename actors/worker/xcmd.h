@@ -21,7 +21,7 @@ void xcmd_dispatch(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **
 void xcmd_post(worker_t *from, int executor, remote_cmd_t *rc, uint64_t mask);
 /* The replica link: applies one command of the master's stream whose keys
  * several workers keep, on `executor`. */
-void xcmd_apply(int executor, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
+void xcmd_apply(int executor, int db, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
                 long long now_ms);
 
 #endif

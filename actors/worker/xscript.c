@@ -366,7 +366,7 @@ static uint64_t move_keys(worker_t *w, const struct cmd_def *cmd, int argc, cons
         int o = worker_of_slot(slot_of_key(key, len));
         if (o == w->index || is_here(here, key, len)) continue;
         owners |= bit(o);
-        worker_move_key(w, g_workers[o], key, len, in, touch);   /* the owner is claimed */
+        worker_move_key(w, g_workers[o], w->cur_db, key, len, in, touch);   /* the owner is claimed */
     }
     if (touch)
         for (int o = 0; o < g_nworkers; o++)
