@@ -298,9 +298,12 @@ int evict_perform(worker_t *w)
         }
     } while (freed < to_free);
     if (timed) latency_note("eviction-cycle", (mono_us() - start) / 1000);
-    atomic_store_explicit(&w->stats.used_bytes, (long long)ks_used_bytes(w->ks), memory_order_relaxed);
-    atomic_store_explicit(&w->stats.keys, (long long)ks_size(w->ks), memory_order_relaxed);
-    atomic_store_explicit(&w->stats.expires, (long long)ks_expires_count(w->ks), memory_order_relaxed);
+    if (w->db_top == 1) {
+        atomic_store_explicit(&w->stats.used_bytes, (long long)ks_used_bytes(w->ks), memory_order_relaxed);
+        wdb_publish_current(w);
+    } else {
+        wdb_publish_all(w, -1);   /* the totals are every database's */
+    }
     return result;
 }
 
