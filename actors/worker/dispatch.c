@@ -482,27 +482,12 @@ void dispatch_run_for(worker_t *w, uint64_t client_id, const cmd_def_t *cmd, int
     run_here(w, NULL, client_id, cmd, argc, argv, argvlen, reply, now_ms, false, NULL);
 }
 
-static void apply_in_db(worker_t *w, const queued_cmd_t *q, long long now_ms);
-
 void dispatch_run_routed(worker_t *w, uint64_t client_id, const cmd_def_t *cmd, int argc, const uint8_t **argv,
                          const size_t *argvlen, resp_buf_t *reply, long long now_ms, uint64_t routed_version)
 {
     if (owner_still_ok(w, cmd, argc, argv, argvlen, reply, routed_version) &&
         open_slot_ok(w, cmd, argc, argv, argvlen, reply))
         run_here(w, NULL, client_id, cmd, argc, argv, argvlen, reply, now_ms, false, NULL);
-}
-
-void dispatch_apply(worker_t *w, const queued_cmd_t *q, long long now_ms)
-{
-    if (q->cmd->handler == cmd_select) {   /* every worker gets the stream's SELECTs */
-        long long db;
-        if (q->argc == 2 && str_to_ll(q->argv[1], q->argvlen[1], &db) && db >= 0 && db < wdb_count())
-            w->apply_db = (int)db;
-        return;
-    }
-    int entry_db = wdb_use(w, w->apply_db);
-    apply_in_db(w, q, now_ms);
-    wdb_use(w, entry_db);
 }
 
 static void apply_in_db(worker_t *w, const queued_cmd_t *q, long long now_ms)
@@ -520,6 +505,14 @@ static void apply_in_db(worker_t *w, const queued_cmd_t *q, long long now_ms)
     resp_buf_init(&scratch, 2);
     run_here(w, NULL, 0, q->cmd, q->argc, q->argv, q->argvlen, &scratch, now_ms, true, NULL);
     resp_buf_free(&scratch);
+}
+
+void dispatch_apply(worker_t *w, const queued_cmd_t *q, long long now_ms)
+{
+    if (wdb_apply_select(w, q)) return;   /* every worker gets the stream's SELECTs */
+    int entry_db = wdb_use(w, w->apply_db);
+    apply_in_db(w, q, now_ms);
+    wdb_use(w, entry_db);
 }
 
 /* Runs every command of a batch on this worker (the executing side). */

@@ -211,3 +211,12 @@ int wdb_cmd_other_db(const queued_cmd_t *q)
     }
     return -1;
 }
+
+bool wdb_apply_select(worker_t *w, const queued_cmd_t *q)
+{
+    if (q->cmd->handler != cmd_select) return false;
+    long long db;
+    if (q->argc == 2 && str_to_ll(q->argv[1], q->argvlen[1], &db) && db >= 0 && db < wdb_count())
+        w->apply_db = (int)db;
+    return true;
+}

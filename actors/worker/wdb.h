@@ -90,6 +90,10 @@ bool wdb_swap_apply(int argc, const uint8_t **argv, const size_t *argvlen);
  * or -1: a call over several workers' keys moves its keys there too (xcmd.c). */
 int wdb_cmd_other_db(const queued_cmd_t *q);
 
+/* Our master's stream (or the AOF): true when q is its SELECT, which makes
+ * the database w applies what follows in (dispatch_apply). */
+bool wdb_apply_select(worker_t *w, const queued_cmd_t *q);
+
 /* A key's WATCH bucket in database db (multi.c's versions per bucket). */
 uint32_t wdb_watch_bucket(int db, const uint8_t *key, size_t len);
 
