@@ -14,6 +14,7 @@
 #include "actors/commands/args.h"
 #include "actors/commands/cmd_stream.h"
 #include "actors/commands/commands.h"
+#include "actors/commands/script.h"
 #include "actors/commands/timeout.h"
 
 #define XREAD_BLOCKED_COUNT 1000  /* entries a served wait returns without COUNT (7.0.15) */
@@ -40,6 +41,11 @@ static bool parse_opts(cmd_ctx_t *ctx, bool group_cmd, xread_args_t *a)
     for (int i = 1; i < ctx->argc; i++) {
         int more = ctx->argc - i - 1;
         if (arg_is_at(ctx, i, "block") && more) {
+            if (script_call_running()) {
+                resp_add_errorf(ctx->reply, "ERR %.*s command is not allowed with BLOCK option from scripts",
+                                (int)strnlen((const char *)ctx->argv[0], ctx->argvlen[0]), (const char *)ctx->argv[0]);
+                return false;
+            }
             i++;
             const char *err = timeout_parse(ctx->argv[i], ctx->argvlen[i], TIMEOUT_MILLISECONDS, ctx->now_ms,
                                             &a->timeout_ms);

@@ -46,6 +46,10 @@ bool script_shebang(const char *body, size_t len, unsigned *flags, size_t *skip,
 uint32_t script_cmd_flags(uint32_t flags, unsigned script_flags);
 uint32_t cmd_eval_flags(uint32_t flags, int argc, const uint8_t **argv, const size_t *argvlen);
 
+/* On this thread, a command runs for redis.call/pcall of a script (XREAD's
+ * BLOCK is refused there, as 7.0.15 refuses it to CLIENT_SCRIPT). */
+bool script_call_running(void);
+
 /* Lower-case hex sha1 of bytes, NUL-terminated into out[41]. */
 void script_sha1hex(char out[41], const void *bytes, size_t len);
 

@@ -225,6 +225,8 @@ static bool script_acl_ok(cmd_ctx_t *ctx, const cmd_def_t *cmd, int argc, const 
     return acl_gate_check_user(ctx->worker, ctx->acl_uid, ctx->client, cmd, argc, argv, argvlen, ACL_CTX_LUA, denied);
 }
 
+bool script_call_running(void) { return tl_run != NULL; }
+
 static int generic_call(lua_State *L, bool raise)
 {
     run_t *run = tl_run;

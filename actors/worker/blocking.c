@@ -376,6 +376,18 @@ uint64_t blocking_first_seq(worker_t *w, const uint8_t *key, size_t len, int ks_
 
 /* Serves q's waiters in order while the key holds a value they pop; a
  * waiter for the other type stays, as 7.0.15 serves by the key's type. */
+static bool is_readgroup(const cmd_def_t *cmd) { return strcmp(cmd->name, "xreadgroup") == 0; }
+
+/* The stream an XREADGROUP waits on was deleted or replaced by another type:
+ * it answers -UNBLOCKED now, as 7.0.15's unblockDeletedStreamReadgroupClients
+ * (other waiters of the key wait on). */
+static void end_readgroup(worker_t *w, bstate_t *st, waiter_t *wt)
+{
+    resp_add_error(&wt->rc->reply, "UNBLOCKED the stream key no longer exists");
+    note_unserved(w, wt);
+    finish(w, st, wt);
+}
+
 static void serve_key(worker_t *w, bstate_t *st, keyq_t *q)
 {
     wlink_t *l = q->head;
@@ -385,13 +397,18 @@ static void serve_key(worker_t *w, bstate_t *st, keyq_t *q)
         wlink_t *next = l->next;
         waiter_t *wt = l->waiter;
         ks_entry_t *e = ks_lookup(wdb_get(w, wt->rc->db), q->key, q->klen, rt_now_ms());
-        if (!e || (ks_entry_type(e) != KS_TYPE_LIST && ks_entry_type(e) != KS_TYPE_ZSET &&
-                   ks_entry_type(e) != KS_TYPE_STREAM)) {
+        int type = e ? ks_entry_type(e) : -1;
+        queued_cmd_t *qc = &wt->rc->cmds[0];
+        if (type != KS_TYPE_STREAM && is_readgroup(qc->cmd)) {
+            end_readgroup(w, st, wt);
             l = next;
             continue;
         }
-        queued_cmd_t *qc = &wt->rc->cmds[0];
-        if (blocking_wanted_type(qc->cmd) != ks_entry_type(e)) { l = next; continue; }
+        if (type != KS_TYPE_LIST && type != KS_TYPE_ZSET && type != KS_TYPE_STREAM) {
+            l = next;             /* nothing here for a pop or a read; XREADGROUPs after it end */
+            continue;
+        }
+        if (blocking_wanted_type(qc->cmd) != type) { l = next; continue; }
         /* A client waiting over several workers blocked before this one:
          * the key is its first (its wake is on the way, xwait.c); the rest
          * are served once it has been. */

@@ -84,6 +84,10 @@ SCENARIOS = {
         ("XREAD", "STREAMS", "{r}a", "x"), ("XREAD", "COUNT", "1"), ("XREAD", "BLOCK", "10", "STREAMS", "{r}a", "0"),
         ("MULTI",), ("XREAD", "BLOCK", "0", "STREAMS", "{r}a", "$"), ("EXEC",),
         ("XREAD", "STREAMS", "{r}a", "18446744073709551615-18446744073709551615"),
+        ("EVAL", "return redis.call('XREAD', 'BLOCK', '0', 'STREAMS', KEYS[1], '$')", "1", "{r}a"),
+        ("EVAL", "return redis.pcall('xreadgroup', 'GROUP', 'g', 'c', 'block', 'x', 'STREAMS', KEYS[1], '>')", "1", "{r}a"),
+        ("EVAL", "return redis.call('xread', 'COUNT', '1', 'STREAMS', KEYS[1], '0')", "1", "{r}a"),
+        ("XREAD", "STREAMS", "a", "b", "0", "0"), ("XREAD", "BLOCK", "0", "STREAMS", "a", "b", "$", "$"),
         ("COMMAND", "GETKEYS", "XREAD", "COUNT", "2", "STREAMS", "a", "b", "0", "0"),
         ("COMMAND", "GETKEYS", "XREAD", "BLOCK", "0", "STREAMS", "streams", "0"),
         ("COMMAND", "INFO", "xadd", "xlen", "xrange", "xrevrange", "xdel", "xtrim", "xread"),
@@ -490,7 +494,22 @@ def _group_blocking(srv, proto):
         out.append(c4.read())
         c5 = d.block(srv, "XREADGROUP", "GROUP", "h", "c5", "BLOCK", "50", "STREAMS", "{q}s", ">", proto=proto)
         out.append(c5.read())
-        for c in (c1, c2, c3, c4, c5):
+        # the stream replaced by another type, or deleted: -UNBLOCKED (an XREAD waits on)
+        c6 = d.block(srv, "XREADGROUP", "GROUP", "h", "c6", "BLOCK", "0", "STREAMS", "{q}s", ">", proto=proto)
+        d.wait_blocked(srv, 1)
+        out.append(p.raw("SET", "{q}s", "x"))
+        out.append(c6.read())
+        out.append(p.raw("XGROUP", "CREATE", "{q}t", "g", "$", "MKSTREAM"))
+        c7 = d.block(srv, "XREADGROUP", "GROUP", "g", "c7", "BLOCK", "0", "STREAMS", "{q}t", ">", proto=proto)
+        d.wait_blocked(srv, 1)
+        c8 = d.block(srv, "XREAD", "BLOCK", "0", "STREAMS", "{q}t", "$", proto=proto)
+        d.wait_blocked(srv, 2)
+        out.append(p.raw("DEL", "{q}t"))
+        out.append(c7.read())
+        d.wait_blocked(srv, 1)
+        out.append(p.raw("XADD", "{q}t", "1-1", "a", "1"))
+        out.append(c8.read())
+        for c in (c1, c2, c3, c4, c5, c6, c7, c8):
             c.close()
     d.wait_blocked(srv, 0)
     return out
@@ -499,7 +518,8 @@ def _group_blocking(srv, proto):
 @pytest.mark.parametrize("proto", [2, 3])
 def test_blocking_xreadgroup(snode, sref, proto):
     """XREADGROUP BLOCK with >: served oldest first, each entry to one consumer of a
-    group (NOACK too), -NOGROUP when the group is destroyed meanwhile, null on timeout."""
+    group (NOACK too), -NOGROUP when the group is destroyed meanwhile, null on timeout,
+    -UNBLOCKED when the stream is deleted or overwritten (an XREAD on it waits on)."""
     assert _group_blocking(snode, proto) == _group_blocking(sref, proto)
 
 
