@@ -88,6 +88,7 @@ struct link {
     bool tls_read_wants_write;       /* a TLS read waits for the socket to be writable */
     bool outbound;
     bool connecting;                 /* outbound connect still in progress */
+    bool announce_pending;           /* outbound: LINK_EV_CONNECTED not posted yet (announce_connected) */
     bool dead;                       /* torn down, waiting to be freed */
     bool flush_queued;               /* on its thread's flush list */
     char node_name[BUS_NAME_LEN + 1];
@@ -519,6 +520,7 @@ static void flush(link_t *l)
 }
 
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents);
+static void announce_connected(link_t *l);
 static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
     link_t *l = w->data;
@@ -528,6 +530,7 @@ static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
         if (l->dead) return;
     }
     flush(l);
+    announce_connected(l);
 }
 
 /* ---------------- read path ---------------- */
@@ -712,6 +715,18 @@ static void read_round(link_t *l)
     }
 }
 
+/* The state actor hears of an outbound link (and sends MEET or PING on it,
+ * clearing the node's MEET flag) once it can carry frames: at TCP connect,
+ * or with tls-cluster yes once the TLS handshake is done, as 7.0.15 calls
+ * its connect handler only then. A refused handshake so leaves the MEET
+ * flag set, and the next link sends MEET again. */
+static void announce_connected(link_t *l)
+{
+    if (!l->announce_pending || l->dead || (l->tls && !tls_conn_handshake_done(l->tls))) return;
+    l->announce_pending = false;
+    post_event(l, LINK_EV_CONNECTED, false);
+}
+
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
     link_t *l = w->data;
@@ -719,21 +734,13 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
     (void)revents;
     read_round(l);
     if (l->dead) return;
+    announce_connected(l);
     if (l->tls && l->wq.count) queue_flush(l);   /* a TLS write may have waited for this read */
     flush_forward(l);
     link_pressure_check(&l->pause, l->live, loop, w);
 }
 
 /* ---------------- connecting ---------------- */
-
-static void fill_addresses(link_t *l)
-{
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    if (getpeername(l->fd, (struct sockaddr *)&ss, &sl) == 0) link_format_ip(&ss, l->peer_ip, sizeof l->peer_ip);
-    sl = sizeof ss;
-    if (getsockname(l->fd, (struct sockaddr *)&ss, &sl) == 0) link_format_ip(&ss, l->local_ip, sizeof l->local_ip);
-}
 
 static void start_io(link_t *l)
 {
@@ -749,13 +756,14 @@ static void start_io(link_t *l)
 static void connected(link_t *l)
 {
     l->connecting = false;
-    fill_addresses(l);
+    link_socket_addresses(l->fd, l->peer_ip, l->local_ip, sizeof l->peer_ip);
     if (!(l->tls = link_tls_start(l->fd, true)) && config_get_num(CONFIG_TLS_CLUSTER)) {
         teardown(l, LINK_EV_CONNECT_FAILED, false);
         return;
     }
     start_io(l);
-    post_event(l, LINK_EV_CONNECTED, false);
+    l->announce_pending = true;
+    announce_connected(l);
     if (l->wq.count) queue_flush(l);
 }
 
@@ -779,36 +787,17 @@ static void connect_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 static void start_connect(link_t *l)
 {
-    struct sockaddr_storage ss;
-    socklen_t sl;
-    if (link_sockaddr(l->connect_ip, l->connect_port, &ss, &sl) != 0) {
-        LOG_VERBOSE("Connection with Node %.40s at %s:%d failed: bad address", l->node_name, l->connect_ip,
-                    l->connect_port);
-        teardown(l, LINK_EV_CONNECT_FAILED, false);
-        return;
-    }
-    l->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (l->fd < 0) {
-        LOG_WARNING("Could not create a cluster bus socket: %s", strerror(errno));
-        teardown(l, LINK_EV_CONNECT_FAILED, false);
-        return;
-    }
-    int one = 1;
-    setsockopt(l->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (connect(l->fd, (struct sockaddr *)&ss, sl) == 0) {
+    int st = link_socket_connect(l->node_name, l->connect_ip, l->connect_port, &l->fd);
+    if (st == LINK_SOCK_CONNECTED) {
         connected(l);
-        return;
-    }
-    if (errno != EINPROGRESS) {
-        LOG_VERBOSE("Connection with Node %.40s at %s:%d failed: %s", l->node_name, l->connect_ip, l->connect_port,
-                    strerror(errno));
-        l->connect_failed_sync = true;
+    } else if (st == LINK_SOCK_IN_PROGRESS) {
+        ev_io_init(&l->wio, connect_cb, l->fd, EV_WRITE);
+        l->wio.data = l;
+        ev_io_start(rt_thread_loop(l->actor.thread), &l->wio);
+    } else {
+        l->connect_failed_sync = st == LINK_SOCK_REFUSED;
         teardown(l, LINK_EV_CONNECT_FAILED, false);
-        return;
     }
-    ev_io_init(&l->wio, connect_cb, l->fd, EV_WRITE);
-    l->wio.data = l;
-    ev_io_start(rt_thread_loop(l->actor.thread), &l->wio);
 }
 
 /* ---------------- the link actor ---------------- */

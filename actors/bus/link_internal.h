@@ -54,4 +54,19 @@ int link_sockaddr(const char *ip, int port, struct sockaddr_storage *ss, socklen
 /* Text form of a socket address ("" when unknown). */
 void link_format_ip(const struct sockaddr_storage *ss, char *out, size_t cap);
 
+/* link_connect.c: an outbound link's socket. */
+enum link_sock_status {
+    LINK_SOCK_CONNECTED,          /* connect() succeeded at once */
+    LINK_SOCK_IN_PROGRESS,        /* wait for the socket to be writable, then read SO_ERROR */
+    LINK_SOCK_FAILED,             /* no socket or a bad address: connect() was never called */
+    LINK_SOCK_REFUSED,            /* connect() itself failed */
+};
+/* A non-blocking TCP_NODELAY socket connecting to ip:port, in *fd (-1 when
+ * none was made; the caller closes it otherwise). Failures are logged with
+ * node_name. Returns enum link_sock_status. */
+int link_socket_connect(const char *node_name, const char *ip, int port, int *fd);
+/* The peer's and our own address of a connected socket, each into cap bytes
+ * (left as they were when unknown). */
+void link_socket_addresses(int fd, char *peer_ip, char *local_ip, size_t cap);
+
 #endif

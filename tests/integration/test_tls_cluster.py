@@ -207,3 +207,30 @@ def test_member_without_client_auth_requirement(servers, pki):
         with b.raw() as c:
             return len([r for r in h.parse_nodes(c.call("CLUSTER", "NODES")) if r["link"] == "connected"]) == 2
     h.wait_until(met, 10, what="the two nodes meeting over TLS")
+
+
+def test_meet_sent_again_after_refused_handshake(servers, pki):
+    """A MEET whose TLS handshake was refused (the peer's certificate is from another CA)
+    is not spent: the node meant to meet keeps its MEET flag until a link's handshake
+    succeeds, so once the peer has a right certificate the next link carries MEET and
+    the peer learns of us (a PING from an unknown node would not teach it)."""
+    res = {}
+    for kind in ("shoal", "redis"):
+        a = cluster_node(servers, kind, pki, extra=("--cluster-node-timeout", "15000"))
+        b = cluster_node(servers, kind, pki, cert="other", extra=("--cluster-node-timeout", "15000"))
+        with a.raw() as c:
+            a_id = c.call("CLUSTER", "MYID").decode()
+            c.call("CLUSTER", "MEET", "127.0.0.1", str(b.tls_port))
+        time.sleep(1.5)   # several links, each refused by a (our CA does not know b's certificate)
+        with b.raw() as c:
+            assert c.call("CONFIG", "SET", "tls-cert-file", str(pki / "server.crt"),
+                          "tls-key-file", str(pki / "server.key")) == "OK"
+
+        def b_knows_a():
+            with b.raw() as c:
+                return any(r["id"] == a_id for r in h.parse_nodes(c.call("CLUSTER", "NODES")))
+        deadline = time.time() + 8
+        while time.time() < deadline and not b_knows_a():
+            time.sleep(0.2)
+        res[kind] = b_knows_a()
+    assert res == {"shoal": True, "redis": True}, res
