@@ -32,6 +32,7 @@
 #include "actors/commands/script_lua.h"
 #include "actors/config/config.h"
 #include "actors/repl/repl.h"
+#include "actors/repl/repl_replica.h"
 #include "actors/state/state.h"
 #include "actors/worker/blocking.h"
 #include "actors/worker/client.h"
@@ -248,6 +249,8 @@ static int generic_call(lua_State *L, bool raise)
         else if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity))
             err = "Wrong number of args calling Redis command from script";
         else if (cmd->flags & CMD_NOSCRIPT) err = "This Redis command is not allowed from script";
+        else if (!(cmd->flags & CMD_STALE) && !run->ctx->from_master && repl_replica_stale())
+            err = "Can not execute the command on a stale replica";
         else if (run->ctx->acl_uid && !script_acl_ok(run->ctx, cmd, argc, argv, argvlen, &denied))
             err = denied == ACL_DENIED_KEY
                       ? "The user executing the script can't access at least one of the keys mentioned in the "
@@ -752,9 +755,14 @@ static void set_array(lua_State *L, const char *name, const uint8_t **argv, cons
 /* What 7.0.15 checks of a script with a shebang before it runs; NULL: run. */
 static const char *run_refused(cmd_ctx_t *ctx, unsigned flags, bool ro)
 {
-    if (flags & SCRIPT_F_COMPAT) return NULL;
+    bool stale = !ctx->from_master && repl_replica_stale();
+    if (flags & SCRIPT_F_COMPAT)
+        return stale ? "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'." : NULL;
     if ((flags & SCRIPT_F_NO_CLUSTER) && config_cluster_enabled())
         return "ERR Can not run script on cluster, 'no-cluster' flag is set.";
+    if (stale && !(flags & SCRIPT_F_ALLOW_STALE))
+        return "MASTERDOWN Link with MASTER is down, replica-serve-stale-data is set to 'no' and 'allow-stale' flag "
+               "is not set on the script.";
     if (!(flags & SCRIPT_F_NO_WRITES)) {
         if (node_is_replica(ctx)) return "READONLY Can not run script with write flag on readonly replica";
         if (ro) return "ERR Can not execute a script with write flag using *_ro command.";

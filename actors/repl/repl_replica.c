@@ -37,6 +37,7 @@ static repl_replica_link_t replica_link;
 
 static pthread_mutex_t status_mu = PTHREAD_MUTEX_INITIALIZER;
 static repl_replica_status_t published;
+static _Atomic int published_state;   /* published.state, for the command path (repl_replica_stale) */
 static _Atomic long long net_input_bytes;
 
 static void process_input(repl_replica_link_t *rl);
@@ -64,6 +65,18 @@ void rr_publish(repl_replica_link_t *rl)
     pthread_mutex_lock(&status_mu);
     published = s;
     pthread_mutex_unlock(&status_mu);
+    /* relaxed: a command racing a link change may see either state, as one
+     * arriving at redis-server a moment earlier or later would */
+    atomic_store_explicit(&published_state, s.replica ? s.state : RL_NONE, memory_order_relaxed);
+}
+
+static _Atomic int g_stale_idx = CONFIG_IDX_UNSET;
+
+bool repl_replica_stale(void)
+{
+    int st = atomic_load_explicit(&published_state, memory_order_relaxed);   /* see rr_publish */
+    if (st == RL_NONE || st == RL_CONNECTED) return false;
+    return config_num_cached(&g_stale_idx, "replica-serve-stale-data") == 0;
 }
 
 /* What the workers applied of the stream, per worker: handed is how many

@@ -86,5 +86,9 @@ const char *repl_link_state_name(int state);
  * is down, ms since it went down; -1 when it was never up (unknown: the
  * elector then uses bus times). Any thread. */
 long long repl_master_link_down_ms(void);
+/* 7.0.15's stale replica: a replica whose link to its master is not up,
+ * with replica-serve-stale-data no (commands without the stale flag get
+ * -MASTERDOWN). Any thread; cheap. */
+bool repl_replica_stale(void);
 
 #endif

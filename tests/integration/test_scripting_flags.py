@@ -1,7 +1,8 @@
 """Shebang flags of EVAL scripts on a replica (issue 15): what a READONLY client may run there,
 as 7.0.15's scriptFlagsToCmdFlags makes of the flags (no-writes: a read; otherwise a write;
-no shebang: EVAL's own table flags). (A stale replica, replica-serve-stale-data no, is not
-built: shoal has no MASTERDOWN at all yet, so allow-stale changes nothing.)
+no shebang: EVAL's own table flags). And a stale replica (replica-serve-stale-data no, its
+master gone): scripts without allow-stale get -MASTERDOWN, allow-stale ones run and their calls
+of commands without the stale flag fail.
 
 What it must never do: weaken an expectation to match our node; the reference server is
 the contract (each pair's replies are compared with the redis-server pair's).
@@ -46,3 +47,22 @@ def test_shebang_flags_on_a_replica_as_redis(servers):
         got.append(_replies(replica, master.port))
     assert got[0] == got[1]
     assert got[0][0] == b"$1\r\nv\r\n"
+
+
+def test_shebang_flags_on_a_stale_replica_as_redis(servers):
+    got = []
+    for kind in ("shoal", "redis"):
+        master, replica, _ = rh.make_pair(servers, kind, kind)
+        with master.raw() as c:
+            assert c.call("SET", "{t}k", "v") == "OK"
+            assert c.call("WAIT", "1", "5000") == 1
+        with replica.raw() as c:
+            assert c.call("CONFIG", "SET", "replica-serve-stale-data", "no") == "OK"
+            live = [c.raw("GET", "{t}k").replace(str(master.port).encode(), b"PORT"), c.raw("PING")]
+        master.stop()
+        h.wait_until(lambda: not rh.link_up(replica), 20, what="the replica to lose its master")
+        with replica.raw() as c:
+            stale = [c.raw("READONLY"), c.raw("GET", "{t}k"), c.raw("PING"), c.raw("INFO", "nosuch")]
+        got.append((live, stale, _replies(replica, master.port)))
+    assert got[0] == got[1]
+    assert got[0][1][1].startswith(b"-MASTERDOWN")
