@@ -741,3 +741,32 @@ def test_damaged_payloads_refused_or_consistent(snode):
                 c.raw(*cmd)
         assert c.call("PING") == "PONG"
     assert accepted < 400
+
+
+def _reads_over_workers(srv):
+    keys = [f"w{i}" for i in range(8)]
+    out = []
+    with srv.raw() as p:
+        for k in keys:
+            p.call("XADD", k, "5-0", "f", k)
+        c1 = d.block(srv, "XREAD", "BLOCK", "0", "STREAMS", *keys, *["$"] * len(keys))
+        d.wait_blocked(srv, 1)
+        c2 = d.block(srv, "XREAD", "COUNT", "1", "BLOCK", "0", "STREAMS", *keys, *["5-0"] * len(keys))
+        d.wait_blocked(srv, 2)
+        out.append(p.raw("XADD", "w6", "4-0", "f", "old"))   # not past 5-0: both wait on
+        out.append(p.raw("XADD", "w6", "6-0", "f", "new"))
+        out.append(c1.read())
+        out.append(c2.read())
+        for c in (c1, c2):
+            c.close()
+    d.wait_blocked(srv, 0)
+    return out
+
+
+def test_blocking_xread_over_several_workers(servers):
+    """Standalone, 4 workers: XREAD BLOCK over keys that several workers keep waits
+    with its $ resolved when it started, and is served by the add past it."""
+    got = {kind: _reads_over_workers((servers.shoal if kind == "shoal" else servers.redis)(
+        base_args="standalone", **({"extra_args": ["--worker-threads", "4"]} if kind == "shoal" else {})))
+        for kind in ("shoal", "redis")}
+    assert got["shoal"] == got["redis"]
