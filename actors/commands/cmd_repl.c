@@ -16,6 +16,7 @@
 #include "actors/commands/timeout.h"
 #include "actors/config/config.h"
 #include "actors/repl/repl.h"
+#include "actors/repl/standalone.h"
 #include "actors/repl/repl_replica.h"
 #include "actors/state/state.h"
 #include "actors/worker/batch.h"
@@ -122,11 +123,81 @@ static void start_sync(cmd_ctx_t *ctx, const char *replid, size_t idlen, long lo
     repl_hand_over_replica(m);
 }
 
+/* PSYNC <replid> <offset> FAILOVER from our master handing its role over
+ * (7.0.15's coordinated FAILOVER): we become a master (the standalone
+ * actor), then serve it as a replica of ours. Meanwhile the client reads no
+ * further command. */
+typedef struct psync_failover {
+    worker_run_t run;             /* back to the client's worker: psync_failover_resume */
+    worker_t *w;
+    uint64_t client_id;
+    long long offset;
+    char replid[REPL_ID_LEN + 1];
+} psync_failover_t;
+
+static void psync_failover_resume(worker_t *w, rt_msg_t *msg)
+{
+    psync_failover_t *m = (psync_failover_t *)msg;
+    client_t *c = worker_clients(w);
+    while (c && c->id != m->client_id) c = c->next;
+    if (c && !(c->flags & CLIENT_CLOSED)) {
+        c->flags &= ~CLIENT_BLOCKED;
+        /* outside a read section: no snapshot, and we are a master now */
+        resp_buf_t *reply = client_reply_target(c);
+        cmd_ctx_t ctx = { .client = c, .worker = w, .reply = reply, .now_ms = rt_now_ms() };
+        start_sync(&ctx, m->replid, strlen(m->replid), m->offset);
+        if (!(c->flags & CLIENT_CLOSED) && c->fd >= 0) {
+            client_schedule_write(c);
+            client_process_input(c);
+        }
+    }
+    free(m);
+}
+
+/* On the standalone actor's thread, once promoted. */
+static void psync_failover_promoted(void *arg)
+{
+    psync_failover_t *m = arg;
+    m->run.hdr.type = WMSG_RUN;
+    m->run.fn = psync_failover_resume;
+    worker_post(worker_index(m->w), &m->run.hdr);
+}
+
+static bool psync_failover(cmd_ctx_t *ctx, long long offset)
+{
+    const cluster_snapshot_t *s = worker_snapshot(ctx->worker);
+    LOG_WARNING("Failover request received for replid %.*s.", (int)ctx->argvlen[1], (const char *)ctx->argv[1]);
+    if (!s || !(s->nodes[s->myself].flags & NODE_SLAVE)) {
+        resp_add_error(ctx->reply, "ERR PSYNC FAILOVER can't be sent to a master.");
+        return true;
+    }
+    repl_status_t st;
+    repl_status_get(&st);
+    if (ctx->argvlen[1] != strlen(st.replid) || strncasecmp((const char *)ctx->argv[1], st.replid, ctx->argvlen[1])) {
+        resp_add_error(ctx->reply, "ERR PSYNC FAILOVER replid must match my replid.");
+        return true;
+    }
+    psync_failover_t *m = xcalloc(1, sizeof *m);
+    m->w = ctx->worker;
+    m->client_id = ctx->client->id;
+    m->offset = offset;
+    memcpy(m->replid, st.replid, sizeof m->replid);
+    ctx->client->flags |= CLIENT_BLOCKED;
+    standalone_promote(ctx->client->id, psync_failover_promoted, m);
+    return true;
+}
+
 void cmd_psync(cmd_ctx_t *ctx)
 {
     long long offset;
     if (!arg_ll(ctx->argv[2], ctx->argvlen[2], &offset)) {
         resp_add_error(ctx->reply, "ERR value is not an integer or out of range");
+        return;
+    }
+    if (ctx->argc > 3 && arg_is_at(ctx, 3, "failover") && !config_cluster_enabled() && psync_failover(ctx, offset))
+        return;
+    if (sa_failover_state() != SA_FO_NONE) {   /* no replica syncs with a master handing over */
+        resp_add_error(ctx->reply, "NOMASTERLINK Can't SYNC while failing over");
         return;
     }
     start_sync(ctx, (const char *)ctx->argv[1], ctx->argvlen[1], offset);

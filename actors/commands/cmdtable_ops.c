@@ -1,5 +1,5 @@
 /* cmdtable_ops.c - command table entries for the operators' introspection
- * commands: SLOWLOG, MONITOR and LATENCY; MODULE, LOLWUT and SWAPDB.
+ * commands: SLOWLOG, MONITOR and LATENCY; MODULE, LOLWUT, SWAPDB and FAILOVER.
  *
  * Generated once from the COMMAND INFO / COMMAND DOCS replies of a real
  * redis-server 7.0.15, then kept by hand: arity, flags, key positions, ACL
@@ -17,6 +17,19 @@
 
 static const cmd_history_t history_slowlog_get[] = {
     { "4.0.0", "Each entry also gives the client's address and name." },
+};
+
+static const cmd_arg_doc_t args_failover_target[] = {
+    { .name = "host", .type = "string", .key_spec_index = -1 },
+    { .name = "port", .type = "integer", .key_spec_index = -1 },
+    { .name = "force", .type = "pure-token", .key_spec_index = -1, .token = "FORCE", .flags = CMD_ARG_OPTIONAL },
+};
+
+static const cmd_arg_doc_t args_failover[] = {
+    { .name = "target", .type = "block", .key_spec_index = -1, .token = "TO", .flags = CMD_ARG_OPTIONAL,
+      .subargs = args_failover_target, .subarg_count = 3 },
+    { .name = "abort", .type = "pure-token", .key_spec_index = -1, .token = "ABORT", .flags = CMD_ARG_OPTIONAL },
+    { .name = "milliseconds", .type = "integer", .key_spec_index = -1, .token = "TIMEOUT", .flags = CMD_ARG_OPTIONAL },
 };
 
 static const cmd_arg_doc_t args_slowlog_get[] = {
@@ -251,6 +264,14 @@ cmd_def_t cmdtable_ops[] = {
         .summary = "Groups the module commands",
         .since = "4.0.0", .group = "server", .complexity = "Varies with the subcommand.",
         .subcommands = subcommands_module,
+    },
+    {
+        .name = "failover", .arity = -1, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_STALE, .flag_names = "admin noscript stale",
+        .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "admin slow dangerous",
+        .exec = CMD_EXEC_CLIENT, .handler = cmd_failover,
+        .summary = "Hands the master role to one of this master's replicas, coordinated",
+        .since = "6.2.0", .group = "server", .complexity = "O(1)",
+        .args = args_failover, .arg_count = 3,
     },
     {
         .name = "lolwut", .arity = -1, .flags = CMD_READONLY | CMD_FAST, .flag_names = "readonly fast",

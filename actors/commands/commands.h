@@ -180,7 +180,8 @@ void cmd_bgrewriteaof(cmd_ctx_t *ctx);      /* BGREWRITEAOF (aof_rewrite.c) */
 void cmd_replconf(cmd_ctx_t *ctx);          /* REPLCONF */
 void cmd_psync(cmd_ctx_t *ctx);             /* PSYNC */
 void cmd_sync(cmd_ctx_t *ctx);              /* SYNC */
-void cmd_replicaof(cmd_ctx_t *ctx);         /* REPLICAOF, SLAVEOF (standalone.c) */
+void cmd_replicaof(cmd_ctx_t *ctx);
+void cmd_failover(cmd_ctx_t *ctx);         /* REPLICAOF, SLAVEOF (standalone.c) */
 void cmd_publish(cmd_ctx_t *ctx);           /* PUBLISH */
 void cmd_spublish(cmd_ctx_t *ctx);          /* SPUBLISH */
 void cmd_subscribe(cmd_ctx_t *ctx);         /* SUBSCRIBE */

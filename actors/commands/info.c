@@ -26,6 +26,7 @@
 #include "actors/config/config.h"
 #include "actors/persist/rdb_save.h"
 #include "actors/repl/repl.h"
+#include "actors/repl/standalone.h"
 #include "actors/repl/repl_replica.h"
 #include "actors/shutdown.h"
 #include "actors/state/state.h"
@@ -269,10 +270,11 @@ static const node_view_t *my_master(void)
 /* The lines both roles end with: the replication actor's history and backlog. */
 static void repl_tail(text_t *t, const repl_status_t *st)
 {
-    add(t, "master_failover_state:no-failover\r\nmaster_replid:%s\r\nmaster_replid2:%s\r\n"
+    add(t, "master_failover_state:%s\r\nmaster_replid:%s\r\nmaster_replid2:%s\r\n"
            "master_repl_offset:%lld\r\nsecond_repl_offset:%lld\r\nrepl_backlog_active:%d\r\n"
            "repl_backlog_size:%lld\r\nrepl_backlog_first_byte_offset:%lld\r\nrepl_backlog_histlen:%lld\r\n",
-        st->replid, st->replid2, st->master_repl_offset, st->second_repl_offset, st->backlog_active ? 1 : 0,
+        sa_failover_state_name(), st->replid, st->replid2, st->master_repl_offset, st->second_repl_offset,
+        st->backlog_active ? 1 : 0,
         st->backlog_size, st->backlog_first_byte_offset, st->backlog_histlen);
 }
 

@@ -9,6 +9,7 @@
 #include "actors/persist/rdb_load.h"
 #include "actors/repl/repl_replica_internal.h"
 #include "actors/worker/wdb.h"
+#include "actors/repl/standalone.h"
 #include "actors/types/types.h"
 #include "runtime/xmalloc.h"
 
@@ -78,8 +79,9 @@ static void hs_send_psync(repl_replica_link_t *rl)
         snprintf(off, sizeof off, "%lld", rl->psync_offset);
         LOG_NOTICE("Trying a partial resynchronization (request %s:%lld).", rl->psync_replid, rl->psync_offset);
     }
-    const char *argv[] = { "PSYNC", rl->psync_replid, off };
-    rr_out_command(rl, 3, argv);
+    /* a master handing over (FAILOVER): the target becomes a master first */
+    const char *argv[] = { "PSYNC", rl->psync_replid, off, "FAILOVER" };
+    rr_out_command(rl, sa_failover_psync_flag() ? 4 : 3, argv);
     rl->hs_n = rl->hs_i = 0;
     rl->hs_expect[rl->hs_n++] = HS_PSYNC;
     rr_out_flush(rl);
@@ -117,6 +119,7 @@ static bool on_psync_reply(repl_replica_link_t *rl, const char *line)
         memcpy(rl->sync_replid, id, REPL_ID_LEN + 1);
         rl->sync_offset = off;
         LOG_NOTICE("Full resync from master: %s:%lld", id, off);
+        sa_failover_psync_result(true);
         rl->state = RL_TRANSFER;
         rr_transfer_reset(rl);
         rl->last_newline_mono = rt_mono_ms();
@@ -134,6 +137,7 @@ static bool on_psync_reply(repl_replica_link_t *rl, const char *line)
             LOG_NOTICE("Master replication ID changed to %s", id);
             repl_switch_replid(id);
         }
+        sa_failover_psync_result(true);
         LOG_NOTICE("Successful partial resynchronization with master.");
         LOG_NOTICE("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
         stream_start(rl, rl->psync_offset - 1);
@@ -141,6 +145,7 @@ static bool on_psync_reply(repl_replica_link_t *rl, const char *line)
         return rl->fd >= 0;
     }
     char why[300];
+    sa_failover_psync_result(false);   /* a failover's target refused: we are a master again */
     if (!strncmp(line, "-NOMASTERLINK", 13) || !strncmp(line, "-LOADING", 8)) {
         snprintf(why, sizeof why, "Master is currently unable to PSYNC but should be in the future: %.200s", line);
         rr_link_drop(rl, why, false);

@@ -35,7 +35,14 @@
 #include "runtime/random.h"
 #include "runtime/xmalloc.h"
 
-enum { SA_MSG_REPLICAOF = 1 };
+enum { SA_MSG_REPLICAOF = 1, SA_MSG_FAILOVER, SA_MSG_PROMOTE };
+
+typedef struct sa_promote_msg {
+    rt_msg_t hdr;
+    uint64_t client_id;
+    void (*done)(void *arg);
+    void *arg;
+} sa_promote_msg_t;
 
 static struct {
     rt_actor_t actor;
@@ -160,10 +167,26 @@ hand_off:
     return 0;
 }
 
+void standalone_follow(const char *host, int port) { set_master(host, port); }
+
 static void behaviour(rt_actor_t *self, rt_msg_t *msg)
 {
     (void)self;
+    if (msg->type == SA_MSG_PROMOTE) {
+        sa_promote_msg_t *p = (sa_promote_msg_t *)msg;
+        if (SA.master_host[0]) {
+            set_master(NULL, 0);
+            LOG_NOTICE("MASTER MODE enabled (failover request from 'id=%llu')", (unsigned long long)p->client_id);
+        }
+        p->done(p->arg);
+        free(p);
+        return;
+    }
     remote_cmd_t *rc = (remote_cmd_t *)msg;
+    if (msg->type == SA_MSG_FAILOVER) {
+        sa_failover_request(rc, SA.master_host[0] != '\0');
+        return;
+    }
     queued_cmd_t *q = &rc->cmds[0];
     char host[256];
     size_t hl = q->argvlen[1] < sizeof host - 1 ? q->argvlen[1] : sizeof host - 1;
@@ -205,6 +228,10 @@ void cmd_replicaof(cmd_ctx_t *ctx)
         resp_add_error(ctx->reply, "ERR REPLICAOF not allowed in cluster mode.");
         return;
     }
+    if (sa_failover_state() != SA_FO_NONE) {
+        resp_add_error(ctx->reply, "ERR REPLICAOF not allowed while failing over.");
+        return;
+    }
     bool no_one = arg_is_at(ctx, 1, "no") && arg_is_at(ctx, 2, "one");
     if (!no_one) {
         long long port;
@@ -217,4 +244,21 @@ void cmd_replicaof(cmd_ctx_t *ctx)
     remote_cmd_t *rc = dispatch_defer_nosend(ctx, SA_MSG_REPLICAOF);
     rc->client_id = ctx->client->id;
     rt_send(&SA.actor, &rc->hdr);
+}
+
+void standalone_failover_send(cmd_ctx_t *ctx)
+{
+    remote_cmd_t *rc = dispatch_defer_nosend(ctx, SA_MSG_FAILOVER);
+    rc->client_id = ctx->client->id;
+    rt_send(&SA.actor, &rc->hdr);
+}
+
+void standalone_promote(uint64_t client_id, void (*done)(void *arg), void *arg)
+{
+    sa_promote_msg_t *p = xcalloc(1, sizeof *p);
+    p->hdr.type = SA_MSG_PROMOTE;
+    p->client_id = client_id;
+    p->done = done;
+    p->arg = arg;
+    rt_send(&SA.actor, &p->hdr);
 }

@@ -16,6 +16,8 @@
 #ifndef SHOAL_ACTORS_STANDALONE_H
 #define SHOAL_ACTORS_STANDALONE_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include "runtime/actor.h"
 
 /* Main thread, before the replication actor and the workers start: publishes
@@ -28,5 +30,27 @@ int standalone_publish_initial(void);
 void standalone_start(rt_thread_t *thread);
 
 /* cmd_replicaof (commands.h) is the command side, on the client's worker. */
+
+/* ---- FAILOVER (sa_failover.c), on the replication thread unless said ---- */
+enum { SA_FO_NONE = 0, SA_FO_WAIT_SYNC, SA_FO_IN_PROGRESS };
+/* Any thread: the state, and its INFO name (master_failover_state). */
+int sa_failover_state(void);
+const char *sa_failover_state_name(void);
+/* The replica link: its PSYNC carries FAILOVER (we are demoting ourselves
+ * to the target), and what the target answered. */
+bool sa_failover_psync_flag(void);
+void sa_failover_psync_result(bool accepted);
+/* The standalone actor: a FAILOVER request (its arguments checked). */
+struct remote_cmd;
+void sa_failover_request(struct remote_cmd *rc, bool is_replica);
+/* The standalone actor's thread: follow host:port, or be a master (NULL). */
+void standalone_follow(const char *host, int port);
+/* Any thread: become a master (a PSYNC FAILOVER from our master, client
+ * `client_id`), then call done(arg) on the standalone actor's thread. */
+void standalone_promote(uint64_t client_id, void (*done)(void *arg), void *arg);
+/* A client's worker: FAILOVER's request to the standalone actor, whose
+ * answer the client waits for. */
+struct cmd_ctx;
+void standalone_failover_send(struct cmd_ctx *ctx);
 
 #endif
