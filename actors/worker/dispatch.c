@@ -17,7 +17,6 @@
 #include "actors/failover/wpause.h"
 #include "actors/persist/rdb_save.h"
 #include "actors/repl/repl.h"
-#include "actors/repl/repl_replica.h"
 #include "actors/state/asm.h"
 #include "actors/state/state.h"
 #include "actors/worker/asm_lane.h"
@@ -784,14 +783,6 @@ static void multi_command(client_t *c, const cmd_def_t *cmd, const cmd_def_t *to
     multi_queue(c, cmd, argc, argv, argvlen);
 }
 
-/* 7.0.15: a stale replica (repl_replica.h) runs only commands flagged stale. */
-static bool stale_ok(client_t *c, const cmd_def_t *cmd, uint32_t flags)
-{
-    if ((flags & CMD_STALE) || !repl_replica_stale()) return true;
-    reply_error_now(c, cmd, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
-    return false;
-}
-
 /* Stage 4, after routing: a write needs no failover pause, a master, and
  * enough good replicas. Replies and returns false when cmd may not write. */
 static bool write_allowed(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
@@ -817,7 +808,7 @@ static bool write_allowed(client_t *c, const cmd_def_t *cmd, int argc, const uin
         reply_error_now(c, cmd, misconf);
         return false;
     }
-    if (!(flags & CMD_WRITE)) return stale_ok(c, cmd, flags);
+    if (!(flags & CMD_WRITE)) return !worker_stale_refused(c, cmd, flags);
     if (wpause_active()) {   /* manual failover pause (wpause.h) */
         reply_error_now(c, cmd, WPAUSE_ERROR);
         return false;
@@ -839,7 +830,7 @@ static bool write_allowed(client_t *c, const cmd_def_t *cmd, int argc, const uin
         reply_error_now(c, cmd, "NOREPLICAS Not enough good replicas to write.");
         return false;
     }
-    return stale_ok(c, cmd, flags);
+    return !worker_stale_refused(c, cmd, flags);
 }
 
 /* pubsub_context_refusal, replied. */

@@ -12,10 +12,12 @@
 
 #include "actors/commands/commands.h"
 #include "actors/failover/wpause.h"
+#include "actors/repl/repl_replica.h"
 #include "actors/state/asm.h"
 #include "actors/worker/asm_lane.h"
 #include "actors/worker/acl_gate.h"
 #include "actors/worker/client.h"
+#include "actors/worker/stats.h"
 #include "actors/worker/worker_internal.h"
 #include "runtime/xmalloc.h"
 
@@ -102,4 +104,13 @@ void workers_hold_kick(void)
         m->fn = on_kick;
         worker_post(i, &m->hdr);
     }
+}
+
+bool worker_stale_refused(client_t *c, const cmd_def_t *cmd, uint32_t flags)
+{
+    if ((flags & CMD_STALE) || !repl_replica_stale()) return false;
+    static const char err[] = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+    resp_add_error(client_reply_target(c), err);
+    stats_note_rejected(c->worker, cmd, err);
+    return true;
 }

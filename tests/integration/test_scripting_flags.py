@@ -28,6 +28,15 @@ SCRIPTS = [
 ]
 
 
+def _pair(servers, kind):
+    """A master owning every slot with {t}k set, and its replica, which has it."""
+    master, replica, _ = rh.make_pair(servers, kind, kind)
+    with master.raw() as c:
+        assert c.call("SET", "{t}k", "v") == "OK"
+        assert c.call("WAIT", "1", "5000") == 1
+    return master, replica
+
+
 def _replies(replica, port):
     with replica.raw() as c:
         assert c.call("READONLY") == "OK"
@@ -40,10 +49,7 @@ def test_shebang_flags_on_a_replica_as_redis(servers):
     (MOVED with keys, READONLY without), as redis-server answers."""
     got = []
     for kind in ("shoal", "redis"):
-        master, replica, _ = rh.make_pair(servers, kind, kind)
-        with master.raw() as c:
-            assert c.call("SET", "{t}k", "v") == "OK"
-            assert c.call("WAIT", "1", "5000") == 1
+        master, replica = _pair(servers, kind)
         got.append(_replies(replica, master.port))
     assert got[0] == got[1]
     assert got[0][0] == b"$1\r\nv\r\n"
@@ -52,10 +58,7 @@ def test_shebang_flags_on_a_replica_as_redis(servers):
 def test_shebang_flags_on_a_stale_replica_as_redis(servers):
     got = []
     for kind in ("shoal", "redis"):
-        master, replica, _ = rh.make_pair(servers, kind, kind)
-        with master.raw() as c:
-            assert c.call("SET", "{t}k", "v") == "OK"
-            assert c.call("WAIT", "1", "5000") == 1
+        master, replica = _pair(servers, kind)
         with replica.raw() as c:
             assert c.call("CONFIG", "SET", "replica-serve-stale-data", "no") == "OK"
             live = [c.raw("GET", "{t}k").replace(str(master.port).encode(), b"PORT"), c.raw("PING")]
