@@ -582,6 +582,8 @@ static void maybe_grant(asm_job_t *j)
 {
     if (j->state != JS_PAUSED || j->drained < j->nlanes || asm_hold() == ASM_HOLD_PAUSED) return;
     j->granted_mono = rt_mono_ms();
+    LOG_VERBOSE("Slot migration %.40s: every lane drained %lld ms into the pause; asking the takeover", j->name,
+                j->granted_mono - j->paused_mono);
     set_state(j, JS_GRANTED);
     asm_lane_takeover(j->lane_worker[0], j->id);
 }
@@ -612,7 +614,10 @@ static void takeover_answered(state_t *st, asm_job_t *j, uint64_t epoch)
     /* What the target's next PONG will say, applied now (5.8 C): the slots
      * leave us, and their keys are dropped after the publish. */
     state_bus_update(st, t, epoch, claim);
-    if (target_owns_published(st, j)) finish(st, j, JS_SUCCESS, NULL);
+    bool published = target_owns_published(st, j);
+    LOG_VERBOSE("Slot migration %.40s: target %s published as owner %lld ms into the pause", j->name,
+                published ? "" : "not yet", rt_mono_ms() - j->paused_mono);
+    if (published) finish(st, j, JS_SUCCESS, NULL);
 }
 
 static void export_event(state_t *st, asm_job_t *j, const asm_event_t *e)
@@ -634,10 +639,14 @@ static void export_event(state_t *st, asm_job_t *j, const asm_event_t *e)
         break;
     case ASM_EV_DRAINED:
         j->last_ack = now_s();
+        LOG_VERBOSE("Slot migration %.40s: lane %d drained %lld ms into the pause", j->name, e->lane,
+                    rt_mono_ms() - j->paused_mono);
         if (++j->drained == j->nlanes) maybe_grant(j);
         break;
     case ASM_EV_TAKEOVER_OK:
         j->last_ack = now_s();
+        LOG_VERBOSE("Slot migration %.40s: takeover answered %lld ms into the pause (%lld ms after it was asked)",
+                    j->name, rt_mono_ms() - j->paused_mono, rt_mono_ms() - j->granted_mono);
         if (j->state == JS_GRANTED) takeover_answered(st, j, (uint64_t)e->value);
         break;
     case ASM_EV_FAILED:
@@ -784,6 +793,7 @@ static void import_takeover(state_t *st, remote_cmd_t *rc)
         resp_add_error(r, "ERR No such slot migration job");
         goto reply;
     }
+    LOG_VERBOSE("Slot migration %.40s: takeover asked by the source", j->name);
     state_node_t *me = &st->nodes[st->myself];
     int src = state_find(st, j->source, NODE_NAME_LEN);
     bool owned = src >= 0 && (me->flags & NODE_MASTER);

@@ -517,3 +517,28 @@ def test_multi_key_writes_never_see_a_split(trio):
     with dst.raw() as c:
         a, b = c.call("GET", f"{tag}a"), c.call("GET", f"{tag}b")
         assert a == b and int(a) == state["n"], (a, b, state)
+
+
+def test_pause_starts_only_once_the_target_has_nearly_caught_up(servers):
+    """The pause of the slots' writes starts when every lane's snapshot is applied and only
+    a few of its commands are still unanswered: what is left to drain after the seal is
+    all the pause waits for before the takeover. Each lane logs (verbose) how many commands
+    were unanswered when it was sealed; a snapshot big enough to keep the target busy must
+    still leave at most 64 per lane (LANE_CAUGHT_UP), and the writer sees no error."""
+    src, dst, _ = bh.start_cluster(servers, 3, extra_args=("--loglevel", "verbose"))
+    lo, hi = 0, 4000
+    h.set_keys(src, _keys_in(lo, hi, 40000, "bulk"), "x" * 100)
+    writer = Writer(src.port, _keys_in(lo, hi, 20, "w"))
+    writer.start()
+    time.sleep(0.2)
+    with src.raw() as c:
+        assert c.call("CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", str(lo), str(hi), "NODE", bh.myid(dst)) == "OK"
+    job = _wait_job(src, "success", timeout=60)
+    writer.stop.set()
+    writer.join(10)
+    assert job["state"] == "success", job
+    assert writer.errors == [], writer.errors
+    sealed = [int(line.split("sealed with ")[1].split()[0])
+              for line in src.log().splitlines() if "sealed with " in line]
+    assert sealed, "no lane logged its seal"
+    assert max(sealed) <= 64, sealed
