@@ -22,6 +22,8 @@ import time
 
 import reshard_bench as rb
 
+BASELINE_S = 5.0   # the client alone, before MIGRATESLOTS is sent
+
 
 def _job_state(rt, port):
     reply = rt.resp_call(port, "CLUSTER", "GETSLOTMIGRATIONS")
@@ -53,6 +55,12 @@ def run_one(b, rt, keys, timeout):
         rt.log(f"  shoal MIGRATESLOTS: {n:,} keys loaded in {res['load_s']:.1f} s; migrating")
         client.start()
         time.sleep(0.3)
+        # the same client with nothing moving, for BASELINE_S: what this machine's
+        # scheduling alone does to its longest request (the row below the migration's own)
+        b0 = time.perf_counter()
+        time.sleep(BASELINE_S)
+        base = [d for s, d in client.samples if b0 <= s and s + d <= b0 + BASELINE_S]
+        res["idle_max"] = max(base) if base else None
         cpu0 = grp.cpu_seconds()
         t_start = time.perf_counter()
         rt.log(f"  shoal MIGRATESLOTS: sent at {time.strftime('%H:%M:%S', time.localtime())}"
@@ -140,6 +148,8 @@ def section(b, rt, keys, timeout, classic):
         ["source's write pause (its log) ms", num(s, "paused_ms", fmt="{:.0f}"), "-", "", "<= 50"],
         ["longest client request ms", num(s, "max", 1e3, "{:.1f}"), num(classic, "max", 1e3, "{:.1f}"),
          "", "<= 50"],
+        [f"longest client request, {BASELINE_S:.0f} s before the move ms", num(s, "idle_max", 1e3, "{:.1f}"),
+         "-", "", ""],
         ["client p99 ms", num(s, "p99", 1e3), num(classic, "p99", 1e3),
          rt.fmt_ratio(s.get("p99"), classic.get("p99")), ""],
         ["client requests in window", num(s, "requests", fmt="{:,.0f}"),
@@ -167,5 +177,6 @@ def section(b, rt, keys, timeout, classic):
              "every loaded key is in a moving slot, so the longest client request bounds the longest "
              "wait a client saw on a moving slot (its writes are held during the final pause; the "
              "figure also holds scheduling stalls of this loaded machine, as the redis column "
-             "does); the source logs how long it held the slots' writes",
+             "does); the source logs how long it held the slots' writes; the row below it is the "
+             f"same client in the {BASELINE_S:.0f} s before MIGRATESLOTS is sent, nothing moving",
              f"median of {rt.REPEAT} run(s) by wall time"])
