@@ -21,6 +21,15 @@
 #include "actors/worker/worker_internal.h"
 #include "runtime/xmalloc.h"
 
+/* Whether this call may write, judged as 7.0.15's getCommandFlags does: a
+ * script's or function's own flags replace those of EVAL* / FCALL*, so a
+ * no-writes function runs through a write pause even by FCALL, and one
+ * without that flag waits even by FCALL_RO. */
+static bool call_may_write(const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    return cmd_call_flags(cmd, argc, argv, argvlen) & (CMD_WRITE | CMD_MAY_REPLICATE);
+}
+
 /* A command that the pause in force (wpause.h) holds: the client reads
  * nothing further until the pause lets it through, as Redis postpones it.
  * As in Redis, unknown commands, wrong arity and NOAUTH are answered at once;
@@ -44,10 +53,12 @@ bool worker_command_must_wait(client_t *c, int argc, const uint8_t **argv, const
     if (slots_paused && asm_write_paused(c, cmd, argc, argv, argvlen)) return true;
     if (mode == WPAUSE_OFF) return false;
     if (mode == WPAUSE_ALL) return true;
-    if (cmd_may_write(cmd)) return true;
+    if (call_may_write(cmd, argc, argv, argvlen)) return true;
     if (!strcmp(cmd->name, "exec"))
-        for (int i = 0; i < c->mq_len; i++)
-            if (c->mq[i].cmd && cmd_may_write(c->mq[i].cmd)) return true;
+        for (int i = 0; i < c->mq_len; i++) {
+            const queued_cmd_t *q = &c->mq[i];
+            if (q->cmd && call_may_write(q->cmd, q->argc, q->argv, q->argvlen)) return true;
+        }
     return false;
 }
 

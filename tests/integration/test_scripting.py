@@ -318,6 +318,49 @@ def test_eval_held_by_write_pause_as_redis(snode, sref):
                 assert admin.call("CLIENT", "UNPAUSE") == "OK"
 
 
+def test_no_writes_scripts_run_under_write_pause_as_redis(snode, sref):
+    """CLIENT PAUSE WRITE holds only calls that may write, judged per call as 7.0.15's
+    getCommandFlags does: a function or a shebang script flagged no-writes runs (FCALL,
+    FCALL_RO, EVAL, EVAL_RO, EVALSHA, EVALSHA_RO); one without that flag is a write and
+    waits, even through FCALL_RO or EVAL_RO; a script without shebang keeps the
+    command's own flags (EVAL waits, EVAL_RO runs); an unknown function or sha too."""
+    lib = "#!lua name=pausecheck\n" \
+          "redis.register_function{function_name='pc_ro', callback=function() return 1 end, flags={'no-writes'}}\n" \
+          "redis.register_function('pc_rw', function() return 1 end)"
+    ro_script, rw_script, plain = "#!lua flags=no-writes\nreturn 1", "#!lua\nreturn 1", "return 1"
+    got = {}
+    for srv in (snode, sref):
+        with srv.raw() as admin, srv.raw() as c:
+            assert c.call("FUNCTION", "LOAD", "REPLACE", lib) == b"pausecheck"
+            shas = {body: c.call("SCRIPT", "LOAD", body).decode() for body in (ro_script, rw_script, plain)}
+            calls = [("FCALL", "pc_ro", "0"), ("FCALL_RO", "pc_ro", "0"), ("FCALL", "pc_rw", "0"),
+                     ("FCALL_RO", "pc_rw", "0"), ("FCALL", "pc_none", "0"), ("FCALL_RO", "pc_none", "0"),
+                     ("EVAL", ro_script, "0"), ("EVAL_RO", ro_script, "0"), ("EVAL", rw_script, "0"),
+                     ("EVAL_RO", rw_script, "0"), ("EVAL", plain, "0"), ("EVAL_RO", plain, "0"),
+                     ("EVALSHA", shas[ro_script], "0"), ("EVALSHA_RO", shas[ro_script], "0"),
+                     ("EVALSHA", shas[rw_script], "0"), ("EVALSHA_RO", shas[plain], "0"),
+                     ("EVALSHA_RO", "f" * 40, "0")]
+            out = []
+            for cmd in calls:
+                assert admin.call("CLIENT", "PAUSE", "1000", "WRITE") == "OK"
+                t0 = time.monotonic()
+                reply = c.raw(*cmd)
+                out.append((cmd[0], cmd[1][:12], "held" if time.monotonic() - t0 >= 0.7 else "ran",
+                            reply.split(b"\r\n")[0][:40]))
+                assert admin.call("CLIENT", "UNPAUSE") == "OK"
+            for fn in ("pc_ro", "pc_rw"):   # EXEC waits when a call queued in it may write
+                assert c.call("MULTI") == "OK" and c.call("FCALL", fn, "0") == "QUEUED"
+                assert admin.call("CLIENT", "PAUSE", "1000", "WRITE") == "OK"
+                t0 = time.monotonic()
+                reply = c.raw("EXEC")
+                out.append(("EXEC", fn, "held" if time.monotonic() - t0 >= 0.7 else "ran", reply[:12]))
+                assert admin.call("CLIENT", "UNPAUSE") == "OK"
+            assert c.call("FUNCTION", "DELETE", "pausecheck") == "OK"
+        got[srv.kind] = out
+    assert got["shoal"] == got["redis"], [(a, b) for a, b in zip(got["shoal"], got["redis"]) if a != b]
+    assert ("FCALL", "pc_ro", "ran", b":1") in got["shoal"]
+
+
 def test_shebang_write_script_moved_from_replica(servers):
     """A script with a shebang and without no-writes is a write (7.0.15's
     evalGetCommandFlags): a READONLY replica redirects EVAL and EVALSHA of it with
