@@ -406,8 +406,8 @@ TEST(cmdtable_command_count_and_list)
      * EVAL_RO, EVALSHA_RO and SCRIPT; SLOWLOG, MONITOR, LATENCY, MODULE, LOLWUT and SWAPDB; FCALL, FCALL_RO
      * and FUNCTION; MEMORY; ACL; GEOADD, GEODIST, GEOHASH and GEOPOS; XADD, XLEN, XRANGE,
      * XREVRANGE, XDEL, XTRIM, XREAD, XREADGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM, XSETID, XGROUP and
-     * XINFO; GEORADIUS[_RO], GEORADIUSBYMEMBER[_RO], GEOSEARCH and GEOSEARCHSTORE */
-    CHECK_EQ_INT(cmd_count(), 77 + 22 + 13 + 16 + 17 + 35 + 4 + 1 + 2 + 2 + 1 + 8 + 5 + 6 + 3 + 1 + 1 + 4 + 15 + 6);
+     * XINFO; GEORADIUS[_RO], GEORADIUSBYMEMBER[_RO], GEOSEARCH and GEOSEARCHSTORE; FAILOVER */
+    CHECK_EQ_INT(cmd_count(), 77 + 22 + 13 + 16 + 17 + 35 + 4 + 1 + 2 + 2 + 1 + 8 + 5 + 6 + 3 + 1 + 1 + 4 + 15 + 6 + 1);
     CHECK(cmd_at(-1) == NULL && cmd_at(cmd_count()) == NULL);
 
     RUN(cmd_command_list, 2, &b, "COMMAND", "LIST");
