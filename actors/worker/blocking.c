@@ -446,6 +446,12 @@ static void serve_ready(worker_t *w, bstate_t *st)
     st->serving = false;
 }
 
+void blocking_key_gone(worker_t *w, const uint8_t *key, size_t len)
+{
+    bstate_t *st = g_state[w->index];
+    if (st && st->count) mark_ready(st, keyq_find(st, key, len, false));
+}
+
 void blocking_recheck_key(worker_t *w, const uint8_t *key, size_t len)
 {
     bstate_t *st = g_state[w->index];

@@ -61,6 +61,12 @@ void blocking_hold(worker_t *w, bool on);
  * (which arms the owner's timers: only its own thread may). */
 bool blocking_has_waiters(worker_t *w);
 
+/* A key of w's keyspace expired: its waiters are looked at again at the next
+ * blocking_after_command (an XREADGROUP on the gone stream answers
+ * -UNBLOCKED, as 7.0.15's dbGenericDelete signals a deleted stream ready).
+ * Only marks: it runs inside a lookup. */
+void blocking_key_gone(worker_t *w, const uint8_t *key, size_t len);
+
 /* The node-wide blocking order: each wait takes the next number when it
  * starts, on whichever worker it waits (7.0.15 serves a key's waiters in
  * the order they blocked). */

@@ -19,6 +19,7 @@
 #include "actors/worker/keyspace.h"
 #include "actors/worker/latency.h"
 #include "actors/worker/notify.h"
+#include "actors/worker/blocking.h"
 #include "actors/worker/tracking.h"
 #include "actors/worker/worker_internal.h"
 #include "runtime/log.h"
@@ -248,6 +249,7 @@ static void evict_entry(worker_t *w, ks_entry_t *e)
     _Atomic uint64_t *v = (_Atomic uint64_t *)&w->key_versions[wdb_watch_bucket(w->cur_db, key, len)];
     atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + 1, memory_order_relaxed);
     tracking_key_gone(w, key, len);
+    blocking_key_gone(w, key, len);
     notify_evicted(key, len);
     atomic_store_explicit(&w->stats.evicted_keys,
                           atomic_load_explicit(&w->stats.evicted_keys, memory_order_relaxed) + 1, memory_order_relaxed);

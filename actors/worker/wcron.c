@@ -19,6 +19,7 @@
 #include <stdlib.h>
 
 #include "actors/config/config.h"
+#include "actors/worker/blocking.h"
 #include "actors/worker/client.h"
 #include "actors/worker/client_limits.h"
 #include "actors/worker/evict.h"
@@ -141,6 +142,7 @@ static void worker_cron(rt_timer_t *t, void *arg)
         evict_perform(w);
         worker_snap_leave(w);
     }
+    blocking_after_command(w);   /* XREADGROUPs on streams expired or evicted above (blocking_key_gone) */
     long long used = rt_mem_used();
     rt_mem_note_peak(used);   /* used_memory_peak, sampled as 7.0.15's cron does */
     /* used_memory_startup: the first cron's, without what the keyspaces

@@ -589,6 +589,7 @@ static void on_key_expired(void *arg, const uint8_t *key, size_t len)
     worker_t *w = arg;
     notify_expired(key, len);
     tracking_key_gone(w, key, len);
+    blocking_key_gone(w, key, len);
     if (repl_worker_propagates(w->ks)) repl_propagate_del(w->repl, key, len);
     if (asm_lane_any(w)) asm_lane_note_expired(w, key, len);
 }

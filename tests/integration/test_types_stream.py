@@ -13,6 +13,7 @@ to match our node: the reference is the contract.
 import random
 import re
 import shutil
+import time
 
 import pytest
 
@@ -521,6 +522,46 @@ def test_blocking_xreadgroup(snode, sref, proto):
     group (NOACK too), -NOGROUP when the group is destroyed meanwhile, null on timeout,
     -UNBLOCKED when the stream is deleted or overwritten (an XREAD on it waits on)."""
     assert _group_blocking(snode, proto) == _group_blocking(sref, proto)
+
+
+def _group_waiters_on_expiry(srv, proto):
+    """XREADGROUP waiters of a stream that expires: actively (the cron), then
+    lazily (a read finds it expired while active expiry is off)."""
+    out = []
+    with srv.raw() as p:
+        try:
+            for lazy in (False, True):
+                p.call("XGROUP", "CREATE", "{e}s", "g", "$", "MKSTREAM")
+                c1 = d.block(srv, "XREADGROUP", "GROUP", "g", "c1", "BLOCK", "0", "STREAMS", "{e}s", ">", proto=proto)
+                d.wait_blocked(srv, 1)
+                c2 = d.block(srv, "XREAD", "BLOCK", "0", "STREAMS", "{e}s", "$", proto=proto)
+                d.wait_blocked(srv, 2)
+                if lazy:
+                    out.append(p.raw("DEBUG", "SET-ACTIVE-EXPIRE", "0"))
+                out.append(p.raw("PEXPIRE", "{e}s", "50"))
+                if lazy:
+                    time.sleep(0.2)
+                    out.append(d.blocked(srv))      # nobody woken before a read finds it expired
+                    out.append(p.raw("EXISTS", "{e}s"))
+                out.append(c1.read())
+                d.wait_blocked(srv, 1)               # the XREAD waits on
+                out.append(p.raw("XADD", "{e}s", "1-1", "a", "1"))
+                out.append(c2.read())
+                out.append(p.raw("DEL", "{e}s"))
+                for c in (c1, c2):
+                    c.close()
+                d.wait_blocked(srv, 0)
+        finally:
+            p.call("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+    return out
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_blocking_xreadgroup_stream_expires(snode, sref, proto):
+    """A stream that expires, by active expiry or lazily, answers its XREADGROUP
+    waiters -UNBLOCKED as a DEL does (7.0.15 signals the deleted stream key
+    ready); an XREAD on it waits on."""
+    assert _group_waiters_on_expiry(snode, proto) == _group_waiters_on_expiry(sref, proto)
 
 
 GROUP_EVENT_CMDS = [("XGROUP", "CREATE", "gev", "g", "$", "MKSTREAM"), ("XADD", "gev", "1-1", "a", "1"),
