@@ -2,8 +2,7 @@
 redis-server 7.0.15 does, in cluster mode and standalone, RESP2 and RESP3.
 
 What it is for: tools probe a node with these (MODULE LIST to learn what is loaded,
-LOLWUT for the version, SWAPDB/REPLICAOF in scripts). shoal loads no module and serves
-database 0 only: it answers as a 7.0.15 without modules does (an empty list, the
+LOLWUT for the version, SWAPDB/REPLICAOF in scripts). shoal loads no module: it answers as a 7.0.15 without modules does (an empty list, the
 enable-module-command refusal, 7.0.15's load and unload errors) and gives SWAPDB's
 errors; LOLWUT without VERSION is 7.0.15's line, with VERSION 5 or 6 our own art ending
 with it.

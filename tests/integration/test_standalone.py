@@ -9,8 +9,8 @@ describe the pair. Replies are compared byte for byte with redis-server where bo
 answer the same request; the redis->redis pair runs the replication test too, as the
 proof that the test asks for Redis's behaviour.
 
-Departures, stated rather than hidden: shoal keeps one database (SELECT 1 answers
-`ERR DB index is out of range`). Multi-key commands and transactions over keys that
+Numbered databases (SELECT, MOVE, SWAPDB, ...) have their own tests: test_databases.py and
+test_databases_repl.py. Multi-key commands and transactions over keys that
 different worker threads keep run atomically with those workers parked
 (test_standalone_xworker.py covers them).
 
