@@ -150,6 +150,7 @@ void cmd_reset(cmd_ctx_t *ctx)
     c->watch_multi = false;
     c->proto = 2;
     c->out.proto = 2;
+    c->db = 0;                    /* back to database 0, as 7.0.15's RESET */
     acl_gate_set_default(c);      /* the default user, authenticated only when it needs no password */
     pubsub_client_reset(c);
     tracking_client_reset(c);     /* 7.0.15 disables tracking too */

@@ -6,7 +6,10 @@
 #include <time.h>
 
 #include "actors/worker/client.h"
+#include "actors/commands/commands.h"
 #include "actors/worker/monitor.h"
+#include "actors/worker/wdb.h"
+#include "proto/strnum.h"
 #include "actors/worker/slowlog.h"
 #include "actors/worker/unixsock.h"
 #include "actors/worker/worker_internal.h"
@@ -73,13 +76,14 @@ static void add_quoted(const uint8_t *p, size_t n)
     fed_len = (size_t)(o - fed);
 }
 
-/* One line: the time, [0 <who>], the arguments. */
-static void feed_line(const char *who, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
+/* One line: the time, [<db> <who>], the arguments. */
+static void feed_line(int db, const char *who, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                      const size_t *argvlen)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     char head[160];
-    int n = snprintf(head, sizeof head, "+%ld.%06ld [0 %s] ", (long)ts.tv_sec, ts.tv_nsec / 1000L, who);
+    int n = snprintf(head, sizeof head, "+%ld.%06ld [%d %s] ", (long)ts.tv_sec, ts.tv_nsec / 1000L, db, who);
     fed_add(head, n < (int)sizeof head ? (size_t)n : sizeof head - 1);
     for (int j = 0; j < argc; j++) {
         if (j > 0 && slowlog_arg_redacted(cmd, argc, argv, argvlen, j)) add_quoted((const uint8_t *)"(redacted)", 10);
@@ -87,6 +91,17 @@ static void feed_line(const char *who, const cmd_def_t *cmd, int argc, const uin
         if (j != argc - 1) fed_add(" ", 1);
     }
     fed_add("\r\n", 2);
+}
+
+/* The database after the call, which 7.0.15 shows (a line is fed before
+ * its call here): SELECT's own line has the new one. */
+static int db_after(int db, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    long long sel;
+    if (cmd->handler == cmd_select && argc == 2 && str_to_ll(argv[1], argvlen[1], &sel) && sel >= 0 &&
+        sel < wdb_count())
+        return (int)sel;
+    return db;
 }
 
 void monitor_feed(const client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
@@ -97,7 +112,7 @@ void monitor_feed(const client_t *c, const cmd_def_t *cmd, int argc, const uint8
     char who[140];
     if (c->flags & CLIENT_UNIX_SOCKET) snprintf(who, sizeof who, "unix:%s", unixsock_path());
     else snprintf(who, sizeof who, "%s", c->addr);
-    feed_line(who, cmd, argc, argv, argvlen);
+    feed_line(db_after(c->db, cmd, argc, argv, argvlen), who, cmd, argc, argv, argvlen);
     /* A script may run on another worker, whose lines for the commands it
      * calls must come after this one: the line leaves now, before the
      * script is sent (7.0.15 shows EVAL, then its calls). */
@@ -107,7 +122,7 @@ void monitor_feed(const client_t *c, const cmd_def_t *cmd, int argc, const uint8
 void monitor_feed_script(const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
 {
     if (cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN)) return;
-    feed_line("lua", cmd, argc, argv, argvlen);
+    feed_line(db_after(wdb_current_here(), cmd, argc, argv, argvlen), "lua", cmd, argc, argv, argvlen);
 }
 
 void monitor_feed_in_multi(const client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,

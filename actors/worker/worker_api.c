@@ -73,12 +73,24 @@ bool worker_count_slot_keys(worker_t *w, unsigned slot, long long *count)
     return ok;
 }
 
+static void touch_entry(void *arg, ks_entry_t *e, long long expire_ms)
+{
+    (void)expire_ms;
+    size_t n;
+    const uint8_t *key = ks_entry_key(e, &n);
+    worker_touch_key(arg, key, n);
+}
+
 void worker_flush_keyspace(worker_t *w, bool count_change)
 {
+    /* Database 0: every WATCH on the worker goes stale. Another database
+     * (wdb.h): the WATCHes of its keys only, as 7.0.15 touches the watched
+     * keys of the emptied database and no other. */
+    if (w->cur_db == 0) w->flush_epoch++;
+    else ks_foreach(w->ks, touch_entry, w);
     ks_flush(w->ks);
     tracking_flushed(w);         /* readers of any key hear of it (a null invalidation) */
     if (asm_lane_any(w)) asm_lane_flushed(w);   /* a slot migration's copy cannot follow */
-    w->flush_epoch++;
     wdb_publish_current(w);
     /* relaxed: a statistic; owner-only writer, so a plain load and store */
     if (count_change)

@@ -78,6 +78,7 @@ DB_CMDS = [
     ("EVAL", "redis.call('SELECT', '0'); redis.call('SET', KEYS[1], 'from-lua'); return 1", "1", "lua"),
     ("GET", "lua"), ("SELECT", "0"), ("GET", "lua"),
     ("FLUSHALL",), ("DBSIZE",), ("SELECT", "3"), ("DBSIZE",),
+    ("SET", "r", "in3"), ("RESET",), ("GET", "r"), ("DBSIZE",),
 ]
 
 
@@ -137,9 +138,22 @@ def test_watch_is_per_database(servers):
             a.call("MULTI")
             a.call("SET", "w", "y")
             second = a.call("EXEC")
-        out[kind] = (first, second)
+            a.call("WATCH", "w")                 # database 2, w exists
+            b.call("SELECT", "5")
+            b.call("SET", "other", "1")
+            b.call("FLUSHDB")                    # another database emptied: the WATCH holds
+            a.call("MULTI")
+            a.call("SET", "w", "z")
+            third = a.call("EXEC")
+            a.call("WATCH", "w")
+            b.call("SELECT", "2")
+            b.call("FLUSHDB")                    # the watched key's database emptied
+            a.call("MULTI")
+            a.call("SET", "w", "q")
+            fourth = a.call("EXEC")
+        out[kind] = (first, second, third, fourth)
     assert out["shoal"] == out["redis"]
-    assert out["shoal"][0] == ["OK"] and out["shoal"][1] is None
+    assert out["shoal"] == (["OK"], None, ["OK"], None)
 
 
 def test_notifications_name_the_database(servers):
@@ -177,3 +191,20 @@ def test_cluster_mode_has_database_0_only(servers, proto):
     s = h.single_node(servers, "shoal")
     r = h.single_node(servers, "redis")
     _compare(s, r, CLUSTER_CMDS, proto)
+
+
+def test_monitor_shows_the_database(servers):
+    out = {}
+    for kind in ("shoal", "redis"):
+        srv = _start(servers, kind)
+        with srv.raw() as mon, srv.raw() as c:
+            assert mon.call("MONITOR") == "OK"
+            c.call("SET", "a", "1")
+            c.call("SELECT", "4")
+            c.call("SET", "b", "2")
+            c.call("EVAL", "redis.call('SELECT', '6'); return redis.call('SET', 'c', '3')", "0")
+            lines = [mon.read()[1] for _ in range(6)]
+        out[kind] = [ln.split(" ", 1)[1].split("]")[0].split(" ")[0] + " " + ln.split("] ", 1)[1]
+                     for ln in lines]
+    assert out["shoal"] == out["redis"]
+    assert out["shoal"][:3] == ['[0 "SET" "a" "1"', '[4 "SELECT" "4"', '[4 "SET" "b" "2"']
