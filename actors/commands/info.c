@@ -103,10 +103,10 @@ static void sec_server(text_t *t)
 static void sec_clients(text_t *t)
 {
     add(t, "# Clients\r\nconnected_clients:%lld\r\ncluster_connections:%zu\r\nmaxclients:%lld\r\n"
-           "client_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:%lld\r\n"
+           "client_recent_max_input_buffer:%lld\r\nclient_recent_max_output_buffer:%lld\r\nblocked_clients:%lld\r\n"
            "tracking_clients:%lld\r\nclients_in_timeout_table:%lld\r\n",
         SUM(CONNECTED_CLIENTS), config_cluster_enabled() ? links_count() : (size_t)0, config_maxclients(),
-        blocking_count(), tracking_clients_count(), blocking_count_with_timeout());
+        workers_max(WSTAT_RECENT_MAX_IN), workers_max(WSTAT_RECENT_MAX_OUT), blocking_count(), tracking_clients_count(), blocking_count_with_timeout());
 }
 
 static long long total_system_memory(void)

@@ -314,8 +314,20 @@ static const size_t g_stat_offset[WSTAT_COUNT] = {
     [WSTAT_EXPIRED_STALE_PERC_X100] = offsetof(worker_stats_t, expired_stale_perc_x100),
     [WSTAT_EXPIRED_TIME_CAP] = offsetof(worker_stats_t, expired_time_cap_reached),
     [WSTAT_CLIENTS_MEM] = offsetof(worker_stats_t, clients_mem),
+    [WSTAT_RECENT_MAX_IN] = offsetof(worker_stats_t, recent_max_in),
+    [WSTAT_RECENT_MAX_OUT] = offsetof(worker_stats_t, recent_max_out),
 };
 
 long long workers_sum(worker_stat_t s) { return stats_sum(g_stat_offset[s]); }
 
 long long worker_stat(int i, worker_stat_t s) { return load_ll(stat_field(g_workers[i], g_stat_offset[s])); }
+
+long long workers_max(worker_stat_t s)
+{
+    long long m = 0;
+    for (int k = 0, nw = live_workers(); k < nw; k++) {
+        long long v = load_ll(stat_field(g_workers[k], g_stat_offset[s]));
+        if (v > m) m = v;
+    }
+    return m;
+}

@@ -17,6 +17,7 @@
  */
 #include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "actors/config/config.h"
 #include "actors/worker/blocking.h"
@@ -124,6 +125,40 @@ static void active_expire_db(worker_t *w, struct keyspace *ks, void *arg)
     active_expire(w, *(long long *)arg);
 }
 
+/* INFO's client_recent_max_input_buffer / output_buffer, as 7.0.15's
+ * clientsCronTrackExpansiveClients: each cron notes its clients' largest
+ * buffers in the current wall-clock second's slot and clears the next one,
+ * so a peak is shown for RECENT_BUF_SLOTS - 1 to RECENT_BUF_SLOTS seconds.
+ * Input is the query buffer while it holds a command not read whole (an
+ * idle client's empty buffer counts 0, as 7.0.15 shows 0 when idle);
+ * output what the socket has not taken yet. */
+static void track_recent_buffers(worker_t *w)
+{
+    long long sec = time(NULL), in = 0, out = 0;
+    int cur = (int)(sec % RECENT_BUF_SLOTS);
+    if (sec != w->recent_sec) {
+        /* every slot from the one after the last written up to the one after cur starts over */
+        long long from = w->recent_sec && sec - w->recent_sec < RECENT_BUF_SLOTS ? w->recent_sec + 1 : sec - RECENT_BUF_SLOTS + 1;
+        for (long long s = from; s <= sec + 1; s++) {
+            w->recent_in[s % RECENT_BUF_SLOTS] = 0;
+            w->recent_out[s % RECENT_BUF_SLOTS] = 0;
+        }
+        w->recent_sec = sec;
+    }
+    for (client_t *c = w->clients; c; c = c->next) {
+        long long ci = c->qlen > c->qpos ? (long long)c->qcap : 0, co = (long long)client_obuf_bytes(c);
+        if (ci > w->recent_in[cur]) w->recent_in[cur] = ci;
+        if (co > w->recent_out[cur]) w->recent_out[cur] = co;
+    }
+    for (int i = 0; i < RECENT_BUF_SLOTS; i++) {
+        if (w->recent_in[i] > in) in = w->recent_in[i];
+        if (w->recent_out[i] > out) out = w->recent_out[i];
+    }
+    /* relaxed: statistics INFO reads on their own */
+    atomic_store_explicit(&w->stats.recent_max_in, in, memory_order_relaxed);
+    atomic_store_explicit(&w->stats.recent_max_out, out, memory_order_relaxed);
+}
+
 static void worker_cron(rt_timer_t *t, void *arg)
 {
     (void)t;
@@ -161,6 +196,7 @@ static void worker_cron(rt_timer_t *t, void *arg)
         client_check_obuf(c, OBUF_CHECK_CRON);
     }
     atomic_store_explicit(&w->stats.clients_mem, clients_mem, memory_order_relaxed);
+    track_recent_buffers(w);
     placement_tick(w);
     /* A TLS handshake left half done holds a descriptor, never the thread;
      * give the descriptor back after a while. */

@@ -167,11 +167,14 @@ typedef enum worker_stat {
     WSTAT_READS_PROCESSED, WSTAT_WRITES_PROCESSED, WSTAT_DIRTY, WSTAT_TOTAL_ERRORS,
     WSTAT_CONNECTED_CLIENTS, WSTAT_KEYS, WSTAT_EXPIRES, WSTAT_AVG_TTL, WSTAT_USED_BYTES,
     WSTAT_EVICTED_KEYS, WSTAT_EXPIRED_STALE_PERC_X100, WSTAT_EXPIRED_TIME_CAP, WSTAT_CLIENTS_MEM,
+    WSTAT_RECENT_MAX_IN, WSTAT_RECENT_MAX_OUT,
     WSTAT_COUNT
 } worker_stat_t;
 /* Any thread: the sum over workers, minus its value at the last CONFIG
  * RESETSTAT for the counters Redis resets (stats.c). */
 long long workers_sum(worker_stat_t s);
+/* Any thread: the largest value over workers (never reset). */
+long long workers_max(worker_stat_t s);
 /* Any thread: worker i's counter as published (never reset). */
 long long worker_stat(int i, worker_stat_t s);
 

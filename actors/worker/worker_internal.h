@@ -25,6 +25,9 @@ typedef struct worker_stats {
     _Atomic long long used_bytes;
     _Atomic long long evicted_keys;           /* owner writes (evict.c) */
     _Atomic long long clients_mem;            /* its clients' buffers, as of the last cron (mem_clients_normal) */
+    /* the largest input / output buffer of one of its clients in the last
+     * RECENT_BUF_SLOTS seconds of crons (client_recent_max_*_buffer) */
+    _Atomic long long recent_max_in, recent_max_out;
     /* active expiry (wcron.c): the stale share of the last sweeps, in
      * hundredths of a percent (7.0.15's running average), and how many sweeps
      * ran out of time */
@@ -35,6 +38,10 @@ typedef struct worker_stats {
 /* One database's share on a worker (wdb.h): its keyspace (NULL until
  * first used), what its counters were when last published, and its counts
  * for INFO keyspace (owner writes, any thread reads; relaxed statistics). */
+/* Seconds over which INFO's client_recent_max_*_buffer look back (7.0.15's
+ * CLIENTS_PEAK_MEM_USAGE_SLOTS). */
+#define RECENT_BUF_SLOTS 8
+
 typedef struct wdb_slot {
     struct keyspace *ks;
     const struct keyspace *seen_ks;
@@ -98,6 +105,10 @@ struct worker {
      * both relaxed */
     _Atomic int cron_ms;
     _Atomic bool cron_quiet;
+    /* wcron.c: each second's largest client input / output buffer, a ring
+     * indexed by wall-clock second; and the last second written (owner only) */
+    long long recent_in[RECENT_BUF_SLOTS], recent_out[RECENT_BUF_SLOTS];
+    long long recent_sec;
     struct evict_pool *evpool;    /* evict.c: the best candidates seen (owner thread) */
     double expired_stale;         /* wcron.c: active expiry's running stale share (owner thread) */
 };

@@ -323,3 +323,48 @@ def test_replica_limit_does_not_count_the_rdb(servers, kind):
         finally:
             rep.close()
     assert "overcoming of output buffer limits" not in srv.output()
+
+
+def _recent_max(srv):
+    with srv.raw() as c:
+        i = h.info_dict(c.call("INFO", "clients").decode())
+    return int(i["client_recent_max_input_buffer"]), int(i["client_recent_max_output_buffer"])
+
+
+def test_client_recent_max_buffers_as_redis(servers):
+    """INFO's client_recent_max_input_buffer / output_buffer: about 0 while clients are idle,
+    the size of a client's query buffer holding a big argument not read whole and of a
+    reply its client does not read, kept for several seconds after those clients have
+    gone and back to 0 within about 8 s (7.0.15's per-second peaks of the clients cron).
+    Behaviour is compared, not byte counts (they depend on the allocator)."""
+    nodes = [_start(servers, k) for k in KINDS]
+    got = {srv: [_recent_max(srv)] for srv in nodes}
+    for srv in nodes:
+        with srv.raw() as c:   # a 20 MB value made by a short command
+            assert c.call("SETRANGE", "big", str(20 * 1024 * 1024), "v") == 20 * 1024 * 1024 + 1
+    socks = []
+    for srv in nodes:
+        s = socket.create_connection(("127.0.0.1", srv.port))
+        s.sendall(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2000000\r\n" + b"y" * 1000000)
+        r = socket.socket()
+        r.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        r.connect(("127.0.0.1", srv.port))
+        r.sendall(b"GET big\r\n")
+        socks += [s, r]
+    time.sleep(1)
+    for srv in nodes:
+        got[srv].append(_recent_max(srv))
+    for s in socks:
+        s.close()
+    time.sleep(3)
+    for srv in nodes:
+        got[srv].append(_recent_max(srv))
+    deadline = time.time() + 8
+    while time.time() < deadline and any(max(_recent_max(srv)) >= 1024 for srv in nodes):
+        time.sleep(0.2)
+    for srv in nodes:
+        got[srv].append(_recent_max(srv))
+    shapes = {srv.kind: [(i >= 1000000, o >= 1000000) for i, o in got[srv]] for srv in nodes}
+    assert shapes["shoal"] == shapes["redis"] == [(False, False), (True, True), (True, True), (False, False)], got
+    # idle: nothing held (7.0.15 may count a few bytes of an empty query buffer)
+    assert all(max(v) < 1024 for srv in nodes for v in (got[srv][0], got[srv][-1])), got
