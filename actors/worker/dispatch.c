@@ -406,6 +406,7 @@ static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cm
     if (!from_master && evict_maxmemory() > 0) evict_perform(w);
     notify_pre_t npre;            /* keyspace notifications: which keys exist before (notify.h) */
     notify_before(w->ks, cmd, argc, argv, argvlen, ctx.now_ms, reply, &npre);
+    uint64_t trk_existed = tracking_before_write(cmd, &ctx);   /* DEL's keys found (client-side caching) */
     cmd->handler(&ctx);
     if (npre.on) notify_after(w->ks, cmd, &ctx, &npre);
     current_cmd = saved;
@@ -454,7 +455,7 @@ static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cm
         latency_note((cmd->flags & CMD_FAST) ? "fast-command" : "command", usec / 1000);
     }
     last_call_usec = (ctx.slowlog_later || ctx.blocked || ctx.suspend) ? -1 : usec;
-    tracking_after_command(w, cid, trk_remember, cmd, argc, argv, argvlen, ctx.dirty != 0);
+    tracking_after_command(w, cid, trk_remember, cmd, &ctx, trk_existed);
     if (ctx.ks) worker_publish_ks_stats(w);
     /* back to the caller's database, but a script's SELECT holds for the rest of its script */
     if (w->cur_db != entry_db && (c || cmd->handler != cmd_select)) wdb_use(w, entry_db);

@@ -8,6 +8,8 @@
 #include <strings.h>
 
 #include "actors/commands/args.h"
+#include "actors/commands/commands.h"
+#include "actors/worker/keyspace.h"
 #include "actors/config/config.h"
 #include "actors/worker/worker_internal.h"
 #include "actors/worker/client.h"
@@ -398,16 +400,49 @@ void tracking_cron(worker_t *w)
     if (atomic_load_explicit(&g_reg_count, memory_order_relaxed) > 0) limit_table(w);   /* relaxed, as above */
 }
 
-void tracking_after_command(worker_t *w, uint64_t cid, int decided, const cmd_def_t *cmd, int argc,
-                            const uint8_t **argv, const size_t *argvlen, bool dirty)
+static bool tracking_active(void)
 {
     /* relaxed: no tracking client and no remembered key: nothing to do */
-    if (atomic_load_explicit(&g_reg_count, memory_order_relaxed) == 0 &&
-        atomic_load_explicit(&g_total_keys, memory_order_relaxed) == 0)
-        return;
+    return atomic_load_explicit(&g_reg_count, memory_order_relaxed) != 0 ||
+           atomic_load_explicit(&g_total_keys, memory_order_relaxed) != 0;
+}
+
+uint64_t tracking_before_write(const cmd_def_t *cmd, const cmd_ctx_t *ctx)
+{
+    uint64_t m = UINT64_MAX;
+    if ((cmd->handler != cmd_del && cmd->handler != cmd_unlink) || !tracking_active()) return m;
+    for (int i = 1; i < ctx->argc && i <= 64; i++)
+        if (!ks_lookup(ctx->ks, ctx->argv[i], ctx->argvlen[i], ctx->now_ms)) m &= ~(1ull << (i - 1));
+    return m;
+}
+
+/* Whether a write signals the key at argv[p] (the i-th of its keys, spec
+ * its key spec or -1), as 7.0.15 calls signalModifiedKey: never for a key
+ * it only reads (its spec says RO: the sources of SUNIONSTORE, ZRANGESTORE,
+ * COPY, SORT ... STORE, GEOSEARCHSTORE, BITOP, PFMERGE); for DEL and UNLINK
+ * only a key that existed (`existed`, tracking_before_write); for a call
+ * that took effect as another (BLPOP of several keys as LPOP of one, LMPOP,
+ * ZMPOP) only a key of that other call. */
+static bool key_signalled(const cmd_def_t *cmd, const cmd_ctx_t *ctx, int i, int p, int spec, uint64_t existed)
+{
+    if (spec >= 0 && spec < cmd->keyspec_count && strncmp(cmd->keyspecs[spec].flags, "RO", 2) == 0) return false;
+    if (i < 64 && !(existed & (1ull << i))) return false;
+    if (ctx->prop_argc > 0) {
+        for (int j = 1; j < ctx->prop_argc; j++)
+            if (ctx->prop_argvlen[j] == ctx->argvlen[p] && memcmp(ctx->prop_argv[j], ctx->argv[p], ctx->argvlen[p]) == 0)
+                return true;
+        return false;
+    }
+    return true;
+}
+
+void tracking_after_command(worker_t *w, uint64_t cid, int decided, const cmd_def_t *cmd, const cmd_ctx_t *ctx,
+                            uint64_t existed)
+{
+    if (!tracking_active()) return;
     if (cmd->exec != CMD_EXEC_KEYED) return;
     bool reads = (cmd->flags & CMD_READONLY) != 0;
-    if (!reads && !dirty) return;
+    if (!reads && !ctx->dirty) return;
     if (reads) {
         if (decided == 0 || !cid) return;
         reg_entry_t r;
@@ -415,11 +450,21 @@ void tracking_after_command(worker_t *w, uint64_t cid, int decided, const cmd_de
             return;
     }
     bool bcast = !reads && trk_bcast_wanted();
-    int pos[512];
-    int n = cmd_get_keys(cmd, argc, argv, argvlen, pos, 512);
-    for (int i = 0; i < n; i++) {
-        const uint8_t *k = argv[pos[i]];
-        size_t len = argvlen[pos[i]];
+    int pos[512], specs[512];
+    int n = reads ? -1 : cmd_spec_keys(cmd, ctx->argc, ctx->argv, ctx->argvlen, pos, specs, 512);
+    if (n < 0) {
+        /* a key finder of its own (SORT, GEORADIUS ... STORE): its first key is its first spec's */
+        n = cmd_get_keys(cmd, ctx->argc, ctx->argv, ctx->argvlen, pos, 512);
+        for (int i = 0; i < n; i++) specs[i] = i == 0 && cmd->getkeys ? 0 : -1;
+    }
+    /* LMOVE and its kin push to the destination, which 7.0.15 signals first */
+    bool dst_first = !reads && n == 2 && (cmd->handler == cmd_lmove || cmd->handler == cmd_rpoplpush ||
+                                          cmd->handler == cmd_blmove || cmd->handler == cmd_brpoplpush);
+    for (int j = 0; j < n; j++) {
+        int i = dst_first ? n - 1 - j : j;
+        const uint8_t *k = ctx->argv[pos[i]];
+        size_t len = ctx->argvlen[pos[i]];
+        if (!reads && !key_signalled(cmd, ctx, i, pos[i], specs[i], existed)) continue;
         /* the key's table is its keyspace's: the worker running this
          * command, or one parked by a command over several workers (xcmd.c) */
         int owner = workers_count() > 1 ? worker_of_slot(slot_of_key(k, len)) : 0;

@@ -67,10 +67,14 @@ uint64_t tracking_route_id(const struct client *c);
  * before it, the table is kept under tracking-table-max-keys and the plain
  * id returned, with *remember 1 yes, 0 no, -1 not decided (the registry
  * decides); after it, a read remembers its keys for a tracking client, a
- * write that changed something invalidates them. */
+ * write that changed something invalidates the keys it modified. */
 uint64_t tracking_before_command(struct worker *w, uint64_t routed_id, int *remember);
-void tracking_after_command(struct worker *w, uint64_t cid, int remember, const cmd_def_t *cmd, int argc,
-                            const uint8_t **argv, const size_t *argvlen, bool dirty);
+void tracking_after_command(struct worker *w, uint64_t cid, int remember, const cmd_def_t *cmd, const cmd_ctx_t *ctx,
+                            uint64_t existed);
+/* Before a write: which of its keys exist (bit i: its i-th key), for the
+ * commands that signal only the keys they found (DEL, UNLINK); all bits
+ * set otherwise, and while nothing tracks. */
+uint64_t tracking_before_write(const cmd_def_t *cmd, const cmd_ctx_t *ctx);
 /* A key of w's keyspace was removed by expiry or eviction. */
 void tracking_key_gone(struct worker *w, const uint8_t *key, size_t len);
 /* FLUSHALL/FLUSHDB's share on worker w: its table is dropped; worker 0's

@@ -192,3 +192,54 @@ def test_reset_and_close_stop_tracking(servers):
             out.append([l for l in info.split("\r\n") if l.startswith("tracking")])
         return out
     _both(servers, run)
+
+
+# A write invalidates only the keys it modified (7.0.15's signalModifiedKey): not the keys
+# it only read (the sources of *STORE, COPY, SORT ... STORE), not a key DEL did not find,
+# not the keys of a multi-key pop it did not pop from.
+MODIFIED_ONLY_WRITES = [
+    ("SUNIONSTORE", "{s}d", "{s}a", "{s}b"),
+    ("SINTERSTORE", "{s}d", "{s}a", "{s}b"),
+    ("ZRANGESTORE", "{s}zd", "{s}z", "0", "-1"),
+    ("SORT", "{s}l2", "ALPHA", "STORE", "{s}sd"),
+    ("COPY", "{s}e", "{s}c"),
+    ("DEL", "{s}x", "{s}e", "{s}y"),
+    ("LMPOP", "2", "{s}l1", "{s}l2", "LEFT"),
+    ("BLPOP", "{s}l1", "{s}l2", "0"),
+    ("RPOPLPUSH", "{s}l2", "{s}l3"),
+]
+MODIFIED_ONLY_READS = [("SMEMBERS", "{s}a"), ("SMEMBERS", "{s}b"), ("SMEMBERS", "{s}d"), ("ZRANGE", "{s}z", "0", "-1"),
+                       ("ZRANGE", "{s}zd", "0", "-1"), ("LRANGE", "{s}l1", "0", "-1"), ("LRANGE", "{s}l2", "0", "-1"),
+                       ("LRANGE", "{s}l3", "0", "-1"), ("LRANGE", "{s}sd", "0", "-1"), ("GET", "{s}e"), ("GET", "{s}c"),
+                       ("GET", "{s}x"), ("GET", "{s}y")]
+
+
+def _modified_only(srv, mode):
+    out = []
+    with srv.raw() as r, srv.raw() as t, srv.raw() as w:
+        w.call("SADD", "{s}a", "1", "2")
+        w.call("SADD", "{s}b", "2", "3")
+        w.call("ZADD", "{s}z", "1", "m")
+        w.call("RPUSH", "{s}l2", "p", "q", "r", "s")
+        w.call("SET", "{s}e", "v")
+        if mode == "resp2":
+            out.append(r.raw("SUBSCRIBE", "__redis__:invalidate"))
+            out.append(t.raw("CLIENT", "TRACKING", "ON", "REDIRECT", str(_cid(r))))
+            hear = r
+        else:
+            t.raw("HELLO", "3")
+            opts = ("BCAST", "PREFIX", "{s}") if mode == "bcast" else ()
+            out.append(t.raw("CLIENT", "TRACKING", "ON", *opts))
+            hear = t
+        for cmd in MODIFIED_ONLY_WRITES:
+            for rd in MODIFIED_ONLY_READS:
+                t.call(*rd)
+            out.append(w.raw(*cmd))
+            # each write's messages (BCAST: one per write), then nothing more
+            out.append(_nothing_more(hear))
+    return out
+
+
+def test_write_invalidates_only_keys_it_modified(servers):
+    for mode in ("resp3", "resp2", "bcast"):
+        _both(servers, lambda srv: _modified_only(srv, mode))
