@@ -29,6 +29,7 @@
 #include "actors/persist/aof_internal.h"
 #include "actors/persist/rdb_save.h"
 #include "actors/worker/client.h"
+#include "actors/worker/evict.h"
 #include "actors/worker/keyspace.h"
 #include "actors/worker/worker.h"
 #include "actors/worker/xcmd.h"
@@ -79,7 +80,9 @@ static bool starts_with_rdb(const char *dirname, const char *name)
 #define AOF_BYTES_PER_KEY 48
 static void presize(int nworkers, off_t bytes)
 {
-    if (nworkers < 1 || bytes < AOF_BYTES_PER_KEY * 1024) return;
+    /* Not under maxmemory: the guessed table counts as used memory and would
+     * make the node evict keys it held as soon as the load ends. */
+    if (nworkers < 1 || bytes < AOF_BYTES_PER_KEY * 1024 || evict_maxmemory() > 0) return;
     if (nworkers > MAX_WORKERS) nworkers = MAX_WORKERS;
     size_t share = (size_t)(bytes / AOF_BYTES_PER_KEY) / (size_t)nworkers + 1;
     for (int i = 0; i < nworkers; i++) {
