@@ -18,6 +18,7 @@ import time
 
 import pytest
 
+import helpers as h
 import replhelpers as rh
 
 PAIRS = [("redis", "shoal"), ("shoal", "shoal"), ("redis", "redis")]
@@ -43,6 +44,9 @@ def _read_load(replica, halt, errors):
 @pytest.mark.parametrize("mkind,rkind", PAIRS, ids=[f"{m}-to-{r}" for m, r in PAIRS])
 def test_wait_then_read_sees_every_write(servers, mkind, rkind):
     master, replica, _ = rh.make_pair(servers, mkind, rkind)
+    # the replica answers reads once it sees every slot served (CLUSTERDOWN before that,
+    # as redis-server); its replication link can come up first
+    h.wait_cluster_ok(replica, 30)
     mc = master.client()
     readers = [rh.readonly_client(replica) for _ in range(READERS)]
     for rc in readers:
