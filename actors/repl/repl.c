@@ -392,6 +392,7 @@ static void handle_psync(repl_actor_state_t *ra, repl_psync_msg_t *p)
     ra->sync_full++;
     ra_ensure_backlog(ra);
     s->state = SND_WAIT_CUT;
+    s->sync_asked_ms = rt_mono_ms();
     free(p);
     /* A sync queued behind a running SYNC cut waits for the next one. */
     ra->sync_queued = true;

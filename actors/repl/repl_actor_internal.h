@@ -45,6 +45,7 @@ typedef struct served {
     int state;
     long long ack_offset;
     long long ack_ms;             /* rt_mono_ms of the last ACK (or attach) */
+    long long sync_asked_ms;      /* rt_mono_ms of its PSYNC that needs a full sync */
     bool released;                /* stream bytes may flow (EOF framing waits for the first ACK) */
     uint64_t client_id;
 } served_t;
@@ -91,6 +92,8 @@ typedef struct repl_actor_state {
     int sleep_holds;              /* DEBUG SLEEPs whose client has not yet gone on (repl_sleep_release) */
     rt_timer_t cron, wait_timer;
     bool wait_timer_on;
+    rt_timer_t sync_delay_timer;  /* while a diskless sync waits for more replicas (repl_cut.c) */
+    bool sync_delay_timer_on;
     long long max_lag;            /* min-replicas-max-lag, read by the cron */
     long long last_ping_ms;
     long long sync_full, sync_partial_ok, sync_partial_err;

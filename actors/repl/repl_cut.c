@@ -351,9 +351,46 @@ void ra_cut_done(repl_actor_state_t *ra, repl_cut_msg_t *m)
     ra_begin_next_cut(ra);
 }
 
+/* 7.0.15's shouldStartChildReplication: a diskless full sync waits until
+ * the replica that asked first has waited repl-diskless-sync-delay seconds,
+ * or until repl-diskless-sync-max-replicas replicas wait, so that replicas
+ * arriving together share one transfer; a disk-based one starts at once. */
+static bool sync_may_start(repl_actor_state_t *ra)
+{
+    int waiting = 0;
+    long long first = 0;
+    for (served_t *s = ra->served; s; s = s->next) {
+        if (s->state != SND_WAIT_CUT) continue;
+        if (!waiting++ || s->sync_asked_ms < first) first = s->sync_asked_ms;
+    }
+    if (!waiting) {   /* every replica that asked has gone */
+        ra->sync_queued = false;
+        return false;
+    }
+    if (!config_get_num(CONFIG_REPL_DISKLESS_SYNC)) return true;
+    char buf[32];
+    long long max_replicas = 0;
+    if (config_get_by_name("repl-diskless-sync-max-replicas", buf, sizeof buf) >= 0) max_replicas = strtoll(buf, NULL, 10);
+    if (max_replicas > 0 && waiting >= max_replicas) return true;
+    return rt_mono_ms() - first >= config_get_num(CONFIG_REPL_DISKLESS_SYNC_DELAY) * 1000;
+}
+
+static void sync_delay_cb(rt_timer_t *t, void *arg)
+{
+    (void)t;
+    ra_begin_next_cut(arg);
+}
+
 void ra_begin_next_cut(repl_actor_state_t *ra)
 {
     if (ra->cut) return;
+    /* a sync waiting for more replicas is looked at again every 100 ms */
+    bool sync_waits = ra->sync_queued && !sync_may_start(ra);
+    if (sync_waits != ra->sync_delay_timer_on) {
+        if (sync_waits) rt_timer_start(&ra->sync_delay_timer, ra->thread, 100, 100, sync_delay_cb, ra);
+        else rt_timer_stop(&ra->sync_delay_timer);
+        ra->sync_delay_timer_on = sync_waits;
+    }
     if (ra->nflush_queue > 0) {
         remote_cmd_t *rc = ra->flush_queue[0];
         ra->cut_flush_rc = rc;
@@ -362,7 +399,7 @@ void ra_begin_next_cut(repl_actor_state_t *ra)
         else start_cut(ra, CUT_FLUSH, 0, NULL);
         return;
     }
-    if (ra->sync_queued) {
+    if (ra->sync_queued && !sync_waits) {
         ra->sync_queued = false;
         start_cut(ra, CUT_SYNC, 0, NULL);
         return;

@@ -395,15 +395,15 @@ class Server:
         if self.base_args != "standalone":
             argv += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
                      "--cluster-node-timeout", "5000"]
+        # repl-diskless-sync-delay 0 (both kinds): a master starts a full sync at once rather
+        # than after 5 s of waiting for more replicas, as Redis's own test suite sets it
+        argv += ["--repl-diskless-sync-delay", "0"]
         if self.kind == "shoal":
             # as for redis-server below: no save points, so that stopping a test's node writes
             # no dump.rdb (tests of save points and of the save on shutdown set their own)
             argv += ["--save", ""]
         if self.kind == "redis":
-            # repl-diskless-sync-delay 0: a master starts a full sync at once, as shoal does
-            # (which does not wait for more replicas), not after 5 s of idle waiting
-            argv += ["--save", "", "--appendonly", "no", "--daemonize", "no",
-                     "--repl-diskless-sync-delay", "0"]
+            argv += ["--save", "", "--appendonly", "no", "--daemonize", "no"]
         return argv + self.extra_args
 
     @property

@@ -14,6 +14,7 @@ What it must never do: skip a pair, accept a figure without comparing it with th
 side, or stop a process it did not start.
 """
 import re
+import time
 
 import pytest
 
@@ -272,3 +273,28 @@ def test_min_replicas_to_write(servers, kind):
         h.wait_until(lambda: c.call("SET", "mr:a", "1") == "OK", 5, interval=0.05,
                      what="SET accepted with 1 good replica and min-replicas-to-write 1")
         assert c.call("CONFIG", "SET", "min-replicas-to-write", "0") == "OK"
+
+
+def test_diskless_sync_delay_and_max_replicas_as_redis(servers):
+    """A master doing diskless syncs waits repl-diskless-sync-delay seconds after a
+    replica asks before it starts the transfer (for more replicas to share it), unless
+    repl-diskless-sync-max-replicas replicas wait already; as 7.0.15's
+    shouldStartChildReplication. Standalone nodes with REPLICAOF."""
+    got = {}
+    for kind in ("shoal", "redis"):
+        out = []
+        for delay, max_replicas in ((2, 0), (30, 1)):
+            master = servers.shoal(base_args="standalone") if kind == "shoal" else servers.redis(base_args="standalone")
+            replica = servers.shoal(base_args="standalone") if kind == "shoal" else servers.redis(base_args="standalone")
+            with master.raw() as c:
+                assert c.call("CONFIG", "SET", "repl-diskless-sync-delay", str(delay),
+                              "repl-diskless-sync-max-replicas", str(max_replicas)) == "OK"
+            t0 = time.monotonic()
+            with replica.raw() as c:
+                assert c.call("REPLICAOF", "127.0.0.1", str(master.port)) == "OK"
+            h.wait_until(lambda: rh.info(replica).get("master_link_status") == "up", 40,
+                         what=f"{kind}: the replica in sync")
+            took = time.monotonic() - t0
+            out.append("waited" if took >= 1.8 else "at once")
+        got[kind] = out
+    assert got["shoal"] == got["redis"] == ["waited", "at once"], got
