@@ -65,7 +65,7 @@ def test_steady_own_pings_carry_redis_gossip_count(servers):
     figures = {}
     for kind in ("redis", "shoal"):
         srv = getattr(servers, kind)(["--cluster-node-timeout", "15000"])
-        figures[kind] = _run(srv, 99, n=100, warmup=20, seconds=5)
+        figures[kind] = _run(srv, 99, n=100, warmup=8, seconds=4)
         srv.stop()
     assert float(figures["redis"]["gossip_per_ping_out"]) == 10.0, figures["redis"]
     assert float(figures["shoal"]["gossip_per_ping_out"]) == 10.0, figures["shoal"]
