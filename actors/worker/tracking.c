@@ -410,17 +410,29 @@ static bool tracking_active(void)
 uint64_t tracking_before_write(const cmd_def_t *cmd, const cmd_ctx_t *ctx)
 {
     uint64_t m = UINT64_MAX;
-    if ((cmd->handler != cmd_del && cmd->handler != cmd_unlink) || !tracking_active()) return m;
+    if (!tracking_active()) return m;
+    if (cmd->handler == cmd_xgroup_create)   /* signals the stream only when MKSTREAM makes it */
+        return ctx->argc > 2 && ks_lookup(ctx->ks, ctx->argv[2], ctx->argvlen[2], ctx->now_ms) ? 0 : m;
+    if (cmd->handler != cmd_del && cmd->handler != cmd_unlink) return m;
     for (int i = 1; i < ctx->argc && i <= 64; i++)
         if (!ks_lookup(ctx->ks, ctx->argv[i], ctx->argvlen[i], ctx->now_ms)) m &= ~(1ull << (i - 1));
     return m;
+}
+
+/* Writes to a stream's consumer groups only: 7.0.15 signals no key for them. */
+static bool signals_nothing(const cmd_def_t *cmd)
+{
+    cmd_fn f = cmd->handler;
+    return f == cmd_xack || f == cmd_xclaim || f == cmd_xautoclaim || f == cmd_xsetid || f == cmd_xgroup_setid ||
+           f == cmd_xgroup_destroy || f == cmd_xgroup_createconsumer || f == cmd_xgroup_delconsumer;
 }
 
 /* Whether a write signals the key at argv[p] (the i-th of its keys, spec
  * its key spec or -1), as 7.0.15 calls signalModifiedKey: never for a key
  * it only reads (its spec says RO: the sources of SUNIONSTORE, ZRANGESTORE,
  * COPY, SORT ... STORE, GEOSEARCHSTORE, BITOP, PFMERGE); for DEL and UNLINK
- * only a key that existed (`existed`, tracking_before_write); for a call
+ * only a key that existed, for XGROUP CREATE only a stream MKSTREAM made
+ * (`existed`, tracking_before_write); for a call
  * that took effect as another (BLPOP of several keys as LPOP of one, LMPOP,
  * ZMPOP) only a key of that other call. */
 static bool key_signalled(const cmd_def_t *cmd, const cmd_ctx_t *ctx, int i, int p, int spec, uint64_t existed)
@@ -442,7 +454,7 @@ void tracking_after_command(worker_t *w, uint64_t cid, int decided, const cmd_de
     if (!tracking_active()) return;
     if (cmd->exec != CMD_EXEC_KEYED) return;
     bool reads = (cmd->flags & CMD_READONLY) != 0;
-    if (!reads && !ctx->dirty) return;
+    if (!reads && (!ctx->dirty || signals_nothing(cmd))) return;
     if (reads) {
         if (decided == 0 || !cid) return;
         reg_entry_t r;

@@ -207,11 +207,24 @@ MODIFIED_ONLY_WRITES = [
     ("LMPOP", "2", "{s}l1", "{s}l2", "LEFT"),
     ("BLPOP", "{s}l1", "{s}l2", "0"),
     ("RPOPLPUSH", "{s}l2", "{s}l3"),
+    # stream consumer groups: only XGROUP CREATE ... MKSTREAM making the stream signals it
+    ("XGROUP", "CREATE", "{s}st", "g", "$", "MKSTREAM"),
+    ("XADD", "{s}st", "1-1", "a", "1"),
+    ("XGROUP", "CREATE", "{s}st", "g2", "0", "MKSTREAM"),
+    ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "{s}st", ">"),
+    ("XCLAIM", "{s}st", "g", "c2", "0", "1-1", "JUSTID"),
+    ("XAUTOCLAIM", "{s}st", "g", "c3", "0", "0", "JUSTID"),
+    ("XACK", "{s}st", "g", "1-1"),
+    ("XSETID", "{s}st", "5-0"),
+    ("XGROUP", "SETID", "{s}st", "g", "0"),
+    ("XGROUP", "CREATECONSUMER", "{s}st", "g", "c9"),
+    ("XGROUP", "DELCONSUMER", "{s}st", "g", "c9"),
+    ("XGROUP", "DESTROY", "{s}st", "g2"),
 ]
 MODIFIED_ONLY_READS = [("SMEMBERS", "{s}a"), ("SMEMBERS", "{s}b"), ("SMEMBERS", "{s}d"), ("ZRANGE", "{s}z", "0", "-1"),
                        ("ZRANGE", "{s}zd", "0", "-1"), ("LRANGE", "{s}l1", "0", "-1"), ("LRANGE", "{s}l2", "0", "-1"),
                        ("LRANGE", "{s}l3", "0", "-1"), ("LRANGE", "{s}sd", "0", "-1"), ("GET", "{s}e"), ("GET", "{s}c"),
-                       ("GET", "{s}x"), ("GET", "{s}y")]
+                       ("GET", "{s}x"), ("GET", "{s}y"), ("XRANGE", "{s}st", "-", "+")]
 
 
 def _modified_only(srv, mode):
