@@ -13,28 +13,16 @@ everything on worker 0. redis-server has one thread: the replies are the same by
 
 What it must never do: stop a process it did not start, or wait without a deadline.
 """
-import re
 import time
 
 import helpers as h
 
-WORKERS = ["--worker-threads", "2", "--enable-debug-command", "yes"]
-ACTIVE = re.compile(r"^placement:active_workers=(\d+),workers=(\d+),moves=(\d+)$")
-CLIENTS = re.compile(r"^placement(\d+):name=worker-\d+,clients=(\d+),")
+from test_placement import WORKERS, _placement as _placement_all
 
 
 def _placement(conn):
-    text = conn.call("INFO", "threads")
-    text = text.decode() if isinstance(text, bytes) else str(text)
-    moves, clients = None, {}
-    for line in text.split("\r\n"):
-        m = ACTIVE.match(line)
-        if m:
-            moves = int(m.group(3))
-        m = CLIENTS.match(line)
-        if m:
-            clients[int(m.group(1))] = int(m.group(2))
-    assert moves is not None, text
+    """(moves so far, {worker: connections}) from INFO threads."""
+    _, moves, clients = _placement_all(conn)
     return moves, clients
 
 
