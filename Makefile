@@ -77,7 +77,7 @@ INTEGRATION_XML   ?= $(CURDIR)/build/integration.xml
 # The integration suite runs on this many pytest-xdist workers at once (its tests mostly wait
 # for nodes, timeouts and failovers, not for the CPU); 0 runs every test in one process.
 # tests/integration/conftest.py keeps the workers apart (ports, directories, `quiet` tests).
-INTEGRATION_JOBS  ?= 3
+INTEGRATION_JOBS  ?= 4
 # `leave` keeps out the parametrizations that start only redis-server (they check a test's
 # expectations against the real server and test nothing of shoal): `make reference` runs them.
 REFERENCE_RUNS    ?= leave
