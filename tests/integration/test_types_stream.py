@@ -357,16 +357,23 @@ def _streams(server):
 PAIRS = [("shoal", "shoal"), ("shoal", "redis"), ("redis", "shoal")]
 
 
-@pytest.mark.parametrize("master_kind,replica_kind", PAIRS)
-def test_replica_has_same_streams(servers, master_kind, replica_kind):
-    """XADD * and approximate trims reach the replica with the concrete ID and the
-    exact trim point (in the full sync's RDB and in the command stream)."""
-    cmds = _stream_writes(21, 2000)
+def _replicated(servers, master_kind, replica_kind, cmds):
+    """A master and its replica, the first half of cmds sent before the replica's full
+    sync and the rest after it (the RDB and the command stream both carry them); returns
+    once the replica's offset has caught up."""
     half = len(cmds) // 2
     master, replica, _ = rh.make_pair(servers, master_kind, replica_kind,
                                       writes_before=lambda m: d.pipelined(m, cmds[:half]))
     d.pipelined(master, cmds[half:])
     rh.wait_offsets_equal(master, replica)
+    return master, replica
+
+
+@pytest.mark.parametrize("master_kind,replica_kind", PAIRS)
+def test_replica_has_same_streams(servers, master_kind, replica_kind):
+    """XADD * and approximate trims reach the replica with the concrete ID and the
+    exact trim point (in the full sync's RDB and in the command stream)."""
+    master, replica = _replicated(servers, master_kind, replica_kind, _stream_writes(21, 2000))
     want = _streams(master)
     assert sum(v.count(b"\r\n") for v in want.values()) > 1000
     assert _streams(replica) == want
@@ -631,12 +638,7 @@ def _groups_state(server):
 def test_replica_has_same_groups(servers, master_kind, replica_kind):
     """XREADGROUP (propagated as XCLAIM / XGROUP SETID / CREATECONSUMER), XAUTOCLAIM
     and XACK leave the replica with the master's groups, pending lists included."""
-    cmds = _group_writes(31, 1500)
-    half = len(cmds) // 2
-    master, replica, _ = rh.make_pair(servers, master_kind, replica_kind,
-                                      writes_before=lambda m: d.pipelined(m, cmds[:half]))
-    d.pipelined(master, cmds[half:])
-    rh.wait_offsets_equal(master, replica)
+    master, replica = _replicated(servers, master_kind, replica_kind, _group_writes(31, 1500))
     want = _groups_state(master)
     got = _groups_state(replica)
     for k in STREAM_KEYS:
