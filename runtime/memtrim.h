@@ -38,7 +38,9 @@ typedef struct rt_memtrim {
     unsigned long long trims;     /* trims done */
 } rt_memtrim_t;
 
-/* The process's resident set in bytes (/proc/self/statm), 0 if unknown. */
+/* The process's resident set in bytes (/proc/self/statm), 0 if unknown. The
+ * first call opens a descriptor that the process keeps: later calls open
+ * none, so that they work, and disturb nothing, when the table is full. */
 size_t rt_resident_bytes(void);
 
 /* One tick: trims when the resident set grew by more than t->slack since

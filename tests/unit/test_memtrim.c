@@ -5,6 +5,8 @@
  * what a trim returns is measured in the bench, not here.) */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "runtime/memtrim.h"
 #include "tests/unit/unit.h"
@@ -12,6 +14,30 @@
 TEST(memtrim_resident_bytes_is_known)
 {
     CHECK(rt_resident_bytes() > 0);
+}
+
+/* After its first call the read takes no descriptor: it works with the
+ * table full and leaves the lowest free number where it was. Before, each
+ * call opened /proc/self/statm and closed it again, which failed here and,
+ * in a node out of descriptors, took and freed a slot the accept path's
+ * spare counts on (worker/fdlimit.c). */
+TEST(memtrim_resident_bytes_needs_no_descriptor_after_the_first)
+{
+    CHECK(rt_resident_bytes() > 0);
+    int lowest = dup(0);
+    CHECK(lowest >= 0);
+    close(lowest);
+    struct rlimit was;
+    CHECK(getrlimit(RLIMIT_NOFILE, &was) == 0);
+    struct rlimit full = { .rlim_cur = (rlim_t)lowest, .rlim_max = was.rlim_max };
+    CHECK(setrlimit(RLIMIT_NOFILE, &full) == 0);
+    CHECK(dup(0) == -1);                        /* the table is full */
+    size_t rss = rt_resident_bytes();
+    CHECK(setrlimit(RLIMIT_NOFILE, &was) == 0);
+    CHECK(rss > 0);
+    int after = dup(0);
+    CHECK(after == lowest);
+    close(after);
 }
 
 TEST(memtrim_trims_on_growth_and_on_a_doubling_period)
