@@ -32,23 +32,31 @@
 #include <string.h>
 
 #include "actors/commands/script_lua.h"
+#include "runtime/log.h"
 
 /* registry keys */
 #define REG_GLOBALS "shoal_globals"        /* the table global reads go to */
 #define REG_REAL "shoal_ro_real"           /* proxy -> real table (true: the globals, see above) */
 #define REG_META "shoal_ro_meta"           /* proxy -> what getmetatable answers for it */
 #define REG_STRING_META "shoal_ro_strmeta" /* the view of the strings' metatable */
+#define REG_GLOBALS_META "shoal_gmeta"     /* {__index = global_missing}: on every globals table */
 
 /* ---------------- the proxies ---------------- */
 
+/* The __index of the globals' metatable, reached only when a name is
+ * missing from the globals (the proxy reads through the globals table
+ * itself, a table lookup inside the VM: no C call on a hit). Called
+ * directly (getmetatable(_G).__index(...)), it fails as 7.0.15's
+ * luaProtectedTableError does, for any name. */
 static int global_missing(lua_State *L)
 {
-    lua_getfield(L, LUA_REGISTRYINDEX, REG_GLOBALS);
-    lua_pushvalue(L, 2);
-    lua_rawget(L, -2);
-    if (!lua_isnil(L, -1)) return 1;
-    const char *name = lua_tostring(L, 2);
-    return luaL_error(L, "Script attempted to access nonexistent global variable '%s'", name ? name : "?");
+    if (lua_gettop(L) != 2) {
+        LOG_WARNING("malicious code trying to call luaProtectedTableError with wrong arguments");
+        return luaL_error(L, "Wrong number of arguments to luaProtectedTableError");
+    }
+    if (!lua_isstring(L, -1) && !lua_isnumber(L, -1))
+        return luaL_error(L, "Second argument to luaProtectedTableError must be a string or number");
+    return luaL_error(L, "Script attempted to access nonexistent global variable '%s'", lua_tostring(L, -1));
 }
 
 /* A write through the VM (t.k = v): the script's line leads the text. */
@@ -351,21 +359,44 @@ void script_sandbox_lock(lua_State *L)
     lua_setfield(L, LUA_REGISTRYINDEX, REG_STRING_META);
     lua_pop(L, 2);
 
-    /* the globals: a proxy becomes the thread's globals table and _G */
+    /* the globals: a proxy becomes the thread's globals table and _G. It
+     * reads through the real table, whose own metatable fails a missing
+     * name: a hit is two table lookups inside the VM. */
+    lua_newtable(L);                             /* real, meta */
     lua_pushcfunction(L, global_missing);
-    push_proxy(L, -1, 0);                        /* real, lookup, proxy */
-    int proxy = lua_gettop(L);
-    lua_newtable(L);                             /* what getmetatable(_G) shows: {__index = lookup} */
-    lua_pushvalue(L, proxy - 1);
     lua_setfield(L, -2, "__index");
-    push_view(L, -1);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, REG_GLOBALS_META);
+    lua_pushvalue(L, -1);
+    lua_setmetatable(L, real);
+    push_proxy(L, real, 0);                      /* real, meta, proxy */
+    int proxy = lua_gettop(L);
+    push_view(L, proxy - 1);                     /* what getmetatable(_G) shows: {__index = global_missing} */
     lua_getfield(L, LUA_REGISTRYINDEX, REG_META);
     lua_pushvalue(L, proxy);
     lua_pushvalue(L, -3);
     lua_rawset(L, -3);                           /* REG_META[proxy] = the view */
-    lua_pop(L, 3);
+    lua_pop(L, 2);
     lua_pushvalue(L, proxy);
     lua_setfield(L, real, "_G");
     lua_replace(L, LUA_GLOBALSINDEX);            /* pops the proxy */
-    lua_pop(L, 2);                               /* lookup, real */
+    lua_pop(L, 2);                               /* meta, real */
+}
+
+void script_lua_swap_globals(lua_State *L)
+{
+    /* a missing name in the new globals fails as in the state's own */
+    if (lua_getmetatable(L, -1)) {
+        lua_pop(L, 1);
+    } else {
+        lua_getfield(L, LUA_REGISTRYINDEX, REG_GLOBALS_META);
+        lua_setmetatable(L, -2);
+    }
+    lua_getmetatable(L, LUA_GLOBALSINDEX);       /* the proxy's: reads go to the new table */
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+    lua_getfield(L, LUA_REGISTRYINDEX, REG_GLOBALS);
+    lua_insert(L, -2);
+    lua_setfield(L, LUA_REGISTRYINDEX, REG_GLOBALS);
 }

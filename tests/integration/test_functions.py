@@ -56,6 +56,15 @@ CASES = [
     ("load_runtime_error", [], ("FUNCTION", "LOAD", lib("x", "local t = nil\nt.x = 1"))),
     ("load_string_global", [], ("FUNCTION", "LOAD", lib("x", "local s = string.format('x')\n" + REG))),
     ("load_redis_call", [], ("FUNCTION", "LOAD", lib("x", "redis.call('ping')"))),
+    # global reads while a library loads go to the library API, afterwards to the state's globals
+    ("load_missing_global", [], ("FUNCTION", "LOAD", lib("x", "local a = nosuch\n" + REG))),
+    ("fcall_missing_global", [("FUNCTION", "LOAD", lib("x", "redis.register_function('g', function() "
+                                                         "return {type(string), nosuch} end)"))],
+     ("FCALL", "g", "0")),
+    ("fcall_globals_after_load", [("FUNCTION", "LOAD", lib("x", "redis.register_function('g', function() "
+                                                             "return {type(string), type(redis.call), "
+                                                             "type(redis.register_function)} end)"))],
+     ("FCALL", "g", "0")),
     ("load_global_write", [], ("FUNCTION", "LOAD", lib("x", "x = 1"))),
     ("load_redis_write", [], ("FUNCTION", "LOAD", lib("x", "redis.log = 1"))),
     ("load_error_fn", [], ("FUNCTION", "LOAD", lib("x", "error('boom')"))),

@@ -106,6 +106,17 @@ SANDBOX_CASES = [
     ("g_is_g", "return rawequal(_G._G, _G)"),
     ("coroutine_global_write", "return {pcall(coroutine.wrap(function() x = 1 end))}"),
     ("keys_writable", "KEYS[1] = 'x' table.insert(ARGV, 'z') return {KEYS[1], #ARGV}"),
+    # the globals' __index function is 7.0.15's luaProtectedTableError: it fails for any name,
+    # one that exists too (the globals are read through a table, the function is only reached
+    # on a miss), and checks its arguments
+    ("g_index_existing", "return getmetatable(_G).__index(_G, 'redis')"),
+    ("g_index_missing", "return getmetatable(_G).__index(_G, 'nope')"),
+    ("g_index_number", "return getmetatable(_G).__index(_G, 5)"),
+    ("g_index_one_arg", "return getmetatable(_G).__index(1)"),
+    ("g_index_table_key", "return getmetatable(_G).__index(_G, {})"),
+    ("g_index_pcall", "return {pcall(getmetatable(_G).__index, _G, 'redis')}"),
+    ("g_missing_in_function", "local function f() return nosuch end return {pcall(f)}"),
+    ("g_reads_after_keys", "return {type(redis), type(KEYS), type(ARGV), type(string.len), #KEYS}"),
 ]
 
 
