@@ -75,35 +75,30 @@ static bool field_of_type(lua_State *L, const char *name, int type)
     return false;
 }
 
-/* The error reply of an {err=...} table (at the top), `-` + its text. */
+/* The error reply of an {err=...} table (at the top, consumed), `-` + its
+ * text. (It used to leave the table on the stack: an array holding an error
+ * ended there, and each script that returned an error left a value behind,
+ * until the worker's stack was full.) */
 void script_add_error_table(resp_buf_t *r, lua_State *L, const char *sha)
 {
     lua_getfield(L, -1, "err");
     const char *msg = lua_tostring(L, -1);
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    luaL_addchar(&b, '-');
-    luaL_addstring(&b, msg ? msg : "");
+    char tail[200] = "";
     if (sha) {
         lua_getfield(L, -2, "source");
         lua_getfield(L, -3, "line");
-        if (lua_isstring(L, -1) && lua_isstring(L, -2)) {
-            char tail[200];
+        if (lua_isstring(L, -1) && lua_isstring(L, -2))
             snprintf(tail, sizeof tail, " script: %s, on %s:%s.", sha, lua_tostring(L, -2), lua_tostring(L, -1));
-            lua_pop(L, 2);
-            luaL_addstring(&b, tail);
-        } else {
-            lua_pop(L, 2);
-        }
+        lua_pop(L, 2);
     }
-    luaL_pushresult(&b);
-    size_t n;
-    const char *s = lua_tolstring(L, -1, &n);
-    char *copy = xmalloc(n + 1);
-    memcpy(copy, s, n + 1);
-    lua_pop(L, 2);
-    resp_add_error(r, copy);
-    free(copy);
+    size_t mlen = msg ? strlen(msg) : 0, tlen = strlen(tail);
+    char *text = xmalloc(1 + mlen + tlen + 1);
+    text[0] = '-';
+    memcpy(text + 1, msg ? msg : "", mlen);
+    memcpy(text + 1 + mlen, tail, tlen + 1);
+    lua_pop(L, 2);                /* the text, the table */
+    resp_add_error(r, text);
+    free(text);
 }
 
 

@@ -51,6 +51,7 @@ typedef struct run {
     cmd_ctx_t *ctx;
     bool ro;
     int nkeys;                    /* declared keys: argv[3 .. 3+nkeys) */
+    int decl_slot;                /* the slot of the first declared key (argv[3]); -1 without keys */
     unsigned flags;               /* SCRIPT_F_*: the shebang's */
     int slot;                     /* with a shebang lacking allow-cross-slot-keys: the slot the calls
                                    * keep to (the declared keys', else the first key a call touched;
@@ -90,11 +91,11 @@ static int raise_error(lua_State *L, const char *e)
 
 /* ---------------- redis.call / redis.pcall ---------------- */
 
-/* Where a key of redis.call may be served; NULL when here, else the error. */
-static const char *key_refused(run_t *run, const uint8_t *key, size_t len)
+/* Where a key of redis.call, of this slot, may be served; NULL when here,
+ * else the error. */
+static const char *key_refused(run_t *run, unsigned slot)
 {
     cmd_ctx_t *ctx = run->ctx;
-    unsigned slot = slot_of_key(key, len);
     if (config_cluster_enabled()) {
         /* A script without a shebang may touch keys of any slot this node
          * serves (7.0.15 gives such scripts allow-cross-slot-keys); one with
@@ -103,8 +104,7 @@ static const char *key_refused(run_t *run, const uint8_t *key, size_t len)
         /* A slot being imported is served to a client that came with ASKING,
          * whose flag 7.0.15 lends the script: here, a script routed to this
          * node by declared keys of that slot (routing let it in for ASKING). */
-        bool asked = s && s->importing_from[slot] >= 0 && run->nkeys > 0 &&
-                     slot_of_key(ctx->argv[3], ctx->argvlen[3]) == slot;
+        bool asked = s && s->importing_from[slot] >= 0 && run->nkeys > 0 && (unsigned)run->decl_slot == slot;
         /* A replica serves its master's slots to reads of a client that sent
          * READONLY, a flag 7.0.15 lends the script too: here, a script routed
          * to this replica by declared keys (routing let it in for READONLY
@@ -129,12 +129,10 @@ static const char *key_refused(run_t *run, const uint8_t *key, size_t len)
  * keys in several slots (CROSSSLOT), a missing key of a slot being moved
  * away (ASK, TRYAGAIN). NULL when the call may run. */
 static const char *call_slot_refused(run_t *run, const cmd_def_t *cmd, int argc, const uint8_t **argv,
-                                     const size_t *argvlen, const int *pos, int n)
+                                     const size_t *argvlen, const unsigned *slots, int n)
 {
-    unsigned first = slot_of_key(argv[pos[0]], argvlen[pos[0]]);
     for (int i = 1; i < n; i++)
-        if (slot_of_key(argv[pos[i]], argvlen[pos[i]]) != first)
-            return "Script attempted to access a non local key in a cluster node";
+        if (slots[i] != slots[0]) return "Script attempted to access a non local key in a cluster node";
     queued_cmd_t q = { .cmd = cmd, .argc = argc, .argv = argv, .argvlen = (size_t *)argvlen };
     char why[256];
     if (!dispatch_open_slot_check(run->ctx->worker, &q, 1, why, sizeof why))
@@ -185,6 +183,29 @@ static void args_free(lua_args_t *a)
     free(a->nums);
 }
 
+/* d as printf's %.17g writes it, into out (32 bytes); its length. An
+ * integer of at most 17 digits is written so by %.17g (no exponent, no
+ * point): the usual argument (a count, a TTL) skips printf's float code. */
+static size_t number_text(char out[32], double d)
+{
+    if (d > -1e17 && d < 1e17 && d == (double)(long long)d && !(d == 0 && signbit(d))) {
+        long long v = (long long)d;
+        unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+        char tmp[24];
+        size_t n = 0;
+        do {
+            tmp[n++] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        size_t len = 0;
+        if (v < 0) out[len++] = '-';
+        while (n) out[len++] = tmp[--n];
+        out[len] = 0;
+        return len;
+    }
+    return (size_t)snprintf(out, 32, "%.17g", d);
+}
+
 /* Fills a from the argc values on the stack; the error text when one is
  * neither a string nor a number. */
 static const char *args_from_lua(lua_State *L, int argc, lua_args_t *a)
@@ -202,7 +223,7 @@ static const char *args_from_lua(lua_State *L, int argc, lua_args_t *a)
     for (int j = 0; j < argc; j++) {
         if (lua_type(L, j + 1) == LUA_TNUMBER) {
             /* %.17g as 7.0.15: Lua's own number format loses precision */
-            a->argvlen[j] = (size_t)snprintf(a->nums[j], 32, "%.17g", (double)lua_tonumber(L, j + 1));
+            a->argvlen[j] = number_text(a->nums[j], (double)lua_tonumber(L, j + 1));
             a->argv[j] = (const uint8_t *)a->nums[j];
         } else {
             a->argv[j] = (const uint8_t *)lua_tolstring(L, j + 1, &a->argvlen[j]);
@@ -229,6 +250,42 @@ static bool script_acl_ok(cmd_ctx_t *ctx, const cmd_def_t *cmd, int argc, const 
 }
 
 bool script_call_running(void) { return tl_run != NULL; }
+
+/* The checks of a call's keys: each key's slot computed once (the first
+ * declared key's, the usual key of a call, was computed when the script
+ * started) for 7.0.15's cluster checks and for whether a key sits on
+ * another worker (*cross). NULL, or the error. */
+static const char *call_keys_refused(run_t *run, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                                     const size_t *argvlen, const xscript_keys_t *here, bool *cross)
+{
+    enum { KEYS_INLINE = 16 };
+    int pos_in[KEYS_INLINE];
+    unsigned slots_in[KEYS_INLINE];
+    int *pos = pos_in;
+    unsigned *slots = slots_in;
+    if (argc > KEYS_INLINE) {
+        pos = xmalloc(sizeof *pos * (size_t)argc);
+        slots = xmalloc(sizeof *slots * (size_t)argc);
+    }
+    int n = cmd_get_keys(cmd, argc, argv, argvlen, pos, argc > KEYS_INLINE ? argc : KEYS_INLINE);
+    const cmd_ctx_t *ctx = run->ctx;
+    const char *err = NULL;
+    for (int i = 0; i < n && !err; i++) {
+        const uint8_t *key = argv[pos[i]];
+        size_t len = argvlen[pos[i]];
+        bool first = run->nkeys > 0 && len == ctx->argvlen[3] && !memcmp(key, ctx->argv[3], len);
+        slots[i] = first ? (unsigned)run->decl_slot : slot_of_key(key, len);
+        err = key_refused(run, slots[i]);
+        if (!*cross && !first) *cross = xscript_key_is_cross(ctx->worker, slots[i], key, len, here);
+    }
+    if (!err && n > 0 && config_cluster_enabled()) err = call_slot_refused(run, cmd, argc, argv, argvlen, slots, n);
+    if (err) *cross = false;      /* a refused call reaches for nothing */
+    if (pos != pos_in) {
+        free(pos);
+        free(slots);
+    }
+    return err;
+}
 
 static int generic_call(lua_State *L, bool raise)
 {
@@ -269,17 +326,12 @@ static int generic_call(lua_State *L, bool raise)
         else if ((cmd->exec != CMD_EXEC_KEYED || !cmd->handler) && !client_free_cmd(cmd))
             err = "This Redis command is not allowed from script";   /* not yet: see docs/scripting.md */
     }
-    if (!err) {
-        int pos[512];
-        int n = cmd_get_keys(cmd, argc, argv, argvlen, pos, 512);
-        for (int i = 0; i < n && !err; i++) err = key_refused(run, argv[pos[i]], argvlen[pos[i]]);
-        if (!err && n > 0 && config_cluster_enabled()) err = call_slot_refused(run, cmd, argc, argv, argvlen, pos, n);
-    }
     /* Keys another worker keeps: the node's session first (all other
      * workers stand still until the script ends). Declared keys are here. */
     cmd_ctx_t *ctx = run->ctx;
     xscript_keys_t here = { ctx->argv + 3, ctx->argvlen + 3, run->nkeys };
-    bool cross = !err && xscript_call_is_cross(ctx->worker, cmd, argc, argv, argvlen, &here);
+    bool cross = false;
+    if (!err) err = call_keys_refused(run, cmd, argc, argv, argvlen, &here, &cross);
     if (cross && !xscript_acquire(ctx->worker, script_busy_tick)) {
         err = SCRIPT_KILLED_TEXT;
         raise = true;             /* a kill is not the call's error: redis.pcall does not take it */
@@ -832,8 +884,9 @@ void script_lua_invoke(cmd_ctx_t *ctx, lua_State *L, const char *name, unsigned 
         set_array(L, "KEYS", ctx->argv + 3, ctx->argvlen + 3, numkeys);
         set_array(L, "ARGV", ctx->argv + 3 + numkeys, ctx->argvlen + 3 + numkeys, ctx->argc - 3 - numkeys);
     }
-    int slot = numkeys > 0 && config_cluster_enabled() ? (int)slot_of_key(ctx->argv[3], ctx->argvlen[3]) : -1;
-    run_t run = { .ctx = ctx, .ro = ro, .nkeys = numkeys, .flags = flags, .slot = slot, .resp = 2,
+    int decl_slot = numkeys > 0 ? (int)slot_of_key(ctx->argv[3], ctx->argvlen[3]) : -1;
+    run_t run = { .ctx = ctx, .ro = ro, .nkeys = numkeys, .decl_slot = decl_slot, .flags = flags,
+                  .slot = config_cluster_enabled() ? decl_slot : -1, .resp = 2,
                   .repl = SCRIPT_REPL_AOF | SCRIPT_REPL_REPLICA, .oom = script_oom(ctx) };
     tl_run = &run;
     /* The script's writes reach replicas and the AOF as its commands, in

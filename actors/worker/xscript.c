@@ -335,20 +335,10 @@ static int call_keys(const struct cmd_def *cmd, int argc, const uint8_t **argv, 
     return cmd_get_keys(cmd, argc, argv, argvlen, *pos, argc > nstack ? argc : nstack);
 }
 
-bool xscript_call_is_cross(const worker_t *w, const struct cmd_def *cmd, int argc, const uint8_t **argv,
-                           const size_t *argvlen, const xscript_keys_t *here)
+bool xscript_key_is_cross(const worker_t *w, unsigned slot, const uint8_t *key, size_t len,
+                          const xscript_keys_t *here)
 {
-    if (g_nworkers < 2) return false;
-    int stack[32], *pos;
-    int n = call_keys(cmd, argc, argv, argvlen, stack, 32, &pos);
-    bool cross = false;
-    for (int i = 0; i < n && !cross; i++) {
-        const uint8_t *key = argv[pos[i]];
-        size_t len = argvlen[pos[i]];
-        cross = worker_of_slot(slot_of_key(key, len)) != w->index && !is_here(here, key, len);
-    }
-    if (pos != stack) free(pos);
-    return cross;
+    return g_nworkers >= 2 && worker_of_slot(slot) != w->index && !is_here(here, key, len);
 }
 
 /* Moves the call's keys kept by other workers into w's keyspace (in) or

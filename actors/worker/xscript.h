@@ -21,9 +21,10 @@ typedef struct xscript_keys {
     int n;
 } xscript_keys_t;
 
-/* Whether the call touches a key (not one of `here`) that another worker keeps. */
-bool xscript_call_is_cross(const worker_t *w, const struct cmd_def *cmd, int argc, const uint8_t **argv,
-                           const size_t *argvlen, const xscript_keys_t *here);
+/* Whether a key of a call, of this slot (slot_of_key), is one another
+ * worker keeps (and not one of `here`). */
+bool xscript_key_is_cross(const worker_t *w, unsigned slot, const uint8_t *key, size_t len,
+                          const xscript_keys_t *here);
 /* Makes w (a script runs on it) the session's holder, once every other
  * worker stands still; at once when it holds it already. While it waits,
  * `tick` runs about every millisecond (a busy script's polling); when it

@@ -42,6 +42,12 @@ CASES = [
     ("error_reply_dash", [], ("EVAL", "return redis.error_reply('-CODE my error')", "0")),
     ("error_reply_bad_args", [], ("EVAL", "return redis.error_reply(1, 2)", "0")),
     ("status_reply", [], ("EVAL", "return redis.status_reply('FINE')", "0")),
+    # an error inside an array is one element: the elements after it follow
+    ("error_in_array", [], ("EVAL", "return {redis.error_reply('x'), 3}", "0")),
+    ("errors_nested", [], ("EVAL", "return {1, {err = 'a'}, {ok = 'b'}, {2, redis.error_reply('y'), 4}, 5}", "0")),
+    ("pcall_errors_in_array", [("SET", "{t}s", "abc")],
+     ("EVAL", "return {redis.pcall('incr', KEYS[1]), redis.pcall('nosuch'), redis.call('get', KEYS[1])}", "1", "{t}s")),
+    ("error_long", [], ("EVAL", "return {err = string.rep('e', 10000)}", "0")),
     ("keys_argv", [], ("EVAL", "return {KEYS[1], ARGV[1], ARGV[2], #KEYS, #ARGV}", "1", "{t}k", "a", "b")),
     ("set_incr", [], ("EVAL", SET_INCR, "1", "{t}k", "10")),
     ("call_reply_types", [("RPUSH", "{t}l", "a", "b"), ("SET", "{t}s", "v")],
