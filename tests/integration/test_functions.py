@@ -61,10 +61,6 @@ CASES = [
     ("fcall_missing_global", [("FUNCTION", "LOAD", lib("x", "redis.register_function('g', function() "
                                                          "return {type(string), nosuch} end)"))],
      ("FCALL", "g", "0")),
-    ("fcall_globals_after_load", [("FUNCTION", "LOAD", lib("x", "redis.register_function('g', function() "
-                                                             "return {type(string), type(redis.call), "
-                                                             "type(redis.register_function)} end)"))],
-     ("FCALL", "g", "0")),
     ("load_global_write", [], ("FUNCTION", "LOAD", lib("x", "x = 1"))),
     ("load_redis_write", [], ("FUNCTION", "LOAD", lib("x", "redis.log = 1"))),
     ("load_error_fn", [], ("FUNCTION", "LOAD", lib("x", "error('boom')"))),
