@@ -515,12 +515,24 @@ void resp_add_verbatim(resp_buf_t *b, const char *text, size_t n)
     resp_buf_append(b, "\r\n", 2);
 }
 
+/* Whole numbers below 2^53 in magnitude (every one exact in a double), but
+ * not -0: %.17g writes them as their plain digits, no exponent (at most 16
+ * digits), which resp_fmt_ll writes without snprintf's float formatting,
+ * the larger part of a ZPOPMIN or ZRANGE WITHSCORES reply's cost. */
+static bool double_is_small_whole(double v)
+{
+    return v > -9007199254740992.0 && v < 9007199254740992.0 && v == (double)(long long)v &&
+           !(v == 0 && signbit(v));
+}
+
 void resp_add_double(resp_buf_t *b, double v)
 {
     char tmp[64];
     if (isinf(v)) {
         /* Redis spells infinities itself rather than trust libc */
         snprintf(tmp, sizeof tmp, "%s", v > 0 ? "inf" : "-inf");
+    } else if (double_is_small_whole(v)) {
+        tmp[resp_fmt_ll(tmp, (long long)v)] = '\0';
     } else {
         /* 7.0's addReplyDouble: %.17g (NaN prints as glibc writes it) */
         snprintf(tmp, sizeof tmp, "%.17g", v);

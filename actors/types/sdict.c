@@ -141,6 +141,17 @@ sd_entry_t *sd_add(sdict_t *d, const uint8_t *key, size_t len, bool *added)
     return e;
 }
 
+/* Unlinks and frees the entry *pp points to; shrinks the table when it got
+ * under 1/8 full. */
+static void unlink_at(sdict_t *d, sd_entry_t **pp)
+{
+    sd_entry_t *e = *pp;
+    *pp = e->next;
+    free(e);
+    d->used--;
+    if (d->size > 4 && d->used < d->size / 8) resize(d, pow2_at_least(d->used * 2));
+}
+
 bool sd_delete(sdict_t *d, const uint8_t *key, size_t len, void **val)
 {
     uint64_t h = sd_hash(key, len);
@@ -148,15 +159,19 @@ bool sd_delete(sdict_t *d, const uint8_t *key, size_t len, void **val)
     for (; *pp; pp = &(*pp)->next) {
         sd_entry_t *e = *pp;
         if (e->hash == h && e->klen == len && memcmp(e->key, key, len) == 0) {
-            *pp = e->next;
             if (val) *val = e->val;
-            free(e);
-            d->used--;
-            if (d->size > 4 && d->used < d->size / 8) resize(d, pow2_at_least(d->used * 2));
+            unlink_at(d, pp);
             return true;
         }
     }
     return false;
+}
+
+void sd_delete_entry(sdict_t *d, sd_entry_t *e)
+{
+    sd_entry_t **pp = &d->buckets[e->hash & (d->size - 1)];
+    while (*pp != e) pp = &(*pp)->next;
+    unlink_at(d, pp);
 }
 
 sd_entry_t *sd_random(const sdict_t *d)

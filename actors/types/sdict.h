@@ -44,6 +44,14 @@ sd_entry_t *sd_find(const sdict_t *d, const uint8_t *key, size_t len);
 sd_entry_t *sd_add(sdict_t *d, const uint8_t *key, size_t len, bool *added);
 /* Removes key; returns true if it was there, its value in *val (may be NULL). */
 bool sd_delete(sdict_t *d, const uint8_t *key, size_t len, void **val);
+/* Removes entry e of d, found earlier (no hashing, no comparing of keys). */
+void sd_delete_entry(sdict_t *d, sd_entry_t *e);
+/* The entry whose key bytes are at key (a pointer to some entry's e->key,
+ * as the sorted set's tree keeps them). */
+static inline sd_entry_t *sd_entry_of_key(const uint8_t *key)
+{
+    return (sd_entry_t *)(void *)(key - offsetof(sd_entry_t, key));
+}
 /* A uniformly random entry (by bucket then chain sampling, as Redis: not
  * exactly uniform over entries), or NULL when empty. */
 sd_entry_t *sd_random(const sdict_t *d);

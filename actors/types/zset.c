@@ -352,7 +352,7 @@ bool zset_del(zset_t *z, const uint8_t *m, size_t ml)
     sd_entry_t *e = sd_find(z->d, m, ml);
     if (!e) return false;
     zt_delete(z->zt, zset_entry_score(e), e->key, e->klen);
-    sd_delete(z->d, m, ml, NULL);
+    sd_delete_entry(z->d, e);
     return true;
 }
 
@@ -405,10 +405,12 @@ void zset_del_ranks(zset_t *z, size_t start, size_t end)
         const uint8_t *m;
         size_t ml;
         zt_get(&pos, &s, &m, &ml);
-        sd_entry_t *e = sd_find(z->d, m, ml);
+        /* the tree holds the bytes of the member's sdict entry (sl_insert):
+         * that is the entry, no lookup needed */
+        sd_entry_t *e = sd_entry_of_key(m);
         /* the tree lets go of the member's bytes before the sdict frees them */
         zt_delete_rank(z->zt, start + 1);
-        sd_delete(z->d, e->key, e->klen, NULL);
+        sd_delete_entry(z->d, e);
     }
 }
 

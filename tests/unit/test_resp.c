@@ -513,6 +513,29 @@ TEST(resp_write_double)
     resp_buf_free(&b3);
 }
 
+/* Whole scores take a path of their own (no snprintf): every one must read
+ * as %.17g writes it, -0 and the edges of 2^53 included. */
+TEST(resp_write_double_whole_numbers_as_printf)
+{
+    const double edge = 9007199254740992.0;   /* 2^53 */
+    double vals[] = { 0.0, -0.0, 1, -1, 7, 10, 99999, -123456789, 1e15, -1e15, 1e16, 1e17, 1e18,
+                      edge - 1, -(edge - 1), edge, -edge, edge + 2, 1e300, 0.5, -0.5, 1.0000000000000002 };
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        for (int k = -2; k <= 2; k++) {
+            double v = vals[i] + (fabs(vals[i]) < 1e15 ? k : 0);
+            if (vals[i] == 0 && k == 0) v = vals[i];           /* keep -0 itself */
+            char want[64], wire[96];
+            snprintf(want, sizeof want, "%.17g", v);
+            snprintf(wire, sizeof wire, ",%s\r\n", want);
+            resp_buf_t b;
+            resp_buf_init(&b, 3);
+            resp_add_double(&b, v);
+            CHECK(b.len == strlen(wire) && memcmp(b.data, wire, b.len) == 0);
+            resp_buf_free(&b);
+        }
+    }
+}
+
 TEST(resp_write_errors)
 {
     resp_buf_t b;
