@@ -495,7 +495,8 @@ static void sec_busdigest(text_t *t)
  * senders (each at most one eventfd write), lazy sends that left it
  * asleep, times another thread borrowed its sleeping loop's data (a worker's
  * keyspace: docs/design.md §3.4) and wake-ups that had to wait for such a
- * borrower; then how many workers take connections now and how many
+ * borrower; the AOF path's handovers to the replication thread and the
+ * wake-ups of it they asked for; then how many workers take connections now and how many
  * connections moved between workers (placement.h). The bench reads it to
  * show wake-ups per request. */
 static void sec_threads(text_t *t)
@@ -511,6 +512,11 @@ static void sec_threads(text_t *t)
         if (st[i].borrowable)
             add(t, "borrow%d:name=%s,borrows=%llu,borrow_waits=%llu\r\n",
                 st[i].index, st[i].name, st[i].borrows, st[i].borrow_waits);
+    /* The AOF path's handovers to the replication thread and the wake-ups
+     * of it they asked for (repl_feedq.c). */
+    unsigned long long passed, kicks;
+    repl_feedq_counts(&passed, &kicks);
+    add(t, "repl_feeds:queued=%llu,wakeups=%llu\r\n", passed, kicks);
     /* Workers taking connections now, and connections moved between workers (placement.h). */
     add(t, "placement:active_workers=%d,workers=%d,moves=%llu\r\n", placement_active(), workers_count(),
         placement_moves());

@@ -4,7 +4,7 @@
  * retry after a failed write) and INFO's figures.
  *
  * Order: a worker appends its handover to the incr file and pushes it into
- * the replication actor's mailbox in one critical section (aof_handover),
+ * the replication actor's feed queue in one critical section (aof_handover),
  * so the AOF holds the handovers exactly in the order the replication
  * actor files them in the stream; the other bytes of the stream that the
  * AOF must hold (FLUSHALL of a cut) are appended at the cut, with every
@@ -63,6 +63,7 @@ static struct {
     uint64_t written_total, synced_total;   /* over every file: group commit's offsets */
     bool syncing;                 /* an fdatasync runs (its caller has left `mu`) */
     resp_buf_t retry;             /* bytes of failed writes, still to write, in order */
+    resp_buf_t pend;              /* appended, write(2) deferred (aof_defer_writes), after `retry` */
     long long err_logged_s;
     /* a rewrite's cut (aof_rewrite.c sets the mode; the cut records what it opened) */
     int cut_mode;                 /* 0 nothing, 1 rotate the incr file, 2 open the temp incr file */
@@ -225,12 +226,14 @@ static void note_write_latency(long long ms)
     latency_note("aof-write", ms);
 }
 
-/* Appends (prefix, data) to the open incr file; false after a failed write. */
+/* Appends (prefix, data) to the open incr file, after what failed before
+ * and what was deferred; false after a failed write. */
 static bool write_parts(const void *prefix, size_t plen, const void *data, size_t dlen)
 {
-    struct iovec iov[3], orig[3];
+    struct iovec iov[4], orig[4];
     int n = 0;
     if (W.retry.len) iov[n++] = (struct iovec){ W.retry.data, W.retry.len };
+    if (W.pend.len) iov[n++] = (struct iovec){ W.pend.data, W.pend.len };
     if (plen) iov[n++] = (struct iovec){ (void *)prefix, plen };
     if (dlen) iov[n++] = (struct iovec){ (void *)data, dlen };
     if (!n) return true;
@@ -244,9 +247,11 @@ static bool write_parts(const void *prefix, size_t plen, const void *data, size_
     size_t done = write_all(iov, n, &err);
     if (t0) note_write_latency(rt_now_ms() - t0);
     if (err) {
-        write_failed(done, total, err, orig, n);
+        write_failed(done, total, err, orig, n);   /* the deferred bytes are kept in `retry` */
+        resp_buf_reset(&W.pend);
         return false;
     }
+    resp_buf_reset(&W.pend);
     W.incr_size += (long long)total;
     W.written_total += total;
     publish_written_locked();
@@ -276,6 +281,10 @@ static void cron_wake_locked(void)
     send_msg(AOF_MSG_KICK);
 }
 
+/* Set by the worker thread that borrows another's keyspace (aof_defer_writes):
+ * its handovers are appended to W.pend; aof_write_deferred writes them. */
+static _Thread_local bool tl_defer, tl_owed;
+
 /* start_db/end_db: the database the bytes start and end in (a worker's
  * handover, repl_prop.c; a replica's copy of its master's stream keeps the
  * master's SELECTs, and says where they leave it), or -1 when not known. */
@@ -296,6 +305,14 @@ static void append_locked(const uint8_t *data, size_t len, int start_db, int end
                                            sel < 10 ? 1 : sel < 100 ? 2 : sel < 1000 ? 3 : 4, sel);
     W.need_select = false;
     W.db = start_db >= 0 ? end_db : -1;
+    if (tl_defer) {
+        /* in order behind everything appended before; written before this
+         * thread's replies leave (aof_write_deferred) */
+        resp_buf_append(&W.pend, prefix, plen);
+        resp_buf_append(&W.pend, (const char *)data, len);
+        tl_owed = true;
+        return;
+    }
     write_parts(prefix, plen, data, len);
     cron_wake_locked();
 }
@@ -464,13 +481,30 @@ void aof_handover(const uint8_t *data, size_t len, int start_db, int end_db, rt_
         rt_send(to, msg);
         return;
     }
+    (void)to;
     pthread_mutex_lock(&W.mu);
     append_locked(data, len, start_db, end_db);
-    /* inside the section: the mailbox gets the handovers in the file's order */
-    rt_send(to, msg);
+    /* inside the section: the stream gets the handovers in the file's
+     * order; through the replication actor's queue, which wakes it only
+     * when it serves replicas (repl_feedq.c) */
+    repl_feed_pass(msg, len);
     pthread_mutex_unlock(&W.mu);
     /* appendfsync always: the worker holds the replies until an fsync
      * covers these bytes (aof_reply_mark), without waiting here */
+}
+
+void aof_defer_writes(bool on) { tl_defer = on; }
+
+void aof_write_deferred(void)
+{
+    if (!tl_owed) return;
+    tl_owed = false;
+    pthread_mutex_lock(&W.mu);
+    if (W.pend.len && W.on && W.fd >= 0) {
+        write_parts(NULL, 0, NULL, 0);
+        cron_wake_locked();
+    }
+    pthread_mutex_unlock(&W.mu);
 }
 
 void aof_append_stream(const void *data, size_t len, int start_db, int end_db)
@@ -499,7 +533,7 @@ static void writer_cron(void)
 {
     pthread_mutex_lock(&W.mu);
     if (W.on && W.fd >= 0) {
-        if (W.retry.len) write_parts(NULL, 0, NULL, 0);
+        if (W.retry.len || W.pend.len) write_parts(NULL, 0, NULL, 0);
         long long now_s = rt_now_ms() / 1000;
         if (fsync_policy() == AOF_FSYNC_EVERYSEC && W.synced_size != W.incr_size && now_s > W.last_fsync_s &&
             !(aof_conf_bool("no-appendfsync-on-rewrite") && atomic_load(&g_aof_rewriting))) {
@@ -618,7 +652,7 @@ static void switch_fd(int fd, long long size)
 {
     int old = W.fd;
     if (old >= 0) {
-        if (W.retry.len) write_parts(NULL, 0, NULL, 0);
+        if (W.retry.len || W.pend.len) write_parts(NULL, 0, NULL, 0);
         if (fsync_policy() == AOF_FSYNC_ALWAYS) {
             (void)fdatasync(old);
             close(old);
@@ -679,27 +713,6 @@ void aof_cut_reached(void)
     pthread_mutex_unlock(&W.mu);
 }
 
-/* An empty base: an RDB without keys, or an empty AOF. */
-static int write_empty_base(const char *name, bool rdb)
-{
-    if (!rdb) {
-        const uint8_t *parts[1] = { (const uint8_t *)"" };
-        size_t lens[1] = { 0 };
-        return aof_write_whole_file(W.dirname, name, parts, lens, 1);
-    }
-    rdb_encoder_t e;
-    rdb_encoder_init(&e, 0);
-    rdb_aux_info_t aux = { .ctime = rt_now_ms() / 1000, .used_mem = 0, .aof_base = 1 };
-    rdb_encode_header(&e);
-    rdb_encode_aux_fields(&e, &aux);
-    rdb_encode_eof(&e);
-    const uint8_t *parts[1] = { rdb_encoder_data(&e) };
-    size_t lens[1] = { rdb_encoder_pending(&e) };
-    int rc = aof_write_whole_file(W.dirname, name, parts, lens, 1);
-    rdb_encoder_free(&e);
-    return rc;
-}
-
 /* Start with appendonly yes (main thread, before any worker): opens the
  * files the manifest names; creates the base when there is none. */
 static int open_files_at_start(void)
@@ -712,7 +725,7 @@ static int open_files_at_start(void)
     if (!W.man.has_base && !had_incr) {
         bool rdb = aof_conf_bool("aof-use-rdb-preamble");
         const char *base = aof_manifest_new_base(&W.man, W.filename, rdb);
-        int e = write_empty_base(base, rdb);
+        int e = aof_write_empty_base(W.dirname, base, rdb);
         if (e) {
             LOG_WARNING("Can't create the AOF base file %s: %s", base, strerror(e));
             return -1;
@@ -807,7 +820,7 @@ void aof_actor_switch_off(bool drop_temp)
 {
     pthread_mutex_lock(&W.mu);
     if (W.fd >= 0) {
-        if (W.retry.len) write_parts(NULL, 0, NULL, 0);
+        if (W.retry.len || W.pend.len) write_parts(NULL, 0, NULL, 0);
         (void)fdatasync(W.fd);
         close(W.fd);
         W.fd = -1;
@@ -815,6 +828,7 @@ void aof_actor_switch_off(bool drop_temp)
     W.on = false;
     W.cut_mode = 0;
     resp_buf_reset(&W.retry);
+    resp_buf_reset(&W.pend);
     atomic_store_explicit(&g_retry_bytes, 0, memory_order_relaxed);
     W.synced_total = W.written_total;
     publish_synced_locked();
@@ -911,7 +925,7 @@ void aof_shutdown_sync(void)
     pthread_mutex_lock(&W.mu);
     if (W.on && W.fd >= 0) {
         LOG_NOTICE("Calling fsync() on the AOF file.");
-        if (W.retry.len) write_parts(NULL, 0, NULL, 0);
+        if (W.retry.len || W.pend.len) write_parts(NULL, 0, NULL, 0);
         (void)fdatasync(W.fd);
     }
     pthread_mutex_unlock(&W.mu);
@@ -949,6 +963,7 @@ int aof_start(void)
     aof_conf_names(W.filename, sizeof W.filename, W.dirname, sizeof W.dirname);
     g_fsync_idx = config_find("appendfsync");
     resp_buf_init(&W.retry, 2);
+    resp_buf_init(&W.pend, 2);
     A.thread = rt_thread_create("aof");
     if (!A.thread) return -1;
     rt_actor_init(&A.actor, A.thread, "aof", behaviour, NULL);

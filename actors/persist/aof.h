@@ -5,8 +5,9 @@
  * Actors and who owns what:
  *   - the writer (aof.c, under one mutex): a worker handing its writes to
  *     the replication actor (repl_flush) appends them to the incr file and
- *     pushes them into the replication actor's mailbox in one critical
- *     section, so the AOF and the replicas can never disagree about order;
+ *     pushes them into the replication actor's feed queue (repl_feed_pass)
+ *     in one critical section, so the AOF and the replicas can never
+ *     disagree about order;
  *     write(2) is done before any reply to them can leave, and with
  *     appendfsync always an fdatasync covering them (group commit: one
  *     fsync covers whatever every worker wrote before it started).
@@ -56,11 +57,22 @@ int aof_start(void);
 /* ---- workers and the replication actor ---- */
 /* True while handovers go through aof_handover's writer (relaxed read). */
 bool aof_wait_wanted(void);
-/* A worker's handover: its bytes are appended to the AOF and `msg` is sent
- * to `to` (the replication actor) in one critical section, so the AOF's
- * order is the stream's; returns after write(2). With appendfsync always
- * the replies wait at the reply gate below. Without the AOF: just the send. */
+/* A worker's handover: its bytes are appended to the AOF and `msg` is
+ * passed to the replication actor (repl_feed_pass, `to` unused) in one
+ * critical section, so the AOF's order is the stream's; returns after
+ * write(2) (inside aof_defer_writes: after the append only). With
+ * appendfsync always the replies wait at the reply gate below. Without the
+ * AOF: just the send to `to`. */
 void aof_handover(const uint8_t *data, size_t len, int start_db, int end_db, rt_actor_t *to, rt_msg_t *msg);
+
+/* A worker running a write on another worker's keyspace (borrowing it,
+ * one command at a time) hands each over at once, for the stream's order;
+ * between aof_defer_writes(true) and (false) its AOF bytes are only
+ * appended in memory, in that order, and aof_write_deferred (before the
+ * thread's replies leave, once a loop round) writes them with one
+ * write(2). Own thread's scope only. */
+void aof_defer_writes(bool on);
+void aof_write_deferred(void);
 
 /* ---- the reply gate of appendfsync always (group commit) ----
  * A reply produced before aof_reply_mark() returned M may leave once

@@ -102,6 +102,9 @@ void aof_actor_begin_waiting(void);
 /* INFO's rewrite figures: result 1 done, -1 failed, 0 still running */
 void aof_status_note_rewrite(int in_progress, int scheduled, long long started_ms, int result);
 void aof_status_note_scheduled(int scheduled);
+/* An empty base file <dirname>/<name>: an RDB without keys (the aof-base
+ * aux field set), or an empty AOF; 0 or errno. */
+int aof_write_empty_base(const char *dirname, const char *name, bool rdb);
 /* Writes `len` bytes at path (temp, fsync, rename); 0 or errno. */
 int aof_write_whole_file(const char *dirname, const char *name, const uint8_t *const *parts, const size_t *lens,
                          int nparts);

@@ -472,3 +472,24 @@ void aof_rewrite_on_msg(rt_msg_t *msg)
         free(msg);
     }
 }
+
+/* An empty base: an RDB without keys, or an empty AOF. */
+int aof_write_empty_base(const char *dirname, const char *name, bool rdb)
+{
+    if (!rdb) {
+        const uint8_t *parts[1] = { (const uint8_t *)"" };
+        size_t lens[1] = { 0 };
+        return aof_write_whole_file(dirname, name, parts, lens, 1);
+    }
+    rdb_encoder_t e;
+    rdb_encoder_init(&e, 0);
+    rdb_aux_info_t aux = { .ctime = rt_now_ms() / 1000, .used_mem = 0, .aof_base = 1 };
+    rdb_encode_header(&e);
+    rdb_encode_aux_fields(&e, &aux);
+    rdb_encode_eof(&e);
+    const uint8_t *parts[1] = { rdb_encoder_data(&e) };
+    size_t lens[1] = { rdb_encoder_pending(&e) };
+    int rc = aof_write_whole_file(dirname, name, parts, lens, 1);
+    rdb_encoder_free(&e);
+    return rc;
+}

@@ -637,6 +637,19 @@ static void on_feed(repl_actor_state_t *ra, repl_feed_msg_t *m)
     free(m);
 }
 
+/* The handovers repl_feedq.c queued (the AOF path), in order. Before every
+ * message, so that whatever was sent after a handover finds it filed; and
+ * before the loop sleeps. While we serve replicas the queue wakes us. */
+static void take_feeds(repl_actor_state_t *ra, bool kick_handled)
+{
+    rt_msg_t *m = ra_feeds_take(ra->served != NULL, kick_handled);
+    while (m) {
+        rt_msg_t *next = m->next;   /* on_feed frees m */
+        on_feed(ra, (repl_feed_msg_t *)m);
+        m = next;
+    }
+}
+
 /* RM_FLUSH, RM_SLEEP: queued for a cut of their own, in arrival order. */
 static void on_cut_request(repl_actor_state_t *ra, remote_cmd_t *rc)
 {
@@ -682,7 +695,11 @@ static void on_kill(repl_actor_state_t *ra, remote_cmd_t *rc)
 static void behaviour(rt_actor_t *self, rt_msg_t *msg)
 {
     repl_actor_state_t *ra = self->state;
+    take_feeds(ra, msg->type == RM_FEED_KICK);
     switch (msg->type) {
+    case RM_FEED_KICK:   /* taken above */
+        free(msg);
+        break;
     case RM_FEED:
         on_feed(ra, (repl_feed_msg_t *)msg);
         break;
@@ -763,6 +780,7 @@ static void prepare(rt_thread_t *t, void *arg)
 {
     repl_actor_state_t *ra = arg;
     (void)t;
+    take_feeds(ra, false);
     if (ra->getack_pending) send_getack(ra);
     repl_sender_reap();
     ra_publish(ra);   /* INFO and the bus header see this round's offsets */

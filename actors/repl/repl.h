@@ -50,6 +50,15 @@ extern _Atomic long long g_repl_offset;
  * part not yet taken is added to INFO's master_repl_offset. One add per
  * flush (a loop round of a worker), not per command. */
 extern _Atomic unsigned long long g_repl_fed;
+/* With the AOF on, a worker's handover (an RM_FEED message, `len` bytes of
+ * data) joins the stream through a queue instead of the mailbox
+ * (repl_feedq.c): the replication thread is woken for it only while it
+ * serves replicas. Called by aof_handover inside the AOF writer's critical
+ * section, which gives the queue the file's order. */
+void repl_feed_pass(rt_msg_t *msg, size_t len);
+/* INFO threads: handovers passed through that queue, and the wake-ups of
+ * the replication thread they asked for. */
+void repl_feedq_counts(unsigned long long *passed, unsigned long long *kicks);
 /* Replicas with an ACK no older than min-replicas-max-lag (for min-replicas-to-write). */
 extern _Atomic int g_repl_good_replicas;
 /* min-replicas-to-write as the replication actor last read it (0 = off). */

@@ -5,6 +5,7 @@
  * callers, and the helpers one file calls in the other. The files:
  *   repl.c      history, backlog, stream, WAIT, PSYNC, role changes, the actor
  *   repl_cut.c  the stop-the-world cut: full sync RDBs, FLUSHALL, DEBUG SLEEP
+ *   repl_feedq.c the AOF path's handovers, queued without a wake-up each
  * ra_ names are the actor's own; repl_internal.h is what the senders and the
  * worker side share with it, repl.h its public face.
  */
@@ -120,6 +121,11 @@ void ra_maybe_select(repl_actor_state_t *ra, int db);
  * target for a client's marks. */
 void ra_fed(repl_actor_state_t *ra, int worker, uint64_t seq);
 void ra_fed_reset(repl_actor_state_t *ra);
+/* repl_feedq.c: the queued handovers (RM_FEED messages linked by `next`,
+ * oldest first; NULL: none), taken all at once; `prompt`: from now on the
+ * first handover of a burst wakes the thread (it serves replicas);
+ * `kick_handled`: the caller is handling the RM_FEED_KICK. */
+rt_msg_t *ra_feeds_take(bool prompt, bool kick_handled);
 long long ra_wait_target(const repl_actor_state_t *ra, const repl_wait_marks_t *m);
 
 /* repl_cut.c */

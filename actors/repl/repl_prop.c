@@ -24,6 +24,9 @@
 #include "actors/commands/args.h"
 #include "runtime/xmalloc.h"
 
+/* A worker's buffer up to this capacity stays with it after a handover. */
+#define REPL_WBUF_KEEP (64 * 1024)
+
 typedef struct repl_wbuf {
     resp_buf_t out;           /* RESP arrays of bulk strings, as the stream carries them */
     bool in_multi;
@@ -171,14 +174,22 @@ void repl_flush(repl_wbuf_t *b)
     repl_feed_msg_t *m = xmalloc(sizeof *m);
     memset(&m->hdr, 0, sizeof m->hdr);
     m->hdr.type = RM_FEED;
-    m->data = (uint8_t *)b->out.data;   /* hand the buffer over; start a fresh one */
     m->len = b->out.len;
+    if (b->out.cap > REPL_WBUF_KEEP) {
+        m->data = (uint8_t *)b->out.data;   /* hand a big buffer over; start a fresh one */
+        resp_buf_init(&b->out, 2);
+    } else {
+        /* a copy of the exact size: the buffer, grown to a round's size,
+         * is used again instead of growing from nothing every round */
+        m->data = xmalloc(m->len);
+        memcpy(m->data, b->out.data, m->len);
+        resp_buf_reset(&b->out);
+    }
     m->worker = b->worker;
     m->seq = ++b->seq;
     m->start_db = b->start_db;
     m->end_db = b->end_db;
     b->start_db = -1;
-    resp_buf_init(&b->out, 2);
     /* release: before the reply of the write leaves (repl_status_get) */
     atomic_fetch_add_explicit(&g_repl_fed, m->len, memory_order_release);
     /* With the AOF on, the bytes are written to it (fsync'ed with appendfsync

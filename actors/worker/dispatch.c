@@ -580,9 +580,6 @@ static bool run_borrowed(client_t *c, int target, const cmd_def_t *cmd, int argc
 {
     worker_t *w = c->worker, *o = g_workers[target];
     if (w->outbox[target] || (cmd->flags & CMD_SCRIPT)) return false;
-    /* A write borrowed here would be handed over (and written to the AOF)
-     * alone; sent as a batch it shares one handover with its batch. */
-    if ((cmd->flags & CMD_WRITE) && aof_wait_wanted()) return false;
     if (!rt_thread_try_borrow(o->thread)) return false;
     /* Holding the token: o runs none of its code until we give it back, and
      * everything it did before it slept is visible (acquire). */
@@ -608,7 +605,11 @@ static bool run_borrowed(client_t *c, int target, const cmd_def_t *cmd, int argc
             slowlog_push(c, cmd, argc, argv, argvlen, last_call_usec, -1);
     }
     worker_snap_leave(o);
-    repl_flush(o->repl);          /* the stream has the write before its reply leaves */
+    /* the stream has the write before its reply leaves; its AOF bytes are
+     * written with this round's (worker_write_scheduled), not one by one */
+    aof_defer_writes(true);
+    repl_flush(o->repl);
+    aof_defer_writes(false);
     if (ks_expires_count(o->ks) > 0) worker_cron_poke(o);   /* o's cron may be on its slow pace */
     rt_thread_unborrow(o->thread);
     return true;

@@ -251,6 +251,7 @@ static void flush_pending_writes(rt_thread_t *t, void *arg)
 /* Writes every client that got output since the last time. */
 void worker_write_scheduled(worker_t *w)
 {
+    aof_write_deferred();         /* borrowed writes' AOF bytes (dispatch.c) before any reply */
     if (w->aof_gated) aof_gate_release(w);
     /* appendfsync always: one mark for the round; what is in the buffers
      * now leaves once an fsync reaches it (aof_gate.h) */
