@@ -20,6 +20,7 @@
 #include "actors/persist/rdb_load.h"
 #include "actors/persist/rdb_save.h"
 #include "actors/repl/repl.h"
+#include "actors/worker/ldb_conn.h"
 #include "actors/worker/worker.h"
 #include "runtime/log.h"
 #include "runtime/xmalloc.h"
@@ -167,6 +168,7 @@ static void finish(void)
     if (st.nreplicas > 0)
         LOG_NOTICE("%d of %d replicas are in sync when shutting down.", st.nreplicas - lagging, st.nreplicas);
     rdb_bgsave_cancel();
+    ldb_conn_kill_all();          /* forked debugger sessions (7.0.15 kills them too) */
     aof_shutdown_sync();
     if ((rdb_save_points_set() && !(flags & SHUTDOWN_NOSAVE)) || (flags & SHUTDOWN_SAVE)) {
         LOG_NOTICE("Saving the final RDB snapshot before exiting.");

@@ -415,6 +415,12 @@ ssize_t tls_io_write(tls_conn_t *t, int fd, const void *buf, size_t len)
     return t ? tls_conn_write(t, buf, len) : send(fd, buf, len, MSG_NOSIGNAL);
 }
 
+void tls_conn_free_silent(tls_conn_t *t)
+{
+    if (t) t->flags |= SHUT;
+    tls_conn_free(t);
+}
+
 void tls_conn_free(tls_conn_t *t)
 {
     if (!t) return;

@@ -102,5 +102,8 @@ ssize_t tls_io_write(tls_conn_t *t, int fd, const void *buf, size_t len);
 
 /* Sends close_notify if it fits without blocking, then frees. NULL is fine. */
 void tls_conn_free(tls_conn_t *t);
+/* Frees without a close_notify: another process (a forked child) goes on
+ * with the session on its copy of the socket. NULL is fine. */
+void tls_conn_free_silent(tls_conn_t *t);
 
 #endif

@@ -13,7 +13,9 @@
 #include "actors/commands/args.h"
 #include "actors/commands/commands.h"
 #include "actors/commands/script.h"
+#include "actors/commands/script_ldb.h"
 #include "actors/commands/script_lua.h"
+#include "actors/worker/client.h"
 #include "proto/strnum.h"
 
 /* numkeys of argv[2] checked as 7.0.15 does; -1 after replying an error. */
@@ -35,7 +37,7 @@ static int numkeys_of(cmd_ctx_t *ctx)
     return (int)n;
 }
 
-static void eval_generic(cmd_ctx_t *ctx, bool ro)
+static void eval_plain(cmd_ctx_t *ctx, bool ro)
 {
     int numkeys = numkeys_of(ctx);
     if (numkeys < 0) return;
@@ -44,8 +46,21 @@ static void eval_generic(cmd_ctx_t *ctx, bool ro)
     script_run(ctx, sha, (const char *)ctx->argv[1], ctx->argvlen[1], numkeys, ro);
 }
 
+static void eval_generic(cmd_ctx_t *ctx, bool ro)
+{
+    /* a client in debug mode has it run in a debugger session (it runs with
+     * its client then: ldb_conn.h) */
+    if (ctx->client && (ctx->client->flags & CLIENT_LUA_DEBUG)) script_ldb_eval(ctx, eval_plain, ro);
+    else eval_plain(ctx, ro);
+}
+
 static void evalsha_generic(cmd_ctx_t *ctx, bool ro)
 {
+    if (ctx->client && (ctx->client->flags & CLIENT_LUA_DEBUG)) {
+        resp_add_error(ctx->reply, ctx->argvlen[1] != 40 ? "NOSCRIPT No matching script. Please use EVAL."
+                                                         : "ERR Please use EVAL instead of EVALSHA for debugging");
+        return;
+    }
     int numkeys = numkeys_of(ctx);
     if (numkeys < 0) return;
     if (ctx->argvlen[1] != 40) {
@@ -142,7 +157,7 @@ void cmd_script_kill(cmd_ctx_t *ctx)
 
 void cmd_script_help(cmd_ctx_t *ctx)
 {
-    /* 7.0.15's text, DEBUG included (shoal has no debugger: SCRIPT DEBUG is not served) */
+    /* 7.0.15's text */
     static const char *const lines[] = {
         "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "DEBUG (YES|SYNC|NO)",

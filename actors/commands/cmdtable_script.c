@@ -44,6 +44,14 @@ static const cmd_arg_doc_t args_script_exists[] = {
 static const cmd_arg_doc_t args_script_load[] = {
     { .name = "script", .type = "string", .key_spec_index = -1 },
 };
+static const cmd_arg_doc_t args_script_debug_mode[] = {
+    { .name = "yes", .type = "pure-token", .key_spec_index = -1, .token = "YES" },
+    { .name = "sync", .type = "pure-token", .key_spec_index = -1, .token = "SYNC" },
+    { .name = "no", .type = "pure-token", .key_spec_index = -1, .token = "NO" },
+};
+static const cmd_arg_doc_t args_script_debug[] = {
+    { .name = "mode", .type = "oneof", .key_spec_index = -1, .subargs = args_script_debug_mode, .subarg_count = 3 },
+};
 static const cmd_history_t history_script_flush[] = {
     { "6.2.0", "Added the `ASYNC` and `SYNC` flushing mode modifiers." },
 };
@@ -51,6 +59,12 @@ static const cmd_history_t history_script_flush[] = {
 #define EVAL_FLAGS (CMD_NOSCRIPT | CMD_STALE | CMD_MOVABLE_KEYS | CMD_SCRIPT)
 
 static cmd_def_t subcommands_script[] = {
+    {
+        .name = "debug", .arity = 3, .flags = CMD_NOSCRIPT, .flag_names = "noscript",
+        .acl_categories = "slow scripting", .exec = CMD_EXEC_CLIENT, .handler = cmd_script_debug,
+        .summary = "Set the debug mode for executed scripts.", .since = "3.2.0", .group = "scripting",
+        .complexity = "O(1)", .args = args_script_debug, .arg_count = 1,
+    },
     {
         .name = "exists", .arity = -3, .flags = CMD_NOSCRIPT, .flag_names = "noscript",
         .acl_categories = "slow scripting", .tips = "request_policy:all_shards response_policy:agg_logical_and",

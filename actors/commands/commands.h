@@ -77,6 +77,7 @@ void cmd_function_kill(cmd_ctx_t *ctx);     /* FUNCTION KILL */
 void cmd_function_help(cmd_ctx_t *ctx);     /* FUNCTION HELP */
 void cmd_script_kill(cmd_ctx_t *ctx);       /* SCRIPT KILL */
 void cmd_script_help(cmd_ctx_t *ctx);       /* SCRIPT HELP */
+void cmd_script_debug(cmd_ctx_t *ctx);      /* SCRIPT DEBUG (script_ldb.c) */
 void cmd_exec(cmd_ctx_t *ctx);              /* EXEC */
 void cmd_discard(cmd_ctx_t *ctx);           /* DISCARD */
 void cmd_watch(cmd_ctx_t *ctx);             /* WATCH */

@@ -11,12 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "actors/commands/script_ldb.h"
 #include "actors/commands/script_lua.h"
 #include "runtime/xmalloc.h"
 
 /* Pushes {err = "CODE msg"}: "-CODE msg" keeps its code, "msg" gets ERR. */
 void script_push_error(lua_State *L, const char *e, size_t n)
 {
+    if (script_ldb_stepping()) script_ldb_log_error(e, n);   /* as 7.0.15's luaPushErrorBuff */
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     if (n > 0 && e[0] == '-') {

@@ -29,6 +29,7 @@
 
 #include "actors/commands/commands.h"
 #include "actors/commands/script.h"
+#include "actors/commands/script_ldb.h"
 #include "actors/commands/script_lua.h"
 #include "actors/config/config.h"
 #include "actors/repl/repl.h"
@@ -61,6 +62,8 @@ typedef struct run {
     bool oom;                     /* out of memory when the script started (7.0.15's pre_command_oom_state) */
     bool dirty;                   /* a write ran: from then on a denyoom call is not refused */
     bool crossed;                 /* a call reached keys of another worker (xscript.h) */
+    int here;                     /* declared keys this worker keeps: nkeys, or 0 for a debugger's
+                                   * EVAL run away from them (ldb_conn.h) */
 } run_t;
 
 static __thread lua_State *tl_lua;
@@ -276,7 +279,7 @@ static const char *call_keys_refused(run_t *run, const cmd_def_t *cmd, int argc,
         bool first = run->nkeys > 0 && len == ctx->argvlen[3] && !memcmp(key, ctx->argv[3], len);
         slots[i] = first ? (unsigned)run->decl_slot : slot_of_key(key, len);
         err = key_refused(run, slots[i]);
-        if (!*cross && !first) *cross = xscript_key_is_cross(ctx->worker, slots[i], key, len, here);
+        if (!*cross && !(first && run->here)) *cross = xscript_key_is_cross(ctx->worker, slots[i], key, len, here);
     }
     if (!err && n > 0 && config_cluster_enabled()) err = call_slot_refused(run, cmd, argc, argv, argvlen, slots, n);
     if (err) *cross = false;      /* a refused call reaches for nothing */
@@ -285,6 +288,21 @@ static const char *call_keys_refused(run_t *run, const cmd_def_t *cmd, int argc,
         free(slots);
     }
     return err;
+}
+
+void script_run_clock_reset(void)
+{
+    if (tl_run) tl_run->ctx->now_ms = rt_now_ms();
+}
+
+/* Whether every declared key is kept by the worker running the script (a
+ * debugger's EVAL may run away from them: ldb_conn.h). */
+static bool declared_keys_here(const cmd_ctx_t *ctx, int numkeys)
+{
+    for (int i = 0; i < numkeys; i++)
+        if (worker_of_slot(slot_of_key(ctx->argv[3 + i], ctx->argvlen[3 + i])) != worker_index(ctx->worker))
+            return false;
+    return true;
 }
 
 static int generic_call(lua_State *L, bool raise)
@@ -300,6 +318,7 @@ static int generic_call(lua_State *L, bool raise)
     const char *err = args_from_lua(L, argc, &a);
     const uint8_t **argv = a.argv;
     size_t *argvlen = a.argvlen;
+    if (!err && script_ldb_stepping()) script_ldb_log_call(argc, argv, argvlen);
     const cmd_def_t *cmd = NULL;
     int denied = 0;
     if (!err) {
@@ -329,7 +348,7 @@ static int generic_call(lua_State *L, bool raise)
     /* Keys another worker keeps: the node's session first (all other
      * workers stand still until the script ends). Declared keys are here. */
     cmd_ctx_t *ctx = run->ctx;
-    xscript_keys_t here = { ctx->argv + 3, ctx->argvlen + 3, run->nkeys };
+    xscript_keys_t here = { ctx->argv + 3, ctx->argvlen + 3, run->here };
     bool cross = false;
     if (!err) err = call_keys_refused(run, cmd, argc, argv, argvlen, &here, &cross);
     if (cross && !xscript_acquire(ctx->worker, script_busy_tick)) {
@@ -365,6 +384,7 @@ static int generic_call(lua_State *L, bool raise)
     lua_pop(L, argc);
     resp_buf_append(&out, "", 1);   /* a NUL past the end, for the parser's strchr */
     script_reply_to_lua(L, out.data);
+    if (script_ldb_stepping()) script_ldb_log_reply(out.data);
     bool failed = out.data[0] == '-';
     resp_buf_free(&out);
     if (raise && failed) return lua_error(L);
@@ -557,8 +577,6 @@ static int l_randomseed(lua_State *L)
 }
 
 static int l_true(lua_State *L) { lua_pushboolean(L, 1); return 1; }
-static int l_false(lua_State *L) { lua_pushboolean(L, 0); return 1; }
-static int l_nothing(lua_State *L) { (void)L; return 0; }
 
 /* ---------------- the state ---------------- */
 
@@ -656,8 +674,8 @@ static lua_State *state_new(void)
     set_fn(L, "randomseed", l_randomseed);
     lua_pop(L, 1);
     lua_getglobal(L, "redis");
-    set_fn(L, "breakpoint", l_false);
-    set_fn(L, "debug", l_nothing);
+    set_fn(L, "breakpoint", script_ldb_breakpoint);
+    set_fn(L, "debug", script_ldb_debug);
     set_fn(L, "replicate_commands", l_true);
     lua_pop(L, 1);
     luaL_loadbuffer(L, err_handler, sizeof err_handler - 1, "@err_handler_def");
@@ -887,7 +905,9 @@ void script_lua_invoke(cmd_ctx_t *ctx, lua_State *L, const char *name, unsigned 
     int decl_slot = numkeys > 0 ? (int)slot_of_key(ctx->argv[3], ctx->argvlen[3]) : -1;
     run_t run = { .ctx = ctx, .ro = ro, .nkeys = numkeys, .decl_slot = decl_slot, .flags = flags,
                   .slot = config_cluster_enabled() ? decl_slot : -1, .resp = 2,
-                  .repl = SCRIPT_REPL_AOF | SCRIPT_REPL_REPLICA, .oom = script_oom(ctx) };
+                  .repl = SCRIPT_REPL_AOF | SCRIPT_REPL_REPLICA, .oom = script_oom(ctx), .here = numkeys };
+    bool debugging = script_ldb_active();
+    if (debugging && !declared_keys_here(ctx, numkeys)) run.here = 0;
     tl_run = &run;
     /* The script's writes reach replicas and the AOF as its commands, in
      * one MULTI/EXEC when more than one (repl_multi_end), unless the script
@@ -903,9 +923,12 @@ void script_lua_invoke(cmd_ctx_t *ctx, lua_State *L, const char *name, unsigned 
     bool wrap = rb && !repl_in_multi(rb);
     if (wrap) repl_multi_begin(rb);
     blocking_hold(ctx->worker, true);   /* clients waiting on keys are served once, at the end */
-    script_busy_start(L, ctx, name, !fcall);
+    /* the debugger's line hook takes the place of the busy check, as in 7.0.15 */
+    if (debugging) script_ldb_hook_on(L);
+    else script_busy_start(L, ctx, name, !fcall);
     int err = lua_pcall(L, nargs, 1, -2 - nargs);
-    script_busy_stop(L);
+    if (debugging) lua_sethook(L, NULL, 0, 0);
+    else script_busy_stop(L);
     blocking_hold(ctx->worker, false);
     if (wrap) repl_multi_end(rb);
     xscript_end(ctx->worker);           /* inside a transaction: at its end */

@@ -149,6 +149,10 @@ void repl_wbuf_clear(struct repl_wbuf *b);
 void repl_wbuf_free(struct repl_wbuf *b);
 /* Hands the buffered bytes to the replication actor (no-op when empty). */
 void repl_flush(struct repl_wbuf *b);
+/* In the child of a forked debugger session (ldb_conn.c): from now on
+ * repl_flush drops what it would hand to the replicas and the AOF, so the
+ * child's changes reach neither. */
+void repl_detach(void);
 /* As repl_flush, and inside an open transaction the bytes before it (a
  * script that waits for another worker's script, actors/worker/xscript.c:
  * the effects of its worker's earlier commands go to the stream first). */

@@ -168,9 +168,20 @@ void repl_wbuf_free(repl_wbuf_t *b)
 
 _Atomic unsigned long long g_repl_fed;
 
+/* Set in a forked debugger session (repl_detach): nothing of this process
+ * may reach the stream. Written once, before anything reads it, by the one
+ * thread the child has. */
+static bool g_detached;
+
+void repl_detach(void) { g_detached = true; }
+
 void repl_flush(repl_wbuf_t *b)
 {
     if (!b || b->out.len == 0 || b->in_multi) return;
+    if (g_detached) {
+        repl_wbuf_clear(b);
+        return;
+    }
     repl_feed_msg_t *m = xmalloc(sizeof *m);
     memset(&m->hdr, 0, sizeof m->hdr);
     m->hdr.type = RM_FEED;

@@ -51,6 +51,8 @@ enum {
     CLIENT_REPLY_SKIP_NEXT = 1 << 17,/* ... of the next command */
     CLIENT_NO_EVICT      = 1 << 18,  /* CLIENT NO-EVICT ON */
     CLIENT_AOF_GATED     = 1 << 19,  /* output limited to aof_rel until an fsync (aof_gate.h) */
+    CLIENT_LUA_DEBUG     = 1 << 20,  /* SCRIPT DEBUG YES|SYNC: its EVAL runs in the debugger (script_ldb.c) */
+    CLIENT_LUA_DEBUG_SYNC = 1 << 21, /* ... SYNC: in the worker, not in a forked child */
 };
 
 #define WATCH_MAX 1024

@@ -13,6 +13,7 @@
 
 #include "actors/persist/aof.h"
 #include "actors/commands/commands.h"
+#include "actors/commands/script_ldb.h"
 #include "actors/config/config.h"
 #include "actors/failover/wpause.h"
 #include "actors/persist/rdb_save.h"
@@ -766,7 +767,6 @@ static const cmd_def_t *resolve_command(client_t *c, int argc, const uint8_t **a
     return cmd;
 }
 
-
 /* Inside MULTI: the commands that act on the transaction run, the others are
  * queued for EXEC (or refused, which dooms the EXEC). */
 static void multi_command(client_t *c, const cmd_def_t *cmd, const cmd_def_t *top, int argc,
@@ -929,8 +929,10 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
      * 7.0.15 calls, it shows). */
     if (monitor_any()) monitor_feed(c, cmd, argc, argv, argvlen);
     switch (cmd->exec) {
-    case CMD_EXEC_KEYED:
-        if (rt == ROUTE_XCMD) xcmd_dispatch(c, cmd, argc, argv, argvlen);
+    case CMD_EXEC_KEYED:   /* a debugger's EVAL runs with its client: here, when its keys are elsewhere (ldb_conn.h) */
+        if ((rt == ROUTE_XCMD || (rt == ROUTE_SLOT && worker_of_slot((unsigned)slot) != c->worker->index)) &&
+            (c->flags & CLIENT_LUA_DEBUG) && script_ldb_takes(c, cmd)) run_client_cmd(c, cmd, argc, argv, argvlen);
+        else if (rt == ROUTE_XCMD) xcmd_dispatch(c, cmd, argc, argv, argvlen);
         else if (rt == ROUTE_SLOT && (cmd->flags & CMD_BLOCKING)) blocking_send(c, cmd, argc, argv, argvlen, slot);
         else if (rt == ROUTE_SLOT && (cmd->flags & CMD_SUSPENDS)) migrate_send(c, cmd, argc, argv, argvlen, slot);
         else if (rt == ROUTE_SLOT) exec_at_slot(c, cmd, argc, argv, argvlen, slot);

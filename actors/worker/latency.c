@@ -61,6 +61,12 @@ static void add_sample(const char *event, long long ms)
     pthread_mutex_unlock(&lock);
 }
 
+void latency_fork_lock(bool take)
+{
+    if (take) pthread_mutex_lock(&lock);
+    else pthread_mutex_unlock(&lock);
+}
+
 void latency_note(const char *event, long long ms)
 {
     long long t = latency_threshold_ms();

@@ -22,6 +22,10 @@ long long latency_threshold_ms(void);
 /* Records `ms` for `event` when the monitor is on and ms reaches the
  * threshold (7.0.15's latencyAddSampleIfNeeded). Any thread. */
 void latency_note(const char *event, long long ms);
+/* Takes (true) or gives back the samples' lock around a fork whose child
+ * may note a latency (the debugger's, ldb_conn.c): a thread that held it at
+ * the fork would leave it held in the child for good. */
+void latency_fork_lock(bool lock);
 
 void cmd_latency_latest(cmd_ctx_t *ctx);
 void cmd_latency_history(cmd_ctx_t *ctx);

@@ -218,7 +218,7 @@ static void adopt_run(worker_t *w, rt_msg_t *msg)
     free(m);
     c->worker = w;
     worker_client_attach(w, c);
-    if (c->qpos < c->qlen) client_process_input(c);   /* a SUBSCRIBE sent ahead (placement_subscriber_move) */
+    if (c->qpos < c->qlen) client_process_input(c);   /* a SUBSCRIBE or a debugger's EVAL sent ahead (placement.h) */
 }
 
 static void move(worker_t *w, client_t *c, worker_t *to)
@@ -291,7 +291,9 @@ worker_t *placement_subscriber_move(const client_t *c, const uint8_t *name, size
     return best == me ? NULL : g_workers[best];
 }
 
-void placement_move_subscriber(client_t *c, worker_t *to)
+bool placement_can_move_before_command(const client_t *c) { return movable_with_input(c); }
+
+void placement_move_before_command(client_t *c, worker_t *to)
 {
     move(c->worker, c, to);
 }

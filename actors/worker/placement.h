@@ -35,10 +35,13 @@ void placement_force(int n);
 
 /* Before a connection's first (S|P)SUBSCRIBE runs (client_process_input):
  * the worker it should move to first, or NULL (the header comment of
- * placement.c says why). placement_move_subscriber moves it, with the
- * command still unparsed in its query buffer, once the input pass is over. */
+ * placement.c says why). placement_move_before_command moves it, with the
+ * command still unparsed in its query buffer, once the input pass is over
+ * (also a debugger session's EVAL, to its keys' worker: ldb_conn.h);
+ * placement_can_move_before_command says whether it may move so. */
 worker_t *placement_subscriber_move(const struct client *c, const uint8_t *name, size_t len);
-void placement_move_subscriber(struct client *c, worker_t *to);
+bool placement_can_move_before_command(const struct client *c);
+void placement_move_before_command(struct client *c, worker_t *to);
 
 /* Workers that take connections now, and connections moved so far (INFO threads). */
 int placement_active(void);

@@ -27,6 +27,7 @@
 #include "actors/worker/keyspace.h"
 #include "actors/worker/latency.h"
 #include "actors/worker/placement.h"
+#include "actors/worker/ldb_conn.h"
 #include "actors/worker/pubsub.h"
 #include "actors/worker/tracking.h"
 #include "actors/worker/worker_internal.h"
@@ -198,6 +199,7 @@ static void worker_cron(rt_timer_t *t, void *arg)
     atomic_store_explicit(&w->stats.clients_mem, clients_mem, memory_order_relaxed);
     track_recent_buffers(w);
     placement_tick(w);
+    ldb_conn_reap();              /* forked debugger sessions that ended */
     /* A TLS handshake left half done holds a descriptor, never the thread;
      * give the descriptor back after a while. */
     for (client_t *c = w->clients, *n; c; c = n) {

@@ -49,6 +49,7 @@
 #include "actors/worker/keyspace.h"
 #include "actors/worker/listen.h"
 #include "actors/worker/placement.h"
+#include "actors/worker/ldb_conn.h"
 #include "actors/worker/protect.h"
 #include "actors/worker/notify.h"
 #include "actors/worker/tracking.h"
@@ -667,7 +668,8 @@ void client_process_input(client_t *c)
                 worker_hold_client(c);
                 break;
             }
-            if ((move_to = placement_subscriber_move(c, argv[0], argvlen[0])) != NULL) {
+            if ((move_to = placement_subscriber_move(c, argv[0], argvlen[0])) != NULL ||
+                (move_to = ldb_conn_place(c, argc, argv, argvlen)) != NULL) {   /* w itself: it waits here */
                 if (argc > 16) { free(argv); free(argvlen); }   /* it runs after the move */
                 resp_parser_reset(&c->parser);
                 break;
@@ -686,8 +688,8 @@ void client_process_input(client_t *c)
     }
     snap_leave(w);
     c->in_input = false;
-    if (move_to) {
-        placement_move_subscriber(c, move_to);
+    if (move_to && move_to != w) {
+        placement_move_before_command(c, move_to);
         return;
     }
     if (c->flags & CLIENT_CLOSED) return;

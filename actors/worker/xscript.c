@@ -290,6 +290,12 @@ bool xscript_acquire(worker_t *w, bool (*tick)(void))
     return ok;
 }
 
+void xscript_fork_lock(bool lock)
+{
+    if (lock) pthread_mutex_lock(&g_mu);
+    else pthread_mutex_unlock(&g_mu);
+}
+
 bool xscript_active(void) { return atomic_load_explicit(&g_active, memory_order_relaxed) != 0; }
 
 bool xscript_held(const worker_t *w)

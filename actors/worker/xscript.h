@@ -42,6 +42,11 @@ void xscript_run(worker_t *w, const struct cmd_def *cmd, int argc, const uint8_t
  * and no transaction of its stream is open any more, its effects go to the
  * stream and the other workers go on. */
 void xscript_end(worker_t *w);
+/* Takes (true) or gives back the session's lock around a fork by the
+ * holder (the debugger's, ldb_conn.c): the parked workers take it every
+ * millisecond, and one that held it at the fork would leave it held in the
+ * child, whose script needs it. */
+void xscript_fork_lock(bool lock);
 
 /* Any wait of a worker for other workers (a barrier of xcmd.c, a cut, a
  * keyspace swap), bracketed: `bar` names the barrier, `mask` its workers.

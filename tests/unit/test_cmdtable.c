@@ -520,10 +520,10 @@ TEST(cmdtable_entries_are_well_formed)
         }
     }
     /* CLUSTER 27 + CLIENT 13 (UNBLOCK, TRACKING, GETREDIR, TRACKINGINFO included) + COMMAND 7 (GETKEYSANDFLAGS
-     * included, as 7.0.15) + CONFIG 5 + OBJECT 5 + PUBSUB 6 + SCRIPT 5 (LOAD, EXISTS, FLUSH,
-     * KILL, HELP; no DEBUG) + SLOWLOG 4 + FUNCTION 9 + MEMORY 6 + ACL 13
+     * included, as 7.0.15) + CONFIG 5 + OBJECT 5 + PUBSUB 6 + SCRIPT 6 (DEBUG, LOAD, EXISTS,
+     * FLUSH, KILL, HELP) + SLOWLOG 4 + FUNCTION 9 + MEMORY 6 + ACL 13
      * + CLIENT CACHING 1 + CLIENT REPLY and NO-EVICT + LATENCY 7 + MODULE 5 + XGROUP 6 + XINFO 4 */
-    CHECK_EQ_INT(subcommands_seen, 72 + 9 + 6 + 13 + 1 + 2 + 7 + 5 + 6 + 4);
+    CHECK_EQ_INT(subcommands_seen, 73 + 9 + 6 + 13 + 1 + 2 + 7 + 5 + 6 + 4);
     /* COMMAND alone is valid (arity -1), so it has both a handler and subcommands */
     CHECK(lookup("command")->handler == cmd_command);
     CHECK(lookup("client")->handler == NULL);

@@ -1,0 +1,178 @@
+"""SCRIPT DEBUG, the Lua debugger (issue 15): `redis-cli --ldb` and `--ldb-sync-mode`
+sessions against our node and against redis-server 7.0.15 give the same transcript.
+
+What it is for: the same redis-cli session (the debugger's commands fed on stdin) run
+against both servers, stdout compared after replacing only what must differ (the
+addresses of Lua functions and tables); then the data: a forked session (--ldb) leaves
+the dataset as it was, a synchronous one (--ldb-sync-mode) keeps the writes. Also
+SCRIPT DEBUG's errors, EVALSHA in debug mode, and sessions whose keys another worker
+of our node keeps (the client moves there, or reaches them through the node's session).
+
+What it must never do: weaken an expectation to match our node; the reference server is
+the contract.
+"""
+import hashlib
+import os
+import re
+import subprocess
+import time
+
+import helpers as h
+
+SCRIPT = """local a = redis.call('set', KEYS[1], ARGV[1])
+local t = {1, 2, 'x', {y = 3}}
+redis.debug('hello', a, t, 1.5)
+local n = redis.call('incr', KEYS[2])
+redis.breakpoint()
+local b = redis.call('get', KEYS[1])
+local big = string.rep('z', 300)
+redis.pcall('nosuchcommand')
+return {b, n}
+"""
+
+# Every command of the debugger once (and a few twice), in the order a user might.
+STEPS = ["help", "s", "p", "p a", "p KEYS", "p ARGV", "p nosuch", "l", "l 3 1", "w",
+         "b 6", "b 0", "b 6 8", "b", "b -6", "b x", "b 99", "t", "e 1 + 1", "e local q = 5",
+         "e {1,2,{a=1}}", 'e error("boom")', "r get k1", "r hgetall nosuch", "r", "frob",
+         "c", "p", "n", "n", "n", "p big", "m", "m 70", "p big", "m 0", "p big", "c"]
+
+
+def _servers(servers, workers=1):
+    shoal = servers.shoal(base_args="standalone", extra_args=["--worker-threads", str(workers)])
+    ref = servers.redis(base_args="standalone")
+    return shoal, ref
+
+
+def _ldb(srv, tmp_path, script, keys=(), args=(), steps=(), sync=False):
+    f = tmp_path / "script.lua"
+    f.write_text(script)
+    argv = [h.REDIS_CLI, "-h", "127.0.0.1", "-p", str(srv.port), "--ldb-sync-mode" if sync else "--ldb",
+            "--eval", str(f), *keys]
+    if args:
+        argv += [",", *args]
+    env = dict(os.environ, TERM="dumb")
+    r = subprocess.run(argv, input="".join(s + "\n" for s in steps), capture_output=True, text=True,
+                       timeout=20, env=env)
+    return re.sub(r"@0x[0-9a-f]+", "@ADDR", r.stdout) + r.stderr
+
+
+def _both(shoal, ref, tmp_path, *a, **kw):
+    got = _ldb(shoal, tmp_path, *a, **kw)
+    want = _ldb(ref, tmp_path, *a, **kw)
+    assert got == want, f"shoal:\n{got}\nredis-server:\n{want}"
+    return got
+
+
+def _wait_value(srv, key, want):
+    """The value of key once the session's end reached the server (redis-cli leaves first)."""
+    def ok():
+        with srv.raw() as c:
+            return c.call("GET", key) == want
+    h.wait_until(ok, 5, what=f"{key} = {want!r} on {srv.kind}")
+
+
+def test_forked_session_as_redis_and_rolled_back(servers, tmp_path):
+    shoal, ref = _servers(servers)
+    out = _both(shoal, ref, tmp_path, SCRIPT, ("k1", "k2"), ("v1",), STEPS)
+    assert "* Stopped at 6, stop reason = redis.breakpoint() called" in out
+    assert "<hint> The above reply was trimmed. Use 'maxlen 0' to disable trimming." in out
+    assert "(Lua debugging session ended -- dataset changes rolled back)" in out
+    for srv in (shoal, ref):
+        with srv.raw() as c:
+            assert c.call("EXISTS", "k1", "k2") == 0
+            # the child compiled it: the parent's cache never got it
+            assert c.call("SCRIPT", "EXISTS", hashlib.sha1(SCRIPT.encode()).hexdigest()) == [0]
+
+
+def test_sync_session_as_redis_keeps_writes(servers, tmp_path):
+    shoal, ref = _servers(servers)
+    out = _both(shoal, ref, tmp_path, SCRIPT, ("k1", "k2"), ("v1",), ["s", "r set k3 x", "c", "c"], sync=True)
+    assert "(Lua debugging session ended)" in out
+    for srv in (shoal, ref):
+        _wait_value(srv, "k1", b"v1")
+        with srv.raw() as c:
+            assert c.call("GET", "k2") == b"1"
+            assert c.call("GET", "k3") == b"x"
+
+
+def test_abort_and_a_script_that_does_not_compile(servers, tmp_path):
+    shoal, ref = _servers(servers)
+    out = _both(shoal, ref, tmp_path, SCRIPT, ("k1", "k2"), ("v1",), ["s", "s", "a"], sync=True)
+    assert "script aborted for user request" in out
+    for srv in (shoal, ref):
+        _wait_value(srv, "k1", b"v1")          # sync: what ran before the abort stays
+        with srv.raw() as c:
+            assert c.call("GET", "k2") is None
+    out = _both(shoal, ref, tmp_path, "return +", (), (), ["s"])
+    assert "Eval debugging session can't start" in out
+    _both(shoal, ref, tmp_path, "return 1", ("a", "b", "c"), (), ["c"])   # keys of several workers
+
+
+def test_script_debug_errors_as_redis(servers):
+    shoal, ref = _servers(servers)
+    got = []
+    for srv in (shoal, ref):
+        out = []
+        with srv.raw() as c:
+            out.append(c.raw("SCRIPT", "DEBUG", "maybe"))
+            out.append(c.raw("SCRIPT", "DEBUG"))
+            out.append(c.raw("SCRIPT", "DEBUG", "yes", "no"))
+            out.append(c.raw("MULTI"))
+            out.append(c.raw("SCRIPT", "DEBUG", "yes"))
+            out.append(c.raw("EXEC"))
+            c.send(h.encode("PING") + h.encode("SCRIPT", "DEBUG", "yes"))
+            out.append(c.read()[0] + c.read()[0])
+            out.append(c.raw("SCRIPT", "DEBUG", "no"))
+            out.append(c.raw("SCRIPT", "DEBUG", "sync"))
+            out.append(c.raw("EVALSHA", "0" * 40, "0"))
+            out.append(c.raw("EVALSHA", "abc", "0"))
+            out.append(c.raw("SCRIPT", "DEBUG", "NO"))
+            out.append(c.raw("EVAL", "return redis.breakpoint()", "0"))
+            out.append(c.raw("EVAL", "return redis.debug('x')", "0"))
+            out.append(c.raw("COMMAND", "INFO", "script|debug"))
+            out.append(c.raw("COMMAND", "DOCS", "script|debug"))
+        got.append(out)
+    assert got[0] == got[1]
+
+
+def test_keys_of_another_worker(servers, tmp_path):
+    """Two workers: the keys' worker is not the client's (it moves), or the keys are on
+    both (the script runs on the client's worker and reaches them through the session)."""
+    shoal, ref = _servers(servers, workers=2)
+    script = "redis.call('set', KEYS[1], ARGV[1])\nredis.call('set', KEYS[2], ARGV[1])\nreturn redis.call('mget', KEYS[1], KEYS[2])\n"
+    for keys in (("a", "{a}b"), ("b", "{b}c"), ("a", "b"), ("b", "a")):
+        _both(shoal, ref, tmp_path, script, keys, ("v",), ["s", "p", "c"], sync=True)
+        for srv in (shoal, ref):
+            _wait_value(srv, keys[1], b"v")
+        _both(shoal, ref, tmp_path, script, keys, ("w",), ["s", "s", "r get " + keys[1], "c"])
+        for srv in (shoal, ref):
+            with srv.raw() as c:
+                assert c.call("MGET", *keys) == [b"v", b"v"]
+
+
+def test_debugger_protocol_as_redis(servers):
+    """Redis's own unit/scripting cases "Test scripting debug protocol parsing" and "... lua
+    stack overflow", reply bytes compared: arguments with NUL bytes are unknown commands, a
+    `redis` command of 100 arguments calls an unknown command; then the session's end."""
+    shoal, ref = _servers(servers)
+    got = []
+    for srv in (shoal, ref):
+        out = []
+        with srv.raw() as c:
+            out.append(c.raw("SCRIPT", "DEBUG", "SYNC"))
+            out.append(c.raw("EVAL", "redis.call('set', 'x', '1')\nreturn 'hello'", "0"))
+            for arg in (b"hello\0world", b"hello\0", b"\0hello", b"\0hello\0", b"s\0x"):
+                out.append(c.raw(arg))
+            c.send(b"*101\r\n$5\r\nredis\r\n" + b"$4\r\ntest\r\n" * 100)
+            out.append(c.read()[0])
+            c.send(b"junk*1\r\n$1\r\nc\r\n")           # 7.0.15 skips to the '*'
+            out.append(c.read()[0])                     # <endsession>
+            out.append(c.read()[0])                     # the EVAL's reply
+            out.append(c.exchange(b"PING\r\n", idle=0.5))   # closed after it
+        with srv.raw() as c:
+            out.append(c.raw("GET", "x"))
+            out.append(c.raw("SCRIPT", "DEBUG", "SYNC"))
+            out.append(c.raw("EVAL", "return 1", "0"))
+            out.append(c.exchange(b"*1\r\n$0\r\n\r\n", idle=0.5))   # a protocol error ends the script
+        got.append(out)
+    assert got[0] == got[1]
