@@ -76,15 +76,42 @@ static void add_quoted(const uint8_t *p, size_t n)
     fed_len = (size_t)(o - fed);
 }
 
-/* One line: the time, [<db> <who>], the arguments. */
-static void feed_line(int db, const char *who, const cmd_def_t *cmd, int argc, const uint8_t **argv,
-                      const size_t *argvlen)
+/* n in decimal, at least `width` digits (zero-padded), at o; returns the end. */
+static char *put_uint(char *o, unsigned long long n, int width)
+{
+    char tmp[24];
+    int k = 0;
+    do {
+        tmp[k++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    while (k < width) tmp[k++] = '0';
+    while (k) *o++ = tmp[--k];
+    return o;
+}
+
+/* One line: the time, [<db> <who>], the arguments. Formatted by hand: two
+ * snprintf calls were a visible part of a monitored SET. */
+static void feed_line(int db, const char *who, size_t wlen, const cmd_def_t *cmd, int argc,
+                      const uint8_t **argv, const size_t *argvlen)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    char head[160];
-    int n = snprintf(head, sizeof head, "+%ld.%06ld [%d %s] ", (long)ts.tv_sec, ts.tv_nsec / 1000L, db, who);
-    fed_add(head, n < (int)sizeof head ? (size_t)n : sizeof head - 1);
+    fed_reserve(wlen + 64);
+    char *o = fed + fed_len;
+    *o++ = '+';
+    o = put_uint(o, (unsigned long long)ts.tv_sec, 1);
+    *o++ = '.';
+    o = put_uint(o, (unsigned long long)(ts.tv_nsec / 1000L), 6);
+    *o++ = ' ';
+    *o++ = '[';
+    o = put_uint(o, (unsigned long long)db, 1);   /* 0 <= db < wdb_count() */
+    *o++ = ' ';
+    memcpy(o, who, wlen);
+    o += wlen;
+    *o++ = ']';
+    *o++ = ' ';
+    fed_len = (size_t)(o - fed);
     for (int j = 0; j < argc; j++) {
         if (j > 0 && slowlog_arg_redacted(cmd, argc, argv, argvlen, j)) add_quoted((const uint8_t *)"(redacted)", 10);
         else add_quoted(argv[j], argvlen[j]);
@@ -109,10 +136,14 @@ void monitor_feed(const client_t *c, const cmd_def_t *cmd, int argc, const uint8
     /* Scripts are skip_monitor for 7.0.15's call(), which would show them
      * after their calls; their commands show them first instead. */
     if ((cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN)) && !(cmd->flags & CMD_SCRIPT)) return;
-    char who[140];
-    if (c->flags & CLIENT_UNIX_SOCKET) snprintf(who, sizeof who, "unix:%s", unixsock_path());
-    else snprintf(who, sizeof who, "%s", c->addr);
-    feed_line(db_after(c->db, cmd, argc, argv, argvlen), who, cmd, argc, argv, argvlen);
+    int db = db_after(c->db, cmd, argc, argv, argvlen);
+    if (c->flags & CLIENT_UNIX_SOCKET) {
+        char who[140];
+        int n = snprintf(who, sizeof who, "unix:%s", unixsock_path());
+        feed_line(db, who, n < (int)sizeof who ? (size_t)n : sizeof who - 1, cmd, argc, argv, argvlen);
+    } else {
+        feed_line(db, c->addr, strlen(c->addr), cmd, argc, argv, argvlen);
+    }
     /* A script may run on another worker, whose lines for the commands it
      * calls must come after this one: the line leaves now, before the
      * script is sent (7.0.15 shows EVAL, then its calls). */
@@ -122,7 +153,7 @@ void monitor_feed(const client_t *c, const cmd_def_t *cmd, int argc, const uint8
 void monitor_feed_script(const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
 {
     if (cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN)) return;
-    feed_line(db_after(wdb_current_here(), cmd, argc, argv, argvlen), "lua", cmd, argc, argv, argvlen);
+    feed_line(db_after(wdb_current_here(), cmd, argc, argv, argvlen), "lua", 3, cmd, argc, argv, argvlen);
 }
 
 void monitor_feed_in_multi(const client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv,
@@ -133,20 +164,47 @@ void monitor_feed_in_multi(const client_t *c, const cmd_def_t *cmd, int argc, co
     monitor_feed(c, cmd, argc, argv, argvlen);
 }
 
-static void deliver(const char *p, size_t n)
+/* A monitor's output is written when MON_WRITE_BYTES of it wait, or
+ * MON_WRITE_MS after the first of them arrived, not at every loop round:
+ * at -P 1 a round carries a few lines, and a write per round cost a send
+ * here and a wake-up of the reader for every 5 to 7 requests (redis-server,
+ * one loop serving every socket, writes once per 25 or so). Order is kept:
+ * the lines wait in the monitor's output buffer, behind what is already
+ * there, and anything else for that connection (RESET's reply) is written
+ * with them. */
+#define MON_WRITE_BYTES (64 * 1024)
+#define MON_WRITE_MS 1.0
+
+static __thread rt_timer_t mon_timer;
+static __thread bool mon_timer_on;
+
+static void mon_timer_cb(rt_timer_t *t, void *arg)
 {
+    (void)t;
+    (void)arg;
+    mon_timer_on = false;
+    for (int i = 0; i < nmons; i++) client_schedule_write(mons[i]);   /* flush_pending_writes writes them */
+}
+
+static void deliver(worker_t *w, const char *p, size_t n)
+{
+    bool wait = false;
     for (int i = 0; i < nmons; i++) {
         client_t *m = mons[i];
         resp_buf_append(client_push_target(m), p, n);
-        client_schedule_write(m);
+        if (m->out.len - m->out_sent >= MON_WRITE_BYTES) client_schedule_write(m);
+        else wait = true;
+    }
+    if (wait && !mon_timer_on) {
+        rt_timer_start(&mon_timer, w->thread, MON_WRITE_MS, 0, mon_timer_cb, NULL);
+        mon_timer_on = true;
     }
 }
 
 static void on_round(worker_t *w, rt_msg_t *msg)
 {
-    (void)w;
     monitor_round_t *r = (monitor_round_t *)msg;
-    deliver(r->data, r->len);
+    deliver(w, r->data, r->len);
     free(r);
 }
 
@@ -158,7 +216,7 @@ void monitor_flush(worker_t *w)
     for (int i = 0; to; i++, to >>= 1) {
         if (!(to & 1)) continue;
         if (i == w->index) {
-            deliver(fed, fed_len);
+            deliver(w, fed, fed_len);
             continue;
         }
         monitor_round_t *r = xmalloc(sizeof *r + fed_len);
@@ -185,6 +243,10 @@ void monitor_remove(client_t *c)
             mons[i] = mons[--nmons];
             break;
         }
+    if (nmons == 0 && mon_timer_on) {
+        rt_timer_stop(&mon_timer);
+        mon_timer_on = false;
+    }
     /* relaxed: only this worker changes its own bit */
     if (nmons == 0) atomic_fetch_and_explicit(&g_monitor_workers, ~(1ull << c->worker->index), memory_order_relaxed);
 }
