@@ -6,7 +6,9 @@
  * before its loop sleeps it hands the buffer to each worker that holds a
  * monitor (a message), and that worker appends it to its monitors' output.
  * Each monitor thus sees one order: every worker's calls in that worker's
- * order, the workers' rounds interleaved as they arrive. With no monitor
+ * order, the workers' rounds interleaved as they arrive. The monitor's
+ * socket is written once 64 KB wait or 1 ms after the first line arrived
+ * (monitor.c says why), not at every loop round. With no monitor
  * anywhere the command path pays one relaxed load (monitor_any).
  *
  * Must never: write to another worker's client, or show a command 7.0.15
