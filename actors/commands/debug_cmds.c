@@ -22,6 +22,7 @@
 #include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
+#include "actors/worker/wdb.h"
 #include "proto/slot.h"
 #include "proto/strnum.h"
 #include "runtime/log.h"
@@ -109,9 +110,11 @@ void debug_set_active_expire(cmd_ctx_t *ctx)
  * and a redis-server holding the same data) give the same 40 hex digits. Per
  * key: d = 0; mix(d, key); mix(d, type as 4 big-endian bytes); mix(d, value)
  * (a list's elements mixed one by one, head first);
- * with a TTL, d ^= SHA1("!!expire!!"). The dataset: f = mix(0, db number 0),
- * then f ^= SHA1(d) for every key, in any order (so each worker folds its
- * own keys and the parts are xored together); all zeros when there is no key.
+ * with a TTL, d ^= SHA1("!!expire!!"). The dataset: f = 0, then for each
+ * database that has keys, in order, f = mix(f, its number as 4 big-endian
+ * bytes) and f ^= SHA1(d) for every key of it, in any order (so each worker
+ * folds its own keys per database and the folds are xored together); all
+ * zeros when there is no key.
  * mix(d, x) is d = SHA1(d ^ SHA1(x)). */
 
 static void xor_sha1(uint8_t d[20], const void *p, size_t n)
@@ -224,27 +227,75 @@ static bool debug_is_digest(const queued_cmd_t *q)
     return q->argc == 2 && arg_is(q->argv[1], q->argvlen[1], "digest");
 }
 
-/* One worker's share of DIGEST: the xor of its keys' digests (20 bytes
- * appended to rc->reply) and its key count (rc->keys_delta). */
+/* One database's fold as a worker's share of DIGEST carries it (the
+ * records of rc->reply, and of the merged s->acc). */
+typedef struct digest_rec {
+    int32_t db;
+    long long keys;
+    uint8_t fold[20];
+} digest_rec_t;
+
+/* One worker's share of DIGEST: a record per database that has keys here,
+ * appended to rc->reply. */
 static void debug_digest_part(worker_t *w, remote_cmd_t *rc)
 {
     /* every key the table holds, expired-not-yet-deleted ones included, as
      * 7.0.15 walks its dict */
-    digest_acc_t a = { { 0 }, 0 };
-    ks_foreach(worker_keyspace(w), digest_entry, &a);
-    resp_buf_append(&rc->reply, (const char *)a.fold, 20);
-    rc->keys_delta = a.keys;
+    for (int db = 0; db < wdb_top(w); db++) {
+        struct keyspace *ks = wdb_peek(w, db);
+        if (!ks) continue;
+        digest_acc_t a = { { 0 }, 0 };
+        ks_foreach(ks, digest_entry, &a);
+        if (a.keys == 0) continue;
+        digest_rec_t r = { .db = db, .keys = a.keys };
+        memcpy(r.fold, a.fold, 20);
+        resp_buf_append(&rc->reply, (const char *)&r, sizeof r);
+    }
 }
 
-/* The reply once every share is xored into fold: 7.0.15's 40 hex digits. */
-static void debug_digest_reply(resp_buf_t *out, const uint8_t fold[20], long long keys)
+/* Adds one worker's records into the merged ones (one per database). */
+static void debug_digest_merge(resp_buf_t *acc, const char *p, size_t n)
 {
-    uint8_t f[20] = { 0 };
-    if (keys > 0) {
-        uint8_t db[4] = { 0, 0, 0, 0 };
-        mix(f, db, sizeof db);
-        for (int i = 0; i < 20; i++) f[i] ^= fold[i];
+    for (size_t off = 0; off + sizeof(digest_rec_t) <= n; off += sizeof(digest_rec_t)) {
+        digest_rec_t r, m;
+        memcpy(&r, p + off, sizeof r);
+        size_t k = 0;
+        for (; k + sizeof m <= acc->len; k += sizeof m) {
+            memcpy(&m, acc->data + k, sizeof m);
+            if (m.db == r.db) break;
+        }
+        if (k + sizeof m > acc->len) {
+            resp_buf_append(acc, (const char *)&r, sizeof r);
+            continue;
+        }
+        m.keys += r.keys;
+        for (int i = 0; i < 20; i++) m.fold[i] ^= r.fold[i];
+        memcpy(acc->data + k, &m, sizeof m);
     }
+}
+
+static int rec_by_db(const void *a, const void *b)
+{
+    const digest_rec_t *x = a, *y = b;
+    return (x->db > y->db) - (x->db < y->db);
+}
+
+/* The reply from the merged records: 7.0.15's 40 hex digits. */
+static void debug_digest_reply(resp_buf_t *out, resp_buf_t *acc)
+{
+    size_t n = acc->len / sizeof(digest_rec_t);
+    digest_rec_t *recs = xmalloc(n * sizeof *recs + 1);
+    if (n) memcpy(recs, acc->data, n * sizeof *recs);
+    qsort(recs, n, sizeof *recs, rec_by_db);
+    uint8_t f[20] = { 0 };
+    for (size_t j = 0; j < n; j++) {
+        if (recs[j].keys == 0) continue;
+        uint32_t db = (uint32_t)recs[j].db;
+        uint8_t be[4] = { (uint8_t)(db >> 24), (uint8_t)(db >> 16), (uint8_t)(db >> 8), (uint8_t)db };
+        mix(f, be, sizeof be);
+        for (int i = 0; i < 20; i++) f[i] ^= recs[j].fold[i];
+    }
+    free(recs);
     char hex[41];
     for (int i = 0; i < 20; i++) snprintf(hex + 2 * i, 3, "%02x", f[i]);
     resp_add_simple(out, hex);
@@ -262,19 +313,16 @@ void cmd_debug_part(struct worker *w, struct remote_cmd *rc)
 void cmd_debug_merge(struct reply_slot *s, const struct remote_cmd *rc)
 {
     if (debug_keyed_merge(s, rc)) return;
-    if (debug_is_digest(&rc->cmds[0]) && rc->reply.len == 20) {
-        /* DEBUG DIGEST: xor the workers' folds */
-        s->count = -1;
-        s->sum += rc->keys_delta;
-        if (s->acc.len == 0) resp_buf_append(&s->acc, rc->reply.data, 20);
-        else for (int i = 0; i < 20; i++) s->acc.data[i] ^= rc->reply.data[i];
+    if (debug_is_digest(&rc->cmds[0])) {
+        s->count = -1;   /* marks the slot as DIGEST's for cmd_debug_reply */
+        debug_digest_merge(&s->acc, rc->reply.data, rc->reply.len);
     }
 }
 
 void cmd_debug_reply(struct reply_slot *s)
 {
     if (debug_keyed_reply(s)) return;
-    if (s->count == -1 && s->acc.len == 20) debug_digest_reply(&s->buf, (const uint8_t *)s->acc.data, s->sum);
+    if (s->count == -1) debug_digest_reply(&s->buf, &s->acc);
     else resp_add_simple(&s->buf, "OK");
 }
 

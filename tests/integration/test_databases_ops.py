@@ -1,0 +1,65 @@
+"""Numbered databases where operations reach past the current one, as redis-server 7.0.15
+does it, compared side by side with a real redis-server (standalone nodes; keys spread over
+three workers).
+
+What it is for: DEBUG DIGEST covers every database (mixing each one's number), eviction
+takes keys from every database, a blocked BLPOP is served only by a push to its own
+database, FLUSHALL/FLUSHDB/SWAPDB fail only the WATCHes of keys that exist or existed,
+MIGRATE writes into its destination-db argument, and client-side caching invalidates for an
+SMOVE only what 7.0.15 signals.
+
+What it must never do: relax an expectation to match our node; stop a process it did not
+start.
+"""
+import time
+
+import helpers as h
+
+SA = "standalone"
+DEBUG = ["--enable-debug-command", "yes"]
+
+
+def _start(servers, kind, extra=()):
+    if kind == "shoal":
+        return servers.shoal(extra_args=["--worker-threads", "3"] + DEBUG + list(extra), base_args=SA)
+    return servers.redis(extra_args=DEBUG + list(extra), base_args=SA)
+
+
+def _both(servers, extra=()):
+    return [_start(servers, "shoal", extra), _start(servers, "redis", extra)]
+
+
+def _fill(c, db, n, tag):
+    assert c.call("SELECT", str(db)) == "OK"
+    for i in range(n):
+        assert c.call("SET", f"k{i}", f"{tag}-{i}") == "OK"
+    assert c.call("RPUSH", "list", "a", "b", tag) == 3
+    assert c.call("HSET", "hash", "f", tag) == 1
+    assert c.call("SADD", "set", "m1", tag) == 2
+    assert c.call("ZADD", "zset", "1.5", tag) == 1
+    assert c.call("SET", "ttl", tag, "EX", "1000") == "OK"
+
+
+def test_debug_digest_covers_every_database(servers):
+    got = {}
+    for srv in _both(servers):
+        with srv.raw() as c:
+            steps = [c.call("DEBUG", "DIGEST")]
+            _fill(c, 5, 40, "five")                   # database 5 alone: its number is mixed
+            steps.append(c.call("DEBUG", "DIGEST"))
+            _fill(c, 0, 40, "zero")
+            _fill(c, 3, 40, "three")
+            _fill(c, 9, 40, "nine")
+            steps.append(c.call("DEBUG", "DIGEST"))
+            assert c.call("SELECT", "3") == "OK"
+            steps.append(c.call("DEBUG", "DIGEST"))  # the same whatever database is selected
+            assert c.call("DEL", "k7") == 1
+            steps.append(c.call("DEBUG", "DIGEST"))
+            assert c.call("SWAPDB", "3", "9") == "OK"  # same data, other numbers: another digest
+            steps.append(c.call("DEBUG", "DIGEST"))
+            assert c.call("FLUSHDB") == "OK"
+            steps.append(c.call("DEBUG", "DIGEST"))
+        got[srv.kind] = steps
+    assert got["shoal"] == got["redis"], got
+    s = got["shoal"]
+    assert s[0] == "0" * 40 and s[2] == s[3] and len({s[1], s[2], s[4], s[5], s[6]}) == 5
