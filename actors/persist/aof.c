@@ -83,13 +83,17 @@ static struct {
 static _Atomic uint64_t g_written_mark, g_synced_mark;
 
 /* Who waits for an fsync to release replies (appendfsync always): one entry
- * per worker, under W.mu. `want` is the mark to reach (0: none). */
+ * per worker, under W.mu. `wake_at`: the worker is woken once the synced
+ * mark reaches it (its oldest held reply's mark; 0: no wake-up wanted);
+ * `want`: the newest mark it holds replies for, which the fsyncs go on to
+ * reach (0: none). Waking at the oldest lets the replies an fsync covered
+ * leave while the next fsync runs, instead of after it. */
 #define AOF_MAX_REPLY_WAITERS 64
 _Static_assert(AOF_MAX_REPLY_WAITERS >= MAX_WORKERS, "every worker gets a waiter slot (aof_reply_waiter)");
 static struct {
     void (*wake)(void *arg);
     void *arg;
-    uint64_t want;
+    uint64_t wake_at, want;
 } waiters[AOF_MAX_REPLY_WAITERS];
 static int nwaiters;
 
@@ -387,9 +391,11 @@ static void *syncer_main(void *arg)
         uint64_t need = 0;
         bool any = false;
         for (int i = 0; i < nwaiters; i++) {
-            if (!waiters[i].want) continue;
+            if (waiters[i].want && waiters[i].want <= W.synced_total) waiters[i].want = 0;
+            if (!waiters[i].want && !waiters[i].wake_at) continue;
             any = true;
             if (waiters[i].want > need) need = waiters[i].want;
+            if (waiters[i].wake_at > need) need = waiters[i].wake_at;
         }
         if (!any) {
             pthread_cond_wait(&W.syncer_cv, &W.mu);
@@ -398,8 +404,8 @@ static void *syncer_main(void *arg)
         if (W.synced_total < need) sync_step_locked();
         int n = 0;
         for (int i = 0; i < nwaiters; i++) {
-            if (!waiters[i].want || waiters[i].want > W.synced_total) continue;
-            waiters[i].want = 0;
+            if (!waiters[i].wake_at || waiters[i].wake_at > W.synced_total) continue;
+            waiters[i].wake_at = 0;
             wake[n] = waiters[i].wake;
             wake_arg[n++] = waiters[i].arg;
         }
@@ -443,23 +449,29 @@ int aof_reply_waiter(void (*wake)(void *arg), void *arg)
     if (i >= 0) {
         waiters[i].wake = wake;
         waiters[i].arg = arg;
-        waiters[i].want = 0;
+        waiters[i].wake_at = waiters[i].want = 0;
     }
     pthread_mutex_unlock(&W.mu);
     return i;
 }
 
-void aof_reply_wait(int waiter, uint64_t mark)
+void aof_reply_wait(int waiter, uint64_t oldest, uint64_t newest)
 {
     if (waiter < 0) {             /* no slot: wait here, as before group commit went async */
-        sync_to(mark);
+        sync_to(newest > oldest ? newest : oldest);
         return;
     }
     pthread_mutex_lock(&W.mu);
-    if (mark > waiters[waiter].want) {
-        waiters[waiter].want = mark;
-        pthread_cond_signal(&W.syncer_cv);
+    bool more = false;
+    if (oldest && (!waiters[waiter].wake_at || oldest < waiters[waiter].wake_at)) {
+        waiters[waiter].wake_at = oldest;
+        more = true;
     }
+    if (newest > waiters[waiter].want) {
+        waiters[waiter].want = newest;
+        more = true;
+    }
+    if (more) pthread_cond_signal(&W.syncer_cv);
     pthread_mutex_unlock(&W.mu);
 }
 

@@ -88,8 +88,11 @@ bool aof_reply_hold_on(void);
 /* Registers a waiter (a worker, once at start); its id, or -1 when full
  * (aof_reply_wait then blocks until synced). */
 int aof_reply_waiter(void (*wake)(void *arg), void *arg);
-/* Asks for an fsync covering `mark`; wake(arg) follows once it is done. */
-void aof_reply_wait(int waiter, uint64_t mark);
+/* Asks for fsyncs covering `newest`; wake(arg) follows once one covers
+ * `oldest` (the oldest mark the waiter holds replies for; 0: no wake-up),
+ * so replies an fsync covered leave while the next one runs. The waiter
+ * asks again for what it still holds after each wake-up. */
+void aof_reply_wait(int waiter, uint64_t oldest, uint64_t newest);
 /* Blocks until everything written so far is fsync'ed (a reply that cannot
  * be held, e.g. written on a lent socket after the policy changed). */
 void aof_reply_sync_now(void);

@@ -35,10 +35,23 @@ static bool advance(client_t *c)
     return moved;
 }
 
+/* The oldest mark a gated client of w still waits for (0: none). */
+static uint64_t oldest_mark(const worker_t *w)
+{
+    uint64_t oldest = 0;
+    for (const client_t *c = w->aof_gated; c; c = c->aof_next)
+        if (c->aof_wait[0].len && (!oldest || c->aof_wait[0].mark < oldest)) oldest = c->aof_wait[0].mark;
+    return oldest;
+}
+
 void aof_gate_release(worker_t *w)
 {
+    if (!w->aof_gated) return;
     for (client_t *c = w->aof_gated; c; c = c->aof_next)
         if (advance(c) && c->aof_rel > c->out_sent) client_schedule_write(c);   /* written before the loop sleeps */
+    /* woken at the oldest mark: what is still held wakes us at the next */
+    uint64_t oldest = oldest_mark(w);
+    if (oldest) aof_reply_wait(w->aof_waiter, oldest, 0);
 }
 
 void aof_gate_note(client_t *c, uint64_t mark)
@@ -73,7 +86,7 @@ void aof_gate_note(client_t *c, uint64_t mark)
     c->aof_wait[k].mark = mark;
 }
 
-void aof_gate_wait(worker_t *w, uint64_t mark) { aof_reply_wait(w->aof_waiter, mark); }
+void aof_gate_wait(worker_t *w, uint64_t mark) { aof_reply_wait(w->aof_waiter, oldest_mark(w), mark); }
 
 typedef struct gate_wake_msg {
     worker_run_t run;

@@ -94,7 +94,9 @@ def _set(port, prefix, stop, acked):
             n += 1
 
 
-def test_always_group_commit_and_no_reply_before_its_fsync(servers, tmp_path, monkeypatch):
+def _slow_node(servers, tmp_path, monkeypatch, ms):
+    """A node with appendfsync always whose fdatasync takes `ms` more: (node, its
+    port, its dir, the fsync log)."""
     so = _build_shim(tmp_path)
     log = tmp_path / "fsyncs.log"
     d = tmp_path / "node"
@@ -106,11 +108,16 @@ def test_always_group_commit_and_no_reply_before_its_fsync(servers, tmp_path, mo
                                      "--appendfsync", "always", "--worker-threads", "2"])
     # only the node's process gets the shim (spawn copies os.environ)
     monkeypatch.setenv("LD_PRELOAD", str(so))
-    monkeypatch.setenv("SLOWSYNC_MS", "50")
+    monkeypatch.setenv("SLOWSYNC_MS", str(ms))
     monkeypatch.setenv("SLOWSYNC_LOG", str(log))
     monkeypatch.setenv("ASAN_OPTIONS", "detect_leaks=0:verify_asan_link_order=0")
     node.start()
     monkeypatch.delenv("LD_PRELOAD")
+    return node, port, d, log
+
+
+def test_always_group_commit_and_no_reply_before_its_fsync(servers, tmp_path, monkeypatch):
+    node, port, d, log = _slow_node(servers, tmp_path, monkeypatch, 50)
 
     stop = threading.Event()
     acked = [[] for _ in range(CLIENTS)]
@@ -148,3 +155,37 @@ def test_always_group_commit_and_no_reply_before_its_fsync(servers, tmp_path, mo
     # group commit: one fsync answers many clients of both workers
     per_fsync = writes / len(incr)
     assert per_fsync >= 9, f"{writes} writes, {len(incr)} fsyncs of the incr file: {per_fsync:.1f} per fsync"
+
+
+def test_always_reply_leaves_when_its_fsync_ends_not_the_next(servers, tmp_path, monkeypatch):
+    """Client A's SET is covered by fsync 1 (300 ms longer than the disk's);
+    client B's, on the same worker, arrives while fsync 1 runs and needs fsync
+    2. A's +OK must leave when fsync 1 ends, not with B's after fsync 2 (or
+    at the worker's next cron tick, up to 100 ms later, as it did): the
+    median delay after fsync 1's end over a few rounds is a few ms."""
+    ms = 300
+    node, port, _, log = _slow_node(servers, tmp_path, monkeypatch, ms)
+    delays = []
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as a, \
+            socket.create_connection(("127.0.0.1", port), timeout=30) as b:
+        fa, fb = a.makefile("rb"), b.makefile("rb")
+        for s, f in ((a, fa), (b, fb)):     # both connected and served
+            s.sendall(b"*1\r\n$4\r\nPING\r\n")
+            assert f.readline() == b"+PONG\r\n"
+        for r in range(6):
+            time.sleep(ms / 1000 * 2.5)      # no fsync running
+            t0 = time.monotonic()
+            a.sendall(b"*3\r\n$3\r\nSET\r\n$2\r\na%d\r\n$1\r\n1\r\n" % r)
+            time.sleep(ms / 1000 / 3)        # fsync 1 (covering a) runs
+            b.sendall(b"*3\r\n$3\r\nSET\r\n$2\r\nb%d\r\n$1\r\n1\r\n" % r)
+            assert fa.readline() == b"+OK\r\n"
+            ta = time.monotonic()
+            assert fb.readline() == b"+OK\r\n"
+            tb = time.monotonic()
+            ends = sorted(int(ln.rsplit(" ", 1)[1]) / 1e9 for ln in log.read_text().splitlines())
+            after = [e for e in ends if e > t0]
+            assert len(after) >= 2, (t0, ends[-3:])
+            assert after[0] <= ta and after[1] <= tb
+            delays.append(ta - after[0])
+    delays.sort()
+    assert delays[len(delays) // 2] < 0.02, delays
