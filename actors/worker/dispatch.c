@@ -606,8 +606,7 @@ static bool run_borrowed(client_t *c, int target, const cmd_def_t *cmd, int argc
             slowlog_push(c, cmd, argc, argv, argvlen, last_call_usec, -1);
     }
     worker_snap_leave(o);
-    /* the stream has the write before its reply leaves; its AOF bytes are
-     * written with this round's (worker_write_scheduled), not one by one */
+    /* the stream has it before its reply leaves; AOF bytes: worker_write_scheduled */
     aof_defer_writes(true);
     repl_flush(o->repl);
     aof_defer_writes(false);
