@@ -27,6 +27,9 @@
 typedef struct persist_guard {
     pthread_mutex_t lock;
     uint64_t written;             /* under lock */
+    /* The file's directory entry is known durable: a directory fsync came
+     * after the last rename or exchange (under lock). */
+    bool dir_synced;
 } persist_guard_t;
 
 struct persister {
@@ -110,6 +113,44 @@ static int open_parent(const char *path, const char **base)
     return fd;
 }
 
+/* After a directory fsync that followed every rename so far. A rename
+ * between the two leaves the flag false, so the next in-place sync does the
+ * directory again: at worst one fsync too many. */
+static void mark_dir_synced(persist_guard_t *g)
+{
+    if (!g) return;
+    pthread_mutex_lock(&g->lock);
+    g->dir_synced = true;
+    pthread_mutex_unlock(&g->lock);
+}
+
+/* Makes the file in place durable, as 7.0.15's clusterSaveConfig(1) does
+ * (one fsync of nodes.conf written over its own bytes): fsync of the file,
+ * which holds version seq or a newer one, and of the directory only when
+ * its entry may not be durable yet (a rename since the last directory
+ * fsync, or no guard to know it). Runs without the guard's lock, so a
+ * write in place by the state actor never waits for the disk; what it
+ * writes meanwhile is newer, holds everything this version did, and is
+ * what the fsync then covers. Returns 0 or errno. */
+static int sync_in_place(const persist_io_t *io, int dirfd, const char *name, persist_guard_t *g)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    int err = io->fsync(fd) != 0 ? errno : 0;
+    close(fd);
+    if (err) return err;
+    bool dir_ok = false;
+    if (g) {
+        pthread_mutex_lock(&g->lock);
+        dir_ok = g->dir_synced;
+        pthread_mutex_unlock(&g->lock);
+    }
+    if (dir_ok) return 0;
+    if (io->dir_fsync(dirfd) != 0) return errno;
+    mark_dir_synced(g);
+    return 0;
+}
+
 /* Puts the fully written temp file in place: fsync, close, rename over
  * `final`, fsync of the directory (rt_tmpfile_commit's steps, each through
  * io). Without do_fsync: close, then the temp file and `final` swap names
@@ -137,17 +178,12 @@ static int commit(const persist_io_t *io, int dirfd, int fd, const char *tmp, co
     if (!err && g && g->written > seq) {
         pthread_mutex_unlock(&g->lock);
         unlinkat(dirfd, tmp, 0);
-        if (!do_fsync) return 0;
-        int cur = openat(dirfd, final, O_RDONLY | O_CLOEXEC);
-        if (cur < 0) return errno;
-        if (io->fsync(cur) != 0) err = errno;
-        close(cur);
-        if (!err && io->dir_fsync(dirfd) != 0) err = errno;
-        return err;
+        return do_fsync ? sync_in_place(io, dirfd, final, g) : 0;
     }
     if (!err && !do_fsync && io->exchange && io->exchange(dirfd, tmp, final) == 0) {
         if (g) {
             g->written = seq;
+            g->dir_synced = false;
             pthread_mutex_unlock(&g->lock);
         }
         unlinkat(dirfd, tmp, 0);   /* the old text; a leftover is removed by the next open_tmp */
@@ -155,7 +191,10 @@ static int commit(const persist_io_t *io, int dirfd, int fd, const char *tmp, co
     }
     if (!err && io->rename(dirfd, tmp, final) != 0) err = errno;
     if (g) {
-        if (!err) g->written = seq;
+        if (!err) {
+            g->written = seq;
+            g->dir_synced = false;
+        }
         pthread_mutex_unlock(&g->lock);
     }
     if (err) {
@@ -163,7 +202,9 @@ static int commit(const persist_io_t *io, int dirfd, int fd, const char *tmp, co
         return err;
     }
     if (!do_fsync) return 0;
-    return io->dir_fsync(dirfd) != 0 ? errno : 0;
+    if (io->dir_fsync(dirfd) != 0) return errno;
+    mark_dir_synced(g);
+    return 0;
 }
 
 /* Version seq of the file's text, written as the two functions below say;
@@ -174,7 +215,10 @@ static int write_file(const persist_io_t *io, const char *path, const char *text
     const char *base;
     int dirfd = open_parent(path, &base);
     if (dirfd < 0) return errno;
-    if (!do_fsync && io->overwrite) {
+    if (io->overwrite) {
+        /* In place, as 7.0.15 writes nodes.conf; with fsync, one fsync
+         * of the file after it (sync_in_place), not the temp file's, the
+         * rename and the directory's of the path below. */
         if (g) pthread_mutex_lock(&g->lock);
         bool newer = g && g->written > seq;
         bool done = newer || io->overwrite(dirfd, base, text, len) == 0;
@@ -183,8 +227,9 @@ static int write_file(const persist_io_t *io, const char *path, const char *text
             pthread_mutex_unlock(&g->lock);
         }
         if (done) {
+            int err = do_fsync ? sync_in_place(io, dirfd, base, g) : 0;
             close(dirfd);
-            return 0;
+            return err;
         }
     }
     char tmp[1200];

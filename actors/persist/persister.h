@@ -1,10 +1,12 @@
 /* persister.h - the config persister: the only actor allowed to block, on
- * its own thread. It writes nodes.conf atomically (temp file, rename over
- * nodes.conf; with fsync of the temp file before the rename and of the
- * directory after it when the request asks, as 7.0.15 fsyncs only some
- * saves), coalesces bursts of save requests into one write of the newest
- * text, and tells the state actor which version is written (and synced, if
- * it asked).
+ * its own thread. It writes nodes.conf so that it is whole at every instant:
+ * a text of at most a page over the file's own bytes, as 7.0.15 writes it
+ * (persist_overwrite), then, when the request asks (7.0.15 fsyncs only some
+ * saves), one fsync of the file; a bigger text, or no file yet, through a
+ * temp file renamed over nodes.conf (with fsync of the temp file before the
+ * rename and of the directory after it when asked). It coalesces bursts of
+ * save requests into one write of the newest text, and tells the state
+ * actor which version is written (and synced, if it asked).
  *
  * Every file operation of a write goes through a persist_io_t, the real
  * system calls in the node, so that tests/unit/test_persister.c can make any
@@ -76,9 +78,11 @@ typedef struct persist_io {
     /* Instead of the rename when no fsync is asked: swaps the two names
      * atomically (renameat2 RENAME_EXCHANGE); NULL or a failure: rename. */
     int (*exchange)(int dirfd, const char *a, const char *b);
-    /* Tried first when no fsync is asked: puts the text over the existing
-     * file's bytes (persist_overwrite); 0 or errno. NULL, or a failure
-     * with the file untouched (returns errno): the temp file path above. */
+    /* Tried first: puts the text over the existing file's bytes
+     * (persist_overwrite), followed by fsync of the file (reopened) when
+     * asked, and of the directory too when a rename since its last fsync
+     * may not be durable; 0 or errno. NULL, or a failure with the file
+     * untouched (returns errno): the temp file path above. */
     int (*overwrite)(int dirfd, const char *name, const char *text, size_t len);
 } persist_io_t;
 

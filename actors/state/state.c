@@ -816,7 +816,7 @@ void state_reply(state_t *st, remote_cmd_t *rc)
 
 /* One node per config file: an exclusive lock held for the life of the
  * process. The lock lives on a side file because nodes.conf itself is
- * replaced by rename on every save. */
+ * replaced by a rename when a save does not fit in place. */
 static int lock_conf(const char *conf_path)
 {
     char lock_path[1100];

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -118,6 +119,25 @@ static const persist_io_t fault_io = {
     .fsync = fault_fsync,
     .rename = fault_rename,
     .dir_fsync = fault_dir_fsync,
+};
+
+/* The write in place of the node's real persister (persist_overwrite),
+ * recorded as v. */
+static int fault_overwrite(int dirfd, const char *name, const char *text, size_t len)
+{
+    step('v');
+    return persist_overwrite(dirfd, name, text, len);
+}
+
+/* fault_io with the write in place, as the node's persister has it. */
+static const persist_io_t fault_io_inplace = {
+    .exchange = fault_exchange,
+    .open_tmp = fault_open_tmp,
+    .write = fault_write,
+    .fsync = fault_fsync,
+    .rename = fault_rename,
+    .dir_fsync = fault_dir_fsync,
+    .overwrite = fault_overwrite,
 };
 
 /* ---- files -------------------------------------------------------------- */
@@ -240,17 +260,20 @@ static void sink_behaviour(rt_actor_t *self, rt_msg_t *msg)
     free(msg);
 }
 
-/* Sets up the persister and the sink on a new thread, not yet started. */
-static int harness_init(harness_t *h, const sandbox_t *sb)
+/* Sets up the persister (writing through io) and the sink on a new thread,
+ * not yet started. */
+static int harness_init_io(harness_t *h, const sandbox_t *sb, const persist_io_t *io)
 {
     memset(h, 0, sizeof *h);
     h->thread = rt_thread_create("ut-persister");
     if (!h->thread) return -1;
-    h->persister = persister_new(h->thread, sb->conf, ACK_TYPE, &fault_io);
+    h->persister = persister_new(h->thread, sb->conf, ACK_TYPE, io);
     if (!h->persister) return -1;
     rt_actor_init(&h->sink, h->thread, "ut-sink", sink_behaviour, h);
     return 0;
 }
+
+static int harness_init(harness_t *h, const sandbox_t *sb) { return harness_init_io(h, sb, &fault_io); }
 
 static void harness_done(harness_t *h)
 {
@@ -569,6 +592,80 @@ TEST(persister_coalesced_write_fsyncs_if_any_request_asked)
     CHECK(harness_wait_acks(&h, 3));
     CHECK_EQ_STR(F.trace, "owxr");   /* no nodes.conf yet to swap with: renamed */
     CHECK(file_is_version(sb.conf, 3));
+    harness_done(&h);
+    sandbox_close(&sb);
+}
+
+/* A save that asks for fsync, with the write in place the node uses: as
+ * 7.0.15's clusterSaveConfig(1), the text over the file's own bytes and one
+ * fsync of the file; no temp file, rename or directory fsync (the temp-file
+ * path cost two fsyncs, the second one of the directory, for each save a
+ * bus message asks to fsync during a reshard). The directory is fsynced
+ * only when a rename since its last fsync may not be durable. */
+TEST(persister_fsync_save_in_place_is_one_fsync)
+{
+    faults_reset();
+    sandbox_t sb;
+    harness_t h;
+    REQUIRE(sandbox_open(&sb) == 0);
+    REQUIRE(harness_init_io(&h, &sb, &fault_io_inplace) == 0);
+    REQUIRE(rt_thread_start(h.thread) == 0);
+    /* no file yet: nothing to write over, the temp file makes it (and its name durable) */
+    CHECK_EQ_INT(harness_save(&h, 1), 0);
+    CHECK_EQ_STR(F.trace, "vowfrd");
+    CHECK(file_is_version(sb.conf, 1));
+    struct stat st0, st1;
+    REQUIRE(stat(sb.conf, &st0) == 0);
+    faults_reset();
+    CHECK_EQ_INT(harness_save(&h, 2), 0);
+    CHECK_EQ_STR(F.trace, "vf");
+    CHECK(file_is_version(sb.conf, 2));
+    REQUIRE(stat(sb.conf, &st1) == 0);
+    CHECK(st0.st_ino == st1.st_ino);         /* written over, not replaced */
+    CHECK_EQ_INT(sandbox_others(&sb, NULL, 0), 0);
+    /* without fsync: the write alone */
+    faults_reset();
+    h.no_fsync = true;
+    CHECK_EQ_INT(harness_save(&h, 3), 0);
+    CHECK_EQ_STR(F.trace, "v");
+    CHECK(file_is_version(sb.conf, 3));
+    /* a text over a page goes through the temp file (swapped in, no fsync)... */
+    faults_reset();
+    CHECK_EQ_INT(harness_save(&h, 40), 0);
+    CHECK_EQ_STR(F.trace, "vowx");
+    CHECK(file_is_version(sb.conf, 40));
+    /* a fsync'd save over that big file cannot be in place: the temp file path */
+    faults_reset();
+    h.no_fsync = false;
+    CHECK_EQ_INT(harness_save(&h, 4), 0);
+    CHECK_EQ_STR(F.trace, "vowfrd");
+    faults_reset();
+    CHECK_EQ_INT(harness_save(&h, 5), 0);
+    CHECK_EQ_STR(F.trace, "vf");
+    /* renames without fsync since: the next in-place fsync does the directory once */
+    faults_reset();
+    h.no_fsync = true;
+    CHECK_EQ_INT(harness_save(&h, 40), 0);
+    CHECK_EQ_STR(F.trace, "vowx");
+    faults_reset();
+    CHECK_EQ_INT(harness_save(&h, 6), 0);    /* over a page on disk: the temp file, swapped */
+    CHECK_EQ_STR(F.trace, "vowx");
+    faults_reset();
+    h.no_fsync = false;
+    CHECK_EQ_INT(harness_save(&h, 7), 0);
+    CHECK_EQ_STR(F.trace, "vfd");            /* renamed since the last directory fsync */
+    CHECK(file_is_version(sb.conf, 7));
+    faults_reset();
+    CHECK_EQ_INT(harness_save(&h, 8), 0);
+    CHECK_EQ_STR(F.trace, "vf");
+    CHECK(file_is_version(sb.conf, 8));
+    /* a failed fsync is reported; the text is in place */
+    faults_reset();
+    F.fsync_err = EIO;
+    CHECK_EQ_INT(harness_save(&h, 9), EIO);
+    CHECK_EQ_STR(F.trace, "vf");
+    CHECK(file_is_version(sb.conf, 9));
+    CHECK_EQ_INT(sandbox_others(&sb, NULL, 0), 0);
     harness_done(&h);
     sandbox_close(&sb);
 }
