@@ -129,16 +129,6 @@ static int fault_overwrite(int dirfd, const char *name, const char *text, size_t
     return persist_overwrite(dirfd, name, text, len);
 }
 
-/* fault_io with the write in place, as the node's persister has it. */
-static const persist_io_t fault_io_inplace = {
-    .exchange = fault_exchange,
-    .open_tmp = fault_open_tmp,
-    .write = fault_write,
-    .fsync = fault_fsync,
-    .rename = fault_rename,
-    .dir_fsync = fault_dir_fsync,
-    .overwrite = fault_overwrite,
-};
 
 /* ---- files -------------------------------------------------------------- */
 
@@ -604,68 +594,48 @@ TEST(persister_coalesced_write_fsyncs_if_any_request_asked)
  * only when a rename since its last fsync may not be durable. */
 TEST(persister_fsync_save_in_place_is_one_fsync)
 {
+    /* Saves in order: version, fsync asked, the steps expected, and the
+     * result (each leaves that version in nodes.conf and no other file). */
+    static const struct {
+        uint64_t epoch;
+        bool fsync;
+        const char *trace;
+        int err;
+    } steps[] = {
+        { 1, true, "vowfrd", 0 },   /* no file yet: the temp file makes it, its name made durable */
+        { 2, true, "vf", 0 },       /* written over its own bytes, one fsync */
+        { 3, false, "v", 0 },       /* without fsync: the write alone */
+        { 40, false, "vowx", 0 },   /* a text over a page: the temp file, swapped in */
+        { 4, true, "vowfrd", 0 },   /* over a page on disk: cannot be written in place */
+        { 5, true, "vf", 0 },
+        { 40, false, "vowx", 0 },
+        { 6, false, "vowx", 0 },    /* renamed without fsync since the last directory fsync... */
+        { 7, true, "vfd", 0 },      /* ...so the next in-place fsync does the directory once */
+        { 8, true, "vf", 0 },
+        { 9, true, "vf", EIO },     /* a failed fsync is reported; the text is in place */
+    };
+    persist_io_t inplace = fault_io;   /* with the write in place, as the node's persister has it */
+    inplace.overwrite = fault_overwrite;
     faults_reset();
     sandbox_t sb;
     harness_t h;
     REQUIRE(sandbox_open(&sb) == 0);
-    REQUIRE(harness_init_io(&h, &sb, &fault_io_inplace) == 0);
+    REQUIRE(harness_init_io(&h, &sb, &inplace) == 0);
     REQUIRE(rt_thread_start(h.thread) == 0);
-    /* no file yet: nothing to write over, the temp file makes it (and its name durable) */
-    CHECK_EQ_INT(harness_save(&h, 1), 0);
-    CHECK_EQ_STR(F.trace, "vowfrd");
-    CHECK(file_is_version(sb.conf, 1));
-    struct stat st0, st1;
-    REQUIRE(stat(sb.conf, &st0) == 0);
-    faults_reset();
-    CHECK_EQ_INT(harness_save(&h, 2), 0);
-    CHECK_EQ_STR(F.trace, "vf");
-    CHECK(file_is_version(sb.conf, 2));
-    REQUIRE(stat(sb.conf, &st1) == 0);
-    CHECK(st0.st_ino == st1.st_ino);         /* written over, not replaced */
-    CHECK_EQ_INT(sandbox_others(&sb, NULL, 0), 0);
-    /* without fsync: the write alone */
-    faults_reset();
-    h.no_fsync = true;
-    CHECK_EQ_INT(harness_save(&h, 3), 0);
-    CHECK_EQ_STR(F.trace, "v");
-    CHECK(file_is_version(sb.conf, 3));
-    /* a text over a page goes through the temp file (swapped in, no fsync)... */
-    faults_reset();
-    CHECK_EQ_INT(harness_save(&h, 40), 0);
-    CHECK_EQ_STR(F.trace, "vowx");
-    CHECK(file_is_version(sb.conf, 40));
-    /* a fsync'd save over that big file cannot be in place: the temp file path */
-    faults_reset();
-    h.no_fsync = false;
-    CHECK_EQ_INT(harness_save(&h, 4), 0);
-    CHECK_EQ_STR(F.trace, "vowfrd");
-    faults_reset();
-    CHECK_EQ_INT(harness_save(&h, 5), 0);
-    CHECK_EQ_STR(F.trace, "vf");
-    /* renames without fsync since: the next in-place fsync does the directory once */
-    faults_reset();
-    h.no_fsync = true;
-    CHECK_EQ_INT(harness_save(&h, 40), 0);
-    CHECK_EQ_STR(F.trace, "vowx");
-    faults_reset();
-    CHECK_EQ_INT(harness_save(&h, 6), 0);    /* over a page on disk: the temp file, swapped */
-    CHECK_EQ_STR(F.trace, "vowx");
-    faults_reset();
-    h.no_fsync = false;
-    CHECK_EQ_INT(harness_save(&h, 7), 0);
-    CHECK_EQ_STR(F.trace, "vfd");            /* renamed since the last directory fsync */
-    CHECK(file_is_version(sb.conf, 7));
-    faults_reset();
-    CHECK_EQ_INT(harness_save(&h, 8), 0);
-    CHECK_EQ_STR(F.trace, "vf");
-    CHECK(file_is_version(sb.conf, 8));
-    /* a failed fsync is reported; the text is in place */
-    faults_reset();
-    F.fsync_err = EIO;
-    CHECK_EQ_INT(harness_save(&h, 9), EIO);
-    CHECK_EQ_STR(F.trace, "vf");
-    CHECK(file_is_version(sb.conf, 9));
-    CHECK_EQ_INT(sandbox_others(&sb, NULL, 0), 0);
+    ino_t ino = 0;
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        faults_reset();
+        if (steps[i].err == EIO) F.fsync_err = EIO;
+        h.no_fsync = !steps[i].fsync;
+        CHECK_EQ_INT(harness_save(&h, steps[i].epoch), steps[i].err);
+        CHECK_EQ_STR(F.trace, steps[i].trace);
+        CHECK(file_is_version(sb.conf, steps[i].epoch));
+        CHECK_EQ_INT(sandbox_others(&sb, NULL, 0), 0);
+        struct stat st;
+        REQUIRE(stat(sb.conf, &st) == 0);
+        if (steps[i].trace[1] == '\0' || steps[i].trace[1] == 'f') CHECK(st.st_ino == ino);   /* written over */
+        ino = st.st_ino;
+    }
     harness_done(&h);
     sandbox_close(&sb);
 }
