@@ -49,14 +49,12 @@ typedef struct bus_digest_src {
     const char *peer_ip;          /* the socket's remote address */
 } bus_digest_src_t;
 
-/* The link's memory between frames, so that a steady sender costs a
- * memcmp: the slot bitmap of the sender's master of record as a snapshot
- * version had it, and where the sender was found. Zero it, hint -1, to start. */
+/* The link's memory between frames: where the sender was found last time,
+ * so that a steady sender costs no name look-up. Zero it, hint -1, to
+ * start. Nothing else: the slot claim is compared with the snapshot's owner
+ * table itself (bus_digest_claim_is). */
 typedef struct bus_digest_cache {
-    uint64_t version;             /* the snapshot slots_gen `slots` was built from (0: none) */
-    int record;                   /* whose slots (index in that snapshot) */
     int hint;                     /* index the sender had last time */
-    uint8_t slots[BUS_SLOT_BYTES];
 } bus_digest_cache_t;
 
 /* Judges decoded frame m (its slot bitmap at `myslots`, which may point into
@@ -66,6 +64,10 @@ typedef struct bus_digest_cache {
  * other nodes stay in the thread's scratch for bus_digest_take. */
 uint32_t bus_digest(const cluster_snapshot_t *s, const bus_digest_src_t *src, const bus_msg_t *m,
                     const uint8_t *myslots, long long now_ms, bus_digest_cache_t *cache, int *sender);
+
+/* Whether slot bitmap `claim` (BUS_SLOT_BYTES) names exactly the slots
+ * s->slot_owner gives record rec. */
+bool bus_digest_claim_is(const cluster_snapshot_t *s, int rec, const uint8_t *claim);
 
 /* What bus_digest_take did with a frame. */
 enum bus_digest_take {

@@ -114,7 +114,7 @@ struct link {
     link_t *hnext;                   /* registry chain (registry lock) */
     link_t *fnext;                   /* thread flush list (owning thread) */
     link_t *dnext;                   /* thread dead list (owning thread) */
-    bus_digest_cache_t *digest;      /* what bus_digest keeps between frames (calloc'ed at the first) */
+    bus_digest_cache_t digest;       /* what bus_digest keeps between frames (a few bytes) */
     state_live_t *live;              /* the state actor's counters, once a snapshot showed them */
     link_light_t light;              /* the light encoding with a shoal peer (link_light.h) */
     link_pause_t pause;              /* reads paused while the state actor is behind (link_pressure.h) */
@@ -387,8 +387,7 @@ static void teardown(link_t *l, int event_kind, bool sendbuf_limit)
     bus_stream_free(&l->rx);
     link_light_free(&l->light);
     free(l->held_head);
-    free(l->digest);
-    l->held_head = NULL, l->held_len = 0, l->digest = NULL;
+    l->held_head = NULL, l->held_len = 0;
     link_wq_clear(&l->wq);
     atomic_store_explicit(&l->events, 0, memory_order_relaxed);
     reg_remove(l);
@@ -560,9 +559,8 @@ static bool digest(link_t *l, link_thread_ctx_t *c, const cluster_snapshot_t *s,
     bus_digest_src_t src = { .link = l->id, .outbound = l->outbound, .peer_ip = l->peer_ip };
     const uint8_t *myslots = bus_peek_slots(f->data, f->len);   /* c->msg was decoded without it */
     if (!myslots) return true;   /* not reached: a judged frame holds a whole header */
-    if (!l->digest && !(l->digest = calloc(1, sizeof *l->digest))) return true;
     /* l->fwd: frames of this round not sent yet, which the snapshot cannot show */
-    int r = bus_digest_take(s, g1, l->fwd != NULL, &src, &c->msg, myslots, rt_now_ms(), l->digest);
+    int r = bus_digest_take(s, g1, l->fwd != NULL, &src, &c->msg, myslots, rt_now_ms(), &l->digest);
     *noted = r == BUS_TAKE_FORWARD_NOTED;
     return r != BUS_TAKE_DONE;
 }

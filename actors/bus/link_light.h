@@ -59,5 +59,8 @@ extern _Atomic long long g_light_frames_out, g_light_frames_in;
 /* Light frames refused because they assumed a view we did not hold (the
  * link closed, §9.7). */
 extern _Atomic long long g_light_view_mismatch;
+/* Times a link thread built its copy of the view (at the first light frame
+ * and whenever the snapshot's view_gen moved). */
+extern _Atomic long long g_light_view_builds;
 
 #endif

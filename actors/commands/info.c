@@ -440,11 +440,12 @@ static void sec_lightbus(text_t *t)
 {
     add(t,
         "# Lightbus\r\nlight_enabled:%d\r\nlight_frames_sent:%lld\r\nlight_frames_received:%lld\r\n"
-        "light_view_mismatch:%lld\r\n",
+        "light_view_mismatch:%lld\r\nlight_view_builds:%lld\r\n",
         config_get_num(CONFIG_CLUSTER_LIGHT_BUS) ? 1 : 0,
         atomic_load_explicit(&g_light_frames_out, memory_order_relaxed),
         atomic_load_explicit(&g_light_frames_in, memory_order_relaxed),
-        atomic_load_explicit(&g_light_view_mismatch, memory_order_relaxed));
+        atomic_load_explicit(&g_light_view_mismatch, memory_order_relaxed),
+        atomic_load_explicit(&g_light_view_builds, memory_order_relaxed));
     const cluster_snapshot_t *s = info_snap;
     if (!s || !config_cluster_enabled()) return;
     int k = 0;

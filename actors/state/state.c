@@ -303,6 +303,16 @@ static void view_of(const state_t *st, int i, node_view_t *v, const char *hostna
     v->pongs_seen = n->pongs_seen;
 }
 
+/* Whether two views give the same address tuple to the light encoding's
+ * view (link_light.c): the bytes of a gossip entry it is made of (name,
+ * the whole ip field, ports) and whether the record is in it at all. */
+static bool same_tuple(const node_view_t *a, const node_view_t *b)
+{
+    return memcmp(a->name, b->name, NODE_NAME_LEN) == 0 && memcmp(a->ip, b->ip, sizeof a->ip) == 0 &&
+           a->port == b->port && a->cport == b->cport && a->pport == b->pport &&
+           (a->flags & (NODE_HANDSHAKE | NODE_NOADDR)) == (b->flags & (NODE_HANDSHAKE | NODE_NOADDR));
+}
+
 /* Whether what the replica link follows (check_master in repl_replica.c:
  * our role, our master's name and address) differs in s from the last
  * snapshot: then it is told (repl_replica_check) instead of finding out by
@@ -341,17 +351,16 @@ void state_publish(state_t *st)
     s->version = ++st->snapshot_version;
     s->myself = st->myself;
     s->node_count = st->node_count;
+    const cluster_snapshot_t *prev = rt_snap_writer_current(st->cell);
+    bool same_view = prev && prev->node_count == s->node_count && prev->myself == s->myself;
     for (int i = 0; i < st->node_count; i++) {
         const state_node_t *n = &st->nodes[i];
         view_of(st, i, &s->nodes[i], state_host_text(s->hosts, n->host_off));
         if ((n->flags & NODE_PFAIL) && !(n->flags & (NODE_NOADDR | NODE_HANDSHAKE))) s->pfail_count++;
+        if (same_view && !same_tuple(&prev->nodes[i], &s->nodes[i])) same_view = false;
     }
+    s->view_gen = same_view ? prev->view_gen : (prev ? prev->view_gen : 0) + 1;
     memcpy(s->slot_owner, st->slot_owner, sizeof s->slot_owner);
-    /* 32 KB compared per publish (a few us) spares every link rebuilding a
-     * sender's 16,384-slot bitmap after each publish (bus_digest.c) */
-    const cluster_snapshot_t *prev = rt_snap_writer_current(st->cell);
-    s->slots_gen = prev && memcmp(prev->slot_owner, s->slot_owner, sizeof s->slot_owner) == 0
-                       ? prev->slots_gen : (prev ? prev->slots_gen : 0) + 1;
     memcpy(s->migrating_to, st->migrating_to, sizeof s->migrating_to);
     memcpy(s->importing_from, st->importing_from, sizeof s->importing_from);
     for (int i = 0; i < SLOT_COUNT; i++)

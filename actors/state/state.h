@@ -85,9 +85,11 @@ typedef struct cluster_snapshot {
     int node_count;
     node_view_t *nodes;
     int16_t slot_owner[SLOT_COUNT];       /* node index, -1 = unassigned */
-    uint64_t slots_gen;           /* moves whenever slot_owner differs from the last snapshot's
-                                   * (>= 1): what is built from slot_owner alone stays good
-                                   * across versions with the same slots_gen */
+    uint64_t view_gen;            /* moves whenever the address tuples gossip may name differ
+                                   * from the last snapshot's (>= 1): a record's name, ip,
+                                   * ports or HANDSHAKE/NOADDR, which record is myself, or the
+                                   * count; what is built from those alone (the light
+                                   * encoding's view, link_light.c) stays good while it stays */
     int16_t migrating_to[SLOT_COUNT];     /* node index, -1 = none */
     int16_t importing_from[SLOT_COUNT];   /* node index, -1 = none */
     int open_slots;               /* slots marked migrating or importing: 0 lets routing skip

@@ -3,7 +3,9 @@
  * a hostname changes, and a snapshot keeps the block it was published with;
  * node arrays of freed snapshots are written again by later publishes, never
  * one a reader still holds; replicas' attachment order (note_attachments)
- * moves only when a master changes, as before the shortcut.
+ * moves only when a master changes, as before the shortcut; view_gen (what
+ * the light encoding's per-thread view is built from) moves only when an
+ * address tuple or the set of records changes.
  */
 #include "tests/unit/state_fixture.h"
 
@@ -152,6 +154,74 @@ TEST(snapshot_attachment_order_moves_only_when_a_master_changes)
     CHECK(nr2 != r2);
     CHECK_EQ_INT(current(st)->nodes[nr2].attach_seq, a2);
     CHECK(current(st)->nodes[nr1].attach_seq > b1);
+}
+
+/* view_gen stays across publishes that change times, epochs, failure flags
+ * or slots, and moves for each thing a gossip entry's address tuple is made
+ * of, for a record joining or leaving the view, and for a record added. */
+TEST(snapshot_view_gen_moves_only_when_an_address_tuple_changes)
+{
+    state_t *st = fx_fresh(1);
+    int a = fx_add(st, 2, NODE_MASTER, true);
+    int b = fx_add(st, 3, NODE_SLAVE, true);
+    st->nodes[b].master = a;
+    publish(st);
+    uint64_t g = current(st)->view_gen;
+    CHECK(g >= 1);
+    /* none of these is part of a tuple */
+    st->nodes[a].pong_received_ms += 5000;
+    st->nodes[b].ping_sent_ms += 7000;
+    st->nodes[a].config_epoch = 9;
+    st->nodes[a].flags |= NODE_PFAIL;
+    fx_own(st, a, 0, 99);
+    st->current_epoch = 9;
+    publish(st);
+    CHECK_EQ_INT(current(st)->view_gen, g);
+    st->nodes[a].flags = (uint16_t)((st->nodes[a].flags & ~NODE_PFAIL) | NODE_FAIL);
+    publish(st);
+    CHECK_EQ_INT(current(st)->view_gen, g);
+    /* each of these is */
+    snprintf(st->nodes[a].ip, sizeof st->nodes[a].ip, "10.0.0.99");
+    publish(st);
+    CHECK(current(st)->view_gen > g);
+    g = current(st)->view_gen;
+    st->nodes[a].port = 7001;
+    publish(st);
+    CHECK(current(st)->view_gen > g);
+    g = current(st)->view_gen;
+    st->nodes[b].cport = 17001;
+    publish(st);
+    CHECK(current(st)->view_gen > g);
+    g = current(st)->view_gen;
+    st->nodes[b].pport = 6001;
+    publish(st);
+    CHECK(current(st)->view_gen > g);
+    g = current(st)->view_gen;
+    st->nodes[b].flags |= NODE_NOADDR;
+    publish(st);
+    CHECK(current(st)->view_gen > g);
+    g = current(st)->view_gen;
+    st->nodes[b].flags &= (uint16_t)~NODE_NOADDR;
+    publish(st);
+    CHECK(current(st)->view_gen > g);
+    g = current(st)->view_gen;
+    fx_add(st, 4, NODE_HANDSHAKE | NODE_MASTER, false);
+    publish(st);
+    CHECK(current(st)->view_gen > g);
+    g = current(st)->view_gen;
+    /* a handshake record renamed to the name its first PONG gave */
+    char name[NODE_NAME_LEN + 1];
+    fx_name(name, 5);
+    state_rename_node(st, st->node_count - 1, name);
+    publish(st);
+    CHECK(current(st)->view_gen > g);
+    g = current(st)->view_gen;
+    st->nodes[st->node_count - 1].flags &= (uint16_t)~NODE_HANDSHAKE;
+    publish(st);
+    CHECK(current(st)->view_gen > g);
+    g = current(st)->view_gen;
+    publish(st);
+    CHECK_EQ_INT(current(st)->view_gen, g);
 }
 
 /* The state's nodes.conf text, built one record at a time from runs of the
