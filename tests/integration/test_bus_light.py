@@ -14,6 +14,7 @@ What it must never do: signal or stop a process it did not start.
 """
 import re
 import struct
+import time
 
 import helpers as h
 import bushelpers as bh
@@ -159,6 +160,42 @@ def test_light_off_sends_plain_7_0_15_headers(servers):
     h.wait_until(lambda: all(int(_lightbus(s)[0]["light_frames_received"]) > 0 for s in nodes), 20,
                  interval=0.2, what="light frames after CONFIG SET cluster-light-bus yes")
     bh.wait_healthy(nodes, 3, timeout=10)
+
+
+def test_light_view_built_again_only_when_the_view_changes(servers):
+    """A link thread's copy of the view (§9.7) is built again only when an address tuple
+    or the set of nodes changes (the snapshot's view_gen), not at every publish: frames
+    flow and the state publishes (every PING sent moves a ping time) while
+    `light_view_builds` stays put; a node that joins is a new view, built again."""
+    nodes = [servers.shoal() for _ in range(3)]
+    r = bh.create_cluster(nodes, replicas=0)
+    assert r.returncode == 0, r.stdout
+    bh.wait_healthy(nodes, 3, timeout=30)
+
+    def totals():
+        return [_lightbus(s)[0] for s in nodes]
+
+    h.wait_until(lambda: all(int(t["light_frames_sent"]) > 0 for t in totals()), 20, interval=0.2,
+                 what="light frames")
+    def settled():
+        # the last view change (the nodes meeting) is behind every link thread
+        a = [t["light_view_builds"] for t in totals()]
+        time.sleep(1.5)
+        return a == [t["light_view_builds"] for t in totals()]
+
+    h.wait_until(settled, 30, interval=0.1, what="view builds settled")
+    before = totals()
+    h.wait_until(lambda: all(int(t["light_frames_sent"]) >= int(b["light_frames_sent"]) + 3
+                             for t, b in zip(totals(), before)), 30, interval=0.2, what="more light frames")
+    after = totals()
+    assert [t["light_view_builds"] for t in after] == [b["light_view_builds"] for b in before], (before, after)
+    # a fourth node is a new view: every node's link threads build it again
+    extra = servers.shoal()
+    with nodes[0].raw() as c:
+        assert c.call("CLUSTER", "MEET", "127.0.0.1", str(extra.port)) == "OK"
+    bh.wait_healthy(nodes + [extra], 4, timeout=30)
+    h.wait_until(lambda: all(int(t["light_view_builds"]) > int(b["light_view_builds"])
+                             for t, b in zip(totals(), after)), 30, interval=0.2, what="views built again")
 
 
 def test_redis_logs_unknown_extension_records(servers):

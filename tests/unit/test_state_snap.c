@@ -156,6 +156,16 @@ TEST(snapshot_attachment_order_moves_only_when_a_master_changes)
     CHECK(current(st)->nodes[nr1].attach_seq > b1);
 }
 
+/* Publishes; whether view_gen moved past *g (then *g is the new one). */
+static bool view_moved(state_t *st, uint64_t *g)
+{
+    publish(st);
+    uint64_t now = current(st)->view_gen;
+    bool moved = now > *g;
+    *g = now;
+    return moved;
+}
+
 /* view_gen stays across publishes that change times, epochs, failure flags
  * or slots, and moves for each thing a gossip entry's address tuple is made
  * of, for a record joining or leaving the view, and for a record added. */
@@ -182,44 +192,26 @@ TEST(snapshot_view_gen_moves_only_when_an_address_tuple_changes)
     CHECK_EQ_INT(current(st)->view_gen, g);
     /* each of these is */
     snprintf(st->nodes[a].ip, sizeof st->nodes[a].ip, "10.0.0.99");
-    publish(st);
-    CHECK(current(st)->view_gen > g);
-    g = current(st)->view_gen;
+    CHECK(view_moved(st, &g));
     st->nodes[a].port = 7001;
-    publish(st);
-    CHECK(current(st)->view_gen > g);
-    g = current(st)->view_gen;
+    CHECK(view_moved(st, &g));
     st->nodes[b].cport = 17001;
-    publish(st);
-    CHECK(current(st)->view_gen > g);
-    g = current(st)->view_gen;
+    CHECK(view_moved(st, &g));
     st->nodes[b].pport = 6001;
-    publish(st);
-    CHECK(current(st)->view_gen > g);
-    g = current(st)->view_gen;
+    CHECK(view_moved(st, &g));
     st->nodes[b].flags |= NODE_NOADDR;
-    publish(st);
-    CHECK(current(st)->view_gen > g);
-    g = current(st)->view_gen;
+    CHECK(view_moved(st, &g));
     st->nodes[b].flags &= (uint16_t)~NODE_NOADDR;
-    publish(st);
-    CHECK(current(st)->view_gen > g);
-    g = current(st)->view_gen;
+    CHECK(view_moved(st, &g));
     fx_add(st, 4, NODE_HANDSHAKE | NODE_MASTER, false);
-    publish(st);
-    CHECK(current(st)->view_gen > g);
-    g = current(st)->view_gen;
+    CHECK(view_moved(st, &g));
     /* a handshake record renamed to the name its first PONG gave */
     char name[NODE_NAME_LEN + 1];
     fx_name(name, 5);
     state_rename_node(st, st->node_count - 1, name);
-    publish(st);
-    CHECK(current(st)->view_gen > g);
-    g = current(st)->view_gen;
+    CHECK(view_moved(st, &g));
     st->nodes[st->node_count - 1].flags &= (uint16_t)~NODE_HANDSHAKE;
-    publish(st);
-    CHECK(current(st)->view_gen > g);
-    g = current(st)->view_gen;
+    CHECK(view_moved(st, &g));
     publish(st);
     CHECK_EQ_INT(current(st)->view_gen, g);
 }
