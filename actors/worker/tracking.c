@@ -413,6 +413,8 @@ uint64_t tracking_before_write(const cmd_def_t *cmd, const cmd_ctx_t *ctx)
     if (!tracking_active()) return m;
     if (cmd->handler == cmd_xgroup_create)   /* signals the stream only when MKSTREAM makes it */
         return ctx->argc > 2 && ks_lookup(ctx->ks, ctx->argv[2], ctx->argvlen[2], ctx->now_ms) ? 0 : m;
+    if (cmd->handler == cmd_smove)           /* its destination only when the member is added there */
+        return cmd_smove_dst_has(ctx) ? m & ~(1ull << 1) : m;
     if (cmd->handler != cmd_del && cmd->handler != cmd_unlink) return m;
     for (int i = 1; i < ctx->argc && i <= 64; i++)
         if (!ks_lookup(ctx->ks, ctx->argv[i], ctx->argvlen[i], ctx->now_ms)) m &= ~(1ull << (i - 1));
@@ -431,7 +433,8 @@ static bool signals_nothing(const cmd_def_t *cmd)
  * its key spec or -1), as 7.0.15 calls signalModifiedKey: never for a key
  * it only reads (its spec says RO: the sources of SUNIONSTORE, ZRANGESTORE,
  * COPY, SORT ... STORE, GEOSEARCHSTORE, BITOP, PFMERGE); for DEL and UNLINK
- * only a key that existed, for XGROUP CREATE only a stream MKSTREAM made
+ * only a key that existed, for XGROUP CREATE only a stream MKSTREAM made,
+ * for SMOVE its destination only when it did not hold the member
  * (`existed`, tracking_before_write); for a call
  * that took effect as another (BLPOP of several keys as LPOP of one, LMPOP,
  * ZMPOP) only a key of that other call. */

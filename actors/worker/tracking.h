@@ -73,7 +73,8 @@ void tracking_after_command(struct worker *w, uint64_t cid, int remember, const 
                             uint64_t existed);
 /* Before a write: which of its keys it may signal (bit i: its i-th key):
  * for DEL and UNLINK the keys that exist, for XGROUP CREATE its stream if
- * it does not; all bits set otherwise, and while nothing tracks. */
+ * it does not, for SMOVE not its destination if that holds the member; all
+ * bits set otherwise, and while nothing tracks. */
 uint64_t tracking_before_write(const cmd_def_t *cmd, const cmd_ctx_t *ctx);
 /* A key of w's keyspace was removed by expiry or eviction. */
 void tracking_key_gone(struct worker *w, const uint8_t *key, size_t len);

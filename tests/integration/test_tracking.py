@@ -196,7 +196,8 @@ def test_reset_and_close_stop_tracking(servers):
 
 # A write invalidates only the keys it modified (7.0.15's signalModifiedKey): not the keys
 # it only read (the sources of *STORE, COPY, SORT ... STORE), not a key DEL did not find,
-# not the keys of a multi-key pop it did not pop from.
+# not the keys of a multi-key pop it did not pop from, not an SMOVE's destination that held
+# the member.
 MODIFIED_ONLY_WRITES = [
     ("SUNIONSTORE", "{s}d", "{s}a", "{s}b"),
     ("SINTERSTORE", "{s}d", "{s}a", "{s}b"),
@@ -220,6 +221,9 @@ MODIFIED_ONLY_WRITES = [
     ("XGROUP", "CREATECONSUMER", "{s}st", "g", "c9"),
     ("XGROUP", "DELCONSUMER", "{s}st", "g", "c9"),
     ("XGROUP", "DESTROY", "{s}st", "g2"),
+    # SMOVE signals its destination only when the member was added there
+    ("SMOVE", "{s}a", "{s}b", "2"),
+    ("SMOVE", "{s}a", "{s}b", "1"),
 ]
 MODIFIED_ONLY_READS = [("SMEMBERS", "{s}a"), ("SMEMBERS", "{s}b"), ("SMEMBERS", "{s}d"), ("ZRANGE", "{s}z", "0", "-1"),
                        ("ZRANGE", "{s}zd", "0", "-1"), ("LRANGE", "{s}l1", "0", "-1"), ("LRANGE", "{s}l2", "0", "-1"),
