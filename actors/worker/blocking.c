@@ -365,12 +365,13 @@ int blocking_wanted_type(const cmd_def_t *cmd)
     return cmd->group && strcmp(cmd->group, "sorted-set") == 0 ? KS_TYPE_ZSET : KS_TYPE_LIST;
 }
 
-uint64_t blocking_first_seq(worker_t *w, const uint8_t *key, size_t len, int ks_type)
+uint64_t blocking_first_seq(worker_t *w, int db, const uint8_t *key, size_t len, int ks_type)
 {
     bstate_t *st = g_state[w->index];
     keyq_t *q = st && st->count ? keyq_find(st, key, len, false) : NULL;
     for (wlink_t *l = q ? q->head : NULL; l; l = l->next)
-        if (blocking_wanted_type(l->waiter->rc->cmds[0].cmd) == ks_type) return l->waiter->seq;
+        if (l->waiter->rc->db == db && blocking_wanted_type(l->waiter->rc->cmds[0].cmd) == ks_type)
+            return l->waiter->seq;
     return UINT64_MAX;
 }
 
@@ -409,10 +410,14 @@ static void serve_key(worker_t *w, bstate_t *st, keyq_t *q)
             continue;
         }
         if (blocking_wanted_type(qc->cmd) != type) { l = next; continue; }
-        /* A client waiting over several workers blocked before this one:
-         * the key is its first (its wake is on the way, xwait.c); the rest
-         * are served once it has been. */
-        if (xwait_older_on_key(q->key, q->klen, ks_entry_type(e), wt->seq)) break;
+        /* A client waiting over several workers on this key of the same
+         * database blocked before this one: the key is its first (its wake
+         * is on the way, xwait.c); this one and the later ones of that
+         * database are served once it has been. */
+        if (xwait_older_on_key(wt->rc->db, q->key, q->klen, ks_entry_type(e), wt->seq)) {
+            l = next;
+            continue;
+        }
         dispatch_block_t blk = { .mode = CMD_BLOCK_SERVE, .serve_arg = wt->first + (int)(l - wt->links),
                                  .resume = wt->state };
         long long t0 = latency_threshold_ms() ? rt_now_ms() : 0;

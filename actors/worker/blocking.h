@@ -71,10 +71,10 @@ void blocking_key_gone(worker_t *w, const uint8_t *key, size_t len);
  * starts, on whichever worker it waits (7.0.15 serves a key's waiters in
  * the order they blocked). */
 uint64_t blocking_next_seq(void);
-/* The order number of the first client waiting here on key for a value of
+/* The order number of the first client waiting here on key of database db for a value of
  * type ks_type (KS_TYPE_LIST or KS_TYPE_ZSET), UINT64_MAX if none. Owner
  * side, or a thread that holds the owner parked at its barrier. */
-uint64_t blocking_first_seq(worker_t *w, const uint8_t *key, size_t len, int ks_type);
+uint64_t blocking_first_seq(worker_t *w, int db, const uint8_t *key, size_t len, int ks_type);
 /* Owner side: serves the clients waiting on key here if it holds a value
  * (a wait over several workers that went first has ended). */
 void blocking_recheck_key(worker_t *w, const uint8_t *key, size_t len);

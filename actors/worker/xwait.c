@@ -38,6 +38,7 @@
 #include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
+#include "actors/worker/wdb.h"
 #include "actors/worker/worker_internal.h"
 #include "actors/worker/xcmd.h"
 #include "actors/worker/xwait.h"
@@ -75,6 +76,7 @@ typedef struct xreg {
     const remote_cmd_t *rc;
     uint64_t seq;
     int type;                     /* KS_TYPE_LIST or KS_TYPE_ZSET: what it pops */
+    int db;                       /* the database it waits in */
     size_t len;
     uint8_t key[];
 } xreg_t;
@@ -95,6 +97,7 @@ static void reg_add(remote_cmd_t *rc)
         r->rc = rc;
         r->seq = rc->block_seq;
         r->type = type;
+        r->db = rc->db;
         r->len = q->argvlen[k];
         memcpy(r->key, q->argv[k], r->len);
         r->next = g_reg[b];
@@ -124,23 +127,25 @@ static void reg_remove(remote_cmd_t *rc)
     atomic_fetch_sub_explicit(&g_registered, 1, memory_order_relaxed);
 }
 
-/* Whether a registered wait other than `self`, older than seq, waits on key for `type`. */
-static bool reg_older(const uint8_t *key, size_t len, int type, uint64_t seq, const remote_cmd_t *self)
+/* Whether a registered wait other than `self`, older than seq, waits on key
+ * of database db for `type`. */
+static bool reg_older(int db, const uint8_t *key, size_t len, int type, uint64_t seq, const remote_cmd_t *self)
 {
     bool older = false;
     pthread_mutex_lock(&g_reg_mu);
     for (xreg_t *r = g_reg[dispatch_watch_bucket(key, len)]; r && !older; r = r->next)
-        older = r->rc != self && r->seq < seq && r->type == type && r->len == len && memcmp(r->key, key, len) == 0;
+        older = r->rc != self && r->seq < seq && r->type == type && r->db == db && r->len == len &&
+                memcmp(r->key, key, len) == 0;
     pthread_mutex_unlock(&g_reg_mu);
     return older;
 }
 
-bool xwait_older_on_key(const uint8_t *key, size_t len, int ks_type, uint64_t seq)
+bool xwait_older_on_key(int db, const uint8_t *key, size_t len, int ks_type, uint64_t seq)
 {
     /* relaxed: a wait that matters registered behind a barrier the caller
      * passed (it parked the caller's worker) */
     if (atomic_load_explicit(&g_registered, memory_order_relaxed) == 0) return false;
-    return reg_older(key, len, ks_type, seq, NULL);
+    return reg_older(db, key, len, ks_type, seq, NULL);
 }
 
 typedef struct xrecheck {
@@ -189,12 +194,14 @@ bool xwait_may_run(worker_t *w, remote_cmd_t *rc, dispatch_block_t *blk)
     const uint8_t *key = q->argv[a];
     size_t len = q->argvlen[a];
     int type = blocking_wanted_type(q->cmd);
-    /* the key is in this worker's keyspace for the call (xcmd.c's move_keys) */
-    ks_entry_t *e = ks_peek(w->ks, key, len);
-    if (!e || !ks_exists_noexpire(w->ks, key, len, rt_now_ms()) || ks_entry_type(e) != type) return false;
+    /* the key is in this worker's keyspace of the call's database for the
+     * call (xcmd.c's move_keys), which is not current yet */
+    struct keyspace *ks = wdb_peek(w, rc->db);
+    ks_entry_t *e = ks ? ks_peek(ks, key, len) : NULL;
+    if (!e || !ks_exists_noexpire(ks, key, len, rt_now_ms()) || ks_entry_type(e) != type) return false;
     worker_t *owner = g_workers[worker_of_slot(slot_of_key(key, len))];
-    if (blocking_first_seq(owner, key, len, type) < rc->block_seq) return false;
-    if (reg_older(key, len, type, rc->block_seq, rc)) return false;
+    if (blocking_first_seq(owner, rc->db, key, len, type) < rc->block_seq) return false;
+    if (reg_older(rc->db, key, len, type, rc->block_seq, rc)) return false;
     blk->mode = CMD_BLOCK_SERVE;
     blk->serve_arg = a;
     return true;

@@ -23,10 +23,11 @@ void xwait_note_write(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t
  * TIMEOUT or ERROR). false if c waits on nothing here. */
 bool xwait_cancel(client_t *c, int how);
 /* Any worker: whether a wait over several workers that blocked before
- * order number seq waits on key for a value of type ks_type (the owner then
- * leaves the key to it: 7.0.15 serves a key's waiters first blocked, first
- * served, wherever they wait). */
-bool xwait_older_on_key(const uint8_t *key, size_t len, int ks_type, uint64_t seq);
+ * order number seq waits on key of database db for a value of type ks_type
+ * (the owner then leaves the key to it: 7.0.15 serves a key's waiters first
+ * blocked, first served, wherever they wait; a waiter on the same name in
+ * another database waits on another key). */
+bool xwait_older_on_key(int db, const uint8_t *key, size_t len, int ks_type, uint64_t seq);
 /* The executor, inside the barrier, before rc (a blocking pop over several
  * workers) runs: false when it is a waiter woken for a key it may not take
  * (the key holds no value of its type, or an older waiter comes first), so

@@ -63,3 +63,62 @@ def test_debug_digest_covers_every_database(servers):
     assert got["shoal"] == got["redis"], got
     s = got["shoal"]
     assert s[0] == "0" * 40 and s[2] == s[3] and len({s[1], s[2], s[4], s[5], s[6]}) == 5
+
+
+def _blocked_by_database(srv):
+    """BLPOP on k (alone, and with a key of another worker) in database 0; pushes to k in
+    database 1 leave it waiting; a push in database 0 serves it."""
+    out = []
+    for keys in (["k"], ["k", "other:1"], ["other:1", "k"]):
+        with srv.raw() as a, srv.raw() as b:
+            assert b.call("SELECT", "1") == "OK"
+            assert b.call("RPUSH", "k", "in1-before") == 1   # there already: not the waiter's
+            a.send(h.encode("BLPOP", *keys, "0"))
+            h.wait_until(lambda: "blocked_clients:1" in b.call("INFO", "clients").decode(), 5,
+                         what="the BLPOP blocked")
+            out.append(b.call("RPUSH", "k", "in1"))
+            out.append(b.call("LPUSH", "other:1", "in1"))
+            time.sleep(0.2)
+            got, _ = a.exchange(b"", idle=0.2)
+            out.append(got)                                     # nothing: still waiting
+            out.append(b.call("LRANGE", "k", "0", "-1"))
+            assert b.call("SELECT", "0") == "OK"
+            out.append(b.call("RPUSH", "k", "in0"))
+            out.append(a.read()[1])
+            out.append(b.call("EXISTS", "k"))
+            assert b.call("FLUSHALL") == "OK"
+    return out
+
+
+def test_blocked_pop_is_served_from_its_own_database(servers):
+    got = {srv.kind: _blocked_by_database(srv) for srv in _both(servers)}
+    assert got["shoal"] == got["redis"], got
+
+
+def _older_waiter_elsewhere(srv):
+    """An older waiter on k in database 0 (on one worker, or over two) does not hold back
+    a younger one on k in database 1 that a push there can serve."""
+    out = []
+    for older, younger in ((["k", "other:1"], ["k"]), (["k"], ["k", "other:1"]),
+                           (["k", "other:1"], ["k", "other:1"])):
+        with srv.raw() as x, srv.raw() as y, srv.raw() as p:
+            x.send(h.encode("BLPOP", *older, "0"))
+            h.wait_until(lambda: "blocked_clients:1" in p.call("INFO", "clients").decode(), 5,
+                         what="the first BLPOP blocked")
+            assert y.call("SELECT", "1") == "OK"
+            y.send(h.encode("BLPOP", *younger, "0"))
+            h.wait_until(lambda: "blocked_clients:2" in p.call("INFO", "clients").decode(), 5,
+                         what="the second BLPOP blocked")
+            assert p.call("SELECT", "1") == "OK"
+            out.append(p.call("RPUSH", "k", "v1"))
+            out.append(y.read()[1])
+            assert p.call("SELECT", "0") == "OK"
+            out.append(p.call("RPUSH", "k", "v0"))
+            out.append(x.read()[1])
+            assert p.call("FLUSHALL") == "OK"
+    return out
+
+
+def test_older_waiter_in_another_database_does_not_hold_back(servers):
+    got = {srv.kind: _older_waiter_elsewhere(srv) for srv in _both(servers)}
+    assert got["shoal"] == got["redis"], got
