@@ -417,8 +417,8 @@ static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cm
         /* owner-only writer, relaxed: a statistic */
         atomic_store_explicit(&w->stats.dirty, atomic_load_explicit(&w->stats.dirty, memory_order_relaxed) + ctx.dirty,
                               memory_order_relaxed);
-        if (cmd->exec == CMD_EXEC_FANOUT) w->flush_epoch++;
-        else multi_bump_key_versions(w, cmd, argc, argv, argvlen);
+        /* FLUSHALL/FLUSHDB (the fan-out writes) touched the keys they emptied */
+        if (cmd->exec != CMD_EXEC_FANOUT) multi_bump_key_versions(w, cmd, argc, argv, argvlen);
         /* relaxed: read by INFO and by CLUSTER RESET/FLUSHSLOTS/REPLICATE, which
          * learn of this command through a later message (release/acquire chain) */
         wdb_publish_current(w);

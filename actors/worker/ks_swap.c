@@ -117,9 +117,29 @@ static swap_bar_t *bar_new(void)
     return b;
 }
 
-/* w's shares of databases a and b change places (WATCHes on w go stale). */
+typedef struct swap_touch {
+    worker_t *w;
+    int a, b;
+} swap_touch_t;
+
+static void touch_both(void *arg, ks_entry_t *e, long long expire_ms)
+{
+    (void)expire_ms;
+    swap_touch_t *t = arg;
+    size_t n;
+    const uint8_t *key = ks_entry_key(e, &n);
+    worker_touch_key_in(t->w, t->a, key, n);
+    worker_touch_key_in(t->w, t->b, key, n);
+}
+
+/* w's shares of databases a and b change places. A WATCH of a key of
+ * either goes stale when that name exists in a or in b, as 7.0.15's
+ * touchAllWatchedKeysInDb(a, b) and (b, a): one of a missing name holds. */
 static void swap_local(worker_t *w, int a, int b)
 {
+    swap_touch_t st = { w, a, b };
+    if (w->db[a].ks) ks_foreach(w->db[a].ks, touch_both, &st);
+    if (w->db[b].ks) ks_foreach(w->db[b].ks, touch_both, &st);
     wdb_slot_t t = { 0 };
     memcpy(&t, &w->db[a], sizeof t);
     memcpy(&w->db[a], &w->db[b], sizeof t);
@@ -130,7 +150,6 @@ static void swap_local(worker_t *w, int a, int b)
     if (!w->db[0].ks) wdb_get(w, 0);   /* database 0 always has a keyspace */
     w->db_top = top > 1 ? top : 1;
     w->ks = wdb_get(w, w->cur_db);
-    w->flush_epoch++;
     wdb_publish_all(w, -1);
 }
 

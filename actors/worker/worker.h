@@ -222,6 +222,8 @@ void workers_hold_kick(void);
  * replicas as a DEL first and its WATCH made stale. Returns how many. */
 size_t worker_drop_slot(worker_t *w, unsigned slot, size_t max);
 void worker_touch_key(worker_t *w, const uint8_t *key, size_t len);
+/* The same for the key of database db (SWAPDB). */
+void worker_touch_key_in(worker_t *w, int db, const uint8_t *key, size_t len);
 /* Publishes the key count after changes made outside a command. */
 void worker_publish_key_count(worker_t *w);
 /* The number of keys in `slot`, read where they live without a message: in

@@ -83,11 +83,10 @@ static void touch_entry(void *arg, ks_entry_t *e, long long expire_ms)
 
 void worker_flush_keyspace(worker_t *w, bool count_change)
 {
-    /* Database 0: every WATCH on the worker goes stale. Another database
-     * (wdb.h): the WATCHes of its keys only, as 7.0.15 touches the watched
-     * keys of the emptied database and no other. */
-    if (w->cur_db == 0) w->flush_epoch++;
-    else ks_foreach(w->ks, touch_entry, w);
+    /* The WATCHes of the keys it holds (in any database: wdb.h), as 7.0.15's
+     * touchAllWatchedKeysInDb touches only watched keys that exist in the
+     * emptied database: a WATCH of a missing key holds. */
+    ks_foreach(w->ks, touch_entry, w);
     ks_flush(w->ks);
     tracking_flushed(w);         /* readers of any key hear of it (a null invalidation) */
     if (asm_lane_any(w)) asm_lane_flushed(w);   /* a slot migration's copy cannot follow */
@@ -106,7 +105,12 @@ void worker_install_loaded_keyspace(worker_t *w, struct keyspace *ks)
 
 void worker_touch_key(worker_t *w, const uint8_t *key, size_t len)
 {
-    uint32_t b = wdb_watch_bucket(w->cur_db, key, len);
+    worker_touch_key_in(w, w->cur_db, key, len);
+}
+
+void worker_touch_key_in(worker_t *w, int db, const uint8_t *key, size_t len)
+{
+    uint32_t b = wdb_watch_bucket(db, key, len);
     /* relaxed: only this thread writes its versions; EXEC reads them after a message */
     _Atomic uint64_t *ver = (_Atomic uint64_t *)&w->key_versions[b];
     atomic_store_explicit(ver, atomic_load_explicit(ver, memory_order_relaxed) + 1, memory_order_relaxed);

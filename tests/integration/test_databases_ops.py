@@ -122,3 +122,45 @@ def _older_waiter_elsewhere(srv):
 def test_older_waiter_in_another_database_does_not_hold_back(servers):
     got = {srv.kind: _older_waiter_elsewhere(srv) for srv in _both(servers)}
     assert got["shoal"] == got["redis"], got
+
+
+NAMES = [f"w{i}" for i in range(6)]       # spread over the workers
+
+
+def _watch_then(srv, setup, watch_db, act):
+    """Sets up, WATCHes every name of NAMES in watch_db, runs act from another connection,
+    then one EXEC per name: which WATCHes held."""
+    out = []
+    for name in NAMES:
+        with srv.raw() as a, srv.raw() as b:
+            assert b.call("FLUSHALL") == "OK"
+            for db, key in setup:
+                assert b.call("SELECT", str(db)) == "OK"
+                assert b.call("SET", key, "v") == "OK"
+            assert a.call("SELECT", str(watch_db)) == "OK"
+            assert a.call("WATCH", name) == "OK"
+            for cmd in act:
+                b.call(*cmd)
+            assert a.call("MULTI") == "OK"
+            a.call("PING")
+            out.append((name, a.call("EXEC")))
+    return out
+
+
+WATCH_CASES = [
+    # FLUSHALL: only the watched names that exist (in the watch's database) fail
+    ([(0, "w0"), (0, "other"), (3, "w1")], 0, [("FLUSHALL",)]),
+    ([(0, "w0"), (0, "other"), (3, "w1")], 3, [("FLUSHALL",)]),
+    # FLUSHDB of the watch's database, and of another one
+    ([(2, "w2"), (2, "other"), (0, "w3")], 2, [("SELECT", "2"), ("FLUSHDB",)]),
+    ([(2, "w2"), (2, "other"), (0, "w3")], 0, [("SELECT", "2"), ("FLUSHDB",)]),
+    # SWAPDB: a name that exists in either of the two databases
+    ([(0, "w0"), (1, "w1"), (0, "other")], 0, [("SWAPDB", "0", "1")]),
+    ([(0, "w0"), (1, "w1"), (1, "w4")], 1, [("SWAPDB", "1", "0")]),
+    ([(0, "w0"), (1, "w1"), (5, "w5")], 5, [("SWAPDB", "0", "1")]),
+]
+
+
+def test_flush_and_swapdb_fail_only_watches_of_existing_keys(servers):
+    got = {srv.kind: [_watch_then(srv, *case) for case in WATCH_CASES] for srv in _both(servers)}
+    assert got["shoal"] == got["redis"], got
