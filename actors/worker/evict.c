@@ -33,6 +33,7 @@
 typedef struct evict_candidate {
     unsigned long long score;   /* higher: evicted first */
     size_t keylen;
+    int db;                     /* the database it was sampled in */
     uint8_t *key;               /* NULL: an empty place; else cache or its own allocation */
     uint8_t cache[EVPOOL_KEY_CACHE];
 } evict_candidate_t;
@@ -146,24 +147,25 @@ static void cand_clear(evict_candidate_t *c)
     c->key = NULL;
 }
 
-static void cand_set(evict_candidate_t *c, const uint8_t *key, size_t len, unsigned long long score)
+static void cand_set(evict_candidate_t *c, int db, const uint8_t *key, size_t len, unsigned long long score)
 {
+    c->db = db;
     c->key = len <= EVPOOL_KEY_CACHE ? c->cache : xmalloc(len);
     memcpy(c->key, key, len);
     c->keylen = len;
     c->score = score;
 }
 
-static bool in_pool(const struct evict_pool *p, const uint8_t *key, size_t len)
+static bool in_pool(const struct evict_pool *p, int db, const uint8_t *key, size_t len)
 {
     for (int i = 0; i < EVPOOL_SIZE && p->c[i]->key; i++)
-        if (p->c[i]->keylen == len && memcmp(p->c[i]->key, key, len) == 0) return true;
+        if (p->c[i]->db == db && p->c[i]->keylen == len && memcmp(p->c[i]->key, key, len) == 0) return true;
     return false;
 }
 
 /* 7.0.15's evictionPoolPopulate: a sample goes in at its place by score;
  * when the pool is full, a better one pushes the worst out of the low end. */
-static void pool_populate(struct evict_pool *p, struct keyspace *ks, int policy)
+static void pool_populate(struct evict_pool *p, struct keyspace *ks, int db, int policy)
 {
     long long want = cfg(&g_idx_samples, "maxmemory-samples");
     ks_entry_t *small[16], **sample = small;
@@ -173,7 +175,7 @@ static void pool_populate(struct evict_pool *p, struct keyspace *ks, int policy)
         ks_entry_t *e = sample[s];
         size_t len;
         const uint8_t *key = ks_entry_key(e, &len);
-        if (in_pool(p, key, len)) continue;
+        if (in_pool(p, db, key, len)) continue;
         unsigned long long score = score_of(ks, e, policy);
         int k = 0;
         while (k < EVPOOL_SIZE && p->c[k]->key && p->c[k]->score < score) k++;
@@ -191,44 +193,74 @@ static void pool_populate(struct evict_pool *p, struct keyspace *ks, int policy)
             memmove(&p->c[0], &p->c[1], sizeof p->c[0] * (size_t)k);
             p->c[k] = spare;
         }
-        cand_set(p->c[k], key, len, score);
+        cand_set(p->c[k], db, key, len, score);
     }
     if (sample != small) free(sample);
 }
 
-/* The best candidate that still exists, taken out of the pool (NULL: none). */
-static ks_entry_t *pool_take(struct evict_pool *p, struct keyspace *ks, int policy)
+/* The best candidate that still exists, taken out of the pool (NULL: none;
+ * *db: its database). */
+static ks_entry_t *pool_take(worker_t *w, struct evict_pool *p, int policy, int *db)
 {
     for (int k = EVPOOL_SIZE - 1; k >= 0; k--) {
         evict_candidate_t *c = p->c[k];
         if (!c->key) continue;
-        ks_entry_t *e = ks_peek(ks, c->key, c->keylen);
+        struct keyspace *ks = wdb_peek(w, c->db);
+        ks_entry_t *e = ks ? ks_peek(ks, c->key, c->keylen) : NULL;
+        *db = c->db;
         cand_clear(c);
         if (e && (!policy_volatile(policy) || (ks_entry_flags(e) & KS_EF_TTL))) return e;
     }
     return NULL;
 }
 
-static ks_entry_t *pick(worker_t *w, int policy)
+/* Keys the policy may take in w's database db. */
+static size_t candidates_in(worker_t *w, int db, int policy)
 {
-    struct keyspace *ks = w->ks;
+    struct keyspace *ks = wdb_peek(w, db);
+    if (!ks) return 0;
+    return policy_volatile(policy) ? ks_expires_count(ks) : ks_size(ks);
+}
+
+/* The key to evict next and its database (*db), from every database of w
+ * as 7.0.15's performEvictions: the random policies take the next database
+ * with a key in turn, the others sample each database into one pool. */
+static ks_entry_t *pick(worker_t *w, int policy, int *db)
+{
+    int top = wdb_top(w);
     if (policy == EVICT_ALLKEYS_RANDOM || policy == EVICT_VOLATILE_RANDOM) {
-        /* a sample of one can come back empty (a run of empty buckets in
-         * a sparse table): draw again while the keyspace has a key to give,
-         * as 7.0.15's dictGetRandomKey does */
-        bool with_ttl = policy == EVICT_VOLATILE_RANDOM;
-        ks_entry_t *e = NULL;
-        while ((with_ttl ? ks_expires_count(ks) : ks_size(ks)) > 0 && !ks_sample(ks, with_ttl, &e, 1)) {}
-        return e;
+        static __thread int next_db;   /* this worker's turn, as 7.0.15's static next_db */
+        for (int i = 0; i < top; i++) {
+            int d = (next_db++) % top;
+            if (next_db >= top) next_db = 0;
+            if (candidates_in(w, d, policy) == 0) continue;
+            /* a sample of one can come back empty (a run of empty buckets
+             * in a sparse table): draw again while the keyspace has a key
+             * to give, as 7.0.15's dictGetRandomKey does */
+            struct keyspace *ks = wdb_peek(w, d);
+            ks_entry_t *e = NULL;
+            while (candidates_in(w, d, policy) > 0 && !ks_sample(ks, policy == EVICT_VOLATILE_RANDOM, &e, 1)) {}
+            if (e) {
+                *db = d;
+                return e;
+            }
+        }
+        return NULL;
     }
     if (!w->evpool) {
         w->evpool = xcalloc(1, sizeof *w->evpool);
         for (int i = 0; i < EVPOOL_SIZE; i++) w->evpool->c[i] = &w->evpool->store[i];
     }
     for (;;) {
-        if ((policy_volatile(policy) ? ks_expires_count(ks) : ks_size(ks)) == 0) return NULL;
-        pool_populate(w->evpool, ks, policy);
-        ks_entry_t *e = pool_take(w->evpool, ks, policy);
+        size_t keys = 0;
+        for (int d = 0; d < top; d++) {
+            size_t n = candidates_in(w, d, policy);
+            if (n == 0) continue;
+            keys += n;
+            pool_populate(w->evpool, wdb_peek(w, d), d, policy);
+        }
+        if (keys == 0) return NULL;
+        ks_entry_t *e = pool_take(w, w->evpool, policy, db);
         if (e) return e;
     }
 }
@@ -259,7 +291,10 @@ static void evict_entry(worker_t *w, ks_entry_t *e)
 /* w's share of what is above the limit: in proportion to its dataset. */
 static long long share_to_free(worker_t *w, long long over)
 {
-    long long mine = (long long)ks_used_bytes(w->ks), all = mine;
+    long long mine = 0;
+    for (int d = 0; d < wdb_top(w); d++)
+        if (wdb_peek(w, d)) mine += (long long)ks_used_bytes(wdb_peek(w, d));
+    long long all = mine;
     for (int i = 0; i < g_nworkers; i++)
         if (i != w->index) all += worker_stat(i, WSTAT_USED_BYTES);
     if (all <= 0 || mine >= all) return over;
@@ -280,7 +315,8 @@ int evict_perform(worker_t *w)
     int result = EVICT_OK;
     unsigned n = 0;
     do {
-        ks_entry_t *e = pick(w, policy);
+        int db = 0;
+        ks_entry_t *e = pick(w, policy, &db);
         if (!e) {
             /* nothing here; other workers may still have keys to give */
             result = candidates_on_node(policy) > 0 ? EVICT_RUNNING : EVICT_FAIL;
@@ -288,7 +324,10 @@ int evict_perform(worker_t *w)
         }
         long long before = rt_mem_thread_net();
         long long t0 = timed ? mono_us() : 0;
+        /* its database current: the DEL, WATCH bucket and event are its */
+        int prev = wdb_use(w, db);
         evict_entry(w, e);
+        wdb_use(w, prev);
         if (timed) latency_note("eviction-del", (mono_us() - t0) / 1000);
         long long delta = before - rt_mem_thread_net();
         freed += delta > 0 ? delta : 0;

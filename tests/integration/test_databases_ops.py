@@ -164,3 +164,42 @@ WATCH_CASES = [
 def test_flush_and_swapdb_fail_only_watches_of_existing_keys(servers):
     got = {srv.kind: [_watch_then(srv, *case) for case in WATCH_CASES] for srv in _both(servers)}
     assert got["shoal"] == got["redis"], got
+
+
+def _info_num(c, field):
+    text = c.call("INFO").decode()
+    return int([ln for ln in text.splitlines() if ln.startswith(field + ":")][0].split(":")[1])
+
+
+def _evicts_from_db3(srv, policy):
+    with srv.raw() as c:
+        assert c.call("FLUSHALL") == "OK"
+        assert c.call("CONFIG", "SET", "maxmemory", "0") == "OK"
+        assert c.call("SELECT", "3") == "OK"
+        assert c.call("DEBUG", "POPULATE", "20000", "key", "1000") == "OK"
+        assert c.call("DBSIZE") == 20000
+        before = _info_num(c, "evicted_keys")
+        limit = _info_num(c, "used_memory") * 7 // 10
+        assert c.call("CONFIG", "SET", "maxmemory-policy", policy) == "OK"
+        assert c.call("CONFIG", "SET", "maxmemory", str(limit)) == "OK"
+        assert c.call("SELECT", "0") == "OK"
+        write = c.call("SET", "x", "y")                 # a write in database 0 evicts from 3
+        h.wait_until(lambda: _info_num(c, "evicted_keys") > before, 10, what="an eviction")
+        assert c.call("SELECT", "3") == "OK"
+        seen = [-1]
+
+        def settled():                                  # no eviction between two looks
+            now = (c.call("DBSIZE"), _info_num(c, "evicted_keys"))
+            same, seen[0] = now == seen[0], now
+            return same
+        h.wait_until(settled, 10, interval=0.2, what="the evictions to end")
+        left, evicted = seen[0][0], seen[0][1] - before
+        assert c.call("CONFIG", "SET", "maxmemory", "0") == "OK"
+        return write, 0 < left < 20000, evicted >= 20000 - left
+
+
+def test_eviction_takes_keys_of_every_database(servers):
+    got = {srv.kind: [_evicts_from_db3(srv, p) for p in ("allkeys-lru", "allkeys-lfu", "allkeys-random")]
+           for srv in _both(servers)}
+    assert got["shoal"] == got["redis"], got
+    assert got["shoal"][0] == ("OK", True, True)
