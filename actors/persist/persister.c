@@ -220,7 +220,9 @@ static int write_file(const persist_io_t *io, const char *path, const char *text
          * of the file after it (sync_in_place), not the temp file's, the
          * rename and the directory's of the path below. */
         if (g) pthread_mutex_lock(&g->lock);
-        bool newer = g && g->written > seq;
+        /* written >= seq: this version (persister_write_through put it in
+         * place first, then asked us for its fsync) or a newer one */
+        bool newer = g && g->written >= seq;
         bool done = newer || io->overwrite(dirfd, base, text, len) == 0;
         if (g) {
             if (done && !newer) g->written = seq;

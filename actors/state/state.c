@@ -558,12 +558,14 @@ char *state_conf_text(state_t *st, size_t *len)
     return text;
 }
 
-/* Asks the persister to write the current state; returns its version. */
-uint64_t state_request_save(state_t *st, rt_actor_t *reply_to)
+/* Asks the persister to write `text` (the current state's, taken over) as
+ * the next version; returns it. */
+static uint64_t request_save_text(state_t *st, rt_actor_t *reply_to, char *text, size_t len)
 {
     persist_req_t *r = xcalloc(1, sizeof *r);
     r->hdr.type = PERSIST_SAVE;
-    r->text = state_conf_text(st, &r->len);
+    r->text = text;
+    r->len = len;
     r->seq = ++st->config_seq;
     r->reply_to = reply_to;
     r->fsync = st->save_fsync;
@@ -573,6 +575,14 @@ uint64_t state_request_save(state_t *st, rt_actor_t *reply_to)
     st->save_fsync = false;
     rt_send(persister_actor(), &r->hdr);   /* r belongs to the persister from here on */
     return seq;
+}
+
+/* Asks the persister to write the current state; returns its version. */
+uint64_t state_request_save(state_t *st, rt_actor_t *reply_to)
+{
+    size_t len;
+    char *text = state_conf_text(st, &len);
+    return request_save_text(st, reply_to, text, len);
 }
 
 static int load_conf(state_t *st, const char *path)
@@ -775,6 +785,35 @@ static bool save_here_ok(const state_t *st)
     return !st->save_fsync && st->waits;
 }
 
+/* A save that fsyncs for one change (a bus message's, a bumped epoch) while
+ * a reply waits for another change of the same version that needs none:
+ * true when such a reply waits. */
+static bool written_ok_waiting(const state_t *st)
+{
+    for (const durable_wait_t *w = st->waits; w; w = w->next)
+        if (w->written_ok && w->seq == st->config_seq + 1) return true;
+    return false;
+}
+
+/* That save: written in place here as save_here writes it, and the replies
+ * that need no fsync leave; then the persister fsyncs the same version
+ * (it finds the text already in place: persister_write_through recorded
+ * it) and answers for the rest, as 7.0.15 answers a command whose change
+ * it does not fsync once nodes.conf is written. */
+static void save_here_then_sync(state_t *st)
+{
+    size_t len;
+    char *text = state_conf_text(st, &len);
+    uint64_t seq = st->config_seq + 1;
+    if (persister_write_through(seq, text, len) != 0) {
+        request_save_text(st, &st->actor, text, len);   /* the persister writes and reports */
+        return;
+    }
+    uint64_t older = st->sent_seq;
+    request_save_text(st, &st->actor, text, len);      /* seq, with fsync */
+    state_written_before_sync(st, older, seq);
+}
+
 static void save_here(state_t *st)
 {
     size_t len;
@@ -803,6 +842,7 @@ static void before_sleep(rt_thread_t *t, void *arg)
     state_quiet(st);
     if (st->save_pending) {
         if (save_here_ok(st)) save_here(st);
+        else if (st->save_fsync && written_ok_waiting(st)) save_here_then_sync(st);
         else state_request_save(st, &st->actor);
     }
 }

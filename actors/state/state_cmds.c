@@ -46,13 +46,14 @@ void state_reply_after_save(state_t *st, remote_cmd_t *rc)
     st->dirty_snapshot = true;
 }
 
-/* Replies to the commands waiting for a version in (after, seq]. */
-static void release_waits(state_t *st, uint64_t after, uint64_t seq, int err)
+/* Replies to the commands waiting for a version in (after, seq] (only
+ * those marked written_ok when `written_only`). */
+static void release_some(state_t *st, uint64_t after, uint64_t seq, int err, bool written_only)
 {
     durable_wait_t **pp = &st->waits;
     while (*pp) {
         durable_wait_t *w = *pp;
-        if (w->seq > after && w->seq <= seq) {
+        if (w->seq > after && w->seq <= seq && (w->written_ok || !written_only)) {
             *pp = w->next;
             if (err) {
                 resp_buf_reset(&w->rc->reply);
@@ -64,6 +65,16 @@ static void release_waits(state_t *st, uint64_t after, uint64_t seq, int err)
             pp = &w->next;
         }
     }
+}
+
+static void release_waits(state_t *st, uint64_t after, uint64_t seq, int err)
+{
+    release_some(st, after, seq, err, false);
+}
+
+void state_written_before_sync(state_t *st, uint64_t after, uint64_t seq)
+{
+    release_some(st, after, seq, 0, true);
 }
 
 void state_durable(state_t *st, uint64_t seq, int err)
@@ -312,7 +323,28 @@ static void debug_clusterlink_kill(state_t *st, remote_cmd_t *rc)
     state_reply(st, rc);
 }
 
+static void apply_command(state_t *st, remote_cmd_t *rc);
+
+/* A command's reply waits for the save of its change, fsynced or not as
+ * 7.0.15 would for that change. Whether the command asked for an fsync is
+ * told apart from a bus message of the same batch that did (a PONG that
+ * rebinds a slot, while redis-cli's SETSLOT NODE for it arrives): the
+ * waits the command added are marked written_ok when it did not. Waits are
+ * added at the head of the list and none is released while a command runs
+ * (only a save's outcome releases them), so the new ones are those before
+ * the old head. */
 void state_apply_command(state_t *st, remote_cmd_t *rc)
+{
+    durable_wait_t *old_head = st->waits;
+    bool fsync_before = st->save_fsync;
+    st->save_fsync = false;
+    apply_command(st, rc);
+    if (!st->save_fsync)
+        for (durable_wait_t *w = st->waits; w && w != old_head; w = w->next) w->written_ok = true;
+    st->save_fsync = st->save_fsync || fsync_before;
+}
+
+static void apply_command(state_t *st, remote_cmd_t *rc)
 {
     if (rc->cmds[0].cmd->parent && !strcmp(rc->cmds[0].cmd->parent->name, "config")) {
         /* CONFIG SET of cluster-announce-*: already stored; refresh our record. */

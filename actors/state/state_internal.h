@@ -84,6 +84,10 @@ typedef struct durable_wait {
     struct durable_wait *next;
     uint64_t seq;
     remote_cmd_t *rc;
+    /* The command's own change needs no fsync (7.0.15 would not fsync for
+     * it): its reply may leave once the version is written, even when the
+     * same save fsyncs for a change made beside it (state_apply_command). */
+    bool written_ok;
 } durable_wait_t;
 
 /* What the rules want done outside the state actor, in the order they asked
@@ -308,6 +312,10 @@ void state_durable(state_t *st, uint64_t seq, int err);
  * `after` are still with the persister: only what waited for a version
  * after `after` goes on (state.c, save_here). */
 void state_written_after(state_t *st, uint64_t after, uint64_t seq);
+/* The same for a version whose fsync is still to come: only the waits
+ * marked written_ok go on; the rest (and the PONG after it) wait for the
+ * persister's answer (state_durable). */
+void state_written_before_sync(state_t *st, uint64_t after, uint64_t seq);
 /* Replies to rc once the save this message asks for is durable. */
 void state_reply_after_save(state_t *st, remote_cmd_t *rc);
 /* state_slots.c: CLUSTER SETSLOT (may send rc to a worker and back first). */

@@ -130,3 +130,39 @@ def test_setslot_does_not_wait_for_an_older_save_the_persister_is_fsyncing(serve
         assert line[6] == epoch and f"[{slot}->-{other}]" in line, line
         assert c2.call("CLUSTER", "SETSLOT", str(slot), "STABLE") == "OK"
         assert "[" not in _my_line(a)
+
+
+def test_setslot_in_the_batch_of_an_fsync_does_not_wait_for_it(servers):
+    """A SETSLOT handled in the same batch of the state actor as a change that fsyncs
+    (a BUMPEPOCH here; in a reshard, the PONG that hands a slot to its new owner reaches
+    the old one as redis-cli's SETSLOT NODE does) is answered once nodes.conf holds its
+    change, without waiting for that fsync (held by DEBUG PERSISTER-DELAY); the BUMPEPOCH
+    still waits for it, and nodes.conf ends with both changes."""
+    a, b, _ = bh.start_cluster(servers, 3, extra_args=["--enable-debug-command", "yes"])
+    other = bh.myid(b)
+    slot = 30
+    with a.raw(timeout=30) as c1, a.raw(timeout=30) as c2, a.raw(timeout=30) as c3:
+        assert c3.call("DEBUG", "PERSISTER-DELAY", "1500000") == "OK"
+        # each message the state actor takes sleeps first: the SETSLOT sent while it
+        # sleeps on the BUMPEPOCH is in its mailbox when it wakes, so both are handled
+        # before the actor's save
+        assert c3.call("DEBUG", "STATE-ACTOR-DELAY", "150000") == "OK"
+        try:
+            t0 = time.perf_counter()
+            c1.send(h.encode("CLUSTER", "BUMPEPOCH"))     # node a has epoch 1 of 1..3: it bumps
+            time.sleep(0.03)
+            assert c2.call("CLUSTER", "SETSLOT", str(slot), "MIGRATING", other) == "OK"
+            took = time.perf_counter() - t0
+            assert f"[{slot}->-{other}]" in _my_line(a)
+            bumped = c1.read()[1]
+            waited = time.perf_counter() - t0
+        finally:
+            assert c3.call("DEBUG", "STATE-ACTOR-DELAY", "0") == "OK"
+            assert c3.call("DEBUG", "PERSISTER-DELAY", "0") == "OK"
+        # two delayed messages (and maybe a bus frame or two) but no 1.5 s fsync
+        assert took < 1.2, f"SETSLOT waited {took:.3f} s for the BUMPEPOCH's fsync"
+        assert waited > 1.5, f"BUMPEPOCH replied after {waited:.3f} s, before its fsync"
+        assert isinstance(bumped, str) and bumped.startswith("BUMPED "), bumped
+        line = _my_line(a).split()
+        assert line[6] == bumped.split()[1] and f"[{slot}->-{other}]" in line, line
+        assert c2.call("CLUSTER", "SETSLOT", str(slot), "STABLE") == "OK"
