@@ -101,6 +101,27 @@ def test_setslot_node_still_refuses_a_slot_with_keys(servers):
     assert any("still hold keys" in r for r in got["shoal"]) and "OK" in got["shoal"]
 
 
+def _setslot_beside_bumpepoch(a, c1, c2, slot, other, gap, from_bump):
+    """BUMPEPOCH on c1 (node a has epoch 1 of 1..3: it bumps, a save with fsync), then,
+    `gap` s later, SETSLOT MIGRATING on c2. Returns the seconds until the SETSLOT's reply
+    and until the BUMPEPOCH's, counted from the BUMPEPOCH (from_bump) or from the
+    SETSLOT; checks that each reply came with its change in nodes.conf."""
+    t_bump = time.perf_counter()
+    c1.send(h.encode("CLUSTER", "BUMPEPOCH"))
+    time.sleep(gap)
+    t_set = time.perf_counter()
+    t0 = t_bump if from_bump else t_set
+    assert c2.call("CLUSTER", "SETSLOT", str(slot), "MIGRATING", other) == "OK"
+    took = time.perf_counter() - t0
+    assert f"[{slot}->-{other}]" in _my_line(a)
+    bumped = c1.read()[1]
+    waited = time.perf_counter() - t0
+    assert isinstance(bumped, str) and bumped.startswith("BUMPED "), bumped
+    line = _my_line(a).split()
+    assert line[6] == bumped.split()[1] and f"[{slot}->-{other}]" in line, line
+    return took, waited
+
+
 def test_setslot_does_not_wait_for_an_older_save_the_persister_is_fsyncing(servers):
     """A save with fsync held at the persister (DEBUG PERSISTER-DELAY, a slow disk) does
     not hold back a later SETSLOT's reply, which needs no fsync; the BUMPEPOCH that asked
@@ -112,22 +133,12 @@ def test_setslot_does_not_wait_for_an_older_save_the_persister_is_fsyncing(serve
     with a.raw(timeout=30) as c1, a.raw(timeout=30) as c2:
         assert c2.call("DEBUG", "PERSISTER-DELAY", "700000") == "OK"
         try:
-            c1.send(h.encode("CLUSTER", "BUMPEPOCH"))     # node a has epoch 1 of 1..3: it bumps
-            time.sleep(0.1)                               # with the persister by now
-            t0 = time.perf_counter()
-            assert c2.call("CLUSTER", "SETSLOT", str(slot), "MIGRATING", other) == "OK"
-            took = time.perf_counter() - t0
-            assert f"[{slot}->-{other}]" in _my_line(a)
-            bumped = c1.read()[1]
-            waited = time.perf_counter() - t0
+            # the BUMPEPOCH's save is with the persister 0.1 s later
+            took, waited = _setslot_beside_bumpepoch(a, c1, c2, slot, other, 0.1, False)
         finally:
             assert c2.call("DEBUG", "PERSISTER-DELAY", "0") == "OK"
         assert took < 0.35, f"SETSLOT waited {took:.3f} s behind the fsyncing save"
         assert waited > 0.4, f"BUMPEPOCH replied {waited:.3f} s after, before its save"
-        assert isinstance(bumped, str) and bumped.startswith("BUMPED "), bumped
-        epoch = bumped.split()[1]
-        line = _my_line(a).split()
-        assert line[6] == epoch and f"[{slot}->-{other}]" in line, line
         assert c2.call("CLUSTER", "SETSLOT", str(slot), "STABLE") == "OK"
         assert "[" not in _my_line(a)
 
@@ -148,21 +159,11 @@ def test_setslot_in_the_batch_of_an_fsync_does_not_wait_for_it(servers):
         # before the actor's save
         assert c3.call("DEBUG", "STATE-ACTOR-DELAY", "150000") == "OK"
         try:
-            t0 = time.perf_counter()
-            c1.send(h.encode("CLUSTER", "BUMPEPOCH"))     # node a has epoch 1 of 1..3: it bumps
-            time.sleep(0.03)
-            assert c2.call("CLUSTER", "SETSLOT", str(slot), "MIGRATING", other) == "OK"
-            took = time.perf_counter() - t0
-            assert f"[{slot}->-{other}]" in _my_line(a)
-            bumped = c1.read()[1]
-            waited = time.perf_counter() - t0
+            took, waited = _setslot_beside_bumpepoch(a, c1, c2, slot, other, 0.03, True)
         finally:
             assert c3.call("DEBUG", "STATE-ACTOR-DELAY", "0") == "OK"
             assert c3.call("DEBUG", "PERSISTER-DELAY", "0") == "OK"
         # two delayed messages (and maybe a bus frame or two) but no 1.5 s fsync
         assert took < 1.2, f"SETSLOT waited {took:.3f} s for the BUMPEPOCH's fsync"
         assert waited > 1.5, f"BUMPEPOCH replied after {waited:.3f} s, before its fsync"
-        assert isinstance(bumped, str) and bumped.startswith("BUMPED "), bumped
-        line = _my_line(a).split()
-        assert line[6] == bumped.split()[1] and f"[{slot}->-{other}]" in line, line
         assert c2.call("CLUSTER", "SETSLOT", str(slot), "STABLE") == "OK"
