@@ -32,6 +32,12 @@ static int log_fd = STDOUT_FILENO; /* atomic */
 static bool log_fd_owned;          /* rt_log_open only */
 static int log_level = RT_LOG_NOTICE;  /* atomic; Redis's default loglevel */
 static int log_role = 'M';         /* atomic */
+/* The offset of local time found by the last line's localtime_r (atomic),
+ * and whether this process is a fork's child that must not call it: glibc's
+ * localtime_r takes a lock, which a thread of the parent may have held at
+ * the fork, for good in the child (rt_log_forked_child). */
+static uint64_t log_gmtoff;
+static bool log_no_localtime;
 
 static const char level_marks[] = ".-*#";
 static const char month_names[12][4] = {
@@ -113,6 +119,32 @@ int rt_log_fd(void)
     return ck_pr_load_int(&log_fd);
 }
 
+void rt_log_forked_child(bool on) { log_no_localtime = on; }
+
+/* Broken-down time of t + off seconds since the epoch, without libc's
+ * time zone code (days to civil date: H. Hinnant's algorithm). */
+static void civil_time(long long t, struct tm *tm)
+{
+    long long days = t / 86400, rem = t % 86400;
+    if (rem < 0) {
+        rem += 86400;
+        days--;
+    }
+    tm->tm_hour = (int)(rem / 3600);
+    tm->tm_min = (int)(rem % 3600 / 60);
+    tm->tm_sec = (int)(rem % 60);
+    days += 719468;
+    long long era = (days >= 0 ? days : days - 146096) / 146097;
+    long long doe = days - era * 146097;
+    long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long long mp = (5 * doy + 2) / 153;
+    long long m = mp < 10 ? mp + 3 : mp - 9;
+    tm->tm_mday = (int)(doy - (153 * mp + 2) / 5 + 1);
+    tm->tm_mon = (int)(m - 1);
+    tm->tm_year = (int)(yoe + era * 400 + (m <= 2) - 1900);
+}
+
 void rt_log(int level, const char *fmt, ...)
 {
     if (!level_enabled(level))
@@ -130,7 +162,12 @@ void rt_log(int level, const char *fmt, ...)
     struct tm tm;
     gettimeofday(&tv, NULL);
     time_t secs = tv.tv_sec;
-    localtime_r(&secs, &tm);
+    if (log_no_localtime) {
+        civil_time((long long)secs + (long long)ck_pr_load_64(&log_gmtoff), &tm);
+    } else {
+        localtime_r(&secs, &tm);
+        ck_pr_store_64(&log_gmtoff, (uint64_t)tm.tm_gmtoff);   /* relaxed: any thread's last is fine */
+    }
 
     char line[RT_LOG_MAX_LEN + 64];
     /* The role is read relaxed: a line written across a role change may

@@ -9,6 +9,8 @@
 #ifndef SHOAL_RUNTIME_LOG_H
 #define SHOAL_RUNTIME_LOG_H
 
+#include <stdbool.h>
+
 enum rt_log_level { RT_LOG_DEBUG = 0, RT_LOG_VERBOSE = 1, RT_LOG_NOTICE = 2, RT_LOG_WARNING = 3 };
 
 /* Lines at a level below the current one (default RT_LOG_NOTICE, as Redis)
@@ -23,6 +25,10 @@ void rt_log_set_level(int level);
 int rt_log_get_level(void);
 /* Role character: 'M' master, 'S' replica, 'C' child (default 'M'). */
 void rt_log_set_role(char role);
+/* In the child of a fork from a process of several threads: lines take the
+ * parent's last local time offset instead of calling localtime_r, whose
+ * lock another thread may have held at the fork (false: back to it). */
+void rt_log_forked_child(bool on);
 
 /* The fd lines are written to, for the crash handler (async-signal-safe). */
 int rt_log_fd(void);

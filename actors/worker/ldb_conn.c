@@ -17,7 +17,9 @@
  *    parked worker retakes every millisecond; of the other threads'
  *    (persistence, replication, bus, state), only the latency samples'
  *    lock is on that path. The forking thread takes both around fork(2), so
- *    nobody holds them then. malloc's locks are glibc's to handle in fork.
+ *    nobody holds them then. malloc's locks are glibc's to handle in fork;
+ *    the child's log lines skip localtime_r, whose glibc lock is one more
+ *    such lock (rt_log_forked_child).
  *  - Nothing the child does reaches the parent's world: it never returns to
  *    its event loop (the session ends with _exit), so what it queues for other
  *    sockets, the epoll set (libev applies watcher changes in the loop) or
@@ -200,6 +202,7 @@ pid_t ldb_conn_fork(worker_t *w)
     xscript_fork_lock(false);
     if (pid == 0) {
         repl_detach();
+        rt_log_forked_child(true);
         rt_log_set_role('C');
         signal(SIGTERM, SIG_IGN);
         signal(SIGINT, SIG_IGN);

@@ -176,3 +176,63 @@ def test_debugger_protocol_as_redis(servers):
             out.append(c.exchange(b"*1\r\n$0\r\n\r\n", idle=0.5))   # a protocol error ends the script
         got.append(out)
     assert got[0] == got[1]
+
+
+def test_forked_changes_reach_no_replica_nor_aof(servers, tmp_path):
+    """A forked session's writes (its declared keys, and an undeclared key another worker
+    keeps) reach neither the master's dataset, nor its replica, nor its AOF; a synchronous
+    session's do, as any EVAL's."""
+    master = servers.shoal(base_args="standalone", extra_args=["--worker-threads", "2", "--appendonly", "yes",
+                                                                "--appendfsync", "always"])
+    replica = servers.shoal(base_args="standalone", extra_args=["--worker-threads", "2"])
+    with replica.raw() as c:
+        assert c.call("REPLICAOF", "127.0.0.1", str(master.port)) == "OK"
+    h.wait_until(lambda: h.info_dict(replica.raw().call("INFO", "replication")).get("master_link_status") == "up",
+                 30, what="the replica's link up")
+    script = "redis.call('set', KEYS[1], ARGV[1])\nredis.call('set', 'b' .. KEYS[1], ARGV[1])\nreturn 1\n"
+    for key in ("a", "b"):        # keys of each worker; 'b' .. key: the other worker's, undeclared
+        out = _ldb(master, tmp_path, script, (f"forked{key}",), ("x",), ["s", "s", "c"])
+        assert "(Lua debugging session ended -- dataset changes rolled back)" in out, out
+    out = _ldb(master, tmp_path, script, ("synced",), ("y",), ["s", "c"], sync=True)
+    assert "(Lua debugging session ended)" in out, out
+    _wait_value(master, "bsynced", b"y")
+    with master.raw(timeout=10) as c:
+        assert c.call("WAIT", "1", "5000") == 1
+        assert c.call("KEYS", "*forked*") == []
+    with replica.raw() as c:
+        assert sorted(c.call("KEYS", "*")) == [b"bsynced", b"synced"]
+    aof = b"".join(p.read_bytes() for p in (master.dir / "appendonlydir").iterdir())
+    assert b"synced" in aof and b"forked" not in aof
+
+
+RESP3_SCRIPT = """redis.setresp(3)
+redis.call('hset', KEYS[1], 'f', '1')
+redis.call('zadd', KEYS[2], '1.5', 'm')
+local m = redis.call('hgetall', KEYS[1])
+local s = redis.call('zscore', KEYS[2], 'm')
+local e = redis.pcall('incr', KEYS[1])
+local n = redis.call('get', 'nosuch')
+local x = redis.call('exists', KEYS[1], KEYS[2])
+redis.call('sadd', KEYS[3], 'a')
+local set = redis.call('smembers', KEYS[3])
+local args = redis.call('mget', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l')
+return {m, s, e, n, x, set}
+"""
+
+
+def test_replies_errors_and_timeout_as_redis(servers, tmp_path):
+    """What stepping logs of RESP3 replies (maps, sets, doubles, nulls), of an error reply,
+    of a call of 12 arguments; a script with a shebang; the stop of a script that runs past
+    busy-reply-threshold; a session in cluster mode with keys on both workers."""
+    shoal, ref = _servers(servers, workers=2)
+    steps = ["s"] * 12 + ["p", "c"]
+    _both(shoal, ref, tmp_path, RESP3_SCRIPT, ("{h}1", "{h}2", "{h}3"), (), steps, sync=True)
+    _both(shoal, ref, tmp_path, "#!lua flags=no-writes\nlocal v = redis.call('get', KEYS[1])\nreturn v\n",
+          ("{h}1",), (), ["l", "s", "p", "c"])
+    for srv in (shoal, ref):
+        with srv.raw() as c:
+            assert c.call("CONFIG", "SET", "busy-reply-threshold", "200") == "OK"
+    _both(shoal, ref, tmp_path, "local i = 0\nwhile true do\n  i = i + 1\nend\n", (), (), ["c", "a"], sync=True)
+    shoal, ref = h.single_node(servers, "shoal", workers=2), h.single_node(servers, "redis")
+    _both(shoal, ref, tmp_path, SCRIPT, ("{x}1", "{x}2"), ("v",), ["s", "s", "c", "s", "c"])
+    _both(shoal, ref, tmp_path, SCRIPT, ("{y}1", "{y}2"), ("v",), ["c", "c"], sync=True)

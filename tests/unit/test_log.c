@@ -70,6 +70,36 @@ TEST(log_line_format)
     restore(path);
 }
 
+/* A fork's child writes the same local time without localtime_r (from the
+ * offset the last line found): the two lines of one second read the same. */
+TEST(log_time_of_a_forked_child)
+{
+    char path[64];
+    char *text = NULL;
+    for (int attempt = 0; attempt < 5; attempt++) {
+        REQUIRE(log_to_temp(path, sizeof path) == 0);
+        time_t t0 = time(NULL);
+        LOG_NOTICE("parent");
+        rt_log_forked_child(true);
+        LOG_NOTICE("child");
+        rt_log_forked_child(false);
+        time_t t1 = time(NULL);
+        free(text);
+        text = unit_read_text(path);
+        restore(path);
+        if (t0 == t1) break;      /* both lines in one second */
+    }
+    REQUIRE(text != NULL);
+    char *second = strchr(text, '\n');
+    REQUIRE(second != NULL);
+    second++;
+    char *a = strchr(text, ' '), *b = strchr(second, ' ');
+    REQUIRE(a && b);
+    CHECK(strncmp(a, b, 21) == 0);   /* " dd Mon yyyy hh:mm:ss" */
+    CHECK(strstr(second, " * child") != NULL);
+    free(text);
+}
+
 TEST(log_levels_and_marks)
 {
     char path[64];
