@@ -9,9 +9,11 @@
  * worker evicts before each command a client sends it (as Redis before
  * each command) and from its cron, so a worker without traffic comes down
  * too. Candidates come from a pool of the best keys seen so far, refilled
- * from maxmemory-samples random keys per round (Redis's eviction pool):
+ * from maxmemory-samples random keys of each database per round (Redis's
+ * eviction pool, whose candidates remember their database):
  * LRU by idle time, LFU by the decayed counter, volatile-ttl by the
- * nearest expiry; the random policies take one random key. Each eviction
+ * nearest expiry; the random policies take one random key of the next
+ * database that has one. Each eviction
  * goes to replicas and the AOF as a DEL, raises evicted_keys and sends
  * the "evicted" keyspace event.
  *
