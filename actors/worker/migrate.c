@@ -67,6 +67,7 @@ struct migrate_job {
     char *host;
     int port;
     long long dbid, timeout_ms;
+    int src_db;                     /* the caller's database: the keys are read there */
     bool copy, replace;
     uint8_t *user, *pass;
     size_t userlen, passlen;
@@ -153,6 +154,7 @@ migrate_job_t *migrate_job_new(const uint8_t *host, size_t hostlen, const uint8_
     portbuf[n] = '\0';
     j->port = atoi(portbuf);          /* as 7.0.15: a port that is no number connects to 0 and fails */
     j->dbid = dbid;
+    j->src_db = wdb_current_here();   /* the handler runs with the client's database current */
     j->timeout_ms = timeout_ms;
     j->copy = copy;
     j->replace = replace;
@@ -199,7 +201,7 @@ static void job_free(migrate_job_t *j)
 static bool key_changed(const migrate_job_t *j, worker_t *w, const mig_key_t *k)
 {
     return w->flush_epoch != j->flush_epoch ||
-           w->key_versions[wdb_watch_bucket(w->cur_db, k->key, k->len)] != k->version;
+           w->key_versions[wdb_watch_bucket(j->src_db, k->key, k->len)] != k->version;
 }
 
 int migrate_job_settle(migrate_job_t *j, worker_t *w, struct keyspace *ks, long long now_ms, resp_buf_t *prop)
@@ -567,7 +569,10 @@ static void round_build(mig_conn_t *cn, migrate_job_t *j)
     j->key_lines_read = 0;
     mig_verdict_init(&j->verdict);
     j->flush_epoch = w->flush_epoch;
-    j->ks = w->ks;
+    /* the rounds after the first are built outside the command, where
+     * database 0 is current: the keys are the caller's database's */
+    struct keyspace *ks = wdb_get(w, j->src_db);
+    j->ks = ks;
     bool cluster = config_cluster_enabled();
     if (j->pass) {
         resp_add_array(o, j->user ? 3 : 2);
@@ -586,9 +591,9 @@ static void round_build(mig_conn_t *cn, migrate_job_t *j)
     for (int i = 0; i < j->nkeys; i++) {
         mig_key_t *k = &j->keys[i];
         if (k->state != KEY_PENDING) continue;
-        ks_entry_t *e = ks_peek(w->ks, k->key, k->len);
+        ks_entry_t *e = ks_peek(ks, k->key, k->len);
         long long ttl = 0;
-        long long when = e ? ks_entry_expire(w->ks, e) : KS_NO_EXPIRE;
+        long long when = e ? ks_entry_expire(ks, e) : KS_NO_EXPIRE;
         if (e && when != KS_NO_EXPIRE) {
             ttl = when - now;
             if (ttl < 0) e = NULL;            /* expired since it was found: skipped, as 7.0.15 */
@@ -624,7 +629,7 @@ static void round_build(mig_conn_t *cn, migrate_job_t *j)
             if (replace) resp_add_bulk(o, "REPLACE", 7);
             rdb_encoder_free(&enc);
         }
-        k->version = w->key_versions[wdb_watch_bucket(w->cur_db, k->key, k->len)];
+        k->version = w->key_versions[wdb_watch_bucket(j->src_db, k->key, k->len)];
         k->state = KEY_SENT;
         expect(j, MIG_ROLE_KEY, i);
     }

@@ -203,3 +203,30 @@ def test_eviction_takes_keys_of_every_database(servers):
            for srv in _both(servers)}
     assert got["shoal"] == got["redis"], got
     assert got["shoal"][0] == ("OK", True, True)
+
+
+def _migrate_between(src, dst):
+    out = []
+    with src.raw() as a, dst.raw() as b:
+        assert a.call("SELECT", "2") == "OK"
+        for k in ("m1", "{m}2", "{m}3", "m4"):      # KEYS: one worker's keys (docs/design.md)
+            assert a.call("SET", k, f"from-2-{k}") == "OK"
+        out.append(a.call("MIGRATE", "127.0.0.1", str(dst.port), "m1", "5", "5000"))
+        out.append(a.call("MIGRATE", "127.0.0.1", str(dst.port), "", "7", "5000", "KEYS", "{m}2", "{m}3"))
+        out.append(a.call("MIGRATE", "127.0.0.1", str(dst.port), "m4", "5", "5000", "COPY"))
+        out.append(a.call("MIGRATE", "127.0.0.1", str(dst.port), "m4", "99", "5000"))
+        out.append(a.call("MIGRATE", "127.0.0.1", str(dst.port), "m4", "x", "5000"))
+        out.append(a.call("MIGRATE", "127.0.0.1", str(dst.port), "m4", "-1", "5000"))
+        out.append(a.call("KEYS", "*"))
+        for db in (0, 2, 5, 7):
+            assert b.call("SELECT", str(db)) == "OK"
+            out.append((db, sorted(b.call("KEYS", "*")), b.call("GET", "m1"), b.call("GET", "{m}3")))
+    return out
+
+
+def test_migrate_writes_into_its_destination_db(servers):
+    got = {}
+    for kind in ("shoal", "redis"):
+        src, dst = _start(servers, kind), _start(servers, kind)
+        got[kind] = _migrate_between(src, dst)
+    assert got["shoal"] == got["redis"], got
