@@ -375,7 +375,7 @@ fn_lib_t *fn_lib_build(const char *code, size_t len, long timeout_ms, fn_exists_
     if (!lib) return NULL;
     lua_State *L = fn_state_new();
     bool ok = run_library(L, nl, clen - shebang_len, timeout_ms, lib, err, errcap);
-    lua_close(L);
+    script_lua_close(L);
     if (ok && lib->nfuncs == 0) {
         snprintf(err, errcap, "No functions registered");
         ok = false;
@@ -439,7 +439,7 @@ static lua_State *fn_state(void)
 {
     unsigned long gen = fn_reg_gen();
     if (tl_fn && tl_fn_gen == gen) return tl_fn;
-    if (tl_fn) lua_close(tl_fn);
+    if (tl_fn) script_lua_close(tl_fn);
     int n;
     fn_lib_t **libs = fn_reg_snapshot(&n, &tl_fn_gen);
     tl_fn = fn_state_new();

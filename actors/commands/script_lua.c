@@ -68,6 +68,7 @@ typedef struct run {
 
 static __thread lua_State *tl_lua;
 static __thread unsigned long tl_gen;
+static __thread int tl_globals_ref;     /* tl_lua's real globals, in its registry */
 static __thread run_t *tl_run;
 static __thread int tl_gc_count;        /* scripts since the last collection step */
 #define SCRIPT_GC_PERIOD 50
@@ -627,7 +628,7 @@ static void set_fn(lua_State *L, const char *name, lua_CFunction f)
  * and last the protection (script_sandbox.c). */
 static lua_State *state_new(void)
 {
-    lua_State *L = luaL_newstate();
+    lua_State *L = script_lua_open();
     script_sandbox_guard(L);
     open_lib(L, luaopen_base, "");
     open_lib(L, luaopen_table, LUA_TABLIBNAME);
@@ -694,12 +695,15 @@ static lua_State *state_get(void)
 {
     unsigned long gen = script_cache_gen();
     if (tl_lua && tl_gen != gen) {
-        lua_close(tl_lua);
+        script_shas_clear();          /* its entries refer to this state */
+        script_lua_close(tl_lua);
         tl_lua = NULL;
     }
     if (!tl_lua) {
         tl_lua = state_new();
         tl_gen = gen;
+        lua_getfield(tl_lua, LUA_REGISTRYINDEX, "shoal_globals");   /* the real globals (script_sandbox.c) */
+        tl_globals_ref = luaL_ref(tl_lua, LUA_REGISTRYINDEX);
     }
     return tl_lua;
 }
@@ -805,17 +809,6 @@ void script_vm_measure(struct worker *w)
                                                               lua_gc(tl_lua, LUA_GCCOUNTB, 0));
 }
 
-static void set_array(lua_State *L, const char *name, const uint8_t **argv, const size_t *argvlen, int n)
-{
-    lua_getfield(L, LUA_REGISTRYINDEX, "shoal_globals");
-    lua_newtable(L);
-    for (int i = 0; i < n; i++) {
-        lua_pushlstring(L, (const char *)argv[i], argvlen[i]);
-        lua_rawseti(L, -2, i + 1);
-    }
-    lua_setfield(L, -2, name);
-    lua_pop(L, 1);
-}
 
 /* What 7.0.15 checks of a script with a shebang before it runs; NULL: run. */
 static const char *run_refused(cmd_ctx_t *ctx, unsigned flags, bool ro)
@@ -837,6 +830,10 @@ static const char *run_refused(cmd_ctx_t *ctx, unsigned flags, bool ro)
     return NULL;
 }
 
+static bool learned_of(lua_State *L, const char *name);
+static void invoke(cmd_ctx_t *ctx, lua_State *L, const char *name, unsigned flags, int numkeys, bool ro, bool fcall,
+                   int learned);
+
 void script_run(cmd_ctx_t *ctx, const char *sha, const char *body, size_t len, int numkeys, bool ro)
 {
     lua_State *L = state_get();
@@ -844,6 +841,12 @@ void script_run(cmd_ctx_t *ctx, const char *sha, const char *body, size_t len, i
     memcpy(fname + 2, sha, 41);
     lua_pushlightuserdata(L, (void *)err_handler);
     lua_rawget(L, LUA_REGISTRYINDEX);
+    unsigned flags;
+    bool learned;
+    if (script_shas_find(L, sha, &flags, &learned)) {
+        invoke(ctx, L, sha, flags, numkeys, ro, false, learned);
+        return;
+    }
     lua_getfield(L, LUA_REGISTRYINDEX, fname);
     if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
@@ -866,9 +869,11 @@ void script_run(cmd_ctx_t *ctx, const char *sha, const char *body, size_t len, i
     char fflags[43] = "x_";
     memcpy(fflags + 2, sha, 41);
     lua_getfield(L, LUA_REGISTRYINDEX, fflags);
-    unsigned flags = (unsigned)lua_tonumber(L, -1);
+    flags = (unsigned)lua_tonumber(L, -1);
     lua_pop(L, 1);
-    script_lua_invoke(ctx, L, sha, flags, numkeys, ro, false);
+    learned = learned_of(L, sha);
+    script_shas_add(L, sha, flags, learned);
+    invoke(ctx, L, sha, flags, numkeys, ro, false, learned);
 }
 
 /* Pushes a Lua array of n strings. */
@@ -881,8 +886,35 @@ static void push_array(lua_State *L, const uint8_t **argv, const size_t *argvlen
     }
 }
 
-void script_lua_invoke(cmd_ctx_t *ctx, lua_State *L, const char *name, unsigned flags, int numkeys, bool ro,
-                       bool fcall)
+/* KEYS and ARGV: new tables in the real globals (a script may write to
+ * them, so each run gets its own, as in 7.0.15). */
+static void set_key_arrays(lua_State *L, const cmd_ctx_t *ctx, int numkeys)
+{
+    lua_rawgeti(L, LUA_REGISTRYINDEX, tl_globals_ref);
+    lua_pushliteral(L, "KEYS");
+    push_array(L, ctx->argv + 3, ctx->argvlen + 3, numkeys);
+    lua_rawset(L, -3);
+    lua_pushliteral(L, "ARGV");
+    push_array(L, ctx->argv + 3 + numkeys, ctx->argvlen + 3 + numkeys, ctx->argc - 3 - numkeys);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+}
+
+/* Whether the script (sha) or function (name) needed the node's session on
+ * an earlier run of this state. */
+static bool learned_of(lua_State *L, const char *name)
+{
+    char key[300];
+    snprintf(key, sizeof key, "xs_%s", name);
+    lua_getfield(L, LUA_REGISTRYINDEX, key);
+    bool r = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return r;
+}
+
+/* script_lua_invoke; learned: learned_of(name) when known, else -1. */
+static void invoke(cmd_ctx_t *ctx, lua_State *L, const char *name, unsigned flags, int numkeys, bool ro, bool fcall,
+                   int learned)
 {
     const char *refuse = run_refused(ctx, flags, ro);
     if (refuse) {
@@ -899,8 +931,7 @@ void script_lua_invoke(cmd_ctx_t *ctx, lua_State *L, const char *name, unsigned 
         push_array(L, ctx->argv + 3 + numkeys, ctx->argvlen + 3 + numkeys, ctx->argc - 3 - numkeys);
         nargs = 2;
     } else {
-        set_array(L, "KEYS", ctx->argv + 3, ctx->argvlen + 3, numkeys);
-        set_array(L, "ARGV", ctx->argv + 3 + numkeys, ctx->argvlen + 3 + numkeys, ctx->argc - 3 - numkeys);
+        set_key_arrays(L, ctx, numkeys);
     }
     int decl_slot = numkeys > 0 ? (int)slot_of_key(ctx->argv[3], ctx->argvlen[3]) : -1;
     run_t run = { .ctx = ctx, .ro = ro, .nkeys = numkeys, .decl_slot = decl_slot, .flags = flags,
@@ -915,11 +946,8 @@ void script_lua_invoke(cmd_ctx_t *ctx, lua_State *L, const char *name, unsigned 
     struct repl_wbuf *rb = worker_repl(ctx->worker);
     /* A script that reached another worker's keys before takes the node's
      * session before it starts (xscript.c says why). */
-    char learned[300];
-    snprintf(learned, sizeof learned, "xs_%s", name);
-    lua_getfield(L, LUA_REGISTRYINDEX, learned);
-    if (lua_toboolean(L, -1)) xscript_acquire(ctx->worker, NULL);
-    lua_pop(L, 1);
+    if (learned < 0) learned = learned_of(L, name);
+    if (learned) xscript_acquire(ctx->worker, NULL);
     bool wrap = rb && !repl_in_multi(rb);
     if (wrap) repl_multi_begin(rb);
     blocking_hold(ctx->worker, true);   /* clients waiting on keys are served once, at the end */
@@ -933,9 +961,12 @@ void script_lua_invoke(cmd_ctx_t *ctx, lua_State *L, const char *name, unsigned 
     if (wrap) repl_multi_end(rb);
     xscript_end(ctx->worker);           /* inside a transaction: at its end */
     tl_run = NULL;
-    if (run.crossed) {
+    if (run.crossed && !learned) {
+        char key[300];
+        snprintf(key, sizeof key, "xs_%s", name);
         lua_pushboolean(L, 1);
-        lua_setfield(L, LUA_REGISTRYINDEX, learned);
+        lua_setfield(L, LUA_REGISTRYINDEX, key);
+        if (!fcall) script_shas_learned(name);
     }
     if (err) {
         if (lua_istable(L, -1)) {
@@ -960,4 +991,10 @@ void script_lua_invoke(cmd_ctx_t *ctx, lua_State *L, const char *name, unsigned 
     }
     script_vm_publish(worker_index(ctx->worker), fcall,
                       (long long)lua_gc(L, LUA_GCCOUNT, 0) * 1024 + lua_gc(L, LUA_GCCOUNTB, 0));
+}
+
+void script_lua_invoke(cmd_ctx_t *ctx, lua_State *L, const char *name, unsigned flags, int numkeys, bool ro,
+                       bool fcall)
+{
+    invoke(ctx, L, name, flags, numkeys, ro, fcall, -1);
 }

@@ -19,6 +19,11 @@ void script_lua_to_reply(resp_buf_t *r, lua_State *L, int resp);
 /* One reply at p (NUL-terminated buffer) pushed as a Lua value; returns the end. */
 const char *script_reply_to_lua(lua_State *L, const char *p);
 
+/* A bare Lua state whose small blocks are kept on the state's own lists
+ * (script_alloc.c), and its end: every state scripts and functions run in
+ * is opened and closed by these two. */
+lua_State *script_lua_open(void);
+void script_lua_close(lua_State *L);
 /* A new sandboxed state as EVAL's: the libraries, the redis table, the
  * protected globals and the error handler __redis__err__handler (caller
  * closes it). */
@@ -36,6 +41,16 @@ void script_lua_push_readonly(lua_State *L, int reads_at);
  * error texts (the sha, or the function's name). Replies into ctx->reply. */
 void script_lua_invoke(cmd_ctx_t *ctx, lua_State *L, const char *name, unsigned flags, int numkeys, bool ro,
                        bool fcall);
+/* The thread's index of the scripts compiled in its EVAL state
+ * (script_shas.c): find pushes the function of sha (its flags, and whether it
+ * needed the node's session before, in the out-parameters), false when not
+ * indexed; add indexes the function at the top of L (left there);
+ * learned notes that sha needed the session; clear forgets every entry
+ * (the state is closed). */
+bool script_shas_find(lua_State *L, const char *sha, unsigned *flags, bool *learned);
+void script_shas_add(lua_State *L, const char *sha, unsigned flags, bool learned);
+void script_shas_learned(const char *sha);
+void script_shas_clear(void);
 /* The libraries Debian has no package of, as 7.0.15 bundles them; each
  * sets its global (cmsgpack, struct) and leaves its table on the stack. */
 int script_open_cmsgpack(lua_State *L);

@@ -144,3 +144,69 @@ def test_many_scripts_returning_errors_leave_the_stack_as_it_was(servers):
                 replies = [c.read()[0] for _ in range(n)]
                 assert len(set(replies)) == 1 and replies[0].startswith(b"-"), (kind, replies[0])
                 assert c.raw("EVAL", "return {1, 2}", "0") == b"*2\r\n:1\r\n:2\r\n", kind
+
+
+# Blocks of every size class and across their bounds (script_alloc.c keeps small blocks on
+# lists by 16-byte class): strings of 1..300 bytes, tables grown one element at a time past
+# 256 bytes and shrunk again by the collector, a digest of everything built.
+ALLOC_SCRIPT = """
+local parts = {}
+for n = 1, 300 do parts[#parts + 1] = string.rep(string.char(65 + n % 26), n) end
+local t = {}
+for i = 1, 600 do t[i] = {i, tostring(i) .. ARGV[1]} end
+for i = 600, 1, -3 do t[i] = nil end
+collectgarbage()
+local acc = {}
+for i = 1, 600 do if t[i] then acc[#acc + 1] = t[i][2] end end
+local h = {}
+for i = 1, 200 do h['k' .. i] = string.rep('v', i) end
+for i = 1, 200, 2 do h['k' .. i] = nil end
+local n = 0
+for k, v in pairs(h) do n = n + #v end
+return {redis.sha1hex(table.concat(parts)), redis.sha1hex(table.concat(acc, ',')), n, #acc}
+"""
+
+
+def test_lua_blocks_of_every_size_same_as_redis(snode, sref):
+    """Strings and tables of every small size class, grown and shrunk, digests as redis-server's;
+    on the same connection again after SCRIPT FLUSH (the state closed with its lists, a new one)."""
+    for srv in (snode, sref):
+        with srv.raw() as c:
+            c.call("SCRIPT", "FLUSH")
+    got = []
+    for srv in (snode, sref):
+        with srv.raw() as c:
+            out = [c.raw("EVAL", ALLOC_SCRIPT, "0", str(i)) for i in range(3)]
+            assert c.call("SCRIPT", "FLUSH") == "OK"
+            out += [c.raw("EVAL", ALLOC_SCRIPT, "0", "x") for _ in range(2)]
+        got.append(out)
+    assert got[0] == got[1]
+
+
+def _script_no(i):
+    return f"return {{{i}, KEYS[1], ARGV[1]}}"
+
+
+def test_many_shas_each_runs_its_own_script(servers):
+    """300 scripts loaded (more than a worker's index of recent shas holds, so entries are
+    replaced and shas share index slots): EVALSHA of each, in an order that alternates them,
+    runs that script with its own flags; SCRIPT FLUSH makes every one NOSCRIPT."""
+    srv = servers.shoal(["--worker-threads", "1"])
+    h.own_all_slots(srv)
+    scripts = ["#!lua\n" + _script_no(i) if i % 3 else "#!lua flags=no-writes\n" + _script_no(i) for i in range(300)]
+    with srv.raw() as c:
+        shas = [c.call("SCRIPT", "LOAD", s).decode() for s in scripts]
+        order = list(range(300)) + list(range(299, -1, -7)) + list(range(0, 300, 5)) * 2
+        for i in order:
+            assert c.call("EVALSHA", shas[i], "1", "{k}", str(i)) == [i, b"{k}", str(i).encode()], i
+            ro = c.call("EVALSHA_RO", shas[i], "1", "{k}", "ro")
+            if i % 3:
+                assert isinstance(ro, h.Error) and "write flag" in str(ro), (i, ro)
+            else:
+                assert ro == [i, b"{k}", b"ro"], i
+        assert c.call("SCRIPT", "FLUSH") == "OK"
+        for i in (0, 1, 150):
+            r = c.call("EVALSHA", shas[i], "1", "{k}", "x")
+            assert isinstance(r, h.Error) and str(r).startswith("NOSCRIPT"), r
+        assert c.call("EVAL", scripts[7], "1", "{k}", "again") == [7, b"{k}", b"again"]
+        assert c.call("EVALSHA", shas[7], "1", "{k}", "back") == [7, b"{k}", b"back"]
