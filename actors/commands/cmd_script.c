@@ -95,21 +95,19 @@ uint32_t cmd_eval_flags(uint32_t flags, int argc, const uint8_t **argv, const si
 {
     if (argc < 2) return flags;
     bool sha = argvlen[0] >= 7 && (argv[0][4] == 's' || argv[0][4] == 'S');
-    char *body = NULL;
-    size_t len = argvlen[1];
+    unsigned f;
     if (sha) {
+        /* the cached script's shebang, parsed when it was added */
         if (argvlen[1] != 40) return flags;
         char hex[41];
         for (int i = 0; i < 40; i++) hex[i] = (char)(argv[1][i] | 0x20);
         hex[40] = '\0';
-        body = script_cache_get(hex, &len);
-        if (!body) return flags;
+        if (!script_cache_flags(hex, &f)) return flags;
+    } else {
+        size_t skip;
+        if (!script_shebang((const char *)argv[1], argvlen[1], &f, &skip, NULL)) return flags;
     }
-    unsigned f;
-    size_t skip;
-    bool ok = script_shebang(sha ? body : (const char *)argv[1], len, &f, &skip, NULL);
-    free(body);
-    if (!ok || (f & SCRIPT_F_COMPAT)) return flags;
+    if (f & SCRIPT_F_COMPAT) return flags;
     return script_cmd_flags(flags, f);
 }
 

@@ -15,6 +15,9 @@
 void script_cache_add(const char *sha, const char *body, size_t len);
 /* A malloc'd NUL-terminated copy of the body, or NULL when unknown. */
 char *script_cache_get(const char *sha, size_t *len);
+/* The shebang flags (SCRIPT_F_*) of a cached script, without copying its
+ * body (routing asks for them on every EVALSHA); false when unknown. */
+bool script_cache_flags(const char *sha, unsigned *flags);
 bool script_cache_exists(const char *sha, size_t len);
 void script_cache_flush(void);
 unsigned long script_cache_gen(void);

@@ -22,6 +22,7 @@ typedef struct centry {
     char sha[41];
     char *body;
     size_t len;
+    unsigned flags;               /* its shebang's SCRIPT_F_* (the body was compiled, so it is valid) */
     struct centry *next;
 } centry_t;
 
@@ -58,6 +59,8 @@ void script_cache_add(const char *sha, const char *body, size_t len)
         memcpy(e->body, body, len);
         e->body[len] = 0;
         e->len = len;
+        size_t skip;
+        if (!script_shebang(e->body, len, &e->flags, &skip, NULL)) e->flags = SCRIPT_F_COMPAT;
         unsigned b = bucket_of(sha);
         e->next = buckets[b];
         buckets[b] = e;
@@ -79,6 +82,15 @@ char *script_cache_get(const char *sha, size_t *len)
     }
     pthread_mutex_unlock(&cache_lock);
     return out;
+}
+
+bool script_cache_flags(const char *sha, unsigned *flags)
+{
+    pthread_mutex_lock(&cache_lock);
+    centry_t *e = find_locked(sha);
+    if (e) *flags = e->flags;
+    pthread_mutex_unlock(&cache_lock);
+    return e != NULL;
 }
 
 bool script_cache_exists(const char *sha, size_t len)
