@@ -70,6 +70,9 @@ static __thread lua_State *tl_lua;
 static __thread unsigned long tl_gen;
 static __thread int tl_globals_ref;     /* tl_lua's real globals, in its registry */
 static __thread run_t *tl_run;
+static __thread resp_buf_t tl_out;    /* redis.call's reply buffer (generic_call) */
+static __thread bool tl_out_ready;
+#define OUT_KEEP (64 * 1024)            /* a reply buffer larger than this is freed after the call */
 static __thread int tl_gc_count;        /* scripts since the last collection step */
 #define SCRIPT_GC_PERIOD 50
 
@@ -370,24 +373,34 @@ static int generic_call(lua_State *L, bool raise)
         script_busy_note_write();   /* SCRIPT KILL answers -UNKILLABLE from now on */
         run->dirty = true;
     }
-    resp_buf_t out;
-    resp_buf_init(&out, run->resp);
+    /* the thread's reply buffer, kept from call to call (a call cannot run
+     * another script, so it is never in use twice) */
+    resp_buf_t *out = &tl_out;
+    if (!tl_out_ready) {
+        resp_buf_init(out, run->resp);
+        tl_out_ready = true;
+    }
+    resp_buf_reset(out);
+    out->proto = run->resp;
     /* REPL_NONE: what the call appended to the stream is taken back. AOF
      * and replicas share one stream here, so REPL_AOF and REPL_REPLICA
      * propagate to both (docs/scripting.md). */
     struct repl_wbuf *rb = worker_repl(ctx->worker);
     repl_wbuf_pos_t before = repl_wbuf_tell(rb);
-    if (cross) xscript_run(ctx->worker, cmd, argc, argv, argvlen, &out, ctx->now_ms, &here);
-    else dispatch_run_for(ctx->worker, 0, cmd, argc, argv, argvlen, &out, ctx->now_ms);
+    if (cross) xscript_run(ctx->worker, cmd, argc, argv, argvlen, out, ctx->now_ms, &here);
+    else dispatch_run_for(ctx->worker, 0, cmd, argc, argv, argvlen, out, ctx->now_ms);
     if (run->repl == 0) repl_wbuf_rewind(rb, before);
     if (monitor_any()) monitor_feed_script(cmd, argc, argv, argvlen);   /* after it ran, as 7.0.15's call() */
     args_free(&a);
     lua_pop(L, argc);
-    resp_buf_append(&out, "", 1);   /* a NUL past the end, for the parser's strchr */
-    script_reply_to_lua(L, out.data);
-    if (script_ldb_stepping()) script_ldb_log_reply(out.data);
-    bool failed = out.data[0] == '-';
-    resp_buf_free(&out);
+    resp_buf_append(out, "", 1);    /* a NUL past the end, for the parser's strchr */
+    bool failed = out->data[0] == '-';
+    script_reply_to_lua(L, out->data);
+    if (script_ldb_stepping()) script_ldb_log_reply(out->data);
+    if (out->cap > OUT_KEEP) {       /* a large reply's buffer is not kept */
+        resp_buf_free(out);
+        tl_out_ready = false;
+    }
     if (raise && failed) return lua_error(L);
     return 1;
 }

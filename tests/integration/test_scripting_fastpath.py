@@ -210,3 +210,32 @@ def test_many_shas_each_runs_its_own_script(servers):
             assert isinstance(r, h.Error) and str(r).startswith("NOSCRIPT"), r
         assert c.call("EVAL", scripts[7], "1", "{k}", "again") == [7, b"{k}", b"again"]
         assert c.call("EVALSHA", shas[7], "1", "{k}", "back") == [7, b"{k}", b"back"]
+
+
+# redis.call's replies go through one buffer per worker, reused from call to call: replies
+# of every size in a row (one past the 64 KB it keeps), in RESP2 and RESP3 (redis.setresp
+# between calls), errors among them.
+REPLY_SCRIPT = """
+redis.call('set', KEYS[1], string.rep('x', 100000))
+redis.call('hset', KEYS[2], 'f', 'v', 'g', 'w')
+local big = redis.call('get', KEYS[1])
+local r = {#big, redis.call('strlen', KEYS[1])}
+redis.setresp(3)
+r[#r + 1] = redis.call('hgetall', KEYS[2])['map']['f']
+r[#r + 1] = redis.pcall('incr', KEYS[2])['err']
+redis.setresp(2)
+r[#r + 1] = redis.call('hgetall', KEYS[2])
+r[#r + 1] = redis.sha1hex(redis.call('get', KEYS[1]))
+r[#r + 1] = redis.call('getrange', KEYS[1], 0, 4)
+r[#r + 1] = redis.pcall('lpush', KEYS[1], 'a')['err']
+return r
+"""
+
+
+def test_call_replies_of_every_size_same_as_redis(snode, sref):
+    got = []
+    for srv in (snode, sref):
+        with srv.raw() as c:
+            got.append([c.raw("EVAL", REPLY_SCRIPT, "2", "{r}big", "{r}h") for _ in range(3)])
+    assert got[0] == got[1]
+    assert got[0][0].startswith(b"*8\r\n:100000\r\n:100000\r\n")
