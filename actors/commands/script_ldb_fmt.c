@@ -97,6 +97,10 @@ static void fmt_rec(ldb_str_t *b, lua_State *L, int idx, int level)
         /* Both forms are built as the keys come; the array one is kept when
          * the keys were 1, 2, 3 ... in that order (idx is relative: the
          * traversal pushes a key and a value above it). */
+        if (!lua_checkstack(L, 2)) {   /* each level holds a key and a value */
+            ldb_str_cats(b, "<max recursion level reached! Nested table?>");
+            break;
+        }
         ldb_str_t arr = { 0 }, full = { 0 };
         bool is_array = true;
         int expected = 1;
