@@ -187,7 +187,7 @@ const uint8_t *gossip_build_reply(const cluster_snapshot_t *s, size_t *len)
 }
 
 int gossip_publish(const cluster_snapshot_t *s, unsigned type, const void *channel, size_t channel_len,
-                   const void *message, size_t message_len)
+                   const void *message, size_t message_len, uint64_t link_floor)
 {
     uint64_t total = (uint64_t)BUS_PUBLISH_MIN_LEN + channel_len + message_len;
     if (total > UINT32_MAX) return -1;
@@ -204,6 +204,7 @@ int gossip_publish(const cluster_snapshot_t *s, unsigned type, const void *chann
     for (int i = 0; i < s->node_count; i++) {
         const node_view_t *n = &s->nodes[i];
         if (i == s->myself || (n->flags & NODE_HANDSHAKE) || !n->out_link) continue;
+        if (link_floor && n->out_link >= link_floor) continue;   /* opened after the caller's transaction closed one */
         if (type == BUS_PUBLISHSHARD) {
             bool member = i == shard || ((n->flags & NODE_SLAVE) && n->master == shard);
             if (!member) continue;

@@ -37,9 +37,10 @@ const uint8_t *gossip_build_reply(const cluster_snapshot_t *s, size_t *len);
 /* PUBLISH: sends a PUBLISH frame with channel and message to every node we
  * hold a link to (7.0.15's clusterPropagatePublish). PUBLISHSHARD
  * (SPUBLISH): to the other nodes of our shard, our master or our replicas
- * and theirs (clusterPropagatePublishShard). Any thread. Returns the number
- * of links it went to, or -1 when the frame could not be built. */
+ * and theirs (clusterPropagatePublishShard). link_floor: links whose id is
+ * at least this are left out (0: none; txn_link_floor). Any thread. Returns
+ * the number of links it went to, or -1 when the frame could not be built. */
 int gossip_publish(const cluster_snapshot_t *s, unsigned type, const void *channel, size_t channel_len,
-                   const void *message, size_t message_len);
+                   const void *message, size_t message_len, uint64_t link_floor);
 
 #endif

@@ -886,6 +886,12 @@ link_id_t link_adopt_inbound(int fd, const struct sockaddr_storage *peer)
     return id;
 }
 
+link_id_t link_id_floor(void)
+{
+    /* relaxed: the caller only compares ids handed out later with it */
+    return atomic_load_explicit(&g_next_id, memory_order_relaxed);
+}
+
 link_id_t link_reserve_id(void)
 {
     /* relaxed: only uniqueness matters, no other memory is published with it */

@@ -119,6 +119,10 @@ link_id_t link_connect(const char *node_name, const char *ip, int port);
  * the state actor records the id at once and opens the link after its
  * message (its outbox). Ids are never reused. */
 link_id_t link_reserve_id(void);
+/* Every link opened from now on gets an id at least this (ids only grow):
+ * what a command that closed a link gives the commands after it in its
+ * transaction, which must not use a link opened since (cmd_pubsub.c). */
+link_id_t link_id_floor(void);
 /* As link_connect, under an id from link_reserve_id (each used once). False,
  * with no link and no event, when link_connect would have returned 0. */
 bool link_connect_as(link_id_t id, const char *node_name, const char *ip, int port);

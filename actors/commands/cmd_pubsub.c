@@ -93,7 +93,7 @@ static void publish(cmd_ctx_t *ctx, bool shard)
     const cluster_snapshot_t *s = ctx->worker ? worker_snapshot(ctx->worker) : NULL;
     if (config_cluster_enabled() && s)
         gossip_publish(s, shard ? BUS_PUBLISHSHARD : BUS_PUBLISH, ctx->argv[1], ctx->argvlen[1], ctx->argv[2],
-                       ctx->argvlen[2]);
+                       ctx->argvlen[2], ctx->client ? txn_link_floor(ctx->client) : 0);
     pubsub_publish_cmd(ctx, shard);
 }
 

@@ -316,6 +316,10 @@ static void debug_clusterlink_kill(state_t *st, remote_cmd_t *rc)
         n->in_link = 0;
         st->dirty_snapshot = true;
     }
+    /* The commands after this one in its transaction run once this reply is
+     * back, maybe after the cron opened a new link to the node: they must not
+     * use it (7.0.15 runs MULTI in one go, with no link to the node in it). */
+    rc->link_floor = link_id_floor();
     if (!to && !from && !all)
         resp_add_errorf(&rc->reply, "ERR Unknown direction %.*s", (int)strnlen(dir, q->argvlen[3]), dir);
     else

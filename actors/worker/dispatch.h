@@ -35,6 +35,10 @@ const char *multi_oom_refusal(client_t *c, const cmd_def_t *cmd);
  * of its keys move on (dispatch_watch_bucket). */
 void multi_bump_key_versions(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);
 void txn_part_done(client_t *c, reply_slot_t *s);
+/* Inside a running EXEC after a part closed a bus link (DEBUG CLUSTERLINK
+ * KILL): links with an id from this on were opened since and are not the
+ * transaction's to use; 0 otherwise. */
+uint64_t txn_link_floor(const client_t *c);
 resp_buf_t *txn_reply_target(client_t *c);
 reply_slot_t *txn_defer(client_t *c);
 

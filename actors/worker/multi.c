@@ -65,6 +65,7 @@ typedef struct txn {
     uint8_t watch_worker[64];
     uint64_t watch_epoch[64];
     bool multi;                   /* standalone, keys or WATCHes on several workers: parts run by xcmd.c */
+    uint64_t link_floor;          /* a part closed a bus link: links from this id on are newer (0: none) */
 } txn_t;
 
 static void unwatch(client_t *c)
@@ -432,6 +433,8 @@ void txn_part_done(client_t *c, reply_slot_t *s)
     txn_t *t = c->txn;
     if (!t) { resp_buf_free(&s->buf); free(s); return; }
     t->waiting = false;
+    /* the first close counts: a link opened after it is newer than the whole transaction */
+    if (s->link_floor && !t->link_floor) t->link_floor = s->link_floor;
     if (s->route_failed) {
         resp_buf_reset(&t->acc);
         resp_buf_append(&t->acc, s->buf.data, s->buf.len);
@@ -461,6 +464,11 @@ void txn_part_done(client_t *c, reply_slot_t *s)
 resp_buf_t *txn_reply_target(client_t *c)
 {
     return (c->txn && c->txn->running) ? &c->txn->acc : NULL;
+}
+
+uint64_t txn_link_floor(const client_t *c)
+{
+    return c->txn ? c->txn->link_floor : 0;
 }
 
 reply_slot_t *txn_defer(client_t *c)

@@ -813,6 +813,7 @@ static void on_remote_done(worker_t *w, remote_cmd_t *rc)
     }
     s->watch_failed = rc->watch_failed;
     s->route_failed = rc->route_failed;
+    s->link_floor = rc->link_floor;
     /* A command refused while queued dooms its EXEC (checked before the
      * client's next command is read: the slot blocked it). */
     if (rc->queue_check && rc->route_failed && s->client) s->client->flags |= CLIENT_DIRTY_EXEC;

@@ -101,6 +101,7 @@ typedef struct remote_cmd {
     bool slot_counted;            /* SETSLOT NODE: keys_delta holds the slot's key count (state_slots.c) */
     uint64_t client_id;           /* the requesting client (CLIENT KILL SKIPME) */
     long long arg_us;             /* DEBUG SLEEP: the pause in microseconds */
+    uint64_t link_floor;          /* DEBUG CLUSTERLINK KILL: links opened after it have ids from this (0: none) */
     bool close_after_reply;       /* a wait ended by -UNBLOCKED: the client goes after it (blocking.c) */
     struct repl_wait_marks *wait_marks;   /* WAIT: what its target is made of (repl.h); the replication actor frees it */
     long long *usecs;             /* a transaction's calls on another worker: how long each took
