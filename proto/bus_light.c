@@ -24,11 +24,17 @@
 #define BL_TYPE      (BL_HEAD_A + (BW_TYPE - BW_VER))
 #define BL_COUNT     (BL_HEAD_A + (BW_COUNT - BW_VER))
 #define BL_FULL_BIT  0x8000u
+/* light PUBLISH layout (§9.8) */
+#define BL_PUB_TYPE  10
+#define BL_PUB_MIN   (BUS_LIGHT_PUB_HDR_LEN + (BUS_PUBLISH_MIN_LEN - BUS_HEADER_LEN))
+#define BL_PUB_CAP   (BUS_LIGHT_PUB_MAX + BUS_LIGHT_PUB_HDR_LEN + BUS_LIGHT_PUB_HEAD_LEN + BUS_SLOT_BYTES)
 
 _Static_assert(BL_HEAD_B + BL_HEAD_B_LEN == BUS_LIGHT_HDR_LEN, "light header");
 _Static_assert(BUS_LIGHT_ADV_OFF >= BW_RESERVED && BUS_LIGHT_ADV_OFF + BUS_LIGHT_ADV_LEN <= BW_PPORT,
                "the advertisement stays inside the reserved bytes");
 _Static_assert(BUS_LIGHT_MAX_IDS < BUS_LIGHT_NO_ID, "ids fit the tag");
+_Static_assert(BL_HEAD_A_LEN + BL_HEAD_B_LEN == BUS_LIGHT_PUB_HEAD_LEN, "light PUBLISH header bytes");
+_Static_assert(BL_PUB_MIN >= 30, "a whole light frame holds its type");
 
 static const uint8_t adv_bytes[BUS_LIGHT_ADV_LEN] = { 's', 'h', 'o', 'a', 0, BUS_LIGHT_VERSION, 0, 3 };
 _Static_assert(BUS_LIGHT_VIEW_OFF + 8 == BUS_LIGHT_ADV_OFF && BUS_LIGHT_VIEW_OFF >= BW_RESERVED, "view bytes");
@@ -64,11 +70,12 @@ const char *bus_light_result_str(int r)
     case BUS_LIGHT_ERR_SHORT: return "light frame shorter than its sections";
     case BUS_LIGHT_ERR_TOO_BIG: return "light frame above the limit";
     case BUS_LIGHT_ERR_VERSION: return "light frame of an unknown version";
-    case BUS_LIGHT_ERR_TYPE: return "light frame of a type other than ping, pong or meet";
+    case BUS_LIGHT_ERR_TYPE: return "light frame of a type other than ping, pong, meet or publish";
     case BUS_LIGHT_ERR_DIGEST: return "light frame slots digest does not match";
     case BUS_LIGHT_ERR_ID: return "light frame names an unknown gossip id";
     case BUS_LIGHT_ERR_NOMEM: return "out of memory";
     case BUS_LIGHT_ERR_VIEW: return "light frame assumes a view we do not hold";
+    case BUS_LIGHT_ERR_HEAD: return "light publish frame refers to header bytes we do not hold";
     default: return "unknown result";
     }
 }
@@ -76,8 +83,15 @@ const char *bus_light_result_str(int r)
 int bus_light_frame_check(const uint8_t *buf, size_t len, uint32_t *frame_len)
 {
     *frame_len = 0;
-    if (len < 8) return BUS_LIGHT_NEED_MORE;
+    if (len < BL_FLAGS + 1) return BUS_LIGHT_NEED_MORE;
     uint32_t totlen = bw_get32(buf + BL_TOTLEN);
+    if (buf[BL_FLAGS] & BUS_LIGHT_F_PUB) {
+        /* a PUBLISH goes light only up to BUS_LIGHT_PUB_MAX plain bytes */
+        if (totlen < BL_PUB_MIN) return BUS_LIGHT_ERR_SHORT;
+        if (totlen > BL_PUB_CAP) return BUS_LIGHT_ERR_TOO_BIG;
+        *frame_len = totlen;
+        return len >= totlen ? BUS_LIGHT_OK : BUS_LIGHT_NEED_MORE;
+    }
     if (totlen < BUS_LIGHT_HDR_LEN) return BUS_LIGHT_ERR_SHORT;
     /* a light frame is never longer than its plain frame plus its fixed part
      * and two bytes per entry; the plain cap bounds both */
@@ -88,7 +102,7 @@ int bus_light_frame_check(const uint8_t *buf, size_t len, uint32_t *frame_len)
 
 unsigned bus_light_type(const uint8_t *buf)
 {
-    return bw_get16(buf + BL_TYPE);
+    return bw_get16(buf + ((buf[BL_FLAGS] & BUS_LIGHT_F_PUB) ? BL_PUB_TYPE : BL_TYPE));
 }
 
 uint64_t bus_light_slots_digest(const uint8_t *slots)
@@ -314,13 +328,74 @@ static bool tx_assign(bus_light_tx_t *tx, uint32_t ref, uint16_t *id)
     return true;
 }
 
+/* The bitmap section of a light frame about to be written at out + *pos:
+ * present (SLOTS) the first time and whenever its digest changes; tx then
+ * remembers the digest. Returns the flag to set. */
+static uint8_t put_slots(bus_light_tx_t *tx, const uint8_t *slots, uint64_t digest, uint8_t *out, size_t *pos)
+{
+    /* Only the digest of the bitmap last sent is kept (2 KB less per link,
+     * §9.4): a changed bitmap with the same 64-bit digest is as unlikely as
+     * the view digests of §9.7 colliding. */
+    if (tx->slots_valid && tx->slots_digest == digest) return 0;
+    tx->slots_digest = digest;
+    tx->slots_valid = true;
+    memcpy(out + *pos, slots, BUS_SLOT_BYTES);
+    *pos += BUS_SLOT_BYTES;
+    return BUS_LIGHT_F_SLOTS;
+}
+
+/* The header bytes a light PUBLISH stands for: all but sig, totlen, the
+ * bitmap and the body, with the type zeroed (it travels on its own, so
+ * PUBLISH and PUBLISHSHARD share them). */
+static void pub_head(const uint8_t *plain, uint8_t *head)
+{
+    memcpy(head, plain + BW_VER, BL_HEAD_A_LEN);
+    memcpy(head + BL_HEAD_A_LEN, plain + BW_SLAVEOF, BL_HEAD_B_LEN);
+    memset(head + (BW_TYPE - BW_VER), 0, 2);
+}
+
+/* A PUBLISH / PUBLISHSHARD (§9.8): 24 bytes, the header bytes when they
+ * differ from the last ones sent on this link, the bitmap when its digest
+ * does, then the body. Same ordering argument as §9.4: both ends change
+ * head and bitmap only with the light frames of this connection. */
+static size_t pub_encode(bus_light_tx_t *tx, const uint8_t *in, size_t len, unsigned type, uint8_t *out,
+                         size_t cap)
+{
+    if (len < BUS_PUBLISH_MIN_LEN || len > BUS_LIGHT_PUB_MAX || cap < bus_light_bound(len, 0)) return 0;
+    uint8_t head[BUS_LIGHT_PUB_HEAD_LEN];
+    pub_head(in, head);
+    uint8_t flags = BUS_LIGHT_F_PUB;
+    size_t pos = BUS_LIGHT_PUB_HDR_LEN;
+    if (!tx->head_valid || memcmp(tx->head, head, sizeof head) != 0) {
+        flags |= BUS_LIGHT_F_HEAD;
+        memcpy(tx->head, head, sizeof head);
+        tx->head_valid = true;
+        memcpy(out + pos, head, sizeof head);
+        pos += sizeof head;
+    }
+    uint64_t slots_digest = bus_light_slots_digest(in + BW_MYSLOTS);
+    flags |= put_slots(tx, in + BW_MYSLOTS, slots_digest, out, &pos);
+    memcpy(out + BL_SIG, BUS_LIGHT_SIG, 4);
+    out[BL_VERSION] = BUS_LIGHT_VERSION;
+    out[BL_FLAGS] = flags;
+    bw_put16(out + BL_PUB_TYPE, (uint16_t)type);
+    memset(out + BL_PUB_TYPE + 2, 0, BL_DIGEST - BL_PUB_TYPE - 2);
+    bw_put64(out + BL_DIGEST, slots_digest);
+    memcpy(out + pos, in + BUS_HEADER_LEN, len - BUS_HEADER_LEN);
+    pos += len - BUS_HEADER_LEN;
+    bw_put32(out + BL_TOTLEN, (uint32_t)pos);
+    return pos;
+}
+
 size_t bus_light_encode(bus_light_pool_t *p, bus_light_tx_t *tx, const uint8_t *in, size_t len,
                         uint8_t *out, size_t cap, const bus_light_view_t *view, uint64_t peer_v)
 {
     if (len < BUS_HEADER_LEN || memcmp(in, BUS_SIG, 4) != 0) return 0;
     uint32_t totlen = bw_get32(in + BW_TOTLEN);
     unsigned type = bw_get16(in + BW_TYPE), count = bw_get16(in + BW_COUNT);
-    if (totlen != len || !bus_type_has_gossip(type)) return 0;
+    if (totlen != len) return 0;
+    if (type == BUS_PUBLISH || type == BUS_PUBLISHSHARD) return pub_encode(tx, in, len, type, out, cap);
+    if (!bus_type_has_gossip(type)) return 0;
     size_t gossip_end = BUS_HEADER_LEN + (size_t)BUS_GOSSIP_LEN * count;
     if (gossip_end > len || cap < bus_light_bound(len, count)) return 0;
 
@@ -333,17 +408,8 @@ size_t bus_light_encode(bus_light_pool_t *p, bus_light_tx_t *tx, const uint8_t *
     }
     const uint8_t *slots = in + BW_MYSLOTS;
     size_t pos = BUS_LIGHT_HDR_LEN;
-    /* Only the digest of the bitmap last sent is kept (2 KB less per link,
-     * §9.4): a changed bitmap with the same 64-bit digest is as unlikely as
-     * the view digests of §9.7 colliding. */
     uint64_t slots_digest = bus_light_slots_digest(slots);
-    if (!tx->slots_valid || tx->slots_digest != slots_digest) {
-        flags |= BUS_LIGHT_F_SLOTS;
-        tx->slots_digest = slots_digest;
-        tx->slots_valid = true;
-        memcpy(out + pos, slots, BUS_SLOT_BYTES);
-        pos += BUS_SLOT_BYTES;
-    }
+    flags |= put_slots(tx, slots, slots_digest, out, &pos);
     memcpy(out + BL_SIG, BUS_LIGHT_SIG, 4);
     out[BL_VERSION] = BUS_LIGHT_VERSION;
     out[BL_FLAGS] = flags;
@@ -430,17 +496,84 @@ static size_t sections(const uint8_t *in, size_t len, size_t *gossip_at, size_t 
     return BUS_HEADER_LEN + (size_t)BUS_GOSSIP_LEN * count + (*totlen - *ext_at);
 }
 
+/* A light PUBLISH's sections: where its body starts (0: they do not add up). */
+static size_t pub_body_at(const uint8_t *in, size_t len, uint32_t *totlen)
+{
+    if (len < BUS_LIGHT_PUB_HDR_LEN || memcmp(in, BUS_LIGHT_SIG, 4) != 0) return 0;
+    *totlen = bw_get32(in + BL_TOTLEN);
+    if (*totlen > len) return 0;
+    size_t at = BUS_LIGHT_PUB_HDR_LEN;
+    if (in[BL_FLAGS] & BUS_LIGHT_F_HEAD) at += BUS_LIGHT_PUB_HEAD_LEN;
+    if (in[BL_FLAGS] & BUS_LIGHT_F_SLOTS) at += BUS_SLOT_BYTES;
+    /* the body holds at least the two lengths: the plain frame's minimum */
+    if (*totlen < at || *totlen - at < BUS_PUBLISH_MIN_LEN - BUS_HEADER_LEN) return 0;
+    return at;
+}
+
 size_t bus_light_plain_len(const uint8_t *in, size_t len)
 {
     size_t g, x;
     uint32_t t;
+    if (len > BL_FLAGS && (in[BL_FLAGS] & BUS_LIGHT_F_PUB)) {
+        size_t at = pub_body_at(in, len, &t);
+        return at ? BUS_HEADER_LEN + (t - at) : 0;
+    }
     return sections(in, len, &g, &x, &t);
+}
+
+/* The bitmap a light frame stands for, from its SLOTS section at s (or
+ * NULL) and its digest: taken into rx, or an error (never a guess). */
+static int take_slots(bus_light_rx_t *rx, const uint8_t *s, uint64_t digest)
+{
+    if (s) {
+        /* a full bitmap: checked against its own digest, then held */
+        if (bus_light_slots_digest(s) != digest) return BUS_LIGHT_ERR_DIGEST;
+        memcpy(rx->slots, s, BUS_SLOT_BYTES);
+        rx->slots_digest = digest;
+        rx->slots_valid = true;
+    } else if (!rx->slots_valid || rx->slots_digest != digest) {
+        return BUS_LIGHT_ERR_DIGEST;
+    }
+    return BUS_LIGHT_OK;
+}
+
+static int pub_expand(bus_light_rx_t *rx, const uint8_t *in, size_t len, uint8_t *out, size_t cap, size_t *out_len)
+{
+    if (in[BL_FLAGS] & ~(BUS_LIGHT_F_PUB | BUS_LIGHT_F_HEAD | BUS_LIGHT_F_SLOTS)) return BUS_LIGHT_ERR_VERSION;
+    unsigned type = bw_get16(in + BL_PUB_TYPE);
+    if (type != BUS_PUBLISH && type != BUS_PUBLISHSHARD) return BUS_LIGHT_ERR_TYPE;
+    uint32_t totlen;
+    size_t at = pub_body_at(in, len, &totlen);
+    if (at == 0) return BUS_LIGHT_ERR_SHORT;
+    size_t plain = BUS_HEADER_LEN + (totlen - at);
+    if (plain > cap || plain > UINT32_MAX) return BUS_LIGHT_ERR_TOO_BIG;
+    size_t pos = BUS_LIGHT_PUB_HDR_LEN;
+    if (in[BL_FLAGS] & BUS_LIGHT_F_HEAD) {
+        memcpy(rx->head, in + pos, BUS_LIGHT_PUB_HEAD_LEN);
+        rx->head_valid = true;
+        pos += BUS_LIGHT_PUB_HEAD_LEN;
+    } else if (!rx->head_valid) {
+        return BUS_LIGHT_ERR_HEAD;
+    }
+    int r = take_slots(rx, (in[BL_FLAGS] & BUS_LIGHT_F_SLOTS) ? in + pos : NULL, bw_get64(in + BL_DIGEST));
+    if (r != BUS_LIGHT_OK) return r;
+    memcpy(out + BW_SIG, BUS_SIG, 4);
+    bw_put32(out + BW_TOTLEN, (uint32_t)plain);
+    memcpy(out + BW_VER, rx->head, BL_HEAD_A_LEN);
+    bw_put16(out + BW_TYPE, (uint16_t)type);
+    memcpy(out + BW_MYSLOTS, rx->slots, BUS_SLOT_BYTES);
+    memcpy(out + BW_SLAVEOF, rx->head + BL_HEAD_A_LEN, BL_HEAD_B_LEN);
+    memcpy(out + BUS_HEADER_LEN, in + at, totlen - at);
+    *out_len = plain;
+    return BUS_LIGHT_OK;
 }
 
 int bus_light_expand(bus_light_pool_t *p, bus_light_rx_t *rx, const uint8_t *in, size_t len,
                      uint8_t *out, size_t cap, size_t *out_len, const bus_light_view_t *view)
 {
     *out_len = 0;
+    if (len >= BUS_LIGHT_PUB_HDR_LEN && in[BL_VERSION] == BUS_LIGHT_VERSION && (in[BL_FLAGS] & BUS_LIGHT_F_PUB))
+        return pub_expand(rx, in, len, out, cap, out_len);
     if (len < BUS_LIGHT_HDR_LEN) return BUS_LIGHT_ERR_SHORT;
     if (in[BL_VERSION] != BUS_LIGHT_VERSION || (in[BL_FLAGS] & ~(BUS_LIGHT_F_SLOTS | BUS_LIGHT_F_RESET)))
         return BUS_LIGHT_ERR_VERSION;
@@ -451,18 +584,10 @@ int bus_light_expand(bus_light_pool_t *p, bus_light_rx_t *rx, const uint8_t *in,
     if (plain == 0) return BUS_LIGHT_ERR_SHORT;
     if (plain > cap || plain > UINT32_MAX) return BUS_LIGHT_ERR_TOO_BIG;
 
-    uint64_t digest = bw_get64(in + BL_DIGEST);
-    if (in[BL_FLAGS] & BUS_LIGHT_F_SLOTS) {
-        /* a full bitmap: checked against its own digest, then held */
-        const uint8_t *s = in + BUS_LIGHT_HDR_LEN;
-        if (bus_light_slots_digest(s) != digest) return BUS_LIGHT_ERR_DIGEST;
-        memcpy(rx->slots, s, BUS_SLOT_BYTES);
-        rx->slots_digest = digest;
-        rx->slots_valid = true;
-    } else if (!rx->slots_valid || rx->slots_digest != digest) {
-        /* never stand in a bitmap we are not sure of */
-        return BUS_LIGHT_ERR_DIGEST;
-    }
+    /* never stand in a bitmap we are not sure of */
+    int sr = take_slots(rx, (in[BL_FLAGS] & BUS_LIGHT_F_SLOTS) ? in + BUS_LIGHT_HDR_LEN : NULL,
+                        bw_get64(in + BL_DIGEST));
+    if (sr != BUS_LIGHT_OK) return sr;
     if (in[BL_FLAGS] & BUS_LIGHT_F_RESET) rx_drop_ids(rx, p);
 
     memcpy(out + BW_SIG, BUS_SIG, 4);

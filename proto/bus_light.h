@@ -43,6 +43,16 @@
 /* light flags (byte 9) */
 #define BUS_LIGHT_F_SLOTS    0x01    /* the 2048-byte bitmap follows the fixed part */
 #define BUS_LIGHT_F_RESET    0x02    /* the receiver empties its dictionary first */
+/* Light PUBLISH / PUBLISHSHARD frames (§9.8): their own short layout, a
+ * 24-byte fixed part, then the sections the flags name, then the plain
+ * frame's body (channel_len, message_len, channel, message) as it is. */
+#define BUS_LIGHT_F_PUB      0x04    /* this layout */
+#define BUS_LIGHT_F_HEAD     0x08    /* PUB: the sender's header bytes follow (else: the ones last sent) */
+#define BUS_LIGHT_PUB_HDR_LEN  24
+#define BUS_LIGHT_PUB_HEAD_LEN 200   /* plain bytes 8..80 and 2128..2256, the type zeroed */
+#define BUS_LIGHT_PUB_MAX    65536   /* a plain PUBLISH up to this many bytes goes light; a larger one
+                                      * stays plain, so that a receiver with no subscriber can still
+                                      * skip its body unread (proto/bus_stream.h) */
 /* a "by view" entry (§9.7): tag, name fingerprint, ping_sent, pong_received, flags */
 #define BUS_LIGHT_VIEW_TAG   0x7ffe
 #define BUS_LIGHT_FP_LEN     8
@@ -96,6 +106,7 @@ enum bus_light_result {
     BUS_LIGHT_ERR_ID,        /* a compact entry names an id the receiver does not hold */
     BUS_LIGHT_ERR_NOMEM,
     BUS_LIGHT_ERR_VIEW,      /* a by-view entry, and our view is not the one the sender assumed */
+    BUS_LIGHT_ERR_HEAD,      /* a light PUBLISH without header bytes, and none held */
 };
 const char *bus_light_result_str(int r);
 
@@ -135,6 +146,8 @@ typedef struct bus_light_tx {
     uint32_t id_of_ref_len;
     uint32_t *ref_of_id;     /* id -> pool ref, for ids < next_id */
     uint32_t next_id;
+    bool head_valid;         /* light PUBLISH: the header bytes the receiver holds */
+    uint8_t head[BUS_LIGHT_PUB_HEAD_LEN];
 } bus_light_tx_t;
 
 typedef struct bus_light_rx {
@@ -143,6 +156,8 @@ typedef struct bus_light_rx {
     uint8_t slots[BUS_SLOT_BYTES];
     uint32_t *ref_of_id;     /* id -> pool ref + 1 (0: none) */
     uint32_t nids;           /* entries of ref_of_id allocated */
+    bool head_valid;         /* light PUBLISH: the header bytes last sent */
+    uint8_t head[BUS_LIGHT_PUB_HEAD_LEN];
 } bus_light_rx_t;
 
 void bus_light_tx_init(bus_light_tx_t *tx);
@@ -156,7 +171,9 @@ void bus_light_rx_reset(bus_light_rx_t *rx, bus_light_pool_t *p);
  * count gossip entries can take at most. */
 size_t bus_light_bound(size_t plain_len, unsigned count);
 
-/* Encodes the plain frame `in` (a PING/PONG/MEET that bus_decode accepts)
+/* Encodes the plain frame `in` (a PING/PONG/MEET that bus_decode accepts,
+ * or a PUBLISH/PUBLISHSHARD of at most BUS_LIGHT_PUB_MAX bytes, whose
+ * light form needs neither pool nor view: §9.8)
  * into out and updates tx as the receiver will update its rx. Returns the
  * light frame's length, or 0 (tx unchanged, send `in` as it is) when `in` is
  * not such a frame or cap is too small. Running out of memory only makes

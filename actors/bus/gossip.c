@@ -191,12 +191,15 @@ int gossip_publish(const cluster_snapshot_t *s, unsigned type, const void *chann
 {
     uint64_t total = (uint64_t)BUS_PUBLISH_MIN_LEN + channel_len + message_len;
     if (total > UINT32_MAX) return -1;
-    uint8_t *buf = malloc((size_t)total);
-    if (!buf) return -1;
+    /* built once, in place, and shared by reference by every link's queue
+     * (each light link makes its own short copy, link_light.c) */
+    shared_frame_t *f = shared_frame_alloc((size_t)total);
+    if (!f) return -1;
     bus_header_t hdr;
     gossip_header(s, &hdr);
-    size_t len = bus_build_publish(buf, (size_t)total, &hdr, type, channel, channel_len, message, message_len);
-    if (len == 0) { free(buf); return -1; }
+    size_t len = bus_build_publish(f->data, (size_t)total, &hdr, type, channel, channel_len, message, message_len);
+    if (len == 0) { shared_frame_unref(f); return -1; }
+    f->len = len;
     const node_view_t *me = &s->nodes[s->myself];
     /* our shard: our master when we are a replica, else ourselves */
     int shard = (me->flags & NODE_SLAVE) && me->master >= 0 ? me->master : s->myself;
@@ -209,9 +212,9 @@ int gossip_publish(const cluster_snapshot_t *s, unsigned type, const void *chann
             bool member = i == shard || ((n->flags & NODE_SLAVE) && n->master == shard);
             if (!member) continue;
         }
-        link_send(n->out_link, buf, len);
+        link_send_shared(n->out_link, f);
         sent++;
     }
-    free(buf);
+    shared_frame_unref(f);
     return sent;
 }

@@ -260,7 +260,11 @@ bool link_light_in(link_light_t *ll, bus_stream_frame_t *f, bus_msg_t *msg)
     size_t plain = bus_light_plain_len(f->data, f->len);
     int r = BUS_LIGHT_ERR_SHORT;
     size_t n = 0;
-    if (plain && reserve(&t->in, &t->in_cap, plain)) {
+    bool gossip = bus_type_has_gossip(f->type);
+    if (plain && !gossip && reserve(&t->in, &t->in_cap, plain)) {
+        /* a light PUBLISH (§9.8) names no gossip entry: no view needed */
+        r = bus_light_expand(&t->pool, ll->rx, f->data, f->len, t->in, t->in_cap, &n, NULL);
+    } else if (plain && reserve(&t->in, &t->in_cap, plain)) {
         /* our view without the frame's sender (its name is in the copied
          * header part at light offset 24 + 32) */
         view_ctx_t vctx;
@@ -291,9 +295,30 @@ bool link_light_in(link_light_t *ll, bus_stream_frame_t *f, bus_msg_t *msg)
     f->light = false;
     f->type = (uint16_t)((t->in[12] << 8) | t->in[13]);
     f->result = bus_decode_noslots(t->in, n, msg);
-    /* a light frame carries its sender's header bytes, advertisement included */
-    if (f->result == BUS_OK) note_peer(ll, t->in, n);
+    /* a light PING/PONG/MEET carries its sender's header bytes, advertisement
+     * included (a PUBLISH's header never advertises: it says nothing of that) */
+    if (f->result == BUS_OK && gossip) note_peer(ll, t->in, n);
     return true;
+}
+
+/* A PUBLISH / PUBLISHSHARD to a peer that advertised the encoding on this
+ * link goes in its light form (§9.8); a large one stays plain. */
+static void publish_out(link_light_t *ll, const uint8_t **data, size_t *len)
+{
+    if (!ll->peer_light || *len > BUS_LIGHT_PUB_MAX) return;
+    light_thread_t *t = thread_state();
+    if (!t) return;
+    if (!ll->tx) {
+        ll->tx = malloc(sizeof *ll->tx);
+        if (!ll->tx) return;
+        bus_light_tx_init(ll->tx);
+    }
+    if (!reserve(&t->out, &t->out_cap, bus_light_bound(*len, 0))) return;
+    size_t n = bus_light_encode(&t->pool, ll->tx, *data, *len, t->out, t->out_cap, NULL, 0);
+    if (!n) return;
+    bump(&ll->frames_out, &g_light_frames_out);
+    *data = t->out;
+    *len = n;
 }
 
 void link_light_out(link_light_t *ll, const char *node_name, const uint8_t **data, size_t *len)
@@ -303,7 +328,12 @@ void link_light_out(link_light_t *ll, const char *node_name, const uint8_t **dat
      * frame as it is */
     if ((ll->peer_known && !ll->peer_light) || !enabled()) return;
     unsigned type;
-    if (!bus_peek_type(*data, *len, &type) || !bus_type_has_gossip(type) || *len < BUS_HEADER_LEN) return;
+    if (!bus_peek_type(*data, *len, &type) || *len < BUS_HEADER_LEN) return;
+    if (type == BUS_PUBLISH || type == BUS_PUBLISHSHARD) {
+        publish_out(ll, data, len);
+        return;
+    }
+    if (!bus_type_has_gossip(type)) return;
     if (!bus_light_advertised(*data, *len)) return;
     light_thread_t *t = thread_state();
     if (!t) return;

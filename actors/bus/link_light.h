@@ -5,7 +5,8 @@
  *
  * Sending: with `cluster-light-bus yes`, every PING/PONG/MEET we build
  * carries the advertisement (actors/bus/gossip.c); once the peer's own
- * advertisement has arrived over this same link, those frames go light. A
+ * advertisement has arrived over this same link, those frames go light, and
+ * so do PUBLISH / PUBLISHSHARD frames of up to 64 KB (§9.8). A
  * peer that never advertised (a redis-server) gets only plain frames, with
  * nothing but 8 reserved header bytes changed. Receiving: a light frame is expanded into the plain frame it
  * stands for before anything else sees it, so every rule stays the rule of

@@ -16,13 +16,19 @@
 
 #define WQ_IOV_MAX 64                 /* frames per writev: a burst at 1,000 peers is a few dozen */
 
-shared_frame_t *shared_frame_new(const uint8_t *frame, size_t len)
+shared_frame_t *shared_frame_alloc(size_t len)
 {
     shared_frame_t *f = malloc(sizeof *f + len);
     if (!f) return NULL;
     atomic_init(&f->refs, 1);
     f->len = len;
-    memcpy(f->data, frame, len);
+    return f;
+}
+
+shared_frame_t *shared_frame_new(const uint8_t *frame, size_t len)
+{
+    shared_frame_t *f = shared_frame_alloc(len);
+    if (f) memcpy(f->data, frame, len);
     return f;
 }
 

@@ -31,6 +31,9 @@ typedef struct shared_frame {
 /* A copy of frame[0..len) with one reference (the caller's), or NULL when
  * memory ran out. */
 shared_frame_t *shared_frame_new(const uint8_t *frame, size_t len);
+/* As shared_frame_new, for a frame built in place: data[0..len) is the
+ * caller's to fill (and len to shorten) before the frame is shared. */
+shared_frame_t *shared_frame_alloc(size_t len);
 /* Another reference to f (any thread). */
 void shared_frame_ref(shared_frame_t *f);
 /* Drops one reference (any thread); the last one frees f. NULL is ignored. */

@@ -66,22 +66,33 @@ def _views_agree(order):
     return True
 
 
+def _all_light(shoals, sids):
+    """Every shoal<->shoal link has carried light frames both ways."""
+    for s, sid in zip(shoals, sids):
+        _, peers = _lightbus(s)
+        for o in sids:
+            if o != sid and (o not in peers or min(peers[o]) <= 0):
+                return False
+    return True
+
+
+def _bytes_to(server):
+    """INFO peers of a shoal node: {peer id: bytes sent on our `to` link}."""
+    with server.raw() as c:
+        text = c.call("INFO", "peers")
+    text = text.decode() if isinstance(text, bytes) else text
+    return {m.group(1): int(m.group(2))
+            for m in re.finditer(r"peer\d+:node=([0-9a-f]{40}),.*?,to_sent=(-?\d+),", text)}
+
+
 def test_light_between_shoal_peers_in_a_mixed_cluster(servers):
     reds, shoals, order = _mixed(servers)
     sids = [bh.myid(s) for s in shoals]
     rids = [bh.myid(s) for s in reds]
 
     # every shoal<->shoal link carries light frames both ways, on both of the pair's links
-    def all_light():
-        for s, sid in zip(shoals, sids):
-            _, peers = _lightbus(s)
-            for o in sids:
-                if o == sid:
-                    continue
-                if o not in peers or min(peers[o]) <= 0:
-                    return False
-        return True
-    h.wait_until(all_light, 20, interval=0.2, what="light frames on every shoal<->shoal link, both ways")
+    h.wait_until(lambda: _all_light(shoals, sids), 20, interval=0.2,
+                 what="light frames on every shoal<->shoal link, both ways")
 
     for s, sid in zip(shoals, sids):
         totals, peers = _lightbus(s)
@@ -218,3 +229,86 @@ def test_redis_logs_unknown_extension_records(servers):
     h.wait_until(lambda: "Received unknown extension type 40000" in r.log(), 5, interval=0.1,
                  what="redis-server's warning about the unknown record")
     assert not [ln for ln in r.log().splitlines() if "unknown extension" in ln and "40000" not in ln]
+
+
+def _subscribe(node, verb, channel):
+    c = node.raw(timeout=15)
+    c.send(h.encode(verb, channel))
+    c.read()
+    return c
+
+
+def test_publish_goes_light_between_shoal_peers_in_a_mixed_cluster(servers):
+    """PUBLISH frames between shoal peers go light (§9.8: 24 bytes beside the body once
+    the link carried the sender's header and bitmap, instead of the 2 KB header), while
+    redis-server peers get plain 7.0.15 frames; every subscriber on every node gets every
+    message in order. Before, each PUBLISH cost every link 2264 + body bytes."""
+    reds, shoals, order = _mixed(servers)
+    sids, rids = [bh.myid(s) for s in shoals], [bh.myid(s) for s in reds]
+    h.wait_until(lambda: _all_light(shoals, sids), 20, interval=0.2,
+                 what="light frames on every shoal<->shoal link, both ways")
+    subs = [_subscribe(n, "SUBSCRIBE", "news") for n in order]
+    try:
+        rounds, payload = 200, "x" * 64
+        for pub in (shoals[0], reds[0]):
+            before = _bytes_to(shoals[0])
+            with pub.raw() as p:
+                p.send(b"".join(h.encode("PUBLISH", "news", "%d:%s" % (k, payload)) for k in range(rounds)))
+                assert [p.read()[1] for _ in range(rounds)] == [1] * rounds
+            for c in subs:
+                got = [c.read()[1] for _ in range(rounds)]
+                assert [m[2].decode() for m in got] == ["%d:%s" % (k, payload) for k in range(rounds)]
+            if pub is shoals[0]:
+                after = _bytes_to(shoals[0])
+                plain = 2264 + len("news") + len("0:" + payload)    # the smallest of these frames
+                for sid in sids[1:]:
+                    per_msg = (after[sid] - before[sid]) / rounds
+                    assert per_msg < 400, (sid, per_msg)      # light (gossip of the window included)
+                for rid in rids:
+                    per_msg = (after[rid] - before[rid]) / rounds
+                    assert per_msg >= plain, (rid, per_msg, plain)     # plain 7.0.15 frames
+    finally:
+        for c in subs:
+            c.close()
+    for r in reds:
+        assert _redis_complaints(r) == [], (r.port, _redis_complaints(r))
+    for s in shoals:
+        assert "Bad light frame" not in s.log()
+
+
+def test_spublish_goes_light_to_shoal_replicas(servers):
+    """PUBLISHSHARD to the shard's replicas goes light too; every replica subscriber gets
+    every message in order, PUBLISH and SPUBLISH mixed on the same links."""
+    nodes = [servers.shoal() for _ in range(3)]
+    with nodes[0].raw() as c:
+        c.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383")
+        mid = c.call("CLUSTER", "MYID").decode()
+    for r in nodes[1:]:
+        with r.raw() as c:
+            c.call("CLUSTER", "MEET", "127.0.0.1", str(nodes[0].port))
+    for r in nodes[1:]:
+        h.wait_until(lambda r=r: mid.encode() in r.raw().call("CLUSTER", "NODES"), 10, what="the master known")
+        with r.raw() as c:
+            assert c.call("CLUSTER", "REPLICATE", mid) == "OK"
+    bh.wait_healthy(nodes, 3)
+    rids = [bh.myid(n) for n in nodes[1:]]
+    h.wait_until(lambda: _all_light(nodes, [mid] + rids), 20, interval=0.2, what="light links")
+    subs = [_subscribe(n, "SSUBSCRIBE", "ch") for n in nodes[1:]] + \
+        [_subscribe(n, "SUBSCRIBE", "ch") for n in nodes[1:]]
+    try:
+        rounds = 200
+        before = _bytes_to(nodes[0])
+        with nodes[0].raw() as p:
+            p.send(b"".join(h.encode("SPUBLISH" if k % 2 else "PUBLISH", "ch", "m%d" % k) for k in range(rounds)))
+            assert [p.read()[1] for _ in range(rounds)] == [0] * rounds
+        after = _bytes_to(nodes[0])
+        for c, kind in zip(subs, ["smessage"] * 2 + ["message"] * 2):
+            want = ["m%d" % k for k in range(rounds) if (k % 2 == 1) == (kind == "smessage")]
+            got = [c.read()[1] for _ in range(len(want))]
+            assert [m[0].decode() for m in got] == [kind] * len(want)
+            assert [m[2].decode() for m in got] == want
+        for rid in rids:
+            assert (after[rid] - before[rid]) / rounds < 400, (rid, after[rid] - before[rid])
+    finally:
+        for c in subs:
+            c.close()

@@ -569,3 +569,159 @@ TEST(bus_light_by_view_fingerprint_collision_goes_full)
     CHECK(bl == n && memcmp(back, plain, n) == 0);
     link_close();
 }
+
+/* ---- light PUBLISH / PUBLISHSHARD (§9.8) ---- */
+
+/* A random PUBLISH or PUBLISHSHARD from the current header (which
+ * random_frame moves on: epochs, offset, bitmap, mflags). */
+static size_t random_publish(uint8_t *buf, size_t cap, size_t *body)
+{
+    static uint8_t payload[4096];
+    size_t chlen = 1 + rnd() % 40, mlen = rnd() % (rnd() % 8 ? 100 : sizeof payload);
+    for (size_t i = 0; i < sizeof payload; i++) payload[i] = (uint8_t)(i * 7 + chlen);
+    unsigned type = rnd() % 2 ? BUS_PUBLISH : BUS_PUBLISHSHARD;
+    *body = 8 + chlen + mlen;
+    return bus_build_publish(buf, cap, &hdr, type, payload, chlen, payload + 1, mlen);
+}
+
+/* PUBLISH frames between PINGs on one link come back byte for byte; a
+ * PUBLISH whose header and bitmap the link already carried costs 24 bytes
+ * beside its body; a type change between PUBLISH and PUBLISHSHARD resends
+ * nothing. */
+TEST(bus_light_publish_round_trip)
+{
+    make_universe();
+    make_header();
+    link_open();
+    static uint8_t plain[64 * 1024], light[72 * 1024], back[72 * 1024];
+    int pubs = 0, short_ones = 0;
+    for (int i = 0; i < 20000; i++) {
+        size_t body = 0, n;
+        bool pub = rnd() % 4 != 0;
+        if (pub) {
+            if (rnd() % 20 == 0) hdr.offset += 1 + rnd() % 100;   /* the header moves now and then */
+            n = random_publish(plain, sizeof plain, &body);
+        } else {
+            n = random_frame(plain, sizeof plain);
+        }
+        REQUIRE(n > 0);
+        bus_msg_t m;
+        REQUIRE(bus_decode(plain, n, &m) == BUS_OK);
+        size_t l = bus_light_encode(&ps, &tx, plain, n, light, sizeof light, NULL, 0);
+        REQUIRE(l > 0 && l <= bus_light_bound(n, pub ? 0 : m.hdr.count));
+        uint32_t fl;
+        REQUIRE(bus_light_frame_check(light, l, &fl) == BUS_LIGHT_OK && fl == l);
+        REQUIRE(bus_light_type(light) == (unsigned)(plain[12] << 8 | plain[13]));
+        REQUIRE(bus_light_plain_len(light, l) == n);
+        size_t bl = 0;
+        REQUIRE(bus_light_expand(&pr, &rx, light, l, back, sizeof back, &bl, NULL) == BUS_LIGHT_OK);
+        REQUIRE(bl == n && memcmp(back, plain, n) == 0);
+        if (pub) {
+            pubs++;
+            CHECK(l <= BUS_LIGHT_PUB_HDR_LEN + BUS_LIGHT_PUB_HEAD_LEN + BUS_SLOT_BYTES + body);
+            if (l == BUS_LIGHT_PUB_HDR_LEN + body) short_ones++;
+        }
+        if (i % 5000 == 4999) {
+            bus_light_tx_reset(&tx, &ps);
+            bus_light_rx_reset(&rx, &pr);
+        }
+    }
+    /* most PUBLISHes find header and bitmap held: the short form */
+    CHECK(short_ones > pubs / 2);
+    link_close();
+}
+
+/* A light PUBLISH is never expanded from header bytes or a bitmap the
+ * receiver does not hold; other types are refused in its layout; one above
+ * BUS_LIGHT_PUB_MAX stays plain; the framer caps the layout's length. */
+TEST(bus_light_publish_never_guessed)
+{
+    make_header();
+    link_open();
+    static uint8_t plain[BUS_LIGHT_PUB_MAX + 4096], light[BUS_LIGHT_PUB_MAX + 8192], back[BUS_LIGHT_PUB_MAX + 8192];
+    size_t n = bus_build_publish(plain, sizeof plain, &hdr, BUS_PUBLISH, "ch", 2, "hello", 5);
+    size_t l1 = bus_light_encode(&ps, &tx, plain, n, light, sizeof light, NULL, 0);
+    REQUIRE(l1 == BUS_LIGHT_PUB_HDR_LEN + BUS_LIGHT_PUB_HEAD_LEN + BUS_SLOT_BYTES + 8 + 2 + 5);
+    size_t bl;
+    REQUIRE(bus_light_expand(&pr, &rx, light, l1, back, sizeof back, &bl, NULL) == BUS_LIGHT_OK);
+    /* the second one is short; a fresh receiver cannot expand it */
+    size_t l2 = bus_light_encode(&ps, &tx, plain, n, light, sizeof light, NULL, 0);
+    REQUIRE(l2 == BUS_LIGHT_PUB_HDR_LEN + 8 + 2 + 5);
+    bus_light_rx_t fresh;
+    bus_light_rx_init(&fresh);
+    CHECK_EQ_INT(bus_light_expand(&pr, &fresh, light, l2, back, sizeof back, &bl, NULL), BUS_LIGHT_ERR_HEAD);
+    fresh.head_valid = true;   /* header bytes held, but no bitmap */
+    CHECK_EQ_INT(bus_light_expand(&pr, &fresh, light, l2, back, sizeof back, &bl, NULL), BUS_LIGHT_ERR_DIGEST);
+    /* a changed bitmap under an unchanged digest field is refused */
+    light[16] ^= 1;
+    CHECK_EQ_INT(bus_light_expand(&pr, &rx, light, l2, back, sizeof back, &bl, NULL), BUS_LIGHT_ERR_DIGEST);
+    light[16] ^= 1;
+    /* a PING type in the PUBLISH layout */
+    light[11] = BUS_PING;
+    CHECK_EQ_INT(bus_light_expand(&pr, &rx, light, l2, back, sizeof back, &bl, NULL), BUS_LIGHT_ERR_TYPE);
+    light[11] = BUS_PUBLISH;
+    REQUIRE(bus_light_expand(&pr, &rx, light, l2, back, sizeof back, &bl, NULL) == BUS_LIGHT_OK);
+    REQUIRE(bl == n && memcmp(back, plain, n) == 0);
+    /* too big to go light: sent plain (encode declines) */
+    static uint8_t big[BUS_LIGHT_PUB_MAX];
+    size_t nb = bus_build_publish(plain, sizeof plain, &hdr, BUS_PUBLISH, "ch", 2, big, sizeof big);
+    REQUIRE(nb > BUS_LIGHT_PUB_MAX);
+    CHECK_EQ_INT(bus_light_encode(&ps, &tx, plain, nb, light, sizeof light, NULL, 0), 0);
+    /* the framer: a light PUBLISH claiming more than the cap, or less than its minimum */
+    uint8_t head[16] = { 'R', 'C', 'm', 'l', 0x7f, 0, 0, 0, 1, BUS_LIGHT_F_PUB, 0, BUS_PUBLISH };
+    uint32_t fl;
+    CHECK_EQ_INT(bus_light_frame_check(head, sizeof head, &fl), BUS_LIGHT_ERR_TOO_BIG);
+    head[4] = 0, head[7] = 20;
+    CHECK_EQ_INT(bus_light_frame_check(head, sizeof head, &fl), BUS_LIGHT_ERR_SHORT);
+    link_close();
+}
+
+/* Mutated light PUBLISH frames never make the expander read or write out of
+ * bounds (ASan), and are either refused or expand to their stated length. */
+TEST(bus_light_publish_fuzz_expand)
+{
+    make_header();
+    link_open();
+    static uint8_t plain[64 * 1024], light[72 * 1024];
+    int ok = 0, refused = 0;
+    for (int i = 0; i < 20000; i++) {
+        size_t body;
+        size_t n = random_publish(plain, sizeof plain, &body);
+        size_t l = bus_light_encode(&ps, &tx, plain, n, light, sizeof light, NULL, 0);
+        REQUIRE(l > 0);
+        uint8_t *m = malloc(l);
+        REQUIRE(m);
+        memcpy(m, light, l);
+        size_t ml = l;
+        for (int j = 0, k = 1 + (int)(rnd() % 4); j < k; j++) {
+            switch (rnd() % 4) {
+            case 0: if (ml) m[rnd() % ml] ^= (uint8_t)(1u << (rnd() % 8)); break;
+            case 1: ml = rnd() % (ml + 1); break;
+            case 2: if (ml > 9) m[9] = (uint8_t)(BUS_LIGHT_F_PUB | (rnd() & 0x0f)); break;
+            default: if (ml > 8) m[4 + rnd() % 4] = (uint8_t)rnd(); break;   /* totlen */
+            }
+        }
+        uint32_t fl = 0;
+        size_t feed = bus_light_frame_check(m, ml, &fl) == BUS_LIGHT_OK ? fl : ml;
+        size_t plain_len = bus_light_plain_len(m, feed);
+        uint8_t *out = malloc(plain_len ? plain_len : 1);
+        REQUIRE(out);
+        size_t bl = 0;
+        bus_light_rx_t *r = rnd() % 2 ? &rx : NULL;
+        bus_light_rx_t fresh;
+        bus_light_rx_init(&fresh);
+        if (bus_light_expand(&pr, r ? r : &fresh, m, feed, out, plain_len, &bl, NULL) == BUS_LIGHT_OK) {
+            ok++;
+            CHECK(bl == plain_len);
+        } else {
+            refused++;
+        }
+        free(out);
+        free(m);
+        bus_light_tx_reset(&tx, &ps);
+        bus_light_rx_reset(&rx, &pr);
+    }
+    CHECK(refused > 0);
+    CHECK(ok > 0);
+    link_close();
+}
