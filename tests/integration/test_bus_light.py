@@ -18,6 +18,7 @@ import time
 
 import helpers as h
 import bushelpers as bh
+from test_pubsub_cluster import _one_shard
 
 
 def _lightbus(server):
@@ -279,19 +280,9 @@ def test_publish_goes_light_between_shoal_peers_in_a_mixed_cluster(servers):
 def test_spublish_goes_light_to_shoal_replicas(servers):
     """PUBLISHSHARD to the shard's replicas goes light too; every replica subscriber gets
     every message in order, PUBLISH and SPUBLISH mixed on the same links."""
-    nodes = [servers.shoal() for _ in range(3)]
-    with nodes[0].raw() as c:
-        c.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383")
-        mid = c.call("CLUSTER", "MYID").decode()
-    for r in nodes[1:]:
-        with r.raw() as c:
-            c.call("CLUSTER", "MEET", "127.0.0.1", str(nodes[0].port))
-    for r in nodes[1:]:
-        h.wait_until(lambda r=r: mid.encode() in r.raw().call("CLUSTER", "NODES"), 10, what="the master known")
-        with r.raw() as c:
-            assert c.call("CLUSTER", "REPLICATE", mid) == "OK"
-    bh.wait_healthy(nodes, 3)
-    rids = [bh.myid(n) for n in nodes[1:]]
+    master, replicas = _one_shard(servers, "shoal")
+    nodes = [master] + replicas
+    mid, rids = bh.myid(master), [bh.myid(n) for n in replicas]
     h.wait_until(lambda: _all_light(nodes, [mid] + rids), 20, interval=0.2, what="light links")
     subs = [_subscribe(n, "SSUBSCRIBE", "ch") for n in nodes[1:]] + \
         [_subscribe(n, "SUBSCRIBE", "ch") for n in nodes[1:]]
