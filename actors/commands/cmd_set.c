@@ -117,11 +117,11 @@ void cmd_smove(cmd_ctx_t *ctx)
     resp_add_int(ctx->reply, 1);
 }
 
-bool cmd_smove_dst_has(const cmd_ctx_t *ctx)
+bool cmd_smove_dst_has(struct keyspace *ks, int argc, const uint8_t **argv, const size_t *argvlen, long long now_ms)
 {
-    if (ctx->argc != 4) return false;
-    ks_entry_t *e = ks_lookup(ctx->ks, ctx->argv[2], ctx->argvlen[2], ctx->now_ms);
-    return e && ks_entry_type(e) == KS_TYPE_SET && set_has(ks_entry_obj(e), ctx->argv[3], ctx->argvlen[3]);
+    if (argc != 4 || !ks_exists_noexpire(ks, argv[2], argvlen[2], now_ms)) return false;
+    ks_entry_t *e = ks_peek(ks, argv[2], argvlen[2]);
+    return e && ks_entry_type(e) == KS_TYPE_SET && set_has(ks_entry_obj(e), argv[3], argvlen[3]);
 }
 
 void cmd_sismember(cmd_ctx_t *ctx)

@@ -323,9 +323,10 @@ void cmd_scard(cmd_ctx_t *ctx);   /* SCARD */
 void cmd_spop(cmd_ctx_t *ctx);    /* SPOP */
 void cmd_srandmember(cmd_ctx_t *ctx); /* SRANDMEMBER */
 void cmd_smove(cmd_ctx_t *ctx);   /* SMOVE */
-/* Before an SMOVE: whether its destination is a set that holds the member
- * already (7.0.15 then signals the source only: client-side caching). */
-bool cmd_smove_dst_has(const cmd_ctx_t *ctx);
+/* Before an SMOVE (its argv): whether its destination is a set that holds
+ * the member already; 7.0.15 then signals the source only (client-side
+ * caching) and gives no "sadd" event. Looks without expiring anything. */
+bool cmd_smove_dst_has(struct keyspace *ks, int argc, const uint8_t **argv, const size_t *argvlen, long long now_ms);
 void cmd_sinter(cmd_ctx_t *ctx);  /* SINTER */
 void cmd_sintercard(cmd_ctx_t *ctx); /* SINTERCARD */
 void cmd_sinterstore(cmd_ctx_t *ctx); /* SINTERSTORE */

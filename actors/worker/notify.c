@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "actors/commands/commands.h"
 #include "actors/config/config.h"
 #include "actors/worker/keyspace.h"
 #include "actors/worker/notify.h"
@@ -250,6 +251,7 @@ void notify_before(struct keyspace *ks, const cmd_def_t *cmd, int argc, const ui
     pre->nkeys = n < 0 ? 0 : n > max ? max : n;
     for (int i = 0; i < pre->nkeys; i++)
         pre->state[i] = ks_exists_noexpire(ks, argv[pre->pos[i]], argvlen[pre->pos[i]], now_ms);
+    pre->smove_kept = cmd->handler == cmd_smove && cmd_smove_dst_has(ks, argc, argv, argvlen, now_ms);
 }
 
 void notify_keymiss(const uint8_t *key, size_t len) { emit(N_KEY_MISS, "keymiss", key, len); }
@@ -315,7 +317,7 @@ static void special(struct keyspace *ks, const nspec_t *sp, int argc, const uint
             key_events(ks, ctx, pre, N_ZSET, "georadiusstore", F_DEL_ONLY, argv[pre->pos[1]], argvlen[pre->pos[1]]);
     } else if (!strcmp(c, "smove")) {
         key_events(ks, ctx, pre, N_SET, "srem", F_THEN_DEL, argv[1], argvlen[1]);
-        key_events(ks, ctx, pre, N_SET, "sadd", 0, argv[2], argvlen[2]);
+        if (!pre->smove_kept) key_events(ks, ctx, pre, N_SET, "sadd", 0, argv[2], argvlen[2]);
     } else {   /* lmove, rpoplpush: the push on the destination first, then the pop */
         bool rpoplpush = !strcmp(c, "rpoplpush");
         bool from_left = !rpoplpush && arg_eq(argv[3], argvlen[3], "left");

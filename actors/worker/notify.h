@@ -34,6 +34,7 @@ typedef struct notify_pre {
     int8_t *state;                /* per key: 1 exists, 0 not; updated as events are given */
     int pos_small[NOTIFY_MAX_KEYS];
     int8_t state_small[NOTIFY_MAX_KEYS];
+    bool smove_kept;              /* an SMOVE whose destination held the member: no "sadd" */
 } notify_pre_t;
 
 /* Once, before the workers start: reads the directive and follows CONFIG SET. */

@@ -414,7 +414,7 @@ uint64_t tracking_before_write(const cmd_def_t *cmd, const cmd_ctx_t *ctx)
     if (cmd->handler == cmd_xgroup_create)   /* signals the stream only when MKSTREAM makes it */
         return ctx->argc > 2 && ks_lookup(ctx->ks, ctx->argv[2], ctx->argvlen[2], ctx->now_ms) ? 0 : m;
     if (cmd->handler == cmd_smove)           /* its destination only when the member is added there */
-        return cmd_smove_dst_has(ctx) ? m & ~(1ull << 1) : m;
+        return cmd_smove_dst_has(ctx->ks, ctx->argc, ctx->argv, ctx->argvlen, ctx->now_ms) ? m & ~(1ull << 1) : m;
     if (cmd->handler != cmd_del && cmd->handler != cmd_unlink) return m;
     for (int i = 1; i < ctx->argc && i <= 64; i++)
         if (!ks_lookup(ctx->ks, ctx->argv[i], ctx->argvlen[i], ctx->now_ms)) m &= ~(1ull << (i - 1));

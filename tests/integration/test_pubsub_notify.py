@@ -38,6 +38,7 @@ COMMANDS = [
     # sets
     ("SADD", "t1", "a", "b", "c"), ("SADD", "t1", "a"), ("SREM", "t1", "a"), ("SREM", "t1", "c"), ("SPOP", "t1"),
     ("SADD", "{t}1", "x", "y"), ("SADD", "{t}2", "y"), ("SMOVE", "{t}1", "{t}2", "x"),
+    ("SADD", "{t}1", "x"), ("SMOVE", "{t}1", "{t}2", "x"),     # x in {t}2 already: no "sadd"
     ("SINTERSTORE", "{t}3", "{t}1", "{t}2"), ("SUNIONSTORE", "{t}3", "{t}1", "{t}2"),
     ("SDIFFSTORE", "{t}3", "{t}2", "{t}2"), ("SREM", "{t}1", "y"),
     # sorted sets
