@@ -230,3 +230,22 @@ def test_migrate_writes_into_its_destination_db(servers):
         src, dst = _start(servers, kind), _start(servers, kind)
         got[kind] = _migrate_between(src, dst)
     assert got["shoal"] == got["redis"], got
+
+
+def test_migrate_destination_db_in_cluster_mode(servers):
+    """Cluster mode has database 0 only: MIGRATE to db 0 works, to another db the target
+    refuses the SELECT, as between two redis-servers."""
+    got = {}
+    for kind in ("shoal", "redis"):
+        make = servers.shoal if kind == "shoal" else servers.redis
+        src, dst = make(), make()
+        for srv in (src, dst):
+            h.own_all_slots(srv)
+        with src.raw() as a, dst.raw() as b:
+            assert a.call("SET", "c1", "v1") == "OK"
+            assert a.call("SET", "c2", "v2") == "OK"
+            out = [a.call("MIGRATE", "127.0.0.1", str(dst.port), "c1", "0", "5000"),
+                   a.call("MIGRATE", "127.0.0.1", str(dst.port), "c2", "5", "5000"),
+                   a.call("EXISTS", "c1", "c2"), b.call("GET", "c1"), b.call("EXISTS", "c2")]
+        got[kind] = out
+    assert got["shoal"] == got["redis"], got
