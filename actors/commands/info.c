@@ -515,9 +515,9 @@ static void sec_threads(text_t *t)
                 st[i].index, st[i].name, st[i].borrows, st[i].borrow_waits);
     /* The AOF path's handovers to the replication thread and the wake-ups
      * of it they asked for (repl_feedq.c). */
-    unsigned long long passed, kicks;
-    repl_feedq_counts(&passed, &kicks);
-    add(t, "repl_feeds:queued=%llu,wakeups=%llu\r\n", passed, kicks);
+    unsigned long long passed, kicks, aof_only;
+    repl_feedq_counts(&passed, &kicks, &aof_only);
+    add(t, "repl_feeds:queued=%llu,wakeups=%llu,aof_only=%llu\r\n", passed, kicks, aof_only);
     /* Workers taking connections now, and connections moved between workers (placement.h). */
     add(t, "placement:active_workers=%d,workers=%d,moves=%llu\r\n", placement_active(), workers_count(),
         placement_moves());

@@ -490,7 +490,7 @@ bool aof_wait_wanted(void)
 void aof_handover(const uint8_t *data, size_t len, int start_db, int end_db, rt_actor_t *to, rt_msg_t *msg)
 {
     if (!aof_wait_wanted()) {
-        rt_send(to, msg);
+        if (msg) rt_send(to, msg);
         return;
     }
     (void)to;
@@ -499,7 +499,7 @@ void aof_handover(const uint8_t *data, size_t len, int start_db, int end_db, rt_
     /* inside the section: the stream gets the handovers in the file's
      * order; through the replication actor's queue, which wakes it only
      * when it serves replicas (repl_feedq.c) */
-    repl_feed_pass(msg, len);
+    if (msg) repl_feed_pass(msg, len);
     pthread_mutex_unlock(&W.mu);
     /* appendfsync always: the worker holds the replies until an fsync
      * covers these bytes (aof_reply_mark), without waiting here */

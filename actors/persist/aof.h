@@ -62,7 +62,7 @@ bool aof_wait_wanted(void);
  * critical section, so the AOF's order is the stream's; returns after
  * write(2) (inside aof_defer_writes: after the append only). With
  * appendfsync always the replies wait at the reply gate below. Without the
- * AOF: just the send to `to`. */
+ * AOF: just the send to `to`. msg NULL: the AOF only (no backlog yet). */
 void aof_handover(const uint8_t *data, size_t len, int start_db, int end_db, rt_actor_t *to, rt_msg_t *msg);
 
 /* A worker running a write on another worker's keyspace (borrowing it,

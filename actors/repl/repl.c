@@ -27,6 +27,7 @@
 #include "runtime/xmalloc.h"
 
 _Atomic int g_repl_propagate;
+_Atomic int g_repl_backlog_on;
 _Atomic long long g_repl_offset;
 _Atomic int g_repl_good_replicas;
 _Atomic int g_repl_min_replicas;
@@ -157,6 +158,8 @@ void ra_backlog_create(repl_actor_state_t *ra)
     ra->backlog = xmalloc((size_t)ra->backlog_size);
     ra->histlen = 0;
     ra->widx = 0;
+    /* release: after the backlog exists (repl_flush) */
+    atomic_store_explicit(&g_repl_backlog_on, 1, memory_order_release);
 }
 
 /* CONFIG SET repl-backlog-size takes effect at once, as 7.0.15's

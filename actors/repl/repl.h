@@ -56,9 +56,18 @@ extern _Atomic unsigned long long g_repl_fed;
  * serves replicas. Called by aof_handover inside the AOF writer's critical
  * section, which gives the queue the file's order. */
 void repl_feed_pass(rt_msg_t *msg, size_t len);
-/* INFO threads: handovers passed through that queue, and the wake-ups of
- * the replication thread they asked for. */
-void repl_feedq_counts(unsigned long long *passed, unsigned long long *kicks);
+/* INFO threads: handovers passed through that queue, the wake-ups of the
+ * replication thread they asked for, and handovers only the AOF needed (no
+ * backlog yet: g_repl_backlog_on). */
+void repl_feedq_counts(unsigned long long *passed, unsigned long long *kicks, unsigned long long *aof_only);
+/* repl_flush: one handover written to the AOF only. */
+void repl_feedq_note_aof_only(void);
+/* Nonzero once the replication actor has a backlog (it never drops it): only
+ * then can a replica ever read the workers' handovers. Before, with the AOF
+ * on, a handover is written to the AOF and not passed on (repl_flush).
+ * Stored with release after the backlog exists; a worker that took a cut's
+ * message (a full sync's) sees it. */
+extern _Atomic int g_repl_backlog_on;
 /* Replicas with an ACK no older than min-replicas-max-lag (for min-replicas-to-write). */
 extern _Atomic int g_repl_good_replicas;
 /* min-replicas-to-write as the replication actor last read it (0 = off). */

@@ -44,7 +44,9 @@ static struct {
 } Q = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 /* Relaxed counters: figures for INFO threads (repl_feedq_counts). */
-static _Atomic unsigned long long g_passed, g_kicks;
+static _Atomic unsigned long long g_passed, g_kicks, g_aof_only;
+
+void repl_feedq_note_aof_only(void) { atomic_fetch_add_explicit(&g_aof_only, 1, memory_order_relaxed); }
 
 void repl_feed_pass(rt_msg_t *msg, size_t len)
 {
@@ -83,8 +85,9 @@ rt_msg_t *ra_feeds_take(bool prompt, bool kick_handled)
     return list;
 }
 
-void repl_feedq_counts(unsigned long long *passed, unsigned long long *kicks)
+void repl_feedq_counts(unsigned long long *passed, unsigned long long *kicks, unsigned long long *aof_only)
 {
     *passed = atomic_load_explicit(&g_passed, memory_order_relaxed);
     *kicks = atomic_load_explicit(&g_kicks, memory_order_relaxed);
+    *aof_only = atomic_load_explicit(&g_aof_only, memory_order_relaxed);
 }

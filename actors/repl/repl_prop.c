@@ -182,6 +182,24 @@ void repl_flush(repl_wbuf_t *b)
         repl_wbuf_clear(b);
         return;
     }
+    /* acquire: pairs with ra_backlog_create. No backlog: no replica can read
+     * these bytes, and the replication actor would only drop them (its
+     * bookkeeping of them serves WAIT and offsets, which need replicas): only
+     * the AOF gets them. A full sync creates the backlog before its cut, and
+     * every worker takes the cut's message: writes after it are passed on. */
+    if (aof_wait_wanted() && !atomic_load_explicit(&g_repl_backlog_on, memory_order_acquire)) {
+        b->seq++;   /* not in g_repl_fed: the stream's offset never counts these bytes */
+        aof_handover((const uint8_t *)b->out.data, b->out.len, b->start_db, b->end_db, NULL, NULL);
+        repl_feedq_note_aof_only();
+        b->start_db = -1;
+        if (b->out.cap > REPL_WBUF_KEEP) {
+            resp_buf_free(&b->out);
+            resp_buf_init(&b->out, 2);
+        } else {
+            resp_buf_reset(&b->out);
+        }
+        return;
+    }
     repl_feed_msg_t *m = xmalloc(sizeof *m);
     memset(&m->hdr, 0, sizeof m->hdr);
     m->hdr.type = RM_FEED;

@@ -17,6 +17,7 @@ What it must never do: stop a process it did not start, or touch files
 outside its temporary directories.
 """
 import re
+import threading
 import time
 
 import helpers as h
@@ -27,12 +28,13 @@ N = 1000
 
 def _threads(c):
     """INFO threads: {thread name: (wakeups, messages)} and the AOF path's
-    handovers to the replication thread (queued, wake-ups asked for)."""
+    handovers (queued for the replication thread, wake-ups of it they asked
+    for, written to the AOF only because no replica can read them)."""
     text = c.call("INFO", "threads").decode()
     out = {m.group(1): (int(m.group(2)), int(m.group(3)))
            for m in re.finditer(r"name=([\w-]+),wakeups=(\d+),messages=(\d+)", text)}
-    m = re.search(r"repl_feeds:queued=(\d+),wakeups=(\d+)", text)
-    return out, (int(m.group(1)), int(m.group(2))) if m else (None, None)
+    m = re.search(r"repl_feeds:queued=(\d+),wakeups=(\d+),aof_only=(\d+)", text)
+    return out, tuple(int(g) for g in m.groups()) if m else (None, None, None)
 
 
 def _keys_on_both_workers(n):
@@ -61,10 +63,10 @@ def test_everysec_set_wakes_no_other_thread_and_keeps_its_order(servers, tmp_pat
     keys = _keys_on_both_workers(N)
     with node.raw() as c:
         c.call("SET", "warm", "1")
-        before, (q0, k0) = _threads(c)
+        before, (q0, k0, a0) = _threads(c)
         for k in keys:
             assert c.call("SET", k, "v") == "OK"
-        after, (q1, k1) = _threads(c)
+        after, (q1, k1, a1) = _threads(c)
     # no replica: the replication thread is not woken for them (it was once
     # per handover: ~N)
     repl_wakeups = after["repl"][0] - before["repl"][0]
@@ -73,9 +75,9 @@ def test_everysec_set_wakes_no_other_thread_and_keeps_its_order(servers, tmp_pat
     # to it (they were: ~N/2 messages)
     msgs = sum(after[w][1] - before[w][1] for w in after if w.startswith("worker-"))
     assert msgs <= N // 20, msgs
-    # every SET, sent alone, is a handover of its own, through the queue,
-    # which asked for no wake-up
-    assert q1 - q0 >= N and k1 == k0, (q0, q1, k0, k1)
+    # every SET, sent alone, is a handover of its own; no replica ever
+    # connected (no backlog): written to the AOF only, none queued, no wake-up
+    assert a1 - a0 >= N and q1 == q0 and k1 == k0, (a0, a1, q0, q1, k0, k1)
     # the file holds them in the client's order
     got = [k for k in _sets_in_file(tmp_path / "a") if k.startswith("k:")]
     assert got == keys
@@ -88,20 +90,44 @@ def test_replica_gets_the_stream_at_once(servers, tmp_path):
     master = _shoal(servers, tmp_path / "m", "--appendfsync", "everysec", "--repl-diskless-sync-delay", "0",
                     "--worker-threads", "2", name="m")
     replica = _shoal(servers, tmp_path / "r", name="r")
+    # writes before and during the full sync: before the backlog exists they
+    # go to the AOF only, after it (made before the sync's cut) to the stream
+    # too; the replica must end up with every one of them
+    stop, acked = threading.Event(), []
+
+    def writer():
+        with h.RawConn(master.port, timeout=10) as w:
+            n = 0
+            while not stop.is_set():
+                assert w.call("SET", f"w:{n}", str(n)) == "OK"
+                acked.append(n)
+                n += 1
+    th = threading.Thread(target=writer)
+    th.start()
+    time.sleep(0.2)
     with replica.raw() as c:
         assert c.call("REPLICAOF", "127.0.0.1", str(master.port)) == "OK"
     h.wait_until(lambda: h.info_dict(replica.raw().call("INFO", "replication")).get("master_link_status") == "up",
                  30, what="the replica's link up")
+    time.sleep(0.2)
+    stop.set()
+    th.join(10)
     with master.raw() as c, replica.raw() as r:
-        _, (_, k0) = _threads(c)
+        assert c.call("WAIT", "1", "5000") == 1
+        got = r.call("MGET", *[f"w:{n}" for n in acked])
+        assert got == [str(n).encode() for n in acked]
+    with master.raw() as c, replica.raw() as r:
+        _, (q0, k0, _) = _threads(c)
         for i in range(20):
             t0 = time.monotonic()
             assert c.call("SET", f"p:{i}", str(i)) == "OK"
             h.wait_until(lambda: r.call("GET", f"p:{i}") == str(i).encode(), 5, interval=0.002,
                          what="the write on the replica")
             assert time.monotonic() - t0 < 0.5
-        _, (_, k1) = _threads(c)
-    assert k1 > k0
+        _, (q1, k1, _) = _threads(c)
+    # a backlog exists: the handovers go to the replication thread, which
+    # they wake while it serves the replica
+    assert q1 - q0 >= 20 and k1 > k0, (q0, q1, k0, k1)
 
 
 def test_borrowed_writes_are_in_the_file_before_their_replies(servers, tmp_path):
