@@ -17,7 +17,9 @@
 #include "actors/repl/repl.h"
 #include "proto/strnum.h"
 
+#include "actors/worker/blocking.h"
 #include "actors/worker/keyspace.h"
+#include "actors/worker/xwait.h"
 #include "actors/worker/worker_internal.h"
 #include "actors/worker/xscript.h"
 #include "actors/worker/wdb.h"
@@ -130,6 +132,11 @@ static void touch_both(void *arg, ks_entry_t *e, long long expire_ms)
     const uint8_t *key = ks_entry_key(e, &n);
     worker_touch_key_in(t->w, t->a, key, n);
     worker_touch_key_in(t->w, t->b, key, n);
+    /* the name may hold a value for a client blocked in the other database
+     * now (7.0.15 scans both for ready keys): its waiters look again once
+     * the swap is over */
+    blocking_key_gone(t->w, key, n);
+    xwait_key_touched(t->w, key, n);
 }
 
 /* w's shares of databases a and b change places. A WATCH of a key of
@@ -180,6 +187,7 @@ static void swapdb_run(worker_t *w, rt_msg_t *msg)
     bar_wait(m->leave);
     worker_wait_end(w);
     free(m);
+    blocking_after_command(w);    /* the clients blocked on a name the swap brought */
     if (rc) {
         resp_add_simple(&rc->reply, "OK");
         worker_reply_async(rc);

@@ -336,6 +336,13 @@ void xwait_note_write(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t
     for (int i = 0; i < n; i++) send_wakes(w, argv[pos[i]], argvlen[pos[i]]);
 }
 
+void xwait_key_touched(worker_t *w, const uint8_t *key, size_t len)
+{
+    /* relaxed: as xwait_note_write */
+    if (atomic_load_explicit(&g_waiting, memory_order_relaxed) == 0) return;
+    send_wakes(w, key, len);
+}
+
 /* Wakes the workers that wait on a key of key's bucket. */
 static void send_wakes(worker_t *w, const uint8_t *key, size_t len)
 {

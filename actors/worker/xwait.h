@@ -28,6 +28,9 @@ bool xwait_cancel(client_t *c, int how);
  * blocked, first served, wherever they wait; a waiter on the same name in
  * another database waits on another key). */
 bool xwait_older_on_key(int db, const uint8_t *key, size_t len, int ks_type, uint64_t seq);
+/* A key named `key` changed other than by a command (SWAPDB brought it into
+ * another database): the waits on it over several workers try again. */
+void xwait_key_touched(worker_t *w, const uint8_t *key, size_t len);
 /* The executor, inside the barrier, before rc (a blocking pop over several
  * workers) runs: false when it is a waiter woken for a key it may not take
  * (the key holds no value of its type, or an older waiter comes first), so

@@ -249,3 +249,24 @@ def test_migrate_destination_db_in_cluster_mode(servers):
                    a.call("EXISTS", "c1", "c2"), b.call("GET", "c1"), b.call("EXISTS", "c2")]
         got[kind] = out
     assert got["shoal"] == got["redis"], got
+
+
+def _served_by_swapdb(srv):
+    out = []
+    for keys in (["k"], ["k", "other:1"]):
+        with srv.raw() as a, srv.raw() as b:
+            assert b.call("FLUSHALL") == "OK"
+            assert b.call("RPUSH", "k", "from-0") == 1          # database 0
+            assert a.call("SELECT", "1") == "OK"
+            a.send(h.encode("BLPOP", *keys, "0"))
+            h.wait_until(lambda: "blocked_clients:1" in b.call("INFO", "clients").decode(), 5,
+                         what="the BLPOP blocked")
+            out.append(b.call("SWAPDB", "0", "1"))                # k's list is database 1's now
+            out.append(a.read()[1])
+            out.append(b.call("DBSIZE"))
+    return out
+
+
+def test_swapdb_serves_a_blocked_pop(servers):
+    got = {srv.kind: _served_by_swapdb(srv) for srv in _both(servers)}
+    assert got["shoal"] == got["redis"], got
