@@ -39,7 +39,7 @@ void link_publish_in(rt_snap_reader_t *reader, const bus_stream_frame_t *f, bus_
         rt_snap_read_end(reader);
     }
     if (known)
-        pubsub_publish_async(f->type == BUS_PUBLISHSHARD, m->u.publish.channel, m->u.publish.channel_len,
+        pubsub_publish_from_bus(f->type == BUS_PUBLISHSHARD, m->u.publish.channel, m->u.publish.channel_len,
                              m->u.publish.message, m->u.publish.message_len);
     m->body = NULL;
     m->body_len = 0;

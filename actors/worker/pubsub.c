@@ -572,17 +572,43 @@ void pubsub_publish_cmd(cmd_ctx_t *ctx, bool shard)
     payload_unref(p);
 }
 
-void pubsub_publish_async(bool shard, const void *channel, size_t channel_len, const void *message,
-                          size_t message_len)
+/* here: the worker whose thread this is, to deliver to at once (NULL: every
+ * worker through its mailbox). */
+static void publish_uncounted(worker_t *here, bool shard, const void *channel, size_t channel_len,
+                              const void *message, size_t message_len)
 {
     uint64_t h = name_hash(channel, channel_len);
     ps_payload_t *p = NULL;
     for (int i = 0; i < workers_count(); i++) {
         if (!may_hold(i, shard, h)) continue;
+        if (here && worker_index(here) == i) {
+            deliver_here(here, shard, channel, channel_len, message, message_len);
+            continue;
+        }
         if (!p) p = payload_new(shard, channel, channel_len, message, message_len);
         worker_post(i, &part_new(p, -1, NULL)->run.hdr);
     }
     if (p) payload_unref(p);
+}
+
+void pubsub_publish_async(bool shard, const void *channel, size_t channel_len, const void *message,
+                          size_t message_len)
+{
+    publish_uncounted(NULL, shard, channel, channel_len, message, message_len);
+}
+
+void pubsub_publish_from_bus(bool shard, const void *channel, size_t channel_len, const void *message,
+                             size_t message_len)
+{
+    /* Links run on the workers' threads: this worker's subscribers get the
+     * message in this loop round, written before the loop sleeps with what
+     * else the round gave them, instead of one round later through our own
+     * mailbox (a wake-up, and a second write to each of them). */
+    rt_thread_t *me = rt_thread_self();
+    worker_t *here = NULL;
+    for (int i = 0; i < workers_count() && me; i++)
+        if (worker_thread(i) == me) here = worker_at(i);
+    publish_uncounted(here, shard, channel, channel_len, message, message_len);
 }
 
 bool pubsub_node_has_subscribers(bool shard)

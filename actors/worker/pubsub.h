@@ -66,6 +66,14 @@ void pubsub_publish_async(bool shard, const void *channel, size_t channel_len, c
  * skipping work, as 7.0.15's serverPubsubSubscriptionCount() > 0. */
 bool pubsub_node_has_subscribers(bool shard);
 
+/* A message from a bus peer (actors/bus/link_pubsub.c), on the link's
+ * thread: as pubsub_publish_async, but when that thread is a worker's, its
+ * own subscribers get it at once. Only from a callback that runs no command
+ * (a subscriber may be closed at its output limit meanwhile); a keyspace
+ * notification, raised inside a command, stays with pubsub_publish_async. */
+void pubsub_publish_from_bus(bool shard, const void *channel, size_t channel_len, const void *message,
+                             size_t message_len);
+
 /* The worker's cron: shard channels whose slot left this node's shard lose
  * their subscribers, who get `sunsubscribe` (7.0.15 removeChannelsInSlot). */
 void pubsub_cron(struct worker *w);
