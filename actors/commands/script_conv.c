@@ -46,6 +46,14 @@ void script_push_error(lua_State *L, const char *e, size_t n)
     lua_remove(L, -2);
 }
 
+void script_push_call_error(lua_State *L, const char *e, size_t n)
+{
+    script_push_error(L, e, n);
+    lua_pushstring(L, "ignore_error_stats_update");
+    lua_pushboolean(L, 1);
+    lua_settable(L, -3);
+}
+
 /* ---------------- Lua values to a reply ---------------- */
 
 static void add_raw(resp_buf_t *r, char type, const char *s, size_t n)
@@ -267,7 +275,7 @@ const char *script_reply_to_lua(lua_State *L, const char *p)
         lua_settable(L, -3);
         return eol + 2;
     case '-':
-        script_push_error(L, p - 1, (size_t)(eol - p + 1));
+        script_push_call_error(L, p - 1, (size_t)(eol - p + 1));
         return eol + 2;
     case ':':
         lua_pushnumber(L, (lua_Number)read_num(&p));

@@ -323,6 +323,7 @@ static int generic_call(lua_State *L, bool raise)
     const uint8_t **argv = a.argv;
     size_t *argvlen = a.argvlen;
     if (!err && script_ldb_stepping()) script_ldb_log_call(argc, argv, argvlen);
+    bool refused = !err;          /* an error from here on is the call's refusal (7.0.15's scriptCall) */
     const cmd_def_t *cmd = NULL;
     int denied = 0;
     if (!err) {
@@ -358,6 +359,7 @@ static int generic_call(lua_State *L, bool raise)
     if (cross && !xscript_acquire(ctx->worker, script_busy_tick)) {
         err = SCRIPT_KILLED_TEXT;
         raise = true;             /* a kill is not the call's error: redis.pcall does not take it */
+        refused = false;
     }
     run->crossed |= cross;
     if (err) {
@@ -366,7 +368,8 @@ static int generic_call(lua_State *L, bool raise)
         if (cmd) stats_note_rejected_quiet(run->ctx->worker, cmd);
         args_free(&a);
         lua_pop(L, argc);
-        script_push_error(L, err, strlen(err));
+        if (refused) script_push_call_error(L, err, strlen(err));
+        else script_push_error(L, err, strlen(err));
         return raise ? lua_error(L) : 1;
     }
     if (cmd->flags & CMD_WRITE) {

@@ -11,6 +11,10 @@
 
 /* Pushes {err = "CODE msg"}: "-CODE msg" keeps its code, "msg" gets ERR. */
 void script_push_error(lua_State *L, const char *e, size_t n);
+/* The same for the error of a call (its refusal, or the command's error
+ * reply), with 7.0.15's field ignore_error_stats_update = true, which a
+ * script sees (pairs, cjson.encode, the debugger's print). */
+void script_push_call_error(lua_State *L, const char *e, size_t n);
 /* The error reply of the {err=...} table at the top (consumed); with sha, the
  * " script: <sha>, on <source>:<line>." tail when the table has them. */
 void script_add_error_table(resp_buf_t *r, lua_State *L, const char *sha);

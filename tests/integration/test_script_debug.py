@@ -275,3 +275,44 @@ def test_replies_owed_before_the_session_go_first(servers):
         assert c.read()[1] == ["* Stopped at 1, stop reason = step over", "-> 1   return redis.call('get', KEYS[1])"]
         assert c.call("c") == ["<endsession>"]
         assert c.read()[1] == b"1"
+
+
+def test_eval_ro_session_as_redis(servers):
+    """EVAL_RO runs in a session too; its write is refused as without the debugger."""
+    shoal, ref = _servers(servers)
+    got = []
+    for srv in (shoal, ref):
+        with srv.raw() as c:
+            out = [c.raw("SCRIPT", "DEBUG", "SYNC"),
+                   c.raw("EVAL_RO", "local x = redis.pcall('set', KEYS[1], 'v')\nreturn redis.call('set', KEYS[1], 'v')",
+                         "1", "k"),
+                   c.raw("s"), c.raw("p"), c.raw("s")]
+            out.append(c.read()[0])
+            out.append(c.exchange(b"PING\r\n", idle=0.5))
+        got.append(out)
+    assert got[0] == got[1]
+    assert b"Write commands are not allowed from read-only scripts" in got[0][5]
+
+
+def test_call_error_tables_as_redis(servers):
+    """What a script (and the debugger's print) sees of redis.pcall's error tables: 7.0.15
+    adds ignore_error_stats_update = true to a refused call's and to an error reply's, not to
+    an argument error's or redis.error_reply's."""
+    shoal, ref = _servers(servers)
+    script = """redis.call('set', KEYS[1], 'x')
+local out = {}
+for _, e in ipairs({redis.pcall('nosuch'), redis.pcall('get'), redis.pcall('incr', KEYS[1]),
+                    redis.pcall('get', {}), redis.error_reply('my')}) do
+  local keys = {}
+  for k, v in pairs(e) do keys[#keys + 1] = k .. '=' .. tostring(v) end
+  out[#out + 1] = table.concat(keys, ',')
+end
+out[#out + 1] = cjson.encode(redis.pcall('incr', KEYS[1]))
+return out
+"""
+    got = []
+    for srv in (shoal, ref):
+        with srv.raw() as c:
+            got.append(c.raw("EVAL", script, "1", "k"))
+    assert got[0] == got[1], got
+    assert b"ignore_error_stats_update=true" in got[0]
