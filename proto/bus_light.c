@@ -257,6 +257,62 @@ void bus_light_tx_init(bus_light_tx_t *tx)
     memset(tx, 0, sizeof *tx);
 }
 
+/* The receiver's copy of the bitmap the last frame stood for, as runs of
+ * set bits (or, with more than BUS_LIGHT_RX_RUNS runs, the bitmap itself):
+ * false when memory ran out. Bit j & 7 of byte j >> 3 is slot j. */
+static bool rx_slots_hold(bus_light_rx_t *rx, const uint8_t *slots)
+{
+    int n = 0, from = -1;
+    for (int j = 0; j < BUS_SLOT_BYTES * 8; j++) {
+        uint8_t b = slots[j >> 3];
+        if ((j & 7) == 0 && (b == 0 ? from < 0 : b == 0xff && from >= 0)) {
+            j += 7;                              /* a whole byte that changes nothing */
+            continue;
+        }
+        bool set = (b >> (j & 7)) & 1;
+        if (set && from < 0) {
+            from = j;
+        } else if (!set && from >= 0) {
+            if (n == BUS_LIGHT_RX_RUNS) goto whole;
+            rx->run_from[n] = (uint16_t)from, rx->run_to[n] = (uint16_t)(j - 1), n++;
+            from = -1;
+        }
+    }
+    if (from >= 0) {
+        if (n == BUS_LIGHT_RX_RUNS) goto whole;
+        rx->run_from[n] = (uint16_t)from, rx->run_to[n] = (uint16_t)(BUS_SLOT_BYTES * 8 - 1), n++;
+    }
+    free(rx->full);
+    rx->full = NULL;
+    rx->nruns = (uint8_t)n;
+    return true;
+whole:
+    if (!rx->full && !(rx->full = malloc(BUS_SLOT_BYTES))) return false;
+    memcpy(rx->full, slots, BUS_SLOT_BYTES);
+    rx->nruns = 0;
+    return true;
+}
+
+/* Writes the held bitmap to out (BUS_SLOT_BYTES). */
+static void rx_slots_put(const bus_light_rx_t *rx, uint8_t *out)
+{
+    if (rx->full) {
+        memcpy(out, rx->full, BUS_SLOT_BYTES);
+        return;
+    }
+    memset(out, 0, BUS_SLOT_BYTES);
+    for (int r = 0; r < rx->nruns; r++) {
+        int j = rx->run_from[r], to = rx->run_to[r];
+        for (; j <= to && (j & 7); j++) out[j >> 3] |= (uint8_t)(1u << (j & 7));
+        if (to - j + 1 >= 8) {
+            int bytes = (to - j + 1) / 8;
+            memset(out + (j >> 3), 0xff, (size_t)bytes);
+            j += bytes * 8;
+        }
+        for (; j <= to; j++) out[j >> 3] |= (uint8_t)(1u << (j & 7));
+    }
+}
+
 void bus_light_rx_init(bus_light_rx_t *rx)
 {
     memset(rx, 0, sizeof *rx);
@@ -292,6 +348,7 @@ void bus_light_rx_reset(bus_light_rx_t *rx, bus_light_pool_t *p)
 {
     rx_drop_ids(rx, p);
     free(rx->ref_of_id);
+    free(rx->full);
     bus_light_rx_init(rx);
 }
 
@@ -528,7 +585,8 @@ static int take_slots(bus_light_rx_t *rx, const uint8_t *s, uint64_t digest)
     if (s) {
         /* a full bitmap: checked against its own digest, then held */
         if (bus_light_slots_digest(s) != digest) return BUS_LIGHT_ERR_DIGEST;
-        memcpy(rx->slots, s, BUS_SLOT_BYTES);
+        rx->slots_valid = false;                 /* until it is held whole */
+        if (!rx_slots_hold(rx, s)) return BUS_LIGHT_ERR_NOMEM;
         rx->slots_digest = digest;
         rx->slots_valid = true;
     } else if (!rx->slots_valid || rx->slots_digest != digest) {
@@ -561,7 +619,7 @@ static int pub_expand(bus_light_rx_t *rx, const uint8_t *in, size_t len, uint8_t
     bw_put32(out + BW_TOTLEN, (uint32_t)plain);
     memcpy(out + BW_VER, rx->head, BL_HEAD_A_LEN);
     bw_put16(out + BW_TYPE, (uint16_t)type);
-    memcpy(out + BW_MYSLOTS, rx->slots, BUS_SLOT_BYTES);
+    rx_slots_put(rx, out + BW_MYSLOTS);
     memcpy(out + BW_SLAVEOF, rx->head + BL_HEAD_A_LEN, BL_HEAD_B_LEN);
     memcpy(out + BUS_HEADER_LEN, in + at, totlen - at);
     *out_len = plain;
@@ -593,7 +651,7 @@ int bus_light_expand(bus_light_pool_t *p, bus_light_rx_t *rx, const uint8_t *in,
     memcpy(out + BW_SIG, BUS_SIG, 4);
     bw_put32(out + BW_TOTLEN, (uint32_t)plain);
     memcpy(out + BW_VER, in + BL_HEAD_A, BL_HEAD_A_LEN);
-    memcpy(out + BW_MYSLOTS, rx->slots, BUS_SLOT_BYTES);
+    rx_slots_put(rx, out + BW_MYSLOTS);
     memcpy(out + BW_SLAVEOF, in + BL_HEAD_B, BL_HEAD_B_LEN);
 
     unsigned count = bw_get16(in + BL_COUNT);

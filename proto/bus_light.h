@@ -150,10 +150,17 @@ typedef struct bus_light_tx {
     uint8_t head[BUS_LIGHT_PUB_HEAD_LEN];
 } bus_light_tx_t;
 
+/* Runs of set bits a receiver keeps in place of the bitmap the last frame
+ * stood for: a node's claim at N = 1,000 is one run or a few, so 2 KB a
+ * link (4 MB at 1,000 peers with two links each) became a few bytes. */
+#define BUS_LIGHT_RX_RUNS 8
+
 typedef struct bus_light_rx {
     bool slots_valid;
+    uint8_t nruns;           /* runs in run_from/run_to when `full` is NULL */
     uint64_t slots_digest;
-    uint8_t slots[BUS_SLOT_BYTES];
+    uint16_t run_from[BUS_LIGHT_RX_RUNS], run_to[BUS_LIGHT_RX_RUNS];   /* slots [from, to] */
+    uint8_t *full;           /* malloc'ed: the bitmap itself, when it has more runs */
     uint32_t *ref_of_id;     /* id -> pool ref + 1 (0: none) */
     uint32_t nids;           /* entries of ref_of_id allocated */
     bool head_valid;         /* light PUBLISH: the header bytes last sent */

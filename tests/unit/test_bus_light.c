@@ -107,6 +107,42 @@ static void link_close(void)
     bus_light_pool_free(&pr);
 }
 
+/* The receiver keeps the bitmap the last frame stood for as runs of set
+ * slots when it has at most BUS_LIGHT_RX_RUNS of them (a claim at N = 1,000
+ * is one run: 2 KB a link was 4 MB at 1,000 peers), the bitmap itself
+ * otherwise; either way every later frame that says "unchanged" expands to
+ * exactly that bitmap. Runs at both ends of the slot space, byte-aligned or
+ * not, single slots, none at all. */
+TEST(bus_light_receiver_keeps_slot_runs_not_bitmaps)
+{
+    CHECK(sizeof(bus_light_rx_t) < BUS_SLOT_BYTES / 4);
+    make_universe();
+    make_header();
+    link_open();
+    static uint8_t plain[64 * 1024], light[72 * 1024], back[64 * 1024];
+    /* apart from each other, so each is a run of its own */
+    static const int runs[][2] = { { 0, 0 }, { 7, 8 }, { 10, 15 }, { 17, 5460 }, { 5470, 5470 },
+                                   { 8000, 8191 }, { 10001, 12289 }, { 16383, 16383 }, { 14000, 14002 } };
+    for (int nr = 0; nr <= 9; nr++) {
+        memset(hdr.myslots, 0, sizeof hdr.myslots);
+        for (int r = 0; r < nr; r++)
+            for (int j = runs[r][0]; j <= runs[r][1]; j++) bus_slot_set(hdr.myslots, (unsigned)j);
+        for (int k = 0; k < 3; k++) {          /* the first frame carries the bitmap, the others its digest */
+            size_t n = bus_build_ping(plain, sizeof plain, &hdr, BUS_PING, NULL, 0, NULL, 0);
+            REQUIRE(n > 0);
+            size_t l = bus_light_encode(&ps, &tx, plain, n, light, sizeof light, NULL, 0);
+            REQUIRE(l > 0);
+            CHECK(k == 0 ? l > BUS_SLOT_BYTES : l < BUS_SLOT_BYTES);
+            size_t bl = 0;
+            REQUIRE(bus_light_expand(&pr, &rx, light, l, back, sizeof back, &bl, NULL) == BUS_LIGHT_OK);
+            REQUIRE(bl == n);
+            CHECK(memcmp(back, plain, n) == 0);
+            CHECK(nr <= BUS_LIGHT_RX_RUNS ? rx.full == NULL && rx.nruns == nr : rx.full != NULL);
+        }
+    }
+    link_close();
+}
+
 TEST(bus_light_round_trip_random)
 {
     make_universe();
