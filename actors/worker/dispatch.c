@@ -13,7 +13,6 @@
 
 #include "actors/persist/aof.h"
 #include "actors/commands/commands.h"
-#include "actors/commands/script_ldb.h"
 #include "actors/config/config.h"
 #include "actors/failover/wpause.h"
 #include "actors/persist/rdb_save.h"
@@ -28,6 +27,7 @@
 #include "actors/worker/evict.h"
 #include "actors/worker/acl_gate.h"
 #include "actors/worker/keyspace.h"
+#include "actors/worker/ldb_conn.h"
 #include "actors/worker/migrate.h"
 #include "actors/worker/notify.h"
 #include "actors/worker/tracking.h"
@@ -929,8 +929,8 @@ void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvl
     if (monitor_any()) monitor_feed(c, cmd, argc, argv, argvlen);
     switch (cmd->exec) {
     case CMD_EXEC_KEYED:   /* a debugger's EVAL runs with its client: here, when its keys are elsewhere (ldb_conn.h) */
-        if ((rt == ROUTE_XCMD || (rt == ROUTE_SLOT && worker_of_slot((unsigned)slot) != c->worker->index)) &&
-            (c->flags & CLIENT_LUA_DEBUG) && script_ldb_takes(c, cmd)) run_client_cmd(c, cmd, argc, argv, argvlen);
+        if ((c->flags & CLIENT_LUA_DEBUG) && ldb_conn_keys_away(c, cmd, rt == ROUTE_XCMD, rt == ROUTE_SLOT ? slot : -1))
+            run_client_cmd(c, cmd, argc, argv, argvlen);
         else if (rt == ROUTE_XCMD) xcmd_dispatch(c, cmd, argc, argv, argvlen);
         else if (rt == ROUTE_SLOT && (cmd->flags & CMD_BLOCKING)) blocking_send(c, cmd, argc, argv, argvlen, slot);
         else if (rt == ROUTE_SLOT && (cmd->flags & CMD_SUSPENDS)) migrate_send(c, cmd, argc, argv, argvlen, slot);

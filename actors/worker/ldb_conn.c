@@ -79,6 +79,12 @@ worker_t *ldb_conn_place(client_t *c, int argc, const uint8_t **argv, const size
     return g_workers[target];
 }
 
+bool ldb_conn_keys_away(const client_t *c, const cmd_def_t *cmd, bool xcmd, int slot)
+{
+    if (!script_ldb_takes(c, cmd)) return false;
+    return xcmd || (slot >= 0 && worker_of_slot((unsigned)slot) != c->worker->index);
+}
+
 /* Waits for the socket (events POLLIN/POLLOUT); false on timeout or error. */
 static bool wait_fd(int fd, short events, int timeout_ms)
 {

@@ -25,6 +25,12 @@ struct client;
  * its keys through the node's cross-worker session, xscript.h). */
 worker_t *ldb_conn_place(struct client *c, int argc, const uint8_t **argv, const size_t *argvlen);
 
+/* At dispatch, for a debug mode client's command routed to `slot` (-1: no
+ * single slot) or to several workers (xcmd): whether it is one the debugger
+ * takes whose keys another worker keeps, so that it must run here, with
+ * its client, all the same (see ldb_conn_place). */
+bool ldb_conn_keys_away(const struct client *c, const struct cmd_def *cmd, bool xcmd, int slot);
+
 /* Blocking I/O on c's socket (TLS or not) from c's worker, as 7.0.15's
  * session does it: a read waits as long as it takes (> 0 bytes, or <= 0 when
  * the client is gone); a write waits at most 5 s for room each time. */

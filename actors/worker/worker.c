@@ -669,7 +669,8 @@ void client_process_input(client_t *c)
                 break;
             }
             if ((move_to = placement_subscriber_move(c, argv[0], argvlen[0])) != NULL ||
-                (move_to = ldb_conn_place(c, argc, argv, argvlen)) != NULL) {   /* w itself: it waits here */
+                ((c->flags & CLIENT_LUA_DEBUG) && (move_to = ldb_conn_place(c, argc, argv, argvlen)) != NULL)) {
+                /* (a debugger's EVAL: move_to == w means it waits here, ldb_conn.h) */
                 if (argc > 16) { free(argv); free(argvlen); }   /* it runs after the move */
                 resp_parser_reset(&c->parser);
                 break;
