@@ -320,3 +320,20 @@ return out
             got.append(c.raw("EVAL", script, "1", "k"))
     assert got[0] == got[1], got
     assert b"ignore_error_stats_update=true" in got[0]
+
+
+def test_sync_session_blocks_only_its_worker(servers):
+    """SYNC: the session's worker (the one keeping 'a') waits for the debugger; a client
+    of the other worker goes on with that worker's keys ('b') meanwhile."""
+    shoal = servers.shoal(base_args="standalone", extra_args=["--worker-threads", "2"])
+    with shoal.raw() as dbg, shoal.raw() as other:
+        assert other.call("MSET", "a", "1", "b", "2") == "OK"
+        assert dbg.call("SCRIPT", "DEBUG", "SYNC") == "OK"
+        stop = dbg.call("EVAL", "return redis.call('incr', KEYS[1])", "1", "a")
+        assert stop[0] == "* Stopped at 1, stop reason = step over", stop
+        assert other.call("PING") == "PONG"
+        assert other.call("INCR", "b") == 3
+        other.send(h.encode("GET", "a"))              # waits for the session's worker
+        assert dbg.call("c") == ["<endsession>"]
+        assert dbg.read()[1] == 2
+        assert other.read()[1] == b"2"
