@@ -33,6 +33,12 @@ typedef struct sl_entry {
  * only its own calls and its own fan-out parts touch it. */
 static __thread sl_entry_t *newest, *oldest;
 static __thread long long entries;
+/* SLOWLOG GET/LEN calls of this worker's clients whose part has not yet run
+ * here. Such a call's own entry is made before its part reads the log, so
+ * while a part is owed the log keeps one more entry per owed part: the part
+ * must still find the max-len entries that 7.0.15 would show (the trim
+ * happens once the part has run). */
+static __thread long long owed_parts;
 
 /* Ids in the order entries are made, node-wide. Relaxed: only uniqueness and
  * the order of one worker's own entries matter (SLOWLOG GET sorts by it). */
@@ -111,6 +117,12 @@ static void drop_oldest(void)
     entry_free(e);
 }
 
+static void trim(void)
+{
+    long long max = config_get_num(CONFIG_SLOWLOG_MAX_LEN) + owed_parts;
+    while (entries > max) drop_oldest();
+}
+
 long long slowlog_take_id(void) { return atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed); }
 
 void slowlog_push(const client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
@@ -152,8 +164,7 @@ void slowlog_push(const client_t *c, const cmd_def_t *cmd, int argc, const uint8
     newest = e;
     if (!oldest) oldest = e;
     entries++;
-    long long max = config_get_num(CONFIG_SLOWLOG_MAX_LEN);
-    while (entries > max) drop_oldest();
+    trim();
 }
 
 void slowlog_remote_done(const client_t *c, const remote_cmd_t *rc)
@@ -192,6 +203,7 @@ static void fan_out_with_cut(cmd_ctx_t *ctx)
     }
     argvlen[n] = (size_t)snprintf(cut, sizeof cut, "%lld", atomic_load_explicit(&next_id, memory_order_relaxed));
     argv[n] = (const uint8_t *)cut;
+    if (!arg_is(ctx->argv[1], ctx->argvlen[1], "reset")) owed_parts++;
     dispatch_fanout(ctx->client, dispatch_current_cmd(ctx->client), n + 1, argv, argvlen);
 }
 
@@ -285,11 +297,15 @@ void slowlog_part(struct worker *w, struct remote_cmd *rc)
         long long n = 0;
         for (sl_entry_t *e = newest; e; e = e->older) n += e->id < cut;
         rc->keys_delta = n;
-        return;
+    } else {
+        long long count = 10;
+        str_to_ll(q->argv[2], q->argvlen[2], &count);
+        part_get(rc, count, cut);
     }
-    long long count = 10;
-    str_to_ll(q->argv[2], q->argvlen[2], &count);
-    part_get(rc, count, cut);
+    if (rc->origin == w && owed_parts > 0) {
+        owed_parts--;
+        trim();
+    }
 }
 
 void slowlog_merge(struct reply_slot *s, const struct remote_cmd *rc)

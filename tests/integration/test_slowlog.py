@@ -10,6 +10,8 @@ same errors; only the time and the durations differ.
 What it must never do: relax an expectation to match our node; signal a process it did
 not start.
 """
+import pytest
+
 import helpers as h
 
 DEBUG = ["--enable-debug-command", "yes"]
@@ -113,3 +115,23 @@ def test_slowlog_debug_sleep_is_logged(servers):
         e = c.call("SLOWLOG", "GET")[0]
         assert e[2] > 100000 and e[3] == [b"DEBUG", b"SLEEP", b"0.2"] and e[5] == b"sleeper"
         assert e[4] == f"127.0.0.1:{c.sock.getsockname()[1]}".encode()
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_slowlog_full_log_answers_max_len_entries(servers, workers):
+    """With the caller's worker holding the newest entries and the log full, SLOWLOG LEN and GET
+    see max-len entries, as 7.0.15 (the call's own entry must not push one out before they read)."""
+    got = {}
+    for srv in (servers.shoal(extra_args=DEBUG + ["--worker-threads", workers], base_args="standalone"),
+                servers.redis(extra_args=DEBUG, base_args="standalone")):
+        with srv.raw() as c:
+            assert c.call("CONFIG", "SET", "slowlog-max-len", "5") == "OK"
+            assert c.call("CONFIG", "SET", "slowlog-log-slower-than", "0") == "OK"
+            assert c.call("SLOWLOG", "RESET") == "OK"
+            for i in range(7):
+                c.call("SET", f"k{i}", "v")
+            out = [c.call("SLOWLOG", "LEN"), [e[3] for e in c.call("SLOWLOG", "GET", "-1")],
+                   c.call("SLOWLOG", "LEN"), [e[3] for e in c.call("SLOWLOG", "GET", "2")]]
+        got[srv.kind] = out
+    assert got["shoal"] == got["redis"]
+    assert got["shoal"][0] == 5
