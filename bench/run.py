@@ -504,7 +504,7 @@ def types_throughput(b):
              "rps/CPU-s = requests / CPU seconds of the 3 masters (schedstat) during the run; "
              "LRANGE_100's run also holds redis-benchmark's LPUSH fill (same -n), so its "
              "rps/CPU-s is per LRANGE but the CPU includes the fill, on both servers",
-             "ratio = shoal / redis; target >= 1.00 in both ratios for every test"])
+             "ratio = shoal / redis; target (issue 11): rps ratio >= 1.00 for every test; rps/CPU-s is the cost per request"])
 
 
 def _mem_scale(n):
