@@ -137,7 +137,7 @@ TEST(digest_names_each_header_change)
  * at 1,000 peers): the claim is compared with the snapshot's owner table. */
 TEST(digest_slot_claim_follows_slot_owners_without_a_cached_bitmap)
 {
-    CHECK(sizeof(bus_digest_cache_t) <= 16);
+    CHECK(sizeof(bus_digest_cache_t) <= 48);   /* runs, not a 2 KB bitmap */
     state_t *st = cluster();
     bus_header_t h;
     bus_msg_t m;
@@ -194,6 +194,77 @@ TEST(digest_claim_is_the_owner_tables_bitmap)
         }
     }
     free(s);
+}
+
+/* The runs a link keeps of a claim: bus_digest_claim_runs finds them (or
+ * says there are too many) and bus_digest_claim_matches_runs accepts that
+ * claim and refuses it with any one bit flipped, over random claims of 0 to
+ * 6 runs, some touching the ends and word edges. */
+TEST(digest_claim_runs_round_trip)
+{
+    uint64_t seed = 0x2545f4914f6cdd1dull;
+    uint8_t claim[BUS_SLOT_BYTES];
+    for (int round = 0; round < 3000; round++) {
+        memset(claim, 0, sizeof claim);
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        int want = (int)((seed >> 33) % 7), made = 0, at = 0;
+        for (int r = 0; r < want && at < SLOT_COUNT; r++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            int gap = r == 0 && (seed & 1) ? 0 : 1 + (int)((seed >> 20) % 3000);
+            int len = 1 + (int)((seed >> 40) % ((seed & 2) ? 64 : 4000));
+            int from = at + gap, to = from + len - 1;
+            if (from >= SLOT_COUNT) break;
+            if (to >= SLOT_COUNT) to = SLOT_COUNT - 1;
+            for (int j = from; j <= to; j++) claim[j >> 3] |= (uint8_t)(1u << (j & 7));
+            made++;
+            at = to + 1;
+        }
+        uint16_t from[BUS_DIGEST_CLAIM_RUNS], to[BUS_DIGEST_CLAIM_RUNS];
+        int n = bus_digest_claim_runs(claim, from, to, BUS_DIGEST_CLAIM_RUNS);
+        if (made > BUS_DIGEST_CLAIM_RUNS) {
+            CHECK_EQ_INT(n, -1);
+            continue;
+        }
+        CHECK_EQ_INT(n, made);
+        CHECK(bus_digest_claim_matches_runs(claim, from, to, n));
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        int j = (int)((seed >> 33) % SLOT_COUNT);
+        claim[j >> 3] ^= (uint8_t)(1u << (j & 7));
+        CHECK(!bus_digest_claim_matches_runs(claim, from, to, n));
+    }
+}
+
+/* A member flooding PINGs with one claim while the snapshot stays: the owner
+ * table is scanned for the first frame only; a different claim on the same
+ * snapshot is still a slot change, and a new snapshot is scanned again. */
+TEST(digest_steady_claim_scans_the_owner_table_once_per_snapshot)
+{
+    state_t *st = cluster();
+    bus_header_t h;
+    bus_msg_t m;
+    bus_digest_src_t src = { .link = st->nodes[1].in_link, .outbound = false, .peer_ip = "10.9.9.9" };
+    bus_digest_cache_t cache;
+    memset(&cache, 0, sizeof cache);
+    cache.hint = -1;
+    member_header(st, 1, &h);
+    REQUIRE(fx_ping(BUS_PING, &h, NULL, 0, &m));
+    int sender = -1;
+    const cluster_snapshot_t *s = published(st);
+    unsigned long long scans = bus_digest_owner_scans();
+    for (int k = 0; k < 100; k++)
+        CHECK_EQ_INT(bus_digest(s, &src, &m, m.hdr.myslots, rt_now_ms(), &cache, &sender), 0);
+    CHECK(bus_digest_owner_scans() - scans == 1);
+    uint8_t other[BUS_SLOT_BYTES];
+    memcpy(other, m.hdr.myslots, sizeof other);
+    other[BUS_SLOT_BYTES - 1] ^= 0x80;                 /* slot 16383 claimed or dropped */
+    CHECK_EQ_INT(bus_digest(s, &src, &m, other, rt_now_ms(), &cache, &sender), BUS_DG_SLOTS);
+    CHECK_EQ_INT(bus_digest(s, &src, &m, m.hdr.myslots, rt_now_ms(), &cache, &sender), 0);
+    st->nodes[2].pong_received_ms++;                   /* a new snapshot, the same owners */
+    st->dirty_soft = true;
+    s = published(st);
+    scans = bus_digest_owner_scans();
+    CHECK_EQ_INT(bus_digest(s, &src, &m, m.hdr.myslots, rt_now_ms(), &cache, &sender), 0);
+    CHECK(bus_digest_owner_scans() - scans == 1);
 }
 
 /* Who sends, on which link, and what kind of frame. */
