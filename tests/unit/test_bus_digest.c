@@ -131,6 +131,24 @@ TEST(digest_names_each_header_change)
     CHECK_EQ_INT(judge(st, 1, &m, &sender), BUS_DG_HOSTNAME);
 }
 
+/* Record 1 of cluster() on its inbound link: a PING as it sends them, the
+ * link, and the link's cache as a new link starts it. */
+typedef struct member_link {
+    bus_header_t h;
+    bus_msg_t m;
+    bus_digest_src_t src;
+    bus_digest_cache_t cache;
+} member_link_t;
+
+static bool member_link(state_t *st, member_link_t *l)
+{
+    memset(l, 0, sizeof *l);
+    l->src = (bus_digest_src_t){ .link = st->nodes[1].in_link, .outbound = false, .peer_ip = "10.9.9.9" };
+    l->cache.hint = -1;
+    member_header(st, 1, &l->h);
+    return fx_ping(BUS_PING, &l->h, NULL, 0, &l->m);
+}
+
 /* A steady member's claim stays steady across ten publishes, and once its
  * master's slots moved the same claim is named a slot change at once; the
  * link keeps no bitmap of its own for this (a 2 KB one per link was 4 MB
@@ -139,14 +157,11 @@ TEST(digest_slot_claim_follows_slot_owners_without_a_cached_bitmap)
 {
     CHECK(sizeof(bus_digest_cache_t) <= 48);   /* runs, not a 2 KB bitmap */
     state_t *st = cluster();
-    bus_header_t h;
-    bus_msg_t m;
-    bus_digest_src_t src = { .link = st->nodes[1].in_link, .outbound = false, .peer_ip = "10.9.9.9" };
-    bus_digest_cache_t cache;
-    memset(&cache, 0, sizeof cache);
-    cache.hint = -1;
-    member_header(st, 1, &h);
-    REQUIRE(fx_ping(BUS_PING, &h, NULL, 0, &m));
+    member_link_t l;
+    REQUIRE(member_link(st, &l));
+    bus_msg_t m = l.m;
+    bus_digest_src_t src = l.src;
+    bus_digest_cache_t cache = l.cache;
     int sender = -1;
     const cluster_snapshot_t *s = published(st);
     CHECK_EQ_INT(bus_digest(s, &src, &m, m.hdr.myslots, rt_now_ms(), &cache, &sender), 0);
@@ -240,14 +255,11 @@ TEST(digest_claim_runs_round_trip)
 TEST(digest_steady_claim_scans_the_owner_table_once_per_snapshot)
 {
     state_t *st = cluster();
-    bus_header_t h;
-    bus_msg_t m;
-    bus_digest_src_t src = { .link = st->nodes[1].in_link, .outbound = false, .peer_ip = "10.9.9.9" };
-    bus_digest_cache_t cache;
-    memset(&cache, 0, sizeof cache);
-    cache.hint = -1;
-    member_header(st, 1, &h);
-    REQUIRE(fx_ping(BUS_PING, &h, NULL, 0, &m));
+    member_link_t l;
+    REQUIRE(member_link(st, &l));
+    bus_msg_t m = l.m;
+    bus_digest_src_t src = l.src;
+    bus_digest_cache_t cache = l.cache;
     int sender = -1;
     const cluster_snapshot_t *s = published(st);
     unsigned long long scans = bus_digest_owner_scans();
