@@ -182,17 +182,7 @@ size_t lp_seek(const uint8_t *lp, long long i)
 
 /* ---- comparison ---- */
 
-static size_t ll_text(long long v, uint8_t buf[21])
-{
-    char tmp[21];
-    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
-    size_t n = 0;
-    do { tmp[n++] = (char)('0' + u % 10); u /= 10; } while (u);
-    size_t k = 0;
-    if (v < 0) buf[k++] = '-';
-    while (n) buf[k++] = (uint8_t)tmp[--n];
-    return k;
-}
+static size_t ll_text(long long v, uint8_t buf[21]) { return ll_to_str((char *)buf, v); }
 
 const uint8_t *lp_val_bytes(const lp_val_t *x, uint8_t buf[21], size_t *len)
 {

@@ -9,6 +9,7 @@
  * No I/O, no globals other than const tables.
  */
 #include "proto/resp.h"
+#include "proto/strnum.h"
 
 #include <limits.h>
 #include <math.h>
@@ -327,19 +328,7 @@ static void resp_append_str(resp_buf_t *b, const char *s)
 /* Writes v in decimal at dst (room for 20 bytes) and returns the length.
  * Every reply header and integer goes through here; snprintf's format
  * parsing cost more than the rest of a bulk reply. */
-static size_t resp_fmt_ll(char *dst, long long v)
-{
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    char tmp[20];
-    size_t n = 0, k = 0;
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0) dst[k++] = '-';
-    while (n) dst[k++] = tmp[--n];
-    return k;
-}
+static size_t resp_fmt_ll(char *dst, long long v) { return ll_to_str(dst, v); }
 
 /* <prefix><n>\r\n written at dst (room for 23 bytes); returns its length. */
 static size_t resp_fmt_header(char *dst, char prefix, long long n)

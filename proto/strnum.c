@@ -41,3 +41,22 @@ bool str_to_ll_z(const char *s, long long *out)
 {
     return str_to_ll(s, strlen(s), out);
 }
+
+size_t ull_to_str(char *dst, unsigned long long v)
+{
+    char tmp[20];
+    size_t n = 0, k = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n) dst[k++] = tmp[--n];
+    return k;
+}
+
+size_t ll_to_str(char *dst, long long v)
+{
+    if (v >= 0) return ull_to_str(dst, (unsigned long long)v);
+    dst[0] = '-';
+    return 1 + ull_to_str(dst + 1, 0ULL - (unsigned long long)v);
+}

@@ -19,4 +19,12 @@ bool str_to_ll(const void *s, size_t len, long long *out);
 /* The same for a NUL-terminated string. */
 bool str_to_ll_z(const char *s, long long *out);
 
+/* The other way: v in decimal at dst (room for 20 bytes, no NUL written);
+ * returns the length. Replies, listpacks, scripts and MONITOR lines write
+ * integers here rather than with snprintf, whose format parsing showed in
+ * their profiles. */
+size_t ull_to_str(char *dst, unsigned long long v);
+/* The same with a '-' for a negative v (room for 20 bytes). */
+size_t ll_to_str(char *dst, long long v);
+
 #endif

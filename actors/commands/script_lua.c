@@ -45,6 +45,7 @@
 #include "runtime/log.h"
 #include "actors/acl/acl.h"
 #include "actors/worker/acl_gate.h"
+#include "proto/strnum.h"
 #include "runtime/xmalloc.h"
 
 /* What redis.call needs of the running script. */
@@ -196,17 +197,7 @@ static void args_free(lua_args_t *a)
 static size_t number_text(char out[32], double d)
 {
     if (d > -1e17 && d < 1e17 && d == (double)(long long)d && !(d == 0 && signbit(d))) {
-        long long v = (long long)d;
-        unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-        char tmp[24];
-        size_t n = 0;
-        do {
-            tmp[n++] = (char)('0' + u % 10);
-            u /= 10;
-        } while (u);
-        size_t len = 0;
-        if (v < 0) out[len++] = '-';
-        while (n) out[len++] = tmp[--n];
+        size_t len = ll_to_str(out, (long long)d);
         out[len] = 0;
         return len;
     }

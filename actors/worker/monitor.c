@@ -79,15 +79,11 @@ static void add_quoted(const uint8_t *p, size_t n)
 /* n in decimal, at least `width` digits (zero-padded), at o; returns the end. */
 static char *put_uint(char *o, unsigned long long n, int width)
 {
-    char tmp[24];
-    int k = 0;
-    do {
-        tmp[k++] = (char)('0' + n % 10);
-        n /= 10;
-    } while (n);
-    while (k < width) tmp[k++] = '0';
-    while (k) *o++ = tmp[--k];
-    return o;
+    char tmp[20];
+    size_t k = ull_to_str(tmp, n);
+    for (size_t pad = k; pad < (size_t)width; pad++) *o++ = '0';
+    memcpy(o, tmp, k);
+    return o + k;
 }
 
 /* One line: the time, [<db> <who>], the arguments. Formatted by hand: two

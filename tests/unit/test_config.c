@@ -6,6 +6,7 @@
  * Tests write only under a fresh mkdtemp directory and restore the working
  * directory after any test that loads a `dir` directive.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -596,4 +597,27 @@ TEST(config_rewrite_cannot_inject_lines)
     free(out);
     REQUIRE(chdir(cwd) == 0);
     config_reset_defaults();
+}
+
+/* ll_to_str / ull_to_str write what printf's %lld / %llu write, at the
+ * ends of the range, around powers of ten and for random values. */
+TEST(strnum_to_str_as_printf)
+{
+    long long edge[] = { 0, 1, -1, 9, 10, -10, 99, 100, 999999, 1000000, LLONG_MAX, LLONG_MIN, LLONG_MIN + 1 };
+    char got[24], want[32];
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++) {
+        size_t n = ll_to_str(got, edge[i]);
+        CHECK_EQ_INT((int)n, snprintf(want, sizeof want, "%lld", edge[i]));
+        CHECK(memcmp(got, want, n) == 0);
+    }
+    CHECK_EQ_INT((int)ull_to_str(got, ULLONG_MAX), 20);
+    CHECK(memcmp(got, "18446744073709551615", 20) == 0);
+    unsigned long long x = 88172645463325252ULL;
+    for (int i = 0; i < 10000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        long long v = (long long)(x >> (1 + i % 63));   /* 0 .. 2^63 - 1 */
+        size_t n = ll_to_str(got, i & 1 ? -v : v);
+        CHECK_EQ_INT((int)n, snprintf(want, sizeof want, "%lld", i & 1 ? -v : v));
+        CHECK(memcmp(got, want, n) == 0);
+    }
 }
