@@ -29,7 +29,7 @@ ASAN_OBJ := $(patsubst %.c,build/asan/%.o,$(LIB_SRC) $(UNIT_SRC))
 
 DEPS_STAMP := build/.deps-ok
 DEB_PKGS := libck-dev libev-dev libssl-dev pkg-config redis-tools redis-server \
-            python3-pytest python3-pytest-xdist python3-redis clang libclang-rt-14-dev gnuplot-nox liblzf-dev \
+            python3-pytest python3-pytest-xdist python3-redis python3-pyflakes clang libclang-rt-14-dev gnuplot-nox liblzf-dev \
             liblua5.1-0-dev lua-cjson lua-bitop
 
 .PHONY: all deps test unit integration reference run bench fuzz clean drill test-asan test-tsan deps-graph

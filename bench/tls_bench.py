@@ -17,7 +17,9 @@ The certificates are made with the openssl CLI in the run's temp dir
 Must never: stop a process it did not start (run.py's Server does the stopping).
 """
 import multiprocessing
+import os
 import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
