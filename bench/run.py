@@ -185,6 +185,16 @@ class Server:
         """Run time of all the process's threads (schedstat, see run_ns), in seconds."""
         return run_ns(self.popen.pid) / 1e9
 
+    def thread_seconds(self):
+        """{thread name: run time in seconds} (thread_run_ns), for shoal less the time each
+        thread spun waiting for work before it slept (INFO threads spin lines), which a
+        thread with a core of its own would have spent asleep."""
+        spent = {name: ns / 1e9 for name, ns in thread_run_ns(self.popen.pid).items()}
+        for name, us in (shoal_spin_us(self.port) if self.kind == "shoal" else {}).items():
+            if name in spent:
+                spent[name] -= us / 1e6
+        return spent
+
     def stop(self):
         if self.popen is None or self.popen.poll() is not None:
             return
@@ -234,9 +244,12 @@ class Bench:
 class Result:
     """One redis-benchmark run: client-side rps and server CPU seconds, or why it failed."""
 
-    def __init__(self, rps=None, requests=0, cpu=None, error=None, wakes=None):
+    def __init__(self, rps=None, requests=0, cpu=None, error=None, wakes=None, client_cpu=None,
+                 threads=None):
         self.rps, self.requests, self.cpu, self.error = rps, requests, cpu, error
         self.wakes = wakes      # shoal: worker wake requests (INFO threads wake_sends) per request
+        self.client_cpu = client_cpu    # redis-benchmark's own CPU seconds (when asked for)
+        self.threads = threads          # {thread: CPU seconds less spinning} (when asked for)
 
     @property
     def rps_per_cpu(self):
@@ -386,6 +399,14 @@ class ClusterGroup:
 
     def cpu_seconds(self):
         return sum(srv.cpu_seconds() for srv in self.servers)
+
+    def thread_seconds(self):
+        """Server.thread_seconds of every node, the names prefixed with the node's index
+        when there is more than one node."""
+        if len(self.servers) == 1:
+            return self.servers[0].thread_seconds()
+        return {f"n{i} {name}": sec for i, srv in enumerate(self.servers)
+                for name, sec in srv.thread_seconds().items()}
 
 
 CLUSTER_MASTERS = 3
@@ -1004,6 +1025,28 @@ def run_ns(pid):
         except (OSError, ValueError, IndexError):
             pass                       # a thread that exited meanwhile
     return total
+
+
+def thread_run_ns(pid):
+    """{thread name (comm): run time in ns} of pid's threads (schedstat, as run_ns; threads
+    of one name are summed)."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                name = f.read().strip()
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                out[name] = out.get(name, 0) + int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass                       # a thread that exited meanwhile
+    return out
+
+
+def shoal_spin_us(port):
+    """{thread name: microseconds spent spinning before sleep} from shoal's INFO threads."""
+    text = resp_call(port, "INFO", "threads")
+    text = text.decode() if isinstance(text, bytes) else str(text)
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"spin\d+:name=([^,]+),.*?spin_us=(\d+)", text)}
 
 
 def idle_cost(b):

@@ -125,6 +125,7 @@ int rt_thread_stats_all(rt_thread_stats_t *out, int max)
         out[n].lazy_sends = rt_thread_lazy_sends(t);
         out[n].spins = rt_thread_spins(t);
         out[n].spin_catches = rt_thread_spin_catches(t);
+        out[n].spin_ns = rt_thread_spin_ns(t);
         out[n].borrowable = t->borrowable;
         out[n].borrows = ck_pr_load_64(&t->borrows);
         out[n].borrow_waits = ck_pr_load_64(&t->borrow_waits);

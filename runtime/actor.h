@@ -135,6 +135,7 @@ typedef struct rt_thread_stats {
     char name[16];
     unsigned long long wakeups, messages, wake_sends, lazy_sends;
     unsigned long long spins, spin_catches;   /* see rt_thread_set_spin_us */
+    unsigned long long spin_ns;               /* see rt_thread_spin_ns */
     bool borrowable;                          /* see rt_thread_enable_borrow */
     unsigned long long borrows, borrow_waits;
 } rt_thread_stats_t;

@@ -496,7 +496,7 @@ static void sec_busdigest(text_t *t)
  * senders (each at most one eventfd write), lazy sends that left it
  * asleep, times another thread borrowed its sleeping loop's data (a worker's
  * keyspace: docs/design.md §3.4) and wake-ups that had to wait for such a
- * borrower; the AOF path's handovers to the replication thread and the
+ * borrower; spins before sleep and their CPU time; the AOF path's handovers to the replication thread and the
  * wake-ups of it they asked for; then how many workers take connections now and how many
  * connections moved between workers (placement.h). The bench reads it to
  * show wake-ups per request. */
@@ -513,6 +513,13 @@ static void sec_threads(text_t *t)
         if (st[i].borrowable)
             add(t, "borrow%d:name=%s,borrows=%llu,borrow_waits=%llu\r\n",
                 st[i].index, st[i].name, st[i].borrows, st[i].borrow_waits);
+    /* Spins before sleep (rt_thread_set_spin_us): begun, ended by work, and
+     * their CPU time, which is not work. The bench subtracts it from a
+     * thread's CPU when it projects the rate of a thread with a core of
+     * its own (bench/README.md, scripting). */
+    for (int i = 0; i < n; i++)
+        add(t, "spin%d:name=%s,spins=%llu,catches=%llu,spin_us=%llu\r\n", st[i].index, st[i].name, st[i].spins,
+            st[i].spin_catches, st[i].spin_ns / 1000);
     /* The AOF path's handovers to the replication thread and the wake-ups
      * of it they asked for (repl_feedq.c). */
     unsigned long long passed, kicks, aof_only;
