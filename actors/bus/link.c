@@ -734,6 +734,11 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
     if (l->dead) return;
     announce_connected(l);
     if (l->tls && l->wq.count) queue_flush(l);   /* a TLS write may have waited for this read */
+    /* This read's PONGs go now, not at the loop's end: one write per link still, but
+     * held for all links (hundreds of 4 KB PONGs at 200 peers) they passed malloc's
+     * trim threshold, and the heap was trimmed and faulted in again every round. */
+    if (l->wq.count && !l->tls) flush(l);
+    if (l->dead) return;
     flush_forward(l);
     link_pressure_check(&l->pause, l->live, loop, w);
 }

@@ -213,8 +213,9 @@ TEST(digest_claim_is_the_owner_tables_bitmap)
 
 /* The runs a link keeps of a claim: bus_digest_claim_runs finds them (or
  * says there are too many) and bus_digest_claim_matches_runs accepts that
- * claim and refuses it with any one bit flipped, over random claims of 0 to
- * 6 runs, some touching the ends and word edges. */
+ * claim and refuses it with any one bit flipped (at random, and at each
+ * run's edges inside and out), over random claims of 0 to 6 runs, some
+ * touching the ends and word edges. */
 TEST(digest_claim_runs_round_trip)
 {
     uint64_t seed = 0x2545f4914f6cdd1dull;
@@ -241,6 +242,18 @@ TEST(digest_claim_runs_round_trip)
             continue;
         }
         CHECK_EQ_INT(n, made);
+        CHECK(bus_digest_claim_matches_runs(claim, from, to, n));
+        /* each run's edges, inside and out (the partial bytes at a range's ends) */
+        for (int k = 0; k < n; k++) {
+            int edge[4] = { from[k] - 1, from[k], to[k], to[k] + 1 };
+            for (int e = 0; e < 4; e++) {
+                int j = edge[e];
+                if (j < 0 || j >= SLOT_COUNT) continue;
+                claim[j >> 3] ^= (uint8_t)(1u << (j & 7));
+                CHECK(!bus_digest_claim_matches_runs(claim, from, to, n));
+                claim[j >> 3] ^= (uint8_t)(1u << (j & 7));
+            }
+        }
         CHECK(bus_digest_claim_matches_runs(claim, from, to, n));
         seed = seed * 6364136223846793005ull + 1442695040888963407ull;
         int j = (int)((seed >> 33) % SLOT_COUNT);
