@@ -133,6 +133,7 @@ static int cluster_start(void)
     rt_thread_t *state_thread = rt_thread_create("state");
     rt_thread_t *persist_thread = rt_thread_create("persister");
     if (!state_thread || !persist_thread) return -1;
+    rt_thread_enable_borrow(state_thread);   /* a worker may apply a SETSLOT while it sleeps (state_borrow.c) */
     char conf[1024];
     config_cluster_config_file(conf, sizeof conf);
     if (persister_start(persist_thread, conf, STATE_MSG_DURABLE) != 0) return -1;

@@ -494,8 +494,9 @@ def section(b, rt):
              f"reply; GETKEYSINSLOT/MIGRATE batches of {PIPELINE} keys",
              "both servers answer a SETSLOT once the new nodes.conf is written, and fsync it "
              "only where 7.0.15 does (a configEpoch bump, a vote; docs/cluster-bus.md); shoal's "
-             "SETSLOT passes worker -> state actor (which writes nodes.conf in place when no "
-             "fsync is needed, else asks the persister) -> worker"])
+             "SETSLOT is applied by the client's worker on the state thread's data while that "
+             "thread sleeps (else worker -> state actor -> worker); nodes.conf is written in "
+             "place when no fsync is needed, else by the persister"])
     # atomic slot migration of the same slots and keys on shoal, set against redis-server's
     # classic reshard of this run (bench/migrateslots_bench.py)
     import migrateslots_bench

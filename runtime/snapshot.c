@@ -118,6 +118,20 @@ void rt_snap_writer_release(rt_snap_cell_t *cell)
     cell->writer_bound = false;
 }
 
+void rt_snap_writer_borrow(rt_snap_cell_t *cell, rt_snap_lent_t *saved)
+{
+    saved->thread = cell->writer_thread;
+    saved->bound = cell->writer_bound;
+    cell->writer_thread = pthread_self();
+    cell->writer_bound = true;
+}
+
+void rt_snap_writer_unborrow(rt_snap_cell_t *cell, const rt_snap_lent_t *saved)
+{
+    cell->writer_thread = saved->thread;
+    cell->writer_bound = saved->bound;
+}
+
 void rt_snap_publish(rt_snap_cell_t *cell, void *obj)
 {
     writer_check(cell);

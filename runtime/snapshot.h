@@ -88,6 +88,18 @@ void *rt_snap_writer_current(rt_snap_cell_t *cell);
  * publishes the first object and an actor's thread publishes the rest. */
 void rt_snap_writer_release(rt_snap_cell_t *cell);
 
+/* A thread that holds the writer thread's data for a while (its token, see
+ * rt_thread_try_borrow in runtime/actor.h) acts as the writer until it
+ * calls rt_snap_writer_unborrow with what rt_snap_writer_borrow saved; the
+ * token orders the two threads' writer calls, as a release of the role
+ * would. */
+typedef struct rt_snap_lent {
+    pthread_t thread;
+    bool bound;
+} rt_snap_lent_t;
+void rt_snap_writer_borrow(rt_snap_cell_t *cell, rt_snap_lent_t *saved);
+void rt_snap_writer_unborrow(rt_snap_cell_t *cell, const rt_snap_lent_t *saved);
+
 /* Writer only: retired objects not freed yet. */
 unsigned long long rt_snap_pending(const rt_snap_cell_t *cell);
 

@@ -66,6 +66,8 @@ void cmd_cluster_setslot(cmd_ctx_t *ctx)
         rc->keys_delta = count;
         rc->slot_counted = true;
     }
+    /* In a transaction the command goes by message, as every state command. */
+    if (!rc->slot->txn_part && state_run_borrowed(rc)) return;
     rt_send(state_actor(), &rc->hdr);
 }
 

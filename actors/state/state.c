@@ -363,8 +363,7 @@ void state_publish(state_t *st)
     memcpy(s->slot_owner, st->slot_owner, sizeof s->slot_owner);
     memcpy(s->migrating_to, st->migrating_to, sizeof s->migrating_to);
     memcpy(s->importing_from, st->importing_from, sizeof s->importing_from);
-    for (int i = 0; i < SLOT_COUNT; i++)
-        if (st->migrating_to[i] >= 0 || st->importing_from[i] >= 0) s->open_slots++;
+    for (int i = state_next_open_slot(st, 0); i < SLOT_COUNT; i = state_next_open_slot(st, i + 1)) s->open_slots++;
     s->state_ok = st->state_ok;
     s->size = st->size;
     s->current_epoch = st->current_epoch;
@@ -410,13 +409,12 @@ void state_conf_node(const node_view_t *v, uint64_t shown_epoch, nodes_conf_node
 static nodes_conf_open_slot_t *conf_open_slots(state_t *st, size_t *count)
 {
     int nopen = 0;
-    for (int s = 0; s < SLOT_COUNT; s++)
-        if (st->migrating_to[s] >= 0 || st->importing_from[s] >= 0) nopen++;
+    for (int s = state_next_open_slot(st, 0); s < SLOT_COUNT; s = state_next_open_slot(st, s + 1)) nopen++;
     *count = 0;
     if (!nopen) return NULL;
     nodes_conf_open_slot_t *os = xcalloc((size_t)nopen * 2, sizeof *os);
     size_t k = 0;
-    for (int s = 0; s < SLOT_COUNT; s++) {
+    for (int s = state_next_open_slot(st, 0); s < SLOT_COUNT; s = state_next_open_slot(st, s + 1)) {
         if (st->migrating_to[s] >= 0) {
             os[k].slot = (uint16_t)s;
             os[k].importing = false;
@@ -835,7 +833,11 @@ static void save_here(state_t *st)
 static void before_sleep(rt_thread_t *t, void *arg)
 {
     (void)t;
-    state_t *st = arg;
+    state_end_round(arg);
+}
+
+void state_end_round(state_t *st)
+{
     /* Ping/pong times alone change on every PONG: under a flood of them,
      * publishing once per 10 ms is plenty (the cron covers a quiet loop). */
     if (st->dirty_snapshot || (st->dirty_soft && rt_mono_ms() - st->last_publish_mono >= 10)) state_publish(st);

@@ -157,6 +157,14 @@ int state_start(rt_thread_t *thread, const char *conf_path);
 /* The state actor (for sending requests). */
 rt_actor_t *state_actor(void);
 
+/* On a worker: applies rc (a CLUSTER SETSLOT from dispatch_defer_nosend)
+ * on the state actor's data while the state thread sleeps, as the state
+ * actor would (state_borrow.c); its reply comes back as if it had been
+ * sent. False, with nothing done, when the state thread cannot lend its
+ * data now: then send rc to state_actor(). */
+struct remote_cmd;
+bool state_run_borrowed(struct remote_cmd *rc);
+
 /* DEBUG STATE-ACTOR-DELAY: microseconds the state actor sleeps in every
  * message it handles, while it counts as working (0: none), so that tests
  * can make it fall behind on purpose (docs/cluster-bus.md §1.6,

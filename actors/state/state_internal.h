@@ -3,13 +3,16 @@
  * link events), state_bus_cmds.c (MEET, FORGET, REPLICATE), state_cmds.c
  * (the other CLUSTER commands), state_failover.c (votes, elections,
  * promotion), state_cron.c (the 100 ms cron), state_outbox.c (what the rules
- * send). Every function takes the state it works on; only state.c's entry
+ * send), state_borrow.c (a SETSLOT run by a worker while the state thread
+ * sleeps). Every function takes the state it works on; only state.c's entry
  * points (state_start, state_actor, state_save_and_wait) name the process's
  * one state, and unit tests make their own (tests/unit/state_fixture.h).
  *
  * Must never: be included from outside actors/state/ (tests aside). */
 #ifndef SHOAL_ACTORS_STATE_INTERNAL_H
 #define SHOAL_ACTORS_STATE_INTERNAL_H
+
+#include <string.h>
 
 #include "actors/persist/persister.h"
 #include "actors/state/state.h"
@@ -305,6 +308,9 @@ uint64_t state_request_save(state_t *st, rt_actor_t *reply_to);
  * what nodes_conf_format prints for it, built one record at a time. */
 char *state_conf_text(state_t *st, size_t *len);
 void state_apply_command(state_t *st, remote_cmd_t *rc);
+/* The end of the state actor's loop round (its before_sleep): publishes
+ * pending changes and saves nodes.conf if a change asked for it. */
+void state_end_round(state_t *st);
 /* The persister wrote version seq (err 0) or failed to: what waited on it
  * goes on. */
 void state_durable(state_t *st, uint64_t seq, int err);
@@ -323,6 +329,35 @@ void state_setslot(state_t *st, remote_cmd_t *rc);
 /* Replies to a worker, flushing the outbox and publishing pending changes
  * first so that the client's next command sees them. */
 void state_reply(state_t *st, remote_cmd_t *rc);
+
+/* The first slot at or after `from` that is open here (migrating or
+ * importing), or SLOT_COUNT. A closed slot holds -1 (every bit set) in both
+ * tables, so sixteen closed slots are four 64-bit words of ones in each:
+ * the scan steps sixteen slots at a time where none is open. Every
+ * SETSLOT's save and publish walks the open slots, and a slot-by-slot pass
+ * over both tables was most of their CPU. */
+static inline int state_next_open_slot(const state_t *st, int from)
+{
+    int s = from;
+    for (; s < SLOT_COUNT && (s & 15); s++)
+        if (st->migrating_to[s] >= 0 || st->importing_from[s] >= 0) return s;
+    while (s < SLOT_COUNT) {
+        uint64_t all = UINT64_MAX;
+        for (int k = 0; k < 16; k += 4) {
+            uint64_t m, i;
+            memcpy(&m, &st->migrating_to[s + k], sizeof m);
+            memcpy(&i, &st->importing_from[s + k], sizeof i);
+            all &= m & i;
+        }
+        if (all == UINT64_MAX) {
+            s += 16;
+            continue;
+        }
+        for (int e = s + 16; s < e; s++)
+            if (st->migrating_to[s] >= 0 || st->importing_from[s] >= 0) return s;
+    }
+    return SLOT_COUNT;
+}
 
 /* Asks for a nodes.conf save and a new snapshot after this message (the
  * actor's before_sleep does both). */

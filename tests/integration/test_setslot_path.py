@@ -74,6 +74,46 @@ def test_setslot_node_counts_keys_without_a_round_trip(servers):
         assert "[" not in _my_line(a)
 
 
+def _state_borrows(conn):
+    """borrows= of the state thread's borrow line in INFO threads (0 when it has none:
+    a thread that never lends its data has no such line)."""
+    text = conn.call("INFO", "threads").decode()
+    for line in text.splitlines():
+        if line.startswith("borrow") and "name=state," in line:
+            return int(line.split("borrows=")[1].split(",")[0])
+    return 0
+
+
+def test_setslot_runs_on_the_client_worker_while_the_state_thread_sleeps(servers):
+    """A SETSLOT reaching a quiet node is applied by the client's worker on the state
+    actor's data (the state thread lends it while it sleeps): no message to the state
+    thread and none back, the reply still after nodes.conf holds the change, and the
+    snapshot the workers route from has it too (an open slot answers ASK for a key it
+    does not hold)."""
+    a, b, _ = bh.start_cluster(servers, 3)
+    other = bh.myid(b)
+    slot = 40                      # node a owns 0-5460
+    key = next(f"k{i}" for i in range(100000) if h.key_slot(f"k{i}") == slot)
+    with a.raw(timeout=30) as c:
+        assert c.call("CLUSTER", "SETSLOT", str(slot), "STABLE") == "OK"
+        time.sleep(0.2)
+        msgs, borrows = _thread_messages(c, "state"), _state_borrows(c)
+        n = 25
+        for _ in range(n):
+            assert c.call("CLUSTER", "SETSLOT", str(slot), "MIGRATING", other) == "OK"
+            assert f"[{slot}->-{other}]" in _my_line(a)
+            reply = c.call("GET", key)
+            assert isinstance(reply, h.Error) and str(reply).startswith("ASK "), reply
+            assert c.call("CLUSTER", "SETSLOT", str(slot), "STABLE") == "OK"
+            assert "[" not in _my_line(a)
+            assert c.call("GET", key) is None
+        msgs, borrows = _thread_messages(c, "state") - msgs, _state_borrows(c) - borrows
+    # 2n SETSLOTs; bus frames and the cron may wake the state thread meanwhile, and a
+    # SETSLOT that finds it awake goes by message
+    assert borrows >= n, f"{borrows} of {2 * n} SETSLOTs applied on the client's worker"
+    assert msgs < n, f"state thread handled {msgs} messages for {2 * n} SETSLOTs"
+
+
 def test_setslot_node_still_refuses_a_slot_with_keys(servers):
     """The count taken on the worker is the count: same replies as redis-server."""
     got = {}

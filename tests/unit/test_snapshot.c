@@ -257,3 +257,43 @@ TEST(snapshot_writer_role_moves_only_by_release)
     rt_snap_destroy(&cell);
     CHECK_EQ_INT(ck_pr_load_uint(&frees), 2);
 }
+
+typedef struct {
+    rt_snap_cell_t *cell;
+    snap_obj_t *obj;
+    void *seen;
+} borrow_job_t;
+
+/* Takes the role lent, publishes job->obj, reads back, gives the role back. */
+static void *borrow_job(void *arg)
+{
+    borrow_job_t *job = arg;
+    rt_snap_lent_t lent;
+    rt_snap_writer_borrow(job->cell, &lent);
+    rt_snap_publish(job->cell, job->obj);
+    job->seen = rt_snap_writer_current(job->cell);
+    rt_snap_writer_unborrow(job->cell, &lent);
+    return NULL;
+}
+
+/* A thread holding the writer thread's data (a borrower, ordered with it by
+ * the thread token; here by pthread_create/join) publishes as the writer,
+ * and the role is the writer's again afterwards without a release. */
+TEST(snapshot_writer_role_lent_to_a_borrower_and_back)
+{
+    rt_snap_cell_t cell;
+    ck_pr_store_uint(&frees, 0);
+    rt_snap_init(&cell, NULL, obj_free);
+    snap_obj_t *a = obj_new(1), *b = obj_new(2), *c = obj_new(3);
+    rt_snap_publish(&cell, a);                    /* this thread takes the role */
+    borrow_job_t job = { .cell = &cell, .obj = b };
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, borrow_job, &job) == 0);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    CHECK(job.seen == b);
+    CHECK(rt_snap_writer_current(&cell) == b);    /* still this thread's role: no abort */
+    rt_snap_publish(&cell, c);
+    CHECK(rt_snap_writer_current(&cell) == c);
+    rt_snap_destroy(&cell);
+    CHECK_EQ_INT(ck_pr_load_uint(&frees), 3);
+}

@@ -279,3 +279,48 @@ TEST(state_conf_text_is_the_codecs_text)
     free(got);
     free(nodes);
 }
+
+/* state_next_open_slot (four words a step over both tables) finds exactly
+ * the slots a slot-by-slot scan finds, at the table's ends and next to each
+ * other too, and the published snapshot counts them. */
+TEST(next_open_slot_matches_a_slot_by_slot_scan)
+{
+    state_t *st = fx_fresh(1);
+    int m = fx_add(st, 10, NODE_MASTER, true);
+    static const int cases[][6] = {
+        { -1 }, { 0, -1 }, { 16383, -1 }, { 15, 16, -1 }, { 1, 2, 3, 4, 5, -1 },
+        { 17, 31, 32, 8191, 16368, -1 },
+    };
+    unsigned seed = 12345;
+    for (int c = 0; c < 6 + 40; c++) {
+        for (int s = 0; s < SLOT_COUNT; s++) st->migrating_to[s] = st->importing_from[s] = -1;
+        if (c < 6) {
+            for (int k = 0; cases[c][k] >= 0; k++) {
+                if (k % 2) st->importing_from[cases[c][k]] = (int16_t)m;
+                else st->migrating_to[cases[c][k]] = (int16_t)m;
+            }
+        } else {
+            int n = (int)(seed % 9);
+            for (int k = 0; k < n; k++) {
+                seed = seed * 1103515245u + 12345u;
+                int s = (int)((seed >> 8) % SLOT_COUNT);
+                if (seed & 1) st->importing_from[s] = 0;
+                else st->migrating_to[s] = (int16_t)m;
+            }
+            seed = seed * 1103515245u + 12345u;
+        }
+        int want = -1, count = 0;
+        int got = state_next_open_slot(st, 0);
+        for (int s = 0; s < SLOT_COUNT; s++) {
+            if (st->migrating_to[s] < 0 && st->importing_from[s] < 0) continue;
+            count++;
+            want = s;
+            CHECK_EQ_INT(got, want);
+            CHECK_EQ_INT(state_next_open_slot(st, s), s);
+            got = state_next_open_slot(st, s + 1);
+        }
+        CHECK_EQ_INT(got, SLOT_COUNT);
+        publish(st);
+        CHECK_EQ_INT(current(st)->open_slots, count);
+    }
+}
