@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "runtime/memcount.h"
@@ -80,7 +81,13 @@ void rt_mem_mark_startup(long long bytes)
 }
 long long rt_mem_startup(void) { return atomic_load_explicit(&g_startup, memory_order_relaxed); }
 
-#if MEMCOUNT_WRAP
+#if !MEMCOUNT_WRAP
+
+void *rt_mem_raw_malloc(size_t size) { return malloc(size); }
+void *rt_mem_raw_realloc(void *ptr, size_t size) { return realloc(ptr, size); }
+void rt_mem_raw_free(void *ptr) { free(ptr); }
+
+#else
 
 static _Atomic unsigned char g_slot_taken[MEMCOUNT_SLOTS];
 static pthread_key_t g_exit_key;
@@ -156,6 +163,10 @@ static inline void count(long long delta)
         atomic_fetch_add_explicit(&g_shared, delta, memory_order_relaxed);
     }
 }
+
+void *rt_mem_raw_malloc(size_t size) { return __libc_malloc(size); }
+void *rt_mem_raw_realloc(void *ptr, size_t size) { return __libc_realloc(ptr, size); }
+void rt_mem_raw_free(void *ptr) { __libc_free(ptr); }
 
 void *malloc(size_t size)
 {

@@ -4,7 +4,9 @@
  *
  * The node replaces malloc, calloc, realloc, free and the aligned
  * allocators with thin wrappers around glibc's own (__libc_malloc, ...),
- * so every allocation is counted: ours, libev's, Lua's, OpenSSL's. Each
+ * so every allocation is counted: ours, libev's, Lua's (not OpenSSL's: as in
+ * redis-server, whose used_memory counts only what zmalloc allocates, TLS
+ * sessions and buffers are left out, see rt_mem_raw_malloc). Each
  * wrapper adds or subtracts the chunk's usable size (malloc_usable_size,
  * what redis-server's zmalloc counts under libc) to a counter that belongs
  * to the calling thread: one cache line per thread, written only by that
@@ -25,6 +27,15 @@
 #define SHOAL_RUNTIME_MEMCOUNT_H
 
 #include <stdbool.h>
+#include <stddef.h>
+
+/* glibc's allocator without the counting, for a library whose memory 7.0.15
+ * leaves out of used_memory (OpenSSL: tls.c hands these to
+ * CRYPTO_set_mem_functions). What one of them allocates must be freed by
+ * rt_mem_raw_free. In sanitizer builds they are plain malloc/realloc/free. */
+void *rt_mem_raw_malloc(size_t size);
+void *rt_mem_raw_realloc(void *ptr, size_t size);
+void rt_mem_raw_free(void *ptr);
 
 /* True when the allocation wrappers are in this build. */
 bool rt_mem_counting(void);

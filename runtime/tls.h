@@ -45,6 +45,11 @@ typedef struct tls_settings {
     bool tls_cluster, tls_replication;   /* these also need a CA */
 } tls_settings_t;
 
+/* Whether OpenSSL allocates outside the memory counting (runtime/memcount.h),
+ * as redis-server leaves OpenSSL's memory out of used_memory. Set before
+ * main. */
+bool tls_mem_uncounted(void);
+
 /* Once, before any other call (main thread, before other threads start). */
 void tls_init(void);
 
