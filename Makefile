@@ -153,7 +153,8 @@ deps-graph:
 run: deps bin/shoal-node
 	@./tests/run-cluster.sh
 
-bench: deps bin/shoal-node build/bench/gossip_flood build/bench/cluster_sim build/bench/pubsub_reader
+bench: deps bin/shoal-node build/bench/gossip_flood build/bench/cluster_sim build/bench/pubsub_reader \
+		build/bench/tls_handshaker
 	@$(PY) bench/run.py
 
 # The reference runs `make test` leaves out: each test's redis-server-only parametrizations,
@@ -178,6 +179,11 @@ build/bench/gossip_flood: bench/gossip_flood.c $(BENCH_COMMON) proto/bus.c proto
 build/bench/pubsub_reader: bench/pubsub_reader.c | $(DEPS_STAMP)
 	@mkdir -p build/bench
 	$(CC) $(CSTD) -O2 -g $(WARN) -o $@ $<
+
+# The client of bench/tls_bench.py's new-TLS-connections figures (OpenSSL on epoll).
+build/bench/tls_handshaker: bench/tls_handshaker.c | $(DEPS_STAMP)
+	@mkdir -p build/bench
+	$(CC) $(CSTD) -O2 -g $(WARN) -o $@ $< -lssl -lcrypto
 
 # The N-node cluster simulator of bench/run.py's cluster_cost section (links proto/ only).
 build/bench/cluster_sim: bench/cluster_sim.c bench/cluster_sim_client.c bench/cluster_sim_client.h \

@@ -5,8 +5,9 @@ redis-server 7.0.15, both with TLS.
                    shoal masters and 3 redis-server masters, each cluster with
                    tls-cluster yes (the bus and the client ports over TLS)
   tls_handshakes   new TLS connections per second (connect, handshake, PING, close)
-                   from several client processes, without and with session resumption,
-                   the server CPU each costs, and which server threads spent it
+                   from bench/tls_handshaker.c, without and with session resumption,
+                   the server CPU each costs, which server threads spent it, and the
+                   rate each server's busiest thread bounds (the projection)
   tls_gossip       the gossip flood (bench/gossip_flood.c -T) over a TLS bus against one
                    node of each kind with tls-cluster yes, next to the same flood in plain
                    text
@@ -16,9 +17,7 @@ The certificates are made with the openssl CLI in the run's temp dir
 
 Must never: stop a process it did not start (run.py's Server does the stopping).
 """
-import multiprocessing
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -27,10 +26,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration"))
 import tlshelpers       # noqa: E402  (the test PKI maker, one copy for tests and bench)
 import redis_benchmark  # noqa: E402  (bench/ is sys.path[0] when bench/run.py runs)
-
-HANDSHAKE_PROCS = 4
-HANDSHAKE_SECONDS = 3.0
-
 
 def tls_args(pki, tls_port):
     return ["--tls-port", str(tls_port), "--tls-cluster", "yes", "--tls-replication", "yes",
@@ -98,66 +93,52 @@ def cluster_section(b, run):
              "target: ratio >= 1.0"])
 
 
-def _handshaker(port, pki, resume, seconds, q):
-    ctx = tlshelpers.client_context(pki)
-    session, n, reused = None, 0, 0
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
-            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            with ctx.wrap_socket(raw, session=session if resume else None) as s:
-                s.sendall(b"*1\r\n$4\r\nPING\r\n")
-                s.recv(64)                      # the reply; TLS 1.3 tickets arrive before it
-                reused += s.session_reused
-                if resume:
-                    session = s.session
-        n += 1
-    q.put((n, reused))
+TLS_HANDSHAKER = os.environ.get("TLS_HANDSHAKER",
+                                str(Path(__file__).resolve().parents[1] / "build" / "bench" / "tls_handshaker"))
+HANDSHAKE_PROCS = 2          # client processes (bench/tls_handshaker.c -j)
+HANDSHAKE_IN_FLIGHT = 4      # connections in flight per process (-c)
+HANDSHAKE_SECONDS = 2.0 if os.environ.get("BENCH_QUICK", "") not in ("", "0") else 4.0
 
 
-def thread_cpu(pid):
-    """{thread name: CPU-seconds so far} of every thread of pid (/proc/<pid>/task/*/stat)."""
-    out = {}
-    tick = os.sysconf("SC_CLK_TCK")
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            st = open(f"/proc/{pid}/task/{tid}/stat").read()
-        except OSError:
-            continue
-        name = st[st.index("(") + 1:st.rindex(")")]
-        f = st[st.rindex(")") + 2:].split()
-        out[name] = out.get(name, 0.0) + (int(f[11]) + int(f[12])) / tick
-    return out
+class Hs:
+    """One measurement: conn/s, server CPU per connection (total and by thread name),
+    client CPU per connection, share resumed."""
+
+    def __init__(self, rate, n, cpu_s, threads_s, client_cpu=None, resumed=0.0):
+        self.rate, self.n = rate, n
+        self.cpu_us = cpu_s / n * 1e6 if n else None
+        self.per_cpu = n / cpu_s if n and cpu_s else None
+        self.threads_us = {k: v / n * 1e6 for k, v in threads_s.items() if v > 0} if n else {}
+        self.client_us = client_cpu / n * 1e6 if n and client_cpu is not None else None
+        self.resumed = resumed
 
 
-def busy_threads(before, after):
-    """'worker-0 52%, worker-1 48%': the threads that took >= 5% of the CPU between two
-    thread_cpu() samples."""
-    d = {k: after[k] - before.get(k, 0.0) for k in after}
-    total = sum(v for v in d.values() if v > 0)
-    if not total:
-        return "-"
-    return ", ".join(f"{k} {v / total:.0%}" for k, v in sorted(d.items()) if v / total >= 0.05)
+def _window(srv, run_client):
+    """Runs run_client() -> (conns, conn/s, client CPU s, resumed share) and measures the
+    server around it: all its threads' run time, and each thread's less the time shoal's
+    spent spinning for work before sleeping (run.Server.thread_seconds)."""
+    cpu0, th0 = srv.cpu_seconds(), srv.thread_seconds()
+    n, rate, client_cpu, resumed = run_client()
+    cpu1, th1 = srv.cpu_seconds(), srv.thread_seconds()
+    return Hs(rate, n, cpu1 - cpu0, {k: v - th0.get(k, 0.0) for k, v in th1.items()}, client_cpu, resumed)
 
 
 def handshakes(run, pki, srv, resume):
-    q = multiprocessing.Queue()
-    procs = [multiprocessing.Process(target=_handshaker, args=(srv.tls_port, pki, resume, HANDSHAKE_SECONDS, q))
-             for _ in range(HANDSHAKE_PROCS)]
-    th0 = thread_cpu(srv.popen.pid)
-    cpu0 = srv.cpu_seconds()
-    t0 = time.monotonic()
-    for p in procs:
-        p.start()
-    got = [q.get(timeout=HANDSHAKE_SECONDS + 30) for _ in procs]
-    for p in procs:
-        p.join()
-    wall = time.monotonic() - t0
-    cpu = srv.cpu_seconds() - cpu0
-    threads = busy_threads(th0, thread_cpu(srv.popen.pid))
-    n = sum(g[0] for g in got)
-    reused = sum(g[1] for g in got)
-    return n / wall, (n / cpu if cpu else None), reused / n if n else 0.0, threads
+    """bench/tls_handshaker.c: HANDSHAKE_PROCS processes, HANDSHAKE_IN_FLIGHT connections in
+    flight each (connect, handshake, PING, +PONG, close)."""
+    argv = [TLS_HANDSHAKER, "-p", str(srv.tls_port), "-k", str(pki), "-j", str(HANDSHAKE_PROCS),
+            "-c", str(HANDSHAKE_IN_FLIGHT), "-t", str(HANDSHAKE_SECONDS)] + (["-r"] if resume else [])
+
+    def client():
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=HANDSHAKE_SECONDS + 60,
+                             start_new_session=True)
+        kv = dict(x.split("=", 1) for x in out.stdout.split() if "=" in x)
+        if out.returncode != 0 or "conns" not in kv:
+            raise run.BenchError(f"tls_handshaker failed: {out.stderr.strip()[-300:]}")
+        n = int(kv["conns"])
+        return n, n / float(kv["seconds"]), float(kv["client_cpu"]), int(kv["resumed"]) / n if n else 0.0
+
+    return _window(srv, client)
 
 
 RECONNECT_REQUESTS = 2000
@@ -165,28 +146,60 @@ RECONNECT_REQUESTS = 2000
 
 def reconnects(run, pki, srv):
     """redis-benchmark -k 0: a new connection (full handshake, no resumption) for every
-    PING, from 8 connections of one C client. Same result shape as handshakes()."""
+    PING, from 8 connections of one C client (hiredis)."""
     argv = [run.REDIS_BENCHMARK, "-h", "127.0.0.1", "-p", str(srv.tls_port), *tlshelpers.cli_args(pki),
             "-t", "ping", "-n", str(RECONNECT_REQUESTS), "-c", "8", "-k", "0", "--csv", "-q"]
-    th0 = thread_cpu(srv.popen.pid)
-    cpu0 = srv.cpu_seconds()
-    try:
+
+    def client():
+        t0 = os.times()
         out = subprocess.run(argv, capture_output=True, text=True, timeout=run.RUN_TIMEOUT,
                              start_new_session=True)
-    except subprocess.TimeoutExpired:
-        return 0.0, None, 0.0, "timeout"
-    cpu = srv.cpu_seconds() - cpu0
-    threads = busy_threads(th0, thread_cpu(srv.popen.pid))
-    rows = [r.split(",") for r in out.stdout.splitlines() if r.startswith('"PING')]
-    if out.returncode != 0 or not rows:
-        return 0.0, None, 0.0, "failed"
-    # PING_INLINE and PING_MBULK: as many connections each as requests
-    rate = sum(float(r[1].strip('"')) for r in rows) / len(rows)
-    n = RECONNECT_REQUESTS * len(rows)
-    return rate, (n / cpu if cpu else None), 0.0, threads
+        t1 = os.times()
+        rows = [r.split(",") for r in out.stdout.splitlines() if r.startswith('"PING')]
+        if out.returncode != 0 or not rows:
+            raise run.BenchError(f"redis-benchmark -k 0 failed: {out.stderr.strip()[-300:]}")
+        # PING_INLINE and PING_MBULK: as many connections each as requests
+        rate = sum(float(r[1].strip('"')) for r in rows) / len(rows)
+        cpu = (t1.children_user - t0.children_user) + (t1.children_system - t0.children_system)
+        return RECONNECT_REQUESTS * len(rows), rate, cpu, 0.0
+
+    return _window(srv, client)
+
+
+def _median(runs):
+    ok = [r for r in runs if r.per_cpu]
+    return sorted(ok, key=lambda r: r.per_cpu)[len(ok) // 2] if ok else runs[0]
+
+
+def _threads_cell(h):
+    """'worker-0 241, worker-1 240': server threads that took >= 2% of the CPU, in CPU-us
+    per connection."""
+    total = sum(h.threads_us.values())
+    return ", ".join(f"{k} {v:,.0f}" for k, v in sorted(h.threads_us.items()) if v >= 0.02 * total) or "-"
+
+
+def projection(h, kind):
+    """(bound conn/s, what bounds it) with the clients on cores of their own. redis-server
+    does every handshake on its one thread: 1 / (its CPU per connection). shoal deals new
+    TLS connections round-robin over its workers, each on a core of its own: worker w
+    saturates at 1 / (w's CPU per connection, over all connections), and any other thread
+    that spends CPU per connection (the serial part) bounds at 1 / (its CPU per connection);
+    the lowest of these bounds."""
+    if not h.threads_us:
+        return None, "-"
+    if kind == "redis":
+        us = sum(h.threads_us.values())
+        return 1e6 / us, f"one thread, {us:,.0f} us/conn"
+    total = sum(h.threads_us.values())
+    busy = {k: v for k, v in h.threads_us.items() if v >= 0.02 * total}
+    name, us = max(busy.items(), key=lambda kv: kv[1])
+    workers = [k for k in busy if k.startswith("worker-")]
+    return 1e6 / us, f"{name} ({us:,.0f} us/conn; {len(workers)} workers busy)"
 
 
 def handshake_section(b, run):
+    if not (os.path.isfile(TLS_HANDSHAKER) and os.access(TLS_HANDSHAKER, os.X_OK)):
+        raise run.BenchError(f"{TLS_HANDSHAKER} not built (make build/bench/tls_handshaker)")
     pki = tlshelpers.make_pki(b.workdir / "pki-hs")
     servers = {}
     for kind in ("shoal", "redis"):
@@ -194,39 +207,63 @@ def handshake_section(b, run):
         srv = b.server(kind, tls_args(pki, tp))
         srv.tls_port = tp
         servers[kind] = srv
-    rows = []
-    load = os.getloadavg()[0]
+    rows, limits = [], []
+    load0 = os.getloadavg()[0]
     cases = [("full handshake", lambda srv: handshakes(run, pki, srv, False)),
              ("with resumption", lambda srv: handshakes(run, pki, srv, True)),
-             ("full, C client (redis-benchmark -k 0)", lambda srv: reconnects(run, pki, srv))]
+             ("full, redis-benchmark -k 0", lambda srv: reconnects(run, pki, srv))]
     for name, measure in cases:
         # the two kinds take turns, REPEAT times, so that both see the same machine
         res = {"shoal": [], "redis": []}
         for _ in range(run.REPEAT):
             for kind in ("shoal", "redis"):
-                res[kind].append(measure(servers[kind]))
-                x = res[kind][-1]
-                run.log(f"  {kind} new TLS connections, {name}: {x[0]:,.0f}/s, "
-                        f"{x[1] or 0:,.0f} per CPU-s, {x[2]:.0%} resumed, threads: {x[3]}")
-        s, r = (sorted(res[k], key=lambda x: x[1] or 0)[len(res[k]) // 2] for k in ("shoal", "redis"))
-        rows.append([name, run.fmt_num(s[0]), run.fmt_num(r[0]),
-                     run.fmt_ratio(s[0], r[0]), run.fmt_num(s[1]), run.fmt_num(r[1]), run.fmt_ratio(s[1], r[1]),
-                     f"{s[2]:.0%} / {r[2]:.0%}", s[3]])
+                x = measure(servers[kind])
+                res[kind].append(x)
+                run.log(f"  {kind} new TLS connections, {name}: {x.rate:,.0f}/s, {x.per_cpu or 0:,.0f} per "
+                        f"server CPU-s, client {x.client_us or 0:,.0f} us/conn, {x.resumed:.0%} resumed, "
+                        f"threads (us/conn): {_threads_cell(x)}")
+        s, r = _median(res["shoal"]), _median(res["redis"])
+        rows.append([name, run.fmt_num(s.rate), run.fmt_num(r.rate), run.fmt_ratio(s.rate, r.rate),
+                     run.fmt_num(s.per_cpu), run.fmt_num(r.per_cpu), run.fmt_ratio(s.per_cpu, r.per_cpu),
+                     f"{s.resumed:.0%} / {r.resumed:.0%}",
+                     f"{s.client_us or 0:,.0f} / {r.client_us or 0:,.0f}", _threads_cell(s)])
+        ps, why_s = projection(s, "shoal")
+        pr, why_r = projection(r, "redis")
+        limits.append([name, f"{s.cpu_us or 0:,.0f}", _threads_cell(s), run.fmt_num(ps), why_s,
+                       f"{r.cpu_us or 0:,.0f}", run.fmt_num(pr), run.fmt_ratio(ps, pr)])
+    load1 = os.getloadavg()[0]
     for srv in servers.values():
         b.stop(srv)
+    load = f"load average {load0:.1f} at the start, {load1:.1f} at the end, on {run.NCPU} CPUs"
     b.table("New TLS connections per second (connect, handshake, PING, close)",
             ["case", "shoal conn/s", "redis conn/s", "ratio", "shoal conn/CPU-s", "redis conn/CPU-s", "ratio",
-             "resumed shoal / redis", "shoal threads (CPU share)"], rows,
-            [f"{HANDSHAKE_PROCS} Python client processes for {HANDSHAKE_SECONDS:g} s each; one node each, "
-             "shoal with its default worker threads (each does its own connections' handshakes); "
-             f"C-client row: redis-benchmark -t ping -c 8 -k 0, {RECONNECT_REQUESTS} PINGs per test, "
-             "each on a new connection (no resumption); "
-             f"median of {run.REPEAT} alternating run(s) by conn/CPU-s; load average {load:.1f} on "
-             f"{run.NCPU} CPUs at the start",
-             "the clients' handshakes cost about as much CPU as the server's and run on this same "
-             "machine: with clients and server sharing the CPUs, conn/s is bounded by the clients and "
-             "conn/CPU-s (server CPU per connection) says more",
-             "target: ratio >= 1.5"])
+             "resumed shoal / redis", "client CPU-us/conn shoal / redis", "shoal threads (CPU-us/conn)"], rows,
+            [f"bench/tls_handshaker.c (C, OpenSSL, epoll): {HANDSHAKE_PROCS} processes x {HANDSHAKE_IN_FLIGHT} "
+             f"connections in flight, {HANDSHAKE_SECONDS:g} s per run, resuming each process's latest session "
+             "in the resumption row; redis-benchmark row: -t ping -c 8 -k 0, "
+             f"{RECONNECT_REQUESTS} PINGs per test, each on a new connection",
+             "one node each, shoal with its default worker threads; conn/CPU-s = connections / run time of "
+             "all the server's threads (schedstat); by thread: each thread's run time per connection, shoal's "
+             "less the time it spun for work before sleeping (INFO threads spin_us); client CPU = user+system "
+             "time of the client processes",
+             f"median of {run.REPEAT} alternating run(s) by conn/CPU-s; {load}",
+             "the clients run on the same cores, and a client's handshake costs about as much CPU as the "
+             "server's: conn/s is bounded by the machine's cores shared by both sides; conn/CPU-s is the server's "
+             "figure",
+             "target (issue 16): ratio >= 1.5"])
+    b.table("What bounds new TLS connections per second (server CPU per connection, by thread)",
+            ["case", "shoal CPU-us/conn", "shoal by thread", "shoal projected conn/s", "bound by",
+             "redis CPU-us/conn", "redis projected conn/s", "ratio"], limits,
+            ["projected = the rate at which the server's busiest thread would be saturated if the clients had "
+             "cores of their own and each server thread a core: redis-server does every handshake on its one "
+             "thread, so 1 / (its CPU per connection); shoal deals new TLS connections round-robin over its "
+             "worker threads, so each worker saturates at 1 / (its CPU per connection, over all connections), "
+             "and any thread outside the workers that spends CPU per connection (a serial part) at 1 / (its CPU "
+             "per connection): the projection is the lowest of these",
+             "the per-thread CPU is measured on this machine, with the clients sharing the cores; the projection "
+             "assumes it stays the same per connection with more cores, and that shoal has a core per worker "
+             f"({run.NCPU} workers by default here): with W workers the worker bound grows about W-fold, "
+             "redis-server's does not"])
 
 
 def _flood(run, srv, tls_dir):
