@@ -22,6 +22,8 @@ Environment:
                      cluster_cost,replication,reshard,drill,client_throughput_cluster,
                      types_throughput,types_memory,aof,pubsub,maxmemory,scripting,tls_cluster,
                      tls_handshakes,tls_gossip)
+  BENCH_PUBSUB=a,b   the pubsub section's tables to run: fanout (1 node), shard (SPUBLISH),
+                     cluster (6 nodes); default all three
   BENCH_CLUSTER_WORKERS=k   --worker-threads of each shoal master in the 3-master sections
   CLUSTER_SIM        the cluster simulator binary (default build/bench/cluster_sim)
   BENCH_COST_SIZES   cluster sizes of the cluster_cost section (default 100,300,1000; even)
@@ -1378,9 +1380,13 @@ def pubsub(b):
     on 3 masters; publishers and subscribers on every node of a 6-node cluster
     (bench/pubsub_bench.py)."""
     import pubsub_bench     # bench/ is sys.path[0] when this file runs as a script
-    pubsub_bench.section(b, sys.modules[__name__])
-    pubsub_bench.shard_section(b, sys.modules[__name__])
-    pubsub_bench.cluster_section(b, sys.modules[__name__])
+    parts = os.environ.get("BENCH_PUBSUB", "fanout,shard,cluster").split(",")
+    if "fanout" in parts:
+        pubsub_bench.section(b, sys.modules[__name__])
+    if "shard" in parts:
+        pubsub_bench.shard_section(b, sys.modules[__name__])
+    if "cluster" in parts:
+        pubsub_bench.cluster_section(b, sys.modules[__name__])
 
 
 def scripting(b):
