@@ -207,8 +207,9 @@ uint32_t bus_digest(const cluster_snapshot_t *s, const bus_digest_src_t *src, co
 {
     const bus_header_t *h = &m->hdr;
     bool ping = h->type == BUS_PING;
+    bool publish = h->type == BUS_PUBLISH || h->type == BUS_PUBLISHSHARD;
     g_npongs = 0;
-    if (!(ping && !src->outbound) && h->type != BUS_PONG) return BUS_DG_TYPE;
+    if (!(ping && !src->outbound) && h->type != BUS_PONG && !publish) return BUS_DG_TYPE;
     if (!s || !m->sender_valid || s->myself < 0 || s->myself >= s->node_count) return BUS_DG_SENDER;
 
     /* The sender: the record this link is bound to (frame_sender), under the
@@ -231,6 +232,12 @@ uint32_t bus_digest(const cluster_snapshot_t *s, const bus_digest_src_t *src, co
     if (h->current_epoch > s->current_epoch || h->config_epoch > v->config_epoch) items |= BUS_DG_EPOCH;
     if (h->offset >= NODE_LIVE_OFFSET_NONE) items |= BUS_DG_OFFSET;
     if ((me->flags & NODE_SLAVE) && me->master == i) items |= BUS_DG_OUR_MASTER;
+    if (publish) {
+        /* 7.0.15 reads nothing else of a PUBLISH's header: flags, address,
+         * role and slots are the PING family's (clusterProcessPacket) */
+        if (!items) *sender = i;
+        return items;
+    }
     /* NOFAILOVER, address (ping_family, address_update: a PING only) */
     if ((v->flags & NODE_NOFAILOVER) != (h->flags & NODE_NOFAILOVER)) items |= BUS_DG_FLAGS;
     if (ping) {

@@ -1,7 +1,9 @@
 /* bus_digest.h - what of a member's frame the state actor must see.
  *
  * A link, holding a snapshot read section, compares a decoded PING or PONG
- * with what the snapshot already says (docs/cluster-bus.md §1.6, "Digest").
+ * (or the header of a PUBLISH or PUBLISHSHARD, of which 7.0.15 reads only
+ * the sender, the epochs and the offset) with what the snapshot already
+ * says (docs/cluster-bus.md §1.6, "Digest").
  * When nothing in it can change the state, the state actor is not bothered:
  * the link only notes liveness (state_live.h: the sender's data_received
  * and replication offset, for a PONG on our outbound link the PONG itself,
@@ -23,7 +25,7 @@
 /* Why a frame must go to the state actor: each bit names a rule of
  * docs/cluster-bus.md §5.2 that would change something. 0 = only liveness. */
 enum bus_digest_item {
-    BUS_DG_TYPE       = 1u << 0,   /* not a PING on an inbound link nor a PONG (every other frame goes whole) */
+    BUS_DG_TYPE       = 1u << 0,   /* not a PING on an inbound link, a PONG or a PUBLISH(SHARD) (every other frame goes whole) */
     BUS_DG_SENDER     = 1u << 1,   /* sender unknown, myself, in handshake, link not bound to it, or no snapshot */
     BUS_DG_OWN_IP     = 1u << 2,   /* our own IP is still unknown (§5.4) */
     BUS_DG_EPOCH      = 1u << 3,   /* a larger currentEpoch or configEpoch (§5.9) */

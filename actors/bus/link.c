@@ -10,8 +10,8 @@
  * decoded message with a copy of its body (link.h's link_rec_t), so the state
  * actor applies it without decoding it again. MODULE and unknown types' bodies
  * are skipped as they stream in, PUBLISH's unless we have subscribers (link_pubsub.c); the
- * state actor gets their header once the body has ended (7.0.15 acts on a
- * frame only once read whole). Reads pause while the state actor is behind
+ * state actor gets their header once the body has ended (7.0.15 acts on a frame only
+ * once read whole; a PUBLISH's only if not digested). Reads pause while the state actor is behind
  * (link_pressure.h).
  *
  * Write path: frames are appended to the link's send buffer and written by a
@@ -603,16 +603,12 @@ static void handle_frame(link_t *l, link_thread_ctx_t *c, const bus_stream_frame
                         bus_result_str(f->result));
         return;
     }
-    if (!f->head_only && (f->type == BUS_PUBLISH || f->type == BUS_PUBLISHSHARD)) {
-        /* read whole for our subscribers (link_pubsub.c); the state actor gets the header */
-        link_publish_in(c->reader_ok ? &c->reader : NULL, f, &c->msg);
-        forward_frame(l, &c->msg, f->data, f->len, false);
-        return;
-    }
-    if (f->head_only) {
-        /* PUBLISH, MODULE or an unknown type whose body is being skipped: what
-         * the state actor still needs is the header (sender, epochs, offset),
-         * so it gets the message without a body. */
+    /* a PUBLISH's body read whole goes to our subscribers (link_pubsub.c); its header is digested */
+    bool publish = f->type == BUS_PUBLISH || f->type == BUS_PUBLISHSHARD;
+    if (publish && !f->head_only) link_publish_in(c->reader_ok ? &c->reader : NULL, f, &c->msg);
+    if (f->head_only && !publish) {
+        /* MODULE or an unknown type whose body is skipped: the state actor
+         * still needs the header (sender, epochs, offset), without a body. */
         forward_frame(l, &c->msg, f->data, f->len, false);
         return;
     }
@@ -622,7 +618,7 @@ static void handle_frame(link_t *l, link_thread_ctx_t *c, const bus_stream_frame
     }
     bool forward = true, noted = false;
     if (f->type == BUS_PING || f->type == BUS_MEET) forward = reply_pong(l, c, f);
-    if (f->type == BUS_PONG && c->reader_ok) {
+    if ((f->type == BUS_PONG || publish) && c->reader_ok) {
         uint64_t g1 = load_gen(l);
         forward = digest(l, c, rt_snap_read_begin(&c->reader), g1, f, &noted);
         rt_snap_read_end(&c->reader);

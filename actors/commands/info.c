@@ -476,6 +476,8 @@ static void sec_busdigest(text_t *t)
     for (int k = 0; k <= BUS_TYPE_COUNT; k++) dig += d.digested[k], fwd += d.forwarded[k];
     add(t, "# Busdigest\r\nframes_digested:%lld\r\nframes_forwarded:%lld\r\n", dig, fwd);
     add(t, "digested_ping:%lld\r\ndigested_pong:%lld\r\n", d.digested[BUS_PING], d.digested[BUS_PONG]);
+    add(t, "digested_publish:%lld\r\ndigested_publishshard:%lld\r\n", d.digested[BUS_PUBLISH],
+        d.digested[BUS_PUBLISHSHARD]);
     for (int k = 0; k < BUS_TYPE_COUNT; k++) add(t, "forwarded_%s:%lld\r\n", bus_type_name((unsigned)k), d.forwarded[k]);
     add(t, "forwarded_unknown:%lld\r\n", d.forwarded[BUS_TYPE_COUNT]);
     add(t, "forwarded_why_busy:%lld\r\nforwarded_why_changed:%lld\r\nforwarded_why_race:%lld\r\n",

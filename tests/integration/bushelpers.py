@@ -445,3 +445,13 @@ def comparable(node_line):
         "config_epoch": node_line["config_epoch"],
         "slots": [s for s in node_line["slots"] if not s.startswith("[")],
     }
+
+
+def publish_in_order(publisher, sub, channel, count):
+    """PUBLISHes count messages m0, m1, ... on `publisher` (pipelined; every reply must be 0
+    receivers there) and checks that subscriber connection `sub` got them all, in order."""
+    with publisher.raw() as p:
+        p.send(b"".join(h.encode("PUBLISH", channel, "m%d" % k) for k in range(count)))
+        assert [p.read()[1] for _ in range(count)] == [0] * count
+    got = [sub.read()[1] for _ in range(count)]
+    assert [m[2].decode() for m in got] == ["m%d" % k for k in range(count)]
