@@ -257,6 +257,11 @@ void worker_write_scheduled(worker_t *w)
     /* appendfsync always: one mark for the round; what is in the buffers
      * now leaves once an fsync reaches it (aof_gate.h) */
     uint64_t mark = pending_writes ? aof_reply_mark() : 0;
+    /* Ask for the fsync of this round's writes now, so that it runs while
+     * the replies are written (asked for after them, it started only once
+     * every reply of the round was out: 1-3 ms later in a trace at -P 1
+     * with 25 replies a round on a loaded machine). */
+    if (mark) aof_gate_wait(w, mark);
     bool waiting = false;
     while (pending_writes) {
         client_t *c = pending_writes;
