@@ -499,7 +499,8 @@ static void sec_busdigest(text_t *t)
  * asleep, times another thread borrowed its sleeping loop's data (a worker's
  * keyspace: docs/design.md §3.4) and wake-ups that had to wait for such a
  * borrower; spins before sleep and their CPU time; the AOF path's handovers to the replication thread and the
- * wake-ups of it they asked for; then how many workers take connections now and how many
+ * wake-ups of it they asked for; appendfsync always's group commit
+ * (fsyncs, their time, waits for more writers); then how many workers take connections now and how many
  * connections moved between workers (placement.h). The bench reads it to
  * show wake-ups per request. */
 static void sec_threads(text_t *t)
@@ -527,6 +528,10 @@ static void sec_threads(text_t *t)
     unsigned long long passed, kicks, aof_only;
     repl_feedq_counts(&passed, &kicks, &aof_only);
     add(t, "repl_feeds:queued=%llu,wakeups=%llu,aof_only=%llu\r\n", passed, kicks, aof_only);
+    /* appendfsync always: the reply syncer's fsyncs and waits (aof_gcommit.c) */
+    unsigned long long fsyncs, fsync_us, waits, filled;
+    aof_gc_counts(&fsyncs, &fsync_us, &waits, &filled);
+    add(t, "aof_group_commit:fsyncs=%llu,fsync_us=%llu,waits=%llu,filled=%llu\r\n", fsyncs, fsync_us, waits, filled);
     /* Workers taking connections now, and connections moved between workers (placement.h). */
     add(t, "placement:active_workers=%d,workers=%d,moves=%llu\r\n", placement_active(), workers_count(),
         placement_moves());

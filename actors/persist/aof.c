@@ -11,10 +11,9 @@
  * worker parked.
  *
  * Durability: write(2) happens before the worker's replies can leave. With
- * appendfsync always the worker then waits for an fdatasync that covers
- * its bytes (group commit: whichever waiting worker finds no fsync running
- * runs one for everything written so far; the others wait for it, and one
- * fsync answers many clients on every worker).
+ * appendfsync always the worker holds them until an fdatasync covers its
+ * bytes (group commit: the syncer thread of aof_gcommit.c runs the fsyncs
+ * and one answers many clients on every worker).
  *
  * Must never: let a reply leave before its write's bytes are written
  * (synced with always); write a handover out of the stream's order; go on
@@ -49,7 +48,6 @@ enum { AOF_MSG_CONFIG = 1, AOF_MSG_RESTART, AOF_MSG_KICK };
 static struct {
     pthread_mutex_t mu;
     pthread_cond_t synced_cv;
-    pthread_cond_t syncer_cv;     /* the reply syncer's: a waiter asked, or synced_total moved */
     bool on;                      /* writing to `fd` */
     int fd;
     char filename[256], dirname[256];
@@ -74,28 +72,13 @@ static struct {
     bool cron_parked;
     long long cron_seen_size;     /* incr_size at the cron's last growth check */
 } W = { .mu = PTHREAD_MUTEX_INITIALIZER, .synced_cv = PTHREAD_COND_INITIALIZER,
-        .syncer_cv = PTHREAD_COND_INITIALIZER, .fd = -1 };
+        .fd = -1 };
 
 /* W.written_total and W.synced_total for readers without W.mu (the
  * workers' reply gate, aof_reply_mark). Stored under W.mu with release,
  * loaded with acquire: a worker that received a message from a writer sees
  * at least the writer's mark. */
 static _Atomic uint64_t g_written_mark, g_synced_mark;
-
-/* Who waits for an fsync to release replies (appendfsync always): one entry
- * per worker, under W.mu. `wake_at`: the worker is woken once the synced
- * mark reaches it (its oldest held reply's mark; 0: no wake-up wanted);
- * `want`: the newest mark it holds replies for, which the fsyncs go on to
- * reach (0: none). Waking at the oldest lets the replies an fsync covered
- * leave while the next fsync runs, instead of after it. */
-#define AOF_MAX_REPLY_WAITERS 64
-_Static_assert(AOF_MAX_REPLY_WAITERS >= MAX_WORKERS, "every worker gets a waiter slot (aof_reply_waiter)");
-static struct {
-    void (*wake)(void *arg);
-    void *arg;
-    uint64_t wake_at, want;
-} waiters[AOF_MAX_REPLY_WAITERS];
-static int nwaiters;
 
 /* The actor. */
 static struct {
@@ -131,7 +114,7 @@ static void publish_synced_locked(void)
 {
     atomic_store_explicit(&g_synced_mark, W.synced_total, memory_order_release);
     pthread_cond_broadcast(&W.synced_cv);
-    pthread_cond_signal(&W.syncer_cv);
+    aof_gc_kick_locked();
 }
 
 /* ---------------- writing (under W.mu) ---------------- */
@@ -328,19 +311,16 @@ static bool fsync_skipped_locked(void)
     return !W.on || W.fd < 0 || (aof_conf_bool("no-appendfsync-on-rewrite") && atomic_load(&g_aof_rewriting));
 }
 
-/* One step towards synced_total >= end (under W.mu, which it may leave
- * and take again): an fdatasync of everything written so far when none
- * runs, else waits for the running one. */
-static void sync_step_locked(void)
+bool aof_sync_step_locked(void)
 {
     if (fsync_skipped_locked()) {
         W.synced_total = W.written_total;
         publish_synced_locked();
-        return;
+        return false;
     }
     if (W.syncing) {
         pthread_cond_wait(&W.synced_cv, &W.mu);
-        return;
+        return false;
     }
     W.syncing = true;
     uint64_t target = W.written_total;
@@ -362,59 +342,22 @@ static void sync_step_locked(void)
     if (fd == W.fd && size > W.synced_size) W.synced_size = size;
     W.last_fsync_s = rt_now_ms() / 1000;
     publish_synced_locked();
+    return true;
 }
 
-/* Group commit, blocking: returns once written_total >= end is synced. */
-static void sync_to(uint64_t end)
+void aof_sync_to(uint64_t end)
 {
     pthread_mutex_lock(&W.mu);
-    while (W.synced_total < end) sync_step_locked();
+    while (W.synced_total < end) aof_sync_step_locked();
     pthread_mutex_unlock(&W.mu);
 }
 
-/* ---------------- the reply syncer (appendfsync always) ----------------
- *
- * Workers do not wait for the fsync: they hold the replies written after a
- * write (aof_reply_mark) and go on reading and running other clients'
- * commands while this thread runs fdatasync back to back, each covering
- * everything every worker wrote before it started; after each one it wakes
- * the workers whose mark it reached. So one fsync answers the clients of
- * all workers, and the workers' CPU time overlaps the disk's. */
-static void *syncer_main(void *arg)
+uint64_t aof_written_locked(void) { return W.written_total; }
+uint64_t aof_synced_locked(void) { return W.synced_total; }
+void aof_cond_wait_locked(pthread_cond_t *cv) { pthread_cond_wait(cv, &W.mu); }
+void aof_cond_timedwait_locked(pthread_cond_t *cv, const struct timespec *until)
 {
-    (void)arg;
-    pthread_setname_np(pthread_self(), "aof-sync");
-    void (*wake[AOF_MAX_REPLY_WAITERS])(void *);
-    void *wake_arg[AOF_MAX_REPLY_WAITERS];
-    pthread_mutex_lock(&W.mu);
-    for (;;) {
-        uint64_t need = 0;
-        bool any = false;
-        for (int i = 0; i < nwaiters; i++) {
-            if (waiters[i].want && waiters[i].want <= W.synced_total) waiters[i].want = 0;
-            if (!waiters[i].want && !waiters[i].wake_at) continue;
-            any = true;
-            if (waiters[i].want > need) need = waiters[i].want;
-            if (waiters[i].wake_at > need) need = waiters[i].wake_at;
-        }
-        if (!any) {
-            pthread_cond_wait(&W.syncer_cv, &W.mu);
-            continue;
-        }
-        if (W.synced_total < need) sync_step_locked();
-        int n = 0;
-        for (int i = 0; i < nwaiters; i++) {
-            if (!waiters[i].wake_at || waiters[i].wake_at > W.synced_total) continue;
-            waiters[i].wake_at = 0;
-            wake[n] = waiters[i].wake;
-            wake_arg[n++] = waiters[i].arg;
-        }
-        if (!n) continue;
-        pthread_mutex_unlock(&W.mu);
-        for (int i = 0; i < n; i++) wake[i](wake_arg[i]);
-        pthread_mutex_lock(&W.mu);
-    }
-    return NULL;
+    pthread_cond_timedwait(cv, &W.mu, until);
 }
 
 static bool reply_policy_always(void)
@@ -442,42 +385,9 @@ bool aof_reply_synced(uint64_t mark)
     return atomic_load_explicit(&g_synced_mark, memory_order_acquire) >= mark;
 }
 
-int aof_reply_waiter(void (*wake)(void *arg), void *arg)
-{
-    pthread_mutex_lock(&W.mu);
-    int i = nwaiters < AOF_MAX_REPLY_WAITERS ? nwaiters++ : -1;
-    if (i >= 0) {
-        waiters[i].wake = wake;
-        waiters[i].arg = arg;
-        waiters[i].wake_at = waiters[i].want = 0;
-    }
-    pthread_mutex_unlock(&W.mu);
-    return i;
-}
-
-void aof_reply_wait(int waiter, uint64_t oldest, uint64_t newest)
-{
-    if (waiter < 0) {             /* no slot: wait here, as before group commit went async */
-        sync_to(newest > oldest ? newest : oldest);
-        return;
-    }
-    pthread_mutex_lock(&W.mu);
-    bool more = false;
-    if (oldest && (!waiters[waiter].wake_at || oldest < waiters[waiter].wake_at)) {
-        waiters[waiter].wake_at = oldest;
-        more = true;
-    }
-    if (newest > waiters[waiter].want) {
-        waiters[waiter].want = newest;
-        more = true;
-    }
-    if (more) pthread_cond_signal(&W.syncer_cv);
-    pthread_mutex_unlock(&W.mu);
-}
-
 void aof_reply_sync_now(void)
 {
-    sync_to(atomic_load_explicit(&g_written_mark, memory_order_acquire));
+    aof_sync_to(atomic_load_explicit(&g_written_mark, memory_order_acquire));
 }
 
 bool aof_wait_wanted(void)
@@ -527,7 +437,7 @@ void aof_append_stream(const void *data, size_t len, int start_db, int end_db)
     uint64_t end = W.written_total;
     bool always = W.on && fsync_policy() == AOF_FSYNC_ALWAYS;
     pthread_mutex_unlock(&W.mu);
-    if (always) sync_to(end);
+    if (always) aof_sync_to(end);
 }
 
 const char *aof_write_refusal(void)
@@ -979,10 +889,8 @@ int aof_start(void)
     A.thread = rt_thread_create("aof");
     if (!A.thread) return -1;
     rt_actor_init(&A.actor, A.thread, "aof", behaviour, NULL);
-    pthread_t th;
     if (aof_bio_start() != 0) return -1;
-    if (pthread_create(&th, NULL, syncer_main, NULL) != 0) return -1;
-    pthread_detach(th);
+    if (aof_gc_start() != 0) return -1;
     if (aof_conf_bool("appendonly")) {
         if (g_aof_loaded_ok) W.man = g_aof_loaded;
         if (open_files_at_start() != 0) return -1;

@@ -93,6 +93,11 @@ int aof_reply_waiter(void (*wake)(void *arg), void *arg);
  * so replies an fsync covered leave while the next one runs. The waiter
  * asks again for what it still holds after each wake-up. */
 void aof_reply_wait(int waiter, uint64_t oldest, uint64_t newest);
+/* INFO threads (not in Redis): fdatasyncs the reply syncer ran and their
+ * total time, and its waits for more writers before one (aof_gcommit.c),
+ * of which `filled` ended because they came. */
+void aof_gc_counts(unsigned long long *fsyncs, unsigned long long *fsync_us, unsigned long long *waits,
+                   unsigned long long *filled);
 /* Blocks until everything written so far is fsync'ed (a reply that cannot
  * be held, e.g. written on a lent socket after the policy changed). */
 void aof_reply_sync_now(void);

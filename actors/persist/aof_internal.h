@@ -4,6 +4,7 @@
  *   aof.c           the AOF actor: writing, fsync policies, status
  *   aof_rewrite.c   BGREWRITEAOF: new base from the workers' cut
  *   aof_bio.c       everysec's background fsync thread
+ *   aof_gcommit.c   appendfsync always: the reply syncer (group commit)
  */
 #ifndef SHOAL_ACTORS_AOF_INTERNAL_H
 #define SHOAL_ACTORS_AOF_INTERNAL_H
@@ -63,6 +64,48 @@ long long aof_conf_num(const char *name);
 void aof_bio_submit(int fd, bool close_after);
 long long aof_bio_pending(void);
 int aof_bio_start(void);
+
+/* aof.c, for the reply syncer (aof_gcommit.c); *_locked: under the
+ * writer's mutex (aof_lock). One step towards syncing what is written: an
+ * fdatasync of everything written so far when none runs (true), else a
+ * wait for the running one, or nothing when no fsync is owed (false). */
+bool aof_sync_step_locked(void);
+void aof_lock(void);
+void aof_unlock(void);
+/* Blocks until the group commit offset `end` is synced (takes the mutex). */
+void aof_sync_to(uint64_t end);
+uint64_t aof_written_locked(void);   /* bytes written so far, over every file */
+uint64_t aof_synced_locked(void);    /* of which an fsync covered */
+#include <pthread.h>
+#include <time.h>
+/* Waits on cv with the writer's mutex (timed: until, CLOCK_MONOTONIC). */
+void aof_cond_wait_locked(pthread_cond_t *cv);
+void aof_cond_timedwait_locked(pthread_cond_t *cv, const struct timespec *until);
+
+/* aof_gcommit.c: the syncer thread (started once by aof_start) and what
+ * wakes it (the synced mark moved). */
+int aof_gc_start(void);
+void aof_gc_kick_locked(void);
+/* When the syncer starts its next fsync (no I/O: see aof_gcommit.c). */
+#define AOF_GC_MAX_WAIT_US 2000
+#define AOF_GC_CREDIT_MAX 8
+#define AOF_GC_PROBE 8
+typedef struct aof_gc {
+    uint64_t expect;              /* bytes the last fsync covered plus those written while it ran */
+    long long avg_us;             /* fsync duration, moving average (1/8) */
+    long long until_us;           /* the wait for more writers ends here */
+    int credit;                   /* waits that filled up (+1) against those that ran out (-2) */
+    unsigned skipped;             /* chances to wait passed up while credit < 0 */
+    bool waiting;                 /* a wait is under way */
+    unsigned long long waits, filled;   /* figures: waits begun, and of those ended by `expect` */
+} aof_gc_t;
+/* An fsync that started at start_us (with synced_before bytes synced)
+ * ended at end_us, when written_now bytes were written. */
+void aof_gc_fsynced(aof_gc_t *g, uint64_t synced_before, uint64_t written_now, long long start_us,
+                    long long end_us);
+/* Microseconds to wait before the next fsync with `pending` unsynced bytes
+ * at now_us (0: start it now). */
+long long aof_gc_wait_us(aof_gc_t *g, uint64_t pending, long long now_us);
 
 /* aof_load.c: the manifest read at start, handed to aof.c. */
 extern aof_manifest_t g_aof_loaded;
