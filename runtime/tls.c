@@ -381,6 +381,10 @@ static ssize_t fail(tls_conn_t *t, int r)
         errno = EAGAIN;
         return -1;
     case SSL_ERROR_ZERO_RETURN:
+        /* The peer closed (close_notify, or an EOF: SSL_OP_IGNORE_UNEXPECTED_EOF).
+         * As 7.0.15, no close_notify goes back: a write to a socket the peer
+         * has closed, one syscall per connection for nothing. */
+        t->flags |= SHUT;
         return 0;
     case SSL_ERROR_SYSCALL: {
         int saved = errno;

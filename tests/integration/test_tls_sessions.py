@@ -131,3 +131,57 @@ def test_openssl_memory_not_in_used_memory(servers, pki):
         # between runs (redis-server's query buffers do)
         assert tls - plain < 20000, (kind, plain, tls)
         r.close()
+
+
+def after_close_notify(port, pki):
+    """A memory-BIO client: handshake, PING, then our close_notify; returns the reply and
+    how many bytes the server sent after our close_notify before closing."""
+    obj_in, obj_out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = t.client_context(pki).wrap_bio(obj_in, obj_out)
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        def send():
+            data = obj_out.read()
+            if data:
+                raw.sendall(data)
+
+        def receive():
+            chunk = raw.recv(65536)
+            if chunk:
+                obj_in.write(chunk)
+            else:
+                obj_in.write_eof()
+
+        while True:
+            try:
+                obj.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                send()
+                receive()
+        obj.write(b"*1\r\n$4\r\nPING\r\n")
+        send()
+        reply = b""
+        while not reply.endswith(b"\r\n"):
+            try:
+                reply += obj.read(64)
+            except ssl.SSLWantReadError:
+                receive()
+        try:
+            obj.unwrap()
+        except ssl.SSLWantReadError:
+            pass
+        send()
+        tail = 0
+        while True:
+            chunk = raw.recv(65536)
+            if not chunk:
+                return reply, tail
+            tail += len(chunk)
+
+
+def test_no_close_notify_after_the_peer_closed(servers, pki):
+    """7.0.15 closes a connection whose peer sent close_notify without answering it; shoal
+    answered (a write per connection, to a peer that has usually gone)."""
+    nodes = both(servers, pki)
+    res = {k: after_close_notify(srv.tls_port, pki) for k, srv in nodes.items()}
+    assert res["shoal"] == res["redis"] == (b"+PONG\r\n", 0), res
