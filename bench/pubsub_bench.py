@@ -264,6 +264,7 @@ def cluster_run(run, group, msgs):
         _wait_numsub(run, srv.port, SUBS_PER_NODE)
     bus_ports = {srv.port + 10000 for srv in group.servers}
     bytes0, cpu0 = bus_bytes(bus_ports), group.cpu_seconds()
+    threads0, writes0 = _thread_kinds(group), _client_writes(run, group)
     t0 = time.monotonic_ns()
     pubs = [subprocess.Popen([run.REDIS_BENCHMARK, "-p", str(srv.port), "-c", "1", "-P", "16", "-n", str(msgs),
                               "-q", "PUBLISH", CHANNEL.decode(), "x" * PAYLOAD],
@@ -274,11 +275,60 @@ def cluster_run(run, group, msgs):
             raise run.BenchError(f"redis-benchmark: {p.stderr.read().strip()[:200]}")
     outs = [p.communicate(timeout=120)[0].split() for p in readers]
     cpu, sent = group.cpu_seconds() - cpu0, bus_bytes(bus_ports) - bytes0
+    threads = {k: v - threads0.get(k, 0) for k, v in _thread_kinds(group).items()}
+    writes = _client_writes(run, group) - writes0
     delivered = sum(int(o[0]) for o in outs) // _msg_len(False)
     secs = (max(int(o[2]) for o in outs) - t0) / 1e9
     want = NODES * msgs * NODES * SUBS_PER_NODE
     return (delivered, want, delivered / secs if secs > 0 else 0, delivered / cpu if cpu > 0 else 0,
-            sent / (NODES * msgs))
+            sent / (NODES * msgs), {"threads": threads, "writes": writes})
+
+
+def _thread_kinds(group):
+    """CPU seconds of every node's threads (Server.thread_seconds) summed by kind over the
+    nodes: worker-0 and worker-1 of each node count as "worker"."""
+    out = {}
+    for srv in group.servers:
+        for name, sec in srv.thread_seconds().items():
+            kind = name.rstrip("0123456789").rstrip("-") or name
+            out[kind] = out.get(kind, 0) + sec
+    return out
+
+
+def _client_writes(run, group):
+    """Writes to client sockets so far (INFO stats total_writes_processed, which both servers
+    count per successful write), summed over the nodes."""
+    total = 0
+    for srv in group.servers:
+        info = run.resp_call(srv.port, "INFO", "stats")
+        for line in (info or b"").decode(errors="replace").splitlines():
+            if line.startswith("total_writes_processed:"):
+                total += int(line.split(":", 1)[1])
+    return total
+
+
+def _cluster_limits(b, run, res):
+    """Where the median runs' CPU went: CPU-us per delivery by thread kind (all nodes), the
+    deliveries each write to a client socket carried, and this machine's bound."""
+    rows = []
+    for kind in ("shoal", "redis"):
+        d = res[kind][0] or 1
+        lim = res[kind][5]
+        per = sorted(((k, v * 1e6 / d) for k, v in lim["threads"].items()), key=lambda kv: -kv[1])
+        total = sum(v for _, v in per)
+        rows.append([kind, ", ".join(f"{k} {v:.3f}" for k, v in per if v >= 0.005), f"{total:.3f}",
+                     f"{d / lim['writes']:.1f}" if lim["writes"] else "-"])
+    b.table(f"Pub/sub across a {NODES}-node cluster: where the CPU went (the median runs above)",
+            ["server", "threads, all nodes (CPU-us/delivery)", "server CPU-us/delivery", "deliveries/write"],
+            rows,
+            ["CPU-us/delivery: a kind of thread's CPU time in the run, summed over the nodes "
+             "(/proc/PID/task/*/schedstat; shoal's spinning before sleep left out) over all deliveries",
+             "deliveries/write: deliveries per write to a client socket (INFO stats total_writes_processed, "
+             "publisher replies included); each write is a syscall and a loopback send, most of the "
+             "servers' CPU here: a node writes each subscriber once per loop round of the thread that "
+             "holds it, so more threads holding subscribers mean smaller writes",
+             "shoal nodes: " + (" ".join(run.cluster_extra_args("shoal")) or
+                                f"default worker threads ({run.NCPU} CPUs), BENCH_CLUSTER_WORKERS=k sets them")])
 
 
 def cluster_section(b, run):
@@ -327,6 +377,7 @@ def cluster_section(b, run):
              f"ratio: median of the {run.REPEAT} back-to-back pairs' ratios (deliveries/s ratio ranged "
              f"{spread[0]})",
              f"load average at the end: {' '.join(load)}; target deliveries/s ratio >= 1.0"])
+    _cluster_limits(b, run, res)
 
 
 if __name__ == "__main__" and len(sys.argv) >= 6 and sys.argv[1] == "--reader":
