@@ -12,6 +12,7 @@ PUBLISH pipelined on one connection.
 What it must never do: stop a process it did not start; report a number it did not measure.
 """
 import os
+import resource
 import selectors
 import socket
 import subprocess
@@ -135,26 +136,94 @@ def _wait_numsub(run, port, subscribers=SUBSCRIBERS, shard=False):
     raise run.BenchError("subscribers not all counted by PUBSUB NUMSUB")
 
 
-def throughput(run, srv, msgs, port=None, subscribers=SUBSCRIBERS, shard=False):
+def thread_cpu(pid):
+    """CPU seconds so far of each thread of pid, by thread name (/proc/PID/task/*/comm and
+    schedstat); threads of one name are added up (shoal names its threads worker-0, state, ...;
+    redis-server's main thread is redis-server)."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                name = f.read().strip()
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                ns = int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue                   # a thread that exited meanwhile
+        out[name] = out.get(name, 0) + ns / 1e9
+    return out
+
+
+def _children_cpu():
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def throughput(run, srv, msgs, port=None, subscribers=SUBSCRIBERS, shard=False, node=None):
     """Deliveries of msgs messages to `subscribers` subscribers on `port` (default: srv's);
-    srv gives the CPU time (a node or a cluster group)."""
+    srv gives the CPU time (a node or a cluster group). Returns (delivered, deliveries/s,
+    deliveries per server CPU-second, limits): limits holds the run's CPU seconds of each thread
+    of `node` (default srv: the node holding the subscribers), of the reader processes and of
+    the publisher, for limits_row()."""
     port = port or srv.port
+    node = node or srv
     procs = _readers(port, msgs, subscribers=subscribers, shard=shard)
     _wait_numsub(run, port, subscribers, shard)
-    cpu0 = srv.cpu_seconds()
+    cpu0, threads0, pub0 = srv.cpu_seconds(), thread_cpu(node.popen.pid), _children_cpu()
     t0 = time.monotonic_ns()
     pub = subprocess.run([run.REDIS_BENCHMARK, "-p", str(port), "-c", "1", "-P", "16", "-n", str(msgs),
                           "-q", "SPUBLISH" if shard else "PUBLISH", CHANNEL.decode(), "x" * PAYLOAD],
                          capture_output=True, text=True, timeout=run.RUN_TIMEOUT)
+    pub_cpu = _children_cpu() - pub0  # only the publisher was reaped meanwhile: the readers still run
     outs = [p.communicate(timeout=120)[0].split() for p in procs]
-    cpu = srv.cpu_seconds() - cpu0
+    cpu, threads1 = srv.cpu_seconds() - cpu0, thread_cpu(node.popen.pid)
     if pub.returncode != 0:
         raise run.BenchError(f"redis-benchmark: {pub.stderr.strip()[:200]}")
     total = sum(int(o[0]) for o in outs)
     last = max(int(o[2]) for o in outs)
     delivered = total // _msg_len(shard)
     secs = (last - t0) / 1e9
-    return delivered, delivered / secs if secs > 0 else 0, delivered / cpu if cpu > 0 else 0
+    limits = {"threads": {k: v - threads0.get(k, 0) for k, v in threads1.items()},
+              "readers": sum(int(o[3]) for o in outs) / 1e9, "publisher": pub_cpu, "delivered": delivered}
+    return delivered, delivered / secs if secs > 0 else 0, delivered / cpu if cpu > 0 else 0, limits
+
+
+def limits_row(run, kind, lim):
+    """What bounds a run: CPU-us per delivery of each busy server thread, of the readers and
+    of the publisher; the projected deliveries/s with every thread on a core of its own (the
+    run cannot take less time than its busiest thread's CPU time); and the bound the cores of
+    this machine put on the measured figure when server, readers and publisher share them."""
+    d = lim["delivered"] or 1
+    per = {k: v * 1e6 / d for k, v in lim["threads"].items() if v * 1e6 / d >= 0.005}
+    busiest = max(lim["threads"].values()) if lim["threads"] else 0
+    bound = max(busiest, lim["publisher"])
+    projected = d / bound if bound > 0 else None
+    shared = sum(lim["threads"].values()) + lim["readers"] + lim["publisher"]
+    on_cores = run.NCPU * d / shared if shared > 0 else None
+    threads = ", ".join(f"{k} {v:.3f}" for k, v in sorted(per.items(), key=lambda kv: -kv[1]))
+    return [kind, threads, f"{lim['readers'] * 1e6 / d:.3f}", f"{lim['publisher'] * 1e6 / d:.3f}",
+            run.fmt_num(projected), run.fmt_num(on_cores)], projected, on_cores
+
+
+def limits_table(b, run, title, res):
+    """res: kind -> limits of the median run."""
+    rows, proj, cores = [], {}, {}
+    for kind in ("shoal", "redis"):
+        row, proj[kind], cores[kind] = limits_row(run, kind, res[kind])
+        rows.append(row)
+    rows.append(["ratio", "", "", "", run.fmt_ratio(proj["shoal"], proj["redis"]),
+                 run.fmt_ratio(cores["shoal"], cores["redis"])])
+    b.table(title, ["server", "server threads (CPU-us/delivery)", "readers", "publisher",
+                    "projected/s", f"{run.NCPU}-core bound/s"], rows,
+            ["CPU-us/delivery: a thread's CPU time in the run (/proc/PID/task/*/schedstat) over all "
+             "deliveries; readers: the reader processes' CPU (CLOCK_PROCESS_CPUTIME_ID); publisher: "
+             "redis-benchmark's (rusage)",
+             "projected/s: deliveries / the largest CPU time of one server thread or of the publisher, i.e. "
+             "each thread on a core of its own and the readers on other cores (a workers' figure is "
+             "1/(its CPU-us per delivery); a serial thread bounds it; for redis-server that is its "
+             "one thread). An upper bound: cross-thread waits and cache effects are not in it",
+             f"{run.NCPU}-core bound/s: {run.NCPU} cores / (all server threads + readers + publisher) "
+             "CPU per delivery: what this machine allows when all of them share its cores, as in "
+             "the measured row above"])
 
 
 def latency(run, srv, msgs=1000):
@@ -189,7 +258,7 @@ def section(b, run):
         res[kind] = (tp[len(tp) // 2], latency(run, srv, 100 if run.QUICK else 300))
         b.stop(srv)
     for kind in ("shoal", "redis"):
-        (n, rate, per_cpu), lat = res[kind]
+        (n, rate, per_cpu, _), lat = res[kind]
         rows.append([kind, n, run.fmt_num(rate), run.fmt_num(per_cpu),
                      f"{lat[0]:.0f}" if lat else "-", f"{lat[1]:.0f}" if lat else "-"])
     s, r = res["shoal"][0], res["redis"][0]
@@ -204,6 +273,8 @@ def section(b, run):
              "p50/p99: delivery latency of 1 subscriber over messages published one at a time, 10 ms apart "
              "(the readers are Python processes on the same loaded machine: their scheduling is in it)",
              f"load average at the end: {' '.join(load)}; target msgs/s ratio >= 1.5"])
+    limits_table(b, run, "Pub/sub fan-out: what limits it (the median runs above)",
+                 {k: res[k][0][3] for k in res})
 
 
 def shard_section(b, run):
@@ -215,7 +286,7 @@ def shard_section(b, run):
         group = run.start_cluster(b, kind)
         owner = next(srv for i, srv in enumerate(group.servers)
                      if 16384 * i // 3 <= slot <= 16384 * (i + 1) // 3 - 1)
-        tp = [throughput(run, group, msgs, port=owner.port, subscribers=100, shard=True)
+        tp = [throughput(run, group, msgs, port=owner.port, subscribers=100, shard=True, node=owner)
               for _ in range(run.REPEAT)]
         tp.sort(key=lambda r: r[1])
         res[kind] = tp[len(tp) // 2]
@@ -229,6 +300,8 @@ def shard_section(b, run):
             ["server", "delivered", "msgs/s", "deliveries/s", "deliveries/CPU-s"], rows,
             [f"redis-benchmark -c 1 -P 16 -n {msgs} SPUBLISH to the channel's master; CPU of the 3 masters",
              "msgs/s = published messages per second, each delivered to all 100 subscribers; target ratio >= 1.5"])
+    limits_table(b, run, "Sharded pub/sub: what limits it (the channel's master, median runs above)",
+                 {k: res[k][3] for k in res})
 
 
 def bus_bytes(bus_ports):

@@ -8,8 +8,10 @@
  *
  * usage: pubsub_reader PORT N EXPECT_MSGS MSG_LEN SUBSCRIBE|SSUBSCRIBE CHANNEL
  * prints "ready" once every subscription is confirmed, then, when each connection has
- * EXPECT_MSGS * MSG_LEN bytes (or 60 s have passed), "TOTAL_BYTES FIRST_NS LAST_NS" with
- * CLOCK_MONOTONIC times (Python's time.monotonic_ns() reads the same clock). */
+ * EXPECT_MSGS * MSG_LEN bytes (or 60 s have passed), "TOTAL_BYTES FIRST_NS LAST_NS CPU_NS" with
+ * CLOCK_MONOTONIC times (Python's time.monotonic_ns() reads the same clock) and the CPU time
+ * this process spent from "ready" to the end (CLOCK_PROCESS_CPUTIME_ID): the bench shows what
+ * the readers cost, on the cores they share with the server. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -26,6 +28,13 @@ static long long now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static long long cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
@@ -110,6 +119,7 @@ int main(int argc, char **argv)
     }
     printf("ready\n");
     fflush(stdout);
+    long long cpu0 = cpu_ns();
     static char buf[1 << 20];
     long long total = 0, first = 0, last = 0, deadline = now_ns() + 60000000000LL;
     int open = n;
@@ -135,7 +145,7 @@ int main(int argc, char **argv)
             }
         }
     }
-    printf("%lld %lld %lld\n", total, first, last);
+    printf("%lld %lld %lld %lld\n", total, first, last, cpu_ns() - cpu0);
     fflush(stdout);
     for (int i = 0; i < n; i++) close(fds[i]);
     return 0;

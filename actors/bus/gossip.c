@@ -186,9 +186,26 @@ const uint8_t *gossip_build_reply(const cluster_snapshot_t *s, size_t *len)
     return *len ? reply_buf : NULL;
 }
 
+/* Whether node i of s gets a PUBLISH / PUBLISHSHARD from us (see gossip.h). */
+static bool publish_goes_to(const cluster_snapshot_t *s, int i, unsigned type, int shard, uint64_t link_floor)
+{
+    const node_view_t *n = &s->nodes[i];
+    if (i == s->myself || (n->flags & NODE_HANDSHAKE) || !n->out_link) return false;
+    if (link_floor && n->out_link >= link_floor) return false;   /* opened after the caller's transaction closed one */
+    return type != BUS_PUBLISHSHARD || i == shard || ((n->flags & NODE_SLAVE) && n->master == shard);
+}
+
 int gossip_publish(const cluster_snapshot_t *s, unsigned type, const void *channel, size_t channel_len,
                    const void *message, size_t message_len, uint64_t link_floor)
 {
+    const node_view_t *me = &s->nodes[s->myself];
+    /* our shard: our master when we are a replica, else ourselves */
+    int shard = (me->flags & NODE_SLAVE) && me->master >= 0 ? me->master : s->myself;
+    /* No receiver (a lone node, a master without replicas for SPUBLISH):
+     * no frame is built, so such a PUBLISH allocates nothing here. */
+    int first = 0;
+    while (first < s->node_count && !publish_goes_to(s, first, type, shard, link_floor)) first++;
+    if (first == s->node_count) return 0;
     uint64_t total = (uint64_t)BUS_PUBLISH_MIN_LEN + channel_len + message_len;
     if (total > UINT32_MAX) return -1;
     /* built once, in place, and shared by reference by every link's queue
@@ -200,19 +217,10 @@ int gossip_publish(const cluster_snapshot_t *s, unsigned type, const void *chann
     size_t len = bus_build_publish(f->data, (size_t)total, &hdr, type, channel, channel_len, message, message_len);
     if (len == 0) { shared_frame_unref(f); return -1; }
     f->len = len;
-    const node_view_t *me = &s->nodes[s->myself];
-    /* our shard: our master when we are a replica, else ourselves */
-    int shard = (me->flags & NODE_SLAVE) && me->master >= 0 ? me->master : s->myself;
     int sent = 0;
-    for (int i = 0; i < s->node_count; i++) {
-        const node_view_t *n = &s->nodes[i];
-        if (i == s->myself || (n->flags & NODE_HANDSHAKE) || !n->out_link) continue;
-        if (link_floor && n->out_link >= link_floor) continue;   /* opened after the caller's transaction closed one */
-        if (type == BUS_PUBLISHSHARD) {
-            bool member = i == shard || ((n->flags & NODE_SLAVE) && n->master == shard);
-            if (!member) continue;
-        }
-        link_send_shared(n->out_link, f);
+    for (int i = first; i < s->node_count; i++) {
+        if (!publish_goes_to(s, i, type, shard, link_floor)) continue;
+        link_send_shared(s->nodes[i].out_link, f);
         sent++;
     }
     shared_frame_unref(f);

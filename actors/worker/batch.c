@@ -12,6 +12,7 @@
 #include "actors/worker/client.h"
 #include "actors/worker/wdb.h"
 #include "actors/worker/dispatch.h"
+#include "actors/worker/pubsub.h"
 #include "actors/worker/slowlog.h"
 #include "actors/worker/tracking.h"
 #include "actors/worker/worker_internal.h"
@@ -20,6 +21,7 @@
 void batch_add(worker_t *w, int target, reply_slot_t *slot, const cmd_def_t *cmd, int argc,
                const uint8_t **argv, const size_t *argvlen, int proto, long long now_ms)
 {
+    pubsub_outbox_flush(w, target);   /* messages published before this command go first */
     cmd_batch_t *b = w->outbox[target];
     if (!b) {
         b = xcalloc(1, sizeof *b);
@@ -69,6 +71,7 @@ void batch_add(worker_t *w, int target, reply_slot_t *slot, const cmd_def_t *cmd
 
 void batch_flush(worker_t *w, int target)
 {
+    pubsub_outbox_flush(w, target);   /* at most one of the two outboxes to a target holds anything */
     int lo = target < 0 ? 0 : target, hi = target < 0 ? g_nworkers : target + 1;
     for (int t = lo; t < hi; t++) {
         cmd_batch_t *b = w->outbox[t];

@@ -1,5 +1,5 @@
-/* pubsub.c - subscriptions, message delivery and the publish fan-out
- * (pubsub.h; the replies' shapes are 7.0.15's pubsub.c).
+/* pubsub.c - subscriptions and message delivery (pubsub.h; publishing is
+ * pubsub_send.c; the replies' shapes are 7.0.15's pubsub.c).
  *
  * Each worker owns three maps (channels, patterns, shard channels) from a
  * name to the list of its clients subscribed to it, in subscription order
@@ -21,6 +21,7 @@
 #include "actors/worker/client_limits.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/pubsub.h"
+#include "actors/worker/pubsub_internal.h"
 #include "actors/worker/worker_internal.h"
 #include "proto/glob.h"
 #include "proto/slot.h"
@@ -77,7 +78,7 @@ void pubsub_init(void)
     rt_random_bytes(&g_seed, sizeof g_seed);
 }
 
-static uint64_t name_hash(const uint8_t *p, size_t n)
+uint64_t pubsub_name_hash(const uint8_t *p, size_t n)
 {
     uint64_t h = 1469598103934665603ULL ^ g_seed;
     for (size_t i = 0; i < n; i++) {
@@ -247,7 +248,7 @@ int pubsub_worker_subscribers(int i)
 
 static void add_sub(worker_t *w, ps_local_t *l, client_t *c, int kind, const uint8_t *name, size_t len)
 {
-    uint64_t h = name_hash(name, len);
+    uint64_t h = pubsub_name_hash(name, len);
     ps_ent_t *e = map_find(&l->map[kind], name, len, h);
     ps_client_t *pc = client_ps(c, true);
     if (is_subscribed(pc, kind, e, c)) return;
@@ -329,7 +330,7 @@ void pubsub_unsubscribe(client_t *c, int kind, int argc, const uint8_t **argv, c
     ps_local_t *l = local_of(w, true);
     if (argc > 1) {
         for (int i = 1; i < argc; i++) {
-            ps_ent_t *e = map_find(&l->map[kind], argv[i], argvlen[i], name_hash(argv[i], argvlen[i]));
+            ps_ent_t *e = map_find(&l->map[kind], argv[i], argvlen[i], pubsub_name_hash(argv[i], argvlen[i]));
             if (e) drop_sub(w, l, c, kind, e);
             add_confirm(out, c, unsub_word[kind], kind, argv[i], argvlen[i]);
         }
@@ -422,17 +423,32 @@ static int write_all(ps_ent_t *e, const resp_buf_t *msg, touched_t *t)
     return n;
 }
 
-static long long deliver_here(worker_t *w, bool shard, const uint8_t *ch, size_t chlen, const uint8_t *data,
-                              size_t len)
+/* The message and touched-client buffers of this thread's deliveries, kept
+ * between messages: a delivery allocates nothing once they have grown. A
+ * delivery takes them (a nested one, should a close ever publish, would
+ * start its own) and gives them back. */
+static __thread resp_buf_t tl_msg;
+static __thread bool tl_msg_ready;
+static __thread touched_t tl_touched;
+
+long long pubsub_deliver_here(worker_t *w, bool shard, const uint8_t *ch, size_t chlen, const uint8_t *data,
+                              size_t len, uint64_t h)
 {
     ps_local_t *l = local_of(w, false);
     if (!l) return 0;
     long long n = 0;
-    touched_t t = { 0 };
+    touched_t t = tl_touched;
+    tl_touched = (touched_t){ 0 };
     resp_buf_t msg;
-    resp_buf_init(&msg, 2);
+    if (tl_msg_ready) {
+        msg = tl_msg;
+        tl_msg_ready = false;
+        resp_buf_reset(&msg);
+    } else {
+        resp_buf_init(&msg, 2);
+    }
     int kind = shard ? PUBSUB_SHARD : PUBSUB_CHANNEL;
-    ps_ent_t *e = map_find(&l->map[kind], ch, chlen, name_hash(ch, chlen));
+    ps_ent_t *e = map_find(&l->map[kind], ch, chlen, h);
     if (e) {
         resp_add_array(&msg, 3);
         const char *word = shard ? "smessage" : "message";
@@ -455,160 +471,27 @@ static long long deliver_here(worker_t *w, bool shard, const uint8_t *ch, size_t
                 n += write_all(p, &msg, &t);
             }
     }
-    resp_buf_free(&msg);
     for (int i = 0; i < t.n; i++) client_check_obuf(t.c[i], OBUF_CHECK_QUICK);
-    free(t.c);
+    t.n = 0;
+    if (!tl_msg_ready && msg.cap <= 64 * 1024) {
+        tl_msg = msg;
+        tl_msg_ready = true;
+    } else {
+        resp_buf_free(&msg);
+    }
+    if (!tl_touched.c && t.cap <= 64 * 1024) tl_touched = t;
+    else free(t.c);
     return n;
-}
-
-/* ---------------- publishing ---------------- */
-
-/* The message, shared by the parts that carry it to the workers. */
-typedef struct ps_payload {
-    _Atomic int refs;
-    bool shard;
-    size_t chlen, len;
-    uint8_t data[];                /* channel, then message */
-} ps_payload_t;
-
-typedef struct ps_part {
-    worker_run_t run;
-    ps_payload_t *p;
-    int origin;                    /* the publishing client's worker, -1: no count wanted */
-    reply_slot_t *slot;            /* origin's: PUBLISH's reply */
-    long long count;
-} ps_part_t;
-
-static ps_payload_t *payload_new(bool shard, const void *ch, size_t chlen, const void *data, size_t len)
-{
-    ps_payload_t *p = xmalloc(sizeof *p + chlen + len);
-    atomic_init(&p->refs, 1);
-    p->shard = shard;
-    p->chlen = chlen;
-    p->len = len;
-    memcpy(p->data, ch, chlen);
-    if (len) memcpy(p->data + chlen, data, len);
-    return p;
-}
-
-static void payload_unref(ps_payload_t *p)
-{
-    /* acq_rel: the last holder frees what the others read */
-    if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1) free(p);
 }
 
 /* Worker i may hold a subscriber of this channel. seq_cst loads, pairing
  * with bucket_add's stores. */
-static bool may_hold(int i, bool shard, uint64_t h)
+bool pubsub_may_hold(int i, bool shard, uint64_t h)
 {
     uint32_t b = (uint32_t)(h & (PS_BUCKETS - 1));
     int fam = shard ? 1 : 0;
     if (atomic_load(&g_sum[i].bits[fam][b >> 6]) & (1ULL << (b & 63))) return true;
     return !shard && atomic_load(&g_sum[i].npatterns) > 0;
-}
-
-static void part_back(worker_t *w, rt_msg_t *msg)
-{
-    ps_part_t *pt = (ps_part_t *)msg;
-    reply_slot_t *s = pt->slot;
-    s->sum += pt->count;
-    free(pt);
-    if (--s->parts_left > 0) return;
-    char num[32];
-    int k = snprintf(num, sizeof num, ":%lld\r\n", s->sum);
-    client_slot_fill(w, s, num, (size_t)k);
-}
-
-static void part_run(worker_t *w, rt_msg_t *msg)
-{
-    ps_part_t *pt = (ps_part_t *)msg;
-    ps_payload_t *p = pt->p;
-    pt->count = deliver_here(w, p->shard, p->data, p->chlen, p->data + p->chlen, p->len);
-    payload_unref(p);
-    pt->p = NULL;
-    if (pt->origin < 0) {
-        free(pt);
-        return;
-    }
-    pt->run.fn = part_back;
-    worker_send(w, pt->origin, &pt->run.hdr);
-}
-
-static ps_part_t *part_new(ps_payload_t *p, int origin, reply_slot_t *slot)
-{
-    ps_part_t *pt = xcalloc(1, sizeof *pt);
-    pt->run.hdr.type = WMSG_RUN;
-    pt->run.fn = part_run;
-    atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);   /* the sender holds one already */
-    pt->p = p;
-    pt->origin = origin;
-    pt->slot = slot;
-    return pt;
-}
-
-void pubsub_publish_cmd(cmd_ctx_t *ctx, bool shard)
-{
-    worker_t *w = ctx->worker;
-    client_t *c = ctx->client;
-    const uint8_t *ch = ctx->argv[1], *data = ctx->argv[2];
-    size_t chlen = ctx->argvlen[1], len = ctx->argvlen[2];
-    uint64_t h = name_hash(ch, chlen);
-    int me = worker_index(w), n = workers_count();
-    uint64_t targets = 0;
-    for (int i = 0; i < n; i++)
-        if (i != me && may_hold(i, shard, h)) targets |= 1ULL << i;
-    long long here = deliver_here(w, shard, ch, chlen, data, len);
-    if (!targets || !c) {
-        if (targets) pubsub_publish_async(shard, ch, chlen, data, len);
-        resp_add_int(ctx->reply, here);
-        return;
-    }
-    reply_slot_t *s = client_defer_reply(c);
-    s->sum = here;
-    s->parts_left = __builtin_popcountll(targets);
-    ps_payload_t *p = payload_new(shard, ch, chlen, data, len);
-    for (int i = 0; i < n; i++)
-        if (targets & (1ULL << i)) worker_send(w, i, &part_new(p, me, s)->run.hdr);
-    payload_unref(p);
-}
-
-/* here: the worker whose thread this is, to deliver to at once (NULL: every
- * worker through its mailbox). */
-static void publish_uncounted(worker_t *here, bool shard, const void *channel, size_t channel_len,
-                              const void *message, size_t message_len)
-{
-    uint64_t h = name_hash(channel, channel_len);
-    ps_payload_t *p = NULL;
-    for (int i = 0; i < workers_count(); i++) {
-        if (!may_hold(i, shard, h)) continue;
-        if (here && worker_index(here) == i) {
-            deliver_here(here, shard, channel, channel_len, message, message_len);
-            continue;
-        }
-        if (!p) p = payload_new(shard, channel, channel_len, message, message_len);
-        worker_post(i, &part_new(p, -1, NULL)->run.hdr);
-    }
-    if (p) payload_unref(p);
-}
-
-void pubsub_publish_async(bool shard, const void *channel, size_t channel_len, const void *message,
-                          size_t message_len)
-{
-    publish_uncounted(NULL, shard, channel, channel_len, message, message_len);
-}
-
-void pubsub_publish_from_bus(bool shard, const void *channel, size_t channel_len, const void *message,
-                             size_t message_len)
-{
-    /* Links run on the workers' threads: this worker's subscribers get the
-     * message in this loop round, written before the loop sleeps with what
-     * else the round gave them, instead of one round later through our own
-     * mailbox (a wake-up, and a second write to each of them). */
-    rt_thread_t *me = rt_thread_self();
-    worker_t *here = NULL;
-    for (int i = 0; i < workers_count() && me; i++)
-        if (worker_thread(i) == me) here = worker_at(i);
-    publish_uncounted(here, shard, channel, channel_len, message, message_len);
 }
 
 bool pubsub_node_has_subscribers(bool shard)
@@ -691,7 +574,7 @@ void pubsub_introspect_part(worker_t *w, remote_cmd_t *rc)
     if (numsub || shardnumsub) {
         int kind = numsub ? PUBSUB_CHANNEL : PUBSUB_SHARD;
         for (int i = 2; i < q->argc; i++) {
-            ps_ent_t *e = l ? map_find(&l->map[kind], q->argv[i], q->argvlen[i], name_hash(q->argv[i], q->argvlen[i]))
+            ps_ent_t *e = l ? map_find(&l->map[kind], q->argv[i], q->argvlen[i], pubsub_name_hash(q->argv[i], q->argvlen[i]))
                             : NULL;
             long long n = e ? e->nsubs : 0;
             put_name(&rc->reply, q->argv[i], (uint32_t)q->argvlen[i]);

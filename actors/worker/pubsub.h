@@ -5,9 +5,10 @@
  * touches. What other threads may read is a small published summary per
  * worker: a bitmap of channel-name hashes (4096 buckets) for channels and
  * for shard channels, and its number of distinct patterns. A PUBLISH looks
- * at the summaries and sends the message, once, to the workers that may hold
- * a subscriber (a hash bucket hit, or any pattern); each of those writes it
- * to its own clients and, for a client's PUBLISH, sends back how many got it.
+ * at the summaries and sends the message to the workers that may hold a
+ * subscriber (a hash bucket hit, or any pattern), in one batch per worker
+ * and loop round (pubsub_send.c); each of those writes it to its own clients
+ * and, for a client's PUBLISH, sends back how many got it.
  * No lock, no thread walks another's connections, and a pattern is matched
  * once per message on each worker that holds it.
  *
@@ -73,6 +74,12 @@ bool pubsub_node_has_subscribers(bool shard);
  * notification, raised inside a command, stays with pubsub_publish_async. */
 void pubsub_publish_from_bus(bool shard, const void *channel, size_t channel_len, const void *message,
                              size_t message_len);
+
+/* On w's thread: the messages w's commands and links published this round
+ * for worker `target` (-1: every worker) leave now, as one mailbox message
+ * per target (pubsub_send.c). Before the loop sleeps and before any other
+ * message to that target (batch.c). */
+void pubsub_outbox_flush(struct worker *w, int target);
 
 /* The worker's cron: shard channels whose slot left this node's shard lose
  * their subscribers, who get `sunsubscribe` (7.0.15 removeChannelsInSlot). */

@@ -10,6 +10,7 @@ The same calls run against redis-server and shoal and the replies are compared.
 
 What it must never do: relax an assertion to fit shoal; stop a process it did not start.
 """
+import re
 import socket
 import time
 
@@ -206,11 +207,9 @@ def test_client_type_pubsub(servers):
     _both(servers, run)
 
 
-def test_publish_to_subscribers_on_several_workers(servers):
-    """Subscribers connected while the node is busy are dealt over both workers (placement)
-    and stay on theirs; a PUBLISH from either worker reaches all of them, counted, in the
-    publisher's order. (An idle node keeps every connection on worker 0, so this is the
-    path where a PUBLISH goes to another worker and its count comes back.)"""
+def _subscribers_on_both_workers(servers, n=8):
+    """A 2-worker shoal node and n SUBSCRIBE ch connections dealt over both workers (connected
+    while the node is busy, placement spreads subscribers), plus n idle connections."""
     import threading
     from test_placement import _flood, _placement
     srv = servers.shoal(extra_args=["--worker-threads", "2"])
@@ -219,18 +218,18 @@ def test_publish_to_subscribers_on_several_workers(servers):
     flood = [threading.Thread(target=_flood, args=(srv.port, stop, errors)) for _ in range(3)]
     for t in flood:
         t.start()
-    subs, pubs = [], []
+    subs, others = [], []
     try:
         with h.RawConn(srv.port, timeout=10) as probe:
             h.wait_until(lambda: _placement(probe)[0] == 2, 30, interval=0.1,
                          what="a second worker taking connections")
             before = _placement(probe)[2]
-            for i in range(8):
+            for i in range(n):
                 c = srv.raw(timeout=15)
                 c.send(h.encode("SUBSCRIBE", "ch"))
                 c.read()
                 subs.append(c)
-                pubs.append(srv.raw(timeout=15))
+                others.append(srv.raw(timeout=15))
             after = _placement(probe)[2]
         assert all(after[w] > before[w] for w in (0, 1)), (before, after)
     finally:
@@ -238,6 +237,15 @@ def test_publish_to_subscribers_on_several_workers(servers):
         for t in flood:
             t.join(30)
     assert errors == [], errors[:3]
+    return srv, subs, others
+
+
+def test_publish_to_subscribers_on_several_workers(servers):
+    """Subscribers connected while the node is busy are dealt over both workers (placement)
+    and stay on theirs; a PUBLISH from either worker reaches all of them, counted, in the
+    publisher's order. (An idle node keeps every connection on worker 0, so this is the
+    path where a PUBLISH goes to another worker and its count comes back.)"""
+    srv, subs, pubs = _subscribers_on_both_workers(servers)
     try:
         for k, p in enumerate(pubs):
             p.send(b"".join(h.encode("PUBLISH", "ch", "p%d-%d" % (k, i)) for i in range(50)))
@@ -249,4 +257,35 @@ def test_publish_to_subscribers_on_several_workers(servers):
                 assert [m for m in got if m.startswith("p%d-" % k)] == ["p%d-%d" % (k, i) for i in range(50)]
     finally:
         for c in subs + pubs:
+            c.close()
+
+
+def _worker_messages(conn):
+    """Mailbox messages each worker thread has handled (INFO threads)."""
+    text = conn.call("INFO", "threads")
+    text = text.decode() if isinstance(text, bytes) else str(text)
+    return {m.group(1): int(m.group(2))
+            for m in re.finditer(r"name=(worker-\d+),wakeups=\d+,messages=(\d+)", text)}
+
+
+def test_pipelined_publishes_cross_workers_in_one_message_per_round(servers):
+    """A pipeline of PUBLISHes read in one round travels to the other worker as one mailbox
+    message carrying them all, and their counts come back as one: not a message each way per
+    PUBLISH (which was 2 x 200 here). Replies, counts and order are as before."""
+    srv, subs, others = _subscribers_on_both_workers(servers)
+    pub, probe = others[0], others[1]
+    try:
+        pipeline = b"".join(h.encode("PUBLISH", "ch", "m%d" % i) for i in range(200))
+        assert len(pipeline) < 8192     # one read of the publisher's socket
+        before = _worker_messages(probe)
+        pub.send(pipeline)
+        assert [pub.read()[1] for _ in range(200)] == [8] * 200
+        after = _worker_messages(probe)
+        for c in subs:
+            assert [c.read()[1][2].decode() for _ in range(200)] == ["m%d" % i for i in range(200)]
+        handled = sum(after[w] - before[w] for w in after)
+        # a few rounds' worth (the probe's INFO, a cron tick), far below one per PUBLISH
+        assert handled < 40, (before, after)
+    finally:
+        for c in subs + others:
             c.close()
