@@ -12,7 +12,6 @@ PUBLISH pipelined on one connection.
 What it must never do: stop a process it did not start; report a number it did not measure.
 """
 import os
-import resource
 import selectors
 import socket
 import subprocess
@@ -136,46 +135,25 @@ def _wait_numsub(run, port, subscribers=SUBSCRIBERS, shard=False):
     raise run.BenchError("subscribers not all counted by PUBSUB NUMSUB")
 
 
-def thread_cpu(pid):
-    """CPU seconds so far of each thread of pid, by thread name (/proc/PID/task/*/comm and
-    schedstat); threads of one name are added up (shoal names its threads worker-0, state, ...;
-    redis-server's main thread is redis-server)."""
-    out = {}
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/comm") as f:
-                name = f.read().strip()
-            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                ns = int(f.read().split()[0])
-        except (OSError, ValueError, IndexError):
-            continue                   # a thread that exited meanwhile
-        out[name] = out.get(name, 0) + ns / 1e9
-    return out
-
-
-def _children_cpu():
-    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return ru.ru_utime + ru.ru_stime
-
-
 def throughput(run, srv, msgs, port=None, subscribers=SUBSCRIBERS, shard=False, node=None):
     """Deliveries of msgs messages to `subscribers` subscribers on `port` (default: srv's);
     srv gives the CPU time (a node or a cluster group). Returns (delivered, deliveries/s,
     deliveries per server CPU-second, limits): limits holds the run's CPU seconds of each thread
-    of `node` (default srv: the node holding the subscribers), of the reader processes and of
-    the publisher, for limits_row()."""
+    of `node` (default srv: the node holding the subscribers; Server.thread_seconds, shoal's
+    spinning before sleep left out), of the reader processes and of the publisher, for
+    limits_row()."""
     port = port or srv.port
     node = node or srv
     procs = _readers(port, msgs, subscribers=subscribers, shard=shard)
     _wait_numsub(run, port, subscribers, shard)
-    cpu0, threads0, pub0 = srv.cpu_seconds(), thread_cpu(node.popen.pid), _children_cpu()
+    cpu0, threads0, pub0 = srv.cpu_seconds(), node.thread_seconds(), run.rbench._children_cpu()
     t0 = time.monotonic_ns()
     pub = subprocess.run([run.REDIS_BENCHMARK, "-p", str(port), "-c", "1", "-P", "16", "-n", str(msgs),
                           "-q", "SPUBLISH" if shard else "PUBLISH", CHANNEL.decode(), "x" * PAYLOAD],
                          capture_output=True, text=True, timeout=run.RUN_TIMEOUT)
-    pub_cpu = _children_cpu() - pub0  # only the publisher was reaped meanwhile: the readers still run
+    pub_cpu = run.rbench._children_cpu() - pub0   # only the publisher was reaped meanwhile: the readers run on
     outs = [p.communicate(timeout=120)[0].split() for p in procs]
-    cpu, threads1 = srv.cpu_seconds() - cpu0, thread_cpu(node.popen.pid)
+    cpu, threads1 = srv.cpu_seconds() - cpu0, node.thread_seconds()
     if pub.returncode != 0:
         raise run.BenchError(f"redis-benchmark: {pub.stderr.strip()[:200]}")
     total = sum(int(o[0]) for o in outs)
@@ -214,14 +192,14 @@ def limits_table(b, run, title, res):
                  run.fmt_ratio(cores["shoal"], cores["redis"])])
     b.table(title, ["server", "server threads (CPU-us/delivery)", "readers", "publisher",
                     "projected/s", f"{run.NCPU}-core bound/s"], rows,
-            ["CPU-us/delivery: a thread's CPU time in the run (/proc/PID/task/*/schedstat) over all "
-             "deliveries; readers: the reader processes' CPU (CLOCK_PROCESS_CPUTIME_ID); publisher: "
-             "redis-benchmark's (rusage)",
+            ["CPU-us/delivery: a thread's CPU time in the run (/proc/PID/task/*/schedstat; shoal's "
+             "spinning before sleep left out, INFO threads) over all deliveries; readers: the reader "
+             "processes' CPU (CLOCK_PROCESS_CPUTIME_ID); publisher: redis-benchmark's (rusage)",
              "projected/s: deliveries / the largest CPU time of one server thread or of the publisher, i.e. "
-             "each thread on a core of its own and the readers on other cores (a workers' figure is "
+             "each thread on a core of its own and the readers on other cores (a worker's figure is "
              "1/(its CPU-us per delivery); a serial thread bounds it; for redis-server that is its "
              "one thread). An upper bound: cross-thread waits and cache effects are not in it",
-             f"{run.NCPU}-core bound/s: {run.NCPU} cores / (all server threads + readers + publisher) "
+             f"{run.NCPU}-core bound/s: {run.NCPU} cores / (the node's threads + readers + publisher) "
              "CPU per delivery: what this machine allows when all of them share its cores, as in "
              "the measured row above"])
 
