@@ -196,11 +196,26 @@ void state_recount_slots(state_t *st)
 {
     st->slot_version++;
     for (int i = 0; i < st->node_count; i++) st->nodes[i].slot_count = 0;
-    for (int s = 0; s < SLOT_COUNT; s++)
-        if (st->slot_owner[s] >= 0) st->nodes[st->slot_owner[s]].slot_count++;
+    for (int s = 0, e; s < SLOT_COUNT; s = e) {
+        e = state_slot_run_end(st, s);
+        if (st->slot_owner[s] >= 0) st->nodes[st->slot_owner[s]].slot_count += e - s;
+    }
 }
 
 /* ---------------- snapshots ---------------- */
+
+/* Sets bits start..end (inclusive) of a slot bitmap, whole bytes at a time
+ * in the middle. */
+static void set_slot_bits(uint8_t *bits, unsigned start, unsigned end)
+{
+    while (start <= end && (start & 7)) { bits[start >> 3] |= (uint8_t)(1u << (start & 7)); start++; }
+    if (start <= end && end - start + 1 >= 8) {
+        unsigned bytes = (end - start + 1) >> 3;
+        memset(bits + (start >> 3), 0xff, bytes);
+        start += bytes << 3;
+    }
+    for (; start <= end; start++) bits[start >> 3] |= (uint8_t)(1u << (start & 7));
+}
 
 /* Our header as 7.0.15 fills it (docs/cluster-bus.md §2.5): a replica describes
  * its master's slots and configEpoch. */
@@ -216,8 +231,10 @@ static void build_header(state_t *st, cluster_snapshot_t *s)
     /* The claimed bitmap changes only with the slot table. */
     if (st->hdr_slots_version != st->slot_version || st->hdr_slots_record != record) {
         memset(st->hdr_slots, 0, sizeof st->hdr_slots);
-        for (int i = 0; i < SLOT_COUNT; i++)
-            if (st->slot_owner[i] == record) bus_slot_set(st->hdr_slots, (unsigned)i);
+        for (int i = 0, e; i < SLOT_COUNT; i = e) {
+            e = state_slot_run_end(st, i);
+            if (st->slot_owner[i] == record) set_slot_bits(st->hdr_slots, (unsigned)i, (unsigned)e - 1);
+        }
         st->hdr_slots_version = st->slot_version;
         st->hdr_slots_record = record;
     }
@@ -440,11 +457,9 @@ typedef struct slot_run {
  * owner (>= 0), in slot order. */
 static void each_slot_run(const state_t *st, void (*fn)(void *, int, int, int), void *arg)
 {
-    for (int s = 0; s < SLOT_COUNT;) {
-        int o = st->slot_owner[s], e = s;
-        while (e + 1 < SLOT_COUNT && st->slot_owner[e + 1] == o) e++;
-        if (o >= 0) fn(arg, o, s, e);
-        s = e + 1;
+    for (int s = 0, e; s < SLOT_COUNT; s = e) {
+        e = state_slot_run_end(st, s);
+        if (st->slot_owner[s] >= 0) fn(arg, st->slot_owner[s], s, e - 1);
     }
 }
 
@@ -501,19 +516,6 @@ static const struct conf_runs *conf_runs_of(state_t *st)
     each_slot_run(st, put_run, r);
     st->conf_runs = r;
     return r;
-}
-
-/* Sets bits start..end (inclusive) of a slot bitmap, whole bytes at a time
- * in the middle. */
-static void set_slot_bits(uint8_t *bits, unsigned start, unsigned end)
-{
-    while (start <= end && (start & 7)) { bits[start >> 3] |= (uint8_t)(1u << (start & 7)); start++; }
-    if (start <= end && end - start + 1 >= 8) {
-        unsigned bytes = (end - start + 1) >> 3;
-        memset(bits + (start >> 3), 0xff, bytes);
-        start += bytes << 3;
-    }
-    for (; start <= end; start++) bits[start >> 3] |= (uint8_t)(1u << (start & 7));
 }
 
 /* nodes.conf's text (malloc'ed), from the table, not the snapshot: a

@@ -359,6 +359,29 @@ static inline int state_next_open_slot(const state_t *st, int from)
     return SLOT_COUNT;
 }
 
+/* The first slot after `from` whose owner differs from slot `from`'s (or
+ * SLOT_COUNT): the end of its run of one owner. Compared four slots (one
+ * 64-bit word) at a time: recounting the owners' slots, the header's claim
+ * bitmap and nodes.conf's slot ranges walk the table by runs after every
+ * change of an owner, and slot by slot those passes were a good part of a
+ * reshard's CPU (a counter bumped per slot is a chain of dependent
+ * stores). */
+static inline int state_slot_run_end(const state_t *st, int from)
+{
+    int16_t o = st->slot_owner[from];
+    uint64_t pat = (uint64_t)(uint16_t)o * 0x0001000100010001ULL;
+    int e = from + 1;
+    for (; e < SLOT_COUNT && (e & 3); e++)
+        if (st->slot_owner[e] != o) return e;
+    for (; e < SLOT_COUNT; e += 4) {
+        uint64_t w;
+        memcpy(&w, &st->slot_owner[e], sizeof w);
+        if (w != pat) break;
+    }
+    for (; e < SLOT_COUNT && st->slot_owner[e] == o; e++) {}
+    return e;
+}
+
 /* Asks for a nodes.conf save and a new snapshot after this message (the
  * actor's before_sleep does both). */
 static inline void state_save_config(state_t *st)

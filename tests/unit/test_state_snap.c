@@ -324,3 +324,37 @@ TEST(next_open_slot_matches_a_slot_by_slot_scan)
         CHECK_EQ_INT(current(st)->open_slots, count);
     }
 }
+
+/* state_slot_run_end (a word of four slots a step) ends each run where a
+ * slot-by-slot scan does; the owners' counts and our header's claim bitmap
+ * built from the runs are those of a slot-by-slot pass. */
+TEST(slot_runs_match_a_slot_by_slot_scan)
+{
+    state_t *st = fx_fresh(1);
+    int m[3];
+    for (int k = 0; k < 3; k++) m[k] = fx_add(st, 10 + k, NODE_MASTER, true);
+    unsigned seed = 777;
+    for (int c = 0; c < 30; c++) {
+        for (int s = 0; s < SLOT_COUNT;) {
+            seed = seed * 1103515245u + 12345u;
+            int len = 1 + (int)((seed >> 8) % (c % 3 == 0 ? 7 : 3000));
+            int o = (int)((seed >> 20) % 5) - 1;                   /* -1 (none), myself, m[0..2] */
+            int16_t owner = (int16_t)(o < 0 ? -1 : o == 0 ? st->myself : m[o - 1]);
+            for (int e = s + len; s < e && s < SLOT_COUNT; s++) st->slot_owner[s] = owner;
+        }
+        if (c == 1) for (int s = 0; s < SLOT_COUNT; s++) st->slot_owner[s] = (int16_t)st->myself;
+        int counts[8] = { 0 };
+        uint8_t bits[SLOT_COUNT / 8] = { 0 };
+        for (int s = 0; s < SLOT_COUNT; s++) {
+            int e = s + 1;
+            while (e < SLOT_COUNT && st->slot_owner[e] == st->slot_owner[s]) e++;
+            CHECK_EQ_INT(state_slot_run_end(st, s), e);
+            if (st->slot_owner[s] >= 0) counts[st->slot_owner[s]]++;
+            if (st->slot_owner[s] == st->myself) bits[s >> 3] |= (uint8_t)(1u << (s & 7));
+        }
+        state_recount_slots(st);
+        for (int i = 0; i < st->node_count; i++) CHECK_EQ_INT(st->nodes[i].slot_count, counts[i]);
+        publish(st);
+        CHECK(memcmp(current(st)->hdr.myslots, bits, sizeof bits) == 0);
+    }
+}
