@@ -9,6 +9,9 @@
  */
 #include <stddef.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include "proto/bus.h"
 #include "proto/bus_wire.h"
 
@@ -47,15 +50,31 @@ const char *bus_type_name(unsigned type)
 
 bool bus_name_is_valid(const void *name40)
 {
-    /* Branch-free over all 40 bytes (a hot path: every frame's sender and
-     * gossip names); the compiler can do it a vector at a time. */
+    /* A hot path: every frame's sender and gossip names (20 a PING at 200
+     * peers). Branch-free; with SSE2 two vectors and one overlapping the
+     * second's tail (bytes 24..39). A byte is good when c - '0' <= 9 or
+     * c - 'a' <= 25 as unsigned bytes: min(x, limit) == x. */
     const uint8_t *n = name40;
+#ifdef __SSE2__
+    const __m128i d0 = _mm_set1_epi8('0'), a0 = _mm_set1_epi8('a');
+    const __m128i d9 = _mm_set1_epi8(9), a25 = _mm_set1_epi8(25);
+    unsigned ok = 0xffff;
+    for (int at = 0; at <= 24; at += at == 16 ? 8 : 16) {
+        __m128i c = _mm_loadu_si128((const __m128i *)(n + at));
+        __m128i d = _mm_sub_epi8(c, d0), a = _mm_sub_epi8(c, a0);
+        __m128i good = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(d, d9), d),
+                                    _mm_cmpeq_epi8(_mm_min_epu8(a, a25), a));
+        ok &= (unsigned)_mm_movemask_epi8(good);
+    }
+    return ok == 0xffff;
+#else
     unsigned bad = 0;
     for (int i = 0; i < BUS_NAME_LEN; i++) {
         uint8_t c = n[i];
         bad |= (unsigned)((uint8_t)(c - 'a') > 25) & (unsigned)((uint8_t)(c - '0') > 9);
     }
     return bad == 0;
+#endif
 }
 
 bool bus_name_is_null(const void *name40)

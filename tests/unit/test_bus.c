@@ -732,6 +732,32 @@ TEST(bus_invalid_names_flagged)
     CHECK(!bus_name_is_null(N_A1));
 }
 
+/* bus_name_is_valid against the rule byte by byte: every byte value at every
+ * one of the 40 positions of a good name (the vector path reads them in
+ * three overlapping pieces), and a good name in a buffer at every alignment. */
+TEST(bus_name_valid_every_byte_everywhere)
+{
+    uint8_t buf[48];
+    memcpy(buf, "0123456789abcdefghijklmnopqrstuvwxyz0a9z", 40);
+    CHECK(bus_name_is_valid(buf));
+    for (int at = 0; at < 40; at++) {
+        uint8_t keep = buf[at];
+        for (int c = 0; c < 256; c++) {
+            buf[at] = (uint8_t)c;
+            bool want = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z');
+            if (bus_name_is_valid(buf) != want) {
+                CHECK(bus_name_is_valid(buf) == want);
+                break;
+            }
+        }
+        buf[at] = keep;
+    }
+    for (int off = 0; off < 8; off++) {
+        memmove(buf + off, "0123456789abcdefghijklmnopqrstuvwxyz0a9z", 40);
+        CHECK(bus_name_is_valid(buf + off));
+    }
+}
+
 TEST(bus_random_bytes)
 {
     uint32_t seed = 12345;
