@@ -349,7 +349,8 @@ static void debug_reload(cmd_ctx_t *ctx)
  * the links' back-pressure act (docs/cluster-bus.md §1.6). At most 10 s, so
  * that a typo cannot stall the bus for hours. DEBUG PERSISTER-DELAY: the
  * same for the persister, before each nodes.conf write it makes (a slow
- * fsync; test_setslot_path.py). */
+ * fsync; test_setslot_path.py). DEBUG STATE-CRON-DELAY: the state actor's
+ * cron, once a tick, at the end of its working part (test_bus_digest_stats.py). */
 static void debug_actor_delay(cmd_ctx_t *ctx, _Atomic long long *delay_us)
 {
     if (ctx->argc != 3) {
@@ -461,6 +462,10 @@ void cmd_debug(cmd_ctx_t *ctx)
     }
     if (arg_is(sub, sublen, "state-actor-delay")) {
         debug_actor_delay(ctx, &g_state_debug_delay_us);
+        return;
+    }
+    if (arg_is(sub, sublen, "state-cron-delay")) {
+        debug_actor_delay(ctx, &g_state_debug_cron_delay_us);
         return;
     }
     if (arg_is(sub, sublen, "persister-delay")) {

@@ -679,17 +679,36 @@ void state_reset_tables(state_t *st)
 
 /* ---------------- behaviour ---------------- */
 
+_Atomic long long g_state_debug_delay_us, g_state_debug_cron_delay_us;
+
+/* DEBUG STATE-ACTOR-DELAY and STATE-CRON-DELAY: sleeps the microseconds *us says. */
+static void debug_delay(_Atomic long long *us)
+{
+    long long delay = atomic_load_explicit(us, memory_order_relaxed);
+    if (delay <= 0) return;
+    struct timespec ts = { .tv_sec = delay / 1000000, .tv_nsec = (delay % 1000000) * 1000 };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+
+/* The frames the tick queued (its PINGs) leave once links may digest again:
+ * sent while we still counted as working, the PONGs answering them could
+ * come back before we were quiet, and went to us whole, as frames that met
+ * us busy (on a loaded machine, where this thread can lose its CPU after
+ * sending, a few a second in a steady 3-node cluster). Nothing the outbox
+ * does needs an unpublished state; a connect that fails makes us busy again
+ * (state_outbox_flush). */
 static void cron(rt_timer_t *t, void *arg)
 {
     (void)t;
     state_t *st = arg;
     state_busy(st);
     state_tick(st);
-    state_outbox_flush(st);
     bool before = st->state_ok;
     update_state(st);
     if (st->state_ok != before || st->dirty_snapshot || st->dirty_soft) state_publish(st);
+    debug_delay(&g_state_debug_cron_delay_us);
     state_quiet(st);
+    state_outbox_flush(st);
     rt_snap_reclaim(st->cell);
 }
 
@@ -749,17 +768,11 @@ static void dispatch(state_t *st, rt_msg_t *msg)
     }
 }
 
-_Atomic long long g_state_debug_delay_us;
-
 static void behaviour(rt_actor_t *self, rt_msg_t *msg)
 {
     state_t *st = self->state;
     state_busy(st);
-    long long delay = atomic_load_explicit(&g_state_debug_delay_us, memory_order_relaxed);
-    if (delay > 0) {   /* DEBUG STATE-ACTOR-DELAY */
-        struct timespec ts = { .tv_sec = delay / 1000000, .tv_nsec = (delay % 1000000) * 1000 };
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
-    }
+    debug_delay(&g_state_debug_delay_us);
     dispatch(st, msg);
     state_outbox_flush(st);
     state_quiet(st);

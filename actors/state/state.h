@@ -170,6 +170,10 @@ bool state_run_borrowed(struct remote_cmd *rc);
  * can make it fall behind on purpose (docs/cluster-bus.md §1.6,
  * "Back-pressure"). Relaxed: a knob, read once per message. */
 extern _Atomic long long g_state_debug_delay_us;
+/* DEBUG STATE-CRON-DELAY: microseconds the cron sleeps at the end of its
+ * working part, just before links may digest again, so that tests can widen
+ * the window a descheduled state thread leaves (state.c, cron). */
+extern _Atomic long long g_state_debug_cron_delay_us;
 
 /* The state actor's mailbox protocol: what other actors send it. */
 enum state_msg {

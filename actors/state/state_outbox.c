@@ -117,9 +117,14 @@ void state_outbox_flush(state_t *st)
             break;
         case STATE_OUT_CONNECT:
             if (!link_connect_as(op->link, op->node, op->ip, op->port)) {
-                /* as when link_connect returned 0: no link, the cron retries */
+                /* as when link_connect returned 0: no link, the cron retries. The
+                 * cron flushes after it went quiet: working again, and published */
                 int idx = state_node_by_link(st, op->link);
-                if (idx >= 0 && st->nodes[idx].out_link == op->link) st->nodes[idx].out_link = 0;
+                if (idx >= 0 && st->nodes[idx].out_link == op->link) {
+                    state_busy(st);
+                    st->nodes[idx].out_link = 0;
+                    st->dirty_snapshot = true;
+                }
             }
             break;
         case STATE_OUT_CLOSE:
