@@ -25,6 +25,7 @@ Environment:
   BENCH_PUBSUB=a,b   the pubsub section's tables to run: fanout (1 node), shard (SPUBLISH),
                      cluster (6 nodes); default all three
   BENCH_CLUSTER_WORKERS=k   --worker-threads of each shoal master in the 3-master sections
+                     and in pubsub's 6-node table
   CLUSTER_SIM        the cluster simulator binary (default build/bench/cluster_sim)
   BENCH_COST_SIZES   cluster sizes of the cluster_cost section (default 100,300,1000; even)
   GOSSIP_FLOOD       the flooder binary (default build/bench/gossip_flood)
@@ -415,7 +416,7 @@ CLUSTER_MASTERS = 3
 
 
 def cluster_extra_args(kind):
-    """BENCH_CLUSTER_WORKERS=k gives each shoal master of the 3-master sections k worker
+    """BENCH_CLUSTER_WORKERS=k gives each shoal master of the cluster sections k worker
     threads (default: one per CPU, as for one node per machine; 3 nodes sharing this
     machine's cores oversubscribe them, where redis-server runs one thread per node)."""
     workers = os.environ.get("BENCH_CLUSTER_WORKERS", "")
