@@ -690,13 +690,9 @@ static void debug_delay(_Atomic long long *us)
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
 }
 
-/* The frames the tick queued (its PINGs) leave once links may digest again:
- * sent while we still counted as working, the PONGs answering them could
- * come back before we were quiet, and went to us whole, as frames that met
- * us busy (on a loaded machine, where this thread can lose its CPU after
- * sending, a few a second in a steady 3-node cluster). Nothing the outbox
- * does needs an unpublished state; a connect that fails makes us busy again
- * (state_outbox_flush). */
+/* The tick's frames (its PINGs) leave once links may digest again: sent while
+ * we were busy, their PONGs could come back before we were quiet and go to us
+ * whole (docs/cluster-bus.md §1.6). A failed connect makes us busy again. */
 static void cron(rt_timer_t *t, void *arg)
 {
     (void)t;
