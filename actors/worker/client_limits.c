@@ -6,6 +6,7 @@
  * Must never: free a client, or touch a client of another worker.
  */
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -70,6 +71,14 @@ bool climits_obuf_over(int cls, size_t used, long long *soft_since_s, long long 
         return false;
     }
     return now_s - *soft_since_s > atomic_load_explicit(&obuf_soft_secs[cls], memory_order_relaxed);
+}
+
+size_t climits_obuf_floor(int cls)
+{
+    unsigned long long hard = atomic_load_explicit(&obuf_hard[cls], memory_order_relaxed);
+    unsigned long long soft = atomic_load_explicit(&obuf_soft[cls], memory_order_relaxed);
+    unsigned long long f = hard && (!soft || hard < soft) ? hard : soft;
+    return f && f < SIZE_MAX ? (size_t)f : SIZE_MAX;
 }
 
 size_t client_obuf_bytes(const client_t *c)

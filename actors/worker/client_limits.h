@@ -34,6 +34,12 @@ void climits_init(void);
  * under the soft limit stop its clock (a partial count proves nothing). */
 bool climits_obuf_over(int cls, size_t used, long long *soft_since_s, long long now_s, bool complete);
 
+/* The fewest bytes at which climits_obuf_over can say yes for class cls
+ * (the smaller of its non-zero hard and soft limits; SIZE_MAX with neither
+ * set): a quick check of a client holding less is known to pass, with no
+ * effect. Relaxed, as the limits it reads. */
+size_t climits_obuf_floor(int cls);
+
 /* Bytes of reply this client holds that the socket has not taken yet
  * (unsent output plus replies queued behind a pending one): CLIENT LIST's
  * omem, and what client-output-buffer-limit measures. */

@@ -402,8 +402,10 @@ static void touch(touched_t *t, client_t *c)
 }
 
 /* One message to every subscriber of `e`: `msg` holds it in RESP2 form,
- * whose first byte becomes '>' for a RESP3 client. */
-static int write_all(ps_ent_t *e, const resp_buf_t *msg, touched_t *t)
+ * whose first byte becomes '>' for a RESP3 client. Only a subscriber whose
+ * unsent output reached `floor` (climits_obuf_floor of the pubsub class)
+ * is kept for the output-limit check: below it the quick check passes. */
+static int write_all(ps_ent_t *e, const resp_buf_t *msg, touched_t *t, size_t floor)
 {
     int n = 0;
     for (int i = 0; i < e->nsubs; i++) {
@@ -417,7 +419,7 @@ static int write_all(ps_ent_t *e, const resp_buf_t *msg, touched_t *t)
             resp_buf_append(out, msg->data, msg->len);
         }
         client_schedule_write(c);
-        touch(t, c);
+        if (c->out.len - c->out_sent >= floor) touch(t, c);
         n++;
     }
     return n;
@@ -448,6 +450,7 @@ long long pubsub_deliver_here(worker_t *w, bool shard, const uint8_t *ch, size_t
         resp_buf_init(&msg, 2);
     }
     int kind = shard ? PUBSUB_SHARD : PUBSUB_CHANNEL;
+    size_t floor = climits_obuf_floor(CLIENT_CLASS_PUBSUB);   /* every subscriber is of that class */
     ps_ent_t *e = map_find(&l->map[kind], ch, chlen, h);
     if (e) {
         resp_add_array(&msg, 3);
@@ -455,7 +458,7 @@ long long pubsub_deliver_here(worker_t *w, bool shard, const uint8_t *ch, size_t
         resp_add_bulk(&msg, word, strlen(word));
         resp_add_bulk(&msg, ch, chlen);
         resp_add_bulk(&msg, data, len);
-        n += write_all(e, &msg, &t);
+        n += write_all(e, &msg, &t, floor);
     }
     ps_map_t *pm = &l->map[PUBSUB_PATTERN];
     if (!shard && pm->n) {
@@ -468,7 +471,7 @@ long long pubsub_deliver_here(worker_t *w, bool shard, const uint8_t *ch, size_t
                 resp_add_bulk(&msg, p->name, p->len);
                 resp_add_bulk(&msg, ch, chlen);
                 resp_add_bulk(&msg, data, len);
-                n += write_all(p, &msg, &t);
+                n += write_all(p, &msg, &t, floor);
             }
     }
     for (int i = 0; i < t.n; i++) client_check_obuf(t.c[i], OBUF_CHECK_QUICK);
