@@ -180,7 +180,7 @@ def _threads_cell(h):
 
 def projection(h, kind):
     """(bound conn/s, what bounds it) with the clients on cores of their own. redis-server
-    does every handshake on its one thread: 1 / (its CPU per connection). shoal deals new
+    does every handshake on its main thread: 1 / (that thread's CPU per connection). shoal deals new
     TLS connections round-robin over its workers, each on a core of its own: worker w
     saturates at 1 / (w's CPU per connection, over all connections), and any other thread
     that spends CPU per connection (the serial part) bounds at 1 / (its CPU per connection);
@@ -188,13 +188,21 @@ def projection(h, kind):
     if not h.threads_us:
         return None, "-"
     if kind == "redis":
-        us = sum(h.threads_us.values())
-        return 1e6 / us, f"one thread, {us:,.0f} us/conn"
+        name, us = max(h.threads_us.items(), key=lambda kv: kv[1])
+        return 1e6 / us, f"{name}, {us:,.0f} us/conn"
     total = sum(h.threads_us.values())
     busy = {k: v for k, v in h.threads_us.items() if v >= 0.02 * total}
     name, us = max(busy.items(), key=lambda kv: kv[1])
     workers = [k for k in busy if k.startswith("worker-")]
     return 1e6 / us, f"{name} ({us:,.0f} us/conn; {len(workers)} workers busy)"
+
+
+def machine_bound(h, ncpu):
+    """conn/s that clients and server sharing ncpu cores could reach at most: ncpu / (client
+    + server CPU per connection)."""
+    if not h.cpu_us or h.client_us is None:
+        return None
+    return ncpu * 1e6 / (h.cpu_us + h.client_us)
 
 
 def handshake_section(b, run):
@@ -230,7 +238,8 @@ def handshake_section(b, run):
         ps, why_s = projection(s, "shoal")
         pr, why_r = projection(r, "redis")
         limits.append([name, f"{s.cpu_us or 0:,.0f}", _threads_cell(s), run.fmt_num(ps), why_s,
-                       f"{r.cpu_us or 0:,.0f}", run.fmt_num(pr), run.fmt_ratio(ps, pr)])
+                       f"{r.cpu_us or 0:,.0f}", run.fmt_num(pr), run.fmt_ratio(ps, pr),
+                       f"{run.fmt_num(machine_bound(s, run.NCPU))} / {run.fmt_num(machine_bound(r, run.NCPU))}"])
     load1 = os.getloadavg()[0]
     for srv in servers.values():
         b.stop(srv)
@@ -253,17 +262,21 @@ def handshake_section(b, run):
              "target (issue 16): ratio >= 1.5"])
     b.table("What bounds new TLS connections per second (server CPU per connection, by thread)",
             ["case", "shoal CPU-us/conn", "shoal by thread", "shoal projected conn/s", "bound by",
-             "redis CPU-us/conn", "redis projected conn/s", "ratio"], limits,
+             "redis CPU-us/conn", "redis projected conn/s", "ratio", "this machine's bound shoal / redis"],
+            limits,
             ["projected = the rate at which the server's busiest thread would be saturated if the clients had "
-             "cores of their own and each server thread a core: redis-server does every handshake on its one "
-             "thread, so 1 / (its CPU per connection); shoal deals new TLS connections round-robin over its "
+             "cores of their own and each server thread a core: redis-server does every handshake on its main "
+             "thread, so 1 / (that thread's CPU per connection); shoal deals new TLS connections round-robin over its "
              "worker threads, so each worker saturates at 1 / (its CPU per connection, over all connections), "
              "and any thread outside the workers that spends CPU per connection (a serial part) at 1 / (its CPU "
              "per connection): the projection is the lowest of these",
              "the per-thread CPU is measured on this machine, with the clients sharing the cores; the projection "
              "assumes it stays the same per connection with more cores, and that shoal has a core per worker "
              f"({run.NCPU} workers by default here): with W workers the worker bound grows about W-fold, "
-             "redis-server's does not"])
+             "redis-server's does not",
+             f"this machine's bound = {run.NCPU} CPUs / (client + server CPU per connection): the most that "
+             "clients and server sharing these cores could do, with nothing else running (the load average "
+             "says how much else was)"])
 
 
 def _flood(run, srv, tls_dir):
