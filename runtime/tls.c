@@ -72,17 +72,14 @@ static void ossl_free(void *p, const char *file, int line)
     rt_mem_raw_free(p);
 }
 
-static bool g_mem_uncounted;
-
 /* Before main: OpenSSL accepts allocator functions only before its first
- * allocation (the ACL's digests at start-up would be one). If it refuses,
- * its memory stays counted, which is only a statistic's difference. */
+ * allocation (the ACL's digests at start-up would be one). If it refused,
+ * its memory would stay counted, only a statistic's difference
+ * (test_openssl_memory_not_in_used_memory would say so). */
 __attribute__((constructor)) static void tls_mem_setup(void)
 {
-    g_mem_uncounted = CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free) == 1;
+    (void)CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free);
 }
-
-bool tls_mem_uncounted(void) { return g_mem_uncounted; }
 
 void tls_init(void)
 {

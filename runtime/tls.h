@@ -1,6 +1,10 @@
 /* tls.h - OpenSSL contexts built from the node's tls-* settings, and a
  * non-blocking TLS layer for one connection.
  *
+ * Memory: OpenSSL allocates with glibc's allocator outside the memory
+ * counting (runtime/memcount.h), set up before main, as redis-server leaves
+ * OpenSSL's memory out of used_memory.
+ *
  * Contexts: tls_configure() builds a server context (our certificate, the
  * CA to verify peers, session cache, protocols, ciphers, DH parameters) and,
  * when a client certificate is set, a separate context for the connections
@@ -44,11 +48,6 @@ typedef struct tls_settings {
     int auth_clients;               /* enum tls_auth */
     bool tls_cluster, tls_replication;   /* these also need a CA */
 } tls_settings_t;
-
-/* Whether OpenSSL allocates outside the memory counting (runtime/memcount.h),
- * as redis-server leaves OpenSSL's memory out of used_memory. Set before
- * main. */
-bool tls_mem_uncounted(void);
 
 /* Once, before any other call (main thread, before other threads start). */
 void tls_init(void);
