@@ -21,8 +21,13 @@ of different sizes.
 Run alone: `BENCH_ONLY=aof /usr/bin/python3 bench/run.py` (or this file, which does the same).
 """
 import os
+import re
+import shutil
+import signal
 import socket
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -31,7 +36,7 @@ POLICIES = ("everysec", "always")
 REQUESTS = {("everysec", 1): 200_000, ("everysec", 16): 2_000_000,
             ("always", 1): 20_000, ("always", 16): 200_000}
 QUICK_REQUESTS = {("everysec", 1): 20_000, ("everysec", 16): 200_000,
-                  ("always", 1): 5_000, ("always", 16): 50_000}
+                  ("always", 1): 10_000, ("always", 16): 50_000}
 
 
 def _aof_args(policy):
@@ -47,19 +52,128 @@ def _info(rt, port):
     return out
 
 
+class FsyncTrace:
+    """The fdatasync calls of one server process during one run, recorded with `perf record`
+    on the syscall tracepoints (a few thousand events a second: no measurable cost), the same
+    way for both servers. stop() gives (calls, seconds spent in them), or None without perf."""
+
+    EVENTS = "syscalls:sys_enter_fdatasync,syscalls:sys_exit_fdatasync"
+
+    def __init__(self, srv):
+        self.proc = None
+        if not shutil.which("perf"):
+            return
+        fd, self.path = tempfile.mkstemp(prefix="fsyncs.", suffix=".perf")
+        os.close(fd)
+        try:
+            self.proc = subprocess.Popen(["perf", "record", "-q", "-o", self.path, "-e", self.EVENTS,
+                                          "-p", str(srv.popen.pid)], stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL, start_new_session=True)
+        except OSError:
+            self.proc = None
+            return
+        time.sleep(0.3)   # attached before the run starts
+        if self.proc.poll() is not None:   # not permitted here: no figures rather than wrong ones
+            self.proc = None
+
+    def stop(self):
+        if self.proc is None:
+            return None
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=30)
+            out = subprocess.run(["perf", "script", "-i", self.path, "-F", "tid,time,event"],
+                                 capture_output=True, text=True, timeout=120).stdout
+        except (subprocess.TimeoutExpired, OSError):
+            self.proc.kill()
+            return None
+        finally:
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+        return fsync_totals(out)
+
+
+def fsync_totals(script):
+    """(calls, seconds inside fdatasync) from `perf script -F tid,time,event` lines."""
+    entered, calls, secs = {}, 0, 0.0
+    for line in script.splitlines():
+        m = re.match(r"\s*(\d+)\s+([\d.]+):\s+syscalls:sys_(enter|exit)_fdatasync:", line)
+        if not m:
+            continue
+        tid, t = int(m[1]), float(m[2])
+        if m[3] == "enter":
+            entered[tid] = t
+        elif tid in entered:
+            calls += 1
+            secs += t - entered.pop(tid)
+    return calls, secs
+
+
+class FsyncFigures:
+    """Sums over the runs of one server at one pipeline depth (appendfsync always)."""
+
+    def __init__(self):
+        self.calls, self.fsync_s, self.requests, self.wall_s, self.traced = 0, 0.0, 0, 0.0, 0
+
+    def add(self, res, totals):
+        if res.error or totals is None or not res.rps:
+            return
+        self.traced += 1
+        self.calls += totals[0]
+        self.fsync_s += totals[1]
+        self.requests += res.requests
+        self.wall_s += res.requests / res.rps
+
+    def cells(self):
+        if not self.traced or not self.calls:
+            return ["-"] * 4
+        return [f"{self.calls / self.wall_s:,.0f}", f"{self.requests / self.calls:.1f}",
+                f"{self.fsync_s / self.calls * 1000:.3f}", f"{self.fsync_s / self.wall_s * 100:.0f}"]
+
+    def mean_fsync_s(self):
+        return self.fsync_s / self.calls if self.calls else None
+
+
+def bound_rps(in_flight, fsync_s, rps_no_aof):
+    """The most a server can answer when every fsync answers every request in flight and the
+    next one starts the moment they are all back: in_flight / (fsync + turn-around), the
+    turn-around being what the same clients take for a round without a disk
+    (in_flight / rps without the AOF)."""
+    if not fsync_s or not rps_no_aof:
+        return None
+    return in_flight / (fsync_s + in_flight / rps_no_aof)
+
+
 def throughput(b, rt):
     rows = []
+    fsync_rows = []
     table = QUICK_REQUESTS if rt.QUICK else REQUESTS
     for policy in POLICIES:
         servers = {kind: b.server(kind, _aof_args(policy)) for kind in ("shoal", "redis")}
+        # appendfsync always: the same servers without the AOF give the clients' turn-around
+        plain = {kind: b.server(kind) for kind in ("shoal", "redis")} if policy == "always" else {}
         for pipeline in (1, 16):
             saved = dict(rt.REQUESTS)
             rt.REQUESTS[pipeline] = table[(policy, pipeline)]
+            figs = {"shoal": FsyncFigures(), "redis": FsyncFigures()}
+            no_aof = {"shoal": [], "redis": []}
             try:
                 runs = {"shoal": [], "redis": []}
                 for _ in range(rt.REPEAT):
                     for kind in ("shoal", "redis"):
-                        runs[kind].append(rt.redis_benchmark(servers[kind], "set", pipeline))
+                        trace = FsyncTrace(servers[kind]) if policy == "always" else None
+                        res = rt.redis_benchmark(servers[kind], "set", pipeline)
+                        runs[kind].append(res)
+                        if trace:
+                            figs[kind].add(res, trace.stop())
+                    for kind, srv in plain.items():
+                        # 10x the requests: without a disk a run is 10-20x faster, and a
+                        # short one mostly measures the 50 connections' setup
+                        rt.REQUESTS[pipeline] = table[(policy, pipeline)] * 10
+                        no_aof[kind].append(rt.redis_benchmark(srv, "set", pipeline))
+                        rt.REQUESTS[pipeline] = table[(policy, pipeline)]
             finally:
                 rt.REQUESTS.clear()
                 rt.REQUESTS.update(saved)
@@ -73,13 +187,34 @@ def throughput(b, rt):
                          rt.fmt_ratio(res["shoal"].rps, res["redis"].rps),
                          rt.cell(res["shoal"], "rps_per_cpu"), rt.cell(res["redis"], "rps_per_cpu"),
                          rt.fmt_ratio(res["shoal"].rps_per_cpu, res["redis"].rps_per_cpu)])
-        for srv in servers.values():
+            for kind in ("shoal", "redis") if plain else ():
+                plain_res = rt.median_result(no_aof[kind])
+                bound = bound_rps(rt.CLIENTS * pipeline, figs[kind].mean_fsync_s(),
+                                  None if plain_res.error else plain_res.rps)
+                fsync_rows.append([f"-P {pipeline}", kind, rt.cell(res[kind], "rps"), *figs[kind].cells(),
+                                   rt.cell(plain_res, "rps"), rt.fmt_num(bound),
+                                   rt.fmt_ratio(bound, res["redis"].rps)])
+        for srv in list(servers.values()) + list(plain.values()):
             b.stop(srv)
     b.table("SET with appendonly yes (redis-benchmark -t set -c 50 -r 100000)",
             ["appendfsync", "shoal rps", "redis rps", "ratio", "shoal rps/CPU-s", "redis rps/CPU-s", "ratio"],
             rows, ["ratio = shoal / redis; targets: everysec >= 1.0, always >= 2.0",
                    f"requests per run: {', '.join(f'{p} -P {d}: {n:,}' for (p, d), n in table.items())}; "
                    f"median of {rt.REPEAT} alternating run(s)"])
+    if fsync_rows:
+        b.table("appendfsync always: the fsyncs behind each server's rate (perf record of fdatasync)",
+                ["-P", "server", "rps", "fsyncs/s", "SETs per fsync", "mean fsync ms", "disk busy %",
+                 "rps without AOF", "bound rps", "bound / redis rps"], fsync_rows,
+                ["fsyncs/s, SETs per fsync, mean fsync (time inside fdatasync) and disk busy (share of the "
+                 "run spent inside one) over all runs of that server, traced with perf on the "
+                 "syscalls:*_fdatasync tracepoints ('-' without perf)",
+                 "rps without AOF: the same server with appendonly no, alternating with the runs above: the "
+                 "clients' round without a disk, turn-around = clients x P / that rate",
+                 "bound rps = clients x P / (mean fsync + turn-around): every fsync answering every request in "
+                 "flight and the next one starting the moment they are all back; one fsync at a time per "
+                 "file (ext4 commits one journal transaction after another). bound / redis rps below 2.0 "
+                 "means no server could reach 2x redis-server with this disk and these clients",
+                 f"load average at the end: {os.getloadavg()[0]:.2f}"])
 
 
 class Probe(threading.Thread):
