@@ -1,0 +1,51 @@
+"""The AOF bench's fsync table (bench/aof_bench.py): the figures are computed, never typed in.
+
+What it is for: from `perf script -F tid,time,event` lines of fdatasync enter/exit
+tracepoints, fsync_totals() counts the calls and the time inside them (per thread: two
+threads' overlapping calls are each timed from their own entry); FsyncFigures turns runs
+into fsyncs/s, SETs per fsync, mean fsync and disk busy; bound_rps() is clients x P over
+(mean fsync + the clients' round without a disk). These check that arithmetic on made-up
+traces and runs. No server is started.
+
+What it must never do: start or stop a process.
+"""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+import aof_bench               # noqa: E402  (bench/ is not a package)
+import run as bench_run        # noqa: E402
+
+TRACE = """\
+   100 50.000100: syscalls:sys_enter_fdatasync: fd: 0x00000010
+   101 50.000200: syscalls:sys_enter_fdatasync: fd: 0x00000010
+   100 50.000600: syscalls:sys_exit_fdatasync: 0x0
+   101 50.001200: syscalls:sys_exit_fdatasync: 0x0
+   100 50.002000: syscalls:sys_exit_fdatasync: 0x0
+   102 50.003000: syscalls:sys_enter_fdatasync: fd: 0x00000011
+"""
+
+
+def test_fsync_totals_pairs_entry_and_exit_per_thread():
+    calls, secs = aof_bench.fsync_totals(TRACE)
+    # 100: 0.5 ms, 101: 1.0 ms; an exit without an entry and an entry without an exit count for nothing
+    assert calls == 2
+    assert abs(secs - 0.0015) < 1e-9
+
+
+def test_figures_over_runs():
+    f = aof_bench.FsyncFigures()
+    f.add(bench_run.Result(rps=10000.0, requests=10000), (400, 0.2))     # 1 s
+    f.add(bench_run.Result(rps=5000.0, requests=10000), (400, 0.6))      # 2 s
+    f.add(bench_run.Result(error="timeout>60s"), (1, 1.0))               # ignored
+    f.add(bench_run.Result(rps=5000.0, requests=10000), None)            # no perf: ignored
+    assert f.cells() == [f"{800 / 3:,.0f}", "25.0", "1.000", f"{0.8 / 3 * 100:.0f}"]
+    assert abs(f.mean_fsync_s() - 0.001) < 1e-12
+    assert aof_bench.FsyncFigures().cells() == ["-"] * 4
+
+
+def test_bound_rps():
+    # 50 clients, 0.5 ms fsyncs, 100,000 rps without the disk (a 0.5 ms round): 50 / 1 ms
+    assert abs(aof_bench.bound_rps(50, 0.0005, 100000.0) - 50000.0) < 1e-6
+    assert aof_bench.bound_rps(50, None, 100000.0) is None
+    assert aof_bench.bound_rps(50, 0.0005, None) is None
