@@ -87,7 +87,7 @@ void aof_cond_timedwait_locked(pthread_cond_t *cv, const struct timespec *until)
 int aof_gc_start(void);
 void aof_gc_kick_locked(void);
 /* When the syncer starts its next fsync (no I/O: see aof_gcommit.c). */
-#define AOF_GC_MAX_WAIT_US 2000
+#define AOF_GC_MAX_WAIT_US 10000
 #define AOF_GC_CREDIT_MAX 8
 #define AOF_GC_PROBE 8
 typedef struct aof_gc {

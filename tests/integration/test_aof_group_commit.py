@@ -214,7 +214,7 @@ def test_always_one_fsync_answers_both_halves_of_the_clients(servers, tmp_path, 
     disk's: started as soon as anything was pending, the fsyncs split the clients into two
     groups that alternate (~10 SETs per fsync: the group an fsync answered comes back
     while the next runs for the other group). The syncer lets the answered clients come
-    back first (within its bound, 2 ms here), so one fsync answers about all 20; the wait
+    back first (within its bound, 10 ms here), so one fsync answers about all 20; the wait
     shows in INFO threads. And a lone client writing one SET at a time is never held."""
     node, port, _, log = _slow_node(servers, tmp_path, monkeypatch, 20)
     n = 1000
