@@ -212,8 +212,10 @@ def throughput(b, rt):
                  "clients' round without a disk, turn-around = clients x P / that rate",
                  "bound rps = clients x P / (mean fsync + turn-around): every fsync answering every request in "
                  "flight and the next one starting the moment they are all back; one fsync at a time per "
-                 "file (ext4 commits one journal transaction after another). bound / redis rps below 2.0 "
-                 "means no server could reach 2x redis-server with this disk and these clients",
+                 "file (ext4 commits one journal transaction after another). bound / redis rps below 2.0: "
+                 "no server could have reached 2x redis-server with this disk and these clients. The runs "
+                 "without AOF are other runs: under a load that changes between runs the bound is rough "
+                 "(it can even fall below a measured rate)",
                  f"load average at the end: {os.getloadavg()[0]:.2f}"])
 
 
