@@ -12,6 +12,7 @@
 #include "actors/worker/client.h"
 #include "actors/worker/wdb.h"
 #include "actors/worker/dispatch.h"
+#include "actors/worker/keyspace.h"
 #include "actors/worker/pubsub.h"
 #include "actors/worker/slowlog.h"
 #include "actors/worker/tracking.h"
@@ -132,12 +133,72 @@ static void entry_args(const uint8_t *arena, const batch_entry_t *e, const uint8
     }
 }
 
+/* Prefetching the batch's keys. Why: a command's first lookup of a key that
+ * is not in cache costs two dependent misses (the bucket, then the entry it
+ * points to): in a profile of EVALSHA batches they were 13-17 % of the
+ * executing worker's CPU, and the WATCH version the write bumps one more
+ * (5 %). The batch holds every command before any runs, so while one runs,
+ * the next one's entry (its bucket fetched one step earlier) and version
+ * are on their way. Only the first key of each command, in the current
+ * database; nothing is read that the command would not read. */
+#define PREFETCH_AHEAD 2
+#define PREFETCH_RING 4           /* a power of two above PREFETCH_AHEAD */
+
+/* The refs of the entries in flight, by index modulo the ring (a batch may
+ * hold hundreds of commands: 50 clients' pipelines in one loop round). */
+typedef struct prefetch {
+    ks_keyref_t ref[PREFETCH_RING];
+    bool has[PREFETCH_RING];
+} prefetch_t;
+
+/* The first key of entry i, when it has one in the current database. */
+static bool first_key(const worker_t *w, const cmd_batch_t *b, int i, const uint8_t **key, size_t *len)
+{
+    const batch_entry_t *e = &b->e[i];
+    if (e->db != w->cur_db || e->argc > 32) return false;
+    const uint8_t *argv[32];
+    size_t argvlen[32];
+    entry_args(b->arena, e, argv, argvlen);
+    int pos[1];
+    if (cmd_get_keys(e->cmd, e->argc, argv, argvlen, pos, 1) < 1) return false;
+    *key = argv[pos[0]];
+    *len = argvlen[pos[0]];
+    return true;
+}
+
+/* Step 1 for entry i: its bucket and its WATCH version. */
+static void prefetch_bucket(worker_t *w, const cmd_batch_t *b, prefetch_t *pf, int i)
+{
+    if (i >= b->n) return;
+    const uint8_t *key;
+    size_t len;
+    int k = i & (PREFETCH_RING - 1);
+    pf->has[k] = first_key(w, b, i, &key, &len);
+    if (!pf->has[k]) return;
+    pf->ref[k] = ks_keyref(w->ks, key, len, -1);
+    ks_prefetch_ref(w->ks, pf->ref[k]);
+    __builtin_prefetch(&w->key_versions[wdb_watch_bucket(w->cur_db, key, len)], 1);
+}
+
+/* Step 2 for entry i, its bucket fetched by now: the chain's first entry. */
+static void prefetch_chain(const worker_t *w, const cmd_batch_t *b, const prefetch_t *pf, int i)
+{
+    int k = i & (PREFETCH_RING - 1);
+    if (i < b->n && pf->has[k]) ks_prefetch_chain_ref(w->ks, pf->ref[k]);
+}
+
 void batch_execute(worker_t *w, cmd_batch_t *b)
 {
     const uint8_t *sargv[32];
     size_t slen[32];
+    prefetch_t pf;
+    for (int i = 0; i < PREFETCH_AHEAD && b->n > 1; i++) prefetch_bucket(w, b, &pf, i);
     for (int i = 0; i < b->n; i++) {
         batch_entry_t *e = &b->e[i];
+        if (b->n > 1) {
+            prefetch_chain(w, b, &pf, i + 1);
+            prefetch_bucket(w, b, &pf, i + PREFETCH_AHEAD);
+        }
         const uint8_t **argv = e->argc <= 32 ? sargv : xmalloc(sizeof(*argv) * (size_t)e->argc);
         size_t *argvlen = e->argc <= 32 ? slen : xmalloc(sizeof(*argvlen) * (size_t)e->argc);
         entry_args(b->arena, e, argv, argvlen);

@@ -287,7 +287,10 @@ void ks_prefetch_chain_ref(const struct keyspace *ks, ks_keyref_t ref)
     const ks_table_t *tb = ks->rehash_idx >= 0 ? &ks->ht[1] : &ks->ht[0];
     if (tb->size == 0) return;
     const ks_entry_t *head = tb->buckets[ref.hash & (tb->size - 1)];
-    if (head) __builtin_prefetch(head);
+    if (!head) return;
+    __builtin_prefetch(head);
+    /* the entry's expiry is looked up by its address, which we have now */
+    ttl_index_prefetch(&ks->ttl, head);
 }
 
 void ks_prefetch(const struct keyspace *ks, const uint8_t *key, size_t len)

@@ -189,7 +189,8 @@ void ks_expand(struct keyspace *ks, size_t n);
  * array's cache misses were most of its time). */
 void ks_prefetch(const struct keyspace *ks, const uint8_t *key, size_t len);
 /* The second step, once the bucket is in cache: fetches the first entry of
- * its chain (the one a lookup compares first). */
+ * its chain (the one a lookup compares first) and that entry's slot in the
+ * TTL index (looked up by the entry's address). */
 void ks_prefetch_chain(const struct keyspace *ks, const uint8_t *key, size_t len);
 /* A key's table hash and slot, computed once for the calls below that take
  * it (a load uses them for its prefetches and its insert); slot -1: not

@@ -35,6 +35,11 @@ long long *ttl_index_find(const ttl_index_t *t, const void *key)
     }
 }
 
+void ttl_index_prefetch(const ttl_index_t *t, const void *key)
+{
+    if (t->len > 0) __builtin_prefetch(&t->slots[ttl_home(t, key)]);
+}
+
 static void ttl_rebuild(ttl_index_t *t, size_t cap)
 {
     ttl_slot_t *old = t->slots;

@@ -33,6 +33,9 @@ void ttl_index_clear(ttl_index_t *t);
 /* key's expiry, or NULL if key has none. The pointer is valid until the
  * next put or del. */
 long long *ttl_index_find(const ttl_index_t *t, const void *key);
+/* Starts fetching the slot where `key` would be found (a lookup a little
+ * later: keyspace.c's prefetch of a key's chain). */
+void ttl_index_prefetch(const ttl_index_t *t, const void *key);
 /* Sets key's expiry (adds it or overwrites). key must not be NULL. */
 void ttl_index_put(ttl_index_t *t, const void *key, long long when);
 /* Removes key; returns true and its expiry in *when (may be NULL) if it
