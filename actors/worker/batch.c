@@ -48,6 +48,7 @@ void batch_add(worker_t *w, int target, reply_slot_t *slot, const cmd_def_t *cmd
     }
     batch_entry_t *e = &b->e[b->n++];
     e->slot = slot;
+    slot->in_batch = true;
     e->client_id = slot->client ? tracking_route_id(slot->client) : 0;   /* with its caching decision */
     e->acl_uid = slot->client ? slot->client->acl_uid : 0;
     e->db = slot->client ? slot->client->db : 0;
@@ -86,6 +87,53 @@ void batch_flush(worker_t *w, int target)
         if (b->ndirect) w->lent_batches++;
         b->hdr.type = WMSG_BATCH;
         rt_send(&g_workers[t]->actor, &b->hdr);
+    }
+}
+
+/* Bytes a connection may keep unsent while the rest of its pipeline is in
+ * a batch: beyond this it writes at once. */
+#define HOLD_MAX_BYTES (64 * 1024)
+
+/* A script past busy-reply-threshold on any worker: a batch for that worker
+ * waits for the script's end, which may be seconds, so nothing is held. */
+static bool any_script_busy(void)
+{
+    for (int i = 0; i < g_nworkers; i++)
+        /* relaxed: a flag (busy.c); a hold decided on a stale value is
+         * released by the message worker_busy_begin posts */
+        if (atomic_load_explicit(&g_workers[i]->script_busy, memory_order_relaxed)) return true;
+    return false;
+}
+
+bool batch_holds_output(const client_t *c)
+{
+    const reply_slot_t *s = c->pending_head;
+    return s && s->in_batch && !s->done && c->out.len - c->out_sent < HOLD_MAX_BYTES &&
+           !(c->flags & CLIENT_AOF_GATED) && !aof_reply_hold_on() && !any_script_busy();
+}
+
+/* What each connection of w holds is written at w's next write round. */
+static void release_here(worker_t *w)
+{
+    for (client_t *c = w->clients; c; c = c->next)
+        if (c->out.len > c->out_sent && c->pending_head && c->pending_head->in_batch) client_schedule_write(c);
+}
+
+static void release_held(worker_t *w, rt_msg_t *msg)
+{
+    free(msg);
+    release_here(w);
+}
+
+void batch_release_held(worker_t *busy)
+{
+    release_here(busy);           /* its busy poll writes them */
+    for (int i = 0; i < g_nworkers; i++) {
+        if (i == busy->index) continue;
+        worker_run_t *m = xcalloc(1, sizeof *m);
+        m->hdr.type = WMSG_RUN;
+        m->fn = release_held;
+        rt_send(&g_workers[i]->actor, &m->hdr);
     }
 }
 

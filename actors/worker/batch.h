@@ -63,6 +63,20 @@ void batch_add(worker_t *w, int target, reply_slot_t *slot, const cmd_def_t *cmd
                const uint8_t **argv, const size_t *argvlen, int proto, long long now_ms);
 /* Origin: send the outbox for one target (or all, target < 0). */
 void batch_flush(worker_t *w, int target);
+/* Origin: true while connection c should not write what it has yet: the
+ * next reply it owes is in a batch that another worker runs now. Its
+ * replies then leave in one write when the batch is back, as Redis writes
+ * a pipeline read at once, instead of the ones before the first remote
+ * command now and the rest later (two writes for us, two reads for the
+ * client, per pipeline; a third of the write calls of the one-node EVALSHA
+ * bench at -P 16). Not for a lent socket (nothing is unsent then), nor
+ * behind an fsync gate, nor past HOLD_MAX_BYTES. */
+bool batch_holds_output(const client_t *c);
+/* Worker `busy` (its thread) has a script past busy-reply-threshold, or
+ * stands still for one (busy.c): every worker, this one at its busy poll,
+ * sends what its connections hold (nothing is held until it ends), as
+ * 7.0.15 still writes replies while a script is busy. */
+void batch_release_held(worker_t *busy);
 /* Executor side. */
 void batch_execute(worker_t *w, cmd_batch_t *b);
 /* Executor side, after batch_execute and repl_flush: writes the direct

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "actors/commands/commands.h"
+#include "actors/worker/batch.h"
 #include "actors/worker/client.h"
 #include "actors/worker/stats.h"
 #include "actors/worker/unixsock.h"
@@ -62,6 +63,7 @@ void worker_busy_begin(worker_t *w, bool is_eval)
 {
     atomic_store_explicit(&w->script_busy, is_eval ? 1 : 2, memory_order_relaxed);
     w->busy_polled_ms = 0;
+    batch_release_held(w);        /* replies held for a batch to us go out (batch.h) */
 }
 
 void worker_busy_end(worker_t *w) { atomic_store_explicit(&w->script_busy, 0, memory_order_relaxed); }

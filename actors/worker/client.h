@@ -22,6 +22,7 @@ typedef struct reply_slot {
     bool watch_failed;
     bool route_failed;            /* an EXEC part refused by the slot-move check: buf is the error */
     bool muted;                   /* CLIENT REPLY OFF/SKIP: its bytes are dropped, not sent */
+    bool in_batch;                /* its command went to another worker in a batch (batch.h) */
     uint64_t link_floor;          /* remote_cmd_t's, for the transaction it belongs to */
     /* fan-out bookkeeping */
     int parts_left;

@@ -272,6 +272,7 @@ void worker_write_scheduled(worker_t *w)
             if (!c->pending_head) client_free(c);
             continue;
         }
+        if (batch_holds_output(c)) continue;   /* written when its batch is back (batch.h) */
         aof_gate_note(c, mark);
         if (c->flags & CLIENT_AOF_GATED) waiting = waiting || c->aof_wait[0].len;
         if (!c->wio_active) client_write(c);
