@@ -415,8 +415,19 @@ static void pub_head(const uint8_t *plain, uint8_t *head)
  * differ from the last ones sent on this link, the bitmap when its digest
  * does, then the body. Same ordering argument as §9.4: both ends change
  * head and bitmap only with the light frames of this connection. */
-static size_t pub_encode(bus_light_tx_t *tx, const uint8_t *in, size_t len, unsigned type, uint8_t *out,
-                         size_t cap)
+/* bus_light_slots_digest of slots, through the pool's memo of the last one. */
+static uint64_t memo_digest(bus_light_pool_t *p, const uint8_t *slots)
+{
+    if (p->memo_valid && memcmp(p->memo_slots, slots, BUS_SLOT_BYTES) == 0) return p->memo_digest;
+    p->memo_digest = bus_light_slots_digest(slots);
+    memcpy(p->memo_slots, slots, BUS_SLOT_BYTES);
+    p->memo_valid = true;
+    p->digests++;
+    return p->memo_digest;
+}
+
+static size_t pub_encode(bus_light_pool_t *p, bus_light_tx_t *tx, const uint8_t *in, size_t len, unsigned type,
+                         uint8_t *out, size_t cap)
 {
     if (len < BUS_PUBLISH_MIN_LEN || len > BUS_LIGHT_PUB_MAX || cap < bus_light_bound(len, 0)) return 0;
     uint8_t head[BUS_LIGHT_PUB_HEAD_LEN];
@@ -430,7 +441,7 @@ static size_t pub_encode(bus_light_tx_t *tx, const uint8_t *in, size_t len, unsi
         memcpy(out + pos, head, sizeof head);
         pos += sizeof head;
     }
-    uint64_t slots_digest = bus_light_slots_digest(in + BW_MYSLOTS);
+    uint64_t slots_digest = memo_digest(p, in + BW_MYSLOTS);
     flags |= put_slots(tx, in + BW_MYSLOTS, slots_digest, out, &pos);
     memcpy(out + BL_SIG, BUS_LIGHT_SIG, 4);
     out[BL_VERSION] = BUS_LIGHT_VERSION;
@@ -451,7 +462,7 @@ size_t bus_light_encode(bus_light_pool_t *p, bus_light_tx_t *tx, const uint8_t *
     uint32_t totlen = bw_get32(in + BW_TOTLEN);
     unsigned type = bw_get16(in + BW_TYPE), count = bw_get16(in + BW_COUNT);
     if (totlen != len) return 0;
-    if (type == BUS_PUBLISH || type == BUS_PUBLISHSHARD) return pub_encode(tx, in, len, type, out, cap);
+    if (type == BUS_PUBLISH || type == BUS_PUBLISHSHARD) return pub_encode(p, tx, in, len, type, out, cap);
     if (!bus_type_has_gossip(type)) return 0;
     size_t gossip_end = BUS_HEADER_LEN + (size_t)BUS_GOSSIP_LEN * count;
     if (gossip_end > len || cap < bus_light_bound(len, count)) return 0;
@@ -465,7 +476,7 @@ size_t bus_light_encode(bus_light_pool_t *p, bus_light_tx_t *tx, const uint8_t *
     }
     const uint8_t *slots = in + BW_MYSLOTS;
     size_t pos = BUS_LIGHT_HDR_LEN;
-    uint64_t slots_digest = bus_light_slots_digest(slots);
+    uint64_t slots_digest = memo_digest(p, slots);
     flags |= put_slots(tx, slots, slots_digest, out, &pos);
     memcpy(out + BL_SIG, BUS_LIGHT_SIG, 4);
     out[BL_VERSION] = BUS_LIGHT_VERSION;

@@ -132,6 +132,13 @@ typedef struct bus_light_pool {
     uint32_t *bucket;        /* heads of hash chains */
     uint32_t nbuckets;       /* power of two */
     uint32_t live;           /* tuples with refs > 0 */
+    /* The bitmap the encoder digested last and its digest: every frame a
+     * node sends carries its own bitmap, which rarely changes, and comparing
+     * 2 KB costs a fraction of hashing them (once per frame and link). */
+    bool memo_valid;
+    uint64_t memo_digest;
+    uint8_t memo_slots[BUS_SLOT_BYTES];
+    uint64_t digests;        /* bitmaps the encoder hashed (for tests) */
 } bus_light_pool_t;
 
 void bus_light_pool_init(bus_light_pool_t *p);
