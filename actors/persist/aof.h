@@ -79,8 +79,9 @@ void aof_write_deferred(void);
  * aof_reply_synced(M): every AOF byte written before it (by any thread
  * whose message led to the reply) is then fsync'ed. 0: nothing to wait for
  * (no AOF, another policy, no-appendfsync-on-rewrite during a rewrite, or
- * all synced). The syncer thread runs the fsyncs back to back and calls the
- * waiter's wake(arg) (on its thread) once its mark is reached. */
+ * all synced). The syncer thread (aof_gcommit.c) runs the fsyncs one after
+ * another and calls the waiter's wake(arg) (on its thread) once its mark
+ * is reached. */
 uint64_t aof_reply_mark(void);
 bool aof_reply_synced(uint64_t mark);
 /* True while replies must pass the gate (AOF on, appendfsync always). */

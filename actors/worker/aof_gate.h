@@ -5,8 +5,9 @@
  * AOF's written mark (aof_reply_mark) and lets each client with new output
  * write only what an fsync already covers; the rest waits, with that mark,
  * while the worker goes on reading and running commands. The AOF's syncer
- * thread runs the fsyncs back to back, each covering whatever every worker
- * wrote before it started, and wakes the worker when its mark is reached;
+ * thread runs the fsyncs one after another (aof_gcommit.c: when the next
+ * starts), each covering whatever every worker wrote before it started,
+ * and wakes the worker when its mark is reached;
  * the bytes covered then go out. So one fsync answers the clients of all
  * workers and the disk's time overlaps the workers' CPU time.
  *
