@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+import types
 
 SUBSCRIBERS = 1000
 READERS = 2
@@ -146,6 +147,8 @@ def throughput(run, srv, msgs, port=None, subscribers=SUBSCRIBERS, shard=False, 
     node = node or srv
     procs = _readers(port, msgs, subscribers=subscribers, shard=shard)
     _wait_numsub(run, port, subscribers, shard)
+    holder = types.SimpleNamespace(servers=[node])
+    writes0 = _client_writes(run, holder)
     cpu0, threads0, pub0 = srv.cpu_seconds(), node.thread_seconds(), run.rbench._children_cpu()
     t0 = time.monotonic_ns()
     pub = subprocess.run([run.REDIS_BENCHMARK, "-p", str(port), "-c", "1", "-P", "16", "-n", str(msgs),
@@ -154,6 +157,7 @@ def throughput(run, srv, msgs, port=None, subscribers=SUBSCRIBERS, shard=False, 
     pub_cpu = run.rbench._children_cpu() - pub0   # only the publisher was reaped meanwhile: the readers run on
     outs = [p.communicate(timeout=120)[0].split() for p in procs]
     cpu, threads1 = srv.cpu_seconds() - cpu0, node.thread_seconds()
+    writes = _client_writes(run, holder) - writes0
     if pub.returncode != 0:
         raise run.BenchError(f"redis-benchmark: {pub.stderr.strip()[:200]}")
     total = sum(int(o[0]) for o in outs)
@@ -161,7 +165,8 @@ def throughput(run, srv, msgs, port=None, subscribers=SUBSCRIBERS, shard=False, 
     delivered = total // _msg_len(shard)
     secs = (last - t0) / 1e9
     limits = {"threads": {k: v - threads0.get(k, 0) for k, v in threads1.items()},
-              "readers": sum(int(o[3]) for o in outs) / 1e9, "publisher": pub_cpu, "delivered": delivered}
+              "readers": sum(int(o[3]) for o in outs) / 1e9, "publisher": pub_cpu, "delivered": delivered,
+              "writes": writes}
     return delivered, delivered / secs if secs > 0 else 0, delivered / cpu if cpu > 0 else 0, limits
 
 
@@ -178,7 +183,8 @@ def limits_row(run, kind, lim):
     shared = sum(lim["threads"].values()) + lim["readers"] + lim["publisher"]
     on_cores = run.NCPU * d / shared if shared > 0 else None
     threads = ", ".join(f"{k} {v:.3f}" for k, v in sorted(per.items(), key=lambda kv: -kv[1]))
-    return [kind, threads, f"{lim['readers'] * 1e6 / d:.3f}", f"{lim['publisher'] * 1e6 / d:.3f}",
+    per_write = f"{d / lim['writes']:.1f}" if lim.get("writes") else "-"
+    return [kind, threads, per_write, f"{lim['readers'] * 1e6 / d:.3f}", f"{lim['publisher'] * 1e6 / d:.3f}",
             run.fmt_num(projected), run.fmt_num(on_cores)], projected, on_cores
 
 
@@ -188,13 +194,15 @@ def limits_table(b, run, title, res):
     for kind in ("shoal", "redis"):
         row, proj[kind], cores[kind] = limits_row(run, kind, res[kind])
         rows.append(row)
-    rows.append(["ratio", "", "", "", run.fmt_ratio(proj["shoal"], proj["redis"]),
+    rows.append(["ratio", "", "", "", "", run.fmt_ratio(proj["shoal"], proj["redis"]),
                  run.fmt_ratio(cores["shoal"], cores["redis"])])
-    b.table(title, ["server", "server threads (CPU-us/delivery)", "readers", "publisher",
+    b.table(title, ["server", "server threads (CPU-us/delivery)", "deliveries/write", "readers", "publisher",
                     "projected/s", f"{run.NCPU}-core bound/s"], rows,
             ["CPU-us/delivery: a thread's CPU time in the run (/proc/PID/task/*/schedstat; shoal's "
              "spinning before sleep left out, INFO threads) over all deliveries; readers: the reader "
-             "processes' CPU (CLOCK_PROCESS_CPUTIME_ID); publisher: redis-benchmark's (rusage)",
+             "processes' CPU (CLOCK_PROCESS_CPUTIME_ID); publisher: redis-benchmark's (rusage); "
+             "deliveries/write: deliveries per client-socket write of the node (INFO stats "
+             "total_writes_processed): most of a delivery's server CPU is its share of a write(2)",
              "projected/s: deliveries / the largest CPU time of one server thread or of the publisher, i.e. "
              "each thread on a core of its own and the readers on other cores (a worker's figure is "
              "1/(its CPU-us per delivery); a serial thread bounds it; for redis-server that is its "

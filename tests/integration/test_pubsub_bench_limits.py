@@ -25,14 +25,15 @@ class _Run:
 
 
 def test_two_workers_each_bound_by_their_own_cpu_per_delivery():
-    lim = {"delivered": 1_000_000, "readers": 0.4, "publisher": 0.01,
+    lim = {"delivered": 1_000_000, "readers": 0.4, "publisher": 0.01, "writes": 62_500,
            "threads": {"worker-0": 0.3, "worker-1": 0.25, "state": 0.001}}
     row, projected, cores = pubsub_bench.limits_row(_Run, "shoal", lim)
     assert abs(projected - 1_000_000 / 0.3) < 1e-6            # worker-0 at 0.3 us/delivery bounds
     assert abs(cores - 2 * 1_000_000 / (0.3 + 0.25 + 0.001 + 0.4 + 0.01)) < 1e-6
     assert row[0] == "shoal" and row[1].startswith("worker-0 0.300, worker-1 0.250")
     assert "state" not in row[1]                                # 0.001 us/delivery: left out
-    assert row[2] == "0.400" and row[3] == "0.010"
+    assert row[2] == "16.0"                                     # deliveries per write
+    assert row[3] == "0.400" and row[4] == "0.010"
 
 
 def test_a_slow_publisher_bounds_the_projection_too():
@@ -53,4 +54,5 @@ def test_limits_table_ratio_row():
            "redis": {"delivered": 1000, "readers": 0.0, "publisher": 0.0, "threads": {"redis-server": 0.002}}}
     pubsub_bench.limits_table(b, _Run, "t", res)
     rows = b.tables[0][2]
-    assert rows[-1][0] == "ratio" and rows[-1][4] == "2.00" and rows[-1][5] == "1.00"
+    assert rows[-1][0] == "ratio" and rows[-1][5] == "2.00" and rows[-1][6] == "1.00"
+    assert rows[0][2] == "-"                                    # no write count: not shown
