@@ -107,7 +107,8 @@ typedef struct cluster_snapshot {
 } cluster_snapshot_t;
 
 /* The index of the record named `name` (NODE_NAME_LEN bytes) in s, or -1:
- * one probe of a keyed hash built when s was published. Any thread. */
+ * one probe of a keyed hash built when s was published, or a hit in the
+ * calling thread's memo of names it found (state_names.c). Any thread. */
 int cluster_snapshot_find(const cluster_snapshot_t *s, const char *name);
 
 /* What links noted since s was published (state_live.h), folded into record

@@ -14,6 +14,7 @@
  * it. Only the state thread (the cell's writer, which also frees retired
  * snapshots) builds it and counts its references.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,7 @@ typedef struct names_slot {
 struct snapshot_names {
     unsigned refs;
     uint32_t cap;                 /* a power of two (0: no names) */
+    uint64_t gen;                 /* unique in the process: which index a thread's memo entry came from */
     uint64_t k0, k1;
     names_slot_t slots[];
 };
@@ -37,6 +39,8 @@ void state_names_unref(struct snapshot_names *n)
     if (n && --n->refs == 0) free(n);
 }
 
+static _Atomic uint64_t g_names_gen;
+
 struct snapshot_names *state_names_for_snapshot(state_t *st)
 {
     if (st->names_changed || !st->names_shared) {
@@ -44,6 +48,8 @@ struct snapshot_names *state_names_for_snapshot(state_t *st)
         const node_index_t *x = &st->names;
         struct snapshot_names *n = xmalloc(sizeof *n + sizeof n->slots[0] * x->cap);
         n->refs = 1;                    /* ours, dropped when the names change again */
+        /* relaxed: only uniqueness matters (memo entries name the index they came from) */
+        n->gen = atomic_fetch_add_explicit(&g_names_gen, 1, memory_order_relaxed) + 1;
         n->cap = x->cap;
         n->k0 = x->k0;
         n->k1 = x->k1;
@@ -72,6 +78,33 @@ static inline bool same_name(const char *a, const char *b)
 _Static_assert(NODE_NAME_LEN % 8 == 0, "names compare as words");
 _Static_assert(NODE_NAME_LEN == NODE_INDEX_NAME_LEN, "one name length");
 
+/* Each thread's memo of names it found: entry -> (index gen, record). A
+ * frame's gossip names the same few hundred records again and again (20 a
+ * PING at 200 peers), and the memo costs one multiply where the keyed hash
+ * and its probe cost most of a lookup. An entry counts only for the index it
+ * came from (gen), which names the same records at the same places in every
+ * snapshot that shares it (the index is rebuilt whenever a name is added,
+ * removed, renamed or moved), and only when the record there still has the
+ * name: so it gives what the probe gives, or nothing. Only names found are
+ * kept. The slot is picked from the name's own bytes: names a peer chooses
+ * can make entries evict each other, which costs the probe, never a wrong
+ * answer. */
+#define NAME_MEMO 1024
+static _Thread_local struct name_memo {
+    uint64_t gen;
+    int32_t idx;
+} g_memo[NAME_MEMO];
+
+static unsigned memo_slot(const char *name)
+{
+    uint64_t a, b, c;   /* both ends: counter-like names (tests, tools) differ only at the end */
+    memcpy(&a, name, 8);
+    memcpy(&b, name + 8, 8);
+    memcpy(&c, name + NODE_NAME_LEN - 8, 8);
+    return (unsigned)(((a ^ (b * 0x9e3779b97f4a7c15ull) ^ (c * 0xc2b2ae3d27d4eb4full)) * 0xff51afd7ed558ccdull) >> 54) &
+           (NAME_MEMO - 1);
+}
+
 int cluster_snapshot_find(const cluster_snapshot_t *s, const char *name)
 {
     const struct snapshot_names *n = s->names;
@@ -81,11 +114,17 @@ int cluster_snapshot_find(const cluster_snapshot_t *s, const char *name)
         return -1;
     }
     if (!n->cap) return -1;
+    struct name_memo *m = &g_memo[memo_slot(name)];
+    if (m->gen == n->gen && m->idx < s->node_count && same_name(s->nodes[m->idx].name, name)) return m->idx;
     uint32_t h = (uint32_t)node_index_name_hash(name, n->k0, n->k1);
     uint32_t mask = n->cap - 1;
     for (uint32_t i = h & mask;; i = (i + 1) & mask) {
         const names_slot_t *e = &n->slots[i];
         if (e->idx < 0) return -1;
-        if (e->hash == h && e->idx < s->node_count && same_name(s->nodes[e->idx].name, name)) return e->idx;
+        if (e->hash == h && e->idx < s->node_count && same_name(s->nodes[e->idx].name, name)) {
+            *m = (struct name_memo){ n->gen, e->idx };
+            return e->idx;
+        }
     }
 }
+
