@@ -48,12 +48,22 @@ bool worker_busy_refused(client_t *c, int argc, const uint8_t **argv, const size
 /* A connection accept_cb would deal to `target`: a worker in a busy script
  * reads no messages, so one dealt to it would hang until the script ends
  * (7.0.15 answers it -BUSY); this worker takes it instead. So while a
- * script holds the other workers (xscript.h): they read no messages. */
+ * script holds the other workers (xscript.h): they read no messages.
+ * When this worker is the busy one (its busy poll accepts too, and on a
+ * loaded machine it wins the accept race against sleeping workers), the
+ * connection goes to the next worker not in a script, which serves it;
+ * kept here it would get -BUSY while a core could answer it. */
 int worker_busy_retarget(const worker_t *w, int target)
 {
     if (target != w->index &&
         (atomic_load_explicit(&g_workers[target]->script_busy, memory_order_relaxed) || xscript_active()))
         return w->index;
+    if (target == w->index && atomic_load_explicit(&w->script_busy, memory_order_relaxed) && !xscript_active()) {
+        for (int k = 1; k < g_nworkers; k++) {
+            int other = (w->index + k) % g_nworkers;
+            if (!atomic_load_explicit(&g_workers[other]->script_busy, memory_order_relaxed)) return other;
+        }
+    }
     return target;
 }
 

@@ -81,8 +81,9 @@ def test_unkillable_after_a_write_then_shutdown_nosave(servers):
 
 
 def test_clients_of_other_workers_not_blocked(servers):
-    """With 4 workers, a busy script holds its own worker only: some of several fresh clients
-    (dealt over the workers) still get PONG while the script runs."""
+    """With 4 workers, a busy script holds its own worker only: fresh clients get PONG while
+    the script runs, whichever worker accepts them (the busy worker's poll accepts too, and
+    on a loaded machine it used to win the race and keep them, answering -BUSY)."""
     srv = _node(servers, "shoal", workers=4)
     with srv.raw(timeout=10) as a:
         a.send(h.encode("EVAL", SPIN, "0"))
@@ -90,9 +91,7 @@ def test_clients_of_other_workers_not_blocked(servers):
         conns = [srv.raw() for _ in range(8)]
         try:
             replies = [c.raw("PING") for c in conns]
-            assert b"+PONG\r\n" in replies, replies
-            assert set(replies) <= {b"+PONG\r\n", b"-BUSY Redis is busy running a script. You can only call "
-                                                 b"SCRIPT KILL or SHUTDOWN NOSAVE.\r\n"}, replies
+            assert replies == [b"+PONG\r\n"] * len(conns), replies
             # SCRIPT KILL from any worker reaches the script's
             free = conns[replies.index(b"+PONG\r\n")]
             assert free.raw("SCRIPT", "KILL") == b"+OK\r\n"
