@@ -453,6 +453,11 @@ int tls_conn_handshake(tls_conn_t *t)
 
 bool tls_conn_wants_write(const tls_conn_t *t) { return (t->flags & WANTS_WRITE) != 0; }
 bool tls_conn_pending(const tls_conn_t *t) { return SSL_has_pending(t->ssl) == 1; }
+void tls_conn_set_read_buffer(tls_conn_t *t, size_t len)
+{
+    SSL_set_default_read_buffer_len(t->ssl, len);
+}
+
 bool tls_conn_handshake_done(const tls_conn_t *t) { return SSL_is_init_finished(t->ssl); }
 const char *tls_conn_error(const tls_conn_t *t) { return t->error; }
 int tls_conn_fd(const tls_conn_t *t) { return t->fd; }

@@ -93,6 +93,10 @@ bool tls_conn_wants_write(const tls_conn_t *t);
 /* Bytes held inside OpenSSL (decrypted, or records read ahead of the
  * caller) that no socket event will announce: the owner reads again. */
 bool tls_conn_pending(const tls_conn_t *t);
+/* Before the first byte moves: let one read(2) take up to len bytes of
+ * records (OpenSSL's read-ahead buffer; its default holds one full record).
+ * Costs len bytes per connection for its life: for the few busy links only. */
+void tls_conn_set_read_buffer(tls_conn_t *t, size_t len);
 bool tls_conn_handshake_done(const tls_conn_t *t);
 /* Why the last call failed ("" if none). */
 const char *tls_conn_error(const tls_conn_t *t);

@@ -1,0 +1,87 @@
+"""How a TLS bus link (tls-cluster yes) moves bytes: a link takes several TLS records
+per read(2) when the socket holds them (OpenSSL's read-ahead buffer, by default the
+size of one record, is enlarged for bus links), so a gossip flood costs fewer syscalls
+per PING. Seen with strace on the node: PINGs queued while the node is stopped are read
+back in reads larger than one record.
+"""
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+import bushelpers as bh
+import helpers as h
+import tlshelpers as t
+
+ONE_RECORD_READ = 16 * 1024 + 5 + 256 + 64   # a full record with its header and AEAD overhead, rounded up
+PINGS = 40                                   # about 90 KB: fits the socket buffers while the node is stopped
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    return t.make_pki(tmp_path_factory.mktemp("pki"))
+
+
+def tls_bus_conn(port, pki):
+    c = bh.BusConn(port, timeout=10.0)
+    c.sock = t.client_context(pki).wrap_socket(c.sock)
+    return c
+
+
+def wait_traced(pid, timeout=10.0):
+    """Until strace is attached to every thread of pid."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        tracers = []
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                tracers += [line.split()[1] for line in f if line.startswith("TracerPid:")]
+        if tracers and all(tp != "0" for tp in tracers):
+            return
+        time.sleep(0.05)
+    raise TimeoutError("strace did not attach")
+
+
+def read_sizes(trace_path):
+    """Return values of every read(2) strace logged."""
+    sizes = []
+    with open(trace_path) as f:
+        for line in f:
+            if "read(" in line and "= " in line:
+                tail = line.rsplit("= ", 1)[1].split()[0]
+                if tail.lstrip("-").isdigit():
+                    sizes.append(int(tail))
+    return sizes
+
+
+def test_tls_bus_link_reads_many_records_per_syscall(servers, pki, tmp_path):
+    tp = h.free_port()
+    srv = servers.shoal(extra_args=t.server_args(pki, tp, extra=["--tls-cluster", "yes"]))
+    with tls_bus_conn(tp + 10000, pki) as c:
+        c.send(bh.ping())
+        bh.expect_pong(c)                  # handshake done, the link is the node's
+        trace = tmp_path / "trace"
+        st = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=read", "-e", "signal=none",
+                               "-o", str(trace), "-p", str(srv.pid)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_traced(srv.pid)
+        time.sleep(0.5)                    # strace traces syscalls a moment after it shows as the tracer
+        os.kill(srv.pid, signal.SIGSTOP)
+        try:
+            c.send(bh.ping() * PINGS)      # TLS records of 16 KB, all queued in the node's socket
+            time.sleep(0.2)
+        finally:
+            os.kill(srv.pid, signal.SIGCONT)
+        try:
+            for _ in range(PINGS):
+                bh.expect_pong(c, timeout=10.0)
+        finally:
+            st.send_signal(signal.SIGINT)
+            st.wait(timeout=10)
+    sizes = read_sizes(trace)
+    assert sizes, "strace saw no read(2)"
+    # PINGS * 2.3 KB of records was waiting: with one record per read(2) no read
+    # returns more than one record's bytes.
+    assert max(sizes) > ONE_RECORD_READ, sorted(sizes)[-10:]
