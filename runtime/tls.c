@@ -45,8 +45,23 @@ struct tls_conn {
     SSL *ssl;
     int fd;
     unsigned flags;
+    BIO *wbuf;          /* tls_conn_buffer_writes: the buffering BIO, owned by ssl */
+    size_t wbuf_len;    /* its size while records are written */
+    bool wbuf_big;      /* sized wbuf_len (else the small idle size) */
     char error[256];
 };
+
+/* An empty write buffer between bursts: BIO_f_buffer reallocates only
+ * above its 4 KB default, so one byte more than that. */
+#define WBUF_IDLE 4097
+
+/* Resizing drops what the buffer holds: only when it is empty. */
+static void wbuf_resize(tls_conn_t *t, bool big)
+{
+    if (!t->wbuf || t->wbuf_big == big || BIO_wpending(t->wbuf) != 0) return;
+    if (BIO_set_write_buffer_size(t->wbuf, big ? (long)t->wbuf_len : WBUF_IDLE) == 1) t->wbuf_big = big;
+    else ERR_clear_error();   /* out of memory: keeps the size it had */
+}
 
 static bool set(const char *s) { return s && *s; }
 
@@ -425,6 +440,7 @@ ssize_t tls_conn_write(tls_conn_t *t, const void *buf, size_t len)
 {
     if (len == 0) return 0;
     if (len > INT32_MAX) len = INT32_MAX;
+    wbuf_resize(t, true);
     ERR_clear_error();
     errno = 0;
     int r = SSL_write(t->ssl, buf, (int)len);
@@ -456,6 +472,56 @@ bool tls_conn_pending(const tls_conn_t *t) { return SSL_has_pending(t->ssl) == 1
 void tls_conn_set_read_buffer(tls_conn_t *t, size_t len)
 {
     SSL_set_default_read_buffer_len(t->ssl, len);
+}
+
+void tls_conn_release_idle_buffers(tls_conn_t *t)
+{
+    SSL_set_mode(t->ssl, SSL_MODE_RELEASE_BUFFERS);
+}
+
+bool tls_conn_buffer_writes(tls_conn_t *t, size_t len)
+{
+    /* A buffering BIO in front of the socket's: OpenSSL then writes its
+     * records into it (and flushes it itself after handshake messages and
+     * alerts); the socket BIO stays the read side. */
+    BIO *sock = SSL_get_wbio(t->ssl);
+    BIO *buf = BIO_new(BIO_f_buffer());
+    if (!sock || !buf || BIO_set_write_buffer_size(buf, (long)len) != 1 || BIO_up_ref(sock) != 1) {
+        BIO_free(buf);
+        ERR_clear_error();
+        return false;
+    }
+    BIO_push(buf, sock);
+    SSL_set0_wbio(t->ssl, buf);   /* takes buf; drops the wbio's own reference to sock */
+    t->wbuf = buf;
+    t->wbuf_len = len;
+    t->wbuf_big = true;
+    wbuf_resize(t, false);        /* full size from the first write of a burst on */
+    return true;
+}
+
+int tls_conn_flush(tls_conn_t *t)
+{
+    BIO *w = SSL_get_wbio(t->ssl);
+    if (BIO_wpending(w) == 0) {
+        wbuf_resize(t, false);
+        return 1;
+    }
+    ERR_clear_error();
+    errno = 0;
+    if (BIO_flush(w) > 0) {
+        wbuf_resize(t, false);    /* an idle link holds 4 KB, not the burst's size */
+        return 1;
+    }
+    if (BIO_should_retry(w)) {
+        t->flags |= WANTS_WRITE;
+        errno = EAGAIN;
+        return 0;
+    }
+    if (!errno) errno = EPIPE;
+    snprintf(t->error, sizeof t->error, "%s", strerror(errno));
+    ERR_clear_error();
+    return -1;
 }
 
 bool tls_conn_handshake_done(const tls_conn_t *t) { return SSL_is_init_finished(t->ssl); }

@@ -97,6 +97,19 @@ bool tls_conn_pending(const tls_conn_t *t);
  * records (OpenSSL's read-ahead buffer; its default holds one full record).
  * Costs len bytes per connection for its life: for the few busy links only. */
 void tls_conn_set_read_buffer(tls_conn_t *t, size_t len);
+/* OpenSSL's record buffers are freed whenever they are empty (and taken
+ * again for the next record): an idle connection holds none, at a malloc
+ * and free per read or write. For connections with large buffers. */
+void tls_conn_release_idle_buffers(tls_conn_t *t);
+/* Before the first byte moves: records written gather in a buffer of len
+ * bytes and leave in one write(2) when it fills or at tls_conn_flush, not
+ * one write(2) per record. Returns false when it could not be set up (the
+ * connection then writes unbuffered, as before). */
+bool tls_conn_buffer_writes(tls_conn_t *t, size_t len);
+/* Sends what tls_conn_buffer_writes gathered: 1 all sent (or nothing was
+ * held), 0 the socket is full (wait until writable, then call again), -1
+ * with errno on a failed socket. */
+int tls_conn_flush(tls_conn_t *t);
 bool tls_conn_handshake_done(const tls_conn_t *t);
 /* Why the last call failed ("" if none). */
 const char *tls_conn_error(const tls_conn_t *t);

@@ -30,6 +30,8 @@
 /* A flood's records come back to back: one read(2) takes four full records
  * (the read-ahead buffer's default takes one), a quarter of the syscalls. */
 #define LINK_READ_BUFFER (4 * (RECORD_MAX + 512))
+/* A read round's PONGs leave as up to four records in one write(2). */
+#define LINK_WRITE_BUFFER (4 * (RECORD_MAX + 512))
 #define REFUSAL_SLOTS 64
 #define REFUSAL_QUIET_MS 60000
 
@@ -39,6 +41,8 @@ tls_conn_t *link_tls_start(int fd, bool outbound)
     tls_conn_t *t = outbound ? tls_conn_connecting(fd) : tls_conn_accepted(fd);
     if (!t) return NULL;
     tls_conn_set_read_buffer(t, LINK_READ_BUFFER);
+    tls_conn_release_idle_buffers(t);   /* an idle link holds no 66 KB read buffer */
+    (void)tls_conn_buffer_writes(t, LINK_WRITE_BUFFER);   /* unbuffered if not: slower, still right */
     if (outbound) (void)tls_conn_handshake(t);   /* the ClientHello leaves now; the rest as bytes come */
     return t;
 }
@@ -62,7 +66,9 @@ int link_tls_wq_write(link_wq_t *q, tls_conn_t *t, size_t *written)
         link_wq_consume(q, (size_t)w);
     }
     link_wq_consume(q, 0);   /* empty: lets the ring go */
-    return LINK_WQ_DRAINED;
+    int f = tls_conn_flush(t);   /* records still in the write buffer */
+    if (f < 0) return LINK_WQ_ERROR;
+    return f ? LINK_WQ_DRAINED : LINK_WQ_BLOCKED;
 }
 
 /* Peer addresses refused lately, and when they were last logged. */

@@ -1,8 +1,10 @@
 """How a TLS bus link (tls-cluster yes) moves bytes: a link takes several TLS records
 per read(2) when the socket holds them (OpenSSL's read-ahead buffer, by default the
-size of one record, is enlarged for bus links), so a gossip flood costs fewer syscalls
-per PING. Seen with strace on the node: PINGs queued while the node is stopped are read
-back in reads larger than one record.
+size of one record, is enlarged for bus links), and the PONGs of one read round leave
+as several records in one write(2) (a write buffer in front of the socket, where
+OpenSSL writes each record with its own write(2)), so a gossip flood costs fewer
+syscalls per PING. Seen with strace on the node: PINGs queued while the node is
+stopped are read, and their PONGs written, in syscalls larger than one record.
 """
 import os
 import signal
@@ -44,26 +46,28 @@ def wait_traced(pid, timeout=10.0):
     raise TimeoutError("strace did not attach")
 
 
-def read_sizes(trace_path):
-    """Return values of every read(2) strace logged."""
+def syscall_sizes(trace_path, name):
+    """Return values of every `name` syscall (read, write) strace logged."""
     sizes = []
     with open(trace_path) as f:
         for line in f:
-            if "read(" in line and "= " in line:
+            if f"{name}(" in line and "= " in line:
                 tail = line.rsplit("= ", 1)[1].split()[0]
                 if tail.lstrip("-").isdigit():
                     sizes.append(int(tail))
     return sizes
 
 
-def test_tls_bus_link_reads_many_records_per_syscall(servers, pki, tmp_path):
+def traced_burst(servers, pki, tmp_path):
+    """PINGS PINGs queued on a TLS bus link while the node is stopped, then answered
+    under strace: the trace file."""
     tp = h.free_port()
     srv = servers.shoal(extra_args=t.server_args(pki, tp, extra=["--tls-cluster", "yes"]))
+    trace = tmp_path / "trace"
     with tls_bus_conn(tp + 10000, pki) as c:
         c.send(bh.ping())
         bh.expect_pong(c)                  # handshake done, the link is the node's
-        trace = tmp_path / "trace"
-        st = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=read", "-e", "signal=none",
+        st = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=read,write", "-e", "signal=none",
                                "-o", str(trace), "-p", str(srv.pid)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_traced(srv.pid)
@@ -80,8 +84,41 @@ def test_tls_bus_link_reads_many_records_per_syscall(servers, pki, tmp_path):
         finally:
             st.send_signal(signal.SIGINT)
             st.wait(timeout=10)
-    sizes = read_sizes(trace)
+    return trace
+
+
+def test_tls_bus_link_reads_many_records_per_syscall(servers, pki, tmp_path):
+    sizes = syscall_sizes(traced_burst(servers, pki, tmp_path), "read")
     assert sizes, "strace saw no read(2)"
     # PINGS * 2.3 KB of records was waiting: with one record per read(2) no read
     # returns more than one record's bytes.
     assert max(sizes) > ONE_RECORD_READ, sorted(sizes)[-10:]
+
+
+def test_tls_bus_link_writes_many_records_per_syscall(servers, pki, tmp_path):
+    sizes = syscall_sizes(traced_burst(servers, pki, tmp_path), "write")
+    assert sizes, "strace saw no write(2)"
+    # The PINGS PONGs of one read round (about 90 KB of records): one write(2) per
+    # record never passes one record's bytes.
+    assert max(sizes) > ONE_RECORD_READ, sorted(sizes)[-10:]
+
+
+def test_tls_bus_link_buffered_pongs_survive_a_full_socket(servers, pki):
+    """PONGs held in the write buffer while the peer does not read (the socket full)
+    all arrive once it reads again: the buffer is sent when the socket turns writable."""
+    tp = h.free_port()
+    servers.shoal(extra_args=t.server_args(pki, tp, extra=["--tls-cluster", "yes"]))
+    c = bh.BusConn(tp + 10000, timeout=10.0, rcvbuf=4096)
+    c.sock = t.client_context(pki).wrap_socket(c.sock)
+    with c:
+        c.send(bh.ping())
+        bh.expect_pong(c)
+        # About 4.6 MB of PONGs against a 4 KB receive window: more than the node's
+        # send buffer takes (checked with strace: its writes met EAGAIN about 20 times,
+        # the rest waited in the write buffer and the link's queue).
+        n = 2000
+        for _ in range(n // 20):
+            c.send(bh.ping() * 20)
+        time.sleep(1.0)
+        for _ in range(n):
+            bh.expect_pong(c, timeout=10.0)
