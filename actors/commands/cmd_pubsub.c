@@ -120,6 +120,8 @@ void cmd_pubsub_help(cmd_ctx_t *ctx)
         "    Return the currently active shard level channels matching a <pattern> (default: '*').",
         "SHARDNUMSUB [<shardchannel> ...]",
         "    Return the number of subscribers for the specified shard level channel(s)",
+        "HELP",
+        "    Prints this help.",
     };
     arg_reply_help(ctx, lines, sizeof lines / sizeof lines[0]);
 }
@@ -134,8 +136,36 @@ bool cmd_pubsub_start(cmd_ctx_t *ctx)
     return true;
 }
 
-/* The table wants a handler for each fan-out entry; a part does the work. */
-void cmd_pubsub_fanout(cmd_ctx_t *ctx) { resp_add_int(ctx->reply, 0); }
+/* A client's PUBSUB subcommand runs as a fan-out (fanout.c), a part per
+ * worker; this handler is reached by a script's call only, with every other
+ * worker standing still for it (script_pubsub_needs_others), so it reads
+ * their tables itself. */
+void cmd_pubsub_fanout(cmd_ctx_t *ctx)
+{
+    const cmd_def_t *cmd = cmd_lookup_sub(cmd_lookup(ctx->argv[0], ctx->argvlen[0]), ctx->argv[1], ctx->argvlen[1]);
+    if (cmd->fanout.start && cmd->fanout.start(ctx)) return;
+    pubsub_introspect_whole(cmd, ctx->argc, ctx->argv, ctx->argvlen, ctx->reply);
+}
+
+bool script_pubsub_cmd(const cmd_def_t *cmd)
+{
+    return cmd->handler == cmd_publish || cmd->handler == cmd_spublish || cmd->handler == cmd_pubsub_fanout ||
+           cmd->handler == cmd_pubsub_help;
+}
+
+bool script_pubsub_publishes(const cmd_def_t *cmd)
+{
+    return cmd->handler == cmd_publish || cmd->handler == cmd_spublish;
+}
+
+bool script_pubsub_needs_others(const struct worker *w, const cmd_def_t *cmd, const uint8_t **argv,
+                                const size_t *argvlen)
+{
+    if (workers_count() < 2) return false;
+    if (cmd->handler == cmd_publish || cmd->handler == cmd_spublish)
+        return pubsub_others_may_hold(w, cmd->handler == cmd_spublish, argv[1], argvlen[1]);
+    return cmd->exec == CMD_EXEC_FANOUT;
+}
 
 void cmd_reset(cmd_ctx_t *ctx)
 {

@@ -194,6 +194,17 @@ void cmd_sunsubscribe(cmd_ctx_t *ctx);      /* SUNSUBSCRIBE */
 void cmd_pubsub_help(cmd_ctx_t *ctx);       /* PUBSUB HELP */
 bool cmd_pubsub_start(cmd_ctx_t *ctx);      /* PUBSUB CHANNELS/SHARDCHANNELS: at most one pattern */
 void cmd_pubsub_fanout(cmd_ctx_t *ctx);     /* PUBSUB's fan-out subcommands (parts in pubsub.c) */
+/* PUBLISH, SPUBLISH and PUBSUB's subcommands, which scripts may call (7.0.15
+ * gives them no noscript flag); whether such a call needs every other
+ * worker standing still (xscript.h) to count or list their subscribers. */
+struct worker;
+bool script_pubsub_cmd(const cmd_def_t *cmd);
+/* PUBLISH and SPUBLISH: may-replicate in 7.0.15's table, which read-only
+ * scripts may not call ("Write commands are not allowed from read-only
+ * scripts.", 7.0.15's scriptVerifyWriteCommandAllow). */
+bool script_pubsub_publishes(const cmd_def_t *cmd);
+bool script_pubsub_needs_others(const struct worker *w, const cmd_def_t *cmd, const uint8_t **argv,
+                                const size_t *argvlen);
 void cmd_reset(cmd_ctx_t *ctx);             /* RESET */
 void cmd_lpush(cmd_ctx_t *ctx); /* LPUSH */
 void cmd_rpush(cmd_ctx_t *ctx); /* RPUSH */

@@ -101,7 +101,7 @@ static int raise_error(lua_State *L, const char *e)
 
 /* Where a key of redis.call, of this slot, may be served; NULL when here,
  * else the error. */
-static const char *key_refused(run_t *run, unsigned slot)
+static const char *key_refused(run_t *run, unsigned slot, bool shard_channel)
 {
     cmd_ctx_t *ctx = run->ctx;
     if (config_cluster_enabled()) {
@@ -117,7 +117,8 @@ static const char *key_refused(run_t *run, unsigned slot)
          * READONLY, a flag 7.0.15 lends the script too: here, a script routed
          * to this replica by declared keys (routing let it in for READONLY
          * only; a write call was refused before its keys were looked at). */
-        bool readonly = s && run->nkeys > 0 && (s->nodes[s->myself].flags & NODE_SLAVE) &&
+        /* SPUBLISH's shard channel is served by the slot's replicas too. */
+        bool readonly = s && (run->nkeys > 0 || shard_channel) && (s->nodes[s->myself].flags & NODE_SLAVE) &&
                         s->slot_owner[slot] == s->nodes[s->myself].master;
         if (s && s->slot_owner[slot] != s->myself && !asked && !readonly)
             return "Script attempted to access a non local key in a cluster node";
@@ -273,7 +274,7 @@ static const char *call_keys_refused(run_t *run, const cmd_def_t *cmd, int argc,
         size_t len = argvlen[pos[i]];
         bool first = run->nkeys > 0 && len == ctx->argvlen[3] && !memcmp(key, ctx->argv[3], len);
         slots[i] = first ? (unsigned)run->decl_slot : slot_of_key(key, len);
-        err = key_refused(run, slots[i]);
+        err = key_refused(run, slots[i], cmd->handler == cmd_spublish);
         if (!*cross && !(first && run->here)) *cross = xscript_key_is_cross(ctx->worker, slots[i], key, len, here);
     }
     if (!err && n > 0 && config_cluster_enabled()) err = call_slot_refused(run, cmd, argc, argv, argvlen, slots, n);
@@ -333,12 +334,12 @@ static int generic_call(lua_State *L, bool raise)
                                                        "mentioned in the command"
                                                      : "The user executing the script can't run this command or "
                                                        "subcommand";
-        else if (run->ro && (cmd->flags & CMD_WRITE)) err = "Write commands are not allowed from read-only scripts.";
+        else if (run->ro && ((cmd->flags & CMD_WRITE) || script_pubsub_publishes(cmd))) err = "Write commands are not allowed from read-only scripts.";
         else if ((cmd->flags & CMD_WRITE) && node_is_replica(run->ctx))
             err = "-READONLY You can't write against a read only replica.";
         else if ((cmd->flags & CMD_DENYOOM) && run->oom && !run->dirty && !(run->flags & SCRIPT_F_ALLOW_OOM))
             err = "-" EVICT_OOM_ERROR;   /* 7.0.15 refuses only before the script's first write */
-        else if ((cmd->exec != CMD_EXEC_KEYED || !cmd->handler) && !client_free_cmd(cmd))
+        else if ((cmd->exec != CMD_EXEC_KEYED || !cmd->handler) && !client_free_cmd(cmd) && !script_pubsub_cmd(cmd))
             err = "This Redis command is not allowed from script";   /* not yet: see docs/scripting.md */
     }
     /* Keys another worker keeps: the node's session first (all other
@@ -347,6 +348,10 @@ static int generic_call(lua_State *L, bool raise)
     xscript_keys_t here = { ctx->argv + 3, ctx->argvlen + 3, run->here };
     bool cross = false;
     if (!err) err = call_keys_refused(run, cmd, argc, argv, argvlen, &here, &cross);
+    /* a shard channel is no key to move; other workers' subscribers are
+     * counted (or listed) with those workers standing still (pubsub.h) */
+    bool pubsub = !err && script_pubsub_cmd(cmd);
+    if (pubsub) cross = script_pubsub_needs_others(ctx->worker, cmd, argv, argvlen);
     if (cross && !xscript_acquire(ctx->worker, script_busy_tick)) {
         err = SCRIPT_KILLED_TEXT;
         raise = true;             /* a kill is not the call's error: redis.pcall does not take it */
@@ -381,7 +386,7 @@ static int generic_call(lua_State *L, bool raise)
      * propagate to both (docs/scripting.md). */
     struct repl_wbuf *rb = worker_repl(ctx->worker);
     repl_wbuf_pos_t before = repl_wbuf_tell(rb);
-    if (cross) xscript_run(ctx->worker, cmd, argc, argv, argvlen, out, ctx->now_ms, &here);
+    if (cross && !pubsub) xscript_run(ctx->worker, cmd, argc, argv, argvlen, out, ctx->now_ms, &here);
     else dispatch_run_for(ctx->worker, 0, cmd, argc, argv, argvlen, out, ctx->now_ms);
     if (run->repl == 0) repl_wbuf_rewind(rb, before);
     if (monitor_any()) monitor_feed_script(cmd, argc, argv, argvlen);   /* after it ran, as 7.0.15's call() */

@@ -487,6 +487,24 @@ long long pubsub_deliver_here(worker_t *w, bool shard, const uint8_t *ch, size_t
     return n;
 }
 
+long long pubsub_count_standing(uint64_t workers, bool shard, const uint8_t *ch, size_t chlen, uint64_t h)
+{
+    long long n = 0;
+    for (int i = 0; i < workers_count(); i++) {
+        const ps_local_t *l = (workers & (1ULL << i)) ? g_local[i] : NULL;
+        if (!l) continue;
+        const ps_ent_t *e = map_find(&l->map[shard ? PUBSUB_SHARD : PUBSUB_CHANNEL], ch, chlen, h);
+        for (int j = 0; e && j < e->nsubs; j++) n += !(e->subs[j]->flags & CLIENT_CLOSED);
+        const ps_map_t *pm = &l->map[PUBSUB_PATTERN];
+        for (size_t b = 0; !shard && b < pm->nb; b++)
+            for (const ps_ent_t *p = pm->b[b]; p; p = p->next) {
+                if (!glob_match((const char *)p->name, p->len, (const char *)ch, chlen, 0)) continue;
+                for (int j = 0; j < p->nsubs; j++) n += !(p->subs[j]->flags & CLIENT_CLOSED);
+            }
+    }
+    return n;
+}
+
 /* Worker i may hold a subscriber of this channel. seq_cst loads, pairing
  * with bucket_add's stores. */
 bool pubsub_may_hold(int i, bool shard, uint64_t h)
@@ -673,6 +691,27 @@ void pubsub_introspect_reply(reply_slot_t *s)
         for (size_t i = 0; i < uniq; i++) resp_add_bulk(out, v[i].p, v[i].len);
     }
     free(v);
+}
+
+void pubsub_introspect_whole(const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
+                             resp_buf_t *out)
+{
+    queued_cmd_t q = { .cmd = cmd, .argc = argc, .argv = argv, .argvlen = (size_t *)argvlen };
+    remote_cmd_t rc = { .ncmds = 1, .cmds = &q };
+    reply_slot_t s = { .cmd = cmd };
+    resp_buf_init(&rc.reply, 2);
+    resp_buf_init(&s.acc, 2);
+    resp_buf_init(&s.buf, out->proto);
+    for (int i = 0; i < workers_count(); i++) {
+        resp_buf_reset(&rc.reply);
+        pubsub_introspect_part(worker_at(i), &rc);
+        pubsub_introspect_merge(&s, &rc);
+    }
+    pubsub_introspect_reply(&s);
+    resp_buf_append(out, s.buf.data, s.buf.len);
+    resp_buf_free(&rc.reply);
+    resp_buf_free(&s.acc);
+    resp_buf_free(&s.buf);
 }
 
 bool pubsub_context_refusal(const client_t *c, const cmd_def_t *cmd, char *err, size_t cap)

@@ -95,4 +95,18 @@ void pubsub_introspect_part(struct worker *w, struct remote_cmd *rc);
 void pubsub_introspect_merge(struct reply_slot *s, const struct remote_cmd *rc);
 void pubsub_introspect_reply(struct reply_slot *s);
 
+/* ---- a script's calls (actors/commands/script_lua.c) ----
+ * A script cannot wait for other workers' answers in the middle of its run,
+ * so it reads their tables itself: only while every other worker stands
+ * still for its cross-worker session (xscript.h), or when there is one
+ * worker. */
+
+/* Whether another worker than w may hold a subscriber of the channel: a
+ * script's PUBLISH / SPUBLISH of it needs the session to count them. */
+bool pubsub_others_may_hold(const struct worker *w, bool shard, const uint8_t *ch, size_t chlen);
+/* PUBSUB CHANNELS / NUMSUB / NUMPAT / SHARDCHANNELS / SHARDNUMSUB over every
+ * worker's tables at once, the reply into out (cmd: the subcommand). */
+void pubsub_introspect_whole(const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
+                             resp_buf_t *out);
+
 #endif

@@ -24,4 +24,9 @@ bool pubsub_may_hold(int i, bool shard, uint64_t h);
 long long pubsub_deliver_here(struct worker *w, bool shard, const uint8_t *ch, size_t chlen, const uint8_t *data,
                               size_t len, uint64_t h);
 
+/* The subscribers of the workers in the mask that a message to this
+ * channel would reach (pubsub_deliver_here's count, nothing written). Only
+ * while each of them stands still for the caller's session (xscript.h). */
+long long pubsub_count_standing(uint64_t workers, bool shard, const uint8_t *ch, size_t chlen, uint64_t h);
+
 #endif

@@ -33,6 +33,7 @@
 #include "actors/worker/pubsub.h"
 #include "actors/worker/pubsub_internal.h"
 #include "actors/worker/worker_internal.h"
+#include "actors/worker/xscript.h"
 #include "runtime/xmalloc.h"
 
 /* An outbox past this many bytes of messages leaves at once (a huge
@@ -237,8 +238,14 @@ void pubsub_publish_cmd(cmd_ctx_t *ctx, bool shard)
     long long here = pubsub_deliver_here(w, shard, ch, chlen, data, len, h);
     if (!targets || !c || self != me) {
         /* nothing to count elsewhere, or no reply to defer (a replicated or
-         * loaded PUBLISH): this node's count is what we know */
-        if (targets) send_uncounted(targets, false, shard, ch, chlen, data, len, h);
+         * loaded PUBLISH): this node's count is what we know. A script's
+         * call holding the session (pubsub.h) counts the standing workers'
+         * subscribers, who get the message when they go on: it leaves at
+         * once, as a notification does, so that the script's reply (which
+         * may leave from another worker) cannot overtake it. */
+        bool script = targets && !c && xscript_held(w);
+        if (script) here += pubsub_count_standing(targets, shard, ch, chlen, h);
+        if (targets) send_uncounted(targets, script, shard, ch, chlen, data, len, h);
         resp_add_int(ctx->reply, here);
         return;
     }
@@ -275,4 +282,9 @@ void pubsub_publish_from_bus(bool shard, const void *channel, size_t channel_len
         pubsub_deliver_here(worker_at(self), shard, channel, channel_len, message, message_len, h);
     }
     send_uncounted(targets_of(shard, h, self), false, shard, channel, channel_len, message, message_len, h);
+}
+
+bool pubsub_others_may_hold(const worker_t *w, bool shard, const uint8_t *ch, size_t chlen)
+{
+    return targets_of(shard, pubsub_name_hash(ch, chlen), worker_index(w)) != 0;
 }
