@@ -279,6 +279,9 @@ static const char *call_keys_refused(run_t *run, const cmd_def_t *cmd, int argc,
     }
     if (!err && n > 0 && config_cluster_enabled()) err = call_slot_refused(run, cmd, argc, argv, argvlen, slots, n);
     if (err) *cross = false;      /* a refused call reaches for nothing */
+    /* a shard channel is no key to move; other workers' subscribers are
+     * counted (or listed) with those workers standing still (pubsub.h) */
+    else if (script_pubsub_cmd(cmd)) *cross = script_pubsub_needs_others(ctx->worker, cmd, argv, argvlen);
     if (pos != pos_in) {
         free(pos);
         free(slots);
@@ -348,10 +351,6 @@ static int generic_call(lua_State *L, bool raise)
     xscript_keys_t here = { ctx->argv + 3, ctx->argvlen + 3, run->here };
     bool cross = false;
     if (!err) err = call_keys_refused(run, cmd, argc, argv, argvlen, &here, &cross);
-    /* a shard channel is no key to move; other workers' subscribers are
-     * counted (or listed) with those workers standing still (pubsub.h) */
-    bool pubsub = !err && script_pubsub_cmd(cmd);
-    if (pubsub) cross = script_pubsub_needs_others(ctx->worker, cmd, argv, argvlen);
     if (cross && !xscript_acquire(ctx->worker, script_busy_tick)) {
         err = SCRIPT_KILLED_TEXT;
         raise = true;             /* a kill is not the call's error: redis.pcall does not take it */
@@ -386,7 +385,7 @@ static int generic_call(lua_State *L, bool raise)
      * propagate to both (docs/scripting.md). */
     struct repl_wbuf *rb = worker_repl(ctx->worker);
     repl_wbuf_pos_t before = repl_wbuf_tell(rb);
-    if (cross && !pubsub) xscript_run(ctx->worker, cmd, argc, argv, argvlen, out, ctx->now_ms, &here);
+    if (cross && !script_pubsub_cmd(cmd)) xscript_run(ctx->worker, cmd, argc, argv, argvlen, out, ctx->now_ms, &here);
     else dispatch_run_for(ctx->worker, 0, cmd, argc, argv, argvlen, out, ctx->now_ms);
     if (run->repl == 0) repl_wbuf_rewind(rb, before);
     if (monitor_any()) monitor_feed_script(cmd, argc, argv, argvlen);   /* after it ran, as 7.0.15's call() */

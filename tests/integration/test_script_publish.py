@@ -16,20 +16,10 @@ What it must never do: relax an assertion to fit shoal; stop a process it did no
 import helpers as h
 import bushelpers as bh
 from test_pubsub_cluster import _shard_of, _sub
+# 2 workers, DEBUG PLACEMENT; K0 and K1: keys whose slots worker 0 and worker 1 keep
+from test_scripting_xworker import WORKERS, K0, K1
 
 KINDS = ["shoal", "redis"]
-WORKERS = ["--worker-threads", "2", "--enable-debug-command", "yes"]   # DEBUG PLACEMENT
-
-
-def _worker_of(key, nworkers=2):
-    return (h.crc16(key.encode()) % 16384) % nworkers
-
-
-def _key_on(worker, prefix):
-    return next(k for k in (f"{prefix}{i}" for i in range(10000)) if _worker_of(k) == worker)
-
-
-K0, K1 = _key_on(0, "w0:"), _key_on(1, "w1:")
 
 
 def _node(servers, kind):
