@@ -124,8 +124,10 @@ enum {
     CMD_BLOCKING = 1u << 13,      /* may wait for data (BLPOP ...); never waits inside MULTI */
     CMD_SUSPENDS = 1u << 14,      /* may wait on a socket of its own (MIGRATE): runs on its owner
                                      in a message of its own, like CMD_BLOCKING */
-    CMD_MAY_REPLICATE = 1u << 15, /* not a write itself but may write (EVAL, EVALSHA): a pause of
-                                     writes holds it, as 7.0.15's may-replicate flag */
+    CMD_MAY_REPLICATE = 1u << 15, /* not a write itself but may write or propagate (EVAL, EVALSHA,
+                                     FCALL, PUBLISH, SPUBLISH, PFCOUNT, as 7.0.15's may-replicate
+                                     flag): a pause of writes holds it, a read-only script may not
+                                     call it; COMMAND INFO does not show it, as in 7.0.15 */
     CMD_SKIP_MONITOR = 1u << 16,  /* not shown to MONITOR; set by cmd_table_init from flag_names */
     CMD_SKIP_SLOWLOG = 1u << 17,  /* not put in the slow log; the same */
     CMD_NO_ASYNC_LOADING = 1u << 18, /* refused with -LOADING while a replica loads its master's

@@ -153,11 +153,6 @@ bool script_pubsub_cmd(const cmd_def_t *cmd)
            cmd->handler == cmd_pubsub_help;
 }
 
-bool script_pubsub_publishes(const cmd_def_t *cmd)
-{
-    return cmd->handler == cmd_publish || cmd->handler == cmd_spublish;
-}
-
 bool script_pubsub_needs_others(const struct worker *w, const cmd_def_t *cmd, const uint8_t **argv,
                                 const size_t *argvlen)
 {

@@ -282,7 +282,7 @@ cmd_def_t cmdtable_bits[] = {
         .args = args_pfadd, .arg_count = 2,
     },
     {
-        .name = "pfcount", .arity = -2, .flags = CMD_READONLY, .flag_names = "readonly",
+        .name = "pfcount", .arity = -2, .flags = CMD_READONLY | CMD_MAY_REPLICATE, .flag_names = "readonly",
         .first_key = 1, .last_key = -1, .key_step = 1, .acl_categories = "read hyperloglog slow",
         .keyspecs = keyspecs_pfcount, .keyspec_count = 1,
         .exec = CMD_EXEC_KEYED, .handler = cmd_pfcount,

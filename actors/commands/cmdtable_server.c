@@ -821,7 +821,7 @@ cmd_def_t cmdtable_server[] = {
         .since = "1.0.0", .group = "server", .complexity = NULL,
     },
     {
-        .name = "publish", .arity = 3, .flags = CMD_LOADING | CMD_STALE | CMD_FAST, .flag_names = "pubsub loading stale fast",
+        .name = "publish", .arity = 3, .flags = CMD_LOADING | CMD_STALE | CMD_FAST | CMD_MAY_REPLICATE, .flag_names = "pubsub loading stale fast",
         .first_key = 0, .last_key = 0, .key_step = 0, .acl_categories = "pubsub fast",
         .exec = CMD_EXEC_CLIENT, .handler = cmd_publish,
         .summary = "Sends a message to the subscribers of a channel",
@@ -829,7 +829,7 @@ cmd_def_t cmdtable_server[] = {
         .args = args_publish, .arg_count = 2,
     },
     {
-        .name = "spublish", .arity = 3, .flags = CMD_LOADING | CMD_STALE | CMD_FAST, .flag_names = "pubsub loading stale fast",
+        .name = "spublish", .arity = 3, .flags = CMD_LOADING | CMD_STALE | CMD_FAST | CMD_MAY_REPLICATE, .flag_names = "pubsub loading stale fast",
         .first_key = 1, .last_key = 1, .key_step = 1, .acl_categories = "pubsub fast",
         .keyspecs = keyspecs_spublish, .keyspec_count = 1,
         .exec = CMD_EXEC_CLIENT, .handler = cmd_spublish,

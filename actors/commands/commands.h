@@ -199,10 +199,6 @@ void cmd_pubsub_fanout(cmd_ctx_t *ctx);     /* PUBSUB's fan-out subcommands (par
  * worker standing still (xscript.h) to count or list their subscribers. */
 struct worker;
 bool script_pubsub_cmd(const cmd_def_t *cmd);
-/* PUBLISH and SPUBLISH: may-replicate in 7.0.15's table, which read-only
- * scripts may not call ("Write commands are not allowed from read-only
- * scripts.", 7.0.15's scriptVerifyWriteCommandAllow). */
-bool script_pubsub_publishes(const cmd_def_t *cmd);
 bool script_pubsub_needs_others(const struct worker *w, const cmd_def_t *cmd, const uint8_t **argv,
                                 const size_t *argvlen);
 void cmd_reset(cmd_ctx_t *ctx);             /* RESET */

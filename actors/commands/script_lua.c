@@ -337,7 +337,7 @@ static int generic_call(lua_State *L, bool raise)
                                                        "mentioned in the command"
                                                      : "The user executing the script can't run this command or "
                                                        "subcommand";
-        else if (run->ro && ((cmd->flags & CMD_WRITE) || script_pubsub_publishes(cmd))) err = "Write commands are not allowed from read-only scripts.";
+        else if (run->ro && (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE))) err = "Write commands are not allowed from read-only scripts.";
         else if ((cmd->flags & CMD_WRITE) && node_is_replica(run->ctx))
             err = "-READONLY You can't write against a read only replica.";
         else if ((cmd->flags & CMD_DENYOOM) && run->oom && !run->dirty && !(run->flags & SCRIPT_F_ALLOW_OOM))

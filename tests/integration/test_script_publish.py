@@ -65,6 +65,11 @@ STEPS = [
     ("FCALL", "pub", "0", "ch", "x"),
     ("FCALL_RO", "pub_ro", "0", "ch", "x"),
     ("FCALL_RO", "numsub", "0", "ch"),
+    # PFCOUNT is may-replicate too in 7.0.15 (it may rewrite the HyperLogLog's cache)
+    ("PFADD", "hll", "a", "b"),
+    ("EVAL_RO", "return redis.call('pfcount', KEYS[1])", "1", "hll"),
+    ("EVAL", "#!lua flags=no-writes\nreturn redis.call('pfcount', KEYS[1])", "1", "hll"),
+    ("EVAL", "return redis.call('pfcount', KEYS[1])", "1", "hll"),
 ]
 
 
@@ -90,6 +95,31 @@ def test_script_pubsub_replies_as_redis(servers):
     # the point of the issue: they are allowed, not refused
     assert got["shoal"][0] == b":0\r\n", got["shoal"][0]
     assert b"not allowed from script" in got["shoal"][12], got["shoal"][12]
+    assert b"not allowed from read-only scripts" in got["shoal"][-3], got["shoal"][-3]
+    assert got["shoal"][-1] == b":2\r\n", got["shoal"][-1]
+
+
+def test_client_pause_write_holds_publish_as_redis(servers):
+    """PUBLISH, SPUBLISH and PFCOUNT are may-replicate in 7.0.15: CLIENT PAUSE WRITE holds
+    them until the pause ends, as it holds writes (shoal answered them at once)."""
+    import time
+    for kind in KINDS:
+        srv = _node(servers, kind)
+        with srv.raw() as admin, srv.raw() as c:
+            assert admin.raw("PFADD", "hll", "a") == b":1\r\n"
+            for cmd in (("PUBLISH", "ch", "x"), ("SPUBLISH", "ch", "x"), ("PFCOUNT", "hll")):
+                assert admin.raw("CLIENT", "PAUSE", "400", "WRITE") == b"+OK\r\n"
+                t0 = time.monotonic()
+                r = c.raw(*cmd)
+                took = time.monotonic() - t0
+                assert r in (b":0\r\n", b":1\r\n"), (kind, cmd, r)
+                assert took >= 0.3, (kind, cmd, took)
+            # a read is not held
+            assert admin.raw("CLIENT", "PAUSE", "400", "WRITE") == b"+OK\r\n"
+            t0 = time.monotonic()
+            assert c.raw("GET", "nokey") == b"$-1\r\n"
+            assert time.monotonic() - t0 < 0.3, kind
+            admin.raw("CLIENT", "UNPAUSE")
 
 
 SUB_STEPS = [
