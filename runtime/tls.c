@@ -23,8 +23,8 @@
 #include <openssl/ssl.h>
 
 #include "runtime/log.h"
-#include "runtime/memcount.h"
 #include "runtime/tls.h"
+#include "runtime/tls_alloc.h"
 
 #define PROTO_TLSV1   (1 << 0)
 #define PROTO_TLSV1_1 (1 << 1)
@@ -68,23 +68,24 @@ static bool set(const char *s) { return s && *s; }
 /* OpenSSL allocates through these, outside used_memory, as in redis-server
  * (its used_memory counts zmalloc only; OpenSSL calls the allocator
  * directly). A handshake makes a few thousand small allocations: the
- * counting's usable-size lookups were ~3% of a handshake's CPU. */
+ * counting's usable-size lookups were ~3% of a handshake's CPU, and glibc's
+ * bins another ~10% until tls_alloc.c's per-thread cache of freed blocks. */
 static void *ossl_malloc(size_t n, const char *file, int line)
 {
     (void)file; (void)line;
-    return rt_mem_raw_malloc(n);
+    return tls_alloc_malloc(n);
 }
 
 static void *ossl_realloc(void *p, size_t n, const char *file, int line)
 {
     (void)file; (void)line;
-    return rt_mem_raw_realloc(p, n);
+    return tls_alloc_realloc(p, n);
 }
 
 static void ossl_free(void *p, const char *file, int line)
 {
     (void)file; (void)line;
-    rt_mem_raw_free(p);
+    tls_alloc_free(p);
 }
 
 /* Before main: OpenSSL accepts allocator functions only before its first
