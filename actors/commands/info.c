@@ -529,9 +529,10 @@ static void sec_threads(text_t *t)
     repl_feedq_counts(&passed, &kicks, &aof_only);
     add(t, "repl_feeds:queued=%llu,wakeups=%llu,aof_only=%llu\r\n", passed, kicks, aof_only);
     /* appendfsync always: the reply syncer's fsyncs and waits (aof_gcommit.c) */
-    unsigned long long fsyncs, fsync_us, waits, filled;
-    aof_gc_counts(&fsyncs, &fsync_us, &waits, &filled);
-    add(t, "aof_group_commit:fsyncs=%llu,fsync_us=%llu,waits=%llu,filled=%llu\r\n", fsyncs, fsync_us, waits, filled);
+    unsigned long long fsyncs, fsync_us, waits, filled, inl;
+    aof_gc_counts(&fsyncs, &fsync_us, &waits, &filled, &inl);
+    add(t, "aof_group_commit:fsyncs=%llu,fsync_us=%llu,waits=%llu,filled=%llu,inline=%llu\r\n", fsyncs, fsync_us,
+        waits, filled, inl);
     /* Workers taking connections now, and connections moved between workers (placement.h). */
     add(t, "placement:active_workers=%d,workers=%d,moves=%llu\r\n", placement_active(), workers_count(),
         placement_moves());

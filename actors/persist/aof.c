@@ -353,6 +353,7 @@ void aof_sync_to(uint64_t end)
 }
 
 uint64_t aof_written_locked(void) { return W.written_total; }
+bool aof_syncing_locked(void) { return W.syncing; }
 uint64_t aof_synced_locked(void) { return W.synced_total; }
 void aof_cond_wait_locked(pthread_cond_t *cv) { pthread_cond_wait(cv, &W.mu); }
 void aof_cond_timedwait_locked(pthread_cond_t *cv, const struct timespec *until)

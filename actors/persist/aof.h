@@ -94,11 +94,18 @@ int aof_reply_waiter(void (*wake)(void *arg), void *arg);
  * so replies an fsync covered leave while the next one runs. The waiter
  * asks again for what it still holds after each wake-up. */
 void aof_reply_wait(int waiter, uint64_t oldest, uint64_t newest);
-/* INFO threads (not in Redis): fdatasyncs the reply syncer ran and their
- * total time, and its waits for more writers before one (aof_gcommit.c),
- * of which `filled` ended because they came. */
+/* A worker whose round's replies wait for `mark`, before it writes them:
+ * when no fsync runs and none should wait for more writers (aof_gcommit.c),
+ * it runs the fdatasync itself, as 7.0.15 does before its loop sleeps, and
+ * true comes back with `mark` synced (and the waiter's earlier requests
+ * covered are dropped). False: nothing was done (ask with aof_reply_wait). */
+bool aof_reply_sync_inline(int waiter, uint64_t mark);
+/* INFO threads (not in Redis): the fdatasyncs of group commit and their
+ * total time, the syncer's waits for more writers before one
+ * (aof_gcommit.c), of which `filled` ended because they came, and the
+ * fsyncs workers ran themselves (aof_reply_sync_inline). */
 void aof_gc_counts(unsigned long long *fsyncs, unsigned long long *fsync_us, unsigned long long *waits,
-                   unsigned long long *filled);
+                   unsigned long long *filled, unsigned long long *inline_fsyncs);
 /* Blocks until everything written so far is fsync'ed (a reply that cannot
  * be held, e.g. written on a lent socket after the policy changed). */
 void aof_reply_sync_now(void);

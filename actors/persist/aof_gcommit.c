@@ -1,12 +1,18 @@
 /* aof_gcommit.c - group commit for appendfsync always: the reply syncer
- * thread (aof-sync) and when it starts its next fdatasync.
+ * thread (aof-sync), the fsyncs workers run themselves, and when the next
+ * fdatasync starts.
  *
- * Workers do not wait for the fsync: they hold the replies written after a
- * write (aof_reply_mark) and go on reading and running other clients'
- * commands while this thread runs fdatasync, each covering everything every
- * worker wrote before it started; after each one it wakes the workers whose
- * mark it reached. So one fsync answers the clients of all workers, and the
- * workers' CPU time overlaps the disk's.
+ * A worker at the end of its round, with replies to hold, runs the
+ * fdatasync itself when none runs and none should wait for more writers
+ * (aof_reply_sync_inline), then writes the replies: 7.0.15's order in
+ * beforeSleep, with no thread hop (asking this thread and being woken back
+ * by a message cost two wake-ups per fsync). Otherwise workers do not wait
+ * for the fsync: they hold the replies written after a write
+ * (aof_reply_mark) and go on reading and running other clients' commands
+ * while this thread runs fdatasync (after the running one, or after its
+ * wait), each covering everything every worker wrote before it started;
+ * after each one it wakes the workers whose mark it reached. So one fsync
+ * answers the clients of all workers.
  *
  * When to start the next fsync (aof_gc_wait_us): clients that send one
  * request at a time split into two groups when each fsync starts as soon
@@ -20,6 +26,9 @@
  * first (unless such waits keep running out: a credit, as the workers'
  * spin before sleep has), so one fsync answers both groups (measured: ~26 -> ~36 SETs per
  * fsync at redis-benchmark -c 50 -P 1, see docs/persistence.md).
+ * The workers' own fsyncs follow the same policy (one shared aof_gc_t,
+ * under the mutex): a worker whose round should wait hands the fsync to
+ * this thread; the worker whose round fills the wait runs it itself.
  * Must never: delay an fsync by more than the bound, or let a reply leave
  * before the fsync covering its write (the wait only moves the start).
  */
@@ -90,19 +99,50 @@ static int nwaiters;
 /* the syncer's: a waiter asked, or the synced mark moved (under the mutex) */
 static pthread_cond_t syncer_cv;
 
-void aof_gc_kick_locked(void) { pthread_cond_signal(&syncer_cv); }
+/* Waiters with a mark still to reach, as the syncer last counted them plus
+ * those that asked since (under the mutex): an fsync a worker ran itself
+ * wakes the syncer only when another worker waits for it. */
+static int nwanting;
+
+void aof_gc_kick_locked(void)
+{
+    if (nwanting) pthread_cond_signal(&syncer_cv);
+}
+
+/* When the next fsync starts, shared by the syncer and the workers that
+ * run one themselves (aof_reply_sync_inline); under the mutex. */
+static aof_gc_t gc;
 
 /* INFO threads' figures (aof_gc_counts); relaxed: counters only read for display */
-static _Atomic unsigned long long g_fsyncs, g_fsync_us, g_waits, g_filled;
+static _Atomic unsigned long long g_fsyncs, g_fsync_us, g_waits, g_filled, g_inline;
 
 void aof_gc_counts(unsigned long long *fsyncs, unsigned long long *fsync_us, unsigned long long *waits,
-                   unsigned long long *filled)
+                   unsigned long long *filled, unsigned long long *inline_fsyncs)
 {
     *fsyncs = atomic_load_explicit(&g_fsyncs, memory_order_relaxed);
     *fsync_us = atomic_load_explicit(&g_fsync_us, memory_order_relaxed);
     *waits = atomic_load_explicit(&g_waits, memory_order_relaxed);
     *filled = atomic_load_explicit(&g_filled, memory_order_relaxed);
+    *inline_fsyncs = atomic_load_explicit(&g_inline, memory_order_relaxed);
 }
+
+/* Under the mutex, after an fsync that started at start_us with
+ * synced_before bytes synced: the policy's figures and INFO's. */
+static void fsync_done_locked(uint64_t synced_before, long long start_us, bool by_worker)
+{
+    long long end = rt_now_us();
+    aof_gc_fsynced(&gc, synced_before, aof_written_locked(), start_us, end);
+    atomic_fetch_add_explicit(&g_fsyncs, 1, memory_order_relaxed);
+    if (by_worker) atomic_fetch_add_explicit(&g_inline, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&g_fsync_us, (unsigned long long)(end - start_us), memory_order_relaxed);
+}
+
+static void publish_waits_locked(void)
+{
+    atomic_store_explicit(&g_waits, gc.waits, memory_order_relaxed);
+    atomic_store_explicit(&g_filled, gc.filled, memory_order_relaxed);
+}
+
 
 /* Sleeps on syncer_cv for at most `us` (0: until signalled). */
 static void syncer_sleep(long long us)
@@ -125,15 +165,16 @@ static void *syncer_main(void *arg)
     pthread_setname_np(pthread_self(), "aof-sync");
     void (*wake[AOF_MAX_REPLY_WAITERS])(void *);
     void *wake_arg[AOF_MAX_REPLY_WAITERS];
-    aof_gc_t gc = { 0 };
     aof_lock();
     for (;;) {
         uint64_t synced = aof_synced_locked(), need = 0;
         bool any = false;
+        nwanting = 0;
         for (int i = 0; i < nwaiters; i++) {
             if (waiters[i].want && waiters[i].want <= synced) waiters[i].want = 0;
             if (!waiters[i].want && !waiters[i].wake_at) continue;
             any = true;
+            nwanting++;
             if (waiters[i].want > need) need = waiters[i].want;
             if (waiters[i].wake_at > need) need = waiters[i].wake_at;
         }
@@ -144,18 +185,12 @@ static void *syncer_main(void *arg)
         if (synced < need) {
             long long now = rt_now_us();
             long long wait = aof_gc_wait_us(&gc, aof_written_locked() - synced, now);
+            publish_waits_locked();
             if (wait) {
                 syncer_sleep(wait);   /* a worker's next write signals: look again */
                 continue;
             }
-            if (aof_sync_step_locked()) {
-                long long end = rt_now_us();
-                aof_gc_fsynced(&gc, synced, aof_written_locked(), now, end);
-                atomic_fetch_add_explicit(&g_fsyncs, 1, memory_order_relaxed);
-                atomic_fetch_add_explicit(&g_fsync_us, (unsigned long long)(end - now), memory_order_relaxed);
-                atomic_store_explicit(&g_waits, gc.waits, memory_order_relaxed);
-                atomic_store_explicit(&g_filled, gc.filled, memory_order_relaxed);
-            }
+            if (aof_sync_step_locked()) fsync_done_locked(synced, now, false);
             synced = aof_synced_locked();
         }
         int n = 0;
@@ -171,6 +206,29 @@ static void *syncer_main(void *arg)
         aof_lock();
     }
     return NULL;
+}
+
+bool aof_reply_sync_inline(int waiter, uint64_t mark)
+{
+    aof_lock();
+    uint64_t synced = aof_synced_locked();
+    bool done = synced >= mark;
+    if (!done && !aof_syncing_locked()) {
+        long long now = rt_now_us();
+        long long wait = aof_gc_wait_us(&gc, aof_written_locked() - synced, now);
+        if (!wait && aof_sync_step_locked()) fsync_done_locked(synced, now, true);
+        publish_waits_locked();
+        synced = aof_synced_locked();
+        done = synced >= mark;
+    }
+    /* what the worker asked the syncer for before is covered: no wake-up
+     * for it (the caller releases its held replies itself) */
+    if (done && waiter >= 0 && waiter < nwaiters) {
+        if (waiters[waiter].wake_at <= synced) waiters[waiter].wake_at = 0;
+        if (waiters[waiter].want <= synced) waiters[waiter].want = 0;
+    }
+    aof_unlock();
+    return done;
 }
 
 int aof_reply_waiter(void (*wake)(void *arg), void *arg)
@@ -202,7 +260,10 @@ void aof_reply_wait(int waiter, uint64_t oldest, uint64_t newest)
         waiters[waiter].want = newest;
         more = true;
     }
-    if (more) pthread_cond_signal(&syncer_cv);
+    if (more) {
+        nwanting++;
+        pthread_cond_signal(&syncer_cv);
+    }
     aof_unlock();
 }
 

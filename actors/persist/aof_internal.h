@@ -76,6 +76,7 @@ void aof_unlock(void);
 void aof_sync_to(uint64_t end);
 uint64_t aof_written_locked(void);   /* bytes written so far, over every file */
 uint64_t aof_synced_locked(void);    /* of which an fsync covered */
+bool aof_syncing_locked(void);       /* an fdatasync runs (its caller left the mutex) */
 #include <pthread.h>
 #include <time.h>
 /* Waits on cv with the writer's mutex (timed: until, CLOCK_MONOTONIC). */

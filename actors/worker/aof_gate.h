@@ -1,8 +1,11 @@
 /* aof_gate.h - the reply gate of appendfsync always, on a worker.
  *
- * 7.0.15 sends no reply before the fsync of the writes before it. A worker
- * here does not wait for that fsync: before its loop sleeps it takes the
- * AOF's written mark (aof_reply_mark) and lets each client with new output
+ * 7.0.15 sends no reply before the fsync of the writes before it. Before
+ * its loop sleeps a worker takes the AOF's written mark (aof_reply_mark).
+ * When no fsync runs and none should wait for more writers, it runs one
+ * itself and then writes its round's replies (aof_reply_sync_inline, as
+ * 7.0.15 in beforeSleep). Otherwise it does not wait for the fsync: it lets
+ * each client with new output
  * write only what an fsync already covers; the rest waits, with that mark,
  * while the worker goes on reading and running commands. The AOF's syncer
  * thread runs the fsyncs one after another (aof_gcommit.c: when the next

@@ -137,3 +137,28 @@ def test_borrowed_writes_are_in_the_file_before_their_replies(servers, tmp_path)
     kill -9 at random moments loses none that was acknowledged."""
     node = _shoal(servers, tmp_path / "n", "--appendfsync", "no", "--worker-threads", "2")
     _assert_no_acknowledged_write_lost(node, 3, 3)
+
+
+def test_always_set_is_fsynced_by_its_worker(servers, tmp_path):
+    """appendfsync always, no fsync running: the worker runs the fdatasync
+    itself before it writes the reply, as 7.0.15 does before its loop sleeps.
+    It used to ask the syncer thread for it and be woken back by a message
+    once it ended: two thread hops per fsync (~1 worker message per SET sent
+    alone). The reply still waits for the fsync (test_aof_group_commit.py)."""
+    node = _shoal(servers, tmp_path / "a", "--appendfsync", "always", "--worker-threads", "2")
+    n = 300
+    keys = _keys_on_both_workers(n)
+    with node.raw() as c:
+        c.call("SET", "warm", "1")
+        before, _ = _threads(c)
+        gc0 = re.search(r"aof_group_commit:fsyncs=(\d+)", c.call("INFO", "threads").decode())
+        for k in keys:
+            assert c.call("SET", k, "v") == "OK"
+        after, _ = _threads(c)
+        gc1 = re.search(r"aof_group_commit:fsyncs=(\d+)", c.call("INFO", "threads").decode())
+    fsyncs = int(gc1.group(1)) - int(gc0.group(1))
+    assert fsyncs >= n * 9 // 10, fsyncs          # one fsync per SET sent alone
+    msgs = sum(after[w][1] - before[w][1] for w in after if w.startswith("worker-"))
+    assert msgs <= n // 20, msgs
+    got = [k for k in _sets_in_file(tmp_path / "a") if k.startswith("k:")]
+    assert got == keys
