@@ -10,6 +10,7 @@
 #include "actors/commands/args.h"
 #include "actors/commands/commands.h"
 #include "actors/config/config.h"
+#include "actors/repl/repl.h"
 #include "actors/state/state.h"
 #include "actors/worker/monitor.h"
 #include "actors/worker/acl_gate.h"
@@ -87,13 +88,20 @@ void cmd_sunsubscribe(cmd_ctx_t *ctx)
 
 /* In cluster mode the message also travels the bus as 7.0.15 sends it: to
  * every node (PUBLISH) or to our shard (SPUBLISH), whose subscribers get it
- * there. The reply counts this node's receivers only, as 7.0.15's. */
+ * there. Without cluster mode it goes down the replication stream instead
+ * (to the replicas, not to the AOF: 7.0.15's forceCommandPropagation with
+ * PROPAGATE_REPL), so a replica's subscribers get it, in the stream's
+ * order. The reply counts this node's receivers only, as 7.0.15's. */
 static void publish(cmd_ctx_t *ctx, bool shard)
 {
     const cluster_snapshot_t *s = ctx->worker ? worker_snapshot(ctx->worker) : NULL;
-    if (config_cluster_enabled() && s)
-        gossip_publish(s, shard ? BUS_PUBLISHSHARD : BUS_PUBLISH, ctx->argv[1], ctx->argvlen[1], ctx->argv[2],
-                       ctx->argvlen[2], ctx->client ? txn_link_floor(ctx->client) : 0);
+    if (config_cluster_enabled()) {
+        if (s)
+            gossip_publish(s, shard ? BUS_PUBLISHSHARD : BUS_PUBLISH, ctx->argv[1], ctx->argvlen[1], ctx->argv[2],
+                           ctx->argvlen[2], ctx->client ? txn_link_floor(ctx->client) : 0);
+    } else if (ctx->worker && ctx->ks && !ctx->from_master && repl_worker_propagates(ctx->ks)) {
+        repl_propagate_replicas_only(worker_repl(ctx->worker), ctx->argc, ctx->argv, ctx->argvlen);
+    }
     pubsub_publish_cmd(ctx, shard);
 }
 

@@ -398,7 +398,8 @@ bool aof_wait_wanted(void)
     return atomic_load_explicit(&g_active, memory_order_relaxed) != 0;
 }
 
-void aof_handover(const uint8_t *data, size_t len, int start_db, int end_db, rt_actor_t *to, rt_msg_t *msg)
+void aof_handover(const uint8_t *data, size_t len, int start_db, int end_db, rt_actor_t *to, rt_msg_t *msg,
+                  size_t msg_len)
 {
     if (!aof_wait_wanted()) {
         if (msg) rt_send(to, msg);
@@ -406,11 +407,11 @@ void aof_handover(const uint8_t *data, size_t len, int start_db, int end_db, rt_
     }
     (void)to;
     pthread_mutex_lock(&W.mu);
-    append_locked(data, len, start_db, end_db);
+    if (len) append_locked(data, len, start_db, end_db);
     /* inside the section: the stream gets the handovers in the file's
      * order; through the replication actor's queue, which wakes it only
      * when it serves replicas (repl_feedq.c) */
-    if (msg) repl_feed_pass(msg, len);
+    if (msg) repl_feed_pass(msg, msg_len);
     pthread_mutex_unlock(&W.mu);
     /* appendfsync always: the worker holds the replies until an fsync
      * covers these bytes (aof_reply_mark), without waiting here */

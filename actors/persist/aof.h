@@ -63,7 +63,10 @@ bool aof_wait_wanted(void);
  * write(2) (inside aof_defer_writes: after the append only). With
  * appendfsync always the replies wait at the reply gate below. Without the
  * AOF: just the send to `to`. msg NULL: the AOF only (no backlog yet). */
-void aof_handover(const uint8_t *data, size_t len, int start_db, int end_db, rt_actor_t *to, rt_msg_t *msg);
+/* The AOF's bytes may be fewer than the stream's (msg_len, what msg
+ * carries): a standalone PUBLISH goes to the replicas only. */
+void aof_handover(const uint8_t *data, size_t len, int start_db, int end_db, rt_actor_t *to, rt_msg_t *msg,
+                  size_t msg_len);
 
 /* A worker running a write on another worker's keyspace (borrowing it,
  * one command at a time) hands each over at once, for the stream's order;

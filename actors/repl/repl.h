@@ -131,6 +131,9 @@ struct resp_buf;
 void repl_select_bytes(struct resp_buf *out, int db);
 /* Appends one command (as a RESP array of bulk strings) to the buffer. */
 void repl_propagate(struct repl_wbuf *b, int argc, const uint8_t **argv, const size_t *argvlen);
+/* As repl_propagate, for the replicas only: repl_flush leaves it out of the
+ * AOF's bytes (a standalone PUBLISH or SPUBLISH, as 7.0.15 propagates it). */
+void repl_propagate_replicas_only(struct repl_wbuf *b, int argc, const uint8_t **argv, const size_t *argvlen);
 /* Convenience for rewritten commands built from C strings and byte ranges. */
 void repl_propagate_del(struct repl_wbuf *b, const uint8_t *key, size_t len);
 /* After a dirty command ran on the worker holding `ks` (not from our master):

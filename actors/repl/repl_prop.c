@@ -41,6 +41,12 @@ typedef struct repl_wbuf {
      * in a database other than the stream's (start_db), as 7.0.15 selects
      * before a command of another database than its last. */
     int db, start_db, end_db;
+    /* Byte ranges of `out` ([start, end) pairs, in order) that go to the
+     * replicas only: 7.0.15 propagates a standalone PUBLISH or SPUBLISH to
+     * its replicas (forceCommandPropagation with PROPAGATE_REPL) and never
+     * writes it to the AOF. Usually none. */
+    size_t *ronly;
+    int nronly, capronly;
 } repl_wbuf_t;
 
 bool repl_worker_propagates(const struct keyspace *ks)
@@ -99,6 +105,42 @@ void repl_propagate(repl_wbuf_t *b, int argc, const uint8_t **argv, const size_t
     if (b->in_multi) b->multi_count++;
 }
 
+void repl_propagate_replicas_only(repl_wbuf_t *b, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    if (!b) return;
+    wbuf_select(b);               /* a SELECT before it stays in the AOF's bytes */
+    if (b->nronly == b->capronly) {
+        b->capronly = b->capronly ? b->capronly * 2 : 8;
+        b->ronly = xrealloc(b->ronly, (size_t)b->capronly * 2 * sizeof *b->ronly);
+    }
+    b->ronly[2 * b->nronly] = b->out.len;
+    repl_propagate(b, argc, argv, argvlen);
+    b->ronly[2 * b->nronly + 1] = b->out.len;
+    b->nronly++;
+}
+
+/* The AOF's part of out[0, len): the bytes outside the replicas-only
+ * ranges, in *aof (malloc'd) when some are left out, else out's own bytes. */
+static const uint8_t *aof_part(const repl_wbuf_t *b, size_t len, uint8_t **copy, size_t *aof_len)
+{
+    *copy = NULL;
+    if (b->nronly == 0) {
+        *aof_len = len;
+        return (const uint8_t *)b->out.data;
+    }
+    uint8_t *p = *copy = xmalloc(len ? len : 1);
+    size_t at = 0, n = 0;
+    for (int i = 0; i < b->nronly; i++) {
+        size_t from = b->ronly[2 * i], to = b->ronly[2 * i + 1];
+        memcpy(p + n, b->out.data + at, from - at);
+        n += from - at;
+        at = to;
+    }
+    memcpy(p + n, b->out.data + at, len - at);
+    *aof_len = n + len - at;
+    return p;
+}
+
 void repl_propagate_del(repl_wbuf_t *b, const uint8_t *key, size_t len)
 {
     const uint8_t *argv[2] = { (const uint8_t *)"DEL", key };
@@ -133,6 +175,7 @@ void repl_wbuf_rewind(repl_wbuf_t *b, repl_wbuf_pos_t pos)
     b->out.len = pos.len;
     b->multi_count = pos.count;
     b->end_db = pos.end_db;
+    while (b->nronly > 0 && b->ronly[2 * (b->nronly - 1)] >= pos.len) b->nronly--;
     if (pos.len == 0) b->start_db = -1;
 }
 
@@ -148,6 +191,8 @@ void repl_multi_end(repl_wbuf_t *b)
     resp_buf_append(&b->out, multi, ml);   /* room at the end, then moved into place */
     memmove(b->out.data + b->multi_mark + ml, b->out.data + b->multi_mark, tail);
     memcpy(b->out.data + b->multi_mark, multi, ml);
+    for (int i = 0; i < 2 * b->nronly; i++)
+        if (b->ronly[i] >= b->multi_mark) b->ronly[i] += ml;
     resp_buf_append(&b->out, exec, sizeof exec - 1);
 }
 
@@ -157,12 +202,17 @@ const char *repl_wbuf_bytes(const repl_wbuf_t *b, size_t *len)
     return b->out.data;
 }
 
-void repl_wbuf_clear(repl_wbuf_t *b) { resp_buf_reset(&b->out); }
+void repl_wbuf_clear(repl_wbuf_t *b)
+{
+    resp_buf_reset(&b->out);
+    b->nronly = 0;
+}
 
 void repl_wbuf_free(repl_wbuf_t *b)
 {
     if (!b) return;
     resp_buf_free(&b->out);
+    free(b->ronly);
     free(b);
 }
 
@@ -182,6 +232,11 @@ void repl_flush(repl_wbuf_t *b)
         repl_wbuf_clear(b);
         return;
     }
+    /* what the AOF gets: the bytes but the replicas-only ranges */
+    uint8_t *aof_copy = NULL;
+    size_t aof_len = b->out.len;
+    const uint8_t *aof_data = aof_part(b, b->out.len, &aof_copy, &aof_len);
+    b->nronly = 0;
     /* acquire: pairs with ra_backlog_create. No backlog: no replica can read
      * these bytes, and the replication actor would only drop them (its
      * bookkeeping of them serves WAIT and offsets, which need replicas): only
@@ -189,7 +244,8 @@ void repl_flush(repl_wbuf_t *b)
      * every worker takes the cut's message: writes after it are passed on. */
     if (aof_wait_wanted() && !atomic_load_explicit(&g_repl_backlog_on, memory_order_acquire)) {
         b->seq++;   /* not in g_repl_fed: the stream's offset never counts these bytes */
-        aof_handover((const uint8_t *)b->out.data, b->out.len, b->start_db, b->end_db, NULL, NULL);
+        if (aof_len) aof_handover(aof_data, aof_len, b->start_db, b->end_db, NULL, NULL, 0);
+        free(aof_copy);
         repl_feedq_note_aof_only();
         b->start_db = -1;
         if (b->out.cap > REPL_WBUF_KEEP) {
@@ -214,6 +270,7 @@ void repl_flush(repl_wbuf_t *b)
         memcpy(m->data, b->out.data, m->len);
         resp_buf_reset(&b->out);
     }
+    if (!aof_copy) aof_data = m->data;   /* the same bytes, wherever they are now */
     m->worker = b->worker;
     m->seq = ++b->seq;
     m->start_db = b->start_db;
@@ -223,7 +280,8 @@ void repl_flush(repl_wbuf_t *b)
     atomic_fetch_add_explicit(&g_repl_fed, m->len, memory_order_release);
     /* With the AOF on, the bytes are written to it (fsync'ed with appendfsync
      * always) before this returns, in the order the stream gets them: aof.h. */
-    aof_handover(m->data, m->len, m->start_db, m->end_db, repl_actor(), &m->hdr);
+    aof_handover(aof_data, aof_len, m->start_db, m->end_db, repl_actor(), &m->hdr, m->len);
+    free(aof_copy);
 }
 
 void repl_flush_before_multi(repl_wbuf_t *b)
@@ -236,9 +294,16 @@ void repl_flush_before_multi(repl_wbuf_t *b)
     resp_buf_t open_part;         /* the transaction's effects so far stay */
     resp_buf_init(&open_part, 2);
     resp_buf_append(&open_part, b->out.data + b->multi_mark, b->out.len - b->multi_mark);
+    /* its replicas-only ranges stay too, moved to the open part's start */
+    int keep_from = b->nronly;
+    while (keep_from > 0 && b->ronly[2 * (keep_from - 1)] >= b->multi_mark) keep_from--;
+    int kept = b->nronly - keep_from;
+    b->nronly = keep_from;
     b->out.len = b->multi_mark;
     b->in_multi = false;
     repl_flush(b);
+    for (int i = 0; i < 2 * kept; i++) b->ronly[i] = b->ronly[2 * keep_from + i] - b->multi_mark;
+    b->nronly = kept;
     b->in_multi = true;
     b->multi_mark = 0;
     resp_buf_free(&b->out);

@@ -8,6 +8,7 @@
 #include "actors/repl/repl_replica_internal.h"
 #include "actors/commands/args.h"
 #include "actors/persist/aof.h"
+#include "actors/worker/pubsub.h"
 #include "actors/worker/xcmd.h"
 #include "actors/worker/wdb.h"
 #include "proto/strnum.h"
@@ -106,8 +107,22 @@ static void stream_select(repl_replica_link_t *rl, int argc, const uint8_t **arg
     }
 }
 
+/* PUBLISH or SPUBLISH of the stream (a master without cluster mode sends
+ * them, as 7.0.15 does): our subscribers get the message after every write
+ * the stream gave before it is on its worker's way, so one who reads a key
+ * on hearing of it finds the write applied. True when it was one. */
+static bool stream_publish(repl_replica_link_t *rl, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    if (argc != 3 || !(arg_is(argv[0], argvlen[0], "publish") || arg_is(argv[0], argvlen[0], "spublish")))
+        return false;
+    rr_batches_send(rl);
+    pubsub_publish_async(argvlen[0] == 8, argv[1], argvlen[1], argv[2], argvlen[2]);
+    return true;
+}
+
 static void enqueue(repl_replica_link_t *rl, int argc, const uint8_t **argv, const size_t *argvlen)
 {
+    if (stream_publish(rl, argc, argv, argvlen)) return;
     if (arg_is(argv[0], argvlen[0], "swapdb")) {   /* every worker at one point of the stream */
         rr_batches_send(rl);
         if (!wdb_swap_apply(argc, argv, argvlen)) log_unapplied_once(rl, argv[0], argvlen[0], "bad databases");
@@ -207,6 +222,10 @@ static void txn_exec(repl_replica_link_t *rl, held_txn_t *t)
             queued_cmd_free(q);
             continue;
         }
+        if (stream_publish(rl, q->argc, q->argv, q->argvlen)) {
+            queued_cmd_free(q);
+            continue;
+        }
         const cmd_def_t *cmd = NULL;
         int wi = route(rl, q->argc, q->argv, q->argvlen, &cmd);
         if (wi == -1) { queued_cmd_free(q); continue; }
@@ -268,6 +287,8 @@ static bool stream_command(repl_replica_link_t *rl, held_txn_t *t, int argc, con
         *done = *pos;
     } else if (arg_is(name, nlen, "ping")) {
         *done = *pos;
+    } else if (stream_publish(rl, argc, argv, argvlen)) {
+        *done = *pos;             /* to the replicas, not to our AOF (7.0.15's PROPAGATE_REPL) */
     } else {
         aof_keep(rl, cmd_start, *pos, rl->stream_db);
         enqueue(rl, argc, argv, argvlen);

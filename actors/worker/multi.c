@@ -253,6 +253,18 @@ static bool watch_ok_here(worker_t *w, const txn_t *t)
 
 static void txn_step_inner(client_t *c);
 
+/* Before a part leaves for another worker: the effects of the commands run
+ * here so far go to the stream first (a PUBLISH without cluster mode, then
+ * a SET of another worker's key: the replicas get them in that order, as
+ * 7.0.15's one MULTI ... EXEC has them; parts of several workers are not
+ * wrapped together). Nothing to do when nothing ran here. */
+static void txn_flush_here(worker_t *w)
+{
+    repl_multi_end(w->repl);
+    repl_flush(w->repl);
+    repl_multi_begin(w->repl);
+}
+
 /* Sends the transaction's commands [t->next, end) to worker `to` as one part
  * whose replies come back in one slot; with `watch`, that worker checks the
  * WATCHed key versions first (and the part may hold no command at all). */
@@ -289,6 +301,7 @@ static void txn_send_part(client_t *c, int to, int end, bool watch, bool check)
     t->replies += rc->ncmds;
     t->next = end;
     rc->slot = client_defer_reply(c);
+    txn_flush_here(c->worker);
     worker_send(c->worker, to, &rc->hdr);
 }
 
@@ -324,6 +337,7 @@ static void txn_send_xpart(client_t *c, int end, bool watch)
     t->replies += rc->ncmds;
     t->next = end;
     rc->slot = client_defer_reply(c);
+    txn_flush_here(c->worker);
     xcmd_post(c->worker, c->worker->index, rc, mask);
 }
 
