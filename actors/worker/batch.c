@@ -49,6 +49,7 @@ void batch_add(worker_t *w, int target, reply_slot_t *slot, const cmd_def_t *cmd
     batch_entry_t *e = &b->e[b->n++];
     e->slot = slot;
     slot->in_batch = true;
+    if (slot->client) slot->client->batch_open++;
     e->client_id = slot->client ? tracking_route_id(slot->client) : 0;   /* with its caching decision */
     e->acl_uid = slot->client ? slot->client->acl_uid : 0;
     e->db = slot->client ? slot->client->db : 0;
@@ -140,7 +141,8 @@ void batch_release_held(worker_t *busy)
 int client_lend_socket(reply_slot_t *s)
 {
     client_t *c = s->client;
-    if (s->txn_part || s->blocks_client || s->muted || s != c->pending_head || c->socket_lent) return -1;
+    if (s->txn_part || s->blocks_client || s->muted || s != c->pending_head || c->socket_lent || c->input_held)
+        return -1;
     /* Only the client's one outstanding reply (unpipelined): behind a
      * pipeline the replies leave together in one write from here, which
      * costs less than a write of the first one from the executor. */

@@ -114,6 +114,8 @@ typedef struct client {
     struct client *next_paused;           /* worker's list of paused clients */
     long long obuf_soft_since_s;          /* output over the soft limit since (s), 0 = not (client_limits.h) */
     bool socket_lent;                     /* another worker writes the head reply on fd (batch.h) */
+    int batch_open;                       /* its commands in batches not back yet (batch.h) */
+    bool input_held;                      /* a command waits unparsed for them (pubsub_publish_must_wait) */
     int lent_fd_to_close;                 /* closed while lent: close this fd when it comes back, else -1 */
     struct remote_cmd *block_rc;          /* a blocking command out at its owner (blocking.h), or NULL */
     int block_worker;                     /* that owner */

@@ -75,6 +75,13 @@ bool pubsub_node_has_subscribers(bool shard);
 void pubsub_publish_from_bus(bool shard, const void *channel, size_t channel_len, const void *message,
                              size_t message_len);
 
+/* Before a client's command runs, on its worker: true when it is a PUBLISH
+ * or SPUBLISH that must wait, unparsed, until the commands the client sent
+ * before it to other workers in batches are back (their keyspace events
+ * are then on their way to every subscriber, ahead of it: pubsub_send.c).
+ * Sets c->input_held, which keeps those batches' replies from being lent. */
+bool pubsub_publish_must_wait(struct client *c, const uint8_t *name, size_t len);
+
 /* On w's thread: the messages w's commands and links published this round
  * for worker `target` (-1: every worker) leave now, as one mailbox message
  * per target (pubsub_send.c). Before the loop sleeps and before any other

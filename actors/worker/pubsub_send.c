@@ -20,13 +20,28 @@
  * command's reply can leave from another worker than the one that ran it,
  * and must not overtake its events.
  *
+ * A client's events before its PUBLISH, as 7.0.15 (one thread) has them:
+ * the worker that ran the command sends its notifications to every worker
+ * holding subscribers, its own included, through their mailboxes, before
+ * the reply can leave. A PUBLISH writes to its own worker's subscribers at
+ * once, so it must not run before such a message reached them: (1) a
+ * client's PUBLISH waits, unparsed, while a command it sent before is in a
+ * batch another worker has not answered (pubsub_publish_must_wait); (2)
+ * while an ordered batch (one sent at once: notifications, a script's
+ * PUBLISH, a replica's stream) is on its way to worker W, W's PUBLISHes and
+ * bus messages reach W's own subscribers through W's mailbox too, behind it
+ * (g_ordered_in_flight). Messages to other workers keep their order by the
+ * mailboxes' (test_pubsub_order.py).
+ *
  * Must never: touch another worker's outboxes (row `from` of g_out belongs to
  * worker `from`'s thread); hold a message past the end of the loop round
  * that produced it.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "actors/worker/batch.h"
 #include "actors/worker/client.h"
@@ -52,6 +67,7 @@ typedef struct ps_item {
 typedef struct ps_batch {
     worker_run_t run;              /* WMSG_RUN: batch_run on the target, batch_back on the origin */
     int origin;                    /* the worker that filled it; -1: a thread that is not a worker */
+    bool ordered;                  /* counted in g_ordered_in_flight of its target */
     int n, cap;
     int counted;                   /* items with a slot */
     ps_item_t *items;
@@ -60,6 +76,20 @@ typedef struct ps_batch {
 } ps_batch_t;
 
 static ps_batch_t *g_out[MAX_WORKERS][MAX_WORKERS];   /* [from][to], see "Must never" */
+
+/* Ordered batches on their way to each worker, not yet delivered there.
+ * seq_cst, raised before the push and lowered after the delivery: a PUBLISH
+ * that comes after the reply of the command that sent one (the reply is
+ * written after the push) sees it raised; one that sees it raised without
+ * need only takes the mailbox's way. */
+static _Atomic int g_ordered_in_flight[MAX_WORKERS];
+
+/* Worker i's subscribers of this channel must get a message through i's
+ * mailbox, behind an ordered batch still on its way there. */
+static bool own_behind(int i, bool shard, uint64_t h)
+{
+    return atomic_load(&g_ordered_in_flight[i]) > 0 && pubsub_may_hold(i, shard, h);
+}
 
 /* The worker whose thread this is, or -1. Cached once found: a thread
  * keeps its role. */
@@ -132,6 +162,7 @@ static void batch_run(worker_t *w, rt_msg_t *msg)
 {
     ps_batch_t *b = (ps_batch_t *)msg;
     batch_deliver(w, b);
+    if (b->ordered) atomic_fetch_sub(&g_ordered_in_flight[worker_index(w)], 1);
     if (!b->counted || b->origin < 0) {
         batch_free(b);
         return;
@@ -161,6 +192,7 @@ static void batch_back(worker_t *w, rt_msg_t *msg)
 
 static void send_batch(int to, ps_batch_t *b)
 {
+    if (b->ordered) atomic_fetch_add(&g_ordered_in_flight[to], 1);
     b->run.hdr.type = WMSG_RUN;
     b->run.fn = batch_run;
     worker_post(to, &b->run.hdr);
@@ -179,8 +211,9 @@ void pubsub_outbox_flush(worker_t *w, int target)
     }
 }
 
-/* One message into the outbox from this thread's worker `self` to `to`. */
-static void outbox_put(int self, int to, reply_slot_t *slot, bool shard, const void *ch, size_t chlen,
+/* One message into the outbox from this thread's worker `self` to `to`
+ * (`ordered`: the outbox is about to leave at once, see g_ordered_in_flight). */
+static void outbox_put(int self, int to, reply_slot_t *slot, bool ordered, bool shard, const void *ch, size_t chlen,
                        const void *msg, size_t len, uint64_t h)
 {
     ps_batch_t *b = g_out[self][to];
@@ -190,6 +223,7 @@ static void outbox_put(int self, int to, reply_slot_t *slot, bool shard, const v
         if (w->outbox[to]) batch_flush(w, to);
         b = g_out[self][to] = batch_new(self);
     }
+    b->ordered |= ordered;
     batch_put(b, slot, shard, ch, chlen, msg, len, h);
     if (b->alen >= PS_BATCH_FLUSH_BYTES) {
         g_out[self][to] = NULL;
@@ -216,11 +250,12 @@ static void send_uncounted(uint64_t targets, bool now, bool shard, const void *c
     for (int i = 0; i < workers_count(); i++) {
         if (!(targets & (1ULL << i))) continue;
         if (self >= 0) {
-            outbox_put(self, i, NULL, shard, ch, chlen, msg, len, h);
+            outbox_put(self, i, NULL, now, shard, ch, chlen, msg, len, h);
             if (now) pubsub_outbox_flush(worker_at(self), i);
             continue;
         }
         ps_batch_t *b = batch_new(-1);
+        b->ordered = true;
         batch_put(b, NULL, shard, ch, chlen, msg, len, h);
         send_batch(i, b);
     }
@@ -235,17 +270,24 @@ void pubsub_publish_cmd(cmd_ctx_t *ctx, bool shard)
     uint64_t h = pubsub_name_hash(ch, chlen);
     int me = worker_index(w), self = self_index();
     uint64_t targets = targets_of(shard, h, me);
-    long long here = pubsub_deliver_here(w, shard, ch, chlen, data, len, h);
+    /* our own subscribers at once, or behind an ordered batch on its way to them */
+    bool behind = self == me && own_behind(me, shard, h);
+    long long here = 0;
+    if (behind) targets |= 1ULL << me;
+    else here = pubsub_deliver_here(w, shard, ch, chlen, data, len, h);
     if (!targets || !c || self != me) {
         /* nothing to count elsewhere, or no reply to defer (a replicated or
          * loaded PUBLISH): this node's count is what we know. A script's
          * call holding the session (pubsub.h) counts the standing workers'
          * subscribers, who get the message when they go on: it leaves at
          * once, as a notification does, so that the script's reply (which
-         * may leave from another worker) cannot overtake it. */
-        bool script = targets && !c && xscript_held(w);
-        if (script) here += pubsub_count_standing(targets, shard, ch, chlen, h);
-        if (targets) send_uncounted(targets, script, shard, ch, chlen, data, len, h);
+         * may leave from another worker) cannot overtake it. Our own,
+         * when behind, are counted now and served from our mailbox. */
+        uint64_t others = targets & ~(1ULL << me);
+        bool script = others && !c && xscript_held(w);
+        if (script) here += pubsub_count_standing(others, shard, ch, chlen, h);
+        if (behind) here += pubsub_count_standing(1ULL << me, shard, ch, chlen, h);
+        if (targets) send_uncounted(targets, script || behind, shard, ch, chlen, data, len, h);
         resp_add_int(ctx->reply, here);
         return;
     }
@@ -253,7 +295,7 @@ void pubsub_publish_cmd(cmd_ctx_t *ctx, bool shard)
     s->sum = here;
     s->parts_left = __builtin_popcountll(targets);
     for (int i = 0; i < workers_count(); i++)
-        if (targets & (1ULL << i)) outbox_put(me, i, s, shard, ch, chlen, data, len, h);
+        if (targets & (1ULL << i)) outbox_put(me, i, s, false, shard, ch, chlen, data, len, h);
 }
 
 void pubsub_publish_async(bool shard, const void *channel, size_t channel_len, const void *message,
@@ -278,10 +320,23 @@ void pubsub_publish_from_bus(bool shard, const void *channel, size_t channel_len
      * mailbox (a wake-up, and a second write to each of them). */
     uint64_t h = pubsub_name_hash(channel, channel_len);
     int self = self_index();
-    if (self >= 0 && pubsub_may_hold(self, shard, h)) {
+    bool behind = self >= 0 && own_behind(self, shard, h);   /* then through our mailbox, as the others */
+    if (self >= 0 && !behind && pubsub_may_hold(self, shard, h)) {
         pubsub_deliver_here(worker_at(self), shard, channel, channel_len, message, message_len, h);
     }
-    send_uncounted(targets_of(shard, h, self), false, shard, channel, channel_len, message, message_len, h);
+    send_uncounted(targets_of(shard, h, behind ? -1 : self), false, shard, channel, channel_len, message,
+                   message_len, h);
+}
+
+bool pubsub_publish_must_wait(client_t *c, const uint8_t *name, size_t len)
+{
+    if (c->batch_open <= 0 || (c->flags & CLIENT_MULTI)) return false;   /* in MULTI: queued, runs at EXEC */
+    if (!((len == 7 && !strncasecmp((const char *)name, "publish", 7)) ||
+          (len == 8 && !strncasecmp((const char *)name, "spublish", 8))))
+        return false;
+    c->input_held = true;         /* the batch must come back: its reply is not lent (batch.c) */
+    if (c->socket_lent) rt_thread_want_lazy_wakeups(true);   /* lent already: its return must wake us */
+    return true;
 }
 
 bool pubsub_others_may_hold(const worker_t *w, bool shard, const uint8_t *ch, size_t chlen)

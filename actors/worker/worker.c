@@ -136,6 +136,7 @@ void client_slot_done(worker_t *w, reply_slot_t *s)
         return;
     }
     s->done = true;
+    if (s->in_batch) c->batch_open--;
     if (s->blocks_client) c->flags &= ~CLIENT_BLOCKED;
     while (c->pending_head && c->pending_head->done) {
         reply_slot_t *h = c->pending_head;
@@ -634,6 +635,7 @@ void client_process_input(client_t *c)
     worker_t *w = c->worker;
     if (c->in_input) return;
     c->in_input = true;
+    c->input_held = false;
     snap_enter(w);
     long long now_ms = -1;        /* read once per pass, as Redis stamps a read, not each command */
     worker_t *move_to = NULL;     /* a first SUBSCRIBE goes to another worker (placement.c) */
@@ -678,6 +680,11 @@ void client_process_input(client_t *c)
                 if (argc > 16) { free(argv); free(argvlen); }
                 resp_parser_reset(&c->parser);
                 worker_hold_client(c);
+                break;
+            }
+            if (pubsub_publish_must_wait(c, argv[0], argvlen[0])) {   /* runs when its batches are back */
+                if (argc > 16) { free(argv); free(argvlen); }
+                resp_parser_reset(&c->parser);
                 break;
             }
             if ((move_to = placement_subscriber_move(c, argv[0], argvlen[0])) != NULL ||
