@@ -49,6 +49,7 @@
 #include "actors/worker/pubsub_internal.h"
 #include "actors/worker/worker_internal.h"
 #include "actors/worker/xscript.h"
+#include "proto/strnum.h"
 #include "runtime/xmalloc.h"
 
 /* An outbox past this many bytes of messages leaves at once (a huge
@@ -183,9 +184,12 @@ static void batch_back(worker_t *w, rt_msg_t *msg)
         if (!s) continue;
         s->sum += b->items[i].count;
         if (--s->parts_left > 0) continue;
-        char num[32];
-        int k = snprintf(num, sizeof num, ":%lld\r\n", s->sum);
-        client_slot_fill(w, s, num, (size_t)k);
+        /* by hand: snprintf here was ~2 % of a node's CPU in a -P 16 PUBLISH run */
+        char num[32] = ":";
+        size_t k = 1 + ll_to_str(num + 1, s->sum);
+        num[k++] = '\r';
+        num[k++] = '\n';
+        client_slot_fill(w, s, num, k);
     }
     batch_free(b);
 }
