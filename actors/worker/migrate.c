@@ -24,12 +24,14 @@
 #include <unistd.h>
 
 #include "actors/commands/commands.h"
+#include "actors/persist/aof.h"
 #include "actors/config/config.h"
 #include "actors/repl/repl.h"
+#include "actors/worker/asm_lane.h"
 #include "actors/worker/blocking.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
-#include "actors/worker/migrate.h"
+#include "actors/worker/migrate_internal.h"
 #include "actors/worker/outconn.h"
 #include "actors/worker/worker_internal.h"
 #include "actors/worker/wdb.h"
@@ -40,55 +42,6 @@
 
 #define MIG_CACHE_ITEMS 64          /* cached connections per worker (7.0.15: 64 per server) */
 #define MIG_CACHE_TTL_MS 10000      /* closed when unused for longer (7.0.15: 10 s) */
-#define MIG_MAX_ROUNDS 9            /* the first round and 8 resends of keys changed in flight */
-
-enum key_state { KEY_PENDING = 0, KEY_SENT, KEY_TAKEN, KEY_DONE };
-
-typedef struct mig_key {
-    uint8_t *key;
-    size_t len;
-    int state;
-    bool resend;                    /* sent before and changed since: REPLACE, or DEL when gone */
-    uint64_t version;               /* its WATCH bucket's version when sent */
-} mig_key_t;
-
-typedef struct mig_expect {
-    uint8_t role;                   /* enum mig_role */
-    int key;                        /* MIG_ROLE_KEY: index into keys */
-} mig_expect_t;
-
-enum outcome { OUT_NONE = 0, OUT_IOERR_CONNECT, OUT_IOERR_WRITE, OUT_IOERR_READ, OUT_UNSTABLE };
-
-typedef struct mig_conn mig_conn_t;
-
-struct migrate_job {
-    char *name;                     /* "host:port" as given: the cache key */
-    size_t namelen;
-    char *host;
-    int port;
-    long long dbid, timeout_ms;
-    int src_db;                     /* the caller's database: the keys are read there */
-    bool copy, replace;
-    uint8_t *user, *pass;
-    size_t userlen, passlen;
-    mig_key_t *keys;
-    int nkeys, keycap;
-    uint64_t flush_epoch;           /* the worker's when the round was built */
-    const struct keyspace *ks;      /* the keyspace the round was built from */
-    /* the round in flight */
-    mig_expect_t *expect;
-    int nexpect, expcap, next_line;
-    int key_lines_read;
-    mig_verdict_t verdict;
-    int rounds;
-    bool retried;
-    int outcome;
-    /* the way back */
-    worker_t *w;
-    remote_cmd_t *rc;
-    mig_conn_t *conn;
-    migrate_job_t *next;
-};
 
 struct mig_conn {
     mig_conn_t *next;
@@ -134,148 +87,15 @@ static mig_worker_t *mig_of(worker_t *w)
     return g_mig[w->index];
 }
 
-/* ---------------- jobs: built by the handler ---------------- */
-
-migrate_job_t *migrate_job_new(const uint8_t *host, size_t hostlen, const uint8_t *port, size_t portlen,
-                               long long dbid, long long timeout_ms, bool copy, bool replace,
-                               const uint8_t *user, size_t userlen, const uint8_t *pass, size_t passlen)
-{
-    migrate_job_t *j = xcalloc(1, sizeof *j);
-    j->namelen = hostlen + 1 + portlen;
-    j->name = xmalloc(j->namelen + 1);
-    memcpy(j->name, host, hostlen);
-    j->name[hostlen] = ':';
-    memcpy(j->name + hostlen + 1, port, portlen);
-    j->name[j->namelen] = '\0';
-    j->host = xstrndup((const char *)host, hostlen);
-    char portbuf[32];
-    size_t n = portlen < sizeof portbuf - 1 ? portlen : sizeof portbuf - 1;
-    memcpy(portbuf, port, n);
-    portbuf[n] = '\0';
-    j->port = atoi(portbuf);          /* as 7.0.15: a port that is no number connects to 0 and fails */
-    j->dbid = dbid;
-    j->src_db = wdb_current_here();   /* the handler runs with the client's database current */
-    j->timeout_ms = timeout_ms;
-    j->copy = copy;
-    j->replace = replace;
-    if (pass) {
-        j->pass = xmalloc(passlen + 1);
-        memcpy(j->pass, pass, passlen);
-        j->passlen = passlen;
-        if (user) {
-            j->user = xmalloc(userlen + 1);
-            memcpy(j->user, user, userlen);
-            j->userlen = userlen;
-        }
-    }
-    return j;
-}
-
-void migrate_job_add_key(migrate_job_t *j, const uint8_t *key, size_t len)
-{
-    if (j->nkeys == j->keycap) {
-        j->keycap = j->keycap ? j->keycap * 2 : 4;
-        j->keys = xrealloc(j->keys, (size_t)j->keycap * sizeof *j->keys);
-    }
-    mig_key_t *k = &j->keys[j->nkeys++];
-    memset(k, 0, sizeof *k);
-    k->key = xmalloc(len + 1);
-    memcpy(k->key, key, len);
-    k->len = len;
-}
-
-static void job_free(migrate_job_t *j)
-{
-    for (int i = 0; i < j->nkeys; i++) free(j->keys[i].key);
-    free(j->keys);
-    free(j->expect);
-    free(j->name);
-    free(j->host);
-    free(j->user);
-    free(j->pass);
-    free(j);
-}
-
-/* ---------------- jobs: settled by the handler ---------------- */
-
-static bool key_changed(const migrate_job_t *j, worker_t *w, const mig_key_t *k)
-{
-    return w->flush_epoch != j->flush_epoch ||
-           w->key_versions[wdb_watch_bucket(j->src_db, k->key, k->len)] != k->version;
-}
-
-int migrate_job_settle(migrate_job_t *j, worker_t *w, struct keyspace *ks, long long now_ms, resp_buf_t *prop)
-{
-    bool failed = j->outcome != OUT_NONE || j->verdict.error;
-    /* A keyspace replaced meanwhile (we became a replica and loaded our
-     * master's data): nothing of it is ours to delete or send. */
-    bool foreign = ks != j->ks || ks_replica_mode(ks);
-    int *gone = xmalloc((size_t)(j->nkeys ? j->nkeys : 1) * sizeof *gone);
-    int deleted = 0, pending = 0;
-    resp_buf_reset(prop);
-    for (int i = 0; i < j->nkeys; i++) {
-        mig_key_t *k = &j->keys[i];
-        if (k->state == KEY_SENT) k->state = KEY_DONE;     /* its reply never came */
-        if (k->state != KEY_TAKEN) continue;
-        k->state = KEY_DONE;
-        if (j->copy || foreign) continue;
-        if (key_changed(j, w, k)) {
-            /* The target holds the value as it was when sent: send it
-             * again, unless the call failed anyway (the key stays here). */
-            if (!failed) {
-                k->state = KEY_PENDING;
-                k->resend = true;
-                pending++;
-            }
-            continue;
-        }
-        if (ks_delete(ks, k->key, k->len, now_ms)) gone[deleted++] = i;
-    }
-    if (pending && j->rounds >= MIG_MAX_ROUNDS) {
-        j->outcome = OUT_UNSTABLE;
-        for (int i = 0; i < j->nkeys; i++)
-            if (j->keys[i].state == KEY_PENDING) j->keys[i].state = KEY_DONE;
-    }
-    if (deleted) {
-        resp_add_array(prop, deleted + 1);
-        resp_add_bulk(prop, "DEL", 3);
-        for (int d = 0; d < deleted; d++) resp_add_bulk(prop, j->keys[gone[d]].key, j->keys[gone[d]].len);
-    }
-    free(gone);
-    return deleted;
-}
-
-bool migrate_job_more(const migrate_job_t *j)
-{
-    if (j->outcome != OUT_NONE || j->verdict.error) return false;
-    for (int i = 0; i < j->nkeys; i++)
-        if (j->keys[i].state == KEY_PENDING) return true;
-    return false;
-}
-
-void migrate_job_reply(const migrate_job_t *j, resp_buf_t *reply)
-{
-    if (j->verdict.error) {
-        resp_add_errorf(reply, "ERR Target instance replied with error: %s", j->verdict.error_text);
-        return;
-    }
-    switch (j->outcome) {
-    case OUT_IOERR_CONNECT: resp_add_error(reply, "IOERR error or timeout connecting to the client"); return;
-    case OUT_IOERR_WRITE: resp_add_error(reply, "IOERR error or timeout writing to target instance"); return;
-    case OUT_IOERR_READ: resp_add_error(reply, "IOERR error or timeout reading to target instance"); return;
-    case OUT_UNSTABLE:
-        resp_add_error(reply, "ERR MIGRATE gave up: keys kept changing while they were sent");
-        return;
-    default: resp_add_simple(reply, "OK"); return;
-    }
-}
-
 /* ---------------- connections ---------------- */
 
 static void conn_round_start(mig_conn_t *cn);
 static void conn_io_error(mig_conn_t *cn, bool writing, bool timedout);
 static void job_begin(mig_conn_t *cn);
 static void job_resume(mig_conn_t *cn);
+static bool kw_take(migrate_job_t *j);
+static void kw_release(migrate_job_t *j);
+static void job_hand_over(mig_conn_t *cn, bool settle);
 
 static void watch_read(mig_conn_t *cn, bool on)
 {
@@ -561,7 +381,7 @@ static void expect(migrate_job_t *j, int role, int key)
 /* Writes the round's commands from the keyspace as it is now. */
 static void round_build(mig_conn_t *cn, migrate_job_t *j)
 {
-    worker_t *w = j->w;
+    worker_t *w = j->kw;
     resp_buf_t *o = &cn->out;
     resp_buf_reset(o);
     cn->out_pos = 0;
@@ -669,8 +489,13 @@ static void round_line(mig_conn_t *cn, const char *text)
 static void conn_round_start(mig_conn_t *cn)
 {
     migrate_job_t *j = cn->head;
+    if (!kw_take(j)) {
+        job_hand_over(cn, false);
+        return;
+    }
     j->rounds++;
     round_build(cn, j);
+    kw_release(j);
     if (j->nexpect == 0) {        /* every key expired meanwhile: nothing to ask */
         job_resume(cn);
         return;
@@ -785,7 +610,7 @@ static int sync_attempt(mig_conn_t *cn, migrate_job_t *j, bool *writing, bool *t
 
 void migrate_job_run_now(migrate_job_t *j, worker_t *w)
 {
-    j->w = w;
+    j->w = j->kw = w;
     mig_worker_t *mw = mig_of(w);
     mig_conn_t *cn = NULL, *tmp = NULL;
     for (mig_conn_t *c = mw->conns; c; c = c->next)
@@ -824,7 +649,6 @@ void migrate_job_run_now(migrate_job_t *j, worker_t *w)
     }
 }
 
-void migrate_job_free(migrate_job_t *j) { job_free(j); }
 
 /* ---------------- the job's life on the owner ---------------- */
 
@@ -882,6 +706,10 @@ static void job_begin(mig_conn_t *cn)
 {
     migrate_job_t *j = cn->head;
     cn->last_use_ms = rt_mono_ms();
+    if (j->settle_pending) {      /* handed over with its round ended */
+        job_resume(cn);
+        return;
+    }
     if (cn->fd < 0) {
         if (!conn_connect(cn, j)) {
             j->outcome = OUT_IOERR_CONNECT;
@@ -907,12 +735,111 @@ static void done_fn(worker_t *w, rt_msg_t *msg)
     remote_cmd_free(rc);
 }
 
-static void job_answer(worker_t *w, remote_cmd_t *rc)
+/* The reply goes to the client's worker (a message to ourselves when the
+ * job ran there). kw: the keys' worker whose stream must have the DEL
+ * first, or NULL when that was done (kw_release). */
+static void job_answer(worker_t *kw, remote_cmd_t *rc)
 {
-    repl_flush(w->repl);          /* the stream has the DEL before the client hears +OK */
+    if (kw) repl_flush(kw->repl); /* the stream has the DEL before the client hears +OK */
     rc->hdr.type = WMSG_RUN;
     rc->run.fn = done_fn;
     rt_send(&rc->origin->actor, &rc->hdr);
+}
+
+/* ---------------- borrowed: the job on the client's worker ----------------
+ *
+ * A MIGRATE whose keys another worker o keeps costs o two thread wake-ups
+ * when it goes by message (the call there, the answer back), each round
+ * trip of `redis-cli --cluster reshard` for half of the slots. When o
+ * sleeps, the client's worker runs the call itself instead, as it runs
+ * other keyed commands on a sleeping worker's keyspace (run_borrowed,
+ * dispatch.c; docs/design.md §3.4): it takes o's token, runs the handler on
+ * o's keyspace and gives the token back; the job then lives on the client's
+ * worker (its loop, its cached connection to the target), and each step
+ * that reads or changes o's keys (building a round, settling it) takes o's
+ * token again for just that step (kw_take, kw_release). A step that finds o
+ * awake or with work queued hands the job to o instead (job_hand_over),
+ * which serves the rest of it as a job sent to it by message. */
+
+static _Atomic long long g_borrowed_calls;
+
+long long migrate_borrowed_calls(void) { return atomic_load_explicit(&g_borrowed_calls, memory_order_relaxed); }
+
+/* o's token, taken from w's thread, under run_borrowed's rules: true when
+ * we hold it and o has nothing queued that must run first (a message, our
+ * commands for it, clients blocked on its keys, a slot migration's lane). */
+static bool borrow_keys(worker_t *w, worker_t *o)
+{
+    if (w->outbox[o->index]) return false;
+    if (!rt_thread_try_borrow(o->thread)) return false;
+    if (!rt_actor_mailbox_drained(&o->actor) || blocking_has_waiters(o) || asm_lane_any(o)) {
+        rt_thread_unborrow(o->thread);
+        return false;
+    }
+    return true;
+}
+
+/* Gives o's token back; what ran on o's keyspace (the DEL of a settled
+ * round) is in the stream first, as after run_borrowed. */
+static void unborrow_keys(worker_t *o)
+{
+    aof_defer_writes(true);
+    repl_flush(o->repl);
+    aof_defer_writes(false);
+    if (ks_expires_count(o->ks) > 0) worker_cron_poke(o);   /* o's cron may be on its slow pace */
+    rt_thread_unborrow(o->thread);
+}
+
+static bool kw_take(migrate_job_t *j) { return j->kw == j->w || borrow_keys(j->w, j->kw); }
+
+static void kw_release(migrate_job_t *j)
+{
+    if (j->kw != j->w) unborrow_keys(j->kw);
+}
+
+static void enqueue(mig_conn_t *cn, migrate_job_t *j)
+{
+    j->conn = cn;
+    if (cn->tail) cn->tail->next = j;
+    else cn->head = j;
+    cn->tail = j;
+    if (cn->head == j) job_begin(cn);
+}
+
+typedef struct mig_adopt {
+    worker_run_t run;
+    migrate_job_t *j;
+} mig_adopt_t;
+
+/* On the keys' worker: a borrowed job handed over (job_hand_over). */
+static void adopt_fn(worker_t *w, rt_msg_t *msg)
+{
+    mig_adopt_t *m = (mig_adopt_t *)msg;
+    migrate_job_t *j = m->j;
+    free(m);
+    j->w = j->kw = w;
+    enqueue(conn_get(w, j), j);
+}
+
+/* The head job needs its keys' worker, which is busy: that worker takes it
+ * over, and this connection goes on with its next job. settle: the round
+ * has ended and is still to be settled, else a round is to be built. */
+static void job_hand_over(mig_conn_t *cn, bool settle)
+{
+    migrate_job_t *j = cn->head;
+    conn_disarm(cn);
+    cn->head = j->next;
+    if (!cn->head) cn->tail = NULL;
+    cn->last_use_ms = rt_mono_ms();
+    j->next = NULL;
+    j->conn = NULL;
+    j->settle_pending = settle;
+    mig_adopt_t *m = xcalloc(1, sizeof *m);
+    m->run.hdr.type = WMSG_RUN;
+    m->run.fn = adopt_fn;
+    m->j = j;
+    worker_send(j->w, j->kw->index, &m->run.hdr);
+    if (cn->head) job_begin(cn);
 }
 
 /* Calls the handler again with the job: it settles the round, and either
@@ -920,13 +847,20 @@ static void job_answer(worker_t *w, remote_cmd_t *rc)
 static void job_resume(mig_conn_t *cn)
 {
     migrate_job_t *j = cn->head;
-    worker_t *w = j->w;
+    j->settle_pending = false;
+    if (!kw_take(j)) {
+        job_hand_over(cn, true);
+        return;
+    }
+    worker_t *kw = j->kw;
     remote_cmd_t *rc = j->rc;
     queued_cmd_t *q = &rc->cmds[0];
-    worker_snap_enter(w);
+    worker_snap_enter(kw);
     dispatch_block_t blk = { .mode = CMD_BLOCK_MAY, .resume = j };
-    dispatch_run_blocking(w, rc->db, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rt_now_ms(), &blk);
-    worker_snap_leave(w);
+    dispatch_run_blocking(kw, rc->db, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rt_now_ms(), &blk);
+    worker_snap_leave(kw);
+    bool borrowed = kw != j->w;
+    kw_release(j);                /* borrowed: the DEL is in the stream now */
     if (blk.suspend) {
         if (cn->fd < 0) job_begin(cn);
         else conn_round_start(cn);
@@ -935,8 +869,8 @@ static void job_resume(mig_conn_t *cn)
     cn->head = j->next;
     if (!cn->head) cn->tail = NULL;
     cn->last_use_ms = rt_mono_ms();
-    job_free(j);
-    job_answer(w, rc);
+    migrate_job_free(j);
+    job_answer(borrowed ? NULL : kw, rc);
     if (cn->head) job_begin(cn);
 }
 
@@ -954,14 +888,31 @@ static void exec_fn(worker_t *w, rt_msg_t *msg)
         return;
     }
     migrate_job_t *j = blk.suspend;
-    j->w = w;
+    j->w = j->kw = w;
     j->rc = rc;
-    mig_conn_t *cn = conn_get(w, j);
-    j->conn = cn;
-    if (cn->tail) cn->tail->next = j;
-    else cn->head = j;
-    cn->tail = j;
-    if (cn->head == j) job_begin(cn);
+    enqueue(conn_get(w, j), j);
+}
+
+/* exec_fn's work on the sleeping owner o's keyspace, from the client's
+ * worker w, which holds o's token: the job, if any, is then w's. */
+static void exec_borrowed(worker_t *w, worker_t *o, remote_cmd_t *rc)
+{
+    queued_cmd_t *q = &rc->cmds[0];
+    atomic_fetch_add_explicit(&g_borrowed_calls, 1, memory_order_relaxed);
+    worker_snap_enter(o);
+    dispatch_block_t blk = { .mode = CMD_BLOCK_MAY };
+    dispatch_run_blocking(o, rc->db, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rt_now_ms(), &blk);
+    worker_snap_leave(o);
+    unborrow_keys(o);
+    if (!blk.suspend) {
+        job_answer(NULL, rc);
+        return;
+    }
+    migrate_job_t *j = blk.suspend;
+    j->w = w;
+    j->kw = o;
+    j->rc = rc;
+    enqueue(conn_get(w, j), j);
 }
 
 void migrate_send(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
@@ -973,6 +924,12 @@ void migrate_send(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **a
     c->flags |= CLIENT_BLOCKED;
     remote_cmd_t *rc = remote_cmd_one(c, cmd, argc, argv, argvlen, s, WMSG_RUN, rt_now_ms());
     rc->client_id = c->id;
+    worker_t *w = c->worker;
+    int owner = worker_of_slot((unsigned)slot);
+    if (owner != w->index && borrow_keys(w, g_workers[owner])) {
+        exec_borrowed(w, g_workers[owner], rc);
+        return;
+    }
     rc->run.fn = exec_fn;
-    worker_send(c->worker, worker_of_slot((unsigned)slot), &rc->hdr);
+    worker_send(w, owner, &rc->hdr);
 }
