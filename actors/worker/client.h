@@ -55,6 +55,7 @@ enum {
     CLIENT_AOF_GATED     = 1 << 19,  /* output limited to aof_rel until an fsync (aof_gate.h) */
     CLIENT_LUA_DEBUG     = 1 << 20,  /* SCRIPT DEBUG YES|SYNC: its EVAL runs in the debugger (script_ldb.c) */
     CLIENT_LUA_DEBUG_SYNC = 1 << 21, /* ... SYNC: in the worker, not in a forked child */
+    CLIENT_PUSH_HELD     = 1 << 22,  /* on its worker's push hold (push_hold.h); not freed meanwhile */
 };
 
 #define WATCH_MAX 1024
@@ -62,6 +63,7 @@ enum {
 typedef struct client {
     struct client *next, *prev;           /* worker's client list */
     struct client *next_write;            /* worker's pending-write list */
+    struct client *next_held;             /* worker's push hold (push_hold.h) */
     worker_t *worker;
     uint64_t id;
     int fd;
@@ -163,6 +165,9 @@ int client_lend_socket(reply_slot_t *s);
 void client_return_socket(reply_slot_t *s);
 /* Schedules the output buffer for writing before the loop sleeps. */
 void client_schedule_write(client_t *c);
+/* Puts c on the list written (or, closed, freed) before the loop sleeps,
+ * even when it is closed (client_schedule_write skips closed clients). */
+void worker_flush_list_add(client_t *c);
 /* Closes the socket now; memory is freed once no reply is pending. */
 void client_close(client_t *c);
 /* Takes the socket away from the worker (PSYNC hands it to the replication

@@ -22,6 +22,7 @@
 #include "actors/worker/dispatch.h"
 #include "actors/worker/pubsub.h"
 #include "actors/worker/pubsub_internal.h"
+#include "actors/worker/push_hold.h"
 #include "actors/worker/worker_internal.h"
 #include "proto/glob.h"
 #include "proto/slot.h"
@@ -407,6 +408,7 @@ static void touch(touched_t *t, client_t *c)
  * is kept for the output-limit check: below it the quick check passes. */
 static int write_all(ps_ent_t *e, const resp_buf_t *msg, touched_t *t, size_t floor)
 {
+    size_t hold = push_hold_cap(floor);
     int n = 0;
     for (int i = 0; i < e->nsubs; i++) {
         client_t *c = e->subs[i];
@@ -418,7 +420,7 @@ static int write_all(ps_ent_t *e, const resp_buf_t *msg, touched_t *t, size_t fl
         } else {
             resp_buf_append(out, msg->data, msg->len);
         }
-        client_schedule_write(c);
+        push_hold_schedule(c, hold);
         if (c->out.len - c->out_sent >= floor) touch(t, c);
         n++;
     }
@@ -476,6 +478,7 @@ long long pubsub_deliver_here(worker_t *w, bool shard, const uint8_t *ch, size_t
     }
     for (int i = 0; i < t.n; i++) client_check_obuf(t.c[i], OBUF_CHECK_QUICK);
     t.n = 0;
+    if (n) push_hold_note_delivery(w);
     if (!tl_msg_ready && msg.cap <= 64 * 1024) {
         tl_msg = msg;
         tl_msg_ready = true;

@@ -52,8 +52,10 @@
 #include "actors/worker/ldb_conn.h"
 #include "actors/worker/protect.h"
 #include "actors/worker/notify.h"
+#include "actors/worker/push_hold.h"
 #include "actors/worker/tracking.h"
 #include "actors/worker/pubsub.h"
+#include "actors/worker/push_hold.h"
 #include "actors/worker/stats.h"
 #include "actors/worker/unixsock.h"
 #include "actors/worker/worker.h"
@@ -150,7 +152,7 @@ void client_slot_done(worker_t *w, reply_slot_t *s)
         free(h);
     }
     if (c->flags & CLIENT_CLOSED) {
-        if (!c->pending_head && !(c->flags & CLIENT_PENDING_WRITE)) client_free(c);
+        if (!c->pending_head && !(c->flags & (CLIENT_PENDING_WRITE | CLIENT_PUSH_HELD))) client_free(c);
         return;
     }
     if (client_check_obuf(c, OBUF_CHECK_QUICK)) return;
@@ -164,7 +166,12 @@ void client_slot_done(worker_t *w, reply_slot_t *s)
 
 void client_schedule_write(client_t *c)
 {
-    if (c->flags & (CLIENT_PENDING_WRITE | CLIENT_CLOSED)) return;
+    if (!(c->flags & CLIENT_CLOSED)) worker_flush_list_add(c);
+}
+
+void worker_flush_list_add(client_t *c)
+{
+    if (c->flags & CLIENT_PENDING_WRITE) return;
     c->flags |= CLIENT_PENDING_WRITE;
     c->next_write = pending_writes;
     pending_writes = c;
@@ -243,6 +250,7 @@ static void write_cb(struct ev_loop *loop, ev_io *wio, int revents)
 static void flush_pending_writes(rt_thread_t *t, void *arg)
 {
     (void)t;
+    push_hold_round((worker_t *)arg);         /* pushes written this round, or held (push_hold.h) */
     tracking_before_sleep((worker_t *)arg);   /* this round's BCAST invalidations, before the writes go */
     repl_flush(((worker_t *)arg)->repl);
     batch_flush((worker_t *)arg, -1);
@@ -276,7 +284,7 @@ void worker_write_scheduled(worker_t *w)
         c->next_write = NULL;
         c->flags &= ~CLIENT_PENDING_WRITE;
         if (c->flags & CLIENT_CLOSED) {
-            if (!c->pending_head) client_free(c);
+            if (!c->pending_head && !(c->flags & CLIENT_PUSH_HELD)) client_free(c);
             continue;
         }
         if (batch_holds_output(c)) continue;   /* written when its batch is back (batch.h) */
@@ -350,11 +358,7 @@ void client_close(client_t *c)
     /* Never free here: the caller may still hold `c` (a handler that closed
      * its own client). The struct goes on the flush list, which frees it
      * before the loop sleeps, or later when its last pending reply lands. */
-    if (!(c->flags & CLIENT_PENDING_WRITE)) {
-        c->flags |= CLIENT_PENDING_WRITE;
-        c->next_write = pending_writes;
-        pending_writes = c;
-    }
+    worker_flush_list_add(c);
 }
 
 void workers_flush_all_async(void)
@@ -394,11 +398,7 @@ int client_detach(client_t *c, struct tls_conn **tls)
     c->flags |= CLIENT_CLOSED;
     client_unlink(c);
     atomic_fetch_sub_explicit(&w->stats.connected_clients, 1, memory_order_relaxed);
-    if (!(c->flags & CLIENT_PENDING_WRITE)) {
-        c->flags |= CLIENT_PENDING_WRITE;
-        c->next_write = pending_writes;
-        pending_writes = c;
-    }
+    worker_flush_list_add(c);
     return fd;
 }
 

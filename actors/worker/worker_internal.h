@@ -111,6 +111,13 @@ struct worker {
     long long recent_sec;
     struct evict_pool *evpool;    /* evict.c: the best candidates seen (owner thread) */
     double expired_stale;         /* wcron.c: active expiry's running stale share (owner thread) */
+    /* push_hold.c (owner thread): clients whose pushes wait for the hold's
+     * end (and how many), its timer, and the deliveries of this loop round */
+    struct client *push_held;
+    int push_nheld;
+    rt_timer_t push_timer;
+    bool push_timer_on;
+    int push_round_msgs;
 };
 
 extern worker_t *g_workers[MAX_WORKERS];

@@ -302,3 +302,103 @@ def test_pipelined_publishes_cross_workers_in_one_message_per_round(servers):
     finally:
         for c in subs + others:
             c.close()
+
+
+def _pipelined_rounds(srv, n_subs, rounds, per_round):
+    """n_subs raw SUBSCRIBE ch sockets (not read meanwhile: the kernel keeps what arrives),
+    then a publisher that sends `rounds` pipelines of `per_round` PUBLISHes, each after the
+    previous one's replies are in (redis-benchmark -P per_round). Returns the node's client
+    socket writes during the publishing (INFO stats total_writes_processed, read after
+    every subscriber has its bytes), and checks that every subscriber got every message, in
+    order, byte for byte."""
+    subs = []
+    confirm = b"*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n"
+    try:
+        for _ in range(n_subs):
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
+            s.sendall(h.encode("SUBSCRIBE", "ch"))
+            subs.append(s)
+        for s in subs:
+            got = b""
+            while len(got) < len(confirm):
+                got += s.recv(len(confirm) - len(got))
+            assert got == confirm
+        with srv.raw(timeout=30) as pub, srv.raw() as probe:
+            writes0 = _writes(probe)
+            want = b""
+            for r in range(rounds):
+                msgs = [b"r%03dm%02d" % (r, i) for i in range(per_round)]
+                pub.send(b"".join(h.encode("PUBLISH", "ch", m) for m in msgs))
+                assert [pub.read()[1] for _ in msgs] == [n_subs] * per_round
+                want += b"".join(b"*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$%d\r\n%s\r\n" % (len(m), m) for m in msgs)
+            for s in subs:
+                got = b""
+                while len(got) < len(want):
+                    chunk = s.recv(1 << 20)
+                    assert chunk, "subscriber closed"
+                    got += chunk
+                assert got == want
+            return _writes(probe) - writes0
+    finally:
+        for s in subs:
+            s.close()
+
+
+def test_pipelined_publisher_rounds_share_subscriber_writes(servers):
+    """A publisher that pipelines (16 PUBLISHes, then the next 16 once their replies are in)
+    gives every subscriber one round's messages at a time. redis-server writes each
+    subscriber once per round (here 600 x 30 = 18,000 writes and as many reads by the
+    subscribers); shoal holds a burst's pushes for about as long as writing them takes
+    (push_hold.h), so a write carries several rounds. Every subscriber still gets every
+    message in order; the publisher's replies are not held."""
+    n_subs, rounds, per_round = 600, 30, 16
+    srv = _start(servers, "redis")
+    writes = _pipelined_rounds(srv, n_subs, rounds, per_round)
+    assert writes >= n_subs * rounds, writes        # the round-by-round baseline
+    srv = servers.shoal(extra_args=["--worker-threads", "1"])
+    h.own_all_slots(srv)
+    writes = _pipelined_rounds(srv, n_subs, rounds, per_round)
+    # 18,000 + 31 on the old binary; a hold spanning 2 rounds on average halves it
+    assert writes < n_subs * rounds * 0.6, writes
+
+
+def test_subscribers_closing_while_their_pushes_are_held(servers):
+    """Subscribers that close, or run a command, while a burst's pushes to them are held
+    (push_hold.h): the node frees each closed one once, answers a command with every
+    message published before it ahead of its reply, and keeps serving (under
+    SHOAL_NODE=bin/shoal-node-asan this is the use-after-free check of the hold)."""
+    srv = servers.shoal(extra_args=["--worker-threads", "1"])
+    h.own_all_slots(srv)
+    confirm = b"*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n"
+    pong = b"*2\r\n$4\r\npong\r\n$0\r\n\r\n"
+    subs = []
+    for _ in range(300):
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        s.sendall(h.encode("SUBSCRIBE", "ch"))
+        subs.append(s)
+    with srv.raw(timeout=30) as pub, srv.raw() as probe:
+        h.wait_until(lambda: probe.call("PUBSUB", "NUMSUB", "ch") == [b"ch", 300], 10)
+        want = confirm
+        for r in range(20):
+            msgs = [b"r%dm%d" % (r, i) for i in range(16)]
+            pub.send(b"".join(h.encode("PUBLISH", "ch", m) for m in msgs))
+            assert [pub.read()[1] for _ in msgs] == [300 - 5 * r] * 16
+            want += b"".join(b"*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$%d\r\n%s\r\n" % (len(m), m) for m in msgs)
+            for s in subs[r * 10:r * 10 + 5]:
+                s.close()                      # closed while held
+            for s in subs[r * 10 + 5:r * 10 + 10]:
+                s.sendall(h.encode("PING"))    # a reply, behind the held messages
+            s = subs[r * 10 + 5]
+            got = b""
+            while len(got) < len(want) + len(pong):
+                chunk = s.recv(1 << 20)
+                assert chunk
+                got += chunk
+            assert got == want + pong
+        for s in subs[:200]:
+            s.close()
+        h.wait_until(lambda: probe.call("PUBSUB", "NUMSUB", "ch") == [b"ch", 100], 10)
+        assert pub.call("PUBLISH", "ch", "last") == 100
+    for s in subs:
+        s.close()
+    assert srv.ping_ok()
