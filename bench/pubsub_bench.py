@@ -202,7 +202,11 @@ def limits_table(b, run, title, res):
              "spinning before sleep left out, INFO threads) over all deliveries; readers: the reader "
              "processes' CPU (CLOCK_PROCESS_CPUTIME_ID); publisher: redis-benchmark's (rusage); "
              "deliveries/write: deliveries per client-socket write of the node (INFO stats "
-             "total_writes_processed): most of a delivery's server CPU is its share of a write(2)",
+             "total_writes_processed): most of a delivery's server CPU is its share of a write(2), "
+             "and the readers' CPU per delivery follows it (a wake-up and a read per write); "
+             "redis-server writes each subscriber once per event-loop round (16 messages at -P 16), "
+             "shoal holds a burst's pushes over rounds for about as long as writing them takes "
+             "(docs/design.md 3.8), so its writes carry more",
              "projected/s: deliveries / the largest CPU time of one server thread or of the publisher, i.e. "
              "each thread on a core of its own and the readers on other cores (a worker's figure is "
              "1/(its CPU-us per delivery); a serial thread bounds it; for redis-server that is its "
@@ -384,8 +388,9 @@ def _cluster_limits(b, run, res):
              "(/proc/PID/task/*/schedstat; shoal's spinning before sleep left out) over all deliveries",
              "deliveries/write: deliveries per write to a client socket (INFO stats total_writes_processed, "
              "publisher replies included); each write is a syscall and a loopback send, most of the "
-             "servers' CPU here: a node writes each subscriber once per loop round of the thread that "
-             "holds it, so more threads holding subscribers mean smaller writes",
+             "servers' CPU here: redis-server writes each subscriber once per loop round; a shoal worker "
+             "once per round too, or during a burst once per hold (docs/design.md 3.8), so more threads "
+             "holding subscribers mean smaller writes unless the hold spans their rounds",
              "shoal nodes: " + (" ".join(run.cluster_extra_args("shoal")) or
                                 f"default worker threads ({run.NCPU} CPUs), BENCH_CLUSTER_WORKERS=k sets them")])
 
