@@ -729,11 +729,12 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
     read_round(l);
     if (l->dead) return;
     announce_connected(l);
-    if (l->tls && l->wq.count) queue_flush(l);   /* a TLS write may have waited for this read */
     /* This read's PONGs go now, not at the loop's end: one write per link still, but
      * held for all links (hundreds of 4 KB PONGs at 200 peers) they passed malloc's
-     * trim threshold, and the heap was trimmed and faulted in again every round. */
-    if (l->wq.count && !l->tls) flush(l);
+     * trim threshold, and the heap was trimmed and faulted in again every round; over
+     * TLS they are also encrypted while still in the cache. A TLS write that waited
+     * for this read (LINK_WQ_WAIT_READ) is retried here too. */
+    if (l->wq.count) flush(l);
     if (l->dead) return;
     flush_forward(l);
     link_pressure_check(&l->pause, l->live, loop, w);

@@ -87,6 +87,61 @@ def traced_burst(servers, pki, tmp_path):
     return trace
 
 
+def fd_calls(trace_path):
+    """(syscall, fd, result) of every read/write strace logged, in order."""
+    calls = []
+    with open(trace_path) as f:
+        for line in f:
+            for name in ("read", "write"):
+                at = line.find(f"{name}(")
+                if at >= 0 and "= " in line:
+                    fd = line[at + len(name) + 1:].split(",", 1)[0]
+                    tail = line.rsplit("= ", 1)[1].split()[0]
+                    if fd.isdigit() and tail.lstrip("-").isdigit():
+                        calls.append((name, int(fd), int(tail)))
+                    break
+    return calls
+
+
+def test_tls_bus_link_writes_its_pongs_before_the_next_link_reads(servers, pki, tmp_path):
+    """As on a plain-text link, a TLS link's PONGs leave right after its read round,
+    while they are still in the cache, not once every ready link of the thread has
+    been read (the old path held them to the end of the loop iteration)."""
+    tp = h.free_port()
+    srv = servers.shoal(extra_args=t.server_args(pki, tp, extra=["--tls-cluster", "yes", "--worker-threads", "1"]))
+    trace = tmp_path / "trace"
+    with tls_bus_conn(tp + 10000, pki) as a, tls_bus_conn(tp + 10000, pki) as b:
+        for c in (a, b):
+            c.send(bh.ping())
+            bh.expect_pong(c)              # handshaken; one worker: both links on its thread
+        st = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=read,write", "-e", "signal=none",
+                               "-o", str(trace), "-p", str(srv.pid)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_traced(srv.pid)
+        time.sleep(0.5)
+        os.kill(srv.pid, signal.SIGSTOP)
+        try:
+            for c in (a, b):               # both sockets ready when the node wakes
+                c.send(bh.ping() * 10)
+            time.sleep(0.2)
+        finally:
+            os.kill(srv.pid, signal.SIGCONT)
+        try:
+            for c in (a, b):
+                for _ in range(10):
+                    bh.expect_pong(c, timeout=10.0)
+        finally:
+            st.send_signal(signal.SIGINT)
+            st.wait(timeout=10)
+    # PINGs are ~2.3 KB: the links' fds are those whose reads returned that much
+    calls = [c for c in fd_calls(trace) if c[2] > 0]
+    busy = [c for c in calls if c[0] == "read" and c[2] >= 2000]
+    assert len({fd for _, fd, _ in busy}) == 2, calls[:20]
+    first, second = busy[0][1], next(fd for _, fd, _ in busy if fd != busy[0][1])
+    at_second = next(i for i, c in enumerate(calls) if c[0] == "read" and c[1] == second and c[2] >= 2000)
+    assert any(c == ("write", first) for c in ((x[0], x[1]) for x in calls[:at_second])), calls[:20]
+
+
 def test_tls_bus_link_reads_many_records_per_syscall(servers, pki, tmp_path):
     sizes = syscall_sizes(traced_burst(servers, pki, tmp_path), "read")
     assert sizes, "strace saw no read(2)"
