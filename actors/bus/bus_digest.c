@@ -314,3 +314,12 @@ enum bus_digest_take bus_digest_take(const cluster_snapshot_t *s, uint64_t g1, b
     bus_dstats_why(BUS_DSTATS_RACE);
     return pong ? BUS_TAKE_FORWARD_NOTED : BUS_TAKE_FORWARD;
 }
+
+bool bus_digest_ping_matters(const cluster_snapshot_t *s, const uint8_t *frame, size_t len)
+{
+    if (!s) return true;
+    const node_view_t *me = &s->nodes[s->myself];
+    if (me->ip[0] == '\0') return true;
+    const uint8_t *sender = bus_peek_sender(frame, len);
+    return !sender || cluster_snapshot_find(s, (const char *)sender) >= 0;   /* !sender: not reached */
+}

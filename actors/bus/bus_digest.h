@@ -109,4 +109,11 @@ enum bus_digest_take bus_digest_take(const cluster_snapshot_t *s, uint64_t g1, b
                                      const bus_digest_src_t *src, const bus_msg_t *m, const uint8_t *myslots,
                                      long long now_ms, bus_digest_cache_t *cache);
 
+/* Whether a PING can change cluster state: only when its sender is a known
+ * record, or when we still have to learn our own address from it
+ * (docs/cluster-bus.md §5.2 step 5.1, §5.4). A PING from an unknown sender
+ * is answered by its link and goes no further, so that floods of them never
+ * reach the state actor. s NULL: true. */
+bool bus_digest_ping_matters(const cluster_snapshot_t *s, const uint8_t *frame, size_t len);
+
 #endif

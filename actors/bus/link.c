@@ -50,6 +50,7 @@
 #include "actors/bus/link_light.h"
 #include "actors/bus/link_pressure.h"
 #include "actors/bus/link_send.h"
+#include "actors/bus/link_struct.h"
 #include "actors/bus/link_tls.h"
 #include "actors/state/state.h"
 #include "proto/bus_stream.h"
@@ -74,51 +75,6 @@ typedef struct link_send_msg {
     shared_frame_t *frame;           /* one reference, the message's */
 } link_send_msg_t;
 
-typedef struct link link_t;
-struct link {
-    rt_actor_t actor;
-    bool connect_failed_sync;        /* connect() returned an error at once */
-    link_frame_t *fwd;               /* frames read this round, going to the state actor as one message */
-    size_t fwd_cap;
-    rt_msg_t start_msg, close_msg;   /* embedded: these two can never fail to be sent */
-    _Atomic bool close_sent;
-    link_id_t id;
-    int fd;
-    tls_conn_t *tls;                 /* tls-cluster: the session on fd (link_tls.h) */
-    bool tls_read_wants_write;       /* a TLS read waits for the socket to be writable */
-    bool outbound;
-    bool connecting;                 /* outbound connect still in progress */
-    bool announce_pending;           /* outbound: LINK_EV_CONNECTED not posted yet (announce_connected) */
-    bool dead;                       /* torn down, waiting to be freed */
-    bool flush_queued;               /* on its thread's flush list */
-    char node_name[BUS_NAME_LEN + 1];
-    char peer_ip[INET6_ADDRSTRLEN], local_ip[INET6_ADDRSTRLEN];
-    char connect_ip[INET6_ADDRSTRLEN];
-    int connect_port;
-    ev_io rio, wio;
-    bus_stream_t rx;
-    /* the head of a frame whose body is still being skipped: it is acted on
-     * once the frame has ended, as 7.0.15 acts on a frame only once it has
-     * read it whole (binding an inbound link to the header's sender, say,
-     * must not happen while the body still streams in); malloc'ed while held */
-    uint8_t *held_head;
-    uint32_t held_len;               /* 0: none */
-    uint32_t held_totlen;
-    link_wq_t wq;                    /* frames waiting for the socket, by reference (link_send.c) */
-    long long request_sent_us;       /* outbound: oldest unanswered PING/MEET (monotonic), 0 = none */
-    long long create_ms;
-    /* read by CLUSTER LINKS on other threads: relaxed, each value stands alone */
-    _Atomic int events;              /* 1 = r, 2 = w */
-    _Atomic long long sendbuf_alloc, sendbuf_used, rtt_us;
-    _Atomic long long bytes_in, bytes_out;   /* socket bytes read / written (INFO peers) */
-    link_t *hnext;                   /* registry chain (registry lock) */
-    link_t *fnext;                   /* thread flush list (owning thread) */
-    link_t *dnext;                   /* thread dead list (owning thread) */
-    bus_digest_cache_t digest;       /* what bus_digest keeps between frames (a few bytes) */
-    state_live_t *live;              /* the state actor's counters, once a snapshot showed them */
-    link_light_t light;              /* the light encoding with a shoal peer (link_light.h) */
-    link_pause_t pause;              /* reads paused while the state actor is behind (link_pressure.h) */
-};
 
 /* ---------------- configuration ---------------- */
 
@@ -534,19 +490,6 @@ static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 /* ---------------- read path ---------------- */
 
-/* Whether a PING can change cluster state: only when its sender is a known
- * record, or when we still have to learn our own address from it
- * (docs/cluster-bus.md §5.2 step 5.1, §5.4). A PING from an unknown sender is answered and goes no further,
- * so that floods of them never reach the state actor. */
-static bool ping_matters(const cluster_snapshot_t *s, const uint8_t *frame, size_t len)
-{
-    if (!s) return true;
-    const node_view_t *me = &s->nodes[s->myself];
-    if (me->ip[0] == '\0') return true;
-    const uint8_t *sender = bus_peek_sender(frame, len);
-    return !sender || cluster_snapshot_find(s, (const char *)sender) >= 0;   /* !sender: not reached */
-}
-
 /* A PING on an inbound link or a PONG from a member, judged against s
  * (bus_digest_take; docs/cluster-bus.md §1.6, "Digest"): true when it must
  * still go to the state actor, *noted when its PONG was counted already. s
@@ -577,7 +520,7 @@ static bool reply_pong(link_t *l, link_thread_ctx_t *c, const bus_stream_frame_t
     size_t n = 0;
     const cluster_snapshot_t *s = rt_snap_read_begin(&c->reader);
     const uint8_t *buf = s ? gossip_build_reply(s, &n) : NULL;
-    bool forward = f->type != BUS_PING || ping_matters(s, f->data, f->len);
+    bool forward = f->type != BUS_PING || bus_digest_ping_matters(s, f->data, f->len);
     bool noted = false;   /* a PING is never counted */
     if (forward && f->type == BUS_PING && !digest(l, c, s, g1, f, &noted)) forward = false;
     rt_snap_read_end(&c->reader);
