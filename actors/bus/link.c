@@ -336,6 +336,7 @@ static void teardown(link_t *l, int event_kind, bool sendbuf_limit)
     ev_io_stop(loop, &l->rio);
     ev_io_stop(loop, &l->wio);
     link_pressure_forget(&l->pause);
+    link_tls_stage_drop(l->tls);
     tls_conn_free(l->tls);
     l->tls = NULL;
     if (l->fd >= 0) close(l->fd);
@@ -358,6 +359,13 @@ static void teardown(link_t *l, int event_kind, bool sendbuf_limit)
 }
 
 /* ---------------- write path ---------------- */
+
+static void add_bytes_out(link_t *l, size_t n)
+{
+    /* relaxed: a statistic read on its own by INFO; only this thread writes it */
+    atomic_store_explicit(&l->bytes_out, atomic_load_explicit(&l->bytes_out, memory_order_relaxed) + (long long)n,
+                          memory_order_relaxed);
+}
 
 static void publish_wstats(link_t *l)
 {
@@ -446,6 +454,14 @@ static void append(link_t *l, const uint8_t *data, size_t len)
 {
     if (l->dead) return;
     link_light_out(&l->light, l->node_name, &data, &len);
+    if (l->tls && !l->wq.count && tls_conn_handshake_done(l->tls)) {
+        /* into the record being filled; read_cb's flush sends the rest */
+        size_t written = 0;
+        if (link_tls_stage(&l->wq, l->tls, data, len, &written) != 0) { send_oom(l); return; }
+        add_bytes_out(l, written);
+        if (l->wq.count) publish_wstats(l);   /* the socket was full: queued */
+        return;
+    }
     shared_frame_t *f = shared_frame_new(data, len);
     if (!f) { send_oom(l); return; }
     queue_frame(l, f);
@@ -456,9 +472,7 @@ static void flush(link_t *l)
     if (l->dead || l->connecting || l->fd < 0) return;
     size_t written = 0;
     int st = l->tls ? link_tls_wq_write(&l->wq, l->tls, &written) : link_wq_write(&l->wq, l->fd, &written);
-    /* relaxed: a statistic read on its own by INFO; only this thread writes it */
-    atomic_store_explicit(&l->bytes_out, atomic_load_explicit(&l->bytes_out, memory_order_relaxed) + (long long)written,
-                          memory_order_relaxed);
+    add_bytes_out(l, written);
     if (st == LINK_WQ_ERROR) {
         LOG_VERBOSE("I/O error writing to node link: %s", errno ? strerror(errno) : "short write");
         teardown(l, LINK_EV_CLOSED, false);
@@ -676,8 +690,9 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
      * held for all links (hundreds of 4 KB PONGs at 200 peers) they passed malloc's
      * trim threshold, and the heap was trimmed and faulted in again every round; over
      * TLS they are also encrypted while still in the cache. A TLS write that waited
-     * for this read (LINK_WQ_WAIT_READ) is retried here too. */
-    if (l->wq.count) flush(l);
+     * for this read (LINK_WQ_WAIT_READ) is retried here too, and the PONGs staged
+     * in a TLS record (link_tls_stage) and the write buffer go. */
+    if (l->wq.count || (l->tls && tls_conn_handshake_done(l->tls))) flush(l);
     if (l->dead) return;
     flush_forward(l);
     link_pressure_check(&l->pause, l->live, loop, w);

@@ -8,6 +8,14 @@
  * write starts from the same queued bytes and is never shorter, as OpenSSL
  * requires of a retry.
  *
+ * The PONGs a read round builds skip the queue while it is empty: each is
+ * copied into the thread's record being filled (the stage), which is
+ * encrypted as soon as it holds 16 KB and, for the rest, when the round
+ * ends (link_tls_wq_write), so a PONG costs one copy where a queued one
+ * cost an allocation and two copies. What the socket does not take is
+ * queued as it was attempted (the retry then starts from those bytes), and
+ * later frames queue behind it.
+ *
  * A refused handshake (a peer without a certificate from our CA, with
  * tls-auth-clients yes) never yields a frame, so nothing of it reaches the
  * state actor; it is logged once per peer address and then at most once a
@@ -47,9 +55,82 @@ tls_conn_t *link_tls_start(int fd, bool outbound)
     return t;
 }
 
+/* The thread's record being filled from one link's PONGs (t: whose; NULL
+ * when empty). It never outlives the read round that fills it. */
+static _Thread_local struct {
+    tls_conn_t *t;
+    size_t len;
+    uint8_t data[RECORD_MAX];
+} stage;
+
+/* Queues the stage's bytes and n more from `rest` (the retry starts from
+ * them); the stage is empty after. False: out of memory. */
+static bool stage_spill(link_wq_t *q, const uint8_t *rest, size_t n)
+{
+    shared_frame_t *a = stage.len ? shared_frame_new(stage.data, stage.len) : NULL;
+    shared_frame_t *b = n ? shared_frame_new(rest, n) : NULL;
+    bool ok = (!stage.len || a) && (!n || b);
+    if (ok && a) ok = link_wq_push(q, a), a = NULL;
+    if (ok && b) ok = link_wq_push(q, b), b = NULL;
+    shared_frame_unref(a);
+    shared_frame_unref(b);
+    stage.t = NULL;
+    stage.len = 0;
+    return ok;
+}
+
+/* Encrypts the stage as one record. True when it went (into the write
+ * buffer or the socket); false when the socket is full or the session
+ * failed: the caller queues the stage, and the queue's next write tells. */
+static bool stage_write(size_t *written)
+{
+    size_t off = 0;
+    while (off < stage.len) {   /* one call takes a whole record: once */
+        ssize_t w = tls_conn_write(stage.t, stage.data + off, stage.len - off);
+        if (w <= 0) {
+            memmove(stage.data, stage.data + off, stage.len - off);
+            stage.len -= off;
+            return false;
+        }
+        off += (size_t)w;
+        *written += (size_t)w;
+    }
+    stage.len = 0;
+    return true;
+}
+
+int link_tls_stage(link_wq_t *q, tls_conn_t *t, const uint8_t *data, size_t len, size_t *written)
+{
+    if (stage.t && stage.t != t) return -1;   /* not reached: a round's stage is written before the next */
+    stage.t = t;
+    while (len) {
+        size_t n = RECORD_MAX - stage.len;
+        if (n > len) n = len;
+        memcpy(stage.data + stage.len, data, n);
+        stage.len += n;
+        data += n;
+        len -= n;
+        if (stage.len == RECORD_MAX && !stage_write(written)) return stage_spill(q, data, len) ? 0 : -1;
+    }
+    if (!stage.len) stage.t = NULL;
+    return 0;
+}
+
+void link_tls_stage_drop(tls_conn_t *t)
+{
+    if (stage.t != t || !t) return;
+    stage.t = NULL;
+    stage.len = 0;
+}
+
 int link_tls_wq_write(link_wq_t *q, tls_conn_t *t, size_t *written)
 {
     static _Thread_local uint8_t record[RECORD_MAX];
+    if (stage.t == t && !stage_write(written) && !stage_spill(q, NULL, 0)) {
+        errno = ENOMEM;
+        return LINK_WQ_ERROR;
+    }
+    if (stage.t == t) stage.t = NULL;
     while (q->count) {
         size_t len = 0;
         for (uint32_t i = 0; i < q->count && len < RECORD_MAX; i++) {

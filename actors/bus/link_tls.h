@@ -15,9 +15,19 @@
  * verifies the peer's certificate as tls-auth-clients says. */
 tls_conn_t *link_tls_start(int fd, bool outbound);
 
-/* link_wq_write for a TLS link: the same statuses, plus LINK_WQ_WAIT_READ
- * when the session must read before it writes again. */
+/* link_wq_write for a TLS link, after its staged bytes (link_tls_stage):
+ * the same statuses, plus LINK_WQ_WAIT_READ when the session must read
+ * before it writes again. */
 int link_tls_wq_write(link_wq_t *q, tls_conn_t *t, size_t *written);
+
+/* A frame built on this thread (a PONG) for a handshaken link whose queue
+ * is empty: copied into the thread's record being filled, which is
+ * encrypted once it holds 16 KB; the caller's next link_tls_wq_write, in
+ * the same read round, sends the rest. What the socket does not take goes
+ * to q. 0, or -1 when memory ran out. *written grows by the bytes sent. */
+int link_tls_stage(link_wq_t *q, tls_conn_t *t, const uint8_t *data, size_t len, size_t *written);
+/* The link of t closes: its staged bytes are dropped. */
+void link_tls_stage_drop(tls_conn_t *t);
 
 /* A TLS handshake with the peer at `ip` failed for `why`: logged (warning)
  * the first time, then at most once a minute per address. Any thread. */
