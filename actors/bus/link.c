@@ -611,29 +611,40 @@ static void release_held(link_t *l, link_thread_ctx_t *c)
     free(head);
 }
 
+/* A read returned n <= 0 (errno set): true when the round ends (the socket
+ * is empty, or the link was torn down), false to read again (EINTR). */
+static bool read_failed(link_t *l, ssize_t n)
+{
+    if (n < 0 && errno == EAGAIN && l->tls && (l->tls_read_wants_write = tls_conn_wants_write(l->tls)))
+        ev_io_start(rt_thread_loop(l->actor.thread), &l->wio);
+    if (n < 0 && l->tls && errno != EAGAIN && !tls_conn_handshake_done(l->tls)) {
+        link_tls_refused(l->outbound ? l->connect_ip : l->peer_ip, l->outbound, tls_conn_error(l->tls));
+        teardown(l, LINK_EV_CLOSED, false);
+        return true;
+    }
+    if (n == 0) {
+        LOG_VERBOSE("I/O error reading from node link: connection closed");
+        teardown(l, LINK_EV_CLOSED, false);
+        return true;
+    }
+    if (errno == EINTR) return false;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
+    LOG_VERBOSE("I/O error reading from node link: %s", strerror(errno));
+    teardown(l, LINK_EV_CLOSED, false);
+    return true;
+}
+
 static void read_round(link_t *l)
 {
     link_thread_ctx_t *c = tctx;
     for (int i = 0; i < READS_PER_EVENT && !l->dead && !(l->fwd && l->fwd->len >= ROUND_FORWARD_MAX); i++) {
-        ssize_t n = tls_io_read(l->tls, l->fd, c->scratch, SCRATCH_LEN);
-        if (n < 0 && errno == EAGAIN && l->tls && (l->tls_read_wants_write = tls_conn_wants_write(l->tls)))
-            ev_io_start(rt_thread_loop(l->actor.thread), &l->wio);
-        if (n < 0 && l->tls && errno != EAGAIN && !tls_conn_handshake_done(l->tls)) {
-            link_tls_refused(l->outbound ? l->connect_ip : l->peer_ip, l->outbound, tls_conn_error(l->tls));
-            teardown(l, LINK_EV_CLOSED, false);
-            return;
-        }
-        if (n == 0) {
-            LOG_VERBOSE("I/O error reading from node link: connection closed");
-            teardown(l, LINK_EV_CLOSED, false);
-            return;
-        }
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-            LOG_VERBOSE("I/O error reading from node link: %s", strerror(errno));
-            teardown(l, LINK_EV_CLOSED, false);
-            return;
+        ssize_t end = 1;   /* TLS: how a read after the first ended, acted on once its bytes are taken */
+        int end_errno = 0;
+        ssize_t n = l->tls ? link_tls_read(l->tls, c->scratch, SCRATCH_LEN, &end, &end_errno)
+                           : read(l->fd, c->scratch, SCRATCH_LEN);
+        if (n <= 0) {
+            if (read_failed(l, n)) return;
+            continue;
         }
         /* relaxed: a statistic read on its own by INFO; only this thread writes it */
         atomic_store_explicit(&l->bytes_in, atomic_load_explicit(&l->bytes_in, memory_order_relaxed) + n,
@@ -662,6 +673,7 @@ static void read_round(link_t *l)
             take_frame(l, c, &f);
             if (l->dead) return;
         }
+        if (end <= 0 && (errno = end_errno, read_failed(l, end))) return;
         if (n < SCRATCH_LEN && !(l->tls && tls_conn_pending(l->tls))) return;
     }
 }
@@ -685,6 +697,8 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
     (void)revents;
     read_round(l);
     if (l->dead) return;
+    /* records OpenSSL holds (the round's cap, or a pause) that no socket event will announce */
+    if (l->tls && tls_conn_pending(l->tls) && ev_is_active(&l->rio)) ev_feed_event(loop, &l->rio, EV_READ);
     announce_connected(l);
     /* This read's PONGs go now, not at the loop's end: one write per link still, but
      * held for all links (hundreds of 4 KB PONGs at 200 peers) they passed malloc's

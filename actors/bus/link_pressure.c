@@ -34,9 +34,11 @@ static void poll_cb(rt_timer_t *timer, void *arg)
         /* seq_cst, as link_pressure_check */
         if (atomic_load_explicit(&p->live->pending, memory_order_seq_cst) > LINK_PRESSURE_LOW) continue;
         unlink_pause(p);
-        /* libev reports a readable socket at the next loop turn; a link
-         * paused again then goes back at the head, behind this walk */
+        /* read at the next loop turn, also when the socket has nothing new
+         * (a TLS link's records read ahead wait in OpenSSL); a link paused
+         * again then goes back at the head, behind this walk */
         ev_io_start(p->loop, p->rio);
+        ev_feed_event(p->loop, p->rio, EV_READ);
     }
     if (!c->head && c->polling) {
         rt_timer_stop(&c->poll);

@@ -152,6 +152,24 @@ int link_tls_wq_write(link_wq_t *q, tls_conn_t *t, size_t *written)
     return f ? LINK_WQ_DRAINED : LINK_WQ_BLOCKED;
 }
 
+ssize_t link_tls_read(tls_conn_t *t, uint8_t *buf, size_t cap, ssize_t *end, int *end_errno)
+{
+    *end = 1;
+    ssize_t n = tls_conn_read(t, buf, cap);
+    if (n <= 0) return n;
+    size_t got = (size_t)n;
+    while (got < cap && tls_conn_pending(t)) {
+        ssize_t m = tls_conn_read(t, buf + got, cap - got);
+        if (m <= 0) {
+            *end = m;
+            *end_errno = errno;
+            break;
+        }
+        got += (size_t)m;
+    }
+    return (ssize_t)got;
+}
+
 /* Peer addresses refused lately, and when they were last logged. */
 static pthread_mutex_t refusal_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct { char ip[INET6_ADDRSTRLEN]; long long logged_ms; } refusals[REFUSAL_SLOTS];

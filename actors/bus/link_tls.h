@@ -20,6 +20,14 @@ tls_conn_t *link_tls_start(int fd, bool outbound);
  * before it writes again. */
 int link_tls_wq_write(link_wq_t *q, tls_conn_t *t, size_t *written);
 
+/* Reads as tls_conn_read, then on while records decrypted or read ahead
+ * are left and buf has room: several records for one pass of the frame
+ * splitter (a frame cut at the end of a read is copied to be completed).
+ * When a read after the first fails (or must wait: EAGAIN), what it
+ * returned goes in *end (0 or -1) with its errno in *end_errno, for the
+ * caller to act on once the bytes are taken; else *end is 1. */
+ssize_t link_tls_read(tls_conn_t *t, uint8_t *buf, size_t cap, ssize_t *end, int *end_errno);
+
 /* A frame built on this thread (a PONG) for a handshaken link whose queue
  * is empty: copied into the thread's record being filled, which is
  * encrypted once it holds 16 KB; the caller's next link_tls_wq_write, in

@@ -19,6 +19,7 @@ import tlshelpers as t
 
 ONE_RECORD_READ = 16 * 1024 + 5 + 256 + 64   # a full record with its header and AEAD overhead, rounded up
 PINGS = 40                                   # about 90 KB: fits the socket buffers while the node is stopped
+SMALL_RECORDS = 20                           # a PING per record: all in one read(2), more than a round's 16 reads
 
 
 @pytest.fixture(scope="module")
@@ -177,3 +178,25 @@ def test_tls_bus_link_buffered_pongs_survive_a_full_socket(servers, pki):
         time.sleep(1.0)
         for _ in range(n):
             bh.expect_pong(c, timeout=10.0)
+
+
+def test_tls_bus_link_answers_records_left_in_openssl(servers, pki):
+    """Small records read ahead by OpenSSL beyond what one read round decrypts are
+    still answered although the socket has nothing more to announce them: the link
+    reads on at the next loop turn (before, their PONGs waited for the peer's next
+    bytes, and a peer waiting for them waited for ever)."""
+    tp = h.free_port()
+    srv = servers.shoal(extra_args=t.server_args(pki, tp, extra=["--tls-cluster", "yes"]))
+    with tls_bus_conn(tp + 10000, pki) as c:
+        c.send(bh.ping())
+        bh.expect_pong(c)
+        os.kill(srv.pid, signal.SIGSTOP)
+        try:
+            for _ in range(SMALL_RECORDS):  # one small record each: many per read(2)
+                c.send(bh.ping())
+            time.sleep(0.2)
+        finally:
+            os.kill(srv.pid, signal.SIGCONT)
+        for _ in range(SMALL_RECORDS):
+            bh.expect_pong(c, timeout=5.0)
+
