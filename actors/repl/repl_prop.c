@@ -232,10 +232,12 @@ void repl_flush(repl_wbuf_t *b)
         repl_wbuf_clear(b);
         return;
     }
-    /* what the AOF gets: the bytes but the replicas-only ranges */
+    /* what the AOF gets: the bytes but the replicas-only ranges (no copy
+     * without the AOF: it turns on in a message this thread passes, aof.h) */
     uint8_t *aof_copy = NULL;
     size_t aof_len = b->out.len;
-    const uint8_t *aof_data = aof_part(b, b->out.len, &aof_copy, &aof_len);
+    const uint8_t *aof_data = (const uint8_t *)b->out.data;
+    if (aof_wait_wanted()) aof_data = aof_part(b, b->out.len, &aof_copy, &aof_len);
     b->nronly = 0;
     /* acquire: pairs with ra_backlog_create. No backlog: no replica can read
      * these bytes, and the replication actor would only drop them (its
