@@ -444,11 +444,20 @@ static ssize_t fail(tls_conn_t *t, int r)
     }
 }
 
+/* SSL_get_error needs the thread's error queue empty before the call. It
+ * nearly always is (every failure here empties it): a look is cheaper than
+ * ERR_clear_error's walk over all its slots, which was ~1.4% of a TLS
+ * gossip flood's CPU, at two calls per record. */
+static void errors_cleared(void)
+{
+    if (ERR_peek_error() != 0) ERR_clear_error();
+}
+
 ssize_t tls_conn_read(tls_conn_t *t, void *buf, size_t len)
 {
     if (len == 0) return 0;
     if (len > INT32_MAX) len = INT32_MAX;
-    ERR_clear_error();
+    errors_cleared();
     errno = 0;
     int r = SSL_read(t->ssl, buf, (int)len);
     if (r > 0) return r;
@@ -460,7 +469,7 @@ ssize_t tls_conn_write(tls_conn_t *t, const void *buf, size_t len)
     if (len == 0) return 0;
     if (len > INT32_MAX) len = INT32_MAX;
     wbuf_resize(t, true);
-    ERR_clear_error();
+    errors_cleared();
     errno = 0;
     int r = SSL_write(t->ssl, buf, (int)len);
     if (r > 0) return r;
@@ -526,7 +535,7 @@ int tls_conn_flush(tls_conn_t *t)
         wbuf_resize(t, false);
         return 1;
     }
-    ERR_clear_error();
+    errors_cleared();
     errno = 0;
     if (BIO_flush(w) > 0) {
         wbuf_resize(t, false);    /* an idle link holds 4 KB, not the burst's size */
