@@ -3,7 +3,9 @@
  * wpause_mode() before running a command: a command that the current mode
  * holds is left unparsed until the mode lets it through, as Redis postpones
  * such clients. While any pause is on, the dataset stays still: no active
- * expiry, and expired keys read as absent without being deleted.
+ * expiry, and expired keys read as absent without being deleted. A write
+ * admitted before the pause that runs after it (on the worker of its key)
+ * is still propagated: the keyspace's replica mode is then pause-only.
  *
  * Must never: hold replicas' streams, or the commands a replica applies from
  * its master.

@@ -39,7 +39,8 @@ struct worker;
 #define REPL_MAX_SHOWN_REPLICAS 32
 
 /* Nonzero once a backlog exists. A worker propagates a write when this is set
- * and its keyspace is not in replica mode (repl_worker_propagates): the role
+ * and its keyspace is not in replica mode, or is only for a pause (a write
+ * admitted before a pause may run after it: repl_worker_propagates): the role
  * comes from the worker's own snapshot, so a promoted replica's first write
  * is already in the stream. */
 extern _Atomic int g_repl_propagate;

@@ -53,7 +53,8 @@ bool repl_worker_propagates(const struct keyspace *ks)
 {
     /* relaxed: the flag turns on in the replication actor's first cut, which
      * every worker passes through (a message) before it can matter */
-    return atomic_load_explicit(&g_repl_propagate, memory_order_relaxed) && !ks_replica_mode(ks);
+    return atomic_load_explicit(&g_repl_propagate, memory_order_relaxed) &&
+           (!ks_replica_mode(ks) || ks_pause_only(ks));
 }
 
 repl_wbuf_t *repl_wbuf_new(int worker)

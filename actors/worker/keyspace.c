@@ -474,6 +474,8 @@ void ks_set_expired_hook(struct keyspace *ks, ks_expired_cb cb, void *arg)
 
 void ks_set_replica_mode(struct keyspace *ks, bool on) { ks->replica_mode = on; }
 bool ks_replica_mode(const struct keyspace *ks) { return ks->replica_mode; }
+void ks_set_pause_only(struct keyspace *ks, bool on) { ks->pause_only = on; }
+bool ks_pause_only(const struct keyspace *ks) { return ks->pause_only; }
 
 ks_entry_t *ks_lookup(struct keyspace *ks, const uint8_t *key, size_t len, long long now_ms)
 {

@@ -343,6 +343,11 @@ void ks_set_expired_hook(struct keyspace *ks, ks_expired_cb cb, void *arg);
  * DEL removes them); active expiry does nothing. */
 void ks_set_replica_mode(struct keyspace *ks, bool on);
 bool ks_replica_mode(const struct keyspace *ks);
+/* Replica mode set for a pause on a master (wpause.h): the dataset stays
+ * still as on a replica, but the writes a pause lets run (admitted before
+ * it) are still a master's, propagated (repl_worker_propagates). */
+void ks_set_pause_only(struct keyspace *ks, bool on);
+bool ks_pause_only(const struct keyspace *ks);
 
 /* ---- statistics ---- */
 size_t ks_size(const struct keyspace *ks);                 /* keys, expired-not-yet-deleted included */

@@ -30,6 +30,7 @@ struct keyspace {
     ks_expired_cb expired_cb;      /* told before an expired key is deleted */
     void *expired_arg;
     bool replica_mode;             /* expired keys read as absent but stay */
+    bool pause_only;               /* replica_mode is for a client pause, not a replica role */
 };
 
 static inline uint64_t ks_rand(struct keyspace *ks)

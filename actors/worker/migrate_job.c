@@ -88,7 +88,7 @@ int migrate_job_settle(migrate_job_t *j, worker_t *w, struct keyspace *ks, long 
     bool failed = j->outcome != OUT_NONE || j->verdict.error;
     /* A keyspace replaced meanwhile (we became a replica and loaded our
      * master's data): nothing of it is ours to delete or send. */
-    bool foreign = ks != j->ks || ks_replica_mode(ks);
+    bool foreign = ks != j->ks || (ks_replica_mode(ks) && !ks_pause_only(ks));
     int *gone = xmalloc((size_t)(j->nkeys ? j->nkeys : 1) * sizeof *gone);
     int deleted = 0, pending = 0;
     resp_buf_reset(prop);

@@ -53,6 +53,7 @@ struct keyspace *wdb_get(worker_t *w, int db)
         s->ks = ks_create();
         /* the same expiry rules as database 0 (a replica keeps expired keys) */
         ks_set_replica_mode(s->ks, ks_replica_mode(w->db[0].ks));
+        ks_set_pause_only(s->ks, ks_pause_only(w->db[0].ks));
         worker_keyspace_hook(w, s->ks);
         if (db >= w->db_top) w->db_top = db + 1;
     }
@@ -66,6 +67,7 @@ int wdb_use(worker_t *w, int db)
     struct keyspace *from = w->ks, *to = wdb_get(w, db);
     /* a pause or a replica role set on the current one holds for all */
     if (ks_replica_mode(to) != ks_replica_mode(from)) ks_set_replica_mode(to, ks_replica_mode(from));
+    ks_set_pause_only(to, ks_pause_only(from));
     w->ks = to;
     w->cur_db = db;
     here_db = db;

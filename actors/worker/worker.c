@@ -593,8 +593,10 @@ static void snap_enter(worker_t *w)
         acl_read_begin(&w->acl_snap);
         /* A replica does not expire keys itself: it waits for its master's DELs.
          * During a client pause the dataset stays still the same way (wpause.h). */
-        bool replica = (w->cur->nodes[w->cur->myself].flags & NODE_SLAVE) != 0 || wpause_mode() != WPAUSE_OFF;
-        if (replica != ks_replica_mode(w->ks)) ks_set_replica_mode(w->ks, replica);
+        bool slave = (w->cur->nodes[w->cur->myself].flags & NODE_SLAVE) != 0;
+        bool paused = wpause_mode() != WPAUSE_OFF;
+        if ((slave || paused) != ks_replica_mode(w->ks)) ks_set_replica_mode(w->ks, slave || paused);
+        ks_set_pause_only(w->ks, paused && !slave);
     }
 }
 
