@@ -7,10 +7,10 @@
 #include "actors/failover/wpause.h"
 #include "runtime/actor.h"
 
-/* Failover pause: its deadline, 0 = not paused. Relaxed is enough: the pause
- * is advisory timing between the state actor (which sets it before it
- * reports its final offset) and the workers; the offset a replica waits for
- * is sampled after a settle delay. */
+/* Failover pause: its deadline, 0 = not paused. Relaxed is enough: the state
+ * actor stores it, then sends every worker a fence message (repl_fence); a
+ * worker that handled that message sees the store (the mailbox orders them),
+ * and the offset a replica waits for is taken only once every worker has. */
 static _Atomic long long pause_deadline_ms;
 
 /* CLIENT PAUSE: (end_mono_ms << 2) | mode in one word, so a reader never sees

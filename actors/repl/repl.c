@@ -768,6 +768,9 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
     case RM_SAVE:
         ra_save_request(ra, (repl_save_cut_t *)msg);
         break;
+    case RM_FENCE:
+        ra_fence_reported(ra, msg);
+        break;
     case RM_GETACK:
         if (ra->served) ra->getack_pending = true;   /* sent before the loop sleeps */
         free(msg);

@@ -281,6 +281,14 @@ void repl_request_kill_replicas(struct remote_cmd *rc);
  * changeReplicationId + clearReplicationId2); +OK through worker_reply_async. */
 void repl_request_change_id(struct remote_cmd *rc);
 
+/* A barrier of the writes admitted so far (repl_fence.c), for a pause that
+ * now holds every write (a manual failover's, wpause.h): call it once the
+ * pause is on. When every write any worker admitted before it is in the
+ * stream (a batch run on another worker included), the replication actor
+ * publishes its offset (g_repl_offset) and sends `done` to `to`, which owns
+ * it. No worker waits. Any thread. */
+void repl_fence(rt_actor_t *to, rt_msg_t *done);
+
 /* DEBUG SLEEP: the whole node stops for rc->arg_us microseconds, as
  * redis-server's single thread does: a stop-the-world cut parks every worker
  * (so every client and every bus link) and the state actor with its cron,

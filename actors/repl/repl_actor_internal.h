@@ -6,6 +6,7 @@
  *   repl.c      history, backlog, stream, WAIT, PSYNC, role changes, the actor
  *   repl_cut.c  the stop-the-world cut: full sync RDBs, FLUSHALL, DEBUG SLEEP
  *   repl_feedq.c the AOF path's handovers, queued without a wake-up each
+ *   repl_fence.c a barrier of the writes admitted before a pause (repl_fence)
  * ra_ names are the actor's own; repl_internal.h is what the senders and the
  * worker side share with it, repl.h its public face.
  */
@@ -131,6 +132,8 @@ long long ra_wait_target(const repl_actor_state_t *ra, const repl_wait_marks_t *
 /* repl_cut.c */
 void ra_ensure_backlog(repl_actor_state_t *ra);
 void ra_cut_arrived(repl_actor_state_t *ra, repl_cut_msg_t *m);
+/* repl_fence.c: RM_FENCE, a worker's report. */
+void ra_fence_reported(repl_actor_state_t *ra, rt_msg_t *msg);
 void ra_cut_done(repl_actor_state_t *ra, repl_cut_msg_t *m);
 void ra_begin_next_cut(repl_actor_state_t *ra);
 void ra_save_request(repl_actor_state_t *ra, repl_save_cut_t *req);

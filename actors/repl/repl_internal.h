@@ -37,6 +37,7 @@ enum repl_msg {
     RM_AOF_REWRITE,       /* rt_msg_t: BGREWRITEAOF wants a cut (repl_request_aof_rewrite) */
     RM_CHANGE_ID,         /* remote_cmd_t: DEBUG CHANGE-REPL-ID */
     RM_FEED_KICK,         /* rt_msg_t: handovers wait in repl_feedq.c's queue */
+    RM_FENCE,             /* a worker passed a write barrier (repl_fence.c) */
 };
 
 /* Messages to a sender actor. */

@@ -191,6 +191,7 @@ enum state_fo_kind {
     STATE_FO_PROMOTE,             /* won `epoch`: take `master`'s slots, become a master */
     STATE_FO_PONG_SIBLINGS,       /* PONG to the other replicas of our master (rank exchange) */
     STATE_FO_MIGRATE,             /* replica migration: become a replica of `master` */
+    STATE_FO_MF_FENCED,           /* repl_fence: a manual failover's pause holds every write (epoch: its gen) */
 };
 
 typedef struct state_fo_req {

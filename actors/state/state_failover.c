@@ -27,11 +27,11 @@
 #include "actors/state/state_internal.h"
 #include "actors/failover/wpause.h"
 #include "actors/commands/args.h"
+#include "actors/repl/repl.h"
 #include "runtime/log.h"
 #include "runtime/xmalloc.h"
 
 #define MF_TIMEOUT_MS 5000
-#define MF_SETTLE_MS 10       /* lets writes that passed the pause check reach the stream */
 
 enum fo_action_kind { FO_ACT_ACK = 1, FO_ACT_AUTH_REQUEST, FO_ACT_ANNOUNCE };
 
@@ -161,25 +161,21 @@ void state_fo_lost_mastership(state_t *st)
     st->mf_end_ms = 0;
     st->mf_replica = -1;
     st->mf_paused_flag = false;
-    rt_timer_stop(&st->mf_settle);
+    st->mf_fence_gen++;           /* a fence still under way no longer counts */
     wpause_until(0);
     st->dirty_snapshot = true;
 }
 
-static void mf_settled(rt_timer_t *t, void *arg)
+/* STATE_FO_MF_FENCED: every write admitted before the pause is in the
+ * stream (repl_fence): our offset (read at publish) is the one to reach. */
+static void mf_fenced(state_t *st, uint64_t gen)
 {
-    (void)t;
-    state_t *st = arg;
-    if (!st->mf_end_ms || st->mf_replica < 0 || st->mf_replica >= st->node_count) return;
-    state_busy(st);           /* a timer: links stop digesting while it applies (state.h, state_live_t) */
-    /* Writes that passed the pause check before it was set have reached the
-     * stream by now: our offset (read at publish) is the one to reach. */
+    if (gen != st->mf_fence_gen || !st->mf_end_ms || st->mf_replica < 0 || st->mf_replica >= st->node_count)
+        return;
     st->mf_paused_flag = true;
     st->dirty_snapshot = true;
     state_publish(st);
     state_send_ping(st, st->mf_replica, BUS_PING);
-    state_outbox_flush(st);   /* a timer: no message ends here to flush it */
-    state_quiet(st);
 }
 
 static void on_mfstart(state_t *st, int sender)
@@ -191,8 +187,11 @@ static void on_mfstart(state_t *st, int sender)
     st->mf_end_ms = rt_now_ms() + MF_TIMEOUT_MS;
     st->mf_replica = sender;
     wpause_until(rt_mono_ms() + 2 * MF_TIMEOUT_MS);
-    rt_timer_stop(&st->mf_settle);
-    rt_timer_start(&st->mf_settle, st->actor.thread, MF_SETTLE_MS, 0, mf_settled, st);
+    state_fo_req_t *done = xcalloc(1, sizeof *done);
+    done->hdr.type = STATE_MSG_FAILOVER;
+    done->kind = STATE_FO_MF_FENCED;
+    done->epoch = ++st->mf_fence_gen;
+    repl_fence(&st->actor, &done->hdr);
 }
 
 void state_fo_tick(state_t *st)
@@ -360,6 +359,9 @@ void state_fo_request(state_t *st, state_fo_req_t *r)
         for (int i = 0; i < st->node_count; i++)
             if (i != st->myself && (st->nodes[i].flags & NODE_SLAVE) && st->nodes[i].master == me->master)
                 state_send_ping(st, i, BUS_PONG);
+        break;
+    case STATE_FO_MF_FENCED:
+        mf_fenced(st, r->epoch);
         break;
     case STATE_FO_MIGRATE:
         if (!(me->flags & NODE_SLAVE) || m < 0 || m == st->myself || !(st->nodes[m].flags & NODE_MASTER)) break;

@@ -186,7 +186,7 @@ typedef struct state {
     long long mf_end_ms;                  /* master side of a manual failover: 0 = none */
     int mf_replica;                       /* the replica driving it, -1 none */
     bool mf_paused_flag;                  /* PAUSED goes on our headers (offset is final) */
-    rt_timer_t mf_settle;                 /* sets mf_paused_flag once in-flight writes settled */
+    uint64_t mf_fence_gen;                /* the manual failover's write fence (repl_fence) that counts */
     bool migrate_to_loaded;               /* MIGRATE_TO flags rebuilt after loading (state_fo_tick) */
     /* our header's slot bitmap, rebuilt only when the slot table changes (build_header) */
     uint8_t hdr_slots[BUS_SLOT_BYTES];
