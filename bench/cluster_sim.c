@@ -958,6 +958,13 @@ int main(int argc, char **argv)
                (double)(th1.total_ns - th0.total_ns) / 1e9 / secs * 100.0, rss);
         bench_thread_cpu_print(&th0, &th1);
     }
+    /* the counts behind the model's rates: the same for a seed whatever the
+     * wall clock did (the rates divide by the window's wall time) */
+    printf(" pings_in=%llu timeout_pings=%llu random_pings=%llu pongs_out=%llu",
+           (unsigned long long)(c1.pings_to - c0.pings_to),
+           (unsigned long long)(c1.timeout_pings - c0.timeout_pings),
+           (unsigned long long)(c1.random_pings - c0.random_pings),
+           (unsigned long long)(c1.pongs_from - c0.pongs_from));
     printf(" light=%d light_frames_in_per_sec=%.2f light_frames_out_per_sec=%.2f", opt.light ? 1 : 0,
            (c1.light_to - c0.light_to) / secs, (c1.light_from - c0.light_from) / secs);
     uint64_t closed = ctr.links_closed_by_node - closed0;

@@ -46,9 +46,13 @@ def test_same_seed_same_members_traffic(servers):
         runs.append(_run(srv, 4242))
         srv.stop()
     a, b = runs
-    for key in ("pings_in_per_sec", "timeout_pings_per_sec", "random_pings_per_sec",
-                "pongs_out_per_sec"):
+    # counts, not rates: a rate divides by the window's wall time, which a loaded machine
+    # stretches by a few ms (1.74 against 1.75 PINGs/s for the same 7 PINGs)
+    for key in ("pings_in", "timeout_pings", "random_pings"):
         assert a[key] == b[key], (key, a, b)
+    # the node's PONGs follow the node: the one answering a PING sent in the window's last
+    # moment may land after it on a loaded machine
+    assert abs(int(a["pongs_out"]) - int(b["pongs_out"])) <= 1, (a, b)
     # the model is not idle: random PINGs at about one per member-second / 10 (5.9/s at
     # N = 60), and the node answered each of them within a second
     assert float(a["pings_in_per_sec"]) > 1.0
