@@ -43,7 +43,13 @@ static struct {
     bool force;
     rt_timer_t timer;
     bool timer_on;
+    uint64_t fence_gen;           /* the write fence (repl_fence) that counts */
 } F;
+
+typedef struct fenced_msg {
+    rt_msg_t hdr;                 /* SA_MSG_FENCED */
+    uint64_t gen;
+} fenced_msg_t;
 
 int sa_failover_state(void) { return atomic_load_explicit(&g_state, memory_order_relaxed); }
 
@@ -64,6 +70,7 @@ static void clear_state(void)
 {
     if (F.timer_on) rt_timer_stop(&F.timer);
     F.timer_on = false;
+    F.fence_gen++;                /* a fence still under way no longer counts */
     F.host[0] = '\0';
     F.port = 0;
     F.end_ms = 0;
@@ -132,7 +139,7 @@ static void tick(rt_timer_t *t, void *arg)
 
 /* FAILOVER with its arguments checked on the worker (rc->cmds[0]): the
  * checks that need the node's state, then the start. Standalone actor. */
-void sa_failover_request(remote_cmd_t *rc, bool is_replica)
+void sa_failover_request(remote_cmd_t *rc, bool is_replica, rt_actor_t *self)
 {
     queued_cmd_t *q = &rc->cmds[0];
     if (q->argc == 2 && arg_is(q->argv[1], q->argvlen[1], "abort")) {
@@ -194,10 +201,24 @@ void sa_failover_request(remote_cmd_t *rc, bool is_replica)
     F.force = force;
     set_state(SA_FO_WAIT_SYNC);
     wpause_until(rt_mono_ms() + 100LL * 365 * 24 * 3600 * 1000);   /* until the failover ends */
-    rt_timer_start(&F.timer, repl_thread(), 100, 100, tick, NULL);
-    F.timer_on = true;
+    /* The wait for a synced replica begins once every write admitted before
+     * the pause is in the stream (one may still run on another worker): the
+     * offset compared is then final (repl_fence, as for CLUSTER FAILOVER). */
+    fenced_msg_t *m = xcalloc(1, sizeof *m);
+    m->hdr.type = SA_MSG_FENCED;
+    m->gen = ++F.fence_gen;
+    repl_fence(self, &m->hdr);
     resp_add_simple(&rc->reply, "OK");
     worker_reply_async(rc);
+}
+
+void sa_failover_fenced(rt_msg_t *msg)
+{
+    uint64_t gen = ((fenced_msg_t *)msg)->gen;
+    free(msg);
+    if (gen != F.fence_gen || sa_failover_state() != SA_FO_WAIT_SYNC || F.timer_on) return;
+    rt_timer_start(&F.timer, repl_thread(), 100, 100, tick, NULL);
+    F.timer_on = true;
 }
 
 /* The client's worker: 7.0.15's argument checks, in its order. */

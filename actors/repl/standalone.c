@@ -171,7 +171,6 @@ void standalone_follow(const char *host, int port) { set_master(host, port); }
 
 static void behaviour(rt_actor_t *self, rt_msg_t *msg)
 {
-    (void)self;
     if (msg->type == SA_MSG_PROMOTE) {
         sa_promote_msg_t *p = (sa_promote_msg_t *)msg;
         if (SA.master_host[0]) {
@@ -182,9 +181,13 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
         free(p);
         return;
     }
+    if (msg->type == SA_MSG_FENCED) {
+        sa_failover_fenced(msg);
+        return;
+    }
     remote_cmd_t *rc = (remote_cmd_t *)msg;
     if (msg->type == SA_MSG_FAILOVER) {
-        sa_failover_request(rc, SA.master_host[0] != '\0');
+        sa_failover_request(rc, SA.master_host[0] != '\0', self);
         return;
     }
     queued_cmd_t *q = &rc->cmds[0];

@@ -40,9 +40,14 @@ const char *sa_failover_state_name(void);
  * to the target), and what the target answered. */
 bool sa_failover_psync_flag(void);
 void sa_failover_psync_result(bool accepted);
-/* The standalone actor: a FAILOVER request (its arguments checked). */
+/* The standalone actor (`self`): a FAILOVER request (its arguments checked). */
 struct remote_cmd;
-void sa_failover_request(struct remote_cmd *rc, bool is_replica);
+void sa_failover_request(struct remote_cmd *rc, bool is_replica, rt_actor_t *self);
+/* The standalone actor: the message repl_fence sent it back (SA_MSG_FENCED),
+ * which it frees: the pause holds every write and the offset covers those
+ * admitted before it, so the wait for a synced replica may begin. */
+#define SA_MSG_FENCED 100
+void sa_failover_fenced(rt_msg_t *msg);
 /* The standalone actor's thread: follow host:port, or be a master (NULL). */
 void standalone_follow(const char *host, int port);
 /* Any thread: become a master (a PSYNC FAILOVER from our master, client

@@ -168,3 +168,44 @@ def _has_reply(conn):
         return False
     finally:
         conn.sock.settimeout(5)
+
+
+# SET KEYS[1] ARGV[1], then busy-wait ARGV[2] ms (by TIME: no sleeping in Lua).
+SLOW_SET = """
+redis.call('set', KEYS[1], ARGV[1])
+local t0 = redis.call('time')
+local start = tonumber(t0[1]) * 1000000 + tonumber(t0[2])
+while true do
+    local t = redis.call('time')
+    if tonumber(t[1]) * 1000000 + tonumber(t[2]) - start >= tonumber(ARGV[2]) * 1000 then break end
+end
+return 'done'
+"""
+
+
+@pytest.mark.parametrize("kind", ["shoal", "redis"])
+def test_failover_keeps_a_write_running_when_it_began(servers, kind):
+    """A write admitted before FAILOVER's pause that is still running (a script on the
+    other worker of a shoal master) is in the offset the replica must reach: the new
+    master has it. shoal compared offsets 100 ms after the pause, without it, and
+    followed the replica; the write, applied on the old master and answered, was lost.
+    redis-server runs FAILOVER after the script."""
+    extra = ["--enable-debug-command", "yes"] if kind == "shoal" else []
+    master, replica = _start(servers, kind, extra), _start(servers, kind)
+    with replica.raw() as c:
+        assert c.call("REPLICAOF", "127.0.0.1", str(master.port)) == "OK"
+    h.wait_until(lambda: _info(replica).get("master_link_status") == "up", 30, what="link up")
+    h.wait_until(lambda: "state=online" in _info(master).get("slave0", ""), 10, what="replica online")
+    if kind == "shoal":
+        with master.raw() as c:   # every client on worker 0; the script's key is worker 1's
+            assert c.call("DEBUG", "PLACEMENT", "PACK") == "OK"
+    key = next(f"fo{i}" for i in range(100) if h.key_slot(f"fo{i}") % 2 == 1)
+    with master.raw(timeout=15) as slow, master.raw(timeout=15) as c:
+        slow.send(h.encode("EVAL", SLOW_SET, "1", key, "kept", "1500"))
+        time.sleep(0.3)
+        assert c.call("FAILOVER", "TIMEOUT", "10000") == "OK"
+        assert slow.read()[1] == b"done"
+    h.wait_until(lambda: _info(replica).get("role") == "master" and _info(master).get("role") == "slave",
+                 15, what="roles swapped")
+    with replica.raw() as c:
+        assert c.call("GET", key) == b"kept"
