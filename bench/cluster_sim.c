@@ -1,11 +1,9 @@
 /* cluster_sim.c - makes one real node believe it is in an N-node cluster, for
  * bench/run.py's cluster_cost section: what one node pays for the bus at
  * N = 100..1000 (targets at N = 1000: CPU <= 0.50 and RSS <= 1.00 of redis's).
- *
  * What it is for: measuring what one node (shoal-node or redis-server 7.0.15)
  * pays for the cluster bus in a large cluster, without running N-1 servers.
  * This program plays the N-1 other members, in one thread on one epoll loop:
- *
  *  - the layout `redis-cli --cluster create --cluster-replicas 1` gives N
  *    nodes on one host: nodes 0..M-1 are masters (M = N/2) with the slot
  *    ranges its lround() split gives, node M + ((i+1) mod M) replicates master
@@ -34,7 +32,6 @@
  *    drawn from the same model.
  *  - every PING the node sends to a simulated node is answered at once with
  *    that node's PONG (header with its slots, gossip section).
- *
  * It measures, over a counted window after a warm-up: the node's CPU (all
  * threads' schedstat under /proc/<pid>/task/, as % of one core, and per thread
  * name), its RSS at the end, bus bytes in and out per second (everything we
@@ -42,7 +39,6 @@
  * Then (-F) it plays a failure: a simulated master stops (closes its
  * listener and links), another master sends the node a FAIL about it, and we
  * time until CLUSTER NODES on the node's client port flags it `fail`.
- *
  * The model is deterministic for a seed (-s): it runs in its own time (the
  * steady state's start plus 100 ms cron rounds, members in the order of their
  * phases), never reads what the node does, and takes a member's PING as
@@ -53,11 +49,9 @@
  * only the PONGs answering the node's own PINGs follow what the node does
  * (their gossip comes from a stream of their own, so that the members' PINGs
  * stay the same however many the node sends).
- *
  * What it must never do: listen anywhere but 127.0.0.1, connect anywhere but
  * the node's two ports, or report a figure when the node closed links, did not
  * take all members in, or died. It prints one line of key=value pairs.
- *
  * With -L the members are simulated shoal peers: their frames advertise the
  * light encoding (docs/cluster-bus.md §9) and, on each link where the node's
  * own frames advertised it, they send PINGs and PONGs light (proto/bus_light),
@@ -958,13 +952,10 @@ int main(int argc, char **argv)
                (double)(th1.total_ns - th0.total_ns) / 1e9 / secs * 100.0, rss);
         bench_thread_cpu_print(&th0, &th1);
     }
-    /* the counts behind the model's rates: the same for a seed whatever the
-     * wall clock did (the rates divide by the window's wall time) */
+    typedef unsigned long long ull;   /* the counts: the same for a seed, whatever the wall clock */
     printf(" pings_in=%llu timeout_pings=%llu random_pings=%llu pongs_out=%llu",
-           (unsigned long long)(c1.pings_to - c0.pings_to),
-           (unsigned long long)(c1.timeout_pings - c0.timeout_pings),
-           (unsigned long long)(c1.random_pings - c0.random_pings),
-           (unsigned long long)(c1.pongs_from - c0.pongs_from));
+           (ull)(c1.pings_to - c0.pings_to), (ull)(c1.timeout_pings - c0.timeout_pings),
+           (ull)(c1.random_pings - c0.random_pings), (ull)(c1.pongs_from - c0.pongs_from));
     printf(" light=%d light_frames_in_per_sec=%.2f light_frames_out_per_sec=%.2f", opt.light ? 1 : 0,
            (c1.light_to - c0.light_to) / secs, (c1.light_from - c0.light_from) / secs);
     uint64_t closed = ctr.links_closed_by_node - closed0;
