@@ -59,7 +59,7 @@ void push_hold_round(worker_t *w)
     int msgs = w->push_round_msgs;
     w->push_round_msgs = 0;
     if (!w->push_held || w->push_timer_on) return;
-    if (msgs < 2) {
+    if (msgs < 2 || w->push_nheld < PUSH_HOLD_MIN_CLIENTS) {
         release(w);
         return;
     }

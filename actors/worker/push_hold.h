@@ -9,9 +9,11 @@
  * the subscribers it gave pushes to are not written before the loop sleeps
  * but held, and written together when the hold ends: a timer as long as
  * writing them takes (PUSH_HOLD_NS_PER_CLIENT each, at most
- * PUSH_HOLD_MAX_US), by then with the messages of the rounds since in one
- * write. A round that delivered one message, with no hold going on, is
- * written at once: a lone message waits for nothing.
+ * PUSH_HOLD_MAX_US; a worker that sleeps meanwhile wakes no sooner than
+ * libev's 1 ms poll granularity allows), by then with the messages of the
+ * rounds since in one write. A round that delivered one message, with no
+ * hold going on, is written at once: a lone message waits for nothing; so
+ * is a burst to fewer than PUSH_HOLD_MIN_CLIENTS subscribers.
  *
  * Must never: hold a client past the hold's timer; hold a client that has
  * anything but pushes to send (a reply schedules its ordinary write, which
@@ -29,6 +31,10 @@ struct client;
 
 #define PUSH_HOLD_NS_PER_CLIENT 5000   /* about one client write, its reader's wake-up and read */
 #define PUSH_HOLD_MAX_US 4000
+/* Fewer held clients than this are written at once: their writes cost
+ * little, and a worker that sleeps on a hold sleeps at least libev's 1 ms
+ * poll granularity, far longer than writing them would take. */
+#define PUSH_HOLD_MIN_CLIENTS 16
 #define PUSH_HOLD_BYTES (64 * 1024)
 
 /* The most unsent bytes a held client may have, given the pubsub class's
