@@ -533,8 +533,6 @@ static void sec_threads(text_t *t)
     aof_gc_counts(&fsyncs, &fsync_us, &waits, &filled, &inl);
     add(t, "aof_group_commit:fsyncs=%llu,fsync_us=%llu,waits=%llu,filled=%llu,inline=%llu\r\n", fsyncs, fsync_us,
         waits, filled, inl);
-    /* MIGRATE calls the client's worker ran on a sleeping worker's keys (migrate.c). */
-    add(t, "migrate:borrowed_calls=%lld\r\n", migrate_borrowed_calls());
     /* Workers taking connections now, and connections moved between workers (placement.h). */
     add(t, "placement:active_workers=%d,workers=%d,moves=%llu\r\n", placement_active(), workers_count(),
         placement_moves());

@@ -24,10 +24,8 @@
 #include <unistd.h>
 
 #include "actors/commands/commands.h"
-#include "actors/persist/aof.h"
 #include "actors/config/config.h"
 #include "actors/repl/repl.h"
-#include "actors/worker/asm_lane.h"
 #include "actors/worker/blocking.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
@@ -93,9 +91,6 @@ static void conn_round_start(mig_conn_t *cn);
 static void conn_io_error(mig_conn_t *cn, bool writing, bool timedout);
 static void job_begin(mig_conn_t *cn);
 static void job_resume(mig_conn_t *cn);
-static bool kw_take(migrate_job_t *j);
-static void kw_release(migrate_job_t *j);
-static void job_hand_over(mig_conn_t *cn, bool settle);
 
 static void watch_read(mig_conn_t *cn, bool on)
 {
@@ -381,7 +376,7 @@ static void expect(migrate_job_t *j, int role, int key)
 /* Writes the round's commands from the keyspace as it is now. */
 static void round_build(mig_conn_t *cn, migrate_job_t *j)
 {
-    worker_t *w = j->kw;
+    worker_t *w = j->w;
     resp_buf_t *o = &cn->out;
     resp_buf_reset(o);
     cn->out_pos = 0;
@@ -489,13 +484,8 @@ static void round_line(mig_conn_t *cn, const char *text)
 static void conn_round_start(mig_conn_t *cn)
 {
     migrate_job_t *j = cn->head;
-    if (!kw_take(j)) {
-        job_hand_over(cn, false);
-        return;
-    }
     j->rounds++;
     round_build(cn, j);
-    kw_release(j);
     if (j->nexpect == 0) {        /* every key expired meanwhile: nothing to ask */
         job_resume(cn);
         return;
@@ -610,7 +600,7 @@ static int sync_attempt(mig_conn_t *cn, migrate_job_t *j, bool *writing, bool *t
 
 void migrate_job_run_now(migrate_job_t *j, worker_t *w)
 {
-    j->w = j->kw = w;
+    j->w = w;
     mig_worker_t *mw = mig_of(w);
     mig_conn_t *cn = NULL, *tmp = NULL;
     for (mig_conn_t *c = mw->conns; c; c = c->next)
@@ -706,10 +696,6 @@ static void job_begin(mig_conn_t *cn)
 {
     migrate_job_t *j = cn->head;
     cn->last_use_ms = rt_mono_ms();
-    if (j->settle_pending) {      /* handed over with its round ended */
-        job_resume(cn);
-        return;
-    }
     if (cn->fd < 0) {
         if (!conn_connect(cn, j)) {
             j->outcome = OUT_IOERR_CONNECT;
@@ -735,111 +721,12 @@ static void done_fn(worker_t *w, rt_msg_t *msg)
     remote_cmd_free(rc);
 }
 
-/* The reply goes to the client's worker (a message to ourselves when the
- * job ran there). kw: the keys' worker whose stream must have the DEL
- * first, or NULL when that was done (kw_release). */
-static void job_answer(worker_t *kw, remote_cmd_t *rc)
+static void job_answer(worker_t *w, remote_cmd_t *rc)
 {
-    if (kw) repl_flush(kw->repl); /* the stream has the DEL before the client hears +OK */
+    repl_flush(w->repl);          /* the stream has the DEL before the client hears +OK */
     rc->hdr.type = WMSG_RUN;
     rc->run.fn = done_fn;
     rt_send(&rc->origin->actor, &rc->hdr);
-}
-
-/* ---------------- borrowed: the job on the client's worker ----------------
- *
- * A MIGRATE whose keys another worker o keeps costs o two thread wake-ups
- * when it goes by message (the call there, the answer back), each round
- * trip of `redis-cli --cluster reshard` for half of the slots. When o
- * sleeps, the client's worker runs the call itself instead, as it runs
- * other keyed commands on a sleeping worker's keyspace (run_borrowed,
- * dispatch.c; docs/design.md §3.4): it takes o's token, runs the handler on
- * o's keyspace and gives the token back; the job then lives on the client's
- * worker (its loop, its cached connection to the target), and each step
- * that reads or changes o's keys (building a round, settling it) takes o's
- * token again for just that step (kw_take, kw_release). A step that finds o
- * awake or with work queued hands the job to o instead (job_hand_over),
- * which serves the rest of it as a job sent to it by message. */
-
-static _Atomic long long g_borrowed_calls;
-
-long long migrate_borrowed_calls(void) { return atomic_load_explicit(&g_borrowed_calls, memory_order_relaxed); }
-
-/* o's token, taken from w's thread, under run_borrowed's rules: true when
- * we hold it and o has nothing queued that must run first (a message, our
- * commands for it, clients blocked on its keys, a slot migration's lane). */
-static bool borrow_keys(worker_t *w, worker_t *o)
-{
-    if (w->outbox[o->index]) return false;
-    if (!rt_thread_try_borrow(o->thread)) return false;
-    if (!rt_actor_mailbox_drained(&o->actor) || blocking_has_waiters(o) || asm_lane_any(o)) {
-        rt_thread_unborrow(o->thread);
-        return false;
-    }
-    return true;
-}
-
-/* Gives o's token back; what ran on o's keyspace (the DEL of a settled
- * round) is in the stream first, as after run_borrowed. */
-static void unborrow_keys(worker_t *o)
-{
-    aof_defer_writes(true);
-    repl_flush(o->repl);
-    aof_defer_writes(false);
-    if (ks_expires_count(o->ks) > 0) worker_cron_poke(o);   /* o's cron may be on its slow pace */
-    rt_thread_unborrow(o->thread);
-}
-
-static bool kw_take(migrate_job_t *j) { return j->kw == j->w || borrow_keys(j->w, j->kw); }
-
-static void kw_release(migrate_job_t *j)
-{
-    if (j->kw != j->w) unborrow_keys(j->kw);
-}
-
-static void enqueue(mig_conn_t *cn, migrate_job_t *j)
-{
-    j->conn = cn;
-    if (cn->tail) cn->tail->next = j;
-    else cn->head = j;
-    cn->tail = j;
-    if (cn->head == j) job_begin(cn);
-}
-
-typedef struct mig_adopt {
-    worker_run_t run;
-    migrate_job_t *j;
-} mig_adopt_t;
-
-/* On the keys' worker: a borrowed job handed over (job_hand_over). */
-static void adopt_fn(worker_t *w, rt_msg_t *msg)
-{
-    mig_adopt_t *m = (mig_adopt_t *)msg;
-    migrate_job_t *j = m->j;
-    free(m);
-    j->w = j->kw = w;
-    enqueue(conn_get(w, j), j);
-}
-
-/* The head job needs its keys' worker, which is busy: that worker takes it
- * over, and this connection goes on with its next job. settle: the round
- * has ended and is still to be settled, else a round is to be built. */
-static void job_hand_over(mig_conn_t *cn, bool settle)
-{
-    migrate_job_t *j = cn->head;
-    conn_disarm(cn);
-    cn->head = j->next;
-    if (!cn->head) cn->tail = NULL;
-    cn->last_use_ms = rt_mono_ms();
-    j->next = NULL;
-    j->conn = NULL;
-    j->settle_pending = settle;
-    mig_adopt_t *m = xcalloc(1, sizeof *m);
-    m->run.hdr.type = WMSG_RUN;
-    m->run.fn = adopt_fn;
-    m->j = j;
-    worker_send(j->w, j->kw->index, &m->run.hdr);
-    if (cn->head) job_begin(cn);
 }
 
 /* Calls the handler again with the job: it settles the round, and either
@@ -847,20 +734,13 @@ static void job_hand_over(mig_conn_t *cn, bool settle)
 static void job_resume(mig_conn_t *cn)
 {
     migrate_job_t *j = cn->head;
-    j->settle_pending = false;
-    if (!kw_take(j)) {
-        job_hand_over(cn, true);
-        return;
-    }
-    worker_t *kw = j->kw;
+    worker_t *w = j->w;
     remote_cmd_t *rc = j->rc;
     queued_cmd_t *q = &rc->cmds[0];
-    worker_snap_enter(kw);
+    worker_snap_enter(w);
     dispatch_block_t blk = { .mode = CMD_BLOCK_MAY, .resume = j };
-    dispatch_run_blocking(kw, rc->db, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rt_now_ms(), &blk);
-    worker_snap_leave(kw);
-    bool borrowed = kw != j->w;
-    kw_release(j);                /* borrowed: the DEL is in the stream now */
+    dispatch_run_blocking(w, rc->db, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rt_now_ms(), &blk);
+    worker_snap_leave(w);
     if (blk.suspend) {
         if (cn->fd < 0) job_begin(cn);
         else conn_round_start(cn);
@@ -870,7 +750,7 @@ static void job_resume(mig_conn_t *cn)
     if (!cn->head) cn->tail = NULL;
     cn->last_use_ms = rt_mono_ms();
     migrate_job_free(j);
-    job_answer(borrowed ? NULL : kw, rc);
+    job_answer(w, rc);
     if (cn->head) job_begin(cn);
 }
 
@@ -888,31 +768,14 @@ static void exec_fn(worker_t *w, rt_msg_t *msg)
         return;
     }
     migrate_job_t *j = blk.suspend;
-    j->w = j->kw = w;
-    j->rc = rc;
-    enqueue(conn_get(w, j), j);
-}
-
-/* exec_fn's work on the sleeping owner o's keyspace, from the client's
- * worker w, which holds o's token: the job, if any, is then w's. */
-static void exec_borrowed(worker_t *w, worker_t *o, remote_cmd_t *rc)
-{
-    queued_cmd_t *q = &rc->cmds[0];
-    atomic_fetch_add_explicit(&g_borrowed_calls, 1, memory_order_relaxed);
-    worker_snap_enter(o);
-    dispatch_block_t blk = { .mode = CMD_BLOCK_MAY };
-    dispatch_run_blocking(o, rc->db, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rt_now_ms(), &blk);
-    worker_snap_leave(o);
-    unborrow_keys(o);
-    if (!blk.suspend) {
-        job_answer(NULL, rc);
-        return;
-    }
-    migrate_job_t *j = blk.suspend;
     j->w = w;
-    j->kw = o;
     j->rc = rc;
-    enqueue(conn_get(w, j), j);
+    mig_conn_t *cn = conn_get(w, j);
+    j->conn = cn;
+    if (cn->tail) cn->tail->next = j;
+    else cn->head = j;
+    cn->tail = j;
+    if (cn->head == j) job_begin(cn);
 }
 
 void migrate_send(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
@@ -924,12 +787,6 @@ void migrate_send(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **a
     c->flags |= CLIENT_BLOCKED;
     remote_cmd_t *rc = remote_cmd_one(c, cmd, argc, argv, argvlen, s, WMSG_RUN, rt_now_ms());
     rc->client_id = c->id;
-    worker_t *w = c->worker;
-    int owner = worker_of_slot((unsigned)slot);
-    if (owner != w->index && borrow_keys(w, g_workers[owner])) {
-        exec_borrowed(w, g_workers[owner], rc);
-        return;
-    }
     rc->run.fn = exec_fn;
-    worker_send(w, owner, &rc->hdr);
+    worker_send(c->worker, worker_of_slot((unsigned)slot), &rc->hdr);
 }

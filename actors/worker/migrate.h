@@ -24,14 +24,7 @@
  * gone here) in a further round, so no acknowledged write is lost; after 8
  * such rounds the call gives up with an error and keeps the key here.
  *
- * When the keys' worker sleeps, the client's worker runs the call itself
- * (migrate.c, "borrowed"): it holds that worker's token for each step that
- * reads or changes its keys, as run_borrowed does for other keyed commands,
- * and talks to the target from its own loop; a step that finds the keys'
- * worker busy hands the job to it. No thread wake-up for the keys' worker.
- *
- * Must never: block the worker; touch a keyspace from another thread
- * except while holding its worker's token;
+ * Must never: block the worker; touch the keyspace from another thread;
  * delete a key the target did not take, or one changed since it was sent;
  * answer a call twice.
  */
@@ -49,10 +42,6 @@ typedef struct migrate_job migrate_job_t;
 /* Client side: sends a CMD_SUSPENDS command to the owner of `slot`. */
 void migrate_send(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
                   int slot);
-
-/* Any thread: MIGRATE calls run by the client's worker on the keys of a
- * sleeping worker (borrowed, migrate.c) since start (INFO threads). */
-long long migrate_borrowed_calls(void);
 
 /* Any thread: cached connections to MIGRATE targets over all workers
  * (INFO migrate_cached_sockets). */

@@ -60,11 +60,7 @@ struct migrate_job {
     bool retried;
     int outcome;
     /* the way back */
-    worker_t *w;                    /* whose loop and cached connection serve the job */
-    /* The keys' worker: w itself, or (borrowed, migrate.c) another worker
-     * whose data w touches only while it holds that worker's token. */
-    worker_t *kw;
-    bool settle_pending;            /* handed over after its round: settle it first */
+    worker_t *w;
     remote_cmd_t *rc;
     mig_conn_t *conn;
     migrate_job_t *next;
