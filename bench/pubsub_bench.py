@@ -237,22 +237,54 @@ def latency(run, srv, msgs=1000):
     return lats[len(lats) // 2] / 1e3, lats[min(len(lats) - 1, int(len(lats) * 0.99))] / 1e3
 
 
+def alternate(run, fns, warmup):
+    """run.REPEAT calls of fns[kind]() for each kind, alternating (shoal first in even
+    repeats, redis-server first in odd ones) after one untimed warmup[kind]() each, with
+    both servers up: a load that drifts over the section (other processes on the machine)
+    weighs on both alike instead of on whichever ran second. Returns kind -> results."""
+    for kind in ("shoal", "redis"):
+        warmup[kind]()
+    runs = {"shoal": [], "redis": []}
+    for i in range(run.REPEAT):
+        for kind in (("shoal", "redis") if i % 2 == 0 else ("redis", "shoal")):
+            runs[kind].append(fns[kind]())
+    return runs
+
+
+def median(xs):
+    if not xs:
+        return float("nan")
+    xs = sorted(xs)
+    return xs[len(xs) // 2] if len(xs) % 2 else (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2
+
+
+def pair_ratios(runs, col):
+    """shoal/redis of column col for each back-to-back pair of alternate()'s runs."""
+    return [s[col] / r[col] for s, r in zip(runs["shoal"], runs["redis"]) if r[col]]
+
+
+def _ratio_note(runs, col):
+    rs = pair_ratios(runs, col)
+    return (f"both servers up, runs alternating, one warm-up run each; rows: each server's median run of "
+            f"{len(runs['shoal'])}; ratios: median of the back-to-back pairs' ratios (msgs/s ratio ranged "
+            f"{min(rs):.2f}-{max(rs):.2f})" if rs else "")
+
+
 def section(b, run):
     msgs = 2000 if run.QUICK else 20000
-    rows = []
-    res = {}
-    for kind in ("shoal", "redis"):
-        srv = b.server(kind)
-        tp = [throughput(run, srv, msgs) for _ in range(run.REPEAT)]
-        tp.sort(key=lambda r: r[1])
-        res[kind] = (tp[len(tp) // 2], latency(run, srv, 100 if run.QUICK else 300))
+    srvs = {kind: b.server(kind) for kind in ("shoal", "redis")}
+    runs = alternate(run, {k: (lambda s=srvs[k]: throughput(run, s, msgs)) for k in srvs},
+                     {k: (lambda s=srvs[k]: throughput(run, s, msgs // 10)) for k in srvs})
+    lat = {k: latency(run, srvs[k], 100 if run.QUICK else 300) for k in srvs}
+    for srv in srvs.values():
         b.stop(srv)
+    res = {k: sorted(runs[k], key=lambda r: r[1])[len(runs[k]) // 2] for k in runs}
+    rows = []
     for kind in ("shoal", "redis"):
-        (n, rate, per_cpu, _), lat = res[kind]
+        n, rate, per_cpu, _ = res[kind]
         rows.append([kind, n, run.fmt_num(rate), run.fmt_num(per_cpu),
-                     f"{lat[0]:.0f}" if lat else "-", f"{lat[1]:.0f}" if lat else "-"])
-    s, r = res["shoal"][0], res["redis"][0]
-    rows.append(["ratio", "", run.fmt_ratio(s[1], r[1]), run.fmt_ratio(s[2], r[2]), "", ""])
+                     f"{lat[kind][0]:.0f}" if lat[kind] else "-", f"{lat[kind][1]:.0f}" if lat[kind] else "-"])
+    rows.append(["ratio", "", f"{median(pair_ratios(runs, 1)):.2f}", f"{median(pair_ratios(runs, 2)):.2f}", "", ""])
     with open("/proc/loadavg") as f:
         load = f.read().split()[:3]
     b.table("Pub/sub fan-out (1 publisher, 1,000 subscribers on one node, 64-byte messages)",
@@ -260,36 +292,41 @@ def section(b, run):
             [f"redis-benchmark -c 1 -P 16 -n {msgs} PUBLISH; {READERS} reader processes "
              "(bench/pubsub_reader.c, epoll) count the bytes",
              "msgs/s = deliveries (all subscribers) / time from the first PUBLISH to the last byte read",
+             _ratio_note(runs, 1),
              "p50/p99: delivery latency of 1 subscriber over messages published one at a time, 10 ms apart "
              "(the readers are Python processes on the same loaded machine: their scheduling is in it)",
              f"load average at the end: {' '.join(load)}; target msgs/s ratio >= 1.5"])
     limits_table(b, run, "Pub/sub fan-out: what limits it (the median runs above)",
-                 {k: res[k][0][3] for k in res})
+                 {k: res[k][3] for k in res})
 
 
 def shard_section(b, run):
     """SPUBLISH to 100 subscribers on the channel's master of a 3-master cluster."""
     msgs = 5000 if run.QUICK else 50000
     slot = run.key_slot(CHANNEL)
-    res = {}
+    owners, groups = {}, {}
     for kind in ("shoal", "redis"):
-        group = run.start_cluster(b, kind)
-        owner = next(srv for i, srv in enumerate(group.servers)
-                     if 16384 * i // 3 <= slot <= 16384 * (i + 1) // 3 - 1)
-        tp = [throughput(run, group, msgs, port=owner.port, subscribers=100, shard=True, node=owner)
-              for _ in range(run.REPEAT)]
-        tp.sort(key=lambda r: r[1])
-        res[kind] = tp[len(tp) // 2]
-        for srv in group.servers:
+        groups[kind] = run.start_cluster(b, kind)
+        owners[kind] = next(srv for i, srv in enumerate(groups[kind].servers)
+                            if 16384 * i // 3 <= slot <= 16384 * (i + 1) // 3 - 1)
+
+    def one(kind, n):
+        return lambda: throughput(run, groups[kind], n, port=owners[kind].port, subscribers=100, shard=True,
+                                  node=owners[kind])
+    runs = alternate(run, {k: one(k, msgs) for k in groups}, {k: one(k, msgs // 10) for k in groups})
+    for g in groups.values():
+        for srv in g.servers:
             b.stop(srv)
+    res = {k: sorted(runs[k], key=lambda r: r[1])[len(runs[k]) // 2] for k in runs}
     rows = [[k, res[k][0], run.fmt_num(res[k][1] / 100), run.fmt_num(res[k][1]), run.fmt_num(res[k][2])]
             for k in ("shoal", "redis")]
-    rows.append(["ratio", "", run.fmt_ratio(res["shoal"][1], res["redis"][1]),
-                 run.fmt_ratio(res["shoal"][1], res["redis"][1]), run.fmt_ratio(res["shoal"][2], res["redis"][2])])
+    rate, per_cpu = median(pair_ratios(runs, 1)), median(pair_ratios(runs, 2))
+    rows.append(["ratio", "", f"{rate:.2f}", f"{rate:.2f}", f"{per_cpu:.2f}"])
     b.table("Sharded pub/sub (SPUBLISH on a 3-master cluster, 100 subscribers on the slot's master)",
             ["server", "delivered", "msgs/s", "deliveries/s", "deliveries/CPU-s"], rows,
             [f"redis-benchmark -c 1 -P 16 -n {msgs} SPUBLISH to the channel's master; CPU of the 3 masters",
-             "msgs/s = published messages per second, each delivered to all 100 subscribers; target ratio >= 1.5"])
+             "msgs/s = published messages per second, each delivered to all 100 subscribers; target ratio >= 1.5",
+             _ratio_note(runs, 1)])
     limits_table(b, run, "Sharded pub/sub: what limits it (the channel's master, median runs above)",
                  {k: res[k][3] for k in res})
 
@@ -416,10 +453,6 @@ def cluster_section(b, run):
     for g in groups.values():
         for srv in g.servers:
             b.stop(srv)
-
-    def median(xs):
-        xs = sorted(xs)
-        return xs[len(xs) // 2] if len(xs) % 2 else (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2
 
     res = {k: sorted(v, key=lambda r: r[2])[len(v) // 2] for k, v in runs.items()}
     ratio = [median([s[col] / r[col] for s, r in zip(runs["shoal"], runs["redis"]) if r[col]]) for col in (2, 3, 4)]

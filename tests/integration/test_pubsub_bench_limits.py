@@ -56,3 +56,23 @@ def test_limits_table_ratio_row():
     rows = b.tables[0][2]
     assert rows[-1][0] == "ratio" and rows[-1][5] == "2.00" and rows[-1][6] == "1.00"
     assert rows[0][2] == "-"                                    # no write count: not shown
+
+
+def test_fanout_and_shard_runs_alternate_and_pair():
+    """The fan-out and SPUBLISH tables alternate the two servers' runs after one warm-up each
+    (shoal first, then redis-server first, ...) and take the ratio per back-to-back pair,
+    as the 6-node table does, instead of all of one server's runs then all of the other's."""
+    class _R:
+        REPEAT = 3
+    order = []
+
+    def fn(kind, rate):
+        def call():
+            order.append(kind)
+            return (0, rate, rate / 2, None)
+        return call
+    runs = pubsub_bench.alternate(_R, {"shoal": fn("shoal", 6.0), "redis": fn("redis", 2.0)},
+                                  {"shoal": fn("shoal-warm", 0), "redis": fn("redis-warm", 0)})
+    assert order == ["shoal-warm", "redis-warm", "shoal", "redis", "redis", "shoal", "shoal", "redis"]
+    assert pubsub_bench.pair_ratios(runs, 1) == [3.0, 3.0, 3.0]
+    assert pubsub_bench.median([3.0, 1.0, 2.0, 10.0]) == 2.5
