@@ -42,6 +42,14 @@ RANGES = [(0, 10922), (10923, 13652), (13653, 16383)]
 VALUE_LEN = 100
 PIPELINE = 10
 SAMPLE = 100_000
+# The concurrent client's pace, requests per second (BENCH_RESHARD_RATE; 0 = as fast as the
+# server answers, one request at a time). A client that sends its next request the moment
+# the last reply lands offers the faster server more load: on 2 cores its CPU is taken from
+# redis-cli and the nodes, so the wall times compared two different loads (quiet quick run,
+# 2026-12-07: shoal answered 135,802 requests during its move, redis-server 68,440). Paced,
+# both servers get the same requests at the same moments, and a request's latency counts
+# from when it was due, so a server that falls behind pays for the queue too.
+RATE = float(os.environ.get("BENCH_RESHARD_RATE", "5000"))
 
 
 def slot_of(key):
@@ -155,11 +163,17 @@ class Client(threading.Thread):
         rnd = random.Random(12)
         n, i = len(self.keys), 0
         perf = time.perf_counter
+        start = perf()
         while not self.stop_flag.is_set():
             idx = rnd.randrange(n)
             key = self.keys[idx]
             slot = slot_of(key)
             t0 = perf()
+            if RATE > 0:                     # due at start + i / RATE; late ones go at once
+                due = start + i / RATE
+                if due > t0:
+                    time.sleep(due - t0)
+                t0 = due
             if i & 1:
                 g = self.gen.get(idx, 0) + 1
                 r = self.call(slot, b"SET", key, value(idx, g))
@@ -452,7 +466,9 @@ def section(b, rt):
              f"{MOVE_SLOTS} --cluster-pipeline {PIPELINE} --cluster-yes moves to master 1",
              "client: one python thread, GET and SET alternately on random loaded keys, one "
              "request at a time, one connection per node, following MOVED and ASK; latency per "
-             "request (redirects included) for requests inside the reshard's wall time",
+             "request (redirects included) for requests inside the reshard's wall time; "
+             + (f"paced at {RATE:,.0f} requests/s, latency counted from when a request was due"
+                if RATE > 0 else "each request sent when the last reply lands"),
              "errors = replies that are errors other than MOVED/ASK (followed), or I/O errors; "
              "wrong = GET values other than the key's last acknowledged write",
              "after: every key (quick) or a 100,000-key sample plus every key the client wrote "
