@@ -18,6 +18,7 @@ import time
 import pytest
 
 import helpers as h
+from test_failover_inflight import SLOW_SET   # SET KEYS[1], then busy-wait ARGV[2] ms
 
 SA = "standalone"
 PAIRS = [("shoal", "redis"), ("redis", "shoal"), ("shoal", "shoal")]
@@ -168,19 +169,6 @@ def _has_reply(conn):
         return False
     finally:
         conn.sock.settimeout(5)
-
-
-# SET KEYS[1] ARGV[1], then busy-wait ARGV[2] ms (by TIME: no sleeping in Lua).
-SLOW_SET = """
-redis.call('set', KEYS[1], ARGV[1])
-local t0 = redis.call('time')
-local start = tonumber(t0[1]) * 1000000 + tonumber(t0[2])
-while true do
-    local t = redis.call('time')
-    if tonumber(t[1]) * 1000000 + tonumber(t[2]) - start >= tonumber(ARGV[2]) * 1000 then break end
-end
-return 'done'
-"""
 
 
 @pytest.mark.parametrize("kind", ["shoal", "redis"])

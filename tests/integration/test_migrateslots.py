@@ -541,4 +541,8 @@ def test_pause_starts_only_once_the_target_has_nearly_caught_up(servers):
     sealed = [int(line.split("sealed with ")[1].split()[0])
               for line in src.log().splitlines() if "sealed with " in line]
     assert sealed, "no lane logged its seal"
-    assert max(sealed) <= 64, sealed
+    # a lane reports at most 64 unanswered (LANE_CAUGHT_UP); until the seal reaches it (the
+    # other lanes' reports, the state actor's turn) it keeps forwarding the writer's SETs, a
+    # few more on a loaded machine (69 seen in CI): still far from the 1,024 of a snapshot
+    # that had not caught up
+    assert max(sealed) <= 2 * 64, sealed
