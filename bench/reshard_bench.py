@@ -42,14 +42,15 @@ RANGES = [(0, 10922), (10923, 13652), (13653, 16383)]
 VALUE_LEN = 100
 PIPELINE = 10
 SAMPLE = 100_000
-# The concurrent client's pace, requests per second (BENCH_RESHARD_RATE; 0 = as fast as the
-# server answers, one request at a time). A client that sends its next request the moment
-# the last reply lands offers the faster server more load: on 2 cores its CPU is taken from
-# redis-cli and the nodes, so the wall times compared two different loads (quiet quick run,
-# 2026-12-07: shoal answered 135,802 requests during its move, redis-server 68,440). Paced,
-# both servers get the same requests at the same moments, and a request's latency counts
-# from when it was due, so a server that falls behind pays for the queue too.
-RATE = float(os.environ.get("BENCH_RESHARD_RATE", "5000"))
+# The concurrent client's pace, requests per second (BENCH_RESHARD_RATE; 0, the default: each
+# request sent when the last reply lands). Paced, both servers get the same requests at the
+# same moments and a request's latency counts from when it was due, so one stall weighs on
+# every request due during it. A closed loop offers the faster server more load, but at full
+# size on a quiet machine the two gave the same wall-time ratio (2026-12-07: 0.89 closed,
+# 0.88 paced at 5,000/s), while the paced p99 went from 0.67 to 2.34 of redis-server's (one
+# run each: shoal's few stalls of up to 30 ms; redis-server's longest was 5 ms paced, 36 ms
+# closed), bench/README.md.
+RATE = float(os.environ.get("BENCH_RESHARD_RATE", "0"))
 
 
 def slot_of(key):
