@@ -598,7 +598,13 @@ static int load_file(const char *fname, int nworkers, rdb_load_history_t *hist, 
     load_ctx_t x = { .now_ms = rt_now_ms(), .quiet = mode == MODE_HEAD, .keep_expired = aof_base || node_is_replica() };
     /* The file exists: the load that follows the first look holds clients
      * off from the moment the workers start (rdb_load_history). */
-    if (mode == MODE_HEAD) atomic_store_explicit(&refusing, 1, memory_order_relaxed);
+    if (mode == MODE_HEAD) {
+        /* INFO says loading:1 from the same moment (the live load restarts
+         * the figures when it begins), as 7.0.15 never answers -LOADING
+         * with loading:0 beside it. */
+        rdb_loading_begin((long long)st.st_size);
+        atomic_store_explicit(&refusing, 1, memory_order_relaxed);
+    }
     g_load.n = nworkers;
     g_load.live = mode == MODE_LIVE;
     memset(g_load.live_db, 0, sizeof g_load.live_db);
