@@ -53,6 +53,7 @@
 #include "actors/worker/placement.h"
 #include "actors/worker/pubsub.h"
 #include "actors/worker/worker_internal.h"
+#include "actors/worker/xscript.h"
 #include "runtime/tls.h"
 #include "runtime/xmalloc.h"
 
@@ -236,12 +237,15 @@ static void move(worker_t *w, client_t *c, worker_t *to)
     worker_send(w, to->index, &m->run.hdr);
 }
 
-/* The active worker (other than w) with the fewest connections. */
+/* The active worker (other than w) with the fewest connections. Never one
+ * inside a busy script: it reads no messages until the script ends, so a
+ * connection handed to it would hang there (7.0.15 answers it meanwhile). */
 static worker_t *least_loaded(const worker_t *w, int active)
 {
     worker_t *best = NULL;
     for (int i = 0; i < active; i++) {
         worker_t *o = g_workers[i];
+        if (atomic_load_explicit(&o->script_busy, memory_order_relaxed)) continue;
         if (o != w && (best == NULL || clients_of(o) < clients_of(best)))
             best = o;
     }
@@ -252,7 +256,9 @@ static void rebalance(worker_t *w)
 {
     int active = placement_active();
     long long mine = clients_of(w);
-    if (mine == 0 || g_nworkers < 2)
+    /* A script that holds every worker's keyspace (xscript.h) holds their
+     * messages too: nothing moves until it ends. */
+    if (mine == 0 || g_nworkers < 2 || xscript_active())
         return;
     int moves = 0;
     for (client_t *c = w->clients, *next; c && moves < MOVES_PER_TICK; c = next) {
@@ -287,7 +293,9 @@ worker_t *placement_subscriber_move(const client_t *c, const uint8_t *name, size
         return NULL;
     int me = c->worker->index, best = me;
     for (int i = 0; i < n; i++)
-        if (pubsub_worker_subscribers(i) < pubsub_worker_subscribers(best)) best = i;
+        if (!atomic_load_explicit(&g_workers[i]->script_busy, memory_order_relaxed) &&
+            pubsub_worker_subscribers(i) < pubsub_worker_subscribers(best))
+            best = i;
     return best == me ? NULL : g_workers[best];
 }
 

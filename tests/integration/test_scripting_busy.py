@@ -101,6 +101,28 @@ def test_clients_of_other_workers_not_blocked(servers):
                 c.close()
 
 
+def test_connection_accepted_during_busy_script_stays_served(servers):
+    """With 4 workers packed on one (no load), a connection accepted while that worker runs a
+    busy script goes to an idle worker. That worker is not an active one, and its cron hands
+    its connections to the active workers: it must not hand one to the worker in the script,
+    which reads no messages until the script ends (the connection would hang, where
+    redis-server answers it). Several crons pass before the PING."""
+    srv = _node(servers, "shoal", workers=4)
+    with srv.raw(timeout=10) as a:
+        a.send(h.encode("EVAL", SPIN, "0"))
+        h.wait_until(lambda: "Slow script detected" in srv.log(), 10, what="the script to turn busy")
+        conns = [srv.raw(timeout=10) for _ in range(4)]
+        try:
+            time.sleep(1.0)   # ten crons of every worker
+            replies = [c.raw("PING") for c in conns]
+            assert replies == [b"+PONG\r\n"] * len(conns), replies
+            assert conns[0].raw("SCRIPT", "KILL") == b"+OK\r\n"
+            assert a.read()[0].startswith(b"-ERR Script killed by user with SCRIPT KILL...")
+        finally:
+            for c in conns:
+                c.close()
+
+
 def test_busy_function_and_function_kill_as_redis(servers):
     """A busy FCALL: -BUSY names FUNCTION KILL, SCRIPT KILL refuses it, FUNCTION KILL kills it."""
     lib = "#!lua name=spin\nredis.register_function('spin', function() while true do end end)"
