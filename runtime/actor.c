@@ -505,6 +505,17 @@ void rt_thread_note_busy(void)
         current_thread->busy = true;
 }
 
+bool rt_thread_work_waiting(void)
+{
+    rt_thread_t *t = current_thread;
+    if (t == NULL)
+        return false;
+    if (spin_found_work(t))
+        return true;
+    struct epoll_event ev;
+    return t->poll_fd >= 0 && epoll_wait(t->poll_fd, &ev, 1, 0) > 0;
+}
+
 rt_thread_t *rt_thread_create(const char *name)
 {
     rt_thread_t *t = calloc(1, sizeof *t);

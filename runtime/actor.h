@@ -159,6 +159,11 @@ void rt_thread_set_spin_us(rt_thread_t *t, int us);
  * spin before it sleeps. Other work (timers, cluster-bus traffic) does not
  * call it and never makes the thread spin. */
 void rt_thread_note_busy(void);
+/* On a runtime thread, before its loop sleeps: true when work already
+ * waits for the loop's next round (a message, or an fd of its poll set
+ * ready: a non-blocking peek, the loop still gets the event). For a
+ * choice between blocking now and going on with that work. */
+bool rt_thread_work_waiting(void);
 
 /* Borrowing a sleeping thread's data. A thread that enables it (before it
  * starts) lends out everything only its own code touches while its loop

@@ -6,7 +6,10 @@
  * fdatasync itself when none runs and none should wait for more writers
  * (aof_reply_sync_inline), then writes the replies: 7.0.15's order in
  * beforeSleep, with no thread hop (asking this thread and being woken back
- * by a message cost two wake-ups per fsync). Otherwise workers do not wait
+ * by a message cost two wake-ups per fsync). It does not when other
+ * clients' requests already wait for it (worker.c): this thread then runs
+ * the fsync while the worker serves them, so their CPU time overlaps the
+ * disk's. Otherwise workers do not wait
  * for the fsync: they hold the replies written after a write
  * (aof_reply_mark) and go on reading and running other clients' commands
  * while this thread runs fdatasync (after the running one, or after its

@@ -2,9 +2,11 @@
  *
  * 7.0.15 sends no reply before the fsync of the writes before it. Before
  * its loop sleeps a worker takes the AOF's written mark (aof_reply_mark).
- * When no fsync runs and none should wait for more writers, it runs one
- * itself and then writes its round's replies (aof_reply_sync_inline, as
- * 7.0.15 in beforeSleep). Otherwise it does not wait for the fsync: it lets
+ * When no fsync runs, none should wait for more writers and no other work
+ * waits for the loop (rt_thread_work_waiting: a readable socket, a
+ * message), it runs one itself and then writes its round's replies
+ * (aof_reply_sync_inline, as 7.0.15 in beforeSleep). Otherwise it does not
+ * wait for the fsync: it lets
  * each client with new output
  * write only what an fsync already covers; the rest waits, with that mark,
  * while the worker goes on reading and running commands. The AOF's syncer

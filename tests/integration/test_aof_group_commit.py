@@ -94,7 +94,7 @@ def _set(port, prefix, stop, acked):
             n += 1
 
 
-def _slow_node(servers, tmp_path, monkeypatch, ms):
+def _slow_node(servers, tmp_path, monkeypatch, ms, workers=2):
     """A node with appendfsync always whose fdatasync takes `ms` more: (node, its
     port, its dir, the fsync log)."""
     so = _build_shim(tmp_path)
@@ -105,7 +105,7 @@ def _slow_node(servers, tmp_path, monkeypatch, ms):
     node = servers.shoal(base_args=False, port=port, start=False,
                          extra_args=["--port", str(port), "--bind", "127.0.0.1", "--dir", str(d),
                                      "--logfile", "", "--save", "", "--appendonly", "yes",
-                                     "--appendfsync", "always", "--worker-threads", "2"])
+                                     "--appendfsync", "always", "--worker-threads", str(workers)])
     # only the node's process gets the shim (spawn copies os.environ)
     monkeypatch.setenv("LD_PRELOAD", str(so))
     monkeypatch.setenv("SLOWSYNC_MS", str(ms))
@@ -198,15 +198,15 @@ def _incr_fsyncs(log):
                if re.search(r"appendonly\.aof\.\d+\.incr\.aof ", ln))
 
 
-def _group_commit_info(port):
+def _group_commit_info(port, inline=False):
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         s.sendall(b"*2\r\n$4\r\nINFO\r\n$7\r\nthreads\r\n")
         f = s.makefile("rb")
         n = int(f.readline()[1:])
         text = f.read(n + 2).decode()
-    m = re.search(r"aof_group_commit:fsyncs=(\d+),fsync_us=(\d+),waits=(\d+),filled=(\d+)", text)
+    m = re.search(r"aof_group_commit:fsyncs=(\d+),fsync_us=(\d+),waits=(\d+),filled=(\d+),inline=(\d+)", text)
     assert m, text
-    return [int(x) for x in m.groups()]
+    return [int(x) for x in m.groups()[:5 if inline else 4]]
 
 
 def test_always_one_fsync_answers_both_halves_of_the_clients(servers, tmp_path, monkeypatch):
@@ -239,3 +239,46 @@ def test_always_one_fsync_answers_both_halves_of_the_clients(servers, tmp_path, 
             assert f.readline() == b"+OK\r\n"
     _, _, waits1, _ = _group_commit_info(port)
     assert waits1 == waits0
+
+
+# Busy for `ms` of wall time (TIME advances inside a script); with a SET first when asked.
+BUSY = "local t = redis.call('TIME') local s = t[1] * 1000000 + t[2] " \
+       "if ARGV[2] == 'set' then redis.call('SET', 'a', '1') end " \
+       "repeat local u = redis.call('TIME') until u[1] * 1000000 + u[2] - s > tonumber(ARGV[1]) * 1000 " \
+       "return ARGV[2]"
+
+
+def _eval_busy(ms, what):
+    args = [b"EVAL", BUSY.encode(), b"0", str(ms).encode(), what.encode()]
+    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
+
+
+def test_always_worker_serves_waiting_requests_while_its_fsync_runs(servers, tmp_path, monkeypatch):
+    """One worker, fsyncs 1 s longer than the disk's. Client A's script SETs and then runs
+    for 400 ms; client B sends a 300 ms script while it runs. When A's round ends B's
+    request is already waiting, so the worker does not run A's fsync itself (blocked for
+    1 s, B's script after it): the syncer runs it while the worker runs B's script, and
+    both replies leave when that one fsync ends. Before, the worker ran the fsync itself
+    (INFO's inline count went up) and B's reply came at least the script's 300 ms after
+    A's."""
+    node, port, _, log = _slow_node(servers, tmp_path, monkeypatch, 1000, workers=1)
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as a, \
+            socket.create_connection(("127.0.0.1", port), timeout=30) as b:
+        fa, fb = a.makefile("rb"), b.makefile("rb")
+        for s, f in ((a, fa), (b, fb)):     # both connected and served
+            s.sendall(b"*1\r\n$4\r\nPING\r\n")
+            assert f.readline() == b"+PONG\r\n"
+        before = _incr_fsyncs(log)
+        inline0 = _group_commit_info(port, inline=True)[4]
+        a.sendall(_eval_busy(400, "set"))
+        time.sleep(0.1)                      # A's script runs
+        b.sendall(_eval_busy(300, "busy"))
+        assert fa.readline() == b"$3\r\n" and fa.readline() == b"set\r\n"
+        ta = time.monotonic()
+        assert fb.readline() == b"$4\r\n" and fb.readline() == b"busy\r\n"
+        tb = time.monotonic()
+        inline1 = _group_commit_info(port, inline=True)[4]
+    assert _incr_fsyncs(log) - before == 1   # A's SET, one fsync
+    assert inline1 == inline0, "the worker ran the fsync itself with a request waiting"
+    # B's script ran during the fsync: its reply left with A's (the old order: >= 0.3 s after)
+    assert tb - ta < 0.15, tb - ta
