@@ -4,8 +4,9 @@ What it is for: from `perf script -F tid,time,event` lines of fdatasync enter/ex
 tracepoints, fsync_totals() counts the calls and the time inside them (per thread: two
 threads' overlapping calls are each timed from their own entry); FsyncFigures turns runs
 into fsyncs/s, SETs per fsync, mean fsync and disk busy; bound_rps() is clients x P over
-(mean fsync + the clients' round without a disk). These check that arithmetic on made-up
-traces and runs. No server is started.
+the shortest cycle of k client groups (bound_cycle: k fsyncs, the clients' round without a
+disk, one fsync plus a group's share of that round). These check that arithmetic on
+made-up traces and runs. No server is started.
 
 What it must never do: start or stop a process.
 """
@@ -49,3 +50,20 @@ def test_bound_rps():
     assert abs(aof_bench.bound_rps(50, 0.0005, 100000.0) - 50000.0) < 1e-6
     assert aof_bench.bound_rps(50, None, 100000.0) is None
     assert aof_bench.bound_rps(50, 0.0005, None) is None
+
+
+def test_bound_groups():
+    # -P 1 shape: 2 ms fsyncs, a 0.5 ms round: one group (2.5 ms); two would take 2 fsyncs (4 ms)
+    assert aof_bench.bound_cycle(50, 0.002, 100000.0) == (0.0025, 1)
+    assert abs(aof_bench.bound_rps(50, 0.002, 100000.0) - 20000.0) < 1e-6
+    # -P 16 shape: 1 ms fsyncs, a 4 ms round: in series 5 ms (160,000 rps); two groups, each
+    # turning around (2 ms) while the other's fsync runs, take the round's 4 ms: the rate
+    # without the disk
+    cycle, k = aof_bench.bound_cycle(800, 0.001, 200000.0)
+    assert k == 2 and abs(cycle - 0.004) < 1e-12
+    assert abs(aof_bench.bound_rps(800, 0.001, 200000.0) - 200000.0) < 1e-6
+    assert abs(aof_bench.bound_rps(800, 0.001, 200000.0, groups=1) - 160000.0) < 1e-6
+    # 3 ms fsyncs, a 4 ms round: two groups (max(6, 4, 5) = 6 ms) beat one (7 ms)
+    cycle, k = aof_bench.bound_cycle(800, 0.003, 200000.0)
+    assert k == 2 and abs(cycle - 0.006) < 1e-12
+    assert aof_bench.bound_cycle(800, None, 200000.0) == (None, None)
