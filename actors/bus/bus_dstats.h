@@ -1,6 +1,7 @@
-/* bus_dstats.h - what the links' digest and back-pressure did
- * (docs/cluster-bus.md §1.6), counted per link thread and summed when
- * `INFO busdigest` asks.
+/* bus_dstats.h - the frames the links sent and received (CLUSTER INFO's
+ * cluster_stats_messages_*) and what their digest and back-pressure did
+ * (docs/cluster-bus.md §1.6), counted per thread and summed when CLUSTER
+ * INFO or `INFO busdigest` asks.
  *
  * Every thread that runs links writes only counters of its own (a relaxed
  * load and store each: no read-modify-write and no cache line shared with
@@ -26,6 +27,7 @@ enum bus_dstats_why {
 /* The sums over threads. Frame kinds are indexed by bus type; index
  * BUS_TYPE_COUNT holds the types 7.0.15 does not know. */
 typedef struct bus_dstats_sum {
+    long long sent[BUS_TYPE_COUNT], received[BUS_TYPE_COUNT];   /* frames by bus type */
     long long digested[BUS_TYPE_COUNT + 1];   /* went no further than the link (liveness only) */
     long long forwarded[BUS_TYPE_COUNT + 1];  /* went to the state actor */
     long long why[BUS_DSTATS_WHY_COUNT];      /* PINGs and PONGs judged and still forwarded, by reason */
@@ -41,6 +43,11 @@ typedef struct bus_dstats_sum {
  * its liveness written, `pongs` pong times of them noted) or forwarded. */
 void bus_dstats_digested(unsigned type, unsigned gossip, unsigned pongs);
 void bus_dstats_forwarded(unsigned type, unsigned gossip);
+/* Any thread that hands a frame of `type` to a link (sent) or a link's
+ * thread that reads one (received); types 7.0.15 does not know are not
+ * counted. */
+void bus_dstats_sent(unsigned type);
+void bus_dstats_received(unsigned type);
 /* Link's thread: bus_digest_take forwarded a frame it judged, and why. */
 void bus_dstats_why(enum bus_dstats_why why);
 /* Link's thread: a link paused; a pause ended after `us` microseconds. */

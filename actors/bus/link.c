@@ -56,8 +56,6 @@
 #include "proto/bus_stream.h"
 #include "runtime/log.h"
 
-_Atomic long long g_bus_sent[BUS_TYPE_COUNT];
-_Atomic long long g_bus_received[BUS_TYPE_COUNT];
 _Atomic long long g_links_buffer_limit_exceeded;
 _Atomic int g_bus_drop_filter = -1;
 
@@ -539,7 +537,7 @@ static bool reply_pong(link_t *l, link_thread_ctx_t *c, const bus_stream_frame_t
     if (forward && f->type == BUS_PING && !digest(l, c, s, g1, f, &noted)) forward = false;
     rt_snap_read_end(&c->reader);
     if (n == 0) return forward;
-    atomic_fetch_add_explicit(&g_bus_sent[BUS_PONG], 1, memory_order_relaxed);
+    bus_dstats_sent(BUS_PONG);
     append(l, buf, n);
     return forward;
 }
@@ -548,7 +546,7 @@ static bool reply_pong(link_t *l, link_thread_ctx_t *c, const bus_stream_frame_t
  * count it, apply the debug drop filter, drop it if invalid. */
 static void handle_frame(link_t *l, link_thread_ctx_t *c, const bus_stream_frame_t *f)
 {
-    if (f->type < BUS_TYPE_COUNT) atomic_fetch_add_explicit(&g_bus_received[f->type], 1, memory_order_relaxed);
+    bus_dstats_received(f->type);
     int filter = atomic_load_explicit(&g_bus_drop_filter, memory_order_relaxed);
     if (filter >= 0 && f->type == (unsigned)filter) {
         LOG_WARNING("Dropping packet that matches debug drop filter");
@@ -910,8 +908,7 @@ void link_send_shared(link_id_t id, shared_frame_t *frame)
         return;
     }
     unsigned type;
-    if (bus_peek_type(frame->data, frame->len, &type) && type < BUS_TYPE_COUNT)
-        atomic_fetch_add_explicit(&g_bus_sent[type], 1, memory_order_relaxed);
+    if (bus_peek_type(frame->data, frame->len, &type)) bus_dstats_sent(type);
 }
 
 void link_close(link_id_t id)

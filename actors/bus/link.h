@@ -168,9 +168,8 @@ link_stats_t link_stats_of(link_id_t id);
 /* Number of live links (registered: not yet closed). For tests and INFO. */
 size_t links_count(void);
 
-/* Bus statistics (relaxed counters, for CLUSTER INFO). */
-extern _Atomic long long g_bus_sent[BUS_TYPE_COUNT];
-extern _Atomic long long g_bus_received[BUS_TYPE_COUNT];
+/* Bus statistics (relaxed counters, for CLUSTER INFO; the messages sent and
+ * received are counted per thread, bus_dstats.h). */
 extern _Atomic long long g_links_buffer_limit_exceeded;
 
 /* DEBUG DROP-CLUSTER-PACKET-FILTER <type>: frames of this type (-1: none) are

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "actors/bus/bus_dstats.h"
 #include "actors/bus/link.h"
 #include "actors/commands/args.h"
 #include "actors/commands/commands.h"
@@ -194,16 +195,18 @@ void cmd_cluster_info(cmd_ctx_t *ctx)
     /* Per-type counters in type order, only those that are non-zero, then the totals. */
     static const char *names[BUS_TYPE_COUNT] = { "ping", "pong", "meet", "fail", "publish", "auth-req",
                                                  "auth-ack", "update", "mfstart", "module", "publishshard" };
+    bus_dstats_sum_t st;
+    bus_dstats_sum(&st);
     long long total = 0;
     for (int t = 0; t < BUS_TYPE_COUNT; t++) {
-        long long v = atomic_load_explicit(&g_bus_sent[t], memory_order_relaxed);
+        long long v = st.sent[t];
         total += v;
         if (v) n += snprintf(buf + n, sizeof buf - (size_t)n, "cluster_stats_messages_%s_sent:%lld\r\n", names[t], v);
     }
     n += snprintf(buf + n, sizeof buf - (size_t)n, "cluster_stats_messages_sent:%lld\r\n", total);
     total = 0;
     for (int t = 0; t < BUS_TYPE_COUNT; t++) {
-        long long v = atomic_load_explicit(&g_bus_received[t], memory_order_relaxed);
+        long long v = st.received[t];
         total += v;
         if (v) n += snprintf(buf + n, sizeof buf - (size_t)n, "cluster_stats_messages_%s_received:%lld\r\n", names[t], v);
     }
