@@ -3,8 +3,9 @@
  * glibc, up to the budget; blocks are aligned and as large as asked;
  * realloc keeps the contents; a block freed on another thread serves that
  * thread; a block of any size asked serves the class its usable size
- * covers; a thread that ends gives its cache back (else LeakSanitizer, in
- * the unit build, reports its blocks). */
+ * covers; large blocks (record buffers) are handed out again latest
+ * first, the last few only; a thread that ends gives its cache back
+ * (else LeakSanitizer, in the unit build, reports its blocks). */
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
@@ -118,5 +119,49 @@ TEST(tls_alloc_a_reallocated_block_is_cached_by_what_it_holds)
     CHECK(q == p);
     memset(q, 1, cached);                          /* ASan: all of it is the block's */
     tls_alloc_free(q);
+    tls_alloc_drain();
+}
+
+/* A busy TLS bus link's buffers (OpenSSL's 66 KB read and 17 KB write
+ * buffers, its 66 KB write buffer) are freed and taken again every read
+ * round: the latest freed block that fits comes back, without glibc. */
+TEST(tls_alloc_large_blocks_are_handed_out_again_latest_first)
+{
+    tls_alloc_drain();
+    enum { RBUF = 67600, WBUF = 17000 };
+    char *r = tls_alloc_malloc(RBUF), *w = tls_alloc_malloc(WBUF);
+    REQUIRE(r != NULL && w != NULL);
+    tls_alloc_free(r);
+    tls_alloc_free(w);
+    CHECK(tls_alloc_cached_big_bytes() >= RBUF + WBUF);
+    CHECK(tls_alloc_cached_bytes() == 0);          /* the small classes' budget is apart */
+    char *small = tls_alloc_malloc(4097);          /* a quarter's waste at most: not the 66 KB one */
+    CHECK(small != r && small != w);
+    char *w2 = tls_alloc_malloc(WBUF), *r2 = tls_alloc_malloc(RBUF);
+    CHECK(w2 == w);
+    CHECK(r2 == r);
+    CHECK(tls_alloc_cached_big_bytes() == 0);
+    memset(r2, 1, RBUF);                           /* ASan: all of it is the block's */
+    tls_alloc_free(r2);
+    tls_alloc_free(w2);
+    tls_alloc_free(small);
+    tls_alloc_drain();
+    CHECK(tls_alloc_cached_big_bytes() == 0);
+}
+
+TEST(tls_alloc_keeps_the_last_large_blocks_only)
+{
+    tls_alloc_drain();
+    void *p[TLS_ALLOC_BIG_SLOTS + 2];
+    for (int i = 0; i < TLS_ALLOC_BIG_SLOTS + 2; i++) p[i] = tls_alloc_malloc(20000);
+    for (int i = 0; i < TLS_ALLOC_BIG_SLOTS + 2; i++) tls_alloc_free(p[i]);
+    size_t kept = tls_alloc_cached_big_bytes();
+    CHECK(kept >= TLS_ALLOC_BIG_SLOTS * 20000 && kept < (TLS_ALLOC_BIG_SLOTS + 1) * 20000);
+    CHECK(tls_alloc_malloc(20000) == p[TLS_ALLOC_BIG_SLOTS + 1]);   /* the latest first */
+    tls_alloc_free(p[TLS_ALLOC_BIG_SLOTS + 1]);
+    void *huge = tls_alloc_malloc(TLS_ALLOC_BIG_MAX + 4096);        /* above: never kept */
+    REQUIRE(huge != NULL);
+    tls_alloc_free(huge);
+    CHECK(tls_alloc_cached_big_bytes() == kept);
     tls_alloc_drain();
 }
