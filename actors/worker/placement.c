@@ -46,6 +46,7 @@
  * anything pipelined behind it stay in the query buffer and run there.
  */
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 #include <time.h>
 
@@ -54,6 +55,7 @@
 #include "actors/worker/pubsub.h"
 #include "actors/worker/worker_internal.h"
 #include "actors/worker/xscript.h"
+#include "proto/slot.h"
 #include "runtime/tls.h"
 #include "runtime/xmalloc.h"
 
@@ -297,6 +299,47 @@ worker_t *placement_subscriber_move(const client_t *c, const uint8_t *name, size
             pubsub_worker_subscribers(i) < pubsub_worker_subscribers(best))
             best = i;
     return best == me ? NULL : g_workers[best];
+}
+
+static bool arg_is_ci(const uint8_t *arg, size_t len, const char *word)
+{
+    size_t n = strlen(word);
+    return len == n && !strncasecmp((const char *)arg, word, n);
+}
+
+/* MIGRATE host port key|"" db timeout [COPY] [REPLACE] [AUTH pw] [AUTH2 user pw]
+ * [KEYS k ...]: its first key, or NULL. */
+static const uint8_t *migrate_first_key(int argc, const uint8_t **argv, const size_t *argvlen, size_t *len)
+{
+    if (argvlen[3] > 0) {
+        *len = argvlen[3];
+        return argv[3];
+    }
+    for (int i = 6; i < argc; i++) {
+        if (arg_is_ci(argv[i], argvlen[i], "auth")) i += 1;
+        else if (arg_is_ci(argv[i], argvlen[i], "auth2")) i += 2;
+        else if (arg_is_ci(argv[i], argvlen[i], "keys") && i + 1 < argc) {
+            *len = argvlen[i + 1];
+            return argv[i + 1];
+        }
+    }
+    return NULL;
+}
+
+worker_t *placement_migrate_move(const client_t *c, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    if (g_nworkers < 2 || argc < 6 || !arg_is_ci(argv[0], argvlen[0], "migrate") || !movable_with_input(c) ||
+        atomic_load_explicit(&g_forced, memory_order_relaxed) == 1)   /* DEBUG PLACEMENT PACK */
+        return NULL;
+    size_t len = 0;
+    const uint8_t *key = migrate_first_key(argc, argv, argvlen, &len);
+    if (!key) return NULL;
+    int target = worker_of_slot(slot_of_key(key, len));
+    /* not into a busy script, nor while one holds every worker (least_loaded) */
+    if (target == c->worker->index || atomic_load_explicit(&g_workers[target]->script_busy, memory_order_relaxed) ||
+        xscript_active())
+        return NULL;
+    return g_workers[target];
 }
 
 bool placement_can_move_before_command(const client_t *c) { return movable_with_input(c); }

@@ -41,6 +41,13 @@ void placement_force(int n);
  * placement_can_move_before_command says whether it may move so. */
 worker_t *placement_subscriber_move(const struct client *c, const uint8_t *name, size_t len);
 bool placement_can_move_before_command(const struct client *c);
+/* Before a MIGRATE runs (client_process_input): the worker that keeps its
+ * keys when that is not the connection's, or NULL. A MIGRATE runs on its
+ * keys' worker (it waits there for its target); sent from another worker it
+ * cost that worker two wake-ups (the call, the answer) per call, where a
+ * move costs one, once: `redis-cli --cluster reshard` sends a MIGRATE per 10
+ * keys of a slot, all of one worker, then the next slot's are the other's. */
+worker_t *placement_migrate_move(const struct client *c, int argc, const uint8_t **argv, const size_t *argvlen);
 void placement_move_before_command(struct client *c, worker_t *to);
 
 /* Workers that take connections now, and connections moved so far (INFO threads). */

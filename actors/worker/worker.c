@@ -643,7 +643,7 @@ void client_process_input(client_t *c)
     c->input_held = false;
     snap_enter(w);
     long long now_ms = -1;        /* read once per pass, as Redis stamps a read, not each command */
-    worker_t *move_to = NULL;     /* a first SUBSCRIBE goes to another worker (placement.c) */
+    worker_t *move_to = NULL;     /* a first SUBSCRIBE, or a MIGRATE, goes to another worker (placement.c) */
     while (!(c->flags & (CLIENT_CLOSED | CLIENT_CLOSE_AFTER_REPLY | CLIENT_BLOCKED | CLIENT_PAUSED)) &&
            c->qpos < c->qlen &&
            c->pending_count < MAX_PENDING_PER_CLIENT) {
@@ -693,6 +693,7 @@ void client_process_input(client_t *c)
                 break;
             }
             if ((move_to = placement_subscriber_move(c, argv[0], argvlen[0])) != NULL ||
+                (move_to = placement_migrate_move(c, argc, argv, argvlen)) != NULL ||
                 ((c->flags & CLIENT_LUA_DEBUG) && (move_to = ldb_conn_place(c, argc, argv, argvlen)) != NULL)) {
                 /* (a debugger's EVAL: move_to == w means it waits here, ldb_conn.h) */
                 if (argc > 16) { free(argv); free(argvlen); }   /* it runs after the move */
