@@ -327,15 +327,23 @@ static void rebind_slots(state_t *st, int sender, uint64_t epoch, const uint8_t 
     bool changed = false;
     uint8_t lost[SLOT_COUNT / 8] = { 0 };   /* ours, taken (7.0.15's dirty slots, keys or not) */
     bool lost_any = false;
-    for (int s = 0; s < SLOT_COUNT; s++) {
-        int owner = st->slot_owner[s];
-        if (bus_slot_test(bitmap, (unsigned)s)) {
+    int sender_slots = 0;
+    /* The claimed slots only, 64 at a time (this runs for every claim that
+     * differs from the table: once per moved slot in a reshard). */
+    for (unsigned w = 0; w < BUS_SLOT_BYTES / 8; w++) {
+        uint64_t bits;
+        memcpy(&bits, bitmap + w * 8, sizeof bits);
+        bits = le64toh(bits);         /* bit k of the word is slot w * 64 + k */
+        sender_slots += __builtin_popcountll(bits);
+        for (; bits; bits &= bits - 1) {
+            unsigned s = w * 64 + (unsigned)__builtin_ctzll(bits);
+            int owner = st->slot_owner[s];
             if (owner == sender) continue;
             if (st->importing_from[s] >= 0) continue;
             if (owner < 0 || st->nodes[owner].config_epoch < epoch) {
                 if (owner >= 0 && owner == cur) taken_from_cur++;
                 /* (a slot our migration hands over is dropped by it, a piece at a time) */
-                if (owner == st->myself && !asm_slot_paused((unsigned)s)) {
+                if (owner == st->myself && !asm_slot_paused(s)) {
                     lost[s / 8] = (uint8_t)(lost[s / 8] | (1u << (s % 8)));
                     lost_any = true;
                 }
@@ -349,8 +357,6 @@ static void rebind_slots(state_t *st, int sender, uint64_t epoch, const uint8_t 
         state_save_config(st);
         st->save_fsync = true;
     }
-    int sender_slots = 0;
-    for (int s = 0; s < SLOT_COUNT; s++) sender_slots += bus_slot_test(bitmap, (unsigned)s);
     if (cur >= 0 && taken_from_cur > 0 && st->nodes[cur].slot_count == 0 &&
         (config_get_num(CONFIG_CLUSTER_ALLOW_REPLICA_MIGRATION) || sender_slots == taken_from_cur)) {
         /* Our shard's last slot went to a newer configuration (a failover):
@@ -446,6 +452,23 @@ static bool claim_matches_table(state_t *st, int idx, const uint8_t *bitmap)
     return claimed == owned_slots(st, idx);
 }
 
+/* The first owner, in slot order, of a slot `sender` claims that holds it
+ * with a greater configEpoch than the claim's (5.8: the sender gets an
+ * UPDATE about it), or -1. The claimed slots only, 64 at a time. */
+static int first_newer_owner(const state_t *st, int sender, const bus_header_t *h)
+{
+    for (unsigned w = 0; w < BUS_SLOT_BYTES / 8; w++) {
+        uint64_t bits;
+        memcpy(&bits, h->myslots + w * 8, sizeof bits);
+        bits = le64toh(bits);         /* bit k of the word is slot w * 64 + k */
+        for (; bits; bits &= bits - 1) {
+            int owner = st->slot_owner[w * 64 + (unsigned)__builtin_ctzll(bits)];
+            if (owner >= 0 && owner != sender && st->nodes[owner].config_epoch > h->config_epoch) return owner;
+        }
+    }
+    return -1;
+}
+
 static void slot_rules(state_t *st, int sender, const bus_header_t *h)
 {
     state_node_t *n = &st->nodes[sender];
@@ -463,17 +486,8 @@ static void slot_rules(state_t *st, int sender, const bus_header_t *h)
         if (n->last_stale_owner >= 0 && n->last_stale_owner < st->node_count) send_update(st, sender, n->last_stale_owner);
     } else {
         if (n->flags & NODE_MASTER) rebind_slots(st, sender, h->config_epoch, h->myslots);
-        int stale_owner = -1;
-        for (int s = 0; s < SLOT_COUNT; s++) {
-            if (!bus_slot_test(h->myslots, (unsigned)s)) continue;
-            int owner = st->slot_owner[s];
-            if (owner < 0 || owner == sender) continue;
-            if (st->nodes[owner].config_epoch > h->config_epoch) {
-                stale_owner = owner;
-                send_update(st, sender, owner);
-                break;
-            }
-        }
+        int stale_owner = first_newer_owner(st, sender, h);
+        if (stale_owner >= 0) send_update(st, sender, stale_owner);
         n = &st->nodes[sender];
         if (!n->last_claim) n->last_claim = xmalloc(BUS_SLOT_BYTES);
         memcpy(n->last_claim, h->myslots, BUS_SLOT_BYTES);

@@ -169,16 +169,30 @@ static void drop_on_worker(worker_t *w, rt_msg_t *msg)
 
 void workers_drop_slots(const uint8_t *lost)
 {
-    for (int i = 0; i < g_nworkers; i++) {
-        int n = 0;
-        for (unsigned s = (unsigned)i; s < SLOT_COUNT; s += (unsigned)g_nworkers)
-            n += (lost[s / 8] >> (s % 8)) & 1;
-        if (n == 0) continue;
-        slot_drop_t *m = xcalloc(1, sizeof *m + (size_t)n * sizeof m->slots[0]);
-        m->run.hdr.type = WMSG_RUN;
-        m->run.fn = drop_on_worker;
-        for (unsigned s = (unsigned)i; s < SLOT_COUNT; s += (unsigned)g_nworkers)
-            if ((lost[s / 8] >> (s % 8)) & 1) m->slots[m->n++] = (uint16_t)s;
-        worker_post(i, &m->run.hdr);
+    /* One pass over the set bits, 64 slots at a time (a reshard's source
+     * drops one slot each time the target's PONG claims one), each slot
+     * to its worker's message. */
+    if (g_nworkers < 1) return;   /* no workers (the unit tests' state actor) */
+    int count[MAX_WORKERS] = { 0 };
+    slot_drop_t *m[MAX_WORKERS] = { NULL };
+    for (int pass = 0; pass < 2; pass++) {
+        for (unsigned w = 0; w < SLOT_COUNT / 64; w++) {
+            uint64_t bits = 0;
+            for (int b = 0; b < 8; b++) bits |= (uint64_t)lost[w * 8 + (unsigned)b] << (8 * b);
+            for (; bits; bits &= bits - 1) {
+                unsigned s = w * 64 + (unsigned)__builtin_ctzll(bits);
+                int i = worker_of_slot(s);
+                if (pass == 0) count[i]++;
+                else m[i]->slots[m[i]->n++] = (uint16_t)s;
+            }
+        }
+        for (int i = 0; pass == 0 && i < g_nworkers; i++) {
+            if (count[i] == 0) continue;
+            m[i] = xcalloc(1, sizeof *m[i] + (size_t)count[i] * sizeof m[i]->slots[0]);
+            m[i]->run.hdr.type = WMSG_RUN;
+            m[i]->run.fn = drop_on_worker;
+        }
     }
+    for (int i = 0; i < g_nworkers; i++)
+        if (m[i]) worker_post(i, &m[i]->run.hdr);
 }
