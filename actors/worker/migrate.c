@@ -454,7 +454,11 @@ static void round_end(mig_conn_t *cn, migrate_job_t *j)
 {
     cn->rounds_ended++;
     conn_disarm(cn);
-    watch_read(cn, false);
+    /* The read watcher stays on while the socket is cached: stopped and
+     * started again per round, libev asked epoll to add a socket epoll still
+     * had (EEXIST), a wasted call per MIGRATE. Idle, a read answers nothing
+     * (conn_read drops what nobody asked for) and a target that closes the
+     * socket is noticed at once. */
     /* 7.0.15 forgets the selected db after any error from the target */
     cn->last_dbid = j->verdict.error ? -1 : j->dbid;
     if (j->verdict.auth_failed || j->verdict.select_failed) cn->last_dbid = -1;
