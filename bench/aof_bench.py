@@ -55,26 +55,69 @@ def _info(rt, port):
 class FsyncTrace:
     """The fdatasync calls of one server process during one run, recorded with `perf record`
     on the syscall tracepoints (a few thousand events a second: no measurable cost), the same
-    way for both servers. stop() gives (calls, seconds spent in them), or None without perf."""
+    way for both servers. stop() gives (calls, seconds spent in them), or None without perf.
+    perf starts with its events disabled and the constructor returns once perf has
+    acknowledged enabling them (its control fifo): started with a fixed sleep, perf attached
+    after the run had begun on a loaded machine (0.5 s to the ack at load 13), so the first
+    fsyncs went uncounted (846 SETs per fsync with 800 in flight)."""
 
     EVENTS = "syscalls:sys_enter_fdatasync,syscalls:sys_exit_fdatasync"
+    ACK_TIMEOUT = 30.0
 
     def __init__(self, srv):
         self.proc = None
         if not shutil.which("perf"):
             return
-        fd, self.path = tempfile.mkstemp(prefix="fsyncs.", suffix=".perf")
-        os.close(fd)
+        self.dir = tempfile.mkdtemp(prefix="fsyncs.")
+        self.path = os.path.join(self.dir, "perf.data")
+        ctl, ack = os.path.join(self.dir, "ctl"), os.path.join(self.dir, "ack")
+        os.mkfifo(ctl)
+        os.mkfifo(ack)
         try:
-            self.proc = subprocess.Popen(["perf", "record", "-q", "-o", self.path, "-e", self.EVENTS,
-                                          "-p", str(srv.popen.pid)], stdout=subprocess.DEVNULL,
-                                         stderr=subprocess.DEVNULL, start_new_session=True)
+            self.proc = subprocess.Popen(["perf", "record", "-q", "-D", "-1", "--control", f"fifo:{ctl},{ack}",
+                                          "-o", self.path, "-e", self.EVENTS, "-p", str(srv.popen.pid)],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                         start_new_session=True)
         except OSError:
             self.proc = None
+            shutil.rmtree(self.dir, ignore_errors=True)
             return
-        time.sleep(0.3)   # attached before the run starts
-        if self.proc.poll() is not None:   # not permitted here: no figures rather than wrong ones
+        if not self._enable(ctl, ack):   # not permitted here: no figures rather than wrong ones
+            self.proc.kill()
+            self.proc.wait()
             self.proc = None
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def _enable(self, ctl, ack):
+        """Tells perf to start recording; True once it acknowledged."""
+        deadline = time.monotonic() + self.ACK_TIMEOUT
+        # non-blocking opens: perf opens its ends when it is ready (or never, if it exited)
+        ack_fd = os.open(ack, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            while True:
+                try:
+                    ctl_fd = os.open(ctl, os.O_WRONLY | os.O_NONBLOCK)
+                    break
+                except OSError:
+                    if self.proc.poll() is not None or time.monotonic() > deadline:
+                        return False
+                    time.sleep(0.01)
+            try:
+                os.write(ctl_fd, b"enable\n")
+            finally:
+                os.close(ctl_fd)
+            got = b""
+            while b"ack" not in got:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    return False
+                try:
+                    got += os.read(ack_fd, 64)
+                except BlockingIOError:
+                    pass
+                time.sleep(0.01)
+            return True
+        finally:
+            os.close(ack_fd)
 
     def stop(self):
         if self.proc is None:
@@ -88,10 +131,7 @@ class FsyncTrace:
             self.proc.kill()
             return None
         finally:
-            try:
-                os.unlink(self.path)
-            except OSError:
-                pass
+            shutil.rmtree(self.dir, ignore_errors=True)
         return fsync_totals(out)
 
 

@@ -67,3 +67,45 @@ def test_bound_groups():
     cycle, k = aof_bench.bound_cycle(800, 0.003, 200000.0)
     assert k == 2 and abs(cycle - 0.006) < 1e-12
     assert aof_bench.bound_cycle(800, None, 200000.0) == (None, None)
+
+
+FAKE_PERF = r'''#!/usr/bin/python3
+"""Stands in for perf record: opens its control fifo after a delay, as a slow perf
+attaching on a loaded machine, acks 'enable' and notes when; exits on SIGINT."""
+import os, signal, sys, time
+args = sys.argv[1:]
+ctl, ack = args[args.index("--control") + 1][len("fifo:"):].split(",")
+time.sleep(float(os.environ["FAKE_PERF_DELAY"]))
+with open(ctl, "rb", buffering=0) as c, open(ack, "wb", buffering=0) as a:
+    assert c.readline().strip() == b"enable"
+    with open(os.environ["FAKE_PERF_NOTE"], "w") as n:
+        n.write(repr(time.monotonic()))
+    a.write(b"ack\n")
+signal.sigwait([signal.SIGINT])
+'''
+
+
+def test_trace_waits_until_perf_records(tmp_path, monkeypatch):
+    """FsyncTrace returns only once perf has acknowledged enabling its events: with a
+    fixed sleep, a perf slow to attach missed the run's first fsyncs."""
+    perf = tmp_path / "perf"
+    perf.write_text(FAKE_PERF)
+    perf.chmod(0o755)
+    note = tmp_path / "enabled"
+    monkeypatch.setenv("PATH", f"{tmp_path}:{aof_bench.os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_PERF_DELAY", "1.0")
+    monkeypatch.setenv("FAKE_PERF_NOTE", str(note))
+
+    class Srv:
+        class popen:
+            pid = 1
+
+    trace = aof_bench.FsyncTrace(Srv())
+    returned = aof_bench.time.monotonic()
+    try:
+        assert trace.proc is not None
+        assert note.exists() and float(note.read_text()) <= returned
+    finally:
+        if trace.proc is not None:
+            trace.proc.kill()
+            trace.proc.wait()
