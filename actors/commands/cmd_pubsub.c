@@ -99,7 +99,8 @@ static void publish(cmd_ctx_t *ctx, bool shard)
         if (s)
             gossip_publish(s, shard ? BUS_PUBLISHSHARD : BUS_PUBLISH, ctx->argv[1], ctx->argvlen[1], ctx->argv[2],
                            ctx->argvlen[2], ctx->client ? txn_link_floor(ctx->client) : 0);
-    } else if (ctx->worker && ctx->ks && !ctx->from_master && repl_worker_propagates(ctx->ks)) {
+    } else if (ctx->worker && ctx->ks && !ctx->from_master && repl_worker_propagates(ctx->ks) &&
+               !txn_publish_travels(ctx->client)) {   /* else it goes with its transaction's keyed run (multi.c) */
         repl_propagate_replicas_only(worker_repl(ctx->worker), ctx->argc, ctx->argv, ctx->argvlen);
     }
     pubsub_publish_cmd(ctx, shard);

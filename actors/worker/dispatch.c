@@ -552,19 +552,19 @@ void dispatch_execute_batch(worker_t *w, remote_cmd_t *rc)
             return;
         }
     }
-    if (rc->is_exec) repl_multi_begin(w->repl);   /* several effects go out as MULTI ... EXEC */
+    int entry_db = wdb_use(w, rc->db);
+    if (rc->is_exec) txn_part_begin(w, rc);   /* several effects go out as MULTI ... EXEC */
     blocking_hold(w, true);       /* a transaction serves waiting clients once, at its end */
     if (rc->is_exec && rc->ncmds > 0 && !rc->usecs) rc->usecs = xmalloc(sizeof *rc->usecs * (size_t)rc->ncmds);
     w->exec_acl_uid = rc->acl_uid;
-    int entry_db = wdb_use(w, rc->db);
     for (int i = 0; i < rc->ncmds; i++) {
         queued_cmd_t *q = &rc->cmds[i];
         dispatch_run_for(w, rc->client_id, q->cmd, q->argc, q->argv, q->argvlen, &rc->reply, rc->now_ms);
         if (rc->usecs) rc->usecs[i] = last_call_usec;
     }
     w->exec_acl_uid = 0;
+    if (rc->is_exec) txn_part_end(w, rc);
     wdb_use(w, entry_db);
-    if (rc->is_exec) repl_multi_end(w->repl);
     xscript_end(w);               /* a script of it reached other workers' keys: they go on now */
     blocking_hold(w, false);
 }

@@ -41,6 +41,16 @@ void txn_part_done(client_t *c, reply_slot_t *s);
 uint64_t txn_link_floor(const client_t *c);
 resp_buf_t *txn_reply_target(client_t *c);
 reply_slot_t *txn_defer(client_t *c);
+/* A transaction's part on the worker that runs it (in the part's database):
+ * opens its MULTI ... EXEC and propagates the PUBLISHes it carries from before
+ * its commands; the end propagates those from after them and closes it. */
+void txn_part_begin(worker_t *w, const remote_cmd_t *rc);
+void txn_part_end(worker_t *w, const remote_cmd_t *rc);
+/* Frees the PUBLISH copies a part carries (remote_cmd_free). */
+void txn_part_free_publishes(remote_cmd_t *rc);
+/* Whether c's PUBLISH running now in its EXEC goes to the stream with the
+ * transaction's keyed part instead of from here (multi.c). */
+bool txn_publish_travels(const client_t *c);
 
 /* fanout.c */
 /* Runs cmd once on every worker as its table entry's `fanout` says (cmd.h);

@@ -16,7 +16,9 @@
  * Without cluster mode a transaction may use keys of several workers, and
  * WATCH keys of several: then each run of its keyed commands (the first one
  * together with the WATCH check) goes to xcmd.c, which parks those workers
- * and runs the run on the client's worker, atomically.
+ * and runs the run on the client's worker, atomically. Without cluster mode
+ * PUBLISH is propagated; a transaction's PUBLISHes go to the stream with its
+ * keyed run, in one MULTI ... EXEC (txn_publishes_travel).
  *
  * Must never: run queued commands of one transaction on two workers at once.
  */
@@ -33,6 +35,7 @@
 #include "actors/worker/dispatch.h"
 #include "actors/worker/wdb.h"
 #include "actors/worker/evict.h"
+#include "actors/worker/pubsub.h"
 #include "actors/worker/tracking.h"
 #include "actors/worker/xcmd.h"
 #include "actors/config/config.h"
@@ -66,6 +69,11 @@ typedef struct txn {
     uint64_t watch_epoch[64];
     bool multi;                   /* standalone, keys or WATCHes on several workers: parts run by xcmd.c */
     uint64_t link_floor;          /* a part closed a bus link: links from this id on are newer (0: none) */
+    /* Standalone: PUBLISHes alone or around one run of keyed commands,
+     * [run_first, run_last] (-1: none), propagated with the run
+     * (txn_publishes_travel). carried: they are in the stream or on their way. */
+    bool pub_travel, pub_carried;
+    int run_first, run_last;
 } txn_t;
 
 static void unwatch(client_t *c)
@@ -218,6 +226,124 @@ void cmd_watch(cmd_ctx_t *ctx)
     resp_add_simple(ctx->reply, "OK");
 }
 
+static bool is_publish(const cmd_def_t *cmd) { return cmd->handler == cmd_publish || cmd->handler == cmd_spublish; }
+
+/* Standalone, a transaction of PUBLISH or SPUBLISH calls, alone or around
+ * one run of keyed commands: 7.0.15 wraps all of their effects in one
+ * MULTI ... EXEC. Here the PUBLISHes run on the client's worker (they deliver
+ * and count from there), the run on its keys' worker, and a PUBLISH that
+ * waits for other workers' counts ends the worker's step, so each worker's
+ * own wrap would split them. Instead the PUBLISHes are not propagated where
+ * they run but all at once, in their places, with the run: by the run's part
+ * on the worker that runs it, or here when it runs here (without a run, just
+ * before the last one runs). Other shapes keep each part's own wrap. */
+static bool txn_publishes_travel(txn_t *t)
+{
+    if (config_cluster_enabled() || t->multi || t->ncmds < 2) return false;
+    int first = -1, last = -1, publishes = 0;
+    for (int i = 0; i < t->ncmds; i++) {
+        const cmd_def_t *cmd = t->cmds[i].cmd;
+        if (cmd->exec == CMD_EXEC_KEYED) {
+            if (first >= 0 && last != i - 1) return false;   /* two runs: two parts */
+            if (first < 0) first = i;
+            last = i;
+        } else if (is_publish(cmd)) {
+            publishes++;
+        } else {
+            return false;
+        }
+    }
+    t->run_first = first;
+    t->run_last = last;
+    return publishes > 0;
+}
+
+static queued_cmd_t *copy_cmds(const txn_t *t, int from, int to, int *n)
+{
+    *n = to > from ? to - from : 0;
+    queued_cmd_t *q = *n ? xcalloc((size_t)*n, sizeof *q) : NULL;
+    for (int i = 0; i < *n; i++) {
+        const queued_cmd_t *s = &t->cmds[from + i];
+        queued_cmd_copy(&q[i], s->cmd, s->argc, s->argv, s->argvlen);
+    }
+    return q;
+}
+
+/* The run's part leaves for its keys' worker: it takes the PUBLISHes along. */
+static void txn_carry_publishes(txn_t *t, remote_cmd_t *rc)
+{
+    if (!t->pub_travel || t->pub_carried || rc->ncmds == 0 || t->next != t->run_first) return;
+    t->pub_carried = true;
+    rc->prop_before = copy_cmds(t, 0, t->run_first, &rc->nprop_before);
+    rc->prop_after = copy_cmds(t, t->run_last + 1, t->ncmds, &rc->nprop_after);
+}
+
+/* In the client's database `db`, as the PUBLISH running would have been. */
+static void propagate_publishes(worker_t *w, int db, const queued_cmd_t *q, int n)
+{
+    if (n == 0 || !repl_worker_propagates(w->ks)) return;
+    int entry_db = wdb_use(w, db);
+    for (int i = 0; i < n; i++) repl_propagate_replicas_only(w->repl, q[i].argc, q[i].argv, q[i].argvlen);
+    wdb_use(w, entry_db);
+}
+
+/* Command `at` runs here (`ran`: it just did), inside this step's MULTI. */
+static void txn_publishes_here(client_t *c, txn_t *t, int at, bool ran)
+{
+    if (!t->pub_travel || t->pub_carried) return;
+    if (t->run_first < 0) {                 /* PUBLISHes only: all of them before the last */
+        if (ran || at != t->ncmds - 1) return;
+        propagate_publishes(c->worker, c->db, t->cmds, t->ncmds);
+        t->pub_carried = true;
+    } else if (!ran && at == t->run_first) {
+        propagate_publishes(c->worker, c->db, t->cmds, t->run_first);
+    } else if (ran && at == t->run_last) {
+        propagate_publishes(c->worker, c->db, t->cmds + t->run_last + 1, t->ncmds - t->run_last - 1);
+        t->pub_carried = true;
+    }
+}
+
+void txn_part_begin(worker_t *w, const remote_cmd_t *rc)
+{
+    repl_multi_begin(w->repl);
+    propagate_publishes(w, rc->db, rc->prop_before, rc->nprop_before);
+}
+
+void txn_part_end(worker_t *w, const remote_cmd_t *rc)
+{
+    propagate_publishes(w, rc->db, rc->prop_after, rc->nprop_after);
+    repl_multi_end(w->repl);
+}
+
+void txn_part_free_publishes(remote_cmd_t *rc)
+{
+    for (int i = 0; i < rc->nprop_before; i++) queued_cmd_free(&rc->prop_before[i]);
+    for (int i = 0; i < rc->nprop_after; i++) queued_cmd_free(&rc->prop_after[i]);
+    free(rc->prop_before);
+    free(rc->prop_after);
+}
+
+bool txn_publish_travels(const client_t *c)
+{
+    return c && c->txn && c->txn->running && c->txn->pub_travel;
+}
+
+/* The client went away in the middle of its EXEC, whose rest does not run:
+ * PUBLISHes that ran and were not propagated yet go to the stream from here;
+ * those propagated already that did not run yet are delivered, as the
+ * replicas deliver them. */
+static void txn_settle_publishes(client_t *c, txn_t *t)
+{
+    if (!t->pub_travel) return;
+    t->pub_travel = false;
+    for (int i = 0; i < t->ncmds; i++) {
+        const queued_cmd_t *q = &t->cmds[i];
+        if (!is_publish(q->cmd) || (i < t->next) == t->pub_carried) continue;
+        if (!t->pub_carried) propagate_publishes(c->worker, c->db, q, 1);
+        else pubsub_publish_async(q->cmd->handler == cmd_spublish, q->argv[1], q->argvlen[1], q->argv[2], q->argvlen[2]);
+    }
+}
+
 static void txn_free(txn_t *t)
 {
     for (int i = 0; i < t->ncmds; i++) queued_cmd_free(&t->cmds[i]);
@@ -257,7 +383,8 @@ static void txn_step_inner(client_t *c);
  * here so far go to the stream first (a PUBLISH without cluster mode, then
  * a SET of another worker's key: the replicas get them in that order, as
  * 7.0.15's one MULTI ... EXEC has them; parts of several workers are not
- * wrapped together). Nothing to do when nothing ran here. */
+ * wrapped together, but PUBLISHes may travel with the part instead:
+ * txn_publishes_travel). Nothing to do when nothing ran here. */
 static void txn_flush_here(worker_t *w)
 {
     repl_multi_end(w->repl);
@@ -298,6 +425,7 @@ static void txn_send_part(client_t *c, int to, int end, bool watch, bool check)
         rc->cmds[k] = t->cmds[t->next + k];
         t->cmds[t->next + k].argv = NULL;   /* moved */
     }
+    txn_carry_publishes(t, rc);
     t->replies += rc->ncmds;
     t->next = end;
     rc->slot = client_defer_reply(c);
@@ -433,10 +561,15 @@ static void txn_step_inner(client_t *c)
             dispatch_fanout(c, q->cmd, q->argc, q->argv, q->argvlen);
             continue;   /* the fan-out deferred a part: waiting is set */
         }
+        txn_publishes_here(c, t, t->next - 1, false);
         t->running = true;
         dispatch_run_local(w, c, q->cmd, q->argc, q->argv, q->argvlen, &t->acc, rt_now_ms());
         t->running = false;
-        if (c->flags & CLIENT_CLOSED) return;
+        txn_publishes_here(c, t, t->next - 1, true);
+        if (c->flags & CLIENT_CLOSED) {
+            txn_settle_publishes(c, t);
+            return;
+        }
     }
     if (!t->waiting) txn_finish(c);
 }
@@ -462,6 +595,7 @@ void txn_part_done(client_t *c, reply_slot_t *s)
     resp_buf_free(&s->acc);
     free(s);
     if (c->flags & CLIENT_CLOSED) {
+        txn_settle_publishes(c, t);
         txn_free(t);
         c->txn = NULL;
         return;
@@ -548,6 +682,7 @@ void cmd_exec(cmd_ctx_t *ctx)
                 (c->nwatch > 0 && (c->watch_multi || (c->multi_slot >= 0 && worker_of_slot((unsigned)c->watch_slot) !=
                                                                               worker_of_slot((unsigned)c->multi_slot)))));
     if (t->multi) t->slot = -1;
+    t->pub_travel = txn_publishes_travel(t);
     if (t->slot >= 0) {
         const cluster_snapshot_t *s = c->worker->cur;
         int owner = s->slot_owner[t->slot];

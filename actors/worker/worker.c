@@ -804,6 +804,7 @@ void remote_cmd_free(remote_cmd_t *rc)
     free(rc->block_state);
     free(rc->wait_marks);
     free(rc->usecs);
+    txn_part_free_publishes(rc);
     free(rc);
 }
 

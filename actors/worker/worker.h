@@ -119,6 +119,11 @@ typedef struct remote_cmd {
     bool xregistered;
     int xserve_arg;
     void *block_state;            /* a waiting XREAD's IDs (cmd_ctx_t.block_state), freed with rc */
+    /* A standalone transaction's PUBLISH/SPUBLISH calls, run on the client's
+     * worker, that this part's worker propagates before and after the part's
+     * commands, inside the one MULTI ... EXEC (multi.c, txn_publishes_travel). */
+    int nprop_before, nprop_after;
+    queued_cmd_t *prop_before, *prop_after;
 } remote_cmd_t;
 
 

@@ -5,9 +5,10 @@ What it is for: without cluster mode 7.0.15 propagates a PUBLISH or SPUBLISH to 
 the AOF; in cluster mode both travel the bus only, so a replica's subscriber gets one copy. Here:
 subscribers on a replica of every pair of kinds (shoal with 3 workers); the stream a
 hand-written replica reads and the AOF a master writes, command by command beside
-redis-server's (shoal with one worker: with several, the commands of a transaction that ran
-on different workers are not wrapped in one MULTI/EXEC, docs/replication.md); a cluster
-master's replica's subscriber.
+redis-server's (shoal with two workers: a transaction's PUBLISHes, run on the client's worker,
+go in one MULTI/EXEC with its writes on the other, docs/replication.md §7), for PUBLISH
+before, after and around a transaction's writes, in two databases, with subscribers on both
+workers; a cluster master's replica's subscriber.
 
 What it must never do: relax an assertion to fit shoal; stop a process it did not start.
 """
@@ -128,7 +129,7 @@ def _aof_commands(srv):
 
 
 def _stream_and_aof(servers, kind):
-    srv = _start(servers, kind, ["--appendonly", "yes", "--appendfsync", "always"], workers=1)
+    srv = _start(servers, kind, ["--appendonly", "yes", "--appendfsync", "always"], workers=2)
     out = {}
     t = threading.Thread(target=_stream_after_sync, args=(srv, out))
     t.start()
@@ -150,6 +151,57 @@ def test_stream_and_aof_as_redis(servers):
     assert [c[0].upper() for c in stream].count(b"PUBLISH") == 6, stream
     assert not any(c[0].upper() in (b"PUBLISH", b"SPUBLISH") for c in aof), aof
     assert got["shoal"] == got["redis"]
+
+
+def _transactions(srv):
+    """PUBLISH and SPUBLISH around the writes of a transaction, for a key of each of two workers
+    (slot parity: a client of either worker has one on the other), with two subscribers (shoal
+    puts the second on the other worker: a PUBLISH there waits for its count); the replies."""
+    odd, even = (next(k for k in (f"k{i}" for i in range(100)) if h.key_slot(k) % 2 == p) for p in (1, 0))
+    subs = [srv.raw(timeout=10) for _ in range(2)]
+    replies = []
+    with subs[0], subs[1], srv.raw() as c:
+        for sub in subs:
+            sub.send(h.encode("SUBSCRIBE", "ch") + h.encode("SSUBSCRIBE", "sch"))
+            sub.read()
+            sub.read()
+        for db, key in ((0, odd), (0, even), (9, odd), (9, even)):
+            assert c.call("SELECT", str(db)) == "OK"
+            for body in ([("PUBLISH", "ch", "before"), ("SET", key, "v")],
+                         [("SET", key, "w"), ("SPUBLISH", "sch", "after")],
+                         [("PUBLISH", "ch", "a"), ("SET", key, "x"), ("APPEND", key, "y"), ("PUBLISH", "ch", "b")],
+                         [("PUBLISH", "ch", "only"), ("GET", key)],
+                         [("PUBLISH", "ch", "one"), ("SPUBLISH", "sch", "two")]):
+                assert c.call("MULTI") == "OK"
+                for cmd in body:
+                    assert c.call(*cmd) == "QUEUED"
+                replies.append(c.call("EXEC"))
+        assert c.call("SET", "done", "1") == "OK"
+    return replies
+
+
+def test_transaction_publishes_wrapped_with_its_writes(servers):
+    """MULTI; PUBLISH; SET k; EXEC and the like, k kept by another worker than the client's:
+    the stream has one MULTI ... EXEC around the PUBLISHes and the writes, as 7.0.15's, and the
+    AOF the writes alone in it. Before, each worker wrapped its own part (PUBLISH, then SET)."""
+    got = {}
+    for kind in ("redis", "shoal"):
+        srv = _start(servers, kind, ["--appendonly", "yes", "--appendfsync", "always"], workers=2)
+        out = {}
+        t = threading.Thread(target=_stream_after_sync, args=(srv, out))
+        t.start()
+        h.wait_until(lambda: out.get("ready") and _info(srv).get("connected_slaves") == "1", 15,
+                     what="the hand-written replica attached")
+        replies = _transactions(srv)
+        t.join(15)
+        assert "cmds" in out, "the stream did not reach SET done"
+        time.sleep(0.2)
+        got[kind] = out["cmds"], _aof_commands(srv), replies
+    stream = got["redis"][0]
+    assert [c[0].upper() for c in stream].count(b"MULTI") == 16, stream
+    assert got["redis"][2][0] == [2, "OK"], got["redis"][2]
+    assert got["shoal"][0] == stream
+    assert got["shoal"][1:] == got["redis"][1:]
 
 
 def test_cluster_replica_subscriber_gets_one_copy(servers):
