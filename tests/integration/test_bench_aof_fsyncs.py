@@ -109,3 +109,10 @@ def test_trace_waits_until_perf_records(tmp_path, monkeypatch):
         if trace.proc is not None:
             trace.proc.kill()
             trace.proc.wait()
+
+
+def test_bound_row():
+    # 800 in flight, 1 ms fsyncs, 200,000 rps without the disk, redis-server at 50,000
+    row = aof_bench.bound_row("-P 16", "either", ["", "", "", "1.000", "", "200,000"], (800, 0.001, 200000.0),
+                              50000.0, bench_run)
+    assert row == ["-P 16", "either", "", "", "", "1.000", "", "200,000", "160,000", "200,000", "2", "4.00"]
