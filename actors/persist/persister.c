@@ -54,7 +54,9 @@ static int posix_exchange(int dirfd, const char *a, const char *b) { return rena
  * offset 0 is copied into the page cache whole or not at all. */
 #define OVERWRITE_MAX 4096
 
-int persist_overwrite(int dirfd, const char *name, const char *text, size_t len)
+/* persist_overwrite's write; cut: the file is cut to the text's length
+ * afterwards, else the newline padding stays (persist_overwrite_keep). */
+static int overwrite_at(int dirfd, const char *name, const char *text, size_t len, bool cut)
 {
     long page = sysconf(_SC_PAGESIZE);
     if (page < OVERWRITE_MAX || len > OVERWRITE_MAX) return EXDEV;
@@ -74,9 +76,19 @@ int persist_overwrite(int dirfd, const char *name, const char *text, size_t len)
     while ((w = pwrite(fd, buf, n, 0)) < 0 && errno == EINTR) {}
     if (w < 0) err = errno;
     else if ((size_t)w != n) err = EIO;   /* cannot be for a page to a regular file; refused if it is */
-    else if (n > len && ftruncate(fd, (off_t)len) != 0) err = errno;
+    else if (cut && n > len && ftruncate(fd, (off_t)len) != 0) err = errno;
     if (close(fd) != 0 && !err) err = errno;
     return err;
+}
+
+int persist_overwrite(int dirfd, const char *name, const char *text, size_t len)
+{
+    return overwrite_at(dirfd, name, text, len, true);
+}
+
+int persist_overwrite_keep(int dirfd, const char *name, const char *text, size_t len)
+{
+    return overwrite_at(dirfd, name, text, len, false);
 }
 
 const persist_io_t persist_io_posix = {
@@ -87,6 +99,7 @@ const persist_io_t persist_io_posix = {
     .dir_fsync = fsync,
     .exchange = posix_exchange,
     .overwrite = persist_overwrite,
+    .overwrite_keep = persist_overwrite_keep,
 };
 
 /* The directory that holds `path`: its own directory when absolute, else
@@ -432,20 +445,24 @@ int persister_start(rt_thread_t *thread, const char *path, uint32_t ack_type)
 
 rt_actor_t *persister_actor(void) { return &node_persister.actor; }
 
-int persister_write_through(uint64_t seq, const char *text, size_t len)
+int persister_write_through_on(persister_t *p, uint64_t seq, const char *text, size_t len)
 {
-    persister_t *p = &node_persister;
-    if (!p->io || !p->io->overwrite) return EXDEV;   /* not started (a unit test's state) */
+    if (!p->io || !p->io->overwrite_keep) return EXDEV;   /* not started (a unit test's state) */
     const char *base;
     int dirfd = open_parent(p->path, &base);
     if (dirfd < 0) return errno;
     pthread_mutex_lock(&p->guard.lock);
     int err = 0;
     if (p->guard.written < seq) {
-        err = p->io->overwrite(dirfd, base, text, len);
+        err = p->io->overwrite_keep(dirfd, base, text, len);
         if (!err) p->guard.written = seq;
     }
     pthread_mutex_unlock(&p->guard.lock);
     close(dirfd);
     return err;
+}
+
+int persister_write_through(uint64_t seq, const char *text, size_t len)
+{
+    return persister_write_through_on(&node_persister, seq, text, len);
 }

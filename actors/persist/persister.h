@@ -84,10 +84,13 @@ typedef struct persist_io {
      * may not be durable; 0 or errno. NULL, or a failure with the file
      * untouched (returns errno): the temp file path above. */
     int (*overwrite)(int dirfd, const char *name, const char *text, size_t len);
+    /* persister_write_through's write (persist_overwrite_keep): as
+     * overwrite, but the file is never cut; NULL: no write through. */
+    int (*overwrite_keep)(int dirfd, const char *name, const char *text, size_t len);
 } persist_io_t;
 
 /* The real calls: rt_tmpfile_create, write, fsync, renameat, fsync,
- * renameat2(RENAME_EXCHANGE), persist_overwrite. */
+ * renameat2(RENAME_EXCHANGE), persist_overwrite, persist_overwrite_keep. */
 extern const persist_io_t persist_io_posix;
 
 /* The save without fsync as 7.0.15 makes it, for a small file: the text
@@ -101,6 +104,17 @@ extern const persist_io_t persist_io_posix;
  * ext4 scan for a free inode not recently deleted, most of a SETSLOT's
  * time on a busy file system. */
 int persist_overwrite(int dirfd, const char *name, const char *text, size_t len);
+
+/* persist_overwrite without the cut: a shorter text leaves the file at its
+ * old length, the rest newlines (the persister's next write in place cuts
+ * them). For the write made on a thread that serves clients
+ * (persister_write_through): ftruncate waits for the writeback of the page
+ * it cuts, and the persister's fsync of the previous version puts exactly
+ * that page under writeback; a worker borrowing the state thread waited
+ * there up to 88 ms with its clients during a reshard (2026-12-07, perf
+ * sched_switch stacks: folio_wait_writeback in truncate_inode_partial_folio).
+ * The write itself does not wait for writeback (no stable pages). */
+int persist_overwrite_keep(int dirfd, const char *name, const char *text, size_t len);
 
 /* One persister actor: its path, its pending write and its waiters. */
 typedef struct persister persister_t;
@@ -128,6 +142,9 @@ rt_actor_t *persister_actor(void);
  * as it was (EXDEV: too big to write in place; the caller asks the
  * persister instead). */
 int persister_write_through(uint64_t seq, const char *text, size_t len);
+/* The same for persister p (the node's: persister_write_through), its io's
+ * overwrite_keep (a file written so may end in newline padding). */
+int persister_write_through_on(persister_t *p, uint64_t seq, const char *text, size_t len);
 
 /* DEBUG PERSISTER-DELAY: microseconds the persister sleeps before each
  * write (0: none). Relaxed: a test's knob, no data hangs on it. */

@@ -639,3 +639,51 @@ TEST(persister_fsync_save_in_place_is_one_fsync)
     harness_done(&h);
     sandbox_close(&sb);
 }
+
+/* The write through (a thread that serves clients, persister_write_through)
+ * never cuts the file: a shorter text is padded with newlines to the old
+ * length, which nodes_conf_parse skips; the persister's next write in place
+ * cuts them. A cut waits for the writeback of the page it cuts, which the
+ * persister's fsync of the version before may have started: a worker
+ * borrowing the state thread waited there with its clients. With
+ * persist_overwrite (the cut) in place of persist_overwrite_keep the size
+ * check below fails. */
+TEST(persister_write_through_never_cuts_the_file)
+{
+    persist_io_t inplace = fault_io;
+    inplace.overwrite = fault_overwrite;
+    inplace.overwrite_keep = persist_overwrite_keep;
+    faults_reset();
+    sandbox_t sb;
+    harness_t h;
+    REQUIRE(sandbox_open(&sb) == 0);
+    REQUIRE(harness_init_io(&h, &sb, &inplace) == 0);
+    REQUIRE(rt_thread_start(h.thread) == 0);
+    CHECK_EQ_INT(harness_save(&h, 9), 0);            /* the long text, by the persister */
+    CHECK(file_is_version(sb.conf, 9));
+    size_t long_len, short_len, got_len = 0;
+    free(conf_text(9, &long_len));
+    char *text = conf_text(2, &short_len);
+    REQUIRE(short_len < long_len);
+    CHECK_EQ_INT(persister_write_through_on(h.persister, ++h.next_seq, text, short_len), 0);
+    unsigned char *got = unit_read_file(sb.conf, &got_len);
+    REQUIRE(got != NULL);
+    CHECK_EQ_INT((long long)got_len, (long long)long_len);   /* not cut */
+    CHECK(!memcmp(got, text, short_len));
+    bool padded = true;
+    for (size_t i = short_len; i < got_len; i++) padded &= got[i] == '\n';
+    CHECK(padded);
+    nodes_conf_t c;
+    nodes_conf_error_t err;
+    REQUIRE(nodes_conf_parse(got, got_len, &c, &err) == NODES_CONF_OK);
+    CHECK_EQ_INT((long long)c.current_epoch, 2);
+    nodes_conf_free(&c);
+    free(got);
+    free(text);
+    /* the same version again (the persister asked to fsync it): left as it is */
+    CHECK_EQ_INT(persister_write_through_on(h.persister, h.next_seq, "x", 1), 0);
+    CHECK_EQ_INT(harness_save(&h, 3), 0);            /* the persister's next write cuts */
+    CHECK(file_is_version(sb.conf, 3));
+    harness_done(&h);
+    sandbox_close(&sb);
+}
