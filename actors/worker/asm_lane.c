@@ -32,6 +32,8 @@
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
 #include "actors/worker/outconn.h"
+#include "actors/worker/placement.h"
+#include "actors/worker/xscript.h"
 #include "actors/worker/worker_internal.h"
 #include "proto/rdb.h"
 #include "proto/strnum.h"
@@ -683,6 +685,23 @@ void asm_lane_note_expired(worker_t *w, const uint8_t *key, size_t len)
         lane_append_fmt(l);
         return;
     }
+}
+
+worker_t *asm_lane_place(client_t *c, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    const cmd_def_t *cmd = cmd_lookup(argv[0], argvlen[0]);
+    int pos[1];
+    if (!cmd || cmd_get_keys(cmd, argc, argv, argvlen, pos, 1) <= 0) return NULL;   /* the handshake */
+    int target = worker_of_slot(slot_of_key(argv[pos[0]], argvlen[pos[0]]));
+    if (target == c->worker->index) {
+        c->flags |= CLIENT_ASM_PLACED;
+        return NULL;
+    }
+    /* replies in flight, or a busy script there (placement.c): at a later command */
+    if (!placement_can_move_before_command(c) ||
+        atomic_load_explicit(&g_workers[target]->script_busy, memory_order_relaxed) || xscript_active())
+        return NULL;
+    return g_workers[target];
 }
 
 bool asm_write_paused(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)

@@ -71,6 +71,15 @@ void asm_lane_note_write(worker_t *w, const cmd_def_t *cmd, struct cmd_ctx *ctx)
 /* On the client's worker, before a command runs: a write (or an EXEC with
  * one) to a slot whose writes a migration pauses (state/asm.h) must wait. */
 bool asm_write_paused(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);
+/* Target, before a lane's command runs (the client flagged CLIENT_ASM_LANE,
+ * not yet CLIENT_ASM_PLACED): the worker the lane's connection should move
+ * to, the one that keeps the command's first key, or NULL (it is there:
+ * placed; or nothing may move now: asked again at its next command). A
+ * source lane carries one source worker's slots (slot % its workers), so
+ * with as many workers here every key it sends is that worker's: each
+ * RESTORE then runs where it arrives, and the lanes' work spreads over our
+ * workers instead of all landing on the worker that accepted them. */
+worker_t *asm_lane_place(client_t *c, int argc, const uint8_t **argv, const size_t *argvlen);
 /* w's keyspace was emptied or replaced: its lanes fail. */
 void asm_lane_flushed(worker_t *w);
 /* An expired key is deleted here: the lane of its slot sends DEL. */

@@ -56,6 +56,7 @@ enum {
     CLIENT_LUA_DEBUG     = 1 << 20,  /* SCRIPT DEBUG YES|SYNC: its EVAL runs in the debugger (script_ldb.c) */
     CLIENT_LUA_DEBUG_SYNC = 1 << 21, /* ... SYNC: in the worker, not in a forked child */
     CLIENT_PUSH_HELD     = 1 << 22,  /* on its worker's push hold (push_hold.h); not freed meanwhile */
+    CLIENT_ASM_PLACED    = 1 << 23,  /* a lane on the worker of its first key (asm_lane_place) */
 };
 
 #define WATCH_MAX 1024

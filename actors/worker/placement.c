@@ -211,7 +211,8 @@ static bool movable_with_input(const client_t *c)
 
 static bool movable(const client_t *c)
 {
-    return !c->in_input && c->qpos == c->qlen && movable_with_input(c);
+    /* a slot migration's lane stays on the worker of its keys (asm_lane_place) */
+    return !c->in_input && c->qpos == c->qlen && !(c->flags & CLIENT_ASM_LANE) && movable_with_input(c);
 }
 
 static void adopt_run(worker_t *w, rt_msg_t *msg)

@@ -694,7 +694,9 @@ void client_process_input(client_t *c)
             }
             if ((move_to = placement_subscriber_move(c, argv[0], argvlen[0])) != NULL ||
                 (move_to = placement_migrate_move(c, argc, argv, argvlen)) != NULL ||
-                ((c->flags & CLIENT_LUA_DEBUG) && (move_to = ldb_conn_place(c, argc, argv, argvlen)) != NULL)) {
+                ((c->flags & CLIENT_LUA_DEBUG) && (move_to = ldb_conn_place(c, argc, argv, argvlen)) != NULL) ||
+                ((c->flags & (CLIENT_ASM_LANE | CLIENT_ASM_PLACED)) == CLIENT_ASM_LANE &&
+                 (move_to = asm_lane_place(c, argc, argv, argvlen)) != NULL)) {
                 /* (a debugger's EVAL: move_to == w means it waits here, ldb_conn.h) */
                 if (argc > 16) { free(argv); free(argvlen); }   /* it runs after the move */
                 resp_parser_reset(&c->parser);

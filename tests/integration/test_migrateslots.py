@@ -546,3 +546,34 @@ def test_pause_starts_only_once_the_target_has_nearly_caught_up(servers):
     # few more on a loaded machine (69 seen in CI): still far from the 1,024 of a snapshot
     # that had not caught up
     assert max(sealed) <= 2 * 64, sealed
+
+
+def test_each_lane_runs_on_the_target_worker_of_its_keys(servers):
+    """A source lane carries one source worker's slots (slot % workers); on a target with as
+    many workers every key it sends belongs to one target worker, and the lane's connection
+    moves there at its first key (asm_lane_place), so each RESTORE runs where it arrives.
+    The target packs every new connection on worker 0 (DEBUG PLACEMENT PACK), as an idle
+    node does: without the move both lanes stay there and worker 1 serves no connection.
+    Held at the stream step so the lanes are still connected when counted."""
+    args = ("--worker-threads", "2", "--enable-debug-command", "yes")
+    src, dst, _ = bh.start_cluster(servers, 3, extra_args=args)
+    lo, hi = 0, 600
+    keys = _keys_in(lo, hi, 2000, "p")
+    h.set_keys(src, keys, "z" * 100)
+    with dst.raw() as c:
+        assert c.call("DEBUG", "PLACEMENT", "PACK") == "OK"
+    _hold(src, "stream")
+    with src.raw() as c:
+        assert c.call("CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", str(lo), str(hi), "NODE", bh.myid(dst)) == "OK"
+    _wait_state(src, "replicating")
+    from test_placement import _placement
+    with dst.raw() as c:
+        # the lanes (and this connection, on worker 0) as each worker counts them
+        h.wait_until(lambda: _placement(c)[2].get(1, 0) >= 1, 10, interval=0.05,
+                     what="a lane on the target's worker 1")
+        clients = _placement(c)[2]
+    assert clients.get(0, 0) >= 2 and clients.get(1, 0) == 1, clients
+    _hold(src, "none")
+    assert _wait_job(src, "success")["state"] == "success"
+    with dst.raw(timeout=30) as c:
+        assert _count_existing(c, keys) == len(keys)
