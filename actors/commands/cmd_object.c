@@ -120,7 +120,12 @@ int cmd_dump_payload(const ks_entry_t *e, rdb_encoder_t *enc)
     static _Atomic int idx = -2;        /* rdbcompression's config index; relaxed as above */
     int i = atomic_load_explicit(&idx, memory_order_relaxed);
     if (i == -2) { i = config_find("rdbcompression"); atomic_store_explicit(&idx, i, memory_order_relaxed); }
-    rdb_encoder_init(enc, (int)config_get_num_at(i));
+    return cmd_dump_payload_with(e, enc, (int)config_get_num_at(i));
+}
+
+int cmd_dump_payload_with(const ks_entry_t *e, rdb_encoder_t *enc, int compress)
+{
+    rdb_encoder_init(enc, compress);
     unsigned type = 0;
     uint8_t tb = 0;
     /* the type byte comes first but is known with the value: leave room for it */

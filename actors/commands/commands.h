@@ -246,6 +246,9 @@ int cmd_migrate_getkeys(int argc, const uint8_t **argv, const size_t *argvlen, i
 struct ks_entry;
 struct rdb_encoder;
 int cmd_dump_payload(const struct ks_entry *e, struct rdb_encoder *enc);
+/* The same with LZF on strings (compress 1, rdbcompression's `yes`) or not
+ * (0: a slot migration's lane, docs/migrateslots.md §2). */
+int cmd_dump_payload_with(const struct ks_entry *e, struct rdb_encoder *enc, int compress);
 /* OBJECT REFCOUNT's answer for e (7.0.15's shared small integers: INT_MAX). */
 long long cmd_object_refcount_of(const struct ks_entry *e);
 void cmd_copy(cmd_ctx_t *ctx);              /* COPY */

@@ -360,16 +360,18 @@ typedef struct snap_ctx {
     long long keys;
 } snap_ctx_t;
 
-/* One key of the slot being queued (ks_keys_in_slot names it; peek has no side effect). */
-static void snap_key(const uint8_t *name, size_t namelen, void *arg)
+/* One key of the slot being queued, its entry straight from the slot's list
+ * (no lookup by name: that was a fifth of a source worker's time). The
+ * payload is not LZF-compressed: a lane runs between the nodes of one
+ * cluster, where the bytes cost less than compressing them here and
+ * decompressing them on the target (a tenth of each side's CPU, 2026-12-07). */
+static void snap_key(void *arg, ks_entry_t *e, long long expire_ms)
 {
     snap_ctx_t *sc = arg;
     lane_t *l = sc->l;
-    ks_entry_t *e = ks_peek(l->w->ks, name, namelen);
-    long long expire_ms = e ? ks_entry_expire(l->w->ks, e) : KS_NO_EXPIRE;
-    if (!e || (expire_ms != KS_NO_EXPIRE && expire_ms <= sc->now)) return;   /* expired: the target never sees it */
+    if (expire_ms != KS_NO_EXPIRE && expire_ms <= sc->now) return;   /* expired: the target never sees it */
     rdb_encoder_t enc;
-    if (cmd_dump_payload(e, &enc)) {
+    if (cmd_dump_payload_with(e, &enc, 0)) {
         rdb_encoder_free(&enc);
         return;
     }
@@ -397,7 +399,7 @@ static void lane_step(lane_t *l)
     while (l->cursor < SLOT_COUNT && sc.keys < LANE_STEP_KEYS && lane_unwritten(l) < LANE_HIGH_WATER) {
         unsigned s = l->cursor++;
         if (!bit(l->spec.slots, s)) continue;
-        ks_keys_in_slot(l->w->ks, s, SIZE_MAX, snap_key, &sc);
+        ks_entries_in_slot(l->w->ks, s, snap_key, &sc);
         bit_set(l->fwd, s);
     }
     l->keys_sent += sc.keys;

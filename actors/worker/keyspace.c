@@ -965,6 +965,14 @@ size_t ks_keys_in_slot(const struct keyspace *ks, unsigned slot, size_t count,
     return n;
 }
 
+size_t ks_entries_in_slot(struct keyspace *ks, unsigned slot, ks_entry_cb cb, void *arg)
+{
+    if (slot >= SLOT_COUNT) return 0;
+    size_t n = 0;
+    for (ks_entry_t *e = ks->slot_head[slot]; e; e = e->slot_next, n++) cb(arg, e, ks_entry_expire(ks, e));
+    return n;
+}
+
 size_t ks_delete_slot_n(struct keyspace *ks, unsigned slot, size_t max, ks_key_cb cb, void *arg)
 {
     if (slot >= SLOT_COUNT) return 0;

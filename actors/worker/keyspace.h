@@ -398,6 +398,10 @@ size_t ks_count_in_slot(const struct keyspace *ks, unsigned slot);
 /* Up to count keys of slot, most recently added first. Returns how many. */
 size_t ks_keys_in_slot(const struct keyspace *ks, unsigned slot, size_t count,
                        ks_key_cb cb, void *arg);
+/* The same walk handing over the entries themselves (no lookup per key, as
+ * a caller given only names would need): every entry of slot, expired ones
+ * too (expire_ms says). Returns how many. */
+size_t ks_entries_in_slot(struct keyspace *ks, unsigned slot, ks_entry_cb cb, void *arg);
 /* Deletes up to max keys of slot (a slot lost to a newer claim; a piece at a
  * time for a background drop), calling cb, when not NULL, with each key just
  * before it goes. Returns how many. ks_delete_slot: every key. */
