@@ -44,6 +44,13 @@
 #define LANE_HIGH_WATER (8u << 20)   /* unwritten bytes that stop the snapshot */
 #define LANE_LOW_WATER (2u << 20)    /* ... and let it go on */
 #define LANE_STEP_KEYS 1024          /* keys queued (or dropped) per turn of the worker */
+/* A background drop rests this long after each piece: a worker that never
+ * sleeps has used up its share of the CPU, and on a busy machine a request
+ * then waits for its next turn on a core (a paced client's -MOVED replies
+ * from the source, right after a handover of 1 M keys: 4-111 ms); resting,
+ * the drop takes about a third of a core, and the worker wakes at once for
+ * a request. The keys are unreachable already (the slots are the target's). */
+#define LANE_DROP_REST_MS 1
 /* Unanswered commands that still count as caught up: the pause starts then,
  * and these are what it waits to drain before the takeover (the target
  * applies some 100 RESTOREs a millisecond on a loaded box: 1024 of them were
@@ -736,6 +743,8 @@ typedef struct drop_msg {
     uint64_t job;
     bool background;
     unsigned cursor;                /* next slot of this worker */
+    long long started_mono, keys;   /* background: when the first piece ran, keys dropped */
+    int pieces;
     uint8_t slots[SLOT_COUNT / 8];
 } drop_msg_t;
 
@@ -752,6 +761,7 @@ static void on_drop(worker_t *w, rt_msg_t *msg)
 {
     drop_msg_t *m = (drop_msg_t *)msg;
     m->w = w;
+    if (m->pieces++ == 0) m->started_mono = rt_mono_ms();
     size_t gone = 0, budget = m->background ? LANE_STEP_KEYS : SIZE_MAX;
     worker_snap_enter(w);
     const cluster_snapshot_t *snap = worker_snapshot(w);
@@ -764,10 +774,14 @@ static void on_drop(worker_t *w, rt_msg_t *msg)
     worker_snap_leave(w);
     if (gone) worker_publish_ks_stats(w);
     repl_flush(w->repl);
-    if (m->cursor < SLOT_COUNT) {   /* only in the background: the rest after the sockets */
-        rt_timer_start(&m->timer, w->thread, 0, 0, drop_timer_cb, m);
+    m->keys += (long long)gone;
+    if (m->cursor < SLOT_COUNT) {   /* only in the background: the rest after a rest */
+        rt_timer_start(&m->timer, w->thread, LANE_DROP_REST_MS, 0, drop_timer_cb, m);
         return;
     }
+    if (m->background && m->keys)
+        LOG_VERBOSE("Slot migration: worker %d dropped the %lld keys of the slots handed over in %lld ms, "
+                    "%d pieces", w->index, m->keys, rt_mono_ms() - m->started_mono, m->pieces);
     if (!m->background) asm_event_post(ASM_EV_DROP_DONE, m->job, w->index, (long long)gone, 0, "");
     free(m);
 }

@@ -577,3 +577,34 @@ def test_each_lane_runs_on_the_target_worker_of_its_keys(servers):
     assert _wait_job(src, "success")["state"] == "success"
     with dst.raw(timeout=30) as c:
         assert _count_existing(c, keys) == len(keys)
+
+
+def test_source_drops_the_moved_keys_in_pieces_with_rests(servers):
+    """After the handover the source drops the moved keys a piece (1,024 keys) at a time and
+    rests 1 ms after each piece (LANE_DROP_REST_MS), so a worker busy dropping still sleeps
+    and wakes at once for a request (the slots' -MOVED replies come from it); without the
+    rests it dropped without a pause, each worker taking all of a core. Each worker logs
+    (verbose) how many keys it dropped, in how many pieces and how long: the span holds at
+    least the rests between the pieces."""
+    src, dst, _ = bh.start_cluster(servers, 3, extra_args=("--loglevel", "verbose"))
+    lo, hi = 0, 1000
+    keys = _keys_in(lo, hi, 20000, "d")
+    h.set_keys(src, keys, "v")
+    with src.raw() as c:
+        assert c.call("CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", str(lo), str(hi), "NODE", bh.myid(dst)) == "OK"
+    assert _wait_job(src, "success")["state"] == "success"
+
+    def reports():
+        lines = [ln for ln in src.log().splitlines() if "keys of the slots handed over in" in ln]
+        return len(lines) >= 2 and lines
+    lines = h.wait_until(reports, 30, what="every worker's drop report")
+    total = 0
+    for ln in lines:
+        words = ln.split("dropped the ")[1].split()
+        n, ms, pieces = int(words[0]), int(words[8]), int(words[10])
+        total += n
+        assert pieces >= n // 1024, ln
+        assert ms >= pieces - 1, ln
+    assert total == len(keys), lines
+    with src.raw() as c:
+        assert c.call("DBSIZE") == 0
