@@ -291,6 +291,17 @@ class RawConn:
         self.send(encode(*args))
         return self.read()[1]
 
+    def until_echo(self, data, mark="--end-of-reply"):
+        """Sends raw bytes and an ECHO of `mark` behind them; returns every byte that came
+        back before the ECHO's reply (the replies to `data`, however long the server takes
+        and whatever their shape: pushes and attributes included)."""
+        tail = b"$%d\r\n%s\r\n" % (len(mark), mark.encode())
+        self.send(data + encode("ECHO", mark))
+        while not self.buf.endswith(tail):
+            self._fill()
+        got, self.buf = self.buf[:-len(tail)], b""
+        return got
+
     def exchange(self, data, idle=0.3, limit=5.0):
         """Sends raw bytes; collects what comes back until the peer closes, or until
         nothing arrives for `idle` seconds (at most `limit` s). Returns (bytes, closed)."""

@@ -34,8 +34,7 @@ def _pipeline(proto):
 
 def _run(srv, proto):
     with srv.raw() as c:
-        got, closed = c.exchange(b"".join(h.encode(*a) for a in _pipeline(proto)), idle=0.5)
-        assert not closed
+        got = c.until_echo(b"".join(h.encode(*a) for a in _pipeline(proto)))
         c.call("FLUSHALL")
         return got
 

@@ -17,27 +17,13 @@ TYPES = ["string", "integer", "double", "bignum", "null", "array", "set", "map",
          "verbatim", "true", "false", "nope", "STRING"]
 
 
-MARK = b"$14\r\n--end-of-reply\r\n"
-
-
-def _bytes_before_echo(c, *args):
-    """Every byte the command's reply is made of (one RESP value, or an attribute or push
-    and the value after it): the bytes that arrive before the reply of an ECHO sent right
-    behind it, however long the server takes."""
-    c.send(h.encode(*args) + h.encode("ECHO", "--end-of-reply"))
-    while not c.buf.endswith(MARK):
-        c._fill()
-    got, c.buf = c.buf[:-len(MARK)], b""
-    return got
-
-
 def _replies(srv, proto):
     out = []
     with srv.raw(timeout=20) as c:
         if proto == 3:
             assert isinstance(c.call("HELLO", "3"), h.Map)
         for t in TYPES:
-            out.append(_bytes_before_echo(c, "DEBUG", "PROTOCOL", t))
+            out.append(c.until_echo(h.encode("DEBUG", "PROTOCOL", t)))
         for a in (("DEBUG", "ERROR", "CUSTOM oops\nsecond line"), ("DEBUG", "ERROR", ""),
                   ("DEBUG", "LOG", "marker-line"), ("DEBUG", "PROTOCOL"), ("DEBUG", "LOG")):
             out.append(c.raw(*a))
