@@ -328,22 +328,6 @@ bool txn_publish_travels(const client_t *c)
     return c && c->txn && c->txn->running && c->txn->pub_travel;
 }
 
-/* The client went away in the middle of its EXEC, whose rest does not run:
- * PUBLISHes that ran and were not propagated yet go to the stream from here;
- * those propagated already that did not run yet are delivered, as the
- * replicas deliver them. */
-static void txn_settle_publishes(client_t *c, txn_t *t)
-{
-    if (!t->pub_travel) return;
-    t->pub_travel = false;
-    for (int i = 0; i < t->ncmds; i++) {
-        const queued_cmd_t *q = &t->cmds[i];
-        if (!is_publish(q->cmd) || (i < t->next) == t->pub_carried) continue;
-        if (!t->pub_carried) propagate_publishes(c->worker, c->db, q, 1);
-        else pubsub_publish_async(q->cmd->handler == cmd_spublish, q->argv[1], q->argvlen[1], q->argv[2], q->argvlen[2]);
-    }
-}
-
 static void txn_free(txn_t *t)
 {
     for (int i = 0; i < t->ncmds; i++) queued_cmd_free(&t->cmds[i]);
@@ -566,10 +550,6 @@ static void txn_step_inner(client_t *c)
         dispatch_run_local(w, c, q->cmd, q->argc, q->argv, q->argvlen, &t->acc, rt_now_ms());
         t->running = false;
         txn_publishes_here(c, t, t->next - 1, true);
-        if (c->flags & CLIENT_CLOSED) {
-            txn_settle_publishes(c, t);
-            return;
-        }
     }
     if (!t->waiting) txn_finish(c);
 }
@@ -594,13 +574,10 @@ void txn_part_done(client_t *c, reply_slot_t *s)
     resp_buf_free(&s->buf);
     resp_buf_free(&s->acc);
     free(s);
-    if (c->flags & CLIENT_CLOSED) {
-        txn_settle_publishes(c, t);
-        txn_free(t);
-        c->txn = NULL;
-        return;
-    }
-    /* A part's reply arrives outside any client input pass: the commands run
+    /* A client that closed meanwhile is kept until EXEC's slot is done: the
+     * rest runs as if it were still there (7.0.15's EXEC runs whole, whatever
+     * the client does after sending it), and its replies go nowhere.
+     * A part's reply arrives outside any client input pass: the commands run
      * next read the slot table (SPUBLISH's shard, routing), so they get the
      * snapshot a command read from the socket would. */
     worker_snap_enter(c->worker);
