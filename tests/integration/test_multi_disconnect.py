@@ -14,17 +14,7 @@ import time
 import pytest
 
 import helpers as h
-
-SLOW_SET = """
-redis.call('set', KEYS[1], ARGV[1])
-local t0 = redis.call('time')
-local start = tonumber(t0[1]) * 1000000 + tonumber(t0[2])
-while true do
-    local t = redis.call('time')
-    if tonumber(t[1]) * 1000000 + tonumber(t[2]) - start >= tonumber(ARGV[2]) * 1000 then break end
-end
-return 'done'
-"""
+from test_failover_inflight import SLOW_SET   # SET KEYS[1], then busy-wait ARGV[2] ms
 
 
 def _key(parity, prefix):
