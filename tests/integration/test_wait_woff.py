@@ -6,29 +6,27 @@ has acknowledged is answered at once even while other clients' later writes are 
 acknowledged. shoal used to wait for the stream's whole current offset for any
 client that had run a command: safe, but such a WAIT timed out (answering 0) where
 7.0.15 answers 1. The scenario below runs against a redis-server 7.0.15 master and a
-shoal master, each with a redis-server replica that a DEBUG SLEEP stops between
-the writes, and the replies must be the same.
+shoal master, each with a redis-server replica that SIGSTOP stops between the
+writes (SIGCONT once the last WAIT is answered), and the replies must be the same.
 
 What it must never do: stop a process it did not start, or wait without a deadline.
 """
-import threading
+import re
+import signal
 import time
 
 import pytest
 
 import helpers as h
 
-SLEEP_S = 3
-
 
 def _pair(servers, kind):
-    """A standalone master of `kind` and a redis-server replica that accepts DEBUG."""
+    """A standalone master of `kind` and a redis-server replica."""
     if kind == "shoal":
         m = servers.shoal(base_args="standalone")
     else:
         m = servers.redis(base_args="standalone")
-    r = servers.redis(base_args="standalone",
-                      extra_args=["--replicaof", "127.0.0.1", str(m.port), "--enable-debug-command", "yes"])
+    r = servers.redis(base_args="standalone", extra_args=["--replicaof", "127.0.0.1", str(m.port)])
 
     def online():
         with m.raw() as c:
@@ -44,9 +42,17 @@ def _timed(conn, *cmd):
     return v, time.monotonic() - t0
 
 
+def _acked_all(m):
+    """The replica has acknowledged the master's whole stream (slave0's offset)."""
+    with m.raw() as c:
+        info = h.info_dict(c.call("INFO", "replication"))
+    got = re.search(r"offset=(\d+)", info.get("slave0", ""))
+    return got is not None and int(got.group(1)) == int(info["master_repl_offset"])
+
+
 def _scenario(m, r):
     """Returns [(step, reply)] and the seconds each client's WAIT took."""
-    out, took = [], {}
+    out, took, stopped = [], {}, False
     a, a2, b = m.raw(timeout=10), m.raw(timeout=10), m.raw(timeout=10)
     try:
         # a and a2 write (a on the slot b writes later, a2 on another) and see it acked
@@ -55,13 +61,14 @@ def _scenario(m, r):
         out.append(("a wait", a.call("WAIT", "1", "5000")))
         out.append(("a2 wait", a2.call("WAIT", "1", "5000")))
         # 7.0.15's woff after a WAIT includes the REPLCONF GETACK a WAIT before it
-        # appended, which a replica acks only with its next once-a-second ACK: let
-        # that come, so the WAITs below ask about the SETs
-        time.sleep(1.5)
-        # the replica stops: nothing it has not acked yet will be acked for SLEEP_S
-        sleeper = threading.Thread(target=lambda: r.raw(timeout=SLEEP_S + 10).call("DEBUG", "SLEEP", str(SLEEP_S)))
-        sleeper.start()
-        time.sleep(0.3)
+        # appended, which a replica acks only with its next once-a-second ACK: wait
+        # for an ACK of the whole stream, so the WAITs below ask about the SETs (a
+        # fixed 1.5 s was too short on a loaded machine: redis-server's a2 answered 0)
+        h.wait_until(lambda: _acked_all(m), 30, interval=0.05, what="the replica's ACK of the whole stream")
+        # the replica stops: nothing it has not acked yet will be acked until SIGCONT
+        # (a DEBUG SLEEP sent from a thread could start late and end early under load)
+        r.signal(signal.SIGSTOP)
+        stopped = True
         for i in range(20):
             out.append((f"b set {i}", b.call("SET", "{t}b", str(i))))
         out.append(("b get", b.call("GET", "{t}b")))
@@ -78,9 +85,9 @@ def _scenario(m, r):
         out.append(("a set again", a.call("SET", "{t}a", "2")))
         v, took["a late"] = _timed(a, "WAIT", "1", "300")
         out.append(("a wait after its new write", v))
-        sleeper.join(SLEEP_S + 10)
-        assert not sleeper.is_alive()
     finally:
+        if stopped:
+            r.signal(signal.SIGCONT)
         for c in (a, a2, b):
             c.close()
     return out, took
