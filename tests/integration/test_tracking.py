@@ -94,10 +94,12 @@ def test_resp2_redirect_to_invalidate_channel(servers):
                 w.call("SET", k, "v")
             out += _drain(r, len(KEYS))
             out.append(t.raw("GET", "e"))
-            w.call("SET", "e", "1", "PX", "50")
+            # a TTL the next GET surely beats on a loaded machine (50 ms did not always)
+            w.call("SET", "e", "1", "PX", "1000")
+            set_at = time.monotonic()
             out += _drain(r, 1)
             out.append(t.raw("GET", "e"))
-            time.sleep(0.2)
+            time.sleep(max(0.0, set_at + 1.2 - time.monotonic()))
             out.append(t.raw("GET", "e"))   # expired when looked up: invalidated
             out += _drain(r, 1)
             out.append(t.raw("GET", "f"))
@@ -116,7 +118,7 @@ def test_resp3_flush_and_active_expiry(servers):
         with srv.raw() as t, srv.raw() as w:
             t.raw("HELLO", "3")
             out.append(t.raw("CLIENT", "TRACKING", "ON"))
-            w.call("SET", "x", "1", "PX", "100")
+            w.call("SET", "x", "1", "PX", "1000")    # the GET surely comes first, even under load
             out.append(t.raw("GET", "x"))
             # removed by the active expiry, nobody reads it
             out += _drain(t, 1)
