@@ -31,9 +31,11 @@
 
 /* Relaxed atomics: status figures for INFO, ordering nothing. */
 static _Atomic int loading, loading_async;
-/* Clients get -LOADING while this is set (rdb_load_refusing). Relaxed: a
- * command that slips past the moment it changes is one the load's own
- * ordering already covers (see rdb_load_live). */
+/* Clients get -LOADING while this is set (rdb_load_refusing). A command
+ * that slips past the moment it changes is one the load's own ordering
+ * already covers (see rdb_load_live). Release/acquire: the INFO figures
+ * above are set before it rises and cleared before it drops, so a client
+ * answered -LOADING then reads loading:1, and one served reads loading:0. */
 static _Atomic int refusing;
 static _Atomic long long loading_start, loading_total, loading_done, loading_used_mem;
 static _Atomic long long last_loaded, last_expired;
@@ -62,12 +64,12 @@ void rdb_loading_begin_sync(long long total_bytes, bool async, bool refuse)
 {
     rdb_loading_begin(total_bytes);
     atomic_store_explicit(&loading_async, async ? 1 : 0, memory_order_relaxed);
-    atomic_store_explicit(&refusing, refuse ? 1 : 0, memory_order_relaxed);
+    atomic_store_explicit(&refusing, refuse ? 1 : 0, memory_order_release);
 }
 
 void rdb_loading_end_sync(void)
 {
-    atomic_store_explicit(&refusing, 0, memory_order_relaxed);
+    atomic_store_explicit(&refusing, 0, memory_order_release);
     rdb_loading_end();
 }
 
@@ -132,7 +134,7 @@ static pthread_mutex_t live_err_mu = PTHREAD_MUTEX_INITIALIZER;
 static char live_err[300];
 
 
-bool rdb_load_refusing(void) { return atomic_load_explicit(&refusing, memory_order_relaxed) != 0; }
+bool rdb_load_refusing(void) { return atomic_load_explicit(&refusing, memory_order_acquire) != 0; }
 
 /* One record of a live batch: its head, then the key and value bytes. */
 typedef struct rec_head {
@@ -455,7 +457,7 @@ static int load_fatal(const char *dir, const char *fname, const char *why)
 {
     if (reloading) LOG_WARNING("Error loading the DB (%s/%s): %s.", dir, fname, why);
     else LOG_WARNING("Fatal error loading the DB (%s/%s): %s. Exiting.", dir, fname, why);
-    atomic_store_explicit(&refusing, 0, memory_order_relaxed);
+    atomic_store_explicit(&refusing, 0, memory_order_release);
     for (int i = 0; i < g_load.n; i++) {
         ks_free(g_load.staged[i]);
         g_load.staged[i] = NULL;
@@ -582,7 +584,7 @@ static int load_file(const char *fname, int nworkers, rdb_load_history_t *hist, 
                 /* gone since the first look: nothing to load */
                 if (ready_fn) ready_fn();
                 ready_fn = NULL;
-                atomic_store_explicit(&refusing, 0, memory_order_relaxed);
+                atomic_store_explicit(&refusing, 0, memory_order_release);
             }
             return 0;
         }
@@ -603,7 +605,7 @@ static int load_file(const char *fname, int nworkers, rdb_load_history_t *hist, 
          * the figures when it begins), as 7.0.15 never answers -LOADING
          * with loading:0 beside it. */
         rdb_loading_begin((long long)st.st_size);
-        atomic_store_explicit(&refusing, 1, memory_order_relaxed);
+        atomic_store_explicit(&refusing, 1, memory_order_release);
     }
     g_load.n = nworkers;
     g_load.live = mode == MODE_LIVE;
@@ -613,7 +615,7 @@ static int load_file(const char *fname, int nworkers, rdb_load_history_t *hist, 
     if (mode == MODE_LIVE) {
         /* From here until the keys are all in, clients get -LOADING (as
          * 7.0.15 answers while it loads), so none sees half the data. */
-        atomic_store_explicit(&refusing, 1, memory_order_relaxed);
+        atomic_store_explicit(&refusing, 1, memory_order_release);
         atomic_store_explicit(&live_loaded, 0, memory_order_relaxed);
         live_err[0] = '\0';
     }
@@ -662,7 +664,7 @@ static int load_file(const char *fname, int nworkers, rdb_load_history_t *hist, 
         ready_fn();
         ready_fn = NULL;
     }
-    atomic_store_explicit(&refusing, 0, memory_order_relaxed);
+    atomic_store_explicit(&refusing, 0, memory_order_release);
     return 0;
 }
 
@@ -680,9 +682,9 @@ static void *reload_thread(void *arg)
      * redis-server answers nobody until it is done: a write let through
      * between the save and the flush would be lost. */
     rdb_loading_begin(0);
-    atomic_store_explicit(&refusing, 1, memory_order_relaxed);
+    atomic_store_explicit(&refusing, 1, memory_order_release);
     if (j->save && rdb_save_sync() != 0) {
-        atomic_store_explicit(&refusing, 0, memory_order_relaxed);
+        atomic_store_explicit(&refusing, 0, memory_order_release);
         rdb_loading_end();
         resp_add_error(&j->rc->reply, "ERR");
     } else {
