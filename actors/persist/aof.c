@@ -380,6 +380,13 @@ uint64_t aof_reply_mark(void)
     return written;
 }
 
+uint64_t aof_reply_unsynced(uint64_t mark)
+{
+    /* acquire: as aof_reply_synced */
+    uint64_t synced = atomic_load_explicit(&g_synced_mark, memory_order_acquire);
+    return mark > synced ? mark - synced : 0;
+}
+
 bool aof_reply_synced(uint64_t mark)
 {
     /* acquire: pairs with publish_synced_locked */

@@ -87,6 +87,8 @@ void aof_write_deferred(void);
  * is reached. */
 uint64_t aof_reply_mark(void);
 bool aof_reply_synced(uint64_t mark);
+/* AOF bytes written before `mark` that no fsync has covered yet. */
+uint64_t aof_reply_unsynced(uint64_t mark);
 /* True while replies must pass the gate (AOF on, appendfsync always). */
 bool aof_reply_hold_on(void);
 /* Registers a waiter (a worker, once at start); its id, or -1 when full

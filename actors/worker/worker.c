@@ -267,11 +267,10 @@ void worker_write_scheduled(worker_t *w)
      * now leaves once an fsync reaches it (aof_gate.h) */
     uint64_t mark = pending_writes ? aof_reply_mark() : 0;
     /* No fsync running and none to wait for: run it here, as 7.0.15 does
-     * before its loop sleeps (no wake of the syncer and back), unless
-     * other clients' requests (or messages) already wait: then the syncer
-     * runs it while this worker serves them, and their writes are in the
-     * file for the next fsync (docs/persistence.md §3) */
-    if (mark && !rt_thread_work_waiting() && aof_reply_sync_inline(w->aof_waiter, mark)) {
+     * before its loop sleeps, unless the round was big and more work waits:
+     * the syncer runs it while this worker serves that (aof_gate.h) */
+    if (mark && !(aof_reply_unsynced(mark) >= AOF_OVERLAP_MIN_BYTES && rt_thread_work_waiting()) &&
+        aof_reply_sync_inline(w->aof_waiter, mark)) {
         if (w->aof_gated) aof_gate_release(w);
         mark = 0;
     }
