@@ -15,6 +15,7 @@ one SET at a time. Two things are checked:
 What it must never do: stop a process it did not start, or leave the shim loaded in
 any process but the node it starts.
 """
+import contextlib
 import os
 import re
 import socket
@@ -157,6 +158,19 @@ def test_always_group_commit_and_no_reply_before_its_fsync(servers, tmp_path, mo
     assert per_fsync >= 9, f"{writes} writes, {len(incr)} fsyncs of the incr file: {per_fsync:.1f} per fsync"
 
 
+@contextlib.contextmanager
+def _two_clients(port):
+    """Two connections, each answered once (both connected and served): (a, b, a's reader,
+    b's reader)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as a, \
+            socket.create_connection(("127.0.0.1", port), timeout=30) as b:
+        fa, fb = a.makefile("rb"), b.makefile("rb")
+        for s, f in ((a, fa), (b, fb)):
+            s.sendall(b"*1\r\n$4\r\nPING\r\n")
+            assert f.readline() == b"+PONG\r\n"
+        yield a, b, fa, fb
+
+
 def test_always_reply_leaves_when_its_fsync_ends_not_the_next(servers, tmp_path, monkeypatch):
     """Client A's SET is covered by fsync 1 (300 ms longer than the disk's);
     client B's, on the same worker, arrives while fsync 1 runs and needs fsync
@@ -166,12 +180,7 @@ def test_always_reply_leaves_when_its_fsync_ends_not_the_next(servers, tmp_path,
     ms = 300
     node, port, _, log = _slow_node(servers, tmp_path, monkeypatch, ms)
     delays = []
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as a, \
-            socket.create_connection(("127.0.0.1", port), timeout=30) as b:
-        fa, fb = a.makefile("rb"), b.makefile("rb")
-        for s, f in ((a, fa), (b, fb)):     # both connected and served
-            s.sendall(b"*1\r\n$4\r\nPING\r\n")
-            assert f.readline() == b"+PONG\r\n"
+    with _two_clients(port) as (a, b, fa, fb):
         for r in range(6):
             time.sleep(ms / 1000 * 2.5)      # no fsync running
             t0 = time.monotonic()
@@ -258,12 +267,7 @@ def _two_scripts(port, log, first):
     """Client A's script writes (`first`: 'set', a small SET; 'big', 20 KB) and runs
     400 ms; client B sends a 300 ms script while it runs. Returns (fsyncs, the worker's
     inline fsyncs, seconds between A's reply and B's)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as a, \
-            socket.create_connection(("127.0.0.1", port), timeout=30) as b:
-        fa, fb = a.makefile("rb"), b.makefile("rb")
-        for s, f in ((a, fa), (b, fb)):     # both connected and served
-            s.sendall(b"*1\r\n$4\r\nPING\r\n")
-            assert f.readline() == b"+PONG\r\n"
+    with _two_clients(port) as (a, b, fa, fb):
         before = _incr_fsyncs(log)
         inline0 = _group_commit_info(port, inline=True)[4]
         a.sendall(_eval_busy(400, first))

@@ -128,25 +128,28 @@ def _aof_commands(srv):
     return cmds
 
 
-def _stream_and_aof(servers, kind):
+def _stream_and_aof(servers, kind, workload=None):
+    """Runs workload(srv) (default _publishes) on a node with appendfsync always and a
+    hand-written replica; returns (the stream's commands up to SET done, the AOF's
+    commands, what the workload returned)."""
     srv = _start(servers, kind, ["--appendonly", "yes", "--appendfsync", "always"], workers=2)
     out = {}
     t = threading.Thread(target=_stream_after_sync, args=(srv, out))
     t.start()
     h.wait_until(lambda: out.get("ready") and _info(srv).get("connected_slaves") == "1", 15,
                  what="the hand-written replica attached")
-    _publishes(srv)
+    result = (workload or _publishes)(srv)
     t.join(15)
     assert "cmds" in out, "the stream did not reach SET done"
     time.sleep(0.2)
-    return out["cmds"], _aof_commands(srv)
+    return out["cmds"], _aof_commands(srv), result
 
 
 def test_stream_and_aof_as_redis(servers):
     """The stream carries each PUBLISH and SPUBLISH as it was called (a transaction's and a
     script's inside their MULTI/EXEC); the AOF has none of them (an empty MULTI/EXEC is
     left of a script that only published, as in 7.0.15's file)."""
-    got = {k: _stream_and_aof(servers, k) for k in ("redis", "shoal")}
+    got = {k: _stream_and_aof(servers, k)[:2] for k in ("redis", "shoal")}
     stream, aof = got["redis"]
     assert [c[0].upper() for c in stream].count(b"PUBLISH") == 6, stream
     assert not any(c[0].upper() in (b"PUBLISH", b"SPUBLISH") for c in aof), aof
@@ -184,19 +187,7 @@ def test_transaction_publishes_wrapped_with_its_writes(servers):
     """MULTI; PUBLISH; SET k; EXEC and the like, k kept by another worker than the client's:
     the stream has one MULTI ... EXEC around the PUBLISHes and the writes, as 7.0.15's, and the
     AOF the writes alone in it. Before, each worker wrapped its own part (PUBLISH, then SET)."""
-    got = {}
-    for kind in ("redis", "shoal"):
-        srv = _start(servers, kind, ["--appendonly", "yes", "--appendfsync", "always"], workers=2)
-        out = {}
-        t = threading.Thread(target=_stream_after_sync, args=(srv, out))
-        t.start()
-        h.wait_until(lambda: out.get("ready") and _info(srv).get("connected_slaves") == "1", 15,
-                     what="the hand-written replica attached")
-        replies = _transactions(srv)
-        t.join(15)
-        assert "cmds" in out, "the stream did not reach SET done"
-        time.sleep(0.2)
-        got[kind] = out["cmds"], _aof_commands(srv), replies
+    got = {kind: _stream_and_aof(servers, kind, _transactions) for kind in ("redis", "shoal")}
     stream = got["redis"][0]
     assert [c[0].upper() for c in stream].count(b"MULTI") == 16, stream
     assert got["redis"][2][0] == [2, "OK"], got["redis"][2]
