@@ -33,7 +33,6 @@
 #include "actors/worker/keyspace.h"
 #include "actors/worker/outconn.h"
 #include "actors/worker/placement.h"
-#include "actors/worker/xscript.h"
 #include "actors/worker/worker_internal.h"
 #include "proto/rdb.h"
 #include "proto/strnum.h"
@@ -707,9 +706,7 @@ worker_t *asm_lane_place(client_t *c, int argc, const uint8_t **argv, const size
         return NULL;
     }
     /* replies in flight, or a busy script there (placement.c): at a later command */
-    if (!placement_can_move_before_command(c) ||
-        atomic_load_explicit(&g_workers[target]->script_busy, memory_order_relaxed) || xscript_active())
-        return NULL;
+    if (!placement_can_move_before_command(c, g_workers[target])) return NULL;
     return g_workers[target];
 }
 

@@ -75,7 +75,7 @@ worker_t *ldb_conn_place(client_t *c, int argc, const uint8_t **argv, const size
     int target = worker_of_slot(slot_of_key(argv[pos[0]], argvlen[pos[0]]));
     for (int i = 1; i < n; i++)
         if (worker_of_slot(slot_of_key(argv[pos[i]], argvlen[pos[i]])) != target) return NULL;
-    if (target == c->worker->index || !placement_can_move_before_command(c)) return NULL;
+    if (target == c->worker->index || !placement_can_move_before_command(c, g_workers[target])) return NULL;
     return g_workers[target];
 }
 

@@ -240,15 +240,23 @@ static void move(worker_t *w, client_t *c, worker_t *to)
     worker_send(w, to->index, &m->run.hdr);
 }
 
-/* The active worker (other than w) with the fewest connections. Never one
- * inside a busy script: it reads no messages until the script ends, so a
- * connection handed to it would hang there (7.0.15 answers it meanwhile). */
+/* Whether worker o may be handed a connection now. Not one inside a busy
+ * script, nor any while a script holds every worker (xscript.h): such a
+ * worker reads no messages until the script ends, so the connection would
+ * hang there where 7.0.15 answers it. Every move checks it. */
+static bool takes_moves(const worker_t *o)
+{
+    return !atomic_load_explicit(&o->script_busy, memory_order_relaxed) && !xscript_active();
+}
+
+/* The active worker (other than w) with the fewest connections that can
+ * take one (takes_moves). */
 static worker_t *least_loaded(const worker_t *w, int active)
 {
     worker_t *best = NULL;
     for (int i = 0; i < active; i++) {
         worker_t *o = g_workers[i];
-        if (atomic_load_explicit(&o->script_busy, memory_order_relaxed)) continue;
+        if (!takes_moves(o)) continue;
         if (o != w && (best == NULL || clients_of(o) < clients_of(best)))
             best = o;
     }
@@ -259,9 +267,7 @@ static void rebalance(worker_t *w)
 {
     int active = placement_active();
     long long mine = clients_of(w);
-    /* A script that holds every worker's keyspace (xscript.h) holds their
-     * messages too: nothing moves until it ends. */
-    if (mine == 0 || g_nworkers < 2 || xscript_active())
+    if (mine == 0 || g_nworkers < 2)
         return;
     int moves = 0;
     for (client_t *c = w->clients, *next; c && moves < MOVES_PER_TICK; c = next) {
@@ -296,8 +302,7 @@ worker_t *placement_subscriber_move(const client_t *c, const uint8_t *name, size
         return NULL;
     int me = c->worker->index, best = me;
     for (int i = 0; i < n; i++)
-        if (!atomic_load_explicit(&g_workers[i]->script_busy, memory_order_relaxed) &&
-            pubsub_worker_subscribers(i) < pubsub_worker_subscribers(best))
+        if (takes_moves(g_workers[i]) && pubsub_worker_subscribers(i) < pubsub_worker_subscribers(best))
             best = i;
     return best == me ? NULL : g_workers[best];
 }
@@ -329,21 +334,20 @@ static const uint8_t *migrate_first_key(int argc, const uint8_t **argv, const si
 
 worker_t *placement_migrate_move(const client_t *c, int argc, const uint8_t **argv, const size_t *argvlen)
 {
-    if (g_nworkers < 2 || argc < 6 || !arg_is_ci(argv[0], argvlen[0], "migrate") || !movable_with_input(c) ||
+    if (g_nworkers < 2 || argc < 6 || !arg_is_ci(argv[0], argvlen[0], "migrate") ||
         atomic_load_explicit(&g_forced, memory_order_relaxed) == 1)   /* DEBUG PLACEMENT PACK */
         return NULL;
     size_t len = 0;
     const uint8_t *key = migrate_first_key(argc, argv, argvlen, &len);
     if (!key) return NULL;
-    int target = worker_of_slot(slot_of_key(key, len));
-    /* not into a busy script, nor while one holds every worker (least_loaded) */
-    if (target == c->worker->index || atomic_load_explicit(&g_workers[target]->script_busy, memory_order_relaxed) ||
-        xscript_active())
-        return NULL;
-    return g_workers[target];
+    worker_t *to = g_workers[worker_of_slot(slot_of_key(key, len))];
+    return to != c->worker && placement_can_move_before_command(c, to) ? to : NULL;
 }
 
-bool placement_can_move_before_command(const client_t *c) { return movable_with_input(c); }
+bool placement_can_move_before_command(const client_t *c, const worker_t *to)
+{
+    return movable_with_input(c) && takes_moves(to);
+}
 
 void placement_move_before_command(client_t *c, worker_t *to)
 {

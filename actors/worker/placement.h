@@ -38,9 +38,10 @@ void placement_force(int n);
  * placement.c says why). placement_move_before_command moves it, with the
  * command still unparsed in its query buffer, once the input pass is over
  * (also a debugger session's EVAL, to its keys' worker: ldb_conn.h);
- * placement_can_move_before_command says whether it may move so. */
+ * placement_can_move_before_command says whether it may move so, to `to`
+ * (never into a worker that reads no messages now: a busy script's). */
 worker_t *placement_subscriber_move(const struct client *c, const uint8_t *name, size_t len);
-bool placement_can_move_before_command(const struct client *c);
+bool placement_can_move_before_command(const struct client *c, const worker_t *to);
 /* Before a MIGRATE runs (client_process_input): the worker that keeps its
  * keys when that is not the connection's, or NULL. A MIGRATE runs on its
  * keys' worker (it waits there for its target); sent from another worker it
