@@ -18,6 +18,7 @@
 
 #include "actors/config/config.h"
 #include "actors/worker/fdlimit.h"
+#include "runtime/actor.h"
 #include "proto/resp.h"
 #include "runtime/memtrim.h"
 #include "runtime/log.h"
@@ -35,8 +36,14 @@ static _Atomic int spare_fd = -1;
  * waiting client is served instead of refused (fine) but the spare cannot
  * be opened again, and the next shortage leaves clients hanging. */
 static pthread_mutex_t accept_lock = PTHREAD_MUTEX_INITIALIZER;
-/* Whether the current shortage was logged (once per episode). */
+/* Whether a shortage is under way (set at its first EMFILE, cleared by the
+ * next successful accept), and when its line was last logged. A shortage is
+ * logged at its start, but at most once per SHORTAGE_LOG_MS: any thread that
+ * closes a descriptor in the middle of a flood lets one accept through, and
+ * that must not start a new line per descriptor freed. */
 static _Atomic bool shortage_logged;
+static _Atomic long long shortage_logged_at = -1;
+#define SHORTAGE_LOG_MS 10000
 
 int fdlimit_reserved(int worker_threads)
 {
@@ -154,9 +161,15 @@ const char *fdlimit_maxclients_error(void)
 
 bool fdlimit_out_of_fds(int listen_fd, int err)
 {
-    /* relaxed: the flag only thins out log lines */
-    if (!atomic_exchange_explicit(&shortage_logged, true, memory_order_relaxed))
-        LOG_WARNING("Accepting client connection: accept: %s", strerror(err));
+    /* relaxed: the flag and the time only thin out log lines */
+    if (!atomic_exchange_explicit(&shortage_logged, true, memory_order_relaxed)) {
+        long long now = rt_mono_ms();
+        long long last = atomic_load_explicit(&shortage_logged_at, memory_order_relaxed);
+        if ((last < 0 || now - last >= SHORTAGE_LOG_MS) &&
+            atomic_compare_exchange_strong_explicit(&shortage_logged_at, &last, now, memory_order_relaxed,
+                                                    memory_order_relaxed))
+            LOG_WARNING("Accepting client connection: accept: %s", strerror(err));
+    }
     pthread_mutex_lock(&accept_lock);
     /* acq_rel: whoever takes the spare owns that descriptor number alone */
     int spare = atomic_exchange_explicit(&spare_fd, -1, memory_order_acq_rel);

@@ -40,7 +40,8 @@ const char *fdlimit_maxclients_error(void);
  * descriptor for a moment to accept one waiting connection and refuse it
  * with the maxclients error. Returns true if a connection was refused (the
  * caller may try to accept again), false if not (the caller backs off).
- * Logs Redis's "Accepting client connection" line once per episode. */
+ * Logs Redis's "Accepting client connection" line when a shortage starts,
+ * at most once per 10 s. */
 bool fdlimit_out_of_fds(int listen_fd, int err);
 
 /* An accept succeeded: the next shortage is a new episode (logged again). */
