@@ -124,9 +124,15 @@ def test_pongs_to_our_pings_never_meet_the_cron_at_work(servers):
         with a.raw() as c:
             assert c.call("DEBUG", "STATE-CRON-DELAY", "0") == "OK"
     moved = {k: d1[k] - d0[k] for k in d1 if d1[k] != d0[k]}
-    # 3 s at node timeout 1 s: a PINGs each of its 2 peers at least twice a second
-    assert moved.get("digested_pong", 0) >= 10, moved
-    assert moved.get("forwarded_pong", 0) <= 1, moved
+    # 3 s at node timeout 1 s: a PINGs each of its 2 peers about twice a second (12
+    # PONGs; 10 came back in a CI run at load 13)
+    pongs = moved.get("digested_pong", 0) + moved.get("forwarded_pong", 0)
+    assert pongs >= 8, moved
+    # Sent during the cron's working part, every PONG met it (all forwarded). Sent
+    # after it, a PONG meets the next one only when a peer answers more than 80 ms
+    # late: under heavy load it arrives at a random time, and the working part is a
+    # fifth of the time (2 of 12 in that run); on a quiet machine none does.
+    assert moved.get("forwarded_pong", 0) <= max(1, pongs // 3), moved
     bh.wait_healthy(nodes, 3)
 
 
