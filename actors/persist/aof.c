@@ -40,6 +40,7 @@
 #include "proto/resp.h"
 #include "runtime/actor.h"
 #include "runtime/log.h"
+#include "runtime/slice.h"
 #include "runtime/xmalloc.h"
 
 enum { AOF_MSG_CONFIG = 1, AOF_MSG_RESTART, AOF_MSG_KICK };
@@ -328,8 +329,14 @@ bool aof_sync_step_locked(void)
     int fd = W.fd;
     pthread_mutex_unlock(&W.mu);
     long long t0 = latency_threshold_ms() ? rt_now_ms() : 0;
+    /* short slices while it waits: each of the fsync's I/Os wakes it, and
+     * it gets a core back at once instead of after a busy thread's slice
+     * (runtime/slice.h) */
+    rt_slice_brief_t slice;
+    rt_slice_brief_begin(&slice);
     int rc = fdatasync(fd);
     int e = errno;
+    rt_slice_brief_end(&slice);
     if (t0) latency_note("aof-fsync-always", rt_now_ms() - t0);
     pthread_mutex_lock(&W.mu);
     if (rc != 0) {

@@ -42,6 +42,7 @@
 #include "actors/persist/aof_internal.h"
 #include "actors/worker/worker.h"
 #include "runtime/actor.h"
+#include "runtime/slice.h"
 
 void aof_gc_fsynced(aof_gc_t *g, uint64_t synced_before, uint64_t written_now, long long start_us,
                     long long end_us)
@@ -166,6 +167,9 @@ static void *syncer_main(void *arg)
 {
     (void)arg;
     pthread_setname_np(pthread_self(), "aof-sync");
+    /* a thread that only waits (for a worker, for the disk): short slices,
+     * so that each wake-up gets a core at once (runtime/slice.h) */
+    (void)rt_slice_set(RT_SLICE_SHORT_US);
     void (*wake[AOF_MAX_REPLY_WAITERS])(void *);
     void *wake_arg[AOF_MAX_REPLY_WAITERS];
     aof_lock();
