@@ -25,6 +25,7 @@
 #include "runtime/log.h"
 #include "runtime/tls.h"
 #include "runtime/tls_alloc.h"
+#include "runtime/tls_rec.h"
 
 #define PROTO_TLSV1   (1 << 0)
 #define PROTO_TLSV1_1 (1 << 1)
@@ -36,6 +37,9 @@ static pthread_rwlock_t ctx_lock = PTHREAD_RWLOCK_INITIALIZER;
 static pthread_mutex_t configure_lock = PTHREAD_MUTEX_INITIALIZER;
 static SSL_CTX *server_ctx;          /* guarded by ctx_lock */
 static SSL_CTX *client_ctx;          /* NULL: server_ctx serves outgoing connections too */
+/* Sessions that asked for our record layer: switched to it, or kept
+ * OpenSSL's (INFO busdigest); relaxed: statistics, read on their own. */
+static _Atomic long long records_ours, records_openssl;
 /* tls-auth-clients for accepted connections; relaxed: one word, read at accept. */
 static _Atomic int auth_mode = TLS_AUTH_YES;
 
@@ -48,6 +52,12 @@ struct tls_conn {
     BIO *wbuf;          /* tls_conn_buffer_writes: the buffering BIO, owned by ssl */
     size_t wbuf_len;    /* its size while records are written */
     bool wbuf_big;      /* sized wbuf_len (else the small idle size) */
+    size_t read_cap;    /* tls_conn_set_read_buffer's length (0: not set) */
+    tls_rec_t *rec;     /* our record layer (tls_rec.c), once switched to it */
+    bool rec_wanted;    /* tls_conn_own_records: switch once the handshake is done */
+    /* TLS 1.3 traffic secrets from the key log: [0] the client's, [1] the server's */
+    uint8_t secret[2][EVP_MAX_MD_SIZE];
+    size_t secret_len[2];
     char error[256];
 };
 
@@ -159,6 +169,45 @@ static void prebuild_chain(SSL_CTX *ctx)
         ERR_clear_error();
 }
 
+/* The ex_data slot that points an SSL back at its tls_conn_t (only for
+ * connections that want our record layer). */
+static pthread_once_t conn_index_once = PTHREAD_ONCE_INIT;
+static int conn_index_value = -1;
+static void conn_index_make(void) { conn_index_value = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL); }
+static int conn_index(void)
+{
+    pthread_once(&conn_index_once, conn_index_make);
+    return conn_index_value;
+}
+
+static int hex_value(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* OpenSSL's key log (the NSS format): for a connection that wants our
+ * record layer, the two application traffic secrets of TLS 1.3
+ * (CLIENT_TRAFFIC_SECRET_0, SERVER_TRAFFIC_SECRET_0 <client random> <hex>),
+ * which tls_rec.c derives its keys from. Every other line and connection
+ * is ignored; nothing is written anywhere. */
+static void keylog_cb(const SSL *ssl, const char *line)
+{
+    tls_conn_t *t = conn_index_value >= 0 ? SSL_get_ex_data(ssl, conn_index_value) : NULL;
+    if (!t || !t->rec_wanted) return;
+    int which = !strncmp(line, "CLIENT_TRAFFIC_SECRET_0 ", 24) ? 0 : !strncmp(line, "SERVER_TRAFFIC_SECRET_0 ", 24) ? 1 : -1;
+    const char *hex = which >= 0 ? strrchr(line, ' ') : NULL;
+    if (!hex) return;
+    hex++;
+    size_t n = strlen(hex) / 2;
+    if (n == 0 || n > EVP_MAX_MD_SIZE || strlen(hex) % 2) return;
+    for (size_t i = 0; i < n; i++) {
+        int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0) return;
+        t->secret[which][i] = (uint8_t)(hi << 4 | lo);
+    }
+    t->secret_len[which] = n;
+}
+
 /* What the server and client contexts share; `client` picks the client
  * certificate. NULL after logging. */
 static SSL_CTX *base_ctx(const tls_settings_t *s, int protocols, bool client)
@@ -188,6 +237,9 @@ static SSL_CTX *base_ctx(const tls_settings_t *s, int protocols, bool client)
      * tls_conn_pending reports (SSL_has_pending). */
     SSL_CTX_set_read_ahead(ctx, 1);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    /* Bus links take their traffic secrets from here (tls_conn_own_records). */
+    (void)conn_index();
+    SSL_CTX_set_keylog_callback(ctx, keylog_cb);
     SSL_CTX_set_default_passwd_cb(ctx, pass_cb);
     /* The callback runs only inside the two loads below, while `pass` lives. */
     SSL_CTX_set_default_passwd_cb_userdata(ctx, (void *)pass);
@@ -453,10 +505,76 @@ static void errors_cleared(void)
     if (ERR_peek_error() != 0) ERR_clear_error();
 }
 
+int tls_conn_flush(tls_conn_t *t);
+
+/* For a connection that wants our record layer: once OpenSSL's handshake is
+ * done, switch to tls_rec.c when the session allows (TLS 1.3, a suite it
+ * carries, both secrets logged, nothing read ahead inside OpenSSL), else
+ * keep OpenSSL's layer. True: go on with the call; false: return *ret (the
+ * handshake is not done, or failed). Both sequence numbers start at 0 here:
+ * OpenSSL reads no record past the handshake (no read-ahead until then),
+ * and writes none (the server side sends no session tickets). */
+static bool records_ready(tls_conn_t *t, ssize_t *ret)
+{
+    if (!SSL_is_init_finished(t->ssl)) {
+        errors_cleared();
+        errno = 0;
+        int r = SSL_do_handshake(t->ssl);
+        if (r != 1) {
+            *ret = fail(t, r);
+            return false;
+        }
+    }
+    if (t->wbuf && BIO_wpending(t->wbuf) > 0) {   /* the handshake's last flight, still buffered */
+        int f = tls_conn_flush(t);
+        if (f <= 0) {
+            if (f == 0) errno = EAGAIN;
+            *ret = -1;
+            return false;
+        }
+    }
+    t->rec_wanted = false;
+    const SSL_CIPHER *c = SSL_get_current_cipher(t->ssl);
+    unsigned id = c ? (unsigned)(SSL_CIPHER_get_id(c) & 0xffff) : 0;
+    if (SSL_version(t->ssl) == TLS1_3_VERSION && tls_rec_suite_supported(id) && !SSL_has_pending(t->ssl) &&
+        t->secret_len[0] && t->secret_len[0] == t->secret_len[1]) {
+        int peer = SSL_is_server(t->ssl) ? 0 : 1;   /* we read the peer's direction */
+        t->rec = tls_rec_new(t->fd, id, t->secret[peer], t->secret[!peer], t->secret_len[0], t->read_cap,
+                             t->wbuf_len);
+    }
+    if (!t->rec) SSL_set_read_ahead(t->ssl, 1);   /* OpenSSL's layer goes on, reading ahead again */
+    atomic_fetch_add_explicit(t->rec ? &records_ours : &records_openssl, 1, memory_order_relaxed);
+    OPENSSL_cleanse(t->secret, sizeof t->secret);
+    return true;
+}
+
+/* A result of tls_rec.c as tls_conn_read/write give theirs. */
+static ssize_t rec_result(tls_conn_t *t, ssize_t v, bool writing)
+{
+    if (v >= 0) return v;
+    if (errno == EAGAIN) {
+        if (writing) t->flags |= WANTS_WRITE;
+        else t->flags &= ~WANTS_WRITE;
+        return -1;
+    }
+    int e = errno;
+    snprintf(t->error, sizeof t->error, "%s", e == EPROTO ? tls_rec_error(t->rec) : strerror(e));
+    t->flags |= SHUT;       /* no close_notify after a failure */
+    errno = e;
+    return -1;
+}
+
 ssize_t tls_conn_read(tls_conn_t *t, void *buf, size_t len)
 {
     if (len == 0) return 0;
     if (len > INT32_MAX) len = INT32_MAX;
+    ssize_t ret;
+    if (t->rec_wanted && !records_ready(t, &ret)) return ret;
+    if (t->rec) {
+        ssize_t v = rec_result(t, tls_rec_read(t->rec, buf, len), false);
+        if (v == 0) t->flags |= SHUT;   /* as OpenSSL's close: no close_notify back */
+        return v;
+    }
     errors_cleared();
     errno = 0;
     int r = SSL_read(t->ssl, buf, (int)len);
@@ -468,6 +586,12 @@ ssize_t tls_conn_write(tls_conn_t *t, const void *buf, size_t len)
 {
     if (len == 0) return 0;
     if (len > INT32_MAX) len = INT32_MAX;
+    ssize_t ret;
+    if (t->rec_wanted && !records_ready(t, &ret)) {
+        if (ret == 0) errno = ECONNRESET, ret = -1;
+        return ret;
+    }
+    if (t->rec) return rec_result(t, tls_rec_write(t->rec, buf, len), true);
     wbuf_resize(t, true);
     errors_cleared();
     errno = 0;
@@ -496,10 +620,33 @@ int tls_conn_handshake(tls_conn_t *t)
 }
 
 bool tls_conn_wants_write(const tls_conn_t *t) { return (t->flags & WANTS_WRITE) != 0; }
-bool tls_conn_pending(const tls_conn_t *t) { return SSL_has_pending(t->ssl) == 1; }
+bool tls_conn_pending(const tls_conn_t *t)
+{
+    return t->rec ? tls_rec_pending(t->rec) : SSL_has_pending(t->ssl) == 1;
+}
+
+void tls_conn_own_records(tls_conn_t *t)
+{
+    const char *env = getenv("SHOAL_TLS_RECORDS");
+    if (env && !strcmp(env, "openssl")) return;   /* the A/B switch: OpenSSL's record layer */
+    t->rec_wanted = true;
+    SSL_set_ex_data(t->ssl, conn_index(), t);
+    SSL_set_read_ahead(t->ssl, 0);                /* nothing past the handshake read into OpenSSL */
+    if (SSL_is_server(t->ssl)) SSL_set_num_tickets(t->ssl, 0);   /* nothing written after it */
+}
+
+bool tls_conn_records_own(const tls_conn_t *t) { return t->rec != NULL; }
+
+void tls_records_counts(long long *ours, long long *openssl)
+{
+    *ours = atomic_load_explicit(&records_ours, memory_order_relaxed);
+    *openssl = atomic_load_explicit(&records_openssl, memory_order_relaxed);
+}
+struct tls_rec *tls_conn_record_layer(tls_conn_t *t) { return t->rec; }
 void tls_conn_set_read_buffer(tls_conn_t *t, size_t len)
 {
     SSL_set_default_read_buffer_len(t->ssl, len);
+    t->read_cap = len;
 }
 
 void tls_conn_release_idle_buffers(tls_conn_t *t)
@@ -530,6 +677,16 @@ bool tls_conn_buffer_writes(tls_conn_t *t, size_t len)
 
 int tls_conn_flush(tls_conn_t *t)
 {
+    if (t->rec) {
+        int f = tls_rec_flush(t->rec);
+        if (f == 0) {
+            t->flags |= WANTS_WRITE;
+            errno = EAGAIN;
+        } else if (f < 0) {
+            snprintf(t->error, sizeof t->error, "%s", strerror(errno));
+        }
+        return f;
+    }
     BIO *w = SSL_get_wbio(t->ssl);
     if (BIO_wpending(w) == 0) {
         wbuf_resize(t, false);
@@ -575,6 +732,13 @@ void tls_conn_free_silent(tls_conn_t *t)
 void tls_conn_free(tls_conn_t *t)
 {
     if (!t) return;
+    if (t->rec) {               /* OpenSSL's own sequence numbers are stale: ours says it */
+        if (!(t->flags & SHUT)) tls_rec_close_notify(t->rec);
+        tls_rec_free(t->rec);
+        t->rec = NULL;
+        t->flags |= SHUT;
+    }
+    OPENSSL_cleanse(t->secret, sizeof t->secret);
     /* Best effort: a close_notify that does not fit now is not waited for. */
     if (!(t->flags & SHUT) && SSL_is_init_finished(t->ssl)) {
         ERR_clear_error();

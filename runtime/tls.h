@@ -111,6 +111,21 @@ bool tls_conn_buffer_writes(tls_conn_t *t, size_t len);
  * with errno on a failed socket. */
 int tls_conn_flush(tls_conn_t *t);
 bool tls_conn_handshake_done(const tls_conn_t *t);
+/* Before the first byte moves: once OpenSSL's handshake is done, carry the
+ * records with our own TLS 1.3 record layer (runtime/tls_rec.c: decrypts
+ * straight into the caller's buffer, encrypts straight into the write
+ * buffer), when the session is TLS 1.3 with a suite it carries; else
+ * OpenSSL's stays. For bus links. The server side sends no session tickets
+ * then. SHOAL_TLS_RECORDS=openssl in the environment turns it off (A/B). */
+void tls_conn_own_records(tls_conn_t *t);
+/* Whether our record layer carries the connection now (tests). */
+bool tls_conn_records_own(const tls_conn_t *t);
+/* Handshakes done by connections that asked for our record layer, by the
+ * layer that then carried them (INFO busdigest). Any thread. */
+void tls_records_counts(long long *ours, long long *openssl);
+struct tls_rec;
+/* That layer, or NULL (tests). */
+struct tls_rec *tls_conn_record_layer(tls_conn_t *t);
 /* Why the last call failed ("" if none). */
 const char *tls_conn_error(const tls_conn_t *t);
 /* The socket. */

@@ -35,6 +35,7 @@
 #include "actors/worker/placement.h"
 #include "actors/worker/client.h"
 #include "actors/worker/migrate.h"
+#include "runtime/tls.h"
 #include "actors/worker/stats.h"
 #include "actors/worker/wdb.h"
 #include "actors/worker/tracking.h"
@@ -487,6 +488,9 @@ static void sec_busdigest(text_t *t)
     long long now_paused = d.pauses - d.resumes;
     add(t, "link_pauses:%lld\r\nlink_pauses_ended:%lld\r\nlinks_paused:%lld\r\nlink_paused_ms:%lld\r\n",
         d.pauses, d.resumes, now_paused > 0 ? now_paused : 0, d.paused_us / 1000);
+    long long rec_ours, rec_openssl;
+    tls_records_counts(&rec_ours, &rec_openssl);
+    add(t, "tls_records_ours:%lld\r\ntls_records_openssl:%lld\r\n", rec_ours, rec_openssl);
     /* frame messages the state actor has still to apply (the count links pause on) */
     const cluster_snapshot_t *s = info_snap;
     if (s && s->live && config_cluster_enabled())

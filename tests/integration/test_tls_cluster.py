@@ -75,6 +75,13 @@ def test_mixed_cluster_over_tls(servers, pki):
                 return False
         return True
     h.wait_until(all_connected, 30, what="a full mesh of TLS bus links")
+    # every bus link of a shoal node, to and from shoal and redis-server peers alike,
+    # carries its records with shoal's TLS 1.3 record layer (runtime/tls_rec.c); the
+    # rest of this test (gossip, failovers) runs over them
+    for n in nodes[:3]:
+        with n.raw() as c:
+            d = h.info_dict(c.call("INFO", "busdigest"))
+        assert int(d["tls_records_ours"]) >= 10 and int(d["tls_records_openssl"]) == 0, d
     # the announced ports, as every node sees them (shoal and redis-server alike)
     expect = {ids[n.port]: (n.port, n.tls_port) for n in nodes}
     for n in nodes:
