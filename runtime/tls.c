@@ -37,6 +37,7 @@ static pthread_rwlock_t ctx_lock = PTHREAD_RWLOCK_INITIALIZER;
 static pthread_mutex_t configure_lock = PTHREAD_MUTEX_INITIALIZER;
 static SSL_CTX *server_ctx;          /* guarded by ctx_lock */
 static SSL_CTX *client_ctx;          /* NULL: server_ctx serves outgoing connections too */
+static SSL_CTX *bus_server_ctx, *bus_client_ctx;   /* their twins for bus links (keylog_cb) */
 /* Sessions that asked for our record layer: switched to it, or kept
  * OpenSSL's (INFO busdigest); relaxed: statistics, read on their own. */
 static _Atomic long long records_ours, records_openssl;
@@ -54,7 +55,7 @@ struct tls_conn {
     bool wbuf_big;      /* sized wbuf_len (else the small idle size) */
     size_t read_cap;    /* tls_conn_set_read_buffer's length (0: not set) */
     tls_rec_t *rec;     /* our record layer (tls_rec.c), once switched to it */
-    bool rec_wanted;    /* tls_conn_own_records: switch once the handshake is done */
+    bool rec_wanted;    /* tls_conn_for_bus: switch once the handshake is done */
     /* TLS 1.3 traffic secrets from the key log: [0] the client's, [1] the server's */
     uint8_t secret[2][EVP_MAX_MD_SIZE];
     size_t secret_len[2];
@@ -237,9 +238,7 @@ static SSL_CTX *base_ctx(const tls_settings_t *s, int protocols, bool client)
      * tls_conn_pending reports (SSL_has_pending). */
     SSL_CTX_set_read_ahead(ctx, 1);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
-    /* Bus links take their traffic secrets from here (tls_conn_own_records). */
-    (void)conn_index();
-    SSL_CTX_set_keylog_callback(ctx, keylog_cb);
+    (void)conn_index();   /* the slot keylog_cb reads, made before any connection */
     SSL_CTX_set_default_passwd_cb(ctx, pass_cb);
     /* The callback runs only inside the two loads below, while `pass` lives. */
     SSL_CTX_set_default_passwd_cb_userdata(ctx, (void *)pass);
@@ -312,27 +311,12 @@ static int load_dh(SSL_CTX *ctx, const char *path)
     return 0;
 }
 
-int tls_configure(const tls_settings_t *s)
+/* The server context: base_ctx with the session cache and the server's
+ * options. NULL after logging. */
+static SSL_CTX *server_ctx_new(const tls_settings_t *s, int protocols)
 {
-    if (!set(s->cert_file)) {
-        LOG_WARNING("No tls-cert-file configured!");
-        return -1;
-    }
-    if (!set(s->key_file)) {
-        LOG_WARNING("No tls-key-file configured!");
-        return -1;
-    }
-    if ((s->auth_clients != TLS_AUTH_NO || s->tls_cluster || s->tls_replication) && !set(s->ca_cert_file) &&
-        !set(s->ca_cert_dir)) {
-        LOG_WARNING("Either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-cluster, "
-                    "tls-replication or tls-auth-clients are enabled!");
-        return -1;
-    }
-    int protocols = parse_protocols(s->protocols);
-    if (protocols < 0) return -1;
-    pthread_mutex_lock(&configure_lock);
-    SSL_CTX *cl = NULL, *ctx = base_ctx(s, protocols, false);
-    if (!ctx) goto fail;
+    SSL_CTX *ctx = base_ctx(s, protocols, false);
+    if (!ctx) return NULL;
     if (s->session_caching) {
         SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
         SSL_CTX_sess_set_cache_size(ctx, s->session_cache_size);
@@ -363,30 +347,67 @@ int tls_configure(const tls_settings_t *s)
     SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
     if (s->prefer_server_ciphers) SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
     if (set(s->dh_params_file)) {
-        if (load_dh(ctx, s->dh_params_file) != 0) goto fail;
+        if (load_dh(ctx, s->dh_params_file) != 0) {
+            SSL_CTX_free(ctx);
+            return NULL;
+        }
     } else {
         SSL_CTX_set_dh_auto(ctx, 1);
     }
-    if (set(s->client_cert_file) && set(s->client_key_file)) {
-        cl = base_ctx(s, protocols, true);
-        if (!cl) goto fail;
+    return ctx;
+}
+
+int tls_configure(const tls_settings_t *s)
+{
+    if (!set(s->cert_file)) {
+        LOG_WARNING("No tls-cert-file configured!");
+        return -1;
     }
+    if (!set(s->key_file)) {
+        LOG_WARNING("No tls-key-file configured!");
+        return -1;
+    }
+    if ((s->auth_clients != TLS_AUTH_NO || s->tls_cluster || s->tls_replication) && !set(s->ca_cert_file) &&
+        !set(s->ca_cert_dir)) {
+        LOG_WARNING("Either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-cluster, "
+                    "tls-replication or tls-auth-clients are enabled!");
+        return -1;
+    }
+    int protocols = parse_protocols(s->protocols);
+    if (protocols < 0) return -1;
+    pthread_mutex_lock(&configure_lock);
+    /* Bus links get twins of the two contexts that also log the traffic
+     * secrets (keylog_cb, for our record layer): OpenSSL formats each
+     * secret of a handshake as hex with a sprintf per byte when a context
+     * has a key log callback, ~60 us a handshake, which clients should not
+     * pay. */
+    bool want_cl = set(s->client_cert_file) && set(s->client_key_file);
+    SSL_CTX *ctx = server_ctx_new(s, protocols);
+    SSL_CTX *bus = ctx ? server_ctx_new(s, protocols) : NULL;
+    SSL_CTX *cl = bus && want_cl ? base_ctx(s, protocols, true) : NULL;
+    SSL_CTX *bus_cl = cl ? base_ctx(s, protocols, true) : NULL;
+    if (!bus || (want_cl && !bus_cl)) {
+        SSL_CTX_free(ctx);
+        SSL_CTX_free(bus);
+        SSL_CTX_free(cl);
+        SSL_CTX_free(bus_cl);
+        pthread_mutex_unlock(&configure_lock);
+        return -1;
+    }
+    SSL_CTX_set_keylog_callback(bus, keylog_cb);
+    if (bus_cl) SSL_CTX_set_keylog_callback(bus_cl, keylog_cb);
     pthread_rwlock_wrlock(&ctx_lock);
-    SSL_CTX *old = server_ctx, *old_cl = client_ctx;
+    SSL_CTX *old[4] = { server_ctx, client_ctx, bus_server_ctx, bus_client_ctx };
     server_ctx = ctx;
     client_ctx = cl;
+    bus_server_ctx = bus;
+    bus_client_ctx = bus_cl;
     pthread_rwlock_unlock(&ctx_lock);
-    /* Connections made from the old pair hold their own references. */
-    SSL_CTX_free(old);
-    SSL_CTX_free(old_cl);
+    /* Connections made from the old ones hold their own references. */
+    for (int i = 0; i < 4; i++) SSL_CTX_free(old[i]);
     tls_set_auth_clients(s->auth_clients);
     pthread_mutex_unlock(&configure_lock);
     return 0;
-fail:
-    SSL_CTX_free(ctx);
-    SSL_CTX_free(cl);
-    pthread_mutex_unlock(&configure_lock);
-    return -1;
 }
 
 bool tls_configured(void)
@@ -402,10 +423,11 @@ void tls_set_auth_clients(int mode)
     atomic_store_explicit(&auth_mode, mode, memory_order_relaxed);
 }
 
-static tls_conn_t *conn_new(int fd, bool client)
+static tls_conn_t *conn_new(int fd, bool client, bool bus)
 {
     pthread_rwlock_rdlock(&ctx_lock);
-    SSL_CTX *ctx = client && client_ctx ? client_ctx : server_ctx;
+    SSL_CTX *ctx = bus ? (client && bus_client_ctx ? bus_client_ctx : bus_server_ctx)
+                 : client && client_ctx ? client_ctx : server_ctx;
     SSL *ssl = ctx ? SSL_new(ctx) : NULL;
     pthread_rwlock_unlock(&ctx_lock);
     if (!ssl) {
@@ -424,9 +446,9 @@ static tls_conn_t *conn_new(int fd, bool client)
     return t;
 }
 
-tls_conn_t *tls_conn_accepted_auth(int fd, int auth)
+static tls_conn_t *accepted_on(int fd, int auth, bool bus)
 {
-    tls_conn_t *t = conn_new(fd, false);
+    tls_conn_t *t = conn_new(fd, false, bus);
     if (!t) return NULL;
     int mode = auth == TLS_AUTH_NO ? SSL_VERIFY_NONE
              : auth == TLS_AUTH_OPTIONAL ? SSL_VERIFY_PEER
@@ -436,16 +458,32 @@ tls_conn_t *tls_conn_accepted_auth(int fd, int auth)
     return t;
 }
 
-tls_conn_t *tls_conn_accepted(int fd)
+static tls_conn_t *connecting_on(int fd, bool bus)
 {
-    return tls_conn_accepted_auth(fd, atomic_load_explicit(&auth_mode, memory_order_relaxed));
-}
-
-tls_conn_t *tls_conn_connecting(int fd)
-{
-    tls_conn_t *t = conn_new(fd, true);
+    tls_conn_t *t = conn_new(fd, true, bus);
     if (!t) return NULL;
     SSL_set_connect_state(t->ssl);
+    return t;
+}
+
+tls_conn_t *tls_conn_accepted_auth(int fd, int auth) { return accepted_on(fd, auth, false); }
+
+tls_conn_t *tls_conn_accepted(int fd)
+{
+    return accepted_on(fd, atomic_load_explicit(&auth_mode, memory_order_relaxed), false);
+}
+
+tls_conn_t *tls_conn_connecting(int fd) { return connecting_on(fd, false); }
+
+static void own_records(tls_conn_t *t);
+
+tls_conn_t *tls_conn_for_bus(int fd, bool outbound)
+{
+    const char *env = getenv("SHOAL_TLS_RECORDS");
+    bool own = !(env && !strcmp(env, "openssl"));   /* the A/B switch: OpenSSL's record layer, as before */
+    tls_conn_t *t = outbound ? connecting_on(fd, own)
+                             : accepted_on(fd, atomic_load_explicit(&auth_mode, memory_order_relaxed), own);
+    if (t && own) own_records(t);
     return t;
 }
 
@@ -625,10 +663,9 @@ bool tls_conn_pending(const tls_conn_t *t)
     return t->rec ? tls_rec_pending(t->rec) : SSL_has_pending(t->ssl) == 1;
 }
 
-void tls_conn_own_records(tls_conn_t *t)
+/* Asks for our record layer once the handshake is done (records_ready). */
+static void own_records(tls_conn_t *t)
 {
-    const char *env = getenv("SHOAL_TLS_RECORDS");
-    if (env && !strcmp(env, "openssl")) return;   /* the A/B switch: OpenSSL's record layer */
     t->rec_wanted = true;
     SSL_set_ex_data(t->ssl, conn_index(), t);
     SSL_set_read_ahead(t->ssl, 0);                /* nothing past the handshake read into OpenSSL */
@@ -636,6 +673,11 @@ void tls_conn_own_records(tls_conn_t *t)
 }
 
 bool tls_conn_records_own(const tls_conn_t *t) { return t->rec != NULL; }
+
+bool tls_conn_logs_keys(const tls_conn_t *t)
+{
+    return SSL_CTX_get_keylog_callback(SSL_get_SSL_CTX(t->ssl)) != NULL;
+}
 
 void tls_records_counts(long long *ours, long long *openssl)
 {

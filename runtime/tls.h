@@ -77,6 +77,16 @@ tls_conn_t *tls_conn_accepted_auth(int fd, int auth);
  * certificate against the CA. */
 tls_conn_t *tls_conn_connecting(int fd);
 
+/* A cluster bus link's connection: as tls_conn_connecting (outbound) or
+ * tls_conn_accepted, from twins of those contexts that log the traffic
+ * secrets, and once OpenSSL's handshake is done its records are carried by
+ * our own TLS 1.3 record layer (runtime/tls_rec.c: decrypts straight into
+ * the caller's buffer, encrypts straight into the write buffer) when the
+ * session is TLS 1.3 with a suite it carries; else OpenSSL's stays. The
+ * server side sends no session tickets then. SHOAL_TLS_RECORDS=openssl in
+ * the environment makes it exactly tls_conn_connecting/accepted (A/B). */
+tls_conn_t *tls_conn_for_bus(int fd, bool outbound);
+
 /* Reads up to len bytes: >0 bytes, 0 the peer closed, -1 with errno
  * (EAGAIN: wait for the readiness tls_conn_wants_write() names; EPROTO or
  * ECONNRESET: the connection is dead, tls_conn_error() says why). */
@@ -111,13 +121,9 @@ bool tls_conn_buffer_writes(tls_conn_t *t, size_t len);
  * with errno on a failed socket. */
 int tls_conn_flush(tls_conn_t *t);
 bool tls_conn_handshake_done(const tls_conn_t *t);
-/* Before the first byte moves: once OpenSSL's handshake is done, carry the
- * records with our own TLS 1.3 record layer (runtime/tls_rec.c: decrypts
- * straight into the caller's buffer, encrypts straight into the write
- * buffer), when the session is TLS 1.3 with a suite it carries; else
- * OpenSSL's stays. For bus links. The server side sends no session tickets
- * then. SHOAL_TLS_RECORDS=openssl in the environment turns it off (A/B). */
-void tls_conn_own_records(tls_conn_t *t);
+/* Whether the connection's context has OpenSSL log its secrets (tests:
+ * only bus links pay for it). */
+bool tls_conn_logs_keys(const tls_conn_t *t);
 /* Whether our record layer carries the connection now (tests). */
 bool tls_conn_records_own(const tls_conn_t *t);
 /* Handshakes done by connections that asked for our record layer, by the

@@ -46,10 +46,9 @@
 tls_conn_t *link_tls_start(int fd, bool outbound)
 {
     if (!config_get_num(CONFIG_TLS_CLUSTER)) return NULL;
-    tls_conn_t *t = outbound ? tls_conn_connecting(fd) : tls_conn_accepted(fd);
+    tls_conn_t *t = tls_conn_for_bus(fd, outbound);   /* TLS 1.3: records ours once the handshake is done */
     if (!t) return NULL;
     tls_conn_set_read_buffer(t, LINK_READ_BUFFER);
-    tls_conn_own_records(t);   /* TLS 1.3: records ours once the handshake is done */
     tls_conn_release_idle_buffers(t);   /* an idle link holds no 66 KB read buffer */
     (void)tls_conn_buffer_writes(t, LINK_WRITE_BUFFER);   /* unbuffered if not: slower, still right */
     if (outbound) (void)tls_conn_handshake(t);   /* the ClientHello leaves now; the rest as bytes come */

@@ -8,6 +8,8 @@ stopped are read, and their PONGs written, in syscalls larger than one record.
 """
 import os
 import signal
+import socket
+import ssl
 import subprocess
 import time
 
@@ -200,3 +202,83 @@ def test_tls_bus_link_answers_records_left_in_openssl(servers, pki):
         for _ in range(SMALL_RECORDS):
             bh.expect_pong(c, timeout=5.0)
 
+
+
+class _RecordSock:
+    """A TLS client over memory BIOs on a raw socket, shaped like the socket BusConn
+    uses (sendall, recv, settimeout, close), that can also send a record with one
+    byte flipped."""
+
+    def __init__(self, port, pki):
+        self.raw = socket.create_connection(("127.0.0.1", port), timeout=10.0)
+        self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.tls = t.client_context(pki).wrap_bio(self.inc, self.out)
+        while True:
+            try:
+                self.tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self._push()
+                data = self.raw.recv(65536)
+                if not data:
+                    raise ConnectionError("closed during the handshake")
+                self.inc.write(data)
+        self._push()
+
+    def _push(self, flip_at=None):
+        data = bytearray(self.out.read())
+        if flip_at is not None and data:
+            data[flip_at] ^= 0x40
+        if data:
+            self.raw.sendall(bytes(data))
+
+    def settimeout(self, s):
+        self.raw.settimeout(s)
+
+    def sendall(self, data):
+        self.tls.write(data)
+        self._push()
+
+    def send_corrupted(self, data):
+        self.tls.write(data)
+        self._push(flip_at=-20)            # inside the ciphertext's last bytes: the tag fails
+
+    def recv(self, n):
+        while True:
+            try:
+                return self.tls.read(n)
+            except ssl.SSLWantReadError:
+                data = self.raw.recv(65536)
+                if not data:
+                    return b""
+                self.inc.write(data)
+            except ssl.SSLZeroReturnError:
+                return b""
+
+    def close(self):
+        self.raw.close()
+
+
+def test_tls_bus_link_closes_on_a_corrupted_record(servers, pki):
+    """A record whose tag does not verify ends the link (shoal's record layer,
+    runtime/tls_rec.c): the node closes the socket, without a frame of it, and serves
+    the next link as before."""
+    tp = h.free_port()
+    srv = servers.shoal(extra_args=t.server_args(pki, tp, extra=["--tls-cluster", "yes", "--loglevel", "verbose"]))
+    c = bh.BusConn(tp + 10000, timeout=10.0)
+    c.sock.close()
+    c.sock = _RecordSock(tp + 10000, pki)
+    with c:
+        c.send(bh.ping())
+        bh.expect_pong(c)
+        c.sock.send_corrupted(bh.ping())
+        with pytest.raises(ConnectionError):
+            bh.expect_pong(c, timeout=10.0)
+    h.wait_until(lambda: "I/O error reading from node link: Protocol error" in srv.log(), 10,
+                 what="the link's error logged")
+    with tls_bus_conn(tp + 10000, pki) as c2:
+        c2.send(bh.ping())
+        bh.expect_pong(c2)
+    with srv.raw() as r:
+        d = h.info_dict(r.call("INFO", "busdigest"))
+    assert int(d["tls_records_ours"]) >= 2 and int(d["tls_records_openssl"]) == 0, d

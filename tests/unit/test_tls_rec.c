@@ -1,5 +1,5 @@
 /* test_tls_rec.c - our TLS 1.3 record layer (runtime/tls_rec.c) under a
- * tls_conn_t whose handshake OpenSSL did (tls_conn_own_records), against
+ * bus link's tls_conn_t whose handshake OpenSSL did (tls_conn_for_bus), against
  * OpenSSL's own record layer on the other end: many records both ways
  * (sequence numbers), session tickets arriving after the handshake, key
  * updates either way, a corrupted record, close_notify both ways, and the
@@ -153,10 +153,9 @@ static bool open_pair(pair_t *p, bool ours_is_server, int peer_max_version)
     memset(p, 0, sizeof *p);
     if (!setup() || socketpair(AF_UNIX, SOCK_STREAM, 0, p->fds) != 0) return false;
     for (int i = 0; i < 2; i++) fcntl(p->fds[i], F_SETFL, O_NONBLOCK);
-    p->ours = ours_is_server ? tls_conn_accepted_auth(p->fds[0], TLS_AUTH_YES) : tls_conn_connecting(p->fds[0]);
+    p->ours = tls_conn_for_bus(p->fds[0], !ours_is_server);
     if (!p->ours) return false;
     tls_conn_set_read_buffer(p->ours, 4 * (16384 + 512));
-    tls_conn_own_records(p->ours);
     (void)tls_conn_buffer_writes(p->ours, 4 * (16384 + 512));
     p->peer = SSL_new(ours_is_server ? pki.peer_client : pki.peer_server);
     if (peer_max_version) SSL_set_max_proto_version(p->peer, peer_max_version);
@@ -381,4 +380,29 @@ TEST(tls_rec_tls12_and_the_switch_keep_openssls_records)
     CHECK(peer_to_ours(&p, 10, 20));
     CHECK(ours_to_peer(&p, 10, 21));
     close_pair(&p);
+}
+
+TEST(tls_rec_only_bus_links_have_their_secrets_logged)
+{
+    REQUIRE(setup());
+    int fds[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+    /* OpenSSL formats every secret of a handshake with a sprintf per byte when
+     * the context logs keys: clients and replicas must not pay for it */
+    tls_conn_t *client = tls_conn_accepted(fds[0]), *out = tls_conn_connecting(fds[1]);
+    tls_conn_t *bus_in = tls_conn_for_bus(fds[0], false), *bus_out = tls_conn_for_bus(fds[1], true);
+    REQUIRE(client && out && bus_in && bus_out);
+    CHECK(!tls_conn_logs_keys(client));
+    CHECK(!tls_conn_logs_keys(out));
+    CHECK(tls_conn_logs_keys(bus_in));
+    CHECK(tls_conn_logs_keys(bus_out));
+    setenv("SHOAL_TLS_RECORDS", "openssl", 1);
+    tls_conn_t *plain_bus = tls_conn_for_bus(fds[0], false);
+    unsetenv("SHOAL_TLS_RECORDS");
+    REQUIRE(plain_bus);
+    CHECK(!tls_conn_logs_keys(plain_bus));
+    tls_conn_t *all[] = { client, out, bus_in, bus_out, plain_bus };
+    for (int i = 0; i < 5; i++) tls_conn_free_silent(all[i]);
+    close(fds[0]);
+    close(fds[1]);
 }
