@@ -19,6 +19,12 @@
 #include "actors/worker/worker_internal.h"
 #include "runtime/xmalloc.h"
 
+/* relaxed: a figure that eviction compares with maxmemory, no data is
+ * published through it */
+static _Atomic long long g_bytes_in_transit;
+
+long long batch_bytes_in_transit(void) { return atomic_load_explicit(&g_bytes_in_transit, memory_order_relaxed); }
+
 void batch_add(worker_t *w, int target, reply_slot_t *slot, const cmd_def_t *cmd, int argc,
                const uint8_t **argv, const size_t *argvlen, int proto, long long now_ms)
 {
@@ -86,6 +92,8 @@ void batch_flush(worker_t *w, int target)
             if (e->fd >= 0) b->ndirect++;
         }
         if (b->ndirect) w->lent_batches++;
+        b->transit_bytes = b->acap + sizeof *b->e * (size_t)b->cap;
+        atomic_fetch_add_explicit(&g_bytes_in_transit, (long long)b->transit_bytes, memory_order_relaxed);
         b->hdr.type = WMSG_BATCH;
         rt_send(&g_workers[t]->actor, &b->hdr);
     }
@@ -319,6 +327,7 @@ void batch_complete(worker_t *w, cmd_batch_t *b)
     }
     if (b->ndirect && --w->lent_batches == 0)
         rt_thread_want_lazy_wakeups(false);
+    atomic_fetch_sub_explicit(&g_bytes_in_transit, (long long)b->transit_bytes, memory_order_relaxed);
     free(b->e);
     free(b->arena);
     resp_buf_free(&b->reply);

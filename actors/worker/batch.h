@@ -56,6 +56,7 @@ typedef struct cmd_batch {
     resp_buf_t reply;
     int ndirect;                  /* entries with a lent socket */
     uint64_t snap_version;        /* snapshot the entries were routed with; 0 = several */
+    size_t transit_bytes;         /* what batch_flush added to batch_bytes_in_transit */
 } cmd_batch_t;
 
 /* Origin: queue one command for worker `target`, its reply going to `slot`. */
@@ -63,6 +64,10 @@ void batch_add(worker_t *w, int target, reply_slot_t *slot, const cmd_def_t *cmd
                const uint8_t **argv, const size_t *argvlen, int proto, long long now_ms);
 /* Origin: send the outbox for one target (or all, target < 0). */
 void batch_flush(worker_t *w, int target);
+/* Any thread: the bytes of the requests (arguments and entries) of every
+ * batch sent and not yet back at its origin. Memory that evicting keys
+ * cannot shrink until the batches have run (evict_not_counted_memory). */
+long long batch_bytes_in_transit(void);
 /* Origin: true while connection c should not write what it has yet: the
  * next reply it owes is in a batch that another worker runs now. Its
  * replies then leave in one write when the batch is back, as Redis writes

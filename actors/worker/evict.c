@@ -14,6 +14,7 @@
 #include "actors/repl/repl.h"
 #include "actors/state/state.h"
 #include "actors/worker/asm_lane.h"
+#include "actors/worker/batch.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/evict.h"
 #include "actors/worker/keyspace.h"
@@ -59,10 +60,15 @@ long long evict_used_memory(void)
     return used;
 }
 
-long long evict_not_counted_memory(void) { return repl_buffers_bytes() + aof_buffer_bytes(); }
+long long evict_not_counted_memory(void)
+{
+    return repl_buffers_bytes() + aof_buffer_bytes() + batch_bytes_in_transit();
+}
 
 /* 7.0.15's getMaxmemoryState: what is compared with maxmemory leaves out
- * the replicas' buffers and the AOF's (evicting keys cannot shrink them). */
+ * the replicas' buffers and the AOF's (evicting keys cannot shrink them),
+ * and ours the commands on their way to the worker of their keys (nor can
+ * it shrink those: they become keys there, which it can evict). */
 static long long counted_memory(void)
 {
     long long used = evict_used_memory(), skip = evict_not_counted_memory();

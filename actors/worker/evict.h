@@ -44,7 +44,11 @@ int evict_policy(void);
 long long evict_used_memory(void);
 /* What 7.0.15 leaves out when it compares used memory with maxmemory: the
  * AOF buffer and the replicas' buffers beyond the backlog
- * (mem_not_counted_for_evict). */
+ * (mem_not_counted_for_evict); and the batches of commands sent to another
+ * worker that are not back yet (batch.h): counted, a worker that falls
+ * behind (descheduled, or in a script) made the others evict every key of
+ * theirs and then answer -OOM under allkeys-*, for memory that is a
+ * pipeline's writes on their way to keys that may be evicted. */
 long long evict_not_counted_memory(void);
 /* Any thread, before a command runs (7.0.15's out_of_memory in
  * processCommand): true when maxmemory is set, the memory is above it and
