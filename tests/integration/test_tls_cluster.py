@@ -241,3 +241,25 @@ def test_meet_sent_again_after_refused_handshake(servers, pki):
             time.sleep(0.2)
         res[kind] = b_knows_a()
     assert res == {"shoal": True, "redis": True}, res
+
+
+def test_bus_links_keep_openssls_records_over_tls12(servers, pki):
+    """Shoal's record layer carries TLS 1.3 sessions only: a bus link that negotiated
+    TLS 1.2 (a redis-server peer with tls-protocols TLSv1.2) stays on OpenSSL's layer,
+    both ways, and the two nodes gossip over it."""
+    a = cluster_node(servers, "shoal", pki)
+    b = cluster_node(servers, "redis", pki, extra=("--tls-protocols", "TLSv1.2"))
+    with a.raw() as c:
+        assert c.call("CLUSTER", "MEET", "127.0.0.1", str(b.tls_port)) == "OK"
+
+    def linked():
+        for n in (a, b):
+            with n.raw() as c:
+                rows = h.parse_nodes(c.call("CLUSTER", "NODES"))
+            if len(rows) != 2 or any(r["link"] != "connected" for r in rows):
+                return False
+        return True
+    h.wait_until(linked, 15, what="a shoal node and a TLS 1.2 redis-server linked both ways")
+    with a.raw() as c:
+        d = h.info_dict(c.call("INFO", "busdigest"))
+    assert int(d["tls_records_ours"]) == 0 and int(d["tls_records_openssl"]) >= 2, d
