@@ -284,7 +284,7 @@ def throughput(b, rt):
                  "syscalls:*_fdatasync tracepoints ('-' without perf)",
                  "rps without AOF: the same server with appendonly no, alternating with the runs above: the "
                  "clients' round without a disk, turn-around = clients x P / that rate",
-                 "one fsync at a time per file (ext4 commits one journal transaction after another); "
+                 "one fsync at a time per file, as both servers run them (a journalled ext4 commits one transaction after another; this machine's ext4 has no journal and could overlap them, docs/persistence.md §3); "
                  "1-group bound = clients x P / (mean fsync + turn-around): every fsync answering every "
                  "request in flight and the next one starting the moment they are all back (fsync and "
                  "turn-around in series, as one thread that runs its fsync between its rounds has them)",
