@@ -728,17 +728,28 @@ size_t nodes_conf_format_line(char *out, size_t cap, const nodes_conf_node_t *n,
 bool nodes_conf_append_line(char **buf, size_t *len, size_t *cap, const nodes_conf_node_t *n,
                             bool with_open_slots)
 {
-    size_t need = nodes_conf_format_line(NULL, 0, n, with_open_slots);
-    /* line + '\n' + the NUL the line formatter writes */
-    if (*cap - *len < need + 2 || *buf == NULL) {
-        size_t want = *cap ? *cap : 256;
-        while (want - *len < need + 2) want *= 2;
+    /* Formatted straight into the room left, and again only when it did not
+     * fit: every save formats every line, and a sizing pass first was half
+     * of that work. Room for a line with a few slot ranges is made first. */
+    if (*buf == NULL || *cap - *len < 512) {
+        size_t want = *cap ? *cap * 2 : 1024;
+        while (want - *len < 512) want *= 2;
         char *grown = realloc(*buf, want);
         if (!grown) return false;
         *buf = grown;
         *cap = want;
     }
-    nodes_conf_format_line(*buf + *len, need + 1, n, with_open_slots);
+    size_t need = nodes_conf_format_line(*buf + *len, *cap - *len, n, with_open_slots);
+    /* line + '\n' + the NUL the line formatter writes */
+    if (*cap - *len < need + 2) {
+        size_t want = *cap;
+        while (want - *len < need + 2) want *= 2;
+        char *grown = realloc(*buf, want);
+        if (!grown) return false;
+        *buf = grown;
+        *cap = want;
+        nodes_conf_format_line(*buf + *len, need + 1, n, with_open_slots);
+    }
     (*buf)[*len + need] = '\n';
     *len += need + 1;
     return true;

@@ -132,7 +132,7 @@ size_t nodes_conf_format_line(char *out, size_t cap, const nodes_conf_node_t *n,
 
 /* Appends one line (as nodes_conf_format_line) plus "\n" to a malloc'ed
  * growable buffer *buf of *len bytes used and *cap allocated (all may start
- * as NULL/0). Returns false on out-of-memory, leaving *buf as it was. */
+ * as NULL/0). Returns false on out-of-memory, leaving the *len bytes used as they were. */
 bool nodes_conf_append_line(char **buf, size_t *len, size_t *cap, const nodes_conf_node_t *n,
                             bool with_open_slots);
 

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,11 @@ typedef struct persist_guard {
     /* The file's directory entry is known durable: a directory fsync came
      * after the last rename or exchange (under lock). */
     bool dir_synced;
+    /* nodes.conf as the write through opened it, kept open between writes
+     * (-1: none), and the `dir` it was opened under (under lock). Closed
+     * when a rename or exchange puts another file under the name. */
+    int kept_fd;
+    char kept_dir[PATH_MAX];
 } persist_guard_t;
 
 struct persister {
@@ -54,29 +60,37 @@ static int posix_exchange(int dirfd, const char *a, const char *b) { return rena
  * offset 0 is copied into the page cache whole or not at all. */
 #define OVERWRITE_MAX 4096
 
-/* persist_overwrite's write; cut: the file is cut to the text's length
- * afterwards, else the newline padding stays (persist_overwrite_keep). */
-static int overwrite_at(int dirfd, const char *name, const char *text, size_t len, bool cut)
+/* persist_overwrite's write on an open file; cut: the file is cut to the
+ * text's length afterwards, else the newline padding stays
+ * (persist_overwrite_keep). EXDEV for what cannot be written in place (a
+ * text or file over a page, not a regular file), ENOENT for a file no
+ * longer linked (removed or replaced under a kept descriptor). */
+static int overwrite_fd(int fd, const char *text, size_t len, bool cut)
 {
     long page = sysconf(_SC_PAGESIZE);
     if (page < OVERWRITE_MAX || len > OVERWRITE_MAX) return EXDEV;
-    int fd = openat(dirfd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return errno;
     struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > OVERWRITE_MAX) {
-        close(fd);
-        return EXDEV;
-    }
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > OVERWRITE_MAX) return EXDEV;
+    if (sb.st_nlink == 0) return ENOENT;
     size_t old = (size_t)sb.st_size, n = len > old ? len : old;
     char buf[OVERWRITE_MAX];
     memcpy(buf, text, len);
     memset(buf + len, '\n', n - len);
-    int err = 0;
     ssize_t w;
     while ((w = pwrite(fd, buf, n, 0)) < 0 && errno == EINTR) {}
-    if (w < 0) err = errno;
-    else if ((size_t)w != n) err = EIO;   /* cannot be for a page to a regular file; refused if it is */
-    else if (cut && n > len && ftruncate(fd, (off_t)len) != 0) err = errno;
+    if (w < 0) return errno;
+    if ((size_t)w != n) return EIO;   /* cannot be for a page to a regular file; refused if it is */
+    if (cut && n > len && ftruncate(fd, (off_t)len) != 0) return errno;
+    return 0;
+}
+
+static int overwrite_at(int dirfd, const char *name, const char *text, size_t len, bool cut)
+{
+    if (len > OVERWRITE_MAX) return EXDEV;
+    int fd = openat(dirfd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return errno;
+    int err = overwrite_fd(fd, text, len, cut);
+    if (err == ENOENT) err = EXDEV;   /* just opened by name: cannot be unlinked but by a race */
     if (close(fd) != 0 && !err) err = errno;
     return err;
 }
@@ -124,6 +138,14 @@ static int open_parent(const char *path, const char **base)
     close(dirfd);
     errno = e;
     return fd;
+}
+
+/* The write through's kept descriptor no longer names the file (another
+ * one took the name). Under the guard's lock. */
+static void drop_kept(persist_guard_t *g)
+{
+    if (g->kept_fd >= 0) close(g->kept_fd);
+    g->kept_fd = -1;
 }
 
 /* After a directory fsync that followed every rename so far. A rename
@@ -197,6 +219,7 @@ static int commit(const persist_io_t *io, int dirfd, int fd, const char *tmp, co
         if (g) {
             g->written = seq;
             g->dir_synced = false;
+            drop_kept(g);
             pthread_mutex_unlock(&g->lock);
         }
         unlinkat(dirfd, tmp, 0);   /* the old text; a leftover is removed by the next open_tmp */
@@ -207,6 +230,7 @@ static int commit(const persist_io_t *io, int dirfd, int fd, const char *tmp, co
         if (!err) {
             g->written = seq;
             g->dir_synced = false;
+            drop_kept(g);
         }
         pthread_mutex_unlock(&g->lock);
     }
@@ -401,6 +425,7 @@ static int persister_init(persister_t *p, rt_thread_t *thread, const char *path,
 {
     snprintf(p->path, sizeof p->path, "%s", path);
     pthread_mutex_init(&p->guard.lock, NULL);
+    p->guard.kept_fd = -1;
     p->ack_type = ack_type;
     p->io = io;
     rt_actor_init(&p->actor, thread, "persister", behaviour, p);
@@ -435,6 +460,7 @@ void persister_free(persister_t *p)
     if (p->newest) drop(p->newest);
     for (int i = 0; i < p->nwaiters; i++) drop(p->waiters[i]);
     free(p->waiters);
+    drop_kept(&p->guard);
     free(p);
 }
 
@@ -445,20 +471,58 @@ int persister_start(rt_thread_t *thread, const char *path, uint32_t ack_type)
 
 rt_actor_t *persister_actor(void) { return &node_persister.actor; }
 
+/* The write through on the descriptor kept from the last one (opened now if
+ * there is none, or `dir` changed since: nodes.conf follows CONFIG SET dir).
+ * Each save of a reshard's SETSLOT opened the directory and the file and
+ * closed both: four of the nine system calls a SETSLOT made. Under the
+ * guard's lock; a failure drops the descriptor (the caller falls back to
+ * the persister, which makes a new file where the old one was removed). */
+static int write_kept(persister_t *p, const char *dir, const char *text, size_t len)
+{
+    persist_guard_t *g = &p->guard;
+    if (g->kept_fd >= 0 && strcmp(g->kept_dir, dir) != 0) drop_kept(g);
+    if (g->kept_fd < 0) {
+        if (len > OVERWRITE_MAX) return EXDEV;
+        const char *base;
+        int dirfd = open_parent(p->path, &base);
+        if (dirfd < 0) return errno;
+        int fd = openat(dirfd, base, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+        int e = errno;
+        close(dirfd);
+        if (fd < 0) return e;
+        g->kept_fd = fd;
+        snprintf(g->kept_dir, sizeof g->kept_dir, "%s", dir);
+    }
+    int err = overwrite_fd(g->kept_fd, text, len, false);
+    if (err) drop_kept(g);
+    return err;
+}
+
 int persister_write_through_on(persister_t *p, uint64_t seq, const char *text, size_t len)
 {
     if (!p->io || !p->io->overwrite_keep) return EXDEV;   /* not started (a unit test's state) */
-    const char *base;
-    int dirfd = open_parent(p->path, &base);
-    if (dirfd < 0) return errno;
-    pthread_mutex_lock(&p->guard.lock);
+    /* The descriptor is kept only for the real in-place write (a test's
+     * fault injection keeps its own steps). */
+    bool keep = p->io->overwrite_keep == persist_overwrite_keep;
+    char dir[PATH_MAX] = "";
+    if (keep) config_get_str(CONFIG_DIR, dir, sizeof dir);
     int err = 0;
+    pthread_mutex_lock(&p->guard.lock);
     if (p->guard.written < seq) {
-        err = p->io->overwrite_keep(dirfd, base, text, len);
+        if (keep) {
+            err = write_kept(p, dir, text, len);
+        } else {
+            const char *base;
+            int dirfd = open_parent(p->path, &base);
+            if (dirfd < 0) err = errno;
+            else {
+                err = p->io->overwrite_keep(dirfd, base, text, len);
+                close(dirfd);
+            }
+        }
         if (!err) p->guard.written = seq;
     }
     pthread_mutex_unlock(&p->guard.lock);
-    close(dirfd);
     return err;
 }
 

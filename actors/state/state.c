@@ -39,7 +39,7 @@ static void snapshot_free(void *obj)
     state_names_unref(s->names);
     state_hosts_unref(s->hosts);
     state_views_give(s->pool, s->nodes);    /* no reader holds it any more: the next publish may */
-    free(s);
+    state_snapshot_give(s->pool, s);
 }
 
 uint64_t node_shown_epoch(const cluster_snapshot_t *s, int idx)
@@ -361,7 +361,7 @@ void state_publish(state_t *st)
         logged_slave = slave;
     }
     note_attachments(st);
-    cluster_snapshot_t *s = xcalloc(1, sizeof *s);
+    cluster_snapshot_t *s = state_snapshot_take(st);
     s->nodes = state_views_take(st, st->node_count);
     s->pool = st->pool;
     s->hosts = state_hosts_for_snapshot(st);
@@ -377,10 +377,7 @@ void state_publish(state_t *st)
         if (same_view && !same_tuple(&prev->nodes[i], &s->nodes[i])) same_view = false;
     }
     s->view_gen = same_view ? prev->view_gen : (prev ? prev->view_gen : 0) + 1;
-    memcpy(s->slot_owner, st->slot_owner, sizeof s->slot_owner);
-    memcpy(s->migrating_to, st->migrating_to, sizeof s->migrating_to);
-    memcpy(s->importing_from, st->importing_from, sizeof s->importing_from);
-    for (int i = state_next_open_slot(st, 0); i < SLOT_COUNT; i = state_next_open_slot(st, i + 1)) s->open_slots++;
+    s->open_slots = state_snapshot_fill_tables(st, s);
     s->state_ok = st->state_ok;
     s->size = st->size;
     s->current_epoch = st->current_epoch;
@@ -422,25 +419,24 @@ void state_conf_node(const node_view_t *v, uint64_t shown_epoch, nodes_conf_node
     c->connected = v->link_connected;
 }
 
-/* Our open slots in the codec's form (NULL, 0 when none; the caller frees it). */
+/* Our open slots in the codec's form (NULL, 0 when none; the caller frees it),
+ * in one walk of the open-slot tables. */
 static nodes_conf_open_slot_t *conf_open_slots(state_t *st, size_t *count)
 {
-    int nopen = 0;
-    for (int s = state_next_open_slot(st, 0); s < SLOT_COUNT; s = state_next_open_slot(st, s + 1)) nopen++;
-    *count = 0;
-    if (!nopen) return NULL;
-    nodes_conf_open_slot_t *os = xcalloc((size_t)nopen * 2, sizeof *os);
-    size_t k = 0;
+    nodes_conf_open_slot_t *os = NULL;
+    size_t k = 0, cap = 0;
     for (int s = state_next_open_slot(st, 0); s < SLOT_COUNT; s = state_next_open_slot(st, s + 1)) {
+        if (k + 2 > cap) {
+            cap = cap ? cap * 2 : 8;
+            os = xrealloc(os, cap * sizeof *os);
+        }
         if (st->migrating_to[s] >= 0) {
-            os[k].slot = (uint16_t)s;
-            os[k].importing = false;
+            os[k] = (nodes_conf_open_slot_t){ .slot = (uint16_t)s, .importing = false };
             memcpy(os[k].peer, st->nodes[st->migrating_to[s]].name, NODE_NAME_LEN + 1);
             k++;
         }
         if (st->importing_from[s] >= 0) {
-            os[k].slot = (uint16_t)s;
-            os[k].importing = true;
+            os[k] = (nodes_conf_open_slot_t){ .slot = (uint16_t)s, .importing = true };
             memcpy(os[k].peer, st->nodes[st->importing_from[s]].name, NODE_NAME_LEN + 1);
             k++;
         }
@@ -646,8 +642,8 @@ static int load_conf(state_t *st, const char *path)
     for (size_t k = 0; k < me->open_slot_count; k++) {
         int peer = state_find(st, me->open_slots[k].peer, NODE_NAME_LEN);
         if (peer < 0) continue;
-        if (me->open_slots[k].importing) st->importing_from[me->open_slots[k].slot] = (int16_t)peer;
-        else st->migrating_to[me->open_slots[k].slot] = (int16_t)peer;
+        if (me->open_slots[k].importing) state_set_importing(st, me->open_slots[k].slot, peer);
+        else state_set_migrating(st, me->open_slots[k].slot, peer);
     }
     st->current_epoch = conf.current_epoch;
     st->last_vote_epoch = conf.last_vote_epoch;

@@ -92,6 +92,12 @@ typedef struct cluster_snapshot {
                                    * encoding's view, link_light.c) stays good while it stays */
     int16_t migrating_to[SLOT_COUNT];     /* node index, -1 = none */
     int16_t importing_from[SLOT_COUNT];   /* node index, -1 = none */
+    /* Not for readers: what the tables above hold, so that a publish that
+     * reuses this struct rewrites only what changed (state_snap.c): the
+     * open slots (every other entry of the two open tables is -1) and the
+     * state's slot_version that slot_owner was copied at. */
+    uint64_t tables_open[SLOT_COUNT / 64];
+    uint64_t tables_owner_version;
     int open_slots;               /* slots marked migrating or importing: 0 lets routing skip
                                    * the per-key checks of a slot move (dispatch_open_slot_check) */
     bool state_ok;

@@ -137,7 +137,7 @@ void state_setslot(state_t *st, remote_cmd_t *rc)
         }
         int n = setslot_target(st, rc, "ERR I don't know about node %.*s");
         if (n < 0) goto reply;
-        st->migrating_to[slot] = (int16_t)n;
+        state_set_migrating(st, slot, n);
     } else if (arg_is(act, actlen, "importing") && q->argc == 5) {
         if (st->slot_owner[slot] == st->myself) {
             resp_add_errorf(r, "ERR I'm already the owner of hash slot %u", (unsigned)slot);
@@ -145,7 +145,7 @@ void state_setslot(state_t *st, remote_cmd_t *rc)
         }
         int n = setslot_target(st, rc, "ERR I don't know about node %.*s");
         if (n < 0) goto reply;
-        st->importing_from[slot] = (int16_t)n;
+        state_set_importing(st, slot, n);
     } else if (arg_is(act, actlen, "stable") && q->argc == 4) {
         st->importing_from[slot] = -1;
         st->migrating_to[slot] = -1;

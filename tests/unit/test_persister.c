@@ -687,3 +687,51 @@ TEST(persister_write_through_never_cuts_the_file)
     harness_done(&h);
     sandbox_close(&sb);
 }
+
+/* The write through keeps nodes.conf open between writes, and that
+ * descriptor follows the name: after the persister puts another file
+ * under it (an exchange), the next write through lands in the new file;
+ * after the file is removed, a write through reports an error (the state
+ * actor then asks the persister, which makes a new file) instead of
+ * writing into the removed one. */
+TEST(persister_write_through_follows_the_file_name)
+{
+    persist_io_t swap = fault_io;             /* no write in place: every save swaps names */
+    swap.overwrite_keep = persist_overwrite_keep;
+    faults_reset();
+    sandbox_t sb;
+    harness_t h;
+    REQUIRE(sandbox_open(&sb) == 0);
+    REQUIRE(harness_init_io(&h, &sb, &swap) == 0);
+    REQUIRE(rt_thread_start(h.thread) == 0);
+    h.no_fsync = true;
+    size_t len;
+    CHECK_EQ_INT(harness_save(&h, 2), 0);
+    char *text = conf_text(3, &len);
+    CHECK_EQ_INT(persister_write_through_on(h.persister, ++h.next_seq, text, len), 0);
+    free(text);
+    CHECK(file_is_version(sb.conf, 3));
+    struct stat before, after;
+    REQUIRE(stat(sb.conf, &before) == 0);
+    CHECK_EQ_INT(harness_save(&h, 4), 0);     /* temp file, then the names swapped */
+    REQUIRE(stat(sb.conf, &after) == 0);
+    CHECK(before.st_ino != after.st_ino);
+    CHECK(file_is_version(sb.conf, 4));
+    text = conf_text(5, &len);
+    CHECK_EQ_INT(persister_write_through_on(h.persister, ++h.next_seq, text, len), 0);
+    free(text);
+    CHECK(file_is_version(sb.conf, 5));
+    REQUIRE(unlink(sb.conf) == 0);
+    text = conf_text(6, &len);
+    CHECK(persister_write_through_on(h.persister, ++h.next_seq, text, len) != 0);
+    free(text);
+    CHECK(access(sb.conf, F_OK) != 0);
+    CHECK_EQ_INT(harness_save(&h, 7), 0);     /* the persister makes a new one */
+    CHECK(file_is_version(sb.conf, 7));
+    text = conf_text(8, &len);
+    CHECK_EQ_INT(persister_write_through_on(h.persister, ++h.next_seq, text, len), 0);
+    free(text);
+    CHECK(file_is_version(sb.conf, 8));
+    harness_done(&h);
+    sandbox_close(&sb);
+}
