@@ -148,7 +148,15 @@ static void carry(pair_t *p)
     while ((r = read(p->fds[1], buf, sizeof buf)) > 0) BIO_write(p->peer_in, buf, (int)r);
 }
 
+static bool open_pair_suite(pair_t *p, bool ours_is_server, int peer_max_version, const char *suite);
+
 static bool open_pair(pair_t *p, bool ours_is_server, int peer_max_version)
+{
+    return open_pair_suite(p, ours_is_server, peer_max_version, NULL);
+}
+
+/* suite: the only TLS 1.3 suite the peer offers or takes (NULL: OpenSSL's default list). */
+static bool open_pair_suite(pair_t *p, bool ours_is_server, int peer_max_version, const char *suite)
 {
     memset(p, 0, sizeof *p);
     if (!setup() || socketpair(AF_UNIX, SOCK_STREAM, 0, p->fds) != 0) return false;
@@ -159,6 +167,7 @@ static bool open_pair(pair_t *p, bool ours_is_server, int peer_max_version)
     (void)tls_conn_buffer_writes(p->ours, 4 * (16384 + 512));
     p->peer = SSL_new(ours_is_server ? pki.peer_client : pki.peer_server);
     if (peer_max_version) SSL_set_max_proto_version(p->peer, peer_max_version);
+    if (suite) SSL_set_ciphersuites(p->peer, suite);
     p->peer_in = BIO_new(BIO_s_mem());
     p->peer_out = BIO_new(BIO_s_mem());
     SSL_set_bio(p->peer, p->peer_in, p->peer_out);
@@ -405,4 +414,24 @@ TEST(tls_rec_only_bus_links_have_their_secrets_logged)
     for (int i = 0; i < 5; i++) tls_conn_free_silent(all[i]);
     close(fds[0]);
     close(fds[1]);
+}
+
+TEST(tls_rec_carries_each_tls13_suite)
+{
+    static const char *suites[] = { "TLS_AES_128_GCM_SHA256", "TLS_CHACHA20_POLY1305_SHA256",
+                                    "TLS_AES_256_GCM_SHA384" };
+    for (int i = 0; i < 3; i++) {
+        for (int server = 0; server < 2; server++) {
+            pair_t p;
+            REQUIRE(open_pair_suite(&p, server, 0, suites[i]));
+            CHECK_EQ_STR(SSL_get_cipher_name(p.peer), suites[i]);
+            CHECK(tls_conn_records_own(p.ours));
+            CHECK(peer_to_ours(&p, 40, 30 + (unsigned)i));
+            CHECK(ours_to_peer(&p, 40, 40 + (unsigned)i));
+            REQUIRE(SSL_key_update(p.peer, SSL_KEY_UPDATE_REQUESTED) == 1);
+            CHECK(peer_to_ours(&p, 3, 50 + (unsigned)i));   /* the next secret's length is the suite's hash's */
+            CHECK(ours_to_peer(&p, 3, 60 + (unsigned)i));
+            close_pair(&p);
+        }
+    }
 }
