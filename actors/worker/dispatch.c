@@ -214,63 +214,6 @@ static int route(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, const
     return ROUTE_ERROR;
 }
 
-/* The rules of a slot move (docs/clients.md §2.2 steps 3, 5, 7-9), for
- * commands about to run on this worker, which keeps the slot's keys: only
- * here can a key's presence be known. `cmds` are one command, or every queued
- * command of a transaction (EXEC checks them together). Routing has already
- * picked this node; while the snapshot has no open slot this costs one load.
- * Returns true to run; else `err` holds the -ASK/-TRYAGAIN text. */
-bool dispatch_open_slot_check(worker_t *w, const queued_cmd_t *cmds, int n, char *err, size_t errcap)
-{
-    const cluster_snapshot_t *s = w->cur;
-    if (s->open_slots == 0 || !config_cluster_enabled()) return true;
-    const uint8_t *first = NULL;
-    size_t firstlen = 0;
-    int slot = -1;
-    bool migrating = false, importing = false, multiple = false, migrate_cmd = false;
-    int existing = 0, missing = 0;
-    long long now = rt_now_ms();
-    for (int i = 0; i < n; i++) {
-        const queued_cmd_t *q = &cmds[i];
-        int pos[512];
-        int nkeys = cmd_get_keys(q->cmd, q->argc, q->argv, q->argvlen, pos, 512);
-        if (nkeys > 0 && q->cmd->parent == NULL && !strcmp(q->cmd->name, "migrate")) migrate_cmd = true;
-        for (int k = 0; k < nkeys; k++) {
-            const uint8_t *key = q->argv[pos[k]];
-            size_t len = q->argvlen[pos[k]];
-            if (!first) {
-                first = key;
-                firstlen = len;
-                slot = (int)slot_of_key(key, len);
-                if (s->slot_owner[slot] == s->myself && s->migrating_to[slot] >= 0) migrating = true;
-                /* Importing and not ours: routing let it through for ASKING
-                 * (or RESTORE-ASKING), the only way in. */
-                else if (s->importing_from[slot] >= 0 && s->slot_owner[slot] != s->myself) importing = true;
-                if (!migrating && !importing) return true;
-            } else if (len != firstlen || memcmp(key, first, len) != 0) {
-                multiple = true;
-            }
-            if (ks_exists_noexpire(w->ks, key, len, now)) existing++;
-            else missing++;
-        }
-    }
-    if (!first || (migrate_cmd && n == 1)) return true;
-    if (migrating && missing) {
-        if (existing) {
-            snprintf(err, errcap, "TRYAGAIN Multiple keys request during rehashing of slot");
-        } else {
-            const node_view_t *t = &s->nodes[s->migrating_to[slot]];
-            snprintf(err, errcap, "ASK %d %s:%d", slot, dispatch_endpoint(t), t->port);
-        }
-        return false;
-    }
-    if (importing && multiple && missing) {
-        snprintf(err, errcap, "TRYAGAIN Multiple keys request during rehashing of slot");
-        return false;
-    }
-    return true;
-}
-
 /* One command's check before it runs here: on refusal the error is its reply. */
 static bool open_slot_ok(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t **argv,
                          const size_t *argvlen, resp_buf_t *reply)
