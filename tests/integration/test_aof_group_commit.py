@@ -18,6 +18,7 @@ any process but the node it starts.
 import contextlib
 import os
 import re
+import select
 import socket
 import subprocess
 import threading
@@ -353,10 +354,11 @@ def test_always_fsync_waits_run_short_slices(servers, tmp_path, monkeypatch):
         inline0 = _group_commit_info(port, inline=True)[4]
         s.sendall(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n")
         seen = set()
-        deadline = time.monotonic() + 1.0
-        while time.monotonic() < deadline:          # the fsync lasts 1.5 s
+        deadline = time.monotonic() + 60
+        # until the reply is there (the fsync lasts 1.5 s however late the SET is read)
+        while not select.select([s], [], [], 0.05)[0]:
             seen |= {name for name, sl in _slices(pid).values() if sl == 100_000}
-            time.sleep(0.05)
+            assert time.monotonic() < deadline, "no reply"
         assert f.readline() == b"+OK\r\n"
     assert _group_commit_info(port, inline=True)[4] == inline0 + 1   # the worker's own fsync
     assert "worker-0" in seen, seen
