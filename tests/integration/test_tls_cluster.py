@@ -78,10 +78,15 @@ def test_mixed_cluster_over_tls(servers, pki):
     # every bus link of a shoal node, to and from shoal and redis-server peers alike,
     # carries its records with shoal's TLS 1.3 record layer (runtime/tls_rec.c); the
     # rest of this test (gossip, failovers) runs over them
-    for n in nodes[:3]:
+    # (waited for: a peer sees its outbound link connected once its side of the handshake
+    # is done, a moment before this node has read the peer's Finished)
+    def records(n):
         with n.raw() as c:
             d = h.info_dict(c.call("INFO", "busdigest"))
-        assert int(d["tls_records_ours"]) >= 10 and int(d["tls_records_openssl"]) == 0, d
+        return int(d["tls_records_ours"]), int(d["tls_records_openssl"])
+    for n in nodes[:3]:
+        h.wait_until(lambda n=n: records(n)[0] >= 10, 20, what="shoal's record layer on every link")
+        assert records(n)[1] == 0, records(n)
     # the announced ports, as every node sees them (shoal and redis-server alike)
     expect = {ids[n.port]: (n.port, n.tls_port) for n in nodes}
     for n in nodes:
@@ -259,7 +264,11 @@ def test_bus_links_keep_openssls_records_over_tls12(servers, pki):
             if len(rows) != 2 or any(r["link"] != "connected" for r in rows):
                 return False
         return True
-    h.wait_until(linked, 15, what="a shoal node and a TLS 1.2 redis-server linked both ways")
-    with a.raw() as c:
-        d = h.info_dict(c.call("INFO", "busdigest"))
-    assert int(d["tls_records_ours"]) == 0 and int(d["tls_records_openssl"]) >= 2, d
+    h.wait_until(linked, 30, what="a shoal node and a TLS 1.2 redis-server linked both ways")
+
+    def records():
+        with a.raw() as c:
+            d = h.info_dict(c.call("INFO", "busdigest"))
+        return int(d["tls_records_ours"]), int(d["tls_records_openssl"])
+    h.wait_until(lambda: records()[1] >= 2, 20, what="both links on OpenSSL's records")
+    assert records()[0] == 0, records()
