@@ -345,12 +345,13 @@ def test_always_fsync_waits_run_short_slices(servers, tmp_path, monkeypatch):
     (runtime/slice.h; measured at load 9: fsyncs of 0.1-1.3 ms against 1.8-3.3 ms). Seen in
     /proc/PID/task/*/sched (se.slice) during a 1.5 s fsync of a lone SET (the worker's own:
     a small round) and after it."""
-    if not _custom_slices_work():
-        pytest.skip("no custom scheduler slices on this kernel")
+    # On a kernel without custom slices the node asks, is refused, and runs on as before:
+    # the same SET is answered after its own fsync, and no thread runs a 0.1 ms slice.
+    short = _custom_slices_work()
     node, port, _, log = _slow_node(servers, tmp_path, monkeypatch, 1500, workers=1)
     pid = node.pid
-    default = _slices(pid)[pid][1]                  # the main thread's: the kernel's default
-    assert default > 100_000
+    default = _slices(pid).get(pid, (None, None))[1]   # the main thread's: the kernel's default
+    assert default is None or default > 100_000
     with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
         f = s.makefile("rb")
         s.sendall(b"*1\r\n$4\r\nPING\r\n")
@@ -365,7 +366,10 @@ def test_always_fsync_waits_run_short_slices(servers, tmp_path, monkeypatch):
             assert time.monotonic() < deadline, "no reply"
         assert f.readline() == b"+OK\r\n"
     assert _group_commit_info(port, inline=True)[4] == inline0 + 1   # the worker's own fsync
-    assert "worker-0" in seen, seen
     after = {name: sl for name, sl in _slices(pid).values()}
+    if not short:
+        assert not seen and 100_000 not in after.values(), (seen, after)
+        return
+    assert "worker-0" in seen, seen
     assert after["aof-sync"] == 100_000, after
     assert after["worker-0"] == default, after
