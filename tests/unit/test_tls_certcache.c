@@ -15,44 +15,10 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "runtime/tls_certcache.h"
+#include "tests/unit/pki_fixture.h"
 #include "tests/unit/unit.h"
-
-typedef struct {
-    EVP_PKEY *key;
-    X509 *cert;
-} ident_t;
-
-/* A certificate for a new key, signed by issuer (self-signed when NULL). */
-static ident_t make_ident(const char *cn, const ident_t *issuer, long serial)
-{
-    ident_t id = { EVP_EC_gen("P-256"), X509_new() };
-    X509_set_version(id.cert, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(id.cert), serial);
-    X509_gmtime_adj(X509_getm_notBefore(id.cert), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(id.cert), 3600L * 24);
-    X509_NAME *name = X509_get_subject_name(id.cert);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
-    X509_set_issuer_name(id.cert, issuer ? X509_get_subject_name(issuer->cert) : name);
-    X509_set_pubkey(id.cert, id.key);
-    if (!issuer) {
-        X509V3_CTX v3;
-        X509V3_set_ctx(&v3, id.cert, id.cert, NULL, NULL, 0);
-        X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints, "critical,CA:TRUE");
-        X509_add_ext(id.cert, ext, -1);
-        X509_EXTENSION_free(ext);
-    }
-    X509_sign(id.cert, issuer ? issuer->key : id.key, EVP_sha256());
-    return id;
-}
-
-static void free_ident(ident_t *id)
-{
-    EVP_PKEY_free(id->key);
-    X509_free(id->cert);
-}
 
 typedef struct {
     ident_t ca, other_ca, server, client, stranger;
@@ -74,11 +40,11 @@ static SSL_CTX *ctx_for(const ident_t *id, const ident_t *ca, const ident_t *tru
 
 static void make_pki(pki_t *p)
 {
-    p->ca = make_ident("CA", NULL, 1);
-    p->other_ca = make_ident("Other CA", NULL, 2);
-    p->server = make_ident("Server", &p->ca, 3);
-    p->client = make_ident("Client", &p->ca, 4);
-    p->stranger = make_ident("Stranger", &p->other_ca, 5);
+    p->ca = pki_ident_new("CA", NULL, 1);
+    p->other_ca = pki_ident_new("Other CA", NULL, 2);
+    p->server = pki_ident_new("Server", &p->ca, 3);
+    p->client = pki_ident_new("Client", &p->ca, 4);
+    p->stranger = pki_ident_new("Stranger", &p->other_ca, 5);
     p->server_ctx = ctx_for(&p->server, &p->ca, &p->ca, true);
     p->client_ctx = ctx_for(&p->client, &p->ca, &p->ca, false);
     p->stranger_ctx = ctx_for(&p->stranger, &p->other_ca, &p->ca, false);
@@ -89,11 +55,11 @@ static void free_pki(pki_t *p)
     SSL_CTX_free(p->server_ctx);
     SSL_CTX_free(p->client_ctx);
     SSL_CTX_free(p->stranger_ctx);
-    free_ident(&p->ca);
-    free_ident(&p->other_ca);
-    free_ident(&p->server);
-    free_ident(&p->client);
-    free_ident(&p->stranger);
+    pki_ident_free(&p->ca);
+    pki_ident_free(&p->other_ca);
+    pki_ident_free(&p->server);
+    pki_ident_free(&p->client);
+    pki_ident_free(&p->stranger);
 }
 
 /* One handshake over a BIO pair; the server's SSL (the caller frees it),
@@ -215,7 +181,7 @@ TEST(tls_certcache_cached_certificates_are_still_verified)
 TEST(tls_certcache_decode_moves_the_cursor_as_a_decode)
 {
     tls_certcache_drain();
-    ident_t ca = make_ident("CA", NULL, 1);
+    ident_t ca = pki_ident_new("CA", NULL, 1);
     unsigned char *der = NULL;
     int n = i2d_X509(ca.cert, &der);
     REQUIRE(n > 0);
@@ -250,7 +216,7 @@ TEST(tls_certcache_decode_moves_the_cursor_as_a_decode)
     CHECK(tls_certcache_decode(&x, &cur, n - 10) == NULL);
     X509_free(x);
     OPENSSL_free(der);
-    free_ident(&ca);
+    pki_ident_free(&ca);
     tls_certcache_drain();
     ERR_clear_error();
 }
@@ -258,7 +224,7 @@ TEST(tls_certcache_decode_moves_the_cursor_as_a_decode)
 TEST(tls_certcache_other_callers_decode_as_before)
 {
     tls_certcache_drain();
-    ident_t ca = make_ident("CA", NULL, 1);
+    ident_t ca = pki_ident_new("CA", NULL, 1);
     unsigned char *der = NULL;
     int n = i2d_X509(ca.cert, &der);
     REQUIRE(n > 0);
@@ -279,5 +245,5 @@ TEST(tls_certcache_other_callers_decode_as_before)
     X509_free(a);
     X509_free(b);
     OPENSSL_free(der);
-    free_ident(&ca);
+    pki_ident_free(&ca);
 }

@@ -25,39 +25,11 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "runtime/tls.h"
 #include "runtime/tls_rec.h"
+#include "tests/unit/pki_fixture.h"
 #include "tests/unit/unit.h"
-
-typedef struct {
-    EVP_PKEY *key;
-    X509 *cert;
-} ident_t;
-
-static ident_t new_ident(const char *cn, const ident_t *issuer)
-{
-    static long serial = 100;
-    ident_t id = { EVP_EC_gen("P-256"), X509_new() };
-    X509_set_version(id.cert, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(id.cert), serial++);
-    X509_gmtime_adj(X509_getm_notBefore(id.cert), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(id.cert), 3600L * 24);
-    X509_NAME *name = X509_get_subject_name(id.cert);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
-    X509_set_issuer_name(id.cert, issuer ? X509_get_subject_name(issuer->cert) : name);
-    X509_set_pubkey(id.cert, id.key);
-    if (!issuer) {
-        X509V3_CTX v3;
-        X509V3_set_ctx(&v3, id.cert, id.cert, NULL, NULL, 0);
-        X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints, "critical,CA:TRUE");
-        X509_add_ext(id.cert, ext, -1);
-        X509_EXTENSION_free(ext);
-    }
-    X509_sign(id.cert, issuer ? issuer->key : id.key, EVP_sha256());
-    return id;
-}
 
 /* The node's side: certificate files and tls_configure, once. The peer's
  * side: an SSL_CTX each way. */
@@ -93,9 +65,9 @@ static bool setup(void)
     if (pki.ready) return true;
     char dir[] = "/tmp/shoal-tls-rec-XXXXXX";
     if (!mkdtemp(dir)) return false;
-    pki.ca = new_ident("CA", NULL);
-    pki.node = new_ident("Node", &pki.ca);
-    pki.peer = new_ident("Peer", &pki.ca);
+    pki.ca = pki_ident_new("CA", NULL, 100);
+    pki.node = pki_ident_new("Node", &pki.ca, 101);
+    pki.peer = pki_ident_new("Peer", &pki.ca, 102);
     write_pem(dir, "ca.crt", &pki.ca, false);
     write_pem(dir, "node.crt", &pki.node, false);
     write_pem(dir, "node.key", &pki.node, true);
