@@ -14,6 +14,19 @@ static const cluster_snapshot_t *current(state_t *st)
     return rt_snap_writer_current(st->cell);
 }
 
+/* How many different pointers seen[0..n) holds: the structs a run of
+ * publishes went through (reused ones come back). */
+static int distinct_pointers(const void *const *seen, int n)
+{
+    int distinct = 0;
+    for (int i = 0; i < n; i++) {
+        bool again = false;
+        for (int j = 0; j < i; j++) again = again || seen[j] == seen[i];
+        if (!again) distinct++;
+    }
+    return distinct;
+}
+
 static void publish(state_t *st)
 {
     st->dirty_snapshot = true;
@@ -105,13 +118,7 @@ TEST(snapshot_node_arrays_reused_only_once_no_reader_holds_them)
         CHECK_EQ_INT(s->nodes[1].pong_received_ms, 2000 + k);
         seen[nseen++] = s->nodes;
     }
-    int distinct = 0;
-    for (int i = 0; i < nseen; i++) {
-        bool again = false;
-        for (int j = 0; j < i; j++) again = again || seen[j] == seen[i];
-        if (!again) distinct++;
-    }
-    CHECK(distinct <= 4);
+    CHECK(distinct_pointers(seen, nseen) <= 4);
     const cluster_snapshot_t *s = current(st);
     CHECK_EQ_INT(s->node_count, st->node_count);
     for (int i = 0; i < s->node_count; i++) {
@@ -174,13 +181,7 @@ TEST(snapshot_tables_match_the_state_when_structs_are_reused)
         CHECK_EQ_INT(s->open_slots, open);
         if (k > 150) seen[nseen++] = s;
     }
-    int distinct = 0;
-    for (int i = 0; i < nseen; i++) {
-        bool again = false;
-        for (int j = 0; j < i; j++) again = again || seen[j] == seen[i];
-        if (!again) distinct++;
-    }
-    CHECK(distinct <= 4);
+    CHECK(distinct_pointers(seen, nseen) <= 4);
 }
 
 TEST(snapshot_attachment_order_moves_only_when_a_master_changes)
