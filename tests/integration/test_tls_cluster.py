@@ -41,6 +41,23 @@ def tls_call(srv, pki, *args):
         return t.call(s, *args)
 
 
+def full_mesh(nodes):
+    """Every node lists all of them (itself included), every bus link connected."""
+    for n in nodes:
+        with n.raw() as c:
+            rows = h.parse_nodes(c.call("CLUSTER", "NODES"))
+        if len(rows) != len(nodes) or any(r["link"] != "connected" for r in rows):
+            return False
+    return True
+
+
+def records(n):
+    """(records carried by shoal's own TLS record layer, by OpenSSL's) on shoal node n."""
+    with n.raw() as c:
+        d = h.info_dict(c.call("INFO", "busdigest"))
+    return int(d["tls_records_ours"]), int(d["tls_records_openssl"])
+
+
 def shards_ports(srv):
     """{node id: (port, tls-port)} from CLUSTER SHARDS on the plain port."""
     with srv.raw() as c:
@@ -67,23 +84,12 @@ def test_mixed_cluster_over_tls(servers, pki):
         with n.raw() as c:
             ids[n.port] = c.call("CLUSTER", "MYID").decode()
     # every node knows every other as connected, over TLS links both ways
-    def all_connected():
-        for n in nodes:
-            with n.raw() as c:
-                rows = h.parse_nodes(c.call("CLUSTER", "NODES"))
-            if len(rows) != 6 or any(row["link"] != "connected" for row in rows):
-                return False
-        return True
-    h.wait_until(all_connected, 30, what="a full mesh of TLS bus links")
+    h.wait_until(lambda: full_mesh(nodes), 30, what="a full mesh of TLS bus links")
     # every bus link of a shoal node, to and from shoal and redis-server peers alike,
     # carries its records with shoal's TLS 1.3 record layer (runtime/tls_rec.c); the
     # rest of this test (gossip, failovers) runs over them
     # (waited for: a peer sees its outbound link connected once its side of the handshake
     # is done, a moment before this node has read the peer's Finished)
-    def records(n):
-        with n.raw() as c:
-            d = h.info_dict(c.call("INFO", "busdigest"))
-        return int(d["tls_records_ours"]), int(d["tls_records_openssl"])
     for n in nodes[:3]:
         h.wait_until(lambda n=n: records(n)[0] >= 10, 20, what="shoal's record layer on every link")
         assert records(n)[1] == 0, records(n)
@@ -264,18 +270,6 @@ def test_bus_links_keep_openssls_records_over_tls12(servers, pki):
     with a.raw() as c:
         assert c.call("CLUSTER", "MEET", "127.0.0.1", str(b.tls_port)) == "OK"
 
-    def linked():
-        for n in (a, b):
-            with n.raw() as c:
-                rows = h.parse_nodes(c.call("CLUSTER", "NODES"))
-            if len(rows) != 2 or any(r["link"] != "connected" for r in rows):
-                return False
-        return True
-    h.wait_until(linked, 30, what="a shoal node and a TLS 1.2 redis-server linked both ways")
-
-    def records():
-        with a.raw() as c:
-            d = h.info_dict(c.call("INFO", "busdigest"))
-        return int(d["tls_records_ours"]), int(d["tls_records_openssl"])
-    h.wait_until(lambda: records()[1] >= 2, 20, what="both links on OpenSSL's records")
-    assert records()[0] == 0, records()
+    h.wait_until(lambda: full_mesh((a, b)), 30, what="a shoal node and a TLS 1.2 redis-server linked both ways")
+    h.wait_until(lambda: records(a)[1] >= 2, 20, what="both links on OpenSSL's records")
+    assert records(a)[0] == 0, records(a)
