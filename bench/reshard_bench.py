@@ -293,36 +293,63 @@ def step_profile(ports, ids, src, dst, other, slots):
     reshard sends for each slot, in its order (clusterManagerMoveSlot: IMPORTING on the
     target, MIGRATING on the source, GETKEYSINSLOT + MIGRATE KEYS batches of PIPELINE keys,
     then SETSLOT NODE on the target, the source and the other masters), one connection per
-    node, no client running. Returns ({step: (count, seconds)}, wall seconds) or raises
-    ConnectionError on an unexpected reply."""
+    node, no client running. After each slot the same sequence again with a PING in place
+    of each command, sent to the same node (two for a MIGRATE: one to the source, one to the
+    target, the round trip a MIGRATE waits for inside it), which moves nothing: each step's
+    floor, the round trips it cannot avoid, measured at the same moments. Returns
+    ({step: durations}, {step: floor durations}, wall seconds of the real slots, of the
+    floor passes) or raises ConnectionError on an unexpected reply."""
     conns = {i: _Conn(ports[i], 60.0) for i in (src, dst, other)}
-    acc = {name: [0, 0.0] for name in STEPS}
+    real = {name: [] for name in STEPS}
+    floor = {name: [] for name in STEPS}
     perf = time.perf_counter
+    ping = resp_wire.encode(["PING"])
 
     def call(i, step, *args):
         c = conns[i]
         t = perf()
         c.sock.sendall(resp_wire.encode(args))
         r = resp_wire.read_reply(c.f)
-        acc[step][0] += 1
-        acc[step][1] += perf() - t
+        real[step].append(perf() - t)
         if isinstance(r, str) and r.startswith("-"):
             raise ConnectionError(f"{step} on :{ports[i]}: {r}")
         return r
-    t0 = perf()
+
+    def pings(step, *nodes):
+        t = perf()
+        for i in nodes:
+            conns[i].sock.sendall(ping)
+            if resp_wire.read_reply(conns[i].f) != "PONG":
+                raise ConnectionError(f"PING on :{ports[i]} did not answer PONG")
+        floor[step].append(perf() - t)
+    wall = floor_wall = 0.0
     try:
         for slot in slots:
+            t0 = perf()
             call(dst, STEPS[0], "CLUSTER", "SETSLOT", slot, "IMPORTING", ids[src])
             call(src, STEPS[1], "CLUSTER", "SETSLOT", slot, "MIGRATING", ids[dst])
+            batches = 0
             while True:
                 keys = call(src, STEPS[2], "CLUSTER", "GETKEYSINSLOT", slot, PIPELINE)
                 if not keys:
                     break
                 call(src, STEPS[3], "MIGRATE", "127.0.0.1", ports[dst], "", 0, 60000,
                      "KEYS", *keys)
+                batches += 1
             for i, step in ((dst, STEPS[4]), (src, STEPS[5]), (other, STEPS[6])):
                 call(i, step, "CLUSTER", "SETSLOT", slot, "NODE", ids[dst])
-        return {k: tuple(v) for k, v in acc.items()}, perf() - t0
+            t1 = perf()
+            pings(STEPS[0], dst)
+            pings(STEPS[1], src)
+            for _ in range(batches):
+                pings(STEPS[2], src)
+                pings(STEPS[3], src, dst)
+            pings(STEPS[2], src)
+            for i, step in ((dst, STEPS[4]), (src, STEPS[5]), (other, STEPS[6])):
+                pings(step, i)
+            wall += t1 - t0
+            floor_wall += perf() - t1
+        return real, floor, wall, floor_wall
     finally:
         for c in conns.values():
             c.close()
@@ -455,8 +482,8 @@ def run_one(b, rt, kind, keys, timeout):
         # where the time goes: the same commands by hand, each timed, for slots that now
         # hold keys on master 1, moved on to master 2 with no client running
         try:
-            res["steps"], res["steps_wall"] = step_profile(ports, ids, 1, 2, 0,
-                                                           range(STEP_SLOTS))
+            (res["steps"], res["steps_floor"], res["steps_wall"],
+             res["steps_floor_wall"]) = step_profile(ports, ids, 1, 2, 0, range(STEP_SLOTS))
         except (OSError, ConnectionError) as e:
             res["steps_error"] = str(e)[:80]
             rt.log(f"  {kind}: step profile: {e}")
@@ -545,37 +572,45 @@ def section(b, rt):
              + (" ".join(rt.cluster_extra_args("shoal")) or
                 f"default worker threads ({rt.NCPU} CPUs)")])
 
+    def med(res, name, key="steps"):
+        xs = sorted(res.get(key, {}).get(name) or [])
+        return xs[len(xs) // 2] if xs else None
+
     def step(res, name):
         if "steps" not in res:
             return res.get("steps_error") or res.get("error") or "-"
-        cnt, secs = res["steps"][name]
-        return f"{cnt} x {secs / cnt * 1e3:.2f}" if cnt else "0"
+        xs = res["steps"][name]
+        return f"{len(xs)} x {sum(xs) / len(xs) * 1e3:.2f}" if xs else "0"
 
-    def step_ms(res, name):
-        if "steps" not in res or not res["steps"][name][0]:
-            return None
-        cnt, secs = res["steps"][name]
-        return secs / cnt
+    def us(v):
+        return "-" if v is None else f"{v * 1e6:.0f}"
 
     def per_slot(res, name=None):
         if "steps" not in res:
-            return None
+            return "-"
         if name is None:
-            return res["steps_wall"] / STEP_SLOTS
-        return res["steps"][name][1] / STEP_SLOTS
-    rows = [[name, step(s, name), step(r, name), rt.fmt_ratio(step_ms(s, name), step_ms(r, name)),
-             "-" if per_slot(s) is None else f"{per_slot(s, name) * 1e3:.2f}",
-             "-" if per_slot(r) is None else f"{per_slot(r, name) * 1e3:.2f}"] for name in STEPS]
-    rows.append(["all (wall)", "", "", "",
-                 "-" if per_slot(s) is None else f"{per_slot(s) * 1e3:.2f}",
-                 "-" if per_slot(r) is None else f"{per_slot(r) * 1e3:.2f}"])
+            return f"{res['steps_wall'] / STEP_SLOTS * 1e3:.2f}"
+        return f"{sum(res['steps'][name]) / STEP_SLOTS * 1e3:.2f}"
+    rows = [[name, step(s, name), step(r, name), rt.fmt_ratio(med(s, name), med(r, name)),
+             f"{us(med(s, name))} / {us(med(s, name, 'steps_floor'))}",
+             f"{us(med(r, name))} / {us(med(r, name, 'steps_floor'))}",
+             per_slot(s, name), per_slot(r, name)] for name in STEPS]
+    rows.append(["all (wall)", "", "", "", "", "", per_slot(s), per_slot(r)])
+    rows.append(["the floor passes (wall)", "", "", "", "", "",
+                 "-" if "steps" not in s else f"{s['steps_floor_wall'] / STEP_SLOTS * 1e3:.2f}",
+                 "-" if "steps" not in r else f"{r['steps_floor_wall'] / STEP_SLOTS * 1e3:.2f}"])
     b.table(f"Where a reshard's time goes: {STEP_SLOTS} of the moved slots, master 1 -> master 2, "
             "redis-cli's commands sent by hand and timed",
-            ["command (node)", "shoal n x ms", "redis n x ms", "ratio", "shoal ms/slot",
+            ["command (node)", "shoal n x ms", "redis n x ms", "median ratio",
+             "shoal median / floor us", "redis median / floor us", "shoal ms/slot",
              "redis ms/slot"], rows,
             ["after the run above, on the same clusters, no client running: for each slot the "
              "commands redis-cli --cluster reshard sends, in its order, each timed from send to "
              f"reply; GETKEYSINSLOT/MIGRATE batches of {PIPELINE} keys",
+             "floor: after each slot, its sequence again with a PING sent to the same node in "
+             "place of each command (a MIGRATE: a PING to the source, then one to the target, "
+             "its inner round trip), moving nothing; a step's median over its floor's is "
+             "what the server's work costs on top of the round trips",
              "both servers answer a SETSLOT once the new nodes.conf is written, and fsync it "
              "only where 7.0.15 does (a configEpoch bump, a vote; docs/cluster-bus.md); shoal's "
              "SETSLOT is applied by the client's worker on the state thread's data while that "
