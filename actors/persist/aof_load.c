@@ -488,6 +488,7 @@ int aof_replay(void)
     if (replay.n == 0) return 0;
     replayer_t *rp = xcalloc(1, sizeof *rp);
     rp->now_ms = rt_now_ms();
+    ks_set_loading(true);          /* no key expires until every command ran (keyspace.h) */
     int rc = 0;
     for (int i = 0; i < replay.n && rc == 0; i++) {
         rc = replay_file(rp, dirname, replay.names[i], replay.last[i]);
@@ -501,6 +502,7 @@ int aof_replay(void)
     free(rp->txn);
     free(rp);
     wait_workers();
+    ks_set_loading(false);
     replay.n = 0;
     if (rc == 0) LOG_NOTICE("DB loaded from append only file");
     return rc;

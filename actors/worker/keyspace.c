@@ -23,6 +23,7 @@
  */
 #include <limits.h>
 #include <malloc.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -449,9 +450,14 @@ void ks_delete_entry(struct keyspace *ks, ks_entry_t *e)
     free(e);
 }
 
+/* relaxed: set before the loader's first batch and cleared before clients are let
+ * in, each followed by a message (release/acquire) to every worker */
+static _Atomic bool ks_loading;
+void ks_set_loading(bool on) { atomic_store_explicit(&ks_loading, on, memory_order_relaxed); }
+
 static inline bool ks_is_expired(const struct keyspace *ks, const ks_entry_t *e, long long now_ms)
 {
-    if (!(ks_entry_flags(e) & KS_EF_TTL)) return false;
+    if (!(ks_entry_flags(e) & KS_EF_TTL) || atomic_load_explicit(&ks_loading, memory_order_relaxed)) return false;
     long long when = ks_entry_expire(ks, e);
     return when != KS_NO_EXPIRE && now_ms > when;
 }
@@ -755,7 +761,7 @@ size_t ks_active_expire_effort(struct keyspace *ks, long long now_ms, const ks_e
     size_t deleted = 0;
     unsigned rounds = 0;
     if (rep) *rep = (ks_expire_report_t){0};
-    while (ks->ttl.len > 0 && !ks->replica_mode) {
+    while (ks->ttl.len > 0 && !ks->replica_mode && !atomic_load_explicit(&ks_loading, memory_order_relaxed)) {
         size_t sample = ks->ttl.len < eff->keys_per_loop ? ks->ttl.len : eff->keys_per_loop;
         size_t expired = 0;
         for (size_t i = 0; i < sample && ks->ttl.len > 0; i++) {

@@ -339,6 +339,12 @@ size_t ks_active_expire_effort(struct keyspace *ks, long long now_ms, const ks_e
  * by an upsert over it): the master propagates a DEL from here. */
 typedef void (*ks_expired_cb)(void *arg, const uint8_t *key, size_t len);
 void ks_set_expired_hook(struct keyspace *ks, ks_expired_cb cb, void *arg);
+/* While an AOF's commands are replayed at start (aof_load.c), on every
+ * keyspace: no key expires, lazily or actively, as 7.0.15's keyIsExpired
+ * answers no while loading. The file's later commands were run before the
+ * key's deadline and must find it (an INCR must not recreate a key without
+ * its TTL); the keys expire once the node serves. */
+void ks_set_loading(bool on);
 /* Replica mode: expired keys read as absent but are not deleted (the master's
  * DEL removes them); active expiry does nothing. */
 void ks_set_replica_mode(struct keyspace *ks, bool on);
