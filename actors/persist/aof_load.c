@@ -31,6 +31,7 @@
 #include "actors/worker/client.h"
 #include "actors/worker/evict.h"
 #include "actors/worker/keyspace.h"
+#include "actors/worker/load_apply.h"
 #include "actors/worker/worker.h"
 #include "actors/worker/xcmd.h"
 #include "actors/worker/wdb.h"
@@ -162,29 +163,33 @@ static int load_rdb_base(const char *dirname)
 
 /* ---------------- replaying commands ---------------- */
 
+/* Commands a worker is sent at once: few wake-ups, and a batch's arrays
+ * (16 bytes an argument) stay small. */
 #define BATCH_MAX 4096
 
 typedef struct replayer {
-    queued_cmd_t *batch[MAX_WORKERS];
-    int n[MAX_WORKERS], cap[MAX_WORKERS];
-    queued_cmd_t *txn;            /* a transaction's commands, held until its EXEC */
-    int ntxn, captxn;
+    load_batch_t *batch[MAX_WORKERS];   /* each worker's next batch (NULL: none started) */
+    load_batch_t *txn;            /* a transaction's commands, held until its EXEC */
     bool in_multi;
     int db;                       /* the file's last SELECT */
     long long now_ms;
+    /* the last command name looked up, and what it resolved to (a file is mostly one command) */
+    const uint8_t *last_name;
+    size_t last_len;
+    const cmd_def_t *last_cmd;
+    /* the files' mappings: the batches point into them until the workers ran everything */
+    int nmaps;
+    const uint8_t *map[AOF_MAX_FILES + 1];
+    size_t maplen[AOF_MAX_FILES + 1];
 } replayer_t;
+
+static void wait_workers(void);
 
 static void batch_send(replayer_t *rp, int wi)
 {
-    if (rp->n[wi] == 0) return;
-    repl_apply_t *a = xcalloc(1, sizeof *a);
-    a->hdr.type = WMSG_APPLY;
-    a->ncmds = rp->n[wi];
-    a->cmds = rp->batch[wi];
-    a->now_ms = rp->now_ms;
+    if (!rp->batch[wi] || rp->batch[wi]->ncmds == 0) return;
+    load_batch_post(wi, rp->batch[wi]);
     rp->batch[wi] = NULL;
-    rp->n[wi] = rp->cap[wi] = 0;
-    worker_post(wi, &a->hdr);
 }
 
 static void batches_send(replayer_t *rp)
@@ -192,23 +197,35 @@ static void batches_send(replayer_t *rp)
     for (int i = 0; i < workers_count(); i++) batch_send(rp, i);
 }
 
+/* argv's bytes are the file's mapping, kept until every worker ran its batches. */
 static void batch_add(replayer_t *rp, int wi, const cmd_def_t *cmd, int argc, const uint8_t **argv,
                       const size_t *argvlen)
 {
-    if (rp->n[wi] == rp->cap[wi]) {
-        rp->cap[wi] = rp->cap[wi] ? rp->cap[wi] * 2 : 64;
-        rp->batch[wi] = xrealloc(rp->batch[wi], (size_t)rp->cap[wi] * sizeof *rp->batch[wi]);
+    if (!rp->batch[wi]) rp->batch[wi] = load_batch_new(rp->now_ms);
+    load_batch_add(rp->batch[wi], cmd, argc, argv, argvlen);
+    if (rp->batch[wi]->ncmds >= BATCH_MAX) batch_send(rp, wi);
+}
+
+/* The command named by argv[0] (argv[1]: its subcommand), or NULL. */
+static const cmd_def_t *resolve(replayer_t *rp, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    if (rp->last_cmd && argvlen[0] == rp->last_len && !memcmp(argv[0], rp->last_name, rp->last_len))
+        return rp->last_cmd;
+    const cmd_def_t *cmd = cmd_lookup(argv[0], argvlen[0]);
+    if (cmd && !cmd->handler && cmd->subcommands) {
+        return argc >= 2 ? cmd_lookup_sub(cmd, argv[1], argvlen[1]) : NULL;   /* not remembered */
     }
-    queued_cmd_copy(&rp->batch[wi][rp->n[wi]++], cmd, argc, argv, argvlen);
-    if (rp->n[wi] >= BATCH_MAX) batch_send(rp, wi);
+    rp->last_name = argv[0];   /* in the file's mapping, as long as the file is replayed */
+    rp->last_len = argvlen[0];
+    rp->last_cmd = cmd;
+    return cmd;
 }
 
 /* Resolves and sends one command. Returns 0, or -1 with why (an unknown
  * command stops the load, as in redis-server). */
 static int apply_one(replayer_t *rp, int argc, const uint8_t **argv, const size_t *argvlen, char *why, size_t cap)
 {
-    const cmd_def_t *cmd = cmd_lookup(argv[0], argvlen[0]);
-    if (cmd && !cmd->handler && cmd->subcommands && argc >= 2) cmd = cmd_lookup_sub(cmd, argv[1], argvlen[1]);
+    const cmd_def_t *cmd = resolve(rp, argc, argv, argvlen);
     if (!cmd) {
         snprintf(why, cap, "Unknown command '%.*s'", (int)(argvlen[0] > 64 ? 64 : argvlen[0]), (const char *)argv[0]);
         return -1;
@@ -259,19 +276,16 @@ static int apply_one(replayer_t *rp, int argc, const uint8_t **argv, const size_
     return 0;
 }
 
+/* The transaction's commands point into the file's mapping, as batches' do. */
 static void txn_keep(replayer_t *rp, int argc, const uint8_t **argv, const size_t *argvlen)
 {
-    if (rp->ntxn == rp->captxn) {
-        rp->captxn = rp->captxn ? rp->captxn * 2 : 16;
-        rp->txn = xrealloc(rp->txn, (size_t)rp->captxn * sizeof *rp->txn);
-    }
-    queued_cmd_copy(&rp->txn[rp->ntxn++], NULL, argc, argv, argvlen);
+    if (!rp->txn) rp->txn = load_batch_new(rp->now_ms);
+    load_batch_add(rp->txn, NULL, argc, argv, argvlen);
 }
 
 static void txn_drop(replayer_t *rp)
 {
-    for (int i = 0; i < rp->ntxn; i++) queued_cmd_free(&rp->txn[i]);
-    rp->ntxn = 0;
+    if (rp->txn) load_batch_clear(rp->txn);
     rp->in_multi = false;
 }
 
@@ -368,8 +382,10 @@ static int replay_bytes(replayer_t *rp, const uint8_t *data, size_t len, size_t 
             rp->in_multi = true;
         } else if (arg_is(argv[0], argvlen[0], "exec") && rp->in_multi) {
             rp->in_multi = false;
-            for (int i = 0; i < rp->ntxn && rc == 0; i++)
-                rc = apply_one(rp, rp->txn[i].argc, rp->txn[i].argv, rp->txn[i].argvlen, why, cap);
+            for (int i = 0; rp->txn && i < rp->txn->ncmds && rc == 0; i++) {
+                queued_cmd_t t = load_batch_cmd(rp->txn, i);
+                rc = apply_one(rp, t.argc, t.argv, t.argvlen, why, cap);
+            }
             txn_drop(rp);
         } else if (rp->in_multi) {
             txn_keep(rp, (int)argc, argv, argvlen);
@@ -418,10 +434,11 @@ static int replay_file(replayer_t *rp, const char *dirname, const char *name, bo
         LOG_WARNING("Unrecoverable error reading the append only file %s: %s", name, strerror(errno));
         return -1;
     }
+    rp->map[rp->nmaps] = data;    /* unmapped by aof_replay once the workers ran all */
+    rp->maplen[rp->nmaps++] = (size_t)st.st_size;
     char why[300] = "";
     size_t valid = 0;
     int st_parse = replay_bytes(rp, data, (size_t)st.st_size, &valid, why, sizeof why);
-    munmap((void *)data, (size_t)st.st_size);
     if (st_parse == PARSE_BAD) {
         LOG_WARNING("Bad file format reading the append only file %s (%s): make a backup of your AOF file, then "
                     "use ./redis-check-aof --fix <filename.manifest>", name, why);
@@ -431,6 +448,9 @@ static int replay_file(replayer_t *rp, const char *dirname, const char *name, bo
         if (last && aof_conf_bool("aof-load-truncated")) {
             LOG_WARNING("!!! Warning: short read while loading the AOF file %s!!!", name);
             LOG_WARNING("!!! Truncating the AOF %s at offset %zu !!!", name, valid);
+            /* the workers read the mapping: none of its pages may go before they are done */
+            batches_send(rp);
+            wait_workers();
             if (truncate(path, (off_t)valid) != 0) {
                 LOG_WARNING("Error truncating the AOF file %s: %s", name, strerror(errno));
                 return -1;
@@ -494,15 +514,12 @@ int aof_replay(void)
         rc = replay_file(rp, dirname, replay.names[i], replay.last[i]);
         batches_send(rp);
     }
-    for (int i = 0; i < MAX_WORKERS; i++) {
-        for (int k = 0; k < rp->n[i]; k++) queued_cmd_free(&rp->batch[i][k]);
-        free(rp->batch[i]);
-    }
-    txn_drop(rp);
-    free(rp->txn);
-    free(rp);
+    for (int i = 0; i < MAX_WORKERS; i++) load_batch_free(rp->batch[i]);   /* not sent: the load failed */
+    load_batch_free(rp->txn);
     wait_workers();
     ks_set_loading(false);
+    for (int i = 0; i < rp->nmaps; i++) munmap((void *)rp->map[i], rp->maplen[i]);
+    free(rp);
     replay.n = 0;
     if (rc == 0) LOG_NOTICE("DB loaded from append only file");
     return rc;

@@ -632,6 +632,13 @@ remote_cmd_t *dispatch_defer_nosend(cmd_ctx_t *ctx, uint32_t msg_type)
 
 const cmd_def_t *dispatch_current_cmd(client_t *c) { (void)c; return current_cmd; }
 
+const cmd_def_t *dispatch_swap_current_cmd(const cmd_def_t *cmd)
+{
+    const cmd_def_t *was = current_cmd;
+    current_cmd = cmd;
+    return was;
+}
+
 /* Runs a command that executes on the client's own worker. The reply target
  * is taken lazily through a small wrapper buffer so that handlers which
  * forward or defer their reply leave nothing behind. */

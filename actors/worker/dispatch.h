@@ -17,6 +17,9 @@ uint32_t dispatch_watch_bucket(const uint8_t *key, size_t len);
 /* Forwards the current command to the worker that owns `slot` (or runs it here). */
 void dispatch_keyed_at(cmd_ctx_t *ctx, int slot);
 const cmd_def_t *dispatch_current_cmd(client_t *c);
+/* Sets the command dispatch_current_cmd names on this thread; returns the one before
+ * (a caller that runs a handler without run_here: load_apply.c). */
+const cmd_def_t *dispatch_swap_current_cmd(const cmd_def_t *cmd);
 /* How many microseconds the last call run on this thread took; -1 when it
  * did not end there (it waits, or ends later: cmd_ctx_t.slowlog_later). */
 long long dispatch_last_call_usec(void);

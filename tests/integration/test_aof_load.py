@@ -7,7 +7,7 @@ every worker interleaved, order-dependent writes on each, transactions,
 SELECT and SWAPDB, expiry commands, FLUSHALL, multi-key writes over several
 workers, split over an AOF base and two incr files whose last ends inside a
 transaction, must load into what redis-server 7.0.15 loads from the same
-files.
+files. Loaded commands are not counted as commands run, as in 7.0.15.
 
 What it must never do: touch files outside its own temporary directories, or
 stop a process it did not start.
@@ -180,3 +180,27 @@ def test_interleaved_workers_load_as_redis_cluster(servers, tmp_path):
     mine, ref = _load_both(servers, tmp_path, False, 2)
     assert len(ref) > 300
     assert mine == ref
+
+
+def test_loaded_commands_are_not_counted_as_commands_run(servers, tmp_path):
+    """7.0.15 runs a loaded command's handler alone: INFO commandstats and
+    total_commands_processed count only what clients sent (failed before:
+    cmdstat_set and the others counted every loaded command)."""
+    ad = tmp_path / "files" / "appendonlydir"
+    ad.mkdir(parents=True)
+    cmds = [("SELECT", 0)] + [("SET", f"a{i}", i) for i in range(50)] + [("INCR", "a1"), ("PEXPIREAT", "a2", 1 << 45)]
+    (ad / "appendonly.aof.1.incr.aof").write_bytes(b"".join(_resp(*c) for c in cmds))
+    (ad / "appendonly.aof.manifest").write_text("file appendonly.aof.1.incr.aof seq 1 type i\n")
+    seen = {}
+    for kind in ("shoal", "redis"):
+        d = tmp_path / kind
+        shutil.copytree(tmp_path / "files", d)
+        node = _node(servers, kind, d, *(["--worker-threads", "2"] if kind == "shoal" else []))
+        with node.raw() as c:
+            assert c.call("GET", "a1") == b"2"
+            stats = h.info_dict(c.call("INFO", "commandstats"))
+            total = h.info_dict(c.call("INFO", "stats"))["total_commands_processed"]
+            persistence = h.info_dict(c.call("INFO", "persistence"))
+        seen[kind] = (sorted(stats), total, persistence["rdb_changes_since_last_save"])
+    assert seen["shoal"] == seen["redis"]
+    assert "cmdstat_set" not in seen["shoal"][0]
