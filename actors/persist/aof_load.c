@@ -199,10 +199,10 @@ static void batches_send(replayer_t *rp)
 
 /* argv's bytes are the file's mapping, kept until every worker ran its batches. */
 static void batch_add(replayer_t *rp, int wi, const cmd_def_t *cmd, int argc, const uint8_t **argv,
-                      const size_t *argvlen)
+                      const size_t *argvlen, int key)
 {
     if (!rp->batch[wi]) rp->batch[wi] = load_batch_new(rp->now_ms);
-    load_batch_add(rp->batch[wi], cmd, argc, argv, argvlen);
+    load_batch_add(rp->batch[wi], cmd, argc, argv, argvlen, key);
     if (rp->batch[wi]->ncmds >= BATCH_MAX) batch_send(rp, wi);
 }
 
@@ -237,7 +237,7 @@ static int apply_one(replayer_t *rp, int argc, const uint8_t **argv, const size_
             return -1;
         }
         rp->db = (int)db;
-        for (int i = 0; i < workers_count(); i++) batch_add(rp, i, cmd, argc, argv, argvlen);
+        for (int i = 0; i < workers_count(); i++) batch_add(rp, i, cmd, argc, argv, argvlen, -1);
         return 0;
     }
     if (cmd->handler == cmd_swapdb) {   /* every worker after what came before (wdb.h) */
@@ -250,12 +250,12 @@ static int apply_one(replayer_t *rp, int argc, const uint8_t **argv, const size_
     }
     if (cmd->exec == CMD_EXEC_FANOUT) {
         if (arg_is(argv[0], argvlen[0], "flushall") || arg_is(argv[0], argvlen[0], "flushdb")) {
-            for (int i = 0; i < workers_count(); i++) batch_add(rp, i, cmd, argc, argv, argvlen);
+            for (int i = 0; i < workers_count(); i++) batch_add(rp, i, cmd, argc, argv, argvlen, -1);
         }
         return 0;
     }
     if (cmd_keyless_write(cmd)) {   /* FUNCTION LOAD ...: once, on the first worker */
-        batch_add(rp, 0, cmd, argc, argv, argvlen);
+        batch_add(rp, 0, cmd, argc, argv, argvlen, -1);
         return 0;
     }
     if (cmd->exec != CMD_EXEC_KEYED || !cmd->handler) return 0;   /* nothing of the dataset */
@@ -272,7 +272,7 @@ static int apply_one(replayer_t *rp, int argc, const uint8_t **argv, const size_
             return 0;
         }
     }
-    batch_add(rp, wi, cmd, argc, argv, argvlen);
+    batch_add(rp, wi, cmd, argc, argv, argvlen, pos[0]);
     return 0;
 }
 
@@ -280,7 +280,7 @@ static int apply_one(replayer_t *rp, int argc, const uint8_t **argv, const size_
 static void txn_keep(replayer_t *rp, int argc, const uint8_t **argv, const size_t *argvlen)
 {
     if (!rp->txn) rp->txn = load_batch_new(rp->now_ms);
-    load_batch_add(rp->txn, NULL, argc, argv, argvlen);
+    load_batch_add(rp->txn, NULL, argc, argv, argvlen, -1);
 }
 
 static void txn_drop(replayer_t *rp)

@@ -18,6 +18,7 @@
 
 #include "actors/commands/cmd.h"
 #include "actors/worker/dispatch.h"
+#include "actors/worker/keyspace.h"
 #include "actors/worker/load_apply.h"
 #include "actors/worker/wdb.h"
 #include "actors/worker/worker_internal.h"
@@ -31,7 +32,8 @@ load_batch_t *load_batch_new(long long now_ms)
     return b;
 }
 
-void load_batch_add(load_batch_t *b, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
+void load_batch_add(load_batch_t *b, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
+                    int key)
 {
     if (b->ncmds == b->capcmds) {
         b->capcmds = b->capcmds ? b->capcmds * 2 : 256;
@@ -42,7 +44,7 @@ void load_batch_add(load_batch_t *b, const cmd_def_t *cmd, int argc, const uint8
         b->argv = xrealloc(b->argv, b->capargs * sizeof *b->argv);
         b->argvlen = xrealloc(b->argvlen, b->capargs * sizeof *b->argvlen);
     }
-    b->cmds[b->ncmds++] = (load_cmd_t){ .cmd = cmd, .argc = argc, .first = b->nargs };
+    b->cmds[b->ncmds++] = (load_cmd_t){ .cmd = cmd, .argc = argc, .key = key < argc ? key : -1, .first = b->nargs };
     for (int i = 0; i < argc; i++) {
         b->argv[b->nargs] = argv[i];
         b->argvlen[b->nargs++] = argvlen[i];
@@ -114,14 +116,51 @@ static int run_one(worker_t *w, const queued_cmd_t *q, long long now_ms, resp_bu
     return db;
 }
 
+/* The inserts' cache misses (the bucket, then the first entry of its
+ * chain) were most of a worker's time: as an RDB load does, the bucket of
+ * the key PREFETCH_STEP * 2 commands on is fetched, and the chain's head of
+ * the one PREFETCH_STEP on, so that the misses of several inserts overlap.
+ * The keyspace is looked up at each step (a FLUSHALL or SWAPDB of the batch
+ * may have replaced it) and never created here; a key's hash is the one its
+ * insert computes again. */
+enum { PREFETCH_STEP = 8, PREFETCH_RING = 2 * PREFETCH_STEP };
+
+typedef struct prefetch {
+    ks_keyref_t ref[PREFETCH_RING];
+    bool has[PREFETCH_RING];
+} prefetch_t;
+
+static void prefetch_bucket(worker_t *w, const load_batch_t *b, prefetch_t *pf, int i)
+{
+    if (i >= b->ncmds) return;
+    int k = i & (PREFETCH_RING - 1);
+    const load_cmd_t *c = &b->cmds[i];
+    struct keyspace *ks = w->db[w->apply_db].ks;
+    pf->has[k] = c->key >= 0 && ks;
+    if (!pf->has[k]) return;
+    pf->ref[k] = ks_keyref(ks, b->argv[c->first + (size_t)c->key], b->argvlen[c->first + (size_t)c->key], -1);
+    ks_prefetch_ref(ks, pf->ref[k]);
+}
+
+static void prefetch_chain(worker_t *w, const load_batch_t *b, const prefetch_t *pf, int i)
+{
+    int k = i & (PREFETCH_RING - 1);
+    struct keyspace *ks = w->db[w->apply_db].ks;
+    if (i < b->ncmds && pf->has[k] && ks) ks_prefetch_chain_ref(ks, pf->ref[k]);
+}
+
 static void batch_run(worker_t *w, rt_msg_t *msg)
 {
     load_batch_t *b = (load_batch_t *)msg;
     worker_snap_enter(w);
     resp_buf_t scratch;
     resp_buf_init(&scratch, 2);
+    prefetch_t pf;
+    for (int i = 0; i < 2 * PREFETCH_STEP; i++) prefetch_bucket(w, b, &pf, i);
     int unpublished = -1;         /* the database run_one wrote in last, its figures not published yet */
     for (int i = 0; i < b->ncmds; i++) {
+        prefetch_chain(w, b, &pf, i + PREFETCH_STEP);
+        prefetch_bucket(w, b, &pf, i + 2 * PREFETCH_STEP);
         queued_cmd_t q = load_batch_cmd(b, i);
         if (wdb_apply_select(w, &q)) continue;   /* every worker gets the file's SELECTs */
         if (unpublished >= 0 && (unpublished != w->apply_db || q.cmd->exec == CMD_EXEC_FANOUT)) {

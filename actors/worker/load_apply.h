@@ -22,6 +22,7 @@
 typedef struct load_cmd {
     const cmd_def_t *cmd;         /* NULL in a transaction held by the loader (not resolved yet) */
     int argc;
+    int key;                      /* argv index of its first key, -1: none (fetched ahead of the insert) */
     size_t first;                 /* index of its first argument in argv / argvlen */
 } load_cmd_t;
 
@@ -39,8 +40,10 @@ typedef struct load_batch {
 
 /* A new empty batch (freed by load_batch_free or by the worker it is posted to). */
 load_batch_t *load_batch_new(long long now_ms);
-/* Appends a command; argv's bytes must stay valid until the worker ran it. */
-void load_batch_add(load_batch_t *b, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);
+/* Appends a command whose first key is argv[key] (-1: none); argv's bytes
+ * must stay valid until the worker ran it. */
+void load_batch_add(load_batch_t *b, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
+                    int key);
 /* The command i as a queued_cmd_t whose arrays point into the batch. */
 queued_cmd_t load_batch_cmd(const load_batch_t *b, int i);
 /* Empties b, keeping its arrays. */
