@@ -20,6 +20,33 @@ TEST(slot_crc16_check_values)
     CHECK_EQ_INT(slot_crc16(NULL, 0), 0);
 }
 
+/* The CRC's definition, one bit at a time, against slot_crc16's four bytes
+ * a step: every length up to 40 (each tail length after the 4-byte steps),
+ * at each offset, over pseudo-random bytes. */
+static uint16_t bitwise_crc16(const uint8_t *buf, size_t len)
+{
+    uint16_t crc = 0;
+    for (size_t i = 0; i < len; i++) {
+        crc ^= (uint16_t)(buf[i] << 8);
+        for (int b = 0; b < 8; b++) crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021) : (uint16_t)(crc << 1);
+    }
+    return crc;
+}
+
+TEST(slot_crc16_matches_the_bitwise_definition)
+{
+    uint8_t buf[48];
+    uint32_t x = 2463534242u;
+    for (int round = 0; round < 200; round++) {
+        for (size_t i = 0; i < sizeof buf; i++) {
+            x ^= x << 13; x ^= x >> 17; x ^= x << 5;   /* xorshift32 */
+            buf[i] = (uint8_t)x;
+        }
+        for (size_t off = 0; off < 4; off++)
+            for (size_t len = 0; len + off <= 44; len++) CHECK_EQ_INT(slot_crc16(buf + off, len), bitwise_crc16(buf + off, len));
+    }
+}
+
 TEST(slot_spec_vectors)
 {
     static const struct { const char *key; unsigned slot; } v[] = {
