@@ -19,7 +19,9 @@
  * tag, wrong sequence), an unencrypted or oversized record, any other
  * post-handshake message. Suites: the three TLS 1.3 AEADs 7.0.15's OpenSSL
  * offers by default (AES-128/256-GCM, ChaCha20-Poly1305); tls.c keeps
- * OpenSSL's record layer for anything else.
+ * OpenSSL's record layer for anything else. AES-GCM is our own
+ * (runtime/aes_gcm.c, four blocks per instruction) where the CPU has
+ * VAES, else EVP's, as ChaCha20-Poly1305 always is.
  *
  * Never: log, block, read or write past the buffers' lengths, let out a
  * byte of a record whose tag did not verify as application data.
@@ -33,6 +35,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "runtime/aes_gcm.h"
 #include "runtime/tls_alloc.h"
 #include "runtime/tls_rec.h"
 
@@ -48,6 +51,7 @@ enum { HS_NEW_SESSION_TICKET = 4, HS_KEY_UPDATE = 24 };
 
 typedef struct {
     EVP_CIPHER_CTX *ctx;
+    aes_gcm_key_t *vaes;        /* the AES-GCM suites on a CPU with VAES (aes_gcm.h), else NULL: EVP */
     uint8_t secret[EVP_MAX_MD_SIZE];
     uint8_t iv[IV_LEN];
     uint64_t seq;
@@ -57,6 +61,7 @@ struct tls_rec {
     int fd;
     const EVP_MD *md;
     size_t hash_len, key_len;
+    bool vaes;                  /* seal and open with aes_gcm.c instead of EVP */
     rec_dir_t rd, wr;
     uint8_t *in;                /* bytes from the socket: records start at in_off, end at in_len */
     size_t in_cap, in_off, in_len;
@@ -105,7 +110,8 @@ static bool key_dir(tls_rec_t *r, rec_dir_t *d, int enc)
     uint8_t key[32];
     bool ok = expand_label(r->md, d->secret, r->hash_len, "key", key, r->key_len) &&
               expand_label(r->md, d->secret, r->hash_len, "iv", d->iv, IV_LEN) &&
-              EVP_CipherInit_ex(d->ctx, NULL, NULL, key, NULL, enc) == 1;
+              EVP_CipherInit_ex(d->ctx, NULL, NULL, key, NULL, enc) == 1 &&
+              (!d->vaes || aes_gcm_init(d->vaes, key, r->key_len));
     OPENSSL_cleanse(key, sizeof key);
     d->seq = 0;
     return ok;
@@ -154,6 +160,9 @@ tls_rec_t *tls_rec_new(int fd, unsigned suite_id, const uint8_t *read_secret, co
     r->hash_len = (size_t)EVP_MD_get_size(r->md);
     r->key_len = (size_t)EVP_CIPHER_get_key_length(cipher);
     if (secret_len != r->hash_len || r->key_len > 32) goto fail;
+    /* SHOAL_TLS_AESGCM=evp keeps EVP's AES-GCM, for A/B runs of one binary */
+    const char *impl = getenv("SHOAL_TLS_AESGCM");
+    r->vaes = suite_id != 0x1303 && aes_gcm_available() && !(impl && !strcmp(impl, "evp"));
     r->in_cap = read_cap < RECORD_MAX ? RECORD_MAX : read_cap;
     r->out_cap = write_cap < RECORD_MAX ? RECORD_MAX : write_cap;
     rec_dir_t *dirs[2] = { &r->rd, &r->wr };
@@ -161,6 +170,7 @@ tls_rec_t *tls_rec_new(int fd, unsigned suite_id, const uint8_t *read_secret, co
     for (int i = 0; i < 2; i++) {
         rec_dir_t *d = dirs[i];
         memcpy(d->secret, secrets[i], secret_len);
+        if (r->vaes && !(d->vaes = calloc(1, sizeof *d->vaes))) goto fail;
         if (!(d->ctx = EVP_CIPHER_CTX_new()) || EVP_CipherInit_ex(d->ctx, cipher, NULL, NULL, NULL, i) != 1 ||
             !key_dir(r, d, i))
             goto fail;
@@ -178,6 +188,12 @@ void tls_rec_free(tls_rec_t *r)
     if (!r) return;
     EVP_CIPHER_CTX_free(r->rd.ctx);
     EVP_CIPHER_CTX_free(r->wr.ctx);
+    rec_dir_t *dirs[2] = { &r->rd, &r->wr };
+    for (int i = 0; i < 2; i++)
+        if (dirs[i]->vaes) {
+            OPENSSL_cleanse(dirs[i]->vaes, sizeof *dirs[i]->vaes);
+            free(dirs[i]->vaes);
+        }
     tls_alloc_free(r->in);
     tls_alloc_free(r->out);
     free(r->hs);
@@ -198,6 +214,10 @@ static bool seal(tls_rec_t *r, uint8_t type, const uint8_t *data, size_t n, uint
     dst[3] = (uint8_t)(clen >> 8);
     dst[4] = (uint8_t)clen;
     nonce_for(&r->wr, nonce);
+    if (r->wr.vaes) {
+        r->wr.seq++;
+        return aes_gcm_seal(r->wr.vaes, nonce, dst, HDR_LEN, data, n, &type, 1, dst + HDR_LEN, dst + HDR_LEN + n + 1);
+    }
     EVP_CIPHER_CTX *c = r->wr.ctx;
     bool ok = EVP_EncryptInit_ex(c, NULL, NULL, NULL, nonce) == 1 &&
               EVP_EncryptUpdate(c, NULL, &l, dst, HDR_LEN) == 1 &&
@@ -216,8 +236,12 @@ static bool open_record(tls_rec_t *r, const uint8_t *h, size_t clen, uint8_t *ds
     uint8_t nonce[IV_LEN], tag[TAG_LEN];
     size_t n = clen - TAG_LEN;
     int l;
-    memcpy(tag, h + HDR_LEN + n, TAG_LEN);   /* an in-place open overwrites nothing past n, but be plain */
     nonce_for(&r->rd, nonce);
+    if (r->rd.vaes) {
+        r->rd.seq++;
+        return aes_gcm_open(r->rd.vaes, nonce, h, HDR_LEN, h + HDR_LEN, n, dst, h + HDR_LEN + n);
+    }
+    memcpy(tag, h + HDR_LEN + n, TAG_LEN);   /* an in-place open overwrites nothing past n, but be plain */
     EVP_CIPHER_CTX *c = r->rd.ctx;
     bool ok = EVP_DecryptInit_ex(c, NULL, NULL, NULL, nonce) == 1 &&
               EVP_DecryptUpdate(c, NULL, &l, h, HDR_LEN) == 1 &&
