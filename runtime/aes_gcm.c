@@ -22,7 +22,9 @@
  * Never: branch or index on secret data; every instruction's timing here
  * is independent of the values (AES-NI, CLMUL, shifts, masked moves).
  */
+#include <cpuid.h>
 #include <immintrin.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -33,16 +35,29 @@
 #define INLINE TARGET static inline __attribute__((always_inline))
 #define CHUNK 256
 
+/* CPUID leaf 1 ECX: PCLMULQDQ 1, AES 25, OSXSAVE 27; leaf 7 EBX: AVX2 5, AVX512F 16,
+ * AVX512BW 30; ECX: VAES 9, VPCLMULQDQ 10; XCR0: the kernel saves the SSE, AVX,
+ * opmask and both halves of the ZMM state (bits 1, 2, 5, 6, 7). */
+static bool cpu_has_all(void)
+{
+    unsigned a, b, c, d, lo, hi;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & 1u << 1) || !(c & 1u << 25) || !(c & 1u << 27)) return false;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    (void)hi;
+    if ((lo & 0xe6) != 0xe6) return false;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    return (b & 1u << 5) && (b & 1u << 16) && (b & 1u << 30) && (c & 1u << 9) && (c & 1u << 10);
+}
+
 bool aes_gcm_available(void)
 {
-    static int cached = -1;   /* a benign race: every thread computes the same answer */
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                 __builtin_cpu_supports("vaes") && __builtin_cpu_supports("vpclmulqdq") &&
-                 __builtin_cpu_supports("aes") && __builtin_cpu_supports("pclmul");
+    static _Atomic int cached = -1;   /* relaxed: every thread computes the same answer */
+    int v = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (v < 0) {
+        v = cpu_has_all();
+        atomic_store_explicit(&cached, v, memory_order_relaxed);
     }
-    return cached == 1;
+    return v == 1;
 }
 
 /* ---------------- key schedule (FIPS 197 §5.2) ---------------- */
