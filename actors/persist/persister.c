@@ -362,7 +362,12 @@ static void finish(persister_t *p, persist_req_t *r, int err)
             a->hdr.type = p->ack_type;
             a->seq = r->seq;
             a->err = err;
-            rt_send(r->reply_to, &a->hdr);
+            /* A save nobody waits for (a bus message's: a reshard's
+             * source and other masters rebind each moved slot with an
+             * fsync) is noted when the requester next wakes: waking it only
+             * to record the version cost a thread wake-up per save. */
+            if (r->lazy_ack) rt_send_lazy(r->reply_to, &a->hdr);
+            else rt_send(r->reply_to, &a->hdr);
         }
     }
     free(r->text);

@@ -55,6 +55,8 @@ typedef struct persist_req {
     rt_actor_t *reply_to;         /* gets a persist_ack_t (may be NULL) */
     persist_wait_t *wait;         /* finished after the write (shutdown path), may be NULL */
     bool fsync;                   /* fsync file and directory before acknowledging */
+    bool lazy_ack;                /* nobody waits on this version: the ack goes with
+                                   * rt_send_lazy and does not wake reply_to's thread */
 } persist_req_t;
 
 typedef struct persist_ack {

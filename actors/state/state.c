@@ -555,10 +555,13 @@ char *state_conf_text(state_t *st, size_t *len)
 }
 
 /* Asks the persister to write `text` (the current state's, taken over) as
- * the next version; returns it. */
+ * the next version; returns it. Its ack wakes us only when something waits
+ * for that version (a reply, a PONG, a failover step): whatever starts
+ * waiting later waits for a later version, whose own save answers it. */
 static uint64_t request_save_text(state_t *st, rt_actor_t *reply_to, char *text, size_t len)
 {
     persist_req_t *r = xcalloc(1, sizeof *r);
+    r->lazy_ack = !st->waits && !st->pong_after_seq && !st->fo_actions && !state_fo_publish_held(st);
     r->hdr.type = PERSIST_SAVE;
     r->text = text;
     r->len = len;

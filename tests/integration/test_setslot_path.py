@@ -207,3 +207,40 @@ def test_setslot_in_the_batch_of_an_fsync_does_not_wait_for_it(servers):
         assert took < 1.2, f"SETSLOT waited {took:.3f} s for the BUMPEPOCH's fsync"
         assert waited > 1.5, f"BUMPEPOCH replied after {waited:.3f} s, before its fsync"
         assert c2.call("CLUSTER", "SETSLOT", str(slot), "STABLE") == "OK"
+
+
+def _state_lazy_sends(conn):
+    """lazy_sends= of the state thread in INFO threads: messages left for its next
+    wake-up instead of waking it."""
+    text = conn.call("INFO", "threads").decode()
+    for line in text.splitlines():
+        if "name=state," in line and "lazy_sends=" in line:
+            return int(line.split("lazy_sends=")[1].split(",")[0])
+    raise AssertionError(f"no state thread in INFO threads:\n{text}")
+
+
+def test_a_save_nobody_waits_for_does_not_wake_the_state_thread(servers):
+    """When another master's claim takes slots from our view (a reshard's target
+    announcing each slot it took with a PONG), the new owner is saved with fsync and no
+    reply or frame waits for it: the persister's acknowledgement is left for the state
+    thread's next wake-up (rt_send_lazy) instead of waking it once per slot. The file
+    still gets every change, and a command that waits for its own save still answers."""
+    a, b, c = bh.start_cluster(servers, 3)
+    ida, idb = bh.myid(a), bh.myid(b)
+    slots = range(100, 120)                 # node a's, no keys: b takes them by hand
+    with b.raw(timeout=30) as cb, c.raw(timeout=30) as cc:
+        before = _state_lazy_sends(cc)
+        for slot in slots:
+            assert cb.call("CLUSTER", "SETSLOT", str(slot), "IMPORTING", ida) == "OK"
+            assert cb.call("CLUSTER", "SETSLOT", str(slot), "NODE", idb) == "OK"
+
+        def c_has_them():
+            line = next(ln for ln in c.nodes_conf.read_text().splitlines() if ln.startswith(idb))
+            return f"{slots[0]}-{slots[-1]}" in line.split()
+        # b's PONGs rebind the slots on c: its persister saves them (with fsync)
+        h.wait_until(c_has_them, 20, what="c's nodes.conf giving b the slots")
+        h.wait_until(lambda: _state_lazy_sends(cc) > before, 20,
+                     what="a lazy acknowledgement of c's saves")
+        # a command that waits for its own save is not held by the lazy ones
+        assert cc.call("CLUSTER", "SETSLOT", str(slots[0]), "NODE", idb) == "OK"
+        assert cc.call("CLUSTER", "SAVECONFIG") == "OK"

@@ -231,6 +231,7 @@ typedef struct harness {
     int ack_err[MAX_ACKS];
     uint64_t next_seq;
     bool no_fsync;                      /* the next requests sent ask for no fsync */
+    bool lazy_ack;                      /* the next requests sent say nobody waits */
 } harness_t;
 
 static void sink_behaviour(rt_actor_t *self, rt_msg_t *msg)
@@ -287,6 +288,7 @@ static void harness_send(harness_t *h, uint64_t epoch, persist_wait_t *wait)
     r->reply_to = wait ? NULL : &h->sink;
     r->wait = wait;
     r->fsync = !h->no_fsync;
+    r->lazy_ack = h->lazy_ack;
     rt_send(persister_actor_of(h->persister), &r->hdr);
 }
 
@@ -732,6 +734,34 @@ TEST(persister_write_through_follows_the_file_name)
     CHECK_EQ_INT(persister_write_through_on(h.persister, ++h.next_seq, text, len), 0);
     free(text);
     CHECK(file_is_version(sb.conf, 8));
+    harness_done(&h);
+    sandbox_close(&sb);
+}
+
+/* A save nobody waits for is acknowledged with rt_send_lazy: the ack waits
+ * for the receiving thread's next wake-up (here the next request) instead of
+ * waking it, and arrives before the later ack, in version order. */
+TEST(persister_lazy_ack_waits_for_the_next_wake_up)
+{
+    sandbox_t sb;
+    harness_t h;
+    REQUIRE(fixture(&sb, &h) == 0);
+    int before = ck_pr_load_int(&h.nacks);
+    unsigned long long lazy = rt_thread_lazy_sends(h.thread);
+    h.lazy_ack = true;
+    harness_send(&h, 2, NULL);
+    long long deadline = rt_mono_ms() + 5000;
+    while (rt_thread_lazy_sends(h.thread) == lazy && rt_mono_ms() < deadline) usleep(1000);
+    CHECK_EQ_INT((int)(rt_thread_lazy_sends(h.thread) - lazy), 1);
+    CHECK(file_is_version(sb.conf, 2));       /* written before the ack was sent */
+    usleep(50 * 1000);
+    CHECK_EQ_INT(ck_pr_load_int(&h.nacks), before);   /* nothing woke the sink's thread */
+    h.lazy_ack = false;
+    harness_send(&h, 3, NULL);
+    REQUIRE(harness_wait_acks(&h, before + 2));
+    CHECK_EQ_INT((int)h.ack_seq[before], (int)h.next_seq - 1);
+    CHECK_EQ_INT((int)h.ack_seq[before + 1], (int)h.next_seq);
+    CHECK(file_is_version(sb.conf, 3));
     harness_done(&h);
     sandbox_close(&sb);
 }
