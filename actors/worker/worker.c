@@ -603,9 +603,10 @@ static void snap_enter(worker_t *w)
 }
 
 /* An expired key is being deleted on this worker: a master tells its replicas. */
-static void on_key_expired(void *arg, const uint8_t *key, size_t len)
+static void on_key_expired(void *arg, struct keyspace *ks, const uint8_t *key, size_t len)
 {
     worker_t *w = arg;
+    wdb_publish_expiring(w, ks);
     notify_expired(key, len);
     tracking_key_gone(w, key, len);
     blocking_key_gone(w, key, len);

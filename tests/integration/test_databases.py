@@ -13,6 +13,8 @@ worker threads (no hash tags), so a database's keys live on every worker.
 What it must never do: relax an expectation to match our node; stop a process it did not
 start.
 """
+import time
+
 import pytest
 
 import helpers as h
@@ -111,6 +113,44 @@ def test_info_keyspace_and_client_list(servers):
     assert got["shoal"] == got["redis"]
     assert got["shoal"][0] == ["db0:keys=4,expires=1", "db2:keys=6,expires=1", "db11:keys=2,expires=1"]
     assert got["shoal"][1]
+
+
+def _expired_then_info(srv, db):
+    """GET of a key whose TTL passed (the cron's expiry sweep is off, so only the GET
+    deletes it), with INFO keyspace pipelined behind it: the keyspace lines then."""
+    with srv.raw() as c:
+        assert c.call("DEBUG", "SET-ACTIVE-EXPIRE", "0") == "OK"
+        c.call("SELECT", str(db))
+        for i in range(4):
+            c.call("SET", f"k{i}", "v")
+        c.call("SET", "gone", "v", "PX", "30")
+        c.call("SET", "gone2", "v", "PX", "30")
+        c.call("SET", "stays", "v", "EX", "1000")
+        time.sleep(0.3)               # past the deadlines, and past a few of the counts' cron publishes
+        c.send(h.encode("GET", "gone") + h.encode("INFO", "keyspace"))
+        assert c.read()[1] is None
+        text = c.read()[1].decode()
+        after_one = [ln.split(",avg_ttl=")[0] for ln in text.splitlines() if ln.startswith("db")]
+        assert c.call("GET", "gone2") is None
+        after_two = [ln.split(",avg_ttl=")[0] for ln in _keyspace_lines(srv)]
+        assert c.call("DEBUG", "SET-ACTIVE-EXPIRE", "1") == "OK"
+    return after_one, after_two
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_info_keyspace_counts_a_lazy_expiry_at_once(servers, workers):
+    """keys= and expires= are the dicts' sizes in 7.0.15, so a key a GET finds expired
+    and deletes is gone from INFO keyspace at once, in database 0 and in another
+    (failed before: the counts stayed as the worker's last cron published them)."""
+    got = {}
+    for kind in ("shoal", "redis"):
+        srv = _start(servers, kind, ["--enable-debug-command", "local"]
+                     + (["--worker-threads", str(workers)] if kind == "shoal" else []))
+        got[kind] = [_expired_then_info(srv, db) for db in (0, 3)]
+    assert got["shoal"] == got["redis"]
+    assert got["redis"] == [(["db0:keys=6,expires=2"], ["db0:keys=5,expires=1"]),
+                            (["db0:keys=5,expires=1", "db3:keys=6,expires=2"],
+                             ["db0:keys=5,expires=1", "db3:keys=5,expires=1"])]
 
 
 def test_databases_directive(servers):
