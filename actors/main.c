@@ -240,6 +240,28 @@ static void log_ready(void)
     if (unixsock_fd() >= 0) LOG_NOTICE("The server is now ready to accept connections at %s", unixsock_path());
 }
 
+/* Once the data is loaded and before any client is served, as 7.0.15: a
+ * cluster master claims the unowned slots its loaded keys are in (or marks
+ * them importing when another node owns them), nodes.conf saved first
+ * (state_claim_loaded_slots). A save that fails ends the node, as 7.0.15's. */
+static void check_loaded_slots(void)
+{
+    if (!config_cluster_enabled()) return;
+    uint8_t with_keys[SLOT_COUNT / 8];
+    workers_slots_with_keys(with_keys);
+    if (state_claim_loaded_slots(with_keys, 30000) != 0) {
+        LOG_WARNING("Fatal: can't update cluster config file.");
+        exit(1);
+    }
+}
+
+/* dump.rdb's keys are all in: the check, then the Ready lines. */
+static void rdb_loaded(void)
+{
+    check_loaded_slots();
+    log_ready();
+}
+
 /* After the Ready line: the workers start watching the listeners and adopt
  * the loaded data, then the bus links and the replica link start. */
 static int serve(char addrs[][CONFIG_ADDR_MAX], int naddr, const int *fds, int nfds, int port)
@@ -263,6 +285,7 @@ static int serve(char addrs[][CONFIG_ADDR_MAX], int naddr, const int *fds, int n
         int rc = aof_replay();
         evict_set_loading(false);
         if (rc != 0) return -1;
+        check_loaded_slots();
         if (!loading) log_ready();
         listen_attach(false, fds, nfds);
     }
@@ -271,7 +294,7 @@ static int serve(char addrs[][CONFIG_ADDR_MAX], int naddr, const int *fds, int n
      * clients get -LOADING until the last key is in (rdb_load_live). */
     shutdown_set_exit(exit_steps);
     rdb_load_set_interrupt(load_interrupted);
-    rdb_load_set_ready(loading ? log_ready : NULL);
+    rdb_load_set_ready(loading ? rdb_loaded : NULL);
     if (loading && rdb_load_live() != 0) return -1;
     if (config_cluster_enabled()) {
         rt_thread_t *threads[MAX_WORKERS];

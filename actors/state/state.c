@@ -745,19 +745,13 @@ static void dispatch(state_t *st, rt_msg_t *msg)
         /* DEBUG SLEEP: this thread (the cron, the elector) waits with the workers */
         repl_cut_park(msg);
         break;
-    case STATE_MSG_SAVE_SYNC: {
-        state_sync_req_t *r = (state_sync_req_t *)msg;
-        persist_req_t *p = xcalloc(1, sizeof *p);
-        p->hdr.type = PERSIST_SAVE;
-        p->text = state_conf_text(st, &p->len);
-        p->seq = ++st->config_seq;
-        st->sent_seq = p->seq;
-        p->wait = r->wait;
-        p->fsync = true;   /* the last save before exit: made durable whatever asked for it */
-        rt_send(persister_actor(), &p->hdr);
-        free(r);
+    case STATE_MSG_SAVE_SYNC:
+        state_save_sync(st, ((state_sync_req_t *)msg)->wait);
+        free(msg);
         break;
-    }
+    case STATE_MSG_LOADED:
+        state_loaded_apply(st, (state_loaded_req_t *)msg);
+        break;
     default:
         free(msg);
     }
@@ -977,21 +971,3 @@ int state_start(rt_thread_t *thread, const char *conf_path)
 }
 
 rt_actor_t *state_actor(void) { return &g_state.actor; }
-
-int state_save_and_wait(int timeout_ms)
-{
-    /* The rendezvous is on the heap, not in this frame: after a timeout we
-     * return while the persister may still answer into it. */
-    persist_wait_t *w = persist_wait_new();
-    if (!w) return -1;
-    state_sync_req_t *r = calloc(1, sizeof *r);
-    if (!r) {
-        persist_wait_finish(w, ENOMEM);   /* the persister's reference, never handed on */
-        persist_wait_timed(w, 0);
-        return -1;
-    }
-    r->hdr.type = STATE_MSG_SAVE_SYNC;
-    r->wait = w;
-    rt_send(&g_state.actor, &r->hdr);
-    return persist_wait_timed(w, timeout_ms);
-}

@@ -189,6 +189,7 @@ enum state_msg {
     STATE_MSG_SAVE_SYNC,          /* state's own: state_save_and_wait's request */
     STATE_MSG_FAILOVER,           /* state_fo_req_t: from the failover elector */
     STATE_MSG_ASM,                /* asm_event_t (state/asm.h): a slot migration's lanes and workers */
+    STATE_MSG_LOADED,             /* state's own: state_claim_loaded_slots's request */
 };
 
 /* What the elector asks of the state actor (state_failover.c). */
@@ -211,6 +212,15 @@ typedef struct state_fo_req {
 /* Asks the state actor to save nodes.conf synchronously and returns when it is
  * durable or after timeout_ms (used at shutdown). 0 on success. */
 int state_save_and_wait(int timeout_ms);
+
+/* At start, once the data is loaded and before clients are served (main.c),
+ * as 7.0.15's verifyClusterConfigWithData: a master takes each slot of
+ * `with_keys` (SLOT_COUNT bits, bit s at byte s/8, mask 1<<(s%8)) that no
+ * node owns, and marks importing (from its owner) each that another node
+ * owns and that is not importing already, logging each; a replica changes
+ * nothing. Returns once nodes.conf holds the change (fsynced) or after
+ * timeout_ms; 0 on success. */
+int state_claim_loaded_slots(const uint8_t *with_keys, int timeout_ms);
 
 /* Node v in nodes.conf's form, as nodes.conf and CLUSTER NODES show it, with
  * `shown_epoch` as its configEpoch (node_shown_epoch); its slots and open

@@ -26,6 +26,14 @@ typedef struct state_sync_req {
     persist_wait_t *wait;         /* handed on to the persister's request */
 } state_sync_req_t;
 
+/* STATE_MSG_LOADED (state_claim_loaded_slots): the slots holding loaded keys.
+ * Starts as a state_sync_req_t (state_sync.c builds both alike). */
+typedef struct state_loaded_req {
+    rt_msg_t hdr;
+    persist_wait_t *wait;
+    uint8_t with_keys[SLOT_COUNT / 8];
+} state_loaded_req_t;
+
 typedef struct state_node {
     /* First, what the cron reads for every record ten times a second
      * (state_tick, update_state): one cache line, so that a pass over 1,000
@@ -409,6 +417,11 @@ static inline void state_save_config(state_t *st)
     st->save_pending = true;
     st->dirty_snapshot = true;
 }
+
+/* state_sync.c: saves nodes.conf now, fsynced, and finishes `wait` once it is durable. */
+void state_save_sync(state_t *st, persist_wait_t *wait);
+/* state_sync.c: STATE_MSG_LOADED, the loaded keys checked against the slot table. */
+void state_loaded_apply(state_t *st, state_loaded_req_t *r);
 
 /* state_bus.c: the cluster-bus rules. */
 /* The link a frame came on, as the rules need it. */

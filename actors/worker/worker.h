@@ -267,6 +267,11 @@ void workers_flush_all_async(void);
  * replication stream when it propagates writes: the slots went to a newer
  * claim while this node stayed a master (7.0.15's dirty slots). */
 void workers_drop_slots(const uint8_t *lost);
+/* Not on a worker's thread: sets in `bits` (SLOT_COUNT bits, laid out as
+ * workers_drop_slots' `lost`) the slots that hold keys in database 0, asking
+ * each worker after what was sent to it before and waiting for every
+ * answer (the start's check of the loaded data against the slot table). */
+void workers_slots_with_keys(uint8_t *bits);
 /* Owner thread: w->ks was just installed (start, or a master's RDB). */
 void worker_keyspace_adopted(worker_t *w);
 

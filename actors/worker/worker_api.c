@@ -7,7 +7,9 @@
  * Must never: let a caller on another thread reach a worker's owner-only
  * state (the functions below that take a worker_t are for its own thread).
  */
+#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "actors/repl/repl.h"
 #include "actors/worker/asm_lane.h"
@@ -195,4 +197,50 @@ void workers_drop_slots(const uint8_t *lost)
     }
     for (int i = 0; i < g_nworkers; i++)
         if (m[i]) worker_post(i, &m[i]->run.hdr);
+}
+
+/* workers_slots_with_keys: the answers gathered, and how many are still out. */
+typedef struct slots_ask {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int left;
+    uint8_t bits[SLOT_COUNT / 8];
+} slots_ask_t;
+
+typedef struct slots_ask_msg {
+    worker_run_t run;
+    slots_ask_t *ask;
+} slots_ask_msg_t;
+
+static void slots_ask_run(worker_t *w, rt_msg_t *msg)
+{
+    slots_ask_msg_t *m = (slots_ask_msg_t *)msg;
+    slots_ask_t *a = m->ask;
+    free(m);
+    uint8_t mine[SLOT_COUNT / 8];
+    memset(mine, 0, sizeof mine);
+    struct keyspace *ks = wdb_peek(w, 0);
+    /* a worker holds keys of its own slots only */
+    for (unsigned s = (unsigned)w->index; ks && s < SLOT_COUNT; s += (unsigned)g_nworkers)
+        if (ks_count_in_slot(ks, s) > 0) mine[s / 8] |= (uint8_t)(1u << (s % 8));
+    pthread_mutex_lock(&a->mu);
+    for (size_t i = 0; i < sizeof mine; i++) a->bits[i] |= mine[i];
+    if (--a->left == 0) pthread_cond_signal(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+}
+
+void workers_slots_with_keys(uint8_t *bits)
+{
+    slots_ask_t a = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .left = g_nworkers };
+    for (int i = 0; i < g_nworkers; i++) {
+        slots_ask_msg_t *m = xcalloc(1, sizeof *m);
+        m->run.hdr.type = WMSG_RUN;
+        m->run.fn = slots_ask_run;
+        m->ask = &a;
+        worker_post(i, &m->run.hdr);
+    }
+    pthread_mutex_lock(&a.mu);
+    while (a.left > 0) pthread_cond_wait(&a.cv, &a.mu);
+    pthread_mutex_unlock(&a.mu);
+    memcpy(bits, a.bits, sizeof a.bits);
 }

@@ -137,21 +137,22 @@ def _node(servers, kind, d, *args):
     return servers.redis(base_args=False, port=port, extra_args=common + ["--daemonize", "no"])
 
 
-def _own_every_slot(c):
-    """Assigns this node the slots it does not serve yet: redis-server 7.0.15 has already
-    claimed those its loaded keys are in (verifyClusterConfigWithData), shoal has not."""
+def _claimed_then_own_the_rest(c):
+    """The slots the node serves as it starts (7.0.15 claims those its loaded keys are in,
+    verifyClusterConfigWithData), then the node takes the others too (cluster_state:ok)."""
     owned = set()
     for start, end, *_ in c.call("CLUSTER", "SLOTS"):
         owned.update(range(start, end + 1))
     free = [str(s) for s in range(16384) if s not in owned]
     if free:
         assert c.call("CLUSTER", "ADDSLOTS", *free) == "OK"
+    return owned
 
 
 def _load_both(servers, tmp_path, standalone, workers):
     """(shoal's dataset, redis-server's dataset) after each loaded the same hand-written files."""
     _write_files(tmp_path / "files", standalone)
-    got = {}
+    got, claimed = {}, {}
     for kind in ("shoal", "redis"):
         d = tmp_path / kind
         shutil.copytree(tmp_path / "files", d)
@@ -161,10 +162,15 @@ def _load_both(servers, tmp_path, standalone, workers):
         node = _node(servers, kind, d, *args)
         with node.raw() as c:
             if not standalone:
-                _own_every_slot(c)
+                claimed[kind] = _claimed_then_own_the_rest(c)
                 h.wait_until(lambda: b"cluster_state:ok" in c.call("CLUSTER", "INFO"), 30, what="cluster_state:ok")
             got[kind] = _dataset(c, (0, 1) if standalone else (0,))
         assert "Truncating the AOF appendonly.aof.2.incr.aof" in node.output()
+    if not standalone:
+        # the loaded keys' slots were ours from the start, as 7.0.15 takes them (failed
+        # before: shoal served none of them until an ADDSLOTS)
+        assert claimed["shoal"] == claimed["redis"]
+        assert claimed["redis"] == {h.key_slot(k) for _, k in got["redis"]}
     return got["shoal"], got["redis"]
 
 
