@@ -11,7 +11,13 @@
  * leaves the old meaning in the entries until they are accessed again.
  *
  * The clocks are cached and advanced by the workers' cron every 100 ms, as
- * Redis's serverCron advances its lruclock; an access only reads them.
+ * Redis's serverCron advances its lruclock; an access only reads them. Every
+ * worker's cron ticks them with its own reading of the time, so a reading
+ * older than the cached one (a cron descheduled between its clock read and
+ * its tick) is dropped: a clock that stepped back by a second would make
+ * each key stamped in that second look 194 days idle, and each LFU counter
+ * stamped in that minute decay to 0 (the minutes wrap too). Only a step
+ * back of more than an hour (the wall clock itself was set back) is taken.
  *
  * Must never: take a lock or make a system call on an access.
  */
@@ -26,8 +32,8 @@
 #define LFU_INIT 5
 
 /* relaxed throughout: clocks read by any thread, a late value is as good as Redis's cached one */
-static _Atomic uint32_t g_lru_clock;     /* unix seconds & LRU_MAX */
-static _Atomic uint32_t g_minutes;       /* unix minutes & 65535 */
+static _Atomic long long g_unix_s;       /* unix seconds: both clocks derive from this one word */
+#define STEP_BACK_S 3600                 /* a reading further back than this is the wall clock's own step */
 static _Atomic int g_idx_policy = CONFIG_IDX_UNSET, g_idx_log = CONFIG_IDX_UNSET, g_idx_decay = CONFIG_IDX_UNSET;
 
 static long long cfg(_Atomic int *idx, const char *name) { return config_num_cached(idx, name); }
@@ -40,24 +46,26 @@ static bool lfu_mode(void)
 
 void ks_access_tick(long long now_ms)
 {
-    atomic_store_explicit(&g_lru_clock, (uint32_t)((now_ms / 1000) & LRU_MAX), memory_order_relaxed);
-    atomic_store_explicit(&g_minutes, (uint32_t)((now_ms / 60000) & 65535), memory_order_relaxed);
+    long long now = now_ms / 1000;
+    long long seen = atomic_load_explicit(&g_unix_s, memory_order_relaxed);
+    do {
+        if (now == seen || (now < seen && seen - now <= STEP_BACK_S)) return;   /* not newer */
+    } while (!atomic_compare_exchange_weak_explicit(&g_unix_s, &seen, now, memory_order_relaxed,
+                                                    memory_order_relaxed));
 }
 
-static uint32_t lru_now(void)
+static long long unix_now(void)
 {
-    uint32_t c = atomic_load_explicit(&g_lru_clock, memory_order_relaxed);
-    if (c) return c;
+    long long s = atomic_load_explicit(&g_unix_s, memory_order_relaxed);
+    if (s) return s;
     /* Before the first tick (loading at start, unit tests). */
     ks_access_tick(rt_now_ms());
-    return atomic_load_explicit(&g_lru_clock, memory_order_relaxed);
+    return atomic_load_explicit(&g_unix_s, memory_order_relaxed);
 }
 
-static uint32_t minutes_now(void)
-{
-    lru_now();
-    return atomic_load_explicit(&g_minutes, memory_order_relaxed);
-}
+static uint32_t lru_now(void) { return (uint32_t)(unix_now() & LRU_MAX); }
+
+static uint32_t minutes_now(void) { return (uint32_t)((unix_now() / 60) & 65535); }
 
 uint32_t ks_access_initial(void)
 {

@@ -123,3 +123,40 @@ TEST(ks_access_idle_time_across_the_clock_wrap)
     ks_free(ks);
     ks_access_tick(NOW);
 }
+
+/* Each worker's cron ticks the cached clocks with its own reading of the
+ * time; one that ticks late with an older reading must not set them back
+ * (failed before: an LFU counter stamped in the new minute read 0, the
+ * minutes' wrap making it 65535 minutes old, and an LRU stamp of the new
+ * second read 194 days idle). A step back of over an hour is taken: the
+ * wall clock itself was set back. */
+TEST(ks_access_clocks_ignore_an_older_reading)
+{
+    config_error_t err;
+    config_reset_defaults();
+    REQUIRE(config_load_string("maxmemory-policy allkeys-lfu\n", &err) == 0);
+    long long t = (NOW / 60000 - 600) * 60000;     /* a minute starts, 10 hours before NOW */
+    ks_access_tick(t - 400);                        /* one worker's reading: the last minute */
+    ks_access_tick(t + 100);                        /* another's: this minute */
+    struct keyspace *ks = ks_create();
+    ks_entry_t *e = ks_set_string(ks, (const uint8_t *)"k", 1, "v", 1, KS_NO_EXPIRE, t + 100);
+    ks_access_restore(e, -1, 42);                   /* stamped this minute */
+    ks_access_tick(t - 300);                        /* the first one's late tick */
+    CHECK_EQ_INT(ks_access_freq(e), 42);
+    ks_access_tick(t + 60 * 1000 + 100);            /* a minute on: one decay, as 7.0.15's */
+    CHECK_EQ_INT(ks_access_freq(e), 41);
+
+    config_reset_defaults();                        /* the LRU clock */
+    ks_access_tick(t + 200 * 1000);
+    e = ks_lookup(ks, (const uint8_t *)"k", 1, t + 200 * 1000);
+    REQUIRE(e);
+    ks_access_tick(t + 199 * 1000);                 /* a second older */
+    CHECK_EQ_INT(ks_access_idle_s(e), 0);
+    ks_access_tick(t + 203 * 1000);
+    CHECK_EQ_INT(ks_access_idle_s(e), 3);
+    ks_access_tick(t - 2 * 3600 * 1000);            /* the wall clock set back two hours */
+    e = ks_lookup(ks, (const uint8_t *)"k", 1, t - 2 * 3600 * 1000);
+    CHECK_EQ_INT(ks_access_idle_s(e), 0);
+    ks_free(ks);
+    ks_access_tick(NOW);
+}
