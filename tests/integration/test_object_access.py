@@ -20,6 +20,8 @@ SA = "standalone"
 def _setup(c):
     c.call("FLUSHALL")
     c.call("CONFIG", "SET", "maxmemory-policy", "noeviction")
+    # no decay: a counter read in the minute after the access that set it would lose one
+    assert c.call("CONFIG", "SET", "lfu-decay-time", "0") == "OK"
     c.call("SET", "k", "v")
     c.call("RPUSH", "l", "a", "b")
     c.call("HSET", "h", "f", "1")
