@@ -504,11 +504,19 @@ int aof_replay(void)
 {
     char filename[256], dirname[256];
     aof_conf_names(filename, sizeof filename, dirname, sizeof dirname);
-    if (replay.rdb_base[0] && load_rdb_base(dirname) != 0) return -1;
-    if (replay.n == 0) return 0;
+    /* no key expires until every command ran (keyspace.h): from the RDB base on, whose keys
+     * past their TTL stay for the incr files' commands (the workers' cron runs meanwhile) */
+    ks_set_loading(true);
+    if (replay.rdb_base[0] && load_rdb_base(dirname) != 0) {
+        ks_set_loading(false);
+        return -1;
+    }
+    if (replay.n == 0) {
+        ks_set_loading(false);
+        return 0;
+    }
     replayer_t *rp = xcalloc(1, sizeof *rp);
     rp->now_ms = rt_now_ms();
-    ks_set_loading(true);          /* no key expires until every command ran (keyspace.h) */
     int rc = 0;
     for (int i = 0; i < replay.n && rc == 0; i++) {
         rc = replay_file(rp, dirname, replay.names[i], replay.last[i]);
