@@ -230,6 +230,13 @@ static int apply_one(replayer_t *rp, int argc, const uint8_t **argv, const size_
         snprintf(why, cap, "Unknown command '%.*s'", (int)(argvlen[0] > 64 ? 64 : argvlen[0]), (const char *)argv[0]);
         return -1;
     }
+    /* a handler reads the arguments its arity promises: in a batch past a short command's
+     * last one are the next command's (7.0.15 reads past its argv and crashes) */
+    if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) {
+        snprintf(why, cap, "wrong number of arguments for '%.*s'", (int)(argvlen[0] > 64 ? 64 : argvlen[0]),
+                 (const char *)argv[0]);
+        return -1;
+    }
     if (cmd->handler == cmd_select) {   /* every worker replays what follows in that database */
         long long db;
         if (argc != 2 || !str_to_ll(argv[1], argvlen[1], &db) || db < 0 || db >= wdb_count()) {

@@ -239,6 +239,19 @@ def test_damage_in_the_middle_stops_the_start(servers, tmp_path):
     assert f"offset {pos}" in out
 
 
+def test_a_command_short_of_its_arguments_stops_the_start(servers, tmp_path):
+    """A SET with only its key, then a whole SET: the load stops at the short one, naming file
+    and offset (redis-server 7.0.15 runs its handler past the arguments there are and crashes).
+    Failed before: the handler read the next command's name as the value, the node served k."""
+    node, incr = _two_keys_stopped(servers, tmp_path / "a")
+    pos = incr.stat().st_size
+    with open(incr, "ab") as f:
+        f.write(b"*2\r\n$3\r\nSET\r\n$1\r\nk\r\n*3\r\n$3\r\nSET\r\n$1\r\nc\r\n$1\r\n3\r\n")
+    out = _refused(node)
+    assert "Bad file format reading the append only file appendonly.aof.1.incr.aof" in out
+    assert f"wrong number of arguments for 'SET' at offset {pos}" in out
+
+
 def test_timestamp_annotations(servers, tmp_path):
     d = tmp_path / "ts"
     node = _shoal(servers, d, "--aof-timestamp-enabled", "yes")
