@@ -270,7 +270,7 @@ static int apply_one(replayer_t *rp, int argc, const uint8_t **argv, const size_
     int nk = cmd_get_keys(cmd, argc, argv, argvlen, pos, 4);
     if (nk <= 0) return 0;
     int wi = worker_of_slot(slot_of_key(argv[pos[0]], argvlen[pos[0]]));
-    if (!config_cluster_enabled() && workers_count() > 1) {
+    if (workers_count() > 1) {   /* a standalone server's file may hold these in cluster mode too */
         queued_cmd_t q = { .cmd = cmd, .argc = argc, .argv = argv, .argvlen = (size_t *)argvlen };
         uint64_t mask = xcmd_workers_of(&q);
         if (mask & (mask - 1)) {          /* keys on several workers: run whole, the others parked */

@@ -258,3 +258,30 @@ def test_keys_past_their_ttl_in_an_rdb_base_outlive_no_command_of_the_incr_files
             except TimeoutError:
                 raise AssertionError((kind, seen[-1])) from None
             assert c.call("GET", "k7") is None, kind
+
+
+def test_a_standalone_files_multi_key_write_loads_into_each_keys_worker_in_cluster_mode(servers, tmp_path):
+    """A file written by a standalone server may hold an MSET over slots of several workers:
+    loaded by a cluster node, each key lands in its own slot's worker, so the start claims
+    both slots and both keys are served, as redis-server 7.0.15 does. Failed before: the
+    MSET ran on its first key's worker alone, b sat there unreachable (COUNTKEYSINSLOT 0)
+    and slot 3300 was not claimed."""
+    assert h.key_slot("a") % 2 != h.key_slot("b") % 2   # 15495, 3300: the two workers
+    ad = tmp_path / "files" / "appendonlydir"
+    ad.mkdir(parents=True)
+    cmds = [("SELECT", 0), ("MSET", "a", "1", "b", "2"), ("RENAME", "a", "c"), ("SET", "d", "4")]
+    (ad / "appendonly.aof.1.incr.aof").write_bytes(b"".join(_resp(*c) for c in cmds))
+    (ad / "appendonly.aof.manifest").write_text("file appendonly.aof.1.incr.aof seq 1 type i\n")
+    seen = {}
+    for kind in ("shoal", "redis"):
+        d = tmp_path / kind
+        shutil.copytree(tmp_path / "files", d)
+        args = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
+        node = _node(servers, kind, d, *(args + (["--worker-threads", "2"] if kind == "shoal" else [])))
+        with node.raw() as c:
+            claimed = _claimed_then_own_the_rest(c)
+            h.wait_until(lambda: b"cluster_state:ok" in c.call("CLUSTER", "INFO"), 30, what="cluster_state:ok")
+            counts = {k: c.call("CLUSTER", "COUNTKEYSINSLOT", str(h.key_slot(k))) for k in "abcd"}
+            seen[kind] = (sorted(claimed), counts, [c.call("GET", k) for k in "abcd"], c.call("DBSIZE"))
+    assert seen["shoal"] == seen["redis"]
+    assert seen["redis"][2] == [None, b"2", b"1", b"4"]
