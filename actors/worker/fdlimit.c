@@ -16,8 +16,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "actors/bus/link.h"
 #include "actors/config/config.h"
 #include "actors/worker/fdlimit.h"
+#include "actors/worker/worker_internal.h"
 #include "runtime/actor.h"
 #include "proto/resp.h"
 #include "runtime/memtrim.h"
@@ -36,6 +38,7 @@ static _Atomic int spare_fd = -1;
  * waiting client is served instead of refused (fine) but the spare cannot
  * be opened again, and the next shortage leaves clients hanging. */
 static pthread_mutex_t accept_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t admit_lock = PTHREAD_MUTEX_INITIALIZER;   /* maxclients' check and count */
 /* Whether a shortage is under way (set at its first EMFILE, cleared by the
  * next successful accept), and when its line was last logged. A shortage is
  * logged at its start, but at most once per SHORTAGE_LOG_MS: any thread that
@@ -203,4 +206,20 @@ void fdlimit_accept_ok(void)
                                                                 memory_order_relaxed))
             close(fd);
     }
+}
+
+bool fdlimit_admit(int target)
+{
+    long long maxclients = config_maxclients();
+    pthread_mutex_lock(&admit_lock);
+    long long total = 0;
+    for (int k = 0; k < g_nworkers; k++)
+        total += atomic_load_explicit(&g_workers[k]->stats.connected_clients, memory_order_relaxed);
+    if (config_cluster_enabled()) total += (long long)links_count();
+    bool room = maxclients <= 0 || total < maxclients;
+    /* counted now so that maxclients holds while the hand-off is in flight
+     * (relaxed: the lock orders the adds that count against the limit) */
+    if (room) atomic_fetch_add_explicit(&g_workers[target]->stats.connected_clients, 1, memory_order_relaxed);
+    pthread_mutex_unlock(&admit_lock);
+    return room;
 }

@@ -47,4 +47,11 @@ bool fdlimit_out_of_fds(int listen_fd, int err);
 /* An accept succeeded: the next shortage is a new episode (logged again). */
 void fdlimit_accept_ok(void);
 
+/* maxclients for a connection just accepted, to be served by worker
+ * `target`: counts every worker's clients (and, in cluster mode, the bus
+ * links, as 7.0.15) and, when there is room, adds the new one to the
+ * target's count before anyone else can look. Two workers accepting at
+ * once therefore never both take the last place. False: no room. */
+bool fdlimit_admit(int target);
+
 #endif

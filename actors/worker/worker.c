@@ -556,14 +556,9 @@ void worker_accept_cb(struct ev_loop *loop, ev_io *lw, int revents)
             return;
         }
         fdlimit_accept_ok();
-        long long maxclients = config_maxclients();
-        long long total = 0;
-        for (int k = 0; k < g_nworkers; k++)
-            total += atomic_load_explicit(&g_workers[k]->stats.connected_clients, memory_order_relaxed);
-        /* As 7.0.15: cluster bus links count against maxclients. */
-        if (config_cluster_enabled()) total += (long long)links_count();
         bool tls = lw >= &w->tls_listen_w[0] && lw < &w->tls_listen_w[MAX_TLS_LISTEN];
-        if (maxclients > 0 && total >= maxclients) {
+        int target = worker_busy_retarget(w, tls ? placement_pick_tls() : placement_pick());
+        if (!fdlimit_admit(target)) {
             const char *msg = fdlimit_maxclients_error();
             ssize_t ignored = tls ? 0 : write(fd, msg, strlen(msg));
             (void)ignored;
@@ -571,15 +566,16 @@ void worker_accept_cb(struct ev_loop *loop, ev_io *lw, int revents)
             atomic_fetch_add_explicit(&w->stats.rejected_connections, 1, memory_order_relaxed);
             continue;
         }
-        int target = worker_busy_retarget(w, tls ? placement_pick_tls() : placement_pick());
-        /* counted now so that maxclients holds while the hand-off is in flight */
-        atomic_fetch_add_explicit(&g_workers[target]->stats.connected_clients, 1, memory_order_relaxed);
         if (target == w->index) {
             adopt_connection(w, fd, &ss, tls);
             continue;
         }
         newconn_t *m = calloc(1, sizeof *m);
-        if (!m) { close(fd); continue; }
+        if (!m) {   /* nobody will serve it: it leaves the count it was given */
+            atomic_fetch_sub_explicit(&g_workers[target]->stats.connected_clients, 1, memory_order_relaxed);
+            close(fd);
+            continue;
+        }
         m->hdr.type = WMSG_NEWCONN;
         m->fd = fd;
         m->tls = tls;
