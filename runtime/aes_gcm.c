@@ -379,5 +379,7 @@ bool TARGET aes_gcm_open(const aes_gcm_key_t *k, const uint8_t nonce[AES_GCM_NON
     __m128i acc = hash_bytes(k, _mm_setzero_si128(), aad, aad_len);
     acc = bulk_any(k, nonce, acc, in, whole, in + whole, n - whole, out, false);
     finish(k, nonce, acc, aad_len, n, want);
-    return CRYPTO_memcmp(want, tag, AES_GCM_TAG_LEN) == 0;
+    if (CRYPTO_memcmp(want, tag, AES_GCM_TAG_LEN) == 0) return true;
+    OPENSSL_cleanse(out, n);   /* a forged record's plaintext is never left to be read */
+    return false;
 }

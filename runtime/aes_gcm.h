@@ -47,7 +47,7 @@ bool aes_gcm_seal(const aes_gcm_key_t *k, const uint8_t nonce[AES_GCM_NONCE_LEN]
 
 /* Decrypts n bytes of in into out (out == in is fine, any other overlap is
  * not) and checks the tag in constant time. False: the tag does not verify
- * (out holds bytes that must not be used) or too long. */
+ * (out is zeroed) or too long. */
 bool aes_gcm_open(const aes_gcm_key_t *k, const uint8_t nonce[AES_GCM_NONCE_LEN], const uint8_t *aad,
                   size_t aad_len, const uint8_t *in, size_t n, uint8_t *out, const uint8_t tag[AES_GCM_TAG_LEN]);
 
