@@ -281,15 +281,20 @@ static int serve(char addrs[][CONFIG_ADDR_MAX], int naddr, const int *fds, int n
         return -1;
     }
     if (replay) {
+        /* clients are watched from now and answered -LOADING until the last command ran */
+        aof_replay_begin();
+        listen_attach(false, fds, nfds);
+        if (g_ntls) listen_attach(true, g_tls_fds, g_ntls);
         evict_set_loading(true);
         int rc = aof_replay();
         evict_set_loading(false);
         if (rc != 0) return -1;
         check_loaded_slots();
         if (!loading) log_ready();
-        listen_attach(false, fds, nfds);
+        aof_replay_end();
+    } else if (g_ntls) {
+        listen_attach(true, g_tls_fds, g_ntls);
     }
-    if (g_ntls) listen_attach(true, g_tls_fds, g_ntls);
     /* dump.rdb: this thread parses, each worker builds its own keys, and
      * clients get -LOADING until the last key is in (rdb_load_live). */
     shutdown_set_exit(exit_steps);

@@ -49,6 +49,13 @@ bool aof_replay_pending(void);
  * waits until all are applied. Returns 0, or -1 after logging the file and
  * offset of the damage. */
 int aof_replay(void);
+
+/* Around aof_replay at start: from aof_replay_begin (before the listeners
+ * are watched) clients get -LOADING and INFO loading:1 with the AOF's
+ * loading_* figures, until aof_replay_end (after the Ready line), as
+ * 7.0.15 answers while it loads an AOF. */
+void aof_replay_begin(void);
+void aof_replay_end(void);
 /* Opens (or creates) the incr file, writes the first base when there is
  * none, persists the manifest and starts the AOF actor. With appendonly no
  * only the actor starts (CONFIG SET appendonly yes can turn it on). */

@@ -27,6 +27,7 @@
 #include "actors/commands/commands.h"
 #include "actors/config/config.h"
 #include "actors/persist/aof_internal.h"
+#include "actors/persist/rdb_load.h"
 #include "actors/persist/rdb_save.h"
 #include "actors/worker/client.h"
 #include "actors/worker/evict.h"
@@ -143,6 +144,35 @@ int aof_load_startup(int nworkers)
 
 bool aof_replay_pending(void) { return replay.n > 0 || replay.rdb_base[0]; }
 
+/* A file's size in bytes, 0 when it cannot be read (its load says why). */
+static long long size_of(const char *dirname, const char *name)
+{
+    bool exists;
+    off_t n = file_size(dirname, name, &exists);
+    return n > 0 ? (long long)n : 0;
+}
+
+/* The base's and the incr files' sizes together, INFO's loading_total_bytes. */
+static long long replay_total;
+
+void aof_replay_begin(void)
+{
+    char filename[256], dirname[256];
+    aof_conf_names(filename, sizeof filename, dirname, sizeof dirname);
+    replay_total = replay.rdb_base[0] ? size_of(dirname, replay.rdb_base) : 0;
+    for (int i = 0; i < replay.n; i++) replay_total += size_of(dirname, replay.names[i]);
+    /* from here until aof_replay_end, clients get -LOADING and INFO loading:1 (the
+     * RDB base's load leaves the refusal up) */
+    rdb_load_hold_refusal(true);
+    rdb_loading_begin_sync(replay_total, false, true);
+}
+
+void aof_replay_end(void)
+{
+    rdb_load_hold_refusal(false);
+    rdb_loading_end_sync();
+}
+
 /* The RDB base, through the running workers as dump.rdb is loaded at
  * start (rdb_load_live_file): main parses, each worker builds its keys. */
 static int load_rdb_base(const char *dirname)
@@ -177,6 +207,8 @@ typedef struct replayer {
     const uint8_t *last_name;
     size_t last_len;
     const cmd_def_t *last_cmd;
+    long long done_before;
+    unsigned long ncmds;        /* bytes of the files replayed before this one (INFO loading_loaded_bytes) */
     /* the files' mappings: the batches point into them until the workers ran everything */
     int nmaps;
     const uint8_t *map[AOF_MAX_FILES + 1];
@@ -342,6 +374,8 @@ static int replay_bytes(replayer_t *rp, const uint8_t *data, size_t len, size_t 
             return PARSE_BAD;
         }
         size_t cmd_start = (size_t)(p - data);
+        config_key_load_delay();   /* as 7.0.15, each loaded command waits key-load-delay */
+        if ((++rp->ncmds & 1023) == 0) rdb_loading_progress(rp->done_before + (long long)cmd_start);
         long long argc;
         const uint8_t *q = read_num(p + 1, end, &argc);
         if (!q) return PARSE_TORN;
@@ -514,20 +548,27 @@ int aof_replay(void)
     /* no key expires until every command ran (keyspace.h): from the RDB base on, whose keys
      * past their TTL stay for the incr files' commands (the workers' cron runs meanwhile) */
     ks_set_loading(true);
+    long long base = replay.rdb_base[0] ? size_of(dirname, replay.rdb_base) : 0;
     if (replay.rdb_base[0] && load_rdb_base(dirname) != 0) {
         ks_set_loading(false);
         return -1;
     }
+    /* the base's own load ended its figures: the AOF's go on from its size */
+    rdb_loading_begin(replay_total);
+    rdb_loading_progress(base);
     if (replay.n == 0) {
         ks_set_loading(false);
         return 0;
     }
     replayer_t *rp = xcalloc(1, sizeof *rp);
     rp->now_ms = rt_now_ms();
+    rp->done_before = base;
     int rc = 0;
     for (int i = 0; i < replay.n && rc == 0; i++) {
         rc = replay_file(rp, dirname, replay.names[i], replay.last[i]);
         batches_send(rp);
+        rp->done_before += size_of(dirname, replay.names[i]);
+        rdb_loading_progress(rp->done_before);
     }
     for (int i = 0; i < MAX_WORKERS; i++) load_batch_free(rp->batch[i]);   /* not sent: the load failed */
     load_batch_free(rp->txn);

@@ -37,6 +37,9 @@ static _Atomic int loading, loading_async;
  * above are set before it rises and cleared before it drops, so a client
  * answered -LOADING then reads loading:1, and one served reads loading:0. */
 static _Atomic int refusing;
+/* Set while an AOF loads: its RDB base's end leaves the refusal up, since the
+ * incr files' commands are still to come (rdb_load_hold_refusal). */
+static _Atomic bool hold_refusal;
 static _Atomic long long loading_start, loading_total, loading_done, loading_used_mem;
 static _Atomic long long last_loaded, last_expired;
 
@@ -135,6 +138,8 @@ static char live_err[300];
 
 
 bool rdb_load_refusing(void) { return atomic_load_explicit(&refusing, memory_order_acquire) != 0; }
+
+void rdb_load_hold_refusal(bool hold) { atomic_store_explicit(&hold_refusal, hold, memory_order_relaxed); }
 
 /* One record of a live batch: its head, then the key and value bytes. */
 typedef struct rec_head {
@@ -664,7 +669,7 @@ static int load_file(const char *fname, int nworkers, rdb_load_history_t *hist, 
         ready_fn();
         ready_fn = NULL;
     }
-    atomic_store_explicit(&refusing, 0, memory_order_release);
+    if (!atomic_load_explicit(&hold_refusal, memory_order_relaxed)) atomic_store_explicit(&refusing, 0, memory_order_release);
     return 0;
 }
 

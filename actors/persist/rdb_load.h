@@ -94,6 +94,10 @@ void rdb_loading_end(void);
  * 7.0.15 does in place of the old data). The end clears both. Any thread. */
 void rdb_loading_begin_sync(long long total_bytes, bool async, bool refuse);
 void rdb_loading_end_sync(void);
+
+/* While set (an AOF loading at start), the end of a live load leaves
+ * clients refused: the AOF's own end drops the refusal (rdb_loading_end_sync). */
+void rdb_load_hold_refusal(bool hold);
 /* An asynchronous load runs (commands flagged no_async_loading get -LOADING). */
 bool rdb_loading_async(void);
 

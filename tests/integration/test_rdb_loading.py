@@ -194,3 +194,43 @@ def test_replica_keeps_expired_keys_at_load_until_the_masters_del(servers, kind)
     with master.raw() as c:
         assert c.call("DEBUG", "SET-ACTIVE-EXPIRE", "1") == "OK"
     h.wait_until(lambda: replica.raw().call("DBSIZE") == 1, 10, what="the master's DELs to remove them")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_aof_loading_at_start_answers_loading(servers, kind):
+    """With appendonly yes the AOF's commands are replayed at start; meanwhile (held open by
+    key-load-delay, which 7.0.15 applies to each loaded command) clients are served, and
+    answered -LOADING, with INFO loading:1 and loading_total_bytes the AOF files' size.
+    Failed before: shoal watched its listeners only once the replay had ended, so nobody
+    was answered until then."""
+    srv = _node(servers, kind, "--appendonly", "yes", "--appendfsync", "always")
+    n = 8000
+    with srv.raw() as c:
+        c.send(b"".join(b"*3\r\n$3\r\nSET\r\n$%d\r\nkey:%d\r\n$%d\r\nvalue:%d\r\n"
+                        % (len(b"key:%d" % i), i, len(b"value:%d" % i), i) for i in range(n)))
+        assert [c.read()[1] for _ in range(n)] == ["OK"] * n
+    srv.stop()
+    aof_dir = srv.dir / "appendonlydir"
+    size = sum(f.stat().st_size for f in aof_dir.iterdir() if ".base." in f.name or ".incr." in f.name)
+    srv.extra_args += ["--key-load-delay", "400"]
+    srv.spawn()
+
+    def loading():
+        try:
+            with srv.raw(timeout=1.0) as c:
+                return c.call("PING") == h.Error(LOADING)
+        except OSError:
+            return False
+    h.wait_until(loading, 10, what="the node to answer -LOADING")
+    with srv.raw() as c:
+        assert c.call("GET", "key:1") == h.Error(LOADING)
+        info = _info(c)
+    assert info["loading"] == "1"
+    assert int(info["loading_total_bytes"]) == size
+    assert 0 <= int(info["loading_loaded_bytes"]) <= size
+    srv.wait_ready(30)
+    with srv.raw() as c:
+        assert c.call("DBSIZE") == n
+        info = _info(c)
+        assert info["loading"] == "0" and "loading_start_time" not in info
+        assert c.call("GET", f"key:{n - 1}") == f"value:{n - 1}".encode()
