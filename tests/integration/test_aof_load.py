@@ -128,6 +128,21 @@ def _dataset(c, dbs):
     return out
 
 
+def _write_incr(tmp_path, cmds):
+    """tmp_path/files/appendonlydir: a manifest naming one incr file of these commands."""
+    ad = tmp_path / "files" / "appendonlydir"
+    ad.mkdir(parents=True)
+    (ad / "appendonly.aof.1.incr.aof").write_bytes(b"".join(_resp(*c) for c in cmds))
+    (ad / "appendonly.aof.manifest").write_text("file appendonly.aof.1.incr.aof seq 1 type i\n")
+
+
+def _start_copy(servers, tmp_path, kind, *args):
+    """A node of `kind` on its own copy of tmp_path/files (shoal with 2 workers)."""
+    d = tmp_path / kind
+    shutil.copytree(tmp_path / "files", d)
+    return _node(servers, kind, d, *args, *(["--worker-threads", "2"] if kind == "shoal" else []))
+
+
 def _node(servers, kind, d, *args):
     port = h.free_port()
     common = ["--port", str(port), "--bind", "127.0.0.1", "--dir", str(d), "--logfile", "", "--save", "",
@@ -192,16 +207,11 @@ def test_loaded_commands_are_not_counted_as_commands_run(servers, tmp_path):
     """7.0.15 runs a loaded command's handler alone: INFO commandstats and
     total_commands_processed count only what clients sent (failed before:
     cmdstat_set and the others counted every loaded command)."""
-    ad = tmp_path / "files" / "appendonlydir"
-    ad.mkdir(parents=True)
-    cmds = [("SELECT", 0)] + [("SET", f"a{i}", i) for i in range(50)] + [("INCR", "a1"), ("PEXPIREAT", "a2", 1 << 45)]
-    (ad / "appendonly.aof.1.incr.aof").write_bytes(b"".join(_resp(*c) for c in cmds))
-    (ad / "appendonly.aof.manifest").write_text("file appendonly.aof.1.incr.aof seq 1 type i\n")
+    _write_incr(tmp_path, [("SELECT", 0)] + [("SET", f"a{i}", i) for i in range(50)] +
+                [("INCR", "a1"), ("PEXPIREAT", "a2", 1 << 45)])
     seen = {}
     for kind in ("shoal", "redis"):
-        d = tmp_path / kind
-        shutil.copytree(tmp_path / "files", d)
-        node = _node(servers, kind, d, *(["--worker-threads", "2"] if kind == "shoal" else []))
+        node = _start_copy(servers, tmp_path, kind)
         with node.raw() as c:
             assert c.call("GET", "a1") == b"2"
             stats = h.info_dict(c.call("INFO", "commandstats"))
@@ -267,17 +277,10 @@ def test_a_standalone_files_multi_key_write_loads_into_each_keys_worker_in_clust
     MSET ran on its first key's worker alone, b sat there unreachable (COUNTKEYSINSLOT 0)
     and slot 3300 was not claimed."""
     assert h.key_slot("a") % 2 != h.key_slot("b") % 2   # 15495, 3300: the two workers
-    ad = tmp_path / "files" / "appendonlydir"
-    ad.mkdir(parents=True)
-    cmds = [("SELECT", 0), ("MSET", "a", "1", "b", "2"), ("RENAME", "a", "c"), ("SET", "d", "4")]
-    (ad / "appendonly.aof.1.incr.aof").write_bytes(b"".join(_resp(*c) for c in cmds))
-    (ad / "appendonly.aof.manifest").write_text("file appendonly.aof.1.incr.aof seq 1 type i\n")
+    _write_incr(tmp_path, [("SELECT", 0), ("MSET", "a", "1", "b", "2"), ("RENAME", "a", "c"), ("SET", "d", "4")])
     seen = {}
     for kind in ("shoal", "redis"):
-        d = tmp_path / kind
-        shutil.copytree(tmp_path / "files", d)
-        args = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
-        node = _node(servers, kind, d, *(args + (["--worker-threads", "2"] if kind == "shoal" else [])))
+        node = _start_copy(servers, tmp_path, kind, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf")
         with node.raw() as c:
             claimed = _claimed_then_own_the_rest(c)
             h.wait_until(lambda: b"cluster_state:ok" in c.call("CLUSTER", "INFO"), 30, what="cluster_state:ok")

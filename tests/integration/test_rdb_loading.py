@@ -39,7 +39,11 @@ def _restart_loading(srv, keys, delay_us, *args):
     srv.stop()
     srv.extra_args += [*args, "--key-load-delay", str(delay_us), "--loading-process-events-interval-bytes", "1024"]
     srv.spawn()
+    _wait_loading(srv)
 
+
+def _wait_loading(srv):
+    """Returns once the (re)started srv answers -LOADING."""
     def loading():
         try:
             with srv.raw(timeout=1.0) as c:
@@ -214,14 +218,7 @@ def test_aof_loading_at_start_answers_loading(servers, kind):
     size = sum(f.stat().st_size for f in aof_dir.iterdir() if ".base." in f.name or ".incr." in f.name)
     srv.extra_args += ["--key-load-delay", "400"]
     srv.spawn()
-
-    def loading():
-        try:
-            with srv.raw(timeout=1.0) as c:
-                return c.call("PING") == h.Error(LOADING)
-        except OSError:
-            return False
-    h.wait_until(loading, 10, what="the node to answer -LOADING")
+    _wait_loading(srv)
     with srv.raw() as c:
         assert c.call("GET", "key:1") == h.Error(LOADING)
         info = _info(c)
