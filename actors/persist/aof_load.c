@@ -553,9 +553,7 @@ int aof_replay(void)
         ks_set_loading(false);
         return -1;
     }
-    /* the base's own load ended its figures: the AOF's go on from its size */
-    rdb_loading_begin(replay_total);
-    rdb_loading_progress(base);
+    rdb_loading_progress(base);   /* the AOF's figures (aof_replay_begin) go on past the base */
     if (replay.n == 0) {
         ks_set_loading(false);
         return 0;

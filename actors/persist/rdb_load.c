@@ -625,7 +625,8 @@ static int load_file(const char *fname, int nworkers, rdb_load_history_t *hist, 
         live_err[0] = '\0';
     }
     if (mode != MODE_HEAD) {
-        rdb_loading_begin((long long)st.st_size);
+        /* an AOF's base: the AOF's figures (all its files' bytes) run on from aof_replay_begin */
+        if (!atomic_load_explicit(&hold_refusal, memory_order_relaxed)) rdb_loading_begin((long long)st.st_size);
         rdb_last_load_keys_set(0, 0);
     }
     int rc = decode_file(fd, (long long)st.st_size, &x, mode);
@@ -664,12 +665,13 @@ static int load_file(const char *fname, int nworkers, rdb_load_history_t *hist, 
             g_load.staged[i] = NULL;
         }
     }
-    rdb_loading_end();
+    bool hold = atomic_load_explicit(&hold_refusal, memory_order_relaxed);   /* until aof_replay_end */
+    if (!hold) rdb_loading_end();
     if (mode == MODE_LIVE && !reloading && ready_fn) {
         ready_fn();
         ready_fn = NULL;
     }
-    if (!atomic_load_explicit(&hold_refusal, memory_order_relaxed)) atomic_store_explicit(&refusing, 0, memory_order_release);
+    if (!hold) atomic_store_explicit(&refusing, 0, memory_order_release);
     return 0;
 }
 

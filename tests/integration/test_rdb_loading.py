@@ -200,8 +200,9 @@ def test_replica_keeps_expired_keys_at_load_until_the_masters_del(servers, kind)
     h.wait_until(lambda: replica.raw().call("DBSIZE") == 1, 10, what="the master's DELs to remove them")
 
 
+@pytest.mark.parametrize("rewritten", [False, True], ids=["incr", "rdb-base"])
 @pytest.mark.parametrize("kind", KINDS)
-def test_aof_loading_at_start_answers_loading(servers, kind):
+def test_aof_loading_at_start_answers_loading(servers, kind, rewritten):
     """With appendonly yes the AOF's commands are replayed at start; meanwhile (held open by
     key-load-delay, which 7.0.15 applies to each loaded command) clients are served, and
     answered -LOADING, with INFO loading:1 and loading_total_bytes the AOF files' size.
@@ -213,10 +214,16 @@ def test_aof_loading_at_start_answers_loading(servers, kind):
         c.send(b"".join(b"*3\r\n$3\r\nSET\r\n$%d\r\nkey:%d\r\n$%d\r\nvalue:%d\r\n"
                         % (len(b"key:%d" % i), i, len(b"value:%d" % i), i) for i in range(n)))
         assert [c.read()[1] for _ in range(n)] == ["OK"] * n
+        if rewritten:   # the keys in the RDB base, loaded through the workers before the incr file
+            assert c.call("BGREWRITEAOF") is not None
+            h.wait_until(lambda: _info(c)["aof_rewrite_in_progress"] == "0" and
+                         ".base.rdb" in " ".join(f.name for f in (srv.dir / "appendonlydir").iterdir()) and
+                         _info(c)["aof_rewrite_scheduled"] == "0", 30, what="the rewrite")
+            assert c.call("SET", "after", "1") == "OK"
     srv.stop()
     aof_dir = srv.dir / "appendonlydir"
     size = sum(f.stat().st_size for f in aof_dir.iterdir() if ".base." in f.name or ".incr." in f.name)
-    srv.extra_args += ["--key-load-delay", "400"]
+    srv.extra_args += ["--key-load-delay", "400", "--loading-process-events-interval-bytes", "1024"]
     srv.spawn()
     _wait_loading(srv)
     with srv.raw() as c:
@@ -227,7 +234,7 @@ def test_aof_loading_at_start_answers_loading(servers, kind):
     assert 0 <= int(info["loading_loaded_bytes"]) <= size
     srv.wait_ready(30)
     with srv.raw() as c:
-        assert c.call("DBSIZE") == n
+        assert c.call("DBSIZE") == n + (1 if rewritten else 0)
         info = _info(c)
         assert info["loading"] == "0" and "loading_start_time" not in info
         assert c.call("GET", f"key:{n - 1}") == f"value:{n - 1}".encode()
