@@ -207,8 +207,8 @@ typedef struct replayer {
     const uint8_t *last_name;
     size_t last_len;
     const cmd_def_t *last_cmd;
-    long long done_before;
-    unsigned long ncmds;        /* bytes of the files replayed before this one (INFO loading_loaded_bytes) */
+    long long done_before;        /* bytes of the files replayed before this one (INFO loading_loaded_bytes) */
+    unsigned long ncmds;          /* commands parsed: the progress figure moves every 1,024 */
     /* the files' mappings: the batches point into them until the workers ran everything */
     int nmaps;
     const uint8_t *map[AOF_MAX_FILES + 1];
