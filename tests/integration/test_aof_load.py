@@ -19,14 +19,6 @@ import time
 import helpers as h
 
 
-def _resp(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
-
-
 # each key's companions (k + ":s", ":n", ...) share its slot, as a cluster's files have it
 KEYS = [f"{{k{i}}}" for i in range(120)]
 
@@ -91,10 +83,10 @@ def _write_files(d, standalone, seed=13, n=12000):
     base = [("SELECT", 0), ("SET", "early", "gone"), ("FLUSHALL",)] + _commands(rnd, n, now_ms, standalone)
     incr1 = [("SELECT", 0)] + _commands(rnd, n, now_ms, standalone)
     incr2 = [("SELECT", 0)] + _commands(rnd, n, now_ms, standalone)
-    (ad / "appendonly.aof.1.base.aof").write_bytes(b"".join(_resp(*c) for c in base))
-    (ad / "appendonly.aof.1.incr.aof").write_bytes(b"".join(_resp(*c) for c in incr1))
-    torn = _resp("MULTI") + _resp("SET", KEYS[2], "torn") + _resp("INCR", KEYS[2] + ":n")
-    (ad / "appendonly.aof.2.incr.aof").write_bytes(b"".join(_resp(*c) for c in incr2) + torn)
+    (ad / "appendonly.aof.1.base.aof").write_bytes(b"".join(h.encode(*c) for c in base))
+    (ad / "appendonly.aof.1.incr.aof").write_bytes(b"".join(h.encode(*c) for c in incr1))
+    torn = h.encode("MULTI") + h.encode("SET", KEYS[2], "torn") + h.encode("INCR", KEYS[2] + ":n")
+    (ad / "appendonly.aof.2.incr.aof").write_bytes(b"".join(h.encode(*c) for c in incr2) + torn)
     (ad / "appendonly.aof.manifest").write_text("file appendonly.aof.1.base.aof seq 1 type b\n"
                                                "file appendonly.aof.1.incr.aof seq 1 type i\n"
                                                "file appendonly.aof.2.incr.aof seq 2 type i\n")
@@ -132,7 +124,7 @@ def _write_incr(tmp_path, cmds):
     """tmp_path/files/appendonlydir: a manifest naming one incr file of these commands."""
     ad = tmp_path / "files" / "appendonlydir"
     ad.mkdir(parents=True)
-    (ad / "appendonly.aof.1.incr.aof").write_bytes(b"".join(_resp(*c) for c in cmds))
+    (ad / "appendonly.aof.1.incr.aof").write_bytes(b"".join(h.encode(*c) for c in cmds))
     (ad / "appendonly.aof.manifest").write_text("file appendonly.aof.1.incr.aof seq 1 type i\n")
 
 
@@ -245,7 +237,7 @@ def test_keys_past_their_ttl_in_an_rdb_base_outlive_no_command_of_the_incr_files
     ad = tmp_path / "files" / "appendonlydir"
     ad.mkdir(parents=True)
     (ad / "appendonly.aof.1.base.rdb").write_bytes(_rdb_strings_expiring_at(keys, b"10", int(time.time() * 1000) - 60_000))
-    (ad / "appendonly.aof.1.incr.aof").write_bytes(_resp("SELECT", 0) + b"".join(_resp(b"INCR", k) for k in keys))
+    (ad / "appendonly.aof.1.incr.aof").write_bytes(h.encode("SELECT", 0) + b"".join(h.encode(b"INCR", k) for k in keys))
     (ad / "appendonly.aof.manifest").write_text("file appendonly.aof.1.base.rdb seq 1 type b\n"
                                                "file appendonly.aof.1.incr.aof seq 1 type i\n")
     for kind in ("shoal", "redis"):
