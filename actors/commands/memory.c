@@ -14,7 +14,6 @@
 #include "actors/persist/aof.h"
 #include "actors/worker/keyspace.h"
 #include "actors/repl/repl.h"
-#include "actors/worker/batch.h"
 #include "actors/worker/evict.h"
 #include "actors/worker/worker.h"
 #include "runtime/memcount.h"
@@ -38,7 +37,7 @@ void mem_figures_get(mem_figures_t *m)
     m->clients_normal = workers_sum(WSTAT_CLIENTS_MEM);
     m->clients_slaves = repl_buffers_bytes();
     m->aof_buffer = aof_buffer_bytes();
-    m->not_counted = m->clients_slaves + m->aof_buffer + batch_bytes_in_transit();   /* as evict_not_counted_memory */
+    m->not_counted = evict_not_counted_memory();
     m->cluster_links = config_cluster_enabled() ? links_memory() : 0;
     m->keys = workers_sum(WSTAT_KEYS);
     m->overhead = m->used - dataset_bytes;

@@ -20,6 +20,7 @@
 #include "actors/worker/keyspace.h"
 #include "actors/worker/latency.h"
 #include "actors/worker/notify.h"
+#include "actors/worker/pubsub.h"
 #include "actors/worker/blocking.h"
 #include "actors/worker/tracking.h"
 #include "actors/worker/worker_internal.h"
@@ -62,7 +63,7 @@ long long evict_used_memory(void)
 
 long long evict_not_counted_memory(void)
 {
-    return repl_buffers_bytes() + aof_buffer_bytes() + batch_bytes_in_transit();
+    return repl_buffers_bytes() + aof_buffer_bytes() + batch_bytes_in_transit() + pubsub_bytes_in_transit();
 }
 
 /* 7.0.15's getMaxmemoryState: what is compared with maxmemory leaves out

@@ -48,7 +48,11 @@ long long evict_used_memory(void);
  * worker that are not back yet (batch.h): counted, a worker that falls
  * behind (descheduled, or in a script) made the others evict every key of
  * theirs and then answer -OOM under allkeys-*, for memory that is a
- * pipeline's writes on their way to keys that may be evicted. */
+ * pipeline's writes on their way to keys that may be evicted; and the
+ * published messages on their way to the workers of their subscribers
+ * (pubsub.h): counted, the "evicted" events of a pipeline's evictions made
+ * more memory while the subscribers' worker was behind than the evictions
+ * freed, until every key was gone and a SET was answered -OOM. */
 long long evict_not_counted_memory(void);
 /* Any thread, before a command runs (7.0.15's out_of_memory in
  * processCommand): true when maxmemory is set, the memory is above it and

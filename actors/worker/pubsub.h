@@ -87,6 +87,10 @@ bool pubsub_publish_must_wait(struct client *c, const uint8_t *name, size_t len)
  * per target (pubsub_send.c). Before the loop sleeps and before any other
  * message to that target (batch.c). */
 void pubsub_outbox_flush(struct worker *w, int target);
+/* Any thread: bytes of the message batches posted to workers and not yet
+ * delivered there (keyspace events among them). Memory that evicting keys
+ * cannot shrink, left out as the command batches are (evict.h). */
+long long pubsub_bytes_in_transit(void);
 
 /* The worker's cron: shard channels whose slot left this node's shard lose
  * their subscribers, who get `sunsubscribe` (7.0.15 removeChannelsInSlot). */

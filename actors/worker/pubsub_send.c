@@ -71,6 +71,7 @@ typedef struct ps_batch {
     bool ordered;                  /* counted in g_ordered_in_flight of its target */
     int n, cap;
     int counted;                   /* items with a slot */
+    size_t transit;                /* what send_batch added to g_bytes_in_transit */
     ps_item_t *items;
     uint8_t *arena;
     size_t alen, acap;
@@ -84,6 +85,12 @@ static ps_batch_t *g_out[MAX_WORKERS][MAX_WORKERS];   /* [from][to], see "Must n
  * written after the push) sees it raised; one that sees it raised without
  * need only takes the mailbox's way. */
 static _Atomic int g_ordered_in_flight[MAX_WORKERS];
+
+/* relaxed: bytes of the batches posted and not yet delivered, a figure that
+ * eviction leaves out as it leaves out the command batches (batch.h) */
+static _Atomic long long g_bytes_in_transit;
+
+long long pubsub_bytes_in_transit(void) { return atomic_load_explicit(&g_bytes_in_transit, memory_order_relaxed); }
 
 /* Worker i's subscribers of this channel must get a message through i's
  * mailbox, behind an ordered batch still on its way there. */
@@ -125,15 +132,19 @@ static void batch_free(ps_batch_t *b)
     free(b);
 }
 
-static void batch_put(ps_batch_t *b, reply_slot_t *slot, bool shard, const void *ch, size_t chlen, const void *msg,
-                      size_t len, uint64_t h)
+/* `single`: the batch leaves with this message alone (a notification's),
+ * so an empty one takes the room of that message only, not the 3 KB a
+ * round's outbox starts with: evictions that notify made more memory than
+ * they freed while the subscribers' worker was behind. */
+static void batch_put(ps_batch_t *b, bool single, reply_slot_t *slot, bool shard, const void *ch, size_t chlen,
+                      const void *msg, size_t len, uint64_t h)
 {
     if (b->n == b->cap) {
-        b->cap = b->cap ? b->cap * 2 : 16;
+        b->cap = b->cap ? b->cap * 2 : single ? 1 : 16;
         b->items = xrealloc(b->items, (size_t)b->cap * sizeof *b->items);
     }
     if (b->alen + chlen + len > b->acap) {
-        size_t nc = b->acap ? b->acap * 2 : 2048;
+        size_t nc = b->acap ? b->acap * 2 : single ? chlen + len : 2048;
         while (nc < b->alen + chlen + len) nc *= 2;
         b->arena = xrealloc(b->arena, nc);
         b->acap = nc;
@@ -163,6 +174,7 @@ static void batch_run(worker_t *w, rt_msg_t *msg)
 {
     ps_batch_t *b = (ps_batch_t *)msg;
     batch_deliver(w, b);
+    atomic_fetch_sub_explicit(&g_bytes_in_transit, (long long)b->transit, memory_order_relaxed);
     if (b->ordered) atomic_fetch_sub(&g_ordered_in_flight[worker_index(w)], 1);
     if (!b->counted || b->origin < 0) {
         batch_free(b);
@@ -197,6 +209,8 @@ static void batch_back(worker_t *w, rt_msg_t *msg)
 static void send_batch(int to, ps_batch_t *b)
 {
     if (b->ordered) atomic_fetch_add(&g_ordered_in_flight[to], 1);
+    b->transit = sizeof *b + (size_t)b->cap * sizeof *b->items + b->acap;
+    atomic_fetch_add_explicit(&g_bytes_in_transit, (long long)b->transit, memory_order_relaxed);
     b->run.hdr.type = WMSG_RUN;
     b->run.fn = batch_run;
     worker_post(to, &b->run.hdr);
@@ -228,7 +242,7 @@ static void outbox_put(int self, int to, reply_slot_t *slot, bool ordered, bool 
         b = g_out[self][to] = batch_new(self);
     }
     b->ordered |= ordered;
-    batch_put(b, slot, shard, ch, chlen, msg, len, h);
+    batch_put(b, ordered, slot, shard, ch, chlen, msg, len, h);   /* ordered: it leaves now */
     if (b->alen >= PS_BATCH_FLUSH_BYTES) {
         g_out[self][to] = NULL;
         send_batch(to, b);
@@ -260,7 +274,7 @@ static void send_uncounted(uint64_t targets, bool now, bool shard, const void *c
         }
         ps_batch_t *b = batch_new(-1);
         b->ordered = true;
-        batch_put(b, NULL, shard, ch, chlen, msg, len, h);
+        batch_put(b, true, NULL, shard, ch, chlen, msg, len, h);
         send_batch(i, b);
     }
 }

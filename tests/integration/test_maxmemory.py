@@ -245,6 +245,55 @@ def test_allkeys_policy_evicts_while_another_worker_is_behind(servers):
             spinner.close()
 
 
+def test_evicted_events_to_a_worker_behind_leave_the_rest(servers):
+    """4,000 keys of 1 KB, a subscriber of the "evicted" event, then maxmemory set 1 MB
+    below what the node holds (allkeys-random) and a script of 1 s pipelined behind that
+    CONFIG SET: redis-server evicts about 1 MB of keys and keeps the rest. So must shoal
+    while the subscriber's worker is the one held by the script (PACK: every connection
+    on worker 0; the keys are worker 1's): the events on their way there are memory no
+    eviction can shrink. Counted against maxmemory, each 1 KB key evicted made a 3 KB
+    message to the held worker, so worker 1 evicted every key it had (and a SET in a
+    pipeline was answered -OOM, 1 run in ~10 at load 2)."""
+    keys = [k for k in (f"e:{i}" for i in range(20000)) if h.key_slot(k) % 2 == 1][:4000]
+    assert h.key_slot("spin{b}") % 2 == 0
+    for kind in ("shoal", "redis"):
+        srv = _start(servers, kind, ["--worker-threads", "2", "--enable-debug-command", "yes"]
+                     if kind == "shoal" else [])
+        if kind == "shoal":
+            with srv.raw() as c:
+                assert c.call("DEBUG", "PLACEMENT", "PACK") == "OK"
+        cl, sub = srv.client(), srv.client()
+        try:
+            cl.config_set("notify-keyspace-events", "Ee")
+            ps = sub.pubsub()
+            ps.subscribe("__keyevent@0__:evicted")
+            assert ps.get_message(timeout=2)["type"] == "subscribe"
+            p = cl.pipeline(transaction=False)
+            for k in keys:
+                p.set(k, VALUE)
+            p.execute()
+            cl.config_set("maxmemory-policy", "allkeys-random")
+            p = cl.pipeline(transaction=False)
+            p.config_set("maxmemory", str(cl.info("memory")["used_memory"] - 1024 * 1024))
+            p.eval(SPIN, 1, "spin{b}", "1000000")
+            assert p.execute() == [True, 1], kind
+            evicted = _evictions_settled(cl)
+            left = cl.dbsize()
+            events = []
+            deadline = time.monotonic() + 10
+            while len(events) < evicted and time.monotonic() < deadline:
+                m = ps.get_message(timeout=0.5)
+                if m and m["type"] == "message":
+                    events.append(m["data"])
+            ps.close()
+            assert 500 < evicted < 2500, (kind, evicted, left)
+            assert left == len(keys) - evicted, (kind, left, evicted)
+            assert len(events) == evicted, (kind, len(events), evicted)
+        finally:
+            cl.close()
+            sub.close()
+
+
 @pytest.mark.parametrize("rkind", ["shoal", "redis"])
 def test_replica_receives_evictions_as_del(servers, rkind):
     master = _start(servers, "shoal", ["--maxmemory", str(MAXMEM), "--maxmemory-policy", "allkeys-lru"])
