@@ -307,7 +307,7 @@ static int apply_one(replayer_t *rp, int argc, const uint8_t **argv, const size_
         uint64_t mask = xcmd_workers_of(&q);
         if (mask & (mask - 1)) {          /* keys on several workers: run whole, the others parked */
             batches_send(rp);
-            xcmd_apply(wi, rp->db, cmd, argc, argv, argvlen, rp->now_ms);
+            xcmd_apply(wi, rp->db, cmd, argc, argv, argvlen, rp->now_ms, true);
             return 0;
         }
     }

@@ -85,7 +85,7 @@ static bool apply_across_workers(repl_replica_link_t *rl, const cmd_def_t *cmd, 
     cmd_get_keys(cmd, argc, argv, argvlen, pos, 1);
     rr_batches_send(rl);
     xcmd_apply(worker_of_slot(slot_of_key(argv[pos[0]], argvlen[pos[0]])), rl->stream_db, cmd, argc, argv, argvlen,
-               rt_now_ms());
+               rt_now_ms(), false);
     return true;
 }
 

@@ -176,6 +176,14 @@ static void batch_run(worker_t *w, rt_msg_t *msg)
     load_batch_free(b);
 }
 
+void load_apply_one(worker_t *w, const queued_cmd_t *q, long long now_ms)
+{
+    resp_buf_t scratch;
+    resp_buf_init(&scratch, 2);
+    run_one(w, q, now_ms, &scratch);
+    resp_buf_free(&scratch);
+}
+
 void load_batch_post(int wi, load_batch_t *b)
 {
     b->run.hdr.type = WMSG_RUN;

@@ -51,5 +51,9 @@ void load_batch_clear(load_batch_t *b);
 void load_batch_free(load_batch_t *b);
 /* Sends b to worker wi, which runs its commands in order and frees it. */
 void load_batch_post(int wi, load_batch_t *b);
+/* On w's thread, its keyspace entered: one loaded command whose keys
+ * several workers keep, gathered on w (xcmd.h), run as a batch's are; the
+ * caller publishes the figures. */
+void load_apply_one(struct worker *w, const queued_cmd_t *q, long long now_ms);
 
 #endif

@@ -84,6 +84,7 @@ typedef struct remote_cmd {
     int ncmds;
     queued_cmd_t *cmds;
     bool is_exec;                 /* a MULTI/EXEC body: reply is one array */
+    bool from_load;               /* no origin: an AOF's command at start, not the master's stream */
     int nwatch;                   /* watched key versions to check first (EXEC) */
     uint32_t *watch_index;
     uint64_t *watch_version;

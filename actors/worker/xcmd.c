@@ -32,6 +32,7 @@
 #include "actors/worker/dispatch.h"
 #include "actors/worker/wdb.h"
 #include "actors/worker/keyspace.h"
+#include "actors/worker/load_apply.h"
 #include "actors/worker/tracking.h"
 #include "actors/worker/worker_internal.h"
 #include "actors/worker/xcmd.h"
@@ -195,7 +196,10 @@ static void exec_fn(worker_t *w, rt_msg_t *msg)
     } else {
         if (rc->watch_worker) rc->nwatch = 0;     /* checked above, across workers */
         if (!rc->origin) {
-            for (int i = 0; i < rc->ncmds; i++) dispatch_apply(w, &rc->cmds[i], rc->now_ms);
+            for (int i = 0; i < rc->ncmds; i++) {
+                if (rc->from_load) load_apply_one(w, &rc->cmds[i], rc->now_ms);
+                else dispatch_apply(w, &rc->cmds[i], rc->now_ms);
+            }
         } else if (!rc->is_exec && (rc->cmds[0].cmd->flags & CMD_BLOCKING)) {
             /* BLPOP a b, BLMOVE a b ...: served now when a key holds
              * something, else it waits on the client's worker (xwait.c). */
@@ -289,10 +293,11 @@ void xcmd_dispatch(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **
 }
 
 void xcmd_apply(int executor, int db, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
-                long long now_ms)
+                long long now_ms, bool loading)
 {
     remote_cmd_t *rc = xcalloc(1, sizeof *rc);
     rc->db = db;
+    rc->from_load = loading;
     rc->ncmds = 1;
     rc->cmds = xcalloc(1, sizeof *rc->cmds);
     rc->now_ms = now_ms;

@@ -19,9 +19,12 @@ void xcmd_dispatch(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **
  * (NULL from another thread). The reply goes back to rc->origin as
  * WMSG_DONE; without an origin (our master's stream) it is dropped. */
 void xcmd_post(worker_t *from, int executor, remote_cmd_t *rc, uint64_t mask);
-/* The replica link: applies one command of the master's stream whose keys
- * several workers keep, on `executor`. */
+/* The replica link (`loading` false) and the AOF's load at start (true):
+ * applies one command of the master's stream or of the file whose keys
+ * several workers keep, on `executor`. A loaded command runs as the load's
+ * others do (load_apply.h: the handler alone, not counted in INFO
+ * commandstats); the stream's are counted, as 7.0.15 counts its master's. */
 void xcmd_apply(int executor, int db, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
-                long long now_ms);
+                long long now_ms, bool loading);
 
 #endif
