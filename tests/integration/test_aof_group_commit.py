@@ -289,6 +289,7 @@ def _two_scripts(port, log, first):
     return _incr_fsyncs(log) - before, inline1 - inline0, tb - ta
 
 
+@pytest.mark.quiet   # bounds a latency from above (conftest.py)
 def test_always_worker_serves_waiting_requests_while_its_fsync_runs(servers, tmp_path, monkeypatch):
     """One worker, fsyncs 1 s longer than the disk's. When A's round ends (20 KB written,
     past AOF_OVERLAP_MIN_BYTES) B's request is already waiting, so the worker does not run

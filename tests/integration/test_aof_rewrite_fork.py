@@ -20,6 +20,8 @@ import shutil
 import signal
 import time
 
+import pytest
+
 import helpers as h
 from test_aof import _check_aof, _manifest, _redis, _shoal, _snapshot
 
@@ -60,6 +62,7 @@ def _serves_during_rewrite(node):
         return _snapshot(c)
 
 
+@pytest.mark.quiet   # bounds a latency from above (conftest.py)
 def test_rewrite_child_writes_the_base_while_the_node_serves(servers, tmp_path):
     d = tmp_path / "s"
     node = _shoal(servers, d, "--worker-threads", "2")
@@ -81,6 +84,7 @@ def test_rewrite_child_writes_the_base_while_the_node_serves(servers, tmp_path):
         assert _snapshot(c) == before
 
 
+@pytest.mark.quiet   # bounds a latency from above (conftest.py)
 def test_redis_serves_during_a_held_rewrite_too(servers, tmp_path):
     node = _redis(servers, tmp_path / "ref")
     _serves_during_rewrite(node)

@@ -20,6 +20,8 @@ import re
 import threading
 import time
 
+import pytest
+
 import helpers as h
 from test_aof import _assert_no_acknowledged_write_lost, _last_incr, _shoal
 
@@ -83,6 +85,7 @@ def test_everysec_set_wakes_no_other_thread_and_keeps_its_order(servers, tmp_pat
     assert got == keys
 
 
+@pytest.mark.quiet   # bounds a latency from above (conftest.py)
 def test_replica_gets_the_stream_at_once(servers, tmp_path):
     """While the master serves a replica, its replication thread is woken for
     the AOF path's handovers: a write reaches the replica without waiting

@@ -13,6 +13,8 @@ refused as a non local key.
 
 What it must never do: relax an assertion to fit shoal; stop a process it did not start.
 """
+import pytest
+
 import helpers as h
 import bushelpers as bh
 from test_pubsub_cluster import _shard_of, _sub
@@ -99,6 +101,7 @@ def test_script_pubsub_replies_as_redis(servers):
     assert got["shoal"][-1] == b":2\r\n", got["shoal"][-1]
 
 
+@pytest.mark.quiet   # bounds a latency from above (conftest.py)
 def test_client_pause_write_holds_publish_as_redis(servers):
     """PUBLISH, SPUBLISH and PFCOUNT are may-replicate in 7.0.15: CLIENT PAUSE WRITE holds
     them until the pause ends, as it holds writes (shoal answered them at once)."""

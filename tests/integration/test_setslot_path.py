@@ -18,6 +18,8 @@ or accept a reply that comes before nodes.conf holds the change.
 import os
 import time
 
+import pytest
+
 import bushelpers as bh
 import helpers as h
 
@@ -162,6 +164,7 @@ def _setslot_beside_bumpepoch(a, c1, c2, slot, other, gap, from_bump):
     return took, waited
 
 
+@pytest.mark.quiet   # bounds a latency from above (conftest.py)
 def test_setslot_does_not_wait_for_an_older_save_the_persister_is_fsyncing(servers):
     """A save with fsync held at the persister (DEBUG PERSISTER-DELAY, a slow disk) does
     not hold back a later SETSLOT's reply, which needs no fsync; the BUMPEPOCH that asked
@@ -183,6 +186,7 @@ def test_setslot_does_not_wait_for_an_older_save_the_persister_is_fsyncing(serve
         assert "[" not in _my_line(a)
 
 
+@pytest.mark.quiet   # bounds a latency from above (conftest.py)
 def test_setslot_in_the_batch_of_an_fsync_does_not_wait_for_it(servers):
     """A SETSLOT handled in the same batch of the state actor as a change that fsyncs
     (a BUMPEPOCH here; in a reshard, the PONG that hands a slot to its new owner reaches
