@@ -167,6 +167,19 @@ def test_volatile_policy_without_ttl_keys_refuses_as_redis(servers):
     assert got == want == (True, "OOM command not allowed when used memory > 'maxmemory'."), (got, want)
 
 
+def _events(ps, n, limit):
+    """The data of up to n messages the subscription ps receives within `limit` seconds;
+    closes ps."""
+    events = []
+    deadline = time.monotonic() + limit
+    while len(events) < n and time.monotonic() < deadline:
+        m = ps.get_message(timeout=0.5)
+        if m and m["type"] == "message":
+            events.append(m["data"])
+    ps.close()
+    return events
+
+
 def test_evicted_keyspace_event_as_redis(servers):
     def story(srv):
         cl = srv.client()
@@ -184,14 +197,7 @@ def test_evicted_keyspace_event_as_redis(servers):
                 p.set(f"e:{i}", VALUE)
             p.execute()
             evicted = cl.info("stats")["evicted_keys"]
-            events = []
-            deadline = time.monotonic() + 5
-            while len(events) < evicted and time.monotonic() < deadline:
-                m = ps.get_message(timeout=0.5)
-                if m and m["type"] == "message":
-                    events.append(m["data"])
-            ps.close()
-            return evicted, events
+            return evicted, _events(ps, evicted, 5)
         finally:
             cl.close()
             sub.close()
@@ -279,13 +285,7 @@ def test_evicted_events_to_a_worker_behind_leave_the_rest(servers):
             assert p.execute() == [True, 1], kind
             evicted = _evictions_settled(cl)
             left = cl.dbsize()
-            events = []
-            deadline = time.monotonic() + 10
-            while len(events) < evicted and time.monotonic() < deadline:
-                m = ps.get_message(timeout=0.5)
-                if m and m["type"] == "message":
-                    events.append(m["data"])
-            ps.close()
+            events = _events(ps, evicted, 10)
             assert 500 < evicted < 2500, (kind, evicted, left)
             assert left == len(keys) - evicted, (kind, left, evicted)
             assert len(events) == evicted, (kind, len(events), evicted)
