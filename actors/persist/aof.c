@@ -66,6 +66,7 @@ static struct {
     long long err_logged_s;
     /* a rewrite's cut (aof_rewrite.c sets the mode; the cut records what it opened) */
     int cut_mode;                 /* 0 nothing, 1 rotate the incr file, 2 open the temp incr file */
+    int cut_fd;                   /* mode 1: the next incr file, open and named in the manifest, or -1 */
     long long cut_kept_seq;
     bool cut_temp_opened;
     /* the cron's sleep (cron_update): parked when it has nothing to do; the
@@ -73,7 +74,7 @@ static struct {
     bool cron_parked;
     long long cron_seen_size;     /* incr_size at the cron's last growth check */
 } W = { .mu = PTHREAD_MUTEX_INITIALIZER, .synced_cv = PTHREAD_COND_INITIALIZER,
-        .fd = -1 };
+        .fd = -1, .cut_fd = -1 };
 
 /* W.written_total and W.synced_total for readers without W.mu (the
  * workers' reply gate, aof_reply_mark). Stored under W.mu with release,
@@ -503,11 +504,13 @@ static long long file_size(const char *name)
     return stat(path, &st) == 0 ? st.st_size : 0;
 }
 
-/* The base and the incr files before the open one (under W.mu). */
+/* The base and the incr files before the open one (under W.mu); a rewrite
+ * about to cut has named the next one already, empty and not written yet. */
 static long long sizes_before_open(void)
 {
     long long total = W.man.has_base ? file_size(W.man.base.name) : 0;
-    for (int i = 0; i + 1 < W.man.nincr; i++) total += file_size(W.man.incr[i].name);
+    int open_one = W.man.nincr - 1 - (W.cut_fd >= 0);
+    for (int i = 0; i < open_one; i++) total += file_size(W.man.incr[i].name);
     return total;
 }
 
@@ -609,31 +612,18 @@ static void switch_fd(int fd, long long size)
 }
 
 /* A rewrite's cut (repl thread, every worker parked): as aof_rewrite.c set
- * the mode, a new incr file named in the manifest right away (7.0.15's
- * openNewIncrAofForAppend), or the temp incr file of appendonly turning on. */
+ * the mode, the writer moves to the incr file aof_actor_prepare_cut opened
+ * and named, or opens the temp incr file of appendonly turning on. Nothing
+ * here waits on the disk but that open: the workers are stopped. */
 void aof_cut_reached(void)
 {
     pthread_mutex_lock(&W.mu);
     int mode = W.cut_mode;
     W.cut_mode = 0;
-    if (mode == 1 && W.on) {
-        aof_manifest_t *next = xmalloc(sizeof *next);
-        *next = W.man;
-        const char *name = aof_manifest_new_incr(next, W.filename);
-        int fd = name ? open_incr(name) : -1;
-        int e = fd < 0 ? EIO : aof_manifest_persist(W.dirname, W.filename, next);
-        if (fd >= 0 && e) {
-            LOG_WARNING("Can't persist the AOF manifest: %s", strerror(e));
-            close(fd);
-            fd = -1;
-        }
-        if (fd >= 0) {
-            W.man = *next;
-            switch_fd(fd, 0);
-            W.cut_kept_seq = W.man.incr[W.man.nincr - 1].seq;
-            LOG_NOTICE("Creating AOF incr file %s on background rewrite", name);
-        }
-        free(next);
+    if (mode == 1 && W.cut_fd >= 0) {
+        switch_fd(W.cut_fd, 0);
+        W.cut_fd = -1;
+        W.cut_kept_seq = W.man.incr[W.man.nincr - 1].seq;
     } else if (mode == 2) {
         char path[600];
         snprintf(path, sizeof path, "%s/temp-%s.incr", W.dirname, W.filename);
@@ -719,13 +709,54 @@ const char *aof_actor_dirname(void) { return W.dirname; }
 const char *aof_actor_filename(void) { return W.filename; }
 rt_actor_t *aof_actor(void) { return &A.actor; }
 
-void aof_actor_prepare_cut(int mode)
+/* The next incr file, made before the cut (7.0.15's openNewIncrAofForAppend
+ * before its fork): created, then named after the open one in a manifest
+ * made durable, while the workers go on writing to the open one. A crash
+ * from here on loads the open file then the new, empty one: the same writes
+ * in the same order. At the cut the writer only moves to it (an fd swap):
+ * the manifest's temp file, rename and two fsyncs used to run there, with
+ * every worker stopped. Returns 0 or an errno (the rewrite fails then, as
+ * 7.0.15's does, and the manifest is as it was). */
+static int prepare_next_incr(void)
+{
+    aof_manifest_t *next = xmalloc(sizeof *next);
+    pthread_mutex_lock(&W.mu);
+    bool on = W.on;
+    *next = W.man;                /* only this thread changes W.man while the node runs */
+    pthread_mutex_unlock(&W.mu);
+    int e = 0;
+    if (on) {
+        const char *name = aof_manifest_new_incr(next, W.filename);
+        int fd = name ? open_incr(name) : -1;
+        e = fd < 0 ? EIO : aof_manifest_persist(W.dirname, W.filename, next);
+        if (fd >= 0 && e) {
+            LOG_WARNING("Can't persist the AOF manifest: %s", strerror(e));
+            close(fd);
+        } else if (fd >= 0) {
+            pthread_mutex_lock(&W.mu);
+            W.man = *next;
+            W.cut_fd = fd;
+            pthread_mutex_unlock(&W.mu);
+            LOG_NOTICE("Creating AOF incr file %s on background rewrite", name);
+        }
+    }
+    free(next);
+    return e;
+}
+
+int aof_actor_prepare_cut(int mode)
 {
     pthread_mutex_lock(&W.mu);
-    W.cut_mode = mode;
+    W.cut_mode = 0;
     W.cut_kept_seq = 0;
     W.cut_temp_opened = false;
     pthread_mutex_unlock(&W.mu);
+    int e = mode == 1 ? prepare_next_incr() : 0;
+    if (e) return e;
+    pthread_mutex_lock(&W.mu);
+    W.cut_mode = mode;
+    pthread_mutex_unlock(&W.mu);
+    return 0;
 }
 
 void aof_actor_cut_result(long long *kept_seq, bool *temp_opened)
@@ -763,6 +794,8 @@ void aof_actor_switch_off(bool drop_temp)
         close(W.fd);
         W.fd = -1;
     }
+    if (W.cut_fd >= 0) close(W.cut_fd);   /* named, empty: it stays in the manifest */
+    W.cut_fd = -1;
     W.on = false;
     W.cut_mode = 0;
     resp_buf_reset(&W.retry);

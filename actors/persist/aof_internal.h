@@ -135,10 +135,12 @@ void aof_actor_set_manifest(const aof_manifest_t *m);
 const char *aof_actor_dirname(void);
 const char *aof_actor_filename(void);
 long long aof_actor_current_size(void);
-/* What the next cut does (aof_cut_reached): 1 a new incr file, 2 the temp
- * incr file of appendonly turning on (temp-<appendfilename>.incr, which
- * becomes incr file `name` once the base is there, or is dropped) */
-void aof_actor_prepare_cut(int mode);
+/* What the next cut does (aof_cut_reached): 1 a new incr file (created and
+ * named in the manifest now, before the cut: the cut only moves to it), 2
+ * the temp incr file of appendonly turning on (temp-<appendfilename>.incr,
+ * which becomes incr file `name` once the base is there, or is dropped).
+ * Returns 0 or an errno (the new incr file or the manifest failed). */
+int aof_actor_prepare_cut(int mode);
 void aof_actor_cut_result(long long *kept_seq, bool *temp_opened);
 int aof_actor_adopt_temp_incr(const char *name);
 void aof_actor_switch_off(bool drop_temp);

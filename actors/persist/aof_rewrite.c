@@ -295,11 +295,15 @@ bool aof_rewrite_fork_at_cut(const uint8_t *functions, size_t functions_len, int
 static void on_start(void)
 {
     RW.started_ms = rt_mono_ms();
-    fork_prepare();
-    /* what the cut does to the incr file (aof_cut_reached) */
-    aof_actor_prepare_cut(RW.wait_rewrite ? 2 : aof_actor_is_on() ? 1 : 0);
     aof_status_note_rewrite(1, 0, RW.started_ms, 0);
     atomic_store(&g_rewrite_scheduled, 0);
+    /* what the cut does to the incr file (aof_cut_reached) */
+    int e = aof_actor_prepare_cut(RW.wait_rewrite ? 2 : aof_actor_is_on() ? 1 : 0);
+    if (e) {
+        fail(strerror(e));
+        return;
+    }
+    fork_prepare();
     LOG_NOTICE("Background append only file rewriting started");
     repl_request_aof_rewrite();
 }
