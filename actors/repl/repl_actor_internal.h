@@ -24,6 +24,7 @@
 
 #include "actors/worker/client.h"
 #include "actors/config/config.h"
+#include "runtime/slice.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
 #include "actors/persist/aof.h"
@@ -91,6 +92,7 @@ typedef struct repl_actor_state {
     repl_save_cut_t *save_queue[16];   /* saves waiting for a cut, in arrival order */
     int nsave_queue;
     bool rewrite_queued;          /* an AOF rewrite waits for the current cut */
+    rt_slice_brief_t cut_slice;   /* this thread's slice before the cut's short ones (repl_cut.c) */
     int sleep_holds;              /* DEBUG SLEEPs whose client has not yet gone on (repl_sleep_release) */
     rt_timer_t cron, wait_timer;
     bool wait_timer_on;

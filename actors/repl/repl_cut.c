@@ -14,6 +14,7 @@
 #include "actors/repl/repl_actor_internal.h"
 #include "actors/worker/xscript.h"
 #include "runtime/random.h"
+#include "runtime/slice.h"
 #include "runtime/xmalloc.h"
 
 /* ---------------- cuts ---------------- */
@@ -37,6 +38,13 @@ static void start_cut(repl_actor_state_t *ra, int kind, long long sleep_us, repl
     char buf[16];
     cut->compress = !(config_get_by_name("rdbcompression", buf, sizeof buf) >= 0 && !strcasecmp(buf, "no"));
     ra->cut = cut;
+    /* Every party of a cut runs short slices from its arrival to the
+     * release (runtime/slice.h): each is woken once the one before it is
+     * done (the last arrival wakes this thread, the release every worker),
+     * and on the loaded 2-core machine each such wake-up waited up to tens
+     * of ms for a default slice to end, with every client of the node
+     * stopped meanwhile (bench/aof_pause.py). */
+    rt_slice_brief_begin(&ra->cut_slice);
     workers_barrier_lock();       /* one order for every barrier (worker.h) */
     for (int i = 0; i < workers_count(); i++) {
         repl_cut_msg_t *m = xcalloc(1, sizeof *m);
@@ -98,6 +106,8 @@ static void cut_on_worker(worker_t *w, rt_msg_t *msg)
 {
     repl_cut_msg_t *m = (repl_cut_msg_t *)msg;
     repl_cut_t *cut = m->cut;
+    rt_slice_brief_t slice;
+    rt_slice_brief_begin(&slice);   /* its release wakes it (start_cut) */
     worker_repl_flush(w);
     repl_cut_msg_t *a = xcalloc(1, sizeof *a);
     a->hdr.type = RM_CUT_ARRIVED;
@@ -106,6 +116,7 @@ static void cut_on_worker(worker_t *w, rt_msg_t *msg)
     rt_send(repl_actor(), &a->hdr);
     worker_wait_begin(w, cut, ~0ULL);   /* every worker's: a script's session may count on it (xscript.h) */
     cut_wait_released(cut);
+    rt_slice_brief_end(&slice);
     worker_wait_end(w);
     if (cut->kind == CUT_SYNC || (cut->kind == CUT_REWRITE && !cut->rewrite_forked)) {
         rdb_save_encode_worker(w, cut->now_ms, cut->compress, &cut->parts[worker_index(w)]);
@@ -202,6 +213,7 @@ void ra_cut_arrived(repl_actor_state_t *ra, repl_cut_msg_t *m)
     cut->released = true;
     pthread_cond_broadcast(&cut->cv);
     pthread_mutex_unlock(&cut->mu);
+    rt_slice_brief_end(&ra->cut_slice);
     /* On a replica: the link held its master's stream while the offset was
      * being fixed; what it applies from now on follows the cut. */
     repl_replica_resume();
