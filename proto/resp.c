@@ -334,7 +334,13 @@ static size_t resp_fmt_ll(char *dst, long long v) { return ll_to_str(dst, v); }
 static size_t resp_fmt_header(char *dst, char prefix, long long n)
 {
     dst[0] = prefix;
-    size_t k = 1 + resp_fmt_ll(dst + 1, n);
+    size_t k;
+    if (n >= 0 && n < 10) {       /* "*3", "$3": no call (every command the AOF and replicas get) */
+        dst[1] = (char)('0' + n);
+        k = 2;
+    } else {
+        k = 1 + resp_fmt_ll(dst + 1, n);
+    }
     dst[k++] = '\r';
     dst[k++] = '\n';
     return k;

@@ -42,16 +42,34 @@ bool str_to_ll_z(const char *s, long long *out)
     return str_to_ll(s, strlen(s), out);
 }
 
+/* "00" "01" ... "99": two digits per division, half the divisions of
+ * one digit at a time */
+static const char two_digits[201] =
+    "0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849"
+    "5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+
 size_t ull_to_str(char *dst, unsigned long long v)
 {
+    if (v < 10) {                 /* most bulk lengths and counts */
+        dst[0] = (char)('0' + v);
+        return 1;
+    }
     char tmp[20];
-    size_t n = 0, k = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n) dst[k++] = tmp[--n];
-    return k;
+    size_t n = sizeof tmp;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        n -= 2;
+        memcpy(tmp + n, two_digits + 2 * r, 2);
+    }
+    if (v >= 10) {
+        n -= 2;
+        memcpy(tmp + n, two_digits + 2 * v, 2);
+    } else {
+        tmp[--n] = (char)('0' + v);
+    }
+    memcpy(dst, tmp + n, sizeof tmp - n);
+    return sizeof tmp - n;
 }
 
 size_t ll_to_str(char *dst, long long v)
