@@ -74,8 +74,16 @@ long long batch_bytes_in_transit(void);
  * a pipeline read at once, instead of the ones before the first remote
  * command now and the rest later (two writes for us, two reads for the
  * client, per pipeline; a third of the write calls of the one-node EVALSHA
- * bench at -P 16). Not for a lent socket (nothing is unsent then), nor
- * behind an fsync gate, nor past HOLD_MAX_BYTES. */
+ * bench at -P 16). With appendfsync always too (until 2026-12-07 not
+ * then): the replies before the first remote command waited for an fsync
+ * and left in a write of their own, the rest after a second fsync. The
+ * round that holds them still asks for the fsync of its own writes, so
+ * the fsync after the batch is back has only the batch's bytes left to
+ * write. Not for a lent socket (nothing is unsent then), nor for a
+ * connection with bytes waiting for an fsync (CLIENT_AOF_GATED: they leave
+ * as the fsyncs release them) or waiting for its socket (its writable
+ * watcher would write held bytes the gate never saw), nor past
+ * HOLD_MAX_BYTES. */
 bool batch_holds_output(const client_t *c);
 /* Worker `busy` (its thread) has a script past busy-reply-threshold, or
  * stands still for one (busy.c): every worker, this one at its busy poll,

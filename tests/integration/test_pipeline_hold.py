@@ -1,4 +1,5 @@
-"""A pipeline whose commands run on both workers gets its replies in one write.
+"""A pipeline whose commands run on both workers gets its replies in one write (with
+appendfsync always too).
 
 What it is for: a connection's commands for the other worker's keys go there in a batch
 (actors/worker/batch.h). The replies of its own worker's commands before the first of those
@@ -72,3 +73,23 @@ def test_held_replies_leave_when_a_script_turns_busy(servers):
             time.sleep(0.02)
         assert a.read()[0].startswith(b"-ERR Script killed by user with SCRIPT KILL...")
         assert b.read()[0] == b"$-1\r\n"                            # k1's GET ran after the script
+
+
+def test_pipeline_over_both_workers_is_written_once_with_appendfsync_always(servers):
+    """With appendfsync always the replies before the first remote command wait with the
+    rest too: one write per pipeline. Before (2026-12-07) they waited for an fsync of their
+    own and left in a write of their own, the rest in a second one (20 writes here)."""
+    srv = servers.shoal(extra_args=["--worker-threads", "2", "--appendonly", "yes", "--appendfsync", "always"])
+    h.own_all_slots(srv)
+    k0, k1 = _key_of_worker(0, "hold:e"), _key_of_worker(1, "hold:f")
+    rounds, pairs = 10, 8
+    with srv.raw() as c, srv.raw() as stats:
+        sha = c.call("SCRIPT", "LOAD", INCR).decode()
+        before = _writes(stats)
+        for r in range(rounds):
+            c.send(b"".join(h.encode("EVALSHA", sha, "1", k) for _ in range(pairs) for k in (k0, k1)))
+            got = [c.read()[1] for _ in range(2 * pairs)]
+            assert got == [v for i in range(pairs) for v in (r * pairs + i + 1,) * 2], got
+        after = _writes(stats)
+    # one write per pipeline, plus the reply to the first INFO
+    assert after - before - 1 == rounds, after - before - 1
