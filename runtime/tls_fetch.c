@@ -22,7 +22,9 @@
  * Why that stays right: what a fetch returns changes only when providers
  * are loaded or unloaded or default properties set, which the node never
  * does after start-up (its TLS contexts use the default library context
- * and OpenSSL's default provider). A failed fetch is not kept.
+ * and OpenSSL's default provider; it makes no library context of its own,
+ * so none is freed and its address reused under a cached method). A failed
+ * fetch is not kept.
  *
  * Must never: keep more than FETCH_SLOTS methods per thread; return a
  * method for another query than the one it was fetched for; lock.
