@@ -46,6 +46,7 @@
 #include "proto/rdb.h"
 #include "runtime/log.h"
 #include "runtime/tmpfile.h"
+#include "runtime/slice.h"
 #include "runtime/xmalloc.h"
 
 enum { JOB_SAVE = 1, JOB_BGSAVE, JOB_SYNC };
@@ -89,6 +90,9 @@ static _Atomic unsigned long long next_seq;
 static _Atomic int deny_writes;            /* MISCONF: see rdb_writes_denied */
 static _Atomic int running_child;          /* the BGSAVE's child, for the shutdown to kill (0: none) */
 static _Atomic long long fork_usec_last, forks_total;   /* INFO stats latest_fork_usec, total_forks */
+/* children forked and not yet reaped (rdb_fork_children); relaxed: the
+ * workers read it as a hint for their slices (worker.c) */
+static _Atomic int fork_children;
 
 /* Commits are serialized and ordered by seq. */
 static pthread_mutex_t commit_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -375,6 +379,10 @@ _Noreturn static void child_write(const child_spec_t *sp)
 {
     /* die with the node: an orphan would only write a file nobody renames */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    /* the default slice: the forking thread runs short ones at the cut
+     * (repl_cut.c), and with them this busy child would be the one that
+     * preempts the workers when they wake */
+    (void)rt_slice_set(0);
     int fd = rt_tmpfile_create(sp->dirfd, sp->tmp, 0644);
     if (fd < 0) {
         LOG_WARNING("Failed opening the temp RDB file %s (in server root dir %s) for saving: %s", sp->tmp, sp->dir,
@@ -422,6 +430,7 @@ pid_t rdb_save_fork_aof_base(int dirfd, const char *tmp, const char *dir, int co
                         .functions = functions, .functions_len = functions_len };
     pid_t pid = fork();
     if (pid == 0) child_write(&sp);
+    if (pid > 0) atomic_fetch_add_explicit(&fork_children, 1, memory_order_relaxed);
     return pid;
 }
 
@@ -431,6 +440,16 @@ void rdb_fork_note(long long usec)
     atomic_store_explicit(&fork_usec_last, usec, memory_order_relaxed);
     atomic_fetch_add_explicit(&forks_total, 1, memory_order_relaxed);
     latency_note("fork", usec / 1000);
+}
+
+int rdb_fork_children(void) { return atomic_load_explicit(&fork_children, memory_order_relaxed); }
+
+void rdb_fork_child_slices(bool *on)
+{
+    bool want = rdb_fork_children() > 0;
+    if (want == *on) return;
+    *on = want;
+    (void)rt_slice_set(want ? RT_SLICE_SHORT_US : 0);
 }
 
 void rdb_fork_stats(long long *latest_usec, long long *total)
@@ -448,9 +467,10 @@ void rdb_fork_stats_reset(void)
 int rdb_save_wait_child(pid_t pid)
 {
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) return -1;
-    }
+    int rc;
+    while ((rc = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {}
+    atomic_fetch_sub_explicit(&fork_children, 1, memory_order_relaxed);
+    if (rc < 0) return -1;
     if (WIFSIGNALED(status)) LOG_WARNING("Background AOF rewrite child terminated by signal %d", WTERMSIG(status));
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
@@ -472,6 +492,7 @@ static bool fork_at_cut(repl_save_cut_t *cut)
         return false;
     }
     job->child = pid;
+    atomic_fetch_add_explicit(&fork_children, 1, memory_order_relaxed);
     atomic_store_explicit(&running_child, pid, memory_order_relaxed);
     LOG_NOTICE("Background saving started by pid %ld", (long)pid);
     return true;
@@ -483,6 +504,7 @@ static int reap_child(rdb_job_t *job)
 {
     int status = 0;
     while (waitpid(job->child, &status, 0) < 0 && errno == EINTR) {}
+    atomic_fetch_sub_explicit(&fork_children, 1, memory_order_relaxed);
     atomic_store_explicit(&running_child, 0, memory_order_relaxed);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         if (WIFSIGNALED(status)) LOG_WARNING("Background saving terminated by signal %d", WTERMSIG(status));

@@ -82,6 +82,18 @@ bool rdb_writes_denied(void);
 pid_t rdb_save_fork_aof_base(int dirfd, const char *tmp, const char *dir, int compress, bool checksum,
                              const uint8_t *functions, size_t functions_len);
 int rdb_save_wait_child(pid_t pid);
+/* How many children forked for a BGSAVE or a rewrite are alive (not yet
+ * reaped); any thread, a relaxed figure. */
+int rdb_fork_children(void);
+/* A worker before its loop sleeps: while such a child runs (0.3-2 s for
+ * 1,000,000 keys) it keeps a core busy, and on the 2-core machine a worker
+ * woken by a client waited behind it and the other busy threads for default
+ * slices (a probe's SET took 10-25 ms now and then during a rewrite, 1-7 ms
+ * in as long a window after: bench/aof_pause.py). The worker runs short
+ * slices meanwhile (runtime/slice.h): woken, it preempts a thread on a
+ * default slice; its share of the CPU is the same. `on` is the caller's
+ * state (its slices now), one system call when it changes. */
+void rdb_fork_child_slices(bool *on);
 /* A fork for a BGSAVE or a rewrite took usec (any thread): INFO stats'
  * latest_fork_usec and total_forks (CONFIG RESETSTAT zeroes them, as
  * 7.0.15) and the latency monitor's fork event. */

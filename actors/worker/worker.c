@@ -31,6 +31,7 @@
 #include "actors/config/config.h"
 #include "actors/failover/wpause.h"
 #include "actors/persist/aof.h"
+#include "actors/persist/rdb_save.h"
 #include "actors/state/asm.h"
 #include "actors/worker/asm_lane.h"
 #include "actors/repl/repl.h"
@@ -250,6 +251,7 @@ static void write_cb(struct ev_loop *loop, ev_io *wio, int revents)
 static void flush_pending_writes(rt_thread_t *t, void *arg)
 {
     (void)t;
+    rdb_fork_child_slices(&((worker_t *)arg)->child_slices);
     push_hold_round((worker_t *)arg);         /* pushes written this round, or held (push_hold.h) */
     tracking_before_sleep((worker_t *)arg);   /* this round's BCAST invalidations, before the writes go */
     repl_flush(((worker_t *)arg)->repl);

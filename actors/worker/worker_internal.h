@@ -76,6 +76,7 @@ struct worker {
     struct client *clients;       /* intrusive list */
     struct client *aof_gated;     /* clients whose output waits for an fsync (aof_gate.h) */
     int aof_waiter;               /* its id at the AOF's reply syncer */
+    bool child_slices;            /* short slices while a fork child runs (worker.c) */
     worker_stats_t stats;
     uint64_t *key_versions;       /* WATCH: version per key hash bucket */
     uint64_t flush_epoch;

@@ -183,3 +183,37 @@ def test_a_rewrite_that_cannot_open_its_incr_file_fails_and_loses_no_write_as_re
     assert _rewrite_without_a_new_incr_file(_redis(servers, tmp_path / "r"), tmp_path / "r") == want
     assert _rewrite_without_a_new_incr_file(_shoal(servers, tmp_path / "s", "--worker-threads", "2"),
                                             tmp_path / "s") == want
+
+
+def test_workers_run_short_slices_while_a_rewrite_child_lives_and_the_child_the_default(servers, tmp_path):
+    """The rewrite's child keeps a core busy for as long as it writes; the workers run short
+    scheduler slices (0.1 ms) meanwhile, so that one woken by a client preempts a thread on a
+    default slice (runtime/slice.h, rdb_fork_child_slices), and their own slices again once
+    it is reaped. The child runs the default: it is forked by the replication thread while
+    that runs the cut's short slices, and would otherwise be the one preempting the workers.
+    Seen in /proc/PID/task/*/sched (se.slice) with rdb-key-save-delay holding the child."""
+    # tests/integration/test_aof_group_commit.py: the kernel shows and grants custom slices
+    from test_aof_group_commit import _custom_slices_work, _slices
+    node = _shoal(servers, tmp_path / "s", "--worker-threads", "2")
+    pid = node.pid
+    default = _slices(pid)[pid][1]   # the main thread's: the kernel's default
+    short = 100_000 if _custom_slices_work() else default
+
+    def workers():
+        return sorted(sl for name, sl in _slices(pid).values() if name.startswith("worker-"))
+
+    with node.raw() as c:
+        _load(c, KEYS)
+        assert workers() == [default, default]
+        assert c.call("CONFIG", "SET", "rdb-key-save-delay", "1000") == "OK"   # ~2 s for 2,000 keys
+        assert c.call("BGREWRITEAOF") == "Background append only file rewriting started"
+        kids = h.wait_until(lambda: _children(pid), 10, what="the rewrite's child")
+        h.wait_until(lambda: workers() == [short, short], 10, what=f"short slices on the workers: {workers()}")
+        child = _slices(kids[0])
+        assert [sl for _, sl in child.values()] == [default], child
+        assert _persist(c)["aof_rewrite_in_progress"] == "1"
+        assert c.call("CONFIG", "SET", "rdb-key-save-delay", "0") == "OK"
+        h.wait_until(lambda: _persist(c)["aof_rewrite_in_progress"] == "0", 30, what="rewrite done")
+        assert _persist(c)["aof_last_bgrewrite_status"] == "ok"
+        # each worker's cron turns its loop at least every 100 ms
+        h.wait_until(lambda: workers() == [default, default], 10, what=f"default slices again: {workers()}")
