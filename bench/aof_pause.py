@@ -2,7 +2,7 @@
 """Where a BGREWRITEAOF pauses a client (issue 13), for several servers side by side.
 
 What it is for: by hand, not in `make bench`. `bench/aof_pause.py [-n KEYS] [-r ROUNDS]
-NAME=BINARY ...` (a BINARY named redis-server runs as redis-server, anything else as
+[--sets] [--arg=ARG ...] NAME=BINARY ...` (a BINARY named redis-server runs as redis-server, anything else as
 shoal-node) starts one node per binary owning all slots with `appendonly yes appendfsync
 everysec --loglevel verbose`, fills each with KEYS string keys (DEBUG POPULATE), then for
 ROUNDS rounds, the servers alternating (order reversed every other round): a probe client
@@ -141,6 +141,8 @@ def main():
     ap.add_argument("-r", type=int, default=4)
     ap.add_argument("--sets", action="store_true",
                     help="fill with SETs through the AOF and restart on it (as bench/aof_bench.py)")
+    ap.add_argument("--arg", action="append", default=[],
+                    help="one more server argument (repeat), e.g. --arg=--aof-use-rdb-preamble --arg=no")
     ap.add_argument("bins", nargs="+")
     a = ap.parse_args()
     workdir = tempfile.mkdtemp(prefix="aof_pause-")
@@ -150,7 +152,7 @@ def main():
             name, _, path = spec.partition("=")
             kind = "redis" if os.path.basename(path).startswith("redis-server") else "shoal"
             srv = bench_run.Server(kind, workdir, ["--appendonly", "yes", "--appendfsync", "everysec",
-                                                   "--loglevel", "verbose", "--enable-debug-command", "yes"])
+                                                   "--loglevel", "verbose", "--enable-debug-command", "yes"] + a.arg)
             srv.argv_base = srv.argv
             srv.argv = (lambda s, p: lambda: [p] + s.argv_base()[1:])(srv, os.path.abspath(path))
             servers.append((name, srv))

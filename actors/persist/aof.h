@@ -139,12 +139,13 @@ void aof_restart_after_sync(void);
 /* A cut for BGREWRITEAOF reached its barrier (replication thread, every
  * worker parked): the incr file rotates here (aof_rewrite.c). */
 void aof_cut_reached(void);
-/* Right after aof_cut_reached, still at the barrier: with the RDB
- * preamble a child process forked here writes the new base from the
- * parked workers' keys, so that the workers go on at once (the pause is
- * the fork's, as redis-server's). True: the child writes it (the workers
- * encode nothing); false: fork failed or the base is commands, and the
- * workers encode their parts (aof_rewrite_base_ready). */
+/* Right after aof_cut_reached, still at the barrier: a child process
+ * forked here writes the parked workers' keys as an RDB, so that the
+ * workers go on at once (the pause is the fork's, as redis-server's); it is
+ * the new base, or without the RDB preamble a thread of the AOF actor turns
+ * it into commands. True: the child writes it (the workers encode nothing);
+ * false: fork failed, and the workers encode their parts
+ * (aof_rewrite_base_ready). */
 bool aof_rewrite_fork_at_cut(const uint8_t *functions, size_t functions_len, int compress);
 /* The cut's parts are encoded: the new base's bytes are data[0..n) in
  * order (n == 0: encoding failed); release(owners[i]) once written. */

@@ -4,9 +4,11 @@
  * A rewrite is a cut of the replication actor (repl_cut.c), the same short
  * stop of the workers a full sync uses: at the barrier every handover
  * before the cut has been filed, so the AOF actor opens the next incr file
- * there (aof_cut_reached -> rotate); released, each worker encodes its own
- * keys, and the parts joined into one RDB become the new base, written on a
- * thread of its own while the node keeps serving. Then the manifest is
+ * there (aof_cut_reached -> rotate), and forks: the child writes the
+ * parked image as an RDB, which becomes the new base (or, without the RDB
+ * preamble, is turned into commands by a thread of its own) while the node
+ * keeps serving. Only when fork fails does each worker, released, encode its
+ * own keys into parts joined into one RDB. Then the manifest is
  * swapped in one atomic write: new base, the incr files before the cut to
  * history (removed unless aof-disable-auto-gc).
  *
@@ -24,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -69,7 +72,8 @@ typedef struct parts_msg {
 /* The rewrite by fork, prepared by on_start (AOF thread) before the cut is
  * requested, read at the cut (replication thread) after that request. */
 static struct {
-    bool ok;                      /* the RDB preamble, and the directory is open */
+    bool ok;                      /* the directory is open */
+    bool rdb;                     /* aof-use-rdb-preamble: the base is the child's RDB, else its commands */
     int dirfd;
     bool checksum;
     char tmp[64];
@@ -202,12 +206,43 @@ static int rdb_to_commands(const parts_msg_t *m, resp_buf_t *out)
     return rc;
 }
 
+/* Without the RDB preamble the child's RDB (tmp) becomes the base's
+ * commands here, on this thread: the workers encode nothing. 0 or errno. */
+static int child_rdb_to_commands(parts_msg_t *m)
+{
+    int fd = openat(m->dirfd, m->tmp, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    struct stat st;
+    int err = fstat(fd, &st) != 0 ? errno : st.st_size <= 0 ? EINVAL : 0;
+    void *map = err ? MAP_FAILED : mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (!err && map == MAP_FAILED) err = errno;
+    close(fd);
+    if (err) return err;
+    m->n = 1;                     /* rdb_to_commands' one part; nothing to release */
+    m->data[0] = map;
+    m->lens[0] = (size_t)st.st_size;
+    resp_buf_t out;
+    resp_buf_init(&out, 2);
+    err = rdb_to_commands(m, &out);
+    m->n = 0;
+    munmap(map, (size_t)st.st_size);
+    if (!err) {
+        const uint8_t *p[1] = { (const uint8_t *)out.data };
+        size_t l[1] = { out.len };
+        err = aof_write_whole_file(m->dirname, m->name, p, l, 1);
+    }
+    resp_buf_free(&out);
+    unlinkat(m->dirfd, m->tmp, 0);
+    return err;
+}
+
 static void *writer_main(void *arg)
 {
     parts_msg_t *m = arg;
     if (m->child > 0) {
-        /* the child wrote and fsync'ed tmp; its name now, durably */
+        /* the child wrote and fsync'ed tmp; its name now, durably (or its commands) */
         if (rdb_save_wait_child(m->child) != 0) m->err = EIO;
+        else if (!m->rdb) m->err = child_rdb_to_commands(m);
         else if (renameat(m->dirfd, m->tmp, m->dirfd, m->name) != 0) m->err = errno;
         else if (fsync(m->dirfd) != 0) m->err = errno;
         if (m->err) unlinkat(m->dirfd, m->tmp, 0);
@@ -258,7 +293,7 @@ static void fork_prepare(void)
     if (FK.dirfd >= 0) close(FK.dirfd);
     FK.dirfd = -1;
     FK.ok = false;
-    if (!aof_conf_bool("aof-use-rdb-preamble")) return;   /* the base is commands: the workers' parts */
+    FK.rdb = aof_conf_bool("aof-use-rdb-preamble");
     const char *dir = aof_actor_dirname();
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) return;
     FK.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -285,6 +320,7 @@ bool aof_rewrite_fork_at_cut(const uint8_t *functions, size_t functions_len, int
     parts_msg_t *m = xcalloc(1, sizeof *m);
     m->hdr.type = AOF_MSG_CHILD;
     m->child = pid;
+    m->rdb = FK.rdb;
     m->dirfd = FK.dirfd;          /* the writer thread closes it */
     FK.dirfd = -1;
     snprintf(m->tmp, sizeof m->tmp, "%s", FK.tmp);
@@ -344,9 +380,9 @@ static void on_child(parts_msg_t *m)
 {
     static aof_manifest_t man_copy;
     aof_actor_manifest_copy(&man_copy);
-    m->rdb = true;
     snprintf(m->dirname, sizeof m->dirname, "%s", aof_actor_dirname());
-    snprintf(m->name, sizeof m->name, "%s.%lld.base.rdb", aof_actor_filename(), man_copy.base_seq + 1);
+    snprintf(m->name, sizeof m->name, "%s.%lld.base.%s", aof_actor_filename(), man_copy.base_seq + 1,
+             m->rdb ? "rdb" : "aof");
     pthread_t th;
     if (pthread_create(&th, NULL, writer_main, m) != 0) {
         /* no thread: wait here (the node's writes do not wait for this thread) */

@@ -217,3 +217,30 @@ def test_workers_run_short_slices_while_a_rewrite_child_lives_and_the_child_the_
         assert _persist(c)["aof_last_bgrewrite_status"] == "ok"
         # each worker's cron turns its loop at least every 100 ms
         h.wait_until(lambda: workers() == [default, default], 10, what=f"default slices again: {workers()}")
+
+
+def _forks_without_preamble(node, d):
+    with node.raw() as c:
+        _load(c, KEYS)
+        assert c.call("CONFIG", "SET", "aof-use-rdb-preamble", "no") == "OK"
+        assert c.call("BGREWRITEAOF") == "Background append only file rewriting started"
+        h.wait_until(lambda: _persist(c)["aof_rewrite_in_progress"] == "0", 30, what="rewrite done")
+        assert _persist(c)["aof_last_bgrewrite_status"] == "ok"
+        forks = _fork_stats(c)[0]
+        before = _snapshot(c)
+    base = (d / "appendonlydir" / "appendonly.aof.2.base.aof").read_bytes()
+    assert base.startswith(b"*") and b"REDIS" not in base[:5]
+    assert not any(p.name.startswith("temp-") for p in (d / "appendonlydir").iterdir())
+    node.stop()
+    node.start()
+    with node.raw() as c:
+        assert _snapshot(c) == before
+    return forks
+
+
+def test_a_rewrite_without_the_rdb_preamble_forks_too_as_redis(servers, tmp_path):
+    # redis-server's child writes the commands; shoal's child writes its RDB, which a thread
+    # of the node turns into commands. The binary before did not fork here: each worker
+    # encoded its whole partition after the cut, its clients waiting meanwhile.
+    assert _forks_without_preamble(_redis(servers, tmp_path / "r"), tmp_path / "r") == 1
+    assert _forks_without_preamble(_shoal(servers, tmp_path / "s", "--worker-threads", "2"), tmp_path / "s") == 1
