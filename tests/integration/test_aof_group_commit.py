@@ -174,6 +174,7 @@ def _two_clients(port):
         yield a, b, fa, fb
 
 
+@pytest.mark.quiet   # a median delay under 20 ms and a 100 ms step between the two SETs
 def test_always_reply_leaves_when_its_fsync_ends_not_the_next(servers, tmp_path, monkeypatch):
     """Client A's SET is covered by fsync 1 (300 ms longer than the disk's);
     client B's, on the same worker, arrives while fsync 1 runs and needs fsync
