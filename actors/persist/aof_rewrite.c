@@ -395,6 +395,8 @@ static void on_child(parts_msg_t *m)
 static void on_written(parts_msg_t *m)
 {
     int err = m->err;
+    char written[sizeof m->name];
+    snprintf(written, sizeof written, "%s", m->name);
     free(m);
     if (err) {
         fail(strerror(err));
@@ -409,7 +411,20 @@ static void on_written(parts_msg_t *m)
     }
     static aof_manifest_t next;
     aof_actor_manifest_copy(&next);
-    aof_manifest_new_base(&next, aof_actor_filename(), aof_conf_bool("aof-use-rdb-preamble"));
+    /* Named by aof-use-rdb-preamble as it is now, as 7.0.15 names it when
+     * its child is done (the loader goes by the file's first bytes): a
+     * CONFIG SET during the rewrite renames the file written. */
+    const char *base = aof_manifest_new_base(&next, aof_actor_filename(), aof_conf_bool("aof-use-rdb-preamble"));
+    if (strcmp(base, written) != 0) {
+        char from[600], to[600];
+        snprintf(from, sizeof from, "%s/%s", aof_actor_dirname(), written);
+        snprintf(to, sizeof to, "%s/%s", aof_actor_dirname(), base);
+        if (rename(from, to) != 0) {
+            unlink(from);
+            fail(strerror(errno));
+            return;
+        }
+    }
     if (temp) {
         const char *incr = aof_manifest_new_incr(&next, aof_actor_filename());
         if (!incr || aof_actor_adopt_temp_incr(incr) != 0) {

@@ -244,3 +244,34 @@ def test_a_rewrite_without_the_rdb_preamble_forks_too_as_redis(servers, tmp_path
     # encoded its whole partition after the cut, its clients waiting meanwhile.
     assert _forks_without_preamble(_redis(servers, tmp_path / "r"), tmp_path / "r") == 1
     assert _forks_without_preamble(_shoal(servers, tmp_path / "s", "--worker-threads", "2"), tmp_path / "s") == 1
+
+
+def _preamble_turned_off_during_the_rewrite(node, d):
+    with node.raw() as c:
+        _load(c, KEYS)
+        assert c.call("CONFIG", "SET", "rdb-key-save-delay", "500") == "OK"   # ~1 s for 2,000 keys
+        assert c.call("BGREWRITEAOF") == "Background append only file rewriting started"
+        time.sleep(0.2)
+        assert c.call("CONFIG", "SET", "aof-use-rdb-preamble", "no") == "OK"
+        assert c.call("CONFIG", "SET", "rdb-key-save-delay", "0") == "OK"
+        h.wait_until(lambda: _persist(c)["aof_rewrite_in_progress"] == "0", 30, what="rewrite done")
+        assert _persist(c)["aof_last_bgrewrite_status"] == "ok"
+        before = _snapshot(c)
+    names = sorted(p.name for p in (d / "appendonlydir").iterdir())
+    node.stop()
+    node.start()
+    with node.raw() as c:
+        assert _snapshot(c) == before
+    return _manifest(d).splitlines()[0], names
+
+
+def test_a_rewrite_names_its_base_by_the_preamble_setting_at_its_end_as_redis(servers, tmp_path):
+    # redis-server names the base when its child is done, by aof-use-rdb-preamble then, and
+    # loads it by its first bytes. The binary before named the file by the setting at the
+    # fork and the manifest by the setting at the end: the manifest named a file that did
+    # not exist, and the node did not start again.
+    want = ("file appendonly.aof.2.base.aof seq 2 type b",
+            ["appendonly.aof.2.base.aof", "appendonly.aof.2.incr.aof", "appendonly.aof.manifest"])
+    assert _preamble_turned_off_during_the_rewrite(_redis(servers, tmp_path / "r"), tmp_path / "r") == want
+    assert _preamble_turned_off_during_the_rewrite(_shoal(servers, tmp_path / "s", "--worker-threads", "2"),
+                                                   tmp_path / "s") == want
