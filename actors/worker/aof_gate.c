@@ -17,6 +17,11 @@ static void unlink_gated(client_t *c)
     c->aof_wait[0].len = c->aof_wait[1].len = 0;
 }
 
+bool aof_gate_defer_write(const client_t *c)
+{
+    return (c->flags & CLIENT_PENDING_WRITE) && aof_reply_hold_on();
+}
+
 void aof_gate_drop(client_t *c)
 {
     if (c->flags & CLIENT_AOF_GATED) unlink_gated(c);

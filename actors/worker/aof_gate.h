@@ -60,4 +60,11 @@ static inline size_t aof_gate_limit(const struct client *c)
     return (c->flags & CLIENT_AOF_GATED) ? c->aof_rel : c->out.len;
 }
 
+/* appendfsync always, from the writable socket's handler: true while c
+ * got output this loop pass (it waits for worker_write_scheduled, which
+ * puts it behind the pass's fsync). A pass that reads a write and finds
+ * the socket writable must not send that write's reply first: 7.0.15 runs
+ * the writable handler before the readable one then (AE_BARRIER). */
+bool aof_gate_defer_write(const client_t *c);
+
 #endif

@@ -244,7 +244,7 @@ static void write_cb(struct ev_loop *loop, ev_io *wio, int revents)
         worker_client_read(c);
         return;
     }
-    client_write(c);
+    if (!aof_gate_defer_write(c)) client_write(c);
 }
 
 /* Before the loop sleeps: flush every client that got output this iteration. */

@@ -98,7 +98,7 @@ def _set(port, prefix, stop, acked):
             n += 1
 
 
-def _slow_node(servers, tmp_path, monkeypatch, ms, workers=2):
+def _slow_node(servers, tmp_path, monkeypatch, ms, workers=2, extra=()):
     """A node with appendfsync always whose fdatasync takes `ms` more: (node, its
     port, its dir, the fsync log)."""
     so = _build_shim(tmp_path)
@@ -109,7 +109,7 @@ def _slow_node(servers, tmp_path, monkeypatch, ms, workers=2):
     node = servers.shoal(base_args=False, port=port, start=False,
                          extra_args=["--port", str(port), "--bind", "127.0.0.1", "--dir", str(d),
                                      "--logfile", "", "--save", "", "--appendonly", "yes",
-                                     "--appendfsync", "always", "--worker-threads", str(workers)])
+                                     "--appendfsync", "always", "--worker-threads", str(workers), *extra])
     # only the node's process gets the shim (spawn copies os.environ)
     monkeypatch.setenv("LD_PRELOAD", str(so))
     monkeypatch.setenv("SLOWSYNC_MS", str(ms))
@@ -375,3 +375,47 @@ def test_always_fsync_waits_run_short_slices(servers, tmp_path, monkeypatch):
     assert "worker-0" in seen, seen
     assert after["aof-sync"] == 100_000, after
     assert after["worker-0"] == default, after
+
+
+# A script that keeps its worker busy for ARGV[1] microseconds.
+_SPIN = ("local t0 = redis.call('TIME') "
+         "while true do local t = redis.call('TIME') "
+         "if (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > tonumber(ARGV[1]) then break end end "
+         "return 1")
+
+
+def test_always_reply_waits_for_its_fsync_when_the_socket_drains_in_the_same_pass(servers, tmp_path, monkeypatch):
+    """A connection whose socket is full (a 32 MB GET it does not read) sends a SET while its
+    worker is held by a script, then reads: when the worker goes on, the SET's arrival and the
+    socket's room come in the same loop pass. The +OK must still wait for the fsync of the SET
+    (1 s longer than the disk's here), as 7.0.15 makes sure by writing before it reads in such
+    a pass (AE_BARRIER). Failed before: the writable socket's handler, run after the read in
+    that pass, sent the +OK with the rest of the GET before the SET was even written to the AOF."""
+    node, port, _, log = _slow_node(servers, tmp_path, monkeypatch, 1000,
+                                    extra=["--enable-debug-command", "yes"])
+    with node.raw() as admin:
+        assert admin.call("DEBUG", "PLACEMENT", "PACK") == "OK"   # every connection on worker 0
+    assert h.key_slot("spin{b}") % 2 == 0                          # the script on worker 0 too
+    big = 32 * 1024 * 1024
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as c, \
+            socket.create_connection(("127.0.0.1", port), timeout=60) as spinner:
+        fc, fs = c.makefile("rb"), spinner.makefile("rb")
+        c.sendall(h.encode("SET", "big", b"x" * big))
+        assert fc.readline() == b"+OK\r\n"
+        c.sendall(h.encode("GET", "big"))
+        time.sleep(0.5)                          # the node's socket to c is full
+        spinner.sendall(h.encode("EVAL", _SPIN, 1, "spin{b}", 600000))
+        time.sleep(0.2)                          # worker 0 spins
+        t_set = time.monotonic()
+        c.sendall(h.encode("SET", "after", "1"))
+        assert fc.readline() == b"$%d\r\n" % big
+        left = big + 2
+        while left:
+            left -= len(fc.read(min(left, 1 << 20)))
+        assert fc.readline() == b"+OK\r\n"
+        t_ok = time.monotonic()
+        assert fs.readline() == b":1\r\n"
+    ends = sorted(int(ln.rsplit(" ", 1)[1]) / 1e9 for ln in log.read_text().splitlines())
+    covering = [e for e in ends if e > t_set]
+    assert covering, (t_set, ends[-3:])
+    assert t_ok >= covering[0], f"+OK {covering[0] - t_ok:.3f} s before the first fsync after the SET ended"
