@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "actors/commands/commands.h"
+#include "actors/repl/repl.h"
 #include "actors/worker/batch.h"
 #include "actors/worker/client.h"
 #include "actors/worker/stats.h"
@@ -104,5 +105,12 @@ void worker_busy_poll(worker_t *w)
         if (c->in_input || (c->flags & CLIENT_CLOSED)) continue;
         worker_client_read(c);
     }
+    /* The effects of the commands run before the script in its loop round
+     * (the script's own stay in their open transaction) reach the AOF and
+     * the stream before their replies leave: before, a client's +OK went
+     * out here with its write in no file, lost to a kill -9 (appendfsync
+     * always included, whose gate saw no bytes to wait for). 7.0.15 writes
+     * its AOF buffer here before the replies too. */
+    repl_flush_before_multi(w->repl);
     worker_write_scheduled(w);
 }

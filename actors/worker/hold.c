@@ -75,8 +75,16 @@ static void pause_timer_cb(rt_timer_t *t, void *arg)
     if (wpause_same && asm_pause_gen() == w->paused_asm_gen) return;
     rt_timer_stop(&w->pause_timer);
     w->pause_timer_on = false;
-    client_t *list = w->paused;
-    w->paused = NULL;
+    /* w->paused is newest first: turned around, the clients run their
+     * input in the order they were held, as 7.0.15 unblocks them (newest
+     * first, the writes of two paused clients to a key landed reversed) */
+    client_t *list = NULL;
+    while (w->paused) {
+        client_t *c = w->paused;
+        w->paused = c->next_paused;
+        c->next_paused = list;
+        list = c;
+    }
     while (list) {
         client_t *c = list;
         list = c->next_paused;
