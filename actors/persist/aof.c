@@ -566,13 +566,19 @@ void aof_status_note_rewrite(int in_progress, int scheduled, long long started_m
         g_status.last_rewrite_time_sec = (rt_mono_ms() - started_ms) / 1000;
         g_status.last_bgrewrite_ok = result > 0;
         if (result > 0) {
-            g_status.rewrites++;
             g_status.rewrites_consecutive_failures = 0;
         } else {
             g_status.rewrites_consecutive_failures++;
         }
     }
     g_status.current_rewrite_time_sec = in_progress ? (rt_mono_ms() - started_ms) / 1000 : -1;
+    pthread_mutex_unlock(&status_mu);
+}
+
+void aof_status_note_rewrite_started(void)
+{
+    pthread_mutex_lock(&status_mu);
+    g_status.rewrites++;
     pthread_mutex_unlock(&status_mu);
 }
 

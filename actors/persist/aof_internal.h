@@ -147,6 +147,10 @@ void aof_actor_switch_off(bool drop_temp);
 void aof_actor_begin_waiting(void);
 /* INFO's rewrite figures: result 1 done, -1 failed, 0 still running */
 void aof_status_note_rewrite(int in_progress, int scheduled, long long started_ms, int result);
+/* A rewrite got its incr file and goes on to its base: INFO aof_rewrites
+ * counts it from now on, whatever its end (7.0.15 counts it before its
+ * fork: a failed or running rewrite counts too). */
+void aof_status_note_rewrite_started(void);
 void aof_status_note_scheduled(int scheduled);
 /* An empty base file <dirname>/<name>: an RDB without keys (the aof-base
  * aux field set), or an empty AOF; 0 or errno. */

@@ -339,6 +339,7 @@ static void on_start(void)
         fail(strerror(e));
         return;
     }
+    aof_status_note_rewrite_started();
     fork_prepare();
     LOG_NOTICE("Background append only file rewriting started");
     repl_request_aof_rewrite();

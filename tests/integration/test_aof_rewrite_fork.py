@@ -275,3 +275,28 @@ def test_a_rewrite_names_its_base_by_the_preamble_setting_at_its_end_as_redis(se
     assert _preamble_turned_off_during_the_rewrite(_redis(servers, tmp_path / "r"), tmp_path / "r") == want
     assert _preamble_turned_off_during_the_rewrite(_shoal(servers, tmp_path / "s", "--worker-threads", "2"),
                                                    tmp_path / "s") == want
+
+
+def _rewrites_counted(node):
+    """INFO aof_rewrites while a rewrite's child lives, and once it was killed."""
+    with node.raw() as c:
+        _load(c, 200)
+        assert c.call("CONFIG", "SET", "rdb-key-save-delay", "100000") == "OK"
+        assert c.call("BGREWRITEAOF") == "Background append only file rewriting started"
+        kids = h.wait_until(lambda: _children(node.popen.pid), 10, what="the rewrite's child")
+        running = _persist(c)["aof_rewrites"]
+        for k in kids:
+            os.kill(k, signal.SIGKILL)
+        h.wait_until(lambda: _persist(c)["aof_rewrite_in_progress"] == "0", 10, what="rewrite ended")
+        info = _persist(c)
+        assert c.call("CONFIG", "SET", "rdb-key-save-delay", "0") == "OK"
+        return (running, info["aof_rewrites"], info["aof_rewrites_consecutive_failures"],
+                info["aof_last_bgrewrite_status"])
+
+
+def test_info_aof_rewrites_counts_a_running_and_a_failed_rewrite_as_redis(servers, tmp_path):
+    # 7.0.15 counts a rewrite once its incr file is open, before its fork; the binary before
+    # counted only those that finished (0 while running and after the kill)
+    want = ("1", "1", "1", "err")
+    assert _rewrites_counted(_redis(servers, tmp_path / "r")) == want
+    assert _rewrites_counted(_shoal(servers, tmp_path / "s", "--worker-threads", "2")) == want
