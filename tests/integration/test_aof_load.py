@@ -262,7 +262,7 @@ def test_keys_past_their_ttl_in_an_rdb_base_outlive_no_command_of_the_incr_files
                 return f["keys"] == f["expires"]
 
             try:
-                h.wait_until(every_key_has_a_ttl, 30, interval=0.05, what="every key with a TTL")
+                h.wait_until(every_key_has_a_ttl, 90, interval=0.05, what="every key with a TTL")   # 1M keys at load 6+
             except TimeoutError:
                 raise AssertionError((kind, seen[-1])) from None
             assert c.call("GET", "k7") is None, kind
