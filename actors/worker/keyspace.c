@@ -306,12 +306,14 @@ void ks_prefetch_chain(const struct keyspace *ks, const uint8_t *key, size_t len
 
 void ks_expand(struct keyspace *ks, size_t n)
 {
-    if (ks->rehash_idx >= 0 || ks->ht[0].used > 0 || n <= ks->ht[0].size) return;
-    if (ks->ht[0].size) {   /* empty: the old table is dropped, nothing to move */
-        ks->used_bytes -= ks->ht[0].size * sizeof(ks_entry_t *);
-        free(ks->ht[0].buckets);
-        memset(&ks->ht[0], 0, sizeof ks->ht[0]);
+    /* Empty, even in a resize (the cron shrank a table sized for a load not begun yet): the tables go */
+    if (ks->ht[0].used + ks->ht[1].used > 0 || n <= ks->ht[ks->rehash_idx >= 0].size) return;
+    for (int t = 0; t < 2; t++) {
+        ks->used_bytes -= ks->ht[t].size * sizeof(ks_entry_t *);
+        free(ks->ht[t].buckets);
+        memset(&ks->ht[t], 0, sizeof ks->ht[t]);
     }
+    ks->rehash_idx = -1;
     ks_resize_to(ks, n);
 }
 
@@ -785,7 +787,7 @@ size_t ks_active_expire_effort(struct keyspace *ks, long long now_ms, const ks_e
     }
     if (rep) rep->expire_us = ks_mono_us() - start;
     while (ks->rehash_idx >= 0 && ks_mono_us() - start < eff->budget_us) ks_rehash_steps(ks, 100);
-    ks_maybe_shrink(ks);
+    if (!atomic_load_explicit(&ks_loading, memory_order_relaxed)) ks_maybe_shrink(ks);   /* sized for the load */
     return deleted;
 }
 

@@ -563,3 +563,44 @@ TEST(ks_insert_with_precomputed_hash_and_slot)
     CHECK_EQ_INT(ks_count_in_slot(ks, s7), expect - 1);
     ks_free(ks);
 }
+
+/* A table sized for a load that has not begun (an AOF's incr files, before
+ * its RDB base) and shrunk by the cron meanwhile is still sized by the
+ * base's RESIZEDB: the load must not grow it by doubling (aof_bench's
+ * restart on a rewritten base rehashed one worker's 500,000 keys). */
+TEST(ks_expand_an_empty_table_the_cron_is_shrinking)
+{
+    struct keyspace *ks = ks_create();
+    ks_expand(ks, 32768);
+    ks_active_expire(ks, NOW, 1000);   /* empty: the cron starts shrinking it */
+    CHECK(ks_stats(ks).rehashing);
+    ks_expand(ks, 500000);
+    ks_stats_t st = ks_stats(ks);
+    CHECK(!st.rehashing);
+    CHECK_EQ_INT(st.buckets, 524288);
+    for (int i = 0; i < 1000; i++) {
+        char k[32];
+        snprintf(k, sizeof k, "k%d", i);
+        put(ks, k, "v", KS_NO_EXPIRE);
+    }
+    CHECK(!ks_stats(ks).rehashing);
+    CHECK_EQ_INT(ks_size(ks), 1000);
+    ks_free(ks);
+}
+
+/* While a load runs (ks_set_loading) the cron leaves a table sized for it alone. */
+TEST(ks_cron_does_not_shrink_while_loading)
+{
+    struct keyspace *ks = ks_create();
+    ks_expand(ks, 32768);
+    put(ks, "k", "v", KS_NO_EXPIRE);
+    ks_set_loading(true);
+    ks_active_expire(ks, NOW, 1000);
+    ks_set_loading(false);
+    ks_stats_t st = ks_stats(ks);
+    CHECK(!st.rehashing);
+    CHECK_EQ_INT(st.buckets, 32768);
+    ks_active_expire(ks, NOW, 1000);   /* loaded: now it may */
+    CHECK(ks_stats(ks).buckets < 32768 || ks_stats(ks).rehashing);
+    ks_free(ks);
+}
