@@ -44,6 +44,7 @@
 #include "actors/worker/keyspace.h"
 #include "actors/worker/latency.h"
 #include "proto/rdb.h"
+#include "proto/slot.h"
 #include "runtime/log.h"
 #include "runtime/tmpfile.h"
 #include "runtime/slice.h"
@@ -402,7 +403,15 @@ _Noreturn static void child_write(const child_spec_t *sp)
         rdb_aux_info_t aux = { .ctime = rt_now_ms() / 1000, .used_mem = used_memory(), .aof_base = 1 };
         encode_head_aux(&x.enc, &aux, sp->functions, sp->functions_len, keys, expires);
     }
-    for (int i = 0; i < workers_count() && !x.failed; i++) ks_foreach(worker_keyspace(worker_at(i)), child_entry, &x);
+    /* Slot by slot, which takes the workers' keys in turn (slot s is worker
+     * s % n's): a loader that hands each key to its slot's worker keeps all
+     * of them busy from the start, where a file of worker 0's keys, then
+     * worker 1's, kept one worker building at a time (aof_bench's restart
+     * on a rewritten base). Every worker's list of each slot is walked, so
+     * no key is missed wherever it lives. */
+    for (unsigned slot = 0; slot < SLOT_COUNT && !x.failed; slot++)
+        for (int i = 0; i < workers_count() && !x.failed; i++)
+            ks_entries_in_slot(worker_keyspace(worker_at(i)), slot, child_entry, &x);
     if (!x.failed) {
         encode_tail(&x.enc, sp->checksum);
         if (flush_enc(fd, &x.enc) != 0) x.failed = 1;
