@@ -131,7 +131,7 @@ static struct keyspace *staged_ks(int wi, int db)
 /* Live mode's shared figures, written by the workers. Relaxed, except
  * `inflight`: a worker's decrement releases its keyspace writes and its
  * counts, the loader's load acquires them when it waits for zero. */
-static _Atomic int inflight[MAX_WORKERS];
+static _Atomic int inflight[MAX_WORKERS], inflight_total;
 static _Atomic long long live_loaded;
 static pthread_mutex_t live_err_mu = PTHREAD_MUTEX_INITIALIZER;
 static char live_err[300];
@@ -151,7 +151,16 @@ typedef struct rec_head {
     uint32_t klen, vlen;
 } rec_head_t;
 enum { REC_KEY = 1, REC_EXPAND, REC_FLUSH, REC_SELECT };
-enum { BATCH_BYTES = 256 * 1024, MAX_INFLIGHT = 8 };
+/* MAX_INFLIGHT bounds the batches sent and not yet built, over all the
+ * workers together: the parse runs that far ahead of the slowest worker
+ * and no further, so the parsed file never piles up in memory. One bound
+ * for all rather than one per worker, because a file written by shoal
+ * holds each worker's keys together (rdb_save.c: one part per worker):
+ * with a bound per worker the parse waited for the first worker to build
+ * its whole part before the second one got any (the 1,000,000-key AOF
+ * base of aof_bench: one worker busy at a time). 32 MB of batches let the
+ * parse reach the second part while the first worker is still building. */
+enum { BATCH_BYTES = 256 * 1024, MAX_INFLIGHT = 128 };
 
 typedef struct load_batch {
     union {
@@ -175,6 +184,53 @@ static void live_error(const char *fmt, ...)
         va_end(ap);
     }
     pthread_mutex_unlock(&live_err_mu);
+}
+
+/* Built batches come back here for the parse to fill again: a fresh
+ * 256 KB buffer for each batch cost the loader and the workers a page
+ * fault every 4 KB of it (glibc hands such sizes back to the system). */
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static load_batch_t *pool[MAX_INFLIGHT + MAX_WORKERS];
+static int pool_n;
+
+/* A batch with BATCH_BYTES of room from the pool, or a new one (the
+ * caller owns it until batch_send). */
+static load_batch_t *batch_get(void)
+{
+    load_batch_t *b = NULL;
+    pthread_mutex_lock(&pool_mu);
+    if (pool_n > 0) b = pool[--pool_n];
+    pthread_mutex_unlock(&pool_mu);
+    if (b) return b;
+    b = xmalloc(sizeof *b);
+    b->cap = BATCH_BYTES;
+    b->buf = xmalloc(b->cap);
+    return b;
+}
+
+/* Takes b back (any thread); one of an odd size, or beyond what the pool
+ * can hold, is freed. */
+static void batch_put(load_batch_t *b)
+{
+    pthread_mutex_lock(&pool_mu);
+    bool kept = b->cap == BATCH_BYTES && pool_n < (int)(sizeof pool / sizeof pool[0]);
+    if (kept) pool[pool_n++] = b;
+    pthread_mutex_unlock(&pool_mu);
+    if (kept) return;
+    free(b->buf);
+    free(b);
+}
+
+/* The load is over: the pool's batches go (loader thread, nothing in flight). */
+static void pool_release(void)
+{
+    pthread_mutex_lock(&pool_mu);
+    while (pool_n > 0) {
+        load_batch_t *b = pool[--pool_n];
+        free(b->buf);
+        free(b);
+    }
+    pthread_mutex_unlock(&pool_mu);
 }
 
 /* On the worker (WMSG_RUN): builds the batch's keys in its own keyspace. */
@@ -253,8 +309,8 @@ static void batch_run(worker_t *w, rt_msg_t *msg)
     worker_install_loaded_keyspace(w, wdb_get(w, 0));   /* refreshes the key figures INFO shows */
     atomic_fetch_add_explicit(&live_loaded, loaded, memory_order_relaxed);
     int wi = b->worker;
-    free(b->buf);
-    free(b);
+    batch_put(b);
+    atomic_fetch_sub_explicit(&inflight_total, 1, memory_order_relaxed);
     atomic_fetch_sub_explicit(&inflight[wi], 1, memory_order_release);
 }
 
@@ -271,7 +327,8 @@ static void batch_send(int wi)
     load_batch_t *b = g_load.batch[wi];
     if (!b) return;
     g_load.batch[wi] = NULL;
-    while (atomic_load_explicit(&inflight[wi], memory_order_acquire) >= MAX_INFLIGHT) pause_briefly();
+    while (atomic_load_explicit(&inflight_total, memory_order_relaxed) >= MAX_INFLIGHT) pause_briefly();
+    atomic_fetch_add_explicit(&inflight_total, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&inflight[wi], 1, memory_order_relaxed);
     b->run.hdr.type = WMSG_RUN;
     b->run.fn = batch_run;
@@ -287,11 +344,17 @@ static void batch_add(int wi, const rec_head_t *h, const uint8_t *key, const uin
         b = NULL;
     }
     if (!b) {
-        b = xcalloc(1, sizeof *b);
+        if (need > BATCH_BYTES) {   /* a record larger than a batch gets one of its own size */
+            b = xmalloc(sizeof *b);
+            b->cap = need;
+            b->buf = xmalloc(b->cap);
+        } else {
+            b = batch_get();
+        }
+        memset(&b->run, 0, sizeof b->run);
         b->worker = wi;
         b->now_ms = now_ms;
-        b->cap = need > BATCH_BYTES ? need : BATCH_BYTES;
-        b->buf = xmalloc(b->cap);
+        b->len = 0;
         g_load.batch[wi] = b;
     }
     memcpy(b->buf + b->len, h, sizeof *h);
@@ -306,6 +369,7 @@ static void batches_drain(void)
     for (int i = 0; i < g_load.n; i++) batch_send(i);
     for (int i = 0; i < g_load.n; i++)
         while (atomic_load_explicit(&inflight[i], memory_order_acquire) > 0) pause_briefly();
+    pool_release();
 }
 
 typedef struct load_ctx {
