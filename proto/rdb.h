@@ -158,7 +158,9 @@ typedef struct rdb_decoder {
     int result;               /* RDB_OK or the sticky error */
     int version;              /* RDB version from the header (0 until read) */
     uint64_t offset;          /* bytes of the RDB consumed (whole records only) */
-    uint64_t crc;             /* CRC-64 of those bytes */
+    uint64_t crc;             /* CRC-64 of those bytes, but for the ones from crc_from on */
+    const uint8_t *crc_from;  /* private: the chunk's decoded bytes from here to `in` are not in crc yet
+                                 (folded in one run when the decoder next stops), or NULL */
     int64_t pending_expire;   /* EXPIRETIME(_MS)/IDLE/FREQ seen, for the next key */
     int64_t pending_start;    /* offset of the first of them, or -1 */
     int64_t pending_idle;

@@ -5,6 +5,7 @@
  * checksum, unknown types, huge lengths, bad magic and version).
  * Must never depend on the current time or start processes. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "proto/crc64.h"
@@ -993,5 +994,52 @@ TEST(rdb_decode_buffer_callback_can_stop)
     CHECK_EQ_INT(seen, 8);   /* 5 aux, SELECTDB, RESIZEDB, the first key */
     CHECK(strstr(err, "offset 85") != NULL);
     CHECK_EQ_STR(rdb_result_name(RDB_ERR_CHECKSUM), "checksum mismatch");
+    free(f);
+}
+
+/* Short plain strings (one length byte each) are decoded in one pass, and the
+ * CRC of records decoded in place is folded once per chunk: the same events
+ * as the record-by-record path (chunks of 1 byte gather every record), and
+ * a flipped byte anywhere in them still fails the checksum, however the
+ * file is cut. */
+TEST(rdb_short_strings_same_events_and_checksum_at_every_chunking)
+{
+    rdb_encoder_t e;
+    rdb_encoder_init(&e, 0);
+    rdb_encode_header(&e);
+    rdb_encode_selectdb(&e, 0);
+    rdb_encode_resizedb(&e, 300, 75);
+    for (int i = 0; i < 300; i++) {
+        char k[80], v[80];
+        int kl = snprintf(k, sizeof k, "key:%07d", i), vl = snprintf(v, sizeof v, "value:%07d", i);
+        if (i % 50 == 7) vl = snprintf(v, sizeof v, "%d", i);                        /* an integer form */
+        if (i % 50 == 9) vl = snprintf(v, sizeof v, "%070d", i);                     /* a 2-byte length */
+        if (i % 50 == 11) kl = snprintf(k, sizeof k, "%063d", i);                    /* the longest short */
+        int64_t exp = i % 4 == 0 ? 1700000000000ll + i : -1;
+        CHECK_EQ_INT(rdb_encode_string_key(&e, (uint8_t *)k, (size_t)kl, (uint8_t *)v, (size_t)vl, exp), RDB_OK);
+    }
+    rdb_encode_eof(&e);
+    size_t len = rdb_encoder_pending(&e);
+    uint8_t *f = dup_bytes(rdb_encoder_data(&e), len);
+    rdb_encoder_free(&e);
+    ev_list_t whole, cut;
+    CHECK_EQ_INT(decode_whole(f, len, &whole), RDB_OK);
+    CHECK_EQ_INT(whole.n, 300 + 3);   /* SELECTDB, RESIZEDB, the keys, EOF */
+    for (size_t chunk = 1; chunk <= 97; chunk++) {
+        decode_chunked(f, len, chunk, 0, len, &cut);
+        CHECK(ev_equal(&whole, &cut));
+        ev_free(&cut);
+    }
+    size_t at = len / 2;   /* inside some key's record */
+    f[at] ^= 0x01;
+    ev_list_t bad;
+    CHECK_EQ_INT(decode_whole(f, len, &bad), RDB_ERR_CHECKSUM);
+    ev_free(&bad);
+    for (size_t chunk = 1; chunk <= 97; chunk++) {
+        decode_chunked(f, len, chunk, 0, len, &cut);
+        CHECK_EQ_INT(cut.result, RDB_ERR_CHECKSUM);
+        ev_free(&cut);
+    }
+    ev_free(&whole);
     free(f);
 }
