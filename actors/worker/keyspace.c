@@ -290,6 +290,7 @@ void ks_prefetch_chain_ref(const struct keyspace *ks, ks_keyref_t ref)
     const ks_entry_t *head = tb->buckets[ref.hash & (tb->size - 1)];
     if (!head) return;
     __builtin_prefetch(head);
+    __builtin_prefetch(head->key + 15);   /* keylen and the key's first bytes, in the next line when head straddles one */
     /* the entry's expiry is looked up by its address, which we have now */
     ttl_index_prefetch(&ks->ttl, head);
 }
