@@ -6,6 +6,8 @@
  * CLUSTER KEYSLOT for every byte string, since clients route by it. */
 #include "proto/slot.h"
 
+#include <string.h>
+
 /* One entry per value of the top byte of the running CRC: the result of
  * shifting that byte through eight steps of the MSB-first polynomial
  * division. Generated once from the bitwise definition (see the fuzz target,
@@ -175,13 +177,12 @@ unsigned slot_of_key(const uint8_t *key, size_t len)
     /* Only the first '{' matters: if it has no '}' after it, or the tag is
      * empty, the whole key is hashed, even if a later {tag} would qualify.
      * Redis defines it this way, and clients compute slots the same way. */
-    size_t open = 0;
-    while (open < len && key[open] != '{') open++;
-    if (open < len) {
-        size_t close = open + 1;
-        while (close < len && key[close] != '}') close++;
-        if (close < len && close > open + 1)
-            return slot_crc16(key + open + 1, close - open - 1) & (SLOT_COUNT - 1);
+    /* memchr: a byte loop over the key was a third of the slot's cost for
+     * an 11-byte key (every key of an RDB load is routed by its slot). */
+    const uint8_t *open = len ? memchr(key, '{', len) : NULL;
+    if (open) {
+        const uint8_t *close = memchr(open + 1, '}', len - (size_t)(open + 1 - key));
+        if (close && close > open + 1) return slot_crc16(open + 1, (size_t)(close - open - 1)) & (SLOT_COUNT - 1);
     }
     return slot_crc16(key, len) & (SLOT_COUNT - 1);
 }
