@@ -34,6 +34,9 @@ void client_info_line(const client_t *c, char *line, size_t cap)
     if (c->flags & CLIENT_MONITOR) flags[k++] = 'O';
     if (c->flags & CLIENT_PUBSUB) flags[k++] = 'P';
     if (c->flags & CLIENT_MULTI) flags[k++] = 'x';
+    /* waiting on keys (BLPOP ... on its way or parked, blocking.c) or held
+     * by a pause (hold.c), as 7.0.15's CLIENT_BLOCKED */
+    if ((c->flags & CLIENT_PAUSED) || c->block_rc) flags[k++] = 'b';
     k += tracking_client_flags(c, flags + k);   /* t, R, B: where 7.0.15 puts them */
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) flags[k++] = 'c';
     if (c->flags & CLIENT_UNIX_SOCKET) flags[k++] = 'U';

@@ -7,6 +7,7 @@
  * Must never: hold a command that Redis answers at once (unknown, wrong
  * arity, NOAUTH), or a slot migration's own lane.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +63,13 @@ bool worker_command_must_wait(client_t *c, int argc, const uint8_t **argv, const
     return false;
 }
 
+/* Clients on the workers' paused lists; relaxed: an INFO figure. */
+static _Atomic long long g_paused;
+
+long long worker_paused_count(void) { return atomic_load_explicit(&g_paused, memory_order_relaxed); }
+
+void worker_hold_dropped(void) { atomic_fetch_sub_explicit(&g_paused, 1, memory_order_relaxed); }
+
 /* Every few ms while clients wait: once the pause has become less
  * restrictive than when they were held, they all run their input again
  * (and those still held wait again). */
@@ -90,6 +98,7 @@ static void pause_timer_cb(rt_timer_t *t, void *arg)
         list = c->next_paused;
         c->next_paused = NULL;
         c->flags &= ~CLIENT_PAUSED;
+        worker_hold_dropped();
         client_process_input(c);
     }
 }
@@ -98,6 +107,7 @@ void worker_hold_client(client_t *c)
 {
     worker_t *w = c->worker;
     c->flags |= CLIENT_PAUSED;
+    atomic_fetch_add_explicit(&g_paused, 1, memory_order_relaxed);
     c->next_paused = w->paused;
     w->paused = c;
     w->paused_mode = wpause_mode();

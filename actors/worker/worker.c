@@ -354,6 +354,7 @@ void client_close(client_t *c)
         for (client_t **pp = &w->paused; *pp; pp = &(*pp)->next_paused)
             if (*pp == c) {
                 *pp = c->next_paused;
+                worker_hold_dropped();
                 break;
             }
         c->flags &= ~CLIENT_PAUSED;

@@ -180,6 +180,9 @@ typedef enum worker_stat {
 /* Any thread: the sum over workers, minus its value at the last CONFIG
  * RESETSTAT for the counters Redis resets (stats.c). */
 long long workers_sum(worker_stat_t s);
+/* Clients whose command a pause holds (hold.c), any thread: 7.0.15 counts
+ * them in INFO blocked_clients and flags them b in CLIENT LIST. */
+long long worker_paused_count(void);
 /* Any thread: the largest value over workers (never reset). */
 long long workers_max(worker_stat_t s);
 /* Any thread: worker i's counter as published (never reset). */

@@ -130,6 +130,9 @@ void worker_snap_enter(worker_t *w);
 /* hold.c: whether a pause must hold this command now, and holding its client. */
 bool worker_command_must_wait(struct client *c, int argc, const uint8_t **argv, const size_t *argvlen);
 void worker_hold_client(struct client *c);
+/* hold.c: a held client left its worker's paused list other than by its
+ * timer (closed). */
+void worker_hold_dropped(void);
 /* hold.c: true, with 7.0.15's -MASTERDOWN replied, when the node is a stale
  * replica (repl_replica.h) and the command (its call flags) is not stale-safe. */
 bool worker_stale_refused(struct client *c, const cmd_def_t *cmd, uint32_t flags);

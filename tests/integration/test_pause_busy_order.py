@@ -80,3 +80,36 @@ def test_a_write_answered_while_a_script_is_busy_survives_kill_9(servers, tmp_pa
     node.start()
     with node.raw() as c:
         assert c.call("GET", "durable") == b"1"
+
+
+def _flags(k, cid):
+    line = [ln for ln in k.call("CLIENT", "LIST").decode().splitlines() if f"id={cid} " in ln][0]
+    return line.split(" flags=")[1].split(" ")[0]
+
+
+def _blocked(k):
+    return h.info_dict(k.call("INFO", "clients"))["blocked_clients"]
+
+
+@pytest.mark.parametrize("kind", ["shoal", "redis"])
+def test_a_client_held_by_a_pause_or_a_blpop_is_blocked_in_info_and_client_list(servers, kind):
+    """7.0.15 counts a client whose command a pause holds in INFO blocked_clients and flags it
+    b in CLIENT LIST, as one waiting in BLPOP (failed before: neither was flagged, and the
+    paused one was not counted)."""
+    srv = h.single_node(servers, kind, workers=1 if kind == "shoal" else None)
+    with srv.raw(timeout=10) as a, srv.raw(timeout=10) as b, srv.raw() as k:
+        _ids(a, b)
+        a.send(h.encode("BLPOP", "{q}", "0"))
+        h.wait_until(lambda: _blocked(k) == "1", 10, what="the BLPOP blocked")
+        assert _flags(k, a.call_id) == "b"
+        assert k.call("CLIENT", "PAUSE", "100000", "WRITE") == "OK"
+        b.send(h.encode("SET", "{q}x", "1"))
+        h.wait_until(lambda: _blocked(k) == "2", 10, what="the paused SET counted")
+        assert _flags(k, b.call_id) == "b"
+        assert k.call("CLIENT", "UNPAUSE") == "OK"
+        assert b.read()[0] == b"+OK\r\n"
+        assert _blocked(k) == "1" and _flags(k, b.call_id) == "N"
+        assert k.call("RPUSH", "{q}", "x") == 1
+        assert a.read()[0] == b"*2\r\n$3\r\n{q}\r\n$1\r\nx\r\n"
+        h.wait_until(lambda: _blocked(k) == "0", 10, what="nobody blocked")
+        assert _flags(k, a.call_id) == "N"
