@@ -238,3 +238,36 @@ def test_aof_loading_at_start_answers_loading(servers, kind, rewritten):
         info = _info(c)
         assert info["loading"] == "0" and "loading_start_time" not in info
         assert c.call("GET", f"key:{n - 1}") == f"value:{n - 1}".encode()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_no_key_expires_while_dump_rdb_loads(servers, kind):
+    """Keys whose TTL ends in the middle of a start's load (3,000 keys, key-load-delay 1 ms
+    each) are not expired while it loads, as 7.0.15 expires nothing before its load ends:
+    expired_keys stays 0 while loading:1, then the cron takes them all. Failed before:
+    shoal's workers ran active expiry between the load's batches (and their cron shrank
+    the tables RESIZEDB had just sized)."""
+    srv = _node(servers, kind)
+    with srv.raw() as c:
+        c.send(b"".join(h.encode("SET", f"t:{j}", "v", "PX", "2500") for j in range(3000)))
+        assert all(c.read()[1] == "OK" for _ in range(3000))
+        deadline = time.monotonic() + 2.5
+        assert c.call("SAVE") == "OK"
+    srv.stop()
+    srv.extra_args += ["--key-load-delay", "1000", "--loading-process-events-interval-bytes", "1024"]
+    srv.spawn()
+    _wait_loading(srv)
+    past = []                     # expired_keys read while loading, after the keys' deadline
+    with srv.raw() as c:
+        while True:
+            info = h.info_dict(c.call("INFO", "all"))
+            if info["loading"] != "1":
+                break
+            assert info["expired_keys"] == "0", (kind, info["expired_keys"])
+            if time.monotonic() > deadline + 0.3:
+                past.append(info["expired_keys"])
+            time.sleep(0.05)
+    assert past, kind             # the load outlived the deadline (3 s of key-load-delay)
+    srv.wait_ready(20)
+    with srv.raw() as c:
+        h.wait_until(lambda: c.call("DBSIZE") == 0, 30, what="the cron expiring every key")
