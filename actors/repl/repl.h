@@ -162,6 +162,8 @@ void repl_wbuf_clear(struct repl_wbuf *b);
 void repl_wbuf_free(struct repl_wbuf *b);
 /* Hands the buffered bytes to the replication actor (no-op when empty). */
 void repl_flush(struct repl_wbuf *b);
+/* WAITs waiting for their replicas (any thread): INFO blocked_clients. */
+long long repl_wait_parked(void);
 /* In the child of a forked debugger session (ldb_conn.c): from now on
  * repl_flush drops what it would hand to the replicas and the AOF, so the
  * child's changes reach neither. */

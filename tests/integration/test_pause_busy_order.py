@@ -113,3 +113,14 @@ def test_a_client_held_by_a_pause_or_a_blpop_is_blocked_in_info_and_client_list(
         assert a.read()[0] == b"*2\r\n$3\r\n{q}\r\n$1\r\nx\r\n"
         h.wait_until(lambda: _blocked(k) == "0", 10, what="nobody blocked")
         assert _flags(k, a.call_id) == "N"
+
+
+@pytest.mark.parametrize("kind", ["shoal", "redis"])
+def test_a_client_in_wait_counts_in_blocked_clients(servers, kind):
+    """WAIT for a replica a master does not have: 7.0.15 counts its client in INFO
+    blocked_clients while it waits (failed before: 0)."""
+    srv = h.single_node(servers, kind, workers=1 if kind == "shoal" else None)
+    with srv.raw(timeout=30) as a, srv.raw() as k:
+        assert a.call("SET", "{w}", "1") == "OK"
+        a.send(h.encode("WAIT", "1", "20000"))
+        h.wait_until(lambda: _blocked(k) == "1", 10, what="the WAIT counted")
