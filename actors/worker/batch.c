@@ -118,9 +118,12 @@ bool batch_holds_output(const client_t *c)
 {
     const reply_slot_t *s = c->pending_head;
     /* not with its writable watcher on: that would write the held bytes
-     * without the fsync gate's note (aof_gate.h) */
+     * without the fsync gate's note (aof_gate.h); nor a TLS connection
+     * under appendfsync always, whose session may write them from its
+     * read (a renegotiated record, SSL_read wanting a write) unnoted */
     return s && s->in_batch && !s->done && c->out.len - c->out_sent < HOLD_MAX_BYTES &&
-           !(c->flags & CLIENT_AOF_GATED) && !c->wio_active && !any_script_busy();
+           !(c->flags & CLIENT_AOF_GATED) && !c->wio_active && !(c->tls && aof_reply_hold_on()) &&
+           !any_script_busy();
 }
 
 /* What each connection of w holds is written at w's next write round. */

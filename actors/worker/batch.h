@@ -82,8 +82,9 @@ long long batch_bytes_in_transit(void);
  * write. Not for a lent socket (nothing is unsent then), nor for a
  * connection with bytes waiting for an fsync (CLIENT_AOF_GATED: they leave
  * as the fsyncs release them) or waiting for its socket (its writable
- * watcher would write held bytes the gate never saw), nor past
- * HOLD_MAX_BYTES. */
+ * watcher would write held bytes the gate never saw), nor a TLS
+ * connection under appendfsync always (its session's read may write them
+ * too), nor past HOLD_MAX_BYTES. */
 bool batch_holds_output(const client_t *c);
 /* Worker `busy` (its thread) has a script past busy-reply-threshold, or
  * stands still for one (busy.c): every worker, this one at its busy poll,
