@@ -30,3 +30,24 @@ void pki_ident_free(ident_t *id)
     EVP_PKEY_free(id->key);
     X509_free(id->cert);
 }
+
+bool pki_pair_handshake(SSL_CTX *server_ctx, SSL_CTX *client_ctx, SSL **server, SSL **client)
+{
+    SSL *s = SSL_new(server_ctx), *c = SSL_new(client_ctx);
+    BIO *sb = NULL, *cb = NULL;
+    BIO_new_bio_pair(&sb, 0, &cb, 0);
+    SSL_set_bio(s, sb, sb);
+    SSL_set_bio(c, cb, cb);
+    SSL_set_accept_state(s);
+    SSL_set_connect_state(c);
+    int rs = 0, rc = 0;
+    for (int i = 0; i < 50 && (rs != 1 || rc != 1); i++) {
+        if (rc != 1) rc = SSL_do_handshake(c);
+        if (rs != 1) rs = SSL_do_handshake(s);
+        if ((rs <= 0 && SSL_get_error(s, rs) != SSL_ERROR_WANT_READ) ||
+            (rc <= 0 && SSL_get_error(c, rc) != SSL_ERROR_WANT_READ)) break;
+    }
+    *server = s;
+    *client = c;
+    return rs == 1 && rc == 1;
+}

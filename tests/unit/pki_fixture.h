@@ -1,5 +1,5 @@
 /* pki_fixture.h - keys and certificates made in memory for the TLS unit
- * tests (test_tls_certcache.c, test_tls_rec.c): an EC P-256 key and an
+ * tests (test_tls_certcache.c, test_tls_fetch.c, test_tls_rec.c): an EC P-256 key and an
  * X.509 v3 certificate for it, valid from an hour ago for a day, signed by
  * an issuer or self-signed as a CA.
  *
@@ -8,7 +8,10 @@
 #ifndef SHOAL_TESTS_UNIT_PKI_FIXTURE_H
 #define SHOAL_TESTS_UNIT_PKI_FIXTURE_H
 
+#include <stdbool.h>
+
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 typedef struct {
@@ -20,5 +23,11 @@ typedef struct {
  * signed by issuer's key; issuer NULL: self-signed, marked CA:TRUE. */
 ident_t pki_ident_new(const char *cn, const ident_t *issuer, long serial);
 void pki_ident_free(ident_t *id);
+
+/* A TLS handshake between an SSL of server_ctx and one of client_ctx over
+ * a BIO pair, each stepped in turn until both finish or one fails for
+ * another reason than waiting for the other: *server and *client (the
+ * caller frees both), true when both finished. */
+bool pki_pair_handshake(SSL_CTX *server_ctx, SSL_CTX *client_ctx, SSL **server, SSL **client);
 
 #endif

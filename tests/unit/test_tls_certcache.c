@@ -66,25 +66,13 @@ static void free_pki(pki_t *p)
  * *ok whether both ends finished. */
 static SSL *handshake(SSL_CTX *server_ctx, SSL_CTX *client_ctx, bool *ok)
 {
-    SSL *s = SSL_new(server_ctx), *c = SSL_new(client_ctx);
-    BIO *sb = NULL, *cb = NULL;
-    BIO_new_bio_pair(&sb, 0, &cb, 0);
-    SSL_set_bio(s, sb, sb);
-    SSL_set_bio(c, cb, cb);
-    SSL_set_accept_state(s);
-    SSL_set_connect_state(c);
-    int rs = 0, rc = 0;
-    for (int i = 0; i < 50 && (rs != 1 || rc != 1); i++) {
-        if (rc != 1) rc = SSL_do_handshake(c);
-        if (rs != 1) rs = SSL_do_handshake(s);
-        if ((rs <= 0 && SSL_get_error(s, rs) != SSL_ERROR_WANT_READ) ||
-            (rc <= 0 && SSL_get_error(c, rc) != SSL_ERROR_WANT_READ)) break;
-    }
+    SSL *s, *c;
+    bool done = pki_pair_handshake(server_ctx, client_ctx, &s, &c);
     /* TLS 1.3: the server learns the client's certificate after the client
      * is done; one read on each side settles what is left. */
     char b;
     (void)SSL_read(s, &b, 1);
-    *ok = rs == 1 && rc == 1 && SSL_get_verify_result(s) == X509_V_OK;
+    *ok = done && SSL_get_verify_result(s) == X509_V_OK;
     SSL_free(c);
     ERR_clear_error();
     return s;
