@@ -31,6 +31,21 @@ static bool call_may_write(const cmd_def_t *cmd, int argc, const uint8_t **argv,
     return cmd_call_flags(cmd, argc, argv, argvlen) & (CMD_WRITE | CMD_MAY_REPLICATE);
 }
 
+static bool held_by_pause(client_t *c, const cmd_def_t *cmd, int mode, bool slots_paused, int argc,
+                          const uint8_t **argv, const size_t *argvlen)
+{
+    if (slots_paused && asm_write_paused(c, cmd, argc, argv, argvlen)) return true;
+    if (mode == WPAUSE_OFF) return false;
+    if (mode == WPAUSE_ALL) return true;
+    if (call_may_write(cmd, argc, argv, argvlen)) return true;
+    if (!strcmp(cmd->name, "exec"))
+        for (int i = 0; i < c->mq_len; i++) {
+            const queued_cmd_t *q = &c->mq[i];
+            if (q->cmd && call_may_write(q->cmd, q->argc, q->argv, q->argvlen)) return true;
+        }
+    return false;
+}
+
 /* A command that the pause in force (wpause.h) holds: the client reads
  * nothing further until the pause lets it through, as Redis postpones it.
  * As in Redis, unknown commands, wrong arity and NOAUTH are answered at once;
@@ -51,16 +66,11 @@ bool worker_command_must_wait(client_t *c, int argc, const uint8_t **argv, const
     if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) return false;
     const cmd_def_t *top = cmd->parent ? cmd->parent : cmd;
     if (acl_gate_auth_required(c) && !(top->flags & CMD_NO_AUTH) && !(cmd->flags & CMD_NO_AUTH)) return false;
-    if (slots_paused && asm_write_paused(c, cmd, argc, argv, argvlen)) return true;
-    if (mode == WPAUSE_OFF) return false;
-    if (mode == WPAUSE_ALL) return true;
-    if (call_may_write(cmd, argc, argv, argvlen)) return true;
-    if (!strcmp(cmd->name, "exec"))
-        for (int i = 0; i < c->mq_len; i++) {
-            const queued_cmd_t *q = &c->mq[i];
-            if (q->cmd && call_may_write(q->cmd, q->argc, q->argv, q->argvlen)) return true;
-        }
-    return false;
+    bool held = held_by_pause(c, cmd, mode, slots_paused, argc, argv, argvlen);
+    /* 7.0.15 names the command before it postpones it: CLIENT LIST shows
+     * the held command (dispatch sets it again when it runs) */
+    if (held) c->last_cmd_def = cmd;
+    return held;
 }
 
 /* Clients on the workers' paused lists; relaxed: an INFO figure. */

@@ -1,0 +1,69 @@
+"""Blocked clients as CLIENT LIST and INFO show them, compared with redis-server 7.0.15.
+
+What it is for: 7.0.15 flags b in CLIENT LIST every client it blocks (BLPOP and the other
+blocking pops, XREAD BLOCK, WAIT, a command CLIENT PAUSE holds), shows the held command in
+cmd=, and counts them in INFO blocked_clients only while their connection is open. shoal
+waits in several places (a pop over keys of one worker waits there, one over keys of two
+workers waits on the client's own worker, WAIT waits at the replication actor, a paused
+command in the client's buffer); each test runs the same script on a shoal node with two
+workers (standalone, so that a wait can span workers) and on redis-server.
+
+What it must never do: wait without a deadline, or rely on timing: every check polls the
+server until a count is reached, with generous bounds.
+"""
+import pytest
+
+import helpers as h
+
+SA = "standalone"
+
+
+def _on_worker(index, n=2):
+    return [k for k in ("k%d" % i for i in range(200)) if h.key_slot(k) % n == index]
+
+
+W0, W1 = _on_worker(0), _on_worker(1)
+X, Z, Y, V = W0[0], W0[1], W1[0], W1[1]     # X and Z on worker 0, Y and V on worker 1
+
+
+def _node(servers, kind):
+    if kind == "shoal":
+        return servers.shoal(base_args=SA, extra_args=["--worker-threads", "2"])
+    return servers.redis(base_args=SA)
+
+
+def _blocked(k):
+    return int(h.info_dict(k.call("INFO", "clients"))["blocked_clients"])
+
+
+def _line(k, cid):
+    lines = [ln for ln in k.call("CLIENT", "LIST").decode().splitlines() if f"id={cid} " in ln]
+    assert len(lines) == 1, lines
+    fields = dict(f.split("=", 1) for f in lines[0].split(" "))
+    return fields["flags"], fields["cmd"]
+
+
+def _block(k, conn, cmd, count):
+    """Sends cmd on conn (which then blocks) and waits until `count` clients are blocked."""
+    conn.send(h.encode(*cmd))
+    h.wait_until(lambda: _blocked(k) == count, 20, what=f"{cmd[0]} counted in blocked_clients")
+
+
+@pytest.mark.parametrize("kind", ["shoal", "redis"])
+def test_a_client_held_by_a_pause_shows_the_held_command(servers, kind):
+    """7.0.15 sets a client's command before CLIENT PAUSE holds it: CLIENT LIST shows the held
+    one, flagged b (failed before: the client's previous command)."""
+    srv = _node(servers, kind)
+    with srv.raw(timeout=10) as a, srv.raw(timeout=10) as b, srv.raw(timeout=10) as c, srv.raw() as k:
+        ids = [x.call("CLIENT", "ID") for x in (a, b, c)]
+        assert a.call("PING") == "PONG"
+        assert b.call("MULTI") == "OK" and b.call("SET", X, "1") == "QUEUED"
+        assert k.call("CLIENT", "PAUSE", "100000", "WRITE") == "OK"
+        _block(k, a, ("SET", Y, "1"), 1)
+        _block(k, b, ("EXEC",), 2)
+        _block(k, c, ("XGROUP", "CREATE", "s" + X, "g", "$", "MKSTREAM"), 3)
+        assert [_line(k, i) for i in ids] == [("b", "set"), ("xb", "exec"), ("b", "xgroup|create")]
+        assert k.call("CLIENT", "UNPAUSE") == "OK"
+        assert a.read()[1] == "OK" and b.read()[1] == ["OK"] and c.read()[1] == "OK"
+        h.wait_until(lambda: _blocked(k) == 0, 20, what="nobody blocked")
+        assert [_line(k, i) for i in ids] == [("N", "set"), ("N", "exec"), ("N", "xgroup|create")]
