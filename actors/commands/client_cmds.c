@@ -26,6 +26,17 @@
 #include "actors/worker/tracking.h"
 #include "proto/strnum.h"
 
+/* 7.0.15's CLIENT_BLOCKED (b): waiting on keys at their owner (blocking.c,
+ * the command on its way or parked), on keys of several workers (xwait.c)
+ * or in WAIT (both mark the reply slot), or held by a pause (hold.c). */
+static bool client_is_blocked(const client_t *c)
+{
+    if ((c->flags & CLIENT_PAUSED) || c->block_rc) return true;
+    for (const reply_slot_t *s = c->pending_head; s; s = s->next)
+        if (s->blocked && !s->done) return true;
+    return false;
+}
+
 void client_info_line(const client_t *c, char *line, size_t cap)
 {
     long long now = rt_now_ms();
@@ -34,9 +45,7 @@ void client_info_line(const client_t *c, char *line, size_t cap)
     if (c->flags & CLIENT_MONITOR) flags[k++] = 'O';
     if (c->flags & CLIENT_PUBSUB) flags[k++] = 'P';
     if (c->flags & CLIENT_MULTI) flags[k++] = 'x';
-    /* waiting on keys (BLPOP ... on its way or parked, blocking.c) or held
-     * by a pause (hold.c), as 7.0.15's CLIENT_BLOCKED */
-    if ((c->flags & CLIENT_PAUSED) || c->block_rc) flags[k++] = 'b';
+    if (client_is_blocked(c)) flags[k++] = 'b';
     k += tracking_client_flags(c, flags + k);   /* t, R, B: where 7.0.15 puts them */
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) flags[k++] = 'c';
     if (c->flags & CLIENT_UNIX_SOCKET) flags[k++] = 'U';

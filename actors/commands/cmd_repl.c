@@ -242,6 +242,22 @@ static void wait_mark_on_worker(worker_t *w, rt_msg_t *msg)
     free(m);
 }
 
+/* On the client's worker: the replication actor answered WAIT rc. */
+static void wait_done(worker_t *w, rt_msg_t *msg)
+{
+    remote_cmd_t *rc = (remote_cmd_t *)msg;
+    reply_slot_t *s = rc->slot;
+    client_t *c = s->client;
+    if (c->wait_rc == rc) c->wait_rc = NULL;
+    if (!(c->flags & CLIENT_CLOSED)) {
+        resp_buf_free(&s->buf);
+        s->buf = rc->reply;
+        resp_buf_init(&rc->reply, 2);
+    }
+    client_slot_done(w, s);
+    remote_cmd_free(rc);
+}
+
 void cmd_wait(cmd_ctx_t *ctx)
 {
     /* Redis's order: the role, the count, then the timeout (timeout.h: the
@@ -264,6 +280,13 @@ void cmd_wait(cmd_ctx_t *ctx)
         return;
     }
     remote_cmd_t *rc = dispatch_defer_nosend(ctx, 0);   /* repl_request_wait sends it */
+    rc->run.fn = wait_done;
+    if (!rc->slot->txn_part) {
+        /* 7.0.15 blocks the client: b in CLIENT LIST; and when its connection
+         * closes the wait ends (blocking_client_closed) */
+        rc->slot->blocked = true;
+        ctx->client->wait_rc = rc;
+    }
     /* 7.0.15 waits for the offset the stream had after this client's last
      * called command (its woff, 0 before any): the workers its calls ran on
      * say which of their handovers that was (client.h, woff_workers) */

@@ -272,9 +272,22 @@ static int acked_count(repl_actor_state_t *ra, long long target)
 
 static void wait_reply(repl_actor_state_t *ra, waiter_t *w)
 {
-    resp_add_int(&w->rc->reply, acked_count(ra, w->target));
-    worker_reply_async(w->rc);
+    remote_cmd_t *rc = w->rc;
+    resp_add_int(&rc->reply, acked_count(ra, w->target));
+    worker_reply_run(rc);         /* to cmd_wait's completion (repl.h) */
     free(w);
+}
+
+void repl_wait_client_gone(remote_cmd_t *rc)
+{
+    /* relaxed: a flag the actor polls; nothing else is published with it,
+     * and rc stays alive until its answer is back on the client's worker */
+    atomic_store_explicit(&rc->wait_client_gone, true, memory_order_relaxed);
+}
+
+static bool wait_client_gone(const waiter_t *w)
+{
+    return atomic_load_explicit(&w->rc->wait_client_gone, memory_order_relaxed);
 }
 
 static void wait_check(repl_actor_state_t *ra, bool timeout_pass)
@@ -283,7 +296,8 @@ static void wait_check(repl_actor_state_t *ra, bool timeout_pass)
     waiter_t **pp = &ra->waiters;
     while (*pp) {
         waiter_t *w = *pp;
-        if (acked_count(ra, w->target) >= w->numreplicas || (timeout_pass && w->deadline_ms && now >= w->deadline_ms)) {
+        if (acked_count(ra, w->target) >= w->numreplicas || (timeout_pass && w->deadline_ms && now >= w->deadline_ms) ||
+            wait_client_gone(w)) {
             *pp = w->next;
             atomic_fetch_sub_explicit(&g_wait_parked, 1, memory_order_relaxed);
             wait_reply(ra, w);
@@ -335,7 +349,7 @@ static void handle_wait(repl_actor_state_t *ra, remote_cmd_t *rc)
      * clock is not larger, but saturate anyway rather than trust that. */
     long long now = rt_mono_ms();
     w->deadline_ms = timeout <= 0 ? 0 : (timeout > LLONG_MAX - now ? LLONG_MAX : now + timeout);
-    if (acked_count(ra, w->target) >= w->numreplicas) {
+    if (acked_count(ra, w->target) >= w->numreplicas || wait_client_gone(w)) {
         wait_reply(ra, w);
         return;
     }

@@ -254,7 +254,14 @@ typedef struct repl_psync_msg {
 /* Hands m (xcalloc'd, every field but hdr set) to the replication actor,
  * which owns the connection from then on and answers the PSYNC on it. */
 void repl_hand_over_replica(repl_psync_msg_t *m);
+/* WAIT (cmd_repl.c): rc waits for its replicas; the answer goes back to
+ * rc->origin as WMSG_RUN, running the rc->run.fn the caller set. */
 void repl_request_wait(struct remote_cmd *rc, int numreplicas, long long timeout_ms);
+/* The client's worker: the client of WAIT rc closed its connection (rc is
+ * still out: its answer has not come back). The replication actor answers
+ * it within one tick of its WAIT timer (10 ms), so that it no longer counts
+ * in INFO blocked_clients, as 7.0.15 forgets such a client at once. */
+void repl_wait_client_gone(struct remote_cmd *rc);
 /* What WAIT's target is made of (rc->wait_marks, freed by the replication
  * actor). 7.0.15 waits for the client's woff, the stream offset after its
  * last called command; here, per worker in `mask`, the mark

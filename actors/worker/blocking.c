@@ -195,6 +195,7 @@ void blocking_client_closed(client_t *c)
 {
     if (c->block_rc) send_cancel(c, CANCEL_CLOSED);
     else xwait_cancel(c, XWAIT_CLOSED);
+    if (c->wait_rc) repl_wait_client_gone(c->wait_rc);
 }
 
 bool blocking_unblock_client(client_t *c, bool error)

@@ -43,7 +43,9 @@ void dispatch_run_blocking(worker_t *w, int db, const cmd_def_t *cmd, int argc, 
 /* Client side: sends a blocking command to the owner of `slot`. */
 void blocking_send(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
                    int slot);
-/* Client side: c's connection closed while it waits: the owner drops the wait. */
+/* Client side: c's connection closed while it waits: the owner drops the
+ * wait (a pop's owner, or c's own worker for a wait over several workers),
+ * and a WAIT ends (repl_wait_client_gone). */
 void blocking_client_closed(client_t *c);
 /* Client side: CLIENT UNBLOCK on a client of this worker; `error` chooses
  * -UNBLOCKED over the timeout reply. False if c waits on nothing. */

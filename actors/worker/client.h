@@ -23,6 +23,8 @@ typedef struct reply_slot {
     bool route_failed;            /* an EXEC part refused by the slot-move check: buf is the error */
     bool muted;                   /* CLIENT REPLY OFF/SKIP: its bytes are dropped, not sent */
     bool in_batch;                /* its command went to another worker in a batch (batch.h) */
+    bool blocked;                 /* until done its client is blocked, 7.0.15's CLIENT_BLOCKED: a
+                                   * wait over several workers (xwait.c) or in WAIT (cmd_repl.c) */
     uint64_t link_floor;          /* remote_cmd_t's, for the transaction it belongs to */
     /* fan-out bookkeeping */
     int parts_left;
@@ -122,6 +124,7 @@ typedef struct client {
     int lent_fd_to_close;                 /* closed while lent: close this fd when it comes back, else -1 */
     struct remote_cmd *block_rc;          /* a blocking command out at its owner (blocking.h), or NULL */
     int block_worker;                     /* that owner */
+    struct remote_cmd *wait_rc;           /* its WAIT, out at the replication actor, or NULL (cmd_repl.c) */
     /* WAIT's target (7.0.15: woff, set after every called command): the
      * workers whose mark of this client counts (worker_woff_note), or
      * woff_whole after a call that no worker's mark covers (repl.h,

@@ -105,6 +105,7 @@ typedef struct remote_cmd {
     uint64_t link_floor;          /* DEBUG CLUSTERLINK KILL: links opened after it have ids from this (0: none) */
     bool close_after_reply;       /* a wait ended by -UNBLOCKED: the client goes after it (blocking.c) */
     struct repl_wait_marks *wait_marks;   /* WAIT: what its target is made of (repl.h); the replication actor frees it */
+    _Atomic bool wait_client_gone;        /* WAIT: its client's connection closed (repl_wait_client_gone) */
     long long *usecs;             /* a transaction's calls on another worker: how long each took
                                    * (-1: not ended there), for the origin's slow log */
     struct xbar *xbar;            /* a call over several workers' keys: its barrier (xcmd.c) */
@@ -252,6 +253,9 @@ static inline int worker_of_slot(unsigned slot) { return (int)(slot % (unsigned)
 /* Completes an asynchronous reply produced by a non-worker actor (e.g. the
  * state actor): sends `rc` back to its origin worker. */
 void worker_reply_async(remote_cmd_t *rc);
+/* The same, running rc->run.fn (set by whoever sent rc) on its origin
+ * worker instead of filling the slot there. */
+void worker_reply_run(remote_cmd_t *rc);
 
 /* Frees a remote command and its blob. */
 void remote_cmd_free(remote_cmd_t *rc);

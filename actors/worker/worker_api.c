@@ -39,6 +39,12 @@ rt_thread_t *worker_thread(int i) { return g_workers[i]->thread; }
 
 void worker_post(int i, rt_msg_t *msg) { rt_send(&g_workers[i]->actor, msg); }
 
+void worker_reply_run(remote_cmd_t *rc)
+{
+    rc->hdr.type = WMSG_RUN;
+    rt_send(&rc->origin->actor, &rc->hdr);
+}
+
 void workers_send_each(rt_msg_t *(*make)(int i, void *arg), void *arg)
 {
     for (int i = 0; i < g_nworkers; i++) worker_post(i, make(i, arg));

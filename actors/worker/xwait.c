@@ -227,7 +227,9 @@ static xwstate_t *state_of(worker_t *w)
     return g_xw[w->index];
 }
 
-long long xwait_count(void) { return atomic_load_explicit(&g_waiting, memory_order_relaxed); }
+/* INFO blocked_clients: the registered waits, so that one stays counted
+ * while a wake's retry runs (7.0.15 keeps such a client blocked). */
+long long xwait_count(void) { return atomic_load_explicit(&g_registered, memory_order_relaxed); }
 long long xwait_count_with_timeout(void) { return atomic_load_explicit(&g_waiting_timeout, memory_order_relaxed); }
 
 static void arm_timer(worker_t *w, xwstate_t *st);
@@ -266,6 +268,14 @@ static void finish(worker_t *w, xwstate_t *st, xwaiter_t *wt, bool count)
 
 bool xwait_park(worker_t *w, remote_cmd_t *rc, int first, int nkeys, long long timeout_ms)
 {
+    /* w is the client's worker (the executor): the slot and client are its */
+    client_t *c = rc->slot ? rc->slot->client : NULL;
+    if (c && (c->flags & CLIENT_CLOSED)) {
+        /* closed before its first park or during a wake's retry, when
+         * xwait_cancel found no waiter: nobody is left to wait */
+        leave_order(w, rc);
+        return false;
+    }
     long long now = rt_now_ms();
     if (!rc->block_deadline_ms) rc->block_deadline_ms = timeout_ms > 0 ? now + timeout_ms : -1;
     if (rc->block_deadline_ms > 0 && rc->block_deadline_ms <= now) {
@@ -300,6 +310,8 @@ bool xwait_park(worker_t *w, remote_cmd_t *rc, int first, int nkeys, long long t
     atomic_fetch_add_explicit(&g_waiting, 1, memory_order_relaxed);
     if (rc->block_deadline_ms > 0) atomic_fetch_add_explicit(&g_waiting_timeout, 1, memory_order_relaxed);
     arm_timer(w, st);
+    /* blocked until served or ended, retries included: b in CLIENT LIST */
+    if (rc->slot && !rc->slot->txn_part) rc->slot->blocked = true;
     return true;
 }
 

@@ -49,6 +49,76 @@ def _block(k, conn, cmd, count):
     h.wait_until(lambda: _blocked(k) == count, 20, what=f"{cmd[0]} counted in blocked_clients")
 
 
+BLOCKERS = [
+    ("BLPOP", X, Y, "0"),                                  # keys of two workers
+    ("BLMOVE", Z, V, "LEFT", "RIGHT", "0"),                # two workers
+    ("XREAD", "BLOCK", "0", "STREAMS", "s" + X, "s" + Y, "$", "$"),
+    ("BZPOPMIN", X, "0"),                                  # one worker
+    ("WAIT", "1", "0"),                                    # no replica: waits for ever
+]
+
+
+@pytest.mark.parametrize("kind", ["shoal", "redis"])
+def test_every_blocked_client_is_flagged_b_with_its_command(servers, kind):
+    """7.0.15 shows flags=b and the blocking command for each (failed before: the waits over
+    two workers and WAIT showed flags=N)."""
+    srv = _node(servers, kind)
+    conns = [srv.raw(timeout=30) for _ in BLOCKERS]
+    try:
+        with srv.raw(timeout=10) as k:
+            ids = [c.call("CLIENT", "ID") for c in conns]
+            for n, (c, cmd) in enumerate(zip(conns, BLOCKERS), 1):
+                _block(k, c, cmd, n)
+            want = [("b", cmd[0].lower()) for cmd in BLOCKERS]
+            assert [_line(k, i) for i in ids] == want
+            # a write that fills X and empties it again in one transaction: the pop over
+            # two workers is woken, finds nothing and waits on; it stays blocked throughout
+            assert k.call("MULTI") == "OK"
+            k.call("RPUSH", X, "1")
+            k.call("LPOP", X)
+            assert k.call("EXEC") == [1, b"1"]
+            for _ in range(20):
+                assert _line(k, ids[0]) == ("b", "blpop") and _blocked(k) == len(BLOCKERS)
+            assert k.call("RPUSH", Y, "y") == 1
+            assert conns[0].read()[1] == [Y.encode(), b"y"]
+            h.wait_until(lambda: _blocked(k) == len(BLOCKERS) - 1, 20, what="the BLPOP served")
+            assert _line(k, ids[0]) == ("N", "blpop")
+    finally:
+        for c in conns:
+            c.close()
+
+
+CLOSED = {
+    "blpop": [("BLPOP", X, "0")],
+    "blpop_two_workers": [("BLPOP", X, Y, "0")],
+    "xread": [("XREAD", "BLOCK", "0", "STREAMS", "s" + X, "$")],
+    "xread_two_workers": [("XREAD", "BLOCK", "0", "STREAMS", "s" + X, "s" + Y, "$", "$")],
+    "wait": [("WAIT", "1", "100000")],
+    "paused": [("CLIENT", "PAUSE", "100000", "WRITE"), ("SET", X, "1")],
+}
+
+
+@pytest.mark.parametrize("kind", ["shoal", "redis"])
+@pytest.mark.parametrize("case", sorted(CLOSED))
+def test_a_blocked_client_that_disconnects_leaves_blocked_clients(servers, kind, case):
+    """7.0.15 stops counting a blocked client when its connection closes (failed before for
+    WAIT: counted until its timeout)."""
+    srv = _node(servers, kind)
+    with srv.raw(timeout=10) as k:
+        *setup, cmd = CLOSED[case]
+        for s in setup:
+            assert k.call(*s) == "OK"
+        a = srv.raw(timeout=10)
+        try:
+            _block(k, a, cmd, 1)
+        finally:
+            a.close()
+        h.wait_until(lambda: _blocked(k) == 0, 20, what="the closed client no longer counted")
+        if setup:
+            assert k.call("CLIENT", "UNPAUSE") == "OK"
+        assert k.call("SET", Z, "after") == "OK"
+
+
 @pytest.mark.parametrize("kind", ["shoal", "redis"])
 def test_a_client_held_by_a_pause_shows_the_held_command(servers, kind):
     """7.0.15 sets a client's command before CLIENT PAUSE holds it: CLIENT LIST shows the held
