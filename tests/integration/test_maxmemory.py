@@ -216,6 +216,23 @@ SPIN = ("local t0 = redis.call('TIME') "
         "return 1")
 
 
+def _worker1_keys():
+    """4,000 keys that worker 1 of two keeps."""
+    return [k for k in (f"e:{i}" for i in range(20000)) if h.key_slot(k) % 2 == 1][:4000]
+
+
+def _packed_two_workers(servers, kind):
+    """A standalone node: shoal with two workers and DEBUG on, every connection packed on
+    worker 0 (DEBUG PLACEMENT PACK), so the clients' worker is not their keys'; redis-server
+    as _start makes it."""
+    if kind != "shoal":
+        return _start(servers, kind)
+    srv = _start(servers, kind, ["--worker-threads", "2", "--enable-debug-command", "yes"])
+    with srv.raw() as c:
+        assert c.call("DEBUG", "PLACEMENT", "PACK") == "OK"
+    return srv
+
+
 def test_allkeys_policy_evicts_while_another_worker_is_behind(servers):
     """allkeys-random, maxmemory 1 MB above what the node holds, a pipeline of 4,000 SETs of
     1 KB while the worker of their keys is held by a script (as a descheduled worker is on a
@@ -223,14 +240,10 @@ def test_allkeys_policy_evicts_while_another_worker_is_behind(servers):
     in batches on their way to that worker; when that memory counted against maxmemory, the
     client's worker found it over the limit with no key on the node to evict and answered
     -OOM (make test failed so, 1 in ~30 runs at load 8, with keys on both workers)."""
-    keys = [k for k in (f"e:{i}" for i in range(20000)) if h.key_slot(k) % 2 == 1][:4000]
+    keys = _worker1_keys()
     assert h.key_slot("spin{a}") % 2 == 1
     for kind in ("shoal", "redis"):
-        srv = _start(servers, kind, ["--worker-threads", "2", "--enable-debug-command", "yes"]
-                     if kind == "shoal" else [])
-        if kind == "shoal":
-            with srv.raw() as c:   # both connections on worker 0; the keys are worker 1's
-                assert c.call("DEBUG", "PLACEMENT", "PACK") == "OK"
+        srv = _packed_two_workers(servers, kind)
         cl, spinner = srv.client(), srv.client()
         try:
             cl.config_set("maxmemory-policy", "allkeys-random")
@@ -260,14 +273,10 @@ def test_evicted_events_to_a_worker_behind_leave_the_rest(servers):
     eviction can shrink. Counted against maxmemory, each 1 KB key evicted made a 3 KB
     message to the held worker, so worker 1 evicted every key it had (and a SET in a
     pipeline was answered -OOM, 1 run in ~10 at load 2)."""
-    keys = [k for k in (f"e:{i}" for i in range(20000)) if h.key_slot(k) % 2 == 1][:4000]
+    keys = _worker1_keys()
     assert h.key_slot("spin{b}") % 2 == 0
     for kind in ("shoal", "redis"):
-        srv = _start(servers, kind, ["--worker-threads", "2", "--enable-debug-command", "yes"]
-                     if kind == "shoal" else [])
-        if kind == "shoal":
-            with srv.raw() as c:
-                assert c.call("DEBUG", "PLACEMENT", "PACK") == "OK"
+        srv = _packed_two_workers(servers, kind)
         cl, sub = srv.client(), srv.client()
         try:
             cl.config_set("notify-keyspace-events", "Ee")
