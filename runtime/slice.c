@@ -27,6 +27,10 @@ struct slice_attr {
 
 /* this thread's slice as it asked for it (0: the default) */
 static _Thread_local unsigned tl_slice_us;
+/* this thread ticks (rt_slice_linger_tick), so it may keep a short slice
+ * after a brief wait; it keeps one now (the kernel has RT_SLICE_SHORT_US,
+ * tl_slice_us is what to give back); a brief wait began since the last tick */
+static _Thread_local bool tl_may_linger, tl_lingering, tl_used;
 /* set once a request was refused: no more system calls for it; relaxed:
  * a hint, a late sight of it costs one refused call */
 static _Atomic bool g_refused;
@@ -50,6 +54,7 @@ int rt_slice_set(unsigned us)
         return e;
     }
     tl_slice_us = us;
+    tl_lingering = false;         /* the thread's own slice is what it asked now */
     return 0;
 #else
     (void)us;
@@ -60,6 +65,8 @@ int rt_slice_set(unsigned us)
 void rt_slice_brief_begin(rt_slice_brief_t *was)
 {
     was->set = false;
+    tl_used = true;
+    if (tl_lingering) return;     /* short since an earlier wait: no system call */
     if (tl_slice_us && tl_slice_us <= RT_SLICE_SHORT_US) return;
     if (atomic_load_explicit(&g_refused, memory_order_relaxed)) return;
     unsigned before = tl_slice_us;
@@ -74,4 +81,28 @@ void rt_slice_brief_end(rt_slice_brief_t *was)
     if (!was->set) return;
     unsigned before = tl_slice_us;
     if (rt_slice_set(before) != 0) tl_slice_us = RT_SLICE_SHORT_US;
+}
+
+void rt_slice_brief_end_linger(rt_slice_brief_t *was)
+{
+    if (!was->set) return;
+    if (!tl_may_linger) {
+        rt_slice_brief_end(was);
+        return;
+    }
+    tl_lingering = true;          /* tl_slice_us still holds the slice to give back */
+}
+
+bool rt_slice_linger_tick(void)
+{
+    tl_may_linger = true;
+    bool used = tl_used;
+    tl_used = false;
+    if (!tl_lingering || used) return false;
+    unsigned own = tl_slice_us;
+    if (rt_slice_set(own) != 0) {     /* refused now: the thread stays as it is */
+        tl_lingering = false;
+        tl_slice_us = RT_SLICE_SHORT_US;
+    }
+    return true;
 }

@@ -39,4 +39,19 @@ typedef struct rt_slice_brief {
 void rt_slice_brief_begin(rt_slice_brief_t *was);
 void rt_slice_brief_end(rt_slice_brief_t *was);
 
+/* The same wait on a thread that waits on the disk again and again (a
+ * worker's own fdatasync under appendfsync always, one per loop round at
+ * redis-benchmark -P 1): the short slice stays after the wait, so the next
+ * waits cost no system call, until rt_slice_linger_tick finds a tick period
+ * without one and gives the thread its slice back. Each sched_setattr call
+ * is 3-4 us of CPU here (the task is dequeued, reweighted and queued again):
+ * two per fsync were ~0.26 us per SET at -P 1, ~2 % of the worker's CPU
+ * (docs/persistence.md §3). A thread that never ticks never lingers (the
+ * end of its wait restores the slice as rt_slice_brief_end does). */
+void rt_slice_brief_end_linger(rt_slice_brief_t *was);
+/* From a periodic timer of the calling thread (a worker's cron): allows
+ * that thread to linger from now on, and gives its slice back when no brief
+ * wait began since the tick before. True when it did. */
+bool rt_slice_linger_tick(void);
+
 #endif

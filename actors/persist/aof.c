@@ -332,12 +332,14 @@ bool aof_sync_step_locked(void)
     long long t0 = latency_threshold_ms() ? rt_now_ms() : 0;
     /* short slices while it waits: each of the fsync's I/Os wakes it, and
      * it gets a core back at once instead of after a busy thread's slice
-     * (runtime/slice.h) */
+     * (runtime/slice.h); a worker keeps them until a cron period passes
+     * without one of its own fsyncs (two sched_setattr calls per fsync
+     * saved) */
     rt_slice_brief_t slice;
     rt_slice_brief_begin(&slice);
     int rc = fdatasync(fd);
     int e = errno;
-    rt_slice_brief_end(&slice);
+    rt_slice_brief_end_linger(&slice);
     if (t0) latency_note("aof-fsync-always", rt_now_ms() - t0);
     pthread_mutex_lock(&W.mu);
     if (rc != 0) {

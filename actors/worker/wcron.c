@@ -34,6 +34,7 @@
 #include "actors/worker/wdb.h"
 #include "runtime/log.h"
 #include "runtime/memcount.h"
+#include "runtime/slice.h"
 #include "runtime/tls.h"
 #include "runtime/xmalloc.h"
 
@@ -199,6 +200,9 @@ static void worker_cron(rt_timer_t *t, void *arg)
     atomic_store_explicit(&w->stats.clients_mem, clients_mem, memory_order_relaxed);
     track_recent_buffers(w);
     placement_tick(w);
+    /* the short slice of this thread's own fsyncs, kept between them, back
+     * to its own once a period passed without one (runtime/slice.h) */
+    rt_slice_linger_tick();
     ldb_conn_reap();              /* forked debugger sessions that ended */
     /* A TLS handshake left half done holds a descriptor, never the thread;
      * give the descriptor back after a while. */
