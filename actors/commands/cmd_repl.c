@@ -281,9 +281,13 @@ void cmd_wait(cmd_ctx_t *ctx)
     }
     remote_cmd_t *rc = dispatch_defer_nosend(ctx, 0);   /* repl_request_wait sends it */
     rc->run.fn = wait_done;
-    if (!rc->slot->txn_part) {
-        /* 7.0.15 blocks the client: b in CLIENT LIST; and when its connection
-         * closes the wait ends (blocking_client_closed) */
+    if (rc->slot->txn_part) {
+        /* 7.0.15 never blocks inside EXEC: it answers with the replicas that
+         * acknowledged the target already. rc is not sent yet: a plain store. */
+        atomic_store_explicit(&rc->wait_end, REPL_WAIT_ANSWER_NOW, memory_order_relaxed);
+    } else {
+        /* 7.0.15 blocks the client: b in CLIENT LIST; its connection closing
+         * or CLIENT UNBLOCK end the wait (blocking.c) */
         rc->slot->blocked = true;
         ctx->client->wait_rc = rc;
     }

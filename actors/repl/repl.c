@@ -273,21 +273,31 @@ static int acked_count(repl_actor_state_t *ra, long long target)
 static void wait_reply(repl_actor_state_t *ra, waiter_t *w)
 {
     remote_cmd_t *rc = w->rc;
-    resp_add_int(&rc->reply, acked_count(ra, w->target));
+    /* relaxed: see repl_wait_end */
+    if (atomic_load_explicit(&rc->wait_end, memory_order_relaxed) == REPL_WAIT_UNBLOCKED)
+        resp_add_error(&rc->reply, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    else
+        resp_add_int(&rc->reply, acked_count(ra, w->target));
     worker_reply_run(rc);         /* to cmd_wait's completion (repl.h) */
     free(w);
 }
 
-void repl_wait_client_gone(remote_cmd_t *rc)
+bool repl_wait_end(remote_cmd_t *rc, int how)
 {
-    /* relaxed: a flag the actor polls; nothing else is published with it,
-     * and rc stays alive until its answer is back on the client's worker */
-    atomic_store_explicit(&rc->wait_client_gone, true, memory_order_relaxed);
+    /* relaxed: only the client's worker writes it; the actor reads it when
+     * it arrives or is kicked below, and nothing else is published with it.
+     * rc stays alive until its answer is back on the client's worker. */
+    if (atomic_load_explicit(&rc->wait_end, memory_order_relaxed) != REPL_WAIT_GO_ON) return false;
+    atomic_store_explicit(&rc->wait_end, how, memory_order_relaxed);
+    rt_msg_t *m = xcalloc(1, sizeof *m);
+    m->type = RM_WAIT_END;
+    rt_send(repl_actor(), m);
+    return true;
 }
 
-static bool wait_client_gone(const waiter_t *w)
+static bool wait_ended(const waiter_t *w)
 {
-    return atomic_load_explicit(&w->rc->wait_client_gone, memory_order_relaxed);
+    return atomic_load_explicit(&w->rc->wait_end, memory_order_relaxed) != REPL_WAIT_GO_ON;
 }
 
 static void wait_check(repl_actor_state_t *ra, bool timeout_pass)
@@ -297,7 +307,7 @@ static void wait_check(repl_actor_state_t *ra, bool timeout_pass)
     while (*pp) {
         waiter_t *w = *pp;
         if (acked_count(ra, w->target) >= w->numreplicas || (timeout_pass && w->deadline_ms && now >= w->deadline_ms) ||
-            wait_client_gone(w)) {
+            wait_ended(w)) {
             *pp = w->next;
             atomic_fetch_sub_explicit(&g_wait_parked, 1, memory_order_relaxed);
             wait_reply(ra, w);
@@ -349,7 +359,7 @@ static void handle_wait(repl_actor_state_t *ra, remote_cmd_t *rc)
      * clock is not larger, but saturate anyway rather than trust that. */
     long long now = rt_mono_ms();
     w->deadline_ms = timeout <= 0 ? 0 : (timeout > LLONG_MAX - now ? LLONG_MAX : now + timeout);
-    if (acked_count(ra, w->target) >= w->numreplicas || wait_client_gone(w)) {
+    if (acked_count(ra, w->target) >= w->numreplicas || wait_ended(w)) {
         wait_reply(ra, w);
         return;
     }
@@ -756,6 +766,10 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
         break;
     case RM_WAIT:
         handle_wait(ra, (remote_cmd_t *)msg);
+        break;
+    case RM_WAIT_END:        /* repl_wait_end: a WAIT's client closed or was unblocked */
+        if (ra->waiters) wait_check(ra, false);
+        free(msg);
         break;
     case RM_FLUSH:
     case RM_SLEEP:

@@ -257,11 +257,16 @@ void repl_hand_over_replica(repl_psync_msg_t *m);
 /* WAIT (cmd_repl.c): rc waits for its replicas; the answer goes back to
  * rc->origin as WMSG_RUN, running the rc->run.fn the caller set. */
 void repl_request_wait(struct remote_cmd *rc, int numreplicas, long long timeout_ms);
-/* The client's worker: the client of WAIT rc closed its connection (rc is
- * still out: its answer has not come back). The replication actor answers
- * it within one tick of its WAIT timer (10 ms), so that it no longer counts
- * in INFO blocked_clients, as 7.0.15 forgets such a client at once. */
-void repl_wait_client_gone(struct remote_cmd *rc);
+/* The client's worker, while WAIT rc is out (its answer has not come
+ * back): the replication actor answers it now, as 7.0.15 ends a blocked
+ * WAIT, with the number of replicas that acknowledged its target
+ * (REPL_WAIT_ANSWER_NOW: the client closed its connection, so it no longer
+ * counts in INFO blocked_clients, or CLIENT UNBLOCK [TIMEOUT]) or with
+ * -UNBLOCKED (CLIENT UNBLOCK ERROR). False when rc was told already.
+ * cmd_wait sets rc->wait_end itself for a WAIT inside EXEC, which 7.0.15
+ * answers at once. */
+enum { REPL_WAIT_GO_ON = 0, REPL_WAIT_ANSWER_NOW, REPL_WAIT_UNBLOCKED };
+bool repl_wait_end(struct remote_cmd *rc, int how);
 /* What WAIT's target is made of (rc->wait_marks, freed by the replication
  * actor). 7.0.15 waits for the client's woff, the stream offset after its
  * last called command; here, per worker in `mask`, the mark

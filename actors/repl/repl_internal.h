@@ -38,6 +38,7 @@ enum repl_msg {
     RM_CHANGE_ID,         /* remote_cmd_t: DEBUG CHANGE-REPL-ID */
     RM_FEED_KICK,         /* rt_msg_t: handovers wait in repl_feedq.c's queue */
     RM_FENCE,             /* a worker passed a write barrier (repl_fence.c) */
+    RM_WAIT_END,          /* rt_msg_t: a WAIT must be answered now (repl_wait_end) */
 };
 
 /* Messages to a sender actor. */

@@ -195,11 +195,13 @@ void blocking_client_closed(client_t *c)
 {
     if (c->block_rc) send_cancel(c, CANCEL_CLOSED);
     else xwait_cancel(c, XWAIT_CLOSED);
-    if (c->wait_rc) repl_wait_client_gone(c->wait_rc);
+    if (c->wait_rc) repl_wait_end(c->wait_rc, REPL_WAIT_ANSWER_NOW);
 }
 
 bool blocking_unblock_client(client_t *c, bool error)
 {
+    if (c->wait_rc && !(c->flags & CLIENT_CLOSED))   /* in WAIT (cmd_repl.c) */
+        return repl_wait_end(c->wait_rc, error ? REPL_WAIT_UNBLOCKED : REPL_WAIT_ANSWER_NOW);
     if (!c->block_rc && !(c->flags & CLIENT_CLOSED)) return xwait_cancel(c, error ? XWAIT_ERROR : XWAIT_TIMEOUT);
     if (!c->block_rc || (c->flags & CLIENT_CLOSED)) return false;
     send_cancel(c, error ? CANCEL_ERROR : CANCEL_TIMEOUT);

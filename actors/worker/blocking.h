@@ -45,10 +45,11 @@ void blocking_send(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **
                    int slot);
 /* Client side: c's connection closed while it waits: the owner drops the
  * wait (a pop's owner, or c's own worker for a wait over several workers),
- * and a WAIT ends (repl_wait_client_gone). */
+ * and a WAIT ends (repl_wait_end). */
 void blocking_client_closed(client_t *c);
 /* Client side: CLIENT UNBLOCK on a client of this worker; `error` chooses
- * -UNBLOCKED over the timeout reply. False if c waits on nothing. */
+ * -UNBLOCKED over the timeout reply (for WAIT: the count of replicas that
+ * acknowledged). False if c waits on nothing. */
 bool blocking_unblock_client(client_t *c, bool error);
 
 /* Owner side hooks (dispatch.c): a write touched these keys; a command

@@ -105,7 +105,7 @@ typedef struct remote_cmd {
     uint64_t link_floor;          /* DEBUG CLUSTERLINK KILL: links opened after it have ids from this (0: none) */
     bool close_after_reply;       /* a wait ended by -UNBLOCKED: the client goes after it (blocking.c) */
     struct repl_wait_marks *wait_marks;   /* WAIT: what its target is made of (repl.h); the replication actor frees it */
-    _Atomic bool wait_client_gone;        /* WAIT: its client's connection closed (repl_wait_client_gone) */
+    _Atomic int wait_end;                 /* WAIT: answer before its replicas or timeout (repl_wait_end) */
     long long *usecs;             /* a transaction's calls on another worker: how long each took
                                    * (-1: not ended there), for the origin's slow log */
     struct xbar *xbar;            /* a call over several workers' keys: its barrier (xcmd.c) */

@@ -137,3 +137,34 @@ def test_a_client_held_by_a_pause_shows_the_held_command(servers, kind):
         assert a.read()[1] == "OK" and b.read()[1] == ["OK"] and c.read()[1] == "OK"
         h.wait_until(lambda: _blocked(k) == 0, 20, what="nobody blocked")
         assert [_line(k, i) for i in ids] == [("N", "set"), ("N", "exec"), ("N", "xgroup|create")]
+
+
+@pytest.mark.parametrize("kind", ["shoal", "redis"])
+def test_client_unblock_ends_a_wait(servers, kind):
+    """CLIENT UNBLOCK of a client in WAIT: 7.0.15 answers 1 and ends the WAIT with the number of
+    replicas that acknowledged (TIMEOUT, the default) or -UNBLOCKED (ERROR); a second UNBLOCK
+    finds nobody (failed before: 0, and the WAIT went on)."""
+    srv = _node(servers, kind)
+    with srv.raw(timeout=10) as a, srv.raw(timeout=10) as k:
+        aid = a.call("CLIENT", "ID")
+        for how, want in ((), b":0\r\n"), (("ERROR",), b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"):
+            _block(k, a, ("WAIT", "1", "0"), 1)
+            assert k.call("CLIENT", "UNBLOCK", str(aid), *how) == 1
+            assert a.read()[0] == want
+            h.wait_until(lambda: _blocked(k) == 0, 20, what="the WAIT ended")
+            assert k.call("CLIENT", "UNBLOCK", str(aid), *how) == 0
+            assert _line(k, aid) == ("N", "wait")
+
+
+@pytest.mark.parametrize("kind", ["shoal", "redis"])
+def test_wait_inside_a_transaction_answers_at_once(servers, kind):
+    """7.0.15 never blocks a WAIT that EXEC runs: it answers with the replicas that acknowledged
+    (failed before: EXEC waited for ever, WAIT 1 0 on a master without replicas)."""
+    srv = _node(servers, kind)
+    with srv.raw(timeout=10) as a:
+        assert a.call("SET", X, "1") == "OK"
+        assert a.call("MULTI") == "OK"
+        assert a.call("WAIT", "1", "0") == "QUEUED"
+        assert a.call("INCR", X) == "QUEUED"
+        assert a.call("WAIT", "0", "0") == "QUEUED"
+        assert a.call("EXEC") == [0, 2, 0]
