@@ -352,6 +352,45 @@ void bus_light_rx_reset(bus_light_rx_t *rx, bus_light_pool_t *p)
     bus_light_rx_init(rx);
 }
 
+int bus_light_rx_export(bus_light_rx_t *rx, bus_light_pool_t *p, bus_light_rx_keys_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!rx->nids) return 0;
+    out->key = malloc((size_t)rx->nids * BUS_LIGHT_TUPLE_LEN);
+    out->has = calloc(rx->nids, 1);
+    if (!out->key || !out->has) {
+        free(out->key);
+        free(out->has);
+        memset(out, 0, sizeof *out);
+        return -1;
+    }
+    out->nids = rx->nids;
+    for (uint32_t id = 0; id < rx->nids; id++) {
+        uint32_t r = rx->ref_of_id[id];
+        if (!r || r - 1 >= p->n) continue;
+        memcpy(out->key[id], p->t[r - 1].key, BUS_LIGHT_TUPLE_LEN);
+        out->has[id] = 1;
+        pool_release(p, r - 1);
+        rx->ref_of_id[id] = 0;
+    }
+    return 0;
+}
+
+int bus_light_rx_import(bus_light_rx_t *rx, bus_light_pool_t *p, bus_light_rx_keys_t *in)
+{
+    int rc = 0;
+    for (uint32_t id = 0; id < in->nids && id < rx->nids; id++) {
+        if (!in->has[id]) continue;
+        uint32_t r = pool_intern(p, in->key[id]);
+        if (r == NONE) rc = -1;
+        else rx->ref_of_id[id] = r + 1;
+    }
+    free(in->key);
+    free(in->has);
+    memset(in, 0, sizeof *in);
+    return rc;
+}
+
 size_t bus_light_bound(size_t plain_len, unsigned count)
 {
     /* the fixed part replaces sig, totlen and the header's other bytes: at

@@ -181,6 +181,22 @@ void bus_light_rx_init(bus_light_rx_t *rx);
 void bus_light_tx_reset(bus_light_tx_t *tx, bus_light_pool_t *p);
 void bus_light_rx_reset(bus_light_rx_t *rx, bus_light_pool_t *p);
 
+/* A receiver's dictionary moving to another pool (its link moves to another
+ * thread): the tuples themselves, key[id] where has[id], instead of
+ * references into the old pool. */
+typedef struct bus_light_rx_keys {
+    uint32_t nids;
+    uint8_t (*key)[BUS_LIGHT_TUPLE_LEN];
+    uint8_t *has;
+} bus_light_rx_keys_t;
+/* Copies rx's tuples out of p into *out (malloc'ed; the import frees them)
+ * and releases rx's references in p; rx keeps its ids, empty until the
+ * import. 0, or -1 (out of memory: nothing changed). */
+int bus_light_rx_export(bus_light_rx_t *rx, bus_light_pool_t *p, bus_light_rx_keys_t *out);
+/* Takes every exported tuple into p under its id again, and frees *in.
+ * 0, or -1 when p ran out of memory (ids left empty: the link must close). */
+int bus_light_rx_import(bus_light_rx_t *rx, bus_light_pool_t *p, bus_light_rx_keys_t *in);
+
 /* Bytes a light frame for a plain PING/PONG/MEET of plain_len bytes with
  * count gossip entries can take at most. */
 size_t bus_light_bound(size_t plain_len, unsigned count);

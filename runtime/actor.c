@@ -618,6 +618,17 @@ void rt_thread_destroy(rt_thread_t *t)
     free(t);
 }
 
+bool rt_actor_rebind(rt_actor_t *actor, rt_thread_t *to)
+{
+    if (!rt_actor_is_idle(actor))
+        return false;
+    /* Plain store: senders read `thread` only after a push that found the
+     * mailbox empty, and the caller holds them off until after this (their
+     * lock orders it before their push). */
+    actor->thread = to;
+    return true;
+}
+
 bool rt_actor_is_idle(rt_actor_t *actor)
 {
     /* run_actor leaves the actor alone once its mailbox is marked empty:

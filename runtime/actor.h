@@ -1,8 +1,9 @@
 /* actor.h - actors bound to runtime threads, each thread driving one libev loop.
  *
  * An actor is a behaviour function plus private state plus a mailbox. It is
- * bound to one rt_thread for life; its behaviour runs only on that thread, one
- * message at a time, so the state needs no locks. Sending pushes onto the
+ * bound to one rt_thread; its behaviour runs only on that thread, one message
+ * at a time, so the state needs no locks. An idle actor whose senders the
+ * caller holds off may be bound to another thread (rt_actor_rebind). Sending pushes onto the
  * mailbox; when the mailbox goes from empty to non-empty the actor is put on
  * its thread's ready queue and, if that queue was idle, the loop is woken with
  * ev_async_send. Each wake-up drains at most RT_BATCH messages per actor and
@@ -43,6 +44,17 @@ struct rt_actor {
  * touches the actor after its behaviour returns. */
 void rt_actor_init(rt_actor_t *actor, rt_thread_t *thread, const char *name,
                    rt_behaviour_fn behaviour, void *state);
+
+/* Binds an idle actor (rt_actor_is_idle) to another thread: its next
+ * message runs there. The caller must keep every sender out from before the
+ * idle check to after the rebind (a lock that all senders take around
+ * rt_send), must not be inside the actor's behaviour, and must have moved
+ * the actor's watchers itself (rt_thread_forget_fd); what the actor's state
+ * needs on its new thread, it sets up in the first message it gets there.
+ * The send that schedules it on the new thread orders the old thread's
+ * writes before the new thread's reads (the mailbox's release/acquire).
+ * False, changing nothing, when the actor is not idle. */
+bool rt_actor_rebind(rt_actor_t *actor, rt_thread_t *to);
 
 /* Any thread. Ownership of `msg` passes to the receiving actor. */
 void rt_send(rt_actor_t *to, rt_msg_t *msg);

@@ -48,6 +48,7 @@
 #include "actors/bus/gossip.h"
 #include "actors/bus/link_internal.h"
 #include "actors/bus/link_light.h"
+#include "actors/bus/link_place.h"
 #include "actors/bus/link_pressure.h"
 #include "actors/bus/link_send.h"
 #include "actors/bus/link_struct.h"
@@ -66,7 +67,7 @@ _Atomic int g_bus_drop_filter = -1;
 /* the longest head bus_judge_len hands out */
 #define HELD_HEAD_MAX (BUS_MODULE_MIN_LEN > BUS_PUBLISH_MIN_LEN ? BUS_MODULE_MIN_LEN : BUS_PUBLISH_MIN_LEN)
 
-enum { LINK_MSG_START = 1, LINK_MSG_SEND, LINK_MSG_CLOSE };
+enum { LINK_MSG_START = 1, LINK_MSG_SEND, LINK_MSG_CLOSE, LINK_MSG_ADOPT };
 
 typedef struct link_send_msg {
     rt_msg_t hdr;
@@ -76,28 +77,14 @@ typedef struct link_send_msg {
 
 /* ---------------- configuration ---------------- */
 
-#define MAX_LINK_THREADS 256
-static rt_thread_t *g_threads[MAX_LINK_THREADS];
-static _Atomic int g_nthreads;        /* release-stored after g_threads/g_state are set */
 static rt_actor_t *g_state;
-static _Atomic unsigned g_next_thread;
 static _Atomic link_id_t g_next_id = 1;
 
 void link_configure(rt_thread_t **threads, int nthreads, rt_actor_t *state)
 {
-    if (nthreads > MAX_LINK_THREADS) nthreads = MAX_LINK_THREADS;
-    for (int i = 0; i < nthreads; i++) g_threads[i] = threads[i];
     g_state = state;
-    /* release: a thread that sees the count also sees the threads and state */
-    atomic_store_explicit(&g_nthreads, nthreads, memory_order_release);
-}
-
-static rt_thread_t *pick_thread(void)
-{
-    int n = atomic_load_explicit(&g_nthreads, memory_order_acquire);
-    if (n <= 0) return NULL;
-    unsigned k = atomic_fetch_add_explicit(&g_next_thread, 1, memory_order_relaxed);
-    return g_threads[k % (unsigned)n];
+    /* its release store publishes g_state too: no link exists before a pick */
+    link_place_configure(threads, nthreads);
 }
 
 /* ---------------- registry ---------------- */
@@ -345,6 +332,7 @@ static void teardown(link_t *l, int event_kind, bool sendbuf_limit)
     l->held_head = NULL, l->held_len = 0;
     link_wq_clear(&l->wq);
     atomic_store_explicit(&l->events, 0, memory_order_relaxed);
+    link_place_detach(l);
     reg_remove(l);
     if (event_kind) post_event(l, event_kind, sendbuf_limit);
     link_thread_ctx_t *c = thread_ctx();
@@ -782,6 +770,7 @@ static void link_behaviour(rt_actor_t *self, rt_msg_t *msg)
             teardown(l, l->outbound ? LINK_EV_CONNECT_FAILED : LINK_EV_CLOSED, false);
             return;
         }
+        link_place_attach(l, false);
         if (l->outbound) start_connect(l);
         else if (config_get_num(CONFIG_TLS_CLUSTER) && !(l->tls = link_tls_start(l->fd, false))) teardown(l, LINK_EV_CLOSED, false);
         else start_io(l);
@@ -798,6 +787,15 @@ static void link_behaviour(rt_actor_t *self, rt_msg_t *msg)
     }
     case LINK_MSG_CLOSE:              /* embedded */
         teardown(l, 0, false);
+        return;
+    case LINK_MSG_ADOPT:              /* embedded; first message on a new thread (link_rehome) */
+        link_place_attach(l, true);   /* first: the teardown below counts it out again */
+        if (!thread_ctx() || !link_light_unpack(&l->light)) {
+            LOG_WARNING("Out of memory moving a cluster link");
+            teardown(l, LINK_EV_CLOSED, false);
+            return;
+        }
+        start_io(l);
         return;
     default:
         free(msg);
@@ -823,6 +821,7 @@ static link_t *link_new(rt_thread_t *t, bool outbound, int fd, link_id_t id)
     bus_stream_accept_light(&l->rx, true);
     l->start_msg.type = LINK_MSG_START;
     l->close_msg.type = LINK_MSG_CLOSE;
+    l->adopt_msg.type = LINK_MSG_ADOPT;
     rt_actor_init(&l->actor, t, "link", link_behaviour, l);
     return l;
 }
@@ -844,7 +843,7 @@ static int link_launch(link_t *l, int fail_event)
 
 link_id_t link_adopt_inbound(int fd, const struct sockaddr_storage *peer)
 {
-    rt_thread_t *t = pick_thread();
+    rt_thread_t *t = link_place_pick();
     link_t *l = t ? link_new(t, false, fd, 0) : NULL;
     if (!l) { close(fd); return 0; }
     link_format_ip(peer, l->peer_ip, sizeof l->peer_ip);
@@ -872,7 +871,7 @@ link_id_t link_reserve_id(void)
 
 bool link_connect_as(link_id_t id, const char *node_name, const char *ip, int port)
 {
-    rt_thread_t *t = pick_thread();
+    rt_thread_t *t = link_place_pick();
     if (!t) return false;             /* links_start has not run yet: the caller retries */
     link_t *l = link_new(t, true, -1, id);
     if (!l) return false;
@@ -909,6 +908,28 @@ void link_send_shared(link_id_t id, shared_frame_t *frame)
     }
     unsigned type;
     if (bus_peek_type(frame->data, frame->len, &type)) bus_dstats_sent(type);
+}
+
+bool link_rehome(link_t *l, rt_thread_t *to)
+{
+    pthread_mutex_lock(&g_reg_lock);
+    /* Every sender pushes under this lock: an empty mailbox stays empty
+     * until ADOPT is the first message of the new thread. The light
+     * encoding's state leaves this thread's pool (link_light.h). The watchers stop
+     * and the socket leaves our epoll set (one epoll_ctl, no socket I/O)
+     * before the new thread can start them. */
+    bool ok = rt_actor_is_idle(&l->actor) && link_light_pack(&l->light);
+    if (ok) {
+        rt_thread_t *from = l->actor.thread;
+        ev_io_stop(rt_thread_loop(from), &l->rio);
+        ev_io_stop(rt_thread_loop(from), &l->wio);
+        rt_thread_forget_fd(from, l->fd);
+        atomic_store_explicit(&l->events, 0, memory_order_relaxed);
+        ok = rt_actor_rebind(&l->actor, to);
+        rt_send(&l->actor, &l->adopt_msg);
+    }
+    pthread_mutex_unlock(&g_reg_lock);
+    return ok;
 }
 
 void link_close(link_id_t id)

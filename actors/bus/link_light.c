@@ -363,9 +363,38 @@ void link_light_out(link_light_t *ll, const char *node_name, const uint8_t **dat
     *len = n;
 }
 
+bool link_light_pack(link_light_t *ll)
+{
+    light_thread_t *t = lt;
+    if (!t) return true;   /* never light on this thread: nothing in its pool */
+    if (ll->rx && bus_light_rx_export(ll->rx, &t->pool, &ll->moving) != 0) return false;
+    if (ll->tx) {
+        bus_light_tx_reset(ll->tx, &t->pool);
+        ll->tx->reset_pending = true;
+    }
+    return true;
+}
+
+bool link_light_unpack(link_light_t *ll)
+{
+    if (!ll->moving.nids) return true;
+    light_thread_t *t = thread_state();
+    if (!t) {
+        bus_light_rx_keys_t none = { 0 };
+        free(ll->moving.key);
+        free(ll->moving.has);
+        ll->moving = none;
+        return false;
+    }
+    return bus_light_rx_import(ll->rx, &t->pool, &ll->moving) == 0;
+}
+
 void link_light_free(link_light_t *ll)
 {
     light_thread_t *t = lt;
+    free(ll->moving.key);
+    free(ll->moving.has);
+    ll->moving = (bus_light_rx_keys_t){ 0 };
     if (ll->tx) {
         if (t) bus_light_tx_reset(ll->tx, &t->pool);
         free(ll->tx);

@@ -37,6 +37,7 @@ typedef struct link_light {
     /* light frames sent / received on this link (INFO peers; relaxed: a
      * statistic, written only by the link's thread) */
     _Atomic long long frames_out, frames_in;
+    bus_light_rx_keys_t moving;      /* rx's tuples while the link moves between threads */
 } link_light_t;
 
 /* A frame the link's stream handed out: expands a light frame in place
@@ -51,6 +52,15 @@ bool link_light_in(link_light_t *ll, bus_stream_frame_t *f, bus_msg_t *msg);
  * advertised plain frame or its light form. node_name: the name the link
  * was opened to ("" when not known), the peer until its own frames say. */
 void link_light_out(link_light_t *ll, const char *node_name, const uint8_t **data, size_t *len);
+
+/* The link moves to another thread (link_place.c). On the old thread:
+ * what it sends starts over (the next light frame tells the peer to empty
+ * its dictionary, §9.4) and the tuples of what it receives are copied out
+ * of this thread's pool; false, changing nothing the peer relies on, when
+ * memory ran out (the link then stays). On the new thread: those tuples go
+ * into its pool; false when memory ran out (close the link). */
+bool link_light_pack(link_light_t *ll);
+bool link_light_unpack(link_light_t *ll);
 
 /* The link is going: its state goes back to the thread's pool. */
 void link_light_free(link_light_t *ll);

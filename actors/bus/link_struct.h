@@ -1,8 +1,9 @@
 /* link_struct.h - the link actor's record (link.c), apart so that link.c
  * stays within the 1,000 lines a file may have.
  *
- * Must never: be included outside link.c; every other file reaches links
- * through link.h and link_internal.h.
+ * Must never: be included outside link.c and link_place.c (which moves
+ * links between threads); every other file reaches links through link.h
+ * and link_internal.h.
  */
 #ifndef SHOAL_ACTORS_BUS_LINK_STRUCT_H
 #define SHOAL_ACTORS_BUS_LINK_STRUCT_H
@@ -28,7 +29,10 @@ struct link {
     bool connect_failed_sync;        /* connect() returned an error at once */
     link_frame_t *fwd;               /* frames read this round, going to the state actor as one message */
     size_t fwd_cap;
-    rt_msg_t start_msg, close_msg;   /* embedded: these two can never fail to be sent */
+    rt_msg_t start_msg, close_msg;   /* embedded: these can never fail to be sent */
+    rt_msg_t adopt_msg;              /* embedded: sent once per move, as the first message on the new thread */
+    link_t *tnext, *tprev;           /* its thread's list of links (link_place.c; owning thread) */
+    bool listed;                     /* on that list */
     _Atomic bool close_sent;
     link_id_t id;
     int fd;

@@ -36,6 +36,7 @@
 #include "actors/worker/client.h"
 #include "actors/worker/wdb.h"
 #include "actors/worker/dispatch.h"
+#include "actors/bus/link_place.h"
 #include "actors/worker/placement.h"
 #include "actors/worker/protect.h"
 #include "actors/worker/stats.h"
@@ -406,6 +407,22 @@ static bool debug_test_hook(cmd_ctx_t *ctx)
             return true;
         }
         placement_force(mode);
+        resp_add_simple(ctx->reply, "OK");
+        return true;
+    }
+    if (arg_is(sub, sublen, "busplacement")) {
+        /* DEBUG BUSPLACEMENT AUTO|PACK|SPREAD: ours, as PLACEMENT, for the
+         * cluster bus links (link_place.h): tests move links with it */
+        int mode = ctx->argc != 3 ? -2
+                   : arg_is(ctx->argv[2], ctx->argvlen[2], "auto")   ? 0
+                   : arg_is(ctx->argv[2], ctx->argvlen[2], "pack")   ? 1
+                   : arg_is(ctx->argv[2], ctx->argvlen[2], "spread") ? workers_count()
+                                                                     : -2;
+        if (mode < 0) {
+            debug_syntax_error(ctx);
+            return true;
+        }
+        link_place_force(mode);
         resp_add_simple(ctx->reply, "OK");
         return true;
     }

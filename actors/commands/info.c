@@ -20,6 +20,7 @@
 #include "actors/bus/bus_dstats.h"
 #include "actors/bus/link.h"
 #include "actors/bus/link_light.h"
+#include "actors/bus/link_place.h"
 #include "actors/commands/args.h"
 #include "actors/commands/commands.h"
 #include "actors/commands/memory.h"
@@ -543,6 +544,12 @@ static void sec_threads(text_t *t)
     for (int i = 0; i < workers_count(); i++)
         add(t, "placement%d:name=worker-%d,clients=%lld,busy_permille=%d,cron_ms=%d\r\n", i, i,
             placement_clients(i), placement_busy_permille(i), placement_cron_ms(i));
+    /* Cluster bus links: threads taking them now, links moved, links per thread (link_place.h). */
+    if (link_place_count(0) >= 0) {
+        add(t, "bus_placement:link_threads=%d,moves=%llu\r\n", link_place_threads(), link_place_moves());
+        for (int i = 0; i < workers_count(); i++)
+            add(t, "bus_links%d:name=worker-%d,links=%lld\r\n", i, i, link_place_count(i));
+    }
 }
 
 typedef struct section { const char *name; void (*fn)(text_t *); bool dflt; } section_t;

@@ -50,6 +50,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "actors/bus/link_place.h"
 #include "actors/worker/client.h"
 #include "actors/worker/placement.h"
 #include "actors/worker/pubsub.h"
@@ -360,4 +361,5 @@ void placement_tick(worker_t *w)
     if (w->index == 0)
         decide();
     rebalance(w);
+    link_place_tick();   /* the bus links on this thread (link_place.h) */
 }

@@ -184,6 +184,55 @@ TEST(bus_light_round_trip_random)
     link_close();
 }
 
+/* A link that moves to another thread mid-stream (actors/bus/link_place.c):
+ * its receiver's dictionary is exported from one pool and imported into
+ * another, its sender starts over with RESET; every frame before and after
+ * expands to its exact plain bytes, and the old pools keep no reference. */
+TEST(bus_light_link_moves_between_pools)
+{
+    make_universe();
+    make_header();
+    link_open();
+    bus_light_pool_t ps2, pr2;
+    bus_light_pool_init(&ps2);
+    bus_light_pool_init(&pr2);
+    bus_light_pool_t *send_pool = &ps, *recv_pool = &pr;
+    static uint8_t plain[64 * 1024], light[72 * 1024], back[64 * 1024];
+    for (int i = 0; i < 6000; i++) {
+        size_t n = random_frame(plain, sizeof plain);
+        REQUIRE(n > 0);
+        size_t l = bus_light_encode(send_pool, &tx, plain, n, light, sizeof light, NULL, 0);
+        REQUIRE(l > 0);
+        size_t bl = 0;
+        REQUIRE(bus_light_expand(recv_pool, &rx, light, l, back, sizeof back, &bl, NULL) == BUS_LIGHT_OK);
+        REQUIRE(bl == n && memcmp(back, plain, n) == 0);
+        if (i % 1000 == 999) {
+            /* the receiving link moves: its tuples go from one pool to the other */
+            bus_light_pool_t *to = recv_pool == &pr ? &pr2 : &pr;
+            bus_light_rx_keys_t k;
+            REQUIRE(bus_light_rx_export(&rx, recv_pool, &k) == 0);
+            CHECK_EQ_INT(recv_pool->live, 0);
+            REQUIRE(bus_light_rx_import(&rx, to, &k) == 0);
+            CHECK(k.key == NULL && k.has == NULL);
+            recv_pool = to;
+        }
+        if (i % 1500 == 1499) {
+            /* the sending link moves: it starts over, telling the receiver */
+            bus_light_pool_t *to = send_pool == &ps ? &ps2 : &ps;
+            bus_light_tx_reset(&tx, send_pool);
+            tx.reset_pending = true;
+            CHECK_EQ_INT(send_pool->live, 0);
+            send_pool = to;
+        }
+    }
+    bus_light_tx_reset(&tx, send_pool);
+    bus_light_rx_reset(&rx, recv_pool);
+    CHECK_EQ_INT(ps.live + ps2.live + pr.live + pr2.live, 0);
+    bus_light_pool_free(&ps2);
+    bus_light_pool_free(&pr2);
+    link_close();
+}
+
 /* Frames with more distinct tuples than ids: the sender resets both
  * dictionaries (F_RESET) and the round trip stays exact. */
 TEST(bus_light_ids_run_out)

@@ -1,0 +1,157 @@
+"""Bus links packed on few worker threads (actors/bus/link_place.c, docs/design.md §3.3):
+new links go to the last worker while the bus does not keep it busy, and links move
+between worker threads while idle without being closed, in plain text and over TLS,
+with the light encoding between shoal peers on.
+
+* a 3-master cluster of nodes with 2 workers: every node's 4 links are on worker-1
+  (INFO threads `bus_links` lines), where they were dealt over both workers before;
+* DEBUG BUSPLACEMENT SPREAD / PACK move links (INFO threads counts the moves): the
+  moved links are the same connections (CLUSTER LINKS create-time unchanged: none was
+  closed and reopened, so neither the TLS session nor the light dictionaries broke),
+  gossip keeps flowing on them (PONGs received grow, light frames both ways), a node
+  that joins afterwards meshes, and a killed master is marked FAIL by the others.
+
+What it must never do: assert a timing (moves happen at the workers' crons, once a
+second on a worker without clients: waits are generous), or signal a process it did
+not start.
+"""
+import re
+import subprocess
+
+import pytest
+
+import bushelpers as bh
+import helpers as h
+import tlshelpers as t
+
+WORKERS = ["--worker-threads", "2", "--enable-debug-command", "yes"]
+BUS_LINKS = re.compile(r"^bus_links(\d+):name=worker-\d+,links=(\d+)$")
+BUS_PLACEMENT = re.compile(r"^bus_placement:link_threads=(\d+),moves=(\d+)$")
+
+
+def placement(n):
+    """([links on worker 0, on worker 1], threads taking links, links moved) of node n."""
+    with n.raw() as c:
+        text = c.call("INFO", "threads").decode()
+    counts, threads, moves = {}, None, None
+    for line in text.splitlines():
+        m = BUS_LINKS.match(line.strip())
+        if m:
+            counts[int(m.group(1))] = int(m.group(2))
+        m = BUS_PLACEMENT.match(line.strip())
+        if m:
+            threads, moves = int(m.group(1)), int(m.group(2))
+    return [counts.get(i) for i in range(2)], threads, moves
+
+
+def link_births(n):
+    """{(direction, peer): create-time} of node n's CLUSTER LINKS."""
+    return {(l["direction"], l["node"]): l["create-time"] for l in bh.cluster_links(n)}
+
+
+def stat(n, section, field):
+    """A field of INFO <section>, or of CLUSTER INFO for section "cluster"."""
+    if section == "cluster":
+        return int(bh.cluster_info(n)[field])
+    with n.raw() as c:
+        return int(h.info_dict(c.call("INFO", section))[field])
+
+
+def debug(n, mode):
+    with n.raw() as c:
+        assert c.call("DEBUG", "BUSPLACEMENT", mode) == "OK"
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    return t.make_pki(tmp_path_factory.mktemp("pki"))
+
+
+def tls_node(servers, pki):
+    tp = h.free_port()
+    srv = servers.shoal(extra_args=t.server_args(pki, tp, extra=["--tls-cluster", "yes", "--cluster-node-timeout",
+                                                                 "2000", *WORKERS]))
+    srv.tls_port = tp
+    return srv
+
+
+def tls_cluster(servers, pki, n=3):
+    nodes = [tls_node(servers, pki) for _ in range(n)]
+    r = subprocess.run([h.REDIS_CLI, "-h", "127.0.0.1", "-p", str(nodes[0].tls_port), *t.cli_args(pki),
+                        "--cluster", "create", *[f"127.0.0.1:{x.tls_port}" for x in nodes], "--cluster-yes"],
+                       capture_output=True, text=True, timeout=90, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stdout + r.stderr
+    bh.wait_healthy(nodes, n, timeout=30)
+    return nodes
+
+
+def test_new_links_are_packed_on_the_last_worker(servers):
+    nodes = bh.start_cluster(servers, 3, extra_args=WORKERS)
+    for n in nodes:
+        # two links per peer, all on worker-1 (before: dealt round-robin over both workers)
+        h.wait_until(lambda n=n: placement(n)[0] == [0, 4], 15, what=f"all links of :{n.port} on worker-1")
+        assert placement(n)[1] == 1
+
+
+def wait_placed(nodes, counts, moves_at_least):
+    for n in nodes:
+        h.wait_until(lambda n=n: placement(n)[0] == counts and placement(n)[2] >= moves_at_least, 30,
+                     what=f"links of :{n.port} at {counts} (now {placement(n)})")
+
+
+def wait_gossip_flows(nodes, light):
+    """PONGs (and light frames both ways, between shoal peers) keep arriving on every node."""
+    before = {n.port: (stat(n, "cluster", "cluster_stats_messages_pong_received"),
+                       stat(n, "lightbus", "light_frames_received"), stat(n, "lightbus", "light_frames_sent"))
+              for n in nodes}
+    for n in nodes:
+        p0, r0, s0 = before[n.port]
+        h.wait_until(lambda n=n, p0=p0: stat(n, "cluster", "cluster_stats_messages_pong_received") >= p0 + 6, 30,
+                     what=f"PONGs received by :{n.port}")
+        if light:
+            h.wait_until(lambda n=n, r0=r0, s0=s0: stat(n, "lightbus", "light_frames_received") > r0
+                         and stat(n, "lightbus", "light_frames_sent") > s0, 30,
+                         what=f"light frames both ways on :{n.port}")
+        assert stat(n, "lightbus", "light_view_mismatch") == 0
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["plain", "tls"])
+def test_moved_links_keep_working(servers, pki, tls):
+    if tls:
+        nodes = tls_cluster(servers, pki)
+    else:
+        nodes = bh.start_cluster(servers, 3, node_timeout=2000, extra_args=WORKERS)
+    wait_placed(nodes, [0, 4], 0)
+    wait_gossip_flows(nodes, light=True)          # light dictionaries filled before the moves
+    births = {n.port: link_births(n) for n in nodes}
+    assert all(len(b) == 4 for b in births.values()), births
+
+    for n in nodes:
+        debug(n, "SPREAD")
+    wait_placed(nodes, [2, 2], 2)
+    wait_gossip_flows(nodes, light=True)
+    for n in nodes:
+        assert link_births(n) == births[n.port], "a moved link was closed and opened again"
+
+    for n in nodes:
+        debug(n, "PACK")
+    wait_placed(nodes, [0, 4], 4)
+    wait_gossip_flows(nodes, light=True)
+    for n in nodes:
+        assert link_births(n) == births[n.port], "a moved link was closed and opened again"
+        debug(n, "AUTO")
+
+    # a node that joins now meshes with all of them, its links on the last worker too
+    extra = tls_node(servers, pki) if tls else servers.shoal(extra_args=["--cluster-node-timeout", "2000", *WORKERS])
+    with extra.raw() as c:
+        port = nodes[0].tls_port if tls else nodes[0].port
+        assert c.call("CLUSTER", "MEET", "127.0.0.1", str(port)) == "OK"
+    bh.wait_healthy(nodes + [extra], 4, timeout=30)
+
+    # failure detection runs over the moved links: a killed master is marked FAIL
+    victim = nodes[2]
+    victim_id = bh.myid(victim)
+    victim.stop()
+    for n in nodes[:2] + [extra]:
+        h.wait_until(lambda n=n: any(r["id"] == victim_id and "fail" in r["flags"] for r in bh.cluster_nodes(n)),
+                     30, what=f":{n.port} marking the killed master FAIL")
