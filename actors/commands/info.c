@@ -108,7 +108,8 @@ static void sec_clients(text_t *t)
            "client_recent_max_input_buffer:%lld\r\nclient_recent_max_output_buffer:%lld\r\nblocked_clients:%lld\r\n"
            "tracking_clients:%lld\r\nclients_in_timeout_table:%lld\r\n",
         SUM(CONNECTED_CLIENTS), config_cluster_enabled() ? links_count() : (size_t)0, config_maxclients(),
-        workers_max(WSTAT_RECENT_MAX_IN), workers_max(WSTAT_RECENT_MAX_OUT), blocking_count() + worker_paused_count() + repl_wait_parked(), tracking_clients_count(), blocking_count_with_timeout());
+        workers_max(WSTAT_RECENT_MAX_IN), workers_max(WSTAT_RECENT_MAX_OUT), blocking_count() + worker_paused_count() + repl_wait_parked(), tracking_clients_count(),
+        blocking_count_with_timeout() + repl_wait_parked_with_timeout());
 }
 
 static long long total_system_memory(void)

@@ -258,9 +258,13 @@ static uint8_t *backlog_copy_from(repl_actor_state_t *ra, long long from, size_t
 
 /* WAITs parked on ra->waiters; relaxed: an INFO figure (blocked_clients,
  * as 7.0.15 counts its clients blocked in WAIT). */
-static _Atomic long long g_wait_parked;
+static _Atomic long long g_wait_parked, g_wait_parked_timeout;
 
 long long repl_wait_parked(void) { return atomic_load_explicit(&g_wait_parked, memory_order_relaxed); }
+long long repl_wait_parked_with_timeout(void)
+{
+    return atomic_load_explicit(&g_wait_parked_timeout, memory_order_relaxed);
+}
 
 static int acked_count(repl_actor_state_t *ra, long long target)
 {
@@ -310,6 +314,7 @@ static void wait_check(repl_actor_state_t *ra, bool timeout_pass)
             wait_ended(w)) {
             *pp = w->next;
             atomic_fetch_sub_explicit(&g_wait_parked, 1, memory_order_relaxed);
+            if (w->deadline_ms) atomic_fetch_sub_explicit(&g_wait_parked_timeout, 1, memory_order_relaxed);
             wait_reply(ra, w);
         } else {
             pp = &w->next;
@@ -366,6 +371,7 @@ static void handle_wait(repl_actor_state_t *ra, remote_cmd_t *rc)
     w->next = ra->waiters;
     ra->waiters = w;
     atomic_fetch_add_explicit(&g_wait_parked, 1, memory_order_relaxed);
+    if (w->deadline_ms) atomic_fetch_add_explicit(&g_wait_parked_timeout, 1, memory_order_relaxed);
     ra->getack_pending = true;
     if (!ra->wait_timer_on) {
         rt_timer_start(&ra->wait_timer, ra->thread, 10, 10, wait_timer_cb, ra);

@@ -162,8 +162,10 @@ void repl_wbuf_clear(struct repl_wbuf *b);
 void repl_wbuf_free(struct repl_wbuf *b);
 /* Hands the buffered bytes to the replication actor (no-op when empty). */
 void repl_flush(struct repl_wbuf *b);
-/* WAITs waiting for their replicas (any thread): INFO blocked_clients. */
+/* WAITs waiting for their replicas (any thread): INFO blocked_clients; and
+ * those of them with a timeout, clients_in_timeout_table (as 7.0.15). */
 long long repl_wait_parked(void);
+long long repl_wait_parked_with_timeout(void);
 /* In the child of a forked debugger session (ldb_conn.c): from now on
  * repl_flush drops what it would hand to the replicas and the AOF, so the
  * child's changes reach neither. */

@@ -51,7 +51,7 @@
  * worker i; read by any worker after a write. */
 static _Atomic uint64_t g_interest[XW_BUCKETS];
 /* Waits under way on every worker (a fast "nobody waits" for writers). */
-static _Atomic long long g_waiting, g_waiting_timeout;
+static _Atomic long long g_waiting;
 
 typedef struct xwaiter {
     struct xwaiter *prev, *next;
@@ -83,8 +83,8 @@ typedef struct xreg {
 static pthread_mutex_t g_reg_mu = PTHREAD_MUTEX_INITIALIZER;
 static xreg_t *g_reg[XW_BUCKETS];   /* under g_reg_mu */
 /* Waits in the registry (a waiter being retried stays counted, unlike
- * g_waiting). */
-static _Atomic long long g_registered;
+ * g_waiting), and those of them with a timeout. */
+static _Atomic long long g_registered, g_registered_timeout;
 
 static void reg_add(remote_cmd_t *rc)
 {
@@ -106,6 +106,7 @@ static void reg_add(remote_cmd_t *rc)
     pthread_mutex_unlock(&g_reg_mu);
     rc->xregistered = true;
     atomic_fetch_add_explicit(&g_registered, 1, memory_order_relaxed);
+    if (rc->block_deadline_ms > 0) atomic_fetch_add_explicit(&g_registered_timeout, 1, memory_order_relaxed);
 }
 
 static void reg_remove(remote_cmd_t *rc)
@@ -125,6 +126,7 @@ static void reg_remove(remote_cmd_t *rc)
     pthread_mutex_unlock(&g_reg_mu);
     rc->xregistered = false;
     atomic_fetch_sub_explicit(&g_registered, 1, memory_order_relaxed);
+    if (rc->block_deadline_ms > 0) atomic_fetch_sub_explicit(&g_registered_timeout, 1, memory_order_relaxed);
 }
 
 /* Whether a registered wait other than `self`, older than seq, waits on key
@@ -227,10 +229,14 @@ static xwstate_t *state_of(worker_t *w)
     return g_xw[w->index];
 }
 
-/* INFO blocked_clients: the registered waits, so that one stays counted
- * while a wake's retry runs (7.0.15 keeps such a client blocked). */
+/* INFO blocked_clients and clients_in_timeout_table: the registered waits,
+ * so that one stays counted while a wake's retry runs (7.0.15 keeps such a
+ * client blocked). */
 long long xwait_count(void) { return atomic_load_explicit(&g_registered, memory_order_relaxed); }
-long long xwait_count_with_timeout(void) { return atomic_load_explicit(&g_waiting_timeout, memory_order_relaxed); }
+long long xwait_count_with_timeout(void)
+{
+    return atomic_load_explicit(&g_registered_timeout, memory_order_relaxed);
+}
 
 static void arm_timer(worker_t *w, xwstate_t *st);
 
@@ -250,7 +256,6 @@ static void unlink_waiter(worker_t *w, xwstate_t *st, xwaiter_t *wt)
             atomic_fetch_and_explicit(&g_interest[b], ~(1ULL << w->index), memory_order_release);
     }
     atomic_fetch_sub_explicit(&g_waiting, 1, memory_order_relaxed);
-    if (wt->rc->block_deadline_ms > 0) atomic_fetch_sub_explicit(&g_waiting_timeout, 1, memory_order_relaxed);
 }
 
 /* Ends a wait with the reply already in rc->reply: back to the client's slot. */
@@ -308,7 +313,6 @@ bool xwait_park(worker_t *w, remote_cmd_t *rc, int first, int nkeys, long long t
         if (st->count[b]++ == 0) atomic_fetch_or_explicit(&g_interest[b], 1ULL << w->index, memory_order_relaxed);
     }
     atomic_fetch_add_explicit(&g_waiting, 1, memory_order_relaxed);
-    if (rc->block_deadline_ms > 0) atomic_fetch_add_explicit(&g_waiting_timeout, 1, memory_order_relaxed);
     arm_timer(w, st);
     /* blocked until served or ended, retries included: b in CLIENT LIST */
     if (rc->slot && !rc->slot->txn_part) rc->slot->blocked = true;

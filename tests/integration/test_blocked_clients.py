@@ -168,3 +168,28 @@ def test_wait_inside_a_transaction_answers_at_once(servers, kind):
         assert a.call("INCR", X) == "QUEUED"
         assert a.call("WAIT", "0", "0") == "QUEUED"
         assert a.call("EXEC") == [0, 2, 0]
+
+
+def _in_timeout_table(k):
+    return int(h.info_dict(k.call("INFO", "clients"))["clients_in_timeout_table"])
+
+
+@pytest.mark.parametrize("kind", ["shoal", "redis"])
+def test_clients_in_timeout_table_counts_the_waits_with_a_timeout(servers, kind):
+    """INFO clients_in_timeout_table: 7.0.15 counts every blocked client with a timeout, WAIT
+    included (failed before: a WAIT with a timeout was not counted)."""
+    srv = _node(servers, kind)
+    cmds = [("WAIT", "1", "100000"), ("WAIT", "1", "0"), ("BLPOP", X, Y, "100"), ("BLPOP", X, "100"),
+            ("BLPOP", Y, "0")]
+    conns = [srv.raw(timeout=10) for _ in cmds]
+    try:
+        with srv.raw(timeout=10) as k:
+            for n, (c, cmd) in enumerate(zip(conns, cmds), 1):
+                _block(k, c, cmd, n)
+            assert _in_timeout_table(k) == 3
+            conns[0].close()
+            h.wait_until(lambda: _blocked(k) == len(cmds) - 1, 20, what="the closed WAIT gone")
+            assert _in_timeout_table(k) == 2
+    finally:
+        for c in conns:
+            c.close()
