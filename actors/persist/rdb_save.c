@@ -344,6 +344,21 @@ static int write_dump(rdb_job_t *job)
 
 /* ---------------- BGSAVE by fork ---------------- */
 
+/* A child forked (at the cut, the workers parked) / reaped. While one lives
+ * the workers run short slices (rdb_fork_child_slices) and their lookups
+ * stamp no access clock (access.c): a stamp would copy the entry's page. */
+static void child_begin(void)
+{
+    atomic_fetch_add_explicit(&fork_children, 1, memory_order_relaxed);
+    ks_access_child_begin();
+}
+
+static void child_end(void)
+{
+    ks_access_child_end();
+    atomic_fetch_sub_explicit(&fork_children, 1, memory_order_relaxed);
+}
+
 /* In the child: every worker's keys straight from the image the fork took
  * (the workers were all parked at the cut), streamed to the temp file. */
 typedef struct child_ctx {
@@ -439,7 +454,7 @@ pid_t rdb_save_fork_aof_base(int dirfd, const char *tmp, const char *dir, int co
                         .functions = functions, .functions_len = functions_len };
     pid_t pid = fork();
     if (pid == 0) child_write(&sp);
-    if (pid > 0) atomic_fetch_add_explicit(&fork_children, 1, memory_order_relaxed);
+    if (pid > 0) child_begin();
     return pid;
 }
 
@@ -478,7 +493,7 @@ int rdb_save_wait_child(pid_t pid)
     int status = 0;
     int rc;
     while ((rc = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {}
-    atomic_fetch_sub_explicit(&fork_children, 1, memory_order_relaxed);
+    child_end();
     if (rc < 0) return -1;
     if (WIFSIGNALED(status)) LOG_WARNING("Background AOF rewrite child terminated by signal %d", WTERMSIG(status));
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
@@ -501,7 +516,7 @@ static bool fork_at_cut(repl_save_cut_t *cut)
         return false;
     }
     job->child = pid;
-    atomic_fetch_add_explicit(&fork_children, 1, memory_order_relaxed);
+    child_begin();
     atomic_store_explicit(&running_child, pid, memory_order_relaxed);
     LOG_NOTICE("Background saving started by pid %ld", (long)pid);
     return true;
@@ -513,7 +528,7 @@ static int reap_child(rdb_job_t *job)
 {
     int status = 0;
     while (waitpid(job->child, &status, 0) < 0 && errno == EINTR) {}
-    atomic_fetch_sub_explicit(&fork_children, 1, memory_order_relaxed);
+    child_end();
     atomic_store_explicit(&running_child, 0, memory_order_relaxed);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         if (WIFSIGNALED(status)) LOG_WARNING("Background saving terminated by signal %d", WTERMSIG(status));

@@ -19,6 +19,14 @@
  * stamped in that minute decay to 0 (the minutes wrap too). Only a step
  * back of more than an hour (the wall clock itself was set back) is taken.
  *
+ * While a fork child lives (a BGSAVE's or a rewrite's, rdb_save.c) an access
+ * leaves the entry as it is, as 7.0.15's lookupKey does with an active child:
+ * the child holds the parent's pages copy-on-write, and one stamp on an entry
+ * only read would make the kernel copy its whole page for the worker. A
+ * write over a key that writes the entry anyway still stamps it under LRU
+ * (7.0.15's new value object carries the clock of now), not under LFU (the
+ * new object takes the old counter).
+ *
  * Must never: take a lock or make a system call on an access.
  */
 #include <stdatomic.h>
@@ -34,6 +42,10 @@
 /* relaxed throughout: clocks read by any thread, a late value is as good as Redis's cached one */
 static _Atomic long long g_unix_s;       /* unix seconds: both clocks derive from this one word */
 #define STEP_BACK_S 3600                 /* a reading further back than this is the wall clock's own step */
+/* fork children alive (ks_access_child_begin/end); relaxed: a worker that
+ * sees the change one access late costs one page copy, or stamps one key
+ * less, nothing else depends on it */
+static _Atomic int g_children;
 static _Atomic int g_idx_policy = CONFIG_IDX_UNSET, g_idx_log = CONFIG_IDX_UNSET, g_idx_decay = CONFIG_IDX_UNSET;
 
 static long long cfg(_Atomic int *idx, const char *name) { return config_num_cached(idx, name); }
@@ -93,7 +105,24 @@ static double rand01(void)
     return (double)(s >> 11) / 9007199254740992.0;
 }
 
+void ks_access_child_begin(void) { atomic_fetch_add_explicit(&g_children, 1, memory_order_relaxed); }
+void ks_access_child_end(void) { atomic_fetch_sub_explicit(&g_children, 1, memory_order_relaxed); }
+
+static bool frozen(void) { return atomic_load_explicit(&g_children, memory_order_relaxed) > 0; }
+
+static void stamp(ks_entry_t *e);
+
 void ks_access_touch(ks_entry_t *e)
+{
+    if (!frozen()) stamp(e);
+}
+
+void ks_access_touch_write(ks_entry_t *e)
+{
+    if (!frozen() || !lfu_mode()) stamp(e);
+}
+
+static void stamp(ks_entry_t *e)
 {
     if (!lfu_mode()) {
         ks_entry_set_access(e, lru_now());

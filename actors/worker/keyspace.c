@@ -555,7 +555,7 @@ static ks_entry_t *ks_upsert(struct keyspace *ks, const uint8_t *key, size_t kle
         if (expire_ms >= 0) ks_ttl_add(ks, e, expire_ms);
         return e;
     }
-    ks_access_touch(e);
+    ks_access_touch_write(e);
     if (expire_ms != KS_KEEP_TTL) ks_set_expire(ks, e, expire_ms);
     return e;
 }

@@ -163,8 +163,15 @@ typedef void (*ks_entry_cb)(void *arg, ks_entry_t *e, long long expire_ms);
  * touch it; ks_peek does not. */
 /* The value for a new key. */
 uint32_t ks_access_initial(void);
-/* An access to e. */
+/* An access to e (a lookup): nothing while a fork child lives (access.c). */
 void ks_access_touch(ks_entry_t *e);
+/* A write over e that rewrites the entry anyway (ks_set_*): under LRU it is
+ * stamped even while a child lives, as 7.0.15's new object is. */
+void ks_access_touch_write(ks_entry_t *e);
+/* A fork child starts / was reaped (rdb_save.c): accesses leave entries
+ * alone while any lives, so the parent's pages stay shared with it. */
+void ks_access_child_begin(void);
+void ks_access_child_end(void);
 /* Advances the cached clocks (the workers' cron, every 100 ms, as Redis's). */
 void ks_access_tick(long long now_ms);
 /* OBJECT IDLETIME in seconds; OBJECT FREQ (the counter after its decay). */
