@@ -1,0 +1,160 @@
+#!/usr/bin/python3
+"""What a SET costs each server at redis-benchmark -P 1, with and without the AOF.
+
+What it is for: issue 13's `redis-benchmark -t set -c 50 -P 1` with `appendonly yes`, where
+redis-benchmark and the server share the machine's 2 cores, so every microsecond of server CPU
+per SET is taken from the client. For each round, each binary given (NAME=PATH, shoal-node
+builds; `redis` is redis-server) and each mode (noaof, everysec, always; a mode ending in +pin
+runs the server on CPU 0 and redis-benchmark on CPU 1, taskset), it starts one node owning all
+slots (bench/run.py's Server), runs redis-benchmark, and records: rps; the server's CPU per SET
+over all its threads (/proc/PID/task/*/schedstat) and, for shoal, less the time its threads
+spun before sleeping (INFO threads), which a thread with a core of its own would have slept;
+the server's and the client's voluntary and involuntary context switches per SET (the client's
+from wait4's rusage, with its CPU per SET); shoal's fsyncs (INFO threads' aof_group_commit).
+The order of the servers is reversed every other round. At the end, per mode and server, the
+median of each figure over the rounds and the median of the per-round rps ratios to redis.
+
+What it must never do: stop a process it did not start (the servers are run.py Servers,
+stopped by pid), or hide a failed run (it prints ERR and leaves the round's cell out).
+
+Run: /usr/bin/python3 bench/aof_cpu.py [-r ROUNDS] [-n REQUESTS] [-m MODES] old=/tmp/old new=bin/shoal-node
+(redis-server is added as `redis`). By hand, not in `make bench`.
+"""
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import run as R
+
+
+def _switches(pid):
+    """(voluntary, involuntary) context switches of every thread of pid."""
+    vol = invol = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                text = f.read()
+        except OSError:
+            continue                    # a thread that exited meanwhile
+        vol += int(re.search(r"^voluntary_ctxt_switches:\s+(\d+)", text, re.M).group(1))
+        invol += int(re.search(r"^nonvoluntary_ctxt_switches:\s+(\d+)", text, re.M).group(1))
+    return vol, invol
+
+
+def one(kind, binary, mode, requests, workdir):
+    """One server, one redis-benchmark run: a dict of per-SET figures."""
+    pin = mode.endswith("+pin")
+    policy = mode.replace("+pin", "")
+    args = [] if policy == "noaof" else ["--appendonly", "yes", "--appendfsync", policy]
+    if kind == "shoal":
+        R.SHOAL_NODE = binary
+    srv = R.Server(kind, workdir, args)
+    if pin:
+        argv = srv.argv
+        srv.argv = lambda: ["taskset", "-c", "0"] + argv()
+    srv.start()
+    try:
+        pid = srv.popen.pid
+        spin0 = sum(R.shoal_spin_us(srv.port).values()) if kind == "shoal" else 0
+        cpu0, (v0, i0) = R.run_ns(pid), _switches(pid)
+        cmd = (["taskset", "-c", "1"] if pin else []) + [
+            R.REDIS_BENCHMARK, "-p", str(srv.port), "-t", "set", "-c", "50", "-P", "1",
+            "-r", "100000", "-n", str(requests), "-q"]
+        bench = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        out = bench.stdout.read().decode(errors="replace")
+        _, status, ru = os.wait4(bench.pid, 0)
+        cpu1, (v1, i1) = R.run_ns(pid), _switches(pid)
+        found = re.findall(r"([\d.]+) requests per second", out)
+        if status != 0 or not found:
+            raise R.BenchError(f"redis-benchmark failed: {out[-300:]!r}")
+        res = {"rps": float(found[-1]),
+               "cpu_us": (cpu1 - cpu0) / requests / 1000,
+               "vcs": (v1 - v0) / requests, "ivcs": (i1 - i0) / requests,
+               "cli_us": (ru.ru_utime + ru.ru_stime) / requests * 1e6,
+               "cli_vcs": ru.ru_nvcsw / requests, "cli_ivcs": ru.ru_nivcsw / requests}
+        res["busy_us"] = res["cpu_us"]
+        if kind == "shoal":
+            spin1 = sum(R.shoal_spin_us(srv.port).values())
+            res["busy_us"] = res["cpu_us"] - (spin1 - spin0) / requests
+            info = R.resp_call(srv.port, "INFO", "threads").decode(errors="replace")
+            m = re.search(r"aof_group_commit:fsyncs=(\d+)", info)
+            if m and policy == "always":
+                res["sets_per_fsync"] = requests / max(1, int(m.group(1)))
+        return res
+    finally:
+        srv.popen.terminate()
+        try:
+            srv.popen.wait(30)
+        except subprocess.TimeoutExpired:
+            srv.popen.kill()
+            srv.popen.wait()
+
+
+FIGURES = ("rps", "cpu_us", "busy_us", "vcs", "ivcs", "cli_us", "cli_vcs", "cli_ivcs", "sets_per_fsync")
+
+
+def summary(rows, modes, names):
+    print("\nmedians over the rounds (us and switches per SET; ratio: median of per-round rps / redis rps)")
+    print(f"{'mode':14s} {'server':7s} " + " ".join(f"{f:>9s}" for f in FIGURES) + "     ratio")
+    for mode in modes:
+        for name in names:
+            cells = [r for r in rows if r["mode"] == mode and r["name"] == name]
+            if not cells:
+                continue
+            meds = []
+            for f in FIGURES:
+                vals = [c[f] for c in cells if f in c]
+                meds.append(f"{statistics.median(vals):9.3f}" if vals else f"{'-':>9s}")
+            ratios = []
+            for c in cells:
+                ref = [r for r in rows if r["mode"] == mode and r["name"] == "redis" and r["round"] == c["round"]]
+                if ref and ref[0]["rps"]:
+                    ratios.append(c["rps"] / ref[0]["rps"])
+            ratio = f"{statistics.median(ratios):9.3f}" if ratios else "-"
+            print(f"{mode:14s} {name:7s} " + " ".join(meds) + f" {ratio} ({len(cells)} rounds)")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("-r", "--rounds", type=int, default=6)
+    ap.add_argument("-n", "--requests", type=int, default=100_000)
+    ap.add_argument("-m", "--modes", default="noaof,everysec,always")
+    ap.add_argument("-o", "--out", help="also append every run as a JSON line to this file")
+    ap.add_argument("binaries", nargs="+", help="NAME=PATH of a shoal-node")
+    a = ap.parse_args()
+    # absolute: a server runs in its own directory
+    servers = [("shoal", b.split("=", 1)[0], os.path.abspath(b.split("=", 1)[1])) for b in a.binaries]
+    servers.append(("redis", "redis", None))
+    modes = a.modes.split(",")
+    work = tempfile.mkdtemp(prefix="aof_cpu.")
+    rows = []
+    for rnd in range(a.rounds):
+        order = servers if rnd % 2 == 0 else servers[::-1]
+        for mode in modes:
+            for kind, name, binary in order:
+                load = os.getloadavg()[0]
+                try:
+                    res = one(kind, binary, mode, a.requests, work)
+                except (R.BenchError, OSError) as e:
+                    print(f"ERR round {rnd} {mode} {name}: {e}", flush=True)
+                    continue
+                res.update(round=rnd, mode=mode, name=name, load=load, time=time.time())
+                rows.append(res)
+                if a.out:
+                    with open(a.out, "a") as f:
+                        f.write(json.dumps(res) + "\n")
+                print(f"r{rnd} {mode:14s} {name:7s} rps {res['rps']:9.0f} cpu {res['cpu_us']:6.2f} "
+                      f"busy {res['busy_us']:6.2f} vcs {res['vcs']:.3f} ivcs {res['ivcs']:.3f} "
+                      f"cli {res['cli_us']:6.2f} cvcs {res['cli_vcs']:.3f} civcs {res['cli_ivcs']:.3f} "
+                      f"load {load:.2f}", flush=True)
+    summary(rows, modes, [s[1] for s in servers])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
