@@ -253,6 +253,7 @@ static void wait_done(worker_t *w, rt_msg_t *msg)
         resp_buf_free(&s->buf);
         s->buf = rc->reply;
         resp_buf_init(&rc->reply, 2);
+        if (rc->close_after_reply) c->flags |= CLIENT_CLOSE_AFTER_REPLY;   /* the node turned replica */
     }
     client_slot_done(w, s);
     remote_cmd_free(rc);

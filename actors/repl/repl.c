@@ -326,6 +326,23 @@ static void wait_check(repl_actor_state_t *ra, bool timeout_pass)
     }
 }
 
+/* Becoming a replica: 7.0.15 ends every blocked client, WAIT included, with
+ * -UNBLOCKED and closes its connection after that reply. */
+static void wait_unblock_all(repl_actor_state_t *ra)
+{
+    while (ra->waiters) {
+        waiter_t *w = ra->waiters;
+        ra->waiters = w->next;
+        atomic_fetch_sub_explicit(&g_wait_parked, 1, memory_order_relaxed);
+        if (w->deadline_ms) atomic_fetch_sub_explicit(&g_wait_parked_timeout, 1, memory_order_relaxed);
+        resp_add_error(&w->rc->reply,
+                       "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)");
+        w->rc->close_after_reply = true;
+        worker_reply_run(w->rc);
+        free(w);
+    }
+}
+
 static void wait_timer_cb(rt_timer_t *t, void *arg)
 {
     repl_actor_state_t *ra = arg;
@@ -616,6 +633,7 @@ static void check_role(repl_actor_state_t *ra)
         /* Becoming a replica: our workers stop propagating by themselves (their
          * keyspaces turn to replica mode); our replicas resync from the new history. */
         drop_all_served(ra, "we became a replica");
+        wait_unblock_all(ra);
     } else if (!replica && ra->was_replica && ra->backlog) {
         /* Promoted: a new history that continues the old one. */
         memcpy(ra->replid2, ra->replid, sizeof ra->replid2);

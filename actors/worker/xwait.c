@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "actors/state/state.h"
 #include "actors/worker/blocking.h"
 #include "actors/worker/client.h"
 #include "actors/worker/dispatch.h"
@@ -46,6 +47,7 @@
 #include "runtime/xmalloc.h"
 
 #define XW_BUCKETS 65536
+#define XW_CHECK_MS 100               /* role checks while anyone waits, as blocking.c's */
 
 /* Bit i: worker i waits on a key of this bucket. Set and cleared only by
  * worker i; read by any worker after a write. */
@@ -65,6 +67,8 @@ typedef struct xwstate {
     rt_timer_t timer;
     bool timer_on;
     long long timer_at;
+    rt_timer_t check_timer;       /* the role check while anyone waits here */
+    bool check_on;
 } xwstate_t;
 
 static xwstate_t *g_xw[MAX_WORKERS];
@@ -391,8 +395,39 @@ static void timer_cb(rt_timer_t *t, void *arg)
     arm_timer(w, st);
 }
 
+/* Every XW_CHECK_MS while waits are here: a node turned replica ends them
+ * with -UNBLOCKED and closes their clients after it, as 7.0.15's
+ * disconnectAllBlockedClients (blocking.c's check does so for the waits on
+ * one worker). A waiter being retried is caught once it waits again. */
+static void check_cb(rt_timer_t *t, void *arg)
+{
+    (void)t;
+    worker_t *w = arg;
+    xwstate_t *st = state_of(w);
+    worker_snap_enter(w);
+    const cluster_snapshot_t *s = w->cur;
+    bool replica = s && (s->nodes[s->myself].flags & NODE_SLAVE);
+    worker_snap_leave(w);
+    for (xwaiter_t *wt = replica ? st->head : NULL, *next; wt; wt = next) {
+        next = wt->next;
+        client_t *c = wt->rc->slot ? wt->rc->slot->client : NULL;   /* ours: w is its worker */
+        if (c && !(c->flags & CLIENT_CLOSED)) c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+        resp_add_error(&wt->rc->reply,
+                       "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)");
+        finish(w, st, wt, true);
+    }
+    arm_timer(w, st);
+}
+
 static void arm_timer(worker_t *w, xwstate_t *st)
 {
+    if (st->head && !st->check_on) {
+        rt_timer_start(&st->check_timer, w->thread, XW_CHECK_MS, XW_CHECK_MS, check_cb, w);
+        st->check_on = true;
+    } else if (!st->head && st->check_on) {
+        rt_timer_stop(&st->check_timer);
+        st->check_on = false;
+    }
     long long soonest = 0;
     for (xwaiter_t *wt = st->head; wt; wt = wt->next)
         if (wt->rc->block_deadline_ms > 0 && (!soonest || wt->rc->block_deadline_ms < soonest))

@@ -193,3 +193,26 @@ def test_clients_in_timeout_table_counts_the_waits_with_a_timeout(servers, kind)
     finally:
         for c in conns:
             c.close()
+
+
+UNBLOCKED_ROLE = b"-UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)\r\n"
+
+
+@pytest.mark.parametrize("kind", ["shoal", "redis"])
+def test_a_node_turned_replica_ends_every_wait_and_closes_its_client(servers, kind):
+    """REPLICAOF on a master with clients in WAIT and BLPOP (keys of one worker, of two): 7.0.15
+    answers each -UNBLOCKED and closes its connection (failed before for WAIT and the BLPOP
+    over two workers: they went on waiting, counted)."""
+    master = servers.redis(base_args=SA)
+    srv = _node(servers, kind)
+    with srv.raw(timeout=10) as a, srv.raw(timeout=10) as b, srv.raw(timeout=10) as c, \
+            srv.raw(timeout=10) as k:
+        _block(k, a, ("WAIT", "1", "0"), 1)
+        _block(k, b, ("BLPOP", X, "0"), 2)
+        _block(k, c, ("BLPOP", X, Y, "0"), 3)
+        assert k.call("REPLICAOF", "127.0.0.1", str(master.port)) == "OK"
+        for conn in (a, b, c):
+            assert conn.read()[0] == UNBLOCKED_ROLE
+            assert conn.is_closed(timeout=10)
+        h.wait_until(lambda: _blocked(k) == 0, 20, what="nobody blocked")
+        assert k.call("REPLICAOF", "NO", "ONE") == "OK"
