@@ -32,6 +32,8 @@
 static bool client_is_blocked(const client_t *c)
 {
     if ((c->flags & CLIENT_PAUSED) || c->block_rc) return true;
+    /* such a slot blocks the client's input too: no walk of a long pipeline's slots otherwise */
+    if (!(c->flags & CLIENT_BLOCKED)) return false;
     for (const reply_slot_t *s = c->pending_head; s; s = s->next)
         if (s->blocked && !s->done) return true;
     return false;
