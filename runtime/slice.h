@@ -44,7 +44,7 @@ void rt_slice_brief_end(rt_slice_brief_t *was);
  * redis-benchmark -P 1): the short slice stays after the wait, so the next
  * waits cost no system call, until rt_slice_linger_tick finds a tick period
  * without one and gives the thread its slice back. Each sched_setattr call
- * is 3-4 us of CPU here (the task is dequeued, reweighted and queued again):
+ * is 1.1-3.6 us of CPU here (the task is dequeued, reweighted and queued again):
  * two per fsync were ~0.26 us per SET at -P 1, ~2 % of the worker's CPU
  * (docs/persistence.md §3). A thread that never ticks never lingers (the
  * end of its wait restores the slice as rt_slice_brief_end does). */

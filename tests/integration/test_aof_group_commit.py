@@ -392,7 +392,7 @@ def _wait_worker_slice(pid, want, timeout=30.0):
 def test_always_worker_keeps_its_short_slice_between_its_fsyncs(servers, tmp_path, monkeypatch):
     """A worker that runs its own fdatasync round after round (appendfsync always, clients
     sending one request at a time) keeps the short slice from one fsync to the next instead
-    of two sched_setattr calls around each (3-4 us of CPU each here: ~2 % of the worker's
+    of two sched_setattr calls around each (1.1-3.6 us of CPU each here: ~2 % of the worker's
     CPU at redis-benchmark -P 1, docs/persistence.md §3), and gets its own slice back once a
     cron period passed without an fsync of its own. Failed before: the slice was given back
     before the reply left, so a reply never found the worker short."""
