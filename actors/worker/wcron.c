@@ -2,8 +2,9 @@
  * limits and idle timeouts of its clients, placement (placement.h); and how
  * often it runs.
  *
- * Pace: every WCRON_MS while the worker has clients or keys with a TTL, as
- * Redis's serverCron at hz 10; every WCRON_QUIET_MS otherwise. A worker with
+ * Pace: every WCRON_MS while the worker has clients or keys with a TTL, or
+ * is busy with something else (bus links: their placement follows the load
+ * at this cron), as Redis's serverCron at hz 10; every WCRON_QUIET_MS otherwise. A worker with
  * neither has nothing for the cron to do that cannot wait a second (its
  * keyspace's counters are published by every command that changes it; the
  * LRU clock is shared and has a resolution of a second), and every wake-up
@@ -40,6 +41,8 @@
 
 #define WCRON_MS 100
 #define WCRON_QUIET_MS 1000
+/* A worker busier than this (thousandths of a core) keeps the fast pace. */
+#define WCRON_BUSY_PERMILLE 300
 /* How long an accepted TLS connection may take to finish its handshake. */
 #define TLS_HANDSHAKE_TIMEOUT_MS 10000
 
@@ -87,6 +90,10 @@ static void set_pace(worker_t *w, bool quiet);
 static bool quiet_now(const worker_t *w)
 {
     if (w->clients) return false;
+    /* Busy with something else (bus links): awake most of the time anyway, and
+     * placement (the links', link_place.h) must follow that load in tenths of
+     * a second, not seconds. Relaxed: written by this thread. */
+    if (atomic_load_explicit(&w->busy_permille, memory_order_relaxed) > WCRON_BUSY_PERMILLE) return false;
     for (int d = 0; d < w->db_top; d++)
         if (w->db[d].ks && ks_expires_count(w->db[d].ks) > 0) return false;
     return true;
