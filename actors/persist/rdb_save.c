@@ -350,12 +350,12 @@ static int write_dump(rdb_job_t *job)
 static void child_begin(void)
 {
     atomic_fetch_add_explicit(&fork_children, 1, memory_order_relaxed);
-    ks_access_child_begin();
+    ks_fork_child_begin();
 }
 
 static void child_end(void)
 {
-    ks_access_child_end();
+    ks_fork_child_end();
     atomic_fetch_sub_explicit(&fork_children, 1, memory_order_relaxed);
 }
 

@@ -42,7 +42,7 @@
 /* relaxed throughout: clocks read by any thread, a late value is as good as Redis's cached one */
 static _Atomic long long g_unix_s;       /* unix seconds: both clocks derive from this one word */
 #define STEP_BACK_S 3600                 /* a reading further back than this is the wall clock's own step */
-/* fork children alive (ks_access_child_begin/end); relaxed: a worker that
+/* fork children alive (ks_fork_child_begin/end, read by keyspace.c too); relaxed: a worker that
  * sees the change one access late costs one page copy, or stamps one key
  * less, nothing else depends on it */
 static _Atomic int g_children;
@@ -105,21 +105,21 @@ static double rand01(void)
     return (double)(s >> 11) / 9007199254740992.0;
 }
 
-void ks_access_child_begin(void) { atomic_fetch_add_explicit(&g_children, 1, memory_order_relaxed); }
-void ks_access_child_end(void) { atomic_fetch_sub_explicit(&g_children, 1, memory_order_relaxed); }
+void ks_fork_child_begin(void) { atomic_fetch_add_explicit(&g_children, 1, memory_order_relaxed); }
+void ks_fork_child_end(void) { atomic_fetch_sub_explicit(&g_children, 1, memory_order_relaxed); }
 
-static bool frozen(void) { return atomic_load_explicit(&g_children, memory_order_relaxed) > 0; }
+bool ks_fork_child_live(void) { return atomic_load_explicit(&g_children, memory_order_relaxed) > 0; }
 
 static void stamp(ks_entry_t *e);
 
 void ks_access_touch(ks_entry_t *e)
 {
-    if (!frozen()) stamp(e);
+    if (!ks_fork_child_live()) stamp(e);
 }
 
 void ks_access_touch_write(ks_entry_t *e)
 {
-    if (!frozen() || !lfu_mode()) stamp(e);
+    if (!ks_fork_child_live() || !lfu_mode()) stamp(e);
 }
 
 static void stamp(ks_entry_t *e)

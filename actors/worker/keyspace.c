@@ -39,6 +39,7 @@
 
 #define KS_MIN_TABLE       4
 #define KS_SHRINK_PERCENT  10      /* shrink when fewer keys than this % of buckets */
+#define KS_CHILD_GROW      6       /* with a fork child alive, grow at this many keys a bucket (keyspace.h) */
 #define KS_SAMPLE          20      /* keys per active-expiry sample, as Redis */
 #define KS_STALE_PERCENT   10      /* resample while more than this % were expired */
 #define KS_INLINE_MAX      512     /* a new string up to this long lives in its entry */
@@ -268,7 +269,7 @@ static void ks_maybe_grow(struct keyspace *ks)
 {
     if (ks->rehash_idx >= 0) return;
     if (ks->ht[0].size == 0) ks_resize_to(ks, KS_MIN_TABLE);
-    else if (ks->ht[0].used >= ks->ht[0].size) ks_resize_to(ks, ks->ht[0].used * 2);
+    else if (ks->ht[0].used >= ks->ht[0].size * (ks_fork_child_live() ? KS_CHILD_GROW : 1)) ks_resize_to(ks, ks->ht[0].used * 2);
 }
 
 ks_keyref_t ks_keyref(const struct keyspace *ks, const uint8_t *key, size_t len, int slot)
@@ -320,7 +321,7 @@ void ks_expand(struct keyspace *ks, size_t n)
 
 static void ks_maybe_shrink(struct keyspace *ks)
 {
-    if (ks->rehash_idx >= 0 || ks->ht[0].size <= KS_MIN_TABLE) return;
+    if (ks->rehash_idx >= 0 || ks->ht[0].size <= KS_MIN_TABLE || ks_fork_child_live()) return;
     if (ks->ht[0].used * 100 / ks->ht[0].size < KS_SHRINK_PERCENT) ks_resize_to(ks, ks->ht[0].used);
 }
 
@@ -787,7 +788,7 @@ size_t ks_active_expire_effort(struct keyspace *ks, long long now_ms, const ks_e
         }
     }
     if (rep) rep->expire_us = ks_mono_us() - start;
-    while (ks->rehash_idx >= 0 && ks_mono_us() - start < eff->budget_us) ks_rehash_steps(ks, 100);
+    while (ks->rehash_idx >= 0 && !ks_fork_child_live() && ks_mono_us() - start < eff->budget_us) ks_rehash_steps(ks, 100);
     if (!atomic_load_explicit(&ks_loading, memory_order_relaxed)) ks_maybe_shrink(ks);   /* sized for the load */
     return deleted;
 }

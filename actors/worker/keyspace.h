@@ -168,10 +168,16 @@ void ks_access_touch(ks_entry_t *e);
 /* A write over e that rewrites the entry anyway (ks_set_*): under LRU it is
  * stamped even while a child lives, as 7.0.15's new object is. */
 void ks_access_touch_write(ks_entry_t *e);
-/* A fork child starts / was reaped (rdb_save.c): accesses leave entries
- * alone while any lives, so the parent's pages stay shared with it. */
-void ks_access_child_begin(void);
-void ks_access_child_end(void);
+/* A fork child starts / was reaped (rdb_save.c). While any lives the
+ * keyspace keeps the parent's pages shared with it where 7.0.15 does, each
+ * write to a shared page making the kernel copy it: lookups stamp no access
+ * clock (access.c), a table grows only past 6 keys a bucket (7.0.15's
+ * dict_force_resize_ratio; a grow rewrites every entry's chain pointer as
+ * the rehash moves it), never shrinks, and active expiry does no rehash
+ * work (7.0.15's databasesCron); the lookups' one bucket a call goes on. */
+void ks_fork_child_begin(void);
+void ks_fork_child_end(void);
+bool ks_fork_child_live(void);
 /* Advances the cached clocks (the workers' cron, every 100 ms, as Redis's). */
 void ks_access_tick(long long now_ms);
 /* OBJECT IDLETIME in seconds; OBJECT FREQ (the counter after its decay). */
