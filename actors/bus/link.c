@@ -932,6 +932,14 @@ bool link_rehome(link_t *l, rt_thread_t *to)
     return ok;
 }
 
+void link_serve_while_busy(link_t *l)
+{
+    /* what the loop would deliver: read_cb copes with an empty socket,
+     * answers PINGs and writes; a write the socket did not take is retried */
+    if (!l->dead && ev_is_active(&l->rio)) read_cb(rt_thread_loop(l->actor.thread), &l->rio, EV_READ);
+    if (!l->dead && !l->connecting && l->wq.count) flush(l);
+}
+
 void link_close(link_id_t id)
 {
     pthread_mutex_lock(&g_reg_lock);

@@ -225,6 +225,23 @@ static bool move_link(struct link *l, int from, int to)
     return true;
 }
 
+/* Links served by a busy thread at most this often (ms): PINGs answered
+ * within a few ms keep the peers' node timeouts (seconds) far away, and a
+ * read(2) per link per millisecond would cost more than the script. */
+#define LINK_BUSY_POLL_MS 10
+
+void link_place_serve_busy(void)
+{
+    static _Thread_local long long served_ms;
+    long long now = rt_mono_ms();
+    if (now - served_ms < LINK_BUSY_POLL_MS) return;
+    served_ms = now;
+    for (struct link *l = tl.head, *next; l; l = next) {
+        next = l->tnext;          /* a teardown takes l off the list */
+        link_serve_while_busy(l);
+    }
+}
+
 void link_place_tick(void)
 {
     int n = nthreads(), me = my_index();

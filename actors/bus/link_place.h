@@ -1,7 +1,8 @@
 /* link_place.h - which worker thread serves a bus link: packed on as few
  * threads as the bus load needs, moved between them while idle (see
  * link_place.c). The link layer's own: link.c and link_place.c share it;
- * INFO and DEBUG read and set the figures below.
+ * INFO and DEBUG read and set the figures below, a busy worker serves its
+ * links through it.
  *
  * Must never: move a link that has anything in flight (see link_place.c).
  */
@@ -36,6 +37,17 @@ void link_place_tick(void);
  * `to`. False, changing nothing, when a message waits for it. The link's
  * thread, outside the link's callbacks. */
 bool link_rehome(struct link *l, rt_thread_t *to);
+
+/* A worker inside a script past busy-reply-threshold (actors/worker/busy.c,
+ * at most once a millisecond): its thread's links are read and answered
+ * meanwhile, at most every LINK_BUSY_POLL_MS, as 7.0.15's
+ * processEventsWhileBlocked serves the bus (a script on the links' thread
+ * silenced every link of the node, which the others then marked FAIL).
+ * Messages to the links (the gossip ticker's PINGs) wait for the script, as
+ * 7.0.15's cron does. The calling thread; never from a link's callbacks. */
+void link_place_serve_busy(void);
+/* link.c: one link's part of it, as a read event would. */
+void link_serve_while_busy(struct link *l);
 
 /* DEBUG BUSPLACEMENT: n > 0 fixes the number of threads that take links
  * (links move at the threads' next crons); 0 gives the choice back to the

@@ -5,7 +5,8 @@
  * 7.0.15's processEventsWhileBlocked does for a timed-out script: their input
  * is read and each command refused with -BUSY unless it is allow-busy
  * (SCRIPT KILL, FUNCTION KILL, SHUTDOWN NOSAVE, AUTH, ...), and the replies
- * go out. Other workers go on; accept_cb deals them no new connection.
+ * go out. Other workers go on; accept_cb deals them no new connection. The
+ * cluster bus links of the thread are read and answered too (link_place.h).
  *
  * Must never: run a polled client's command that is not allow-busy, touch
  * the client whose command runs the script, or run a timer or a message.
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "actors/bus/link_place.h"
 #include "actors/commands/commands.h"
 #include "actors/repl/repl.h"
 #include "actors/worker/batch.h"
@@ -112,5 +114,8 @@ void worker_busy_poll(worker_t *w)
      * always included, whose gate saw no bytes to wait for). 7.0.15 writes
      * its AOF buffer here before the replies too. */
     repl_flush_before_multi(w->repl);
+    /* the bus links of this thread too, as 7.0.15 serves its bus here (a
+     * PUBLISH they bring reaches our subscribers in the write below) */
+    link_place_serve_busy();
     worker_write_scheduled(w);
 }

@@ -16,6 +16,7 @@ second on a worker without clients: waits are generous), or signal a process it 
 not start.
 """
 import re
+import time
 import subprocess
 
 import pytest
@@ -155,3 +156,38 @@ def test_moved_links_keep_working(servers, pki, tls):
     for n in nodes[:2] + [extra]:
         h.wait_until(lambda n=n: any(r["id"] == victim_id and "fail" in r["flags"] for r in bh.cluster_nodes(n)),
                      30, what=f":{n.port} marking the killed master FAIL")
+
+
+def test_links_answer_while_their_worker_runs_a_busy_script(servers):
+    """A script past busy-reply-threshold on the worker that holds every link: 7.0.15 serves its
+    bus meanwhile (processEventsWhileBlocked), so the other nodes never mark it failing. Failed
+    before: the links were silent for the script's 8 s, and the others marked the node FAIL
+    (node timeout 3 s)."""
+    nodes = bh.start_cluster(servers, 3, node_timeout=3000, extra_args=["--busy-reply-threshold", "300", *WORKERS])
+    wait_placed(nodes, [0, 4], 0)                 # every link on worker-1
+    a, aid = nodes[0], bh.myid(nodes[0])
+    with a.raw() as c:
+        mine = [(int(r[0]), int(r[1])) for r in c.call("CLUSTER", "SLOTS") if int(r[2][1]) == a.port]
+    # a key of node a kept by worker-1 (slot % 2 workers)
+    key = next(k for k in (f"k{i}" for i in range(100000))
+               if h.key_slot(k) % 2 == 1 and any(lo <= h.key_slot(k) <= hi for lo, hi in mine))
+    script = ("local t0 = redis.call('TIME') while true do local t = redis.call('TIME') "
+              "if (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 8000000 then break end end return 1")
+    c = a.raw(timeout=60)
+    c.send(h.encode("EVAL", script, "1", key))
+    failing = set()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for n in nodes[1:]:
+            failing |= {f for r in bh.cluster_nodes(n) if r["id"] == aid for f in r["flags"] if f == "fail"}
+        try:
+            c.sock.settimeout(0.2)
+            reply = c.read()
+            break
+        except (TimeoutError, OSError):
+            continue
+    else:
+        pytest.fail("the script did not end")
+    c.close()
+    assert reply[1] == 1, reply
+    assert not failing, "the others marked the node FAIL while its script ran"
