@@ -394,6 +394,13 @@ static void handle_wait(repl_actor_state_t *ra, remote_cmd_t *rc)
         rt_timer_start(&ra->wait_timer, ra->thread, 10, 10, wait_timer_cb, ra);
         ra->wait_timer_on = true;
     }
+    /* cmd_wait saw a master, but the node may have turned replica since. In
+     * cluster mode only this actor's cron, a PSYNC or a feed runs check_role,
+     * so a WAIT whose marks a busy worker held back can arrive after it ended
+     * the others: parked now it would wait for ever, counted in
+     * blocked_clients. Look now; a replica ends it as check_role does. */
+    check_role(ra);
+    if (ra->was_replica) wait_unblock_all(ra);
 }
 
 /* ---------------- PSYNC ---------------- */
