@@ -37,8 +37,10 @@
  * arrive meanwhile wait in the socket.
  *
  * Must never: move a link with anything in flight, touch a link of another
- * thread (a move is decided and made by the link's own thread), or keep a
- * link on a thread that does not take links for longer than one cron.
+ * thread (a move is decided and made by the link's own thread), keep a
+ * link on a thread that does not take links for longer than one cron
+ * (unless every home thread is inside a busy script), or deal or move a
+ * link to a thread inside a busy script while another thread is free.
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -109,7 +111,15 @@ rt_thread_t *link_place_pick(void)
     int home = link_place_threads();
     /* relaxed: the counter only spreads links */
     unsigned k = atomic_fetch_add_explicit(&g_next, 1, memory_order_relaxed);
-    return g_threads[n - home + (int)(k % (unsigned)home)];
+    int first = n - home + (int)(k % (unsigned)home);
+    /* Not a thread inside a busy script: the link's start would wait in its
+     * mailbox until the script ends, where 7.0.15 answers a peer meanwhile.
+     * The home threads in turn, then the others; all busy: the home one. */
+    for (int j = 0; j < n; j++) {
+        int i = j < home ? n - home + (first - (n - home) + j) % home : n - 1 - j;
+        if (placement_takes_work(i)) return g_threads[i];
+    }
+    return g_threads[first];
 }
 
 static int my_index(void)
@@ -199,12 +209,14 @@ static bool movable(const struct link *l)
            (!l->tls || (tls_conn_handshake_done(l->tls) && !tls_conn_pending(l->tls)));
 }
 
-/* The home thread other than `me` with the fewest links. */
+/* The home thread other than `me` with the fewest links, among those that
+ * read their messages now (a busy script's would hold the adopted link). */
 static int least_linked(int n, int home, int me)
 {
     int best = -1;
     for (int i = n - home; i < n; i++)
-        if (i != me && (best < 0 || link_place_count(i) < link_place_count(best))) best = i;
+        if (i != me && placement_takes_work(i) && (best < 0 || link_place_count(i) < link_place_count(best)))
+            best = i;
     return best;
 }
 

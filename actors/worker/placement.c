@@ -250,6 +250,11 @@ static bool takes_moves(const worker_t *o)
     return !atomic_load_explicit(&o->script_busy, memory_order_relaxed) && !xscript_active();
 }
 
+bool placement_takes_work(int i)
+{
+    return i >= 0 && i < MAX_WORKERS && g_workers[i] && takes_moves(g_workers[i]);
+}
+
 /* The active worker (other than w) with the fewest connections that can
  * take one (takes_moves). */
 static worker_t *least_loaded(const worker_t *w, int active)

@@ -58,6 +58,9 @@ unsigned long long placement_moves(void);
  * busy share of a core over its last cron period, in thousandths. */
 long long placement_clients(int i);
 int placement_busy_permille(int i);
+/* Whether worker i reads its messages now: not inside a busy script, and no
+ * script holds every worker (what a connection handed to it needs). */
+bool placement_takes_work(int i);
 /* Worker i's cron period now in ms (wcron.c). */
 int placement_cron_ms(int i);
 

@@ -158,6 +158,47 @@ def test_moved_links_keep_working(servers, pki, tls):
                      30, what=f":{n.port} marking the killed master FAIL")
 
 
+def _busy_script_key(a):
+    """A key of node a's slots that its worker-1 keeps (slot % 2 workers)."""
+    with a.raw() as c:
+        mine = [(int(r[0]), int(r[1])) for r in c.call("CLUSTER", "SLOTS") if int(r[2][1]) == a.port]
+    return next(k for k in (f"k{i}" for i in range(100000))
+                if h.key_slot(k) % 2 == 1 and any(lo <= h.key_slot(k) <= hi for lo, hi in mine))
+
+
+BUSY_8S = ("local t0 = redis.call('TIME') while true do local t = redis.call('TIME') "
+           "if (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 8000000 then break end end return 1")
+
+
+def test_a_peer_that_connects_during_a_busy_script_is_answered(servers):
+    """A node meets the cluster while the worker that holds every link of node a runs a script
+    past busy-reply-threshold: 7.0.15 answers the MEET meanwhile (processEventsWhileBlocked).
+    Failed before: the new link was dealt to the busy worker, where its start waited in the
+    mailbox until the script's end (8 s), so the newcomer kept node a in handshake."""
+    nodes = bh.start_cluster(servers, 3, node_timeout=5000, extra_args=["--busy-reply-threshold", "300", *WORKERS])
+    wait_placed(nodes, [0, 4], 0)                 # every link on worker-1
+    a, aid = nodes[0], bh.myid(nodes[0])
+    extra = servers.shoal(extra_args=["--cluster-node-timeout", "5000", *WORKERS])
+    c = a.raw(timeout=60)
+    c.send(h.encode("EVAL", BUSY_8S, "1", _busy_script_key(a)))
+    time.sleep(0.5)                               # past busy-reply-threshold: worker-1 is in its busy poll
+    t0 = time.monotonic()
+    with extra.raw() as e:
+        assert e.call("CLUSTER", "MEET", "127.0.0.1", str(a.port)) == "OK"
+    known = None
+    while time.monotonic() - t0 < 5.0:            # the script runs for 7.5 s more
+        view = {r["id"]: r["flags"] for r in bh.cluster_nodes(extra)}
+        if aid in view and "handshake" not in view[aid]:
+            known = time.monotonic() - t0
+            break
+        time.sleep(0.05)
+    c.sock.settimeout(30)
+    reply = c.read()
+    c.close()
+    assert reply[1] == 1, reply
+    assert known is not None, "the newcomer still had node a in handshake 5 s into the script"
+
+
 def test_links_answer_while_their_worker_runs_a_busy_script(servers):
     """A script past busy-reply-threshold on the worker that holds every link: 7.0.15 serves its
     bus meanwhile (processEventsWhileBlocked), so the other nodes never mark it failing. Failed
