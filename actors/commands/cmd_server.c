@@ -373,6 +373,19 @@ static void debug_actor_delay(cmd_ctx_t *ctx, _Atomic long long *delay_us)
 
 /* Ours, for tests (not in DEBUG HELP): DEBUG SLOTMIGRATION and DEBUG
  * PLACEMENT. True when ctx was one of them (and is answered). */
+/* DEBUG PLACEMENT|BUSPLACEMENT AUTO|PACK|SPREAD: the count of workers to
+ * force (0 = auto), or -1 after a syntax error was answered. */
+static int debug_placement_mode(cmd_ctx_t *ctx)
+{
+    if (ctx->argc == 3) {
+        if (arg_is(ctx->argv[2], ctx->argvlen[2], "auto")) return 0;
+        if (arg_is(ctx->argv[2], ctx->argvlen[2], "pack")) return 1;
+        if (arg_is(ctx->argv[2], ctx->argvlen[2], "spread")) return workers_count();
+    }
+    debug_syntax_error(ctx);
+    return -1;
+}
+
 static bool debug_test_hook(cmd_ctx_t *ctx)
 {
     const uint8_t *sub = ctx->argv[1];
@@ -397,15 +410,8 @@ static bool debug_test_hook(cmd_ctx_t *ctx)
          * DEBUG HELP); tests that need connections on every worker (the
          * races between a worker and the borrowers of its keyspace) turn
          * packing off (placement.h) */
-        int mode = ctx->argc != 3 ? -2
-                   : arg_is(ctx->argv[2], ctx->argvlen[2], "auto")   ? 0
-                   : arg_is(ctx->argv[2], ctx->argvlen[2], "pack")   ? 1
-                   : arg_is(ctx->argv[2], ctx->argvlen[2], "spread") ? workers_count()
-                                                                     : -2;
-        if (mode < 0) {
-            debug_syntax_error(ctx);
-            return true;
-        }
+        int mode = debug_placement_mode(ctx);
+        if (mode < 0) return true;
         placement_force(mode);
         resp_add_simple(ctx->reply, "OK");
         return true;
@@ -413,15 +419,8 @@ static bool debug_test_hook(cmd_ctx_t *ctx)
     if (arg_is(sub, sublen, "busplacement")) {
         /* DEBUG BUSPLACEMENT AUTO|PACK|SPREAD: ours, as PLACEMENT, for the
          * cluster bus links (link_place.h): tests move links with it */
-        int mode = ctx->argc != 3 ? -2
-                   : arg_is(ctx->argv[2], ctx->argvlen[2], "auto")   ? 0
-                   : arg_is(ctx->argv[2], ctx->argvlen[2], "pack")   ? 1
-                   : arg_is(ctx->argv[2], ctx->argvlen[2], "spread") ? workers_count()
-                                                                     : -2;
-        if (mode < 0) {
-            debug_syntax_error(ctx);
-            return true;
-        }
+        int mode = debug_placement_mode(ctx);
+        if (mode < 0) return true;
         link_place_force(mode);
         resp_add_simple(ctx->reply, "OK");
         return true;
