@@ -331,6 +331,11 @@ def _recent_max(srv):
     return int(i["client_recent_max_input_buffer"]), int(i["client_recent_max_output_buffer"])
 
 
+# "Idle" for client_recent_max_*: far below the 1 MB buffers the test makes, above the 16 KB
+# read buffer a connection of 7.0.15's has just used (PROTO_IOBUF_LEN).
+IDLE_MAX = 64 * 1024
+
+
 def test_client_recent_max_buffers_as_redis(servers):
     """INFO's client_recent_max_input_buffer / output_buffer: about 0 while clients are idle,
     the size of a client's query buffer holding a big argument not read whole and of a
@@ -360,11 +365,12 @@ def test_client_recent_max_buffers_as_redis(servers):
     for srv in nodes:
         got[srv].append(_recent_max(srv))
     deadline = time.time() + 8
-    while time.time() < deadline and any(max(_recent_max(srv)) >= 1024 for srv in nodes):
+    while time.time() < deadline and any(max(_recent_max(srv)) >= IDLE_MAX for srv in nodes):
         time.sleep(0.2)
     for srv in nodes:
         got[srv].append(_recent_max(srv))
     shapes = {srv.kind: [(i >= 1000000, o >= 1000000) for i, o in got[srv]] for srv in nodes}
     assert shapes["shoal"] == shapes["redis"] == [(False, False), (True, True), (True, True), (False, False)], got
-    # idle: nothing held (7.0.15 may count a few bytes of an empty query buffer)
-    assert all(max(v) < 1024 for srv in nodes for v in (got[srv][0], got[srv][-1])), got
+    # idle: nothing big held (7.0.15 may count a connection's query buffer just used: its
+    # 16 KB read buffer, 20,480 bytes as allocated, seen once in CI)
+    assert all(max(v) < IDLE_MAX for srv in nodes for v in (got[srv][0], got[srv][-1])), got
