@@ -164,7 +164,8 @@ def main(argv):
     b = bench_run.Bench()
     try:
         srv = b.server(kind, ["--appendonly", "yes", "--appendfsync", "always"])
-        data = os.path.join(tempfile.mkdtemp(prefix="aof-cycle."), "perf.data")
+        tmpdir = tempfile.TemporaryDirectory(prefix="aof-cycle.")
+        data = os.path.join(tmpdir.name, "perf.data")
         cmd = ["perf", "record", "-q", "-a", "-o", data] + [x for e in EVENTS for x in ("-e", e)] + \
               ["--", bench_run.REDIS_BENCHMARK, "-p", str(srv.port), "-c", "50", "-P", str(pipeline),
                "-n", str(requests), "-t", "set", "-r", "100000", "-q"]
@@ -184,7 +185,7 @@ def main(argv):
             report(fig, requests)
         else:
             print("no trace (perf refused?)")
-        os.unlink(data)
+        tmpdir.cleanup()
     finally:
         b.close()
 
