@@ -49,7 +49,7 @@ def parse(text):
 
 def _states(evs, who, t0, t1):
     """Seconds per state of each thread in `who` within [t0, t1], and who preempted it."""
-    state, since, cur = {}, {}, {}
+    state, cur = {}, {}
     acc = collections.defaultdict(collections.Counter)
     pre = collections.defaultdict(collections.Counter)
     last = None
