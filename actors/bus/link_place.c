@@ -12,9 +12,10 @@
  * dealt to the last `home` workers only (the end of the worker list that
  * client connections reach last: placement.c packs those from the first
  * worker), and `home` follows the load: the last worker's cron raises it
- * when the home workers are busy above LINK_SPREAD_PERMILLE of a core on
+ * when the home workers are busy above link_rule.spread_permille of a core on
  * average for two crons in a row, and lowers it when their load would fit
- * on one worker fewer below LINK_PACK_PERMILLE each, held for a while.
+ * on one worker fewer below link_rule.pack_permille each, held for a while
+ * (the rule is placement.c's, placement_step, with its own figures).
  * Each worker then hands its links over at its cron: one outside the home
  * range all of them, a home one those that put it more than one above the
  * home worker with the fewest. The thresholds are higher than the client
@@ -50,12 +51,11 @@
 #include "actors/bus/link_tls.h"
 #include "actors/worker/placement.h"
 
-/* Thresholds in thousandths of a core (see the header comment). */
-#define LINK_SPREAD_PERMILLE 800
-#define LINK_PACK_PERMILLE 450
-/* Crons a condition must hold before `home` changes. */
-#define LINK_SPREAD_TICKS 2
-#define LINK_PACK_TICKS 10
+/* Thresholds in thousandths of a core, and crons a condition must hold
+ * before `home` changes (see the header comment). */
+static const placement_rule_t link_rule = {
+    .spread_permille = 800, .pack_permille = 450, .spread_ticks = 2, .pack_ticks = 10,
+};
 /* Links a thread hands over per cron at most. */
 #define LINK_MOVES_PER_TICK 64
 
@@ -67,7 +67,7 @@ static _Atomic int g_forced;              /* DEBUG BUSPLACEMENT: 0, or g_home fi
 static _Atomic unsigned g_next;           /* round-robin over the home threads */
 static _Atomic long long g_count[MAX_LINK_THREADS];   /* links per thread */
 static _Atomic unsigned long long g_moves;
-static int spread_ticks, pack_ticks;      /* the last thread's cron only */
+static placement_trend_t link_trend;      /* the last thread's cron only */
 
 /* This thread's links (owner thread only), and its index. */
 static _Thread_local struct { struct link *head; int index; bool indexed; } tl;
@@ -185,18 +185,8 @@ static void decide(int n)
     int home = link_place_threads();
     long long sum = 0;
     for (int i = n - home; i < n; i++) sum += placement_busy_permille(i);
-    spread_ticks = home < n && sum > (long long)LINK_SPREAD_PERMILLE * home ? spread_ticks + 1 : 0;
-    pack_ticks = home > 1 && sum < (long long)LINK_PACK_PERMILLE * (home - 1) ? pack_ticks + 1 : 0;
-    if (spread_ticks >= LINK_SPREAD_TICKS) {
-        home++;
-        spread_ticks = 0;
-    } else if (pack_ticks >= LINK_PACK_TICKS) {
-        home--;
-        pack_ticks = 0;
-    } else {
-        return;
-    }
-    atomic_store_explicit(&g_home, home, memory_order_relaxed);
+    int next = placement_step(&link_rule, &link_trend, home, n, sum);
+    if (next != home) atomic_store_explicit(&g_home, next, memory_order_relaxed);
 }
 
 /* Nothing of the link is in flight on this thread (the mailbox is checked

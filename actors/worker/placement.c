@@ -9,9 +9,9 @@
  * 0.6 per request, context switches 0.5 vs 0.3). So new connections go to
  * the first `active` workers only, and `active` follows the load: worker 0
  * raises it when the active workers are busy on average above
- * SPREAD_PERMILLE of a core (then connections are dealt to the new one and
+ * conn_rule.spread_permille of a core (then connections are dealt to the new one and
  * the busier workers hand it some of theirs), and lowers it when everything
- * would fit on one worker fewer below PACK_PERMILLE each, held for a while
+ * would fit on one worker fewer below conn_rule.pack_permille each, held for a while
  * (then the last active worker hands its connections to the others). Keys
  * stay where they are (slot % workers): a packed worker runs the other
  * workers' commands on their keyspaces by borrowing them while they sleep
@@ -60,13 +60,12 @@
 #include "runtime/tls.h"
 #include "runtime/xmalloc.h"
 
-/* Thresholds in thousandths of a core (see the header comment). */
-#define SPREAD_PERMILLE 600
-#define PACK_PERMILLE 350
-/* Crons (100 ms apart) a condition must hold before `active` changes: a
- * quick spread, a slow pack, so a short lull does not shuffle connections. */
-#define SPREAD_TICKS 2
-#define PACK_TICKS 20
+/* Thresholds in thousandths of a core, and crons (100 ms apart) a
+ * condition must hold before `active` changes: a quick spread, a slow pack,
+ * so a short lull does not shuffle connections (see the header comment). */
+static const placement_rule_t conn_rule = {
+    .spread_permille = 600, .pack_permille = 350, .spread_ticks = 2, .pack_ticks = 20,
+};
 /* Connections a worker hands over per cron at most. */
 #define MOVES_PER_TICK 256
 
@@ -75,7 +74,7 @@ static _Atomic unsigned g_next;               /* round-robin over them */
 static _Atomic unsigned g_next_tls;           /* round-robin over every worker (TLS handshakes) */
 static _Atomic unsigned long long g_moves;    /* statistics */
 static _Atomic int g_forced;                  /* DEBUG PLACEMENT: 0, or `active` fixed */
-static int spread_ticks, pack_ticks;          /* worker 0's thread only */
+static placement_trend_t conn_trend;          /* worker 0's thread only */
 
 typedef struct moveconn {
     worker_run_t run;
@@ -168,6 +167,21 @@ void placement_force(int n)
     if (n > 0) atomic_store_explicit(&g_active, n, memory_order_relaxed);
 }
 
+int placement_step(const placement_rule_t *rule, placement_trend_t *trend, int count, int max, long long busy_sum)
+{
+    trend->spread = count < max && busy_sum > (long long)rule->spread_permille * count ? trend->spread + 1 : 0;
+    trend->pack = count > 1 && busy_sum < (long long)rule->pack_permille * (count - 1) ? trend->pack + 1 : 0;
+    if (trend->spread >= rule->spread_ticks) {
+        trend->spread = 0;
+        return count + 1;
+    }
+    if (trend->pack >= rule->pack_ticks) {
+        trend->pack = 0;
+        return count - 1;
+    }
+    return count;
+}
+
 /* Worker 0: how many workers take connections from now on. */
 static void decide(void)
 {
@@ -176,18 +190,8 @@ static void decide(void)
     long long sum = 0;
     for (int i = 0; i < active; i++)
         sum += atomic_load_explicit(&g_workers[i]->busy_permille, memory_order_relaxed);
-    spread_ticks = active < g_nworkers && sum > (long long)SPREAD_PERMILLE * active ? spread_ticks + 1 : 0;
-    pack_ticks = active > 1 && sum < (long long)PACK_PERMILLE * (active - 1) ? pack_ticks + 1 : 0;
-    if (spread_ticks >= SPREAD_TICKS) {
-        active++;
-        spread_ticks = 0;
-    } else if (pack_ticks >= PACK_TICKS) {
-        active--;
-        pack_ticks = 0;
-    } else {
-        return;
-    }
-    atomic_store_explicit(&g_active, active, memory_order_relaxed);
+    int next = placement_step(&conn_rule, &conn_trend, active, g_nworkers, sum);
+    if (next != active) atomic_store_explicit(&g_active, next, memory_order_relaxed);
 }
 
 /* A TLS session moves with its socket once its handshake is over and it

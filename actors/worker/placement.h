@@ -64,4 +64,21 @@ bool placement_takes_work(int i);
 /* Worker i's cron period now in ms (wcron.c). */
 int placement_cron_ms(int i);
 
+/* The spread/pack rule that both placements follow (connections here, bus
+ * links in link_place.c): `count` threads take work; spread to one more
+ * when they are busy above spread_permille each on average for
+ * spread_ticks crons in a row, pack to one fewer when their load would fit
+ * on count - 1 threads below pack_permille each for pack_ticks crons. */
+typedef struct placement_rule {
+    int spread_permille, pack_permille;   /* thousandths of a core per thread */
+    int spread_ticks, pack_ticks;         /* crons a condition must hold */
+} placement_rule_t;
+/* Crons each condition has held so far: the deciding thread's own. */
+typedef struct placement_trend {
+    int spread, pack;
+} placement_trend_t;
+/* One cron's decision: the new count (1..max) from `busy_sum`, the busy
+ * permille summed over the `count` threads taking work now. */
+int placement_step(const placement_rule_t *rule, placement_trend_t *trend, int count, int max, long long busy_sum);
+
 #endif

@@ -116,6 +116,17 @@ def wait_gossip_flows(nodes, light):
         assert stat(n, "lightbus", "light_view_mismatch") == 0
 
 
+def _move_and_check(nodes, mode, counts, moves_at_least, births):
+    """DEBUG BUSPLACEMENT mode on every node: its links reach `counts` per worker, gossip keeps
+    flowing on them, and none of them was closed and opened again (same create-times)."""
+    for n in nodes:
+        debug(n, mode)
+    wait_placed(nodes, counts, moves_at_least)
+    wait_gossip_flows(nodes, light=True)
+    for n in nodes:
+        assert link_births(n) == births[n.port], f"{mode}: a moved link was closed and opened again"
+
+
 @pytest.mark.parametrize("tls", [False, True], ids=["plain", "tls"])
 def test_moved_links_keep_working(servers, pki, tls):
     if tls:
@@ -127,19 +138,9 @@ def test_moved_links_keep_working(servers, pki, tls):
     births = {n.port: link_births(n) for n in nodes}
     assert all(len(b) == 4 for b in births.values()), births
 
+    _move_and_check(nodes, "SPREAD", [2, 2], 2, births)
+    _move_and_check(nodes, "PACK", [0, 4], 4, births)
     for n in nodes:
-        debug(n, "SPREAD")
-    wait_placed(nodes, [2, 2], 2)
-    wait_gossip_flows(nodes, light=True)
-    for n in nodes:
-        assert link_births(n) == births[n.port], "a moved link was closed and opened again"
-
-    for n in nodes:
-        debug(n, "PACK")
-    wait_placed(nodes, [0, 4], 4)
-    wait_gossip_flows(nodes, light=True)
-    for n in nodes:
-        assert link_births(n) == births[n.port], "a moved link was closed and opened again"
         debug(n, "AUTO")
 
     # a node that joins now meshes with all of them, its links on the last worker too
@@ -207,15 +208,8 @@ def test_links_answer_while_their_worker_runs_a_busy_script(servers):
     nodes = bh.start_cluster(servers, 3, node_timeout=3000, extra_args=["--busy-reply-threshold", "300", *WORKERS])
     wait_placed(nodes, [0, 4], 0)                 # every link on worker-1
     a, aid = nodes[0], bh.myid(nodes[0])
-    with a.raw() as c:
-        mine = [(int(r[0]), int(r[1])) for r in c.call("CLUSTER", "SLOTS") if int(r[2][1]) == a.port]
-    # a key of node a kept by worker-1 (slot % 2 workers)
-    key = next(k for k in (f"k{i}" for i in range(100000))
-               if h.key_slot(k) % 2 == 1 and any(lo <= h.key_slot(k) <= hi for lo, hi in mine))
-    script = ("local t0 = redis.call('TIME') while true do local t = redis.call('TIME') "
-              "if (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 8000000 then break end end return 1")
     c = a.raw(timeout=60)
-    c.send(h.encode("EVAL", script, "1", key))
+    c.send(h.encode("EVAL", BUSY_8S, "1", _busy_script_key(a)))
     failing = set()
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
