@@ -274,11 +274,22 @@ static int acked_count(repl_actor_state_t *ra, long long target)
     return n;
 }
 
+/* Marks rc answered unless its worker ended it first; returns how it ends
+ * (REPL_WAIT_ANSWERED, or what the worker asked for). */
+static int wait_claim(remote_cmd_t *rc)
+{
+    /* relaxed: see repl_wait_end; one of the two exchanges wins */
+    int how = REPL_WAIT_GO_ON;
+    if (atomic_compare_exchange_strong_explicit(&rc->wait_end, &how, REPL_WAIT_ANSWERED, memory_order_relaxed,
+                                                memory_order_relaxed))
+        return REPL_WAIT_ANSWERED;
+    return how;
+}
+
 static void wait_reply(repl_actor_state_t *ra, waiter_t *w)
 {
     remote_cmd_t *rc = w->rc;
-    /* relaxed: see repl_wait_end */
-    if (atomic_load_explicit(&rc->wait_end, memory_order_relaxed) == REPL_WAIT_UNBLOCKED)
+    if (wait_claim(rc) == REPL_WAIT_UNBLOCKED)
         resp_add_error(&rc->reply, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
     else
         resp_add_int(&rc->reply, acked_count(ra, w->target));
@@ -288,11 +299,15 @@ static void wait_reply(repl_actor_state_t *ra, waiter_t *w)
 
 bool repl_wait_end(remote_cmd_t *rc, int how)
 {
-    /* relaxed: only the client's worker writes it; the actor reads it when
-     * it arrives or is kicked below, and nothing else is published with it.
-     * rc stays alive until its answer is back on the client's worker. */
-    if (atomic_load_explicit(&rc->wait_end, memory_order_relaxed) != REPL_WAIT_GO_ON) return false;
-    atomic_store_explicit(&rc->wait_end, how, memory_order_relaxed);
+    /* relaxed: the client's worker and the actor each move it away from
+     * GO_ON once, by exchange, so exactly one of them decides the answer;
+     * nothing else is published with it. The actor reads the worker's
+     * choice when rc arrives or is kicked below. rc stays alive until its
+     * answer is back on the client's worker. */
+    int expected = REPL_WAIT_GO_ON;
+    if (!atomic_compare_exchange_strong_explicit(&rc->wait_end, &expected, how, memory_order_relaxed,
+                                                 memory_order_relaxed))
+        return false;
     rt_msg_t *m = xcalloc(1, sizeof *m);
     m->type = RM_WAIT_END;
     rt_send(repl_actor(), m);
@@ -335,6 +350,7 @@ static void wait_unblock_all(repl_actor_state_t *ra)
         ra->waiters = w->next;
         atomic_fetch_sub_explicit(&g_wait_parked, 1, memory_order_relaxed);
         if (w->deadline_ms) atomic_fetch_sub_explicit(&g_wait_parked_timeout, 1, memory_order_relaxed);
+        wait_claim(w->rc);   /* the role change ends it, whatever CLIENT UNBLOCK asked */
         resp_add_error(&w->rc->reply,
                        "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)");
         w->rc->close_after_reply = true;

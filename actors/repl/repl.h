@@ -264,10 +264,13 @@ void repl_request_wait(struct remote_cmd *rc, int numreplicas, long long timeout
  * WAIT, with the number of replicas that acknowledged its target
  * (REPL_WAIT_ANSWER_NOW: the client closed its connection, so it no longer
  * counts in INFO blocked_clients, or CLIENT UNBLOCK [TIMEOUT]) or with
- * -UNBLOCKED (CLIENT UNBLOCK ERROR). False when rc was told already.
+ * -UNBLOCKED (CLIENT UNBLOCK ERROR). False when rc was told already, or
+ * when the actor has answered it already (REPL_WAIT_ANSWERED: the answer is
+ * on its way back), so that CLIENT UNBLOCK answers 0 for a WAIT it did not
+ * end, as 7.0.15 does for a client no longer blocked.
  * cmd_wait sets rc->wait_end itself for a WAIT inside EXEC, which 7.0.15
  * answers at once. */
-enum { REPL_WAIT_GO_ON = 0, REPL_WAIT_ANSWER_NOW, REPL_WAIT_UNBLOCKED };
+enum { REPL_WAIT_GO_ON = 0, REPL_WAIT_ANSWER_NOW, REPL_WAIT_UNBLOCKED, REPL_WAIT_ANSWERED };
 bool repl_wait_end(struct remote_cmd *rc, int how);
 /* What WAIT's target is made of (rc->wait_marks, freed by the replication
  * actor). 7.0.15 waits for the client's woff, the stream offset after its

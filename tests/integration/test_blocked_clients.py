@@ -11,6 +11,8 @@ workers (standalone, so that a wait can span workers) and on redis-server.
 What it must never do: wait without a deadline, or rely on timing: every check polls the
 server until a count is reached, with generous bounds.
 """
+import time
+
 import pytest
 
 import helpers as h
@@ -154,6 +156,39 @@ def test_client_unblock_ends_a_wait(servers, kind):
             h.wait_until(lambda: _blocked(k) == 0, 20, what="the WAIT ended")
             assert k.call("CLIENT", "UNBLOCK", str(aid), *how) == 0
             assert _line(k, aid) == ("N", "wait")
+
+
+BUSY_4S = ("local t0 = redis.call('TIME') while true do local t = redis.call('TIME') "
+           "if (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 4000000 then break end end return 1")
+
+
+def test_client_unblock_of_a_wait_already_answered_answers_0(servers):
+    """A WAIT whose answer the replication actor has sent (its timeout passed) but its client's
+    worker has not delivered yet (a script holds that worker), when CLIENT UNBLOCK ERROR reaches
+    that worker first. The WAIT has its answer (:0, the count at its timeout), so the client is
+    no longer blocked: 7.0.15 answers 0 for such a client, and 1 only when the client gets the
+    UNBLOCK's own reply. Failed before: 1, while the WAIT answered :0, not -UNBLOCKED. shoal
+    only: in redis-server nothing answers a WAIT apart from the thread that runs CLIENT UNBLOCK."""
+    srv = servers.shoal(base_args=SA, extra_args=["--worker-threads", "2", "--enable-debug-command", "yes",
+                                                  "--busy-reply-threshold", "100"])
+    with srv.raw(timeout=10) as k:
+        assert k.call("DEBUG", "PLACEMENT", "PACK") == "OK"     # every connection on worker 0
+    a, s = srv.raw(timeout=30), srv.raw(timeout=30)
+    try:
+        aid = a.call("CLIENT", "ID")
+        _block(s, a, ("WAIT", "1", "2000"), 1)                  # parked at the replication actor
+        s.send(h.encode("EVAL", BUSY_4S, "1", X))               # holds worker 0 (X is its key) for 4 s
+        time.sleep(0.5)    # past busy-reply-threshold: a new connection goes to worker 1
+        with srv.raw(timeout=30) as u:
+            # its part for worker 0 waits there behind the script, ahead of the WAIT's answer
+            # that the actor sends when the 2 s pass
+            assert u.call("CLIENT", "UNBLOCK", str(aid), "ERROR") == 0
+        assert s.read()[1] == 1
+        assert a.read()[0] == b":0\r\n"
+        assert a.call("PING") == "PONG"
+    finally:
+        a.close()
+        s.close()
 
 
 @pytest.mark.parametrize("kind", ["shoal", "redis"])
