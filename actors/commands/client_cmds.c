@@ -49,6 +49,7 @@ void client_info_line(const client_t *c, char *line, size_t cap)
     if (c->flags & CLIENT_MULTI) flags[k++] = 'x';
     if (client_is_blocked(c)) flags[k++] = 'b';
     k += tracking_client_flags(c, flags + k);   /* t, R, B: where 7.0.15 puts them */
+    if (multi_watch_touched(c)) flags[k++] = 'd';   /* the next EXEC fails */
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) flags[k++] = 'c';
     if (c->flags & CLIENT_UNIX_SOCKET) flags[k++] = 'U';
     if (c->flags & CLIENT_READONLY) flags[k++] = 'r';

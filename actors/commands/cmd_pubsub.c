@@ -180,7 +180,6 @@ void cmd_reset(cmd_ctx_t *ctx)
     multi_reset(c);
     c->nwatch = 0;
     c->watch_slot = -1;
-    c->watch_dirty = false;
     c->watch_multi = false;
     c->proto = 2;
     c->out.proto = 2;

@@ -110,7 +110,6 @@ typedef struct client {
     uint8_t watch_worker[64];             /* the worker keeping each watched key */
     uint64_t watch_epoch[64];             /* that worker's flush epoch when watched */
     bool watch_multi;                     /* watched keys on several workers */
-    bool watch_dirty;                     /* watched key was touched on our own worker */
     struct txn *txn;                      /* an EXEC in progress */
     /* REPLCONF from a replica, kept until its PSYNC hands the connection over */
     int repl_port;

@@ -37,6 +37,10 @@ const char *multi_oom_refusal(client_t *c, const cmd_def_t *cmd);
 /* After a write by cmd on worker w (its owner thread): the WATCH versions
  * of its keys move on (dispatch_watch_bucket). */
 void multi_bump_key_versions(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);
+/* Whether a key c WATCHes has been written (or its worker flushed) since:
+ * its next EXEC fails. CLIENT LIST's `d` (7.0.15's CLIENT_DIRTY_CAS). On
+ * c's worker; reads the other workers' versions. */
+bool multi_watch_touched(const client_t *c);
 void txn_part_done(client_t *c, reply_slot_t *s);
 /* Inside a running EXEC after a part closed a bus link (DEBUG CLUSTERLINK
  * KILL): links with an id from this on were opened since and are not the

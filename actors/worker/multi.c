@@ -80,8 +80,21 @@ static void unwatch(client_t *c)
 {
     c->nwatch = 0;
     c->watch_slot = -1;
-    c->watch_dirty = false;
     c->watch_multi = false;
+}
+
+bool multi_watch_touched(const client_t *c)
+{
+    for (int i = 0; i < c->nwatch; i++) {
+        /* relaxed, as cmd_watch reads them: each owner bumps its own; a
+         * write whose reply the asker has seen is visible here already */
+        worker_t *kw = g_workers[c->watch_worker[i]];
+        if (atomic_load_explicit((_Atomic uint64_t *)&kw->flush_epoch, memory_order_relaxed) != c->watch_epoch[i] ||
+            atomic_load_explicit((_Atomic uint64_t *)&kw->key_versions[c->watch_index[i]], memory_order_relaxed) !=
+                c->watch_version[i])
+            return true;
+    }
+    return false;
 }
 
 void multi_reset(client_t *c)
