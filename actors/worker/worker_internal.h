@@ -170,9 +170,11 @@ int worker_cron_ms(const worker_t *w);
 /* worker.c, for busy.c: one read of a client's socket and the commands it
  * completed; writing every client that has output. Owner thread. */
 void worker_client_read(struct client *c);
-/* worker.c: a listener's readiness (accepts what waits; busy.c calls it
- * while the loop cannot). */
+/* accept.c: a listener's readiness (accepts what waits; busy.c calls it
+ * while the loop cannot); a connection another worker accepted for this
+ * one (WMSG_NEWCONN, freed here). */
 void worker_accept_cb(struct ev_loop *loop, ev_io *lw, int revents);
+void worker_adopt_newconn(worker_t *w, rt_msg_t *msg);
 void worker_write_scheduled(worker_t *w);
 /* busy.c: true, with -BUSY replied to c, when the worker is in a busy script
  * and the command may not run then; the worker a new connection goes to. */
