@@ -1,9 +1,10 @@
 /* keyspace_internal.h - the keyspace's own layout, shared by the files that
- * implement it (keyspace.c, keyspace_sample.c) and nothing else: everyone
- * else goes through keyspace.h. */
+ * implement it (keyspace.c, keyspace_sample.c, keyspace_scan.c) and nothing
+ * else: everyone else goes through keyspace.h. */
 #ifndef SHOAL_ACTORS_KEYSPACE_INTERNAL_H
 #define SHOAL_ACTORS_KEYSPACE_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -40,6 +41,17 @@ static inline uint64_t ks_rand(struct keyspace *ks)
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
+}
+
+/* Set while a load (AOF replay, dump.rdb) runs: no key reads as expired
+ * (ks_set_loading; relaxed, see there). */
+extern _Atomic bool ks_loading;
+
+static inline bool ks_is_expired(const struct keyspace *ks, const ks_entry_t *e, long long now_ms)
+{
+    if (!(ks_entry_flags(e) & KS_EF_TTL) || atomic_load_explicit(&ks_loading, memory_order_relaxed)) return false;
+    long long when = ks_entry_expire(ks, e);
+    return when != KS_NO_EXPIRE && now_ms > when;
 }
 
 /* A random entry, expired or not (a random non-empty bucket's random
