@@ -56,18 +56,22 @@ void client_info_line(const client_t *c, char *line, size_t cap)
     if (c->flags & CLIENT_NO_EVICT) flags[k++] = 'e';
     if (k == 0) flags[k++] = 'N';
     flags[k] = '\0';
+    /* A held command is parsed in 7.0.15 (its arguments count in argv-mem,
+     * the bytes after it in qbuf); here it waits unparsed at qpos. qbuf-free
+     * stays what the buffer has free. */
+    size_t held = (c->flags & CLIENT_PAUSED) ? c->held_len : 0;
     char cmdname[96] = "NULL";
     if (c->last_cmd_def) cmd_fullname(c->last_cmd_def, cmdname, sizeof cmdname);
     /* omem counts reply bytes the socket has not taken; tot-mem everything
      * the client holds (client_limits.c). */
     snprintf(line, cap,
              "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%d psub=%d ssub=%d "
-             "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=0 obl=0 oll=%d omem=%zu "
+             "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=0 obl=0 oll=%d omem=%zu "
              "tot-mem=%zu events=%s%s cmd=%s user=%s redir=%lld resp=%d",
              (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name, (now - c->created_ms) / 1000,
              (now - c->last_interaction_ms) / 1000, flags, c->db, pubsub_client_count(c, PUBSUB_CHANNEL),
              pubsub_client_count(c, PUBSUB_PATTERN), pubsub_client_count(c, PUBSUB_SHARD), (c->flags & CLIENT_MULTI) ? c->mq_len : -1,
-             c->qlen - c->qpos, c->qcap - c->qlen, c->out.cap, c->pending_count, client_obuf_bytes(c),
+             c->qlen - c->qpos - held, c->qcap - c->qlen, held ? c->held_argv_mem : 0, c->out.cap, c->pending_count, client_obuf_bytes(c),
              client_total_mem(c), (c->flags & CLIENT_CLOSED) ? "" : "r", c->wio_active ? "w" : "", cmdname,
              c->acl_name ? c->acl_name : "default", tracking_client_redir(c), c->proto);
 }

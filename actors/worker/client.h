@@ -116,6 +116,10 @@ typedef struct client {
     int repl_capa;                        /* REPL_CAPA_* */
     char repl_ip[INET6_ADDRSTRLEN];
     struct client *next_paused;           /* worker's list of paused clients */
+    /* While CLIENT_PAUSED: the held command's bytes at qpos, and the sum of
+     * its arguments' lengths (CLIENT LIST: 7.0.15 has parsed it, so they
+     * count in argv-mem, not qbuf) */
+    size_t held_len, held_argv_mem;
     long long obuf_soft_since_s;          /* output over the soft limit since (s), 0 = not (client_limits.h) */
     bool socket_lent;                     /* another worker writes the head reply on fd (batch.h) */
     int batch_open;                       /* its commands in batches not back yet (batch.h) */

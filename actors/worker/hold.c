@@ -113,10 +113,13 @@ static void pause_timer_cb(rt_timer_t *t, void *arg)
     }
 }
 
-void worker_hold_client(client_t *c)
+void worker_hold_client(client_t *c, size_t len, int argc, const size_t *argvlen)
 {
     worker_t *w = c->worker;
     c->flags |= CLIENT_PAUSED;
+    c->held_len = len;
+    c->held_argv_mem = 0;
+    for (int i = 0; i < argc; i++) c->held_argv_mem += argvlen[i];
     atomic_fetch_add_explicit(&g_paused, 1, memory_order_relaxed);
     c->next_paused = w->paused;
     w->paused = c;

@@ -519,9 +519,9 @@ void client_process_input(client_t *c)
             c->last_interaction_ms = now_ms;
             if (worker_command_must_wait(c, argc, argv, argvlen)) {
                 /* Leave the command unparsed in the buffer; it runs when the pause ends. */
+                worker_hold_client(c, consumed, argc, argvlen);
                 if (argc > 16) { free(argv); free(argvlen); }
                 resp_parser_reset(&c->parser);
-                worker_hold_client(c);
                 break;
             }
             if (pubsub_publish_must_wait(c, argv[0], argvlen[0])) {   /* runs when its batches are back */

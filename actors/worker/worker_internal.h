@@ -129,7 +129,7 @@ extern worker_t *g_workers[MAX_WORKERS];
 void worker_snap_enter(worker_t *w);
 /* hold.c: whether a pause must hold this command now, and holding its client. */
 bool worker_command_must_wait(struct client *c, int argc, const uint8_t **argv, const size_t *argvlen);
-void worker_hold_client(struct client *c);
+void worker_hold_client(struct client *c, size_t len, int argc, const size_t *argvlen);
 /* hold.c: a held client left its worker's paused list other than by its
  * timer (closed). */
 void worker_hold_dropped(void);

@@ -141,6 +141,45 @@ def test_a_client_held_by_a_pause_shows_the_held_command(servers, kind):
         assert [_line(k, i) for i in ids] == [("N", "set"), ("N", "exec"), ("N", "xgroup|create")]
 
 
+def _buffers(k, cid):
+    lines = [ln for ln in k.call("CLIENT", "LIST").decode().splitlines() if f"id={cid} " in ln]
+    assert len(lines) == 1, lines
+    fields = dict(f.split("=", 1) for f in lines[0].split(" "))
+    return int(fields["qbuf"]), int(fields["argv-mem"])
+
+
+HELD = [
+    ([("SET", X, "v")], (0, 3 + len(X) + 1)),
+    ([("SET", X, "v"), ("GET", X)], (len(h.encode("GET", X)), 3 + len(X) + 1)),
+    ([("SET", X, "x" * 1000), ("GET", X), ("PING",)], (len(h.encode("GET", X) + h.encode("PING")), 3 + len(X) + 1000)),
+]
+
+
+@pytest.mark.parametrize("kind", ["shoal", "redis"])
+def test_a_held_command_counts_in_argv_mem_not_qbuf(servers, kind):
+    """A command CLIENT PAUSE WRITE holds, alone or with more pipelined behind it: 7.0.15 has
+    parsed it, so CLIENT LIST counts its arguments in argv-mem and only the bytes after it in
+    qbuf; once it ran, both are 0 (failed before: qbuf counted the held command too, and
+    argv-mem was 0)."""
+    srv = _node(servers, kind)
+    with srv.raw(timeout=10) as k:
+        for cmds, want in HELD:
+            a = srv.raw(timeout=10)
+            try:
+                aid = a.call("CLIENT", "ID")
+                assert k.call("CLIENT", "PAUSE", "100000", "WRITE") == "OK"
+                a.send(b"".join(h.encode(*c) for c in cmds))
+                h.wait_until(lambda: _blocked(k) == 1 and _buffers(k, aid)[0] == want[0], 20,
+                             what=f"{cmds[0][0]} held with the rest of its pipeline read")
+                assert _buffers(k, aid) == want
+                assert k.call("CLIENT", "UNPAUSE") == "OK"
+                for _ in cmds:
+                    a.read()
+                assert _buffers(k, aid) == (0, 0)
+            finally:
+                a.close()
+
+
 @pytest.mark.parametrize("kind", ["shoal", "redis"])
 def test_client_unblock_ends_a_wait(servers, kind):
     """CLIENT UNBLOCK of a client in WAIT: 7.0.15 answers 1 and ends the WAIT with the number of
