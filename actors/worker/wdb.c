@@ -104,12 +104,12 @@ void wdb_publish_current(worker_t *w)
     totals(w);
 }
 
-void wdb_publish_expiring(worker_t *w, struct keyspace *ks)
+int wdb_publish_expiring(worker_t *w, struct keyspace *ks)
 {
     int d = w->ks == ks ? w->cur_db : -1;
     for (int i = 0; d < 0 && i < w->db_top; i++)
         if (w->db[i].ks == ks) d = i;
-    if (d < 0) return;            /* not one of ours (a staged keyspace): published when adopted */
+    if (d < 0) return -1;         /* not one of ours (a staged keyspace): published when adopted */
     wdb_slot_t *s = &w->db[d];
     /* the key still counts in both (it has a TTL): it goes right after */
     long long keys = (long long)ks_size(ks) - 1, expires = (long long)ks_expires_count(ks) - 1;
@@ -118,9 +118,10 @@ void wdb_publish_expiring(worker_t *w, struct keyspace *ks)
     if (w->db_top == 1) {
         store(&w->stats.keys, keys);
         store(&w->stats.expires, expires);
-        return;
+        return d;
     }
     totals(w);
+    return d;
 }
 
 void wdb_publish_all(worker_t *w, long long now_ms)

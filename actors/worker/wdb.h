@@ -51,8 +51,9 @@ void wdb_publish_current(worker_t *w);
 void wdb_publish_all(worker_t *w, long long now_ms);
 /* The counts of ks (one of w's databases) less the expired key it is about
  * to delete: INFO keyspace shows a lazy or active expiry at once, as
- * 7.0.15's dict sizes do, whatever path found the key expired. */
-void wdb_publish_expiring(worker_t *w, struct keyspace *ks);
+ * 7.0.15's dict sizes do, whatever path found the key expired. Returns
+ * ks's database, or -1 for a keyspace not in use yet (being loaded). */
+int wdb_publish_expiring(worker_t *w, struct keyspace *ks);
 
 /* Any thread: database db's counts summed over the workers, as INFO
  * keyspace shows them (avg_ttl: as of the workers' last cron). */

@@ -75,3 +75,36 @@ def test_a_touched_watch_is_flagged_d_until_exec(servers, kind):
     emptied): its next EXEC fails. Failed before: shoal never showed d."""
     want = ["N", "N", "d", "d", "xd", "N"] * 2 + ["d", "N", "d", "N"]
     assert _watch_script(_node(servers, kind)) == want
+
+
+def _expiry_script(srv, lazy):
+    """WATCH of a key that expires afterwards and is deleted by a read (lazy) or by active
+    expiry: the flags, then what EXEC answers."""
+    with srv.raw(timeout=10) as a, srv.raw(timeout=10) as k:
+        aid = a.call("CLIENT", "ID")
+        assert k.call("DEBUG", "SET-ACTIVE-EXPIRE", "0" if lazy else "1") == "OK"
+        try:
+            assert k.call("SET", W1[3], "v", "PX", "300") == "OK"
+            assert a.call("WATCH", W1[3]) == "OK"
+            seen = [_flags(k, aid)]
+            if lazy:
+                h.wait_until(lambda: k.call("PTTL", W1[3]) == -2, 20, what="the key expired and read")
+            else:
+                h.wait_until(lambda: k.call("DBSIZE") == 0, 20, what="active expiry deleting the key")
+            seen.append(_flags(k, aid))
+            assert a.call("MULTI") == "OK" and a.call("PING") == "QUEUED"
+            seen.append(a.call("EXEC"))
+        finally:
+            k.call("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+    return seen
+
+
+@pytest.mark.parametrize("lazy", [False, True], ids=["active", "lazy"])
+@pytest.mark.parametrize("kind", ["shoal", "redis"])
+def test_a_watched_key_deleted_by_its_expiry_fails_the_exec(servers, kind, lazy):
+    """A key alive when WATCHed, then deleted because its TTL passed (by active expiry, or by
+    the read that finds it expired): 7.0.15 touches it, flags the client d and fails its EXEC.
+    Failed before: flags N and the EXEC ran."""
+    srv = servers.shoal(base_args=SA, extra_args=["--worker-threads", "2", "--enable-debug-command", "yes"]) \
+        if kind == "shoal" else servers.redis(base_args=SA, extra_args=["--enable-debug-command", "yes"])
+    assert _expiry_script(srv, lazy) == ["N", "d", None]
