@@ -186,8 +186,8 @@ bool TARGET aes_gcm_init(aes_gcm_key_t *k, const uint8_t *key, size_t key_len)
     else expand256(key, rk);
     for (int r = 0; r <= k->rounds; r++) _mm_store_si128((__m128i *)k->round_keys[r], rk[r]);
     __m128i h = bswap128(aes_block(k, _mm_setzero_si128())), p = h;
-    for (int i = 1; i <= 16; i++) {   /* hpow[16 - i] = H^i */
-        _mm_storeu_si128((__m128i *)k->hpow[16 - i], p);
+    for (int i = 1; i <= 32; i++) {   /* hpow[16 - i] = H^i, hpow_hi[32 - i] = H^i past 16 */
+        _mm_storeu_si128((__m128i *)(i <= 16 ? k->hpow[16 - i] : k->hpow_hi[32 - i]), p);
         p = gfmul(p, h);
     }
     OPENSSL_cleanse(rk, sizeof rk);
@@ -268,14 +268,41 @@ INLINE void hash4(const aes_gcm_key_t *k, four_t c, __m128i *acc)
     *acc = reduce(fold_lanes(lo), fold_lanes(mid), fold_lanes(hi));
 }
 
+/* Hashes two whole chunks of ciphertext into *acc: 32 blocks times H^32 ..
+ * H^1, reduced once. Each reduction ends a chain that the next chunk's
+ * hash waits on (the hash state goes into its first block), and that
+ * chain, not the AES, bounded opening at one chunk per reduction. */
+INLINE void hash8(const aes_gcm_key_t *k, four_t c, four_t d, __m128i *acc)
+{
+    __m512i lo = _mm512_setzero_si512(), mid = lo, hi = lo;
+    mul_acc(bswap512(c.r1), k->hpow_hi[4], &lo, &mid, &hi);
+    mul_acc(bswap512(c.r2), k->hpow_hi[8], &lo, &mid, &hi);
+    mul_acc(bswap512(c.r3), k->hpow_hi[12], &lo, &mid, &hi);
+    mul_acc(bswap512(d.r0), k->hpow[0], &lo, &mid, &hi);
+    mul_acc(bswap512(d.r1), k->hpow[4], &lo, &mid, &hi);
+    mul_acc(bswap512(d.r2), k->hpow[8], &lo, &mid, &hi);
+    mul_acc(bswap512(d.r3), k->hpow[12], &lo, &mid, &hi);
+    mul_acc(_mm512_xor_si512(bswap512(c.r0), _mm512_inserti32x4(_mm512_setzero_si512(), *acc, 0)), k->hpow_hi[0],
+            &lo, &mid, &hi);
+    *acc = reduce(fold_lanes(lo), fold_lanes(mid), fold_lanes(hi));
+}
+
 /* The whole chunks of n bytes (a multiple of 256). Sealing hashes each
  * chunk's ciphertext while the next one's keystream is made, so the
- * two units work side by side; opening hashes the input as it comes. */
+ * two units work side by side; opening hashes the input as it comes,
+ * two chunks at a time. */
 INLINE void chunks(const aes_gcm_key_t *k, const __m512i *rk, const int rounds, __m512i ctr0, uint32_t *ctr,
                    const uint8_t *in, uint8_t *out, size_t n, bool enc, __m128i *acc)
 {
     if (!enc) {
-        for (size_t off = 0; off < n; off += CHUNK, *ctr += CHUNK / 16) {
+        size_t off = 0;
+        for (; off + 2 * CHUNK <= n; off += 2 * CHUNK, *ctr += 2 * CHUNK / 16) {
+            four_t x = load4(in + off), x2 = load4(in + off + CHUNK);
+            hash8(k, x, x2, acc);
+            (void)xor_store4(x, keystream(rk, rounds, ctr0, *ctr), out + off);
+            (void)xor_store4(x2, keystream(rk, rounds, ctr0, *ctr + CHUNK / 16), out + off + CHUNK);
+        }
+        for (; off < n; off += CHUNK, *ctr += CHUNK / 16) {
             four_t x = load4(in + off);
             hash4(k, x, acc);
             (void)xor_store4(x, keystream(rk, rounds, ctr0, *ctr), out + off);

@@ -28,6 +28,7 @@
 typedef struct aes_gcm_key {
     _Alignas(16) uint8_t round_keys[15][16];
     uint8_t hpow[20][16];             /* H^16 .. H^1 byte-reversed, then four zero blocks */
+    uint8_t hpow_hi[16][16];          /* H^32 .. H^17 byte-reversed: two chunks under one reduction */
     int rounds;                       /* 10 or 14 */
 } aes_gcm_key_t;
 
