@@ -86,9 +86,9 @@ _Static_assert(NODE_NAME_LEN == NODE_INDEX_NAME_LEN, "one name length");
  * snapshot that shares it (the index is rebuilt whenever a name is added,
  * removed, renamed or moved), and only when the record there still has the
  * name: so it gives what the probe gives, or nothing. Only names found are
- * kept. The slot is picked from the name's own bytes: names a peer chooses
- * can make entries evict each other, which costs the probe, never a wrong
- * answer. */
+ * kept here (names not found have a memo of their own, below). The slot is
+ * picked from the name's own bytes: names a peer chooses can make entries
+ * evict each other, which costs the probe, never a wrong answer. */
 #define NAME_MEMO 1024
 static _Thread_local struct name_memo {
     uint64_t gen;
@@ -105,6 +105,20 @@ static unsigned memo_slot(const char *name)
            (NAME_MEMO - 1);
 }
 
+/* Each thread's memo of names it did not find: entry -> (index gen, the
+ * name). A PING from a sender we do not know (a peer being met, one we
+ * forgot, the gossip flood's unknown senders) asks for the same name with
+ * every frame of its link, and each answer cost the keyed hash and a probe
+ * that ends at an empty slot. An index names no record that it did not
+ * name when it was built, so a name absent from index gen G is absent from
+ * every snapshot sharing G; the name is kept whole, so an entry answers
+ * only for its own name. */
+#define ABSENT_MEMO 64
+static _Thread_local struct absent_memo {
+    uint64_t gen;
+    char name[NODE_NAME_LEN];
+} g_absent[ABSENT_MEMO];
+
 int cluster_snapshot_find(const cluster_snapshot_t *s, const char *name)
 {
     const struct snapshot_names *n = s->names;
@@ -114,13 +128,20 @@ int cluster_snapshot_find(const cluster_snapshot_t *s, const char *name)
         return -1;
     }
     if (!n->cap) return -1;
-    struct name_memo *m = &g_memo[memo_slot(name)];
+    unsigned slot = memo_slot(name);
+    struct name_memo *m = &g_memo[slot];
     if (m->gen == n->gen && m->idx < s->node_count && same_name(s->nodes[m->idx].name, name)) return m->idx;
+    struct absent_memo *a = &g_absent[slot & (ABSENT_MEMO - 1)];
+    if (a->gen == n->gen && same_name(a->name, name)) return -1;
     uint32_t h = (uint32_t)node_index_name_hash(name, n->k0, n->k1);
     uint32_t mask = n->cap - 1;
     for (uint32_t i = h & mask;; i = (i + 1) & mask) {
         const names_slot_t *e = &n->slots[i];
-        if (e->idx < 0) return -1;
+        if (e->idx < 0) {
+            a->gen = n->gen;
+            memcpy(a->name, name, NODE_NAME_LEN);
+            return -1;
+        }
         if (e->hash == h && e->idx < s->node_count && same_name(s->nodes[e->idx].name, name)) {
             *m = (struct name_memo){ n->gen, e->idx };
             return e->idx;
