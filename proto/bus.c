@@ -79,12 +79,18 @@ bool bus_name_is_valid(const void *name40)
 
 bool bus_name_is_null(const void *name40)
 {
+    /* Every frame's header asks (its slaveof, all zero for a master): five
+     * words OR'ed, where a byte loop walked all 40 bytes of a master's. */
     const uint8_t *n = name40;
-    for (int i = 0; i < BUS_NAME_LEN; i++) {
-        if (n[i]) return false;
+    uint64_t any = 0;
+    for (int i = 0; i < BUS_NAME_LEN; i += 8) {
+        uint64_t w;
+        memcpy(&w, n + i, 8);
+        any |= w;
     }
-    return true;
+    return any == 0;
 }
+_Static_assert(BUS_NAME_LEN % 8 == 0, "names are read as words");
 
 unsigned bus_slot_count(const uint8_t *bitmap)
 {

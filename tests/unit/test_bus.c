@@ -730,6 +730,18 @@ TEST(bus_invalid_names_flagged)
     CHECK(!bus_name_is_valid(zero));
     CHECK(bus_name_is_null(zero));
     CHECK(!bus_name_is_null(N_A1));
+    /* read as words: one non-zero byte anywhere, at any alignment, is seen */
+    uint8_t one[48];
+    int missed = 0;
+    for (int at = 0; at < 8; at++)
+        for (int i = 0; i < 40; i++) {
+            memset(one, 0, sizeof one);
+            one[at + i] = (uint8_t)(1u << (i % 8));
+            if (bus_name_is_null(one + at)) missed++;
+            one[at + i] = 0;
+            if (!bus_name_is_null(one + at)) missed++;
+        }
+    CHECK_EQ_INT(missed, 0);
 }
 
 /* bus_name_is_valid against the rule byte by byte: every byte value at every
