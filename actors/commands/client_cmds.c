@@ -25,6 +25,7 @@
 #include "actors/worker/pubsub.h"
 #include "actors/worker/tracking.h"
 #include "proto/strnum.h"
+#include "runtime/xmalloc.h"
 
 /* 7.0.15's CLIENT_BLOCKED (b): waiting on keys at their owner (blocking.c,
  * the command on its way or parked), on keys of several workers (xwait.c)
@@ -160,7 +161,15 @@ void cmd_client_list(cmd_ctx_t *ctx)
 {
     if (ctx->argc > 2) {
         if (ctx->argc == 4 && arg_is(ctx->argv[2], ctx->argvlen[2], "type")) {
-            /* normal or pubsub: the parts filter (replicas and masters are not workers' clients) */
+            /* the parts filter: normal and pubsub on every worker, replica and master on worker 0 */
+            const uint8_t *t = ctx->argv[3];
+            size_t tl = ctx->argvlen[3];
+            if (!arg_is(t, tl, "normal") && !arg_is(t, tl, "pubsub") && !arg_is(t, tl, "replica") &&
+                !arg_is(t, tl, "slave") && !arg_is(t, tl, "master")) {
+                resp_add_errorf(ctx->reply, "ERR Unknown client type '%.*s'", (int)(tl < 128 ? tl : 128),
+                                (const char *)t);
+                return;
+            }
         } else if (ctx->argc >= 4 && arg_is(ctx->argv[2], ctx->argvlen[2], "id")) {
             for (int i = 3; i < ctx->argc; i++) {
                 long long id;
@@ -177,24 +186,73 @@ void cmd_client_list(cmd_ctx_t *ctx)
     dispatch_fanout(ctx->client, dispatch_current_cmd(ctx->client), ctx->argc, ctx->argv, ctx->argvlen);
 }
 
+/* CLIENT LIST [TYPE t | ID id ...]: whether a client of that type and id is listed. */
+static bool list_wants(const queued_cmd_t *q, const char *type, uint64_t cid)
+{
+    if (q->argc == 4 && arg_is(q->argv[2], q->argvlen[2], "type")) {
+        bool replica = !strcmp(type, "replica") && arg_is(q->argv[3], q->argvlen[3], "slave");
+        return replica || arg_is(q->argv[3], q->argvlen[3], type);
+    }
+    if (q->argc >= 4 && arg_is(q->argv[2], q->argvlen[2], "id")) {
+        for (int i = 3; i < q->argc; i++) {
+            long long id;   /* validated by cmd_client_list before the fan-out */
+            if (str_to_ll(q->argv[i], q->argvlen[i], &id) && id > 0 && (unsigned long long)id == cid) return true;
+        }
+        return false;
+    }
+    return true;
+}
+
+/* A replication link's line: fields of a connection no worker reads from
+ * (buffers and memory are the replication actors', shown as 0). */
+static void format_link(resp_buf_t *out, uint64_t id, const char *addr, const char *laddr, int fd, const char *name,
+                        long long age_ms, long long idle_ms, const char *flags, int db, const char *cmd,
+                        const char *user)
+{
+    char line[1024];
+    int n = snprintf(line, sizeof line,
+                     "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=0 psub=0 ssub=0 "
+                     "multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 "
+                     "events=r cmd=%s user=%s redir=-1 resp=2\n",
+                     (unsigned long long)id, addr, laddr, fd, name, age_ms > 0 ? age_ms / 1000 : 0,
+                     idle_ms > 0 ? idle_ms / 1000 : 0, flags, db, cmd, user);
+    if (n > 0) resp_buf_append(out, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
+/* 7.0.15 lists its replicas' connections (flag S) and its master's (M)
+ * among its clients; here the replication actor and the replica link own
+ * them, and worker 0's part shows them from what those publish. */
+static void format_repl_links(const queued_cmd_t *q, resp_buf_t *out)
+{
+    long long now = rt_now_ms(), mono = rt_mono_ms();
+    repl_replica_status_t st;
+    repl_replica_status_get(&st);
+    if (st.replica && st.state == RL_CONNECTED && list_wants(q, "master", st.link_id)) {
+        char addr[INET6_ADDRSTRLEN + 8];
+        snprintf(addr, sizeof addr, "%s:%d", st.master_host, st.master_port);
+        format_link(out, st.link_id, addr, st.link_laddr, st.fd, "", now - st.link_created_ms, now - st.last_io_ms,
+                    "M", st.stream_db, st.last_cmd, "(superuser)");
+    }
+    repl_status_t *rs = xmalloc(sizeof *rs);
+    repl_status_get(rs);
+    for (int i = 0; i < rs->nreplicas; i++) {
+        const repl_replica_view_t *v = &rs->replicas[i];
+        if (!list_wants(q, "replica", v->conn.id)) continue;
+        /* REPLCONF ACK once a second after its sync, PSYNC before */
+        format_link(out, v->conn.id, v->conn.addr, v->conn.laddr, v->conn.fd, v->conn.name, now - v->conn.created_ms,
+                    mono - v->ack_ms, "S", 0, strcmp(v->state, "online") ? "psync" : "replconf", v->conn.user);
+    }
+    free(rs);
+}
+
 void cmd_client_list_part(struct worker *w, struct remote_cmd *rc)
 {
     const queued_cmd_t *q = &rc->cmds[0];
-    bool by_id = q->argc >= 4 && arg_is(q->argv[2], q->argvlen[2], "id");
-    bool by_type = q->argc == 4 && arg_is(q->argv[2], q->argvlen[2], "type");
     for (client_t *c = worker_clients(w); c; c = c->next) {
         /* 7.0.15 getClientType: a subscriber is of the pubsub type, the rest normal here */
-        if (by_type && !arg_is(q->argv[3], q->argvlen[3], (c->flags & CLIENT_PUBSUB) ? "pubsub" : "normal")) continue;
-        if (by_id) {
-            bool match = false;
-            for (int i = 3; i < q->argc; i++) {
-                long long id;   /* validated by cmd_client_list before the fan-out */
-                if (str_to_ll(q->argv[i], q->argvlen[i], &id) && id > 0 && (unsigned long long)id == c->id) match = true;
-            }
-            if (!match) continue;
-        }
-        format_client(c, &rc->reply);
+        if (list_wants(q, (c->flags & CLIENT_PUBSUB) ? "pubsub" : "normal", c->id)) format_client(c, &rc->reply);
     }
+    if (worker_index(w) == 0) format_repl_links(q, &rc->reply);
 }
 
 void cmd_client_list_merge(struct reply_slot *s, const struct remote_cmd *rc)

@@ -113,6 +113,13 @@ static void start_sync(cmd_ctx_t *ctx, const char *replid, size_t idlen, long lo
     m->replid[idlen] = '\0';
     m->offset = offset;
     m->client_id = c->id;
+    m->conn.id = c->id;
+    m->conn.fd = c->fd;
+    m->conn.created_ms = c->created_ms;
+    snprintf(m->conn.addr, sizeof m->conn.addr, "%s", c->addr);
+    snprintf(m->conn.laddr, sizeof m->conn.laddr, "%s", c->laddr);
+    snprintf(m->conn.name, sizeof m->conn.name, "%s", c->name);
+    snprintf(m->conn.user, sizeof m->conn.user, "%s", c->acl_name ? c->acl_name : "default");
     m->fd = client_detach(c, &m->tls);
     if (m->fd < 0) {
         free(m);

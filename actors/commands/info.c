@@ -104,10 +104,14 @@ static void sec_server(text_t *t)
 
 static void sec_clients(text_t *t)
 {
+    /* 7.0.15 counts its master's connection among its clients (CLIENT LIST's M line), not its replicas' */
+    repl_replica_status_t link;
+    repl_replica_status_get(&link);
+    long long master_link = link.replica && link.state == RL_CONNECTED;
     add(t, "# Clients\r\nconnected_clients:%lld\r\ncluster_connections:%zu\r\nmaxclients:%lld\r\n"
            "client_recent_max_input_buffer:%lld\r\nclient_recent_max_output_buffer:%lld\r\nblocked_clients:%lld\r\n"
            "tracking_clients:%lld\r\nclients_in_timeout_table:%lld\r\n",
-        SUM(CONNECTED_CLIENTS), config_cluster_enabled() ? links_count() : (size_t)0, config_maxclients(),
+        SUM(CONNECTED_CLIENTS) + master_link, config_cluster_enabled() ? links_count() : (size_t)0, config_maxclients(),
         workers_max(WSTAT_RECENT_MAX_IN), workers_max(WSTAT_RECENT_MAX_OUT), blocking_count() + worker_paused_count() + repl_wait_parked(), tracking_clients_count(),
         blocking_count_with_timeout() + repl_wait_parked_with_timeout());
 }

@@ -110,6 +110,8 @@ void ra_publish(repl_actor_state_t *ra)
                  s->state == SND_ONLINE ? "online" : s->state == SND_WAIT_RDB ? "send_bulk" : "wait_bgsave");
         v->offset = s->ack_offset;
         v->lag = lag;
+        v->conn = s->conn;
+        v->ack_ms = s->ack_ms;
     }
     p->sync_full = ra->sync_full;
     p->sync_partial_ok = ra->sync_partial_ok;
@@ -438,6 +440,7 @@ static void handle_psync(repl_actor_state_t *ra, repl_psync_msg_t *p)
     s->port = p->port;
     s->capa = p->capa;
     s->client_id = p->client_id;
+    s->conn = p->conn;
     s->ack_ms = rt_mono_ms();
     s->next = ra->served;
     ra->served = s;

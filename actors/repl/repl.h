@@ -74,12 +74,23 @@ extern _Atomic int g_repl_good_replicas;
 /* min-replicas-to-write as the replication actor last read it (0 = off). */
 extern _Atomic int g_repl_min_replicas;
 
-/* One replica as INFO shows it. */
+/* A replica's connection as the client it was on its worker (CLIENT LIST
+ * shows it flagged S, as 7.0.15 lists its replicas among its clients). */
+typedef struct repl_conn_info {
+    uint64_t id;
+    char addr[78], laddr[78], name[128], user[128];
+    int fd;
+    long long created_ms;         /* wall clock */
+} repl_conn_info_t;
+
+/* One replica as INFO and CLIENT LIST show it. */
 typedef struct repl_replica_view {
     char ip[INET6_ADDRSTRLEN];
     int port;
     char state[16];               /* wait_bgsave, send_bulk, online */
     long long offset, lag;
+    repl_conn_info_t conn;
+    long long ack_ms;             /* rt_mono_ms of its last ACK (or of its PSYNC) */
 } repl_replica_view_t;
 
 /* A consistent copy of the replication actor's figures (INFO, ROLE). */
@@ -252,6 +263,7 @@ typedef struct repl_psync_msg {
     char replid[REPL_ID_LEN + 1];   /* "?" for none */
     long long offset;
     uint64_t client_id;
+    repl_conn_info_t conn;
 } repl_psync_msg_t;
 /* Hands m (xcalloc'd, every field but hdr set) to the replication actor,
  * which owns the connection from then on and answers the PSYNC on it. */

@@ -51,6 +51,7 @@ typedef struct served {
     long long sync_asked_ms;      /* rt_mono_ms of its PSYNC that needs a full sync */
     bool released;                /* stream bytes may flow (EOF framing waits for the first ACK) */
     uint64_t client_id;
+    repl_conn_info_t conn;        /* CLIENT LIST's line (repl_status_t) */
 } served_t;
 
 typedef struct waiter {

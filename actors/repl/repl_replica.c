@@ -62,6 +62,12 @@ void rr_publish(repl_replica_link_t *rl)
     s.read_repl_offset = rl->read_repl_offset;
     s.repl_offset = rl->repl_offset;
     snprintf(s.last_error, sizeof s.last_error, "%s", rl->last_error);
+    s.link_id = rl->link_id;
+    s.fd = rl->fd;
+    s.stream_db = rl->stream_db;
+    memcpy(s.link_laddr, rl->link_laddr, sizeof s.link_laddr);
+    s.link_created_ms = rl->link_created_ms;
+    memcpy(s.last_cmd, rl->last_cmd, sizeof s.last_cmd);
     pthread_mutex_lock(&status_mu);
     published = s;
     pthread_mutex_unlock(&status_mu);

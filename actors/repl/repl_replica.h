@@ -46,6 +46,13 @@ typedef struct repl_replica_status {
     long long repl_offset;          /* bytes of stream processed */
     long long net_repl_input_bytes; /* every byte read from masters */
     char last_error[256];           /* why the last sync attempt failed ("" if it did not) */
+    /* while connected: the link as CLIENT LIST shows it (flag M), as 7.0.15
+     * lists its master's connection among its clients */
+    uint64_t link_id;
+    int fd, stream_db;
+    char link_laddr[78];
+    long long link_created_ms;      /* wall ms the stream started */
+    char last_cmd[32];
 } repl_replica_status_t;
 
 /* Starts the link actor on its own thread. 0, or -1 if it could not start. */

@@ -89,6 +89,11 @@ typedef struct repl_replica_link {
     long long last_ack_mono;
     long long last_newline_mono;
     long long fast_ack_until_mono;  /* ACK every tick until then (after a full sync) */
+    /* the link as a client of ours (CLIENT LIST's M line), from the stream's start */
+    uint64_t link_id;
+    char link_laddr[78];
+    long long link_created_ms;
+    char last_cmd[32];            /* the stream's last command, lower case */
 
     /* handshake */
     int hs_expect[6];             /* enum hs_reply, in order */

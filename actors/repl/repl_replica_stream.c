@@ -257,6 +257,10 @@ static bool stream_command(repl_replica_link_t *rl, held_txn_t *t, int argc, con
 {
     const uint8_t *name = argv[0];
     size_t nlen = argvlen[0];
+    size_t k = 0;                 /* CLIENT LIST's cmd= of the link (its M line) */
+    for (; k < nlen && k + 1 < sizeof rl->last_cmd; k++)
+        rl->last_cmd[k] = (char)(name[k] >= 'A' && name[k] <= 'Z' ? name[k] + 32 : name[k]);
+    rl->last_cmd[k] = '\0';
     if (arg_is(name, nlen, "multi") && !t->on) {
         t->on = true;
         t->start = cmd_start;

@@ -5,10 +5,14 @@
  *
  * Must never: block, touch a live worker keyspace, or apply a half-received RDB.
  */
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
 #include "actors/persist/aof.h"
 #include "actors/persist/rdb_load.h"
 #include "actors/repl/repl_replica_internal.h"
 #include "actors/worker/wdb.h"
+#include "actors/worker/worker.h"
 #include "actors/repl/standalone.h"
 #include "actors/types/types.h"
 #include "runtime/xmalloc.h"
@@ -87,10 +91,34 @@ static void hs_send_psync(repl_replica_link_t *rl)
     rr_out_flush(rl);
 }
 
+/* 7.0.15 makes its master a client when the stream starts: a new id,
+ * the local end of the link, cmd=NULL until the first command. */
+static void link_as_client(repl_replica_link_t *rl)
+{
+    rl->link_id = atomic_fetch_add(&g_next_client_id, 1);
+    rl->link_created_ms = rt_now_ms();
+    snprintf(rl->last_cmd, sizeof rl->last_cmd, "NULL");
+    struct sockaddr_storage ls;
+    socklen_t ll = sizeof ls;
+    char ip[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (getsockname(rl->fd, (struct sockaddr *)&ls, &ll) != 0) {
+        ls.ss_family = AF_UNSPEC;
+    } else if (ls.ss_family == AF_INET) {
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ls)->sin_addr, ip, sizeof ip);
+        port = ntohs(((struct sockaddr_in *)&ls)->sin_port);
+    } else if (ls.ss_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ls)->sin6_addr, ip, sizeof ip);
+        port = ntohs(((struct sockaddr_in6 *)&ls)->sin6_port);
+    }
+    snprintf(rl->link_laddr, sizeof rl->link_laddr, "%s:%d", ip, port);
+}
+
 static void stream_start(repl_replica_link_t *rl, long long offset)
 {
     rr_stream_offset_reset(offset);
     rl->state = RL_CONNECTED;
+    link_as_client(rl);
     rl->repl_offset = rl->read_repl_offset = offset;
     rl->has_offsets = true;
     rl->last_error[0] = '\0';

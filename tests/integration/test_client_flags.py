@@ -108,3 +108,49 @@ def test_a_watched_key_deleted_by_its_expiry_fails_the_exec(servers, kind, lazy)
     srv = servers.shoal(base_args=SA, extra_args=["--worker-threads", "2", "--enable-debug-command", "yes"]) \
         if kind == "shoal" else servers.redis(base_args=SA, extra_args=["--enable-debug-command", "yes"])
     assert _expiry_script(srv, lazy) == ["N", "d", None]
+
+
+def _lines(conn, *args):
+    text = conn.call("CLIENT", "LIST", *args)
+    if not isinstance(text, bytes):
+        return text
+    return [dict(f.split("=", 1) for f in ln.split(" ")) for ln in text.decode().splitlines()]
+
+
+def _connected_clients(conn):
+    return int(h.info_dict(conn.call("INFO", "clients"))["connected_clients"])
+
+
+@pytest.mark.parametrize("kind", ["shoal", "redis"])
+def test_replication_links_are_listed_s_and_m(servers, kind):
+    """7.0.15 lists a replica's connection on its master (flags=S, cmd=replconf once it acks)
+    and, on the replica, its master's connection (flags=M, the master's address, the stream's
+    database and last command, user (superuser)), each the other's end; TYPE replica|slave|
+    master select them, TYPE normal does not, an unknown type is an error; the replica counts
+    its master in connected_clients. Failed before: neither line (they belong to replication
+    actors here), TYPE of any word answered, connected_clients without the master."""
+    master, replica = _node(servers, kind), _node(servers, kind)
+    with master.raw(timeout=10) as m, replica.raw(timeout=10) as r:
+        assert r.call("REPLICAOF", "127.0.0.1", str(master.port)) == "OK"
+        h.wait_until(lambda: h.info_dict(r.call("INFO", "replication")).get("master_link_status") == "up", 30,
+                     what="the replica's link up")
+        assert m.call("SELECT", "3") == "OK" and m.call("SET", W0[0], "v") == "OK"
+        h.wait_until(lambda: [(x["flags"], x["cmd"]) for x in _lines(m, "TYPE", "replica")] == [("S", "replconf")],
+                     30, what="the replica listed on its master, acking")
+        h.wait_until(lambda: [(x["db"], x["cmd"]) for x in _lines(r, "TYPE", "master")] == [("3", "set")], 30,
+                     what="the master's link on the replica after its SET in db 3")
+        s_line, = _lines(m, "TYPE", "slave")
+        m_line, = _lines(r, "TYPE", "master")
+        assert (m_line["flags"], m_line["user"], m_line["addr"]) == ("M", "(superuser)", f"127.0.0.1:{master.port}")
+        assert (s_line["addr"], s_line["laddr"]) == (m_line["laddr"], m_line["addr"])
+        assert s_line["user"] == "default"
+        assert [x["id"] for x in _lines(m, "ID", s_line["id"])] == [s_line["id"]]
+        assert [x["id"] for x in _lines(r, "ID", m_line["id"])] == [m_line["id"]]
+        assert s_line["id"] in [x["id"] for x in _lines(m)] and m_line["id"] in [x["id"] for x in _lines(r)]
+        assert all(x["flags"] == "N" for x in _lines(m, "TYPE", "normal") + _lines(r, "TYPE", "normal"))
+        assert _lines(m, "TYPE", "master") == [] and _lines(r, "TYPE", "replica") == []
+        assert str(_lines(m, "TYPE", "bogus")) == "ERR Unknown client type 'bogus'"
+        assert (_connected_clients(m), _connected_clients(r)) == (1, 2)
+        assert r.call("REPLICAOF", "NO", "ONE") == "OK"
+        h.wait_until(lambda: _lines(r, "TYPE", "master") == [] and _connected_clients(r) == 1, 30,
+                     what="the master's link gone from the list")
