@@ -33,6 +33,9 @@
  * word, and nobody derives a decision from two values read together. */
 static _Atomic long long cfg_num[CFG_MAX];
 static char *cfg_str[CFG_MAX];                  /* guarded by cfg_lock */
+/* Bumped after any string directive changes (under cfg_lock): a reader that
+ * keeps a copy of one reads it again only when this moved. */
+static _Atomic unsigned long long cfg_str_gen = 1;
 pthread_mutex_t cfg_lock = PTHREAD_MUTEX_INITIALIZER;
 static long long worker_threads_default = 1;
 bool cfg_save_seen_in_file;                     /* load thread only */
@@ -73,6 +76,8 @@ void config_reset_defaults(void)
         free(cfg_str[i]);
         cfg_str[i] = (d->kind == CK_STR || d->kind == CK_SPECIAL) ? dup_or_null(d->def_str) : NULL;
     }
+    /* release: a reader that sees the new number reads the strings after these stores */
+    atomic_fetch_add_explicit(&cfg_str_gen, 1, memory_order_release);
     pthread_mutex_unlock(&cfg_lock);
     cfg_save_seen_in_file = false;
     cfg_forget_path();
@@ -112,6 +117,8 @@ bool cfg_store_locked(int i, cfg_staged_t *st)
         cfg_str[i] = st->str;
         st->str = NULL;
         free(old);
+        /* release: as in config_reset_defaults */
+        if (changed) atomic_fetch_add_explicit(&cfg_str_gen, 1, memory_order_release);
         return changed;
     }
     long long old = atomic_exchange_explicit(&cfg_num[i], st->num, memory_order_relaxed);
@@ -542,6 +549,13 @@ size_t config_get_str(enum config_id id, char *buf, size_t cap)
     size_t n = sb.len;
     free(sb.s);
     return n;
+}
+
+unsigned long long config_str_generation(void)
+{
+    /* acquire: pairs with the bump after a store, so a string read after this
+     * load is at least as new as the generation returned */
+    return atomic_load_explicit(&cfg_str_gen, memory_order_acquire);
 }
 
 char *config_dup_str(enum config_id id)

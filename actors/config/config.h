@@ -166,6 +166,9 @@ long long config_num_cached(_Atomic int *idx, const char *name);
 size_t config_get_str(enum config_id id, char *buf, size_t cap);
 /* malloc'ed copy of a string directive; the caller frees it. */
 char *config_dup_str(enum config_id id);
+/* A number that moves whenever a string directive changes: a copy of one
+ * taken after reading this stays good while it returns the same. Any thread. */
+unsigned long long config_str_generation(void);
 
 int config_port(void);
 int config_bind(char addrs[][CONFIG_ADDR_MAX], int max);   /* returns the number of addresses (may be 0) */

@@ -137,6 +137,18 @@ static void seed_name_index(state_t *st)
     node_index_init(&st->names, k[0], k[1]);
 }
 
+const char *state_announce_ip(state_t *st)
+{
+    unsigned long long gen = config_str_generation();
+    if (gen != st->announce_ip_gen) {
+        char ip[BUS_IP_LEN + 1];
+        if (config_cluster_announce_ip(ip, sizeof ip) > 0) memcpy(st->announce_ip, ip, sizeof ip);
+        else st->announce_ip[0] = '\0';
+        st->announce_ip_gen = gen;
+    }
+    return st->announce_ip;
+}
+
 /* Fills in our own announced address from the configuration. */
 static void refresh_myself_address(state_t *st)
 {
@@ -244,8 +256,8 @@ static void build_header(state_t *st, cluster_snapshot_t *s)
         memcpy(h->slaveof, st->nodes[me->master].name, BUS_NAME_LEN);
         h->has_master = true;
     }
-    char ip[BUS_IP_LEN + 1];
-    if (config_cluster_announce_ip(ip, sizeof ip) > 0) snprintf(h->myip, sizeof h->myip, "%s", ip);
+    const char *ip = state_announce_ip(st);
+    if (ip[0]) snprintf(h->myip, sizeof h->myip, "%s", ip);
     h->port = (uint16_t)me->port;
     h->cport = (uint16_t)me->cport;
     h->pport = (uint16_t)me->pport;

@@ -649,8 +649,7 @@ static void sender_header(state_t *st, int sender, const bus_header_t *h, long l
 static bool ping_or_meet(state_t *st, const state_bus_src_t *src, const bus_msg_t *m, int sender, long long now)
 {
     const bus_header_t *h = &m->hdr;
-    char ann[64];
-    bool announced = config_cluster_announce_ip(ann, sizeof ann) > 0;
+    bool announced = state_announce_ip(st)[0] != '\0';
     state_node_t *me = &st->nodes[st->myself];
     if (!announced && (h->type == BUS_MEET || me->ip[0] == '\0') && strcmp(me->ip, src->local_ip) != 0 &&
         src->local_ip[0]) {

@@ -206,6 +206,10 @@ typedef struct state {
     uint8_t hdr_slots[BUS_SLOT_BYTES];
     uint64_t hdr_slots_version;
     int hdr_slots_record;
+    /* cluster-announce-ip as last read (state_announce_ip), and the config's
+     * string generation it was read at (0: never) */
+    char announce_ip[BUS_IP_LEN + 1];
+    unsigned long long announce_ip_gen;
     /* liveness links write without us (state.h, state_live_t) */
     state_live_t *live;
     uint8_t live_used[NODE_LIVE_SLOTS];
@@ -388,27 +392,34 @@ static inline int state_next_open_slot(const state_t *st, int from)
 }
 
 /* The first slot after `from` whose owner differs from slot `from`'s (or
- * SLOT_COUNT): the end of its run of one owner. Compared four slots (one
- * 64-bit word) at a time: recounting the owners' slots, the header's claim
- * bitmap and nodes.conf's slot ranges walk the table by runs after every
- * change of an owner, and slot by slot those passes were a good part of a
- * reshard's CPU (a counter bumped per slot is a chain of dependent
- * stores). */
+ * SLOT_COUNT): the end of its run of one owner. Compared sixteen slots (four
+ * 64-bit words, one branch) at a time: recounting the owners' slots, the
+ * header's claim bitmap and nodes.conf's slot ranges walk the table by runs
+ * after every change of an owner (three walks per SETSLOT NODE, most of them
+ * over runs thousands of slots long), and slot by slot, then a word at a
+ * time, those passes were a good part of a reshard's CPU (a counter bumped
+ * per slot is a chain of dependent stores). */
 static inline int state_slot_run_end(const state_t *st, int from)
 {
     int16_t o = st->slot_owner[from];
     uint64_t pat = (uint64_t)(uint16_t)o * 0x0001000100010001ULL;
     int e = from + 1;
-    for (; e < SLOT_COUNT && (e & 3); e++)
+    for (; e < SLOT_COUNT && (e & 15); e++)
         if (st->slot_owner[e] != o) return e;
-    for (; e < SLOT_COUNT; e += 4) {
-        uint64_t w;
-        memcpy(&w, &st->slot_owner[e], sizeof w);
-        if (w != pat) break;
+    for (; e < SLOT_COUNT; e += 16) {
+        uint64_t w[4];
+        memcpy(w, &st->slot_owner[e], sizeof w);
+        if (((w[0] ^ pat) | (w[1] ^ pat) | (w[2] ^ pat) | (w[3] ^ pat)) != 0) break;
     }
     for (; e < SLOT_COUNT && st->slot_owner[e] == o; e++) {}
     return e;
 }
+
+/* cluster-announce-ip ("" when not set), read from the configuration only
+ * when a string directive changed since the last read: every snapshot's
+ * header and every PING wants it, and a read formats it into a fresh buffer
+ * under the configuration's lock. */
+const char *state_announce_ip(state_t *st);
 
 /* Asks for a nodes.conf save and a new snapshot after this message (the
  * actor's before_sleep does both). */

@@ -389,7 +389,7 @@ TEST(next_open_slot_matches_a_slot_by_slot_scan)
     }
 }
 
-/* state_slot_run_end (a word of four slots a step) ends each run where a
+/* state_slot_run_end (sixteen slots a step) ends each run where a
  * slot-by-slot scan does; the owners' counts and our header's claim bitmap
  * built from the runs are those of a slot-by-slot pass. */
 TEST(slot_runs_match_a_slot_by_slot_scan)
