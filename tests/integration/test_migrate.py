@@ -312,6 +312,30 @@ def test_migrate_reuses_one_connection_and_selects_once(servers, fakes):
     assert late.commands[4] == [b"SELECT", b"3"]
 
 
+def test_migrate_sends_strings_uncompressed_and_redis_restores_them(servers, fakes):
+    """MIGRATE's payloads leave without LZF whatever rdbcompression says (a reshard's
+    MIGRATE waited for the compression here and the decompression on the target): the
+    100-byte value is in the RESTORE verbatim, redis-server 7.0.15 restores that payload
+    to the same value, and DUMP still compresses as 7.0.15's does."""
+    ss = servers.shoal(base_args="standalone", extra_args=["--worker-threads", "1"])
+    rs = servers.redis(base_args="standalone")
+    late = fakes("late", delay=0.0)
+    value = b"v" * 100
+    with ss.raw() as c, rs.raw() as r:
+        c.call("SET", "k", value)
+        r.call("SET", "k", value)
+        dumped = c.call("DUMP", "k")
+        assert dumped == r.call("DUMP", "k")
+        assert value not in dumped                       # LZF, as redis-server's DUMP
+        assert c.call("MIGRATE", "127.0.0.1", str(late.port), "k", "0", "1000") == "OK"
+        restore = late.commands[-1]
+        assert restore[0].upper() == b"RESTORE" and restore[1] == b"k", restore
+        payload = restore[3]
+        assert value in payload, payload
+        assert r.call("RESTORE", "k2", "0", payload) == "OK"
+        assert r.call("GET", "k2") == value
+
+
 def test_migrate_and_restore_asking_in_the_command_table_as_redis(servers):
     rs = servers.redis(base_args="standalone")
     ss = servers.shoal(base_args="standalone")
