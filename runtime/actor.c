@@ -481,6 +481,18 @@ bool rt_thread_try_borrow(rt_thread_t *t)
     return true;
 }
 
+bool rt_thread_borrow_wait(rt_thread_t *t, int max_us)
+{
+    if (rt_thread_try_borrow(t)) return true;
+    long long until = rt_mono_us() + max_us;
+    /* relaxed: only a hint of whom the token is with; the CAS acquires */
+    while (atomic_load_explicit(&t->token, memory_order_relaxed) == RT_TOKEN_BORROWED && rt_mono_us() < until) {
+        sched_yield();     /* the holder may be waiting for this CPU */
+        if (rt_thread_try_borrow(t)) return true;
+    }
+    return rt_thread_try_borrow(t);
+}
+
 void rt_thread_unborrow(rt_thread_t *t)
 {
     /* Release: our writes to the lent data happen before the owner's (or

@@ -194,6 +194,12 @@ bool rt_thread_work_waiting(void);
  * waits for a borrowed token are counted in rt_thread_stats. */
 void rt_thread_enable_borrow(rt_thread_t *t);
 bool rt_thread_try_borrow(rt_thread_t *t);
+/* rt_thread_try_borrow, and while the token is out with another borrower
+ * (the owner still asleep), yields and tries again, for up to max_us: a
+ * borrower holds it for a few tens of microseconds, and a thread that gives
+ * up would send the owner a message that wakes it. Holds nothing while it
+ * waits. */
+bool rt_thread_borrow_wait(rt_thread_t *t, int max_us);
 void rt_thread_unborrow(rt_thread_t *t);
 /* True when no message waits in the actor's (ordinary) mailbox: everything
  * sent to it so far has been handled. Meaningful to a thread holding the

@@ -203,6 +203,8 @@ static void prepare_hook(rt_thread_t *t, void *arg)
     }
 }
 
+static _Thread_local bool tl_serving_busy;   /* inside link_serve_while_busy */
+
 static link_thread_ctx_t *thread_ctx(void)
 {
     if (tctx) return tctx;
@@ -305,6 +307,9 @@ static void flush_forward(link_t *l)
      * applied it, no link digests (docs/cluster-bus.md §1.6, "Digest") */
     f->counted = l->live;
     if (f->counted) atomic_fetch_add_explicit(&f->counted->pending, 1, memory_order_seq_cst);
+    /* Applied here while the state thread sleeps (state_borrow.c); not from
+     * a busy script's poll, where the state's round does not belong. */
+    if (!tl_serving_busy && g_state == state_actor() && state_run_borrowed_frame(f)) return;
     rt_send(g_state, &f->hdr);
 }
 
@@ -936,7 +941,9 @@ void link_serve_while_busy(link_t *l)
 {
     /* what the loop would deliver: read_cb copes with an empty socket,
      * answers PINGs and writes; a write the socket did not take is retried */
+    tl_serving_busy = true;
     if (!l->dead && ev_is_active(&l->rio)) read_cb(rt_thread_loop(l->actor.thread), &l->rio, EV_READ);
+    tl_serving_busy = false;
     if (!l->dead && !l->connecting && l->wq.count) flush(l);
 }
 

@@ -719,6 +719,17 @@ static void cron(rt_timer_t *t, void *arg)
     rt_snap_reclaim(st->cell);
 }
 
+void state_apply_frame(state_t *st, link_frame_t *f)
+{
+    bool counted = f->counted != NULL;
+    state_bus_frame(st, f);
+    free(f);
+    /* seq_cst: ordered after the rules' changes to the state; gen is
+     * still odd here, so no link digests against them before they are
+     * published (state_quiet) */
+    if (counted) atomic_fetch_sub_explicit(&st->live->pending, 1, memory_order_seq_cst);
+}
+
 static void dispatch(state_t *st, rt_msg_t *msg)
 {
     switch (msg->type) {
@@ -731,17 +742,9 @@ static void dispatch(state_t *st, rt_msg_t *msg)
         free(a);
         break;
     }
-    case STATE_MSG_FRAME: {
-        link_frame_t *f = (link_frame_t *)msg;
-        bool counted = f->counted != NULL;
-        state_bus_frame(st, f);
-        free(msg);
-        /* seq_cst: ordered after the rules' changes to the state; gen is
-         * still odd here, so no link digests against them before they are
-         * published (state_quiet) */
-        if (counted) atomic_fetch_sub_explicit(&st->live->pending, 1, memory_order_seq_cst);
+    case STATE_MSG_FRAME:
+        state_apply_frame(st, (link_frame_t *)msg);
         break;
-    }
     case STATE_MSG_LINK_EVENT:
         state_bus_link_event(st, (link_event_t *)msg);
         free(msg);

@@ -172,6 +172,14 @@ rt_actor_t *state_actor(void);
 struct remote_cmd;
 bool state_run_borrowed(struct remote_cmd *rc);
 
+/* On a peer link's thread: applies f (a STATE_MSG_FRAME, the link's frames
+ * of one read) on the state actor's data while the state thread sleeps, as
+ * the state actor would, and frees it (state_borrow.c). False, with nothing
+ * done, when the state thread cannot lend its data now: then send f to
+ * state_actor(). */
+struct link_frame;
+bool state_run_borrowed_frame(struct link_frame *f);
+
 /* DEBUG STATE-ACTOR-DELAY: microseconds the state actor sleeps in every
  * message it handles, while it counts as working (0: none), so that tests
  * can make it fall behind on purpose (docs/cluster-bus.md §1.6,

@@ -446,6 +446,9 @@ typedef struct state_bus_src {
 /* Applies one decoded frame (docs/cluster-bus.md §5.2): the rules' entry. */
 void state_bus_apply(state_t *st, const state_bus_src_t *src, const bus_msg_t *m);
 void state_bus_frame(state_t *st, struct link_frame *f);
+/* A STATE_MSG_FRAME as the actor handles it (state_bus_frame, then the
+ * link's pending count); frees f. */
+void state_apply_frame(state_t *st, struct link_frame *f);
 /* Tells every peer that node `about` has failed (a FAIL message). */
 void state_broadcast_fail(state_t *st, int about);
 void state_bus_link_event(state_t *st, struct link_event *e);

@@ -248,3 +248,35 @@ def test_a_save_nobody_waits_for_does_not_wake_the_state_thread(servers):
         # a command that waits for its own save is not held by the lazy ones
         assert cc.call("CLUSTER", "SETSLOT", str(slots[0]), "NODE", idb) == "OK"
         assert cc.call("CLUSTER", "SAVECONFIG") == "OK"
+
+
+def test_a_pong_rebinding_a_slot_is_applied_by_the_link_thread(servers):
+    """A reshard's target announces each slot it took with a PONG; on a master that
+    only hears of it, the link that read the frame applies it on the state actor's data
+    while the state thread sleeps (state_borrow.c), as a SETSLOT is applied on the
+    client's worker: the state thread is neither woken nor sent a message for it (before,
+    one per slot), and the node's nodes.conf and CLUSTER NODES still give the slots to
+    their new owner."""
+    a, b, c = bh.start_cluster(servers, 3)
+    ida, idb = bh.myid(a), bh.myid(b)
+    slots = range(200, 260)                 # node a's, no keys: b takes them by hand
+    with b.raw(timeout=30) as cb, c.raw(timeout=30) as cc:
+        time.sleep(0.2)
+        msgs, borrows = _thread_messages(cc, "state"), _state_borrows(cc)
+        for slot in slots:
+            assert cb.call("CLUSTER", "SETSLOT", str(slot), "IMPORTING", ida) == "OK"
+            assert cb.call("CLUSTER", "SETSLOT", str(slot), "NODE", idb) == "OK"
+
+        def c_has_them():
+            line = next(ln for ln in c.nodes_conf.read_text().splitlines() if ln.startswith(idb))
+            return f"{slots[0]}-{slots[-1]}" in line.split()
+        h.wait_until(c_has_them, 20, what="c's nodes.conf giving b the slots")
+        msgs, borrows = _thread_messages(cc, "state") - msgs, _state_borrows(cc) - borrows
+        view = cc.call("CLUSTER", "NODES").decode()
+    line = next(ln for ln in view.splitlines() if ln.startswith(idb))
+    assert f"{slots[0]}-{slots[-1]}" in line.split(), line
+    # no SETSLOT went to c: its borrows are the frames; a frame that finds the state
+    # thread awake (its cron, a link event) goes by message
+    n = len(slots)
+    assert borrows >= n // 2, f"{borrows} of {n} slot announcements applied by the link's thread"
+    assert msgs < n // 2, f"state thread handled {msgs} messages for {n} slot announcements"
