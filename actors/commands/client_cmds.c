@@ -61,18 +61,26 @@ void client_info_line(const client_t *c, char *line, size_t cap)
      * the bytes after it in qbuf); here it waits unparsed at qpos. qbuf-free
      * stays what the buffer has free. */
     size_t held = (c->flags & CLIENT_PAUSED) ? c->held_len : 0;
+    /* 7.0.15 keeps a command's arguments while it runs (CLIENT INFO's own)
+     * or blocks, and counts each queued command's with its pointers */
+    size_t argv_mem = held ? c->held_argv_mem : (c->in_input || client_is_blocked(c)) ? c->argv_mem : 0;
+    size_t multi_mem = 0;
+    for (int i = 0; (c->flags & CLIENT_MULTI) && i < c->mq_len; i++) {
+        multi_mem += sizeof(void *) * (size_t)c->mq[i].argc;
+        for (int j = 0; j < c->mq[i].argc; j++) multi_mem += c->mq[i].argvlen[j];
+    }
     char cmdname[96] = "NULL";
     if (c->last_cmd_def) cmd_fullname(c->last_cmd_def, cmdname, sizeof cmdname);
     /* omem counts reply bytes the socket has not taken; tot-mem everything
      * the client holds (client_limits.c). */
     snprintf(line, cap,
              "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%d psub=%d ssub=%d "
-             "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=0 obl=0 oll=%d omem=%zu "
+             "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu rbs=%zu rbp=0 obl=0 oll=%d omem=%zu "
              "tot-mem=%zu events=%s%s cmd=%s user=%s redir=%lld resp=%d",
              (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name, (now - c->created_ms) / 1000,
              (now - c->last_interaction_ms) / 1000, flags, c->db, pubsub_client_count(c, PUBSUB_CHANNEL),
              pubsub_client_count(c, PUBSUB_PATTERN), pubsub_client_count(c, PUBSUB_SHARD), (c->flags & CLIENT_MULTI) ? c->mq_len : -1,
-             c->qlen - c->qpos - held, c->qcap - c->qlen, held ? c->held_argv_mem : 0, c->out.cap, c->pending_count, client_obuf_bytes(c),
+             c->qlen - c->qpos - held, c->qcap - c->qlen, argv_mem, multi_mem, c->out.cap, c->pending_count, client_obuf_bytes(c),
              client_total_mem(c), (c->flags & CLIENT_CLOSED) ? "" : "r", c->wio_active ? "w" : "", cmdname,
              c->acl_name ? c->acl_name : "default", tracking_client_redir(c), c->proto);
 }

@@ -120,6 +120,7 @@ typedef struct client {
      * its arguments' lengths (CLIENT LIST: 7.0.15 has parsed it, so they
      * count in argv-mem, not qbuf) */
     size_t held_len, held_argv_mem;
+    size_t argv_mem;                      /* its last command's argument bytes (CLIENT LIST's argv-mem) */
     long long obuf_soft_since_s;          /* output over the soft limit since (s), 0 = not (client_limits.h) */
     bool socket_lent;                     /* another worker writes the head reply on fd (batch.h) */
     int batch_open;                       /* its commands in batches not back yet (batch.h) */

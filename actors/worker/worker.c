@@ -521,6 +521,8 @@ void client_process_input(client_t *c)
             }
             if (now_ms < 0) now_ms = rt_now_ms();
             c->last_interaction_ms = now_ms;
+            c->argv_mem = 0;
+            for (int i = 0; i < argc; i++) c->argv_mem += argvlen[i];
             if (worker_command_must_wait(c, argc, argv, argvlen)) {
                 /* Leave the command unparsed in the buffer; it runs when the pause ends. */
                 worker_hold_client(c, consumed, argc, argvlen);

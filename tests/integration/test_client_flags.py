@@ -154,3 +154,36 @@ def test_replication_links_are_listed_s_and_m(servers, kind):
         assert r.call("REPLICAOF", "NO", "ONE") == "OK"
         h.wait_until(lambda: _lines(r, "TYPE", "master") == [] and _connected_clients(r) == 1, 30,
                      what="the master's link gone from the list")
+
+
+def _mem(k, cid):
+    lines = [ln for ln in k.call("CLIENT", "LIST").decode().splitlines() if f"id={cid} " in ln]
+    assert len(lines) == 1, lines
+    f = dict(x.split("=", 1) for x in lines[0].split(" "))
+    return int(f["argv-mem"]), int(f["multi-mem"])
+
+
+@pytest.mark.parametrize("kind", ["shoal", "redis"])
+def test_argv_mem_and_multi_mem_as_redis(servers, kind):
+    """7.0.15 counts in argv-mem the arguments of the command a client runs (CLIENT INFO's own)
+    or is blocked in, and in multi-mem each queued command's arguments plus a pointer per
+    argument. Failed before: both always 0."""
+    srv = _node(servers, kind)
+    x, y, z = W0[0], W1[0], W0[1]      # x and y popped, z written in the transaction
+    with srv.raw(timeout=10) as a, srv.raw(timeout=10) as b, srv.raw(timeout=10) as k:
+        own = dict(f.split("=", 1) for f in a.call("CLIENT", "INFO").decode().strip().split(" "))
+        assert int(own["argv-mem"]) == len("CLIENT") + len("INFO")
+        aid, bid = a.call("CLIENT", "ID"), b.call("CLIENT", "ID")
+        assert _mem(k, aid) == (0, 0)
+        assert a.call("MULTI") == "OK" and a.call("SET", z, "b") == "QUEUED" and a.call("GET", "abc") == "QUEUED"
+        assert _mem(k, aid) == (0, (3 + len(z) + 1 + 3 * 8) + (3 + 3 + 2 * 8))
+        assert a.call("EXEC") == ["OK", None]
+        assert _mem(k, aid) == (0, 0)
+        for keys in ((x,), (x, y)):
+            b.send(h.encode("BLPOP", *keys, "0"))
+            h.wait_until(lambda: int(h.info_dict(k.call("INFO", "clients"))["blocked_clients"]) == 1, 20,
+                         what="BLPOP blocked")
+            assert _mem(k, bid) == (len("BLPOP") + sum(map(len, keys)) + 1, 0)
+            assert k.call("RPUSH", keys[-1], "v") == 1
+            assert b.read()[1] == [keys[-1].encode(), b"v"]
+            h.wait_until(lambda: _mem(k, bid) == (0, 0), 20, what="the BLPOP served")
