@@ -17,7 +17,7 @@ median of each figure over the rounds and the median of the per-round rps ratios
 What it must never do: stop a process it did not start (the servers are run.py Servers,
 stopped by pid), or hide a failed run (it prints ERR and leaves the round's cell out).
 
-Run: /usr/bin/python3 bench/aof_cpu.py [-r ROUNDS] [-n REQUESTS] [-m MODES] old=/tmp/old new=bin/shoal-node
+Run: /usr/bin/python3 bench/aof_cpu.py [-r ROUNDS] [-n REQUESTS] [-m MODES] [-P PIPELINE] old=/tmp/old new=bin/shoal-node
 (redis-server is added as `redis`). By hand, not in `make bench`.
 """
 import argparse
@@ -47,7 +47,7 @@ def _switches(pid):
     return vol, invol
 
 
-def one(kind, binary, mode, requests, workdir):
+def one(kind, binary, mode, requests, workdir, pipeline=1):
     """One server, one redis-benchmark run: a dict of per-SET figures."""
     pin = mode.endswith("+pin")
     policy = mode.replace("+pin", "")
@@ -64,7 +64,7 @@ def one(kind, binary, mode, requests, workdir):
         spin0 = sum(R.shoal_spin_us(srv.port).values()) if kind == "shoal" else 0
         cpu0, (v0, i0) = R.run_ns(pid), _switches(pid)
         cmd = (["taskset", "-c", "1"] if pin else []) + [
-            R.REDIS_BENCHMARK, "-p", str(srv.port), "-t", "set", "-c", "50", "-P", "1",
+            R.REDIS_BENCHMARK, "-p", str(srv.port), "-t", "set", "-c", "50", "-P", str(pipeline),
             "-r", "100000", "-n", str(requests), "-q"]
         bench = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         out = bench.stdout.read().decode(errors="replace")
@@ -125,6 +125,7 @@ def main():
     ap.add_argument("-r", "--rounds", type=int, default=6)
     ap.add_argument("-n", "--requests", type=int, default=100_000)
     ap.add_argument("-m", "--modes", default="noaof,everysec,always")
+    ap.add_argument("-P", "--pipeline", type=int, default=1, help="redis-benchmark -P (default 1)")
     ap.add_argument("-o", "--out", help="also append every run as a JSON line to this file")
     ap.add_argument("binaries", nargs="+", help="NAME=PATH of a shoal-node")
     a = ap.parse_args()
@@ -140,7 +141,7 @@ def main():
             for kind, name, binary in order:
                 load = os.getloadavg()[0]
                 try:
-                    res = one(kind, binary, mode, a.requests, work)
+                    res = one(kind, binary, mode, a.requests, work, a.pipeline)
                 except (R.BenchError, OSError) as e:
                     print(f"ERR round {rnd} {mode} {name}: {e}", flush=True)
                     continue
