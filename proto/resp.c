@@ -105,6 +105,43 @@ const uint8_t *resp_arg(const resp_parser_t *p, const uint8_t *buf, size_t i)
     return buf + p->arg_off[i];
 }
 
+/* "<digits>\r\n" at buf[*pos..len) after a type byte: the number, or -1 */
+static long peek_count(const uint8_t *buf, size_t len, size_t *pos)
+{
+    size_t i = *pos;
+    long n = 0;
+    int digits = 0;
+    while (i < len && buf[i] >= '0' && buf[i] <= '9') {
+        if (++digits > 9) return -1;
+        n = n * 10 + (buf[i++] - '0');
+    }
+    /* as resp_parse (string2ll): no leading zero */
+    if (!digits || (digits > 1 && buf[*pos] == '0') || len - i < 2 || buf[i] != '\r' || buf[i + 1] != '\n') return -1;
+    *pos = i + 2;
+    return n;
+}
+
+bool resp_peek(const uint8_t *buf, size_t len, size_t *total, const uint8_t **arg1, size_t *arg1_len)
+{
+    size_t pos = 1;
+    if (len < 1 || buf[0] != '*') return false;
+    long argc = peek_count(buf, len, &pos);
+    if (argc < 2 || argc > RESP_PEEK_MAX_ARGS) return false;
+    for (long i = 0; i < argc; i++) {
+        if (pos >= len || buf[pos] != '$') return false;
+        pos++;
+        long l = peek_count(buf, len, &pos);
+        if (l < 0 || len - pos < (size_t)l + 2) return false;
+        if (i == 1) {
+            *arg1 = buf + pos;
+            *arg1_len = (size_t)l;
+        }
+        pos += (size_t)l + 2;
+    }
+    *total = pos;
+    return true;
+}
+
 /* Redis looks for a line end with strchr, which stops at a NUL byte: a NUL
  * before the terminator means "no line yet" forever. We reproduce that, and
  * remember how far we looked so feeding a long line in pieces stays linear. */

@@ -92,6 +92,16 @@ int resp_parse(resp_parser_t *p, const uint8_t *buf, size_t len);
 /* Pointer to argument i of the last parsed command (buf as given to resp_parse). */
 const uint8_t *resp_arg(const resp_parser_t *p, const uint8_t *buf, size_t i);
 
+/* A quick look ahead at the request at buf[0..len), for a prefetch: true
+ * only for a complete multibulk of 2 to RESP_PEEK_MAX_ARGS arguments in the
+ * plain form ("*<n>\r\n", then n times "$<l>\r\n", l bytes, "\r\n"), with
+ * *total its length and *arg1 / *arg1_len its second argument (a command's
+ * usual key). Anything else (inline, not yet complete, malformed, longer
+ * lengths than 9 digits) gives false. A hint, not a parse: resp_parse
+ * decides what runs. Never reads past len. */
+#define RESP_PEEK_MAX_ARGS 1024
+bool resp_peek(const uint8_t *buf, size_t len, size_t *total, const uint8_t **arg1, size_t *arg1_len);
+
 /* ---- reply writer ---- */
 
 typedef struct resp_buf {

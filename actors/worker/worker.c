@@ -45,6 +45,7 @@
 #include "actors/worker/monitor.h"
 #include "actors/worker/keyspace.h"
 #include "actors/worker/listen.h"
+#include "actors/worker/pipe_prefetch.h"
 #include "actors/worker/placement.h"
 #include "actors/worker/ldb_conn.h"
 #include "actors/worker/notify.h"
@@ -485,6 +486,7 @@ void client_process_input(client_t *c)
     snap_enter(w);
     long long now_ms = -1;        /* read once per pass, as Redis stamps a read, not each command */
     worker_t *move_to = NULL;     /* a first SUBSCRIBE, or a MIGRATE, goes to another worker (placement.c) */
+    pipe_prefetch_t pf = { 0 };   /* the pipeline's next keys, fetched ahead */
     while (!(c->flags & (CLIENT_CLOSED | CLIENT_CLOSE_AFTER_REPLY | CLIENT_BLOCKED | CLIENT_PAUSED)) &&
            c->qpos < c->qlen &&
            c->pending_count < MAX_PENDING_PER_CLIENT) {
@@ -511,8 +513,7 @@ void client_process_input(client_t *c)
         size_t consumed = c->parser.consumed;
         if (r == RESP_PARSE_DONE && c->parser.argc > 0) {
             int argc = (int)c->parser.argc;
-            const uint8_t *stack_argv[16];
-            size_t stack_len[16];
+            const uint8_t *stack_argv[16]; size_t stack_len[16];
             const uint8_t **argv = argc <= 16 ? stack_argv : xmalloc(sizeof(*argv) * (size_t)argc);
             size_t *argvlen = argc <= 16 ? stack_len : xmalloc(sizeof(*argvlen) * (size_t)argc);
             for (int i = 0; i < argc; i++) {
@@ -545,6 +546,7 @@ void client_process_input(client_t *c)
                 resp_parser_reset(&c->parser);
                 break;
             }
+            pipe_prefetch_step(&pf, c, c->qpos + consumed);
             client_reply_mark_t mark = client_reply_begin(c);
             if (!worker_busy_refused(c, argc, argv, argvlen)) dispatch_command(c, argc, argv, argvlen);
             tracking_command_done(c, argv[0], argvlen[0]);   /* CLIENT CACHING lasts one command */
@@ -796,8 +798,7 @@ int workers_start(int n, const int *listen_fds, int nlisten)
         rt_thread_t *t = rt_thread_create(name);
         worker_t *w = calloc(1, sizeof *w);
         if (!t || !w) return -1;
-        w->thread = t;
-        w->index = i;
+        w->thread = t; w->index = i;
         w->ks = g_worker_preload[i] ? g_worker_preload[i] : ks_create();
         g_worker_preload[i] = NULL;
         w->db = xcalloc((size_t)wdb_count(), sizeof *w->db);

@@ -9,6 +9,7 @@
  * limit can fire, both runs see exactly the same commands and errors. Every
  * parsed command is written back as a RESP2 array of bulk strings, which must
  * parse to the same arguments; the other writer functions run on its bytes.
+ * resp_peek on the bytes, when it accepts them, agrees with resp_parse.
  * A test harness only: it must never be linked into the node.
  */
 #include <stdint.h>
@@ -183,6 +184,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int proto = (flags & 4) ? 3 : 2;
     uint64_t whole = run_whole(data, size, auth, max_bulk, proto);
     uint64_t chunked = run_chunked(data, size, auth, max_bulk, seed);
+    /* resp_peek (the pipeline's look ahead): inside the bytes, and a
+     * command it accepts is one resp_parse takes whole, to the same length */
+    size_t total, klen;
+    const uint8_t *key;
+    if (resp_peek(data, size, &total, &key, &klen)) {
+        FUZZ_CHECK(total > 0 && total <= size && key > data && key + klen <= data + total);
+        resp_parser_t p;
+        resp_parser_init(&p, RESP_DEFAULT_MAX_BULK);
+        p.authenticated = true;
+        FUZZ_CHECK(resp_parse(&p, data, size) == RESP_PARSE_DONE && p.consumed == total);
+        FUZZ_CHECK(p.arg_len[1] == klen && resp_arg(&p, data, 1) == key);
+        resp_parser_free(&p);
+    }
     /* With at most 64 KB no "too big" limit can fire, so how the bytes
      * arrive must not change what is parsed. */
     if (size <= RESP_MAX_INLINE) FUZZ_CHECK(whole == chunked);

@@ -127,6 +127,50 @@ TEST(resp_parse_pipelined_and_chunked)
                    "DONE[PING] EMPTY DONE[PING] EMPTY DONE[SET,,a\\0d\\0ab\\00] EMPTY EMPTY DONE[SET,a b,c] DONE[QUIT]");
 }
 
+/* ---- resp_peek: the look ahead of a pipelined client (pipe_prefetch.c) ---- */
+
+TEST(resp_peek_finds_length_and_key_of_a_plain_multibulk)
+{
+    static const char in[] = "*3\r\n$3\r\nSET\r\n$5\r\nkey:1\r\n$3\r\nxyz\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
+    size_t total = 0, klen = 0;
+    const uint8_t *key = NULL;
+    REQUIRE(resp_peek((const uint8_t *)in, sizeof in - 1, &total, &key, &klen));
+    CHECK_EQ_INT(total, 33);
+    CHECK_MEM(key, "key:1", 5);
+    CHECK_EQ_INT(klen, 5);
+    /* resp_parse consumes the same bytes */
+    resp_parser_t p;
+    resp_parser_init(&p, RESP_DEFAULT_MAX_BULK);
+    CHECK_EQ_INT(resp_parse(&p, (const uint8_t *)in, sizeof in - 1), RESP_PARSE_DONE);
+    CHECK_EQ_INT(p.consumed, total);
+    resp_parser_free(&p);
+    REQUIRE(resp_peek((const uint8_t *)in + total, sizeof in - 1 - total, &total, &key, &klen));
+    CHECK_MEM(key, "k", 1);
+    CHECK_EQ_INT(total, 20);
+}
+
+TEST(resp_peek_refuses_what_is_not_a_complete_plain_multibulk)
+{
+    static const char in[] = "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
+    size_t total, klen;
+    const uint8_t *key;
+    /* every truncation, and every prefix read from a copy of its exact size
+     * (an over-read shows under ASan) */
+    for (size_t n = 0; n < sizeof in - 1; n++) {
+        uint8_t *copy = malloc(n ? n : 1);
+        memcpy(copy, in, n);
+        CHECK(!resp_peek(copy, n, &total, &key, &klen));
+        free(copy);
+    }
+    static const char *const bad[] = {
+        "PING\r\n", "*1\r\n$4\r\nPING\r\n", "*0\r\n", "*-1\r\n", "*2\n$3\r\nGET\r\n$1\r\nk\r\n",
+        "*2\r\n+3\r\nGET\r\n$1\r\nk\r\n", "*2\r\n$-1\r\n$1\r\nk\r\n", "*2\r\n$3\r\nGET\r\n$1234567890\r\nk\r\n",
+        "*99999\r\n$3\r\nGET\r\n$1\r\nk\r\n", "*\r\n", "*2\r\n$03\r\nGET\r\n$1\r\nk\r\n", "*2\r\n$\r\nGET\r\n$1\r\nk\r\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(!resp_peek((const uint8_t *)bad[i], strlen(bad[i]), &total, &key, &klen));
+}
+
 TEST(resp_parse_incomplete_is_more)
 {
     static const char in[] = "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
