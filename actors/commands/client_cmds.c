@@ -354,6 +354,25 @@ static bool master_addr_is(const uint8_t *addr, size_t len)
     return n > 0 && (size_t)n == len && memcmp(want, addr, len) == 0;
 }
 
+/* Whether an ID or an address in f is a replica connection's (no worker's
+ * client has either: ids are unique, and so is a peer address): the
+ * replication actor kills it. */
+static bool names_a_replica(const kill_filter_t *f)
+{
+    if (!f->has_id && !f->addr) return false;
+    if (f->type != 0) return false;
+    repl_status_t *rs = xmalloc(sizeof *rs);
+    repl_status_get(rs);
+    bool found = false;
+    for (int i = 0; i < rs->nreplicas && !found; i++) {
+        const repl_conn_info_t *c = &rs->replicas[i].conn;
+        found = f->has_id ? c->id == f->id
+                          : strlen(c->addr) == f->addrlen && !memcmp(c->addr, f->addr, f->addrlen);
+    }
+    free(rs);
+    return found;
+}
+
 void cmd_client_kill(cmd_ctx_t *ctx)
 {
     queued_cmd_t q = { .argc = ctx->argc, .argv = ctx->argv, .argvlen = (size_t *)ctx->argvlen };
@@ -381,7 +400,7 @@ void cmd_client_kill(cmd_ctx_t *ctx)
         else resp_add_int(ctx->reply, 0);
         return;
     }
-    if (f.type == 3) {   /* replica connections belong to the replication actor */
+    if (f.type == 3 || names_a_replica(&f)) {   /* replica connections belong to the replication actor */
         repl_request_kill_replicas(dispatch_defer_nosend(ctx, 0));
         return;
     }

@@ -764,16 +764,45 @@ static void on_ack(repl_actor_state_t *ra, repl_ack_msg_t *m)
     free(m);
 }
 
-/* RM_KILL: CLIENT KILL TYPE replica drops every replica we serve. */
+static bool kill_arg_is(const queued_cmd_t *q, int i, const char *word)
+{
+    return q->argvlen[i] == strlen(word) && !strncasecmp((const char *)q->argv[i], word, q->argvlen[i]);
+}
+
+/* Whether replica s matches CLIENT KILL's filters (cmd_client_kill checked
+ * them: the old form's address, or ID, ADDR, LADDR, USER and a TYPE that is
+ * replica or absent, matched against its connection as CLIENT LIST shows it). */
+static bool kill_matches(const queued_cmd_t *q, const served_t *s)
+{
+    if (q->argc == 3)
+        return strlen(s->conn.addr) == q->argvlen[2] && !memcmp(s->conn.addr, q->argv[2], q->argvlen[2]);
+    for (int i = 2; i + 1 < q->argc; i += 2) {
+        const char *have = kill_arg_is(q, i, "addr") ? s->conn.addr : kill_arg_is(q, i, "laddr") ? s->conn.laddr
+                         : kill_arg_is(q, i, "user") ? s->conn.user : NULL;
+        long long id;
+        if (have && !(strlen(have) == q->argvlen[i + 1] && !memcmp(have, q->argv[i + 1], q->argvlen[i + 1])))
+            return false;
+        if (kill_arg_is(q, i, "id") && !(str_to_ll(q->argv[i + 1], q->argvlen[i + 1], &id) && (uint64_t)id == s->conn.id))
+            return false;
+    }
+    return true;
+}
+
+/* RM_KILL: CLIENT KILL of replica connections: those its filters match. */
 static void on_kill(repl_actor_state_t *ra, remote_cmd_t *rc)
 {
+    const queued_cmd_t *q = &rc->cmds[0];
     long long n = 0;
-    while (ra->served) {
-        repl_sender_signal(ra->served->sender, RS_CLOSE);
-        drop_served(ra, ra->served, "killed by CLIENT KILL");
+    for (served_t *s = ra->served, *next; s; s = next) {
+        next = s->next;
+        if (!kill_matches(q, s)) continue;
+        repl_sender_signal(s->sender, RS_CLOSE);
+        drop_served(ra, s, "killed by CLIENT KILL");
         n++;
     }
-    resp_add_int(&rc->reply, n);
+    if (q->argc != 3) resp_add_int(&rc->reply, n);
+    else if (n) resp_add_simple(&rc->reply, "OK");
+    else resp_add_error(&rc->reply, "ERR No such client");
     worker_reply_async(rc);
 }
 

@@ -305,8 +305,10 @@ void repl_request_flush(struct remote_cmd *rc);
  * new incr file (aof_cut_reached), and the workers' parts, joined into one
  * RDB, become the new base (aof_rewrite_base_ready). Any thread. */
 void repl_request_aof_rewrite(void);
-/* CLIENT KILL TYPE replica (and its filters): the replication actor owns the
- * replica connections; it answers the count. */
+/* CLIENT KILL TYPE replica, or filters that match a replica's connection
+ * (ID, ADDR, the old form's address; LADDR, USER): the replication actor owns
+ * the replica connections; it closes those the filters match and answers
+ * the count (the old form: +OK or "ERR No such client"). */
 void repl_request_kill_replicas(struct remote_cmd *rc);
 /* DEBUG CHANGE-REPL-ID: a new random replid, replid2 cleared (as 7.0.15's
  * changeReplicationId + clearReplicationId2); +OK through worker_reply_async. */

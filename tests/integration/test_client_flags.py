@@ -187,3 +187,33 @@ def test_argv_mem_and_multi_mem_as_redis(servers, kind):
             assert k.call("RPUSH", keys[-1], "v") == 1
             assert b.read()[1] == [keys[-1].encode(), b"v"]
             h.wait_until(lambda: _mem(k, bid) == (0, 0), 20, what="the BLPOP served")
+
+
+@pytest.mark.parametrize("kind", ["shoal", "redis"])
+def test_client_kill_reaches_a_replica_by_its_id_and_address(servers, kind):
+    """7.0.15 kills a replica's connection by the ID and address CLIENT LIST shows (the old form
+    too), and TYPE replica with other filters only the replicas they match. Failed before: 0 /
+    "No such client" by ID or address, and TYPE replica ID <another id> killed the replica."""
+    master, replica = _node(servers, kind), _node(servers, kind)
+    with master.raw(timeout=10) as m, replica.raw(timeout=10) as r:
+        assert r.call("REPLICAOF", "127.0.0.1", str(master.port)) == "OK"
+
+        def listed():
+            h.wait_until(lambda: h.info_dict(r.call("INFO", "replication")).get("master_link_status") == "up"
+                         and len(_lines(m, "TYPE", "replica")) == 1, 30, what="the replica linked and listed")
+            return _lines(m, "TYPE", "replica")[0]
+
+        s = listed()
+        assert m.call("CLIENT", "KILL", "TYPE", "replica", "ID", str(int(s["id"]) + 1000)) == 0
+        assert m.call("CLIENT", "KILL", "TYPE", "replica", "USER", "default", "ADDR", "127.0.0.1:1") == 0
+        assert listed()["id"] == s["id"]                  # still the same connection
+        assert m.call("CLIENT", "KILL", "ID", s["id"]) == 1
+        h.wait_until(lambda: s["id"] not in [x["id"] for x in _lines(m)], 30, what="the killed id gone")
+        s = listed()
+        assert m.call("CLIENT", "KILL", "ADDR", s["addr"], "SKIPME", "yes") == 1
+        h.wait_until(lambda: s["id"] not in [x["id"] for x in _lines(m)], 30, what="the killed id gone")
+        s = listed()
+        assert m.call("CLIENT", "KILL", s["addr"]) == "OK"
+        h.wait_until(lambda: s["id"] not in [x["id"] for x in _lines(m)], 30, what="the killed id gone")
+        assert str(m.call("CLIENT", "KILL", s["addr"])) == "ERR No such client"
+        listed()
