@@ -53,20 +53,20 @@ bool bus_name_is_valid(const void *name40)
     /* A hot path: every frame's sender and gossip names (20 a PING at 200
      * peers). Branch-free; with SSE2 two vectors and one overlapping the
      * second's tail (bytes 24..39). A byte is good when c - '0' <= 9 or
-     * c - 'a' <= 25 as unsigned bytes: min(x, limit) == x. */
+     * c - 'a' <= 25 as unsigned bytes. */
     const uint8_t *n = name40;
 #ifdef __SSE2__
-    const __m128i d0 = _mm_set1_epi8('0'), a0 = _mm_set1_epi8('a');
-    const __m128i d9 = _mm_set1_epi8(9), a25 = _mm_set1_epi8(25);
-    unsigned ok = 0xffff;
-    for (int at = 0; at <= 24; at += at == 16 ? 8 : 16) {
-        __m128i c = _mm_loadu_si128((const __m128i *)(n + at));
-        __m128i d = _mm_sub_epi8(c, d0), a = _mm_sub_epi8(c, a0);
-        __m128i good = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(d, d9), d),
-                                    _mm_cmpeq_epi8(_mm_min_epu8(a, a25), a));
-        ok &= (unsigned)_mm_movemask_epi8(good);
-    }
-    return ok == 0xffff;
+    /* c - lo < len as unsigned bytes is (c + (128 - lo)) < (len - 128) as
+     * signed ones: an add and a compare per range, three vectors unrolled */
+    const __m128i d_bias = _mm_set1_epi8((char)(128 - '0')), d_lim = _mm_set1_epi8((char)(10 - 128));
+    const __m128i a_bias = _mm_set1_epi8((char)(128 - 'a')), a_lim = _mm_set1_epi8((char)(26 - 128));
+#define NAME_GOOD(c) _mm_or_si128(_mm_cmplt_epi8(_mm_add_epi8((c), d_bias), d_lim), \
+                                  _mm_cmplt_epi8(_mm_add_epi8((c), a_bias), a_lim))
+    __m128i g0 = NAME_GOOD(_mm_loadu_si128((const __m128i *)n));
+    __m128i g1 = NAME_GOOD(_mm_loadu_si128((const __m128i *)(n + 16)));
+    __m128i g2 = NAME_GOOD(_mm_loadu_si128((const __m128i *)(n + 24)));
+#undef NAME_GOOD
+    return _mm_movemask_epi8(_mm_and_si128(_mm_and_si128(g0, g1), g2)) == 0xffff;
 #else
     unsigned bad = 0;
     for (int i = 0; i < BUS_NAME_LEN; i++) {
