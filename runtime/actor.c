@@ -73,6 +73,11 @@ struct rt_thread {
     bool borrowable;               /* rt_thread_enable_borrow was called */
     uint64_t borrows;              /* tokens taken by other threads (atomic add) */
     uint64_t borrow_waits;         /* wake-ups that found the token out (loop thread, atomic store) */
+    /* rt_thread_set_linger_us: the loop thread's own, but the counters (atomic stores). */
+    int linger_us;                 /* stretch a wake-up cycle of cluster-bus I/O to this (0: never) */
+    bool bus_round;                /* rt_thread_note_bus_io this round */
+    long long poll_ns, woke_ns;    /* CLOCK_MONOTONIC: the last poll began, it returned */
+    uint64_t lingers, linger_ns;   /* lingers made, time spent in them */
 };
 
 enum { RT_TOKEN_OWNED = 0, RT_TOKEN_FREE = 1, RT_TOKEN_BORROWED = 2 };
@@ -129,6 +134,8 @@ int rt_thread_stats_all(rt_thread_stats_t *out, int max)
         out[n].borrowable = t->borrowable;
         out[n].borrows = ck_pr_load_64(&t->borrows);
         out[n].borrow_waits = ck_pr_load_64(&t->borrow_waits);
+        out[n].lingers = ck_pr_load_64(&t->lingers);
+        out[n].linger_ns = ck_pr_load_64(&t->linger_ns);
         n++;
     }
     pthread_mutex_unlock(&all_threads_lock);
@@ -299,11 +306,15 @@ static void wake_cb(struct ev_loop *loop, ev_async *w, int revents)
 
 /* After every poll, before the other callbacks: runs what lazy sends queued
  * without waking us, so it comes before the I/O that woke us. */
+static long long clock_ns(clockid_t id);
+
 static void check_cb(struct ev_loop *loop, ev_check *w, int revents)
 {
     (void)loop;
     (void)revents;
     rt_thread_t *t = w->data;
+    if (t->linger_us > 0)
+        t->woke_ns = clock_ns(CLOCK_MONOTONIC);
     if (!rt_mailbox_is_marked_empty(&t->lazy_ready))
         drain_lazy(t);
 }
@@ -315,7 +326,6 @@ static void stop_cb(struct ev_loop *loop, ev_async *w, int revents)
     ev_break(loop, EVBREAK_ALL);
 }
 
-static long long clock_ns(clockid_t id);
 static void token_release(struct ev_loop *loop) EV_NOEXCEPT;
 static void token_acquire(struct ev_loop *loop) EV_NOEXCEPT;
 
@@ -410,6 +420,48 @@ static void spin_before_sleep(rt_thread_t *t)
     }
 }
 
+/* After a round that only read cluster-bus links (rt_thread_note_bus_io; no
+ * client work, which spins instead) when the poll before it slept less than
+ * linger_us: the bus wakes the thread faster than once per linger_us, each
+ * wake-up for a few links' frames. Sleeping out the rest of linger_us from
+ * that wake-up lets more links fill before the next poll, so one wake-up,
+ * one read(2) and one write(2) per link carry more frames (each costs the
+ * same whatever it carries). Messages and sockets wait at most linger_us;
+ * the thread's data may be borrowed meanwhile, as while it polls; a
+ * sender seeing `spinning` skips its wake request and the look after the
+ * sleep finds its message (the spin's handshake). A bus that wakes the
+ * thread less often than that (a steady cluster: a few frames per
+ * millisecond at most) never lingers. */
+static void linger_before_sleep(rt_thread_t *t)
+{
+    if (t->linger_us <= 0 || !t->bus_round)
+        return;
+    t->bus_round = false;
+    long long span = (long long)t->linger_us * 1000;
+    if (t->busy || t->woke_ns - t->poll_ns >= span)
+        return;
+    long long now = clock_ns(CLOCK_MONOTONIC);
+    long long left = t->woke_ns + span - now;
+    if (left <= 0)
+        return;
+    if (t->borrowable)
+        token_release(t->loop);
+    ck_pr_store_int(&t->spinning, 1);
+    struct timespec pause = { 0, left };
+    nanosleep(&pause, NULL);
+    ck_pr_store_int(&t->spinning, 0);
+    long long after = clock_ns(CLOCK_MONOTONIC);
+    /* Relaxed stores: only this thread writes these counters. */
+    ck_pr_store_64(&t->lingers, t->lingers + 1);
+    ck_pr_store_64(&t->linger_ns, t->linger_ns + (uint64_t)(after - now));
+    if (t->borrowable)
+        token_acquire(t->loop);    /* waits for a borrower to give it back */
+    /* Full fence (store->load), paired with wake_thread's, as after a spin. */
+    ck_pr_fence_memory();
+    if (spin_found_work(t))
+        ev_async_send(t->loop, &t->wake);   /* our own loop: no eventfd write here */
+}
+
 static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
     (void)loop;
@@ -417,7 +469,10 @@ static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
     rt_thread_t *t = w->data;
     for (int i = 0; i < t->hook_count; i++)
         t->hooks[i].fn(t, t->hooks[i].arg);
+    linger_before_sleep(t);
     spin_before_sleep(t);
+    if (t->linger_us > 0)
+        t->poll_ns = clock_ns(CLOCK_MONOTONIC);
 }
 
 /* libev calls these right before and right after the blocking poll
@@ -515,6 +570,17 @@ void rt_thread_note_busy(void)
 {
     if (current_thread != NULL)
         current_thread->busy = true;
+}
+
+void rt_thread_set_linger_us(rt_thread_t *t, int us)
+{
+    t->linger_us = us;
+}
+
+void rt_thread_note_bus_io(void)
+{
+    if (current_thread != NULL)
+        current_thread->bus_round = true;
 }
 
 bool rt_thread_work_waiting(void)

@@ -150,6 +150,7 @@ typedef struct rt_thread_stats {
     unsigned long long spin_ns;               /* see rt_thread_spin_ns */
     bool borrowable;                          /* see rt_thread_enable_borrow */
     unsigned long long borrows, borrow_waits;
+    unsigned long long lingers, linger_ns;    /* see rt_thread_set_linger_us */
 } rt_thread_stats_t;
 int rt_thread_stats_all(rt_thread_stats_t *out, int max);
 
@@ -171,6 +172,20 @@ void rt_thread_set_spin_us(rt_thread_t *t, int us);
  * spin before it sleeps. Other work (timers, cluster-bus traffic) does not
  * call it and never makes the thread spin. */
 void rt_thread_note_busy(void);
+/* Lingering before sleep, for threads that serve cluster-bus links. After a
+ * round in which the thread read bus links (rt_thread_note_bus_io) and no
+ * client work (rt_thread_note_busy), when the poll before that round slept
+ * less than `us` microseconds, the loop sleeps out the rest of `us` from
+ * that wake-up before it polls again: a bus that wakes the thread faster
+ * than that (a flood of frames from many links, each wake-up finding a few)
+ * is then read in bigger batches, fewer wake-ups, reads and writes per
+ * frame. Work arriving meanwhile waits at most `us`; the thread's data may
+ * be borrowed (rt_thread_enable_borrow) and messages need no wake-up, as
+ * during a spin. A thread woken less often never lingers. 0 (the default)
+ * never lingers. Set before the thread starts. Counted in rt_thread_stats. */
+void rt_thread_set_linger_us(rt_thread_t *t, int us);
+/* On a runtime thread: this round read cluster-bus links (see above). */
+void rt_thread_note_bus_io(void);
 /* On a runtime thread, before its loop sleeps: true when work already
  * waits for the loop's next round (a message, or an fd of its poll set
  * ready: a non-blocking peek, the loop still gets the event). For a

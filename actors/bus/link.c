@@ -685,7 +685,7 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
     link_t *l = w->data;
     if (link_pressure_check(&l->pause, l->live, loop, w)) return;
-    (void)revents;
+    if (revents & EV_READ) rt_thread_note_bus_io();   /* a bus waking the thread very often is read in batches */
     read_round(l);
     if (l->dead) return;
     /* records OpenSSL holds (the round's cap, or a pause) that no socket event will announce */

@@ -533,6 +533,12 @@ static void sec_threads(text_t *t)
     for (int i = 0; i < n; i++)
         add(t, "spin%d:name=%s,spins=%llu,catches=%llu,spin_us=%llu\r\n", st[i].index, st[i].name, st[i].spins,
             st[i].spin_catches, st[i].spin_ns / 1000);
+    /* Lingers before sleep (rt_thread_set_linger_us): a bus that woke the
+     * thread faster than the linger read in batches; time slept in them. */
+    for (int i = 0; i < n; i++)
+        if (st[i].lingers)
+            add(t, "linger%d:name=%s,lingers=%llu,linger_us=%llu\r\n", st[i].index, st[i].name, st[i].lingers,
+                st[i].linger_ns / 1000);
     /* The AOF path's handovers to the replication thread and the wake-ups
      * of it they asked for (repl_feedq.c). */
     unsigned long long passed, kicks, aof_only;
