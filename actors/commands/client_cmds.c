@@ -373,6 +373,19 @@ static bool names_a_replica(const kill_filter_t *f)
     return found;
 }
 
+/* Whether f's ID is our link to our master's, as CLIENT LIST shows it
+ * (format_repl_links), and its ADDR and LADDR filters, if any, match that
+ * link: 7.0.15 kills its master client by that id. No USER: the link has
+ * none, as 7.0.15's master client. */
+static bool master_link_has_id(const kill_filter_t *f)
+{
+    repl_replica_status_t st;
+    repl_replica_status_get(&st);
+    return !f->uid && st.replica && st.state == RL_CONNECTED && st.link_id == f->id &&
+           (!f->addr || master_addr_is(f->addr, f->addrlen)) &&
+           (!f->laddr || (strlen(st.link_laddr) == f->laddrlen && !memcmp(st.link_laddr, f->laddr, f->laddrlen)));
+}
+
 void cmd_client_kill(cmd_ctx_t *ctx)
 {
     queued_cmd_t q = { .argc = ctx->argc, .argv = ctx->argv, .argvlen = (size_t *)ctx->argvlen };
@@ -390,6 +403,10 @@ void cmd_client_kill(cmd_ctx_t *ctx)
         /* The actor answers once the link is closed: the reply must not come
          * before the link is seen down, or the client's next INFO or CLIENT
          * KILL would see a link that is about to go. */
+        repl_replica_kill_master(dispatch_defer_nosend(ctx, 0));
+        return;
+    }
+    if (f.has_id && (f.type == 0 || f.type == 4) && master_link_has_id(&f)) {
         repl_replica_kill_master(dispatch_defer_nosend(ctx, 0));
         return;
     }

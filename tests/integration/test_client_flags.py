@@ -156,6 +156,34 @@ def test_replication_links_are_listed_s_and_m(servers, kind):
                      what="the master's link gone from the list")
 
 
+
+@pytest.mark.parametrize("kind", ["shoal", "redis"])
+def test_client_kill_reaches_the_master_link_by_its_id(servers, kind):
+    """On a replica, CLIENT KILL ID with the id CLIENT LIST shows for its master's link (alone,
+    or with TYPE master and a matching ADDR) closes that link and answers 1, as 7.0.15 kills its
+    master client; the link then comes back by a partial resync. Another id, or TYPE normal,
+    closes nothing. Failed before: 0 and the link stayed up."""
+    master, replica = _node(servers, kind), _node(servers, kind)
+    with master.raw(timeout=10) as m, replica.raw(timeout=10) as r:
+        def partial():
+            return int(h.info_dict(m.call("INFO", "stats"))["sync_partial_ok"])
+
+        def listed():
+            h.wait_until(lambda: h.info_dict(r.call("INFO", "replication")).get("master_link_status") == "up"
+                         and len(_lines(r, "TYPE", "master")) == 1, 30, what="the master's link up and listed")
+            return _lines(r, "TYPE", "master")[0]
+        assert r.call("REPLICAOF", "127.0.0.1", str(master.port)) == "OK"
+        line = listed()
+        assert r.call("CLIENT", "KILL", "ID", str(int(line["id"]) + 1000)) == 0
+        assert r.call("CLIENT", "KILL", "TYPE", "normal", "ID", line["id"]) == 0
+        assert partial() == 0
+        assert r.call("CLIENT", "KILL", "ID", line["id"]) == 1
+        h.wait_until(lambda: partial() == 1, 30, what="the replica back by a partial resync")
+        line = listed()
+        assert r.call("CLIENT", "KILL", "TYPE", "master", "ADDR", line["addr"], "ID", line["id"]) == 1
+        h.wait_until(lambda: partial() == 2, 30, what="the replica back by a partial resync")
+        listed()
+
 def _mem(k, cid):
     lines = [ln for ln in k.call("CLIENT", "LIST").decode().splitlines() if f"id={cid} " in ln]
     assert len(lines) == 1, lines
