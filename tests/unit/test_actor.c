@@ -152,8 +152,10 @@ TEST(actor_pingpong_two_threads)
     unsigned long long msgs = rt_thread_messages(pp->t0) + rt_thread_messages(pp->t1);
     unsigned long long wakes = rt_thread_wakeups(pp->t0) + rt_thread_wakeups(pp->t1);
     CHECK_EQ_INT(msgs, 2ULL * PP_TOTAL + PP_FROM_MAIN + 1);
-    /* Batching: a burst must not cost a wake-up per message. */
-    CHECK(wakes * 8 < msgs);
+    /* How many messages a wake-up carried depends on how the two threads
+     * were scheduled (one message per wake when the receiver keeps up), so
+     * it is printed, not asserted; actor_burst_to_a_busy_thread checks the
+     * batching itself. */
     printf("  actor ping-pong: %llu messages, %llu wake-ups (%.1f msgs/wake)\n",
            msgs, wakes, wakes ? (double)msgs / (double)wakes : 0.0);
 
@@ -162,6 +164,75 @@ TEST(actor_pingpong_two_threads)
     rt_thread_destroy(pp->t0);
     rt_thread_destroy(pp->t1);
     free(pp);
+}
+
+/* ---- batching: a burst to a busy thread sends it no wake-up ------------- */
+
+enum { BURST_MSGS = 6400 };
+
+struct burst {
+    rt_thread_t *t;
+    rt_actor_t gate, sink;
+    int gate_entered;              /* the gate actor is running (main waits) */
+    int gate_open;                 /* main lets the gate actor return */
+    int received;                  /* messages the sink handled */
+};
+
+static void gate_fn(rt_actor_t *self, rt_msg_t *msg)
+{
+    struct burst *b = self->state;
+    free(msg);
+    ck_pr_store_int(&b->gate_entered, 1);
+    long long deadline = rt_mono_ms() + 15000;
+    while (!ck_pr_load_int(&b->gate_open) && rt_mono_ms() < deadline)
+        sched_yield();
+}
+
+static void sink_fn(rt_actor_t *self, rt_msg_t *msg)
+{
+    struct burst *b = self->state;
+    free(msg);
+    ck_pr_store_int(&b->received, ck_pr_load_int(&b->received) + 1);
+}
+
+/* While a thread is running an actor, messages sent to another actor of that
+ * thread queue without waking it (its ready queue is not marked empty), and
+ * after the busy actor returns they run in rounds of up to RT_BATCH: the
+ * burst costs no wake signal and about BURST_MSGS / RT_BATCH rounds. Counts
+ * only, so the thread's scheduling cannot change the result. */
+TEST(actor_burst_to_a_busy_thread)
+{
+    struct burst *b = calloc(1, sizeof *b);
+    REQUIRE(b != NULL);
+    b->t = rt_thread_create("test-burst");
+    REQUIRE(b->t != NULL);
+    rt_actor_init(&b->gate, b->t, "gate", gate_fn, b);
+    rt_actor_init(&b->sink, b->t, "sink", sink_fn, b);
+    REQUIRE(rt_thread_start(b->t) == 0);
+
+    rt_send(&b->gate, &new_msg(MSG_START, FROM_MAIN, 0)->hdr);
+    REQUIRE(wait_flag(&b->gate_entered, 15000));
+    unsigned long long sends0 = rt_thread_wake_sends(b->t);
+    unsigned long long wakes0 = rt_thread_wakeups(b->t);
+    for (uint32_t i = 0; i < BURST_MSGS; i++)
+        rt_send(&b->sink, &new_msg(MSG_DATA, FROM_MAIN, i)->hdr);
+    unsigned long long sends1 = rt_thread_wake_sends(b->t);
+    ck_pr_store_int(&b->gate_open, 1);
+
+    long long deadline = rt_mono_ms() + 15000;
+    while (ck_pr_load_int(&b->received) < BURST_MSGS && rt_mono_ms() < deadline)
+        usleep(1000);
+    CHECK_EQ_INT(ck_pr_load_int(&b->received), BURST_MSGS);
+    CHECK_EQ_INT(sends1 - sends0, 0);
+    unsigned long long rounds = rt_thread_wakeups(b->t) - wakes0;
+    CHECK(rounds <= BURST_MSGS / RT_BATCH + 4);
+    printf("  burst to a busy thread: %d messages, %llu wake signals, %llu rounds\n",
+           BURST_MSGS, sends1 - sends0, rounds);
+
+    rt_thread_stop(b->t);
+    rt_thread_join(b->t);
+    rt_thread_destroy(b->t);
+    free(b);
 }
 
 /* ---- fairness: a flooding actor neither starves others nor timers -------- */
