@@ -264,10 +264,10 @@ def test_a_pong_rebinding_a_slot_is_applied_by_the_link_thread(servers):
     """A reshard's target announces each slot it took with a PONG; on a master that
     only hears of it, the link that read the frame applies it on the state actor's data
     while the state thread sleeps (state_borrow.c), as a SETSLOT is applied on the
-    client's worker: nobody wakes the state thread for it (before, one wake request per
-    slot; the persister's acknowledgements of the saves it asks for are lazy, handled at
-    the thread's next wake-up, so its message count is not the measure), and the node's
-    nodes.conf and CLUSTER NODES still give the slots to their new owner."""
+    client's worker: the state thread is not woken for it (before, one wake request per
+    forwarded read; the persister's acknowledgements of the saves it asks for are lazy,
+    handled at the thread's next wake-up, so its message count is not the measure), and
+    the node's nodes.conf and CLUSTER NODES still give the slots to their new owner."""
     a, b, c = bh.start_cluster(servers, 3)
     ida, idb = bh.myid(a), bh.myid(b)
     slots = range(200, 260)                 # node a's, no keys: b takes them by hand
@@ -286,8 +286,10 @@ def test_a_pong_rebinding_a_slot_is_applied_by_the_link_thread(servers):
         view = cc.call("CLUSTER", "NODES").decode()
     line = next(ln for ln in view.splitlines() if ln.startswith(idb))
     assert f"{slots[0]}-{slots[-1]}" in line.split(), line
-    # no SETSLOT went to c: its borrows are the frames; a frame that finds the state
-    # thread awake (its cron, a link event) goes by message
     n = len(slots)
-    assert borrows >= n // 2, f"{borrows} of {n} slot announcements applied by the link's thread"
-    assert wakes < n // 2, f"{wakes} wake requests to the state thread for {n} slot announcements"
+    # no SETSLOT went to c: its borrows are the link's rounds of frames (a read may carry
+    # several slots' PONGs: one round applies them all); a round that finds the state
+    # thread awake (its cron, a link event) goes by message. Before: no borrow, and one
+    # wake request per message (22 for the 60 slots in one run).
+    assert borrows >= 5, f"{borrows} rounds of frames applied by the link's thread for {n} slots"
+    assert wakes < borrows, f"{wakes} wake requests to the state thread, {borrows} borrowed rounds"
