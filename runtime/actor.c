@@ -444,6 +444,11 @@ static void linger_before_sleep(rt_thread_t *t)
     long long left = t->woke_ns + span - now;
     if (left <= 0)
         return;
+    /* Work already queued (an actor that used up its round's batch, a
+     * message sent during the round) runs now: lingering waits only for
+     * what has not arrived yet. */
+    if (spin_found_work(t))
+        return;
     if (t->borrowable)
         token_release(t->loop);
     ck_pr_store_int(&t->spinning, 1);

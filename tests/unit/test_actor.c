@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <ck_pr.h>
 #include "runtime/actor.h"
@@ -228,6 +229,61 @@ TEST(actor_burst_to_a_busy_thread)
     CHECK(rounds <= BURST_MSGS / RT_BATCH + 4);
     printf("  burst to a busy thread: %d messages, %llu wake signals, %llu rounds\n",
            BURST_MSGS, sends1 - sends0, rounds);
+
+    rt_thread_stop(b->t);
+    rt_thread_join(b->t);
+    rt_thread_destroy(b->t);
+    free(b);
+}
+
+/* A thread set to linger after bus rounds does not linger while work is
+ * already queued: a burst of bus-round messages (each calls
+ * rt_thread_note_bus_io) queued while the thread is busy runs in rounds of
+ * RT_BATCH, each ending with the next round already due; lingering there
+ * would hold every round for linger_us. At most the last round, after
+ * which nothing is queued, may linger. */
+static void bus_sink_fn(rt_actor_t *self, rt_msg_t *msg)
+{
+    rt_thread_note_bus_io();
+    sink_fn(self, msg);
+}
+
+static unsigned long long thread_lingers(const char *name)
+{
+    rt_thread_stats_t st[256];   /* the runtime's thread limit */
+    int n = rt_thread_stats_all(st, 256);
+    for (int i = 0; i < n; i++)
+        if (strcmp(st[i].name, name) == 0)
+            return st[i].lingers;
+    return ~0ULL;
+}
+
+TEST(actor_no_linger_while_work_is_queued)
+{
+    struct burst *b = calloc(1, sizeof *b);
+    REQUIRE(b != NULL);
+    b->t = rt_thread_create("test-linger");
+    REQUIRE(b->t != NULL);
+    rt_thread_set_linger_us(b->t, 100);
+    rt_actor_init(&b->gate, b->t, "gate", gate_fn, b);
+    rt_actor_init(&b->sink, b->t, "sink", bus_sink_fn, b);
+    REQUIRE(rt_thread_start(b->t) == 0);
+
+    rt_send(&b->gate, &new_msg(MSG_START, FROM_MAIN, 0)->hdr);
+    REQUIRE(wait_flag(&b->gate_entered, 15000));
+    unsigned long long lingers0 = thread_lingers("test-linger");
+    for (uint32_t i = 0; i < BURST_MSGS; i++)
+        rt_send(&b->sink, &new_msg(MSG_DATA, FROM_MAIN, i)->hdr);
+    ck_pr_store_int(&b->gate_open, 1);
+
+    long long deadline = rt_mono_ms() + 15000;
+    while (ck_pr_load_int(&b->received) < BURST_MSGS && rt_mono_ms() < deadline)
+        usleep(1000);
+    CHECK_EQ_INT(ck_pr_load_int(&b->received), BURST_MSGS);
+    unsigned long long lingers = thread_lingers("test-linger") - lingers0;
+    CHECK(lingers <= 1);
+    printf("  bus-round burst: %d messages in rounds of %d, %llu lingers\n",
+           BURST_MSGS, RT_BATCH, lingers);
 
     rt_thread_stop(b->t);
     rt_thread_join(b->t);
