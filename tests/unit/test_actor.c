@@ -196,6 +196,65 @@ static void sink_fn(rt_actor_t *self, rt_msg_t *msg)
     ck_pr_store_int(&b->received, ck_pr_load_int(&b->received) + 1);
 }
 
+static unsigned long long thread_lingers(const char *name)
+{
+    rt_thread_stats_t st[256];   /* the runtime's thread limit */
+    int n = rt_thread_stats_all(st, 256);
+    for (int i = 0; i < n; i++)
+        if (strcmp(st[i].name, name) == 0)
+            return st[i].lingers;
+    return ~0ULL;
+}
+
+/* What a burst cost the thread: counted from the moment its gate actor runs
+ * until the sink has handled every message. */
+struct burst_cost {
+    int received;
+    unsigned long long wake_sends;     /* during the sends, the thread busy */
+    unsigned long long rounds;         /* wake_cb runs, the gate's included */
+    unsigned long long lingers;
+};
+
+/* Starts a thread named `name` (lingering `linger_us` after bus rounds,
+ * 0: never), holds it in the gate actor, sends BURST_MSGS messages to its
+ * sink actor (`sink`), opens the gate and waits for the sink to handle all. */
+static struct burst_cost run_burst(const char *name, int linger_us, rt_behaviour_fn sink)
+{
+    struct burst_cost c = { 0 };
+    struct burst *b = calloc(1, sizeof *b);
+    if (b == NULL || (b->t = rt_thread_create(name)) == NULL)
+        abort();
+    if (linger_us > 0)
+        rt_thread_set_linger_us(b->t, linger_us);
+    rt_actor_init(&b->gate, b->t, "gate", gate_fn, b);
+    rt_actor_init(&b->sink, b->t, "sink", sink, b);
+    if (rt_thread_start(b->t) != 0)
+        abort();
+
+    rt_send(&b->gate, &new_msg(MSG_START, FROM_MAIN, 0)->hdr);
+    if (wait_flag(&b->gate_entered, 15000)) {
+        unsigned long long sends0 = rt_thread_wake_sends(b->t);
+        unsigned long long wakes0 = rt_thread_wakeups(b->t);
+        unsigned long long lingers0 = thread_lingers(name);
+        for (uint32_t i = 0; i < BURST_MSGS; i++)
+            rt_send(&b->sink, &new_msg(MSG_DATA, FROM_MAIN, i)->hdr);
+        c.wake_sends = rt_thread_wake_sends(b->t) - sends0;
+        ck_pr_store_int(&b->gate_open, 1);
+        long long deadline = rt_mono_ms() + 15000;
+        while (ck_pr_load_int(&b->received) < BURST_MSGS && rt_mono_ms() < deadline)
+            usleep(1000);
+        c.received = ck_pr_load_int(&b->received);
+        c.rounds = rt_thread_wakeups(b->t) - wakes0;
+        c.lingers = thread_lingers(name) - lingers0;
+    }
+    ck_pr_store_int(&b->gate_open, 1);
+    rt_thread_stop(b->t);
+    rt_thread_join(b->t);
+    rt_thread_destroy(b->t);
+    free(b);
+    return c;
+}
+
 /* While a thread is running an actor, messages sent to another actor of that
  * thread queue without waking it (its ready queue is not marked empty), and
  * after the busy actor returns they run in rounds of up to RT_BATCH: the
@@ -203,37 +262,12 @@ static void sink_fn(rt_actor_t *self, rt_msg_t *msg)
  * only, so the thread's scheduling cannot change the result. */
 TEST(actor_burst_to_a_busy_thread)
 {
-    struct burst *b = calloc(1, sizeof *b);
-    REQUIRE(b != NULL);
-    b->t = rt_thread_create("test-burst");
-    REQUIRE(b->t != NULL);
-    rt_actor_init(&b->gate, b->t, "gate", gate_fn, b);
-    rt_actor_init(&b->sink, b->t, "sink", sink_fn, b);
-    REQUIRE(rt_thread_start(b->t) == 0);
-
-    rt_send(&b->gate, &new_msg(MSG_START, FROM_MAIN, 0)->hdr);
-    REQUIRE(wait_flag(&b->gate_entered, 15000));
-    unsigned long long sends0 = rt_thread_wake_sends(b->t);
-    unsigned long long wakes0 = rt_thread_wakeups(b->t);
-    for (uint32_t i = 0; i < BURST_MSGS; i++)
-        rt_send(&b->sink, &new_msg(MSG_DATA, FROM_MAIN, i)->hdr);
-    unsigned long long sends1 = rt_thread_wake_sends(b->t);
-    ck_pr_store_int(&b->gate_open, 1);
-
-    long long deadline = rt_mono_ms() + 15000;
-    while (ck_pr_load_int(&b->received) < BURST_MSGS && rt_mono_ms() < deadline)
-        usleep(1000);
-    CHECK_EQ_INT(ck_pr_load_int(&b->received), BURST_MSGS);
-    CHECK_EQ_INT(sends1 - sends0, 0);
-    unsigned long long rounds = rt_thread_wakeups(b->t) - wakes0;
-    CHECK(rounds <= BURST_MSGS / RT_BATCH + 4);
+    struct burst_cost c = run_burst("test-burst", 0, sink_fn);
+    CHECK_EQ_INT(c.received, BURST_MSGS);
+    CHECK_EQ_INT(c.wake_sends, 0);
+    CHECK(c.rounds <= BURST_MSGS / RT_BATCH + 4);
     printf("  burst to a busy thread: %d messages, %llu wake signals, %llu rounds\n",
-           BURST_MSGS, sends1 - sends0, rounds);
-
-    rt_thread_stop(b->t);
-    rt_thread_join(b->t);
-    rt_thread_destroy(b->t);
-    free(b);
+           BURST_MSGS, c.wake_sends, c.rounds);
 }
 
 /* A thread set to linger after bus rounds does not linger while work is
@@ -248,47 +282,13 @@ static void bus_sink_fn(rt_actor_t *self, rt_msg_t *msg)
     sink_fn(self, msg);
 }
 
-static unsigned long long thread_lingers(const char *name)
-{
-    rt_thread_stats_t st[256];   /* the runtime's thread limit */
-    int n = rt_thread_stats_all(st, 256);
-    for (int i = 0; i < n; i++)
-        if (strcmp(st[i].name, name) == 0)
-            return st[i].lingers;
-    return ~0ULL;
-}
-
 TEST(actor_no_linger_while_work_is_queued)
 {
-    struct burst *b = calloc(1, sizeof *b);
-    REQUIRE(b != NULL);
-    b->t = rt_thread_create("test-linger");
-    REQUIRE(b->t != NULL);
-    rt_thread_set_linger_us(b->t, 100);
-    rt_actor_init(&b->gate, b->t, "gate", gate_fn, b);
-    rt_actor_init(&b->sink, b->t, "sink", bus_sink_fn, b);
-    REQUIRE(rt_thread_start(b->t) == 0);
-
-    rt_send(&b->gate, &new_msg(MSG_START, FROM_MAIN, 0)->hdr);
-    REQUIRE(wait_flag(&b->gate_entered, 15000));
-    unsigned long long lingers0 = thread_lingers("test-linger");
-    for (uint32_t i = 0; i < BURST_MSGS; i++)
-        rt_send(&b->sink, &new_msg(MSG_DATA, FROM_MAIN, i)->hdr);
-    ck_pr_store_int(&b->gate_open, 1);
-
-    long long deadline = rt_mono_ms() + 15000;
-    while (ck_pr_load_int(&b->received) < BURST_MSGS && rt_mono_ms() < deadline)
-        usleep(1000);
-    CHECK_EQ_INT(ck_pr_load_int(&b->received), BURST_MSGS);
-    unsigned long long lingers = thread_lingers("test-linger") - lingers0;
-    CHECK(lingers <= 1);
+    struct burst_cost c = run_burst("test-linger", 100, bus_sink_fn);
+    CHECK_EQ_INT(c.received, BURST_MSGS);
+    CHECK(c.lingers <= 1);
     printf("  bus-round burst: %d messages in rounds of %d, %llu lingers\n",
-           BURST_MSGS, RT_BATCH, lingers);
-
-    rt_thread_stop(b->t);
-    rt_thread_join(b->t);
-    rt_thread_destroy(b->t);
-    free(b);
+           BURST_MSGS, RT_BATCH, c.lingers);
 }
 
 /* ---- fairness: a flooding actor neither starves others nor timers -------- */
