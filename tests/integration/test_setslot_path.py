@@ -213,13 +213,14 @@ def test_setslot_in_the_batch_of_an_fsync_does_not_wait_for_it(servers):
         assert c2.call("CLUSTER", "SETSLOT", str(slot), "STABLE") == "OK"
 
 
-def _state_lazy_sends(conn):
-    """lazy_sends= of the state thread in INFO threads: messages left for its next
-    wake-up instead of waking it."""
+def _state_thread_stat(conn, field):
+    """A counter of the state thread in INFO threads: lazy_sends= (messages left for
+    its next wake-up instead of waking it) or wake_sends= (ordinary sends that had to
+    wake its loop; lazy ones and its cron are not counted)."""
     text = conn.call("INFO", "threads").decode()
     for line in text.splitlines():
-        if "name=state," in line and "lazy_sends=" in line:
-            return int(line.split("lazy_sends=")[1].split(",")[0])
+        if "name=state," in line and f"{field}=" in line:
+            return int(line.split(f"{field}=")[1].split(",")[0])
     raise AssertionError(f"no state thread in INFO threads:\n{text}")
 
 
@@ -233,7 +234,7 @@ def test_a_save_nobody_waits_for_does_not_wake_the_state_thread(servers):
     ida, idb = bh.myid(a), bh.myid(b)
     slots = range(100, 120)                 # node a's, no keys: b takes them by hand
     with b.raw(timeout=30) as cb, c.raw(timeout=30) as cc:
-        before = _state_lazy_sends(cc)
+        before = _state_thread_stat(cc, "lazy_sends")
         for slot in slots:
             assert cb.call("CLUSTER", "SETSLOT", str(slot), "IMPORTING", ida) == "OK"
             assert cb.call("CLUSTER", "SETSLOT", str(slot), "NODE", idb) == "OK"
@@ -243,21 +244,11 @@ def test_a_save_nobody_waits_for_does_not_wake_the_state_thread(servers):
             return f"{slots[0]}-{slots[-1]}" in line.split()
         # b's PONGs rebind the slots on c: its persister saves them (with fsync)
         h.wait_until(c_has_them, 20, what="c's nodes.conf giving b the slots")
-        h.wait_until(lambda: _state_lazy_sends(cc) > before, 20,
+        h.wait_until(lambda: _state_thread_stat(cc, "lazy_sends") > before, 20,
                      what="a lazy acknowledgement of c's saves")
         # a command that waits for its own save is not held by the lazy ones
         assert cc.call("CLUSTER", "SETSLOT", str(slots[0]), "NODE", idb) == "OK"
         assert cc.call("CLUSTER", "SAVECONFIG") == "OK"
-
-
-def _state_wake_sends(conn):
-    """wake_sends= of the state thread in INFO threads: ordinary sends that had to wake
-    its loop (lazy ones and its cron are not counted)."""
-    text = conn.call("INFO", "threads").decode()
-    for line in text.splitlines():
-        if "name=state," in line and "wake_sends=" in line:
-            return int(line.split("wake_sends=")[1].split(",")[0])
-    raise AssertionError(f"no state thread in INFO threads:\n{text}")
 
 
 def test_a_pong_rebinding_a_slot_is_applied_by_the_link_thread(servers):
@@ -273,7 +264,7 @@ def test_a_pong_rebinding_a_slot_is_applied_by_the_link_thread(servers):
     slots = range(200, 260)                 # node a's, no keys: b takes them by hand
     with b.raw(timeout=30) as cb, c.raw(timeout=30) as cc:
         time.sleep(0.2)
-        wakes, borrows = _state_wake_sends(cc), _state_borrows(cc)
+        wakes, borrows = _state_thread_stat(cc, "wake_sends"), _state_borrows(cc)
         for slot in slots:
             assert cb.call("CLUSTER", "SETSLOT", str(slot), "IMPORTING", ida) == "OK"
             assert cb.call("CLUSTER", "SETSLOT", str(slot), "NODE", idb) == "OK"
@@ -282,7 +273,7 @@ def test_a_pong_rebinding_a_slot_is_applied_by_the_link_thread(servers):
             line = next(ln for ln in c.nodes_conf.read_text().splitlines() if ln.startswith(idb))
             return f"{slots[0]}-{slots[-1]}" in line.split()
         h.wait_until(c_has_them, 20, what="c's nodes.conf giving b the slots")
-        wakes, borrows = _state_wake_sends(cc) - wakes, _state_borrows(cc) - borrows
+        wakes, borrows = _state_thread_stat(cc, "wake_sends") - wakes, _state_borrows(cc) - borrows
         view = cc.call("CLUSTER", "NODES").decode()
     line = next(ln for ln in view.splitlines() if ln.startswith(idb))
     assert f"{slots[0]}-{slots[-1]}" in line.split(), line
