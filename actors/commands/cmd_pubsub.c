@@ -178,7 +178,7 @@ void cmd_reset(cmd_ctx_t *ctx)
      * default authentication, no subscription (and no message about it), no
      * name, no ASKING/READONLY. */
     multi_reset(c);
-    c->nwatch = 0;
+    watch_list_clear(&c->watch);
     c->watch_slot = -1;
     c->watch_multi = false;
     c->proto = 2;

@@ -103,12 +103,7 @@ typedef struct client {
     int multi_slot;                       /* -1 none yet */
     /* WATCH: one slot only (cluster mode); any keys without cluster mode */
     int watch_slot;                       /* the first watched key's */
-    int nwatch;
-    uint32_t watch_index[64];
-    uint64_t watch_version[64];
-    uint64_t watch_flush_epoch;
-    uint8_t watch_worker[64];             /* the worker keeping each watched key */
-    uint64_t watch_epoch[64];             /* that worker's flush epoch when watched */
+    watch_list_t watch;                   /* watch.h */
     bool watch_multi;                     /* watched keys on several workers */
     struct txn *txn;                      /* an EXEC in progress */
     /* REPLCONF from a replica, kept until its PSYNC hands the connection over */

@@ -486,14 +486,9 @@ void dispatch_execute_batch(worker_t *w, remote_cmd_t *rc)
             return;
         }
     }
-    if (rc->is_exec && rc->nwatch > 0) {
-        bool dirty = rc->watch_flush_epoch != w->flush_epoch;
-        for (int i = 0; i < rc->nwatch && !dirty; i++)
-            if (w->key_versions[rc->watch_index[i]] != rc->watch_version[i]) dirty = true;
-        if (dirty) {
-            rc->watch_failed = true;
-            return;
-        }
+    if (rc->is_exec && rc->watch.n > 0 && !watch_list_ok(&rc->watch, rt_now_ms())) {
+        rc->watch_failed = true;
+        return;
     }
     int entry_db = wdb_use(w, rc->db);
     if (rc->is_exec) txn_part_begin(w, rc);   /* several effects go out as MULTI ... EXEC */

@@ -462,7 +462,7 @@ void ks_set_loading(bool on) { atomic_store_explicit(&ks_loading, on, memory_ord
 static void ks_expire_entry(struct keyspace *ks, ks_entry_t *e)
 {
     long long t0 = latency_threshold_ms() ? ks_mono_us() : 0;
-    if (ks->expired_cb) ks->expired_cb(ks->expired_arg, ks, e->key, e->keylen);
+    if (ks->expired_cb) ks->expired_cb(ks->expired_arg, ks, e->key, e->keylen, ks_entry_expire(ks, e));
     ks_delete_entry(ks, e);
     ks->stats.expired_keys++;
     if (t0) latency_note("expire-del", (ks_mono_us() - t0) / 1000);

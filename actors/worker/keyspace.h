@@ -351,7 +351,7 @@ size_t ks_active_expire_effort(struct keyspace *ks, long long now_ms, const ks_e
 /* Called with the keyspace and the key just before an expired key is deleted
  * (lazy, active or by an upsert over it): the master propagates a DEL from
  * here, and the worker's published counts drop the key. */
-typedef void (*ks_expired_cb)(void *arg, struct keyspace *ks, const uint8_t *key, size_t len);
+typedef void (*ks_expired_cb)(void *arg, struct keyspace *ks, const uint8_t *key, size_t len, long long expire_ms);
 void ks_set_expired_hook(struct keyspace *ks, ks_expired_cb cb, void *arg);
 /* While an AOF's commands are replayed at start (aof_load.c), on every
  * keyspace: no key expires, lazily or actively, as 7.0.15's keyIsExpired

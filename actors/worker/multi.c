@@ -8,10 +8,10 @@
  * MULTI) run in order on the client's worker; the EXEC reply is assembled when
  * the last part is back.
  *
- * WATCH remembers a version per hash bucket of each key (65536 buckets per
- * worker, bumped by every write to a key of the bucket) plus the worker's
- * flush epoch. A collision can only make EXEC fail spuriously, never let a
- * modified key through.
+ * WATCH remembers each key with a version of its hash bucket (65536 buckets
+ * per worker, bumped by every write to a key of the bucket), the worker's
+ * flush epoch and the time, for the check of watch.h. A collision can only
+ * make EXEC fail spuriously, never let a modified key through.
  *
  * Without cluster mode a transaction may use keys of several workers, and
  * WATCH keys of several: then each run of its keyed commands (the first one
@@ -60,13 +60,8 @@ typedef struct txn {
     queued_cmd_t *cmds;
     int ncmds;
     int slot;
-    int nwatch;
+    watch_list_t watch;
     int watch_slot;
-    uint32_t watch_index[64];
-    uint64_t watch_version[64];
-    uint64_t watch_flush_epoch;
-    uint8_t watch_worker[64];
-    uint64_t watch_epoch[64];
     bool multi;                   /* standalone, keys or WATCHes on several workers: parts run by xcmd.c */
     uint64_t link_floor;          /* a part closed a bus link: links from this id on are newer (0: none) */
     /* Standalone: PUBLISHes alone or around one run of keyed commands,
@@ -78,23 +73,16 @@ typedef struct txn {
 
 static void unwatch(client_t *c)
 {
-    c->nwatch = 0;
+    watch_list_clear(&c->watch);
     c->watch_slot = -1;
     c->watch_multi = false;
 }
 
 bool multi_watch_touched(const client_t *c)
 {
-    for (int i = 0; i < c->nwatch; i++) {
-        /* relaxed, as cmd_watch reads them: each owner bumps its own; a
-         * write whose reply the asker has seen is visible here already */
-        worker_t *kw = g_workers[c->watch_worker[i]];
-        if (atomic_load_explicit((_Atomic uint64_t *)&kw->flush_epoch, memory_order_relaxed) != c->watch_epoch[i] ||
-            atomic_load_explicit((_Atomic uint64_t *)&kw->key_versions[c->watch_index[i]], memory_order_relaxed) !=
-                c->watch_version[i])
-            return true;
-    }
-    return false;
+    /* relaxed reads: each owner bumps its own; a write whose reply the
+     * asker has seen is visible here already */
+    return watch_list_touched(&c->watch);
 }
 
 void multi_reset(client_t *c)
@@ -216,25 +204,14 @@ void cmd_watch(cmd_ctx_t *ctx)
         return;
     }
     if (slot < 0) slot = (int)slot_of_key(ctx->argv[1], ctx->argvlen[1]);
-    worker_t *owner = g_workers[worker_of_slot((unsigned)slot)];
-    if (c->nwatch == 0) {
-        c->watch_flush_epoch = atomic_load_explicit((_Atomic uint64_t *)&owner->flush_epoch, memory_order_relaxed);
-        c->watch_slot = slot;
-    }
+    if (c->watch.n == 0) c->watch_slot = slot;
     int first = worker_of_slot((unsigned)c->watch_slot);
-    for (int i = 1; i < ctx->argc && c->nwatch < 64; i++) {
+    long long now_ms = rt_now_ms();
+    for (int i = 1; i < ctx->argc; i++) {
         /* Without cluster mode the keys of one WATCH may live on several
          * workers: each is versioned by its own (one worker in cluster mode). */
-        worker_t *kw = g_workers[worker_of_slot(slot_of_key(ctx->argv[i], ctx->argvlen[i]))];
-        uint32_t b = wdb_watch_bucket(c->db, ctx->argv[i], ctx->argvlen[i]);
-        c->watch_index[c->nwatch] = b;
-        c->watch_worker[c->nwatch] = (uint8_t)kw->index;
-        /* relaxed: the owner bumps with relaxed adds; EXEC re-reads on the owner thread */
-        c->watch_epoch[c->nwatch] = atomic_load_explicit((_Atomic uint64_t *)&kw->flush_epoch, memory_order_relaxed);
-        c->watch_version[c->nwatch] =
-            atomic_load_explicit((_Atomic uint64_t *)&kw->key_versions[b], memory_order_relaxed);
-        if (kw->index != first) c->watch_multi = true;
-        c->nwatch++;
+        watch_list_add(&c->watch, c->db, ctx->argv[i], ctx->argvlen[i], now_ms);
+        if (c->watch.keys[c->watch.n - 1].worker != first) c->watch_multi = true;
     }
     resp_add_simple(ctx->reply, "OK");
 }
@@ -343,6 +320,7 @@ bool txn_publish_travels(const client_t *c)
 
 static void txn_free(txn_t *t)
 {
+    watch_list_clear(&t->watch);
     for (int i = 0; i < t->ncmds; i++) queued_cmd_free(&t->cmds[i]);
     free(t->cmds);
     resp_buf_free(&t->acc);
@@ -364,14 +342,6 @@ static void txn_finish(client_t *c)
     }
     txn_free(t);
     client_slot_done(c->worker, s);
-}
-
-static bool watch_ok_here(worker_t *w, const txn_t *t)
-{
-    if (t->watch_flush_epoch != w->flush_epoch) return false;
-    for (int i = 0; i < t->nwatch; i++)
-        if (w->key_versions[t->watch_index[i]] != t->watch_version[i]) return false;
-    return true;
 }
 
 static void txn_step_inner(client_t *c);
@@ -410,14 +380,7 @@ static void txn_send_part(client_t *c, int to, int end, bool watch, bool check)
         for (int k = 0; k < t->ncmds; k++)
             queued_cmd_copy(&rc->check_cmds[k], t->cmds[k].cmd, t->cmds[k].argc, t->cmds[k].argv, t->cmds[k].argvlen);
     }
-    if (watch) {
-        rc->nwatch = t->nwatch;
-        rc->watch_index = xmalloc(sizeof(uint32_t) * (size_t)t->nwatch);
-        rc->watch_version = xmalloc(sizeof(uint64_t) * (size_t)t->nwatch);
-        memcpy(rc->watch_index, t->watch_index, sizeof(uint32_t) * (size_t)t->nwatch);
-        memcpy(rc->watch_version, t->watch_version, sizeof(uint64_t) * (size_t)t->nwatch);
-        rc->watch_flush_epoch = t->watch_flush_epoch;
-    }
+    if (watch) watch_list_copy(&rc->watch, &t->watch);
     for (int k = 0; k < rc->ncmds; k++) {
         rc->cmds[k] = t->cmds[t->next + k];
         t->cmds[t->next + k].argv = NULL;   /* moved */
@@ -442,17 +405,8 @@ static void txn_send_xpart(client_t *c, int end, bool watch)
     rc->client_id = t->route_id;
     uint64_t mask = 0;
     if (watch) {
-        size_t n = (size_t)t->nwatch;
-        rc->nwatch = t->nwatch;
-        rc->watch_index = xmalloc(sizeof(uint32_t) * n);
-        rc->watch_version = xmalloc(sizeof(uint64_t) * n);
-        rc->watch_worker = xmalloc(n);
-        rc->watch_epoch = xmalloc(sizeof(uint64_t) * n);
-        memcpy(rc->watch_index, t->watch_index, sizeof(uint32_t) * n);
-        memcpy(rc->watch_version, t->watch_version, sizeof(uint64_t) * n);
-        memcpy(rc->watch_worker, t->watch_worker, n);
-        memcpy(rc->watch_epoch, t->watch_epoch, sizeof(uint64_t) * n);
-        for (int i = 0; i < t->nwatch; i++) mask |= 1ULL << t->watch_worker[i];
+        watch_list_copy(&rc->watch, &t->watch);
+        for (int i = 0; i < t->watch.n; i++) mask |= 1ULL << t->watch.keys[i].worker;
     }
     for (int k = 0; k < rc->ncmds; k++) {
         rc->cmds[k] = t->cmds[t->next + k];
@@ -487,7 +441,7 @@ static void txn_step_inner(client_t *c)
     int owner = t->slot >= 0 ? worker_of_slot((unsigned)t->slot) : -1;
     while (!t->waiting && !t->aborted) {
         if (t->multi) {
-            bool need_watch = !t->watch_checked && t->nwatch > 0;
+            bool need_watch = !t->watch_checked && t->watch.n > 0;
             if (need_watch || (t->next < t->ncmds && t->cmds[t->next].cmd->exec == CMD_EXEC_KEYED)) {
                 int j = t->next;
                 while (j < t->ncmds && t->cmds[j].cmd->exec == CMD_EXEC_KEYED) j++;
@@ -510,18 +464,18 @@ static void txn_step_inner(client_t *c)
             } else {
                 int j = t->next;
                 while (j < t->ncmds && t->cmds[j].cmd->exec == CMD_EXEC_KEYED) j++;
-                bool watch = !t->watch_checked && t->nwatch > 0 && worker_of_slot((unsigned)t->watch_slot) == owner;
+                bool watch = !t->watch_checked && t->watch.n > 0 && worker_of_slot((unsigned)t->watch_slot) == owner;
                 if (watch) t->watch_checked = true;
                 txn_send_part(c, owner, j, watch, true);
                 return;
             }
         }
         /* The WATCH check comes first, on the worker that owns the keys. */
-        if (!t->watch_checked && t->nwatch > 0) {
+        if (!t->watch_checked && t->watch.n > 0) {
             int wowner = worker_of_slot((unsigned)t->watch_slot);
             if (wowner == w->index) {
                 t->watch_checked = true;
-                if (!watch_ok_here(w, t)) { t->aborted = true; break; }
+                if (!watch_list_ok(&t->watch, rt_now_ms())) { t->aborted = true; break; }
             } else {
                 /* Check there, together with the leading keyed commands if they live there too. */
                 int j = t->next;
@@ -646,11 +600,6 @@ void cmd_exec(cmd_ctx_t *ctx)
     }
     acl_gate_recheck_exec(c, c->mq, c->mq_len);
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) return;
-    if (c->nwatch > 0 && c->multi_slot >= 0 && c->watch_slot != c->multi_slot &&
-        worker_of_slot((unsigned)c->watch_slot) != worker_of_slot((unsigned)c->multi_slot)) {
-        /* Watched keys and written keys on different workers: check the watch
-         * first (its own message), then run. Still correct, one more hop. */
-    }
     txn_t *t = xcalloc(1, sizeof *t);
     resp_buf_init(&t->acc, c->proto);
     t->cmds = c->mq;
@@ -658,18 +607,14 @@ void cmd_exec(cmd_ctx_t *ctx)
     t->slot = c->multi_slot;
     t->routed_version = c->worker->cur ? c->worker->cur->version : 0;
     t->route_id = tracking_route_id(c);   /* CLIENT CACHING before MULTI covers the whole transaction */
-    t->nwatch = c->nwatch;
+    t->watch = c->watch;          /* moved: unwatch below finds it empty */
+    c->watch = (watch_list_t){ 0 };
     t->watch_slot = c->watch_slot;
-    memcpy(t->watch_index, c->watch_index, sizeof t->watch_index);
-    memcpy(t->watch_version, c->watch_version, sizeof t->watch_version);
-    memcpy(t->watch_worker, c->watch_worker, sizeof t->watch_worker);
-    memcpy(t->watch_epoch, c->watch_epoch, sizeof t->watch_epoch);
-    t->watch_flush_epoch = c->watch_flush_epoch;
     /* Without cluster mode a transaction may use keys (and WATCH keys) of
      * several workers: its keyed parts then run with those workers parked. */
     t->multi = !config_cluster_enabled() &&
                (c->multi_slot == -2 ||
-                (c->nwatch > 0 && (c->watch_multi || (c->multi_slot >= 0 && worker_of_slot((unsigned)c->watch_slot) !=
+                (t->watch.n > 0 && (c->watch_multi || (c->multi_slot >= 0 && worker_of_slot((unsigned)c->watch_slot) !=
                                                                               worker_of_slot((unsigned)c->multi_slot)))));
     if (t->multi) t->slot = -1;
     t->pub_travel = txn_publishes_travel(t);

@@ -208,7 +208,7 @@ static bool movable_with_input(const client_t *c)
     const uint32_t busy = CLIENT_CLOSED | CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP | CLIENT_PENDING_WRITE |
                           CLIENT_PUSH_HELD | CLIENT_BLOCKED | CLIENT_PAUSED | CLIENT_MULTI;
     return !(c->flags & busy) && c->pending_head == NULL && c->out_sent == c->out.len &&
-           !c->wio_active && !c->socket_lent && c->lent_fd_to_close < 0 && c->nwatch == 0 && c->txn == NULL && c->block_rc == NULL && c->fd >= 0 &&
+           !c->wio_active && !c->socket_lent && c->lent_fd_to_close < 0 && c->watch.n == 0 && c->txn == NULL && c->block_rc == NULL && c->fd >= 0 &&
            c->pubsub == NULL &&   /* a subscriber's subscriptions live in its worker's tables (pubsub.c) */
            c->trk_flags == 0 &&   /* invalidations are posted to the worker the tracking registry names */
            (!c->tls || movable_tls(c));

@@ -320,6 +320,7 @@ static void client_free(client_t *c)
     free(c->qbuf);
     for (int i = 0; i < c->mq_len; i++) queued_cmd_free(&c->mq[i]);
     free(c->mq);
+    watch_list_clear(&c->watch);
     free(c);
 }
 
@@ -446,14 +447,13 @@ static void snap_enter(worker_t *w)
 }
 
 /* An expired key is being deleted on this worker: a master tells its replicas. */
-static void on_key_expired(void *arg, struct keyspace *ks, const uint8_t *key, size_t len)
+static void on_key_expired(void *arg, struct keyspace *ks, const uint8_t *key, size_t len, long long expire_ms)
 {
     worker_t *w = arg;
     int db = wdb_publish_expiring(w, ks);
-    /* a WATCH of it fails, as 7.0.15 touches a key its expiry deletes (one
-     * already expired when watched too: a spurious failure, never a change
-     * let through) */
-    if (db >= 0) worker_touch_key_in(w, db, key, len);
+    /* a WATCH made while it was alive fails, as 7.0.15 touches a key its
+     * expiry deletes; one made after its TTL passed holds (watch.h) */
+    if (db >= 0) watch_note_expired_gone(w, db, key, len, expire_ms);
     notify_expired(key, len);
     tracking_key_gone(w, key, len);
     blocking_key_gone(w, key, len);
@@ -647,10 +647,7 @@ void remote_cmd_free(remote_cmd_t *rc)
     free(rc->cmds);
     for (int i = 0; i < rc->ncheck; i++) queued_cmd_free(&rc->check_cmds[i]);
     free(rc->check_cmds);
-    free(rc->watch_index);
-    free(rc->watch_version);
-    free(rc->watch_worker);
-    free(rc->watch_epoch);
+    watch_list_clear(&rc->watch);
     resp_buf_free(&rc->reply);
     free(rc->blob);
     free(rc->block_state);
@@ -814,7 +811,8 @@ int workers_start(int n, const int *listen_fds, int nlisten)
         w->repl = repl_wbuf_new(w->index);
         w->woff = calloc(WORKER_WOFF_SLOTS, sizeof *w->woff);
         w->key_versions = calloc(WATCH_BUCKETS, sizeof(uint64_t));
-        if (!w->ks || !w->key_versions || !w->woff) return -1;
+        w->expired_gone_ms = calloc(WATCH_BUCKETS, sizeof(long long));
+        if (!w->ks || !w->key_versions || !w->expired_gone_ms || !w->woff) return -1;
         stats_init_worker(w);
         rt_actor_init(&w->actor, t, name, worker_behaviour, w);
         rt_snap_reader_register(&g_cluster_snapshot, &w->snap);

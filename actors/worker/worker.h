@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "actors/commands/cmd.h"
+#include "actors/worker/watch.h"
 #include "runtime/actor.h"
 #include "runtime/snapshot.h"
 
@@ -85,10 +86,7 @@ typedef struct remote_cmd {
     queued_cmd_t *cmds;
     bool is_exec;                 /* a MULTI/EXEC body: reply is one array */
     bool from_load;               /* no origin: an AOF's command at start, not the master's stream */
-    int nwatch;                   /* watched key versions to check first (EXEC) */
-    uint32_t *watch_index;
-    uint64_t *watch_version;
-    uint64_t watch_flush_epoch;
+    watch_list_t watch;           /* watched keys to check first (EXEC; watch.h) */
     bool watch_failed;            /* set by the executor: EXEC must answer null */
     int ncheck;                   /* EXEC on an open slot: every queued command, for the */
     queued_cmd_t *check_cmds;     /* slot-move check before anything runs (multi.c) */
@@ -109,8 +107,6 @@ typedef struct remote_cmd {
     long long *usecs;             /* a transaction's calls on another worker: how long each took
                                    * (-1: not ended there), for the origin's slow log */
     struct xbar *xbar;            /* a call over several workers' keys: its barrier (xcmd.c) */
-    uint8_t *watch_worker;        /* with xbar: the worker of each WATCHed key */
-    uint64_t *watch_epoch;        /* with xbar: that worker's flush epoch at WATCH time */
     long long block_deadline_ms;  /* a blocking pop over several workers: 0 not yet run, -1 never, else unix ms */
     /* A blocking pop over several workers that waits (xwait.c): its place in
      * the node-wide blocking order (blocking_next_seq), the argv range of its

@@ -81,12 +81,22 @@ bool worker_count_slot_keys(worker_t *w, unsigned slot, long long *count)
     return ok;
 }
 
+typedef struct flush_touch {
+    worker_t *w;
+    long long now_ms;
+} flush_touch_t;
+
 static void touch_entry(void *arg, ks_entry_t *e, long long expire_ms)
 {
-    (void)expire_ms;
+    flush_touch_t *t = arg;
     size_t n;
     const uint8_t *key = ks_entry_key(e, &n);
-    worker_touch_key(arg, key, n);
+    /* an expired key goes as its expiry would take it: a WATCH made after
+     * its TTL passed holds (watch.h), as in 7.0.15's touchAllWatchedKeysInDb */
+    if (expire_ms != KS_NO_EXPIRE && t->now_ms > expire_ms)
+        watch_note_expired_gone(t->w, t->w->cur_db, key, n, expire_ms);
+    else
+        worker_touch_key(t->w, key, n);
 }
 
 void worker_flush_keyspace(worker_t *w, bool count_change)
@@ -94,7 +104,8 @@ void worker_flush_keyspace(worker_t *w, bool count_change)
     /* The WATCHes of the keys it holds (in any database: wdb.h), as 7.0.15's
      * touchAllWatchedKeysInDb touches only watched keys that exist in the
      * emptied database: a WATCH of a missing key holds. */
-    ks_foreach(w->ks, touch_entry, w);
+    flush_touch_t t = { w, rt_now_ms() };
+    ks_foreach(w->ks, touch_entry, &t);
     ks_flush(w->ks);
     tracking_flushed(w);         /* readers of any key hear of it (a null invalidation) */
     if (asm_lane_any(w)) asm_lane_flushed(w);   /* a slot migration's copy cannot follow */

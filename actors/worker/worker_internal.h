@@ -79,6 +79,7 @@ struct worker {
     bool child_slices;            /* short slices while a fork child runs (worker.c) */
     worker_stats_t stats;
     uint64_t *key_versions;       /* WATCH: version per key hash bucket */
+    long long *expired_gone_ms;   /* WATCH: per bucket, the latest TTL of a key deleted expired (watch.h) */
     uint64_t flush_epoch;
     struct cmdstat *cmdstats;     /* per command, indexed by cmd id */
     struct errstat *errstats;

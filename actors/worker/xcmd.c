@@ -134,18 +134,6 @@ static void move_keys(worker_t *w, remote_cmd_t *rc, bool in, bool touch)
     }
 }
 
-/* WATCHed keys of a transaction kept by several workers: each version is
- * read on its owner, parked at this barrier. */
-static bool watch_ok(remote_cmd_t *rc)
-{
-    for (int i = 0; i < rc->nwatch; i++) {
-        worker_t *ow = g_workers[rc->watch_worker[i]];
-        if (ow->flush_epoch != rc->watch_epoch[i]) return false;
-        if (ow->key_versions[rc->watch_index[i]] != rc->watch_version[i]) return false;
-    }
-    return true;
-}
-
 void worker_publish_counts(worker_t *w)
 {
     worker_publish_ks_stats(w);
@@ -187,14 +175,17 @@ static void exec_fn(worker_t *w, rt_msg_t *msg)
     worker_wait_end(w);
 
     worker_snap_enter(w);
+    /* WATCHed keys of a transaction kept by several workers: each is read on
+     * its owner, parked at this barrier, before any key moves here. */
+    bool watch_failed = rc->is_exec && rc->watch.n > 0 && !watch_list_ok(&rc->watch, rt_now_ms());
+    watch_list_clear(&rc->watch);     /* checked: not again where the commands run */
     move_keys(w, rc, true, false);
     /* relaxed: only this thread writes it */
     long long dirty0 = atomic_load_explicit(&w->stats.dirty, memory_order_relaxed);
     bool waits = false;
-    if (rc->is_exec && rc->nwatch > 0 && rc->watch_worker && !watch_ok(rc)) {
+    if (watch_failed) {
         rc->watch_failed = true;
     } else {
-        if (rc->watch_worker) rc->nwatch = 0;     /* checked above, across workers */
         if (!rc->origin) {
             for (int i = 0; i < rc->ncmds; i++) {
                 if (rc->from_load) load_apply_one(w, &rc->cmds[i], rc->now_ms);

@@ -1,0 +1,61 @@
+/* watch.h - the keys a client WATCHes, and the check EXEC makes of them.
+ *
+ * A watched key is remembered by its name, its database, the worker that
+ * keeps it, the version of its hash bucket there (bumped by every write to a
+ * key of the bucket), that worker's flush epoch and the time it was watched.
+ * EXEC fails when any of them moved, and, as 7.0.15's isWatchedKeyExpired,
+ * when a key that was alive when watched is logically expired now, deleted or
+ * not. A key already expired when watched is not a change when its expiry (or
+ * a flush) deletes it: such deletions do not bump the bucket's version but
+ * raise the bucket's `expired_gone_ms` to the key's TTL, which fails only the
+ * WATCHes made before that TTL passed.
+ *
+ * Must never: let a changed key through. A bucket shared by two keys may fail
+ * an EXEC spuriously.
+ */
+#ifndef SHOAL_WORKER_WATCH_H
+#define SHOAL_WORKER_WATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct worker;
+
+typedef struct watch_key {
+    uint8_t *key;                 /* owned */
+    size_t len;
+    int db;
+    uint8_t worker;               /* the worker keeping the key */
+    uint32_t bucket;              /* wdb_watch_bucket(db, key) */
+    uint64_t version;             /* the bucket's version when watched */
+    uint64_t epoch;               /* the worker's flush epoch when watched */
+    long long watched_ms;         /* unix ms of the WATCH */
+} watch_key_t;
+
+typedef struct watch_list {
+    watch_key_t *keys;
+    int n, cap;
+} watch_list_t;
+
+/* Adds key of database db, watched now (its versions read relaxed, from any
+ * worker's thread). */
+void watch_list_add(watch_list_t *l, int db, const uint8_t *key, size_t len, long long now_ms);
+/* Frees the names and the array; l is empty after. */
+void watch_list_clear(watch_list_t *l);
+/* dst (empty) gets a copy of src. */
+void watch_list_copy(watch_list_t *dst, const watch_list_t *src);
+
+/* EXEC's check: true when no watched key changed or expired since it was
+ * watched. Runs on the thread of every worker keeping one of the keys, or
+ * with those workers parked (xcmd.c). */
+bool watch_list_ok(const watch_list_t *l, long long now_ms);
+/* From the client's worker, relaxed: whether a write already touched a key
+ * (CLIENT LIST's flag d; a key that merely reached its TTL is not touched). */
+bool watch_list_touched(const watch_list_t *l);
+
+/* Owner thread: an expired key of database db, whose TTL was expire_ms, is
+ * being deleted by its expiry or a flush. */
+void watch_note_expired_gone(struct worker *w, int db, const uint8_t *key, size_t len, long long expire_ms);
+
+#endif

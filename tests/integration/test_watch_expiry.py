@@ -1,0 +1,155 @@
+"""WATCH and key expiry compared with redis-server 7.0.15.
+
+What it is for: 7.0.15 records at WATCH time whether a key is already logically expired.
+At EXEC, a watched key that was alive then but is past its TTL now fails the EXEC (null
+reply), deleted or not; a key already expired when watched does not fail it when its
+expiry, a read or a FLUSHALL deletes it (a write to it still does). Each test runs the
+same script on a standalone shoal node with two workers (keys of either worker, the
+client on one of them, and a WATCH over both) and on redis-server, with active expiry
+off so that expired keys stay until something deletes them, and compares what EXEC
+answers and which flags CLIENT LIST shows.
+
+What it must never do: depend on timing beyond what it checks (a key meant to be alive
+when watched is given a TTL far longer than the WATCH took, and the test waits for TTLs
+on the wall clock both servers share), or stop a process it did not start.
+"""
+import time
+
+import pytest
+
+import helpers as h
+
+SA = "standalone"
+ALIVE_MS = 2000      # a TTL that the WATCH right after the SET surely beats
+GONE_MS = 50         # a TTL that has passed before the WATCH
+
+
+def _on_worker(index, n=2):
+    return [k for k in ("k%d" % i for i in range(300)) if h.key_slot(k) % n == index]
+
+
+W0, W1 = _on_worker(0), _on_worker(1)
+
+
+def _node(servers, kind):
+    if kind == "shoal":
+        return servers.shoal(base_args=SA, extra_args=["--worker-threads", "2", "--enable-debug-command", "yes"])
+    return servers.redis(base_args=SA, extra_args=["--enable-debug-command", "yes"])
+
+
+def _flags(k, cid):
+    lines = [ln for ln in k.call("CLIENT", "LIST").decode().splitlines() if f"id={cid} " in ln]
+    assert len(lines) == 1, lines
+    return dict(f.split("=", 1) for f in lines[0].split(" "))["flags"]
+
+
+def _until_past(deadline):
+    """Sleeps until the wall clock (the servers' too) is past deadline (seconds)."""
+    while time.time() <= deadline:
+        time.sleep(min(0.05, max(0.0, deadline - time.time()) + 0.001))
+
+
+def _exec(a):
+    assert a.call("MULTI") == "OK" and a.call("PING") == "QUEUED"
+    return a.call("EXEC")
+
+
+def _expiry_script(srv):
+    """Cases, one client each (x: a key already expired when watched, y: alive when
+    watched and past its TTL at EXEC), for a key of each worker:
+      alive      WATCH y; EXEC                          (y expired, not deleted yet)
+      alive_read WATCH y; another client reads y; EXEC  (y deleted by the read)
+      gone       WATCH x; EXEC                          (x expired, not deleted yet)
+      gone_read  WATCH x; another client reads x; EXEC
+      gone_set   WATCH x2 (as x); another client SETs x2; EXEC
+      both       WATCH x y (x on the other worker); x read; EXEC
+      gone_pair  WATCH x, a key of the other worker that stays; x read; EXEC
+    then, with active expiry on, WATCH x and wait for active expiry to delete it; and
+    WATCH x, FLUSHALL."""
+    out = {}
+    with srv.raw(timeout=10) as k:
+        assert k.call("DEBUG", "SET-ACTIVE-EXPIRE", "0") == "OK"
+        conns = {}
+        try:
+            for wi, (mine, other) in enumerate(((W0, W1), (W1, W0))):
+                x, y, ox, stay, x2 = mine[0], mine[1], other[2], other[3], mine[5]
+                assert k.call("SET", x, "v", "PX", str(GONE_MS)) == "OK"
+                assert k.call("SET", x2, "v", "PX", str(GONE_MS)) == "OK"
+                assert k.call("SET", ox, "v", "PX", str(GONE_MS)) == "OK"
+                assert k.call("SET", stay, "v") == "OK"
+                _until_past(time.time() + GONE_MS / 1000 + 0.05)
+                t0 = time.time()
+                assert k.call("SET", y, "v", "PX", str(ALIVE_MS)) == "OK"
+                cases = {"alive": [y], "alive_read": [y], "gone": [x], "gone_read": [x], "gone_set": [x2],
+                         "both": [ox, y], "gone_pair": [x, stay]}
+                for name, keys in cases.items():
+                    a = conns[(wi, name)] = srv.raw(timeout=10)
+                    assert a.call("WATCH", *keys) == "OK"
+                assert time.time() - t0 < ALIVE_MS / 1000 / 2, "the WATCHes took too long"
+                _until_past(t0 + ALIVE_MS / 1000 + 0.05)
+                ids = {name: conns[(wi, name)].call("CLIENT", "ID") for name in cases}
+                before = {name: _flags(k, ids[name]) for name in cases}
+                for name in ("alive", "gone"):          # before anything deletes x or y
+                    out[(wi, name)] = (before[name], _exec(conns[(wi, name)]))
+                    del cases[name]
+                # the reads: y deleted as expired, x (and ox) deleted as expired, x2 written
+                assert k.call("GET", y) is None
+                assert k.call("GET", x) is None and k.call("GET", ox) is None
+                assert k.call("SET", x2, "new") == "OK"
+                after = {name: _flags(k, ids[name]) for name in cases}
+                for name in cases:
+                    out[(wi, name)] = (before[name], after[name], _exec(conns[(wi, name)]))
+                assert k.call("FLUSHALL") == "OK"
+            # active expiry deleting a key already expired when watched, then a FLUSHALL
+            for wi, mine in enumerate((W0, W1)):
+                x = mine[4]
+                assert k.call("SET", x, "v", "PX", str(GONE_MS)) == "OK"
+                _until_past(time.time() + GONE_MS / 1000 + 0.05)
+                a = conns[(wi, "active")] = srv.raw(timeout=10)
+                assert a.call("WATCH", x) == "OK"
+                assert k.call("DEBUG", "SET-ACTIVE-EXPIRE", "1") == "OK"
+                h.wait_until(lambda: k.call("DBSIZE") == 0, 20, what="active expiry deleting the key")
+                assert k.call("DEBUG", "SET-ACTIVE-EXPIRE", "0") == "OK"
+                out[(wi, "active")] = _exec(a)
+                assert k.call("SET", x, "v", "PX", str(GONE_MS)) == "OK"
+                _until_past(time.time() + GONE_MS / 1000 + 0.05)
+                assert a.call("WATCH", x) == "OK" and k.call("FLUSHALL") == "OK"
+                out[(wi, "flushall")] = _exec(a)
+        finally:
+            k.call("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+            for c in conns.values():
+                c.close()
+    return out
+
+
+def test_watch_and_expiry_as_redis(servers):
+    """Failed before: an EXEC ran although a key alive when watched had passed its TTL
+    but was not deleted yet (alive), and a key already expired when watched failed the EXEC, flagged d, once
+    a read, active expiry or FLUSHALL deleted it (gone_read, gone_pair, active, flushall)."""
+    got = {kind: _expiry_script(_node(servers, kind)) for kind in ("redis", "shoal")}
+    assert got["shoal"] == got["redis"], got
+    pong = [b"PONG"] if isinstance(got["redis"][(0, "active")][0], bytes) else ["PONG"]
+    for wi in (0, 1):
+        assert got["redis"][(wi, "alive")] == ("N", None)
+        assert got["redis"][(wi, "gone")] == ("N", pong)
+        assert got["redis"][(wi, "alive_read")] == ("N", "d", None)
+        assert got["redis"][(wi, "gone_read")] == ("N", "N", pong)
+        assert got["redis"][(wi, "active")] == pong
+
+
+def _many_keys_script(srv):
+    with srv.raw(timeout=10) as a, srv.raw(timeout=10) as k:
+        keys = ["w%d" % i for i in range(100)]
+        out = []
+        for touched in (keys[-1], keys[0]):
+            assert a.call("WATCH", *keys) == "OK"
+            assert k.call("SET", touched, "x") == "OK"
+            out.append(_exec(a))
+        return out
+
+
+def test_a_watch_of_more_than_64_keys_sees_them_all(servers):
+    """Failed before: only the first 64 keys of a WATCH were watched, so a write to the
+    100th let the EXEC run."""
+    got = {kind: _many_keys_script(_node(servers, kind)) for kind in ("redis", "shoal")}
+    assert got["shoal"] == got["redis"] == [None, None], got
