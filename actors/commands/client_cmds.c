@@ -47,7 +47,9 @@ void client_info_line(const client_t *c, char *line, size_t cap)
     int k = 0;
     if (c->flags & CLIENT_MONITOR) flags[k++] = 'O';
     if (c->flags & CLIENT_PUBSUB) flags[k++] = 'P';
-    if (c->flags & CLIENT_MULTI) flags[k++] = 'x';
+    txn_view_t txn;
+    bool in_exec = txn_client_view(c, &txn);
+    if ((c->flags & CLIENT_MULTI) || in_exec) flags[k++] = 'x';
     if (client_is_blocked(c)) flags[k++] = 'b';
     k += tracking_client_flags(c, flags + k);   /* t, R, B: where 7.0.15 puts them */
     if (multi_watch_touched(c)) flags[k++] = 'd';   /* the next EXEC fails */
@@ -64,10 +66,17 @@ void client_info_line(const client_t *c, char *line, size_t cap)
     /* 7.0.15 keeps a command's arguments while it runs (CLIENT INFO's own)
      * or blocks, and counts each queued command's with its pointers */
     size_t argv_mem = held ? c->held_argv_mem : (c->in_input || client_is_blocked(c)) ? c->argv_mem : 0;
-    size_t multi_mem = 0;
-    for (int i = 0; (c->flags & CLIENT_MULTI) && i < c->mq_len; i++) {
-        multi_mem += sizeof(void *) * (size_t)c->mq[i].argc;
-        for (int j = 0; j < c->mq[i].argc; j++) multi_mem += c->mq[i].argvlen[j];
+    size_t mmem = multi_mem(c), qbuf = c->qlen - c->qpos - held, obl = 0;
+    int queued = (c->flags & CLIENT_MULTI) ? c->mq_len : -1, oll = c->pending_count;
+    if (in_exec) {
+        /* 7.0.15 shows the client as execCommand has it (txn_client_view);
+         * the EXEC's own reply slot is its output buffer there, not a list entry */
+        queued = txn.queued;
+        mmem = txn.multi_mem;
+        qbuf = txn.qbuf;
+        argv_mem = txn.argv_mem;
+        obl = txn.obl;
+        if (oll > 0) oll--;
     }
     char cmdname[96] = "NULL";
     if (c->last_cmd_def) cmd_fullname(c->last_cmd_def, cmdname, sizeof cmdname);
@@ -75,12 +84,12 @@ void client_info_line(const client_t *c, char *line, size_t cap)
      * the client holds (client_limits.c). */
     snprintf(line, cap,
              "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%d psub=%d ssub=%d "
-             "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu rbs=%zu rbp=0 obl=0 oll=%d omem=%zu "
+             "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu rbs=%zu rbp=0 obl=%zu oll=%d omem=%zu "
              "tot-mem=%zu events=%s%s cmd=%s user=%s redir=%lld resp=%d",
              (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name, (now - c->created_ms) / 1000,
              (now - c->last_interaction_ms) / 1000, flags, c->db, pubsub_client_count(c, PUBSUB_CHANNEL),
-             pubsub_client_count(c, PUBSUB_PATTERN), pubsub_client_count(c, PUBSUB_SHARD), (c->flags & CLIENT_MULTI) ? c->mq_len : -1,
-             c->qlen - c->qpos - held, c->qcap - c->qlen, argv_mem, multi_mem, c->out.cap, c->pending_count, client_obuf_bytes(c),
+             pubsub_client_count(c, PUBSUB_PATTERN), pubsub_client_count(c, PUBSUB_SHARD), queued,
+             qbuf, c->qcap - c->qlen, argv_mem, mmem, c->out.cap, obl, oll, client_obuf_bytes(c),
              client_total_mem(c), (c->flags & CLIENT_CLOSED) ? "" : "r", c->wio_active ? "w" : "", cmdname,
              c->acl_name ? c->acl_name : "default", tracking_client_redir(c), c->proto);
 }
@@ -253,12 +262,27 @@ static void format_repl_links(const queued_cmd_t *q, resp_buf_t *out)
     free(rs);
 }
 
+/* The caller's line as its CLIENT LIST runs (7.0.15 shows the command's
+ * bytes in qbuf and its arguments in argv-mem there); its part comes later. */
+char *cmd_client_list_caller_line(const struct client *c)
+{
+    char *line = xmalloc(1024);
+    client_info_line(c, line, 1024);
+    return line;
+}
+
 void cmd_client_list_part(struct worker *w, struct remote_cmd *rc)
 {
     const queued_cmd_t *q = &rc->cmds[0];
     for (client_t *c = worker_clients(w); c; c = c->next) {
         /* 7.0.15 getClientType: a subscriber is of the pubsub type, the rest normal here */
-        if (list_wants(q, (c->flags & CLIENT_PUBSUB) ? "pubsub" : "normal", c->id)) format_client(c, &rc->reply);
+        if (!list_wants(q, (c->flags & CLIENT_PUBSUB) ? "pubsub" : "normal", c->id)) continue;
+        if (rc->caller_line && c->id == rc->client_id) {
+            resp_buf_append(&rc->reply, rc->caller_line, strlen(rc->caller_line));
+            resp_buf_append(&rc->reply, "\n", 1);
+        } else {
+            format_client(c, &rc->reply);
+        }
     }
     if (worker_index(w) == 0) format_repl_links(q, &rc->reply);
 }

@@ -104,6 +104,11 @@ typedef struct cmd_fanout {
     /* Instead of merge and reply, for a fan-out that is no client's command
      * and counts its parts itself (SAVE's): takes each part back, owns rc. */
     void (*gather)(struct worker *w, struct remote_cmd *rc);
+    /* Optional, on the client's worker before any part leaves: what the part
+     * of that same worker needs of the client as it is now, in the middle of
+     * its command (a string it owns, or NULL); the part finds it in
+     * rc->caller_line. CLIENT LIST's line of its own caller, as 7.0.15 shows it. */
+    char *(*caller_line)(const struct client *c);
 } cmd_fanout_t;
 
 /* Command flags (the subset that routing needs; COMMAND INFO text flags are kept separately). */

@@ -394,6 +394,7 @@ bool cmd_flush_start(cmd_ctx_t *ctx);                                       /* F
 void cmd_flush_part(struct worker *w, struct remote_cmd *rc);
 void cmd_flush_reply(struct reply_slot *s);
 void cmd_client_list_part(struct worker *w, struct remote_cmd *rc);        /* CLIENT LIST */
+char *cmd_client_list_caller_line(const struct client *c);               /* CLIENT LIST: its caller's own line */
 void cmd_client_list_merge(struct reply_slot *s, const struct remote_cmd *rc);
 void cmd_client_list_reply(struct reply_slot *s);
 void cmd_client_kill_part(struct worker *w, struct remote_cmd *rc);        /* CLIENT KILL */

@@ -30,6 +30,8 @@ bool dispatch_route_check_exec(client_t *c, char *err, size_t errcap);
 /* multi.c */
 void multi_queue(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);
 void multi_reset(client_t *c);
+/* 7.0.15's multi-mem of c's queued commands (0 outside MULTI). */
+size_t multi_mem(const client_t *c);
 /* Inside MULTI, out of memory (evict.h): 7.0.15 refuses every command it
  * would queue (dooming the EXEC), and an EXEC of denyoom commands (ending the
  * transaction); never DISCARD, QUIT or RESET. The error to reply, or NULL. */
@@ -42,6 +44,15 @@ void multi_bump_key_versions(worker_t *w, const cmd_def_t *cmd, int argc, const 
  * c's worker; reads the other workers' versions. */
 bool multi_watch_touched(const client_t *c);
 void txn_part_done(client_t *c, reply_slot_t *s);
+/* While c's EXEC runs, CLIENT INFO / LIST show it as 7.0.15's execCommand
+ * has the client: still in MULTI (flags x) with its queued commands and their
+ * memory, the EXEC's own input bytes and arguments, and the EXEC reply built
+ * so far in the output buffer. False when no EXEC of c runs. */
+typedef struct txn_view {
+    int queued;
+    size_t multi_mem, qbuf, argv_mem, obl;
+} txn_view_t;
+bool txn_client_view(const client_t *c, txn_view_t *v);
 /* Inside a running EXEC after a part closed a bus link (DEBUG CLUSTERLINK
  * KILL): links with an id from this on were opened since and are not the
  * transaction's to use; 0 otherwise. */

@@ -98,6 +98,8 @@ void dispatch_fanout(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t 
         resp_buf_free(&tmp);
         if (handled) return;
     }
+    /* before its own reply slot exists, as the command sees the client */
+    char *own = f->caller_line ? f->caller_line(c) : NULL;
     reply_slot_t *slot = client_defer_reply(c);
     slot->parts_left = g_nworkers;
     slot->cmd = cmd;
@@ -109,7 +111,12 @@ void dispatch_fanout(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t 
         remote_cmd_t *rc = remote_cmd_one(c, cmd, argc, argv, argvlen, slot, WMSG_RUN, rt_now_ms());
         rc->run.fn = fanout_part_run;
         rc->client_id = c->id;
+        if (i == c->worker->index) {
+            rc->caller_line = own;
+            own = NULL;
+        }
         worker_send(c->worker, i, &rc->hdr);
     }
     workers_barrier_unlock();
+    free(own);
 }

@@ -22,6 +22,7 @@
  *
  * Must never: run queued commands of one transaction on two workers at once.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,6 +70,7 @@ typedef struct txn {
      * (txn_publishes_travel). carried: they are in the stream or on their way. */
     bool pub_travel, pub_carried;
     int run_first, run_last;
+    txn_view_t view;              /* as CLIENT INFO shows the client meanwhile (txn_client_view) */
 } txn_t;
 
 static void unwatch(client_t *c)
@@ -575,6 +577,28 @@ reply_slot_t *txn_defer(client_t *c)
     return s;
 }
 
+/* 7.0.15's multi-mem: each queued command's argument bytes and a pointer per argument. */
+size_t multi_mem(const client_t *c)
+{
+    size_t mem = 0;
+    for (int i = 0; (c->flags & CLIENT_MULTI) && i < c->mq_len; i++) {
+        mem += sizeof(void *) * (size_t)c->mq[i].argc;
+        for (int j = 0; j < c->mq[i].argc; j++) mem += c->mq[i].argvlen[j];
+    }
+    return mem;
+}
+
+bool txn_client_view(const client_t *c, txn_view_t *v)
+{
+    const txn_t *t = c->txn;
+    if (!t) return false;
+    *v = t->view;
+    /* the array header (the same in RESP3) and the replies so far */
+    char head[32];
+    v->obl = (size_t)snprintf(head, sizeof head, "*%d\r\n", t->ncmds) + t->acc.len;
+    return true;
+}
+
 void cmd_exec(cmd_ctx_t *ctx)
 {
     client_t *c = ctx->client;
@@ -624,6 +648,10 @@ void cmd_exec(cmd_ctx_t *ctx)
         t->open_check = s->open_slots > 0 && ((owner == s->myself && s->migrating_to[t->slot] >= 0) ||
                                               (owner != s->myself && s->importing_from[t->slot] >= 0));
     }
+    t->view.queued = c->mq_len;
+    t->view.multi_mem = multi_mem(c);
+    t->view.qbuf = c->qlen - c->qpos;
+    t->view.argv_mem = c->argv_mem;
     c->mq = NULL;
     c->mq_len = c->mq_cap = 0;
     multi_reset(c);

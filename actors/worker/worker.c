@@ -648,6 +648,7 @@ void remote_cmd_free(remote_cmd_t *rc)
     for (int i = 0; i < rc->ncheck; i++) queued_cmd_free(&rc->check_cmds[i]);
     free(rc->check_cmds);
     watch_list_clear(&rc->watch);
+    free(rc->caller_line);
     resp_buf_free(&rc->reply);
     free(rc->blob);
     free(rc->block_state);

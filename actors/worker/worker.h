@@ -99,6 +99,7 @@ typedef struct remote_cmd {
     long long keys_delta;         /* fan-out part result (counts); SETSLOT NODE: keys in the slot */
     bool slot_counted;            /* SETSLOT NODE: keys_delta holds the slot's key count (state_slots.c) */
     uint64_t client_id;           /* the requesting client (CLIENT KILL SKIPME) */
+    char *caller_line;            /* fan-out, the part of the client's worker: cmd_fanout_t.caller_line's */
     long long arg_us;             /* DEBUG SLEEP: the pause in microseconds */
     uint64_t link_floor;          /* DEBUG CLUSTERLINK KILL: links opened after it have ids from this (0: none) */
     bool close_after_reply;       /* a wait ended by -UNBLOCKED: the client goes after it (blocking.c) */

@@ -245,3 +245,71 @@ def test_client_kill_reaches_a_replica_by_its_id_and_address(servers, kind):
         h.wait_until(lambda: s["id"] not in [x["id"] for x in _lines(m)], 30, what="the killed id gone")
         assert str(m.call("CLIENT", "KILL", s["addr"])) == "ERR No such client"
         listed()
+
+
+def _fields(line, keep=("flags", "multi", "multi-mem", "cmd", "qbuf", "argv-mem", "obl", "oll")):
+    f = dict(x.split("=", 1) for x in line.strip().split(" "))
+    return {k: f[k] for k in keep}
+
+
+def _exec_view_script(srv):
+    """CLIENT INFO and CLIENT LIST queued in MULTI (after a write to a key of either worker)
+    and run by EXEC: the calling client's own line."""
+    seen = []
+    with srv.raw(timeout=10) as a:
+        aid = a.call("CLIENT", "ID")
+        for key in (W0[0], W1[0]):
+            assert a.call("MULTI") == "OK"
+            assert a.call("SET", key, "1") == "QUEUED"
+            assert a.call("CLIENT", "INFO") == "QUEUED"
+            assert a.call("CLIENT", "LIST", "ID", str(aid)) == "QUEUED"
+            ok, info, listed = a.call("EXEC")
+            assert ok == "OK"
+            own, lst = _fields(info.decode()), _fields(listed.decode())
+            # the second line's obl counts the first line, whose length differs by server
+            assert int(lst.pop("obl")) > int(own["obl"]) + 100
+            seen += [own, lst]
+            assert a.call("MULTI") == "OK" and a.call("CLIENT", "LIST") == "QUEUED"
+            mine = [_fields(ln) for ln in a.call("EXEC")[0].decode().splitlines() if f"id={aid} " in ln]
+            seen.append(mine)
+    return seen
+
+
+def test_client_info_and_list_run_by_exec_show_the_transaction(servers):
+    """7.0.15 runs EXEC's commands with the client still in MULTI: its own line shows flags=x,
+    multi= the queued count, their multi-mem, the EXEC's bytes (qbuf) and arguments
+    (argv-mem), and the EXEC reply so far as obl. Failed before: flags=N multi=-1
+    multi-mem=0 qbuf=0 argv-mem=0 obl=0 oll=1."""
+    got = {kind: _exec_view_script(_node(servers, kind)) for kind in ("redis", "shoal")}
+    assert got["shoal"] == got["redis"], got
+    own = dict(got["redis"][0])
+    assert int(own.pop("multi-mem")) > 0
+    assert own == {"flags": "x", "multi": "3", "cmd": "exec", "qbuf": "14", "argv-mem": "4", "obl": "9", "oll": "0"}
+
+
+def _own_list_line_script(srv):
+    keep = ("flags", "multi", "qbuf", "argv-mem", "obl", "oll", "omem", "cmd")
+    seen = []
+    with srv.raw(timeout=10) as a:
+        aid = a.call("CLIENT", "ID")
+        seen.append(_fields(a.call("CLIENT", "INFO").decode(), keep))
+        seen += [_fields(ln, keep) for ln in a.call("CLIENT", "LIST").decode().splitlines() if f"id={aid} " in ln]
+        by_id = [_fields(ln, keep) for ln in a.call("CLIENT", "LIST", "ID", str(aid)).decode().splitlines()]
+        # pipelined: the PING after it is in the query buffer, not yet run
+        a.send(h.encode("CLIENT", "LIST", "ID", str(aid)) + h.encode("PING"))
+        listed, pong = a.read()[1], a.read()[1]
+        by_id += [_fields(ln, keep) for ln in listed.decode().splitlines()]
+        for x in by_id:           # the id's digits, which may differ by server, taken out
+            x["qbuf"] = str(int(x["qbuf"]) - len(str(aid)))
+            x["argv-mem"] = str(int(x["argv-mem"]) - len(str(aid)))
+    return seen + by_id + [pong]
+
+
+def test_client_list_shows_its_caller_mid_command(servers):
+    """7.0.15 lists its caller as its command runs: the CLIENT LIST command's bytes (and any
+    pipelined after it) in qbuf, its arguments in argv-mem, no reply pending. Failed before:
+    qbuf=0 argv-mem=0 oll=1 (and, pipelined, cmd=ping oll=2 omem=7: the PING had run)."""
+    got = {kind: _own_list_line_script(_node(servers, kind)) for kind in ("redis", "shoal")}
+    assert got["shoal"] == got["redis"], got
+    assert [(x["qbuf"], x["argv-mem"], x["oll"]) for x in got["redis"][:4]] == [
+        ("26", "10", "0"), ("26", "10", "0"), ("40", "12", "0"), ("54", "12", "0")]
