@@ -445,7 +445,24 @@ void cmd_client_kill(cmd_ctx_t *ctx)
         repl_request_kill_replicas(dispatch_defer_nosend(ctx, 0));
         return;
     }
-    dispatch_fanout(ctx->client, dispatch_current_cmd(ctx->client), ctx->argc, ctx->argv, ctx->argvlen);
+    /* Filters of any type (LADDR, USER, SKIPME alone): 7.0.15 looks at its
+     * replicas' and its master's connections too, which the replication
+     * actors own here; each is asked as one more part of the fan-out. */
+    bool replicas = false, master = false;
+    if (f.type == 0 && !f.old_form) {
+        repl_status_t *rs = xmalloc(sizeof *rs);
+        repl_status_get(rs);
+        replicas = rs->nreplicas > 0;
+        free(rs);
+        repl_replica_status_t st;
+        repl_replica_status_get(&st);
+        master = st.replica && st.state == RL_CONNECTED;
+    }
+    remote_cmd_t *extra[2];
+    dispatch_fanout_extra(ctx->client, dispatch_current_cmd(ctx->client), ctx->argc, ctx->argv, ctx->argvlen,
+                          (int)replicas + (int)master, extra);
+    if (replicas) repl_request_kill_replicas_part(extra[0]);
+    if (master) repl_replica_kill_master_part(extra[replicas ? 1 : 0]);
 }
 
 /* One worker's share: closes its matching clients, their count in keys_delta. */

@@ -628,6 +628,12 @@ void repl_request_kill_replicas(remote_cmd_t *rc)
     rt_send(repl_actor(), &rc->hdr);
 }
 
+void repl_request_kill_replicas_part(remote_cmd_t *rc)
+{
+    rc->hdr.type = RM_KILL_PART;
+    rt_send(repl_actor(), &rc->hdr);
+}
+
 void repl_request_change_id(remote_cmd_t *rc)
 {
     rc->hdr.type = RM_CHANGE_ID;
@@ -788,8 +794,9 @@ static bool kill_matches(const queued_cmd_t *q, const served_t *s)
     return true;
 }
 
-/* RM_KILL: CLIENT KILL of replica connections: those its filters match. */
-static void on_kill(repl_actor_state_t *ra, remote_cmd_t *rc)
+/* RM_KILL: CLIENT KILL of replica connections: those its filters match.
+ * RM_KILL_PART (part): the count goes back as a fan-out part's. */
+static void on_kill(repl_actor_state_t *ra, remote_cmd_t *rc, bool part)
 {
     const queued_cmd_t *q = &rc->cmds[0];
     long long n = 0;
@@ -799,6 +806,11 @@ static void on_kill(repl_actor_state_t *ra, remote_cmd_t *rc)
         repl_sender_signal(s->sender, RS_CLOSE);
         drop_served(ra, s, "killed by CLIENT KILL");
         n++;
+    }
+    if (part) {
+        rc->keys_delta = n;
+        fanout_part_return(rc);
+        return;
     }
     if (q->argc != 3) resp_add_int(&rc->reply, n);
     else if (n) resp_add_simple(&rc->reply, "OK");
@@ -875,7 +887,8 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
         break;
     }
     case RM_KILL:
-        on_kill(ra, (remote_cmd_t *)msg);
+    case RM_KILL_PART:
+        on_kill(ra, (remote_cmd_t *)msg, msg->type == RM_KILL_PART);
         break;
     case RM_CHANGE_ID:
         on_change_id(ra, (remote_cmd_t *)msg);

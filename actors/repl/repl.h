@@ -310,6 +310,10 @@ void repl_request_aof_rewrite(void);
  * the replica connections; it closes those the filters match and answers
  * the count (the old form: +OK or "ERR No such client"). */
 void repl_request_kill_replicas(struct remote_cmd *rc);
+/* The same as an extra part of CLIENT KILL's fan-out (filters of any type:
+ * the workers close their clients, this the replicas): the count goes back
+ * in rc->keys_delta (fanout_part_return). */
+void repl_request_kill_replicas_part(struct remote_cmd *rc);
 /* DEBUG CHANGE-REPL-ID: a new random replid, replid2 cleared (as 7.0.15's
  * changeReplicationId + clearReplicationId2); +OK through worker_reply_async. */
 void repl_request_change_id(struct remote_cmd *rc);

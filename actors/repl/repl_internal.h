@@ -31,6 +31,7 @@ enum repl_msg {
     RM_ACK,               /* repl_ack_msg_t: REPLCONF ACK from a replica */
     RM_SENDER_GONE,       /* repl_ack_msg_t: a sender lost its replica */
     RM_KILL,              /* remote_cmd_t: CLIENT KILL TYPE replica */
+    RM_KILL_PART,         /* remote_cmd_t: a CLIENT KILL fan-out's part for the replicas */
     RM_ROLE_CHANGED,      /* rt_msg_t: a new snapshot may carry a new role */
     RM_SAVE,              /* repl_save_cut_t: a save's cut (rdb_save.c) */
     RM_GETACK,            /* rt_msg_t: send REPLCONF GETACK to the replicas (shutdown) */

@@ -281,7 +281,7 @@ void rr_send_ack(repl_replica_link_t *rl)
 
 /* ---------------- marker rounds: ACK what is applied ---------------- */
 
-enum { RMSG_CHECK = 1, RMSG_KILL_MASTER, RMSG_START, RMSG_SLEEP_DONE, RMSG_APPLIED };
+enum { RMSG_CHECK = 1, RMSG_KILL_MASTER, RMSG_START, RMSG_SLEEP_DONE, RMSG_APPLIED, RMSG_KILL_MASTER_PART };
 
 /* The link's actor once its tick runs (NULL before: its first tick looks at
  * the snapshot anyway); the state thread reads it to poke us. */
@@ -817,12 +817,47 @@ static void on_kill_master(repl_replica_link_t *rl, remote_cmd_t *rc)
     worker_reply_async(rc);
 }
 
+/* Whether CLIENT KILL's filters (new form) match our connected master link. */
+static bool master_link_matches(const repl_replica_link_t *rl, const queued_cmd_t *q)
+{
+    if (rl->state != RL_CONNECTED) return false;
+    char addr[INET6_ADDRSTRLEN + 8];
+    snprintf(addr, sizeof addr, "%s:%d", rl->master_ip, rl->master_port);
+    for (int i = 2; i + 1 < q->argc; i += 2) {
+        const uint8_t *k = q->argv[i], *v = q->argv[i + 1];
+        size_t kl = q->argvlen[i], vl = q->argvlen[i + 1];
+        const char *have = NULL;
+        if (kl == 4 && !strncasecmp((const char *)k, "addr", 4)) have = addr;
+        else if (kl == 5 && !strncasecmp((const char *)k, "laddr", 5)) have = rl->link_laddr;
+        else if (kl == 4 && !strncasecmp((const char *)k, "user", 4)) return false;
+        else if (kl == 4 && !strncasecmp((const char *)k, "type", 4)) have = "master";
+        if (have && !(strlen(have) == vl && !strncasecmp(have, (const char *)v, vl))) return false;
+        long long id;
+        if (kl == 2 && !strncasecmp((const char *)k, "id", 2) &&
+            !(str_to_ll(v, vl, &id) && (uint64_t)id == rl->link_id))
+            return false;
+    }
+    return true;
+}
+
+static void on_kill_master_part(repl_replica_link_t *rl, remote_cmd_t *rc)
+{
+    bool killed = master_link_matches(rl, &rc->cmds[0]);
+    if (killed) rr_link_drop(rl, "Connection with master lost (killed by CLIENT KILL).", false);
+    rc->keys_delta = killed;
+    fanout_part_return(rc);
+}
+
 static void behaviour(rt_actor_t *self, rt_msg_t *msg)
 {
     repl_replica_link_t *rl = self->state;
     uint32_t type = msg->type;
     if (type == RMSG_KILL_MASTER) {    /* a remote_cmd_t, answered and freed by its worker */
         on_kill_master(rl, (remote_cmd_t *)msg);
+        return;
+    }
+    if (type == RMSG_KILL_MASTER_PART) {   /* a remote_cmd_t, merged and freed by its worker */
+        on_kill_master_part(rl, (remote_cmd_t *)msg);
         return;
     }
     if (type == RMSG_APPLIED) {
@@ -850,6 +885,12 @@ static void behaviour(rt_actor_t *self, rt_msg_t *msg)
 void repl_replica_kill_master(remote_cmd_t *rc)
 {
     rc->hdr.type = RMSG_KILL_MASTER;
+    rt_send(&replica_link.actor, &rc->hdr);
+}
+
+void repl_replica_kill_master_part(remote_cmd_t *rc)
+{
+    rc->hdr.type = RMSG_KILL_MASTER_PART;
     rt_send(&replica_link.actor, &rc->hdr);
 }
 

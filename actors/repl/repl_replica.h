@@ -64,6 +64,11 @@ int repl_replica_start(void);
  * or for the old form (argc 3) +OK / "ERR No such client". Any worker. */
 struct remote_cmd;
 void repl_replica_kill_master(struct remote_cmd *rc);
+/* CLIENT KILL with filters of any type, as an extra part of its fan-out: the
+ * link actor closes our master link if the filters (ID, ADDR, LADDR; USER
+ * never matches it, as 7.0.15's master client has no user) match it; the
+ * count goes back in rc->keys_delta (fanout_part_return). */
+void repl_replica_kill_master_part(struct remote_cmd *rc);
 /* Any worker, after the client of a DEBUG SLEEP got its answer (and its
  * transaction ran on up to its next wait): the link may read its master's
  * stream again (repl.h, repl_request_sleep). */

@@ -74,6 +74,10 @@ bool txn_publish_travels(const client_t *c);
 /* Runs cmd once on every worker as its table entry's `fanout` says (cmd.h);
  * the merged reply goes to c in order. */
 void dispatch_fanout(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);
+/* The same with nextra more parts, made into extra[] and left to the caller
+ * to send to other actors, which answer each with fanout_part_return. */
+void dispatch_fanout_extra(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
+                           int nextra, remote_cmd_t **extra);
 /* One fan-out part on the worker that received it (a WMSG_RUN function). */
 void fanout_part_run(worker_t *w, rt_msg_t *msg);
 /* Runs a command of client c on worker `target` (here if it is c's own), its

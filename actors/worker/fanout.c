@@ -82,7 +82,20 @@ static void part_back(worker_t *w, rt_msg_t *msg)
     client_slot_done(w, s);
 }
 
+void fanout_part_return(remote_cmd_t *rc)
+{
+    rc->run.hdr.type = WMSG_RUN;
+    rc->run.fn = part_back;
+    rt_send(&rc->origin->actor, &rc->hdr);
+}
+
 void dispatch_fanout(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    dispatch_fanout_extra(c, cmd, argc, argv, argvlen, 0, NULL);
+}
+
+void dispatch_fanout_extra(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
+                           int nextra, remote_cmd_t **extra)
 {
     const cmd_fanout_t *f = &cmd->fanout;
     if (f->start) {
@@ -101,7 +114,7 @@ void dispatch_fanout(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t 
     /* before its own reply slot exists, as the command sees the client */
     char *own = f->caller_line ? f->caller_line(c) : NULL;
     reply_slot_t *slot = client_defer_reply(c);
-    slot->parts_left = g_nworkers;
+    slot->parts_left = g_nworkers + nextra;
     slot->cmd = cmd;
     resp_buf_init(&slot->acc, c->proto);
     /* Every worker meets the parts on the same side of a call that spans
@@ -119,4 +132,8 @@ void dispatch_fanout(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t 
     }
     workers_barrier_unlock();
     free(own);
+    for (int i = 0; i < nextra; i++) {
+        extra[i] = remote_cmd_one(c, cmd, argc, argv, argvlen, slot, WMSG_RUN, rt_now_ms());
+        extra[i]->client_id = c->id;
+    }
 }

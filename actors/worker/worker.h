@@ -250,6 +250,9 @@ static inline int worker_of_slot(unsigned slot) { return (int)(slot % (unsigned)
 /* Completes an asynchronous reply produced by a non-worker actor (e.g. the
  * state actor): sends `rc` back to its origin worker. */
 void worker_reply_async(remote_cmd_t *rc);
+/* An extra fan-out part (dispatch_fanout_extra) run by another actor goes
+ * back to its client's worker, to be merged as the workers' parts are. Any thread. */
+void fanout_part_return(remote_cmd_t *rc);
 /* The same, running rc->run.fn (set by whoever sent rc) on its origin
  * worker instead of filling the slot there. */
 void worker_reply_run(remote_cmd_t *rc);

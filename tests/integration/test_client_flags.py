@@ -313,3 +313,39 @@ def test_client_list_shows_its_caller_mid_command(servers):
     assert got["shoal"] == got["redis"], got
     assert [(x["qbuf"], x["argv-mem"], x["oll"]) for x in got["redis"][:4]] == [
         ("26", "10", "0"), ("26", "10", "0"), ("40", "12", "0"), ("54", "12", "0")]
+
+
+def _kill_links_script(master, replica):
+    seen = []
+    with master.raw(timeout=10) as m, replica.raw(timeout=10) as r, master.raw(timeout=10):
+        def linked():
+            h.wait_until(lambda: h.info_dict(r.call("INFO", "replication")).get("master_link_status") == "up"
+                         and len(_lines(m, "TYPE", "replica")) == 1 and len(_lines(r, "TYPE", "master")) == 1, 30,
+                         what="the replica linked and listed on both sides")
+            return _lines(m, "TYPE", "replica")[0], _lines(r, "TYPE", "master")[0]
+        assert r.call("REPLICAOF", "127.0.0.1", str(master.port)) == "OK"
+        linked()
+        # the other plain client and the replica's connection are both the default user's
+        seen.append(m.call("CLIENT", "KILL", "USER", "default"))
+        linked()
+        seen.append(m.call("CLIENT", "KILL", "LADDR", f"127.0.0.1:{master.port}"))   # the replica only now
+        s_line, m_line = linked()
+        seen.append(r.call("CLIENT", "KILL", "USER", "default"))        # the master's link has no user
+        seen.append(r.call("CLIENT", "KILL", "LADDR", m_line["laddr"]))
+        s_line, m_line = linked()
+        seen.append(r.call("CLIENT", "KILL", "LADDR", m_line["laddr"], "SKIPME", "no"))
+        s_line, m_line = linked()
+        seen.append(m.call("CLIENT", "KILL", "LADDR", s_line["laddr"], "USER", "default"))
+        linked()
+        seen.append(m.call("CLIENT", "KILL", "SKIPME", "yes"))
+        linked()
+    return seen
+
+
+def test_client_kill_by_user_or_laddr_reaches_replication_links(servers):
+    """7.0.15 matches CLIENT KILL USER / LADDR / SKIPME without TYPE against its replicas' and
+    its master's connections as against any client (the master's link has no user). Failed
+    before: those filters reached only the workers' clients (2 1 0 1 1 1 1 here were 1 0 0 0 0
+    0 0)."""
+    got = {kind: _kill_links_script(_node(servers, kind), _node(servers, kind)) for kind in ("redis", "shoal")}
+    assert got["shoal"] == got["redis"] == [2, 1, 0, 1, 1, 1, 1], got
