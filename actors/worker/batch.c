@@ -240,7 +240,7 @@ static void prefetch_bucket(worker_t *w, const cmd_batch_t *b, prefetch_t *pf, i
     if (!pf->has[k]) return;
     pf->ref[k] = ks_keyref(w->ks, key, len, -1);
     ks_prefetch_ref(w->ks, pf->ref[k]);
-    __builtin_prefetch(&w->key_versions[wdb_watch_bucket(w->cur_db, key, len)], 1);
+    if (watch_anyone()) __builtin_prefetch(&w->key_versions[wdb_watch_bucket(w->cur_db, key, len)], 1);
 }
 
 /* Step 2 for entry i, its bucket fetched by now: the chain's first entry. */

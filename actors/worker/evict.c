@@ -284,9 +284,8 @@ static void evict_entry(worker_t *w, ks_entry_t *e)
     if (repl_worker_propagates(w->ks)) repl_propagate_del(w->repl, key, len);
     if (asm_lane_any(w)) asm_lane_note_expired(w, key, len);
     ks_delete_entry(w->ks, e);
-    /* owner-only writers, relaxed: WATCH versions and a statistic */
-    _Atomic uint64_t *v = (_Atomic uint64_t *)&w->key_versions[wdb_watch_bucket(w->cur_db, key, len)];
-    atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + 1, memory_order_relaxed);
+    worker_touch_key(w, key, len);   /* a WATCH of it fails */
+    /* owner-only writer, relaxed: a statistic */
     tracking_key_gone(w, key, len);
     blocking_key_gone(w, key, len);
     notify_evicted(key, len);

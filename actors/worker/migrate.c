@@ -383,6 +383,10 @@ static void round_build(mig_conn_t *cn, migrate_job_t *j)
     j->nexpect = j->next_line = 0;
     j->key_lines_read = 0;
     mig_verdict_init(&j->verdict);
+    if (!j->holds_watch) {          /* before it reads a version (watch.h) */
+        watch_hold(true);
+        j->holds_watch = true;
+    }
     j->flush_epoch = w->flush_epoch;
     /* the rounds after the first are built outside the command, where
      * database 0 is current: the keys are the caller's database's */

@@ -50,6 +50,7 @@ struct migrate_job {
     mig_key_t *keys;
     int nkeys, keycap;
     uint64_t flush_epoch;           /* the worker's when the round was built */
+    bool holds_watch;               /* watch_hold taken: key versions are bumped while it runs */
     const struct keyspace *ks;      /* the keyspace the round was built from */
     /* the round in flight */
     mig_expect_t *expect;

@@ -65,6 +65,7 @@ void migrate_job_add_key(migrate_job_t *j, const uint8_t *key, size_t len)
 
 void migrate_job_free(migrate_job_t *j)
 {
+    if (j->holds_watch) watch_hold(false);
     for (int i = 0; i < j->nkeys; i++) free(j->keys[i].key);
     free(j->keys);
     free(j->expect);

@@ -678,6 +678,7 @@ void cmd_exec(cmd_ctx_t *ctx)
 /* A write to these keys: WATCHes of them see a new version. */
 void multi_bump_key_versions(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
 {
+    if (!watch_anyone()) return;   /* nobody reads them now (watch.h) */
     int pos[512];
     int n = cmd_get_keys(cmd, argc, argv, argvlen, pos, 512);
     for (int i = 0; i < n; i++) {

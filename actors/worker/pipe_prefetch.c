@@ -27,7 +27,7 @@ static bool look_ahead(pipe_prefetch_t *pf, client_t *c, unsigned index)
         pf->q[k].owner = o;
         pf->q[k].ref = ks_keyref(o->ks, key, klen, -1);
         ks_prefetch_ref(o->ks, pf->q[k].ref);
-        __builtin_prefetch(&o->key_versions[wdb_watch_bucket(o->cur_db, key, klen)], 1);
+        if (watch_anyone()) __builtin_prefetch(&o->key_versions[wdb_watch_bucket(o->cur_db, key, klen)], 1);
     }
     if (o != w) rt_thread_unborrow(o->thread);
     return true;

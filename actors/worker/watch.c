@@ -16,6 +16,14 @@
 #include "proto/slot.h"
 #include "runtime/xmalloc.h"
 
+_Atomic long g_watch_holders;
+
+void watch_hold(bool on)
+{
+    /* seq_cst: the add is ordered before the reader's loads of versions */
+    atomic_fetch_add_explicit(&g_watch_holders, on ? 1 : -1, memory_order_seq_cst);
+}
+
 static uint64_t load_relaxed(const uint64_t *p)
 {
     return atomic_load_explicit((_Atomic uint64_t *)p, memory_order_relaxed);
@@ -28,6 +36,7 @@ static long long load_ms_relaxed(const long long *p)
 
 void watch_list_add(watch_list_t *l, int db, const uint8_t *key, size_t len, long long now_ms)
 {
+    if (l->n == 0) watch_hold(true);   /* before any version is read */
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 8;
         l->keys = xrealloc(l->keys, sizeof *l->keys * (size_t)l->cap);
@@ -48,6 +57,7 @@ void watch_list_add(watch_list_t *l, int db, const uint8_t *key, size_t len, lon
 
 void watch_list_clear(watch_list_t *l)
 {
+    if (l->n > 0) watch_hold(false);
     for (int i = 0; i < l->n; i++) free(l->keys[i].key);
     free(l->keys);
     l->keys = NULL;
@@ -57,6 +67,7 @@ void watch_list_clear(watch_list_t *l)
 void watch_list_copy(watch_list_t *dst, const watch_list_t *src)
 {
     dst->n = dst->cap = src->n;
+    if (src->n > 0) watch_hold(true);
     dst->keys = src->n ? xmalloc(sizeof *dst->keys * (size_t)src->n) : NULL;
     for (int i = 0; i < src->n; i++) {
         dst->keys[i] = src->keys[i];
@@ -98,6 +109,7 @@ bool watch_list_ok(const watch_list_t *l, long long now_ms)
 
 void watch_note_expired_gone(worker_t *w, int db, const uint8_t *key, size_t len, long long expire_ms)
 {
+    if (!watch_anyone()) return;
     long long *gone = &w->expired_gone_ms[wdb_watch_bucket(db, key, len)];
     /* relaxed: only this thread writes it; a WATCH made later reads a TTL
      * already past, which fails nothing */

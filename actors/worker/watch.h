@@ -10,17 +10,41 @@
  * raise the bucket's `expired_gone_ms` to the key's TTL, which fails only the
  * WATCHes made before that TTL passed.
  *
+ * While nobody on the node reads the versions (no client WATCHes, no EXEC is
+ * checking, no MIGRATE round waits to see whether its keys changed), writes
+ * skip the bump, which costs a cache miss per write (the table is 512 KiB
+ * per worker): every reader holds watch_hold from before it reads a version
+ * until it no longer needs it. A WATCH made later reads whatever version
+ * the bucket has then, so a skipped bump hides nothing from it.
+ *
  * Must never: let a changed key through. A bucket shared by two keys may fail
  * an EXEC spuriously.
  */
 #ifndef SHOAL_WORKER_WATCH_H
 #define SHOAL_WORKER_WATCH_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct worker;
+
+/* How many readers of the versions the node has (watch lists that are not
+ * empty, MIGRATE jobs). */
+extern _Atomic long g_watch_holders;
+
+/* Writers: whether to bump versions (and note expired deletions) at all.
+ * Relaxed: a reader takes its hold (a locked add, a full barrier) before it
+ * reads any version, and a write it must see comes after its WATCH's reply
+ * through the client's socket and the writer's thread, which order it (a
+ * write running at the same time is one that may have come first). */
+static inline bool watch_anyone(void)
+{
+    return atomic_load_explicit(&g_watch_holders, memory_order_relaxed) > 0;
+}
+/* A reader starts (on) or stops needing versions bumped. Any thread. */
+void watch_hold(bool on);
 
 typedef struct watch_key {
     uint8_t *key;                 /* owned */

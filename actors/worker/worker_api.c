@@ -129,6 +129,7 @@ void worker_touch_key(worker_t *w, const uint8_t *key, size_t len)
 
 void worker_touch_key_in(worker_t *w, int db, const uint8_t *key, size_t len)
 {
+    if (!watch_anyone()) return;   /* nobody reads the versions now (watch.h) */
     uint32_t b = wdb_watch_bucket(db, key, len);
     /* relaxed: only this thread writes its versions; EXEC reads them after a message */
     _Atomic uint64_t *ver = (_Atomic uint64_t *)&w->key_versions[b];

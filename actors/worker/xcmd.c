@@ -99,11 +99,7 @@ void worker_move_key(worker_t *w, worker_t *owner, int db, const uint8_t *key, s
     struct keyspace *from = in ? theirs : mine, *to = in ? mine : theirs;
     ks_entry_t *e = ks_peek(from, key, len);
     if (e) ks_move(from, e, to);
-    if (touch) {
-        /* The owner stands still: its one writer of these is us now. */
-        _Atomic uint64_t *v = (_Atomic uint64_t *)&owner->key_versions[wdb_watch_bucket(db, key, len)];
-        atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + 1, memory_order_relaxed);
-    }
+    if (touch) worker_touch_key_in(owner, db, key, len);   /* the owner stands still: its one writer is us now */
 }
 
 /* Moves every key of the call's commands that `w` does not own between its

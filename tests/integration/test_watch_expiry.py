@@ -153,3 +153,39 @@ def test_a_watch_of_more_than_64_keys_sees_them_all(servers):
     100th let the EXEC run."""
     got = {kind: _many_keys_script(_node(servers, kind)) for kind in ("redis", "shoal")}
     assert got["shoal"] == got["redis"] == [None, None], got
+
+
+def _holders_script(srv, kind):
+    """Writes on another connection (another worker: shoal deals connections over both)
+    while the node's only WATCH comes and goes: versions are bumped only while someone
+    watches (watch.h), which must never let a write after a WATCH through."""
+    out = []
+    if kind == "shoal":
+        h.spread_connections(srv)
+    with srv.raw(timeout=10) as a, srv.raw(timeout=10) as b, srv.raw(timeout=10) as c:
+        for k, other in ((W0[10], W0[11]), (W1[10], W1[11])):
+            assert a.call("WATCH", k) == "OK" and b.call("SET", k, "1") == "OK"
+            out.append(_exec(a))                                   # the first WATCH on the node
+            assert a.call("WATCH", k) == "OK" and a.call("UNWATCH") == "OK"
+            assert b.call("SET", k, "2") == "OK"                   # nobody watches: no bump
+            assert a.call("WATCH", k) == "OK"
+            out.append(_exec(a))                                   # watched after it: runs
+            assert a.call("WATCH", k) == "OK" and b.call("SET", other, "3") == "OK"
+            out.append(_exec(a))
+            # another client's WATCH ends (EXEC, then a closed connection): a's still counts
+            assert a.call("WATCH", k) == "OK" and c.call("WATCH", other) == "OK"
+            out.append(_exec(c))
+            with srv.raw(timeout=10) as d:
+                assert d.call("WATCH", other) == "OK"
+            assert b.call("INCR", k) == 3
+            out.append(_exec(a))
+    return out
+
+
+def test_watch_sees_writes_from_another_worker_whoever_else_watches(servers):
+    """The guard of skipping the version bump while nobody watches: the first WATCH, one after
+    an UNWATCH, one that outlives other clients' WATCHes, each sees a later write from a
+    connection on another worker, and only such a write fails its EXEC. Passes before and after."""
+    got = {kind: _holders_script(_node(servers, kind), kind) for kind in ("redis", "shoal")}
+    pong = got["redis"][1]
+    assert got["shoal"] == got["redis"] == [None, pong, pong, pong, None] * 2, got
