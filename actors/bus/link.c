@@ -1,6 +1,6 @@
 /* link.c - peer link actors (see link.h): one per cluster-bus connection,
- * each bound to one runtime thread, plus the registry that lets any thread
- * find a link by id.
+ * each bound to one runtime thread. The registry that lets any thread find
+ * a link by id is link_registry.c.
  *
  * Read path: the socket is read into a per-thread scratch buffer and split
  * into frames by proto/bus_stream (framing, caps and decoding live there, so
@@ -21,10 +21,10 @@
  * cluster-link-sendbuf-limit bytes are waiting after a write attempt, the link
  * is closed, so a stopped peer costs at most that much memory.
  *
- * Lifetime: a link is removed from the registry when it closes; every other
- * thread reaches a link only through the registry, and sends to it while
- * holding the registry lock, so once removed nothing new arrives in its
- * mailbox. Its memory is freed by the prepare hook once the mailbox is marked
+ * Lifetime: a link is removed from the registry (link_registry.c) when it
+ * closes; every other thread reaches a link only through the registry, and
+ * sends to it while holding the registry lock, so once removed nothing new
+ * arrives in its mailbox. Its memory is freed by the prepare hook once the mailbox is marked
  * idle (no message left and the runtime done with the actor).
  *
  * Must never: change cluster state, block, hold the registry lock across
@@ -85,81 +85,6 @@ void link_configure(rt_thread_t **threads, int nthreads, rt_actor_t *state)
     g_state = state;
     /* its release store publishes g_state too: no link exists before a pick */
     link_place_configure(threads, nthreads);
-}
-
-/* ---------------- registry ---------------- */
-
-static pthread_mutex_t g_reg_lock = PTHREAD_MUTEX_INITIALIZER;
-static link_t **g_reg;               /* buckets, chained through hnext */
-static size_t g_reg_nbuckets, g_reg_count;
-
-static size_t bucket_of(link_id_t id, size_t nbuckets)
-{
-    return (size_t)((id * 0x9e3779b97f4a7c15ull) >> 17) & (nbuckets - 1);
-}
-
-/* Registry lock held. */
-static link_t *reg_find(link_id_t id)
-{
-    if (!g_reg_nbuckets) return NULL;
-    for (link_t *l = g_reg[bucket_of(id, g_reg_nbuckets)]; l; l = l->hnext)
-        if (l->id == id) return l;
-    return NULL;
-}
-
-/* Makes the link findable and sends it START, both under the lock: every
- * other sender pushes under the lock too, so START is the first message the
- * link handles, and the link cannot tear down (which takes the lock) before
- * it is registered. */
-static int reg_add_and_start(link_t *l)
-{
-    pthread_mutex_lock(&g_reg_lock);
-    if (g_reg_count + 1 > g_reg_nbuckets) {
-        size_t nb = g_reg_nbuckets ? g_reg_nbuckets * 2 : 64;
-        link_t **nr = calloc(nb, sizeof *nr);
-        if (!nr) { pthread_mutex_unlock(&g_reg_lock); return -1; }
-        for (size_t i = 0; i < g_reg_nbuckets; i++) {
-            for (link_t *x = g_reg[i], *next; x; x = next) {
-                next = x->hnext;
-                size_t b = bucket_of(x->id, nb);
-                x->hnext = nr[b];
-                nr[b] = x;
-            }
-        }
-        free(g_reg);
-        g_reg = nr;
-        g_reg_nbuckets = nb;
-    }
-    size_t b = bucket_of(l->id, g_reg_nbuckets);
-    l->hnext = g_reg[b];
-    g_reg[b] = l;
-    g_reg_count++;
-    rt_send(&l->actor, &l->start_msg);
-    pthread_mutex_unlock(&g_reg_lock);
-    return 0;
-}
-
-static void reg_remove(link_t *l)
-{
-    pthread_mutex_lock(&g_reg_lock);
-    if (g_reg_nbuckets) {
-        for (link_t **pp = &g_reg[bucket_of(l->id, g_reg_nbuckets)]; *pp; pp = &(*pp)->hnext) {
-            if (*pp == l) {
-                *pp = l->hnext;
-                g_reg_count--;
-                break;
-            }
-        }
-    }
-    pthread_mutex_unlock(&g_reg_lock);
-}
-
-size_t links_count(void)
-{
-    pthread_mutex_lock(&g_reg_lock);
-    size_t n = g_reg_count;
-    pthread_mutex_unlock(&g_reg_lock);
-    return n;
 }
 
 /* ---------------- per-thread context ---------------- */
@@ -338,7 +263,7 @@ static void teardown(link_t *l, int event_kind, bool sendbuf_limit)
     link_wq_clear(&l->wq);
     atomic_store_explicit(&l->events, 0, memory_order_relaxed);
     link_place_detach(l);
-    reg_remove(l);
+    link_reg_remove(l);
     if (event_kind) post_event(l, event_kind, sendbuf_limit);
     link_thread_ctx_t *c = thread_ctx();
     if (c && c->hooked) {
@@ -836,7 +761,7 @@ static link_t *link_new(rt_thread_t *t, bool outbound, int fd, link_id_t id)
  * to close what the state actor was already told. */
 static int link_launch(link_t *l, int fail_event)
 {
-    if (reg_add_and_start(l) != 0) {
+    if (link_reg_add_and_start(l) != 0) {
         if (fail_event) post_event(l, fail_event, false);
         bus_stream_free(&l->rx);
         if (l->fd >= 0) close(l->fd);
@@ -900,12 +825,12 @@ void link_send_shared(link_id_t id, shared_frame_t *frame)
     m->hdr.type = LINK_MSG_SEND;
     m->frame = frame;
     shared_frame_ref(frame);
-    pthread_mutex_lock(&g_reg_lock);
-    link_t *l = reg_find(id);
+    link_reg_lock();
+    link_t *l = link_reg_find(id);
     /* sent under the lock: the link cannot leave the registry (and later be
      * freed) between the lookup and the push */
     if (l) rt_send(&l->actor, &m->hdr);
-    pthread_mutex_unlock(&g_reg_lock);
+    link_reg_unlock();
     if (!l) {
         shared_frame_unref(frame);
         free(m);
@@ -917,7 +842,7 @@ void link_send_shared(link_id_t id, shared_frame_t *frame)
 
 bool link_rehome(link_t *l, rt_thread_t *to)
 {
-    pthread_mutex_lock(&g_reg_lock);
+    link_reg_lock();
     /* Every sender pushes under this lock: an empty mailbox stays empty
      * until ADOPT is the first message of the new thread. The light
      * encoding's state leaves this thread's pool (link_light.h). The watchers stop
@@ -933,7 +858,7 @@ bool link_rehome(link_t *l, rt_thread_t *to)
         ok = rt_actor_rebind(&l->actor, to);
         rt_send(&l->actor, &l->adopt_msg);
     }
-    pthread_mutex_unlock(&g_reg_lock);
+    link_reg_unlock();
     return ok;
 }
 
@@ -949,52 +874,8 @@ void link_serve_while_busy(link_t *l)
 
 void link_close(link_id_t id)
 {
-    pthread_mutex_lock(&g_reg_lock);
-    link_t *l = reg_find(id);
+    link_reg_lock();
+    link_t *l = link_reg_find(id);
     if (l && !atomic_exchange(&l->close_sent, true)) rt_send(&l->actor, &l->close_msg);
-    pthread_mutex_unlock(&g_reg_lock);
-}
-
-/* ---------------- CLUSTER LINKS data ---------------- */
-
-link_row_t *link_rows(size_t *n)
-{
-    pthread_mutex_lock(&g_reg_lock);
-    size_t k = 0;
-    link_row_t *rows = g_reg_count ? malloc(g_reg_count * sizeof *rows) : NULL;
-    if (rows) {
-        for (size_t b = 0; b < g_reg_nbuckets; b++) {
-            for (link_t *l = g_reg[b]; l; l = l->hnext) {
-                rows[k++] = (link_row_t){
-                    .id = l->id,
-                    .outbound = l->outbound,
-                    .create_ms = l->create_ms, .struct_bytes = (long long)sizeof *l,
-                    .events = atomic_load_explicit(&l->events, memory_order_relaxed),
-                    .sendbuf_alloc = atomic_load_explicit(&l->sendbuf_alloc, memory_order_relaxed),
-                    .sendbuf_used = atomic_load_explicit(&l->sendbuf_used, memory_order_relaxed),
-                };
-            }
-        }
-    }
-    pthread_mutex_unlock(&g_reg_lock);
-    *n = k;
-    return rows;
-}
-
-link_stats_t link_stats_of(link_id_t id)
-{
-    link_stats_t st = { .live = false, .rtt_us = -1, .bytes_in = -1, .bytes_out = -1, .light_in = -1, .light_out = -1 };
-    if (id == 0) return st;
-    pthread_mutex_lock(&g_reg_lock);
-    link_t *l = reg_find(id);
-    if (l) {
-        st.live = true;
-        st.rtt_us = atomic_load_explicit(&l->rtt_us, memory_order_relaxed);
-        st.bytes_in = atomic_load_explicit(&l->bytes_in, memory_order_relaxed);
-        st.bytes_out = atomic_load_explicit(&l->bytes_out, memory_order_relaxed);
-        st.light_in = atomic_load_explicit(&l->light.frames_in, memory_order_relaxed);
-        st.light_out = atomic_load_explicit(&l->light.frames_out, memory_order_relaxed);
-    }
-    pthread_mutex_unlock(&g_reg_lock);
-    return st;
+    link_reg_unlock();
 }

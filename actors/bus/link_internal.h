@@ -1,5 +1,5 @@
-/* link_internal.h - what link.c (the link actors and their registry) and
- * link_listen.c (the bus listener) share. Nothing outside the link layer
+/* link_internal.h - what link.c (the link actors), link_registry.c (their
+ * registry) and link_listen.c (the bus listener) share. Nothing outside the link layer
  * includes this.
  *
  * Must never: be included by other modules; they use actors/bus/link.h.
@@ -20,6 +20,21 @@ void link_configure(rt_thread_t **threads, int nthreads, rt_actor_t *state);
  * link on the next thread (round-robin) and posts LINK_EV_ACCEPTED. Takes
  * ownership of fd (closed on failure). Returns the link's id, or 0. */
 link_id_t link_adopt_inbound(int fd, const struct sockaddr_storage *peer);
+
+/* link_registry.c: the live links by id. */
+struct link;
+/* Makes the link findable and sends it START (l->start_msg), both under the
+ * lock: every other sender pushes under the lock too, so START is the first
+ * message the link handles, and the link cannot tear down (which takes the
+ * lock) before it is registered. 0, or -1 out of memory (not registered). */
+int link_reg_add_and_start(struct link *l);
+/* Its own thread, as it closes: no thread finds it after this. */
+void link_reg_remove(struct link *l);
+/* The lock every sender to a link holds across its lookup and its push. */
+void link_reg_lock(void);
+void link_reg_unlock(void);
+/* With the lock held: the link with that id, or NULL. */
+struct link *link_reg_find(link_id_t id);
 
 /* link_pubsub.c: PUBLISH and PUBLISHSHARD frames on the read path. */
 /* The payload cap of the link's frame splitter: every PUBLISH a 7.0.15 node can send. */
