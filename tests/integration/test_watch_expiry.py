@@ -20,7 +20,7 @@ import pytest
 import helpers as h
 
 SA = "standalone"
-ALIVE_MS = 2000      # a TTL that the WATCH right after the SET surely beats
+ALIVE_MS = 3000      # a TTL that the WATCHes right after the SET surely beat
 GONE_MS = 50         # a TTL that has passed before the WATCH
 
 
@@ -78,15 +78,17 @@ def _expiry_script(srv):
                 assert k.call("SET", ox, "v", "PX", str(GONE_MS)) == "OK"
                 assert k.call("SET", stay, "v") == "OK"
                 _until_past(time.time() + GONE_MS / 1000 + 0.05)
-                t0 = time.time()
+                t0 = time.time()                       # y's TTL ends after t0 + ALIVE_MS ...
                 assert k.call("SET", y, "v", "PX", str(ALIVE_MS)) == "OK"
+                t1 = time.time()                       # ... and not after t1 + ALIVE_MS
                 cases = {"alive": [y], "alive_read": [y], "gone": [x], "gone_read": [x], "gone_set": [x2],
                          "both": [ox, y], "gone_pair": [x, stay]}
                 for name, keys in cases.items():
                     a = conns[(wi, name)] = srv.raw(timeout=10)
                     assert a.call("WATCH", *keys) == "OK"
-                assert time.time() - t0 < ALIVE_MS / 1000 / 2, "the WATCHes took too long"
-                _until_past(t0 + ALIVE_MS / 1000 + 0.05)
+                # every WATCH ran before y's TTL ended (else the case is not the one meant)
+                assert time.time() - t0 < ALIVE_MS / 1000 - 0.1, "the WATCHes took too long"
+                _until_past(t1 + ALIVE_MS / 1000 + 0.05)
                 ids = {name: conns[(wi, name)].call("CLIENT", "ID") for name in cases}
                 before = {name: _flags(k, ids[name]) for name in cases}
                 for name in ("alive", "gone"):          # before anything deletes x or y
