@@ -538,8 +538,10 @@ char *state_conf_text(state_t *st, size_t *len)
     int nrec = st->node_count;
     const struct conf_runs *r = conf_runs_of(st);
 
-    nodes_conf_node_t *c = xmalloc(sizeof *c);
-    node_view_t *v = xmalloc(sizeof *v);
+    if (!st->conf_scratch) st->conf_scratch = xmalloc(sizeof *st->conf_scratch);
+    if (!st->view_scratch) st->view_scratch = xmalloc(sizeof *st->view_scratch);
+    nodes_conf_node_t *c = st->conf_scratch;
+    node_view_t *v = st->view_scratch;
     char *buf = NULL;
     size_t blen = 0, cap = 0;
     for (int i = 0; i < nrec; i++) {
@@ -553,10 +555,9 @@ char *state_conf_text(state_t *st, size_t *len)
         if (i == st->myself) c->open_slots = conf_open_slots(st, &c->open_slot_count);
         bool ok = nodes_conf_append_line(&buf, &blen, &cap, c, (c->flags & NODES_CONF_FLAG_MYSELF) != 0);
         free(c->open_slots);
+        c->open_slots = NULL;
         if (!ok) abort();   /* out of memory, as xmalloc */
     }
-    free(v);
-    free(c);
     char vars[96];
     int vl = snprintf(vars, sizeof vars, "vars currentEpoch %llu lastVoteEpoch %llu\n",
                       (unsigned long long)st->current_epoch, (unsigned long long)st->last_vote_epoch);
@@ -934,6 +935,8 @@ void state_free(state_t *st)
     }
     free(st->nodes);
     conf_runs_free(st->conf_runs);
+    free(st->conf_scratch);
+    free(st->view_scratch);
     node_index_free(&st->names);
     free(st->blacklist);
     state_outbox_clear(st);

@@ -184,6 +184,12 @@ typedef struct state {
     bool save_fsync;              /* the next save fsyncs (where 7.0.15 sets CLUSTER_TODO_FSYNC_CONFIG) */
     uint64_t slot_version;                /* bumped on every slot table change */
     struct conf_runs *conf_runs;          /* the table grouped by owner for nodes.conf (state_conf_text) */
+    /* state_conf_text's scratch records, kept between saves: freed after
+     * each save, the memory went to the keys a reshard's target restores
+     * meanwhile, and each save's new ones grew the heap (an mprotect and
+     * page faults, ~5 us of a SETSLOT NODE there) */
+    struct nodes_conf_node *conf_scratch;
+    struct node_view *view_scratch;
     uint64_t attach_counter;              /* orders replicas by when they attached (state_publish) */
     bool announce_pending;                /* a node joined: PONG to everyone on the next tick */
     /* Slots we lost, still a master, to a newer claim (7.0.15's dirty

@@ -84,9 +84,20 @@ static bool setslot_node(state_t *st, remote_cmd_t *rc, int slot, int n, long lo
     }
     /* An emptied migrating slot closes as it changes hands. */
     if (keys == 0 && st->migrating_to[slot] >= 0) st->migrating_to[slot] = -1;
-    st->slot_owner[slot] = (int16_t)n;
-    st->slot_version++;
-    state_recount_slots(st);
+    /* Often the owner is n already: on the source and the other masters of a
+     * reshard the target's PONG announcing the slot rebinds it just before
+     * redis-cli's SETSLOT NODE. Then the table did not change, and the
+     * owner-keyed work a new slot_version sets off (the counts, nodes.conf's
+     * slot runs, the snapshot's owner table and header) would redo the same. */
+    if (st->slot_owner[slot] != n) {
+        /* One slot changes hands: the two counts move by one (the table
+         * was counted after its last change, state_recount_slots). */
+        int old = st->slot_owner[slot];
+        if (old >= 0) st->nodes[old].slot_count--;
+        st->nodes[n].slot_count++;
+        st->slot_owner[slot] = (int16_t)n;
+        st->slot_version++;
+    }
     if (was_mine && n != st->myself && me->slot_count == 0 &&
         config_get_num(CONFIG_CLUSTER_ALLOW_REPLICA_MIGRATION)) {
         /* Our last slot went away: follow the node that took it, as 7.0.15
