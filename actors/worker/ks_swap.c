@@ -122,16 +122,37 @@ static swap_bar_t *bar_new(void)
 typedef struct swap_touch {
     worker_t *w;
     int a, b;
+    bool second;                  /* walking b: its names that a has too were done */
+    long long now_ms;
 } swap_touch_t;
+
+/* The WATCHes of a name in database x, whose value there (TTL ex, or none:
+ * KS_NO_EXPIRE with !hx) gives way to the one of database y, as 7.0.15's
+ * touchAllWatchedKeysInDb(x, y): a value expired in x that leaves nothing
+ * live behind is no change to a WATCH made once it had expired (watch.h's
+ * expired_gone_ms), and an expired value arriving where there was none is
+ * none either; anything else live on either side is a change. */
+static void touch_side(const swap_touch_t *t, int x, bool hx, long long ex, bool hy, long long ey,
+                       const uint8_t *key, size_t n)
+{
+    bool x_expired = hx && ex != KS_NO_EXPIRE && t->now_ms > ex;
+    bool y_live = hy && !(ey != KS_NO_EXPIRE && t->now_ms > ey);
+    if (x_expired && !y_live) watch_note_expired_gone(t->w, x, key, n, ex);
+    else if ((hx && !x_expired) || y_live) worker_touch_key_in(t->w, x, key, n);
+}
 
 static void touch_both(void *arg, ks_entry_t *e, long long expire_ms)
 {
-    (void)expire_ms;
     swap_touch_t *t = arg;
     size_t n;
     const uint8_t *key = ks_entry_key(e, &n);
-    worker_touch_key_in(t->w, t->a, key, n);
-    worker_touch_key_in(t->w, t->b, key, n);
+    int here = t->second ? t->b : t->a, there = t->second ? t->a : t->b;
+    struct keyspace *other = wdb_peek(t->w, there);
+    ks_entry_t *o = other ? ks_peek(other, key, n) : NULL;
+    if (t->second && o) return;   /* a name of both: done from a */
+    long long other_ms = o ? ks_entry_expire(other, o) : KS_NO_EXPIRE;
+    touch_side(t, here, true, expire_ms, o != NULL, other_ms, key, n);
+    touch_side(t, there, o != NULL, other_ms, true, expire_ms, key, n);
     /* the name may hold a value for a client blocked in the other database
      * now (7.0.15 scans both for ready keys): its waiters look again once
      * the swap is over */
@@ -141,11 +162,13 @@ static void touch_both(void *arg, ks_entry_t *e, long long expire_ms)
 
 /* w's shares of databases a and b change places. A WATCH of a key of
  * either goes stale when that name exists in a or in b, as 7.0.15's
- * touchAllWatchedKeysInDb(a, b) and (b, a): one of a missing name holds. */
+ * touchAllWatchedKeysInDb(a, b) and (b, a): one of a missing name holds, and
+ * so, mostly, does one of a name whose values are expired (touch_side). */
 static void swap_local(worker_t *w, int a, int b)
 {
-    swap_touch_t st = { w, a, b };
+    swap_touch_t st = { w, a, b, false, rt_now_ms() };
     if (w->db[a].ks) ks_foreach(w->db[a].ks, touch_both, &st);
+    st.second = true;
     if (w->db[b].ks) ks_foreach(w->db[b].ks, touch_both, &st);
     wdb_slot_t t = { 0 };
     memcpy(&t, &w->db[a], sizeof t);

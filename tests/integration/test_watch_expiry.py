@@ -191,3 +191,52 @@ def test_watch_sees_writes_from_another_worker_whoever_else_watches(servers):
     got = {kind: _holders_script(_node(servers, kind), kind) for kind in ("redis", "shoal")}
     pong = got["redis"][1]
     assert got["shoal"] == got["redis"] == [None, pong, pong, pong, None] * 2, got
+
+
+SWAP_CASES = [   # the values of x in databases 0 and 1 before SWAPDB 0 1 (PX: expired before the WATCH)
+    ("expired_absent", [(0, "PX")]), ("expired_expired", [(0, "PX"), (1, "PX")]),
+    ("absent_expired", [(1, "PX")]), ("expired_live", [(0, "PX"), (1, None)]),
+    ("live_absent", [(0, None)]), ("live_expired", [(0, None), (1, "PX")]),
+]
+
+
+def _swapdb_script(srv):
+    """A client WATCHes x in database 0, another x in database 1, then SWAPDB 0 1."""
+    seen = []
+    with srv.raw(timeout=10) as a, srv.raw(timeout=10) as b, srv.raw(timeout=10) as k:
+        assert b.call("SELECT", "1") == "OK"
+        assert k.call("DEBUG", "SET-ACTIVE-EXPIRE", "0") == "OK"
+        try:
+            for name, values in SWAP_CASES:
+                assert k.call("FLUSHALL") == "OK"
+                for db, px in values:
+                    assert k.call("SELECT", str(db)) == "OK"
+                    assert k.call("SET", "x", "v", *(("PX", str(GONE_MS)) if px else ())) == "OK"
+                _until_past(time.time() + GONE_MS / 1000 + 0.05)
+                assert a.call("WATCH", "x") == "OK" and b.call("WATCH", "x") == "OK"
+                assert k.call("SWAPDB", "0", "1") == "OK"
+                seen.append((name, _exec(a), _exec(b)))
+            # alive when watched, expired by the SWAPDB, nothing in database 1: a change
+            assert k.call("FLUSHALL") == "OK" and k.call("SELECT", "0") == "OK"
+            t0 = time.time()
+            assert k.call("SET", "x", "v", "PX", str(ALIVE_MS)) == "OK"
+            t1 = time.time()
+            assert a.call("WATCH", "x") == "OK"
+            assert time.time() - t0 < ALIVE_MS / 1000 - 0.1, "the WATCH took too long"
+            _until_past(t1 + ALIVE_MS / 1000 + 0.05)
+            assert k.call("SWAPDB", "0", "1") == "OK"
+            seen.append(("alive_then_expired", _exec(a)))
+        finally:
+            k.call("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+    return seen
+
+
+def test_swapdb_and_expired_values_as_redis(servers):
+    """7.0.15's SWAPDB fails a WATCH only where a live value is involved or a value that was
+    alive when watched expired: an expired value that leaves or arrives (nothing live on
+    either side) is no change. Failed before: every name present in either database failed
+    both WATCHes (expired_absent, expired_expired, absent_expired)."""
+    got = {kind: _swapdb_script(_node(servers, kind)) for kind in ("redis", "shoal")}
+    assert got["shoal"] == got["redis"], got
+    pong = got["redis"][0][1]
+    assert [x[1:] for x in got["redis"]] == [(pong, pong)] * 3 + [(None, None)] * 3 + [(None,)]
