@@ -336,7 +336,8 @@ void acl_user_copy_rules(acl_user_t *dst, const acl_user_t *src)
     dst->flags = src->flags;
     dst->npasswords = src->npasswords;
     dst->passwords = xmalloc(sizeof *dst->passwords * (size_t)(src->npasswords ? src->npasswords : 1));
-    memcpy(dst->passwords, src->passwords, sizeof *dst->passwords * (size_t)src->npasswords);
+    if (src->npasswords)   /* a user without passwords has none to copy (and may have no array) */
+        memcpy(dst->passwords, src->passwords, sizeof *dst->passwords * (size_t)src->npasswords);
     dst->nsel = src->nsel;
     dst->sel = xmalloc(sizeof *dst->sel * (size_t)src->nsel);
     for (int i = 0; i < src->nsel; i++) acl_selector_copy(&dst->sel[i], &src->sel[i]);
