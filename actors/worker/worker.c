@@ -452,8 +452,10 @@ static void on_key_expired(void *arg, struct keyspace *ks, const uint8_t *key, s
     worker_t *w = arg;
     int db = wdb_publish_expiring(w, ks);
     /* a WATCH made while it was alive fails, as 7.0.15 touches a key its
-     * expiry deletes; one made after its TTL passed holds (watch.h) */
-    if (db >= 0) watch_note_expired_gone(w, db, key, len, expire_ms);
+     * expiry deletes; one made after its TTL passed holds (watch.h). The
+     * owner's tables: a key moved in by a call over several workers expires
+     * here, and WATCHes and EXEC read its owner's. */
+    if (db >= 0 && watch_anyone()) watch_note_expired_gone(worker_key_keeper(w, key, len), db, key, len, expire_ms);
     notify_expired(key, len);
     tracking_key_gone(w, key, len);
     blocking_key_gone(w, key, len);

@@ -232,6 +232,11 @@ size_t worker_drop_slot(worker_t *w, unsigned slot, size_t max);
 void worker_touch_key(worker_t *w, const uint8_t *key, size_t len);
 /* The same for the key of database db (SWAPDB). */
 void worker_touch_key_in(worker_t *w, int db, const uint8_t *key, size_t len);
+/* The worker whose WATCH tables cover key, which w's keyspace holds: its
+ * slot's worker. Not w for a key another worker's call over several workers
+ * moved in from its owner (xcmd.c, xscript.c), which stands parked meanwhile,
+ * so w may write its tables then (worker_move_key does too). */
+worker_t *worker_key_keeper(worker_t *w, const uint8_t *key, size_t len);
 /* Publishes the key count after changes made outside a command. */
 void worker_publish_key_count(worker_t *w);
 /* The number of keys in `slot`, read where they live without a message: in

@@ -18,6 +18,7 @@
 #include "actors/worker/tracking.h"
 #include "actors/worker/worker_internal.h"
 #include "actors/worker/wdb.h"
+#include "proto/slot.h"
 #include "runtime/xmalloc.h"
 
 worker_t *worker_at(int i) { return g_workers[i]; }
@@ -134,6 +135,12 @@ void worker_touch_key_in(worker_t *w, int db, const uint8_t *key, size_t len)
     /* relaxed: only this thread writes its versions; EXEC reads them after a message */
     _Atomic uint64_t *ver = (_Atomic uint64_t *)&w->key_versions[b];
     atomic_store_explicit(ver, atomic_load_explicit(ver, memory_order_relaxed) + 1, memory_order_relaxed);
+}
+
+worker_t *worker_key_keeper(worker_t *w, const uint8_t *key, size_t len)
+{
+    if (g_nworkers < 2) return w;
+    return g_workers[worker_of_slot(slot_of_key(key, len))];
 }
 
 void worker_publish_key_count(worker_t *w) { wdb_publish_current(w); }

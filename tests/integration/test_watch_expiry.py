@@ -240,3 +240,47 @@ def test_swapdb_and_expired_values_as_redis(servers):
     assert got["shoal"] == got["redis"], got
     pong = got["redis"][0][1]
     assert [x[1:] for x in got["redis"]] == [(pong, pong)] * 3 + [(None, None)] * 3 + [(None,)]
+
+
+def _xworker_expiry_script(srv):
+    """WATCH y (alive), y's TTL passes, then another connection's MGET x y, x of the other
+    worker, deletes y as expired: a call over both workers, run by the reader's worker with
+    y moved in from its owner (xcmd.c). For y of either worker: whichever worker the reader
+    is on, one of the two deletions happens away from y's owner."""
+    out = []
+    with srv.raw(timeout=10) as k, srv.raw(timeout=10) as rd:
+        assert k.call("DEBUG", "SET-ACTIVE-EXPIRE", "0") == "OK"
+        watchers = []
+        try:
+            pairs = [(W0[20], W1[20]), (W1[21], W0[21])]     # (y, x)
+            for y, x in pairs:
+                assert k.call("SET", x, "1") == "OK"
+            t0 = time.time()
+            for y, x in pairs:
+                assert k.call("SET", y, "v", "PX", str(ALIVE_MS)) == "OK"
+            t1 = time.time()
+            for y, x in pairs:
+                a = srv.raw(timeout=10)
+                watchers.append(a)
+                assert a.call("WATCH", y) == "OK"
+            assert time.time() - t0 < ALIVE_MS / 1000 - 0.1, "the WATCHes took too long"
+            _until_past(t1 + ALIVE_MS / 1000 + 0.05)
+            for y, x in pairs:
+                out.append(rd.call("MGET", x, y))
+            for a in watchers:
+                out.append(_exec(a))
+        finally:
+            k.call("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+            for a in watchers:
+                a.close()
+    return out
+
+
+def test_expiry_by_a_call_over_both_workers_fails_the_exec(servers):
+    """A key alive when watched, past its TTL and deleted by a read that spans both workers
+    (run on the reader's worker with the key moved in): 7.0.15 fails the EXEC. Failed before:
+    that deletion was noted in the reading worker's tables, not the key owner's, so the EXEC
+    of one of the two cases ran."""
+    got = {kind: _xworker_expiry_script(_node(servers, kind)) for kind in ("redis", "shoal")}
+    assert got["shoal"] == got["redis"], got
+    assert got["redis"][2:] == [None, None], got
