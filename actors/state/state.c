@@ -461,16 +461,6 @@ typedef struct slot_run {
     uint16_t start, end;
 } slot_run_t;
 
-/* Calls fn(arg, owner, start, end) for every maximal run of slots with one
- * owner (>= 0), in slot order. */
-static void each_slot_run(const state_t *st, void (*fn)(void *, int, int, int), void *arg)
-{
-    for (int s = 0, e; s < SLOT_COUNT; s = e) {
-        e = state_slot_run_end(st, s);
-        if (st->slot_owner[s] >= 0) fn(arg, st->slot_owner[s], s, e - 1);
-    }
-}
-
 /* The slot table grouped by owner: the runs of record i are
  * runs[first[i] .. first[i + 1]). Kept between saves and rebuilt only when
  * the table changed (slot_version, which every change to slot_owner bumps,
@@ -483,19 +473,6 @@ struct conf_runs {
     int *fill;
     slot_run_t *runs;
 };
-
-static void count_run(void *arg, int o, int s, int e)
-{
-    (void)s;
-    (void)e;
-    ((struct conf_runs *)arg)->first[o + 1]++;
-}
-
-static void put_run(void *arg, int o, int s, int e)
-{
-    struct conf_runs *r = arg;
-    r->runs[r->fill[o]++] = (slot_run_t){ (uint16_t)s, (uint16_t)e };
-}
 
 static void conf_runs_free(struct conf_runs *r)
 {
@@ -517,11 +494,30 @@ static const struct conf_runs *conf_runs_of(state_t *st)
     r->nrec = nrec;
     r->first = xcalloc((size_t)nrec + 1, sizeof(int));
     r->fill = xmalloc(sizeof(int) * ((size_t)nrec + 1));
-    each_slot_run(st, count_run, r);
+    /* One walk of the table: its runs in slot order (with their owners in
+     * `owner`), counted per owner; then placed by owner. */
+    size_t cap = 64, n = 0;
+    slot_run_t *all = xmalloc(sizeof *all * cap);
+    int16_t *owner = xmalloc(sizeof *owner * cap);
+    for (int s = 0, e; s < SLOT_COUNT; s = e) {
+        e = state_slot_run_end(st, s);
+        int o = st->slot_owner[s];
+        if (o < 0) continue;
+        if (n == cap) {
+            cap *= 2;
+            all = xrealloc(all, sizeof *all * cap);
+            owner = xrealloc(owner, sizeof *owner * cap);
+        }
+        all[n] = (slot_run_t){ (uint16_t)s, (uint16_t)(e - 1) };
+        owner[n++] = (int16_t)o;
+        r->first[o + 1]++;
+    }
     for (int i = 0; i < nrec; i++) r->first[i + 1] += r->first[i];
     memcpy(r->fill, r->first, sizeof(int) * ((size_t)nrec + 1));
-    r->runs = xmalloc(sizeof *r->runs * ((size_t)r->first[nrec] + 1));
-    each_slot_run(st, put_run, r);
+    r->runs = xmalloc(sizeof *r->runs * (n + 1));
+    for (size_t k = 0; k < n; k++) r->runs[r->fill[owner[k]]++] = all[k];
+    free(all);
+    free(owner);
     st->conf_runs = r;
     return r;
 }
