@@ -185,6 +185,11 @@ build/bench/tls_handshaker: bench/tls_handshaker.c | $(DEPS_STAMP)
 	@mkdir -p build/bench
 	$(CC) $(CSTD) -O2 -g $(WARN) -o $@ $< -lssl -lcrypto
 
+# Times redis-cli's commands from redis-cli's side (LD_PRELOAD; by hand, bench/README.md reshard).
+build/bench/cli_timing.so: bench/cli_timing.c
+	@mkdir -p build/bench
+	$(CC) $(CSTD) -O2 -g $(WARN) -shared -fPIC -o $@ $< -ldl
+
 # The N-node cluster simulator of bench/run.py's cluster_cost section (links proto/ only).
 build/bench/cluster_sim: bench/cluster_sim.c bench/cluster_sim_client.c bench/cluster_sim_client.h \
 		$(BENCH_COMMON) proto/bus.c proto/bus_build.c proto/bus_light.c proto/bus.h | $(DEPS_STAMP)
