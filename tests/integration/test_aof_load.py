@@ -135,13 +135,20 @@ def _start_copy(servers, tmp_path, kind, *args):
     return _node(servers, kind, d, *args, *(["--worker-threads", "2"] if kind == "shoal" else []))
 
 
-def _node(servers, kind, d, *args):
+def _node(servers, kind, d, *args, start_timeout=None):
+    """start_timeout: for a node that loads a large file before it answers PING (the default
+    start timeout, 10 s, is less than redis-server's 9.2 s load of 1M keys at load 8)."""
     port = h.free_port()
     common = ["--port", str(port), "--bind", "127.0.0.1", "--dir", str(d), "--logfile", "", "--save", "",
               "--appendonly", "yes", *args]
+    start = start_timeout is None
     if kind == "shoal":
-        return servers.shoal(base_args=False, port=port, extra_args=common)
-    return servers.redis(base_args=False, port=port, extra_args=common + ["--daemonize", "no"])
+        srv = servers.shoal(base_args=False, port=port, extra_args=common, start=start)
+    else:
+        srv = servers.redis(base_args=False, port=port, extra_args=common + ["--daemonize", "no"], start=start)
+    if not start:
+        srv.start(timeout=start_timeout)
+    return srv
 
 
 def _claimed_then_own_the_rest(c):
@@ -249,7 +256,7 @@ def test_keys_past_their_ttl_in_an_rdb_base_outlive_no_command_of_the_incr_files
     for kind in ("shoal", "redis"):
         d = tmp_path / kind
         shutil.copytree(tmp_path / "files", d)
-        node = _node(servers, kind, d, *(["--worker-threads", "2"] if kind == "shoal" else []))
+        node = _node(servers, kind, d, *(["--worker-threads", "2"] if kind == "shoal" else []), start_timeout=90)
         with node.raw() as c:
             seen = []
 
