@@ -178,6 +178,12 @@ void hash_convert_for_lengths(hash_t *h, const uint8_t **argv, const size_t *arg
 
 bool hash_set(hash_t *h, const uint8_t *f, size_t fl, const uint8_t *v, size_t vl)
 {
+    /* A field or value over hash-max-listpack-value makes it a table whatever the caller
+     * (HINCRBYFLOAT's result too), as 7.0.15's hashTypeSet. */
+    if (hash_enc(h) == HASH_LISTPACK) {
+        long long max = types_limit(TL_HASH_MAX_LISTPACK_VALUE);
+        if ((long long)fl > max || (long long)vl > max) hash_to_table(h);
+    }
     if (hash_enc(h) == HASH_LISTPACK) {
         size_t off = lp_field(h, f, fl);
         if (off) {
