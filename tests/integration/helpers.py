@@ -623,6 +623,21 @@ def single_node(servers, kind, workers=None):
     return srv
 
 
+def single_nodes(servers, kinds, workers=None):
+    """single_node for each of kinds (`workers` for the shoal ones), started together: a
+    fresh master reaches cluster_state:ok only 2 s after it started (7.0.15's writable delay,
+    shoal's too), so one-node clusters made one after the other wait it out each in turn."""
+    nodes = [servers.shoal(extra_args=["--worker-threads", str(workers)] if workers else [])
+             if kind == "shoal" else servers.redis() for kind in kinds]
+    for srv in nodes:
+        with srv.raw() as c:
+            r = c.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383")
+            assert r == "OK", r
+    for srv in nodes:
+        wait_cluster_ok(srv)
+    return nodes
+
+
 def crc16(data):
     """CRC16-CCITT (XMODEM) of bytes: Redis Cluster's key hash."""
     crc = 0

@@ -42,8 +42,8 @@ def _script(srv, steps, proto=2):
 
 def _both(servers, fn):
     got = {}
-    for kind in KINDS:
-        got[kind] = fn(_start(servers, kind))
+    for kind, srv in zip(KINDS, h.single_nodes(servers, KINDS, workers=4)):
+        got[kind] = fn(srv)
     assert got["shoal"] == got["redis"], got
     return got["shoal"]
 
@@ -110,8 +110,7 @@ def _messages(srv, subs_n, pubs):
 
 
 def test_publish_reaches_every_worker_in_order(servers):
-    for kind in KINDS:
-        srv = _start(servers, kind)
+    for kind, srv in zip(KINDS, h.single_nodes(servers, KINDS, workers=4)):
         counts, got = _messages(srv, 12, 300)
         assert counts == [12] * 300, (kind, counts[:5])
         for i, msgs in enumerate(got):
@@ -150,8 +149,7 @@ def test_pubsub_introspection(servers):
 def test_slow_subscriber_is_disconnected(servers):
     """client-output-buffer-limit pubsub: a subscriber that reads nothing is closed once
     its output passes the hard limit; the node keeps serving and does not grow."""
-    for kind in KINDS:
-        srv = _start(servers, kind)
+    for kind, srv in zip(KINDS, h.single_nodes(servers, KINDS, workers=4)):
         with srv.raw() as c:
             assert c.call("CONFIG", "SET", "client-output-buffer-limit", "pubsub 1mb 0 0") == "OK"
         sub = socket.create_connection(("127.0.0.1", srv.port))

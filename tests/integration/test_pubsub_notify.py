@@ -79,8 +79,7 @@ def _events(srv, classes, commands, expire_wait=False):
 
 def _compare(servers, classes, commands, expire_wait=False):
     got = {}
-    for kind in ("shoal", "redis"):
-        srv = h.single_node(servers, kind, workers=4)
+    for kind, srv in zip(("shoal", "redis"), h.single_nodes(servers, ("shoal", "redis"), workers=4)):
         got[kind] = _events(srv, classes, commands, expire_wait)
     assert got["shoal"][0] == got["redis"][0], "replies differ"
     s, r = got["shoal"][1], got["redis"][1]
