@@ -174,15 +174,26 @@ void sd_delete_entry(sdict_t *d, sd_entry_t *e)
     unlink_at(d, pp);
 }
 
+/* Picking a bucket, then a link of its chain, favours the entries of short
+ * chains (an entry alone in its bucket comes up twice as often as one of a
+ * pair). So up to SD_FAIR_SAMPLE entries are gathered from the buckets that
+ * follow a random one and one of them is taken: a small table is sampled
+ * whole, which makes the pick uniform there (7.0.15's fair random pick does
+ * the same). */
+#define SD_FAIR_SAMPLE 20
+
 sd_entry_t *sd_random(const sdict_t *d)
 {
     if (!d->used) return NULL;
-    sd_entry_t *e;
-    do e = d->buckets[sd_rand() & (d->size - 1)]; while (!e);
-    size_t n = 0;
-    for (sd_entry_t *x = e; x; x = x->next) n++;
-    for (size_t k = sd_rand() % n; k; k--) e = e->next;
-    return e;
+    sd_entry_t *picked[SD_FAIR_SAMPLE];
+    size_t want = d->used < SD_FAIR_SAMPLE ? d->used : SD_FAIR_SAMPLE, got = 0;
+    size_t mask = d->size - 1, i = sd_rand() & mask;
+    /* bounded walk: a sparse table may give fewer than wanted, never none (the
+     * walk covers the whole table when it is that sparse) */
+    size_t max_steps = d->size < want * 10 ? d->size : want * 10;
+    for (size_t step = 0; got < want && (step < max_steps || got == 0); step++, i = (i + 1) & mask)
+        for (sd_entry_t *e = d->buckets[i]; e && got < want; e = e->next) picked[got++] = e;
+    return picked[sd_rand() % got];
 }
 
 size_t sd_mem(const sdict_t *d)

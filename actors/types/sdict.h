@@ -52,8 +52,9 @@ static inline sd_entry_t *sd_entry_of_key(const uint8_t *key)
 {
     return (sd_entry_t *)(void *)(key - offsetof(sd_entry_t, key));
 }
-/* A uniformly random entry (by bucket then chain sampling, as Redis: not
- * exactly uniform over entries), or NULL when empty. */
+/* A random entry, taken among up to 20 gathered from the buckets after a
+ * random one (uniform for small tables, as 7.0.15's fair pick), or NULL when
+ * empty. */
 sd_entry_t *sd_random(const sdict_t *d);
 /* Bytes held by the table (buckets and entries, values not included). */
 size_t sd_mem(const sdict_t *d);
