@@ -20,13 +20,15 @@
 #include "actors/repl/repl.h"
 #include "actors/worker/batch.h"
 #include "actors/worker/client.h"
+#include "actors/worker/dispatch.h"
 #include "actors/worker/stats.h"
 #include "actors/worker/unixsock.h"
 #include "actors/worker/worker_internal.h"
 #include "actors/worker/xscript.h"
 #include "runtime/actor.h"
 
-/* While a script is busy (worker_busy_begin): true, with -BUSY replied,
+/* While a script is busy (worker_busy_begin): true, with -BUSY replied
+ * (EXECABORT for an EXEC, which discards its transaction),
  * for a command that is not allow-busy (SHUTDOWN only with NOSAVE), as
  * 7.0.15's processCommand and shutdownCommand refuse them. */
 bool worker_busy_refused(client_t *c, int argc, const uint8_t **argv, const size_t *argvlen)
@@ -43,6 +45,7 @@ bool worker_busy_refused(client_t *c, int argc, const uint8_t **argv, const size
     if (ok) return false;
     const char *e = atomic_load_explicit(&c->worker->script_busy, memory_order_relaxed) == 1 ? WORKER_BUSY_EVAL
                                                                                             : WORKER_BUSY_FUNCTION;
+    e = multi_refused(c, cmd, e);      /* inside MULTI: the transaction fails */
     resp_add_error(client_reply_target(c), e);
     stats_note_error_text(c->worker, e);
     return true;

@@ -36,6 +36,7 @@ size_t multi_mem(const client_t *c);
  * would queue (dooming the EXEC), and an EXEC of denyoom commands (ending the
  * transaction); never DISCARD, QUIT or RESET. The error to reply, or NULL. */
 const char *multi_oom_refusal(client_t *c, const cmd_def_t *cmd);
+const char *multi_refused(client_t *c, const cmd_def_t *cmd, const char *err);
 /* After a write by cmd on worker w (its owner thread): the WATCH versions
  * of its keys move on (dispatch_watch_bucket). */
 void multi_bump_key_versions(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);

@@ -114,6 +114,25 @@ const char *multi_oom_refusal(client_t *c, const cmd_def_t *cmd)
     return "EXECABORT Transaction discarded because of: " EVICT_OOM_ERROR;
 }
 
+/* A command refused before it runs (err: -BUSY while a script is busy), as
+ * 7.0.15's rejectCommand: inside MULTI the transaction fails at EXEC, and an
+ * EXEC refused so discards it, answering EXECABORT with err. Returns the error
+ * to answer: err, or the EXECABORT text (a thread-local buffer, valid until the
+ * next call on this thread). */
+const char *multi_refused(client_t *c, const cmd_def_t *cmd, const char *err)
+{
+    if (!(c->flags & CLIENT_MULTI)) return err;
+    if (!cmd || cmd->parent || strcmp(cmd->name, "exec") != 0) {
+        c->flags |= CLIENT_DIRTY_EXEC;
+        return err;
+    }
+    multi_reset(c);
+    unwatch(c);
+    static _Thread_local char text[256];
+    snprintf(text, sizeof text, "EXECABORT Transaction discarded because of: %s", err);
+    return text;
+}
+
 void multi_queue(client_t *c, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
 {
     int slot = -1;

@@ -9,6 +9,7 @@ What it must never do: change a shared node's config (each test starts its own p
 or weaken an expectation to match our node: the reference is the contract.
 """
 import diffhelpers as d
+import helpers as h
 
 
 def _pair(servers):
@@ -62,3 +63,39 @@ def test_random_picks_of_small_tables_are_uniform(servers):
                 assert len(picks) == 4000 and len(set(picks)) == 10
                 chi = _chi_square(picks)
                 assert chi < 60, f"{srv.kind} {cmd[0]}: chi-square {chi:.1f} over 10 entries"
+
+
+def _busy_transaction_session(srv, exec_while_busy):
+    """unit/multi 'MULTI and script timeout' / 'EXEC and script timeout': a transaction
+    whose command (or EXEC) meets -BUSY fails as a whole."""
+    out = []
+    with srv.raw(timeout=10) as c, srv.raw(timeout=10) as r2, srv.raw(timeout=10) as r3:
+        out.append(c.call("CONFIG", "SET", "lua-time-limit", "10"))
+        out.append(c.call("SET", "xx", "1"))
+        out.append(r2.call("MULTI"))
+        if exec_while_busy:
+            out.append(r2.call("INCR", "xx"))
+        c.send(h.encode("EVAL", "while true do end", "0"))
+        h.wait_until(lambda: isinstance(r3.call("PING"), h.Error), 20, what="the script turns busy")
+        out.append(r2.call("INCR", "xx"))
+        if exec_while_busy:
+            out.append(r2.call("EXEC"))
+        out.append(r3.call("SCRIPT", "KILL"))
+        out.append(c.read()[1])
+        if not exec_while_busy:
+            out.append(r2.call("INCR", "xx"))
+            out.append(r2.call("EXEC"))
+        out.append(r2.call("PING", "asdf"))
+        out.append(r3.call("GET", "xx"))
+    return [str(x) for x in out]
+
+
+def test_busy_script_fails_the_transaction(servers):
+    """One worker, so that the transaction's client is served by the script's worker
+    (clients of another worker wait for the script instead, docs/scripting.md)."""
+    node = servers.shoal(base_args="standalone", extra_args=["--worker-threads", "1"])
+    ref = servers.redis(base_args="standalone")
+    for exec_while_busy in (False, True):
+        want = _busy_transaction_session(ref, exec_while_busy)
+        got = _busy_transaction_session(node, exec_while_busy)
+        assert got == want, f"exec_while_busy={exec_while_busy}"
