@@ -351,6 +351,7 @@ static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cm
     notify_pre_t npre;            /* keyspace notifications: which keys exist before (notify.h) */
     notify_before(w->ks, cmd, argc, argv, argvlen, ctx.now_ms, reply, &npre);
     uint64_t trk_existed = tracking_before_write(cmd, &ctx);   /* DEL's keys found (client-side caching) */
+    uint64_t unwritten = multi_keys_left_alone(cmd, &ctx);     /* SMOVE's kept destination (WATCH) */
     cmd->handler(&ctx);
     if (npre.on) notify_after(w->ks, cmd, &ctx, &npre);
     current_cmd = saved;
@@ -361,7 +362,7 @@ static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cm
         atomic_store_explicit(&w->stats.dirty, atomic_load_explicit(&w->stats.dirty, memory_order_relaxed) + ctx.dirty,
                               memory_order_relaxed);
         /* FLUSHALL/FLUSHDB (the fan-out writes) touched the keys they emptied */
-        if (cmd->exec != CMD_EXEC_FANOUT) multi_bump_key_versions(w, cmd, argc, argv, argvlen);
+        if (cmd->exec != CMD_EXEC_FANOUT) multi_bump_key_versions(w, cmd, argc, argv, argvlen, unwritten);
         /* relaxed: read by INFO and by CLUSTER RESET/FLUSHSLOTS/REPLICATE, which
          * learn of this command through a later message (release/acquire chain) */
         wdb_publish_current(w);

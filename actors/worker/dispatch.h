@@ -39,7 +39,12 @@ const char *multi_oom_refusal(client_t *c, const cmd_def_t *cmd);
 const char *multi_refused(client_t *c, const cmd_def_t *cmd, const char *err);
 /* After a write by cmd on worker w (its owner thread): the WATCH versions
  * of its keys move on (dispatch_watch_bucket). */
-void multi_bump_key_versions(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);
+/* A write to these keys but those of `unwritten` (bit i: the i-th key): WATCHes of them see a new version. */
+void multi_bump_key_versions(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
+                             uint64_t unwritten);
+/* Before a write runs: the keys (bit i: the i-th) it will not change whatever it does,
+ * as 7.0.15 signals them (SMOVE's destination that already holds the member). */
+uint64_t multi_keys_left_alone(const cmd_def_t *cmd, const cmd_ctx_t *ctx);
 /* Whether a key c WATCHes has been written (or its worker flushed) since:
  * its next EXEC fails. CLIENT LIST's `d` (7.0.15's CLIENT_DIRTY_CAS). On
  * c's worker; reads the other workers' versions. */

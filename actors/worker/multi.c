@@ -694,13 +694,20 @@ void cmd_exec(cmd_ctx_t *ctx)
     }
 }
 
-/* A write to these keys: WATCHes of them see a new version. */
-void multi_bump_key_versions(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
+uint64_t multi_keys_left_alone(const cmd_def_t *cmd, const cmd_ctx_t *ctx)
+{
+    if (cmd->handler != cmd_smove || !watch_anyone()) return 0;
+    return cmd_smove_dst_has(ctx->ks, ctx->argc, ctx->argv, ctx->argvlen, ctx->now_ms) ? 1ull << 1 : 0;
+}
+
+void multi_bump_key_versions(worker_t *w, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
+                             uint64_t unwritten)
 {
     if (!watch_anyone()) return;   /* nobody reads them now (watch.h) */
     int pos[512];
     int n = cmd_get_keys(cmd, argc, argv, argvlen, pos, 512);
     for (int i = 0; i < n; i++) {
+        if (i < 64 && (unwritten >> i) & 1) continue;
         uint32_t b = wdb_watch_bucket(w->cur_db, argv[pos[i]], argvlen[pos[i]]);
         /* Only the owner thread writes its versions (others read them relaxed):
          * a plain load and store, no locked read-modify-write on the hot path. */

@@ -99,3 +99,20 @@ def test_busy_script_fails_the_transaction(servers):
         want = _busy_transaction_session(ref, exec_while_busy)
         got = _busy_transaction_session(node, exec_while_busy)
         assert got == want, f"exec_while_busy={exec_while_busy}"
+
+
+def test_smove_to_a_set_holding_the_member_leaves_watch_alone(servers):
+    """unit/type/set 'SMOVE only notify dstset when the addition is successful': the
+    destination already holds the member, so it is not modified and a WATCH of it holds."""
+    node, ref = _pair(servers)
+
+    def session(srv, proto):
+        with srv.raw() as c, srv.raw() as r2:
+            out = [c.call("SADD", "src{t}", "a", "b"), c.call("SADD", "dst{t}", "a"),
+                   c.call("WATCH", "dst{t}"), c.call("MULTI"), c.call("SADD", "dst{t}", "c"),
+                   r2.call("SMOVE", "src{t}", "dst{t}", "a"), c.call("EXEC"), c.call("SCARD", "dst{t}"),
+                   c.call("WATCH", "dst{t}"), c.call("MULTI"), c.call("SADD", "dst{t}", "d"),
+                   r2.call("SMOVE", "src{t}", "dst{t}", "b"), c.call("EXEC"), c.call("SCARD", "dst{t}")]
+            c.call("DEL", "src{t}", "dst{t}")
+        return [str(x) for x in out]
+    d.assert_same_sessions(ref, node, session, protos=(2,))
