@@ -52,20 +52,6 @@ def _switches(pid):
     return vol, invol
 
 
-def _thread_ns(pid):
-    """{thread name: CPU ns} of every thread of pid (threads of one name added up)."""
-    out = {}
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/comm") as f:
-                name = f.read().strip()
-            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                out[name] = out.get(name, 0) + int(f.read().split()[0])
-        except (OSError, ValueError, IndexError):
-            continue                    # a thread that exited meanwhile
-    return out
-
-
 def _thread_figures(before, after, spin, requests):
     """Per-SET CPU of the worker threads together (less their spin), of the busiest thread
     that is not a worker, and of every thread that is not a worker together."""
@@ -101,7 +87,7 @@ def one(kind, binary, mode, requests, workdir, pipeline=1):
                 raise R.BenchError(f"DEBUG PLACEMENT SPREAD: {reply!r}")
         spins0 = R.shoal_spin_us(srv.port) if kind == "shoal" else {}
         spin0 = sum(spins0.values())
-        thr0 = _thread_ns(pid)
+        thr0 = R.thread_run_ns(pid)
         cpu0, (v0, i0) = R.run_ns(pid), _switches(pid)
         cmd = (["taskset", "-c", "1"] if pin else []) + [
             R.REDIS_BENCHMARK, "-p", str(srv.port), "-t", "set", "-c", "50", "-P", str(pipeline),
@@ -110,7 +96,7 @@ def one(kind, binary, mode, requests, workdir, pipeline=1):
         out = bench.stdout.read().decode(errors="replace")
         _, status, ru = os.wait4(bench.pid, 0)
         cpu1, (v1, i1) = R.run_ns(pid), _switches(pid)
-        thr1 = _thread_ns(pid)
+        thr1 = R.thread_run_ns(pid)
         found = re.findall(r"([\d.]+) requests per second", out)
         if status != 0 or not found:
             raise R.BenchError(f"redis-benchmark failed: {out[-300:]!r}")
