@@ -3,8 +3,8 @@
  *
  * The list is the one redis-server 7.0.15 answers to CONFIG GET * (names,
  * aliases, bounds and defaults observed on the real server and checked
- * against its documentation), plus shoal's own `worker-threads` and
- * `cluster-failover-on-shutdown`. Directives we do not act on are still
+ * against its documentation), plus shoal's own `worker-threads`,
+ * `cluster-failover-on-shutdown` and `cluster-light-bus`. Directives we do not act on are still
  * accepted, kept, shown and rewritten, because Redis's tools and test
  * harnesses write them. Redis's hidden debug directives are here too,
  * hidden from glob patterns as in Redis.

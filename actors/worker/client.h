@@ -61,8 +61,6 @@ enum {
     CLIENT_ASM_PLACED    = 1 << 23,  /* a lane on the worker of its first key (asm_lane_place) */
 };
 
-#define WATCH_MAX 1024
-
 typedef struct client {
     struct client *next, *prev;           /* worker's client list */
     struct client *next_write;            /* worker's pending-write list */

@@ -284,7 +284,9 @@ static void evict_entry(worker_t *w, ks_entry_t *e)
     if (repl_worker_propagates(w->ks)) repl_propagate_del(w->repl, key, len);
     if (asm_lane_any(w)) asm_lane_note_expired(w, key, len);
     ks_delete_entry(w->ks, e);
-    worker_touch_key(w, key, len);   /* a WATCH of it fails */
+    /* a WATCH of it fails: in its owner's tables, which WATCH and EXEC
+     * read (the same worker unless a call over several workers moved it here) */
+    worker_touch_key_in(worker_key_keeper(w, key, len), w->cur_db, key, len);
     /* owner-only writer, relaxed: a statistic */
     tracking_key_gone(w, key, len);
     blocking_key_gone(w, key, len);
