@@ -13,6 +13,7 @@
 
 #include "actors/repl/repl.h"
 #include "actors/worker/asm_lane.h"
+#include "actors/worker/blocking.h"
 #include "actors/worker/dispatch.h"
 #include "actors/worker/keyspace.h"
 #include "actors/worker/tracking.h"
@@ -98,6 +99,9 @@ static void touch_entry(void *arg, ks_entry_t *e, long long expire_ms)
         watch_note_expired_gone(t->w, t->w->cur_db, key, n, expire_ms);
     else
         worker_touch_key(t->w, key, n);
+    /* an XREADGROUP waiting on an emptied stream ends (-UNBLOCKED), as in
+     * 7.0.15's scanDatabaseForDeletedStreams; other waiters wait on */
+    if (ks_entry_type(e) == KS_TYPE_STREAM) blocking_key_gone(t->w, key, n);
 }
 
 void worker_flush_keyspace(worker_t *w, bool count_change)
@@ -115,6 +119,7 @@ void worker_flush_keyspace(worker_t *w, bool count_change)
     if (count_change)
         atomic_store_explicit(&w->stats.dirty, atomic_load_explicit(&w->stats.dirty, memory_order_relaxed) + 1,
                               memory_order_relaxed);
+    blocking_after_command(w);   /* the XREADGROUPs of streams emptied above (held in a transaction) */
 }
 
 void worker_install_loaded_keyspace(worker_t *w, struct keyspace *ks)

@@ -116,3 +116,56 @@ def test_smove_to_a_set_holding_the_member_leaves_watch_alone(servers):
             c.call("DEL", "src{t}", "dst{t}")
         return [str(x) for x in out]
     d.assert_same_sessions(ref, node, session, protos=(2,))
+
+
+def test_flush_ends_xreadgroup_waiters(servers):
+    """unit/type/stream-cgroups 'Blocking XREADGROUP: flushed DB': FLUSHALL and FLUSHDB
+    (alone or in a transaction) end an XREADGROUP waiting on a stream they emptied with
+    -UNBLOCKED, as 7.0.15's scanDatabaseForDeletedStreams; an XREAD and a BLPOP on
+    flushed keys wait on, and FLUSHDB of another database leaves its waiters alone."""
+    node, ref = _pair(servers)
+
+    def session(srv, proto):
+        out = []
+        with d.conn(srv, proto) as p:
+            for flush in (["FLUSHALL"], ["FLUSHDB"], ["FLUSHALL", "ASYNC"], "multi"):
+                out.append(p.call("XADD", "s{a}", "1-1", "f", "v"))
+                out.append(p.call("XADD", "s{b}", "1-1", "f", "v"))
+                out.append(p.call("XGROUP", "CREATE", "s{a}", "g", "$"))
+                out.append(p.call("XGROUP", "CREATE", "s{b}", "g", "$"))
+                w1 = d.block(srv, "XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s{a}", ">", proto=proto)
+                w2 = d.block(srv, "XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s{b}", ">", proto=proto)
+                w3 = d.block(srv, "XREAD", "BLOCK", "0", "STREAMS", "s{a}", "$", proto=proto)
+                w4 = d.block(srv, "BLPOP", "l{b}", "0", proto=proto)
+                w5 = d.block(srv, "SELECT", "1", proto=proto)
+                out.append(w5.read())
+                out.append(p.call("SELECT", "1"))
+                out.append(p.call("XADD", "s{c}", "1-1", "f", "v"))
+                out.append(p.call("XGROUP", "CREATE", "s{c}", "g", "$"))
+                out.append(p.call("SELECT", "0"))
+                w5.send(h.encode("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s{c}", ">"))
+                d.wait_blocked(srv, 5)
+                if flush == "multi":
+                    out += [p.call("MULTI"), p.call("SET", "x", "1"), p.call("FLUSHDB"), p.call("EXEC")]
+                else:
+                    out.append(p.call(*flush))
+                out.append(w1.read())
+                out.append(w2.read())
+                d.wait_blocked(srv, 3 if flush != ["FLUSHALL"] and flush != ["FLUSHALL", "ASYNC"] else 2)
+                out.append(p.call("XADD", "s{a}", "2-1", "f", "v"))
+                out.append(w3.read())
+                out.append(p.call("RPUSH", "l{b}", "x"))
+                out.append(w4.read())
+                if flush in (["FLUSHALL"], ["FLUSHALL", "ASYNC"]):
+                    out.append(w5.read())
+                else:
+                    out.append(p.call("SELECT", "1"))
+                    out.append(p.call("XADD", "s{c}", "2-1", "f", "v"))
+                    out.append(p.call("SELECT", "0"))
+                    out.append(w5.read())
+                for w in (w1, w2, w3, w4, w5):
+                    w.close()
+                d.wait_blocked(srv, 0)
+                out.append(p.call("FLUSHALL"))
+        return [str(x) for x in out]
+    d.assert_same_sessions(ref, node, session)
