@@ -764,6 +764,10 @@ static void dispatch(state_t *st, rt_msg_t *msg)
     case STATE_MSG_LOADED:
         state_loaded_apply(st, (state_loaded_req_t *)msg);
         break;
+    case STATE_MSG_OWED_PONG:
+        state_send_owed_pong_now(st);
+        free(msg);
+        break;
     default:
         free(msg);
     }
@@ -850,6 +854,7 @@ static void before_sleep(rt_thread_t *t, void *arg)
 {
     (void)t;
     state_end_round(arg);
+    state_outbox_flush(arg);      /* what the save released (a PONG) leaves now */
 }
 
 void state_end_round(state_t *st)
@@ -863,6 +868,10 @@ void state_end_round(state_t *st)
         else if (st->save_fsync && written_ok_waiting(st)) save_here_then_sync(st);
         else state_request_save(st, &st->actor);
     }
+    /* A PONG held for replies (state_cmds.c, release_then_pong) that no
+     * worker sent within a second: a reply that was never written (its
+     * worker sends it in the loop pass that writes the reply). */
+    if (st->pong_owed && rt_mono_ms() - st->pong_owed_ms >= 1000) state_send_owed_pong_now(st);
 }
 
 const cluster_snapshot_t *state_fresh_snapshot(state_t *st)
@@ -878,6 +887,10 @@ void state_reply(state_t *st, remote_cmd_t *rc)
      * killed link gone). */
     state_outbox_flush(st);
     if (st->dirty_snapshot) state_publish(st);
+    if (st->pong_marking) {
+        rc->pong_after_reply = true;   /* its worker sends the PONG once this is written */
+        st->pong_holders++;
+    }
     worker_reply_async(rc);
 }
 

@@ -180,6 +180,12 @@ bool state_run_borrowed(struct remote_cmd *rc);
 struct link_frame;
 bool state_run_borrowed_frame(struct link_frame *f);
 
+/* On a worker that has written a reply marked pong_after_reply (a SETSLOT
+ * NODE's, remote_cmd_t): sends the PONG the state actor held for it, on the
+ * state's data while the state thread sleeps, else by message to it
+ * (state_borrow.c). Nothing when another reply's worker sent it first. */
+void state_send_owed_pong(void);
+
 /* DEBUG STATE-ACTOR-DELAY: microseconds the state actor sleeps in every
  * message it handles, while it counts as working (0: none), so that tests
  * can make it fall behind on purpose (docs/cluster-bus.md §1.6,
@@ -198,6 +204,7 @@ enum state_msg {
     STATE_MSG_FAILOVER,           /* state_fo_req_t: from the failover elector */
     STATE_MSG_ASM,                /* asm_event_t (state/asm.h): a slot migration's lanes and workers */
     STATE_MSG_LOADED,             /* state's own: state_claim_loaded_slots's request */
+    STATE_MSG_OWED_PONG,          /* a bare rt_msg_t: state_send_owed_pong's, when it cannot borrow */
 };
 
 /* What the elector asks of the state actor (state_failover.c). */

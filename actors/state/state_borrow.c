@@ -43,6 +43,7 @@
 #include "actors/commands/args.h"
 #include "actors/state/state_internal.h"
 #include "runtime/snapshot.h"
+#include "runtime/xmalloc.h"
 
 /* Whether the command may move this node's last slot away. */
 static bool may_turn_replica(const state_t *st, const queued_cmd_t *q)
@@ -111,6 +112,29 @@ bool state_run_borrowed(struct remote_cmd *rc)
     }
     run_round(a, apply_cmd, rc);
     return true;
+}
+
+static void apply_owed_pong(state_t *st, void *arg)
+{
+    (void)arg;
+    state_send_owed_pong_now(st);
+}
+
+/* The PONG the state actor held until a SETSLOT NODE's reply was written
+ * (state_cmds.c, release_then_pong): the worker that wrote the reply sends
+ * it, 7.0.15's order (its reply leaves in beforeSleep, the PONG from the
+ * links' buffers in the next loop pass). When the state's data cannot be
+ * borrowed now, a message asks the state thread. */
+void state_send_owed_pong(void)
+{
+    rt_actor_t *a = state_actor();
+    if (borrow(a, BORROW_WAIT_US)) {
+        run_round(a, apply_owed_pong, NULL);
+        return;
+    }
+    rt_msg_t *m = xcalloc(1, sizeof *m);
+    m->type = STATE_MSG_OWED_PONG;
+    rt_send(a, m);
 }
 
 static void apply_frame(state_t *st, void *f)

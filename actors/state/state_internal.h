@@ -202,6 +202,14 @@ typedef struct state {
     uint64_t fo_election_epoch;           /* our running election (ACKs at or above it count) */
     uint64_t publish_hold_seq;            /* no snapshot until this config version is durable */
     uint64_t pong_after_seq;              /* PONG to everyone once this config version is durable (SETSLOT NODE) */
+    /* That PONG, due and held until a reply it follows is written
+     * (state_cmds.c, release_then_pong): the replies' workers send it
+     * (state_send_owed_pong); since when it is owed, and while replies are
+     * released, that they are to be marked for it, and how many were. */
+    bool pong_owed;
+    long long pong_owed_ms;
+    bool pong_marking;
+    int pong_holders;
     struct fo_action *fo_actions;         /* frames that leave once a config version is durable */
     long long mf_end_ms;                  /* master side of a manual failover: 0 = none */
     int mf_replica;                       /* the replica driving it, -1 none */
@@ -353,6 +361,8 @@ void state_durable(state_t *st, uint64_t seq, int err);
  * `after` are still with the persister: only what waited for a version
  * after `after` goes on (state.c, save_here). */
 void state_written_after(state_t *st, uint64_t after, uint64_t seq);
+/* Broadcasts the PONG held for replies (pong_owed), if it still is. */
+void state_send_owed_pong_now(state_t *st);
 /* The same for a version whose fsync is still to come: only the waits
  * marked written_ok go on; the rest (and the PONG after it) wait for the
  * persister's answer (state_durable). */

@@ -259,6 +259,12 @@ static void flush_pending_writes(rt_thread_t *t, void *arg)
     batch_flush((worker_t *)arg, -1);
     monitor_flush((worker_t *)arg);   /* may schedule writes to our own monitors */
     worker_write_scheduled((worker_t *)arg);
+    worker_t *w = arg;
+    if (w->pong_after_write) {
+        /* a SETSLOT NODE's reply is written: the PONG it held leaves now */
+        w->pong_after_write = false;
+        state_send_owed_pong();
+    }
 }
 
 /* Writes every client that got output since the last time. */
@@ -690,6 +696,7 @@ static void on_remote_done(worker_t *w, remote_cmd_t *rc)
         s->buf = rc->reply;
         resp_buf_init(&rc->reply, 2);
     }
+    if (rc->pong_after_reply) w->pong_after_write = true;
     s->watch_failed = rc->watch_failed;
     s->route_failed = rc->route_failed;
     s->link_floor = rc->link_floor;

@@ -98,6 +98,8 @@ typedef struct remote_cmd {
     void *blob;                   /* owns argv memory */
     long long keys_delta;         /* fan-out part result (counts); SETSLOT NODE: keys in the slot */
     bool slot_counted;            /* SETSLOT NODE: keys_delta holds the slot's key count (state_slots.c) */
+    bool pong_after_reply;        /* SETSLOT NODE applied by its client's worker: the PONG it owes
+                                   * everyone leaves once this reply is written (state_borrow.c) */
     uint64_t client_id;           /* the requesting client (CLIENT KILL SKIPME) */
     char *caller_line;            /* fan-out, the part of the client's worker: cmd_fanout_t.caller_line's */
     long long arg_us;             /* DEBUG SLEEP: the pause in microseconds */

@@ -75,6 +75,7 @@ struct worker {
     rt_timer_t cron;
     struct client *clients;       /* intrusive list */
     struct client *aof_gated;     /* clients whose output waits for an fsync (aof_gate.h) */
+    bool pong_after_write;        /* a reply that holds the state's PONG is in the output (state_send_owed_pong) */
     int aof_waiter;               /* its id at the AOF's reply syncer */
     bool child_slices;            /* short slices while a fork child runs (worker.c) */
     worker_stats_t stats;

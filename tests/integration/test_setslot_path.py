@@ -16,6 +16,8 @@ What it must never do: time anything (test_setslot_latency compares with redis-s
 or accept a reply that comes before nodes.conf holds the change.
 """
 import os
+import select
+import socket
 import time
 
 import pytest
@@ -284,3 +286,102 @@ def test_a_pong_rebinding_a_slot_is_applied_by_the_link_thread(servers):
     # wake request per message (22 for the 60 slots in one run).
     assert borrows >= 5, f"{borrows} rounds of frames applied by the link's thread for {n} slots"
     assert wakes < borrows, f"{wakes} wake requests to the state thread, {borrows} borrowed rounds"
+
+
+class _FakePeer:
+    """A cluster-bus peer that listens, so that a node MEETs it and links to it: it
+    answers the node's MEET and PINGs with PONGs and hands every other frame to the
+    test. Only the frames the node sends on its own link to us arrive here."""
+
+    def __init__(self):
+        self.port = h.free_port()
+        self.name = bh.random_name()
+        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind(("127.0.0.1", self.port + 10000))
+        self.lsock.listen(16)
+        self.conn = None
+
+    def close(self):
+        if self.conn:
+            self.conn.close()
+        self.lsock.close()
+
+    def accept(self, timeout=10.0):
+        self.lsock.settimeout(timeout)
+        sock, _ = self.lsock.accept()
+        self.conn = bh.BusConn.__new__(bh.BusConn)
+        self.conn.sock, self.conn.buf = sock, b""
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def next_frame(self, timeout=5.0):
+        """The next frame that is not a PING or MEET (those are answered)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            f = self.conn.read_frame(max(0.01, deadline - time.monotonic()))
+            if bh.parse_header(f)["type"] in (bh.T_PING, bh.T_MEET):
+                self.conn.send(bh.header(bh.T_PONG, sender=self.name, port=self.port,
+                                         cport=self.port + 10000, flags=bh.F_MASTER))
+                continue
+            return f
+
+
+def _claims(frame, slot):
+    return bool(bh.parse_header(frame)["myslots"][slot // 8] & (1 << (slot % 8)))
+
+
+PINGS_BEHIND = 3000
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_setslot_node_replies_before_its_pong_leaves(servers, workers):
+    """On the importing node, SETSLOT NODE's reply is written before the PONG that
+    announces the slot to everyone, as in 7.0.15 (the reply leaves in its beforeSleep,
+    the PONG from the links' buffers in the next loop pass): a peer linked to the node
+    finds, when that PONG reaches it, the reply already in the client's socket. Both
+    paths: the first slot bumps the configEpoch (a save with fsync, the reply and the
+    PONG released by the state thread), the next ones are applied on the client's
+    worker. PINGs pipelined behind the SETSLOT keep its worker busy before it writes the
+    reply: with two workers the link to the peer lives on the other one, which sent the
+    PONG meanwhile when it was handed over before the reply (this failed at the first
+    or third slot); with one, they share a thread. In a reshard the PONG sent first
+    reached the source and the other master just before redis-cli's SETSLOT NODE, which
+    then competed with the frame's work for the CPU."""
+    a, b, _ = bh.start_cluster(servers, 3, extra_args=["--worker-threads", str(workers)])
+    ida, idb = bh.myid(a), bh.myid(b)
+    peer = _FakePeer()
+    try:
+        with b.raw(timeout=30) as cb:
+            assert cb.call("CLUSTER", "MEET", "127.0.0.1", str(peer.port)) == "OK"
+            peer.accept()
+
+            def answered(seconds):
+                end = time.monotonic() + seconds
+                while time.monotonic() < end:
+                    try:
+                        peer.next_frame(timeout=max(0.01, end - time.monotonic()))
+                    except TimeoutError:
+                        break
+
+            def knows_peer():
+                answered(0.05)          # the MEET and PINGs need their PONGs
+                return peer.name in cb.call("CLUSTER", "NODES").decode()
+            h.wait_until(knows_peer, 10, what="node b knowing the peer")
+            answered(0.5)               # and whatever the node sends for a newcomer
+            for slot in range(100, 106):        # node a's, no keys
+                assert cb.call("CLUSTER", "SETSLOT", str(slot), "IMPORTING", ida) == "OK"
+                # PINGs behind it in the same read keep the worker busy before it gets
+                # to write the reply (the PONG's link lives on another thread with 2)
+                cb.send(h.encode("CLUSTER", "SETSLOT", str(slot), "NODE", idb)
+                        + h.encode("PING") * PINGS_BEHIND)
+                while True:
+                    f = peer.next_frame(timeout=10)
+                    if bh.parse_header(f)["type"] == bh.T_PONG and _claims(f, slot):
+                        break
+                readable, _, _ = select.select([cb.sock], [], [], 0)
+                assert readable, f"slot {slot}: the PONG announcing it came before the reply"
+                assert cb.read()[1] == "OK"
+                for _ in range(PINGS_BEHIND):
+                    assert cb.read()[1] == "PONG"
+    finally:
+        peer.close()
