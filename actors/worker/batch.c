@@ -55,7 +55,12 @@ void batch_add(worker_t *w, int target, reply_slot_t *slot, const cmd_def_t *cmd
     batch_entry_t *e = &b->e[b->n++];
     e->slot = slot;
     slot->in_batch = true;
-    if (slot->client) slot->client->batch_open++;
+    if (slot->client) {
+        /* one target at a time: dispatch_order_must_wait holds a command for
+         * another worker until these are back */
+        slot->client->batch_open++;
+        slot->client->batch_target = target;
+    }
     e->client_id = slot->client ? tracking_route_id(slot->client) : 0;   /* with its caching decision */
     e->acl_uid = slot->client ? slot->client->acl_uid : 0;
     e->db = slot->client ? slot->client->db : 0;

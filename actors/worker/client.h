@@ -23,6 +23,7 @@ typedef struct reply_slot {
     bool route_failed;            /* an EXEC part refused by the slot-move check: buf is the error */
     bool muted;                   /* CLIENT REPLY OFF/SKIP: its bytes are dropped, not sent */
     bool in_batch;                /* its command went to another worker in a batch (batch.h) */
+    bool fanout_open;             /* a fan-out's slot, counted in its client's fanout_open (fanout.c) */
     bool blocked;                 /* until done its client is blocked, 7.0.15's CLIENT_BLOCKED: a
                                    * wait over several workers (xwait.c) or in WAIT (cmd_repl.c) */
     uint64_t link_floor;          /* remote_cmd_t's, for the transaction it belongs to */
@@ -117,7 +118,10 @@ typedef struct client {
     long long obuf_soft_since_s;          /* output over the soft limit since (s), 0 = not (client_limits.h) */
     bool socket_lent;                     /* another worker writes the head reply on fd (batch.h) */
     int batch_open;                       /* its commands in batches not back yet (batch.h) */
-    bool input_held;                      /* a command waits unparsed for them (pubsub_publish_must_wait) */
+    int batch_target;                     /* while batch_open: the one worker they went to */
+    int fanout_open;                      /* its fan-outs with parts not all back (fanout.c) */
+    bool input_held;                      /* a command waits unparsed for them (dispatch_order_must_wait,
+                                             pubsub_publish_must_wait) */
     int lent_fd_to_close;                 /* closed while lent: close this fd when it comes back, else -1 */
     struct remote_cmd *block_rc;          /* a blocking command out at its owner (blocking.h), or NULL */
     int block_worker;                     /* that owner */
@@ -200,6 +204,18 @@ void client_info_line(const client_t *c, char *buf, size_t cap);
 
 /* dispatch.c: runs one parsed command. */
 void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvlen);
+/* Before c's next command is dispatched, on its worker: true when it must
+ * wait, unparsed, until the commands c sent earlier to another worker in
+ * batches are back (have run there): every command but a keyed one for
+ * that same worker, which runs after them there anyway; and every command
+ * while a fan-out of c has parts out (their messages run on c's own worker
+ * too: a command run here at once would come before them). So no effect
+ * of a later command of a connection is visible before an earlier one's,
+ * on any worker (docs/design.md §5, "Per-connection order"). Also a
+ * PUBLISH/SPUBLISH behind such batches (pubsub_publish_must_wait). Sets
+ * c->input_held; client_slot_done resumes the input when the last one is
+ * back. */
+bool dispatch_order_must_wait(client_t *c, int argc, const uint8_t **argv, const size_t *argvlen);
 /* Runs a batch on this worker (the executing side). */
 void dispatch_execute_batch(worker_t *w, remote_cmd_t *rc);
 /* Executes a command here with this worker's keyspace, writing to `reply`. */

@@ -6,7 +6,9 @@
  * answers are the callbacks of the command's table entry (cmd_fanout_t in
  * cmd.h). The parts travel as WMSG_RUN messages even to the client's own
  * worker, so a fan-out is ordered after every earlier command of the same
- * connection on every worker; each part comes back the same way.
+ * connection on every worker; each part comes back the same way. The
+ * client's next command waits until the last part is back
+ * (dispatch_order_must_wait), so it comes after the fan-out everywhere.
  *
  * Must never: read another worker's keyspace directly, or know what a
  * particular command's part does.
@@ -115,6 +117,12 @@ void dispatch_fanout_extra(client_t *c, const cmd_def_t *cmd, int argc, const ui
     char *own = f->caller_line ? f->caller_line(c) : NULL;
     reply_slot_t *slot = client_defer_reply(c);
     slot->parts_left = g_nworkers + nextra;
+    if (!slot->txn_part) {
+        /* the client's next command waits for every part (dispatch_order_must_wait):
+         * run here at once, SET k v behind FLUSHALL would come before its part here */
+        slot->fanout_open = true;
+        c->fanout_open++;
+    }
     slot->cmd = cmd;
     resp_buf_init(&slot->acc, c->proto);
     /* Every worker meets the parts on the same side of a call that spans

@@ -141,6 +141,7 @@ void client_slot_done(worker_t *w, reply_slot_t *s)
     }
     s->done = true;
     if (s->in_batch) c->batch_open--;
+    if (s->fanout_open) c->fanout_open--;
     if (s->blocks_client) c->flags &= ~CLIENT_BLOCKED;
     while (c->pending_head && c->pending_head->done) {
         reply_slot_t *h = c->pending_head;
@@ -159,8 +160,10 @@ void client_slot_done(worker_t *w, reply_slot_t *s)
     }
     if (client_check_obuf(c, OBUF_CHECK_QUICK)) return;
     client_schedule_write(c);
-    /* Replies drained: parsing may resume if it was held back. */
-    if (!c->in_input && c->qpos < c->qlen && c->pending_count < MAX_PENDING_PER_CLIENT)
+    /* Replies drained: parsing may resume if it was held back (a command
+     * held for its batches: when the last one is back). */
+    if (!c->in_input && c->qpos < c->qlen && c->pending_count < MAX_PENDING_PER_CLIENT &&
+        !(c->input_held && (c->batch_open > 0 || c->fanout_open > 0)))
         client_process_input(c);
 }
 
@@ -544,7 +547,7 @@ void client_process_input(client_t *c)
                 resp_parser_reset(&c->parser);
                 break;
             }
-            if (pubsub_publish_must_wait(c, argv[0], argvlen[0])) {   /* runs when its batches are back */
+            if (dispatch_order_must_wait(c, argc, argv, argvlen)) {   /* runs when its batches are back */
                 if (argc > 16) { free(argv); free(argvlen); }
                 resp_parser_reset(&c->parser);
                 break;
