@@ -105,13 +105,13 @@ static void format_client(const client_t *c, resp_buf_t *out)
 
 void client_reply_end(client_t *c, client_reply_mark_t m)
 {
-    if (c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP)) {
+    if ((c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP)) && !(c->flags & CLIENT_PUSHED)) {
         /* what the command answered at once went to the output (nothing
          * was owed before it) or to slots after the old tail */
         if (!m.tail && c->out.len > m.out_len) c->out.len = m.out_len;
         for (reply_slot_t *s = m.tail ? m.tail->next : c->pending_head; s; s = s->next) s->muted = true;
     }
-    c->flags &= ~CLIENT_REPLY_SKIP;
+    c->flags &= ~(CLIENT_REPLY_SKIP | CLIENT_PUSHED);
     if (c->flags & CLIENT_REPLY_SKIP_NEXT) c->flags = (c->flags & ~CLIENT_REPLY_SKIP_NEXT) | CLIENT_REPLY_SKIP;
 }
 

@@ -21,23 +21,35 @@
 #include "proto/bus.h"
 #include "proto/slot.h"
 
+/* The confirmations of (un)subscribing are pushes, which 7.0.15 sends
+ * whether the client's replies are on, off or skipped (client_reply_end);
+ * not inside a transaction, whose reply is one array. */
+static void pushes_only(cmd_ctx_t *ctx)
+{
+    if (ctx->client && !ctx->client->txn) ctx->client->flags |= CLIENT_PUSHED;
+}
+
 void cmd_subscribe(cmd_ctx_t *ctx)
 {
+    pushes_only(ctx);
     pubsub_subscribe(ctx->client, PUBSUB_CHANNEL, ctx->argc, ctx->argv, ctx->argvlen, ctx->reply);
 }
 
 void cmd_psubscribe(cmd_ctx_t *ctx)
 {
+    pushes_only(ctx);
     pubsub_subscribe(ctx->client, PUBSUB_PATTERN, ctx->argc, ctx->argv, ctx->argvlen, ctx->reply);
 }
 
 void cmd_unsubscribe(cmd_ctx_t *ctx)
 {
+    pushes_only(ctx);
     pubsub_unsubscribe(ctx->client, PUBSUB_CHANNEL, ctx->argc, ctx->argv, ctx->argvlen, ctx->reply);
 }
 
 void cmd_punsubscribe(cmd_ctx_t *ctx)
 {
+    pushes_only(ctx);
     pubsub_unsubscribe(ctx->client, PUBSUB_PATTERN, ctx->argc, ctx->argv, ctx->argvlen, ctx->reply);
 }
 
@@ -77,12 +89,14 @@ static bool shard_route_ok(cmd_ctx_t *ctx, int first, int last)
 void cmd_ssubscribe(cmd_ctx_t *ctx)
 {
     if (!shard_route_ok(ctx, 1, ctx->argc - 1)) return;
+    pushes_only(ctx);
     pubsub_subscribe(ctx->client, PUBSUB_SHARD, ctx->argc, ctx->argv, ctx->argvlen, ctx->reply);
 }
 
 void cmd_sunsubscribe(cmd_ctx_t *ctx)
 {
     if (!shard_route_ok(ctx, 1, ctx->argc - 1)) return;
+    pushes_only(ctx);
     pubsub_unsubscribe(ctx->client, PUBSUB_SHARD, ctx->argc, ctx->argv, ctx->argvlen, ctx->reply);
 }
 

@@ -60,6 +60,8 @@ enum {
     CLIENT_LUA_DEBUG_SYNC = 1 << 21, /* ... SYNC: in the worker, not in a forked child */
     CLIENT_PUSH_HELD     = 1 << 22,  /* on its worker's push hold (push_hold.h); not freed meanwhile */
     CLIENT_ASM_PLACED    = 1 << 23,  /* a lane on the worker of its first key (asm_lane_place) */
+    CLIENT_PUSHED        = 1 << 24,  /* this command answered with pushes only (subscribe confirmations):
+                                      * kept under CLIENT REPLY OFF/SKIP, as 7.0.15's CLIENT_PUSHING */
 };
 
 typedef struct client {

@@ -72,3 +72,39 @@ def test_client_kill_errors_as_redis(servers):
             ("CLIENT", "KILL", "foo", "bar"), ("CLIENT", "KILL", "ID"), ("CLIENT", "KILL", "MAXAGE", "10")]
     for a in cmds:
         assert s.raw().raw(*a) == r.raw().raw(*a), a
+
+
+def _pubsub_session(srv, proto):
+    """Subscribe confirmations and messages are pushes: 7.0.15 sends them while the
+    client's replies are off or skipped (CLIENT_PUSHING), in RESP2 and RESP3; the other
+    replies of the same client stay dropped."""
+    out = []
+    with srv.raw() as c, srv.raw() as p:
+        if proto == 3:
+            c.call("HELLO", "3")
+        steps = [
+            [("CLIENT", "REPLY", "OFF"), ("SUBSCRIBE", "ch1", "ch2"), ("PSUBSCRIBE", "ch*")],
+            "publish",
+            [("UNSUBSCRIBE", "ch1"), ("PUNSUBSCRIBE",), ("PING",), ("UNSUBSCRIBE",), ("UNSUBSCRIBE",),
+             ("PUNSUBSCRIBE",), ("GET", "x"), ("CLIENT", "REPLY", "ON"), ("CLIENT", "REPLY", "SKIP"),
+             ("SUBSCRIBE", "ch3")],
+            "publish",
+            [("CLIENT", "REPLY", "SKIP"), ("UNSUBSCRIBE", "ch3"), ("GET", "x")],
+        ]
+        for step in steps:
+            if step == "publish":
+                out.append(p.call("PUBLISH", "ch1", "hello"))
+                out.append(p.call("PUBLISH", "ch3", "hi"))
+                continue
+            got, closed = c.exchange(b"".join(h.encode(*a) for a in step), idle=0.3)
+            assert not closed
+            out.append(got)
+    return out
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_pubsub_pushes_pass_reply_off(servers, proto):
+    """unit/pubsub 'PubSub messages with CLIENT REPLY OFF'."""
+    s = servers.shoal(base_args="standalone")
+    r = servers.redis(base_args="standalone")
+    assert _pubsub_session(s, proto) == _pubsub_session(r, proto)
