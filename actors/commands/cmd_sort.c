@@ -24,6 +24,7 @@
 #include "actors/types/set.h"
 #include "actors/types/zset.h"
 #include "actors/worker/keyspace.h"
+#include "actors/worker/xcmd.h"
 
 /* One element to sort: its own bytes (a copy) and its weight. */
 typedef struct sort_item {
@@ -100,6 +101,16 @@ static bool pattern_value(cmd_ctx_t *ctx, const uint8_t *pat, size_t patlen, con
     if (len) memcpy(key + prefix, p, len);
     memcpy(key + prefix + len, star + 1, restlen);
     ks_entry_t *e = ks_lookup_read(ctx->ks, key, klen, ctx->now_ms);
+    if (!e && ctx->worker) {
+        /* a key another worker keeps, parked for this call (xcmd.h); one
+         * past its TTL reads as missing and stays for its owner's expiry */
+        struct keyspace *other = xcmd_parked_space(ctx->worker, key, klen);
+        e = other ? ks_peek(other, key, klen) : NULL;
+        if (e) {
+            long long exp = ks_entry_expire(other, e);
+            if (exp != KS_NO_EXPIRE && exp <= ctx->now_ms) e = NULL;
+        }
+    }
     free(key);
     if (!e) return false;
     if (field) {
@@ -137,6 +148,23 @@ static bool parse_weight(const uint8_t *p, size_t len, double *out)
 }
 
 typedef struct sort_pat { const uint8_t *p; size_t len; } sort_pat_t;
+
+bool cmd_sort_reads_patterns(int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    for (int j = 2; j < argc; j++) {
+        const uint8_t *a = argv[j];
+        size_t al = argvlen[j];
+        if (arg_is(a, al, "limit")) {
+            j += 2;
+        } else if (arg_is(a, al, "store")) {
+            j++;
+        } else if ((arg_is(a, al, "by") || arg_is(a, al, "get")) && j + 1 < argc) {
+            if (memchr(argv[j + 1], '*', argvlen[j + 1])) return true;
+            j++;
+        }
+    }
+    return false;
+}
 
 /* One call's options, as parsed. */
 typedef struct sort_req {

@@ -284,6 +284,8 @@ void cmd_sort(cmd_ctx_t *ctx);    /* SORT */
 void cmd_sort_ro(cmd_ctx_t *ctx); /* SORT_RO */
 int cmd_sort_getkeys(int argc, const uint8_t **argv, const size_t *argvlen, int *positions, int max);
 int cmd_sort_ro_getkeys(int argc, const uint8_t **argv, const size_t *argvlen, int *positions, int max);
+/* Whether a SORT or SORT_RO call has a BY or GET pattern that names other keys (holds a '*'). */
+bool cmd_sort_reads_patterns(int argc, const uint8_t **argv, const size_t *argvlen);
 void cmd_zrevrange(cmd_ctx_t *ctx); /* ZREVRANGE */
 void cmd_zrangebyscore(cmd_ctx_t *ctx); /* ZRANGEBYSCORE */
 void cmd_zrevrangebyscore(cmd_ctx_t *ctx); /* ZREVRANGEBYSCORE */

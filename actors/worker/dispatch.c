@@ -167,6 +167,8 @@ static int route(worker_t *w, client_t *c, const cmd_def_t *cmd, int argc, const
         }
     }
     if (pos != stack) free(pos);
+    /* SORT ... BY w_* reads keys of any worker: it runs with them parked */
+    if (!spans && xcmd_reads_any_key(cmd, argc, argv, argvlen)) spans = true;
     *slot_out = (int)slot;
     uint32_t flags = cmd_call_flags(cmd, argc, argv, argvlen);
     if (!config_cluster_enabled()) {

@@ -58,6 +58,7 @@ struct worker {
     int cur_db;                           /* 0 between commands */
     int db_top;                           /* 1 + the highest database made here */
     int apply_db;                         /* the database our master's stream (or the AOF) selected */
+    uint64_t xcmd_parked;                 /* the workers parked for the call running here (xcmd.c), 0: none */
     rt_snap_reader_t snap;
     const struct cluster_snapshot *cur;   /* valid inside a read section */
     int snap_depth;

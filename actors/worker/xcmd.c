@@ -26,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "actors/commands/commands.h"
+#include "actors/config/config.h"
 #include "actors/repl/repl.h"
 #include "actors/worker/blocking.h"
 #include "actors/worker/client.h"
@@ -82,8 +84,24 @@ static int all_keys(const queued_cmd_t *q, int *stack, int nstack, int **pos)
     return cmd_get_keys(q->cmd, q->argc, q->argv, q->argvlen, *pos, q->argc > nstack ? q->argc : nstack);
 }
 
+bool xcmd_reads_any_key(const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen)
+{
+    if (g_nworkers < 2 || config_cluster_enabled()) return false;
+    if (cmd->handler != cmd_sort && cmd->handler != cmd_sort_ro) return false;
+    return cmd_sort_reads_patterns(argc, argv, argvlen);
+}
+
+struct keyspace *xcmd_parked_space(worker_t *w, const uint8_t *key, size_t len)
+{
+    int o = worker_of_slot(slot_of_key(key, len));
+    if (o == w->index || !(w->xcmd_parked & (1ULL << o))) return NULL;
+    return wdb_peek(g_workers[o], w->cur_db);
+}
+
 uint64_t xcmd_workers_of(const queued_cmd_t *q)
 {
+    /* SORT ... BY w_*: any worker may keep a key it reads */
+    if (xcmd_reads_any_key(q->cmd, q->argc, q->argv, q->argvlen)) return (1ULL << g_nworkers) - 1;
     int stack[64], *pos;
     int n = all_keys(q, stack, 64, &pos);
     uint64_t mask = 0;
@@ -176,6 +194,7 @@ static void exec_fn(worker_t *w, rt_msg_t *msg)
     bool watch_failed = rc->is_exec && rc->watch.n > 0 && !watch_list_ok(&rc->watch, rt_now_ms());
     watch_list_clear(&rc->watch);     /* checked: not again where the commands run */
     move_keys(w, rc, true, false);
+    w->xcmd_parked = b->mask & ~(1ULL << w->index);   /* their keys may be read (xcmd_parked_space) */
     /* relaxed: only this thread writes it */
     long long dirty0 = atomic_load_explicit(&w->stats.dirty, memory_order_relaxed);
     bool waits = false;
@@ -213,6 +232,7 @@ static void exec_fn(worker_t *w, rt_msg_t *msg)
             dispatch_execute_batch(w, rc);
         }
     }
+    w->xcmd_parked = 0;
     bool wrote = atomic_load_explicit(&w->stats.dirty, memory_order_relaxed) != dirty0 || !rc->origin;
     move_keys(w, rc, false, wrote);
     worker_publish_counts(w);

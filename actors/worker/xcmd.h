@@ -6,6 +6,7 @@
 #ifndef SHOAL_ACTORS_XCMD_H
 #define SHOAL_ACTORS_XCMD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "actors/worker/client.h"
 
@@ -26,5 +27,14 @@ void xcmd_post(worker_t *from, int executor, remote_cmd_t *rc, uint64_t mask);
  * commandstats); the stream's are counted, as 7.0.15 counts its master's. */
 void xcmd_apply(int executor, int db, const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen,
                 long long now_ms, bool loading);
+
+/* Whether a call reads keys that its arguments do not name but its values
+ * do (SORT's BY and GET patterns): without cluster mode and with several
+ * workers it runs here with every worker parked (xcmd_workers_of). */
+bool xcmd_reads_any_key(const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);
+/* Inside such a call on w: the share of w's current database that the
+ * worker keeping key holds, when that worker is parked for the call and is
+ * not w; NULL otherwise (w's own keys are in its current keyspace). */
+struct keyspace *xcmd_parked_space(worker_t *w, const uint8_t *key, size_t len);
 
 #endif

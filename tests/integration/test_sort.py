@@ -87,6 +87,31 @@ def test_sort_patterns_same_as_redis_standalone(servers, proto):
     d.assert_same(shoal, redis, STANDALONE, proto=proto)
 
 
+SPREAD_EXTRA = [
+    # a transaction, another database, a pattern key past its TTL, weights of a
+    # thousand keys (every worker keeps some)
+    ("MULTI",), ("SORT", "l", "BY", "w_*", "GET", "o_*"), ("SORT", "s", "BY", "k_*"), ("EXEC",),
+    ("SELECT", "3"), ("RPUSH", "l", "1", "2", "3"), ("MSET", "w_1", "3", "w_2", "1", "w_3", "2"),
+    ("SORT", "l", "BY", "w_*"), ("SELECT", "0"), ("SORT", "l", "BY", "w_*"),
+    ("SET", "o_2", "two", "PX", "1"), ("DEBUG", "SLEEP", "0.01"), ("SORT", "l", "GET", "o_*"),
+    ("RPUSH", "big", *[str(i) for i in range(1000)]),
+    ("MSET", *[x for i in range(1000) for x in (f"bw_{i}", str((i * 7919) % 1000))]),
+    ("SORT", "big", "BY", "bw_*", "LIMIT", "0", "20", "GET", "bw_*", "GET", "#"),
+    ("SORT", "big", "BY", "bw_*", "STORE", "bigdst"), ("LRANGE", "bigdst", "0", "9"),
+]
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_sort_patterns_read_every_worker_standalone(servers, proto):
+    """unit/sort 'SORT BY key' and the rest: BY and GET patterns name keys any worker may
+    keep; with several workers they read as on redis-server (the call runs with the
+    other workers parked)."""
+    shoal = servers.shoal(extra_args=["--worker-threads", "3", "--enable-debug-command", "yes"],
+                          base_args="standalone")
+    redis = servers.redis(base_args="standalone", extra_args=["--enable-debug-command", "yes"])
+    d.assert_same(shoal, redis, STANDALONE + SPREAD_EXTRA, proto=proto)
+
+
 def _docs_fields(srv, name):
     with srv.raw() as c:
         reply = c.call("COMMAND", "DOCS", name)
