@@ -23,7 +23,8 @@ neither the connection's nor the earlier key's, borrowed while it sleeps).
 The same for a fan-out (FLUSHALL, DBSIZE, ...): its parts run as messages on every worker,
 the connection's own too, so a command pipelined behind it waits until they are all back;
 before, `FLUSHALL; SET k v` on k's worker lost k (the SET ran before FLUSHALL's part there),
-and a DBSIZE behind a SET could miss the key. Compared with redis-server.
+and a DBSIZE behind a SET could miss the key. Compared with redis-server. And the one
+exception: a SCRIPT KILL behind a command that waits for a busy script is not held.
 
 What it must never do: stop a process it did not start, or wait without a deadline.
 """
@@ -199,3 +200,29 @@ def test_commands_pipelined_behind_a_fan_out_come_after_it(servers, mode):
     want = _fanout_replies(redis, ka, kb)
     assert len(want) == 1
     assert _fanout_replies(shoal, ka, kb) == want
+
+
+def test_script_kill_behind_a_command_for_the_busy_worker_is_not_held(servers):
+    """The one exception to the order: a command for the keys of a worker whose script is
+    past busy-reply-threshold waits in its batch for the script's end (where 7.0.15 answers
+    -BUSY), and a SCRIPT KILL pipelined behind it must still reach the script, not wait
+    for that batch (it would wait forever)."""
+    srv = servers.shoal(extra_args=["--worker-threads", "2"])
+    h.own_all_slots(srv)
+    with srv.raw() as c:
+        assert c.call("CONFIG", "SET", "busy-reply-threshold", "100") == "OK"
+    k1, k2 = _key_on(1, "busy:", 2), _key_on(1, "other:", 2)
+    with srv.raw(timeout=10) as a:
+        a.send(h.encode("EVAL", "while true do end", "1", k1))
+        h.wait_until(lambda: "Slow script detected" in srv.log(), 10, what="the script to turn busy")
+        conns = [srv.raw(timeout=10) for _ in range(4)]
+        try:
+            free = [c for c in conns if c.raw("PING") == b"+PONG\r\n"]
+            assert free, "no connection on the worker without the script"
+            x = free[0]
+            x.send(h.encode("GET", k2) + h.encode("SCRIPT", "KILL"))
+            assert a.read()[0].startswith(b"-ERR Script killed by user with SCRIPT KILL...")
+            assert [x.read()[0] for _ in range(2)] == [b"$-1\r\n", b"+OK\r\n"]
+        finally:
+            for c in conns:
+                c.close()
