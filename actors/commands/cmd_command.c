@@ -104,6 +104,12 @@ static int inner_keys(cmd_ctx_t *ctx, const cmd_def_t **out, int **pos)
      * they can say, answer here (GEORADIUS: every STORE and STOREDIST key). */
     int n = cmd->getkeys ? cmd_spec_keys(cmd, argc, argv, argvlen, *pos, NULL, argc) : -1;
     if (n < 0) n = cmd_get_keys(cmd, argc, argv, argvlen, *pos, argc);
+    /* EVAL, FCALL and their kin may name no key (no_mandatory_keys): an
+     * empty answer then, as 7.0.15's */
+    if (n == 0 && cmd->flag_names && strstr(cmd->flag_names, "no_mandatory_keys")) {
+        *out = cmd;
+        return 0;
+    }
     if (n == 0) {
         resp_add_error(r, "ERR Invalid arguments specified for command");
         free(*pos);

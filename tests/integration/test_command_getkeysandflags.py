@@ -43,13 +43,18 @@ LINES = [
     ("UNLINK", "a"), ("EXISTS", "a", "b"), ("TOUCH", "a"), ("TYPE", "a"), ("DUMP", "a"),
     ("RESTORE", "a", "0", "x"), ("EXPIRE", "a", "10"), ("PERSIST", "a"), ("OBJECT", "ENCODING", "a"),
     ("OBJECT", "FREQ", "a"), ("MIGRATE", "h", "1", "k", "0", "5"), ("MIGRATE", "h", "1", "", "0", "5", "KEYS", "a", "b"),
+    # no_mandatory_keys: none given is an empty answer, not an error (unit/introspection-2
+    # 'COMMAND GETKEYS EVAL without keys')
+    ("EVAL", "return 1", "0"), ("EVAL", "return 1", "1", "a"), ("EVALSHA", "x", "0"), ("EVAL_RO", "x", "0"),
+    ("EVALSHA_RO", "x", "0"), ("FCALL", "f", "0"), ("FCALL_RO", "f", "2", "a", "b"), ("XREAD", "STREAMS"),
     # errors
     ("PING", "x"), ("GET",), ("NOSUCH", "a"), ("SET", "k"), ("MSET", "a"),
 ]
 
 
+@pytest.mark.parametrize("sub", ["GETKEYSANDFLAGS", "GETKEYS"])
 @pytest.mark.parametrize("proto", [2, 3])
-def test_getkeysandflags_as_redis(servers, proto):
+def test_getkeysandflags_as_redis(servers, proto, sub):
     shoal = servers.shoal(base_args=SA)
     redis = servers.redis(base_args=SA)
     out = []
@@ -57,7 +62,7 @@ def test_getkeysandflags_as_redis(servers, proto):
         with srv.raw() as c:
             if proto == 3:
                 c.call("HELLO", "3")
-            out.append([c.raw("COMMAND", "GETKEYSANDFLAGS", *line) for line in LINES])
+            out.append([c.raw("COMMAND", sub, *line) for line in LINES])
     for line, got, want in zip(LINES, out[0], out[1]):
         assert got == want, (line, got, want)
 
