@@ -62,6 +62,11 @@ struct mig_conn {
     bool timer_on;
     long long progress_ms;          /* monotonic: last connect, write or read */
     unsigned long long rounds_ended;   /* tells a reader that the round it fed has ended */
+    /* Its read or write callback is on the stack (read_cb, write_cb): not
+     * closed to make room (conn_get). An answer written from there runs
+     * the client's next command (job_answer), which may be a MIGRATE to
+     * a new target while this one, idle now, heads the full cache. */
+    int in_io;
     worker_t *w;
 };
 
@@ -249,24 +254,34 @@ static void read_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     (void)loop; (void)revents;
     mig_conn_t *cn = io->data;
+    cn->in_io++;
     if (cn->write_wants_read) {
         unsigned long long ended = cn->rounds_ended;
         conn_write(cn);
-        if (cn->rounds_ended != ended || cn->fd < 0) return;
+        if (cn->rounds_ended != ended || cn->fd < 0) {
+            cn->in_io--;
+            return;
+        }
     }
     conn_read(cn);
+    cn->in_io--;
 }
 
 static void write_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     (void)loop; (void)revents;
     mig_conn_t *cn = io->data;
+    cn->in_io++;
     if (cn->read_wants_write) {
         unsigned long long ended = cn->rounds_ended;
         conn_read(cn);
-        if (cn->rounds_ended != ended || cn->fd < 0) return;
+        if (cn->rounds_ended != ended || cn->fd < 0) {
+            cn->in_io--;
+            return;
+        }
     }
     conn_write(cn);
+    cn->in_io--;
 }
 
 /* The socket is connected: its watchers now watch it (a cached connection
@@ -664,9 +679,10 @@ static mig_conn_t *conn_get(worker_t *w, const migrate_job_t *j)
     for (mig_conn_t *cn = mw->conns; cn; cn = cn->next)
         if (cn->namelen == j->namelen && !memcmp(cn->name, j->name, j->namelen)) return cn;
     if (mw->nconns >= MIG_CACHE_ITEMS) {
-        /* full: drop an idle one, as 7.0.15 drops one at random */
+        /* full: drop an idle one, as 7.0.15 drops one at random (not one
+         * whose callback we are called from: in_io) */
         for (mig_conn_t *cn = mw->conns; cn; cn = cn->next)
-            if (!cn->head) {
+            if (!cn->head && !cn->in_io) {
                 conn_free(mw, cn);
                 break;
             }

@@ -895,3 +895,29 @@ def test_migrate_cached_connection_closed_by_target_then_multi_then_async(server
         assert sorted(tc.call("KEYS", "*")) == [b"{z}1", b"{z}2", b"{z}3"]
         clients = tc.call("CLIENT", "LIST").decode().strip().splitlines()
         assert len(clients) == 2, clients        # ours, and the one connection of the node
+
+
+def test_migrate_answered_on_its_worker_while_the_cache_is_full(servers, fakes):
+    """A client's pipelined MIGRATEs on the worker of its keys, the cache of 64
+    connections full: the first call's answer, written as its target's reply is read,
+    runs the client's next MIGRATE at once, to a 65th target, which closes an idle
+    cached connection to make room: the one whose reply was just read, idle now. The
+    read of that connection must not go on with it (a use after free, which a build
+    with ASan reports; conftest fails the test on the report)."""
+    ss = servers.shoal(base_args="standalone", extra_args=["--worker-threads", "1"])
+    targets = [fakes("late", delay=0.0) for _ in range(65)]
+    with ss.raw(timeout=20) as c:
+        assert c.call("SET", "k", "v") == "OK"
+        for t in targets[:64]:
+            assert c.call("MIGRATE", "127.0.0.1", str(t.port), "k", "0", "5000", "COPY") == "OK"
+        assert h.info_dict(c.call("INFO", "stats"))["migrate_cached_sockets"] == "64"
+        # the last connection made heads the cache's list: the first idle one it closes
+        c.send(h.encode("MIGRATE", "127.0.0.1", str(targets[63].port), "k", "0", "5000", "COPY")
+               + h.encode("MIGRATE", "127.0.0.1", str(targets[64].port), "k", "0", "5000", "COPY")
+               + h.encode("PING"))
+        assert c.read()[1] == "OK"
+        assert c.read()[1] == "OK"
+        assert c.read()[1] == "PONG"
+        assert h.info_dict(c.call("INFO", "stats"))["migrate_cached_sockets"] == "64"
+        assert c.call("GET", "k") == b"v"
+    assert [x[1] for x in targets[64].commands] == [b"0", b"k"]
