@@ -135,12 +135,17 @@ void client_slot_done(worker_t *w, reply_slot_t *s)
 {
     (void)w;
     client_t *c = s->client;
+    /* A transaction's part can be in a batch too (CLUSTER COUNTKEYSINSLOT of
+     * another worker's slot inside EXEC, when that worker cannot be
+     * borrowed): counted back before the part goes to its transaction, or
+     * batch_open stayed up and dispatch_order_must_wait held the
+     * connection's next command for ever. */
+    if (s->in_batch) c->batch_open--;
     if (s->txn_part) {
         txn_part_done(c, s);
         return;
     }
     s->done = true;
-    if (s->in_batch) c->batch_open--;
     if (s->fanout_open) c->fanout_open--;
     if (s->blocks_client) c->flags &= ~CLIENT_BLOCKED;
     while (c->pending_head && c->pending_head->done) {

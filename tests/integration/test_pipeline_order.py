@@ -226,3 +226,34 @@ def test_script_kill_behind_a_command_for_the_busy_worker_is_not_held(servers):
         finally:
             for c in conns:
                 c.close()
+
+
+_SLOW_SCRIPT = ("local t0 = redis.call('TIME') local s = t0[1] * 1000000 + t0[2] "
+                "while true do local t = redis.call('TIME') "
+                "if t[1] * 1000000 + t[2] - s > 600000 then break end end "
+                "return redis.call('SET', KEYS[1], 'x')")
+
+
+def test_connection_goes_on_after_a_transaction_part_sent_in_a_batch(servers):
+    """CLUSTER COUNTKEYSINSLOT inside EXEC for a slot of another worker, while that worker
+    runs a script (it cannot be borrowed): the command goes there in a batch, as a part of
+    the transaction. When it is back the connection's next commands run; the batch was
+    not counted back for a transaction's part, and the order rule then held every later
+    command of the connection for ever. Two connections run it, so that one of them is
+    on another worker than the script's whichever worker that is."""
+    srv = h.single_node(servers, "shoal", workers=2)
+    for parity in (0, 1):
+        k = _key_on(parity, "slow:", 2)
+        slot = str(h.key_slot(k))
+        with srv.raw(timeout=10) as a, srv.raw(timeout=10) as b1, srv.raw(timeout=10) as b2:
+            a.send(h.encode("EVAL", _SLOW_SCRIPT, "1", k))
+            time.sleep(0.2)             # the script runs on its worker
+            for b in (b1, b2):
+                b.send(h.encode("MULTI") + h.encode("CLUSTER", "COUNTKEYSINSLOT", slot) + h.encode("EXEC"))
+            for b in (b1, b2):
+                assert [b.read()[1] for _ in range(3)] == ["OK", "QUEUED", [1]]
+            assert a.read()[1] == "OK"
+            for b in (b1, b2):
+                assert b.call("PING") == "PONG"
+                assert b.call("SET", _key_on(1 - parity, "other:", 2), "v") == "OK"
+                assert b.call("PING") == "PONG"
