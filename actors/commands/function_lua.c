@@ -31,6 +31,7 @@
 #include "actors/commands/function.h"
 #include "actors/commands/script.h"
 #include "actors/commands/script_lua.h"
+#include "actors/commands/script_textload.h"
 #include "proto/splitargs.h"
 #include "proto/strnum.h"
 #include "runtime/log.h"
@@ -261,7 +262,7 @@ static bool run_library(lua_State *L, const char *body, size_t len, long timeout
 {
     lua_newtable(L);
     lua_setfield(L, LUA_REGISTRYINDEX, "__fn_loading");
-    if (luaL_loadbuffer(L, body, len, "@user_function")) {
+    if (script_load_text(L, body, len, "@user_function")) {
         snprintf(err, errcap, "Error compiling function: %s", lua_tostring(L, -1));
         lua_pop(L, 1);
         return false;

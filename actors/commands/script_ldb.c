@@ -28,6 +28,7 @@
 #include "actors/commands/commands.h"
 #include "actors/commands/script.h"
 #include "actors/commands/script_ldb.h"
+#include "actors/commands/script_textload.h"
 #include "actors/commands/script_lua.h"
 #include "actors/config/config.h"
 #include "actors/worker/client.h"
@@ -338,10 +339,10 @@ static void cmd_eval_code(lua_State *L, char **argv, const size_t *argl, int arg
     ldb_str_cats(&expr, "return ");
     ldb_str_cat(&expr, code.s, code.len);
     /* as an expression first, then as a statement */
-    int bad = luaL_loadbuffer(L, expr.s, expr.len, "@ldb_eval");
+    int bad = script_load_text(L, expr.s, expr.len, "@ldb_eval");
     if (bad) {
         lua_pop(L, 1);
-        bad = luaL_loadbuffer(L, code.s, code.len, "@ldb_eval");
+        bad = script_load_text(L, code.s, code.len, "@ldb_eval");
     }
     ldb_str_free(&code);
     ldb_str_free(&expr);

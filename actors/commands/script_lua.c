@@ -31,6 +31,7 @@
 #include "actors/commands/script.h"
 #include "actors/commands/script_ldb.h"
 #include "actors/commands/script_lua.h"
+#include "actors/commands/script_textload.h"
 #include "actors/config/config.h"
 #include "actors/repl/repl.h"
 #include "actors/repl/repl_replica.h"
@@ -642,6 +643,7 @@ static lua_State *state_new(void)
     lua_State *L = script_lua_open();
     script_sandbox_guard(L);
     open_lib(L, luaopen_base, "");
+    script_textload_install(L);   /* no bytecode (script_textload.h) */
     open_lib(L, luaopen_table, LUA_TABLIBNAME);
     open_lib(L, luaopen_string, LUA_STRLIBNAME);
     open_lib(L, luaopen_math, LUA_MATHLIBNAME);
@@ -731,7 +733,7 @@ static bool compile_on(lua_State *L, const char *sha, const char *body, size_t l
     memcpy(fflags + 2, sha, 41);
     lua_pushnumber(L, flags);
     lua_setfield(L, LUA_REGISTRYINDEX, fflags);
-    if (luaL_loadbuffer(L, body, len, "@user_script")) {
+    if (script_load_text(L, body, len, "@user_script")) {
         resp_add_errorf(r, "ERR Error compiling script (new function): %s", lua_tostring(L, -1));
         lua_pop(L, 1);
         return false;

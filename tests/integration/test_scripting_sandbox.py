@@ -117,12 +117,46 @@ SANDBOX_CASES = [
     ("g_index_pcall", "return {pcall(getmetatable(_G).__index, _G, 'redis')}"),
     ("g_missing_in_function", "local function f() return nosuch end return {pcall(f)}"),
     ("g_reads_after_keys", "return {type(redis), type(KEYS), type(ARGV), type(string.len), #KEYS}"),
+    # 7.0.15's Lua never loads bytecode (unit/scripting 'Binary code loading failed'): a chunk in
+    # binary form is parsed as text and fails, from loadstring, load and a reader of pieces
+    ("bytecode_loadstring", "return loadstring(string.dump(function() return 1 end))()"),
+    ("bytecode_loadstring_err", "return {loadstring(string.dump(function() return 1 end))}"),
+    ("bytecode_loadstring_named", "return {loadstring(string.dump(function() return 1 end), '=x')}"),
+    ("bytecode_load_pieces",
+     "local d = string.dump(function() return 1 end) local i = 0 "
+     "return {load(function() i = i + 1 if i == 1 then return d:sub(1, 3) elseif i == 2 then return d:sub(4) end end)}"),
+    ("text_load_pieces",
+     "local p = {'return ', '4', '2'} local i = 0 "
+     "local f = load(function() i = i + 1 return p[i] end, '=pieces') return f()"),
+    ("text_load_bad_piece", "return {pcall(load, function() return {} end)}"),
+    ("text_loadstring", "return {loadstring('return 7')(), loadstring(' return 8')()}"),
+    ("text_loadstring_syntax", "return {loadstring('return +')}"),
 ]
 
 
 def _run(server, script):
     with server.raw() as c:
         return c.raw("EVAL", script, "0")
+
+
+def _bytecode(server):
+    with server.raw() as c:
+        return c.call("EVAL", "return string.dump(function() return 'ran bytecode' end)", "0")
+
+
+def test_bytecode_scripts_do_not_compile(snode, sref):
+    """A script, a library or a debugger's eval in Lua's binary form fails to compile as
+    on 7.0.15, whose loader takes text only: stock Lua 5.1 would run it unverified."""
+    for srv in (snode, sref):
+        assert _bytecode(srv)[:1] == b"\x1b"
+    out = []
+    for srv in (snode, sref):
+        code = _bytecode(srv)
+        lib = b"#!lua name=bc\n" + code
+        with srv.raw() as c:
+            out.append([c.raw("EVAL", code, "0"), c.raw("SCRIPT", "LOAD", code), c.raw("FUNCTION", "LOAD", lib),
+                        c.raw("EVAL_RO", code, "0")])
+    assert out[0] == out[1]
 
 
 def test_nothing_survives_a_script(snode, sref):
