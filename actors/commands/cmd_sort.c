@@ -18,6 +18,7 @@
 
 #include "actors/commands/args.h"
 #include "actors/commands/commands.h"
+#include "actors/commands/script.h"
 #include "actors/config/config.h"
 #include "actors/types/hash.h"
 #include "actors/types/list.h"
@@ -331,9 +332,10 @@ static void sort_generic(cmd_ctx_t *ctx, bool readonly)
         goto out;
     }
     int type = e ? ks_entry_type(e) : KS_TYPE_LIST;
-    /* A set has no order of its own: a stored result is sorted by the
-     * members, as 7.0.15 forces. */
-    if (r.dontsort && type == KS_TYPE_SET && r.store) {
+    /* A set has no order of its own: a stored result, or one a script
+     * gets, is sorted by the members, as 7.0.15 forces (the same on every
+     * replica and in the AOF). */
+    if (r.dontsort && type == KS_TYPE_SET && (r.store || script_call_running())) {
         r.dontsort = false;
         r.o.alpha = true;
         r.by = NULL;

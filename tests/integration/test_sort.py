@@ -112,6 +112,25 @@ def test_sort_patterns_read_every_worker_standalone(servers, proto):
     d.assert_same(shoal, redis, STANDALONE + SPREAD_EXTRA, proto=proto)
 
 
+SCRIPTED = [
+    ("SADD", "s", *"a b c d e f g h i l m n o p q r s t u v z aa aaa azz".split()),
+    ("RPUSH", "l", "c", "a", "b"), ("ZADD", "z", "1", "c", "2", "a", "3", "b"),
+    # a set's members have no order of their own: a script gets them sorted, as 7.0.15 forces
+    ("EVAL", "return redis.call('sort', KEYS[1], 'BY', 'nosort')", "1", "s"),
+    ("EVAL", "return redis.call('sort', KEYS[1], 'BY', 'nosort', 'DESC', 'LIMIT', '2', '5')", "1", "s"),
+    ("EVAL", "return redis.call('sort_ro', KEYS[1], 'BY', 'nosort')", "1", "s"),
+    ("EVAL", "return redis.call('sort', KEYS[1], 'BY', 'nosort')", "1", "l"),
+    ("EVAL", "return redis.call('sort', KEYS[1], 'BY', 'nosort', 'DESC')", "1", "z"),
+    ("SORT", "s", "BY", "nosort", "STORE", "d"), ("LRANGE", "d", "0", "-1"),
+]
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_sort_nosort_of_a_set_in_a_script(snode, sref, proto):
+    """unit/scripting 'SORT BY <constant> output gets ordered for scripting'."""
+    d.assert_same(snode, sref, SCRIPTED, proto=proto)
+
+
 def _docs_fields(srv, name):
     with srv.raw() as c:
         reply = c.call("COMMAND", "DOCS", name)
