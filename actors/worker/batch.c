@@ -142,6 +142,7 @@ static void release_held(worker_t *w, rt_msg_t *msg)
 {
     free(msg);
     release_here(w);
+    worker_busy_resume_held(w);   /* a SCRIPT KILL held behind a batch for the busy worker */
 }
 
 void batch_release_held(worker_t *busy)

@@ -82,6 +82,16 @@ void worker_busy_begin(worker_t *w, bool is_eval)
     batch_release_held(w);        /* replies held for a batch to us go out (batch.h) */
 }
 
+void worker_busy_resume_held(worker_t *w)
+{
+    client_t *next;
+    for (client_t *c = w->clients; c; c = next) {
+        next = c->next;   /* only c's own command runs: an allow-busy one or one for its batch's worker */
+        if (c->input_held && !c->in_input && !(c->flags & CLIENT_CLOSED) && c->qpos < c->qlen)
+            client_process_input(c);
+    }
+}
+
 void worker_busy_end(worker_t *w) { atomic_store_explicit(&w->script_busy, 0, memory_order_relaxed); }
 
 /* What 7.0.15's processEventsWhileBlocked does for a timed-out script, on
@@ -110,6 +120,7 @@ void worker_busy_poll(worker_t *w)
         if (c->in_input || (c->flags & CLIENT_CLOSED)) continue;
         worker_client_read(c);
     }
+    worker_busy_resume_held(w);   /* read before: their batches' answers wait for the script */
     /* The effects of the commands run before the script in its loop round
      * (the script's own stay in their open transaction) reach the AOF and
      * the stream before their replies leave: before, a client's +OK went

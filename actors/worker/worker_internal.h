@@ -183,5 +183,10 @@ void worker_write_scheduled(worker_t *w);
  * and the command may not run then; the worker a new connection goes to. */
 bool worker_busy_refused(struct client *c, int argc, const uint8_t **argv, const size_t *argvlen);
 int worker_busy_retarget(const worker_t *w, int target);
+/* busy.c: a script turned busy (on w, or on another worker): w's commands
+ * held behind their connection's batches (dispatch_order_must_wait) are
+ * looked at again, so that an allow-busy one read before (SCRIPT KILL
+ * behind a command whose batch waits for that script) goes on. */
+void worker_busy_resume_held(worker_t *w);
 
 #endif

@@ -28,6 +28,7 @@ exception: a SCRIPT KILL behind a command that waits for a busy script is not he
 
 What it must never do: stop a process it did not start, or wait without a deadline.
 """
+import select
 import threading
 import time
 
@@ -257,3 +258,36 @@ def test_connection_goes_on_after_a_transaction_part_sent_in_a_batch(servers):
                 assert b.call("PING") == "PONG"
                 assert b.call("SET", _key_on(1 - parity, "other:", 2), "v") == "OK"
                 assert b.call("PING") == "PONG"
+
+
+def test_script_kill_held_before_the_script_turned_busy_reaches_it(servers):
+    """As above, but the GET and the SCRIPT KILL behind it arrive before the script is past
+    busy-reply-threshold: the SCRIPT KILL is held then (no script is busy), and must be
+    looked at again when the script turns busy. It stayed held: its GET's batch waits for
+    the script's end, which waited for the SCRIPT KILL, for ever. (7.0.15 answers the GET
+    -BUSY and runs the SCRIPT KILL; the GET's answer here is the known difference.)"""
+    srv = servers.shoal(extra_args=["--worker-threads", "2"])
+    h.own_all_slots(srv)
+    with srv.raw() as c:
+        assert c.call("CONFIG", "SET", "busy-reply-threshold", "1500") == "OK"
+    k1, k2 = _key_on(1, "busy:", 2), _key_on(1, "other:", 2)
+    conns = [srv.raw(timeout=10) for _ in range(4)]
+    try:
+        with srv.raw(timeout=10) as a:
+            t0 = time.monotonic()
+            a.send(h.encode("EVAL", "while true do end", "1", k1))
+            time.sleep(0.1)
+            for c in conns:             # those on the other worker answer at once
+                c.send(h.encode("PING"))
+            time.sleep(0.3)
+            free = [c for c in conns if select.select([c.sock], [], [], 0)[0]]
+            assert free, "no connection on the worker without the script"
+            x = free[0]
+            assert x.read()[1] == "PONG"
+            x.send(h.encode("GET", k2) + h.encode("SCRIPT", "KILL"))
+            assert time.monotonic() - t0 < 1.2, "sent too late to be read before the script is busy"
+            assert a.read()[0].startswith(b"-ERR Script killed by user with SCRIPT KILL...")
+            assert [x.read()[0] for _ in range(2)] == [b"$-1\r\n", b"+OK\r\n"]
+    finally:
+        for c in conns:
+            c.close()
