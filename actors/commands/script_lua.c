@@ -305,6 +305,41 @@ static bool declared_keys_here(const cmd_ctx_t *ctx, int numkeys)
     return true;
 }
 
+/* Why a script may not make this call now (7.0.15's scriptCall checks, in
+ * its order), or NULL when it may. */
+static const char *call_refusal(run_t *run, const cmd_def_t *cmd, int argc, const uint8_t **argv,
+                                const size_t *argvlen)
+{
+    int denied = 0;
+    if (!cmd) return "Unknown Redis command called from script";
+    if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity))
+        return "Wrong number of args calling Redis command from script";
+    if (cmd->flags & CMD_NOSCRIPT) return "This Redis command is not allowed from script";
+    if (!(cmd->flags & CMD_STALE) && !run->ctx->from_master && repl_replica_stale())
+        return "Can not execute the command on a stale replica";
+    if (run->ctx->acl_uid && !script_acl_ok(run->ctx, cmd, argc, argv, argvlen, &denied))
+        return denied == ACL_DENIED_KEY
+                   ? "The user executing the script can't access at least one of the keys mentioned in the "
+                     "command arguments"
+                   : denied == ACL_DENIED_CHANNEL ? "The user executing the script can't publish to the channel "
+                                                    "mentioned in the command"
+                                                  : "The user executing the script can't run this command or "
+                                                    "subcommand";
+    if (run->ro && (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)))
+        return "Write commands are not allowed from read-only scripts.";
+    /* as 7.0.15's scriptVerifyWriteCommandAllow: once the script wrote,
+     * the node's state can no longer fail its writes */
+    if ((cmd->flags & CMD_WRITE) && !run->dirty && node_is_replica(run->ctx))
+        return "-READONLY You can't write against a read only replica.";
+    if ((cmd->flags & CMD_WRITE) && !run->dirty && !run->ctx->from_master && !repl_enough_good_replicas())
+        return "-NOREPLICAS Not enough good replicas to write.";
+    if ((cmd->flags & CMD_DENYOOM) && run->oom && !run->dirty && !(run->flags & SCRIPT_F_ALLOW_OOM))
+        return "-" EVICT_OOM_ERROR;   /* 7.0.15 refuses only before the script's first write */
+    if ((cmd->exec != CMD_EXEC_KEYED || !cmd->handler) && !client_free_cmd(cmd) && !script_pubsub_cmd(cmd))
+        return "This Redis command is not allowed from script";   /* not yet: see docs/scripting.md */
+    return NULL;
+}
+
 static int generic_call(lua_State *L, bool raise)
 {
     run_t *run = tl_run;
@@ -321,30 +356,9 @@ static int generic_call(lua_State *L, bool raise)
     if (!err && script_ldb_stepping()) script_ldb_log_call(argc, argv, argvlen);
     bool refused = !err;          /* an error from here on is the call's refusal (7.0.15's scriptCall) */
     const cmd_def_t *cmd = NULL;
-    int denied = 0;
     if (!err) {
         cmd = lookup_with_sub(argc, argv, argvlen);
-        if (!cmd) err = "Unknown Redis command called from script";
-        else if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity))
-            err = "Wrong number of args calling Redis command from script";
-        else if (cmd->flags & CMD_NOSCRIPT) err = "This Redis command is not allowed from script";
-        else if (!(cmd->flags & CMD_STALE) && !run->ctx->from_master && repl_replica_stale())
-            err = "Can not execute the command on a stale replica";
-        else if (run->ctx->acl_uid && !script_acl_ok(run->ctx, cmd, argc, argv, argvlen, &denied))
-            err = denied == ACL_DENIED_KEY
-                      ? "The user executing the script can't access at least one of the keys mentioned in the "
-                        "command arguments"
-                      : denied == ACL_DENIED_CHANNEL ? "The user executing the script can't publish to the channel "
-                                                       "mentioned in the command"
-                                                     : "The user executing the script can't run this command or "
-                                                       "subcommand";
-        else if (run->ro && (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE))) err = "Write commands are not allowed from read-only scripts.";
-        else if ((cmd->flags & CMD_WRITE) && node_is_replica(run->ctx))
-            err = "-READONLY You can't write against a read only replica.";
-        else if ((cmd->flags & CMD_DENYOOM) && run->oom && !run->dirty && !(run->flags & SCRIPT_F_ALLOW_OOM))
-            err = "-" EVICT_OOM_ERROR;   /* 7.0.15 refuses only before the script's first write */
-        else if ((cmd->exec != CMD_EXEC_KEYED || !cmd->handler) && !client_free_cmd(cmd) && !script_pubsub_cmd(cmd))
-            err = "This Redis command is not allowed from script";   /* not yet: see docs/scripting.md */
+        err = call_refusal(run, cmd, argc, argv, argvlen);
     }
     /* Keys another worker keeps: the node's session first (all other
      * workers stand still until the script ends). Declared keys are here. */

@@ -681,6 +681,22 @@ static void check_role(repl_actor_state_t *ra)
 
 /* ---------------- actor ---------------- */
 
+static void read_min_replicas(void)
+{
+    char buf[32];
+    int minrep = config_get_by_name("min-replicas-to-write", buf, sizeof buf) >= 0 ? atoi(buf) : 0;
+    /* relaxed: a setting every worker reads on its own (repl_enough_good_replicas) */
+    atomic_store_explicit(&g_repl_min_replicas, minrep, memory_order_relaxed);
+}
+
+/* A CONFIG SET of min-replicas-to-write counts from its reply on, as in
+ * 7.0.15, which reads the setting at each write: not from our next cron. */
+static void on_config_change(const char *name, void *arg)
+{
+    (void)arg;
+    if (strcmp(name, "min-replicas-to-write") == 0) read_min_replicas();
+}
+
 static void cron(rt_timer_t *t, void *arg)
 {
     repl_actor_state_t *ra = arg;
@@ -695,8 +711,7 @@ static void cron(rt_timer_t *t, void *arg)
     }
     char buf[32];
     ra->max_lag = config_get_by_name("min-replicas-max-lag", buf, sizeof buf) >= 0 ? atoll(buf) : 10;
-    int minrep = config_get_by_name("min-replicas-to-write", buf, sizeof buf) >= 0 ? atoi(buf) : 0;
-    atomic_store_explicit(&g_repl_min_replicas, minrep, memory_order_relaxed);
+    read_min_replicas();
     long long tmo = config_get_num(CONFIG_REPL_TIMEOUT) * 1000;
     for (served_t *s = ra->served, *n; s; s = n) {
         n = s->next;
@@ -962,6 +977,8 @@ int repl_start(const char *loaded_replid, long long loaded_offset)
         atomic_store(&g_repl_propagate, 1);
     }
     ra->max_lag = 10;
+    read_min_replicas();
+    config_subscribe(on_config_change, NULL);
     ra_publish(ra);
     rt_thread_add_prepare_hook(ra->thread, prepare, ra);
     /* Once a second is enough: role changes are also checked when a worker's

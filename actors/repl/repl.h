@@ -71,8 +71,16 @@ void repl_feedq_note_aof_only(void);
 extern _Atomic int g_repl_backlog_on;
 /* Replicas with an ACK no older than min-replicas-max-lag (for min-replicas-to-write). */
 extern _Atomic int g_repl_good_replicas;
-/* min-replicas-to-write as the replication actor last read it (0 = off). */
+/* min-replicas-to-write: read at start and on its CONFIG SET (0 = off). */
 extern _Atomic int g_repl_min_replicas;
+/* Whether a master may write: min-replicas-to-write is off or met (7.0.15's
+ * checkGoodReplicasStatus, whose callers leave replicas out). Relaxed loads:
+ * two published counters, each current within a command. */
+static inline bool repl_enough_good_replicas(void)
+{
+    int min = atomic_load_explicit(&g_repl_min_replicas, memory_order_relaxed);
+    return min <= 0 || atomic_load_explicit(&g_repl_good_replicas, memory_order_relaxed) >= min;
+}
 
 /* A replica's connection as the client it was on its worker (CLIENT LIST
  * shows it flagged S, as 7.0.15 lists its replicas among its clients). */

@@ -772,10 +772,7 @@ static bool write_allowed(client_t *c, const cmd_def_t *cmd, int argc, const uin
             return false;
         }
     }
-    if (atomic_load_explicit(&g_repl_min_replicas, memory_order_relaxed) > 0 &&
-        atomic_load_explicit(&g_repl_good_replicas, memory_order_relaxed) <
-            atomic_load_explicit(&g_repl_min_replicas, memory_order_relaxed) &&
-        !replica) {
+    if (!replica && !repl_enough_good_replicas()) {
         reply_error_now(c, cmd, "NOREPLICAS Not enough good replicas to write.");
         return false;
     }

@@ -69,3 +69,37 @@ def test_shebang_flags_on_a_stale_replica_as_redis(servers):
         got.append((live, stale, _replies(replica, master.port)))
     assert got[0] == got[1]
     assert got[0][1][1].startswith(b"-MASTERDOWN")
+
+
+MIN_REPLICAS = [
+    ("SET", "x", "v"), ("CONFIG", "SET", "min-replicas-to-write", "1"),
+    ("SET", "y", "1"),                      # at once: 7.0.15 reads the setting at each write
+    ("EVAL", "#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])", "1", "x"),
+    ("EVAL", "return redis.call('get', KEYS[1])", "1", "x"),
+    ("EVAL", "#!lua\nreturn redis.call('get', KEYS[1])", "1", "x"),
+    ("EVAL", "return redis.call('set', KEYS[1], 1)", "1", "x"),
+    ("EVAL", "local t = redis.pcall('set', KEYS[1], 1) return t['err']", "1", "x"),
+    ("EVAL", "return {redis.call('get', KEYS[1]), redis.pcall('incr', KEYS[1])['err']}", "1", "x"),
+    ("EVAL_RO", "return redis.call('get', KEYS[1])", "1", "x"),
+    ("FUNCTION", "LOAD", "#!lua name=lib\n"
+     "redis.register_function('w', function(k) return redis.call('get', k[1]) end)\n"
+     "redis.register_function{function_name='r', callback=function(k) return redis.call('get', k[1]) end,"
+     " flags={'no-writes'}}"),
+    ("FCALL", "w", "1", "x"), ("FCALL", "r", "1", "x"), ("FCALL_RO", "r", "1", "x"),
+    ("GET", "x"), ("CONFIG", "SET", "min-replicas-to-write", "0"), ("SET", "y", "1"),
+    ("EVAL", "return redis.call('set', KEYS[1], 1)", "1", "x"), ("GET", "x"),
+]
+
+
+def test_min_replicas_to_write_reaches_scripts(servers):
+    """unit/scripting 'not enough good replicas': with min-replicas-to-write unmet, a script
+    whose flags make it a write (a shebang without no-writes, a function without it) is
+    refused before it runs, and a write called from a flagless script fails with NOREPLICAS;
+    reads run. The setting counts from its CONFIG SET on."""
+    out = []
+    for kind in ("shoal", "redis"):
+        srv = servers.shoal(base_args="standalone") if kind == "shoal" else servers.redis(base_args="standalone")
+        with srv.raw() as c:
+            out.append([c.raw(*q) for q in MIN_REPLICAS])
+    for q, got, want in zip(MIN_REPLICAS, out[0], out[1]):
+        assert got == want, (q, got, want)
