@@ -68,7 +68,12 @@ void cmd_cluster_setslot(cmd_ctx_t *ctx)
         rc->slot_counted = true;
     }
     /* In a transaction the command goes by message, as every state command. */
-    if (!rc->slot->txn_part && state_run_borrowed(rc)) return;
+    if (!rc->slot->txn_part) {
+        worker_reply_here_begin(ctx->client, rc);
+        bool ran = state_run_borrowed(rc);
+        worker_reply_here_end(ctx->worker, rc);   /* its reply, when the round gave it */
+        if (ran) return;
+    }
     rt_send(state_actor(), &rc->hdr);
 }
 

@@ -11,8 +11,10 @@
  * lend their keyspaces (dispatch.c): the worker takes the token, runs the
  * command as the state actor would (state_apply_command), then the rest of
  * the state actor's round (state_end_round: publish the snapshot, save
- * nodes.conf), and gives the token back. The reply reaches the client's
- * reply slot by the usual message, which the worker sends to itself.
+ * nodes.conf), and gives the token back. The reply comes back to the
+ * worker directly when the command is the last of its client's input
+ * (worker_reply_here_begin, cmd_cluster.c), else by the usual message,
+ * which the worker sends to itself.
  *
  * The rules do not change: the same code decides, in the same order, and a
  * reply still waits for its save. What needs the persister (an fsync: a

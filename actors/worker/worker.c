@@ -674,10 +674,48 @@ void remote_cmd_free(remote_cmd_t *rc)
     free(rc);
 }
 
+static void on_remote_done(worker_t *w, remote_cmd_t *rc);
+
+/* The command whose reply its own worker takes back at once
+ * (worker_reply_here_begin), and whether the reply came. */
+static __thread remote_cmd_t *tl_reply_here;
+static __thread bool tl_replied_here;
+
 void worker_reply_async(remote_cmd_t *rc)
 {
     rc->hdr.type = WMSG_DONE;
+    if (rc == tl_reply_here) {
+        tl_replied_here = true;    /* worker_reply_here_end delivers it */
+        return;
+    }
     rt_send(&rc->origin->actor, &rc->hdr);
+}
+
+void worker_reply_here_begin(client_t *c, remote_cmd_t *rc)
+{
+    tl_replied_here = false;
+    /* Only for the last command of the client's input: the commands after
+     * it in this pass would route from the snapshot the pass entered, older
+     * than the change (by message, they run in the next pass, on a fresh
+     * one). A command not read from the client's input (a script's) goes by
+     * message too. */
+    tl_reply_here = c->in_input && c->qpos + c->parser.consumed >= c->qlen ? rc : NULL;
+}
+
+void worker_reply_here_end(worker_t *w, remote_cmd_t *rc)
+{
+    tl_reply_here = NULL;
+    if (!tl_replied_here) return;
+    tl_replied_here = false;
+    /* The client is in the middle of its input (client_process_input):
+     * filling its slot now moves the reply to its output and lets the loop
+     * go on to its next command, as for a reply made on the spot. A client
+     * closed meanwhile is freed by that path: not here, by message. */
+    if (rc->slot->client && (rc->slot->client->flags & CLIENT_CLOSED)) {
+        rt_send(&w->actor, &rc->hdr);
+        return;
+    }
+    on_remote_done(w, rc);
 }
 
 /* Runs commands another worker sent (WMSG_EXEC) and sends the

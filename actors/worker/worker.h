@@ -257,6 +257,14 @@ static inline int worker_of_slot(unsigned slot) { return (int)(slot % (unsigned)
 /* Completes an asynchronous reply produced by a non-worker actor (e.g. the
  * state actor): sends `rc` back to its origin worker. */
 void worker_reply_async(remote_cmd_t *rc);
+/* On rc's own worker, around a call that may answer rc on this thread (a
+ * SETSLOT applied on the state's data, state_run_borrowed): a reply sent
+ * meanwhile by worker_reply_async is not a message to ourselves, a pass of
+ * the loop later, but delivered by _end at once, as a reply made on the
+ * spot (rc is gone then); only when c's input holds no command after it. */
+struct client;
+void worker_reply_here_begin(struct client *c, remote_cmd_t *rc);
+void worker_reply_here_end(worker_t *w, remote_cmd_t *rc);
 /* An extra fan-out part (dispatch_fanout_extra) run by another actor goes
  * back to its client's worker, to be merged as the workers' parts are. Any thread. */
 void fanout_part_return(remote_cmd_t *rc);

@@ -385,3 +385,41 @@ def test_setslot_node_replies_before_its_pong_leaves(servers, workers):
                     assert cb.read()[1] == "PONG"
     finally:
         peer.close()
+
+
+def test_pipelined_setslots_answer_in_order(servers):
+    """A SETSLOT applied on the client's worker hands its reply straight to the client
+    (no message to itself): pipelined behind and ahead of other commands, every reply
+    still comes in order and each command sees the one before it (an open slot answers
+    ASK for a key it does not hold), and CLIENT REPLY SKIP still drops exactly the next
+    command's reply, also when that SETSLOT is the last command read (the one whose
+    reply its worker takes back at once)."""
+    a, b, _ = bh.start_cluster(servers, 3)
+    other = bh.myid(b)
+    slot = 50                      # node a owns 0-5460
+    key = next(f"k{i}" for i in range(100000) if h.key_slot(f"k{i}") == slot)
+    with a.raw(timeout=30) as c:
+        for _ in range(20):
+            c.send(h.encode("CLUSTER", "SETSLOT", str(slot), "MIGRATING", other)
+                   + h.encode("GET", key)
+                   + h.encode("CLUSTER", "SETSLOT", str(slot), "STABLE")
+                   + h.encode("GET", key)
+                   + h.encode("CLIENT", "REPLY", "SKIP")
+                   + h.encode("CLUSTER", "SETSLOT", str(slot), "MIGRATING", other)
+                   + h.encode("CLUSTER", "SETSLOT", str(slot), "STABLE")
+                   + h.encode("PING"))
+            assert c.read()[1] == "OK"
+            ask = c.read()[1]
+            assert isinstance(ask, h.Error) and str(ask).startswith("ASK "), ask
+            assert c.read()[1] == "OK"
+            assert c.read()[1] is None
+            assert c.read()[1] == "OK"            # the STABLE after the skipped MIGRATING
+            assert c.read()[1] == "PONG"
+            # the skipped SETSLOT last in the input (answered on the spot)
+            c.send(h.encode("CLIENT", "REPLY", "SKIP")
+                   + h.encode("CLUSTER", "SETSLOT", str(slot), "MIGRATING", other))
+            time.sleep(0.01)
+            assert c.call("PING") == "PONG"
+            assert f"[{slot}->-{other}]" in _my_line(a)
+            assert c.call("CLUSTER", "SETSLOT", str(slot), "STABLE") == "OK"
+        assert "[" not in _my_line(a)
