@@ -685,6 +685,9 @@ static void read_min_replicas(void)
 {
     char buf[32];
     int minrep = config_get_by_name("min-replicas-to-write", buf, sizeof buf) >= 0 ? atoi(buf) : 0;
+    /* min-replicas-max-lag 0 turns the check off too, as in 7.0.15's
+     * checkGoodReplicasStatus */
+    if (config_get_by_name("min-replicas-max-lag", buf, sizeof buf) >= 0 && atoll(buf) == 0) minrep = 0;
     /* relaxed: a setting every worker reads on its own (repl_enough_good_replicas) */
     atomic_store_explicit(&g_repl_min_replicas, minrep, memory_order_relaxed);
 }
@@ -694,7 +697,7 @@ static void read_min_replicas(void)
 static void on_config_change(const char *name, void *arg)
 {
     (void)arg;
-    if (strcmp(name, "min-replicas-to-write") == 0) read_min_replicas();
+    if (strcmp(name, "min-replicas-to-write") == 0 || strcmp(name, "min-replicas-max-lag") == 0) read_min_replicas();
 }
 
 static void cron(rt_timer_t *t, void *arg)

@@ -71,7 +71,8 @@ void repl_feedq_note_aof_only(void);
 extern _Atomic int g_repl_backlog_on;
 /* Replicas with an ACK no older than min-replicas-max-lag (for min-replicas-to-write). */
 extern _Atomic int g_repl_good_replicas;
-/* min-replicas-to-write: read at start and on its CONFIG SET (0 = off). */
+/* min-replicas-to-write: read at start and on its (or min-replicas-max-lag's) CONFIG SET;
+ * 0 = off, also while min-replicas-max-lag is 0 (7.0.15's checkGoodReplicasStatus). */
 extern _Atomic int g_repl_min_replicas;
 /* Whether a master may write: min-replicas-to-write is off or met (7.0.15's
  * checkGoodReplicasStatus, whose callers leave replicas out). Relaxed loads:

@@ -103,3 +103,25 @@ def test_min_replicas_to_write_reaches_scripts(servers):
             out.append([c.raw(*q) for q in MIN_REPLICAS])
     for q, got, want in zip(MIN_REPLICAS, out[0], out[1]):
         assert got == want, (q, got, want)
+
+
+MIN_REPLICAS_NO_LAG = [
+    ("CONFIG", "SET", "min-replicas-max-lag", "0"), ("CONFIG", "SET", "min-replicas-to-write", "1"),
+    ("SET", "y", "1"), ("EVAL", "return redis.call('set', KEYS[1], 1)", "1", "x"),
+    ("EVAL", "#!lua\nreturn redis.call('set', KEYS[1], 2)", "1", "x"),
+    ("CONFIG", "SET", "min-replicas-max-lag", "10"),
+    ("SET", "y", "1"), ("EVAL", "return redis.call('set', KEYS[1], 1)", "1", "x"),
+    ("CONFIG", "SET", "min-replicas-max-lag", "0"), ("SET", "y", "2"), ("GET", "y"),
+]
+
+
+def test_min_replicas_max_lag_0_turns_the_check_off(servers):
+    """7.0.15's checkGoodReplicasStatus lets every write through while min-replicas-max-lag
+    is 0, whatever min-replicas-to-write says; each CONFIG SET of either counts at once."""
+    out = []
+    for kind in ("shoal", "redis"):
+        srv = servers.shoal(base_args="standalone") if kind == "shoal" else servers.redis(base_args="standalone")
+        with srv.raw() as c:
+            out.append([c.raw(*q) for q in MIN_REPLICAS_NO_LAG])
+    for q, got, want in zip(MIN_REPLICAS_NO_LAG, out[0], out[1]):
+        assert got == want, (q, got, want)
