@@ -11,6 +11,11 @@
  *   LD_PRELOAD=build/bench/cli_timing.so CLI_TIMING_OUT=/tmp/t.txt \
  *       redis-cli --cluster reshard ...
  *
+ * With CLI_TIMING_LOG=file it also writes one line per command, "kind
+ * sent_us replied_us" (kind: the index in kind_names; CLOCK_MONOTONIC
+ * microseconds, the clock a node's own timestamps can be matched with), to
+ * line each command up with what the nodes did meanwhile.
+ *
  * redis-cli sends one command and waits for its reply, so each send is matched
  * with the next read that returns bytes. Must never change what redis-cli sends
  * or reads (it only forwards to the real functions), nor print to stdout.
@@ -89,6 +94,19 @@ static void note_send(const void *buf, size_t len)
     sent_at = t;
 }
 
+static FILE *log_file;            /* CLI_TIMING_LOG, opened at the first reply */
+static int log_opened;
+
+static void log_command(int kind, double sent, double replied)
+{
+    if (!log_opened) {
+        log_opened = 1;
+        const char *path = getenv("CLI_TIMING_LOG");
+        if (path) log_file = fopen(path, "w");
+    }
+    if (log_file) fprintf(log_file, "%d %.3f %.3f\n", kind, sent, replied);
+}
+
 static void note_reply(void)
 {
     if (in_flight < 0) return;
@@ -102,6 +120,7 @@ static void note_reply(void)
         s->cap = cap;
     }
     s->us[s->n++] = t - sent_at;
+    log_command(in_flight, sent_at, t);
     in_flight = -1;
     last_reply_at = t;
 }
@@ -165,4 +184,5 @@ __attribute__((destructor)) static void report(void)
     }
     fprintf(f, "round trips total %.3f s\n", all / 1e6);
     if (f != stderr) fclose(f);
+    if (log_file) fclose(log_file);
 }
