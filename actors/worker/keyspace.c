@@ -439,7 +439,8 @@ static ks_entry_t *ks_entry_new(struct keyspace *ks, const uint8_t *key, size_t 
 
 unsigned ks_entry_slot(const ks_entry_t *e) { return slot_of_key(e->key, e->keylen); }
 
-void ks_delete_entry(struct keyspace *ks, ks_entry_t *e)
+/* Takes e out of every index and the byte count; its memory stays. */
+static void ks_detach_entry(struct keyspace *ks, ks_entry_t *e)
 {
     ks_unlink_bucket(ks, e);
     if (ks_entry_flags(e) & KS_EF_TTL) ks_ttl_remove(ks, e);
@@ -449,8 +450,23 @@ void ks_delete_entry(struct keyspace *ks, ks_entry_t *e)
     if (e->slot_next) e->slot_next->slot_prev = e->slot_prev;
     ks->slot_count[slot]--;
     ks->used_bytes -= ks_entry_bytes(e) + ks_value_bytes(e);
+}
+
+void ks_delete_entry(struct keyspace *ks, ks_entry_t *e)
+{
+    ks_detach_entry(ks, e);
     ks_value_free_only(e);
     free(e);
+}
+
+void ks_free_detached(ks_entry_t *list)
+{
+    while (list) {
+        ks_entry_t *next = list->next;
+        ks_value_free_only(list);
+        free(list);
+        list = next;
+    }
 }
 
 /* relaxed: set before the loader's first batch and cleared before clients are let
@@ -643,6 +659,17 @@ bool ks_delete(struct keyspace *ks, const uint8_t *key, size_t len, long long no
     if (!e && ks->replica_mode) e = ks_find(ks, key, len, ks_hash(ks, key, len));
     if (!e) return false;
     ks_delete_entry(ks, e);
+    return true;
+}
+
+bool ks_delete_later(struct keyspace *ks, const uint8_t *key, size_t len, long long now_ms, ks_entry_t **later)
+{
+    ks_entry_t *e = ks_lookup(ks, key, len, now_ms);
+    if (!e && ks->replica_mode) e = ks_find(ks, key, len, ks_hash(ks, key, len));   /* as ks_delete */
+    if (!e) return false;
+    ks_detach_entry(ks, e);
+    e->next = *later;
+    *later = e;
     return true;
 }
 

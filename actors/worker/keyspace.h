@@ -265,6 +265,14 @@ ks_entry_t *ks_set_object_ref(struct keyspace *ks, const uint8_t *key, size_t kl
  * Returns true if a live key was deleted. */
 bool ks_delete(struct keyspace *ks, const uint8_t *key, size_t len, long long now_ms);
 void ks_delete_entry(struct keyspace *ks, ks_entry_t *e);
+/* ks_delete, except that the entry's memory is not given back yet: the
+ * entry, out of every index and of the byte count, is pushed on *later
+ * (through its bucket link) for ks_free_detached. For a caller that has a
+ * reply to send first (MIGRATE: a million frees of a reshard's source,
+ * each coalescing with its free neighbours in glibc, kept a reply waiting). */
+bool ks_delete_later(struct keyspace *ks, const uint8_t *key, size_t len, long long now_ms, ks_entry_t **later);
+/* Frees the entries chained by ks_delete_later. */
+void ks_free_detached(ks_entry_t *list);
 /* Sets (when_ms >= 0) or removes (KS_NO_EXPIRE) the TTL. */
 void ks_set_expire(struct keyspace *ks, ks_entry_t *e, long long when_ms);
 /* Removes the TTL; true if there was one. */

@@ -109,7 +109,8 @@ int migrate_job_settle(migrate_job_t *j, worker_t *w, struct keyspace *ks, long 
             }
             continue;
         }
-        if (ks_delete(ks, k->key, k->len, now_ms)) gone[deleted++] = i;
+        /* its memory goes after the reply (flush_pending_writes) */
+        if (ks_delete_later(ks, k->key, k->len, now_ms, &w->free_later)) gone[deleted++] = i;
     }
     if (pending && j->rounds >= MIG_MAX_ROUNDS) {
         j->outcome = OUT_UNSTABLE;

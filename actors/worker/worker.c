@@ -273,6 +273,11 @@ static void flush_pending_writes(rt_thread_t *t, void *arg)
         w->pong_after_write = false;
         state_send_owed_pong();
     }
+    /* the memory of keys a MIGRATE deleted, once its reply is out */
+    if (w->free_later) {
+        ks_free_detached(w->free_later);
+        w->free_later = NULL;
+    }
 }
 
 /* Writes every client that got output since the last time. */

@@ -79,6 +79,7 @@ struct worker {
     bool pong_after_write;        /* a reply that holds the state's PONG is in the output (state_send_owed_pong) */
     int aof_waiter;               /* its id at the AOF's reply syncer */
     bool child_slices;            /* short slices while a fork child runs (worker.c) */
+    struct ks_entry *free_later;  /* deleted entries whose memory goes after the round's replies (ks_delete_later) */
     worker_stats_t stats;
     uint64_t *key_versions;       /* WATCH: version per key hash bucket */
     long long *expired_gone_ms;   /* WATCH: per bucket, the latest TTL of a key deleted expired (watch.h) */
