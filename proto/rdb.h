@@ -259,6 +259,10 @@ typedef struct rdb_aux_info {
 /* compress: 1 like "rdbcompression yes" (Redis's default). */
 void rdb_encoder_init(rdb_encoder_t *e, int compress);
 void rdb_encoder_free(rdb_encoder_t *e);
+/* Starts e over for a new payload, keeping its buffers and compress
+ * setting: many small payloads one after another (a MIGRATE's keys) cost
+ * one allocation, not one each. */
+void rdb_encoder_reset(rdb_encoder_t *e);
 
 /* Each returns RDB_OK or RDB_ERR_NOMEM (sticky). */
 int rdb_encode_header(rdb_encoder_t *e);                                   /* "REDIS0010" */

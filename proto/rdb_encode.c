@@ -37,6 +37,15 @@ void rdb_encoder_free(rdb_encoder_t *e)
     memset(e, 0, sizeof *e);
 }
 
+void rdb_encoder_reset(rdb_encoder_t *e)
+{
+    e->len = 0;
+    e->total = 0;
+    e->crc = 0;
+    e->crc_len = 0;
+    e->failed = 0;
+}
+
 static void sync_crc(rdb_encoder_t *e)
 {
     e->crc = crc64_update(e->crc, e->buf + e->crc_len, e->len - e->crc_len);

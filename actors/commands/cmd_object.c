@@ -126,6 +126,11 @@ int cmd_dump_payload(const ks_entry_t *e, rdb_encoder_t *enc)
 int cmd_dump_payload_with(const ks_entry_t *e, rdb_encoder_t *enc, int compress)
 {
     rdb_encoder_init(enc, compress);
+    return cmd_dump_payload_into(e, enc);
+}
+
+int cmd_dump_payload_into(const ks_entry_t *e, rdb_encoder_t *enc)
+{
     unsigned type = 0;
     uint8_t tb = 0;
     /* the type byte comes first but is known with the value: leave room for it */

@@ -249,6 +249,9 @@ int cmd_dump_payload(const struct ks_entry *e, struct rdb_encoder *enc);
 /* The same with LZF on strings (compress 1, rdbcompression's `yes`) or not
  * (0: a slot migration's lane, docs/migrateslots.md §2). */
 int cmd_dump_payload_with(const struct ks_entry *e, struct rdb_encoder *enc, int compress);
+/* The same into an encoder the caller made (rdb_encoder_init) or started
+ * over (rdb_encoder_reset), with its compress setting. */
+int cmd_dump_payload_into(const struct ks_entry *e, struct rdb_encoder *enc);
 /* OBJECT REFCOUNT's answer for e (7.0.15's shared small integers: INT_MAX). */
 long long cmd_object_refcount_of(const struct ks_entry *e);
 void cmd_copy(cmd_ctx_t *ctx);              /* COPY */

@@ -763,6 +763,35 @@ TEST(rdb_dump_payloads_match_redis)
     CHECK(crc64_update(0, want, 2) == crc);
 }
 
+/* A reset encoder (MIGRATE's one per round) writes each payload as a fresh
+ * one does: the bytes, the CRC and the total start over; the buffer stays. */
+TEST(rdb_encoder_reset_starts_a_payload_over)
+{
+    uint8_t want[32];
+    size_t wn = hex_decode("00 03 76 31 35 0a 00 53 86 0f 25 27 11 a8 9e", want, sizeof want);
+    const uint8_t type = RDB_TYPE_STRING;
+    rdb_encoder_t e;
+    rdb_encoder_init(&e, 0);
+    uint8_t big[5000];
+    memset(big, 'x', sizeof big);
+    for (int round = 0; round < 3; round++) {
+        /* something else first: a payload longer than the first buffer */
+        rdb_encoder_reset(&e);
+        CHECK_EQ_INT(rdb_encode_raw(&e, &type, 1), RDB_OK);
+        CHECK_EQ_INT(rdb_encode_string(&e, big, sizeof big), RDB_OK);
+        CHECK_EQ_INT(rdb_encode_dump_footer(&e), RDB_OK);
+        CHECK(rdb_encoder_pending(&e) > sizeof big);
+        rdb_encoder_reset(&e);
+        CHECK_EQ_INT(rdb_encoder_pending(&e), 0);
+        CHECK_EQ_INT(rdb_encode_raw(&e, &type, 1), RDB_OK);
+        CHECK_EQ_INT(rdb_encode_string(&e, (const uint8_t *)"v15", 3), RDB_OK);
+        CHECK_EQ_INT(rdb_encode_dump_footer(&e), RDB_OK);
+        CHECK(rdb_encoder_pending(&e) == wn && memcmp(rdb_encoder_data(&e), want, wn) == 0);
+        CHECK_EQ_INT(rdb_encoder_total(&e), wn);
+    }
+    rdb_encoder_free(&e);
+}
+
 TEST(rdb_restore_parse_round_trip_and_errors)
 {
     const char *values[] = { "v15", "3", "-2147483648", "", "hello world, hello world, hello world" };
