@@ -168,14 +168,14 @@ void cmd_cluster_getkeysinslot(cmd_ctx_t *ctx)
         dispatch_keyed_at(ctx, (int)slot);
         return;
     }
-    resp_buf_t tmp;
-    resp_buf_init(&tmp, ctx->reply->proto);
-    resp_bulk_list_t acc = { &tmp, 0 };
     if (asm_slot_hidden((unsigned)slot)) count = 0;   /* still being imported: none shown */
-    ks_keys_in_slot(ctx->ks, (unsigned)slot, (size_t)count, resp_bulk_collect, &acc);
-    resp_add_array(ctx->reply, acc.n);
-    resp_buf_append(ctx->reply, tmp.data, tmp.len);
-    resp_buf_free(&tmp);
+    /* the slot's list holds exactly its count of keys: the array's length
+     * is known before the walk, and the keys go straight into the reply */
+    size_t n = ks_count_in_slot(ctx->ks, (unsigned)slot);
+    if ((unsigned long long)count < n) n = (size_t)count;
+    resp_add_array(ctx->reply, (long long)n);
+    resp_bulk_list_t acc = { ctx->reply, 0 };
+    ks_keys_in_slot(ctx->ks, (unsigned)slot, n, resp_bulk_collect, &acc);
 }
 
 void cmd_cluster_info(cmd_ctx_t *ctx)
