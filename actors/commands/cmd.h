@@ -72,6 +72,11 @@ typedef struct cmd_ctx {
      * wakes) sets this: the slow log then takes the call at its end, not
      * at the handler's return. */
     bool slowlog_later;
+    /* A handler whose error reply repeats an error already counted where
+     * it arose (a script returning or raising its call's error) sets this:
+     * the call counts as failed, the error not twice (7.0.15's
+     * ERR_REPLY_FLAG_NO_STATS_UPDATE). */
+    bool error_counted;
     /* A handler that refused its call where 7.0.15's processCommand refuses
      * it, before any call (a script whose shebang flags forbid it here), sets
      * this: the call counts as rejected, not as a call, as in 7.0.15. */

@@ -89,8 +89,11 @@ static bool field_of_type(lua_State *L, const char *name, int type)
  * text. (It used to leave the table on the stack: an array holding an error
  * ended there, and each script that returned an error left a value behind,
  * until the worker's stack was full.) */
-void script_add_error_table(resp_buf_t *r, lua_State *L, const char *sha)
+bool script_add_error_table(resp_buf_t *r, lua_State *L, const char *sha)
 {
+    lua_getfield(L, -1, "ignore_error_stats_update");
+    bool counted = lua_toboolean(L, -1);
+    lua_pop(L, 1);
     lua_getfield(L, -1, "err");
     const char *msg = lua_tostring(L, -1);
     char tail[200] = "";
@@ -109,6 +112,7 @@ void script_add_error_table(resp_buf_t *r, lua_State *L, const char *sha)
     lua_pop(L, 2);                /* the text, the table */
     resp_add_error(r, text);
     free(text);
+    return counted;
 }
 
 

@@ -305,6 +305,28 @@ static bool declared_keys_here(const cmd_ctx_t *ctx, int numkeys)
     return true;
 }
 
+/* Whether the value at the top is an {err=<string>} table (the script
+ * returned an error), which script_lua_to_reply would answer as an error. */
+static bool returns_error_table(lua_State *L)
+{
+    if (!lua_istable(L, -1)) return false;
+    lua_pushstring(L, "err");
+    lua_rawget(L, -2);
+    bool is = lua_type(L, -1) == LUA_TSTRING;
+    lua_pop(L, 1);
+    return is;
+}
+
+/* A call the script may not make counts its error now, as 7.0.15's
+ * scriptCall: once, whether the script raises it, catches it or returns it
+ * (the error table then says ignore_error_stats_update). An error without a
+ * code of its own counts as ERR. */
+static void count_refusal(worker_t *w, const cmd_def_t *cmd, const char *err)
+{
+    if (cmd) stats_note_rejected_quiet(w, cmd);
+    stats_note_error_text(w, err[0] == '-' ? err : "ERR");
+}
+
 /* Why a script may not make this call now (7.0.15's scriptCall checks, in
  * its order), or NULL when it may. */
 static const char *call_refusal(run_t *run, const cmd_def_t *cmd, int argc, const uint8_t **argv,
@@ -374,8 +396,8 @@ static int generic_call(lua_State *L, bool raise)
     run->crossed |= cross;
     if (err) {
         /* a command the script may not call here is a rejected call of it
-         * (7.0.15's scriptCall); the error itself counts once, with the script's */
-        if (cmd) stats_note_rejected_quiet(run->ctx->worker, cmd);
+         * (7.0.15's scriptCall), its error counted now */
+        if (refused) count_refusal(run->ctx->worker, cmd, err);
         args_free(&a);
         lua_pop(L, argc);
         if (refused) script_push_call_error(L, err, strlen(err));
@@ -930,13 +952,16 @@ static void invoke(cmd_ctx_t *ctx, lua_State *L, const char *name, unsigned flag
     }
     if (err) {
         if (lua_istable(L, -1)) {
-            script_add_error_table(ctx->reply, L, name);
+            ctx->error_counted = script_add_error_table(ctx->reply, L, name);
         } else {
             /* eval names its function f_<sha> here, as 7.0.15 */
             resp_add_errorf(ctx->reply, "ERR Error running script %s%s, %.100s\n", fcall ? "" : "f_", name,
                             lua_isstring(L, -1) ? lua_tostring(L, -1) : "execution failure");
             lua_pop(L, 1);
         }
+    } else if (returns_error_table(L)) {
+        /* a call's error handed back (return redis.pcall(...)) counted where it arose */
+        ctx->error_counted = script_add_error_table(ctx->reply, L, NULL);
     } else {
         script_lua_to_reply(ctx->reply, L, run.resp);
     }

@@ -16,8 +16,10 @@ void script_push_error(lua_State *L, const char *e, size_t n);
  * script sees (pairs, cjson.encode, the debugger's print). */
 void script_push_call_error(lua_State *L, const char *e, size_t n);
 /* The error reply of the {err=...} table at the top (consumed); with sha, the
- * " script: <sha>, on <source>:<line>." tail when the table has them. */
-void script_add_error_table(resp_buf_t *r, lua_State *L, const char *sha);
+ * " script: <sha>, on <source>:<line>." tail when the table has them.
+ * Returns whether the error was counted where it arose (its table says
+ * ignore_error_stats_update: a call's refusal or error reply). */
+bool script_add_error_table(resp_buf_t *r, lua_State *L, const char *sha);
 /* The value at the top (consumed) as a reply; resp: the script's setresp. */
 void script_lua_to_reply(resp_buf_t *r, lua_State *L, int resp);
 /* One reply at p (NUL-terminated buffer) pushed as a Lua value; returns the end. */

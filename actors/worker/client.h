@@ -284,5 +284,7 @@ void stats_note_rejected_quiet(worker_t *w, const cmd_def_t *cmd);
  * in errorstats, the call as rejected. */
 void stats_note_rejected_reply(worker_t *w, const cmd_def_t *cmd, const resp_buf_t *reply, size_t start);
 void stats_note_error_text(worker_t *w, const char *err);
+/* A failed call whose error was counted where it arose (cmd_ctx_t.error_counted). */
+void stats_note_call_counted(worker_t *w, const cmd_def_t *cmd, long long usec);
 
 #endif

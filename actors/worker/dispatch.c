@@ -394,6 +394,7 @@ static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cm
         /* a call that ends later (DEBUG SLEEP) is counted then, with its
          * whole duration (slowlog_remote_done) */
         if (ctx.rejected) stats_note_rejected_reply(w, cmd, reply, start);
+        else if (ctx.error_counted) stats_note_call_counted(w, cmd, usec);
         else if (!ctx.slowlog_later) stats_note_call(w, cmd, usec, reply, start);
         /* the slow log of the client's worker; a call for a client of
          * another worker is logged there when its reply arrives (batch.c) */

@@ -166,6 +166,18 @@ void stats_note_call(worker_t *w, const cmd_def_t *cmd, long long usec, const re
     if (failed) note_error_code(w, reply->data + start + 1, reply->len - start - 1);
 }
 
+void stats_note_call_counted(worker_t *w, const cmd_def_t *cmd, long long usec)
+{
+    int i = cmd_index(cmd);
+    bump(&w->stats.commands, 1);
+    if (i < 0) return;
+    cmdstat_t *s = &w->cmdstats[i];
+    bump(&s->calls, 1);
+    bump(&s->usec, usec);
+    bump(&s->failed_calls, 1);
+    cmdhist_note(w, i, usec);
+}
+
 void stats_note_rejected_quiet(worker_t *w, const cmd_def_t *cmd)
 {
     int i = cmd_index(cmd);

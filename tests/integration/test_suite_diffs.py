@@ -169,3 +169,44 @@ def test_flush_ends_xreadgroup_waiters(servers):
                 out.append(p.call("FLUSHALL"))
         return [str(x) for x in out]
     d.assert_same_sessions(ref, node, session)
+
+
+def _error_stats_session(srv, proto):
+    """Each script's reply, then errorstats, total_error_replies and the calls' stats."""
+    scripts = [
+        "return redis.call('set', KEYS[1], 'y')",                                # refused (OOM), raised
+        "local t = redis.pcall('set', KEYS[1], 'y') return t['err']",            # refused, caught
+        "return redis.pcall('set', KEYS[1], 'y')",                               # refused, returned
+        "return redis.call('select', 99)",                                       # failed call, raised
+        "local t = redis.pcall('select', 99) return 1",                          # failed call, caught
+        "return redis.pcall('nosuch')",                                          # unknown, returned
+        "local t = redis.pcall('nosuch') return 1",                              # unknown, caught
+        "return {err='MY own'}", "return redis.error_reply('OTHER x')", "error('boom')",
+        "return redis.pcall('incr', 'a', 'b')",                                  # arity, returned
+    ]
+    out = []
+    with d.conn(srv, proto) as c:
+        for i, body in enumerate(scripts):
+            oom = i < 3
+            c.call("CONFIG", "RESETSTAT")
+            if oom:
+                c.call("CONFIG", "SET", "maxmemory", "1")
+            out.append(c.raw("EVAL", body, "1", "x"))
+            if oom:
+                c.call("CONFIG", "SET", "maxmemory", "0")
+            errs = sorted(f"{k}:{v}" for k, v in h.info_dict(c.call("INFO", "errorstats")).items())
+            total = h.info_dict(c.call("INFO", "stats"))["total_error_replies"]
+            cmds = sorted(f"{k}:{v.split(',usec=')[0]},{v.split('usec_per_call=')[1].split(',', 1)[1]}"
+                          for k, v in h.info_dict(c.call("INFO", "commandstats")).items()
+                          if k in ("cmdstat_eval", "cmdstat_set", "cmdstat_select", "cmdstat_incr"))
+            out.append((errs, total, cmds))
+    return [str(x) for x in out]
+
+
+def test_errors_from_scripts_count_once(servers):
+    """unit/scripting 'Consistent eval error reporting': a call a script may not make counts
+    its error where it is refused, whether the script raises it, catches it (redis.pcall) or
+    returns it; an error a call replied counts there; the script's own error reply counts
+    only when it is not one of those (EVAL then counts as failed, the error once)."""
+    node, ref = _pair(servers)
+    d.assert_same_sessions(ref, node, _error_stats_session)
