@@ -206,14 +206,16 @@ void client_info_line(const client_t *c, char *buf, size_t cap);
 
 /* dispatch.c: runs one parsed command. */
 void dispatch_command(client_t *c, int argc, const uint8_t **argv, size_t *argvlen);
-/* Before c's next command is dispatched, on its worker: true when it must
+/* order.c: before c's next command is dispatched, on its worker: true when it must
  * wait, unparsed, until the commands c sent earlier to another worker in
  * batches are back (have run there): every command but a keyed one for
  * that same worker, which runs after them there anyway; and every command
  * while a fan-out of c has parts out (their messages run on c's own worker
  * too: a command run here at once would come before them). So no effect
  * of a later command of a connection is visible before an earlier one's,
- * on any worker (docs/design.md §5, "Per-connection order"). Also a
+ * on any worker (docs/design.md §5, "Per-connection order"); not while
+ * a script is busy for an allow-busy command, nor on a worker whose own
+ * script is busy (worker_busy_refused answers there). Also a
  * PUBLISH/SPUBLISH behind such batches (pubsub_publish_must_wait). Sets
  * c->input_held; client_slot_done resumes the input when the last one is
  * back. */
