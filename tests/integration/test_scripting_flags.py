@@ -71,6 +71,17 @@ def test_shebang_flags_on_a_stale_replica_as_redis(servers):
     assert got[0][1][1].startswith(b"-MASTERDOWN")
 
 
+def _same_standalone(servers, queries):
+    """Sends queries in order on one connection to a standalone shoal-node and to a standalone
+    redis-server 7.0.15; each reply must be the same."""
+    out = []
+    for srv in (servers.shoal(base_args="standalone"), servers.redis(base_args="standalone")):
+        with srv.raw() as c:
+            out.append([c.raw(*q) for q in queries])
+    for q, got, want in zip(queries, out[0], out[1]):
+        assert got == want, (q, got, want)
+
+
 MIN_REPLICAS = [
     ("SET", "x", "v"), ("CONFIG", "SET", "min-replicas-to-write", "1"),
     ("SET", "y", "1"),                      # at once: 7.0.15 reads the setting at each write
@@ -96,13 +107,7 @@ def test_min_replicas_to_write_reaches_scripts(servers):
     whose flags make it a write (a shebang without no-writes, a function without it) is
     refused before it runs, and a write called from a flagless script fails with NOREPLICAS;
     reads run. The setting counts from its CONFIG SET on."""
-    out = []
-    for kind in ("shoal", "redis"):
-        srv = servers.shoal(base_args="standalone") if kind == "shoal" else servers.redis(base_args="standalone")
-        with srv.raw() as c:
-            out.append([c.raw(*q) for q in MIN_REPLICAS])
-    for q, got, want in zip(MIN_REPLICAS, out[0], out[1]):
-        assert got == want, (q, got, want)
+    _same_standalone(servers, MIN_REPLICAS)
 
 
 MIN_REPLICAS_NO_LAG = [
@@ -118,10 +123,4 @@ MIN_REPLICAS_NO_LAG = [
 def test_min_replicas_max_lag_0_turns_the_check_off(servers):
     """7.0.15's checkGoodReplicasStatus lets every write through while min-replicas-max-lag
     is 0, whatever min-replicas-to-write says; each CONFIG SET of either counts at once."""
-    out = []
-    for kind in ("shoal", "redis"):
-        srv = servers.shoal(base_args="standalone") if kind == "shoal" else servers.redis(base_args="standalone")
-        with srv.raw() as c:
-            out.append([c.raw(*q) for q in MIN_REPLICAS_NO_LAG])
-    for q, got, want in zip(MIN_REPLICAS_NO_LAG, out[0], out[1]):
-        assert got == want, (q, got, want)
+    _same_standalone(servers, MIN_REPLICAS_NO_LAG)
