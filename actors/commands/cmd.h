@@ -37,6 +37,8 @@ typedef struct cmd_ctx {
                                    * that changes several keys or elements adds each */
     bool from_master;             /* applied from the replication stream (later issue) */
     uint64_t acl_uid;             /* the caller's ACL user (actors/acl), 0 when not known */
+    uint64_t routed_id;           /* the caller's client id as routed (tracking.h: with its caching
+                                   * decision), 0 when none: a script's calls run for it */
     /* Blocking commands (CMD_BLOCKING) only; see actors/worker/blocking.h. */
     int block_mode;               /* CMD_BLOCK_NEVER, CMD_BLOCK_MAY or CMD_BLOCK_SERVE */
     int serve_arg;                /* CMD_BLOCK_SERVE: argv index of the key that became ready */

@@ -327,7 +327,7 @@ static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cm
         .client = c, .worker = w, .now_ms = now_ms, .from_master = from_master,
         .block_mode = blk ? blk->mode : CMD_BLOCK_NEVER, .serve_arg = blk ? blk->serve_arg : 0,
         .resume = blk ? blk->resume : NULL,
-        .acl_uid = c ? c->acl_uid : w->exec_acl_uid,
+        .acl_uid = c ? c->acl_uid : w->exec_acl_uid, .routed_id = cid,
     };
     size_t start = reply->len;
     /* A write to a slot being handed over that was routed before the pause

@@ -210,3 +210,33 @@ def test_errors_from_scripts_count_once(servers):
     only when it is not one of those (EVAL then counts as failed, the error once)."""
     node, ref = _pair(servers)
     d.assert_same_sessions(ref, node, _error_stats_session)
+
+
+def _tracking_script_session(srv, proto):
+    out = []
+    with d.conn(srv, 3) as c, srv.raw() as other:
+        # NOLOOP: the client's own write from a script invalidates nothing for it
+        out.append(c.call("CLIENT", "TRACKING", "on", "NOLOOP"))
+        out += [c.call("SET", "key1", "1"), c.call("GET", "key1")]
+        out.append(c.call("EVAL", "return redis.call('set', KEYS[1], '2')", "1", "key1"))
+        out.append(c.call("GET", "key1"))
+        out.append(c.call("CLIENT", "TRACKING", "off"))
+        # a key a script read is tracked for the script's caller
+        out.append(c.call("CLIENT", "TRACKING", "on"))
+        out.append(c.call("EVAL", "return redis.call('get', KEYS[1])", "1", "key2"))
+        out.append(other.call("SET", "key2", "x"))
+        out.append(c.call("PING"))          # the invalidation push comes first
+        out.append(c.call("EVAL", "return redis.call('set', KEYS[1], 'y')", "1", "key3"))
+        out.append(other.call("SET", "key3", "z"))
+        out.append(c.call("PING"))
+        out.append(c.call("CLIENT", "TRACKING", "off"))
+    return [str(x) for x in out]
+
+
+def test_tracking_follows_a_scripts_caller(servers):
+    """unit/tracking 'Invalid keys should not be tracked for scripts in NOLOOP mode' and
+    'Tracking only occurs for scripts when a command calls a read-only command': a
+    script's calls run for its caller, so NOLOOP leaves out the caller's own writes and
+    the keys its reads fetch are tracked for it (its writes' keys are not)."""
+    node, ref = _pair(servers)
+    d.assert_same_sessions(ref, node, _tracking_script_session, protos=(3,))
