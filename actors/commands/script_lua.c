@@ -41,6 +41,7 @@
 #include "actors/worker/evict.h"
 #include "actors/worker/monitor.h"
 #include "actors/worker/worker.h"
+#include "actors/worker/tracking.h"
 #include "actors/worker/xscript.h"
 #include "proto/slot.h"
 #include "runtime/log.h"
@@ -423,9 +424,10 @@ static int generic_call(lua_State *L, bool raise)
     struct repl_wbuf *rb = worker_repl(ctx->worker);
     repl_wbuf_pos_t before = repl_wbuf_tell(rb);
     if (cross && !script_pubsub_cmd(cmd)) xscript_run(ctx->worker, cmd, argc, argv, argvlen, out, ctx->now_ms, &here);
-    /* for the script's caller, as 7.0.15's script_caller: the keys its reads
-     * fetch are tracked for it, and NOLOOP spares it its own writes */
-    else dispatch_run_for(ctx->worker, ctx->routed_id, cmd, argc, argv, argvlen, out, ctx->now_ms);
+    /* for the script's caller, as 7.0.15's script_caller: NOLOOP spares it
+     * its own writes (tracking.h: the reads' keys are not remembered) */
+    else dispatch_run_for(ctx->worker, ctx->routed_id ? tracking_script_call_id(ctx->routed_id) : 0, cmd, argc, argv,
+                          argvlen, out, ctx->now_ms);
     if (run->repl == 0) repl_wbuf_rewind(rb, before);
     if (monitor_any()) monitor_feed_script(cmd, argc, argv, argvlen);   /* after it ran, as 7.0.15's call() */
     args_free(&a);

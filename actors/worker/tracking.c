@@ -387,6 +387,11 @@ uint64_t tracking_route_id(const client_t *c)
     return c->id | ID_DECIDED | (remember ? ID_REMEMBER : 0);
 }
 
+uint64_t tracking_script_call_id(uint64_t routed)
+{
+    return (routed & ~ID_REMEMBER) | ID_DECIDED;   /* decided: not remembered */
+}
+
 uint64_t tracking_before_command(worker_t *w, uint64_t routed, int *remember)
 {
     /* relaxed: as 7.0.15, only while some client tracks */

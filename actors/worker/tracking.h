@@ -62,6 +62,10 @@ void tracking_command_done(struct client *c, const uint8_t *name, size_t len);
  * reads are to be remembered (OPTIN/OPTOUT/CACHING, BCAST) in the top bits.
  * run_here takes the bits off again (tracking_before_command). */
 uint64_t tracking_route_id(const struct client *c);
+/* The id a script's calls run with: the caller's (a write's NOLOOP spares
+ * it), its reads remembered for no one. 7.0.15 remembers the script's
+ * declared keys for the caller when a call reads, which we do not yet. */
+uint64_t tracking_script_call_id(uint64_t routed);
 
 /* Around a command run on worker w for client id cid (dispatch.c run_here):
  * before it, the table is kept under tracking-table-max-keys and the plain
