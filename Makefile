@@ -203,6 +203,11 @@ build/bench/cli_timing.so: bench/cli_timing.c
 	@mkdir -p build/bench
 	$(CC) $(CSTD) -O2 -g $(WARN) -shared -fPIC -o $@ $< -ldl
 
+# Thread wake-up round trips on one CPU and across two (by hand, bench/README.md reshard).
+build/bench/wake_cost: bench/wake_cost.c
+	@mkdir -p build/bench
+	$(CC) $(CSTD) -O2 -g $(WARN) -pthread -o $@ $<
+
 # The N-node cluster simulator of bench/run.py's cluster_cost section (links proto/ only).
 build/bench/cluster_sim: bench/cluster_sim.c bench/cluster_sim_client.c bench/cluster_sim_client.h \
 		$(BENCH_COMMON) proto/bus.c proto/bus_build.c proto/bus_light.c proto/bus.h | $(DEPS_STAMP)
