@@ -161,6 +161,7 @@ static int rdb_to_commands(const parts_msg_t *m, resp_buf_t *out)
     rdb_decoder_t d;
     rdb_decoder_init(&d, 0, 0);
     int rc = 0, s = RDB_MORE;
+    long long db = 0;             /* the database of the commands so far (the loader starts in 0) */
     for (int i = 0; i < m->n && rc == 0; i++) {
         rdb_decoder_feed(&d, m->data[i], m->lens[i]);
         rdb_event_t ev;
@@ -171,8 +172,16 @@ static int rdb_to_commands(const parts_msg_t *m, resp_buf_t *out)
                 add_cmd(out, 3, argv, lens);
                 continue;
             }
-            if (ev.type != RDB_EV_KEY) continue;
             char num[32];
+            if (ev.type == RDB_EV_SELECTDB && (long long)ev.db != db) {   /* the keys that follow are there */
+                db = (long long)ev.db;
+                int n = snprintf(num, sizeof num, "%lld", db);
+                const uint8_t *argv[2] = { (const uint8_t *)"SELECT", (const uint8_t *)num };
+                size_t lens[2] = { 6, (size_t)n };
+                add_cmd(out, 2, argv, lens);
+                continue;
+            }
+            if (ev.type != RDB_EV_KEY) continue;
             if (ev.value_type == RDB_TYPE_STRING) {
                 const uint8_t *argv[3] = { (const uint8_t *)"SET", ev.key, ev.value };
                 size_t lens[3] = { 3, ev.key_len, ev.value_len };

@@ -380,6 +380,33 @@ static void child_entry(void *arg, ks_entry_t *e, long long expire_ms)
     x->keys++;
 }
 
+/* The databases after 0 (standalone mode), each after its SELECTDB and a
+ * RESIZEDB of every worker's keys in it, as a SAVE writes them
+ * (rdb_save_encode_worker). A loader takes the keys to their slot's worker
+ * wherever they are in the file. */
+static void child_other_dbs(child_ctx_t *x)
+{
+    int top = 0;
+    for (int i = 0; i < workers_count(); i++)
+        if (wdb_top(worker_at(i)) > top) top = wdb_top(worker_at(i));
+    for (int d = 1; d < top && !x->failed; d++) {
+        uint64_t keys = 0, expires = 0;
+        for (int i = 0; i < workers_count(); i++) {
+            struct keyspace *ks = wdb_peek(worker_at(i), d);
+            if (!ks) continue;
+            keys += ks_size(ks);
+            expires += ks_expires_count(ks);
+        }
+        if (keys == 0) continue;
+        rdb_encode_selectdb(&x->enc, (uint64_t)d);
+        rdb_encode_resizedb(&x->enc, keys, expires);
+        for (int i = 0; i < workers_count() && !x->failed; i++) {
+            struct keyspace *ks = wdb_peek(worker_at(i), d);
+            if (ks) ks_foreach(ks, child_entry, x);
+        }
+    }
+}
+
 /* What a child writes: the file, and the head of the RDB. */
 typedef struct child_spec {
     int dirfd;
@@ -409,8 +436,8 @@ _Noreturn static void child_write(const child_spec_t *sp)
     rdb_encoder_init(&x.enc, sp->compress);
     uint64_t keys = 0, expires = 0;
     for (int i = 0; i < workers_count(); i++) {
-        keys += ks_size(worker_keyspace(worker_at(i)));
-        expires += ks_expires_count(worker_keyspace(worker_at(i)));
+        keys += ks_size(wdb_peek(worker_at(i), 0));
+        expires += ks_expires_count(wdb_peek(worker_at(i), 0));
     }
     if (sp->job) {
         encode_head(&x.enc, sp->job, keys, expires);
@@ -426,7 +453,8 @@ _Noreturn static void child_write(const child_spec_t *sp)
      * no key is missed wherever it lives. */
     for (unsigned slot = 0; slot < SLOT_COUNT && !x.failed; slot++)
         for (int i = 0; i < workers_count() && !x.failed; i++)
-            ks_entries_in_slot(worker_keyspace(worker_at(i)), slot, child_entry, &x);
+            ks_entries_in_slot(wdb_peek(worker_at(i), 0), slot, child_entry, &x);
+    child_other_dbs(&x);
     if (!x.failed) {
         encode_tail(&x.enc, sp->checksum);
         if (flush_enc(fd, &x.enc) != 0) x.failed = 1;

@@ -199,3 +199,43 @@ def test_aof_selects_and_replays(servers):
     assert b"*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n" in incr and b"*2\r\n$6\r\nSELECT\r\n$2\r\n12\r\n" in incr
     srv.start()
     assert _dump(srv) == want
+
+
+def _wait_persisted(srv, field):
+    h.wait_until(lambda: _info(srv, "persistence").get(field) == "0", 30, what=f"{field} 0")
+
+
+@pytest.mark.parametrize("dst_kind", ["shoal", "redis"])
+def test_bgsave_keeps_databases(servers, tmp_path, dst_kind):
+    """BGSAVE's forked child writes every database, as SAVE does (it wrote database 0 only)."""
+    src = _start(servers, "shoal")
+    _writes(src, "bg")
+    want = _dump(src)
+    with src.raw() as c:
+        assert c.call("BGSAVE") == "Background saving started"
+    _wait_persisted(src, "rdb_bgsave_in_progress")
+    assert _info(src, "persistence")["rdb_last_bgsave_status"] == "ok"
+    d = tmp_path / "load"
+    os.makedirs(d)
+    shutil.copy(os.path.join(src.dir, "dump.rdb"), os.path.join(d, "dump.rdb"))
+    if dst_kind == "shoal":
+        dst = servers.shoal(extra_args=["--worker-threads", "2", "--dir", str(d)], base_args=SA)
+    else:
+        dst = servers.redis(extra_args=["--dir", str(d)], base_args=SA)
+    assert _dump(dst) == want
+
+
+@pytest.mark.parametrize("preamble", ["yes", "no"])
+def test_rewritten_aof_keeps_databases(servers, preamble):
+    """BGREWRITEAOF's base holds every database: a restart after it has them all (the
+    base held database 0 only, and the incr files after the rewrite nothing)."""
+    srv = _start(servers, "shoal", ["--appendonly", "yes", "--aof-use-rdb-preamble", preamble])
+    _writes(srv, "rw")
+    want = _dump(srv)
+    with srv.raw() as c:
+        assert c.call("BGREWRITEAOF") == "Background append only file rewriting started"
+    _wait_persisted(srv, "aof_rewrite_in_progress")
+    assert _info(srv, "persistence")["aof_last_bgrewrite_status"] == "ok"
+    srv.stop()
+    srv.start()
+    assert _dump(srv) == want
