@@ -24,6 +24,7 @@
 #include "actors/commands/debug_cmds.h"
 #include "actors/state/asm.h"
 #include "actors/config/config.h"
+#include "actors/persist/aof.h"
 #include "actors/persist/rdb_save.h"
 #include "actors/persist/rdb_load.h"
 #include "actors/repl/repl.h"
@@ -241,6 +242,8 @@ static const char *const debug_help[] = {
     "    unit tests to simulate Redis errors.",
     "LOG <message>",
     "    Write <message> to the server log.",
+    "LOADAOF",
+    "    Flush the AOF buffers on disk and reload the AOF in memory.",
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
     "DROP-CLUSTER-PACKET-FILTER <packet-type>",
@@ -491,6 +494,10 @@ void cmd_debug(cmd_ctx_t *ctx)
     if (debug_test_hook(ctx)) return;
     if (arg_is(sub, sublen, "reload")) {
         debug_reload(ctx);
+        return;
+    }
+    if (arg_is(sub, sublen, "loadaof")) {
+        aof_debug_loadaof(dispatch_defer_nosend(ctx, WMSG_DONE));
         return;
     }
     if (arg_is(sub, sublen, "protocol") || arg_is(sub, sublen, "error") || arg_is(sub, sublen, "log")) {

@@ -448,6 +448,13 @@ void aof_write_deferred(void)
     pthread_mutex_unlock(&W.mu);
 }
 
+void aof_write_pending(void)
+{
+    pthread_mutex_lock(&W.mu);
+    if (W.on && W.fd >= 0 && (W.retry.len || W.pend.len)) write_parts(NULL, 0, NULL, 0);
+    pthread_mutex_unlock(&W.mu);
+}
+
 void aof_append_stream(const void *data, size_t len, int start_db, int end_db)
 {
     if (!aof_wait_wanted()) return;

@@ -132,6 +132,16 @@ const char *aof_write_refusal(void);
 /* SHUTDOWN / SIGTERM: with the AOF on, what is still buffered is written
  * and the file fsync'ed, as 7.0.15's finishShutdown. Any thread. */
 void aof_shutdown_sync(void);
+/* Writes what is appended and not written yet (deferred bytes, a failed
+ * write's retry), without an fsync: a reader of the files sees every write
+ * acknowledged so far. Any thread. */
+void aof_write_pending(void);
+/* DEBUG LOADAOF (worker, via its deferred reply rc): on a thread of its
+ * own, writes what is pending, empties every database and the functions,
+ * and loads the AOF named by the manifest on disk as at start; answers +OK
+ * (aof_reload.c). */
+struct remote_cmd;
+void aof_debug_loadaof(struct remote_cmd *rc);
 /* A replica loaded its master's RDB: with appendonly yes the AOF starts
  * again from a rewrite of the new data, as 7.0.15's restartAOFAfterSYNC
  * (the manifest keeps the old files until the new base exists). Any thread. */

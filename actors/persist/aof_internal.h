@@ -1,6 +1,7 @@
 /* aof_internal.h - what the AOF's own files share and nobody else uses:
  *   aof_manifest.c  the manifest: parse, format, names, persist
  *   aof_load.c      loading at start (base RDB staged, commands replayed)
+ *   aof_reload.c    DEBUG LOADAOF: the same load into the running node
  *   aof.c           the AOF actor: writing, fsync policies, status
  *   aof_rewrite.c   BGREWRITEAOF: new base from the workers' cut
  *   aof_bio.c       everysec's background fsync thread
@@ -107,6 +108,11 @@ void aof_gc_fsynced(aof_gc_t *g, uint64_t synced_before, uint64_t written_now, l
 /* Microseconds to wait before the next fsync with `pending` unsynced bytes
  * at now_us (0: start it now). */
 long long aof_gc_wait_us(aof_gc_t *g, uint64_t pending, long long now_us);
+
+/* aof_load.c, for DEBUG LOADAOF (aof_reload.c): what aof_replay will load
+ * is what manifest m names (files in dirname). 1: something to load, 0:
+ * nothing (no file, or all empty), -1 after logging a missing file. */
+int aof_reload_plan(const aof_manifest_t *m, const char *dirname);
 
 /* aof_load.c: the manifest read at start, handed to aof.c. */
 extern aof_manifest_t g_aof_loaded;

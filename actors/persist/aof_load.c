@@ -93,22 +93,21 @@ static void presize(int nworkers, off_t bytes)
     }
 }
 
-int aof_load_startup(int nworkers)
+/* Fills `replay` from manifest m: an RDB base to load through the workers,
+ * then the files whose commands are replayed. 1 with something to load
+ * (*replay_bytes: the incr files' size), 0 when there is nothing, -1 after
+ * logging that a file it names is missing. */
+static int plan_replay(const aof_manifest_t *m, const char *dirname, off_t *replay_bytes)
 {
     replay.n = 0;
     replay.rdb_base[0] = '\0';
-    if (!aof_conf_bool("appendonly")) return 0;
-    char filename[256], dirname[256];
-    aof_conf_names(filename, sizeof filename, dirname, sizeof dirname);
-    int r = aof_manifest_read(dirname, filename, &g_aof_loaded);
-    if (r < 0) return -1;
-    g_aof_loaded_ok = true;
-    if (r == 0 || (!g_aof_loaded.has_base && g_aof_loaded.nincr == 0)) return 1;   /* nothing to load */
-    int total = (g_aof_loaded.has_base ? 1 : 0) + g_aof_loaded.nincr;
+    *replay_bytes = 0;
+    if (!m->has_base && m->nincr == 0) return 0;
+    int total = (m->has_base ? 1 : 0) + m->nincr;
     off_t size = 0;
-    for (int i = -1; i < g_aof_loaded.nincr; i++) {
-        if (i < 0 && !g_aof_loaded.has_base) continue;
-        const char *name = i < 0 ? g_aof_loaded.base.name : g_aof_loaded.incr[i].name;
+    for (int i = -1; i < m->nincr; i++) {
+        if (i < 0 && !m->has_base) continue;
+        const char *name = i < 0 ? m->base.name : m->incr[i].name;
         bool exists;
         size += file_size(dirname, name, &exists);
         if (!exists) {
@@ -116,10 +115,10 @@ int aof_load_startup(int nworkers)
             return -1;
         }
     }
-    if (size == 0) return 1;
+    if (size == 0) return 0;
     int idx = 0;
-    if (g_aof_loaded.has_base) {
-        const char *name = g_aof_loaded.base.name;
+    if (m->has_base) {
+        const char *name = m->base.name;
         idx++;
         bool exists;
         if (file_size(dirname, name, &exists) > 0 && starts_with_rdb(dirname, name)) {
@@ -130,16 +129,38 @@ int aof_load_startup(int nworkers)
             replay.last[replay.n++] = idx == total;
         }
     }
-    off_t replay_bytes = 0;
-    for (int i = 0; i < g_aof_loaded.nincr; i++) {
+    for (int i = 0; i < m->nincr; i++) {
         idx++;
-        snprintf(replay.names[replay.n], sizeof replay.names[0], "%s", g_aof_loaded.incr[i].name);
+        snprintf(replay.names[replay.n], sizeof replay.names[0], "%s", m->incr[i].name);
         replay.last[replay.n++] = idx == total;
         bool exists;
-        replay_bytes += file_size(dirname, g_aof_loaded.incr[i].name, &exists);
+        *replay_bytes += file_size(dirname, m->incr[i].name, &exists);
     }
-    presize(nworkers, replay_bytes);
     return 1;
+}
+
+int aof_load_startup(int nworkers)
+{
+    replay.n = 0;
+    replay.rdb_base[0] = '\0';
+    if (!aof_conf_bool("appendonly")) return 0;
+    char filename[256], dirname[256];
+    aof_conf_names(filename, sizeof filename, dirname, sizeof dirname);
+    int r = aof_manifest_read(dirname, filename, &g_aof_loaded);
+    if (r < 0) return -1;
+    g_aof_loaded_ok = true;
+    if (r == 0) return 1;         /* nothing to load */
+    off_t replay_bytes;
+    int planned = plan_replay(&g_aof_loaded, dirname, &replay_bytes);
+    if (planned < 0) return -1;
+    if (planned > 0) presize(nworkers, replay_bytes);
+    return 1;
+}
+
+int aof_reload_plan(const aof_manifest_t *m, const char *dirname)
+{
+    off_t replay_bytes;
+    return plan_replay(m, dirname, &replay_bytes);
 }
 
 bool aof_replay_pending(void) { return replay.n > 0 || replay.rdb_base[0]; }

@@ -741,6 +741,18 @@ static int load_file(const char *fname, int nworkers, rdb_load_history_t *hist, 
 
 /* ---------------- DEBUG RELOAD ---------------- */
 
+void rdb_load_empty_all(void)
+{
+    g_load.n = workers_count();
+    for (int i = 0; i < g_load.n; i++) {
+        rec_head_t h = { .kind = REC_FLUSH };
+        batch_add(i, &h, NULL, NULL, rt_now_ms());
+    }
+    batches_drain();
+}
+
+void rdb_load_set_reloading(bool on) { reloading = on; }
+
 typedef struct reload_job {
     remote_cmd_t *rc;
     bool save, flush;
@@ -759,14 +771,7 @@ static void *reload_thread(void *arg)
         rdb_loading_end();
         resp_add_error(&j->rc->reply, "ERR");
     } else {
-        g_load.n = workers_count();
-        if (j->flush) {
-            for (int i = 0; i < g_load.n; i++) {
-                rec_head_t h = { .kind = REC_FLUSH };
-                batch_add(i, &h, NULL, NULL, rt_now_ms());
-            }
-            batches_drain();
-        }
+        if (j->flush) rdb_load_empty_all();
         reloading = true;
         int rc = rdb_load_live();
         reloading = false;

@@ -69,6 +69,14 @@ bool rdb_load_refusing(void);
 struct remote_cmd;
 void rdb_debug_reload(struct remote_cmd *rc, bool save, bool flush);
 
+/* DEBUG RELOAD and DEBUG LOADAOF, on their own thread (clients refused):
+ * every worker empties every database; returns once all have. */
+void rdb_load_empty_all(void);
+/* While on, a live load (rdb_load_live_file) is a reload: its failure is
+ * answered rather than ending the node, and the start's hooks
+ * (rdb_load_set_interrupt, rdb_load_set_ready) are not called. */
+void rdb_load_set_reloading(bool on);
+
 /* The loading figures (any thread; relaxed reads). */
 typedef struct rdb_loading_info {
     int loading;                  /* a file or a full sync is being loaded */

@@ -896,6 +896,11 @@ long long rdb_save_cron(void)
 
 /* ---------------- INFO ---------------- */
 
+void rdb_save_forget_changes(void)
+{
+    atomic_store_explicit(&dirty_at_last_save, dirty_now(), memory_order_relaxed);
+}
+
 void rdb_persist_info(rdb_persist_info_t *out)
 {
     memset(out, 0, sizeof *out);

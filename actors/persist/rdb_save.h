@@ -101,6 +101,11 @@ void rdb_fork_note(long long usec);
 void rdb_fork_stats(long long *latest_usec, long long *total);
 void rdb_fork_stats_reset(void);
 
+/* The changes made so far no longer count as unsaved (INFO
+ * rdb_changes_since_last_save 0, the save points' count starts again), as
+ * 7.0.15 resets its dirty counter after DEBUG LOADAOF. Any thread. */
+void rdb_save_forget_changes(void);
+
 /* INFO persistence figures (any thread). */
 typedef struct rdb_persist_info {
     long long changes_since_last_save;   /* keyspace changes since the last successful save started */

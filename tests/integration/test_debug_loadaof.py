@@ -1,0 +1,93 @@
+"""DEBUG LOADAOF: the dataset is dropped and loaded back from the AOF on disk, as
+redis-server 7.0.15 does it, compared side by side with a real redis-server.
+
+What it is for: Redis's own test suite (about 30 tests in unit/expire, unit/other,
+unit/scripting, unit/functions, unit/aofrw, unit/type/stream*) checks what the AOF holds
+by calling DEBUG LOADAOF and reading the data back. What the AOF does not hold must be
+gone after it (DEBUG POPULATE's keys, which are not propagated), what it holds must be
+back with its TTL, in its database, with the functions the AOF loads (FUNCTION FLUSH and
+DELETE included), after a rewrite (an RDB base, or commands without the preamble) and
+before one. The changes count as saved afterwards, as 7.0.15 resets its dirty counter.
+
+What it must never do: relax an expectation to match our node; stop a process it did not
+start.
+"""
+import pytest
+
+import helpers as h
+
+SA = "standalone"
+ARGS = ["--enable-debug-command", "yes", "--appendonly", "yes", "--appendfsync", "everysec"]
+LIB = "#!lua name=lib\nredis.register_function('f', function() return 'hello' end)"
+LIB2 = "#!lua name=lib2\nredis.register_function('g', function() return 'g' end)"
+FAR = "4102444800"                      # 2100-01-01: EXPIRETIME reads the same on both
+
+
+def _state():
+    """What a node holds, read through commands whose replies are deterministic."""
+    return [("DBSIZE",), ("GET", "a"), ("EXPIRETIME", "b"), ("LRANGE", "l", "0", "-1"),
+            ("HGETALL", "h"), ("EXISTS", "key:1"), ("FUNCTION", "LIST"), ("SELECT", "3"),
+            ("GET", "c"), ("DBSIZE",), ("SELECT", "0")]
+
+
+SESSION = [
+    ("SET", "a", "1"), ("INCR", "a"), ("SET", "b", "x"), ("EXPIREAT", "b", FAR),
+    ("RPUSH", "l", "1", "2", "3"), ("LPOP", "l"), ("HSET", "h", "f", "v"),
+    ("SELECT", "3"), ("SET", "c", "in3"), ("SELECT", "0"), ("FUNCTION", "LOAD", LIB),
+    ("DEBUG", "POPULATE", "5"),        # not propagated: gone after the load
+    ("DEBUG", "LOADAOF"), *_state(),
+    ("INCR", "a"), ("FUNCTION", "LOAD", LIB2), ("FUNCTION", "DELETE", "lib"),
+    ("DEBUG", "LOADAOF"), *_state(),
+    ("BGREWRITEAOF",), ("WAIT-REWRITE",),
+    ("SET", "after", "rewrite"), ("DEL", "h"), ("DEBUG", "LOADAOF"), *_state(), ("GET", "after"),
+    ("CONFIG", "SET", "aof-use-rdb-preamble", "no"), ("BGREWRITEAOF",), ("WAIT-REWRITE",),
+    ("FUNCTION", "FLUSH"), ("DEBUG", "LOADAOF"), *_state(), ("GET", "after"),
+    ("INFO", "persistence"),
+]
+
+
+def _rewrite_done(c):
+    info = h.info_dict(c.call("INFO", "persistence").decode())
+    return info["aof_rewrite_in_progress"] == "0" and info["aof_rewrite_scheduled"] == "0"
+
+
+def _run(srv):
+    out = []
+    with srv.raw(timeout=20) as c:
+        for cmd in SESSION:
+            if cmd == ("WAIT-REWRITE",):
+                h.wait_until(lambda: _rewrite_done(c), 30, what="the rewrite ends")
+                continue
+            reply = c.raw(*cmd)
+            if cmd == ("INFO", "persistence"):
+                info = h.info_dict(reply.split(b"\r\n", 1)[1].decode())
+                reply = (info["rdb_changes_since_last_save"], info["aof_enabled"], info["loading"])
+            elif cmd == ("BGREWRITEAOF",):
+                reply = reply.split(b" ")[0]      # "started" or "scheduled" (an initial rewrite)
+            out.append(reply)
+    return out
+
+
+def test_debug_loadaof_as_redis(servers):
+    node = servers.shoal(extra_args=ARGS, base_args=SA)
+    ref = servers.redis(extra_args=ARGS, base_args=SA)
+    want, got = _run(ref), _run(node)
+    cmds = [c for c in SESSION if c != ("WAIT-REWRITE",)]
+    bad = [(c, g, w) for c, g, w in zip(cmds, got, want) if g != w]
+    assert not bad, "\n".join(f"{' '.join(map(str, c))[:60]}: shoal {g!r} redis {w!r}" for c, g, w in bad)
+    assert "Append Only File loaded by DEBUG LOADAOF" in node.log()
+
+
+@pytest.mark.parametrize("with_dir", [False, True])
+def test_debug_loadaof_without_an_aof_keeps_the_data(servers, with_dir):
+    """Where 7.0.15 has no AOF to load it exits (it empties the data first); shoal answers
+    an error and keeps the data (docs/persistence.md §6)."""
+    node = servers.shoal(extra_args=["--enable-debug-command", "yes"], base_args=SA)
+    with node.raw() as c:
+        assert c.call("SET", "k", "v") == "OK"
+        if with_dir:              # the directory exists but holds no manifest
+            (node.dir / "appendonlydir").mkdir()
+        reply = c.raw("DEBUG", "LOADAOF")
+        assert reply.startswith(b"-ERR There is no append only file to load"), reply
+        assert c.call("GET", "k") == b"v"
+        assert c.call("SET", "k2", "v") == "OK"
