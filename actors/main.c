@@ -405,13 +405,13 @@ int main(int argc, char **argv)
 
     /* The main thread has nothing else to do: it waits for the signal and,
      * once a second, sees whether malloc's arenas hold memory worth giving
-     * back (runtime/memtrim.h): at once after 8 MB of growth (a burst: a
-     * thousand peers joining), else after 10 s, then every 20 s. The slack
-     * is above what a steady node at 1,000 peers reuses (~5 MB of frames
-     * and snapshots, measured): less, and those pages would be handed back
-     * and faulted in again every few seconds; the 20 s keep what they hold
-     * between trims near that (a longer period let a 1,000-peer node sit at
-     * ~22 MB against ~14 MB). */
+     * back (runtime/memtrim.h; only after a second without client work): at
+     * once after 8 MB of growth (a burst: a thousand peers joining), else
+     * after 10 s, then every 20 s. The slack is above what a steady node at
+     * 1,000 peers reuses (~5 MB of frames and snapshots, measured): less,
+     * and those pages would be handed back and faulted in again every few
+     * seconds; the 20 s keep what they hold between trims near that (a
+     * longer period let a 1,000-peer node sit at ~22 MB against ~14 MB). */
     rt_memtrim_t trim = { .slack = 8u << 20, .period_min = 10, .period_max = 20 };
     rdb_save_init();
     long long next_trim = rt_mono_ms() + 1000;

@@ -61,7 +61,9 @@ struct rt_thread {
     ev_check check;                /* runs what lazy sends queued (drain_lazy) */
     int lazy_wanted;               /* atomic: written by the loop thread, read by lazy senders */
     int spin_us;                   /* spin this long before sleeping after a busy round (0: never) */
-    bool busy;                     /* loop thread only: rt_thread_note_busy this round (spin after it) */
+    int busy;                      /* rt_thread_note_busy this round (spin after it): the loop thread
+                                      writes it (atomic store), others may read it (rt_threads_quiet) */
+    uint64_t busy_rounds;          /* rounds with rt_thread_note_busy (loop thread writes, atomic store) */
     int spinning;                  /* atomic: the loop spins in prepare_cb; senders need not wake it */
     uint64_t spins;                /* spins begun (loop thread writes, atomic store) */
     uint64_t spin_catches;         /* spins that ended because work arrived (idem) */
@@ -359,7 +361,7 @@ static void spin_before_sleep(rt_thread_t *t)
 {
     if (t->spin_us <= 0 || t->poll_fd < 0 || !t->busy)
         return;
-    t->busy = false;
+    ck_pr_store_int(&t->busy, 0);
     /* Spin only while it pays: a catch earns a credit, a spin that ran out
      * (or found the CPU wanted) costs two, so spinning goes on where more
      * than two in three spins catch something. Without credit, one busy
@@ -476,6 +478,7 @@ static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
         t->hooks[i].fn(t, t->hooks[i].arg);
     linger_before_sleep(t);
     spin_before_sleep(t);
+    ck_pr_store_int(&t->busy, 0);   /* "this round": spin_before_sleep clears it only when it may spin */
     if (t->linger_us > 0)
         t->poll_ns = clock_ns(CLOCK_MONOTONIC);
 }
@@ -573,8 +576,30 @@ void rt_thread_set_spin_us(rt_thread_t *t, int us)
 
 void rt_thread_note_busy(void)
 {
-    if (current_thread != NULL)
-        current_thread->busy = true;
+    rt_thread_t *t = current_thread;
+    /* Relaxed stores: only this thread writes them; rt_threads_quiet wants
+     * a count that moves and a flag, not an order with anything else. */
+    if (t != NULL && !t->busy) {
+        ck_pr_store_int(&t->busy, 1);
+        ck_pr_store_64(&t->busy_rounds, t->busy_rounds + 1);
+    }
+}
+
+bool rt_threads_quiet(unsigned long long *rounds)
+{
+    unsigned long long sum = 0;
+    bool busy_now = false;
+    pthread_mutex_lock(&all_threads_lock);
+    for (int i = 0; i < RT_MAX_THREADS; i++)
+        if (all_threads[i] != NULL) {
+            sum += ck_pr_load_64(&all_threads[i]->busy_rounds);
+            if (ck_pr_load_int(&all_threads[i]->busy))
+                busy_now = true;
+        }
+    pthread_mutex_unlock(&all_threads_lock);
+    bool quiet = !busy_now && sum == *rounds;
+    *rounds = sum;
+    return quiet;
 }
 
 void rt_thread_set_linger_us(rt_thread_t *t, int us)

@@ -172,6 +172,13 @@ void rt_thread_set_spin_us(rt_thread_t *t, int us);
  * spin before it sleeps. Other work (timers, cluster-bus traffic) does not
  * call it and never makes the thread spin. */
 void rt_thread_note_busy(void);
+/* Whether no runtime thread did client work (rt_thread_note_busy) since the
+ * call that left *rounds as it is, nor is in a round doing it now (a long
+ * command), e.g. since a tick a second ago; *rounds becomes the count of
+ * such rounds so far (start it at 0: the first call then says "not quiet"
+ * once there was any). A hint for work that would get in the way of
+ * clients (runtime/memtrim.c). Any thread. */
+bool rt_threads_quiet(unsigned long long *rounds);
 /* Lingering before sleep, for threads that serve cluster-bus links. After a
  * round in which the thread read bus links (rt_thread_note_bus_io) and no
  * client work (rt_thread_note_busy), when the poll before that round slept

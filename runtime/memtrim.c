@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "runtime/actor.h"
 #include "runtime/memtrim.h"
 
 /* /proc/self/statm, opened once and read again with pread at offset 0 (the
@@ -59,7 +60,15 @@ bool rt_memtrim_tick(rt_memtrim_t *t)
     t->since++;
     bool grew = rss > t->base + t->slack;
     bool due = t->period_min && t->since >= t->period;
+    /* Clients served since the last tick: a trim now would hold the arena
+     * of a thread that serves them. Put it off (since keeps counting, so it
+     * is still due) until a tick finds no client work since the one before. */
+    bool quiet = rt_threads_quiet(&t->busy_rounds);
     if (!grew && !due) return false;
+    if (!quiet) {
+        t->deferred++;
+        return false;
+    }
     malloc_trim(0);
     t->base = rt_resident_bytes();
     t->since = 0;

@@ -17,8 +17,21 @@
  *    starts the short period again.
  * The top of a thread's arena is not something malloc_trim gives back
  * (glibc trims it only in free(), past M_TRIM_THRESHOLD), which is why
- * main.c keeps that threshold at 1 MB rather than out of reach. A trim
- * walks the free lists once (~0.2-1 ms at 1,000 peers, measured).
+ * main.c keeps that threshold at 1 MB rather than out of reach.
+ *
+ * A trim takes each arena's lock in turn and holds it while it walks that
+ * arena's free lists and madvises every free page in it: ~0.2-1 ms at 1,000
+ * peers, but 13 ms on a worker's heap holding 500,000 freed keys and 1.3 s
+ * (on a loaded 2-core machine) when that heap had just freed 220 MB, and a
+ * thread that allocates from the arena meanwhile waits for it (a client
+ * stalled 1 s). glibc offers no trim of one arena or of part of one, so a
+ * trim waits for quiet: it is made only on a tick that finds no runtime
+ * thread did client work (rt_thread_note_busy) since the tick before, nor
+ * is in the middle of some (rt_threads_quiet); a due
+ * trim is put off (counted in `deferred`) until then. A node that serves
+ * clients without a second's pause keeps its freed pages until it pauses
+ * (they are reused by its next allocations meanwhile); a request that
+ * arrives during a trim still waits for it.
  *
  * Must never: run on a thread whose loop serves clients or links (a trim
  * holds each arena's lock in turn).
@@ -36,6 +49,8 @@ typedef struct rt_memtrim {
     unsigned period;              /* the current period (0: period_min) */
     unsigned since;               /* ticks since the last trim */
     unsigned long long trims;     /* trims done */
+    unsigned long long deferred;  /* ticks that put a due trim off: clients were served */
+    unsigned long long busy_rounds;   /* for rt_threads_quiet: client work seen so far */
 } rt_memtrim_t;
 
 /* The process's resident set in bytes (/proc/self/statm), 0 if unknown. The
@@ -45,7 +60,8 @@ size_t rt_resident_bytes(void);
 
 /* One tick: trims when the resident set grew by more than t->slack since
  * the last trim (the first time: when it is above t->slack), or when the
- * current period passed since it (see above). Returns whether it trimmed.
+ * current period passed since it (see above), and no runtime thread did
+ * client work since the last tick. Returns whether it trimmed.
  * One thread at a time per rt_memtrim_t. */
 bool rt_memtrim_tick(rt_memtrim_t *t);
 
