@@ -73,7 +73,7 @@ void cmd_replconf(cmd_ctx_t *ctx)
     resp_add_simple(ctx->reply, "OK");
 }
 
-static void start_sync(cmd_ctx_t *ctx, const char *replid, size_t idlen, long long offset)
+static void start_sync(cmd_ctx_t *ctx, const char *replid, size_t idlen, long long offset, int extra_capa)
 {
     client_t *c = ctx->client;
     const cluster_snapshot_t *s = worker_snapshot(ctx->worker);
@@ -107,7 +107,7 @@ static void start_sync(cmd_ctx_t *ctx, const char *replid, size_t idlen, long lo
         if (colon) *colon = '\0';
     }
     m->port = c->repl_port;
-    m->capa = c->repl_capa;
+    m->capa = c->repl_capa | extra_capa;
     if (idlen > REPL_ID_LEN) idlen = REPL_ID_LEN;
     memcpy(m->replid, replid, idlen);
     m->replid[idlen] = '\0';
@@ -152,7 +152,7 @@ static void psync_failover_resume(worker_t *w, rt_msg_t *msg)
         /* outside a read section: no snapshot, and we are a master now */
         resp_buf_t *reply = client_reply_target(c);
         cmd_ctx_t ctx = { .client = c, .worker = w, .reply = reply, .now_ms = rt_now_ms() };
-        start_sync(&ctx, m->replid, strlen(m->replid), m->offset);
+        start_sync(&ctx, m->replid, strlen(m->replid), m->offset, 0);
         if (!(c->flags & CLIENT_CLOSED) && c->fd >= 0) {
             client_schedule_write(c);
             client_process_input(c);
@@ -207,13 +207,19 @@ void cmd_psync(cmd_ctx_t *ctx)
         resp_add_error(ctx->reply, "NOMASTERLINK Can't SYNC while failing over");
         return;
     }
-    start_sync(ctx, (const char *)ctx->argv[1], ctx->argvlen[1], offset);
+    start_sync(ctx, (const char *)ctx->argv[1], ctx->argvlen[1], offset, 0);
 }
 
+/* SYNC, the protocol before PSYNC: always a full sync, the RDB sent with
+ * its length and no +FULLRESYNC line before it, then the stream (Redis's
+ * test suite reads a node's stream so). */
 void cmd_sync(cmd_ctx_t *ctx)
 {
-    /* The pre-PSYNC protocol has no +FULLRESYNC line; we do not serve it. */
-    resp_add_error(ctx->reply, "ERR SYNC is not supported: use PSYNC");
+    if (sa_failover_state() != SA_FO_NONE) {
+        resp_add_error(ctx->reply, "NOMASTERLINK Can't SYNC while failing over");
+        return;
+    }
+    start_sync(ctx, "", 0, -1, REPL_CAPA_PRE_PSYNC);
 }
 
 /* WAIT: a marker goes to every worker after the commands this client already

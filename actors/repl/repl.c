@@ -706,9 +706,15 @@ static void cron(rt_timer_t *t, void *arg)
     (void)t;
     check_role(ra);
     long long now = rt_mono_ms();
-    long long period = config_get_num(CONFIG_REPL_PING_REPLICA_PERIOD) * 1000;
-    if (ra->served && !ra->was_replica && now - ra->last_ping_ms >= period) {
-        ra->last_ping_ms = now;
+    /* The replicas are pinged on the count of seconds since start, every
+     * repl-ping-replica-period of them, as 7.0.15's replicationCron (whose
+     * loop 0 runs at start, before any replica; ours first runs a second
+     * later, its loop 1): not when one attaches (Redis's tests read a
+     * stream after raising the period and expect no PING in it). */
+    long long period = config_get_num(CONFIG_REPL_PING_REPLICA_PERIOD);
+    if (period < 1) period = 1;
+    ra->cron_loops++;
+    if (ra->served && !ra->was_replica && ra->cron_loops % period == 0) {
         static const char ping[] = "*1\r\n$4\r\nping\r\n";
         ra_stream_append(ra, ping, sizeof ping - 1);
     }

@@ -259,7 +259,10 @@ long long repl_psync_args(char replid[REPL_ID_LEN + 1]);
 struct remote_cmd;
 
 /* What a replica announced with REPLCONF capa. */
-enum { REPL_CAPA_EOF = 1, REPL_CAPA_PSYNC2 = 2 };
+/* REPL_CAPA_PRE_PSYNC: not a REPLCONF capa but the peer's protocol, SYNC
+ * (before PSYNC): its full sync has no +FULLRESYNC line and its RDB comes
+ * with its length (no EOF mark), as 7.0.15 serves a SYNC. */
+enum { REPL_CAPA_EOF = 1, REPL_CAPA_PSYNC2 = 2, REPL_CAPA_PRE_PSYNC = 4 };
 /* PSYNC: a replica's connection, taken from its worker (client_detach), and
  * what it asked for. */
 typedef struct repl_psync_msg {

@@ -100,7 +100,7 @@ typedef struct repl_actor_state {
     rt_timer_t sync_delay_timer;  /* while a diskless sync waits for more replicas (repl_cut.c) */
     bool sync_delay_timer_on;
     long long max_lag;            /* min-replicas-max-lag, read by the cron */
-    long long last_ping_ms;
+    long long cron_loops;         /* crons run (one a second): the PINGs' clock */
     long long sync_full, sync_partial_ok, sync_partial_err;
     long long output_bytes;
     rt_snap_reader_t snap;

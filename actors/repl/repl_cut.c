@@ -169,10 +169,13 @@ void ra_cut_arrived(repl_actor_state_t *ra, repl_cut_msg_t *m)
             s->state = SND_WAIT_RDB;
             char line[128];
             int n = snprintf(line, sizeof line, "+FULLRESYNC %s %lld\r\n", ra->replid, ra->offset);
-            repl_sender_send(s->sender, repl_chunk_copy(line, (size_t)n), false);
+            if (!(s->capa & REPL_CAPA_PRE_PSYNC)) repl_sender_send(s->sender, repl_chunk_copy(line, (size_t)n), false);
             s->ack_offset = 0;
         }
         cut->offset = ra->offset;
+        /* the stream after a new sync point starts with a SELECT, as 7.0.15
+         * forgets its replicas' database at each full sync */
+        ra->need_select = true;
         /* the libraries as they are at this point of the stream (7.0.15's RDB has them first) */
         cut->functions = fn_rdb_records(cut->compress, &cut->functions_len);
     } else if (cut->kind == CUT_SAVE) {
@@ -304,7 +307,8 @@ void ra_cut_done(repl_actor_state_t *ra, repl_cut_msg_t *m)
             char head[80];
             int n;
             char mark[REPL_ID_LEN + 1];
-            bool eof = (s->capa & REPL_CAPA_EOF) && config_get_num(CONFIG_REPL_DISKLESS_SYNC);
+            bool eof = (s->capa & REPL_CAPA_EOF) && !(s->capa & REPL_CAPA_PRE_PSYNC) &&
+                       config_get_num(CONFIG_REPL_DISKLESS_SYNC);
             if (eof) {
                 rt_random_hex(mark, REPL_ID_LEN);
                 n = snprintf(head, sizeof head, "$EOF:%s\r\n", mark);

@@ -142,3 +142,52 @@ def test_stream_carries_effects_with_exact_offsets(servers, kind):
     h.wait_until(same, 5, interval=0.05,
                  what=f"master_repl_offset == FULLRESYNC offset + stream bytes read ({seen[0]})")
     r.sock.close()
+
+
+def _sync_stream(srv):
+    """What a pre-PSYNC replica (SYNC, as Redis's test suite attaches to a node's stream)
+    reads: the first line, whether the RDB came whole, and the commands after it, twice
+    (a second SYNC after the first one's stream ran)."""
+    with srv.raw() as c:
+        assert c.call("CONFIG", "SET", "repl-ping-replica-period", "3600") == "OK"
+        assert c.call("SET", "pre", "1") == "OK"
+    out = []
+    readers = []
+    for round_ in range(2):
+        r = StreamReader(srv.port)
+        readers.append(r)
+        r.sock.sendall(b"SYNC\r\n")
+        first = r.line()
+        while first in (b"", b"\n"):               # bare \n keep-alives
+            first = r.line()
+        first = first.lstrip(b"\n")
+        out.append(first[:1])                     # "$": no +FULLRESYNC line before the RDB
+        rdb = r.take(int(first[1:]))
+        out.append(rdb.startswith(b"REDIS") and b"pre" in rdb)
+        time.sleep(0.3)                           # the sync point is behind us
+        with srv.raw() as c:
+            assert c.call("SET", f"a{round_}", "1") == "OK"
+            assert c.call("INCR", f"a{round_}") == 2
+            assert c.call("SET", "done", "1") == "OK"
+        got = []
+        while True:
+            argv, _ = r.command()
+            got.append([argv[0].lower()] + argv[1:])
+            if argv[0].lower() == b"set" and argv[1] == b"done":
+                break
+        out.append(got)
+    for r in readers:
+        r.sock.close()
+    return out
+
+
+def test_sync_gives_the_stream_as_redis(servers):
+    """SYNC: a full sync with no +FULLRESYNC line, the RDB with its length, then the
+    stream, starting with a SELECT at every new sync point and with no PING while the
+    ping period has not come (shoal refused SYNC; then pinged at once and left the
+    SELECT out of a second sync's stream)."""
+    node = servers.shoal(base_args="standalone")
+    ref = servers.redis(base_args="standalone")
+    want = _sync_stream(ref)
+    assert want[2][0] == [b"select", b"0"], want
+    assert _sync_stream(node) == want
