@@ -22,6 +22,7 @@
 #include "actors/worker/keyspace.h"
 #include "actors/worker/wdb.h"
 #include "proto/strnum.h"
+#include "runtime/xmalloc.h"
 
 #define SCAN_WORKER_BITS 6
 
@@ -109,13 +110,44 @@ static void random_visible(struct keyspace *ks, long long now_ms, resp_bulk_list
     }
 }
 
-/* One worker's scan from `local`; keys to out. */
+/* The expired keys a scan step met (copies), deleted once it is done. */
+typedef struct expired_keys {
+    uint8_t **keys;
+    size_t *lens;
+    size_t n, cap;
+} expired_keys_t;
+
+static void collect_expired(const uint8_t *key, size_t len, void *arg)
+{
+    expired_keys_t *x = arg;
+    if (x->n == x->cap) {
+        x->cap = x->cap ? x->cap * 2 : 16;
+        x->keys = xrealloc(x->keys, x->cap * sizeof *x->keys);
+        x->lens = xrealloc(x->lens, x->cap * sizeof *x->lens);
+    }
+    x->keys[x->n] = xmalloc(len ? len : 1);
+    memcpy(x->keys[x->n], key, len);
+    x->lens[x->n++] = len;
+}
+
+/* One worker's scan from `local`; keys to out. The expired keys matching
+ * the pattern that it met are deleted (and their DEL propagated) by a
+ * lookup each, as 7.0.15's SCAN expires them (a replica only skips them). */
 static unsigned long long scan_local(struct keyspace *ks, unsigned long long local, const uint8_t *pat,
                                      size_t patlen, long long count, const uint8_t *type, size_t typelen,
-                                     long long now_ms, resp_buf_t *out, long long *nkeys)
+                                     long long now_ms, resp_buf_t *out, long long *nkeys, size_t *expired)
 {
     resp_bulk_list_t acc = { out, 0 };
-    unsigned long long next = ks_scan(ks, local, pat, patlen, count, type, typelen, now_ms, collect_visible, &acc);
+    expired_keys_t x = { 0 };
+    unsigned long long next = ks_scan(ks, local, pat, patlen, count, type, typelen, now_ms, collect_visible, &acc,
+                                      collect_expired, &x);
+    for (size_t i = 0; i < x.n; i++) {
+        (void)ks_lookup(ks, x.keys[i], x.lens[i], now_ms);
+        free(x.keys[i]);
+    }
+    free(x.keys);
+    free(x.lens);
+    *expired = x.n;
     *nkeys = acc.n;
     return next;
 }
@@ -132,8 +164,9 @@ void cmd_scan(cmd_ctx_t *ctx)
         return;
     resp_buf_t keys;
     resp_buf_init(&keys, ctx->reply->proto);
+    size_t expired;               /* the call's figures are published after it */
     unsigned long long next = scan_local(ctx->ks, cursor >> SCAN_WORKER_BITS, pat, patlen, count, type, typelen,
-                                         ctx->now_ms, &keys, &n);
+                                         ctx->now_ms, &keys, &n, &expired);
     resp_add_array(ctx->reply, 2);
     char nb[32];
     int l = snprintf(nb, sizeof nb, "%llu", next ? scan_encode(next, (int)(cursor & 63)) : 0ULL);
@@ -173,8 +206,13 @@ void cmd_scan_part(struct worker *w, struct remote_cmd *rc)
         if (h.widx >= from) {
             h.ran = 1;
             unsigned long long local = h.widx == from ? cursor >> SCAN_WORKER_BITS : 0;
+            size_t expired;
             h.next = scan_local(worker_keyspace(w), local, pat, patlen, count, type, typelen, rc->now_ms, &keys,
-                                &h.nkeys);
+                                &h.nkeys, &expired);
+            if (expired) {        /* INFO (expired_keys, keyspace) shows the deletions at once */
+                wdb_publish_current(w);
+                worker_publish_ks_stats(w);
+            }
         }
     }
     h.len = keys.len;

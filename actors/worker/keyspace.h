@@ -406,10 +406,13 @@ size_t ks_keys(struct keyspace *ks, const uint8_t *pat, size_t patlen, long long
  * matches nothing, as in 7.0). Returns the next cursor, 0 when done. A key
  * present during the whole scan is reported at least once, even if the table
  * is resized between calls. The cursor is always below the table size (< 2^58
- * in practice), so callers may keep a few high bits of their own. */
+ * in practice), so callers may keep a few high bits of their own. Expired
+ * keys the pattern matches (whatever their type) go to expired_cb (NULL:
+ * none) instead, for the caller to delete after the step, as 7.0.15's SCAN
+ * expires the keys it meets. */
 uint64_t ks_scan(struct keyspace *ks, uint64_t cursor, const uint8_t *pat, size_t patlen,
                  long long count, const uint8_t *type, size_t typelen, long long now_ms,
-                 ks_key_cb cb, void *arg);
+                 ks_key_cb cb, void *arg, ks_key_cb expired_cb, void *expired_arg);
 /* Reports one random live key through cb (expired ones met on the way are
  * deleted). Returns false, without calling cb, if there is none. */
 bool ks_random_key(struct keyspace *ks, long long now_ms, ks_key_cb cb, void *arg);

@@ -3,8 +3,9 @@
  * per-slot lists (COUNTKEYSINSLOT, GETKEYSINSLOT). Owner thread only, as
  * all of keyspace.h.
  *
- * Must never: modify the keyspace (an expired key is skipped, not deleted),
- * or let a SCAN call do unbounded work on a sparse table.
+ * Must never: modify the keyspace (an expired key is skipped, not deleted;
+ * SCAN reports the expired keys its pattern matches for the caller to
+ * delete), or let a SCAN call do unbounded work on a sparse table.
  */
 #include <string.h>
 
@@ -55,6 +56,8 @@ struct ks_scan_filter {
     long long now_ms;
     ks_key_cb cb;
     void *arg;
+    ks_key_cb expired_cb;         /* NULL: expired keys are only skipped */
+    void *expired_arg;
     long long seen;
 };
 
@@ -72,10 +75,13 @@ static void ks_scan_bucket(ks_entry_t *e, struct ks_scan_filter *f)
 {
     for (; e; e = e->next) {
         f->seen++;
-        if (ks_is_expired(f->ks, e, f->now_ms)) continue;
-        if (f->type && !ks_type_is(f->type, f->typelen, ks_type_name(e))) continue;
         if (!f->all && !glob_match((const char *)f->pat, f->patlen, (const char *)e->key, e->keylen, 0))
             continue;
+        if (ks_is_expired(f->ks, e, f->now_ms)) {
+            if (f->expired_cb) f->expired_cb(e->key, e->keylen, f->expired_arg);
+            continue;
+        }
+        if (f->type && !ks_type_is(f->type, f->typelen, ks_type_name(e))) continue;
         f->cb(e->key, e->keylen, f->arg);
     }
 }
@@ -110,12 +116,13 @@ static uint64_t ks_scan_step(struct keyspace *ks, uint64_t v, struct ks_scan_fil
 
 uint64_t ks_scan(struct keyspace *ks, uint64_t cursor, const uint8_t *pat, size_t patlen,
                  long long count, const uint8_t *type, size_t typelen, long long now_ms,
-                 ks_key_cb cb, void *arg)
+                 ks_key_cb cb, void *arg, ks_key_cb expired_cb, void *expired_arg)
 {
     if (ks_size(ks) == 0 || ks->ht[0].size == 0) return 0;
     if (count < 1) count = 1;
     if (count > (1LL << 40)) count = 1LL << 40;   /* keeps count * 10 from overflowing */
-    struct ks_scan_filter f = { ks, pat, patlen, ks_pattern_all(pat, patlen), type, typelen, now_ms, cb, arg, 0 };
+    struct ks_scan_filter f = { ks, pat, patlen, ks_pattern_all(pat, patlen), type, typelen, now_ms,
+                                cb, arg, expired_cb, expired_arg, 0 };
     long long budget = count * 10;   /* buckets, as Redis: bound the work on sparse tables */
     do {
         cursor = ks_scan_step(ks, cursor, &f);

@@ -287,7 +287,7 @@ TEST(ks_scan_guarantee_under_growth_and_shrink)
     uint64_t cur = 0;
     int step = 0, extra = 0;
     do {
-        cur = ks_scan(ks, cur, NULL, 0, 10, NULL, 0, NOW, seen_cb, &s);
+        cur = ks_scan(ks, cur, NULL, 0, 10, NULL, 0, NOW, seen_cb, &s, NULL, NULL);
         /* Grow a lot between the first calls: several doublings during the
          * scan (growing forever would keep the cursor from ever finishing). */
         for (int j = 0; j < 500 && step < 40; j++, extra++) {
@@ -306,7 +306,7 @@ TEST(ks_scan_guarantee_under_growth_and_shrink)
     int del = 0;
     step = 0;
     do {
-        cur = ks_scan(ks, cur, NULL, 0, 10, NULL, 0, NOW, seen_cb, &s);
+        cur = ks_scan(ks, cur, NULL, 0, 10, NULL, 0, NOW, seen_cb, &s, NULL, NULL);
         for (int j = 0; j < 2000 && del < extra; j++, del++) {
             int l = snprintf(k, sizeof k, "x:%d", del);
             ks_delete(ks, K(k), (size_t)l, NOW);
@@ -329,18 +329,18 @@ TEST(ks_scan_filters)
     put(ks, "item:1", "v", KS_NO_EXPIRE);
     struct collect c = { 0 };
     uint64_t cur = 0;
-    do cur = ks_scan(ks, cur, K("user:*"), 6, 100, NULL, 0, NOW + 100, collect_cb, &c);
+    do cur = ks_scan(ks, cur, K("user:*"), 6, 100, NULL, 0, NOW + 100, collect_cb, &c, NULL, NULL);
     while (cur);
     CHECK_EQ_INT(c.n, 1);                       /* user:2 has expired */
     CHECK_EQ_STR(c.keys[0], "user:1");
     memset(&c, 0, sizeof c);
     cur = 0;
-    do cur = ks_scan(ks, cur, NULL, 0, 100, K("STRING"), 6, NOW, collect_cb, &c);
+    do cur = ks_scan(ks, cur, NULL, 0, 100, K("STRING"), 6, NOW, collect_cb, &c, NULL, NULL);
     while (cur);
     CHECK_EQ_INT(c.n, 3);
     memset(&c, 0, sizeof c);
     cur = 0;
-    do cur = ks_scan(ks, cur, NULL, 0, 100, K("list"), 4, NOW, collect_cb, &c);
+    do cur = ks_scan(ks, cur, NULL, 0, 100, K("list"), 4, NOW, collect_cb, &c, NULL, NULL);
     while (cur);
     CHECK_EQ_INT(c.n, 0);
     memset(&c, 0, sizeof c);

@@ -307,7 +307,7 @@ TEST(ks_random_ops_against_model)
                 if (!ks_peek(ks, (const uint8_t *)kb, (size_t)lj)) model[j].present = false;
             }
         } else {                                         /* a SCAN step */
-            cursor = ks_scan(ks, cursor, NULL, 0, 5, NULL, 0, now, scan_cb, &hits);
+            cursor = ks_scan(ks, cursor, NULL, 0, 5, NULL, 0, now, scan_cb, &hits, NULL, NULL);
             if (cursor == 0) {
                 for (int j = 0; j < MK; j++)
                     if (present_at_start[j] && present_whole[j] && !hits.hit[j]) scans_bad++;
