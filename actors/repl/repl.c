@@ -724,7 +724,9 @@ static void cron(rt_timer_t *t, void *arg)
     long long tmo = config_get_num(CONFIG_REPL_TIMEOUT) * 1000;
     for (served_t *s = ra->served, *n; s; s = n) {
         n = s->next;
-        if (s->state == SND_ONLINE && now - s->ack_ms > tmo) {
+        /* a SYNC replica (pre-PSYNC) never ACKs: 7.0.15 never times it out
+         * (redis-cli --replica, Redis's test suite attach to a stream so) */
+        if (s->state == SND_ONLINE && !(s->capa & REPL_CAPA_PRE_PSYNC) && now - s->ack_ms > tmo) {
             repl_sender_signal(s->sender, RS_CLOSE);
             drop_served(ra, s, "timeout");
         }

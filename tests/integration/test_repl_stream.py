@@ -191,3 +191,43 @@ def test_sync_gives_the_stream_as_redis(servers):
     want = _sync_stream(ref)
     assert want[2][0] == [b"select", b"0"], want
     assert _sync_stream(node) == want
+
+
+def _sync_link_after_timeout(srv):
+    """A SYNC replica never sends REPLCONF ACK: 7.0.15 flags it pre-PSYNC and never
+    drops it for want of ACKs (replicationCron skips it), as `redis-cli --replica`
+    relies on. What it reads after repl-timeout has passed several times over."""
+    with srv.raw() as c:
+        assert c.call("CONFIG", "SET", "repl-timeout", "1") == "OK"
+        assert c.call("CONFIG", "SET", "repl-ping-replica-period", "3600") == "OK"
+    r = StreamReader(srv.port)
+    r.sock.sendall(b"SYNC\r\n")
+    first = r.line()
+    while first in (b"", b"\n"):
+        first = r.line()
+    first = first.lstrip(b"\n")
+    r.take(int(first[1:]))
+    # replicationCron checks once a second: 4 s is past repl-timeout (1 s) four times
+    time.sleep(4)
+    with srv.raw() as c:
+        assert c.call("SET", "after", "timeout") == "OK"
+    got = []
+    try:
+        while True:
+            argv, _ = r.command()
+            got.append([a.lower() for a in argv])
+            if argv[0].lower() == b"set":
+                break
+    except AssertionError as e:               # the master closed the link
+        got.append(str(e))
+    r.sock.close()
+    return got
+
+
+def test_sync_replica_is_not_dropped_for_want_of_acks(servers):
+    """shoal dropped a SYNC replica after repl-timeout (no REPLCONF ACK ever comes)."""
+    node = servers.shoal(base_args="standalone")
+    ref = servers.redis(base_args="standalone")
+    want = _sync_link_after_timeout(ref)
+    assert want[-1] == [b"set", b"after", b"timeout"], want
+    assert _sync_link_after_timeout(node) == want
