@@ -334,17 +334,17 @@ static void debug_sleep(cmd_ctx_t *ctx)
  * (rdb_debug_reload); the client waits for the answer. */
 static void debug_reload(cmd_ctx_t *ctx)
 {
-    bool save = true, flush = true;
+    bool save = true, flush = true, merge = false;
     for (int i = 2; i < ctx->argc; i++) {
-        if (arg_is(ctx->argv[i], ctx->argvlen[i], "merge")) continue;   /* our load always overwrites */
-        if (arg_is(ctx->argv[i], ctx->argvlen[i], "noflush")) flush = false;
+        if (arg_is(ctx->argv[i], ctx->argvlen[i], "merge")) merge = true;
+        else if (arg_is(ctx->argv[i], ctx->argvlen[i], "noflush")) flush = false;
         else if (arg_is(ctx->argv[i], ctx->argvlen[i], "nosave")) save = false;
         else {
             resp_add_error(ctx->reply, "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
             return;
         }
     }
-    rdb_debug_reload(dispatch_defer_nosend(ctx, WMSG_DONE), save, flush);
+    rdb_debug_reload(dispatch_defer_nosend(ctx, WMSG_DONE), save, flush, merge);
 }
 
 /* DEBUG STATE-ACTOR-DELAY <microseconds>: ours, not Redis's (so not in

@@ -417,6 +417,27 @@ static int select_db(load_ctx_t *x, uint64_t db)
 }
 
 /* One decoded event; returns -1 with ctx->err set to stop. */
+/* DEBUG RELOAD NOFLUSH: the file's libraries join the node's one by one as
+ * they are read (FN_APPEND: one whose name is taken fails the load; MERGE,
+ * FN_REPLACE: it replaces the node's), as 7.0.15 loads them into its
+ * current libraries; -1 (no policy): they are staged and replace the
+ * node's once the file is loaded. Set by the reload's thread only. */
+static int reload_fn_policy = -1;
+
+static int load_function_into_registry(load_ctx_t *x, const rdb_event_t *ev)
+{
+    char why[256];
+    fn_stage_t one = { 0 };
+    if (!fn_stage_add(&one, ev->value, ev->value_len, why, sizeof why) ||
+        !fn_reg_add(one.libs, 1, (enum fn_policy)reload_fn_policy, false, why, sizeof why)) {
+        fn_stage_free(&one);
+        snprintf(x->err, sizeof x->err, "Failed loading library, %s", why);
+        return -1;
+    }
+    free(one.libs);               /* the library is the registry's now */
+    return 0;
+}
+
 static int load_event(load_ctx_t *x, const rdb_event_t *ev)
 {
     switch (ev->type) {
@@ -465,6 +486,7 @@ static int load_event(load_ctx_t *x, const rdb_event_t *ev)
     }
     case RDB_EV_FUNCTION: {
         char why[256];
+        if (reload_fn_policy >= 0) return load_function_into_registry(x, ev);
         if (!fn_stage_add(&x->fns, ev->value, ev->value_len, why, sizeof why)) {
             snprintf(x->err, sizeof x->err, "Failed loading library, %s", why);
             return -1;
@@ -703,7 +725,7 @@ static int load_file(const char *fname, int nworkers, rdb_load_history_t *hist, 
             rc = -1;
         }
     }
-    if (mode == MODE_HEAD || rc != 0) fn_stage_free(&x.fns);
+    if (mode == MODE_HEAD || rc != 0 || reload_fn_policy >= 0) fn_stage_free(&x.fns);
     else fn_stage_commit(&x.fns);   /* the file's libraries replace the node's, as 7.0.15 loads them */
     if (mode == MODE_HEAD) {
         if (rc == 0 && hist && x.have_id && x.have_offset && x.have_db && x.hist.offset != -1 &&
@@ -755,7 +777,7 @@ void rdb_load_set_reloading(bool on) { reloading = on; }
 
 typedef struct reload_job {
     remote_cmd_t *rc;
-    bool save, flush;
+    bool save, flush, merge;
 } reload_job_t;
 
 static void *reload_thread(void *arg)
@@ -771,9 +793,14 @@ static void *reload_thread(void *arg)
         rdb_loading_end();
         resp_add_error(&j->rc->reply, "ERR");
     } else {
-        if (j->flush) rdb_load_empty_all();
+        if (j->flush) {           /* the keys and the functions, as 7.0.15's emptyData */
+            rdb_load_empty_all();
+            fn_reg_flush();
+        }
         reloading = true;
+        reload_fn_policy = j->flush ? -1 : j->merge ? FN_REPLACE : FN_APPEND;
         int rc = rdb_load_live();
+        reload_fn_policy = -1;
         reloading = false;
         if (rc != 0) {
             resp_add_error(&j->rc->reply, "ERR Error trying to load the RDB dump");
@@ -787,12 +814,13 @@ static void *reload_thread(void *arg)
     return NULL;
 }
 
-void rdb_debug_reload(remote_cmd_t *rc, bool save, bool flush)
+void rdb_debug_reload(remote_cmd_t *rc, bool save, bool flush, bool merge)
 {
     reload_job_t *j = xcalloc(1, sizeof *j);
     j->rc = rc;
     j->save = save;
     j->flush = flush;
+    j->merge = merge;
     pthread_t th;
     pthread_attr_t attr;
     pthread_attr_init(&attr);

@@ -63,11 +63,14 @@ bool rdb_load_refusing(void);
 
 /* DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE] (worker, via its deferred reply
  * rc): on a thread of its own, saves dump.rdb (unless NOSAVE), empties
- * every keyspace (unless NOFLUSH) and loads the file back as at start;
- * answers +OK, "-ERR" (the save failed) or "-ERR Error trying to load the
- * RDB dump", as 7.0.15. */
+ * every keyspace and the functions (unless NOFLUSH) and loads the file back
+ * as at start; answers +OK, "-ERR" (the save failed) or "-ERR Error trying
+ * to load the RDB dump", as 7.0.15. With NOFLUSH the file's libraries join
+ * the node's: a name already there fails the load unless MERGE, which
+ * replaces it (a key already there is replaced either way, where 7.0.15
+ * stops the server unless MERGE). */
 struct remote_cmd;
-void rdb_debug_reload(struct remote_cmd *rc, bool save, bool flush);
+void rdb_debug_reload(struct remote_cmd *rc, bool save, bool flush, bool merge);
 
 /* DEBUG RELOAD and DEBUG LOADAOF, on their own thread (clients refused):
  * every worker empties every database; returns once all have. */

@@ -270,3 +270,32 @@ def test_scan_deletes_the_expired_keys_it_meets(servers):
     want = _scan_expires(ref)
     assert want[-5] == b":2\r\n" and want[-2] == b":1\r\n", want   # other and live, then live
     assert _scan_expires(node) == want
+
+
+def _lib(name, body="return 'hello'", fname=None):
+    return f"#!lua name={name}\nredis.register_function('{fname or name}', function() {body} end)"
+
+
+def test_debug_reload_noflush_merges_functions(servers):
+    """unit/functions 'FUNCTION - test debug reload different options' and '... with nosave
+    and noflush': DEBUG RELOAD NOFLUSH adds the file's libraries to the node's, failing the
+    load on a name already there unless MERGE, which replaces it (a function name another
+    library has still fails it); without NOFLUSH the functions are emptied first. shoal
+    ignored MERGE and replaced the node's libraries by the file's."""
+    dbg = ["--enable-debug-command", "yes"]
+    node = servers.shoal(base_args="standalone", extra_args=dbg)
+    ref = servers.redis(base_args="standalone", extra_args=dbg)
+    cmds = [
+        ("FUNCTION", "LOAD", _lib("test")), ("DEBUG", "RELOAD", "NOFLUSH"), ("FUNCTION", "LIST"),
+        ("DEBUG", "RELOAD", "NOFLUSH", "MERGE"), ("FUNCTION", "LIST"),
+        ("FUNCTION", "DELETE", "test"), ("SET", "x", "1"), ("FUNCTION", "LOAD", _lib("test1")),
+        ("DEBUG", "RELOAD"), ("FUNCTION", "LOAD", _lib("test2")),
+        ("DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE"), ("FCALL", "test1", "0"), ("FCALL", "test2", "0"),
+        ("FUNCTION", "LOAD", "REPLACE", _lib("test1", "return 'new'")),
+        ("DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE"), ("FCALL", "test1", "0"),   # the file's again
+        ("FUNCTION", "LOAD", "REPLACE", _lib("test1", "return 'new'")), ("DEBUG", "RELOAD"),
+        ("FUNCTION", "DELETE", "test1"), ("FUNCTION", "LOAD", _lib("other", fname="test1")),
+        ("DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE"), ("FCALL", "test1", "0"),
+        ("FUNCTION", "LIST", "LIBRARYNAME", "other"), ("GET", "x"), ("DBSIZE",),
+    ]
+    d.assert_same(node, ref, cmds)
