@@ -63,6 +63,15 @@ bool script_compile(const char *sha, const char *body, size_t len, resp_buf_t *r
 struct worker;
 void script_vm_measure(struct worker *w);
 
+/* script_state.c: the node's state as a script sees it. A replica (the
+ * published snapshot says so); over maxmemory with nothing to evict, on a
+ * master, for a client's call (evict.h); and why a write a script calls
+ * before its first write is refused now ("-READONLY ...", "-MISCONF ...",
+ * "-NOREPLICAS ..."), or NULL. */
+bool script_node_is_replica(cmd_ctx_t *ctx);
+bool script_oom(cmd_ctx_t *ctx);
+const char *script_write_refusal(cmd_ctx_t *ctx);
+
 /* Runs the script sha (compiling body first when the state lacks it; body
  * NULL: from the cache, or NOSCRIPT) with keys argv[3 .. 3+numkeys) and the
  * rest as ARGV, writing its reply into ctx->reply. */

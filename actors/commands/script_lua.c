@@ -161,18 +161,6 @@ static bool client_free_cmd(const cmd_def_t *cmd)
     return false;
 }
 
-static bool node_is_replica(cmd_ctx_t *ctx)
-{
-    const cluster_snapshot_t *s = worker_snapshot(ctx->worker);
-    return s && (s->nodes[s->myself].flags & NODE_SLAVE);
-}
-
-/* Over maxmemory with nothing to evict, on a master, for a client's call (evict.h). */
-static bool script_oom(cmd_ctx_t *ctx)
-{
-    return !ctx->from_master && evict_maxmemory() > 0 && !node_is_replica(ctx) && evict_out_of_memory();
-}
-
 /* The arguments of a redis.call-like function as command arguments: in
  * place up to ARGS_INLINE (the usual call), on the heap beyond. Used where
  * it was declared (it points into itself); args_free after. */
@@ -352,10 +340,8 @@ static const char *call_refusal(run_t *run, const cmd_def_t *cmd, int argc, cons
         return "Write commands are not allowed from read-only scripts.";
     /* as 7.0.15's scriptVerifyWriteCommandAllow: once the script wrote,
      * the node's state can no longer fail its writes */
-    if ((cmd->flags & CMD_WRITE) && !run->dirty && node_is_replica(run->ctx))
-        return "-READONLY You can't write against a read only replica.";
-    if ((cmd->flags & CMD_WRITE) && !run->dirty && !run->ctx->from_master && !repl_enough_good_replicas())
-        return "-NOREPLICAS Not enough good replicas to write.";
+    const char *state_err = (cmd->flags & CMD_WRITE) && !run->dirty ? script_write_refusal(run->ctx) : NULL;
+    if (state_err) return state_err;
     if ((cmd->flags & CMD_DENYOOM) && run->oom && !run->dirty && !(run->flags & SCRIPT_F_ALLOW_OOM))
         return "-" EVICT_OOM_ERROR;   /* 7.0.15 refuses only before the script's first write */
     if ((cmd->exec != CMD_EXEC_KEYED || !cmd->handler) && !client_free_cmd(cmd) && !script_pubsub_cmd(cmd))
@@ -808,7 +794,7 @@ static const char *run_refused(cmd_ctx_t *ctx, unsigned flags, bool ro)
         return "MASTERDOWN Link with MASTER is down, replica-serve-stale-data is set to 'no' and 'allow-stale' flag "
                "is not set on the script.";
     if (!(flags & SCRIPT_F_NO_WRITES)) {
-        if (node_is_replica(ctx)) return "READONLY Can not run script with write flag on readonly replica";
+        if (script_node_is_replica(ctx)) return "READONLY Can not run script with write flag on readonly replica";
         if (ro) return "ERR Can not execute a script with write flag using *_ro command.";
     }
     /* 7.0.15 gives such a script the denyoom flag: refused as any denyoom command */

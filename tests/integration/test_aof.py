@@ -489,10 +489,12 @@ def _disk_full_round(srv, mnt):
         assert info["aof_last_write_status"] == "err", (err, info)
         assert c.call("GET", acked[0]) == b"x" * 4096        # reads still served
         assert str(c.call("SET", "more", "1")) == str(err)   # still refused
+        # a write called from a script is refused too, before the script's first write
+        script_err = c.raw("EVAL", "return redis.call('set', KEYS[1], 1)", "1", "more")
         filler.unlink()
         h.wait_until(lambda: c.call("SET", "after-space", "1") == "OK", 10, what="writes accepted again")
         assert h.info_dict(c.call("INFO", "persistence"))["aof_last_write_status"] == "ok"
-    return acked, str(err)
+    return acked, str(err), script_err
 
 
 def test_disk_full_refuses_writes_with_misconf_and_recovers(servers, tmp_path):
@@ -502,12 +504,13 @@ def test_disk_full_refuses_writes_with_misconf_and_recovers(servers, tmp_path):
     try:
         (mnt / "r").mkdir()
         ref = _redis(servers, mnt / "r")
-        _, ref_err = _disk_full_round(ref, mnt)
+        _, ref_err, ref_script_err = _disk_full_round(ref, mnt)
         ref.stop()
         shutil.rmtree(mnt / "r")
         node = _shoal(servers, mnt / "s")
-        acked, err = _disk_full_round(node, mnt)
+        acked, err, script_err = _disk_full_round(node, mnt)
         assert err == ref_err == "MISCONF Errors writing to the AOF file: No space left on device"
+        assert script_err == ref_script_err and script_err.startswith(b"-MISCONF"), (script_err, ref_script_err)
         # nothing corrupt: the files check out and every acknowledged write loads
         assert _check_aof(mnt / "s").returncode == 0
         node.stop()

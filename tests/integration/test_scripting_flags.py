@@ -7,6 +7,9 @@ of commands without the stale flag fail.
 What it must never do: weaken an expectation to match our node; the reference server is
 the contract (each pair's replies are compared with the redis-server pair's).
 """
+import os
+import signal
+
 import helpers as h
 import replhelpers as rh
 
@@ -124,3 +127,65 @@ def test_min_replicas_max_lag_0_turns_the_check_off(servers):
     """7.0.15's checkGoodReplicasStatus lets every write through while min-replicas-max-lag
     is 0, whatever min-replicas-to-write says; each CONFIG SET of either counts at once."""
     _same_standalone(servers, MIN_REPLICAS_NO_LAG)
+
+
+def _children(pid):
+    out = []
+    for t in os.listdir(f"/proc/{pid}/task"):
+        try:
+            out += [int(x) for x in open(f"/proc/{pid}/task/{t}/children").read().split()]
+        except OSError:
+            pass
+    return out
+
+
+MISCONF_QUERIES = [
+    ("GET", "x"), ("SET", "x", "y"), ("PING",),
+    ("EVAL", "return redis.call('set','x',1)", "1", "x"),
+    ("EVAL", "return redis.call('get','x')", "1", "x"),
+    ("EVAL", "local t = redis.pcall('set', KEYS[1], 1) return t['err']", "1", "x"),
+    ("EVAL", "return {redis.call('get', KEYS[1]), redis.pcall('incr', KEYS[1])['err']}", "1", "x"),
+    ("EVAL", "#!lua\nreturn redis.call('set','x',1)", "1", "x"),
+    ("EVAL", "#!lua flags=no-writes\nreturn redis.call('get','x')", "1", "x"),
+    ("EVAL_RO", "return redis.call('get','x')", "1", "x"),
+    ("FCALL", "w", "1", "x"), ("FCALL", "r", "1", "x"), ("FCALL_RO", "r", "1", "x"),
+    ("GET", "x"),
+]
+
+
+def _after_failed_bgsave(srv):
+    """integration/rdb 'failed bgsave prevents writes': a BGSAVE whose child is killed
+    leaves writes refused with MISCONF (save points set, stop-writes-on-bgsave-error yes),
+    calls of writes from scripts included; reads run."""
+    with srv.raw(timeout=20) as c:
+        assert c.call("FUNCTION", "LOAD", "#!lua name=lib\n"
+                      "redis.register_function('w', function(k) return redis.call('set', k[1], 2) end)\n"
+                      "redis.register_function{function_name='r', callback=function(k) "
+                      "return redis.call('get', k[1]) end, flags={'no-writes'}}") == b"lib"
+        assert c.call("DEBUG", "POPULATE", "1000") == "OK"
+        assert c.call("SET", "x", "x") == "OK"
+        assert c.call("CONFIG", "SET", "rdb-key-save-delay", "10000000") == "OK"
+        assert c.call("BGSAVE") == "Background saving started"
+        kids = h.wait_until(lambda: _children(srv.pid), 10, what="the BGSAVE child")
+        for k in kids:
+            os.kill(k, signal.SIGKILL)
+        h.wait_until(lambda: h.info_dict(c.call("INFO", "persistence").decode())["rdb_bgsave_in_progress"] == "0",
+                     20, what="the BGSAVE ends")
+        out = [c.raw(*q) for q in MISCONF_QUERIES]
+        assert c.call("CONFIG", "SET", "rdb-key-save-delay", "0") == "OK"
+        assert c.call("BGSAVE") == "Background saving started"
+        h.wait_until(lambda: h.info_dict(c.call("INFO", "persistence").decode())["rdb_bgsave_in_progress"] == "0",
+                     20, what="the second BGSAVE ends")
+        out += [c.raw("SET", "x", "y"), c.raw("EVAL", "return redis.call('set','x',3)", "1", "x")]
+    return out
+
+
+def test_failed_bgsave_refuses_writes_from_scripts(servers):
+    args = ["--enable-debug-command", "yes", "--save", "3600 1"]
+    node = servers.shoal(base_args="standalone", extra_args=args)
+    ref = servers.redis(base_args="standalone", extra_args=args)
+    want = _after_failed_bgsave(ref)
+    assert want[1].startswith(b"-MISCONF") and want[3].startswith(b"-MISCONF"), want
+    got = _after_failed_bgsave(node)
+    for q, g, w in zip(MISCONF_QUERIES + [("SET",), ("EVAL",)], got, want):
+        assert g == w, (q, g, w)
