@@ -111,17 +111,17 @@ static bool read_flags(lua_State *L, unsigned *flags)
 }
 
 /* Reads register_function's arguments: the function ends on the stack's
- * top. NULL or the error text. */
-static const char *read_args(lua_State *L, char **name, char **desc, unsigned *flags)
+ * top; *name_len is the name's length in bytes (a NUL in it makes it
+ * longer than its C string, and no valid name). NULL or the error text. */
+static const char *read_args(lua_State *L, char **name, size_t *name_len, char **desc, unsigned *flags)
 {
     int argc = lua_gettop(L);
     if (argc < 1 || argc > 2) return "wrong number of arguments to redis.register_function";
     if (argc == 2) {
         if (!lua_isstring(L, 1)) return "first argument to redis.register_function must be a string";
         if (!lua_isfunction(L, 2)) return "second argument to redis.register_function must be a function";
-        size_t n;
-        const char *s = lua_tolstring(L, 1, &n);
-        *name = dup_n(s, n);
+        const char *s = lua_tolstring(L, 1, name_len);
+        *name = dup_n(s, *name_len);
         return NULL;
     }
     if (!lua_istable(L, 1))
@@ -134,10 +134,9 @@ static const char *read_args(lua_State *L, char **name, char **desc, unsigned *f
         const char *key = lua_tostring(L, -2);
         if (!strcasecmp(key, "function_name")) {
             if (!lua_isstring(L, -1)) return "function_name argument given to redis.register_function must be a string";
-            size_t n;
-            const char *s = lua_tolstring(L, -1, &n);
+            const char *s = lua_tolstring(L, -1, name_len);
             free(*name);
-            *name = dup_n(s, n);
+            *name = dup_n(s, *name_len);
         } else if (!strcasecmp(key, "description")) {
             if (!lua_isstring(L, -1)) return "description argument given to redis.register_function must be a string";
             size_t n;
@@ -171,10 +170,11 @@ static int l_register_function(lua_State *L)
     load_ctx_t *lc = tl_load;
     if (!lc) return raise(L, "redis.register_function can only be called on FUNCTION LOAD command");
     char *name = NULL, *desc = NULL;
+    size_t name_len = 0;
     unsigned flags = 0;
-    const char *err = read_args(L, &name, &desc, &flags);
+    const char *err = read_args(L, &name, &name_len, &desc, &flags);
     fn_lib_t *lib = lc->lib;
-    if (!err && !name_ok(name, strlen(name))) err = NAME_ERROR;
+    if (!err && !name_ok(name, name_len)) err = NAME_ERROR;
     for (int i = 0; !err && i < lib->nfuncs; i++)
         if (!strcmp(lib->funcs[i].name, name)) err = "Function already exists in the library";
     if (err) {

@@ -47,6 +47,11 @@ CASES = [
     ("load_bad_meta", [], ("FUNCTION", "LOAD", "#!lua name=x foo=bar\n" + REG)),
     ("load_name_twice", [], ("FUNCTION", "LOAD", "#!lua name=x name=y\n" + REG)),
     ("load_bad_lib_name", [], ("FUNCTION", "LOAD", lib("a-b", REG))),
+    # unit/functions 'test registration with wrong name format': a NUL inside a function's name
+    ("load_nul_in_function_name", [],
+     ("FUNCTION", "LOAD", lib("x", "redis.register_function('test\\0test', function() return 1 end)"))),
+    ("load_nul_in_named_function_name", [],
+     ("FUNCTION", "LOAD", lib("x", "redis.register_function{function_name='a\\0', callback=function() return 1 end}"))),
     ("load_empty_lib_name", [], ("FUNCTION", "LOAD", "#!lua name=\n" + REG)),
     ("load_engine", [], ("FUNCTION", "LOAD", "#!js name=x\n" + REG)),
     ("load_engine_upper", [], ("FUNCTION", "LOAD", "#!LUA name=x\n" + REG)),
