@@ -22,6 +22,7 @@
 #include "actors/commands/args.h"
 #include "actors/commands/commands.h"
 #include "actors/commands/debug_cmds.h"
+#include "actors/commands/script.h"
 #include "actors/state/asm.h"
 #include "actors/config/config.h"
 #include "actors/persist/aof.h"
@@ -322,6 +323,12 @@ static void debug_sleep(cmd_ctx_t *ctx)
         resp_add_simple(ctx->reply, "OK");
         return;
     }
+    if (!ctx->client) {           /* a script's call (script_debug_call_ok): its worker sleeps */
+        struct timespec ts = { (time_t)(us / 1000000), (long)(us % 1000000) * 1000 };
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+        resp_add_simple(ctx->reply, "OK");
+        return;
+    }
     /* The whole node stops, not just this worker: see repl_request_sleep.
      * The client stays blocked until the cut answers +OK. */
     remote_cmd_t *rc = dispatch_defer_nosend(ctx, 0);
@@ -477,6 +484,16 @@ void cmd_debug(cmd_ctx_t *ctx)
         }
         /* The state actor owns which link belongs to which node. */
         dispatch_defer(ctx, state_actor(), STATE_MSG_CMD);
+        return;
+    }
+    if (arg_is(sub, sublen, "set-disable-deny-scripts") && ctx->argc == 3) {
+        /* 7.0.15 reads the number with atoi: anything but a non-zero number is 0 */
+        char num[32];
+        size_t n = ctx->argvlen[2] < sizeof num - 1 ? ctx->argvlen[2] : sizeof num - 1;
+        memcpy(num, ctx->argv[2], n);
+        num[n] = '\0';
+        script_deny_set_disabled(atoi(num) != 0);
+        resp_add_simple(ctx->reply, "OK");
         return;
     }
     if (arg_is(sub, sublen, "state-actor-delay")) {

@@ -71,6 +71,12 @@ void script_vm_measure(struct worker *w);
 bool script_node_is_replica(cmd_ctx_t *ctx);
 bool script_oom(cmd_ctx_t *ctx);
 const char *script_write_refusal(cmd_ctx_t *ctx);
+/* DEBUG SET-DISABLE-DENY-SCRIPTS (a test switch of 7.0.15's): while on,
+ * scripts may call commands flagged noscript; of those shoal runs DEBUG
+ * PROTOCOL and DEBUG SLEEP without a client (script_debug_call_ok). */
+void script_deny_set_disabled(bool on);
+bool script_deny_disabled(void);
+bool script_debug_call_ok(const cmd_def_t *cmd, int argc, const uint8_t **argv, const size_t *argvlen);
 
 /* Runs the script sha (compiling body first when the state lacks it; body
  * NULL: from the cache, or NOSCRIPT) with keys argv[3 .. 3+numkeys) and the

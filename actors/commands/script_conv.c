@@ -352,6 +352,14 @@ const char *script_reply_to_lua(lua_State *L, const char *p)
         lua_settable(L, -3);
         return p + n + 2;
     }
+    case '|': {                   /* attributes: read and dropped, the reply after them is the value (7.0.15) */
+        long long n = read_num(&p);
+        for (long long j = 0; j < 2 * n; j++) {
+            p = script_reply_to_lua(L, p);
+            lua_pop(L, 1);
+        }
+        return script_reply_to_lua(L, p);
+    }
     default:
         lua_pushnil(L);
         return eol ? eol + 2 : p;

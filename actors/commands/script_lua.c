@@ -325,7 +325,7 @@ static const char *call_refusal(run_t *run, const cmd_def_t *cmd, int argc, cons
     if (!cmd) return "Unknown Redis command called from script";
     if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity))
         return "Wrong number of args calling Redis command from script";
-    if (cmd->flags & CMD_NOSCRIPT) return "This Redis command is not allowed from script";
+    if ((cmd->flags & CMD_NOSCRIPT) && !script_deny_disabled()) return "This Redis command is not allowed from script";
     if (!(cmd->flags & CMD_STALE) && !run->ctx->from_master && repl_replica_stale())
         return "Can not execute the command on a stale replica";
     if (run->ctx->acl_uid && !script_acl_ok(run->ctx, cmd, argc, argv, argvlen, &denied))
@@ -344,7 +344,8 @@ static const char *call_refusal(run_t *run, const cmd_def_t *cmd, int argc, cons
     if (state_err) return state_err;
     if ((cmd->flags & CMD_DENYOOM) && run->oom && !run->dirty && !(run->flags & SCRIPT_F_ALLOW_OOM))
         return "-" EVICT_OOM_ERROR;   /* 7.0.15 refuses only before the script's first write */
-    if ((cmd->exec != CMD_EXEC_KEYED || !cmd->handler) && !client_free_cmd(cmd) && !script_pubsub_cmd(cmd))
+    if ((cmd->exec != CMD_EXEC_KEYED || !cmd->handler) && !client_free_cmd(cmd) && !script_pubsub_cmd(cmd) &&
+        !script_debug_call_ok(cmd, argc, argv, argvlen))
         return "This Redis command is not allowed from script";   /* not yet: see docs/scripting.md */
     return NULL;
 }

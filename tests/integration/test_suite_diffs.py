@@ -10,6 +10,8 @@ or weaken an expectation to match our node: the reference is the contract.
 """
 import time
 
+import pytest
+
 import diffhelpers as d
 import helpers as h
 
@@ -299,3 +301,27 @@ def test_debug_reload_noflush_merges_functions(servers):
         ("FUNCTION", "LIST", "LIBRARYNAME", "other"), ("GET", "x"), ("DBSIZE",),
     ]
     d.assert_same(node, ref, cmds)
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_scripts_call_debug_protocol_when_deny_is_disabled(servers, proto):
+    """unit/scripting 'test RESP<n>/<m> ... protocol parsing' and 'Script block the time
+    during execution': DEBUG SET-DISABLE-DENY-SCRIPTS 1 lets scripts call noscript
+    commands (the suite calls DEBUG PROTOCOL and DEBUG SLEEP); a reply's attributes are
+    dropped for the script. shoal had no such switch and dropped an attributed reply."""
+    dbg = ["--enable-debug-command", "yes"]
+    node = servers.shoal(base_args="standalone", extra_args=dbg)
+    ref = servers.redis(base_args="standalone", extra_args=dbg)
+    cmds = [("EVAL", "return redis.call('debug', 'protocol', 'bignum')", "0"),
+            ("DEBUG", "SET-DISABLE-DENY-SCRIPTS", "1")]
+    for resp in (2, 3):
+        for t in ("bignum", "map", "set", "double", "null", "verbatim", "true", "false", "attrib", "array"):
+            cmds.append(("EVAL", f"redis.setresp({resp}); return redis.call('debug', 'protocol', '{t}')", "0"))
+    cmds += [
+        ("EVAL", "redis.call('SET', 'key', 'value', 'PX', '1') redis.call('DEBUG', 'SLEEP', 0.01) "
+                 "return redis.call('EXISTS', 'key')", "0"),
+        ("EXISTS", "key"),
+        ("DEBUG", "SET-DISABLE-DENY-SCRIPTS", "0"),
+        ("EVAL", "return redis.call('debug', 'protocol', 'bignum')", "0"),
+    ]
+    d.assert_same(node, ref, cmds, proto=proto)
