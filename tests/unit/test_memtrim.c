@@ -103,6 +103,20 @@ static void client_load_behaviour(rt_actor_t *self, rt_msg_t *msg)
     free(msg);
 }
 
+/* Waits until the load thread's round has ended (its prepare hook cleared
+ * the round's busy flag) and no round began since: rt_threads_quiet on a
+ * count of our own, so t's is left alone. A fixed sleep was not enough on a
+ * loaded machine: a thread preempted between the message and its prepare
+ * hook for longer than the sleep still counted as busy at the next tick. */
+static void wait_round_over(void)
+{
+    unsigned long long seen = 0;
+    (void)rt_threads_quiet(&seen);
+    long long deadline = rt_mono_ms() + 5000;
+    while (!rt_threads_quiet(&seen) && rt_mono_ms() < deadline)
+        usleep(200);
+}
+
 static void client_load_send(struct client_load *cl)
 {
     int want = ck_pr_load_int(&cl->handled) + 1;
@@ -113,7 +127,7 @@ static void client_load_send(struct client_load *cl)
     while (ck_pr_load_int(&cl->handled) < want && rt_mono_ms() < deadline)
         usleep(200);
     REQUIRE(ck_pr_load_int(&cl->handled) == want);
-    usleep(2000);                  /* the round has ended: its prepare hook counted it */
+    wait_round_over();             /* the round has ended: its prepare hook counted it */
 }
 
 /* A due trim is put off while a thread served clients since the last tick
@@ -164,7 +178,7 @@ TEST(memtrim_waits_for_a_tick_without_client_work)
     deadline = rt_mono_ms() + 5000;
     while (ck_pr_load_int(&cl->handled) < 5 && rt_mono_ms() < deadline)
         usleep(200);
-    usleep(2000);
+    wait_round_over();
     CHECK(rt_memtrim_tick(&t));
 
     rt_thread_stop(cl->thread);
