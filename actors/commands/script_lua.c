@@ -415,6 +415,10 @@ static int generic_call(lua_State *L, bool raise)
      * its own writes (tracking.h: the reads' keys are not remembered) */
     else dispatch_run_for(ctx->worker, ctx->routed_id ? tracking_script_call_id(ctx->routed_id) : 0, cmd, argc, argv,
                           argvlen, out, ctx->now_ms);
+    /* a read remembers the script's declared keys for its caller (7.0.15's script_caller) */
+    if ((cmd->flags & CMD_READONLY) && ctx->routed_id)
+        tracking_script_read(ctx->worker, ctx->routed_id, ctx->argv + 3, ctx->argvlen + 3, run->nkeys,
+                             xscript_held(ctx->worker));
     if (run->repl == 0) repl_wbuf_rewind(rb, before);
     if (monitor_any()) monitor_feed_script(cmd, argc, argv, argvlen);   /* after it ran, as 7.0.15's call() */
     args_free(&a);

@@ -461,7 +461,10 @@ void tracking_after_command(worker_t *w, uint64_t cid, int decided, const cmd_de
 {
     if (!tracking_active()) return;
     if (cmd->exec != CMD_EXEC_KEYED) return;
-    bool reads = (cmd->flags & CMD_READONLY) != 0;
+    /* a read-only script's keys are remembered when it calls a read
+     * (tracking_script_read), not for the script itself, as 7.0.15 */
+    bool reads = (cmd->flags & CMD_READONLY) != 0 && cmd->handler != cmd_eval_ro &&
+                 cmd->handler != cmd_evalsha_ro && cmd->handler != cmd_fcall_ro;
     if (!reads && (!ctx->dirty || signals_nothing(cmd))) return;
     if (reads) {
         if (decided == 0 || !cid) return;
@@ -496,6 +499,24 @@ void tracking_after_command(worker_t *w, uint64_t cid, int decided, const cmd_de
             if (bcast) trk_bcast_note(cid, k, len);
             invalidate_key(t, cid, k, len);
         }
+    }
+}
+
+void tracking_script_read(worker_t *w, uint64_t routed, const uint8_t *const *keys, const size_t *lens, int nkeys,
+                          bool others_parked)
+{
+    if (!tracking_active() || nkeys <= 0) return;
+    int decided = !(routed & ID_DECIDED) ? -1 : (routed & ID_REMEMBER) ? 1 : 0;
+    uint64_t cid = routed & ~(ID_DECIDED | ID_REMEMBER);
+    if (decided == 0 || !cid) return;
+    reg_entry_t r;
+    if (decided < 0 && !(reg_find(cid, &r) && (r.flags & TRK_ON) && !(r.flags & (TRK_BCAST | TRK_OPTIN)))) return;
+    for (int i = 0; i < nkeys; i++) {
+        int owner = workers_count() > 1 ? worker_of_slot(slot_of_key(keys[i], lens[i])) : 0;
+        if (config_cluster_enabled() || owner >= workers_count()) owner = w->index;
+        /* another worker's table only while that worker stands still */
+        if (owner != w->index && !others_parked) continue;
+        remember(&g_tables[owner], keys[i], lens[i], cid);
     }
 }
 

@@ -63,9 +63,14 @@ void tracking_command_done(struct client *c, const uint8_t *name, size_t len);
  * run_here takes the bits off again (tracking_before_command). */
 uint64_t tracking_route_id(const struct client *c);
 /* The id a script's calls run with: the caller's (a write's NOLOOP spares
- * it), its reads remembered for no one. 7.0.15 remembers the script's
- * declared keys for the caller when a call reads, which we do not yet. */
+ * it), its reads remembered for no one: instead, when a script calls a
+ * read-only command, its declared keys are remembered for its caller
+ * (routed: the caller's routed id), as 7.0.15's call() remembers the
+ * script_caller's command's keys. A key of another worker only when
+ * others_parked (the script holds the node's session, xscript.h). */
 uint64_t tracking_script_call_id(uint64_t routed);
+void tracking_script_read(struct worker *w, uint64_t routed, const uint8_t *const *keys, const size_t *lens, int nkeys,
+                          bool others_parked);
 
 /* Around a command run on worker w for client id cid (dispatch.c run_here):
  * before it, the table is kept under tracking-table-max-keys and the plain

@@ -236,11 +236,58 @@ def _tracking_script_session(srv, proto):
 
 def test_tracking_follows_a_scripts_caller(servers):
     """unit/tracking 'Invalid keys should not be tracked for scripts in NOLOOP mode': a
-    script's calls run for its caller, so NOLOOP leaves out the caller's own writes. (7.0.15
-    also remembers a script's declared keys for its caller when a call reads: not done yet,
-    see docs/scripting.md.)"""
+    script's calls run for its caller, so NOLOOP leaves out the caller's own writes."""
     node, ref = _pair(servers)
     d.assert_same_sessions(ref, node, _tracking_script_session, protos=(3,))
+
+
+RO_LIB = ("#!lua name=trk\n"
+          "redis.register_function{function_name='rd', callback=function(k) return redis.call('get', 'key3{t}') end,"
+          " flags={'no-writes'}}\n"
+          "redis.register_function{function_name='pg', callback=function(k) return redis.call('ping') end,"
+          " flags={'no-writes'}}")
+
+
+def _tracking_declared_keys_session(srv, proto):
+    out = []
+    keys = ("2", "key1{t}", "key2{t}")
+    with d.conn(srv, 3) as c, srv.raw() as other:
+        assert other.call("FUNCTION", "LOAD", "REPLACE", RO_LIB) == b"trk"
+
+        def changed():
+            out.append(other.call("MSET", "key2{t}", "2", "key1{t}", "2"))
+            time.sleep(0.1)       # an invalidation sent would be there by now
+            out.append(c.until_echo(h.encode("PING")))
+
+        for mode in (("on",), ("on", "OPTIN")):
+            out.append(c.call("CLIENT", "TRACKING", "off"))
+            out.append(c.call("CLIENT", "TRACKING", *mode))
+            out.append(other.call("MSET", "key2{t}", "1", "key1{t}", "1"))
+            for script in (("EVAL", "redis.call('set', 'key3{t}', 'bar')", *keys),
+                           ("EVAL", "redis.call('get', 'key3{t}')", *keys),
+                           ("EVAL_RO", "redis.call('ping')", *keys),
+                           ("EVAL_RO", "redis.call('get', 'key1{t}')", *keys),
+                           ("FCALL_RO", "pg", *keys), ("FCALL_RO", "rd", *keys), ("FCALL", "rd", *keys),
+                           ("GET", "key1{t}")):
+                if mode[-1] == "OPTIN":
+                    out.append(c.call("CLIENT", "CACHING", "yes"))
+                out.append(c.call(*script))
+                changed()
+            # OPTIN without CACHING yes: nothing is remembered
+            out.append(c.call("EVAL", "redis.call('get', 'key3{t}')", *keys))
+            changed()
+    return [str(x) for x in out]
+
+
+def test_tracking_remembers_a_scripts_declared_keys_when_it_reads(servers):
+    """unit/tracking 'Tracking only occurs for scripts when a command calls a read-only
+    command': when a script or function calls a read-only command, its declared keys are
+    remembered for its caller (not the keys the call read); a script that calls none
+    remembers nothing, and EVAL_RO/FCALL_RO themselves remember nothing. OPTIN follows
+    CLIENT CACHING. shoal remembered nothing for a script's reads, and EVAL_RO's keys
+    whatever it called."""
+    node, ref = _pair(servers)
+    d.assert_same_sessions(ref, node, _tracking_declared_keys_session, protos=(3,))
 
 
 def _scan_expires(srv):
