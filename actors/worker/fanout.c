@@ -55,8 +55,10 @@ void fanout_part_run(worker_t *w, rt_msg_t *msg)
     /* A fan-out a client asked for counts as one call of its command, as
      * in 7.0.15: the part on the client's own worker counts it, with its
      * own duration. SAVE's parts (rdb_save.c) have no reply slot and
-     * count none. */
-    if (rc->slot && w == rc->origin) {
+     * count none; nor do those of a command whose handler started the
+     * fan-out (CLIENT LIST, CLIENT UNBLOCK, DEBUG DIGEST ...), which its
+     * call counted (dispatch.c). */
+    if (rc->slot && w == rc->origin && q->cmd->exec == CMD_EXEC_FANOUT) {
         long long usec = rt_now_us() - t0;
         stats_note_call(w, q->cmd, usec > 0 ? usec : 0, NULL, 0);
     }

@@ -372,3 +372,28 @@ def test_scripts_call_debug_protocol_when_deny_is_disabled(servers, proto):
         ("EVAL", "return redis.call('debug', 'protocol', 'bignum')", "0"),
     ]
     d.assert_same(node, ref, cmds, proto=proto)
+
+
+def _calls_counted(srv):
+    with srv.raw() as c:
+        assert c.call("CONFIG", "RESETSTAT") == "OK"
+        for cmd in (("CLIENT", "ID"), ("CLIENT", "LIST"), ("CLIENT", "LIST", "TYPE", "normal"),
+                    ("CLIENT", "UNBLOCK", "999999"), ("DEBUG", "DIGEST"), ("DEBUG", "POPULATE", "3"),
+                    ("DBSIZE",), ("KEYS", "*"), ("SET", "k", "v"), ("DEBUG", "OBJECT", "k")):
+            c.call(*cmd)
+        stats = h.info_dict(c.call("INFO", "commandstats").decode())
+        histo = c.call("LATENCY", "HISTOGRAM", "client", "debug", "dbsize")
+    calls = sorted(f"{k}:{v.split(',')[0]}" for k, v in stats.items())
+    hcalls = sorted((histo[i], histo[i + 1][1]) for i in range(0, len(histo), 2))
+    return calls, hcalls
+
+
+def test_commands_that_fan_out_count_one_call(servers):
+    """unit/latency-monitor 'LATENCY HISTOGRAM sub commands': a command whose handler asks
+    every worker for its part (CLIENT LIST, CLIENT UNBLOCK, DEBUG DIGEST/POPULATE/OBJECT)
+    counts one call in INFO commandstats and LATENCY HISTOGRAM, as any other; it counted
+    two."""
+    dbg = ["--enable-debug-command", "yes"]
+    node = servers.shoal(base_args="standalone", extra_args=dbg)
+    ref = servers.redis(base_args="standalone", extra_args=dbg)
+    assert _calls_counted(node) == _calls_counted(ref)
