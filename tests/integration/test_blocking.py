@@ -270,20 +270,41 @@ def test_client_unblock(snode, sref, proto):
 
 
 def _slot_lost(srv):
-    """The key's slot is taken away (the single master deletes it): the
-    waiter hears the cluster is down, as clusterRedirectBlockedClientIfNeeded."""
-    c = _block(srv, "BLPOP", "lost", "0")
-    _wait_blocked(srv, 1)
-    with srv.raw() as p:
-        slot = p.call("CLUSTER", "KEYSLOT", "lost")
-        p.call("CLUSTER", "DELSLOTS", str(slot))
-        out = [c.read()]
-        p.call("CLUSTER", "ADDSLOTS", str(slot))
+    """A waiter whose key the node stops serving hears why, as 7.0.15's
+    clusterRedirectBlockedClientIfNeeded: the cluster went down (another slot
+    unassigned: the key's slot is still ours), then, with full coverage not
+    required so that the cluster stays up, the key's slot unassigned. Each part
+    has one answer on 7.0.15 whenever its cron looks: unassigning the key's own
+    slot with full coverage required answers "Hash slot not served" when its
+    cron runs in the event-loop round that ran DELSLOTS, before that round's
+    end marks the cluster down (a stalled, loaded redis-server), and "The
+    cluster is down" otherwise."""
     def ok():
         with srv.raw() as p:
             return h.cluster_info(p).get("cluster_state") == "ok"
+    out = []
+    with srv.raw() as p:
+        slot = int(p.call("CLUSTER", "KEYSLOT", "lost"))
+        other = str((slot + 1) % 16384)
+        c = _block(srv, "BLPOP", "lost", "0")
+        _wait_blocked(srv, 1)
+        p.call("CLUSTER", "DELSLOTS", other)
+        out.append(c.read())
+        c.close()
+        p.call("CLUSTER", "ADDSLOTS", other)
+        h.wait_until(ok, 10, what="cluster ok again")
+        assert p.call("CONFIG", "SET", "cluster-require-full-coverage", "no") == "OK"
+        try:
+            c = _block(srv, "BLPOP", "lost", "0")
+            _wait_blocked(srv, 1)
+            p.call("CLUSTER", "DELSLOTS", str(slot))
+            out.append(c.read())
+            c.close()
+            out.append(h.cluster_info(p).get("cluster_state"))
+            p.call("CLUSTER", "ADDSLOTS", str(slot))
+        finally:
+            p.call("CONFIG", "SET", "cluster-require-full-coverage", "yes")
     h.wait_until(ok, 10, what="cluster ok again")
-    c.close()
     return out
 
 
