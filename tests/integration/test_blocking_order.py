@@ -9,11 +9,14 @@ blocks clients one after the other (mixing both kinds, list and sorted set pops,
 timeouts), then pushes, and compares who got what and what is left, with redis-server
 running the same script.
 
-What it must never do: rely on the order of clients that block at the same moment
-(each blocks 0.15 s after the previous one).
+What it must never do: rely on the order of clients that block at the same moment, or on
+time to order anything: each client is sent its command only once the server lists the one
+before as blocked (flag b in CLIENT LIST), and a push that must come after a timeout waits
+for that client's reply. (It slept 0.15 s between clients; on a loaded machine a worker run
+late by the kernel took longer than that to block its client, and the next one blocked
+first: the order test failed with the server right.)
 """
 import threading
-import time
 
 import pytest
 
@@ -55,23 +58,36 @@ SCENARIOS = {
 }
 
 
+def _is_blocked(p, cid):
+    """Whether CLIENT LIST shows client `cid` blocked (flag b)."""
+    listing = p.call("CLIENT", "LIST")
+    for line in (listing.decode() if isinstance(listing, bytes) else listing).splitlines():
+        fields = dict(f.split("=", 1) for f in line.split(" ") if "=" in f)
+        if fields.get("id") == str(cid):
+            return "b" in fields.get("flags", "")
+    return False
+
+
 def _play(server, blockers, pushes):
     got = {}
     conns = [server.raw(timeout=10) for _ in blockers]
     try:
+        ids = [c.call("CLIENT", "ID") for c in conns]
+
         def wait(i, c):
             got[i] = c.read()[0]
         threads = []
-        for i, (c, cmd) in enumerate(zip(conns, blockers)):
-            c.send(h.encode(*cmd))
-            t = threading.Thread(target=wait, args=(i, c))
-            t.start()
-            threads.append(t)
-            time.sleep(0.15)
         with server.raw(timeout=10) as p:
+            for i, (c, cmd) in enumerate(zip(conns, blockers)):
+                c.send(h.encode(*cmd))
+                t = threading.Thread(target=wait, args=(i, c))
+                t.start()
+                threads.append(t)
+                h.wait_until(lambda: _is_blocked(p, ids[i]), 10, interval=0.01,
+                             what=f"client {i} ({cmd[0]}) blocked")
             for cmd in pushes:
-                if cmd[0] == "SLEEP":
-                    time.sleep(0.6)
+                if cmd[0] == "SLEEP":        # the first client's timeout has passed
+                    h.wait_until(lambda: 0 in got, 10, interval=0.01, what="the first client timed out")
                     continue
                 p.call(*cmd)
             for t in threads:
