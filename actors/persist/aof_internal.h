@@ -109,6 +109,13 @@ void aof_gc_fsynced(aof_gc_t *g, uint64_t synced_before, uint64_t written_now, l
  * at now_us (0: start it now). */
 long long aof_gc_wait_us(aof_gc_t *g, uint64_t pending, long long now_us);
 
+/* aof_rewrite.c, for DEBUG LOADAOF (aof_reload.c), which reads the files
+ * a rewrite replaces and empties the data a rewrite's cut would encode:
+ * on, no rewrite starts (a BGREWRITEAOF is scheduled, the cron's attempts
+ * wait) and the call returns once one under way has ended; off, a
+ * scheduled one may start. Not on the AOF actor's thread (it waits for it). */
+void aof_rewrite_hold(bool on);
+
 /* aof_load.c, for DEBUG LOADAOF (aof_reload.c): what aof_replay will load
  * is what manifest m names (files in dirname). 1: something to load, 0:
  * nothing (no file, or all empty), -1 after logging a missing file. */

@@ -66,6 +66,12 @@ static int load(int planned)
 static void *loadaof_thread(void *arg)
 {
     remote_cmd_t *rc = arg;
+    /* No rewrite meanwhile: its cut would encode a base from the emptied or
+     * half-loaded workers, and its swap delete the files being read (a
+     * reload right behind a BGREWRITEAOF answered +OK with a third of the
+     * keys, and the next rewrite made that durable). One under way ends
+     * first. */
+    aof_rewrite_hold(true);
     /* From here clients get -LOADING: a write let in between the files'
      * read and the end of the load would be lost. */
     rdb_load_hold_refusal(true);
@@ -78,6 +84,7 @@ static void *loadaof_thread(void *arg)
         planned = -1;
     }
     aof_replay_end();
+    aof_rewrite_hold(false);
     if (planned < 0) {
         resp_add_error(&rc->reply, err);
     } else {

@@ -44,6 +44,7 @@
 
 _Atomic int g_aof_rewriting;               /* 1 from the request until the swap (or failure) */
 static _Atomic int g_rewrite_scheduled;
+static _Atomic int g_rewrite_held;         /* DEBUG LOADAOF reads the files: no rewrite starts */
 
 /* The actor's side (AOF thread only). */
 static struct {
@@ -94,6 +95,12 @@ static bool try_start(void)
     int idle = 0;
     /* acq_rel: one requester wins; the winner's message follows */
     if (!atomic_compare_exchange_strong(&g_aof_rewriting, &idle, 1)) return false;
+    /* seq_cst, against aof_rewrite_hold: either it sees our 1 and waits for
+     * this rewrite, or we see its hold and give the turn back */
+    if (atomic_load(&g_rewrite_held)) {
+        atomic_store(&g_aof_rewriting, 0);
+        return false;
+    }
     send_to_actor(AOF_MSG_REWRITE_START);
     return true;
 }
@@ -109,7 +116,7 @@ void aof_bgrewrite_request(char *reply, size_t cap)
 {
     if (atomic_load(&g_aof_rewriting)) {
         snprintf(reply, cap, "-ERR Background append only file rewriting already in progress");
-    } else if (bgsave_running()) {
+    } else if (bgsave_running() || atomic_load(&g_rewrite_held)) {
         atomic_store(&g_rewrite_scheduled, 1);
         aof_status_note_scheduled(1);
         aof_actor_kick();   /* its cron starts it once the BGSAVE ends */
@@ -479,6 +486,18 @@ void aof_rewrite_on_config(bool want_on)
 }
 
 bool aof_rewrite_try_start(void) { return try_start(); }
+
+void aof_rewrite_hold(bool on)
+{
+    if (!on) {
+        atomic_store(&g_rewrite_held, 0);
+        aof_actor_kick();         /* one scheduled meanwhile starts now, not at the next cron */
+        return;
+    }
+    atomic_store(&g_rewrite_held, 1);
+    /* a rewrite already under way ends (its files swapped, or it failed) */
+    while (atomic_load(&g_aof_rewriting)) usleep(1000);
+}
 
 void aof_rewrite_set_base_size(long long size) { RW.base_size_at_rewrite = size; }
 long long aof_rewrite_base_size(void) { return RW.base_size_at_rewrite; }

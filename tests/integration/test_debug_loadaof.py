@@ -12,6 +12,8 @@ before one. The changes count as saved afterwards, as 7.0.15 resets its dirty co
 What it must never do: relax an expectation to match our node; stop a process it did not
 start.
 """
+import time
+
 import pytest
 
 import helpers as h
@@ -91,3 +93,37 @@ def test_debug_loadaof_without_an_aof_keeps_the_data(servers, with_dir):
         assert reply.startswith(b"-ERR There is no append only file to load"), reply
         assert c.call("GET", "k") == b"v"
         assert c.call("SET", "k2", "v") == "OK"
+
+
+@pytest.mark.parametrize("debug", ["LOADAOF", "RELOAD"])
+def test_reload_while_an_aof_rewrite_runs_keeps_every_key(servers, debug):
+    """A DEBUG LOADAOF or DEBUG RELOAD sent right behind a BGREWRITEAOF: 7.0.15 runs the
+    reload on its main thread, so the rewrite's child (forked before) and the files it
+    replaces never meet a half-loaded dataset. shoal reloads on a thread of its own while
+    the rewrite runs: its cut could come while the workers were emptied or half loaded, and
+    its files replaced the ones the reload was reading. DEBUG LOADAOF answered +OK with a
+    third of the keys (or an error, the manifest's incr file gone), the next rewrites made
+    the loss durable, and a restart found 0 keys. Every reply must be +OK with every key,
+    in memory and, after a restart, on disk."""
+    node = servers.shoal(extra_args=["--enable-debug-command", "yes", "--appendonly", "yes"], base_args=SA)
+    n = 30000
+    bad = []
+    with node.raw(timeout=60) as c:
+        for start in range(0, n, 5000):
+            c.send(b"".join(h.encode("SET", f"key:{i}", "x" * 50) for i in range(start, start + 5000)))
+            for _ in range(5000):
+                c.read()
+        for rnd in range(10):
+            c.send(h.encode("BGREWRITEAOF"))
+            c.read()
+            time.sleep(0.005 * (rnd % 4))          # the reload at several points of the rewrite
+            reply = c.raw("DEBUG", debug)
+            size = c.raw("DBSIZE")
+            if reply != b"+OK\r\n" or size != b":%d\r\n" % n:
+                bad.append((rnd, reply, size))
+            h.wait_until(lambda: _rewrite_done(c), 30, what="the rewrite ends")
+    assert bad == []
+    node.stop()
+    node.start()
+    with node.raw(timeout=60) as c:
+        assert c.call("DBSIZE") == n
