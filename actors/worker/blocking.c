@@ -26,6 +26,7 @@
 #include "actors/worker/worker_internal.h"
 #include "actors/worker/xwait.h"
 #include "proto/slot.h"
+#include "actors/worker/slowlog.h"
 #include "runtime/xmalloc.h"
 
 #define KEYQ_BUCKETS 1024
@@ -145,6 +146,7 @@ static void done_fn(worker_t *w, rt_msg_t *msg)
     reply_slot_t *s = rc->slot;
     client_t *c = s->client;
     c->block_rc = NULL;
+    if (rc->usecs && !(c->flags & CLIENT_CLOSED)) slowlog_remote_done(c, rc);
     if (!(c->flags & CLIENT_CLOSED)) {
         resp_buf_free(&s->buf);
         s->buf = rc->reply;
@@ -215,6 +217,16 @@ static void arm_timers(worker_t *w, bstate_t *st);
 /* A wait that ends without being served (timeout, CLIENT UNBLOCK, a
  * redirection) still counts as a call of its command, as 7.0.15 counts it
  * when it unblocks the client. */
+/* The duration the slow log gets for a served wait's call: its client's
+ * worker logs it when the reply arrives (done_fn), as 7.0.15 logs a blocked
+ * command when it is served, with the time of its runs, not of the wait (a
+ * wait that times out is not logged there). */
+static void note_duration(remote_cmd_t *rc, long long usec)
+{
+    if (!rc->usecs) rc->usecs = xmalloc(sizeof *rc->usecs);
+    rc->usecs[0] = usec > 0 ? usec : 0;
+}
+
 static void note_unserved(worker_t *w, waiter_t *wt)
 {
     stats_note_call(w, wt->rc->cmds[0].cmd, 0, &wt->rc->reply, 0);
@@ -423,9 +435,10 @@ static void serve_key(worker_t *w, bstate_t *st, keyq_t *q)
         }
         dispatch_block_t blk = { .mode = CMD_BLOCK_SERVE, .serve_arg = wt->first + (int)(l - wt->links),
                                  .resume = wt->state };
-        long long t0 = latency_threshold_ms() ? rt_now_ms() : 0;
+        long long t0 = latency_threshold_ms() ? rt_now_ms() : 0, us0 = rt_now_us();
         dispatch_run_blocking(w, wt->rc->db, qc->cmd, qc->argc, qc->argv, qc->argvlen, &wt->rc->reply, rt_now_ms(), &blk);
         if (t0) latency_note("command-unblocking", rt_now_ms() - t0);   /* the served call's own time, as 7.0.15 */
+        if (!blk.blocked) note_duration(wt->rc, rt_now_us() - us0);
         /* a stream reader finding nothing newer waits on, with its state */
         if (blk.blocked && blk.state && blk.state != wt->state) {
             free(wt->state);

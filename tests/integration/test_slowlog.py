@@ -135,3 +135,42 @@ def test_slowlog_full_log_answers_max_len_entries(servers, workers):
         got[srv.kind] = out
     assert got["shoal"] == got["redis"]
     assert got["shoal"][0] == 5
+
+
+def _no_ids(entries):
+    """Entries in order, without their ids and the INFO polls for the blocked client (logged
+    too, as many as it took)."""
+    return [e[1:] for e in entries if e[1][:1] != [b"INFO"]]
+
+
+def _blocked_session(srv):
+    """Blocked pops that are served or time out, as the slow log shows them: a served one
+    is logged when it is served, the blocked client's entry (unit/slowlog 'Rewritten
+    commands are logged as their original command': BLPOP served by a transaction); shoal
+    logged none."""
+    out = []
+    with srv.raw() as a, srv.raw() as b:
+        ports = [a.sock.getsockname()[1], b.sock.getsockname()[1]]
+        assert a.call("CONFIG", "SET", "slowlog-log-slower-than", "0") == "OK"
+        assert b.call("CLIENT", "SETNAME", "waiter") == "OK"
+        for ops in ((("SLOWLOG", "RESET"), ("LPUSH", "l", "foo")),
+                    (("MULTI",), ("LPUSH", "l", "foo"), ("SLOWLOG", "RESET"), ("EXEC",))):
+            b.send(h.encode("BLPOP", "l", "0"))
+            h.wait_until(lambda: h.info_dict(a.call("INFO", "clients").decode())["blocked_clients"] == "1",
+                         10, what="BLPOP blocks")
+            for op in ops:
+                out.append(a.raw(*op))
+            out.append(b.read()[0])
+            out.append(_no_ids(_norm(a.call("SLOWLOG", "GET", "-1"), ports)))
+        out.append(a.raw("SLOWLOG", "RESET"))
+        out.append(b.raw("BLPOP", "nokey", "0.01"))                      # times out: not logged
+        out.append(_no_ids(_norm(a.call("SLOWLOG", "GET", "-1"), ports)))
+    return out
+
+
+def test_slowlog_logs_blocked_calls_as_redis(servers):
+    node = servers.shoal(extra_args=DEBUG + ["--worker-threads", "3"], base_args="standalone")
+    ref = servers.redis(extra_args=DEBUG, base_args="standalone")
+    want = _blocked_session(ref)
+    assert all([b"BLPOP", b"l", b"0"] in [e[0] for e in want[i]] for i in (3, 9)), want
+    assert _blocked_session(node) == want
