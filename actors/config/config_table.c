@@ -97,7 +97,9 @@ const cfg_def_t cfg_table[] = {
     /* The light encoding between shoal peers (docs/cluster-bus.md §9); hidden
      * from globs for the same reason. */
     [CONFIG_CLUSTER_LIGHT_BUS] = BOOL("cluster-light-bus", NULL, CF_HIDDEN, 1),
-    [CONFIG_WORKER_THREADS] = NUM("worker-threads", NULL, IMM | CF_DYN_DEFAULT, 1, 64, 1),
+    /* shoal's own, hidden from globs too: `CONFIG GET *` lists what 7.0.15
+     * lists, and Redis's unit/introspection sets each of those to its value */
+    [CONFIG_WORKER_THREADS] = NUM("worker-threads", NULL, IMM | CF_DYN_DEFAULT | CF_HIDDEN, 1, 64, 1),
     [CONFIG_REQUIREPASS] = STR("requirepass", NULL, NUL | CF_SENSITIVE, NULL),
     [CONFIG_MASTERAUTH] = STR("masterauth", NULL, NUL | CF_SENSITIVE, NULL),
     [CONFIG_MASTERUSER] = STR("masteruser", NULL, NUL | CF_SENSITIVE, NULL),

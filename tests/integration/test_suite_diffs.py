@@ -397,3 +397,43 @@ def test_commands_that_fan_out_count_one_call(servers):
     node = servers.shoal(base_args="standalone", extra_args=dbg)
     ref = servers.redis(base_args="standalone", extra_args=dbg)
     assert _calls_counted(node) == _calls_counted(ref)
+
+
+# unit/introspection 'CONFIG sanity' leaves these out (immutable, or not settable to what
+# CONFIG GET shows); the TLS ones when not running with TLS
+SANITY_SKIP = set("""rdbchecksum daemonize io-threads-do-reads tcp-backlog always-show-logo syslog-enabled
+cluster-enabled disable-thp aclfile unixsocket pidfile syslog-ident appendfilename appenddirname supervised
+syslog-facility databases io-threads logfile unixsocketperm replicaof slaveof requirepass server_cpulist
+bio_cpulist aof_rewrite_cpulist bgsave_cpulist set-proc-title cluster-config-file cluster-port oom-score-adj
+oom-score-adj-values enable-protected-configs enable-debug-command enable-module-command dbfilename dir
+socket-mark-id tls-prefer-server-ciphers tls-session-cache-timeout tls-session-cache-size tls-session-caching
+tls-cert-file tls-key-file tls-client-cert-file tls-client-key-file tls-dh-params-file tls-ca-cert-file
+tls-ca-cert-dir tls-protocols tls-ciphers tls-ciphersuites tls-port""".split())
+
+
+def _config_sanity(srv):
+    with srv.raw() as c:
+        got = c.call("CONFIG", "GET", "*")
+        pairs = dict(zip(got[0::2], got[1::2]))
+        refused = {k: c.raw("CONFIG", "SET", k, v) for k, v in pairs.items()
+                   if k.decode() not in SANITY_SKIP}
+        refused = {k: r for k, r in refused.items() if r != b"+OK\r\n"}
+        again = c.call("CONFIG", "GET", "*")
+        changed = {k for k, v in zip(again[0::2], again[1::2]) if pairs.get(k) != v}
+    return sorted(pairs), refused, changed
+
+
+def test_config_get_star_lists_what_redis_lists(servers):
+    """unit/introspection 'CONFIG sanity': every config CONFIG GET * shows (but Redis's
+    skip list) can be set to the value shown, which it keeps. shoal's own worker-threads
+    (immutable) was in the list, so the test stopped at it; it is hidden from patterns now,
+    as Redis hides its debug configs, and CONFIG GET worker-threads still answers."""
+    node = servers.shoal(base_args="standalone", extra_args=["--worker-threads", "2"])
+    ref = servers.redis(base_args="standalone")
+    names, refused, changed = _config_sanity(node)
+    want_names, want_refused, want_changed = _config_sanity(ref)
+    assert not want_refused and not want_changed
+    assert names == want_names
+    assert not refused and not changed, (refused, changed)
+    with node.raw() as c:
+        assert c.call("CONFIG", "GET", "worker-threads") == [b"worker-threads", b"2"]
