@@ -37,6 +37,7 @@
 #include "actors/commands/commands.h"
 #include "actors/config/config.h"
 #include "actors/persist/aof.h"
+#include "actors/persist/rdb_load.h"
 #include "actors/types/types.h"
 #include "actors/worker/wdb.h"
 #include "actors/worker/client.h"
@@ -873,6 +874,11 @@ long long rdb_save_cron(void)
     aof_status_t aof;
     aof_status_get(&aof);
     if (aof.rewrite_in_progress) return 100;   /* 7.0.15 runs one child at a time */
+    /* Clients refused -LOADING: the data is emptied or half loaded (DEBUG
+     * LOADAOF/RELOAD, a replica's load into an emptied dataset), and its
+     * loaded commands count as changes; a save now would write part of the
+     * keys. 7.0.15 loads on its main thread: its cron never looks then. */
+    if (rdb_load_refusing()) return 100;
     if (atomic_load_explicit(&bgsave_scheduled, memory_order_relaxed)) {
         if (!may_retry) return 100;
         atomic_store_explicit(&bgsave_scheduled, 0, memory_order_relaxed);

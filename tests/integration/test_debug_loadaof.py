@@ -127,3 +127,30 @@ def test_reload_while_an_aof_rewrite_runs_keeps_every_key(servers, debug):
     node.start()
     with node.raw(timeout=60) as c:
         assert c.call("DBSIZE") == n
+
+
+def test_no_save_point_bgsave_while_loadaof_loads(servers):
+    """No save point starts a BGSAVE while DEBUG LOADAOF has the data half loaded: 7.0.15
+    loads on its main thread, so its serverCron cannot look meanwhile; shoal's save cron
+    (the main thread) kept looking, and the replayed commands count as changes, so with
+    `save 1 1` it forked a BGSAVE mid-load that wrote a dump.rdb with part of the keys and
+    answered LASTSAVE with it ("DB saved on disk"). key-load-delay (per replayed command,
+    as 7.0.15's) makes the load take 3 s or more; the workers get the replayed commands
+    4,096 at a time, so the first ones count as changes from about 1.2 s on, and the save
+    cron (which waits 1 s at most) looks at least once before the end."""
+    node = servers.shoal(extra_args=ARGS, base_args=SA)
+    n = 10000
+    with node.raw(timeout=60) as c:
+        c.send(b"".join(h.encode("SET", f"k{i}", "v") for i in range(n)))
+        for _ in range(n):
+            assert c.read()[1] == "OK"
+        assert c.call("CONFIG", "SET", "save", "1 1") == "OK"
+        assert c.call("SAVE") == "OK"
+        before = c.call("LASTSAVE")
+        time.sleep(1.2)                           # the save point's second has passed
+        assert c.call("CONFIG", "SET", "key-load-delay", "300") == "OK"
+        assert c.raw("DEBUG", "LOADAOF") == b"+OK\r\n"
+        assert c.call("CONFIG", "SET", "key-load-delay", "0") == "OK"
+        assert c.call("DBSIZE") == n
+        assert c.call("LASTSAVE") == before, "a BGSAVE ran while the AOF was half loaded"
+    assert "Saving..." not in node.log()
