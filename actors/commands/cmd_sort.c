@@ -104,12 +104,15 @@ static bool pattern_value(cmd_ctx_t *ctx, const uint8_t *pat, size_t patlen, con
     ks_entry_t *e = ks_lookup_read(ctx->ks, key, klen, ctx->now_ms);
     if (!e && ctx->worker) {
         /* a key another worker keeps, parked for this call (xcmd.h); one
-         * past its TTL reads as missing and stays for its owner's expiry */
+         * past its TTL reads as missing and is deleted, as a read deletes it */
         struct keyspace *other = xcmd_parked_space(ctx->worker, key, klen);
         e = other ? ks_peek(other, key, klen) : NULL;
         if (e) {
             long long exp = ks_entry_expire(other, e);
-            if (exp != KS_NO_EXPIRE && exp <= ctx->now_ms) e = NULL;
+            if (exp != KS_NO_EXPIRE && exp <= ctx->now_ms) {
+                e = NULL;
+                xcmd_expire_parked(ctx->worker, key, klen, ctx->now_ms);
+            }
         }
     }
     free(key);

@@ -98,6 +98,21 @@ struct keyspace *xcmd_parked_space(worker_t *w, const uint8_t *key, size_t len)
     return wdb_peek(g_workers[o], w->cur_db);
 }
 
+void xcmd_expire_parked(worker_t *w, const uint8_t *key, size_t len, long long now_ms)
+{
+    int o = worker_of_slot(slot_of_key(key, len));
+    if (o == w->index || !(w->xcmd_parked & (1ULL << o))) return;
+    struct keyspace *theirs = wdb_peek(g_workers[o], w->cur_db);
+    /* only what a lookup there would delete: present, past its TTL (now >
+     * deadline), on a master not paused */
+    if (!theirs || ks_replica_mode(theirs) || !ks_peek(theirs, key, len) || ks_exists_noexpire(theirs, key, len, now_ms))
+        return;
+    /* moved into w's share, then looked up there: w's expiry hook sends the
+     * DEL into w's stream, at this call's place in it */
+    worker_move_key(w, g_workers[o], w->cur_db, key, len, true, false);
+    (void)ks_lookup(wdb_get(w, w->cur_db), key, len, now_ms);
+}
+
 uint64_t xcmd_workers_of(const queued_cmd_t *q)
 {
     /* SORT ... BY w_*: any worker may keep a key it reads */

@@ -36,5 +36,10 @@ bool xcmd_reads_any_key(const cmd_def_t *cmd, int argc, const uint8_t **argv, co
  * worker keeping key holds, when that worker is parked for the call and is
  * not w; NULL otherwise (w's own keys are in its current keyspace). */
 struct keyspace *xcmd_parked_space(worker_t *w, const uint8_t *key, size_t len);
+/* Inside such a call on w: key, past its TTL in a parked worker's share,
+ * is deleted as a read deletes it (7.0.15's lazy expiry: the DEL in the
+ * stream, expired_keys counted), by w, which takes it over first. Nothing
+ * on a replica or during a pause (they keep it for the master's DEL). */
+void xcmd_expire_parked(worker_t *w, const uint8_t *key, size_t len, long long now_ms);
 
 #endif

@@ -2,6 +2,8 @@
 sets, numeric and ALPHA order, ASC/DESC, LIMIT, STORE (a list; an empty result deletes the
 destination), BY/GET patterns (refused in cluster mode, read from other keys without it,
 hash fields with ->), WRONGTYPE, and the command's COMMAND INFO / DOCS / GETKEYS."""
+import time
+
 import pytest
 
 import diffhelpers as d
@@ -142,3 +144,33 @@ def _docs_fields(srv, name):
 @pytest.mark.parametrize("name", ["sort", "sort_ro"])
 def test_sort_docs_arguments_as_redis(snode, sref, name):
     assert _docs_fields(snode, name) == _docs_fields(sref, name)
+
+
+def _expired_pattern_keys(srv):
+    out = []
+    with srv.raw() as c:
+        out.append(c.raw("DEBUG", "SET-ACTIVE-EXPIRE", "0"))
+        out.append(c.raw("RPUSH", "l", *[str(i) for i in range(12)]))
+        for i in range(12):           # keys of every worker: half past their TTL
+            out.append(c.raw("SET", f"o_{i}", f"v{i}", "PX", "1") if i % 2 else c.raw("SET", f"o_{i}", f"v{i}"))
+            out.append(c.raw("SET", f"w_{i}", str(12 - i), "PX", "1") if i % 3 == 0 else c.raw("SET", f"w_{i}", str(i)))
+        time.sleep(0.05)
+        out.append(c.raw("DBSIZE"))
+        out.append(c.raw("SORT", "l", "BY", "w_*", "GET", "#", "GET", "o_*"))
+        out.append(c.raw("DBSIZE"))
+        out.append(h.info_dict(c.call("INFO", "stats").decode())["expired_keys"])
+        out.append(c.raw("SORT_RO", "l", "BY", "w_*"))
+        out.append(c.raw("DEBUG", "SET-ACTIVE-EXPIRE", "1"))
+    return out
+
+
+def test_sort_deletes_expired_pattern_keys_of_every_worker(servers):
+    """A BY or GET pattern key past its TTL is deleted when SORT reads it, as 7.0.15's
+    lookup deletes it (DBSIZE drops, expired_keys counts it, its DEL reaches the stream),
+    whichever worker keeps it: one of another worker (parked for the call) was left."""
+    dbg = ["--enable-debug-command", "yes"]
+    node = servers.shoal(extra_args=["--worker-threads", "3"] + dbg, base_args="standalone")
+    ref = servers.redis(base_args="standalone", extra_args=dbg)
+    want = _expired_pattern_keys(ref)
+    assert want[-6] == b":25\r\n" and want[-4] == b":15\r\n", want   # 6 + 4 of 24 keys and l
+    assert _expired_pattern_keys(node) == want
