@@ -10,6 +10,7 @@
  */
 #include "actors/commands/function.h"
 #include "actors/commands/args.h"
+#include "actors/persist/rdb_load.h"
 #include "actors/worker/wdb.h"
 #include "actors/repl/repl_actor_internal.h"
 #include "actors/worker/xscript.h"
@@ -383,6 +384,11 @@ static bool sync_may_start(repl_actor_state_t *ra)
         ra->sync_queued = false;
         return false;
     }
+    /* Clients refused -LOADING: the data is emptied or half loaded (DEBUG
+     * LOADAOF/RELOAD), and a cut now would send the replica part of it; it
+     * waits for the load's end (7.0.15, loading on its main thread, starts
+     * no sync meanwhile). */
+    if (rdb_load_refusing()) return false;
     if (!config_get_num(CONFIG_REPL_DISKLESS_SYNC)) return true;
     char buf[32];
     long long max_replicas = 0;

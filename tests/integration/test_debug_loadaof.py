@@ -154,3 +154,35 @@ def test_no_save_point_bgsave_while_loadaof_loads(servers):
         assert c.call("DBSIZE") == n
         assert c.call("LASTSAVE") == before, "a BGSAVE ran while the AOF was half loaded"
     assert "Saving..." not in node.log()
+
+
+@pytest.mark.parametrize("kind", ["shoal", "redis"])
+def test_full_sync_waiting_for_its_delay_during_loadaof_gets_every_key(servers, kind):
+    """A replica's diskless full sync whose repl-diskless-sync-delay ends while DEBUG
+    LOADAOF has the data emptied or half loaded: 7.0.15 starts no sync meanwhile (its
+    cron waits for the load on the main thread); shoal's replication actor cut the
+    workers then and sent the replica an RDB with part of the keys (0 of 10,000 here),
+    the link up and the replica silently short of them. key-load-delay makes the load
+    last 3 s or more, past the 1 s delay."""
+    mk = servers.shoal if kind == "shoal" else servers.redis
+    master = mk(extra_args=ARGS + ["--repl-diskless-sync", "yes"], base_args=SA)
+    replica = mk(base_args=SA)
+    n = 10000
+    with master.raw(timeout=60) as c:
+        c.send(b"".join(h.encode("SET", f"k{i}", "v") for i in range(n)))
+        for _ in range(n):
+            assert c.read()[1] == "OK"
+        assert c.call("CONFIG", "SET", "repl-diskless-sync-delay", "1") == "OK"
+        assert c.call("CONFIG", "SET", "key-load-delay", "300") == "OK"
+        with replica.raw() as r:
+            assert r.call("REPLICAOF", "127.0.0.1", str(master.port)) == "OK"
+        # the replica asks (its PSYNC) well within the delay, before the load begins
+        h.wait_until(lambda: h.info_dict(c.call("INFO", "replication").decode())["connected_slaves"] == "1",
+                     10, interval=0.01, what="the replica waiting for its sync")
+        assert c.raw("DEBUG", "LOADAOF") == b"+OK\r\n"
+        assert c.call("CONFIG", "SET", "key-load-delay", "0") == "OK"
+        assert c.call("DBSIZE") == n
+    with replica.raw() as r:
+        h.wait_until(lambda: "master_link_status:up" in r.call("INFO", "replication").decode(), 30,
+                     what="the replica's link up")
+        assert r.call("DBSIZE") == n
