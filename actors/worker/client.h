@@ -86,6 +86,7 @@ typedef struct client {
     /* input */
     uint8_t *qbuf;
     size_t qlen, qcap, qpos;              /* unparsed bytes are qbuf[qpos..qlen) */
+    size_t qbuf_peak;                     /* most unparsed bytes since the last resize check (wcron.c) */
     resp_parser_t parser;
     /* output */
     resp_buf_t out;

@@ -168,6 +168,36 @@ static void track_recent_buffers(worker_t *w)
     atomic_store_explicit(&w->stats.recent_max_out, out, memory_order_relaxed);
 }
 
+/* Once a second, as 7.0.15's clientsCronResizeQueryBuffer visits each
+ * client: a query buffer wasting more than 4 KB is freed when its client
+ * has been idle more than 2 seconds, or cut to its recent peak when it is
+ * over 32 KB and twice that peak; the peak starts again. Only a buffer
+ * with nothing unparsed in it and no command half read is touched. */
+static void resize_query_buffers(worker_t *w, long long now)
+{
+    if (now - w->qbuf_resized_ms < 1000) return;
+    w->qbuf_resized_ms = now;
+    for (client_t *c = w->clients; c; c = c->next) {
+        bool empty = c->qpos == c->qlen && c->parser.kind == 0 && !c->in_input;
+        if (empty && c->qcap > 4096) {
+            size_t to = c->qcap;
+            if (now / 1000 - c->last_interaction_ms / 1000 > 2) to = 0;
+            else if (c->qcap > 32 * 1024 && c->qcap / 2 > c->qbuf_peak) to = c->qbuf_peak;
+            uint8_t *nb = to && to < c->qcap ? realloc(c->qbuf, to) : NULL;
+            if (to == 0) {
+                free(c->qbuf);
+                c->qbuf = NULL;
+            }
+            if (nb) c->qbuf = nb;
+            if (to == 0 || nb) {
+                c->qcap = to;
+                c->qpos = c->qlen = 0;
+            }
+        }
+        c->qbuf_peak = c->qlen - c->qpos;
+    }
+}
+
 static void worker_cron(rt_timer_t *t, void *arg)
 {
     (void)t;
@@ -206,6 +236,7 @@ static void worker_cron(rt_timer_t *t, void *arg)
     }
     atomic_store_explicit(&w->stats.clients_mem, clients_mem, memory_order_relaxed);
     track_recent_buffers(w);
+    resize_query_buffers(w, now);
     placement_tick(w);
     /* the short slice of this thread's own fsyncs, kept between them, back
      * to its own once a period passed without one (runtime/slice.h) */

@@ -648,6 +648,7 @@ void worker_client_read(client_t *c)
         return;
     }
     c->qlen += (size_t)n;
+    if (c->qlen - c->qpos > c->qbuf_peak) c->qbuf_peak = c->qlen - c->qpos;
     rt_thread_note_busy();
     atomic_fetch_add_explicit(&w->stats.net_input_bytes, n, memory_order_relaxed);
     atomic_fetch_add_explicit(&w->stats.reads_processed, 1, memory_order_relaxed);

@@ -114,6 +114,7 @@ struct worker {
      * indexed by wall-clock second; and the last second written (owner only) */
     long long recent_in[RECENT_BUF_SLOTS], recent_out[RECENT_BUF_SLOTS];
     long long recent_sec;
+    long long qbuf_resized_ms;    /* the clients' query buffers were last looked at (wcron.c) */
     struct evict_pool *evpool;    /* evict.c: the best candidates seen (owner thread) */
     double expired_stale;         /* wcron.c: active expiry's running stale share (owner thread) */
     /* push_hold.c (owner thread): clients whose pushes wait for the hold's

@@ -374,3 +374,34 @@ def test_client_recent_max_buffers_as_redis(servers):
     # idle: nothing big held (7.0.15 may count a connection's query buffer just used: its
     # 16 KB read buffer, 20,480 bytes as allocated, seen once in CI)
     assert all(max(v) < IDLE_MAX for srv in nodes for v in (got[srv][0], got[srv][-1])), got
+
+
+# ---------------------------------------------------------------------------
+# the query buffer is given back (7.0.15's clientsCronResizeQueryBuffer)
+# ---------------------------------------------------------------------------
+
+def _qbuf_total(admin, name):
+    line = next(ln for ln in admin.call("CLIENT", "LIST").decode().splitlines() if f"name={name} " in ln)
+    return int(re.search(r" qbuf=(\d+)", line).group(1)) + int(re.search(r" qbuf-free=(\d+)", line).group(1))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_query_buffer_is_given_back(servers, kind):
+    """unit/querybuf 'query buffer resized correctly' and '... when not idle': a buffer
+    grown past 32 KB for one big argument shrinks once small commands follow, and an idle
+    client's buffer is freed (qbuf-free 0) after 2 seconds; shoal kept up to 1 MB per
+    client for good."""
+    srv = _start(servers, kind)
+    with srv.raw() as admin, srv.raw() as c, srv.raw() as idle:
+        assert idle.call("CLIENT", "SETNAME", "idle") == "OK"
+        assert 16384 <= _qbuf_total(admin, "idle") < 32768
+        assert c.call("CLIENT", "SETNAME", "qb") == "OK"
+        assert c.call("SET", "x", "A" * 400000) == "OK"
+        big = _qbuf_total(admin, "qb")
+        assert big > 32768
+
+        def shrunk():
+            assert c.call("SET", "x", "A" * 100) == "OK"
+            return 0 < _qbuf_total(admin, "qb") < big
+        h.wait_until(shrunk, 5, what="the query buffer shrinks")
+        h.wait_until(lambda: _qbuf_total(admin, "idle") == 0, 10, what="the idle client's buffer is freed")
