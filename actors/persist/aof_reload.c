@@ -83,13 +83,14 @@ static void *loadaof_thread(void *arg)
         snprintf(err, sizeof err, "ERR Error loading the append only file, check the server log");
         planned = -1;
     }
+    /* 7.0.15 counts no change for what it loaded; forgotten before the
+     * refusal ends, or a save point could see them in between */
+    if (planned >= 0) rdb_save_forget_changes();
     aof_replay_end();
     aof_rewrite_hold(false);
     if (planned < 0) {
         resp_add_error(&rc->reply, err);
     } else {
-        /* 7.0.15 counts no change for what it loaded */
-        rdb_save_forget_changes();
         LOG_WARNING("Append Only File loaded by DEBUG LOADAOF");
         resp_add_simple(&rc->reply, "OK");
     }
