@@ -656,8 +656,9 @@ void aof_cut_reached(void)
     pthread_mutex_unlock(&W.mu);
 }
 
-/* Start with appendonly yes (main thread, before any worker): opens the
- * files the manifest names; creates the base when there is none. */
+/* Start with appendonly yes (main thread, before any worker, after the
+ * reply syncer started): opens the files the manifest names; creates the
+ * base when there is none. */
 static int open_files_at_start(void)
 {
     if (mkdir(W.dirname, 0755) != 0 && errno != EEXIST) {
@@ -690,8 +691,13 @@ static int open_files_at_start(void)
         return -1;
     }
     struct stat st;
-    switch_fd(fd, fstat(fd, &st) == 0 ? st.st_size : 0);
+    long long size = fstat(fd, &st) == 0 ? st.st_size : 0;
+    /* under W.mu as every switch: the reply syncer (aof_gcommit.c) already
+     * runs and reads the offsets under it */
+    pthread_mutex_lock(&W.mu);
+    switch_fd(fd, size);
     W.on = true;
+    pthread_mutex_unlock(&W.mu);
     LOG_NOTICE("%s AOF incr file %s on server start", had_incr ? "Opening" : "Creating", name);
     return 0;
 }
