@@ -490,7 +490,7 @@ void dispatch_execute_batch(worker_t *w, remote_cmd_t *rc)
             return;
         }
     }
-    if (rc->is_exec && rc->watch.n > 0 && !watch_list_ok(&rc->watch, rt_now_ms())) {
+    if (rc->is_exec && rc->watch.n > 0 && !watch_list_ok(&rc->watch, rt_now_ms(), 1ULL << w->index)) {
         rc->watch_failed = true;
         return;
     }

@@ -496,7 +496,7 @@ static void txn_step_inner(client_t *c)
             int wowner = worker_of_slot((unsigned)t->watch_slot);
             if (wowner == w->index) {
                 t->watch_checked = true;
-                if (!watch_list_ok(&t->watch, rt_now_ms())) { t->aborted = true; break; }
+                if (!watch_list_ok(&t->watch, rt_now_ms(), 1ULL << w->index)) { t->aborted = true; break; }
             } else {
                 /* Check there, together with the leading keyed commands if they live there too. */
                 int j = t->next;

@@ -90,12 +90,13 @@ bool watch_list_touched(const watch_list_t *l)
     return false;
 }
 
-bool watch_list_ok(const watch_list_t *l, long long now_ms)
+bool watch_list_ok(const watch_list_t *l, long long now_ms, uint64_t readable)
 {
     for (int i = 0; i < l->n; i++) {
         const watch_key_t *k = &l->keys[i];
         worker_t *kw = g_workers[k->worker];
         if (touched(kw, k)) return false;
+        if (!(readable & (1ULL << k->worker))) continue;   /* its keyspace is its owner's now */
         /* Unchanged since the WATCH, but alive then and past its TTL now
          * (expired keys are kept until something deletes them): 7.0.15 fails
          * the EXEC, as if its expiry had deleted it. Expired means now > TTL. */

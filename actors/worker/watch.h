@@ -71,9 +71,13 @@ void watch_list_clear(watch_list_t *l);
 void watch_list_copy(watch_list_t *dst, const watch_list_t *src);
 
 /* EXEC's check: true when no watched key changed or expired since it was
- * watched. Runs on the thread of every worker keeping one of the keys, or
- * with those workers parked (xcmd.c). */
-bool watch_list_ok(const watch_list_t *l, long long now_ms);
+ * watched. `readable`: the workers whose keyspaces the calling thread may
+ * read (bit i for worker i): its own, and those it holds parked (xcmd.c).
+ * A key of another worker is checked by its versions only: its TTL cannot
+ * be read from here (that worker may be changing its keyspace), so such a key
+ * past its TTL and not yet deleted does not fail the EXEC (cluster mode,
+ * WATCHes of slots of several workers; docs/design.md). */
+bool watch_list_ok(const watch_list_t *l, long long now_ms, uint64_t readable);
 /* From the client's worker, relaxed: whether a write already touched a key
  * (CLIENT LIST's flag d; a key that merely reached its TTL is not touched). */
 bool watch_list_touched(const watch_list_t *l);

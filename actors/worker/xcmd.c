@@ -206,7 +206,7 @@ static void exec_fn(worker_t *w, rt_msg_t *msg)
     worker_snap_enter(w);
     /* WATCHed keys of a transaction kept by several workers: each is read on
      * its owner, parked at this barrier, before any key moves here. */
-    bool watch_failed = rc->is_exec && rc->watch.n > 0 && !watch_list_ok(&rc->watch, rt_now_ms());
+    bool watch_failed = rc->is_exec && rc->watch.n > 0 && !watch_list_ok(&rc->watch, rt_now_ms(), b->mask | (1ULL << w->index));
     watch_list_clear(&rc->watch);     /* checked: not again where the commands run */
     move_keys(w, rc, true, false);
     w->xcmd_parked = b->mask & ~(1ULL << w->index);   /* their keys may be read (xcmd_parked_space) */
