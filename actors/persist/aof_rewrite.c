@@ -33,6 +33,7 @@
 #include "actors/commands/cmd.h"
 #include "actors/commands/commands.h"
 #include "actors/persist/aof_internal.h"
+#include "actors/persist/rdb_load.h"
 #include "actors/persist/rdb_save.h"
 #include "actors/repl/repl.h"
 #include "proto/crc64.h"
@@ -515,6 +516,11 @@ void aof_rewrite_cron(void)
         aof_status_note_rewrite(1, 0, RW.started_ms, 0);
         return;
     }
+    /* Clients refused -LOADING (DEBUG RELOAD, DEBUG LOADAOF, a replica's
+     * load into an emptied dataset): a cut now would write part of the keys
+     * into the new base. A scheduled or due rewrite waits for the load's
+     * end, as 7.0.15's cron cannot run during a load. */
+    if (rdb_load_refusing()) return;
     if (atomic_load(&g_rewrite_scheduled) && !bgsave_running()) {
         try_start();
         return;

@@ -187,3 +187,33 @@ def test_full_sync_waiting_for_its_delay_during_loadaof_gets_every_key(servers, 
                      what="the replica's link up")
         # a replica sent part of the keys stays short of them: no later sync brings the rest
         h.wait_until(lambda: r.call("DBSIZE") == n, 10, what=f"the replica holding all {n} keys")
+
+
+def test_scheduled_rewrite_waits_for_debug_reload_to_end(servers):
+    """A BGREWRITEAOF scheduled behind a BGSAVE must not start while DEBUG RELOAD has the
+    data emptied or half loaded: 7.0.15's cron, which starts it when the BGSAVE ends,
+    cannot run during the load. If it starts there, its cut encodes part of the keys
+    into the new AOF base, and a restart loads that. rdb-key-save-delay makes the BGSAVE
+    end about 1 s into a load that key-load-delay stretches to 3 s or more."""
+    node = servers.shoal(extra_args=ARGS, base_args=SA)
+    n = 10000
+    with node.raw(timeout=60) as c:
+        c.send(b"".join(h.encode("SET", f"k{i}", "v") for i in range(n)))
+        for _ in range(n):
+            assert c.read()[1] == "OK"
+        assert c.call("SAVE") == "OK"
+        assert c.call("CONFIG", "SET", "rdb-key-save-delay", "100") == "OK"   # ~1 s for 10,000 keys
+        assert c.call("BGSAVE") == "Background saving started"
+        assert c.call("BGREWRITEAOF") == "Background append only file rewriting scheduled"
+        assert c.call("CONFIG", "SET", "key-load-delay", "300") == "OK"
+        assert c.raw("DEBUG", "RELOAD", "NOSAVE") == b"+OK\r\n"
+        assert c.call("CONFIG", "SET", "key-load-delay", "0") == "OK"
+        assert c.call("CONFIG", "SET", "rdb-key-save-delay", "0") == "OK"
+        assert c.call("DBSIZE") == n
+        h.wait_until(lambda: _rewrite_done(c) and
+                     h.info_dict(c.call("INFO", "persistence").decode())["aof_last_bgrewrite_status"] == "ok",
+                     30, what="the scheduled rewrite done")
+    node.stop()
+    node.start()
+    with node.raw(timeout=60) as c:
+        assert c.call("DBSIZE") == n
