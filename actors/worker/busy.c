@@ -114,6 +114,11 @@ void worker_busy_poll(worker_t *w)
         for (int k = 0; k < w->ntls_listen; k++) worker_accept_cb(NULL, &w->tls_listen_w[k], 0);
         if (unixsock_fd() >= 0) worker_accept_cb(NULL, &w->unix_listen_w, 0);
     }
+    /* The commands run here are allow-busy ones, which need no key; they
+     * leave our keyspace alone (no eviction, no statistics read from it,
+     * run_here): while we wait for a script session or stand parked in
+     * one (xscript.c), another worker's script uses it. */
+    w->busy_polling = true;
     client_t *next;
     for (client_t *c = w->clients; c; c = next) {
         next = c->next;
@@ -121,6 +126,7 @@ void worker_busy_poll(worker_t *w)
         worker_client_read(c);
     }
     worker_busy_resume_held(w);   /* read before: their batches' answers wait for the script */
+    w->busy_polling = false;
     /* The effects of the commands run before the script in its loop round
      * (the script's own stay in their open transaction) reach the AOF and
      * the stream before their replies leave: before, a client's +OK went

@@ -348,8 +348,10 @@ static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cm
      * a step back of the clock counts as 0 us. */
     long long t0 = rt_now_us();
     if (now_ms == DISPATCH_NOW_AT_CALL) ctx.now_ms = t0 / 1000;
-    /* maxmemory: this partition gives back its share first (evict.h) */
-    if (!from_master && evict_maxmemory() > 0) evict_perform(w);
+    /* maxmemory: this partition gives back its share first (evict.h); not
+     * for a command polled during a busy script (busy.c), as 7.0.15 evicts
+     * nothing inside a yielding script */
+    if (!from_master && !w->busy_polling && evict_maxmemory() > 0) evict_perform(w);
     notify_pre_t npre;            /* keyspace notifications: which keys exist before (notify.h) */
     notify_before(w->ks, cmd, argc, argv, argvlen, ctx.now_ms, reply, &npre);
     uint64_t trk_existed = tracking_before_write(cmd, &ctx);   /* DEL's keys found (client-side caching) */
@@ -404,7 +406,7 @@ static void run_here(worker_t *w, client_t *c, uint64_t cid, const cmd_def_t *cm
     }
     last_call_usec = (ctx.slowlog_later || ctx.blocked || ctx.suspend) ? -1 : usec;
     tracking_after_command(w, cid, trk_remember, cmd, &ctx, trk_existed);
-    if (ctx.ks) worker_publish_ks_stats(w);
+    if (ctx.ks && !w->busy_polling) worker_publish_ks_stats(w);   /* busy.c: maybe in another's session */
     /* back to the caller's database, but a script's SELECT holds for the rest of its script */
     if (w->cur_db != entry_db && (c || cmd->handler != cmd_select)) wdb_use(w, entry_db);
     if (cid) worker_woff_note(w, cid);   /* after its effect was buffered */

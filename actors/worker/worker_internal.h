@@ -95,6 +95,8 @@ struct worker {
     _Atomic int script_busy;                 /* 0, or a script past busy-reply-threshold runs: 1 EVAL, 2 FCALL;
                                               * written by the owner, read by accepting workers (relaxed) */
     long long busy_polled_ms;                /* last worker_busy_poll that read the clients */
+    bool busy_polling;                       /* inside worker_busy_poll's commands: our keyspace may be in a
+                                              * script session of another worker (xscript.h), not to be touched */
     uint64_t paused_asm_gen;                 /* asm_pause_gen() then (state/asm.h) */
     struct repl_wbuf *repl;                  /* writes to propagate, not yet handed over (repl.c) */
     int lent_batches;                        /* batches out with a lent socket (batch.h) */
