@@ -816,8 +816,7 @@ static void import_takeover(state_t *st, remote_cmd_t *rc)
     LOG_NOTICE("configEpoch set to %llu after importing slots %s", (unsigned long long)me->config_epoch, j->ranges);
     st->slot_version++;
     state_recount_slots(st);
-    state_save_config(st);
-    st->save_fsync = true;
+    state_hold_publish_until_saved(st);
     st->pong_after_seq = st->config_seq + 1;   /* everyone hears once it is durable */
     finish(st, j, JS_SUCCESS, NULL);
     state_update_health(st);

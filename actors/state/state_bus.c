@@ -410,8 +410,7 @@ static void epoch_collision(state_t *st, int sender)
     st->current_epoch++;
     me->config_epoch = st->current_epoch;
     st->slot_version++;
-    state_save_config(st);
-    st->save_fsync = true;
+    state_hold_publish_until_saved(st);
     LOG_VERBOSE("WARNING: configEpoch collision with node %.40s. configEpoch set to %llu", n->name,
                 (unsigned long long)me->config_epoch);
 }

@@ -74,6 +74,11 @@ static void release_waits(state_t *st, uint64_t after, uint64_t seq, int err)
 
 void state_written_before_sync(state_t *st, uint64_t after, uint64_t seq)
 {
+    /* Not while snapshots are held for our new configEpoch's fsync
+     * (state_hold_publish_until_saved): the reply would leave before the
+     * workers see what it reports. They leave once that save is durable,
+     * as 7.0.15 writes no reply before its beforeSleep's fsync. */
+    if (state_fo_publish_held(st)) return;
     release_some(st, after, seq, 0, true);
 }
 
@@ -110,11 +115,18 @@ void state_durable(state_t *st, uint64_t seq, int err)
 {
     if (seq > st->durable_seq) st->durable_seq = seq;
     if (!err) state_fo_durable(st, seq);
+    /* Versions written here while the hold lasted (save_here) are done too. */
+    if (st->held_written_seq > seq && !state_fo_publish_held(st)) seq = st->held_written_seq;
+    if (!state_fo_publish_held(st)) st->held_written_seq = 0;
     release_then_pong(st, 0, seq, err, !err && st->pong_after_seq && seq >= st->pong_after_seq);
 }
 
 void state_written_after(state_t *st, uint64_t after, uint64_t seq)
 {
+    if (state_fo_publish_held(st)) {         /* as state_written_before_sync; state_durable releases */
+        if (seq > st->held_written_seq) st->held_written_seq = seq;
+        return;
+    }
     release_then_pong(st, after, seq, 0, st->pong_after_seq > after && seq >= st->pong_after_seq);
 }
 
@@ -246,7 +258,7 @@ static void bumpepoch(state_t *st, remote_cmd_t *rc)
         st->current_epoch = maxe + 1;
         me->config_epoch = st->current_epoch;
         st->slot_version++;
-        st->save_fsync = true;
+        state_hold_publish_until_saved(st);
         snprintf(buf, sizeof buf, "BUMPED %llu", (unsigned long long)me->config_epoch);
         resp_add_simple(&rc->reply, buf);
         state_reply_after_save(st, rc);

@@ -59,6 +59,14 @@ static void after_durable(state_t *st, int kind, const char *node, bool force)
     st->save_fsync = true;
 }
 
+void state_hold_publish_until_saved(state_t *st)
+{
+    uint64_t seq = st->config_seq + 1;   /* the save requested at the end of this message */
+    if (st->publish_hold_seq < seq) st->publish_hold_seq = seq;
+    state_save_config(st);
+    st->save_fsync = true;
+}
+
 bool state_fo_publish_held(state_t *st)
 {
     return st->publish_hold_seq && st->durable_seq < st->publish_hold_seq;
@@ -100,7 +108,7 @@ static void run_action(state_t *st, fo_action_t *a)
         state_out_elector(st, ELECTOR_MSG_EPOCH, (long long)st->fo_election_epoch, false);
         break;
     case FO_ACT_ANNOUNCE:
-        st->publish_hold_seq = 0;
+        if (st->durable_seq >= st->publish_hold_seq) st->publish_hold_seq = 0;   /* not a later bump's hold */
         state_publish(st);
         state_broadcast_pong(st);
         state_out_elector(st, ELECTOR_MSG_PROMOTED, 0, false);
@@ -329,7 +337,7 @@ bool state_bump_epoch_without_consensus(state_t *st)
         st->current_epoch++;
         me->config_epoch = st->current_epoch;
         st->slot_version++;
-        st->save_fsync = true;   /* a new configEpoch of our own, as 7.0.15 */
+        state_hold_publish_until_saved(st);   /* fsynced before announced, as 7.0.15 */
         LOG_NOTICE("New configEpoch set to %llu", (unsigned long long)me->config_epoch);
         return true;
     }

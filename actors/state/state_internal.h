@@ -201,6 +201,7 @@ typedef struct state {
     /* failover (state_failover.c) */
     uint64_t fo_election_epoch;           /* our running election (ACKs at or above it count) */
     uint64_t publish_hold_seq;            /* no snapshot until this config version is durable */
+    uint64_t held_written_seq;            /* a later version written (not by the persister) while held */
     uint64_t pong_after_seq;              /* PONG to everyone once this config version is durable (SETSLOT NODE) */
     /* That PONG, due and held until a reply it follows is written
      * (state_cmds.c, release_then_pong): the replies' workers send it
@@ -500,6 +501,11 @@ void state_fo_request(state_t *st, state_fo_req_t *r);
 /* 7.0.15's bump without consensus: a new configEpoch unless ours is already
  * the one highest and non-zero. True if it bumped. */
 bool state_bump_epoch_without_consensus(state_t *st);
+/* A configEpoch of our own was just taken: it is saved with fsync at the end
+ * of this message, and no snapshot (from which links answer PINGs) nor frame
+ * of ours carries it before that save is durable, as 7.0.15 fsyncs in
+ * beforeSleep before it writes a frame again. */
+void state_hold_publish_until_saved(state_t *st);
 void state_fo_frame(state_t *st, int sender, const bus_msg_t *m);   /* AUTH_REQUEST, AUTH_ACK, MFSTART */
 void state_fo_durable(state_t *st, uint64_t seq);
 void state_fo_free(state_t *st);                       /* actions not run yet */
