@@ -50,6 +50,12 @@
  * the drop takes about a third of a core, and the worker wakes at once for
  * a request. The keys are unreachable already (the slots are the target's). */
 #define LANE_DROP_REST_MS 1
+/* A snapshot's turns rest as long between them, for the same reason: at a
+ * migration's start both lanes' source workers and the target's workers
+ * restoring their keys are four threads at a full core on 2 cores, and the
+ * clients of the moving slots waited behind them (the bench's longest
+ * request 70-105 ms in the first 0.4 s; 43-56 ms resting). */
+#define LANE_SNAPSHOT_REST_MS 1
 /* Unanswered commands that still count as caught up: the pause starts then,
  * and these are what it waits to drain before the takeover (the target
  * applies some 100 RESTOREs a millisecond on a loaded box: 1024 of them were
@@ -433,14 +439,15 @@ static void step_cb(rt_timer_t *t, void *arg)
     lane_step(l);
 }
 
-/* The next step runs from a 0 ms timer: the loop polls its sockets first,
- * so the worker's clients are served between the steps of a large snapshot
- * (a message to ourselves would run up to a whole round of steps in a row). */
+/* The next step runs from a timer, LANE_SNAPSHOT_REST_MS later: the loop
+ * polls its sockets first, so the worker's clients are served between the
+ * steps of a large snapshot (a message to ourselves would run up to a whole
+ * round of steps in a row), and the rest leaves the cores to them. */
 static void lane_step_post(lane_t *l)
 {
     if (l->step_queued || l->phase != LP_SNAPSHOT) return;
     l->step_queued = true;
-    rt_timer_start(&l->step_timer, l->w->thread, 0, 0, step_cb, l);
+    rt_timer_start(&l->step_timer, l->w->thread, LANE_SNAPSHOT_REST_MS, 0, step_cb, l);
 }
 
 /* ---------------- life ---------------- */
