@@ -689,6 +689,18 @@ void *rt_thread_entry(void *arg)
     return NULL;
 }
 
+int rt_spawn_detached(void *(*fn)(void *), void *arg)
+{
+    pthread_t th;
+    pthread_attr_t attr;
+    int rc = pthread_attr_init(&attr);
+    if (rc != 0) return rc;
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    rc = pthread_create(&th, &attr, fn, arg);
+    pthread_attr_destroy(&attr);
+    return rc;
+}
+
 int rt_thread_start(rt_thread_t *t)
 {
     int rc = pthread_create(&t->pthread, NULL, rt_thread_entry, t);

@@ -96,6 +96,12 @@ struct ev_loop *rt_thread_loop(rt_thread_t *t);
  * after the new owner closed it and the number was reused (runtime/pollfd.h). */
 void rt_thread_forget_fd(rt_thread_t *t, int fd);
 
+/* Starts a detached pthread running fn(arg), for one-off jobs that end on
+ * their own (a reload, a save's writer) and that nobody joins. 0 or the
+ * errno of pthread_create; on failure fn was not called and arg is still
+ * the caller's. */
+int rt_spawn_detached(void *(*fn)(void *), void *arg);
+
 /* Starts a pthread that runs the loop until rt_thread_stop. 0 or errno. */
 int rt_thread_start(rt_thread_t *t);
 /* The start routine of every actor thread (pthread_create); exported so that

@@ -100,13 +100,8 @@ static void *loadaof_thread(void *arg)
 
 void aof_debug_loadaof(remote_cmd_t *rc)
 {
-    pthread_t th;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&th, &attr, loadaof_thread, rc) != 0) {
+    if (rt_spawn_detached(loadaof_thread, rc) != 0) {
         resp_add_error(&rc->reply, "ERR could not start the load");
         worker_reply_async(rc);
     }
-    pthread_attr_destroy(&attr);
 }

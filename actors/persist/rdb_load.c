@@ -821,14 +821,9 @@ void rdb_debug_reload(remote_cmd_t *rc, bool save, bool flush, bool merge)
     j->save = save;
     j->flush = flush;
     j->merge = merge;
-    pthread_t th;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&th, &attr, reload_thread, j) != 0) {
+    if (rt_spawn_detached(reload_thread, j) != 0) {
         resp_add_error(&rc->reply, "ERR could not start the reload");
         worker_reply_async(rc);
         free(j);
     }
-    pthread_attr_destroy(&attr);
 }

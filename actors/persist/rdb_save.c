@@ -646,16 +646,12 @@ static void *writer_thread(void *arg)
 static void cut_done(repl_save_cut_t *cut)
 {
     rdb_job_t *job = (rdb_job_t *)cut;
-    pthread_t th;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&th, &attr, writer_thread, job) != 0) {
+    int err = rt_spawn_detached(writer_thread, job);
+    if (err != 0) {
         LOG_WARNING("Can't save in background: could not start a thread (%s); saving on the replication thread",
-                    strerror(errno));
+                    strerror(err));
         writer_thread(job);
     }
-    pthread_attr_destroy(&attr);
 }
 
 static void job_start(rdb_job_t *job)
@@ -725,12 +721,7 @@ static void *flushall_thread(void *arg)
 
 void rdb_flushall_save(remote_cmd_t *rc)
 {
-    pthread_t th;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&th, &attr, flushall_thread, rc) != 0) flushall_thread(rc);
-    pthread_attr_destroy(&attr);
+    if (rt_spawn_detached(flushall_thread, rc) != 0) flushall_thread(rc);
 }
 
 bool rdb_bgsave_running(void) { return atomic_load_explicit(&bgsave_in_progress, memory_order_relaxed) != 0; }
